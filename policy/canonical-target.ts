@@ -1,0 +1,144 @@
+// One canonical form of the request target, used for matching and (by the Worker) for forwarding, so
+// that policy and origin can never disagree about which resource was asked for. Anything an origin or
+// proxy could read two ways is rejected, not "fixed": fixing is how path-confusion bypasses are born.
+import { METHODS } from "./schema.ts";
+
+export type Method = (typeof METHODS)[number];
+
+export type TargetProblem =
+  | "method-unknown"
+  | "host-invalid"
+  | "path-not-absolute"
+  | "path-too-long"
+  | "path-fragment"
+  | "path-query"
+  | "path-backslash"
+  | "path-parameter"
+  | "path-control-character"
+  | "path-encoded-separator"
+  | "path-encoded-dot"
+  | "path-encoded-percent"
+  | "path-invalid-encoding"
+  | "path-dot-segment"
+  | "path-empty-segment";
+
+export interface CanonicalTarget {
+  method: Method;
+  /** Lower case, no port, no trailing dot. */
+  host: string;
+  /** Percent-encoded canonically: only bytes outside the segment character set are encoded, upper-case hex. */
+  path: string;
+  /** The decoded segments of `path` (a trailing slash gives a final empty segment). */
+  segments: string[];
+}
+
+export type CanonicalResult =
+  | { ok: true; target: CanonicalTarget }
+  | { ok: false; problem: TargetProblem; detail: string };
+
+export const MAX_PATH_LENGTH = 4096;
+
+const METHOD_SET: ReadonlySet<string> = new Set(METHODS);
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// RFC 3986 pchar minus ';' (parameters) and '%' (handled separately); these stay literal in the canonical form.
+const SEGMENT_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+function reject(problem: TargetProblem, detail: string): CanonicalResult {
+  return { ok: false, problem, detail };
+}
+
+export function canonicalHost(raw: string): string | undefined {
+  let host = raw.toLowerCase();
+  const colon = host.lastIndexOf(":");
+  if (colon !== -1) {
+    const port = host.slice(colon + 1);
+    if (!/^[0-9]{1,5}$/.test(port)) return undefined;
+    host = host.slice(0, colon);
+  }
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  if (host.length === 0 || host.length > 253) return undefined;
+  return host.split(".").every((label) => HOST_LABEL.test(label)) ? host : undefined;
+}
+
+/** Decodes one raw segment, refusing every encoding trick; returns the decoded text or a problem. */
+function decodeSegment(raw: string): string | CanonicalResult {
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    const code = raw.charCodeAt(i);
+    if (ch === "%") {
+      const hex = raw.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return reject("path-invalid-encoding", `bad percent escape "%${hex}"`);
+      const byte = parseInt(hex, 16);
+      if (byte === 0x2f || byte === 0x5c) return reject("path-encoded-separator", `encoded separator %${hex}`);
+      if (byte === 0x2e) return reject("path-encoded-dot", "encoded dot %2E");
+      if (byte === 0x25) return reject("path-encoded-percent", "encoded percent %25 (double encoding)");
+      if (byte === 0x3b) return reject("path-parameter", "encoded ';' parameter");
+      if (byte < 0x20 || byte === 0x7f) return reject("path-control-character", `encoded control byte %${hex}`);
+      bytes.push(byte);
+      i += 2;
+      continue;
+    }
+    if (code < 0x20 || code === 0x7f) return reject("path-control-character", "control character in path");
+    if (ch === "\\") return reject("path-backslash", "backslash in path");
+    if (ch === ";") return reject("path-parameter", "';' parameter in path");
+    if (ch === "#") return reject("path-fragment", "fragment in path");
+    if (ch === "?") return reject("path-query", "query delimiter inside path");
+    if (code > 0x7e) {
+      // Raw non-ASCII (some clients send UTF-8 unencoded): take it as its UTF-8 bytes.
+      const cp = raw.codePointAt(i)!;
+      const chars = String.fromCodePoint(cp);
+      bytes.push(...utf8Encoder.encode(chars));
+      i += chars.length - 1;
+      continue;
+    }
+    bytes.push(code);
+  }
+  try {
+    // fatal: invalid and overlong UTF-8 (e.g. %C0%AF for '/') throw instead of becoming U+FFFD.
+    return utf8.decode(new Uint8Array(bytes));
+  } catch {
+    return reject("path-invalid-encoding", "not valid UTF-8");
+  }
+}
+
+function encodeSegment(decoded: string): string {
+  let out = "";
+  for (const ch of decoded) {
+    if (SEGMENT_SAFE.test(ch)) {
+      out += ch;
+    } else {
+      for (const byte of utf8Encoder.encode(ch)) out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+    }
+  }
+  return out;
+}
+
+/**
+ * Canonicalises method, host and the raw (still percent-encoded) path of a request.
+ * The query string is not part of `rawPath`; it is forwarded as received and never matched on.
+ */
+export function canonicalTarget(method: string, rawHost: string, rawPath: string): CanonicalResult {
+  // Methods are case-sensitive (RFC 9110 §9.1); "get" is not GET, and TRACE/CONNECT have no business here.
+  if (!METHOD_SET.has(method)) return reject("method-unknown", `method "${method.slice(0, 16)}" is not accepted`);
+  const host = canonicalHost(rawHost);
+  if (host === undefined) return reject("host-invalid", "host is not a valid host name");
+  if (rawPath.length > MAX_PATH_LENGTH) return reject("path-too-long", `path longer than ${MAX_PATH_LENGTH}`);
+  if (!rawPath.startsWith("/")) return reject("path-not-absolute", "path must start with '/'");
+
+  const rawSegments = rawPath.slice(1).split("/");
+  const segments: string[] = [];
+  for (let i = 0; i < rawSegments.length; i++) {
+    const raw = rawSegments[i]!;
+    const last = i === rawSegments.length - 1;
+    if (raw === "" && !last) return reject("path-empty-segment", "empty segment ('//')");
+    const decoded = decodeSegment(raw);
+    if (typeof decoded !== "string") return decoded;
+    if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
+    segments.push(decoded);
+  }
+  const path = "/" + segments.map(encodeSegment).join("/");
+  return { ok: true, target: { method: method as Method, host, path, segments } };
+}

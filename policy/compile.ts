@@ -1,0 +1,137 @@
+// Prepare once, evaluate per request: a validated document becomes host and path indexes whose lookup
+// cost does not grow with the number of services and routes.
+import type { Method } from "./canonical-target.ts";
+import { compileConditions, type CompiledConditions } from "./conditions.ts";
+import { durationSeconds } from "./duration.ts";
+import { policyHash } from "./hash.ts";
+import { parsePathPattern } from "./path-pattern.ts";
+import { PathTrie } from "./path-trie.ts";
+import { compilePrincipals, type CompiledPrincipals } from "./principals.ts";
+import type { PolicyDocument, Rule } from "./schema.ts";
+
+export interface CompiledRule {
+  /** service/route/rule */
+  id: string;
+  effect: "allow" | "deny";
+  principals?: CompiledPrincipals;
+  bothFactors?: {
+    workload: CompiledPrincipals;
+    access: CompiledPrincipals;
+    binding: string;
+    /** "workloadId accessName" pairs */
+    pairs: ReadonlySet<string>;
+  };
+  conditions?: CompiledConditions;
+  rateLimit?: { limit: number; periodSeconds: number; key: "principal" | "principal+route"; failOpen: boolean };
+  headers?: Readonly<Record<string, string>>;
+  source: Rule;
+}
+
+export interface CompiledRoute {
+  /** service/route */
+  id: string;
+  methods: ReadonlySet<Method> | "any";
+  pattern: string;
+  rules: readonly CompiledRule[];
+}
+
+export interface CompiledService {
+  name: string;
+  owner: string;
+  mode: "enforce" | "audit";
+  hide: boolean;
+  requireCertificate: boolean;
+  origin: PolicyDocument["services"][string]["origin"];
+  routes: PathTrie<CompiledRoute>;
+}
+
+export interface CompiledPolicy {
+  version: string;
+  document: PolicyDocument;
+  hosts: ReadonlyMap<string, CompiledService>;
+  /** "*.example.com" is stored under "example.com". */
+  wildcardHosts: ReadonlyMap<string, CompiledService>;
+  /** What the Worker must fetch beyond the JWT, so it fetches only when a rule can use it. */
+  needs: { groups: boolean; devicePosture: boolean };
+}
+
+export function ruleId(rule: Rule, index: number): string {
+  return rule.id ?? `rule-${index + 1}`;
+}
+
+function compileRule(doc: PolicyDocument, rule: Rule, id: string, needs: CompiledPolicy["needs"]): CompiledRule {
+  const sets = doc.principalSets;
+  const compiled: CompiledRule = { id, effect: rule.effect, source: rule };
+  if (rule.principals) compiled.principals = compilePrincipals(rule.principals, sets);
+  if (rule.bothFactors) {
+    const pairs = (doc.identityBindings[rule.bothFactors.binding] ?? []).map(
+      (p) => `${p.workload} ${p.access.toLowerCase()}`,
+    );
+    compiled.bothFactors = {
+      workload: compilePrincipals(rule.bothFactors.workload, sets),
+      access: compilePrincipals(rule.bothFactors.access, sets),
+      binding: rule.bothFactors.binding,
+      pairs: new Set(pairs),
+    };
+  }
+  for (const p of [compiled.principals, compiled.bothFactors?.access]) if (p && p.groups.size > 0) needs.groups = true;
+  if (rule.when) {
+    compiled.conditions = compileConditions(rule.when);
+    if (rule.when.devicePosture) needs.devicePosture = true;
+  }
+  if (rule.rateLimit) {
+    const { limit, period, key, failOpen } = rule.rateLimit;
+    compiled.rateLimit = { limit, periodSeconds: durationSeconds(period), key, failOpen };
+  }
+  if (rule.headers) compiled.headers = rule.headers;
+  return compiled;
+}
+
+/** Builds the indexes for a document that validatePolicy accepted, under a version computed elsewhere. */
+export function buildIndexes(doc: PolicyDocument, version: string): CompiledPolicy {
+  const hosts = new Map<string, CompiledService>();
+  const wildcardHosts = new Map<string, CompiledService>();
+  const needs = { groups: false, devicePosture: false };
+  const defaultRequireCertificate = doc.identity.mtls?.required ?? false;
+
+  for (const [name, service] of Object.entries(doc.services)) {
+    const trie = new PathTrie<CompiledRoute>();
+    for (const route of service.routes) {
+      const routeId = `${name}/${route.id}`;
+      const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
+      if (!parsed.ok) throw new Error(`${routeId}: invalid path pattern (validate the policy before compiling)`);
+      trie.insert(parsed.tokens, {
+        id: routeId,
+        methods: route.methods.includes("*") ? "any" : new Set(route.methods as Method[]),
+        pattern: route.path ?? `${route.pathPrefix} (prefix)`,
+        rules: route.rules.map((rule, i) => compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs)),
+      });
+    }
+    const compiled: CompiledService = {
+      name,
+      owner: service.owner,
+      mode: service.mode,
+      hide: service.hide,
+      requireCertificate: service.requireCertificate ?? defaultRequireCertificate,
+      origin: service.origin,
+      routes: trie,
+    };
+    for (const host of service.hosts) {
+      if (host.startsWith("*.")) wildcardHosts.set(host.slice(2), compiled);
+      else hosts.set(host, compiled);
+    }
+  }
+  return { version, document: doc, hosts, wildcardHosts, needs };
+}
+
+export async function compilePolicy(doc: PolicyDocument): Promise<CompiledPolicy> {
+  return buildIndexes(doc, await policyHash(doc));
+}
+
+export function findService(policy: CompiledPolicy, host: string): CompiledService | undefined {
+  const exact = policy.hosts.get(host);
+  if (exact) return exact;
+  // A wildcard covers exactly one more label, as Cloudflare's do.
+  const dot = host.indexOf(".");
+  return dot === -1 ? undefined : policy.wildcardHosts.get(host.slice(dot + 1));
+}

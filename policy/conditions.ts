@@ -1,0 +1,79 @@
+// Rule conditions. Every condition is checked (not just up to the first failure) so that explain can
+// name each one that failed. Time is always an argument: the core never reads a clock.
+import { DAYS, type Conditions } from "./schema.ts";
+import { claimsHold } from "./principals.ts";
+import type { Identity } from "./identity.ts";
+
+export interface CompiledConditions {
+  source: Conditions;
+  scopes?: readonly string[];
+  claims?: Readonly<Record<string, unknown>>;
+  days?: ReadonlySet<number>;
+  /** Minutes since 00:00 UTC, from inclusive, to exclusive. */
+  hours?: { from: number; to: number };
+  notBefore?: number;
+  notAfter?: number;
+  countries?: ReadonlySet<string>;
+  devicePosture?: readonly string[];
+}
+
+export interface ConditionContext {
+  identity: Identity;
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** ISO country code as Cloudflare sees it. */
+  country?: string;
+}
+
+function minutes(hhmm: string): number {
+  const [h, m] = hhmm.split(":").map(Number);
+  return h! * 60 + m!;
+}
+
+export function compileConditions(when: Conditions): CompiledConditions {
+  return {
+    source: when,
+    scopes: when.scopes,
+    claims: when.claims,
+    // getUTCDay: 0 = Sunday; DAYS starts on Monday.
+    days: when.time?.days ? new Set(when.time.days.map((d) => (DAYS.indexOf(d) + 1) % 7)) : undefined,
+    hours: when.time?.hours ? { from: minutes(when.time.hours.from), to: minutes(when.time.hours.to) } : undefined,
+    notBefore: when.time?.notBefore ? Date.parse(when.time.notBefore) : undefined,
+    notAfter: when.time?.notAfter ? Date.parse(when.time.notAfter) : undefined,
+    countries: when.country ? new Set(when.country) : undefined,
+    devicePosture: when.devicePosture,
+  };
+}
+
+/** Returns the failed conditions, described for people; an empty list means every condition holds. */
+export function failedConditions(c: CompiledConditions, ctx: ConditionContext): string[] {
+  const failed: string[] = [];
+  const { identity, now } = ctx;
+  if (c.scopes) {
+    const granted = new Set(identity.scopes ?? []);
+    const missing = c.scopes.filter((s) => !granted.has(s));
+    if (missing.length > 0) failed.push(`missing scope ${missing.join(", ")}`);
+  }
+  if (c.claims && !claimsHold(c.claims, identity.claims)) failed.push(`claims ${JSON.stringify(c.claims)} not held`);
+  if (c.notBefore !== undefined && now < c.notBefore) failed.push(`before ${c.source.time!.notBefore}`);
+  if (c.notAfter !== undefined && now >= c.notAfter) failed.push(`at or after ${c.source.time!.notAfter}`);
+  if (c.days || c.hours) {
+    const date = new Date(now);
+    if (c.days && !c.days.has(date.getUTCDay())) failed.push(`not on ${c.source.time!.days!.join("/")} (UTC)`);
+    if (c.hours) {
+      const m = date.getUTCHours() * 60 + date.getUTCMinutes();
+      const { from, to } = c.hours;
+      const inside = from < to ? m >= from && m < to : m >= from || m < to;
+      if (!inside) failed.push(`outside ${c.source.time!.hours!.from}-${c.source.time!.hours!.to} UTC`);
+    }
+  }
+  if (c.countries && (ctx.country === undefined || !c.countries.has(ctx.country))) {
+    failed.push(`country ${ctx.country ?? "unknown"} not in ${[...c.countries].join(", ")}`);
+  }
+  if (c.devicePosture) {
+    const posture = identity.user?.devicePosture;
+    const failing = c.devicePosture.filter((check) => posture?.[check] !== true);
+    if (failing.length > 0) failed.push(`device posture ${failing.join(", ")} not passing`);
+  }
+  return failed;
+}

@@ -1,0 +1,62 @@
+// A decision is data: one record drives the response, the decision log, `ward explain` and the denied page.
+import type { CanonicalTarget, TargetProblem } from "./canonical-target.ts";
+
+/** The closed vocabulary of reasons. Operators see these; clients never do. */
+export const REASONS = [
+  "allowed-by-rule",
+  "denied-by-rule",
+  "no-matching-rule",
+  "unauthenticated",
+  "certificate-required",
+  "route-not-found",
+  "host-not-found",
+  "bad-request",
+  "audit-would-deny",
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export interface RateLimitObligation {
+  rule: string;
+  /** Who and what is counted: principal, or principal and route. */
+  key: string;
+  limit: number;
+  periodSeconds: number;
+  failOpen: boolean;
+}
+
+export interface Obligations {
+  rateLimits: RateLimitObligation[];
+  /** Headers to set on the forwarded request. */
+  headers: Record<string, string>;
+}
+
+export type RuleOutcome = "applies" | "principal-not-matched" | "conditions-failed";
+
+export interface RuleTrace {
+  rule: string;
+  effect: "allow" | "deny";
+  outcome: RuleOutcome;
+  /** Why it did or did not apply, for people. */
+  detail: string[];
+}
+
+export interface Decision {
+  effect: "allow" | "deny";
+  /** The status the gateway answers itself; 200 means "forwarded" (the origin's status is returned). */
+  status: number;
+  mode: "enforce" | "audit";
+  reasons: Reason[];
+  problem?: TargetProblem;
+  service?: string;
+  /** Qualified route id, service/route. */
+  route?: string;
+  /** Qualified rule id, service/route/rule. */
+  rule?: string;
+  /** In audit mode: what enforce mode would have answered. */
+  wouldDeny?: { status: number; reasons: Reason[]; rule?: string };
+  principal: string;
+  target?: CanonicalTarget;
+  obligations: Obligations;
+  policyVersion: string;
+  trace: RuleTrace[];
+}

@@ -1,0 +1,53 @@
+// A decision in words a developer can act on: what was asked, which route matched, each rule and why it
+// did or did not apply, and what to do next.
+import type { CompiledPolicy } from "./compile.ts";
+import type { Decision } from "./decision.ts";
+
+const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-failed": "✗" } as const;
+
+function nextStep(policy: CompiledPolicy, decision: Decision): string | undefined {
+  const owner = decision.service ? policy.document.services[decision.service]?.owner : undefined;
+  if (decision.effect === "allow" && !decision.wouldDeny) return undefined;
+  const reasons = decision.wouldDeny?.reasons ?? decision.reasons;
+  if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
+  if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
+  if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";
+  if (reasons.includes("unauthenticated")) return "authenticate (Access login, service token or client certificate)";
+  if (reasons.includes("route-not-found")) return `no route matches; ask ${owner} if one should`;
+  return `ask ${owner} for access to ${decision.route}`;
+}
+
+export function explainDecision(policy: CompiledPolicy, decision: Decision): string {
+  const lines: string[] = [];
+  const verdict = decision.effect.toUpperCase();
+  lines.push(`${verdict} ${decision.status}  mode ${decision.mode}  policy ${decision.policyVersion.slice(0, 12)}`);
+  if (decision.target) {
+    lines.push(`request   ${decision.target.method} ${decision.target.host}${decision.target.path}`);
+  }
+  lines.push(`caller    ${decision.principal}`);
+  if (decision.problem) lines.push(`problem   ${decision.problem}: the target is ambiguous, so it is refused`);
+  if (decision.service) {
+    const owner = policy.document.services[decision.service]?.owner;
+    lines.push(`service   ${decision.service} (owner ${owner})`);
+  }
+  if (decision.route) lines.push(`route     ${decision.route}`);
+  if (decision.trace.length > 0) {
+    lines.push("rules:");
+    for (const t of decision.trace) {
+      const state = t.outcome === "applies" ? "applies" : t.outcome.replace(/-/g, " ");
+      lines.push(`  ${MARK[t.outcome]} ${t.rule} (${t.effect}): ${state}`);
+      for (const d of t.detail) lines.push(`      - ${d}`);
+    }
+  }
+  if (decision.rule) lines.push(`decided by ${decision.rule}`);
+  lines.push(`reasons   ${decision.reasons.join(", ")}`);
+  if (decision.wouldDeny) {
+    lines.push(`audit     enforce mode would answer ${decision.wouldDeny.status} (${decision.wouldDeny.reasons.join(", ")})`);
+  }
+  for (const limit of decision.obligations.rateLimits) {
+    lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
+  }
+  const next = nextStep(policy, decision);
+  if (next) lines.push(`next step ${next}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,14 @@
+// The pure policy core: schema -> validate -> compile -> evaluate, and explain. No I/O, no clock.
+export * from "./schema.ts";
+export * from "./issues.ts";
+export * from "./canonical-target.ts";
+export * from "./identity.ts";
+export * from "./decision.ts";
+export { validatePolicy, type ValidationResult } from "./validate.ts";
+export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
+export { evaluate, type RequestFacts } from "./evaluate.ts";
+export { explainDecision } from "./explain.ts";
+export { parsePolicyText, validatePolicyText, loadPolicy, type LoadResult } from "./load.ts";
+export { policyHash, canonicalJson } from "./hash.ts";
+export { policyJsonSchema } from "./json-schema.ts";
+export { durationSeconds } from "./duration.ts";

@@ -1,0 +1,56 @@
+// A validation finding: where it is, a stable code to switch on, what is wrong and, where one helps, a hint.
+export type Severity = "error" | "warning";
+
+export type IssueCode =
+  // from the schema
+  | "invalid-syntax"
+  | "unknown-field"
+  | "missing-field"
+  | "invalid-type"
+  | "invalid-value"
+  | "invalid-format"
+  | "out-of-range"
+  // beyond the schema
+  | "duplicate-id"
+  | "duplicate-route"
+  | "overlapping-hosts"
+  | "unknown-principal-set"
+  | "unknown-identity-binding"
+  | "invalid-path-pattern"
+  | "invalid-rule-principals"
+  | "origin-not-tunnel"
+  | "public-origin"
+  | "access-not-configured"
+  | "mtls-not-configured"
+  | "spiffe-outside-trust-domain"
+  | "invalid-time-window"
+  | "rate-limit-on-deny"
+  | "headers-on-deny"
+  | "reserved-header"
+  | "shadowed-rule"
+  | "route-never-allows"
+  | "audit-in-production";
+
+export interface Issue {
+  severity: Severity;
+  code: IssueCode;
+  /** Dotted path into the document, e.g. services.payments.routes[2].rules[0].principals[1]. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out === "" ? "(document)" : out;
+}
+
+/** `path: message (hint)`, the way wrangler and zod print configuration problems. */
+export function formatIssue(issue: Issue): string {
+  const hint = issue.hint ? ` (${issue.hint})` : "";
+  return `${issue.severity}[${issue.code}] ${issue.path}: ${issue.message}${hint}`;
+}

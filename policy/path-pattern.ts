@@ -1,0 +1,43 @@
+// Route path patterns. Literal segments are written decoded; `{*}` or `{name}` is exactly one non-empty
+// segment; a final `{**}` is zero or more segments. A `pathPrefix` is the prefix followed by `{**}`.
+export type PatternToken =
+  | { kind: "literal"; value: string }
+  | { kind: "segment"; name?: string }
+  | { kind: "rest" };
+
+export type PatternResult = { ok: true; tokens: PatternToken[]; key: string } | { ok: false; message: string };
+
+const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+// Characters a literal may not hold: they could never survive canonicalisation of a request path.
+const FORBIDDEN_LITERAL = /[\\;%?#{}\u0000-\u001f\u007f]/;
+
+export function parsePathPattern(pattern: string, prefix = false): PatternResult {
+  if (!pattern.startsWith("/")) return { ok: false, message: "must start with '/'" };
+  let body = pattern.slice(1);
+  if (prefix && body.endsWith("/")) body = body.slice(0, -1);
+  const raw = prefix && body === "" ? [] : body.split("/");
+  const tokens: PatternToken[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const seg = raw[i]!;
+    const last = i === raw.length - 1;
+    if (seg === "{**}") {
+      if (!last || prefix) return { ok: false, message: "{**} may only be the last segment" };
+      tokens.push({ kind: "rest" });
+    } else if (seg === "{*}") {
+      tokens.push({ kind: "segment" });
+    } else if (PARAM.test(seg)) {
+      tokens.push({ kind: "segment", name: PARAM.exec(seg)![1]! });
+    } else if (seg === "" && !last) {
+      return { ok: false, message: "empty segment ('//') can never match a canonical path" };
+    } else if (seg === "." || seg === "..") {
+      return { ok: false, message: "dot segments can never match a canonical path" };
+    } else if (FORBIDDEN_LITERAL.test(seg)) {
+      return { ok: false, message: `segment "${seg}" holds a character canonical paths never contain` };
+    } else {
+      tokens.push({ kind: "literal", value: seg });
+    }
+  }
+  if (prefix) tokens.push({ kind: "rest" });
+  const key = "/" + tokens.map((t) => (t.kind === "literal" ? t.value : t.kind === "segment" ? "{*}" : "{**}")).join("/");
+  return { ok: true, tokens, key };
+}

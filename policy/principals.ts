@@ -1,0 +1,109 @@
+// Principal matchers, compiled once per policy version into sets so that matching is a few lookups.
+import type { PrincipalMatcher } from "./schema.ts";
+import { isAuthenticated, trustDomainOf, type Identity } from "./identity.ts";
+
+type ClaimRequirement = Readonly<Record<string, unknown>>;
+
+export interface CompiledPrincipals {
+  public: boolean;
+  authenticated: boolean;
+  spiffe: ReadonlySet<string>;
+  spiffePrefixes: readonly string[];
+  trustDomains: ReadonlySet<string>;
+  emails: ReadonlySet<string>;
+  emailDomains: ReadonlySet<string>;
+  groups: ReadonlySet<string>;
+  claims: readonly ClaimRequirement[];
+  serviceTokens: ReadonlySet<string>;
+  /** Human-readable list, for explain. */
+  labels: readonly string[];
+}
+
+/** Replaces `{ set }` references by the set's members (sets do not nest; validation says so). */
+export function expandMatchers(
+  matchers: readonly PrincipalMatcher[],
+  sets: Readonly<Record<string, readonly PrincipalMatcher[]>>,
+): PrincipalMatcher[] {
+  return matchers.flatMap((m) => ("set" in m ? (sets[m.set] ?? []).filter((x) => !("set" in x)) : [m]));
+}
+
+export function describeMatcher(m: PrincipalMatcher): string {
+  const [key, value] = Object.entries(m)[0]!;
+  return typeof value === "object" ? `${key} ${JSON.stringify(value)}` : value === true ? key : `${key} ${value}`;
+}
+
+export function compilePrincipals(
+  matchers: readonly PrincipalMatcher[],
+  sets: Readonly<Record<string, readonly PrincipalMatcher[]>>,
+): CompiledPrincipals {
+  const out = {
+    public: false,
+    authenticated: false,
+    spiffe: new Set<string>(),
+    spiffePrefixes: [] as string[],
+    trustDomains: new Set<string>(),
+    emails: new Set<string>(),
+    emailDomains: new Set<string>(),
+    groups: new Set<string>(),
+    claims: [] as ClaimRequirement[],
+    serviceTokens: new Set<string>(),
+    labels: matchers.map((m) => ("set" in m ? `set ${m.set}` : describeMatcher(m))),
+  };
+  for (const m of expandMatchers(matchers, sets)) {
+    if ("public" in m) out.public = true;
+    else if ("authenticated" in m) out.authenticated = true;
+    else if ("spiffe" in m) out.spiffe.add(m.spiffe);
+    else if ("spiffePrefix" in m) out.spiffePrefixes.push(m.spiffePrefix);
+    else if ("trustDomain" in m) out.trustDomains.add(m.trustDomain);
+    else if ("email" in m) out.emails.add(m.email.toLowerCase());
+    else if ("emailDomain" in m) out.emailDomains.add(m.emailDomain);
+    else if ("group" in m) out.groups.add(m.group);
+    else if ("claims" in m) out.claims.push(m.claims);
+    else if ("serviceToken" in m) out.serviceTokens.add(m.serviceToken);
+  }
+  return out;
+}
+
+/** A claim requirement holds when the claim equals the value, or one of the listed values; array claims match by member. */
+export function claimsHold(required: ClaimRequirement, claims: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (!claims) return false;
+  for (const [name, want] of Object.entries(required)) {
+    const wanted = Array.isArray(want) ? want : [want];
+    const have = claims[name];
+    const haves = Array.isArray(have) ? have : [have];
+    if (!haves.some((h) => wanted.some((w) => w === h))) return false;
+  }
+  return true;
+}
+
+export function principalsMatch(p: CompiledPrincipals, identity: Identity): boolean {
+  if (p.public) return true;
+  if (p.authenticated && isAuthenticated(identity)) return true;
+  const workload = identity.workload?.id;
+  if (workload !== undefined) {
+    if (p.spiffe.has(workload)) return true;
+    const domain = trustDomainOf(workload);
+    if (domain !== undefined && p.trustDomains.has(domain)) return true;
+    if (p.spiffePrefixes.some((prefix) => workload.startsWith(prefix))) return true;
+  }
+  const user = identity.user;
+  if (user) {
+    const email = user.email.toLowerCase();
+    if (p.emails.has(email)) return true;
+    const at = email.lastIndexOf("@");
+    if (at !== -1 && p.emailDomains.has(email.slice(at + 1))) return true;
+    if (user.groups?.some((g) => p.groups.has(g))) return true;
+  }
+  if (identity.serviceToken && p.serviceTokens.has(identity.serviceToken.clientId)) return true;
+  if ((user || identity.serviceToken) && p.claims.some((c) => claimsHold(c, identity.claims))) return true;
+  return false;
+}
+
+/** The Access half of an identity, for matching the `access` side of bothFactors. */
+export function accessPart(identity: Identity): Identity {
+  return { user: identity.user, serviceToken: identity.serviceToken, claims: identity.claims, scopes: identity.scopes };
+}
+
+export function accessName(identity: Identity): string | undefined {
+  return identity.user?.email.toLowerCase() ?? identity.serviceToken?.clientId;
+}

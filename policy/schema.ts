@@ -1,0 +1,212 @@
+// The policy document, schema first: every type Ward uses for a policy is inferred from here.
+// Objects are strict so that a misspelt key is an error, not a silently ignored (and so widened) rule.
+import { z } from "zod";
+
+export const SCHEMA_VERSION = 1;
+
+/** Methods Ward accepts at all; anything else (TRACE, CONNECT, lower-case spellings) is a bad request. */
+export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and '-', starting with a letter");
+const hostname = z
+  .string()
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "must be a lower-case host name without port or trailing dot; '*.' may lead",
+  );
+const trustDomain = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/, "must be a SPIFFE trust domain such as prod.example.com");
+const spiffeId = z
+  .string()
+  .regex(/^spiffe:\/\/[a-z0-9.-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*\/?$/, "must be a SPIFFE ID (spiffe://trust-domain/path)");
+const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address");
+const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
+const duration = z
+  .string()
+  .regex(/^[1-9][0-9]*(s|m|h|d)$/, "must be a duration such as 90s, 30m, 12h or 7d");
+const isoInstant = z.iso.datetime({ offset: true });
+const hex64 = z
+  .string()
+  .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)");
+const claimValue = z.union([z.string(), z.number(), z.boolean()]);
+
+// ---- principals -------------------------------------------------------------------------------
+
+/** One way of naming who may call. Each matcher object has exactly one key. */
+export const PrincipalMatcher = z.union([
+  z.strictObject({ spiffe: spiffeId }).describe("a workload whose SPIFFE ID is exactly this"),
+  z.strictObject({ spiffePrefix: spiffeId }).describe("workloads whose SPIFFE ID starts with this (end it with '/')"),
+  z.strictObject({ trustDomain }).describe("any workload of this SPIFFE trust domain"),
+  z.strictObject({ email }).describe("a person (Access user) with exactly this e-mail"),
+  z.strictObject({ emailDomain }).describe("people whose e-mail is in this domain"),
+  z.strictObject({ group: z.string().min(1) }).describe("people in this Access (IdP) group"),
+  z
+    .strictObject({ claims: z.record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)])) })
+    .describe("people or tokens whose Access token carries these claims (a list means any of)"),
+  z.strictObject({ serviceToken: z.string().min(1) }).describe("an Access service token, by client id"),
+  z.strictObject({ authenticated: z.literal(true) }).describe("anyone with any verified identity"),
+  z.strictObject({ public: z.literal(true) }).describe("anyone, including callers with no identity at all"),
+  z.strictObject({ set: name }).describe("a named principal set from principalSets"),
+]);
+export type PrincipalMatcher = z.infer<typeof PrincipalMatcher>;
+
+// ---- conditions -------------------------------------------------------------------------------
+
+const hhmm = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, "must be HH:MM (UTC)");
+
+export const TimeWindow = z.strictObject({
+  days: z.array(z.enum(DAYS)).min(1).optional().describe("UTC weekdays on which the rule applies"),
+  hours: z
+    .strictObject({ from: hhmm, to: hhmm })
+    .optional()
+    .describe("UTC time of day, from inclusive to exclusive; from > to wraps past midnight"),
+  notBefore: isoInstant.optional().describe("the rule applies from this instant (inclusive)"),
+  notAfter: isoInstant.optional().describe("the rule stops applying at this instant (exclusive)"),
+});
+
+export const Conditions = z.strictObject({
+  scopes: z.array(z.string().min(1)).min(1).optional().describe("every one of these scopes must be granted"),
+  claims: z
+    .record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)]))
+    .optional()
+    .describe("Access token claims that must hold (a list means any of)"),
+  time: TimeWindow.optional(),
+  country: z
+    .array(z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code such as DE"))
+    .min(1)
+    .optional()
+    .describe("the request must come from one of these countries (Cloudflare's view)"),
+  devicePosture: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("Access device posture checks (by id) that must all pass"),
+});
+export type Conditions = z.infer<typeof Conditions>;
+
+export const RateLimit = z.strictObject({
+  limit: z.int().min(1).max(1_000_000),
+  period: duration.describe("window length, e.g. 60s or 1h"),
+  key: z.enum(["principal", "principal+route"]).default("principal+route"),
+  failOpen: z
+    .boolean()
+    .default(false)
+    .describe("allow the request when the rate-limit store cannot answer (default: refuse)"),
+});
+
+export const BothFactors = z.strictObject({
+  workload: z.array(PrincipalMatcher).min(1).describe("the mTLS workload identity that must be present"),
+  access: z.array(PrincipalMatcher).min(1).describe("the Access identity (person or token) that must be present"),
+  binding: name.describe("identityBindings entry pairing which workload may act with which Access identity"),
+});
+
+export const Rule = z.strictObject({
+  id: name.optional().describe("unique within the route; defaults to rule-<n>"),
+  effect: z.enum(["allow", "deny"]),
+  principals: z.array(PrincipalMatcher).min(1).optional().describe("who: any one of these"),
+  bothFactors: BothFactors.optional().describe("who: an mTLS workload and an Access identity together"),
+  when: Conditions.optional(),
+  rateLimit: RateLimit.optional(),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name"), z.string())
+    .optional()
+    .describe("headers to set on the forwarded request when this rule allows"),
+  description: z.string().optional(),
+});
+export type Rule = z.infer<typeof Rule>;
+
+export const Route = z.strictObject({
+  id: name,
+  methods: z.array(z.union([z.enum(METHODS), z.literal("*")])).min(1),
+  path: z.string().optional().describe("exact path or pattern: {*} one segment, {name} named segment, {**} the rest"),
+  pathPrefix: z.string().optional().describe("this path and everything below it"),
+  rules: z.array(Rule).min(1),
+  description: z.string().optional(),
+});
+export type Route = z.infer<typeof Route>;
+
+// ---- services ---------------------------------------------------------------------------------
+
+export const TunnelOrigin = z.strictObject({
+  tunnel: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, "must be a Worker binding name such as PAYMENTS_API")
+    .describe("the Worker binding (a Workers VPC service through Cloudflare Tunnel) that reaches the origin"),
+});
+export const PublicUrlOrigin = z.strictObject({
+  url: z.url({ protocol: /^https$/ }),
+  publicUrl: z.literal(true).describe("acknowledges that this origin has a routable address Ward does not guard"),
+});
+export const Origin = z.union([TunnelOrigin, PublicUrlOrigin, z.string()]);
+
+export const Service = z.strictObject({
+  hosts: z.array(hostname).min(1),
+  origin: Origin,
+  owner: z.string().min(1).describe("who to ask for access; shown on the denied page"),
+  mode: z.enum(["enforce", "audit"]).default("enforce"),
+  hide: z.boolean().default(false).describe("answer unauthorized callers 404 as if the route did not exist (else 403)"),
+  requireCertificate: z.boolean().optional().describe("overrides identity.mtls.required for this service"),
+  description: z.string().optional(),
+  routes: z.array(Route).min(1),
+});
+export type Service = z.infer<typeof Service>;
+
+// ---- identity sources -------------------------------------------------------------------------
+
+export const PinnedIssuer = z.union([
+  z.strictObject({ ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed") }),
+  z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form") }),
+]);
+
+export const IdentitySources = z.strictObject({
+  access: z
+    .strictObject({
+      teamDomain: z.url({ protocol: /^https$/ }).regex(/^https:\/\/[a-z0-9-]+\.cloudflareaccess\.com$/, {
+        message: "must be https://<team>.cloudflareaccess.com (no trailing slash)",
+      }),
+      audiences: z.array(z.string().regex(/^[0-9a-f]{64}$/, "must be an Access AUD tag (64 hex)")).min(1),
+    })
+    .optional(),
+  mtls: z
+    .strictObject({
+      required: z.boolean().default(false).describe("refuse requests without a verified client certificate"),
+      issuers: z.array(PinnedIssuer).min(1).describe("client certificates must come from one of these issuers"),
+      spiffe: z.boolean().default(true).describe("derive the workload identity from the SAN URI SPIFFE ID"),
+      registry: z
+        .array(z.strictObject({ fingerprintSha256: hex64, id: spiffeId, description: z.string().optional() }))
+        .optional()
+        .describe("certificates without a SPIFFE ID, mapped by fingerprint to a workload identity"),
+    })
+    .optional(),
+});
+
+export const ExceptionLimits = z.strictObject({
+  maxDuration: duration.default("7d").describe("longest time-bounded exception that may be granted"),
+  breakGlassMaxDuration: duration.default("30m").describe("longest break-glass grant"),
+});
+
+export const Metadata = z.strictObject({
+  environment: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a name such as dev, staging or production"),
+  trustDomains: z.array(trustDomain).default([]),
+  owners: z.array(z.string().min(1)).min(1).describe("who owns this policy"),
+  description: z.string().optional(),
+});
+
+export const PolicyDocument = z.strictObject({
+  version: z.literal(SCHEMA_VERSION).describe("policy schema version"),
+  metadata: Metadata,
+  identity: IdentitySources.default({}),
+  principalSets: z.record(name, z.array(PrincipalMatcher).min(1)).default({}),
+  identityBindings: z
+    .record(name, z.array(z.strictObject({ workload: spiffeId, access: z.string().min(1) })).min(1))
+    .default({})
+    .describe("pairs of workload SPIFFE ID and Access identity (e-mail or service-token id) for bothFactors"),
+  exceptions: ExceptionLimits.default({ maxDuration: "7d", breakGlassMaxDuration: "30m" }),
+  services: z.record(name, Service),
+});
+export type PolicyDocument = z.infer<typeof PolicyDocument>;
+export type PolicyInput = z.input<typeof PolicyDocument>;

@@ -1,0 +1,358 @@
+// validate: every issue at once, each with a path, a stable code, a message and a hint where one helps.
+// The schema catches shape; the checks below catch what a schema cannot (references, shadowing, overlap).
+import type { z } from "zod";
+import { formatPath, type Issue, type IssueCode } from "./issues.ts";
+import { parsePathPattern } from "./path-pattern.ts";
+import { describeMatcher, expandMatchers } from "./principals.ts";
+import { PolicyDocument, type PrincipalMatcher, type Rule } from "./schema.ts";
+import { didYouMean } from "./suggest.ts";
+import { trustDomainOf } from "./identity.ts";
+import { canonicalJson } from "./hash.ts";
+import { ruleId } from "./compile.ts";
+
+export type ValidationResult =
+  | { ok: true; policy: PolicyDocument; issues: Issue[] }
+  | { ok: false; policy?: undefined; issues: Issue[] };
+
+/** Headers a rule may not set: they carry identity or hop-by-hop meaning that only Ward controls. */
+const RESERVED_HEADER = /^(cf-|x-forwarded-|ward-|mf-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|proxy-)/i;
+
+function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = knownKeysAt(issue.path, input);
+      return issue.keys.map((key) => ({
+        severity: "error" as const,
+        code: "unknown-field" as const,
+        path: formatPath([...issue.path, key]),
+        message: `unknown field "${key}"`,
+        hint: didYouMean(key, known),
+      }));
+    }
+    case "invalid_type": {
+      const missing = issue.message.includes("received undefined");
+      return [
+        {
+          severity: "error",
+          code: missing ? "missing-field" : "invalid-type",
+          path,
+          message: missing ? `required field is missing (expected ${issue.expected})` : issue.message,
+        },
+      ];
+    }
+    case "invalid_value":
+      return [
+        {
+          severity: "error",
+          code: "invalid-value",
+          path,
+          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+        },
+      ];
+    case "invalid_union": {
+      const hint = unknownKeyHint(valueAt(input, issue.path), path) ?? unionHint(path);
+      const found: Issue = { severity: "error", code: "invalid-value", path, message: unionMessage(path) };
+      return [hint === undefined ? found : { ...found, hint }];
+    }
+    case "invalid_format":
+    case "invalid_key":
+      return [{ severity: "error", code: "invalid-format", path, message: issue.message }];
+    case "too_small":
+    case "too_big":
+      return [{ severity: "error", code: "out-of-range", path, message: issue.message }];
+    default:
+      return [{ severity: "error", code: "invalid-value", path, message: issue.message }];
+  }
+}
+
+function unionMessage(path: string): string {
+  if (path.endsWith(".origin")) return "origin must be { tunnel: BINDING } (or { url, publicUrl: true })";
+  if (/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/.test(path)) {
+    return "not a principal matcher";
+  }
+  if (/issuers\[\d+\]$/.test(path)) return "an issuer is pinned by { ski } or { dn }";
+  return "value does not match any allowed form";
+}
+
+function unionHint(path: string): string | undefined {
+  if (/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/.test(path)) {
+    return "use exactly one of spiffe, spiffePrefix, trustDomain, email, emailDomain, group, claims, serviceToken, authenticated, public, set";
+  }
+  return undefined;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let at = input;
+  for (const key of path) at = at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
+}
+
+const UNION_KEYS: [RegExp, string[]][] = [
+  [/\.origin$/, ["tunnel", "url", "publicUrl"]],
+  [/issuers\[\d+\]$/, ["ski", "dn"]],
+  [/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/, ["spiffe", "spiffePrefix", "trustDomain", "email", "emailDomain", "group", "claims", "serviceToken", "authenticated", "public", "set"]],
+];
+
+/** For `{ tunel: X }` where a union of one-key objects was expected: did you mean "tunnel"? */
+function unknownKeyHint(value: unknown, path: string): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const known = UNION_KEYS.find(([pattern]) => pattern.test(path))?.[1];
+  if (!known) return undefined;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const suggestion = didYouMean(key, known);
+      return `unknown field "${key}"` + (suggestion ? `: ${suggestion}` : "");
+    }
+  }
+  return undefined;
+}
+
+const KNOWN_KEYS: Record<string, string[]> = {
+  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "services"],
+  metadata: ["environment", "trustDomains", "owners", "description"],
+  identity: ["access", "mtls"],
+  "identity.access": ["teamDomain", "audiences"],
+  "identity.mtls": ["required", "issuers", "spiffe", "registry"],
+  exceptions: ["maxDuration", "breakGlassMaxDuration"],
+  service: ["hosts", "origin", "owner", "mode", "hide", "requireCertificate", "description", "routes"],
+  route: ["id", "methods", "path", "pathPrefix", "rules", "description"],
+  rule: ["id", "effect", "principals", "bothFactors", "when", "rateLimit", "headers", "description"],
+  when: ["scopes", "claims", "time", "country", "devicePosture"],
+  time: ["days", "hours", "notBefore", "notAfter"],
+  rateLimit: ["limit", "period", "key", "failOpen"],
+  bothFactors: ["workload", "access", "binding"],
+};
+
+function knownKeysAt(path: readonly PropertyKey[], _input: unknown): string[] {
+  const names = path.filter((p) => typeof p === "string") as string[];
+  const last = names[names.length - 1];
+  const joined = names.join(".");
+  if (KNOWN_KEYS[joined]) return KNOWN_KEYS[joined];
+  if (names[0] === "services" && names.length === 2) return KNOWN_KEYS.service!;
+  if (last && KNOWN_KEYS[last]) return KNOWN_KEYS[last];
+  if (last === "routes") return KNOWN_KEYS.route!;
+  if (last === "rules") return KNOWN_KEYS.rule!;
+  return [];
+}
+
+/** Does matcher `a` admit everyone matcher `b` admits? Conservative: false when unsure. */
+function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
+  if ("public" in a) return true;
+  if ("authenticated" in a) return !("public" in b);
+  if (canonicalJson(a) === canonicalJson(b)) return true;
+  if ("trustDomain" in a) {
+    const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
+    return id !== undefined && trustDomainOf(id) === a.trustDomain;
+  }
+  if ("spiffePrefix" in a) {
+    const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
+    return id !== undefined && id.startsWith(a.spiffePrefix);
+  }
+  if ("emailDomain" in a && "email" in b) return b.email.toLowerCase().endsWith(`@${a.emailDomain}`);
+  return false;
+}
+
+function coversAll(a: readonly PrincipalMatcher[], b: readonly PrincipalMatcher[]): boolean {
+  return b.length > 0 && b.every((mb) => a.some((ma) => covers(ma, mb)));
+}
+
+class Collector {
+  readonly issues: Issue[] = [];
+  add(severity: Issue["severity"], code: IssueCode, path: string, message: string, hint?: string): void {
+    this.issues.push(hint === undefined ? { severity, code, path, message } : { severity, code, path, message, hint });
+  }
+}
+
+function checkMatchers(
+  doc: PolicyDocument,
+  matchers: readonly PrincipalMatcher[],
+  path: string,
+  out: Collector,
+): void {
+  const setNames = Object.keys(doc.principalSets);
+  matchers.forEach((m, i) => {
+    const at = `${path}[${i}]`;
+    if ("set" in m) {
+      if (!(m.set in doc.principalSets)) {
+        out.add("error", "unknown-principal-set", at, `unknown principal set "${m.set}"`, didYouMean(m.set, setNames));
+      }
+      return;
+    }
+    checkMatcherSource(doc, m, at, out);
+  });
+}
+
+function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string, out: Collector): void {
+  const workload = "spiffe" in m || "spiffePrefix" in m || "trustDomain" in m;
+  const access = "email" in m || "emailDomain" in m || "group" in m || "claims" in m || "serviceToken" in m;
+  if (workload && !doc.identity.mtls) {
+    out.add("error", "mtls-not-configured", at, `${describeMatcher(m)} needs identity.mtls`, "pin the client certificate issuers under identity.mtls");
+  }
+  if (access && !doc.identity.access) {
+    out.add("error", "access-not-configured", at, `${describeMatcher(m)} needs identity.access`, "set identity.access.teamDomain and audiences");
+  }
+  const id = "spiffe" in m ? m.spiffe : "spiffePrefix" in m ? m.spiffePrefix : "trustDomain" in m ? `spiffe://${m.trustDomain}` : undefined;
+  const domains = doc.metadata.trustDomains;
+  if (id !== undefined && domains.length > 0) {
+    const domain = trustDomainOf(id);
+    if (domain !== undefined && !domains.includes(domain)) {
+      out.add("warning", "spiffe-outside-trust-domain", at, `trust domain "${domain}" is not in metadata.trustDomains`, didYouMean(domain, domains));
+    }
+  }
+}
+
+function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Collector): void {
+  if ((rule.principals === undefined) === (rule.bothFactors === undefined)) {
+    out.add("error", "invalid-rule-principals", path, "a rule names who with exactly one of principals or bothFactors");
+  }
+  if (rule.principals) checkMatchers(doc, rule.principals, `${path}.principals`, out);
+  if (rule.bothFactors) {
+    checkMatchers(doc, rule.bothFactors.workload, `${path}.bothFactors.workload`, out);
+    checkMatchers(doc, rule.bothFactors.access, `${path}.bothFactors.access`, out);
+    const binding = rule.bothFactors.binding;
+    if (!(binding in doc.identityBindings)) {
+      out.add("error", "unknown-identity-binding", `${path}.bothFactors.binding`, `unknown identity binding "${binding}"`, didYouMean(binding, Object.keys(doc.identityBindings)));
+    }
+  }
+  if (rule.effect === "deny" && rule.rateLimit) {
+    out.add("error", "rate-limit-on-deny", `${path}.rateLimit`, "a deny rule cannot carry a rate limit");
+  }
+  if (rule.effect === "deny" && rule.headers) {
+    out.add("error", "headers-on-deny", `${path}.headers`, "a deny rule forwards nothing, so it cannot set headers");
+  }
+  for (const header of Object.keys(rule.headers ?? {})) {
+    if (RESERVED_HEADER.test(header)) {
+      out.add("error", "reserved-header", `${path}.headers.${header}`, `header "${header}" is reserved for Ward and Cloudflare`);
+    }
+  }
+  const time = rule.when?.time;
+  if (time?.hours && time.hours.from === time.hours.to) {
+    out.add("error", "invalid-time-window", `${path}.when.time.hours`, "from and to are equal: the window is empty", "omit hours for all day");
+  }
+  if (time?.notBefore && time.notAfter && Date.parse(time.notBefore) >= Date.parse(time.notAfter)) {
+    out.add("error", "invalid-time-window", `${path}.when.time`, "notBefore is not before notAfter: the rule can never apply");
+  }
+}
+
+/** Same effect, earlier, unconditional and admitting everyone the later rule admits: the later one never decides. */
+function checkShadowing(doc: PolicyDocument, rules: readonly Rule[], path: string, out: Collector): void {
+  const expanded = rules.map((r) => (r.principals ? expandMatchers(r.principals, doc.principalSets) : undefined));
+  rules.forEach((rule, j) => {
+    const mine = expanded[j];
+    if (!mine) return;
+    for (let i = 0; i < rules.length; i++) {
+      const other = rules[i]!;
+      const theirs = expanded[i];
+      if (i === j || !theirs || other.when !== undefined) continue;
+      const earlierSame = i < j && other.effect === rule.effect;
+      const denyOverAllow = other.effect === "deny" && rule.effect === "allow";
+      if ((earlierSame || denyOverAllow) && coversAll(theirs, mine)) {
+        const why = denyOverAllow ? "is always overridden by deny rule" : "can never decide: it is shadowed by";
+        out.add("warning", "shadowed-rule", `${path}[${j}]`, `rule "${ruleId(rule, j)}" ${why} "${ruleId(other, i)}"`, "remove it or narrow the earlier rule");
+        return;
+      }
+    }
+  });
+}
+
+function checkServices(doc: PolicyDocument, out: Collector): void {
+  const hostOwner = new Map<string, string>();
+  for (const [name, service] of Object.entries(doc.services)) {
+    const at = `services.${name}`;
+    service.hosts.forEach((host, i) => {
+      const previous = hostOwner.get(host);
+      if (previous !== undefined) {
+        out.add("error", "overlapping-hosts", `${at}.hosts[${i}]`, `host "${host}" is already served by service "${previous}"`);
+      } else {
+        hostOwner.set(host, name);
+      }
+    });
+
+    const origin = service.origin;
+    if (typeof origin === "string") {
+      const binding = /^[A-Z][A-Z0-9_]*$/.test(origin);
+      out.add("error", "origin-not-tunnel", `${at}.origin`, binding ? `origin must be written { tunnel: ${origin} }` : `origin "${origin}" is not a tunnel binding`,
+        binding ? undefined : "reach the origin through a Workers VPC service binding: { tunnel: BINDING }; a public URL needs { url, publicUrl: true }");
+    } else if ("url" in origin) {
+      out.add("warning", "public-origin", `${at}.origin`, `origin ${origin.url} has a routable address: callers can bypass Ward`, "put the origin behind Cloudflare Tunnel and use { tunnel: BINDING }");
+    }
+    if (service.mode === "audit" && doc.metadata.environment === "production") {
+      out.add("warning", "audit-in-production", `${at}.mode`, "service is in audit mode in production: denials are logged, not enforced");
+    }
+
+    const routeIds = new Map<string, number>();
+    const patterns = new Map<string, { index: number; methods: readonly string[] }[]>();
+    service.routes.forEach((route, r) => {
+      const rat = `${at}.routes[${r}]`;
+      if (routeIds.has(route.id)) {
+        out.add("error", "duplicate-id", `${rat}.id`, `route id "${route.id}" is already used by routes[${routeIds.get(route.id)}]`);
+      } else {
+        routeIds.set(route.id, r);
+      }
+      if ((route.path === undefined) === (route.pathPrefix === undefined)) {
+        out.add("error", "invalid-path-pattern", rat, "a route has exactly one of path or pathPrefix");
+      } else {
+        const parsed = parsePathPattern(route.path ?? route.pathPrefix!, route.path === undefined);
+        const field = route.path !== undefined ? "path" : "pathPrefix";
+        if (!parsed.ok) {
+          out.add("error", "invalid-path-pattern", `${rat}.${field}`, parsed.message);
+        } else {
+          const same = patterns.get(parsed.key) ?? [];
+          const clash = same.find((s) => s.methods.includes("*") || route.methods.includes("*") || s.methods.some((m) => route.methods.includes(m as never)));
+          if (clash) {
+            out.add("error", "duplicate-route", `${rat}.${field}`, `same path and method as routes[${clash.index}]`, "merge the rules into one route");
+          }
+          same.push({ index: r, methods: route.methods });
+          patterns.set(parsed.key, same);
+        }
+      }
+
+      const ruleIds = new Map<string, number>();
+      route.rules.forEach((rule, k) => {
+        const id = ruleId(rule, k);
+        if (ruleIds.has(id)) out.add("error", "duplicate-id", `${rat}.rules[${k}].id`, `rule id "${id}" is already used by rules[${ruleIds.get(id)}]`);
+        else ruleIds.set(id, k);
+        checkRule(doc, rule, `${rat}.rules[${k}]`, out);
+      });
+      checkShadowing(doc, route.rules, `${rat}.rules`, out);
+      if (route.rules.every((rule) => rule.effect === "deny")) {
+        out.add("warning", "route-never-allows", rat, `route "${route.id}" has no allow rule`, "without it the route denies everyone (which default deny already does)");
+      }
+    });
+  }
+  // A wildcard host overlapping an exact host in another service makes ownership ambiguous.
+  for (const [host, owner] of hostOwner) {
+    if (!host.startsWith("*.")) continue;
+    const suffix = host.slice(1);
+    for (const [other, otherOwner] of hostOwner) {
+      if (otherOwner !== owner && !other.startsWith("*.") && other.endsWith(suffix) && !other.slice(0, -suffix.length).includes(".")) {
+        const i = doc.services[owner]!.hosts.indexOf(host);
+        out.add("error", "overlapping-hosts", `services.${owner}.hosts[${i}]`, `wildcard "${host}" overlaps host "${other}" of service "${otherOwner}"`);
+      }
+    }
+  }
+}
+
+function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
+  for (const [name, matchers] of Object.entries(doc.principalSets)) {
+    matchers.forEach((m, i) => {
+      const at = `principalSets.${name}[${i}]`;
+      if ("set" in m) out.add("error", "invalid-value", at, "principal sets cannot include other sets", "list the members directly");
+      else checkMatcherSource(doc, m, at, out);
+    });
+  }
+}
+
+export function validatePolicy(input: unknown): ValidationResult {
+  const parsed = PolicyDocument.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, issues: parsed.error.issues.flatMap((issue) => fromZod(issue, input)) };
+  }
+  const doc = parsed.data;
+  const out = new Collector();
+  checkPrincipalSets(doc, out);
+  checkServices(doc, out);
+  const errors = out.issues.some((i) => i.severity === "error");
+  return errors ? { ok: false, issues: out.issues } : { ok: true, policy: doc, issues: out.issues };
+}

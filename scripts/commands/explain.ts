@@ -1,0 +1,99 @@
+import { parseArgs } from "node:util";
+import { evaluate, explainDecision, type Identity } from "../../policy/index.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import type { Io } from "../io.ts";
+import { loadPolicyFile } from "../policy-file.ts";
+
+export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
+    --as spiffe://...|EMAIL|token:CLIENT_ID|anonymous   who calls (or use the flags below)
+    --workload SPIFFE_ID   --email EMAIL   --service-token CLIENT_ID
+    --group G   --scope S   --claim NAME=VALUE   --posture CHECK_ID   (each repeatable)
+    --country CC   --time ISO-8601 (default: now)   --json`;
+
+function claimValue(text: string): unknown {
+  if (text === "true" || text === "false") return text === "true";
+  if (/^-?[0-9]+(\.[0-9]+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+export function identityFromFlags(values: Record<string, string | string[] | boolean | undefined>): Identity {
+  const identity: Identity = {};
+  const as = values.as as string | undefined;
+  let workload = values.workload as string | undefined;
+  let email = values.email as string | undefined;
+  let token = values["service-token"] as string | undefined;
+  if (as !== undefined && as !== "anonymous") {
+    if (as.startsWith("spiffe://")) workload = as;
+    else if (as.startsWith("token:")) token = as.slice("token:".length);
+    else if (as.includes("@")) email = as;
+    else throw new CliError(`--as ${as}: expected spiffe://..., an e-mail, token:CLIENT_ID or anonymous`);
+  }
+  if (email !== undefined && token !== undefined) {
+    throw new CliError("a caller has one Access identity: a person (--email) or a service token, not both");
+  }
+  if (workload) identity.workload = { id: workload };
+  const groups = values.group as string[] | undefined;
+  const posture = values.posture as string[] | undefined;
+  if (email) {
+    identity.user = {
+      email,
+      groups: groups ?? [],
+      devicePosture: Object.fromEntries((posture ?? []).map((p) => [p, true])),
+    };
+  } else if (groups || posture) {
+    throw new CliError("--group and --posture describe a person: add --email or --as EMAIL");
+  }
+  if (token) identity.serviceToken = { clientId: token };
+  const claims: Record<string, unknown> = {};
+  for (const pair of (values.claim as string[] | undefined) ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new CliError(`--claim ${pair}: expected NAME=VALUE`);
+    claims[pair.slice(0, eq)] = claimValue(pair.slice(eq + 1));
+  }
+  if (Object.keys(claims).length > 0) identity.claims = claims;
+  const scopes = values.scope as string[] | undefined;
+  if (scopes) identity.scopes = scopes;
+  return identity;
+}
+
+/** Splits a URL without normalising it: `new URL` would resolve dot segments the gateway refuses. */
+export function splitUrl(url: string): { host: string; path: string } {
+  const match = /^https?:\/\/([^/?#]+)([^?]*)/i.exec(url);
+  if (!match) throw new CliError(`${url}: expected an absolute http(s) URL`);
+  const authority = match[1]!;
+  return { host: authority.slice(authority.lastIndexOf("@") + 1), path: match[2] || "/" };
+}
+
+export async function explainCommand(args: string[], io: Io, now: () => number = Date.now): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      as: { type: "string" },
+      workload: { type: "string" },
+      email: { type: "string" },
+      "service-token": { type: "string" },
+      group: { type: "string", multiple: true },
+      scope: { type: "string", multiple: true },
+      claim: { type: "string", multiple: true },
+      posture: { type: "string", multiple: true },
+      country: { type: "string" },
+      time: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const [file, method, url] = positionals;
+  if (!file || !method || !url) throw new CliError(`expected FILE METHOD URL\n${usage}`);
+  const at = values.time === undefined ? now() : Date.parse(values.time);
+  if (Number.isNaN(at)) throw new CliError(`--time ${values.time}: expected an ISO-8601 instant`);
+  const identity = identityFromFlags(values);
+  const policy = await loadPolicyFile(file, io.err);
+  const { host, path } = splitUrl(url);
+  const decision = evaluate(policy, { method, host, path, identity, country: values.country }, at);
+  if (values.json) {
+    io.out(JSON.stringify(decision, null, 2));
+  } else {
+    io.out(explainDecision(policy, decision));
+  }
+  return decision.effect === "allow" ? EXIT.ok : EXIT.denied;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// The operator's CLI. Every command calls the same policy core as the gateway, so what it says is what
+// the gateway does.
+import { CliError, EXIT } from "./cli-error.ts";
+import { processIo, type Io } from "./io.ts";
+import * as explain from "./commands/explain.ts";
+import * as schema from "./commands/schema.ts";
+import * as validate from "./commands/validate.ts";
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  validate: { run: validate.validateCommand, usage: validate.usage },
+  explain: { run: explain.explainCommand, usage: explain.usage },
+  schema: { run: schema.schemaCommand, usage: schema.usage },
+};
+
+function help(): string {
+  return ["usage: ward <command> [args]", "", ...Object.values(COMMANDS).map((c) => c.usage)].join("\n");
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    io.out(help());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`ward: unknown command "${name}"\n\n${help()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`ward ${name}: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      io.err(`ward ${name}: ${error.message}\n\n${command.usage}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2), processIo);
+}

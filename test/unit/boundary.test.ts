@@ -1,0 +1,41 @@
+// policy/ is the pure core: the same code runs in the Worker, the CLI and the tests, so it must not
+// reach for the network, a clock, a console or a runtime-specific module.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "../../policy");
+const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+
+function code(file: string): string {
+  // Comments may mention the forbidden names (to say why); only code counts.
+  return readFileSync(join(root, file), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:])\/\/.*$/gm, "$1");
+}
+
+describe("policy/ boundary", () => {
+  it("has source files to check", () => {
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it.each(files)("%s imports nothing from worker/, hono, jose, cloudflare:* or node:*", (file) => {
+    const imports = [...code(file).matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]!);
+    for (const spec of imports) {
+      expect(spec, `${file} imports ${spec}`).not.toMatch(/^(hono|jose|cloudflare:|node:|fs$|path$)|\/worker\/|^\.\.\//);
+    }
+  });
+
+  it.each(files)("%s calls no fetch, Date.now, console or timers", (file) => {
+    const text = code(file);
+    expect(text).not.toMatch(/\bfetch\s*\(/);
+    expect(text).not.toMatch(/\bDate\.now\b|new Date\(\s*\)|performance\.now/);
+    expect(text).not.toMatch(/\bconsole\./);
+    expect(text).not.toMatch(/\b(setTimeout|setInterval|Math\.random)\s*\(/);
+  });
+
+  it("the check itself catches a forbidden call", () => {
+    expect("const t = Date.now();").toMatch(/\bDate\.now\b/);
+    expect('import { Hono } from "hono";').toMatch(/from\s+["']hono["']/);
+  });
+});
