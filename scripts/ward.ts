@@ -3,6 +3,7 @@
 // the gateway does.
 import { CliError, EXIT } from "./cli-error.ts";
 import { processIo, type Io } from "./io.ts";
+import * as dev from "./commands/dev.ts";
 import * as explain from "./commands/explain.ts";
 import * as schema from "./commands/schema.ts";
 import * as validate from "./commands/validate.ts";
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validate.validateCommand, usage: validate.usage },
   explain: { run: explain.explainCommand, usage: explain.usage },
   schema: { run: schema.schemaCommand, usage: schema.usage },
+  dev: { run: dev.devCommand, usage: dev.usage },
 };
 
 function help(): string {

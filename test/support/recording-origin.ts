@@ -1,0 +1,31 @@
+// A real HTTP origin on 127.0.0.1 for the workerd tests. It records every request it receives so that a
+// test can assert what reached the origin, and above all that a denied request never did.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+}
+
+export const LOG_PATH = "/__recording-origin/log";
+
+export async function startRecordingOrigin(): Promise<{ port: number; server: Server }> {
+  const seen: SeenRequest[] = [];
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith(LOG_PATH)) {
+      // Only the test runner asks for the log; filter by a marker so test files do not see each other.
+      const marker = new URL(req.url, "http://x").searchParams.get("marker") ?? "";
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(seen.filter((r) => r.url.includes(marker))));
+      return;
+    }
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+    req.resume();
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ origin: "recording", path: req.url }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as AddressInfo).port, server };
+}

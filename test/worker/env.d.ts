@@ -1,0 +1,10 @@
+import type { Env as WardEnv } from "../../worker/env.ts";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WardEnv {}
+    interface Exports {
+      default: Fetcher;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+// The Worker's bindings, typed once. Origins are bindings named by the policy ({ tunnel: NAME }):
+// Workers VPC services in deployed environments, service bindings locally and in tests.
+export interface Env {
+  /** Policy versions under `policy:v:<sha256>` and the active pointer under `policy:active`. */
+  POLICY: KVNamespace;
+  /** Seconds between checks of the active-version pointer (default 5). */
+  POLICY_REFRESH_SECONDS?: string;
+  [binding: string]: unknown;
+}
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { requestId: string };
+};

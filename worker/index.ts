@@ -1,0 +1,64 @@
+// Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
+import { Hono } from "hono";
+import { evaluate, findService, principalKey, type Identity } from "../policy/index.ts";
+import type { AppEnv } from "./env.ts";
+import { forward } from "./forward.ts";
+import { logEvent } from "./log.ts";
+import { currentPolicy } from "./policy-store.ts";
+import { gatewayResponse } from "./respond.ts";
+
+const app = new Hono<AppEnv>();
+
+/** The raw path as received: `new URL` would already have resolved dot segments the policy must see. */
+function rawPath(url: string): string {
+  const afterScheme = url.indexOf("://");
+  const pathStart = url.indexOf("/", afterScheme + 3);
+  if (pathStart === -1) return "/";
+  const end = url.indexOf("?", pathStart);
+  return end === -1 ? url.slice(pathStart) : url.slice(pathStart, end);
+}
+
+app.all("*", async (c) => {
+  const started = Date.now();
+  const requestId = crypto.randomUUID();
+  const env = c.env;
+  const refresh = Number(env.POLICY_REFRESH_SECONDS ?? "5");
+  const policy = await currentPolicy(env.POLICY, Number.isFinite(refresh) && refresh > 0 ? refresh : 5, started, (p) =>
+    c.executionCtx.waitUntil(p),
+  );
+  if (!policy) {
+    logEvent("error", "decision", { requestId, effect: "deny", reasons: ["policy-unavailable"], status: 503 });
+    return gatewayResponse(503, requestId);
+  }
+
+  // Identity verification (mTLS facts, Access JWT) arrives with the gateway issue; until then no caller
+  // is authenticated and only `public` rules can allow.
+  const identity: Identity = {};
+  const url = new URL(c.req.url);
+  const decision = evaluate(policy, { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity }, started);
+  const service = decision.target ? findService(policy, decision.target.host) : undefined;
+
+  let response: Response;
+  if (decision.effect === "allow" && service) {
+    const forwarded = await forward(c.req.raw, service, decision, env, requestId);
+    response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
+  } else {
+    response = gatewayResponse(decision.status, requestId);
+  }
+  logEvent("info", "decision", {
+    requestId,
+    principal: principalKey(identity),
+    service: decision.service ?? null,
+    route: decision.route ?? null,
+    rule: decision.rule ?? null,
+    effect: decision.effect,
+    mode: decision.mode,
+    reasons: decision.reasons,
+    status: response.status,
+    policyVersion: decision.policyVersion,
+    latencyMs: Date.now() - started,
+  });
+  return response;
+});
+
+export default app;

@@ -1,0 +1,6 @@
+// Structured log lines (Workers Logs / Logpush read console JSON). Never pass tokens or secrets here.
+export function logEvent(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>): void {
+  const line = JSON.stringify({ level, event, ...fields });
+  if (level === "error") console.error(line);
+  else console.log(line);
+}

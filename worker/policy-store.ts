@@ -1,0 +1,77 @@
+// The compiled policy, kept per isolate. KV is read at most once per refresh interval (and then in the
+// background), never once per request. A corrupt or invalid version never replaces the last good one.
+import { loadPolicy, type CompiledPolicy } from "../policy/index.ts";
+import { logEvent } from "./log.ts";
+
+export const ACTIVE_KEY = "policy:active";
+export const versionKey = (version: string): string => `policy:v:${version}`;
+
+interface Cached {
+  policy?: CompiledPolicy;
+  checkedAt: number;
+  refreshing?: Promise<void>;
+}
+
+const cache: Cached = { checkedAt: 0 };
+
+async function refresh(kv: KVNamespace, now: number): Promise<void> {
+  try {
+    const active = (await kv.get(ACTIVE_KEY))?.trim();
+    if (!active) {
+      if (cache.policy) logEvent("error", "policy-pointer-missing", { keeping: cache.policy.version });
+      return;
+    }
+    if (active === cache.policy?.version) return;
+    const text = await kv.get(versionKey(active));
+    if (text === null) {
+      logEvent("error", "policy-version-missing", { version: active, keeping: cache.policy?.version ?? null });
+      return;
+    }
+    const loaded = await loadPolicy(text);
+    if (!loaded.ok) {
+      logEvent("error", "policy-version-invalid", {
+        version: active,
+        keeping: cache.policy?.version ?? null,
+        issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20),
+      });
+      return;
+    }
+    // The key names the content: a version whose content hashes elsewhere has been tampered with or mis-pushed.
+    if (loaded.policy.version !== active) {
+      logEvent("error", "policy-version-hash-mismatch", { version: active, computed: loaded.policy.version });
+      return;
+    }
+    cache.policy = loaded.policy;
+    logEvent("info", "policy-loaded", { version: active });
+  } catch (error) {
+    logEvent("error", "policy-store-unavailable", { error: String(error), keeping: cache.policy?.version ?? null });
+  } finally {
+    cache.checkedAt = now;
+  }
+}
+
+/**
+ * The policy to decide with, or undefined when none has ever loaded (the caller answers 503).
+ * With a policy in hand, a due re-check runs in the background so the request does not wait for KV.
+ */
+export async function currentPolicy(
+  kv: KVNamespace,
+  refreshSeconds: number,
+  now: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<CompiledPolicy | undefined> {
+  const due = now - cache.checkedAt >= refreshSeconds * 1000;
+  if (due && !cache.refreshing) {
+    cache.refreshing = refresh(kv, now).finally(() => (cache.refreshing = undefined));
+    if (cache.policy) waitUntil(cache.refreshing);
+  }
+  if (!cache.policy && cache.refreshing) await cache.refreshing;
+  return cache.policy;
+}
+
+/** Forgets the isolate's policy (tests use it to start from an empty isolate). */
+export function resetPolicyCache(): void {
+  cache.policy = undefined;
+  cache.checkedAt = 0;
+  cache.refreshing = undefined;
+}
