@@ -3,8 +3,8 @@ import type { Env as WardEnv } from "../../worker/env.ts";
 declare global {
   namespace Cloudflare {
     interface Env extends WardEnv {}
-    interface Exports {
-      default: Fetcher;
+    interface GlobalProps {
+      mainModule: typeof import("../../worker/index.ts");
     }
   }
 }
