@@ -54,7 +54,7 @@ export function canonicalHost(raw: string): string | undefined {
   const colon = host.lastIndexOf(":");
   if (colon !== -1) {
     const port = host.slice(colon + 1);
-    if (!/^[0-9]{1,5}$/.test(port)) return undefined;
+    if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) return undefined;
     host = host.slice(0, colon);
   }
   if (host.endsWith(".")) host = host.slice(0, -1);
@@ -89,6 +89,8 @@ function decodeSegment(raw: string): string | CanonicalResult {
     if (code > 0x7e) {
       // Raw non-ASCII (some clients send UTF-8 unencoded): take it as its UTF-8 bytes.
       const cp = raw.codePointAt(i)!;
+      // A lone surrogate has no UTF-8 form; encoding it would silently turn it into U+FFFD.
+      if (cp >= 0xd800 && cp <= 0xdfff) return reject("path-invalid-encoding", "lone surrogate in path");
       const chars = String.fromCodePoint(cp);
       bytes.push(...utf8Encoder.encode(chars));
       i += chars.length - 1;

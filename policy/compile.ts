@@ -59,17 +59,27 @@ export function ruleId(rule: Rule, index: number): string {
   return rule.id ?? `rule-${index + 1}`;
 }
 
-function compileRule(doc: PolicyDocument, rule: Rule, id: string, needs: CompiledPolicy["needs"]): CompiledRule {
-  const sets = doc.principalSets;
+/** Many rules name the same matchers (typically one set): compile each distinct list once. */
+type PrincipalCache = Map<string, CompiledPrincipals>;
+
+function principalsOf(matchers: Rule["principals"] & object, doc: PolicyDocument, cache: PrincipalCache): CompiledPrincipals {
+  const key = JSON.stringify(matchers);
+  let compiled = cache.get(key);
+  if (!compiled) cache.set(key, (compiled = compilePrincipals(matchers, doc.principalSets)));
+  return compiled;
+}
+
+function compileRule(doc: PolicyDocument, rule: Rule, id: string, needs: CompiledPolicy["needs"], cache: PrincipalCache): CompiledRule {
   const compiled: CompiledRule = { id, effect: rule.effect, source: rule };
-  if (rule.principals) compiled.principals = compilePrincipals(rule.principals, sets);
+  if (rule.principals) compiled.principals = principalsOf(rule.principals, doc, cache);
   if (rule.bothFactors) {
     const pairs = (doc.identityBindings[rule.bothFactors.binding] ?? []).map(
-      (p) => `${p.workload} ${p.access.toLowerCase()}`,
+      // E-mails compare case-insensitively; service-token client ids exactly.
+      (p) => `${p.workload} ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`,
     );
     compiled.bothFactors = {
-      workload: compilePrincipals(rule.bothFactors.workload, sets),
-      access: compilePrincipals(rule.bothFactors.access, sets),
+      workload: principalsOf(rule.bothFactors.workload, doc, cache),
+      access: principalsOf(rule.bothFactors.access, doc, cache),
       binding: rule.bothFactors.binding,
       pairs: new Set(pairs),
     };
@@ -92,6 +102,7 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
   const hosts = new Map<string, CompiledService>();
   const wildcardHosts = new Map<string, CompiledService>();
   const needs = { groups: false, devicePosture: false };
+  const principalCache: PrincipalCache = new Map();
   const defaultRequireCertificate = doc.identity.mtls?.required ?? false;
 
   for (const [name, service] of Object.entries(doc.services)) {
@@ -104,7 +115,7 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
         id: routeId,
         methods: route.methods.includes("*") ? "any" : new Set(route.methods as Method[]),
         pattern: route.path ?? `${route.pathPrefix} (prefix)`,
-        rules: route.rules.map((rule, i) => compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs)),
+        rules: route.rules.map((rule, i) => compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs, principalCache)),
       });
     }
     const compiled: CompiledService = {

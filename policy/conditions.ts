@@ -23,6 +23,11 @@ export interface ConditionContext {
   now: number;
   /** ISO country code as Cloudflare sees it. */
   country?: string;
+  /**
+   * For deny rules: a condition whose fact is unknown (no country) counts as holding, so a missing fact
+   * can never switch a deny off. For allow rules it counts as failing. Both ways, it fails closed.
+   */
+  unknownHolds?: boolean;
 }
 
 function minutes(hhmm: string): number {
@@ -67,7 +72,8 @@ export function failedConditions(c: CompiledConditions, ctx: ConditionContext): 
       if (!inside) failed.push(`outside ${c.source.time!.hours!.from}-${c.source.time!.hours!.to} UTC`);
     }
   }
-  if (c.countries && (ctx.country === undefined || !c.countries.has(ctx.country))) {
+  const countryUnknown = ctx.country === undefined;
+  if (c.countries && !(countryUnknown && ctx.unknownHolds) && (countryUnknown || !c.countries.has(ctx.country!))) {
     failed.push(`country ${ctx.country ?? "unknown"} not in ${[...c.countries].join(", ")}`);
   }
   if (c.devicePosture) {

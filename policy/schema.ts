@@ -38,6 +38,8 @@ const claimValue = z.union([z.string(), z.number(), z.boolean()]);
 
 /** One way of naming who may call. Each matcher object has exactly one key. */
 export const PrincipalMatcher = z.union([
+  // `set` first: it is the most common matcher, and a union tries its options in order.
+  z.strictObject({ set: name }).describe("a named principal set from principalSets"),
   z.strictObject({ spiffe: spiffeId }).describe("a workload whose SPIFFE ID is exactly this"),
   z.strictObject({ spiffePrefix: spiffeId }).describe("workloads whose SPIFFE ID starts with this (end it with '/')"),
   z.strictObject({ trustDomain }).describe("any workload of this SPIFFE trust domain"),
@@ -50,7 +52,6 @@ export const PrincipalMatcher = z.union([
   z.strictObject({ serviceToken: z.string().min(1) }).describe("an Access service token, by client id"),
   z.strictObject({ authenticated: z.literal(true) }).describe("anyone with any verified identity"),
   z.strictObject({ public: z.literal(true) }).describe("anyone, including callers with no identity at all"),
-  z.strictObject({ set: name }).describe("a named principal set from principalSets"),
 ]);
 export type PrincipalMatcher = z.infer<typeof PrincipalMatcher>;
 

@@ -136,11 +136,30 @@ function knownKeysAt(path: readonly PropertyKey[], _input: unknown): string[] {
   return [];
 }
 
+/**
+ * canonicalJson(a) === canonicalJson(b), without serialising in the common cases (checkShadowing compares
+ * every pair of matchers of a route): one-key matchers of different kinds never serialise alike, and of
+ * one kind with a string or boolean value they do exactly when the values are equal.
+ */
+function sameMatcher(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length === 1 && kb.length === 1) {
+    const va = (a as Record<string, unknown>)[ka[0]!];
+    const vb = (b as Record<string, unknown>)[kb[0]!];
+    if (va !== undefined && vb !== undefined) {
+      if (ka[0] !== kb[0]) return false;
+      if (typeof va === "string" || typeof va === "boolean") return va === vb;
+    }
+  }
+  return canonicalJson(a) === canonicalJson(b);
+}
+
 /** Does matcher `a` admit everyone matcher `b` admits? Conservative: false when unsure. */
 function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
   if ("public" in a) return true;
   if ("authenticated" in a) return !("public" in b);
-  if (canonicalJson(a) === canonicalJson(b)) return true;
+  if (sameMatcher(a, b)) return true;
   if ("trustDomain" in a) {
     const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
     return id !== undefined && trustDomainOf(id) === a.trustDomain;
@@ -170,12 +189,11 @@ function checkMatchers(
   path: string,
   out: Collector,
 ): void {
-  const setNames = Object.keys(doc.principalSets);
   matchers.forEach((m, i) => {
     const at = `${path}[${i}]`;
     if ("set" in m) {
       if (!(m.set in doc.principalSets)) {
-        out.add("error", "unknown-principal-set", at, `unknown principal set "${m.set}"`, didYouMean(m.set, setNames));
+        out.add("error", "unknown-principal-set", at, `unknown principal set "${m.set}"`, didYouMean(m.set, Object.keys(doc.principalSets)));
       }
       return;
     }

@@ -1,0 +1,33 @@
+// The benchmark's policy generator must produce what it claims: a valid policy with exactly N routes.
+import { describe, expect, it } from "vitest";
+import { validatePolicy } from "../../policy/index.ts";
+import { ROUTES_PER_SERVICE, countRoutes, generatePolicy } from "../bench/generate-policy.ts";
+
+describe("generatePolicy", () => {
+  it.each([10, 1000])("%i routes: validates with no errors and has exactly that many routes", (n) => {
+    const doc = generatePolicy(n);
+    const result = validatePolicy(doc);
+    expect(result.issues.filter((i) => i.severity === "error")).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(countRoutes(doc)).toBe(n);
+    expect(Object.keys(doc.services)).toHaveLength(Math.ceil(n / ROUTES_PER_SERVICE));
+  });
+
+  it("is realistic: no warnings, path params, prefixes, scopes and deny rules", () => {
+    const doc = generatePolicy(1000);
+    expect(validatePolicy(doc).issues).toEqual([]);
+    const routes = Object.values(doc.services).flatMap((s) => s.routes);
+    const rules = routes.flatMap((r) => r.rules);
+    expect(routes.some((r) => r.path?.includes("{"))).toBe(true);
+    expect(routes.some((r) => r.pathPrefix !== undefined)).toBe(true);
+    expect(rules.some((r) => r.effect === "deny")).toBe(true);
+    expect(rules.some((r) => r.when?.scopes)).toBe(true);
+    expect(rules.some((r) => r.principals?.some((p) => "set" in p))).toBe(true);
+  });
+
+  it("is deterministic and handles a last, partial service", () => {
+    expect(generatePolicy(37)).toEqual(generatePolicy(37));
+    expect(countRoutes(generatePolicy(37))).toBe(37);
+    expect(validatePolicy(generatePolicy(37)).ok).toBe(true);
+  });
+});
