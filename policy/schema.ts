@@ -33,6 +33,10 @@ const hex64 = z
   .string()
   .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)");
 const claimValue = z.union([z.string(), z.number(), z.boolean()]);
+// An empty requirement would hold for any token with claims: almost `authenticated`, by accident.
+const claimRequirement = z
+  .record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)]))
+  .refine((claims) => Object.keys(claims).length > 0, "must name at least one claim");
 
 // ---- principals -------------------------------------------------------------------------------
 
@@ -47,7 +51,7 @@ export const PrincipalMatcher = z.union([
   z.strictObject({ emailDomain }).describe("people whose e-mail is in this domain"),
   z.strictObject({ group: z.string().min(1) }).describe("people in this Access (IdP) group"),
   z
-    .strictObject({ claims: z.record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)])) })
+    .strictObject({ claims: claimRequirement })
     .describe("people or tokens whose Access token carries these claims (a list means any of)"),
   z.strictObject({ serviceToken: z.string().min(1) }).describe("an Access service token, by client id"),
   z.strictObject({ authenticated: z.literal(true) }).describe("anyone with any verified identity"),
@@ -71,8 +75,7 @@ export const TimeWindow = z.strictObject({
 
 export const Conditions = z.strictObject({
   scopes: z.array(z.string().min(1)).min(1).optional().describe("every one of these scopes must be granted"),
-  claims: z
-    .record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)]))
+  claims: claimRequirement
     .optional()
     .describe("Access token claims that must hold (a list means any of)"),
   time: TimeWindow.optional(),

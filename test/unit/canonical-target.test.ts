@@ -1,0 +1,234 @@
+// canonicalTarget: one reading of method, host and path, or a named refusal. Tables of inputs per problem,
+// then accepted inputs with their exact canonical form.
+import { describe, expect, it } from "vitest";
+import { MAX_PATH_LENGTH, canonicalHost, canonicalTarget, type TargetProblem } from "../../policy/canonical-target.ts";
+
+const HOST = "example.com";
+
+// Exhaustive at compile time: a new TargetProblem fails the type check until it has rows here.
+const PROBLEM_CASES = {
+  "method-unknown": [
+    ["get", HOST, "/"],
+    ["Get", HOST, "/"],
+    ["TRACE", HOST, "/"],
+    ["CONNECT", HOST, "/"],
+    ["", HOST, "/"],
+    ["PROPFIND", "not a host", "/"],
+  ],
+  "host-invalid": [
+    ["GET", "", "/"],
+    ["GET", "exa_mple.com", "/"],
+    ["GET", "-example.com", "/"],
+    ["GET", "example.com:", "/"],
+    ["GET", "a..b", "/"],
+    ["GET", "ex ample.com", "/a/../b"],
+  ],
+  "path-not-absolute": [
+    ["GET", HOST, ""],
+    ["GET", HOST, "a/b"],
+    ["GET", HOST, "*"],
+    ["GET", HOST, "http://example.com/"],
+  ],
+  "path-too-long": [
+    ["GET", HOST, "/" + "a".repeat(MAX_PATH_LENGTH)],
+    ["GET", HOST, "/" + "a/".repeat(MAX_PATH_LENGTH)],
+    ["GET", HOST, "x".repeat(MAX_PATH_LENGTH + 1)],
+  ],
+  "path-fragment": [
+    ["GET", HOST, "/a#b"],
+    ["GET", HOST, "/#"],
+    ["GET", HOST, "/a/b#/c"],
+  ],
+  "path-query": [
+    ["GET", HOST, "/a?b=1"],
+    ["GET", HOST, "/?"],
+    ["GET", HOST, "/a/b?"],
+  ],
+  "path-backslash": [
+    ["GET", HOST, "/a\\b"],
+    ["GET", HOST, "/\\"],
+    ["GET", HOST, "/a/..\\b"],
+  ],
+  "path-parameter": [
+    ["GET", HOST, "/a;b"],
+    ["GET", HOST, "/admin;jsessionid=1/x"],
+    ["GET", HOST, "/a%3Bb"],
+    ["GET", HOST, "/a%3bb"],
+  ],
+  "path-control-character": [
+    ["GET", HOST, "/a\tb"],
+    ["GET", HOST, "/a\u0000"],
+    ["GET", HOST, "/a\u007f"],
+    ["GET", HOST, "/a%00"],
+    ["GET", HOST, "/a%0A"],
+    ["GET", HOST, "/a%7F"],
+  ],
+  "path-encoded-separator": [
+    ["GET", HOST, "/a%2Fb"],
+    ["GET", HOST, "/a%2fb"],
+    ["GET", HOST, "/a%5Cb"],
+    ["GET", HOST, "/a%5cb"],
+    ["GET", HOST, "/..%2F"],
+  ],
+  "path-encoded-dot": [
+    ["GET", HOST, "/%2E"],
+    ["GET", HOST, "/%2e%2e"],
+    ["GET", HOST, "/a/%2E%2E/b"],
+    ["GET", HOST, "/a%2eb"],
+  ],
+  "path-encoded-percent": [
+    ["GET", HOST, "/%252F"],
+    ["GET", HOST, "/a%25"],
+    ["GET", HOST, "/%25%32%46"],
+  ],
+  "path-invalid-encoding": [
+    ["GET", HOST, "/%"],
+    ["GET", HOST, "/%4"],
+    ["GET", HOST, "/%zz"],
+    ["GET", HOST, "/%C3"],
+    ["GET", HOST, "/%FF"],
+    ["GET", HOST, "/%C0%AF"],
+    ["GET", HOST, "/%E0%80%AF"],
+    ["GET", HOST, "/%ED%A0%80"],
+    ["GET", HOST, "/a\uD800b"],
+    ["GET", HOST, "/\uDC00"],
+  ],
+  "path-dot-segment": [
+    ["GET", HOST, "/."],
+    ["GET", HOST, "/.."],
+    ["GET", HOST, "/a/./b"],
+    ["GET", HOST, "/a/../b"],
+    ["GET", HOST, "/a/.."],
+    ["GET", HOST, "/a/./"],
+  ],
+  "path-empty-segment": [
+    ["GET", HOST, "//"],
+    ["GET", HOST, "//a"],
+    ["GET", HOST, "/a//b"],
+    ["GET", HOST, "/a///"],
+  ],
+} as const satisfies Record<TargetProblem, readonly (readonly [string, string, string])[]>;
+
+const problemRows = Object.entries(PROBLEM_CASES).flatMap(([problem, rows]) =>
+  rows.map(([method, host, path]) => ({ problem: problem as TargetProblem, method, host, path })),
+);
+
+describe("canonicalTarget refuses", () => {
+  it.each(problemRows)("$problem: $method $host $path", ({ problem, method, host, path }) => {
+    const result = canonicalTarget(method, host, path);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problem).toBe(problem);
+    expect(result.detail.length).toBeGreaterThan(0);
+  });
+
+  it("names each problem with at least three inputs", () => {
+    for (const rows of Object.values(PROBLEM_CASES)) expect(rows.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("canonicalTarget accepts", () => {
+  it.each([
+    { raw: "/", path: "/", segments: [""] },
+    { raw: "/a", path: "/a", segments: ["a"] },
+    { raw: "/a/", path: "/a/", segments: ["a", ""] },
+    { raw: "/v1/charge", path: "/v1/charge", segments: ["v1", "charge"] },
+    { raw: "/%41", path: "/A", segments: ["A"] },
+    { raw: "/%41%42C", path: "/ABC", segments: ["ABC"] },
+    { raw: "/%61", path: "/a", segments: ["a"] },
+    { raw: "/%7e", path: "/~", segments: ["~"] },
+    { raw: "/%7Ealice", path: "/~alice", segments: ["~alice"] },
+    { raw: "/é", path: "/%C3%A9", segments: ["é"] },
+    { raw: "/caf%c3%a9", path: "/caf%C3%A9", segments: ["café"] },
+    { raw: "/caf%C3%A9", path: "/caf%C3%A9", segments: ["café"] },
+    { raw: "/😀", path: "/%F0%9F%98%80", segments: ["😀"] },
+    { raw: "/a b", path: "/a%20b", segments: ["a b"] },
+    { raw: "/a%20b", path: "/a%20b", segments: ["a b"] },
+    { raw: "/a%3Fb%23c", path: "/a%3Fb%23c", segments: ["a?b#c"] },
+    { raw: '/{x}"<>', path: "/%7Bx%7D%22%3C%3E", segments: ['{x}"<>'] },
+    { raw: "/a%2Bb/c+d", path: "/a+b/c+d", segments: ["a+b", "c+d"] },
+    { raw: "/%40user:x=1,y!$&'()*", path: "/@user:x=1,y!$&'()*", segments: ["@user:x=1,y!$&'()*"] },
+    { raw: "/a/.../b", path: "/a/.../b", segments: ["a", "...", "b"] },
+    { raw: "/.well-known/x", path: "/.well-known/x", segments: [".well-known", "x"] },
+    { raw: "/" + "a".repeat(MAX_PATH_LENGTH - 1), path: "/" + "a".repeat(MAX_PATH_LENGTH - 1), segments: ["a".repeat(MAX_PATH_LENGTH - 1)] },
+  ])("$raw -> $path", ({ raw, path, segments }) => {
+    const result = canonicalTarget("GET", HOST, raw);
+    expect(result).toEqual({ ok: true, target: { method: "GET", host: HOST, path, segments } });
+  });
+
+  it.each(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])("method %s", (method) => {
+    const result = canonicalTarget(method, HOST, "/");
+    expect(result.ok && result.target.method).toBe(method);
+  });
+
+  it("is idempotent: the canonical path canonicalises to itself", () => {
+    for (const raw of ["/é/%7e", "/a b/%41", "/a%3Fb/", "/x/😀"]) {
+      const once = canonicalTarget("GET", HOST, raw);
+      if (!once.ok) throw new Error(`${raw} refused`);
+      const twice = canonicalTarget("GET", HOST, once.target.path);
+      expect(twice).toEqual(once);
+    }
+  });
+
+  it("reports the method before the host and the host before the path", () => {
+    expect(canonicalTarget("get", "", "//")).toMatchObject({ ok: false, problem: "method-unknown" });
+    expect(canonicalTarget("GET", "", "//")).toMatchObject({ ok: false, problem: "host-invalid" });
+  });
+});
+
+describe("canonicalHost", () => {
+  it.each([
+    ["example.com", "example.com"],
+    ["EXAMPLE.COM", "example.com"],
+    ["Payments.Example.Com", "payments.example.com"],
+    ["example.com:443", "example.com"],
+    ["example.com:8443", "example.com"],
+    ["example.com:0", "example.com"],
+    ["example.com:65535", "example.com"],
+    ["example.com.", "example.com"],
+    ["example.com.:443", "example.com"],
+    ["localhost", "localhost"],
+    ["127.0.0.1", "127.0.0.1"],
+    ["1.2.3.4:80", "1.2.3.4"],
+    ["xn--bcher-kva.example", "xn--bcher-kva.example"],
+    ["a-b.example", "a-b.example"],
+    ["a".repeat(63) + ".com", "a".repeat(63) + ".com"],
+  ])("%s -> %s", (raw, host) => {
+    expect(canonicalHost(raw)).toBe(host);
+  });
+
+  it.each([
+    ["", "empty"],
+    [".", "only a dot"],
+    [":443", "only a port"],
+    ["example.com:", "empty port"],
+    ["example.com:http", "non-numeric port"],
+    ["example.com:-1", "negative port"],
+    ["example.com:65536", "port above 65535"],
+    ["example.com:99999", "five-digit port above 65535"],
+    ["example.com:123456", "six-digit port"],
+    ["example.com:443:443", "two ports"],
+    ["example.com..", "two trailing dots"],
+    [".example.com", "leading dot"],
+    ["a..b", "empty label"],
+    ["-example.com", "label with leading '-'"],
+    ["api.-x.example", "inner label with leading '-'"],
+    ["example-.com", "label with trailing '-'"],
+    ["exa_mple.com", "underscore"],
+    ["ex ample.com", "space"],
+    ["exämple.com", "raw non-ASCII"],
+    ["[::1]", "IPv6 literal"],
+    ["[::1]:8080", "IPv6 literal with port"],
+    ["::1", "bare IPv6"],
+    ["a".repeat(64) + ".com", "label longer than 63"],
+    [Array.from({ length: 64 }, () => "abc").join("."), "name longer than 253"],
+    ["user@example.com", "userinfo"],
+  ])("%s is refused (%s)", (raw) => {
+    expect(canonicalHost(raw)).toBeUndefined();
+    expect(canonicalTarget("GET", raw, "/")).toMatchObject({ ok: false, problem: "host-invalid" });
+  });
+
+  it("canonicalTarget carries the canonical host", () => {
+    expect(canonicalTarget("GET", "API.Example.COM.:8443", "/")).toMatchObject({ ok: true, target: { host: "api.example.com" } });
+  });
+});

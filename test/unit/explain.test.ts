@@ -1,0 +1,158 @@
+// explain: the decision in words — the route, every rule considered with its outcome and why, and the
+// next step with the owner to ask; in audit mode, what enforce mode would have answered.
+import { describe, expect, it } from "vitest";
+import { compilePolicy, type CompiledPolicy } from "../../policy/compile.ts";
+import { evaluate, type RequestFacts } from "../../policy/evaluate.ts";
+import { explainDecision } from "../../policy/explain.ts";
+import type { Identity } from "../../policy/identity.ts";
+import { validatePolicy } from "../../policy/validate.ts";
+
+const NOW = Date.parse("2026-03-02T12:00:00Z");
+const HOST = "orders.example.com";
+const FRONTEND = "spiffe://prod.example.com/ns/frontend/sa/web";
+
+async function policy(mode: "enforce" | "audit" = "enforce"): Promise<CompiledPolicy> {
+  const result = validatePolicy({
+    version: 1,
+    metadata: { environment: "dev", owners: ["security@example.com"] },
+    identity: {
+      access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["c".repeat(64)] },
+      mtls: { issuers: [{ dn: "CN=Example Workload CA" }] },
+    },
+    services: {
+      orders: {
+        hosts: [HOST],
+        origin: { tunnel: "ORDERS_API" },
+        owner: "orders-team@example.com",
+        mode,
+        routes: [
+          {
+            id: "create",
+            methods: ["POST"],
+            path: "/v1/orders",
+            rules: [
+              { id: "no-contractors", effect: "deny", principals: [{ emailDomain: "contractor.example.com" }] },
+              {
+                id: "frontend",
+                effect: "allow",
+                principals: [{ spiffe: FRONTEND }],
+                when: { scopes: ["orders:write"] },
+                rateLimit: { limit: 50, period: "10s", key: "principal" },
+              },
+              { id: "sre", effect: "allow", principals: [{ group: "sre" }], when: { country: ["DE"] } },
+            ],
+          },
+        ],
+      },
+    },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return compilePolicy(result.policy);
+}
+
+async function explain(identity: Identity, over: Partial<RequestFacts> = {}, mode: "enforce" | "audit" = "enforce"): Promise<string> {
+  const compiled = await policy(mode);
+  const decision = evaluate(compiled, { method: "POST", host: HOST, path: "/v1/orders", identity, ...over }, NOW);
+  return explainDecision(compiled, decision);
+}
+
+const frontend: Identity = { workload: { id: FRONTEND } };
+const sre: Identity = { user: { email: "sam@example.com", groups: ["sre"] } };
+const contractor: Identity = { user: { email: "cat@contractor.example.com", groups: ["sre"] } };
+
+describe("explainDecision: denied by default", () => {
+  it.each([
+    ["the verdict", /^DENY 403 {2}mode enforce {2}policy [0-9a-f]{12}$/m],
+    ["the request", /^request {3}POST orders\.example\.com\/v1\/orders$/m],
+    ["the caller", /^caller {4}workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web$/m],
+    ["the service and owner", /^service {3}orders \(owner orders-team@example\.com\)$/m],
+    ["the route", /^route {5}orders\/create$/m],
+    ["the deny rule, not matched", /^ {2}✗ orders\/create\/no-contractors \(deny\): principal not matched\n {6}- caller is none of: emailDomain contractor\.example\.com$/m],
+    ["the allow rule, conditions failed", /^ {2}✗ orders\/create\/frontend \(allow\): conditions failed\n {6}- missing scope orders:write$/m],
+    ["the other allow rule, not matched, with both details", /^ {2}✗ orders\/create\/sre \(allow\): principal not matched\n {6}- caller is none of: group sre\n {6}- country unknown not in DE$/m],
+    ["the reasons", /^reasons {3}no-matching-rule$/m],
+    ["the next step with the owner", /^next step ask orders-team@example\.com for access to orders\/create$/m],
+  ])("names %s", async (_what, pattern) => {
+    expect(await explain(frontend)).toMatch(pattern);
+  });
+
+  it("lists every rule, in policy order", async () => {
+    const text = await explain(frontend);
+    const ruleLines = text.split("\n").filter((l) => /^ {2}[✓✗] /.test(l));
+    expect(ruleLines.map((l) => l.split(" ")[3])).toEqual(["orders/create/no-contractors", "orders/create/frontend", "orders/create/sre"]);
+    expect(text).not.toMatch(/^decided by/m);
+  });
+});
+
+describe("explainDecision: other outcomes", () => {
+  it.each<[string, Identity, Partial<RequestFacts>, RegExp[], RegExp[]]>([
+    [
+      "allowed",
+      { ...frontend, scopes: ["orders:write"] },
+      {},
+      [/^ALLOW 200 /, /^ {2}✓ orders\/create\/frontend \(allow\): applies$/m, /^decided by orders\/create\/frontend$/m, /^reasons {3}allowed-by-rule$/m, /^rate limit 50 per 10s on "workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web"$/m],
+      [/^next step/m, /^audit/m],
+    ],
+    [
+      "denied by rule",
+      contractor,
+      { country: "DE" },
+      [/^DENY 403 /, /^ {2}✓ orders\/create\/no-contractors \(deny\): applies$/m, /^ {2}✓ orders\/create\/sre \(allow\): applies$/m, /^decided by orders\/create\/no-contractors$/m, /^reasons {3}denied-by-rule$/m, /^next step ask orders-team@example\.com for access to orders\/create$/m],
+      [/^rate limit/m],
+    ],
+    [
+      "anonymous",
+      {},
+      {},
+      [/^DENY 401 /, /^caller {4}anonymous$/m, /^reasons {3}unauthenticated$/m, /^next step authenticate \(Access login, service token or client certificate\)$/m],
+      [/^decided by/m],
+    ],
+    [
+      "no route",
+      sre,
+      { path: "/v2/orders" },
+      [/^DENY 404 /, /^reasons {3}route-not-found$/m, /^next step no route matches; ask orders-team@example\.com if one should$/m],
+      [/^route /m, /^rules:/m],
+    ],
+    [
+      "unknown host",
+      sre,
+      { host: "nothing.example.com" },
+      [/^DENY 404 /, /^reasons {3}host-not-found$/m, /^next step no service in this policy serves that host: check the host name$/m],
+      [/^service /m, /^route /m],
+    ],
+    [
+      "ambiguous path",
+      sre,
+      { path: "/v1/orders/..%2F" },
+      [/^DENY 400 /, /^problem {3}path-encoded-separator: the target is ambiguous, so it is refused$/m, /^reasons {3}bad-request$/m, /^next step send the request with a canonical path/m],
+      [/^request /m, /^service /m],
+    ],
+  ])("%s", async (_name, identity, over, present, absent) => {
+    const text = await explain(identity, over);
+    for (const pattern of present) expect(text).toMatch(pattern);
+    for (const pattern of absent) expect(text).not.toMatch(pattern);
+  });
+});
+
+describe("explainDecision: audit mode", () => {
+  it.each<[string, Identity, Partial<RequestFacts>, string, string]>([
+    ["no matching rule", frontend, {}, "enforce mode would answer 403 (no-matching-rule)", "ask orders-team@example.com for access to orders/create"],
+    ["denied by rule", contractor, {}, "enforce mode would answer 403 (denied-by-rule)", "ask orders-team@example.com for access to orders/create"],
+    ["unauthenticated", {}, {}, "enforce mode would answer 401 (unauthenticated)", "authenticate (Access login, service token or client certificate)"],
+    ["no route", sre, { path: "/v2" }, "enforce mode would answer 404 (route-not-found)", "no route matches; ask orders-team@example.com if one should"],
+  ])("%s: allowed, and says what enforce would answer", async (_name, identity, over, audit, next) => {
+    const text = await explain(identity, over, "audit");
+    expect(text).toMatch(/^ALLOW 200 {2}mode audit /);
+    expect(text).toContain(`\naudit     ${audit}\n`);
+    expect(text).toMatch(/^reasons {3}audit-would-deny, /m);
+    expect(text.endsWith(`\nnext step ${next}`)).toBe(true);
+  });
+
+  it("an allowed request in audit mode has no audit line and no next step", async () => {
+    const text = await explain({ ...frontend, scopes: ["orders:write"] }, {}, "audit");
+    expect(text).toMatch(/^ALLOW 200 {2}mode audit /);
+    expect(text).not.toMatch(/^audit /m);
+    expect(text).not.toMatch(/^next step/m);
+  });
+});

@@ -1,0 +1,435 @@
+// validate: one fixture per IssueCode, each provoking exactly that issue (code, severity, exact path), the
+// did-you-mean hints, and the example policies (valid, zero issues).
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Issue, IssueCode, Severity } from "../../policy/issues.ts";
+import { formatIssue } from "../../policy/issues.ts";
+import { validatePolicyText } from "../../policy/load.ts";
+import { validatePolicy } from "../../policy/validate.ts";
+
+const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
+
+/** A policy with zero issues; each fixture below changes one thing. */
+function base(): any {
+  return {
+    version: 1,
+    metadata: { environment: "dev", trustDomains: ["prod.example.com"], owners: ["security@example.com"] },
+    identity: {
+      access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] },
+      mtls: { issuers: [{ dn: "CN=Example Workload CA" }] },
+    },
+    principalSets: { checkout: [{ spiffe: CHECKOUT }] },
+    identityBindings: { "checkout-ops": [{ workload: CHECKOUT, access: "ops@example.com" }] },
+    services: {
+      payments: {
+        hosts: ["payments.example.com"],
+        origin: { tunnel: "PAYMENTS_API" },
+        owner: "payments-team@example.com",
+        routes: [
+          {
+            id: "charge",
+            methods: ["POST"],
+            path: "/v1/charge",
+            rules: [{ id: "checkout", effect: "allow", principals: [{ set: "checkout" }] }],
+          },
+        ],
+      },
+    },
+  };
+}
+
+const R0 = "services.payments.routes[0]";
+const RULE0 = `${R0}.rules[0]`;
+const route0 = (d: any) => d.services.payments.routes[0];
+const rule0 = (d: any) => route0(d).rules[0];
+const anotherRoute = (over: object) => ({
+  id: "other",
+  methods: ["POST"],
+  path: "/v1/other",
+  rules: [{ id: "checkout", effect: "allow", principals: [{ set: "checkout" }] }],
+  ...over,
+});
+
+interface Fixture {
+  /** Changes the base document, or is the policy text itself. */
+  change: ((d: any) => void) | string;
+  severity: Severity;
+  path: string;
+  message?: string | RegExp;
+  hint?: string;
+}
+
+// `satisfies Record<IssueCode, ...>`: a new code fails the type check until it has a fixture here.
+const FIXTURES = {
+  "invalid-syntax": { change: "version: 1\nmetadata: [\n", severity: "error", path: "(document)" },
+  "unknown-field": {
+    change: (d) => (rule0(d).descripton = "typo"),
+    severity: "error",
+    path: `${RULE0}.descripton`,
+    message: 'unknown field "descripton"',
+    hint: 'did you mean "description"?',
+  },
+  "missing-field": {
+    change: (d) => delete d.services.payments.owner,
+    severity: "error",
+    path: "services.payments.owner",
+    message: "required field is missing (expected string)",
+  },
+  "invalid-type": {
+    change: (d) => (d.services.payments.hosts = "payments.example.com"),
+    severity: "error",
+    path: "services.payments.hosts",
+    message: /expected array, received string/,
+  },
+  "invalid-value": {
+    change: (d) => (rule0(d).effect = "permit"),
+    severity: "error",
+    path: `${RULE0}.effect`,
+    message: 'must be one of "allow", "deny"',
+  },
+  "invalid-format": {
+    change: (d) => (d.services.payments.hosts = ["Payments.example.com"]),
+    severity: "error",
+    path: "services.payments.hosts[0]",
+    message: /lower-case host name/,
+  },
+  "out-of-range": {
+    change: (d) => (rule0(d).rateLimit = { limit: 0, period: "60s" }),
+    severity: "error",
+    path: `${RULE0}.rateLimit.limit`,
+  },
+  "duplicate-id": {
+    change: (d) => d.services.payments.routes.push(anotherRoute({ id: "charge" })),
+    severity: "error",
+    path: "services.payments.routes[1].id",
+    message: 'route id "charge" is already used by routes[0]',
+  },
+  "duplicate-route": {
+    change: (d) => d.services.payments.routes.push(anotherRoute({ methods: ["GET", "POST"], path: "/v1/charge" })),
+    severity: "error",
+    path: "services.payments.routes[1].path",
+    message: "same path and method as routes[0]",
+    hint: "merge the rules into one route",
+  },
+  "overlapping-hosts": {
+    change: (d) => (d.services.orders = { ...structuredClone(d.services.payments), origin: { tunnel: "ORDERS_API" } }),
+    severity: "error",
+    path: "services.orders.hosts[0]",
+    message: 'host "payments.example.com" is already served by service "payments"',
+  },
+  "unknown-principal-set": {
+    change: (d) => (rule0(d).principals = [{ set: "chekout" }]),
+    severity: "error",
+    path: `${RULE0}.principals[0]`,
+    message: 'unknown principal set "chekout"',
+    hint: 'did you mean "checkout"?',
+  },
+  "unknown-identity-binding": {
+    change: (d) => {
+      delete rule0(d).principals;
+      rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-op" };
+    },
+    severity: "error",
+    path: `${RULE0}.bothFactors.binding`,
+    message: 'unknown identity binding "checkout-op"',
+    hint: 'did you mean "checkout-ops"?',
+  },
+  "invalid-path-pattern": {
+    change: (d) => (route0(d).path = "/v1/{**}/charge"),
+    severity: "error",
+    path: `${R0}.path`,
+    message: "{**} may only be the last segment",
+  },
+  "invalid-rule-principals": {
+    change: (d) => delete rule0(d).principals,
+    severity: "error",
+    path: RULE0,
+    message: "a rule names who with exactly one of principals or bothFactors",
+  },
+  "origin-not-tunnel": {
+    change: (d) => (d.services.payments.origin = "PAYMENTS_API"),
+    severity: "error",
+    path: "services.payments.origin",
+    message: "origin must be written { tunnel: PAYMENTS_API }",
+  },
+  "public-origin": {
+    change: (d) => (d.services.payments.origin = { url: "https://payments.example.com", publicUrl: true }),
+    severity: "warning",
+    path: "services.payments.origin",
+    message: /routable address/,
+  },
+  "access-not-configured": {
+    change: (d) => {
+      delete d.identity.access;
+      rule0(d).principals = [{ email: "alice@example.com" }];
+    },
+    severity: "error",
+    path: `${RULE0}.principals[0]`,
+    message: "email alice@example.com needs identity.access",
+  },
+  "mtls-not-configured": {
+    change: (d) => {
+      delete d.identity.mtls;
+      d.principalSets = {};
+      rule0(d).principals = [{ email: "alice@example.com" }, { trustDomain: "prod.example.com" }];
+    },
+    severity: "error",
+    path: `${RULE0}.principals[1]`,
+    message: "trustDomain prod.example.com needs identity.mtls",
+  },
+  "spiffe-outside-trust-domain": {
+    change: (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.exmple.com/ns/checkout/sa/api" }]),
+    severity: "warning",
+    path: "principalSets.checkout[0]",
+    message: 'trust domain "prod.exmple.com" is not in metadata.trustDomains',
+    hint: 'did you mean "prod.example.com"?',
+  },
+  "invalid-time-window": {
+    change: (d) => (rule0(d).when = { time: { hours: { from: "09:00", to: "09:00" } } }),
+    severity: "error",
+    path: `${RULE0}.when.time.hours`,
+    message: "from and to are equal: the window is empty",
+  },
+  "rate-limit-on-deny": {
+    change: (d) =>
+      route0(d).rules.unshift({ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }], rateLimit: { limit: 1, period: "1s" } }),
+    severity: "error",
+    path: `${RULE0}.rateLimit`,
+    message: "a deny rule cannot carry a rate limit",
+  },
+  "headers-on-deny": {
+    change: (d) => route0(d).rules.push({ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }], headers: { "x-team": "ops" } }),
+    severity: "error",
+    path: `${R0}.rules[1].headers`,
+    message: "a deny rule forwards nothing, so it cannot set headers",
+  },
+  "reserved-header": {
+    change: (d) => (rule0(d).headers = { "X-Forwarded-For": "10.0.0.1" }),
+    severity: "error",
+    path: `${RULE0}.headers.X-Forwarded-For`,
+    message: 'header "X-Forwarded-For" is reserved for Ward and Cloudflare',
+  },
+  "shadowed-rule": {
+    change: (d) => route0(d).rules.push({ id: "again", effect: "allow", principals: [{ spiffe: CHECKOUT }] }),
+    severity: "warning",
+    path: `${R0}.rules[1]`,
+    message: 'rule "again" can never decide: it is shadowed by "checkout"',
+    hint: "remove it or narrow the earlier rule",
+  },
+  "route-never-allows": {
+    change: (d) => (rule0(d).effect = "deny"),
+    severity: "warning",
+    path: R0,
+    message: 'route "charge" has no allow rule',
+  },
+  "audit-in-production": {
+    change: (d) => {
+      d.metadata.environment = "production";
+      d.services.payments.mode = "audit";
+    },
+    severity: "warning",
+    path: "services.payments.mode",
+    message: /audit mode in production/,
+  },
+} satisfies Record<IssueCode, Fixture>;
+
+function run(change: Fixture["change"]): ReturnType<typeof validatePolicy> {
+  if (typeof change === "string") return validatePolicyText(change);
+  const doc = base();
+  change(doc);
+  return validatePolicy(doc);
+}
+
+describe("validatePolicy", () => {
+  it("the base fixture is valid with zero issues", () => {
+    expect(validatePolicy(base())).toMatchObject({ ok: true, issues: [] });
+  });
+
+  it.each(Object.entries(FIXTURES) as [IssueCode, Fixture][])("%s", (code, fixture) => {
+    const result = run(fixture.change);
+    expect(result.issues.map((i) => i.code)).toEqual([code]);
+    const issue = result.issues[0]!;
+    expect(issue.severity).toBe(fixture.severity);
+    expect(issue.path).toBe(fixture.path);
+    expect(issue.message.length).toBeGreaterThan(0);
+    if (typeof fixture.message === "string") expect(issue.message).toBe(fixture.message);
+    else if (fixture.message) expect(issue.message).toMatch(fixture.message);
+    if (fixture.hint !== undefined) expect(issue.hint).toBe(fixture.hint);
+    // Warnings never make a policy invalid; errors always do.
+    expect(result.ok).toBe(fixture.severity === "warning");
+  });
+});
+
+describe("more fixtures per code", () => {
+  it.each<[string, (d: any) => void, IssueCode, string]>([
+    ["version 2", (d) => (d.version = 2), "invalid-value", "version"],
+    ["unknown metadata field", (d) => (d.metadata.owner = "x"), "unknown-field", "metadata.owner"],
+    ["missing metadata", (d) => delete d.metadata, "missing-field", "metadata"],
+    ["hide is not a boolean", (d) => (d.services.payments.hide = "yes"), "invalid-type", "services.payments.hide"],
+    ["service name not lower case", (d) => (d.services = { Payments: d.services.payments }), "invalid-format", "services.Payments"],
+    ["no routes", (d) => (d.services.payments.routes = []), "out-of-range", "services.payments.routes"],
+    ["bad duration", (d) => (rule0(d).rateLimit = { limit: 5, period: "5 minutes" }), "invalid-format", `${RULE0}.rateLimit.period`],
+    ["bad hour", (d) => (rule0(d).when = { time: { hours: { from: "9:00", to: "17:00" } } }), "invalid-format", `${RULE0}.when.time.hours.from`],
+    ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
+    ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
+    ["nested principal set", (d) => (d.principalSets.all = [{ set: "checkout" }]), "invalid-value", "principalSets.all[0]"],
+    ["two keys in a matcher", (d) => (rule0(d).principals = [{ email: "a@example.com", group: "sre" }]), "invalid-value", `${RULE0}.principals[0]`],
+    ["duplicate rule id", (d) => route0(d).rules.push({ id: "checkout", effect: "allow", principals: [{ email: "a@example.com" }] }), "duplicate-id", `${R0}.rules[1].id`],
+    ["default rule ids clash", (d) => route0(d).rules.push({ id: "rule-3", effect: "allow", principals: [{ email: "a@example.com" }] }, { effect: "allow", principals: [{ email: "b@example.com" }] }), "duplicate-id", `${R0}.rules[2].id`],
+    ["prefix / and path /{**}", (d) => d.services.payments.routes.push(anotherRoute({ methods: ["*"], path: undefined, pathPrefix: "/" }), anotherRoute({ id: "all", methods: ["GET"], path: "/{**}" })), "duplicate-route", "services.payments.routes[2].path"],
+    ["{id} and {*} are one pattern", (d) => d.services.payments.routes.push(anotherRoute({ path: "/v1/{id}" }), anotherRoute({ id: "x", path: "/v1/{*}" })), "duplicate-route", "services.payments.routes[2].path"],
+    ["wildcard over an exact host", (d) => (d.services.orders = { ...structuredClone(d.services.payments), hosts: ["*.example.com"] }), "overlapping-hosts", "services.orders.hosts[0]"],
+    ["both path and pathPrefix", (d) => (route0(d).pathPrefix = "/v1"), "invalid-path-pattern", R0],
+    ["neither path nor pathPrefix", (d) => delete route0(d).path, "invalid-path-pattern", R0],
+    ["pathPrefix with a dot segment", (d) => { delete route0(d).path; route0(d).pathPrefix = "/v1/../admin"; }, "invalid-path-pattern", `${R0}.pathPrefix`],
+    ["both principals and bothFactors", (d) => (rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }), "invalid-rule-principals", RULE0],
+    ["origin is a URL string", (d) => (d.services.payments.origin = "https://payments.example.com"), "origin-not-tunnel", "services.payments.origin"],
+    ["access matcher in a set without access", (d) => { delete d.identity.access; d.principalSets.ops = [{ group: "ops" }]; }, "access-not-configured", "principalSets.ops[0]"],
+    ["mtls matcher in a set without mtls", (d) => delete d.identity.mtls, "mtls-not-configured", "principalSets.checkout[0]"],
+    ["notBefore after notAfter", (d) => (rule0(d).when = { time: { notBefore: "2026-02-01T00:00:00Z", notAfter: "2026-01-01T00:00:00Z" } }), "invalid-time-window", `${RULE0}.when.time`],
+    ["Host header", (d) => (rule0(d).headers = { host: "x" }), "reserved-header", `${RULE0}.headers.host`],
+    ["cf- header", (d) => (rule0(d).headers = { "CF-Access-Jwt-Assertion": "x" }), "reserved-header", `${RULE0}.headers.CF-Access-Jwt-Assertion`],
+    ["ward- header", (d) => (rule0(d).headers = { "ward-principal": "x" }), "reserved-header", `${RULE0}.headers.ward-principal`],
+    ["allow under a broader deny", (d) => route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }), "shadowed-rule", `${RULE0}`],
+  ])("%s -> %s at %s", (_name, change, code, path) => {
+    const result = run(change);
+    expect(result.issues.map((i) => [i.code, i.path])).toEqual([[code, path]]);
+  });
+
+  it("an allowed header is no issue", () => {
+    expect(run((d) => (rule0(d).headers = { "x-team": "checkout" })).issues).toEqual([]);
+  });
+
+  it("a conditional earlier rule shadows nothing", () => {
+    const result = run((d) => {
+      rule0(d).when = { scopes: ["payments:charge"] };
+      route0(d).rules.push({ id: "again", effect: "allow", principals: [{ spiffe: CHECKOUT }] });
+    });
+    expect(result.issues).toEqual([]);
+  });
+});
+
+describe("did-you-mean hints", () => {
+  it.each<[string, (d: any) => void, Partial<Issue>]>([
+    [
+      "principal set",
+      (d) => (rule0(d).principals = [{ set: "chekout" }]),
+      { code: "unknown-principal-set", path: "services.payments.routes[0].rules[0].principals[0]", hint: 'did you mean "checkout"?' },
+    ],
+    [
+      "top-level field",
+      (d) => {
+        d.metdata = d.metadata;
+        delete d.metadata;
+      },
+      { code: "unknown-field", path: "metdata", hint: 'did you mean "metadata"?' },
+    ],
+    [
+      "service field",
+      (d) => (d.services.payments.ownr = "x"),
+      { code: "unknown-field", path: "services.payments.ownr", hint: 'did you mean "owner"?' },
+    ],
+    [
+      "route field",
+      (d) => (route0(d).pathprefix = "/x"),
+      { code: "unknown-field", path: `${R0}.pathprefix`, hint: 'did you mean "pathPrefix"?' },
+    ],
+    [
+      "rateLimit field",
+      (d) => (rule0(d).rateLimit = { limit: 5, period: "1m", failopen: true }),
+      { code: "unknown-field", path: `${RULE0}.rateLimit.failopen`, hint: 'did you mean "failOpen"?' },
+    ],
+    [
+      "origin key",
+      (d) => (d.services.payments.origin = { tunel: "PAYMENTS_API" }),
+      { code: "invalid-value", path: "services.payments.origin", hint: 'unknown field "tunel": did you mean "tunnel"?' },
+    ],
+    [
+      "matcher key",
+      (d) => (rule0(d).principals = [{ emial: "a@example.com" }]),
+      { code: "invalid-value", path: `${RULE0}.principals[0]`, hint: 'unknown field "emial": did you mean "email"?' },
+    ],
+    [
+      "identity binding",
+      (d) => {
+        delete rule0(d).principals;
+        rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "chekout-ops" };
+      },
+      { code: "unknown-identity-binding", path: `${RULE0}.bothFactors.binding`, hint: 'did you mean "checkout-ops"?' },
+    ],
+  ])("%s", (_name, change, expected) => {
+    const result = run(change);
+    expect(result.issues).toContainEqual(expect.objectContaining(expected));
+  });
+
+  it("no hint when nothing is close", () => {
+    const result = run((d) => (rule0(d).principals = [{ set: "backoffice-admins" }]));
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]!.hint).toBeUndefined();
+  });
+});
+
+describe("every issue at once, each in its place", () => {
+  it("reports independent problems together", () => {
+    const result = run((d) => {
+      rule0(d).principals = [{ set: "chekout" }];
+      rule0(d).headers = { "x-forwarded-host": "x" };
+      d.services.payments.origin = { url: "https://payments.example.com", publicUrl: true };
+    });
+    expect(result.ok).toBe(false);
+    expect(result.issues.map((i) => `${i.severity} ${i.code} ${i.path}`).sort()).toEqual(
+      [
+        `error reserved-header ${RULE0}.headers.x-forwarded-host`,
+        `error unknown-principal-set ${RULE0}.principals[0]`,
+        "warning public-origin services.payments.origin",
+      ].sort(),
+    );
+  });
+
+  it("warnings alone keep ok true and return the policy", () => {
+    const result = run((d) => {
+      d.metadata.environment = "production";
+      d.services.payments.mode = "audit";
+      route0(d).rules.push({ id: "again", effect: "allow", principals: [{ set: "checkout" }] });
+    });
+    expect(result.ok).toBe(true);
+    expect(result.issues.map((i) => i.severity)).toEqual(["warning", "warning"]);
+    expect(result.policy?.services.payments?.mode).toBe("audit");
+  });
+
+  it("one error among warnings makes ok false and returns no policy", () => {
+    const result = run((d) => {
+      d.services.payments.origin = { url: "https://payments.example.com", publicUrl: true };
+      route0(d).methods = ["POST"];
+      rule0(d).effect = "deny";
+      rule0(d).rateLimit = { limit: 1, period: "1s" };
+    });
+    expect(result.ok).toBe(false);
+    expect(result.policy).toBeUndefined();
+    expect(result.issues.filter((i) => i.severity === "error").map((i) => i.code)).toEqual(["rate-limit-on-deny"]);
+    expect(result.issues.filter((i) => i.severity === "warning").map((i) => i.code).sort()).toEqual(["public-origin", "route-never-allows"]);
+  });
+
+  it("formatIssue prints severity, code, path, message and hint", () => {
+    const issue = run((d) => (rule0(d).principals = [{ set: "chekout" }])).issues[0]!;
+    expect(formatIssue(issue)).toBe(
+      'error[unknown-principal-set] services.payments.routes[0].rules[0].principals[0]: unknown principal set "chekout" (did you mean "checkout"?)',
+    );
+  });
+});
+
+describe("example policies", () => {
+  const dir = join(import.meta.dirname, "../../policy/examples");
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f));
+
+  it("there are examples", () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(files)("%s is valid with zero issues", (file) => {
+    const result = validatePolicyText(readFileSync(join(dir, file), "utf8"));
+    expect(result.issues).toEqual([]);
+    expect(result.ok).toBe(true);
+  });
+});
