@@ -17,6 +17,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest(({ inject }) => {
             const origin = { external: { address: `127.0.0.1:${inject("originPort")}`, http: {} } };
+            const jwks = JSON.stringify(inject("accessJwks"));
             return {
               wrangler: { configPath: "./wrangler.toml" },
               remoteBindings: false,
@@ -24,6 +25,16 @@ export default defineConfig({
                 cf: false,
                 bindings: { POLICY_REFRESH_SECONDS: "0.05" },
                 serviceBindings: { PAYMENTS_API: origin, ORDERS_API: origin, WIKI: origin },
+                // The outside edge: the demo Access team domain serves the test key set; loopback passes
+                // through (the recording origin's log); anything else is a test bug and fails loudly.
+                outboundService: async (request: Request) => {
+                  const url = new URL(request.url);
+                  if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/certs") {
+                    return new Response(jwks, { headers: { "content-type": "application/json" } });
+                  }
+                  if (url.hostname === "127.0.0.1") return fetch(request.url, { method: request.method, headers: request.headers });
+                  return new Response(`unexpected egress to ${url.origin}`, { status: 599 });
+                },
               },
             };
           }),

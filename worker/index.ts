@@ -1,8 +1,9 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono } from "hono";
-import { evaluate, findService, principalKey, type Identity } from "../policy/index.ts";
+import { evaluate, findService, principalKey } from "../policy/index.ts";
 import type { AppEnv } from "./env.ts";
 import { forward } from "./forward.ts";
+import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 import { currentPolicy } from "./policy-store.ts";
 import { gatewayResponse } from "./respond.ts";
@@ -31,9 +32,8 @@ app.all("*", async (c) => {
     return gatewayResponse(503, requestId);
   }
 
-  // Identity verification (mTLS facts, Access JWT) arrives with the gateway issue; until then no caller
-  // is authenticated and only `public` rules can allow.
-  const identity: Identity = {};
+  // Verified Access token facts; mTLS workload identity is still to come (issue "gateway Worker").
+  const identity = await identify(c.req.raw, policy, started, requestId);
   const url = new URL(c.req.url);
   const decision = evaluate(policy, { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity }, started);
   const service = decision.target ? findService(policy, decision.target.host) : undefined;
