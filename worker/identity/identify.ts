@@ -1,12 +1,20 @@
-// Builds the caller's Identity from verified facts only. It never denies: a missing or invalid credential
+// Builds the caller's Identity from verified facts only (mTLS facts Cloudflare set, a verified Access JWT). It never denies: a missing or invalid credential
 // just leaves that part of the identity empty, and the policy decides.
 import type { CompiledPolicy, Identity } from "../../policy/index.ts";
 import { logEvent } from "../log.ts";
 import { accessTokenOf } from "./access-token.ts";
 import { accessVerifier } from "./verifiers.ts";
+import { workloadIdentity } from "./mtls.ts";
 
 export async function identify(request: Request, policy: CompiledPolicy, now: number, requestId: string): Promise<Identity> {
   const identity: Identity = {};
+  const mtls = policy.document.identity.mtls;
+  if (mtls) {
+    // request.cf is set by Cloudflare's edge (undefined locally without a certificate): never from a header.
+    const result = await workloadIdentity(request.cf?.tlsClientAuth, mtls, now);
+    if (result.ok) identity.workload = result.workload;
+    else if (result.problem !== "no-certificate") logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
+  }
   const access = policy.document.identity.access;
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {

@@ -1,0 +1,62 @@
+// The gateway with client certificates, end to end in workerd: in the demo policy checkout and frontend
+// workloads may read orders. Every deny also asserts the origin never saw the request.
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import demoPolicy from "../../policy/examples/demo.yaml?raw";
+import { loadPolicy } from "../../policy/index.ts";
+import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { CERTS, tlsClientAuth } from "./client-certs.ts";
+
+const originPort = inject("originPort");
+
+async function originSaw(marker: string): Promise<SeenRequest[]> {
+  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
+  return (await res.json()) as SeenRequest[];
+}
+
+beforeAll(async () => {
+  const loaded = await loadPolicy(demoPolicy);
+  if (!loaded.ok) throw new Error("demo policy invalid");
+  await env.POLICY.put(versionKey(loaded.policy.version), demoPolicy);
+  await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
+});
+
+async function call(path: string, cf: Record<string, unknown> | undefined, headers: Record<string, string> = {}) {
+  const m = `m-${crypto.randomUUID()}`;
+  const init: RequestInit = { headers, ...(cf ? { cf } : {}) };
+  const res = await exports.default.fetch(`https://orders.localhost${path}?${m}`, init);
+  return { res, seen: await originSaw(m) };
+}
+
+describe("gateway with client certificates", () => {
+  it("forwards the checkout workload to an order read, and client certificate headers never reach the origin", async () => {
+    const { res, seen } = await call("/v1/orders/42", { tlsClientAuth: await tlsClientAuth(CERTS.checkout) }, { "Cf-Client-Cert-Sha256": "00" });
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers["cf-client-cert-sha256"]).toBeUndefined();
+  });
+
+  it.each([
+    ["a revoked certificate", { certRevoked: "1" }, 401],
+    ["a certificate that failed verification", { certVerified: "FAILED:expired" }, 401],
+    ["an unpinned issuer", { certIssuerSKI: "00".repeat(20) }, 401],
+  ])("refuses %s and never calls the origin", async (_name, overrides, status) => {
+    const { res, seen } = await call("/v1/orders/42", { tlsClientAuth: await tlsClientAuth(CERTS.checkout, overrides) });
+    expect(res.status).toBe(status);
+    expect(seen).toEqual([]);
+  });
+
+  it("refuses the checkout workload on a route it is not granted (admin) and never calls the origin", async () => {
+    const { res, seen } = await call("/admin/users", { tlsClientAuth: await tlsClientAuth(CERTS.checkout) });
+    expect(res.status).toBe(403);
+    expect(seen).toEqual([]);
+  });
+
+  it("ignores certificate facts claimed in headers", async () => {
+    const facts = JSON.stringify({ tlsClientAuth: await tlsClientAuth(CERTS.checkout) });
+    const { res, seen } = await call("/v1/orders/42", undefined, { "MF-CF-Blob": facts, "Cf-Client-Cert-Verified": "SUCCESS" });
+    expect(res.status).toBe(401);
+    expect(seen).toEqual([]);
+  });
+});

@@ -1,0 +1,69 @@
+// The workload identity from tlsClientAuth, in workerd, with real certificates (test/fixtures/certs).
+import { describe, expect, it } from "vitest";
+import { workloadIdentity, type MtlsConfig } from "../../worker/identity/mtls.ts";
+import { CA_DN, CA_SKI, CERTS, tlsClientAuth } from "./client-certs.ts";
+
+const NOW = Date.UTC(2027, 0, 1);
+const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
+const config: MtlsConfig = { required: false, issuers: [{ ski: CA_SKI }], spiffe: true };
+
+describe("workloadIdentity", () => {
+  it("reads the SPIFFE ID from the SAN URI of a verified, pinned, valid certificate", async () => {
+    const result = await workloadIdentity(await tlsClientAuth(CERTS.checkout), config, NOW);
+    expect(result).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+  });
+
+  it("pins the issuer by DN too, compared exactly", async () => {
+    const byDn: MtlsConfig = { ...config, issuers: [{ dn: CA_DN }] };
+    expect((await workloadIdentity(await tlsClientAuth(CERTS.checkout), byDn, NOW)).ok).toBe(true);
+    const other = await tlsClientAuth(CERTS.checkout, { certIssuerDNRFC2253: CA_DN.toLowerCase() });
+    expect(await workloadIdentity(other, byDn, NOW)).toEqual({ ok: false, problem: "issuer-not-pinned" });
+  });
+
+  it.each([
+    ["no cf at all", undefined, "no-certificate"],
+    ["certPresented 0", { certPresented: "0" }, "no-certificate"],
+    ["certPresented as a boolean", { certPresented: true }, "no-certificate"],
+    ["certVerified NONE (a truthy string)", { certVerified: "NONE" }, "not-verified"],
+    ["certVerified FAILED", { certVerified: "FAILED:self signed certificate" }, "not-verified"],
+    ["revoked but SUCCESS", { certRevoked: "1" }, "revoked"],
+    ["certRevoked missing", { certRevoked: undefined }, "revoked"],
+    ["another issuer (account-wide CA)", { certIssuerSKI: "00".repeat(20) }, "issuer-not-pinned"],
+    ["expired", { certNotAfter: "Dec 31 23:59:59 2026 GMT" }, "outside-validity"],
+    ["not yet valid", { certNotBefore: "Jan 02 00:00:00 2027 GMT" }, "outside-validity"],
+    ["unreadable dates", { certNotAfter: "soon" }, "outside-validity"],
+    ["too large to be forwarded", { certRFC9440: "", certRFC9440TooLarge: true }, "certificate-too-large"],
+    ["DER that does not match the fingerprint", { certFingerprintSHA256: "ab".repeat(32) }, "fingerprint-mismatch"],
+    ["no DER", { certRFC9440: "" }, "unparseable-certificate"],
+  ])("refuses %s", async (_name, overrides, problem) => {
+    const auth = overrides === undefined ? undefined : await tlsClientAuth(CERTS.checkout, overrides);
+    expect(await workloadIdentity(auth, config, NOW)).toEqual({ ok: false, problem });
+  });
+
+  it("refuses another certificate's DER under this certificate's fingerprint", async () => {
+    const legacy = await tlsClientAuth(CERTS.legacy);
+    const forged = await tlsClientAuth(CERTS.checkout, { certFingerprintSHA256: legacy.certFingerprintSHA256 });
+    expect(await workloadIdentity(forged, config, NOW)).toEqual({ ok: false, problem: "fingerprint-mismatch" });
+  });
+
+  it("needs exactly one SPIFFE ID", async () => {
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.legacy), config, NOW)).toEqual({ ok: false, problem: "no-spiffe-id" });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.twoSpiffe), config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });
+  });
+
+  it("maps a certificate without a SPIFFE ID through the fingerprint registry (any case, colons allowed)", async () => {
+    const legacy = await tlsClientAuth(CERTS.legacy);
+    const fingerprint = (legacy.certFingerprintSHA256 as string).toUpperCase().match(/../g)!.join(":");
+    const withRegistry: MtlsConfig = { ...config, spiffe: false, registry: [{ fingerprintSha256: fingerprint, id: "spiffe://demo.ward.internal/legacy/billing" }] };
+    expect(await workloadIdentity(legacy, withRegistry, NOW)).toMatchObject({ ok: true, workload: { id: "spiffe://demo.ward.internal/legacy/billing" } });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({ ok: false, problem: "not-registered" });
+  });
+
+  it("answers the same from its parse cache, and still checks a different DER under a cached fingerprint", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout);
+    expect((await workloadIdentity(auth, config, NOW)).ok).toBe(true);
+    expect((await workloadIdentity(auth, config, NOW)).ok).toBe(true);
+    const swapped = { ...auth, certRFC9440: (await tlsClientAuth(CERTS.twoSpiffe)).certRFC9440 };
+    expect(await workloadIdentity(swapped, config, NOW)).toEqual({ ok: false, problem: "fingerprint-mismatch" });
+  });
+});
