@@ -5,6 +5,10 @@ export interface Env {
   POLICY: KVNamespace;
   /** Seconds between checks of the active-version pointer (default 5). */
   POLICY_REFRESH_SECONDS?: string;
+  /** Secret: {"keys":[private P-256 JWKs]} for Ward's identity assertion; the first signs, all are published. */
+  ASSERTION_SIGNING_KEYS?: string;
+  /** The assertion's `iss` (default "ward"). */
+  ASSERTION_ISSUER?: string;
   [binding: string]: unknown;
 }
 

@@ -2,6 +2,7 @@
 import type { CompiledService, Decision } from "../policy/index.ts";
 import type { Env } from "./env.ts";
 import { forwardHeaders } from "./strip-headers.ts";
+import { ASSERTION_HEADER } from "./assertion.ts";
 
 export type ForwardResult = { ok: true; response: Response } | { ok: false; status: 502 | 503 };
 
@@ -15,6 +16,7 @@ export async function forward(
   decision: Decision,
   env: Env,
   requestId: string,
+  assertion: string,
 ): Promise<ForwardResult> {
   const origin = service.origin;
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
@@ -26,6 +28,7 @@ export async function forward(
   const url = `https://${decision.target.host}${decision.target.path}${query}`;
   const headers = forwardHeaders(request.headers);
   headers.set("ward-request-id", requestId);
+  headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
   try {
     const response = await binding.fetch(url, {

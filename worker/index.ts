@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { evaluate, findService, principalKey } from "../policy/index.ts";
 import type { AppEnv } from "./env.ts";
+import { assertionKeys, JWKS_PATH, signAssertion } from "./assertion.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
@@ -19,6 +20,17 @@ function rawPath(url: string): string {
   return end === -1 ? url.slice(pathStart) : url.slice(pathStart, end);
 }
 
+// The assertion verification keys, on every host Ward serves, so origins can fetch them through Ward.
+app.get(JWKS_PATH, async (c) => {
+  try {
+    const keys = await assertionKeys(c.env.ASSERTION_SIGNING_KEYS);
+    return c.json(keys.published, 200, { "cache-control": "public, max-age=300" });
+  } catch (error) {
+    logEvent("error", "assertion-keys-unusable", { error: String(error) });
+    return gatewayResponse(503, crypto.randomUUID());
+  }
+});
+
 app.all("*", async (c) => {
   const started = Date.now();
   const requestId = crypto.randomUUID();
@@ -33,15 +45,28 @@ app.all("*", async (c) => {
   }
 
   // Verified Access token facts; mTLS workload identity is still to come (issue "gateway Worker").
-  const identity = await identify(c.req.raw, policy, started, requestId);
+  const { identity, certificateSha256 } = await identify(c.req.raw, policy, started, requestId);
   const url = new URL(c.req.url);
   const decision = evaluate(policy, { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity }, started);
   const service = decision.target ? findService(policy, decision.target.host) : undefined;
 
   let response: Response;
   if (decision.effect === "allow" && service) {
-    const forwarded = await forward(c.req.raw, service, decision, env, requestId);
-    response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
+    let assertion: string | undefined;
+    try {
+      const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+      assertion = await signAssertion(keys, { identity, decision, requestId, certificateSha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
+    } catch (error) {
+      // Never forward without telling the origin who called: an unsigned request is indistinguishable
+      // from one that bypassed Ward.
+      logEvent("error", "assertion-keys-unusable", { requestId, error: String(error) });
+    }
+    if (assertion === undefined) {
+      response = gatewayResponse(503, requestId);
+    } else {
+      const forwarded = await forward(c.req.raw, service, decision, env, requestId, assertion);
+      response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
+    }
   } else {
     response = gatewayResponse(decision.status, requestId);
   }

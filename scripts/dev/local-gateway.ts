@@ -1,6 +1,7 @@
 // Runs the gateway in workerd through Miniflare with a policy loaded into local KV and local origins.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { exportJWK, generateKeyPair } from "jose";
 import { Miniflare } from "miniflare";
 import type { CompiledPolicy } from "../../policy/index.ts";
 import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
@@ -8,6 +9,11 @@ import { bundleWorker } from "./bundle.ts";
 
 export const COMPATIBILITY_DATE = "2026-11-01";
 const DEMO_ORIGIN = fileURLToPath(new URL("./demo-origin.js", import.meta.url));
+
+async function ephemeralSigningKeys(): Promise<string> {
+  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+  return JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: `dev-${Date.now()}` }] });
+}
 
 export interface LocalGatewayOptions {
   policy: CompiledPolicy;
@@ -31,6 +37,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<{
   const env: Record<string, unknown> = {
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
+    // A throwaway assertion key for this run only; deployed gateways get theirs from a secret.
+    ASSERTION_SIGNING_KEYS: { type: "text", value: await ephemeralSigningKeys() },
   };
   const demoWorkers: object[] = [];
   const described: Record<string, string> = {};

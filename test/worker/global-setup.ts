@@ -8,6 +8,8 @@ declare module "vitest" {
     /** The signing key of the stand-in Access team domain (tests sign real RS256 tokens with it). */
     accessPrivateJwk: JWK;
     accessJwks: { keys: JWK[] };
+    /** ASSERTION_SIGNING_KEYS for the gateway under test: two private P-256 keys, the first signs. */
+    assertionSigningKeys: string;
   }
 }
 
@@ -18,5 +20,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("originPort", port);
   project.provide("accessPrivateJwk", { ...(await exportJWK(privateKey)), kid, alg: "RS256" });
   project.provide("accessJwks", { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" }] });
+  const signingKeys: JWK[] = [];
+  for (const kid of ["assert-1", "assert-0"]) {
+    const pair = await generateKeyPair("ES256", { extractable: true });
+    signingKeys.push({ ...(await exportJWK(pair.privateKey)), kid });
+  }
+  project.provide("assertionSigningKeys", JSON.stringify({ keys: signingKeys }));
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

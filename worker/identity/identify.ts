@@ -6,13 +6,23 @@ import { accessTokenOf } from "./access-token.ts";
 import { accessVerifier } from "./verifiers.ts";
 import { workloadIdentity } from "./mtls.ts";
 
-export async function identify(request: Request, policy: CompiledPolicy, now: number, requestId: string): Promise<Identity> {
+export interface Identified {
+  identity: Identity;
+  /** SHA-256 (hex) of the verified client certificate, for the assertion's `cnf` binding. */
+  certificateSha256?: string;
+}
+
+export async function identify(request: Request, policy: CompiledPolicy, now: number, requestId: string): Promise<Identified> {
   const identity: Identity = {};
+  let certificateSha256: string | undefined;
   const mtls = policy.document.identity.mtls;
   if (mtls) {
     // request.cf is set by Cloudflare's edge (undefined locally without a certificate): never from a header.
     const result = await workloadIdentity(request.cf?.tlsClientAuth, mtls, now);
-    if (result.ok) identity.workload = result.workload;
+    if (result.ok) {
+      identity.workload = result.workload;
+      certificateSha256 = result.fingerprintSha256;
+    }
     else if (result.problem !== "no-certificate") logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
   const access = policy.document.identity.access;
@@ -22,5 +32,5 @@ export async function identify(request: Request, policy: CompiledPolicy, now: nu
     if (result.ok) Object.assign(identity, result.identity);
     else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
   }
-  return identity;
+  return certificateSha256 ? { identity, certificateSha256 } : { identity };
 }
