@@ -32,6 +32,14 @@ export default defineConfig({
                   if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/certs") {
                     return new Response(jwks, { headers: { "content-type": "application/json" } });
                   }
+                  if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/get-identity") {
+                    // Stand-in directory: people whose e-mail starts with "editor@" are wiki editors.
+                    const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
+                    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");
+                    const editor = String(claims.email ?? "").startsWith("editor@");
+                    const body = { email: claims.email, groups: editor ? [{ id: "g-1", name: "wiki-editors" }] : [], devicePosture: {} };
+                    return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+                  }
                   if (url.hostname === "127.0.0.1") return fetch(request.url, { method: request.method, headers: request.headers });
                   return new Response(`unexpected egress to ${url.origin}`, { status: 599 });
                 },

@@ -48,6 +48,22 @@ describe("gateway with Access tokens", () => {
     expect(seen[0]!.headers["cookie"]).toBeUndefined();
   });
 
+  it("lets a person in the group the rule names edit, with groups from get-identity", async () => {
+    const m = marker();
+    const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token } });
+    expect(res.status).toBe(200);
+    expect(await originSaw(m)).toHaveLength(1);
+  });
+
+  it("refuses an edit by a person outside the group and never calls the origin", async () => {
+    const m = marker();
+    const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann" });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token } });
+    expect(res.status).toBe(403);
+    expect(await originSaw(m)).toEqual([]);
+  });
+
   it.each([
     ["the cookie on a state-changing method (CSRF)", "POST", async () => ({ Cookie: `CF_Authorization=${await accessToken(signing, { email: "ann@example.com" })}` }), 401],
     ["an expired token", "GET", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "ann@example.com" }, { now: Date.now() - 7200_000 }) }), 401],

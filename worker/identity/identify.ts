@@ -3,7 +3,7 @@
 import type { CompiledPolicy, Identity } from "../../policy/index.ts";
 import { logEvent } from "../log.ts";
 import { accessTokenOf } from "./access-token.ts";
-import { accessVerifier } from "./verifiers.ts";
+import { accessDirectory, accessVerifier } from "./verifiers.ts";
 import { workloadIdentity } from "./mtls.ts";
 
 export interface Identified {
@@ -29,7 +29,15 @@ export async function identify(request: Request, policy: CompiledPolicy, now: nu
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {
     const result = await accessVerifier(access).verify(token, now);
-    if (result.ok) Object.assign(identity, result.identity);
+    if (result.ok) {
+      Object.assign(identity, result.identity);
+      const { needs } = policy;
+      if (identity.user && (needs.groups || needs.devicePosture)) {
+        const facts = await accessDirectory(access.teamDomain).lookup(token, result.nonce, result.expiresAt, now);
+        if (facts) identity.user = { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture };
+        else logEvent("warn", "access-directory-unavailable", { requestId });
+      }
+    }
     else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
   }
   return certificateSha256 ? { identity, certificateSha256 } : { identity };

@@ -1,5 +1,6 @@
-// One AccessVerifier per isolate and Access configuration: its key set and verified-token cache live as
+// One AccessVerifier (and AccessDirectory) per isolate and Access configuration: its key set and verified-token cache live as
 // long as the isolate, never per request.
+import { AccessDirectory } from "./access-directory.ts";
 import { AccessVerifier, type AccessConfig } from "./access-jwt.ts";
 
 const verifiers = new Map<string, AccessVerifier>();
@@ -9,4 +10,12 @@ export function accessVerifier(config: AccessConfig): AccessVerifier {
   let verifier = verifiers.get(key);
   if (!verifier) verifiers.set(key, (verifier = new AccessVerifier(config)));
   return verifier;
+}
+
+const directories = new Map<string, AccessDirectory>();
+
+export function accessDirectory(teamDomain: string): AccessDirectory {
+  let directory = directories.get(teamDomain);
+  if (!directory) directories.set(teamDomain, (directory = new AccessDirectory(teamDomain)));
+  return directory;
 }
