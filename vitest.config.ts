@@ -23,7 +23,11 @@ export default defineConfig({
               remoteBindings: false,
               miniflare: {
                 cf: false,
-                bindings: { POLICY_REFRESH_SECONDS: "0.05", ASSERTION_SIGNING_KEYS: inject("assertionSigningKeys") },
+                bindings: {
+                  POLICY_REFRESH_SECONDS: "0.05",
+                  ORIGIN_TIMEOUT_MS: "500",
+                  ASSERTION_SIGNING_KEYS: inject("assertionSigningKeys"),
+                },
                 serviceBindings: { PAYMENTS_API: origin, ORDERS_API: origin, WIKI: origin },
                 // The outside edge: the demo Access team domain serves the test key set; loopback passes
                 // through (the recording origin's log); anything else is a test bug and fails loudly.

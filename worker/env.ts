@@ -7,6 +7,8 @@ export interface Env {
   POLICY_REFRESH_SECONDS?: string;
   /** Secret: {"keys":[private P-256 JWKs]} for Ward's identity assertion; the first signs, all are published. */
   ASSERTION_SIGNING_KEYS?: string;
+  /** Milliseconds an origin may take to answer before Ward gives 504 (default 30000). */
+  ORIGIN_TIMEOUT_MS?: string;
   /** The assertion's `iss` (default "ward"). */
   ASSERTION_ISSUER?: string;
   [binding: string]: unknown;

@@ -4,7 +4,19 @@ import type { Env } from "./env.ts";
 import { forwardHeaders } from "./strip-headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
-export type ForwardResult = { ok: true; response: Response } | { ok: false; status: 502 | 503 };
+export type ForwardResult = { ok: true; response: Response } | { ok: false; status: 502 | 503 | 504 };
+
+/** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
+export const ORIGIN_TIMEOUT_MS = 30_000;
+
+/** An origin redirecting to its own (internal) address must not send the client there: keep Ward's host. */
+function keepGatewayHost(response: Response, request: Request): void {
+  const location = response.headers.get("location");
+  if (!location || !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return;
+  const target = new URL(location);
+  // Rebuilt from the gateway's origin: assigning `host` alone would keep the internal port.
+  response.headers.set("location", `${new URL(request.url).origin}${target.pathname}${target.search}${target.hash}`);
+}
 
 function isFetcher(value: unknown): value is Fetcher {
   return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function";
@@ -17,6 +29,7 @@ export async function forward(
   env: Env,
   requestId: string,
   assertion: string,
+  timeoutMs: number = ORIGIN_TIMEOUT_MS,
 ): Promise<ForwardResult> {
   const origin = service.origin;
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
@@ -36,12 +49,15 @@ export async function forward(
       headers,
       body: request.body,
       redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
     });
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);
+    keepGatewayHost(answered, request);
     return { ok: true, response: answered };
-  } catch {
-    return { ok: false, status: 502 };
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    return { ok: false, status: timedOut ? 504 : 502 };
   }
 }

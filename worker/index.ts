@@ -1,6 +1,7 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono } from "hono";
-import { evaluate, findService, principalKey } from "../policy/index.ts";
+import { evaluate, findService, principalKey, type CompiledPolicy, type Decision } from "../policy/index.ts";
+import { deniedPage, isBrowserNavigation, loginRedirect } from "./browser.ts";
 import type { AppEnv } from "./env.ts";
 import { assertionKeys, JWKS_PATH, signAssertion } from "./assertion.ts";
 import { forward } from "./forward.ts";
@@ -30,6 +31,22 @@ app.get(JWKS_PATH, async (c) => {
     return gatewayResponse(503, crypto.randomUUID());
   }
 });
+
+/** One place turns a deny into a response: people get the login or the denied page, API clients JSON. */
+function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL, requestId: string): Response {
+  const access = policy.document.identity.access;
+  const service = decision.service ? policy.document.services[decision.service] : undefined;
+  if (access && service && isBrowserNavigation(request)) {
+    if (decision.reasons.includes("unauthenticated")) {
+      return loginRedirect(access.teamDomain, access.audiences[0]!, decision.target!.host, url.pathname + url.search);
+    }
+    // A hidden service stays hidden; only a 403 becomes the page.
+    if (decision.status === 403) {
+      return deniedPage(decision.service!, service.owner, requestId, `${access.teamDomain}/cdn-cgi/access/logout`);
+    }
+  }
+  return gatewayResponse(decision.status, requestId);
+}
 
 app.all("*", async (c) => {
   const started = Date.now();
@@ -64,11 +81,12 @@ app.all("*", async (c) => {
     if (assertion === undefined) {
       response = gatewayResponse(503, requestId);
     } else {
-      const forwarded = await forward(c.req.raw, service, decision, env, requestId, assertion);
+      const timeout = Number(env.ORIGIN_TIMEOUT_MS);
+      const forwarded = await forward(c.req.raw, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
       response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
     }
   } else {
-    response = gatewayResponse(decision.status, requestId);
+    response = denial(c.req.raw, policy, decision, url, requestId);
   }
   logEvent("info", "decision", {
     requestId,

@@ -23,6 +23,13 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     }
     seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     req.resume();
+    // Misbehaving origins, by path, for the gateway's error handling.
+    if (req.url?.startsWith("/__slow")) return void setTimeout(() => res.end("late"), 2000);
+    if (req.url?.startsWith("/__broken")) return void req.socket.destroy();
+    if (req.url?.startsWith("/__redirect")) {
+      res.writeHead(302, { location: "http://10.20.30.40:8080/internal/next?x=1" });
+      return void res.end();
+    }
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ origin: "recording", path: req.url }));
   });

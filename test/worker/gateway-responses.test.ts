@@ -1,0 +1,92 @@
+// What the gateway answers: people in a browser get the Access login or the denied page; API clients get
+// generic JSON; origin failures become 502/504; origin redirects keep the gateway's host.
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import demoPolicy from "../../policy/examples/demo.yaml?raw";
+import { loadPolicy } from "../../policy/index.ts";
+import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { AUD, TEAM, accessToken } from "./access-tokens.ts";
+
+const signing = inject("accessPrivateJwk");
+const originPort = inject("originPort");
+const BROWSER = { accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" };
+
+async function originSaw(marker: string): Promise<SeenRequest[]> {
+  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
+  return (await res.json()) as SeenRequest[];
+}
+
+const marker = () => `m-${crypto.randomUUID()}`;
+
+beforeAll(async () => {
+  const loaded = await loadPolicy(demoPolicy);
+  if (!loaded.ok) throw new Error("demo policy invalid");
+  await env.POLICY.put(versionKey(loaded.policy.version), demoPolicy);
+  await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
+});
+
+describe("responses for people", () => {
+  it("sends a browser without identity to the Access login with the return path, and calls no origin", async () => {
+    const m = marker();
+    const res = await exports.default.fetch(`https://wiki.localhost/team/page?${m}=1`, { headers: BROWSER, redirect: "manual" });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get("location")!);
+    expect(`${location.origin}${location.pathname}`).toBe(`${TEAM}/cdn-cgi/access/login/wiki.localhost`);
+    expect(location.searchParams.get("kid")).toBe(AUD);
+    expect(location.searchParams.get("redirect_url")).toBe(`/team/page?${m}=1`);
+    expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("answers an API client without identity 401 JSON, not a redirect", async () => {
+    const m = marker();
+    const res = await exports.default.fetch(`https://wiki.localhost/team/page?${m}`, { redirect: "manual" });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain("Bearer");
+    expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("shows a denied person the app, the request id and whom to ask, but not the reason", async () => {
+    const m = marker();
+    const token = await accessToken(signing, { email: "eve@example.org" });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token } });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const html = await res.text();
+    expect(html).toContain("wiki");
+    expect(html).toContain("it-helpdesk@example.com");
+    expect(html).toContain(res.headers.get("ward-request-id")!);
+    expect(html).not.toMatch(/no-matching-rule|employees-read|emailDomain|rule/i);
+    expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("keeps a hidden service hidden from a browser too (404, no page)", async () => {
+    const m = marker();
+    const token = await accessToken(signing, { email: "ann@example.com" });
+    const res = await exports.default.fetch(`https://payments.localhost/v1/refund?${m}`, { headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(await originSaw(m)).toEqual([]);
+  });
+});
+
+describe("origin failures", () => {
+  const as = async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "ann@example.com" }) });
+
+  it("gives 504 when the origin is too slow", async () => {
+    const res = await exports.default.fetch(`https://wiki.localhost/__slow?${marker()}`, { headers: await as() });
+    expect(res.status).toBe(504);
+    expect(await res.text()).not.toContain("late");
+  });
+
+  it("gives 502 when the origin breaks the connection", async () => {
+    const res = await exports.default.fetch(`https://wiki.localhost/__broken?${marker()}`, { headers: await as() });
+    expect(res.status).toBe(502);
+  });
+
+  it("rewrites an origin redirect to its internal address onto the gateway's host", async () => {
+    const res = await exports.default.fetch(`https://wiki.localhost/__redirect?${marker()}`, { headers: await as(), redirect: "manual" });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("https://wiki.localhost/internal/next?x=1");
+  });
+});

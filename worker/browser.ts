@@ -1,0 +1,37 @@
+// People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
+// them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
+
+/** A top-level page load (not fetch/XHR, not an API client). */
+export function isBrowserNavigation(request: Request): boolean {
+  if (request.method !== "GET") return false;
+  const mode = request.headers.get("sec-fetch-mode");
+  if (mode) return mode === "navigate";
+  return (request.headers.get("accept") ?? "").includes("text/html");
+}
+
+export function loginRedirect(teamDomain: string, audience: string, host: string, pathAndQuery: string): Response {
+  const url = `${teamDomain}/cdn-cgi/access/login/${host}?kid=${encodeURIComponent(audience)}&redirect_url=${encodeURIComponent(pathAndQuery)}`;
+  return new Response(null, { status: 302, headers: { location: url, "cache-control": "no-store" } });
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+export function deniedPage(app: string, owner: string, requestId: string, logoutUrl?: string): Response {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Access denied: ${escapeHtml(app)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1rem .3rem}</style>
+</head><body>
+<h1>You don't have access to ${escapeHtml(app)}</h1>
+<p>Your identity was recognised, but the access policy does not let it open this page.</p>
+<p><strong>Next step:</strong> ask <strong>${escapeHtml(owner)}</strong> for access, and include this request id:</p>
+<p><code id="request-id">${escapeHtml(requestId)}</code></p>
+${logoutUrl ? `<p><a href="${escapeHtml(logoutUrl)}">Sign in as someone else</a></p>` : ""}
+</body></html>
+`;
+  return new Response(html, {
+    status: 403,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "ward-request-id": requestId },
+  });
+}
