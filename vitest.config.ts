@@ -26,6 +26,7 @@ export default defineConfig({
                 bindings: {
                   POLICY_REFRESH_SECONDS: "0.05",
                   ORIGIN_TIMEOUT_MS: "500",
+                  STRIP_HEADERS: "x-internal-debug, x-tenant-override",
                   ASSERTION_SIGNING_KEYS: inject("assertionSigningKeys"),
                 },
                 serviceBindings: { PAYMENTS_API: origin, ORDERS_API: origin, WIKI: origin },

@@ -9,6 +9,10 @@ export interface Env {
   ASSERTION_SIGNING_KEYS?: string;
   /** Milliseconds an origin may take to answer before Ward gives 504 (default 30000). */
   ORIGIN_TIMEOUT_MS?: string;
+  /** Comma-separated headers to strip before forwarding, beyond Ward's own list. */
+  STRIP_HEADERS?: string;
+  /** Analytics Engine dataset for decision data points (optional). */
+  DECISIONS?: AnalyticsEngineDataset;
   /** The assertion's `iss` (default "ward"). */
   ASSERTION_ISSUER?: string;
   [binding: string]: unknown;

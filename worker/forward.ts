@@ -39,7 +39,7 @@ export async function forward(
 
   const query = new URL(request.url).search;
   const url = `https://${decision.target.host}${decision.target.path}${query}`;
-  const headers = forwardHeaders(request.headers);
+  const headers = forwardHeaders(request.headers, env.STRIP_HEADERS ?? "");
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);

@@ -1,9 +1,10 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono } from "hono";
-import { evaluate, findService, principalKey, type CompiledPolicy, type Decision } from "../policy/index.ts";
+import { evaluate, findService, type CompiledPolicy, type Decision } from "../policy/index.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./browser.ts";
 import type { AppEnv } from "./env.ts";
 import { assertionKeys, JWKS_PATH, signAssertion } from "./assertion.ts";
+import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
@@ -88,19 +89,7 @@ app.all("*", async (c) => {
   } else {
     response = denial(c.req.raw, policy, decision, url, requestId);
   }
-  logEvent("info", "decision", {
-    requestId,
-    principal: principalKey(identity),
-    service: decision.service ?? null,
-    route: decision.route ?? null,
-    rule: decision.rule ?? null,
-    effect: decision.effect,
-    mode: decision.mode,
-    reasons: decision.reasons,
-    status: response.status,
-    policyVersion: decision.policyVersion,
-    latencyMs: Date.now() - started,
-  });
+  logDecision({ requestId, decision, status: response.status, latencyMs: Date.now() - started }, env.DECISIONS);
   return response;
 });
 

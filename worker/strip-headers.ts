@@ -4,10 +4,16 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trail
 const IDENTITY_PREFIXES = ["cf-access-", "cf-cert-", "cf-client-cert-", "ward-", "x-ward-"];
 const IDENTITY_HEADERS = ["cf-authorization", "mf-cf-blob", "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify"];
 
-export function forwardHeaders(incoming: Headers): Headers {
+function names(list: string): string[] {
+  return list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+}
+
+/** `extraStrip`: the STRIP_HEADERS var, a comma-separated list of more headers an origin must never see. */
+export function forwardHeaders(incoming: Headers, extraStrip = ""): Headers {
   const out = new Headers(incoming);
-  const named = (incoming.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
-  for (const name of [...HOP_BY_HOP, ...IDENTITY_HEADERS, ...named]) out.delete(name);
+  for (const name of [...HOP_BY_HOP, ...IDENTITY_HEADERS, ...names(incoming.get("connection") ?? ""), ...names(extraStrip)]) {
+    out.delete(name);
+  }
   for (const name of [...out.keys()]) {
     if (IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix))) out.delete(name);
   }

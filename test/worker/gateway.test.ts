@@ -55,6 +55,8 @@ describe("gateway", () => {
         "X-Secret": "hop",
         Cookie: "CF_Authorization=forged; theme=dark",
         "X-Kept": "yes",
+        "X-Internal-Debug": "1",
+        "X-Tenant-Override": "acme",
       },
     });
     expect(res.status).toBe(200);
@@ -65,7 +67,7 @@ describe("gateway", () => {
     expect(headers["x-kept"]).toBe("yes");
     expect(headers["cookie"]).toBe("theme=dark");
     expect(headers["ward-request-id"]).toBe(res.headers.get("ward-request-id") ?? "missing");
-    for (const name of ["cf-access-jwt-assertion", "x-forwarded-email", "cf-client-cert-sha256", "mf-cf-blob", "x-secret"]) {
+    for (const name of ["cf-access-jwt-assertion", "x-forwarded-email", "cf-client-cert-sha256", "mf-cf-blob", "x-secret", "x-internal-debug", "x-tenant-override"]) {
       expect(headers[name], name).toBeUndefined();
     }
   });
