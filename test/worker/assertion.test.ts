@@ -1,28 +1,17 @@
 // Ward's identity assertion, verified the way an origin would: with nothing but the JWKS Ward publishes.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { loadPolicy } from "../../policy/index.ts";
 import { assertionKeys, JWKS_PATH } from "../../worker/assertion.ts";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
-import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { activate, originSaw } from "./harness.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
 
-const originPort = inject("originPort");
 let version = "";
 
-async function originSaw(marker: string): Promise<SeenRequest[]> {
-  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
-  return (await res.json()) as SeenRequest[];
-}
 
 beforeAll(async () => {
-  const loaded = await loadPolicy(demoPolicy);
-  if (!loaded.ok) throw new Error("demo policy invalid");
-  version = loaded.policy.version;
-  await env.POLICY.put(versionKey(version), demoPolicy);
-  await env.POLICY.put(ACTIVE_KEY, version);
+  version = await activate(demoPolicy);
 });
 
 describe("identity assertion", () => {

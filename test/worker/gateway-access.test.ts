@@ -1,30 +1,17 @@
 // The gateway with Cloudflare Access tokens, end to end in workerd: the demo policy lets people of
 // example.com read the wiki. Every deny also asserts the origin never saw the request.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { loadPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
-import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { activate, marker, originSaw } from "./harness.ts";
 import { accessToken } from "./access-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
-const originPort = inject("originPort");
 
-async function originSaw(marker: string): Promise<SeenRequest[]> {
-  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
-  return (await res.json()) as SeenRequest[];
-}
 
-function marker(): string {
-  return `m-${crypto.randomUUID()}`;
-}
 
 beforeAll(async () => {
-  const loaded = await loadPolicy(demoPolicy);
-  if (!loaded.ok) throw new Error("demo policy invalid");
-  await env.POLICY.put(versionKey(loaded.policy.version), demoPolicy);
-  await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
+  await activate(demoPolicy);
 });
 
 describe("gateway with Access tokens", () => {

@@ -1,25 +1,15 @@
 // The gateway with client certificates, end to end in workerd: in the demo policy checkout and frontend
 // workloads may read orders. Every deny also asserts the origin never saw the request.
-import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { loadPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
-import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { activate, originSaw } from "./harness.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
 
-const originPort = inject("originPort");
 
-async function originSaw(marker: string): Promise<SeenRequest[]> {
-  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
-  return (await res.json()) as SeenRequest[];
-}
 
 beforeAll(async () => {
-  const loaded = await loadPolicy(demoPolicy);
-  if (!loaded.ok) throw new Error("demo policy invalid");
-  await env.POLICY.put(versionKey(loaded.policy.version), demoPolicy);
-  await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
+  await activate(demoPolicy);
 });
 
 async function call(path: string, cf: Record<string, unknown> | undefined, headers: Record<string, string> = {}) {

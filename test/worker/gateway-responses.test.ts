@@ -1,29 +1,18 @@
 // What the gateway answers: people in a browser get the Access login or the denied page; API clients get
 // generic JSON; origin failures become 502/504; origin redirects keep the gateway's host.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { loadPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
-import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { activate, marker, originSaw } from "./harness.ts";
 import { AUD, TEAM, accessToken } from "./access-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
-const originPort = inject("originPort");
 const BROWSER = { accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" };
 
-async function originSaw(marker: string): Promise<SeenRequest[]> {
-  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
-  return (await res.json()) as SeenRequest[];
-}
 
-const marker = () => `m-${crypto.randomUUID()}`;
 
 beforeAll(async () => {
-  const loaded = await loadPolicy(demoPolicy);
-  if (!loaded.ok) throw new Error("demo policy invalid");
-  await env.POLICY.put(versionKey(loaded.policy.version), demoPolicy);
-  await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
+  await activate(demoPolicy);
 });
 
 describe("responses for people", () => {

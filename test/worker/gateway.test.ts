@@ -1,31 +1,14 @@
 // The gateway in workerd: real KV, real HTTP to an origin on 127.0.0.1. Every deny also asserts that the
 // origin never saw the request.
 import { env, exports } from "cloudflare:workers";
-import { inject } from "vitest";
 import { describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { loadPolicy } from "../../policy/index.ts";
 import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
-import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
+import { activate, marker, originSaw } from "./harness.ts";
 
-const originPort = inject("originPort");
 
-async function originSaw(marker: string): Promise<SeenRequest[]> {
-  const res = await fetch(`http://127.0.0.1:${originPort}${LOG_PATH}?marker=${encodeURIComponent(marker)}`);
-  return (await res.json()) as SeenRequest[];
-}
 
-async function activate(text: string): Promise<string> {
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("test policy invalid");
-  await env.POLICY.put(versionKey(loaded.policy.version), text);
-  await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
-  return loaded.policy.version;
-}
 
-function marker(): string {
-  return `m-${crypto.randomUUID()}`;
-}
 
 async function call(url: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(url, init));
