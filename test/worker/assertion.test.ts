@@ -1,10 +1,12 @@
 // Ward's identity assertion, verified the way an origin would: with nothing but the JWKS Ward publishes.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import app from "../../worker/index.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
 import { assertionKeys, JWKS_PATH } from "../../worker/assertion.ts";
-import { activate, originSaw } from "./harness.ts";
+import { activate, marker, originSaw } from "./harness.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
 
 let version = "";
@@ -64,5 +66,21 @@ describe("identity assertion", () => {
     ["a public key only", '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","kid":"k"}]}'],
   ])("refuses to sign with %s (the gateway then answers 503)", async (_name, secret) => {
     await expect(assertionKeys(secret)).rejects.toThrow();
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["unparseable", "{not json"],
+  ])("answers 503 and forwards nothing when the signing key secret is %s", async (_name, secret) => {
+    const m = marker();
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`https://payments.localhost/healthz?${m}`), { ...env, ASSERTION_SIGNING_KEYS: secret }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(await originSaw(m)).toEqual([]);
+    // The same public route is forwarded when the key is usable, so the 503 came from the key.
+    const ok = marker();
+    expect((await exports.default.fetch(`https://payments.localhost/healthz?${ok}`)).status).toBe(200);
+    expect(await originSaw(ok)).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+/// <reference types="@cloudflare/vitest-plugin/types" />
 import type { Env as WardEnv } from "../../worker/env.ts";
 
 declare global {
