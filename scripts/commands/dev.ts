@@ -4,6 +4,9 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { loadPolicyFile, printIssues, readPolicyText } from "../policy-file.ts";
 import { startLocalGateway } from "../dev/local-gateway.ts";
+import { writeDemoCertificateHeaders } from "../dev/demo-certificates.ts";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { validatePolicyText } from "../../policy/index.ts";
 
 export const DEMO_POLICY = fileURLToPath(new URL("../../policy/examples/demo.yaml", import.meta.url));
@@ -21,12 +24,14 @@ function parseOrigins(pairs: string[]): Record<string, string> {
   return origins;
 }
 
-function demoCommands(base: string): string[] {
+function demoCommands(base: string, certs: Record<string, string>): string[] {
   const port = new URL(base).port;
   const at = (host: string) => `--resolve ${host}:${port}:127.0.0.1 http://${host}:${port}`;
   return [
+    `curl -i -H @${certs.checkout} ${at("orders.localhost")}/v1/orders/42   # checkout workload (client certificate): allowed`,
+    `curl -i -H @${certs.checkout} ${at("orders.localhost")}/admin/users    # checkout workload on /admin: 403, origin never called`,
     `curl -i ${at("payments.localhost")}/healthz            # public route: forwarded to the demo app`,
-    `curl -i ${at("payments.localhost")}/v1/charge -X POST  # no identity yet: 401, origin never called`,
+    `curl -i ${at("payments.localhost")}/v1/charge -X POST  # no identity: 401, origin never called`,
     `curl -i ${at("payments.localhost")}/v1/unknown         # hidden service: unauthenticated callers get 401`,
     `curl -i ${at("payments.localhost")}/v1%2Fcharge -X POST # ambiguous path (encoded /): 400`,
     `curl -i ${at("nothing.localhost")}/                    # no such service: 404`,
@@ -54,7 +59,8 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
   for (const [binding, target] of Object.entries(gateway.origins)) io.out(`  origin ${binding} -> ${target}`);
   if (values.policy === DEMO_POLICY) {
     io.out("\nTry:");
-    for (const line of demoCommands(gateway.url.href)) io.out(`  ${line}`);
+    const certs = await writeDemoCertificateHeaders(join(tmpdir(), "ward-dev"));
+    for (const line of demoCommands(gateway.url.href, certs)) io.out(`  ${line}`);
   }
   io.out("\nCtrl-C stops it.");
   await new Promise<void>((resolve) => {
