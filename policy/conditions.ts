@@ -24,7 +24,7 @@ export interface ConditionContext {
   /** ISO country code as Cloudflare sees it. */
   country?: string;
   /**
-   * For deny rules: a condition whose fact is unknown (no country) counts as holding, so a missing fact
+   * For deny rules: a condition whose fact is unknown (no country, posture not fetched) counts as holding, so a missing fact
    * can never switch a deny off. For allow rules it counts as failing. Both ways, it fails closed.
    */
   unknownHolds?: boolean;
@@ -78,7 +78,8 @@ export function failedConditions(c: CompiledConditions, ctx: ConditionContext): 
   }
   if (c.devicePosture) {
     const posture = identity.user?.devicePosture;
-    const failing = c.devicePosture.filter((check) => posture?.[check] !== true);
+    // Posture not fetched: unknown, which holds only for deny rules (see unknownHolds).
+    const failing = posture === undefined && ctx.unknownHolds ? [] : c.devicePosture.filter((check) => posture?.[check] !== true);
     if (failing.length > 0) failed.push(`device posture ${failing.join(", ")} not passing`);
   }
   return failed;

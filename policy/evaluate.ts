@@ -20,7 +20,8 @@ export interface RequestFacts {
 function traceRule(rule: CompiledRule, request: RequestFacts, now: number): RuleTrace {
   const { identity } = request;
   const trace: RuleTrace = { rule: rule.id, effect: rule.effect, outcome: "applies", detail: [] };
-  if (rule.principals && !principalsMatch(rule.principals, identity)) {
+  const deny = rule.effect === "deny";
+  if (rule.principals && !principalsMatch(rule.principals, identity, deny)) {
     trace.outcome = "principal-not-matched";
     trace.detail.push(`caller is none of: ${rule.principals.labels.join("; ")}`);
   }
@@ -31,7 +32,7 @@ function traceRule(rule: CompiledRule, request: RequestFacts, now: number): Rule
       missing.push(`no workload among: ${both.workload.labels.join("; ")}`);
     }
     const access = accessPart(identity);
-    if (!isAuthenticated(access) || !principalsMatch(both.access, access)) {
+    if (!isAuthenticated(access) || !principalsMatch(both.access, access, deny)) {
       missing.push(`no Access identity among: ${both.access.labels.join("; ")}`);
     }
     if (missing.length === 0 && !both.pairs.has(`${identity.workload!.id} ${accessName(identity)}`)) {
@@ -47,7 +48,7 @@ function traceRule(rule: CompiledRule, request: RequestFacts, now: number): Rule
       identity,
       now,
       country: request.country,
-      unknownHolds: rule.effect === "deny",
+      unknownHolds: deny,
     });
     if (failed.length > 0) {
       if (trace.outcome === "applies") trace.outcome = "conditions-failed";

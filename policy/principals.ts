@@ -76,7 +76,11 @@ export function claimsHold(required: ClaimRequirement, claims: Readonly<Record<s
   return true;
 }
 
-export function principalsMatch(p: CompiledPrincipals, identity: Identity): boolean {
+/**
+ * `unknownHolds` is for deny rules: a person whose groups could not be fetched counts as in every group the
+ * rule names, so an unreachable directory can never switch a deny off. For allow rules unknown is no match.
+ */
+export function principalsMatch(p: CompiledPrincipals, identity: Identity, unknownHolds = false): boolean {
   if (p.public) return true;
   if (p.authenticated && isAuthenticated(identity)) return true;
   const workload = identity.workload?.id;
@@ -92,7 +96,7 @@ export function principalsMatch(p: CompiledPrincipals, identity: Identity): bool
     if (p.emails.has(email)) return true;
     const at = email.lastIndexOf("@");
     if (at !== -1 && p.emailDomains.has(email.slice(at + 1))) return true;
-    if (user.groups?.some((g) => p.groups.has(g))) return true;
+    if (user.groups === undefined ? unknownHolds && p.groups.size > 0 : user.groups.some((g) => p.groups.has(g))) return true;
   }
   if (identity.serviceToken && p.serviceTokens.has(identity.serviceToken.clientId)) return true;
   if ((user || identity.serviceToken) && p.claims.some((c) => claimsHold(c, identity.claims))) return true;

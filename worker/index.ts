@@ -65,7 +65,9 @@ app.all("*", async (c) => {
   // Verified Access token facts; mTLS workload identity is still to come (issue "gateway Worker").
   const { identity, certificateSha256 } = await identify(c.req.raw, policy, started, requestId);
   const url = new URL(c.req.url);
-  const decision = evaluate(policy, { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity }, started);
+  // request.cf is set by Cloudflare's edge, never by the client.
+  const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
+  const decision = evaluate(policy, { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity, country }, started);
   const service = decision.target ? findService(policy, decision.target.host) : undefined;
 
   let response: Response;

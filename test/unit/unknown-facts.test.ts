@@ -1,0 +1,60 @@
+// Facts the gateway could not learn (groups and posture when Access get-identity is down, the country)
+// never switch a deny rule off, and never satisfy an allow rule: both ways the request is refused.
+import { describe, expect, it } from "vitest";
+import { evaluate, loadPolicy, type Identity } from "../../policy/index.ts";
+
+const policyText = `
+version: 1
+metadata: { environment: dev, owners: [sec@example.com] }
+identity:
+  access: { teamDomain: "https://t.cloudflareaccess.com", audiences: ["${"a".repeat(64)}"] }
+services:
+  app:
+    hosts: [app.example.com]
+    origin: { tunnel: APP }
+    owner: app-team
+    routes:
+      - id: everything
+        methods: [GET]
+        pathPrefix: /
+        rules:
+          - { id: no-contractors, effect: deny, principals: [{ group: contractors }] }
+          - { id: no-unmanaged, effect: deny, principals: [{ emailDomain: example.com }], when: { devicePosture: [managed] } }
+          - { id: staff, effect: allow, principals: [{ emailDomain: example.com }] }
+      - id: sre
+        methods: [GET]
+        path: /sre
+        rules:
+          - { id: sre-only, effect: allow, principals: [{ group: sre }] }
+`;
+
+async function decide(path: string, identity: Identity) {
+  const loaded = await loadPolicy(policyText);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  return evaluate(loaded.policy, { method: "GET", host: "app.example.com", path, identity }, Date.UTC(2026, 0, 1));
+}
+
+describe("unknown facts fail closed", () => {
+  it("applies a deny rule on a group when the person's groups are unknown", async () => {
+    const d = await decide("/x", { user: { email: "ann@example.com", devicePosture: {} } });
+    expect(d.effect).toBe("deny");
+    expect(d.rule).toBe("app/everything/no-contractors");
+  });
+
+  it("does not apply it when the groups are known and exclude it", async () => {
+    const d = await decide("/x", { user: { email: "ann@example.com", groups: ["staff"], devicePosture: {} } });
+    expect(d.effect).toBe("allow");
+  });
+
+  it("applies a deny rule conditioned on posture when posture is unknown", async () => {
+    const d = await decide("/x", { user: { email: "ann@example.com", groups: [] } });
+    expect(d.effect).toBe("deny");
+    expect(d.rule).toBe("app/everything/no-unmanaged");
+  });
+
+  it("never lets unknown groups satisfy an allow rule", async () => {
+    const d = await decide("/sre", { user: { email: "ann@example.com" } });
+    expect(d.effect).toBe("deny");
+    expect(d.reasons).toEqual(["no-matching-rule"]);
+  });
+});
