@@ -16,13 +16,17 @@ export function printIssues(file: string, issues: readonly Issue[], write: (line
   for (const issue of issues) write(`${file}: ${formatIssue(issue)}`);
 }
 
-/** Loads and compiles, or fails with every issue printed. */
-export async function loadPolicyFile(file: string | undefined, warn: (line: string) => void): Promise<CompiledPolicy> {
-  const text = await readPolicyText(file);
+/** Compiles policy text, or fails with every issue printed under `label`. */
+export async function compilePolicyText(label: string, text: string, warn: (line: string) => void): Promise<CompiledPolicy> {
   const result = await loadPolicy(text);
   if (!result.ok) {
-    printIssues(file!, result.issues, warn);
-    throw new CliError(`${file} is not a valid policy`, EXIT.failed);
+    printIssues(label, result.issues, warn);
+    throw new CliError(`${label} is not a valid policy`, EXIT.failed);
   }
   return result.policy;
+}
+
+/** Loads and compiles, or fails with every issue printed. */
+export async function loadPolicyFile(file: string | undefined, warn: (line: string) => void): Promise<CompiledPolicy> {
+  return compilePolicyText(file!, await readPolicyText(file), warn);
 }

@@ -43,7 +43,8 @@ function denial(request: Request, policy: CompiledPolicy, decision: Decision, ur
     }
     // A hidden service stays hidden; only a 403 becomes the page.
     if (decision.status === 403) {
-      return deniedPage(decision.service!, service.owner, requestId, `${access.teamDomain}/cdn-cgi/access/logout`);
+      // Access handles /cdn-cgi/access/logout on every protected host, before the Worker.
+      return deniedPage(decision.service!, service.owner, requestId, "/cdn-cgi/access/logout");
     }
   }
   return gatewayResponse(decision.status, requestId);

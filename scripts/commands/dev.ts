@@ -1,18 +1,22 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { CliError, EXIT } from "../cli-error.ts";
-import type { Io } from "../io.ts";
-import { loadPolicyFile, printIssues, readPolicyText } from "../policy-file.ts";
-import { startLocalGateway } from "../dev/local-gateway.ts";
-import { writeDemoCertificateHeaders } from "../dev/demo-certificates.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CliError, EXIT } from "../cli-error.ts";
+import type { Io } from "../io.ts";
+import { compilePolicyText, printIssues, readPolicyText } from "../policy-file.ts";
+import { withAccessOverrides } from "../dev/access-overrides.ts";
+import { demoCommands, DEMO_PERSONAS } from "../dev/demo-commands.ts";
+import { startLocalGateway } from "../dev/local-gateway.ts";
+import { writeDemoCertificateHeaders } from "../dev/demo-certificates.ts";
 import { validatePolicyText } from "../../policy/index.ts";
 
 export const DEMO_POLICY = fileURLToPath(new URL("../../policy/examples/demo.yaml", import.meta.url));
 
 export const usage = `ward dev [--policy FILE] [--port N] [--origin NAME=http://127.0.0.1:PORT ...]
-    run the gateway locally in workerd on any policy (default: the demo policy, port 8787)`;
+         [--access-team-domain URL] [--access-aud AUD ...] [--access-jwks-url URL]
+    run the gateway locally in workerd on any policy (default: the demo policy, port 8787), with a local
+    Access sign-in at http://access.localhost:PORT, or another issuer's keys with --access-jwks-url`;
 
 function parseOrigins(pairs: string[]): Record<string, string> {
   const origins: Record<string, string> = {};
@@ -24,18 +28,16 @@ function parseOrigins(pairs: string[]): Record<string, string> {
   return origins;
 }
 
-function demoCommands(base: string, certs: Record<string, string>): string[] {
-  const port = new URL(base).port;
-  const at = (host: string) => `--resolve ${host}:${port}:127.0.0.1 http://${host}:${port}`;
-  return [
-    `curl -i -H @${certs.checkout} ${at("orders.localhost")}/v1/orders/42   # checkout workload (client certificate): allowed`,
-    `curl -i -H @${certs.checkout} ${at("orders.localhost")}/admin/users    # checkout workload on /admin: 403, origin never called`,
-    `curl -i ${at("payments.localhost")}/healthz            # public route: forwarded to the demo app`,
-    `curl -i ${at("payments.localhost")}/v1/charge -X POST  # no identity: 401, origin never called`,
-    `curl -i ${at("payments.localhost")}/v1/unknown         # hidden service: unauthenticated callers get 401`,
-    `curl -i ${at("payments.localhost")}/v1%2Fcharge -X POST # ambiguous path (encoded /): 400`,
-    `curl -i ${at("nothing.localhost")}/                    # no such service: 404`,
-  ];
+function parseJwksUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(`--access-jwks-url ${value}: expected an http(s) URL of a JSON Web Key Set`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new CliError(`--access-jwks-url ${value}: expected an http(s) URL`);
+  return url.href;
 }
 
 export async function devCommand(args: string[], io: Io): Promise<number> {
@@ -45,22 +47,48 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
       policy: { type: "string", default: DEMO_POLICY },
       port: { type: "string", default: "8787" },
       origin: { type: "string", multiple: true, default: [] },
+      "access-team-domain": { type: "string" },
+      "access-aud": { type: "string", multiple: true, default: [] },
+      "access-jwks-url": { type: "string" },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${values.port}: expected 0-65535`);
   const origins = parseOrigins(values.origin);
-  const policy = await loadPolicyFile(values.policy, io.err);
-  const text = await readPolicyText(values.policy);
-  printIssues(values.policy, validatePolicyText(text).issues, io.err);
+  const accessJwksUrl = parseJwksUrl(values["access-jwks-url"]);
+  const overrides = { teamDomain: values["access-team-domain"], audiences: values["access-aud"] };
+  const overridden = Boolean(overrides.teamDomain || overrides.audiences.length);
+  const label = overridden ? `${values.policy} (with --access-* overrides)` : values.policy;
+  const text = withAccessOverrides(await readPolicyText(values.policy), overrides);
+  const policy = await compilePolicyText(label, text, io.err);
+  printIssues(label, validatePolicyText(text).issues, io.err);
+  if (accessJwksUrl && !policy.document.identity.access) {
+    throw new CliError("--access-jwks-url needs identity.access in the policy (or --access-team-domain and --access-aud)");
+  }
 
-  const gateway = await startLocalGateway({ policy, policyText: text, port, origins });
-  io.out(`Ward gateway on ${gateway.url.href} (workerd), policy ${values.policy} version ${policy.version.slice(0, 12)}`);
+  const isDemo = values.policy === DEMO_POLICY;
+  const gateway = await startLocalGateway({
+    policy,
+    policyText: text,
+    port,
+    origins,
+    ...(accessJwksUrl ? { accessJwksUrl } : {}),
+    ...(isDemo ? { personas: DEMO_PERSONAS } : {}),
+  });
+  io.out(`Ward gateway on ${gateway.url.href} (workerd), policy ${label} version ${policy.version.slice(0, 12)}`);
   for (const [binding, target] of Object.entries(gateway.origins)) io.out(`  origin ${binding} -> ${target}`);
-  if (values.policy === DEMO_POLICY) {
-    io.out("\nTry:");
+  const access = policy.document.identity.access;
+  if (access && gateway.loginUrl) {
+    io.out(`  Access sign-in (local, for ${access.teamDomain}): ${gateway.loginUrl.href}`);
+    io.out(`  a token for curl: curl -s '${gateway.loginUrl.href}cdn-cgi/access/dev-token?email=you@example.com&groups=a,b'`);
+  } else if (access) {
+    io.out(`  Access tokens: from your issuer (iss ${access.teamDomain}), keys from ${accessJwksUrl}`);
+  }
+  if (isDemo) {
+    io.out("\nTry (each line says what to expect):");
     const certs = await writeDemoCertificateHeaders(join(tmpdir(), "ward-dev"));
-    for (const line of demoCommands(gateway.url.href, certs)) io.out(`  ${line}`);
+    for (const line of demoCommands(gateway.url, certs)) io.out(`  ${line.command}   # ${line.expect}: ${line.note}`);
+    io.out(`  In a browser: http://wiki.localhost:${gateway.url.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`);
   }
   io.out("\nCtrl-C stops it.");
   await new Promise<void>((resolve) => {

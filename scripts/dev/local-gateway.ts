@@ -1,18 +1,35 @@
 // Runs the gateway in workerd through Miniflare with a policy loaded into local KV and local origins.
+// In front of it, a dev-only edge (Access login, cookies); behind it, its only egress goes to a dev-only
+// Access issuer. Neither is part of the gateway bundle.
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair } from "jose";
 import { Miniflare } from "miniflare";
 import type { CompiledPolicy } from "../../policy/index.ts";
 import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { ISSUER_HOST } from "./access-issuer.ts";
 import { bundleWorker } from "./bundle.ts";
 
 export const COMPATIBILITY_DATE = "2026-11-01";
 const DEMO_ORIGIN = fileURLToPath(new URL("./demo-origin.js", import.meta.url));
+const LOCAL_EDGE = fileURLToPath(new URL("./local-edge.ts", import.meta.url));
+const ACCESS_OUTBOUND = fileURLToPath(new URL("./access-outbound.ts", import.meta.url));
 
 async function ephemeralSigningKeys(): Promise<string> {
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
   return JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: `dev-${Date.now()}` }] });
+}
+
+/** This run's Access issuer key: trusted only by this local gateway, gone when it stops. */
+async function ephemeralIssuerKey(): Promise<string> {
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  return JSON.stringify({ ...(await exportJWK(privateKey)), kid: randomBytes(32).toString("hex") });
+}
+
+export interface Persona {
+  email: string;
+  groups: string[];
 }
 
 export interface LocalGatewayOptions {
@@ -21,6 +38,31 @@ export interface LocalGatewayOptions {
   port: number;
   /** Binding name -> http://127.0.0.1:PORT; bindings not listed get a demo echo origin. */
   origins: Record<string, string>;
+  /** An outside issuer's key set (--access-jwks-url); without it the local issuer signs for the team domain. */
+  accessJwksUrl?: string;
+  /** One-click identities on the local login page. */
+  personas?: Persona[];
+}
+
+export interface LocalGateway {
+  url: URL;
+  origins: Record<string, string>;
+  /** The local Access login host, when the local issuer is on. */
+  loginUrl?: URL;
+  stop: () => Promise<void>;
+}
+
+function moduleWorker(name: string, source: string, env: Record<string, unknown>, routes?: string[]): object {
+  return {
+    config: {
+      name,
+      ...(routes ? { triggers: routes.map((pattern) => ({ type: "fetch", pattern })) } : {}),
+      compatibilityDate: COMPATIBILITY_DATE,
+      manifest: { mainModule: "worker.mjs", modules: { "worker.mjs": { type: "esm", contents: source } } },
+      env,
+      exports: {},
+    },
+  };
 }
 
 function tunnelBindings(policy: CompiledPolicy): string[] {
@@ -31,9 +73,19 @@ function tunnelBindings(policy: CompiledPolicy): string[] {
   return [...names];
 }
 
-export async function startLocalGateway(options: LocalGatewayOptions): Promise<{ url: URL; origins: Record<string, string>; stop: () => Promise<void> }> {
-  const gateway = await bundleWorker();
-  const demoOrigin = await readFile(DEMO_ORIGIN, "utf8");
+/** Every host the policy serves, and *.localhost, where the demo apps and the local sign-in live. */
+function edgeRoutes(policy: CompiledPolicy): string[] {
+  const hosts = Object.values(policy.document.services).flatMap((service) => service.hosts);
+  return ["*.localhost/*", ...hosts.map((host) => `${host}/*`)];
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const [gateway, edge, outbound, demoOrigin] = await Promise.all([
+    bundleWorker(),
+    bundleWorker(LOCAL_EDGE),
+    bundleWorker(ACCESS_OUTBOUND),
+    readFile(DEMO_ORIGIN, "utf8"),
+  ]);
   const env: Record<string, unknown> = {
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
@@ -52,32 +104,29 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<{
       const name = `demo-${binding.toLowerCase().replace(/_/g, "-")}`;
       env[binding] = { type: "worker", worker: name };
       described[binding] = `built-in demo app "${name}" (echoes what it receives)`;
-      demoWorkers.push({
-        config: {
-          name,
-          compatibilityDate: COMPATIBILITY_DATE,
-          manifest: { mainModule: "origin.mjs", modules: { "origin.mjs": { type: "esm", contents: demoOrigin } } },
-          env: { APP_NAME: { type: "text", value: binding } },
-          exports: {},
-        },
-      });
+      demoWorkers.push(moduleWorker(name, demoOrigin, { APP_NAME: { type: "text", value: binding } }));
     }
   }
+  const access = options.policy.document.identity.access;
+  const text = (value: string) => ({ type: "text", value });
+  const issuerEnv: Record<string, unknown> = {
+    ACCESS_TEAM_DOMAIN: text(access?.teamDomain ?? ""),
+    ACCESS_AUDIENCE: text(access?.audiences[0] ?? ""),
+    ISSUER_PRIVATE_JWK: text(await ephemeralIssuerKey()),
+    ISSUER_PERSONAS: text(JSON.stringify(options.personas ?? [])),
+    ...(options.accessJwksUrl ? { ACCESS_JWKS_URL: text(options.accessJwksUrl) } : {}),
+  };
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: options.port,
     cf: false,
     logRequests: false,
     workers: [
-      {
-        config: {
-          name: "ward",
-          compatibilityDate: COMPATIBILITY_DATE,
-          manifest: { mainModule: "gateway.mjs", modules: { "gateway.mjs": { type: "esm", contents: gateway } } },
-          env,
-          exports: {},
-        },
-      },
+      // The first worker receives every request: the edge, which hands the rest to the gateway.
+      // Its routes also tell Miniflare which hosts may reach /cdn-cgi/ paths (the Access sign-in ones).
+      moduleWorker("ward-dev-edge", edge, { ...issuerEnv, WARD: { type: "worker", worker: "ward" } }, edgeRoutes(options.policy)),
+      { ...moduleWorker("ward", gateway, env), dev: { outboundService: { type: "worker", worker: "ward-dev-access" } } },
+      moduleWorker("ward-dev-access", outbound, issuerEnv),
       ...demoWorkers,
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
@@ -85,5 +134,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<{
   const kv = await mf.getKVNamespace("POLICY", "ward");
   await kv.put(versionKey(options.policy.version), options.policyText);
   await kv.put(ACTIVE_KEY, options.policy.version);
-  return { url, origins: described, stop: () => mf.dispose() };
+  const loginUrl = access && !options.accessJwksUrl ? new URL(`http://${ISSUER_HOST}:${url.port}/`) : undefined;
+  return { url, origins: described, ...(loginUrl ? { loginUrl } : {}), stop: () => mf.dispose() };
 }

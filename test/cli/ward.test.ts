@@ -350,6 +350,9 @@ describe("usage", () => {
     ["a time that is not ISO-8601", ["explain", DEMO, "--time", "yesterday", "GET", "http://wiki.localhost/"], "ward explain: --time yesterday: expected an ISO-8601 instant"],
     ["a URL that is not absolute", ["explain", DEMO, "GET", "wiki.localhost/"], "ward explain: wiki.localhost/: expected an absolute http(s) URL"],
     ["schema with a positional argument", ["schema", "extra"], "ward schema: Unexpected argument 'extra'"],
+    ["dev with a remote origin", ["dev", "--origin", "WIKI=http://10.0.0.8:80"], "ward dev: --origin WIKI=http://10.0.0.8:80: expected BINDING=http://127.0.0.1:PORT"],
+    ["dev with a key set URL that is not http", ["dev", "--access-jwks-url", "file:///etc/keys"], "ward dev: --access-jwks-url file:///etc/keys: expected an http(s) URL"],
+    ["dev with a port out of range", ["dev", "--port", "70000"], "ward dev: --port 70000: expected 0-65535"],
   ])(
     "%s: exit 2 with a message",
     (_name, args, message) => {
@@ -357,6 +360,21 @@ describe("usage", () => {
       expect(run.stderr).toContain(message);
       expect(run.stdout).toBe("");
       expect(run.status).toBe(2);
+    },
+    TIMEOUT,
+  );
+
+  it.each<[string, string[], string]>([
+    ["a team domain that is not Access's", ["--access-team-domain", "http://issuer.test"], "identity.access.teamDomain"],
+    ["an audience that is not an AUD tag", ["--access-aud", "my-app"], "identity.access.audiences[0]: must be an Access AUD tag"],
+  ])(
+    "dev with %s: exit 1, the override checked like the policy itself, nothing started",
+    (_name, args, message) => {
+      const run = ward("dev", "--port", "0", ...args);
+      expect(run.stderr).toContain(`${DEMO.split("/").pop()} (with --access-* overrides): error`);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe("");
+      expect(run.status).toBe(1);
     },
     TIMEOUT,
   );

@@ -39,3 +39,27 @@ describe("policy/ boundary", () => {
     expect('import { Hono } from "hono";').toMatch(/from\s+["']hono["']/);
   });
 });
+
+// The local dev machinery (sign-in stand-in, its key, the edge that rewrites login redirects) must never
+// reach a deployed gateway: a gateway that trusted a dev issuer would accept tokens anyone can mint.
+describe("gateway bundle boundary", () => {
+  const workerRoot = join(import.meta.dirname, "../../worker");
+  const workerFiles = readdirSync(workerRoot, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+
+  it.each(workerFiles)("worker/%s imports nothing from scripts/ or test/", (file) => {
+    const text = readFileSync(join(workerRoot, file), "utf8");
+    const imports = [...text.matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]!);
+    for (const spec of imports) expect(spec, `${file} imports ${spec}`).not.toMatch(/\/(scripts|test)\//);
+  });
+
+  it("the bundled gateway has no trace of the dev issuer or edge", async () => {
+    const { bundleWorker } = await import("../../scripts/dev/bundle.ts");
+    const gateway = await bundleWorker();
+    expect(gateway).toContain("/.well-known/ward/jwks.json"); // it is the gateway
+    for (const devOnly of ["ward_dev_groups", "access.localhost", "dev-token", "ISSUER_PRIVATE_JWK", "ACCESS_JWKS_URL", "ward dev"]) {
+      expect(gateway, devOnly).not.toContain(devOnly);
+    }
+    const edge = await bundleWorker(join(import.meta.dirname, "../../scripts/dev/local-edge.ts"));
+    expect(edge).toContain("ward_dev_groups"); // the check can see the dev code where it is
+  });
+});

@@ -14,8 +14,6 @@ const MAX_TOKEN_LENGTH = 8192;
 export interface AccessConfig {
   teamDomain: string;
   audiences: readonly string[];
-  /** Where the keys are; defaults to `<teamDomain>/cdn-cgi/access/certs`. Local dev points it elsewhere. */
-  jwksUrl?: string;
 }
 
 export type AccessIdentity = Pick<Identity, "user" | "serviceToken" | "claims" | "scopes">;
@@ -61,7 +59,7 @@ export class AccessVerifier {
 
   constructor(config: AccessConfig, fetchImpl?: FetchImplementation) {
     this.config = config;
-    const url = new URL(config.jwksUrl ?? `${config.teamDomain}/cdn-cgi/access/certs`);
+    const url = new URL(`${config.teamDomain}/cdn-cgi/access/certs`);
     // One key set per isolate: cached 10 min; an unknown `kid` refetches at most every 30 s, so a flood
     // of made-up kids cannot become a flood of requests to the team domain.
     this.keys = createRemoteJWKSet(url, {

@@ -6,7 +6,7 @@ import { AccessVerifier, type AccessConfig } from "./access-jwt.ts";
 const verifiers = new Map<string, AccessVerifier>();
 
 export function accessVerifier(config: AccessConfig): AccessVerifier {
-  const key = `${config.teamDomain} ${config.audiences.join(",")} ${config.jwksUrl ?? ""}`;
+  const key = `${config.teamDomain} ${config.audiences.join(",")}`;
   let verifier = verifiers.get(key);
   if (!verifier) verifiers.set(key, (verifier = new AccessVerifier(config)));
   return verifier;

@@ -1,0 +1,166 @@
+// `npm start` / `ward dev` as people use it: the gateway in workerd with the dev edge and the local Access
+// issuer, real HTTP on 127.0.0.1, and real recording origins behind it. Every printed curl command is run
+// with curl and must answer what it says; the sign-in flow is followed hop by hop.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPolicy, type CompiledPolicy } from "../../policy/index.ts";
+import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
+import { demoCommands, DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import { send } from "../support/http-request.ts";
+
+const run = promisify(execFile);
+const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
+const dir = mkdtempSync(join(tmpdir(), "ward-dev-test-"));
+
+let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
+let gateway: LocalGateway;
+let port: number;
+let policy: CompiledPolicy;
+
+async function originLog(): Promise<SeenRequest[]> {
+  return (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json() as Promise<SeenRequest[]>;
+}
+
+beforeAll(async () => {
+  origin = await startRecordingOrigin();
+  const text = await readFile(DEMO, "utf8");
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("demo policy invalid");
+  policy = loaded.policy;
+  const local = `http://127.0.0.1:${origin.port}`;
+  gateway = await startLocalGateway({
+    policy,
+    policyText: text,
+    port: 0,
+    origins: { PAYMENTS_API: local, ORDERS_API: local, WIKI: local },
+    personas: DEMO_PERSONAS,
+  });
+  port = Number(gateway.url.port);
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  origin?.server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the printed demo commands", () => {
+  it("each answers the status it promises, and only allowed ones reach the origin", async () => {
+    const certs = await writeDemoCertificateHeaders(dir);
+    const commands = demoCommands(gateway.url, certs);
+    expect(commands.length).toBeGreaterThanOrEqual(10);
+    for (const { command, expect: status, note } of commands) {
+      const before = (await originLog()).length;
+      // Asynchronously: the recording origin answers from this same process.
+      const { stdout: code } = await run("bash", ["-c", `${command} -s -o /dev/null -w '%{http_code}'`]);
+      expect(`${code} ${note}`).toBe(`${status} ${note}`);
+      const reached = (await originLog()).length - before;
+      expect(`${reached} ${note}`).toBe(`${status < 300 ? 1 : 0} ${note}`);
+    }
+  }, 60_000);
+});
+
+describe("signing in through the local Access stand-in", () => {
+  const wiki = () => `http://wiki.localhost:${port}`;
+  const navigate = { accept: "text/html", "sec-fetch-mode": "navigate" };
+
+  async function signIn(email: string, groups = ""): Promise<string> {
+    const start = await send(port, `${wiki()}/handbook/intro?tab=2`, { headers: navigate });
+    expect(start.status).toBe(302);
+    const login = start.headers.location!;
+    const posted = await send(port, login, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email, groups }).toString(),
+    });
+    expect(posted.status).toBe(302);
+    const back = await send(port, posted.headers.location!);
+    expect(back.status).toBe(302);
+    expect(back.headers.location).toBe("/handbook/intro?tab=2");
+    const cookie = back.headers["set-cookie"]![0]!;
+    expect(cookie).toMatch(/^CF_Authorization=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
+    return cookie.split(";")[0]!;
+  }
+
+  it("sends an unauthenticated visitor to the local login page with the way back", async () => {
+    const start = await send(port, `${wiki()}/handbook/intro?tab=2`, { headers: navigate });
+    const login = new URL(start.headers.location!);
+    expect(login.origin).toBe(`http://access.localhost:${port}`);
+    expect(login.pathname).toBe("/cdn-cgi/access/login/wiki.localhost");
+    expect(login.searchParams.get("kid")).toBe(policy.document.identity.access!.audiences[0]);
+    expect(login.searchParams.get("redirect_url")).toBe("/handbook/intro?tab=2");
+    const page = await send(port, login.href);
+    expect(page.status).toBe(200);
+    for (const persona of DEMO_PERSONAS) expect(page.body).toContain(`value="${persona.email}"`);
+  });
+
+  it("lets an employee in, and the origin gets a Ward assertion that verifies with the published keys", async () => {
+    const cookie = await signIn("alice@example.com");
+    const before = (await originLog()).length;
+    const page = await send(port, `${wiki()}/handbook/intro?tab=2`, { headers: { ...navigate, cookie } });
+    expect(page.status).toBe(200);
+    const seen = (await originLog()).slice(before);
+    expect(seen.map((r) => r.url)).toEqual(["/handbook/intro?tab=2"]);
+    const assertion = String(seen[0]!.headers["ward-assertion"]);
+    const keys = createRemoteJWKSet(new URL(`http://127.0.0.1:${port}/.well-known/ward/jwks.json`));
+    const { payload } = await jwtVerify(assertion, keys, { audience: "wiki", issuer: "ward" });
+    expect(payload.sub).toBe("user:alice@example.com");
+    expect(seen[0]!.headers.cookie ?? "").not.toContain("CF_Authorization");
+  });
+
+  it("shows the denied page (request id and whom to ask, no reason) and never calls the origin", async () => {
+    const cookie = await signIn("mallory@contractor.test");
+    const before = (await originLog()).length;
+    const page = await send(port, `${wiki()}/handbook/intro?tab=2`, { headers: { ...navigate, cookie } });
+    expect(page.status).toBe(403);
+    expect(page.body).toContain(String(page.headers["ward-request-id"]));
+    expect(page.body).toContain("#help-wiki on chat");
+    expect(page.body).toContain('href="/cdn-cgi/access/logout"');
+    expect(page.body).not.toMatch(/emailDomain|employees-read|no-matching-rule|contractor/);
+    expect((await originLog()).length).toBe(before);
+  });
+
+  it("takes groups from get-identity: an editor may edit, an employee may not", async () => {
+    const token = async (query: string) =>
+      (await send(port, `http://access.localhost:${port}/cdn-cgi/access/dev-token?${query}`)).body;
+    const before = (await originLog()).length;
+    const editor = await send(port, `${wiki()}/handbook`, {
+      method: "POST",
+      headers: { "cf-access-jwt-assertion": await token("email=editor@example.com&groups=wiki-editors") },
+    });
+    expect(editor.status).toBe(200);
+    const employee = await send(port, `${wiki()}/handbook`, {
+      method: "POST",
+      headers: { "cf-access-jwt-assertion": await token("email=alice@example.com") },
+    });
+    expect(employee.status).toBe(403);
+    expect((await originLog()).length).toBe(before + 1);
+  });
+
+  it("signs out: logout clears the cookie", async () => {
+    const out = await send(port, `${wiki()}/cdn-cgi/access/logout`);
+    expect(out.status).toBe(200);
+    expect(out.headers["set-cookie"]![0]).toBe("CF_Authorization=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+  });
+
+  it("never sends a signed-in person off the app's own host", async () => {
+    const login = `http://access.localhost:${port}/cdn-cgi/access/login/wiki.localhost?redirect_url=${encodeURIComponent("//evil.test/x")}`;
+    const posted = await send(port, login, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "email=alice%40example.com",
+    });
+    const authorized = new URL(posted.headers.location!);
+    expect(authorized.origin).toBe(`http://wiki.localhost:${port}`);
+    const back = await send(port, authorized.href);
+    expect(back.headers.location).toBe("/");
+  });
+});

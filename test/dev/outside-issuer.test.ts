@@ -1,0 +1,104 @@
+// `ward dev --access-team-domain --access-aud --access-jwks-url`: the local gateway trusts another issuer
+// (here a test issuer with its own RS256 key and a JWKS served on 127.0.0.1), and the local sign-in is off.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadPolicy } from "../../policy/index.ts";
+import { withAccessOverrides } from "../../scripts/dev/access-overrides.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import { send } from "../support/http-request.ts";
+
+const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
+const TEAM = "https://other-team.cloudflareaccess.com";
+const AUD = "ab".repeat(32);
+
+let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
+let jwksServer: Server;
+let gateway: LocalGateway;
+let port: number;
+let privateKey: CryptoKey;
+const KID = "cd".repeat(32);
+let identityAsked = 0;
+
+async function originLog(): Promise<SeenRequest[]> {
+  return (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json() as Promise<SeenRequest[]>;
+}
+
+function token(claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ type: "app", iss: TEAM, aud: [AUD], iat: now, nbf: now, exp: now + 600, sub: "u-1", ...claims })
+    .setProtectedHeader({ alg: "RS256", kid: KID })
+    .sign(privateKey);
+}
+
+beforeAll(async () => {
+  const pair = await generateKeyPair("RS256", { extractable: true });
+  privateKey = pair.privateKey;
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: KID, alg: "RS256" }] });
+  // The outside issuer: keys at /keys, get-identity beside them (every caller is a wiki editor there).
+  jwksServer = createServer((req, res) => {
+    identityAsked += req.url === "/get-identity" && /CF_Authorization=[\w-]+\./.test(req.headers.cookie ?? "") ? 1 : 0;
+    res.end(req.url === "/get-identity" ? JSON.stringify({ email: "alice@example.com", groups: [{ name: "wiki-editors" }] }) : jwks);
+  });
+  await new Promise<void>((done) => jwksServer.listen(0, "127.0.0.1", done));
+  origin = await startRecordingOrigin();
+  const text = withAccessOverrides(await readFile(DEMO, "utf8"), { teamDomain: TEAM, audiences: [AUD] });
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  gateway = await startLocalGateway({
+    policy: loaded.policy,
+    policyText: text,
+    port: 0,
+    origins: { WIKI: `http://127.0.0.1:${origin.port}` },
+    accessJwksUrl: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`,
+  });
+  port = Number(gateway.url.port);
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  origin?.server.close();
+  jwksServer?.close();
+});
+
+const wiki = () => `http://wiki.localhost:${port}/handbook`;
+
+it("accepts the outside issuer's tokens for the overridden team and audience", async () => {
+  const before = (await originLog()).length;
+  const reply = await send(port, wiki(), { headers: { "cf-access-jwt-assertion": await token({ email: "alice@example.com" }) } });
+  expect(reply.status).toBe(200);
+  expect((await originLog()).length).toBe(before + 1);
+});
+
+it("asks the outside issuer's get-identity for groups", async () => {
+  const before = (await originLog()).length;
+  const reply = await send(port, wiki(), {
+    method: "POST",
+    headers: { "cf-access-jwt-assertion": await token({ email: "editor@example.com", identity_nonce: "n-editor" }) },
+  });
+  expect(reply.status).toBe(200);
+  expect(identityAsked).toBeGreaterThan(0);
+  expect((await originLog()).length).toBe(before + 1);
+});
+
+it("refuses the same issuer's tokens for the policy's original team or audience, and never calls the origin", async () => {
+  const before = (await originLog()).length;
+  for (const claims of [{ iss: "https://ward-demo.cloudflareaccess.com" }, { aud: ["4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2"] }]) {
+    const reply = await send(port, wiki(), { headers: { "cf-access-jwt-assertion": await token({ email: "alice@example.com", ...claims }) } });
+    expect(reply.status).toBe(401);
+  }
+  expect((await originLog()).length).toBe(before);
+});
+
+it("turns the local sign-in off and leaves login redirects on the real team domain", async () => {
+  expect(gateway.loginUrl).toBeUndefined();
+  const minted = await send(port, `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=alice@example.com`);
+  expect(minted.status).toBe(404);
+  const visit = await send(port, wiki(), { headers: { accept: "text/html", "sec-fetch-mode": "navigate" } });
+  expect(visit.status).toBe(302);
+  expect(visit.headers.location).toMatch(new RegExp(`^${TEAM}/cdn-cgi/access/login/wiki\\.localhost\\?kid=${AUD}&`));
+});
