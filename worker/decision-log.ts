@@ -1,20 +1,33 @@
 // One record per request: a JSON line to the console (Workers Logs / Logpush) and, when the DECISIONS
 // dataset is bound, an Analytics Engine data point for the lateral-movement metrics. No tokens, no secrets.
 import type { Decision } from "../policy/index.ts";
+import type { CredentialSeen } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 
 export interface DecisionRecord {
   requestId: string;
+  /** When the request arrived (ms since epoch). */
+  time: number;
   decision: Decision;
+  /** The request as received, for denials that matched no service (the canonical target when there is one). */
+  request: { method: string; host: string; path: string };
+  /** The verified credential behind the principal, if any. */
+  credential?: CredentialSeen;
   status: number;
   latencyMs: number;
 }
 
 export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineDataset | undefined): void {
   const { decision } = record;
+  const target = decision.target ?? record.request;
   logEvent("info", "decision", {
+    time: new Date(record.time).toISOString(),
     requestId: record.requestId,
     principal: decision.principal,
+    // The path without its query: queries may carry personal data or secrets.
+    method: target.method,
+    host: target.host,
+    path: target.path,
     service: decision.service ?? null,
     route: decision.route ?? null,
     rule: decision.rule ?? null,
@@ -25,6 +38,7 @@ export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineData
     status: record.status,
     policyVersion: decision.policyVersion,
     latencyMs: record.latencyMs,
+    credential: record.credential ?? null,
   });
   dataset?.writeDataPoint({
     indexes: [decision.principal.slice(0, 96)],

@@ -63,8 +63,8 @@ app.all("*", async (c) => {
     return gatewayResponse(503, requestId);
   }
 
-  // Verified Access token facts; mTLS workload identity is still to come (issue "gateway Worker").
-  const { identity, certificateSha256 } = await identify(c.req.raw, policy, started, requestId);
+  // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
+  const { identity, certificateSha256, credentials } = await identify(c.req.raw, policy, started, requestId);
   const url = new URL(c.req.url);
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
@@ -92,7 +92,20 @@ app.all("*", async (c) => {
   } else {
     response = denial(c.req.raw, policy, decision, url, requestId);
   }
-  logDecision({ requestId, decision, status: response.status, latencyMs: Date.now() - started }, env.DECISIONS);
+  // The credential behind the principal: the certificate for a workload, else the Access token.
+  const credential = credentials.find((seen) => (decision.principal.startsWith("workload:") ? seen.kind === "client-certificate" : seen.kind === "access-jwt"));
+  logDecision(
+    {
+      requestId,
+      time: started,
+      decision,
+      request: { method: c.req.method, host: url.host, path: url.pathname },
+      ...(credential ? { credential } : {}),
+      status: response.status,
+      latencyMs: Date.now() - started,
+    },
+    env.DECISIONS,
+  );
   return response;
 });
 

@@ -18,16 +18,27 @@ const decision: Decision = {
 
 afterEach(() => vi.restoreAllMocks());
 
+const TIME = Date.parse("2026-11-23T10:00:00.000Z");
+const request = { method: "POST", host: "wiki.example.com", path: "/raw" };
+
 describe("logDecision", () => {
   it("writes one JSON line with who, what, the outcome and the policy version", () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    logDecision({ requestId: "r-1", decision, status: 403, latencyMs: 3 }, undefined);
+    logDecision({ requestId: "r-1", time: TIME, decision, request, credential: { kind: "access-jwt", lifetimeSeconds: 86400 }, status: 403, latencyMs: 3 }, undefined);
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({
+    expect(JSON.parse(lines[0]!)).toEqual({
+      level: "info",
       event: "decision",
+      time: "2026-11-23T10:00:00.000Z",
       requestId: "r-1",
       principal: "user:ann@example.com",
+      method: "POST",
+      host: "wiki.example.com",
+      path: "/raw",
+      mode: "enforce",
+      wouldDeny: null,
+      credential: { kind: "access-jwt", lifetimeSeconds: 86400 },
       service: "wiki",
       route: "wiki/edit",
       rule: null,
@@ -42,7 +53,7 @@ describe("logDecision", () => {
   it("writes a data point when the dataset is bound", () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const points: AnalyticsEngineDataPoint[] = [];
-    logDecision({ requestId: "r-2", decision, status: 403, latencyMs: 5 }, { writeDataPoint: (p) => void points.push(p!) });
+    logDecision({ requestId: "r-2", time: TIME, decision, request, status: 403, latencyMs: 5 }, { writeDataPoint: (p) => void points.push(p!) });
     expect(points).toEqual([
       {
         indexes: ["user:ann@example.com"],

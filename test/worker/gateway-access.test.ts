@@ -1,7 +1,7 @@
 // The gateway with Cloudflare Access tokens, end to end in workerd: the demo policy lets people of
 // example.com read the wiki. Every deny also asserts the origin never saw the request.
 import { exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
 import { activate, marker, originSaw } from "./harness.ts";
 import { accessToken } from "./access-tokens.ts";
@@ -23,6 +23,18 @@ describe("gateway with Access tokens", () => {
     const seen = await originSaw(m);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers["cf-access-jwt-assertion"]).toBeUndefined();
+  });
+
+  it("logs the token's issued lifetime (exp - iat) with the decision, and no token", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const token = await accessToken(signing, { email: "ann@example.com" }, { ttl: 7200 });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, { headers: { "Cf-Access-Jwt-Assertion": token } });
+    spy.mockRestore();
+    expect(res.status).toBe(200);
+    const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision")!;
+    expect(decision).toMatchObject({ principal: "user:ann@example.com", path: "/page", credential: { kind: "access-jwt", lifetimeSeconds: 7200 } });
+    expect(lines.join("\n")).not.toContain(token.split(".")[2]);
   });
 
   it("takes the CF_Authorization cookie on a safe method and strips it before forwarding", async () => {

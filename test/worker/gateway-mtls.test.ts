@@ -1,7 +1,7 @@
 // The gateway with client certificates, end to end in workerd: in the demo policy checkout and frontend
 // workloads may read orders. Every deny also asserts the origin never saw the request.
 import { exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
 import { activate, originSaw } from "./harness.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
@@ -41,6 +41,26 @@ describe("gateway with client certificates", () => {
     const { res, seen } = await call("/admin/users", { tlsClientAuth: await tlsClientAuth(CERTS.checkout) });
     expect(res.status).toBe(403);
     expect(seen).toEqual([]);
+  });
+
+  it("logs the decision with the certificate's issued lifetime, for the credential-lifetime metric", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const auth = await tlsClientAuth(CERTS.checkout);
+    const { res } = await call("/v1/orders/42", { tlsClientAuth: auth });
+    spy.mockRestore();
+    expect(res.status).toBe(200);
+    const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision")!;
+    const lifetime = (Date.parse(String(auth.certNotAfter)) - Date.parse(String(auth.certNotBefore))) / 1000;
+    expect(lifetime).toBeGreaterThan(0);
+    expect(decision).toMatchObject({
+      principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout",
+      method: "GET",
+      host: "orders.localhost",
+      path: "/v1/orders/42",
+      credential: { kind: "client-certificate", lifetimeSeconds: lifetime },
+    });
+    expect(Date.parse(String(decision.time))).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it("ignores certificate facts claimed in headers", async () => {

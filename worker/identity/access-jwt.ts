@@ -19,7 +19,7 @@ export interface AccessConfig {
 export type AccessIdentity = Pick<Identity, "user" | "serviceToken" | "claims" | "scopes">;
 
 export type AccessResult =
-  | { ok: true; identity: AccessIdentity; expiresAt: number; nonce?: string }
+  | { ok: true; identity: AccessIdentity; expiresAt: number; lifetimeSeconds: number; nonce?: string }
   | { ok: false; problem: string };
 
 interface CachedVerification {
@@ -97,7 +97,11 @@ export class AccessVerifier {
     if (!identity) return { ok: false, problem: "no-principal" };
     const expiresAt = (payload.exp! + CLOCK_SKEW_SECONDS) * 1000;
     const nonce = typeof payload.identity_nonce === "string" ? payload.identity_nonce : undefined;
-    const result: Extract<AccessResult, { ok: true }> = nonce ? { ok: true, identity, expiresAt, nonce } : { ok: true, identity, expiresAt };
+    // How long the credential was issued for (exp - iat): the lateral-movement metrics report it.
+    const lifetimeSeconds = payload.exp! - payload.iat!;
+    const result: Extract<AccessResult, { ok: true }> = nonce
+      ? { ok: true, identity, expiresAt, lifetimeSeconds, nonce }
+      : { ok: true, identity, expiresAt, lifetimeSeconds };
     if (this.verified.size >= VERIFIED_CACHE_LIMIT) {
       // Oldest first: Map iteration order is insertion order.
       this.verified.delete(this.verified.keys().next().value!);

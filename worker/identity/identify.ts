@@ -6,15 +6,24 @@ import { accessTokenOf } from "./access-token.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
 import { workloadIdentity } from "./mtls.ts";
 
+/** The verified credential the principal came from, and how long it was issued for (for the metrics). */
+export interface CredentialSeen {
+  kind: "access-jwt" | "client-certificate";
+  lifetimeSeconds: number;
+}
+
 export interface Identified {
   identity: Identity;
   /** SHA-256 (hex) of the verified client certificate, for the assertion's `cnf` binding. */
   certificateSha256?: string;
+  /** Every credential verified on this request (a certificate, an Access token, or both). */
+  credentials: CredentialSeen[];
 }
 
 export async function identify(request: Request, policy: CompiledPolicy, now: number, requestId: string): Promise<Identified> {
   const identity: Identity = {};
   let certificateSha256: string | undefined;
+  const credentials: CredentialSeen[] = [];
   const mtls = policy.document.identity.mtls;
   if (mtls) {
     // request.cf is set by Cloudflare's edge (undefined locally without a certificate): never from a header.
@@ -22,6 +31,7 @@ export async function identify(request: Request, policy: CompiledPolicy, now: nu
     if (result.ok) {
       identity.workload = result.workload;
       certificateSha256 = result.fingerprintSha256;
+      credentials.push({ kind: "client-certificate", lifetimeSeconds: result.lifetimeSeconds });
     }
     else if (result.problem !== "no-certificate") logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
@@ -31,6 +41,7 @@ export async function identify(request: Request, policy: CompiledPolicy, now: nu
     const result = await accessVerifier(access).verify(token, now);
     if (result.ok) {
       Object.assign(identity, result.identity);
+      credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
       const { needs } = policy;
       if (identity.user && (needs.groups || needs.devicePosture)) {
         const facts = await accessDirectory(access.teamDomain).lookup(token, result.nonce, result.expiresAt, now);
@@ -40,5 +51,5 @@ export async function identify(request: Request, policy: CompiledPolicy, now: nu
     }
     else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
   }
-  return certificateSha256 ? { identity, certificateSha256 } : { identity };
+  return certificateSha256 ? { identity, certificateSha256, credentials } : { identity, credentials };
 }

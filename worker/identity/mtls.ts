@@ -9,7 +9,7 @@ import type { PolicyDocument, WorkloadIdentity } from "../../policy/index.ts";
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
 export type MtlsResult =
-  | { ok: true; workload: WorkloadIdentity; fingerprintSha256: string }
+  | { ok: true; workload: WorkloadIdentity; fingerprintSha256: string; lifetimeSeconds: number }
   | { ok: false; problem: MtlsProblem };
 
 export type MtlsProblem =
@@ -82,7 +82,8 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return { ok: false, problem: "no-certificate" };
 
   const registered = config.registry?.find((entry) => normaliseHex(entry.fingerprintSha256) === fingerprint);
-  if (registered) return { ok: true, workload: { id: registered.id }, fingerprintSha256: fingerprint };
+  const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
+  if (registered) return { ok: true, workload: { id: registered.id }, fingerprintSha256: fingerprint, lifetimeSeconds };
   if (!config.spiffe) return { ok: false, problem: "not-registered" };
 
   if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
@@ -93,5 +94,5 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   // The SPIFFE X.509-SVID spec allows exactly one SPIFFE ID per certificate.
   if (ids.length === 0) return { ok: false, problem: "no-spiffe-id" };
   if (ids.length > 1) return { ok: false, problem: "several-spiffe-ids" };
-  return { ok: true, workload: { id: ids[0]! }, fingerprintSha256: fingerprint };
+  return { ok: true, workload: { id: ids[0]! }, fingerprintSha256: fingerprint, lifetimeSeconds };
 }
