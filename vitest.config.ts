@@ -38,11 +38,12 @@ export default defineConfig({
                     return new Response(jwks, { headers: { "content-type": "application/json" } });
                   }
                   if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/get-identity") {
-                    // Stand-in directory: people whose e-mail starts with "editor@" are wiki editors.
+                    // Stand-in directory: "editor@..." people are wiki editors, "admin@..." people Ward admins.
                     const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
                     const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");
-                    const editor = String(claims.email ?? "").startsWith("editor@");
-                    const body = { email: claims.email, groups: editor ? [{ id: "g-1", name: "wiki-editors" }] : [], devicePosture: {} };
+                    const email = String(claims.email ?? "");
+                    const group = email.startsWith("editor@") ? "wiki-editors" : email.startsWith("admin@") ? "ward-admins" : undefined;
+                    const body = { email: claims.email, groups: group ? [{ id: `g-${group}`, name: group }] : [], devicePosture: {} };
                     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
                   }
                   if (url.hostname === "127.0.0.1") return fetch(request.url, { method: request.method, headers: request.headers });

@@ -53,6 +53,8 @@ export interface CompiledPolicy {
   wildcardHosts: ReadonlyMap<string, CompiledService>;
   /** What the Worker must fetch beyond the JWT, so it fetches only when a rule can use it. */
   needs: { groups: boolean; devicePosture: boolean };
+  /** Who may use the admin API; absent: nobody. Its group needs count only on admin requests. */
+  admin?: { principals: CompiledPrincipals; needsGroups: boolean };
 }
 
 export function ruleId(rule: Rule, index: number): string {
@@ -132,7 +134,12 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
       else hosts.set(host, compiled);
     }
   }
-  return { version, document: doc, hosts, wildcardHosts, needs };
+  const compiled: CompiledPolicy = { version, document: doc, hosts, wildcardHosts, needs };
+  if (doc.admin) {
+    const principals = compilePrincipals(doc.admin.principals, doc.principalSets);
+    compiled.admin = { principals, needsGroups: principals.groups.size > 0 };
+  }
+  return compiled;
 }
 
 export async function compilePolicy(doc: PolicyDocument): Promise<CompiledPolicy> {

@@ -12,3 +12,4 @@ export { parsePolicyText, validatePolicyText, loadPolicy, type LoadResult } from
 export { policyHash, canonicalJson } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
+export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";

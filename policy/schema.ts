@@ -210,6 +210,12 @@ export const PolicyDocument = z.strictObject({
     .default({})
     .describe("pairs of workload SPIFFE ID and Access identity (e-mail or service-token id) for bothFactors"),
   exceptions: ExceptionLimits.default({ maxDuration: "7d", breakGlassMaxDuration: "30m" }),
+  admin: z
+    .strictObject({
+      principals: z.array(PrincipalMatcher).min(1).describe("who may use the admin API (push, rollback, history)"),
+    })
+    .optional()
+    .describe("the gateway's admin API under /.ward/admin/; without it, nobody may use it"),
   services: z.record(name, Service),
 });
 export type PolicyDocument = z.infer<typeof PolicyDocument>;

@@ -109,7 +109,7 @@ function unknownKeyHint(value: unknown, path: string): string | undefined {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "services"],
+  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "admin", "services"],
   metadata: ["environment", "trustDomains", "owners", "description"],
   identity: ["access", "mtls"],
   "identity.access": ["teamDomain", "audiences"],
@@ -313,8 +313,11 @@ function checkServices(doc: PolicyDocument, out: Collector): void {
       } else {
         const parsed = parsePathPattern(route.path ?? route.pathPrefix!, route.path === undefined);
         const field = route.path !== undefined ? "path" : "pathPrefix";
+        const pattern = route.path ?? route.pathPrefix!;
         if (!parsed.ok) {
           out.add("error", "invalid-path-pattern", `${rat}.${field}`, parsed.message);
+        } else if (RESERVED_PATHS.some((reserved) => pattern === reserved.slice(0, -1) || pattern.startsWith(reserved))) {
+          out.add("error", "invalid-path-pattern", `${rat}.${field}`, `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`, "choose another path");
         } else {
           const same = patterns.get(parsed.key) ?? [];
           const clash = same.find((s) => s.methods.includes("*") || route.methods.includes("*") || s.methods.some((m) => route.methods.includes(m as never)));
@@ -352,6 +355,19 @@ function checkServices(doc: PolicyDocument, out: Collector): void {
   }
 }
 
+/** Paths Ward answers itself on every host: the assertion keys and the admin API. */
+const RESERVED_PATHS = ["/.well-known/ward/", "/.ward/"];
+
+function checkAdmin(doc: PolicyDocument, out: Collector): void {
+  if (!doc.admin) return;
+  checkMatchers(doc, doc.admin.principals, "admin.principals", out);
+  doc.admin.principals.forEach((m, i) => {
+    if ("public" in m || "authenticated" in m) {
+      out.add("error", "invalid-value", `admin.principals[${i}]`, "the admin API needs named principals, not everyone", "name an Access group, a service token or a workload");
+    }
+  });
+}
+
 function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   for (const [name, matchers] of Object.entries(doc.principalSets)) {
     matchers.forEach((m, i) => {
@@ -370,6 +386,7 @@ export function validatePolicy(input: unknown): ValidationResult {
   const doc = parsed.data;
   const out = new Collector();
   checkPrincipalSets(doc, out);
+  checkAdmin(doc, out);
   checkServices(doc, out);
   const errors = out.issues.some((i) => i.severity === "error");
   return errors ? { ok: false, issues: out.issues } : { ok: true, policy: doc, issues: out.issues };

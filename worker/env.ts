@@ -1,5 +1,7 @@
 // The Worker's bindings, typed once. Origins are bindings named by the policy ({ tunnel: NAME }):
 // Workers VPC services in deployed environments, service bindings locally and in tests.
+import type { PolicyControl } from "./policy-control.ts";
+
 export interface Env {
   /** Policy versions under `policy:v:<sha256>` and the active pointer under `policy:active`. */
   POLICY: KVNamespace;
@@ -13,6 +15,10 @@ export interface Env {
   STRIP_HEADERS?: string;
   /** Analytics Engine dataset for decision data points (optional). */
   DECISIONS?: AnalyticsEngineDataset;
+  /** The one writer of the active-policy pointer (push, rollback, history). */
+  POLICY_CONTROL: DurableObjectNamespace<PolicyControl>;
+  /** This deployment's environment name (dev, staging, production): pushes must be for it. */
+  WARD_ENV?: string;
   /** The assertion's `iss` (default "ward"). */
   ASSERTION_ISSUER?: string;
   [binding: string]: unknown;

@@ -8,7 +8,8 @@ import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
-import { currentPolicy } from "./policy-store.ts";
+import { activePolicy } from "./policy-store.ts";
+import { admin, ADMIN_PREFIX } from "./admin.ts";
 import { gatewayResponse } from "./respond.ts";
 
 const app = new Hono<AppEnv>();
@@ -33,6 +34,9 @@ app.get(JWKS_PATH, async (c) => {
   }
 });
 
+// The admin API answers its own paths on every host, before any service route can.
+app.route(ADMIN_PREFIX, admin);
+
 /** One place turns a deny into a response: people get the login or the denied page, API clients JSON. */
 function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL, requestId: string): Response {
   const access = policy.document.identity.access;
@@ -54,10 +58,7 @@ app.all("*", async (c) => {
   const started = Date.now();
   const requestId = crypto.randomUUID();
   const env = c.env;
-  const refresh = Number(env.POLICY_REFRESH_SECONDS ?? "5");
-  const policy = await currentPolicy(env.POLICY, Number.isFinite(refresh) && refresh > 0 ? refresh : 5, started, (p) =>
-    c.executionCtx.waitUntil(p),
-  );
+  const policy = await activePolicy(env, started, (p) => c.executionCtx.waitUntil(p));
   if (!policy) {
     logEvent("error", "decision", { requestId, effect: "deny", reasons: ["policy-unavailable"], status: 503 });
     return gatewayResponse(503, requestId);
@@ -110,3 +111,5 @@ app.all("*", async (c) => {
 });
 
 export default app;
+// Durable Object classes are exported by the Worker's main module.
+export { PolicyControl } from "./policy-control.ts";

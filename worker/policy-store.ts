@@ -69,6 +69,16 @@ export async function currentPolicy(
   return cache.policy;
 }
 
+/** currentPolicy with the environment's refresh interval (POLICY_REFRESH_SECONDS, default 5). */
+export function activePolicy(
+  env: { POLICY: KVNamespace; POLICY_REFRESH_SECONDS?: string },
+  now: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<CompiledPolicy | undefined> {
+  const refresh = Number(env.POLICY_REFRESH_SECONDS ?? "5");
+  return currentPolicy(env.POLICY, Number.isFinite(refresh) && refresh > 0 ? refresh : 5, now, waitUntil);
+}
+
 /** Forgets the isolate's policy (tests use it to start from an empty isolate). */
 export function resetPolicyCache(): void {
   cache.policy = undefined;

@@ -20,7 +20,14 @@ export interface Identified {
   credentials: CredentialSeen[];
 }
 
-export async function identify(request: Request, policy: CompiledPolicy, now: number, requestId: string): Promise<Identified> {
+/** `needs` overrides what to fetch beyond the token (the admin API may need groups when no rule does). */
+export async function identify(
+  request: Request,
+  policy: CompiledPolicy,
+  now: number,
+  requestId: string,
+  needs: CompiledPolicy["needs"] = policy.needs,
+): Promise<Identified> {
   const identity: Identity = {};
   let certificateSha256: string | undefined;
   const credentials: CredentialSeen[] = [];
@@ -42,7 +49,6 @@ export async function identify(request: Request, policy: CompiledPolicy, now: nu
     if (result.ok) {
       Object.assign(identity, result.identity);
       credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
-      const { needs } = policy;
       if (identity.user && (needs.groups || needs.devicePosture)) {
         const facts = await accessDirectory(access.teamDomain).lookup(token, result.nonce, result.expiresAt, now);
         if (facts) identity.user = { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture };

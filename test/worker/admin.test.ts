@@ -1,0 +1,140 @@
+// The admin API in workerd with the real PolicyControl Durable Object and real KV: only the policy's admins
+// get in; a push moves the pointer only from the version it was diffed against (compare-and-set), so of two
+// concurrent pushes one wins and the other is told, and both versions stay stored; rollback and history.
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import demoPolicy from "../../policy/examples/demo.yaml?raw";
+import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { loadPolicy } from "../../policy/index.ts";
+import { accessToken } from "./access-tokens.ts";
+import { activate, marker, originSaw } from "./harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://wiki.localhost/.ward/admin";
+
+let bootstrapped: string;
+
+async function as(email: string | undefined, path: string, init: RequestInit = {}) {
+  const headers = new Headers(init.headers);
+  if (email) headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-${email}` }));
+  return exports.default.fetch(`${ADMIN}${path}`, { ...init, headers });
+}
+
+const push = (body: unknown, email = "admin@example.com") =>
+  as(email, "/policy", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+/** The demo policy with a different description: a new version with the same meaning. */
+function variant(label: string): string {
+  return demoPolicy.replace("description: Ward local demo", `description: Ward local demo (${label})`);
+}
+
+async function versionOf(text: string): Promise<string> {
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("invalid");
+  return loaded.policy.version;
+}
+
+beforeAll(async () => {
+  // The bootstrap path: the pointer written straight to KV; the Durable Object adopts it.
+  bootstrapped = await activate(demoPolicy);
+});
+
+describe("admin API access", () => {
+  it("refuses callers without identity (401) and non-admins (403), and never reaches an origin", async () => {
+    const m = marker();
+    expect((await as(undefined, `/policy?${m}`)).status).toBe(401);
+    expect((await as("ann@example.com", `/policy?${m}`)).status).toBe(403);
+    const anonymousPush = await exports.default.fetch(`${ADMIN}/policy?${m}`, { method: "PUT", body: JSON.stringify({ text: variant("x"), expected: bootstrapped }) });
+    expect(anonymousPush.status).toBe(401);
+    expect(await originSaw(m)).toEqual([]);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(bootstrapped);
+  });
+
+  it("does not take the cookie on a push (CSRF): a browser session cannot push", async () => {
+    const token = await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-admin-cookie" });
+    const res = await exports.default.fetch(`${ADMIN}/policy`, {
+      method: "PUT",
+      headers: { cookie: `CF_Authorization=${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ text: variant("cookie"), expected: bootstrapped }),
+    });
+    expect(res.status).toBe(401);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(bootstrapped);
+  });
+
+  it("shows an admin the environment, the active version and the history", async () => {
+    const res = await as("admin@example.com", "/policy");
+    expect(res.status).toBe(200);
+    const state = (await res.json()) as { environment: string; active: string; history: unknown[] };
+    expect(state.environment).toBe("dev");
+    expect(state.active).toBe(await env.POLICY.get(ACTIVE_KEY));
+  });
+});
+
+describe("push, conflicts and rollback", () => {
+  it("refuses an invalid policy, one for another environment, and one that drops the pusher as admin", async () => {
+    const before = await env.POLICY.get(ACTIVE_KEY);
+    const invalid = await push({ text: "version: 1\nservices: {}\n", expected: before });
+    expect(invalid.status).toBe(422);
+    const production = await push({ text: variant("p").replace("environment: dev", "environment: production"), expected: before });
+    expect(production.status).toBe(422);
+    expect(await production.text()).toContain('this gateway serves \\"dev\\"');
+    const lockout = await push({ text: variant("l").replace("principals: [{ group: ward-admins }]", "principals: [{ group: sre }]"), expected: before });
+    expect(lockout.status).toBe(422);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(before);
+  });
+
+  it("moves the pointer from the expected version and records who, the message and the previous version", async () => {
+    const before = (await env.POLICY.get(ACTIVE_KEY))!;
+    const text = variant("first push");
+    const res = await push({ text, expected: before, message: "first push" });
+    expect(res.status).toBe(200);
+    const { entry } = (await res.json()) as { entry: Record<string, unknown> };
+    const version = await versionOf(text);
+    expect(entry).toMatchObject({ action: "push", version, previous: before, who: "user:admin@example.com", message: "first push" });
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(version);
+    expect(await env.POLICY.get(versionKey(version))).toBe(text);
+  });
+
+  it("refuses a push against a stale version (409), keeps the pointer, and keeps the pushed version stored", async () => {
+    const active = await env.POLICY.get(ACTIVE_KEY);
+    const text = variant("stale");
+    const res = await push({ text, expected: bootstrapped === active ? "0".repeat(64) : bootstrapped });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ error: "conflict", active, stored: await versionOf(text) });
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+    expect(await env.POLICY.get(versionKey(await versionOf(text)))).toBe(text);
+  });
+
+  it("of two concurrent pushes from the same version, exactly one wins; the other is told; nothing is lost", async () => {
+    const from = (await env.POLICY.get(ACTIVE_KEY))!;
+    const texts = [variant("concurrent A"), variant("concurrent B")];
+    const responses = await Promise.all(texts.map((text, i) => push({ text, expected: from, message: `push ${i}` })));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    const winner = texts[responses.findIndex((r) => r.status === 200)]!;
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(winner));
+    for (const text of texts) expect(await env.POLICY.get(versionKey(await versionOf(text)))).toBe(text);
+    const { history } = (await (await as("admin@example.com", "/policy")).json()) as { history: { version: string; previous: string }[] };
+    expect(history[0]).toMatchObject({ version: await versionOf(winner), previous: from });
+  });
+
+  it("rolls back to the previous version and records it", async () => {
+    const { active, history } = (await (await as("admin@example.com", "/policy")).json()) as { active: string; history: { version: string; previous: string }[] };
+    const previous = history.find((e) => e.version === active)!.previous;
+    const res = await as("admin@example.com", "/policy/rollback", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ expected: active, message: "bad change" }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { entry: unknown }).entry).toMatchObject({ action: "rollback", version: previous, previous: active, message: "bad change" });
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(previous);
+  });
+
+  it("serves a stored version's text to admins, for the diff before a push", async () => {
+    const res = await as("admin@example.com", `/policy/versions/${bootstrapped}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(demoPolicy);
+    expect((await as("admin@example.com", `/policy/versions/${"f".repeat(64)}`)).status).toBe(404);
+  });
+});

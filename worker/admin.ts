@@ -1,0 +1,125 @@
+// The admin API under /.ward/admin/ on every host Ward serves: policy history, push and rollback (used by
+// `ward push|rollback|history`). Protected by the policy itself: only its admin principals get in, with the
+// same verified identity as any request (an Access token in the header, or a client certificate), and
+// every call is logged. Deny by default: a policy without `admin` lets nobody in.
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../policy/index.ts";
+import type { AppEnv } from "./env.ts";
+import { identify } from "./identity/identify.ts";
+import { logEvent } from "./log.ts";
+import { POLICY_CONTROL_NAME, type ActivateRequest } from "./policy-control.ts";
+import { activePolicy, versionKey } from "./policy-store.ts";
+import { gatewayResponse } from "./respond.ts";
+
+export const ADMIN_PREFIX = "/.ward/admin";
+/** Policy text accepted by push; KV takes 25 MiB, a policy of 10,000 routes is ~2 MiB. */
+const MAX_POLICY_BYTES = 5 * 1024 * 1024;
+
+type AdminEnv = AppEnv & { Variables: { principal: string; identity: Identity; policy: CompiledPolicy } };
+
+const PushBody = z.strictObject({
+  text: z.string().min(1).max(MAX_POLICY_BYTES),
+  expected: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  message: z.string().max(500).default(""),
+});
+
+const RollbackBody = z.strictObject({
+  to: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  expected: z.string().regex(/^[0-9a-f]{64}$/),
+  message: z.string().max(500).default(""),
+});
+
+export const admin = new Hono<AdminEnv>();
+
+admin.use("*", async (c, next) => {
+  const now = Date.now();
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  if (!policy) return gatewayResponse(503, requestId);
+  const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
+  const { identity } = await identify(c.req.raw, policy, now, requestId, needs);
+  const principal = principalKey(identity);
+  const allowed = policy.admin !== undefined && principalsMatch(policy.admin.principals, identity);
+  const status = allowed ? 0 : principal === "anonymous" ? 401 : 403;
+  logEvent(allowed ? "info" : "warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed });
+  if (!allowed) return gatewayResponse(status, requestId);
+  c.set("principal", principal);
+  c.set("identity", identity);
+  c.set("policy", policy);
+  await next();
+});
+
+function control(c: Context<AdminEnv>) {
+  return c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
+}
+
+async function bodyOf<T>(c: Context<AdminEnv>, schema: z.ZodType<T>): Promise<T | Response> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    return c.json({ error: "expected a JSON body" }, 400);
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : c.json({ error: "invalid request", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, 400);
+}
+
+async function activate(c: Context<AdminEnv>, request: Omit<ActivateRequest, "who">): Promise<Response> {
+  const result = await control(c).activate({ ...request, who: c.get("principal") });
+  if (!result.ok) {
+    logEvent("warn", "policy-activation-conflict", { requestId: c.get("requestId"), expected: request.expected, active: result.active, stored: request.version });
+    return c.json({ error: "conflict", active: result.active, stored: request.version }, 409);
+  }
+  logEvent("info", "policy-activated", { requestId: c.get("requestId"), ...result.entry });
+  return c.json({ entry: result.entry });
+}
+
+admin.get("/policy", async (c) => {
+  const state = await control(c).state();
+  return c.json({ environment: c.env.WARD_ENV ?? null, ...state });
+});
+
+admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
+  const text = await c.env.POLICY.get(versionKey(c.req.param("version")));
+  return text === null ? c.json({ error: "no such version" }, 404) : c.text(text);
+});
+
+admin.put("/policy", async (c) => {
+  const body = await bodyOf(c, PushBody);
+  if (body instanceof Response) return body;
+  const loaded = await loadPolicy(body.text);
+  if (!loaded.ok) return c.json({ error: "invalid policy", issues: loaded.issues }, 422);
+  const next = loaded.policy;
+  const environment = c.env.WARD_ENV;
+  if (environment && next.document.metadata.environment !== environment) {
+    return c.json({ error: `the policy is for environment "${next.document.metadata.environment}"; this gateway serves "${environment}"` }, 422);
+  }
+  // A push that leaves nobody (or not the pusher) able to push again needs the bootstrap path to undo.
+  if (!next.admin || !principalsMatch(next.admin.principals, c.get("identity"))) {
+    return c.json({ error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals` }, 422);
+  }
+  // Content-addressed, so storing first loses nothing and overwrites nothing, whoever wins the move.
+  await c.env.POLICY.put(versionKey(next.version), body.text);
+  if (body.expected === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
+  return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message });
+});
+
+admin.post("/policy/rollback", async (c) => {
+  const body = await bodyOf(c, RollbackBody);
+  if (body instanceof Response) return body;
+  let to = body.to;
+  if (!to) {
+    const { history } = await control(c).state(1000);
+    to = history.find((entry) => entry.version === body.expected)?.previous ?? undefined;
+    if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
+  }
+  const text = await c.env.POLICY.get(versionKey(to));
+  if (text === null) return c.json({ error: `version ${to} is not stored` }, 404);
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok || loaded.policy.version !== to) return c.json({ error: `version ${to} does not load as stored` }, 422);
+  return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message });
+});
+
+admin.all("*", (c) => c.json({ error: "no such admin endpoint" }, 404));

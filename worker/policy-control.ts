@@ -1,0 +1,77 @@
+// The one writer of the active-policy pointer. KV has no compare-and-set (last write wins), so pushes and
+// rollbacks go through this Durable Object: it moves the pointer only if it still names the version the
+// caller diffed against, keeps the history (who, when, message, previous), and then mirrors the pointer to
+// KV, where every isolate reads it. One object per environment ("policy"): pushes are rare, so no sharding.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "./env.ts";
+import { ACTIVE_KEY } from "./policy-store.ts";
+
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  action: "push" | "rollback";
+  version: string;
+  previous: string | null;
+  who: string;
+  message: string;
+}
+
+export interface ActivateRequest {
+  /** The version the caller saw as active (null: none); the move happens only if it still is. */
+  expected: string | null;
+  version: string;
+  action: HistoryEntry["action"];
+  who: string;
+  message: string;
+}
+
+export type ActivateResult = { ok: true; entry: HistoryEntry } | { ok: false; active: string | null };
+
+export const POLICY_CONTROL_NAME = "policy";
+
+export class PolicyControl extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS history (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, version TEXT NOT NULL,
+      previous TEXT, who TEXT NOT NULL, message TEXT NOT NULL)`);
+  }
+
+  /** The active version: the last entry, or, before the first push through here, what KV holds (a bootstrap). */
+  private async active(): Promise<string | null> {
+    const last = this.ctx.storage.sql.exec<{ version: string }>("SELECT version FROM history ORDER BY seq DESC LIMIT 1").toArray()[0];
+    if (last) return last.version;
+    return (await this.env.POLICY.get(ACTIVE_KEY))?.trim() || null;
+  }
+
+  async state(limit = 50): Promise<{ active: string | null; history: HistoryEntry[] }> {
+    const history = this.ctx.storage.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT * FROM history ORDER BY seq DESC LIMIT ?", limit)
+      .toArray() as unknown as HistoryEntry[];
+    return { active: await this.active(), history };
+  }
+
+  async activate(request: ActivateRequest): Promise<ActivateResult> {
+    // Serialised: the KV write below is outside I/O, which would otherwise let a second call interleave
+    // between the check and the move.
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const active = await this.active();
+      if (active !== request.expected) return { ok: false as const, active };
+      const at = new Date().toISOString();
+      const row = this.ctx.storage.sql
+        .exec<{ seq: number }>(
+          "INSERT INTO history (at, action, version, previous, who, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+          at, request.action, request.version, active, request.who, request.message,
+        )
+        .one();
+      try {
+        await this.env.POLICY.put(ACTIVE_KEY, request.version);
+      } catch (error) {
+        // The pointer did not move: neither may the history.
+        this.ctx.storage.sql.exec("DELETE FROM history WHERE seq = ?", row.seq);
+        throw error;
+      }
+      return { ok: true as const, entry: { seq: row.seq, at, action: request.action, version: request.version, previous: active, who: request.who, message: request.message } };
+    });
+  }
+}
