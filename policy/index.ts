@@ -12,4 +12,5 @@ export { parsePolicyText, validatePolicyText, loadPolicy, type LoadResult } from
 export { policyHash, canonicalJson } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
+export { reach, reachReport, diffReach, checkExceptions, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ExceptionGrant, type ReachReport, type PolicyDiff } from "./reach.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";

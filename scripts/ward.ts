@@ -4,7 +4,12 @@
 import { CliError, EXIT } from "./cli-error.ts";
 import { processIo, type Io } from "./io.ts";
 import * as dev from "./commands/dev.ts";
+import * as diff from "./commands/diff.ts";
 import * as explain from "./commands/explain.ts";
+import * as reach from "./commands/reach.ts";
+import * as history from "./commands/history.ts";
+import * as push from "./commands/push.ts";
+import * as rollback from "./commands/rollback.ts";
 import * as schema from "./commands/schema.ts";
 import * as validate from "./commands/validate.ts";
 
@@ -15,6 +20,11 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   explain: { run: explain.explainCommand, usage: explain.usage },
   schema: { run: schema.schemaCommand, usage: schema.usage },
   dev: { run: dev.devCommand, usage: dev.usage },
+  diff: { run: diff.diffCommand, usage: diff.usage },
+  reach: { run: reach.reachCommand, usage: reach.usage },
+  push: { run: push.pushCommand, usage: push.usage },
+  rollback: { run: rollback.rollbackCommand, usage: rollback.usage },
+  history: { run: history.historyCommand, usage: history.usage },
 };
 
 function help(): string {

@@ -52,7 +52,7 @@ export interface LocalGateway {
   stop: () => Promise<void>;
 }
 
-function moduleWorker(name: string, source: string, env: Record<string, unknown>, routes?: string[]): object {
+function moduleWorker(name: string, source: string, env: Record<string, unknown>, routes?: string[], exports: Record<string, unknown> = {}): object {
   return {
     config: {
       name,
@@ -60,7 +60,7 @@ function moduleWorker(name: string, source: string, env: Record<string, unknown>
       compatibilityDate: COMPATIBILITY_DATE,
       manifest: { mainModule: "worker.mjs", modules: { "worker.mjs": { type: "esm", contents: source } } },
       env,
-      exports: {},
+      exports,
     },
   };
 }
@@ -89,6 +89,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const env: Record<string, unknown> = {
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
+    POLICY_CONTROL: { type: "durable-object", worker: "ward", exportName: "PolicyControl" },
+    // Pushes (`ward push --local`) must be for the environment of the policy the gateway started with.
+    WARD_ENV: { type: "text", value: options.policy.document.metadata.environment },
     // A throwaway assertion key for this run only; deployed gateways get theirs from a secret.
     ASSERTION_SIGNING_KEYS: { type: "text", value: await ephemeralSigningKeys() },
   };
@@ -125,7 +128,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       // The first worker receives every request: the edge, which hands the rest to the gateway.
       // Its routes also tell Miniflare which hosts may reach /cdn-cgi/ paths (the Access sign-in ones).
       moduleWorker("ward-dev-edge", edge, { ...issuerEnv, WARD: { type: "worker", worker: "ward" } }, edgeRoutes(options.policy)),
-      { ...moduleWorker("ward", gateway, env), dev: { outboundService: { type: "worker", worker: "ward-dev-access" } } },
+      {
+        ...moduleWorker("ward", gateway, env, undefined, { PolicyControl: { type: "durable-object", storage: "sqlite" } }),
+        dev: { outboundService: { type: "worker", worker: "ward-dev-access" } },
+      },
       moduleWorker("ward-dev-access", outbound, issuerEnv),
       ...demoWorkers,
     ],

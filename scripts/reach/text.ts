@@ -1,0 +1,105 @@
+// Plain-text and JSON renderings of reach reports and policy diffs, for `ward reach` and `ward diff`.
+import type { Grant, PolicyDiff, ReachReport } from "../../policy/index.ts";
+
+function methods(list: readonly string[]): string {
+  return list.join(",");
+}
+
+/** `via RULE  when ...  [audit]  unless deny ...`: what a grant depends on. */
+export function grantTerms(g: Grant): string {
+  const parts = [`via ${g.rule}`];
+  if (g.conditions.length > 0) parts.push(`when ${g.conditions.join("; ")}`);
+  if (g.mode === "audit") parts.push("[audit]");
+  if (g.overriddenBy.length > 0) parts.push(`unless deny ${g.overriddenBy.join(", ")}`);
+  return parts.join("  ");
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export function reachText(report: ReachReport): string[] {
+  const lines: string[] = [];
+  lines.push(`identities (${report.byIdentity.length}):`);
+  for (const identity of report.byIdentity) {
+    lines.push(`  ${identity.principal}  (${plural(identity.routes, "route")})`);
+    for (const g of identity.grants) lines.push(`    ${g.route}  ${methods(g.methods)}  ${grantTerms(g)}`);
+  }
+  lines.push(`routes (${report.byRoute.length}):`);
+  for (const route of report.byRoute) {
+    const flags = [route.public ? "public" : "", route.anyAuthenticated ? "any-authenticated" : "", route.mode === "audit" ? "audit" : ""].filter(Boolean);
+    lines.push(`  ${route.route}  ${methods(route.methods)}  ${route.path}  (${plural(route.identities, "identity").replace("identitys", "identities")})${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+    if (route.grants.length === 0) lines.push("    nobody (default deny)");
+    for (const g of route.grants) {
+      const own = methods(g.methods) === methods(route.methods) ? "" : `  ${methods(g.methods)}`;
+      lines.push(`    ${g.principal}${own}  ${grantTerms(g)}`);
+    }
+    for (const d of route.denies) {
+      lines.push(`    deny ${d.rule}: ${d.principals.join(", ")}${d.conditions.length ? `  when ${d.conditions.join("; ")}` : ""}`);
+    }
+  }
+  const s = report.summary;
+  lines.push("summary:");
+  lines.push(`  identities                   ${s.identities}`);
+  lines.push(`  grants                       ${s.grants}`);
+  lines.push(`  routes reachable             ${s.reachableRoutes} of ${s.routes}`);
+  lines.push(`  average routes per identity  ${s.averageRoutesPerIdentity.toFixed(2)}`);
+  lines.push("  widest identities:");
+  for (const w of s.widestIdentities) lines.push(`    ${plural(w.routes, "route").padEnd(10)}  ${w.principal}`);
+  lines.push("  most exposed routes:");
+  for (const e of s.mostExposedRoutes) {
+    const flags = [e.public ? "public" : "", e.anyAuthenticated ? "any-authenticated" : ""].filter(Boolean);
+    const count = e.identities === 1 ? "1 identity" : `${e.identities} identities`;
+    lines.push(`    ${count.padEnd(14)}  ${e.route}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+  }
+  return lines;
+}
+
+export function reachJson(report: ReachReport, extra: Record<string, unknown>): string {
+  return JSON.stringify(
+    {
+      ...extra,
+      summary: report.summary,
+      identities: report.byIdentity,
+      routes: report.byRoute,
+    },
+    null,
+    2,
+  );
+}
+
+/** The last line of `ward diff`, the one CI logs show. */
+export function diffVerdict(diff: PolicyDiff): string {
+  const lost = plural(diff.lost.length, "grant");
+  const loosened = diff.changed.filter((c) => c.widens).length;
+  if (diff.gained.length > 0) return `access widened: ${plural(diff.gained.length, "grant")} gained, ${diff.lost.length} lost`;
+  if (loosened > 0) return `access may widen: ${plural(loosened, "grant")} with looser terms, ${diff.lost.length} lost`;
+  return `no access gained: ${lost} lost`;
+}
+
+/** What the CI gate exits 4 on: any grant gained, or terms that may let more through. */
+export function diffWidens(diff: PolicyDiff): boolean {
+  return diff.gained.length > 0 || diff.changed.some((c) => c.widens);
+}
+
+export function diffText(diff: PolicyDiff): string[] {
+  const lines: string[] = [];
+  if (diff.gained.length > 0) {
+    lines.push(`gained (${diff.gained.length}):`);
+    for (const d of diff.gained) lines.push(`  + ${d.principal}  ${d.route}  ${methods(d.methods)}  by ${d.rules.join(", ")}`);
+  }
+  if (diff.lost.length > 0) {
+    lines.push(`lost (${diff.lost.length}):`);
+    for (const d of diff.lost) lines.push(`  - ${d.principal}  ${d.route}  ${methods(d.methods)}  by ${d.rules.join(", ")}`);
+  }
+  if (diff.changed.length > 0) {
+    lines.push(`changed (${diff.changed.length}):`);
+    for (const c of diff.changed) {
+      lines.push(`  ~ ${c.principal}  ${c.route}  ${methods(c.methods)}${c.widens ? "  (may widen)" : ""}`);
+      for (const t of c.before.terms) lines.push(`      before: ${t}`);
+      for (const t of c.after.terms) lines.push(`      after:  ${t}`);
+    }
+  }
+  lines.push(diffVerdict(diff));
+  return lines;
+}

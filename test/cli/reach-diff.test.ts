@@ -1,0 +1,366 @@
+// `ward reach` and `ward diff`, called as command functions with a collecting Io (the lead registers them in
+// scripts/ward.ts). `run` handles errors the way scripts/ward.ts's main does, so exit statuses are the CLI's.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CliError } from "../../scripts/cli-error.ts";
+import { diffCommand } from "../../scripts/commands/diff.ts";
+import { reachCommand } from "../../scripts/commands/reach.ts";
+import type { Io } from "../../scripts/io.ts";
+
+const F = "test/fixtures/policies";
+const SMALL = `${F}/reach-small.yaml`;
+const HTML = `${F}/reach-html.yaml`;
+const OLD = `${F}/diff-old.yaml`;
+
+const dir = mkdtempSync(join(tmpdir(), "ward-reach-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(command: (args: string[], io: Io) => Promise<number>, ...args: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
+  let status: number;
+  try {
+    status = await command(args, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      err.push(error.message);
+      status = error.exitCode;
+    } else if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      err.push(error.message);
+      status = 2;
+    } else {
+      throw error;
+    }
+  }
+  const text = (lines: string[]) => lines.map((l) => `${l}\n`).join("");
+  return { status, stdout: text(out), stderr: text(err) };
+}
+
+const SMALL_TEXT = `identities (8):
+  claims:{"role":"admin"}  (1 route)
+    wiki/admin  POST  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
+  email-domain:example.com  (1 route)
+    wiki/read  GET,HEAD  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
+  group:sre  (2 routes)
+    wiki/admin  POST  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
+    wiki/read  GET,HEAD  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
+  public  (1 route)
+    api/health  *  via api/health/anyone  when client certificate required
+  spiffe://td.example/ns/batch/*  (1 route)
+    api/orders  GET,POST  via api/orders/shop  when scopes orders:write  unless deny api/orders/no-batch
+  spiffe://td.example/ns/shop/sa/web  (1 route)
+    api/orders  GET,POST  via api/orders/shop  when scopes orders:write
+  token:ci-bot.access  (1 route)
+    wiki/admin  POST  via wiki/admin/bot  [audit]
+  trust-domain:td.example + email:alice@example.com  (1 route)
+    api/deploy  POST  via api/deploy/ci-for-alice  when binding deployers
+routes (5):
+  api/deploy  POST  /deploy  (1 identity)
+    trust-domain:td.example + email:alice@example.com  via api/deploy/ci-for-alice  when binding deployers
+  api/health  *  /healthz  (1 identity)  [public]
+    public  via api/health/anyone  when client certificate required
+  api/orders  GET,POST  /v1/orders  (2 identities)
+    spiffe://td.example/ns/batch/*  via api/orders/shop  when scopes orders:write  unless deny api/orders/no-batch
+    spiffe://td.example/ns/shop/sa/web  via api/orders/shop  when scopes orders:write
+    deny api/orders/no-batch: spiffe://td.example/ns/batch/*
+  wiki/admin  POST  /admin (prefix)  (3 identities)  [audit]
+    claims:{"role":"admin"}  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
+    group:sre  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
+    token:ci-bot.access  via wiki/admin/bot  [audit]
+    deny wiki/admin/blocked: email:mallory@example.com
+  wiki/read  GET,HEAD  / (prefix)  (2 identities)  [audit]
+    email-domain:example.com  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
+    group:sre  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
+    deny wiki/read/no-contractors: group:contractors
+summary:
+  identities                   8
+  grants                       9
+  routes reachable             5 of 5
+  average routes per identity  1.13
+  widest identities:
+    2 routes    group:sre
+    1 route     claims:{"role":"admin"}
+    1 route     email-domain:example.com
+    1 route     public
+    1 route     spiffe://td.example/ns/batch/*
+  most exposed routes:
+    3 identities    wiki/admin
+    2 identities    api/orders
+    2 identities    wiki/read
+    1 identity      api/deploy
+    1 identity      api/health  [public]
+`;
+
+describe("ward reach", () => {
+  it("text: by identity, by route, summary; exit 0", async () => {
+    const r = await run(reachCommand, SMALL);
+    expect(r.stdout).toBe(SMALL_TEXT);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("--format text is the default", async () => {
+    expect((await run(reachCommand, SMALL, "--format", "text")).stdout).toBe(SMALL_TEXT);
+  });
+
+  it("--exceptions adds the time-bounded grants", async () => {
+    const file = join(dir, "exceptions.json");
+    writeFileSync(file, JSON.stringify([{ id: "inc-42", principal: "email:oncall@example.com", service: "wiki", route: "admin", methods: ["POST"], notAfter: "2026-03-02T09:00:00Z" }]));
+    const r = await run(reachCommand, HTML, "--exceptions", join(dir, "none.json"));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`cannot read ${join(dir, "none.json")}: ENOENT\n`);
+    const unknownRoute = await run(reachCommand, HTML, "--exceptions", file);
+    expect(unknownRoute.stderr).toBe(`${file}: exception inc-42: no route wiki/admin in the policy\n`);
+    expect(unknownRoute.status).toBe(1);
+    const ok = await run(reachCommand, SMALL, "--exceptions", file);
+    expect(ok.status).toBe(0);
+    const lines = ok.stdout.split("\n");
+    expect(lines.slice(lines.indexOf("  email:oncall@example.com  (1 route)"), lines.indexOf("  email:oncall@example.com  (1 route)") + 2)).toEqual([
+      "  email:oncall@example.com  (1 route)",
+      "    wiki/admin  POST  via exception:inc-42  when not after 2026-03-02T09:00:00Z  [audit]",
+    ]);
+    expect(lines).toContain("  identities                   9");
+  });
+
+  it("--exceptions with a bad shape: exit 1", async () => {
+    const file = join(dir, "bad-exceptions.json");
+    writeFileSync(file, JSON.stringify([{ id: "x", principal: "group:sre", service: "wiki", route: "admin", methods: ["TRACE"], notAfter: "2026-03-02T09:00:00Z" }]));
+    const r = await run(reachCommand, SMALL, "--exceptions", file);
+    expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\[0\\.methods\\.0\\] `));
+    expect(r.status).toBe(1);
+  });
+
+  it("--format json: the same data as objects, in the same order", async () => {
+    const r = await run(reachCommand, SMALL, "--format", "json");
+    const data = JSON.parse(r.stdout) as {
+      policy: string;
+      policyVersion: string;
+      exceptions: number;
+      summary: { identities: number; averageRoutesPerIdentity: number; mostExposedRoutes: { route: string; public: boolean }[] };
+      identities: { principal: string; routes: number; grants: { route: string; rule: string; overriddenBy: string[] }[] }[];
+      routes: { route: string; identities: number; denies: { rule: string }[] }[];
+    };
+    expect(data.policy).toBe(SMALL);
+    expect(data.policyVersion).toMatch(/^[0-9a-f]{64}$/);
+    expect(data.exceptions).toBe(0);
+    expect(data.summary.identities).toBe(8);
+    expect(data.summary.averageRoutesPerIdentity).toBe(1.13);
+    expect(data.summary.mostExposedRoutes.at(-1)).toEqual({ route: "api/health", identities: 1, public: true, anyAuthenticated: false });
+    expect(data.identities.map((i) => i.principal)).toEqual([
+      'claims:{"role":"admin"}',
+      "email-domain:example.com",
+      "group:sre",
+      "public",
+      "spiffe://td.example/ns/batch/*",
+      "spiffe://td.example/ns/shop/sa/web",
+      "token:ci-bot.access",
+      "trust-domain:td.example + email:alice@example.com",
+    ]);
+    expect(data.identities[4]!.grants.map((g) => [g.route, g.rule, g.overriddenBy])).toEqual([["api/orders", "api/orders/shop", ["api/orders/no-batch"]]]);
+    expect(data.routes.map((x) => `${x.route} ${x.identities} ${x.denies.map((d) => d.rule).join(",")}`)).toEqual([
+      "api/deploy 1 ",
+      "api/health 1 ",
+      "api/orders 2 api/orders/no-batch",
+      "wiki/admin 3 wiki/admin/blocked",
+      "wiki/read 2 wiki/read/no-contractors",
+    ]);
+    // stable: the same input gives the same bytes
+    expect((await run(reachCommand, SMALL, "--format", "json")).stdout).toBe(r.stdout);
+  });
+
+  it("--format html: a self-contained page with an SVG graph, every label present and escaped", async () => {
+    const r = await run(reachCommand, HTML, "--format", "html");
+    const html = r.stdout;
+    expect(r.status).toBe(0);
+    expect(html.startsWith("<!doctype html>\n<html lang=\"en\">")).toBe(true);
+    expect(html.trimEnd().endsWith("</html>")).toBe(true);
+    const svg = /<svg [^>]*>[\s\S]*<\/svg>/.exec(html)?.[0] ?? "";
+    expect(svg).not.toBe("");
+    for (const label of ["email:o&#39;brien@example.com", "group:&lt;script&gt;", "public"]) {
+      expect(svg).toContain(`text-anchor="end">${label}</text>`);
+    }
+    for (const service of ["board", "status"]) expect(svg).toContain(`>${service}</text>`);
+    expect(svg.match(/<line /g)).toHaveLength(3);
+    expect(html).not.toContain("<script>");
+    expect(html).not.toMatch(/\b(src|href)=/); // no external assets
+    expect(wellFormed(html)).toEqual([]);
+  });
+
+  it("--out writes the page to a file", async () => {
+    const out = join(dir, "reach.html");
+    const r = await run(reachCommand, HTML, "--format", "html", "--out", out);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`wrote ${out}\n`);
+    expect(readFileSync(out, "utf8").startsWith("<!doctype html>")).toBe(true);
+  });
+
+  it.each<[string, string[], number, string]>([
+    ["no file", [], 2, "expected one policy FILE\n"],
+    ["two files", [SMALL, HTML], 2, "expected one policy FILE\n"],
+    ["an unknown format", [SMALL, "--format", "svg"], 2, "--format svg: expected text, json or html\n"],
+    ["an unknown option", [SMALL, "--bogus"], 2, "Unknown option '--bogus'"],
+    ["an invalid policy", [`${F}/diff-invalid.yaml`], 1, `${F}/diff-invalid.yaml is not a valid policy\n`],
+    ["a missing file", [`${F}/missing.yaml`], 1, `cannot read ${F}/missing.yaml: ENOENT\n`],
+  ])("%s: exit %i", async (_name, args, status, message) => {
+    const r = await run(reachCommand, ...args);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(status);
+  });
+});
+
+/** Open and close tags balance (void elements aside): a cheap well-formedness check without a parser. */
+function wellFormed(html: string): string[] {
+  const problems: string[] = [];
+  const stack: string[] = [];
+  const voids = new Set(["meta", "circle", "br", "link"]);
+  for (const m of html.replace(/^<!doctype html>/, "").matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(\/?)>/g)) {
+    const [, close, name, selfClose] = m;
+    if (selfClose || voids.has(name!)) continue;
+    if (!close) stack.push(name!);
+    else if (stack.pop() !== name) problems.push(`unbalanced </${name}>`);
+  }
+  if (stack.length > 0) problems.push(`unclosed ${stack.join(", ")}`);
+  if (/<(?![a-zA-Z/!])/.test(html)) problems.push("a bare <");
+  return problems;
+}
+
+describe("ward diff", () => {
+  it("identical policies: exit 0", async () => {
+    const r = await run(diffCommand, OLD, OLD);
+    expect(r.stdout).toBe("no access gained: 0 grants lost\n");
+    expect(r.status).toBe(0);
+  });
+
+  it("a renamed rule is no change: exit 0", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-rename.yaml`);
+    expect(r.stdout).toBe("no access gained: 0 grants lost\n");
+    expect(r.status).toBe(0);
+  });
+
+  it("only losses: exit 0", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-narrow.yaml`);
+    expect(r.stdout).toBe(`lost (1):
+  - token:grafana-bot.access  grafana/api  POST  by grafana/api/bot
+no access gained: 1 grant lost
+`);
+    expect(r.status).toBe(0);
+  });
+
+  it("gains, with changed conditions: exit 4", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-wide.yaml`);
+    expect(r.stdout).toBe(`gained (2):
+  + email-domain:example.com  grafana/ui  GET,HEAD,POST  by grafana/ui/sre
+  + group:sre  grafana/ui  POST  by grafana/ui/sre
+changed (1):
+  ~ group:sre  grafana/ui  GET,HEAD  (may widen)
+      before: grafana/ui/sre when device posture managed
+      after:  grafana/ui/sre always
+access widened: 2 grants gained, 0 lost
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(4);
+  });
+
+  it("a service switched to audit mode gains no grant but may let anything through: exit 4", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-audit.yaml`);
+    expect(r.stdout).toBe(`changed (2):
+  ~ token:grafana-bot.access  grafana/api  POST  (may widen)
+      before: grafana/api/bot always
+      after:  grafana/api/bot always [audit]
+  ~ group:sre  grafana/ui  GET,HEAD  (may widen)
+      before: grafana/ui/sre when device posture managed
+      after:  grafana/ui/sre when device posture managed [audit]
+access may widen: 2 grants with looser terms, 0 lost
+`);
+    expect(r.status).toBe(4);
+  });
+
+  it("a condition added to a grant narrows it: listed as changed, exit 0", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-terms.yaml`);
+    expect(r.stdout).toBe(`changed (1):
+  ~ group:sre  grafana/ui  GET,HEAD
+      before: grafana/ui/sre when device posture managed
+      after:  grafana/ui/sre when country CH; device posture managed
+no access gained: 0 grants lost
+`);
+    expect(r.status).toBe(0);
+  });
+
+  it("the same condition dropped is looser terms: exit 4", async () => {
+    const r = await run(diffCommand, `${F}/diff-terms.yaml`, OLD);
+    expect(r.stdout).toContain("access may widen: 1 grant with looser terms, 0 lost");
+    expect(r.status).toBe(4);
+  });
+
+  it("a grant moved to another principal is one gained and one lost: exit 4", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-swap.yaml`);
+    expect(r.stdout).toBe(`gained (1):
+  + email:bot-owner@example.com  grafana/api  POST  by grafana/api/bot
+lost (1):
+  - token:grafana-bot.access  grafana/api  POST  by grafana/api/bot
+access widened: 1 grant gained, 1 lost
+`);
+    expect(r.status).toBe(4);
+  });
+
+  it("the other way round, the same change narrows: exit 0", async () => {
+    const r = await run(diffCommand, `${F}/diff-wide.yaml`, OLD);
+    expect(r.stdout).toBe(`lost (2):
+  - email-domain:example.com  grafana/ui  GET,HEAD,POST  by grafana/ui/sre
+  - group:sre  grafana/ui  POST  by grafana/ui/sre
+changed (1):
+  ~ group:sre  grafana/ui  GET,HEAD
+      before: grafana/ui/sre always
+      after:  grafana/ui/sre when device posture managed
+no access gained: 2 grants lost
+`);
+    expect(r.status).toBe(0);
+  });
+
+  it("--format json: gained, lost, changed and the verdict as objects; same exit status", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-swap.yaml`, "--format", "json");
+    const data = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(data).toMatchObject({
+      old: { file: OLD },
+      new: { file: `${F}/diff-swap.yaml` },
+      widened: true,
+      summary: { gained: 1, lost: 1, changed: 0, verdict: "access widened: 1 grant gained, 1 lost" },
+      gained: [{ principal: "email:bot-owner@example.com", service: "grafana", route: "grafana/api", methods: ["POST"], rules: ["grafana/api/bot"] }],
+      lost: [{ principal: "token:grafana-bot.access", service: "grafana", route: "grafana/api", methods: ["POST"], rules: ["grafana/api/bot"] }],
+      changed: [],
+    });
+    expect(r.status).toBe(4);
+  });
+
+  it.each<[string, string[], number, string]>([
+    ["an invalid NEW", [OLD, `${F}/diff-invalid.yaml`], 1, `${F}/diff-invalid.yaml is not a valid policy\n`],
+    ["an invalid OLD", [`${F}/diff-invalid.yaml`, OLD], 1, `${F}/diff-invalid.yaml is not a valid policy\n`],
+    ["a missing file", [OLD, `${F}/missing.yaml`], 1, `cannot read ${F}/missing.yaml: ENOENT\n`],
+    ["one file", [OLD], 2, "expected OLD and NEW policy files\n"],
+    ["three files", [OLD, OLD, OLD], 2, "expected OLD and NEW policy files\n"],
+    ["an html format", [OLD, OLD, "--format", "html"], 2, "--format html: expected text or json\n"],
+    ["an unknown option", [OLD, OLD, "--bogus"], 2, "Unknown option '--bogus'"],
+  ])("%s: exit %i, nothing on stdout", async (_name, args, status, message) => {
+    const r = await run(diffCommand, ...args);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(status);
+  });
+
+  it("an invalid policy's issues are printed first", async () => {
+    const r = await run(diffCommand, OLD, `${F}/diff-invalid.yaml`);
+    expect(r.stderr).toBe(`${F}/diff-invalid.yaml: error[unknown-principal-set] services.grafana.routes[0].rules[0].principals[0]: unknown principal set "sre"
+${F}/diff-invalid.yaml is not a valid policy
+`);
+  });
+});

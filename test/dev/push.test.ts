@@ -1,0 +1,164 @@
+// `ward push|rollback|history --local` against a real local gateway (workerd, the PolicyControl Durable
+// Object, local KV): the diff before a push, compare-and-set, a concurrent push that loses no version,
+// rollback, and the errors that leave the active policy as it was.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPolicy } from "../../policy/index.ts";
+import { main } from "../../scripts/ward.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { ADMIN_PATH } from "../../scripts/admin-client.ts";
+import { send } from "../support/http-request.ts";
+
+const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
+const demo = readFileSync(DEMO, "utf8");
+const dir = mkdtempSync(join(tmpdir(), "ward-push-test-"));
+let gateway: LocalGateway;
+let port: string;
+
+function policyFile(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The demo policy with another description: a new version. */
+const variant = (label: string) => demo.replace("description: Ward local demo", `description: Ward local demo (${label})`);
+
+async function ward(...args: string[]): Promise<{ status: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { status, out, err };
+}
+
+async function versionOf(text: string): Promise<string> {
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("invalid");
+  return loaded.policy.version;
+}
+
+async function activeVersion(): Promise<string> {
+  const state = await ward("history", "--local", "--port", port, "--json");
+  return (JSON.parse(state.out.join("\n")) as { active: string }).active;
+}
+
+beforeAll(async () => {
+  const loaded = await loadPolicy(demo);
+  if (!loaded.ok) throw new Error("demo invalid");
+  gateway = await startLocalGateway({ policy: loaded.policy, policyText: demo, port: 0, origins: {} });
+  port = gateway.url.port;
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("ward push --local", () => {
+  it("shows who gains access, stops on --dry-run, then activates and records the push", async () => {
+    const before = await activeVersion();
+    expect(before).toBe(await versionOf(demo));
+    const opened = policyFile("opened.yaml", demo.replace("principals: [{ emailDomain: example.com }]", "principals: [{ authenticated: true }]"));
+    const dry = await ward("push", "--local", "--port", port, opened, "--dry-run");
+    expect(dry.status).toBe(0);
+    expect(dry.out).toContain("  + any-authenticated  wiki/read  GET,HEAD  by wiki/read/employees-read");
+    expect(dry.out.at(-1)).toBe("dry run: nothing pushed");
+    expect(await activeVersion()).toBe(before);
+
+    const pushed = await ward("push", "--local", "--port", port, opened, "--message", "open the wiki");
+    expect(pushed.err).toEqual([]);
+    expect(pushed.status).toBe(0);
+    const version = await versionOf(readFileSync(opened, "utf8"));
+    expect(pushed.out.at(-1)).toMatch(new RegExp(`^pushed: ${version.slice(0, 12)} is active \\(history #\\d+, by user:admin@example.com\\)$`));
+    expect(await activeVersion()).toBe(version);
+    const history = await ward("history", "--local", "--port", port);
+    expect(history.out[1]).toMatch(new RegExp(`^#\\d+  \\S+  push     ${version.slice(0, 12)} <- ${before.slice(0, 12)}  user:admin@example.com  "open the wiki"$`));
+  });
+
+  it("takes effect: the gateway serves the pushed policy within its refresh interval", async () => {
+    const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=someone@elsewhere.test`)).body;
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      status = (await send(Number(port), `http://wiki.localhost:${port}/page`, { headers: { "cf-access-jwt-assertion": token } })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200); // only the pushed policy lets any authenticated caller read the wiki
+  });
+
+  it("rolls back to the version before, and history shows both", async () => {
+    const active = await activeVersion();
+    const rolled = await ward("rollback", "--local", "--port", port, "--message", "too open");
+    expect(rolled.status).toBe(0);
+    expect(rolled.out).toEqual([`rolled back: ${(await versionOf(demo)).slice(0, 12)} is active again (was ${active.slice(0, 12)}, history #${rolled.out[0]!.match(/#(\d+)/)![1]})`]);
+    expect(await activeVersion()).toBe(await versionOf(demo));
+  });
+
+  it("two concurrent pushes: each either lands after the other or is told, and no version is lost", async () => {
+    const start = await activeVersion();
+    const texts = [variant("A"), variant("B")];
+    const files = texts.map((text, i) => policyFile(`concurrent-${i}.yaml`, text));
+    const runs = await Promise.all(files.map((file, i) => ward("push", "--local", "--port", port, file, "--message", `push ${i}`)));
+    const state = JSON.parse((await ward("history", "--local", "--port", port, "--json")).out.join("\n")) as {
+      active: string;
+      history: { version: string; previous: string; message: string }[];
+    };
+    const landed = runs.filter((r) => r.status === 0).length;
+    expect(landed).toBeGreaterThanOrEqual(1);
+    // The history is one chain: every entry moved from the version the one before it activated.
+    const recent = state.history.slice(0, landed).reverse();
+    expect(recent[0]!.previous).toBe(start);
+    for (let i = 1; i < recent.length; i++) expect(recent[i]!.previous).toBe(recent[i - 1]!.version);
+    for (const [i, run] of runs.entries()) {
+      const version = await versionOf(texts[i]!);
+      if (run.status === 0) {
+        expect(state.history.some((e) => e.version === version && e.message === `push ${i}`)).toBe(true);
+      } else {
+        expect(run.status).toBe(1);
+        expect(run.err.join("\n")).toContain(`while you pushed: nothing changed. Your version is stored as ${version.slice(0, 12)}`);
+      }
+      // Whatever happened, the version is stored and can be fetched by an admin.
+      const stored = await ward("push", "--local", "--port", port, files[i]!, "--dry-run");
+      expect(stored.status).toBe(0);
+    }
+  });
+
+  it.each<[string, string[], number, string]>([
+    ["an invalid policy", ["push", "--local", "PORT", "FILE:version: 1\nservices: {}\n"], 1, "is not a valid policy: nothing pushed"],
+    ["a policy for another environment", ["push", "--local", "PORT", `FILE:${demo.replace("environment: dev", "environment: staging")}`], 1, 'is for environment "staging"; the local gateway on 127.0.0.1:PORTNUM as admin@example.com serves "dev": nothing pushed'],
+    ["the wrong environment named", ["history", "--local", "PORT", "--env", "production"], 1, 'serves environment "dev", not "production": nothing done'],
+    ["a caller who is no admin", ["history", "--local", "PORT", "--as", "ann@example.com", "--groups", ""], 1, "refused these credentials (403)"],
+    ["no environment", ["history"], 2, "name the environment with --env ENV (or --local"],
+    ["an environment without a URL", ["history", "--env", "production"], 2, "--env production: set WARD_URL (or --url)"],
+    ["a plain-http URL for an environment", ["history", "--env", "production", "--url", "http://ward.example.com"], 2, "a deployed gateway is reached over https only"],
+    ["no gateway on the port", ["history", "--local", "--port", "1"], 1, "no local gateway on 127.0.0.1:1"],
+  ])("refuses %s and changes nothing", async (_name, args, status, message) => {
+    const before = await activeVersion();
+    const expanded = args.flatMap((a) => (a === "PORT" ? ["--port", port] : a.startsWith("FILE:") ? [policyFile("case.yaml", a.slice(5))] : [a]));
+    const run = await ward(...expanded);
+    expect(run.err.join("\n")).toContain(message.replace("PORTNUM", port));
+    expect(run.status).toBe(status);
+    expect(await activeVersion()).toBe(before);
+  });
+
+  it("prints the bootstrap commands for a new environment's first version, with the content hash", async () => {
+    const run = await ward("push", "--env", "dev", DEMO, "--bootstrap");
+    const version = await versionOf(demo);
+    expect(run.status).toBe(0);
+    expect(run.out).toEqual([
+      `# the first version of dev: ${version}`,
+      "# run once, when the environment has no policy; every later push goes through ward push",
+      `npx wrangler kv key put --remote --env dev --binding POLICY "policy:v:${version}" --path ${DEMO}`,
+      `npx wrangler kv key put --remote --env dev --binding POLICY policy:active ${version}`,
+    ]);
+    const wrongEnv = await ward("push", "--env", "production", DEMO, "--bootstrap");
+    expect(wrongEnv.status).toBe(1);
+    expect(wrongEnv.err.join("\n")).toContain('is for environment "dev", not "production"');
+  });
+
+  it("answers the admin API only to admins, over any host the gateway serves", async () => {
+    const anonymous = await send(Number(port), `http://wiki.localhost:${port}${ADMIN_PATH}/policy`);
+    expect(anonymous.status).toBe(401);
+  });
+});

@@ -1,0 +1,271 @@
+// policy/reach.ts: the grants a policy makes, who reaches what, and the semantic diff of two policies.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkExceptions, diffReach, loadPolicy, principalName, principalsMayOverlap, reach, reachReport, type CompiledPolicy, type ExceptionGrant, type Grant, type PrincipalMatcher } from "../../policy/index.ts";
+
+const FIXTURES = join(import.meta.dirname, "../fixtures/policies");
+
+async function fixture(name: string): Promise<CompiledPolicy> {
+  const result = await loadPolicy(readFileSync(join(FIXTURES, name), "utf8"));
+  if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.issues)}`);
+  return result.policy;
+}
+
+/** principal, route, methods, rule, conditions, mode, overriddenBy: one line per grant, easy to read in a diff. */
+function rows(grants: readonly Grant[]): string[] {
+  return grants.map((g) =>
+    [g.principal, g.route, g.methods.join(","), g.rule, g.conditions.join("; ") || "-", g.mode, g.overriddenBy.join(",") || "-"].join(" | "),
+  );
+}
+
+describe("principalName", () => {
+  it.each<[PrincipalMatcher, string]>([
+    [{ spiffe: "spiffe://td/ns/x/sa/y" }, "spiffe://td/ns/x/sa/y"],
+    [{ spiffePrefix: "spiffe://td/ns/x/" }, "spiffe://td/ns/x/*"],
+    [{ trustDomain: "td" }, "trust-domain:td"],
+    [{ email: "A@B.example" }, "email:a@b.example"],
+    [{ emailDomain: "example.com" }, "email-domain:example.com"],
+    [{ group: "sre" }, "group:sre"],
+    [{ serviceToken: "CLIENT_ID" }, "token:CLIENT_ID"],
+    [{ claims: { z: 1, a: ["x", "y"] } }, 'claims:{"a":["x","y"],"z":1}'],
+    [{ authenticated: true }, "any-authenticated"],
+    [{ public: true }, "public"],
+  ])("%j is %s", (matcher, name) => {
+    expect(principalName(matcher)).toBe(name);
+  });
+});
+
+describe("principalsMayOverlap", () => {
+  it.each<[string, string, boolean]>([
+    ["spiffe://td/ns/a/sa/x", "spiffe://td/ns/a/sa/x", true],
+    ["spiffe://td/ns/a/sa/x", "spiffe://td/ns/a/sa/y", false],
+    ["spiffe://td/ns/a/sa/x", "spiffe://td/ns/a/*", true],
+    ["spiffe://td/ns/b/sa/x", "spiffe://td/ns/a/*", false],
+    ["spiffe://td/ns/a/*", "spiffe://td/ns/*", true],
+    ["spiffe://td/ns/a/*", "spiffe://td/ns/b/*", false],
+    ["spiffe://td/ns/a/sa/x", "trust-domain:td", true],
+    ["spiffe://other/ns/a/sa/x", "trust-domain:td", false],
+    ["spiffe://td/ns/*", "trust-domain:td", true],
+    ["spiffe://other/*", "trust-domain:td", false],
+    ["trust-domain:td", "trust-domain:other", false],
+    // a request may carry a workload and an Access identity together
+    ["spiffe://td/ns/a/sa/x", "group:sre", true],
+    ["spiffe://td/ns/a/sa/x", "email:a@example.com", true],
+    ["email:a@example.com", "email:a@example.com", true],
+    ["email:a@example.com", "email:b@example.com", false],
+    ["email:a@example.com", "email-domain:example.com", true],
+    ["email-domain:other.com", "email:a@example.com", false],
+    ["email-domain:example.com", "email-domain:other.com", false],
+    ["group:sre", "email:a@example.com", true],
+    ["group:sre", "group:dev", true],
+    ["token:ci", "token:ci", true],
+    ["token:ci", "token:cd", false],
+    ["token:ci", "group:sre", false],
+    ["token:ci", "email-domain:example.com", false],
+    ['claims:{"role":"admin"}', "token:ci", true],
+    ["public", "token:ci", true],
+    ["email:a@example.com", "any-authenticated", true],
+    ["trust-domain:td + email:a@example.com", "spiffe://other/*", false],
+    ["trust-domain:td + email:a@example.com", "spiffe://td/ns/*", true],
+    ["trust-domain:td + email:a@example.com", "email:b@example.com", false],
+    // a pair is a caller with exactly that workload and that Access identity
+    ["token:ci", "spiffe://td/ns/a/sa/x + email:a@example.com", false],
+    ["spiffe://td/ns/a/*", "spiffe://td/ns/a/sa/x + email:a@example.com", true],
+    ["group:sre", "spiffe://td/ns/a/sa/x + email:a@example.com", true],
+    ["public", "spiffe://td/ns/a/sa/x + token:ci", true],
+    ["trust-domain:td + email:a@example.com", "spiffe://td/ns/a/sa/x + email-domain:example.com", true],
+    ["trust-domain:td + email:a@example.com", "spiffe://td/ns/a/sa/x + token:ci", false],
+    ["trust-domain:other + email:a@example.com", "spiffe://td/ns/a/sa/x + email:a@example.com", false],
+  ])("%s and %s: %s", (a, b, expected) => {
+    expect(principalsMayOverlap(a, b)).toBe(expected);
+    expect(principalsMayOverlap(b, a)).toBe(expected);
+  });
+});
+
+describe("reach", () => {
+  it("enumerates every grant: sets expanded, bothFactors as pairs, denies that may override, mode, conditions", async () => {
+    const r = reach(await fixture("reach-small.yaml"));
+    expect(rows(r.grants)).toEqual([
+      "trust-domain:td.example + email:alice@example.com | api/deploy | POST | api/deploy/ci-for-alice | binding deployers | enforce | -",
+      "public | api/health | * | api/health/anyone | client certificate required | enforce | -",
+      "spiffe://td.example/ns/batch/* | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | api/orders/no-batch",
+      "spiffe://td.example/ns/shop/sa/web | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | -",
+      'claims:{"role":"admin"} | wiki/admin | POST | wiki/admin/bot | - | audit | wiki/admin/blocked',
+      "group:sre | wiki/admin | POST | wiki/admin/bot | - | audit | wiki/admin/blocked",
+      "token:ci-bot.access | wiki/admin | POST | wiki/admin/bot | - | audit | -",
+      "email-domain:example.com | wiki/read | GET,HEAD | wiki/read/staff | days mon/tue; hours 08:00-18:00 UTC; country DE, FR | audit | wiki/read/no-contractors",
+      "group:sre | wiki/read | GET,HEAD | wiki/read/staff | days mon/tue; hours 08:00-18:00 UTC; country DE, FR | audit | wiki/read/no-contractors",
+    ]);
+    expect(r.denies).toEqual([
+      { rule: "api/orders/no-batch", route: "api/orders", principals: ["spiffe://td.example/ns/batch/*"], conditions: [] },
+      { rule: "wiki/admin/blocked", route: "wiki/admin", principals: ["email:mallory@example.com"], conditions: [] },
+      { rule: "wiki/read/no-contractors", route: "wiki/read", principals: ["group:contractors"], conditions: [] },
+    ]);
+    expect(r.routes.map((x) => `${x.route} ${x.methods.join(",")} ${x.path} ${x.mode}`)).toEqual([
+      "api/deploy POST /deploy enforce",
+      "api/health * /healthz enforce",
+      "api/orders GET,POST /v1/orders enforce",
+      "wiki/admin POST /admin (prefix) audit",
+      "wiki/read GET,HEAD / (prefix) audit",
+    ]);
+  });
+
+  it("accepts the document as well as the compiled policy", async () => {
+    const policy = await fixture("reach-small.yaml");
+    expect(reach(policy.document)).toEqual(reach(policy));
+  });
+
+  it.each<[string, string, string[]]>([
+    ["diff-old.yaml", "default rule ids and a set", [
+      "token:grafana-bot.access | grafana/api | POST | grafana/api/bot | - | enforce | -",
+      "group:sre | grafana/ui | GET,HEAD | grafana/ui/sre | device posture managed | enforce | -",
+    ]],
+    ["diff-invalid.yaml", "(not loaded)", []],
+    ["reach-html.yaml", "two services, public", [
+      "email:o'brien@example.com | board/read | GET | board/read/people | - | enforce | -",
+      "group:<script> | board/read | GET | board/read/people | - | enforce | -",
+      "public | status/page | GET,HEAD | status/page/everyone | - | enforce | -",
+    ]],
+  ])("%s (%s)", async (file, _what, expected) => {
+    if (file === "diff-invalid.yaml") {
+      expect((await loadPolicy(readFileSync(join(FIXTURES, file), "utf8"))).ok).toBe(false);
+      return;
+    }
+    expect(rows(reach(await fixture(file)).grants)).toEqual(expected);
+  });
+});
+
+const EXCEPTIONS: ExceptionGrant[] = [
+  { id: "inc-42", principal: "email:oncall@example.com", service: "api", route: "orders", methods: ["GET"], notAfter: "2026-03-02T09:00:00Z" },
+  { id: "batch-fix", principal: "spiffe://td.example/ns/batch/sa/fixer", service: "api", route: "orders", methods: ["POST"], notAfter: "2026-03-03T00:00:00Z" },
+];
+
+describe("exceptions", () => {
+  it("without exceptions, only the policy's grants", async () => {
+    const r = reach(await fixture("reach-small.yaml"), {});
+    expect(r.grants.filter((g) => g.source === "exception")).toEqual([]);
+    expect(r.grants).toHaveLength(9);
+  });
+
+  it("with exceptions, they are extra grants, time-bounded, still under the route's denies", async () => {
+    const r = reach(await fixture("reach-small.yaml"), { exceptions: EXCEPTIONS });
+    expect(rows(r.grants.filter((g) => g.route === "api/orders"))).toEqual([
+      // a person may also present a batch workload certificate: the deny may apply
+      "email:oncall@example.com | api/orders | GET | exception:inc-42 | not after 2026-03-02T09:00:00Z | enforce | api/orders/no-batch",
+      "spiffe://td.example/ns/batch/* | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | api/orders/no-batch",
+      "spiffe://td.example/ns/batch/sa/fixer | api/orders | POST | exception:batch-fix | not after 2026-03-03T00:00:00Z | enforce | api/orders/no-batch",
+      "spiffe://td.example/ns/shop/sa/web | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | -",
+    ]);
+    const exception = r.grants.find((g) => g.rule === "exception:inc-42");
+    expect(exception).toMatchObject({ source: "exception", notAfter: "2026-03-02T09:00:00Z", path: "/v1/orders" });
+    expect(reachReport(r).summary.identities).toBe(10);
+  });
+
+  it("checkExceptions names unknown routes and methods the route does not serve", async () => {
+    const policy = await fixture("reach-small.yaml");
+    expect(checkExceptions(policy, EXCEPTIONS)).toEqual([]);
+    expect(
+      checkExceptions(policy, [
+        { ...EXCEPTIONS[0]!, id: "a", route: "nope" },
+        { ...EXCEPTIONS[0]!, id: "b", service: "nope" },
+        { ...EXCEPTIONS[0]!, id: "c", methods: ["*"] },
+      ]),
+    ).toEqual([
+      "exception a: no route api/nope in the policy",
+      "exception b: no route nope/orders in the policy",
+      "exception c: route api/orders does not serve HEAD, PUT, PATCH, DELETE, OPTIONS",
+    ]);
+  });
+});
+
+describe("reachReport", () => {
+  it("counts identities, routes per identity, the widest identities and the most exposed routes", async () => {
+    const report = reachReport(reach(await fixture("reach-small.yaml")));
+    expect(report.summary).toEqual({
+      identities: 8,
+      grants: 9,
+      routes: 5,
+      reachableRoutes: 5,
+      averageRoutesPerIdentity: 1.13,
+      widestIdentities: [
+        { principal: "group:sre", routes: 2 },
+        { principal: 'claims:{"role":"admin"}', routes: 1 },
+        { principal: "email-domain:example.com", routes: 1 },
+        { principal: "public", routes: 1 },
+        { principal: "spiffe://td.example/ns/batch/*", routes: 1 },
+      ],
+      mostExposedRoutes: [
+        { route: "wiki/admin", identities: 3, public: false, anyAuthenticated: false },
+        { route: "api/orders", identities: 2, public: false, anyAuthenticated: false },
+        { route: "wiki/read", identities: 2, public: false, anyAuthenticated: false },
+        { route: "api/deploy", identities: 1, public: false, anyAuthenticated: false },
+        { route: "api/health", identities: 1, public: true, anyAuthenticated: false },
+      ],
+    });
+    expect(report.byIdentity.find((i) => i.principal === "group:sre")).toMatchObject({ routes: 2, services: ["wiki"] });
+    expect(report.byRoute.find((r) => r.route === "wiki/read")?.denies.map((d) => d.rule)).toEqual(["wiki/read/no-contractors"]);
+  });
+
+  it("an empty policy has no identities and an average of 0", async () => {
+    const policy = await fixture("diff-old.yaml");
+    const report = reachReport(reach({ ...policy.document, services: {} }));
+    expect(report.summary).toMatchObject({ identities: 0, grants: 0, routes: 0, averageRoutesPerIdentity: 0, widestIdentities: [], mostExposedRoutes: [] });
+  });
+});
+
+describe("diffReach", () => {
+  it.each<[string, string[], string[], string[]]>([
+    ["diff-old.yaml", [], [], []],
+    ["diff-rename.yaml", [], [], []],
+    ["diff-narrow.yaml", [], ["token:grafana-bot.access grafana/api POST by grafana/api/bot"], []],
+    [
+      "diff-swap.yaml",
+      ["email:bot-owner@example.com grafana/api POST by grafana/api/bot"],
+      ["token:grafana-bot.access grafana/api POST by grafana/api/bot"],
+      [],
+    ],
+    [
+      "diff-wide.yaml",
+      ["email-domain:example.com grafana/ui GET,HEAD,POST by grafana/ui/sre", "group:sre grafana/ui POST by grafana/ui/sre"],
+      [],
+      ["group:sre grafana/ui GET,HEAD: grafana/ui/sre when device posture managed -> grafana/ui/sre always"],
+    ],
+  ])("diff-old.yaml -> %s", async (file, gained, lost, changed) => {
+    const diff = diffReach(reach(await fixture("diff-old.yaml")), reach(await fixture(file)));
+    const line = (d: { principal: string; route: string; methods: string[]; rules: string[] }) => `${d.principal} ${d.route} ${d.methods.join(",")} by ${d.rules.join(",")}`;
+    expect(diff.gained.map(line)).toEqual(gained);
+    expect(diff.lost.map(line)).toEqual(lost);
+    expect(diff.changed.map((c) => `${c.principal} ${c.route} ${c.methods.join(",")}: ${c.before.terms.join(" | ")} -> ${c.after.terms.join(" | ")}`)).toEqual(changed);
+  });
+
+  it("is symmetric: NEW -> OLD swaps gains and losses", async () => {
+    const [a, b] = [reach(await fixture("diff-old.yaml")), reach(await fixture("diff-wide.yaml"))];
+    const forward = diffReach(a, b);
+    const back = diffReach(b, a);
+    expect(back.lost).toEqual(forward.gained);
+    expect(back.gained).toEqual(forward.lost);
+    expect(back.changed.map((c) => c.before)).toEqual(forward.changed.map((c) => c.after));
+  });
+
+  it("a deny added in NEW is a change, not a loss", async () => {
+    const old = await fixture("diff-old.yaml");
+    const doc = structuredClone(old.document);
+    doc.services.grafana!.routes[0]!.rules.push({ id: "no-sre", effect: "deny", principals: [{ group: "sre" }] });
+    const diff = diffReach(reach(old), reach(doc));
+    expect(diff.gained).toEqual([]);
+    expect(diff.lost).toEqual([]);
+    expect(diff.changed.map((c) => c.after.terms)).toEqual([["grafana/ui/sre when device posture managed unless deny no-sre"]]);
+  });
+
+  it("a switch to audit mode is a change", async () => {
+    const old = await fixture("diff-old.yaml");
+    const doc = structuredClone(old.document);
+    doc.services.grafana!.mode = "audit";
+    const diff = diffReach(reach(old), reach(doc));
+    expect(diff.changed.map((c) => `${c.principal} ${c.after.terms.join("")}`)).toEqual([
+      "token:grafana-bot.access grafana/api/bot always [audit]",
+      "group:sre grafana/ui/sre when device posture managed [audit]",
+    ]);
+  });
+});
