@@ -38,11 +38,11 @@ export default defineConfig({
                     return new Response(jwks, { headers: { "content-type": "application/json" } });
                   }
                   if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/get-identity") {
-                    // Stand-in directory: "editor@..." people are wiki editors, "admin@..." people Ward admins.
+                    // Stand-in directory: "editor@..." people are wiki editors, "admin@..." Ward admins, "sre@..." SREs.
                     const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
                     const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");
                     const email = String(claims.email ?? "");
-                    const group = email.startsWith("editor@") ? "wiki-editors" : email.startsWith("admin@") ? "ward-admins" : undefined;
+                    const group = ({ editor: "wiki-editors", admin: "ward-admins", sre: "sre" } as Record<string, string>)[email.split("@")[0]!];
                     const body = { email: claims.email, groups: group ? [{ id: `g-${group}`, name: group }] : [], devicePosture: {} };
                     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
                   }

@@ -17,7 +17,7 @@ export function loginRedirect(teamDomain: string, audience: string, host: string
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-export function deniedPage(app: string, owner: string, requestId: string, logoutUrl?: string): Response {
+export function deniedPage(app: string, owner: string, requestId: string, logoutUrl?: string, portalUrl?: string): Response {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Access denied: ${escapeHtml(app)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -27,6 +27,7 @@ export function deniedPage(app: string, owner: string, requestId: string, logout
 <p>Your identity was recognised, but the access policy does not let it open this page.</p>
 <p><strong>Next step:</strong> ask <strong>${escapeHtml(owner)}</strong> for access, and include this request id:</p>
 <p><code id="request-id">${escapeHtml(requestId)}</code></p>
+${portalUrl ? `<p><a id="portal" href="${escapeHtml(portalUrl)}">See the apps you can open</a></p>` : ""}
 ${logoutUrl ? `<p><a href="${escapeHtml(logoutUrl)}">Sign in as someone else</a></p>` : ""}
 </body></html>
 `;

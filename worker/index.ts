@@ -10,6 +10,7 @@ import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 import { activePolicy } from "./policy-store.ts";
 import { admin, ADMIN_PREFIX } from "./admin.ts";
+import { appsFor, PORTAL_PATH, portalPage } from "./portal.ts";
 import { gatewayResponse } from "./respond.ts";
 
 const app = new Hono<AppEnv>();
@@ -37,6 +38,22 @@ app.get(JWKS_PATH, async (c) => {
 // The admin API answers its own paths on every host, before any service route can.
 app.route(ADMIN_PREFIX, admin);
 
+// The portal: the apps this person may open, from the same compiled policy.
+app.get(PORTAL_PATH, async (c) => {
+  const now = Date.now();
+  const requestId = crypto.randomUUID();
+  const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  if (!policy) return gatewayResponse(503, requestId);
+  const { identity } = await identify(c.req.raw, policy, now, requestId);
+  const url = new URL(c.req.url);
+  if (!identity.user) {
+    const access = policy.document.identity.access;
+    if (access && isBrowserNavigation(c.req.raw)) return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);
+    return gatewayResponse(401, requestId);
+  }
+  return portalPage(identity.user.email, appsFor(policy, identity, url.protocol, url.port), requestId);
+});
+
 /** One place turns a deny into a response: people get the login or the denied page, API clients JSON. */
 function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL, requestId: string): Response {
   const access = policy.document.identity.access;
@@ -48,7 +65,7 @@ function denial(request: Request, policy: CompiledPolicy, decision: Decision, ur
     // A hidden service stays hidden; only a 403 becomes the page.
     if (decision.status === 403) {
       // Access handles /cdn-cgi/access/logout on every protected host, before the Worker.
-      return deniedPage(decision.service!, service.owner, requestId, "/cdn-cgi/access/logout");
+      return deniedPage(decision.service!, service.owner, requestId, "/cdn-cgi/access/logout", PORTAL_PATH);
     }
   }
   return gatewayResponse(decision.status, requestId);

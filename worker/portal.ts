@@ -1,0 +1,92 @@
+// The portal for people: the internal apps this person may open, computed from the same compiled policy the
+// gateway enforces (never a separate list that could drift). An app is listed when one of its GET routes has
+// an allow rule naming the person (public routes, such as health checks, are not apps of theirs) and no
+// unconditional deny rule on that route names them. Conditions (time,
+// device posture, country...) are checked when the app is opened, as for any request.
+import { compilePrincipals, principalsMatch, type CompiledPrincipals, type CompiledPolicy, type Identity } from "../policy/index.ts";
+
+export const PORTAL_PATH = "/.ward/apps";
+
+interface PortalRoute {
+  allow: CompiledPrincipals[];
+  unconditionalDeny: CompiledPrincipals[];
+  /** Where to open the app at this route: a literal path, or the prefix. */
+  path: string;
+}
+
+interface PortalApp {
+  service: string;
+  owner: string;
+  host: string;
+  routes: PortalRoute[];
+}
+
+export interface ListedApp {
+  service: string;
+  owner: string;
+  url: string;
+}
+
+// Built once per policy version; the portal is not on the hot path, but it should not recompile per visit.
+const indexes = new WeakMap<CompiledPolicy, PortalApp[]>();
+
+function portalIndex(policy: CompiledPolicy): PortalApp[] {
+  const cached = indexes.get(policy);
+  if (cached) return cached;
+  const doc = policy.document;
+  const apps: PortalApp[] = [];
+  for (const [service, spec] of Object.entries(doc.services)) {
+    const host = spec.hosts.find((h) => !h.startsWith("*."));
+    if (!host) continue; // a wildcard-only service has no single address to link to
+    const routes: PortalRoute[] = [];
+    for (const route of spec.routes) {
+      if (!route.methods.includes("GET") && !route.methods.includes("*")) continue;
+      const path = route.pathPrefix ?? route.path!;
+      if (route.path !== undefined && route.path.includes("{")) continue; // needs a parameter: nothing to link
+      const compile = (rules: typeof route.rules) => rules.flatMap((r) => (r.principals ? [compilePrincipals(r.principals, doc.principalSets)] : []));
+      routes.push({
+        allow: compile(route.rules.filter((r) => r.effect === "allow")),
+        unconditionalDeny: compile(route.rules.filter((r) => r.effect === "deny" && !r.when)),
+        path,
+      });
+    }
+    if (routes.length > 0) apps.push({ service, owner: spec.owner, host, routes });
+  }
+  indexes.set(policy, apps);
+  return apps;
+}
+
+/** The apps `identity` may open, with a link on the scheme and port the portal was reached on. */
+export function appsFor(policy: CompiledPolicy, identity: Identity, scheme: string, port: string): ListedApp[] {
+  const listed: ListedApp[] = [];
+  for (const app of portalIndex(policy)) {
+    const route = app.routes.find(
+      (r) => r.allow.some((p) => !p.public && principalsMatch(p, identity)) && !r.unconditionalDeny.some((p) => principalsMatch(p, identity, true)),
+    );
+    if (route) listed.push({ service: app.service, owner: app.owner, url: `${scheme}//${app.host}${port ? `:${port}` : ""}${route.path}` });
+  }
+  return listed.sort((a, b) => (a.service < b.service ? -1 : 1));
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+export function portalPage(who: string, apps: readonly ListedApp[], requestId: string): Response {
+  const items = apps
+    .map((a) => `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.service)}</a> <small>(owner: ${escapeHtml(a.owner)})</small></li>`)
+    .join("\n");
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Your apps</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}li{margin:.3rem 0}</style>
+</head><body>
+<h1>Apps you can open</h1>
+<p>Signed in as <strong id="who">${escapeHtml(who)}</strong>.</p>
+${apps.length > 0 ? `<ul id="apps">\n${items}\n</ul>` : `<p id="apps">No internal app lets you in yet. Ask an app's owner for access.</p>`}
+<p><a href="/cdn-cgi/access/logout">Sign out</a></p>
+</body></html>
+`;
+  return new Response(html, {
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "ward-request-id": requestId },
+  });
+}
