@@ -1,7 +1,7 @@
-// The admin API under /.ward/admin/ on every host Ward serves: policy history, push and rollback (used by
-// `ward push|rollback|history`). Protected by the policy itself: only its admin principals get in, with the
-// same verified identity as any request (an Access token in the header, or a client certificate), and
-// every call is logged. Deny by default: a policy without `admin` lets nobody in.
+// The admin API under /.ward/admin/ on every host Ward serves: policy history, push, rollback and the shadow
+// candidate (used by `ward push|rollback|history|shadow`). Protected by the policy itself: only its admin
+// principals get in, with the same verified identity as any request (an Access token in the header, or a
+// client certificate), and every call is logged. Deny by default: a policy without `admin` lets nobody in.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../policy/index.ts";
@@ -22,6 +22,16 @@ const PushBody = z.strictObject({
   text: z.string().min(1).max(MAX_POLICY_BYTES),
   expected: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   message: z.string().max(500).default(""),
+});
+
+const ShadowBody = z.strictObject({
+  text: z.string().min(1).max(MAX_POLICY_BYTES),
+  message: z.string().max(500).default(""),
+});
+
+const PromoteBody = z.strictObject({
+  expected: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  message: z.string().max(500).default("promote the shadow candidate"),
 });
 
 const RollbackBody = z.strictObject({
@@ -86,10 +96,9 @@ admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
   return text === null ? c.json({ error: "no such version" }, 404) : c.text(text);
 });
 
-admin.put("/policy", async (c) => {
-  const body = await bodyOf(c, PushBody);
-  if (body instanceof Response) return body;
-  const loaded = await loadPolicy(body.text);
+/** A pushed text that may become active: valid, for this environment, keeping the pusher an admin; stored. */
+async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<CompiledPolicy | Response> {
+  const loaded = await loadPolicy(text);
   if (!loaded.ok) return c.json({ error: "invalid policy", issues: loaded.issues }, 422);
   const next = loaded.policy;
   const environment = c.env.WARD_ENV;
@@ -101,9 +110,41 @@ admin.put("/policy", async (c) => {
     return c.json({ error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals` }, 422);
   }
   // Content-addressed, so storing first loses nothing and overwrites nothing, whoever wins the move.
-  await c.env.POLICY.put(versionKey(next.version), body.text);
+  await c.env.POLICY.put(versionKey(next.version), text);
+  return next;
+}
+
+admin.put("/policy", async (c) => {
+  const body = await bodyOf(c, PushBody);
+  if (body instanceof Response) return body;
+  const next = await storeCandidate(c, body.text);
+  if (next instanceof Response) return next;
   if (body.expected === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
   return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message });
+});
+
+admin.put("/policy/shadow", async (c) => {
+  const body = await bodyOf(c, ShadowBody);
+  if (body instanceof Response) return body;
+  const next = await storeCandidate(c, body.text);
+  if (next instanceof Response) return next;
+  const entry = await control(c).setShadow(next.version, c.get("principal"), body.message);
+  logEvent("info", "shadow-set", { requestId: c.get("requestId"), ...entry });
+  return c.json({ entry });
+});
+
+admin.delete("/policy/shadow", async (c) => {
+  const entry = await control(c).setShadow(null, c.get("principal"), "");
+  logEvent("info", "shadow-cleared", { requestId: c.get("requestId"), ...entry });
+  return c.json({ entry });
+});
+
+admin.post("/policy/shadow/promote", async (c) => {
+  const body = await bodyOf(c, PromoteBody);
+  if (body instanceof Response) return body;
+  const { shadow } = await control(c).state(1);
+  if (!shadow) return c.json({ error: "no shadow candidate is set" }, 409);
+  return activate(c, { expected: body.expected, version: shadow, action: "promote", message: body.message });
 });
 
 admin.post("/policy/rollback", async (c) => {
@@ -112,7 +153,8 @@ admin.post("/policy/rollback", async (c) => {
   let to = body.to;
   if (!to) {
     const { history } = await control(c).state(1000);
-    to = history.find((entry) => entry.version === body.expected)?.previous ?? undefined;
+    const moves = history.filter((entry) => entry.action === "push" || entry.action === "rollback" || entry.action === "promote");
+    to = moves.find((entry) => entry.version === body.expected)?.previous ?? undefined;
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
   const text = await c.env.POLICY.get(versionKey(to));

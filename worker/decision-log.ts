@@ -13,6 +13,8 @@ export interface DecisionRecord {
   request: { method: string; host: string; path: string };
   /** The verified credential behind the principal, if any. */
   credential?: CredentialSeen;
+  /** What the shadow candidate decided for the same request, when one is set. */
+  shadow?: Decision;
   status: number;
   latencyMs: number;
 }
@@ -39,6 +41,18 @@ export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineData
     policyVersion: decision.policyVersion,
     latencyMs: record.latencyMs,
     credential: record.credential ?? null,
+    ...(record.shadow
+      ? {
+          shadow: {
+            version: record.shadow.policyVersion,
+            effect: record.shadow.effect,
+            status: record.shadow.status,
+            route: record.shadow.route ?? null,
+            rule: record.shadow.rule ?? null,
+            reasons: record.shadow.reasons,
+          },
+        }
+      : {}),
   });
   dataset?.writeDataPoint({
     indexes: [decision.principal.slice(0, 96)],

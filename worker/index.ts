@@ -8,7 +8,7 @@ import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
-import { activePolicy } from "./policy-store.ts";
+import { activePolicy, shadowPolicy } from "./policy-store.ts";
 import { admin, ADMIN_PREFIX } from "./admin.ts";
 import { appsFor, PORTAL_PATH, portalPage } from "./portal.ts";
 import { gatewayResponse } from "./respond.ts";
@@ -86,7 +86,11 @@ app.all("*", async (c) => {
   const url = new URL(c.req.url);
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
-  const decision = evaluate(policy, { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity, country }, started);
+  const facts = { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity, country };
+  const decision = evaluate(policy, facts, started);
+  // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
+  const shadow = shadowPolicy();
+  const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
   const service = decision.target ? findService(policy, decision.target.host) : undefined;
 
   let response: Response;
@@ -119,6 +123,7 @@ app.all("*", async (c) => {
       decision,
       request: { method: c.req.method, host: url.host, path: url.pathname },
       ...(credential ? { credential } : {}),
+      ...(shadowDecision ? { shadow: shadowDecision } : {}),
       status: response.status,
       latencyMs: Date.now() - started,
     },

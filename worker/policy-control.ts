@@ -4,12 +4,12 @@
 // KV, where every isolate reads it. One object per environment ("policy"): pushes are rare, so no sharding.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "./env.ts";
-import { ACTIVE_KEY } from "./policy-store.ts";
+import { ACTIVE_KEY, SHADOW_KEY } from "./policy-store.ts";
 
 export interface HistoryEntry {
   seq: number;
   at: string;
-  action: "push" | "rollback";
+  action: "push" | "rollback" | "shadow" | "shadow-clear" | "promote";
   version: string;
   previous: string | null;
   who: string;
@@ -20,7 +20,7 @@ export interface ActivateRequest {
   /** The version the caller saw as active (null: none); the move happens only if it still is. */
   expected: string | null;
   version: string;
-  action: HistoryEntry["action"];
+  action: "push" | "rollback" | "promote";
   who: string;
   message: string;
 }
@@ -37,18 +37,48 @@ export class PolicyControl extends DurableObject<Env> {
       previous TEXT, who TEXT NOT NULL, message TEXT NOT NULL)`);
   }
 
+  /** The candidate evaluated in shadow (the last shadow entry), or null. */
+  private shadow(): string | null {
+    const last = this.ctx.storage.sql
+      .exec<{ action: string; version: string }>("SELECT action, version FROM history WHERE action IN ('shadow', 'shadow-clear', 'promote') ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
+    return last?.action === "shadow" ? last.version : null;
+  }
+
   /** The active version: the last entry, or, before the first push through here, what KV holds (a bootstrap). */
   private async active(): Promise<string | null> {
-    const last = this.ctx.storage.sql.exec<{ version: string }>("SELECT version FROM history ORDER BY seq DESC LIMIT 1").toArray()[0];
+    const last = this.ctx.storage.sql
+      .exec<{ version: string }>("SELECT version FROM history WHERE action IN ('push', 'rollback', 'promote') ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
     if (last) return last.version;
     return (await this.env.POLICY.get(ACTIVE_KEY))?.trim() || null;
   }
 
-  async state(limit = 50): Promise<{ active: string | null; history: HistoryEntry[] }> {
+  async state(limit = 50): Promise<{ active: string | null; shadow: string | null; history: HistoryEntry[] }> {
     const history = this.ctx.storage.sql
       .exec<Record<string, SqlStorageValue>>("SELECT * FROM history ORDER BY seq DESC LIMIT ?", limit)
       .toArray() as unknown as HistoryEntry[];
-    return { active: await this.active(), history };
+    return { active: await this.active(), shadow: this.shadow(), history };
+  }
+
+  /** Sets (version) or clears (null) the shadow candidate; it never affects what is enforced. */
+  async setShadow(version: string | null, who: string, message: string): Promise<HistoryEntry> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (version) await this.env.POLICY.put(SHADOW_KEY, version);
+      else await this.env.POLICY.delete(SHADOW_KEY);
+      return this.record(version ? "shadow" : "shadow-clear", version ?? this.shadow() ?? "", await this.active(), who, message);
+    });
+  }
+
+  private record(action: HistoryEntry["action"], version: string, previous: string | null, who: string, message: string): HistoryEntry {
+    const at = new Date().toISOString();
+    const row = this.ctx.storage.sql
+      .exec<{ seq: number }>(
+        "INSERT INTO history (at, action, version, previous, who, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        at, action, version, previous, who, message,
+      )
+      .one();
+    return { seq: row.seq, at, action, version, previous, who, message };
   }
 
   async activate(request: ActivateRequest): Promise<ActivateResult> {
@@ -57,21 +87,17 @@ export class PolicyControl extends DurableObject<Env> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const active = await this.active();
       if (active !== request.expected) return { ok: false as const, active };
-      const at = new Date().toISOString();
-      const row = this.ctx.storage.sql
-        .exec<{ seq: number }>(
-          "INSERT INTO history (at, action, version, previous, who, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-          at, request.action, request.version, active, request.who, request.message,
-        )
-        .one();
+      const entry = this.record(request.action, request.version, active, request.who, request.message);
       try {
         await this.env.POLICY.put(ACTIVE_KEY, request.version);
       } catch (error) {
         // The pointer did not move: neither may the history.
-        this.ctx.storage.sql.exec("DELETE FROM history WHERE seq = ?", row.seq);
+        this.ctx.storage.sql.exec("DELETE FROM history WHERE seq = ?", entry.seq);
         throw error;
       }
-      return { ok: true as const, entry: { seq: row.seq, at, action: request.action, version: request.version, previous: active, who: request.who, message: request.message } };
+      // A promoted candidate is no longer a candidate.
+      if (request.action === "promote") await this.env.POLICY.delete(SHADOW_KEY);
+      return { ok: true as const, entry };
     });
   }
 }

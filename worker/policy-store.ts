@@ -4,50 +4,78 @@ import { loadPolicy, type CompiledPolicy } from "../policy/index.ts";
 import { logEvent } from "./log.ts";
 
 export const ACTIVE_KEY = "policy:active";
+/** A candidate version evaluated beside the active one on every request, for the log only (ward shadow). */
+export const SHADOW_KEY = "policy:shadow";
 export const versionKey = (version: string): string => `policy:v:${version}`;
 
 interface Cached {
   policy?: CompiledPolicy;
+  shadow?: CompiledPolicy;
   checkedAt: number;
   refreshing?: Promise<void>;
 }
 
 const cache: Cached = { checkedAt: 0 };
 
+/** The version named, loaded and checked against its name; undefined (logged) when it cannot be used. */
+async function loadVersion(kv: KVNamespace, version: string, role: "active" | "shadow", keeping: string | null): Promise<CompiledPolicy | undefined> {
+  const text = await kv.get(versionKey(version));
+  if (text === null) {
+    logEvent("error", "policy-version-missing", { role, version, keeping });
+    return undefined;
+  }
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) {
+    logEvent("error", "policy-version-invalid", { role, version, keeping, issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20) });
+    return undefined;
+  }
+  // The key names the content: a version whose content hashes elsewhere has been tampered with or mis-pushed.
+  if (loaded.policy.version !== version) {
+    logEvent("error", "policy-version-hash-mismatch", { role, version, computed: loaded.policy.version });
+    return undefined;
+  }
+  return loaded.policy;
+}
+
+async function refreshActive(kv: KVNamespace): Promise<void> {
+  const active = (await kv.get(ACTIVE_KEY))?.trim();
+  if (!active) {
+    if (cache.policy) logEvent("error", "policy-pointer-missing", { keeping: cache.policy.version });
+    return;
+  }
+  if (active === cache.policy?.version) return;
+  const loaded = await loadVersion(kv, active, "active", cache.policy?.version ?? null);
+  if (!loaded) return;
+  cache.policy = loaded;
+  logEvent("info", "policy-loaded", { version: active });
+}
+
+/** Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. */
+async function refreshShadow(kv: KVNamespace): Promise<void> {
+  const shadow = (await kv.get(SHADOW_KEY))?.trim();
+  if (!shadow) {
+    cache.shadow = undefined;
+    return;
+  }
+  if (shadow === cache.shadow?.version) return;
+  cache.shadow = await loadVersion(kv, shadow, "shadow", null);
+  if (cache.shadow) logEvent("info", "shadow-policy-loaded", { version: shadow });
+}
+
 async function refresh(kv: KVNamespace, now: number): Promise<void> {
   try {
-    const active = (await kv.get(ACTIVE_KEY))?.trim();
-    if (!active) {
-      if (cache.policy) logEvent("error", "policy-pointer-missing", { keeping: cache.policy.version });
-      return;
-    }
-    if (active === cache.policy?.version) return;
-    const text = await kv.get(versionKey(active));
-    if (text === null) {
-      logEvent("error", "policy-version-missing", { version: active, keeping: cache.policy?.version ?? null });
-      return;
-    }
-    const loaded = await loadPolicy(text);
-    if (!loaded.ok) {
-      logEvent("error", "policy-version-invalid", {
-        version: active,
-        keeping: cache.policy?.version ?? null,
-        issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20),
-      });
-      return;
-    }
-    // The key names the content: a version whose content hashes elsewhere has been tampered with or mis-pushed.
-    if (loaded.policy.version !== active) {
-      logEvent("error", "policy-version-hash-mismatch", { version: active, computed: loaded.policy.version });
-      return;
-    }
-    cache.policy = loaded.policy;
-    logEvent("info", "policy-loaded", { version: active });
+    await refreshActive(kv);
+    await refreshShadow(kv);
   } catch (error) {
     logEvent("error", "policy-store-unavailable", { error: String(error), keeping: cache.policy?.version ?? null });
   } finally {
     cache.checkedAt = now;
   }
+}
+
+/** The shadow candidate, as of the last refresh (currentPolicy drives the refreshes). */
+export function shadowPolicy(): CompiledPolicy | undefined {
+  return cache.shadow;
 }
 
 /**
@@ -82,6 +110,7 @@ export function activePolicy(
 /** Forgets the isolate's policy (tests use it to start from an empty isolate). */
 export function resetPolicyCache(): void {
   cache.policy = undefined;
+  cache.shadow = undefined;
   cache.checkedAt = 0;
   cache.refreshing = undefined;
 }

@@ -2,9 +2,9 @@
 // get in; a push moves the pointer only from the version it was diffed against (compare-and-set), so of two
 // concurrent pushes one wins and the other is told, and both versions stay stored; rollback and history.
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, SHADOW_KEY, versionKey } from "../../worker/policy-store.ts";
 import { loadPolicy } from "../../policy/index.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
@@ -136,5 +136,56 @@ describe("push, conflicts and rollback", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(demoPolicy);
     expect((await as("admin@example.com", `/policy/versions/${"f".repeat(64)}`)).status).toBe(404);
+  });
+});
+
+describe("shadow candidate", () => {
+  const decisionLines = async (run: () => Promise<Response>) => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const res = await run();
+    spy.mockRestore();
+    return { res, decisions: lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "decision") };
+  };
+  const readWiki = async (email: string) =>
+    exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
+      headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-shadow-${email}` }) },
+    });
+  // The candidate: only editors may read the wiki (employees would newly be denied).
+  const candidate = variant("shadow").replace("principals: [{ emailDomain: example.com }]", "principals: [{ group: wiki-editors }]");
+
+  it("logs what the candidate would decide beside the enforced decision, and never changes the answer", async () => {
+    const set = await as("admin@example.com", "/policy/shadow", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: candidate, message: "editors only?" }) });
+    expect(set.status).toBe(200);
+    const shadowVersion = await versionOf(candidate);
+    expect(await env.POLICY.get(SHADOW_KEY)).toBe(shadowVersion);
+    const active = await env.POLICY.get(ACTIVE_KEY);
+    let seen: Record<string, unknown> | undefined;
+    for (let i = 0; i < 40 && !seen; i++) {
+      const { res, decisions } = await decisionLines(() => readWiki("ann@example.com"));
+      expect(res.status).toBe(200); // enforced: the active policy still lets employees read
+      // Isolates pick up pointer moves in the background: wait for one that has both.
+      seen = decisions.find((d) => d.shadow && d.policyVersion === active);
+      if (!seen) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(seen).toMatchObject({ effect: "allow", policyVersion: active, shadow: { version: shadowVersion, effect: "deny", status: 403, route: "wiki/read" } });
+    const state = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string };
+    expect(state.shadow).toBe(shadowVersion);
+  });
+
+  it("promotes the candidate with compare-and-set, after which it is enforced and no longer a shadow", async () => {
+    const active = await env.POLICY.get(ACTIVE_KEY);
+    const stale = await as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expected: "0".repeat(64) }) });
+    expect(stale.status).toBe(409);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+    const res = await as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expected: active }) });
+    expect(res.status).toBe(200);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(candidate));
+    expect(await env.POLICY.get(SHADOW_KEY)).toBeNull();
+    const state = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string | null; history: { action: string }[] };
+    expect(state.shadow).toBeNull();
+    expect(state.history[0]!.action).toBe("promote");
+    const nothing = await as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expected: await versionOf(candidate) }) });
+    expect(nothing.status).toBe(409);
   });
 });
