@@ -115,6 +115,7 @@ export async function adminCall(target: AdminTarget, method: string, path: strin
 export interface PolicyState {
   environment: string | null;
   active: string | null;
+  shadow: string | null;
   history: { seq: number; at: string; action: string; version: string; previous: string | null; who: string; message: string }[];
 }
 

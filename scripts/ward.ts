@@ -11,6 +11,7 @@ import * as history from "./commands/history.ts";
 import * as push from "./commands/push.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as schema from "./commands/schema.ts";
+import * as shadow from "./commands/shadow.ts";
 import * as validate from "./commands/validate.ts";
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   push: { run: push.pushCommand, usage: push.usage },
   rollback: { run: rollback.rollbackCommand, usage: rollback.usage },
   history: { run: history.historyCommand, usage: history.usage },
+  shadow: { run: shadow.shadowCommand, usage: shadow.usage },
 };
 
 function help(): string {

@@ -15,7 +15,7 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
     io.out(JSON.stringify(state, null, 2));
     return EXIT.ok;
   }
-  io.out(`${target.describe}: environment ${state.environment ?? "(unset)"}, active ${short(state.active)}`);
+  io.out(`${target.describe}: environment ${state.environment ?? "(unset)"}, active ${short(state.active)}${state.shadow ? `, shadow ${short(state.shadow)}` : ""}`);
   if (state.history.length === 0) io.out("no pushes through the admin API yet (the active version was bootstrapped)");
   for (const e of state.history) {
     io.out(`#${e.seq}  ${e.at}  ${e.action.padEnd(8)} ${short(e.version)} <- ${short(e.previous)}  ${e.who}${e.message ? `  "${e.message}"` : ""}`);

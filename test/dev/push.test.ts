@@ -157,6 +157,24 @@ describe("ward push --local", () => {
     expect(wrongEnv.err.join("\n")).toContain('is for environment "dev", not "production"');
   });
 
+  it("runs a candidate in shadow, shows it in history, and promotes it", async () => {
+    const active = await activeVersion();
+    const candidate = policyFile("candidate.yaml", variant("candidate"));
+    const set = await ward("shadow", "set", "--local", "--port", port, candidate, "--message", "try it");
+    expect(set.status).toBe(0);
+    const version = await versionOf(readFileSync(candidate, "utf8"));
+    expect(set.out).toEqual([`shadow ${version.slice(0, 12)} runs beside active ${active.slice(0, 12)}: every decision now logs what it would decide (ward shadow report)`]);
+    const history = await ward("history", "--local", "--port", port);
+    expect(history.out[0]).toContain(`active ${active.slice(0, 12)}, shadow ${version.slice(0, 12)}`);
+    expect(await activeVersion()).toBe(active); // a shadow never changes what is enforced
+    const promoted = await ward("shadow", "promote", "--local", "--port", port);
+    expect(promoted.status).toBe(0);
+    expect(await activeVersion()).toBe(version);
+    const again = await ward("shadow", "promote", "--local", "--port", port);
+    expect(again.status).toBe(1);
+    expect(again.err.join("\n")).toContain("no shadow candidate is set");
+  });
+
   it("answers the admin API only to admins, over any host the gateway serves", async () => {
     const anonymous = await send(Number(port), `http://wiki.localhost:${port}${ADMIN_PATH}/policy`);
     expect(anonymous.status).toBe(401);

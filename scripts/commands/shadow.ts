@@ -1,0 +1,66 @@
+import { parseArgs } from "node:util";
+import { loadPolicy, validatePolicyText } from "../../policy/index.ts";
+import { adminCall, policyState, resolveTarget, short, TARGET_USAGE, targetOptions } from "../admin-client.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import type { Io } from "../io.ts";
+import { readDecisionFiles } from "../logs/decision-lines.ts";
+import { printIssues, readPolicyText } from "../policy-file.ts";
+import { shadowReport, shadowReportText } from "../shadow/report.ts";
+
+export const usage = `ward shadow set ${TARGET_USAGE} FILE [--message TEXT]
+ward shadow clear|promote ${TARGET_USAGE}
+    run FILE beside the active policy on live traffic (decision log only), stop it, or make it active
+ward shadow report LOG... [--version V] [--format text|json]
+    from decision logs: what the candidate would newly deny and newly allow, by identity, with examples`;
+
+async function report(args: string[], io: Io): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { version: { type: "string" }, format: { type: "string", default: "text" } },
+  });
+  if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
+  if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
+  const { records } = await readDecisionFiles(positionals);
+  const result = shadowReport(records, values.version);
+  if (values.format === "json") io.out(JSON.stringify(result, null, 2));
+  else for (const line of shadowReportText(result)) io.out(line);
+  return EXIT.ok;
+}
+
+export async function shadowCommand(args: string[], io: Io): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === "report") return report(rest, io);
+  if (action !== "set" && action !== "clear" && action !== "promote") throw new CliError(`expected set, clear, promote or report\n${usage}`);
+  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { ...targetOptions, message: { type: "string", default: "" } } });
+  if (action === "set" ? positionals.length !== 1 : positionals.length !== 0) throw new CliError(usage);
+  let text: string | undefined;
+  if (action === "set") {
+    const file = positionals[0]!;
+    text = await readPolicyText(file);
+    printIssues(file, validatePolicyText(text).issues, io.err);
+    if (!(await loadPolicy(text)).ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
+  }
+  const target = await resolveTarget(values);
+  const state = await policyState(target, values.env);
+  const reply =
+    action === "set"
+      ? await adminCall(target, "PUT", "/policy/shadow", { text, message: values.message })
+      : action === "clear"
+        ? await adminCall(target, "DELETE", "/policy/shadow")
+        : await adminCall(target, "POST", "/policy/shadow/promote", { expected: state.active, ...(values.message ? { message: values.message } : {}) });
+  const body = reply.body as { entry?: { version: string; seq: number }; error?: string; active?: string | null };
+  if (reply.status === 409 && action === "promote" && body.active !== undefined) {
+    throw new CliError(`the active version moved to ${short(body.active)} meanwhile: nothing changed`, EXIT.failed);
+  }
+  if (reply.status !== 200) throw new CliError(`${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`, EXIT.failed);
+  const v = short(body.entry?.version);
+  io.out(
+    action === "set"
+      ? `shadow ${v} runs beside active ${short(state.active)}: every decision now logs what it would decide (ward shadow report)`
+      : action === "clear"
+        ? `shadow cleared (was ${short(state.shadow)})`
+        : `promoted: ${v} is active (was ${short(state.active)}, history #${body.entry!.seq})`,
+  );
+  return EXIT.ok;
+}

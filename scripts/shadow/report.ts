@@ -1,0 +1,95 @@
+// `ward shadow report`: what the shadow candidate would have changed on real traffic, from decision logs.
+// A request counts as "would newly deny" when the active policy allowed it and the candidate denies it, and
+// "would newly allow" the other way round; requests both decide alike are only counted.
+import type { DecisionRecord } from "../logs/decision-lines.ts";
+
+const EXAMPLES = 3;
+
+interface ShadowFields {
+  version: string;
+  effect: string;
+  route: string | null;
+  rule: string | null;
+}
+
+export interface ChangeGroup {
+  principal: string;
+  requests: number;
+  routes: string[];
+  examples: string[];
+}
+
+export interface ShadowReport {
+  shadow: string | null;
+  activeVersions: string[];
+  compared: number;
+  unchanged: number;
+  newlyDenied: { requests: number; identities: ChangeGroup[] };
+  newlyAllowed: { requests: number; identities: ChangeGroup[] };
+}
+
+function shadowOf(record: DecisionRecord): ShadowFields | undefined {
+  const shadow = record.shadow as Partial<ShadowFields> | undefined;
+  return shadow && typeof shadow.version === "string" && typeof shadow.effect === "string" ? (shadow as ShadowFields) : undefined;
+}
+
+function requestOf(record: DecisionRecord): string {
+  return typeof record.method === "string" ? `${record.method} ${record.host}${record.path}` : `request ${String(record.requestId)}`;
+}
+
+function group(records: readonly { record: DecisionRecord; route: string }[]): { requests: number; identities: ChangeGroup[] } {
+  const byPrincipal = new Map<string, ChangeGroup>();
+  for (const { record, route } of records) {
+    const principal = String(record.principal ?? "anonymous");
+    let g = byPrincipal.get(principal);
+    if (!g) byPrincipal.set(principal, (g = { principal, requests: 0, routes: [], examples: [] }));
+    g.requests++;
+    if (!g.routes.includes(route)) g.routes.push(route);
+    const example = requestOf(record);
+    if (g.examples.length < EXAMPLES && !g.examples.includes(example)) g.examples.push(example);
+  }
+  const identities = [...byPrincipal.values()]
+    .map((g) => ({ ...g, routes: g.routes.sort() }))
+    .sort((a, b) => b.requests - a.requests || (a.principal < b.principal ? -1 : 1));
+  return { requests: records.length, identities };
+}
+
+/** `version`: the candidate to report on; default the one in the latest record that has a shadow. */
+export function shadowReport(records: readonly DecisionRecord[], version?: string): ShadowReport {
+  const withShadow = records.filter((r) => shadowOf(r) !== undefined);
+  const shadow = version ?? (withShadow.length > 0 ? shadowOf(withShadow[withShadow.length - 1]!)!.version : null);
+  const compared = withShadow.filter((r) => shadowOf(r)!.version === shadow);
+  const denied: { record: DecisionRecord; route: string }[] = [];
+  const allowed: { record: DecisionRecord; route: string }[] = [];
+  for (const record of compared) {
+    const s = shadowOf(record)!;
+    const route = s.route ?? (typeof record.route === "string" ? record.route : `${record.host ?? "?"} (no route)`);
+    if (record.effect === "allow" && s.effect === "deny") denied.push({ record, route });
+    else if (record.effect === "deny" && s.effect === "allow") allowed.push({ record, route });
+  }
+  return {
+    shadow,
+    activeVersions: [...new Set(compared.map((r) => String(r.policyVersion)))].sort(),
+    compared: compared.length,
+    unchanged: compared.length - denied.length - allowed.length,
+    newlyDenied: group(denied),
+    newlyAllowed: group(allowed),
+  };
+}
+
+const short = (v: string | null) => (v ? v.slice(0, 12) : "(none)");
+
+export function shadowReportText(report: ShadowReport): string[] {
+  if (!report.shadow) return ["no decisions with a shadow candidate in these logs (set one with ward shadow set)"];
+  const lines = [
+    `shadow ${short(report.shadow)} against active ${report.activeVersions.map(short).join(", ") || "(none)"}: ${report.compared} decision${report.compared === 1 ? "" : "s"} compared, ${report.unchanged} unchanged`,
+  ];
+  for (const [title, part] of [["would newly deny", report.newlyDenied], ["would newly allow", report.newlyAllowed]] as const) {
+    lines.push(`${title}: ${part.requests} request${part.requests === 1 ? "" : "s"} from ${part.identities.length} identit${part.identities.length === 1 ? "y" : "ies"}`);
+    for (const g of part.identities) {
+      lines.push(`  ${g.principal}  ${g.requests}  ${g.routes.join(", ")}`);
+      for (const e of g.examples) lines.push(`      e.g. ${e}`);
+    }
+  }
+  return lines;
+}
