@@ -8,6 +8,7 @@ import * as diff from "./commands/diff.ts";
 import * as explain from "./commands/explain.ts";
 import * as reach from "./commands/reach.ts";
 import * as history from "./commands/history.ts";
+import * as metrics from "./commands/metrics.ts";
 import * as push from "./commands/push.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as schema from "./commands/schema.ts";
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   rollback: { run: rollback.rollbackCommand, usage: rollback.usage },
   history: { run: history.historyCommand, usage: history.usage },
   shadow: { run: shadow.shadowCommand, usage: shadow.usage },
+  metrics: { run: metrics.metricsCommand, usage: metrics.usage },
 };
 
 function help(): string {

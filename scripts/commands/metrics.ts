@@ -1,0 +1,52 @@
+import { parseArgs } from "node:util";
+import { CliError, EXIT } from "../cli-error.ts";
+import type { Io } from "../io.ts";
+import { readDecisionFiles } from "../logs/decision-lines.ts";
+import { computeMetrics } from "../metrics/aggregate.ts";
+import { metricsText } from "../metrics/format.ts";
+
+export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baseline LOG] [--top N] [--now ISO] [--format text|json]
+    lateral-movement figures from decision logs: denied attempts, exceptions and their age, credential
+    lifetimes, call paths never seen before (baseline: --baseline, else the first half of the window)`;
+
+function instant(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (!Number.isFinite(t)) throw new CliError(`--${flag} ${value}: expected an ISO 8601 instant`);
+  return t;
+}
+
+export async function metricsCommand(args: string[], io: Io): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      since: { type: "string" },
+      until: { type: "string" },
+      now: { type: "string" },
+      baseline: { type: "string" },
+      top: { type: "string", default: "10" },
+      format: { type: "string", default: "text" },
+    },
+  });
+  if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
+  if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
+  const top = Number(values.top);
+  if (!Number.isInteger(top) || top < 1) throw new CliError(`--top ${values.top}: expected a positive whole number`);
+  const since = instant("since", values.since);
+  const until = instant("until", values.until);
+  const now = instant("now", values.now);
+  const { records, skipped } = await readDecisionFiles(positionals);
+  const baseline = values.baseline ? (await readDecisionFiles([values.baseline])).records : undefined;
+  const metrics = computeMetrics(records, {
+    top,
+    linesSkipped: skipped,
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+    ...(now !== undefined ? { now } : {}),
+    ...(baseline ? { baseline } : {}),
+  });
+  if (values.format === "json") io.out(JSON.stringify(metrics, null, 2));
+  else for (const line of metricsText(metrics)) io.out(line);
+  return EXIT.ok;
+}
