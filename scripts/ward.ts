@@ -5,6 +5,7 @@ import { CliError, EXIT } from "./cli-error.ts";
 import { processIo, type Io } from "./io.ts";
 import * as dev from "./commands/dev.ts";
 import * as diff from "./commands/diff.ts";
+import * as doctor from "./commands/doctor.ts";
 import * as explain from "./commands/explain.ts";
 import * as reach from "./commands/reach.ts";
 import * as history from "./commands/history.ts";
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   history: { run: history.historyCommand, usage: history.usage },
   shadow: { run: shadow.shadowCommand, usage: shadow.usage },
   metrics: { run: metrics.metricsCommand, usage: metrics.usage },
+  doctor: { run: doctor.doctorCommand, usage: doctor.usage },
 };
 
 function help(): string {

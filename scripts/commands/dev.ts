@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { appendFileSync } from "node:fs";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { compilePolicyText, printIssues, readPolicyText } from "../policy-file.ts";
@@ -14,9 +15,10 @@ import { validatePolicyText } from "../../policy/index.ts";
 export const DEMO_POLICY = fileURLToPath(new URL("../../policy/examples/demo.yaml", import.meta.url));
 
 export const usage = `ward dev [--policy FILE] [--port N] [--origin NAME=http://127.0.0.1:PORT ...]
-         [--access-team-domain URL] [--access-aud AUD ...] [--access-jwks-url URL]
+         [--access-team-domain URL] [--access-aud AUD ...] [--access-jwks-url URL] [--log FILE]
     run the gateway locally in workerd on any policy (default: the demo policy, port 8787), with a local
-    Access sign-in at http://access.localhost:PORT, or another issuer's keys with --access-jwks-url`;
+    Access sign-in at http://access.localhost:PORT, or another issuer's keys with --access-jwks-url;
+    --log appends the gateway's JSON log lines (the decision log) to FILE, for ward metrics / shadow report`;
 
 function parseOrigins(pairs: string[]): Record<string, string> {
   const origins: Record<string, string> = {};
@@ -40,6 +42,15 @@ function parseJwksUrl(value: string | undefined): string | undefined {
   return url.href;
 }
 
+/** Console lines go to stdout as always; the JSON ones (the structured log) also to FILE. */
+function logTo(file: string, io: Io): (line: string) => void {
+  return (line) => {
+    const text = line.trimEnd();
+    io.out(text);
+    if (text.startsWith("{")) appendFileSync(file, text + "\n");
+  };
+}
+
 export async function devCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -50,6 +61,7 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
       "access-team-domain": { type: "string" },
       "access-aud": { type: "string", multiple: true, default: [] },
       "access-jwks-url": { type: "string" },
+      log: { type: "string" },
     },
   });
   const port = Number(values.port);
@@ -74,6 +86,7 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
     origins,
     ...(accessJwksUrl ? { accessJwksUrl } : {}),
     ...(isDemo ? { personas: DEMO_PERSONAS } : {}),
+    ...(values.log ? { onLog: logTo(values.log, io) } : {}),
   });
   io.out(`Ward gateway on ${gateway.url.href} (workerd), policy ${label} version ${policy.version.slice(0, 12)}`);
   for (const [binding, target] of Object.entries(gateway.origins)) io.out(`  origin ${binding} -> ${target}`);

@@ -42,6 +42,8 @@ export interface LocalGatewayOptions {
   accessJwksUrl?: string;
   /** One-click identities on the local login page. */
   personas?: Persona[];
+  /** Every console line of the workers (the decision log among them); default: printed to stdout. */
+  onLog?: (line: string) => void;
 }
 
 export interface LocalGateway {
@@ -124,6 +126,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     port: options.port,
     cf: false,
     logRequests: false,
+    ...(options.onLog ? { handleStructuredLogs: ({ message }: { message: string }) => options.onLog!(message) } : {}),
     workers: [
       // The first worker receives every request: the edge, which hands the rest to the gateway.
       // Its routes also tell Miniflare which hosts may reach /cdn-cgi/ paths (the Access sign-in ones).

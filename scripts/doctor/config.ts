@@ -1,0 +1,99 @@
+// Reads a wrangler config (TOML, JSON or JSONC) as written, through wrangler's own reader, offline.
+// The raw form matters: doctor must see what each environment declares itself, not what wrangler would
+// fill in by inheritance or default.
+import { CliError, EXIT } from "../cli-error.ts";
+import type { RawTable } from "./types.ts";
+
+export interface WranglerConfig {
+  top: RawTable;
+  environments: Readonly<Record<string, RawTable>>;
+}
+
+interface WranglerModule {
+  experimental_readRawConfig(args: { config?: string }): { rawConfig: unknown };
+}
+
+export function isTable(value: unknown): value is RawTable {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Loaded on first use only: wrangler's bundle takes over a second to import, and only doctor needs it. */
+async function wrangler(): Promise<WranglerModule> {
+  return (await import("wrangler")) as unknown as WranglerModule;
+}
+
+export async function readWranglerConfig(file: string): Promise<WranglerConfig> {
+  // wrangler's reader returns an empty config for any other extension; say so instead of checking nothing.
+  if (!/\.(toml|json|jsonc)$/.test(file)) throw new CliError(`${file}: a wrangler config must be .toml, .json or .jsonc`);
+  let raw: unknown;
+  try {
+    raw = (await wrangler()).experimental_readRawConfig({ config: file }).rawConfig;
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, EXIT.failed);
+  }
+  if (!isTable(raw)) throw new CliError(`${file}: not a wrangler config`, EXIT.failed);
+  const env = raw["env"];
+  const environments: Record<string, RawTable> = {};
+  if (isTable(env)) for (const [name, table] of Object.entries(env)) if (isTable(table)) environments[name] = table;
+  return { top: raw, environments };
+}
+
+/** The tables of an array-of-tables key (`[[kv_namespaces]]`); anything else reads as none. */
+export function tables(value: unknown): RawTable[] {
+  return Array.isArray(value) ? value.filter(isTable) : [];
+}
+
+function names(entries: RawTable[], field: string): string[] {
+  return entries.map((entry) => entry[field]).filter((name): name is string => typeof name === "string");
+}
+
+/**
+ * The binding kinds wrangler does not inherit into [env.NAME], and how each names its bindings.
+ * `table` is how the operator writes it in an environment (`[[env.X.<table>]]`).
+ */
+export const BINDING_KINDS: readonly { kind: string; table: string; names: (t: RawTable) => string[] }[] = [
+  { kind: "kv_namespaces", table: "kv_namespaces", names: (t) => names(tables(t["kv_namespaces"]), "binding") },
+  {
+    kind: "durable_objects",
+    table: "durable_objects.bindings",
+    names: (t) => names(tables(isTable(t["durable_objects"]) ? t["durable_objects"]["bindings"] : undefined), "name"),
+  },
+  {
+    kind: "analytics_engine_datasets",
+    table: "analytics_engine_datasets",
+    names: (t) => names(tables(t["analytics_engine_datasets"]), "binding"),
+  },
+  { kind: "services", table: "services", names: (t) => names(tables(t["services"]), "binding") },
+  { kind: "vpc_services", table: "vpc_services", names: (t) => names(tables(t["vpc_services"]), "binding") },
+  { kind: "r2_buckets", table: "r2_buckets", names: (t) => names(tables(t["r2_buckets"]), "binding") },
+  { kind: "d1_databases", table: "d1_databases", names: (t) => names(tables(t["d1_databases"]), "binding") },
+  { kind: "ratelimits", table: "ratelimits", names: (t) => names(tables(t["ratelimits"]), "name") },
+  {
+    kind: "queues",
+    table: "queues.producers",
+    names: (t) => names(tables(isTable(t["queues"]) ? t["queues"]["producers"] : undefined), "binding"),
+  },
+];
+
+export function bindingNames(table: RawTable, kind: string): string[] {
+  return BINDING_KINDS.find((k) => k.kind === kind)?.names(table) ?? [];
+}
+
+/** The names of `[vars]` (or `[env.X.vars]`). */
+export function varNames(table: RawTable): string[] {
+  const vars = table["vars"];
+  return isTable(vars) ? Object.keys(vars) : [];
+}
+
+export function stringVar(table: RawTable, name: string): string | undefined {
+  const vars = table["vars"];
+  const value = isTable(vars) ? vars[name] : undefined;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** `secrets.required` as written in this table (wrangler does not inherit it either). */
+export function requiredSecrets(table: RawTable): string[] | undefined {
+  const secrets = table["secrets"];
+  const required = isTable(secrets) ? secrets["required"] : undefined;
+  return Array.isArray(required) ? required.filter((s): s is string => typeof s === "string") : undefined;
+}

@@ -1,0 +1,51 @@
+// Secrets are not in the config and doctor cannot list them offline. It checks that the config names the
+// ones the Worker needs (`secrets.required`, which wrangler uses to warn when they are missing) and, given
+// what `wrangler secret list` printed (--secrets), that they are set.
+import { requiredSecrets } from "./config.ts";
+import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
+
+/** Secrets worker/env.ts needs: without the signing keys the gateway answers 503 to every allowed request. */
+export const WORKER_SECRETS: readonly string[] = ["ASSERTION_SIGNING_KEYS"];
+
+/** Every secret the environment needs: the Worker's own, and whatever the config lists as required. */
+export function neededSecrets(ctx: DoctorContext): string[] {
+  return [...new Set([...WORKER_SECRETS, ...(requiredSecrets(ctx.top) ?? []), ...(requiredSecrets(ctx.env) ?? [])])];
+}
+
+function quoted(names: readonly string[]): string {
+  return names.map((n) => JSON.stringify(n)).join(", ");
+}
+
+export const checkSecrets: Check = (ctx: DoctorContext) => {
+  const findings: Finding[] = [];
+  const needed = neededSecrets(ctx);
+  const declared = requiredSecrets(ctx.env) ?? [];
+  const undeclared = needed.filter((name) => !declared.includes(name));
+  if (undeclared.length > 0) {
+    findings.push({
+      severity: "warning",
+      code: "secret-not-declared",
+      where: envWhere(ctx, "secrets"),
+      message: `secrets.required does not name ${undeclared.join(", ")} (it is not inherited): nothing in the config records that ${ctx.envName} needs ${undeclared.length === 1 ? "it" : "them"}`,
+      fix: `add \`[env.${ctx.envName}.secrets] required = [${quoted([...declared, ...undeclared])}]\` and set each: ${undeclared.map((n) => `wrangler secret put ${n} --env ${ctx.envName}`).join("; ")}`,
+    });
+  }
+  if (ctx.secrets) {
+    for (const name of needed.filter((n) => !ctx.secrets!.includes(n))) {
+      findings.push({
+        severity: "error",
+        code: "secret-missing",
+        where: envWhere(ctx),
+        message: `secret ${name} is not among the secrets given with --secrets (${ctx.secrets.length ? ctx.secrets.join(", ") : "none"})${name === "ASSERTION_SIGNING_KEYS" ? ": the gateway would answer 503 to every allowed request" : ""}`,
+        fix: `wrangler secret put ${name} --env ${ctx.envName}`,
+      });
+    }
+  }
+  return findings;
+};
+
+/** The reminder printed when --secrets was not given: what doctor could not check. */
+export function secretsReminder(ctx: DoctorContext): string | undefined {
+  if (ctx.secrets) return undefined;
+  return `note: secrets cannot be seen offline; to check that ${neededSecrets(ctx).join(", ")} ${neededSecrets(ctx).length === 1 ? "is" : "are"} set, run \`wrangler secret list --env ${ctx.envName}\` and pass the names with --secrets NAME,NAME`;
+}

@@ -1,0 +1,63 @@
+// What every doctor check reads and what it reports.
+import type { PolicyDocument } from "../../policy/index.ts";
+
+export type Severity = "error" | "warning";
+
+export type FindingCode =
+  | "workers-dev-enabled"
+  | "workers-dev-inherited"
+  | "preview-urls-enabled"
+  | "preview-urls-inherited"
+  | "binding-missing"
+  | "var-missing"
+  | "origin-unbound"
+  | "origin-service-binding"
+  | "secret-not-declared"
+  | "secret-missing"
+  | "ward-env-unset"
+  | "ward-env-mismatch"
+  | "policy-environment-mismatch"
+  | "audit-in-production";
+
+export interface Finding {
+  severity: Severity;
+  code: FindingCode;
+  /** The file and the table (or policy path) the finding is about, e.g. `wrangler.toml [env.staging]`. */
+  where: string;
+  message: string;
+  /** How to fix it, as an instruction the operator can follow. */
+  fix: string;
+}
+
+/** A table of the wrangler config exactly as written (nothing inherited, nothing defaulted). */
+export type RawTable = Readonly<Record<string, unknown>>;
+
+export interface DoctorContext {
+  /** The environment under check, a key of the config's [env] table. */
+  envName: string;
+  /** The config file as the operator named it, for messages. */
+  configLabel: string;
+  /** The config's top level (the local Worker; what environments may inherit from). */
+  top: RawTable;
+  /** The [env.NAME] table. */
+  env: RawTable;
+  /** The policy the environment will serve, when --policy was given. */
+  policy?: { label: string; document: PolicyDocument };
+  /** Secret names `wrangler secret list` printed, when --secrets was given. */
+  secrets?: readonly string[];
+}
+
+export type Check = (ctx: DoctorContext) => Finding[];
+
+/** `wrangler.toml [env.staging]`, `wrangler.toml [env.staging.vars]`, or the top level. */
+export function envWhere(ctx: DoctorContext, table?: string): string {
+  return `${ctx.configLabel} [env.${ctx.envName}${table ? `.${table}` : ""}]`;
+}
+
+export function topWhere(ctx: DoctorContext): string {
+  return `${ctx.configLabel} (top level)`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

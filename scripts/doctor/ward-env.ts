@@ -1,0 +1,32 @@
+// WARD_ENV is the environment the gateway says it serves: the admin API refuses a policy whose
+// metadata.environment differs. Unset, that guard is off and a policy for any environment is accepted.
+import { stringVar } from "./config.ts";
+import { envWhere, type Check, type DoctorContext } from "./types.ts";
+
+export const checkWardEnv: Check = (ctx: DoctorContext) => {
+  const value = stringVar(ctx.env, "WARD_ENV");
+  const set = `set \`WARD_ENV = "${ctx.envName}"\` under [env.${ctx.envName}.vars]`;
+  if (value === undefined) {
+    return [
+      {
+        severity: "error",
+        code: "ward-env-unset",
+        where: envWhere(ctx, "vars"),
+        message: `WARD_ENV is not set (vars are not inherited): the ${ctx.envName} gateway would accept a policy pushed for any environment`,
+        fix: set,
+      },
+    ];
+  }
+  if (value !== ctx.envName) {
+    return [
+      {
+        severity: "warning",
+        code: "ward-env-mismatch",
+        where: envWhere(ctx, "vars"),
+        message: `WARD_ENV is "${value}" in [env.${ctx.envName}]: the gateway accepts only policies whose metadata.environment is "${value}"`,
+        fix: `${set}, unless "${value}" is meant`,
+      },
+    ];
+  }
+  return [];
+};
