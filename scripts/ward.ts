@@ -9,6 +9,7 @@ import * as doctor from "./commands/doctor.ts";
 import * as explain from "./commands/explain.ts";
 import * as reach from "./commands/reach.ts";
 import * as history from "./commands/history.ts";
+import * as keygen from "./commands/keygen.ts";
 import * as metrics from "./commands/metrics.ts";
 import * as push from "./commands/push.ts";
 import * as rollback from "./commands/rollback.ts";
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   shadow: { run: shadow.shadowCommand, usage: shadow.usage },
   metrics: { run: metrics.metricsCommand, usage: metrics.usage },
   doctor: { run: doctor.doctorCommand, usage: doctor.usage },
+  keygen: { run: keygen.keygenCommand, usage: keygen.usage },
 };
 
 function help(): string {
@@ -64,5 +66,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (import.meta.main) {
+  // `ward metrics ... | head` closes the pipe early: that is the reader being done, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2), processIo);
 }

@@ -1,13 +1,13 @@
 import { parseArgs } from "node:util";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
-import { readDecisionFiles } from "../logs/decision-lines.ts";
 import { computeMetrics } from "../metrics/aggregate.ts";
 import { metricsText } from "../metrics/format.ts";
+import { readDecisionLogs, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 
 export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baseline LOG] [--top N] [--now ISO] [--format text|json]
-    lateral-movement figures from decision logs: denied attempts, exceptions and their age, credential
-    lifetimes, call paths never seen before (baseline: --baseline, else the first half of the window)`;
+    lateral-movement figures from decision logs (- is stdin): denied attempts, exceptions and their age,
+    credential lifetimes, call paths never seen before (baseline: --baseline, else the first half of the window)`;
 
 function instant(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -16,7 +16,8 @@ function instant(flag: string, value: string | undefined): number | undefined {
   return t;
 }
 
-export async function metricsCommand(args: string[], io: Io): Promise<number> {
+/** `readStdin` is for tests; the CLI reads the process's standard input. */
+export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdin = readProcessStdin): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
@@ -31,13 +32,17 @@ export async function metricsCommand(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
   if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
+  if (!/^[1-9][0-9]*$/.test(values.top)) throw new CliError(`--top ${values.top}: expected a positive whole number`);
   const top = Number(values.top);
-  if (!Number.isInteger(top) || top < 1) throw new CliError(`--top ${values.top}: expected a positive whole number`);
   const since = instant("since", values.since);
   const until = instant("until", values.until);
   const now = instant("now", values.now);
-  const { records, skipped } = await readDecisionFiles(positionals);
-  const baseline = values.baseline ? (await readDecisionFiles([values.baseline])).records : undefined;
+  if (since !== undefined && until !== undefined && since >= until) throw new CliError(`--since ${values.since} is not before --until ${values.until}`);
+  const stdinUses = positionals.filter((f) => f === "-").length + (values.baseline === "-" ? 1 : 0);
+  if (stdinUses > 1) throw new CliError("standard input (-) can be read once only");
+
+  const { records, skipped } = await readDecisionLogs(positionals, readStdin);
+  const baseline = values.baseline !== undefined ? (await readDecisionLogs([values.baseline], readStdin)).records : undefined;
   const metrics = computeMetrics(records, {
     top,
     linesSkipped: skipped,

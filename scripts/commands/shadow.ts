@@ -3,7 +3,7 @@ import { loadPolicy, validatePolicyText } from "../../policy/index.ts";
 import { adminCall, policyState, resolveTarget, short, TARGET_USAGE, targetOptions } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
-import { readDecisionFiles } from "../logs/decision-lines.ts";
+import { readDecisionLogs } from "../logs/read.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import { shadowReport, shadowReportText } from "../shadow/report.ts";
 
@@ -21,7 +21,7 @@ async function report(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
   if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
-  const { records } = await readDecisionFiles(positionals);
+  const { records } = await readDecisionLogs(positionals);
   const result = shadowReport(records, values.version);
   if (values.format === "json") io.out(JSON.stringify(result, null, 2));
   else for (const line of shadowReportText(result)) io.out(line);

@@ -1,7 +1,8 @@
-// The lateral-movement figures from decision-log records: denied attempts by identity and target, the
-// exceptions in use and their age, how long the credentials seen were issued for, and call paths
-// (identity -> route) that had never been seen before.
-import type { DecisionRecord } from "../logs/decision-lines.ts";
+// The lateral-movement figures from decision-log records, pure: denied attempts by identity and target,
+// the exceptions in use and their age, how long the credentials seen were issued for, and call paths
+// (identity -> route) that had never been seen before. Records from before a field existed (no `time`,
+// `host`, `credential`, `exception`...) count where they can and drop out of the figures that need it.
+import type { DecisionRecord } from "../logs/parse.ts";
 
 export interface Count {
   key: string;
@@ -13,7 +14,9 @@ export interface ExceptionSeen {
   uses: number;
   firstUse: string | null;
   lastUse: string | null;
+  /** now - notBefore, in seconds; null when the log does not say when the exception starts. */
   ageSeconds: number | null;
+  /** notAfter - now, in seconds (negative once expired); null without a notAfter. */
   secondsLeft: number | null;
 }
 
@@ -24,58 +27,94 @@ export interface Lifetimes {
   maxSeconds: number;
 }
 
+export type BaselineSource = "file" | "first half of the window";
+
 export interface Metrics {
   window: { from: string | null; to: string | null; now: string | null };
   totals: { decisions: number; allowed: number; denied: number; auditWouldDeny: number; linesSkipped: number };
   denied: { unauthenticated: number; byIdentity: Count[]; byTarget: Count[] };
   exceptions: ExceptionSeen[];
   credentialLifetimes: Lifetimes[];
-  newCallPaths: { baseline: "file" | "first half of the window"; paths: Count[] };
+  newCallPaths: { baseline: BaselineSource; splitAt: string | null; baselineDecisions: number; paths: Count[] };
 }
-
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const timeOf = (r: DecisionRecord): number | undefined => {
-  const t = Date.parse(str(r.time) ?? "");
-  return Number.isFinite(t) ? t : undefined;
-};
-
-function top(counts: Map<string, number>, n: number): Count[] {
-  return [...counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)).slice(0, n);
-}
-
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const targetOf = (r: DecisionRecord): string => str(r.route) ?? `${str(r.host) ?? "?"}${str(r.path) ?? ""} (no route)`;
-const callPath = (r: DecisionRecord): string => `${str(r.principal) ?? "anonymous"} -> ${str(r.route) ?? "?"}`;
 
 export interface MetricsOptions {
+  /** How many rows each ranked list keeps. */
   top: number;
+  /** Keep decisions with since <= time < until (ms since epoch); lines without a time drop out. */
   since?: number;
   until?: number;
+  /** The clock for exception ages; default the latest time among the kept decisions. */
   now?: number;
   /** Records of the baseline log; without them the first half of the window is the baseline. */
   baseline?: readonly DecisionRecord[];
   linesSkipped: number;
 }
 
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+function instant(v: unknown): number | undefined {
+  if (typeof v !== "string") return undefined;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+const timeOf = (r: DecisionRecord): number | undefined => instant(r.time);
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** Highest count first, then by key, so equal counts always list the same way. */
+export function topCounts(counts: ReadonlyMap<string, number>, n: number): Count[] {
+  return [...counts]
+    .map(([key, count]) => ({ key, count }))
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .slice(0, n);
+}
+
+/** The middle value; the mean of the two middle ones for an even count. `values` is not empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The route when one matched, else what was asked for: host and path (service when an old line has no host). */
+export function targetOf(r: DecisionRecord): string {
+  const route = str(r.route);
+  if (route) return route;
+  const host = str(r.host);
+  if (host) return `${host}${str(r.path) ?? ""} (no route)`;
+  const service = str(r.service);
+  return service ? `${service} (no route)` : "(unknown target)";
+}
+
+const principalOf = (r: DecisionRecord): string => str(r.principal) ?? "anonymous";
+const callPath = (r: DecisionRecord): string | undefined => {
+  const route = str(r.route);
+  return route && r.effect === "allow" ? `${principalOf(r)} -> ${route}` : undefined;
+};
+
 export function computeMetrics(all: readonly DecisionRecord[], options: MetricsOptions): Metrics {
-  const records = all.filter((r) => {
+  const filtered = options.since !== undefined || options.until !== undefined;
+  const records = filtered
+    ? all.filter((r) => {
+        const t = timeOf(r);
+        if (t === undefined) return false;
+        return (options.since === undefined || t >= options.since) && (options.until === undefined || t < options.until);
+      })
+    : all;
+
+  // Loops rather than Math.min(...times): a day of traffic is more arguments than the stack holds.
+  let from: number | undefined;
+  let to: number | undefined;
+  for (const r of records) {
     const t = timeOf(r);
-    if (options.since !== undefined && (t === undefined || t < options.since)) return false;
-    if (options.until !== undefined && (t === undefined || t >= options.until)) return false;
-    return true;
-  });
-  const times = records.map(timeOf).filter((t): t is number => t !== undefined);
-  const from = times.length > 0 ? Math.min(...times) : undefined;
-  const to = times.length > 0 ? Math.max(...times) : undefined;
+    if (t === undefined) continue;
+    if (from === undefined || t < from) from = t;
+    if (to === undefined || t > to) to = t;
+  }
   const now = options.now ?? to;
 
   let allowed = 0;
@@ -88,10 +127,11 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
   const lifetimes = new Map<string, number[]>();
 
   for (const r of records) {
-    const principal = str(r.principal) ?? "anonymous";
+    const principal = principalOf(r);
     if (r.effect === "allow") allowed++;
     else if (r.effect === "deny") {
       denied++;
+      // Scanners and expired sessions: a 401 to nobody in particular is not a workload probing routes.
       if (principal === "anonymous" && r.status === 401) unauthenticated++;
       else {
         bump(deniedByIdentity, principal);
@@ -99,58 +139,98 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
       }
     }
     if (r.mode === "audit" && r.wouldDeny) auditWouldDeny++;
+
     const exception = r.exception as { id?: unknown; notBefore?: unknown; notAfter?: unknown } | null | undefined;
-    if (exception && typeof exception.id === "string") {
-      const e = exceptions.get(exception.id) ?? { uses: 0 };
-      const t = timeOf(r);
+    const exceptionId = exception && typeof exception === "object" ? str(exception.id) : undefined;
+    if (exception && exceptionId) {
+      const e = exceptions.get(exceptionId) ?? { uses: 0 };
       e.uses++;
+      const t = timeOf(r);
       if (t !== undefined) {
-        e.first = Math.min(e.first ?? t, t);
-        e.last = Math.max(e.last ?? t, t);
+        if (e.first === undefined || t < e.first) e.first = t;
+        if (e.last === undefined || t > e.last) e.last = t;
       }
-      e.notBefore ??= Date.parse(str(exception.notBefore) ?? "") || undefined;
-      e.notAfter ??= Date.parse(str(exception.notAfter) ?? "") || undefined;
-      exceptions.set(exception.id, e);
+      e.notBefore ??= instant(exception.notBefore);
+      e.notAfter ??= instant(exception.notAfter);
+      exceptions.set(exceptionId, e);
     }
-    const credential = r.credential as { kind?: unknown; lifetimeSeconds?: unknown } | null | undefined;
-    if (credential && typeof credential.kind === "string" && typeof credential.lifetimeSeconds === "number") {
-      lifetimes.set(credential.kind, [...(lifetimes.get(credential.kind) ?? []), credential.lifetimeSeconds]);
+
+    // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
+    // so a `credentials` list is read too should the Worker log them all.
+    const credentials = [r.credential, ...(Array.isArray(r.credentials) ? r.credentials : [])];
+    for (const credential of credentials as ({ kind?: unknown; lifetimeSeconds?: unknown } | null | undefined)[]) {
+      if (!credential || typeof credential !== "object") continue;
+      const kind = str(credential.kind);
+      const seconds = credential.lifetimeSeconds;
+      if (kind && typeof seconds === "number" && Number.isFinite(seconds)) {
+        const list = lifetimes.get(kind);
+        if (list) list.push(seconds);
+        else lifetimes.set(kind, [seconds]);
+      }
     }
   }
 
-  // New call paths: allowed identity -> route pairs of the window that the baseline never had.
+  // New call paths: allowed identity -> route pairs that the baseline never had. With a baseline log the
+  // whole window is compared with it; without one the window is split at the midpoint of its time range,
+  // and decisions without a time are left out (they belong to neither half).
   let baseline: readonly DecisionRecord[];
-  let window: readonly DecisionRecord[];
+  let compared: readonly DecisionRecord[];
+  let splitAt: number | undefined;
   if (options.baseline) {
     baseline = options.baseline;
-    window = records;
+    compared = records;
   } else {
-    const mid = from !== undefined && to !== undefined ? from + (to - from) / 2 : undefined;
-    baseline = records.filter((r) => mid !== undefined && (timeOf(r) ?? Infinity) < mid);
-    window = records.filter((r) => mid === undefined || (timeOf(r) ?? Infinity) >= mid);
+    splitAt = from !== undefined && to !== undefined ? from + (to - from) / 2 : undefined;
+    const before: DecisionRecord[] = [];
+    const after: DecisionRecord[] = [];
+    for (const r of records) {
+      const t = timeOf(r);
+      if (t === undefined || splitAt === undefined) continue;
+      (t < splitAt ? before : after).push(r);
+    }
+    baseline = before;
+    compared = after;
   }
-  const seen = new Set(baseline.filter((r) => r.effect === "allow").map(callPath));
+  const seen = new Set<string>();
+  for (const r of baseline) {
+    const path = callPath(r);
+    if (path) seen.add(path);
+  }
   const fresh = new Map<string, number>();
-  for (const r of window) if (r.effect === "allow" && !seen.has(callPath(r))) bump(fresh, callPath(r));
+  for (const r of compared) {
+    const path = callPath(r);
+    if (path && !seen.has(path)) bump(fresh, path);
+  }
 
-  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+  const seconds = (ms: number): number => Math.round(ms / 1000);
   return {
     window: { from: iso(from), to: iso(to), now: iso(now) },
     totals: { decisions: records.length, allowed, denied, auditWouldDeny, linesSkipped: options.linesSkipped },
-    denied: { unauthenticated, byIdentity: top(deniedByIdentity, options.top), byTarget: top(deniedByTarget, options.top) },
+    denied: { unauthenticated, byIdentity: topCounts(deniedByIdentity, options.top), byTarget: topCounts(deniedByTarget, options.top) },
     exceptions: [...exceptions]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, e]) => ({
         id,
         uses: e.uses,
         firstUse: iso(e.first),
         lastUse: iso(e.last),
-        ageSeconds: now !== undefined && e.notBefore !== undefined ? Math.round((now - e.notBefore) / 1000) : null,
-        secondsLeft: now !== undefined && e.notAfter !== undefined ? Math.round((e.notAfter - now) / 1000) : null,
-      }))
-      .sort((a, b) => (a.id < b.id ? -1 : 1)),
+        ageSeconds: now !== undefined && e.notBefore !== undefined ? seconds(now - e.notBefore) : null,
+        secondsLeft: now !== undefined && e.notAfter !== undefined ? seconds(e.notAfter - now) : null,
+      })),
     credentialLifetimes: [...lifetimes]
-      .map(([kind, values]) => ({ kind, count: values.length, medianSeconds: median(values), maxSeconds: Math.max(...values) }))
-      .sort((a, b) => (a.kind < b.kind ? -1 : 1)),
-    newCallPaths: { baseline: options.baseline ? "file" : "first half of the window", paths: top(fresh, options.top) },
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([kind, values]) => ({
+        kind,
+        count: values.length,
+        medianSeconds: median(values),
+        maxSeconds: values.reduce((max, v) => (v > max ? v : max), -Infinity),
+      })),
+    newCallPaths: {
+      baseline: options.baseline ? "file" : "first half of the window",
+      splitAt: iso(splitAt),
+      baselineDecisions: baseline.length,
+      paths: topCounts(fresh, options.top),
+    },
   };
 }

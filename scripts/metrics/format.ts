@@ -1,44 +1,79 @@
 // `ward metrics` as text: one section per figure, columns aligned.
 import type { Count, Metrics } from "./aggregate.ts";
 
-/** 90 -> "90s", 7200 -> "2h", 86400*90 -> "90d": the largest whole unit, else one decimal. */
+/** 90 -> "1.5m", 7200 -> "2h", 86400*90 -> "90d": the largest unit that fits, whole or with one decimal. */
 export function duration(seconds: number): string {
   const sign = seconds < 0 ? "-" : "";
   const s = Math.abs(seconds);
   for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]] as const) {
     if (s >= size) return `${sign}${Number.isInteger(s / size) ? s / size : (s / size).toFixed(1)}${unit}`;
   }
-  return `${sign}${s}s`;
+  return `${sign}${Number.isInteger(s) ? s : s.toFixed(1)}s`;
 }
 
-function table(rows: Count[]): string[] {
+type Align = "left" | "right";
+
+/** Rows under a header, every column as wide as its widest cell, two spaces apart, indented by two. */
+export function columns(header: readonly string[], align: readonly Align[], rows: readonly (readonly string[])[]): string[] {
   if (rows.length === 0) return ["  (none)"];
-  const width = Math.max(...rows.map((r) => String(r.count).length));
-  return rows.map((r) => `  ${String(r.count).padStart(width)}  ${r.key}`);
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
+  return all.map((row) =>
+    `  ${row.map((cell, i) => (align[i] === "right" ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd(),
+  );
 }
+
+const counted = (label: string, rows: readonly Count[]): string[] =>
+  columns(["count", label], ["right", "left"], rows.map((r) => [String(r.count), r.key]));
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function metricsText(m: Metrics): string[] {
   const t = m.totals;
   const lines = [
-    `window ${m.window.from ?? "?"} .. ${m.window.to ?? "?"}`,
-    `decisions ${t.decisions}: allowed ${t.allowed}, denied ${t.denied}, audit would-deny ${t.auditWouldDeny}; lines skipped ${t.linesSkipped}`,
+    `window      ${m.window.from ?? "?"} .. ${m.window.to ?? "?"}`,
+    `now         ${m.window.now ?? "?"}`,
     "",
-    `denied attempts by identity (unauthenticated 401s: ${m.denied.unauthenticated}, not listed):`,
-    ...table(m.denied.byIdentity),
+    "totals:",
+    ...columns(
+      ["decisions", "allowed", "denied", "audit would-deny", "lines skipped"],
+      ["right", "right", "right", "right", "right"],
+      [[t.decisions, t.allowed, t.denied, t.auditWouldDeny, t.linesSkipped].map(String)],
+    ),
+    "",
+    `denied attempts by identity (not listed: ${plural(m.denied.unauthenticated, "unauthenticated 401")} from anonymous callers):`,
+    ...counted("identity", m.denied.byIdentity),
+    "",
     "denied attempts by target:",
-    ...table(m.denied.byTarget),
+    ...counted("target", m.denied.byTarget),
     "",
     "exceptions used:",
+    ...columns(
+      ["id", "uses", "age", "left", "first use", "last use"],
+      ["left", "right", "right", "right", "left", "left"],
+      m.exceptions.map((e) => [
+        e.id,
+        String(e.uses),
+        e.ageSeconds === null ? "?" : duration(e.ageSeconds),
+        e.secondsLeft === null ? "?" : e.secondsLeft >= 0 ? duration(e.secondsLeft) : `expired ${duration(-e.secondsLeft)} ago`,
+        e.firstUse ?? "?",
+        e.lastUse ?? "?",
+      ]),
+    ),
+    "",
+    "credential lifetimes seen (as issued):",
+    ...columns(
+      ["kind", "requests", "median", "max"],
+      ["left", "right", "right", "right"],
+      m.credentialLifetimes.map((l) => [l.kind, String(l.count), duration(l.medianSeconds), duration(l.maxSeconds)]),
+    ),
+    "",
   ];
-  if (m.exceptions.length === 0) lines.push("  (none)");
-  for (const e of m.exceptions) {
-    const age = e.ageSeconds === null ? "age ?" : `age ${duration(e.ageSeconds)}`;
-    const left = e.secondsLeft === null ? "" : e.secondsLeft >= 0 ? `, ${duration(e.secondsLeft)} left` : `, expired ${duration(-e.secondsLeft)} ago`;
-    lines.push(`  ${e.id}  ${e.uses} use${e.uses === 1 ? "" : "s"}  ${age}${left}  (${e.firstUse ?? "?"} .. ${e.lastUse ?? "?"})`);
-  }
-  lines.push("", "credential lifetimes seen (as issued):");
-  if (m.credentialLifetimes.length === 0) lines.push("  (none)");
-  for (const l of m.credentialLifetimes) lines.push(`  ${l.kind}  median ${duration(l.medianSeconds)}, max ${duration(l.maxSeconds)}  (${l.count} requests)`);
-  lines.push("", `new call paths (identity -> route, allowed; baseline: ${m.newCallPaths.baseline}):`, ...table(m.newCallPaths.paths));
+  const n = m.newCallPaths;
+  const baseline =
+    n.baseline === "file"
+      ? `baseline: the ${plural(n.baselineDecisions, "decision")} of the --baseline log`
+      : `baseline: the ${plural(n.baselineDecisions, "decision")} before the midpoint ${n.splitAt ?? "?"}`;
+  lines.push(`new call paths (allowed identity -> route; ${baseline}):`, ...counted("call path", n.paths));
   return lines;
 }

@@ -1,7 +1,7 @@
 // `ward shadow report`: what the shadow candidate would have changed on real traffic, from decision logs.
 // A request counts as "would newly deny" when the active policy allowed it and the candidate denies it, and
 // "would newly allow" the other way round; requests both decide alike are only counted.
-import type { DecisionRecord } from "../logs/decision-lines.ts";
+import type { DecisionRecord } from "../logs/parse.ts";
 
 const EXAMPLES = 3;
 

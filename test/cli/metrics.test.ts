@@ -1,58 +1,169 @@
-// `ward metrics` on hand-written decision logs (wrapped lines, foreign events, text, an old-format line):
-// exact figures, the baseline rules, the time filter and the errors.
+// `ward metrics` on hand-written decision logs (Logpush and Workers Logs wrappers, foreign events, text,
+// broken JSON, old-format lines): exact figures, the baseline rules, the time filter and the errors.
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/cli-error.ts";
 import { metricsCommand } from "../../scripts/commands/metrics.ts";
+import { computeMetrics } from "../../scripts/metrics/aggregate.ts";
+import { decisionsInLine, parseDecisionLog, type DecisionRecord } from "../../scripts/logs/parse.ts";
 
 const LOGS = resolve(import.meta.dirname, "../fixtures/logs");
 const LOG = `${LOGS}/decisions.jsonl`;
+const WRAPPED = `${LOGS}/wrapped.jsonl`;
+const BASELINE = `${LOGS}/baseline.jsonl`;
 
-async function run(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+async function run(args: string[], stdin?: string): Promise<{ status: number; out: string; err: string }> {
   const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const readStdin = async () => {
+    if (stdin === undefined) throw new Error("this test gives no standard input");
+    return stdin;
+  };
   try {
-    const status = await metricsCommand(args, { out: (l) => out.push(l), err: (l) => out.push(l) });
-    return { status, out: out.join("\n"), err: "" };
+    const status = await metricsCommand(args, io, readStdin);
+    return { status, out: out.join("\n"), err: err.join("\n") };
   } catch (error) {
     if (error instanceof CliError) return { status: error.exitCode, out: out.join("\n"), err: error.message };
     throw error;
   }
 }
 
-describe("ward metrics", () => {
-  it("reports every figure from the log, with the first half of the window as the baseline", async () => {
-    const r = await run(LOG, "--now", "2026-11-23T12:00:00Z");
-    expect(r.out).toBe(`window 2026-11-23T10:00:00.000Z .. 2026-11-23T10:10:00.000Z
-decisions 11: allowed 6, denied 5, audit would-deny 1; lines skipped 2
+interface Json {
+  window: unknown;
+  totals: unknown;
+  denied: { unauthenticated: number; byIdentity: unknown[]; byTarget: unknown[] };
+  exceptions: unknown[];
+  credentialLifetimes: unknown[];
+  newCallPaths: { baseline: string; splitAt: string | null; baselineDecisions: number; paths: { key: string; count: number }[] };
+}
 
-denied attempts by identity (unauthenticated 401s: 1, not listed):
-  2  workload:spiffe://td/ns/shop/sa/checkout
-  1  token:ci.access
-  1  user:old@example.com
+const json = async (args: string[]): Promise<Json> => {
+  const r = await run([...args, "--format", "json"]);
+  expect(r.status).toBe(0);
+  return JSON.parse(r.out) as Json;
+};
+
+describe("ward metrics: the report", () => {
+  it("text: every figure of a log, with the first half of the window as the baseline", async () => {
+    const r = await run([LOG, "--now", "2026-11-23T12:00:00Z"]);
+    expect(r.out).toBe(`window      2026-11-23T10:00:00.000Z .. 2026-11-23T10:10:00.000Z
+now         2026-11-23T12:00:00.000Z
+
+totals:
+  decisions  allowed  denied  audit would-deny  lines skipped
+         11        6       5                 1              2
+
+denied attempts by identity (not listed: 1 unauthenticated 401 from anonymous callers):
+  count  identity
+      2  workload:spiffe://td/ns/shop/sa/checkout
+      1  token:ci.access
+      1  user:old@example.com
+
 denied attempts by target:
-  2  orders/admin
-  1  api.example.com/x (no route)
-  1  wiki/read
+  count  target
+      2  orders/admin
+      1  api.example.com/x (no route)
+      1  wiki/read
 
 exceptions used:
-  exc-7  2 uses  age 1.1d, 22h left  (2026-11-23T10:05:00.000Z .. 2026-11-23T10:10:00.000Z)
+  id     uses   age  left  first use                 last use
+  exc-7     2  1.1d   22h  2026-11-23T10:05:00.000Z  2026-11-23T10:10:00.000Z
 
 credential lifetimes seen (as issued):
-  access-jwt  median 8h, max 1d  (7 requests)
-  client-certificate  median 90d, max 90d  (2 requests)
+  kind                requests  median  max
+  access-jwt                 7      8h   1d
+  client-certificate         2     90d  90d
 
-new call paths (identity -> route, allowed; baseline: first half of the window):
-  2  user:ann@example.com -> wiki/edit
-  1  user:bob@example.com -> wiki/read
-  1  user:eve@example.com -> grafana/ui`);
+new call paths (allowed identity -> route; baseline: the 5 decisions before the midpoint 2026-11-23T10:05:00.000Z):
+  count  call path
+      2  user:ann@example.com -> wiki/edit
+      1  user:bob@example.com -> wiki/read
+      1  user:eve@example.com -> grafana/ui`);
+    expect(r.err).toBe("");
     expect(r.status).toBe(0);
   });
 
-  it("takes a baseline log: paths it has are not new, and the whole window is compared", async () => {
-    const r = await run(LOG, "--baseline", `${LOGS}/baseline.jsonl`, "--format", "json");
-    const m = JSON.parse(r.out) as { newCallPaths: { baseline: string; paths: { key: string; count: number }[] } };
+  it("json: the same figures as an object, keys in a stable order", async () => {
+    const r = await run([WRAPPED, "--format", "json"]);
+    expect(r.status).toBe(0);
+    expect(r.out).toBe(
+      JSON.stringify(
+        {
+          window: { from: "2026-11-24T08:00:00.000Z", to: "2026-11-24T08:30:00.000Z", now: "2026-11-24T08:30:00.000Z" },
+          totals: { decisions: 9, allowed: 5, denied: 4, auditWouldDeny: 1, linesSkipped: 5 },
+          denied: {
+            unauthenticated: 1,
+            byIdentity: [
+              { key: "spiffe://td/ns/ci/sa/runner", count: 2 },
+              { key: "user:dave@example.com", count: 1 },
+            ],
+            byTarget: [
+              { key: "payments (no route)", count: 1 },
+              { key: "payments.example.com/internal/keys (no route)", count: 1 },
+              { key: "payments/refund", count: 1 },
+            ],
+          },
+          exceptions: [
+            // Age from notBefore (2026-11-20) to now (the latest time, 08:30); notAfter was 08:20.
+            { id: "exc-3", uses: 2, firstUse: "2026-11-24T08:15:00.000Z", lastUse: "2026-11-24T08:30:00.000Z", ageSeconds: 4 * 86400 + 8.5 * 3600, secondsLeft: -600 },
+          ],
+          credentialLifetimes: [
+            { kind: "access-jwt", count: 2, medianSeconds: 5400, maxSeconds: 7200 },
+            { kind: "client-certificate", count: 2, medianSeconds: 86400, maxSeconds: 86400 },
+          ],
+          newCallPaths: {
+            baseline: "first half of the window",
+            splitAt: "2026-11-24T08:15:00.000Z",
+            baselineDecisions: 3,
+            paths: [
+              { key: "token:CLIENT42 -> orders/list", count: 2 },
+              { key: "user:carol@example.com -> wiki/edit", count: 1 },
+            ],
+          },
+        },
+        null,
+        2,
+      ),
+    );
+  });
+
+  it("text: an expired exception, a half-hour median, no new paths", async () => {
+    const r = await run([WRAPPED, "--baseline", WRAPPED]);
+    const lines = r.out.split("\n");
+    expect(lines.slice(lines.indexOf("exceptions used:"))).toEqual([
+      "exceptions used:",
+      "  id     uses   age             left  first use                 last use",
+      "  exc-3     2  4.4d  expired 10m ago  2026-11-24T08:15:00.000Z  2026-11-24T08:30:00.000Z",
+      "",
+      "credential lifetimes seen (as issued):",
+      "  kind                requests  median  max",
+      "  access-jwt                 2    1.5h   2h",
+      "  client-certificate         2      1d   1d",
+      "",
+      "new call paths (allowed identity -> route; baseline: the 9 decisions of the --baseline log):",
+      "  (none)",
+    ]);
+  });
+
+  it("--top limits every ranked list", async () => {
+    const m = await json([LOG, "--top", "1"]);
+    expect(m.denied.byIdentity).toEqual([{ key: "workload:spiffe://td/ns/shop/sa/checkout", count: 2 }]);
+    expect(m.denied.byTarget).toEqual([{ key: "orders/admin", count: 2 }]);
+    expect(m.newCallPaths.paths).toEqual([{ key: "user:ann@example.com -> wiki/edit", count: 2 }]);
+  });
+});
+
+describe("ward metrics: new call paths", () => {
+  it("with --baseline, paths the baseline log has are not new and the whole window is compared", async () => {
+    const m = await json([LOG, "--baseline", BASELINE]);
     expect(m.newCallPaths).toEqual({
       baseline: "file",
+      splitAt: null,
+      baselineDecisions: 2,
+      // ann -> wiki/read and bob -> wiki/read are in the baseline; ann -> wiki/edit counts both uses,
+      // including the one in the first half that the midpoint rule would have taken as baseline.
       paths: [
         { key: "user:ann@example.com -> wiki/edit", count: 2 },
         { key: "user:eve@example.com -> grafana/ui", count: 1 },
@@ -60,32 +171,143 @@ new call paths (identity -> route, allowed; baseline: first half of the window):
     });
   });
 
-  it("keeps only decisions inside --since/--until (lines without a time drop out), and ages from the latest time", async () => {
-    const r = await run(LOG, "--since", "2026-11-23T10:02:00Z", "--until", "2026-11-23T10:06:00Z", "--format", "json");
-    const m = JSON.parse(r.out) as { window: unknown; totals: unknown; exceptions: { ageSeconds: number; secondsLeft: number }[]; denied: { byIdentity: unknown } };
+  it("without --baseline, the window splits at the midpoint of its time range; lines without a time are in neither half", async () => {
+    const m = await json([WRAPPED]);
+    // carol -> wiki/read (08:00) is before the 08:15 midpoint: baseline. dave -> wiki/read has no time.
+    expect(m.newCallPaths.splitAt).toBe("2026-11-24T08:15:00.000Z");
+    expect(m.newCallPaths.baselineDecisions).toBe(3);
+    expect(m.newCallPaths.paths.map((p) => p.key)).toEqual(["token:CLIENT42 -> orders/list", "user:carol@example.com -> wiki/edit"]);
+  });
+
+  it("the midpoint follows --since/--until: a later window has its own first half", async () => {
+    const m = await json([WRAPPED, "--since", "2026-11-24T08:10:00Z"]);
+    // Window 08:10 .. 08:30, midpoint 08:20: baseline is C (denied) and D (CLIENT42 -> orders/list).
+    expect(m.newCallPaths).toEqual({
+      baseline: "first half of the window",
+      splitAt: "2026-11-24T08:20:00.000Z",
+      baselineDecisions: 2,
+      paths: [{ key: "user:carol@example.com -> wiki/edit", count: 1 }],
+    });
+  });
+});
+
+describe("ward metrics: time window", () => {
+  it("keeps only decisions inside [--since, --until); lines without a time drop out; ages run to the latest kept time", async () => {
+    const m = await json([LOG, "--since", "2026-11-23T10:02:00Z", "--until", "2026-11-23T10:06:00Z"]);
     expect(m.window).toEqual({ from: "2026-11-23T10:02:00.000Z", to: "2026-11-23T10:05:00.000Z", now: "2026-11-23T10:05:00.000Z" });
+    // 10:02, 10:03, 10:04 (denied) and 10:05 (allowed); 10:06 is the excluded bound; the old line has no time.
     expect(m.totals).toEqual({ decisions: 4, allowed: 1, denied: 3, auditWouldDeny: 0, linesSkipped: 2 });
-    expect(m.exceptions[0]).toMatchObject({ ageSeconds: 24 * 3600 + 300, secondsLeft: 24 * 3600 - 300 });
+    expect(m.exceptions).toEqual([
+      { id: "exc-7", uses: 1, firstUse: "2026-11-23T10:05:00.000Z", lastUse: "2026-11-23T10:05:00.000Z", ageSeconds: 24 * 3600 + 300, secondsLeft: 24 * 3600 - 300 },
+    ]);
     expect(m.denied.byIdentity).toEqual([
       { key: "workload:spiffe://td/ns/shop/sa/checkout", count: 2 },
       { key: "token:ci.access", count: 1 },
     ]);
   });
 
-  it("--top limits every list", async () => {
-    const r = await run(LOG, "--top", "1", "--format", "json");
-    const m = JSON.parse(r.out) as { denied: { byIdentity: unknown[]; byTarget: unknown[] }; newCallPaths: { paths: unknown[] } };
-    expect([m.denied.byIdentity.length, m.denied.byTarget.length, m.newCallPaths.paths.length]).toEqual([1, 1, 1]);
+  it("--now sets the clock for exception ages", async () => {
+    const m = await json([WRAPPED, "--now", "2026-11-24T08:19:00Z"]);
+    expect(m.window).toMatchObject({ now: "2026-11-24T08:19:00.000Z" });
+    expect(m.exceptions).toMatchObject([{ id: "exc-3", ageSeconds: 4 * 86400 + 8 * 3600 + 19 * 60, secondsLeft: 60 }]);
+  });
+});
+
+describe("ward metrics: reading logs", () => {
+  it("finds decisions in every wrapper and counts every other non-empty line as skipped", async () => {
+    const text = await readFile(WRAPPED, "utf8");
+    const perLine = text.split("\n").map((line) => decisionsInLine(line).map((r) => r.requestId));
+    expect(perLine).toEqual([
+      ["a", "b"], // Logpush workers_trace_events: Logs[].Message[0], two console lines in one invocation
+      ["c"], // Workers Logs: `source` and `$metadata.message` hold the same decision: counted once
+      ["d"], // message: "<json>"
+      ["e"], // Message: "<json>"
+      ["f"], // message: ["<json>", ...]
+      ["g"], // logs[].message[0]
+      [], // another event, wrapped
+      [], // text
+      [], // a message that is not JSON
+      [], // a truncated line
+      [], // blank: not counted as skipped
+      ["old-1"], // old format: no time, host, path, credential, exception
+      ["old-2"],
+      [], // JSON that is no object
+      [], // the final newline
+    ]);
+    expect(parseDecisionLog(text)).toMatchObject({ skipped: 5 });
   });
 
+  it("reads standard input for -, and adds up several logs", async () => {
+    const stdin = await readFile(WRAPPED, "utf8");
+    const m = await run(["-", LOG, "--format", "json"], stdin);
+    expect(JSON.parse(m.out).totals).toEqual({ decisions: 20, allowed: 11, denied: 9, auditWouldDeny: 2, linesSkipped: 7 });
+  });
+
+  it("old-format lines count in totals and denials but never crash a figure that needs a missing field", () => {
+    const old = { event: "decision", principal: "user:x", effect: "deny", status: 403, credential: { kind: "access-jwt" }, exception: { id: "exc-1" } } as DecisionRecord;
+    const m = computeMetrics([old, { event: "decision" } as DecisionRecord], { top: 10, linesSkipped: 0 });
+    expect(m).toEqual({
+      window: { from: null, to: null, now: null },
+      totals: { decisions: 2, allowed: 0, denied: 1, auditWouldDeny: 0, linesSkipped: 0 },
+      denied: { unauthenticated: 0, byIdentity: [{ key: "user:x", count: 1 }], byTarget: [{ key: "(unknown target)", count: 1 }] },
+      exceptions: [{ id: "exc-1", uses: 1, firstUse: null, lastUse: null, ageSeconds: null, secondsLeft: null }],
+      credentialLifetimes: [],
+      newCallPaths: { baseline: "first half of the window", splitAt: null, baselineDecisions: 0, paths: [] },
+    });
+  });
+
+  it("reads a `credentials` list beside `credential`, and ignores lifetimes that are not numbers", () => {
+    const r = (credential: unknown, credentials?: unknown) => ({ event: "decision", effect: "allow", credential, credentials }) as DecisionRecord;
+    const m = computeMetrics(
+      [
+        r({ kind: "access-jwt", lifetimeSeconds: 600 }),
+        r(null, [{ kind: "client-certificate", lifetimeSeconds: 3600 }, { kind: "access-jwt", lifetimeSeconds: 1200 }]),
+        r({ kind: "access-jwt", lifetimeSeconds: "long" }, "not a list"),
+      ],
+      { top: 10, linesSkipped: 0 },
+    );
+    expect(m.credentialLifetimes).toEqual([
+      { kind: "access-jwt", count: 2, medianSeconds: 900, maxSeconds: 1200 },
+      { kind: "client-certificate", count: 1, medianSeconds: 3600, maxSeconds: 3600 },
+    ]);
+  });
+
+  it("a day of traffic: more decisions than a function takes arguments", () => {
+    const records = Array.from({ length: 300_000 }, (_, i) => ({
+      event: "decision",
+      time: new Date(Date.UTC(2026, 10, 23) + i * 250).toISOString(),
+      principal: `user:u${i % 7}@example.com`,
+      route: "wiki/read",
+      effect: "allow",
+      credential: { kind: "access-jwt", lifetimeSeconds: 3600 + (i % 3) },
+    })) as DecisionRecord[];
+    const m = computeMetrics(records, { top: 10, linesSkipped: 0 });
+    expect(m.window).toEqual({ from: "2026-11-23T00:00:00.000Z", to: "2026-11-23T20:49:59.750Z", now: "2026-11-23T20:49:59.750Z" });
+    expect(m.credentialLifetimes).toEqual([{ kind: "access-jwt", count: 300_000, medianSeconds: 3601, maxSeconds: 3602 }]);
+    expect(m.newCallPaths.paths).toEqual([]);
+  });
+});
+
+describe("ward metrics: errors", () => {
   it.each<[string, string[], number, string]>([
-    ["a missing log", [`${LOGS}/missing.jsonl`], 1, `cannot read ${LOGS}/missing.jsonl: ENOENT`],
+    ["a missing log", [`${LOGS}/missing.jsonl`], 1, `cannot read ${LOGS}/missing.jsonl: no such file (ENOENT)`],
+    ["a missing baseline", [LOG, "--baseline", `${LOGS}/missing.jsonl`], 1, `cannot read ${LOGS}/missing.jsonl: no such file (ENOENT)`],
+    ["a directory", [LOGS], 1, `cannot read ${LOGS}: is a directory (EISDIR)`],
     ["no log", [], 2, "name at least one decision log"],
     ["a bad time", [LOG, "--since", "yesterday"], 2, "--since yesterday: expected an ISO 8601 instant"],
+    ["an empty window", [LOG, "--since", "2026-11-23T11:00:00Z", "--until", "2026-11-23T10:00:00Z"], 2, "--since 2026-11-23T11:00:00Z is not before --until 2026-11-23T10:00:00Z"],
     ["a bad --top", [LOG, "--top", "0"], 2, "--top 0: expected a positive whole number"],
-  ])("%s: exit %i with a clear message", async (_name, args, status, message) => {
-    const r = await run(...args);
+    ["a fractional --top", [LOG, "--top", "2.5"], 2, "--top 2.5: expected a positive whole number"],
+    ["a bad --format", [LOG, "--format", "csv"], 2, "--format csv: expected text or json"],
+    ["stdin twice", ["-", "--baseline", "-"], 2, "standard input (-) can be read once only"],
+  ])("%s: a clear message and its exit status", async (_name, args, status, message) => {
+    const r = await run(args);
     expect(r.err).toContain(message);
+    expect(r.out).toBe("");
     expect(r.status).toBe(status);
+  });
+
+  it("an unknown option is a usage error (parseArgs), which ward.ts turns into exit 2", async () => {
+    await expect(run([LOG, "--frobnicate"])).rejects.toMatchObject({ code: "ERR_PARSE_ARGS_UNKNOWN_OPTION" });
   });
 });

@@ -210,7 +210,7 @@ describe("ward reach", () => {
     ["an unknown option", [SMALL, "--bogus"], 2, "Unknown option '--bogus'"],
     ["an invalid policy", [`${F}/diff-invalid.yaml`], 1, `${F}/diff-invalid.yaml is not a valid policy\n`],
     ["a missing file", [`${F}/missing.yaml`], 1, `cannot read ${F}/missing.yaml: ENOENT\n`],
-  ])("%s: exit %i", async (_name, args, status, message) => {
+  ])("%s: its exit status and message", async (_name, args, status, message) => {
     const r = await run(reachCommand, ...args);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe("");
@@ -350,7 +350,7 @@ no access gained: 2 grants lost
     ["three files", [OLD, OLD, OLD], 2, "expected OLD and NEW policy files\n"],
     ["an html format", [OLD, OLD, "--format", "html"], 2, "--format html: expected text or json\n"],
     ["an unknown option", [OLD, OLD, "--bogus"], 2, "Unknown option '--bogus'"],
-  ])("%s: exit %i, nothing on stdout", async (_name, args, status, message) => {
+  ])("%s: its exit status, nothing on stdout", async (_name, args, status, message) => {
     const r = await run(diffCommand, ...args);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe("");

@@ -54,11 +54,11 @@ would newly allow: 1 request from 1 identity
   });
 
   it.each<[string, string[], number, string]>([
-    ["a missing log", ["report", "/nonexistent/decisions.jsonl"], 1, "cannot read /nonexistent/decisions.jsonl: ENOENT"],
+    ["a missing log", ["report", "/nonexistent/decisions.jsonl"], 1, "cannot read /nonexistent/decisions.jsonl: no such file (ENOENT)"],
     ["no log", ["report"], 2, "name at least one decision log"],
     ["an unknown format", ["report", LOG, "--format", "xml"], 2, "--format xml: expected text or json"],
     ["an unknown action", ["start"], 2, "expected set, clear, promote or report"],
-  ])("%s: exit %i", async (_name, args, status, message) => {
+  ])("%s: a clear message and its exit status", async (_name, args, status, message) => {
     const r = await run(...args);
     expect(r.err).toContain(message);
     expect(r.status).toBe(status);

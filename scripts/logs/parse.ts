@@ -1,0 +1,77 @@
+// Decision-log records out of JSON-lines text, pure. Ward writes one `{"event":"decision",...}` object per
+// line; exports wrap it: Workers Logs puts the parsed object under `source` and the text in `message`,
+// Logpush (workers_trace_events) puts the console lines in `Logs[].Message[]`, other shippers use
+// `message` / `Message` strings or `logs[].message[]`. Every non-empty line that holds no decision is
+// counted as skipped (other events, warn/error lines, text, broken JSON): logs mix all of these.
+
+export type DecisionRecord = Record<string, unknown> & { event: "decision" };
+
+/** How deep a wrapper may nest the decision (Logpush: line -> Logs[] -> entry -> Message[] -> text). */
+const MAX_DEPTH = 6;
+
+function collect(value: unknown, depth: number, out: DecisionRecord[]): void {
+  if (depth > MAX_DEPTH) return;
+  if (typeof value === "string") {
+    // Only text that looks like a JSON object is worth parsing: messages are mostly prose.
+    if (!value.trimStart().startsWith("{")) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return;
+    }
+    collect(parsed, depth + 1, out);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) collect(item, depth + 1, out);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const record = value as Record<string, unknown>;
+  if (record.event === "decision") {
+    out.push(record as DecisionRecord);
+    return;
+  }
+  for (const field of Object.values(record)) collect(field, depth + 1, out);
+}
+
+/** The decisions one line holds: usually one, several for a Logpush line of a multi-log invocation. */
+export function decisionsInLine(line: string): DecisionRecord[] {
+  const found: DecisionRecord[] = [];
+  const text = line.trim();
+  if (!text.startsWith("{") && !text.startsWith("[")) return found;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return found;
+  }
+  collect(parsed, 0, found);
+  // A wrapper can carry the same decision twice (Workers Logs: parsed `source` and the `message` text).
+  const seen = new Set<string>();
+  return found.filter((r) => {
+    if (typeof r.requestId !== "string") return true;
+    if (seen.has(r.requestId)) return false;
+    seen.add(r.requestId);
+    return true;
+  });
+}
+
+export interface ParsedLog {
+  records: DecisionRecord[];
+  /** Non-empty lines with no decision in them. */
+  skipped: number;
+}
+
+export function parseDecisionLog(text: string): ParsedLog {
+  const records: DecisionRecord[] = [];
+  let skipped = 0;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const found = decisionsInLine(line);
+    if (found.length === 0) skipped++;
+    else for (const r of found) records.push(r);
+  }
+  return { records, skipped };
+}
