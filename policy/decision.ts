@@ -4,6 +4,8 @@ import type { CanonicalTarget, TargetProblem } from "./canonical-target.ts";
 /** The closed vocabulary of reasons. Operators see these; clients never do. */
 export const REASONS = [
   "allowed-by-rule",
+  "allowed-by-exception",
+  "allowed-by-break-glass",
   "denied-by-rule",
   "no-matching-rule",
   "unauthenticated",
@@ -30,6 +32,15 @@ export interface Obligations {
   headers: Record<string, string>;
 }
 
+export interface GrantRef {
+  id: string;
+  kind: "exception" | "break-glass";
+  notBefore: string;
+  notAfter: string;
+  /** When set, each use is counted exactly before the request is forwarded. */
+  maxUses?: number;
+}
+
 export type RuleOutcome = "applies" | "principal-not-matched" | "conditions-failed";
 
 export interface RuleTrace {
@@ -52,6 +63,8 @@ export interface Decision {
   route?: string;
   /** Qualified rule id, service/route/rule. */
   rule?: string;
+  /** The time-bounded grant that allowed this request, when no rule did. */
+  exception?: GrantRef;
   /** In audit mode: what enforce mode would have answered. */
   wouldDeny?: { status: number; reasons: Reason[]; rule?: string };
   principal: string;

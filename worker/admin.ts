@@ -6,6 +6,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../policy/index.ts";
 import type { AppEnv } from "./env.ts";
+import { grantRoutes } from "./admin-grants.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "./policy-control.ts";
@@ -16,7 +17,7 @@ export const ADMIN_PREFIX = "/.ward/admin";
 /** Policy text accepted by push; KV takes 25 MiB, a policy of 10,000 routes is ~2 MiB. */
 const MAX_POLICY_BYTES = 5 * 1024 * 1024;
 
-type AdminEnv = AppEnv & { Variables: { principal: string; identity: Identity; policy: CompiledPolicy } };
+export type AdminEnv = AppEnv & { Variables: { principal: string; identity: Identity; policy: CompiledPolicy } };
 
 const PushBody = z.strictObject({
   text: z.string().min(1).max(MAX_POLICY_BYTES),
@@ -163,5 +164,7 @@ admin.post("/policy/rollback", async (c) => {
   if (!loaded.ok || loaded.policy.version !== to) return c.json({ error: `version ${to} does not load as stored` }, 422);
   return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message });
 });
+
+grantRoutes(admin);
 
 admin.all("*", (c) => c.json({ error: "no such admin endpoint" }, 404));

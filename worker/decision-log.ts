@@ -41,6 +41,7 @@ export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineData
     policyVersion: decision.policyVersion,
     latencyMs: record.latencyMs,
     credential: record.credential ?? null,
+    exception: decision.exception ?? null,
     ...(record.shadow
       ? {
           shadow: {

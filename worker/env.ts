@@ -1,5 +1,6 @@
 // The Worker's bindings, typed once. Origins are bindings named by the policy ({ tunnel: NAME }):
 // Workers VPC services in deployed environments, service bindings locally and in tests.
+import type { Grants } from "./grants-store.ts";
 import type { PolicyControl } from "./policy-control.ts";
 
 export interface Env {
@@ -17,6 +18,12 @@ export interface Env {
   DECISIONS?: AnalyticsEngineDataset;
   /** The one writer of the active-policy pointer (push, rollback, history). */
   POLICY_CONTROL: DurableObjectNamespace<PolicyControl>;
+  /** Time-bounded grants (exceptions, break-glass), one object per service. */
+  GRANTS: DurableObjectNamespace<Grants>;
+  /** Seconds between re-reads of a service's active grants (default 2): how long a revoked grant may live on. */
+  GRANTS_REFRESH_SECONDS?: string;
+  /** Where a new break-glass grant is announced (POST, JSON); optional. */
+  BREAK_GLASS_WEBHOOK?: string;
   /** This deployment's environment name (dev, staging, production): pushes must be for it. */
   WARD_ENV?: string;
   /** The assertion's `iss` (default "ward"). */

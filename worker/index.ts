@@ -1,8 +1,9 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono } from "hono";
-import { evaluate, findService, type CompiledPolicy, type Decision } from "../policy/index.ts";
+import { applyGrants, evaluate, findService, grantMayApply, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./browser.ts";
-import type { AppEnv } from "./env.ts";
+import type { AppEnv, Env } from "./env.ts";
+import { consumeGrant, grantsFor } from "./grants-cache.ts";
 import { assertionKeys, JWKS_PATH, signAssertion } from "./assertion.ts";
 import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
@@ -54,6 +55,18 @@ app.get(PORTAL_PATH, async (c) => {
   return portalPage(identity.user.email, appsFor(policy, identity, url.protocol, url.port), requestId);
 });
 
+/**
+ * A deny that no rule caused may be lifted by a time-bounded grant of the service (exception or
+ * break-glass). Only denied requests look; a grant with a use limit is counted before it is honoured.
+ */
+async function withGrants(env: Env, policy: CompiledPolicy, decision: Decision, identity: Identity, now: number): Promise<Decision> {
+  if (!decision.service || !grantMayApply(decision)) return decision;
+  const granted = applyGrants(policy, decision, identity, await grantsFor(env, decision.service, now), now);
+  if (granted.exception?.maxUses === undefined) return granted;
+  const use = await consumeGrant(env, decision.service, granted.exception.id, now);
+  return use.ok ? granted : decision;
+}
+
 /** One place turns a deny into a response: people get the login or the denied page, API clients JSON. */
 function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL, requestId: string): Response {
   const access = policy.document.identity.access;
@@ -87,7 +100,7 @@ app.all("*", async (c) => {
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
   const facts = { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity, country };
-  const decision = evaluate(policy, facts, started);
+  const decision = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
   const shadow = shadowPolicy();
   const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
@@ -135,3 +148,4 @@ app.all("*", async (c) => {
 export default app;
 // Durable Object classes are exported by the Worker's main module.
 export { PolicyControl } from "./policy-control.ts";
+export { Grants } from "./grants-store.ts";

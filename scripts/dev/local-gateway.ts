@@ -92,6 +92,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
     POLICY_CONTROL: { type: "durable-object", worker: "ward", exportName: "PolicyControl" },
+    GRANTS: { type: "durable-object", worker: "ward", exportName: "Grants" },
     // Pushes (`ward push --local`) must be for the environment of the policy the gateway started with.
     WARD_ENV: { type: "text", value: options.policy.document.metadata.environment },
     // A throwaway assertion key for this run only; deployed gateways get theirs from a secret.
@@ -132,7 +133,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       // Its routes also tell Miniflare which hosts may reach /cdn-cgi/ paths (the Access sign-in ones).
       moduleWorker("ward-dev-edge", edge, { ...issuerEnv, WARD: { type: "worker", worker: "ward" } }, edgeRoutes(options.policy)),
       {
-        ...moduleWorker("ward", gateway, env, undefined, { PolicyControl: { type: "durable-object", storage: "sqlite" } }),
+        ...moduleWorker("ward", gateway, env, undefined, { PolicyControl: { type: "durable-object", storage: "sqlite" }, Grants: { type: "durable-object", storage: "sqlite" } }),
         dev: { outboundService: { type: "worker", worker: "ward-dev-access" } },
       },
       moduleWorker("ward-dev-access", outbound, issuerEnv),

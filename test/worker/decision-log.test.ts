@@ -39,6 +39,7 @@ describe("logDecision", () => {
       mode: "enforce",
       wouldDeny: null,
       credential: { kind: "access-jwt", lifetimeSeconds: 86400 },
+      exception: null,
       service: "wiki",
       route: "wiki/edit",
       rule: null,

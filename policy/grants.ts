@@ -1,0 +1,68 @@
+// Time-bounded grants (exceptions and break-glass): extra allows that a rule does not give, each for one
+// principal, service, set of routes and methods, between two instants. Pure: the Worker keeps the grants
+// (Durable Objects) and passes the active ones in. A grant never overrides a deny rule, and it is never
+// honoured outside [notBefore, notAfter), whatever cache it came from: the instant is compared here.
+import type { CompiledPolicy } from "./compile.ts";
+import type { Decision } from "./decision.ts";
+import type { Identity } from "./identity.ts";
+import { compilePrincipals, principalsMatch, type CompiledPrincipals } from "./principals.ts";
+import type { PrincipalMatcher } from "./schema.ts";
+
+export interface TimedGrant {
+  id: string;
+  kind: "exception" | "break-glass";
+  principal: PrincipalMatcher;
+  service: string;
+  /** Route ids within the service, or every route. */
+  routes: readonly string[] | "*";
+  methods: readonly string[] | "*";
+  /** Epoch milliseconds. */
+  notBefore: number;
+  notAfter: number;
+  maxUses?: number;
+}
+
+const compiled = new WeakMap<TimedGrant, CompiledPrincipals>();
+
+function principalsOf(grant: TimedGrant, policy: CompiledPolicy): CompiledPrincipals {
+  let p = compiled.get(grant);
+  if (!p) compiled.set(grant, (p = compilePrincipals([grant.principal], policy.document.principalSets)));
+  return p;
+}
+
+/** A deny that only the absence of an allow rule caused: the one a grant may turn into an allow. */
+export function grantMayApply(decision: Decision): boolean {
+  if (decision.effect === "deny") return decision.reasons[0] === "no-matching-rule";
+  return decision.wouldDeny?.reasons[0] === "no-matching-rule";
+}
+
+export function grantCovers(grant: TimedGrant, policy: CompiledPolicy, decision: Decision, identity: Identity, now: number): boolean {
+  if (!(now >= grant.notBefore && now < grant.notAfter)) return false;
+  if (decision.service !== grant.service || !decision.route || !decision.target) return false;
+  const route = decision.route.slice(grant.service.length + 1);
+  if (grant.routes !== "*" && !grant.routes.includes(route)) return false;
+  if (grant.methods !== "*" && !grant.methods.includes(decision.target.method)) return false;
+  return principalsMatch(principalsOf(grant, policy), identity);
+}
+
+/** The decision with the first covering grant applied, or the decision unchanged. */
+export function applyGrants(policy: CompiledPolicy, decision: Decision, identity: Identity, grants: readonly TimedGrant[], now: number): Decision {
+  if (!grantMayApply(decision)) return decision;
+  const grant = grants.find((g) => grantCovers(g, policy, decision, identity, now));
+  if (!grant) return decision;
+  const exception = {
+    id: grant.id,
+    kind: grant.kind,
+    notBefore: new Date(grant.notBefore).toISOString(),
+    notAfter: new Date(grant.notAfter).toISOString(),
+    ...(grant.maxUses !== undefined ? { maxUses: grant.maxUses } : {}),
+  };
+  const { wouldDeny: _wouldDeny, ...rest } = decision;
+  return {
+    ...rest,
+    effect: "allow",
+    status: 200,
+    reasons: [grant.kind === "break-glass" ? "allowed-by-break-glass" : "allowed-by-exception"],
+    exception,
+  };
+}

@@ -1,0 +1,159 @@
+// Admin API for time-bounded grants: exceptions (reviewed, owned, with a ticket and an approver) and
+// break-glass (an emergency grant for minutes, with a justification, announced to a webhook). Every input is
+// checked against the active policy before anything is stored: an unknown service or route, an expiry in
+// the past, a duration over the policy's cap or a missing reason changes nothing.
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import { durationSeconds, METHODS, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
+import type { AdminEnv } from "./admin.ts";
+import { grantsShard, type GrantRecord, type NewGrant } from "./grants-store.ts";
+import { logEvent } from "./log.ts";
+
+const Methods = z.union([z.literal("*"), z.array(z.enum(METHODS)).min(1)]).default("*");
+const Routes = z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]).default("*");
+
+const ExceptionBody = z.strictObject({
+  principal: PrincipalMatcher,
+  service: z.string().min(1),
+  routes: Routes,
+  methods: Methods,
+  reason: z.string().trim().min(3, "give the reason").max(500),
+  ticket: z.string().trim().min(1, "give the ticket").max(200),
+  requestedBy: z.string().trim().min(1).max(200),
+  approvedBy: z.string().trim().min(1).max(200),
+  notBefore: z.iso.datetime({ offset: true }).optional(),
+  notAfter: z.iso.datetime({ offset: true }),
+  maxUses: z.int().min(1).max(1_000_000).optional(),
+});
+
+const BreakGlassBody = z.strictObject({
+  principal: PrincipalMatcher.optional(),
+  service: z.string().min(1),
+  routes: Routes,
+  methods: Methods,
+  justification: z.string().trim().min(10, "say why, in a sentence").max(1000),
+  minutes: z.int().min(1).max(24 * 60),
+});
+
+type Checked = { ok: true } | { ok: false; error: string };
+
+/** The checks every grant passes against the active policy, whoever asks for it. */
+function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSeconds: number): Checked {
+  const service = policy.document.services[grant.service];
+  if (!service) return { ok: false, error: `unknown service "${grant.service}" (services: ${Object.keys(policy.document.services).join(", ")})` };
+  if (grant.routes !== "*") {
+    const known = service.routes.map((r) => r.id);
+    const unknown = grant.routes.filter((r) => !known.includes(r));
+    if (unknown.length > 0) return { ok: false, error: `unknown route ${unknown.join(", ")} in ${grant.service} (routes: ${known.join(", ")})` };
+  }
+  if (grant.notAfter <= now) return { ok: false, error: "notAfter is in the past" };
+  if (grant.notAfter <= grant.notBefore) return { ok: false, error: "notAfter must be after notBefore" };
+  if (grant.notAfter - Math.max(grant.notBefore, now) > capSeconds * 1000) {
+    return { ok: false, error: `longer than the policy allows (${capSeconds / 3600} h for this kind of grant)` };
+  }
+  if ("public" in grant.principal || "authenticated" in grant.principal) return { ok: false, error: "a grant names one principal, not everyone" };
+  return { ok: true };
+}
+
+async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number): Promise<Response | GrantRecord> {
+  const now = Date.now();
+  const checked = checkGrant(c.get("policy"), grant, now, capSeconds);
+  if (!checked.ok) return c.json({ error: checked.error }, 422);
+  const record = await c.env.GRANTS.getByName(grantsShard(grant.service)).create(grant, c.get("principal"), now);
+  logEvent("info", grant.kind === "break-glass" ? "break-glass-granted" : "exception-granted", { requestId: c.get("requestId"), ...record });
+  return record;
+}
+
+async function parse<T>(c: Context<AdminEnv>, schema: z.ZodType<T>): Promise<T | Response> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    return c.json({ error: "expected a JSON body" }, 400);
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
+}
+
+export function grantRoutes(admin: Hono<AdminEnv>): void {
+  admin.get("/grants", async (c) => {
+    const policy = c.get("policy");
+    const all = c.req.query("all") === "1";
+    const kind = c.req.query("kind");
+    const services = c.req.query("service") ? [c.req.query("service")!] : Object.keys(policy.document.services);
+    const lists = await Promise.all(services.map((s) => c.env.GRANTS.getByName(grantsShard(s)).list(all)));
+    const grants = lists.flat().filter((g) => !kind || g.kind === kind);
+    return c.json({ now: new Date().toISOString(), grants });
+  });
+
+  admin.get("/grants/:service/:id/events", async (c) => {
+    return c.json({ events: await c.env.GRANTS.getByName(grantsShard(c.req.param("service"))).events(c.req.param("id")) });
+  });
+
+  admin.post("/exceptions", async (c) => {
+    const body = await parse(c, ExceptionBody);
+    if (body instanceof Response) return body;
+    const { notBefore, notAfter, maxUses, ...rest } = body;
+    const grant: NewGrant = {
+      ...rest,
+      kind: "exception",
+      notBefore: notBefore ? Date.parse(notBefore) : Date.now(),
+      notAfter: Date.parse(notAfter),
+      ...(maxUses !== undefined ? { maxUses } : {}),
+    };
+    const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.maxDuration));
+    return record instanceof Response ? record : c.json({ grant: record }, 201);
+  });
+
+  admin.post("/breakglass", async (c) => {
+    const body = await parse(c, BreakGlassBody);
+    if (body instanceof Response) return body;
+    const now = Date.now();
+    // Without a principal, the emergency grant is for whoever asks for it.
+    const principal = body.principal ?? principalOf(c);
+    if (!principal) return c.json({ error: "name the principal: the caller has no single identity to grant" }, 422);
+    const grant: NewGrant = {
+      kind: "break-glass",
+      principal,
+      service: body.service,
+      routes: body.routes,
+      methods: body.methods,
+      reason: body.justification,
+      ticket: "break-glass",
+      requestedBy: c.get("principal"),
+      approvedBy: c.get("principal"),
+      notBefore: now,
+      notAfter: now + body.minutes * 60_000,
+    };
+    const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.breakGlassMaxDuration));
+    if (record instanceof Response) return record;
+    const webhook = c.env.BREAK_GLASS_WEBHOOK;
+    if (webhook) {
+      // Announced without delaying the answer; a failed announcement is logged, the grant stands.
+      const text = `Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
+      c.executionCtx.waitUntil(
+        fetch(webhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text, grant: record }) })
+          .then((r) => { if (!r.ok) logEvent("error", "break-glass-webhook-failed", { grant: record.id, status: r.status }); })
+          .catch((error: unknown) => logEvent("error", "break-glass-webhook-failed", { grant: record.id, error: String(error) })),
+      );
+    }
+    return c.json({ grant: record }, 201);
+  });
+
+  admin.delete("/grants/:service/:id", async (c) => {
+    const reason = c.req.query("reason") ?? "";
+    const record = await c.env.GRANTS.getByName(grantsShard(c.req.param("service"))).revoke(c.req.param("id"), c.get("principal"), reason, Date.now());
+    if (!record) return c.json({ error: "no such grant" }, 404);
+    logEvent("info", "grant-revoked", { requestId: c.get("requestId"), id: record.id, service: record.service, reason });
+    return c.json({ grant: record });
+  });
+}
+
+/** The caller as a principal matcher: a person by e-mail, a service token by id, a workload by SPIFFE ID. */
+function principalOf(c: Context<AdminEnv>): PrincipalMatcher | undefined {
+  const identity = c.get("identity");
+  if (identity.user) return { email: identity.user.email };
+  if (identity.serviceToken) return { serviceToken: identity.serviceToken.clientId };
+  if (identity.workload) return { spiffe: identity.workload.id };
+  return undefined;
+}

@@ -1,0 +1,62 @@
+// The active grants of each service, kept per isolate so a denied request does not cost a Durable Object
+// call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
+// can still be honoured; expiry is exact whatever this cache holds, because
+// applyGrants compares notAfter with the request's instant. If the grants cannot be read, none is honoured.
+import type { TimedGrant } from "../policy/index.ts";
+import type { Env } from "./env.ts";
+import { grantsShard, type ConsumeResult } from "./grants-store.ts";
+import { logEvent } from "./log.ts";
+
+/** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
+const MAX_STALE_MS = 30_000;
+
+interface Snapshot {
+  grants: TimedGrant[];
+  fetchedAt: number;
+}
+
+const snapshots = new Map<string, Snapshot>();
+const refreshing = new Map<string, Promise<void>>();
+
+function refreshMs(env: Env): number {
+  const seconds = Number(env.GRANTS_REFRESH_SECONDS ?? "2");
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000;
+}
+
+async function load(env: Env, service: string, now: number): Promise<void> {
+  try {
+    const grants = await env.GRANTS.getByName(grantsShard(service)).active(now);
+    snapshots.set(service, { grants, fetchedAt: now });
+  } catch (error) {
+    logEvent("error", "grants-unavailable", { service, error: String(error) });
+  }
+}
+
+export async function grantsFor(env: Env, service: string, now: number): Promise<TimedGrant[]> {
+  let snapshot = snapshots.get(service);
+  if (!snapshot || now - snapshot.fetchedAt >= refreshMs(env)) {
+    // Only denied requests get here, and concurrent ones share one read: at most one Durable Object call
+    // per service and interval per isolate. Waiting for it keeps "revoked within the interval" exact.
+    const pending = refreshing.get(service) ?? load(env, service, now).finally(() => refreshing.delete(service));
+    refreshing.set(service, pending);
+    await pending;
+    snapshot = snapshots.get(service);
+  }
+  return snapshot && now - snapshot.fetchedAt <= MAX_STALE_MS ? snapshot.grants : [];
+}
+
+/** Counts one use of a grant with a use limit; any failure counts as "not allowed". */
+export async function consumeGrant(env: Env, service: string, id: string, now: number): Promise<ConsumeResult> {
+  try {
+    return await env.GRANTS.getByName(grantsShard(service)).consume(id, now);
+  } catch (error) {
+    logEvent("error", "grants-unavailable", { service, grant: id, error: String(error) });
+    return { ok: false, status: "unknown" };
+  }
+}
+
+/** Forgets every snapshot (tests start from an empty isolate). */
+export function resetGrantsCache(): void {
+  snapshots.clear();
+  refreshing.clear();
+}

@@ -1,0 +1,177 @@
+// Time-bounded grants (exceptions and break-glass) for one service: a Durable Object per service
+// (`service:<name>`), so grants are sharded by what they open and one busy service never slows another.
+// Every change is an event (the audit trail); an alarm retires grants at their notAfter; uses are counted
+// here, one request at a time, so a use limit is exact under any concurrency.
+import { DurableObject } from "cloudflare:workers";
+import type { PrincipalMatcher, TimedGrant } from "../policy/index.ts";
+import type { Env } from "./env.ts";
+
+export type GrantStatus = "active" | "revoked" | "expired" | "used-up";
+
+export interface GrantRecord extends TimedGrant {
+  reason: string;
+  ticket: string;
+  requestedBy: string;
+  approvedBy: string;
+  uses: number;
+  status: GrantStatus;
+  createdAt: number;
+  createdBy: string;
+}
+
+export type NewGrant = Omit<GrantRecord, "id" | "uses" | "status" | "createdAt" | "createdBy">;
+
+export interface GrantEvent {
+  seq: number;
+  at: number;
+  grantId: string;
+  action: "created" | "revoked" | "expired" | "used" | "used-up";
+  who: string;
+  detail: string;
+}
+
+export type ConsumeResult = { ok: true; uses: number } | { ok: false; status: GrantStatus | "unknown" | "outside-window" };
+
+export const grantsShard = (service: string): string => `service:${service}`;
+
+interface Row {
+  id: string;
+  kind: string;
+  principal: string;
+  service: string;
+  routes: string;
+  methods: string;
+  reason: string;
+  ticket: string;
+  requested_by: string;
+  approved_by: string;
+  not_before: number;
+  not_after: number;
+  max_uses: number | null;
+  uses: number;
+  status: string;
+  created_at: number;
+  created_by: string;
+}
+
+function recordOf(row: Row): GrantRecord {
+  const record: GrantRecord = {
+    id: row.id,
+    kind: row.kind as GrantRecord["kind"],
+    principal: JSON.parse(row.principal) as PrincipalMatcher,
+    service: row.service,
+    routes: JSON.parse(row.routes) as GrantRecord["routes"],
+    methods: JSON.parse(row.methods) as GrantRecord["methods"],
+    reason: row.reason,
+    ticket: row.ticket,
+    requestedBy: row.requested_by,
+    approvedBy: row.approved_by,
+    notBefore: row.not_before,
+    notAfter: row.not_after,
+    uses: row.uses,
+    status: row.status as GrantStatus,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+  if (row.max_uses !== null) record.maxUses = row.max_uses;
+  return record;
+}
+
+export class Grants extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS grants (
+      id TEXT PRIMARY KEY, kind TEXT NOT NULL, principal TEXT NOT NULL, service TEXT NOT NULL, routes TEXT NOT NULL,
+      methods TEXT NOT NULL, reason TEXT NOT NULL, ticket TEXT NOT NULL, requested_by TEXT NOT NULL, approved_by TEXT NOT NULL,
+      not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, max_uses INTEGER, uses INTEGER NOT NULL DEFAULT 0,
+      status TEXT NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL)`);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS events (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, grant_id TEXT NOT NULL, action TEXT NOT NULL,
+      who TEXT NOT NULL, detail TEXT NOT NULL)`);
+  }
+
+  private event(at: number, grantId: string, action: GrantEvent["action"], who: string, detail = ""): void {
+    this.ctx.storage.sql.exec("INSERT INTO events (at, grant_id, action, who, detail) VALUES (?, ?, ?, ?, ?)", at, grantId, action, who, detail);
+  }
+
+  private rows(where = "", ...params: SqlStorageValue[]): GrantRecord[] {
+    return this.ctx.storage.sql.exec<Row & Record<string, SqlStorageValue>>(`SELECT * FROM grants ${where}`, ...params).toArray().map(recordOf);
+  }
+
+  /** The alarm fires at the soonest notAfter of an active grant, so expiry is recorded on time. */
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.ctx.storage.sql.exec<{ t: number | null }>("SELECT MIN(not_after) AS t FROM grants WHERE status = 'active'").one().t;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  async create(grant: NewGrant, who: string, now: number): Promise<GrantRecord> {
+    const id = `${grant.kind === "break-glass" ? "bg" : "exc"}-${crypto.randomUUID().slice(0, 8)}`;
+    this.ctx.storage.sql.exec(
+      `INSERT INTO grants (id, kind, principal, service, routes, methods, reason, ticket, requested_by, approved_by,
+        not_before, not_after, max_uses, uses, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)`,
+      id, grant.kind, JSON.stringify(grant.principal), grant.service, JSON.stringify(grant.routes), JSON.stringify(grant.methods),
+      grant.reason, grant.ticket, grant.requestedBy, grant.approvedBy, grant.notBefore, grant.notAfter, grant.maxUses ?? null, now, who,
+    );
+    this.event(now, id, "created", who, grant.reason);
+    await this.scheduleAlarm();
+    return this.rows("WHERE id = ?", id)[0]!;
+  }
+
+  async list(includeClosed = false): Promise<GrantRecord[]> {
+    return this.rows(includeClosed ? "ORDER BY created_at" : "WHERE status = 'active' ORDER BY created_at");
+  }
+
+  async events(grantId?: string): Promise<GrantEvent[]> {
+    const cursor = grantId
+      ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT seq, at, grant_id AS grantId, action, who, detail FROM events WHERE grant_id = ? ORDER BY seq", grantId)
+      : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT seq, at, grant_id AS grantId, action, who, detail FROM events ORDER BY seq");
+    return cursor.toArray() as unknown as GrantEvent[];
+  }
+
+  /** What the gateway may honour: active and not yet past notAfter (the request path compares again). */
+  async active(now: number): Promise<TimedGrant[]> {
+    return this.rows("WHERE status = 'active' AND not_after > ?", now).map((g) => {
+      const grant: TimedGrant = { id: g.id, kind: g.kind, principal: g.principal, service: g.service, routes: g.routes, methods: g.methods, notBefore: g.notBefore, notAfter: g.notAfter };
+      if (g.maxUses !== undefined) grant.maxUses = g.maxUses;
+      return grant;
+    });
+  }
+
+  async revoke(id: string, who: string, reason: string, now: number): Promise<GrantRecord | undefined> {
+    const [grant] = this.rows("WHERE id = ?", id);
+    if (!grant) return undefined;
+    if (grant.status === "active") {
+      this.ctx.storage.sql.exec("UPDATE grants SET status = 'revoked' WHERE id = ?", id);
+      this.event(now, id, "revoked", who, reason);
+      await this.scheduleAlarm();
+    }
+    return this.rows("WHERE id = ?", id)[0];
+  }
+
+  /** One use of a grant with a use limit, counted before the request is forwarded. */
+  async consume(id: string, now: number): Promise<ConsumeResult> {
+    const [grant] = this.rows("WHERE id = ?", id);
+    if (!grant) return { ok: false, status: "unknown" };
+    if (grant.status !== "active") return { ok: false, status: grant.status };
+    if (!(now >= grant.notBefore && now < grant.notAfter)) return { ok: false, status: "outside-window" };
+    if (grant.maxUses !== undefined && grant.uses >= grant.maxUses) return { ok: false, status: "used-up" };
+    const uses = grant.uses + 1;
+    const usedUp = grant.maxUses !== undefined && uses >= grant.maxUses;
+    this.ctx.storage.sql.exec("UPDATE grants SET uses = ?, status = ? WHERE id = ?", uses, usedUp ? "used-up" : "active", id);
+    if (usedUp) {
+      this.event(now, id, "used-up", "gateway", `${uses} of ${grant.maxUses}`);
+      await this.scheduleAlarm();
+    }
+    return { ok: true, uses };
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const grant of this.rows("WHERE status = 'active' AND not_after <= ?", now)) {
+      this.ctx.storage.sql.exec("UPDATE grants SET status = 'expired' WHERE id = ?", grant.id);
+      this.event(now, grant.id, "expired", "alarm", `not after ${new Date(grant.notAfter).toISOString()}`);
+    }
+    await this.scheduleAlarm();
+  }
+}
