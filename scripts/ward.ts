@@ -4,8 +4,10 @@
 import { CliError, EXIT } from "./cli-error.ts";
 import { processIo, type Io } from "./io.ts";
 import * as dev from "./commands/dev.ts";
+import * as breakglass from "./commands/breakglass.ts";
 import * as diff from "./commands/diff.ts";
 import * as doctor from "./commands/doctor.ts";
+import * as exceptions from "./commands/exceptions.ts";
 import * as explain from "./commands/explain.ts";
 import * as reach from "./commands/reach.ts";
 import * as history from "./commands/history.ts";
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   metrics: { run: metrics.metricsCommand, usage: metrics.usage },
   doctor: { run: doctor.doctorCommand, usage: doctor.usage },
   keygen: { run: keygen.keygenCommand, usage: keygen.usage },
+  exceptions: { run: exceptions.exceptionsCommand, usage: exceptions.usage },
+  breakglass: { run: breakglass.breakglassCommand, usage: breakglass.usage },
 };
 
 function help(): string {

@@ -80,8 +80,8 @@ it("docs/rollout.md runs as written", async () => {
       const status = await main(args, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
       output = lines.join("\n");
       expect(`${step.command} -> ${status}`, output).toBe(`${step.command} -> 0`);
-      if (/^ward (push|rollback|shadow (set|promote))/.test(step.command)) {
-        // Gateways re-read the pointers every 2 s locally: wait, then let one request start the refresh.
+      if (/^ward (push|rollback|shadow (set|promote)|exceptions (grant|revoke)|breakglass --)/.test(step.command)) {
+        // Gateways re-read the pointers (and grants) every 2 s locally: wait, then let one request start the refresh.
         await new Promise((r) => setTimeout(r, 2100));
         await send(Number(port), `http://nothing.localhost:${port}/`);
         await new Promise((r) => setTimeout(r, 200));

@@ -1,0 +1,114 @@
+import { parseArgs } from "node:util";
+import { durationSeconds } from "../../policy/index.ts";
+import type { GrantRecord } from "../../worker/grants-store.ts";
+import { adminCall, policyState, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import { grantLine } from "../grants/format.ts";
+import { PRINCIPAL_SYNTAX, principalFromFlag } from "../grants/principal.ts";
+import type { Io } from "../io.ts";
+
+export const usage = `ward exceptions grant ${TARGET_USAGE} --service S --principal ${PRINCIPAL_SYNTAX}
+         [--routes R,R] [--methods M,M] (--for 3d | --until ISO) [--not-before ISO] [--max-uses N]
+         --reason TEXT --ticket T --requested-by WHO --approved-by WHO
+ward exceptions revoke ${TARGET_USAGE} SERVICE/ID [--reason TEXT]
+ward exceptions list ${TARGET_USAGE} [--all] [--service S] [--json]
+    time-bounded grants, checked against the active policy (capped by exceptions.maxDuration)`;
+
+/** "a,b" -> ["a", "b"]; absent or "*" -> every one. */
+export function listFlag(text: string | undefined): string[] | "*" {
+  return text === undefined || text === "*" ? "*" : text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function untilFrom(forText: string | undefined, until: string | undefined, now: number): string {
+  if ((forText === undefined) === (until === undefined)) throw new CliError("give how long: --for DURATION (e.g. 3d) or --until ISO-8601");
+  if (forText !== undefined) {
+    if (!/^[0-9]+[smhd]$/.test(forText)) throw new CliError(`--for ${forText}: expected a duration such as 30m, 12h or 3d`);
+    return new Date(now + durationSeconds(forText) * 1000).toISOString();
+  }
+  if (!Number.isFinite(Date.parse(until!))) throw new CliError(`--until ${until}: expected an ISO-8601 instant`);
+  return new Date(Date.parse(until!)).toISOString();
+}
+
+/** The answer of a grant-changing call, or a clear error that says nothing changed. */
+export function grantFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): GrantRecord {
+  const body = reply.body as { grant?: GrantRecord; error?: string };
+  if (reply.status === 200 || reply.status === 201) return body.grant!;
+  throw new CliError(`${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`, EXIT.failed);
+}
+
+export async function listGrants(target: AdminTarget, query: string, json: boolean, io: Io): Promise<number> {
+  const reply = await adminCall(target, "GET", `/grants${query}`);
+  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}`, EXIT.failed);
+  const { grants } = reply.body as { grants: GrantRecord[] };
+  if (json) io.out(JSON.stringify(grants, null, 2));
+  else if (grants.length === 0) io.out("none");
+  else for (const g of grants) io.out(grantLine(g, Date.now()));
+  return EXIT.ok;
+}
+
+export async function exceptionsCommand(args: string[], io: Io): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      ...targetOptions,
+      service: { type: "string" },
+      principal: { type: "string" },
+      routes: { type: "string" },
+      methods: { type: "string" },
+      for: { type: "string" },
+      until: { type: "string" },
+      "not-before": { type: "string" },
+      "max-uses": { type: "string" },
+      reason: { type: "string" },
+      ticket: { type: "string" },
+      "requested-by": { type: "string" },
+      "approved-by": { type: "string" },
+      all: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    },
+  });
+  if (action === "list") {
+    const target = await resolveTarget(values);
+    await policyState(target, values.env);
+    const query = `?kind=exception${values.all ? "&all=1" : ""}${values.service ? `&service=${encodeURIComponent(values.service)}` : ""}`;
+    return listGrants(target, query, values.json, io);
+  }
+  if (action === "revoke") {
+    const match = positionals[0] ? /^([^/]+)\/([\w-]+)$/.exec(positionals[0]) : null;
+    if (!match) throw new CliError(`expected SERVICE/ID (as ward exceptions list shows)\n${usage}`);
+    const target = await resolveTarget(values);
+    await policyState(target, values.env);
+    const reply = await adminCall(target, "DELETE", `/grants/${match[1]}/${match[2]}?reason=${encodeURIComponent(values.reason ?? "")}`);
+    if (reply.status === 404) throw new CliError(`no grant ${match[2]} in ${match[1]}: nothing changed`, EXIT.failed);
+    io.out(`revoked: ${grantLine(grantFrom(target, reply), Date.now())}`);
+    return EXIT.ok;
+  }
+  if (action !== "grant") throw new CliError(`expected grant, revoke or list\n${usage}`);
+  for (const flag of ["service", "principal", "reason", "ticket", "requested-by", "approved-by"] as const) {
+    if (!values[flag]) throw new CliError(`--${flag} is required\n${usage}`);
+  }
+  const maxUses = values["max-uses"] === undefined ? undefined : Number(values["max-uses"]);
+  if (maxUses !== undefined && (!Number.isInteger(maxUses) || maxUses < 1)) throw new CliError(`--max-uses ${values["max-uses"]}: expected a positive whole number`);
+  const notBefore = values["not-before"];
+  if (notBefore !== undefined && !Number.isFinite(Date.parse(notBefore))) throw new CliError(`--not-before ${notBefore}: expected an ISO-8601 instant`);
+  const body = {
+    principal: principalFromFlag(values.principal!),
+    service: values.service!,
+    routes: listFlag(values.routes),
+    methods: listFlag(values.methods?.toUpperCase()),
+    notAfter: untilFrom(values.for, values.until, Date.now()),
+    ...(notBefore ? { notBefore: new Date(Date.parse(notBefore)).toISOString() } : {}),
+    ...(maxUses !== undefined ? { maxUses } : {}),
+    reason: values.reason!,
+    ticket: values.ticket!,
+    requestedBy: values["requested-by"]!,
+    approvedBy: values["approved-by"]!,
+  };
+  const target = await resolveTarget(values);
+  await policyState(target, values.env);
+  const grant = grantFrom(target, await adminCall(target, "POST", "/exceptions", body));
+  io.out(`granted: ${grantLine(grant, Date.now())}`);
+  return EXIT.ok;
+}

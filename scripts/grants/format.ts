@@ -1,0 +1,19 @@
+// Grants as operators read them: one line each, with what, for whom, until when and why.
+import type { GrantRecord } from "../../worker/grants-store.ts";
+import { describePrincipal } from "./principal.ts";
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+
+function left(ms: number): string {
+  if (ms <= 0) return "expired";
+  const minutes = Math.round(ms / 60_000);
+  return minutes < 120 ? `${minutes}m left` : minutes < 2 * 24 * 60 ? `${Math.round(minutes / 60)}h left` : `${Math.round(minutes / 1440)}d left`;
+}
+
+export function grantLine(g: GrantRecord, now: number): string {
+  const what = `${g.service}/${g.routes === "*" ? "*" : g.routes.join(",")} ${g.methods === "*" ? "*" : g.methods.join(",")}`;
+  const uses = g.maxUses !== undefined ? `  uses ${g.uses}/${g.maxUses}` : "";
+  const status = g.status === "active" ? left(g.notAfter - now) : g.status;
+  const ticket = g.kind === "break-glass" ? "" : `${g.ticket}  `;
+  return `${g.id}  ${g.kind}  ${describePrincipal(g.principal)} -> ${what}  until ${iso(g.notAfter)} (${status})${uses}  ${ticket}"${g.reason}" by ${g.createdBy}`;
+}

@@ -1,0 +1,96 @@
+// `ward exceptions` and `ward breakglass` --local against a real local gateway: a grant lets its principal
+// through within the refresh interval, revoking it stops that, bad input changes nothing.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPolicy } from "../../policy/index.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { main } from "../../scripts/ward.ts";
+import { send } from "../support/http-request.ts";
+
+const demo = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
+let gateway: LocalGateway;
+let port: string;
+
+async function ward(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { status, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function annEdits(): Promise<number> {
+  const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=ann@example.com`)).body;
+  return (await send(Number(port), `http://wiki.localhost:${port}/handbook`, { method: "POST", headers: { "cf-access-jwt-assertion": token } })).status;
+}
+
+/** The gateway re-reads a service's grants at most every 2 s (GRANTS_REFRESH_SECONDS for ward dev). */
+const refresh = () => new Promise((r) => setTimeout(r, 2100));
+
+beforeAll(async () => {
+  const loaded = await loadPolicy(demo);
+  if (!loaded.ok) throw new Error("demo invalid");
+  gateway = await startLocalGateway({ policy: loaded.policy, policyText: demo, port: 0, origins: {} });
+  port = gateway.url.port;
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+const grant = ["exceptions", "grant", "--local", "--port", "PORT", "--service", "wiki", "--principal", "ann@example.com", "--routes", "edit", "--methods", "post", "--for", "2h", "--reason", "migrating the handbook", "--ticket", "WIKI-9", "--requested-by", "ann@example.com", "--approved-by", "wiki-team@example.com"];
+const withPort = (args: string[]) => args.map((a) => (a === "PORT" ? port : a));
+
+describe("ward exceptions --local", () => {
+  it("grants, lists, takes effect, and is revoked", async () => {
+    expect(await annEdits()).toBe(403);
+    const granted = await ward(...withPort(grant));
+    expect(granted.err).toBe("");
+    expect(granted.status).toBe(0);
+    const id = /^granted: (exc-[0-9a-f]{8})  exception  ann@example.com -> wiki\/edit POST  until \S+ \(2h left\)  WIKI-9  "migrating the handbook" by user:admin@example.com$/.exec(granted.out)?.[1];
+    expect(id, granted.out).toBeDefined();
+    expect((await ward("exceptions", "list", "--local", "--port", port)).out).toContain(`${id}  exception  ann@example.com -> wiki/edit POST`);
+    await refresh();
+    expect(await annEdits()).toBe(200);
+    const revoked = await ward("exceptions", "revoke", "--local", "--port", port, `wiki/${id}`, "--reason", "done");
+    expect(revoked.out).toMatch(new RegExp(`^revoked: ${id}  .*\\(revoked\\)`));
+    await refresh();
+    expect(await annEdits()).toBe(403);
+    expect((await ward("exceptions", "list", "--local", "--port", port)).out).toBe("none");
+    expect((await ward("exceptions", "list", "--local", "--port", port, "--all")).out).toContain(`${id}  exception`);
+  }, 30_000);
+
+  it.each<[string, string[], number, string]>([
+    ["an unknown service", ["--service", "wikki"], 1, 'unknown service "wikki"'],
+    ["an expiry over the policy's cap", ["--for", "30d"], 1, "longer than the policy allows"],
+    ["an expiry in the past", ["--for", "UNTIL"], 1, "notAfter is in the past"],
+    ["no reason", ["--reason", ""], 2, "--reason is required"],
+    ["a principal of no known kind", ["--principal", "ann"], 2, "--principal ann: expected spiffe://...|EMAIL|token:CLIENT_ID|group:NAME"],
+  ])("refuses %s and grants nothing", async (_name, change, status, message) => {
+    const args = withPort(grant);
+    for (let i = 0; i < change.length; i += 2) {
+      const at = args.indexOf(change[i]!);
+      if (change[i + 1] === "UNTIL") args.splice(at, 2, "--until", new Date(Date.now() - 60_000).toISOString());
+      else args[at + 1] = change[i + 1]!;
+    }
+    const before = (await ward("exceptions", "list", "--local", "--port", port, "--all", "--json")).out;
+    const run = await ward(...args);
+    expect(run.err).toContain(message);
+    expect(run.status).toBe(status);
+    expect((await ward("exceptions", "list", "--local", "--port", port, "--all", "--json")).out).toBe(before);
+  });
+});
+
+describe("ward breakglass --local", () => {
+  it("grants the caller minutes with a justification, refuses more than the cap, and lists open ones", async () => {
+    const tooLong = await ward("breakglass", "--local", "--port", port, "--service", "orders", "--routes", "admin", "--minutes", "60", "--justification", "orders admin is needed now");
+    expect(tooLong.status).toBe(1);
+    expect(tooLong.err).toContain("longer than the policy allows");
+    const run = await ward("breakglass", "--local", "--port", port, "--service", "orders", "--routes", "admin", "--minutes", "15", "--justification", "orders admin is needed now");
+    expect(run.status).toBe(0);
+    expect(run.out).toMatch(/^break-glass: bg-[0-9a-f]{8}  break-glass  admin@example.com -> orders\/admin \*  until \S+ \(15m left\)  "orders admin is needed now" by user:admin@example.com$/);
+    const open = await ward("breakglass", "list", "--local", "--port", port);
+    expect(open.out.split("\n")).toHaveLength(1);
+    expect(open.out).toContain("break-glass  admin@example.com -> orders/admin");
+  });
+});
