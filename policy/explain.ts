@@ -40,6 +40,10 @@ export function explainDecision(policy: CompiledPolicy, decision: Decision): str
     }
   }
   if (decision.rule) lines.push(`decided by ${decision.rule}`);
+  if (decision.exception) {
+    const e = decision.exception;
+    lines.push(`decided by ${e.kind} ${e.id} (${e.notBefore} .. ${e.notAfter}${e.maxUses !== undefined ? `, at most ${e.maxUses} uses` : ""})`);
+  }
   lines.push(`reasons   ${decision.reasons.join(", ")}`);
   if (decision.wouldDeny) {
     lines.push(`audit     enforce mode would answer ${decision.wouldDeny.status} (${decision.wouldDeny.reasons.join(", ")})`);

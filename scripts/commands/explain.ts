@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { evaluate, explainDecision, type Identity } from "../../policy/index.ts";
+import { readFile } from "node:fs/promises";
+import { applyGrants, evaluate, explainDecision, type Identity, type TimedGrant } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { loadPolicyFile } from "../policy-file.ts";
@@ -8,7 +9,8 @@ export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --as spiffe://...|EMAIL|token:CLIENT_ID|anonymous   who calls (or use the flags below)
     --workload SPIFFE_ID   --email EMAIL   --service-token CLIENT_ID
     --group G   --scope S   --claim NAME=VALUE   --posture CHECK_ID   (each repeatable)
-    --country CC   --time ISO-8601 (default: now)   --json`;
+    --country CC   --time ISO-8601 (default: now)   --json
+    --grants FILE   time-bounded grants to take into account (ward exceptions list --json)`;
 
 function claimValue(text: string): unknown {
   if (text === "true" || text === "false") return text === "true";
@@ -64,6 +66,25 @@ export function splitUrl(url: string): { host: string; path: string } {
   return { host: authority.slice(authority.lastIndexOf("@") + 1), path: match[2] || "/" };
 }
 
+/** Grants as `ward exceptions list --json` prints them (instants as epoch ms or ISO-8601). */
+async function readGrants(file: string): Promise<TimedGrant[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new CliError(`--grants ${file}: ${(error as NodeJS.ErrnoException).code ?? "not JSON"}`, EXIT.failed);
+  }
+  if (!Array.isArray(parsed)) throw new CliError(`--grants ${file}: expected a JSON array of grants (ward exceptions list --json)`, EXIT.failed);
+  const instant = (v: unknown) => (typeof v === "number" ? v : Date.parse(String(v)));
+  return parsed.map((g: Record<string, unknown>, i) => {
+    const grant = { ...g, notBefore: instant(g.notBefore), notAfter: instant(g.notAfter) } as TimedGrant;
+    if (typeof grant.id !== "string" || typeof grant.service !== "string" || !grant.principal || Number.isNaN(grant.notBefore) || Number.isNaN(grant.notAfter)) {
+      throw new CliError(`--grants ${file}: grant ${i} needs id, principal, service, notBefore and notAfter`, EXIT.failed);
+    }
+    return { ...grant, kind: grant.kind ?? "exception", routes: grant.routes ?? "*", methods: grant.methods ?? "*" };
+  });
+}
+
 export async function explainCommand(args: string[], io: Io, now: () => number = Date.now): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
@@ -80,6 +101,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
       country: { type: "string" },
       time: { type: "string" },
       json: { type: "boolean" },
+      grants: { type: "string" },
     },
   });
   const [file, method, url] = positionals;
@@ -89,7 +111,8 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   const identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
   const { host, path } = splitUrl(url);
-  const decision = evaluate(policy, { method, host, path, identity, country: values.country }, at);
+  const grants = values.grants ? await readGrants(values.grants) : [];
+  const decision = applyGrants(policy, evaluate(policy, { method, host, path, identity, country: values.country }, at), identity, grants, at);
   if (values.json) {
     io.out(JSON.stringify(decision, null, 2));
   } else {

@@ -379,3 +379,31 @@ describe("usage", () => {
     TIMEOUT,
   );
 });
+
+describe("ward explain --grants", () => {
+  const grants = fixture(
+    "grants.json",
+    JSON.stringify([{ id: "exc-1a2b3c4d", kind: "exception", principal: { email: "ann@example.com" }, service: "wiki", routes: ["edit"], methods: ["POST"], notBefore: "2026-11-23T00:00:00Z", notAfter: "2026-11-26T00:00:00Z" }]),
+  );
+  const args = (time: string) => ["explain", DEMO, "--as", "ann@example.com", "--time", time, "--grants", grants, "POST", "https://wiki.localhost/page"];
+
+  it("shows the exception that decided, inside its window", () => {
+    const run = ward(...args("2026-11-25T23:59:59.999Z"));
+    expect(run.stdout).toContain("decided by exception exc-1a2b3c4d (2026-11-23T00:00:00.000Z .. 2026-11-26T00:00:00.000Z)\nreasons   allowed-by-exception\n");
+    expect(run.status).toBe(0);
+  }, TIMEOUT);
+
+  it("denies at its notAfter (exit 3)", () => {
+    const run = ward(...args("2026-11-26T00:00:00Z"));
+    expect(run.stdout).toContain("reasons   no-matching-rule");
+    expect(run.stdout).not.toContain("exc-1a2b3c4d");
+    expect(run.status).toBe(3);
+  }, TIMEOUT);
+
+  it("refuses a grants file that is not a list of grants", () => {
+    const run = ward("explain", DEMO, "--as", "ann@example.com", "--grants", fixture("bad-grants.json", "{}"), "POST", "https://wiki.localhost/page");
+    expect(run.stderr).toContain("expected a JSON array of grants");
+    expect(run.status).toBe(1);
+  }, TIMEOUT);
+});
+
