@@ -26,7 +26,8 @@ export default defineConfig({
                 bindings: {
                   POLICY_REFRESH_SECONDS: "0.05",
                   GRANTS_REFRESH_SECONDS: "0.05",
-                  BREAK_GLASS_WEBHOOK: `http://127.0.0.1:${inject("originPort")}/__break-glass-webhook`,
+                  DENYLIST_REFRESH_SECONDS: "0.05",
+                  NOTIFY_WEBHOOK: `http://127.0.0.1:${inject("originPort")}/__notify-webhook`,
                   ORIGIN_TIMEOUT_MS: "500",
                   STRIP_HEADERS: "x-internal-debug, x-tenant-override",
                   ASSERTION_SIGNING_KEYS: inject("assertionSigningKeys"),

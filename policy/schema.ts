@@ -210,6 +210,14 @@ export const PolicyDocument = z.strictObject({
     .default({})
     .describe("pairs of workload SPIFFE ID and Access identity (e-mail or service-token id) for bothFactors"),
   exceptions: ExceptionLimits.default({ maxDuration: "7d", breakGlassMaxDuration: "30m" }),
+  quarantine: z
+    .strictObject({
+      deniedRequests: z.int().min(1).max(100_000).describe("denied requests of one identity that trigger it"),
+      within: duration.describe("the window they are counted in, e.g. 60s"),
+      for: duration.describe("how long the identity is then refused, e.g. 1h"),
+    })
+    .optional()
+    .describe("refuse an identity that keeps being denied (a workload walking the internal graph)"),
   admin: z
     .strictObject({
       principals: z.array(PrincipalMatcher).min(1).describe("who may use the admin API (push, rollback, history)"),

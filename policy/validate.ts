@@ -109,7 +109,7 @@ function unknownKeyHint(value: unknown, path: string): string | undefined {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "admin", "services"],
+  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "quarantine", "admin", "services"],
   metadata: ["environment", "trustDomains", "owners", "description"],
   identity: ["access", "mtls"],
   "identity.access": ["teamDomain", "audiences"],

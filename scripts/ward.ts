@@ -14,6 +14,8 @@ import * as history from "./commands/history.ts";
 import * as keygen from "./commands/keygen.ts";
 import * as metrics from "./commands/metrics.ts";
 import * as push from "./commands/push.ts";
+import * as quarantine from "./commands/quarantine.ts";
+import * as revoke from "./commands/revoke.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as schema from "./commands/schema.ts";
 import * as shadow from "./commands/shadow.ts";
@@ -37,6 +39,8 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   keygen: { run: keygen.keygenCommand, usage: keygen.usage },
   exceptions: { run: exceptions.exceptionsCommand, usage: exceptions.usage },
   breakglass: { run: breakglass.breakglassCommand, usage: breakglass.usage },
+  revoke: { run: revoke.revokeCommand, usage: revoke.usage },
+  quarantine: { run: quarantine.quarantineCommand, usage: quarantine.usage },
 };
 
 function help(): string {

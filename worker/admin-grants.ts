@@ -8,6 +8,7 @@ import { durationSeconds, METHODS, PrincipalMatcher, type CompiledPolicy } from 
 import type { AdminEnv } from "./admin.ts";
 import { grantsShard, type GrantRecord, type NewGrant } from "./grants-store.ts";
 import { logEvent } from "./log.ts";
+import { notify } from "./notify.ts";
 
 const Methods = z.union([z.literal("*"), z.array(z.enum(METHODS)).min(1)]).default("*");
 const Routes = z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]).default("*");
@@ -127,16 +128,9 @@ export function grantRoutes(admin: Hono<AdminEnv>): void {
     };
     const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.breakGlassMaxDuration));
     if (record instanceof Response) return record;
-    const webhook = c.env.BREAK_GLASS_WEBHOOK;
-    if (webhook) {
-      // Announced without delaying the answer; a failed announcement is logged, the grant stands.
-      const text = `Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
-      c.executionCtx.waitUntil(
-        fetch(webhook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text, grant: record }) })
-          .then((r) => { if (!r.ok) logEvent("error", "break-glass-webhook-failed", { grant: record.id, status: r.status }); })
-          .catch((error: unknown) => logEvent("error", "break-glass-webhook-failed", { grant: record.id, error: String(error) })),
-      );
-    }
+    const text = `Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
+    // Announced without delaying the answer; a failed announcement is logged, the grant stands.
+    c.executionCtx.waitUntil(notify(c.env, text, { grant: record }));
     return c.json({ grant: record }, 201);
   });
 

@@ -6,7 +6,9 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../policy/index.ts";
 import type { AppEnv } from "./env.ts";
+import { denylistRoutes } from "./admin-denylist.ts";
 import { grantRoutes } from "./admin-grants.ts";
+import { denylistVerdict } from "./denylist-cache.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "./policy-control.ts";
@@ -50,8 +52,14 @@ admin.use("*", async (c, next) => {
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!policy) return gatewayResponse(503, requestId);
   const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
-  const { identity } = await identify(c.req.raw, policy, now, requestId, needs);
+  const { identity, certificateSha256 } = await identify(c.req.raw, policy, now, requestId, needs);
   const principal = principalKey(identity);
+  // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
+  const listed = principal === "anonymous" ? { state: "clear" as const } : await denylistVerdict(c.env, identity, certificateSha256, principal, now, (p) => c.executionCtx.waitUntil(p));
+  if (listed.state !== "clear") {
+    logEvent("warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed: false, denylist: listed.state });
+    return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);
+  }
   const allowed = policy.admin !== undefined && principalsMatch(policy.admin.principals, identity);
   const status = allowed ? 0 : principal === "anonymous" ? 401 : 403;
   logEvent(allowed ? "info" : "warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed });
@@ -166,5 +174,6 @@ admin.post("/policy/rollback", async (c) => {
 });
 
 grantRoutes(admin);
+denylistRoutes(admin);
 
 admin.all("*", (c) => c.json({ error: "no such admin endpoint" }, 404));

@@ -1,7 +1,10 @@
 // The Worker's bindings, typed once. Origins are bindings named by the policy ({ tunnel: NAME }):
 // Workers VPC services in deployed environments, service bindings locally and in tests.
+import type { DenialCounter } from "./denial-counter.ts";
+import type { Denylist } from "./denylist-store.ts";
 import type { Grants } from "./grants-store.ts";
 import type { PolicyControl } from "./policy-control.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 
 export interface Env {
   /** Policy versions under `policy:v:<sha256>` and the active pointer under `policy:active`. */
@@ -20,10 +23,18 @@ export interface Env {
   POLICY_CONTROL: DurableObjectNamespace<PolicyControl>;
   /** Time-bounded grants (exceptions, break-glass), one object per service. */
   GRANTS: DurableObjectNamespace<Grants>;
+  /** Exact rate-limit counters, one object per rule and counted key. */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** Seconds between re-reads of a service's active grants (default 2): how long a revoked grant may live on. */
   GRANTS_REFRESH_SECONDS?: string;
-  /** Where a new break-glass grant is announced (POST, JSON); optional. */
-  BREAK_GLASS_WEBHOOK?: string;
+  /** Revoked credentials and quarantined identities, one object per environment. */
+  DENYLIST: DurableObjectNamespace<Denylist>;
+  /** Denials counted per identity, for quarantine. */
+  DENIAL_COUNTER: DurableObjectNamespace<DenialCounter>;
+  /** Seconds between background re-reads of the denylist (default 2): how soon a revocation applies. */
+  DENYLIST_REFRESH_SECONDS?: string;
+  /** Where break-glass grants and quarantines are announced (POST, JSON); optional. */
+  NOTIFY_WEBHOOK?: string;
   /** This deployment's environment name (dev, staging, production): pushes must be for it. */
   WARD_ENV?: string;
   /** The assertion's `iss` (default "ward"). */

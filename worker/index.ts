@@ -4,6 +4,8 @@ import { applyGrants, evaluate, findService, grantMayApply, type CompiledPolicy,
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./browser.ts";
 import type { AppEnv, Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants-cache.ts";
+import { countDenial } from "./denial-counter.ts";
+import { denylistVerdict } from "./denylist-cache.ts";
 import { assertionKeys, JWKS_PATH, signAssertion } from "./assertion.ts";
 import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
@@ -13,6 +15,7 @@ import { activePolicy, shadowPolicy } from "./policy-store.ts";
 import { admin, ADMIN_PREFIX } from "./admin.ts";
 import { appsFor, PORTAL_PATH, portalPage } from "./portal.ts";
 import { gatewayResponse } from "./respond.ts";
+import { checkRateLimits } from "./rate-limit.ts";
 
 const app = new Hono<AppEnv>();
 
@@ -67,6 +70,23 @@ async function withGrants(env: Env, policy: CompiledPolicy, decision: Decision, 
   return use.ok ? granted : decision;
 }
 
+const isListed = (decision: Decision) => decision.reasons[0] === "revoked" || decision.reasons[0] === "quarantined";
+
+/**
+ * Revoked credentials and quarantined identities are refused whatever the policy says. If the denylist
+ * cannot be known, identified callers are refused too (503): a revoked credential must not slip through.
+ */
+async function withDenylist(env: Env, decision: Decision, identity: Identity, certificateSha256: string | undefined, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<Decision> {
+  if (decision.principal === "anonymous") return decision;
+  const verdict = await denylistVerdict(env, identity, certificateSha256, decision.principal, now, waitUntil);
+  if (verdict.state === "clear") return decision;
+  const { exception: _exception, wouldDeny: _wouldDeny, rule: _rule, ...rest } = decision;
+  const refused = { ...rest, effect: "deny" as const, obligations: { rateLimits: [], headers: {} } };
+  if (verdict.state === "unknown") return { ...refused, status: 503, reasons: ["denylist-unavailable"] };
+  logEvent("warn", verdict.entry.kind === "quarantine" ? "quarantined-request" : "revoked-request", { principal: decision.principal, entry: verdict.entry.id });
+  return { ...refused, status: 403, reasons: [verdict.entry.kind === "quarantine" ? "quarantined" : "revoked"] };
+}
+
 /** One place turns a deny into a response: people get the login or the denied page, API clients JSON. */
 function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL, requestId: string): Response {
   const access = policy.document.identity.access;
@@ -100,7 +120,14 @@ app.all("*", async (c) => {
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
   const facts = { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity, country };
-  const decision = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  const evaluated = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
+  const decision = await withDenylist(env, evaluated, identity, certificateSha256, started, waitUntil);
+  // A workload walking the internal graph: count the denials of identified callers, off the request path.
+  const quarantine = policy.document.quarantine;
+  if (quarantine && decision.effect === "deny" && decision.principal !== "anonymous" && (decision.status === 403 || decision.status === 404) && !isListed(decision)) {
+    waitUntil(countDenial(env, decision.principal, quarantine, started));
+  }
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
   const shadow = shadowPolicy();
   const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
@@ -108,21 +135,29 @@ app.all("*", async (c) => {
 
   let response: Response;
   if (decision.effect === "allow" && service) {
-    let assertion: string | undefined;
-    try {
-      const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
-      assertion = await signAssertion(keys, { identity, decision, requestId, certificateSha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
-    } catch (error) {
-      // Never forward without telling the origin who called: an unsigned request is indistinguishable
-      // from one that bypassed Ward.
-      logEvent("error", "assertion-keys-unusable", { requestId, error: String(error) });
-    }
-    if (assertion === undefined) {
-      response = gatewayResponse(503, requestId);
+    // Counted before anything is signed or forwarded; a refusal never reaches the origin.
+    const limited = decision.obligations.rateLimits.length > 0 ? await checkRateLimits(env, decision.obligations.rateLimits, started) : undefined;
+    if (limited && !limited.ok) {
+      response = gatewayResponse(limited.status, requestId, limited.headers);
     } else {
-      const timeout = Number(env.ORIGIN_TIMEOUT_MS);
-      const forwarded = await forward(c.req.raw, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
-      response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
+      let assertion: string | undefined;
+      try {
+        const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+        assertion = await signAssertion(keys, { identity, decision, requestId, certificateSha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
+      } catch (error) {
+        // Never forward without telling the origin who called: an unsigned request is indistinguishable
+        // from one that bypassed Ward.
+        logEvent("error", "assertion-keys-unusable", { requestId, error: String(error) });
+      }
+      if (assertion === undefined) {
+        response = gatewayResponse(503, requestId);
+      } else {
+        const timeout = Number(env.ORIGIN_TIMEOUT_MS);
+        const forwarded = await forward(c.req.raw, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
+        response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
+      }
+      // Both forward() and gatewayResponse() build their own (mutable) Response.
+      if (limited) for (const [name, value] of Object.entries(limited.headers)) response.headers.set(name, value);
     }
   } else {
     response = denial(c.req.raw, policy, decision, url, requestId);
@@ -148,4 +183,7 @@ app.all("*", async (c) => {
 export default app;
 // Durable Object classes are exported by the Worker's main module.
 export { PolicyControl } from "./policy-control.ts";
+export { RateLimiter } from "./rate-limit.ts";
 export { Grants } from "./grants-store.ts";
+export { Denylist } from "./denylist-store.ts";
+export { DenialCounter } from "./denial-counter.ts";

@@ -11,12 +11,14 @@ const TITLES: Record<number, string> = {
   504: "gateway timeout",
 };
 
-export function gatewayResponse(status: number, requestId: string): Response {
+/** `extra` adds headers (e.g. Retry-After, RateLimit) without changing the generic body. */
+export function gatewayResponse(status: number, requestId: string, extra: Record<string, string> = {}): Response {
   const headers = new Headers({
     "content-type": "application/json; charset=utf-8",
     "cache-control": "no-store",
     "ward-request-id": requestId,
   });
   if (status === 401) headers.set("www-authenticate", 'Bearer realm="ward"');
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   return new Response(JSON.stringify({ error: TITLES[status] ?? "error", requestId }) + "\n", { status, headers });
 }

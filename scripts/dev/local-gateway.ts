@@ -27,6 +27,15 @@ async function ephemeralIssuerKey(): Promise<string> {
   return JSON.stringify({ ...(await exportJWK(privateKey)), kid: randomBytes(32).toString("hex") });
 }
 
+/** The gateway's Durable Objects, binding -> class, as in wrangler.toml. */
+const DURABLE_OBJECTS = {
+  POLICY_CONTROL: "PolicyControl",
+  GRANTS: "Grants",
+  DENYLIST: "Denylist",
+  DENIAL_COUNTER: "DenialCounter",
+  RATE_LIMITER: "RateLimiter",
+} as const;
+
 export interface Persona {
   email: string;
   groups: string[];
@@ -91,8 +100,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const env: Record<string, unknown> = {
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
-    POLICY_CONTROL: { type: "durable-object", worker: "ward", exportName: "PolicyControl" },
-    GRANTS: { type: "durable-object", worker: "ward", exportName: "Grants" },
+    ...Object.fromEntries(Object.entries(DURABLE_OBJECTS).map(([binding, exportName]) => [binding, { type: "durable-object", worker: "ward", exportName }])),
     // Pushes (`ward push --local`) must be for the environment of the policy the gateway started with.
     WARD_ENV: { type: "text", value: options.policy.document.metadata.environment },
     // A throwaway assertion key for this run only; deployed gateways get theirs from a secret.
@@ -133,7 +141,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       // Its routes also tell Miniflare which hosts may reach /cdn-cgi/ paths (the Access sign-in ones).
       moduleWorker("ward-dev-edge", edge, { ...issuerEnv, WARD: { type: "worker", worker: "ward" } }, edgeRoutes(options.policy)),
       {
-        ...moduleWorker("ward", gateway, env, undefined, { PolicyControl: { type: "durable-object", storage: "sqlite" }, Grants: { type: "durable-object", storage: "sqlite" } }),
+        ...moduleWorker("ward", gateway, env, undefined, Object.fromEntries(Object.values(DURABLE_OBJECTS).map((name) => [name, { type: "durable-object", storage: "sqlite" }]))),
         dev: { outboundService: { type: "worker", worker: "ward-dev-access" } },
       },
       moduleWorker("ward-dev-access", outbound, issuerEnv),

@@ -145,7 +145,7 @@ describe("break-glass", () => {
     expect(grant.notAfter - grant.notBefore).toBe(10 * 60_000);
     let announced: { url: string }[] = [];
     for (let i = 0; i < 20 && announced.length === 0; i++) {
-      announced = await originSaw("__break-glass-webhook");
+      announced = await originSaw("__notify-webhook");
       if (announced.length === 0) await new Promise((r) => setTimeout(r, 50));
     }
     expect(announced).toHaveLength(1);

@@ -1,0 +1,89 @@
+// `ward revoke` and `ward quarantine` --local against a real local gateway whose policy quarantines after 3
+// denied requests: each takes effect within the refresh interval, and lifting or releasing undoes it.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPolicy } from "../../policy/index.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { main } from "../../scripts/ward.ts";
+import { send } from "../support/http-request.ts";
+
+const policy = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8").replace(
+  "\nservices:\n",
+  "\nquarantine: { deniedRequests: 3, within: 60s, for: 1h }\n\nservices:\n",
+);
+let gateway: LocalGateway;
+let port: string;
+
+async function ward(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await main(args.map((a) => (a === "PORT" ? port : a)), { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { status, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function wiki(email: string, method = "GET"): Promise<number> {
+  const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=${email}`)).body;
+  return (await send(Number(port), `http://wiki.localhost:${port}/page`, { method, headers: { "cf-access-jwt-assertion": token } })).status;
+}
+
+/** The gateway re-reads the denylist every 2 s in the background: ask until it answers `status`. */
+async function eventually(call: () => Promise<number>, status: number): Promise<number> {
+  let last = await call();
+  for (let i = 0; i < 30 && last !== status; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    last = await call();
+  }
+  return last;
+}
+
+beforeAll(async () => {
+  const loaded = await loadPolicy(policy);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  gateway = await startLocalGateway({ policy: loaded.policy, policyText: policy, port: 0, origins: {} });
+  port = gateway.url.port;
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+describe("ward revoke --local", () => {
+  it("revokes a person, lists it, and lifts it", async () => {
+    expect(await wiki("ann@example.com")).toBe(200);
+    const run = await ward("revoke", "--local", "--port", "PORT", "--email", "ann@example.com", "--reason", "laptop stolen", "--for", "1d");
+    expect(run.err).toBe("");
+    const id = /^revoked: (rev-[0-9a-f]{8})  revocation  email ann@example.com  until \S+  "laptop stolen" by user:admin@example.com$/.exec(run.out)?.[1];
+    expect(id, run.out).toBeDefined();
+    expect(await eventually(() => wiki("ann@example.com"), 403)).toBe(403);
+    expect((await ward("revoke", "list", "--local", "--port", "PORT")).out).toContain(`${id}  revocation  email ann@example.com`);
+    expect((await ward("revoke", "lift", "--local", "--port", "PORT", id!)).out).toMatch(new RegExp(`^lifted: ${id} .* released by user:admin@example.com`));
+    expect(await eventually(() => wiki("ann@example.com"), 200)).toBe(200);
+  }, 30_000);
+
+  it.each<[string, string[], number, string]>([
+    ["no credential", ["--reason", "x y z"], 2, "name exactly one credential"],
+    ["two credentials", ["--email", "a@example.com", "--token", "t", "--reason", "x y z"], 2, "name exactly one credential"],
+    ["no reason", ["--email", "a@example.com"], 2, "--reason is required"],
+    ["a malformed fingerprint", ["--fingerprint", "abc", "--reason", "leaked key"], 1, "expected the certificate's SHA-256"],
+  ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
+    const before = (await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out;
+    const run = await ward("revoke", "--local", "--port", "PORT", ...flags);
+    expect(run.err).toContain(message);
+    expect(run.status).toBe(status);
+    expect((await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out).toBe(before);
+  });
+});
+
+describe("ward quarantine --local", () => {
+  it("lists an identity quarantined after 3 denials, and releases it", async () => {
+    expect((await ward("quarantine", "list", "--local", "--port", "PORT")).out).toBe("none");
+    for (let i = 0; i < 3; i++) expect(await wiki("prober@example.com", "POST")).toBe(403);
+    expect(await eventually(() => wiki("prober@example.com"), 403)).toBe(403);
+    const listed = (await ward("quarantine", "list", "--local", "--port", "PORT")).out;
+    const id = /^(q-[0-9a-f]{8})  quarantine  principal user:prober@example.com  until \S+  "3 denied requests within 60s" by ward \(quarantine\)$/.exec(listed)?.[1];
+    expect(id, listed).toBeDefined();
+    expect((await ward("quarantine", "release", "--local", "--port", "PORT", id!)).status).toBe(0);
+    expect(await eventually(() => wiki("prober@example.com"), 200)).toBe(200);
+  }, 30_000);
+});

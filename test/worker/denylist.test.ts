@@ -1,0 +1,130 @@
+// Revocation and quarantine in workerd with the real Denylist and DenialCounter Durable Objects: a revoked
+// credential is refused within the refresh interval whatever its expiry, a revocation can expire or be
+// lifted, an identity that keeps being denied is quarantined (and announced) until released, and an
+// unknown denylist fails closed. Every refusal asserts the origin never saw the request.
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import demoPolicy from "../../policy/examples/demo.yaml?raw";
+import { denylistVerdict, resetDenylistCache } from "../../worker/denylist-cache.ts";
+import type { DenyEntry } from "../../worker/denylist-store.ts";
+import type { Env } from "../../worker/env.ts";
+import { accessToken } from "./access-tokens.ts";
+import { CERTS, tlsClientAuth } from "./client-certs.ts";
+import { activate, marker, originSaw } from "./harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://wiki.localhost/.ward/admin";
+// The demo policy, quarantining an identity after 3 denied requests in a minute, for an hour.
+const policy = demoPolicy.replace("\nservices:\n", "\nquarantine: { deniedRequests: 3, within: 60s, for: 1h }\n\nservices:\n");
+
+async function admin(path: string, init: RequestInit = {}, email = "admin@example.com"): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-dl-${email}` }));
+  if (init.body) headers.set("content-type", "application/json");
+  return exports.default.fetch(`${ADMIN}${path}`, { ...init, headers });
+}
+
+async function asPerson(email: string, method = "GET"): Promise<{ status: number; seen: number }> {
+  const m = marker();
+  const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+    method,
+    headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-${email}` }) },
+  });
+  return { status: res.status, seen: (await originSaw(m)).length };
+}
+
+async function asCheckout(): Promise<{ status: number; seen: number }> {
+  const m = marker();
+  const res = await exports.default.fetch(`https://orders.localhost/v1/orders/42?${m}`, { cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) } });
+  return { status: res.status, seen: (await originSaw(m)).length };
+}
+
+/** Takes effect within the refresh interval (0.05 s here): ask until it does, a bounded number of times. */
+async function eventually(call: () => Promise<{ status: number; seen: number }>, status: number): Promise<{ status: number; seen: number }> {
+  let last = await call();
+  for (let i = 0; i < 40 && last.status !== status; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    last = await call();
+  }
+  return last;
+}
+
+const revoke = (body: Record<string, unknown>, email?: string) => admin("/revocations", { method: "POST", body: JSON.stringify(body) }, email);
+
+beforeAll(async () => {
+  await activate(policy);
+});
+
+describe("revocation", () => {
+  it("refuses a revoked person at once, whatever their token's expiry, until the revocation is lifted", async () => {
+    expect(await asPerson("ann@example.com")).toEqual({ status: 200, seen: 1 });
+    const res = await revoke({ match: "email", value: "Ann@Example.com", reason: "laptop stolen" });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    expect(entry).toMatchObject({ kind: "revocation", match: "email", value: "ann@example.com", createdBy: "user:admin@example.com", expiresAt: null });
+    expect(await eventually(() => asPerson("ann@example.com"), 403)).toEqual({ status: 403, seen: 0 });
+    expect(await asPerson("bob@example.com")).toEqual({ status: 200, seen: 1 });
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await eventually(() => asPerson("ann@example.com"), 200)).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("refuses a workload by its certificate's fingerprint, and lets it back when the revocation expires", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout);
+    expect(await asCheckout()).toEqual({ status: 200, seen: 1 });
+    const res = await revoke({ match: "fingerprint", value: String(auth.certFingerprintSHA256).toUpperCase(), reason: "key leaked", until: new Date(Date.now() + 400).toISOString() });
+    expect(res.status).toBe(201);
+    expect(await eventually(asCheckout, 403)).toEqual({ status: 403, seen: 0 });
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await eventually(asCheckout, 200)).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("refuses bad input and non-admins, and stores nothing", async () => {
+    const before = ((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries.length;
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ match: "fingerprint", value: "zz", reason: "leaked" }, 422, "expected the certificate's SHA-256"],
+      [{ match: "spiffe", value: "checkout", reason: "leaked" }, 422, "expected spiffe://trust-domain/path"],
+      [{ match: "email", value: "ann@example.com", reason: "" }, 422, "reason: give the reason"],
+      [{ match: "email", value: "ann@example.com", reason: "leaked", until: "2020-01-01T00:00:00Z" }, 422, "until is in the past"],
+      [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await revoke(body);
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: string }).error).toContain(message);
+    }
+    expect((await revoke({ match: "email", value: "bob@example.com", reason: "nope" }, "ann@example.com")).status).toBe(403);
+    expect(((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries.length).toBe(before);
+  });
+});
+
+describe("quarantine", () => {
+  it("quarantines a person after 3 denied requests, refuses even what the policy allows, announces it, and releases", async () => {
+    const who = "prober@example.com";
+    expect(await asPerson(who)).toEqual({ status: 200, seen: 1 });
+    for (let i = 0; i < 3; i++) expect(await asPerson(who, "POST")).toEqual({ status: 403, seen: 0 }); // wiki edit: not an editor
+    const refused = await eventually(() => asPerson(who), 403);
+    expect(refused).toEqual({ status: 403, seen: 0 });
+    const listed = ((await (await admin("/denylist?kind=quarantine")).json()) as { entries: DenyEntry[] }).entries;
+    const entry = listed.find((e) => e.value === `user:${who}`)!;
+    expect(entry).toMatchObject({ kind: "quarantine", match: "principal", reason: "3 denied requests within 60s", createdBy: "ward (quarantine)" });
+    expect(entry.expiresAt! - entry.createdAt).toBe(3600_000);
+    let announced: unknown[] = [];
+    for (let i = 0; i < 20 && announced.length === 0; i++) {
+      announced = await originSaw("__notify-webhook");
+      if (announced.length === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(announced.length).toBeGreaterThanOrEqual(1);
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
+  });
+});
+
+describe("when the denylist cannot be read", () => {
+  it("refuses identified callers (unknown), and lets nothing through on a stale copy", async () => {
+    resetDenylistCache();
+    const broken = { DENYLIST: { getByName: () => ({ active: () => Promise.reject(new Error("overloaded")) }) } } as unknown as Env;
+    const verdict = await denylistVerdict(broken, { user: { email: "ann@example.com" } }, undefined, "user:ann@example.com", Date.now(), () => {});
+    expect(verdict).toEqual({ state: "unknown" });
+    resetDenylistCache();
+  });
+});

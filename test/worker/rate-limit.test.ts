@@ -1,0 +1,250 @@
+// Rate limits in workerd with the real RateLimiter Durable Object: exact counts, per-principal keys, exactness
+// under concurrency, fail closed (or open when the rule says so), window reset on an injected clock, and
+// cleanup of idle keys. Every refusal also asserts the origin never saw the request.
+import { env, exports } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
+import type { RateLimitObligation } from "../../policy/index.ts";
+import { checkRateLimits, rateLimitName, type RateLimiter } from "../../worker/rate-limit.ts";
+import { accessToken } from "./access-tokens.ts";
+import { activate, marker, originSaw } from "./harness.ts";
+
+const signing = inject("accessPrivateJwk");
+
+const POLICY = `
+version: 1
+metadata:
+  environment: dev
+  owners: [platform-security@example.com]
+  description: rate-limit tests
+identity:
+  access:
+    teamDomain: https://ward-demo.cloudflareaccess.com
+    audiences: ["4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2"]
+services:
+  limited:
+    hosts: [limited.localhost]
+    origin: { tunnel: WIKI }
+    owner: platform-security@example.com
+    routes:
+      - id: three
+        methods: [GET]
+        path: /three
+        rules:
+          - id: people
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+            rateLimit: { limit: 3, period: 60s, key: principal }
+      - id: five
+        methods: [GET]
+        path: /five
+        rules:
+          - id: people
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+            rateLimit: { limit: 5, period: 60s }
+      - id: open
+        methods: [GET]
+        path: /open
+        rules:
+          - id: people
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+            rateLimit: { limit: 5, period: 60s, failOpen: true }
+      - id: free
+        methods: [GET]
+        path: /free
+        rules:
+          - id: people
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+`;
+
+/** A new person per test: counters are per principal, so tests never share one. */
+async function person(): Promise<string> {
+  return accessToken(signing, { email: `p-${crypto.randomUUID().slice(0, 8)}@example.com` });
+}
+
+async function get(path: string, token: string, m: string): Promise<Response> {
+  return exports.default.fetch(`https://limited.localhost${path}?${m}`, { headers: { "Cf-Access-Jwt-Assertion": token } });
+}
+
+function obligation(overrides: Partial<RateLimitObligation> = {}): RateLimitObligation {
+  return { rule: `t/${crypto.randomUUID().slice(0, 8)}/r`, key: "user:x@example.com", limit: 3, periodSeconds: 60, failOpen: false, ...overrides };
+}
+
+/** A namespace whose objects cannot be reached: our own boundary, where the store's failure shows. */
+const broken = {
+  getByName: () => {
+    throw new Error("Durable Object unavailable");
+  },
+} as unknown as DurableObjectNamespace<RateLimiter>;
+const throwingStub = {
+  getByName: () => ({ admit: () => Promise.reject(new Error("Durable Object reset")) }),
+} as unknown as DurableObjectNamespace<RateLimiter>;
+
+beforeAll(async () => {
+  await activate(POLICY);
+});
+
+describe("rate limits at the gateway", () => {
+  it("forwards the first 3 requests of a window and answers the 4th 429 without calling the origin", async () => {
+    const token = await person();
+    const remaining: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = marker();
+      const res = await get("/three", token, m);
+      expect(res.status).toBe(200);
+      expect(await originSaw(m)).toHaveLength(1);
+      expect(res.headers.get("RateLimit-Policy")).toBe('"limited/three/people";q=3;w=60');
+      remaining.push(res.headers.get("RateLimit") ?? "missing");
+      expect(res.headers.get("Retry-After")).toBeNull();
+    }
+    expect(remaining.map((v) => /;r=(\d+);/.exec(v)?.[1])).toEqual(["2", "1", "0"]);
+
+    const m = marker();
+    const res = await get("/three", token, m);
+    expect(res.status).toBe(429);
+    const retryAfter = Number(res.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(res.headers.get("RateLimit-Policy")).toBe('"limited/three/people";q=3;w=60');
+    expect(res.headers.get("RateLimit")).toBe(`"limited/three/people";r=0;t=${retryAfter}`);
+    const body = (await res.json()) as { error: string; requestId: string };
+    expect(body).toEqual({ error: "too many requests", requestId: res.headers.get("ward-request-id") });
+    expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("counts each principal separately", async () => {
+    const ann = await person();
+    const bob = await person();
+    for (let i = 0; i < 3; i++) expect((await get("/three", ann, marker())).status).toBe(200);
+    const refused = marker();
+    expect((await get("/three", ann, refused)).status).toBe(429);
+    expect(await originSaw(refused)).toEqual([]);
+    const m = marker();
+    const res = await get("/three", bob, m);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("RateLimit")).toMatch(/;r=2;t=\d+$/);
+    expect(await originSaw(m)).toHaveLength(1);
+  });
+
+  it("admits exactly the limit under concurrency: 20 at once with limit 5 give 5 forwarded and 15 refused", async () => {
+    const token = await person();
+    const m = marker();
+    const responses = await Promise.all(Array.from({ length: 20 }, () => get("/five", token, m)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    expect(await originSaw(m)).toHaveLength(5);
+  });
+
+  it("does not count requests whose rule has no rateLimit", async () => {
+    const token = await person();
+    const m = marker();
+    for (let i = 0; i < 6; i++) {
+      const res = await get("/free", token, m);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("RateLimit")).toBeNull();
+    }
+    expect(await originSaw(m)).toHaveLength(6);
+  });
+
+  it("answers 503 and never calls the origin when the rate-limit store fails, and admits with failOpen", async () => {
+    const spy = vi.spyOn(env.RATE_LIMITER, "getByName").mockImplementation(() => {
+      throw new Error("Durable Object unavailable");
+    });
+    const lines: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const token = await person();
+      const closed = marker();
+      const res = await get("/five", token, closed);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("Retry-After")).toBeNull();
+      expect(await originSaw(closed)).toEqual([]);
+
+      const open = marker();
+      const admitted = await get("/open", token, open);
+      expect(admitted.status).toBe(200);
+      expect(await originSaw(open)).toHaveLength(1);
+      expect(spy).toHaveBeenCalledTimes(2);
+      const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "rate-limit-unavailable");
+      expect(warning).toMatchObject({ level: "warn", rule: "limited/open/people", failOpen: true });
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+      error.mockRestore();
+    }
+  });
+});
+
+describe("checkRateLimits", () => {
+  it("fails closed with 503 when the namespace or the object throws, and open only with failOpen", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      for (const namespace of [broken, throwingStub]) {
+        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation()], Date.now())).toEqual({ ok: false, status: 503, headers: {} });
+        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation({ failOpen: true })], Date.now())).toEqual({ ok: true, headers: {} });
+      }
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+    }
+  });
+
+  it("opens a new window when the clock passes the reset, and never before", async () => {
+    // A window a week ahead: the object's cleanup alarm cannot fire during the test.
+    const windowStart = (Math.floor(Date.now() / 60_000) + 10_080) * 60_000;
+    const now = windowStart + 5_000;
+    const limit = obligation();
+    for (let i = 0; i < 3; i++) expect((await checkRateLimits(env, [limit], now + i * 1000)).ok).toBe(true);
+    const refused = await checkRateLimits(env, [limit], now + 10_000);
+    expect(refused).toEqual({
+      ok: false,
+      status: 429,
+      headers: { "RateLimit-Policy": `"${limit.rule}";q=3;w=60`, RateLimit: `"${limit.rule}";r=0;t=45`, "Retry-After": "45" },
+    });
+    // The last millisecond of the window is still the same window.
+    expect((await checkRateLimits(env, [limit], windowStart + 59_999)).ok).toBe(false);
+    // A caller whose clock lags (an earlier window) is counted in the object's current window, not a fresh one.
+    expect((await checkRateLimits(env, [limit], windowStart - 30_000)).ok).toBe(false);
+    const next = await checkRateLimits(env, [limit], windowStart + 60_000);
+    expect(next).toEqual({ ok: true, headers: { "RateLimit-Policy": `"${limit.rule}";q=3;w=60`, RateLimit: `"${limit.rule}";r=2;t=60` } });
+  });
+
+  it("keeps separate objects per rule and key", async () => {
+    const now = Date.now();
+    const a = obligation({ limit: 1 });
+    const b = { ...a, key: "user:other@example.com" };
+    const c = { ...a, rule: `${a.rule}-2` };
+    expect(rateLimitName(a)).not.toBe(rateLimitName(b));
+    expect((await checkRateLimits(env, [a], now)).ok).toBe(true);
+    expect((await checkRateLimits(env, [a], now)).ok).toBe(false);
+    expect((await checkRateLimits(env, [b], now)).ok).toBe(true);
+    expect((await checkRateLimits(env, [c], now)).ok).toBe(true);
+  });
+
+  it("forgets an idle key once its window and grace are over", async () => {
+    const limit = obligation({ limit: 1 });
+    // A window that ended long ago, so the cleanup alarm is due.
+    const past = Date.now() - 3_600_000;
+    expect((await checkRateLimits(env, [limit], past)).ok).toBe(true);
+    const stub = env.RATE_LIMITER.getByName(rateLimitName(limit));
+    // Rows left in the object's storage (none at all once deleteAll ran, the table included).
+    const rows = () =>
+      runInDurableObject(stub, (_instance, state) => {
+        const table = state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'counter'").one().n;
+        return table === 0 ? 0 : state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM counter").one().n;
+      });
+    // workerd may already have fired the due alarm on its own; this runs it now if it has not.
+    await runDurableObjectAlarm(stub);
+    expect(await rows()).toBe(0);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+    // The object still works after forgetting: the same key counts from zero again.
+    expect((await checkRateLimits(env, [limit], past)).ok).toBe(true);
+    expect(await rows()).toBe(1);
+  });
+});

@@ -1,0 +1,65 @@
+// Admin API for the denylist: revoke a credential (refused at once, whatever its expiry), list revocations
+// and quarantines, and release either. Bad input changes nothing.
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { AdminEnv } from "./admin.ts";
+import { DENYLIST_NAME, type MatchKind } from "./denylist-store.ts";
+import { logEvent } from "./log.ts";
+
+/** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */
+const VALUE: Record<Exclude<MatchKind, "principal">, { pattern: RegExp; hint: string; normalise?: (v: string) => string }> = {
+  spiffe: { pattern: /^spiffe:\/\/[^/\s]+(\/\S*)?$/, hint: "spiffe://trust-domain/path" },
+  fingerprint: { pattern: /^[0-9a-f]{64}$/, hint: "the certificate's SHA-256, 64 hex digits", normalise: (v) => v.toLowerCase().replace(/:/g, "") },
+  email: { pattern: /^[^\s@]+@[^\s@]+$/, hint: "an e-mail address", normalise: (v) => v.toLowerCase() },
+  sub: { pattern: /^\S{1,200}$/, hint: "the Access token's sub" },
+  token: { pattern: /^\S{1,200}$/, hint: "the service token's client id" },
+};
+
+const RevokeBody = z.strictObject({
+  match: z.enum(["spiffe", "fingerprint", "email", "sub", "token"]),
+  value: z.string().trim().min(1),
+  reason: z.string().trim().min(3, "give the reason").max(500),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+
+async function parse<T>(c: Context<AdminEnv>, schema: z.ZodType<T>): Promise<T | Response> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    return c.json({ error: "expected a JSON body" }, 400);
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
+}
+
+export function denylistRoutes(admin: Hono<AdminEnv>): void {
+  const denylist = (c: Context<AdminEnv>) => c.env.DENYLIST.getByName(DENYLIST_NAME);
+
+  admin.get("/denylist", async (c) => {
+    const kind = c.req.query("kind");
+    const entries = (await denylist(c).list(c.req.query("all") === "1", Date.now())).filter((e) => !kind || e.kind === kind);
+    return c.json({ now: new Date().toISOString(), entries });
+  });
+
+  admin.post("/revocations", async (c) => {
+    const body = await parse(c, RevokeBody);
+    if (body instanceof Response) return body;
+    const rule = VALUE[body.match];
+    const value = rule.normalise ? rule.normalise(body.value) : body.value;
+    if (!rule.pattern.test(value)) return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
+    const now = Date.now();
+    const expiresAt = body.until ? Date.parse(body.until) : null;
+    if (expiresAt !== null && expiresAt <= now) return c.json({ error: "until is in the past" }, 422);
+    const entry = await denylist(c).add({ kind: "revocation", match: body.match, value, reason: body.reason, expiresAt }, c.get("principal"), now);
+    logEvent("warn", "credential-revoked", { requestId: c.get("requestId"), ...entry });
+    return c.json({ entry }, 201);
+  });
+
+  admin.delete("/denylist/:id", async (c) => {
+    const entry = await denylist(c).release(c.req.param("id"), c.get("principal"), Date.now());
+    if (!entry) return c.json({ error: "no such entry" }, 404);
+    logEvent("info", entry.kind === "quarantine" ? "quarantine-released" : "revocation-lifted", { requestId: c.get("requestId"), id: entry.id });
+    return c.json({ entry });
+  });
+}

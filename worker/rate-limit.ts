@@ -1,0 +1,164 @@
+// Exact rate limits for the `rateLimit` obligations of an allow decision. Cloudflare's Rate Limiting binding
+// is per location and approximate, so the counting happens in a Durable Object: one object per counted key
+// (`<rule id> <obligation key>`), sharded by key so no object sees more than one caller's traffic.
+//
+// Window: FIXED windows aligned to the epoch (`floor(now / period) * period`). Within one window the object
+// never admits more than `limit` (a burst straddling a boundary can see up to 2 x limit in one period, the
+// known trade-off of fixed windows). A sliding log would be exact over every interval but would keep up to
+// `limit` (1,000,000) timestamps per key; a sliding counter would be approximate. Fixed is exact and O(1).
+//
+// Storage: SQLite-backed, one row, read and written with the synchronous `sql.exec` API and no `await`
+// between the read and the write, so concurrent calls cannot interleave inside an admission (the object is
+// single-threaded and the method yields only after the count is written). State lives in storage, not only
+// in memory, because an idle object is evicted from memory after seconds while windows last up to hours:
+// an in-memory counter would silently reset on eviction and admit more than `limit`. The output gate holds
+// each answer until its write is durable. An alarm after the window (plus a grace) deletes everything, so
+// idle keys keep no state.
+import { DurableObject } from "cloudflare:workers";
+import type { RateLimitObligation } from "../policy/index.ts";
+import type { Env } from "./env.ts";
+import { logEvent } from "./log.ts";
+
+/** Kept after a window ends before the state is deleted: callers' clocks may lag the object's slightly. */
+const CLEANUP_GRACE_MS = 60_000;
+/** A rate-limit store that does not answer within this is treated as unavailable. */
+export const RATE_LIMIT_TIMEOUT_MS = 3_000;
+
+export interface RateLimitAnswer {
+  admitted: boolean;
+  limit: number;
+  /** What is left in the current window after this request (0 when refused). */
+  remaining: number;
+  /** When the current window ends (ms since the epoch, on the caller's clock). */
+  resetAt: number;
+}
+
+export class RateLimiter extends DurableObject<Env> {
+  /** False until the table exists, and again after the cleanup's deleteAll (the instance may live on). */
+  private ready = false;
+
+  private ensureTable(): void {
+    if (this.ready) return;
+    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS counter (
+      id INTEGER PRIMARY KEY CHECK (id = 1), start INTEGER NOT NULL, period INTEGER NOT NULL, count INTEGER NOT NULL)`);
+    this.ready = true;
+  }
+
+  /**
+   * Counts `cost` against the window holding `now` and answers whether the request is admitted.
+   * A refused request consumes nothing. Windows only move forward: a caller whose clock is behind the
+   * window the object already counts in is counted in that (later) window, never in a fresh past one.
+   */
+  async admit(cost: number, limit: number, periodSeconds: number, now: number): Promise<RateLimitAnswer> {
+    if (!(Number.isInteger(cost) && cost >= 1)) throw new RangeError(`rate limit: bad cost ${cost}`);
+    if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`rate limit: bad limit ${limit}`);
+    if (!(periodSeconds > 0) || !Number.isFinite(now)) throw new RangeError("rate limit: bad period or time");
+    const period = Math.round(periodSeconds * 1000);
+    // Synchronous from here to the write: no other call can run in between.
+    this.ensureTable();
+    const row = this.ctx.storage.sql.exec<{ start: number; period: number; count: number }>("SELECT start, period, count FROM counter WHERE id = 1").toArray()[0];
+    const aligned = Math.floor(now / period) * period;
+    let start = aligned;
+    let count = 0;
+    if (row && row.period === period && row.start >= aligned) {
+      start = row.start;
+      count = row.count;
+    }
+    const admitted = count + cost <= limit;
+    if (admitted) count += cost;
+    this.ctx.storage.sql.exec(
+      "INSERT INTO counter (id, start, period, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET start = excluded.start, period = excluded.period, count = excluded.count",
+      start, period, count,
+    );
+    const resetAt = start + period;
+    if (!row || row.start !== start || row.period !== period) await this.ctx.storage.setAlarm(resetAt + CLEANUP_GRACE_MS);
+    return { admitted, limit, remaining: Math.max(0, limit - count), resetAt };
+  }
+
+  /** Lazy cleanup: once the window (and the grace) is over, the object forgets the key entirely. */
+  override async alarm(): Promise<void> {
+    this.ensureTable();
+    const row = this.ctx.storage.sql.exec<{ start: number; period: number }>("SELECT start, period FROM counter WHERE id = 1").toArray()[0];
+    if (!row) return;
+    const due = row.start + row.period + CLEANUP_GRACE_MS;
+    if (Date.now() >= due) {
+      this.ready = false;
+      await this.ctx.storage.deleteAll();
+    } else await this.ctx.storage.setAlarm(due);
+  }
+}
+
+/** The object that counts one obligation: per rule and key, never one global object. */
+export function rateLimitName(obligation: RateLimitObligation): string {
+  return `${obligation.rule} ${obligation.key}`;
+}
+
+/** An sf-string (RFC 9651) for the policy name in the RateLimit fields. */
+function sfString(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+export type RateLimitResult = { ok: true; headers: Record<string, string> } | { ok: false; status: 429 | 503; headers: Record<string, string> };
+
+type Namespace = Pick<DurableObjectNamespace<RateLimiter>, "getByName">;
+
+async function ask(namespace: Namespace, obligation: RateLimitObligation, now: number): Promise<RateLimitAnswer> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("rate-limit store timed out")), RATE_LIMIT_TIMEOUT_MS);
+  });
+  try {
+    const stub = namespace.getByName(rateLimitName(obligation));
+    return await Promise.race([stub.admit(1, obligation.limit, obligation.periodSeconds, now), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Counts this request against every rate-limit obligation of an allow decision. Headers follow
+ * draft-ietf-httpapi-ratelimit-headers-11 (May 2026): `RateLimit-Policy: "<rule>";q=<limit>;w=<seconds>` and
+ * `RateLimit: "<rule>";r=<remaining>;t=<seconds to reset>`, plus `Retry-After` on 429. A store that throws or
+ * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged).
+ */
+export async function checkRateLimits(env: Pick<Env, "RATE_LIMITER">, obligations: RateLimitObligation[], now: number): Promise<RateLimitResult> {
+  const answers = await Promise.all(
+    obligations.map(async (obligation) => {
+      try {
+        return { obligation, answer: await ask(env.RATE_LIMITER, obligation, now) };
+      } catch (error) {
+        return { obligation, error };
+      }
+    }),
+  );
+  const policies: string[] = [];
+  const current: string[] = [];
+  let unavailable = false;
+  let retryAfter = 0;
+  for (const result of answers) {
+    const { obligation } = result;
+    if (!("answer" in result) || !result.answer) {
+      const fields = { rule: obligation.rule, failOpen: obligation.failOpen, error: String(result.error) };
+      if (obligation.failOpen) logEvent("warn", "rate-limit-unavailable", fields);
+      else {
+        logEvent("error", "rate-limit-unavailable", fields);
+        unavailable = true;
+      }
+      continue;
+    }
+    const { answer } = result;
+    const name = sfString(obligation.rule);
+    const reset = Math.max(0, Math.ceil((answer.resetAt - now) / 1000));
+    policies.push(`${name};q=${answer.limit};w=${obligation.periodSeconds}`);
+    current.push(`${name};r=${answer.remaining};t=${reset}`);
+    if (!answer.admitted) retryAfter = Math.max(retryAfter, reset, 1);
+  }
+  if (unavailable) return { ok: false, status: 503, headers: {} };
+  const headers: Record<string, string> = {};
+  if (policies.length > 0) {
+    headers["RateLimit-Policy"] = policies.join(", ");
+    headers["RateLimit"] = current.join(", ");
+  }
+  if (retryAfter > 0) return { ok: false, status: 429, headers: { ...headers, "Retry-After": String(retryAfter) } };
+  return { ok: true, headers };
+}
