@@ -49,7 +49,10 @@ export default defineConfig({
                     const body = { email: claims.email, groups: group ? [{ id: `g-${group}`, name: group }] : [], devicePosture: {} };
                     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
                   }
-                  if (url.hostname === "127.0.0.1") return fetch(request.url, { method: request.method, headers: request.headers });
+                  if (url.hostname === "127.0.0.1") {
+                    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+                    return fetch(request.url, { method: request.method, headers: request.headers, body });
+                  }
                   return new Response(`unexpected egress to ${url.origin}`, { status: 599 });
                 },
               },

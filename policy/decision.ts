@@ -20,6 +20,13 @@ export const REASONS = [
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
+/**
+ * Reasons the gateway adds around the policy's decision, from its durable state: time-bounded grants
+ * (policy/grants.ts) and the denylist. evaluate() alone never gives them; test/unit/grants.test.ts and the
+ * workerd tests cover them.
+ */
+export const STATE_REASONS: readonly Reason[] = ["allowed-by-exception", "allowed-by-break-glass", "revoked", "quarantined", "denylist-unavailable"];
+
 export interface RateLimitObligation {
   rule: string;
   /** Who and what is counted: principal, or principal and route. */

@@ -7,6 +7,8 @@ export interface SeenRequest {
   method: string;
   url: string;
   headers: IncomingMessage["headers"];
+  /** The first 16 KiB of the body, as text. */
+  body: string;
 }
 
 export const LOG_PATH = "/__recording-origin/log";
@@ -21,8 +23,12 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       res.end(JSON.stringify(seen.filter((r) => r.url.includes(marker))));
       return;
     }
-    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
-    req.resume();
+    const record: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" };
+    seen.push(record);
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      if (record.body.length < 16384) record.body += chunk.slice(0, 16384 - record.body.length);
+    });
     // Misbehaving origins, by path, for the gateway's error handling.
     if (req.url?.startsWith("/__slow")) return void setTimeout(() => res.end("late"), 2000);
     if (req.url?.startsWith("/__broken")) return void req.socket.destroy();

@@ -108,12 +108,13 @@ describe("quarantine", () => {
     const entry = listed.find((e) => e.value === `user:${who}`)!;
     expect(entry).toMatchObject({ kind: "quarantine", match: "principal", reason: "3 denied requests within 60s", createdBy: "ward (quarantine)" });
     expect(entry.expiresAt! - entry.createdAt).toBe(3600_000);
-    let announced: unknown[] = [];
+    let announced: { body: string }[] = [];
     for (let i = 0; i < 20 && announced.length === 0; i++) {
-      announced = await originSaw("__notify-webhook");
+      announced = (await originSaw("__notify-webhook")).filter((r) => r.body.includes(entry.id));
       if (announced.length === 0) await new Promise((r) => setTimeout(r, 25));
     }
-    expect(announced.length).toBeGreaterThanOrEqual(1);
+    expect(announced).toHaveLength(1);
+    expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined user:${who}`);
     expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
     expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
   });
