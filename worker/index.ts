@@ -39,6 +39,13 @@ app.get(JWKS_PATH, async (c) => {
   }
 });
 
+// Anything unexpected: logged with its detail, answered with nothing but the status and the request id.
+app.onError((error, c) => {
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  logEvent("error", "unhandled-error", { requestId, path: new URL(c.req.url).pathname, error: String(error) });
+  return gatewayResponse(500, requestId);
+});
+
 // The admin API answers its own paths on every host, before any service route can.
 app.route(ADMIN_PREFIX, admin);
 

@@ -32,6 +32,20 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     // Misbehaving origins, by path, for the gateway's error handling.
     if (req.url?.startsWith("/__slow")) return void setTimeout(() => res.end("late"), 2000);
     if (req.url?.startsWith("/__broken")) return void req.socket.destroy();
+    if (req.url?.startsWith("/__huge")) {
+      // 32 MiB in 1 MiB chunks: more than anything should buffer.
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(32 * chunk.length) });
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 32) {
+          sent++;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      return pump();
+    }
     if (req.url?.startsWith("/__redirect")) {
       res.writeHead(302, { location: "http://10.20.30.40:8080/internal/next?x=1" });
       return void res.end();

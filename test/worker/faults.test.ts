@@ -1,0 +1,191 @@
+// Fault injection at Ward's own boundaries, in workerd: KV, the Durable Objects, the Access key set and the
+// origin misbehave; each time Ward fails closed with the right status, says nothing about the fault to the
+// client, never reaches the origin when it should not, and recovers once the fault clears.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import demoPolicy from "../../policy/examples/demo.yaml?raw";
+import { resetDenylistCache } from "../../worker/denylist-cache.ts";
+import type { Env } from "../../worker/env.ts";
+import { resetPolicyCache } from "../../worker/policy-store.ts";
+import { accessToken, AUD } from "./access-tokens.ts";
+import { activate, marker, originSaw } from "./harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const bindings = env as unknown as Env;
+const GENERIC_KEYS = ["error", "requestId"];
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ res: Response; body: string; seen: number }> {
+  const m = marker();
+  const res = await exports.default.fetch(`${url}${url.includes("?") ? "&" : "?"}${m}`, { headers });
+  const body = await res.text();
+  return { res, body, seen: (await originSaw(m)).length };
+}
+
+/** A Ward answer that tells the client nothing but the status and the request id. */
+function expectGeneric(body: string, res: Response): void {
+  const parsed = JSON.parse(body) as Record<string, unknown>;
+  expect(Object.keys(parsed).sort()).toEqual(GENERIC_KEYS);
+  expect(parsed.requestId).toBe(res.headers.get("ward-request-id"));
+  expect(body).not.toMatch(/overloaded|detail|stack|Error:/);
+}
+
+async function eventually<T>(call: () => Promise<T>, done: (t: T) => boolean): Promise<T> {
+  let last = await call();
+  for (let i = 0; i < 40 && !done(last); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    last = await call();
+  }
+  return last;
+}
+
+beforeAll(async () => {
+  await activate(demoPolicy);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("KV (the policy store)", () => {
+  it("unavailable on a cold isolate: 503, nothing forwarded, nothing said; recovers when KV answers", async () => {
+    resetPolicyCache();
+    vi.spyOn(bindings.POLICY, "get").mockRejectedValue(new Error("KV overloaded: internal detail"));
+    const failed = await get("https://payments.localhost/healthz");
+    expect(failed.res.status).toBe(503);
+    expect(failed.seen).toBe(0);
+    expectGeneric(failed.body, failed.res);
+    vi.restoreAllMocks();
+    const recovered = await eventually(() => get("https://payments.localhost/healthz"), (r) => r.res.status === 200);
+    expect(recovered).toMatchObject({ seen: 1 });
+  });
+
+  it("slow while a policy is loaded: requests do not wait for it (the re-check runs in the background)", async () => {
+    await get("https://payments.localhost/healthz");
+    let release!: () => void;
+    const hanging = new Promise<null>((resolve) => (release = () => resolve(null)));
+    const spy = vi.spyOn(bindings.POLICY, "get").mockReturnValue(hanging as never);
+    await new Promise((r) => setTimeout(r, 80)); // past POLICY_REFRESH_SECONDS: the next request starts a re-check
+    const answered = await Promise.race([get("https://payments.localhost/healthz").then((r) => r.res.status), hanging.then(() => "kv answered first")]);
+    expect(answered).toBe(200);
+    expect(spy).toHaveBeenCalled();
+    release();
+  });
+
+  it("unavailable while a policy is loaded: the last good policy keeps deciding", async () => {
+    await get("https://payments.localhost/healthz");
+    vi.spyOn(bindings.POLICY, "get").mockRejectedValue(new Error("KV overloaded"));
+    await new Promise((r) => setTimeout(r, 80));
+    const allowed = await get("https://payments.localhost/healthz");
+    expect(allowed).toMatchObject({ seen: 1 });
+    expect(allowed.res.status).toBe(200);
+    const denied = await get("https://orders.localhost/admin/users");
+    expect(denied.res.status).toBe(401);
+    expect(denied.seen).toBe(0);
+  });
+});
+
+describe("Durable Objects", () => {
+  it("the denylist throwing on a cold isolate: identified callers get 503, anonymous public routes still work; recovers", async () => {
+    resetDenylistCache();
+    vi.spyOn(bindings.DENYLIST, "getByName").mockImplementation(() => {
+      throw new Error("Durable Object overloaded");
+    });
+    const token = await accessToken(signing, { email: "ann@example.com" });
+    const identified = await get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token });
+    expect(identified.res.status).toBe(503);
+    expect(identified.seen).toBe(0);
+    expectGeneric(identified.body, identified.res);
+    const anonymous = await get("https://payments.localhost/healthz");
+    expect(anonymous.res.status).toBe(200);
+    vi.restoreAllMocks();
+    const recovered = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status === 200);
+    expect(recovered.seen).toBe(1);
+  });
+
+  it("the grant store throwing: a denial stays a denial (no exception honoured)", async () => {
+    vi.spyOn(bindings.GRANTS, "getByName").mockImplementation(() => {
+      throw new Error("Durable Object overloaded");
+    });
+    const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-faults-ann" });
+    const m = marker();
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "cf-access-jwt-assertion": token } });
+    expect(res.status).toBe(403);
+    expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("the policy writer throwing: a push changes nothing and says nothing", async () => {
+    vi.spyOn(bindings.POLICY_CONTROL, "getByName").mockImplementation(() => {
+      throw new Error("Durable Object overloaded");
+    });
+    const before = await bindings.POLICY.get("policy:active");
+    const token = await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-faults-admin" });
+    const res = await exports.default.fetch("https://wiki.localhost/.ward/admin/policy", { headers: { "cf-access-jwt-assertion": token } });
+    expect(res.status).toBe(500);
+    expectGeneric(await res.text(), res);
+    expect(await bindings.POLICY.get("policy:active")).toBe(before);
+  });
+});
+
+describe("the Access key set", () => {
+  // A policy with its own audience gets its own verifier, so its key set starts cold: one per fault.
+  const audienceFor = (i: number) => `c${i}`.padEnd(64, "c");
+  const policyFor = (i: number) => demoPolicy.replace(`audiences: ["${AUD}"]`, `audiences: ["${audienceFor(i)}"]`);
+  const tokenFor = (i: number) => accessToken(signing, { email: "ann@example.com", aud: [audienceFor(i)] });
+
+  it.each<[number, string, () => Response | Promise<Response>]>([
+    [1, "down (500)", () => new Response("upstream error", { status: 500 })],
+    [2, "answering garbage", () => new Response("<html>not a key set</html>", { headers: { "content-type": "text/html" } })],
+    [3, "answering an empty key set", () => Response.json({ keys: [] })],
+  ])("fault %i, %s: the token is not accepted (401), nothing forwarded, nothing said", async (i, _name, answer) => {
+    await activate(policyFor(i));
+    await new Promise((r) => setTimeout(r, 80));
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      return url.endsWith("/cdn-cgi/access/certs") ? answer() : realFetch(input, init);
+    });
+    const token = await tokenFor(i);
+    const failed = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status !== 200);
+    expect(failed.res.status).toBe(401);
+    expect(failed.seen).toBe(0);
+    expectGeneric(failed.body, failed.res);
+  });
+
+  it("recovers once the key set answers again (a failed fetch is retried; a fetched set is re-read at most every 30 s)", async () => {
+    await activate(policyFor(1));
+    await new Promise((r) => setTimeout(r, 80));
+    const token = await tokenFor(1);
+    const recovered = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status === 200);
+    expect(recovered.res.status).toBe(200);
+    expect(recovered.seen).toBe(1);
+  });
+});
+
+describe("the origin", () => {
+  beforeAll(async () => {
+    await activate(demoPolicy);
+    await new Promise((r) => setTimeout(r, 80));
+    await get("https://payments.localhost/healthz"); // starts the isolate's re-check of the pointer
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it.each<[string, string, number]>([
+    ["closing the connection", "/__broken", 502],
+    ["too slow", "/__slow", 504],
+  ])("%s: answers %s with the generic body; the next request works", async (_name, path, status) => {
+    const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
+    const failed = await get(`https://wiki.localhost${path}`, headers);
+    expect(failed.res.status).toBe(status);
+    expectGeneric(failed.body, failed.res);
+    expect((await get("https://wiki.localhost/page", headers)).res.status).toBe(200);
+  });
+
+  it("sending a huge response: streamed through whole, not buffered or cut", async () => {
+    const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
+    const m = marker();
+    const res = await exports.default.fetch(`https://wiki.localhost/__huge?${m}`, { headers });
+    expect(res.status).toBe(200);
+    const bytes = (await res.arrayBuffer()).byteLength;
+    expect(bytes).toBe(32 * 1024 * 1024);
+  });
+});
