@@ -65,6 +65,8 @@ export async function signAssertion(keys: SigningKeys, facts: AssertionFacts): P
     ward_policy: decision.policyVersion,
     ward_mode: decision.mode,
   };
+  // A request no rule allowed but a time-bounded grant did: the origin can tell, and say no itself.
+  if (decision.exception) claims.ward_exception = `${decision.exception.kind}:${decision.exception.id}`;
   if (identity.workload) claims.workload = identity.workload.id;
   if (identity.user) claims.email = identity.user.email;
   if (identity.serviceToken) claims.service_token = identity.serviceToken.clientId;

@@ -36,7 +36,7 @@ const base = {
   approvedBy: "wiki-team@example.com",
 };
 
-async function annEdits(): Promise<{ status: number; seen: number; decision?: Record<string, unknown> }> {
+async function annEdits(): Promise<{ status: number; seen: number; marker: string; decision?: Record<string, unknown> }> {
   const m = marker();
   const lines: string[] = [];
   const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
@@ -46,7 +46,7 @@ async function annEdits(): Promise<{ status: number; seen: number; decision?: Re
   });
   spy.mockRestore();
   const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision");
-  return { status: res.status, seen: (await originSaw(m)).length, ...(decision ? { decision } : {}) };
+  return { status: res.status, seen: (await originSaw(m)).length, marker: m, ...(decision ? { decision } : {}) };
 }
 
 async function listed(): Promise<GrantRecord[]> {
@@ -91,6 +91,10 @@ describe("exceptions", () => {
     const allowed = await annEdits();
     expect(allowed).toMatchObject({ status: 200, seen: 1 });
     expect(allowed.decision).toMatchObject({ reasons: ["allowed-by-exception"], exception: { id: grant.id, kind: "exception" } });
+    const forwarded = (await originSaw(String(allowed.marker)))[0]!;
+    const claims = JSON.parse(atob(String(forwarded.headers["ward-assertion"]).split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    expect(claims.ward_exception).toBe(`exception:${grant.id}`);
+    expect(claims.ward_rule).toBeUndefined();
 
     const revoked = await as("admin@example.com", `/grants/wiki/${grant.id}?reason=done`, { method: "DELETE" });
     expect(revoked.status).toBe(200);
