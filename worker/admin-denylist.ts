@@ -2,6 +2,7 @@
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { parseBody } from "./admin-body.ts";
 import type { AdminEnv } from "./admin.ts";
 import { DENYLIST_NAME, type MatchKind } from "./denylist-store.ts";
 import { logEvent } from "./log.ts";
@@ -22,17 +23,6 @@ const RevokeBody = z.strictObject({
   until: z.iso.datetime({ offset: true }).optional(),
 });
 
-async function parse<T>(c: Context<AdminEnv>, schema: z.ZodType<T>): Promise<T | Response> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    return c.json({ error: "expected a JSON body" }, 400);
-  }
-  const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
-}
-
 export function denylistRoutes(admin: Hono<AdminEnv>): void {
   const denylist = (c: Context<AdminEnv>) => c.env.DENYLIST.getByName(DENYLIST_NAME);
 
@@ -43,7 +33,7 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
   });
 
   admin.post("/revocations", async (c) => {
-    const body = await parse(c, RevokeBody);
+    const body = await parseBody(c, RevokeBody);
     if (body instanceof Response) return body;
     const rule = VALUE[body.match];
     const value = rule.normalise ? rule.normalise(body.value) : body.value;

@@ -4,6 +4,7 @@
 // the past, a duration over the policy's cap or a missing reason changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { parseBody } from "./admin-body.ts";
 import { durationSeconds, METHODS, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
 import type { AdminEnv } from "./admin.ts";
 import { grantsShard, type GrantRecord, type NewGrant } from "./grants-store.ts";
@@ -65,17 +66,6 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   return record;
 }
 
-async function parse<T>(c: Context<AdminEnv>, schema: z.ZodType<T>): Promise<T | Response> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    return c.json({ error: "expected a JSON body" }, 400);
-  }
-  const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
-}
-
 export function grantRoutes(admin: Hono<AdminEnv>): void {
   admin.get("/grants", async (c) => {
     const policy = c.get("policy");
@@ -92,7 +82,7 @@ export function grantRoutes(admin: Hono<AdminEnv>): void {
   });
 
   admin.post("/exceptions", async (c) => {
-    const body = await parse(c, ExceptionBody);
+    const body = await parseBody(c, ExceptionBody);
     if (body instanceof Response) return body;
     const { notBefore, notAfter, maxUses, ...rest } = body;
     const grant: NewGrant = {
@@ -107,7 +97,7 @@ export function grantRoutes(admin: Hono<AdminEnv>): void {
   });
 
   admin.post("/breakglass", async (c) => {
-    const body = await parse(c, BreakGlassBody);
+    const body = await parseBody(c, BreakGlassBody);
     if (body instanceof Response) return body;
     const now = Date.now();
     // Without a principal, the emergency grant is for whoever asks for it.

@@ -4,6 +4,7 @@
 // client certificate), and every call is logged. Deny by default: a policy without `admin` lets nobody in.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
+import { parseBody } from "./admin-body.ts";
 import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../policy/index.ts";
 import type { AppEnv } from "./env.ts";
 import { denylistRoutes } from "./admin-denylist.ts";
@@ -74,17 +75,6 @@ function control(c: Context<AdminEnv>) {
   return c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
 }
 
-async function bodyOf<T>(c: Context<AdminEnv>, schema: z.ZodType<T>): Promise<T | Response> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    return c.json({ error: "expected a JSON body" }, 400);
-  }
-  const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : c.json({ error: "invalid request", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, 400);
-}
-
 async function activate(c: Context<AdminEnv>, request: Omit<ActivateRequest, "who">): Promise<Response> {
   const result = await control(c).activate({ ...request, who: c.get("principal") });
   if (!result.ok) {
@@ -124,7 +114,7 @@ async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<Compi
 }
 
 admin.put("/policy", async (c) => {
-  const body = await bodyOf(c, PushBody);
+  const body = await parseBody(c, PushBody);
   if (body instanceof Response) return body;
   const next = await storeCandidate(c, body.text);
   if (next instanceof Response) return next;
@@ -133,7 +123,7 @@ admin.put("/policy", async (c) => {
 });
 
 admin.put("/policy/shadow", async (c) => {
-  const body = await bodyOf(c, ShadowBody);
+  const body = await parseBody(c, ShadowBody);
   if (body instanceof Response) return body;
   const next = await storeCandidate(c, body.text);
   if (next instanceof Response) return next;
@@ -149,7 +139,7 @@ admin.delete("/policy/shadow", async (c) => {
 });
 
 admin.post("/policy/shadow/promote", async (c) => {
-  const body = await bodyOf(c, PromoteBody);
+  const body = await parseBody(c, PromoteBody);
   if (body instanceof Response) return body;
   const { shadow } = await control(c).state(1);
   if (!shadow) return c.json({ error: "no shadow candidate is set" }, 409);
@@ -157,7 +147,7 @@ admin.post("/policy/shadow/promote", async (c) => {
 });
 
 admin.post("/policy/rollback", async (c) => {
-  const body = await bodyOf(c, RollbackBody);
+  const body = await parseBody(c, RollbackBody);
   if (body instanceof Response) return body;
   let to = body.to;
   if (!to) {
