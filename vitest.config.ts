@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "core",
-          include: ["test/unit/**/*.test.ts", "test/corpus/**/*.test.ts", "test/cli/**/*.test.ts", "test/dev/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/corpus/**/*.test.ts", "test/cli/**/*.test.ts", "test/dev/**/*.test.ts", "test/e2e/**/*.test.ts"],
           environment: "node",
         },
       },
