@@ -93,6 +93,8 @@ export class AccessVerifier {
       return { ok: false, problem: (error as { code?: string }).code ?? "invalid-token" };
     }
     if (payload.type !== "app") return { ok: false, problem: "token-type" };
+    // jose checks exp and nbf, not iat: a token "issued" later than now (beyond the skew) is not one Access made.
+    if (payload.iat! > now / 1000 + CLOCK_SKEW_SECONDS) return { ok: false, problem: "issued-in-the-future" };
     const identity = identityFromPayload(payload);
     if (!identity) return { ok: false, problem: "no-principal" };
     const expiresAt = (payload.exp! + CLOCK_SKEW_SECONDS) * 1000;
