@@ -132,24 +132,26 @@ describe("the Access key set", () => {
   const policyFor = (i: number) => demoPolicy.replace(`audiences: ["${AUD}"]`, `audiences: ["${audienceFor(i)}"]`);
   const tokenFor = (i: number) => accessToken(signing, { email: "ann@example.com", aud: [audienceFor(i)] });
 
-  it.each<[number, string, () => Response | Promise<Response>]>([
+  it.each<[number, string, (init?: RequestInit) => Response | Promise<Response>]>([
     [1, "down (500)", () => new Response("upstream error", { status: 500 })],
     [2, "answering garbage", () => new Response("<html>not a key set</html>", { headers: { "content-type": "text/html" } })],
     [3, "answering an empty key set", () => Response.json({ keys: [] })],
+    // Like a real fetch, it gives up when the caller's signal aborts: Ward's key set waits 5 s at most.
+    [4, "too slow (never answers: the 5 s key-set timeout)", (init) => new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)))],
   ])("fault %i, %s: the token is not accepted (401), nothing forwarded, nothing said", async (i, _name, answer) => {
     await activate(policyFor(i));
     await new Promise((r) => setTimeout(r, 80));
     const realFetch = globalThis.fetch;
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
-      return url.endsWith("/cdn-cgi/access/certs") ? answer() : realFetch(input, init);
+      return url.endsWith("/cdn-cgi/access/certs") ? answer(init) : realFetch(input, init);
     });
     const token = await tokenFor(i);
     const failed = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status !== 200);
     expect(failed.res.status).toBe(401);
     expect(failed.seen).toBe(0);
     expectGeneric(failed.body, failed.res);
-  });
+  }, 15_000);
 
   it("recovers once the key set answers again (a failed fetch is retried; a fetched set is re-read at most every 30 s)", async () => {
     await activate(policyFor(1));
