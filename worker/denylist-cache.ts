@@ -57,8 +57,9 @@ export async function denylistVerdict(
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DenylistVerdict> {
   if (!snapshot) {
-    refreshing ??= load(env, now).finally(() => (refreshing = undefined));
-    await refreshing;
+    // A cold isolate: each request reads for itself rather than awaiting another request's read (Workers
+    // tie I/O to the request that started it).
+    await load(env, now);
   } else if (now - snapshot.fetchedAt >= refreshMs(env) && !refreshing) {
     refreshing = load(env, now).finally(() => (refreshing = undefined));
     waitUntil(refreshing);

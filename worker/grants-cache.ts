@@ -1,6 +1,6 @@
 // The active grants of each service, kept per isolate so a denied request does not cost a Durable Object
 // call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
-// can still be honoured; expiry is exact whatever this cache holds, because
+// (plus one read) can still be honoured; expiry is exact whatever this cache holds, because
 // applyGrants compares notAfter with the request's instant. If the grants cannot be read, none is honoured.
 import type { TimedGrant } from "../policy/index.ts";
 import type { Env } from "./env.ts";
@@ -33,16 +33,22 @@ async function load(env: Env, service: string, now: number): Promise<void> {
 }
 
 export async function grantsFor(env: Env, service: string, now: number): Promise<TimedGrant[]> {
-  let snapshot = snapshots.get(service);
-  if (!snapshot || now - snapshot.fetchedAt >= refreshMs(env)) {
-    // Only denied requests get here, and concurrent ones share one read: at most one Durable Object call
-    // per service and interval per isolate. Waiting for it keeps "revoked within the interval" exact.
-    const pending = refreshing.get(service) ?? load(env, service, now).finally(() => refreshing.delete(service));
-    refreshing.set(service, pending);
-    await pending;
-    snapshot = snapshots.get(service);
+  const snapshot = snapshots.get(service);
+  const due = !snapshot || now - snapshot.fetchedAt >= refreshMs(env);
+  // Only denied requests get here. One of them re-reads (and waits for it); the others meanwhile use the
+  // copy they have. A request never awaits another request's read: Workers tie I/O to the request that
+  // started it, and a promise shared across requests fails when its request ends first.
+  if (due && (!snapshot || !refreshing.has(service))) {
+    const read = load(env, service, now);
+    refreshing.set(service, read);
+    try {
+      await read;
+    } finally {
+      if (refreshing.get(service) === read) refreshing.delete(service);
+    }
   }
-  return snapshot && now - snapshot.fetchedAt <= MAX_STALE_MS ? snapshot.grants : [];
+  const current = snapshots.get(service);
+  return current && now - current.fetchedAt <= MAX_STALE_MS ? current.grants : [];
 }
 
 /** Counts one use of a grant with a use limit; any failure counts as "not allowed". */

@@ -88,12 +88,17 @@ export async function currentPolicy(
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<CompiledPolicy | undefined> {
+  if (!cache.policy) {
+    // Nothing to decide with yet: this request reads KV itself and waits. It never awaits another
+    // request's read (Workers tie I/O to the request that started it).
+    await refresh(kv, now);
+    return cache.policy;
+  }
   const due = now - cache.checkedAt >= refreshSeconds * 1000;
   if (due && !cache.refreshing) {
     cache.refreshing = refresh(kv, now).finally(() => (cache.refreshing = undefined));
-    if (cache.policy) waitUntil(cache.refreshing);
+    waitUntil(cache.refreshing);
   }
-  if (!cache.policy && cache.refreshing) await cache.refreshing;
   return cache.policy;
 }
 

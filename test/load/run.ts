@@ -29,6 +29,8 @@ if (policyText === demo) throw new Error("load policy: the wiki service was not 
 
 const dir = mkdtempSync(join(tmpdir(), "ward-load-"));
 const decisions: Record<string, unknown>[] = [];
+/** Error-level lines of the gateway (unhandled errors, unavailable stores), shown when a check fails. */
+const errors: string[] = [];
 const loaded = await loadPolicy(policyText);
 if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
 const gateway = await startLocalGateway({
@@ -40,6 +42,7 @@ const gateway = await startLocalGateway({
     if (!line.startsWith("{")) return;
     const record = JSON.parse(line) as Record<string, unknown>;
     if (record.event === "decision") decisions.push(record);
+    if (record.level === "error" && errors.length < 20) errors.push(line);
   },
 });
 const port = Number(gateway.url.port);
@@ -101,7 +104,10 @@ request = function()
   r[4]["Host"] = r[2] .. ":${port}"
   return wrk.format(r[1], r[3], r[4])
 end
-response = function(status)
+response = function(status, headers, body)
+  if status >= 500 then
+    io.write("5xx-response ", status, " ward-request-id=", tostring(headers["ward-request-id"]), " body=", string.sub(body or "", 1, 200), "\\n")
+  end
   if status >= 500 then c5 = c5 + 1 elseif status >= 400 then c4 = c4 + 1 elseif status >= 300 then c3 = c3 + 1 else c2 = c2 + 1 end
 end
 done = function()
@@ -155,6 +161,9 @@ end
   console.log([...statuses].map(([s, n]) => `${s}: ${n}`).join("  ") + (socketErrors ? `  socket errors: ${socketErrors}` : ""));
   console.log(`workerd RSS samples (MiB): ${samples.map((kb) => (kb / 1024).toFixed(0)).join(" ")}`);
   for (const [name, ok, detail] of checks) console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
+  for (const d of decisions.filter((x) => Number(x.status) >= 500).slice(0, 10)) console.log(`5xx: ${JSON.stringify(d)}`);
+  for (const line of errors) console.log(`error: ${line}`);
+  for (const line of stdout.split("\n").filter((l) => l.startsWith("5xx-response"))) console.log(line);
   process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
 } finally {
   await gateway.stop();

@@ -108,6 +108,11 @@ describe("exceptions", () => {
     const res = await grantException({ ...base, maxUses: 3, notAfter: new Date(Date.now() + HOUR).toISOString() });
     const { grant } = (await res.json()) as { grant: GrantRecord };
     await settle();
+    // One denied request re-reads the service's grants (concurrent ones meanwhile use the copy they have).
+    await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
+      method: "POST",
+      headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "bob@example.com", identity_nonce: "n-bob" }) },
+    });
     const results = await Promise.all(Array.from({ length: 10 }, () => annEdits()));
     expect(results.filter((r) => r.status === 200).length).toBe(3);
     expect(results.reduce((n, r) => n + r.seen, 0)).toBe(3);
