@@ -1,6 +1,6 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono } from "hono";
-import { applyGrants, evaluate, findService, grantMayApply, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
+import { applyGrants, evaluate, findService, grantMayApply, principalKey, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./browser.ts";
 import type { AppEnv, Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants-cache.ts";
@@ -55,8 +55,13 @@ app.get(PORTAL_PATH, async (c) => {
   const requestId = crypto.randomUUID();
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!policy) return gatewayResponse(503, requestId);
-  const { identity } = await identify(c.req.raw, policy, now, requestId);
+  const { identity, certificateSha256 } = await identify(c.req.raw, policy, now, requestId);
   const url = new URL(c.req.url);
+  if (identity.user) {
+    // A revoked or quarantined person sees no list either.
+    const listed = await denylistVerdict(c.env, identity, certificateSha256, principalKey(identity), now, (p) => c.executionCtx.waitUntil(p));
+    if (listed.state !== "clear") return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);
+  }
   if (!identity.user) {
     const access = policy.document.identity.access;
     if (access && isBrowserNavigation(c.req.raw)) return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);

@@ -63,6 +63,8 @@ describe("revocation", () => {
     const { entry } = (await res.json()) as { entry: DenyEntry };
     expect(entry).toMatchObject({ kind: "revocation", match: "email", value: "ann@example.com", createdBy: "user:admin@example.com", expiresAt: null });
     expect(await eventually(() => asPerson("ann@example.com"), 403)).toEqual({ status: 403, seen: 0 });
+    const portal = await exports.default.fetch("https://wiki.localhost/.ward/apps", { headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann@example.com" }) } });
+    expect(portal.status).toBe(403); // no list of apps for a revoked person either
     expect(await asPerson("bob@example.com")).toEqual({ status: 200, seen: 1 });
     expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
     expect(await eventually(() => asPerson("ann@example.com"), 200)).toEqual({ status: 200, seen: 1 });
