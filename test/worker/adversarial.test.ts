@@ -11,6 +11,7 @@ import headers from "./adversarial/headers.yaml?raw";
 import mtls from "./adversarial/mtls.yaml?raw";
 import methodsHosts from "./adversarial/methods-hosts.yaml?raw";
 import { forgeToken, type TokenSpec } from "./adversarial/forge.ts";
+import { ADVERSARIAL_CERTS } from "./adversarial/certs.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 
@@ -22,15 +23,19 @@ interface Case {
   headers?: Record<string, string>;
   /** The Access token in the header, built from its description. */
   token?: TokenSpec;
-  /** The Access token in the CF_Authorization cookie. */
-  cookie?: TokenSpec;
-  /** Client certificate facts: the checkout fixture with overrides. */
+  /** Where `token` goes: the Cf-Access-Jwt-Assertion header (default), `Authorization: Bearer`, or the query. */
+  tokenIn?: "header" | "authorization" | "query";
+  /** The Access token in the CF_Authorization cookie (several: several CF_Authorization cookies, in order). */
+  cookie?: TokenSpec | TokenSpec[];
+  /** Client certificate facts: the checkout fixture (or `certName`) with overrides. */
   cert?: Record<string, unknown>;
+  /** Which certificate `cert` describes: a fixture (checkout, legacy, twoSpiffe) or one of adversarial/certs.ts. */
+  certName?: string;
   /** request.cf exactly as given (instead of a certificate). */
   cf?: Record<string, unknown>;
   /** Send the same request this many times (floods); the expectation holds for every one. */
   repeat?: number;
-  expect: { status: number; forwarded?: { path: string; absent?: string[]; notEqual?: Record<string, string> } };
+  expect: { status: number; forwarded?: { path: string; absent?: string[]; present?: string[]; notEqual?: Record<string, string> } };
 }
 
 const FILES = { jwt, paths, headers, mtls, "methods-hosts": methodsHosts };
@@ -48,17 +53,36 @@ function withMarker(url: string, m: string): string {
 
 async function send(c: Case, m: string): Promise<Response> {
   const h = new Headers();
+  let url = c.url;
   for (const [name, value] of Object.entries(c.headers ?? {})) h.append(name, value);
-  if (c.token) h.append("cf-access-jwt-assertion", await forgeToken(c.token, signing, jwks));
-  if (c.cookie) h.append("cookie", `CF_Authorization=${await forgeToken(c.cookie, signing, jwks)}`);
+  if (c.token) {
+    const token = await forgeToken(c.token, signing, jwks);
+    if (c.tokenIn === "authorization") h.append("authorization", `Bearer ${token}`);
+    else if (c.tokenIn === "query") url = `${url}${url.includes("?") ? "&" : "?"}CF_Authorization=${token}`;
+    else h.append("cf-access-jwt-assertion", token);
+  }
+  if (c.cookie) {
+    const specs = Array.isArray(c.cookie) ? c.cookie : [c.cookie];
+    const parts = await Promise.all(specs.map(async (spec) => `CF_Authorization=${await forgeToken(spec, signing, jwks)}`));
+    h.append("cookie", parts.join("; "));
+  }
   let cf = c.cf;
   if (c.cert) {
-    const { $upperFingerprint, ...overrides } = c.cert;
-    const auth = await tlsClientAuth(CERTS.checkout, overrides);
+    const { $upperFingerprint, $derOf, ...overrides } = c.cert;
+    const certs: Record<string, string> = { ...CERTS, ...ADVERSARIAL_CERTS };
+    const pem = certs[c.certName ?? "checkout"];
+    if (pem === undefined) throw new Error(`unknown certificate ${c.certName}`);
+    const auth = await tlsClientAuth(pem, overrides);
+    if (typeof $derOf === "string") {
+      // Inconsistent facts: another certificate's DER under this one's fingerprint.
+      const other = certs[$derOf];
+      if (other === undefined) throw new Error(`unknown certificate ${$derOf}`);
+      auth.certRFC9440 = (await tlsClientAuth(other)).certRFC9440;
+    }
     if ($upperFingerprint) auth.certFingerprintSHA256 = String(auth.certFingerprintSHA256).toUpperCase();
     cf = { tlsClientAuth: auth };
   }
-  return exports.default.fetch(withMarker(c.url, m), { method: c.method ?? "GET", headers: h, redirect: "manual", ...(cf ? { cf } : {}) });
+  return exports.default.fetch(withMarker(url, m), { method: c.method ?? "GET", headers: h, redirect: "manual", ...(cf ? { cf } : {}) });
 }
 
 beforeAll(async () => {
@@ -78,8 +102,15 @@ describe("adversarial corpus", () => {
         if (res.status >= 400) expect(body).not.toMatch(/no-matching-rule|denied-by-rule|unauthenticated|ERR_J|signature/);
       } else {
         expect(seen).toHaveLength(1);
+        // Exactly the canonical request: the method as decided, the resolved path, the query with the marker.
+        expect(seen[0]!.method).toBe((c.method ?? "GET").toUpperCase());
         expect(seen[0]!.url.split("?")[0]).toBe(c.expect.forwarded.path);
+        expect(seen[0]!.url).toContain(m);
+        // No credential of the caller ever reaches an origin, whatever the case says.
+        expect(seen[0]!.headers["cf-access-jwt-assertion"]).toBeUndefined();
+        expect(String(seen[0]!.headers["cookie"] ?? "")).not.toContain("CF_Authorization");
         for (const name of c.expect.forwarded.absent ?? []) expect(seen[0]!.headers[name.toLowerCase()], name).toBeUndefined();
+        for (const name of c.expect.forwarded.present ?? []) expect(seen[0]!.headers[name.toLowerCase()], name).toBeDefined();
         for (const [name, value] of Object.entries(c.expect.forwarded.notEqual ?? {})) expect(seen[0]!.headers[name.toLowerCase()], name).not.toBe(value);
       }
     }
@@ -95,6 +126,7 @@ describe("adversarial corpus", () => {
       "double-slash", "dot-segments", "encoded-dot", "encoded-slash", "encoded-backslash", "double-encoding", "semicolon", "nul", "overlong-utf8",
       "case", "trailing-slash", "fragment", "absolute-form", "query", "host", "method-override", "lower-case-method", "head-options",
       "spoofed-identity", "spoofed-certificate", "hop-by-hop", "duplicate-headers",
+      "trace-connect", "host-header", "mtls-trust-domain", "mtls-spiffe-form", "mtls-scopes",
       "mtls-not-presented", "mtls-not-verified", "mtls-revoked", "mtls-validity", "mtls-unpinned", "mtls-fingerprint-mismatch", "mtls-too-large",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);

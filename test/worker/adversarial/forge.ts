@@ -1,7 +1,7 @@
 // Hostile Access tokens for the adversarial corpus, built from a description: forged headers, algorithm
 // confusion, broken signatures, bad claims. Signatures are real where the attack needs them to be (an
 // RS256 signature by the test team's key on a token that is wrong in another way).
-import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK } from "jose";
 import { AUD, TEAM } from "../access-tokens.ts";
 
 export interface TokenSpec {
@@ -10,7 +10,7 @@ export interface TokenSpec {
   /** Header fields merged over { alg: RS256, kid, typ: JWT }; `null` removes one. */
   header?: Record<string, unknown>;
   /** How the signature is made. */
-  sign?: "rs256" | "none" | "hs256-public-key" | "strip" | "empty" | "psychic-es256" | "other-team" | "corrupt";
+  sign?: "rs256" | "none" | "hs256-public-key" | "hs256-public-pem" | "strip" | "empty" | "psychic-es256" | "other-team" | "corrupt";
   /** The payload text exactly (e.g. duplicate claims), instead of JSON of the claims. */
   rawPayload?: string;
   /** A literal token (malformed ones). */
@@ -60,6 +60,8 @@ export async function forgeToken(spec: TokenSpec, signing: JWK, publicJwks: { ke
   const claims = instants(merge(baseClaims, spec.claims), now);
   if (spec.size) claims.padding = "x".repeat(spec.size);
   const header = merge({ alg: "RS256", kid: signing.kid, typ: "JWT" }, spec.header);
+  // "$random": a fresh made-up kid on every call (the unknown-kid flood).
+  if (header.kid === "$random") header.kid = crypto.randomUUID().replaceAll("-", "");
   const payload = spec.rawPayload !== undefined ? text(spec.rawPayload.replaceAll('"$NOW_EXP"', String(now + 3600)).replaceAll('"$NOW"', String(now))) : text(JSON.stringify(claims));
   const input = `${text(JSON.stringify(header))}.${payload}`;
   switch (spec.sign ?? "rs256") {
@@ -83,10 +85,17 @@ export async function forgeToken(spec: TokenSpec, signing: JWK, publicJwks: { ke
       const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
       return `${input}.${b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input))))}`;
     }
+    case "hs256-public-pem": {
+      // The same confusion with the public key as a PEM (SPKI) text, the form most libraries were fooled by.
+      const pem = await exportSPKI((await importJWK(publicJwks.keys[0]!, "RS256", { extractable: true })) as CryptoKey);
+      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(pem), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      return `${input}.${b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input))))}`;
+    }
     case "other-team": {
       otherTeamKey ??= generateKeyPair("RS256", { extractable: true }).then(async ({ privateKey }) => ({ ...(await exportJWK(privateKey)), kid: "e".repeat(64) }));
       const other = await otherTeamKey;
-      const otherHeader = text(JSON.stringify({ ...header, kid: other.kid }));
+      // The attacker's own kid, unless the case injects one.
+      const otherHeader = text(JSON.stringify(spec.header && "kid" in spec.header ? header : { ...header, kid: other.kid }));
       const otherInput = `${otherHeader}.${payload}`;
       return `${otherInput}.${await rsSign(other, otherInput)}`;
     }
