@@ -42,6 +42,8 @@ const METHOD_SET: ReadonlySet<string> = new Set(METHODS);
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // RFC 3986 pchar minus ';' (parameters) and '%' (handled separately); these stay literal in the canonical form.
 const SEGMENT_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
+// A segment made only of such characters is already canonical: decoding and re-encoding it is the identity.
+const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,=:@]*$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
@@ -136,7 +138,7 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     const raw = rawSegments[i]!;
     const last = i === rawSegments.length - 1;
     if (raw === "" && !last) return reject("path-empty-segment", "empty segment ('//')");
-    const decoded = decodeSegment(raw);
+    const decoded = PLAIN_SEGMENT.test(raw) ? raw : decodeSegment(raw);
     if (typeof decoded !== "string") return decoded;
     if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
     segments.push(decoded);

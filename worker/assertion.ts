@@ -49,17 +49,19 @@ function hexToBase64url(hex: string): string {
 export interface AssertionFacts {
   identity: Identity;
   decision: Decision;
-  requestId: string;
   issuer: string;
   /** SHA-256 fingerprint (hex) of the client certificate, for the `cnf` binding. */
   certificateSha256?: string;
   now: number;
 }
 
-export async function signAssertion(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
+/** Everything an assertion says except its time and id: two requests with the same claims share a token. */
+function claimsOf(facts: AssertionFacts): Record<string, unknown> {
   const { identity, decision } = facts;
-  const iat = Math.floor(facts.now / 1000);
   const claims: Record<string, unknown> = {
+    iss: facts.issuer,
+    aud: decision.service!,
+    sub: decision.principal,
     ward_route: decision.route,
     ward_rule: decision.rule,
     ward_policy: decision.policyVersion,
@@ -72,13 +74,56 @@ export async function signAssertion(keys: SigningKeys, facts: AssertionFacts): P
   if (identity.serviceToken) claims.service_token = identity.serviceToken.clientId;
   // RFC 8705 §3.1: binds the assertion to the client certificate the workload presented.
   if (facts.certificateSha256) claims.cnf = { "x5t#S256": hexToBase64url(facts.certificateSha256) };
-  return new SignJWT(claims)
+  return claims;
+}
+
+/** A freshly signed assertion: `jti` names the assertion (the request id travels in Ward-Request-Id). */
+export async function signAssertion(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
+  const iat = Math.floor(facts.now / 1000);
+  return new SignJWT(claimsOf(facts))
     .setProtectedHeader({ alg: "ES256", kid: keys.signer.kid, typ: "ward-assertion+jwt" })
-    .setIssuer(facts.issuer)
-    .setAudience(decision.service!)
-    .setSubject(decision.principal)
-    .setJti(facts.requestId)
+    .setJti(crypto.randomUUID())
     .setIssuedAt(iat)
     .setExpirationTime(iat + ASSERTION_TTL_SECONDS)
     .sign(keys.signer.key);
+}
+
+/**
+ * Seconds an assertion is reused for the same claims. Signing costs more than the rest of Ward's decision,
+ * and a caller's next request to the same route usually follows within seconds; the origin still always
+ * receives an assertion with at least ASSERTION_TTL_SECONDS - ASSERTION_REUSE_SECONDS (30 s) to live.
+ */
+export const ASSERTION_REUSE_SECONDS = 30;
+/** Assertions kept per isolate (and per signing key set); the oldest goes first. */
+const REUSE_LIMIT = 10_000;
+
+interface Reusable {
+  token: string;
+  issuedAt: number;
+}
+
+/** Every fact the claims are made of (claimsOf), cheaper to compare than the claims themselves. */
+function reuseKey({ identity, decision, issuer, certificateSha256 }: AssertionFacts): string {
+  return JSON.stringify([
+    issuer, decision.service, decision.principal, decision.route, decision.rule, decision.policyVersion, decision.mode,
+    decision.exception?.kind, decision.exception?.id, identity.workload?.id, identity.user?.email, identity.serviceToken?.clientId, certificateSha256,
+  ]);
+}
+
+/** Per signing key set, so a rotated secret never serves a token signed with the old key. */
+const reusable = new WeakMap<SigningKeys, Map<string, Reusable>>();
+
+/** The assertion for these facts: one signed earlier for exactly the same claims, while young enough, else a new one. */
+export async function assertionFor(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
+  let tokens = reusable.get(keys);
+  if (!tokens) reusable.set(keys, (tokens = new Map()));
+  const key = reuseKey(facts);
+  const nowSeconds = Math.floor(facts.now / 1000);
+  const kept = tokens.get(key);
+  if (kept && nowSeconds >= kept.issuedAt && nowSeconds - kept.issuedAt < ASSERTION_REUSE_SECONDS) return kept.token;
+  const token = await signAssertion(keys, facts);
+  tokens.delete(key); // re-inserted last: Map order is the eviction order
+  if (tokens.size >= REUSE_LIMIT) tokens.delete(tokens.keys().next().value!);
+  tokens.set(key, { token, issuedAt: nowSeconds });
+  return token;
 }

@@ -35,6 +35,7 @@ async function load(env: Env, now: number): Promise<void> {
 }
 
 export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: DenyEntry } | { state: "unknown" };
+const CLEAR: DenylistVerdict = { state: "clear" };
 
 /** The facts of a caller that an entry can name. */
 function facts(identity: Identity, certificateSha256: string | undefined, principal: string): Record<DenyEntry["match"], readonly string[]> {
@@ -65,6 +66,7 @@ export async function denylistVerdict(
     waitUntil(refreshing);
   }
   if (!snapshot || now - snapshot.fetchedAt > MAX_STALE_MS) return { state: "unknown" };
+  if (snapshot.byFact.size === 0) return CLEAR;
   for (const [match, values] of Object.entries(facts(identity, certificateSha256, principal)) as [DenyEntry["match"], readonly string[]][]) {
     for (const value of values) {
       const entry = snapshot.byFact.get(factKey(match, value));
@@ -72,7 +74,7 @@ export async function denylistVerdict(
       if (entry && (entry.expiresAt === null || entry.expiresAt > now)) return { state: "denied", entry };
     }
   }
-  return { state: "clear" };
+  return CLEAR;
 }
 
 /** Forgets the copy (tests start from an empty isolate). */

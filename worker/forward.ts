@@ -10,20 +10,22 @@ export type ForwardResult = { ok: true; response: Response } | { ok: false; stat
 export const ORIGIN_TIMEOUT_MS = 30_000;
 
 /** An origin redirecting to its own (internal) address must not send the client there: keep Ward's host. */
-function keepGatewayHost(response: Response, request: Request): void {
+function keepGatewayHost(response: Response, received: URL): void {
   const location = response.headers.get("location");
   if (!location || !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return;
   const target = new URL(location);
   // Rebuilt from the gateway's origin: assigning `host` alone would keep the internal port.
-  response.headers.set("location", `${new URL(request.url).origin}${target.pathname}${target.search}${target.hash}`);
+  response.headers.set("location", `${received.origin}${target.pathname}${target.search}${target.hash}`);
 }
 
 function isFetcher(value: unknown): value is Fetcher {
   return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function";
 }
 
+/** `received`: the request's URL, already parsed by the caller (its query is forwarded as received). */
 export async function forward(
   request: Request,
+  received: URL,
   service: CompiledService,
   decision: Decision,
   env: Env,
@@ -37,8 +39,7 @@ export async function forward(
   const binding = typeof origin === "object" && "tunnel" in origin ? env[origin.tunnel] : undefined;
   if (!isFetcher(binding) || !decision.target) return { ok: false, status: 503 };
 
-  const query = new URL(request.url).search;
-  const url = `https://${decision.target.host}${decision.target.path}${query}`;
+  const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
   const headers = forwardHeaders(request.headers, env.STRIP_HEADERS ?? "");
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
@@ -54,7 +55,7 @@ export async function forward(
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);
-    keepGatewayHost(answered, request);
+    keepGatewayHost(answered, received);
     return { ok: true, response: answered };
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");

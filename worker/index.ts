@@ -6,7 +6,7 @@ import type { AppEnv, Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants-cache.ts";
 import { countDenial } from "./denial-counter.ts";
 import { denylistVerdict } from "./denylist-cache.ts";
-import { assertionKeys, JWKS_PATH, signAssertion } from "./assertion.ts";
+import { assertionFor, assertionKeys, JWKS_PATH } from "./assertion.ts";
 import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
@@ -128,10 +128,11 @@ app.all("*", async (c) => {
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
   const { identity, certificateSha256, credentials } = await identify(c.req.raw, policy, started, requestId);
-  const url = new URL(c.req.url);
+  const received = c.req.url;
+  const url = new URL(received);
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
-  const facts = { method: c.req.method, host: url.host, path: rawPath(c.req.url), identity, country };
+  const facts = { method: c.req.method, host: url.host, path: rawPath(received), identity, country };
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const evaluated = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
   const decision = await withDenylist(env, evaluated, identity, certificateSha256, started, waitUntil);
@@ -155,7 +156,7 @@ app.all("*", async (c) => {
       let assertion: string | undefined;
       try {
         const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
-        assertion = await signAssertion(keys, { identity, decision, requestId, certificateSha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
+        assertion = await assertionFor(keys, { identity, decision, certificateSha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
       } catch (error) {
         // Never forward without telling the origin who called: an unsigned request is indistinguishable
         // from one that bypassed Ward.
@@ -165,7 +166,7 @@ app.all("*", async (c) => {
         response = gatewayResponse(503, requestId);
       } else {
         const timeout = Number(env.ORIGIN_TIMEOUT_MS);
-        const forwarded = await forward(c.req.raw, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
+        const forwarded = await forward(c.req.raw, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
         response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
       }
       // Both forward() and gatewayResponse() build their own (mutable) Response.

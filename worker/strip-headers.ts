@@ -7,25 +7,42 @@ const IDENTITY_PREFIXES = ["cf-access-", "cf-cert-", "cf-client-cert-", "ward-",
 const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-original-method", "forwarded", "x-forwarded-host", "x-forwarded-prefix", "x-forwarded-uri"];
 const IDENTITY_HEADERS = ["cf-authorization", "mf-cf-blob", "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify"];
 
+const ALWAYS_STRIPPED = new Set([...HOP_BY_HOP, ...IDENTITY_HEADERS, ...OVERRIDE_HEADERS]);
+
 function names(list: string): string[] {
   return list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
 }
 
-/** `extraStrip`: the STRIP_HEADERS var, a comma-separated list of more headers an origin must never see. */
+/** STRIP_HEADERS parsed once per isolate (it changes only with a deploy). */
+let extraParsed: { list: string; names: Set<string> } | undefined;
+function extraNames(list: string): Set<string> {
+  if (extraParsed?.list !== list) extraParsed = { list, names: new Set(names(list)) };
+  return extraParsed.names;
+}
+
+/** The Access cookie is a credential for Ward, not for the origin; other cookies pass. */
+function withoutAccessCookie(cookie: string): string {
+  return cookie.split(";").map((c) => c.trim()).filter((c) => c && !/^CF_Authorization=/i.test(c)).join("; ");
+}
+
+/**
+ * The headers an origin may see, built in one pass over the incoming ones (Headers yields lower-case names).
+ * `extraStrip`: the STRIP_HEADERS var, a comma-separated list of more headers an origin must never see.
+ */
 export function forwardHeaders(incoming: Headers, extraStrip = ""): Headers {
-  const out = new Headers(incoming);
-  for (const name of [...HOP_BY_HOP, ...IDENTITY_HEADERS, ...OVERRIDE_HEADERS, ...names(incoming.get("connection") ?? ""), ...names(extraStrip)]) {
-    out.delete(name);
-  }
-  for (const name of [...out.keys()]) {
-    if (IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix))) out.delete(name);
-  }
-  // The Access cookie is a credential for Ward, not for the origin.
-  const cookie = out.get("cookie");
-  if (cookie) {
-    const kept = cookie.split(";").map((c) => c.trim()).filter((c) => c && !/^CF_Authorization=/i.test(c));
-    if (kept.length > 0) out.set("cookie", kept.join("; "));
-    else out.delete("cookie");
+  const extra = extraNames(extraStrip);
+  const connection = incoming.get("connection");
+  const listed = connection ? new Set(names(connection)) : undefined;
+  const out = new Headers();
+  for (const [name, value] of incoming) {
+    if (ALWAYS_STRIPPED.has(name) || extra.has(name) || listed?.has(name)) continue;
+    if (IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (name === "cookie") {
+      const kept = withoutAccessCookie(value);
+      if (kept) out.append(name, kept);
+      continue;
+    }
+    out.append(name, value);
   }
   return out;
 }

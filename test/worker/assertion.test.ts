@@ -5,7 +5,8 @@ import app from "../../worker/index.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { assertionKeys, JWKS_PATH } from "../../worker/assertion.ts";
+import { ASSERTION_REUSE_SECONDS, assertionFor, assertionKeys, JWKS_PATH, type AssertionFacts } from "../../worker/assertion.ts";
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { activate, marker, originSaw } from "./harness.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
 
@@ -46,7 +47,8 @@ describe("identity assertion", () => {
     expect(protectedHeader.kid).toBe("assert-1");
     expect(payload.sub).toBe("workload:spiffe://demo.ward.internal/ns/shop/sa/checkout");
     expect(payload.workload).toBe("spiffe://demo.ward.internal/ns/shop/sa/checkout");
-    expect(payload.jti).toBe(res.headers.get("ward-request-id"));
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(payload.jti).not.toBe(res.headers.get("ward-request-id"));
     expect(payload.ward_route).toBe("orders/read");
     expect(payload.ward_rule).toBe("orders/read/shop-reads");
     expect(payload.ward_policy).toBe(version);
@@ -82,5 +84,82 @@ describe("identity assertion", () => {
     const ok = marker();
     expect((await exports.default.fetch(`https://payments.localhost/healthz?${ok}`)).status).toBe(200);
     expect(await originSaw(ok)).toHaveLength(1);
+  });
+});
+
+describe("one assertion for many requests", () => {
+  it("gives the same caller's requests to the same route one token, and another service its own", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout);
+    const tokens: string[] = [];
+    const requestIds: string[] = [];
+    for (const url of ["https://orders.localhost/v1/orders/7", "https://orders.localhost/v1/orders/8", "https://payments.localhost/healthz"]) {
+      const m = marker();
+      const res = await exports.default.fetch(`${url}?${m}`, { cf: { tlsClientAuth: auth } });
+      expect(res.status).toBe(200);
+      const [seen] = await originSaw(m);
+      tokens.push(seen!.headers["ward-assertion"] as string);
+      requestIds.push(seen!.headers["ward-request-id"] as string);
+    }
+    // Two reads of one route share the token (or, across a second boundary at worst, differ only in time).
+    const [first, second, other] = tokens.map((t) => decodeJwt(t!));
+    expect(second!.ward_route).toBe(first!.ward_route);
+    if (tokens[0] !== tokens[1]) expect(second!.iat! - first!.iat!).toBeGreaterThan(0);
+    // The request ids stay per request.
+    expect(new Set(requestIds).size).toBe(3);
+    expect(other!.ward_route).not.toBe(first!.ward_route);
+    expect(tokens[2]).not.toBe(tokens[0]);
+  });
+
+  const facts = (now: number, over: Partial<AssertionFacts["decision"]> = {}): AssertionFacts => ({
+    identity: { workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/checkout" } },
+    decision: {
+      effect: "allow", status: 200, mode: "enforce", principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout",
+      service: "orders", route: "orders/read", rule: "orders/read/shop-reads", policyVersion: "v1", reasons: [],
+      obligations: { rateLimits: [], headers: {} }, ...over,
+    } as AssertionFacts["decision"],
+    issuer: "ward",
+    certificateSha256: "ab".repeat(32),
+    now,
+  });
+
+  it(`reuses a token for ${ASSERTION_REUSE_SECONDS} s of its 60, then signs a new one`, async () => {
+    const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+    const t0 = Date.UTC(2026, 11, 1, 10, 0, 0);
+    const first = await assertionFor(keys, facts(t0));
+    expect(await assertionFor(keys, facts(t0 + (ASSERTION_REUSE_SECONDS - 1) * 1000 + 999))).toBe(first);
+    const later = await assertionFor(keys, facts(t0 + ASSERTION_REUSE_SECONDS * 1000));
+    expect(later).not.toBe(first);
+    expect(decodeJwt(later).iat).toBe(decodeJwt(first).iat! + ASSERTION_REUSE_SECONDS);
+    expect(decodeJwt(later).jti).not.toBe(decodeJwt(first).jti);
+    // An origin always gets at least 30 s of life.
+    expect(decodeJwt(first).exp! - (decodeJwt(first).iat! + ASSERTION_REUSE_SECONDS - 1)).toBeGreaterThanOrEqual(30);
+  });
+
+  it("never reuses a token across any difference in its claims", async () => {
+    const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+    const t0 = Date.UTC(2026, 11, 1, 11, 0, 0);
+    const base = await assertionFor(keys, facts(t0));
+    const variants: Partial<AssertionFacts["decision"]>[] = [
+      { rule: "orders/read/other" }, { route: "orders/write" }, { policyVersion: "v2" }, { mode: "audit" }, { service: "payments" },
+      { principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/cart" },
+      { rule: undefined, exception: { kind: "exception", id: "ex-1" } } as Partial<AssertionFacts["decision"]>,
+    ];
+    for (const over of variants) expect(await assertionFor(keys, facts(t0, over))).not.toBe(base);
+    expect(await assertionFor(keys, { ...facts(t0), certificateSha256: "cd".repeat(32) })).not.toBe(base);
+    expect(await assertionFor(keys, { ...facts(t0), issuer: "ward-staging" })).not.toBe(base);
+    expect(await assertionFor(keys, { ...facts(t0), identity: { workload: { id: "spiffe://x/y" } } })).not.toBe(base);
+    expect(await assertionFor(keys, facts(t0))).toBe(base);
+  });
+
+  it("signs with a rotated key at once instead of reusing the old key's tokens", async () => {
+    const t0 = Date.UTC(2026, 11, 1, 12, 0, 0);
+    const before = await assertionFor(await assertionKeys(env.ASSERTION_SIGNING_KEYS), facts(t0));
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const rotated = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: "assert-2" }] });
+    const after = await assertionFor(await assertionKeys(rotated), facts(t0));
+    expect(decodeProtectedHeader(before).kid).toBe("assert-1");
+    expect(decodeProtectedHeader(after).kid).toBe("assert-2");
+    // Back to the original secret: that key set is imported anew, so nothing kept from before is reused.
+    expect(await assertionFor(await assertionKeys(env.ASSERTION_SIGNING_KEYS), facts(t0))).not.toBe(before);
   });
 });

@@ -47,11 +47,6 @@ export function identityFromPayload(payload: JWTPayload): AccessIdentity | undef
   return undefined;
 }
 
-async function tokenDigest(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
-}
-
 export class AccessVerifier {
   private readonly config: AccessConfig;
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
@@ -72,7 +67,9 @@ export class AccessVerifier {
 
   async verify(token: string, now: number): Promise<AccessResult> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ok: false, problem: "token-size" };
-    const key = await tokenDigest(token);
+    // Keyed by the token itself: only verified tokens are kept, so the map holds at most
+    // VERIFIED_CACHE_LIMIT × MAX_TOKEN_LENGTH bytes, and a lookup costs no hashing beyond V8's own.
+    const key = token;
     const cached = this.verified.get(key);
     if (cached) {
       // Never honoured past `exp`, whatever the cache holds.

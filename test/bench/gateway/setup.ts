@@ -1,0 +1,190 @@
+// The four gateway variants of the side-by-side benchmark, each as Miniflare options, and the credentials
+// every variant is sent (an Access JWT and a client certificate). Shared by the benchmark
+// (gateway-bench.ts) and the profiler (profile.ts), so both measure exactly the same thing.
+import { execFile, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { Miniflare } from "miniflare";
+import { loadPolicy } from "../../../policy/index.ts";
+import { bundleWorker } from "../../../scripts/dev/bundle.ts";
+import { ACTIVE_KEY, versionKey } from "../../../worker/policy-store.ts";
+
+export const run = promisify(execFile);
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+export const ROOT = here("../../../");
+const TEAM = "https://ward-demo.cloudflareaccess.com";
+const AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
+const COMPAT = "2026-11-01";
+export const ROUTES = 1000;
+const CA_SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
+const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
+
+export const VARIANT_NAMES = ["passthrough", "peer", "full", "ratelimited"] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+/** A 1,000-route service whose routes workloads may GET, plus one rate-limited route. */
+function benchPolicy(): string {
+  const routes = Array.from({ length: ROUTES }, (_, i) =>
+    `      - id: r${i}\n        methods: [GET]\n        path: /r${i}/{id}\n        rules:\n          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }] }`,
+  ).join("\n");
+  return `version: 1
+metadata: { environment: dev, owners: [bench@example.com] }
+identity:
+  access: { teamDomain: ${TEAM}, audiences: ["${AUD}"] }
+  mtls: { issuers: [{ ski: "${CA_SKI}" }], spiffe: true }
+services:
+  bench:
+    hosts: [bench.localhost]
+    origin: { tunnel: ORIGIN }
+    owner: bench@example.com
+    routes:
+      - id: limited
+        methods: [GET]
+        path: /limited/{id}
+        rules:
+          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }], rateLimit: { limit: 1000000, period: 60s } }
+${routes}
+`;
+}
+
+async function tlsClientAuthBlob(): Promise<string> {
+  const { createHash, X509Certificate } = await import("node:crypto");
+  const cert = new X509Certificate(readFileSync(join(ROOT, "test/fixtures/certs/checkout.pem"), "utf8"));
+  return JSON.stringify({
+    tlsClientAuth: {
+      certPresented: "1", certVerified: "SUCCESS", certRevoked: "0", certIssuerSKI: CA_SKI, certIssuerDNRFC2253: "O=Ward Tests,CN=Ward Test Workload CA",
+      certNotBefore: cert.validFrom, certNotAfter: cert.validTo, certFingerprintSHA256: createHash("sha256").update(cert.raw).digest("hex"),
+      certRFC9440: `:${cert.raw.toString("base64")}:`, certRFC9440TooLarge: false,
+    },
+  });
+}
+
+function worker(name: string, source: string, env: Record<string, unknown>, extra: Record<string, unknown> = {}): object {
+  return { config: { name, compatibilityDate: COMPAT, manifest: { mainModule: "w.mjs", modules: { "w.mjs": { type: "esm", contents: source } } }, env, exports: {}, ...extra } };
+}
+
+export interface Variant {
+  name: VariantName;
+  path: string;
+  mf: Miniflare;
+  port: number;
+  pid: number;
+}
+
+/** Everything the variants are built from and sent: made once per run (keys are fresh each time). */
+export interface BenchSetup {
+  /** Request headers every variant receives: the Access JWT and the client certificate (MF-CF-Blob). */
+  headers: Record<string, string>;
+  /** Miniflare options for a variant (shared options such as the inspector port may be added). */
+  options(name: VariantName): Record<string, unknown>;
+  /** The path a variant is loaded on. */
+  path(name: VariantName): string;
+  /** Puts the 1,000-route policy in a Ward variant's KV and makes it active. */
+  activate(mf: Miniflare): Promise<void>;
+}
+
+export async function benchSetup(): Promise<BenchSetup> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  const accessJwk: JWK = { ...(await exportJWK(publicKey)), kid: "a".repeat(64), alg: "RS256", use: "sig" };
+  const jwks = JSON.stringify({ keys: [accessJwk] });
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ type: "app", email: "bench@example.com", sub: "u-bench", identity_nonce: "n-bench" })
+    .setProtectedHeader({ alg: "RS256", kid: accessJwk.kid! })
+    .setIssuer(TEAM).setAudience([AUD]).setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 3600)
+    .sign(privateKey);
+  const { privateKey: assertionKey } = await generateKeyPair("ES256", { extractable: true });
+  const assertionKeys = JSON.stringify({ keys: [{ ...(await exportJWK(assertionKey)), kid: "bench" }] });
+  const blob = await tlsClientAuthBlob();
+
+  const [gateway, peer, passthrough, origin] = await Promise.all([
+    bundleWorker(),
+    bundleWorker(here("./peer.ts")),
+    Promise.resolve(readFileSync(here("./passthrough.js"), "utf8")),
+    Promise.resolve(readFileSync(here("./origin.js"), "utf8")),
+  ]);
+  const originWorker = worker("origin", origin, {});
+  // The Access team domain, the outside edge: its key set for Ward and the peer alike.
+  const accessEdge = worker("access", `export default { fetch() { return new Response(${JSON.stringify(jwks)}, { headers: { "content-type": "application/json" } }); } }`, {});
+  const withAccess = { dev: { outboundService: { type: "worker", worker: "access" } } };
+  const policyText = benchPolicy();
+  const loaded = await loadPolicy(policyText);
+  if (!loaded.ok) throw new Error(`bench policy: ${JSON.stringify(loaded.issues.slice(0, 3))}`);
+  const DO = ["PolicyControl", "Grants", "Denylist", "DenialCounter", "RateLimiter"];
+  const DO_BINDINGS: Record<string, string> = { POLICY_CONTROL: "PolicyControl", GRANTS: "Grants", DENYLIST: "Denylist", DENIAL_COUNTER: "DenialCounter", RATE_LIMITER: "RateLimiter" };
+  const ward = () => ({
+    workers: [
+      {
+        ...worker("ward", gateway, {
+          POLICY: { type: "kv", id: "bench-policy" },
+          ASSERTION_SIGNING_KEYS: { type: "text", value: assertionKeys },
+          ORIGIN: { type: "worker", worker: "origin" },
+          ...Object.fromEntries(Object.entries(DO_BINDINGS).map(([b, cls]) => [b, { type: "durable-object", worker: "ward", exportName: cls }])),
+        }, { exports: Object.fromEntries(DO.map((cls) => [cls, { type: "durable-object", storage: "sqlite" }])) }),
+        ...withAccess,
+      },
+      originWorker,
+      accessEdge,
+    ],
+  });
+  const options: Record<VariantName, () => Record<string, unknown>> = {
+    passthrough: () => ({ workers: [worker("pass", passthrough, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker] }),
+    peer: () => ({ workers: [{ ...worker("peer", peer, { ORIGIN: { type: "worker", worker: "origin" } }), ...withAccess }, originWorker, accessEdge] }),
+    full: ward,
+    ratelimited: ward,
+  };
+  return {
+    headers: { "cf-access-jwt-assertion": token, "MF-CF-Blob": blob },
+    options: (name) => options[name](),
+    path: (name) => (name === "ratelimited" ? "/limited/42" : "/r500/42"),
+    async activate(mf) {
+      const kv = await mf.getKVNamespace("POLICY", "ward");
+      await kv.put(versionKey(loaded.policy.version), policyText);
+      await kv.put(ACTIVE_KEY, loaded.policy.version);
+    },
+  };
+}
+
+/** Miniflare as the benchmark runs it: no cf.json fetch, no request logging, console lines discarded. */
+export function miniflare(options: Record<string, unknown>): Miniflare {
+  return new Miniflare({ host: "127.0.0.1", port: 0, cf: false, logRequests: false, handleStructuredLogs: () => {}, ...options } as unknown as ConstructorParameters<typeof Miniflare>[0]);
+}
+
+function workerdPids(): Set<number> {
+  try {
+    return new Set(execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number));
+  } catch {
+    return new Set(); // pgrep exits 1 when there is none
+  }
+}
+
+/** Starts a variant in its own workerd, pinned (all its threads) to core 1; the load generator uses core 0. */
+export async function startVariant(setup: BenchSetup, name: VariantName, shared: Record<string, unknown> = {}): Promise<Variant> {
+  const before = workerdPids();
+  const mf = miniflare({ ...setup.options(name), ...shared });
+  const url = await mf.ready;
+  const pid = [...workerdPids()].find((p) => !before.has(p))!;
+  await run("taskset", ["-a", "-cp", "1", String(pid)]).catch(() => undefined);
+  if (name === "full" || name === "ratelimited") await setup.activate(mf);
+  return { name, path: setup.path(name), mf, port: Number(url.port), pid };
+}
+
+/** workerd's CPU time so far (utime + stime), in clock ticks (100/s). */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** `wrk` on core 0 against a variant: one thread, 16 connections, every variant sent the same headers. */
+export async function load(setup: BenchSetup, v: Variant, seconds: number): Promise<{ rps: number; cpuUsPerRequest: number; non2xx: number }> {
+  const ticks = cpuTicks(v.pid);
+  const headers = Object.entries(setup.headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+  const args = ["-c", "0", "wrk", "-t1", "-c16", `-d${seconds}s`, "-H", `Host: bench.localhost:${v.port}`, ...headers, `http://127.0.0.1:${v.port}${v.path}`];
+  const { stdout } = await run("taskset", args, { maxBuffer: 1 << 20 });
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const used = cpuTicks(v.pid) - ticks;
+  return { rps: requests / seconds, cpuUsPerRequest: requests > 0 ? (used * 10_000) / requests : 0, non2xx };
+}

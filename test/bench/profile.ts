@@ -1,0 +1,127 @@
+// `npm run profile -- [variant] [seconds]`: a V8 CPU profile of one benchmark variant's Worker under the
+// benchmark's load, through workerd's inspector. Writes bench-results/<variant>.cpuprofile (open it in
+// Chrome DevTools' Performance panel) and prints where the time went: self time per function, and
+// inclusive time per function of Ward's own code. Native time outside JavaScript shows as "(program)".
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { benchSetup, load, ROOT, run, startVariant, VARIANT_NAMES, type VariantName } from "./gateway/setup.ts";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const WORKER_OF: Record<VariantName, string> = { passthrough: "pass", peer: "peer", full: "ward", ratelimited: "ward" };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
+async function devtools(url: string) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", reject, { once: true });
+  });
+  let next = 1;
+  const pending = new Map<number, (result: unknown) => void>();
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
+    if (message.id === undefined) return;
+    if (message.error) throw new Error(`inspector: ${JSON.stringify(message.error)}`);
+    pending.get(message.id)?.(message.result);
+  });
+  return {
+    call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+      const id = next++;
+      socket.send(JSON.stringify({ id, method, params }));
+      return new Promise((resolve) => pending.set(id, resolve as (r: unknown) => void));
+    },
+    close: () => socket.close(),
+  };
+}
+
+const label = (frame: ProfileNode["callFrame"]) =>
+  `${frame.functionName || "(anonymous)"} ${frame.url ? `${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : ""}`.trim();
+
+/** Self and inclusive microseconds per function label, from the samples' time deltas. */
+function summarise(profile: Profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    total += us;
+    const node = byId.get(id)!;
+    self.set(label(node.callFrame), (self.get(label(node.callFrame)) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const l = label(byId.get(at)!.callFrame);
+      if (!seen.has(l)) inclusive.set(l, (inclusive.get(l) ?? 0) + us);
+      seen.add(l);
+    }
+  });
+  return { self, inclusive, total };
+}
+
+const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+
+async function main(): Promise<void> {
+  const name = (process.argv[2] ?? "full") as VariantName;
+  const seconds = Number(process.argv[3] ?? "8");
+  if (!VARIANT_NAMES.includes(name)) throw new Error(`variant must be one of ${VARIANT_NAMES.join(", ")}`);
+  await run("taskset", ["-a", "-cp", "0", String(process.pid)]).catch(() => undefined);
+  const setup = await benchSetup();
+  const inspectorPort = await freePort();
+  const variant = await startVariant(setup, name, { inspectorPort });
+  try {
+    await load(setup, variant, 2); // warm-up, as the benchmark does
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string; id?: string }[];
+    const target = targets.find((t) => t.webSocketDebuggerUrl.endsWith(`:${WORKER_OF[name]}`)) ?? targets.find((t) => t.webSocketDebuggerUrl.includes(WORKER_OF[name]));
+    if (!target) throw new Error(`no inspector target for ${WORKER_OF[name]}: ${JSON.stringify(targets)}`);
+    const client = await devtools(target.webSocketDebuggerUrl);
+    await client.call("Profiler.enable");
+    await client.call("Profiler.setSamplingInterval", { interval: 50 });
+    await client.call("Profiler.start");
+    const measured = await load(setup, variant, seconds);
+    const { profile } = await client.call<{ profile: Profile }>("Profiler.stop");
+    client.close();
+
+    mkdirSync(join(ROOT, "bench-results"), { recursive: true });
+    const file = join(ROOT, `bench-results/${name}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const { self, inclusive, total } = summarise(profile);
+    const requests = measured.rps * seconds;
+    const perRequest = (us: number) => (us / requests).toFixed(1).padStart(7);
+    console.log(`${name}: ${Math.round(measured.rps)} req/s while profiled; workerd CPU ${Math.round(measured.cpuUsPerRequest)} µs/req; isolate samples ${Math.round(total / requests)} µs/req`);
+    console.log("\nself µs/req  function");
+    for (const [l, us] of top(self, 30)) console.log(`${perRequest(us)}      ${l}`);
+    console.log("\ninclusive µs/req  function (Ward's bundle)");
+    for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30)) console.log(`${perRequest(us)}           ${l}`);
+    console.log(`\nprofile: ${file}`);
+  } finally {
+    await variant.mf.dispose();
+  }
+}
+
+await main();

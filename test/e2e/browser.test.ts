@@ -1,0 +1,239 @@
+// Proof, in a real browser: headless Chromium (Debian's, driven by playwright-core) against the local demo
+// (`npm start`: the gateway in workerd, the dev edge and the local Access sign-in). Every step is what a
+// person does: follow the redirect, click a persona button, read the page, click its links. The wiki is a
+// recording origin, so "the request never reached the app" is asserted, not assumed; the other apps are
+// the built-in demo origins. Chromium resolves *.localhost to 127.0.0.1 by itself; nothing else is reached.
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page, type Response as PageResponse } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPolicy, type CompiledPolicy } from "../../policy/index.ts";
+import { DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Anything that would tell a denied person why (rule ids, reason codes, the failing fact). */
+const REASONS = /no-matching-rule|denied-by-rule|unauthenticated|emailDomain|employees-read|editors|contractor|reason/i;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const STEP = 30_000;
+
+const screenshots = mkdtempSync(join(tmpdir(), "ward-e2e-browser-"));
+let browser: Browser;
+let gateway: LocalGateway;
+let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
+let policy: CompiledPolicy;
+let port: string;
+const decisions: Record<string, unknown>[] = [];
+const contexts: BrowserContext[] = [];
+
+const at = (host: string, path = "/") => `http://${host}.localhost:${port}${path}`;
+const wiki = (path = "/") => at("wiki", path);
+
+/** What the wiki's recording origin has received so far (Chromium's own /favicon.ico asks left out). */
+async function wikiSaw(): Promise<SeenRequest[]> {
+  const all = (await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[];
+  return all.filter((r) => r.url !== "/favicon.ico");
+}
+
+/** A fresh browser profile per person: no cookie carries over from anyone else. */
+async function freshPage(): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  return context.newPage();
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Opens `url` unauthenticated, expects the local Access sign-in for `app`, clicks `email`'s one-click
+ * button and waits for the browser to be back on the app. Returns the response of the app page.
+ */
+async function signInVia(page: Page, url: string, email: string): Promise<PageResponse> {
+  await page.goto(url);
+  const login = new URL(page.url());
+  const app = new URL(url);
+  expect(login.origin).toBe(`http://access.localhost:${port}`);
+  expect(login.pathname).toBe(`/cdn-cgi/access/login/${app.hostname}`);
+  expect(login.searchParams.get("redirect_url")).toBe(app.pathname + app.search);
+  expect(await page.locator("h1").innerText()).toBe(`Sign in to ${app.hostname}`);
+  const backOnApp = page.waitForResponse((r) => r.url() === url && r.request().isNavigationRequest());
+  await page.getByRole("button", { name: new RegExp(`^${escapeRegExp(email)}( \\(|$)`) }).click();
+  const response = await backOnApp;
+  await page.waitForLoadState("load");
+  return response;
+}
+
+beforeAll(async () => {
+  origin = await startRecordingOrigin();
+  const text = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("the demo policy is invalid");
+  policy = loaded.policy;
+  gateway = await startLocalGateway({
+    policy,
+    policyText: text,
+    port: 0,
+    // The wiki records what reaches it; payments and orders are the built-in demo echo apps.
+    origins: { WIKI: `http://127.0.0.1:${origin.port}` },
+    personas: DEMO_PERSONAS,
+    onLog: (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry.event === "decision") decisions.push(entry);
+      } catch {
+        // not a decision line
+      }
+    },
+  });
+  port = gateway.url.port;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}, 90_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await gateway?.stop();
+  origin?.server.close();
+  rmSync(screenshots, { recursive: true, force: true });
+}, 30_000);
+
+describe("a person in a browser, against the local demo", () => {
+  it("unauthenticated: to the local sign-in, one click as alice, back on exactly /handbook?x=1, served by the wiki", async () => {
+    const before = (await wikiSaw()).length;
+    const page = await freshPage();
+    const response = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
+    expect(response.status()).toBe(200);
+    expect(page.url()).toBe(wiki("/handbook?x=1"));
+    // The page is the app's own answer (the recording origin echoes the path it received)...
+    expect(JSON.parse(await page.locator("body").innerText())).toEqual({ origin: "recording", path: "/handbook?x=1" });
+    // ...and the app was called exactly once, for that page, with Ward's assertion and without the Access cookie.
+    const seen = (await wikiSaw()).slice(before);
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /handbook?x=1"]);
+    expect(seen[0]!.headers["ward-assertion"]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(String(seen[0]!.headers.cookie ?? "")).not.toContain("CF_Authorization");
+    // The session is a host-only, HttpOnly cookie on the app's host.
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => [c.name, c.domain, c.httpOnly, c.sameSite])).toEqual([["CF_Authorization", "wiki.localhost", true, "Lax"]]);
+  }, STEP);
+
+  it("alice's portal at /.ward/apps lists exactly [wiki], and its link opens the wiki", async () => {
+    const page = await freshPage();
+    await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
+    expect(await page.locator("#who").innerText()).toBe("alice@example.com");
+    expect(await page.locator("#apps a").allInnerTexts()).toEqual(["wiki"]);
+    expect(await page.locator("#apps a").evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href))).toEqual([wiki("/")]);
+    const before = (await wikiSaw()).length;
+    const [opened] = await Promise.all([page.waitForResponse((r) => r.url() === wiki("/")), page.locator("#apps a").first().click()]);
+    expect(opened.status()).toBe(200);
+    expect((await wikiSaw()).slice(before).map((r) => r.url)).toEqual(["/"]);
+  }, STEP);
+
+  describe("mallory@contractor.test (signed in, not an employee)", () => {
+    let page: Page;
+    let denied: PageResponse;
+
+    it("sees the denied page: 403, the app, a request id equal to ward-request-id, the owner; no reason; the wiki is never called", async () => {
+      const before = (await wikiSaw()).length;
+      page = await freshPage();
+      denied = await signInVia(page, wiki("/handbook?x=1"), "mallory@contractor.test");
+      expect(page.url()).toBe(wiki("/handbook?x=1"));
+      expect(denied.status()).toBe(403);
+      expect(denied.headers()["content-type"]).toContain("text/html");
+      expect(await page.title()).toBe("Access denied: wiki");
+      expect(await page.locator("h1").innerText()).toBe("You don't have access to wiki");
+      const requestId = await page.locator("code#request-id").innerText();
+      expect(requestId).toMatch(UUID);
+      expect(requestId).toBe(await denied.headerValue("ward-request-id"));
+      const text = await page.locator("body").innerText();
+      expect(text).toContain(policy.document.services.wiki!.owner);
+      expect(text).toContain("#help-wiki on chat, or it-helpdesk@example.com");
+      // Neither the rendered text nor the markup tells why.
+      const html = await page.content();
+      for (const leak of ["no-matching-rule", "denied-by-rule", "emailDomain", "employees-read", "editors", "contractor", "reason"]) {
+        expect(text.toLowerCase(), leak).not.toContain(leak.toLowerCase());
+        expect(html.toLowerCase(), leak).not.toContain(leak.toLowerCase());
+      }
+      expect(text).not.toMatch(REASONS);
+      expect(await wikiSaw()).toHaveLength(before);
+      // The request id on the page is the one the decision log has, with the reason, for the owner to look up.
+      const logged = decisions.find((d) => d.requestId === requestId);
+      expect(logged).toMatchObject({ effect: "deny", status: 403, service: "wiki", path: "/handbook" });
+      expect(logged!.principal).toContain("mallory@contractor.test");
+    }, STEP);
+
+    it("the denied page screenshots to a non-empty PNG (in a temporary directory)", async () => {
+      const file = join(screenshots, "denied.png");
+      await page.screenshot({ path: file, fullPage: true });
+      expect(statSync(file).size).toBeGreaterThan(1000);
+      const bytes = readFileSync(file);
+      expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+      expect(bytes.subarray(12, 16).toString("latin1")).toBe("IHDR");
+      expect(bytes.readUInt32BE(16)).toBeGreaterThan(0); // width
+      expect(bytes.readUInt32BE(20)).toBeGreaterThan(0); // height
+    }, STEP);
+
+    it("follows the denied page's portal link: signed in as mallory, no app listed, and the page says so", async () => {
+      expect(await page.locator("a#portal").getAttribute("href")).toBe("/.ward/apps");
+      const [portal] = await Promise.all([page.waitForResponse((r) => r.url() === wiki("/.ward/apps")), page.locator("a#portal").click()]);
+      expect(portal.status()).toBe(200);
+      await page.waitForURL(wiki("/.ward/apps"));
+      expect(await page.locator("#who").innerText()).toBe("mallory@contractor.test");
+      expect(await page.locator("#apps a").count()).toBe(0);
+      expect(await page.locator("ul#apps").count()).toBe(0);
+      expect(await page.locator("#apps").innerText()).toContain("No internal app lets you in yet");
+      await page.goBack();
+      expect(await page.locator("h1").innerText()).toBe("You don't have access to wiki");
+    }, STEP);
+
+    it("'Sign in as someone else' clears the cookie; the next visit to the wiki is back at the sign-in", async () => {
+      const link = page.getByRole("link", { name: "Sign in as someone else" });
+      expect(await link.getAttribute("href")).toBe("/cdn-cgi/access/logout");
+      expect((await page.context().cookies()).map((c) => c.name)).toEqual(["CF_Authorization"]);
+      await link.click();
+      await page.waitForURL(wiki("/cdn-cgi/access/logout"));
+      expect(await page.locator("h1").innerText()).toBe("You are signed out");
+      expect(await page.context().cookies()).toEqual([]);
+      const before = (await wikiSaw()).length;
+      await page.goto(wiki("/handbook?x=1"));
+      const login = new URL(page.url());
+      expect(login.origin).toBe(`http://access.localhost:${port}`);
+      expect(login.searchParams.get("redirect_url")).toBe("/handbook?x=1");
+      expect(await wikiSaw()).toHaveLength(before);
+      // And someone else can now sign in from the same browser.
+      await page.goBack();
+      const again = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
+      expect(again.status()).toBe(200);
+      expect(JSON.parse(await page.locator("body").innerText())).toEqual({ origin: "recording", path: "/handbook?x=1" });
+    }, STEP);
+  });
+
+  it("sre@example.com's portal lists exactly [orders, wiki]; the orders link signs in on that app and reaches /admin", async () => {
+    const page = await freshPage();
+    await signInVia(page, wiki("/.ward/apps"), "sre@example.com");
+    expect(await page.locator("#who").innerText()).toBe("sre@example.com");
+    expect(await page.locator("#apps a").allInnerTexts()).toEqual(["orders", "wiki"]);
+    const hrefs = await page.locator("#apps a").evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href));
+    expect(hrefs).toEqual([at("orders", "/admin"), wiki("/")]);
+    // The Access cookie is per app host (as with Access), so the orders app asks to sign in once more.
+    await page.getByRole("link", { name: "orders" }).click();
+    await page.waitForURL((url) => url.host === `access.localhost:${port}`);
+    const response = await signInVia(page, at("orders", "/admin"), "sre@example.com");
+    expect(response.status()).toBe(200);
+    expect(JSON.parse(await page.locator("body").innerText())).toMatchObject({ app: "ORDERS_API", method: "GET", path: "/admin" });
+  }, STEP);
+
+  it("logout from the portal: the cookie is gone and the wiki goes back to the sign-in", async () => {
+    const page = await freshPage();
+    await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
+    await page.getByRole("link", { name: "Sign out" }).click();
+    await page.waitForURL(wiki("/cdn-cgi/access/logout"));
+    expect((await page.context().cookies()).filter((c) => c.name === "CF_Authorization")).toEqual([]);
+    await page.getByRole("link", { name: "Sign in again" }).click();
+    await page.waitForURL((url) => url.host === `access.localhost:${port}`);
+    expect(new URL(page.url()).searchParams.get("redirect_url")).toBe("/");
+  }, STEP);
+});
