@@ -26,23 +26,26 @@ function withoutAccessCookie(cookie: string): string {
 }
 
 /**
- * The headers an origin may see, built in one pass over the incoming ones (Headers yields lower-case names).
+ * The headers an origin may see (Headers yields lower-case names).
  * `extraStrip`: the STRIP_HEADERS var, a comma-separated list of more headers an origin must never see.
  */
 export function forwardHeaders(incoming: Headers, extraStrip = ""): Headers {
   const extra = extraNames(extraStrip);
   const connection = incoming.get("connection");
   const listed = connection ? new Set(names(connection)) : undefined;
-  const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (ALWAYS_STRIPPED.has(name) || extra.has(name) || listed?.has(name)) continue;
-    if (IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
-    if (name === "cookie") {
-      const kept = withoutAccessCookie(value);
-      if (kept) out.append(name, kept);
-      continue;
+  // Copied whole, then the stripped names deleted: header values (tokens, certificates) are never
+  // turned into JavaScript strings just to be copied.
+  const out = new Headers(incoming);
+  for (const name of incoming.keys()) {
+    if (ALWAYS_STRIPPED.has(name) || extra.has(name) || listed?.has(name) || IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      out.delete(name);
     }
-    out.append(name, value);
+  }
+  const cookie = out.get("cookie");
+  if (cookie) {
+    const kept = withoutAccessCookie(cookie);
+    if (kept) out.set("cookie", kept);
+    else out.delete("cookie");
   }
   return out;
 }

@@ -4,11 +4,17 @@ import { AccessDirectory } from "./access-directory.ts";
 import { AccessVerifier, type AccessConfig } from "./access-jwt.ts";
 
 const verifiers = new Map<string, AccessVerifier>();
+/** The verifier of each (compiled, immutable) config object, so a request does not even build the key. */
+const byConfig = new WeakMap<AccessConfig, AccessVerifier>();
 
 export function accessVerifier(config: AccessConfig): AccessVerifier {
+  let verifier = byConfig.get(config);
+  if (verifier) return verifier;
+  // Policy versions with the same team and audiences share one verifier (its key set and verified tokens).
   const key = `${config.teamDomain} ${config.audiences.join(",")}`;
-  let verifier = verifiers.get(key);
+  verifier = verifiers.get(key);
   if (!verifier) verifiers.set(key, (verifier = new AccessVerifier(config)));
+  byConfig.set(config, verifier);
   return verifier;
 }
 
