@@ -39,13 +39,6 @@ app.get(JWKS_PATH, async (c) => {
   }
 });
 
-// Anything unexpected: logged with its detail, answered with nothing but the status and the request id.
-app.onError((error, c) => {
-  const requestId = c.get("requestId") ?? crypto.randomUUID();
-  logEvent("error", "unhandled-error", { requestId, path: new URL(c.req.url).pathname, error: String(error) });
-  return gatewayResponse(500, requestId);
-});
-
 // The admin API answers its own paths on every host, before any service route can.
 app.route(ADMIN_PREFIX, admin);
 
@@ -116,24 +109,23 @@ function denial(request: Request, policy: CompiledPolicy, decision: Decision, ur
   return gatewayResponse(decision.status, requestId);
 }
 
-app.all("*", async (c) => {
+/** Everything that is not one of Ward's own paths: identify, decide, then answer or forward. */
+async function gateway(request: Request, env: Env, ctx: ExecutionContext, received: string): Promise<Response> {
   const started = Date.now();
   const requestId = crypto.randomUUID();
-  const env = c.env;
-  const policy = await activePolicy(env, started, (p) => c.executionCtx.waitUntil(p));
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+  const policy = await activePolicy(env, started, waitUntil);
   if (!policy) {
     logEvent("error", "decision", { requestId, effect: "deny", reasons: ["policy-unavailable"], status: 503 });
     return gatewayResponse(503, requestId);
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  const { identity, certificateSha256, credentials } = await identify(c.req.raw, policy, started, requestId);
-  const received = c.req.url;
+  const { identity, certificateSha256, credentials } = await identify(request, policy, started, requestId);
   const url = new URL(received);
   // request.cf is set by Cloudflare's edge, never by the client.
-  const country = typeof c.req.raw.cf?.country === "string" ? c.req.raw.cf.country : undefined;
-  const facts = { method: c.req.method, host: url.host, path: rawPath(received), identity, country };
-  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  const country = typeof request.cf?.country === "string" ? request.cf.country : undefined;
+  const facts = { method: request.method, host: url.host, path: rawPath(received), identity, country };
   const evaluated = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
   const decision = await withDenylist(env, evaluated, identity, certificateSha256, started, waitUntil);
   // A workload walking the internal graph: count the denials of identified callers, off the request path.
@@ -166,14 +158,14 @@ app.all("*", async (c) => {
         response = gatewayResponse(503, requestId);
       } else {
         const timeout = Number(env.ORIGIN_TIMEOUT_MS);
-        const forwarded = await forward(c.req.raw, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
+        const forwarded = await forward(request, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
         response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
       }
       // Both forward() and gatewayResponse() build their own (mutable) Response.
       if (limited) for (const [name, value] of Object.entries(limited.headers)) response.headers.set(name, value);
     }
   } else {
-    response = denial(c.req.raw, policy, decision, url, requestId);
+    response = denial(request, policy, decision, url, requestId);
   }
   // The credential behind the principal: the certificate for a workload, else the Access token.
   const credential = credentials.find((seen) => (decision.principal.startsWith("workload:") ? seen.kind === "client-certificate" : seen.kind === "access-jwt"));
@@ -182,7 +174,7 @@ app.all("*", async (c) => {
       requestId,
       time: started,
       decision,
-      request: { method: c.req.method, host: url.host, path: url.pathname },
+      request: { method: request.method, host: url.host, path: url.pathname },
       ...(credential ? { credential } : {}),
       ...(shadowDecision ? { shadow: shadowDecision } : {}),
       status: response.status,
@@ -191,9 +183,37 @@ app.all("*", async (c) => {
     env.DECISIONS,
   );
   return response;
-});
+}
 
-export default app;
+/** Anything unexpected: logged with its detail, answered with nothing but the status and the request id. */
+function unexpected(error: unknown, requestId: string, url: string): Response {
+  logEvent("error", "unhandled-error", { requestId, path: new URL(url).pathname, error: String(error) });
+  return gatewayResponse(500, requestId);
+}
+
+app.onError((error, c) => unexpected(error, c.get("requestId") ?? crypto.randomUUID(), c.req.url));
+
+// Behind Ward's own paths, Hono hands everything else to the gateway too (e.g. POST to the key set's path).
+app.all("*", (c) => gateway(c.req.raw, c.env, c.executionCtx as ExecutionContext, c.req.url));
+
+/**
+ * Could Hono route this path to one of Ward's own handlers? They all live under "/." (/.ward/...,
+ * /.well-known/ward/...), and Hono percent-decodes paths before routing, so any "%" goes to Hono too.
+ */
+const mayBeReserved = (path: string): boolean => path.startsWith("/.") || path.includes("%");
+
+export default {
+  // The proxy path, taken by nearly every request, is a plain function: no router, no framework context.
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const received = request.url;
+    if (mayBeReserved(rawPath(received))) return app.fetch(request, env, ctx);
+    try {
+      return await gateway(request, env, ctx, received);
+    } catch (error) {
+      return unexpected(error, crypto.randomUUID(), received);
+    }
+  },
+} satisfies ExportedHandler<Env>;
 // Durable Object classes are exported by the Worker's main module.
 export { PolicyControl } from "./policy-control.ts";
 export { RateLimiter } from "./rate-limit.ts";

@@ -124,6 +124,18 @@ describe("Durable Objects", () => {
     expectGeneric(await res.text(), res);
     expect(await bindings.POLICY.get("policy:active")).toBe(before);
   });
+
+  it("anything unexpected on the proxy path: a generic 500, and the origin never called", async () => {
+    const m = marker();
+    // The request's first call is for its id: failing there throws before any check has run.
+    vi.spyOn(crypto, "randomUUID").mockImplementationOnce(() => {
+      throw new Error("entropy overloaded");
+    });
+    const res = await exports.default.fetch(`https://payments.localhost/healthz?${m}`);
+    expect(res.status).toBe(500);
+    expectGeneric(await res.text(), res);
+    expect(await originSaw(m)).toEqual([]);
+  });
 });
 
 describe("the Access key set", () => {
