@@ -1,6 +1,8 @@
 // Exact rate limits for the `rateLimit` obligations of an allow decision. Cloudflare's Rate Limiting binding
 // is per location and approximate, so the counting happens in a Durable Object: one object per counted key
-// (`<rule id> <obligation key>`), sharded by key so no object sees more than one caller's traffic.
+// (`<rule id> <obligation key>`), sharded by key so no object sees more than one caller's traffic. Isolates
+// lease requests from the object 1% of the limit at a time (leaseSize), so a large limit does not cost an
+// object call per request; a leased request counts whether or not it is used, so nothing is over-granted.
 //
 // Window: FIXED windows aligned to the epoch (`floor(now / period) * period`). Within one window the object
 // never admits more than `limit` (a burst straddling a boundary can see up to 2 x limit in one period, the
@@ -24,12 +26,21 @@ const CLEANUP_GRACE_MS = 60_000;
 /** A rate-limit store that does not answer within this is treated as unavailable. */
 export const RATE_LIMIT_TIMEOUT_MS = 3_000;
 
+/** What the object granted: `granted` requests of the window, counted there whether or not they are used. */
+export interface RateLimitLease {
+  granted: number;
+  limit: number;
+  /** What the object has left in the current window after this lease. */
+  remaining: number;
+  /** When the current window ends (ms since the epoch, on the caller's clock). */
+  resetAt: number;
+}
+
 export interface RateLimitAnswer {
   admitted: boolean;
   limit: number;
-  /** What is left in the current window after this request (0 when refused). */
+  /** What is left in the current window after this request, as far as this isolate knows (0 when refused). */
   remaining: number;
-  /** When the current window ends (ms since the epoch, on the caller's clock). */
   resetAt: number;
 }
 
@@ -45,12 +56,12 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Counts `cost` against the window holding `now` and answers whether the request is admitted.
-   * A refused request consumes nothing. Windows only move forward: a caller whose clock is behind the
+   * Grants up to `want` requests of the window holding `now` (fewer when fewer are left, none when the
+   * window is used up) and counts them. Windows only move forward: a caller whose clock is behind the
    * window the object already counts in is counted in that (later) window, never in a fresh past one.
    */
-  async admit(cost: number, limit: number, periodSeconds: number, now: number): Promise<RateLimitAnswer> {
-    if (!(Number.isInteger(cost) && cost >= 1)) throw new RangeError(`rate limit: bad cost ${cost}`);
+  async lease(want: number, limit: number, periodSeconds: number, now: number): Promise<RateLimitLease> {
+    if (!(Number.isInteger(want) && want >= 1)) throw new RangeError(`rate limit: bad lease ${want}`);
     if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`rate limit: bad limit ${limit}`);
     if (!(periodSeconds > 0) || !Number.isFinite(now)) throw new RangeError("rate limit: bad period or time");
     const period = Math.round(periodSeconds * 1000);
@@ -64,15 +75,15 @@ export class RateLimiter extends DurableObject<Env> {
       start = row.start;
       count = row.count;
     }
-    const admitted = count + cost <= limit;
-    if (admitted) count += cost;
+    const granted = Math.max(0, Math.min(want, limit - count));
+    count += granted;
     this.ctx.storage.sql.exec(
       "INSERT INTO counter (id, start, period, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET start = excluded.start, period = excluded.period, count = excluded.count",
       start, period, count,
     );
     const resetAt = start + period;
     if (!row || row.start !== start || row.period !== period) await this.ctx.storage.setAlarm(resetAt + CLEANUP_GRACE_MS);
-    return { admitted, limit, remaining: Math.max(0, limit - count), resetAt };
+    return { granted, limit, remaining: Math.max(0, limit - count), resetAt };
   }
 
   /** Lazy cleanup: once the window (and the grace) is over, the object forgets the key entirely. */
@@ -102,17 +113,74 @@ export type RateLimitResult = { ok: true; headers: Record<string, string> } | { 
 
 type Namespace = Pick<DurableObjectNamespace<RateLimiter>, "getByName">;
 
+/**
+ * How many requests an isolate leases at once: 1% of the limit. A limit of 100 or less is counted at the
+ * object request by request, as before; a large one costs one object call per 1% of it. Leased requests
+ * count against the window whether or not they are used, so a window never admits more than `limit`; an
+ * isolate that goes quiet with requests still leased makes the window admit fewer, at most 1% of the limit
+ * per isolate.
+ */
+export const leaseSize = (limit: number): number => Math.max(1, Math.floor(limit / 100));
+
+interface Leased {
+  /** Requests leased and not yet used. */
+  tokens: number;
+  /** The object's own count of what is left after the last lease (other isolates may have taken some since). */
+  storeRemaining: number;
+  resetAt: number;
+}
+
+/** Per isolate: what was leased, per object and terms. Bounded; dropping an entry only forfeits its tokens. */
+const leased = new Map<string, Leased>();
+const LEASED_LIMIT = 10_000;
+
+/** Forgets every lease (tests start from an empty isolate). */
+export function resetRateLimitLeases(): void {
+  leased.clear();
+}
+
+/** One request off this isolate's lease, if it holds one for the window of `now`. */
+function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | undefined {
+  const lease = leased.get(key);
+  if (!lease) return undefined;
+  if (now >= lease.resetAt) {
+    // The window is over: what is left of it was never used and never will be.
+    leased.delete(key);
+    return undefined;
+  }
+  if (lease.tokens === 0) return undefined;
+  lease.tokens--;
+  return { admitted: true, limit, remaining: lease.storeRemaining + lease.tokens, resetAt: lease.resetAt };
+}
+
 async function ask(namespace: Namespace, obligation: RateLimitObligation, now: number): Promise<RateLimitAnswer> {
+  const key = `${rateLimitName(obligation)} ${obligation.limit} ${obligation.periodSeconds}`;
+  const local = takeLeased(key, obligation.limit, now);
+  if (local) return local;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("rate-limit store timed out")), RATE_LIMIT_TIMEOUT_MS);
   });
+  let answer: RateLimitLease;
   try {
     const stub = namespace.getByName(rateLimitName(obligation));
-    return await Promise.race([stub.admit(1, obligation.limit, obligation.periodSeconds, now), timeout]);
+    answer = await Promise.race([stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now), timeout]);
   } finally {
     clearTimeout(timer);
   }
+  // Pooled with what concurrent requests of this isolate leased for the same window, then one is taken:
+  // a request the object refused may still be served by a lease another request just brought back.
+  let lease = leased.get(key);
+  if (!lease || lease.resetAt !== answer.resetAt) {
+    if (!lease && leased.size >= LEASED_LIMIT) leased.delete(leased.keys().next().value!);
+    lease = { tokens: 0, storeRemaining: answer.remaining, resetAt: answer.resetAt };
+    leased.set(key, lease);
+  }
+  lease.tokens += answer.granted;
+  lease.storeRemaining = Math.min(lease.storeRemaining, answer.remaining);
+  const admitted = lease.tokens > 0;
+  if (admitted) lease.tokens--;
+  return { admitted, limit: answer.limit, remaining: admitted ? lease.storeRemaining + lease.tokens : 0, resetAt: answer.resetAt };
 }
 
 /**

@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RateLimitObligation } from "../../policy/index.ts";
-import { checkRateLimits, rateLimitName, type RateLimiter } from "../../worker/rate-limit.ts";
+import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../worker/rate-limit.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 
@@ -80,7 +80,7 @@ const broken = {
   },
 } as unknown as DurableObjectNamespace<RateLimiter>;
 const throwingStub = {
-  getByName: () => ({ admit: () => Promise.reject(new Error("Durable Object reset")) }),
+  getByName: () => ({ lease: () => Promise.reject(new Error("Durable Object reset")) }),
 } as unknown as DurableObjectNamespace<RateLimiter>;
 
 beforeAll(async () => {
@@ -246,5 +246,61 @@ describe("checkRateLimits", () => {
     // The object still works after forgetting: the same key counts from zero again.
     expect((await checkRateLimits(env, [limit], past)).ok).toBe(true);
     expect(await rows()).toBe(1);
+  });
+});
+
+describe("leases (large limits)", () => {
+  it("leases 1% of a limit, and never less than one request", () => {
+    expect([1, 3, 99, 100, 250, 1000, 1_000_000].map(leaseSize)).toEqual([1, 1, 1, 1, 2, 10, 10_000]);
+  });
+
+  it("serves a 1,000 limit with one object call per 10 requests, and counts the lease at the object", async () => {
+    const limit = obligation({ limit: 1000 });
+    const now = Date.now();
+    const spy = vi.spyOn(env.RATE_LIMITER, "getByName");
+    try {
+      const remaining: number[] = [];
+      for (let i = 0; i < 25; i++) {
+        const result = await checkRateLimits(env, [limit], now);
+        expect(result.ok).toBe(true);
+        remaining.push(Number(/;r=(\d+);/.exec(result.headers.RateLimit ?? "")?.[1]));
+      }
+      expect(spy).toHaveBeenCalledTimes(3);
+      expect(remaining.slice(0, 3)).toEqual([999, 998, 997]);
+      expect(remaining.at(-1)).toBe(975);
+    } finally {
+      spy.mockRestore();
+    }
+    // The object has counted all three leases (30), used or not: another isolate gets only what is left.
+    const other = await env.RATE_LIMITER.getByName(rateLimitName(limit)).lease(1000, 1000, 60, now);
+    expect(other.granted).toBe(970);
+    // So this isolate's 5 leased requests are the only ones left in the window, then 429.
+    for (let i = 0; i < 5; i++) expect((await checkRateLimits(env, [limit], now)).ok).toBe(true);
+    const refused = await checkRateLimits(env, [limit], now);
+    expect(refused.ok).toBe(false);
+    expect(refused.ok === false && refused.status).toBe(429);
+  });
+
+  it("admits exactly the limit under concurrency with leases: 300 at once with limit 200 give 200", async () => {
+    const limit = obligation({ limit: 200 });
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 300 }, () => checkRateLimits(env, [limit], now)));
+    expect(results.filter((r) => r.ok)).toHaveLength(200);
+    expect(results.filter((r) => !r.ok && r.status === 429)).toHaveLength(100);
+  });
+
+  it("never carries a leased request into the next window", async () => {
+    const windowStart = (Math.floor(Date.now() / 60_000) + 20_160) * 60_000;
+    const limit = obligation({ limit: 1000 });
+    expect((await checkRateLimits(env, [limit], windowStart + 1_000)).ok).toBe(true);
+    const stub = env.RATE_LIMITER.getByName(rateLimitName(limit));
+    // The first window is used up at the object; this isolate still holds 9 leased requests of it.
+    expect((await stub.lease(1000, 1000, 60, windowStart + 2_000)).granted).toBe(990);
+    for (let i = 0; i < 9; i++) expect((await checkRateLimits(env, [limit], windowStart + 59_999)).ok).toBe(true);
+    expect((await checkRateLimits(env, [limit], windowStart + 59_999)).ok).toBe(false);
+    // The next window starts from the object's fresh count, not from what was left of the old lease.
+    const next = await checkRateLimits(env, [limit], windowStart + 60_000);
+    expect(next).toEqual({ ok: true, headers: { "RateLimit-Policy": `"${limit.rule}";q=1000;w=60`, RateLimit: `"${limit.rule}";r=999;t=60` } });
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ count: number }>("SELECT count FROM counter").one().count)).toBe(10);
   });
 });
