@@ -44,21 +44,26 @@ export async function forward(
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
+  // The timeout covers the wait for the origin's answer (status and headers), and the timer is cleared
+  // as soon as it comes, so no timer outlives its request.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await binding.fetch(url, {
       method: decision.target.method,
       headers,
       body: request.body,
       redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: controller.signal,
     });
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);
     keepGatewayHost(answered, received);
     return { ok: true, response: answered };
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    return { ok: false, status: timedOut ? 504 : 502 };
+  } catch {
+    return { ok: false, status: controller.signal.aborted ? 504 : 502 };
+  } finally {
+    clearTimeout(timer);
   }
 }

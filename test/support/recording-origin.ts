@@ -32,6 +32,19 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     // Misbehaving origins, by path, for the gateway's error handling.
     if (req.url?.startsWith("/__slow")) return void setTimeout(() => res.end("late"), 2000);
     if (req.url?.startsWith("/__broken")) return void req.socket.destroy();
+    if (req.url?.startsWith("/__trickle")) {
+      // Answers at once, then sends its body over 1.2 s: longer than the tests' ORIGIN_TIMEOUT_MS (500).
+      res.writeHead(200, { "content-type": "text/plain" });
+      let sent = 0;
+      const tick = setInterval(() => {
+        res.write(`part ${++sent}\n`);
+        if (sent === 6) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 200);
+      return;
+    }
     if (req.url?.startsWith("/__huge")) {
       // 32 MiB in 1 MiB chunks: more than anything should buffer.
       const chunk = Buffer.alloc(1024 * 1024, 0x61);

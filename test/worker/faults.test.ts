@@ -194,6 +194,14 @@ describe("the origin", () => {
     expect((await get("https://wiki.localhost/page", headers)).res.status).toBe(200);
   });
 
+  it("answering at once but streaming slowly: the timeout covers the wait for an answer, not the body", async () => {
+    const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
+    const m = marker();
+    const res = await exports.default.fetch(`https://wiki.localhost/__trickle?${m}`, { headers });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe([1, 2, 3, 4, 5, 6].map((n) => `part ${n}\n`).join(""));
+  });
+
   it("sending a huge response: streamed through whole, not buffered or cut", async () => {
     const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
     const m = marker();
