@@ -1,8 +1,9 @@
-// `npm run profile -- [variant] [seconds]`: a V8 CPU profile of one benchmark variant's Worker under the
+// `npm run profile -- [variant] [seconds] [memory]`: a V8 CPU profile of one benchmark variant's Worker under the
 // benchmark's load, through workerd's inspector. Writes bench-results/<variant>.cpuprofile (open it in
 // Chrome DevTools' Performance panel) and prints where the time went: self time per function, and
-// inclusive time per function of Ward's own code. Native time outside JavaScript shows as "(program)".
-import { mkdirSync, writeFileSync } from "node:fs";
+// inclusive time per function of Ward's own code (native time outside JavaScript shows as "(program)"),
+// then the process's resident memory beside the isolate's JavaScript heap, second by second.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { benchSetup, load, ROOT, run, startVariant, VARIANT_NAMES, type VariantName } from "./gateway/setup.ts";
@@ -102,8 +103,31 @@ async function main(): Promise<void> {
     const client = await devtools(target.webSocketDebuggerUrl);
     await client.call("Profiler.enable");
     await client.call("Profiler.setSamplingInterval", { interval: 50 });
-    await client.call("Profiler.start");
+    // `memory` as the third argument: no CPU profile (its samples take memory too), only the memory series.
+    const cpu = process.argv[4] !== "memory";
+    if (cpu) await client.call("Profiler.start");
+    // Memory while it runs: the isolate's JavaScript heap (V8) beside the whole process's resident set.
+    const memory: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number }[] = [];
+    const sample = async () => {
+      const heap = await client.call<{ usedSize: number; totalSize: number }>("Runtime.getHeapUsage");
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${variant.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+      memory.push({ rssMiB: Math.round(rss), heapUsedMiB: Math.round(heap.usedSize / 1048576), heapTotalMiB: Math.round(heap.totalSize / 1048576) });
+    };
+    await sample();
+    const sampler = setInterval(() => void sample(), 1000);
     const measured = await load(setup, variant, seconds);
+    clearInterval(sampler);
+    await sample();
+    const memoryLines = [
+      `memory each second (MiB): rss ${memory.map((m) => m.rssMiB).join(" ")}`,
+      `  JavaScript heap used ${memory.map((m) => m.heapUsedMiB).join(" ")} (of ${memory.map((m) => m.heapTotalMiB).join(" ")})`,
+    ];
+    if (!cpu) {
+      client.close();
+      console.log(`${name}: ${Math.round(measured.rps)} req/s; workerd CPU ${Math.round(measured.cpuUsPerRequest)} µs/req`);
+      console.log(memoryLines.join("\n"));
+      return;
+    }
     const { profile } = await client.call<{ profile: Profile }>("Profiler.stop");
     client.close();
 
@@ -118,6 +142,7 @@ async function main(): Promise<void> {
     for (const [l, us] of top(self, 30)) console.log(`${perRequest(us)}      ${l}`);
     console.log("\ninclusive µs/req  function (Ward's bundle)");
     for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30)) console.log(`${perRequest(us)}           ${l}`);
+    console.log(`\n${memoryLines.join("\n")}`);
     console.log(`\nprofile: ${file}`);
   } finally {
     await variant.mf.dispose();
