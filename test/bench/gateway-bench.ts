@@ -76,6 +76,7 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
     method: { warmupPasses: WARMUP_PASSES, rounds: ROUNDS, secondsPerRun: SECONDS, connections: 16, routes: ROUTES, pinned: "workerd on core 1, wrk on core 0" },
     variants: Object.fromEntries(Object.keys(results).map((n) => [n, { requestsPerSecond: Math.round(rps(n)), cpuMicrosPerRequest: Math.round(cpu(n)), addedCpuMicrosVsPassthrough: Math.round(cpu(n) - cpu("passthrough")), non2xx: results[n]!.non2xx, rounds: results[n]!.rps.map(Math.round) }])),
     ratios,
+    reference: { "passthrough-log/passthrough": rps("passthrough-log") / rps("passthrough"), "full/passthrough-log": rps("full") / rps("passthrough-log") },
     bundleGzipBytes: bundleGzip,
     firstRequestMs: { median: Math.round(median(firstRequestMs)), all: firstRequestMs.map(Math.round) },
   };
@@ -83,10 +84,11 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   writeFileSync(join(ROOT, "bench-results/gateway.json"), JSON.stringify(figures, null, 2) + "\n");
 
   console.log("gateway side by side (Miniflare, wrk; medians of rounds)");
-  console.log("variant        req/s   CPU µs/req   added CPU µs   non-2xx");
+  console.log("variant            req/s   CPU µs/req   added CPU µs   non-2xx");
   for (const [n, f] of Object.entries(figures.variants)) {
-    console.log(`${n.padEnd(12)} ${String(f.requestsPerSecond).padStart(7)} ${String(f.cpuMicrosPerRequest).padStart(12)} ${String(f.addedCpuMicrosVsPassthrough).padStart(14)} ${String(f.non2xx).padStart(9)}`);
+    console.log(`${n.padEnd(16)} ${String(f.requestsPerSecond).padStart(7)} ${String(f.cpuMicrosPerRequest).padStart(12)} ${String(f.addedCpuMicrosVsPassthrough).padStart(14)} ${String(f.non2xx).padStart(9)}`);
   }
+  console.log(`reference: a pass-through writing one decision-log line runs at ${(rps("passthrough-log") / rps("passthrough")).toFixed(2)} of the bare one; full/passthrough-log=${(rps("full") / rps("passthrough-log")).toFixed(2)}`);
   console.log(`production bundle: ${(bundleGzip / 1024).toFixed(1)} KiB gzipped (target < 300)`);
   console.log(`first request of a fresh isolate (1,000 routes): ${figures.firstRequestMs.median} ms median of ${firstRequestMs.length}`);
   const targets = { "full/passthrough": 0.85, "full/peer": 1.25, "ratelimited/passthrough": 0.5 } as const;

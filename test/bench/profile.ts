@@ -22,7 +22,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const WORKER_OF: Record<VariantName, string> = { passthrough: "pass", peer: "peer", full: "ward", ratelimited: "ward" };
+const WORKER_OF: Record<VariantName, string> = { passthrough: "pass", "passthrough-log": "passlog", peer: "peer", full: "ward", ratelimited: "ward" };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

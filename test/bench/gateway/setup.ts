@@ -22,7 +22,8 @@ export const ROUTES = 1000;
 const CA_SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
 const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
 
-export const VARIANT_NAMES = ["passthrough", "peer", "full", "ratelimited"] as const;
+/** "passthrough-log" is a reference row: the pass-through plus one decision-log line, no gateway. */
+export const VARIANT_NAMES = ["passthrough", "passthrough-log", "peer", "full", "ratelimited"] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 /** A 1,000-route service whose routes workloads may GET, plus one rate-limited route. */
@@ -99,13 +100,9 @@ export async function benchSetup(): Promise<BenchSetup> {
   const assertionKeys = JSON.stringify({ keys: [{ ...(await exportJWK(assertionKey)), kid: "bench" }] });
   const blob = await tlsClientAuthBlob();
 
-  const [gateway, peer, passthrough, origin] = await Promise.all([
-    bundleWorker(),
-    bundleWorker(here("./peer.ts")),
-    Promise.resolve(readFileSync(here("./passthrough.js"), "utf8")),
-    Promise.resolve(readFileSync(here("./origin.js"), "utf8")),
-  ]);
-  const originWorker = worker("origin", origin, {});
+  const [gateway, peer] = await Promise.all([bundleWorker(), bundleWorker(here("./peer.ts"))]);
+  const [passthrough, passthroughLog, origin] = ["passthrough.js", "passthrough-log.js", "origin.js"].map((f) => readFileSync(here(`./${f}`), "utf8"));
+  const originWorker = worker("origin", origin!, {});
   // The Access team domain, the outside edge: its key set for Ward and the peer alike.
   const accessEdge = worker("access", `export default { fetch() { return new Response(${JSON.stringify(jwks)}, { headers: { "content-type": "application/json" } }); } }`, {});
   const withAccess = { dev: { outboundService: { type: "worker", worker: "access" } } };
@@ -130,7 +127,8 @@ export async function benchSetup(): Promise<BenchSetup> {
     ],
   });
   const options: Record<VariantName, () => Record<string, unknown>> = {
-    passthrough: () => ({ workers: [worker("pass", passthrough, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker] }),
+    passthrough: () => ({ workers: [worker("pass", passthrough!, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker] }),
+    "passthrough-log": () => ({ workers: [worker("passlog", passthroughLog!, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker] }),
     peer: () => ({ workers: [{ ...worker("peer", peer, { ORIGIN: { type: "worker", worker: "origin" } }), ...withAccess }, originWorker, accessEdge] }),
     full: ward,
     ratelimited: ward,
