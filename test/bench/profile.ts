@@ -42,18 +42,20 @@ async function devtools(url: string) {
     socket.addEventListener("error", reject, { once: true });
   });
   let next = 1;
-  const pending = new Map<number, (result: unknown) => void>();
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
-    if (message.id === undefined) return;
-    if (message.error) throw new Error(`inspector: ${JSON.stringify(message.error)}`);
-    pending.get(message.id)?.(message.result);
+    const waiting = message.id === undefined ? undefined : pending.get(message.id);
+    if (!waiting) return; // events, not answers
+    pending.delete(message.id!);
+    if (message.error) waiting.reject(new Error(`inspector: ${JSON.stringify(message.error)}`));
+    else waiting.resolve(message.result);
   });
   return {
     call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
       const id = next++;
       socket.send(JSON.stringify({ id, method, params }));
-      return new Promise((resolve) => pending.set(id, resolve as (r: unknown) => void));
+      return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (r: unknown) => void, reject }));
     },
     close: () => socket.close(),
   };
