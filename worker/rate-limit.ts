@@ -134,11 +134,6 @@ interface Leased {
 const leased = new Map<string, Leased>();
 const LEASED_LIMIT = 10_000;
 
-/** Forgets every lease (tests start from an empty isolate). */
-export function resetRateLimitLeases(): void {
-  leased.clear();
-}
-
 /** One request off this isolate's lease, if it holds one for the window of `now`. */
 function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | undefined {
   const lease = leased.get(key);
