@@ -78,7 +78,7 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
 }
 
 /** A freshly signed assertion: `jti` names the assertion (the request id travels in Ward-Request-Id). */
-export async function signAssertion(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
+async function signAssertion(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
   const iat = Math.floor(facts.now / 1000);
   return new SignJWT(claimsOf(facts))
     .setProtectedHeader({ alg: "ES256", kid: keys.signer.kid, typ: "ward-assertion+jwt" })
