@@ -41,9 +41,10 @@ export const MAX_PATH_LENGTH = 4096;
 const METHOD_SET: ReadonlySet<string> = new Set(METHODS);
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // RFC 3986 pchar minus ';' (parameters) and '%' (handled separately); these stay literal in the canonical form.
-const SEGMENT_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
+const SEGMENT_CHARS = "[A-Za-z0-9\\-._~!$&'()*+,=:@]";
+const SEGMENT_SAFE = new RegExp(`^${SEGMENT_CHARS}$`);
 // A segment made only of such characters is already canonical: decoding and re-encoding it is the identity.
-const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,=:@]*$/;
+const PLAIN_SEGMENT = new RegExp(`^${SEGMENT_CHARS}*$`);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 

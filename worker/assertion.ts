@@ -46,6 +46,17 @@ function hexToBase64url(hex: string): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** `x5t#S256` per certificate fingerprint, converted once per isolate (bounded; the oldest goes first). */
+const thumbprints = new Map<string, string>();
+function thumbprintOf(fingerprintHex: string): string {
+  let thumbprint = thumbprints.get(fingerprintHex);
+  if (thumbprint === undefined) {
+    if (thumbprints.size >= 1000) thumbprints.delete(thumbprints.keys().next().value!);
+    thumbprints.set(fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)));
+  }
+  return thumbprint;
+}
+
 export interface AssertionFacts {
   identity: Identity;
   decision: Decision;
@@ -73,7 +84,7 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
   if (identity.user) claims.email = identity.user.email;
   if (identity.serviceToken) claims.service_token = identity.serviceToken.clientId;
   // RFC 8705 §3.1: binds the assertion to the client certificate the workload presented.
-  if (facts.certificateSha256) claims.cnf = { "x5t#S256": hexToBase64url(facts.certificateSha256) };
+  if (facts.certificateSha256) claims.cnf = { "x5t#S256": thumbprintOf(facts.certificateSha256) };
   return claims;
 }
 
@@ -102,14 +113,6 @@ interface Reusable {
   issuedAt: number;
 }
 
-/** Every fact the claims are made of (claimsOf), cheaper to compare than the claims themselves. */
-function reuseKey({ identity, decision, issuer, certificateSha256 }: AssertionFacts): string {
-  return JSON.stringify([
-    issuer, decision.service, decision.principal, decision.route, decision.rule, decision.policyVersion, decision.mode,
-    decision.exception?.kind, decision.exception?.id, identity.workload?.id, identity.user?.email, identity.serviceToken?.clientId, certificateSha256,
-  ]);
-}
-
 /** Per signing key set, so a rotated secret never serves a token signed with the old key. */
 const reusable = new WeakMap<SigningKeys, Map<string, Reusable>>();
 
@@ -117,7 +120,8 @@ const reusable = new WeakMap<SigningKeys, Map<string, Reusable>>();
 export async function assertionFor(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
   let tokens = reusable.get(keys);
   if (!tokens) reusable.set(keys, (tokens = new Map()));
-  const key = reuseKey(facts);
+  // The claims themselves are the key, so no claim can ever be left out of the comparison.
+  const key = JSON.stringify(claimsOf(facts));
   const nowSeconds = Math.floor(facts.now / 1000);
   const kept = tokens.get(key);
   if (kept && nowSeconds >= kept.issuedAt && nowSeconds - kept.issuedAt < ASSERTION_REUSE_SECONDS) return kept.token;

@@ -149,7 +149,8 @@ function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | 
 }
 
 async function ask(namespace: Namespace, obligation: RateLimitObligation, now: number): Promise<RateLimitAnswer> {
-  const key = `${rateLimitName(obligation)} ${obligation.limit} ${obligation.periodSeconds}`;
+  const name = rateLimitName(obligation);
+  const key = `${name} ${obligation.limit} ${obligation.periodSeconds}`;
   const local = takeLeased(key, obligation.limit, now);
   if (local) return local;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -158,7 +159,7 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
   });
   let answer: RateLimitLease;
   try {
-    const stub = namespace.getByName(rateLimitName(obligation));
+    const stub = namespace.getByName(name);
     answer = await Promise.race([stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now), timeout]);
   } finally {
     clearTimeout(timer);
