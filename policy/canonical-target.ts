@@ -20,7 +20,8 @@ export type TargetProblem =
   | "path-encoded-percent"
   | "path-invalid-encoding"
   | "path-dot-segment"
-  | "path-empty-segment";
+  | "path-empty-segment"
+  | "query-method-override";
 
 export interface CanonicalTarget {
   method: Method;
@@ -125,7 +126,29 @@ function encodeSegment(decoded: string): string {
  * Canonicalises method, host and the raw (still percent-encoded) path of a request.
  * The query string is not part of `rawPath`; it is forwarded as received and never matched on.
  */
-export function canonicalTarget(method: string, rawHost: string, rawPath: string): CanonicalResult {
+/**
+ * Would a framework take the method from this query? Laravel, Symfony and Express's method-override (set up
+ * with `_method`) read a `_method` query parameter, which would turn an allowed request into another method at
+ * the origin. Names are read as frameworks read them: percent-decoded, `+` as a space, any case, and with PHP's
+ * rewriting of a leading space, dot or bracket to `_`.
+ */
+export function queryOverridesMethod(rawQuery: string): boolean {
+  if (!/method/i.test(rawQuery) && !rawQuery.includes("%")) return false; // the common query: nothing to decode
+  for (const pair of rawQuery.split(/[&;]/)) {
+    const end = pair.indexOf("=");
+    let name = end === -1 ? pair : pair.slice(0, end);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, " "));
+    } catch {
+      continue; // no framework decodes it to anything, so it cannot name `_method`
+    }
+    if (name.replace(/^[ .[]/, "_").toLowerCase() === "_method") return true;
+  }
+  return false;
+}
+
+/** `rawQuery`: the query as received, without the `?`; only checked for a method override, never matched. */
+export function canonicalTarget(method: string, rawHost: string, rawPath: string, rawQuery = ""): CanonicalResult {
   // Methods are case-sensitive (RFC 9110 §9.1); "get" is not GET, and TRACE/CONNECT have no business here.
   if (!METHOD_SET.has(method)) return reject("method-unknown", `method "${method.slice(0, 16)}" is not accepted`);
   const host = canonicalHost(rawHost);
@@ -143,6 +166,9 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     if (typeof decoded !== "string") return decoded;
     if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
     segments.push(decoded);
+  }
+  if (rawQuery !== "" && queryOverridesMethod(rawQuery)) {
+    return reject("query-method-override", "a _method parameter in the query could change the method at the origin");
   }
   const path = "/" + segments.map(encodeSegment).join("/");
   return { ok: true, target: { method: method as Method, host, path, segments } };

@@ -12,6 +12,8 @@ export interface RequestFacts {
   host: string;
   /** The raw path as received (percent-encoded, without the query). */
   path: string;
+  /** The raw query as received, without the `?`: never matched, only refused if it overrides the method. */
+  query?: string;
   identity: Identity;
   /** Cloudflare's country code for the client. */
   country?: string;
@@ -92,7 +94,7 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
     policyVersion: policy.version,
     trace: [] as RuleTrace[],
   };
-  const canonical = canonicalTarget(request.method, request.host, request.path);
+  const canonical = canonicalTarget(request.method, request.host, request.path, request.query);
   if (!canonical.ok) {
     return { ...base, effect: "deny", status: 400, reasons: ["bad-request"], problem: canonical.problem };
   }

@@ -9,6 +9,7 @@ function nextStep(policy: CompiledPolicy, decision: Decision): string | undefine
   const owner = decision.service ? policy.document.services[decision.service]?.owner : undefined;
   if (decision.effect === "allow" && !decision.wouldDeny) return undefined;
   const reasons = decision.wouldDeny?.reasons ?? decision.reasons;
+  if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
   if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
   if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";

@@ -125,7 +125,7 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   const url = new URL(received);
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof request.cf?.country === "string" ? request.cf.country : undefined;
-  const facts = { method: request.method, host: url.host, path: rawPath(received), identity, country };
+  const facts = { method: request.method, host: url.host, path: rawPath(received), query: url.search.slice(1), identity, country };
   const evaluated = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
   const decision = await withDenylist(env, evaluated, identity, certificateSha256, started, waitUntil);
   // A workload walking the internal graph: count the denials of identified callers, off the request path.

@@ -59,11 +59,11 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
 }
 
 /** Splits a URL without normalising it: `new URL` would resolve dot segments the gateway refuses. */
-export function splitUrl(url: string): { host: string; path: string } {
-  const match = /^https?:\/\/([^/?#]+)([^?]*)/i.exec(url);
+export function splitUrl(url: string): { host: string; path: string; query: string } {
+  const match = /^https?:\/\/([^/?#]+)([^?#]*)(?:\?([^#]*))?/i.exec(url);
   if (!match) throw new CliError(`${url}: expected an absolute http(s) URL`);
   const authority = match[1]!;
-  return { host: authority.slice(authority.lastIndexOf("@") + 1), path: match[2] || "/" };
+  return { host: authority.slice(authority.lastIndexOf("@") + 1), path: match[2] || "/", query: match[3] ?? "" };
 }
 
 /** Grants as `ward exceptions list --json` prints them (instants as epoch ms or ISO-8601). */
@@ -110,9 +110,9 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   if (Number.isNaN(at)) throw new CliError(`--time ${values.time}: expected an ISO-8601 instant`);
   const identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
-  const { host, path } = splitUrl(url);
+  const { host, path, query } = splitUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
-  const decision = applyGrants(policy, evaluate(policy, { method, host, path, identity, country: values.country }, at), identity, grants, at);
+  const decision = applyGrants(policy, evaluate(policy, { method, host, path, query, identity, country: values.country }, at), identity, grants, at);
   if (values.json) {
     io.out(JSON.stringify(decision, null, 2));
   } else {

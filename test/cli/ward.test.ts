@@ -271,6 +271,20 @@ describe("ward explain", () => {
   );
 
   it(
+    "the query is read for a method override, as the gateway reads it",
+    () => {
+      const allowed = ward("explain", DEMO, "--workload", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "--scope", "payments:charge", "POST", "http://payments.localhost/v1/charge?ref=42#top");
+      expect(allowed.stdout).toMatch(/^ALLOW 200 /);
+      const run = ward("explain", DEMO, "--workload", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "--scope", "payments:charge", "POST", "http://payments.localhost/v1/charge?_method=DELETE");
+      expect(run.stdout).toMatch(/^DENY 400 /);
+      expect(run.stdout).toContain("problem   query-method-override");
+      expect(run.stdout).toContain("next step send the real method, without a _method query parameter");
+      expect(run.status).toBe(3);
+    },
+    TIMEOUT,
+  );
+
+  it(
     "an invalid policy: issues on stderr, exit 1",
     () => {
       const run = ward("explain", BAD, "--as", "anonymous", "GET", "http://payments.example.com/");

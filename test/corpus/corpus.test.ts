@@ -39,6 +39,7 @@ const PROBLEM_SET = {
   "path-invalid-encoding": true,
   "path-dot-segment": true,
   "path-empty-segment": true,
+  "query-method-override": true,
 } as const satisfies Record<TargetProblem, true>;
 const PROBLEMS = Object.keys(PROBLEM_SET) as TargetProblem[];
 
@@ -68,6 +69,7 @@ const CaseSchema = z.strictObject({
     method: z.string(),
     host: z.string(),
     path: z.string(),
+    query: z.string().optional(),
     country: z.string().optional(),
   }),
   /** Required: `{}` is the anonymous caller. */
@@ -144,7 +146,7 @@ const corpus: CorpusFile[] = await Promise.all(caseFiles.map(loadCorpusFile));
 function decide(policy: CompiledPolicy, c: Case): Decision {
   return evaluate(
     policy,
-    { method: c.request.method, host: c.request.host, path: c.request.path, country: c.request.country, identity: c.identity },
+    { method: c.request.method, host: c.request.host, path: c.request.path, query: c.request.query, country: c.request.country, identity: c.identity },
     Date.parse(c.time),
   );
 }

@@ -1,7 +1,7 @@
 // canonicalTarget: one reading of method, host and path, or a named refusal. Tables of inputs per problem,
 // then accepted inputs with their exact canonical form.
 import { describe, expect, it } from "vitest";
-import { MAX_PATH_LENGTH, canonicalHost, canonicalTarget, type TargetProblem } from "../../policy/canonical-target.ts";
+import { MAX_PATH_LENGTH, canonicalHost, canonicalTarget, queryOverridesMethod, type TargetProblem } from "../../policy/canonical-target.ts";
 
 const HOST = "example.com";
 
@@ -107,15 +107,29 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/a//b"],
     ["GET", HOST, "/a///"],
   ],
-} as const satisfies Record<TargetProblem, readonly (readonly [string, string, string])[]>;
+  // The fourth column is the raw query.
+  "query-method-override": [
+    ["POST", HOST, "/v1/charge", "_method=DELETE"],
+    ["GET", HOST, "/", "a=1&_method=PUT"],
+    ["GET", HOST, "/", "a=1;_method=PUT"],
+    ["POST", HOST, "/", "%5Fmethod=DELETE"],
+    ["POST", HOST, "/", "_%6Dethod=DELETE"],
+    ["POST", HOST, "/", "_METHOD=DELETE"],
+    ["POST", HOST, "/", ".method=DELETE"],
+    ["POST", HOST, "/", "+method=DELETE"],
+    ["POST", HOST, "/", "[method=DELETE"],
+    ["POST", HOST, "/", "_method"],
+    ["POST", HOST, "/", "_method="],
+  ],
+} as const satisfies Record<TargetProblem, readonly (readonly [string, string, string, string?])[]>;
 
 const problemRows = Object.entries(PROBLEM_CASES).flatMap(([problem, rows]) =>
-  rows.map(([method, host, path]) => ({ problem: problem as TargetProblem, method, host, path })),
+  rows.map(([method, host, path, query]) => ({ problem: problem as TargetProblem, method, host, path, query: query ?? "" })),
 );
 
 describe("canonicalTarget refuses", () => {
-  it.each(problemRows)("$problem: $method $host $path", ({ problem, method, host, path }) => {
-    const result = canonicalTarget(method, host, path);
+  it.each(problemRows)("$problem: $method $host $path ?$query", ({ problem, method, host, path, query }) => {
+    const result = canonicalTarget(method, host, path, query);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problem).toBe(problem);
@@ -169,6 +183,14 @@ describe("canonicalTarget accepts", () => {
       expect(twice).toEqual(once);
     }
   });
+
+  it.each(["", "a=1", "method=x", "x=_method", "q=%5Fmethod", "_method_x=1", "my_method=DELETE", "a=%zz&b=2", "%zz_method=1", "methods=all"])(
+    "a query without a _method parameter: ?%s",
+    (query) => {
+      expect(queryOverridesMethod(query)).toBe(false);
+      expect(canonicalTarget("POST", HOST, "/v1/charge", query)).toMatchObject({ ok: true, target: { path: "/v1/charge" } });
+    },
+  );
 
   it("reports the method before the host and the host before the path", () => {
     expect(canonicalTarget("get", "", "//")).toMatchObject({ ok: false, problem: "method-unknown" });

@@ -199,6 +199,7 @@ describe("audit mode", () => {
 
   it.each<[string, Partial<RequestFacts>, number, string]>([
     ["bad request", { path: "/v1/../orders" }, 400, "bad-request"],
+    ["method override in the query", { query: "_method=DELETE" }, 400, "bad-request"],
     ["unknown host", { host: "nothing.example.com" }, 404, "host-not-found"],
   ])("%s is refused in every mode", async (_name, over, status, reason) => {
     const policy = await policyWith(rules, { mode: "audit" });

@@ -128,6 +128,13 @@ describe("explainDecision: other outcomes", () => {
       [/^DENY 400 /, /^problem {3}path-encoded-separator: the target is ambiguous, so it is refused$/m, /^reasons {3}bad-request$/m, /^next step send the request with a canonical path/m],
       [/^request /m, /^service /m],
     ],
+    [
+      "method override in the query",
+      sre,
+      { query: "_method=DELETE" },
+      [/^DENY 400 /, /^problem {3}query-method-override: /m, /^reasons {3}bad-request$/m, /^next step send the real method, without a _method query parameter$/m],
+      [/^request /m, /canonical path/],
+    ],
   ])("%s", async (_name, identity, over, present, absent) => {
     const text = await explain(identity, over);
     for (const pattern of present) expect(text).toMatch(pattern);
