@@ -117,6 +117,8 @@ export async function benchSetup(): Promise<BenchSetup> {
         ...worker("ward", gateway, {
           POLICY: { type: "kv", id: "bench-policy" },
           ASSERTION_SIGNING_KEYS: { type: "text", value: assertionKeys },
+          // Bound in staging and production (wrangler.toml): every decision is also a data point.
+          DECISIONS: { type: "analytics-engine-dataset", name: "ward_decisions" },
           ORIGIN: { type: "worker", worker: "origin" },
           ...Object.fromEntries(Object.entries(DO_BINDINGS).map(([b, cls]) => [b, { type: "durable-object", worker: "ward", exportName: cls }])),
         }, { exports: Object.fromEntries(DO.map((cls) => [cls, { type: "durable-object", storage: "sqlite" }])) }),
