@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
 import { resetDenylistCache } from "../../worker/denylist-cache.ts";
 import type { Env } from "../../worker/env.ts";
-import { resetPolicyCache } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, resetPolicyCache, versionKey } from "../../worker/policy-store.ts";
 import { accessToken, AUD } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 
@@ -55,6 +55,25 @@ describe("KV (the policy store)", () => {
     expect(failed.seen).toBe(0);
     expectGeneric(failed.body, failed.res);
     vi.restoreAllMocks();
+    const recovered = await eventually(() => get("https://payments.localhost/healthz"), (r) => r.res.status === 200);
+    expect(recovered).toMatchObject({ seen: 1 });
+  });
+
+  it.each<[string, (good: string) => string]>([
+    ["not YAML", () => "version: 1\nmetadata: ["],
+    ["valid YAML but not a valid policy", () => "version: 1\nservices: 7\n"],
+    ["a valid policy stored under another version's name (tampered or mis-pushed)", (good) => good.replace("principals: [{ public: true }]", "principals: [{ authenticated: true }]")],
+  ])("holding a corrupt version (%s) on a cold isolate: 503, nothing forwarded, nothing said; recovers when the pointer is fixed", async (_name, corrupt) => {
+    const good = await activate(demoPolicy);
+    const bad = "e".repeat(64);
+    await bindings.POLICY.put(versionKey(bad), corrupt(demoPolicy));
+    await bindings.POLICY.put(ACTIVE_KEY, bad);
+    resetPolicyCache();
+    const failed = await get("https://payments.localhost/healthz");
+    expect(failed.res.status).toBe(503);
+    expect(failed.seen).toBe(0);
+    expectGeneric(failed.body, failed.res);
+    await bindings.POLICY.put(ACTIVE_KEY, good);
     const recovered = await eventually(() => get("https://payments.localhost/healthz"), (r) => r.res.status === 200);
     expect(recovered).toMatchObject({ seen: 1 });
   });
