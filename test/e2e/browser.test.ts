@@ -5,16 +5,13 @@
 // the built-in demo origins. Chromium resolves *.localhost to 127.0.0.1 by itself; nothing else is reached.
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page, type Response as PageResponse } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page, Response as PageResponse } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPolicy, type CompiledPolicy } from "../../policy/index.ts";
-import { DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import type { CompiledPolicy } from "../../policy/index.ts";
+import { startDemoInBrowser, type DemoInBrowser } from "../support/demo-browser.ts";
+import type { SeenRequest } from "../support/recording-origin.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Anything that would tell a denied person why (rule ids, reason codes, the failing fact). */
 const REASONS = /no-matching-rule|denied-by-rule|unauthenticated|emailDomain|employees-read|editors|contractor|reason/i;
@@ -22,9 +19,8 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 const STEP = 30_000;
 
 const screenshots = mkdtempSync(join(tmpdir(), "ward-e2e-browser-"));
+let demo: DemoInBrowser;
 let browser: Browser;
-let gateway: LocalGateway;
-let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
 let policy: CompiledPolicy;
 let port: string;
 const decisions: Record<string, unknown>[] = [];
@@ -35,8 +31,7 @@ const wiki = (path = "/") => at("wiki", path);
 
 /** What the wiki's recording origin has received so far (Chromium's own /favicon.ico asks left out). */
 async function wikiSaw(): Promise<SeenRequest[]> {
-  const all = (await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[];
-  return all.filter((r) => r.url !== "/favicon.ico");
+  return (await demo.wikiSaw()).filter((r) => r.url !== "/favicon.ico");
 }
 
 /** A fresh browser profile per person: no cookie carries over from anyone else. */
@@ -68,36 +63,20 @@ async function signInVia(page: Page, url: string, email: string): Promise<PageRe
 }
 
 beforeAll(async () => {
-  origin = await startRecordingOrigin();
-  const text = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("the demo policy is invalid");
-  policy = loaded.policy;
-  gateway = await startLocalGateway({
-    policy,
-    policyText: text,
-    port: 0,
-    // The wiki records what reaches it; payments and orders are the built-in demo echo apps.
-    origins: { WIKI: `http://127.0.0.1:${origin.port}` },
-    personas: DEMO_PERSONAS,
-    onLog: (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.event === "decision") decisions.push(entry);
-      } catch {
-        // not a decision line
-      }
-    },
+  demo = await startDemoInBrowser((line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.event === "decision") decisions.push(entry);
+    } catch {
+      // not a decision line
+    }
   });
-  port = gateway.url.port;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  ({ browser, policy, port } = demo);
 }, 90_000);
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await gateway?.stop();
-  origin?.server.close();
+  await demo?.stop();
   rmSync(screenshots, { recursive: true, force: true });
 }, 30_000);
 

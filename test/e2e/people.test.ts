@@ -3,30 +3,21 @@
 // Chromium resolves *.localhost to 127.0.0.1 itself; nothing else is reached.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPolicy } from "../../policy/index.ts";
-import { DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import { startDemoInBrowser, type DemoInBrowser } from "../support/demo-browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const dir = mkdtempSync(join(tmpdir(), "ward-e2e-"));
+let demo: DemoInBrowser;
 let browser: Browser;
-let gateway: LocalGateway;
-let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
 let port: string;
 
 const wiki = (path = "/") => `http://wiki.localhost:${port}${path}`;
-
-async function originLog(): Promise<SeenRequest[]> {
-  return (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json() as Promise<SeenRequest[]>;
-}
+const originLog = () => demo.wikiSaw();
 
 /** A fresh browser profile that signs in as `email` by clicking its button on the sign-in page. */
-async function signedIn(email: string, path: string): Promise<Page> {
+async function signedIn(email: string, path: string) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(wiki(path));
@@ -37,25 +28,12 @@ async function signedIn(email: string, path: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  origin = await startRecordingOrigin();
-  const text = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("demo invalid");
-  gateway = await startLocalGateway({
-    policy: loaded.policy,
-    policyText: text,
-    port: 0,
-    origins: { WIKI: `http://127.0.0.1:${origin.port}` },
-    personas: DEMO_PERSONAS,
-  });
-  port = gateway.url.port;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  demo = await startDemoInBrowser();
+  ({ browser, port } = demo);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.stop();
-  origin?.server.close();
+  await demo?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
