@@ -1,13 +1,16 @@
 // Headers that never reach an origin: hop-by-hop ones (RFC 9110 §7.6.1), every header a client could use to
 // claim an identity or a certificate, and every header that frameworks read as "the real method, path or
 // host", which would let the origin serve a different request than the one the policy decided. The origin
-// learns who called only from Ward itself.
+// learns who called only from Ward itself, and where the call came from only from what Cloudflare saw.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"];
 const IDENTITY_PREFIXES = ["cf-access-", "cf-cert-", "cf-client-cert-", "ward-", "x-ward-"];
 const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-original-method", "forwarded", "x-forwarded-host", "x-forwarded-prefix", "x-forwarded-uri"];
+// A client can send any of these to pose as another address (an origin's IP allowlist, its audit log, its rate
+// limit). Cloudflare's edge sets CF-Connecting-IP itself; X-Forwarded-For is rebuilt from it alone.
+const CLIENT_ADDRESS_HEADERS = ["x-forwarded-for", "x-real-ip", "true-client-ip", "x-client-ip", "x-cluster-client-ip", "x-originating-ip"];
 const IDENTITY_HEADERS = ["cf-authorization", "mf-cf-blob", "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify"];
 
-const ALWAYS_STRIPPED = new Set([...HOP_BY_HOP, ...IDENTITY_HEADERS, ...OVERRIDE_HEADERS]);
+const ALWAYS_STRIPPED = new Set([...HOP_BY_HOP, ...IDENTITY_HEADERS, ...OVERRIDE_HEADERS, ...CLIENT_ADDRESS_HEADERS]);
 
 function names(list: string): string[] {
   return list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
@@ -41,6 +44,10 @@ export function forwardHeaders(incoming: Headers, extraStrip = ""): Headers {
       out.delete(name);
     }
   }
+  // Set by Cloudflare's edge, which overwrites whatever the client sent under that name. Naming
+  // x-forwarded-for in STRIP_HEADERS keeps the client's address from origins altogether.
+  const client = incoming.get("cf-connecting-ip");
+  if (client && !extra.has("x-forwarded-for")) out.set("x-forwarded-for", client);
   const cookie = out.get("cookie");
   if (cookie) {
     const kept = withoutAccessCookie(cookie);

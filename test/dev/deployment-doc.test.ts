@@ -26,6 +26,14 @@ const words = (command: string) => [...command.matchAll(/"([^"]*)"|(\S+)/g)].map
 describe("docs/deployment.md", () => {
   const all = commands();
 
+  it("documents every var the Worker reads (worker/env.ts), with its default", () => {
+    const env = readFileSync(join(ROOT, "worker/env.ts"), "utf8");
+    const vars = [...env.matchAll(/^\s+([A-Z][A-Z0-9_]+)\?: string;/gm)].map((m) => m[1]!).filter((name) => name !== "ASSERTION_SIGNING_KEYS");
+    expect(vars.length).toBeGreaterThanOrEqual(8);
+    const rows = new Map([...page.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+    expect(vars.filter((name) => !rows.has(name))).toEqual([]);
+  });
+
   it("has only commands this test checks, and cloudflared", () => {
     expect(all.length).toBeGreaterThanOrEqual(10);
     const unknown = all.filter((c) => !/^(npx wrangler|npm run (--silent )?ward --|cloudflared|export) /.test(c));

@@ -35,7 +35,7 @@ interface Case {
   cf?: Record<string, unknown>;
   /** Send the same request this many times (floods); the expectation holds for every one. */
   repeat?: number;
-  expect: { status: number; forwarded?: { path: string; absent?: string[]; present?: string[]; notEqual?: Record<string, string> } };
+  expect: { status: number; forwarded?: { path: string; absent?: string[]; present?: string[]; equal?: Record<string, string>; notEqual?: Record<string, string> } };
 }
 
 const FILES = { jwt, paths, headers, mtls, "methods-hosts": methodsHosts };
@@ -111,6 +111,7 @@ describe("adversarial corpus", () => {
         expect(String(seen[0]!.headers["cookie"] ?? "")).not.toContain("CF_Authorization");
         for (const name of c.expect.forwarded.absent ?? []) expect(seen[0]!.headers[name.toLowerCase()], name).toBeUndefined();
         for (const name of c.expect.forwarded.present ?? []) expect(seen[0]!.headers[name.toLowerCase()], name).toBeDefined();
+        for (const [name, value] of Object.entries(c.expect.forwarded.equal ?? {})) expect(seen[0]!.headers[name.toLowerCase()], name).toBe(value);
         for (const [name, value] of Object.entries(c.expect.forwarded.notEqual ?? {})) expect(seen[0]!.headers[name.toLowerCase()], name).not.toBe(value);
       }
     }
@@ -125,7 +126,7 @@ describe("adversarial corpus", () => {
       "several-tokens", "header-cookie", "other-team", "kid-flood",
       "double-slash", "dot-segments", "encoded-dot", "encoded-slash", "encoded-backslash", "double-encoding", "semicolon", "nul", "overlong-utf8",
       "case", "trailing-slash", "fragment", "absolute-form", "query", "host", "method-override", "lower-case-method", "head-options",
-      "spoofed-identity", "spoofed-certificate", "hop-by-hop", "duplicate-headers",
+      "spoofed-identity", "spoofed-certificate", "spoofed-address", "hop-by-hop", "duplicate-headers",
       "trace-connect", "host-header", "mtls-trust-domain", "mtls-spiffe-form", "mtls-scopes",
       "mtls-not-presented", "mtls-not-verified", "mtls-revoked", "mtls-validity", "mtls-unpinned", "mtls-fingerprint-mismatch", "mtls-too-large",
     ];
