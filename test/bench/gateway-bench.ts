@@ -1,7 +1,8 @@
 // The gateway side by side, on Miniflare: (a) a bare pass-through Worker, (b) the peer (Hono with
 // @hono/cloudflare-access on the same Access JWT), (c) Ward's full pipeline (mTLS facts + Access JWT + a
 // 1,000-route policy + decision log + signed assertion, as deployed), (d) Ward on a rate-limited route.
-// One workerd per variant pinned to core 1, wrk pinned to core 0, variants interleaved, medians of rounds.
+// One workerd per variant pinned to core 1, wrk pinned to core 0, variants interleaved in short rounds; medians
+// of rounds, and each ratio the median over rounds of the ratio within a round.
 // Also the production bundle size and the first-request time of a fresh isolate.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,10 +12,12 @@ import { send } from "../support/http-request.ts";
 import { benchSetup, load, miniflare, ROOT, ROUTES, run, startVariant, VARIANT_NAMES, type Variant } from "./gateway/setup.ts";
 import type { BenchOutcome } from "./policy-bench.ts";
 
-const ROUNDS = 5;
-const SECONDS = 4;
+/** Many short rounds: this VM's speed drifts over tens of seconds, so the runs compared must be seconds apart. */
+const ROUNDS = 12;
+const SECONDS = 2;
 /** Interleaved warm-up passes: workerd on this VM speeds up for tens of seconds under load (see performance.md). */
 const WARMUP_PASSES = 3;
+const WARMUP_SECONDS = 4;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -54,7 +57,7 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   const results: Record<string, { rps: number[]; cpu: number[]; non2xx: number }> = {};
   try {
     // Warm-up: JIT, key sets, policy, Durable Objects, and the process's memory settling.
-    for (let pass = 0; pass < WARMUP_PASSES; pass++) for (const v of variants) await load(setup, v, SECONDS);
+    for (let pass = 0; pass < WARMUP_PASSES; pass++) for (const v of variants) await load(setup, v, WARMUP_SECONDS);
     for (let round = 0; round < ROUNDS; round++) {
       for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
         const r = await load(setup, v, SECONDS);
@@ -70,25 +73,33 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
 
   const rps = (n: string) => median(results[n]!.rps);
   const cpu = (n: string) => median(results[n]!.cpu);
+  // Each ratio is taken within a round (runs seconds apart, in the same phase of the machine), then the
+  // median over rounds: a ratio of medians would compare runs from different phases.
+  const perRound = (a: string, b: string) => results[a]!.rps.map((x, i) => x / results[b]!.rps[i]!);
+  const ratio = (a: string, b: string) => median(perRound(a, b));
   const bundleGzip = await bundleSize();
-  const ratios = { "full/passthrough": rps("full") / rps("passthrough"), "full/peer": rps("full") / rps("peer"), "ratelimited/passthrough": rps("ratelimited") / rps("passthrough") };
+  const ratios = { "full/passthrough": ratio("full", "passthrough"), "full/peer": ratio("full", "peer"), "ratelimited/passthrough": ratio("ratelimited", "passthrough") };
   const figures = {
-    method: { warmupPasses: WARMUP_PASSES, rounds: ROUNDS, secondsPerRun: SECONDS, connections: 16, routes: ROUTES, pinned: "workerd on core 1, wrk on core 0" },
+    method: { warmupPasses: WARMUP_PASSES, warmupSecondsPerRun: WARMUP_SECONDS, rounds: ROUNDS, secondsPerRun: SECONDS, connections: 16, routes: ROUTES, pinned: "workerd on core 1, wrk on core 0", ratios: "median over rounds of the ratio within each round" },
     variants: Object.fromEntries(Object.keys(results).map((n) => [n, { requestsPerSecond: Math.round(rps(n)), cpuMicrosPerRequest: Math.round(cpu(n)), addedCpuMicrosVsPassthrough: Math.round(cpu(n) - cpu("passthrough")), non2xx: results[n]!.non2xx, rounds: results[n]!.rps.map(Math.round) }])),
     ratios,
-    reference: { "passthrough-log/passthrough": rps("passthrough-log") / rps("passthrough"), "full/passthrough-log": rps("full") / rps("passthrough-log") },
+    ratioRounds: Object.fromEntries(Object.keys(ratios).map((k) => { const [a, b] = k.split("/") as [string, string]; return [k, perRound(a, b).map((r) => Math.round(r * 100) / 100)]; })),
+    reference: { "passthrough-log/passthrough": ratio("passthrough-log", "passthrough"), "full/passthrough-log": ratio("full", "passthrough-log") },
     bundleGzipBytes: bundleGzip,
     firstRequestMs: { median: Math.round(median(firstRequestMs)), all: firstRequestMs.map(Math.round) },
   };
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
   writeFileSync(join(ROOT, "bench-results/gateway.json"), JSON.stringify(figures, null, 2) + "\n");
 
-  console.log("gateway side by side (Miniflare, wrk; medians of rounds)");
-  console.log("variant            req/s   CPU µs/req   added CPU µs   non-2xx");
+  console.log("gateway side by side (Miniflare, wrk; medians of rounds; ratios: medians of per-round ratios)");
+  // The rounds' range shows how far this machine's phase moved the figures during the run.
+  console.log("variant            req/s   CPU µs/req   added CPU µs   non-2xx   rounds' req/s (min-max)");
   for (const [n, f] of Object.entries(figures.variants)) {
-    console.log(`${n.padEnd(16)} ${String(f.requestsPerSecond).padStart(7)} ${String(f.cpuMicrosPerRequest).padStart(12)} ${String(f.addedCpuMicrosVsPassthrough).padStart(14)} ${String(f.non2xx).padStart(9)}`);
+    const range = `${Math.min(...f.rounds)}-${Math.max(...f.rounds)}`;
+    console.log(`${n.padEnd(16)} ${String(f.requestsPerSecond).padStart(7)} ${String(f.cpuMicrosPerRequest).padStart(12)} ${String(f.addedCpuMicrosVsPassthrough).padStart(14)} ${String(f.non2xx).padStart(9)}   ${range}`);
   }
-  console.log(`reference: a pass-through writing one decision-log line runs at ${(rps("passthrough-log") / rps("passthrough")).toFixed(2)} of the bare one; full/passthrough-log=${(rps("full") / rps("passthrough-log")).toFixed(2)}`);
+  for (const [k, rounds] of Object.entries(figures.ratioRounds)) console.log(`${k} over the ${ROUNDS} rounds: ${Math.min(...rounds).toFixed(2)}-${Math.max(...rounds).toFixed(2)}`);
+  console.log(`reference: a pass-through writing one decision-log line runs at ${figures.reference["passthrough-log/passthrough"].toFixed(2)} of the bare one; full/passthrough-log=${figures.reference["full/passthrough-log"].toFixed(2)}`);
   console.log(`production bundle: ${(bundleGzip / 1024).toFixed(1)} KiB gzipped (target < 300)`);
   console.log(`first request of a fresh isolate (1,000 routes): ${figures.firstRequestMs.median} ms median of ${firstRequestMs.length}`);
   const targets = { "full/passthrough": 0.85, "full/peer": 1.25, "ratelimited/passthrough": 0.5 } as const;
