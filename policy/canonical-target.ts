@@ -123,14 +123,10 @@ function encodeSegment(decoded: string): string {
 }
 
 /**
- * Canonicalises method, host and the raw (still percent-encoded) path of a request.
- * The query string is not part of `rawPath`; it is forwarded as received and never matched on.
- */
-/**
  * Would a framework take the method from this query? Laravel, Symfony and Express's method-override (set up
  * with `_method`) read a `_method` query parameter, which would turn an allowed request into another method at
- * the origin. Names are read as frameworks read them: percent-decoded, `+` as a space, any case, and with PHP's
- * rewriting of a leading space, dot or bracket to `_`.
+ * the origin. Names are read as frameworks read them: percent-decoded, `+` as a space, any case, with PHP's
+ * rewriting of a leading space, dot or bracket to `_`, and `_method[]` (PHP's array form) as `_method`.
  */
 export function queryOverridesMethod(rawQuery: string): boolean {
   if (!/method/i.test(rawQuery) && !rawQuery.includes("%")) return false; // the common query: nothing to decode
@@ -142,12 +138,16 @@ export function queryOverridesMethod(rawQuery: string): boolean {
     } catch {
       continue; // no framework decodes it to anything, so it cannot name `_method`
     }
-    if (name.replace(/^[ .[]/, "_").toLowerCase() === "_method") return true;
+    if (name.replace(/^[ .[]/, "_").replace(/\[.*$/, "").toLowerCase() === "_method") return true;
   }
   return false;
 }
 
-/** `rawQuery`: the query as received, without the `?`; only checked for a method override, never matched. */
+/**
+ * Canonicalises method, host and the raw (still percent-encoded) path of a request.
+ * The query string is not part of `rawPath`; it is forwarded as received and never matched on. `rawQuery`
+ * (without the `?`) is only checked for a method override.
+ */
 export function canonicalTarget(method: string, rawHost: string, rawPath: string, rawQuery = ""): CanonicalResult {
   // Methods are case-sensitive (RFC 9110 §9.1); "get" is not GET, and TRACE/CONNECT have no business here.
   if (!METHOD_SET.has(method)) return reject("method-unknown", `method "${method.slice(0, 16)}" is not accepted`);

@@ -118,6 +118,8 @@ const PROBLEM_CASES = {
     ["POST", HOST, "/", ".method=DELETE"],
     ["POST", HOST, "/", "+method=DELETE"],
     ["POST", HOST, "/", "[method=DELETE"],
+    ["POST", HOST, "/", "_method[]=DELETE"],
+    ["POST", HOST, "/", "_method[x]=DELETE"],
     ["POST", HOST, "/", "_method"],
     ["POST", HOST, "/", "_method="],
   ],
@@ -184,7 +186,7 @@ describe("canonicalTarget accepts", () => {
     }
   });
 
-  it.each(["", "a=1", "method=x", "x=_method", "q=%5Fmethod", "_method_x=1", "my_method=DELETE", "a=%zz&b=2", "%zz_method=1", "methods=all"])(
+  it.each(["", "a=1", "method=x", "x=_method", "q=%5Fmethod", "_method_x=1", "my_method=DELETE", "a=%zz&b=2", "%zz_method=1", "methods=all", "_methods[]=x", "x[_method]=1"])(
     "a query without a _method parameter: ?%s",
     (query) => {
       expect(queryOverridesMethod(query)).toBe(false);
