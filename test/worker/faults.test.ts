@@ -194,6 +194,47 @@ describe("the Access key set", () => {
   });
 });
 
+describe("clock skew between Access and Ward", () => {
+  // An Access token minted by a clock `offset` ms away from Ward's (30 s of skew is tolerated on nbf, iat, exp).
+  const skewed = (offset: number, ttlSeconds = 3600) => accessToken(signing, { email: "ann@example.com" }, { now: Date.now() + offset, ttl: ttlSeconds });
+  const page = (token: string) => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token });
+
+  beforeAll(async () => {
+    await activate(demoPolicy);
+    await new Promise((r) => setTimeout(r, 80));
+  });
+
+  it.each<[string, () => Promise<string>]>([
+    ["Access's clock 20 s ahead (iat and nbf in Ward's future)", () => skewed(20_000)],
+    ["a token that expired 20 s ago by Ward's clock", () => skewed(-3_620_000)],
+  ])("within the skew: %s is accepted", async (_name, token) => {
+    const answered = await page(await token());
+    expect(answered.res.status).toBe(200);
+    expect(answered.seen).toBe(1);
+  });
+
+  it.each<[string, () => Promise<string>]>([
+    ["Access's clock 2 min ahead", () => skewed(120_000)],
+    ["a token that expired 2 min ago by Ward's clock", () => skewed(-3_720_000)],
+  ])("beyond the skew: %s is refused (401), nothing forwarded, nothing said", async (_name, token) => {
+    const refused = await page(await token());
+    expect(refused.res.status).toBe(401);
+    expect(refused.seen).toBe(0);
+    expectGeneric(refused.body, refused.res);
+  });
+
+  it("recovers when the clocks meet: a token refused as not yet valid is accepted once it is (no refusal is remembered)", async () => {
+    const token = await skewed(36_000); // 6 s beyond the skew
+    const early = await page(token);
+    expect(early.res.status).toBe(401);
+    expect(early.seen).toBe(0);
+    await new Promise((r) => setTimeout(r, 7_000));
+    const later = await page(token);
+    expect(later.res.status).toBe(200);
+    expect(later.seen).toBe(1);
+  }, 20_000);
+});
+
 describe("the origin", () => {
   beforeAll(async () => {
     await activate(demoPolicy);
