@@ -17,6 +17,7 @@ export type IssueCode =
   | "unknown-principal-set"
   | "unknown-identity-binding"
   | "invalid-path-pattern"
+  | "literal-star"
   | "invalid-rule-principals"
   | "origin-not-tunnel"
   | "public-origin"

@@ -14,8 +14,19 @@ export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
   | { ok: false; policy?: undefined; issues: Issue[] };
 
-/** Headers a rule may not set: they carry identity or hop-by-hop meaning that only Ward controls. */
-const RESERVED_HEADER = /^(cf-|x-forwarded-|ward-|mf-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|proxy-)/i;
+/**
+ * Headers a rule may not set: identity, hop-by-hop and framing headers only Ward controls, the ones frameworks
+ * read as the "real" method, path, host or client address (the origin must serve the request the policy
+ * decided), and credentials (a secret has no place in a policy document).
+ */
+const RESERVED_HEADER =
+  /^(cf-|x-forwarded-|ward-|x-ward-|mf-|proxy-|x-original-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|content-length$|forwarded$|authorization$|cookie$|x-http-method(-override)?$|x-method-override$|x-rewrite-url$|x-real-ip$|true-client-ip$|x-client-ip$|x-cluster-client-ip$)/i;
+
+/** Matchers each side of bothFactors is compared with: the other side's kinds can never match there. */
+const FACTOR_KINDS = {
+  workload: ["spiffe", "spiffePrefix", "trustDomain"],
+  access: ["email", "emailDomain", "group", "claims", "serviceToken"],
+} as const;
 
 function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
   const path = formatPath(issue.path);
@@ -226,8 +237,16 @@ function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Collector
   }
   if (rule.principals) checkMatchers(doc, rule.principals, `${path}.principals`, out);
   if (rule.bothFactors) {
-    checkMatchers(doc, rule.bothFactors.workload, `${path}.bothFactors.workload`, out);
-    checkMatchers(doc, rule.bothFactors.access, `${path}.bothFactors.access`, out);
+    for (const side of ["workload", "access"] as const) {
+      const other = side === "workload" ? "access" : "workload";
+      checkMatchers(doc, rule.bothFactors[side], `${path}.bothFactors.${side}`, out);
+      rule.bothFactors[side].forEach((m, i) => {
+        const kind = Object.keys(m)[0] as string;
+        if ((FACTOR_KINDS[other] as readonly string[]).includes(kind)) {
+          out.add("error", "invalid-rule-principals", `${path}.bothFactors.${side}[${i}]`, `${describeMatcher(m)} can never match on the ${side} side of bothFactors`, `move it to bothFactors.${other}`);
+        }
+      });
+    }
     const binding = rule.bothFactors.binding;
     if (!(binding in doc.identityBindings)) {
       out.add("error", "unknown-identity-binding", `${path}.bothFactors.binding`, `unknown identity binding "${binding}"`, didYouMean(binding, Object.keys(doc.identityBindings)));
@@ -245,8 +264,11 @@ function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Collector
     }
   }
   const time = rule.when?.time;
-  if (time?.hours && time.hours.from === time.hours.to) {
-    out.add("error", "invalid-time-window", `${path}.when.time.hours`, "from and to are equal: the window is empty", "omit hours for all day");
+  const hours = time?.hours;
+  // 24:00 is the end of the day, so 24:00-00:00 wraps from the end of a day to its own start: nothing.
+  if (hours && (hours.from === hours.to || (hours.from === "24:00" && hours.to === "00:00"))) {
+    const why = hours.from === hours.to ? "from and to are equal: the window is empty" : "24:00 to 00:00 is empty: 24:00 is the end of the day";
+    out.add("error", "invalid-time-window", `${path}.when.time.hours`, why, "omit hours for all day");
   }
   if (time?.notBefore && time.notAfter && Date.parse(time.notBefore) >= Date.parse(time.notAfter)) {
     out.add("error", "invalid-time-window", `${path}.when.time`, "notBefore is not before notAfter: the rule can never apply");
@@ -293,7 +315,10 @@ function checkServices(doc: PolicyDocument, out: Collector): void {
       out.add("error", "origin-not-tunnel", `${at}.origin`, binding ? `origin must be written { tunnel: ${origin} }` : `origin "${origin}" is not a tunnel binding`,
         binding ? undefined : "reach the origin through a Workers VPC service binding: { tunnel: BINDING }; a public URL needs { url, publicUrl: true }");
     } else if ("url" in origin) {
-      out.add("warning", "public-origin", `${at}.origin`, `origin ${origin.url} has a routable address: callers can bypass Ward`, "put the origin behind Cloudflare Tunnel and use { tunnel: BINDING }");
+      out.add("warning", "public-origin", `${at}.origin`, `origin ${origin.url} has a routable address: callers can bypass Ward, and Ward forwards only through tunnel bindings, so allowed requests get 503`, "put the origin behind Cloudflare Tunnel and use { tunnel: BINDING }");
+    }
+    if (service.requireCertificate && !doc.identity.mtls) {
+      out.add("error", "mtls-not-configured", `${at}.requireCertificate`, "the service requires a client certificate but identity.mtls is not set: every request would be refused", "pin the client certificate issuers under identity.mtls, or drop requireCertificate");
     }
     if (service.mode === "audit" && doc.metadata.environment === "production") {
       out.add("warning", "audit-in-production", `${at}.mode`, "service is in audit mode in production: denials are logged, not enforced");
@@ -319,6 +344,10 @@ function checkServices(doc: PolicyDocument, out: Collector): void {
         } else if (RESERVED_PATHS.some((reserved) => pattern === reserved.slice(0, -1) || pattern.startsWith(reserved))) {
           out.add("error", "invalid-path-pattern", `${rat}.${field}`, `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`, "choose another path");
         } else {
+          // Istio, Envoy and many proxies read `*` as a wildcard; here it is a literal segment.
+          if (pattern.split("/").some((segment) => segment.includes("*") && !/^\{\*\*?\}$/.test(segment))) {
+            out.add("warning", "literal-star", `${rat}.${field}`, `"*" in ${pattern} is a literal character, not a wildcard`, "use {*} for one segment, {**} or pathPrefix for the rest of the path");
+          }
           const same = patterns.get(parsed.key) ?? [];
           const clash = same.find((s) => s.methods.includes("*") || route.methods.includes("*") || s.methods.some((m) => route.methods.includes(m as never)));
           if (clash) {

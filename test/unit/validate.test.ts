@@ -191,6 +191,13 @@ const FIXTURES = {
     path: `${RULE0}.when.time.hours`,
     message: "from and to are equal: the window is empty",
   },
+  "literal-star": {
+    change: (d) => (route0(d).path = "/v1/*"),
+    severity: "warning",
+    path: `${R0}.path`,
+    message: '"*" in /v1/* is a literal character, not a wildcard',
+    hint: "use {*} for one segment, {**} or pathPrefix for the rest of the path",
+  },
   "rate-limit-on-deny": {
     change: (d) =>
       route0(d).rules.unshift({ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }], rateLimit: { limit: 1, period: "1s" } }),
@@ -291,10 +298,30 @@ describe("more fixtures per code", () => {
     ["Host header", (d) => (rule0(d).headers = { host: "x" }), "reserved-header", `${RULE0}.headers.host`],
     ["cf- header", (d) => (rule0(d).headers = { "CF-Access-Jwt-Assertion": "x" }), "reserved-header", `${RULE0}.headers.CF-Access-Jwt-Assertion`],
     ["ward- header", (d) => (rule0(d).headers = { "ward-principal": "x" }), "reserved-header", `${RULE0}.headers.ward-principal`],
+    ["24:00 to 00:00", (d) => (rule0(d).when = { time: { hours: { from: "24:00", to: "00:00" } } }), "invalid-time-window", `${RULE0}.when.time.hours`],
+    ["requireCertificate without identity.mtls", (d) => { delete d.identity.mtls; d.principalSets = {}; rule0(d).principals = [{ email: "ops@example.com" }]; d.services.payments.requireCertificate = true; }, "mtls-not-configured", "services.payments.requireCertificate"],
+    ["an e-mail on the workload side of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }, { email: "ops@example.com" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }; }, "invalid-rule-principals", `${RULE0}.bothFactors.workload[1]`],
+    ["a SPIFFE ID on the access side of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ spiffe: CHECKOUT }], binding: "checkout-ops" }; }, "invalid-rule-principals", `${RULE0}.bothFactors.access[0]`],
+    ["a * inside a segment", (d) => { delete route0(d).path; route0(d).pathPrefix = "/v1/charge*"; }, "literal-star", `${R0}.pathPrefix`],
+    ["Forwarded header", (d) => (rule0(d).headers = { Forwarded: "for=10.0.0.1" }), "reserved-header", `${RULE0}.headers.Forwarded`],
+    ["Authorization header", (d) => (rule0(d).headers = { authorization: "Bearer secret" }), "reserved-header", `${RULE0}.headers.authorization`],
+    ["Content-Length header", (d) => (rule0(d).headers = { "content-length": "0" }), "reserved-header", `${RULE0}.headers.content-length`],
+    ["x-ward- header", (d) => (rule0(d).headers = { "x-ward-identity": "x" }), "reserved-header", `${RULE0}.headers.x-ward-identity`],
+    ["method override header", (d) => (rule0(d).headers = { "X-HTTP-Method-Override": "DELETE" }), "reserved-header", `${RULE0}.headers.X-HTTP-Method-Override`],
+    ["client address header", (d) => (rule0(d).headers = { "X-Real-IP": "10.0.0.1" }), "reserved-header", `${RULE0}.headers.X-Real-IP`],
     ["allow under a broader deny", (d) => route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }), "shadowed-rule", `${RULE0}`],
   ])("%s -> %s at %s", (_name, change, code, path) => {
     const result = run(change);
     expect(result.issues.map((i) => [i.code, i.path])).toEqual([[code, path]]);
+  });
+
+  it.each<[string, (d: any) => void]>([
+    ["hours 00:00-24:00 (all day)", (d) => (rule0(d).when = { time: { hours: { from: "00:00", to: "24:00" } } })],
+    ["hours 22:00-06:00 (past midnight)", (d) => (rule0(d).when = { time: { hours: { from: "22:00", to: "06:00" } } })],
+    ["{*} and {**} placeholders", (d) => (route0(d).path = "/v1/{*}/charge/{**}")],
+    ["sets on both sides of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }; }],
+  ])("no issue: %s", (_name, change) => {
+    expect(run(change).issues).toEqual([]);
   });
 
   it("an allowed header is no issue", () => {
