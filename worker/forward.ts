@@ -40,7 +40,7 @@ export async function forward(
   if (!isFetcher(binding) || !decision.target) return { ok: false, status: 503 };
 
   const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
-  const headers = forwardHeaders(request.headers, env.STRIP_HEADERS ?? "");
+  const headers = forwardHeaders(request.headers, env.STRIP_HEADERS ?? "", received.protocol.slice(0, -1));
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);

@@ -3,12 +3,15 @@
 // host", which would let the origin serve a different request than the one the policy decided. The origin
 // learns who called only from Ward itself, and where the call came from only from what Cloudflare saw.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"];
-const IDENTITY_PREFIXES = ["cf-access-", "cf-cert-", "cf-client-cert-", "ward-", "x-ward-"];
-const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-original-method", "forwarded", "x-forwarded-host", "x-forwarded-prefix", "x-forwarded-uri"];
+// `x-forwarded-`: whatever a client claims about the hop before Ward (user, host, port, scheme, address).
+// Ward sets X-Forwarded-For and X-Forwarded-Proto itself from what it knows.
+const IDENTITY_PREFIXES = ["cf-access-", "cf-cert-", "cf-client-cert-", "ward-", "x-ward-", "x-forwarded-"];
+// (X-Forwarded-Host, -Prefix and -Uri go with the x-forwarded- prefix above.)
+const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-original-method", "forwarded"];
 // A client can send any of these to pose as another address (an origin's IP allowlist, its audit log, its rate
 // limit). Cloudflare's edge sets CF-Connecting-IP itself; X-Forwarded-For is rebuilt from it alone.
-const CLIENT_ADDRESS_HEADERS = ["x-forwarded-for", "x-real-ip", "true-client-ip", "x-client-ip", "x-cluster-client-ip", "x-originating-ip"];
-const IDENTITY_HEADERS = ["cf-authorization", "mf-cf-blob", "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify"];
+const CLIENT_ADDRESS_HEADERS = ["x-real-ip", "true-client-ip", "x-client-ip", "x-cluster-client-ip", "x-originating-ip"];
+const IDENTITY_HEADERS = ["cf-authorization", "mf-cf-blob", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify"];
 
 const ALWAYS_STRIPPED = new Set([...HOP_BY_HOP, ...IDENTITY_HEADERS, ...OVERRIDE_HEADERS, ...CLIENT_ADDRESS_HEADERS]);
 
@@ -31,8 +34,9 @@ function withoutAccessCookie(cookie: string): string {
 /**
  * The headers an origin may see (Headers yields lower-case names).
  * `extraStrip`: the STRIP_HEADERS var, a comma-separated list of more headers an origin must never see.
+ * `scheme`: the scheme the request reached the gateway with ("https"), sent as X-Forwarded-Proto.
  */
-export function forwardHeaders(incoming: Headers, extraStrip = ""): Headers {
+export function forwardHeaders(incoming: Headers, extraStrip = "", scheme?: string): Headers {
   const extra = extraNames(extraStrip);
   const connection = incoming.get("connection");
   const listed = connection ? new Set(names(connection)) : undefined;
@@ -44,10 +48,11 @@ export function forwardHeaders(incoming: Headers, extraStrip = ""): Headers {
       out.delete(name);
     }
   }
-  // Set by Cloudflare's edge, which overwrites whatever the client sent under that name. Naming
-  // x-forwarded-for in STRIP_HEADERS keeps the client's address from origins altogether.
+  // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name.
+  // Naming either header in STRIP_HEADERS keeps it from origins altogether.
   const client = incoming.get("cf-connecting-ip");
   if (client && !extra.has("x-forwarded-for")) out.set("x-forwarded-for", client);
+  if (scheme && !extra.has("x-forwarded-proto")) out.set("x-forwarded-proto", scheme);
   const cookie = out.get("cookie");
   if (cookie) {
     const kept = withoutAccessCookie(cookie);
