@@ -5,17 +5,24 @@ import type { Decision } from "./decision.ts";
 
 const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-failed": "✗" } as const;
 
-function nextStep(policy: CompiledPolicy, decision: Decision): string | undefined {
-  const owner = decision.service ? policy.document.services[decision.service]?.owner : undefined;
+/** The facts of a decision the next step depends on: the ones the decision log also records. */
+export type DecisionOutcome = Pick<Decision, "effect" | "reasons" | "route" | "problem"> & { wouldDeny?: { reasons: readonly string[] } };
+
+/** What a developer should do about a denial (undefined for an allow); `owner` is the service's owner. */
+export function nextStep(decision: DecisionOutcome, owner: string | undefined): string | undefined {
   if (decision.effect === "allow" && !decision.wouldDeny) return undefined;
-  const reasons = decision.wouldDeny?.reasons ?? decision.reasons;
+  const reasons: readonly string[] = decision.wouldDeny?.reasons ?? decision.reasons;
+  const ask = owner ?? "the service's owner";
   if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
   if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
+  if (reasons.includes("revoked")) return "this credential is revoked: use a new one (ward revoke list names the entry)";
+  if (reasons.includes("quarantined")) return "this identity is quarantined after repeated denials: ask security (ward quarantine list)";
+  if (reasons.includes("denylist-unavailable")) return "the denylist could not be read, so identified callers were refused (503): retry, and check the gateway's errors";
   if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";
   if (reasons.includes("unauthenticated")) return "authenticate (Access login, service token or client certificate)";
-  if (reasons.includes("route-not-found")) return `no route matches; ask ${owner} if one should`;
-  return `ask ${owner} for access to ${decision.route}`;
+  if (reasons.includes("route-not-found")) return `no route matches; ask ${ask} if one should`;
+  return `ask ${ask} for access to ${decision.route}`;
 }
 
 export function explainDecision(policy: CompiledPolicy, decision: Decision): string {
@@ -52,7 +59,7 @@ export function explainDecision(policy: CompiledPolicy, decision: Decision): str
   for (const limit of decision.obligations.rateLimits) {
     lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
   }
-  const next = nextStep(policy, decision);
+  const next = nextStep(decision, decision.service ? policy.document.services[decision.service]?.owner : undefined);
   if (next) lines.push(`next step ${next}`);
   return lines.join("\n");
 }

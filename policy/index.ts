@@ -7,7 +7,7 @@ export * from "./decision.ts";
 export { validatePolicy, type ValidationResult } from "./validate.ts";
 export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
-export { explainDecision } from "./explain.ts";
+export { explainDecision, nextStep, type DecisionOutcome } from "./explain.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";

@@ -20,12 +20,14 @@ import * as rollback from "./commands/rollback.ts";
 import * as schema from "./commands/schema.ts";
 import * as shadow from "./commands/shadow.ts";
 import * as validate from "./commands/validate.ts";
+import * as why from "./commands/why.ts";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validate.validateCommand, usage: validate.usage },
   explain: { run: explain.explainCommand, usage: explain.usage },
+  why: { run: why.whyCommand, usage: why.usage },
   schema: { run: schema.schemaCommand, usage: schema.usage },
   dev: { run: dev.devCommand, usage: dev.usage },
   diff: { run: diff.diffCommand, usage: diff.usage },

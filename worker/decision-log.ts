@@ -36,6 +36,8 @@ export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineData
     effect: decision.effect,
     mode: decision.mode,
     reasons: decision.reasons,
+    // Why a bad request was refused (path-dot-segment, query-method-override, ...).
+    ...(decision.problem ? { problem: decision.problem } : {}),
     wouldDeny: decision.wouldDeny ?? null,
     status: record.status,
     policyVersion: decision.policyVersion,

@@ -51,6 +51,16 @@ describe("logDecision", () => {
     });
   });
 
+  it("names the problem of a bad request (and only then)", () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const bad: Decision = { ...decision, status: 400, reasons: ["bad-request"], problem: "query-method-override", service: undefined, route: undefined, trace: [] };
+    logDecision({ requestId: "r-3", time: TIME, decision: bad, request, status: 400, latencyMs: 1 }, undefined);
+    logDecision({ requestId: "r-4", time: TIME, decision, request, status: 403, latencyMs: 1 }, undefined);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ reasons: ["bad-request"], problem: "query-method-override", status: 400 });
+    expect(JSON.parse(lines[1]!)).not.toHaveProperty("problem");
+  });
+
   it("writes a data point when the dataset is bound", () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const points: AnalyticsEngineDataPoint[] = [];

@@ -1,0 +1,91 @@
+// `ward why`: the decision behind one request, found by the request id a denied person or an API client was
+// given, in words a developer can act on. It reads the decision logs `ward metrics` reads.
+import { parseArgs } from "node:util";
+import { nextStep, type DecisionOutcome, type Reason } from "../../policy/index.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import type { Io } from "../io.ts";
+import { readDecisionLogs, readProcessStdin, type ReadStdin } from "../logs/read.ts";
+import type { DecisionRecord } from "../logs/parse.ts";
+import { loadPolicyFile } from "../policy-file.ts";
+
+export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json]
+    the decision behind one request (the id on its response or denied page), from decision logs (- is
+    stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask)`;
+
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+
+/** What to do, from the answer the client got; the reasons decide for denials. */
+function advice(record: DecisionRecord, owner: string | undefined): string | undefined {
+  const status = typeof record.status === "number" ? record.status : undefined;
+  const outcome: DecisionOutcome = {
+    effect: record.effect === "allow" ? "allow" : "deny",
+    reasons: (Array.isArray(record.reasons) ? record.reasons : []) as Reason[],
+    route: text(record.route),
+    problem: text(record.problem) as DecisionOutcome["problem"],
+    ...(record.wouldDeny && typeof record.wouldDeny === "object" ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
+  };
+  if (outcome.effect === "allow" && status !== undefined) {
+    if (status === 429) return "the rate limit of the rule was reached: wait (the response's Retry-After says how long) or ask for a higher limit";
+    if (status === 502 || status === 504) return `Ward allowed it, but the origin ${status === 504 ? "did not answer in time" : "failed"} (${status}): look at the origin`;
+    if (status === 503) return "Ward allowed it but could not complete it (signing key or rate-limit state unavailable): see the gateway's error lines for this request id";
+  }
+  return nextStep(outcome, owner);
+}
+
+function describe(record: DecisionRecord, owner: string | undefined, policyNote: string | undefined): string[] {
+  const lines: string[] = [];
+  const answer = `${String(record.effect ?? "?").toUpperCase()} ${record.status ?? "?"}`;
+  lines.push(`request   ${record.requestId}${text(record.time) ? ` at ${record.time}` : ""}`);
+  lines.push(`caller    ${record.principal ?? "?"}`);
+  lines.push(`asked     ${record.method ?? "?"} ${record.host ?? "?"}${record.path ?? ""}`);
+  lines.push(`answer    ${answer}  mode ${record.mode ?? "?"}  policy ${String(record.policyVersion ?? "?").slice(0, 12)}`);
+  if (text(record.service)) lines.push(`service   ${record.service}${owner ? ` (owner ${owner})` : ""}`);
+  if (text(record.route)) lines.push(`route     ${record.route}`);
+  if (text(record.rule)) lines.push(`decided by ${record.rule}`);
+  if (record.exception && typeof record.exception === "object") {
+    const e = record.exception as Record<string, unknown>;
+    lines.push(`decided by ${e.kind ?? "grant"} ${e.id ?? ""}`.trimEnd());
+  }
+  lines.push(`reasons   ${Array.isArray(record.reasons) ? record.reasons.join(", ") : "?"}`);
+  if (text(record.problem)) lines.push(`problem   ${record.problem}`);
+  if (record.wouldDeny && typeof record.wouldDeny === "object") {
+    const w = record.wouldDeny as { status?: unknown; reasons?: unknown };
+    lines.push(`audit     enforce mode would answer ${w.status ?? "?"} (${Array.isArray(w.reasons) ? w.reasons.join(", ") : "?"})`);
+  }
+  if (policyNote) lines.push(policyNote);
+  const next = advice(record, owner);
+  if (next) lines.push(`next step ${next}`);
+  return lines;
+}
+
+/** `readStdin` is for tests; the CLI reads the process's standard input. */
+export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = readProcessStdin): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { policy: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  const [requestId, ...logs] = positionals;
+  if (!requestId || logs.length === 0) throw new CliError(`expected REQUEST_ID LOG...\n${usage}`);
+  if (logs.filter((f) => f === "-").length > 1) throw new CliError("standard input (-) can be read once only");
+  const { records } = await readDecisionLogs(logs, readStdin);
+  const id = requestId.trim().toLowerCase();
+  const record = records.find((r) => typeof r.requestId === "string" && r.requestId.toLowerCase() === id);
+  if (!record) throw new CliError(`no decision with request id ${requestId} in ${logs.join(", ")} (${records.length} decisions read)`, EXIT.failed);
+  if (values.json) {
+    io.out(JSON.stringify(record, null, 2));
+    return EXIT.ok;
+  }
+  let owner: string | undefined;
+  let policyNote: string | undefined;
+  if (values.policy) {
+    const policy = await loadPolicyFile(values.policy, io.err);
+    owner = text(record.service) ? policy.document.services[record.service as string]?.owner : undefined;
+    // The owner is looked up in the file given; say so when it is not the version that decided.
+    if (text(record.policyVersion) && record.policyVersion !== policy.version) {
+      policyNote = `note      ${values.policy} is version ${policy.version.slice(0, 12)}, not the one that decided`;
+    }
+  }
+  for (const line of describe(record, owner, policyNote)) io.out(line);
+  return EXIT.ok;
+}

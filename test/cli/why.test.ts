@@ -1,0 +1,50 @@
+// `ward why` on hand-written decision lines: the next step follows the answer the client got (429, 502,
+// 503, 504 after an allow) and the reasons of a denial (revoked, quarantined, the denylist unknown).
+import { describe, expect, it } from "vitest";
+import { whyCommand } from "../../scripts/commands/why.ts";
+
+const ID = "0f0f0f0f-1111-2222-3333-444444444444";
+
+function line(over: Record<string, unknown>): string {
+  return JSON.stringify({
+    level: "info", event: "decision", time: "2026-12-01T10:00:00.000Z", requestId: ID, principal: "user:ann@example.com",
+    method: "GET", host: "wiki.example.com", path: "/page", service: "wiki", route: "wiki/page", rule: "wiki/page/staff",
+    effect: "allow", mode: "enforce", reasons: ["allowed-by-rule"], wouldDeny: null, status: 200, policyVersion: "ab".repeat(32),
+    latencyMs: 1, credential: null, exception: null, ...over,
+  });
+}
+
+async function why(log: string, ...flags: string[]): Promise<string> {
+  const out: string[] = [];
+  const code = await whyCommand([ID.toUpperCase(), "-", ...flags], { out: (l) => out.push(l), err: () => {} }, async () => log);
+  expect(code).toBe(0);
+  return out.join("\n");
+}
+
+describe("ward why: the next step", () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ["rate limited", { status: 429 }, "the rate limit of the rule was reached"],
+    ["the origin failed", { status: 502 }, "Ward allowed it, but the origin failed (502): look at the origin"],
+    ["the origin timed out", { status: 504 }, "Ward allowed it, but the origin did not answer in time (504)"],
+    ["Ward could not sign or count", { status: 503 }, "Ward allowed it but could not complete it"],
+    ["revoked", { effect: "deny", status: 403, rule: null, reasons: ["revoked"] }, "this credential is revoked: use a new one"],
+    ["quarantined", { effect: "deny", status: 403, rule: null, reasons: ["quarantined"] }, "this identity is quarantined after repeated denials"],
+    ["the denylist unknown", { effect: "deny", status: 503, rule: null, reasons: ["denylist-unavailable"] }, "the denylist could not be read"],
+    ["no rule, no owner file", { effect: "deny", status: 403, rule: null, reasons: ["no-matching-rule"] }, "ask the service's owner for access to wiki/page"],
+    ["audit mode would deny", { reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny: { status: 403, reasons: ["no-matching-rule"], rule: null } }, "ask the service's owner for access to wiki/page"],
+  ])("%s", async (_name, over, step) => {
+    const text = await why(`${line({ requestId: "other" })}\nnot json\n${line(over)}\n`);
+    expect(text).toMatch(/^request {3}0f0f0f0f-1111-2222-3333-444444444444 at 2026-12-01T10:00:00.000Z$/m);
+    expect(text).toContain(`next step ${step}`);
+  });
+
+  it("an allow answered by the origin has no next step; the audit line shows what enforce would do", async () => {
+    expect(await why(line({}))).not.toContain("next step");
+    const audited = await why(line({ reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny: { status: 403, reasons: ["no-matching-rule"] } }));
+    expect(audited).toContain("audit     enforce mode would answer 403 (no-matching-rule)");
+  });
+
+  it("a request id in no log is a failure (exit 1)", async () => {
+    await expect(whyCommand(["nope", "-"], { out: () => {}, err: () => {} }, async () => line({}))).rejects.toMatchObject({ exitCode: 1 });
+  });
+});
