@@ -24,15 +24,18 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
     problem: text(record.problem) as DecisionOutcome["problem"],
     ...(record.wouldDeny && typeof record.wouldDeny === "object" ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
   };
-  if (outcome.effect === "allow" && status !== undefined) {
-    if (status === 429) return "the rate limit of the rule was reached: wait (the response's Retry-After says how long) or ask for a higher limit";
-    if (status === 502 || status === 504) return `Ward allowed it, but the origin ${status === 504 ? "did not answer in time" : "failed"} (${status}): look at the origin`;
-    if (status === 503) return "Ward allowed it but could not complete it (signing key or rate-limit state unavailable): see the gateway's error lines for this request id";
+  // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
+  // say which, so the step names both.
+  if (outcome.effect === "allow" && status !== undefined && status >= 400) {
+    if (status === 429) return "a rate limit was reached (the rule's, or the origin's own): wait, the response's Retry-After says how long, or ask for a higher limit";
+    if (status === 502 || status === 504) return `Ward allowed it; the origin ${status === 504 ? "did not answer in time" : "failed"} (${status}): look at the origin`;
+    if (status === 503) return "Ward allowed it; Ward could not complete it (signing key, rate-limit state or origin binding unavailable: the gateway's error lines carry this request id) or the origin answered 503 itself";
+    return `Ward allowed it; the origin answered ${status} itself: look at the origin`;
   }
   return nextStep(outcome, owner);
 }
 
-function describe(record: DecisionRecord, owner: string | undefined, policyNote: string | undefined): string[] {
+function recordLines(record: DecisionRecord, owner: string | undefined, policyNote: string | undefined): string[] {
   const lines: string[] = [];
   const answer = `${String(record.effect ?? "?").toUpperCase()} ${record.status ?? "?"}`;
   lines.push(`request   ${record.requestId}${text(record.time) ? ` at ${record.time}` : ""}`);
@@ -86,6 +89,6 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
       policyNote = `note      ${values.policy} is version ${policy.version.slice(0, 12)}, not the one that decided`;
     }
   }
-  for (const line of describe(record, owner, policyNote)) io.out(line);
+  for (const line of recordLines(record, owner, policyNote)) io.out(line);
   return EXIT.ok;
 }

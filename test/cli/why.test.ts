@@ -23,10 +23,11 @@ async function why(log: string, ...flags: string[]): Promise<string> {
 
 describe("ward why: the next step", () => {
   it.each<[string, Record<string, unknown>, string]>([
-    ["rate limited", { status: 429 }, "the rate limit of the rule was reached"],
-    ["the origin failed", { status: 502 }, "Ward allowed it, but the origin failed (502): look at the origin"],
-    ["the origin timed out", { status: 504 }, "Ward allowed it, but the origin did not answer in time (504)"],
-    ["Ward could not sign or count", { status: 503 }, "Ward allowed it but could not complete it"],
+    ["rate limited", { status: 429 }, "a rate limit was reached (the rule's, or the origin's own)"],
+    ["the origin failed", { status: 502 }, "Ward allowed it; the origin failed (502): look at the origin"],
+    ["the origin timed out", { status: 504 }, "Ward allowed it; the origin did not answer in time (504)"],
+    ["Ward could not sign or count", { status: 503 }, "Ward allowed it; Ward could not complete it"],
+    ["the origin refused", { status: 403 }, "Ward allowed it; the origin answered 403 itself: look at the origin"],
     ["revoked", { effect: "deny", status: 403, rule: null, reasons: ["revoked"] }, "this credential is revoked: use a new one"],
     ["quarantined", { effect: "deny", status: 403, rule: null, reasons: ["quarantined"] }, "this identity is quarantined after repeated denials"],
     ["the denylist unknown", { effect: "deny", status: 503, rule: null, reasons: ["denylist-unavailable"] }, "the denylist could not be read"],
