@@ -22,7 +22,7 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
     reasons: (Array.isArray(record.reasons) ? record.reasons : []) as Reason[],
     route: text(record.route),
     problem: text(record.problem) as DecisionOutcome["problem"],
-    ...(record.wouldDeny && typeof record.wouldDeny === "object" ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
+    ...(Array.isArray((record.wouldDeny as { reasons?: unknown } | null)?.reasons) ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
   };
   // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
   // say which, so the step names both.
