@@ -22,7 +22,7 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
   if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";
   if (reasons.includes("unauthenticated")) return "authenticate (Access login, service token or client certificate)";
   if (reasons.includes("route-not-found")) return `no route matches; ask ${ask} if one should`;
-  return `ask ${ask} for access to ${decision.route}`;
+  return decision.route ? `ask ${ask} for access to ${decision.route}` : `ask ${ask} for access`;
 }
 
 export function explainDecision(policy: CompiledPolicy, decision: Decision): string {

@@ -18,7 +18,7 @@ export const usage = `ward dev [--policy FILE] [--port N] [--origin NAME=http://
          [--access-team-domain URL] [--access-aud AUD ...] [--access-jwks-url URL] [--log FILE]
     run the gateway locally in workerd on any policy (default: the demo policy, port 8787), with a local
     Access sign-in at http://access.localhost:PORT, or another issuer's keys with --access-jwks-url;
-    --log appends the gateway's JSON log lines (the decision log) to FILE, for ward metrics / shadow report`;
+    --log appends the gateway's JSON log lines (the decision log) to FILE, for ward metrics, ward why and ward shadow report`;
 
 function parseOrigins(pairs: string[]): Record<string, string> {
   const origins: Record<string, string> = {};

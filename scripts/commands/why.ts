@@ -24,6 +24,10 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
     problem: text(record.problem) as DecisionOutcome["problem"],
     ...(Array.isArray((record.wouldDeny as { reasons?: unknown } | null)?.reasons) ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
   };
+  // Logged by the gateway itself when it had no policy to decide with (a cold isolate and KV unreadable).
+  if (outcome.reasons.includes("policy-unavailable" as Reason)) {
+    return "the gateway had no usable policy (503): check the policy store (ward history; the gateway's policy-* error lines), then retry";
+  }
   // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
   // say which, so the step names both.
   if (outcome.effect === "allow" && status !== undefined && status >= 400) {
@@ -39,9 +43,12 @@ function recordLines(record: DecisionRecord, owner: string | undefined, policyNo
   const lines: string[] = [];
   const answer = `${String(record.effect ?? "?").toUpperCase()} ${record.status ?? "?"}`;
   lines.push(`request   ${record.requestId}${text(record.time) ? ` at ${record.time}` : ""}`);
-  lines.push(`caller    ${record.principal ?? "?"}`);
-  lines.push(`asked     ${record.method ?? "?"} ${record.host ?? "?"}${record.path ?? ""}`);
-  lines.push(`answer    ${answer}  mode ${record.mode ?? "?"}  policy ${String(record.policyVersion ?? "?").slice(0, 12)}`);
+  // A line from before the request was decided (no policy) has only the id, the answer and the reason.
+  if (text(record.principal)) lines.push(`caller    ${record.principal}`);
+  if (text(record.method) && text(record.host)) lines.push(`asked     ${record.method} ${record.host}${text(record.path) ?? ""}`);
+  const mode = text(record.mode) ? `  mode ${record.mode}` : "";
+  const version = text(record.policyVersion) ? `  policy ${String(record.policyVersion).slice(0, 12)}` : "";
+  lines.push(`answer    ${answer}${mode}${version}`);
   if (text(record.service)) lines.push(`service   ${record.service}${owner ? ` (owner ${owner})` : ""}`);
   if (text(record.route)) lines.push(`route     ${record.route}`);
   if (text(record.rule)) lines.push(`decided by ${record.rule}`);

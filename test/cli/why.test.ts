@@ -45,6 +45,23 @@ describe("ward why: the next step", () => {
     expect(audited).toContain("audit     enforce mode would answer 403 (no-matching-rule)");
   });
 
+  it("a request refused before any decision (no policy): the facts there are, and what to check", async () => {
+    const text = await why(JSON.stringify({ level: "error", event: "decision", requestId: ID, effect: "deny", reasons: ["policy-unavailable"], status: 503 }));
+    expect(text).toBe(
+      [
+        `request   ${ID}`,
+        "answer    DENY 503",
+        "reasons   policy-unavailable",
+        "next step the gateway had no usable policy (503): check the policy store (ward history; the gateway's policy-* error lines), then retry",
+      ].join("\n"),
+    );
+  });
+
+  it("a denial with no route names no route", async () => {
+    const text = await why(line({ effect: "deny", status: 403, route: null, rule: null, reasons: ["denied-by-rule"] }));
+    expect(text).toMatch(/^next step ask the service's owner for access$/m);
+  });
+
   it("a request id in no log is a failure (exit 1)", async () => {
     await expect(whyCommand(["nope", "-"], { out: () => {}, err: () => {} }, async () => line({}))).rejects.toMatchObject({ exitCode: 1 });
   });
