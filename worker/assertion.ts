@@ -4,6 +4,7 @@
 // key can be published before it signs and an old one kept until assertions signed with it have expired.
 import { importJWK, SignJWT, type JWK } from "jose";
 import type { Decision, Identity } from "../policy/index.ts";
+import { setBounded } from "./bounded-cache.ts";
 
 export const ASSERTION_HEADER = "ward-assertion";
 export const JWKS_PATH = "/.well-known/ward/jwks.json";
@@ -50,10 +51,7 @@ function hexToBase64url(hex: string): string {
 const thumbprints = new Map<string, string>();
 function thumbprintOf(fingerprintHex: string): string {
   let thumbprint = thumbprints.get(fingerprintHex);
-  if (thumbprint === undefined) {
-    if (thumbprints.size >= 1000) thumbprints.delete(thumbprints.keys().next().value!);
-    thumbprints.set(fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)));
-  }
+  if (thumbprint === undefined) setBounded(thumbprints, fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)), 1000);
   return thumbprint;
 }
 
@@ -126,8 +124,6 @@ export async function assertionFor(keys: SigningKeys, facts: AssertionFacts): Pr
   const kept = tokens.get(key);
   if (kept && nowSeconds >= kept.issuedAt && nowSeconds - kept.issuedAt < ASSERTION_REUSE_SECONDS) return kept.token;
   const token = await signAssertion(keys, facts);
-  tokens.delete(key); // re-inserted last: Map order is the eviction order
-  if (tokens.size >= REUSE_LIMIT) tokens.delete(tokens.keys().next().value!);
-  tokens.set(key, { token, issuedAt: nowSeconds });
+  setBounded(tokens, key, { token, issuedAt: nowSeconds }, REUSE_LIMIT);
   return token;
 }

@@ -20,6 +20,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { RateLimitObligation } from "../policy/index.ts";
 import type { Env } from "./env.ts";
 import { logEvent } from "./log.ts";
+import { setBounded } from "./bounded-cache.ts";
 
 /** Kept after a window ends before the state is deleted: callers' clocks may lag the object's slightly. */
 const CLEANUP_GRACE_MS = 60_000;
@@ -168,9 +169,8 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
   // a request the object refused may still be served by a lease another request just brought back.
   let lease = leased.get(key);
   if (!lease || lease.resetAt !== answer.resetAt) {
-    if (!lease && leased.size >= LEASED_LIMIT) leased.delete(leased.keys().next().value!);
     lease = { tokens: 0, storeRemaining: answer.remaining, resetAt: answer.resetAt };
-    leased.set(key, lease);
+    setBounded(leased, key, lease, LEASED_LIMIT);
   }
   lease.tokens += answer.granted;
   lease.storeRemaining = Math.min(lease.storeRemaining, answer.remaining);

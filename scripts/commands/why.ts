@@ -17,17 +17,19 @@ const text = (value: unknown): string | undefined => (typeof value === "string" 
 /** What to do, from the answer the client got; the reasons decide for denials. */
 function advice(record: DecisionRecord, owner: string | undefined): string | undefined {
   const status = typeof record.status === "number" ? record.status : undefined;
+  const reasons: unknown[] = Array.isArray(record.reasons) ? record.reasons : [];
+  // Logged by the gateway itself when it had no policy to decide with (a cold isolate and KV unreadable):
+  // not one of the policy's reasons.
+  if (reasons.includes("policy-unavailable")) {
+    return "the gateway had no usable policy (503): check the policy store (ward history; the gateway's policy-* error lines), then retry";
+  }
   const outcome: DecisionOutcome = {
     effect: record.effect === "allow" ? "allow" : "deny",
-    reasons: (Array.isArray(record.reasons) ? record.reasons : []) as Reason[],
+    reasons: reasons.filter((r): r is Reason => typeof r === "string"),
     route: text(record.route),
     problem: text(record.problem) as DecisionOutcome["problem"],
     ...(Array.isArray((record.wouldDeny as { reasons?: unknown } | null)?.reasons) ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
   };
-  // Logged by the gateway itself when it had no policy to decide with (a cold isolate and KV unreadable).
-  if (outcome.reasons.includes("policy-unavailable" as Reason)) {
-    return "the gateway had no usable policy (503): check the policy store (ward history; the gateway's policy-* error lines), then retry";
-  }
   // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
   // say which, so the step names both.
   if (outcome.effect === "allow" && status !== undefined && status >= 400) {

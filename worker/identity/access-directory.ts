@@ -2,6 +2,7 @@
 // only when the policy has a rule that can use them, and the answer is cached by the token's identity_nonce
 // (which changes when the user's identity is refreshed). A failed lookup yields no groups: rules on groups
 // then do not match, which fails closed.
+import { setBounded } from "../bounded-cache.ts";
 
 const CACHE_LIMIT = 1000;
 /** Upper bound on how long a lookup is reused, whatever the token's lifetime. */
@@ -48,8 +49,7 @@ export class AccessDirectory {
       facts = undefined;
     }
     if (facts && nonce) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(nonce, { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS) });
+      setBounded(this.cache, nonce, { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS) }, CACHE_LIMIT);
     }
     return facts;
   }

@@ -3,6 +3,7 @@
 // and the policy decides.
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
 import type { Identity } from "../../policy/index.ts";
+import { setBounded } from "../bounded-cache.ts";
 
 /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (Access and Workers clocks are both NTP-synced). */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -101,11 +102,7 @@ export class AccessVerifier {
     const result: Extract<AccessResult, { ok: true }> = nonce
       ? { ok: true, identity, expiresAt, lifetimeSeconds, nonce }
       : { ok: true, identity, expiresAt, lifetimeSeconds };
-    if (this.verified.size >= VERIFIED_CACHE_LIMIT) {
-      // Oldest first: Map iteration order is insertion order.
-      this.verified.delete(this.verified.keys().next().value!);
-    }
-    this.verified.set(key, { result, expiresAt });
+    setBounded(this.verified, key, { result, expiresAt }, VERIFIED_CACHE_LIMIT);
     return result;
   }
 }

@@ -5,6 +5,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
 import type { PolicyDocument, WorkloadIdentity } from "../../policy/index.ts";
+import { setBounded } from "../bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
@@ -63,8 +64,7 @@ async function spiffeIdsOf(rfc9440: string, fingerprint: string): Promise<string
   } catch {
     return "unparseable-certificate";
   }
-  if (parsed.size >= PARSED_CACHE_LIMIT) parsed.delete(parsed.keys().next().value!);
-  parsed.set(fingerprint, { der: rfc9440, spiffeIds });
+  setBounded(parsed, fingerprint, { der: rfc9440, spiffeIds }, PARSED_CACHE_LIMIT);
   return spiffeIds;
 }
 
