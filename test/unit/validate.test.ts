@@ -414,6 +414,32 @@ describe("every issue at once, each in its place", () => {
     );
   });
 
+  it("schema errors inside one service: the other services are still checked beyond the schema, in the same run", () => {
+    const result = run((d) => {
+      d.services.orders = { ...structuredClone(d.services.payments), hosts: ["orders.example.com"], routes: [anotherRoute({ rules: [{ effect: "allow", principals: [{ set: "chekout" }] }] })] };
+      route0(d).methodz = ["GET"];
+      rule0(d).effect = "permit";
+    });
+    expect(result.ok).toBe(false);
+    expect(result.policy).toBeUndefined();
+    expect(result.issues.map((i) => `${i.severity} ${i.code} ${i.path}`)).toEqual([
+      `error invalid-value ${RULE0}.effect`,
+      `error unknown-field ${R0}.methodz`,
+      "error unknown-principal-set services.orders.routes[0].rules[0].principals[0]",
+    ]);
+  });
+
+  it("a schema error outside the services: only schema issues, since a broken section would make other checks report what is not wrong", () => {
+    const result = run((d) => {
+      d.principalSet = d.principalSets; // misspelt: every { set } would look unknown
+      delete d.principalSets;
+      route0(d).methods = ["POST", "POST"];
+      d.services.payments.routes.push(anotherRoute({ path: "/v1/charge" }));
+    });
+    expect(result.ok).toBe(false);
+    expect(result.issues.map((i) => `${i.code} ${i.path}`)).toEqual(["unknown-field principalSet"]);
+  });
+
   it("warnings alone keep ok true and return the policy", () => {
     const result = run((d) => {
       d.metadata.environment = "production";
