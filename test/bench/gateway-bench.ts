@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { send } from "../support/http-request.ts";
-import { benchSetup, load, miniflare, ROOT, ROUTES, run, startVariant, VARIANT_NAMES, type Variant } from "./gateway/setup.ts";
+import { benchSetup, load, miniflare, ROOT, ROUTES, run, startVariant, VARIANT_NAMES, type BenchSetup, type Variant } from "./gateway/setup.ts";
 import type { BenchOutcome } from "./policy-bench.ts";
 
 /** Many short rounds: this VM's speed drifts over tens of seconds, so the runs compared must be seconds apart. */
@@ -34,37 +34,35 @@ async function bundleSize(): Promise<number> {
   }
 }
 
+/** Starts the full variant afresh, sends `count` requests at once, and times until the last has answered. */
+async function freshIsolateMs(setup: BenchSetup, count: number): Promise<number> {
+  const mf = miniflare(setup.options("full"));
+  try {
+    const url = await mf.ready;
+    await setup.activate(mf);
+    const t = performance.now();
+    const answers = await Promise.all(Array.from({ length: count }, () => send(Number(url.port), `http://bench.localhost:${url.port}${setup.path("full")}`, { headers: setup.headers })));
+    const ms = performance.now() - t;
+    const failed = answers.find((res) => res.status !== 200);
+    if (failed) throw new Error(`a first request answered ${failed.status}: ${failed.body}`);
+    return ms;
+  } finally {
+    await mf.dispose();
+  }
+}
+
 export async function runGatewayBench(): Promise<BenchOutcome> {
   // This Node process reads every console line workerd emits (Miniflare's structured logs): keep it off the
   // server's core, with the load generator, so Ward's decision log is not also charged to the server.
   await run("taskset", ["-a", "-cp", "0", String(process.pid)]).catch(() => undefined);
   const setup = await benchSetup();
 
-  // First request of a fresh isolate with the 1,000-route policy (policy load + compile + key set fetch).
+  // First request of a fresh isolate with the 1,000-route policy (policy load + compile + key set fetch), then a
+  // burst on a fresh isolate (as many requests at once as the load has connections), until the last answers.
   const firstRequestMs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const mf = miniflare(setup.options("full"));
-    const url = await mf.ready;
-    await setup.activate(mf);
-    const t = performance.now();
-    const res = await send(Number(url.port), `http://bench.localhost:${url.port}${setup.path("full")}`, { headers: setup.headers });
-    firstRequestMs.push(performance.now() - t);
-    if (res.status !== 200) throw new Error(`first request answered ${res.status}: ${res.body}`);
-    await mf.dispose();
-  }
-  // A burst on a fresh isolate (as many requests at once as the load has connections): until the last answers.
   const burstMs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const mf = miniflare(setup.options("full"));
-    const url = await mf.ready;
-    await setup.activate(mf);
-    const t = performance.now();
-    const answers = await Promise.all(Array.from({ length: BURST }, () => send(Number(url.port), `http://bench.localhost:${url.port}${setup.path("full")}`, { headers: setup.headers })));
-    burstMs.push(performance.now() - t);
-    const failed = answers.find((res) => res.status !== 200);
-    if (failed) throw new Error(`a request of the first burst answered ${failed.status}: ${failed.body}`);
-    await mf.dispose();
-  }
+  for (let i = 0; i < 3; i++) firstRequestMs.push(await freshIsolateMs(setup, 1));
+  for (let i = 0; i < 3; i++) burstMs.push(await freshIsolateMs(setup, BURST));
 
   const variants: Variant[] = [];
   for (const name of VARIANT_NAMES) variants.push(await startVariant(setup, name));

@@ -4,51 +4,33 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPolicy, type CompiledPolicy } from "../../policy/index.ts";
+import type { CompiledPolicy } from "../../policy/index.ts";
 import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
 import { demoCommands, DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import type { LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
 
 const run = promisify(execFile);
-const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
 const dir = mkdtempSync(join(tmpdir(), "ward-dev-test-"));
 
-let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
+let demo: DemoGateway;
 let gateway: LocalGateway;
 let port: number;
 let policy: CompiledPolicy;
-
-async function originLog(): Promise<SeenRequest[]> {
-  return (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json() as Promise<SeenRequest[]>;
-}
+const originLog = () => demo.originSaw();
 
 beforeAll(async () => {
-  origin = await startRecordingOrigin();
-  const text = await readFile(DEMO, "utf8");
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("demo policy invalid");
-  policy = loaded.policy;
-  const local = `http://127.0.0.1:${origin.port}`;
-  gateway = await startLocalGateway({
-    policy,
-    policyText: text,
-    port: 0,
-    origins: { PAYMENTS_API: local, ORDERS_API: local, WIKI: local },
-    personas: DEMO_PERSONAS,
-  });
-  port = Number(gateway.url.port);
+  demo = await startDemoGateway({ recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"] });
+  ({ gateway, port, policy } = demo);
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  origin?.server.close();
+  await demo?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,22 +3,17 @@
 // a child process with the request id the client was given.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPolicy } from "../../policy/index.ts";
-import { DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { send } from "../support/http-request.ts";
-import { startRecordingOrigin } from "../support/recording-origin.ts";
+import { startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DEMO = "policy/examples/demo.yaml";
 const dir = mkdtempSync(join(tmpdir(), "ward-why-"));
 const lines: string[] = [];
-let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
-let gateway: LocalGateway;
+let demo: DemoGateway;
 let version: string;
 
 function ward(...args: string[]) {
@@ -29,7 +24,7 @@ function ward(...args: string[]) {
 
 /** Sends one request and returns the request id its response carries. */
 async function requestId(url: string): Promise<{ id: string; status: number }> {
-  const reply = await send(Number(gateway.url.port), url.replace("PORT", gateway.url.port));
+  const reply = await send(demo.port, url.replace("PORT", String(demo.port)));
   const id = reply.headers["ward-request-id"];
   if (typeof id !== "string") throw new Error(`no request id on ${url}`);
   // The console line reaches Node through workerd's output a moment after the response.
@@ -45,25 +40,12 @@ function savedLog(): string {
 }
 
 beforeAll(async () => {
-  origin = await startRecordingOrigin();
-  const text = await readFile(resolve(ROOT, DEMO), "utf8");
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("demo policy invalid");
-  version = loaded.policy.version;
-  const local = `http://127.0.0.1:${origin.port}`;
-  gateway = await startLocalGateway({
-    policy: loaded.policy,
-    policyText: text,
-    port: 0,
-    origins: { PAYMENTS_API: local, ORDERS_API: local, WIKI: local },
-    personas: DEMO_PERSONAS,
-    onLog: (line) => lines.push(line),
-  });
+  demo = await startDemoGateway({ recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"], onLog: (line) => lines.push(line) });
+  version = demo.policy.version;
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  origin?.server.close();
+  await demo?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

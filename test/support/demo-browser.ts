@@ -2,13 +2,11 @@
 // dev edge and one-click Access sign-in), a recording origin behind the wiki (so "never reached the app" is
 // asserted, not assumed), and Debian's headless Chromium. Chromium resolves *.localhost to 127.0.0.1 by
 // itself; nothing else is reached.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { loadPolicy, type CompiledPolicy } from "../../policy/index.ts";
-import { DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "./recording-origin.ts";
+import type { CompiledPolicy } from "../../policy/index.ts";
+import type { LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { startDemoGateway } from "./demo-gateway.ts";
+import type { SeenRequest } from "./recording-origin.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -26,42 +24,24 @@ export interface DemoInBrowser {
 
 /** `onLog` gets every console line the gateway writes (decision lines among them). */
 export async function startDemoInBrowser(onLog?: (line: string) => void): Promise<DemoInBrowser> {
-  const origin = await startRecordingOrigin();
-  let gateway: LocalGateway | undefined;
+  // The wiki records what reaches it; payments and orders are the built-in demo echo apps.
+  const demo = await startDemoGateway({ recorded: ["WIKI"], ...(onLog ? { onLog } : {}) });
   try {
-    const text = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
-    const loaded = await loadPolicy(text);
-    if (!loaded.ok) throw new Error("the demo policy is invalid");
-    gateway = await startLocalGateway({
-      policy: loaded.policy,
-      policyText: text,
-      port: 0,
-      // The wiki records what reaches it; payments and orders are the built-in demo echo apps.
-      origins: { WIKI: `http://127.0.0.1:${origin.port}` },
-      personas: DEMO_PERSONAS,
-      ...(onLog ? { onLog } : {}),
-    });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    return running(browser, gateway, loaded.policy, origin);
+    return {
+      browser,
+      gateway: demo.gateway,
+      policy: demo.policy,
+      port: String(demo.port),
+      wikiSaw: demo.originSaw,
+      async stop() {
+        await browser.close();
+        await demo.stop();
+      },
+    };
   } catch (error) {
     // Nothing left running behind a failed start.
-    await gateway?.stop();
-    origin.server.close();
+    await demo.stop();
     throw error;
   }
-}
-
-function running(browser: Browser, gateway: LocalGateway, policy: CompiledPolicy, origin: Awaited<ReturnType<typeof startRecordingOrigin>>): DemoInBrowser {
-  return {
-    browser,
-    gateway,
-    policy,
-    port: gateway.url.port,
-    wikiSaw: async () => (await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[],
-    async stop() {
-      await browser.close();
-      await gateway.stop();
-      origin.server.close();
-    },
-  };
 }

@@ -1,0 +1,60 @@
+// The local demo gateway as the dev tests drive it: `npm start`'s gateway in workerd (dev edge, one-click
+// Access sign-in) with the demo policy, and a recording origin behind the chosen apps, so "never reached the
+// origin" is asserted, not assumed. Apps not recorded are the built-in demo echo apps.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadPolicy, type CompiledPolicy } from "../../policy/index.ts";
+import { DEMO_PERSONAS } from "../../scripts/dev/demo-commands.ts";
+import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "./recording-origin.ts";
+
+export const DEMO_POLICY = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
+
+export interface DemoGateway {
+  gateway: LocalGateway;
+  policy: CompiledPolicy;
+  /** The gateway's port: every demo app is http://<app>.localhost:<port>. */
+  port: number;
+  /** Everything the recording origin has received so far, in order. */
+  originSaw(): Promise<SeenRequest[]>;
+  stop(): Promise<void>;
+}
+
+export interface DemoGatewayOptions {
+  /** The demo's origin bindings sent to the recording origin (PAYMENTS_API, ORDERS_API, WIKI). */
+  recorded: readonly string[];
+  /** Gets every console line the gateway writes (decision lines among them). */
+  onLog?: (line: string) => void;
+}
+
+export async function startDemoGateway({ recorded, onLog }: DemoGatewayOptions): Promise<DemoGateway> {
+  const origin = await startRecordingOrigin();
+  try {
+    const text = readFileSync(DEMO_POLICY, "utf8");
+    const loaded = await loadPolicy(text);
+    if (!loaded.ok) throw new Error("the demo policy is invalid");
+    const local = `http://127.0.0.1:${origin.port}`;
+    const gateway = await startLocalGateway({
+      policy: loaded.policy,
+      policyText: text,
+      port: 0,
+      origins: Object.fromEntries(recorded.map((binding) => [binding, local])),
+      personas: DEMO_PERSONAS,
+      ...(onLog ? { onLog } : {}),
+    });
+    return {
+      gateway,
+      policy: loaded.policy,
+      port: Number(gateway.url.port),
+      originSaw: async () => (await (await fetch(`${local}${LOG_PATH}`)).json()) as SeenRequest[],
+      async stop() {
+        await gateway.stop();
+        origin.server.close();
+      },
+    };
+  } catch (error) {
+    // Nothing left running behind a failed start.
+    origin.server.close();
+    throw error;
+  }
+}
