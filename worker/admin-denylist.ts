@@ -5,19 +5,21 @@ import { z } from "zod";
 import { parseBody } from "./admin-body.ts";
 import type { AdminEnv } from "./admin.ts";
 import { DENYLIST_NAME, type MatchKind } from "./denylist-store.ts";
+import { ISSUER_SERIAL, parseIssuerSerial } from "./identity/issuer-serial.ts";
 import { logEvent } from "./log.ts";
 
 /** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */
 const VALUE: Record<Exclude<MatchKind, "principal">, { pattern: RegExp; hint: string; normalise?: (v: string) => string }> = {
   spiffe: { pattern: /^spiffe:\/\/[^/\s]+(\/\S*)?$/, hint: "spiffe://trust-domain/path" },
   fingerprint: { pattern: /^[0-9a-f]{64}$/, hint: "the certificate's SHA-256, 64 hex digits", normalise: (v) => v.toLowerCase().replace(/:/g, "") },
+  serial: { pattern: ISSUER_SERIAL, hint: "ISSUER_SKI/SERIAL: the issuer's key identifier and the certificate's serial number, in hex", normalise: (v) => parseIssuerSerial(v) ?? v },
   email: { pattern: /^[^\s@]+@[^\s@]+$/, hint: "an e-mail address", normalise: (v) => v.toLowerCase() },
   sub: { pattern: /^\S{1,200}$/, hint: "the Access token's sub" },
   token: { pattern: /^\S{1,200}$/, hint: "the service token's client id" },
 };
 
 const RevokeBody = z.strictObject({
-  match: z.enum(["spiffe", "fingerprint", "email", "sub", "token"]),
+  match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token"]),
   value: z.string().trim().min(1),
   reason: z.string().trim().min(3, "give the reason").max(500),
   until: z.iso.datetime({ offset: true }).optional(),

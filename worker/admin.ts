@@ -53,10 +53,10 @@ admin.use("*", async (c, next) => {
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!policy) return gatewayResponse(503, requestId);
   const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
-  const { identity, certificateSha256 } = await identify(c.req.raw, policy, now, requestId, needs);
+  const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
   const principal = principalKey(identity);
   // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
-  const listed = principal === "anonymous" ? { state: "clear" as const } : await denylistVerdict(c.env, identity, certificateSha256, principal, now, (p) => c.executionCtx.waitUntil(p));
+  const listed = principal === "anonymous" ? { state: "clear" as const } : await denylistVerdict(c.env, identity, certificate, principal, now, (p) => c.executionCtx.waitUntil(p));
   if (listed.state !== "clear") {
     logEvent("warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed: false, denylist: listed.state });
     return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);

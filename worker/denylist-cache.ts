@@ -5,6 +5,8 @@
 import type { Identity } from "../policy/index.ts";
 import { DENYLIST_NAME, type DenyEntry } from "./denylist-store.ts";
 import type { Env } from "./env.ts";
+import { issuerSerial } from "./identity/issuer-serial.ts";
+import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log.ts";
 
 const MAX_STALE_MS = 60_000;
@@ -38,10 +40,11 @@ export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: Den
 const CLEAR: DenylistVerdict = { state: "clear" };
 
 /** The facts of a caller that an entry can name. */
-function facts(identity: Identity, certificateSha256: string | undefined, principal: string): Record<DenyEntry["match"], readonly string[]> {
+function facts(identity: Identity, certificate: CertificateFacts | undefined, principal: string): Record<DenyEntry["match"], readonly string[]> {
   return {
     spiffe: identity.workload ? [identity.workload.id] : [],
-    fingerprint: certificateSha256 ? [certificateSha256] : [],
+    fingerprint: certificate ? [certificate.sha256] : [],
+    serial: certificate ? [issuerSerial(certificate.issuerSki, certificate.serial)].filter((v) => v !== undefined) : [],
     email: identity.user ? [identity.user.email.toLowerCase()] : [],
     sub: identity.user?.sub ? [identity.user.sub] : [],
     token: identity.serviceToken ? [identity.serviceToken.clientId] : [],
@@ -52,7 +55,7 @@ function facts(identity: Identity, certificateSha256: string | undefined, princi
 export async function denylistVerdict(
   env: Env,
   identity: Identity,
-  certificateSha256: string | undefined,
+  certificate: CertificateFacts | undefined,
   principal: string,
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
@@ -67,7 +70,7 @@ export async function denylistVerdict(
   }
   if (!snapshot || now - snapshot.fetchedAt > MAX_STALE_MS) return { state: "unknown" };
   if (snapshot.byFact.size === 0) return CLEAR;
-  for (const [match, values] of Object.entries(facts(identity, certificateSha256, principal)) as [DenyEntry["match"], readonly string[]][]) {
+  for (const [match, values] of Object.entries(facts(identity, certificate, principal)) as [DenyEntry["match"], readonly string[]][]) {
     for (const value of values) {
       const entry = snapshot.byFact.get(factKey(match, value));
       // An expiry is compared here, at the request's instant, whatever the copy's age.

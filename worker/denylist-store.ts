@@ -1,5 +1,5 @@
-// Who is refused whatever the policy says: revoked credentials (a SPIFFE ID, a certificate fingerprint, a
-// user's e-mail or sub, a service token) and quarantined identities. One object per environment
+// Who is refused whatever the policy says: revoked credentials (a SPIFFE ID, a certificate by fingerprint or
+// by issuer and serial number, a user's e-mail or sub, a service token) and quarantined identities. One object per environment
 // ("denylist"): the list is small and every isolate keeps a copy, so no request waits for it. Entries may
 // expire; releasing or un-revoking is recorded, never deleted.
 import { DurableObject } from "cloudflare:workers";
@@ -8,7 +8,7 @@ import type { Env } from "./env.ts";
 export const DENYLIST_NAME = "denylist";
 
 /** What an entry matches: a credential fact, or (for quarantine) one part of the principal key. */
-export type MatchKind = "spiffe" | "fingerprint" | "email" | "sub" | "token" | "principal";
+export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "principal";
 
 export interface DenyEntry {
   id: string;

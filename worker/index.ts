@@ -10,6 +10,7 @@ import { assertionFor, assertionKeys, JWKS_PATH } from "./assertion.ts";
 import { logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
+import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log.ts";
 import { activePolicy, shadowPolicy } from "./policy-store.ts";
 import { admin, ADMIN_PREFIX } from "./admin.ts";
@@ -48,11 +49,11 @@ app.get(PORTAL_PATH, async (c) => {
   const requestId = crypto.randomUUID();
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!policy) return gatewayResponse(503, requestId);
-  const { identity, certificateSha256 } = await identify(c.req.raw, policy, now, requestId);
+  const { identity, certificate } = await identify(c.req.raw, policy, now, requestId);
   const url = new URL(c.req.url);
   if (identity.user) {
     // A revoked or quarantined person sees no list either.
-    const listed = await denylistVerdict(c.env, identity, certificateSha256, principalKey(identity), now, (p) => c.executionCtx.waitUntil(p));
+    const listed = await denylistVerdict(c.env, identity, certificate, principalKey(identity), now, (p) => c.executionCtx.waitUntil(p));
     if (listed.state !== "clear") return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);
   }
   if (!identity.user) {
@@ -81,9 +82,9 @@ const isListed = (decision: Decision) => decision.reasons[0] === "revoked" || de
  * Revoked credentials and quarantined identities are refused whatever the policy says. If the denylist
  * cannot be known, identified callers are refused too (503): a revoked credential must not slip through.
  */
-async function withDenylist(env: Env, decision: Decision, identity: Identity, certificateSha256: string | undefined, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<Decision> {
+async function withDenylist(env: Env, decision: Decision, identity: Identity, certificate: CertificateFacts | undefined, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<Decision> {
   if (decision.principal === "anonymous") return decision;
-  const verdict = await denylistVerdict(env, identity, certificateSha256, decision.principal, now, waitUntil);
+  const verdict = await denylistVerdict(env, identity, certificate, decision.principal, now, waitUntil);
   if (verdict.state === "clear") return decision;
   const { exception: _exception, wouldDeny: _wouldDeny, rule: _rule, ...rest } = decision;
   const refused = { ...rest, effect: "deny" as const, obligations: { rateLimits: [], headers: {} } };
@@ -121,13 +122,13 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  const { identity, certificateSha256, credentials } = await identify(request, policy, started, requestId);
+  const { identity, certificate, credentials } = await identify(request, policy, started, requestId);
   const url = new URL(received);
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof request.cf?.country === "string" ? request.cf.country : undefined;
   const facts = { method: request.method, host: url.host, path: rawPath(received), query: url.search.slice(1), identity, country };
   const evaluated = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
-  const decision = await withDenylist(env, evaluated, identity, certificateSha256, started, waitUntil);
+  const decision = await withDenylist(env, evaluated, identity, certificate, started, waitUntil);
   // A workload walking the internal graph: count the denials of identified callers, off the request path.
   const quarantine = policy.document.quarantine;
   if (quarantine && decision.effect === "deny" && decision.principal !== "anonymous" && (decision.status === 403 || decision.status === 404) && !isListed(decision)) {
@@ -148,7 +149,7 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
       let assertion: string | undefined;
       try {
         const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
-        assertion = await assertionFor(keys, { identity, decision, certificateSha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
+        assertion = await assertionFor(keys, { identity, decision, certificateSha256: certificate?.sha256, issuer: env.ASSERTION_ISSUER ?? "ward", now: started });
       } catch (error) {
         // Never forward without telling the origin who called: an unsigned request is indistinguishable
         // from one that bypassed Ward.

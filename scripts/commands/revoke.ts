@@ -1,17 +1,20 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { durationSeconds } from "../../policy/index.ts";
 import type { DenyEntry } from "../../worker/denylist-store.ts";
 import { adminCall, policyState, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
+import { readRevocationList, type RevocationList } from "../crl.ts";
 import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
 
-export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --email E | --sub S | --token CLIENT_ID)
-         --reason TEXT [--for 1d | --until ISO]
+export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --serial ISSUER_SKI/SERIAL | --email E | --sub S
+         | --token CLIENT_ID | --crl FILE) --reason TEXT [--for 1d | --until ISO]
 ward revoke list|lift ${TARGET_USAGE} [ID] [--all]
-    refuse a credential at once (within seconds everywhere), whatever its own expiry`;
+    refuse a credential at once (within seconds everywhere), whatever its own expiry; --crl revokes every
+    certificate a CRL (PEM or DER) lists, skipping those already revoked`;
 
-const MATCHES = ["spiffe", "fingerprint", "email", "sub", "token"] as const;
+const MATCHES = ["spiffe", "fingerprint", "serial", "email", "sub", "token"] as const;
 
 export function entryFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): DenyEntry {
   const body = reply.body as { entry?: DenyEntry; error?: string };
@@ -41,6 +44,7 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
       for: { type: "string" },
       until: { type: "string" },
       all: { type: "boolean", default: false },
+      crl: { type: "string" },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -58,20 +62,59 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
   const given = MATCHES.filter((m) => typeof v[m] === "string");
-  if (given.length !== 1) throw new CliError(`name exactly one credential: --spiffe, --fingerprint, --email, --sub or --token\n${usage}`);
+  const crl = typeof v.crl === "string" ? v.crl : undefined;
+  if (given.length + (crl ? 1 : 0) !== 1) throw new CliError(`name exactly one credential: --spiffe, --fingerprint, --serial, --email, --sub, --token or --crl\n${usage}`);
   if (!values.reason) throw new CliError(`--reason is required\n${usage}`);
-  if (values.for !== undefined && values.until !== undefined) throw new CliError("--for or --until, not both");
-  let until: string | undefined;
-  if (values.for !== undefined) {
-    if (!/^[0-9]+[smhd]$/.test(values.for)) throw new CliError(`--for ${values.for}: expected a duration such as 30m, 12h or 3d`);
-    until = new Date(Date.now() + durationSeconds(values.for) * 1000).toISOString();
-  } else if (values.until !== undefined) {
-    if (!Number.isFinite(Date.parse(values.until))) throw new CliError(`--until ${values.until}: expected an ISO-8601 instant`);
-    until = new Date(Date.parse(values.until)).toISOString();
-  }
+  const until = untilOf(values.for, values.until);
+  // Read before anything is sent: an unusable file changes nothing.
+  const list = crl ? readCrl(crl) : undefined;
   const target = await resolveTarget(values);
   await policyState(target, values.env);
+  if (list) return revokeListed(target, list, crl!, values.reason, until, io);
   const body = { match: given[0], value: v[given[0]!], reason: values.reason, ...(until ? { until } : {}) };
   io.out(`revoked: ${denyLine(entryFrom(target, await adminCall(target, "POST", "/revocations", body)), Date.now())}`);
+  return EXIT.ok;
+}
+
+function untilOf(duration: string | undefined, instant: string | undefined): string | undefined {
+  if (duration !== undefined && instant !== undefined) throw new CliError("--for or --until, not both");
+  if (duration !== undefined) {
+    if (!/^[0-9]+[smhd]$/.test(duration)) throw new CliError(`--for ${duration}: expected a duration such as 30m, 12h or 3d`);
+    return new Date(Date.now() + durationSeconds(duration) * 1000).toISOString();
+  }
+  if (instant !== undefined) {
+    if (!Number.isFinite(Date.parse(instant))) throw new CliError(`--until ${instant}: expected an ISO-8601 instant`);
+    return new Date(Date.parse(instant)).toISOString();
+  }
+  return undefined;
+}
+
+function readCrl(file: string): RevocationList {
+  try {
+    return readRevocationList(readFileSync(file));
+  } catch (error) {
+    throw new CliError(`${file}: ${error instanceof Error ? error.message : String(error)}; nothing revoked`, EXIT.failed);
+  }
+}
+
+/** One revocation per listed certificate not already revoked, so importing a newer CRL adds only what is new. */
+async function revokeListed(target: AdminTarget, list: RevocationList, file: string, reason: string, until: string | undefined, io: Io): Promise<number> {
+  const reply = await adminCall(target, "GET", "/denylist?kind=revocation");
+  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}; nothing revoked`, EXIT.failed);
+  const active = new Set((reply.body as { entries: DenyEntry[] }).entries.filter((e) => e.match === "serial").map((e) => e.value));
+  const fresh = list.revoked.filter((value) => !active.has(value));
+  let done = 0;
+  for (const value of fresh) {
+    const body = { match: "serial", value, reason, ...(until ? { until } : {}) };
+    try {
+      io.out(`revoked: ${denyLine(entryFrom(target, await adminCall(target, "POST", "/revocations", body)), Date.now())}`);
+    } catch (error) {
+      // The ones before stay revoked; running the command again skips them and carries on.
+      const why = error instanceof Error ? error.message.replace(/; nothing changed$/, "") : String(error);
+      throw new CliError(`${why}: stopped after revoking ${done} of the ${fresh.length} new entries in ${file}; run it again to continue`, EXIT.failed);
+    }
+    done++;
+  }
+  io.out(`${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${done} revoked now, ${list.revoked.length - fresh.length} already revoked`);
   return EXIT.ok;
 }

@@ -20,6 +20,7 @@ async function tlsClientAuth(file: string): Promise<Record<string, unknown>> {
     certRevoked: "0",
     certIssuerSKI: CA_SKI,
     certIssuerDNRFC2253: "O=Ward Tests,CN=Ward Test Workload CA",
+    certSerial: cert.serialNumber,
     certNotBefore: cert.validFrom,
     certNotAfter: cert.validTo,
     certFingerprintSHA256: createHash("sha256").update(der).digest("hex"),

@@ -1,9 +1,11 @@
 // `ward revoke` and `ward quarantine` --local against a real local gateway whose policy quarantines after 3
 // denied requests: each takes effect within the refresh interval, and lifting or releasing undoes it.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
+import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { main } from "../../scripts/ward.ts";
 import { send } from "../support/http-request.ts";
@@ -14,6 +16,8 @@ const policy = readFileSync(resolve(import.meta.dirname, "../../policy/examples/
 );
 let gateway: LocalGateway;
 let port: string;
+let checkoutBlob: string;
+const CRL = resolve(import.meta.dirname, "../fixtures/certs/revoked.crl.pem");
 
 async function ward(...args: string[]): Promise<{ status: number; out: string; err: string }> {
   const out: string[] = [];
@@ -25,6 +29,10 @@ async function ward(...args: string[]): Promise<{ status: number; out: string; e
 async function wiki(email: string, method = "GET"): Promise<number> {
   const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=${email}`)).body;
   return (await send(Number(port), `http://wiki.localhost:${port}/page`, { method, headers: { "cf-access-jwt-assertion": token } })).status;
+}
+
+async function asCheckout(): Promise<number> {
+  return (await send(Number(port), `http://orders.localhost:${port}/v1/orders/42`, { headers: { "mf-cf-blob": checkoutBlob } })).status;
 }
 
 /** The gateway re-reads the denylist every 2 s in the background: ask until it answers `status`. */
@@ -42,6 +50,10 @@ beforeAll(async () => {
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
   gateway = await startLocalGateway({ policy: loaded.policy, policyText: policy, port: 0, origins: {} });
   port = gateway.url.port;
+  // The checkout workload's client certificate, as `npm start` prints it for curl (-H @file).
+  const dir = mkdtempSync(join(tmpdir(), "ward-denylist-cli-"));
+  checkoutBlob = readFileSync((await writeDemoCertificateHeaders(dir)).checkout!, "utf8").replace(/^MF-CF-Blob: /, "").trim();
+  rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -69,6 +81,35 @@ describe("ward revoke --local", () => {
   ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
     const before = (await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out;
     const run = await ward("revoke", "--local", "--port", "PORT", ...flags);
+    expect(run.err).toContain(message);
+    expect(run.status).toBe(status);
+    expect((await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out).toBe(before);
+  });
+});
+
+describe("ward revoke --crl --local", () => {
+  it("revokes every certificate a CRL lists, skips those already revoked, and each can be lifted", async () => {
+    expect(await asCheckout()).toBe(200);
+    const run = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them");
+    expect(run.status, run.err).toBe(0);
+    const ids = [...run.out.matchAll(/^revoked: (rev-[0-9a-f]{8})  revocation  serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2\/[0-9a-f]+  until lifted  "the CA revoked them"/gm)].map((m) => m[1]!);
+    expect(ids).toHaveLength(2);
+    expect(run.out).toContain(`${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 revoked now, 0 already revoked`);
+    expect(await eventually(asCheckout, 403)).toBe(403);
+    // A newer CRL is imported the same way: what is already revoked is not revoked twice.
+    const again = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them");
+    expect(again.out).toBe(`${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 0 revoked now, 2 already revoked`);
+    for (const id of ids) expect((await ward("revoke", "lift", "--local", "--port", "PORT", id)).status).toBe(0);
+    expect(await eventually(asCheckout, 200)).toBe(200);
+  }, 30_000);
+
+  it.each<[string, string[], number, string]>([
+    ["a certificate given as a CRL", ["--crl", resolve(import.meta.dirname, "../fixtures/certs/checkout.pem")], 1, "not a CRL"],
+    ["a CRL that does not name its issuer's key", ["--crl", resolve(import.meta.dirname, "../fixtures/certs/no-aki.crl.pem")], 1, "names no issuer key identifier"],
+    ["a CRL and a credential", ["--crl", CRL, "--email", "a@example.com"], 2, "name exactly one credential"],
+  ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
+    const before = (await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out;
+    const run = await ward("revoke", "--local", "--port", "PORT", ...flags, "--reason", "the CA revoked them");
     expect(run.err).toContain(message);
     expect(run.status).toBe(status);
     expect((await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out).toBe(before);

@@ -3,6 +3,8 @@
 import checkoutPem from "../fixtures/certs/checkout.pem?raw";
 import legacyPem from "../fixtures/certs/legacy.pem?raw";
 import twoSpiffePem from "../fixtures/certs/two-spiffe.pem?raw";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
 
 export const CA_SKI = "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3:CE:F5:C2";
 export const CA_DN = "O=Ward Tests,CN=Ward Test Workload CA";
@@ -16,12 +18,15 @@ export async function tlsClientAuth(pem: string, overrides: Record<string, unkno
   const b64 = derBase64(pem);
   const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  // Cloudflare reports the serial number as upper-case hex, as openssl prints it.
+  const serial = [...new Uint8Array(AsnConvert.parse(der, Certificate).tbsCertificate.serialNumber)].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
   return {
     certPresented: "1",
     certVerified: "SUCCESS",
     certRevoked: "0",
     certIssuerSKI: CA_SKI.replace(/:/g, "").toLowerCase(),
     certIssuerDNRFC2253: CA_DN,
+    certSerial: serial,
     certNotBefore: "Nov 23 01:31:55 2026 GMT",
     certNotAfter: "Oct 30 01:31:55 2126 GMT",
     certFingerprintSHA256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""),

@@ -9,7 +9,7 @@ import { denylistVerdict, resetDenylistCache } from "../../worker/denylist-cache
 import type { DenyEntry } from "../../worker/denylist-store.ts";
 import type { Env } from "../../worker/env.ts";
 import { accessToken } from "./access-tokens.ts";
-import { CERTS, tlsClientAuth } from "./client-certs.ts";
+import { CA_SKI, CERTS, tlsClientAuth } from "./client-certs.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -80,11 +80,31 @@ describe("revocation", () => {
     expect(await eventually(asCheckout, 200)).toEqual({ status: 200, seen: 1 });
   });
 
+  it("refuses a workload by its issuer and serial number, as a CRL names it, however the hex is written", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout);
+    expect(auth.certSerial).toBe("49253288284BA287BF59AC7BC875C99D4B7F9492");
+    expect(await asCheckout()).toEqual({ status: 200, seen: 1 });
+    // The issuer's key identifier with colons, the serial with a leading zero byte and colons, as openssl can print them.
+    const res = await revoke({ match: "serial", value: `${CA_SKI}/00:49:25:32:88:28:4B:A2:87:BF:59:AC:7B:C8:75:C9:9D:4B:7F:94:92`, reason: "CA revoked it" });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    expect(entry).toMatchObject({ match: "serial", value: "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492" });
+    expect(await eventually(asCheckout, 403)).toEqual({ status: 403, seen: 0 });
+    // The same serial number from another issuer is another certificate.
+    const other = await revoke({ match: "serial", value: "0123456789abcdef0123456789abcdef01234567/49253288284BA287BF59AC7BC875C99D4B7F9493", reason: "other CA" });
+    expect(other.status).toBe(201);
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await eventually(asCheckout, 200)).toEqual({ status: 200, seen: 1 });
+    expect((await admin(`/denylist/${((await other.json()) as { entry: DenyEntry }).entry.id}`, { method: "DELETE" })).status).toBe(200);
+  });
+
   it("refuses bad input and non-admins, and stores nothing", async () => {
     const before = ((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries.length;
     const cases: [Record<string, unknown>, number, string][] = [
       [{ match: "fingerprint", value: "zz", reason: "leaked" }, 422, "expected the certificate's SHA-256"],
       [{ match: "spiffe", value: "checkout", reason: "leaked" }, 422, "expected spiffe://trust-domain/path"],
+      [{ match: "serial", value: "49253288284BA287BF59AC7BC875C99D4B7F9492", reason: "leaked" }, 422, "expected ISSUER_SKI/SERIAL"],
+      [{ match: "serial", value: "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/xyz", reason: "leaked" }, 422, "expected ISSUER_SKI/SERIAL"],
       [{ match: "email", value: "ann@example.com", reason: "" }, 422, "reason: give the reason"],
       [{ match: "email", value: "ann@example.com", reason: "leaked", until: "2020-01-01T00:00:00Z" }, 422, "until is in the past"],
       [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],

@@ -4,7 +4,7 @@ import type { CompiledPolicy, Identity } from "../../policy/index.ts";
 import { logEvent } from "../log.ts";
 import { accessTokenOf } from "./access-token.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
-import { workloadIdentity } from "./mtls.ts";
+import { workloadIdentity, type CertificateFacts } from "./mtls.ts";
 
 /** The verified credential the principal came from, and how long it was issued for (for the metrics). */
 export interface CredentialSeen {
@@ -14,8 +14,8 @@ export interface CredentialSeen {
 
 export interface Identified {
   identity: Identity;
-  /** SHA-256 (hex) of the verified client certificate, for the assertion's `cnf` binding. */
-  certificateSha256?: string;
+  /** The verified client certificate: its SHA-256 binds the assertion (`cnf`); the denylist matches both facts. */
+  certificate?: CertificateFacts;
   /** Every credential verified on this request (a certificate, an Access token, or both). */
   credentials: CredentialSeen[];
 }
@@ -29,7 +29,7 @@ export async function identify(
   needs: CompiledPolicy["needs"] = policy.needs,
 ): Promise<Identified> {
   const identity: Identity = {};
-  let certificateSha256: string | undefined;
+  let certificate: CertificateFacts | undefined;
   const credentials: CredentialSeen[] = [];
   const mtls = policy.document.identity.mtls;
   if (mtls) {
@@ -37,7 +37,7 @@ export async function identify(
     const result = await workloadIdentity(request.cf?.tlsClientAuth, mtls, now);
     if (result.ok) {
       identity.workload = result.workload;
-      certificateSha256 = result.fingerprintSha256;
+      certificate = result.certificate;
       credentials.push({ kind: "client-certificate", lifetimeSeconds: result.lifetimeSeconds });
     }
     else if (result.problem !== "no-certificate") logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
@@ -57,5 +57,5 @@ export async function identify(
     }
     else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
   }
-  return certificateSha256 ? { identity, certificateSha256, credentials } : { identity, credentials };
+  return certificate ? { identity, certificate, credentials } : { identity, credentials };
 }

@@ -9,8 +9,16 @@ import { setBounded } from "../bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
+/** The verified certificate, as the denylist and the origin assertion name it. */
+export interface CertificateFacts {
+  sha256: string;
+  /** Cloudflare's certIssuerSKI and certSerial as given: the denylist normalises them only when it has entries. */
+  issuerSki: string;
+  serial: string;
+}
+
 export type MtlsResult =
-  | { ok: true; workload: WorkloadIdentity; fingerprintSha256: string; lifetimeSeconds: number }
+  | { ok: true; workload: WorkloadIdentity; certificate: CertificateFacts; lifetimeSeconds: number }
   | { ok: false; problem: MtlsProblem };
 
 export type MtlsProblem =
@@ -83,7 +91,8 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
 
   const registered = config.registry?.find((entry) => normaliseHex(entry.fingerprintSha256) === fingerprint);
   const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
-  if (registered) return { ok: true, workload: { id: registered.id }, fingerprintSha256: fingerprint, lifetimeSeconds };
+  const certificate = { sha256: fingerprint, issuerSki: field(auth, "certIssuerSKI") ?? "", serial: field(auth, "certSerial") ?? "" };
+  if (registered) return { ok: true, workload: { id: registered.id }, certificate, lifetimeSeconds };
   if (!config.spiffe) return { ok: false, problem: "not-registered" };
 
   if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
@@ -94,5 +103,5 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   // The SPIFFE X.509-SVID spec allows exactly one SPIFFE ID per certificate.
   if (ids.length === 0) return { ok: false, problem: "no-spiffe-id" };
   if (ids.length > 1) return { ok: false, problem: "several-spiffe-ids" };
-  return { ok: true, workload: { id: ids[0]! }, fingerprintSha256: fingerprint, lifetimeSeconds };
+  return { ok: true, workload: { id: ids[0]! }, certificate, lifetimeSeconds };
 }

@@ -56,7 +56,7 @@ async function tlsClientAuthBlob(): Promise<string> {
   const cert = new X509Certificate(readFileSync(join(ROOT, "test/fixtures/certs/checkout.pem"), "utf8"));
   return JSON.stringify({
     tlsClientAuth: {
-      certPresented: "1", certVerified: "SUCCESS", certRevoked: "0", certIssuerSKI: CA_SKI, certIssuerDNRFC2253: "O=Ward Tests,CN=Ward Test Workload CA",
+      certPresented: "1", certVerified: "SUCCESS", certRevoked: "0", certIssuerSKI: CA_SKI, certIssuerDNRFC2253: "O=Ward Tests,CN=Ward Test Workload CA", certSerial: cert.serialNumber,
       certNotBefore: cert.validFrom, certNotAfter: cert.validTo, certFingerprintSHA256: createHash("sha256").update(cert.raw).digest("hex"),
       certRFC9440: `:${cert.raw.toString("base64")}:`, certRFC9440TooLarge: false,
     },

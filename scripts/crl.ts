@@ -1,0 +1,44 @@
+// A certificate revocation list (RFC 5280), PEM or DER, read into what the denylist matches: "<issuer
+// SKI>/<serial>" per revoked certificate. The issuer is named by the CRL's authorityKeyIdentifier, the key
+// identifier Cloudflare reports as certIssuerSKI. The CRL's signature is not checked: like a fingerprint typed
+// on the command line, the operator vouches for the file, and a forged one could only refuse, never admit.
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { AuthorityKeyIdentifier, CertificateList, id_ce_authorityKeyIdentifier } from "@peculiar/asn1-x509";
+import { issuerSerial } from "../worker/identity/issuer-serial.ts";
+
+export interface RevocationList {
+  issuerSki: string;
+  /** "<issuer SKI>/<serial>" per revoked certificate, in the list's order. */
+  revoked: string[];
+}
+
+const hex = (bytes: ArrayBuffer) => Buffer.from(bytes).toString("hex");
+
+function derOf(file: Buffer): Buffer {
+  const text = file.toString("latin1");
+  const pem = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(text);
+  if (pem) return Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64");
+  if (text.includes("-----BEGIN")) throw new Error("not a CRL: expected -----BEGIN X509 CRL----- or DER");
+  return file;
+}
+
+/** Throws with a message an operator can act on when the file is not a CRL Ward can use. */
+export function readRevocationList(file: Buffer): RevocationList {
+  let list: CertificateList;
+  try {
+    list = AsnConvert.parse(derOf(file), CertificateList);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith("not a CRL")) throw error;
+    throw new Error("not a CRL: the file does not decode as an X.509 CertificateList");
+  }
+  const aki = list.tbsCertList.crlExtensions?.find((e) => e.extnID === id_ce_authorityKeyIdentifier);
+  const keyId = aki ? AsnConvert.parse(aki.extnValue, AuthorityKeyIdentifier).keyIdentifier : undefined;
+  if (!keyId) throw new Error("the CRL names no issuer key identifier (authorityKeyIdentifier extension): revoke by --fingerprint instead");
+  const issuerSki = hex(keyId.buffer);
+  const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
+    const value = issuerSerial(issuerSki, hex(entry.userCertificate));
+    if (!value) throw new Error(`the CRL lists a serial number Ward cannot read: ${hex(entry.userCertificate)}`);
+    return value;
+  });
+  return { issuerSki, revoked };
+}

@@ -1,0 +1,19 @@
+// A certificate as a CRL names it: its issuer's key identifier and its serial number, written
+// "<issuer SKI>/<serial>" in hex, lower case, without colons, the serial without leading zeros. Cloudflare's
+// certIssuerSKI and certSerial, openssl's output and a CRL's entries then compare equal as strings.
+
+export const ISSUER_SERIAL = /^[0-9a-f]{8,128}\/[0-9a-f]{1,64}$/;
+
+/** The normal form, or undefined when either part is empty or not hex. */
+export function issuerSerial(issuerSki: string, serial: string): string | undefined {
+  const ski = issuerSki.trim().replace(/:/g, "").toLowerCase();
+  const number = serial.trim().replace(/:/g, "").toLowerCase().replace(/^0+(?=.)/, "");
+  const value = `${ski}/${number}`;
+  return ISSUER_SERIAL.test(value) ? value : undefined;
+}
+
+/** "ISSUER_SKI/SERIAL" as an operator writes it, in the normal form; undefined when it is not that. */
+export function parseIssuerSerial(text: string): string | undefined {
+  const parts = text.split("/");
+  return parts.length === 2 ? issuerSerial(parts[0]!, parts[1]!) : undefined;
+}
