@@ -78,6 +78,7 @@ describe("ward revoke --local", () => {
     ["two credentials", ["--email", "a@example.com", "--token", "t", "--reason", "x y z"], 2, "name exactly one credential"],
     ["no reason", ["--email", "a@example.com"], 2, "--reason is required"],
     ["a malformed fingerprint", ["--fingerprint", "abc", "--reason", "leaked key"], 1, "expected the certificate's SHA-256"],
+    ["a serial without its issuer", ["--serial", "49253288284BA287BF59AC7BC875C99D4B7F9492", "--reason", "leaked key"], 1, "expected ISSUER_SKI/SERIAL"],
   ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
     const before = (await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out;
     const run = await ward("revoke", "--local", "--port", "PORT", ...flags);
