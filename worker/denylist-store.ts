@@ -1,7 +1,7 @@
 // Who is refused whatever the policy says: revoked credentials (a SPIFFE ID, a certificate by fingerprint or
-// by issuer and serial number, a user's e-mail or sub, a service token) and quarantined identities. One object per environment
-// ("denylist"): the list is small and every isolate keeps a copy, so no request waits for it. Entries may
-// expire; releasing or un-revoking is recorded, never deleted.
+// by issuer and serial number, a user's e-mail or sub, a service token) and quarantined identities. One
+// object per environment ("denylist"): the list is small and every isolate keeps a copy, so no request waits
+// for it. Entries may expire; releasing or un-revoking is recorded, never deleted.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "./env.ts";
 
