@@ -9,10 +9,10 @@ import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
 
 export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --serial ISSUER_SKI/SERIAL | --email E | --sub S
-         | --token CLIENT_ID | --crl FILE) --reason TEXT [--for 1d | --until ISO]
+         | --token CLIENT_ID | --crl FILE [--dry-run]) --reason TEXT [--for 1d | --until ISO]
 ward revoke list|lift ${TARGET_USAGE} [ID] [--all]
     refuse a credential at once (within seconds everywhere), whatever its own expiry; --crl revokes every
-    certificate a CRL (PEM or DER) lists, skipping those already revoked`;
+    certificate a CRL (PEM or DER) lists, skipping those already revoked (--dry-run: only say which)`;
 
 const MATCHES = ["spiffe", "fingerprint", "serial", "email", "sub", "token"] as const;
 
@@ -45,6 +45,7 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
       until: { type: "string" },
       all: { type: "boolean", default: false },
       crl: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -65,12 +66,13 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
   const crl = typeof v.crl === "string" ? v.crl : undefined;
   if (given.length + (crl ? 1 : 0) !== 1) throw new CliError(`name exactly one credential: --spiffe, --fingerprint, --serial, --email, --sub, --token or --crl\n${usage}`);
   if (!values.reason) throw new CliError(`--reason is required\n${usage}`);
+  if (values["dry-run"] && !crl) throw new CliError("--dry-run goes with --crl");
   const until = untilOf(values.for, values.until);
   // Read before anything is sent: an unusable file changes nothing.
   const list = crl ? readCrl(crl) : undefined;
   const target = await resolveTarget(values);
   await policyState(target, values.env);
-  if (list) return revokeListed(target, list, crl!, values.reason, until, io);
+  if (list) return revokeListed(target, list, crl!, { reason: values.reason, until, dryRun: values["dry-run"] }, io);
   const body = { match: given[0], value: v[given[0]!], reason: values.reason, ...(until ? { until } : {}) };
   io.out(`revoked: ${denyLine(entryFrom(target, await adminCall(target, "POST", "/revocations", body)), Date.now())}`);
   return EXIT.ok;
@@ -98,14 +100,26 @@ function readCrl(file: string): RevocationList {
 }
 
 /** One revocation per listed certificate not already revoked, so importing a newer CRL adds only what is new. */
-async function revokeListed(target: AdminTarget, list: RevocationList, file: string, reason: string, until: string | undefined, io: Io): Promise<number> {
+async function revokeListed(
+  target: AdminTarget,
+  list: RevocationList,
+  file: string,
+  how: { reason: string; until: string | undefined; dryRun: boolean },
+  io: Io,
+): Promise<number> {
   const reply = await adminCall(target, "GET", "/denylist?kind=revocation");
   if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}; nothing revoked`, EXIT.failed);
   const active = new Set((reply.body as { entries: DenyEntry[] }).entries.filter((e) => e.match === "serial").map((e) => e.value));
   const fresh = list.revoked.filter((value) => !active.has(value));
+  const already = list.revoked.length - fresh.length;
+  if (how.dryRun) {
+    for (const value of fresh) io.out(`would revoke: serial ${value}`);
+    io.out(`${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${fresh.length} would be revoked, ${already} already revoked (dry run: nothing changed)`);
+    return EXIT.ok;
+  }
   let done = 0;
   for (const value of fresh) {
-    const body = { match: "serial", value, reason, ...(until ? { until } : {}) };
+    const body = { match: "serial", value, reason: how.reason, ...(how.until ? { until: how.until } : {}) };
     try {
       io.out(`revoked: ${denyLine(entryFrom(target, await adminCall(target, "POST", "/revocations", body)), Date.now())}`);
     } catch (error) {
@@ -115,6 +129,6 @@ async function revokeListed(target: AdminTarget, list: RevocationList, file: str
     }
     done++;
   }
-  io.out(`${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${done} revoked now, ${list.revoked.length - fresh.length} already revoked`);
+  io.out(`${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${done} revoked now, ${already} already revoked`);
   return EXIT.ok;
 }

@@ -91,6 +91,13 @@ describe("ward revoke --local", () => {
 describe("ward revoke --crl --local", () => {
   it("revokes every certificate a CRL lists, skips those already revoked, and each can be lifted", async () => {
     expect(await asCheckout()).toBe(200);
+    const dry = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them", "--dry-run");
+    expect(dry.out).toBe([
+      "would revoke: serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/a1b2",
+      "would revoke: serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492",
+      `${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 would be revoked, 0 already revoked (dry run: nothing changed)`,
+    ].join("\n"));
+    expect((await ward("revoke", "list", "--local", "--port", "PORT")).out).not.toContain("serial");
     const run = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them");
     expect(run.status, run.err).toBe(0);
     const ids = [...run.out.matchAll(/^revoked: (rev-[0-9a-f]{8})  revocation  serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2\/[0-9a-f]+  until lifted  "the CA revoked them"/gm)].map((m) => m[1]!);
@@ -108,6 +115,7 @@ describe("ward revoke --crl --local", () => {
     ["a certificate given as a CRL", ["--crl", resolve(import.meta.dirname, "../fixtures/certs/checkout.pem")], 1, "not a CRL"],
     ["a CRL that does not name its issuer's key", ["--crl", resolve(import.meta.dirname, "../fixtures/certs/no-aki.crl.pem")], 1, "names no issuer key identifier"],
     ["a CRL and a credential", ["--crl", CRL, "--email", "a@example.com"], 2, "name exactly one credential"],
+    ["--dry-run without a CRL", ["--email", "a@example.com", "--dry-run"], 2, "--dry-run goes with --crl"],
   ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
     const before = (await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out;
     const run = await ward("revoke", "--local", "--port", "PORT", ...flags, "--reason", "the CA revoked them");
