@@ -8,7 +8,7 @@ export { validatePolicy, type ValidationResult } from "./validate.ts";
 export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
 export { explainDecision, nextStep, type DecisionOutcome } from "./explain.ts";
-export { parsePolicyText, validatePolicyText, loadPolicy, type LoadResult } from "./load.ts";
+export { parsePolicyText, validatePolicyText, loadPolicy, loadPolicyJson, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";

@@ -13,7 +13,7 @@ import { denylistVerdict } from "./denylist-cache.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "./policy-control.ts";
-import { activePolicy, versionKey } from "./policy-store.ts";
+import { activePolicy, storeVersion, versionKey } from "./policy-store.ts";
 import { gatewayResponse } from "./respond.ts";
 
 export const ADMIN_PREFIX = "/.ward/admin";
@@ -109,7 +109,7 @@ async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<Compi
     return c.json({ error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals` }, 422);
   }
   // Content-addressed, so storing first loses nothing and overwrites nothing, whoever wins the move.
-  await c.env.POLICY.put(versionKey(next.version), text);
+  await storeVersion(c.env.POLICY, next, text);
   return next;
 }
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair } from "jose";
 import { Miniflare } from "miniflare";
 import type { CompiledPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, storeVersion } from "../../worker/policy-store.ts";
 import { ISSUER_HOST } from "./access-issuer.ts";
 import { bundleWorker } from "./bundle.ts";
 
@@ -150,7 +150,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await mf.ready;
   const kv = await mf.getKVNamespace("POLICY", "ward");
-  await kv.put(versionKey(options.policy.version), options.policyText);
+  await storeVersion(kv as unknown as KVNamespace, options.policy, options.policyText);
   await kv.put(ACTIVE_KEY, options.policy.version);
   const loginUrl = access && !options.accessJwksUrl ? new URL(`http://${ISSUER_HOST}:${url.port}/`) : undefined;
   return { url, origins: described, ...(loginUrl ? { loginUrl } : {}), stop: () => mf.dispose() };

@@ -1,4 +1,4 @@
-// `npm run profile -- [variant] [seconds] [memory]`: a V8 CPU profile of one benchmark variant's Worker under the
+// `npm run profile -- [variant] [seconds|cold] [memory]`: a V8 CPU profile of one benchmark variant's Worker under the
 // benchmark's load, through workerd's inspector. Writes bench-results/<variant>.cpuprofile (open it in
 // Chrome DevTools' Performance panel) and prints where the time went: self time per function, and
 // inclusive time per function of Ward's own code (native time outside JavaScript shows as "(program)"),
@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { send } from "../support/http-request.ts";
 import { benchSetup, load, ROOT, run, startVariant, VARIANT_NAMES, type VariantName } from "./gateway/setup.ts";
 
 interface ProfileNode {
@@ -98,7 +99,10 @@ async function main(): Promise<void> {
   const inspectorPort = await freePort();
   const variant = await startVariant(setup, name, { inspectorPort });
   try {
-    await load(setup, variant, 2); // warm-up, as the benchmark does
+    // `cold` as the second argument: the first request of the fresh isolate alone (policy load and compile,
+    // key set, denylist, first parse of everything), not the load.
+    const cold = process.argv[3] === "cold";
+    if (!cold) await load(setup, variant, 2); // warm-up, as the benchmark does
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string; id?: string }[];
     const target = targets.find((t) => t.webSocketDebuggerUrl.endsWith(`:${WORKER_OF[name]}`)) ?? targets.find((t) => t.webSocketDebuggerUrl.includes(WORKER_OF[name]));
     if (!target) throw new Error(`no inspector target for ${WORKER_OF[name]}: ${JSON.stringify(targets)}`);
@@ -108,6 +112,21 @@ async function main(): Promise<void> {
     // `memory` as the third argument: no CPU profile (its samples take memory too), only the memory series.
     const cpu = process.argv[4] !== "memory";
     if (cpu) await client.call("Profiler.start");
+    if (cold) {
+      const started = performance.now();
+      const reply = await send(variant.port, `http://bench.localhost:${variant.port}${variant.path}`, { headers: setup.headers });
+      const ms = performance.now() - started;
+      const { profile } = await client.call<{ profile: Profile }>("Profiler.stop");
+      client.close();
+      const { self, inclusive, total } = summarise(profile);
+      const inMs = (us: number) => (us / 1000).toFixed(1).padStart(7);
+      console.log(`${name}: the first request answered ${reply.status} after ${Math.round(ms)} ms; isolate samples ${inMs(total).trim()} ms`);
+      console.log("\nself ms  function");
+      for (const [l, us] of top(self, 25)) console.log(`${inMs(us)}  ${l}`);
+      console.log("\ninclusive ms  function (Ward's bundle)");
+      for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30)) console.log(`${inMs(us)}       ${l}`);
+      return;
+    }
     // Memory while it runs: the isolate's JavaScript heap (V8) beside the whole process's resident set.
     const memory: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number }[] = [];
     const sample = async () => {

@@ -4,8 +4,8 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, SHADOW_KEY, versionKey } from "../../worker/policy-store.ts";
-import { loadPolicy } from "../../policy/index.ts";
+import { ACTIVE_KEY, documentKey, SHADOW_KEY, versionKey } from "../../worker/policy-store.ts";
+import { loadPolicy, policyHash } from "../../policy/index.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 
@@ -93,6 +93,9 @@ describe("push, conflicts and rollback", () => {
     expect(entry).toMatchObject({ action: "push", version, previous: before, who: "user:admin@example.com", message: "first push" });
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(version);
     expect(await env.POLICY.get(versionKey(version))).toBe(text);
+    // Beside the source, the validated document the gateway loads with JSON.parse; it hashes to the version.
+    const document = (await env.POLICY.get(documentKey(version)))!;
+    expect(await policyHash(JSON.parse(document))).toBe(version);
   });
 
   it("refuses a push against a stale version (409), keeps the pointer, and keeps the pushed version stored", async () => {

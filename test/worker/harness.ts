@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, storeVersion } from "../../worker/policy-store.ts";
 import { LOG_PATH, type SeenRequest } from "../support/recording-origin.ts";
 
 /** A unique query marker: the recording origin's log is filtered by it, so tests never see each other. */
@@ -20,7 +20,7 @@ export async function originSaw(marker: string): Promise<SeenRequest[]> {
 export async function activate(text: string): Promise<string> {
   const loaded = await loadPolicy(text);
   if (!loaded.ok) throw new Error(`test policy invalid: ${JSON.stringify(loaded.issues)}`);
-  await env.POLICY.put(versionKey(loaded.policy.version), text);
+  await storeVersion(env.POLICY, loaded.policy, text);
   await env.POLICY.put(ACTIVE_KEY, loaded.policy.version);
   return loaded.policy.version;
 }

@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { Miniflare } from "miniflare";
 import { loadPolicy } from "../../../policy/index.ts";
 import { bundleWorker } from "../../../scripts/dev/bundle.ts";
-import { ACTIVE_KEY, versionKey } from "../../../worker/policy-store.ts";
+import { ACTIVE_KEY, storeVersion } from "../../../worker/policy-store.ts";
 
 export const run = promisify(execFile);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -141,7 +141,7 @@ export async function benchSetup(): Promise<BenchSetup> {
     path: (name) => (name === "ratelimited" ? "/limited/42" : "/r500/42"),
     async activate(mf) {
       const kv = await mf.getKVNamespace("POLICY", "ward");
-      await kv.put(versionKey(loaded.policy.version), policyText);
+      await storeVersion(kv as unknown as KVNamespace, loaded.policy, policyText);
       await kv.put(ACTIVE_KEY, loaded.policy.version);
     },
   };
