@@ -2,11 +2,14 @@
 // the YAML parser that was most of a cold start), from the source when there is no usable document, and a
 // burst of requests compiles it once for the isolate, not once per waiting request.
 import { env, exports } from "cloudflare:workers";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
 import { canonicalJson, loadPolicy } from "../../policy/index.ts";
 import type { Env } from "../../worker/env.ts";
+import { resetDenylistCache } from "../../worker/denylist-cache.ts";
+import { resetAccessVerifiers } from "../../worker/identity/verifiers.ts";
 import { ACTIVE_KEY, documentKey, resetPolicyCache, versionKey } from "../../worker/policy-store.ts";
+import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 
 const bindings = env as unknown as Env;
@@ -44,6 +47,19 @@ it("a burst of requests on a cold isolate: all answered, the policy compiled onc
     expect(await originSaw(m)).toHaveLength(8);
   });
   expect(events).toEqual([{ level: "info", event: "policy-loaded", version }]);
+});
+
+it("a burst of signed-in people on a cold isolate (no key set, no denylist, no policy yet): every one answered", async () => {
+  const signing = inject("accessPrivateJwk");
+  const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => accessToken(signing, { email: `p${i}@example.com`, identity_nonce: `n-cold-${i}` })));
+  resetPolicyCache();
+  resetDenylistCache();
+  resetAccessVerifiers();
+  const m = marker();
+  // Each request waits for the same first key-set fetch: none may be left hanging or be refused for it.
+  const answers = await Promise.all(tokens.map((token) => exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { "cf-access-jwt-assertion": token } })));
+  expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
+  expect(await originSaw(m)).toHaveLength(8);
 });
 
 describe("where a version is loaded from", () => {

@@ -25,3 +25,9 @@ export function accessDirectory(teamDomain: string): AccessDirectory {
   if (!directory) directories.set(teamDomain, (directory = new AccessDirectory(teamDomain)));
   return directory;
 }
+
+/** Forgets every verifier and directory: their key sets and caches (tests start from an empty isolate). */
+export function resetAccessVerifiers(): void {
+  verifiers.clear();
+  directories.clear();
+}
