@@ -13,7 +13,12 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export async function policyHash(document: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(document)));
+/** SHA-256 of a text's UTF-8 bytes, in lower-case hex. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function policyHash(document: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(document));
 }

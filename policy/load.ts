@@ -1,6 +1,6 @@
 // Policy text (YAML or JSON) -> validated document -> compiled policy, in one call for the CLI and Worker.
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { compilePolicy, type CompiledPolicy } from "./compile.ts";
+import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
 import { validatePolicy, type ValidationResult } from "./validate.ts";
 
@@ -38,18 +38,22 @@ export function loadPolicy(text: string): Promise<LoadResult> {
 }
 
 /**
- * A validated document the gateway stored as JSON beside its source (worker/policy-store.ts): read with the
- * native JSON.parse, which is far faster on a cold isolate than the YAML parser, then validated and compiled
- * like any text. JSON.parse takes a repeated key's last value where `ward validate` refuses it; that changes
- * nothing here, because the caller accepts the result only if it hashes to the version it was stored under.
+ * A validated document the gateway stored as canonical JSON beside its source (worker/policy-store.ts), under
+ * `version`, the SHA-256 of exactly that text, which the caller has checked. Read with the native JSON.parse
+ * (far faster on a cold isolate than the YAML parser), validated like any text, and compiled under that
+ * version: the name stays the stored bytes' hash even when this Ward's schema fills in a default the one that
+ * stored it did not know, so upgrading Ward does not orphan stored versions. (JSON.parse takes a repeated
+ * key's last value where `ward validate` refuses it; canonical JSON has none, and the bytes are checked.)
  */
-export function loadPolicyJson(text: string): Promise<LoadResult> {
+export function loadStoredDocument(text: string, version: string): LoadResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return Promise.resolve({ ok: false, issues: [{ severity: "error", code: "invalid-syntax", path: "(document)", message }] });
+    return { ok: false, issues: [{ severity: "error", code: "invalid-syntax", path: "(document)", message }] };
   }
-  return compiled(validatePolicy(value));
+  const validated = validatePolicy(value);
+  if (!validated.ok) return validated;
+  return { ok: true, policy: buildIndexes(validated.policy, version), issues: validated.issues };
 }

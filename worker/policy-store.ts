@@ -1,6 +1,6 @@
 // The compiled policy, kept per isolate. KV is read at most once per refresh interval (and then in the
 // background), never once per request. A corrupt or invalid version never replaces the last good one.
-import { canonicalJson, loadPolicy, loadPolicyJson, type CompiledPolicy, type LoadResult } from "../policy/index.ts";
+import { canonicalJson, loadPolicy, loadStoredDocument, sha256Hex, type CompiledPolicy, type LoadResult } from "../policy/index.ts";
 import { logEvent } from "./log.ts";
 
 export const ACTIVE_KEY = "policy:active";
@@ -9,9 +9,11 @@ export const SHADOW_KEY = "policy:shadow";
 /** A version's source, as pushed (YAML or JSON, comments and all): what history and diff show. */
 export const versionKey = (version: string): string => `policy:v:${version}`;
 /**
- * The same version's validated document in canonical JSON, which an isolate loads with JSON.parse: parsing
- * the YAML source was most of a cold start (~300 of ~320 ms for a 1,000-route policy in workerd). Versions
- * stored without it (pushed by an older Ward, or put by hand) load from the source.
+ * The same version's validated document in canonical JSON, whose bytes hash to the version: an isolate
+ * checks that hash and loads it with JSON.parse (parsing the YAML source was most of a cold start, ~300 of
+ * ~320 ms for a 1,000-route policy in workerd). Because the check is on the stored bytes, not on the document
+ * as this Ward's schema fills it in, a later Ward with a new default still loads it. Versions stored without
+ * a document (pushed by an older Ward, or put by hand) load from the source.
  */
 export const documentKey = (version: string): string => `policy:doc:${version}`;
 
@@ -59,8 +61,14 @@ async function loadVersion(kv: KVNamespace, version: string, role: "active" | "s
   };
   const document = await kv.get(documentKey(version));
   if (document !== null) {
-    const fromDocument = installed() ?? usable(await loadPolicyJson(document), version, role, keeping, "document");
-    if (fromDocument) return fromDocument;
+    // The version is the hash of these very bytes: checked before anything is parsed.
+    const computed = await sha256Hex(document);
+    if (computed !== version) {
+      logEvent("error", "policy-version-hash-mismatch", { role, version, keeping, from: "document", computed });
+    } else {
+      const fromDocument = installed() ?? usable(loadStoredDocument(document, version), version, role, keeping, "document");
+      if (fromDocument) return fromDocument;
+    }
     // The source may still be good: a damaged document is no reason to refuse what was pushed.
   }
   const text = await kv.get(versionKey(version));

@@ -1,10 +1,11 @@
 // The gateway loads a version from the validated document stored beside its source (worker/policy-store.ts):
-// that document must load again as the same version, for every kind of policy, or every cold isolate would
-// fall back to the slower source (and log a hash mismatch). Validation must be a fixed point of its own output.
+// its bytes hash to the version, and it loads again as the same document, for every kind of policy
+// (validation is a fixed point of its own output). A document stored by a Ward that did not know a default
+// still loads, under the hash of its bytes, with the default filled in.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, loadPolicy, loadPolicyJson } from "../../policy/index.ts";
+import { canonicalJson, loadPolicy, loadStoredDocument, sha256Hex } from "../../policy/index.ts";
 import { generatePolicy } from "../bench/generate-policy.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -18,7 +19,9 @@ async function roundTrip(text: string): Promise<void> {
   const loaded = await loadPolicy(text);
   expect(loaded.ok).toBe(true);
   if (!loaded.ok) return;
-  const again = await loadPolicyJson(canonicalJson(loaded.policy.document));
+  const stored = canonicalJson(loaded.policy.document);
+  expect(await sha256Hex(stored)).toBe(loaded.policy.version);
+  const again = loadStoredDocument(stored, loaded.policy.version);
   expect(again.ok).toBe(true);
   if (!again.ok) return;
   expect(again.policy.version).toBe(loaded.policy.version);
@@ -34,8 +37,23 @@ describe("a stored document loads as the version it was stored under", () => {
     await roundTrip(JSON.stringify(generatePolicy(1000)));
   });
 
+  it("stored by a Ward that did not know a default (here a service's `hide`): loads under the hash of its bytes, the default filled in", async () => {
+    const loaded = await loadPolicy(readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8"));
+    if (!loaded.ok) throw new Error("demo invalid");
+    const older = JSON.parse(canonicalJson(loaded.policy.document)) as { services: Record<string, { hide?: boolean }> };
+    for (const service of Object.values(older.services)) delete service.hide;
+    const text = canonicalJson(older);
+    const version = await sha256Hex(text);
+    expect(version).not.toBe(loaded.policy.version);
+    const again = loadStoredDocument(text, version);
+    expect(again.ok).toBe(true);
+    if (!again.ok) return;
+    expect(again.policy.version).toBe(version);
+    expect(Object.values(again.policy.document.services).map((s) => s.hide)).toEqual(Object.values(older.services).map(() => false));
+  });
+
   it("is not JSON: refused as invalid syntax", async () => {
-    const result = await loadPolicyJson("{ version: 1");
+    const result = loadStoredDocument("{ version: 1", "0".repeat(64));
     expect(result.ok).toBe(false);
     expect(result.issues[0]).toMatchObject({ severity: "error", code: "invalid-syntax", path: "(document)" });
   });

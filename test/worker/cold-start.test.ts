@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { canonicalJson, loadPolicy } from "../../policy/index.ts";
+import { canonicalJson, loadPolicy, sha256Hex } from "../../policy/index.ts";
 import type { Env } from "../../worker/env.ts";
 import { resetDenylistCache } from "../../worker/denylist-cache.ts";
 import { resetAccessVerifiers } from "../../worker/identity/verifiers.ts";
@@ -98,6 +98,23 @@ describe("where a version is loaded from", () => {
     expect(events.map((e) => [e.event, e.from ?? null])).toEqual([[expect.stringMatching(/^policy-version-(invalid|hash-mismatch)$/), "document"], ["policy-loaded", null]]);
     // The public healthz route shows the source's policy decided, not the damaged document's (authenticated only).
     await activate(demoPolicy);
+  });
+
+  it("a document stored by an older Ward (without a default this one fills in), with no source: loads under its own name", async () => {
+    const loaded = await loadPolicy(demoPolicy);
+    if (!loaded.ok) throw new Error("demo invalid");
+    const older = JSON.parse(canonicalJson(loaded.policy.document)) as { services: Record<string, { hide?: boolean }> };
+    for (const service of Object.values(older.services)) delete service.hide;
+    const text = canonicalJson(older);
+    const name = await sha256Hex(text);
+    await bindings.POLICY.put(documentKey(name), text);
+    await bindings.POLICY.put(ACTIVE_KEY, name);
+    resetPolicyCache();
+    const events = await logged(["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"], async () => {
+      expect(await healthz()).toEqual({ status: 200, seen: 1 });
+    });
+    expect(events).toEqual([{ level: "info", event: "policy-loaded", version: name }]);
+    await bindings.POLICY.put(ACTIVE_KEY, version);
   });
 
   it("a damaged document and no source: 503, nothing forwarded", async () => {
