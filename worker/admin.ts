@@ -13,7 +13,7 @@ import { denylistVerdict } from "./denylist-cache.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "./policy-control.ts";
-import { activePolicy, storeVersion, versionKey } from "./policy-store.ts";
+import { activePolicy, readStoredVersion, storeVersion, versionKey } from "./policy-store.ts";
 import { gatewayResponse } from "./respond.ts";
 
 export const ADMIN_PREFIX = "/.ward/admin";
@@ -156,10 +156,9 @@ admin.post("/policy/rollback", async (c) => {
     to = moves.find((entry) => entry.version === body.expected)?.previous ?? undefined;
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
-  const text = await c.env.POLICY.get(versionKey(to));
-  if (text === null) return c.json({ error: `version ${to} is not stored` }, 404);
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok || loaded.policy.version !== to) return c.json({ error: `version ${to} does not load as stored` }, 422);
+  // Read as a gateway isolate would read it: a version the gateway could not load is never made active.
+  const stored = await readStoredVersion(c.env.POLICY, to, { role: "rollback" });
+  if (!stored.ok) return stored.missing ? c.json({ error: `version ${to} is not stored` }, 404) : c.json({ error: `version ${to} does not load as stored` }, 422);
   return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message });
 });
 

@@ -32,23 +32,59 @@ interface Cached {
 
 const cache: Cached = { checkedAt: 0 };
 
+/** Who is reading a version, for the log: the active or shadow role (with the version kept), or a rollback. */
+type ReadContext = { role: "active" | "shadow" | "rollback"; keeping?: string | null };
+
 /** The load, if it is usable as `version`; undefined (logged) when not. */
-function usable(loaded: LoadResult, version: string, role: "active" | "shadow", keeping: string | null, from: "document" | "source"): CompiledPolicy | undefined {
+function usable(loaded: LoadResult, version: string, context: ReadContext, from: "document" | "source"): CompiledPolicy | undefined {
   if (!loaded.ok) {
-    logEvent("error", "policy-version-invalid", { role, version, keeping, from, issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20) });
+    logEvent("error", "policy-version-invalid", { ...context, version, from, issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20) });
     return undefined;
   }
   // The key names the content: a version whose content hashes elsewhere has been tampered with or mis-pushed.
   if (loaded.policy.version !== version) {
-    logEvent("error", "policy-version-hash-mismatch", { role, version, keeping, from, computed: loaded.policy.version });
+    logEvent("error", "policy-version-hash-mismatch", { ...context, version, from, computed: loaded.policy.version });
     return undefined;
   }
   return loaded.policy;
 }
 
+export type StoredVersion = { ok: true; policy: CompiledPolicy } | { ok: false; missing: boolean };
+
 /**
- * The version named, loaded and checked against its name; undefined (logged) when it cannot be used. From
- * its stored document when there is a usable one, else from its source.
+ * A stored version, loaded and checked against its name: from its document when there is a usable one, else
+ * from its source. Every refusal is logged. `installed` offers a compiled copy of that version already in
+ * hand, taken instead of compiling the text again once it has arrived.
+ */
+export async function readStoredVersion(
+  kv: KVNamespace,
+  version: string,
+  context: ReadContext,
+  installed: () => CompiledPolicy | undefined = () => undefined,
+): Promise<StoredVersion> {
+  const document = await kv.get(documentKey(version));
+  if (document !== null) {
+    // The version is the hash of these very bytes: checked before anything is parsed.
+    const computed = await sha256Hex(document);
+    if (computed !== version) {
+      logEvent("error", "policy-version-hash-mismatch", { ...context, version, from: "document", computed });
+    } else {
+      const policy = installed() ?? usable(loadStoredDocument(document, version), version, context, "document");
+      if (policy) return { ok: true, policy };
+    }
+    // The source may still be good: a damaged document is no reason to refuse what was pushed.
+  }
+  const text = await kv.get(versionKey(version));
+  if (text === null) {
+    logEvent("error", "policy-version-missing", { ...context, version });
+    return { ok: false, missing: document === null };
+  }
+  const policy = installed() ?? usable(await loadPolicy(text), version, context, "source");
+  return policy ? { ok: true, policy } : { ok: false, missing: false };
+}
+
+/**
+ * The version named for a role, or undefined (logged) when it cannot be used.
  *
  * A burst on a cold isolate: every waiting request reads KV for itself, but the first to get the text
  * compiles it; the rest find that version installed and do not compile it again (tens of ms of CPU each for
@@ -59,24 +95,8 @@ async function loadVersion(kv: KVNamespace, version: string, role: "active" | "s
     const have = role === "active" ? cache.policy : cache.shadow;
     return have?.version === version ? have : undefined;
   };
-  const document = await kv.get(documentKey(version));
-  if (document !== null) {
-    // The version is the hash of these very bytes: checked before anything is parsed.
-    const computed = await sha256Hex(document);
-    if (computed !== version) {
-      logEvent("error", "policy-version-hash-mismatch", { role, version, keeping, from: "document", computed });
-    } else {
-      const fromDocument = installed() ?? usable(loadStoredDocument(document, version), version, role, keeping, "document");
-      if (fromDocument) return fromDocument;
-    }
-    // The source may still be good: a damaged document is no reason to refuse what was pushed.
-  }
-  const text = await kv.get(versionKey(version));
-  if (text === null) {
-    logEvent("error", "policy-version-missing", { role, version, keeping });
-    return undefined;
-  }
-  return installed() ?? usable(await loadPolicy(text), version, role, keeping, "source");
+  const stored = await readStoredVersion(kv, version, { role, keeping }, installed);
+  return stored.ok ? stored.policy : undefined;
 }
 
 async function refreshActive(kv: KVNamespace): Promise<void> {

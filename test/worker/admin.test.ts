@@ -134,6 +134,25 @@ describe("push, conflicts and rollback", () => {
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(previous);
   });
 
+  it("refuses to roll back to a version it does not hold (404) or that does not load as stored (422), and moves nothing", async () => {
+    const active = (await env.POLICY.get(ACTIVE_KEY))!;
+    const rollback = (to: string) => as("admin@example.com", "/policy/rollback", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ expected: active, to, message: "back" }),
+    });
+    const missing = await rollback("a".repeat(64));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toBe(`version ${"a".repeat(64)} is not stored`);
+    // A valid policy stored under a name that is not its hash: the gateway would refuse it, so rollback does.
+    const misnamed = "b".repeat(64);
+    await env.POLICY.put(versionKey(misnamed), demoPolicy);
+    const refused = await rollback(misnamed);
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { error: string }).error).toBe(`version ${misnamed} does not load as stored`);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+  });
+
   it("serves a stored version's text to admins, for the diff before a push", async () => {
     const res = await as("admin@example.com", `/policy/versions/${bootstrapped}`);
     expect(res.status).toBe(200);
