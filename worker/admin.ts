@@ -157,7 +157,7 @@ admin.post("/policy/rollback", async (c) => {
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
   // Read as a gateway isolate would read it: a version the gateway could not load is never made active.
-  const stored = await readStoredVersion(c.env.POLICY, to, { role: "rollback" });
+  const stored = await readStoredVersion(c.env.POLICY, to, { role: "rollback" }, { background: (p) => c.executionCtx.waitUntil(p) });
   if (!stored.ok) return stored.missing ? c.json({ error: `version ${to} is not stored` }, 404) : c.json({ error: `version ${to} does not load as stored` }, 422);
   return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message });
 });

@@ -51,17 +51,25 @@ function usable(loaded: LoadResult, version: string, context: ReadContext, from:
 
 export type StoredVersion = { ok: true; policy: CompiledPolicy } | { ok: false; missing: boolean };
 
+export interface ReadOptions {
+  /** A compiled copy of that version already in hand, taken instead of compiling the text again. */
+  installed?: () => CompiledPolicy | undefined;
+  /**
+   * Given, a version loaded from its source (no document yet, or a damaged one) gets its document stored, off
+   * the request's path, so the next cold isolate loads the fast way: a bootstrapped version, or one pushed by
+   * an older Ward, heals on first use. The bytes are canonicalJson of a document that has just hashed to the
+   * version, exactly what a push stores. A failed write (KV allows one write a second per key) is left to the
+   * next isolate.
+   */
+  background?: (p: Promise<unknown>) => void;
+}
+
 /**
  * A stored version, loaded and checked against its name: from its document when there is a usable one, else
- * from its source. Every refusal is logged. `installed` offers a compiled copy of that version already in
- * hand, taken instead of compiling the text again once it has arrived.
+ * from its source. Every refusal is logged.
  */
-export async function readStoredVersion(
-  kv: KVNamespace,
-  version: string,
-  context: ReadContext,
-  installed: () => CompiledPolicy | undefined = () => undefined,
-): Promise<StoredVersion> {
+export async function readStoredVersion(kv: KVNamespace, version: string, context: ReadContext, options: ReadOptions = {}): Promise<StoredVersion> {
+  const installed = options.installed ?? (() => undefined);
   const document = await kv.get(documentKey(version));
   if (document !== null) {
     // The version is the hash of these very bytes: checked before anything is parsed.
@@ -79,8 +87,12 @@ export async function readStoredVersion(
     logEvent("error", "policy-version-missing", { ...context, version });
     return { ok: false, missing: document === null };
   }
-  const policy = installed() ?? usable(await loadPolicy(text), version, context, "source");
-  return policy ? { ok: true, policy } : { ok: false, missing: false };
+  const have = installed();
+  if (have) return { ok: true, policy: have };
+  const policy = usable(await loadPolicy(text), version, context, "source");
+  if (!policy) return { ok: false, missing: false };
+  options.background?.(kv.put(documentKey(version), canonicalJson(policy.document)).catch(() => undefined));
+  return { ok: true, policy };
 }
 
 /**
@@ -90,46 +102,48 @@ export async function readStoredVersion(
  * compiles it; the rest find that version installed and do not compile it again (tens of ms of CPU each for
  * a 1,000-route policy, on the one thread every waiting request shares).
  */
-async function loadVersion(kv: KVNamespace, version: string, role: "active" | "shadow", keeping: string | null): Promise<CompiledPolicy | undefined> {
+async function loadVersion(kv: KVNamespace, version: string, role: "active" | "shadow", keeping: string | null, background: Background): Promise<CompiledPolicy | undefined> {
   const installed = () => {
     const have = role === "active" ? cache.policy : cache.shadow;
     return have?.version === version ? have : undefined;
   };
-  const stored = await readStoredVersion(kv, version, { role, keeping }, installed);
+  const stored = await readStoredVersion(kv, version, { role, keeping }, { installed, background });
   return stored.ok ? stored.policy : undefined;
 }
 
-async function refreshActive(kv: KVNamespace): Promise<void> {
+type Background = (p: Promise<unknown>) => void;
+
+async function refreshActive(kv: KVNamespace, background: Background): Promise<void> {
   const active = (await kv.get(ACTIVE_KEY))?.trim();
   if (!active) {
     if (cache.policy) logEvent("error", "policy-pointer-missing", { keeping: cache.policy.version });
     return;
   }
   if (active === cache.policy?.version) return;
-  const loaded = await loadVersion(kv, active, "active", cache.policy?.version ?? null);
+  const loaded = await loadVersion(kv, active, "active", cache.policy?.version ?? null, background);
   if (!loaded || loaded.version === cache.policy?.version) return;
   cache.policy = loaded;
   logEvent("info", "policy-loaded", { version: active });
 }
 
 /** Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. */
-async function refreshShadow(kv: KVNamespace): Promise<void> {
+async function refreshShadow(kv: KVNamespace, background: Background): Promise<void> {
   const shadow = (await kv.get(SHADOW_KEY))?.trim();
   if (!shadow) {
     cache.shadow = undefined;
     return;
   }
   if (shadow === cache.shadow?.version) return;
-  const loaded = await loadVersion(kv, shadow, "shadow", null);
+  const loaded = await loadVersion(kv, shadow, "shadow", null, background);
   if (loaded?.version === cache.shadow?.version) return;
   cache.shadow = loaded;
   if (loaded) logEvent("info", "shadow-policy-loaded", { version: shadow });
 }
 
-async function refresh(kv: KVNamespace, now: number): Promise<void> {
+async function refresh(kv: KVNamespace, now: number, background: Background): Promise<void> {
   try {
-    await refreshActive(kv);
-    await refreshShadow(kv);
+    await refreshActive(kv, background);
+    await refreshShadow(kv, background);
   } catch (error) {
     logEvent("error", "policy-store-unavailable", { error: String(error), keeping: cache.policy?.version ?? null });
   } finally {
@@ -155,12 +169,12 @@ export async function currentPolicy(
   if (!cache.policy) {
     // Nothing to decide with yet: this request reads KV itself and waits. It never awaits another
     // request's read (Workers tie I/O to the request that started it).
-    await refresh(kv, now);
+    await refresh(kv, now, waitUntil);
     return cache.policy;
   }
   const due = now - cache.checkedAt >= refreshSeconds * 1000;
   if (due && !cache.refreshing) {
-    cache.refreshing = refresh(kv, now).finally(() => (cache.refreshing = undefined));
+    cache.refreshing = refresh(kv, now, waitUntil).finally(() => (cache.refreshing = undefined));
     waitUntil(cache.refreshing);
   }
   return cache.policy;
