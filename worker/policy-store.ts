@@ -13,7 +13,7 @@ export const versionKey = (version: string): string => `policy:v:${version}`;
  * checks that hash and loads it with JSON.parse (parsing the YAML source was most of a cold start, ~300 of
  * ~320 ms for a 1,000-route policy in workerd). Because the check is on the stored bytes, not on the document
  * as this Ward's schema fills it in, a later Ward with a new default still loads it. Versions stored without
- * a document (pushed by an older Ward, or put by hand) load from the source.
+ * a document (pushed by an older Ward, or put by hand) load from the source, and then get one.
  */
 export const documentKey = (version: string): string => `policy:doc:${version}`;
 
