@@ -32,7 +32,7 @@ const NATIVE: [string, RegExp][] = [
  */
 function latestEntriesOnly(mapFile: string): void {
   const entries = readFileSync(mapFile, "utf8").trimEnd().split("\n").map((line) => {
-    const [start, size, ...name] = line.split(" ");
+    const [start, size] = line.split(" ");
     return { start: parseInt(start!, 16), end: parseInt(start!, 16) + parseInt(size!, 16), line };
   });
   const kept: { start: number; end: number; line: string }[] = [];
