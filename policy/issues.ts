@@ -13,6 +13,7 @@ export type IssueCode =
   // beyond the schema
   | "duplicate-id"
   | "duplicate-route"
+  | "duplicate-fingerprint"
   | "overlapping-hosts"
   | "unknown-principal-set"
   | "unknown-identity-binding"

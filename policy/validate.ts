@@ -397,6 +397,17 @@ function checkAdmin(doc: PolicyDocument, out: Collector): void {
   });
 }
 
+/** One certificate, one workload: a fingerprint listed twice would name two (colons and case do not count). */
+function checkRegistry(doc: PolicyDocument, out: Collector): void {
+  const seen = new Map<string, number>();
+  doc.identity.mtls?.registry?.forEach((entry, i) => {
+    const fingerprint = entry.fingerprintSha256.replace(/:/g, "").toLowerCase();
+    const first = seen.get(fingerprint);
+    if (first === undefined) seen.set(fingerprint, i);
+    else out.add("error", "duplicate-fingerprint", `identity.mtls.registry[${i}].fingerprintSha256`, `the fingerprint of registry[${first}] again`, "list each certificate once, with the one id it stands for");
+  });
+}
+
 function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   for (const [name, matchers] of Object.entries(doc.principalSets)) {
     matchers.forEach((m, i) => {
@@ -410,6 +421,7 @@ function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
 /** The checks beyond the schema, on a document that has its shape. */
 function checkDocument(doc: PolicyDocument): Issue[] {
   const out = new Collector();
+  checkRegistry(doc, out);
   checkPrincipalSets(doc, out);
   checkAdmin(doc, out);
   checkServices(doc, out);

@@ -105,6 +105,17 @@ const FIXTURES = {
     path: "services.payments.routes[1].id",
     message: 'route id "charge" is already used by routes[0]',
   },
+  "duplicate-fingerprint": {
+    change: (d) =>
+      (d.identity.mtls.registry = [
+        { fingerprintSha256: "ab".repeat(32), id: "spiffe://prod.example.com/legacy/billing" },
+        { fingerprintSha256: "AB:".repeat(31) + "AB", id: "spiffe://prod.example.com/legacy/ledger" },
+      ]),
+    severity: "error",
+    path: "identity.mtls.registry[1].fingerprintSha256",
+    message: "the fingerprint of registry[0] again",
+    hint: "list each certificate once, with the one id it stands for",
+  },
   "duplicate-route": {
     change: (d) => d.services.payments.routes.push(anotherRoute({ methods: ["GET", "POST"], path: "/v1/charge" })),
     severity: "error",

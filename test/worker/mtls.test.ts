@@ -59,6 +59,18 @@ describe("workloadIdentity", () => {
     expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({ ok: false, problem: "not-registered" });
   });
 
+  it("finds a certificate among thousands of registry entries, and only that one", async () => {
+    const legacy = await tlsClientAuth(CERTS.legacy);
+    const fingerprint = legacy.certFingerprintSHA256 as string;
+    const others = Array.from({ length: 5000 }, (_, i) => ({ fingerprintSha256: i.toString(16).padStart(64, "0"), id: `spiffe://demo.ward.internal/other/${i}` }));
+    const entry = { fingerprintSha256: fingerprint.toUpperCase().match(/../g)!.join(":"), id: "spiffe://demo.ward.internal/legacy/billing" };
+    const withRegistry: MtlsConfig = { ...config, spiffe: false, registry: [...others.slice(0, 2500), entry, ...others.slice(2500)] };
+    expect(await workloadIdentity(legacy, withRegistry, NOW)).toMatchObject({ ok: true, workload: { id: "spiffe://demo.ward.internal/legacy/billing" } });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({ ok: false, problem: "not-registered" });
+    // Each config gets its own index: the same certificate under a config without the entry is not registered.
+    expect(await workloadIdentity(legacy, { ...withRegistry, registry: others }, NOW)).toEqual({ ok: false, problem: "not-registered" });
+  });
+
   it("answers the same from its parse cache, and still checks a different DER under a cached fingerprint", async () => {
     const auth = await tlsClientAuth(CERTS.checkout);
     expect((await workloadIdentity(auth, config, NOW)).ok).toBe(true);

@@ -40,6 +40,24 @@ const PARSED_CACHE_LIMIT = 1000;
 
 export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLowerCase();
 
+/** Each compiled config's registry by normalised fingerprint, built once: a look-up costs the same for 5 entries or 5,000. */
+const registries = new WeakMap<MtlsConfig, ReadonlyMap<string, string>>();
+
+function registeredId(config: MtlsConfig, fingerprint: string): string | undefined {
+  if (!config.registry) return undefined;
+  let byFingerprint = registries.get(config);
+  if (!byFingerprint) {
+    const map = new Map<string, string>();
+    // Validation refuses a fingerprint listed twice; should one get here, the first entry wins, as it did before.
+    for (const entry of config.registry) {
+      const key = normaliseHex(entry.fingerprintSha256);
+      if (!map.has(key)) map.set(key, entry.id);
+    }
+    registries.set(config, (byFingerprint = map));
+  }
+  return byFingerprint.get(fingerprint);
+}
+
 function field(auth: Record<string, unknown>, name: string): string | undefined {
   const value = auth[name];
   return typeof value === "string" ? value : undefined;
@@ -89,10 +107,10 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return { ok: false, problem: "no-certificate" };
 
-  const registered = config.registry?.find((entry) => normaliseHex(entry.fingerprintSha256) === fingerprint);
+  const registered = registeredId(config, fingerprint);
   const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
   const certificate = { sha256: fingerprint, issuerSki: field(auth, "certIssuerSKI") ?? "", serial: field(auth, "certSerial") ?? "" };
-  if (registered) return { ok: true, workload: { id: registered.id }, certificate, lifetimeSeconds };
+  if (registered) return { ok: true, workload: { id: registered }, certificate, lifetimeSeconds };
   if (!config.spiffe) return { ok: false, problem: "not-registered" };
 
   if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
