@@ -39,17 +39,36 @@ async function load(env: Env, now: number): Promise<void> {
 export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: DenyEntry } | { state: "unknown" };
 const CLEAR: DenylistVerdict = { state: "clear" };
 
-/** The facts of a caller that an entry can name. */
-function facts(identity: Identity, certificate: CertificateFacts | undefined, principal: string): Record<DenyEntry["match"], readonly string[]> {
-  return {
-    spiffe: identity.workload ? [identity.workload.id] : [],
-    fingerprint: certificate ? [certificate.sha256] : [],
-    serial: certificate ? [issuerSerial(certificate.issuerSki, certificate.serial)].filter((v) => v !== undefined) : [],
-    email: identity.user ? [identity.user.email.toLowerCase()] : [],
-    sub: identity.user?.sub ? [identity.user.sub] : [],
-    token: identity.serviceToken ? [identity.serviceToken.clientId] : [],
-    principal: [principal, ...principal.split("+")],
-  };
+/** The entry in force at `now` that names this fact, if any. */
+function inForce(byFact: Map<string, DenyEntry>, match: DenyEntry["match"], value: string, now: number): DenyEntry | undefined {
+  const entry = byFact.get(factKey(match, value));
+  // An expiry is compared here, at the request's instant, whatever the copy's age.
+  return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
+}
+
+/**
+ * The first entry in force that names one of the caller's verified facts. Each fact is looked up directly
+ * (no list of facts is built): this runs on every request once the denylist has entries.
+ */
+function deniedBy(byFact: Map<string, DenyEntry>, identity: Identity, certificate: CertificateFacts | undefined, principal: string, now: number): DenyEntry | undefined {
+  const { workload, user, serviceToken } = identity;
+  let entry = workload && inForce(byFact, "spiffe", workload.id, now);
+  if (!entry && certificate) {
+    entry = inForce(byFact, "fingerprint", certificate.sha256, now);
+    const serial = entry ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
+    if (serial) entry = inForce(byFact, "serial", serial, now);
+  }
+  if (!entry && user) entry = inForce(byFact, "email", user.email.toLowerCase(), now) ?? (user.sub ? inForce(byFact, "sub", user.sub, now) : undefined);
+  if (!entry && serviceToken) entry = inForce(byFact, "token", serviceToken.clientId, now);
+  // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
+  if (!entry) entry = inForce(byFact, "principal", principal, now);
+  if (!entry && principal.includes("+")) {
+    for (const part of principal.split("+")) {
+      entry = inForce(byFact, "principal", part, now);
+      if (entry) break;
+    }
+  }
+  return entry;
 }
 
 export async function denylistVerdict(
@@ -70,14 +89,8 @@ export async function denylistVerdict(
   }
   if (!snapshot || now - snapshot.fetchedAt > MAX_STALE_MS) return { state: "unknown" };
   if (snapshot.byFact.size === 0) return CLEAR;
-  for (const [match, values] of Object.entries(facts(identity, certificate, principal)) as [DenyEntry["match"], readonly string[]][]) {
-    for (const value of values) {
-      const entry = snapshot.byFact.get(factKey(match, value));
-      // An expiry is compared here, at the request's instant, whatever the copy's age.
-      if (entry && (entry.expiresAt === null || entry.expiresAt > now)) return { state: "denied", entry };
-    }
-  }
-  return CLEAR;
+  const entry = deniedBy(snapshot.byFact, identity, certificate, principal, now);
+  return entry ? { state: "denied", entry } : CLEAR;
 }
 
 /** Forgets the copy (tests start from an empty isolate). */

@@ -10,6 +10,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { Miniflare } from "miniflare";
 import { loadPolicy } from "../../../policy/index.ts";
 import { bundleWorker } from "../../../scripts/dev/bundle.ts";
+import type { Denylist, NewDenyEntry } from "../../../worker/denylist-store.ts";
 import { ACTIVE_KEY, storeVersion } from "../../../worker/policy-store.ts";
 
 export const run = promisify(execFile);
@@ -143,8 +144,26 @@ export async function benchSetup(): Promise<BenchSetup> {
       const kv = await mf.getKVNamespace("POLICY", "ward");
       await storeVersion(kv as unknown as KVNamespace, loaded.policy, policyText);
       await kv.put(ACTIVE_KEY, loaded.policy.version);
+      await seedDenylist(mf);
     },
   };
+}
+
+/**
+ * A production denylist is rarely empty: 100 revocations of other certificates, workloads and people, none
+ * the bench caller's, so every request pays for the look-ups (an empty list is skipped) and every isolate
+ * re-reads the list in the background as deployed.
+ */
+async function seedDenylist(mf: Miniflare): Promise<void> {
+  const namespace = await mf.getDurableObjectNamespace("DENYLIST", "ward");
+  // DENYLIST_NAME of worker/denylist-store.ts, which Node cannot import (it extends cloudflare:workers' DurableObject).
+  const list = namespace.get(namespace.idFromName("denylist")) as unknown as DurableObjectStub<Denylist>;
+  const entries = Array.from({ length: 100 }, (_, i): Pick<NewDenyEntry, "match" | "value"> =>
+    i < 40 ? { match: "serial", value: `${CA_SKI}/${(0x7a000 + i).toString(16)}` }
+    : i < 70 ? { match: "fingerprint", value: (0xf000 + i).toString(16).padStart(64, "0") }
+    : i < 90 ? { match: "spiffe", value: `spiffe://demo.ward.internal/ns/old/sa/w${i}` }
+    : { match: "email", value: `leaver${i}@example.com` });
+  for (const entry of entries) await list.add({ kind: "revocation", reason: "bench: someone else", expiresAt: null, ...entry }, "bench", Date.now());
 }
 
 /** Miniflare as the benchmark runs it: no cf.json fetch, no request logging, console lines discarded. */

@@ -1,0 +1,79 @@
+// Which verified fact each kind of denylist entry names, against the real Denylist Durable Object: one entry
+// at a time, a caller that has the fact is refused with that entry and a caller without it is clear. The
+// gateway-level refusals (origin never called) are in denylist.test.ts.
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Identity } from "../../policy/index.ts";
+import { denylistVerdict, resetDenylistCache } from "../../worker/denylist-cache.ts";
+import { DENYLIST_NAME, type NewDenyEntry } from "../../worker/denylist-store.ts";
+import type { Env } from "../../worker/env.ts";
+import type { CertificateFacts } from "../../worker/identity/mtls.ts";
+
+const gatewayEnv = env as unknown as Env;
+const list = () => gatewayEnv.DENYLIST.getByName(DENYLIST_NAME);
+const SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
+const CERT: CertificateFacts = { sha256: "ab".repeat(32), issuerSki: SKI.toUpperCase().match(/../g)!.join(":"), serial: "00:1F:2E" };
+const WORKLOAD = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
+
+interface Caller {
+  identity: Identity;
+  certificate?: CertificateFacts;
+  principal: string;
+}
+
+const workload: Caller = { identity: { workload: { id: WORKLOAD } }, certificate: CERT, principal: `workload:${WORKLOAD}` };
+const person: Caller = { identity: { user: { email: "Ann@Example.com", sub: "u-ann" } }, principal: "user:ann@example.com" };
+const token: Caller = { identity: { serviceToken: { clientId: "3c1f0a.access" } }, principal: "token:3c1f0a.access" };
+const both: Caller = { identity: { workload: { id: WORKLOAD }, user: { email: "ann@example.com" } }, certificate: CERT, principal: `workload:${WORKLOAD}+user:ann@example.com` };
+const stranger: Caller = {
+  identity: { workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/cart" }, user: { email: "bob@example.com", sub: "u-bob" } },
+  certificate: { sha256: "cd".repeat(32), issuerSki: SKI, serial: "1f2f" },
+  principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/cart+user:bob@example.com",
+};
+
+/** Background refreshes a verdict starts: awaited before the next test, so none lands in its copy. */
+const background: Promise<unknown>[] = [];
+const verdict = (caller: Caller, now: number) => denylistVerdict(gatewayEnv, caller.identity, caller.certificate, caller.principal, now, (p) => background.push(p));
+
+async function withEntry(entry: Pick<NewDenyEntry, "match" | "value"> & Partial<NewDenyEntry>, now = Date.now()) {
+  const added = await list().add({ kind: "revocation", reason: "test", expiresAt: null, ...entry }, "test", now);
+  resetDenylistCache();
+  return added;
+}
+
+const added: string[] = [];
+afterEach(async () => {
+  await Promise.allSettled(background.splice(0));
+  for (const id of added.splice(0)) await list().release(id, "test", Date.now());
+  resetDenylistCache();
+});
+
+describe("a denylist entry names", () => {
+  const cases: [string, Pick<NewDenyEntry, "match" | "value">, Caller][] = [
+    ["a workload by its SPIFFE ID", { match: "spiffe", value: WORKLOAD }, workload],
+    ["a certificate by its fingerprint", { match: "fingerprint", value: "ab".repeat(32) }, workload],
+    ["a certificate by issuer and serial, however Cloudflare writes the hex", { match: "serial", value: `${SKI}/1f2e` }, workload],
+    ["a person by e-mail, in any case", { match: "email", value: "ann@example.com" }, person],
+    ["a person by sub", { match: "sub", value: "u-ann" }, person],
+    ["a service token by client id", { match: "token", value: "3c1f0a.access" }, token],
+    ["a whole principal (quarantine)", { match: "principal", value: "user:ann@example.com" }, person],
+    ["one part of a two-factor principal (quarantine)", { match: "principal", value: "user:ann@example.com" }, both],
+  ];
+  for (const [name, entry, caller] of cases) {
+    it(name, async () => {
+      const now = Date.now();
+      const { id } = await withEntry(entry, now);
+      added.push(id);
+      expect(await verdict(caller, now)).toMatchObject({ state: "denied", entry: { id } });
+      expect(await verdict(stranger, now)).toEqual({ state: "clear" });
+    });
+  }
+
+  it("nothing once it has expired, at the request's instant, before the copy is refreshed", async () => {
+    const now = Date.now();
+    const { id } = await withEntry({ match: "email", value: "ann@example.com", expiresAt: now + 1000 }, now);
+    added.push(id);
+    expect(await verdict(person, now)).toMatchObject({ state: "denied", entry: { id } });
+    expect(await verdict(person, now + 1001)).toEqual({ state: "clear" });
+  });
+});
