@@ -390,8 +390,11 @@ const RESERVED_PATHS = ["/.well-known/ward/", "/.ward/"];
 function checkAdmin(doc: PolicyDocument, out: Collector): void {
   if (!doc.admin) return;
   checkMatchers(doc, doc.admin.principals, "admin.principals", out);
+  const everyone = (m: PrincipalMatcher) => "public" in m || "authenticated" in m;
   doc.admin.principals.forEach((m, i) => {
-    if ("public" in m || "authenticated" in m) {
+    // Through a set as well: `{ set: all }` with `authenticated` in it is everyone just the same.
+    const members = "set" in m ? (doc.principalSets[m.set] ?? []) : [m];
+    if (members.some(everyone)) {
       out.add("error", "invalid-value", `admin.principals[${i}]`, "the admin API needs named principals, not everyone", "name an Access group, a service token or a workload");
     }
   });

@@ -37,11 +37,14 @@ const BreakGlassBody = z.strictObject({
   minutes: z.int().min(1).max(24 * 60),
 });
 
+/** The matchers a grant may name: each stands for one identity (or one Access group), never a pattern. */
+const NAMED_PRINCIPALS = ["spiffe", "email", "serviceToken", "group"] as const;
+
 type Checked = { ok: true } | { ok: false; error: string };
 
 /** The checks every grant passes against the active policy, whoever asks for it. */
 function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSeconds: number): Checked {
-  const service = policy.document.services[grant.service];
+  const service = Object.hasOwn(policy.document.services, grant.service) ? policy.document.services[grant.service] : undefined;
   if (!service) return { ok: false, error: `unknown service "${grant.service}" (services: ${Object.keys(policy.document.services).join(", ")})` };
   if (grant.routes !== "*") {
     const known = service.routes.map((r) => r.id);
@@ -53,7 +56,11 @@ function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSec
   if (grant.notAfter - Math.max(grant.notBefore, now) > capSeconds * 1000) {
     return { ok: false, error: `longer than the policy allows (${capSeconds / 3600} h for this kind of grant)` };
   }
-  if ("public" in grant.principal || "authenticated" in grant.principal) return { ok: false, error: "a grant names one principal, not everyone" };
+  // One named principal: a set, a domain, a prefix or a claim would admit whoever they come to cover
+  // (a set is expanded per request, so a later push could widen a grant nobody reviewed again).
+  if (!NAMED_PRINCIPALS.some((kind) => kind in grant.principal)) {
+    return { ok: false, error: "a grant names one principal: a SPIFFE ID, an e-mail, a service token or an Access group" };
+  }
   return { ok: true };
 }
 

@@ -292,6 +292,8 @@ describe("more fixtures per code", () => {
     ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
     ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
     ["nested principal set", (d) => (d.principalSets.all = [{ set: "checkout" }]), "invalid-value", "principalSets.all[0]"],
+    ["admin API open to everyone", (d) => (d.admin = { principals: [{ email: "a@example.com" }, { authenticated: true }] }), "invalid-value", "admin.principals[1]"],
+    ["admin API open to everyone through a set", (d) => { d.principalSets.everyone = [{ email: "a@example.com" }, { authenticated: true }]; d.admin = { principals: [{ set: "everyone" }] }; }, "invalid-value", "admin.principals[0]"],
     ["two keys in a matcher", (d) => (rule0(d).principals = [{ email: "a@example.com", group: "sre" }]), "invalid-value", `${RULE0}.principals[0]`],
     ["duplicate rule id", (d) => route0(d).rules.push({ id: "checkout", effect: "allow", principals: [{ email: "a@example.com" }] }), "duplicate-id", `${R0}.rules[1].id`],
     ["default rule ids clash", (d) => route0(d).rules.push({ id: "rule-3", effect: "allow", principals: [{ email: "a@example.com" }] }, { effect: "allow", principals: [{ email: "b@example.com" }] }), "duplicate-id", `${R0}.rules[2].id`],

@@ -70,6 +70,13 @@ describe("exceptions", () => {
       [{ ...base, notAfter: new Date(now + 8 * 24 * HOUR).toISOString() }, "longer than the policy allows (168 h"],
       [{ ...base, reason: "", notAfter: new Date(now + HOUR).toISOString() }, "reason: give the reason"],
       [{ ...base, principal: { public: true }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
+      [{ ...base, principal: { authenticated: true }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
+      // Patterns and sets would admit whoever they come to cover, a set even after a later push widens it.
+      [{ ...base, principal: { set: "sre" }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
+      [{ ...base, principal: { emailDomain: "example.com" }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
+      [{ ...base, principal: { spiffePrefix: "spiffe://demo.ward.internal/" }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
+      [{ ...base, service: "constructor", notAfter: new Date(now + HOUR).toISOString() }, 'unknown service "constructor"'],
+      [{ ...base, service: "__proto__", routes: "*", notAfter: new Date(now + HOUR).toISOString() }, 'unknown service "__proto__"'],
     ];
     for (const [body, message] of cases) {
       const res = await grantException(body);
