@@ -127,8 +127,9 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   // request.cf is set by Cloudflare's edge, never by the client.
   const country = typeof request.cf?.country === "string" ? request.cf.country : undefined;
   const facts = { method: request.method, host: url.host, path: rawPath(received), query: url.search.slice(1), identity, country };
-  const evaluated = await withGrants(env, policy, evaluate(policy, facts, started), identity, started);
-  const decision = await withDenylist(env, evaluated, identity, certificate, started, waitUntil);
+  // The denylist first: a revoked or quarantined caller must not spend a grant's limited uses.
+  const listed = await withDenylist(env, evaluate(policy, facts, started), identity, certificate, started, waitUntil);
+  const decision = await withGrants(env, policy, listed, identity, started);
   // A workload walking the internal graph: count the denials of identified callers, off the request path.
   const quarantine = policy.document.quarantine;
   if (quarantine && decision.effect === "deny" && decision.principal !== "anonymous" && (decision.status === 403 || decision.status === 404) && !isListed(decision)) {

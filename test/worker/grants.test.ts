@@ -128,6 +128,30 @@ describe("exceptions", () => {
     expect(stored).toMatchObject({ uses: 3, status: "used-up" });
   });
 
+  it("spends no use on a request the denylist refuses", async () => {
+    const res = await grantException({ ...base, maxUses: 2, notAfter: new Date(Date.now() + HOUR).toISOString() });
+    const { grant } = (await res.json()) as { grant: GrantRecord };
+    const revoked = await as("admin@example.com", "/revocations", { method: "POST", body: JSON.stringify({ match: "email", value: "ann@example.com", reason: "laptop stolen" }) });
+    expect(revoked.status).toBe(201);
+    const { entry } = (await revoked.json()) as { entry: { id: string } };
+    // Someone else's request has the isolate re-read the denylist in the background, so Ann's first sees it.
+    const refreshDenylist = async () => {
+      await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, { headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "bob@example.com", identity_nonce: "n-bob" }) } });
+      await settle();
+    };
+    await settle();
+    await refreshDenylist();
+    for (let i = 0; i < 3; i++) expect(await annEdits()).toMatchObject({ status: 403, seen: 0 });
+    expect((await listed()).find((g) => g.id === grant.id)).toMatchObject({ uses: 0, status: "active" });
+    expect((await as("admin@example.com", `/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    await settle();
+    await refreshDenylist();
+    expect(await annEdits()).toMatchObject({ status: 200, seen: 1 });
+    expect(await annEdits()).toMatchObject({ status: 200, seen: 1 });
+    expect(await annEdits()).toMatchObject({ status: 403, seen: 0 });
+    expect((await listed()).find((g) => g.id === grant.id)).toMatchObject({ uses: 2, status: "used-up" });
+  });
+
   it("retires a grant at its notAfter by alarm, and records it", async () => {
     const res = await grantException({ ...base, notAfter: new Date(Date.now() + 150).toISOString() });
     const { grant } = (await res.json()) as { grant: GrantRecord };
