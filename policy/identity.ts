@@ -40,11 +40,20 @@ export function trustDomainOf(spiffeId: string): string | undefined {
   return match?.[1];
 }
 
-/** A stable name for the caller, used in logs and as the rate-limit key. */
-export function principalKey(identity: Identity): string {
+/**
+ * The caller's verified credentials by name: `workload:<SPIFFE ID>`, `user:<e-mail>`, `token:<client id>`.
+ * Read these rather than splitting a principal key on "+": e-mails and SPIFFE IDs may contain "+" too.
+ */
+export function principalParts(identity: Identity): string[] {
   const parts: string[] = [];
   if (identity.workload) parts.push(`workload:${identity.workload.id}`);
   if (identity.user) parts.push(`user:${identity.user.email.toLowerCase()}`);
   if (identity.serviceToken) parts.push(`token:${identity.serviceToken.clientId}`);
+  return parts;
+}
+
+/** A stable name for the caller, used in logs and as the rate-limit key: its parts joined by "+". */
+export function principalKey(identity: Identity): string {
+  const parts = principalParts(identity);
   return parts.length === 0 ? "anonymous" : parts.join("+");
 }

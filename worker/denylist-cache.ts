@@ -1,8 +1,9 @@
 // The denylist, kept per isolate: read once, then re-read in the background every DENYLIST_REFRESH_SECONDS
-// (default 2), so a revocation or quarantine takes effect within seconds and no request waits for the
-// store. Entries are matched against verified facts only. If the list has never been read, or the copy is
-// older than a minute, it is unknown who is revoked: authenticated requests are then refused (fail closed).
-import type { Identity } from "../policy/index.ts";
+// (default 2), so a revocation or quarantine takes effect within seconds and no request of a busy isolate
+// waits for the store; an idle isolate's first request reads it first. Entries are matched against verified
+// facts only. If the list has never been read, or the copy is older than a minute, it is unknown who is
+// revoked: authenticated requests are then refused (fail closed).
+import { principalParts, type Identity } from "../policy/index.ts";
 import { DENYLIST_NAME, type DenyEntry } from "./denylist-store.ts";
 import type { Env } from "./env.ts";
 import { issuerSerial } from "./identity/issuer-serial.ts";
@@ -10,6 +11,12 @@ import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log.ts";
 
 const MAX_STALE_MS = 60_000;
+/**
+ * A copy this old (or twice the refresh interval, if that is longer) belongs to an isolate that has been
+ * idle: the next request re-reads the list before it is answered, so an idle isolate cannot let a recent
+ * revocation through.
+ */
+const READ_BEFORE_ANSWER_MS = 5_000;
 
 interface Snapshot {
   /** "match value" -> entry: one lookup per fact, however long the list. */
@@ -27,10 +34,22 @@ function refreshMs(env: Env): number {
   return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000;
 }
 
+/** One entry per fact: the one that lasts longest, so a short revocation never hides a permanent one. */
+function byFact(entries: readonly DenyEntry[]): Map<string, DenyEntry> {
+  const map = new Map<string, DenyEntry>();
+  const end = (e: DenyEntry) => e.expiresAt ?? Infinity;
+  for (const entry of entries) {
+    const key = factKey(entry.match, entry.value);
+    const held = map.get(key);
+    if (!held || end(entry) > end(held)) map.set(key, entry);
+  }
+  return map;
+}
+
 async function load(env: Env, now: number): Promise<void> {
   try {
     const entries = await env.DENYLIST.getByName(DENYLIST_NAME).active(now);
-    snapshot = { byFact: new Map(entries.map((e) => [factKey(e.match, e.value), e])), fetchedAt: now };
+    snapshot = { byFact: byFact(entries), fetchedAt: now };
   } catch (error) {
     logEvent("error", "denylist-unavailable", { error: String(error), ageMs: snapshot ? now - snapshot.fetchedAt : null });
   }
@@ -62,8 +81,9 @@ function deniedBy(byFact: Map<string, DenyEntry>, identity: Identity, certificat
   if (!entry && serviceToken) entry = inForce(byFact, "token", serviceToken.clientId, now);
   // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
   if (!entry) entry = inForce(byFact, "principal", principal, now);
-  if (!entry && principal.includes("+")) {
-    for (const part of principal.split("+")) {
+  const credentials = Number(workload !== undefined) + Number(user !== undefined) + Number(serviceToken !== undefined);
+  if (!entry && credentials > 1) {
+    for (const part of principalParts(identity)) {
       entry = inForce(byFact, "principal", part, now);
       if (entry) break;
     }
@@ -79,11 +99,12 @@ export async function denylistVerdict(
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DenylistVerdict> {
-  if (!snapshot) {
-    // A cold isolate: each request reads for itself rather than awaiting another request's read (Workers
-    // tie I/O to the request that started it).
+  const refresh = refreshMs(env);
+  if (!snapshot || now - snapshot.fetchedAt >= Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh)) {
+    // A cold or idle isolate: each request reads for itself rather than awaiting another request's read
+    // (Workers tie I/O to the request that started it). If the read fails, the copy serves up to MAX_STALE_MS.
     await load(env, now);
-  } else if (now - snapshot.fetchedAt >= refreshMs(env) && !refreshing) {
+  } else if (now - snapshot.fetchedAt >= refresh && !refreshing) {
     refreshing = load(env, now).finally(() => (refreshing = undefined));
     waitUntil(refreshing);
   }

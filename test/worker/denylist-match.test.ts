@@ -69,6 +69,42 @@ describe("a denylist entry names", () => {
     });
   }
 
+  it("a quarantined part of a two-factor principal, even with a '+' in an e-mail or a SPIFFE ID", async () => {
+    const now = Date.now();
+    const plus: Caller = {
+      identity: { workload: { id: "spiffe://demo.ward.internal/a+b" }, user: { email: "alice+dev@example.com" } },
+      principal: "workload:spiffe://demo.ward.internal/a+b+user:alice+dev@example.com",
+    };
+    const { id } = await withEntry({ kind: "quarantine", match: "principal", value: "workload:spiffe://demo.ward.internal/a+b" }, now);
+    added.push(id);
+    expect(await verdict(plus, now)).toMatchObject({ state: "denied", entry: { id } });
+    const { id: second } = await withEntry({ kind: "quarantine", match: "principal", value: "user:alice+dev@example.com" }, now);
+    added.push(second);
+    await list().release(id, "test", now);
+    resetDenylistCache();
+    expect(await verdict(plus, now)).toMatchObject({ state: "denied", entry: { id: second } });
+  });
+
+  it("a permanent revocation, even after a shorter one of the same credential has ended", async () => {
+    const now = Date.now();
+    const { id: permanent } = await withEntry({ match: "email", value: "ann@example.com" }, now);
+    const { id: brief } = await withEntry({ match: "email", value: "ann@example.com", expiresAt: now + 1000 }, now + 1);
+    added.push(permanent, brief);
+    expect(await verdict(person, now + 2)).toMatchObject({ state: "denied", entry: { id: permanent } });
+    // Past the brief one's end, on the same copy: the permanent one still stands.
+    expect(await verdict(person, now + 1001)).toMatchObject({ state: "denied", entry: { id: permanent } });
+  });
+
+  it("an entry added since an idle isolate last read the list: read again before answering", async () => {
+    const now = Date.now();
+    expect(await verdict(person, now)).toEqual({ state: "clear" });
+    const { id } = await list().add({ kind: "revocation", match: "email", value: "ann@example.com", reason: "test", expiresAt: null }, "test", now);
+    added.push(id);
+    // A busy isolate would answer from its copy and re-read in the background; one whose copy is 5 s old
+    // (no request since) reads the list first.
+    expect(await verdict(person, now + 5000)).toMatchObject({ state: "denied", entry: { id } });
+  });
+
   it("nothing once it has expired, at the request's instant, before the copy is refreshed", async () => {
     const now = Date.now();
     const { id } = await withEntry({ match: "email", value: "ann@example.com", expiresAt: now + 1000 }, now);
