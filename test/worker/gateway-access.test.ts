@@ -55,6 +55,17 @@ describe("gateway with Access tokens", () => {
     expect(await originSaw(m)).toHaveLength(1);
   });
 
+  it("lets the same edit through when the app's own page makes it, or an API client that sends no Origin", async () => {
+    const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" });
+    const sources: Record<string, string>[] = [{ "Sec-Fetch-Site": "same-origin", Origin: "https://wiki.localhost" }, { Origin: "https://wiki.localhost" }, { "Sec-Fetch-Site": "none" }, {}];
+    for (const extra of sources) {
+      const m = marker();
+      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token, ...extra } });
+      expect(res.status).toBe(200);
+      expect(await originSaw(m)).toHaveLength(1);
+    }
+  });
+
   it("refuses an edit by a person outside the group and never calls the origin", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann" });
@@ -65,6 +76,11 @@ describe("gateway with Access tokens", () => {
 
   it.each([
     ["the cookie on a state-changing method (CSRF)", "POST", async () => ({ Cookie: `CF_Authorization=${await accessToken(signing, { email: "ann@example.com" })}` }), 401],
+    // Access builds the header from the cookie on every request, so a header is just as ambient (CSRF).
+    ["the header on a POST another site's page made", "POST", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" }), 401],
+    ["the header on a POST another host of the site made", "POST", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), "Sec-Fetch-Site": "same-site", Origin: "https://orders.localhost" }), 401],
+    ["the header on a DELETE from another origin (a browser without Fetch Metadata)", "DELETE", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), Origin: "https://evil.example" }), 401],
+    ["the header on a POST from a sandboxed page (Origin null)", "POST", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), Origin: "null" }), 401],
     ["an expired token", "GET", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "ann@example.com" }, { now: Date.now() - 7200_000 }) }), 401],
     ["a forged signature", "GET", async () => ({ "Cf-Access-Jwt-Assertion": (await accessToken(signing, { email: "ann@example.com" })).slice(0, -6) + "AAAAAA" }), 401],
     ["a person the policy does not name", "GET", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "eve@example.org" }) }), 403],

@@ -1,11 +1,28 @@
-// Where an Access token is taken from. The header is what Access sets at the edge. The CF_Authorization
-// cookie is accepted only on safe methods: browsers attach it to cross-site requests (SameSite=None), so on
-// a state-changing request it would let another site act with the user's identity (CSRF).
+// Where an Access token is taken from, and when it is not honoured. The header is what Access sets at the
+// edge; the CF_Authorization cookie is what a browser holds. Both are ambient for a browser: Access itself
+// builds the header from the cookie on every request to an application behind it, so a page of another site
+// (or another host of the same site) that makes the browser send a state-changing request would carry the
+// user's identity with it (CSRF). On such a request no token is honoured, wherever it came from.
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/**
+ * A state-changing request that a browser made for a page of another origin. Browsers set Sec-Fetch-Site
+ * and Origin themselves (a page cannot forge them); API clients send neither and are not affected.
+ */
+export function crossOriginWrite(request: Request): boolean {
+  if (SAFE_METHODS.has(request.method)) return false;
+  const site = request.headers.get("sec-fetch-site");
+  if (site) return site !== "same-origin" && site !== "none";
+  // Browsers without Fetch Metadata still send Origin on every POST, PUT, PATCH and DELETE.
+  const origin = request.headers.get("origin");
+  return origin !== null && origin !== new URL(request.url).origin;
+}
+
 export function accessTokenOf(request: Request): string | undefined {
+  if (crossOriginWrite(request)) return undefined;
   const header = request.headers.get("cf-access-jwt-assertion");
   if (header) return header.trim();
+  // Without Access in front (or before it adds the header), the cookie still counts on safe methods only.
   if (!SAFE_METHODS.has(request.method)) return undefined;
   const cookie = request.headers.get("cookie");
   if (!cookie) return undefined;
