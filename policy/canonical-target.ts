@@ -123,10 +123,24 @@ function encodeSegment(decoded: string): string {
 }
 
 /**
+ * Could a parameter of this name be read as `_method`? Every reading that some framework makes counts: cut at
+ * a NUL (PHP's names are C strings), any case, as written, with leading spaces dropped (PHP), or with a
+ * leading space, dot or bracket made `_` (PHP's rewriting), and `_method[...]` (PHP's array form) as `_method`.
+ */
+function namesMethodOverride(decodedName: string): boolean {
+  const nul = decodedName.indexOf("\0");
+  const name = (nul === -1 ? decodedName : decodedName.slice(0, nul)).toLowerCase();
+  for (const reading of [name, name.replace(/^ +/, ""), name.replace(/^[ .[]/, "_")]) {
+    if (reading.replace(/\[.*$/, "") === "_method") return true;
+  }
+  return false;
+}
+
+/**
  * Would a framework take the method from this query? Laravel, Symfony and Express's method-override (set up
  * with `_method`) read a `_method` query parameter, which would turn an allowed request into another method at
- * the origin. Names are read as frameworks read them: percent-decoded, `+` as a space, any case, with PHP's
- * rewriting of a leading space, dot or bracket to `_`, and `_method[]` (PHP's array form) as `_method`.
+ * the origin. Names are percent-decoded with `+` as a space, then read every way a framework might
+ * (`namesMethodOverride`).
  */
 export function queryOverridesMethod(rawQuery: string): boolean {
   if (!/method/i.test(rawQuery) && !rawQuery.includes("%")) return false; // the common query: nothing to decode
@@ -138,7 +152,7 @@ export function queryOverridesMethod(rawQuery: string): boolean {
     } catch {
       continue; // no framework decodes it to anything, so it cannot name `_method`
     }
-    if (name.replace(/^[ .[]/, "_").replace(/\[.*$/, "").toLowerCase() === "_method") return true;
+    if (namesMethodOverride(name)) return true;
   }
   return false;
 }

@@ -122,6 +122,13 @@ const PROBLEM_CASES = {
     ["POST", HOST, "/", "_method[x]=DELETE"],
     ["POST", HOST, "/", "_method"],
     ["POST", HOST, "/", "_method="],
+    // PHP drops leading spaces and ends a name at NUL.
+    ["POST", HOST, "/", "%20_method=DELETE"],
+    ["POST", HOST, "/", "+_method=DELETE"],
+    ["POST", HOST, "/", "++_method=DELETE"],
+    ["POST", HOST, "/", "_method%00=DELETE"],
+    ["POST", HOST, "/", "_method%00x=DELETE"],
+    ["POST", HOST, "/", "+_method%00[]=DELETE"],
   ],
 } as const satisfies Record<TargetProblem, readonly (readonly [string, string, string, string?])[]>;
 
