@@ -7,11 +7,15 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trail
 // Ward sets X-Forwarded-For and X-Forwarded-Proto itself from what it knows.
 const IDENTITY_PREFIXES = ["cf-access-", "cf-cert-", "cf-client-cert-", "ward-", "x-ward-", "x-forwarded-"];
 // (X-Forwarded-Host, -Prefix and -Uri go with the x-forwarded- prefix above.)
-const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-original-method", "forwarded"];
+const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-original-uri", "x-original-method", "x-original-host", "x-host", "forwarded"];
 // A client can send any of these to pose as another address (an origin's IP allowlist, its audit log, its rate
 // limit). Cloudflare's edge sets CF-Connecting-IP itself; X-Forwarded-For is rebuilt from it alone.
-const CLIENT_ADDRESS_HEADERS = ["x-real-ip", "true-client-ip", "x-client-ip", "x-cluster-client-ip", "x-originating-ip"];
-const IDENTITY_HEADERS = ["cf-authorization", "mf-cf-blob", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify"];
+const CLIENT_ADDRESS_HEADERS = ["x-real-ip", "true-client-ip", "x-client-ip", "client-ip", "x-cluster-client-ip", "x-originating-ip"];
+// What auth proxies commonly tell an app (oauth2-proxy, Apache's REMOTE_USER, Grafana's auth proxy, ...).
+const IDENTITY_HEADERS = [
+  "cf-authorization", "mf-cf-blob", "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "remote-user", "x-remote-user",
+  "x-webauth-user", "x-authenticated-user", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert", "x-client-verify",
+];
 
 const ALWAYS_STRIPPED = new Set([...HOP_BY_HOP, ...IDENTITY_HEADERS, ...OVERRIDE_HEADERS, ...CLIENT_ADDRESS_HEADERS]);
 
@@ -44,7 +48,10 @@ export function forwardHeaders(incoming: Headers, extraStrip = "", scheme?: stri
   // turned into JavaScript strings just to be copied.
   const out = new Headers(incoming);
   for (const name of incoming.keys()) {
-    if (ALWAYS_STRIPPED.has(name) || extra.has(name) || listed?.has(name) || IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+    // CGI, PHP-FPM, uWSGI and others read `_` and `-` alike (both become HTTP_X_FORWARDED_USER): a name
+    // spelt with underscores is stripped as its hyphenated twin would be.
+    const key = name.includes("_") ? name.replaceAll("_", "-") : name;
+    if (ALWAYS_STRIPPED.has(key) || extra.has(key) || extra.has(name) || listed?.has(name) || IDENTITY_PREFIXES.some((prefix) => key.startsWith(prefix))) {
       out.delete(name);
     }
   }
