@@ -43,6 +43,9 @@ describe("AccessDirectory", () => {
     ["an error status", () => new Response("no", { status: 502 })],
     ["a body that is not JSON", () => new Response("<html>")],
     ["a network failure", () => Promise.reject(new Error("down"))],
+    ["an answer without a list of groups", () => Response.json({ err: "session expired" })],
+    ["an empty object", () => Response.json({})],
+    ["a group entry that names no group", () => Response.json({ groups: ["sre", { id: "g-2" }] })],
   ])("gives nothing on %s, and does not cache it", async (_name, respond) => {
     const { calls, dir } = directory(respond);
     expect(await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW)).toBeUndefined();

@@ -1,7 +1,7 @@
 // Groups and device posture are not in the Access JWT: Access's get-identity endpoint has them. It is asked
 // only when the policy has a rule that can use them, and the answer is cached by the token's identity_nonce
-// (which changes when the user's identity is refreshed). A failed lookup yields no groups: rules on groups
-// then do not match, which fails closed.
+// (which changes when the user's identity is refreshed). A failed or malformed lookup yields nothing: the
+// groups are then unknown, so allow rules on groups do not match and deny rules on groups hold (fail closed).
 import { setBounded } from "../bounded-cache.ts";
 
 const CACHE_LIMIT = 1000;
@@ -13,12 +13,19 @@ export interface DirectoryFacts {
   devicePosture: Record<string, boolean>;
 }
 
+const groupName = (g: unknown): string | undefined =>
+  typeof g === "string" ? g : typeof (g as { name?: unknown } | null)?.name === "string" ? (g as { name: string }).name : undefined;
+
+/**
+ * An answer without a list of groups, or with an entry that names none, is no answer: read as "no groups"
+ * it would keep a deny rule on a group from matching someone who may well be in it.
+ */
 function factsFrom(body: unknown): DirectoryFacts | undefined {
   if (body === null || typeof body !== "object") return undefined;
   const record = body as { groups?: unknown; devicePosture?: unknown };
-  const groups = Array.isArray(record.groups)
-    ? record.groups.flatMap((g) => (typeof g === "string" ? [g] : typeof g?.name === "string" ? [g.name as string] : []))
-    : [];
+  if (!Array.isArray(record.groups)) return undefined;
+  const groups = record.groups.map(groupName);
+  if (!groups.every((g): g is string => g !== undefined)) return undefined;
   const devicePosture: Record<string, boolean> = {};
   if (record.devicePosture && typeof record.devicePosture === "object") {
     for (const [id, check] of Object.entries(record.devicePosture as Record<string, { success?: unknown }>)) {
