@@ -1,6 +1,19 @@
 // People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
 // them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
 
+/**
+ * A request a browser made for a page of another origin (another site, or another host of this one): the
+ * browser attached the user's cookies by itself. Browsers set Sec-Fetch-Site and Origin themselves (a page
+ * cannot forge them); API clients send neither, and are never taken for one.
+ */
+export function madeForAnotherOrigin(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site) return site !== "same-origin" && site !== "none";
+  // Browsers without Fetch Metadata still send Origin on state-changing and CORS requests.
+  const origin = request.headers.get("origin");
+  return origin !== null && origin !== new URL(request.url).origin;
+}
+
 /** A top-level page load (not fetch/XHR, not an API client). */
 export function isBrowserNavigation(request: Request): boolean {
   if (request.method !== "GET") return false;

@@ -1,7 +1,7 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono } from "hono";
 import { applyGrants, evaluate, findService, grantMayApply, principalKey, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
-import { deniedPage, isBrowserNavigation, loginRedirect } from "./browser.ts";
+import { deniedPage, isBrowserNavigation, loginRedirect, madeForAnotherOrigin } from "./browser.ts";
 import type { AppEnv, Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants-cache.ts";
 import { countDenial } from "./denial-counter.ts";
@@ -131,8 +131,10 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   const listed = await withDenylist(env, evaluate(policy, facts, started), identity, certificate, started, waitUntil);
   const decision = await withGrants(env, policy, listed, identity, started);
   // A workload walking the internal graph: count the denials of identified callers, off the request path.
+  // Not those a browser made for another origin's page (images, scripts, forms of a page the person only
+  // viewed): any page could otherwise get its viewers quarantined.
   const quarantine = policy.document.quarantine;
-  if (quarantine && decision.effect === "deny" && decision.principal !== "anonymous" && (decision.status === 403 || decision.status === 404) && !isListed(decision)) {
+  if (quarantine && decision.effect === "deny" && decision.principal !== "anonymous" && (decision.status === 403 || decision.status === 404) && !isListed(decision) && !madeForAnotherOrigin(request)) {
     waitUntil(countDenial(env, decision.principal, quarantine, started));
   }
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.

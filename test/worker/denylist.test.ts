@@ -142,6 +142,30 @@ describe("quarantine", () => {
   });
 });
 
+describe("quarantine and other sites' pages", () => {
+  it("does not count denials a browser made for another origin's page: viewing it quarantines nobody", async () => {
+    const who = "viewer@example.com";
+    const token = await accessToken(signing, { email: who, identity_nonce: `n-${who}` });
+    const fromPage = [
+      { "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image" },
+      { "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image" },
+      { Origin: "https://evil.example" },
+    ];
+    for (const headers of fromPage) {
+      for (let i = 0; i < 3; i++) {
+        const m = marker();
+        const res = await exports.default.fetch(`https://orders.localhost/admin/users/${i}?${m}`, { headers: { "cf-access-jwt-assertion": token, ...headers } });
+        expect([403, 404]).toContain(res.status);
+        expect(await originSaw(m)).toEqual([]);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the counting runs off the request path
+    const listed = ((await (await admin("/denylist?kind=quarantine&all=1")).json()) as { entries: DenyEntry[] }).entries;
+    expect(listed.filter((e) => e.value === `user:${who}`)).toEqual([]);
+    expect(await asPerson(who)).toEqual({ status: 200, seen: 1 });
+  });
+});
+
 describe("when the denylist cannot be read", () => {
   it("refuses identified callers (unknown), and lets nothing through on a stale copy", async () => {
     resetDenylistCache();

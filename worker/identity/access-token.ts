@@ -3,23 +3,12 @@
 // builds the header from the cookie on every request to an application behind it, so a page of another site
 // (or another host of the same site) that makes the browser send a state-changing request would carry the
 // user's identity with it (CSRF). On such a request no token is honoured, wherever it came from.
+import { madeForAnotherOrigin } from "../browser.ts";
+
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/**
- * A state-changing request that a browser made for a page of another origin. Browsers set Sec-Fetch-Site
- * and Origin themselves (a page cannot forge them); API clients send neither and are not affected.
- */
-export function crossOriginWrite(request: Request): boolean {
-  if (SAFE_METHODS.has(request.method)) return false;
-  const site = request.headers.get("sec-fetch-site");
-  if (site) return site !== "same-origin" && site !== "none";
-  // Browsers without Fetch Metadata still send Origin on every POST, PUT, PATCH and DELETE.
-  const origin = request.headers.get("origin");
-  return origin !== null && origin !== new URL(request.url).origin;
-}
-
 export function accessTokenOf(request: Request): string | undefined {
-  if (crossOriginWrite(request)) return undefined;
+  if (!SAFE_METHODS.has(request.method) && madeForAnotherOrigin(request)) return undefined;
   const header = request.headers.get("cf-access-jwt-assertion");
   if (header) return header.trim();
   // Without Access in front (or before it adds the header), the cookie still counts on safe methods only.
