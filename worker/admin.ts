@@ -35,6 +35,8 @@ const ShadowBody = z.strictObject({
 
 const PromoteBody = z.strictObject({
   expected: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** The candidate the caller reviewed: promoted only if it is still the one evaluated in shadow. */
+  candidate: z.string().regex(/^[0-9a-f]{64}$/),
   message: z.string().max(500).default("promote the shadow candidate"),
 });
 
@@ -77,6 +79,10 @@ function control(c: Context<AdminEnv>) {
 
 async function activate(c: Context<AdminEnv>, request: Omit<ActivateRequest, "who">): Promise<Response> {
   const result = await control(c).activate({ ...request, who: c.get("principal") });
+  if (!result.ok && "shadow" in result) {
+    logEvent("warn", "policy-activation-conflict", { requestId: c.get("requestId"), candidate: request.version, shadow: result.shadow });
+    return c.json({ error: "the shadow candidate changed", shadow: result.shadow, candidate: request.version }, 409);
+  }
   if (!result.ok) {
     logEvent("warn", "policy-activation-conflict", { requestId: c.get("requestId"), expected: request.expected, active: result.active, stored: request.version });
     return c.json({ error: "conflict", active: result.active, stored: request.version }, 409);
@@ -95,19 +101,37 @@ admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
   return text === null ? c.json({ error: "no such version" }, 404) : c.text(text);
 });
 
+/**
+ * Why a version may not become active through this caller, if it may not: it is for another environment,
+ * or it would leave the caller (and perhaps everyone) unable to use the admin API again, which only the
+ * bootstrap path could undo. Push, shadow, promote and rollback all ask.
+ */
+function refusal(c: Context<AdminEnv>, next: CompiledPolicy): Response | undefined {
+  const environment = c.env.WARD_ENV;
+  if (environment && next.document.metadata.environment !== environment) {
+    return c.json({ error: `the policy is for environment "${next.document.metadata.environment}"; this gateway serves "${environment}"` }, 422);
+  }
+  if (!next.admin || !principalsMatch(next.admin.principals, c.get("identity"))) {
+    return c.json({ error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals` }, 422);
+  }
+  return undefined;
+}
+
+/** A stored version, read as a gateway isolate would read it, that this caller may make active. */
+async function storedCandidate(c: Context<AdminEnv>, version: string, role: "rollback" | "promote"): Promise<CompiledPolicy | Response> {
+  // A version the gateway could not load is never made active.
+  const stored = await readStoredVersion(c.env.POLICY, version, { role }, { background: (p) => c.executionCtx.waitUntil(p) });
+  if (!stored.ok) return stored.missing ? c.json({ error: `version ${version} is not stored` }, 404) : c.json({ error: `version ${version} does not load as stored` }, 422);
+  return refusal(c, stored.policy) ?? stored.policy;
+}
+
 /** A pushed text that may become active: valid, for this environment, keeping the pusher an admin; stored. */
 async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<CompiledPolicy | Response> {
   const loaded = await loadPolicy(text);
   if (!loaded.ok) return c.json({ error: "invalid policy", issues: loaded.issues }, 422);
   const next = loaded.policy;
-  const environment = c.env.WARD_ENV;
-  if (environment && next.document.metadata.environment !== environment) {
-    return c.json({ error: `the policy is for environment "${next.document.metadata.environment}"; this gateway serves "${environment}"` }, 422);
-  }
-  // A push that leaves nobody (or not the pusher) able to push again needs the bootstrap path to undo.
-  if (!next.admin || !principalsMatch(next.admin.principals, c.get("identity"))) {
-    return c.json({ error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals` }, 422);
-  }
+  const refused = refusal(c, next);
+  if (refused) return refused;
   // Content-addressed, so storing first loses nothing and overwrites nothing, whoever wins the move.
   await storeVersion(c.env.POLICY, next, text);
   return next;
@@ -143,7 +167,11 @@ admin.post("/policy/shadow/promote", async (c) => {
   if (body instanceof Response) return body;
   const { shadow } = await control(c).state(1);
   if (!shadow) return c.json({ error: "no shadow candidate is set" }, 409);
-  return activate(c, { expected: body.expected, version: shadow, action: "promote", message: body.message });
+  if (shadow !== body.candidate) return c.json({ error: "the shadow candidate changed", shadow, candidate: body.candidate }, 409);
+  const candidate = await storedCandidate(c, body.candidate, "promote");
+  if (candidate instanceof Response) return candidate;
+  // The object checks again, atomically with the move, that the candidate is still the one in shadow.
+  return activate(c, { expected: body.expected, version: body.candidate, action: "promote", message: body.message });
 });
 
 admin.post("/policy/rollback", async (c) => {
@@ -156,9 +184,8 @@ admin.post("/policy/rollback", async (c) => {
     to = moves.find((entry) => entry.version === body.expected)?.previous ?? undefined;
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
-  // Read as a gateway isolate would read it: a version the gateway could not load is never made active.
-  const stored = await readStoredVersion(c.env.POLICY, to, { role: "rollback" }, { background: (p) => c.executionCtx.waitUntil(p) });
-  if (!stored.ok) return stored.missing ? c.json({ error: `version ${to} is not stored` }, 404) : c.json({ error: `version ${to} does not load as stored` }, 422);
+  const stored = await storedCandidate(c, to, "rollback");
+  if (stored instanceof Response) return stored;
   return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message });
 });
 

@@ -25,7 +25,11 @@ export interface ActivateRequest {
   message: string;
 }
 
-export type ActivateResult = { ok: true; entry: HistoryEntry } | { ok: false; active: string | null };
+export type ActivateResult =
+  | { ok: true; entry: HistoryEntry }
+  | { ok: false; active: string | null }
+  /** A promote whose candidate is no longer the one in shadow. */
+  | { ok: false; active: string | null; shadow: string | null };
 
 export const POLICY_CONTROL_NAME = "policy";
 
@@ -87,6 +91,8 @@ export class PolicyControl extends DurableObject<Env> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const active = await this.active();
       if (active !== request.expected) return { ok: false as const, active };
+      const shadow = this.shadow();
+      if (request.action === "promote" && shadow !== request.version) return { ok: false as const, active, shadow };
       const entry = this.record(request.action, request.version, active, request.who, request.message);
       try {
         await this.env.POLICY.put(ACTIVE_KEY, request.version);
@@ -95,8 +101,9 @@ export class PolicyControl extends DurableObject<Env> {
         this.ctx.storage.sql.exec("DELETE FROM history WHERE seq = ?", entry.seq);
         throw error;
       }
-      // A promoted candidate is no longer a candidate.
-      if (request.action === "promote") await this.env.POLICY.delete(SHADOW_KEY);
+      // A promoted candidate is no longer a candidate. The history already says so; should the pointer's
+      // removal fail, isolates shadow-evaluate the now active version, which they skip, until the next change.
+      if (request.action === "promote") await this.env.POLICY.delete(SHADOW_KEY).catch(() => undefined);
       return { ok: true as const, entry };
     });
   }

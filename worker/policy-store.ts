@@ -33,7 +33,7 @@ interface Cached {
 const cache: Cached = { checkedAt: 0 };
 
 /** Who is reading a version, for the log: the active or shadow role (with the version kept), or a rollback. */
-type ReadContext = { role: "active" | "shadow" | "rollback"; keeping?: string | null };
+type ReadContext = { role: "active" | "shadow" | "rollback" | "promote"; keeping?: string | null };
 
 /** The load, if it is usable as `version`; undefined (logged) when not. */
 function usable(loaded: LoadResult, version: string, context: ReadContext, from: "document" | "source"): CompiledPolicy | undefined {

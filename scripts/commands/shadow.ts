@@ -8,8 +8,10 @@ import { printIssues, readPolicyText } from "../policy-file.ts";
 import { shadowReport, shadowReportText } from "../shadow/report.ts";
 
 export const usage = `ward shadow set ${TARGET_USAGE} FILE [--message TEXT]
-ward shadow clear|promote ${TARGET_USAGE}
-    run FILE beside the active policy on live traffic (decision log only), stop it, or make it active
+ward shadow clear ${TARGET_USAGE}
+ward shadow promote ${TARGET_USAGE} [--candidate VERSION]
+    run FILE beside the active policy on live traffic (decision log only), stop it, or make it active;
+    --candidate (the version, or its first 8+ hex digits) promotes only if that is still the candidate
 ward shadow report LOG... [--version V] [--format text|json]
     from decision logs: what the candidate would newly deny and newly allow, by identity, with examples`;
 
@@ -32,7 +34,13 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   const [action, ...rest] = args;
   if (action === "report") return report(rest, io);
   if (action !== "set" && action !== "clear" && action !== "promote") throw new CliError(`expected set, clear, promote or report\n${usage}`);
-  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { ...targetOptions, message: { type: "string", default: "" } } });
+  const { positionals, values } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { ...targetOptions, message: { type: "string", default: "" }, ...(action === "promote" ? { candidate: { type: "string" as const } } : {}) },
+  });
+  const reviewed = (values as { candidate?: string }).candidate?.toLowerCase();
+  if (reviewed !== undefined && !/^[0-9a-f]{8,64}$/.test(reviewed)) throw new CliError(`--candidate ${reviewed}: expected a version, or its first 8 or more hex digits`);
   if (action === "set" ? positionals.length !== 1 : positionals.length !== 0) throw new CliError(usage);
   let text: string | undefined;
   if (action === "set") {
@@ -43,13 +51,22 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   }
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);
+  if (action === "promote") {
+    if (!state.shadow) throw new CliError(`${target.describe} has no shadow candidate: nothing to promote`, EXIT.failed);
+    if (reviewed && !state.shadow.startsWith(reviewed)) {
+      throw new CliError(`the shadow candidate is ${short(state.shadow)}, not ${reviewed}: nothing changed`, EXIT.failed);
+    }
+  }
   const reply =
     action === "set"
       ? await adminCall(target, "PUT", "/policy/shadow", { text, message: values.message })
       : action === "clear"
         ? await adminCall(target, "DELETE", "/policy/shadow")
-        : await adminCall(target, "POST", "/policy/shadow/promote", { expected: state.active, ...(values.message ? { message: values.message } : {}) });
-  const body = reply.body as { entry?: { version: string; seq: number }; error?: string; active?: string | null };
+        : await adminCall(target, "POST", "/policy/shadow/promote", { expected: state.active, candidate: state.shadow, ...(values.message ? { message: values.message } : {}) });
+  const body = reply.body as { entry?: { version: string; seq: number }; error?: string; active?: string | null; shadow?: string | null };
+  if (reply.status === 409 && action === "promote" && body.shadow !== undefined) {
+    throw new CliError(`the shadow candidate changed to ${short(body.shadow)} meanwhile: nothing changed; review it (ward shadow report) and promote again`, EXIT.failed);
+  }
   if (reply.status === 409 && action === "promote" && body.active !== undefined) {
     throw new CliError(`the active version moved to ${short(body.active)} meanwhile: nothing changed`, EXIT.failed);
   }

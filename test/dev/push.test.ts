@@ -167,12 +167,17 @@ describe("ward push --local", () => {
     const history = await ward("history", "--local", "--port", port);
     expect(history.out[0]).toContain(`active ${active.slice(0, 12)}, shadow ${version.slice(0, 12)}`);
     expect(await activeVersion()).toBe(active); // a shadow never changes what is enforced
-    const promoted = await ward("shadow", "promote", "--local", "--port", port);
+    // --candidate names what was reviewed: another candidate is not promoted unseen.
+    const unreviewed = await ward("shadow", "promote", "--local", "--port", port, "--candidate", "deadbeef");
+    expect(unreviewed.status).toBe(1);
+    expect(unreviewed.err.join("\n")).toContain(`the shadow candidate is ${version.slice(0, 12)}, not deadbeef: nothing changed`);
+    expect(await activeVersion()).toBe(active);
+    const promoted = await ward("shadow", "promote", "--local", "--port", port, "--candidate", version.slice(0, 12));
     expect(promoted.status).toBe(0);
     expect(await activeVersion()).toBe(version);
     const again = await ward("shadow", "promote", "--local", "--port", port);
     expect(again.status).toBe(1);
-    expect(again.err.join("\n")).toContain("no shadow candidate is set");
+    expect(again.err.join("\n")).toContain("has no shadow candidate: nothing to promote");
   });
 
   it("answers the admin API only to admins, over any host the gateway serves", async () => {

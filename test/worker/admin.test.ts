@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, SHADOW_KEY, versionKey } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, documentKey, SHADOW_KEY, storeVersion, versionKey } from "../../worker/policy-store.ts";
 import { loadPolicy, policyHash } from "../../policy/index.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
@@ -153,6 +153,22 @@ describe("push, conflicts and rollback", () => {
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
   });
 
+  it("refuses to roll back to a version that would shut the caller out of the admin API (422), and moves nothing", async () => {
+    const active = (await env.POLICY.get(ACTIVE_KEY))!;
+    const lockout = variant("retired admin").replace("principals: [{ group: ward-admins }]", "principals: [{ serviceToken: retired.access }]");
+    const loaded = await loadPolicy(lockout);
+    if (!loaded.ok) throw new Error("the lock-out variant should be a valid policy");
+    await storeVersion(env.POLICY, loaded.policy, lockout);
+    const res = await as("admin@example.com", "/policy/rollback", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ expected: active, to: loaded.policy.version, message: "back" }),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: string }).error).toContain("would no longer be an admin");
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+  });
+
   it("serves a stored version's text to admins, for the diff before a push", async () => {
     const res = await as("admin@example.com", `/policy/versions/${bootstrapped}`);
     expect(res.status).toBe(200);
@@ -197,17 +213,25 @@ describe("shadow candidate", () => {
 
   it("promotes the candidate with compare-and-set, after which it is enforced and no longer a shadow", async () => {
     const active = await env.POLICY.get(ACTIVE_KEY);
-    const stale = await as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expected: "0".repeat(64) }) });
+    const shadowVersion = await versionOf(candidate);
+    const promote = (body: unknown) => as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const stale = await promote({ expected: "0".repeat(64), candidate: shadowVersion });
     expect(stale.status).toBe(409);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
-    const res = await as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expected: active }) });
+    // Promotes only the candidate the caller reviewed: another one set meanwhile is not promoted unseen.
+    const other = await promote({ expected: active, candidate: "c".repeat(64) });
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ error: "the shadow candidate changed", shadow: shadowVersion });
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+    expect((await promote({ expected: active })).status).toBe(400); // naming no candidate
+    const res = await promote({ expected: active, candidate: shadowVersion });
     expect(res.status).toBe(200);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(candidate));
     expect(await env.POLICY.get(SHADOW_KEY)).toBeNull();
     const state = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string | null; history: { action: string }[] };
     expect(state.shadow).toBeNull();
     expect(state.history[0]!.action).toBe("promote");
-    const nothing = await as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ expected: await versionOf(candidate) }) });
+    const nothing = await promote({ expected: shadowVersion, candidate: shadowVersion });
     expect(nothing.status).toBe(409);
   });
 });

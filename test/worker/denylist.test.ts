@@ -146,7 +146,7 @@ describe("quarantine and other sites' pages", () => {
   it("does not count denials a browser made for another origin's page: viewing it quarantines nobody", async () => {
     const who = "viewer@example.com";
     const token = await accessToken(signing, { email: who, identity_nonce: `n-${who}` });
-    const fromPage = [
+    const fromPage: Record<string, string>[] = [
       { "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image" },
       { "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image" },
       { Origin: "https://evil.example" },
