@@ -8,9 +8,9 @@ export const SCHEMA_VERSION = 1;
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and '-', starting with a letter");
+/** A *name*: services, routes, rules, principal sets, bindings. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+const name = z.string().regex(NAME_PATTERN, "must be lower-case letters, digits and '-', starting with a letter");
 const hostname = z
   .string()
   .regex(

@@ -5,7 +5,7 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { parseBody } from "./admin-body.ts";
-import { durationSeconds, METHODS, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
+import { durationSeconds, METHODS, NAME_PATTERN, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
 import type { AdminEnv } from "./admin.ts";
 import { grantsShard, type GrantRecord, type NewGrant } from "./grants-store.ts";
 import { logEvent } from "./log.ts";
@@ -73,19 +73,35 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   return record;
 }
 
+/**
+ * A service named in a path or query: any service name, also one the active policy no longer has (its
+ * grants can still be listed and revoked), but never an arbitrary string, each of which would be a new
+ * Durable Object.
+ */
+function serviceParam(c: Context<AdminEnv>, value: string | undefined): string | Response | undefined {
+  if (value === undefined) return undefined;
+  return NAME_PATTERN.test(value) ? value : c.json({ error: `"${value.slice(0, 64)}" is not a service name` }, 400);
+}
+
+const RevokeReason = z.string().trim().max(500, "the reason is longer than 500 characters");
+
 export function grantRoutes(admin: Hono<AdminEnv>): void {
   admin.get("/grants", async (c) => {
     const policy = c.get("policy");
     const all = c.req.query("all") === "1";
     const kind = c.req.query("kind");
-    const services = c.req.query("service") ? [c.req.query("service")!] : Object.keys(policy.document.services);
+    const named = serviceParam(c, c.req.query("service") || undefined);
+    if (named instanceof Response) return named;
+    const services = named ? [named] : Object.keys(policy.document.services);
     const lists = await Promise.all(services.map((s) => c.env.GRANTS.getByName(grantsShard(s)).list(all)));
     const grants = lists.flat().filter((g) => !kind || g.kind === kind);
     return c.json({ now: new Date().toISOString(), grants });
   });
 
   admin.get("/grants/:service/:id/events", async (c) => {
-    return c.json({ events: await c.env.GRANTS.getByName(grantsShard(c.req.param("service"))).events(c.req.param("id")) });
+    const service = serviceParam(c, c.req.param("service"));
+    if (service instanceof Response) return service;
+    return c.json({ events: await c.env.GRANTS.getByName(grantsShard(service!)).events(c.req.param("id")) });
   });
 
   admin.post("/exceptions", async (c) => {
@@ -132,10 +148,13 @@ export function grantRoutes(admin: Hono<AdminEnv>): void {
   });
 
   admin.delete("/grants/:service/:id", async (c) => {
-    const reason = c.req.query("reason") ?? "";
-    const record = await c.env.GRANTS.getByName(grantsShard(c.req.param("service"))).revoke(c.req.param("id"), c.get("principal"), reason, Date.now());
+    const service = serviceParam(c, c.req.param("service"));
+    if (service instanceof Response) return service;
+    const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
+    if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
+    const record = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(c.req.param("id"), c.get("principal"), reason.data, Date.now());
     if (!record) return c.json({ error: "no such grant" }, 404);
-    logEvent("info", "grant-revoked", { requestId: c.get("requestId"), id: record.id, service: record.service, reason });
+    logEvent("info", "grant-revoked", { requestId: c.get("requestId"), id: record.id, service: record.service, reason: reason.data });
     return c.json({ grant: record });
   });
 }

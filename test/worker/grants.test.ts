@@ -85,6 +85,12 @@ describe("exceptions", () => {
     }
     expect((await grantException({ ...base, notAfter: new Date(now + HOUR).toISOString() }, "ann@example.com")).status).toBe(403);
     expect((await listed()).length).toBe(before);
+    // A service in a path or query is a service name (each one is a Durable Object), and a revoke's reason is bounded.
+    expect((await as("admin@example.com", "/grants?service=Not_A_Service")).status).toBe(400);
+    expect((await as("admin@example.com", "/grants/Not_A_Service/exc-1", { method: "DELETE" })).status).toBe(400);
+    expect((await as("admin@example.com", "/grants/Not_A_Service/exc-1/events")).status).toBe(400);
+    expect((await as("admin@example.com", `/grants/wiki/exc-1?reason=${"x".repeat(501)}`, { method: "DELETE" })).status).toBe(400);
+    expect((await as("admin@example.com", "/grants/wiki/exc-none?reason=done", { method: "DELETE" })).status).toBe(404);
   });
 
   it("lets the named person do what no rule lets them, logs the grant, and stops at once when revoked", async () => {
