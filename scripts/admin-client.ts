@@ -102,7 +102,13 @@ export async function adminCall(target: AdminTarget, method: string, path: strin
   if (response.status === 401 || response.status === 403 || (response.status >= 300 && response.status < 400)) {
     throw new CliError(`${target.describe} refused these credentials (${response.status}): they must match the policy's admin.principals`, EXIT.failed);
   }
-  if (response.status === 503) throw new CliError(`${target.describe} has no policy loaded (503): the first version goes in with the bootstrap steps in docs/operations.md`, EXIT.failed);
+  if (response.status === 503) {
+    throw new CliError(
+      `${target.describe} answered 503: either no policy is active yet (the first version goes in with the bootstrap steps in docs/operations.md), ` +
+        `or it cannot read its denylist right now (try again; the gateway's log says which)`,
+      EXIT.failed,
+    );
+  }
   let parsed: unknown = undefined;
   try {
     parsed = JSON.parse(text);

@@ -142,7 +142,12 @@ admin.put("/policy", async (c) => {
   if (body instanceof Response) return body;
   const next = await storeCandidate(c, body.text);
   if (next instanceof Response) return next;
-  if (body.expected === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
+  if (body.expected === next.version) {
+    // Already active, as the caller believes: say so only if it still is.
+    const { active } = await control(c).state(1);
+    if (active === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
+    return c.json({ error: "conflict", active, stored: next.version }, 409);
+  }
   return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message });
 });
 

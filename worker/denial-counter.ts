@@ -26,8 +26,9 @@ export class DenialCounter extends DurableObject<Env> {
     // Idle counters clean themselves up after the window.
     await this.ctx.storage.setAlarm(now + windowMs);
     if (count < config.deniedRequests) return undefined;
-    this.ctx.storage.sql.exec("DELETE FROM denials");
-    return this.env.DENYLIST.getByName(DENYLIST_NAME).add(
+    // The count is cleared only once the quarantine is recorded: if the denylist cannot be reached, the next
+    // denial tries again instead of starting from zero.
+    const entry = await this.env.DENYLIST.getByName(DENYLIST_NAME).add(
       {
         kind: "quarantine",
         match: "principal",
@@ -38,6 +39,8 @@ export class DenialCounter extends DurableObject<Env> {
       "ward (quarantine)",
       now,
     );
+    this.ctx.storage.sql.exec("DELETE FROM denials");
+    return entry;
   }
 
   override async alarm(): Promise<void> {

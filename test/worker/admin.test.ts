@@ -169,6 +169,20 @@ describe("push, conflicts and rollback", () => {
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
   });
 
+  it("answers a push of the active version 'unchanged' only while it is active", async () => {
+    const active = (await env.POLICY.get(ACTIVE_KEY))!;
+    const activeText = (await env.POLICY.get(versionKey(active)))!;
+    const same = await push({ text: activeText, expected: active });
+    expect(same.status).toBe(200);
+    expect(await same.json()).toMatchObject({ unchanged: true, version: active });
+    // A caller who believes another version is active (its own) is told what is.
+    const other = variant("believed active");
+    const believed = await push({ text: other, expected: await versionOf(other) });
+    expect(believed.status).toBe(409);
+    expect(await believed.json()).toMatchObject({ error: "conflict", active });
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+  });
+
   it("serves a stored version's text to admins, for the diff before a push", async () => {
     const res = await as("admin@example.com", `/policy/versions/${bootstrapped}`);
     expect(res.status).toBe(200);
@@ -223,7 +237,7 @@ describe("shadow candidate", () => {
     expect(other.status).toBe(409);
     expect(await other.json()).toMatchObject({ error: "the shadow candidate changed", shadow: shadowVersion });
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
-    expect((await promote({ expected: active })).status).toBe(400); // naming no candidate
+    expect((await promote({ expected: active })).status).toBe(422); // naming no candidate
     const res = await promote({ expected: active, candidate: shadowVersion });
     expect(res.status).toBe(200);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(candidate));
