@@ -15,8 +15,14 @@ interface Snapshot {
   fetchedAt: number;
 }
 
+/**
+ * A read started longer ago than this is taken as abandoned (its request was cancelled before it could
+ * finish): the next request reads again, rather than every request using a copy that only ages.
+ */
+const ABANDONED_READ_MS = 10_000;
+
 const snapshots = new Map<string, Snapshot>();
-const refreshing = new Map<string, Promise<void>>();
+const refreshing = new Map<string, { read: Promise<void>; startedAt: number }>();
 
 function refreshMs(env: Env): number {
   const seconds = Number(env.GRANTS_REFRESH_SECONDS ?? "2");
@@ -38,13 +44,14 @@ export async function grantsFor(env: Env, service: string, now: number): Promise
   // Only denied requests get here. One of them re-reads (and waits for it); the others meanwhile use the
   // copy they have. A request never awaits another request's read: Workers tie I/O to the request that
   // started it, and a promise shared across requests fails when its request ends first.
-  if (due && (!snapshot || !refreshing.has(service))) {
+  const inFlight = refreshing.get(service);
+  if (due && (!snapshot || !inFlight || now - inFlight.startedAt >= ABANDONED_READ_MS)) {
     const read = load(env, service, now);
-    refreshing.set(service, read);
+    refreshing.set(service, { read, startedAt: now });
     try {
       await read;
     } finally {
-      if (refreshing.get(service) === read) refreshing.delete(service);
+      if (refreshing.get(service)?.read === read) refreshing.delete(service);
     }
   }
   const current = snapshots.get(service);

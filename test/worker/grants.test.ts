@@ -179,6 +179,20 @@ describe("exceptions", () => {
 });
 
 describe("break-glass", () => {
+  it("reads again when an earlier read never finished (its request was cancelled), instead of aging its copy", async () => {
+    const grant = { id: "exc-late", service: "abandoned-read", routes: "*", methods: "*", principal: { email: "ann@example.com" }, notBefore: 0, notAfter: Number.MAX_SAFE_INTEGER, kind: "exception" };
+    const answers: (() => Promise<unknown[]>)[] = [async () => [], () => new Promise(() => {}), async () => [grant]];
+    let reads = 0;
+    const store = { GRANTS: { getByName: () => ({ active: () => answers[reads++]!() }) } } as unknown as Env;
+    const t0 = Date.now();
+    expect(await grantsFor(store, "abandoned-read", t0)).toEqual([]);
+    void grantsFor(store, "abandoned-read", t0 + 3000); // due: starts a read that never settles
+    expect(await grantsFor(store, "abandoned-read", t0 + 4000)).toEqual([]); // that read is in flight: the copy
+    expect(reads).toBe(2);
+    expect(await grantsFor(store, "abandoned-read", t0 + 14_000)).toEqual([grant]); // 11 s on: abandoned, read again
+    expect(reads).toBe(3);
+  });
+
   it("grants the caller minutes of access with a justification, announces it, and is listed as break-glass", async () => {
     const tooLong = await as("admin@example.com", "/breakglass", { method: "POST", body: JSON.stringify({ service: "orders", justification: "orders are down, need admin", minutes: 45 }) });
     expect(tooLong.status).toBe(422);
