@@ -27,7 +27,9 @@ interface Snapshot {
 const factKey = (match: DenyEntry["match"], value: string) => `${match} ${match === "email" ? value.toLowerCase() : value}`;
 
 let snapshot: Snapshot | undefined;
-let refreshing: Promise<void> | undefined;
+/** The background read in flight, if any; one started 10 s ago or more was abandoned (its request cancelled). */
+let refreshing: { read: Promise<void>; startedAt: number } | undefined;
+const ABANDONED_READ_MS = 10_000;
 
 function refreshMs(env: Env): number {
   const seconds = Number(env.DENYLIST_REFRESH_SECONDS ?? "2");
@@ -104,9 +106,12 @@ export async function denylistVerdict(
     // A cold or idle isolate: each request reads for itself rather than awaiting another request's read
     // (Workers tie I/O to the request that started it). If the read fails, the copy serves up to MAX_STALE_MS.
     await load(env, now);
-  } else if (now - snapshot.fetchedAt >= refresh && !refreshing) {
-    refreshing = load(env, now).finally(() => (refreshing = undefined));
-    waitUntil(refreshing);
+  } else if (now - snapshot.fetchedAt >= refresh && (!refreshing || now - refreshing.startedAt >= ABANDONED_READ_MS)) {
+    const read: Promise<void> = load(env, now).finally(() => {
+      if (refreshing?.read === read) refreshing = undefined;
+    });
+    refreshing = { read, startedAt: now };
+    waitUntil(read);
   }
   if (!snapshot || now - snapshot.fetchedAt > MAX_STALE_MS) return { state: "unknown" };
   if (snapshot.byFact.size === 0) return CLEAR;

@@ -105,6 +105,24 @@ describe("a denylist entry names", () => {
     expect(await verdict(person, now + 5000)).toMatchObject({ state: "denied", entry: { id } });
   });
 
+  it("an entry, even after a background read never finished (its request was cancelled): later reads go on", async () => {
+    const entry = { id: "rev-late", kind: "revocation", match: "email", value: "ann@example.com", reason: "test", createdAt: 0, createdBy: "test", expiresAt: null, releasedAt: null, releasedBy: null };
+    const answers: (() => Promise<unknown[]>)[] = [async () => [], () => new Promise(() => {}), async () => [], async () => [entry]];
+    let reads = 0;
+    const store = { DENYLIST_REFRESH_SECONDS: "2", DENYLIST: { getByName: () => ({ active: () => answers[reads++]!() }) } } as unknown as Env;
+    const pending: Promise<unknown>[] = [];
+    const at = (now: number) => denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => pending.push(p));
+    const t0 = Date.now();
+    expect(await at(t0)).toEqual({ state: "clear" });
+    await at(t0 + 3000); // a background read that never settles
+    await at(t0 + 9000); // the copy is 9 s old: read before answering
+    expect(reads).toBe(3);
+    await at(t0 + 13_100); // the copy is 4 s old, the stuck read 10 s: read again in the background
+    expect(reads).toBe(4);
+    await pending[pending.length - 1];
+    expect(await at(t0 + 13_200)).toMatchObject({ state: "denied", entry: { id: "rev-late" } });
+  });
+
   it("nothing once it has expired, at the request's instant, before the copy is refreshed", async () => {
     const now = Date.now();
     const { id } = await withEntry({ match: "email", value: "ann@example.com", expiresAt: now + 1000 }, now);
