@@ -75,6 +75,10 @@ export class RateLimiter extends DurableObject<Env> {
     if (row && row.period === period && row.start >= aligned) {
       start = row.start;
       count = row.count;
+    } else if (row && row.period !== period && row.start + row.period > now) {
+      // The rule's period changed, and isolates on the old and the new policy call in turn while the push
+      // spreads: what the current window admitted still counts, so switching periods never resets the count.
+      count = row.count;
     }
     const granted = Math.max(0, Math.min(want, limit - count));
     count += granted;

@@ -289,6 +289,14 @@ describe("leases (large limits)", () => {
     expect(results.filter((r) => !r.ok && r.status === 429)).toHaveLength(100);
   });
 
+  it("never resets the count when isolates on the old and the new period call in turn (a push changing period)", async () => {
+    const stub = env.RATE_LIMITER.getByName(rateLimitName(obligation({ limit: 10 })));
+    const now = Date.now();
+    let granted = 0;
+    for (let i = 0; i < 40; i++) granted += (await stub.lease(1, 10, i % 2 === 0 ? 60 : 3600, now + i)).granted;
+    expect(granted).toBe(10);
+  });
+
   it("never carries a leased request into the next window", async () => {
     const windowStart = (Math.floor(Date.now() / 60_000) + 20_160) * 60_000;
     const limit = obligation({ limit: 1000 });
