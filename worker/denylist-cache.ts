@@ -51,7 +51,8 @@ function byFact(entries: readonly DenyEntry[]): Map<string, DenyEntry> {
 async function load(env: Env, now: number): Promise<void> {
   try {
     const entries = await env.DENYLIST.getByName(DENYLIST_NAME).active(now);
-    snapshot = { byFact: byFact(entries), fetchedAt: now };
+    // A slow read that finishes after a later one must not put its older copy back.
+    if (!snapshot || snapshot.fetchedAt <= now) snapshot = { byFact: byFact(entries), fetchedAt: now };
   } catch (error) {
     logEvent("error", "denylist-unavailable", { error: String(error), ageMs: snapshot ? now - snapshot.fetchedAt : null });
   }

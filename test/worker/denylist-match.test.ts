@@ -123,6 +123,24 @@ describe("a denylist entry names", () => {
     expect(await at(t0 + 13_200)).toMatchObject({ state: "denied", entry: { id: "rev-late" } });
   });
 
+  it("an entry, even when a slower, older read finishes after the read that found it", async () => {
+    const entry = { id: "rev-new", kind: "revocation", match: "email", value: "ann@example.com", reason: "test", createdAt: 0, createdBy: "test", expiresAt: null, releasedAt: null, releasedBy: null };
+    let finishSlow: (entries: unknown[]) => void = () => {};
+    const slow = new Promise<unknown[]>((resolve) => (finishSlow = resolve));
+    const answers: (() => Promise<unknown[]>)[] = [async () => [], () => slow, async () => [entry], async () => [entry]];
+    let reads = 0;
+    const store = { DENYLIST_REFRESH_SECONDS: "2", DENYLIST: { getByName: () => ({ active: () => answers[reads++]!() }) } } as unknown as Env;
+    const pending: Promise<unknown>[] = [];
+    const at = (now: number) => denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => pending.push(p));
+    const t0 = Date.now();
+    expect(await at(t0)).toEqual({ state: "clear" });
+    await at(t0 + 2100); // a background read, slow to answer
+    expect(await at(t0 + 5100)).toMatchObject({ state: "denied", entry: { id: "rev-new" } }); // 5 s old: read first
+    finishSlow([]); // the older read ends last, with what the list held before
+    await Promise.allSettled(pending);
+    expect(await at(t0 + 5200)).toMatchObject({ state: "denied", entry: { id: "rev-new" } });
+  });
+
   it("nothing once it has expired, at the request's instant, before the copy is refreshed", async () => {
     const now = Date.now();
     const { id } = await withEntry({ match: "email", value: "ann@example.com", expiresAt: now + 1000 }, now);
