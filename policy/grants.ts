@@ -22,6 +22,16 @@ export interface TimedGrant {
   maxUses?: number;
 }
 
+/**
+ * What a grant may name: one identity or one Access group, never a pattern or a set, which would admit
+ * whoever they come to cover (a set even after a later push widens it).
+ */
+export const GRANT_PRINCIPAL_KINDS = ["spiffe", "email", "serviceToken", "group"] as const;
+
+export function namesOnePrincipal(principal: PrincipalMatcher): boolean {
+  return GRANT_PRINCIPAL_KINDS.some((kind) => kind in principal);
+}
+
 const compiled = new WeakMap<TimedGrant, CompiledPrincipals>();
 
 function principalsOf(grant: TimedGrant, policy: CompiledPolicy): CompiledPrincipals {
@@ -42,6 +52,8 @@ export function grantCovers(grant: TimedGrant, policy: CompiledPolicy, decision:
   const route = decision.route.slice(grant.service.length + 1);
   if (grant.routes !== "*" && !grant.routes.includes(route)) return false;
   if (grant.methods !== "*" && !grant.methods.includes(decision.target.method)) return false;
+  // The admin API stores no other kind; one stored before it refused them is not honoured either.
+  if (!namesOnePrincipal(grant.principal)) return false;
   return principalsMatch(principalsOf(grant, policy), identity);
 }
 

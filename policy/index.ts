@@ -14,4 +14,4 @@ export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
 export { reach, reachReport, diffReach, checkExceptions, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ExceptionGrant, type ReachReport, type PolicyDiff } from "./reach.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
-export { applyGrants, grantCovers, grantMayApply, type TimedGrant } from "./grants.ts";
+export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";

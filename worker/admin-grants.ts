@@ -5,7 +5,7 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { parseBody } from "./admin-body.ts";
-import { durationSeconds, METHODS, NAME_PATTERN, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
+import { durationSeconds, METHODS, NAME_PATTERN, namesOnePrincipal, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
 import type { AdminEnv } from "./admin.ts";
 import { grantsShard, type GrantRecord, type NewGrant } from "./grants-store.ts";
 import { logEvent } from "./log.ts";
@@ -37,9 +37,6 @@ const BreakGlassBody = z.strictObject({
   minutes: z.int().min(1).max(24 * 60),
 });
 
-/** The matchers a grant may name: each stands for one identity (or one Access group), never a pattern. */
-const NAMED_PRINCIPALS = ["spiffe", "email", "serviceToken", "group"] as const;
-
 type Checked = { ok: true } | { ok: false; error: string };
 
 /** The checks every grant passes against the active policy, whoever asks for it. */
@@ -58,7 +55,7 @@ function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSec
   }
   // One named principal: a set, a domain, a prefix or a claim would admit whoever they come to cover
   // (a set is expanded per request, so a later push could widen a grant nobody reviewed again).
-  if (!NAMED_PRINCIPALS.some((kind) => kind in grant.principal)) {
+  if (!namesOnePrincipal(grant.principal)) {
     return { ok: false, error: "a grant names one principal: a SPIFFE ID, an e-mail, a service token or an Access group" };
   }
   return { ok: true };

@@ -87,6 +87,10 @@ describe("applyGrants", () => {
     ["another route", ann, "POST", "wiki.example.com", { routes: ["read"] }],
     ["another service", ann, "POST", "wiki.example.com", { service: "audited" }],
     ["no identity", {}, "POST", "wiki.example.com", {}],
+    // Stored before the admin API refused them: patterns and sets are not honoured either.
+    ["a grant to an e-mail domain", ann, "POST", "wiki.example.com", { principal: { emailDomain: "example.com" } }],
+    ["a grant to everyone signed in", ann, "POST", "wiki.example.com", { principal: { authenticated: true } }],
+    ["a grant to a claim", { user: { email: "ann@example.com", groups: [] }, claims: { dept: "eng" } }, "POST", "wiki.example.com", { principal: { claims: { dept: "eng" } } }],
   ])("does nothing for %s", (_name, identity, method, host, change) => {
     const d = decide(identity, method, host, [{ ...grant, ...change }]);
     expect(d.effect).toBe("deny");
