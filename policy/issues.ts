@@ -25,6 +25,7 @@ export type IssueCode =
   | "access-not-configured"
   | "mtls-not-configured"
   | "spiffe-outside-trust-domain"
+  | "open-spiffe-prefix"
   | "invalid-time-window"
   | "rate-limit-on-deny"
   | "headers-on-deny"

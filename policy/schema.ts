@@ -1,6 +1,7 @@
 // The policy document, schema first: every type Ward uses for a policy is inferred from here.
 // Objects are strict so that a misspelt key is an error, not a silently ignored (and so widened) rule.
 import { z } from "zod";
+import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN } from "./spiffe-id.ts";
 
 export const SCHEMA_VERSION = 1;
 
@@ -20,9 +21,15 @@ const hostname = z
 const trustDomain = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/, "must be a SPIFFE trust domain such as prod.example.com");
+const SPIFFE_FORM = "spiffe://trust-domain/path: a lower-case trust domain, segments of letters, digits, '.', '-' and '_', no '.' or '..' segment";
 const spiffeId = z
   .string()
-  .regex(/^spiffe:\/\/[a-z0-9.-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*\/?$/, "must be a SPIFFE ID (spiffe://trust-domain/path)");
+  .max(MAX_SPIFFE_ID_LENGTH)
+  .regex(SPIFFE_ID_PATTERN, `must be a SPIFFE ID (${SPIFFE_FORM}, no trailing '/')`);
+const spiffePrefix = z
+  .string()
+  .max(MAX_SPIFFE_ID_LENGTH)
+  .regex(SPIFFE_PREFIX_PATTERN, `must be the start of a SPIFFE ID (${SPIFFE_FORM}), best ending in '/'`);
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address");
 const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
 const duration = z
@@ -45,7 +52,7 @@ export const PrincipalMatcher = z.union([
   // `set` first: it is the most common matcher, and a union tries its options in order.
   z.strictObject({ set: name }).describe("a named principal set from principalSets"),
   z.strictObject({ spiffe: spiffeId }).describe("a workload whose SPIFFE ID is exactly this"),
-  z.strictObject({ spiffePrefix: spiffeId }).describe("workloads whose SPIFFE ID starts with this (end it with '/')"),
+  z.strictObject({ spiffePrefix: spiffePrefix }).describe("workloads whose SPIFFE ID starts with this (end it with '/')"),
   z.strictObject({ trustDomain }).describe("any workload of this SPIFFE trust domain"),
   z.strictObject({ email }).describe("a person (Access user) with exactly this e-mail"),
   z.strictObject({ emailDomain }).describe("people whose e-mail is in this domain"),

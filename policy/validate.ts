@@ -221,6 +221,12 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
   if (access && !doc.identity.access) {
     out.add("error", "access-not-configured", at, `${describeMatcher(m)} needs identity.access`, "set identity.access.teamDomain and audiences");
   }
+  if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {
+    // Without the '/', the prefix can end inside a segment, or inside the trust domain itself.
+    const open = m.spiffePrefix;
+    const lookalike = open.slice("spiffe://".length).includes("/") ? `${open}-other` : `${open}.evil.example`;
+    out.add("warning", "open-spiffe-prefix", at, `"${open}" does not end in '/': it also matches "${lookalike}/..."`, `end it with '/': "${open}/"`);
+  }
   const id = "spiffe" in m ? m.spiffe : "spiffePrefix" in m ? m.spiffePrefix : "trustDomain" in m ? `spiffe://${m.trustDomain}` : undefined;
   const domains = doc.metadata.trustDomains;
   if (id !== undefined && domains.length > 0) {

@@ -196,6 +196,13 @@ const FIXTURES = {
     message: 'trust domain "prod.exmple.com" is not in metadata.trustDomains',
     hint: 'did you mean "prod.example.com"?',
   },
+  "open-spiffe-prefix": {
+    change: (d) => (d.principalSets.checkout = [{ spiffePrefix: "spiffe://prod.example.com" }]),
+    severity: "warning",
+    path: "principalSets.checkout[0]",
+    message: `"spiffe://prod.example.com" does not end in '/': it also matches "spiffe://prod.example.com.evil.example/..."`,
+    hint: `end it with '/': "spiffe://prod.example.com/"`,
+  },
   "invalid-time-window": {
     change: (d) => (rule0(d).when = { time: { hours: { from: "09:00", to: "09:00" } } }),
     severity: "error",
@@ -292,6 +299,9 @@ describe("more fixtures per code", () => {
     ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
     ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
     ["nested principal set", (d) => (d.principalSets.all = [{ set: "checkout" }]), "invalid-value", "principalSets.all[0]"],
+    ["a SPIFFE ID with a trailing slash", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/frontend/sa/web/" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
+    ["a SPIFFE ID with an upper-case trust domain", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://Prod.example.com/ns/x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
+    ["a SPIFFE ID with a dot segment", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/./x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
     ["admin API open to everyone", (d) => (d.admin = { principals: [{ email: "a@example.com" }, { authenticated: true }] }), "invalid-value", "admin.principals[1]"],
     ["admin API open to everyone through a set", (d) => { d.principalSets.everyone = [{ email: "a@example.com" }, { authenticated: true }]; d.admin = { principals: [{ set: "everyone" }] }; }, "invalid-value", "admin.principals[0]"],
     ["two keys in a matcher", (d) => (rule0(d).principals = [{ email: "a@example.com", group: "sre" }]), "invalid-value", `${RULE0}.principals[0]`],

@@ -3,12 +3,13 @@
 import checkoutPem from "../fixtures/certs/checkout.pem?raw";
 import legacyPem from "../fixtures/certs/legacy.pem?raw";
 import twoSpiffePem from "../fixtures/certs/two-spiffe.pem?raw";
+import badSpiffePem from "../fixtures/certs/bad-spiffe.pem?raw";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 
 export const CA_SKI = "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3:CE:F5:C2";
 export const CA_DN = "O=Ward Tests,CN=Ward Test Workload CA";
-export const CERTS = { checkout: checkoutPem, legacy: legacyPem, twoSpiffe: twoSpiffePem };
+export const CERTS = { checkout: checkoutPem, legacy: legacyPem, twoSpiffe: twoSpiffePem, badSpiffe: badSpiffePem };
 
 function derBase64(pem: string): string {
   return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");

@@ -46,6 +46,11 @@ describe("workloadIdentity", () => {
     expect(await workloadIdentity(forged, config, NOW)).toEqual({ ok: false, problem: "fingerprint-mismatch" });
   });
 
+  it("gives no identity for a SPIFFE ID spelt against the standard (upper-case trust domain, a dot segment)", async () => {
+    // spiffe://Demo.Ward.Internal/ns/./shop/sa/checkout: a deny rule naming the checkout workload would not see it.
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.badSpiffe), config, NOW)).toEqual({ ok: false, problem: "malformed-spiffe-id" });
+  });
+
   it("needs exactly one SPIFFE ID", async () => {
     expect(await workloadIdentity(await tlsClientAuth(CERTS.legacy), config, NOW)).toEqual({ ok: false, problem: "no-spiffe-id" });
     expect(await workloadIdentity(await tlsClientAuth(CERTS.twoSpiffe), config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });

@@ -4,7 +4,7 @@
 // certificate's SPIFFE ID (SAN URI) or a fingerprint registry, never from its CN.
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
-import type { PolicyDocument, WorkloadIdentity } from "../../policy/index.ts";
+import { isSpiffeId, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
 import { setBounded } from "../bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
@@ -32,6 +32,7 @@ export type MtlsProblem =
   | "unparseable-certificate"
   | "no-spiffe-id"
   | "several-spiffe-ids"
+  | "malformed-spiffe-id"
   | "not-registered";
 
 /** Parsed SPIFFE IDs per certificate, so a workload's certificate is decoded and hashed once per isolate. */
@@ -121,5 +122,7 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   // The SPIFFE X.509-SVID spec allows exactly one SPIFFE ID per certificate.
   if (ids.length === 0) return { ok: false, problem: "no-spiffe-id" };
   if (ids.length > 1) return { ok: false, problem: "several-spiffe-ids" };
+  // Another spelling of an ID (upper case, a port, a dot segment) would slip past a deny rule naming it.
+  if (!isSpiffeId(ids[0]!)) return { ok: false, problem: "malformed-spiffe-id" };
   return { ok: true, workload: { id: ids[0]! }, certificate, lifetimeSeconds };
 }
