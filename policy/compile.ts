@@ -75,7 +75,8 @@ function compileRule(doc: PolicyDocument, rule: Rule, id: string, needs: Compile
   const compiled: CompiledRule = { id, effect: rule.effect, source: rule };
   if (rule.principals) compiled.principals = principalsOf(rule.principals, doc, cache);
   if (rule.bothFactors) {
-    const pairs = (doc.identityBindings[rule.bothFactors.binding] ?? []).map(
+    const binding = rule.bothFactors.binding;
+    const pairs = (Object.hasOwn(doc.identityBindings, binding) ? doc.identityBindings[binding]! : []).map(
       // E-mails compare case-insensitively; service-token client ids exactly.
       (p) => `${p.workload} ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`,
     );

@@ -24,7 +24,8 @@ export function expandMatchers(
   matchers: readonly PrincipalMatcher[],
   sets: Readonly<Record<string, readonly PrincipalMatcher[]>>,
 ): PrincipalMatcher[] {
-  return matchers.flatMap((m) => ("set" in m ? (sets[m.set] ?? []).filter((x) => !("set" in x)) : [m]));
+  // Own keys only: a set named "constructor" must not find Object.prototype's.
+  return matchers.flatMap((m) => ("set" in m ? (Object.hasOwn(sets, m.set) ? sets[m.set]! : []).filter((x) => !("set" in x)) : [m]));
 }
 
 export function describeMatcher(m: PrincipalMatcher): string {

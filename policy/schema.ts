@@ -41,8 +41,15 @@ const hex64 = z
   .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)");
 const claimValue = z.union([z.string(), z.number(), z.boolean()]);
 // An empty requirement would hold for any token with claims: almost `authenticated`, by accident.
+/** A `__proto__` key is skipped by records (it cannot be an ordinary key), which would leave a rule wider than written. */
+function refuseProtoKey(value: unknown, ctx: { issues: z.core.$ZodRawIssue[] }): unknown {
+  if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
+    ctx.issues.push({ code: "custom", message: "a claim named __proto__ cannot be required", input: value, path: ["__proto__"] });
+  }
+  return value;
+}
 const claimRequirement = z
-  .record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)]))
+  .preprocess(refuseProtoKey, z.record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)])))
   .refine((claims) => Object.keys(claims).length > 0, "must name at least one claim");
 
 // ---- principals -------------------------------------------------------------------------------

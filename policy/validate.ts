@@ -203,7 +203,7 @@ function checkMatchers(
   matchers.forEach((m, i) => {
     const at = `${path}[${i}]`;
     if ("set" in m) {
-      if (!(m.set in doc.principalSets)) {
+      if (!Object.hasOwn(doc.principalSets, m.set)) {
         out.add("error", "unknown-principal-set", at, `unknown principal set "${m.set}"`, didYouMean(m.set, Object.keys(doc.principalSets)));
       }
       return;
@@ -254,7 +254,7 @@ function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Collector
       });
     }
     const binding = rule.bothFactors.binding;
-    if (!(binding in doc.identityBindings)) {
+    if (!Object.hasOwn(doc.identityBindings, binding)) {
       out.add("error", "unknown-identity-binding", `${path}.bothFactors.binding`, `unknown identity binding "${binding}"`, didYouMean(binding, Object.keys(doc.identityBindings)));
     }
   }
@@ -399,7 +399,7 @@ function checkAdmin(doc: PolicyDocument, out: Collector): void {
   const everyone = (m: PrincipalMatcher) => "public" in m || "authenticated" in m;
   doc.admin.principals.forEach((m, i) => {
     // Through a set as well: `{ set: all }` with `authenticated` in it is everyone just the same.
-    const members = "set" in m ? (doc.principalSets[m.set] ?? []) : [m];
+    const members = "set" in m ? (Object.hasOwn(doc.principalSets, m.set) ? doc.principalSets[m.set]! : []) : [m];
     if (members.some(everyone)) {
       out.add("error", "invalid-value", `admin.principals[${i}]`, "the admin API needs named principals, not everyone", "name an Access group, a service token or a workload");
     }

@@ -125,7 +125,9 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   const { identity, certificate, credentials } = await identify(request, policy, started, requestId);
   const url = new URL(received);
   // request.cf is set by Cloudflare's edge, never by the client.
-  const country = typeof request.cf?.country === "string" ? request.cf.country : undefined;
+  // "XX" is Cloudflare's "no country known": unknown, as an absent country is (so a deny rule on countries holds).
+  const cfCountry = request.cf?.country;
+  const country = typeof cfCountry === "string" && cfCountry !== "" && cfCountry !== "XX" ? cfCountry : undefined;
   const facts = { method: request.method, host: url.host, path: rawPath(received), query: url.search.slice(1), identity, country };
   // The denylist first: a revoked or quarantined caller must not spend a grant's limited uses.
   const listed = await withDenylist(env, evaluate(policy, facts, started), identity, certificate, started, waitUntil);

@@ -302,6 +302,11 @@ describe("more fixtures per code", () => {
     ["a SPIFFE ID with a trailing slash", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/frontend/sa/web/" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
     ["a SPIFFE ID with an upper-case trust domain", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://Prod.example.com/ns/x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
     ["a SPIFFE ID with a dot segment", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/./x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
+    // Names that are also Object.prototype's keys are still just unknown names.
+    ["a set named constructor", (d) => (rule0(d).principals = [{ set: "constructor" }]), "unknown-principal-set", `${RULE0}.principals[0]`],
+    ["a binding named constructor", (d) => (rule0(d).principals = undefined, rule0(d).bothFactors = { workload: [{ spiffe: CHECKOUT }], access: [{ email: "ops@example.com" }], binding: "constructor" }), "unknown-identity-binding", `${RULE0}.bothFactors.binding`],
+    ["admin through a set named constructor", (d) => (d.admin = { principals: [{ set: "constructor" }] }), "unknown-principal-set", "admin.principals[0]"],
+    ["a claim named __proto__", (d) => (rule0(d).when = { claims: JSON.parse('{"__proto__": "admin", "dept": "eng"}') }), "invalid-value", `${RULE0}.when.claims.__proto__`],
     ["admin API open to everyone", (d) => (d.admin = { principals: [{ email: "a@example.com" }, { authenticated: true }] }), "invalid-value", "admin.principals[1]"],
     ["admin API open to everyone through a set", (d) => { d.principalSets.everyone = [{ email: "a@example.com" }, { authenticated: true }]; d.admin = { principals: [{ set: "everyone" }] }; }, "invalid-value", "admin.principals[0]"],
     ["two keys in a matcher", (d) => (rule0(d).principals = [{ email: "a@example.com", group: "sre" }]), "invalid-value", `${RULE0}.principals[0]`],

@@ -28,6 +28,11 @@ describe("AccessDirectory", () => {
     expect(calls).toEqual([{ url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok" }]);
   });
 
+  it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {
+    const { dir } = directory(() => Response.json({ groups: ["sre"] }));
+    expect(await dir.lookup("tok", "nonce-np", NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
+  });
+
   it("asks once per identity_nonce while the token is valid, and again after it expires", async () => {
     const { calls, dir } = directory(() => Response.json(body));
     await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW);

@@ -30,6 +30,9 @@ describe("country", () => {
     ["from an allowed country", { country: "DE" }, 200, 1],
     ["from an embargoed country", { country: "KP" }, 403, 0],
     ["from an unknown country", undefined, 403, 0],
+    // XX: Cloudflare could not place the client. It is no country, so the deny rule holds.
+    ["from Cloudflare's unknown country XX", { country: "XX" }, 403, 0],
+    ["with an empty country", { country: "" }, 403, 0],
   ])("decides a request %s", async (_name, cf, status, seen) => {
     const m = marker();
     const res = await exports.default.fetch(`https://geo.localhost/p?${m}`, cf ? { cf } : {});

@@ -10,7 +10,8 @@ const MAX_CACHE_MS = 5 * 60_000;
 
 export interface DirectoryFacts {
   groups: string[];
-  devicePosture: Record<string, boolean>;
+  /** Undefined when the answer has no posture results: posture is then unknown, not "nothing passes". */
+  devicePosture?: Record<string, boolean>;
 }
 
 const groupName = (g: unknown): string | undefined =>
@@ -26,11 +27,10 @@ function factsFrom(body: unknown): DirectoryFacts | undefined {
   if (!Array.isArray(record.groups)) return undefined;
   const groups = record.groups.map(groupName);
   if (!groups.every((g): g is string => g !== undefined)) return undefined;
+  if (!record.devicePosture || typeof record.devicePosture !== "object") return { groups };
   const devicePosture: Record<string, boolean> = {};
-  if (record.devicePosture && typeof record.devicePosture === "object") {
-    for (const [id, check] of Object.entries(record.devicePosture as Record<string, { success?: unknown }>)) {
-      devicePosture[id] = check?.success === true;
-    }
+  for (const [id, check] of Object.entries(record.devicePosture as Record<string, { success?: unknown }>)) {
+    devicePosture[id] = check?.success === true;
   }
   return { groups, devicePosture };
 }
