@@ -3,6 +3,7 @@
 // says "this principal may reach this route when these conditions hold, unless one of these denies applies".
 import { canonicalJson } from "./hash.ts";
 import { trustDomainOf } from "./identity.ts";
+import { parsePathPattern, type PatternToken } from "./path-pattern.ts";
 import { expandMatchers } from "./principals.ts";
 import { ruleId, type CompiledPolicy } from "./compile.ts";
 import { METHODS, type Conditions, type PolicyDocument, type PrincipalMatcher, type Rule } from "./schema.ts";
@@ -64,6 +65,32 @@ export interface Reach {
   denies: DenyRule[];
   /** Every route of the policy, reachable or not. */
   routes: RouteInfo[];
+  /** What decides access besides the routes' rules: compared by `diffReach`, not part of the grants. */
+  settings: ReachSettings;
+}
+
+/** Each entry a line that names one thing: adding any of them may let someone in who was not before. */
+export interface ReachSettings {
+  /** Who may use the admin API: `admin.principals`, sets expanded. */
+  admins: string[];
+  /** Where identities come from: pinned issuers, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
+  identitySources: string[];
+  /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
+  bindingPairs: string[];
+}
+
+function settingsOf(doc: PolicyDocument): ReachSettings {
+  const mtls = doc.identity.mtls;
+  const access = doc.identity.access;
+  const sources = [
+    ...(mtls?.issuers ?? []).map((pin) => ("ski" in pin ? `mTLS issuer SKI ${pin.ski.replace(/:/g, "").toLowerCase()}` : `mTLS issuer DN ${pin.dn}`)),
+    ...(mtls?.registry ?? []).map((e) => `mTLS registry ${e.fingerprintSha256.replace(/:/g, "").toLowerCase()} -> ${e.id}`),
+    ...(mtls && mtls.spiffe !== false ? ["mTLS SPIFFE IDs from certificates"] : []),
+    ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
+  ];
+  const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) => list.map((p) => `binding ${name}: ${p.workload} & ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`));
+  const admins = doc.admin ? unique(expandMatchers(doc.admin.principals, doc.principalSets).map(principalName)) : [];
+  return { admins: admins.sort(compare), identitySources: unique(sources).sort(compare), bindingPairs: unique(pairs).sort(compare) };
 }
 
 export interface ReachOptions {
@@ -287,7 +314,7 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
   grants.sort((a, b) => compare(a.route, b.route) || compare(a.principal, b.principal) || compare(a.rule, b.rule));
   denies.sort((a, b) => compare(a.rule, b.rule));
   routes.sort((a, b) => compare(a.route, b.route));
-  return { grants, denies, routes };
+  return { grants, denies, routes, settings: settingsOf(doc) };
 }
 
 function overriding(principal: string, denies: readonly DenyRule[]): string[] {
@@ -440,10 +467,24 @@ export interface GrantChange {
   widens: boolean;
 }
 
+/**
+ * A change outside the grants that may let more through: a route that matches other requests, or is gone
+ * (its requests may now reach another route of the service), a service in audit mode, an added admin,
+ * identity source or identity-binding pair. Only these (widening) ones are listed.
+ */
+export interface SettingChange {
+  /** `route`, `mode`, `admin`, `identity source` or `binding`. */
+  kind: "route" | "mode" | "admin" | "identity source" | "binding";
+  /** What changed, in words: `payments/charge: path /v1/charge -> /v1/{**}`, `+ group:sre`, ... */
+  change: string;
+}
+
 export interface PolicyDiff {
   gained: GrantDelta[];
   lost: GrantDelta[];
   changed: GrantChange[];
+  /** Changes outside the grants that may widen access (empty when two `Grant[]` are compared). */
+  settings: SettingChange[];
 }
 
 interface Access {
@@ -468,21 +509,33 @@ function accessMap(grants: readonly Grant[]): Map<string, Access> {
   return map;
 }
 
-/** What decides whether a grant applies, without the rule's name (a renamed rule is no change). */
-function termOf(g: Grant): string {
+/** A deny rule by what decides it, for comparing: who and when (its name only if the policy's denies are unknown). */
+type DenyTerms = ReadonlyMap<string, string>;
+
+function denyTermsOf(denies: readonly DenyRule[]): DenyTerms {
+  return new Map(denies.map((d) => [d.rule, `${d.rule.slice(d.rule.lastIndexOf("/") + 1)} (${[...d.principals].sort(compare).join(", ")}${d.conditions.length > 0 ? ` when ${[...d.conditions].sort(compare).join("; ")}` : ""})`]));
+}
+
+/**
+ * What decides whether a grant applies, without the rule's name (a renamed rule is no change). The route's
+ * pattern is part of what is compared (`withPath`), not of what is shown: the route changes say it.
+ */
+function termOf(g: Grant, denies?: DenyTerms, withPath = false): string {
   const when = g.conditions.length > 0 ? `when ${g.conditions.join("; ")}` : "always";
   const audit = g.mode === "audit" ? " [audit]" : "";
-  const unless = g.overriddenBy.length > 0 ? ` unless deny ${g.overriddenBy.map((d) => d.slice(d.lastIndexOf("/") + 1)).join(", ")}` : "";
-  return `${when}${audit}${unless}`;
+  // The deny rules by who and when they apply, in a fixed order: narrowing one changes the terms.
+  const overriding = g.overriddenBy.map((d) => denies?.get(d) ?? d.slice(d.lastIndexOf("/") + 1)).sort(compare);
+  const unless = overriding.length > 0 ? ` unless deny ${overriding.join(", ")}` : "";
+  return `${withPath ? `on ${g.path}: ` : ""}${when}${audit}${unless}`;
 }
 
-function termsOf(grants: readonly Grant[]): GrantTerms {
+function termsOf(grants: readonly Grant[], denies?: DenyTerms): GrantTerms {
   const sorted = [...grants].sort((a, b) => compare(a.rule, b.rule));
-  return { rules: unique(sorted.map((g) => g.rule)), terms: unique(sorted.map((g) => `${g.rule} ${termOf(g)}`)) };
+  return { rules: unique(sorted.map((g) => g.rule)), terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies)}`)) };
 }
 
-function termKey(grants: readonly Grant[]): string {
-  return unique(grants.map(termOf)).sort(compare).join("\n");
+function termKey(grants: readonly Grant[], denies?: DenyTerms): string {
+  return unique(grants.map((g) => termOf(g, denies, true))).sort(compare).join("\n");
 }
 
 function delta(a: Access, methods: ReachMethod[]): GrantDelta {
@@ -495,10 +548,13 @@ function delta(a: Access, methods: ReachMethod[]): GrantDelta {
  * mode, when a deny that could override stops applying, and when a new grant drops a condition every old
  * grant had (conditions only ever narrow).
  */
-function mayWiden(before: readonly Grant[], after: readonly Grant[]): boolean {
+function mayWiden(before: readonly Grant[], after: readonly Grant[], oldTerms?: DenyTerms, newTerms?: DenyTerms): boolean {
   if (after.some((g) => g.mode === "audit") && !before.some((g) => g.mode === "audit")) return true;
-  const denies = (gs: readonly Grant[]) => new Set(gs.flatMap((g) => g.overriddenBy));
-  const [oldDenies, newDenies] = [denies(before), denies(after)];
+  // A route that matches other paths may match requests it did not before.
+  if (after.some((n) => !before.some((o) => o.path === n.path))) return true;
+  // A deny rule that stopped applying, or applies to fewer callers or at fewer times, lets more through.
+  const denies = (gs: readonly Grant[], terms?: DenyTerms) => new Set(gs.flatMap((g) => g.overriddenBy.map((d) => terms?.get(d) ?? d)));
+  const [oldDenies, newDenies] = [denies(before, oldTerms), denies(after, newTerms)];
   if ([...oldDenies].some((d) => !newDenies.has(d))) return true;
   // Narrower for certain only when every new grant keeps all the conditions of some old one (adding
   // conditions narrows); anything else is reported as possibly wider for a person to review.
@@ -506,10 +562,78 @@ function mayWiden(before: readonly Grant[], after: readonly Grant[]): boolean {
   return !after.every(keepsAll);
 }
 
+/**
+ * Route changes that may send requests elsewhere: a route gone, or narrowed to fewer methods, while its
+ * service has another route (which may now match what it matched); a route whose pattern changed (it may
+ * match new requests, and its old ones may fall through); a service switched to audit mode.
+ */
+function routeChanges(before: readonly RouteInfo[], after: readonly RouteInfo[]): SettingChange[] {
+  const changes: SettingChange[] = [];
+  const now = new Map(after.map((r) => [r.route, r]));
+  /** Another route of NEW that matches a request OLD's route matched (its pattern's own sample path). */
+  const fallback = (old: RouteInfo, methods: readonly ReachMethod[]) =>
+    after.find((r) => r.service === old.service && r.route !== old.route && methods.some((m) => expandMethods(r.methods).includes(m)) && routeMatchesPath(r, samplePath(old)));
+  for (const old of before) {
+    const next = now.get(old.route);
+    if (!next) {
+      const other = fallback(old, expandMethods(old.methods));
+      if (other) changes.push({ kind: "route", change: `${old.route} removed: its requests may now match ${other.route}` });
+      continue;
+    }
+    if (next.path !== old.path) changes.push({ kind: "route", change: `${old.route}: path ${old.path} -> ${next.path}` });
+    const dropped = expandMethods(old.methods).filter((m) => !expandMethods(next.methods).includes(m));
+    const other = dropped.length > 0 ? fallback(old, dropped) : undefined;
+    if (other) changes.push({ kind: "route", change: `${old.route}: no longer ${dropped.join(", ")}: such requests may now match ${other.route}` });
+  }
+  const auditBefore = new Set(before.filter((r) => r.mode === "audit").map((r) => r.service));
+  for (const service of unique(after.filter((r) => r.mode === "audit" && !auditBefore.has(r.service)).map((r) => r.service))) {
+    changes.push({ kind: "mode", change: `${service}: enforce -> audit (every request it serves is forwarded)` });
+  }
+  return changes;
+}
+
+/** A route's pattern as RouteInfo writes it: `/a/{id}`, or `/a (prefix)`. */
+function patternOf(route: RouteInfo): PatternToken[] {
+  const prefix = route.path.endsWith(" (prefix)");
+  const parsed = parsePathPattern(prefix ? route.path.slice(0, -" (prefix)".length) : route.path, prefix);
+  return parsed.ok ? parsed.tokens : [];
+}
+
+/** One path the route matches: its literals, `x` for each one-segment parameter, nothing for the rest. */
+function samplePath(route: RouteInfo): string {
+  const segments = patternOf(route).flatMap((t) => (t.kind === "literal" ? [t.value] : t.kind === "segment" ? ["x"] : []));
+  return `/${segments.join("/")}`;
+}
+
+function routeMatchesPath(route: RouteInfo, path: string): boolean {
+  const tokens = patternOf(route);
+  const segments = path === "/" ? [""] : path.slice(1).split("/");
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.kind === "rest") return true;
+    const segment = segments[i];
+    if (segment === undefined) return false;
+    if (token.kind === "literal" ? token.value !== segment : segment === "") return false;
+  }
+  return tokens.length === segments.length;
+}
+
+/** Entries of NEW's settings that OLD did not have: each may let someone in. */
+function settingChanges(before: ReachSettings, after: ReachSettings): SettingChange[] {
+  const added = (a: readonly string[], b: readonly string[]) => b.filter((x) => !a.includes(x));
+  return [
+    ...added(before.admins, after.admins).map((p) => ({ kind: "admin" as const, change: `+ ${p} may use the admin API` })),
+    ...added(before.identitySources, after.identitySources).map((s) => ({ kind: "identity source" as const, change: `+ ${s}` })),
+    ...added(before.bindingPairs, after.bindingPairs).map((b) => ({ kind: "binding" as const, change: `+ ${b}` })),
+  ];
+}
+
 /** Grants gained and lost from OLD to NEW, by (principal, service/route, method), and grants whose terms changed. */
 export function diffReach(before: Reach | readonly Grant[], after: Reach | readonly Grant[]): PolicyDiff {
   const oldMap = accessMap("grants" in before ? before.grants : before);
   const newMap = accessMap("grants" in after ? after.grants : after);
+  const oldTerms = "denies" in before ? denyTermsOf(before.denies) : undefined;
+  const newTerms = "denies" in after ? denyTermsOf(after.denies) : undefined;
   const gained: GrantDelta[] = [];
   const lost: GrantDelta[] = [];
   const changed: GrantChange[] = [];
@@ -519,7 +643,7 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
     if (added.length > 0) gained.push(delta(n, added));
     if (!o) continue;
     const common = [...n.byMethod.keys()].filter((m) => o.byMethod.has(m));
-    const differing = common.filter((m) => termKey(o.byMethod.get(m)!) !== termKey(n.byMethod.get(m)!));
+    const differing = common.filter((m) => termKey(o.byMethod.get(m)!, oldTerms) !== termKey(n.byMethod.get(m)!, newTerms));
     if (differing.length > 0) {
       const pick = (a: Access) => [...new Set(differing.flatMap((m) => a.byMethod.get(m)!))];
       changed.push({
@@ -527,9 +651,9 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
         service: n.service,
         route: n.route,
         methods: normalizeMethods(differing),
-        before: termsOf(pick(o)),
-        after: termsOf(pick(n)),
-        widens: mayWiden(pick(o), pick(n)),
+        before: termsOf(pick(o), oldTerms),
+        after: termsOf(pick(n), newTerms),
+        widens: mayWiden(pick(o), pick(n), oldTerms, newTerms),
       });
     }
   }
@@ -540,5 +664,7 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
   }
   const order = (a: { route: string; principal: string }, b: { route: string; principal: string }) =>
     compare(a.route, b.route) || compare(a.principal, b.principal);
-  return { gained: gained.sort(order), lost: lost.sort(order), changed: changed.sort(order) };
+  const settings =
+    "routes" in before && "routes" in after ? [...routeChanges(before.routes, after.routes), ...settingChanges(before.settings, after.settings)] : [];
+  return { gained: gained.sort(order), lost: lost.sort(order), changed: changed.sort(order), settings };
 }

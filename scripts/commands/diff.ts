@@ -29,7 +29,7 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
           old: { file: oldFile, policyVersion: before.version },
           new: { file: newFile, policyVersion: after.version },
           widened,
-          summary: { gained: diff.gained.length, lost: diff.lost.length, changed: diff.changed.length, verdict: diffVerdict(diff) },
+          summary: { gained: diff.gained.length, lost: diff.lost.length, changed: diff.changed.length, settings: diff.settings.length, verdict: diffVerdict(diff) },
           ...diff,
         },
         null,

@@ -10,7 +10,7 @@ export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --workload SPIFFE_ID   --email EMAIL   --service-token CLIENT_ID
     --group G   --scope S   --claim NAME=VALUE   --posture CHECK_ID   (each repeatable)
     --country CC   --time ISO-8601 (default: now)   --json
-    --grants FILE   time-bounded grants to take into account (ward exceptions list --json)`;
+    --grants FILE   time-bounded grants to take into account (ward exceptions list --json; revoked and used-up ones are skipped)`;
 
 function claimValue(text: string): unknown {
   if (text === "true" || text === "false") return text === "true";
@@ -82,7 +82,13 @@ async function readGrants(file: string): Promise<TimedGrant[]> {
       throw new CliError(`--grants ${file}: grant ${i} needs id, principal, service, notBefore and notAfter`, EXIT.failed);
     }
     return { ...grant, kind: grant.kind ?? "exception", routes: grant.routes ?? "*", methods: grant.methods ?? "*" };
-  });
+  }).filter((g) => inForce(g as TimedGrant & { status?: unknown; uses?: unknown }));
+}
+
+/** As the gateway reads the store: only active grants with uses left (`ward exceptions list --all` has the others too). */
+function inForce(grant: { status?: unknown; uses?: unknown; maxUses?: number }): boolean {
+  if (grant.status !== undefined && grant.status !== "active") return false;
+  return !(grant.maxUses !== undefined && typeof grant.uses === "number" && grant.uses >= grant.maxUses);
 }
 
 export async function explainCommand(args: string[], io: Io, now: () => number = Date.now): Promise<number> {

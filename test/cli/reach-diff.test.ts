@@ -280,6 +280,8 @@ access widened: 2 grants gained, 0 lost
   ~ group:sre  grafana/ui  GET,HEAD  (may widen)
       before: grafana/ui/sre when device posture managed
       after:  grafana/ui/sre when device posture managed [audit]
+beyond the grants (1, each may widen):
+  ! mode: grafana: enforce -> audit (every request it serves is forwarded)
 access may widen: 2 grants with looser terms, 0 lost
 `);
     expect(r.status).toBe(4);

@@ -414,6 +414,19 @@ describe("ward explain --grants", () => {
     expect(run.status).toBe(3);
   }, TIMEOUT);
 
+  it.each([
+    ["revoked", { status: "revoked" }],
+    ["used up", { status: "active", maxUses: 2, uses: 2 }],
+  ])("ignores a grant that is %s, as the gateway does (exit 3)", (_name, state) => {
+    const listed = fixture(
+      `grants-${_name.replace(" ", "-")}.json`,
+      JSON.stringify([{ id: "exc-1a2b3c4d", kind: "exception", principal: { email: "ann@example.com" }, service: "wiki", routes: ["edit"], methods: ["POST"], notBefore: "2026-11-23T00:00:00Z", notAfter: "2026-11-26T00:00:00Z", ...state }]),
+    );
+    const run = ward("explain", DEMO, "--as", "ann@example.com", "--time", "2026-11-25T00:00:00Z", "--grants", listed, "POST", "https://wiki.localhost/page");
+    expect(run.stdout).toContain("reasons   no-matching-rule");
+    expect(run.status).toBe(3);
+  }, TIMEOUT);
+
   it("refuses a grants file that is not a list of grants", () => {
     const run = ward("explain", DEMO, "--as", "ann@example.com", "--grants", fixture("bad-grants.json", "{}"), "POST", "https://wiki.localhost/page");
     expect(run.stderr).toContain("expected a JSON array of grants");

@@ -255,7 +255,97 @@ describe("diffReach", () => {
     const diff = diffReach(reach(old), reach(doc));
     expect(diff.gained).toEqual([]);
     expect(diff.lost).toEqual([]);
-    expect(diff.changed.map((c) => c.after.terms)).toEqual([["grafana/ui/sre when device posture managed unless deny no-sre"]]);
+    expect(diff.changed.map((c) => c.after.terms)).toEqual([["grafana/ui/sre when device posture managed unless deny no-sre (group:sre)"]]);
+  });
+
+  describe("changes beyond the grants, each of which may widen", () => {
+    type Doc = CompiledPolicy["document"];
+    const widening = async (change: (d: Doc) => void) => {
+      const old = await fixture("diff-old.yaml");
+      const doc = structuredClone(old.document);
+      change(doc);
+      return diffReach(reach(old), reach(doc));
+    };
+    const settings = async (change: (d: Doc) => void) => (await widening(change)).settings.map((s) => `${s.kind}: ${s.change}`);
+    const ui = (d: Doc) => d.services.grafana!.routes[0]!;
+    const api = (d: Doc) => d.services.grafana!.routes[1]!;
+
+    it("a route gone: its requests may now match a broader route", async () => {
+      // POST /api/ds/query falls through to ui once ui also serves POST and api is gone.
+      const diff = await widening((d) => {
+        ui(d).methods = ["GET", "HEAD", "POST"];
+        d.services.grafana!.routes.splice(1, 1);
+      });
+      expect(diff.settings.map((s) => s.change)).toEqual(["grafana/api removed: its requests may now match grafana/ui"]);
+    });
+
+    it("a route gone with nothing to fall through to is no widening", async () => {
+      expect(await settings((d) => d.services.grafana!.routes.splice(1, 1))).toEqual([]);
+    });
+
+    it("a route narrowed to fewer methods, whose requests a broader route serves", async () => {
+      expect(
+        await settings((d) => {
+          ui(d).methods = ["GET", "HEAD", "POST"];
+          api(d).methods = ["PUT"];
+        }),
+      ).toEqual(["route: grafana/api: no longer POST: such requests may now match grafana/ui"]);
+    });
+
+    it("a route whose pattern changed, with or without grants", async () => {
+      const diff = await widening((d) => (api(d).path = "/api/{**}"));
+      expect(diff.settings.map((s) => s.change)).toEqual(["grafana/api: path /api/ds/query -> /api/{**}"]);
+      expect(diff.changed.map((c) => [c.route, c.widens])).toEqual([["grafana/api", true]]);
+    });
+
+    it("a deny rule that applies to fewer callers, or at fewer times", async () => {
+      const add = (d: Doc, deny: object) => ui(d).rules.push({ id: "no-contractors", effect: "deny", ...deny } as never);
+      const before = await fixture("diff-old.yaml");
+      const withDeny = structuredClone(before.document);
+      add(withDeny, { principals: [{ group: "sre" }] });
+      for (const narrowed of [{ principals: [{ email: "bob@example.com" }] }, { principals: [{ group: "sre" }], when: { time: { days: ["sat"] } } }]) {
+        const doc = structuredClone(before.document);
+        add(doc, narrowed);
+        const diff = diffReach(reach(withDeny), reach(doc));
+        expect(diff.changed.map((c) => [c.route, c.widens])).toEqual([["grafana/ui", true]]);
+      }
+    });
+
+    it("the same denies in another order are no change", async () => {
+      const before = await fixture("diff-old.yaml");
+      const [a, b] = [structuredClone(before.document), structuredClone(before.document)];
+      const denies = [{ id: "d1", effect: "deny", principals: [{ group: "sre" }] }, { id: "d2", effect: "deny", principals: [{ group: "sre" }], when: { country: ["KP"] } }];
+      ui(a).rules.push(...(denies as never[]));
+      ui(b).rules.push(...([...denies].reverse() as never[]));
+      expect(diffReach(reach(a), reach(b))).toEqual({ gained: [], lost: [], changed: [], settings: [] });
+    });
+
+    it("an admin, an identity source or an identity-binding pair added", async () => {
+      expect(await settings((d) => (d.admin = { principals: [{ emailDomain: "example.com" }] }))).toEqual(["admin: + email-domain:example.com may use the admin API"]);
+      expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([`identity source: + Access audience ${"e".repeat(64)}`]);
+      expect(
+        await settings((d) => {
+          d.identity.mtls = { required: false, spiffe: true, issuers: [{ ski: "AB:CD:EF:01" }], registry: [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://td/ns/ops/sa/runner" }] };
+        }),
+      ).toEqual(["identity source: + mTLS SPIFFE IDs from certificates", "identity source: + mTLS issuer SKI abcdef01", `identity source: + mTLS registry ${"ab".repeat(32)} -> spiffe://td/ns/ops/sa/runner`]);
+      expect(await settings((d) => (d.identityBindings = { ops: [{ workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" }] }))).toEqual([
+        "binding: + binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com",
+      ]);
+    });
+
+    it("a service switched to audit mode, even one that grants nothing", async () => {
+      expect(
+        await settings((d) => {
+          d.services.grafana!.routes = [{ id: "all", methods: ["*"], pathPrefix: "/", rules: [{ id: "nobody", effect: "deny", principals: [{ public: true }] }] }] as never;
+        }),
+      ).toContain("route: grafana/api removed: its requests may now match grafana/all");
+      const old = await fixture("diff-old.yaml");
+      const denyAll = structuredClone(old.document);
+      denyAll.services.grafana!.routes = [{ id: "all", methods: ["*"], pathPrefix: "/", rules: [{ id: "nobody", effect: "deny", principals: [{ public: true }] }] }] as never;
+      const audit = structuredClone(denyAll);
+      audit.services.grafana!.mode = "audit";
+      expect(diffReach(reach(denyAll), reach(audit)).settings.map((s) => s.change)).toEqual(["grafana: enforce -> audit (every request it serves is forwarded)"]);
+    });
   });
 
   it("a switch to audit mode is a change", async () => {
