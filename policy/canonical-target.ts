@@ -21,6 +21,7 @@ export type TargetProblem =
   | "path-invalid-encoding"
   | "path-dot-segment"
   | "path-empty-segment"
+  | "path-trailing-dot-or-space"
   | "query-method-override";
 
 export interface CanonicalTarget {
@@ -179,6 +180,10 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     const decoded = PLAIN_SEGMENT.test(raw) ? raw : decodeSegment(raw);
     if (typeof decoded !== "string") return decoded;
     if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
+    // Windows (IIS, and anything that maps paths to NTFS names) drops a segment's trailing dots and spaces:
+    // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
+    const end = decoded.charCodeAt(decoded.length - 1);
+    if (end === 0x2e || end === 0x20) return reject("path-trailing-dot-or-space", "a segment ending in '.' or a space");
     segments.push(decoded);
   }
   if (rawQuery !== "" && queryOverridesMethod(rawQuery)) {

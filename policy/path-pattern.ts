@@ -33,6 +33,8 @@ export function parsePathPattern(pattern: string, prefix = false): PatternResult
       return { ok: false, message: "dot segments can never match a canonical path" };
     } else if (FORBIDDEN_LITERAL.test(seg)) {
       return { ok: false, message: `segment "${seg}" holds a character canonical paths never contain` };
+    } else if (seg.endsWith(".") || seg.endsWith(" ")) {
+      return { ok: false, message: `segment "${seg}" ends in '.' or a space, which requests are refused for (path-trailing-dot-or-space)` };
     } else {
       tokens.push({ kind: "literal", value: seg });
     }

@@ -39,6 +39,7 @@ const PROBLEM_SET = {
   "path-invalid-encoding": true,
   "path-dot-segment": true,
   "path-empty-segment": true,
+  "path-trailing-dot-or-space": true,
   "query-method-override": true,
 } as const satisfies Record<TargetProblem, true>;
 const PROBLEMS = Object.keys(PROBLEM_SET) as TargetProblem[];

@@ -107,6 +107,13 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/a//b"],
     ["GET", HOST, "/a///"],
   ],
+  "path-trailing-dot-or-space": [
+    ["GET", HOST, "/admin."],
+    ["GET", HOST, "/admin%20"],
+    ["GET", HOST, "/admin%20/x"],
+    ["GET", HOST, "/a/file.json./"],
+    ["GET", HOST, "/a..."],
+  ],
   // The fourth column is the raw query.
   "query-method-override": [
     ["POST", HOST, "/v1/charge", "_method=DELETE"],
@@ -171,7 +178,7 @@ describe("canonicalTarget accepts", () => {
     { raw: '/{x}"<>', path: "/%7Bx%7D%22%3C%3E", segments: ['{x}"<>'] },
     { raw: "/a%2Bb/c+d", path: "/a+b/c+d", segments: ["a+b", "c+d"] },
     { raw: "/%40user:x=1,y!$&'()*", path: "/@user:x=1,y!$&'()*", segments: ["@user:x=1,y!$&'()*"] },
-    { raw: "/a/.../b", path: "/a/.../b", segments: ["a", "...", "b"] },
+    { raw: "/a/...b/c", path: "/a/...b/c", segments: ["a", "...b", "c"] },
     { raw: "/.well-known/x", path: "/.well-known/x", segments: [".well-known", "x"] },
     { raw: "/" + "a".repeat(MAX_PATH_LENGTH - 1), path: "/" + "a".repeat(MAX_PATH_LENGTH - 1), segments: ["a".repeat(MAX_PATH_LENGTH - 1)] },
   ])("$raw -> $path", ({ raw, path, segments }) => {

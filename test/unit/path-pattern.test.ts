@@ -20,7 +20,7 @@ describe("parsePathPattern: path", () => {
     ["/café", [lit("café")], "/café"],
     ["/a b", [lit("a b")], "/a b"],
     ["/.well-known/x", [lit(".well-known"), lit("x")], "/.well-known/x"],
-    ["/a/.../b", [lit("a"), lit("..."), lit("b")], "/a/.../b"],
+    ["/a/...b/c", [lit("a"), lit("...b"), lit("c")], "/a/...b/c"],
     ["/~user/@x:y", [lit("~user"), lit("@x:y")], "/~user/@x:y"],
   ])("%s", (pattern, tokens, key) => {
     expect(parsePathPattern(pattern)).toEqual({ ok: true, tokens, key });
@@ -71,6 +71,9 @@ describe("parsePathPattern refuses", () => {
     ["/..", false, /dot segments/],
     ["/a/./b", false, /dot segments/],
     ["/a/../b", true, /dot segments/],
+    ["/a/.../b", false, /ends in '.' or a space/],
+    ["/admin.", false, /ends in '.' or a space/],
+    ["/admin /x", true, /ends in '.' or a space/],
     ["/a;b", false, /holds a character/],
     ["/a%2Fb", false, /holds a character/],
     ["/caf%C3%A9", false, /holds a character/],
