@@ -105,39 +105,41 @@ describe("a denylist entry names", () => {
     expect(await verdict(person, now + 5000)).toMatchObject({ state: "denied", entry: { id } });
   });
 
+  /**
+   * A store whose reads answer in turn from `answers` (one never settling, or settling late), where the real
+   * object cannot be made to: the timing of reads is what these tests are about.
+   */
+  const scripted = (answers: (() => Promise<unknown[]>)[]) => {
+    const state = { reads: 0, pending: [] as Promise<unknown>[] };
+    const store = { DENYLIST_REFRESH_SECONDS: "2", DENYLIST: { getByName: () => ({ active: () => answers[state.reads++]!() }) } } as unknown as Env;
+    const at = (now: number) => denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => state.pending.push(p));
+    return { state, at };
+  };
+  const revocation = (id: string) => ({ id, kind: "revocation", match: "email", value: "ann@example.com", reason: "test", createdAt: 0, createdBy: "test", expiresAt: null, releasedAt: null, releasedBy: null });
+
   it("an entry, even after a background read never finished (its request was cancelled): later reads go on", async () => {
-    const entry = { id: "rev-late", kind: "revocation", match: "email", value: "ann@example.com", reason: "test", createdAt: 0, createdBy: "test", expiresAt: null, releasedAt: null, releasedBy: null };
-    const answers: (() => Promise<unknown[]>)[] = [async () => [], () => new Promise(() => {}), async () => [], async () => [entry]];
-    let reads = 0;
-    const store = { DENYLIST_REFRESH_SECONDS: "2", DENYLIST: { getByName: () => ({ active: () => answers[reads++]!() }) } } as unknown as Env;
-    const pending: Promise<unknown>[] = [];
-    const at = (now: number) => denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => pending.push(p));
+    const { state, at } = scripted([async () => [], () => new Promise(() => {}), async () => [], async () => [revocation("rev-late")]]);
     const t0 = Date.now();
     expect(await at(t0)).toEqual({ state: "clear" });
     await at(t0 + 3000); // a background read that never settles
     await at(t0 + 9000); // the copy is 9 s old: read before answering
-    expect(reads).toBe(3);
+    expect(state.reads).toBe(3);
     await at(t0 + 13_100); // the copy is 4 s old, the stuck read 10 s: read again in the background
-    expect(reads).toBe(4);
-    await pending[pending.length - 1];
+    expect(state.reads).toBe(4);
+    await state.pending[state.pending.length - 1];
     expect(await at(t0 + 13_200)).toMatchObject({ state: "denied", entry: { id: "rev-late" } });
   });
 
   it("an entry, even when a slower, older read finishes after the read that found it", async () => {
-    const entry = { id: "rev-new", kind: "revocation", match: "email", value: "ann@example.com", reason: "test", createdAt: 0, createdBy: "test", expiresAt: null, releasedAt: null, releasedBy: null };
     let finishSlow: (entries: unknown[]) => void = () => {};
     const slow = new Promise<unknown[]>((resolve) => (finishSlow = resolve));
-    const answers: (() => Promise<unknown[]>)[] = [async () => [], () => slow, async () => [entry], async () => [entry]];
-    let reads = 0;
-    const store = { DENYLIST_REFRESH_SECONDS: "2", DENYLIST: { getByName: () => ({ active: () => answers[reads++]!() }) } } as unknown as Env;
-    const pending: Promise<unknown>[] = [];
-    const at = (now: number) => denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => pending.push(p));
+    const { state, at } = scripted([async () => [], () => slow, async () => [revocation("rev-new")], async () => [revocation("rev-new")]]);
     const t0 = Date.now();
     expect(await at(t0)).toEqual({ state: "clear" });
     await at(t0 + 2100); // a background read, slow to answer
     expect(await at(t0 + 5100)).toMatchObject({ state: "denied", entry: { id: "rev-new" } }); // 5 s old: read first
     finishSlow([]); // the older read ends last, with what the list held before
-    await Promise.allSettled(pending);
+    await Promise.allSettled(state.pending);
     expect(await at(t0 + 5200)).toMatchObject({ state: "denied", entry: { id: "rev-new" } });
   });
 
