@@ -67,10 +67,15 @@ export interface AssertionFacts {
 /** Everything an assertion says except its time and id: two requests with the same claims share a token. */
 function claimsOf(facts: AssertionFacts): Record<string, unknown> {
   const { identity, decision } = facts;
+  const target = decision.target!;
   const claims: Record<string, unknown> = {
     iss: facts.issuer,
     aud: decision.service!,
     sub: decision.principal,
+    // The request it was issued for (as DPoP's htm and htu, RFC 9449), so a token seen at one route cannot
+    // be replayed to another within its life: the origin compares them with the request it received.
+    htm: target.method,
+    htu: `https://${target.host}${target.path}`,
     ward_route: decision.route,
     ward_rule: decision.rule,
     ward_policy: decision.policyVersion,
@@ -78,6 +83,8 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
   };
   // A request no rule allowed but a time-bounded grant did: the origin can tell, and say no itself.
   if (decision.exception) claims.ward_exception = `${decision.exception.kind}:${decision.exception.id}`;
+  // Audit mode forwards what enforcement would refuse: say so, with the rule (or reason) that would have.
+  if (decision.wouldDeny) claims.ward_would_deny = decision.wouldDeny.rule ?? decision.wouldDeny.reasons[0] ?? true;
   if (identity.workload) claims.workload = identity.workload.id;
   if (identity.user) claims.email = identity.user.email;
   if (identity.serviceToken) claims.service_token = identity.serviceToken.clientId;

@@ -51,6 +51,10 @@ describe("identity assertion", () => {
     expect(payload.jti).not.toBe(res.headers.get("ward-request-id"));
     expect(payload.ward_route).toBe("orders/read");
     expect(payload.ward_rule).toBe("orders/read/shop-reads");
+    // Bound to the request it was issued for: an origin compares these with the request it received.
+    expect(payload.htm).toBe("GET");
+    expect(payload.htu).toBe("https://orders.localhost/v1/orders/7");
+    expect(payload.ward_would_deny).toBeUndefined();
     expect(payload.ward_policy).toBe(version);
     expect(payload.exp! - payload.iat!).toBe(60);
     const fingerprint = (auth.certFingerprintSHA256 as string).match(/../g)!.map((h) => parseInt(h, 16));
@@ -88,11 +92,11 @@ describe("identity assertion", () => {
 });
 
 describe("one assertion for many requests", () => {
-  it("gives the same caller's requests to the same route one token, and another service its own", async () => {
+  it("gives the same caller's requests for the same resource one token, and another resource or service its own", async () => {
     const auth = await tlsClientAuth(CERTS.checkout);
     const tokens: string[] = [];
     const requestIds: string[] = [];
-    for (const url of ["https://orders.localhost/v1/orders/7", "https://orders.localhost/v1/orders/8", "https://payments.localhost/healthz"]) {
+    for (const url of ["https://orders.localhost/v1/orders/7", "https://orders.localhost/v1/orders/7", "https://payments.localhost/healthz", "https://orders.localhost/v1/orders/8"]) {
       const m = marker();
       const res = await exports.default.fetch(`${url}?${m}`, { cf: { tlsClientAuth: auth } });
       expect(res.status).toBe(200);
@@ -100,14 +104,18 @@ describe("one assertion for many requests", () => {
       tokens.push(seen!.headers["ward-assertion"] as string);
       requestIds.push(seen!.headers["ward-request-id"] as string);
     }
-    // Two reads of one route share the token (or, across a second boundary at worst, differ only in time).
-    const [first, second, other] = tokens.map((t) => decodeJwt(t!));
-    expect(second!.ward_route).toBe(first!.ward_route);
+    // Two reads of one resource share the token (or, across a second boundary at worst, differ only in time).
+    const [first, second, other, eight] = tokens.map((t) => decodeJwt(t!));
+    expect(second!.htu).toBe(first!.htu);
     if (tokens[0] !== tokens[1]) expect(second!.iat! - first!.iat!).toBeGreaterThan(0);
     // The request ids stay per request.
-    expect(new Set(requestIds).size).toBe(3);
+    expect(new Set(requestIds).size).toBe(4);
     expect(other!.ward_route).not.toBe(first!.ward_route);
     expect(tokens[2]).not.toBe(tokens[0]);
+    // Another order of the same route: its own token, so neither can be replayed for the other.
+    expect(eight!.ward_route).toBe(first!.ward_route);
+    expect(eight!.htu).toBe("https://orders.localhost/v1/orders/8");
+    expect(tokens[3]).not.toBe(tokens[0]);
   });
 
   const facts = (now: number, over: Partial<AssertionFacts["decision"]> = {}): AssertionFacts => ({
@@ -115,6 +123,7 @@ describe("one assertion for many requests", () => {
     decision: {
       effect: "allow", status: 200, mode: "enforce", principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout",
       service: "orders", route: "orders/read", rule: "orders/read/shop-reads", policyVersion: "v1", reasons: [],
+      target: { method: "GET", host: "orders.localhost", path: "/v1/orders/7", segments: ["v1", "orders", "7"] },
       obligations: { rateLimits: [], headers: {} }, ...over,
     } as AssertionFacts["decision"],
     issuer: "ward",
@@ -143,6 +152,11 @@ describe("one assertion for many requests", () => {
       { rule: "orders/read/other" }, { route: "orders/write" }, { policyVersion: "v2" }, { mode: "audit" }, { service: "payments" },
       { principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/cart" },
       { rule: undefined, exception: { kind: "exception", id: "ex-1" } } as Partial<AssertionFacts["decision"]>,
+      // The request it is for: another method, host or path is another token.
+      { target: { method: "HEAD", host: "orders.localhost", path: "/v1/orders/7", segments: ["v1", "orders", "7"] } },
+      { target: { method: "GET", host: "orders2.localhost", path: "/v1/orders/7", segments: ["v1", "orders", "7"] } },
+      { target: { method: "GET", host: "orders.localhost", path: "/v1/orders/8", segments: ["v1", "orders", "8"] } },
+      { wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "orders/read/no-cart" } },
     ];
     for (const over of variants) expect(await assertionFor(keys, facts(t0, over))).not.toBe(base);
     expect(await assertionFor(keys, { ...facts(t0), certificateSha256: "cd".repeat(32) })).not.toBe(base);
