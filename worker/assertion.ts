@@ -26,7 +26,9 @@ async function parseKeys(secret: string): Promise<SigningKeys> {
     throw new Error("ASSERTION_SIGNING_KEYS must be {\"keys\":[private P-256 JWKs with kid, ...]}");
   }
   const published = keys.map(({ d: _private, ...publicPart }) => ({ ...publicPart, alg: "ES256", use: "sig" }));
-  if (published.some((k) => !k.kid || k.kty !== "EC")) throw new Error("every assertion key needs a kid and must be EC P-256");
+  if (published.some((k) => !k.kid || k.kty !== "EC" || k.crv !== "P-256")) throw new Error("every assertion key needs a kid and must be EC P-256");
+  // Two keys under one kid: origins could not tell which verifies (jose refuses such a set outright).
+  if (new Set(published.map((k) => k.kid)).size !== published.length) throw new Error("every assertion key needs its own kid");
   const key = (await importJWK(first, "ES256")) as CryptoKey;
   return { signer: { key, kid: first.kid }, published: { keys: published } };
 }

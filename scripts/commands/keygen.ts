@@ -10,7 +10,8 @@ export const usage = `ward keygen [--kid KID]
 export async function keygenCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { kid: { type: "string" } } });
   if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
-  const kid = values.kid ?? new Date().toISOString().slice(0, 10);
+  // The day, for people, and random hex, so two keys made the same day never share a kid (Ward refuses that).
+  const kid = values.kid ?? `${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
   if (!/^[\w.-]{1,64}$/.test(kid)) throw new CliError(`--kid ${kid}: letters, digits, ".", "-" and "_" only`);
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
   io.out(JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid, alg: "ES256", use: "sig" }] }));

@@ -434,3 +434,18 @@ describe("ward explain --grants", () => {
   }, TIMEOUT);
 });
 
+
+describe("ward keygen", () => {
+  it("prints a private P-256 key set whose kid differs from one run to the next", () => {
+    const kids = [ward("keygen"), ward("keygen")].map((run) => {
+      expect(run.status).toBe(0);
+      const [key, ...others] = (JSON.parse(run.stdout) as { keys: Record<string, string>[] }).keys;
+      expect(others).toEqual([]);
+      expect(key).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+      expect(key!.d).toBeTruthy();
+      return key!.kid!;
+    });
+    for (const kid of kids) expect(kid).toMatch(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{8}$/);
+    expect(kids[0]).not.toBe(kids[1]);
+  }, TIMEOUT);
+});

@@ -70,7 +70,15 @@ describe("identity assertion", () => {
     ["not JSON", "nope"],
     ["an empty set", '{"keys":[]}'],
     ["a public key only", '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","kid":"k"}]}'],
-  ])("refuses to sign with %s (the gateway then answers 503)", async (_name, secret) => {
+    ["two keys under one kid", "same-kid"],
+    ["a P-384 key published beside", "p384"],
+  ])("refuses to sign with %s (the gateway then answers 503)", async (_name, given) => {
+    let secret = given;
+    if (given === "same-kid" || given === "p384") {
+      const signer = JSON.parse(env.ASSERTION_SIGNING_KEYS!).keys[0];
+      const other = given === "same-kid" ? { ...(await exportJWK((await generateKeyPair("ES256", { extractable: true })).privateKey)), kid: signer.kid } : { ...(await exportJWK((await generateKeyPair("ES384", { extractable: true })).privateKey)), kid: "p384" };
+      secret = JSON.stringify({ keys: [signer, other] });
+    }
     await expect(assertionKeys(secret)).rejects.toThrow();
   });
 
