@@ -24,7 +24,11 @@ async function report(args: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
   if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
   const { records } = await readDecisionLogs(positionals);
+  if (values.version !== undefined && !/^[0-9a-fA-F]{8,64}$/.test(values.version)) throw new CliError(`--version ${values.version}: expected a version, or its first 8 or more hex digits`);
   const result = shadowReport(records, values.version);
+  if (values.version !== undefined && result.compared + result.decidedOutsideThePolicy === 0) {
+    throw new CliError(`no decision in these logs has the shadow candidate ${values.version}: nothing to report`, EXIT.failed);
+  }
   if (values.format === "json") io.out(JSON.stringify(result, null, 2));
   else for (const line of shadowReportText(result)) io.out(line);
   return EXIT.ok;

@@ -24,6 +24,11 @@ export interface ShadowReport {
   activeVersions: string[];
   compared: number;
   unchanged: number;
+  /**
+   * Decisions with the candidate that were not the policy's own: a time-bounded grant, the denylist or an
+   * unavailable store decided them, and would decide them the same way after a promote. Not compared.
+   */
+  decidedOutsideThePolicy: number;
   newlyDenied: { requests: number; identities: ChangeGroup[] };
   newlyAllowed: { requests: number; identities: ChangeGroup[] };
 }
@@ -54,11 +59,32 @@ function group(records: readonly { record: DecisionRecord; route: string }[]): {
   return { requests: records.length, identities };
 }
 
-/** `version`: the candidate to report on; default the one in the latest record that has a shadow. */
+/** Reasons that come from outside the policy: the shadow candidate is evaluated without them. */
+const OUTSIDE_THE_POLICY = new Set(["allowed-by-exception", "allowed-by-break-glass", "revoked", "quarantined", "denylist-unavailable"]);
+
+function decidedOutsideThePolicy(record: DecisionRecord): boolean {
+  return Array.isArray(record.reasons) && record.reasons.some((r) => OUTSIDE_THE_POLICY.has(String(r)));
+}
+
+/** When the record was decided, for "the latest" across several logs in any order (unparseable: earliest). */
+function timeOf(record: DecisionRecord): number {
+  const t = typeof record.time === "string" ? Date.parse(record.time) : Number.NaN;
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+
+/**
+ * `version`: the candidate to report on, in full or its first 8 or more hex digits as the report prints it;
+ * default the candidate of the latest decision (by time) that has one.
+ */
 export function shadowReport(records: readonly DecisionRecord[], version?: string): ShadowReport {
   const withShadow = records.filter((r) => shadowOf(r) !== undefined);
-  const shadow = version ?? (withShadow.length > 0 ? shadowOf(withShadow[withShadow.length - 1]!)!.version : null);
-  const compared = withShadow.filter((r) => shadowOf(r)!.version === shadow);
+  const latest = withShadow.reduce<DecisionRecord | undefined>((best, r) => (!best || timeOf(r) >= timeOf(best) ? r : best), undefined);
+  const named = version?.toLowerCase();
+  const shadow = named
+    ? (withShadow.map((r) => shadowOf(r)!.version).find((v) => v.startsWith(named)) ?? named)
+    : latest ? shadowOf(latest)!.version : null;
+  const ofCandidate = withShadow.filter((r) => shadowOf(r)!.version === shadow);
+  const compared = ofCandidate.filter((r) => !decidedOutsideThePolicy(r));
   const denied: { record: DecisionRecord; route: string }[] = [];
   const allowed: { record: DecisionRecord; route: string }[] = [];
   for (const record of compared) {
@@ -72,6 +98,7 @@ export function shadowReport(records: readonly DecisionRecord[], version?: strin
     activeVersions: [...new Set(compared.map((r) => String(r.policyVersion)))].sort(),
     compared: compared.length,
     unchanged: compared.length - denied.length - allowed.length,
+    decidedOutsideThePolicy: ofCandidate.length - compared.length,
     newlyDenied: group(denied),
     newlyAllowed: group(allowed),
   };
@@ -82,7 +109,8 @@ const short = (v: string | null) => (v ? v.slice(0, 12) : "(none)");
 export function shadowReportText(report: ShadowReport): string[] {
   if (!report.shadow) return ["no decisions with a shadow candidate in these logs (set one with ward shadow set)"];
   const lines = [
-    `shadow ${short(report.shadow)} against active ${report.activeVersions.map(short).join(", ") || "(none)"}: ${report.compared} decision${report.compared === 1 ? "" : "s"} compared, ${report.unchanged} unchanged`,
+    `shadow ${short(report.shadow)} against active ${report.activeVersions.map(short).join(", ") || "(none)"}: ${report.compared} decision${report.compared === 1 ? "" : "s"} compared, ${report.unchanged} unchanged` +
+      (report.decidedOutsideThePolicy > 0 ? ` (${report.decidedOutsideThePolicy} decided by a grant or the denylist, not compared)` : ""),
   ];
   for (const [title, part] of [["would newly deny", report.newlyDenied], ["would newly allow", report.newlyAllowed]] as const) {
     lines.push(`${title}: ${part.requests} request${part.requests === 1 ? "" : "s"} from ${part.identities.length} identit${part.identities.length === 1 ? "y" : "ies"}`);

@@ -1,7 +1,9 @@
 // `ward shadow report` on a hand-written decision log: exact output, the candidate chosen, wrapped and
 // foreign lines, and the errors.
-import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/cli-error.ts";
 import { shadowCommand } from "../../scripts/commands/shadow.ts";
 
@@ -48,9 +50,52 @@ would newly allow: 1 request from 1 identity
     expect(report.newlyAllowed.requests).toBe(1);
   });
 
-  it("says so when no line carries a shadow decision", async () => {
-    const r = await run("report", resolve(import.meta.dirname, "../fixtures/logs/shadow.jsonl"), "--version", "d".repeat(64));
-    expect(r.out.split("\n")[0]).toBe("shadow dddddddddddd against active (none): 0 decisions compared, 0 unchanged");
+  it("fails when no line carries the candidate named (exit 1), rather than report no change", async () => {
+    const r = await run("report", LOG, "--version", "d".repeat(64));
+    expect(r.err).toBe(`no decision in these logs has the shadow candidate ${"d".repeat(64)}: nothing to report`);
+    expect(r.status).toBe(1);
+  });
+
+  it("takes the candidate as the report prints it: its first 12 (or 8+) hex digits", async () => {
+    const full = await run("report", LOG, "--version", "b".repeat(64));
+    expect((await run("report", LOG, "--version", "bbbbbbbbbbbb")).out).toBe(full.out);
+    expect((await run("report", LOG, "--version", "bbbb")).status).toBe(2);
+  });
+
+  describe("with decisions of its own making", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ward-shadow-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const line = (over: Record<string, unknown>) =>
+      JSON.stringify({
+        level: "info", event: "decision", time: "2026-11-23T10:00:00.000Z", requestId: `r-${Math.random()}`, principal: "user:ann@example.com",
+        method: "POST", host: "pay.example.com", path: "/refund", service: "pay", route: "pay/refund", rule: null, effect: "allow", mode: "enforce",
+        reasons: ["allowed-by-rule"], status: 200, policyVersion: "a".repeat(64),
+        shadow: { version: "e".repeat(64), effect: "deny", status: 403, route: "pay/refund", rule: null, reasons: ["no-matching-rule"] }, ...over,
+      });
+    const file = (name: string, lines: string[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, lines.join("\n") + "\n");
+      return path;
+    };
+
+    it("does not compare what a grant or the denylist decided: a promote would not change it", async () => {
+      const log = file("outside.jsonl", [
+        line({ reasons: ["allowed-by-exception"], exception: { id: "exc-1", kind: "exception" } }),
+        line({ effect: "deny", status: 403, reasons: ["quarantined"], shadow: { version: "e".repeat(64), effect: "allow", status: 200, route: "pay/refund", rule: "pay/refund/x", reasons: ["allowed-by-rule"] } }),
+        line({}),
+      ]);
+      const r = await run("report", log);
+      expect(r.out.split("\n")[0]).toBe("shadow eeeeeeeeeeee against active aaaaaaaaaaaa: 1 decision compared, 0 unchanged (2 decided by a grant or the denylist, not compared)");
+      expect(r.out).toContain("would newly deny: 1 request from 1 identity");
+      expect(r.out).toContain("would newly allow: 0 requests from 0 identities");
+    });
+
+    it("defaults to the candidate of the latest decision by time, whatever the order of the logs", async () => {
+      const newer = file("newer.jsonl", [line({ time: "2026-11-24T10:00:00.000Z", shadow: { version: "f".repeat(64), effect: "allow", status: 200, route: "pay/refund", rule: "r", reasons: [] } })]);
+      const older = file("older.jsonl", [line({})]);
+      expect((await run("report", newer, older)).out.split("\n")[0]).toMatch(/^shadow ffffffffffff /);
+      expect((await run("report", older, newer)).out.split("\n")[0]).toMatch(/^shadow ffffffffffff /);
+    });
   });
 
   it.each<[string, string[], number, string]>([
