@@ -11,6 +11,8 @@ export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baselin
 
 function instant(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  // A date-time without an offset would be read in this machine's time zone, a date alone in UTC: say which.
+  if (value.includes("T") && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) throw new CliError(`--${flag} ${value}: give the offset (Z for UTC, or +01:00)`);
   const t = Date.parse(value);
   if (!Number.isFinite(t)) throw new CliError(`--${flag} ${value}: expected an ISO 8601 instant`);
   return t;

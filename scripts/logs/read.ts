@@ -1,5 +1,8 @@
-// The files behind `ward metrics`: read in order ("-" is standard input) and parsed with parse.ts.
+// The files behind `ward metrics`: read in order ("-" is standard input) and parsed with parse.ts. A file
+// ending in .gz (Logpush writes them so) is decompressed first.
 import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import { CliError, EXIT } from "../cli-error.ts";
 import { parseDecisionLog, type ParsedLog } from "./parse.ts";
 
@@ -19,9 +22,10 @@ export async function readDecisionLogs(files: readonly string[], readStdin: Read
   for (const file of files) {
     let text: string;
     try {
-      text = file === "-" ? await readStdin() : await readFile(file, "utf8");
+      text = file === "-" ? await readStdin() : file.endsWith(".gz") ? (await promisify(gunzip)(await readFile(file))).toString("utf8") : await readFile(file, "utf8");
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
+      if (e.code === "Z_DATA_ERROR" || e.code === "Z_BUF_ERROR") throw new CliError(`cannot read ${file}: not gzip data, or cut short`, EXIT.failed);
       const why = e.code === "ENOENT" ? "no such file (ENOENT)" : e.code === "EISDIR" ? "is a directory (EISDIR)" : (e.code ?? e.message);
       throw new CliError(`cannot read ${file === "-" ? "standard input" : file}: ${why}`, EXIT.failed);
     }

@@ -32,7 +32,8 @@ export type BaselineSource = "file" | "first half of the window";
 export interface Metrics {
   window: { from: string | null; to: string | null; now: string | null };
   totals: { decisions: number; allowed: number; denied: number; auditWouldDeny: number; linesSkipped: number };
-  denied: { unauthenticated: number; byIdentity: Count[]; byTarget: Count[] };
+  /** `unavailable`: refused because a store could not be read (an outage, not anyone probing). */
+  denied: { unauthenticated: number; unavailable: number; byIdentity: Count[]; byTarget: Count[] };
   exceptions: ExceptionSeen[];
   credentialLifetimes: Lifetimes[];
   newCallPaths: { baseline: BaselineSource; splitAt: string | null; baselineDecisions: number; paths: Count[] };
@@ -121,6 +122,7 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
   let denied = 0;
   let auditWouldDeny = 0;
   let unauthenticated = 0;
+  let unavailable = 0;
   const deniedByIdentity = new Map<string, number>();
   const deniedByTarget = new Map<string, number>();
   const exceptions = new Map<string, { uses: number; first?: number; last?: number; notBefore?: number; notAfter?: number }>();
@@ -132,7 +134,11 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
     else if (r.effect === "deny") {
       denied++;
       // Scanners and expired sessions: a 401 to nobody in particular is not a workload probing routes.
-      if (principal === "anonymous" && r.status === 401) unauthenticated++;
+      const reasons = Array.isArray(r.reasons) ? r.reasons.map(String) : [];
+      // 401, or the 302 a browser without a session gets to the sign-in: nobody in particular.
+      if (principal === "anonymous" && (r.status === 401 || reasons.includes("unauthenticated"))) unauthenticated++;
+      // The gateway could not read its policy or denylist: every caller was refused alike.
+      else if (reasons.some((reason) => reason.endsWith("-unavailable"))) unavailable++;
       else {
         bump(deniedByIdentity, principal);
         bump(deniedByTarget, targetOf(r));
@@ -207,7 +213,7 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
   return {
     window: { from: iso(from), to: iso(to), now: iso(now) },
     totals: { decisions: records.length, allowed, denied, auditWouldDeny, linesSkipped: options.linesSkipped },
-    denied: { unauthenticated, byIdentity: topCounts(deniedByIdentity, options.top), byTarget: topCounts(deniedByTarget, options.top) },
+    denied: { unauthenticated, unavailable, byIdentity: topCounts(deniedByIdentity, options.top), byTarget: topCounts(deniedByTarget, options.top) },
     exceptions: [...exceptions]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, e]) => ({

@@ -41,7 +41,7 @@ export function metricsText(m: Metrics): string[] {
       [[t.decisions, t.allowed, t.denied, t.auditWouldDeny, t.linesSkipped].map(String)],
     ),
     "",
-    `denied attempts by identity (not listed: ${plural(m.denied.unauthenticated, "unauthenticated 401")} from anonymous callers):`,
+    `denied attempts by identity (not listed: ${plural(m.denied.unauthenticated, "unauthenticated request")} from anonymous callers${m.denied.unavailable > 0 ? `, ${plural(m.denied.unavailable, "refusal")} while a store was unavailable` : ""}):`,
     ...counted("identity", m.denied.byIdentity),
     "",
     "denied attempts by target:",

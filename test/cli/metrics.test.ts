@@ -1,7 +1,10 @@
 // `ward metrics` on hand-written decision logs (Logpush and Workers Logs wrappers, foreign events, text,
 // broken JSON, old-format lines): exact figures, the baseline rules, the time filter and the errors.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/cli-error.ts";
 import { metricsCommand } from "../../scripts/commands/metrics.ts";
@@ -33,7 +36,7 @@ async function run(args: string[], stdin?: string): Promise<{ status: number; ou
 interface Json {
   window: unknown;
   totals: unknown;
-  denied: { unauthenticated: number; byIdentity: unknown[]; byTarget: unknown[] };
+  denied: { unauthenticated: number; unavailable: number; byIdentity: unknown[]; byTarget: unknown[] };
   exceptions: unknown[];
   credentialLifetimes: unknown[];
   newCallPaths: { baseline: string; splitAt: string | null; baselineDecisions: number; paths: { key: string; count: number }[] };
@@ -55,7 +58,7 @@ totals:
   decisions  allowed  denied  audit would-deny  lines skipped
          11        6       5                 1              2
 
-denied attempts by identity (not listed: 1 unauthenticated 401 from anonymous callers):
+denied attempts by identity (not listed: 1 unauthenticated request from anonymous callers):
   count  identity
       2  workload:spiffe://td/ns/shop/sa/checkout
       1  token:ci.access
@@ -95,6 +98,7 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
           totals: { decisions: 9, allowed: 5, denied: 4, auditWouldDeny: 1, linesSkipped: 5 },
           denied: {
             unauthenticated: 1,
+            unavailable: 0,
             byIdentity: [
               { key: "spiffe://td/ns/ci/sa/runner", count: 2 },
               { key: "user:dave@example.com", count: 1 },
@@ -249,7 +253,7 @@ describe("ward metrics: reading logs", () => {
     expect(m).toEqual({
       window: { from: null, to: null, now: null },
       totals: { decisions: 2, allowed: 0, denied: 1, auditWouldDeny: 0, linesSkipped: 0 },
-      denied: { unauthenticated: 0, byIdentity: [{ key: "user:x", count: 1 }], byTarget: [{ key: "(unknown target)", count: 1 }] },
+      denied: { unauthenticated: 0, unavailable: 0, byIdentity: [{ key: "user:x", count: 1 }], byTarget: [{ key: "(unknown target)", count: 1 }] },
       exceptions: [{ id: "exc-1", uses: 1, firstUse: null, lastUse: null, ageSeconds: null, secondsLeft: null }],
       credentialLifetimes: [],
       newCallPaths: { baseline: "first half of the window", splitAt: null, baselineDecisions: 0, paths: [] },
@@ -309,5 +313,46 @@ describe("ward metrics: errors", () => {
 
   it("an unknown option is a usage error (parseArgs), which ward.ts turns into exit 2", async () => {
     await expect(run([LOG, "--frobnicate"])).rejects.toMatchObject({ code: "ERR_PARSE_ARGS_UNKNOWN_OPTION" });
+  });
+});
+
+describe("ward metrics: what is not anyone's attempt", () => {
+  const decision = (over: Record<string, unknown>) =>
+    JSON.stringify({ level: "info", event: "decision", time: "2026-11-24T08:00:00.000Z", requestId: `r-${Math.random()}`, principal: "anonymous", method: "GET", host: "wiki.example.com", path: "/x", service: "wiki", route: "wiki/read", rule: null, effect: "deny", mode: "enforce", reasons: ["unauthenticated"], status: 401, policyVersion: "a".repeat(64), ...over });
+  const json = async (lines: string[], ...args: string[]) => JSON.parse((await run(["-", "--format", "json", ...args], lines.join("\n") + "\n")).out) as Json;
+
+  it("sets aside a browser's sign-in redirect (302) like a 401, and refusals while a store was unavailable", async () => {
+    const m = await json([
+      decision({ status: 302 }),
+      decision({ reasons: ["policy-unavailable"], status: 503, service: null, route: null }),
+      decision({ principal: "workload:spiffe://td/ns/ci/sa/runner", reasons: ["denylist-unavailable"], status: 503 }),
+      decision({ principal: "workload:spiffe://td/ns/ci/sa/runner", reasons: ["no-matching-rule"], status: 403 }),
+    ]);
+    expect(m.denied).toMatchObject({ unauthenticated: 1, unavailable: 2, byIdentity: [{ key: "workload:spiffe://td/ns/ci/sa/runner", count: 1 }] });
+  });
+
+  it("reads a gzipped log (as Logpush writes them), and says so when a .gz file is not gzip", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ward-metrics-"));
+    try {
+      const gz = join(dir, "decisions.log.gz");
+      writeFileSync(gz, gzipSync(`${decision({ principal: "user:ann@example.com", reasons: ["no-matching-rule"], status: 403 })}\n`));
+      const m = JSON.parse((await run([gz, "--format", "json"])).out) as Json;
+      expect(m.denied.byIdentity).toEqual([{ key: "user:ann@example.com", count: 1 }]);
+      const fake = join(dir, "plain.log.gz");
+      writeFileSync(fake, "not gzip\n");
+      const refused = await run([fake]);
+      expect(refused.err).toBe(`cannot read ${fake}: not gzip data, or cut short`);
+      expect(refused.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a --since or --until date-time without an offset, which would be read in local time", async () => {
+    const r = await run(["-", "--since", "2026-11-24T08:00:01"], `${decision({})}\n`);
+    expect(r.err).toBe("--since 2026-11-24T08:00:01: give the offset (Z for UTC, or +01:00)");
+    expect(r.status).toBe(2);
+    expect((await run(["-", "--since", "2026-11-24T08:00:01Z"], `${decision({})}\n`)).status).toBe(0);
+    expect((await run(["-", "--until", "2026-11-25"], `${decision({})}\n`)).status).toBe(0);
   });
 });
