@@ -19,6 +19,18 @@ export const checkOrigins: Check = (ctx: DoctorContext) => {
   const findings: Finding[] = [];
   const vpc = new Set(bindingNames(ctx.env, "vpc_services"));
   const services = new Set(bindingNames(ctx.env, "services"));
+  // An origin with a routable address: callers can go around Ward, and Ward itself does not forward to it.
+  for (const [name, service] of Object.entries(ctx.policy.document.services)) {
+    const origin = service.origin;
+    if (typeof origin !== "object" || !("url" in origin)) continue;
+    findings.push({
+      severity: "error",
+      code: "origin-public",
+      where: `${ctx.policy.label}: services.${name}.origin`,
+      message: `services.${name} names a public origin (${origin.url}): callers can reach it without Ward, and Ward answers its requests 503`,
+      fix: `put it behind Cloudflare Tunnel and write origin: { tunnel: BINDING }, with [[env.${ctx.envName}.vpc_services]] binding = "BINDING"`,
+    });
+  }
   for (const [binding, users] of policyOrigins(ctx.policy.document)) {
     const used = `the origin of ${users.map((s) => `services.${s}`).join(", ")} in ${ctx.policy.label}`;
     const add = `add [[env.${ctx.envName}.vpc_services]] binding = "${binding}", service_id = "<the Workers VPC service of its tunnel>", remote = true`;

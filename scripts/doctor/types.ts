@@ -11,6 +11,7 @@ export type FindingCode =
   | "binding-missing"
   | "var-missing"
   | "origin-unbound"
+  | "origin-public"
   | "origin-service-binding"
   | "secret-not-declared"
   | "secret-missing"

@@ -161,6 +161,15 @@ describe("ward doctor: broken configs", () => {
     expect(run.out[3]).toBe('  fix: add [[env.staging.vpc_services]] binding = "WIKI", service_id = "<the Workers VPC service of its tunnel>", remote = true');
   });
 
+  it("a public origin in the policy is an error: callers can go around Ward", { timeout: TIMEOUT }, async () => {
+    const policy = join(dir, "demo-public-origin.yaml");
+    writeFileSync(policy, readFileSync(demoFor("production"), "utf8").replace("    origin: { tunnel: WIKI }", "    origin: { url: https://wiki.example.net, publicUrl: true }"));
+    const run = await doctor("--env", "production", "--config", REAL_CONFIG, "--policy", policy, "--secrets", "ASSERTION_SIGNING_KEYS");
+    expect(run.status).toBe(EXIT.failed);
+    expect(codes(run)).toContain("error[origin-public]");
+    expect(run.out.find((l) => l.startsWith("error[origin-public]"))).toContain("services.wiki names a public origin (https://wiki.example.net)");
+  });
+
   it("origins.toml without a policy: the top level's WIKI is a missing binding", { timeout: TIMEOUT }, async () => {
     const run = await doctor("--env", "staging", "--config", fixture("origins.toml"), "--secrets", "ASSERTION_SIGNING_KEYS");
     expect(run.status).toBe(EXIT.failed);
