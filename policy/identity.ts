@@ -35,6 +35,9 @@ export function isAuthenticated(identity: Identity): boolean {
   return identity.workload !== undefined || identity.user !== undefined || identity.serviceToken !== undefined;
 }
 
+/** Hex as certificates and policies write it (`AB:CD` or `abcd`), in one form: no colons, lower case. */
+export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLowerCase();
+
 export function trustDomainOf(spiffeId: string): string | undefined {
   const match = /^spiffe:\/\/([^/]+)/.exec(spiffeId);
   return match?.[1];

@@ -2,7 +2,7 @@
 // the semantic diff of two policies' grants. Conditions are summarised and listed, never decided: a grant
 // says "this principal may reach this route when these conditions hold, unless one of these denies applies".
 import { canonicalJson } from "./hash.ts";
-import { trustDomainOf } from "./identity.ts";
+import { normaliseHex, trustDomainOf } from "./identity.ts";
 import { parsePathPattern, type PatternToken } from "./path-pattern.ts";
 import { expandMatchers } from "./principals.ts";
 import { ruleId, type CompiledPolicy } from "./compile.ts";
@@ -83,8 +83,8 @@ function settingsOf(doc: PolicyDocument): ReachSettings {
   const mtls = doc.identity.mtls;
   const access = doc.identity.access;
   const sources = [
-    ...(mtls?.issuers ?? []).map((pin) => ("ski" in pin ? `mTLS issuer SKI ${pin.ski.replace(/:/g, "").toLowerCase()}` : `mTLS issuer DN ${pin.dn}`)),
-    ...(mtls?.registry ?? []).map((e) => `mTLS registry ${e.fingerprintSha256.replace(/:/g, "").toLowerCase()} -> ${e.id}`),
+    ...(mtls?.issuers ?? []).map((pin) => ("ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`)),
+    ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
     ...(mtls && mtls.spiffe !== false ? ["mTLS SPIFFE IDs from certificates"] : []),
     ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
   ];

@@ -6,7 +6,7 @@ import { parsePathPattern } from "./path-pattern.ts";
 import { describeMatcher, expandMatchers } from "./principals.ts";
 import { PolicyDocument, type PrincipalMatcher, type Rule } from "./schema.ts";
 import { didYouMean } from "./suggest.ts";
-import { trustDomainOf } from "./identity.ts";
+import { normaliseHex, trustDomainOf } from "./identity.ts";
 import { canonicalJson } from "./hash.ts";
 import { ruleId } from "./compile.ts";
 
@@ -410,7 +410,7 @@ function checkAdmin(doc: PolicyDocument, out: Collector): void {
 function checkRegistry(doc: PolicyDocument, out: Collector): void {
   const seen = new Map<string, number>();
   doc.identity.mtls?.registry?.forEach((entry, i) => {
-    const fingerprint = entry.fingerprintSha256.replace(/:/g, "").toLowerCase();
+    const fingerprint = normaliseHex(entry.fingerprintSha256);
     const first = seen.get(fingerprint);
     if (first === undefined) seen.set(fingerprint, i);
     else out.add("error", "duplicate-fingerprint", `identity.mtls.registry[${i}].fingerprintSha256`, `the fingerprint of registry[${first}] again`, "list each certificate once, with the one id it stands for");

@@ -41,9 +41,10 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { ...targetOptions, message: { type: "string", default: "" }, ...(action === "promote" ? { candidate: { type: "string" as const } } : {}) },
+    options: { ...targetOptions, message: { type: "string", default: "" }, candidate: { type: "string" } },
   });
-  const reviewed = (values as { candidate?: string }).candidate?.toLowerCase();
+  if (values.candidate !== undefined && action !== "promote") throw new CliError(`--candidate is for ward shadow promote\n${usage}`);
+  const reviewed = values.candidate?.toLowerCase();
   if (reviewed !== undefined && !/^[0-9a-f]{8,64}$/.test(reviewed)) throw new CliError(`--candidate ${reviewed}: expected a version, or its first 8 or more hex digits`);
   if (action === "set" ? positionals.length !== 1 : positionals.length !== 0) throw new CliError(usage);
   let text: string | undefined;

@@ -103,6 +103,7 @@ would newly allow: 1 request from 1 identity
     ["no log", ["report"], 2, "name at least one decision log"],
     ["an unknown format", ["report", LOG, "--format", "xml"], 2, "--format xml: expected text or json"],
     ["an unknown action", ["start"], 2, "expected set, clear, promote or report"],
+    ["--candidate outside promote", ["clear", "--local", "--candidate", "deadbeef"], 2, "--candidate is for ward shadow promote"],
   ])("%s: a clear message and its exit status", async (_name, args, status, message) => {
     const r = await run(...args);
     expect(r.err).toContain(message);

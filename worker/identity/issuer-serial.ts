@@ -1,13 +1,14 @@
 // A certificate as a CRL names it: its issuer's key identifier and its serial number, written
 // "<issuer SKI>/<serial>" in hex, lower case, without colons, the serial without leading zeros. Cloudflare's
 // certIssuerSKI and certSerial, openssl's output and a CRL's entries then compare equal as strings.
+import { normaliseHex } from "../../policy/identity.ts";
 
 export const ISSUER_SERIAL = /^[0-9a-f]{8,128}\/[0-9a-f]{1,64}$/;
 
 /** The normal form, or undefined when either part is empty or not hex. */
 export function issuerSerial(issuerSki: string, serial: string): string | undefined {
-  const ski = issuerSki.trim().replace(/:/g, "").toLowerCase();
-  const number = serial.trim().replace(/:/g, "").toLowerCase().replace(/^0+(?=.)/, "");
+  const ski = normaliseHex(issuerSki.trim());
+  const number = normaliseHex(serial.trim()).replace(/^0+(?=.)/, "");
   const value = `${ski}/${number}`;
   return ISSUER_SERIAL.test(value) ? value : undefined;
 }

@@ -4,7 +4,7 @@
 // certificate's SPIFFE ID (SAN URI) or a fingerprint registry, never from its CN.
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
-import { isSpiffeId, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
+import { isSpiffeId, normaliseHex, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
 import { setBounded } from "../bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
@@ -39,7 +39,6 @@ export type MtlsProblem =
 const parsed = new Map<string, { der: string; spiffeIds: string[] }>();
 const PARSED_CACHE_LIMIT = 1000;
 
-export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLowerCase();
 
 /** Each compiled config's registry by normalised fingerprint, built once: a look-up costs the same for 5 entries or 5,000. */
 const registries = new WeakMap<MtlsConfig, ReadonlyMap<string, string>>();
