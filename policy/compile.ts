@@ -43,6 +43,10 @@ export interface CompiledService {
   requireCertificate: boolean;
   origin: PolicyDocument["services"][string]["origin"];
   routes: PathTrie<CompiledRoute>;
+  /** The service's `forwardHeaders`, lower case (policy/forward-headers.ts). */
+  forwardHeaders?: ReadonlySet<string>;
+  /** For each route with `forwardHeaders` of its own: the service's and the route's, lower case. */
+  routeForwardHeaders: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface CompiledPolicy {
@@ -110,8 +114,11 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
 
   for (const [name, service] of Object.entries(doc.services)) {
     const trie = new PathTrie<CompiledRoute>();
+    const serviceHeaders = service.forwardHeaders?.map((h) => h.toLowerCase()) ?? [];
+    const routeForwardHeaders = new Map<string, ReadonlySet<string>>();
     for (const route of service.routes) {
       const routeId = `${name}/${route.id}`;
+      if (route.forwardHeaders) routeForwardHeaders.set(routeId, new Set([...serviceHeaders, ...route.forwardHeaders.map((h) => h.toLowerCase())]));
       const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
       if (!parsed.ok) throw new Error(`${routeId}: invalid path pattern (validate the policy before compiling)`);
       trie.insert(parsed.tokens, {
@@ -129,6 +136,8 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
       requireCertificate: service.requireCertificate ?? defaultRequireCertificate,
       origin: service.origin,
       routes: trie,
+      ...(service.forwardHeaders ? { forwardHeaders: new Set(serviceHeaders) } : {}),
+      routeForwardHeaders,
     };
     for (const host of service.hosts) {
       if (host.startsWith("*.")) wildcardHosts.set(host.slice(2), compiled);

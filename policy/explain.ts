@@ -1,7 +1,8 @@
 // A decision in words a developer can act on: what was asked, which route matched, each rule and why it
 // did or did not apply, and what to do next.
-import type { CompiledPolicy } from "./compile.ts";
+import { findService, type CompiledPolicy } from "./compile.ts";
 import type { Decision } from "./decision.ts";
+import { droppedHeaders, extraForwardedHeaders } from "./forward-headers.ts";
 
 const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-failed": "✗" } as const;
 
@@ -25,7 +26,16 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
   return decision.route ? `ask ${ask} for access to ${decision.route}` : `ask ${ask} for access`;
 }
 
-export function explainDecision(policy: CompiledPolicy, decision: Decision): string {
+/** What the origin is sent of the request's headers, for a decision that forwards (undefined otherwise). */
+export function forwardedHeadersOf(policy: CompiledPolicy, decision: Decision, requestHeaders: readonly string[]): { extra: string[]; dropped: string[] } | undefined {
+  const service = decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
+  if (!service) return undefined;
+  const extra = extraForwardedHeaders(service, decision.route);
+  return { extra: [...extra], dropped: droppedHeaders(requestHeaders, extra) };
+}
+
+/** `requestHeaders`: names of the request's headers, to say which of them the origin would not be sent. */
+export function explainDecision(policy: CompiledPolicy, decision: Decision, requestHeaders: readonly string[] = []): string {
   const lines: string[] = [];
   const verdict = decision.effect.toUpperCase();
   lines.push(`${verdict} ${decision.status}  mode ${decision.mode}  policy ${decision.policyVersion.slice(0, 12)}`);
@@ -58,6 +68,12 @@ export function explainDecision(policy: CompiledPolicy, decision: Decision): str
   }
   for (const limit of decision.obligations.rateLimits) {
     lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
+  }
+  const headers = forwardedHeadersOf(policy, decision, requestHeaders);
+  if (headers) {
+    const extra = headers.extra.length > 0 ? `, and ${headers.extra.join(", ")}` : "";
+    lines.push(`forwards  the standard request headers${extra}; Ward adds ward-assertion, ward-request-id, x-forwarded-for/-proto`);
+    if (headers.dropped.length > 0) lines.push(`dropped   ${headers.dropped.join(", ")} (not forwarded: add to forwardHeaders if the origin needs one)`);
   }
   const next = nextStep(decision, decision.service ? policy.document.services[decision.service]?.owner : undefined);
   if (next) lines.push(`next step ${next}`);

@@ -30,6 +30,7 @@ export type IssueCode =
   | "rate-limit-on-deny"
   | "headers-on-deny"
   | "reserved-header"
+  | "identity-header-forwarded"
   | "shadowed-rule"
   | "route-never-allows"
   | "audit-in-production";

@@ -137,12 +137,24 @@ export const Rule = z.strictObject({
 });
 export type Rule = z.infer<typeof Rule>;
 
+/**
+ * A request header the origin needs beyond the standard ones (policy/forward-headers.ts), by its exact name.
+ * Only letters, digits and '-': a name spelt with '_' or '.' is the spelling that some servers read as another
+ * header, which is what the allow-list keeps from origins.
+ */
+const forwardedHeaderName = z.string().regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, "must be a header name of letters, digits and '-'");
+const forwardHeaders = z
+  .array(forwardedHeaderName)
+  .min(1)
+  .describe("request headers forwarded beyond the standard ones (exact names; `authorization` for an app with its own login)");
+
 export const Route = z.strictObject({
   id: name,
   methods: z.array(z.union([z.enum(METHODS), z.literal("*")])).min(1),
   path: z.string().optional().describe("exact path or pattern: {*} one segment, {name} named segment, {**} the rest"),
   pathPrefix: z.string().optional().describe("this path and everything below it"),
   rules: z.array(Rule).min(1),
+  forwardHeaders: forwardHeaders.optional().describe("headers forwarded on this route beyond the standard ones and the service's"),
   description: z.string().optional(),
 });
 export type Route = z.infer<typeof Route>;
@@ -168,6 +180,7 @@ export const Service = z.strictObject({
   mode: z.enum(["enforce", "audit"]).default("enforce"),
   hide: z.boolean().default(false).describe("answer unauthorized callers 404 as if the route did not exist (else 403)"),
   requireCertificate: z.boolean().optional().describe("overrides identity.mtls.required for this service"),
+  forwardHeaders: forwardHeaders.optional(),
   description: z.string().optional(),
   routes: z.array(Route).min(1),
 });

@@ -22,6 +22,29 @@ export type ValidationResult =
 const RESERVED_HEADER =
   /^(cf-|x-forwarded-|ward-|x-ward-|mf-|proxy-|x-original-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|content-length$|forwarded$|authorization$|cookie$|x-http-method(-override)?$|x-method-override$|x-rewrite-url$|x-real-ip$|true-client-ip$|x-client-ip$|x-cluster-client-ip$)/i;
 
+/**
+ * Headers a policy may not forward (`forwardHeaders`): the ones Ward or Cloudflare set, hop-by-hop and framing
+ * headers, and the ones frameworks read as the "real" method, path, host or client address, or as a
+ * framework-internal marker (x-middleware-subrequest, CVE-2025-29927). The origin must serve the request the
+ * policy decided, and learn the caller only from Ward's assertion.
+ */
+const NEVER_FORWARDED_HEADER =
+  /^(cf-|x-forwarded-|ward-|x-ward-|mf-|proxy-|x-original-|x-envoy-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|forwarded$|x-http-method(-override)?$|x-method-override$|x-rewrite-url$|x-real-ip$|true-client-ip$|x-client-ip$|client-ip$|x-cluster-client-ip$|x-originating-ip$|x-middleware-subrequest$)/i;
+
+/** Names other auth proxies use to tell an app who called: an origin that reads one trusts whatever a client sends. */
+const IDENTITY_LIKE_HEADER =
+  /^(x-)?(auth-request-|pomerium-|authenticated-|webauth-|remote-user|user(-id|-name|-email|name)?$|email$|groups?$|roles?$|scopes?$|client-cert|ssl-client)/i;
+
+function checkForwardHeaders(names: readonly string[] | undefined, at: string, out: Collector): void {
+  names?.forEach((header, i) => {
+    if (NEVER_FORWARDED_HEADER.test(header)) {
+      out.add("error", "reserved-header", `${at}.forwardHeaders[${i}]`, `header "${header}" is set by Ward or Cloudflare, or overrides what the policy decided: it is never forwarded`);
+    } else if (IDENTITY_LIKE_HEADER.test(header)) {
+      out.add("warning", "identity-header-forwarded", `${at}.forwardHeaders[${i}]`, `"${header}" looks like a header that names the caller: any client can send it`, "an origin learns who called from Ward's assertion (ward-assertion), never from a header a client can set");
+    }
+  });
+}
+
 /** Matchers each side of bothFactors is compared with: the other side's kinds can never match there. */
 const FACTOR_KINDS = {
   workload: ["spiffe", "spiffePrefix", "trustDomain"],
@@ -330,6 +353,8 @@ function checkServices(doc: PolicyDocument, out: Collector): void {
       out.add("warning", "audit-in-production", `${at}.mode`, "service is in audit mode in production: denials are logged, not enforced");
     }
 
+    checkForwardHeaders(service.forwardHeaders, at, out);
+
     const routeIds = new Map<string, number>();
     const patterns = new Map<string, { index: number; methods: readonly string[] }[]>();
     service.routes.forEach((route, r) => {
@@ -339,6 +364,7 @@ function checkServices(doc: PolicyDocument, out: Collector): void {
       } else {
         routeIds.set(route.id, r);
       }
+      checkForwardHeaders(route.forwardHeaders, rat, out);
       if ((route.path === undefined) === (route.pathPrefix === undefined)) {
         out.add("error", "invalid-path-pattern", rat, "a route has exactly one of path or pathPrefix");
       } else {

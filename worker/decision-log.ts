@@ -15,6 +15,8 @@ export interface DecisionRecord {
   credential?: CredentialSeen;
   /** What the shadow candidate decided for the same request, when one is set. */
   shadow?: Decision;
+  /** Request headers the origin was not sent (names only, never values), so an app that breaks can see why. */
+  droppedHeaders?: string[];
   status: number;
   latencyMs: number;
 }
@@ -44,6 +46,7 @@ export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineData
     latencyMs: record.latencyMs,
     credential: record.credential ?? null,
     exception: decision.exception ?? null,
+    ...(record.droppedHeaders ? { droppedHeaders: record.droppedHeaders } : {}),
     ...(record.shadow
       ? {
           shadow: {

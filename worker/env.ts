@@ -15,7 +15,7 @@ export interface Env {
   ASSERTION_SIGNING_KEYS?: string;
   /** Milliseconds an origin may take to answer before Ward gives 504 (default 30000). */
   ORIGIN_TIMEOUT_MS?: string;
-  /** Comma-separated headers to strip before forwarding, beyond Ward's own list. */
+  /** Comma-separated headers never forwarded, even those the allow-list or the policy would forward. */
   STRIP_HEADERS?: string;
   /** Analytics Engine dataset for decision data points (optional). */
   DECISIONS?: AnalyticsEngineDataset;

@@ -1,10 +1,11 @@
 // Forwards an allowed request to its origin binding, on exactly the canonical path the policy matched.
-import type { CompiledService, Decision } from "../policy/index.ts";
+import { extraForwardedHeaders, type CompiledService, type Decision } from "../policy/index.ts";
 import type { Env } from "./env.ts";
-import { forwardHeaders } from "./strip-headers.ts";
+import { originHeaders } from "./origin-headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
-export type ForwardResult = { ok: true; response: Response } | { ok: false; status: 502 | 503 | 504 };
+/** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
+export type ForwardResult = ({ ok: true; response: Response } | { ok: false; status: 502 | 503 | 504 }) & { dropped?: string[] };
 
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
 export const ORIGIN_TIMEOUT_MS = 30_000;
@@ -40,7 +41,8 @@ export async function forward(
   if (!isFetcher(binding) || !decision.target) return { ok: false, status: 503 };
 
   const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
-  const headers = forwardHeaders(request.headers, env.STRIP_HEADERS ?? "", received.protocol.slice(0, -1));
+  const { headers, dropped } = originHeaders(request.headers, extraForwardedHeaders(service, decision.route), env.STRIP_HEADERS ?? "", received.protocol.slice(0, -1));
+  const report = dropped ? { dropped } : {};
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
@@ -60,9 +62,9 @@ export async function forward(
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);
     keepGatewayHost(answered, received);
-    return { ok: true, response: answered };
+    return { ok: true, response: answered, ...report };
   } catch {
-    return { ok: false, status: controller.signal.aborted ? 504 : 502 };
+    return { ok: false, status: controller.signal.aborted ? 504 : 502, ...report };
   } finally {
     clearTimeout(timer);
   }

@@ -145,6 +145,7 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   const service = decision.target ? findService(policy, decision.target.host) : undefined;
 
   let response: Response;
+  let droppedHeaders: string[] | undefined;
   if (decision.effect === "allow" && service) {
     // Counted before anything is signed or forwarded; a refusal never reaches the origin.
     const limited = decision.obligations.rateLimits.length > 0 ? await checkRateLimits(env, decision.obligations.rateLimits, started) : undefined;
@@ -165,6 +166,7 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
       } else {
         const timeout = Number(env.ORIGIN_TIMEOUT_MS);
         const forwarded = await forward(request, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
+        droppedHeaders = forwarded.dropped;
         response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
       }
       // Both forward() and gatewayResponse() build their own (mutable) Response.
@@ -183,6 +185,7 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
       request: { method: request.method, host: url.host, path: url.pathname },
       ...(credential ? { credential } : {}),
       ...(shadowDecision ? { shadow: shadowDecision } : {}),
+      ...(droppedHeaders ? { droppedHeaders } : {}),
       status: response.status,
       latencyMs: Date.now() - started,
     },

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
-import { applyGrants, evaluate, explainDecision, type Identity, type TimedGrant } from "../../policy/index.ts";
+import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, type Identity, type TimedGrant } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { loadPolicyFile } from "../policy-file.ts";
@@ -10,6 +10,7 @@ export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --workload SPIFFE_ID   --email EMAIL   --service-token CLIENT_ID
     --group G   --scope S   --claim NAME=VALUE   --posture CHECK_ID   (each repeatable)
     --country CC   --time ISO-8601 (default: now)   --json
+    --header 'NAME: value'   a request header (repeatable): says which ones the origin would not be sent
     --grants FILE   time-bounded grants to take into account (ward exceptions list --json; revoked and used-up ones are skipped)`;
 
 function claimValue(text: string): unknown {
@@ -108,6 +109,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
       time: { type: "string" },
       json: { type: "boolean" },
       grants: { type: "string" },
+      header: { type: "string", short: "H", multiple: true },
     },
   });
   const [file, method, url] = positionals;
@@ -119,10 +121,16 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   const { host, path, query } = splitUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
   const decision = applyGrants(policy, evaluate(policy, { method, host, path, query, identity, country: values.country }, at), identity, grants, at);
+  const headerNames = (values.header ?? []).map((h) => {
+    const colon = h.indexOf(":");
+    if (colon < 1) throw new CliError(`--header ${h}: expected 'NAME: value'`);
+    return h.slice(0, colon).trim();
+  });
   if (values.json) {
-    io.out(JSON.stringify(decision, null, 2));
+    const headers = forwardedHeadersOf(policy, decision, headerNames);
+    io.out(JSON.stringify(headers ? { ...decision, headers } : decision, null, 2));
   } else {
-    io.out(explainDecision(policy, decision));
+    io.out(explainDecision(policy, decision, headerNames));
   }
   return decision.effect === "allow" ? EXIT.ok : EXIT.denied;
 }

@@ -3,12 +3,13 @@ import { checkAccess } from "./access.ts";
 import { checkAudit } from "./audit.ts";
 import { checkBindings } from "./bindings.ts";
 import { checkExposure } from "./exposure.ts";
+import { checkForwarding } from "./forwarding.ts";
 import { checkOrigins } from "./origins.ts";
 import { checkSecrets } from "./secrets.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkWardEnv } from "./ward-env.ts";
 
-export const CHECKS: readonly Check[] = [checkExposure, checkBindings, checkOrigins, checkSecrets, checkWardEnv, checkAccess, checkAudit];
+export const CHECKS: readonly Check[] = [checkExposure, checkBindings, checkOrigins, checkSecrets, checkWardEnv, checkAccess, checkAudit, checkForwarding];
 
 export function runChecks(ctx: DoctorContext): Finding[] {
   return CHECKS.flatMap((check) => check(ctx));

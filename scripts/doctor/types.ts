@@ -18,7 +18,8 @@ export type FindingCode =
   | "ward-env-unset"
   | "ward-env-mismatch"
   | "policy-environment-mismatch"
-  | "audit-in-production";
+  | "audit-in-production"
+  | "forwards-authorization";
 
 export interface Finding {
   severity: Severity;

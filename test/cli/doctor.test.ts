@@ -113,6 +113,22 @@ describe("ward doctor: a good config", () => {
     expect(codes(staging)).toEqual([]);
   });
 
+  it("warns about a service or route that forwards the client's Authorization header", { timeout: TIMEOUT }, async () => {
+    const text = demoFor("staging");
+    const service = join(dir, "demo-forwards-authorization.yaml");
+    writeFileSync(service, readFileSync(text, "utf8").replace("    owner: payments-team@example.com\n", "    owner: payments-team@example.com\n    forwardHeaders: [Authorization, x-tenant]\n"));
+    const run = await doctor("--env", "staging", "--config", fixture("good.toml"), "--policy", service, "--secrets", "ASSERTION_SIGNING_KEYS");
+    expect(run.status).toBe(EXIT.ok);
+    expect(codes(run)).toEqual(["warning[forwards-authorization]"]);
+    expect(run.out[0]).toBe(
+      `warning[forwards-authorization] ${service} services.payments.forwardHeaders: service payments forwards the client's Authorization header to its origin: whatever credential a caller sends reaches the app`,
+    );
+    // A header other than Authorization is no finding.
+    const other = join(dir, "demo-forwards-tenant.yaml");
+    writeFileSync(other, readFileSync(text, "utf8").replace("    owner: payments-team@example.com\n", "    owner: payments-team@example.com\n    forwardHeaders: [x-tenant]\n"));
+    expect(codes(await doctor("--env", "staging", "--config", fixture("good.toml"), "--policy", other, "--secrets", "ASSERTION_SIGNING_KEYS"))).toEqual([]);
+  });
+
   it("an error when --secrets lacks the signing keys", { timeout: TIMEOUT }, async () => {
     const run = await doctor("--env", "staging", "--config", fixture("good.toml"), "--secrets", "OTHER");
     expect(run.status).toBe(EXIT.failed);

@@ -193,6 +193,22 @@ describe("ward explain", () => {
   );
 
   it(
+    "--header: names the request headers the origin would not be sent (JSON too)",
+    () => {
+      const run = ward("explain", DEMO, "--as", "anonymous", "GET", "http://payments.localhost/healthz", "-H", "Accept: text/plain", "--header", "X-User-Email: ceo@example.com");
+      expect(run.stdout).toContain("dropped   x-user-email (not forwarded");
+      expect(run.stdout).not.toContain("ceo@example.com");
+      expect(run.status).toBe(0);
+      const json = ward("explain", DEMO, "--as", "anonymous", "GET", "http://payments.localhost/healthz", "-H", "Authorization: Basic eA==", "--json");
+      expect(JSON.parse(json.stdout).headers).toEqual({ extra: [], dropped: ["authorization"] });
+      const bad = ward("explain", DEMO, "--as", "anonymous", "GET", "http://payments.localhost/healthz", "-H", "no-colon");
+      expect(bad.stderr).toContain("--header no-colon: expected 'NAME: value'");
+      expect(bad.status).toBe(2);
+    },
+    TIMEOUT,
+  );
+
+  it(
     "deny: explanation with the next step, exit 3",
     () => {
       const run = ward("explain", DEMO, "--as", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "POST", "http://payments.localhost/v1/charge");

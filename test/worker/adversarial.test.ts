@@ -127,6 +127,7 @@ describe("adversarial corpus", () => {
       "double-slash", "dot-segments", "encoded-dot", "encoded-slash", "encoded-backslash", "double-encoding", "semicolon", "nul", "overlong-utf8",
       "case", "trailing-slash", "fragment", "absolute-form", "query", "host", "method-override", "lower-case-method", "head-options",
       "spoofed-identity", "spoofed-certificate", "spoofed-address", "hop-by-hop", "duplicate-headers",
+      "allow-list", "other-proxy-identity", "header-spelling", "path-override", "framework-internal", "client-authorization",
       "trace-connect", "host-header", "mtls-trust-domain", "mtls-spiffe-form", "mtls-scopes",
       "mtls-not-presented", "mtls-not-verified", "mtls-revoked", "mtls-validity", "mtls-unpinned", "mtls-fingerprint-mismatch", "mtls-too-large",
     ];

@@ -24,7 +24,7 @@ describe("gateway", () => {
     expect(await originSaw(m)).toEqual([]);
   });
 
-  it("forwards a public route on its canonical path with the query, stripping spoofed identity headers", async () => {
+  it("forwards a public route on its canonical path with the query, and only the allowed headers", async () => {
     await activate(demoPolicy);
     await new Promise((r) => setTimeout(r, 60));
     const m = marker();
@@ -37,7 +37,8 @@ describe("gateway", () => {
         Connection: "x-secret",
         "X-Secret": "hop",
         Cookie: "CF_Authorization=forged; theme=dark",
-        "X-Kept": "yes",
+        "X-Kept": "no",
+        "Accept-Language": "de",
         "X-Internal-Debug": "1",
         "X-Tenant-Override": "acme",
       },
@@ -47,10 +48,10 @@ describe("gateway", () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.url).toBe(`/healthz?${m}=1&b=%2F`);
     const headers = seen[0]!.headers;
-    expect(headers["x-kept"]).toBe("yes");
+    expect(headers["accept-language"]).toBe("de");
     expect(headers["cookie"]).toBe("theme=dark");
     expect(headers["ward-request-id"]).toBe(res.headers.get("ward-request-id") ?? "missing");
-    for (const name of ["cf-access-jwt-assertion", "x-forwarded-email", "cf-client-cert-sha256", "mf-cf-blob", "x-secret", "x-internal-debug", "x-tenant-override"]) {
+    for (const name of ["cf-access-jwt-assertion", "x-forwarded-email", "cf-client-cert-sha256", "mf-cf-blob", "x-secret", "x-internal-debug", "x-tenant-override", "x-kept"]) {
       expect(headers[name], name).toBeUndefined();
     }
   });

@@ -1,0 +1,90 @@
+// What an origin is sent: the allow-list, the names a service or route adds (`forwardHeaders`), the client's
+// Authorization only where the policy forwards it, STRIP_HEADERS over all of them, and the decision log naming
+// (never quoting) what was dropped.
+import { exports } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import demoPolicy from "../../policy/examples/demo.yaml?raw";
+import { accessToken } from "./access-tokens.ts";
+import { activate, marker, originSaw } from "./harness.ts";
+
+// The demo's payments service forwards X-Tenant-Id and (STRIP_HEADERS still wins) X-Tenant-Override;
+// its health route also forwards Authorization, for an app with its own login.
+const policy = demoPolicy
+  .replace("    owner: payments-team@example.com\n", "    owner: payments-team@example.com\n    forwardHeaders: [X-Tenant-Id, x-tenant-override]\n")
+  .replace("        path: /healthz\n", "        path: /healthz\n        forwardHeaders: [Authorization]\n");
+
+beforeAll(async () => {
+  expect(policy).toContain("forwardHeaders: [Authorization]");
+  await activate(policy);
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function send(url: string, headers: Record<string, string>, m = marker()) {
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+  const res = await exports.default.fetch(`${url}?${m}`, { headers });
+  vi.restoreAllMocks();
+  const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision")!;
+  const seen = await originSaw(m);
+  return { res, seen, decision, lines };
+}
+
+describe("headers forwarded to the origin", () => {
+  it("a service's forwardHeaders reach its origin (any case), and nothing spelt otherwise", async () => {
+    const { res, seen } = await send("https://payments.localhost/healthz", { "x-tenant-id": "acme", "X_Tenant_Id": "evil", "X.Tenant.Id": "evil" });
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers["x-tenant-id"]).toBe("acme");
+    expect(seen[0]!.headers["x_tenant_id"]).toBeUndefined();
+    expect(seen[0]!.headers["x.tenant.id"]).toBeUndefined();
+  });
+
+  it("STRIP_HEADERS keeps a name from origins even when the policy forwards it", async () => {
+    const { seen } = await send("https://payments.localhost/healthz", { "X-Tenant-Override": "acme" });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers["x-tenant-override"]).toBeUndefined();
+  });
+
+  it("Authorization reaches the origin only on the route that forwards it", async () => {
+    const onHealth = await send("https://payments.localhost/healthz", { Authorization: "Basic YXBwOmxvZ2lu" });
+    expect(onHealth.seen[0]!.headers["authorization"]).toBe("Basic YXBwOmxvZ2lu");
+    // Another service, the demo wiki, for a signed-in person: no forwardHeaders, so no Authorization.
+    const token = await accessToken(inject("accessPrivateJwk"), { email: "ann@example.com" });
+    const wiki = await send("https://wiki.localhost/", { Authorization: "Basic YXBwOmxvZ2lu", "Cf-Access-Jwt-Assertion": token });
+    expect(wiki.decision).toMatchObject({ effect: "allow" });
+    expect(wiki.seen).toHaveLength(1);
+    expect(wiki.seen[0]!.headers["authorization"]).toBeUndefined();
+  });
+
+  it("the decision log names the dropped headers, never their values, and not the edge's own", async () => {
+    const { seen, decision, lines } = await send("https://payments.localhost/healthz", {
+      "X-User-Email": "ceo@example.com",
+      "x-middleware-subrequest": "middleware:middleware",
+      "CF-Ray": "8f00000000000000-LHR",
+      "CF-IPCountry": "DE",
+      "X-Tenant-Id": "acme",
+      Accept: "text/plain",
+    });
+    expect(seen).toHaveLength(1);
+    expect(decision.droppedHeaders).toEqual(["x-middleware-subrequest", "x-user-email"]);
+    expect(lines.join("\n")).not.toContain("ceo@example.com");
+    expect(lines.join("\n")).not.toContain("middleware:middleware");
+  });
+
+  it("a request that drops nothing logs no droppedHeaders; a flood of made-up names is reported only in part", async () => {
+    const clean = await send("https://payments.localhost/healthz", { Accept: "text/plain" });
+    expect(clean.decision).not.toHaveProperty("droppedHeaders");
+    const flood = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-made-up-${i}`, "1"]));
+    const { seen, decision } = await send("https://payments.localhost/healthz", flood);
+    expect(seen).toHaveLength(1);
+    expect(Object.keys(seen[0]!.headers).filter((h) => h.startsWith("x-made-up-"))).toEqual([]);
+    expect(decision.droppedHeaders).toHaveLength(32);
+  });
+
+  it("a denied request logs no droppedHeaders and never reaches the origin", async () => {
+    const { res, seen, decision } = await send("https://payments.localhost/v1/refund", { "X-User-Email": "ceo@example.com" });
+    expect(res.status).toBe(401);
+    expect(seen).toEqual([]);
+    expect(decision).not.toHaveProperty("droppedHeaders");
+  });
+});

@@ -1,0 +1,73 @@
+// The headers an origin is sent: the allow-list of policy/forward-headers.ts (standard headers, and the names
+// the policy lists for the service or route), then Ward's own. Everything else is dropped, whatever its
+// spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
+// Authorization (unless the policy forwards it), Access's headers and cookies.
+import { isForwardedHeader } from "../policy/index.ts";
+
+/** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
+const ACCESS_COOKIE = /^(CF_Authorization|CF_AppSession|CF_Binding)=/i;
+
+/**
+ * Dropped on every request behind Cloudflare, so not worth a line in the log: the edge's own headers
+ * (`cf-*`, CDN-Loop, X-Forwarded-For/-Proto, which Ward sets anew), and the connection's (Host comes from the
+ * origin URL). Dropped all the same.
+ */
+function droppedQuietly(name: string): boolean {
+  return name.startsWith("cf-") || name === "host" || name === "connection" || name === "keep-alive" || name === "cdn-loop" || name === "x-forwarded-for" || name === "x-forwarded-proto";
+}
+
+/** At most this many dropped names are reported per request: a client can send a hundred made-up headers. */
+export const MAX_REPORTED_DROPS = 32;
+
+function names(list: string): string[] {
+  return list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+}
+
+/** STRIP_HEADERS parsed once per isolate (it changes only with a deploy). */
+let stripParsed: { list: string; names: Set<string> } | undefined;
+function stripNames(list: string): Set<string> {
+  if (stripParsed?.list !== list) stripParsed = { list, names: new Set(names(list)) };
+  return stripParsed.names;
+}
+
+function withoutAccessCookies(cookie: string): string {
+  return cookie.split(";").map((c) => c.trim()).filter((c) => c && !ACCESS_COOKIE.test(c)).join("; ");
+}
+
+export interface OriginHeaders {
+  headers: Headers;
+  /** Names the client sent that the origin is not sent (lower case, the edge's own left out); undefined when none. */
+  dropped?: string[];
+}
+
+/**
+ * `extra`: the names the policy forwards for this service and route (lower case).
+ * `strip`: the STRIP_HEADERS var, names never sent even if allowed (X-Forwarded-For/-Proto included).
+ * `scheme`: the scheme the request reached the gateway with ("https"), sent as X-Forwarded-Proto.
+ */
+export function originHeaders(incoming: Headers, extra: ReadonlySet<string>, strip = "", scheme?: string): OriginHeaders {
+  const stripped = stripNames(strip);
+  // Names the client listed in Connection are hop-by-hop for this request (RFC 9110 §7.6.1).
+  const connection = incoming.get("connection");
+  const hopByHop = connection ? new Set(names(connection)) : undefined;
+  // Copied whole, then the names not allowed deleted: header values (tokens, certificates) are never turned
+  // into JavaScript strings just to be copied.
+  const out = new Headers(incoming);
+  let dropped: string[] | undefined;
+  for (const name of incoming.keys()) {
+    if (isForwardedHeader(name, extra) && !stripped.has(name) && !hopByHop?.has(name)) continue;
+    out.delete(name);
+    if (!droppedQuietly(name) && (dropped ??= []).length < MAX_REPORTED_DROPS) dropped.push(name);
+  }
+  // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name.
+  const client = incoming.get("cf-connecting-ip");
+  if (client && !stripped.has("x-forwarded-for")) out.set("x-forwarded-for", client);
+  if (scheme && !stripped.has("x-forwarded-proto")) out.set("x-forwarded-proto", scheme);
+  const cookie = out.get("cookie");
+  if (cookie) {
+    const kept = withoutAccessCookies(cookie);
+    if (kept) out.set("cookie", kept);
+    else out.delete("cookie");
+  }
+  return dropped ? { headers: out, dropped } : { headers: out };
+}
