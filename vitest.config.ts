@@ -5,6 +5,10 @@ import { defineConfig } from "vitest/config";
 // @cloudflare/vitest-plugin, with origins that are real HTTP servers on 127.0.0.1.
 export default defineConfig({
   test: {
+    // Ward's own log lines (one JSON object per event: every decision, every refused token) are for operators;
+    // a test that cares captures them with a console spy and asserts on them. Printed, they would bury a
+    // failure in hundreds of kilobytes of JSON. Anything else a test prints is still shown.
+    onConsoleLog: (log) => !/^\{"level":"(info|warn|error)","event":/.test(log),
     projects: [
       {
         test: {
