@@ -9,6 +9,7 @@ import type { Env } from "./env.ts";
 import { issuerSerial } from "./identity/issuer-serial.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log.ts";
+import { RefreshingSnapshot } from "./refreshing-snapshot.ts";
 
 const MAX_STALE_MS = 60_000;
 /**
@@ -18,18 +19,10 @@ const MAX_STALE_MS = 60_000;
  */
 const READ_BEFORE_ANSWER_MS = 5_000;
 
-interface Snapshot {
-  /** "match value" -> entry: one lookup per fact, however long the list. */
-  byFact: Map<string, DenyEntry>;
-  fetchedAt: number;
-}
-
 const factKey = (match: DenyEntry["match"], value: string) => `${match} ${match === "email" ? value.toLowerCase() : value}`;
 
-let snapshot: Snapshot | undefined;
-/** The background read in flight, if any; one started 10 s ago or more was abandoned (its request cancelled). */
-let refreshing: { read: Promise<void>; startedAt: number } | undefined;
-const ABANDONED_READ_MS = 10_000;
+/** The list as "match value" -> entry: one lookup per fact, however long the list. */
+const snapshot = new RefreshingSnapshot<Map<string, DenyEntry>>(MAX_STALE_MS);
 
 function refreshMs(env: Env): number {
   const seconds = Number(env.DENYLIST_REFRESH_SECONDS ?? "2");
@@ -50,11 +43,10 @@ function byFact(entries: readonly DenyEntry[]): Map<string, DenyEntry> {
 
 async function load(env: Env, now: number): Promise<void> {
   try {
-    const entries = await env.DENYLIST.getByName(DENYLIST_NAME).active(now);
-    // A slow read that finishes after a later one must not put its older copy back.
-    if (!snapshot || snapshot.fetchedAt <= now) snapshot = { byFact: byFact(entries), fetchedAt: now };
+    snapshot.store(byFact(await env.DENYLIST.getByName(DENYLIST_NAME).active(now)), now);
   } catch (error) {
-    logEvent("error", "denylist-unavailable", { error: String(error), ageMs: snapshot ? now - snapshot.fetchedAt : null });
+    const age = snapshot.age(now);
+    logEvent("error", "denylist-unavailable", { error: String(error), ageMs: age === Infinity ? null : age });
   }
 }
 
@@ -103,25 +95,23 @@ export async function denylistVerdict(
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DenylistVerdict> {
   const refresh = refreshMs(env);
-  if (!snapshot || now - snapshot.fetchedAt >= Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh)) {
+  const age = snapshot.age(now);
+  if (age >= Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh)) {
     // A cold or idle isolate: each request reads for itself rather than awaiting another request's read
     // (Workers tie I/O to the request that started it). If the read fails, the copy serves up to MAX_STALE_MS.
     await load(env, now);
-  } else if (now - snapshot.fetchedAt >= refresh && (!refreshing || now - refreshing.startedAt >= ABANDONED_READ_MS)) {
-    const read: Promise<void> = load(env, now).finally(() => {
-      if (refreshing?.read === read) refreshing = undefined;
-    });
-    refreshing = { read, startedAt: now };
-    waitUntil(read);
+  } else if (age >= refresh) {
+    const read = snapshot.startRead(now, () => load(env, now));
+    if (read) waitUntil(read);
   }
-  if (!snapshot || now - snapshot.fetchedAt > MAX_STALE_MS) return { state: "unknown" };
-  if (snapshot.byFact.size === 0) return CLEAR;
-  const entry = deniedBy(snapshot.byFact, identity, certificate, principal, now);
+  const list = snapshot.current(now);
+  if (!list) return { state: "unknown" };
+  if (list.size === 0) return CLEAR;
+  const entry = deniedBy(list, identity, certificate, principal, now);
   return entry ? { state: "denied", entry } : CLEAR;
 }
 
 /** Forgets the copy (tests start from an empty isolate). */
 export function resetDenylistCache(): void {
-  snapshot = undefined;
-  refreshing = undefined;
+  snapshot.reset();
 }

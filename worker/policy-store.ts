@@ -2,6 +2,7 @@
 // background), never once per request. A corrupt or invalid version never replaces the last good one.
 import { canonicalJson, loadPolicy, loadStoredDocument, sha256Hex, type CompiledPolicy, type LoadResult } from "../policy/index.ts";
 import { logEvent } from "./log.ts";
+import { RefreshingSnapshot } from "./refreshing-snapshot.ts";
 
 export const ACTIVE_KEY = "policy:active";
 /** A candidate version evaluated beside the active one on every request, for the log only (ward shadow). */
@@ -23,14 +24,12 @@ export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, sour
   await kv.put(documentKey(policy.version), canonicalJson(policy.document));
 }
 
-interface Cached {
-  policy?: CompiledPolicy;
-  shadow?: CompiledPolicy;
-  checkedAt: number;
-  refreshing?: Promise<void>;
-}
-
-const cache: Cached = { checkedAt: 0 };
+/** The active version: the last good one is kept for good (no stale limit), whatever KV does meanwhile. */
+const active = new RefreshingSnapshot<CompiledPolicy>();
+/** The shadow candidate, as of the last refresh. */
+let shadow: CompiledPolicy | undefined;
+/** When KV was last checked, successfully or not: a failing KV is not asked on every request. */
+let checkedAt = 0;
 
 /** Who is reading a version, for the log: the active or shadow role (with the version kept), or a rollback. */
 type ReadContext = { role: "active" | "shadow" | "rollback" | "promote"; keeping?: string | null };
@@ -104,7 +103,7 @@ export async function readStoredVersion(kv: KVNamespace, version: string, contex
  */
 async function loadVersion(kv: KVNamespace, version: string, role: "active" | "shadow", keeping: string | null, background: Background): Promise<CompiledPolicy | undefined> {
   const installed = () => {
-    const have = role === "active" ? cache.policy : cache.shadow;
+    const have = role === "active" ? active.latest() : shadow;
     return have?.version === version ? have : undefined;
   };
   const stored = await readStoredVersion(kv, version, { role, keeping }, { installed, background });
@@ -113,47 +112,48 @@ async function loadVersion(kv: KVNamespace, version: string, role: "active" | "s
 
 type Background = (p: Promise<unknown>) => void;
 
-async function refreshActive(kv: KVNamespace, background: Background): Promise<void> {
-  const active = (await kv.get(ACTIVE_KEY))?.trim();
-  if (!active) {
-    if (cache.policy) logEvent("error", "policy-pointer-missing", { keeping: cache.policy.version });
+async function refreshActive(kv: KVNamespace, now: number, background: Background): Promise<void> {
+  const pointer = (await kv.get(ACTIVE_KEY))?.trim();
+  const current = active.latest();
+  if (!pointer) {
+    if (current) logEvent("error", "policy-pointer-missing", { keeping: current.version });
     return;
   }
-  if (active === cache.policy?.version) return;
-  const loaded = await loadVersion(kv, active, "active", cache.policy?.version ?? null, background);
-  if (!loaded || loaded.version === cache.policy?.version) return;
-  cache.policy = loaded;
-  logEvent("info", "policy-loaded", { version: active });
+  if (pointer === current?.version) return;
+  const loaded = await loadVersion(kv, pointer, "active", current?.version ?? null, background);
+  if (!loaded || loaded.version === active.latest()?.version) return;
+  // A slower read of an older pointer that finishes last does not put its version back.
+  if (active.store(loaded, now)) logEvent("info", "policy-loaded", { version: pointer });
 }
 
 /** Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. */
 async function refreshShadow(kv: KVNamespace, background: Background): Promise<void> {
-  const shadow = (await kv.get(SHADOW_KEY))?.trim();
-  if (!shadow) {
-    cache.shadow = undefined;
+  const pointer = (await kv.get(SHADOW_KEY))?.trim();
+  if (!pointer) {
+    shadow = undefined;
     return;
   }
-  if (shadow === cache.shadow?.version) return;
-  const loaded = await loadVersion(kv, shadow, "shadow", null, background);
-  if (loaded?.version === cache.shadow?.version) return;
-  cache.shadow = loaded;
-  if (loaded) logEvent("info", "shadow-policy-loaded", { version: shadow });
+  if (pointer === shadow?.version) return;
+  const loaded = await loadVersion(kv, pointer, "shadow", null, background);
+  if (loaded?.version === shadow?.version) return;
+  shadow = loaded;
+  if (loaded) logEvent("info", "shadow-policy-loaded", { version: pointer });
 }
 
 async function refresh(kv: KVNamespace, now: number, background: Background): Promise<void> {
   try {
-    await refreshActive(kv, background);
+    await refreshActive(kv, now, background);
     await refreshShadow(kv, background);
   } catch (error) {
-    logEvent("error", "policy-store-unavailable", { error: String(error), keeping: cache.policy?.version ?? null });
+    logEvent("error", "policy-store-unavailable", { error: String(error), keeping: active.latest()?.version ?? null });
   } finally {
-    cache.checkedAt = now;
+    checkedAt = Math.max(checkedAt, now);
   }
 }
 
 /** The shadow candidate, as of the last refresh (currentPolicy drives the refreshes). */
 export function shadowPolicy(): CompiledPolicy | undefined {
-  return cache.shadow;
+  return shadow;
 }
 
 /**
@@ -166,18 +166,20 @@ export async function currentPolicy(
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<CompiledPolicy | undefined> {
-  if (!cache.policy) {
+  const policy = active.latest();
+  if (!policy) {
     // Nothing to decide with yet: this request reads KV itself and waits. It never awaits another
     // request's read (Workers tie I/O to the request that started it).
     await refresh(kv, now, waitUntil);
-    return cache.policy;
+    return active.latest();
   }
-  const due = now - cache.checkedAt >= refreshSeconds * 1000;
-  if (due && !cache.refreshing) {
-    cache.refreshing = refresh(kv, now, waitUntil).finally(() => (cache.refreshing = undefined));
-    waitUntil(cache.refreshing);
+  if (now - checkedAt >= refreshSeconds * 1000) {
+    // In the background, one at a time; a re-check whose request was cancelled mid-read is abandoned after
+    // a while, so the isolate cannot stop re-checking for good (refreshing-snapshot.ts).
+    const read = active.startRead(now, () => refresh(kv, now, waitUntil));
+    if (read) waitUntil(read);
   }
-  return cache.policy;
+  return policy;
 }
 
 /** currentPolicy with the environment's refresh interval (POLICY_REFRESH_SECONDS, default 5). */
@@ -192,8 +194,7 @@ export function activePolicy(
 
 /** Forgets the isolate's policy (tests use it to start from an empty isolate). */
 export function resetPolicyCache(): void {
-  cache.policy = undefined;
-  cache.shadow = undefined;
-  cache.checkedAt = 0;
-  cache.refreshing = undefined;
+  active.reset();
+  shadow = undefined;
+  checkedAt = 0;
 }
