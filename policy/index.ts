@@ -17,3 +17,6 @@ export { durationSeconds } from "./duration.ts";
 export { reach, reachReport, diffReach, checkExceptions, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ExceptionGrant, type ReachReport, type PolicyDiff } from "./reach.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
 export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";
+export { deniedBy, indexDenylist, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";
+export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
+export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } from "./grant-records.ts";

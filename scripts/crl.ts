@@ -4,7 +4,7 @@
 // on the command line, the operator vouches for the file, and a forged one could only refuse, never admit.
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { AuthorityKeyIdentifier, CertificateList, id_ce_authorityKeyIdentifier } from "@peculiar/asn1-x509";
-import { issuerSerial } from "../worker/identity/issuer-serial.ts";
+import { issuerSerial } from "../policy/index.ts";
 
 export interface RevocationList {
   issuerSki: string;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { parseBody } from "./admin-body.ts";
 import type { AdminEnv } from "./admin.ts";
 import { DENYLIST_NAME, type MatchKind } from "./denylist-store.ts";
-import { ISSUER_SERIAL, parseIssuerSerial } from "./identity/issuer-serial.ts";
+import { ISSUER_SERIAL, parseIssuerSerial } from "../policy/index.ts";
 import { logEvent } from "./log.ts";
 
 /** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */

@@ -3,28 +3,13 @@
 // object per environment ("denylist"): the list is small and every isolate keeps a copy, so no request waits
 // for it. Entries may expire; releasing or un-revoking is recorded, never deleted.
 import { DurableObject } from "cloudflare:workers";
+import type { DenyEntry, MatchKind, NewDenyEntry } from "../policy/index.ts";
 import type { Env } from "./env.ts";
 
+// The records are the core's (policy/denylist.ts): the CLI prints them too.
+export type { DenyEntry, MatchKind, NewDenyEntry };
+
 export const DENYLIST_NAME = "denylist";
-
-/** What an entry matches: a credential fact, or (for quarantine) one part of the principal key. */
-export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "principal";
-
-export interface DenyEntry {
-  id: string;
-  kind: "revocation" | "quarantine";
-  match: MatchKind;
-  value: string;
-  reason: string;
-  createdAt: number;
-  createdBy: string;
-  /** Epoch ms; null: until released. */
-  expiresAt: number | null;
-  releasedAt: number | null;
-  releasedBy: string | null;
-}
-
-export type NewDenyEntry = Pick<DenyEntry, "kind" | "match" | "value" | "reason" | "expiresAt">;
 
 interface Row {
   id: string;

@@ -3,34 +3,11 @@
 // Every change is an event (the audit trail); an alarm retires grants at their notAfter; uses are counted
 // here, one request at a time, so a use limit is exact under any concurrency.
 import { DurableObject } from "cloudflare:workers";
-import type { PrincipalMatcher, TimedGrant } from "../policy/index.ts";
+import type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant, PrincipalMatcher, TimedGrant } from "../policy/index.ts";
 import type { Env } from "./env.ts";
 
-export type GrantStatus = "active" | "revoked" | "expired" | "used-up";
-
-export interface GrantRecord extends TimedGrant {
-  reason: string;
-  ticket: string;
-  requestedBy: string;
-  approvedBy: string;
-  uses: number;
-  status: GrantStatus;
-  createdAt: number;
-  createdBy: string;
-}
-
-export type NewGrant = Omit<GrantRecord, "id" | "uses" | "status" | "createdAt" | "createdBy">;
-
-export interface GrantEvent {
-  seq: number;
-  at: number;
-  grantId: string;
-  action: "created" | "revoked" | "expired" | "used" | "used-up";
-  who: string;
-  detail: string;
-}
-
-export type ConsumeResult = { ok: true; uses: number } | { ok: false; status: GrantStatus | "unknown" | "outside-window" };
+// The records are the core's (policy/grant-records.ts): the CLI prints them too.
+export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant };
 
 export const grantsShard = (service: string): string => `service:${service}`;
 

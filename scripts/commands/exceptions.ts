@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { durationSeconds } from "../../policy/index.ts";
-import type { GrantRecord } from "../../worker/grants-store.ts";
+import type { GrantRecord } from "../../policy/index.ts";
 import { adminCall, policyState, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { grantLine } from "../grants/format.ts";

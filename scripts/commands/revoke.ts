@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { durationSeconds } from "../../policy/index.ts";
-import type { DenyEntry } from "../../worker/denylist-store.ts";
+import type { DenyEntry } from "../../policy/index.ts";
 import { adminCall, policyState, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readRevocationList, type RevocationList } from "../crl.ts";

@@ -1,5 +1,5 @@
 // Denylist entries as operators read them.
-import type { DenyEntry } from "../../worker/denylist-store.ts";
+import type { DenyEntry } from "../../policy/index.ts";
 
 export function denyLine(e: DenyEntry, now: number): string {
   const until = e.releasedAt !== null ? `released by ${e.releasedBy}` : e.expiresAt === null ? "until lifted" : e.expiresAt <= now ? "expired" : `until ${new Date(e.expiresAt).toISOString()}`;

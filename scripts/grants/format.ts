@@ -1,5 +1,5 @@
 // Grants as operators read them: one line each, with what, for whom, until when and why.
-import type { GrantRecord } from "../../worker/grants-store.ts";
+import type { GrantRecord } from "../../policy/index.ts";
 import { describePrincipal } from "./principal.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");

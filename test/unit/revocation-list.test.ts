@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readRevocationList } from "../../scripts/crl.ts";
-import { issuerSerial, parseIssuerSerial } from "../../worker/identity/issuer-serial.ts";
+import { issuerSerial, parseIssuerSerial } from "../../policy/issuer-serial.ts";
 
 const CERTS = join(import.meta.dirname, "../fixtures/certs");
 const SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";

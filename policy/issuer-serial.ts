@@ -1,7 +1,7 @@
 // A certificate as a CRL names it: its issuer's key identifier and its serial number, written
 // "<issuer SKI>/<serial>" in hex, lower case, without colons, the serial without leading zeros. Cloudflare's
 // certIssuerSKI and certSerial, openssl's output and a CRL's entries then compare equal as strings.
-import { normaliseHex } from "../../policy/identity.ts";
+import { normaliseHex } from "./identity.ts";
 
 export const ISSUER_SERIAL = /^[0-9a-f]{8,128}\/[0-9a-f]{1,64}$/;
 

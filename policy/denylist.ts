@@ -1,0 +1,82 @@
+// Who is refused whatever the policy says: the denylist's records (revocations and quarantines, kept by the
+// Denylist Durable Object) and the pure matching of a caller's verified facts against them. The Worker keeps
+// a copy per isolate and asks `deniedBy`; the CLI prints the same records.
+import { principalParts, type Identity } from "./identity.ts";
+import { issuerSerial } from "./issuer-serial.ts";
+
+/** What an entry matches: a credential fact, or (for quarantine) one part of the principal key. */
+export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "principal";
+
+export interface DenyEntry {
+  id: string;
+  kind: "revocation" | "quarantine";
+  match: MatchKind;
+  value: string;
+  reason: string;
+  createdAt: number;
+  createdBy: string;
+  /** Epoch ms; null: until released. */
+  expiresAt: number | null;
+  releasedAt: number | null;
+  releasedBy: string | null;
+}
+
+export type NewDenyEntry = Pick<DenyEntry, "kind" | "match" | "value" | "reason" | "expiresAt">;
+
+/** The verified client certificate as the denylist names it (Cloudflare's certIssuerSKI and certSerial as given). */
+export interface DeniableCertificate {
+  sha256: string;
+  issuerSki: string;
+  serial: string;
+}
+
+/** The denylist indexed by fact ("match value" -> entry): one lookup per fact, however long the list. */
+export type DenylistIndex = ReadonlyMap<string, DenyEntry>;
+
+const factKey = (match: MatchKind, value: string) => `${match} ${match === "email" ? value.toLowerCase() : value}`;
+
+/** One entry per fact: the one that lasts longest, so a short revocation never hides a permanent one. */
+export function indexDenylist(entries: readonly DenyEntry[]): DenylistIndex {
+  const map = new Map<string, DenyEntry>();
+  const end = (e: DenyEntry) => e.expiresAt ?? Infinity;
+  for (const entry of entries) {
+    const key = factKey(entry.match, entry.value);
+    const held = map.get(key);
+    if (!held || end(entry) > end(held)) map.set(key, entry);
+  }
+  return map;
+}
+
+/** The entry in force at `now` that names this fact, if any. */
+function inForce(index: DenylistIndex, match: MatchKind, value: string, now: number): DenyEntry | undefined {
+  const entry = index.get(factKey(match, value));
+  // An expiry is compared here, at the request's instant, whatever the copy's age.
+  return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
+}
+
+/**
+ * The first entry in force that names one of the caller's verified facts. Each fact is looked up directly
+ * (no list of facts is built): this runs on every request once the denylist has entries.
+ */
+export function deniedBy(index: DenylistIndex, identity: Identity, certificate: DeniableCertificate | undefined, principal: string, now: number): DenyEntry | undefined {
+  if (index.size === 0) return undefined;
+  const { workload, user, serviceToken } = identity;
+  let entry = workload && inForce(index, "spiffe", workload.id, now);
+  if (!entry && certificate) {
+    entry = inForce(index, "fingerprint", certificate.sha256, now);
+    const serial = entry ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
+    if (serial) entry = inForce(index, "serial", serial, now);
+  }
+  if (!entry && user) entry = inForce(index, "email", user.email.toLowerCase(), now) ?? (user.sub ? inForce(index, "sub", user.sub, now) : undefined);
+  if (!entry && serviceToken) entry = inForce(index, "token", serviceToken.clientId, now);
+  // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
+  if (!entry) entry = inForce(index, "principal", principal, now);
+  const credentials = Number(workload !== undefined) + Number(user !== undefined) + Number(serviceToken !== undefined);
+  if (!entry && credentials > 1) {
+    for (const part of principalParts(identity)) {
+      entry = inForce(index, "principal", part, now);
+      if (entry) break;
+    }
+  }
+  return entry;
+}
