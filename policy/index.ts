@@ -3,7 +3,7 @@ export * from "./schema.ts";
 export * from "./issues.ts";
 export * from "./canonical-target.ts";
 export * from "./identity.ts";
-export { isSpiffeId } from "./spiffe-id.ts";
+export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export * from "./decision.ts";
 export { validatePolicy, type ValidationResult } from "./validate.ts";
 export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";

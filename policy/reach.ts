@@ -73,7 +73,7 @@ export interface Reach {
 export interface ReachSettings {
   /** Who may use the admin API: `admin.principals`, sets expanded. */
   admins: string[];
-  /** Where identities come from: pinned issuers, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
+  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
   identitySources: string[];
   /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
   bindingPairs: string[];
@@ -83,7 +83,12 @@ function settingsOf(doc: PolicyDocument): ReachSettings {
   const mtls = doc.identity.mtls;
   const access = doc.identity.access;
   const sources = [
-    ...(mtls?.issuers ?? []).map((pin) => ("ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`)),
+    ...(mtls?.issuers ?? []).flatMap((pin) => {
+      const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`;
+      // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are read).
+      const domains = mtls!.spiffe !== false ? (pin.trustDomains ?? []).map((domain) => `${issuer} for trust domain ${domain}`) : [];
+      return [issuer, ...domains];
+    }),
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
     ...(mtls && mtls.spiffe !== false ? ["mTLS SPIFFE IDs from certificates"] : []),
     ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
