@@ -38,10 +38,8 @@ export function isAuthenticated(identity: Identity): boolean {
 /** Hex as certificates and policies write it (`AB:CD` or `abcd`), in one form: no colons, lower case. */
 export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLowerCase();
 
-export function trustDomainOf(spiffeId: string): string | undefined {
-  const match = /^spiffe:\/\/([^/]+)/.exec(spiffeId);
-  return match?.[1];
-}
+/** Defined with the trust domain itself, in spiffe-id.ts; re-exported for the readers of identities. */
+export { trustDomainOf } from "./spiffe-id.ts";
 
 /**
  * The caller's verified credentials by name: `workload:<SPIFFE ID>`, `user:<e-mail>`, `token:<client id>`.

@@ -3,7 +3,7 @@ export * from "./schema.ts";
 export * from "./issues.ts";
 export * from "./canonical-target.ts";
 export * from "./identity.ts";
-export { isSpiffeId } from "./spiffe-id.ts";
+export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export * from "./decision.ts";
 export { validatePolicy, type ValidationResult } from "./validate.ts";
 export { STANDARD_FORWARDED_HEADERS, WARD_SET_HEADERS, extraForwardedHeaders, isForwardedHeader, droppedHeaders } from "./forward-headers.ts";

@@ -24,6 +24,7 @@ export type IssueCode =
   | "public-origin"
   | "access-not-configured"
   | "mtls-not-configured"
+  | "issuer-trust-domains-missing"
   | "spiffe-outside-trust-domain"
   | "open-spiffe-prefix"
   | "invalid-time-window"

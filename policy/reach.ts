@@ -73,7 +73,7 @@ export interface Reach {
 export interface ReachSettings {
   /** Who may use the admin API: `admin.principals`, sets expanded. */
   admins: string[];
-  /** Where identities come from: pinned issuers, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
+  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
   identitySources: string[];
   /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
   bindingPairs: string[];
@@ -82,10 +82,16 @@ export interface ReachSettings {
 function settingsOf(doc: PolicyDocument): ReachSettings {
   const mtls = doc.identity.mtls;
   const access = doc.identity.access;
+  const readsSpiffe = mtls !== undefined && mtls.spiffe !== false;
   const sources = [
-    ...(mtls?.issuers ?? []).map((pin) => ("ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`)),
+    ...(mtls?.issuers ?? []).flatMap((pin) => {
+      const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`;
+      // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are read).
+      const domains = readsSpiffe ? (pin.trustDomains ?? []).map((domain) => `${issuer} for trust domain ${domain}`) : [];
+      return [issuer, ...domains];
+    }),
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
-    ...(mtls && mtls.spiffe !== false ? ["mTLS SPIFFE IDs from certificates"] : []),
+    ...(readsSpiffe ? ["mTLS SPIFFE IDs from certificates"] : []),
     ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
   ];
   const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) => list.map((p) => `binding ${name}: ${p.workload} & ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`));

@@ -1,7 +1,7 @@
 // The policy document, schema first: every type Ward uses for a policy is inferred from here.
 // Objects are strict so that a misspelt key is an error, not a silently ignored (and so widened) rule.
 import { z } from "zod";
-import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN } from "./spiffe-id.ts";
+import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
 
 export const SCHEMA_VERSION = 1;
 
@@ -18,9 +18,10 @@ const hostname = z
     /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
     "must be a lower-case host name without port or trailing dot; '*.' may lead",
   );
+// The one definition isSpiffeId uses too: a policy can name every trust domain Ward authenticates.
 const trustDomain = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/, "must be a SPIFFE trust domain such as prod.example.com");
+  .regex(TRUST_DOMAIN_PATTERN, "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_', at most 255 (e.g. prod.example.com)");
 const SPIFFE_FORM = "spiffe://trust-domain/path: a lower-case trust domain, segments of letters, digits, '.', '-' and '_', no '.' or '..' segment";
 const spiffeId = z
   .string()
@@ -188,9 +189,17 @@ export type Service = z.infer<typeof Service>;
 
 // ---- identity sources -------------------------------------------------------------------------
 
+// Each CA is bound to the trust domains it issues for, as Envoy's SPIFFE validator keeps one bundle per trust
+// domain: any pinned CA could otherwise mint any trust domain's identities. Validation requires the list
+// while SPIFFE IDs are read from certificates (issuer-trust-domains-missing).
+const issuerTrustDomains = z
+  .array(trustDomain)
+  .min(1)
+  .optional()
+  .describe("the trust domains whose SPIFFE IDs this CA may issue; required while identity.mtls.spiffe is true");
 export const PinnedIssuer = z.union([
-  z.strictObject({ ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed") }),
-  z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form") }),
+  z.strictObject({ ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed"), trustDomains: issuerTrustDomains }),
+  z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form"), trustDomains: issuerTrustDomains }),
 ]);
 
 export const IdentitySources = z.strictObject({

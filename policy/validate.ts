@@ -105,7 +105,7 @@ function unionMessage(path: string): string {
   if (/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/.test(path)) {
     return "not a principal matcher";
   }
-  if (/issuers\[\d+\]$/.test(path)) return "an issuer is pinned by { ski } or { dn }";
+  if (/issuers\[\d+\]$/.test(path)) return "an issuer is pinned by { ski } or { dn }, with its trustDomains";
   return "value does not match any allowed form";
 }
 
@@ -124,7 +124,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 const UNION_KEYS: [RegExp, string[]][] = [
   [/\.origin$/, ["tunnel", "url", "publicUrl"]],
-  [/issuers\[\d+\]$/, ["ski", "dn"]],
+  [/issuers\[\d+\]$/, ["ski", "dn", "trustDomains"]],
   [/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/, ["spiffe", "spiffePrefix", "trustDomain", "email", "emailDomain", "group", "claims", "serviceToken", "authenticated", "public", "set"]],
 ];
 
@@ -148,6 +148,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   identity: ["access", "mtls"],
   "identity.access": ["teamDomain", "audiences"],
   "identity.mtls": ["required", "issuers", "spiffe", "registry"],
+  issuers: ["ski", "dn", "trustDomains"],
   exceptions: ["maxDuration", "breakGlassMaxDuration"],
   service: ["hosts", "origin", "owner", "mode", "hide", "requireCertificate", "description", "routes"],
   route: ["id", "methods", "path", "pathPrefix", "rules", "description"],
@@ -195,8 +196,9 @@ function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
   if ("authenticated" in a) return !("public" in b);
   if (sameMatcher(a, b)) return true;
   if ("trustDomain" in a) {
-    const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
-    return id !== undefined && trustDomainOf(id) === a.trustDomain;
+    // A prefix that stops inside the authority (`spiffe://prod`) also matches other trust domains (`prod.evil`).
+    if ("spiffePrefix" in b) return b.spiffePrefix.startsWith(`spiffe://${a.trustDomain}/`);
+    return "spiffe" in b && trustDomainOf(b.spiffe) === a.trustDomain;
   }
   if ("spiffePrefix" in a) {
     const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
@@ -443,6 +445,32 @@ function checkRegistry(doc: PolicyDocument, out: Collector): void {
   });
 }
 
+/**
+ * While SPIFFE IDs are read from certificates, each pinned CA names the trust domains it may issue for: else
+ * any pinned CA (another team's, a partner's) could mint any trust domain's identities. Required rather than
+ * defaulted, so the binding cannot be forgotten.
+ */
+function checkIssuers(doc: PolicyDocument, out: Collector): void {
+  const mtls = doc.identity.mtls;
+  if (!mtls) return;
+  const domains = doc.metadata.trustDomains;
+  mtls.issuers.forEach((pin, i) => {
+    const at = `identity.mtls.issuers[${i}]`;
+    if (!pin.trustDomains) {
+      if (mtls.spiffe) {
+        const example = domains.length > 0 ? domains.join(", ") : "prod.example.com";
+        out.add("error", "issuer-trust-domains-missing", at, "the issuer does not name the trust domains it may issue SPIFFE IDs for", `add trustDomains: [${example}] (only that CA's trust domains)`);
+      }
+      return;
+    }
+    pin.trustDomains.forEach((domain, j) => {
+      if (domains.length > 0 && !domains.includes(domain)) {
+        out.add("warning", "spiffe-outside-trust-domain", `${at}.trustDomains[${j}]`, `trust domain "${domain}" is not in metadata.trustDomains`, didYouMean(domain, domains));
+      }
+    });
+  });
+}
+
 function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   for (const [name, matchers] of Object.entries(doc.principalSets)) {
     matchers.forEach((m, i) => {
@@ -457,6 +485,7 @@ function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
 function checkDocument(doc: PolicyDocument): Issue[] {
   const out = new Collector();
   checkRegistry(doc, out);
+  checkIssuers(doc, out);
   checkPrincipalSets(doc, out);
   checkAdmin(doc, out);
   checkServices(doc, out);

@@ -222,7 +222,7 @@ export function generatePolicy(routes: number, routesPerService = ROUTES_PER_SER
         teamDomain: "https://example.cloudflareaccess.com",
         audiences: ["0f4c1e0b8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615243a"],
       },
-      mtls: { issuers: [{ dn: "CN=Example Workload CA,O=Example Inc" }] },
+      mtls: { issuers: [{ dn: "CN=Example Workload CA,O=Example Inc", trustDomains: [TRUST_DOMAIN] }] },
     },
     principalSets,
     exceptions: { maxDuration: "7d", breakGlassMaxDuration: "30m" },

@@ -287,6 +287,21 @@ access may widen: 2 grants with looser terms, 0 lost
     expect(r.status).toBe(4);
   });
 
+  it("a trust domain bound to a pinned issuer gains no grant, but that CA may now mint its identities: exit 4", async () => {
+    const small = readFileSync(SMALL, "utf8");
+    const wider = small.replace("metadata: { environment: dev, trustDomains: [td.example]", "metadata: { environment: dev, trustDomains: [td.example, partner.example]").replace('trustDomains: [td.example] }]', "trustDomains: [td.example, partner.example] }]");
+    expect(wider).toContain('{ dn: "CN=Test CA", trustDomains: [td.example, partner.example] }');
+    const file = join(dir, "issuer-trust-domain.yaml");
+    writeFileSync(file, wider);
+    const r = await run(diffCommand, SMALL, file);
+    expect(r.stdout).toBe(`beyond the grants (1, each may widen):
+  ! identity source: + mTLS issuer DN CN=Test CA for trust domain partner.example
+access may widen: 1 change beyond the grants, 0 lost
+`);
+    expect(r.status).toBe(4);
+    expect((await run(diffCommand, file, SMALL)).status).toBe(0);
+  });
+
   it("a condition added to a grant narrows it: listed as changed, exit 0", async () => {
     const r = await run(diffCommand, OLD, `${F}/diff-terms.yaml`);
     expect(r.stdout).toBe(`changed (1):

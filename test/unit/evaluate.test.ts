@@ -22,7 +22,7 @@ async function policyWith(rules: RuleInput[], service: Record<string, unknown> =
     metadata: { environment: "dev", owners: ["security@example.com"] },
     identity: {
       access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] },
-      mtls: { issuers: [{ dn: "CN=Example Workload CA" }] },
+      mtls: { issuers: [{ dn: "CN=Example Workload CA", trustDomains: ["prod.example.com"] }] },
     },
     services: {
       api: {

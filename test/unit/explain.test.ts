@@ -17,7 +17,7 @@ async function policy(mode: "enforce" | "audit" = "enforce"): Promise<CompiledPo
     metadata: { environment: "dev", owners: ["security@example.com"] },
     identity: {
       access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["c".repeat(64)] },
-      mtls: { issuers: [{ dn: "CN=Example Workload CA" }] },
+      mtls: { issuers: [{ dn: "CN=Example Workload CA", trustDomains: ["prod.example.com"] }] },
     },
     services: {
       orders: {

@@ -325,12 +325,36 @@ describe("diffReach", () => {
       expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([`identity source: + Access audience ${"e".repeat(64)}`]);
       expect(
         await settings((d) => {
-          d.identity.mtls = { required: false, spiffe: true, issuers: [{ ski: "AB:CD:EF:01" }], registry: [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://td/ns/ops/sa/runner" }] };
+          d.identity.mtls = { required: false, spiffe: true, issuers: [{ ski: "AB:CD:EF:01", trustDomains: ["td"] }], registry: [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://td/ns/ops/sa/runner" }] };
         }),
-      ).toEqual(["identity source: + mTLS SPIFFE IDs from certificates", "identity source: + mTLS issuer SKI abcdef01", `identity source: + mTLS registry ${"ab".repeat(32)} -> spiffe://td/ns/ops/sa/runner`]);
+      ).toEqual([
+        "identity source: + mTLS SPIFFE IDs from certificates",
+        "identity source: + mTLS issuer SKI abcdef01",
+        "identity source: + mTLS issuer SKI abcdef01 for trust domain td",
+        `identity source: + mTLS registry ${"ab".repeat(32)} -> spiffe://td/ns/ops/sa/runner`,
+      ]);
       expect(await settings((d) => (d.identityBindings = { ops: [{ workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" }] }))).toEqual([
         "binding: + binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com",
       ]);
+    });
+
+    it("a trust domain bound to a pinned issuer: that CA may now mint its identities", async () => {
+      const withMtls = async (trustDomains: string[][], spiffe = true) => {
+        const old = await fixture("diff-old.yaml");
+        const doc = structuredClone(old.document);
+        doc.identity.mtls = { required: false, spiffe, issuers: trustDomains.map((t, i) => ({ ski: `AB:CD:EF:0${i}`, trustDomains: t })) };
+        return reach(doc);
+      };
+      const changes = (before: Awaited<ReturnType<typeof withMtls>>, after: typeof before) => diffReach(before, after).settings.map((s) => `${s.kind}: ${s.change}`);
+      const one = await withMtls([["prod.example.com"]]);
+      expect(changes(one, await withMtls([["prod.example.com", "partner.example.com"]]))).toEqual(["identity source: + mTLS issuer SKI abcdef00 for trust domain partner.example.com"]);
+      // Another CA's trust domain is no change for this one: each binding is its own line.
+      expect(changes(await withMtls([["prod.example.com"], ["partner.example.com"]]), await withMtls([["prod.example.com", "partner.example.com"], ["partner.example.com"]]))).toEqual([
+        "identity source: + mTLS issuer SKI abcdef00 for trust domain partner.example.com",
+      ]);
+      // Removing one narrows; while SPIFFE IDs are not read, the bindings mint nothing.
+      expect(changes(await withMtls([["prod.example.com", "partner.example.com"]]), one)).toEqual([]);
+      expect(changes(await withMtls([["prod.example.com"]], false), await withMtls([["prod.example.com", "partner.example.com"]], false))).toEqual([]);
     });
 
     it("a service switched to audit mode, even one that grants nothing", async () => {

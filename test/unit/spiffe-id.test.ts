@@ -1,9 +1,18 @@
-// isSpiffeId: one spelling per identity, as the SPIFFE standard defines IDs, so IDs compare as strings.
+// SPIFFE IDs and trust domains: one spelling per identity, as the SPIFFE standard defines them, so IDs compare
+// as strings; and one definition of a trust domain, so a policy can name every trust domain Ward authenticates.
 import { describe, expect, it } from "vitest";
-import { isSpiffeId } from "../../policy/spiffe-id.ts";
+import { Metadata, PinnedIssuer, PrincipalMatcher } from "../../policy/schema.ts";
+import { isSpiffeId, isTrustDomain, isTrustDomainId, trustDomainOf } from "../../policy/spiffe-id.ts";
 
 describe("isSpiffeId", () => {
-  it.each(["spiffe://prod.example.com", "spiffe://prod.example.com/ns/shop/sa/checkout", "spiffe://td_1/a.b/c-d/E_F", `spiffe://td/${"a".repeat(2030)}`])("accepts %s", (id) => {
+  it.each([
+    "spiffe://prod.example.com",
+    "spiffe://prod.example.com/ns/shop/sa/checkout",
+    "spiffe://td_1/a.b/c-d/E_F",
+    "spiffe://_dmarc.example.org/x",
+    "spiffe://trust_domain_1.example.org/ns/x",
+    `spiffe://td/${"a".repeat(2030)}`,
+  ])("accepts %s", (id) => {
     expect(isSpiffeId(id)).toBe(true);
   });
 
@@ -26,5 +35,76 @@ describe("isSpiffeId", () => {
     ["an ID over 2,048 characters", `spiffe://td/${"a".repeat(2040)}`],
   ])("refuses %s", (_name, id) => {
     expect(isSpiffeId(id)).toBe(false);
+  });
+});
+
+// SPIFFE-ID 2.1: a trust domain name is [a-z0-9.-_]; 2.3: at most 255 bytes.
+const VALID_TRUST_DOMAINS = [
+  "prod.example.com",
+  "_dmarc.example.org",
+  "trust_domain_1.example.org",
+  "td",
+  "xn--bcher-kva.example",
+  "0",
+  "a".repeat(255),
+];
+const INVALID_TRUST_DOMAINS: [string, string][] = [
+  ["upper case", "Prod.example.com"],
+  ["percent-encoding", "prod%2eexample.com"],
+  ["a port", "prod.example.com:443"],
+  ["empty", ""],
+  ["over 255 characters", "a".repeat(256)],
+  ["user info", "u@prod.example.com"],
+  ["a space", "prod example.com"],
+  ["non-ASCII", "bücher.example"],
+  ["a scheme", "spiffe://prod.example.com"],
+];
+
+describe("isTrustDomain: the one definition", () => {
+  it.each(VALID_TRUST_DOMAINS)("accepts %s", (domain) => {
+    expect(isTrustDomain(domain)).toBe(true);
+  });
+
+  it.each([...INVALID_TRUST_DOMAINS, ["a slash", "prod.example.com/"]])("refuses %s", (_name, domain) => {
+    expect(isTrustDomain(domain)).toBe(false);
+  });
+
+  // A policy can name, in each place that takes a trust domain, exactly the trust domains of the IDs Ward
+  // authenticates: `_dmarc.example.org` used to be refused by the schema while isSpiffeId accepted it.
+  it.each([...VALID_TRUST_DOMAINS.map((d): [string, string] => ["valid", d]), ...INVALID_TRUST_DOMAINS])("%s %s: the schema, isSpiffeId and trustDomainOf agree", (_kind, domain) => {
+    const valid = isTrustDomain(domain);
+    expect(PrincipalMatcher.safeParse({ trustDomain: domain }).success).toBe(valid);
+    expect(Metadata.safeParse({ environment: "dev", owners: ["a"], trustDomains: [domain] }).success).toBe(valid);
+    expect(PinnedIssuer.safeParse({ ski: "AB:CD", trustDomains: [domain] }).success).toBe(valid);
+    expect(isSpiffeId(`spiffe://${domain}/ns/x`)).toBe(valid);
+    expect(trustDomainOf(`spiffe://${domain}/ns/x`)).toBe(valid ? domain : undefined);
+  });
+});
+
+describe("trustDomainOf", () => {
+  it.each([
+    ["spiffe://prod.example.com/ns/x", "prod.example.com"],
+    ["spiffe://prod.example.com", "prod.example.com"],
+    ["spiffe://prod.example.com/ns/", "prod.example.com"],
+    ["spiffe://_dmarc.example.org/x", "_dmarc.example.org"],
+    ["spiffe://Prod.example.com/x", undefined],
+    ["spiffe://prod.example.com:443/x", undefined],
+    ["spiffe:///x", undefined],
+    ["https://prod.example.com/x", undefined],
+    ["SPIFFE://prod.example.com/x", undefined],
+  ])("%s -> %s", (id, domain) => {
+    expect(trustDomainOf(id)).toBe(domain);
+  });
+});
+
+describe("isTrustDomainId", () => {
+  it.each([
+    ["spiffe://prod.example.com", true],
+    ["spiffe://_dmarc.example.org", true],
+    ["spiffe://prod.example.com/x", false],
+    ["spiffe://Prod.example.com", false],
+    ["spiffe://prod.example.com/", false],
+  ])("%s -> %s", (id, expected) => {
+    expect(isTrustDomainId(id)).toBe(expected);
   });
 });

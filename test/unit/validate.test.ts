@@ -17,7 +17,7 @@ function base(): any {
     metadata: { environment: "dev", trustDomains: ["prod.example.com"], owners: ["security@example.com"] },
     identity: {
       access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] },
-      mtls: { issuers: [{ dn: "CN=Example Workload CA" }] },
+      mtls: { issuers: [{ dn: "CN=Example Workload CA", trustDomains: ["prod.example.com"] }] },
     },
     principalSets: { checkout: [{ spiffe: CHECKOUT }] },
     identityBindings: { "checkout-ops": [{ workload: CHECKOUT, access: "ops@example.com" }] },
@@ -189,6 +189,13 @@ const FIXTURES = {
     path: `${RULE0}.principals[1]`,
     message: "trustDomain prod.example.com needs identity.mtls",
   },
+  "issuer-trust-domains-missing": {
+    change: (d) => delete d.identity.mtls.issuers[0].trustDomains,
+    severity: "error",
+    path: "identity.mtls.issuers[0]",
+    message: "the issuer does not name the trust domains it may issue SPIFFE IDs for",
+    hint: "add trustDomains: [prod.example.com] (only that CA's trust domains)",
+  },
   "spiffe-outside-trust-domain": {
     change: (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.exmple.com/ns/checkout/sa/api" }]),
     severity: "warning",
@@ -351,6 +358,17 @@ describe("more fixtures per code", () => {
     ["x-ward- header", (d) => (rule0(d).headers = { "x-ward-identity": "x" }), "reserved-header", `${RULE0}.headers.x-ward-identity`],
     ["method override header", (d) => (rule0(d).headers = { "X-HTTP-Method-Override": "DELETE" }), "reserved-header", `${RULE0}.headers.X-HTTP-Method-Override`],
     ["client address header", (d) => (rule0(d).headers = { "X-Real-IP": "10.0.0.1" }), "reserved-header", `${RULE0}.headers.X-Real-IP`],
+    ["a second issuer without trust domains", (d) => d.identity.mtls.issuers.push({ ski: "AB:CD" }), "issuer-trust-domains-missing", "identity.mtls.issuers[1]"],
+    ["SPIFFE IDs read by default, an issuer without trust domains", (d) => (d.identity.mtls = { required: true, issuers: [{ ski: "AB:CD" }] }), "issuer-trust-domains-missing", "identity.mtls.issuers[0]"],
+    ["an issuer bound to a trust domain outside metadata.trustDomains", (d) => d.identity.mtls.issuers[0].trustDomains.push("prod.exmple.com"), "spiffe-outside-trust-domain", "identity.mtls.issuers[0].trustDomains[1]"],
+    ["an issuer bound to no trust domain at all", (d) => (d.identity.mtls.issuers[0].trustDomains = []), "out-of-range", "identity.mtls.issuers[0].trustDomains"],
+    ["an issuer's trust domain in upper case", (d) => (d.identity.mtls.issuers[0].trustDomains = ["Prod.example.com"]), "invalid-format", "identity.mtls.issuers[0].trustDomains[0]"],
+    ["a trustDomain matcher in upper case", (d) => (rule0(d).principals = [{ trustDomain: "Prod.example.com" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
+    ["a trustDomain matcher with a port", (d) => (rule0(d).principals = [{ trustDomain: "prod.example.com:443" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
+    ["a trustDomain matcher percent-encoded", (d) => (rule0(d).principals = [{ trustDomain: "prod%2eexample.com" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
+    ["an empty trustDomain matcher", (d) => (rule0(d).principals = [{ trustDomain: "" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
+    ["an empty trust domain in metadata", (d) => (d.metadata.trustDomains = [""]), "invalid-format", "metadata.trustDomains[0]"],
+    ["an open prefix is not inside the trust domain that starts it", (d) => { rule0(d).principals = [{ spiffePrefix: "spiffe://prod.example.com" }]; route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }); }, "open-spiffe-prefix", `${RULE0}.principals[0]`],
     ["allow under a broader deny", (d) => route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }), "shadowed-rule", `${RULE0}`],
   ])("%s -> %s at %s", (_name, change, code, path) => {
     const result = run(change);
@@ -361,6 +379,14 @@ describe("more fixtures per code", () => {
     ["hours 00:00-24:00 (all day)", (d) => (rule0(d).when = { time: { hours: { from: "00:00", to: "24:00" } } })],
     ["hours 22:00-06:00 (past midnight)", (d) => (rule0(d).when = { time: { hours: { from: "22:00", to: "06:00" } } })],
     ["{*} and {**} placeholders", (d) => (route0(d).path = "/v1/{*}/charge/{**}")],
+    ["trust domains the SPIFFE standard allows (underscores, a leading _)", (d) => {
+      d.metadata.trustDomains = ["prod.example.com", "_dmarc.example.org", "trust_domain_1.example.org"];
+      d.identity.mtls.issuers[0].trustDomains = ["_dmarc.example.org", "trust_domain_1.example.org"];
+      rule0(d).principals = [{ trustDomain: "_dmarc.example.org" }, { trustDomain: "trust_domain_1.example.org" }, { spiffe: "spiffe://trust_domain_1.example.org/ns/x" }];
+    }],
+    ["an issuer without trust domains while SPIFFE IDs are not read", (d) => {
+      d.identity.mtls = { spiffe: false, issuers: [{ ski: "AB:CD" }], registry: [{ fingerprintSha256: "ab".repeat(32), id: CHECKOUT }] };
+    }],
     ["sets on both sides of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }; }],
   ])("no issue: %s", (_name, change) => {
     expect(run(change).issues).toEqual([]);
@@ -418,6 +444,11 @@ describe("did-you-mean hints", () => {
       "matcher key",
       (d) => (rule0(d).principals = [{ emial: "a@example.com" }]),
       { code: "invalid-value", path: `${RULE0}.principals[0]`, hint: 'unknown field "emial": did you mean "email"?' },
+    ],
+    [
+      "issuer field",
+      (d) => (d.identity.mtls.issuers[0] = { dn: "CN=Example Workload CA", trustDomain: ["prod.example.com"] }),
+      { code: "unknown-field", path: "identity.mtls.issuers[0].trustDomain", hint: 'did you mean "trustDomains"?' },
     ],
     [
       "identity binding",

@@ -29,7 +29,7 @@ interface Case {
   cookie?: TokenSpec | TokenSpec[];
   /** Client certificate facts: the checkout fixture (or `certName`) with overrides. */
   cert?: Record<string, unknown>;
-  /** Which certificate `cert` describes: a fixture (checkout, legacy, twoSpiffe) or one of adversarial/certs.ts. */
+  /** Which certificate `cert` describes: a fixture of client-certs.ts (checkout, legacy, partnerBilling, ...) or one of adversarial/certs.ts. */
   certName?: string;
   /** request.cf exactly as given (instead of a certificate). */
   cf?: Record<string, unknown>;
@@ -130,6 +130,7 @@ describe("adversarial corpus", () => {
       "allow-list", "other-proxy-identity", "header-spelling", "path-override", "framework-internal", "client-authorization",
       "trace-connect", "host-header", "mtls-trust-domain", "mtls-spiffe-form", "mtls-scopes",
       "mtls-not-presented", "mtls-not-verified", "mtls-revoked", "mtls-validity", "mtls-unpinned", "mtls-fingerprint-mismatch", "mtls-too-large",
+      "mtls-trust-domain-id", "mtls-several-uri-sans", "mtls-issuer-trust-domain",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);
     const names = cases.map((c) => `${c.file}: ${c.name}`);

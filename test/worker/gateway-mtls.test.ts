@@ -63,6 +63,23 @@ describe("gateway with client certificates", () => {
     expect(Date.parse(String(decision.time))).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it.each([
+    ["a SPIFFE ID of a trust domain its pinned issuer is not bound to", CERTS.partnerMintedCheckout, "issuer-trust-domain-mismatch"],
+    ["a trust domain's ID", CERTS.trustDomainId, "trust-domain-id"],
+    ["a second URI SAN", CERTS.severalUriSans, "several-uri-sans"],
+  ])("refuses %s as no identity, logs why for operators and tells the client nothing", async (_name, pem, problem) => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const { res, seen } = await call("/v1/orders/42", { tlsClientAuth: await tlsClientAuth(pem) });
+    spy.mockRestore();
+    const body = await res.text();
+    expect(res.status).toBe(401);
+    expect(seen).toEqual([]);
+    expect(body).not.toContain(problem);
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.find((l) => l.event === "client-certificate-rejected")).toMatchObject({ level: "warn", problem });
+  });
+
   it("ignores certificate facts claimed in headers", async () => {
     const facts = JSON.stringify({ tlsClientAuth: await tlsClientAuth(CERTS.checkout) });
     const { res, seen } = await call("/v1/orders/42", undefined, { "MF-CF-Blob": facts, "Cf-Client-Cert-Verified": "SUCCESS" });

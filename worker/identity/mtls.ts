@@ -1,10 +1,12 @@
 // The workload identity from Cloudflare's client-certificate facts (request.cf.tlsClientAuth). Every field
 // is a string and is compared exactly: "NONE" and "0" are truthy, and a revoked certificate can still say
 // SUCCESS. Client CAs are account-wide, so the issuer is pinned and the identity comes from the
-// certificate's SPIFFE ID (SAN URI) or a fingerprint registry, never from its CN.
+// certificate's SPIFFE ID (SAN URI) or a fingerprint registry, never from its CN. A SPIFFE ID counts only if
+// the certificate is an X509-SVID (exactly one URI SAN, a workload's ID rather than its trust domain's) and
+// its trust domain is one its issuer is bound to (identity.mtls.issuers[].trustDomains).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
-import { isSpiffeId, normaliseHex, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
+import { isSpiffeId, isTrustDomainId, normaliseHex, trustDomainOf, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
 import { setBounded } from "../bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
@@ -32,13 +34,15 @@ export type MtlsProblem =
   | "unparseable-certificate"
   | "no-spiffe-id"
   | "several-spiffe-ids"
+  | "several-uri-sans"
   | "malformed-spiffe-id"
+  | "trust-domain-id"
+  | "issuer-trust-domain-mismatch"
   | "not-registered";
 
-/** Parsed SPIFFE IDs per certificate, so a workload's certificate is decoded and hashed once per isolate. */
-const parsed = new Map<string, { der: string; spiffeIds: string[] }>();
+/** Parsed URI SANs per certificate, so a workload's certificate is decoded and hashed once per isolate. */
+const parsed = new Map<string, { der: string; uris: string[] }>();
 const PARSED_CACHE_LIMIT = 1000;
-
 
 /** Each compiled config's registry by normalised fingerprint, built once: a look-up costs the same for 5 entries or 5,000. */
 const registries = new WeakMap<MtlsConfig, ReadonlyMap<string, string>>();
@@ -63,17 +67,48 @@ function field(auth: Record<string, unknown>, name: string): string | undefined 
   return typeof value === "string" ? value : undefined;
 }
 
-function issuerPinned(auth: Record<string, unknown>, config: MtlsConfig): boolean {
-  const ski = field(auth, "certIssuerSKI");
-  const dn = field(auth, "certIssuerDNRFC2253");
-  return config.issuers.some((pin) =>
-    "ski" in pin ? ski !== undefined && ski !== "" && normaliseHex(ski) === normaliseHex(pin.ski) : dn !== undefined && dn === pin.dn,
-  );
+/** Each compiled config's pins, by normalised SKI and by exact DN, each with the trust domains it is bound to. */
+interface IssuerIndex {
+  bySki: ReadonlyMap<string, ReadonlySet<string>>;
+  byDn: ReadonlyMap<string, ReadonlySet<string>>;
+}
+const issuerIndexes = new WeakMap<MtlsConfig, IssuerIndex>();
+
+function issuerIndex(config: MtlsConfig): IssuerIndex {
+  let index = issuerIndexes.get(config);
+  if (!index) {
+    const bySki = new Map<string, Set<string>>();
+    const byDn = new Map<string, Set<string>>();
+    for (const pin of config.issuers) {
+      const [map, key] = "ski" in pin ? [bySki, normaliseHex(pin.ski)] : [byDn, pin.dn];
+      const domains = map.get(key) ?? new Set<string>();
+      // A pin without trust domains (only valid while SPIFFE IDs are not read) is pinned but mints none.
+      for (const domain of pin.trustDomains ?? []) domains.add(domain);
+      map.set(key, domains);
+    }
+    issuerIndexes.set(config, (index = { bySki, byDn }));
+  }
+  return index;
 }
 
-async function spiffeIdsOf(rfc9440: string, fingerprint: string): Promise<string[] | MtlsProblem> {
+/**
+ * The trust domains the certificate's issuer may issue SPIFFE IDs for, or undefined when no pin matches. When
+ * both its SKI pin and its DN pin match, the union: each pin names a CA the operator trusts for those.
+ */
+function pinnedTrustDomains(auth: Record<string, unknown>, config: MtlsConfig): ReadonlySet<string> | undefined {
+  const index = issuerIndex(config);
+  const ski = field(auth, "certIssuerSKI");
+  const dn = field(auth, "certIssuerDNRFC2253");
+  const bySki = ski !== undefined && ski !== "" ? index.bySki.get(normaliseHex(ski)) : undefined;
+  const byDn = dn !== undefined ? index.byDn.get(dn) : undefined;
+  if (bySki && byDn) return new Set([...bySki, ...byDn]);
+  return bySki ?? byDn;
+}
+
+/** Every URI SAN of the certificate, across all its subjectAltName extensions (one is allowed; two would hide one). */
+async function uriSansOf(rfc9440: string, fingerprint: string): Promise<string[] | MtlsProblem> {
   const cached = parsed.get(fingerprint);
-  if (cached && cached.der === rfc9440) return cached.spiffeIds;
+  if (cached && cached.der === rfc9440) return cached.uris;
   const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
   if (!match) return "unparseable-certificate";
   const der = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
@@ -81,17 +116,36 @@ async function spiffeIdsOf(rfc9440: string, fingerprint: string): Promise<string
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== fingerprint) return "fingerprint-mismatch";
-  let spiffeIds: string[];
+  let uris: string[];
   try {
     const certificate = AsnConvert.parse(der, Certificate);
-    const extension = certificate.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
-    const names = extension ? AsnConvert.parse(extension.extnValue, SubjectAlternativeName) : [];
-    spiffeIds = names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri?.startsWith("spiffe://") === true);
+    const extensions = (certificate.tbsCertificate.extensions ?? []).filter((e) => e.extnID === id_ce_subjectAltName);
+    const names = extensions.flatMap((e) => AsnConvert.parse(e.extnValue, SubjectAlternativeName));
+    uris = names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined);
   } catch {
     return "unparseable-certificate";
   }
-  setBounded(parsed, fingerprint, { der: rfc9440, spiffeIds }, PARSED_CACHE_LIMIT);
-  return spiffeIds;
+  setBounded(parsed, fingerprint, { der: rfc9440, uris }, PARSED_CACHE_LIMIT);
+  return uris;
+}
+
+/**
+ * The certificate's SPIFFE ID as the X509-SVID standard allows it (section 2): exactly one URI SAN, and it is a
+ * workload's SPIFFE ID. Other SAN types (DNS names) do not count. The scheme is compared case-insensitively (as
+ * URIs compare it) so that `SPIFFE://...` is a malformed SPIFFE ID, not some other URI.
+ */
+function svidIdOf(uris: readonly string[]): { id: string } | { problem: MtlsProblem } {
+  const spiffe = uris.filter((uri) => /^spiffe:/i.test(uri));
+  if (spiffe.length === 0) return { problem: "no-spiffe-id" };
+  if (spiffe.length > 1) return { problem: "several-spiffe-ids" };
+  // Another URI beside it is no X509-SVID: software that reads the other one would see another caller.
+  if (uris.length > 1) return { problem: "several-uri-sans" };
+  const id = spiffe[0]!;
+  // Another spelling of an ID (upper case, a port, a dot segment) would slip past a deny rule naming it.
+  if (!isSpiffeId(id)) return { problem: "malformed-spiffe-id" };
+  // `spiffe://td` names the trust domain (its bundle, its servers), never a workload.
+  if (isTrustDomainId(id)) return { problem: "trust-domain-id" };
+  return { id };
 }
 
 export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfig, now: number): Promise<MtlsResult> {
@@ -100,7 +154,8 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   if (field(auth, "certPresented") !== "1") return { ok: false, problem: "no-certificate" };
   if (field(auth, "certVerified") !== "SUCCESS") return { ok: false, problem: "not-verified" };
   if (field(auth, "certRevoked") !== "0") return { ok: false, problem: "revoked" };
-  if (!issuerPinned(auth, config)) return { ok: false, problem: "issuer-not-pinned" };
+  const issuerTrustDomains = pinnedTrustDomains(auth, config);
+  if (!issuerTrustDomains) return { ok: false, problem: "issuer-not-pinned" };
   const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
   const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
   if (!(now >= notBefore && now <= notAfter)) return { ok: false, problem: "outside-validity" };
@@ -116,12 +171,13 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
   if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
     return { ok: false, problem: "certificate-too-large" };
   }
-  const ids = await spiffeIdsOf(field(auth, "certRFC9440") ?? "", fingerprint);
-  if (typeof ids === "string") return { ok: false, problem: ids };
-  // The SPIFFE X.509-SVID spec allows exactly one SPIFFE ID per certificate.
-  if (ids.length === 0) return { ok: false, problem: "no-spiffe-id" };
-  if (ids.length > 1) return { ok: false, problem: "several-spiffe-ids" };
-  // Another spelling of an ID (upper case, a port, a dot segment) would slip past a deny rule naming it.
-  if (!isSpiffeId(ids[0]!)) return { ok: false, problem: "malformed-spiffe-id" };
-  return { ok: true, workload: { id: ids[0]! }, certificate, lifetimeSeconds };
+  const uris = await uriSansOf(field(auth, "certRFC9440") ?? "", fingerprint);
+  if (typeof uris === "string") return { ok: false, problem: uris };
+  const svid = svidIdOf(uris);
+  if ("problem" in svid) return { ok: false, problem: svid.problem };
+  const id = svid.id;
+  // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
+  // team's or a partner's pinned CA cannot issue `spiffe://prod.example.com/...`.
+  if (!issuerTrustDomains.has(trustDomainOf(id)!)) return { ok: false, problem: "issuer-trust-domain-mismatch" };
+  return { ok: true, workload: { id }, certificate, lifetimeSeconds };
 }

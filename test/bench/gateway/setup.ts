@@ -36,7 +36,7 @@ function benchPolicy(): string {
 metadata: { environment: dev, owners: [bench@example.com] }
 identity:
   access: { teamDomain: ${TEAM}, audiences: ["${AUD}"] }
-  mtls: { issuers: [{ ski: "${CA_SKI}" }], spiffe: true }
+  mtls: { issuers: [{ ski: "${CA_SKI}", trustDomains: [demo.ward.internal] }], spiffe: true }
 services:
   bench:
     hosts: [bench.localhost]
