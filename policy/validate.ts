@@ -447,8 +447,10 @@ function checkRegistry(doc: PolicyDocument, out: Collector): void {
 
 /**
  * While SPIFFE IDs are read from certificates, each pinned CA names the trust domains it may issue for: else
- * any pinned CA (another team's, a partner's) could mint any trust domain's identities. Required rather than
- * defaulted, so the binding cannot be forgotten.
+ * any pinned CA (another team's, a partner's) could mint any trust domain's identities. A pin without the list
+ * (a policy written for a Ward before the binding) may issue for metadata.trustDomains, or for none: a warning,
+ * not an error, so that upgrading Ward does not make the stored policy unusable (every request 503) while the
+ * pin still cannot mint outside the policy's own trust domains.
  */
 function checkIssuers(doc: PolicyDocument, out: Collector): void {
   const mtls = doc.identity.mtls;
@@ -459,7 +461,10 @@ function checkIssuers(doc: PolicyDocument, out: Collector): void {
     if (!pin.trustDomains) {
       if (mtls.spiffe) {
         const example = domains.length > 0 ? domains.join(", ") : "prod.example.com";
-        out.add("error", "issuer-trust-domains-missing", at, "the issuer does not name the trust domains it may issue SPIFFE IDs for", `add trustDomains: [${example}] (only that CA's trust domains)`);
+        const fallback = domains.length > 0
+          ? `so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (${domains.join(", ")})`
+          : "and metadata.trustDomains is empty, so its certificates give no SPIFFE identity";
+        out.add("warning", "issuer-trust-domains-missing", at, `the issuer does not name the trust domains it may issue for, ${fallback}`, `add trustDomains: [${example}] (only that CA's trust domains)`);
       }
       return;
     }

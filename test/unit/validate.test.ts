@@ -191,9 +191,9 @@ const FIXTURES = {
   },
   "issuer-trust-domains-missing": {
     change: (d) => delete d.identity.mtls.issuers[0].trustDomains,
-    severity: "error",
+    severity: "warning",
     path: "identity.mtls.issuers[0]",
-    message: "the issuer does not name the trust domains it may issue SPIFFE IDs for",
+    message: "the issuer does not name the trust domains it may issue for, so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (prod.example.com)",
     hint: "add trustDomains: [prod.example.com] (only that CA's trust domains)",
   },
   "spiffe-outside-trust-domain": {

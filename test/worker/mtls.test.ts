@@ -111,9 +111,13 @@ describe("workloadIdentity", () => {
     expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), twice, NOW)).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
   });
 
-  it("fails closed for a pin without trust domains (validation requires them while SPIFFE IDs are read)", async () => {
+  it("a pin without trust domains issues for the policy's metadata.trustDomains only, and with none for nothing", async () => {
     const unbound: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
     expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), unbound, NOW)).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
+    const inPolicy: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), inPolicy, NOW, ["demo.ward.internal"])).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+    const elsewhere: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), elsewhere, NOW, ["partner.ward.internal"])).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
     // The registry is explicit, so it is not bound: it maps this certificate whatever its issuer's trust domains.
     const legacy = await tlsClientAuth(CERTS.legacy);
     const registered: MtlsConfig = { ...unbound, registry: [{ fingerprintSha256: legacy.certFingerprintSHA256 as string, id: "spiffe://elsewhere.example/legacy" }] };

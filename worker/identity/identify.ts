@@ -34,7 +34,7 @@ export async function identify(
   const mtls = policy.document.identity.mtls;
   if (mtls) {
     // request.cf is set by Cloudflare's edge (undefined locally without a certificate): never from a header.
-    const result = await workloadIdentity(request.cf?.tlsClientAuth, mtls, now);
+    const result = await workloadIdentity(request.cf?.tlsClientAuth, mtls, now, policy.document.metadata.trustDomains);
     if (result.ok) {
       identity.workload = result.workload;
       certificate = result.certificate;

@@ -74,7 +74,7 @@ interface IssuerIndex {
 }
 const issuerIndexes = new WeakMap<MtlsConfig, IssuerIndex>();
 
-function issuerIndex(config: MtlsConfig): IssuerIndex {
+function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]): IssuerIndex {
   let index = issuerIndexes.get(config);
   if (!index) {
     const bySki = new Map<string, Set<string>>();
@@ -82,8 +82,9 @@ function issuerIndex(config: MtlsConfig): IssuerIndex {
     for (const pin of config.issuers) {
       const [map, key] = "ski" in pin ? [bySki, normaliseHex(pin.ski)] : [byDn, pin.dn];
       const domains = map.get(key) ?? new Set<string>();
-      // A pin without trust domains (only valid while SPIFFE IDs are not read) is pinned but mints none.
-      for (const domain of pin.trustDomains ?? []) domains.add(domain);
+      // A pin that names no trust domains (written for a Ward before the binding) may issue for the policy's
+      // metadata.trustDomains, with a validation warning; with none there either, it is pinned but mints none.
+      for (const domain of pin.trustDomains ?? policyTrustDomains) domains.add(domain);
       map.set(key, domains);
     }
     issuerIndexes.set(config, (index = { bySki, byDn }));
@@ -95,8 +96,8 @@ function issuerIndex(config: MtlsConfig): IssuerIndex {
  * The trust domains the certificate's issuer may issue SPIFFE IDs for, or undefined when no pin matches. When
  * both its SKI pin and its DN pin match, the union: each pin names a CA the operator trusts for those.
  */
-function pinnedTrustDomains(auth: Record<string, unknown>, config: MtlsConfig): ReadonlySet<string> | undefined {
-  const index = issuerIndex(config);
+function pinnedTrustDomains(auth: Record<string, unknown>, config: MtlsConfig, policyTrustDomains: readonly string[]): ReadonlySet<string> | undefined {
+  const index = issuerIndex(config, policyTrustDomains);
   const ski = field(auth, "certIssuerSKI");
   const dn = field(auth, "certIssuerDNRFC2253");
   const bySki = ski !== undefined && ski !== "" ? index.bySki.get(normaliseHex(ski)) : undefined;
@@ -148,13 +149,17 @@ function svidIdOf(uris: readonly string[]): { id: string } | { problem: MtlsProb
   return { id };
 }
 
-export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfig, now: number): Promise<MtlsResult> {
+/**
+ * `policyTrustDomains`: the policy's metadata.trustDomains, what a pin that names no trust domains may issue
+ * for (the config and the metadata come from one compiled document, so the index built once per config holds).
+ */
+export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfig, now: number, policyTrustDomains: readonly string[] = []): Promise<MtlsResult> {
   if (tlsClientAuth === null || typeof tlsClientAuth !== "object") return { ok: false, problem: "no-certificate" };
   const auth = tlsClientAuth as Record<string, unknown>;
   if (field(auth, "certPresented") !== "1") return { ok: false, problem: "no-certificate" };
   if (field(auth, "certVerified") !== "SUCCESS") return { ok: false, problem: "not-verified" };
   if (field(auth, "certRevoked") !== "0") return { ok: false, problem: "revoked" };
-  const issuerTrustDomains = pinnedTrustDomains(auth, config);
+  const issuerTrustDomains = pinnedTrustDomains(auth, config, policyTrustDomains);
   if (!issuerTrustDomains) return { ok: false, problem: "issuer-not-pinned" };
   const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
   const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
