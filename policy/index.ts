@@ -16,3 +16,6 @@ export { durationSeconds } from "./duration.ts";
 export { reach, reachReport, diffReach, checkExceptions, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ExceptionGrant, type ReachReport, type PolicyDiff } from "./reach.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
 export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";
+export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";
+export { isCleanText } from "./clean-text.ts";
+export { compileAccess, MAX_CONFIGURABLE_TOKEN_DURATION, type CompiledAccess } from "./access-limits.ts";
