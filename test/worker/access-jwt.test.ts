@@ -4,6 +4,7 @@ import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { AccessVerifier } from "../../worker/identity/access-jwt.ts";
+import { accessVerifier, resetAccessVerifiers } from "../../worker/identity/verifiers.ts";
 import { compileAccess, IdentitySources, type CompiledAccess } from "../../policy/index.ts";
 import { AUD, TEAM, accessToken, rawAccessToken } from "./access-tokens.ts";
 import userFixture from "../fixtures/access-tokens/user.json?raw";
@@ -245,5 +246,19 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
     expect(withNonce.ok && withNonce.directorySubject).toEqual({ issuer: TEAM, subject: "u-1", email: "ann@example.com", nonce: "n-1" });
     const without = await v.verify(await accessToken(signing, { email: "ann@example.com", sub: "u-1" }, { now: NOW }), NOW);
     expect(without.ok && without.directorySubject).toBeUndefined();
+  });
+});
+
+describe("accessVerifier (one per isolate and configuration)", () => {
+  it("shares a verifier between versions with the same team, audiences and limits, and never across limits", () => {
+    resetAccessVerifiers();
+    const day = accessVerifier(accessConfig());
+    expect(accessVerifier(accessConfig())).toBe(day);
+    // A token cached as verified under a longer lifetime or age must not count under a version allowing less.
+    expect(accessVerifier(accessConfig({ maxTokenLifetime: "48h" }))).not.toBe(day);
+    expect(accessVerifier(accessConfig({ serviceTokenMaxLifetime: "48h" }))).not.toBe(day);
+    expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(day);
+    expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(accessVerifier(accessConfig({ maxTokenAge: "2h" })));
+    resetAccessVerifiers();
   });
 });

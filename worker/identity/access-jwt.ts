@@ -9,7 +9,6 @@ import { setBounded } from "../bounded-cache.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "./json-members.ts";
 
-export { CLOCK_SKEW_SECONDS };
 /** Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. */
 const VERIFIED_CACHE_LIMIT = 1000;
 /** Tokens above this size are refused before any parsing (Access tokens are ~1 KiB). */
