@@ -57,7 +57,7 @@ export function compilePrincipals(
     else if ("spiffe" in m) out.spiffe.add(m.spiffe);
     else if ("spiffePrefix" in m) out.spiffePrefixes.push(m.spiffePrefix);
     else if ("trustDomain" in m) out.trustDomains.add(m.trustDomain);
-    // An address that is not well-formed (a grant stored before grants were checked) names nobody.
+    // An address that is not well-formed (a grant stored before this form was required) names nobody.
     else if ("email" in m) {
       const email = canonicalEmail(m.email);
       if (email !== undefined) out.emails.add(email);

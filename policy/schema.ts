@@ -36,12 +36,11 @@ const spiffePrefix = z
 // The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry.
 const email = z.string().refine(isEmailAddress, "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)");
 const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
-const duration = z
-  .string()
-  .regex(/^[1-9][0-9]*(s|m|h|d)$/, "must be a duration such as 90s, 30m, 12h or 7d");
+const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
+const duration = z.string().regex(DURATION, "must be a duration such as 90s, 30m, 12h or 7d");
 /** A token limit: above one month no token Access issues could need it (see access-limits.ts). */
 const tokenDuration = duration.superRefine((value, ctx) => {
-  if (/^[1-9][0-9]*(s|m|h|d)$/.test(value) && durationSeconds(value) > MAX_CONFIGURABLE_TOKEN_SECONDS) {
+  if (DURATION.test(value) && durationSeconds(value) > MAX_CONFIGURABLE_TOKEN_SECONDS) {
     ctx.addIssue({
       code: "too_big",
       origin: "number",
