@@ -1,5 +1,6 @@
 // Prepare once, evaluate per request: a validated document becomes host and path indexes whose lookup
 // cost does not grow with the number of services and routes.
+import { compileAccess, type CompiledAccess } from "./access-limits.ts";
 import type { Method } from "./canonical-target.ts";
 import { compileConditions, type CompiledConditions } from "./conditions.ts";
 import { durationSeconds } from "./duration.ts";
@@ -57,6 +58,8 @@ export interface CompiledPolicy {
   wildcardHosts: ReadonlyMap<string, CompiledService>;
   /** What the Worker must fetch beyond the JWT, so it fetches only when a rule can use it. */
   needs: { groups: boolean; devicePosture: boolean };
+  /** identity.access with its token limits in seconds, for the verifier; absent: no Access token counts. */
+  access?: CompiledAccess;
   /** Who may use the admin API; absent: nobody. Its group needs count only on admin requests. */
   admin?: { principals: CompiledPrincipals; needsGroups: boolean };
 }
@@ -145,6 +148,7 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
     }
   }
   const compiled: CompiledPolicy = { version, document: doc, hosts, wildcardHosts, needs };
+  if (doc.identity.access) compiled.access = compileAccess(doc.identity.access);
   if (doc.admin) {
     const principals = compilePrincipals(doc.admin.principals, doc.principalSets);
     compiled.admin = { principals, needsGroups: principals.groups.size > 0 };

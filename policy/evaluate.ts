@@ -37,7 +37,8 @@ function traceRule(rule: CompiledRule, request: RequestFacts, now: number): Rule
     if (!isAuthenticated(access) || !principalsMatch(both.access, access, deny)) {
       missing.push(`no Access identity among: ${both.access.labels.join("; ")}`);
     }
-    if (missing.length === 0 && !both.pairs.has(`${identity.workload!.id} ${accessName(identity)}`)) {
+    const name = accessName(identity);
+    if (missing.length === 0 && (name === undefined || !both.pairs.has(`${identity.workload!.id} ${name}`))) {
       missing.push(`workload and Access identity are not paired in binding ${both.binding}`);
     }
     if (missing.length > 0) {

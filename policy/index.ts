@@ -20,3 +20,6 @@ export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOn
 export { deniedBy, indexDenylist, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";
 export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } from "./grant-records.ts";
+export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";
+export { isCleanText } from "./clean-text.ts";
+export { compileAccess, MAX_CONFIGURABLE_TOKEN_DURATION, type CompiledAccess } from "./access-limits.ts";

@@ -1,5 +1,6 @@
 // Principal matchers, compiled once per policy version into sets so that matching is a few lookups.
 import type { PrincipalMatcher } from "./schema.ts";
+import { canonicalEmail, emailDomainOf } from "./email-address.ts";
 import { isAuthenticated, trustDomainOf, type Identity } from "./identity.ts";
 
 type ClaimRequirement = Readonly<Record<string, unknown>>;
@@ -56,7 +57,11 @@ export function compilePrincipals(
     else if ("spiffe" in m) out.spiffe.add(m.spiffe);
     else if ("spiffePrefix" in m) out.spiffePrefixes.push(m.spiffePrefix);
     else if ("trustDomain" in m) out.trustDomains.add(m.trustDomain);
-    else if ("email" in m) out.emails.add(m.email.toLowerCase());
+    // An address that is not well-formed (a grant stored before this form was required) names nobody.
+    else if ("email" in m) {
+      const email = canonicalEmail(m.email);
+      if (email !== undefined) out.emails.add(email);
+    }
     else if ("emailDomain" in m) out.emailDomains.add(m.emailDomain);
     else if ("group" in m) out.groups.add(m.group);
     else if ("claims" in m) out.claims.push(m.claims);
@@ -93,10 +98,13 @@ export function principalsMatch(p: CompiledPrincipals, identity: Identity, unkno
   }
   const user = identity.user;
   if (user) {
-    const email = user.email.toLowerCase();
-    if (p.emails.has(email)) return true;
-    const at = email.lastIndexOf("@");
-    if (at !== -1 && p.emailDomains.has(email.slice(at + 1))) return true;
+    // Only a well-formed address matches by address or domain (the gateway refuses a token with any other,
+    // so this is for `ward explain` and grants saying what the gateway does): the domain of
+    // `mallory@evil.io@example.com` is not example.com, whichever "@" one splits at.
+    const email = canonicalEmail(user.email);
+    if (email !== undefined && p.emails.has(email)) return true;
+    const domain = emailDomainOf(user.email);
+    if (domain !== undefined && p.emailDomains.has(domain)) return true;
     if (user.groups === undefined ? unknownHolds && p.groups.size > 0 : user.groups.some((g) => p.groups.has(g))) return true;
   }
   if (identity.serviceToken && p.serviceTokens.has(identity.serviceToken.clientId)) return true;
@@ -110,5 +118,5 @@ export function accessPart(identity: Identity): Identity {
 }
 
 export function accessName(identity: Identity): string | undefined {
-  return identity.user?.email.toLowerCase() ?? identity.serviceToken?.clientId;
+  return identity.user ? canonicalEmail(identity.user.email) : identity.serviceToken?.clientId;
 }

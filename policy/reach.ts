@@ -1,6 +1,7 @@
 // Reachability: every grant a policy makes, as (principal, route, methods, rule), who can reach what, and
 // the semantic diff of two policies' grants. Conditions are summarised and listed, never decided: a grant
 // says "this principal may reach this route when these conditions hold, unless one of these denies applies".
+import { emailDomainOf } from "./email-address.ts";
 import { canonicalJson } from "./hash.ts";
 import { normaliseHex, trustDomainOf } from "./identity.ts";
 import { parsePathPattern, type PatternToken } from "./path-pattern.ts";
@@ -73,7 +74,7 @@ export interface Reach {
 export interface ReachSettings {
   /** Who may use the admin API: `admin.principals`, sets expanded. */
   admins: string[];
-  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
+  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team, audiences and token limits. */
   identitySources: string[];
   /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
   bindingPairs: string[];
@@ -86,13 +87,22 @@ function settingsOf(doc: PolicyDocument): ReachSettings {
   const sources = [
     ...(mtls?.issuers ?? []).flatMap((pin) => {
       const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`;
-      // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are read).
-      const domains = readsSpiffe ? (pin.trustDomains ?? []).map((domain) => `${issuer} for trust domain ${domain}`) : [];
+      // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are
+      // read); a pin that names none may mint the policy's metadata.trustDomains (worker/identity/mtls.ts).
+      const domains = readsSpiffe ? (pin.trustDomains ?? doc.metadata.trustDomains).map((domain) => `${issuer} for trust domain ${domain}`) : [];
       return [issuer, ...domains];
     }),
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
     ...(readsSpiffe ? ["mTLS SPIFFE IDs from certificates"] : []),
-    ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
+    ...(access
+      ? [
+          `Access team ${access.teamDomain}`,
+          ...access.audiences.map((a) => `Access audience ${a}`),
+          // A longer lifetime or age admits tokens that were refused before: a change a diff must show.
+          `Access token lifetime up to ${access.maxTokenLifetime} (people), ${access.serviceTokenMaxLifetime} (service tokens)`,
+          `Access token age up to ${access.maxTokenAge ?? "its lifetime"}`,
+        ]
+      : []),
   ];
   const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) => list.map((p) => `binding ${name}: ${p.workload} & ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`));
   const admins = doc.admin ? unique(expandMatchers(doc.admin.principals, doc.principalSets).map(principalName)) : [];
@@ -235,7 +245,7 @@ export function principalsMayOverlap(a: string, b: string): boolean {
   if (ka === "email" && kb === "email") return a === b;
   if (ka === "email-domain" && kb === "email-domain") return a === b;
   const [address, domain] = ka === "email" ? [email(a), email(b)] : [email(b), email(a)];
-  return address.slice(address.lastIndexOf("@") + 1) === domain;
+  return emailDomainOf(address) === domain;
 }
 
 // ---- grants -----------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 // The policy document, schema first: every type Ward uses for a policy is inferred from here.
 // Objects are strict so that a misspelt key is an error, not a silently ignored (and so widened) rule.
 import { z } from "zod";
+import { DEFAULT_SERVICE_TOKEN_LIFETIME, DEFAULT_TOKEN_LIFETIME, MAX_CONFIGURABLE_TOKEN_DURATION, MAX_CONFIGURABLE_TOKEN_SECONDS } from "./access-limits.ts";
+import { durationSeconds } from "./duration.ts";
+import { isEmailAddress } from "./email-address.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
 
 export const SCHEMA_VERSION = 1;
@@ -31,11 +34,24 @@ const spiffePrefix = z
   .string()
   .max(MAX_SPIFFE_ID_LENGTH)
   .regex(SPIFFE_PREFIX_PATTERN, `must be the start of a SPIFFE ID (${SPIFFE_FORM}), best ending in '/'`);
-const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address");
+// The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry.
+const email = z.string().refine(isEmailAddress, "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)");
 const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
-const duration = z
-  .string()
-  .regex(/^[1-9][0-9]*(s|m|h|d)$/, "must be a duration such as 90s, 30m, 12h or 7d");
+const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
+const duration = z.string().regex(DURATION, "must be a duration such as 90s, 30m, 12h or 7d");
+/** A token limit: above one month no token Access issues could need it (see access-limits.ts). */
+const tokenDuration = duration.superRefine((value, ctx) => {
+  if (DURATION.test(value) && durationSeconds(value) > MAX_CONFIGURABLE_TOKEN_SECONDS) {
+    ctx.addIssue({
+      code: "too_big",
+      origin: "number",
+      maximum: MAX_CONFIGURABLE_TOKEN_SECONDS,
+      inclusive: true,
+      input: value,
+      message: `must be at most ${MAX_CONFIGURABLE_TOKEN_DURATION} (one month, the longest session Access issues)`,
+    });
+  }
+});
 const isoInstant = z.iso.datetime({ offset: true });
 const hex64 = z
   .string()
@@ -190,13 +206,13 @@ export type Service = z.infer<typeof Service>;
 // ---- identity sources -------------------------------------------------------------------------
 
 // Each CA is bound to the trust domains it issues for, as Envoy's SPIFFE validator keeps one bundle per trust
-// domain: any pinned CA could otherwise mint any trust domain's identities. Validation requires the list
-// while SPIFFE IDs are read from certificates (issuer-trust-domains-missing).
+// domain: any pinned CA could otherwise mint any trust domain's identities. Without the list a pin may issue
+// for metadata.trustDomains, and validation warns (issuer-trust-domains-missing).
 const issuerTrustDomains = z
   .array(trustDomain)
   .min(1)
   .optional()
-  .describe("the trust domains whose SPIFFE IDs this CA may issue; required while identity.mtls.spiffe is true");
+  .describe("the trust domains whose SPIFFE IDs this CA may issue (default: metadata.trustDomains, with a warning)");
 export const PinnedIssuer = z.union([
   z.strictObject({ ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed"), trustDomains: issuerTrustDomains }),
   z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form"), trustDomains: issuerTrustDomains }),
@@ -209,6 +225,15 @@ export const IdentitySources = z.strictObject({
         message: "must be https://<team>.cloudflareaccess.com (no trailing slash)",
       }),
       audiences: z.array(z.string().regex(/^[0-9a-f]{64}$/, "must be an Access AUD tag (64 hex)")).min(1),
+      maxTokenLifetime: tokenDuration
+        .default(DEFAULT_TOKEN_LIFETIME)
+        .describe(`refuse a person's token issued for longer (exp - iat) than this; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`),
+      serviceTokenMaxLifetime: tokenDuration
+        .default(DEFAULT_SERVICE_TOKEN_LIFETIME)
+        .describe(`refuse a service token's token issued for longer (exp - iat) than this; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`),
+      maxTokenAge: tokenDuration
+        .optional()
+        .describe(`refuse a token issued (iat) longer ago than this, whatever its exp; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`),
     })
     .optional(),
   mtls: z

@@ -8,6 +8,7 @@ import { PolicyDocument, type PrincipalMatcher, type Rule } from "./schema.ts";
 import { didYouMean } from "./suggest.ts";
 import { normaliseHex, trustDomainOf } from "./identity.ts";
 import { canonicalJson } from "./hash.ts";
+import { emailDomainOf } from "./email-address.ts";
 import { ruleId } from "./compile.ts";
 
 export type ValidationResult =
@@ -146,7 +147,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "quarantine", "admin", "services"],
   metadata: ["environment", "trustDomains", "owners", "description"],
   identity: ["access", "mtls"],
-  "identity.access": ["teamDomain", "audiences"],
+  "identity.access": ["teamDomain", "audiences", "maxTokenLifetime", "serviceTokenMaxLifetime", "maxTokenAge"],
   "identity.mtls": ["required", "issuers", "spiffe", "registry"],
   issuers: ["ski", "dn", "trustDomains"],
   exceptions: ["maxDuration", "breakGlassMaxDuration"],
@@ -204,7 +205,7 @@ function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
     const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
     return id !== undefined && id.startsWith(a.spiffePrefix);
   }
-  if ("emailDomain" in a && "email" in b) return b.email.toLowerCase().endsWith(`@${a.emailDomain}`);
+  if ("emailDomain" in a && "email" in b) return emailDomainOf(b.email) === a.emailDomain;
   return false;
 }
 

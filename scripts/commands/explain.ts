@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
-import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, type Identity, type TimedGrant } from "../../policy/index.ts";
+import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, isEmailAddress, type Identity, type TimedGrant } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { loadPolicyFile } from "../policy-file.ts";
@@ -33,6 +33,11 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   }
   if (email !== undefined && token !== undefined) {
     throw new CliError("a caller has one Access identity: a person (--email) or a service token, not both");
+  }
+  // The gateway refuses a token whose email is not one well-formed address (policy/email-address.ts):
+  // such a caller has no Access identity at all, so there is no decision about it to explain.
+  if (email !== undefined && !isEmailAddress(email)) {
+    throw new CliError(`e-mail ${JSON.stringify(email)}: not an address the gateway takes from a token (one '@', a dot-atom local part, a host name, ASCII); a token with it counts as no identity`);
   }
   if (workload) identity.workload = { id: workload };
   const groups = values.group as string[] | undefined;

@@ -375,6 +375,7 @@ describe("usage", () => {
     ["an unknown option", ["explain", DEMO, "--bogus", "GET", "http://wiki.localhost/"], "ward explain: Unknown option '--bogus'"],
     ["a caller of no known kind", ["explain", DEMO, "--as", "nobody", "GET", "http://wiki.localhost/"], "ward explain: --as nobody: expected spiffe://..., an e-mail, token:CLIENT_ID or anonymous"],
     ["an e-mail and a service token", ["explain", DEMO, "--email", "a@example.com", "--service-token", "ci", "GET", "http://wiki.localhost/"], "a person (--email) or a service token, not both"],
+    ["an e-mail the gateway refuses in a token", ["explain", DEMO, "--as", "mallory@evil.io@example.com", "GET", "http://wiki.localhost/"], 'ward explain: e-mail "mallory@evil.io@example.com": not an address the gateway takes from a token'],
     ["a group without a person", ["explain", DEMO, "--group", "sre", "GET", "http://wiki.localhost/"], "--group and --posture describe a person"],
     ["a claim without a value", ["explain", DEMO, "--as", "a@example.com", "--claim", "dept", "GET", "http://wiki.localhost/"], "ward explain: --claim dept: expected NAME=VALUE"],
     ["a time that is not ISO-8601", ["explain", DEMO, "--time", "yesterday", "GET", "http://wiki.localhost/"], "ward explain: --time yesterday: expected an ISO-8601 instant"],

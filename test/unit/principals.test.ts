@@ -55,6 +55,16 @@ const rows: Row[] = [
   { name: "emailDomain suffix lookalike", matcher: { emailDomain: "example.com" }, identity: user("bob@evilexample.com"), expected: false },
   { name: "emailDomain other domain", matcher: { emailDomain: "example.com" }, identity: user("bob@example.org"), expected: false },
   { name: "emailDomain quoted @ in local part", matcher: { emailDomain: "example.com" }, identity: user('"a@example.com"@evil.com'), expected: false },
+  // Only a well-formed address has a domain (the gateway refuses a token with any other; ward explain and
+  // grants go through this same matcher): two "@" is no address, whichever one a reader splits at.
+  { name: "emailDomain two @, the domain last", matcher: { emailDomain: "example.com" }, identity: user("mallory@evil.io@example.com"), expected: false },
+  { name: "emailDomain two @, the domain first", matcher: { emailDomain: "evil.io" }, identity: user("mallory@evil.io@example.com"), expected: false },
+  { name: "emailDomain quoted local part at the domain", matcher: { emailDomain: "example.com" }, identity: user('"mallory@evil.io"@example.com'), expected: false },
+  { name: "emailDomain control character in the local part", matcher: { emailDomain: "example.com" }, identity: user("ann\u0000@example.com"), expected: false },
+  { name: "email two @", matcher: { email: "mallory@evil.io" }, identity: user("mallory@evil.io@example.com"), expected: false },
+  // Case is ignored over ASCII only: a Kelvin sign lower-cases to "k", which would make two addresses one.
+  { name: "email Kelvin sign is not k", matcher: { email: "kate@example.com" }, identity: user("\u212Aate@example.com"), expected: false },
+  { name: "emailDomain Kelvin sign in the domain", matcher: { emailDomain: "kelvin.example" }, identity: user("ann@\u212Aelvin.example"), expected: false },
   // group
   { name: "group member", matcher: { group: "sre" }, identity: user("a@example.com", { groups: ["dev", "sre"] }), expected: true },
   { name: "group not member", matcher: { group: "sre" }, identity: user("a@example.com", { groups: ["dev"] }), expected: false },

@@ -323,6 +323,9 @@ describe("diffReach", () => {
     it("an admin, an identity source or an identity-binding pair added", async () => {
       expect(await settings((d) => (d.admin = { principals: [{ emailDomain: "example.com" }] }))).toEqual(["admin: + email-domain:example.com may use the admin API"]);
       expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([`identity source: + Access audience ${"e".repeat(64)}`]);
+      // Longer-lived or older tokens now count: as much a widening as a new audience.
+      expect(await settings((d) => (d.identity.access!.maxTokenLifetime = "7d"))).toEqual(["identity source: + Access token lifetime up to 7d (people), 24h (service tokens)"]);
+      expect(await settings((d) => (d.identity.access!.maxTokenAge = "1h"))).toEqual(["identity source: + Access token age up to 1h"]);
       expect(
         await settings((d) => {
           d.identity.mtls = { required: false, spiffe: true, issuers: [{ ski: "AB:CD:EF:01", trustDomains: ["td"] }], registry: [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://td/ns/ops/sa/runner" }] };

@@ -312,6 +312,15 @@ describe("more fixtures per code", () => {
     ["bad hour", (d) => (rule0(d).when = { time: { hours: { from: "9:00", to: "17:00" } } }), "invalid-format", `${RULE0}.when.time.hours.from`],
     ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
     ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
+    // No token Access issues lives longer than a month (730h): a longer limit could only admit forged ones.
+    ["a person's token lifetime above 730h", (d) => (d.identity.access.maxTokenLifetime = "731h"), "out-of-range", "identity.access.maxTokenLifetime"],
+    ["a service token's lifetime of 31 days", (d) => (d.identity.access.serviceTokenMaxLifetime = "31d"), "out-of-range", "identity.access.serviceTokenMaxLifetime"],
+    ["a token age above 730h in minutes", (d) => (d.identity.access.maxTokenAge = "43801m"), "out-of-range", "identity.access.maxTokenAge"],
+    ["a token lifetime that is no duration", (d) => (d.identity.access.maxTokenLifetime = "1 day"), "invalid-format", "identity.access.maxTokenLifetime"],
+    ["misspelt maxTokenLifetime", (d) => (d.identity.access.maxTokenLifetme = "8h"), "unknown-field", "identity.access.maxTokenLifetme"],
+    // The e-mail matcher takes the addresses the gateway takes from a token (policy/email-address.ts).
+    ["an e-mail with a quoted local part", (d) => (d.principalSets.ops = [{ email: '"ops"@example.com' }]), "invalid-value", "principalSets.ops[0].email"],
+    ["an e-mail with a Kelvin sign", (d) => (d.principalSets.ops = [{ email: "\u212Aate@example.com" }]), "invalid-value", "principalSets.ops[0].email"],
     ["nested principal set", (d) => (d.principalSets.all = [{ set: "checkout" }]), "invalid-value", "principalSets.all[0]"],
     ["a SPIFFE ID with a trailing slash", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/frontend/sa/web/" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
     ["a SPIFFE ID with an upper-case trust domain", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://Prod.example.com/ns/x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
@@ -388,6 +397,8 @@ describe("more fixtures per code", () => {
       d.identity.mtls = { spiffe: false, issuers: [{ ski: "AB:CD" }], registry: [{ fingerprintSha256: "ab".repeat(32), id: CHECKOUT }] };
     }],
     ["sets on both sides of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }; }],
+    ["token limits at the cap", (d) => Object.assign(d.identity.access, { maxTokenLifetime: "730h", serviceTokenMaxLifetime: "30d", maxTokenAge: "43800m" })],
+    ["an e-mail with a plus tag, in any case", (d) => (d.principalSets.ops = [{ email: "Ops+Oncall@Example.com" }])],
   ])("no issue: %s", (_name, change) => {
     expect(run(change).issues).toEqual([]);
   });

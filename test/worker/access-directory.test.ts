@@ -1,10 +1,15 @@
-// AccessDirectory in workerd: groups and posture from get-identity, cached by identity_nonce, never past
-// the token's expiry, and a failed lookup gives nothing (so group rules fail closed).
+// AccessDirectory in workerd: groups and posture from get-identity, cached by identity_nonce together with
+// the token's issuer, subject and e-mail, never past the token's expiry, and a failed lookup gives nothing
+// (so group rules fail closed).
 import { describe, expect, it } from "vitest";
 import { AccessDirectory } from "../../worker/identity/access-directory.ts";
+import type { DirectorySubject } from "../../worker/identity/access-jwt.ts";
 
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const NOW = Date.UTC(2026, 10, 23, 12);
+
+/** The person behind a token: Ann unless told otherwise. */
+const who = (nonce: string, person: Partial<DirectorySubject> = {}): DirectorySubject => ({ issuer: TEAM, subject: "u-ann", email: "ann@example.com", nonce, ...person });
 
 function directory(respond: () => Response | Promise<Response>) {
   const calls: { url: string; cookie: string | null }[] = [];
@@ -23,24 +28,24 @@ const body = {
 describe("AccessDirectory", () => {
   it("reads group names and posture results from get-identity, presenting the token as the Access cookie", async () => {
     const { calls, dir } = directory(() => Response.json(body));
-    const facts = await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW);
+    const facts = await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
     expect(facts).toEqual({ groups: ["sre", "legacy-string-group"], devicePosture: { "managed-device": true, "disk-encryption": false } });
     expect(calls).toEqual([{ url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok" }]);
   });
 
   it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {
     const { dir } = directory(() => Response.json({ groups: ["sre"] }));
-    expect(await dir.lookup("tok", "nonce-np", NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
+    expect(await dir.lookup("tok", who("nonce-np"), NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
   });
 
   it("asks once per identity_nonce while the token is valid, and again after it expires", async () => {
     const { calls, dir } = directory(() => Response.json(body));
-    await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW);
-    await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW + 30_000);
+    await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
+    await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW + 30_000);
     expect(calls).toHaveLength(1);
-    await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW + 60_000);
+    await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW + 60_000);
     expect(calls).toHaveLength(2);
-    await dir.lookup("tok2", "nonce-2", NOW + 60_000, NOW);
+    await dir.lookup("tok2", who("nonce-2"), NOW + 60_000, NOW);
     expect(calls).toHaveLength(3);
   });
 
@@ -51,10 +56,45 @@ describe("AccessDirectory", () => {
     ["an answer without a list of groups", () => Response.json({ err: "session expired" })],
     ["an empty object", () => Response.json({})],
     ["a group entry that names no group", () => Response.json({ groups: ["sre", { id: "g-2" }] })],
+    ["a group name with a line feed", () => Response.json({ groups: ["sre", { id: "g-2", name: "staff\nadmins" }] })],
+    ["a group name with a CR", () => Response.json({ groups: ["sre\r"] })],
+    ["a group name with a NUL", () => Response.json({ groups: [{ id: "g-1", name: "sre\u0000-readonly" }] })],
+    ["a group name with a C1 control", () => Response.json({ groups: ["sre\u0085"] })],
+    ["a group name with a line separator", () => Response.json({ groups: ["sre\u2028"] })],
+    ["a group name with a right-to-left override", () => Response.json({ groups: ["\u202eadmins"] })],
+    ["a group name with a lone surrogate", () => new Response('{"groups":["sre\\ud800"]}', { headers: { "content-type": "application/json" } })],
   ])("gives nothing on %s, and does not cache it", async (_name, respond) => {
     const { calls, dir } = directory(respond);
-    expect(await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW)).toBeUndefined();
-    expect(await dir.lookup("tok", "nonce-1", NOW + 60_000, NOW)).toBeUndefined();
+    for (let i = 0; i < 2; i++) {
+      // Shown as JSON on failure: a lone surrogate in a failure message breaks the test runner's channel.
+      const facts = await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
+      expect(JSON.stringify(facts)).toBeUndefined();
+    }
+    expect(calls).toHaveLength(2);
+  });
+
+  it("never hands one person another's groups when their tokens carry the same identity_nonce", async () => {
+    // The stand-in directory answers for whoever the presented token is.
+    const groupsOf: Record<string, string[]> = { "tok-admin": ["ward-admins"], "tok-mallory": [], "tok-admin-other-team": ["contractors"] };
+    const { calls, dir } = directory(() => Response.json({ groups: groupsOf[calls[calls.length - 1]!.cookie!.slice("CF_Authorization=".length)] }));
+    const admin = who("n-same", { subject: "u-admin", email: "admin@example.com" });
+    expect(await dir.lookup("tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
+    // Another subject and e-mail under the same nonce: asked again, and answered for that person.
+    expect(await dir.lookup("tok-mallory", who("n-same", { subject: "u-mallory", email: "mallory@example.com" }), NOW + 60_000, NOW)).toEqual({ groups: [] });
+    // Each part counts alone: same nonce and e-mail, another subject; same nonce and subject, another e-mail or issuer.
+    expect(await dir.lookup("tok-mallory", who("n-same", { subject: "u-mallory", email: "admin@example.com" }), NOW + 60_000, NOW)).toEqual({ groups: [] });
+    expect(await dir.lookup("tok-mallory", who("n-same", { subject: "u-admin", email: "mallory@example.com" }), NOW + 60_000, NOW)).toEqual({ groups: [] });
+    expect(await dir.lookup("tok-admin-other-team", { ...admin, issuer: "https://other.cloudflareaccess.com" }, NOW + 60_000, NOW)).toEqual({ groups: ["contractors"] });
+    expect(calls).toHaveLength(5);
+    // The admin's own token still finds the admin's answer, without asking.
+    expect(await dir.lookup("tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
+    expect(calls).toHaveLength(5);
+  });
+
+  it("asks every time for a token without an identity_nonce", async () => {
+    const { calls, dir } = directory(() => Response.json(body));
+    await dir.lookup("tok", undefined, NOW + 60_000, NOW);
+    await dir.lookup("tok", undefined, NOW + 60_000, NOW);
     expect(calls).toHaveLength(2);
   });
 });

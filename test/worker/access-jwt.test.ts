@@ -4,7 +4,11 @@ import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { AccessVerifier } from "../../worker/identity/access-jwt.ts";
-import { AUD, TEAM, accessToken } from "./access-tokens.ts";
+import { accessVerifier, resetAccessVerifiers } from "../../worker/identity/verifiers.ts";
+import { compileAccess, IdentitySources, type CompiledAccess } from "../../policy/index.ts";
+import { AUD, TEAM, accessToken, rawAccessToken } from "./access-tokens.ts";
+import userFixture from "../fixtures/access-tokens/user.json?raw";
+import serviceTokenFixture from "../fixtures/access-tokens/service-token.json?raw";
 
 const signing = inject("accessPrivateJwk");
 const published = inject("accessJwks");
@@ -19,9 +23,14 @@ function keyServer(keys: () => { keys: JWK[] }) {
   return { calls, fetchImpl: fetchImpl as unknown as typeof fetch };
 }
 
-function verifier(keys = () => published) {
+/** identity.access as a policy writes it (defaults filled in by the schema), compiled as the gateway does. */
+function accessConfig(limits: { maxTokenLifetime?: string; serviceTokenMaxLifetime?: string; maxTokenAge?: string } = {}): CompiledAccess {
+  return compileAccess(IdentitySources.parse({ access: { teamDomain: TEAM, audiences: [AUD], ...limits } }).access!);
+}
+
+function verifier(keys = () => published, config = accessConfig()) {
   const server = keyServer(keys);
-  return { server, v: new AccessVerifier({ teamDomain: TEAM, audiences: [AUD] }, server.fetchImpl) };
+  return { server, v: new AccessVerifier(config, server.fetchImpl) };
 }
 
 describe("AccessVerifier", () => {
@@ -59,7 +68,7 @@ describe("AccessVerifier", () => {
 
   it("accepts exp and nbf within the 30 s skew", async () => {
     const { v } = verifier();
-    const token = await accessToken(signing, { email: "ann@example.com", exp: NOW / 1000 - 29, nbf: NOW / 1000 + 29 }, { now: NOW });
+    const token = await accessToken(signing, { email: "ann@example.com", iat: NOW / 1000 - 3600, exp: NOW / 1000 - 29, nbf: NOW / 1000 + 29 }, { now: NOW });
     expect((await v.verify(token, NOW)).ok).toBe(true);
   });
 
@@ -94,7 +103,7 @@ describe("AccessVerifier", () => {
     keys = { keys: [...published.keys, nextPublic] };
     // An unknown kid triggers a refetch (the first one after the cooldown would; the set is new here).
     const rotated = await accessToken(nextPrivate, { email: "ann@example.com" }, { now: NOW });
-    const verifierAfterCooldown = new AccessVerifier({ teamDomain: TEAM, audiences: [AUD] }, keyServer(() => keys).fetchImpl);
+    const verifierAfterCooldown = new AccessVerifier(accessConfig(), keyServer(() => keys).fetchImpl);
     expect((await verifierAfterCooldown.verify(rotated, NOW)).ok).toBe(true);
     expect((await verifierAfterCooldown.verify(await accessToken(signing, { email: "bob@example.com" }, { now: NOW }), NOW)).ok).toBe(true);
   });
@@ -115,5 +124,141 @@ describe("AccessVerifier", () => {
     expect((await v.verify(token, NOW)).ok).toBe(true);
     expect((await v.verify(token, NOW + 60_000)).ok).toBe(true); // within the skew
     expect((await v.verify(token, NOW + 91_000)).ok).toBe(false);
+  });
+});
+
+/** A documented Access payload, re-timed to `now` (its lifetime kept) and put under the test team. */
+function fromFixture(text: string, now: number): Record<string, unknown> {
+  const payload = JSON.parse(text) as Record<string, unknown>;
+  const shift = Math.floor(now / 1000) - (payload.iat as number);
+  for (const claim of ["iat", "nbf", "exp"]) if (typeof payload[claim] === "number") payload[claim] = (payload[claim] as number) + shift;
+  return { ...payload, iss: TEAM, aud: [AUD] };
+}
+
+/** The user fixture's payload as text, with `exp`/`iat`/`nbf` as given (raw JSON number text). */
+function rawPayload(times: { iat?: string; nbf?: string; exp?: string }, extra = ""): string {
+  const now = NOW / 1000;
+  const t = { iat: String(now), nbf: String(now), exp: String(now + 3600), ...times };
+  return `{"type":"app","iss":"${TEAM}","aud":["${AUD}"],"email":"ann@example.com","sub":"u-1","identity_nonce":"n-1","iat":${t.iat},"nbf":${t.nbf},"exp":${t.exp}${extra}}`;
+}
+
+describe("AccessVerifier: what an issuer can honestly produce", () => {
+  it("takes the token shapes Access documents, for a person and for a service token", async () => {
+    const { v } = verifier();
+    const user = await v.verify(await accessToken(signing, fromFixture(userFixture, NOW), { now: NOW }), NOW);
+    expect(user.ok && user.identity.user).toEqual({ email: "user@example.com", sub: "7335d417-61da-459d-899c-0a01c76a2f94" });
+    expect(user.ok && user.directorySubject).toEqual({ issuer: TEAM, subject: "7335d417-61da-459d-899c-0a01c76a2f94", email: "user@example.com", nonce: "6ei69kawdKzMIAPF" });
+    const service = await v.verify(await accessToken(signing, fromFixture(serviceTokenFixture, NOW), { now: NOW }), NOW);
+    expect(service.ok && service.identity.serviceToken).toEqual({ clientId: "e367826f93b8d71185e03fe518aff3b4.access" });
+    expect(service.ok && service.directorySubject).toBeUndefined();
+  });
+
+  it.each([
+    ["exp 1e309 (Infinity)", { exp: "1e309" }],
+    ["exp -1e309", { exp: "-1e309" }],
+    ["iat -1e309", { iat: "-1e309" }],
+    ["nbf -1e309", { nbf: "-1e309" }],
+    ["exp with a fraction", { exp: String(NOW / 1000 + 3600.5) }],
+    ["iat with a fraction", { iat: String(NOW / 1000 - 0.25) }],
+    ["nbf with a fraction", { nbf: String(NOW / 1000 - 0.25) }],
+    ["exp at 2^32", { exp: String(2 ** 32) }],
+    ["iat negative", { iat: "-1" }],
+    ["exp before iat", { iat: String(NOW / 1000 + 10), exp: String(NOW / 1000 + 5) }],
+  ])("refuses %s", async (_name, times) => {
+    const { v } = verifier();
+    expect(await v.verify(await rawAccessToken(signing, rawPayload(times)), NOW)).toMatchObject({ ok: false });
+  });
+
+  it("takes a token without nbf (Access's service-token tokens have none), and a whole number written with a fraction", async () => {
+    const { v } = verifier();
+    const noNbf = await accessToken(signing, { common_name: "ci.access", sub: "", nbf: undefined }, { now: NOW });
+    expect((await v.verify(noNbf, NOW)).ok).toBe(true);
+    expect((await v.verify(await rawAccessToken(signing, rawPayload({ exp: `${NOW / 1000 + 3600}.0` })), NOW)).ok).toBe(true);
+  });
+
+  it("refuses a person's token issued for longer than maxTokenLifetime (24h by default), and takes exactly 24h", async () => {
+    const { v } = verifier();
+    const day = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_400 });
+    const longer = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_401 });
+    expect((await v.verify(day, NOW)).ok).toBe(true);
+    expect(await v.verify(longer, NOW)).toEqual({ ok: false, problem: "lifetime-too-long" });
+  });
+
+  it("holds service tokens to serviceTokenMaxLifetime and people to maxTokenLifetime", async () => {
+    const { v } = verifier(undefined, accessConfig({ maxTokenLifetime: "8h", serviceTokenMaxLifetime: "48h" }));
+    const service30h = await accessToken(signing, { common_name: "ci.access", sub: "" }, { now: NOW, ttl: 30 * 3600 });
+    const person30h = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 30 * 3600 });
+    const service49h = await accessToken(signing, { common_name: "ci.access", sub: "" }, { now: NOW, ttl: 49 * 3600 });
+    expect((await v.verify(service30h, NOW)).ok).toBe(true);
+    expect(await v.verify(person30h, NOW)).toEqual({ ok: false, problem: "lifetime-too-long" });
+    expect(await v.verify(service49h, NOW)).toEqual({ ok: false, problem: "lifetime-too-long" });
+  });
+
+  it("refuses a token issued longer ago than maxTokenAge, also once it is cached", async () => {
+    const { v } = verifier(undefined, accessConfig({ maxTokenAge: "1h" }));
+    const old = await accessToken(signing, { email: "ann@example.com" }, { now: NOW - 2 * 3600_000, ttl: 86_400 });
+    expect(await v.verify(old, NOW)).toEqual({ ok: false, problem: "too-old" });
+    const fresh = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_400 });
+    expect((await v.verify(fresh, NOW)).ok).toBe(true);
+    expect((await v.verify(fresh, NOW + 3600_000 + 29_000)).ok).toBe(true); // within the skew
+    expect((await v.verify(fresh, NOW + 3600_000 + 31_000)).ok).toBe(false);
+  });
+
+  it.each([
+    ["the header names alg twice", rawPayload({}), `{"alg":"none","kid":"${signing.kid}","typ":"JWT","alg":"RS256"}`],
+    ["the payload names email twice", rawPayload({}, ',"email":"mallory@evil.io"'), undefined],
+    ["the payload names email twice, once escaped", rawPayload({}, ',"\\u0065mail":"mallory@evil.io"'), undefined],
+    ["a nested object names a member twice", rawPayload({}, ',"custom":{"team":{"role":"reader","role":"admin"}}'), undefined],
+    ["an object in an array names a member twice", rawPayload({}, ',"custom":[{"role":"reader","role":"admin"}]'), undefined],
+  ])("refuses a token where %s", async (_name, payload, header) => {
+    const { v } = verifier();
+    expect(await v.verify(await rawAccessToken(signing, payload, header), NOW)).toEqual({ ok: false, problem: "duplicate-members" });
+  });
+
+  it("takes the same member name in different objects", async () => {
+    const { v } = verifier();
+    const token = await rawAccessToken(signing, rawPayload({}, ',"custom":[{"role":"a"},{"role":"b"}],"team":{"role":{"role":"c"}}'));
+    expect((await v.verify(token, NOW)).ok).toBe(true);
+  });
+
+  it.each([
+    ["an email with two @", { email: "mallory@evil.io@example.com" }, "malformed-email"],
+    ["an email with a quoted local part", { email: '"mallory@evil.io"@example.com' }, "malformed-email"],
+    ["an email with a LF", { email: "ann@example.com\nx" }, "malformed-email"],
+    ["an email that is not a string", { email: ["ann@example.com"], common_name: "ci.access" }, "malformed-email"],
+    ["a sub with CR LF", { email: "ann@example.com", sub: "u-1\r\nx: y" }, "malformed-sub"],
+    ["a sub with NUL", { email: "ann@example.com", sub: "u-1\u0000" }, "malformed-sub"],
+    ["a sub with a bidi override", { email: "ann@example.com", sub: "u-\u202e1" }, "malformed-sub"],
+    ["a sub that is a number", { email: "ann@example.com", sub: 7 }, "malformed-sub"],
+    ["a sub of 256 characters", { email: "ann@example.com", sub: "u".repeat(256) }, "malformed-sub"],
+    ["a common_name with DEL", { common_name: "ci.access\u007f", sub: "" }, "malformed-common-name"],
+    ["a common_name with a paragraph separator", { common_name: "ci\u2029.access", sub: "" }, "malformed-common-name"],
+    ["a common_name that is an object", { common_name: { cn: "ci.access" }, sub: "" }, "malformed-common-name"],
+  ])("refuses %s", async (_name, claims, problem) => {
+    const { v } = verifier();
+    const token = await accessToken(signing, { email: undefined, ...claims } as never, { now: NOW });
+    expect(await v.verify(token, NOW)).toEqual({ ok: false, problem });
+  });
+
+  it("keys directory look-ups by issuer, subject, e-mail and nonce, and leaves a token without a nonce uncached", async () => {
+    const { v } = verifier();
+    const withNonce = await v.verify(await accessToken(signing, { email: "Ann@Example.com", sub: "u-1", identity_nonce: "n-1" }, { now: NOW }), NOW);
+    expect(withNonce.ok && withNonce.directorySubject).toEqual({ issuer: TEAM, subject: "u-1", email: "ann@example.com", nonce: "n-1" });
+    const without = await v.verify(await accessToken(signing, { email: "ann@example.com", sub: "u-1" }, { now: NOW }), NOW);
+    expect(without.ok && without.directorySubject).toBeUndefined();
+  });
+});
+
+describe("accessVerifier (one per isolate and configuration)", () => {
+  it("shares a verifier between versions with the same team, audiences and limits, and never across limits", () => {
+    resetAccessVerifiers();
+    const day = accessVerifier(accessConfig());
+    expect(accessVerifier(accessConfig())).toBe(day);
+    // A token cached as verified under a longer lifetime or age must not count under a version allowing less.
+    expect(accessVerifier(accessConfig({ maxTokenLifetime: "48h" }))).not.toBe(day);
+    expect(accessVerifier(accessConfig({ serviceTokenMaxLifetime: "48h" }))).not.toBe(day);
+    expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(day);
+    expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(accessVerifier(accessConfig({ maxTokenAge: "2h" })));
+    resetAccessVerifiers();
   });
 });

@@ -124,6 +124,7 @@ describe("adversarial corpus", () => {
       "alg-none", "alg-confusion", "stripped-signature", "psychic-signature", "kid-injection", "jku", "x5u", "embedded-jwk", "crit", "b64",
       "nested", "encrypted", "expired", "not-yet-valid", "future-iat", "missing-exp", "aud-form", "iss", "duplicate-claims", "huge", "malformed",
       "several-tokens", "header-cookie", "other-team", "kid-flood",
+      "non-integer-time", "long-lifetime", "too-old", "duplicate-members", "control-characters", "malformed-email", "email-domain-confusion",
       "double-slash", "dot-segments", "encoded-dot", "encoded-slash", "encoded-backslash", "double-encoding", "semicolon", "nul", "overlong-utf8",
       "case", "trailing-slash", "fragment", "absolute-form", "query", "host", "method-override", "lower-case-method", "head-options",
       "spoofed-identity", "spoofed-certificate", "spoofed-address", "hop-by-hop", "duplicate-headers",

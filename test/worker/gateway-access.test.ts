@@ -74,6 +74,19 @@ describe("gateway with Access tokens", () => {
     expect(await originSaw(m)).toEqual([]);
   });
 
+  it("never lends an editor's groups to another person whose token carries the same identity_nonce", async () => {
+    const post = async (token: string) => {
+      const m = marker();
+      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token } });
+      return { status: res.status, seen: await originSaw(m) };
+    };
+    const editor = await accessToken(signing, { email: "editor@example.com", sub: "u-editor", identity_nonce: "n-collide" });
+    expect((await post(editor)).status).toBe(200);
+    // The editor's answer is cached; Ann's token names the same nonce, but the look-up is hers.
+    const ann = await accessToken(signing, { email: "ann@example.com", sub: "u-ann", identity_nonce: "n-collide" });
+    expect(await post(ann)).toEqual({ status: 403, seen: [] });
+  });
+
   it.each([
     ["the cookie on a state-changing method (CSRF)", "POST", async () => ({ Cookie: `CF_Authorization=${await accessToken(signing, { email: "ann@example.com" })}` }), 401],
     // Access builds the header from the cookie on every request, so a header is just as ambient (CSRF).

@@ -1,8 +1,12 @@
 // Groups and device posture are not in the Access JWT: Access's get-identity endpoint has them. It is asked
 // only when the policy has a rule that can use them, and the answer is cached by the token's identity_nonce
-// (which changes when the user's identity is refreshed). A failed or malformed lookup yields nothing: the
+// (which changes when the user's identity is refreshed) together with its issuer, subject and e-mail: the
+// nonce alone is just a claim, and two tokens carrying the same one (a signing bug, a replayed claim, a
+// test key) must not hand one person the other's groups. A failed or malformed lookup yields nothing: the
 // groups are then unknown, so allow rules on groups do not match and deny rules on groups hold (fail closed).
+import { isCleanText } from "../../policy/index.ts";
 import { setBounded } from "../bounded-cache.ts";
+import type { DirectorySubject } from "./access-jwt.ts";
 
 const CACHE_LIMIT = 1000;
 /** Upper bound on how long a lookup is reused, whatever the token's lifetime. */
@@ -19,14 +23,15 @@ const groupName = (g: unknown): string | undefined =>
 
 /**
  * An answer without a list of groups, or with an entry that names none, is no answer: read as "no groups"
- * it would keep a deny rule on a group from matching someone who may well be in it.
+ * it would keep a deny rule on a group from matching someone who may well be in it. So is one with a group
+ * name holding control characters (policy/clean-text.ts): it would reach logs and the origin's assertion.
  */
 function factsFrom(body: unknown): DirectoryFacts | undefined {
   if (body === null || typeof body !== "object") return undefined;
   const record = body as { groups?: unknown; devicePosture?: unknown };
   if (!Array.isArray(record.groups)) return undefined;
   const groups = record.groups.map(groupName);
-  if (!groups.every((g): g is string => g !== undefined)) return undefined;
+  if (!groups.every((g): g is string => g !== undefined && isCleanText(g))) return undefined;
   if (!record.devicePosture || typeof record.devicePosture !== "object") return { groups };
   const devicePosture: Record<string, boolean> = {};
   for (const [id, check] of Object.entries(record.devicePosture as Record<string, { success?: unknown }>)) {
@@ -45,8 +50,11 @@ export class AccessDirectory {
     this.fetchImpl = fetchImpl;
   }
 
-  async lookup(token: string, nonce: string | undefined, expiresAt: number, now: number): Promise<DirectoryFacts | undefined> {
-    const cached = nonce ? this.cache.get(nonce) : undefined;
+  /** `subject` undefined (no identity_nonce): asked every time, never cached. */
+  async lookup(token: string, subject: DirectorySubject | undefined, expiresAt: number, now: number): Promise<DirectoryFacts | undefined> {
+    // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
+    const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
+    const cached = key ? this.cache.get(key) : undefined;
     if (cached && now < cached.until) return cached.facts;
     let facts: DirectoryFacts | undefined;
     try {
@@ -55,8 +63,8 @@ export class AccessDirectory {
     } catch {
       facts = undefined;
     }
-    if (facts && nonce) {
-      setBounded(this.cache, nonce, { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS) }, CACHE_LIMIT);
+    if (facts && key) {
+      setBounded(this.cache, key, { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS) }, CACHE_LIMIT);
     }
     return facts;
   }

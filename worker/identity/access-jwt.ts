@@ -1,26 +1,36 @@
 // Cloudflare Access JWT verification: RS256 only, exact `iss`, `aud` among the configured audiences,
-// `exp`/`nbf` with a small skew, `type` "app". Never denies by itself: it yields verified facts or none,
-// and the policy decides.
+// `exp`/`nbf` with a small skew, `type` "app"; then what jose does not check (access-claims.ts: whole-second
+// times in range, the lifetime and age the policy allows, identity claims of the right shape) and no
+// duplicate member names in the header or payload (json-members.ts). Never denies by itself: it yields
+// verified facts or none, and the policy decides.
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
-import type { Identity } from "../../policy/index.ts";
+import type { CompiledAccess, Identity } from "../../policy/index.ts";
 import { setBounded } from "../bounded-cache.ts";
+import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
+import { hasUniqueMembers } from "./json-members.ts";
 
-/** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (Access and Workers clocks are both NTP-synced). */
-export const CLOCK_SKEW_SECONDS = 30;
 /** Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. */
 const VERIFIED_CACHE_LIMIT = 1000;
 /** Tokens above this size are refused before any parsing (Access tokens are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;
+/** `identity_nonce` is a short random string (16 characters in Access's tokens); it keys a cache. */
+const MAX_NONCE_LENGTH = 128;
 
-export interface AccessConfig {
-  teamDomain: string;
-  audiences: readonly string[];
-}
+/** The team, audiences and token limits, compiled from identity.access (policy/access-limits.ts). */
+export type AccessConfig = CompiledAccess;
 
 export type AccessIdentity = Pick<Identity, "user" | "serviceToken" | "claims" | "scopes">;
 
+/** Who a token's directory facts belong to: get-identity answers are cached under all of it. */
+export interface DirectorySubject {
+  issuer: string;
+  subject: string;
+  email: string;
+  nonce: string;
+}
+
 export type AccessResult =
-  | { ok: true; identity: AccessIdentity; expiresAt: number; lifetimeSeconds: number; nonce?: string }
+  | { ok: true; identity: AccessIdentity; expiresAt: number; lifetimeSeconds: number; directorySubject?: DirectorySubject }
   | { ok: false; problem: string };
 
 interface CachedVerification {
@@ -28,24 +38,16 @@ interface CachedVerification {
   expiresAt: number;
 }
 
-function scopesOf(payload: JWTPayload): string[] | undefined {
-  if (typeof payload.scope === "string") return payload.scope.split(" ").filter(Boolean);
-  if (Array.isArray(payload.scp) && payload.scp.every((s) => typeof s === "string")) return payload.scp as string[];
-  return undefined;
-}
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export function identityFromPayload(payload: JWTPayload): AccessIdentity | undefined {
-  const claims = payload as Record<string, unknown>;
-  const scopes = scopesOf(payload);
-  const base: AccessIdentity = scopes ? { claims, scopes } : { claims };
-  if (typeof claims.email === "string" && claims.email.length > 0) {
-    return { ...base, user: { email: claims.email, sub: typeof payload.sub === "string" ? payload.sub : undefined } };
+/** A base64url segment as JSON text with unique member names; false for anything else. */
+function uniqueMembers(segment: string): boolean {
+  try {
+    const binary = atob(segment.replace(/-/g, "+").replace(/_/g, "/"));
+    return hasUniqueMembers(textDecoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+  } catch {
+    return false;
   }
-  // Service tokens carry their client id in common_name and an empty sub.
-  if (typeof claims.common_name === "string" && claims.common_name.length > 0) {
-    return { ...base, serviceToken: { clientId: claims.common_name } };
-  }
-  return undefined;
 }
 
 export class AccessVerifier {
@@ -73,7 +75,7 @@ export class AccessVerifier {
     const key = token;
     const cached = this.verified.get(key);
     if (cached) {
-      // Never honoured past `exp`, whatever the cache holds.
+      // Never honoured past `exp` (or the maximum age), whatever the cache holds.
       if (now < cached.expiresAt) return cached.result;
       this.verified.delete(key);
     }
@@ -90,18 +92,27 @@ export class AccessVerifier {
     } catch (error) {
       return { ok: false, problem: (error as { code?: string }).code ?? "invalid-token" };
     }
+    // Once per token and isolate (verified tokens are cached), and only for one the team's key signed.
+    const [header, body] = token.split(".") as [string, string];
+    if (!uniqueMembers(header) || !uniqueMembers(body)) return { ok: false, problem: "duplicate-members" };
     if (payload.type !== "app") return { ok: false, problem: "token-type" };
-    // jose checks exp and nbf, not iat: a token "issued" later than now (beyond the skew) is not one Access made.
-    if (payload.iat! > now / 1000 + CLOCK_SKEW_SECONDS) return { ok: false, problem: "issued-in-the-future" };
+    const times = checkTimes(payload, this.config, now / 1000);
+    if (!times.ok) return times;
     const identity = identityFromPayload(payload);
-    if (!identity) return { ok: false, problem: "no-principal" };
-    const expiresAt = (payload.exp! + CLOCK_SKEW_SECONDS) * 1000;
-    const nonce = typeof payload.identity_nonce === "string" ? payload.identity_nonce : undefined;
+    if (!identity.ok) return identity;
+    const lifetimeProblem = checkLifetime(times.value, identity.value, this.config);
+    if (lifetimeProblem) return { ok: false, problem: lifetimeProblem };
+    const { exp, iat } = times.value;
+    // Good until `exp`, or until it grows older than the maximum age, whichever comes first.
+    const until = this.config.maxAgeSeconds === undefined ? exp : Math.min(exp, iat + this.config.maxAgeSeconds);
+    const expiresAt = (until + CLOCK_SKEW_SECONDS) * 1000;
     // How long the credential was issued for (exp - iat): the lateral-movement metrics report it.
-    const lifetimeSeconds = payload.exp! - payload.iat!;
-    const result: Extract<AccessResult, { ok: true }> = nonce
-      ? { ok: true, identity, expiresAt, lifetimeSeconds, nonce }
-      : { ok: true, identity, expiresAt, lifetimeSeconds };
+    const result: Extract<AccessResult, { ok: true }> = { ok: true, identity: identity.value, expiresAt, lifetimeSeconds: exp - iat };
+    const user = identity.value.user;
+    const nonce = payload.identity_nonce;
+    if (user && typeof nonce === "string" && nonce.length > 0 && nonce.length <= MAX_NONCE_LENGTH) {
+      result.directorySubject = { issuer: this.config.teamDomain, subject: user.sub ?? "", email: user.email.toLowerCase(), nonce };
+    }
     setBounded(this.verified, key, { result, expiresAt }, VERIFIED_CACHE_LIMIT);
     return result;
   }

@@ -42,7 +42,7 @@ export async function identify(
     }
     else if (result.problem !== "no-certificate") logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
-  const access = policy.document.identity.access;
+  const access = policy.access;
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {
     const result = await accessVerifier(access).verify(token, now);
@@ -50,7 +50,7 @@ export async function identify(
       Object.assign(identity, result.identity);
       credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
       if (identity.user && (needs.groups || needs.devicePosture)) {
-        const facts = await accessDirectory(access.teamDomain).lookup(token, result.nonce, result.expiresAt, now);
+        const facts = await accessDirectory(access.teamDomain).lookup(token, result.directorySubject, result.expiresAt, now);
         if (facts) identity.user = { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture };
         else logEvent("warn", "access-directory-unavailable", { requestId });
       }

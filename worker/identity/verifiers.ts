@@ -10,8 +10,11 @@ const byConfig = new WeakMap<AccessConfig, AccessVerifier>();
 export function accessVerifier(config: AccessConfig): AccessVerifier {
   let verifier = byConfig.get(config);
   if (verifier) return verifier;
-  // Policy versions with the same team and audiences share one verifier (its key set and verified tokens).
-  const key = `${config.teamDomain} ${config.audiences.join(",")}`;
+  // Policy versions with the same team, audiences and token limits share one verifier (its key set and
+  // verified tokens). The limits belong in the key: a token verified under a longer lifetime or age must not
+  // be served from the cache of a version that allows less.
+  const limits = [config.maxLifetimeSeconds, config.serviceTokenMaxLifetimeSeconds, config.maxAgeSeconds ?? "-"].join(",");
+  const key = `${config.teamDomain} ${config.audiences.join(",")} ${limits}`;
   verifier = verifiers.get(key);
   if (!verifier) verifiers.set(key, (verifier = new AccessVerifier(config)));
   byConfig.set(config, verifier);

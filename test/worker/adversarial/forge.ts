@@ -11,8 +11,13 @@ export interface TokenSpec {
   header?: Record<string, unknown>;
   /** How the signature is made. */
   sign?: "rs256" | "none" | "hs256-public-key" | "hs256-public-pem" | "strip" | "empty" | "psychic-es256" | "other-team" | "corrupt";
-  /** The payload text exactly (e.g. duplicate claims), instead of JSON of the claims. */
+  /**
+   * The payload text exactly (duplicate claims, `1e309`, escapes JSON.stringify would not write), instead of
+   * JSON of the claims. `"$NOW"` becomes now and `"$NOW_EXP"` now + 1 h, as numbers.
+   */
   rawPayload?: string;
+  /** The header text exactly (duplicate members); `"$KID"` becomes the signing key's kid, as a string. */
+  rawHeader?: string;
   /** A literal token (malformed ones). */
   literal?: string;
   /** Pad the payload to about this many bytes. */
@@ -63,7 +68,8 @@ export async function forgeToken(spec: TokenSpec, signing: JWK, publicJwks: { ke
   // "$random": a fresh made-up kid on every call (the unknown-kid flood).
   if (header.kid === "$random") header.kid = crypto.randomUUID().replaceAll("-", "");
   const payload = spec.rawPayload !== undefined ? text(spec.rawPayload.replaceAll('"$NOW_EXP"', String(now + 3600)).replaceAll('"$NOW"', String(now))) : text(JSON.stringify(claims));
-  const input = `${text(JSON.stringify(header))}.${payload}`;
+  const headerText = spec.rawHeader !== undefined ? spec.rawHeader.replaceAll('"$KID"', JSON.stringify(signing.kid)) : JSON.stringify(header);
+  const input = `${text(headerText)}.${payload}`;
   switch (spec.sign ?? "rs256") {
     case "rs256":
       return `${input}.${await rsSign(signing, input)}`;

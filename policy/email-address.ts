@@ -1,0 +1,54 @@
+// E-mail addresses as Ward accepts them: one RFC 5321 Mailbox (Local-part "@" Domain), in a subset that has
+// exactly one reading. The gateway refuses an Access token whose `email` is not one; `email` and
+// `emailDomain` matchers (gateway, `ward explain`, grants) compare only addresses that are, so
+// `mallory@evil.io@example.com` is no address at all, rather than one at example.com (the part after the
+// last "@") or at evil.io (the part after the first), depending on who reads it.
+//
+// The subset:
+// - Local-part: a dot-atom (RFC 5322 3.2.3 / RFC 5321 4.1.2 Dot-string): atext runs (letters, digits and
+//   ! # $ % & ' * + - / = ? ^ _ ` { | } ~) joined by single dots, at most 64 octets (RFC 5321 4.5.3.1.1).
+//   No quoted-string: `"a@example.com"@evil.io` is a valid RFC 5322 address whose local part holds an "@";
+//   no identity provider in front of Access issues one, and a reader that splits on "@" gets it wrong.
+// - Domain: host-name labels (letters, digits, inner hyphens, 1 to 63 each) joined by dots, at most 253
+//   characters (RFC 1035 2.3.4, RFC 5321 4.1.2 Domain). No address literal (`[192.0.2.1]`), no trailing
+//   dot. An internationalised domain is taken in its ASCII (A-label, `xn--`) form only.
+// - ASCII only, at most 254 characters in all (RFC 5321 4.5.3.1.3: a path of 256 with its angle brackets).
+//   No SMTPUTF8 (RFC 6531) local parts: case folding outside ASCII is where two different addresses
+//   become one (the Kelvin sign "K" lower-cases to "k", "İ" to two characters).
+// Addresses compare ignoring case, all of them: RFC 5321 lets a server treat the local part's case as
+// significant, but identity providers do not issue two people addresses that differ only in case, and the
+// policy has always matched `Ann@Example.com` as `ann@example.com`. ASCII lower-casing is exact.
+
+export const MAX_EMAIL_LENGTH = 254;
+const MAX_LOCAL_LENGTH = 64;
+const MAX_DOMAIN_LENGTH = 253;
+
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** The two parts of a well-formed address, as written; undefined for anything else. */
+export function mailboxParts(text: string): { local: string; domain: string } | undefined {
+  if (typeof text !== "string" || text.length > MAX_EMAIL_LENGTH) return undefined;
+  const at = text.indexOf("@");
+  // Exactly one "@": a dot-atom cannot hold one, so a second one anywhere makes it no address.
+  if (at === -1 || text.indexOf("@", at + 1) !== -1) return undefined;
+  const local = text.slice(0, at);
+  const domain = text.slice(at + 1);
+  if (local.length > MAX_LOCAL_LENGTH || domain.length > MAX_DOMAIN_LENGTH) return undefined;
+  if (!LOCAL_PART.test(local) || !DOMAIN.test(domain)) return undefined;
+  return { local, domain };
+}
+
+export function isEmailAddress(text: string): boolean {
+  return mailboxParts(text) !== undefined;
+}
+
+/** The address in the one form Ward compares, logs and keys on (lower case); undefined when not well-formed. */
+export function canonicalEmail(text: string): string | undefined {
+  return mailboxParts(text) === undefined ? undefined : text.toLowerCase();
+}
+
+/** The lower-cased domain of a well-formed address; undefined when the text is not one. */
+export function emailDomainOf(text: string): string | undefined {
+  return mailboxParts(text)?.domain.toLowerCase();
+}
