@@ -169,6 +169,8 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
   const host = canonicalHost(rawHost);
   if (host === undefined) return reject("host-invalid", "host is not a valid host name");
   if (rawPath.length > MAX_PATH_LENGTH) return reject("path-too-long", `path longer than ${MAX_PATH_LENGTH}`);
+  // "\x" is "/x" to a URL parser (WHATWG) and to Cloudflare's normalisation: named as the backslash it is.
+  if (rawPath.startsWith("\\")) return reject("path-backslash", "backslash in path");
   if (!rawPath.startsWith("/")) return reject("path-not-absolute", "path must start with '/'");
 
   const rawSegments = rawPath.slice(1).split("/");

@@ -15,6 +15,7 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
   const ask = owner ?? "the service's owner";
   if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
+  if (reasons.includes("body-not-allowed")) return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";
   if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
   if (reasons.includes("revoked")) return "this credential is revoked: use a new one (ward revoke list names the entry)";
   if (reasons.includes("quarantined")) return "this identity is quarantined after repeated denials: ask security (ward quarantine list)";
