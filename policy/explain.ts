@@ -26,12 +26,15 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
   return decision.route ? `ask ${ask} for access to ${decision.route}` : `ask ${ask} for access`;
 }
 
-export function explainDecision(policy: CompiledPolicy, decision: Decision): string {
+/** `asked`: the request as read (host and raw path), shown when it has no canonical form (a bad request). */
+export function explainDecision(policy: CompiledPolicy, decision: Decision, asked?: { method: string; host: string; path: string }): string {
   const lines: string[] = [];
   const verdict = decision.effect.toUpperCase();
   lines.push(`${verdict} ${decision.status}  mode ${decision.mode}  policy ${decision.policyVersion.slice(0, 12)}`);
   if (decision.target) {
     lines.push(`request   ${decision.target.method} ${decision.target.host}${decision.target.path}`);
+  } else if (asked) {
+    lines.push(`read as   ${asked.method} ${asked.host} ${asked.path}`);
   }
   lines.push(`caller    ${decision.principal}`);
   if (decision.problem) lines.push(`problem   ${decision.problem}: the target is ambiguous, so it is refused`);

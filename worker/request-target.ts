@@ -2,16 +2,10 @@
 // client sent it: bare workerd keeps dot segments, `%2e` and backslashes; Cloudflare's edge resolves them first
 // when the zone's URL normalisation is on; `ward dev` (Miniflare) re-parses it with the WHATWG parser. Ward
 // reads the path raw, never through `new URL`, so whatever reaches it is judged as it came.
-import { MAX_PATH_LENGTH } from "../policy/index.ts";
+import { MAX_PATH_LENGTH, rawPathOf } from "../policy/index.ts";
 
 /** The raw path as received: `new URL` would already have resolved dot segments the policy must see. */
-export function rawPath(url: string): string {
-  const afterScheme = url.indexOf("://");
-  const pathStart = url.indexOf("/", afterScheme + 3);
-  if (pathStart === -1) return "/";
-  const end = url.indexOf("?", pathStart);
-  return end === -1 ? url.slice(pathStart) : url.slice(pathStart, end);
-}
+export const rawPath = rawPathOf;
 
 /**
  * request.url parsed, or undefined when it does not parse: bare workerd builds it from whatever Host header came
