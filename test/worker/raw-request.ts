@@ -36,9 +36,9 @@ export function rawRequest(url: string, init: RawInit = {}): Request {
 }
 
 /** The Worker's own fetch handler (the one exports.default.fetch reaches), given the request as is. */
-export async function fetchRaw(request: Request): Promise<Response> {
+export async function fetchRaw(request: Request, bindings: typeof env = env): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
+  const response = await worker.fetch(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
