@@ -159,6 +159,24 @@ export function queryOverridesMethod(rawQuery: string): boolean {
 }
 
 /**
+ * The raw path of an absolute URL as the gateway receives it in request.url, for canonicalTarget to judge:
+ * nothing resolved or decoded. The authority ends where a URL parser (WHATWG, for http and https) ends it, at
+ * the first `/`, `\`, `?` or `#`, so the path is read after the same host the gateway takes from `new URL`;
+ * the path ends at the query. A `#` after the authority stays in the path (never sent: refused as a fragment).
+ */
+export function rawPathOf(url: string): string {
+  const afterScheme = url.indexOf("://");
+  let start = afterScheme === -1 ? 0 : afterScheme + 3;
+  for (; start < url.length; start++) {
+    const ch = url.charCodeAt(start);
+    if (ch === 0x2f || ch === 0x5c || ch === 0x3f || ch === 0x23) break;
+  }
+  const query = url.indexOf("?", start);
+  const path = query === -1 ? url.slice(start) : url.slice(start, query);
+  return path === "" ? "/" : path;
+}
+
+/**
  * Canonicalises method, host and the raw (still percent-encoded) path of a request.
  * The query string is not part of `rawPath`; it is forwarded as received and never matched on. `rawQuery`
  * (without the `?`) is only checked for a method override.
@@ -169,6 +187,8 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
   const host = canonicalHost(rawHost);
   if (host === undefined) return reject("host-invalid", "host is not a valid host name");
   if (rawPath.length > MAX_PATH_LENGTH) return reject("path-too-long", `path longer than ${MAX_PATH_LENGTH}`);
+  // "\x" is "/x" to a URL parser (WHATWG) and to Cloudflare's normalisation: named as the backslash it is.
+  if (rawPath.startsWith("\\")) return reject("path-backslash", "backslash in path");
   if (!rawPath.startsWith("/")) return reject("path-not-absolute", "path must start with '/'");
 
   const rawSegments = rawPath.slice(1).split("/");

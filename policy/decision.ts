@@ -16,6 +16,7 @@ export const REASONS = [
   "route-not-found",
   "host-not-found",
   "bad-request",
+  "body-not-allowed",
   "audit-would-deny",
 ] as const;
 export type Reason = (typeof REASONS)[number];
@@ -26,6 +27,14 @@ export type Reason = (typeof REASONS)[number];
  * workerd tests cover them.
  */
 export const STATE_REASONS: readonly Reason[] = ["allowed-by-exception", "allowed-by-break-glass", "revoked", "quarantined", "denylist-unavailable"];
+
+/**
+ * Answers the gateway gives without a policy decision, logged in the decision log's shape so that every
+ * request id a client is given can be looked up (`ward why`): before a decision (no policy), instead of one
+ * (an unexpected error), or on Ward's own paths (the assertion key set, the portal, the admin API).
+ */
+export const ANSWER_REASONS = ["policy-unavailable", "internal-error", "ward-key-set", "ward-portal", "ward-admin"] as const;
+export type AnswerReason = (typeof ANSWER_REASONS)[number];
 
 export interface RateLimitObligation {
   rule: string;

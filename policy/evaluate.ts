@@ -17,6 +17,8 @@ export interface RequestFacts {
   identity: Identity;
   /** Cloudflare's country code for the client. */
   country?: string;
+  /** The request carries content (the Worker: `request.body !== null`, i.e. a Content-Length or Transfer-Encoding). */
+  body?: boolean;
 }
 
 function traceRule(rule: CompiledRule, request: RequestFacts, now: number): RuleTrace {
@@ -102,6 +104,11 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   const target: CanonicalTarget = canonical.target;
   const service = findService(policy, target.host);
   if (!service) return { ...base, effect: "deny", status: 404, reasons: ["host-not-found"], target };
+  // GET and HEAD carry no content (RFC 9110 §9.3.1-2). One that does cannot be forwarded as it came, and a body
+  // the origin may or may not read is where request smuggling starts: refused in every mode, like a bad target.
+  if (request.body && (target.method === "GET" || target.method === "HEAD")) {
+    return { ...base, effect: "deny", status: 400, reasons: ["body-not-allowed"], service: service.name, target };
+  }
 
   const serviceBase = { ...base, mode: service.mode, service: service.name, target };
   const authenticated = isAuthenticated(request.identity);

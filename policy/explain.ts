@@ -16,6 +16,7 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
   const ask = owner ?? "the service's owner";
   if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
+  if (reasons.includes("body-not-allowed")) return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";
   if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
   if (reasons.includes("revoked")) return "this credential is revoked: use a new one (ward revoke list names the entry)";
   if (reasons.includes("quarantined")) return "this identity is quarantined after repeated denials: ask security (ward quarantine list)";
@@ -34,13 +35,21 @@ export function forwardedHeadersOf(policy: CompiledPolicy, decision: Decision, r
   return { extra: [...extra], dropped: droppedHeaders(requestHeaders, extra) };
 }
 
-/** `requestHeaders`: names of the request's headers, to say which of them the origin would not be sent. */
-export function explainDecision(policy: CompiledPolicy, decision: Decision, requestHeaders: readonly string[] = []): string {
+/** What the request was, for the text: `asked` as read (shown for a bad request, which has no canonical form), and
+ * the names of its headers (to say which of them the origin would not be sent). */
+export interface ExplainRequest {
+  asked?: { method: string; host: string; path: string };
+  requestHeaders?: readonly string[];
+}
+
+export function explainDecision(policy: CompiledPolicy, decision: Decision, { asked, requestHeaders = [] }: ExplainRequest = {}): string {
   const lines: string[] = [];
   const verdict = decision.effect.toUpperCase();
   lines.push(`${verdict} ${decision.status}  mode ${decision.mode}  policy ${decision.policyVersion.slice(0, 12)}`);
   if (decision.target) {
     lines.push(`request   ${decision.target.method} ${decision.target.host}${decision.target.path}`);
+  } else if (asked) {
+    lines.push(`read as   ${asked.method} ${asked.host} ${asked.path}`);
   }
   lines.push(`caller    ${decision.principal}`);
   if (decision.problem) lines.push(`problem   ${decision.problem}: the target is ambiguous, so it is refused`);

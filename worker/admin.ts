@@ -57,6 +57,7 @@ admin.use("*", async (c, next) => {
   const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
   const principal = principalKey(identity);
+  c.set("principal", principal);
   // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
   const listed = principal === "anonymous" ? { state: "clear" as const } : await denylistVerdict(c.env, identity, certificate, principal, now, (p) => c.executionCtx.waitUntil(p));
   if (listed.state !== "clear") {
@@ -67,7 +68,6 @@ admin.use("*", async (c, next) => {
   const status = allowed ? 0 : principal === "anonymous" ? 401 : 403;
   logEvent(allowed ? "info" : "warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed });
   if (!allowed) return gatewayResponse(status, requestId);
-  c.set("principal", principal);
   c.set("identity", identity);
   c.set("policy", policy);
   await next();

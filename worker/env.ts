@@ -44,5 +44,6 @@ export interface Env {
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { requestId: string };
+  /** principal: who called, when a handler identified them; logged: the request's log line is written elsewhere. */
+  Variables: { requestId: string; principal: string; logged: boolean };
 };

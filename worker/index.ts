@@ -1,13 +1,13 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
-import { Hono } from "hono";
-import { applyGrants, evaluate, findService, grantMayApply, principalKey, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
+import { Hono, type MiddlewareHandler } from "hono";
+import { applyGrants, evaluate, findService, grantMayApply, MAX_PATH_LENGTH, principalKey, type AnswerReason, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect, madeForAnotherOrigin } from "./browser.ts";
 import type { AppEnv, Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants-cache.ts";
 import { countDenial } from "./denial-counter.ts";
 import { denylistVerdict } from "./denylist-cache.ts";
 import { assertionFor, assertionKeys, JWKS_PATH } from "./assertion.ts";
-import { logDecision } from "./decision-log.ts";
+import { logAnswer, logDecision } from "./decision-log.ts";
 import { forward } from "./forward.ts";
 import { identify } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
@@ -17,17 +17,32 @@ import { admin, ADMIN_PREFIX } from "./admin.ts";
 import { appsFor, PORTAL_PATH, portalPage } from "./portal.ts";
 import { gatewayResponse } from "./respond.ts";
 import { checkRateLimits } from "./rate-limit.ts";
+import { asReceived, parseReceived, rawPath } from "./request-target.ts";
 
 const app = new Hono<AppEnv>();
 
-/** The raw path as received: `new URL` would already have resolved dot segments the policy must see. */
-function rawPath(url: string): string {
-  const afterScheme = url.indexOf("://");
-  const pathStart = url.indexOf("/", afterScheme + 3);
-  if (pathStart === -1) return "/";
-  const end = url.indexOf("?", pathStart);
-  return end === -1 ? url.slice(pathStart) : url.slice(pathStart, end);
+/**
+ * Ward's own paths answer without a policy decision; each answer is logged once, with the request id the client
+ * got (added to the response when the handler gave none). Requests that fall through to the gateway, or fail,
+ * are logged there (`logged`).
+ */
+function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = Date.now();
+    await next();
+    if (c.get("logged")) return;
+    let requestId = c.res.headers.get("ward-request-id");
+    if (requestId === null) {
+      requestId = c.get("requestId") ?? crypto.randomUUID();
+      c.res.headers.set("ward-request-id", requestId);
+    }
+    const principal = c.get("principal");
+    logAnswer({ requestId, time: started, request: asReceived(c.req.raw), reason, status: c.res.status, latencyMs: Date.now() - started, ...(principal ? { principal } : {}) });
+  };
 }
+app.use(JWKS_PATH, ownPath("ward-key-set"));
+app.use(PORTAL_PATH, ownPath("ward-portal"));
+app.use(`${ADMIN_PREFIX}/*`, ownPath("ward-admin"));
 
 // The assertion verification keys, on every host Ward serves, so origins can fetch them through Ward.
 app.get(JWKS_PATH, async (c) => {
@@ -50,6 +65,7 @@ app.get(PORTAL_PATH, async (c) => {
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!policy) return gatewayResponse(503, requestId);
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId);
+  c.set("principal", principalKey(identity));
   const url = new URL(c.req.url);
   if (identity.user) {
     // A revoked or quarantined person sees no list either.
@@ -94,11 +110,11 @@ async function withDenylist(env: Env, decision: Decision, identity: Identity, ce
 }
 
 /** One place turns a deny into a response: people get the login or the denied page, API clients JSON. */
-function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL, requestId: string): Response {
+function denial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL | undefined, requestId: string): Response {
   const access = policy.document.identity.access;
   const service = decision.service ? policy.document.services[decision.service] : undefined;
   if (access && service && isBrowserNavigation(request)) {
-    if (decision.reasons.includes("unauthenticated")) {
+    if (decision.reasons.includes("unauthenticated") && url) {
       return loginRedirect(access.teamDomain, access.audiences[0]!, decision.target!.host, url.pathname + url.search);
     }
     // A hidden service stays hidden; only a 403 becomes the page.
@@ -117,18 +133,20 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
   const policy = await activePolicy(env, started, waitUntil);
   if (!policy) {
-    logEvent("error", "decision", { requestId, effect: "deny", reasons: ["policy-unavailable"], status: 503 });
+    logAnswer({ requestId, time: started, request: asReceived(request), reason: "policy-unavailable", status: 503, latencyMs: Date.now() - started });
     return gatewayResponse(503, requestId);
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
   const { identity, certificate, credentials } = await identify(request, policy, started, requestId);
-  const url = new URL(received);
+  // Unparseable (bare workerd, a Host like "a b"): the empty host makes it a bad request (host-invalid).
+  const url = parseReceived(received);
   // request.cf is set by Cloudflare's edge, never by the client.
   // "XX" is Cloudflare's "no country known": unknown, as an absent country is (so a deny rule on countries holds).
   const cfCountry = request.cf?.country;
   const country = typeof cfCountry === "string" && cfCountry !== "" && cfCountry !== "XX" ? cfCountry : undefined;
-  const facts = { method: request.method, host: url.host, path: rawPath(received), query: url.search.slice(1), identity, country };
+  // A body on GET or HEAD (workerd: a Content-Length, even 0, or a Transfer-Encoding) is refused by evaluate.
+  const facts = { method: request.method, host: url?.host ?? "", path: rawPath(received), query: url?.search.slice(1) ?? "", identity, country, body: request.body !== null };
   // The denylist first: a revoked or quarantined caller must not spend a grant's limited uses.
   const listed = await withDenylist(env, evaluate(policy, facts, started), identity, certificate, started, waitUntil);
   const decision = await withGrants(env, policy, listed, identity, started);
@@ -146,7 +164,7 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
 
   let response: Response;
   let droppedHeaders: string[] | undefined;
-  if (decision.effect === "allow" && service) {
+  if (decision.effect === "allow" && service && url) {
     // Counted before anything is signed or forwarded; a refusal never reaches the origin.
     const limited = decision.obligations.rateLimits.length > 0 ? await checkRateLimits(env, decision.obligations.rateLimits, started) : undefined;
     if (limited && !limited.ok) {
@@ -182,7 +200,8 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
       requestId,
       time: started,
       decision,
-      request: { method: request.method, host: url.host, path: url.pathname },
+      // As received, from what was already read (no second parse on the hot path); bounded like asReceived.
+      request: { method: request.method, host: facts.host, path: facts.path.slice(0, MAX_PATH_LENGTH) },
       ...(credential ? { credential } : {}),
       ...(shadowDecision ? { shadow: shadowDecision } : {}),
       ...(droppedHeaders ? { droppedHeaders } : {}),
@@ -194,16 +213,22 @@ async function gateway(request: Request, env: Env, ctx: ExecutionContext, receiv
   return response;
 }
 
-/** Anything unexpected: logged with its detail, answered with nothing but the status and the request id. */
-function unexpected(error: unknown, requestId: string, url: string): Response {
-  logEvent("error", "unhandled-error", { requestId, path: new URL(url).pathname, error: String(error) });
+/** Anything unexpected: logged once with its detail, answered with nothing but the status and the request id. */
+function unexpected(error: unknown, requestId: string, request: Request, started: number): Response {
+  logAnswer({ requestId, time: started, request: asReceived(request), reason: "internal-error", status: 500, latencyMs: Date.now() - started, error: String(error) });
   return gatewayResponse(500, requestId);
 }
 
-app.onError((error, c) => unexpected(error, c.get("requestId") ?? crypto.randomUUID(), c.req.url));
+app.onError((error, c) => {
+  c.set("logged", true);
+  return unexpected(error, c.get("requestId") ?? crypto.randomUUID(), c.req.raw, Date.now());
+});
 
 // Behind Ward's own paths, Hono hands everything else to the gateway too (e.g. POST to the key set's path).
-app.all("*", (c) => gateway(c.req.raw, c.env, c.executionCtx as ExecutionContext, c.req.url));
+app.all("*", (c) => {
+  c.set("logged", true);
+  return gateway(c.req.raw, c.env, c.executionCtx as ExecutionContext, c.req.url);
+});
 
 /**
  * Could Hono route this path to one of Ward's own handlers? They all live under "/." (/.ward/...,
@@ -214,12 +239,14 @@ const mayBeReserved = (path: string): boolean => path.startsWith("/.") || path.i
 export default {
   // The proxy path, taken by nearly every request, is a plain function: no router, no framework context.
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const started = Date.now();
     const received = request.url;
-    if (mayBeReserved(rawPath(received))) return app.fetch(request, env, ctx);
     try {
+      // Hono answers errors itself (onError); what it cannot (a thrown non-Error) still gets a logged 500.
+      if (mayBeReserved(rawPath(received))) return await app.fetch(request, env, ctx);
       return await gateway(request, env, ctx, received);
     } catch (error) {
-      return unexpected(error, crypto.randomUUID(), received);
+      return unexpected(error, crypto.randomUUID(), request, started);
     }
   },
 } satisfies ExportedHandler<Env>;

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
-import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, isEmailAddress, type Identity, type TimedGrant } from "../../policy/index.ts";
+import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, isEmailAddress, rawPathOf, type Identity, type TimedGrant } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { loadPolicyFile } from "../policy-file.ts";
@@ -64,12 +64,27 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   return identity;
 }
 
-/** Splits a URL without normalising it: `new URL` would resolve dot segments the gateway refuses. */
-export function splitUrl(url: string): { host: string; path: string; query: string } {
-  const match = /^https?:\/\/([^/?#]+)([^?#]*)(?:\?([^#]*))?/i.exec(url);
-  if (!match) throw new CliError(`${url}: expected an absolute http(s) URL`);
-  const authority = match[1]!;
-  return { host: authority.slice(authority.lastIndexOf("@") + 1), path: match[2] || "/", query: match[3] ?? "" };
+/**
+ * What the gateway would read from a request to this URL. The host is `new URL(url).host`, as the gateway takes
+ * it from request.url with the runtime's WHATWG parser: lower case, IDNA as punycode, IPv4 in dotted decimal
+ * (`0x7f.1` and `2130706433` are 127.0.0.1), the scheme's default port dropped, userinfo gone, and the host ends
+ * at a backslash (`http://evil.example\@good.example/` is evil.example). The path is the raw path after that
+ * host (rawPathOf, the gateway's own reading), never resolved, so dot segments and backslashes get the
+ * gateway's 400; the query is `url.search`, as the gateway reads it. The fragment is never sent.
+ */
+export function readUrl(input: string): { host: string; path: string; query: string } {
+  // As the WHATWG parser reads any input first: leading and trailing controls and spaces dropped, tabs and
+  // newlines removed anywhere.
+  const text = input.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
+  if (!/^https?:\/\//i.test(text)) throw new CliError(`${input}: expected an absolute http(s) URL`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(`${input}: not a URL a client could send (the WHATWG URL parser refuses it)`);
+  }
+  const hash = text.indexOf("#", text.indexOf("://") + 3);
+  return { host: url.host, path: rawPathOf(hash === -1 ? text : text.slice(0, hash)), query: url.search.slice(1) };
 }
 
 /** Grants as `ward exceptions list --json` prints them (instants as epoch ms or ISO-8601). */
@@ -123,7 +138,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   if (Number.isNaN(at)) throw new CliError(`--time ${values.time}: expected an ISO-8601 instant`);
   const identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
-  const { host, path, query } = splitUrl(url);
+  const { host, path, query } = readUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
   const decision = applyGrants(policy, evaluate(policy, { method, host, path, query, identity, country: values.country }, at), identity, grants, at);
   const headerNames = (values.header ?? []).map((h) => {
@@ -135,7 +150,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
     const headers = forwardedHeadersOf(policy, decision, headerNames);
     io.out(JSON.stringify(headers ? { ...decision, headers } : decision, null, 2));
   } else {
-    io.out(explainDecision(policy, decision, headerNames));
+    io.out(explainDecision(policy, decision, { asked: { method, host, path }, requestHeaders: headerNames }));
   }
   return decision.effect === "allow" ? EXIT.ok : EXIT.denied;
 }

@@ -23,6 +23,16 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
   if (reasons.includes("policy-unavailable")) {
     return "the gateway had no usable policy (503): check the policy store (ward history; the gateway's policy-* error lines), then retry";
   }
+  if (reasons.includes("internal-error")) {
+    return "Ward failed unexpectedly (500); nothing was forwarded: the line's error says where, report it with the request id";
+  }
+  // Answered by one of Ward's own paths (key set, portal, admin API): no policy decision to act on.
+  if (reasons.some((r) => r === "ward-key-set" || r === "ward-portal" || r === "ward-admin")) {
+    if (status === 401) return "sign in (Access) and retry";
+    if (status === 403) return "the caller is not allowed there (not an admin, or revoked or quarantined): see the gateway's lines with this request id";
+    if (status === 503) return "Ward could not answer (no policy, denylist or signing key): see the gateway's error lines, then retry";
+    return undefined;
+  }
   const outcome: DecisionOutcome = {
     effect: record.effect === "allow" ? "allow" : "deny",
     reasons: reasons.filter((r): r is Reason => typeof r === "string"),
@@ -43,7 +53,8 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
 
 function recordLines(record: DecisionRecord, owner: string | undefined, policyNote: string | undefined): string[] {
   const lines: string[] = [];
-  const answer = `${String(record.effect ?? "?").toUpperCase()} ${record.status ?? "?"}`;
+  // Ward's own paths answer without a decision: their lines have no effect.
+  const answer = record.effect === null ? `${record.status ?? "?"} (Ward's own path, no policy decision)` : `${String(record.effect ?? "?").toUpperCase()} ${record.status ?? "?"}`;
   lines.push(`request   ${record.requestId}${text(record.time) ? ` at ${record.time}` : ""}`);
   // A line from before the request was decided (no policy) has only the id, the answer and the reason.
   if (text(record.principal)) lines.push(`caller    ${record.principal}`);
@@ -59,6 +70,7 @@ function recordLines(record: DecisionRecord, owner: string | undefined, policyNo
     lines.push(`decided by ${e.kind ?? "grant"} ${e.id ?? ""}`.trimEnd());
   }
   lines.push(`reasons   ${Array.isArray(record.reasons) ? record.reasons.join(", ") : "?"}`);
+  if (text(record.error)) lines.push(`error     ${record.error}`);
   if (text(record.problem)) lines.push(`problem   ${record.problem}`);
   if (record.wouldDeny && typeof record.wouldDeny === "object") {
     const w = record.wouldDeny as { status?: unknown; reasons?: unknown };

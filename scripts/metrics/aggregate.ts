@@ -137,8 +137,8 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
       const reasons = Array.isArray(r.reasons) ? r.reasons.map(String) : [];
       // 401, or the 302 a browser without a session gets to the sign-in: nobody in particular.
       if (principal === "anonymous" && (r.status === 401 || reasons.includes("unauthenticated"))) unauthenticated++;
-      // The gateway could not read its policy or denylist: every caller was refused alike.
-      else if (reasons.some((reason) => reason.endsWith("-unavailable"))) unavailable++;
+      // The gateway could not read its policy or denylist, or failed: every caller was refused alike.
+      else if (reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error")) unavailable++;
       else {
         bump(deniedByIdentity, principal);
         bump(deniedByTarget, targetOf(r));

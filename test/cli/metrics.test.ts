@@ -326,9 +326,19 @@ describe("ward metrics: what is not anyone's attempt", () => {
       decision({ status: 302 }),
       decision({ reasons: ["policy-unavailable"], status: 503, service: null, route: null }),
       decision({ principal: "workload:spiffe://td/ns/ci/sa/runner", reasons: ["denylist-unavailable"], status: 503 }),
+      decision({ principal: undefined, reasons: ["internal-error"], status: 500, service: null, route: null }),
       decision({ principal: "workload:spiffe://td/ns/ci/sa/runner", reasons: ["no-matching-rule"], status: 403 }),
     ]);
-    expect(m.denied).toMatchObject({ unauthenticated: 1, unavailable: 2, byIdentity: [{ key: "workload:spiffe://td/ns/ci/sa/runner", count: 1 }] });
+    expect(m.denied).toMatchObject({ unauthenticated: 1, unavailable: 3, byIdentity: [{ key: "workload:spiffe://td/ns/ci/sa/runner", count: 1 }] });
+  });
+
+  it("counts the answers of Ward's own paths (no effect) as requests, neither allowed nor denied", async () => {
+    const m = await json([
+      decision({ effect: null, reasons: ["ward-key-set"], status: 200, service: undefined, route: undefined }),
+      decision({ effect: null, reasons: ["ward-portal"], status: 401, service: undefined, route: undefined }),
+    ]);
+    expect(m.totals).toMatchObject({ decisions: 2, allowed: 0, denied: 0 });
+    expect(m.denied).toMatchObject({ unauthenticated: 0, unavailable: 0, byIdentity: [], byTarget: [] });
   });
 
   it("reads a gzipped log (as Logpush writes them), and says so when a .gz file is not gzip", async () => {

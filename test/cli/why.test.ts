@@ -57,6 +57,25 @@ describe("ward why: the next step", () => {
     );
   });
 
+  it("a request Ward failed on (500): the error for operators, and what to do", async () => {
+    const text = await why(JSON.stringify({ level: "error", event: "decision", requestId: ID, method: "GET", host: "wiki.example.com", path: "/x", effect: "deny", reasons: ["internal-error"], status: 500, error: "Error: boom" }));
+    expect(text).toContain("answer    DENY 500\n");
+    expect(text).toContain("error     Error: boom\n");
+    expect(text).toContain("next step Ward failed unexpectedly (500); nothing was forwarded");
+  });
+
+  it.each<[number, string | undefined]>([
+    [200, undefined],
+    [401, "sign in (Access) and retry"],
+    [403, "the caller is not allowed there"],
+    [503, "Ward could not answer"],
+  ])("an answer of Ward's own paths (%i): no decision, and a step that fits", async (status, step) => {
+    const text = await why(JSON.stringify({ level: "info", event: "decision", requestId: ID, principal: "anonymous", method: "GET", host: "wiki.example.com", path: "/.ward/apps", effect: null, reasons: ["ward-portal"], status }));
+    expect(text).toContain(`answer    ${status} (Ward's own path, no policy decision)\n`);
+    if (step) expect(text).toContain(`next step ${step}`);
+    else expect(text).not.toContain("next step");
+  });
+
   it("a denial with no route names no route", async () => {
     const text = await why(line({ effect: "deny", status: 403, route: null, rule: null, reasons: ["denied-by-rule"] }));
     expect(text).toMatch(/^next step ask the service's owner for access$/m);

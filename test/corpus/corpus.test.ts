@@ -72,6 +72,8 @@ const CaseSchema = z.strictObject({
     path: z.string(),
     query: z.string().optional(),
     country: z.string().optional(),
+    /** The request carries content (a Content-Length or Transfer-Encoding). */
+    body: z.boolean().optional(),
   }),
   /** Required: `{}` is the anonymous caller. */
   identity: IdentitySchema,
@@ -147,7 +149,7 @@ const corpus: CorpusFile[] = await Promise.all(caseFiles.map(loadCorpusFile));
 function decide(policy: CompiledPolicy, c: Case): Decision {
   return evaluate(
     policy,
-    { method: c.request.method, host: c.request.host, path: c.request.path, query: c.request.query, country: c.request.country, identity: c.identity },
+    { method: c.request.method, host: c.request.host, path: c.request.path, query: c.request.query, country: c.request.country, body: c.request.body, identity: c.identity },
     Date.parse(c.time),
   );
 }

@@ -1,7 +1,7 @@
 // canonicalTarget: one reading of method, host and path, or a named refusal. Tables of inputs per problem,
 // then accepted inputs with their exact canonical form.
 import { describe, expect, it } from "vitest";
-import { MAX_PATH_LENGTH, canonicalHost, canonicalTarget, queryOverridesMethod, type TargetProblem } from "../../policy/canonical-target.ts";
+import { MAX_PATH_LENGTH, canonicalHost, canonicalTarget, queryOverridesMethod, rawPathOf, type TargetProblem } from "../../policy/canonical-target.ts";
 
 const HOST = "example.com";
 
@@ -268,5 +268,28 @@ describe("canonicalHost", () => {
 
   it("canonicalTarget carries the canonical host", () => {
     expect(canonicalTarget("GET", "API.Example.COM.:8443", "/")).toMatchObject({ ok: true, target: { host: "api.example.com" } });
+  });
+});
+
+describe("rawPathOf (the path of request.url, as received)", () => {
+  it.each([
+    ["https://a.example/v1/../x?q=1", "/v1/../x", "dot segments stay for canonicalTarget"],
+    ["https://a.example/a\\b", "/a\\b", "backslashes stay"],
+    ["https://a.example/%2e%2e/x", "/%2e%2e/x", "encodings stay"],
+    ["https://a.example", "/", "no path is /"],
+    ["https://a.example?x=/admin", "/", "a query right after the host is not a path"],
+    ["https://a.example:8443/x", "/x", "after the port"],
+    ["http://user:pw@a.example/x", "/x", "after userinfo"],
+    ["http://evil.example\\@good.example/x", "\\@good.example/x", "the host ends at a backslash, as a URL parser ends it"],
+    ["http://a.example#b/p", "#b/p", "the host ends at '#'; what follows is refused, never read as a path"],
+    ["https://a.example/x#frag", "/x#frag", "a '#' on the wire stays in the path (refused: path-fragment)"],
+  ])("%s -> %s (%s)", (url, path) => {
+    expect(rawPathOf(url)).toBe(path);
+  });
+
+  it("reads the host where new URL reads it", () => {
+    const url = "http://evil.example\\@good.example/x";
+    expect(new URL(url).host).toBe("evil.example");
+    expect(canonicalTarget("GET", new URL(url).host, rawPathOf(url))).toMatchObject({ ok: false, problem: "path-backslash" });
   });
 });

@@ -135,6 +135,13 @@ describe("explainDecision: other outcomes", () => {
       [/^DENY 400 /, /^problem {3}query-method-override: /m, /^reasons {3}bad-request$/m, /^next step send the real method, without a _method query parameter$/m],
       [/^request /m, /canonical path/],
     ],
+    [
+      "a GET with a body",
+      sre,
+      { method: "GET", body: true },
+      [/^DENY 400 /, /^request {3}GET orders\.example\.com\/v1\/orders$/m, /^reasons {3}body-not-allowed$/m, /^next step send GET and HEAD without a body/m],
+      [/^problem /m, /^route /m, /canonical path/],
+    ],
   ])("%s", async (_name, identity, over, present, absent) => {
     const text = await explain(identity, over);
     for (const pattern of present) expect(text).toMatch(pattern);

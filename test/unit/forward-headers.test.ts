@@ -73,7 +73,7 @@ describe("ward explain on headers", () => {
   it("an allow says what is forwarded and which of the request's headers are dropped", async () => {
     const compiled = await policy();
     const decision = evaluate(compiled, { method: "GET", host: "app.example.com", path: "/x", identity: {} }, NOW);
-    const text = explainDecision(compiled, decision, ["Accept", "Authorization", "X-Tenant-Id", "X-User-Email"]);
+    const text = explainDecision(compiled, decision, { requestHeaders: ["Accept", "Authorization", "X-Tenant-Id", "X-User-Email"] });
     expect(text).toContain("forwards  the standard request headers, and x-tenant-id; Ward adds ward-assertion, ward-request-id, x-forwarded-for/-proto\n");
     expect(text).toContain("dropped   authorization, x-user-email (not forwarded: add to forwardHeaders if the origin needs one)");
     const login = evaluate(compiled, { method: "POST", host: "app.example.com", path: "/login", identity: {} }, NOW);
@@ -88,6 +88,6 @@ describe("ward explain on headers", () => {
     const decision = evaluate(compiled, { method: "DELETE", host: "app.example.com", path: "/x", identity: {} }, NOW);
     expect(decision.effect).toBe("deny");
     expect(forwardedHeadersOf(compiled, decision, ["X-User-Email"])).toBeUndefined();
-    expect(explainDecision(compiled, decision, ["X-User-Email"])).not.toMatch(/forwards|dropped/);
+    expect(explainDecision(compiled, decision, { requestHeaders: ["X-User-Email"] })).not.toMatch(/forwards|dropped/);
   });
 });

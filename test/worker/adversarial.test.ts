@@ -14,6 +14,7 @@ import { forgeToken, type TokenSpec } from "./adversarial/forge.ts";
 import { ADVERSARIAL_CERTS } from "./adversarial/certs.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";
 import { activate, marker, originSaw } from "./harness.ts";
+import { fetchRaw, rawRequest } from "./raw-request.ts";
 
 interface Case {
   name: string;
@@ -35,6 +36,10 @@ interface Case {
   cf?: Record<string, unknown>;
   /** Send the same request this many times (floods); the expectation holds for every one. */
   repeat?: number;
+  /** The URL exactly as written, as bare workerd (or an edge without URL normalisation) hands it over. */
+  raw?: boolean;
+  /** Content on the request, on any method (a GET or HEAD included, as workerd represents one). */
+  body?: string;
   expect: { status: number; forwarded?: { path: string; absent?: string[]; present?: string[]; equal?: Record<string, string>; notEqual?: Record<string, string> } };
 }
 
@@ -81,6 +86,9 @@ async function send(c: Case, m: string): Promise<Response> {
     }
     if ($upperFingerprint) auth.certFingerprintSHA256 = String(auth.certFingerprintSHA256).toUpperCase();
     cf = { tlsClientAuth: auth };
+  }
+  if (c.raw || c.body !== undefined) {
+    return fetchRaw(rawRequest(withMarker(url, m), { method: c.method ?? "GET", headers: h, ...(c.body !== undefined ? { body: c.body } : {}), ...(cf ? { cf } : {}) }));
   }
   return exports.default.fetch(withMarker(url, m), { method: c.method ?? "GET", headers: h, redirect: "manual", ...(cf ? { cf } : {}) });
 }
@@ -132,6 +140,7 @@ describe("adversarial corpus", () => {
       "trace-connect", "host-header", "mtls-trust-domain", "mtls-spiffe-form", "mtls-scopes",
       "mtls-not-presented", "mtls-not-verified", "mtls-revoked", "mtls-validity", "mtls-unpinned", "mtls-fingerprint-mismatch", "mtls-too-large",
       "mtls-trust-domain-id", "mtls-several-uri-sans", "mtls-issuer-trust-domain",
+      "raw-target", "raw-host", "body-on-get",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);
     const names = cases.map((c) => `${c.file}: ${c.name}`);
