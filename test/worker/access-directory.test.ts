@@ -12,9 +12,9 @@ const NOW = Date.UTC(2026, 10, 23, 12);
 const who = (nonce: string, person: Partial<DirectorySubject> = {}): DirectorySubject => ({ issuer: TEAM, subject: "u-ann", email: "ann@example.com", nonce, ...person });
 
 function directory(respond: () => Response | Promise<Response>) {
-  const calls: { url: string; cookie: string | null }[] = [];
+  const calls: { url: string; cookie: string | null; redirect?: string }[] = [];
   const fetchImpl = (async (url: string, init?: RequestInit) => {
-    calls.push({ url: String(url), cookie: new Headers(init?.headers).get("cookie") });
+    calls.push({ url: String(url), cookie: new Headers(init?.headers).get("cookie"), ...(init?.redirect ? { redirect: init.redirect } : {}) });
     return respond();
   }) as unknown as typeof fetch;
   return { calls, dir: new AccessDirectory(TEAM, fetchImpl) };
@@ -30,7 +30,12 @@ describe("AccessDirectory", () => {
     const { calls, dir } = directory(() => Response.json(body));
     const facts = await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
     expect(facts).toEqual({ groups: ["sre", "legacy-string-group"], devicePosture: { "managed-device": true, "disk-encryption": false } });
-    expect(calls).toEqual([{ url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok" }]);
+    expect(calls).toEqual([{ url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok", redirect: "manual" }]);
+  });
+
+  it("never follows a redirect (it would carry the token elsewhere): a 3xx is no answer", async () => {
+    const { dir } = directory(() => new Response(null, { status: 302, headers: { location: "https://evil.example/collect" } }));
+    expect(await dir.lookup("tok", who("nonce-redirect"), NOW + 60_000, NOW)).toBeUndefined();
   });
 
   it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {

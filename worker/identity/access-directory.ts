@@ -58,7 +58,9 @@ export class AccessDirectory {
     if (cached && now < cached.until) return cached.facts;
     let facts: DirectoryFacts | undefined;
     try {
-      const response = await this.fetchImpl(this.url, { headers: { cookie: `CF_Authorization=${token}` } });
+      // Never followed: a redirect would carry the person's token, as a cookie, to wherever it points.
+      // A 3xx is no answer (groups unknown), as jose's key-set fetch treats one.
+      const response = await this.fetchImpl(this.url, { headers: { cookie: `CF_Authorization=${token}` }, redirect: "manual" });
       facts = response.ok ? factsFrom(await response.json()) : undefined;
     } catch {
       facts = undefined;
