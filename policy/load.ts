@@ -38,7 +38,7 @@ export function loadPolicy(text: string): Promise<LoadResult> {
 }
 
 /**
- * A validated document the gateway stored as canonical JSON beside its source (worker/policy-store.ts), under
+ * A validated document the gateway stored as canonical JSON beside its source (worker/policy-store/store.ts), under
  * `version`, the SHA-256 of exactly that text, which the caller has checked. Read with the native JSON.parse
  * (far faster on a cold isolate than the YAML parser), validated like any text, and compiled under that
  * version: the name stays the stored bytes' hash even when this Ward's schema fills in a default the one that

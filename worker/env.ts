@@ -1,10 +1,10 @@
 // The Worker's bindings, typed once. Origins are bindings named by the policy ({ tunnel: NAME }):
 // Workers VPC services in deployed environments, service bindings locally and in tests.
-import type { DenialCounter } from "./denial-counter.ts";
-import type { Denylist } from "./denylist-store.ts";
-import type { Grants } from "./grants-store.ts";
-import type { PolicyControl } from "./policy-control.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import type { DenialCounter } from "./denylist/quarantine.ts";
+import type { Denylist } from "./denylist/store.ts";
+import type { Grants } from "./grants/store.ts";
+import type { PolicyControl } from "./policy-store/control.ts";
+import type { RateLimiter } from "./rate-limit/limiter.ts";
 
 export interface Env {
   /** Policy versions under `policy:v:<sha256>` and the active pointer under `policy:active`. */

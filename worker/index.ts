@@ -1,22 +1,22 @@
 // Ward's gateway Worker: load the compiled policy, canonicalise and decide, then answer or forward.
 import { Hono, type MiddlewareHandler } from "hono";
 import { applyGrants, evaluate, findService, grantMayApply, MAX_PATH_LENGTH, principalKey, type AnswerReason, type CompiledPolicy, type Decision, type Identity } from "../policy/index.ts";
-import { deniedPage, isBrowserNavigation, loginRedirect, madeForAnotherOrigin } from "./browser.ts";
+import { deniedPage, isBrowserNavigation, loginRedirect, madeForAnotherOrigin } from "./pages/browser.ts";
 import type { AppEnv, Env } from "./env.ts";
-import { consumeGrant, grantsFor } from "./grants-cache.ts";
-import { countDenial } from "./denial-counter.ts";
-import { denylistVerdict } from "./denylist-cache.ts";
-import { assertionFor, assertionKeys, JWKS_PATH } from "./assertion.ts";
-import { logAnswer, logDecision } from "./decision-log.ts";
-import { forward } from "./forward.ts";
+import { consumeGrant, grantsFor } from "./grants/cache.ts";
+import { countDenial } from "./denylist/quarantine.ts";
+import { denylistVerdict } from "./denylist/cache.ts";
+import { assertionFor, assertionKeys, JWKS_PATH } from "./origin/assertion.ts";
+import { logAnswer, logDecision } from "./log/decisions.ts";
+import { forward } from "./origin/forward.ts";
 import { identify } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
-import { logEvent } from "./log.ts";
-import { activePolicy, shadowPolicy } from "./policy-store.ts";
-import { admin, ADMIN_PREFIX } from "./admin.ts";
-import { appsFor, PORTAL_PATH, portalPage } from "./portal.ts";
+import { logEvent } from "./log/events.ts";
+import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
+import { admin, ADMIN_PREFIX } from "./admin/api.ts";
+import { appsFor, PORTAL_PATH, portalPage } from "./pages/portal.ts";
 import { gatewayResponse } from "./respond.ts";
-import { checkRateLimits } from "./rate-limit.ts";
+import { checkRateLimits } from "./rate-limit/limiter.ts";
 import { asReceived, parseReceived, rawPath } from "./request-target.ts";
 
 const app = new Hono<AppEnv>();
@@ -251,8 +251,8 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 // Durable Object classes are exported by the Worker's main module.
-export { PolicyControl } from "./policy-control.ts";
-export { RateLimiter } from "./rate-limit.ts";
-export { Grants } from "./grants-store.ts";
-export { Denylist } from "./denylist-store.ts";
-export { DenialCounter } from "./denial-counter.ts";
+export { PolicyControl } from "./policy-store/control.ts";
+export { RateLimiter } from "./rate-limit/limiter.ts";
+export { Grants } from "./grants/store.ts";
+export { Denylist } from "./denylist/store.ts";
+export { DenialCounter } from "./denylist/quarantine.ts";

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair } from "jose";
 import { Miniflare } from "miniflare";
 import type { CompiledPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, storeVersion } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, storeVersion } from "../../worker/policy-store/store.ts";
 import { ISSUER_HOST } from "./access-issuer.ts";
 import { bundleWorker } from "./bundle.ts";
 

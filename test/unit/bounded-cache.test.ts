@@ -1,6 +1,6 @@
 // The isolate caches' one bound: at most `limit` entries, the one set longest ago dropped first.
 import { describe, expect, it } from "vitest";
-import { setBounded } from "../../worker/bounded-cache.ts";
+import { setBounded } from "../../worker/shared/bounded-cache.ts";
 
 describe("setBounded", () => {
   it("drops the oldest entry once the limit is reached", () => {

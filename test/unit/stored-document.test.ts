@@ -1,4 +1,4 @@
-// The gateway loads a version from the validated document stored beside its source (worker/policy-store.ts):
+// The gateway loads a version from the validated document stored beside its source (worker/policy-store/store.ts):
 // its bytes hash to the version, and it loads again as the same document, for every kind of policy
 // (validation is a fixed point of its own output). A document stored by a Ward that did not know a default
 // still loads, under the hash of its bytes, with the default filled in.

@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, SHADOW_KEY, storeVersion, versionKey } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, documentKey, SHADOW_KEY, storeVersion, versionKey } from "../../worker/policy-store/store.ts";
 import { loadPolicy, policyHash } from "../../policy/index.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
 import { ANSWER_REASONS, REASONS } from "../../policy/index.ts";
 import type { Env } from "../../worker/env.ts";
-import { resetPolicyCache } from "../../worker/policy-store.ts";
+import { resetPolicyCache } from "../../worker/policy-store/store.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 import { fetchRaw, rawRequest } from "./raw-request.ts";

@@ -5,7 +5,7 @@ import app from "../../worker/index.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ASSERTION_REUSE_SECONDS, assertionFor, assertionKeys, JWKS_PATH, type AssertionFacts } from "../../worker/assertion.ts";
+import { ASSERTION_REUSE_SECONDS, assertionFor, assertionKeys, JWKS_PATH, type AssertionFacts } from "../../worker/origin/assertion.ts";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { activate, marker, originSaw } from "./harness.ts";
 import { CERTS, tlsClientAuth } from "./client-certs.ts";

@@ -4,8 +4,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Identity } from "../../policy/index.ts";
-import { denylistVerdict, resetDenylistCache } from "../../worker/denylist-cache.ts";
-import { DENYLIST_NAME, type NewDenyEntry } from "../../worker/denylist-store.ts";
+import { denylistVerdict, resetDenylistCache } from "../../worker/denylist/cache.ts";
+import { DENYLIST_NAME, type NewDenyEntry } from "../../worker/denylist/store.ts";
 import type { Env } from "../../worker/env.ts";
 import type { CertificateFacts } from "../../worker/identity/mtls.ts";
 

@@ -5,8 +5,8 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { denylistVerdict, resetDenylistCache } from "../../worker/denylist-cache.ts";
-import type { DenyEntry } from "../../worker/denylist-store.ts";
+import { denylistVerdict, resetDenylistCache } from "../../worker/denylist/cache.ts";
+import type { DenyEntry } from "../../worker/denylist/store.ts";
 import type { Env } from "../../worker/env.ts";
 import { accessToken } from "./access-tokens.ts";
 import { CA_SKI, CERTS, tlsClientAuth } from "./client-certs.ts";

@@ -4,9 +4,9 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { resetDenylistCache } from "../../worker/denylist-cache.ts";
+import { resetDenylistCache } from "../../worker/denylist/cache.ts";
 import type { Env } from "../../worker/env.ts";
-import { ACTIVE_KEY, resetPolicyCache, versionKey } from "../../worker/policy-store.ts";
+import { ACTIVE_KEY, resetPolicyCache, versionKey } from "../../worker/policy-store/store.ts";
 import { accessToken, AUD } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 

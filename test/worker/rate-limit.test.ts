@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RateLimitObligation } from "../../policy/index.ts";
-import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../worker/rate-limit.ts";
+import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../worker/rate-limit/limiter.ts";
 import { accessToken } from "./access-tokens.ts";
 import { activate, marker, originSaw } from "./harness.ts";
 

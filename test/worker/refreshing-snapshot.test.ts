@@ -1,12 +1,12 @@
-// The isolate copies of durable state share one set of rules (worker/refreshing-snapshot.ts): newest wins,
+// The isolate copies of durable state share one set of rules (worker/shared/refreshing-snapshot.ts): newest wins,
 // a stale limit, one background read at a time, and a read abandoned by its cancelled request does not stop
 // the refreshes for good. The grants and denylist copies have their own tests; here the helper itself, and
 // the policy copy, which had no abandoned-read guard before.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { currentPolicy, resetPolicyCache } from "../../worker/policy-store.ts";
-import { ABANDONED_READ_MS, RefreshingSnapshot } from "../../worker/refreshing-snapshot.ts";
+import { currentPolicy, resetPolicyCache } from "../../worker/policy-store/store.ts";
+import { ABANDONED_READ_MS, RefreshingSnapshot } from "../../worker/shared/refreshing-snapshot.ts";
 import { activate } from "./harness.ts";
 
 describe("RefreshingSnapshot", () => {

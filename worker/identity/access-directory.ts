@@ -5,7 +5,7 @@
 // test key) must not hand one person the other's groups. A failed or malformed lookup yields nothing: the
 // groups are then unknown, so allow rules on groups do not match and deny rules on groups hold (fail closed).
 import { isCleanText } from "../../policy/index.ts";
-import { setBounded } from "../bounded-cache.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
 import type { DirectorySubject } from "./access-jwt.ts";
 
 const CACHE_LIMIT = 1000;

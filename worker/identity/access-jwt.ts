@@ -5,7 +5,7 @@
 // verified facts or none, and the policy decides.
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
 import type { CompiledAccess, Identity } from "../../policy/index.ts";
-import { setBounded } from "../bounded-cache.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "./json-members.ts";
 

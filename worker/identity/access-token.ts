@@ -3,7 +3,7 @@
 // builds the header from the cookie on every request to an application behind it, so a page of another site
 // (or another host of the same site) that makes the browser send a state-changing request would carry the
 // user's identity with it (CSRF). On such a request no token is honoured, wherever it came from.
-import { madeForAnotherOrigin } from "../browser.ts";
+import { madeForAnotherOrigin } from "../pages/browser.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

@@ -7,7 +7,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
 import { isSpiffeId, isTrustDomainId, normaliseHex, trustDomainOf, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
-import { setBounded } from "../bounded-cache.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 

@@ -10,8 +10,8 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { Miniflare } from "miniflare";
 import { loadPolicy } from "../../../policy/index.ts";
 import { bundleWorker } from "../../../scripts/dev/bundle.ts";
-import type { Denylist, NewDenyEntry } from "../../../worker/denylist-store.ts";
-import { ACTIVE_KEY, storeVersion } from "../../../worker/policy-store.ts";
+import type { Denylist, NewDenyEntry } from "../../../worker/denylist/store.ts";
+import { ACTIVE_KEY, storeVersion } from "../../../worker/policy-store/store.ts";
 
 export const run = promisify(execFile);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -156,7 +156,7 @@ export async function benchSetup(): Promise<BenchSetup> {
  */
 async function seedDenylist(mf: Miniflare): Promise<void> {
   const namespace = await mf.getDurableObjectNamespace("DENYLIST", "ward");
-  // DENYLIST_NAME of worker/denylist-store.ts, which Node cannot import (it extends cloudflare:workers' DurableObject).
+  // DENYLIST_NAME of worker/denylist/store.ts, which Node cannot import (it extends cloudflare:workers' DurableObject).
   const list = namespace.get(namespace.idFromName("denylist")) as unknown as DurableObjectStub<Denylist>;
   const entries = Array.from({ length: 100 }, (_, i): Pick<NewDenyEntry, "match" | "value"> =>
     i < 40 ? { match: "serial", value: `${CA_SKI}/${(0x7a000 + i).toString(16)}` }

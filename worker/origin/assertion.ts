@@ -3,8 +3,8 @@
 // secret ASSERTION_SIGNING_KEYS (a JWK set of private keys): the first signs, all are published, so a new
 // key can be published before it signs and an old one kept until assertions signed with it have expired.
 import { importJWK, SignJWT, type JWK } from "jose";
-import type { Decision, Identity } from "../policy/index.ts";
-import { setBounded } from "./bounded-cache.ts";
+import type { Decision, Identity } from "../../policy/index.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
 
 export const ASSERTION_HEADER = "ward-assertion";
 export const JWKS_PATH = "/.well-known/ward/jwks.json";

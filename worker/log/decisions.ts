@@ -1,8 +1,8 @@
 // One record per request: a JSON line to the console (Workers Logs / Logpush) and, when the DECISIONS
 // dataset is bound, an Analytics Engine data point for the lateral-movement metrics. No tokens, no secrets.
-import type { AnswerReason, Decision } from "../policy/index.ts";
-import type { CredentialSeen } from "./identity/identify.ts";
-import { logEvent } from "./log.ts";
+import type { AnswerReason, Decision } from "../../policy/index.ts";
+import type { CredentialSeen } from "../identity/identify.ts";
+import { logEvent } from "./events.ts";
 
 export interface DecisionRecord {
   requestId: string;

@@ -17,10 +17,10 @@
 // each answer until its write is durable. An alarm after the window (plus a grace) deletes everything, so
 // idle keys keep no state.
 import { DurableObject } from "cloudflare:workers";
-import type { RateLimitObligation } from "../policy/index.ts";
-import type { Env } from "./env.ts";
-import { logEvent } from "./log.ts";
-import { setBounded } from "./bounded-cache.ts";
+import type { RateLimitObligation } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
+import { logEvent } from "../log/events.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
 
 /** Kept after a window ends before the state is deleted: callers' clocks may lag the object's slightly. */
 const CLEANUP_GRACE_MS = 60_000;

@@ -3,11 +3,11 @@
 // off the request path (waitUntil); crossing the policy's threshold adds a quarantine entry to the denylist
 // and announces it.
 import { DurableObject } from "cloudflare:workers";
-import { durationSeconds, type PolicyDocument } from "../policy/index.ts";
-import { DENYLIST_NAME, type DenyEntry } from "./denylist-store.ts";
-import type { Env } from "./env.ts";
-import { logEvent } from "./log.ts";
-import { notify } from "./notify.ts";
+import { durationSeconds, type PolicyDocument } from "../../policy/index.ts";
+import { DENYLIST_NAME, type DenyEntry } from "./store.ts";
+import type { Env } from "../env.ts";
+import { logEvent } from "../log/events.ts";
+import { notify } from "../shared/notify.ts";
 
 export type QuarantineConfig = NonNullable<PolicyDocument["quarantine"]>;
 

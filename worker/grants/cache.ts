@@ -2,11 +2,11 @@
 // call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
 // (plus one read) can still be honoured; expiry is exact whatever this cache holds, because
 // applyGrants compares notAfter with the request's instant. If the grants cannot be read, none is honoured.
-import type { TimedGrant } from "../policy/index.ts";
-import type { Env } from "./env.ts";
-import { grantsShard, type ConsumeResult } from "./grants-store.ts";
-import { logEvent } from "./log.ts";
-import { RefreshingSnapshot } from "./refreshing-snapshot.ts";
+import type { TimedGrant } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
+import { grantsShard, type ConsumeResult } from "./store.ts";
+import { logEvent } from "../log/events.ts";
+import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
 /** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
 const MAX_STALE_MS = 30_000;

@@ -3,8 +3,8 @@
 // Every change is an event (the audit trail); an alarm retires grants at their notAfter; uses are counted
 // here, one request at a time, so a use limit is exact under any concurrency.
 import { DurableObject } from "cloudflare:workers";
-import type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant, PrincipalMatcher, TimedGrant } from "../policy/index.ts";
-import type { Env } from "./env.ts";
+import type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant, PrincipalMatcher, TimedGrant } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
 
 // The records are the core's (policy/grant-records.ts): the CLI prints them too.
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant };

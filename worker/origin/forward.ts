@@ -1,7 +1,7 @@
 // Forwards an allowed request to its origin binding, on exactly the canonical path the policy matched.
-import { extraForwardedHeaders, type CompiledService, type Decision } from "../policy/index.ts";
-import type { Env } from "./env.ts";
-import { originHeaders } from "./origin-headers.ts";
+import { extraForwardedHeaders, type CompiledService, type Decision } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
+import { originHeaders } from "./headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */

@@ -3,8 +3,8 @@
 // caller diffed against, keeps the history (who, when, message, previous), and then mirrors the pointer to
 // KV, where every isolate reads it. One object per environment ("policy"): pushes are rare, so no sharding.
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "./env.ts";
-import { ACTIVE_KEY, SHADOW_KEY } from "./policy-store.ts";
+import type { Env } from "../env.ts";
+import { ACTIVE_KEY, SHADOW_KEY } from "./store.ts";
 
 export interface HistoryEntry {
   seq: number;

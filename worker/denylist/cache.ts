@@ -3,12 +3,12 @@
 // waits for the store; an idle isolate's first request reads it first. Entries are matched against verified
 // facts only. If the list has never been read, or the copy is older than a minute, it is unknown who is
 // revoked: authenticated requests are then refused (fail closed).
-import { deniedBy, indexDenylist, type DenyEntry, type DenylistIndex, type Identity } from "../policy/index.ts";
-import { DENYLIST_NAME } from "./denylist-store.ts";
-import type { Env } from "./env.ts";
-import type { CertificateFacts } from "./identity/mtls.ts";
-import { logEvent } from "./log.ts";
-import { RefreshingSnapshot } from "./refreshing-snapshot.ts";
+import { deniedBy, indexDenylist, type DenyEntry, type DenylistIndex, type Identity } from "../../policy/index.ts";
+import { DENYLIST_NAME } from "./store.ts";
+import type { Env } from "../env.ts";
+import type { CertificateFacts } from "../identity/mtls.ts";
+import { logEvent } from "../log/events.ts";
+import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
 const MAX_STALE_MS = 60_000;
 /**

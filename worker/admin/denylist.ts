@@ -2,11 +2,11 @@
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { parseBody } from "./admin-body.ts";
-import type { AdminEnv } from "./admin.ts";
-import { DENYLIST_NAME, type MatchKind } from "./denylist-store.ts";
-import { ISSUER_SERIAL, parseIssuerSerial } from "../policy/index.ts";
-import { logEvent } from "./log.ts";
+import { parseBody } from "./body.ts";
+import type { AdminEnv } from "./api.ts";
+import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
+import { ISSUER_SERIAL, parseIssuerSerial } from "../../policy/index.ts";
+import { logEvent } from "../log/events.ts";
 
 /** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */
 const VALUE: Record<Exclude<MatchKind, "principal">, { pattern: RegExp; hint: string; normalise?: (v: string) => string }> = {

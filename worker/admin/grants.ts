@@ -4,12 +4,12 @@
 // the past, a duration over the policy's cap or a missing reason changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { parseBody } from "./admin-body.ts";
-import { durationSeconds, METHODS, NAME_PATTERN, namesOnePrincipal, PrincipalMatcher, type CompiledPolicy } from "../policy/index.ts";
-import type { AdminEnv } from "./admin.ts";
-import { grantsShard, type GrantRecord, type NewGrant } from "./grants-store.ts";
-import { logEvent } from "./log.ts";
-import { notify } from "./notify.ts";
+import { parseBody } from "./body.ts";
+import { durationSeconds, METHODS, NAME_PATTERN, namesOnePrincipal, PrincipalMatcher, type CompiledPolicy } from "../../policy/index.ts";
+import type { AdminEnv } from "./api.ts";
+import { grantsShard, type GrantRecord, type NewGrant } from "../grants/store.ts";
+import { logEvent } from "../log/events.ts";
+import { notify } from "../shared/notify.ts";
 
 const Methods = z.union([z.literal("*"), z.array(z.enum(METHODS)).min(1)]).default("*");
 const Routes = z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]).default("*");

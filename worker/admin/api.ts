@@ -4,17 +4,17 @@
 // client certificate), and every call is logged. Deny by default: a policy without `admin` lets nobody in.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { parseBody } from "./admin-body.ts";
-import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../policy/index.ts";
-import type { AppEnv } from "./env.ts";
-import { denylistRoutes } from "./admin-denylist.ts";
-import { grantRoutes } from "./admin-grants.ts";
-import { denylistVerdict } from "./denylist-cache.ts";
-import { identify } from "./identity/identify.ts";
-import { logEvent } from "./log.ts";
-import { POLICY_CONTROL_NAME, type ActivateRequest } from "./policy-control.ts";
-import { activePolicy, readStoredVersion, storeVersion, versionKey } from "./policy-store.ts";
-import { gatewayResponse } from "./respond.ts";
+import { parseBody } from "./body.ts";
+import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../../policy/index.ts";
+import type { AppEnv } from "../env.ts";
+import { denylistRoutes } from "./denylist.ts";
+import { grantRoutes } from "./grants.ts";
+import { denylistVerdict } from "../denylist/cache.ts";
+import { identify } from "../identity/identify.ts";
+import { logEvent } from "../log/events.ts";
+import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
+import { activePolicy, readStoredVersion, storeVersion, versionKey } from "../policy-store/store.ts";
+import { gatewayResponse } from "../respond.ts";
 
 export const ADMIN_PREFIX = "/.ward/admin";
 /** Policy text accepted by push; KV takes 25 MiB, a policy of 10,000 routes is ~2 MiB. */

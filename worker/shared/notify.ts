@@ -1,8 +1,8 @@
 // Announcements (break-glass granted, identity quarantined) to the environment's NOTIFY_WEBHOOK: a JSON POST
 // with a `text` line for chat tools and the record itself. Callers send it with waitUntil, never on the
 // request's path; a failed announcement is logged and changes nothing.
-import type { Env } from "./env.ts";
-import { logEvent } from "./log.ts";
+import type { Env } from "../env.ts";
+import { logEvent } from "../log/events.ts";
 
 export async function notify(env: Env, text: string, details: Record<string, unknown>): Promise<void> {
   if (!env.NOTIFY_WEBHOOK) return;

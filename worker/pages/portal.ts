@@ -3,7 +3,7 @@
 // an allow rule naming the person (public routes, such as health checks, are not apps of theirs) and no
 // unconditional deny rule on that route names them. Conditions (time,
 // device posture, country...) are checked when the app is opened, as for any request.
-import { compilePrincipals, principalsMatch, type CompiledPrincipals, type CompiledPolicy, type Identity } from "../policy/index.ts";
+import { compilePrincipals, principalsMatch, type CompiledPrincipals, type CompiledPolicy, type Identity } from "../../policy/index.ts";
 
 export const PORTAL_PATH = "/.ward/apps";
 

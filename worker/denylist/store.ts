@@ -3,8 +3,8 @@
 // object per environment ("denylist"): the list is small and every isolate keeps a copy, so no request waits
 // for it. Entries may expire; releasing or un-revoking is recorded, never deleted.
 import { DurableObject } from "cloudflare:workers";
-import type { DenyEntry, MatchKind, NewDenyEntry } from "../policy/index.ts";
-import type { Env } from "./env.ts";
+import type { DenyEntry, MatchKind, NewDenyEntry } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
 
 // The records are the core's (policy/denylist.ts): the CLI prints them too.
 export type { DenyEntry, MatchKind, NewDenyEntry };

@@ -2,7 +2,7 @@
 // the policy lists for the service or route), then Ward's own. Everything else is dropped, whatever its
 // spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
 // Authorization (unless the policy forwards it), Access's headers and cookies.
-import { isForwardedHeader } from "../policy/index.ts";
+import { isForwardedHeader } from "../../policy/index.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
 const ACCESS_COOKIE = /^(CF_Authorization|CF_AppSession|CF_Binding)=/i;

@@ -1,8 +1,8 @@
 // The compiled policy, kept per isolate. KV is read at most once per refresh interval (and then in the
 // background), never once per request. A corrupt or invalid version never replaces the last good one.
-import { canonicalJson, loadPolicy, loadStoredDocument, sha256Hex, type CompiledPolicy, type LoadResult } from "../policy/index.ts";
-import { logEvent } from "./log.ts";
-import { RefreshingSnapshot } from "./refreshing-snapshot.ts";
+import { canonicalJson, loadPolicy, loadStoredDocument, sha256Hex, type CompiledPolicy, type LoadResult } from "../../policy/index.ts";
+import { logEvent } from "../log/events.ts";
+import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
 export const ACTIVE_KEY = "policy:active";
 /** A candidate version evaluated beside the active one on every request, for the log only (ward shadow). */
