@@ -1,6 +1,7 @@
 // Who is refused whatever the policy says: the denylist's records (revocations and quarantines, kept by the
 // Denylist Durable Object) and the pure matching of a caller's verified facts against them. The Worker keeps
 // a copy per isolate and asks `deniedBy`; the CLI prints the same records.
+import type { Decision } from "./decision.ts";
 import { principalParts, type Identity } from "./identity.ts";
 import { issuerSerial } from "./issuer-serial.ts";
 
@@ -79,4 +80,25 @@ export function deniedBy(index: DenylistIndex, identity: Identity, certificate: 
     }
   }
   return entry;
+}
+
+/** What the isolate's copy of the denylist says of a caller: clear, listed, or not known (no usable copy). */
+export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: DenyEntry } | { state: "unknown" };
+
+/**
+ * The decision with the denylist laid over it, as applyGrants lays grants: a revoked or quarantined caller is
+ * refused whatever the policy says (403), and if the list cannot be known an identified caller is refused too
+ * (503): a revoked credential must not slip through. Anonymous callers are never looked up.
+ */
+export function applyDenylist(decision: Decision, verdict: DenylistVerdict): Decision {
+  if (verdict.state === "clear") return decision;
+  const { exception: _exception, wouldDeny: _wouldDeny, rule: _rule, ...rest } = decision;
+  const refused = { ...rest, effect: "deny" as const, obligations: { rateLimits: [], headers: {} } };
+  if (verdict.state === "unknown") return { ...refused, status: 503, reasons: ["denylist-unavailable"] };
+  return { ...refused, status: 403, reasons: [verdict.entry.kind === "quarantine" ? "quarantined" : "revoked"] };
+}
+
+/** Refused because the caller is on the denylist (not because of the policy). */
+export function isListed(decision: Pick<Decision, "reasons">): boolean {
+  return decision.reasons[0] === "revoked" || decision.reasons[0] === "quarantined";
 }

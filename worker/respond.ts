@@ -1,4 +1,11 @@
-// Every response Ward answers itself comes from here: a generic body with the request id, never the reason.
+// Every response Ward answers itself comes from here: a generic body with the request id, never the reason;
+// people in a browser get the Access login or the denied page instead.
+import type { CompiledPolicy, Decision } from "../policy/index.ts";
+import { logAnswer } from "./log/decisions.ts";
+import { deniedPage, isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
+import { PORTAL_PATH } from "./pages/portal.ts";
+import { asReceived } from "./request-target.ts";
+
 const TITLES: Record<number, string> = {
   400: "bad request",
   401: "authentication required",
@@ -21,4 +28,27 @@ export function gatewayResponse(status: number, requestId: string, extra: Record
   if (status === 401) headers.set("www-authenticate", 'Bearer realm="ward"');
   for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   return new Response(JSON.stringify({ error: TITLES[status] ?? "error", requestId }) + "\n", { status, headers });
+}
+
+/** A deny as an answer: people get the login or the denied page, API clients the generic JSON. */
+export function respondToDenial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL | undefined, requestId: string): Response {
+  const access = policy.document.identity.access;
+  const service = decision.service ? policy.document.services[decision.service] : undefined;
+  if (access && service && isBrowserNavigation(request)) {
+    if (decision.reasons.includes("unauthenticated") && url) {
+      return loginRedirect(access.teamDomain, access.audiences[0]!, decision.target!.host, url.pathname + url.search);
+    }
+    // A hidden service stays hidden; only a 403 becomes the page.
+    if (decision.status === 403) {
+      // Access handles /cdn-cgi/access/logout on every protected host, before the Worker.
+      return deniedPage(decision.service!, service.owner, requestId, "/cdn-cgi/access/logout", PORTAL_PATH);
+    }
+  }
+  return gatewayResponse(decision.status, requestId);
+}
+
+/** Anything unexpected: logged once with its detail, answered with nothing but the status and the request id. */
+export function respondToUnexpected(error: unknown, requestId: string, request: Request, started: number): Response {
+  logAnswer({ requestId, time: started, request: asReceived(request), reason: "internal-error", status: 500, latencyMs: Date.now() - started, error: String(error) });
+  return gatewayResponse(500, requestId);
 }

@@ -3,7 +3,7 @@
 // waits for the store; an idle isolate's first request reads it first. Entries are matched against verified
 // facts only. If the list has never been read, or the copy is older than a minute, it is unknown who is
 // revoked: authenticated requests are then refused (fail closed).
-import { deniedBy, indexDenylist, type DenyEntry, type DenylistIndex, type Identity } from "../../policy/index.ts";
+import { deniedBy, indexDenylist, type DenylistIndex, type DenylistVerdict, type Identity } from "../../policy/index.ts";
 import { DENYLIST_NAME } from "./store.ts";
 import type { Env } from "../env.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
@@ -35,7 +35,6 @@ async function load(env: Env, now: number): Promise<void> {
   }
 }
 
-export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: DenyEntry } | { state: "unknown" };
 const CLEAR: DenylistVerdict = { state: "clear" };
 
 export async function denylistVerdict(

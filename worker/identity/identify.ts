@@ -1,16 +1,11 @@
 // Builds the caller's Identity from verified facts only (mTLS facts Cloudflare set, a verified Access JWT). It never denies: a missing or invalid credential
 // just leaves that part of the identity empty, and the policy decides.
-import type { CompiledPolicy, Identity } from "../../policy/index.ts";
+import type { CompiledPolicy, CredentialSeen, Identity } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import { accessTokenOf } from "./access-token.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
 import { workloadIdentity, type CertificateFacts } from "./mtls.ts";
 
-/** The verified credential the principal came from, and how long it was issued for (for the metrics). */
-export interface CredentialSeen {
-  kind: "access-jwt" | "client-certificate";
-  lifetimeSeconds: number;
-}
 
 export interface Identified {
   identity: Identity;

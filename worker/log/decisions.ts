@@ -1,7 +1,7 @@
 // One record per request: a JSON line to the console (Workers Logs / Logpush) and, when the DECISIONS
 // dataset is bound, an Analytics Engine data point for the lateral-movement metrics. No tokens, no secrets.
 import type { AnswerReason, Decision } from "../../policy/index.ts";
-import type { CredentialSeen } from "../identity/identify.ts";
+import type { CredentialSeen } from "../../policy/index.ts";
 import { logEvent } from "./events.ts";
 
 export interface DecisionRecord {

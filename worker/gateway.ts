@@ -1,0 +1,140 @@
+// The proxy path, taken by nearly every request: load the policy, identify the caller, decide, carry out the
+// decision's obligations, answer (worker/respond.ts) or forward (worker/origin/), and log the decision once.
+// The decisions themselves are the pure core's (policy/): this file only does the I/O around them.
+import {
+  applyDenylist, applyGrants, countryOf, countsTowardQuarantine, credentialBehind, evaluate, findService, grantMayApply, MAX_PATH_LENGTH,
+  type CompiledPolicy, type CompiledService, type Decision, type Identity, type RequestFacts,
+} from "../policy/index.ts";
+import { denylistVerdict } from "./denylist/cache.ts";
+import { countDenial } from "./denylist/quarantine.ts";
+import type { Env } from "./env.ts";
+import { consumeGrant, grantsFor } from "./grants/cache.ts";
+import { identify } from "./identity/identify.ts";
+import type { CertificateFacts } from "./identity/mtls.ts";
+import { logEvent } from "./log/events.ts";
+import { logAnswer, logDecision } from "./log/decisions.ts";
+import { assertionFor, assertionKeys } from "./origin/assertion.ts";
+import { forward } from "./origin/forward.ts";
+import { madeForAnotherOrigin } from "./pages/browser.ts";
+import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
+import { checkRateLimits } from "./rate-limit/limiter.ts";
+import { asReceived, parseReceived, rawPath } from "./request-target.ts";
+import { gatewayResponse, respondToDenial } from "./respond.ts";
+
+type WaitUntil = (p: Promise<unknown>) => void;
+
+/** The facts evaluate() decides on, from the request as received and the verified identity. */
+function requestFacts(request: Request, received: string, url: URL | undefined, identity: Identity): RequestFacts {
+  return {
+    method: request.method,
+    // Unparseable (bare workerd, a Host like "a b"): the empty host makes it a bad request (host-invalid).
+    host: url?.host ?? "",
+    path: rawPath(received),
+    query: url?.search.slice(1) ?? "",
+    identity,
+    // request.cf is set by Cloudflare's edge, never by the client.
+    country: countryOf(request.cf?.country),
+    // A body on GET or HEAD (workerd: a Content-Length, even 0, or a Transfer-Encoding) is refused by evaluate.
+    body: request.body !== null,
+  };
+}
+
+/**
+ * The policy's decision, with the denylist laid over it first (a revoked or quarantined caller must not spend a
+ * grant's limited uses), then any time-bounded grant that lifts a deny no rule caused (a grant with a use limit
+ * is counted before it is honoured).
+ */
+async function decide(env: Env, policy: CompiledPolicy, facts: RequestFacts, certificate: CertificateFacts | undefined, now: number, waitUntil: WaitUntil): Promise<Decision> {
+  let decision = evaluate(policy, facts, now);
+  if (decision.principal !== "anonymous") {
+    const verdict = await denylistVerdict(env, facts.identity, certificate, decision.principal, now, waitUntil);
+    if (verdict.state === "denied") logEvent("warn", verdict.entry.kind === "quarantine" ? "quarantined-request" : "revoked-request", { principal: decision.principal, entry: verdict.entry.id });
+    decision = applyDenylist(decision, verdict);
+  }
+  if (!decision.service || !grantMayApply(decision)) return decision;
+  const granted = applyGrants(policy, decision, facts.identity, await grantsFor(env, decision.service, now), now);
+  if (granted.exception?.maxUses === undefined) return granted;
+  const use = await consumeGrant(env, decision.service, granted.exception.id, now);
+  return use.ok ? granted : decision;
+}
+
+interface Fulfilled {
+  response: Response;
+  droppedHeaders?: string[];
+}
+
+/**
+ * An allowed request: its rate limits counted (a refusal never reaches the origin), the assertion signed (never
+ * forwarded without it: an unsigned request is indistinguishable from one that bypassed Ward), then forwarded.
+ */
+async function fulfil(request: Request, url: URL, service: CompiledService, decision: Decision, identity: Identity, certificate: CertificateFacts | undefined, env: Env, requestId: string, now: number): Promise<Fulfilled> {
+  const limited = decision.obligations.rateLimits.length > 0 ? await checkRateLimits(env, decision.obligations.rateLimits, now) : undefined;
+  if (limited && !limited.ok) return { response: gatewayResponse(limited.status, requestId, limited.headers) };
+  let assertion: string | undefined;
+  try {
+    const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+    assertion = await assertionFor(keys, { identity, decision, certificateSha256: certificate?.sha256, issuer: env.ASSERTION_ISSUER ?? "ward", now });
+  } catch (error) {
+    logEvent("error", "assertion-keys-unusable", { requestId, error: String(error) });
+  }
+  let fulfilled: Fulfilled;
+  if (assertion === undefined) {
+    fulfilled = { response: gatewayResponse(503, requestId) };
+  } else {
+    const timeout = Number(env.ORIGIN_TIMEOUT_MS);
+    const forwarded = await forward(request, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
+    const response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
+    fulfilled = forwarded.dropped ? { response, droppedHeaders: forwarded.dropped } : { response };
+  }
+  // Both forward() and gatewayResponse() build their own (mutable) Response.
+  if (limited) for (const [name, value] of Object.entries(limited.headers)) fulfilled.response.headers.set(name, value);
+  return fulfilled;
+}
+
+/** Everything that is not one of Ward's own paths: identify, decide, then answer or forward. */
+export async function gateway(request: Request, env: Env, ctx: ExecutionContext, received: string): Promise<Response> {
+  const started = Date.now();
+  const requestId = crypto.randomUUID();
+  const waitUntil: WaitUntil = (p) => ctx.waitUntil(p);
+
+  const policy = await activePolicy(env, started, waitUntil);
+  if (!policy) {
+    logAnswer({ requestId, time: started, request: asReceived(request), reason: "policy-unavailable", status: 503, latencyMs: Date.now() - started });
+    return gatewayResponse(503, requestId);
+  }
+
+  // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
+  const { identity, certificate, credentials } = await identify(request, policy, started, requestId);
+  const url = parseReceived(received);
+  const facts = requestFacts(request, received, url, identity);
+  const decision = await decide(env, policy, facts, certificate, started, waitUntil);
+
+  // A workload walking the internal graph: its denials are counted off the request path.
+  const quarantine = policy.document.quarantine;
+  if (quarantine && countsTowardQuarantine(decision, madeForAnotherOrigin(request))) waitUntil(countDenial(env, decision.principal, quarantine, started));
+  // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
+  const shadow = shadowPolicy();
+  const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
+
+  const service = decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
+  const { response, droppedHeaders } =
+    service && url ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started) : { response: respondToDenial(request, policy, decision, url, requestId), droppedHeaders: undefined };
+
+  const credential = credentialBehind(decision, credentials);
+  logDecision(
+    {
+      requestId,
+      time: started,
+      decision,
+      // As received, from what was already read (no second parse on the hot path); bounded like asReceived.
+      request: { method: request.method, host: facts.host, path: facts.path.slice(0, MAX_PATH_LENGTH) },
+      ...(credential ? { credential } : {}),
+      ...(shadowDecision ? { shadow: shadowDecision } : {}),
+      ...(droppedHeaders ? { droppedHeaders } : {}),
+      status: response.status,
+      latencyMs: Date.now() - started,
+    },
+    env.DECISIONS,
+  );
+  return response;
+}

@@ -1,0 +1,95 @@
+// Ward's own paths, on every host, before any service route can answer them: the assertion keys (so origins can
+// fetch them through Ward), the admin API and the portal. Hono routes them; each answer is logged once.
+import { Hono, type MiddlewareHandler } from "hono";
+import { principalKey, type AnswerReason } from "../policy/index.ts";
+import { admin, ADMIN_PREFIX } from "./admin/api.ts";
+import { denylistVerdict } from "./denylist/cache.ts";
+import type { AppEnv } from "./env.ts";
+import { gateway } from "./gateway.ts";
+import { identify } from "./identity/identify.ts";
+import { logEvent } from "./log/events.ts";
+import { logAnswer } from "./log/decisions.ts";
+import { assertionKeys, JWKS_PATH } from "./origin/assertion.ts";
+import { isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
+import { appsFor, PORTAL_PATH, portalPage } from "./pages/portal.ts";
+import { activePolicy } from "./policy-store/store.ts";
+import { asReceived } from "./request-target.ts";
+import { gatewayResponse, respondToUnexpected } from "./respond.ts";
+
+export const app = new Hono<AppEnv>();
+
+/**
+ * Ward's own paths answer without a policy decision; each answer is logged once, with the request id the client
+ * got (added to the response when the handler gave none). Requests that fall through to the gateway, or fail,
+ * are logged there (`logged`).
+ */
+function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = Date.now();
+    await next();
+    if (c.get("logged")) return;
+    let requestId = c.res.headers.get("ward-request-id");
+    if (requestId === null) {
+      requestId = c.get("requestId") ?? crypto.randomUUID();
+      c.res.headers.set("ward-request-id", requestId);
+    }
+    const principal = c.get("principal");
+    logAnswer({ requestId, time: started, request: asReceived(c.req.raw), reason, status: c.res.status, latencyMs: Date.now() - started, ...(principal ? { principal } : {}) });
+  };
+}
+app.use(JWKS_PATH, ownPath("ward-key-set"));
+app.use(PORTAL_PATH, ownPath("ward-portal"));
+app.use(`${ADMIN_PREFIX}/*`, ownPath("ward-admin"));
+
+// The assertion verification keys, on every host Ward serves, so origins can fetch them through Ward.
+app.get(JWKS_PATH, async (c) => {
+  try {
+    const keys = await assertionKeys(c.env.ASSERTION_SIGNING_KEYS);
+    return c.json(keys.published, 200, { "cache-control": "public, max-age=300" });
+  } catch (error) {
+    logEvent("error", "assertion-keys-unusable", { error: String(error) });
+    return gatewayResponse(503, crypto.randomUUID());
+  }
+});
+
+// The admin API answers its own paths on every host, before any service route can.
+app.route(ADMIN_PREFIX, admin);
+
+// The portal: the apps this person may open, from the same compiled policy.
+app.get(PORTAL_PATH, async (c) => {
+  const now = Date.now();
+  const requestId = crypto.randomUUID();
+  const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  if (!policy) return gatewayResponse(503, requestId);
+  const { identity, certificate } = await identify(c.req.raw, policy, now, requestId);
+  c.set("principal", principalKey(identity));
+  const url = new URL(c.req.url);
+  if (identity.user) {
+    // A revoked or quarantined person sees no list either.
+    const listed = await denylistVerdict(c.env, identity, certificate, principalKey(identity), now, (p) => c.executionCtx.waitUntil(p));
+    if (listed.state !== "clear") return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);
+  }
+  if (!identity.user) {
+    const access = policy.document.identity.access;
+    if (access && isBrowserNavigation(c.req.raw)) return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);
+    return gatewayResponse(401, requestId);
+  }
+  return portalPage(identity.user.email, appsFor(policy, identity, url.protocol, url.port), requestId);
+});
+
+app.onError((error, c) => {
+  c.set("logged", true);
+  return respondToUnexpected(error, c.get("requestId") ?? crypto.randomUUID(), c.req.raw, Date.now());
+});
+
+// Behind Ward's own paths, Hono hands everything else to the gateway too (e.g. POST to the key set's path).
+app.all("*", (c) => {
+  c.set("logged", true);
+  return gateway(c.req.raw, c.env, c.executionCtx as ExecutionContext, c.req.url);
+});
+
+/**
+ * Could Hono route this path to one of Ward's own handlers? They all live under "/." (/.ward/...,
+ * /.well-known/ward/...), and Hono percent-decodes paths before routing, so any "%" goes to Hono too.
+ */
+export const mayBeReserved = (path: string): boolean => path.startsWith("/.") || path.includes("%");
