@@ -120,8 +120,9 @@ end
 `,
   );
 
-  // workerd's memory, sampled through the run.
-  const workerdPids = execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+  // workerd's memory, sampled through the run: this run's own workerd only (another test run on the machine has
+  // its own, which may come and go).
+  const workerdPids = execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean).filter(descendsFromThisProcess);
   const rssKb = () => workerdPids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0), 0);
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssKb()), 2000);
@@ -168,4 +169,23 @@ end
 } finally {
   await gateway.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Whether a process is this one's child, grandchild, ... (read from /proc; false once it is gone). */
+function descendsFromThisProcess(pid: string): boolean {
+  let current = pid;
+  for (let depth = 0; depth < 16; depth++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${current}/stat`, "utf8");
+    } catch {
+      return false;
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+    const parent = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+    if (parent === undefined || parent === "0" || parent === "1") return false;
+    if (parent === String(process.pid)) return true;
+    current = parent;
+  }
+  return false;
 }
