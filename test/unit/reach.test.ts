@@ -1,4 +1,4 @@
-// policy/reach.ts: the grants a policy makes, who reaches what, and the semantic diff of two policies.
+// policy/reach/: the grants a policy makes, who reaches what, and the semantic diff of two policies.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
