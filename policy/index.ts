@@ -5,7 +5,7 @@ export * from "./canonical-target.ts";
 export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export * from "./decision.ts";
-export { validatePolicy, type ValidationResult } from "./validate.ts";
+export { validatePolicy, type ValidationResult } from "./validate/index.ts";
 export { STANDARD_FORWARDED_HEADERS, WARD_SET_HEADERS, extraForwardedHeaders, isForwardedHeader, droppedHeaders } from "./forward-headers.ts";
 export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
