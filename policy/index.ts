@@ -14,7 +14,7 @@ export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, ty
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
-export { reach, reachReport, diffReach, checkExceptions, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ExceptionGrant, type ReachReport, type PolicyDiff } from "./reach/index.ts";
+export { reach, reachReport, diffReach, unknownGrantTargets, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ReachReport, type PolicyDiff } from "./reach/index.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
 export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";
 export { deniedBy, indexDenylist, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";

@@ -1,20 +1,5 @@
 // What reach produces: every grant a policy makes as (principal, route, methods, rule), the deny rules that
 // may override them, every route, and the settings beside the routes that decide access too.
-import type { ReachMethod } from "./methods.ts";
-
-/** A time-bounded extra grant (exceptions are not in the policy yet; callers pass them in). */
-export interface ExceptionGrant {
-  id: string;
-  /** A principal string as reach names them: `spiffe://...`, `email:a@b.c`, `group:sre`, `token:ID`, ... */
-  principal: string;
-  service: string;
-  /** The route id within the service. */
-  route: string;
-  methods: readonly (ReachMethod | "*")[];
-  /** ISO 8601 instant after which the exception no longer grants. */
-  notAfter: string;
-}
-
 export interface Grant {
   principal: string;
   service: string;
@@ -24,14 +9,16 @@ export interface Grant {
   path: string;
   /** In METHODS order; `["*"]` for every method. */
   methods: readonly string[];
-  /** service/route/rule, or `exception:<id>`. */
+  /** service/route/rule, or `exception:<id>` / `break-glass:<id>` for a time-bounded grant. */
   rule: string;
-  source: "rule" | "exception";
+  source: "rule" | "exception" | "break-glass";
   /** Conditions that must hold too, in words; empty: none. */
   conditions: readonly string[];
   mode: "enforce" | "audit";
   /** Deny rules of the same route that may apply to this principal (conditions not decided). */
   overriddenBy: readonly string[];
+  /** A time-bounded grant's window, ISO 8601 (also in the conditions). */
+  notBefore?: string;
   notAfter?: string;
 }
 
