@@ -5,7 +5,7 @@ export * from "./canonical-target.ts";
 export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export * from "./decision.ts";
-export { validatePolicy, type ValidationResult } from "./validate.ts";
+export { validatePolicy, type ValidationResult } from "./validate/index.ts";
 export { STANDARD_FORWARDED_HEADERS, WARD_SET_HEADERS, extraForwardedHeaders, isForwardedHeader, droppedHeaders } from "./forward-headers.ts";
 export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
@@ -14,7 +14,7 @@ export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, ty
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
-export { reach, reachReport, diffReach, checkExceptions, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ExceptionGrant, type ReachReport, type PolicyDiff } from "./reach.ts";
+export { reach, reachReport, diffReach, unknownGrantTargets, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ReachReport, type PolicyDiff } from "./reach/index.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
 export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";
 export { applyDenylist, deniedBy, indexDenylist, isListed, type DenylistVerdict, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";

@@ -2,7 +2,7 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
-import { validatePolicy, type ValidationResult } from "./validate.ts";
+import { validatePolicy, type ValidationResult } from "./validate/index.ts";
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
 

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { readFile } from "node:fs/promises";
-import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, isEmailAddress, rawPathOf, type Identity, type TimedGrant } from "../../policy/index.ts";
+import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, isEmailAddress, rawPathOf, type Identity } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
+import { readGrants } from "../grants/read.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 
 export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
@@ -85,31 +85,6 @@ export function readUrl(input: string): { host: string; path: string; query: str
   }
   const hash = text.indexOf("#", text.indexOf("://") + 3);
   return { host: url.host, path: rawPathOf(hash === -1 ? text : text.slice(0, hash)), query: url.search.slice(1) };
-}
-
-/** Grants as `ward exceptions list --json` prints them (instants as epoch ms or ISO-8601). */
-async function readGrants(file: string): Promise<TimedGrant[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, "utf8"));
-  } catch (error) {
-    throw new CliError(`--grants ${file}: ${(error as NodeJS.ErrnoException).code ?? "not JSON"}`, EXIT.failed);
-  }
-  if (!Array.isArray(parsed)) throw new CliError(`--grants ${file}: expected a JSON array of grants (ward exceptions list --json)`, EXIT.failed);
-  const instant = (v: unknown) => (typeof v === "number" ? v : Date.parse(String(v)));
-  return parsed.map((g: Record<string, unknown>, i) => {
-    const grant = { ...g, notBefore: instant(g.notBefore), notAfter: instant(g.notAfter) } as TimedGrant;
-    if (typeof grant.id !== "string" || typeof grant.service !== "string" || !grant.principal || Number.isNaN(grant.notBefore) || Number.isNaN(grant.notAfter)) {
-      throw new CliError(`--grants ${file}: grant ${i} needs id, principal, service, notBefore and notAfter`, EXIT.failed);
-    }
-    return { ...grant, kind: grant.kind ?? "exception", routes: grant.routes ?? "*", methods: grant.methods ?? "*" };
-  }).filter((g) => inForce(g as TimedGrant & { status?: unknown; uses?: unknown }));
-}
-
-/** As the gateway reads the store: only active grants with uses left (`ward exceptions list --all` has the others too). */
-function inForce(grant: { status?: unknown; uses?: unknown; maxUses?: number }): boolean {
-  if (grant.status !== undefined && grant.status !== "active") return false;
-  return !(grant.maxUses !== undefined && typeof grant.uses === "number" && grant.uses >= grant.maxUses);
 }
 
 export async function explainCommand(args: string[], io: Io, now: () => number = Date.now): Promise<number> {

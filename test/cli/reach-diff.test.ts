@@ -112,31 +112,84 @@ describe("ward reach", () => {
     expect((await run(reachCommand, SMALL, "--format", "text")).stdout).toBe(SMALL_TEXT);
   });
 
-  it("--exceptions adds the time-bounded grants", async () => {
-    const file = join(dir, "exceptions.json");
-    writeFileSync(file, JSON.stringify([{ id: "inc-42", principal: "email:oncall@example.com", service: "wiki", route: "admin", methods: ["POST"], notAfter: "2026-03-02T09:00:00Z" }]));
-    const r = await run(reachCommand, HTML, "--exceptions", join(dir, "none.json"));
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`cannot read ${join(dir, "none.json")}: ENOENT\n`);
-    const unknownRoute = await run(reachCommand, HTML, "--exceptions", file);
-    expect(unknownRoute.stderr).toBe(`${file}: exception inc-42: no route wiki/admin in the policy\n`);
-    expect(unknownRoute.status).toBe(1);
-    const ok = await run(reachCommand, SMALL, "--exceptions", file);
-    expect(ok.status).toBe(0);
-    const lines = ok.stdout.split("\n");
-    expect(lines.slice(lines.indexOf("  email:oncall@example.com  (1 route)"), lines.indexOf("  email:oncall@example.com  (1 route)") + 2)).toEqual([
-      "  email:oncall@example.com  (1 route)",
-      "    wiki/admin  POST  via exception:inc-42  when not after 2026-03-02T09:00:00Z  [audit]",
+  /** A grant as `ward exceptions list --json` prints it: the store's record, instants in epoch ms. */
+  const record = (overrides: Record<string, unknown>) => ({
+    id: "exc-1a2b3c4d", kind: "exception", principal: { email: "OnCall@example.com" }, service: "wiki", routes: ["admin"], methods: ["POST"],
+    notBefore: Date.parse("2026-03-01T09:00:00Z"), notAfter: Date.parse("2026-03-02T09:00:00Z"),
+    reason: "incident 42", ticket: "INC-42", requestedBy: "ann", approvedBy: "bob", uses: 0, status: "active", createdAt: 0, createdBy: "group:sre",
+    ...overrides,
+  });
+  const grantsFile = (name: string, grants: unknown): string => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify(grants));
+    return file;
+  };
+
+  it("--grants adds the grants in force as rows: per route covered, time-bounded, under the route's denies", async () => {
+    const file = grantsFile("grants.json", [
+      record({}),
+      // every route of api, as break-glass, for a workload the route's deny names
+      record({ id: "bg-5e6f", kind: "break-glass", principal: { spiffe: "spiffe://td.example/ns/batch/sa/fixer" }, service: "api", routes: "*", methods: "*", notBefore: "2026-03-01T09:00:00Z" }),
+      // not in force: the gateway ignores them, so does reach
+      record({ id: "exc-revoked", principal: { group: "everyone" }, status: "revoked" }),
+      record({ id: "exc-used-up", principal: { group: "everyone" }, maxUses: 3, uses: 3 }),
     ]);
-    expect(lines).toContain("  identities                   9");
+    const r = await run(reachCommand, SMALL, "--grants", file);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split("\n");
+    const bounds = "when not before 2026-03-01T09:00:00.000Z; not after 2026-03-02T09:00:00.000Z";
+    const from = (line: string, n: number) => lines.slice(lines.indexOf(line), lines.indexOf(line) + n);
+    expect(from("  email:oncall@example.com  (1 route)", 2)).toEqual([
+      "  email:oncall@example.com  (1 route)",
+      `    wiki/admin  POST  via exception:exc-1a2b3c4d  ${bounds}  [audit]`,
+    ]);
+    expect(from("  spiffe://td.example/ns/batch/sa/fixer  (3 routes)", 4)).toEqual([
+      "  spiffe://td.example/ns/batch/sa/fixer  (3 routes)",
+      `    api/deploy  POST  via break-glass:bg-5e6f  ${bounds}`,
+      `    api/health  *  via break-glass:bg-5e6f  ${bounds}`,
+      `    api/orders  GET,POST  via break-glass:bg-5e6f  ${bounds}  unless deny api/orders/no-batch`,
+    ]);
+    expect(r.stdout).not.toContain("group:everyone");
+    expect(lines).toContain("  identities                   10");
+    const json = JSON.parse((await run(reachCommand, SMALL, "--grants", file, "--format", "json")).stdout) as { grants: number; summary: { grants: number } };
+    expect(json.grants).toBe(2);
+    expect(json.summary.grants).toBe(13);
   });
 
-  it("--exceptions with a bad shape: exit 1", async () => {
-    const file = join(dir, "bad-exceptions.json");
-    writeFileSync(file, JSON.stringify([{ id: "x", principal: "group:sre", service: "wiki", route: "admin", methods: ["TRACE"], notAfter: "2026-03-02T09:00:00Z" }]));
-    const r = await run(reachCommand, SMALL, "--exceptions", file);
-    expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\[0\\.methods\\.0\\] `));
+  it("--grants naming a service or route the policy lacks, or unreadable: exit 1", async () => {
+    const missing = join(dir, "none.json");
+    const none = await run(reachCommand, SMALL, "--grants", missing);
+    expect(none.stderr).toBe(`--grants ${missing}: ENOENT\n`);
+    expect(none.status).toBe(1);
+    const file = grantsFile("unknown.json", [record({}), record({ id: "exc-2", routes: ["admin", "nope"] })]);
+    const unknownService = await run(reachCommand, HTML, "--grants", file);
+    expect(unknownService.stderr).toBe(`--grants ${file}: exception exc-1a2b3c4d: no service wiki in the policy; exception exc-2: no service wiki in the policy\n`);
+    expect(unknownService.stdout).toBe("");
+    expect(unknownService.status).toBe(1);
+    const unknownRoute = await run(reachCommand, SMALL, "--grants", file);
+    expect(unknownRoute.stderr).toBe(`--grants ${file}: exception exc-2: no route wiki/nope in the policy\n`);
+    expect(unknownRoute.stdout).toBe("");
+    expect(unknownRoute.status).toBe(1);
+  });
+
+  it.each<[string, unknown, string]>([
+    ["not a list", {}, "expected a JSON array of grants (ward exceptions list --json)"],
+    // the format of the former --exceptions file: a principal string, one route, no notBefore
+    ["the old exceptions format", [{ id: "x", principal: "group:sre", service: "wiki", route: "admin", methods: ["POST"], notAfter: "2026-03-02T09:00:00Z" }], "grant 0 needs id, principal, service, notBefore and notAfter"],
+    ["an instant out of range", [record({ notAfter: 1e20 })], "grant 0 needs id, principal, service, notBefore and notAfter"],
+    ["routes not a list", [record({ routes: "admin" })], 'grant 0: kind is exception or break-glass, routes and methods each a list of names or "*"'],
+    ["an unknown kind", [record({ kind: "forever" })], 'grant 0: kind is exception or break-glass, routes and methods each a list of names or "*"'],
+  ])("--grants with %s: exit 1", async (name, content, message) => {
+    const file = grantsFile(`bad-${name.replaceAll(" ", "-")}.json`, content);
+    const r = await run(reachCommand, SMALL, "--grants", file);
+    expect(r.stderr).toBe(`--grants ${file}: ${message}\n`);
+    expect(r.stdout).toBe("");
     expect(r.status).toBe(1);
+  });
+
+  it("--exceptions is gone: a usage error (exit 2)", async () => {
+    expect((await run(reachCommand, SMALL, "--exceptions", join(dir, "none.json"))).status).toBe(2);
   });
 
   it("--format json: the same data as objects, in the same order", async () => {
@@ -144,14 +197,14 @@ describe("ward reach", () => {
     const data = JSON.parse(r.stdout) as {
       policy: string;
       policyVersion: string;
-      exceptions: number;
+      grants: number;
       summary: { identities: number; averageRoutesPerIdentity: number; mostExposedRoutes: { route: string; public: boolean }[] };
       identities: { principal: string; routes: number; grants: { route: string; rule: string; overriddenBy: string[] }[] }[];
       routes: { route: string; identities: number; denies: { rule: string }[] }[];
     };
     expect(data.policy).toBe(SMALL);
     expect(data.policyVersion).toMatch(/^[0-9a-f]{64}$/);
-    expect(data.exceptions).toBe(0);
+    expect(data.grants).toBe(0);
     expect(data.summary.identities).toBe(8);
     expect(data.summary.averageRoutesPerIdentity).toBe(1.13);
     expect(data.summary.mostExposedRoutes.at(-1)).toEqual({ route: "api/health", identities: 1, public: true, anyAuthenticated: false });

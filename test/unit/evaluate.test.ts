@@ -6,7 +6,7 @@ import { REASONS, type Decision } from "../../policy/decision.ts";
 import { evaluate, type RequestFacts } from "../../policy/evaluate.ts";
 import type { Identity } from "../../policy/identity.ts";
 import type { Rule } from "../../policy/schema.ts";
-import { validatePolicy } from "../../policy/validate.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
 
 const NOW = Date.parse("2026-03-02T12:00:00Z");
 const HOST = "api.example.com";

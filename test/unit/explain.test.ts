@@ -5,7 +5,7 @@ import { compilePolicy, type CompiledPolicy } from "../../policy/compile.ts";
 import { evaluate, type RequestFacts } from "../../policy/evaluate.ts";
 import { explainDecision } from "../../policy/explain.ts";
 import type { Identity } from "../../policy/identity.ts";
-import { validatePolicy } from "../../policy/validate.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
 
 const NOW = Date.parse("2026-03-02T12:00:00Z");
 const HOST = "orders.example.com";

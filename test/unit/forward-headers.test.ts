@@ -5,7 +5,7 @@ import { compilePolicy, findService } from "../../policy/compile.ts";
 import { evaluate } from "../../policy/evaluate.ts";
 import { explainDecision, forwardedHeadersOf } from "../../policy/explain.ts";
 import { droppedHeaders, extraForwardedHeaders, isForwardedHeader, STANDARD_FORWARDED_HEADERS } from "../../policy/forward-headers.ts";
-import { validatePolicy } from "../../policy/validate.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
 

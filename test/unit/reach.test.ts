@@ -1,8 +1,8 @@
-// policy/reach.ts: the grants a policy makes, who reaches what, and the semantic diff of two policies.
+// policy/reach/: the grants a policy makes, who reaches what, and the semantic diff of two policies.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkExceptions, diffReach, loadPolicy, principalName, principalsMayOverlap, reach, reachReport, type CompiledPolicy, type ExceptionGrant, type Grant, type PrincipalMatcher } from "../../policy/index.ts";
+import { diffReach, loadPolicy, principalName, principalsMayOverlap, reach, reachReport, unknownGrantTargets, type CompiledPolicy, type Grant, type PrincipalMatcher, type TimedGrant } from "../../policy/index.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/policies");
 
@@ -136,45 +136,69 @@ describe("reach", () => {
   });
 });
 
-const EXCEPTIONS: ExceptionGrant[] = [
-  { id: "inc-42", principal: "email:oncall@example.com", service: "api", route: "orders", methods: ["GET"], notAfter: "2026-03-02T09:00:00Z" },
-  { id: "batch-fix", principal: "spiffe://td.example/ns/batch/sa/fixer", service: "api", route: "orders", methods: ["POST"], notAfter: "2026-03-03T00:00:00Z" },
+const at = (iso: string) => Date.parse(iso);
+const WINDOW = { notBefore: at("2026-03-01T09:00:00Z"), notAfter: at("2026-03-02T09:00:00Z") };
+const BOUNDS = "not before 2026-03-01T09:00:00.000Z; not after 2026-03-02T09:00:00.000Z";
+
+/** Time-bounded grants as the gateway's store holds them (ward exceptions list --json). */
+const GRANTS: TimedGrant[] = [
+  // a person on a service that requires a certificate; DELETE is not served by the route
+  { id: "exc-1", kind: "exception", principal: { email: "OnCall@example.com" }, service: "api", routes: ["orders"], methods: ["GET", "DELETE"], ...WINDOW },
+  // every route, every method: one row per route, each with the methods the route serves
+  { id: "bg-1", kind: "break-glass", principal: { spiffe: "spiffe://td.example/ns/batch/sa/fixer" }, service: "api", routes: "*", methods: "*", ...WINDOW },
+  // wiki/admin serves only POST: no row there
+  { id: "exc-2", kind: "exception", principal: { group: "contractors" }, service: "wiki", routes: ["read", "admin"], methods: ["GET"], ...WINDOW },
 ];
 
-describe("exceptions", () => {
-  it("without exceptions, only the policy's grants", async () => {
+describe("time-bounded grants", () => {
+  it("without grants, only the policy's grants", async () => {
     const r = reach(await fixture("reach-small.yaml"), {});
-    expect(r.grants.filter((g) => g.source === "exception")).toEqual([]);
+    expect(r.grants.filter((g) => g.source !== "rule")).toEqual([]);
     expect(r.grants).toHaveLength(9);
   });
 
-  it("with exceptions, they are extra grants, time-bounded, still under the route's denies", async () => {
-    const r = reach(await fixture("reach-small.yaml"), { exceptions: EXCEPTIONS });
-    expect(rows(r.grants.filter((g) => g.route === "api/orders"))).toEqual([
-      // a person may also present a batch workload certificate: the deny may apply
-      "email:oncall@example.com | api/orders | GET | exception:inc-42 | not after 2026-03-02T09:00:00Z | enforce | api/orders/no-batch",
-      "spiffe://td.example/ns/batch/* | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | api/orders/no-batch",
-      "spiffe://td.example/ns/batch/sa/fixer | api/orders | POST | exception:batch-fix | not after 2026-03-03T00:00:00Z | enforce | api/orders/no-batch",
-      "spiffe://td.example/ns/shop/sa/web | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | -",
+  it("each grant is a row per route it covers, methods those of grant and route, time-bounded, still under the route's denies", async () => {
+    const r = reach(await fixture("reach-small.yaml"), { grants: GRANTS });
+    expect(rows(r.grants.filter((g) => g.source !== "rule"))).toEqual([
+      `spiffe://td.example/ns/batch/sa/fixer | api/deploy | POST | break-glass:bg-1 | ${BOUNDS} | enforce | -`,
+      `spiffe://td.example/ns/batch/sa/fixer | api/health | * | break-glass:bg-1 | ${BOUNDS} | enforce | -`,
+      // a person may also present a batch workload certificate: the deny may apply; the service requires a certificate
+      `email:oncall@example.com | api/orders | GET | exception:exc-1 | ${BOUNDS}; client certificate required | enforce | api/orders/no-batch`,
+      `spiffe://td.example/ns/batch/sa/fixer | api/orders | GET,POST | break-glass:bg-1 | ${BOUNDS} | enforce | api/orders/no-batch`,
+      `group:contractors | wiki/read | GET | exception:exc-2 | ${BOUNDS} | audit | wiki/read/no-contractors`,
     ]);
-    const exception = r.grants.find((g) => g.rule === "exception:inc-42");
-    expect(exception).toMatchObject({ source: "exception", notAfter: "2026-03-02T09:00:00Z", path: "/v1/orders" });
-    expect(reachReport(r).summary.identities).toBe(10);
+    expect(r.grants.find((g) => g.rule === "exception:exc-1")).toMatchObject({
+      source: "exception",
+      path: "/v1/orders",
+      notBefore: "2026-03-01T09:00:00.000Z",
+      notAfter: "2026-03-02T09:00:00.000Z",
+    });
+    expect(r.grants.find((g) => g.rule === "break-glass:bg-1")).toMatchObject({ source: "break-glass" });
+    const report = reachReport(r);
+    expect(report.summary.identities).toBe(11);
+    expect(report.byRoute.find((x) => x.route === "api/orders")?.identities).toBe(4);
   });
 
-  it("checkExceptions names unknown routes and methods the route does not serve", async () => {
-    const policy = await fixture("reach-small.yaml");
-    expect(checkExceptions(policy, EXCEPTIONS)).toEqual([]);
+  it("a grant the gateway does not honour (a pattern, not one principal) gives no rows", async () => {
+    const pattern: TimedGrant = { ...GRANTS[1]!, id: "wide", principal: { spiffePrefix: "spiffe://td.example/ns/" } };
+    expect(reach(await fixture("reach-small.yaml"), { grants: [pattern] }).grants.filter((g) => g.source !== "rule")).toEqual([]);
+  });
+
+  it("unknownGrantTargets names each service and route the policy lacks", async () => {
+    const doc = (await fixture("reach-small.yaml")).document;
+    expect(unknownGrantTargets(doc, GRANTS)).toEqual([]);
     expect(
-      checkExceptions(policy, [
-        { ...EXCEPTIONS[0]!, id: "a", route: "nope" },
-        { ...EXCEPTIONS[0]!, id: "b", service: "nope" },
-        { ...EXCEPTIONS[0]!, id: "c", methods: ["*"] },
+      unknownGrantTargets(doc, [
+        { ...GRANTS[0]!, id: "a", routes: ["orders", "nope", "gone"] },
+        { ...GRANTS[0]!, id: "b", service: "nope" },
+        // inherited names are not services of the policy
+        { ...GRANTS[1]!, id: "c", service: "constructor" },
       ]),
     ).toEqual([
       "exception a: no route api/nope in the policy",
-      "exception b: no route nope/orders in the policy",
-      "exception c: route api/orders does not serve HEAD, PUT, PATCH, DELETE, OPTIONS",
+      "exception a: no route api/gone in the policy",
+      "exception b: no service nope in the policy",
+      "break-glass c: no service constructor in the policy",
     ]);
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Issue, IssueCode, Severity } from "../../policy/issues.ts";
 import { formatIssue } from "../../policy/issues.ts";
 import { validatePolicyText } from "../../policy/load.ts";
-import { validatePolicy } from "../../policy/validate.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
 
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
 

@@ -1,0 +1,59 @@
+// What reach produces: every grant a policy makes as (principal, route, methods, rule), the deny rules that
+// may override them, every route, and the settings beside the routes that decide access too.
+export interface Grant {
+  principal: string;
+  service: string;
+  /** service/route */
+  route: string;
+  /** The route's pattern: `/v1/charge`, or `/admin (prefix)`. */
+  path: string;
+  /** In METHODS order; `["*"]` for every method. */
+  methods: readonly string[];
+  /** service/route/rule, or `exception:<id>` / `break-glass:<id>` for a time-bounded grant. */
+  rule: string;
+  source: "rule" | "exception" | "break-glass";
+  /** Conditions that must hold too, in words; empty: none. */
+  conditions: readonly string[];
+  mode: "enforce" | "audit";
+  /** Deny rules of the same route that may apply to this principal (conditions not decided). */
+  overriddenBy: readonly string[];
+  /** A time-bounded grant's window, ISO 8601 (also in the conditions). */
+  notBefore?: string;
+  notAfter?: string;
+}
+
+export interface DenyRule {
+  /** service/route/rule */
+  rule: string;
+  route: string;
+  principals: readonly string[];
+  conditions: readonly string[];
+}
+
+export interface RouteInfo {
+  service: string;
+  /** service/route */
+  route: string;
+  path: string;
+  methods: readonly string[];
+  mode: "enforce" | "audit";
+}
+
+export interface Reach {
+  grants: Grant[];
+  denies: DenyRule[];
+  /** Every route of the policy, reachable or not. */
+  routes: RouteInfo[];
+  /** What decides access besides the routes' rules: compared by `diffReach`, not part of the grants. */
+  settings: ReachSettings;
+}
+
+/** Each entry a line that names one thing: adding any of them may let someone in who was not before. */
+export interface ReachSettings {
+  /** Who may use the admin API: `admin.principals`, sets expanded. */
+  admins: string[];
+  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team, audiences and token limits. */
+  identitySources: string[];
+  /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
+  bindingPairs: string[];
+}

@@ -1,0 +1,126 @@
+// Principals as reach names them (`spiffe://...`, `email:a@b.c`, `group:sre`, `W + A` for bothFactors ...),
+// conditions in words, and whether two named principals may be the same caller (which decides whether a
+// deny rule is listed against a grant).
+import { emailDomainOf } from "../email-address.ts";
+import { canonicalJson } from "../hash.ts";
+import { trustDomainOf } from "../identity.ts";
+import { expandMatchers } from "../principals.ts";
+import type { Conditions, PolicyDocument, PrincipalMatcher, Rule } from "../schema.ts";
+import { unique } from "./sort.ts";
+
+/** The stable name of the identity a matcher names (after set expansion). */
+export function principalName(m: PrincipalMatcher): string {
+  if ("spiffe" in m) return m.spiffe;
+  if ("spiffePrefix" in m) return `${m.spiffePrefix}*`;
+  if ("trustDomain" in m) return `trust-domain:${m.trustDomain}`;
+  if ("email" in m) return `email:${m.email.toLowerCase()}`;
+  if ("emailDomain" in m) return `email-domain:${m.emailDomain}`;
+  if ("group" in m) return `group:${m.group}`;
+  if ("claims" in m) return `claims:${canonicalJson(m.claims)}`;
+  if ("serviceToken" in m) return `token:${m.serviceToken}`;
+  if ("authenticated" in m) return "any-authenticated";
+  if ("public" in m) return "public";
+  return `set:${m.set}`;
+}
+
+/** The conditions of a rule in words, in a fixed order. */
+export function describeConditions(when: Conditions | undefined): string[] {
+  const out: string[] = [];
+  if (!when) return out;
+  if (when.scopes) out.push(`scopes ${when.scopes.join(", ")}`);
+  if (when.claims) out.push(`claims ${canonicalJson(when.claims)}`);
+  if (when.time?.days) out.push(`days ${when.time.days.join("/")}`);
+  if (when.time?.hours) out.push(`hours ${when.time.hours.from}-${when.time.hours.to} UTC`);
+  if (when.time?.notBefore) out.push(`not before ${when.time.notBefore}`);
+  if (when.time?.notAfter) out.push(`not after ${when.time.notAfter}`);
+  if (when.country) out.push(`country ${when.country.join(", ")}`);
+  if (when.devicePosture) out.push(`device posture ${when.devicePosture.join(", ")}`);
+  return out;
+}
+
+/** The principals a rule names: its matchers with sets expanded, or bothFactors as `workload + access` pairs. */
+export function rulePrincipals(rule: Rule, doc: PolicyDocument): string[] {
+  const names = (ms: readonly PrincipalMatcher[]) => unique(expandMatchers(ms, doc.principalSets).map(principalName));
+  if (rule.principals) return names(rule.principals);
+  if (rule.bothFactors) {
+    const access = names(rule.bothFactors.access);
+    return names(rule.bothFactors.workload).flatMap((w) => access.map((a) => `${w} + ${a}`));
+  }
+  return [];
+}
+
+type Workload = { exact: string } | { prefix: string } | { domain: string };
+
+function workloadOf(p: string): Workload | undefined {
+  if (p.startsWith("trust-domain:")) return { domain: p.slice("trust-domain:".length) };
+  if (!p.startsWith("spiffe://")) return undefined;
+  return p.endsWith("*") ? { prefix: p.slice(0, -1) } : { exact: p };
+}
+
+/** A workload principal, or a bothFactors pair: it proves a certificate, so no extra certificate condition. */
+export function isWorkloadPrincipal(p: string): boolean {
+  return workloadOf(p) !== undefined || p.includes(" + ");
+}
+
+function workloadsOverlap(a: Workload, b: Workload): boolean {
+  if ("exact" in a) {
+    if ("exact" in b) return a.exact === b.exact;
+    if ("prefix" in b) return a.exact.startsWith(b.prefix);
+    return trustDomainOf(a.exact) === b.domain;
+  }
+  if ("prefix" in a) {
+    if ("exact" in b || "domain" in b) return workloadsOverlap(b, a);
+    return a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
+  }
+  if ("domain" in b) return a.domain === b.domain;
+  if ("exact" in b) return workloadsOverlap(b, a);
+  const root = `spiffe://${a.domain}/`;
+  return root.startsWith(b.prefix) || b.prefix.startsWith(root);
+}
+
+function accessKind(p: string): "email" | "email-domain" | "group" | "token" | "claims" | undefined {
+  const kind = p.slice(0, p.indexOf(":"));
+  return kind === "email" || kind === "email-domain" || kind === "group" || kind === "token" || kind === "claims" ? kind : undefined;
+}
+
+function splitPair(p: string): [string, string] | undefined {
+  const plus = p.indexOf(" + ");
+  return plus === -1 ? undefined : [p.slice(0, plus), p.slice(plus + 3)];
+}
+
+/**
+ * Conservative: false only when no caller can be both. A request may carry a workload and an Access
+ * identity at once, so a workload principal and an Access principal always may overlap.
+ */
+export function principalsMayOverlap(a: string, b: string): boolean {
+  // A bothFactors pair is a caller with exactly that workload and that Access identity.
+  const pa = splitPair(a);
+  const pb = splitPair(b);
+  if (pa && pb) return principalsMayOverlap(pa[0], pb[0]) && principalsMayOverlap(pa[1], pb[1]);
+  for (const [pair, other] of [[pa, b], [pb, a]] as const) {
+    if (!pair) continue;
+    if (other === "public" || other === "any-authenticated") return true;
+    return principalsMayOverlap(workloadOf(other) ? pair[0] : pair[1], other);
+  }
+  if (a === "public" || b === "public" || a === "any-authenticated" || b === "any-authenticated") return true;
+  const wa = workloadOf(a);
+  const wb = workloadOf(b);
+  if (wa && wb) return workloadsOverlap(wa, wb);
+  if (wa || wb) return true;
+  return accessPrincipalsMayOverlap(a, b);
+}
+
+/** Two Access principals (e-mail, e-mail domain, group, service token, claims). */
+function accessPrincipalsMayOverlap(a: string, b: string): boolean {
+  const ka = accessKind(a);
+  const kb = accessKind(b);
+  if (ka === "claims" || kb === "claims") return true;
+  // One Access token is a person or a service token, never both; tokens have no e-mail or groups.
+  if (ka === "token" || kb === "token") return a === b;
+  if (ka === "group" || kb === "group") return true;
+  const email = (p: string) => p.slice(p.indexOf(":") + 1);
+  if (ka === "email" && kb === "email") return a === b;
+  if (ka === "email-domain" && kb === "email-domain") return a === b;
+  const [address, domain] = ka === "email" ? [email(a), email(b)] : [email(b), email(a)];
+  return emailDomainOf(address) === domain;
+}

@@ -1,0 +1,47 @@
+// Where identities come from: the certificate registry and the pinned issuers with their trust domains.
+import { normaliseHex } from "../identity.ts";
+import type { PolicyDocument } from "../schema.ts";
+import { didYouMean } from "../suggest.ts";
+import type { Collector } from "./collector.ts";
+
+/** One certificate, one workload: a fingerprint listed twice would name two (colons and case do not count). */
+export function checkRegistry(doc: PolicyDocument, out: Collector): void {
+  const seen = new Map<string, number>();
+  doc.identity.mtls?.registry?.forEach((entry, i) => {
+    const fingerprint = normaliseHex(entry.fingerprintSha256);
+    const first = seen.get(fingerprint);
+    if (first === undefined) seen.set(fingerprint, i);
+    else out.add("error", "duplicate-fingerprint", `identity.mtls.registry[${i}].fingerprintSha256`, `the fingerprint of registry[${first}] again`, "list each certificate once, with the one id it stands for");
+  });
+}
+
+/**
+ * While SPIFFE IDs are read from certificates, each pinned CA names the trust domains it may issue for: else
+ * any pinned CA (another team's, a partner's) could mint any trust domain's identities. A pin without the list
+ * (a policy written for a Ward before the binding) may issue for metadata.trustDomains, or for none: a warning,
+ * not an error, so that upgrading Ward does not make the stored policy unusable (every request 503) while the
+ * pin still cannot mint outside the policy's own trust domains.
+ */
+export function checkIssuers(doc: PolicyDocument, out: Collector): void {
+  const mtls = doc.identity.mtls;
+  if (!mtls) return;
+  const domains = doc.metadata.trustDomains;
+  mtls.issuers.forEach((pin, i) => {
+    const at = `identity.mtls.issuers[${i}]`;
+    if (!pin.trustDomains) {
+      if (mtls.spiffe) {
+        const example = domains.length > 0 ? domains.join(", ") : "prod.example.com";
+        const fallback = domains.length > 0
+          ? `so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (${domains.join(", ")})`
+          : "and metadata.trustDomains is empty, so its certificates give no SPIFFE identity";
+        out.add("warning", "issuer-trust-domains-missing", at, `the issuer does not name the trust domains it may issue for, ${fallback}`, `add trustDomains: [${example}] (only that CA's trust domains)`);
+      }
+      return;
+    }
+    pin.trustDomains.forEach((domain, j) => {
+      if (domains.length > 0 && !domains.includes(domain)) {
+        out.add("warning", "spiffe-outside-trust-domain", `${at}.trustDomains[${j}]`, `trust domain "${domain}" is not in metadata.trustDomains`, didYouMean(domain, domains));
+      }
+    });
+  });
+}

@@ -1,0 +1,73 @@
+// Principal matchers wherever a policy names them (rules, principal sets, the admin API): a set that exists,
+// an identity source that is configured, a SPIFFE prefix that cannot end inside a segment.
+import { describeMatcher } from "../principals.ts";
+import type { PolicyDocument, PrincipalMatcher } from "../schema.ts";
+import { didYouMean } from "../suggest.ts";
+import { trustDomainOf } from "../identity.ts";
+import type { Collector } from "./collector.ts";
+
+export function checkMatchers(
+  doc: PolicyDocument,
+  matchers: readonly PrincipalMatcher[],
+  path: string,
+  out: Collector,
+): void {
+  matchers.forEach((m, i) => {
+    const at = `${path}[${i}]`;
+    if ("set" in m) {
+      if (!Object.hasOwn(doc.principalSets, m.set)) {
+        out.add("error", "unknown-principal-set", at, `unknown principal set "${m.set}"`, didYouMean(m.set, Object.keys(doc.principalSets)));
+      }
+      return;
+    }
+    checkMatcherSource(doc, m, at, out);
+  });
+}
+
+function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string, out: Collector): void {
+  const workload = "spiffe" in m || "spiffePrefix" in m || "trustDomain" in m;
+  const access = "email" in m || "emailDomain" in m || "group" in m || "claims" in m || "serviceToken" in m;
+  if (workload && !doc.identity.mtls) {
+    out.add("error", "mtls-not-configured", at, `${describeMatcher(m)} needs identity.mtls`, "pin the client certificate issuers under identity.mtls");
+  }
+  if (access && !doc.identity.access) {
+    out.add("error", "access-not-configured", at, `${describeMatcher(m)} needs identity.access`, "set identity.access.teamDomain and audiences");
+  }
+  if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {
+    // Without the '/', the prefix can end inside a segment, or inside the trust domain itself.
+    const open = m.spiffePrefix;
+    const lookalike = open.slice("spiffe://".length).includes("/") ? `${open}-other` : `${open}.evil.example`;
+    out.add("warning", "open-spiffe-prefix", at, `"${open}" does not end in '/': it also matches "${lookalike}/..."`, `end it with '/': "${open}/"`);
+  }
+  const id = "spiffe" in m ? m.spiffe : "spiffePrefix" in m ? m.spiffePrefix : "trustDomain" in m ? `spiffe://${m.trustDomain}` : undefined;
+  const domains = doc.metadata.trustDomains;
+  if (id !== undefined && domains.length > 0) {
+    const domain = trustDomainOf(id);
+    if (domain !== undefined && !domains.includes(domain)) {
+      out.add("warning", "spiffe-outside-trust-domain", at, `trust domain "${domain}" is not in metadata.trustDomains`, didYouMean(domain, domains));
+    }
+  }
+}
+
+export function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
+  for (const [name, matchers] of Object.entries(doc.principalSets)) {
+    matchers.forEach((m, i) => {
+      const at = `principalSets.${name}[${i}]`;
+      if ("set" in m) out.add("error", "invalid-value", at, "principal sets cannot include other sets", "list the members directly");
+      else checkMatcherSource(doc, m, at, out);
+    });
+  }
+}
+
+export function checkAdmin(doc: PolicyDocument, out: Collector): void {
+  if (!doc.admin) return;
+  checkMatchers(doc, doc.admin.principals, "admin.principals", out);
+  const everyone = (m: PrincipalMatcher) => "public" in m || "authenticated" in m;
+  doc.admin.principals.forEach((m, i) => {
+    // Through a set as well: `{ set: all }` with `authenticated` in it is everyone just the same.
+    const members = "set" in m ? (Object.hasOwn(doc.principalSets, m.set) ? doc.principalSets[m.set]! : []) : [m];
+    if (members.some(everyone)) {
+      out.add("error", "invalid-value", `admin.principals[${i}]`, "the admin API needs named principals, not everyone", "name an Access group, a service token or a workload");
+    }
+  });
+}

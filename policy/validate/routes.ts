@@ -1,0 +1,74 @@
+// Routes of one service: unique ids, one valid path pattern each (outside Ward's own paths, no two routes for
+// the same path and method), and their rules: unique ids, each rule checked, none shadowed, one that allows.
+import { ruleId } from "../compile.ts";
+import { parsePathPattern } from "../path-pattern.ts";
+import type { PolicyDocument, Route } from "../schema.ts";
+import type { Collector } from "./collector.ts";
+import { checkForwardHeaders } from "./headers.ts";
+import { checkRule } from "./rules.ts";
+import { checkShadowing } from "./shadowing.ts";
+
+/** Paths Ward answers itself on every host: the assertion keys and the admin API. */
+const RESERVED_PATHS = ["/.well-known/ward/", "/.ward/"];
+
+/** The routes seen so far with a pattern, by the pattern's key: two for one path and method clash. */
+type Patterns = Map<string, { index: number; methods: readonly string[] }[]>;
+
+export function checkRoutes(doc: PolicyDocument, routes: readonly Route[], at: string, out: Collector): void {
+  const routeIds = new Map<string, number>();
+  const patterns: Patterns = new Map();
+  routes.forEach((route, r) => {
+    const rat = `${at}.routes[${r}]`;
+    if (routeIds.has(route.id)) {
+      out.add("error", "duplicate-id", `${rat}.id`, `route id "${route.id}" is already used by routes[${routeIds.get(route.id)}]`);
+    } else {
+      routeIds.set(route.id, r);
+    }
+    checkForwardHeaders(route.forwardHeaders, rat, out);
+    checkPathPattern(route, r, rat, patterns, out);
+    checkRules(doc, route, rat, out);
+  });
+}
+
+function checkPathPattern(route: Route, r: number, rat: string, patterns: Patterns, out: Collector): void {
+  if ((route.path === undefined) === (route.pathPrefix === undefined)) {
+    out.add("error", "invalid-path-pattern", rat, "a route has exactly one of path or pathPrefix");
+    return;
+  }
+  const parsed = parsePathPattern(route.path ?? route.pathPrefix!, route.path === undefined);
+  const field = route.path !== undefined ? "path" : "pathPrefix";
+  const pattern = route.path ?? route.pathPrefix!;
+  if (!parsed.ok) {
+    out.add("error", "invalid-path-pattern", `${rat}.${field}`, parsed.message);
+    return;
+  }
+  if (RESERVED_PATHS.some((reserved) => pattern === reserved.slice(0, -1) || pattern.startsWith(reserved))) {
+    out.add("error", "invalid-path-pattern", `${rat}.${field}`, `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`, "choose another path");
+    return;
+  }
+  // Istio, Envoy and many proxies read `*` as a wildcard; here it is a literal segment.
+  if (pattern.split("/").some((segment) => segment.includes("*") && !/^\{\*\*?\}$/.test(segment))) {
+    out.add("warning", "literal-star", `${rat}.${field}`, `"*" in ${pattern} is a literal character, not a wildcard`, "use {*} for one segment, {**} or pathPrefix for the rest of the path");
+  }
+  const same = patterns.get(parsed.key) ?? [];
+  const clash = same.find((s) => s.methods.includes("*") || route.methods.includes("*") || s.methods.some((m) => route.methods.includes(m as never)));
+  if (clash) {
+    out.add("error", "duplicate-route", `${rat}.${field}`, `same path and method as routes[${clash.index}]`, "merge the rules into one route");
+  }
+  same.push({ index: r, methods: route.methods });
+  patterns.set(parsed.key, same);
+}
+
+function checkRules(doc: PolicyDocument, route: Route, rat: string, out: Collector): void {
+  const ruleIds = new Map<string, number>();
+  route.rules.forEach((rule, k) => {
+    const id = ruleId(rule, k);
+    if (ruleIds.has(id)) out.add("error", "duplicate-id", `${rat}.rules[${k}].id`, `rule id "${id}" is already used by rules[${ruleIds.get(id)}]`);
+    else ruleIds.set(id, k);
+    checkRule(doc, rule, `${rat}.rules[${k}]`, out);
+  });
+  checkShadowing(doc, route.rules, `${rat}.rules`, out);
+  if (route.rules.every((rule) => rule.effect === "deny")) {
+    out.add("warning", "route-never-allows", rat, `route "${route.id}" has no allow rule`, "without it the route denies everyone (which default deny already does)");
+  }
+}

@@ -1,0 +1,56 @@
+// One rule: who it names (principals or bothFactors, each side with the kinds that can match there), what an
+// allow may carry that a deny may not, and a time window that is not empty.
+import { describeMatcher } from "../principals.ts";
+import type { PolicyDocument, Rule } from "../schema.ts";
+import { didYouMean } from "../suggest.ts";
+import type { Collector } from "./collector.ts";
+import { checkRuleHeaders } from "./headers.ts";
+import { checkMatchers } from "./principals.ts";
+
+/** Matchers each side of bothFactors is compared with: the other side's kinds can never match there. */
+const FACTOR_KINDS = {
+  workload: ["spiffe", "spiffePrefix", "trustDomain"],
+  access: ["email", "emailDomain", "group", "claims", "serviceToken"],
+} as const;
+
+export function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Collector): void {
+  if ((rule.principals === undefined) === (rule.bothFactors === undefined)) {
+    out.add("error", "invalid-rule-principals", path, "a rule names who with exactly one of principals or bothFactors");
+  }
+  if (rule.principals) checkMatchers(doc, rule.principals, `${path}.principals`, out);
+  if (rule.bothFactors) checkBothFactors(doc, rule.bothFactors, `${path}.bothFactors`, out);
+  if (rule.effect === "deny" && rule.rateLimit) {
+    out.add("error", "rate-limit-on-deny", `${path}.rateLimit`, "a deny rule cannot carry a rate limit");
+  }
+  checkRuleHeaders(rule, path, out);
+  checkTimeWindow(rule, path, out);
+}
+
+function checkBothFactors(doc: PolicyDocument, both: NonNullable<Rule["bothFactors"]>, path: string, out: Collector): void {
+  for (const side of ["workload", "access"] as const) {
+    const other = side === "workload" ? "access" : "workload";
+    checkMatchers(doc, both[side], `${path}.${side}`, out);
+    both[side].forEach((m, i) => {
+      const kind = Object.keys(m)[0] as string;
+      if ((FACTOR_KINDS[other] as readonly string[]).includes(kind)) {
+        out.add("error", "invalid-rule-principals", `${path}.${side}[${i}]`, `${describeMatcher(m)} can never match on the ${side} side of bothFactors`, `move it to bothFactors.${other}`);
+      }
+    });
+  }
+  if (!Object.hasOwn(doc.identityBindings, both.binding)) {
+    out.add("error", "unknown-identity-binding", `${path}.binding`, `unknown identity binding "${both.binding}"`, didYouMean(both.binding, Object.keys(doc.identityBindings)));
+  }
+}
+
+function checkTimeWindow(rule: Rule, path: string, out: Collector): void {
+  const time = rule.when?.time;
+  const hours = time?.hours;
+  // 24:00 is the end of the day, so 24:00-00:00 wraps from the end of a day to its own start: nothing.
+  if (hours && (hours.from === hours.to || (hours.from === "24:00" && hours.to === "00:00"))) {
+    const why = hours.from === hours.to ? "from and to are equal: the window is empty" : "24:00 to 00:00 is empty: 24:00 is the end of the day";
+    out.add("error", "invalid-time-window", `${path}.when.time.hours`, why, "omit hours for all day");
+  }
+  if (time?.notBefore && time.notAfter && Date.parse(time.notBefore) >= Date.parse(time.notAfter)) {
+    out.add("error", "invalid-time-window", `${path}.when.time`, "notBefore is not before notAfter: the rule can never apply");
+  }
+}

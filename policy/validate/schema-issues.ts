@@ -1,0 +1,126 @@
+// Schema issues in Ward's words: each zod issue becomes an Issue with a stable code, a path, a message an
+// operator can act on and, for a misspelt field, a did-you-mean hint.
+import type { z } from "zod";
+import { formatPath, type Issue } from "../issues.ts";
+import { didYouMean } from "../suggest.ts";
+
+/** One zod issue as Ward's issues: an unrecognised-keys issue gives one per key, each with its hint. */
+export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = knownKeysAt(issue.path, input);
+      return issue.keys.map((key) => ({
+        severity: "error" as const,
+        code: "unknown-field" as const,
+        path: formatPath([...issue.path, key]),
+        message: `unknown field "${key}"`,
+        hint: didYouMean(key, known),
+      }));
+    }
+    case "invalid_type": {
+      const missing = issue.message.includes("received undefined");
+      return [
+        {
+          severity: "error",
+          code: missing ? "missing-field" : "invalid-type",
+          path,
+          message: missing ? `required field is missing (expected ${issue.expected})` : issue.message,
+        },
+      ];
+    }
+    case "invalid_value":
+      return [
+        {
+          severity: "error",
+          code: "invalid-value",
+          path,
+          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+        },
+      ];
+    case "invalid_union": {
+      const hint = unknownKeyHint(valueAt(input, issue.path), path) ?? unionHint(path);
+      const found: Issue = { severity: "error", code: "invalid-value", path, message: unionMessage(path) };
+      return [hint === undefined ? found : { ...found, hint }];
+    }
+    case "invalid_format":
+    case "invalid_key":
+      return [{ severity: "error", code: "invalid-format", path, message: issue.message }];
+    case "too_small":
+    case "too_big":
+      return [{ severity: "error", code: "out-of-range", path, message: issue.message }];
+    default:
+      return [{ severity: "error", code: "invalid-value", path, message: issue.message }];
+  }
+}
+
+function unionMessage(path: string): string {
+  if (path.endsWith(".origin")) return "origin must be { tunnel: BINDING } (or { url, publicUrl: true })";
+  if (/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/.test(path)) {
+    return "not a principal matcher";
+  }
+  if (/issuers\[\d+\]$/.test(path)) return "an issuer is pinned by { ski } or { dn }, with its trustDomains";
+  return "value does not match any allowed form";
+}
+
+function unionHint(path: string): string | undefined {
+  if (/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/.test(path)) {
+    return "use exactly one of spiffe, spiffePrefix, trustDomain, email, emailDomain, group, claims, serviceToken, authenticated, public, set";
+  }
+  return undefined;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let at = input;
+  for (const key of path) at = at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
+}
+
+const UNION_KEYS: [RegExp, string[]][] = [
+  [/\.origin$/, ["tunnel", "url", "publicUrl"]],
+  [/issuers\[\d+\]$/, ["ski", "dn", "trustDomains"]],
+  [/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/, ["spiffe", "spiffePrefix", "trustDomain", "email", "emailDomain", "group", "claims", "serviceToken", "authenticated", "public", "set"]],
+];
+
+/** For `{ tunel: X }` where a union of one-key objects was expected: did you mean "tunnel"? */
+function unknownKeyHint(value: unknown, path: string): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const known = UNION_KEYS.find(([pattern]) => pattern.test(path))?.[1];
+  if (!known) return undefined;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const suggestion = didYouMean(key, known);
+      return `unknown field "${key}"` + (suggestion ? `: ${suggestion}` : "");
+    }
+  }
+  return undefined;
+}
+
+const KNOWN_KEYS: Record<string, string[]> = {
+  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "quarantine", "admin", "services"],
+  metadata: ["environment", "trustDomains", "owners", "description"],
+  identity: ["access", "mtls"],
+  "identity.access": ["teamDomain", "audiences", "maxTokenLifetime", "serviceTokenMaxLifetime", "maxTokenAge"],
+  "identity.mtls": ["required", "issuers", "spiffe", "registry"],
+  issuers: ["ski", "dn", "trustDomains"],
+  exceptions: ["maxDuration", "breakGlassMaxDuration"],
+  service: ["hosts", "origin", "owner", "mode", "hide", "requireCertificate", "description", "routes"],
+  route: ["id", "methods", "path", "pathPrefix", "rules", "description"],
+  rule: ["id", "effect", "principals", "bothFactors", "when", "rateLimit", "headers", "description"],
+  when: ["scopes", "claims", "time", "country", "devicePosture"],
+  time: ["days", "hours", "notBefore", "notAfter"],
+  rateLimit: ["limit", "period", "key", "failOpen"],
+  bothFactors: ["workload", "access", "binding"],
+};
+
+function knownKeysAt(path: readonly PropertyKey[], _input: unknown): string[] {
+  const names = path.filter((p) => typeof p === "string") as string[];
+  const last = names[names.length - 1];
+  const joined = names.join(".");
+  if (KNOWN_KEYS[joined]) return KNOWN_KEYS[joined];
+  if (names[0] === "services" && names.length === 2) return KNOWN_KEYS.service!;
+  if (last && KNOWN_KEYS[last]) return KNOWN_KEYS[last];
+  if (last === "routes") return KNOWN_KEYS.route!;
+  if (last === "rules") return KNOWN_KEYS.rule!;
+  return [];
+}

@@ -1,0 +1,60 @@
+// Services: hosts owned by one service only, an origin reached through a tunnel, a certificate requirement
+// that can be met, audit mode in production, forwarded headers, then each route.
+import type { PolicyDocument, Service } from "../schema.ts";
+import type { Collector } from "./collector.ts";
+import { checkForwardHeaders } from "./headers.ts";
+import { checkRoutes } from "./routes.ts";
+
+export function checkServices(doc: PolicyDocument, out: Collector): void {
+  const hostOwner = new Map<string, string>();
+  for (const [name, service] of Object.entries(doc.services)) {
+    const at = `services.${name}`;
+    checkHosts(name, service.hosts, at, hostOwner, out);
+    checkOrigin(service.origin, at, out);
+    if (service.requireCertificate && !doc.identity.mtls) {
+      out.add("error", "mtls-not-configured", `${at}.requireCertificate`, "the service requires a client certificate but identity.mtls is not set: every request would be refused", "pin the client certificate issuers under identity.mtls, or drop requireCertificate");
+    }
+    if (service.mode === "audit" && doc.metadata.environment === "production") {
+      out.add("warning", "audit-in-production", `${at}.mode`, "service is in audit mode in production: denials are logged, not enforced");
+    }
+    checkForwardHeaders(service.forwardHeaders, at, out);
+    checkRoutes(doc, service.routes, at, out);
+  }
+  checkWildcardHosts(doc, hostOwner, out);
+}
+
+/** A host served by two services: which one decides would depend on the order they are read in. */
+function checkHosts(name: string, hosts: readonly string[], at: string, hostOwner: Map<string, string>, out: Collector): void {
+  hosts.forEach((host, i) => {
+    const previous = hostOwner.get(host);
+    if (previous !== undefined) {
+      out.add("error", "overlapping-hosts", `${at}.hosts[${i}]`, `host "${host}" is already served by service "${previous}"`);
+    } else {
+      hostOwner.set(host, name);
+    }
+  });
+}
+
+function checkOrigin(origin: Service["origin"], at: string, out: Collector): void {
+  if (typeof origin === "string") {
+    const binding = /^[A-Z][A-Z0-9_]*$/.test(origin);
+    out.add("error", "origin-not-tunnel", `${at}.origin`, binding ? `origin must be written { tunnel: ${origin} }` : `origin "${origin}" is not a tunnel binding`,
+      binding ? undefined : "reach the origin through a Workers VPC service binding: { tunnel: BINDING }; a public URL needs { url, publicUrl: true }");
+  } else if ("url" in origin) {
+    out.add("warning", "public-origin", `${at}.origin`, `origin ${origin.url} has a routable address: callers can bypass Ward, and Ward forwards only through tunnel bindings, so allowed requests get 503`, "put the origin behind Cloudflare Tunnel and use { tunnel: BINDING }");
+  }
+}
+
+/** A wildcard host overlapping an exact host in another service makes ownership ambiguous. */
+function checkWildcardHosts(doc: PolicyDocument, hostOwner: ReadonlyMap<string, string>, out: Collector): void {
+  for (const [host, owner] of hostOwner) {
+    if (!host.startsWith("*.")) continue;
+    const suffix = host.slice(1);
+    for (const [other, otherOwner] of hostOwner) {
+      if (otherOwner !== owner && !other.startsWith("*.") && other.endsWith(suffix) && !other.slice(0, -suffix.length).includes(".")) {
+        const i = doc.services[owner]!.hosts.indexOf(host);
+        out.add("error", "overlapping-hosts", `services.${owner}.hosts[${i}]`, `wildcard "${host}" overlaps host "${other}" of service "${otherOwner}"`);
+      }
+    }
+  }
+}
