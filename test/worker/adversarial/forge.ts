@@ -2,7 +2,7 @@
 // confusion, broken signatures, bad claims. Signatures are real where the attack needs them to be (an
 // RS256 signature by the test team's key on a token that is wrong in another way).
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK } from "jose";
-import { AUD, TEAM } from "../access-tokens.ts";
+import { AUD, TEAM } from "../support/access-tokens.ts";
 
 export interface TokenSpec {
   /** Claims merged over a valid person's claims; `null` removes one. */

@@ -2,9 +2,9 @@
 // origin never saw the request.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, versionKey } from "../../worker/policy-store/store.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { ACTIVE_KEY, versionKey } from "../../../worker/policy-store/store.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 
 

@@ -1,13 +1,13 @@
 // request.cf.tlsClientAuth as Cloudflare would fill it for the fixture certificates in test/fixtures/certs
 // (made with openssl, issued by ca.pem, or by partner-ca.pem for the partner-* ones).
-import checkoutPem from "../fixtures/certs/checkout.pem?raw";
-import legacyPem from "../fixtures/certs/legacy.pem?raw";
-import twoSpiffePem from "../fixtures/certs/two-spiffe.pem?raw";
-import badSpiffePem from "../fixtures/certs/bad-spiffe.pem?raw";
-import trustDomainIdPem from "../fixtures/certs/trust-domain-id.pem?raw";
-import severalUriSansPem from "../fixtures/certs/several-uri-sans.pem?raw";
-import partnerBillingPem from "../fixtures/certs/partner-billing.pem?raw";
-import partnerMintedCheckoutPem from "../fixtures/certs/partner-minted-checkout.pem?raw";
+import checkoutPem from "../../fixtures/certs/checkout.pem?raw";
+import legacyPem from "../../fixtures/certs/legacy.pem?raw";
+import twoSpiffePem from "../../fixtures/certs/two-spiffe.pem?raw";
+import badSpiffePem from "../../fixtures/certs/bad-spiffe.pem?raw";
+import trustDomainIdPem from "../../fixtures/certs/trust-domain-id.pem?raw";
+import severalUriSansPem from "../../fixtures/certs/several-uri-sans.pem?raw";
+import partnerBillingPem from "../../fixtures/certs/partner-billing.pem?raw";
+import partnerMintedCheckoutPem from "../../fixtures/certs/partner-minted-checkout.pem?raw";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { AuthorityKeyIdentifier, Certificate, id_ce_authorityKeyIdentifier } from "@peculiar/asn1-x509";
 

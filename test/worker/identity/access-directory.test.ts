@@ -2,8 +2,8 @@
 // the token's issuer, subject and e-mail, never past the token's expiry, and a failed lookup gives nothing
 // (so group rules fail closed).
 import { describe, expect, it } from "vitest";
-import { AccessDirectory } from "../../worker/identity/access-directory.ts";
-import type { DirectorySubject } from "../../worker/identity/access-jwt.ts";
+import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
+import type { DirectorySubject } from "../../../worker/identity/access-jwt.ts";
 
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const NOW = Date.UTC(2026, 10, 23, 12);

@@ -4,10 +4,10 @@
 import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { RateLimitObligation } from "../../policy/index.ts";
-import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../worker/rate-limit/limiter.ts";
-import { accessToken } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import type { RateLimitObligation } from "../../../policy/index.ts";
+import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../../worker/rate-limit/limiter.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 

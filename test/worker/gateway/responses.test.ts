@@ -2,9 +2,9 @@
 // generic JSON; origin failures become 502/504; origin redirects keep the gateway's host.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { activate, marker, originSaw } from "./harness.ts";
-import { AUD, TEAM, accessToken } from "./access-tokens.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
 const BROWSER = { accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" };

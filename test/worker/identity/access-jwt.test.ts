@@ -3,12 +3,12 @@
 import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { AccessVerifier } from "../../worker/identity/access-jwt.ts";
-import { accessVerifier, resetAccessVerifiers } from "../../worker/identity/verifiers.ts";
-import { compileAccess, IdentitySources, type CompiledAccess } from "../../policy/index.ts";
-import { AUD, TEAM, accessToken, rawAccessToken } from "./access-tokens.ts";
-import userFixture from "../fixtures/access-tokens/user.json?raw";
-import serviceTokenFixture from "../fixtures/access-tokens/service-token.json?raw";
+import { AccessVerifier } from "../../../worker/identity/access-jwt.ts";
+import { accessVerifier, resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
+import { compileAccess, IdentitySources, type CompiledAccess } from "../../../policy/index.ts";
+import { AUD, TEAM, accessToken, rawAccessToken } from "../support/access-tokens.ts";
+import userFixture from "../../fixtures/access-tokens/user.json?raw";
+import serviceTokenFixture from "../../fixtures/access-tokens/service-token.json?raw";
 
 const signing = inject("accessPrivateJwk");
 const published = inject("accessJwks");

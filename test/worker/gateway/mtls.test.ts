@@ -2,9 +2,9 @@
 // workloads may read orders. Every deny also asserts the origin never saw the request.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { activate, originSaw } from "./harness.ts";
-import { CERTS, tlsClientAuth } from "./client-certs.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { activate, originSaw } from "../support/harness.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 
 
 

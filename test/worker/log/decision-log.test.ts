@@ -1,7 +1,7 @@
 // The decision log: one JSON line per decision and a data point when Analytics Engine is bound; no token.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Decision } from "../../policy/index.ts";
-import { logDecision } from "../../worker/log/decisions.ts";
+import type { Decision } from "../../../policy/index.ts";
+import { logDecision } from "../../../worker/log/decisions.ts";
 
 const decision: Decision = {
   effect: "deny",

@@ -2,7 +2,7 @@
 // never switches a deny off.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { activate, marker, originSaw } from "./harness.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const policy = `
 version: 1

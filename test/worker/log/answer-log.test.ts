@@ -3,13 +3,13 @@
 // bodies on GET, Ward's own paths (key set, portal, admin API), no policy, and anything unexpected.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ANSWER_REASONS, REASONS } from "../../policy/index.ts";
-import type { Env } from "../../worker/env.ts";
-import { resetPolicyCache } from "../../worker/policy-store/store.ts";
-import { accessToken } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
-import { fetchRaw, rawRequest } from "./raw-request.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { ANSWER_REASONS, REASONS } from "../../../policy/index.ts";
+import type { Env } from "../../../worker/env.ts";
+import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { fetchRaw, rawRequest } from "../support/raw-request.ts";
 
 const signing = inject("accessPrivateJwk");
 const bindings = env as unknown as Env;

@@ -4,13 +4,13 @@
 // unknown denylist fails closed. Every refusal asserts the origin never saw the request.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { denylistVerdict, resetDenylistCache } from "../../worker/denylist/cache.ts";
-import type { DenyEntry } from "../../worker/denylist/store.ts";
-import type { Env } from "../../worker/env.ts";
-import { accessToken } from "./access-tokens.ts";
-import { CA_SKI, CERTS, tlsClientAuth } from "./client-certs.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import type { DenyEntry } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { CA_SKI, CERTS, tlsClientAuth } from "../support/client-certs.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://wiki.localhost/.ward/admin";

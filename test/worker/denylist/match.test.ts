@@ -3,11 +3,11 @@
 // gateway-level refusals (origin never called) are in denylist.test.ts.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Identity } from "../../policy/index.ts";
-import { denylistVerdict, resetDenylistCache } from "../../worker/denylist/cache.ts";
-import { DENYLIST_NAME, type NewDenyEntry } from "../../worker/denylist/store.ts";
-import type { Env } from "../../worker/env.ts";
-import type { CertificateFacts } from "../../worker/identity/mtls.ts";
+import type { Identity } from "../../../policy/index.ts";
+import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { DENYLIST_NAME, type NewDenyEntry } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import type { CertificateFacts } from "../../../worker/identity/mtls.ts";
 
 const gatewayEnv = env as unknown as Env;
 const list = () => gatewayEnv.DENYLIST.getByName(DENYLIST_NAME);

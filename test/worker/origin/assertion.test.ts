@@ -1,14 +1,14 @@
 // Ward's identity assertion, verified the way an origin would: with nothing but the JWKS Ward publishes.
 import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import app from "../../worker/index.ts";
+import app from "../../../worker/index.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ASSERTION_REUSE_SECONDS, assertionFor, assertionKeys, JWKS_PATH, type AssertionFacts } from "../../worker/origin/assertion.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { ASSERTION_REUSE_SECONDS, assertionFor, assertionKeys, JWKS_PATH, type AssertionFacts } from "../../../worker/origin/assertion.ts";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
-import { activate, marker, originSaw } from "./harness.ts";
-import { CERTS, tlsClientAuth } from "./client-certs.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 
 let version = "";
 

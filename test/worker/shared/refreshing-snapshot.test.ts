@@ -4,10 +4,10 @@
 // the policy copy, which had no abandoned-read guard before.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { currentPolicy, resetPolicyCache } from "../../worker/policy-store/store.ts";
-import { ABANDONED_READ_MS, RefreshingSnapshot } from "../../worker/shared/refreshing-snapshot.ts";
-import { activate } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { currentPolicy, resetPolicyCache } from "../../../worker/policy-store/store.ts";
+import { ABANDONED_READ_MS, RefreshingSnapshot } from "../../../worker/shared/refreshing-snapshot.ts";
+import { activate } from "../support/harness.ts";
 
 describe("RefreshingSnapshot", () => {
   it("newest wins: a read started earlier that finishes later does not put its copy back", () => {

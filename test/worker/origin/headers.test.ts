@@ -3,9 +3,9 @@
 // (never quoting) what was dropped.
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { accessToken } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 // The demo's payments service forwards X-Tenant-Id and (STRIP_HEADERS still wins) X-Tenant-Override;
 // its health route also forwards Authorization, for an app with its own login.

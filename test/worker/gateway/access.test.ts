@@ -2,9 +2,9 @@
 // example.com read the wiki. Every deny also asserts the origin never saw the request.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { activate, marker, originSaw } from "./harness.ts";
-import { accessToken } from "./access-tokens.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { accessToken } from "../support/access-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
 

@@ -4,12 +4,12 @@
 import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { consumeGrant, grantsFor } from "../../worker/grants/cache.ts";
-import { grantsShard, type GrantRecord } from "../../worker/grants/store.ts";
-import type { Env } from "../../worker/env.ts";
-import { accessToken } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { consumeGrant, grantsFor } from "../../../worker/grants/cache.ts";
+import { grantsShard, type GrantRecord } from "../../../worker/grants/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://wiki.localhost/.ward/admin";

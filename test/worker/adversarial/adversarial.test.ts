@@ -4,17 +4,17 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import jwt from "./adversarial/jwt.yaml?raw";
-import paths from "./adversarial/paths.yaml?raw";
-import headers from "./adversarial/headers.yaml?raw";
-import mtls from "./adversarial/mtls.yaml?raw";
-import methodsHosts from "./adversarial/methods-hosts.yaml?raw";
-import { forgeToken, type TokenSpec } from "./adversarial/forge.ts";
-import { ADVERSARIAL_CERTS } from "./adversarial/certs.ts";
-import { CERTS, tlsClientAuth } from "./client-certs.ts";
-import { activate, marker, originSaw } from "./harness.ts";
-import { fetchRaw, rawRequest } from "./raw-request.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import jwt from "./jwt.yaml?raw";
+import paths from "./paths.yaml?raw";
+import headers from "./headers.yaml?raw";
+import mtls from "./mtls.yaml?raw";
+import methodsHosts from "./methods-hosts.yaml?raw";
+import { forgeToken, type TokenSpec } from "./forge.ts";
+import { ADVERSARIAL_CERTS } from "./certs.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { fetchRaw, rawRequest } from "../support/raw-request.ts";
 
 interface Case {
   name: string;

@@ -5,7 +5,7 @@
 // non-null body. Both were checked against `workerd serve` with raw sockets (docs/policy.md, canonical targets).
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import worker from "../../worker/index.ts";
+import worker from "../../../worker/index.ts";
 
 export interface RawInit {
   method?: string;

@@ -3,12 +3,12 @@
 // client, never reaches the origin when it should not, and recovers once the fault clears.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { resetDenylistCache } from "../../worker/denylist/cache.ts";
-import type { Env } from "../../worker/env.ts";
-import { ACTIVE_KEY, resetPolicyCache, versionKey } from "../../worker/policy-store/store.ts";
-import { accessToken, AUD } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import type { Env } from "../../../worker/env.ts";
+import { ACTIVE_KEY, resetPolicyCache, versionKey } from "../../../worker/policy-store/store.ts";
+import { accessToken, AUD } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 const bindings = env as unknown as Env;

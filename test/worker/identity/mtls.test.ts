@@ -2,8 +2,8 @@
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { Certificate, Extension, GeneralName, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
-import { workloadIdentity, type MtlsConfig } from "../../worker/identity/mtls.ts";
-import { CA_DN, CA_SKI, CERTS, PARTNER_CA_DN, PARTNER_CA_SKI, tlsClientAuth } from "./client-certs.ts";
+import { workloadIdentity, type MtlsConfig } from "../../../worker/identity/mtls.ts";
+import { CA_DN, CA_SKI, CERTS, PARTNER_CA_DN, PARTNER_CA_SKI, tlsClientAuth } from "../support/client-certs.ts";
 
 const NOW = Date.UTC(2027, 0, 1);
 const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";

@@ -3,14 +3,14 @@
 // document is then stored), and a burst of requests compiles it once for the isolate, not once per request.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { canonicalJson, loadPolicy, sha256Hex } from "../../policy/index.ts";
-import type { Env } from "../../worker/env.ts";
-import { resetDenylistCache } from "../../worker/denylist/cache.ts";
-import { resetAccessVerifiers } from "../../worker/identity/verifiers.ts";
-import { ACTIVE_KEY, documentKey, resetPolicyCache, versionKey } from "../../worker/policy-store/store.ts";
-import { accessToken } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { canonicalJson, loadPolicy, sha256Hex } from "../../../policy/index.ts";
+import type { Env } from "../../../worker/env.ts";
+import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
+import { ACTIVE_KEY, documentKey, resetPolicyCache, versionKey } from "../../../worker/policy-store/store.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const bindings = env as unknown as Env;
 let version: string;

@@ -3,11 +3,11 @@
 // concurrent pushes one wins and the other is told, and both versions stay stored; rollback and history.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, SHADOW_KEY, storeVersion, versionKey } from "../../worker/policy-store/store.ts";
-import { loadPolicy, policyHash } from "../../policy/index.ts";
-import { accessToken } from "./access-tokens.ts";
-import { activate, marker, originSaw } from "./harness.ts";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { ACTIVE_KEY, documentKey, SHADOW_KEY, storeVersion, versionKey } from "../../../worker/policy-store/store.ts";
+import { loadPolicy, policyHash } from "../../../policy/index.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://wiki.localhost/.ward/admin";
