@@ -4,6 +4,7 @@
 import type { Decision } from "./decision.ts";
 import { principalParts, type Identity } from "./identity.ts";
 import { issuerSerial } from "./issuer-serial.ts";
+import { statusFor } from "./status.ts";
 
 /** What an entry matches: a credential fact, or (for quarantine) one part of the principal key. */
 export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "principal";
@@ -91,11 +92,17 @@ export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: Den
  * (503): a revoked credential must not slip through. Anonymous callers are never looked up.
  */
 export function applyDenylist(decision: Decision, verdict: DenylistVerdict): Decision {
-  if (verdict.state === "clear") return decision;
+  const reason = denylistReason(verdict);
+  if (reason === undefined) return decision;
   const { exception: _exception, wouldDeny: _wouldDeny, rule: _rule, ...rest } = decision;
-  const refused = { ...rest, effect: "deny" as const, obligations: { rateLimits: [], headers: {} } };
-  if (verdict.state === "unknown") return { ...refused, status: 503, reasons: ["denylist-unavailable"] };
-  return { ...refused, status: 403, reasons: [verdict.entry.kind === "quarantine" ? "quarantined" : "revoked"] };
+  return { ...rest, effect: "deny", obligations: { rateLimits: [], headers: {} }, status: statusFor(reason), reasons: [reason] };
+}
+
+/** Why the denylist refuses a caller (Ward's own paths answer with it too), or undefined when it does not. */
+export function denylistReason(verdict: DenylistVerdict): "denylist-unavailable" | "revoked" | "quarantined" | undefined {
+  if (verdict.state === "clear") return undefined;
+  if (verdict.state === "unknown") return "denylist-unavailable";
+  return verdict.entry.kind === "quarantine" ? "quarantined" : "revoked";
 }
 
 /** Refused because the caller is on the denylist (not because of the policy). */

@@ -6,6 +6,7 @@ import { findService, type CompiledPolicy, type CompiledRoute, type CompiledRule
 import type { Decision, Obligations, Reason, RuleTrace } from "./decision.ts";
 import { isAuthenticated, principalKey, type Identity } from "./identity.ts";
 import { accessName, accessPart, principalsMatch } from "./principals.ts";
+import { statusFor } from "./status.ts";
 
 export interface RequestFacts {
   method: string;
@@ -76,7 +77,7 @@ function finish(service: CompiledService | undefined, decision: Decision): Decis
     return {
       ...decision,
       effect: "allow",
-      status: 200,
+      status: statusFor("audit-would-deny"),
       reasons: ["audit-would-deny", ...decision.reasons],
       wouldDeny: { status: decision.status, reasons: decision.reasons, rule: decision.rule },
     };
@@ -84,9 +85,6 @@ function finish(service: CompiledService | undefined, decision: Decision): Decis
   return decision;
 }
 
-function denyStatus(service: CompiledService): number {
-  return service.hide ? 404 : 403;
-}
 
 export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: number): Decision {
   const principal = principalKey(request.identity);
@@ -99,21 +97,21 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   };
   const canonical = canonicalTarget(request.method, request.host, request.path, request.query);
   if (!canonical.ok) {
-    return { ...base, effect: "deny", status: 400, reasons: ["bad-request"], problem: canonical.problem };
+    return { ...base, effect: "deny", status: statusFor("bad-request"), reasons: ["bad-request"], problem: canonical.problem };
   }
   const target: CanonicalTarget = canonical.target;
   const service = findService(policy, target.host);
-  if (!service) return { ...base, effect: "deny", status: 404, reasons: ["host-not-found"], target };
+  if (!service) return { ...base, effect: "deny", status: statusFor("host-not-found"), reasons: ["host-not-found"], target };
   // GET and HEAD carry no content (RFC 9110 §9.3.1-2). One that does cannot be forwarded as it came, and a body
   // the origin may or may not read is where request smuggling starts: refused in every mode, like a bad target.
   if (request.body && (target.method === "GET" || target.method === "HEAD")) {
-    return { ...base, effect: "deny", status: 400, reasons: ["body-not-allowed"], service: service.name, target };
+    return { ...base, effect: "deny", status: statusFor("body-not-allowed"), reasons: ["body-not-allowed"], service: service.name, target };
   }
 
   const serviceBase = { ...base, mode: service.mode, service: service.name, target };
   const authenticated = isAuthenticated(request.identity);
   if (service.requireCertificate && !request.identity.workload) {
-    return finish(service, { ...serviceBase, effect: "deny", status: 401, reasons: ["certificate-required"] });
+    return finish(service, { ...serviceBase, effect: "deny", status: statusFor("certificate-required"), reasons: ["certificate-required"] });
   }
 
   const route: CompiledRoute | undefined = service.routes.find(
@@ -122,8 +120,8 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   );
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
-    const reasons: Reason[] = authenticated ? ["route-not-found"] : ["unauthenticated"];
-    return finish(service, { ...serviceBase, effect: "deny", status: authenticated ? 404 : 401, reasons });
+    const reason: Reason = authenticated ? "route-not-found" : "unauthenticated";
+    return finish(service, { ...serviceBase, effect: "deny", status: statusFor(reason, service.hide), reasons: [reason] });
   }
 
   const routeBase = { ...serviceBase, route: route.id };
@@ -141,14 +139,14 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
     return finish(service, {
       ...routeBase,
       effect: "deny",
-      status: denyStatus(service),
+      status: statusFor("denied-by-rule", service.hide),
       reasons: ["denied-by-rule"],
       rule: firstDeny.id,
     });
   }
   if (!firstAllow) {
-    const reasons: Reason[] = authenticated ? ["no-matching-rule"] : ["unauthenticated"];
-    return finish(service, { ...routeBase, effect: "deny", status: authenticated ? denyStatus(service) : 401, reasons });
+    const reason: Reason = authenticated ? "no-matching-rule" : "unauthenticated";
+    return finish(service, { ...routeBase, effect: "deny", status: statusFor(reason, service.hide), reasons: [reason] });
   }
 
   const obligations = emptyObligations();
@@ -166,7 +164,7 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   return {
     ...routeBase,
     effect: "allow",
-    status: 200,
+    status: statusFor("allowed-by-rule"),
     reasons: ["allowed-by-rule"],
     rule: firstAllow.id,
     obligations,

@@ -4,6 +4,7 @@
 // honoured outside [notBefore, notAfter), whatever cache it came from: the instant is compared here.
 import type { CompiledPolicy } from "./compile.ts";
 import type { Decision } from "./decision.ts";
+import { statusFor } from "./status.ts";
 import type { Identity } from "./identity.ts";
 import { compilePrincipals, principalsMatch, type CompiledPrincipals } from "./principals.ts";
 import type { PrincipalMatcher } from "./schema.ts";
@@ -70,11 +71,12 @@ export function applyGrants(policy: CompiledPolicy, decision: Decision, identity
     ...(grant.maxUses !== undefined ? { maxUses: grant.maxUses } : {}),
   };
   const { wouldDeny: _wouldDeny, ...rest } = decision;
+  const reason = grant.kind === "break-glass" ? "allowed-by-break-glass" : "allowed-by-exception";
   return {
     ...rest,
     effect: "allow",
-    status: 200,
-    reasons: [grant.kind === "break-glass" ? "allowed-by-break-glass" : "allowed-by-exception"],
+    status: statusFor(reason),
+    reasons: [reason],
     exception,
   };
 }

@@ -17,7 +17,7 @@ export { durationSeconds } from "./duration.ts";
 export { reach, reachReport, diffReach, unknownGrantTargets, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ReachReport, type PolicyDiff } from "./reach/index.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
 export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";
-export { applyDenylist, deniedBy, indexDenylist, isListed, type DenylistVerdict, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";
+export { applyDenylist, deniedBy, denylistReason, indexDenylist, isListed, type DenylistVerdict, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";
 export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } from "./grant-records.ts";
 export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";
@@ -26,3 +26,4 @@ export { compileAccess, MAX_CONFIGURABLE_TOKEN_DURATION, type CompiledAccess } f
 export { countsTowardQuarantine } from "./quarantine.ts";
 export { credentialBehind, type CredentialSeen } from "./credential.ts";
 export { countryOf } from "./country.ts";
+export { DELIVERY_REASONS, statusFor, type DeliveryReason } from "./status.ts";

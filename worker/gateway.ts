@@ -2,8 +2,8 @@
 // decision's obligations, answer (worker/respond.ts) or forward (worker/origin/), and log the decision once.
 // The decisions themselves are the pure core's (policy/): this file only does the I/O around them.
 import {
-  applyDenylist, applyGrants, countryOf, countsTowardQuarantine, credentialBehind, evaluate, findService, grantMayApply, MAX_PATH_LENGTH,
-  type CompiledPolicy, type CompiledService, type Decision, type Identity, type RequestFacts,
+  applyDenylist, applyGrants, countryOf, countsTowardQuarantine, credentialBehind, evaluate, findService, grantMayApply, MAX_PATH_LENGTH, statusFor,
+  type CompiledPolicy, type DeliveryReason, type CompiledService, type Decision, type Identity, type RequestFacts,
 } from "../policy/index.ts";
 import { denylistVerdict } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
@@ -19,7 +19,7 @@ import { madeForAnotherOrigin } from "./pages/browser.ts";
 import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
 import { checkRateLimits } from "./rate-limit/limiter.ts";
 import { asReceived, parseReceived, rawPath } from "./request-target.ts";
-import { gatewayResponse, respondToDenial } from "./respond.ts";
+import { answer, respondToDenial } from "./respond.ts";
 
 type WaitUntil = (p: Promise<unknown>) => void;
 
@@ -60,6 +60,8 @@ async function decide(env: Env, policy: CompiledPolicy, facts: RequestFacts, cer
 
 interface Fulfilled {
   response: Response;
+  /** Why the allowed request was not forwarded, when it was not. */
+  outcome?: DeliveryReason;
   droppedHeaders?: string[];
 }
 
@@ -69,7 +71,7 @@ interface Fulfilled {
  */
 async function fulfil(request: Request, url: URL, service: CompiledService, decision: Decision, identity: Identity, certificate: CertificateFacts | undefined, env: Env, requestId: string, now: number): Promise<Fulfilled> {
   const limited = decision.obligations.rateLimits.length > 0 ? await checkRateLimits(env, decision.obligations.rateLimits, now) : undefined;
-  if (limited && !limited.ok) return { response: gatewayResponse(limited.status, requestId, limited.headers) };
+  if (limited && !limited.ok) return { response: answer(limited.reason, requestId, limited.headers), outcome: limited.reason };
   let assertion: string | undefined;
   try {
     const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
@@ -79,14 +81,14 @@ async function fulfil(request: Request, url: URL, service: CompiledService, deci
   }
   let fulfilled: Fulfilled;
   if (assertion === undefined) {
-    fulfilled = { response: gatewayResponse(503, requestId) };
+    fulfilled = { response: answer("assertion-unavailable", requestId), outcome: "assertion-unavailable" };
   } else {
     const timeout = Number(env.ORIGIN_TIMEOUT_MS);
     const forwarded = await forward(request, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
-    const response = forwarded.ok ? forwarded.response : gatewayResponse(forwarded.status, requestId);
-    fulfilled = forwarded.dropped ? { response, droppedHeaders: forwarded.dropped } : { response };
+    fulfilled = forwarded.ok ? { response: forwarded.response } : { response: answer(forwarded.reason, requestId), outcome: forwarded.reason };
+    if (forwarded.dropped) fulfilled.droppedHeaders = forwarded.dropped;
   }
-  // Both forward() and gatewayResponse() build their own (mutable) Response.
+  // Both forward() and answer() build their own (mutable) Response.
   if (limited) for (const [name, value] of Object.entries(limited.headers)) fulfilled.response.headers.set(name, value);
   return fulfilled;
 }
@@ -99,8 +101,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   const policy = await activePolicy(env, started, waitUntil);
   if (!policy) {
-    logAnswer({ requestId, time: started, request: asReceived(request), reason: "policy-unavailable", status: 503, latencyMs: Date.now() - started });
-    return gatewayResponse(503, requestId);
+    logAnswer({ requestId, time: started, request: asReceived(request), reason: "policy-unavailable", status: statusFor("policy-unavailable"), latencyMs: Date.now() - started });
+    return answer("policy-unavailable", requestId);
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.

@@ -1,7 +1,7 @@
 // Ward's own paths, on every host, before any service route can answer them: the assertion keys (so origins can
 // fetch them through Ward), the admin API and the portal. Hono routes them; each answer is logged once.
 import { Hono, type MiddlewareHandler } from "hono";
-import { principalKey, type AnswerReason } from "../policy/index.ts";
+import { denylistReason, principalKey, type AnswerReason } from "../policy/index.ts";
 import { admin, ADMIN_PREFIX } from "./admin/api.ts";
 import { denylistVerdict } from "./denylist/cache.ts";
 import type { AppEnv } from "./env.ts";
@@ -14,7 +14,7 @@ import { isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
 import { appsFor, PORTAL_PATH, portalPage } from "./pages/portal.ts";
 import { activePolicy } from "./policy-store/store.ts";
 import { asReceived } from "./request-target.ts";
-import { gatewayResponse, respondToUnexpected } from "./respond.ts";
+import { answer, respondToUnexpected } from "./respond.ts";
 
 export const app = new Hono<AppEnv>();
 
@@ -48,7 +48,7 @@ app.get(JWKS_PATH, async (c) => {
     return c.json(keys.published, 200, { "cache-control": "public, max-age=300" });
   } catch (error) {
     logEvent("error", "assertion-keys-unusable", { error: String(error) });
-    return gatewayResponse(503, crypto.randomUUID());
+    return answer("assertion-unavailable", crypto.randomUUID());
   }
 });
 
@@ -60,19 +60,20 @@ app.get(PORTAL_PATH, async (c) => {
   const now = Date.now();
   const requestId = crypto.randomUUID();
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
-  if (!policy) return gatewayResponse(503, requestId);
+  if (!policy) return answer("policy-unavailable", requestId);
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId);
   c.set("principal", principalKey(identity));
   const url = new URL(c.req.url);
   if (identity.user) {
     // A revoked or quarantined person sees no list either.
     const listed = await denylistVerdict(c.env, identity, certificate, principalKey(identity), now, (p) => c.executionCtx.waitUntil(p));
-    if (listed.state !== "clear") return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);
+    const refused = denylistReason(listed);
+    if (refused) return answer(refused, requestId);
   }
   if (!identity.user) {
     const access = policy.document.identity.access;
     if (access && isBrowserNavigation(c.req.raw)) return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);
-    return gatewayResponse(401, requestId);
+    return answer("unauthenticated", requestId);
   }
   return portalPage(identity.user.email, appsFor(policy, identity, url.protocol, url.port), requestId);
 });

@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { parseBody } from "./body.ts";
-import { loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../../policy/index.ts";
+import { denylistReason, loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../../policy/index.ts";
 import type { AppEnv } from "../env.ts";
 import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
@@ -14,7 +14,7 @@ import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
 import { activePolicy, readStoredVersion, storeVersion, versionKey } from "../policy-store/store.ts";
-import { gatewayResponse } from "../respond.ts";
+import { answer } from "../respond.ts";
 
 export const ADMIN_PREFIX = "/.ward/admin";
 /** Policy text accepted by push; KV takes 25 MiB, a policy of 10,000 routes is ~2 MiB. */
@@ -53,21 +53,22 @@ admin.use("*", async (c, next) => {
   const requestId = crypto.randomUUID();
   c.set("requestId", requestId);
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
-  if (!policy) return gatewayResponse(503, requestId);
+  if (!policy) return answer("policy-unavailable", requestId);
   const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
   const principal = principalKey(identity);
   c.set("principal", principal);
   // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
   const listed = principal === "anonymous" ? { state: "clear" as const } : await denylistVerdict(c.env, identity, certificate, principal, now, (p) => c.executionCtx.waitUntil(p));
-  if (listed.state !== "clear") {
+  const refused = denylistReason(listed);
+  if (refused) {
     logEvent("warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed: false, denylist: listed.state });
-    return gatewayResponse(listed.state === "unknown" ? 503 : 403, requestId);
+    return answer(refused, requestId);
   }
   const allowed = policy.admin !== undefined && principalsMatch(policy.admin.principals, identity);
-  const status = allowed ? 0 : principal === "anonymous" ? 401 : 403;
   logEvent(allowed ? "info" : "warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed });
-  if (!allowed) return gatewayResponse(status, requestId);
+  // Not an admin: the same answers as a route with no matching rule (a 401 asks an anonymous caller to sign in).
+  if (!allowed) return answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", requestId);
   c.set("identity", identity);
   c.set("policy", policy);
   await next();

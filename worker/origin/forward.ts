@@ -5,7 +5,7 @@ import { originHeaders } from "./headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
-export type ForwardResult = ({ ok: true; response: Response } | { ok: false; status: 502 | 503 | 504 }) & { dropped?: string[] };
+export type ForwardResult = ({ ok: true; response: Response } | { ok: false; reason: "origin-unavailable" | "origin-error" | "origin-timeout" }) & { dropped?: string[] };
 
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
 export const ORIGIN_TIMEOUT_MS = 30_000;
@@ -38,7 +38,7 @@ export async function forward(
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
   // unless acknowledged, and even then Ward does not fetch arbitrary URLs.
   const binding = typeof origin === "object" && "tunnel" in origin ? env[origin.tunnel] : undefined;
-  if (!isFetcher(binding) || !decision.target) return { ok: false, status: 503 };
+  if (!isFetcher(binding) || !decision.target) return { ok: false, reason: "origin-unavailable" };
 
   const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
   const { headers, dropped } = originHeaders(request.headers, extraForwardedHeaders(service, decision.route), env.STRIP_HEADERS ?? "", received.protocol.slice(0, -1));
@@ -64,7 +64,7 @@ export async function forward(
     keepGatewayHost(answered, received);
     return { ok: true, response: answered, ...report };
   } catch {
-    return { ok: false, status: controller.signal.aborted ? 504 : 502, ...report };
+    return { ok: false, reason: controller.signal.aborted ? "origin-timeout" : "origin-error", ...report };
   } finally {
     clearTimeout(timer);
   }

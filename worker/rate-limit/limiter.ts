@@ -114,7 +114,7 @@ function sfString(value: string): string {
   return `"${value.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
-export type RateLimitResult = { ok: true; headers: Record<string, string> } | { ok: false; status: 429 | 503; headers: Record<string, string> };
+export type RateLimitResult = { ok: true; headers: Record<string, string> } | { ok: false; reason: "rate-limited" | "rate-limit-unavailable"; headers: Record<string, string> };
 
 type Namespace = Pick<DurableObjectNamespace<RateLimiter>, "getByName">;
 
@@ -221,12 +221,12 @@ export async function checkRateLimits(env: Pick<Env, "RATE_LIMITER">, obligation
     current.push(`${name};r=${answer.remaining};t=${reset}`);
     if (!answer.admitted) retryAfter = Math.max(retryAfter, reset, 1);
   }
-  if (unavailable) return { ok: false, status: 503, headers: {} };
+  if (unavailable) return { ok: false, reason: "rate-limit-unavailable", headers: {} };
   const headers: Record<string, string> = {};
   if (policies.length > 0) {
     headers["RateLimit-Policy"] = policies.join(", ");
     headers["RateLimit"] = current.join(", ");
   }
-  if (retryAfter > 0) return { ok: false, status: 429, headers: { ...headers, "Retry-After": String(retryAfter) } };
+  if (retryAfter > 0) return { ok: false, reason: "rate-limited", headers: { ...headers, "Retry-After": String(retryAfter) } };
   return { ok: true, headers };
 }

@@ -186,7 +186,7 @@ describe("checkRateLimits", () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     try {
       for (const namespace of [broken, throwingStub]) {
-        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation()], Date.now())).toEqual({ ok: false, status: 503, headers: {} });
+        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation()], Date.now())).toEqual({ ok: false, reason: "rate-limit-unavailable", headers: {} });
         expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation({ failOpen: true })], Date.now())).toEqual({ ok: true, headers: {} });
       }
     } finally {
@@ -204,7 +204,7 @@ describe("checkRateLimits", () => {
     const refused = await checkRateLimits(env, [limit], now + 10_000);
     expect(refused).toEqual({
       ok: false,
-      status: 429,
+      reason: "rate-limited",
       headers: { "RateLimit-Policy": `"${limit.rule}";q=3;w=60`, RateLimit: `"${limit.rule}";r=0;t=45`, "Retry-After": "45" },
     });
     // The last millisecond of the window is still the same window.
@@ -278,7 +278,7 @@ describe("leases (large limits)", () => {
     for (let i = 0; i < 5; i++) expect((await checkRateLimits(env, [limit], now)).ok).toBe(true);
     const refused = await checkRateLimits(env, [limit], now);
     expect(refused.ok).toBe(false);
-    expect(refused.ok === false && refused.status).toBe(429);
+    expect(refused.ok === false && refused.reason).toBe("rate-limited");
   });
 
   it("admits exactly the limit under concurrency with leases: 300 at once with limit 200 give 200", async () => {
@@ -286,7 +286,7 @@ describe("leases (large limits)", () => {
     const now = Date.now();
     const results = await Promise.all(Array.from({ length: 300 }, () => checkRateLimits(env, [limit], now)));
     expect(results.filter((r) => r.ok)).toHaveLength(200);
-    expect(results.filter((r) => !r.ok && r.status === 429)).toHaveLength(100);
+    expect(results.filter((r) => !r.ok && r.reason === "rate-limited")).toHaveLength(100);
   });
 
   it("never resets the count when isolates on the old and the new period call in turn (a push changing period)", async () => {
