@@ -4,7 +4,9 @@
 import { request as httpRequest } from "node:http";
 import { CliError, EXIT } from "./cli-error.ts";
 
-export const ADMIN_PATH = "/.ward/admin";
+import { ADMIN_PREFIX as ADMIN_PATH } from "../policy/index.ts";
+
+export { ADMIN_PATH };
 
 export interface AdminTarget {
   base: URL;

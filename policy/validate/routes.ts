@@ -7,9 +7,7 @@ import type { Collector } from "./collector.ts";
 import { checkForwardHeaders } from "./headers.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing } from "./shadowing.ts";
-
-/** Paths Ward answers itself on every host: the assertion keys and the admin API. */
-const RESERVED_PATHS = ["/.well-known/ward/", "/.ward/"];
+import { RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
 
 /** The routes seen so far with a pattern, by the pattern's key: two for one path and method clash. */
 type Patterns = Map<string, { index: number; methods: readonly string[] }[]>;

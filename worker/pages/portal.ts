@@ -5,7 +5,7 @@
 // device posture, country...) are checked when the app is opened, as for any request.
 import { compilePrincipals, principalsMatch, type CompiledPrincipals, type CompiledPolicy, type Identity } from "../../policy/index.ts";
 
-export const PORTAL_PATH = "/.ward/apps";
+export { PORTAL_PATH } from "../../policy/index.ts";
 
 interface PortalRoute {
   allow: CompiledPrincipals[];

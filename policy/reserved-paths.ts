@@ -1,0 +1,12 @@
+// Ward's own paths, answered on every host before any service route can: spelt once here, for the Worker that
+// serves them, the validator that keeps routes off them, and the CLI that calls them.
+
+/** The assertion verification keys (a JWKS), so origins can fetch them through Ward. */
+export const KEY_SET_PATH = "/.well-known/ward/jwks.json";
+/** The admin API (push, rollback, history, grants, denylist). */
+export const ADMIN_PREFIX = "/.ward/admin";
+/** The portal: the apps a person may open. */
+export const PORTAL_PATH = "/.ward/apps";
+
+/** No route may claim a path under these: Ward answers them itself. */
+export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.ward/"];
