@@ -62,8 +62,8 @@ export const decisionLineSchema = z.object({
   reasons: z.array(z.string()),
   /** Why a bad request was refused (a TargetProblem: path-dot-segment, query-method-override, ...). */
   problem: z.string().optional(),
-  /** In audit mode: what enforce mode would have answered. */
-  wouldDeny: z.object({ status: z.number(), reasons: z.array(z.string()), rule: z.string().optional() }).nullable().optional(),
+  /** In audit mode: what enforce mode would have answered (no `rule` when no rule denied; null read alike). */
+  wouldDeny: z.object({ status: z.number(), reasons: z.array(z.string()), rule: z.string().nullable().optional() }).nullable().optional(),
   /** The status the client got (after an allow: the origin's, or Ward's own when forwarding failed). */
   status: z.number().int(),
   policyVersion: z.string().optional(),
