@@ -5,6 +5,7 @@ export * from "./canonical-target.ts";
 export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export * from "./decision.ts";
+export { answerLine, asDecisionLine, decisionLine, decisionLineSchema, isOwnPathReason, knownProblem, knownReasons, parseDecisionLine, type AnswerRecord, type DecisionLine, type DecisionRecord } from "./decision-log.ts";
 export { validatePolicy, type ValidationResult } from "./validate/index.ts";
 export { STANDARD_FORWARDED_HEADERS, WARD_SET_HEADERS, extraForwardedHeaders, isForwardedHeader, droppedHeaders } from "./forward-headers.ts";
 export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";

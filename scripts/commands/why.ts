@@ -1,23 +1,19 @@
 // `ward why`: the decision behind one request, found by the request id a denied person or an API client was
 // given, in words a developer can act on. It reads the decision logs `ward metrics` reads.
 import { parseArgs } from "node:util";
-import { nextStep, type DecisionOutcome, type Reason } from "../../policy/index.ts";
+import { isOwnPathReason, knownProblem, knownReasons, nextStep, type DecisionLine, type DecisionOutcome } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readDecisionLogs, readProcessStdin, type ReadStdin } from "../logs/read.ts";
-import type { DecisionRecord } from "../logs/parse.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 
 export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json]
     the decision behind one request (the id on its response or denied page), from decision logs (- is
     stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask)`;
 
-const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
-
 /** What to do, from the answer the client got; the reasons decide for denials. */
-function advice(record: DecisionRecord, owner: string | undefined): string | undefined {
-  const status = typeof record.status === "number" ? record.status : undefined;
-  const reasons: unknown[] = Array.isArray(record.reasons) ? record.reasons : [];
+function advice(record: DecisionLine, owner: string | undefined): string | undefined {
+  const { status, reasons } = record;
   // Logged by the gateway itself when it had no policy to decide with (a cold isolate and KV unreadable):
   // not one of the policy's reasons.
   if (reasons.includes("policy-unavailable")) {
@@ -27,22 +23,23 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
     return "Ward failed unexpectedly (500); nothing was forwarded: the line's error says where, report it with the request id";
   }
   // Answered by one of Ward's own paths (key set, portal, admin API): no policy decision to act on.
-  if (reasons.some((r) => r === "ward-key-set" || r === "ward-portal" || r === "ward-admin")) {
+  if (reasons.some(isOwnPathReason)) {
     if (status === 401) return "sign in (Access) and retry";
     if (status === 403) return "the caller is not allowed there (not an admin, or revoked or quarantined): see the gateway's lines with this request id";
     if (status === 503) return "Ward could not answer (no policy, denylist or signing key): see the gateway's error lines, then retry";
     return undefined;
   }
+  // nextStep knows this Ward's reasons and problems; a newer Ward's are shown above, not advised on.
   const outcome: DecisionOutcome = {
     effect: record.effect === "allow" ? "allow" : "deny",
-    reasons: reasons.filter((r): r is Reason => typeof r === "string"),
-    route: text(record.route),
-    problem: text(record.problem) as DecisionOutcome["problem"],
-    ...(Array.isArray((record.wouldDeny as { reasons?: unknown } | null)?.reasons) ? { wouldDeny: record.wouldDeny as { reasons: string[] } } : {}),
+    reasons: knownReasons(reasons),
+    route: record.route || undefined,
+    problem: knownProblem(record.problem),
+    ...(record.wouldDeny ? { wouldDeny: record.wouldDeny } : {}),
   };
   // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
   // say which, so the step names both.
-  if (outcome.effect === "allow" && status !== undefined && status >= 400) {
+  if (outcome.effect === "allow" && status >= 400) {
     if (status === 429) return "a rate limit was reached (the rule's, or the origin's own): wait, the response's Retry-After says how long, or ask for a higher limit";
     if (status === 502 || status === 504) return `Ward allowed it; the origin ${status === 504 ? "did not answer in time" : "failed"} (${status}): look at the origin`;
     if (status === 503) return "Ward allowed it; Ward could not complete it (signing key, rate-limit state or origin binding unavailable: the gateway's error lines carry this request id) or the origin answered 503 itself";
@@ -51,31 +48,25 @@ function advice(record: DecisionRecord, owner: string | undefined): string | und
   return nextStep(outcome, owner);
 }
 
-function recordLines(record: DecisionRecord, owner: string | undefined, policyNote: string | undefined): string[] {
+function recordLines(record: DecisionLine, owner: string | undefined, policyNote: string | undefined): string[] {
   const lines: string[] = [];
   // Ward's own paths answer without a decision: their lines have no effect.
-  const answer = record.effect === null ? `${record.status ?? "?"} (Ward's own path, no policy decision)` : `${String(record.effect ?? "?").toUpperCase()} ${record.status ?? "?"}`;
-  lines.push(`request   ${record.requestId}${text(record.time) ? ` at ${record.time}` : ""}`);
+  const answer = record.effect === null ? `${record.status} (Ward's own path, no policy decision)` : `${record.effect.toUpperCase()} ${record.status}`;
+  lines.push(`request   ${record.requestId}${record.time ? ` at ${record.time}` : ""}`);
   // A line from before the request was decided (no policy) has only the id, the answer and the reason.
-  if (text(record.principal)) lines.push(`caller    ${record.principal}`);
-  if (text(record.method) && text(record.host)) lines.push(`asked     ${record.method} ${record.host}${text(record.path) ?? ""}`);
-  const mode = text(record.mode) ? `  mode ${record.mode}` : "";
-  const version = text(record.policyVersion) ? `  policy ${String(record.policyVersion).slice(0, 12)}` : "";
+  if (record.principal) lines.push(`caller    ${record.principal}`);
+  if (record.method && record.host) lines.push(`asked     ${record.method} ${record.host}${record.path ?? ""}`);
+  const mode = record.mode ? `  mode ${record.mode}` : "";
+  const version = record.policyVersion ? `  policy ${record.policyVersion.slice(0, 12)}` : "";
   lines.push(`answer    ${answer}${mode}${version}`);
-  if (text(record.service)) lines.push(`service   ${record.service}${owner ? ` (owner ${owner})` : ""}`);
-  if (text(record.route)) lines.push(`route     ${record.route}`);
-  if (text(record.rule)) lines.push(`decided by ${record.rule}`);
-  if (record.exception && typeof record.exception === "object") {
-    const e = record.exception as Record<string, unknown>;
-    lines.push(`decided by ${e.kind ?? "grant"} ${e.id ?? ""}`.trimEnd());
-  }
-  lines.push(`reasons   ${Array.isArray(record.reasons) ? record.reasons.join(", ") : "?"}`);
-  if (text(record.error)) lines.push(`error     ${record.error}`);
-  if (text(record.problem)) lines.push(`problem   ${record.problem}`);
-  if (record.wouldDeny && typeof record.wouldDeny === "object") {
-    const w = record.wouldDeny as { status?: unknown; reasons?: unknown };
-    lines.push(`audit     enforce mode would answer ${w.status ?? "?"} (${Array.isArray(w.reasons) ? w.reasons.join(", ") : "?"})`);
-  }
+  if (record.service) lines.push(`service   ${record.service}${owner ? ` (owner ${owner})` : ""}`);
+  if (record.route) lines.push(`route     ${record.route}`);
+  if (record.rule) lines.push(`decided by ${record.rule}`);
+  if (record.exception) lines.push(`decided by ${record.exception.kind ?? "grant"} ${record.exception.id}`.trimEnd());
+  lines.push(`reasons   ${record.reasons.join(", ")}`);
+  if (record.error) lines.push(`error     ${record.error}`);
+  if (record.problem) lines.push(`problem   ${record.problem}`);
+  if (record.wouldDeny) lines.push(`audit     enforce mode would answer ${record.wouldDeny.status} (${record.wouldDeny.reasons.join(", ")})`);
   if (policyNote) lines.push(policyNote);
   const next = advice(record, owner);
   if (next) lines.push(`next step ${next}`);
@@ -94,7 +85,7 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
   if (logs.filter((f) => f === "-").length > 1) throw new CliError("standard input (-) can be read once only");
   const { records } = await readDecisionLogs(logs, readStdin);
   const id = requestId.trim().toLowerCase();
-  const record = records.find((r) => typeof r.requestId === "string" && r.requestId.toLowerCase() === id);
+  const record = records.find((r) => r.requestId.toLowerCase() === id);
   if (!record) throw new CliError(`no decision with request id ${requestId} in ${logs.join(", ")} (${records.length} decisions read)`, EXIT.failed);
   if (values.json) {
     io.out(JSON.stringify(record, null, 2));
@@ -104,9 +95,9 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
   let policyNote: string | undefined;
   if (values.policy) {
     const policy = await loadPolicyFile(values.policy, io.err);
-    owner = text(record.service) ? policy.document.services[record.service as string]?.owner : undefined;
+    owner = record.service ? policy.document.services[record.service]?.owner : undefined;
     // The owner is looked up in the file given; say so when it is not the version that decided.
-    if (text(record.policyVersion) && record.policyVersion !== policy.version) {
+    if (record.policyVersion && record.policyVersion !== policy.version) {
       policyNote = `note      ${values.policy} is version ${policy.version.slice(0, 12)}, not the one that decided`;
     }
   }

@@ -2,14 +2,15 @@
 // line; exports wrap it: Workers Logs puts the parsed object under `source` and the text in `message`,
 // Logpush (workers_trace_events) puts the console lines in `Logs[].Message[]`, other shippers use
 // `message` / `Message` strings or `logs[].message[]`. Every non-empty line that holds no decision is
-// counted as skipped (other events, warn/error lines, text, broken JSON): logs mix all of these.
-
-export type DecisionRecord = Record<string, unknown> & { event: "decision" };
+// counted as skipped (other events, warn/error lines, text, broken JSON): logs mix all of these. A decision
+// is read with the core's asDecisionLine (policy/decision-log.ts): an object that says "decision" but is not
+// shaped as one (a status in quotes, reasons that are no list) is no decision either.
+import { asDecisionLine, type DecisionLine } from "../../policy/index.ts";
 
 /** How deep a wrapper may nest the decision (Logpush: line -> Logs[] -> entry -> Message[] -> text). */
 const MAX_DEPTH = 6;
 
-function collect(value: unknown, depth: number, out: DecisionRecord[]): void {
+function collect(value: unknown, depth: number, out: DecisionLine[]): void {
   if (depth > MAX_DEPTH) return;
   if (typeof value === "string") {
     // Only text that looks like a JSON object is worth parsing: messages are mostly prose.
@@ -28,17 +29,17 @@ function collect(value: unknown, depth: number, out: DecisionRecord[]): void {
     return;
   }
   if (value === null || typeof value !== "object") return;
-  const record = value as Record<string, unknown>;
-  if (record.event === "decision") {
-    out.push(record as DecisionRecord);
+  if ("event" in value && value.event === "decision") {
+    const line = asDecisionLine(value);
+    if (line) out.push(line);
     return;
   }
-  for (const field of Object.values(record)) collect(field, depth + 1, out);
+  for (const field of Object.values(value)) collect(field, depth + 1, out);
 }
 
 /** The decisions one line holds: usually one, several for a Logpush line of a multi-log invocation. */
-export function decisionsInLine(line: string): DecisionRecord[] {
-  const found: DecisionRecord[] = [];
+export function decisionsInLine(line: string): DecisionLine[] {
+  const found: DecisionLine[] = [];
   const text = line.trim();
   if (!text.startsWith("{") && !text.startsWith("[")) return found;
   let parsed: unknown;
@@ -51,7 +52,6 @@ export function decisionsInLine(line: string): DecisionRecord[] {
   // A wrapper can carry the same decision twice (Workers Logs: parsed `source` and the `message` text).
   const seen = new Set<string>();
   return found.filter((r) => {
-    if (typeof r.requestId !== "string") return true;
     if (seen.has(r.requestId)) return false;
     seen.add(r.requestId);
     return true;
@@ -59,13 +59,13 @@ export function decisionsInLine(line: string): DecisionRecord[] {
 }
 
 export interface ParsedLog {
-  records: DecisionRecord[];
+  records: DecisionLine[];
   /** Non-empty lines with no decision in them. */
   skipped: number;
 }
 
 export function parseDecisionLog(text: string): ParsedLog {
-  const records: DecisionRecord[] = [];
+  const records: DecisionLine[] = [];
   let skipped = 0;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;

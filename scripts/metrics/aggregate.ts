@@ -1,8 +1,8 @@
 // The lateral-movement figures from decision-log records, pure: denied attempts by identity and target,
 // the exceptions in use and their age, how long the credentials seen were issued for, and call paths
-// (identity -> route) that had never been seen before. Records from before a field existed (no `time`,
+// (identity -> route) that had never been seen before. Lines from before a field existed (no `time`,
 // `host`, `credential`, `exception`...) count where they can and drop out of the figures that need it.
-import type { DecisionRecord } from "../logs/parse.ts";
+import type { DecisionLine } from "../../policy/index.ts";
 
 export interface Count {
   key: string;
@@ -47,20 +47,18 @@ export interface MetricsOptions {
   until?: number;
   /** The clock for exception ages; default the latest time among the kept decisions. */
   now?: number;
-  /** Records of the baseline log; without them the first half of the window is the baseline. */
-  baseline?: readonly DecisionRecord[];
+  /** Decisions of the baseline log; without them the first half of the window is the baseline. */
+  baseline?: readonly DecisionLine[];
   linesSkipped: number;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
-
-function instant(v: unknown): number | undefined {
-  if (typeof v !== "string") return undefined;
+function instant(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
   const t = Date.parse(v);
   return Number.isFinite(t) ? t : undefined;
 }
 
-const timeOf = (r: DecisionRecord): number | undefined => instant(r.time);
+const timeOf = (r: DecisionLine): number | undefined => instant(r.time);
 
 function bump(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
@@ -82,22 +80,16 @@ export function median(values: readonly number[]): number {
 }
 
 /** The route when one matched, else what was asked for: host and path (service when an old line has no host). */
-export function targetOf(r: DecisionRecord): string {
-  const route = str(r.route);
-  if (route) return route;
-  const host = str(r.host);
-  if (host) return `${host}${str(r.path) ?? ""} (no route)`;
-  const service = str(r.service);
-  return service ? `${service} (no route)` : "(unknown target)";
+export function targetOf(r: DecisionLine): string {
+  if (r.route) return r.route;
+  if (r.host) return `${r.host}${r.path ?? ""} (no route)`;
+  return r.service ? `${r.service} (no route)` : "(unknown target)";
 }
 
-const principalOf = (r: DecisionRecord): string => str(r.principal) ?? "anonymous";
-const callPath = (r: DecisionRecord): string | undefined => {
-  const route = str(r.route);
-  return route && r.effect === "allow" ? `${principalOf(r)} -> ${route}` : undefined;
-};
+const principalOf = (r: DecisionLine): string => r.principal || "anonymous";
+const callPath = (r: DecisionLine): string | undefined => (r.route && r.effect === "allow" ? `${principalOf(r)} -> ${r.route}` : undefined);
 
-export function computeMetrics(all: readonly DecisionRecord[], options: MetricsOptions): Metrics {
+export function computeMetrics(all: readonly DecisionLine[], options: MetricsOptions): Metrics {
   const filtered = options.since !== undefined || options.until !== undefined;
   const records = filtered
     ? all.filter((r) => {
@@ -134,11 +126,10 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
     else if (r.effect === "deny") {
       denied++;
       // Scanners and expired sessions: a 401 to nobody in particular is not a workload probing routes.
-      const reasons = Array.isArray(r.reasons) ? r.reasons.map(String) : [];
       // 401, or the 302 a browser without a session gets to the sign-in: nobody in particular.
-      if (principal === "anonymous" && (r.status === 401 || reasons.includes("unauthenticated"))) unauthenticated++;
+      if (principal === "anonymous" && (r.status === 401 || r.reasons.includes("unauthenticated"))) unauthenticated++;
       // The gateway could not read its policy or denylist, or failed: every caller was refused alike.
-      else if (reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error")) unavailable++;
+      else if (r.reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error")) unavailable++;
       else {
         bump(deniedByIdentity, principal);
         bump(deniedByTarget, targetOf(r));
@@ -146,10 +137,9 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
     }
     if (r.mode === "audit" && r.wouldDeny) auditWouldDeny++;
 
-    const exception = r.exception as { id?: unknown; notBefore?: unknown; notAfter?: unknown } | null | undefined;
-    const exceptionId = exception && typeof exception === "object" ? str(exception.id) : undefined;
-    if (exception && exceptionId) {
-      const e = exceptions.get(exceptionId) ?? { uses: 0 };
+    const exception = r.exception;
+    if (exception?.id) {
+      const e = exceptions.get(exception.id) ?? { uses: 0 };
       e.uses++;
       const t = timeOf(r);
       if (t !== undefined) {
@@ -158,37 +148,32 @@ export function computeMetrics(all: readonly DecisionRecord[], options: MetricsO
       }
       e.notBefore ??= instant(exception.notBefore);
       e.notAfter ??= instant(exception.notAfter);
-      exceptions.set(exceptionId, e);
+      exceptions.set(exception.id, e);
     }
 
     // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
     // so a `credentials` list is read too should the Worker log them all.
-    const credentials = [r.credential, ...(Array.isArray(r.credentials) ? r.credentials : [])];
-    for (const credential of credentials as ({ kind?: unknown; lifetimeSeconds?: unknown } | null | undefined)[]) {
-      if (!credential || typeof credential !== "object") continue;
-      const kind = str(credential.kind);
-      const seconds = credential.lifetimeSeconds;
-      if (kind && typeof seconds === "number" && Number.isFinite(seconds)) {
-        const list = lifetimes.get(kind);
-        if (list) list.push(seconds);
-        else lifetimes.set(kind, [seconds]);
-      }
+    for (const credential of [r.credential, ...(r.credentials ?? [])]) {
+      if (!credential?.kind) continue;
+      const list = lifetimes.get(credential.kind);
+      if (list) list.push(credential.lifetimeSeconds);
+      else lifetimes.set(credential.kind, [credential.lifetimeSeconds]);
     }
   }
 
   // New call paths: allowed identity -> route pairs that the baseline never had. With a baseline log the
   // whole window is compared with it; without one the window is split at the midpoint of its time range,
   // and decisions without a time are left out (they belong to neither half).
-  let baseline: readonly DecisionRecord[];
-  let compared: readonly DecisionRecord[];
+  let baseline: readonly DecisionLine[];
+  let compared: readonly DecisionLine[];
   let splitAt: number | undefined;
   if (options.baseline) {
     baseline = options.baseline;
     compared = records;
   } else {
     splitAt = from !== undefined && to !== undefined ? from + (to - from) / 2 : undefined;
-    const before: DecisionRecord[] = [];
-    const after: DecisionRecord[] = [];
+    const before: DecisionLine[] = [];
+    const after: DecisionLine[] = [];
     for (const r of records) {
       const t = timeOf(r);
       if (t === undefined || splitAt === undefined) continue;

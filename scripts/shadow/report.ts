@@ -1,16 +1,12 @@
 // `ward shadow report`: what the shadow candidate would have changed on real traffic, from decision logs.
 // A request counts as "would newly deny" when the active policy allowed it and the candidate denies it, and
 // "would newly allow" the other way round; requests both decide alike are only counted.
-import type { DecisionRecord } from "../logs/parse.ts";
+import { STATE_REASONS, type DecisionLine } from "../../policy/index.ts";
 
 const EXAMPLES = 3;
 
-interface ShadowFields {
-  version: string;
-  effect: string;
-  route: string | null;
-  rule: string | null;
-}
+/** A decision the candidate was evaluated for too. */
+type Shadowed = DecisionLine & { shadow: NonNullable<DecisionLine["shadow"]> };
 
 export interface ChangeGroup {
   principal: string;
@@ -33,19 +29,16 @@ export interface ShadowReport {
   newlyAllowed: { requests: number; identities: ChangeGroup[] };
 }
 
-function shadowOf(record: DecisionRecord): ShadowFields | undefined {
-  const shadow = record.shadow as Partial<ShadowFields> | undefined;
-  return shadow && typeof shadow.version === "string" && typeof shadow.effect === "string" ? (shadow as ShadowFields) : undefined;
+const hasShadow = (record: DecisionLine): record is Shadowed => record.shadow !== undefined;
+
+function requestOf(record: DecisionLine): string {
+  return record.method ? `${record.method} ${record.host ?? ""}${record.path ?? ""}` : `request ${record.requestId}`;
 }
 
-function requestOf(record: DecisionRecord): string {
-  return typeof record.method === "string" ? `${record.method} ${record.host}${record.path}` : `request ${String(record.requestId)}`;
-}
-
-function group(records: readonly { record: DecisionRecord; route: string }[]): { requests: number; identities: ChangeGroup[] } {
+function group(records: readonly { record: DecisionLine; route: string }[]): { requests: number; identities: ChangeGroup[] } {
   const byPrincipal = new Map<string, ChangeGroup>();
   for (const { record, route } of records) {
-    const principal = String(record.principal ?? "anonymous");
+    const principal = record.principal ?? "anonymous";
     let g = byPrincipal.get(principal);
     if (!g) byPrincipal.set(principal, (g = { principal, requests: 0, routes: [], examples: [] }));
     g.requests++;
@@ -59,16 +52,16 @@ function group(records: readonly { record: DecisionRecord; route: string }[]): {
   return { requests: records.length, identities };
 }
 
-/** Reasons that come from outside the policy: the shadow candidate is evaluated without them. */
-const OUTSIDE_THE_POLICY = new Set(["allowed-by-exception", "allowed-by-break-glass", "revoked", "quarantined", "denylist-unavailable"]);
+/** Reasons that come from the gateway's state, outside the policy: the shadow candidate is evaluated without them. */
+const OUTSIDE_THE_POLICY: ReadonlySet<string> = new Set(STATE_REASONS);
 
-function decidedOutsideThePolicy(record: DecisionRecord): boolean {
-  return Array.isArray(record.reasons) && record.reasons.some((r) => OUTSIDE_THE_POLICY.has(String(r)));
+function decidedOutsideThePolicy(record: DecisionLine): boolean {
+  return record.reasons.some((r) => OUTSIDE_THE_POLICY.has(r));
 }
 
-/** When the record was decided, for "the latest" across several logs in any order (unparseable: earliest). */
-function timeOf(record: DecisionRecord): number {
-  const t = typeof record.time === "string" ? Date.parse(record.time) : Number.NaN;
+/** When the line was decided, for "the latest" across several logs in any order (none or unparseable: earliest). */
+function timeOf(record: DecisionLine): number {
+  const t = record.time !== undefined ? Date.parse(record.time) : Number.NaN;
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
@@ -76,26 +69,26 @@ function timeOf(record: DecisionRecord): number {
  * `version`: the candidate to report on, in full or its first 8 or more hex digits as the report prints it;
  * default the candidate of the latest decision (by time) that has one.
  */
-export function shadowReport(records: readonly DecisionRecord[], version?: string): ShadowReport {
-  const withShadow = records.filter((r) => shadowOf(r) !== undefined);
-  const latest = withShadow.reduce<DecisionRecord | undefined>((best, r) => (!best || timeOf(r) >= timeOf(best) ? r : best), undefined);
+export function shadowReport(records: readonly DecisionLine[], version?: string): ShadowReport {
+  const withShadow = records.filter(hasShadow);
+  const latest = withShadow.reduce<Shadowed | undefined>((best, r) => (!best || timeOf(r) >= timeOf(best) ? r : best), undefined);
   const named = version?.toLowerCase();
   const shadow = named
-    ? (withShadow.map((r) => shadowOf(r)!.version).find((v) => v.startsWith(named)) ?? named)
-    : latest ? shadowOf(latest)!.version : null;
-  const ofCandidate = withShadow.filter((r) => shadowOf(r)!.version === shadow);
+    ? (withShadow.map((r) => r.shadow.version).find((v) => v.startsWith(named)) ?? named)
+    : latest ? latest.shadow.version : null;
+  const ofCandidate = withShadow.filter((r) => r.shadow.version === shadow);
   const compared = ofCandidate.filter((r) => !decidedOutsideThePolicy(r));
-  const denied: { record: DecisionRecord; route: string }[] = [];
-  const allowed: { record: DecisionRecord; route: string }[] = [];
+  const denied: { record: DecisionLine; route: string }[] = [];
+  const allowed: { record: DecisionLine; route: string }[] = [];
   for (const record of compared) {
-    const s = shadowOf(record)!;
-    const route = s.route ?? (typeof record.route === "string" ? record.route : `${record.host ?? "?"} (no route)`);
+    const s = record.shadow;
+    const route = s.route ?? record.route ?? `${record.host ?? "?"} (no route)`;
     if (record.effect === "allow" && s.effect === "deny") denied.push({ record, route });
     else if (record.effect === "deny" && s.effect === "allow") allowed.push({ record, route });
   }
   return {
     shadow,
-    activeVersions: [...new Set(compared.map((r) => String(r.policyVersion)))].sort(),
+    activeVersions: [...new Set(compared.map((r) => r.policyVersion ?? "(none)"))].sort(),
     compared: compared.length,
     unchanged: compared.length - denied.length - allowed.length,
     decidedOutsideThePolicy: ofCandidate.length - compared.length,

@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/cli-error.ts";
 import { metricsCommand } from "../../scripts/commands/metrics.ts";
 import { computeMetrics } from "../../scripts/metrics/aggregate.ts";
-import { decisionsInLine, parseDecisionLog, type DecisionRecord } from "../../scripts/logs/parse.ts";
+import type { DecisionLine } from "../../policy/index.ts";
+import { decisionsInLine, parseDecisionLog } from "../../scripts/logs/parse.ts";
 
 const LOGS = resolve(import.meta.dirname, "../fixtures/logs");
 const LOG = `${LOGS}/decisions.jsonl`;
@@ -248,8 +249,10 @@ describe("ward metrics: reading logs", () => {
   });
 
   it("old-format lines count in totals and denials but never crash a figure that needs a missing field", () => {
-    const old = { event: "decision", principal: "user:x", effect: "deny", status: 403, credential: { kind: "access-jwt" }, exception: { id: "exc-1" } } as DecisionRecord;
-    const m = computeMetrics([old, { event: "decision" } as DecisionRecord], { top: 10, linesSkipped: 0 });
+    // Only what every line has carried: no time, target, credential, nor the exception's bounds.
+    const old: DecisionLine = { level: "info", event: "decision", requestId: "old-1", principal: "user:x", effect: "deny", reasons: [], status: 403, exception: { id: "exc-1" } };
+    const bare: DecisionLine = { level: "info", event: "decision", requestId: "old-2", effect: null, reasons: [], status: 200 };
+    const m = computeMetrics([old, bare], { top: 10, linesSkipped: 0 });
     expect(m).toEqual({
       window: { from: null, to: null, now: null },
       totals: { decisions: 2, allowed: 0, denied: 1, auditWouldDeny: 0, linesSkipped: 0 },
@@ -260,16 +263,19 @@ describe("ward metrics: reading logs", () => {
     });
   });
 
-  it("reads a `credentials` list beside `credential`, and ignores lifetimes that are not numbers", () => {
-    const r = (credential: unknown, credentials?: unknown) => ({ event: "decision", effect: "allow", credential, credentials }) as DecisionRecord;
-    const m = computeMetrics(
+  it("reads a `credentials` list beside `credential`, and never counts a lifetime that is not a number", () => {
+    const r = (credential: unknown, credentials?: unknown) => JSON.stringify({ level: "info", event: "decision", requestId: `r-${Math.random()}`, effect: "allow", reasons: [], status: 200, credential, credentials });
+    const { records, skipped } = parseDecisionLog(
       [
         r({ kind: "access-jwt", lifetimeSeconds: 600 }),
         r(null, [{ kind: "client-certificate", lifetimeSeconds: 3600 }, { kind: "access-jwt", lifetimeSeconds: 1200 }]),
-        r({ kind: "access-jwt", lifetimeSeconds: "long" }, "not a list"),
-      ],
-      { top: 10, linesSkipped: 0 },
+        // Not the shape Ward writes: the line is no decision, skipped rather than half read.
+        r({ kind: "access-jwt", lifetimeSeconds: "long" }),
+        r(null, "not a list"),
+      ].join("\n"),
     );
+    expect(skipped).toBe(2);
+    const m = computeMetrics(records, { top: 10, linesSkipped: skipped });
     expect(m.credentialLifetimes).toEqual([
       { kind: "access-jwt", count: 2, medianSeconds: 900, maxSeconds: 1200 },
       { kind: "client-certificate", count: 1, medianSeconds: 3600, maxSeconds: 3600 },
@@ -277,14 +283,18 @@ describe("ward metrics: reading logs", () => {
   });
 
   it("a day of traffic: more decisions than a function takes arguments", () => {
-    const records = Array.from({ length: 300_000 }, (_, i) => ({
+    const records = Array.from({ length: 300_000 }, (_, i): DecisionLine => ({
+      level: "info",
       event: "decision",
       time: new Date(Date.UTC(2026, 10, 23) + i * 250).toISOString(),
+      requestId: `r-${i}`,
       principal: `user:u${i % 7}@example.com`,
       route: "wiki/read",
       effect: "allow",
+      reasons: ["allowed-by-rule"],
+      status: 200,
       credential: { kind: "access-jwt", lifetimeSeconds: 3600 + (i % 3) },
-    })) as DecisionRecord[];
+    }));
     const m = computeMetrics(records, { top: 10, linesSkipped: 0 });
     expect(m.window).toEqual({ from: "2026-11-23T00:00:00.000Z", to: "2026-11-23T20:49:59.750Z", now: "2026-11-23T20:49:59.750Z" });
     expect(m.credentialLifetimes).toEqual([{ kind: "access-jwt", count: 300_000, medianSeconds: 3601, maxSeconds: 3602 }]);

@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ANSWER_REASONS, REASONS } from "../../../policy/index.ts";
+import { ANSWER_REASONS, asDecisionLine, REASONS } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
@@ -47,6 +47,8 @@ function expectOneLine(res: Response, decisions: Line[], status: number, reasons
   expect(typeof line.time).toBe("string");
   expect(typeof line.latencyMs).toBe("number");
   for (const reason of line.reasons as string[]) expect(KNOWN_REASONS).toContain(reason);
+  // The line is the contract `ward why`, `ward metrics` and `ward shadow report` read: read back whole.
+  expect(asDecisionLine(line)).toEqual(line);
   return line;
 }
 

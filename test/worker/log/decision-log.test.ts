@@ -1,6 +1,6 @@
 // The decision log: one JSON line per decision and a data point when Analytics Engine is bound; no token.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Decision } from "../../../policy/index.ts";
+import { parseDecisionLine, type Decision } from "../../../policy/index.ts";
 import { logDecision } from "../../../worker/log/decisions.ts";
 
 const decision: Decision = {
@@ -49,6 +49,8 @@ describe("logDecision", () => {
       policyVersion: "ab".repeat(32),
       latencyMs: 3,
     });
+    // What the CLI reads (policy/decision-log.ts) is the line as written, nothing lost.
+    expect(parseDecisionLine(lines[0]!)).toEqual(JSON.parse(lines[0]!));
   });
 
   it("names the problem of a bad request (and only then)", () => {
