@@ -16,6 +16,7 @@ import { z } from "zod";
 import type { TargetProblem } from "./canonical-target.ts";
 import type { CredentialSeen } from "./credential.ts";
 import { REASONS, type AnswerReason, type Decision, type Reason } from "./decision.ts";
+import type { DeliveryReason } from "./status.ts";
 
 const effect = z.enum(["allow", "deny"]);
 
@@ -75,6 +76,8 @@ export const decisionLineSchema = z.object({
   exception: grant.nullable().optional(),
   /** Request headers the origin was not sent: names only, never values. */
   droppedHeaders: z.array(z.string()).optional(),
+  /** Why an allowed request was answered by Ward instead of its origin (policy/status.ts DELIVERY_REASONS). */
+  outcome: z.string().optional(),
   /** What the shadow candidate decided for the same request, when one is set. */
   shadow: z
     .object({ version: z.string(), effect, status: z.number(), route: z.string().nullable(), rule: z.string().nullable(), reasons: z.array(z.string()) })
@@ -117,6 +120,8 @@ export interface DecisionRecord {
   shadow?: Decision;
   /** Request headers the origin was not sent (names only, never values), so an app that breaks can see why. */
   droppedHeaders?: string[];
+  /** Why the allowed request was not forwarded, when it was not (rate limit, assertion, origin). */
+  outcome?: DeliveryReason;
   status: number;
   latencyMs: number;
 }
@@ -150,6 +155,7 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
     credential: record.credential ?? null,
     exception: decision.exception ?? null,
     ...(record.droppedHeaders ? { droppedHeaders: record.droppedHeaders } : {}),
+    ...(record.outcome ? { outcome: record.outcome } : {}),
     ...(record.shadow
       ? {
           shadow: {

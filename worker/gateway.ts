@@ -119,8 +119,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
 
   const service = decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
-  const { response, droppedHeaders } =
-    service && url ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started) : { response: respondToDenial(request, policy, decision, url, requestId), droppedHeaders: undefined };
+  const { response, droppedHeaders, outcome }: Fulfilled =
+    service && url ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started) : { response: respondToDenial(request, policy, decision, url, requestId) };
 
   const credential = credentialBehind(decision, credentials);
   logDecision(
@@ -133,6 +133,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
       ...(credential ? { credential } : {}),
       ...(shadowDecision ? { shadow: shadowDecision } : {}),
       ...(droppedHeaders ? { droppedHeaders } : {}),
+      ...(outcome ? { outcome } : {}),
       status: response.status,
       latencyMs: Date.now() - started,
     },

@@ -3,6 +3,7 @@
 // client, never reaches the origin when it should not, and recovers once the fault clears.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { parseDecisionLine } from "../../../policy/index.ts";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import type { Env } from "../../../worker/env.ts";
@@ -245,14 +246,20 @@ describe("the origin", () => {
     await new Promise((r) => setTimeout(r, 50));
   });
 
-  it.each<[string, string, number]>([
-    ["closing the connection", "/__broken", 502],
-    ["too slow", "/__slow", 504],
-  ])("%s: answers %s with the generic body; the next request works", async (_name, path, status) => {
+  it.each<[string, string, number, string]>([
+    ["closing the connection", "/__broken", 502, "origin-error"],
+    ["too slow", "/__slow", 504, "origin-timeout"],
+  ])("%s: answers %s with the generic body, logs the outcome; the next request works", async (_name, path, status, outcome) => {
     const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
     const failed = await get(`https://wiki.localhost${path}`, headers);
+    vi.restoreAllMocks();
     expect(failed.res.status).toBe(status);
     expectGeneric(failed.body, failed.res);
+    // The policy allowed it; Ward answered instead of the origin, and says why.
+    const line = lines.map((l) => parseDecisionLine(l)).find((l) => l?.requestId === failed.res.headers.get("ward-request-id"));
+    expect(line).toMatchObject({ effect: "allow", status, outcome });
     expect((await get("https://wiki.localhost/page", headers)).res.status).toBe(200);
   });
 

@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { RateLimitObligation } from "../../../policy/index.ts";
+import { parseDecisionLine, type RateLimitObligation } from "../../../policy/index.ts";
 import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../../worker/rate-limit/limiter.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
@@ -103,8 +103,13 @@ describe("rate limits at the gateway", () => {
     expect(remaining.map((v) => /;r=(\d+);/.exec(v)?.[1])).toEqual(["2", "1", "0"]);
 
     const m = marker();
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
     const res = await get("/three", token, m);
+    vi.restoreAllMocks();
     expect(res.status).toBe(429);
+    // Allowed by the policy, answered by Ward: the log says why.
+    expect(lines.map((l) => parseDecisionLine(l)).find((l) => l?.requestId === res.headers.get("ward-request-id"))).toMatchObject({ effect: "allow", status: 429, outcome: "rate-limited" });
     const retryAfter = Number(res.headers.get("Retry-After"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
