@@ -13,7 +13,13 @@ export default defineConfig({
       {
         test: {
           name: "core",
-          include: ["test/unit/**/*.test.ts", "test/corpus/**/*.test.ts", "test/cli/**/*.test.ts", "test/dev/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: [
+            "test/unit/**/*.test.ts",
+            "test/corpus/**/*.test.ts",
+            "test/cli/**/*.test.ts",
+            "test/dev/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+          ],
           environment: "node",
         },
       },
@@ -49,12 +55,19 @@ export default defineConfig({
                     const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
                     const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");
                     const email = String(claims.email ?? "");
-                    const group = ({ editor: "wiki-editors", admin: "ward-admins", sre: "sre" } as Record<string, string>)[email.split("@")[0]!];
-                    const body = { email: claims.email, groups: group ? [{ id: `g-${group}`, name: group }] : [], devicePosture: {} };
+                    const group = (
+                      { editor: "wiki-editors", admin: "ward-admins", sre: "sre" } as Record<string, string>
+                    )[email.split("@")[0]!];
+                    const body = {
+                      email: claims.email,
+                      groups: group ? [{ id: `g-${group}`, name: group }] : [],
+                      devicePosture: {},
+                    };
                     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
                   }
                   if (url.hostname === "127.0.0.1") {
-                    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+                    const body =
+                      request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
                     return fetch(request.url, { method: request.method, headers: request.headers, body });
                   }
                   return new Response(`unexpected egress to ${url.origin}`, { status: 599 });

@@ -117,7 +117,7 @@ function encodeSegment(decoded: string): string {
     if (SEGMENT_SAFE.test(ch)) {
       out += ch;
     } else {
-      for (const byte of utf8Encoder.encode(ch)) out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+      for (const byte of utf8Encoder.encode(ch)) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
     }
   }
   return out;
@@ -209,6 +209,6 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
   if (rawQuery !== "" && queryOverridesMethod(rawQuery)) {
     return reject("query-method-override", "a _method parameter in the query could change the method at the origin");
   }
-  const path = "/" + segments.map(encodeSegment).join("/");
+  const path = `/${segments.map(encodeSegment).join("/")}`;
   return { ok: true, target: { method: method as Method, host, path, segments } };
 }

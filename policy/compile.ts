@@ -71,14 +71,24 @@ export function ruleId(rule: Rule, index: number): string {
 /** Many rules name the same matchers (typically one set): compile each distinct list once. */
 type PrincipalCache = Map<string, CompiledPrincipals>;
 
-function principalsOf(matchers: Rule["principals"] & object, doc: PolicyDocument, cache: PrincipalCache): CompiledPrincipals {
+function principalsOf(
+  matchers: Rule["principals"] & object,
+  doc: PolicyDocument,
+  cache: PrincipalCache,
+): CompiledPrincipals {
   const key = JSON.stringify(matchers);
   let compiled = cache.get(key);
   if (!compiled) cache.set(key, (compiled = compilePrincipals(matchers, doc.principalSets)));
   return compiled;
 }
 
-function compileRule(doc: PolicyDocument, rule: Rule, id: string, needs: CompiledPolicy["needs"], cache: PrincipalCache): CompiledRule {
+function compileRule(
+  doc: PolicyDocument,
+  rule: Rule,
+  id: string,
+  needs: CompiledPolicy["needs"],
+  cache: PrincipalCache,
+): CompiledRule {
   const compiled: CompiledRule = { id, effect: rule.effect, source: rule };
   if (rule.principals) compiled.principals = principalsOf(rule.principals, doc, cache);
   if (rule.bothFactors) {
@@ -121,14 +131,20 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
     const routeForwardHeaders = new Map<string, ReadonlySet<string>>();
     for (const route of service.routes) {
       const routeId = `${name}/${route.id}`;
-      if (route.forwardHeaders) routeForwardHeaders.set(routeId, new Set([...serviceHeaders, ...route.forwardHeaders.map((h) => h.toLowerCase())]));
+      if (route.forwardHeaders)
+        routeForwardHeaders.set(
+          routeId,
+          new Set([...serviceHeaders, ...route.forwardHeaders.map((h) => h.toLowerCase())]),
+        );
       const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
       if (!parsed.ok) throw new Error(`${routeId}: invalid path pattern (validate the policy before compiling)`);
       trie.insert(parsed.tokens, {
         id: routeId,
         methods: route.methods.includes("*") ? "any" : new Set(route.methods as Method[]),
         pattern: route.path ?? `${route.pathPrefix} (prefix)`,
-        rules: route.rules.map((rule, i) => compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs, principalCache)),
+        rules: route.rules.map((rule, i) =>
+          compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs, principalCache),
+        ),
       });
     }
     const compiled: CompiledService = {

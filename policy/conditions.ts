@@ -79,7 +79,8 @@ export function failedConditions(c: CompiledConditions, ctx: ConditionContext): 
   if (c.devicePosture) {
     const posture = identity.user?.devicePosture;
     // Posture not fetched: unknown, which holds only for deny rules (see unknownHolds).
-    const failing = posture === undefined && ctx.unknownHolds ? [] : c.devicePosture.filter((check) => posture?.[check] !== true);
+    const failing =
+      posture === undefined && ctx.unknownHolds ? [] : c.devicePosture.filter((check) => posture?.[check] !== true);
     if (failing.length > 0) failed.push(`device posture ${failing.join(", ")} not passing`);
   }
   return failed;

@@ -9,7 +9,10 @@ export interface CredentialSeen {
 }
 
 /** The credential behind the decision's principal: the certificate for a workload, else the Access token. */
-export function credentialBehind(decision: Pick<Decision, "principal">, credentials: readonly CredentialSeen[]): CredentialSeen | undefined {
+export function credentialBehind(
+  decision: Pick<Decision, "principal">,
+  credentials: readonly CredentialSeen[],
+): CredentialSeen | undefined {
   const kind = decision.principal.startsWith("workload:") ? "client-certificate" : "access-jwt";
   return credentials.find((seen) => seen.kind === kind);
 }

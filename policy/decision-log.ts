@@ -64,7 +64,10 @@ export const decisionLineSchema = z.object({
   /** Why a bad request was refused (a TargetProblem: path-dot-segment, query-method-override, ...). */
   problem: z.string().optional(),
   /** In audit mode: what enforce mode would have answered (no `rule` when no rule denied; null read alike). */
-  wouldDeny: z.object({ status: z.number(), reasons: z.array(z.string()), rule: z.string().nullable().optional() }).nullable().optional(),
+  wouldDeny: z
+    .object({ status: z.number(), reasons: z.array(z.string()), rule: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
   /** The status the client got (after an allow: the origin's, or Ward's own when forwarding failed). */
   status: z.number().int(),
   policyVersion: z.string().optional(),
@@ -80,7 +83,14 @@ export const decisionLineSchema = z.object({
   outcome: z.string().optional(),
   /** What the shadow candidate decided for the same request, when one is set. */
   shadow: z
-    .object({ version: z.string(), effect, status: z.number(), route: z.string().nullable(), rule: z.string().nullable(), reasons: z.array(z.string()) })
+    .object({
+      version: z.string(),
+      effect,
+      status: z.number(),
+      route: z.string().nullable(),
+      rule: z.string().nullable(),
+      reasons: z.array(z.string()),
+    })
     .optional(),
   /** What went wrong, for `internal-error` (never a token). */
   error: z.string().optional(),

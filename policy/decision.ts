@@ -26,14 +26,26 @@ export type Reason = (typeof REASONS)[number];
  * (policy/grants.ts) and the denylist. evaluate() alone never gives them; test/unit/grants.test.ts and the
  * workerd tests cover them.
  */
-export const STATE_REASONS: readonly Reason[] = ["allowed-by-exception", "allowed-by-break-glass", "revoked", "quarantined", "denylist-unavailable"];
+export const STATE_REASONS: readonly Reason[] = [
+  "allowed-by-exception",
+  "allowed-by-break-glass",
+  "revoked",
+  "quarantined",
+  "denylist-unavailable",
+];
 
 /**
  * Answers the gateway gives without a policy decision, logged in the decision log's shape so that every
  * request id a client is given can be looked up (`ward why`): before a decision (no policy), instead of one
  * (an unexpected error), or on Ward's own paths (the assertion key set, the portal, the admin API).
  */
-export const ANSWER_REASONS = ["policy-unavailable", "internal-error", "ward-key-set", "ward-portal", "ward-admin"] as const;
+export const ANSWER_REASONS = [
+  "policy-unavailable",
+  "internal-error",
+  "ward-key-set",
+  "ward-portal",
+  "ward-admin",
+] as const;
 export type AnswerReason = (typeof ANSWER_REASONS)[number];
 
 export interface RateLimitObligation {

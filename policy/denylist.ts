@@ -60,7 +60,13 @@ function inForce(index: DenylistIndex, match: MatchKind, value: string, now: num
  * The first entry in force that names one of the caller's verified facts. Each fact is looked up directly
  * (no list of facts is built): this runs on every request once the denylist has entries.
  */
-export function deniedBy(index: DenylistIndex, identity: Identity, certificate: DeniableCertificate | undefined, principal: string, now: number): DenyEntry | undefined {
+export function deniedBy(
+  index: DenylistIndex,
+  identity: Identity,
+  certificate: DeniableCertificate | undefined,
+  principal: string,
+  now: number,
+): DenyEntry | undefined {
   if (index.size === 0) return undefined;
   const { workload, user, serviceToken } = identity;
   let entry = workload && inForce(index, "spiffe", workload.id, now);
@@ -69,7 +75,10 @@ export function deniedBy(index: DenylistIndex, identity: Identity, certificate: 
     const serial = entry ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
     if (serial) entry = inForce(index, "serial", serial, now);
   }
-  if (!entry && user) entry = inForce(index, "email", user.email.toLowerCase(), now) ?? (user.sub ? inForce(index, "sub", user.sub, now) : undefined);
+  if (!entry && user)
+    entry =
+      inForce(index, "email", user.email.toLowerCase(), now) ??
+      (user.sub ? inForce(index, "sub", user.sub, now) : undefined);
   if (!entry && serviceToken) entry = inForce(index, "token", serviceToken.clientId, now);
   // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
   if (!entry) entry = inForce(index, "principal", principal, now);
@@ -95,11 +104,19 @@ export function applyDenylist(decision: Decision, verdict: DenylistVerdict): Dec
   const reason = denylistReason(verdict);
   if (reason === undefined) return decision;
   const { exception: _exception, wouldDeny: _wouldDeny, rule: _rule, ...rest } = decision;
-  return { ...rest, effect: "deny", obligations: { rateLimits: [], headers: {} }, status: statusFor(reason), reasons: [reason] };
+  return {
+    ...rest,
+    effect: "deny",
+    obligations: { rateLimits: [], headers: {} },
+    status: statusFor(reason),
+    reasons: [reason],
+  };
 }
 
 /** Why the denylist refuses a caller (Ward's own paths answer with it too), or undefined when it does not. */
-export function denylistReason(verdict: DenylistVerdict): "denylist-unavailable" | "revoked" | "quarantined" | undefined {
+export function denylistReason(
+  verdict: DenylistVerdict,
+): "denylist-unavailable" | "revoked" | "quarantined" | undefined {
   if (verdict.state === "clear") return undefined;
   if (verdict.state === "unknown") return "denylist-unavailable";
   return verdict.entry.kind === "quarantine" ? "quarantined" : "revoked";

@@ -2,7 +2,13 @@
 // matching deny rule overrides any allow.
 import { canonicalTarget, type CanonicalTarget } from "./canonical-target.ts";
 import { failedConditions } from "./conditions.ts";
-import { findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
+import {
+  findService,
+  type CompiledPolicy,
+  type CompiledRoute,
+  type CompiledRule,
+  type CompiledService,
+} from "./compile.ts";
 import type { Decision, Obligations, Reason, RuleTrace } from "./decision.ts";
 import { isAuthenticated, principalKey, type Identity } from "./identity.ts";
 import { accessName, accessPart, principalsMatch } from "./principals.ts";
@@ -85,7 +91,6 @@ function finish(service: CompiledService | undefined, decision: Decision): Decis
   return decision;
 }
 
-
 export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: number): Decision {
   const principal = principalKey(request.identity);
   const base = {
@@ -97,21 +102,40 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   };
   const canonical = canonicalTarget(request.method, request.host, request.path, request.query);
   if (!canonical.ok) {
-    return { ...base, effect: "deny", status: statusFor("bad-request"), reasons: ["bad-request"], problem: canonical.problem };
+    return {
+      ...base,
+      effect: "deny",
+      status: statusFor("bad-request"),
+      reasons: ["bad-request"],
+      problem: canonical.problem,
+    };
   }
   const target: CanonicalTarget = canonical.target;
   const service = findService(policy, target.host);
-  if (!service) return { ...base, effect: "deny", status: statusFor("host-not-found"), reasons: ["host-not-found"], target };
+  if (!service)
+    return { ...base, effect: "deny", status: statusFor("host-not-found"), reasons: ["host-not-found"], target };
   // GET and HEAD carry no content (RFC 9110 §9.3.1-2). One that does cannot be forwarded as it came, and a body
   // the origin may or may not read is where request smuggling starts: refused in every mode, like a bad target.
   if (request.body && (target.method === "GET" || target.method === "HEAD")) {
-    return { ...base, effect: "deny", status: statusFor("body-not-allowed"), reasons: ["body-not-allowed"], service: service.name, target };
+    return {
+      ...base,
+      effect: "deny",
+      status: statusFor("body-not-allowed"),
+      reasons: ["body-not-allowed"],
+      service: service.name,
+      target,
+    };
   }
 
   const serviceBase = { ...base, mode: service.mode, service: service.name, target };
   const authenticated = isAuthenticated(request.identity);
   if (service.requireCertificate && !request.identity.workload) {
-    return finish(service, { ...serviceBase, effect: "deny", status: statusFor("certificate-required"), reasons: ["certificate-required"] });
+    return finish(service, {
+      ...serviceBase,
+      effect: "deny",
+      status: statusFor("certificate-required"),
+      reasons: ["certificate-required"],
+    });
   }
 
   const route: CompiledRoute | undefined = service.routes.find(
@@ -121,7 +145,12 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     const reason: Reason = authenticated ? "route-not-found" : "unauthenticated";
-    return finish(service, { ...serviceBase, effect: "deny", status: statusFor(reason, service.hide), reasons: [reason] });
+    return finish(service, {
+      ...serviceBase,
+      effect: "deny",
+      status: statusFor(reason, service.hide),
+      reasons: [reason],
+    });
   }
 
   const routeBase = { ...serviceBase, route: route.id };
@@ -146,7 +175,12 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   }
   if (!firstAllow) {
     const reason: Reason = authenticated ? "no-matching-rule" : "unauthenticated";
-    return finish(service, { ...routeBase, effect: "deny", status: statusFor(reason, service.hide), reasons: [reason] });
+    return finish(service, {
+      ...routeBase,
+      effect: "deny",
+      status: statusFor(reason, service.hide),
+      reasons: [reason],
+    });
   }
 
   const obligations = emptyObligations();

@@ -7,7 +7,9 @@ import { droppedHeaders, extraForwardedHeaders } from "./forward-headers.ts";
 const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-failed": "✗" } as const;
 
 /** The facts of a decision the next step depends on: the ones the decision log also records. */
-export type DecisionOutcome = Pick<Decision, "effect" | "reasons" | "route" | "problem"> & { wouldDeny?: { reasons: readonly string[] } };
+export type DecisionOutcome = Pick<Decision, "effect" | "reasons" | "route" | "problem"> & {
+  wouldDeny?: { reasons: readonly string[] };
+};
 
 /** What a developer should do about a denial (undefined for an allow); `owner` is the service's owner. */
 export function nextStep(decision: DecisionOutcome, owner: string | undefined): string | undefined {
@@ -16,11 +18,15 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
   const ask = owner ?? "the service's owner";
   if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
-  if (reasons.includes("body-not-allowed")) return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";
+  if (reasons.includes("body-not-allowed"))
+    return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";
   if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
-  if (reasons.includes("revoked")) return "this credential is revoked: use a new one (ward revoke list names the entry)";
-  if (reasons.includes("quarantined")) return "this identity is quarantined after repeated denials: ask security (ward quarantine list)";
-  if (reasons.includes("denylist-unavailable")) return "the denylist could not be read, so identified callers were refused (503): retry, and check the gateway's errors";
+  if (reasons.includes("revoked"))
+    return "this credential is revoked: use a new one (ward revoke list names the entry)";
+  if (reasons.includes("quarantined"))
+    return "this identity is quarantined after repeated denials: ask security (ward quarantine list)";
+  if (reasons.includes("denylist-unavailable"))
+    return "the denylist could not be read, so identified callers were refused (503): retry, and check the gateway's errors";
   if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";
   if (reasons.includes("unauthenticated")) return "authenticate (Access login, service token or client certificate)";
   if (reasons.includes("route-not-found")) return `no route matches; ask ${ask} if one should`;
@@ -28,8 +34,13 @@ export function nextStep(decision: DecisionOutcome, owner: string | undefined): 
 }
 
 /** What the origin is sent of the request's headers, for a decision that forwards (undefined otherwise). */
-export function forwardedHeadersOf(policy: CompiledPolicy, decision: Decision, requestHeaders: readonly string[]): { extra: string[]; dropped: string[] } | undefined {
-  const service = decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
+export function forwardedHeadersOf(
+  policy: CompiledPolicy,
+  decision: Decision,
+  requestHeaders: readonly string[],
+): { extra: string[]; dropped: string[] } | undefined {
+  const service =
+    decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
   if (!service) return undefined;
   const extra = extraForwardedHeaders(service, decision.route);
   return { extra: [...extra], dropped: droppedHeaders(requestHeaders, extra) };
@@ -42,7 +53,11 @@ export interface ExplainRequest {
   requestHeaders?: readonly string[];
 }
 
-export function explainDecision(policy: CompiledPolicy, decision: Decision, { asked, requestHeaders = [] }: ExplainRequest = {}): string {
+export function explainDecision(
+  policy: CompiledPolicy,
+  decision: Decision,
+  { asked, requestHeaders = [] }: ExplainRequest = {},
+): string {
   const lines: string[] = [];
   const verdict = decision.effect.toUpperCase();
   lines.push(`${verdict} ${decision.status}  mode ${decision.mode}  policy ${decision.policyVersion.slice(0, 12)}`);
@@ -69,11 +84,15 @@ export function explainDecision(policy: CompiledPolicy, decision: Decision, { as
   if (decision.rule) lines.push(`decided by ${decision.rule}`);
   if (decision.exception) {
     const e = decision.exception;
-    lines.push(`decided by ${e.kind} ${e.id} (${e.notBefore} .. ${e.notAfter}${e.maxUses !== undefined ? `, at most ${e.maxUses} uses` : ""})`);
+    lines.push(
+      `decided by ${e.kind} ${e.id} (${e.notBefore} .. ${e.notAfter}${e.maxUses !== undefined ? `, at most ${e.maxUses} uses` : ""})`,
+    );
   }
   lines.push(`reasons   ${decision.reasons.join(", ")}`);
   if (decision.wouldDeny) {
-    lines.push(`audit     enforce mode would answer ${decision.wouldDeny.status} (${decision.wouldDeny.reasons.join(", ")})`);
+    lines.push(
+      `audit     enforce mode would answer ${decision.wouldDeny.status} (${decision.wouldDeny.reasons.join(", ")})`,
+    );
   }
   for (const limit of decision.obligations.rateLimits) {
     lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
@@ -81,8 +100,13 @@ export function explainDecision(policy: CompiledPolicy, decision: Decision, { as
   const headers = forwardedHeadersOf(policy, decision, requestHeaders);
   if (headers) {
     const extra = headers.extra.length > 0 ? `, and ${headers.extra.join(", ")}` : "";
-    lines.push(`forwards  the standard request headers${extra}; Ward adds ward-assertion, ward-request-id, x-forwarded-for/-proto`);
-    if (headers.dropped.length > 0) lines.push(`dropped   ${headers.dropped.join(", ")} (not forwarded: add to forwardHeaders if the origin needs one)`);
+    lines.push(
+      `forwards  the standard request headers${extra}; Ward adds ward-assertion, ward-request-id, x-forwarded-for/-proto`,
+    );
+    if (headers.dropped.length > 0)
+      lines.push(
+        `dropped   ${headers.dropped.join(", ")} (not forwarded: add to forwardHeaders if the origin needs one)`,
+      );
   }
   const next = nextStep(decision, decision.service ? policy.document.services[decision.service]?.owner : undefined);
   if (next) lines.push(`next step ${next}`);

@@ -15,29 +15,67 @@ import type { CompiledService } from "./compile.ts";
  */
 export const STANDARD_FORWARDED_HEADERS: ReadonlySet<string> = new Set([
   // content negotiation
-  "accept", "accept-encoding", "accept-language",
+  "accept",
+  "accept-encoding",
+  "accept-language",
   // caching and conditional requests (RFC 9110 §13, RFC 9111)
-  "cache-control", "pragma", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range",
+  "cache-control",
+  "pragma",
+  "if-match",
+  "if-none-match",
+  "if-modified-since",
+  "if-unmodified-since",
+  "if-range",
   // the body
-  "content-type", "content-length", "content-encoding", "content-language", "content-range",
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-language",
+  "content-range",
   // ranges (RFC 9110 §14)
   "range",
   // who the client software is, and where a browser request came from (CSRF defences read these)
-  "user-agent", "origin", "referer", "x-requested-with",
-  "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "sec-fetch-user", "sec-purpose",
-  "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "upgrade-insecure-requests", "dnt", "priority",
+  "user-agent",
+  "origin",
+  "referer",
+  "x-requested-with",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
+  "sec-purpose",
+  "sec-ch-ua",
+  "sec-ch-ua-mobile",
+  "sec-ch-ua-platform",
+  "upgrade-insecure-requests",
+  "dnt",
+  "priority",
   // cookies other than Access's (those are removed from the value)
   "cookie",
   // trace context (W3C Trace Context and Baggage, Zipkin B3)
-  "traceparent", "tracestate", "baggage", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags",
+  "traceparent",
+  "tracestate",
+  "baggage",
+  "b3",
+  "x-b3-traceid",
+  "x-b3-spanid",
+  "x-b3-parentspanid",
+  "x-b3-sampled",
+  "x-b3-flags",
   "x-request-id",
   // set by Cloudflare's edge on every request, whatever the client sent under these names: the client's address
   // (Ward also sends it as X-Forwarded-For) and the request's ray id (for support cases and tracing)
-  "cf-connecting-ip", "cf-ray",
+  "cf-connecting-ip",
+  "cf-ray",
 ]);
 
 /** Headers Ward sets itself on every forwarded request; whatever a client sent under these names is replaced. */
-export const WARD_SET_HEADERS: readonly string[] = ["ward-assertion", "ward-request-id", "x-forwarded-for", "x-forwarded-proto"];
+export const WARD_SET_HEADERS: readonly string[] = [
+  "ward-assertion",
+  "ward-request-id",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+];
 
 const NONE: ReadonlySet<string> = new Set();
 

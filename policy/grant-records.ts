@@ -27,4 +27,6 @@ export interface GrantEvent {
   detail: string;
 }
 
-export type ConsumeResult = { ok: true; uses: number } | { ok: false; status: GrantStatus | "unknown" | "outside-window" };
+export type ConsumeResult =
+  | { ok: true; uses: number }
+  | { ok: false; status: GrantStatus | "unknown" | "outside-window" };

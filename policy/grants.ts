@@ -47,7 +47,13 @@ export function grantMayApply(decision: Decision): boolean {
   return decision.wouldDeny?.reasons[0] === "no-matching-rule";
 }
 
-export function grantCovers(grant: TimedGrant, policy: CompiledPolicy, decision: Decision, identity: Identity, now: number): boolean {
+export function grantCovers(
+  grant: TimedGrant,
+  policy: CompiledPolicy,
+  decision: Decision,
+  identity: Identity,
+  now: number,
+): boolean {
   if (!(now >= grant.notBefore && now < grant.notAfter)) return false;
   if (decision.service !== grant.service || !decision.route || !decision.target) return false;
   const route = decision.route.slice(grant.service.length + 1);
@@ -59,7 +65,13 @@ export function grantCovers(grant: TimedGrant, policy: CompiledPolicy, decision:
 }
 
 /** The decision with the first covering grant applied, or the decision unchanged. */
-export function applyGrants(policy: CompiledPolicy, decision: Decision, identity: Identity, grants: readonly TimedGrant[], now: number): Decision {
+export function applyGrants(
+  policy: CompiledPolicy,
+  decision: Decision,
+  identity: Identity,
+  grants: readonly TimedGrant[],
+  now: number,
+): Decision {
   if (!grantMayApply(decision)) return decision;
   const grant = grants.find((g) => grantCovers(g, policy, decision, identity, now));
   if (!grant) return decision;

@@ -5,20 +5,78 @@ export * from "./canonical-target.ts";
 export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export * from "./decision.ts";
-export { answerLine, asDecisionLine, decisionLine, decisionLineSchema, isOwnPathReason, knownProblem, knownReasons, parseDecisionLine, type AnswerRecord, type DecisionLine, type DecisionRecord } from "./decision-log.ts";
+export {
+  answerLine,
+  asDecisionLine,
+  decisionLine,
+  decisionLineSchema,
+  isOwnPathReason,
+  knownProblem,
+  knownReasons,
+  parseDecisionLine,
+  type AnswerRecord,
+  type DecisionLine,
+  type DecisionRecord,
+} from "./decision-log.ts";
 export { validatePolicy, type ValidationResult } from "./validate/index.ts";
-export { STANDARD_FORWARDED_HEADERS, WARD_SET_HEADERS, extraForwardedHeaders, isForwardedHeader, droppedHeaders } from "./forward-headers.ts";
-export { compilePolicy, buildIndexes, findService, type CompiledPolicy, type CompiledRoute, type CompiledRule, type CompiledService } from "./compile.ts";
+export {
+  STANDARD_FORWARDED_HEADERS,
+  WARD_SET_HEADERS,
+  extraForwardedHeaders,
+  isForwardedHeader,
+  droppedHeaders,
+} from "./forward-headers.ts";
+export {
+  compilePolicy,
+  buildIndexes,
+  findService,
+  type CompiledPolicy,
+  type CompiledRoute,
+  type CompiledRule,
+  type CompiledService,
+} from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
 export { explainDecision, forwardedHeadersOf, nextStep, type DecisionOutcome } from "./explain.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
-export { reach, reachReport, diffReach, unknownGrantTargets, principalName, principalsMayOverlap, describeConditions, type Reach, type Grant, type DenyRule, type ReachReport, type PolicyDiff } from "./reach/index.ts";
+export {
+  reach,
+  reachReport,
+  diffReach,
+  unknownGrantTargets,
+  principalName,
+  principalsMayOverlap,
+  describeConditions,
+  type Reach,
+  type Grant,
+  type DenyRule,
+  type ReachReport,
+  type PolicyDiff,
+} from "./reach/index.ts";
 export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
-export { applyGrants, grantCovers, grantMayApply, GRANT_PRINCIPAL_KINDS, namesOnePrincipal, type TimedGrant } from "./grants.ts";
-export { applyDenylist, deniedBy, denylistReason, indexDenylist, isListed, type DenylistVerdict, type DeniableCertificate, type DenyEntry, type DenylistIndex, type MatchKind, type NewDenyEntry } from "./denylist.ts";
+export {
+  applyGrants,
+  grantCovers,
+  grantMayApply,
+  GRANT_PRINCIPAL_KINDS,
+  namesOnePrincipal,
+  type TimedGrant,
+} from "./grants.ts";
+export {
+  applyDenylist,
+  deniedBy,
+  denylistReason,
+  indexDenylist,
+  isListed,
+  type DenylistVerdict,
+  type DeniableCertificate,
+  type DenyEntry,
+  type DenylistIndex,
+  type MatchKind,
+  type NewDenyEntry,
+} from "./denylist.ts";
 export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } from "./grant-records.ts";
 export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";

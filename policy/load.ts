@@ -24,9 +24,7 @@ export function validatePolicyText(text: string): ValidationResult {
   return parsed.ok ? validatePolicy(parsed.value) : { ok: false, issues: [parsed.issue] };
 }
 
-export type LoadResult =
-  | { ok: true; policy: CompiledPolicy; issues: Issue[] }
-  | { ok: false; issues: Issue[] };
+export type LoadResult = { ok: true; policy: CompiledPolicy; issues: Issue[] } | { ok: false; issues: Issue[] };
 
 async function compiled(validated: ValidationResult): Promise<LoadResult> {
   if (!validated.ok) return validated;

@@ -1,9 +1,6 @@
 // Route path patterns. Literal segments are written decoded; `{*}` or `{name}` is exactly one non-empty
 // segment; a final `{**}` is zero or more segments. A `pathPrefix` is the prefix followed by `{**}`.
-export type PatternToken =
-  | { kind: "literal"; value: string }
-  | { kind: "segment"; name?: string }
-  | { kind: "rest" };
+export type PatternToken = { kind: "literal"; value: string } | { kind: "segment"; name?: string } | { kind: "rest" };
 
 export type PatternResult = { ok: true; tokens: PatternToken[]; key: string } | { ok: false; message: string };
 
@@ -34,12 +31,15 @@ export function parsePathPattern(pattern: string, prefix = false): PatternResult
     } else if (FORBIDDEN_LITERAL.test(seg)) {
       return { ok: false, message: `segment "${seg}" holds a character canonical paths never contain` };
     } else if (seg.endsWith(".") || seg.endsWith(" ")) {
-      return { ok: false, message: `segment "${seg}" ends in '.' or a space, which requests are refused for (path-trailing-dot-or-space)` };
+      return {
+        ok: false,
+        message: `segment "${seg}" ends in '.' or a space, which requests are refused for (path-trailing-dot-or-space)`,
+      };
     } else {
       tokens.push({ kind: "literal", value: seg });
     }
   }
   if (prefix) tokens.push({ kind: "rest" });
-  const key = "/" + tokens.map((t) => (t.kind === "literal" ? t.value : t.kind === "segment" ? "{*}" : "{**}")).join("/");
+  const key = `/${tokens.map((t) => (t.kind === "literal" ? t.value : t.kind === "segment" ? "{*}" : "{**}")).join("/")}`;
   return { ok: true, tokens, key };
 }

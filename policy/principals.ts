@@ -26,7 +26,9 @@ export function expandMatchers(
   sets: Readonly<Record<string, readonly PrincipalMatcher[]>>,
 ): PrincipalMatcher[] {
   // Own keys only: a set named "constructor" must not find Object.prototype's.
-  return matchers.flatMap((m) => ("set" in m ? (Object.hasOwn(sets, m.set) ? sets[m.set]! : []).filter((x) => !("set" in x)) : [m]));
+  return matchers.flatMap((m) =>
+    "set" in m ? (Object.hasOwn(sets, m.set) ? sets[m.set]! : []).filter((x) => !("set" in x)) : [m],
+  );
 }
 
 export function describeMatcher(m: PrincipalMatcher): string {
@@ -61,8 +63,7 @@ export function compilePrincipals(
     else if ("email" in m) {
       const email = canonicalEmail(m.email);
       if (email !== undefined) out.emails.add(email);
-    }
-    else if ("emailDomain" in m) out.emailDomains.add(m.emailDomain);
+    } else if ("emailDomain" in m) out.emailDomains.add(m.emailDomain);
     else if ("group" in m) out.groups.add(m.group);
     else if ("claims" in m) out.claims.push(m.claims);
     else if ("serviceToken" in m) out.serviceTokens.add(m.serviceToken);
@@ -105,7 +106,8 @@ export function principalsMatch(p: CompiledPrincipals, identity: Identity, unkno
     if (email !== undefined && p.emails.has(email)) return true;
     const domain = emailDomainOf(user.email);
     if (domain !== undefined && p.emailDomains.has(domain)) return true;
-    if (user.groups === undefined ? unknownHolds && p.groups.size > 0 : user.groups.some((g) => p.groups.has(g))) return true;
+    if (user.groups === undefined ? unknownHolds && p.groups.size > 0 : user.groups.some((g) => p.groups.has(g)))
+      return true;
   }
   if (identity.serviceToken && p.serviceTokens.has(identity.serviceToken.clientId)) return true;
   if ((user || identity.serviceToken) && p.claims.some((c) => claimsHold(c, identity.claims))) return true;

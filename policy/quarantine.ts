@@ -5,7 +5,10 @@
 import type { Decision } from "./decision.ts";
 import { isListed } from "./denylist.ts";
 
-export function countsTowardQuarantine(decision: Pick<Decision, "effect" | "principal" | "status" | "reasons">, madeForAnotherOrigin: boolean): boolean {
+export function countsTowardQuarantine(
+  decision: Pick<Decision, "effect" | "principal" | "status" | "reasons">,
+  madeForAnotherOrigin: boolean,
+): boolean {
   return (
     decision.effect === "deny" &&
     decision.principal !== "anonymous" &&

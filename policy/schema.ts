@@ -1,7 +1,12 @@
 // The policy document, schema first: every type Ward uses for a policy is inferred from here.
 // Objects are strict so that a misspelt key is an error, not a silently ignored (and so widened) rule.
 import { z } from "zod";
-import { DEFAULT_SERVICE_TOKEN_LIFETIME, DEFAULT_TOKEN_LIFETIME, MAX_CONFIGURABLE_TOKEN_DURATION, MAX_CONFIGURABLE_TOKEN_SECONDS } from "./access-limits.ts";
+import {
+  DEFAULT_SERVICE_TOKEN_LIFETIME,
+  DEFAULT_TOKEN_LIFETIME,
+  MAX_CONFIGURABLE_TOKEN_DURATION,
+  MAX_CONFIGURABLE_TOKEN_SECONDS,
+} from "./access-limits.ts";
 import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
@@ -24,8 +29,12 @@ const hostname = z
 // The one definition isSpiffeId uses too: a policy can name every trust domain Ward authenticates.
 const trustDomain = z
   .string()
-  .regex(TRUST_DOMAIN_PATTERN, "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_', at most 255 (e.g. prod.example.com)");
-const SPIFFE_FORM = "spiffe://trust-domain/path: a lower-case trust domain, segments of letters, digits, '.', '-' and '_', no '.' or '..' segment";
+  .regex(
+    TRUST_DOMAIN_PATTERN,
+    "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_', at most 255 (e.g. prod.example.com)",
+  );
+const SPIFFE_FORM =
+  "spiffe://trust-domain/path: a lower-case trust domain, segments of letters, digits, '.', '-' and '_', no '.' or '..' segment";
 const spiffeId = z
   .string()
   .max(MAX_SPIFFE_ID_LENGTH)
@@ -35,7 +44,12 @@ const spiffePrefix = z
   .max(MAX_SPIFFE_ID_LENGTH)
   .regex(SPIFFE_PREFIX_PATTERN, `must be the start of a SPIFFE ID (${SPIFFE_FORM}), best ending in '/'`);
 // The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry.
-const email = z.string().refine(isEmailAddress, "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)");
+const email = z
+  .string()
+  .refine(
+    isEmailAddress,
+    "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)",
+  );
 const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
 const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
 const duration = z.string().regex(DURATION, "must be a duration such as 90s, 30m, 12h or 7d");
@@ -61,7 +75,12 @@ const claimValue = z.union([z.string(), z.number(), z.boolean()]);
 /** A `__proto__` key is skipped by records (it cannot be an ordinary key), which would leave a rule wider than written. */
 function refuseProtoKey(value: unknown, ctx: { issues: z.core.$ZodRawIssue[] }): unknown {
   if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
-    ctx.issues.push({ code: "custom", message: "a claim named __proto__ cannot be required", input: value, path: ["__proto__"] });
+    ctx.issues.push({
+      code: "custom",
+      message: "a claim named __proto__ cannot be required",
+      input: value,
+      path: ["__proto__"],
+    });
   }
   return value;
 }
@@ -76,7 +95,9 @@ export const PrincipalMatcher = z.union([
   // `set` first: it is the most common matcher, and a union tries its options in order.
   z.strictObject({ set: name }).describe("a named principal set from principalSets"),
   z.strictObject({ spiffe: spiffeId }).describe("a workload whose SPIFFE ID is exactly this"),
-  z.strictObject({ spiffePrefix: spiffePrefix }).describe("workloads whose SPIFFE ID starts with this (end it with '/')"),
+  z
+    .strictObject({ spiffePrefix: spiffePrefix })
+    .describe("workloads whose SPIFFE ID starts with this (end it with '/')"),
   z.strictObject({ trustDomain }).describe("any workload of this SPIFFE trust domain"),
   z.strictObject({ email }).describe("a person (Access user) with exactly this e-mail"),
   z.strictObject({ emailDomain }).describe("people whose e-mail is in this domain"),
@@ -106,9 +127,7 @@ export const TimeWindow = z.strictObject({
 
 export const Conditions = z.strictObject({
   scopes: z.array(z.string().min(1)).min(1).optional().describe("every one of these scopes must be granted"),
-  claims: claimRequirement
-    .optional()
-    .describe("Access token claims that must hold (a list means any of)"),
+  claims: claimRequirement.optional().describe("Access token claims that must hold (a list means any of)"),
   time: TimeWindow.optional(),
   country: z
     .array(z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code such as DE"))
@@ -159,11 +178,15 @@ export type Rule = z.infer<typeof Rule>;
  * Only letters, digits and '-': a name spelt with '_' or '.' is the spelling that some servers read as another
  * header, which is what the allow-list keeps from origins.
  */
-const forwardedHeaderName = z.string().regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, "must be a header name of letters, digits and '-'");
+const forwardedHeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, "must be a header name of letters, digits and '-'");
 const forwardHeaders = z
   .array(forwardedHeaderName)
   .min(1)
-  .describe("request headers forwarded beyond the standard ones (exact names; `authorization` for an app with its own login)");
+  .describe(
+    "request headers forwarded beyond the standard ones (exact names; `authorization` for an app with its own login)",
+  );
 
 export const Route = z.strictObject({
   id: name,
@@ -171,7 +194,9 @@ export const Route = z.strictObject({
   path: z.string().optional().describe("exact path or pattern: {*} one segment, {name} named segment, {**} the rest"),
   pathPrefix: z.string().optional().describe("this path and everything below it"),
   rules: z.array(Rule).min(1),
-  forwardHeaders: forwardHeaders.optional().describe("headers forwarded on this route beyond the standard ones and the service's"),
+  forwardHeaders: forwardHeaders
+    .optional()
+    .describe("headers forwarded on this route beyond the standard ones and the service's"),
   description: z.string().optional(),
 });
 export type Route = z.infer<typeof Route>;
@@ -214,7 +239,10 @@ const issuerTrustDomains = z
   .optional()
   .describe("the trust domains whose SPIFFE IDs this CA may issue (default: metadata.trustDomains, with a warning)");
 export const PinnedIssuer = z.union([
-  z.strictObject({ ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed"), trustDomains: issuerTrustDomains }),
+  z.strictObject({
+    ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed"),
+    trustDomains: issuerTrustDomains,
+  }),
   z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form"), trustDomains: issuerTrustDomains }),
 ]);
 
@@ -227,13 +255,19 @@ export const IdentitySources = z.strictObject({
       audiences: z.array(z.string().regex(/^[0-9a-f]{64}$/, "must be an Access AUD tag (64 hex)")).min(1),
       maxTokenLifetime: tokenDuration
         .default(DEFAULT_TOKEN_LIFETIME)
-        .describe(`refuse a person's token issued for longer (exp - iat) than this; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`),
+        .describe(
+          `refuse a person's token issued for longer (exp - iat) than this; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`,
+        ),
       serviceTokenMaxLifetime: tokenDuration
         .default(DEFAULT_SERVICE_TOKEN_LIFETIME)
-        .describe(`refuse a service token's token issued for longer (exp - iat) than this; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`),
+        .describe(
+          `refuse a service token's token issued for longer (exp - iat) than this; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`,
+        ),
       maxTokenAge: tokenDuration
         .optional()
-        .describe(`refuse a token issued (iat) longer ago than this, whatever its exp; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`),
+        .describe(
+          `refuse a token issued (iat) longer ago than this, whatever its exp; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`,
+        ),
     })
     .optional(),
   mtls: z

@@ -8,7 +8,14 @@ import type { AnswerReason, Reason } from "./decision.ts";
  * Why an allowed request was still not forwarded: its obligations or its origin failed. The decision stays the
  * policy's (an allow); the log records this as the request's `outcome`.
  */
-export const DELIVERY_REASONS = ["rate-limited", "rate-limit-unavailable", "assertion-unavailable", "origin-unavailable", "origin-error", "origin-timeout"] as const;
+export const DELIVERY_REASONS = [
+  "rate-limited",
+  "rate-limit-unavailable",
+  "assertion-unavailable",
+  "origin-unavailable",
+  "origin-error",
+  "origin-timeout",
+] as const;
 export type DeliveryReason = (typeof DELIVERY_REASONS)[number];
 
 /** "refused": 403, or 404 for a hidden service (it answers as if the route did not exist). */

@@ -44,27 +44,50 @@ function localToken(port: number, email: string, groups: string): Promise<string
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
       res.on("end", () =>
-        res.statusCode === 200 ? resolve(body.trim()) : reject(new CliError(`the local sign-in on port ${port} answered ${res.statusCode}: ${body.trim()}`, EXIT.failed)),
+        res.statusCode === 200
+          ? resolve(body.trim())
+          : reject(
+              new CliError(`the local sign-in on port ${port} answered ${res.statusCode}: ${body.trim()}`, EXIT.failed),
+            ),
       );
     });
-    req.on("error", (error) => reject(new CliError(`no local gateway on 127.0.0.1:${port} (${(error as NodeJS.ErrnoException).code}): start it with npm start`, EXIT.failed)));
+    req.on("error", (error) =>
+      reject(
+        new CliError(
+          `no local gateway on 127.0.0.1:${port} (${(error as NodeJS.ErrnoException).code}): start it with npm start`,
+          EXIT.failed,
+        ),
+      ),
+    );
     req.end();
   });
 }
 
-export async function resolveTarget(options: TargetOptions, processEnv: NodeJS.ProcessEnv = process.env): Promise<AdminTarget> {
+export async function resolveTarget(
+  options: TargetOptions,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<AdminTarget> {
   if (options.local) {
     if (options.url) throw new CliError("--local and --url: choose one");
     const port = Number(options.port ?? "8787");
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`--port ${options.port}: expected 1-65535`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new CliError(`--port ${options.port}: expected 1-65535`);
     const email = options.as ?? processEnv.WARD_LOCAL_ADMIN ?? "admin@example.com";
     const token = await localToken(port, email, options.groups ?? "ward-admins");
-    return { base: new URL(`http://127.0.0.1:${port}`), headers: { "cf-access-jwt-assertion": token }, describe: `the local gateway on 127.0.0.1:${port} as ${email}` };
+    return {
+      base: new URL(`http://127.0.0.1:${port}`),
+      headers: { "cf-access-jwt-assertion": token },
+      describe: `the local gateway on 127.0.0.1:${port} as ${email}`,
+    };
   }
-  if (!options.env) throw new CliError("name the environment with --env ENV (or --local for the gateway of `npm start`)");
+  if (!options.env)
+    throw new CliError("name the environment with --env ENV (or --local for the gateway of `npm start`)");
   if (options.as || options.groups || options.port) throw new CliError("--as, --groups and --port are for --local");
   const url = options.url ?? processEnv.WARD_URL;
-  if (!url) throw new CliError(`--env ${options.env}: set WARD_URL (or --url) to that environment's gateway, e.g. https://ward.internal.example.com`);
+  if (!url)
+    throw new CliError(
+      `--env ${options.env}: set WARD_URL (or --url) to that environment's gateway, e.g. https://ward.internal.example.com`,
+    );
   let base: URL;
   try {
     base = new URL(url);
@@ -75,10 +98,17 @@ export async function resolveTarget(options: TargetOptions, processEnv: NodeJS.P
   const id = processEnv.CF_ACCESS_CLIENT_ID;
   const secret = processEnv.CF_ACCESS_CLIENT_SECRET;
   if (!id || !secret) {
-    throw new CliError("set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET: an Access service token that the policy's admin.principals name", EXIT.failed);
+    throw new CliError(
+      "set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET: an Access service token that the policy's admin.principals name",
+      EXIT.failed,
+    );
   }
   // Access checks the service token at the edge and hands the gateway its JWT.
-  return { base, headers: { "cf-access-client-id": id, "cf-access-client-secret": secret }, describe: `${options.env} at ${base.origin}` };
+  return {
+    base,
+    headers: { "cf-access-client-id": id, "cf-access-client-secret": secret },
+    describe: `${options.env} at ${base.origin}`,
+  };
 }
 
 export interface AdminReply {
@@ -87,7 +117,12 @@ export interface AdminReply {
   text: string;
 }
 
-export async function adminCall(target: AdminTarget, method: string, path: string, body?: unknown): Promise<AdminReply> {
+export async function adminCall(
+  target: AdminTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminReply> {
   let response: Response;
   try {
     response = await fetch(new URL(`${ADMIN_PATH}${path}`, target.base), {
@@ -102,7 +137,10 @@ export async function adminCall(target: AdminTarget, method: string, path: strin
   }
   const text = await response.text();
   if (response.status === 401 || response.status === 403 || (response.status >= 300 && response.status < 400)) {
-    throw new CliError(`${target.describe} refused these credentials (${response.status}): they must match the policy's admin.principals`, EXIT.failed);
+    throw new CliError(
+      `${target.describe} refused these credentials (${response.status}): they must match the policy's admin.principals`,
+      EXIT.failed,
+    );
   }
   if (response.status === 503) {
     throw new CliError(
@@ -111,7 +149,7 @@ export async function adminCall(target: AdminTarget, method: string, path: strin
       EXIT.failed,
     );
   }
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
@@ -124,16 +162,31 @@ export interface PolicyState {
   environment: string | null;
   active: string | null;
   shadow: string | null;
-  history: { seq: number; at: string; action: string; version: string; previous: string | null; who: string; message: string }[];
+  history: {
+    seq: number;
+    at: string;
+    action: string;
+    version: string;
+    previous: string | null;
+    who: string;
+    message: string;
+  }[];
 }
 
 /** The admin state, after checking that the gateway serves the environment the operator named. */
 export async function policyState(target: AdminTarget, env: string | undefined): Promise<PolicyState> {
   const reply = await adminCall(target, "GET", "/policy");
-  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}: ${reply.text.slice(0, 200)}`, EXIT.failed);
+  if (reply.status !== 200)
+    throw new CliError(
+      `${target.describe}: unexpected answer ${reply.status}: ${reply.text.slice(0, 200)}`,
+      EXIT.failed,
+    );
   const state = reply.body as PolicyState;
   if (env && state.environment !== env) {
-    throw new CliError(`${target.describe} serves environment "${state.environment}", not "${env}": nothing done`, EXIT.failed);
+    throw new CliError(
+      `${target.describe} serves environment "${state.environment}", not "${env}": nothing done`,
+      EXIT.failed,
+    );
   }
   return state;
 }

@@ -33,7 +33,10 @@ export function readRevocationList(file: Buffer): RevocationList {
   }
   const aki = list.tbsCertList.crlExtensions?.find((e) => e.extnID === id_ce_authorityKeyIdentifier);
   const keyId = aki ? AsnConvert.parse(aki.extnValue, AuthorityKeyIdentifier).keyIdentifier : undefined;
-  if (!keyId) throw new Error("the CRL names no issuer key identifier (authorityKeyIdentifier extension): revoke by --fingerprint instead");
+  if (!keyId)
+    throw new Error(
+      "the CRL names no issuer key identifier (authorityKeyIdentifier extension): revoke by --fingerprint instead",
+    );
   const issuerSki = hex(keyId.buffer);
   const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
     const value = issuerSerial(issuerSki, hex(entry.userCertificate));

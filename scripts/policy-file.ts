@@ -17,7 +17,11 @@ export function printIssues(file: string, issues: readonly Issue[], write: (line
 }
 
 /** Compiles policy text, or fails with every issue printed under `label`. */
-export async function compilePolicyText(label: string, text: string, warn: (line: string) => void): Promise<CompiledPolicy> {
+export async function compilePolicyText(
+  label: string,
+  text: string,
+  warn: (line: string) => void,
+): Promise<CompiledPolicy> {
   const result = await loadPolicy(text);
   if (!result.ok) {
     printIssues(label, result.issues, warn);

@@ -2,8 +2,22 @@
 // decision's obligations, answer (worker/respond.ts) or forward (worker/origin/), and log the decision once.
 // The decisions themselves are the pure core's (policy/): this file only does the I/O around them.
 import {
-  applyDenylist, applyGrants, countryOf, countsTowardQuarantine, credentialBehind, evaluate, findService, grantMayApply, MAX_PATH_LENGTH, statusFor,
-  type CompiledPolicy, type DeliveryReason, type CompiledService, type Decision, type Identity, type RequestFacts,
+  applyDenylist,
+  applyGrants,
+  countryOf,
+  countsTowardQuarantine,
+  credentialBehind,
+  evaluate,
+  findService,
+  grantMayApply,
+  MAX_PATH_LENGTH,
+  statusFor,
+  type CompiledPolicy,
+  type DeliveryReason,
+  type CompiledService,
+  type Decision,
+  type Identity,
+  type RequestFacts,
 } from "../policy/index.ts";
 import { denylistVerdict } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
@@ -44,11 +58,22 @@ function requestFacts(request: Request, received: string, url: URL | undefined, 
  * grant's limited uses), then any time-bounded grant that lifts a deny no rule caused (a grant with a use limit
  * is counted before it is honoured).
  */
-async function decide(env: Env, policy: CompiledPolicy, facts: RequestFacts, certificate: CertificateFacts | undefined, now: number, waitUntil: WaitUntil): Promise<Decision> {
+async function decide(
+  env: Env,
+  policy: CompiledPolicy,
+  facts: RequestFacts,
+  certificate: CertificateFacts | undefined,
+  now: number,
+  waitUntil: WaitUntil,
+): Promise<Decision> {
   let decision = evaluate(policy, facts, now);
   if (decision.principal !== "anonymous") {
     const verdict = await denylistVerdict(env, facts.identity, certificate, decision.principal, now, waitUntil);
-    if (verdict.state === "denied") logEvent("warn", verdict.entry.kind === "quarantine" ? "quarantined-request" : "revoked-request", { principal: decision.principal, entry: verdict.entry.id });
+    if (verdict.state === "denied")
+      logEvent("warn", verdict.entry.kind === "quarantine" ? "quarantined-request" : "revoked-request", {
+        principal: decision.principal,
+        entry: verdict.entry.id,
+      });
     decision = applyDenylist(decision, verdict);
   }
   if (!decision.service || !grantMayApply(decision)) return decision;
@@ -69,13 +94,33 @@ interface Fulfilled {
  * An allowed request: its rate limits counted (a refusal never reaches the origin), the assertion signed (never
  * forwarded without it: an unsigned request is indistinguishable from one that bypassed Ward), then forwarded.
  */
-async function fulfil(request: Request, url: URL, service: CompiledService, decision: Decision, identity: Identity, certificate: CertificateFacts | undefined, env: Env, requestId: string, now: number): Promise<Fulfilled> {
-  const limited = decision.obligations.rateLimits.length > 0 ? await checkRateLimits(env, decision.obligations.rateLimits, now) : undefined;
-  if (limited && !limited.ok) return { response: answer(limited.reason, requestId, limited.headers), outcome: limited.reason };
+async function fulfil(
+  request: Request,
+  url: URL,
+  service: CompiledService,
+  decision: Decision,
+  identity: Identity,
+  certificate: CertificateFacts | undefined,
+  env: Env,
+  requestId: string,
+  now: number,
+): Promise<Fulfilled> {
+  const limited =
+    decision.obligations.rateLimits.length > 0
+      ? await checkRateLimits(env, decision.obligations.rateLimits, now)
+      : undefined;
+  if (limited && !limited.ok)
+    return { response: answer(limited.reason, requestId, limited.headers), outcome: limited.reason };
   let assertion: string | undefined;
   try {
     const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
-    assertion = await assertionFor(keys, { identity, decision, certificateSha256: certificate?.sha256, issuer: env.ASSERTION_ISSUER ?? "ward", now });
+    assertion = await assertionFor(keys, {
+      identity,
+      decision,
+      certificateSha256: certificate?.sha256,
+      issuer: env.ASSERTION_ISSUER ?? "ward",
+      now,
+    });
   } catch (error) {
     logEvent("error", "assertion-keys-unusable", { requestId, error: String(error) });
   }
@@ -84,8 +129,19 @@ async function fulfil(request: Request, url: URL, service: CompiledService, deci
     fulfilled = { response: answer("assertion-unavailable", requestId), outcome: "assertion-unavailable" };
   } else {
     const timeout = Number(env.ORIGIN_TIMEOUT_MS);
-    const forwarded = await forward(request, url, service, decision, env, requestId, assertion, timeout > 0 ? timeout : undefined);
-    fulfilled = forwarded.ok ? { response: forwarded.response } : { response: answer(forwarded.reason, requestId), outcome: forwarded.reason };
+    const forwarded = await forward(
+      request,
+      url,
+      service,
+      decision,
+      env,
+      requestId,
+      assertion,
+      timeout > 0 ? timeout : undefined,
+    );
+    fulfilled = forwarded.ok
+      ? { response: forwarded.response }
+      : { response: answer(forwarded.reason, requestId), outcome: forwarded.reason };
     if (forwarded.dropped) fulfilled.droppedHeaders = forwarded.dropped;
   }
   // Both forward() and answer() build their own (mutable) Response.
@@ -101,7 +157,14 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   const policy = await activePolicy(env, started, waitUntil);
   if (!policy) {
-    logAnswer({ requestId, time: started, request: asReceived(request), reason: "policy-unavailable", status: statusFor("policy-unavailable"), latencyMs: Date.now() - started });
+    logAnswer({
+      requestId,
+      time: started,
+      request: asReceived(request),
+      reason: "policy-unavailable",
+      status: statusFor("policy-unavailable"),
+      latencyMs: Date.now() - started,
+    });
     return answer("policy-unavailable", requestId);
   }
 
@@ -113,14 +176,18 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   // A workload walking the internal graph: its denials are counted off the request path.
   const quarantine = policy.document.quarantine;
-  if (quarantine && countsTowardQuarantine(decision, madeForAnotherOrigin(request))) waitUntil(countDenial(env, decision.principal, quarantine, started));
+  if (quarantine && countsTowardQuarantine(decision, madeForAnotherOrigin(request)))
+    waitUntil(countDenial(env, decision.principal, quarantine, started));
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
   const shadow = shadowPolicy();
   const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
 
-  const service = decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
+  const service =
+    decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
   const { response, droppedHeaders, outcome }: Fulfilled =
-    service && url ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started) : { response: respondToDenial(request, policy, decision, url, requestId) };
+    service && url
+      ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started)
+      : { response: respondToDenial(request, policy, decision, url, requestId) };
 
   const credential = credentialBehind(decision, credentials);
   logDecision(

@@ -34,7 +34,15 @@ function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
       c.res.headers.set("ward-request-id", requestId);
     }
     const principal = c.get("principal");
-    logAnswer({ requestId, time: started, request: asReceived(c.req.raw), reason, status: c.res.status, latencyMs: Date.now() - started, ...(principal ? { principal } : {}) });
+    logAnswer({
+      requestId,
+      time: started,
+      request: asReceived(c.req.raw),
+      reason,
+      status: c.res.status,
+      latencyMs: Date.now() - started,
+      ...(principal ? { principal } : {}),
+    });
   };
 }
 app.use(JWKS_PATH, ownPath("ward-key-set"));
@@ -66,13 +74,16 @@ app.get(PORTAL_PATH, async (c) => {
   const url = new URL(c.req.url);
   if (identity.user) {
     // A revoked or quarantined person sees no list either.
-    const listed = await denylistVerdict(c.env, identity, certificate, principalKey(identity), now, (p) => c.executionCtx.waitUntil(p));
+    const listed = await denylistVerdict(c.env, identity, certificate, principalKey(identity), now, (p) =>
+      c.executionCtx.waitUntil(p),
+    );
     const refused = denylistReason(listed);
     if (refused) return answer(refused, requestId);
   }
   if (!identity.user) {
     const access = policy.document.identity.access;
-    if (access && isBrowserNavigation(c.req.raw)) return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);
+    if (access && isBrowserNavigation(c.req.raw))
+      return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);
     return answer("unauthenticated", requestId);
   }
   return portalPage(identity.user.email, appsFor(policy, identity, url.protocol, url.port), requestId);

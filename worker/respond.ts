@@ -1,6 +1,13 @@
 // Every response Ward answers itself comes from here: a generic body with the request id, never the reason;
 // people in a browser get the Access login or the denied page instead.
-import { statusFor, type AnswerReason, type CompiledPolicy, type Decision, type DeliveryReason, type Reason } from "../policy/index.ts";
+import {
+  statusFor,
+  type AnswerReason,
+  type CompiledPolicy,
+  type Decision,
+  type DeliveryReason,
+  type Reason,
+} from "../policy/index.ts";
 import { logAnswer } from "./log/decisions.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
 import { PORTAL_PATH } from "./pages/portal.ts";
@@ -27,16 +34,26 @@ export function gatewayResponse(status: number, requestId: string, extra: Record
   });
   if (status === 401) headers.set("www-authenticate", 'Bearer realm="ward"');
   for (const [name, value] of Object.entries(extra)) headers.set(name, value);
-  return new Response(JSON.stringify({ error: TITLES[status] ?? "error", requestId }) + "\n", { status, headers });
+  return new Response(`${JSON.stringify({ error: TITLES[status] ?? "error", requestId })}\n`, { status, headers });
 }
 
 /** Ward's own answer for a reason, with the status the core's table gives it (policy/status.ts). */
-export function answer(reason: Reason | AnswerReason | DeliveryReason, requestId: string, extra: Record<string, string> = {}): Response {
+export function answer(
+  reason: Reason | AnswerReason | DeliveryReason,
+  requestId: string,
+  extra: Record<string, string> = {},
+): Response {
   return gatewayResponse(statusFor(reason), requestId, extra);
 }
 
 /** A deny as an answer: people get the login or the denied page, API clients the generic JSON. */
-export function respondToDenial(request: Request, policy: CompiledPolicy, decision: Decision, url: URL | undefined, requestId: string): Response {
+export function respondToDenial(
+  request: Request,
+  policy: CompiledPolicy,
+  decision: Decision,
+  url: URL | undefined,
+  requestId: string,
+): Response {
   const access = policy.document.identity.access;
   const service = decision.service ? policy.document.services[decision.service] : undefined;
   if (access && service && isBrowserNavigation(request)) {
@@ -54,6 +71,14 @@ export function respondToDenial(request: Request, policy: CompiledPolicy, decisi
 
 /** Anything unexpected: logged once with its detail, answered with nothing but the status and the request id. */
 export function respondToUnexpected(error: unknown, requestId: string, request: Request, started: number): Response {
-  logAnswer({ requestId, time: started, request: asReceived(request), reason: "internal-error", status: statusFor("internal-error"), latencyMs: Date.now() - started, error: String(error) });
+  logAnswer({
+    requestId,
+    time: started,
+    request: asReceived(request),
+    reason: "internal-error",
+    status: statusFor("internal-error"),
+    latencyMs: Date.now() - started,
+    error: String(error),
+  });
   return answer("internal-error", requestId);
 }

@@ -9,6 +9,10 @@ export function requiresCertificate(doc: PolicyDocument, service: string): boole
 }
 
 /** The conditions of a grant to `principal`, with `client certificate required` where the service needs one the principal does not prove. */
-export function withCertificate(conditions: readonly string[], principal: string, required: boolean): readonly string[] {
+export function withCertificate(
+  conditions: readonly string[],
+  principal: string,
+  required: boolean,
+): readonly string[] {
   return required && !isWorkloadPrincipal(principal) ? [...conditions, "client certificate required"] : conditions;
 }

@@ -18,7 +18,6 @@ export interface SettingChange {
   change: string;
 }
 
-
 /**
  * Route changes that may send requests elsewhere: a route gone, or narrowed to fewer methods, while its
  * service has another route (which may now match what it matched); a route whose pattern changed (it may
@@ -29,21 +28,35 @@ function routeChanges(before: readonly RouteInfo[], after: readonly RouteInfo[])
   const now = new Map(after.map((r) => [r.route, r]));
   /** Another route of NEW that matches a request OLD's route matched (its pattern's own sample path). */
   const fallback = (old: RouteInfo, methods: readonly ReachMethod[]) =>
-    after.find((r) => r.service === old.service && r.route !== old.route && methods.some((m) => expandMethods(r.methods).includes(m)) && routeMatchesPath(r, samplePath(old)));
+    after.find(
+      (r) =>
+        r.service === old.service &&
+        r.route !== old.route &&
+        methods.some((m) => expandMethods(r.methods).includes(m)) &&
+        routeMatchesPath(r, samplePath(old)),
+    );
   for (const old of before) {
     const next = now.get(old.route);
     if (!next) {
       const other = fallback(old, expandMethods(old.methods));
-      if (other) changes.push({ kind: "route", change: `${old.route} removed: its requests may now match ${other.route}` });
+      if (other)
+        changes.push({ kind: "route", change: `${old.route} removed: its requests may now match ${other.route}` });
       continue;
     }
-    if (next.path !== old.path) changes.push({ kind: "route", change: `${old.route}: path ${old.path} -> ${next.path}` });
+    if (next.path !== old.path)
+      changes.push({ kind: "route", change: `${old.route}: path ${old.path} -> ${next.path}` });
     const dropped = expandMethods(old.methods).filter((m) => !expandMethods(next.methods).includes(m));
     const other = dropped.length > 0 ? fallback(old, dropped) : undefined;
-    if (other) changes.push({ kind: "route", change: `${old.route}: no longer ${dropped.join(", ")}: such requests may now match ${other.route}` });
+    if (other)
+      changes.push({
+        kind: "route",
+        change: `${old.route}: no longer ${dropped.join(", ")}: such requests may now match ${other.route}`,
+      });
   }
   const auditBefore = new Set(before.filter((r) => r.mode === "audit").map((r) => r.service));
-  for (const service of unique(after.filter((r) => r.mode === "audit" && !auditBefore.has(r.service)).map((r) => r.service))) {
+  for (const service of unique(
+    after.filter((r) => r.mode === "audit" && !auditBefore.has(r.service)).map((r) => r.service),
+  )) {
     changes.push({ kind: "mode", change: `${service}: enforce -> audit (every request it serves is forwarded)` });
   }
   return changes;
@@ -58,7 +71,9 @@ function patternOf(route: RouteInfo): PatternToken[] {
 
 /** One path the route matches: its literals, `x` for each one-segment parameter, nothing for the rest. */
 function samplePath(route: RouteInfo): string {
-  const segments = patternOf(route).flatMap((t) => (t.kind === "literal" ? [t.value] : t.kind === "segment" ? ["x"] : []));
+  const segments = patternOf(route).flatMap((t) =>
+    t.kind === "literal" ? [t.value] : t.kind === "segment" ? ["x"] : [],
+  );
   return `/${segments.join("/")}`;
 }
 
@@ -79,14 +94,22 @@ function routeMatchesPath(route: RouteInfo, path: string): boolean {
 function settingChanges(before: ReachSettings, after: ReachSettings): SettingChange[] {
   const added = (a: readonly string[], b: readonly string[]) => b.filter((x) => !a.includes(x));
   return [
-    ...added(before.admins, after.admins).map((p) => ({ kind: "admin" as const, change: `+ ${p} may use the admin API` })),
-    ...added(before.identitySources, after.identitySources).map((s) => ({ kind: "identity source" as const, change: `+ ${s}` })),
+    ...added(before.admins, after.admins).map((p) => ({
+      kind: "admin" as const,
+      change: `+ ${p} may use the admin API`,
+    })),
+    ...added(before.identitySources, after.identitySources).map((s) => ({
+      kind: "identity source" as const,
+      change: `+ ${s}`,
+    })),
     ...added(before.bindingPairs, after.bindingPairs).map((b) => ({ kind: "binding" as const, change: `+ ${b}` })),
   ];
 }
 
-
 /** The changes from OLD to NEW beside the grants that may widen access, each to be listed. */
-export function routeAndSettingChanges(before: Pick<Reach, "routes" | "settings">, after: Pick<Reach, "routes" | "settings">): SettingChange[] {
+export function routeAndSettingChanges(
+  before: Pick<Reach, "routes" | "settings">,
+  after: Pick<Reach, "routes" | "settings">,
+): SettingChange[] {
   return [...routeChanges(before.routes, after.routes), ...settingChanges(before.settings, after.settings)];
 }

@@ -53,7 +53,8 @@ function accessMap(grants: readonly Grant[]): Map<string, Access> {
   for (const g of grants) {
     const key = `${g.principal}\u0000${g.route}`;
     let entry = map.get(key);
-    if (!entry) map.set(key, (entry = { principal: g.principal, service: g.service, route: g.route, byMethod: new Map() }));
+    if (!entry)
+      map.set(key, (entry = { principal: g.principal, service: g.service, route: g.route, byMethod: new Map() }));
     for (const m of expandMethods(g.methods)) {
       const list = entry.byMethod.get(m);
       if (list) list.push(g);
@@ -67,7 +68,12 @@ function accessMap(grants: readonly Grant[]): Map<string, Access> {
 type DenyTerms = ReadonlyMap<string, string>;
 
 function denyTermsOf(denies: readonly DenyRule[]): DenyTerms {
-  return new Map(denies.map((d) => [d.rule, `${d.rule.slice(d.rule.lastIndexOf("/") + 1)} (${[...d.principals].sort(compare).join(", ")}${d.conditions.length > 0 ? ` when ${[...d.conditions].sort(compare).join("; ")}` : ""})`]));
+  return new Map(
+    denies.map((d) => [
+      d.rule,
+      `${d.rule.slice(d.rule.lastIndexOf("/") + 1)} (${[...d.principals].sort(compare).join(", ")}${d.conditions.length > 0 ? ` when ${[...d.conditions].sort(compare).join("; ")}` : ""})`,
+    ]),
+  );
 }
 
 /**
@@ -85,11 +91,16 @@ function termOf(g: Grant, denies?: DenyTerms, withPath = false): string {
 
 function termsOf(grants: readonly Grant[], denies?: DenyTerms): GrantTerms {
   const sorted = [...grants].sort((a, b) => compare(a.rule, b.rule));
-  return { rules: unique(sorted.map((g) => g.rule)), terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies)}`)) };
+  return {
+    rules: unique(sorted.map((g) => g.rule)),
+    terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies)}`)),
+  };
 }
 
 function termKey(grants: readonly Grant[], denies?: DenyTerms): string {
-  return unique(grants.map((g) => termOf(g, denies, true))).sort(compare).join("\n");
+  return unique(grants.map((g) => termOf(g, denies, true)))
+    .sort(compare)
+    .join("\n");
 }
 
 function delta(a: Access, methods: ReachMethod[]): GrantDelta {
@@ -102,12 +113,18 @@ function delta(a: Access, methods: ReachMethod[]): GrantDelta {
  * mode, when a deny that could override stops applying, and when a new grant drops a condition every old
  * grant had (conditions only ever narrow).
  */
-function mayWiden(before: readonly Grant[], after: readonly Grant[], oldTerms?: DenyTerms, newTerms?: DenyTerms): boolean {
+function mayWiden(
+  before: readonly Grant[],
+  after: readonly Grant[],
+  oldTerms?: DenyTerms,
+  newTerms?: DenyTerms,
+): boolean {
   if (after.some((g) => g.mode === "audit") && !before.some((g) => g.mode === "audit")) return true;
   // A route that matches other paths may match requests it did not before.
   if (after.some((n) => !before.some((o) => o.path === n.path))) return true;
   // A deny rule that stopped applying, or applies to fewer callers or at fewer times, lets more through.
-  const denies = (gs: readonly Grant[], terms?: DenyTerms) => new Set(gs.flatMap((g) => g.overriddenBy.map((d) => terms?.get(d) ?? d)));
+  const denies = (gs: readonly Grant[], terms?: DenyTerms) =>
+    new Set(gs.flatMap((g) => g.overriddenBy.map((d) => terms?.get(d) ?? d)));
   const [oldDenies, newDenies] = [denies(before, oldTerms), denies(after, newTerms)];
   if ([...oldDenies].some((d) => !newDenies.has(d))) return true;
   // Narrower for certain only when every new grant keeps all the conditions of some old one (adding
@@ -131,7 +148,9 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
     if (added.length > 0) gained.push(delta(n, added));
     if (!o) continue;
     const common = [...n.byMethod.keys()].filter((m) => o.byMethod.has(m));
-    const differing = common.filter((m) => termKey(o.byMethod.get(m)!, oldTerms) !== termKey(n.byMethod.get(m)!, newTerms));
+    const differing = common.filter(
+      (m) => termKey(o.byMethod.get(m)!, oldTerms) !== termKey(n.byMethod.get(m)!, newTerms),
+    );
     if (differing.length > 0) {
       const pick = (a: Access) => [...new Set(differing.flatMap((m) => a.byMethod.get(m)!))];
       changed.push({

@@ -80,7 +80,9 @@ function workloadsOverlap(a: Workload, b: Workload): boolean {
 
 function accessKind(p: string): "email" | "email-domain" | "group" | "token" | "claims" | undefined {
   const kind = p.slice(0, p.indexOf(":"));
-  return kind === "email" || kind === "email-domain" || kind === "group" || kind === "token" || kind === "claims" ? kind : undefined;
+  return kind === "email" || kind === "email-domain" || kind === "group" || kind === "token" || kind === "claims"
+    ? kind
+    : undefined;
 }
 
 function splitPair(p: string): [string, string] | undefined {
@@ -97,7 +99,10 @@ export function principalsMayOverlap(a: string, b: string): boolean {
   const pa = splitPair(a);
   const pb = splitPair(b);
   if (pa && pb) return principalsMayOverlap(pa[0], pb[0]) && principalsMayOverlap(pa[1], pb[1]);
-  for (const [pair, other] of [[pa, b], [pb, a]] as const) {
+  for (const [pair, other] of [
+    [pa, b],
+    [pb, a],
+  ] as const) {
     if (!pair) continue;
     if (other === "public" || other === "any-authenticated") return true;
     return principalsMayOverlap(workloadOf(other) ? pair[0] : pair[1], other);

@@ -57,10 +57,27 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
 }
 
 /** The grants and deny rules of one route, in the order of its rules. */
-function routeReach(doc: PolicyDocument, route: Route, info: RouteInfo, requireCertificate: boolean): { grants: Grant[]; denies: DenyRule[] } {
-  const conditionsOf = (rule: Rule) => [...(rule.bothFactors ? [`binding ${rule.bothFactors.binding}`] : []), ...describeConditions(rule.when)];
+function routeReach(
+  doc: PolicyDocument,
+  route: Route,
+  info: RouteInfo,
+  requireCertificate: boolean,
+): { grants: Grant[]; denies: DenyRule[] } {
+  const conditionsOf = (rule: Rule) => [
+    ...(rule.bothFactors ? [`binding ${rule.bothFactors.binding}`] : []),
+    ...describeConditions(rule.when),
+  ];
   const denies: DenyRule[] = route.rules.flatMap((rule, i) =>
-    rule.effect !== "deny" ? [] : [{ rule: `${info.route}/${ruleId(rule, i)}`, route: info.route, principals: rulePrincipals(rule, doc), conditions: conditionsOf(rule) }],
+    rule.effect !== "deny"
+      ? []
+      : [
+          {
+            rule: `${info.route}/${ruleId(rule, i)}`,
+            route: info.route,
+            principals: rulePrincipals(rule, doc),
+            conditions: conditionsOf(rule),
+          },
+        ],
   );
   const grants: Grant[] = route.rules.flatMap((rule, i) => {
     if (rule.effect !== "allow") return [];

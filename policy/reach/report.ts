@@ -63,13 +63,26 @@ function identitiesOf(grants: readonly Grant[]): IdentityReach[] {
 
 function routeReach(info: RouteInfo, grants: Grant[], denies: DenyRule[]): RouteReach {
   const principals = new Set(grants.map((g) => g.principal));
-  return { ...info, identities: principals.size, public: principals.has("public"), anyAuthenticated: principals.has("any-authenticated"), grants, denies };
+  return {
+    ...info,
+    identities: principals.size,
+    public: principals.has("public"),
+    anyAuthenticated: principals.has("any-authenticated"),
+    grants,
+    denies,
+  };
 }
 
 function routesOf(r: Reach): RouteReach[] {
   // Every grant is on one of r.routes: reach gives time-bounded grants rows only on routes the policy has.
   return r.routes
-    .map((info) => routeReach(info, r.grants.filter((g) => g.route === info.route), r.denies.filter((d) => d.route === info.route)))
+    .map((info) =>
+      routeReach(
+        info,
+        r.grants.filter((g) => g.route === info.route),
+        r.denies.filter((d) => d.route === info.route),
+      ),
+    )
     .sort((a, b) => compare(a.route, b.route));
 }
 
@@ -89,6 +102,11 @@ function summaryOf(byIdentity: readonly IdentityReach[], byRoute: readonly Route
       .filter((x) => x.identities > 0)
       .sort((a, b) => b.identities - a.identities || compare(a.route, b.route))
       .slice(0, TOP)
-      .map(({ route, identities, public: isPublic, anyAuthenticated }) => ({ route, identities, public: isPublic, anyAuthenticated })),
+      .map(({ route, identities, public: isPublic, anyAuthenticated }) => ({
+        route,
+        identities,
+        public: isPublic,
+        anyAuthenticated,
+      })),
   };
 }

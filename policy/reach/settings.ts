@@ -8,9 +8,15 @@ import { principalName } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
 
 export function settingsOf(doc: PolicyDocument): ReachSettings {
-  const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) => list.map((p) => `binding ${name}: ${p.workload} & ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`));
+  const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) =>
+    list.map((p) => `binding ${name}: ${p.workload} & ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`),
+  );
   const admins = doc.admin ? unique(expandMatchers(doc.admin.principals, doc.principalSets).map(principalName)) : [];
-  return { admins: admins.sort(compare), identitySources: unique(identitySources(doc)).sort(compare), bindingPairs: unique(pairs).sort(compare) };
+  return {
+    admins: admins.sort(compare),
+    identitySources: unique(identitySources(doc)).sort(compare),
+    bindingPairs: unique(pairs).sort(compare),
+  };
 }
 
 function identitySources(doc: PolicyDocument): string[] {
@@ -22,7 +28,9 @@ function identitySources(doc: PolicyDocument): string[] {
       const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`;
       // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are
       // read); a pin that names none may mint the policy's metadata.trustDomains (worker/identity/mtls.ts).
-      const domains = readsSpiffe ? (pin.trustDomains ?? doc.metadata.trustDomains).map((domain) => `${issuer} for trust domain ${domain}`) : [];
+      const domains = readsSpiffe
+        ? (pin.trustDomains ?? doc.metadata.trustDomains).map((domain) => `${issuer} for trust domain ${domain}`)
+        : [];
       return [issuer, ...domains];
     }),
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),

@@ -27,9 +27,20 @@ const IDENTITY_LIKE_HEADER =
 export function checkForwardHeaders(names: readonly string[] | undefined, at: string, out: Collector): void {
   names?.forEach((header, i) => {
     if (NEVER_FORWARDED_HEADER.test(header)) {
-      out.add("error", "reserved-header", `${at}.forwardHeaders[${i}]`, `header "${header}" is set by Ward or Cloudflare, or overrides what the policy decided: it is never forwarded`);
+      out.add(
+        "error",
+        "reserved-header",
+        `${at}.forwardHeaders[${i}]`,
+        `header "${header}" is set by Ward or Cloudflare, or overrides what the policy decided: it is never forwarded`,
+      );
     } else if (IDENTITY_LIKE_HEADER.test(header)) {
-      out.add("warning", "identity-header-forwarded", `${at}.forwardHeaders[${i}]`, `"${header}" looks like a header that names the caller: any client can send it`, "an origin learns who called from Ward's assertion (ward-assertion), never from a header a client can set");
+      out.add(
+        "warning",
+        "identity-header-forwarded",
+        `${at}.forwardHeaders[${i}]`,
+        `"${header}" looks like a header that names the caller: any client can send it`,
+        "an origin learns who called from Ward's assertion (ward-assertion), never from a header a client can set",
+      );
     }
   });
 }
@@ -41,7 +52,12 @@ export function checkRuleHeaders(rule: Rule, path: string, out: Collector): void
   }
   for (const header of Object.keys(rule.headers ?? {})) {
     if (RESERVED_HEADER.test(header)) {
-      out.add("error", "reserved-header", `${path}.headers.${header}`, `header "${header}" is reserved for Ward and Cloudflare`);
+      out.add(
+        "error",
+        "reserved-header",
+        `${path}.headers.${header}`,
+        `header "${header}" is reserved for Ward and Cloudflare`,
+      );
     }
   }
 }

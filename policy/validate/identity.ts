@@ -11,7 +11,14 @@ export function checkRegistry(doc: PolicyDocument, out: Collector): void {
     const fingerprint = normaliseHex(entry.fingerprintSha256);
     const first = seen.get(fingerprint);
     if (first === undefined) seen.set(fingerprint, i);
-    else out.add("error", "duplicate-fingerprint", `identity.mtls.registry[${i}].fingerprintSha256`, `the fingerprint of registry[${first}] again`, "list each certificate once, with the one id it stands for");
+    else
+      out.add(
+        "error",
+        "duplicate-fingerprint",
+        `identity.mtls.registry[${i}].fingerprintSha256`,
+        `the fingerprint of registry[${first}] again`,
+        "list each certificate once, with the one id it stands for",
+      );
   });
 }
 
@@ -31,16 +38,29 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
     if (!pin.trustDomains) {
       if (mtls.spiffe) {
         const example = domains.length > 0 ? domains.join(", ") : "prod.example.com";
-        const fallback = domains.length > 0
-          ? `so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (${domains.join(", ")})`
-          : "and metadata.trustDomains is empty, so its certificates give no SPIFFE identity";
-        out.add("warning", "issuer-trust-domains-missing", at, `the issuer does not name the trust domains it may issue for, ${fallback}`, `add trustDomains: [${example}] (only that CA's trust domains)`);
+        const fallback =
+          domains.length > 0
+            ? `so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (${domains.join(", ")})`
+            : "and metadata.trustDomains is empty, so its certificates give no SPIFFE identity";
+        out.add(
+          "warning",
+          "issuer-trust-domains-missing",
+          at,
+          `the issuer does not name the trust domains it may issue for, ${fallback}`,
+          `add trustDomains: [${example}] (only that CA's trust domains)`,
+        );
       }
       return;
     }
     pin.trustDomains.forEach((domain, j) => {
       if (domains.length > 0 && !domains.includes(domain)) {
-        out.add("warning", "spiffe-outside-trust-domain", `${at}.trustDomains[${j}]`, `trust domain "${domain}" is not in metadata.trustDomains`, didYouMean(domain, domains));
+        out.add(
+          "warning",
+          "spiffe-outside-trust-domain",
+          `${at}.trustDomains[${j}]`,
+          `trust domain "${domain}" is not in metadata.trustDomains`,
+          didYouMean(domain, domains),
+        );
       }
     });
   });

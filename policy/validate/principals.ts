@@ -16,7 +16,13 @@ export function checkMatchers(
     const at = `${path}[${i}]`;
     if ("set" in m) {
       if (!Object.hasOwn(doc.principalSets, m.set)) {
-        out.add("error", "unknown-principal-set", at, `unknown principal set "${m.set}"`, didYouMean(m.set, Object.keys(doc.principalSets)));
+        out.add(
+          "error",
+          "unknown-principal-set",
+          at,
+          `unknown principal set "${m.set}"`,
+          didYouMean(m.set, Object.keys(doc.principalSets)),
+        );
       }
       return;
     }
@@ -28,23 +34,54 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
   const workload = "spiffe" in m || "spiffePrefix" in m || "trustDomain" in m;
   const access = "email" in m || "emailDomain" in m || "group" in m || "claims" in m || "serviceToken" in m;
   if (workload && !doc.identity.mtls) {
-    out.add("error", "mtls-not-configured", at, `${describeMatcher(m)} needs identity.mtls`, "pin the client certificate issuers under identity.mtls");
+    out.add(
+      "error",
+      "mtls-not-configured",
+      at,
+      `${describeMatcher(m)} needs identity.mtls`,
+      "pin the client certificate issuers under identity.mtls",
+    );
   }
   if (access && !doc.identity.access) {
-    out.add("error", "access-not-configured", at, `${describeMatcher(m)} needs identity.access`, "set identity.access.teamDomain and audiences");
+    out.add(
+      "error",
+      "access-not-configured",
+      at,
+      `${describeMatcher(m)} needs identity.access`,
+      "set identity.access.teamDomain and audiences",
+    );
   }
   if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {
     // Without the '/', the prefix can end inside a segment, or inside the trust domain itself.
     const open = m.spiffePrefix;
     const lookalike = open.slice("spiffe://".length).includes("/") ? `${open}-other` : `${open}.evil.example`;
-    out.add("warning", "open-spiffe-prefix", at, `"${open}" does not end in '/': it also matches "${lookalike}/..."`, `end it with '/': "${open}/"`);
+    out.add(
+      "warning",
+      "open-spiffe-prefix",
+      at,
+      `"${open}" does not end in '/': it also matches "${lookalike}/..."`,
+      `end it with '/': "${open}/"`,
+    );
   }
-  const id = "spiffe" in m ? m.spiffe : "spiffePrefix" in m ? m.spiffePrefix : "trustDomain" in m ? `spiffe://${m.trustDomain}` : undefined;
+  const id =
+    "spiffe" in m
+      ? m.spiffe
+      : "spiffePrefix" in m
+        ? m.spiffePrefix
+        : "trustDomain" in m
+          ? `spiffe://${m.trustDomain}`
+          : undefined;
   const domains = doc.metadata.trustDomains;
   if (id !== undefined && domains.length > 0) {
     const domain = trustDomainOf(id);
     if (domain !== undefined && !domains.includes(domain)) {
-      out.add("warning", "spiffe-outside-trust-domain", at, `trust domain "${domain}" is not in metadata.trustDomains`, didYouMean(domain, domains));
+      out.add(
+        "warning",
+        "spiffe-outside-trust-domain",
+        at,
+        `trust domain "${domain}" is not in metadata.trustDomains`,
+        didYouMean(domain, domains),
+      );
     }
   }
 }
@@ -53,7 +90,8 @@ export function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   for (const [name, matchers] of Object.entries(doc.principalSets)) {
     matchers.forEach((m, i) => {
       const at = `principalSets.${name}[${i}]`;
-      if ("set" in m) out.add("error", "invalid-value", at, "principal sets cannot include other sets", "list the members directly");
+      if ("set" in m)
+        out.add("error", "invalid-value", at, "principal sets cannot include other sets", "list the members directly");
       else checkMatcherSource(doc, m, at, out);
     });
   }
@@ -67,7 +105,13 @@ export function checkAdmin(doc: PolicyDocument, out: Collector): void {
     // Through a set as well: `{ set: all }` with `authenticated` in it is everyone just the same.
     const members = "set" in m ? (Object.hasOwn(doc.principalSets, m.set) ? doc.principalSets[m.set]! : []) : [m];
     if (members.some(everyone)) {
-      out.add("error", "invalid-value", `admin.principals[${i}]`, "the admin API needs named principals, not everyone", "name an Access group, a service token or a workload");
+      out.add(
+        "error",
+        "invalid-value",
+        `admin.principals[${i}]`,
+        "the admin API needs named principals, not everyone",
+        "name an Access group, a service token or a workload",
+      );
     }
   });
 }

@@ -18,7 +18,12 @@ export function checkRoutes(doc: PolicyDocument, routes: readonly Route[], at: s
   routes.forEach((route, r) => {
     const rat = `${at}.routes[${r}]`;
     if (routeIds.has(route.id)) {
-      out.add("error", "duplicate-id", `${rat}.id`, `route id "${route.id}" is already used by routes[${routeIds.get(route.id)}]`);
+      out.add(
+        "error",
+        "duplicate-id",
+        `${rat}.id`,
+        `route id "${route.id}" is already used by routes[${routeIds.get(route.id)}]`,
+      );
     } else {
       routeIds.set(route.id, r);
     }
@@ -41,17 +46,40 @@ function checkPathPattern(route: Route, r: number, rat: string, patterns: Patter
     return;
   }
   if (RESERVED_PATHS.some((reserved) => pattern === reserved.slice(0, -1) || pattern.startsWith(reserved))) {
-    out.add("error", "invalid-path-pattern", `${rat}.${field}`, `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`, "choose another path");
+    out.add(
+      "error",
+      "invalid-path-pattern",
+      `${rat}.${field}`,
+      `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`,
+      "choose another path",
+    );
     return;
   }
   // Istio, Envoy and many proxies read `*` as a wildcard; here it is a literal segment.
   if (pattern.split("/").some((segment) => segment.includes("*") && !/^\{\*\*?\}$/.test(segment))) {
-    out.add("warning", "literal-star", `${rat}.${field}`, `"*" in ${pattern} is a literal character, not a wildcard`, "use {*} for one segment, {**} or pathPrefix for the rest of the path");
+    out.add(
+      "warning",
+      "literal-star",
+      `${rat}.${field}`,
+      `"*" in ${pattern} is a literal character, not a wildcard`,
+      "use {*} for one segment, {**} or pathPrefix for the rest of the path",
+    );
   }
   const same = patterns.get(parsed.key) ?? [];
-  const clash = same.find((s) => s.methods.includes("*") || route.methods.includes("*") || s.methods.some((m) => route.methods.includes(m as never)));
+  const clash = same.find(
+    (s) =>
+      s.methods.includes("*") ||
+      route.methods.includes("*") ||
+      s.methods.some((m) => route.methods.includes(m as never)),
+  );
   if (clash) {
-    out.add("error", "duplicate-route", `${rat}.${field}`, `same path and method as routes[${clash.index}]`, "merge the rules into one route");
+    out.add(
+      "error",
+      "duplicate-route",
+      `${rat}.${field}`,
+      `same path and method as routes[${clash.index}]`,
+      "merge the rules into one route",
+    );
   }
   same.push({ index: r, methods: route.methods });
   patterns.set(parsed.key, same);
@@ -61,12 +89,24 @@ function checkRules(doc: PolicyDocument, route: Route, rat: string, out: Collect
   const ruleIds = new Map<string, number>();
   route.rules.forEach((rule, k) => {
     const id = ruleId(rule, k);
-    if (ruleIds.has(id)) out.add("error", "duplicate-id", `${rat}.rules[${k}].id`, `rule id "${id}" is already used by rules[${ruleIds.get(id)}]`);
+    if (ruleIds.has(id))
+      out.add(
+        "error",
+        "duplicate-id",
+        `${rat}.rules[${k}].id`,
+        `rule id "${id}" is already used by rules[${ruleIds.get(id)}]`,
+      );
     else ruleIds.set(id, k);
     checkRule(doc, rule, `${rat}.rules[${k}]`, out);
   });
   checkShadowing(doc, route.rules, `${rat}.rules`, out);
   if (route.rules.every((rule) => rule.effect === "deny")) {
-    out.add("warning", "route-never-allows", rat, `route "${route.id}" has no allow rule`, "without it the route denies everyone (which default deny already does)");
+    out.add(
+      "warning",
+      "route-never-allows",
+      rat,
+      `route "${route.id}" has no allow rule`,
+      "without it the route denies everyone (which default deny already does)",
+    );
   }
 }

@@ -26,19 +26,36 @@ export function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Co
   checkTimeWindow(rule, path, out);
 }
 
-function checkBothFactors(doc: PolicyDocument, both: NonNullable<Rule["bothFactors"]>, path: string, out: Collector): void {
+function checkBothFactors(
+  doc: PolicyDocument,
+  both: NonNullable<Rule["bothFactors"]>,
+  path: string,
+  out: Collector,
+): void {
   for (const side of ["workload", "access"] as const) {
     const other = side === "workload" ? "access" : "workload";
     checkMatchers(doc, both[side], `${path}.${side}`, out);
     both[side].forEach((m, i) => {
       const kind = Object.keys(m)[0] as string;
       if ((FACTOR_KINDS[other] as readonly string[]).includes(kind)) {
-        out.add("error", "invalid-rule-principals", `${path}.${side}[${i}]`, `${describeMatcher(m)} can never match on the ${side} side of bothFactors`, `move it to bothFactors.${other}`);
+        out.add(
+          "error",
+          "invalid-rule-principals",
+          `${path}.${side}[${i}]`,
+          `${describeMatcher(m)} can never match on the ${side} side of bothFactors`,
+          `move it to bothFactors.${other}`,
+        );
       }
     });
   }
   if (!Object.hasOwn(doc.identityBindings, both.binding)) {
-    out.add("error", "unknown-identity-binding", `${path}.binding`, `unknown identity binding "${both.binding}"`, didYouMean(both.binding, Object.keys(doc.identityBindings)));
+    out.add(
+      "error",
+      "unknown-identity-binding",
+      `${path}.binding`,
+      `unknown identity binding "${both.binding}"`,
+      didYouMean(both.binding, Object.keys(doc.identityBindings)),
+    );
   }
 }
 
@@ -47,10 +64,18 @@ function checkTimeWindow(rule: Rule, path: string, out: Collector): void {
   const hours = time?.hours;
   // 24:00 is the end of the day, so 24:00-00:00 wraps from the end of a day to its own start: nothing.
   if (hours && (hours.from === hours.to || (hours.from === "24:00" && hours.to === "00:00"))) {
-    const why = hours.from === hours.to ? "from and to are equal: the window is empty" : "24:00 to 00:00 is empty: 24:00 is the end of the day";
+    const why =
+      hours.from === hours.to
+        ? "from and to are equal: the window is empty"
+        : "24:00 to 00:00 is empty: 24:00 is the end of the day";
     out.add("error", "invalid-time-window", `${path}.when.time.hours`, why, "omit hours for all day");
   }
   if (time?.notBefore && time.notAfter && Date.parse(time.notBefore) >= Date.parse(time.notAfter)) {
-    out.add("error", "invalid-time-window", `${path}.when.time`, "notBefore is not before notAfter: the rule can never apply");
+    out.add(
+      "error",
+      "invalid-time-window",
+      `${path}.when.time`,
+      "notBefore is not before notAfter: the rule can never apply",
+    );
   }
 }

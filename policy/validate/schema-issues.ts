@@ -72,14 +72,30 @@ function unionHint(path: string): string | undefined {
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let at = input;
-  for (const key of path) at = at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  for (const key of path)
+    at = at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined;
   return at;
 }
 
 const UNION_KEYS: [RegExp, string[]][] = [
   [/\.origin$/, ["tunnel", "url", "publicUrl"]],
   [/issuers\[\d+\]$/, ["ski", "dn", "trustDomains"]],
-  [/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/, ["spiffe", "spiffePrefix", "trustDomain", "email", "emailDomain", "group", "claims", "serviceToken", "authenticated", "public", "set"]],
+  [
+    /principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/,
+    [
+      "spiffe",
+      "spiffePrefix",
+      "trustDomain",
+      "email",
+      "emailDomain",
+      "group",
+      "claims",
+      "serviceToken",
+      "authenticated",
+      "public",
+      "set",
+    ],
+  ],
 ];
 
 /** For `{ tunel: X }` where a union of one-key objects was expected: did you mean "tunnel"? */
@@ -90,14 +106,24 @@ function unknownKeyHint(value: unknown, path: string): string | undefined {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       const suggestion = didYouMean(key, known);
-      return `unknown field "${key}"` + (suggestion ? `: ${suggestion}` : "");
+      return `unknown field "${key}"${suggestion ? `: ${suggestion}` : ""}`;
     }
   }
   return undefined;
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  "": ["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "quarantine", "admin", "services"],
+  "": [
+    "version",
+    "metadata",
+    "identity",
+    "principalSets",
+    "identityBindings",
+    "exceptions",
+    "quarantine",
+    "admin",
+    "services",
+  ],
   metadata: ["environment", "trustDomains", "owners", "description"],
   identity: ["access", "mtls"],
   "identity.access": ["teamDomain", "audiences", "maxTokenLifetime", "serviceTokenMaxLifetime", "maxTokenAge"],

@@ -12,10 +12,21 @@ export function checkServices(doc: PolicyDocument, out: Collector): void {
     checkHosts(name, service.hosts, at, hostOwner, out);
     checkOrigin(service.origin, at, out);
     if (service.requireCertificate && !doc.identity.mtls) {
-      out.add("error", "mtls-not-configured", `${at}.requireCertificate`, "the service requires a client certificate but identity.mtls is not set: every request would be refused", "pin the client certificate issuers under identity.mtls, or drop requireCertificate");
+      out.add(
+        "error",
+        "mtls-not-configured",
+        `${at}.requireCertificate`,
+        "the service requires a client certificate but identity.mtls is not set: every request would be refused",
+        "pin the client certificate issuers under identity.mtls, or drop requireCertificate",
+      );
     }
     if (service.mode === "audit" && doc.metadata.environment === "production") {
-      out.add("warning", "audit-in-production", `${at}.mode`, "service is in audit mode in production: denials are logged, not enforced");
+      out.add(
+        "warning",
+        "audit-in-production",
+        `${at}.mode`,
+        "service is in audit mode in production: denials are logged, not enforced",
+      );
     }
     checkForwardHeaders(service.forwardHeaders, at, out);
     checkRoutes(doc, service.routes, at, out);
@@ -24,11 +35,22 @@ export function checkServices(doc: PolicyDocument, out: Collector): void {
 }
 
 /** A host served by two services: which one decides would depend on the order they are read in. */
-function checkHosts(name: string, hosts: readonly string[], at: string, hostOwner: Map<string, string>, out: Collector): void {
+function checkHosts(
+  name: string,
+  hosts: readonly string[],
+  at: string,
+  hostOwner: Map<string, string>,
+  out: Collector,
+): void {
   hosts.forEach((host, i) => {
     const previous = hostOwner.get(host);
     if (previous !== undefined) {
-      out.add("error", "overlapping-hosts", `${at}.hosts[${i}]`, `host "${host}" is already served by service "${previous}"`);
+      out.add(
+        "error",
+        "overlapping-hosts",
+        `${at}.hosts[${i}]`,
+        `host "${host}" is already served by service "${previous}"`,
+      );
     } else {
       hostOwner.set(host, name);
     }
@@ -38,10 +60,23 @@ function checkHosts(name: string, hosts: readonly string[], at: string, hostOwne
 function checkOrigin(origin: Service["origin"], at: string, out: Collector): void {
   if (typeof origin === "string") {
     const binding = /^[A-Z][A-Z0-9_]*$/.test(origin);
-    out.add("error", "origin-not-tunnel", `${at}.origin`, binding ? `origin must be written { tunnel: ${origin} }` : `origin "${origin}" is not a tunnel binding`,
-      binding ? undefined : "reach the origin through a Workers VPC service binding: { tunnel: BINDING }; a public URL needs { url, publicUrl: true }");
+    out.add(
+      "error",
+      "origin-not-tunnel",
+      `${at}.origin`,
+      binding ? `origin must be written { tunnel: ${origin} }` : `origin "${origin}" is not a tunnel binding`,
+      binding
+        ? undefined
+        : "reach the origin through a Workers VPC service binding: { tunnel: BINDING }; a public URL needs { url, publicUrl: true }",
+    );
   } else if ("url" in origin) {
-    out.add("warning", "public-origin", `${at}.origin`, `origin ${origin.url} has a routable address: callers can bypass Ward, and Ward forwards only through tunnel bindings, so allowed requests get 503`, "put the origin behind Cloudflare Tunnel and use { tunnel: BINDING }");
+    out.add(
+      "warning",
+      "public-origin",
+      `${at}.origin`,
+      `origin ${origin.url} has a routable address: callers can bypass Ward, and Ward forwards only through tunnel bindings, so allowed requests get 503`,
+      "put the origin behind Cloudflare Tunnel and use { tunnel: BINDING }",
+    );
   }
 }
 
@@ -51,9 +86,19 @@ function checkWildcardHosts(doc: PolicyDocument, hostOwner: ReadonlyMap<string, 
     if (!host.startsWith("*.")) continue;
     const suffix = host.slice(1);
     for (const [other, otherOwner] of hostOwner) {
-      if (otherOwner !== owner && !other.startsWith("*.") && other.endsWith(suffix) && !other.slice(0, -suffix.length).includes(".")) {
+      if (
+        otherOwner !== owner &&
+        !other.startsWith("*.") &&
+        other.endsWith(suffix) &&
+        !other.slice(0, -suffix.length).includes(".")
+      ) {
         const i = doc.services[owner]!.hosts.indexOf(host);
-        out.add("error", "overlapping-hosts", `services.${owner}.hosts[${i}]`, `wildcard "${host}" overlaps host "${other}" of service "${otherOwner}"`);
+        out.add(
+          "error",
+          "overlapping-hosts",
+          `services.${owner}.hosts[${i}]`,
+          `wildcard "${host}" overlaps host "${other}" of service "${otherOwner}"`,
+        );
       }
     }
   }

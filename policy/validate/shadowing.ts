@@ -39,7 +39,7 @@ function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
   }
   if ("spiffePrefix" in a) {
     const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
-    return id !== undefined && id.startsWith(a.spiffePrefix);
+    return id?.startsWith(a.spiffePrefix) ?? false;
   }
   if ("emailDomain" in a && "email" in b) return emailDomainOf(b.email) === a.emailDomain;
   return false;
@@ -63,7 +63,13 @@ export function checkShadowing(doc: PolicyDocument, rules: readonly Rule[], path
       const denyOverAllow = other.effect === "deny" && rule.effect === "allow";
       if ((earlierSame || denyOverAllow) && coversAll(theirs, mine)) {
         const why = denyOverAllow ? "is always overridden by deny rule" : "can never decide: it is shadowed by";
-        out.add("warning", "shadowed-rule", `${path}[${j}]`, `rule "${ruleId(rule, j)}" ${why} "${ruleId(other, i)}"`, "remove it or narrow the earlier rule");
+        out.add(
+          "warning",
+          "shadowed-rule",
+          `${path}[${j}]`,
+          `rule "${ruleId(rule, j)}" ${why} "${ruleId(other, i)}"`,
+          "remove it or narrow the earlier rule",
+        );
         return;
       }
     }

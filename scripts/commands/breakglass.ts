@@ -34,9 +34,11 @@ export async function breakglassCommand(args: string[], io: Io): Promise<number>
     await policyState(target, values.env);
     return listGrants(target, `?kind=break-glass${values.all ? "&all=1" : ""}`, values.json, io);
   }
-  if (!values.service || !values.justification || !values.minutes) throw new CliError(`--service, --minutes and --justification are required\n${usage}`);
+  if (!values.service || !values.justification || !values.minutes)
+    throw new CliError(`--service, --minutes and --justification are required\n${usage}`);
   const minutes = Number(values.minutes);
-  if (!Number.isInteger(minutes) || minutes < 1) throw new CliError(`--minutes ${values.minutes}: expected a positive whole number`);
+  if (!Number.isInteger(minutes) || minutes < 1)
+    throw new CliError(`--minutes ${values.minutes}: expected a positive whole number`);
   const body = {
     service: values.service,
     routes: listFlag(values.routes),

@@ -38,7 +38,8 @@ function parseJwksUrl(value: string | undefined): string | undefined {
   } catch {
     throw new CliError(`--access-jwks-url ${value}: expected an http(s) URL of a JSON Web Key Set`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new CliError(`--access-jwks-url ${value}: expected an http(s) URL`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new CliError(`--access-jwks-url ${value}: expected an http(s) URL`);
   return url.href;
 }
 
@@ -47,7 +48,7 @@ function logTo(file: string, io: Io): (line: string) => void {
   return (line) => {
     const text = line.trimEnd();
     io.out(text);
-    if (text.startsWith("{")) appendFileSync(file, text + "\n");
+    if (text.startsWith("{")) appendFileSync(file, `${text}\n`);
   };
 }
 
@@ -65,7 +66,8 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
     },
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${values.port}: expected 0-65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`--port ${values.port}: expected 0-65535`);
   const origins = parseOrigins(values.origin);
   const accessJwksUrl = parseJwksUrl(values["access-jwks-url"]);
   const overrides = { teamDomain: values["access-team-domain"], audiences: values["access-aud"] };
@@ -75,7 +77,9 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
   const policy = await compilePolicyText(label, text, io.err);
   printIssues(label, validatePolicyText(text).issues, io.err);
   if (accessJwksUrl && !policy.document.identity.access) {
-    throw new CliError("--access-jwks-url needs identity.access in the policy (or --access-team-domain and --access-aud)");
+    throw new CliError(
+      "--access-jwks-url needs identity.access in the policy (or --access-team-domain and --access-aud)",
+    );
   }
 
   const isDemo = values.policy === DEMO_POLICY;
@@ -93,7 +97,9 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
   const access = policy.document.identity.access;
   if (access && gateway.loginUrl) {
     io.out(`  Access sign-in (local, for ${access.teamDomain}): ${gateway.loginUrl.href}`);
-    io.out(`  a token for curl: curl -s '${gateway.loginUrl.href}cdn-cgi/access/dev-token?email=you@example.com&groups=a,b'`);
+    io.out(
+      `  a token for curl: curl -s '${gateway.loginUrl.href}cdn-cgi/access/dev-token?email=you@example.com&groups=a,b'`,
+    );
   } else if (access) {
     io.out(`  Access tokens: from your issuer (iss ${access.teamDomain}), keys from ${accessJwksUrl}`);
   }
@@ -101,7 +107,9 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
     io.out("\nTry (each line says what to expect):");
     const certs = await writeDemoCertificateHeaders(join(tmpdir(), "ward-dev"));
     for (const line of demoCommands(gateway.url, certs)) io.out(`  ${line.command}   # ${line.expect}: ${line.note}`);
-    io.out(`  In a browser: http://wiki.localhost:${gateway.url.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`);
+    io.out(
+      `  In a browser: http://wiki.localhost:${gateway.url.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`,
+    );
   }
   io.out("\nCtrl-C stops it.");
   await new Promise<void>((resolve) => {

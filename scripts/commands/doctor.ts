@@ -40,7 +40,10 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     const compiled = await compilePolicyText(values.policy, await readPolicyText(values.policy), io.err);
     policy = { label: values.policy, document: compiled.document };
   }
-  const secrets = values.secrets?.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const secrets = values.secrets
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 
   const ctx: DoctorContext = { envName, configLabel: values.config, top: config.top, env, policy, secrets };
   const findings = runChecks(ctx);

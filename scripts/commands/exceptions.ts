@@ -1,7 +1,14 @@
 import { parseArgs } from "node:util";
 import { durationSeconds } from "../../policy/index.ts";
 import type { GrantRecord } from "../../policy/index.ts";
-import { adminCall, policyState, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
+import {
+  adminCall,
+  policyState,
+  resolveTarget,
+  TARGET_USAGE,
+  targetOptions,
+  type AdminTarget,
+} from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { grantLine } from "../grants/format.ts";
 import { PRINCIPAL_SYNTAX, principalFromFlag } from "../grants/principal.ts";
@@ -16,13 +23,20 @@ ward exceptions list ${TARGET_USAGE} [--all] [--service S] [--json]
 
 /** "a,b" -> ["a", "b"]; absent or "*" -> every one. */
 export function listFlag(text: string | undefined): string[] | "*" {
-  return text === undefined || text === "*" ? "*" : text.split(",").map((s) => s.trim()).filter(Boolean);
+  return text === undefined || text === "*"
+    ? "*"
+    : text
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function untilFrom(forText: string | undefined, until: string | undefined, now: number): string {
-  if ((forText === undefined) === (until === undefined)) throw new CliError("give how long: --for DURATION (e.g. 3d) or --until ISO-8601");
+  if ((forText === undefined) === (until === undefined))
+    throw new CliError("give how long: --for DURATION (e.g. 3d) or --until ISO-8601");
   if (forText !== undefined) {
-    if (!/^[0-9]+[smhd]$/.test(forText)) throw new CliError(`--for ${forText}: expected a duration such as 30m, 12h or 3d`);
+    if (!/^[0-9]+[smhd]$/.test(forText))
+      throw new CliError(`--for ${forText}: expected a duration such as 30m, 12h or 3d`);
     return new Date(now + durationSeconds(forText) * 1000).toISOString();
   }
   if (!Number.isFinite(Date.parse(until!))) throw new CliError(`--until ${until}: expected an ISO-8601 instant`);
@@ -33,7 +47,10 @@ function untilFrom(forText: string | undefined, until: string | undefined, now: 
 export function grantFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): GrantRecord {
   const body = reply.body as { grant?: GrantRecord; error?: string };
   if (reply.status === 200 || reply.status === 201) return body.grant!;
-  throw new CliError(`${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`, EXIT.failed);
+  throw new CliError(
+    `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`,
+    EXIT.failed,
+  );
 }
 
 export async function listGrants(target: AdminTarget, query: string, json: boolean, io: Io): Promise<number> {
@@ -80,7 +97,11 @@ export async function exceptionsCommand(args: string[], io: Io): Promise<number>
     if (!match) throw new CliError(`expected SERVICE/ID (as ward exceptions list shows)\n${usage}`);
     const target = await resolveTarget(values);
     await policyState(target, values.env);
-    const reply = await adminCall(target, "DELETE", `/grants/${match[1]}/${match[2]}?reason=${encodeURIComponent(values.reason ?? "")}`);
+    const reply = await adminCall(
+      target,
+      "DELETE",
+      `/grants/${match[1]}/${match[2]}?reason=${encodeURIComponent(values.reason ?? "")}`,
+    );
     if (reply.status === 404) throw new CliError(`no grant ${match[2]} in ${match[1]}: nothing changed`, EXIT.failed);
     io.out(`revoked: ${grantLine(grantFrom(target, reply), Date.now())}`);
     return EXIT.ok;
@@ -90,9 +111,11 @@ export async function exceptionsCommand(args: string[], io: Io): Promise<number>
     if (!values[flag]) throw new CliError(`--${flag} is required\n${usage}`);
   }
   const maxUses = values["max-uses"] === undefined ? undefined : Number(values["max-uses"]);
-  if (maxUses !== undefined && (!Number.isInteger(maxUses) || maxUses < 1)) throw new CliError(`--max-uses ${values["max-uses"]}: expected a positive whole number`);
+  if (maxUses !== undefined && (!Number.isInteger(maxUses) || maxUses < 1))
+    throw new CliError(`--max-uses ${values["max-uses"]}: expected a positive whole number`);
   const notBefore = values["not-before"];
-  if (notBefore !== undefined && !Number.isFinite(Date.parse(notBefore))) throw new CliError(`--not-before ${notBefore}: expected an ISO-8601 instant`);
+  if (notBefore !== undefined && !Number.isFinite(Date.parse(notBefore)))
+    throw new CliError(`--not-before ${notBefore}: expected an ISO-8601 instant`);
   const body = {
     principal: principalFromFlag(values.principal!),
     service: values.service!,

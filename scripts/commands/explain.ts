@@ -1,5 +1,13 @@
 import { parseArgs } from "node:util";
-import { applyGrants, evaluate, explainDecision, forwardedHeadersOf, isEmailAddress, rawPathOf, type Identity } from "../../policy/index.ts";
+import {
+  applyGrants,
+  evaluate,
+  explainDecision,
+  forwardedHeadersOf,
+  isEmailAddress,
+  rawPathOf,
+  type Identity,
+} from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readGrants } from "../grants/read.ts";
@@ -37,7 +45,9 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   // The gateway refuses a token whose email is not one well-formed address (policy/email-address.ts):
   // such a caller has no Access identity at all, so there is no decision about it to explain.
   if (email !== undefined && !isEmailAddress(email)) {
-    throw new CliError(`e-mail ${JSON.stringify(email)}: not an address the gateway takes from a token (one '@', a dot-atom local part, a host name, ASCII); a token with it counts as no identity`);
+    throw new CliError(
+      `e-mail ${JSON.stringify(email)}: not an address the gateway takes from a token (one '@', a dot-atom local part, a host name, ASCII); a token with it counts as no identity`,
+    );
   }
   if (workload) identity.workload = { id: workload };
   const groups = values.group as string[] | undefined;
@@ -115,7 +125,13 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   const policy = await loadPolicyFile(file, io.err);
   const { host, path, query } = readUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
-  const decision = applyGrants(policy, evaluate(policy, { method, host, path, query, identity, country: values.country }, at), identity, grants, at);
+  const decision = applyGrants(
+    policy,
+    evaluate(policy, { method, host, path, query, identity, country: values.country }, at),
+    identity,
+    grants,
+    at,
+  );
   const headerNames = (values.header ?? []).map((h) => {
     const colon = h.indexOf(":");
     if (colon < 1) throw new CliError(`--header ${h}: expected 'NAME: value'`);

@@ -7,7 +7,11 @@ export const usage = `ward history ${TARGET_USAGE} [--json]
     the active version and the latest pushes and rollbacks: when, who, what, the version before`;
 
 export async function historyCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...targetOptions, json: { type: "boolean", default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...targetOptions, json: { type: "boolean", default: false } },
+  });
   if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);
@@ -15,10 +19,14 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
     io.out(JSON.stringify(state, null, 2));
     return EXIT.ok;
   }
-  io.out(`${target.describe}: environment ${state.environment ?? "(unset)"}, active ${short(state.active)}${state.shadow ? `, shadow ${short(state.shadow)}` : ""}`);
+  io.out(
+    `${target.describe}: environment ${state.environment ?? "(unset)"}, active ${short(state.active)}${state.shadow ? `, shadow ${short(state.shadow)}` : ""}`,
+  );
   if (state.history.length === 0) io.out("no pushes through the admin API yet (the active version was bootstrapped)");
   for (const e of state.history) {
-    io.out(`#${e.seq}  ${e.at}  ${e.action.padEnd(8)} ${short(e.version)} <- ${short(e.previous)}  ${e.who}${e.message ? `  "${e.message}"` : ""}`);
+    io.out(
+      `#${e.seq}  ${e.at}  ${e.action.padEnd(8)} ${short(e.version)} <- ${short(e.previous)}  ${e.who}${e.message ? `  "${e.message}"` : ""}`,
+    );
   }
   return EXIT.ok;
 }

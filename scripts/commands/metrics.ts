@@ -12,7 +12,8 @@ export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baselin
 function instant(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   // A date-time without an offset would be read in this machine's time zone, a date alone in UTC: say which.
-  if (value.includes("T") && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) throw new CliError(`--${flag} ${value}: give the offset (Z for UTC, or +01:00)`);
+  if (value.includes("T") && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value))
+    throw new CliError(`--${flag} ${value}: give the offset (Z for UTC, or +01:00)`);
   const t = Date.parse(value);
   if (!Number.isFinite(t)) throw new CliError(`--${flag} ${value}: expected an ISO 8601 instant`);
   return t;
@@ -32,19 +33,23 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
       format: { type: "string", default: "text" },
     },
   });
-  if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
-  if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
+  if (positionals.length === 0)
+    throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
+  if (values.format !== "text" && values.format !== "json")
+    throw new CliError(`--format ${values.format}: expected text or json`);
   if (!/^[1-9][0-9]*$/.test(values.top)) throw new CliError(`--top ${values.top}: expected a positive whole number`);
   const top = Number(values.top);
   const since = instant("since", values.since);
   const until = instant("until", values.until);
   const now = instant("now", values.now);
-  if (since !== undefined && until !== undefined && since >= until) throw new CliError(`--since ${values.since} is not before --until ${values.until}`);
+  if (since !== undefined && until !== undefined && since >= until)
+    throw new CliError(`--since ${values.since} is not before --until ${values.until}`);
   const stdinUses = positionals.filter((f) => f === "-").length + (values.baseline === "-" ? 1 : 0);
   if (stdinUses > 1) throw new CliError("standard input (-) can be read once only");
 
   const { records, skipped } = await readDecisionLogs(positionals, readStdin);
-  const baseline = values.baseline !== undefined ? (await readDecisionLogs([values.baseline], readStdin)).records : undefined;
+  const baseline =
+    values.baseline !== undefined ? (await readDecisionLogs([values.baseline], readStdin)).records : undefined;
   const metrics = computeMetrics(records, {
     top,
     linesSkipped: skipped,

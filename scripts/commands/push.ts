@@ -42,9 +42,13 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   if (values.bootstrap) {
     if (!values.env || values.local) throw new CliError("--bootstrap is for a deployed environment: give --env ENV");
     if (next.document.metadata.environment !== values.env) {
-      throw new CliError(`${file} is for environment "${next.document.metadata.environment}", not "${values.env}"`, EXIT.failed);
+      throw new CliError(
+        `${file} is for environment "${next.document.metadata.environment}", not "${values.env}"`,
+        EXIT.failed,
+      );
     }
-    if (!next.admin) throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
+    if (!next.admin)
+      throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
     io.out(`# the first version of ${values.env}: ${next.version}`);
     io.out("# run once, when the environment has no policy; every later push goes through ward push");
     for (const line of bootstrapCommands(values.env, file, next.version)) io.out(line);
@@ -54,7 +58,10 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);
   if (state.environment && next.document.metadata.environment !== state.environment) {
-    throw new CliError(`${file} is for environment "${next.document.metadata.environment}"; ${target.describe} serves "${state.environment}": nothing pushed`, EXIT.failed);
+    throw new CliError(
+      `${file} is for environment "${next.document.metadata.environment}"; ${target.describe} serves "${state.environment}": nothing pushed`,
+      EXIT.failed,
+    );
   }
   io.out(`${target.describe}: active ${short(state.active)}, pushing ${short(next.version)} (${file})`);
   if (state.active === next.version) {
@@ -75,7 +82,13 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   }
 
   const reply = await adminCall(target, "PUT", "/policy", { text, expected: state.active, message: values.message });
-  const body = reply.body as { entry?: { seq: number; who: string }; active?: string | null; stored?: string; error?: string; issues?: unknown[] };
+  const body = reply.body as {
+    entry?: { seq: number; who: string };
+    active?: string | null;
+    stored?: string;
+    error?: string;
+    issues?: unknown[];
+  };
   if (reply.status === 409) {
     throw new CliError(
       `the active version moved to ${short(body.active)} while you pushed: nothing changed. Your version is stored as ${short(body.stored)}; ` +
@@ -83,7 +96,15 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
       EXIT.failed,
     );
   }
-  if (reply.status !== 200) throw new CliError(`${target.describe} refused the push (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`, EXIT.failed);
-  io.out(body.entry ? `pushed: ${short(next.version)} is active (history #${body.entry.seq}, by ${body.entry.who})` : "already active: nothing to push");
+  if (reply.status !== 200)
+    throw new CliError(
+      `${target.describe} refused the push (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
+      EXIT.failed,
+    );
+  io.out(
+    body.entry
+      ? `pushed: ${short(next.version)} is active (history #${body.entry.seq}, by ${body.entry.who})`
+      : "already active: nothing to push",
+  );
   return EXIT.ok;
 }

@@ -12,11 +12,18 @@ ward quarantine release ${TARGET_USAGE} ID
 export async function quarantineCommand(args: string[], io: Io): Promise<number> {
   const [action, ...rest] = args;
   if (action !== "list" && action !== "release") throw new CliError(`expected list or release\n${usage}`);
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...targetOptions, all: { type: "boolean", default: false } } });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { ...targetOptions, all: { type: "boolean", default: false } },
+  });
   const target = await resolveTarget(values);
   await policyState(target, values.env);
   if (action === "list") return listEntries(target, "quarantine", values.all, io);
-  if (positionals.length !== 1) throw new CliError(`expected the ID to release (ward quarantine list shows it)\n${usage}`);
-  io.out(`released: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}`)), Date.now())}`);
+  if (positionals.length !== 1)
+    throw new CliError(`expected the ID to release (ward quarantine list shows it)\n${usage}`);
+  io.out(
+    `released: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}`)), Date.now())}`,
+  );
   return EXIT.ok;
 }

@@ -21,7 +21,8 @@ export async function reachCommand(args: string[], io: Io): Promise<number> {
   const [file, ...rest] = positionals;
   if (!file || rest.length > 0) throw new CliError(`expected one policy FILE\n${usage}`);
   const format = values.format;
-  if (format !== "text" && format !== "json" && format !== "html") throw new CliError(`--format ${format}: expected text, json or html`);
+  if (format !== "text" && format !== "json" && format !== "html")
+    throw new CliError(`--format ${format}: expected text, json or html`);
   const policy = await loadPolicyFile(file, io.err);
   const grants: TimedGrant[] = values.grants ? await readGrants(values.grants) : [];
   // A grant for a service or route the policy lacks: the file belongs to another policy (or this one lost
@@ -36,7 +37,7 @@ export async function reachCommand(args: string[], io: Io): Promise<number> {
         ? reachJson(report, { policy: file, policyVersion: policy.version, grants: grants.length })
         : reachText(report).join("\n");
   if (values.out) {
-    await writeFile(values.out, text + "\n");
+    await writeFile(values.out, `${text}\n`);
     io.err(`wrote ${values.out}`);
   } else {
     io.out(text);

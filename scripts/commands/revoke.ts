@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { durationSeconds } from "../../policy/index.ts";
 import type { DenyEntry } from "../../policy/index.ts";
-import { adminCall, policyState, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
+import {
+  adminCall,
+  policyState,
+  resolveTarget,
+  TARGET_USAGE,
+  targetOptions,
+  type AdminTarget,
+} from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readRevocationList, type RevocationList } from "../crl.ts";
 import { denyLine } from "../grants/deny-format.ts";
@@ -20,7 +27,10 @@ export function entryFrom(target: AdminTarget, reply: { status: number; body: un
   const body = reply.body as { entry?: DenyEntry; error?: string };
   if (reply.status === 200 || reply.status === 201) return body.entry!;
   if (reply.status === 404) throw new CliError("no such entry: nothing changed", EXIT.failed);
-  throw new CliError(`${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`, EXIT.failed);
+  throw new CliError(
+    `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`,
+    EXIT.failed,
+  );
 }
 
 export async function listEntries(target: AdminTarget, kind: DenyEntry["kind"], all: boolean, io: Io): Promise<number> {
@@ -58,13 +68,18 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
     if (positionals.length !== 1) throw new CliError(`expected the ID to lift (ward revoke list shows it)\n${usage}`);
     const target = await resolveTarget(values);
     await policyState(target, values.env);
-    io.out(`lifted: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}`)), Date.now())}`);
+    io.out(
+      `lifted: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}`)), Date.now())}`,
+    );
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
   const given = MATCHES.filter((m) => typeof v[m] === "string");
   const crl = typeof v.crl === "string" ? v.crl : undefined;
-  if (given.length + (crl ? 1 : 0) !== 1) throw new CliError(`name exactly one credential: --spiffe, --fingerprint, --serial, --email, --sub, --token or --crl\n${usage}`);
+  if (given.length + (crl ? 1 : 0) !== 1)
+    throw new CliError(
+      `name exactly one credential: --spiffe, --fingerprint, --serial, --email, --sub, --token or --crl\n${usage}`,
+    );
   if (!values.reason) throw new CliError(`--reason is required\n${usage}`);
   if (values["dry-run"] && !crl) throw new CliError("--dry-run goes with --crl");
   const until = untilOf(values.for, values.until);
@@ -81,7 +96,8 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
 function untilOf(duration: string | undefined, instant: string | undefined): string | undefined {
   if (duration !== undefined && instant !== undefined) throw new CliError("--for or --until, not both");
   if (duration !== undefined) {
-    if (!/^[0-9]+[smhd]$/.test(duration)) throw new CliError(`--for ${duration}: expected a duration such as 30m, 12h or 3d`);
+    if (!/^[0-9]+[smhd]$/.test(duration))
+      throw new CliError(`--for ${duration}: expected a duration such as 30m, 12h or 3d`);
     return new Date(Date.now() + durationSeconds(duration) * 1000).toISOString();
   }
   if (instant !== undefined) {
@@ -95,7 +111,10 @@ function readCrl(file: string): RevocationList {
   try {
     return readRevocationList(readFileSync(file));
   } catch (error) {
-    throw new CliError(`${file}: ${error instanceof Error ? error.message : String(error)}; nothing revoked`, EXIT.failed);
+    throw new CliError(
+      `${file}: ${error instanceof Error ? error.message : String(error)}; nothing revoked`,
+      EXIT.failed,
+    );
   }
 }
 
@@ -108,27 +127,39 @@ async function revokeListed(
   io: Io,
 ): Promise<number> {
   const reply = await adminCall(target, "GET", "/denylist?kind=revocation");
-  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}; nothing revoked`, EXIT.failed);
-  const active = new Set((reply.body as { entries: DenyEntry[] }).entries.filter((e) => e.match === "serial").map((e) => e.value));
+  if (reply.status !== 200)
+    throw new CliError(`${target.describe}: unexpected answer ${reply.status}; nothing revoked`, EXIT.failed);
+  const active = new Set(
+    (reply.body as { entries: DenyEntry[] }).entries.filter((e) => e.match === "serial").map((e) => e.value),
+  );
   const fresh = list.revoked.filter((value) => !active.has(value));
   const already = list.revoked.length - fresh.length;
   if (how.dryRun) {
     for (const value of fresh) io.out(`would revoke: serial ${value}`);
-    io.out(`${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${fresh.length} would be revoked, ${already} already revoked (dry run: nothing changed)`);
+    io.out(
+      `${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${fresh.length} would be revoked, ${already} already revoked (dry run: nothing changed)`,
+    );
     return EXIT.ok;
   }
   let done = 0;
   for (const value of fresh) {
     const body = { match: "serial", value, reason: how.reason, ...(how.until ? { until: how.until } : {}) };
     try {
-      io.out(`revoked: ${denyLine(entryFrom(target, await adminCall(target, "POST", "/revocations", body)), Date.now())}`);
+      io.out(
+        `revoked: ${denyLine(entryFrom(target, await adminCall(target, "POST", "/revocations", body)), Date.now())}`,
+      );
     } catch (error) {
       // The ones before stay revoked; running the command again skips them and carries on.
       const why = error instanceof Error ? error.message.replace(/; nothing changed$/, "") : String(error);
-      throw new CliError(`${why}: stopped after revoking ${done} of the ${fresh.length} new entries in ${file}; run it again to continue`, EXIT.failed);
+      throw new CliError(
+        `${why}: stopped after revoking ${done} of the ${fresh.length} new entries in ${file}; run it again to continue`,
+        EXIT.failed,
+      );
     }
     done++;
   }
-  io.out(`${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${done} revoked now, ${already} already revoked`);
+  io.out(
+    `${file}: issuer ${list.issuerSki}: ${list.revoked.length} listed, ${done} revoked now, ${already} already revoked`,
+  );
   return EXIT.ok;
 }

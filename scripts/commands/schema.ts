@@ -8,7 +8,7 @@ export const usage = "ward schema [--out FILE]       write the policy JSON Schem
 
 export async function schemaCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { out: { type: "string" } } });
-  const text = JSON.stringify(policyJsonSchema(), null, 2) + "\n";
+  const text = `${JSON.stringify(policyJsonSchema(), null, 2)}\n`;
   if (values.out) {
     await writeFile(values.out, text);
     io.err(`wrote ${values.out}`);

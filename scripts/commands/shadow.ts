@@ -21,13 +21,19 @@ async function report(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: { version: { type: "string" }, format: { type: "string", default: "text" } },
   });
-  if (positionals.length === 0) throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
-  if (values.format !== "text" && values.format !== "json") throw new CliError(`--format ${values.format}: expected text or json`);
+  if (positionals.length === 0)
+    throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
+  if (values.format !== "text" && values.format !== "json")
+    throw new CliError(`--format ${values.format}: expected text or json`);
   const { records } = await readDecisionLogs(positionals);
-  if (values.version !== undefined && !/^[0-9a-fA-F]{8,64}$/.test(values.version)) throw new CliError(`--version ${values.version}: expected a version, or its first 8 or more hex digits`);
+  if (values.version !== undefined && !/^[0-9a-fA-F]{8,64}$/.test(values.version))
+    throw new CliError(`--version ${values.version}: expected a version, or its first 8 or more hex digits`);
   const result = shadowReport(records, values.version);
   if (values.version !== undefined && result.compared + result.decidedOutsideThePolicy === 0) {
-    throw new CliError(`no decision in these logs has the shadow candidate ${values.version}: nothing to report`, EXIT.failed);
+    throw new CliError(
+      `no decision in these logs has the shadow candidate ${values.version}: nothing to report`,
+      EXIT.failed,
+    );
   }
   if (values.format === "json") io.out(JSON.stringify(result, null, 2));
   else for (const line of shadowReportText(result)) io.out(line);
@@ -37,15 +43,18 @@ async function report(args: string[], io: Io): Promise<number> {
 export async function shadowCommand(args: string[], io: Io): Promise<number> {
   const [action, ...rest] = args;
   if (action === "report") return report(rest, io);
-  if (action !== "set" && action !== "clear" && action !== "promote") throw new CliError(`expected set, clear, promote or report\n${usage}`);
+  if (action !== "set" && action !== "clear" && action !== "promote")
+    throw new CliError(`expected set, clear, promote or report\n${usage}`);
   const { positionals, values } = parseArgs({
     args: rest,
     allowPositionals: true,
     options: { ...targetOptions, message: { type: "string", default: "" }, candidate: { type: "string" } },
   });
-  if (values.candidate !== undefined && action !== "promote") throw new CliError(`--candidate is for ward shadow promote\n${usage}`);
+  if (values.candidate !== undefined && action !== "promote")
+    throw new CliError(`--candidate is for ward shadow promote\n${usage}`);
   const reviewed = values.candidate?.toLowerCase();
-  if (reviewed !== undefined && !/^[0-9a-f]{8,64}$/.test(reviewed)) throw new CliError(`--candidate ${reviewed}: expected a version, or its first 8 or more hex digits`);
+  if (reviewed !== undefined && !/^[0-9a-f]{8,64}$/.test(reviewed))
+    throw new CliError(`--candidate ${reviewed}: expected a version, or its first 8 or more hex digits`);
   if (action === "set" ? positionals.length !== 1 : positionals.length !== 0) throw new CliError(usage);
   let text: string | undefined;
   if (action === "set") {
@@ -57,9 +66,13 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);
   if (action === "promote") {
-    if (!state.shadow) throw new CliError(`${target.describe} has no shadow candidate: nothing to promote`, EXIT.failed);
+    if (!state.shadow)
+      throw new CliError(`${target.describe} has no shadow candidate: nothing to promote`, EXIT.failed);
     if (reviewed && !state.shadow.startsWith(reviewed)) {
-      throw new CliError(`the shadow candidate is ${short(state.shadow)}, not ${reviewed}: nothing changed`, EXIT.failed);
+      throw new CliError(
+        `the shadow candidate is ${short(state.shadow)}, not ${reviewed}: nothing changed`,
+        EXIT.failed,
+      );
     }
   }
   const reply =
@@ -67,15 +80,31 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
       ? await adminCall(target, "PUT", "/policy/shadow", { text, message: values.message })
       : action === "clear"
         ? await adminCall(target, "DELETE", "/policy/shadow")
-        : await adminCall(target, "POST", "/policy/shadow/promote", { expected: state.active, candidate: state.shadow, ...(values.message ? { message: values.message } : {}) });
-  const body = reply.body as { entry?: { version: string; seq: number }; error?: string; active?: string | null; shadow?: string | null };
+        : await adminCall(target, "POST", "/policy/shadow/promote", {
+            expected: state.active,
+            candidate: state.shadow,
+            ...(values.message ? { message: values.message } : {}),
+          });
+  const body = reply.body as {
+    entry?: { version: string; seq: number };
+    error?: string;
+    active?: string | null;
+    shadow?: string | null;
+  };
   if (reply.status === 409 && action === "promote" && body.shadow !== undefined) {
-    throw new CliError(`the shadow candidate changed to ${short(body.shadow)} meanwhile: nothing changed; review it (ward shadow report) and promote again`, EXIT.failed);
+    throw new CliError(
+      `the shadow candidate changed to ${short(body.shadow)} meanwhile: nothing changed; review it (ward shadow report) and promote again`,
+      EXIT.failed,
+    );
   }
   if (reply.status === 409 && action === "promote" && body.active !== undefined) {
     throw new CliError(`the active version moved to ${short(body.active)} meanwhile: nothing changed`, EXIT.failed);
   }
-  if (reply.status !== 200) throw new CliError(`${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`, EXIT.failed);
+  if (reply.status !== 200)
+    throw new CliError(
+      `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
+      EXIT.failed,
+    );
   const v = short(body.entry?.version);
   io.out(
     action === "set"

@@ -16,7 +16,11 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
     io.out(JSON.stringify({ ok: result.ok, issues: result.issues }, null, 2));
   } else {
     printIssues(file!, result.issues, io.out);
-    io.out(result.ok ? `${file}: valid (${warnings} warning${warnings === 1 ? "" : "s"})` : `${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`);
+    io.out(
+      result.ok
+        ? `${file}: valid (${warnings} warning${warnings === 1 ? "" : "s"})`
+        : `${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`,
+    );
   }
   return result.ok ? EXIT.ok : EXIT.failed;
 }

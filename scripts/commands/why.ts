@@ -1,7 +1,14 @@
 // `ward why`: the decision behind one request, found by the request id a denied person or an API client was
 // given, in words a developer can act on. It reads the decision logs `ward metrics` reads.
 import { parseArgs } from "node:util";
-import { isOwnPathReason, knownProblem, knownReasons, nextStep, type DecisionLine, type DecisionOutcome } from "../../policy/index.ts";
+import {
+  isOwnPathReason,
+  knownProblem,
+  knownReasons,
+  nextStep,
+  type DecisionLine,
+  type DecisionOutcome,
+} from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readDecisionLogs, readProcessStdin, type ReadStdin } from "../logs/read.ts";
@@ -25,8 +32,10 @@ function advice(record: DecisionLine, owner: string | undefined): string | undef
   // Answered by one of Ward's own paths (key set, portal, admin API): no policy decision to act on.
   if (reasons.some(isOwnPathReason)) {
     if (status === 401) return "sign in (Access) and retry";
-    if (status === 403) return "the caller is not allowed there (not an admin, or revoked or quarantined): see the gateway's lines with this request id";
-    if (status === 503) return "Ward could not answer (no policy, denylist or signing key): see the gateway's error lines, then retry";
+    if (status === 403)
+      return "the caller is not allowed there (not an admin, or revoked or quarantined): see the gateway's lines with this request id";
+    if (status === 503)
+      return "Ward could not answer (no policy, denylist or signing key): see the gateway's error lines, then retry";
     return undefined;
   }
   // nextStep knows this Ward's reasons and problems; a newer Ward's are shown above, not advised on.
@@ -40,9 +49,12 @@ function advice(record: DecisionLine, owner: string | undefined): string | undef
   // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
   // say which, so the step names both.
   if (outcome.effect === "allow" && status >= 400) {
-    if (status === 429) return "a rate limit was reached (the rule's, or the origin's own): wait, the response's Retry-After says how long, or ask for a higher limit";
-    if (status === 502 || status === 504) return `Ward allowed it; the origin ${status === 504 ? "did not answer in time" : "failed"} (${status}): look at the origin`;
-    if (status === 503) return "Ward allowed it; Ward could not complete it (signing key, rate-limit state or origin binding unavailable: the gateway's error lines carry this request id) or the origin answered 503 itself";
+    if (status === 429)
+      return "a rate limit was reached (the rule's, or the origin's own): wait, the response's Retry-After says how long, or ask for a higher limit";
+    if (status === 502 || status === 504)
+      return `Ward allowed it; the origin ${status === 504 ? "did not answer in time" : "failed"} (${status}): look at the origin`;
+    if (status === 503)
+      return "Ward allowed it; Ward could not complete it (signing key, rate-limit state or origin binding unavailable: the gateway's error lines carry this request id) or the origin answered 503 itself";
     return `Ward allowed it; the origin answered ${status} itself: look at the origin`;
   }
   return nextStep(outcome, owner);
@@ -51,7 +63,10 @@ function advice(record: DecisionLine, owner: string | undefined): string | undef
 function recordLines(record: DecisionLine, owner: string | undefined, policyNote: string | undefined): string[] {
   const lines: string[] = [];
   // Ward's own paths answer without a decision: their lines have no effect.
-  const answer = record.effect === null ? `${record.status} (Ward's own path, no policy decision)` : `${record.effect.toUpperCase()} ${record.status}`;
+  const answer =
+    record.effect === null
+      ? `${record.status} (Ward's own path, no policy decision)`
+      : `${record.effect.toUpperCase()} ${record.status}`;
   lines.push(`request   ${record.requestId}${record.time ? ` at ${record.time}` : ""}`);
   // A line from before the request was decided (no policy) has only the id, the answer and the reason.
   if (record.principal) lines.push(`caller    ${record.principal}`);
@@ -66,7 +81,10 @@ function recordLines(record: DecisionLine, owner: string | undefined, policyNote
   lines.push(`reasons   ${record.reasons.join(", ")}`);
   if (record.error) lines.push(`error     ${record.error}`);
   if (record.problem) lines.push(`problem   ${record.problem}`);
-  if (record.wouldDeny) lines.push(`audit     enforce mode would answer ${record.wouldDeny.status} (${record.wouldDeny.reasons.join(", ")})`);
+  if (record.wouldDeny)
+    lines.push(
+      `audit     enforce mode would answer ${record.wouldDeny.status} (${record.wouldDeny.reasons.join(", ")})`,
+    );
   if (policyNote) lines.push(policyNote);
   const next = advice(record, owner);
   if (next) lines.push(`next step ${next}`);
@@ -86,7 +104,11 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
   const { records } = await readDecisionLogs(logs, readStdin);
   const id = requestId.trim().toLowerCase();
   const record = records.find((r) => r.requestId.toLowerCase() === id);
-  if (!record) throw new CliError(`no decision with request id ${requestId} in ${logs.join(", ")} (${records.length} decisions read)`, EXIT.failed);
+  if (!record)
+    throw new CliError(
+      `no decision with request id ${requestId} in ${logs.join(", ")} (${records.length} decisions read)`,
+      EXIT.failed,
+    );
   if (values.json) {
     io.out(JSON.stringify(record, null, 2));
     return EXIT.ok;

@@ -49,11 +49,19 @@ async function hex(text: string): Promise<string> {
 }
 
 export function parseGroups(text: string | null): string[] {
-  return (text ?? "").split(",").map((g) => g.trim()).filter((g) => g.length > 0);
+  return (text ?? "")
+    .split(",")
+    .map((g) => g.trim())
+    .filter((g) => g.length > 0);
 }
 
 /** An Access application token for `email`, as Access would issue it after a login. */
-export async function mintToken(env: IssuerEnv, email: string, groups: string[], audience = env.ACCESS_AUDIENCE): Promise<string> {
+export async function mintToken(
+  env: IssuerEnv,
+  email: string,
+  groups: string[],
+  audience = env.ACCESS_AUDIENCE,
+): Promise<string> {
   const { privateKey, publicJwk } = await issuerKeys(env);
   const sub = (await hex(email)).slice(0, 32);
   return new SignJWT({ email, type: "app", identity_nonce: crypto.randomUUID(), [GROUPS_CLAIM]: groups })
@@ -107,7 +115,10 @@ function page(title: string, body: string, status = 200): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}label{display:block;margin:.6rem 0}input{font:inherit;width:100%}button{font:inherit;margin:.2rem .4rem .2rem 0}</style>
 </head><body>${body}</body></html>\n`;
-  return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+  return new Response(html, {
+    status,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+  });
 }
 
 function personas(env: IssuerEnv): { email: string; groups: string[] }[] {
@@ -120,7 +131,7 @@ function personas(env: IssuerEnv): { email: string; groups: string[] }[] {
 
 /** Where to go after the login: only a path on the app's own host. */
 export function safeReturnPath(value: string | null): string {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
+  return value?.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
 }
 
 /** GET: the login form for the app named in the path. POST: sign in and go back to the app. */
@@ -128,7 +139,9 @@ export async function login(request: Request, env: IssuerEnv): Promise<Response>
   const url = new URL(request.url);
   const appHost = decodeURIComponent(url.pathname.slice("/cdn-cgi/access/login/".length));
   if (!/^[a-z0-9.-]+$/i.test(appHost)) return page("Login", "<p>Unknown application.</p>", 400);
-  const audience = /^[0-9a-f]{64}$/.test(url.searchParams.get("kid") ?? "") ? url.searchParams.get("kid")! : env.ACCESS_AUDIENCE;
+  const audience = /^[0-9a-f]{64}$/.test(url.searchParams.get("kid") ?? "")
+    ? url.searchParams.get("kid")!
+    : env.ACCESS_AUDIENCE;
   const returnPath = safeReturnPath(url.searchParams.get("redirect_url"));
   if (request.method === "POST") {
     const form = await request.formData();
@@ -143,7 +156,8 @@ export async function login(request: Request, env: IssuerEnv): Promise<Response>
   const action = escapeHtml(url.pathname + url.search);
   const quick = personas(env)
     .map(
-      (p) => `<form method="post" action="${action}"><input type="hidden" name="email" value="${escapeHtml(p.email)}">` +
+      (p) =>
+        `<form method="post" action="${action}"><input type="hidden" name="email" value="${escapeHtml(p.email)}">` +
         `<input type="hidden" name="groups" value="${escapeHtml(p.groups.join(","))}">` +
         `<button type="submit">${escapeHtml(p.email)}${p.groups.length ? ` (${escapeHtml(p.groups.join(", "))})` : ""}</button></form>`,
     )

@@ -25,14 +25,17 @@ export default {
   async fetch(request: Request, env: OutboundEnv): Promise<Response> {
     const url = new URL(request.url);
     if (url.origin !== env.ACCESS_TEAM_DOMAIN) {
-      return new Response(`ward dev: the gateway may only call its Access team domain, not ${url.origin}\n`, { status: 502 });
+      return new Response(`ward dev: the gateway may only call its Access team domain, not ${url.origin}\n`, {
+        status: 502,
+      });
     }
     if (env.ACCESS_JWKS_URL) {
       // An outside test issuer: its keys at the URL given, and its get-identity beside them (a key set at
       // .../cdn-cgi/access/certs has get-identity at .../cdn-cgi/access/get-identity, as a team domain does).
       const beside = (name: string) => new URL(name, env.ACCESS_JWKS_URL).href;
       if (url.pathname === "/cdn-cgi/access/certs") return keySet(env.ACCESS_JWKS_URL);
-      if (url.pathname === "/cdn-cgi/access/get-identity") return fetch(beside("get-identity"), { headers: request.headers });
+      if (url.pathname === "/cdn-cgi/access/get-identity")
+        return fetch(beside("get-identity"), { headers: request.headers });
       return new Response("Not found\n", { status: 404 });
     }
     if (url.pathname === "/cdn-cgi/access/certs") return certs(env);

@@ -24,17 +24,61 @@ export function demoCommands(gateway: URL, certs: Record<string, string>): DemoC
   const as = (email: string, groups = "") =>
     `-H "cf-access-jwt-assertion: $(curl -s '${at(ISSUER_HOST)}/cdn-cgi/access/dev-token?email=${email}${groups ? `&groups=${groups}` : ""}')"`;
   return [
-    { command: `curl -i -H @${certs.checkout} ${at("orders.localhost")}/v1/orders/42`, expect: 200, note: "checkout workload (client certificate) reads an order" },
-    { command: `curl -i -H @${certs.checkout} ${at("orders.localhost")}/admin/users`, expect: 403, note: "checkout workload on /admin, origin never called" },
-    { command: `curl -i ${at("payments.localhost")}/healthz`, expect: 200, note: "public route, forwarded to the demo app" },
-    { command: `curl -i -X POST ${at("payments.localhost")}/v1/charge`, expect: 401, note: "no identity, origin never called" },
-    { command: `curl -i ${at("payments.localhost")}/v1/unknown`, expect: 401, note: "hidden service: no route is revealed to an unauthenticated caller" },
-    { command: `curl -i -X POST ${at("payments.localhost")}/v1%2Fcharge`, expect: 400, note: "ambiguous path (encoded /)" },
+    {
+      command: `curl -i -H @${certs.checkout} ${at("orders.localhost")}/v1/orders/42`,
+      expect: 200,
+      note: "checkout workload (client certificate) reads an order",
+    },
+    {
+      command: `curl -i -H @${certs.checkout} ${at("orders.localhost")}/admin/users`,
+      expect: 403,
+      note: "checkout workload on /admin, origin never called",
+    },
+    {
+      command: `curl -i ${at("payments.localhost")}/healthz`,
+      expect: 200,
+      note: "public route, forwarded to the demo app",
+    },
+    {
+      command: `curl -i -X POST ${at("payments.localhost")}/v1/charge`,
+      expect: 401,
+      note: "no identity, origin never called",
+    },
+    {
+      command: `curl -i ${at("payments.localhost")}/v1/unknown`,
+      expect: 401,
+      note: "hidden service: no route is revealed to an unauthenticated caller",
+    },
+    {
+      command: `curl -i -X POST ${at("payments.localhost")}/v1%2Fcharge`,
+      expect: 400,
+      note: "ambiguous path (encoded /)",
+    },
     { command: `curl -i ${at("nothing.localhost")}/`, expect: 404, note: "no such service" },
-    { command: `curl -i ${as("alice@example.com")} ${at("wiki.localhost")}/handbook`, expect: 200, note: "an employee reads the wiki" },
-    { command: `curl -i -X POST ${as("alice@example.com")} ${at("wiki.localhost")}/handbook`, expect: 403, note: "editing needs the wiki-editors group" },
-    { command: `curl -i -X POST ${as("editor@example.com", "wiki-editors")} ${at("wiki.localhost")}/handbook`, expect: 200, note: "a wiki editor edits (groups from get-identity)" },
-    { command: `curl -i ${as("mallory@contractor.test")} ${at("wiki.localhost")}/handbook`, expect: 403, note: "not an employee" },
-    { command: `curl -i -X POST ${as("sre@example.com", "sre")} ${at("payments.localhost")}/v1/refund`, expect: 200, note: "an SRE refunds" },
+    {
+      command: `curl -i ${as("alice@example.com")} ${at("wiki.localhost")}/handbook`,
+      expect: 200,
+      note: "an employee reads the wiki",
+    },
+    {
+      command: `curl -i -X POST ${as("alice@example.com")} ${at("wiki.localhost")}/handbook`,
+      expect: 403,
+      note: "editing needs the wiki-editors group",
+    },
+    {
+      command: `curl -i -X POST ${as("editor@example.com", "wiki-editors")} ${at("wiki.localhost")}/handbook`,
+      expect: 200,
+      note: "a wiki editor edits (groups from get-identity)",
+    },
+    {
+      command: `curl -i ${as("mallory@contractor.test")} ${at("wiki.localhost")}/handbook`,
+      expect: 403,
+      note: "not an employee",
+    },
+    {
+      command: `curl -i -X POST ${as("sre@example.com", "sre")} ${at("payments.localhost")}/v1/refund`,
+      expect: 200,
+      note: "an SRE refunds",
+    },
   ];
 }

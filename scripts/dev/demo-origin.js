@@ -4,7 +4,11 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const headers = Object.fromEntries([...request.headers].filter(([name]) => name !== "cookie"));
-    const body = JSON.stringify({ app: env.APP_NAME, method: request.method, path: url.pathname, query: url.search, headers }, null, 2);
-    return new Response(body + "\n", { headers: { "content-type": "application/json" } });
+    const body = JSON.stringify(
+      { app: env.APP_NAME, method: request.method, path: url.pathname, query: url.search, headers },
+      null,
+      2,
+    );
+    return new Response(`${body}\n`, { headers: { "content-type": "application/json" } });
   },
 };

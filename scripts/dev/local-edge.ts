@@ -53,7 +53,11 @@ export default {
   async fetch(request: Request, env: EdgeEnv): Promise<Response> {
     const url = new URL(request.url);
     if (url.hostname === ISSUER_HOST) {
-      if (!env.ACCESS_TEAM_DOMAIN || env.ACCESS_JWKS_URL) return new Response("The local sign-in is off: the policy has no identity.access, or --access-jwks-url names another issuer.\n", { status: 404 });
+      if (!env.ACCESS_TEAM_DOMAIN || env.ACCESS_JWKS_URL)
+        return new Response(
+          "The local sign-in is off: the policy has no identity.access, or --access-jwks-url names another issuer.\n",
+          { status: 404 },
+        );
       if (url.pathname.startsWith("/cdn-cgi/access/login/")) return login(request, env);
       if (url.pathname === "/cdn-cgi/access/dev-token") return devToken(request, env);
       return new Response("Not found\n", { status: 404 });

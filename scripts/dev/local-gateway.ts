@@ -63,7 +63,13 @@ export interface LocalGateway {
   stop: () => Promise<void>;
 }
 
-function moduleWorker(name: string, source: string, env: Record<string, unknown>, routes?: string[], exports: Record<string, unknown> = {}): object {
+function moduleWorker(
+  name: string,
+  source: string,
+  env: Record<string, unknown>,
+  routes?: string[],
+  exports: Record<string, unknown> = {},
+): object {
   return {
     config: {
       name,
@@ -100,7 +106,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const env: Record<string, unknown> = {
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
-    ...Object.fromEntries(Object.entries(DURABLE_OBJECTS).map(([binding, exportName]) => [binding, { type: "durable-object", worker: "ward", exportName }])),
+    ...Object.fromEntries(
+      Object.entries(DURABLE_OBJECTS).map(([binding, exportName]) => [
+        binding,
+        { type: "durable-object", worker: "ward", exportName },
+      ]),
+    ),
     // Pushes (`ward push --local`) must be for the environment of the policy the gateway started with.
     WARD_ENV: { type: "text", value: options.policy.document.metadata.environment },
     // A throwaway assertion key for this run only; deployed gateways get theirs from a secret.
@@ -139,9 +150,22 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     workers: [
       // The first worker receives every request: the edge, which hands the rest to the gateway.
       // Its routes also tell Miniflare which hosts may reach /cdn-cgi/ paths (the Access sign-in ones).
-      moduleWorker("ward-dev-edge", edge, { ...issuerEnv, WARD: { type: "worker", worker: "ward" } }, edgeRoutes(options.policy)),
+      moduleWorker(
+        "ward-dev-edge",
+        edge,
+        { ...issuerEnv, WARD: { type: "worker", worker: "ward" } },
+        edgeRoutes(options.policy),
+      ),
       {
-        ...moduleWorker("ward", gateway, env, undefined, Object.fromEntries(Object.values(DURABLE_OBJECTS).map((name) => [name, { type: "durable-object", storage: "sqlite" }]))),
+        ...moduleWorker(
+          "ward",
+          gateway,
+          env,
+          undefined,
+          Object.fromEntries(
+            Object.values(DURABLE_OBJECTS).map((name) => [name, { type: "durable-object", storage: "sqlite" }]),
+          ),
+        ),
         dev: { outboundService: { type: "worker", worker: "ward-dev-access" } },
       },
       moduleWorker("ward-dev-access", outbound, issuerEnv),

@@ -29,7 +29,9 @@ function list(names: readonly string[]): string {
 export const checkBindings: Check = (ctx: DoctorContext) => {
   const findings: Finding[] = [];
   const reportedAsOrigins = new Set(ctx.policy ? policyOrigins(ctx.policy.document).keys() : []);
-  const envOrigins = new Set(ORIGIN_KINDS.flatMap((kind) => BINDING_KINDS.find((k) => k.kind === kind)!.names(ctx.env)));
+  const envOrigins = new Set(
+    ORIGIN_KINDS.flatMap((kind) => BINDING_KINDS.find((k) => k.kind === kind)!.names(ctx.env)),
+  );
 
   for (const { kind, table, names } of BINDING_KINDS) {
     const top = names(ctx.top);

@@ -24,7 +24,8 @@ async function wrangler(): Promise<WranglerModule> {
 
 export async function readWranglerConfig(file: string): Promise<WranglerConfig> {
   // wrangler's reader returns an empty config for any other extension; say so instead of checking nothing.
-  if (!/\.(toml|json|jsonc)$/.test(file)) throw new CliError(`${file}: a wrangler config must be .toml, .json or .jsonc`);
+  if (!/\.(toml|json|jsonc)$/.test(file))
+    throw new CliError(`${file}: a wrangler config must be .toml, .json or .jsonc`);
   let raw: unknown;
   try {
     raw = (await wrangler()).experimental_readRawConfig({ config: file }).rawConfig;
@@ -32,7 +33,7 @@ export async function readWranglerConfig(file: string): Promise<WranglerConfig> 
     throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, EXIT.failed);
   }
   if (!isTable(raw)) throw new CliError(`${file}: not a wrangler config`, EXIT.failed);
-  const env = raw["env"];
+  const env = raw.env;
   const environments: Record<string, RawTable> = {};
   if (isTable(env)) for (const [name, table] of Object.entries(env)) if (isTable(table)) environments[name] = table;
   return { top: raw, environments };
@@ -52,26 +53,26 @@ function names(entries: RawTable[], field: string): string[] {
  * `table` is how the operator writes it in an environment (`[[env.X.<table>]]`).
  */
 export const BINDING_KINDS: readonly { kind: string; table: string; names: (t: RawTable) => string[] }[] = [
-  { kind: "kv_namespaces", table: "kv_namespaces", names: (t) => names(tables(t["kv_namespaces"]), "binding") },
+  { kind: "kv_namespaces", table: "kv_namespaces", names: (t) => names(tables(t.kv_namespaces), "binding") },
   {
     kind: "durable_objects",
     table: "durable_objects.bindings",
-    names: (t) => names(tables(isTable(t["durable_objects"]) ? t["durable_objects"]["bindings"] : undefined), "name"),
+    names: (t) => names(tables(isTable(t.durable_objects) ? t.durable_objects.bindings : undefined), "name"),
   },
   {
     kind: "analytics_engine_datasets",
     table: "analytics_engine_datasets",
-    names: (t) => names(tables(t["analytics_engine_datasets"]), "binding"),
+    names: (t) => names(tables(t.analytics_engine_datasets), "binding"),
   },
-  { kind: "services", table: "services", names: (t) => names(tables(t["services"]), "binding") },
-  { kind: "vpc_services", table: "vpc_services", names: (t) => names(tables(t["vpc_services"]), "binding") },
-  { kind: "r2_buckets", table: "r2_buckets", names: (t) => names(tables(t["r2_buckets"]), "binding") },
-  { kind: "d1_databases", table: "d1_databases", names: (t) => names(tables(t["d1_databases"]), "binding") },
-  { kind: "ratelimits", table: "ratelimits", names: (t) => names(tables(t["ratelimits"]), "name") },
+  { kind: "services", table: "services", names: (t) => names(tables(t.services), "binding") },
+  { kind: "vpc_services", table: "vpc_services", names: (t) => names(tables(t.vpc_services), "binding") },
+  { kind: "r2_buckets", table: "r2_buckets", names: (t) => names(tables(t.r2_buckets), "binding") },
+  { kind: "d1_databases", table: "d1_databases", names: (t) => names(tables(t.d1_databases), "binding") },
+  { kind: "ratelimits", table: "ratelimits", names: (t) => names(tables(t.ratelimits), "name") },
   {
     kind: "queues",
     table: "queues.producers",
-    names: (t) => names(tables(isTable(t["queues"]) ? t["queues"]["producers"] : undefined), "binding"),
+    names: (t) => names(tables(isTable(t.queues) ? t.queues.producers : undefined), "binding"),
   },
 ];
 
@@ -81,19 +82,19 @@ export function bindingNames(table: RawTable, kind: string): string[] {
 
 /** The names of `[vars]` (or `[env.X.vars]`). */
 export function varNames(table: RawTable): string[] {
-  const vars = table["vars"];
+  const vars = table.vars;
   return isTable(vars) ? Object.keys(vars) : [];
 }
 
 export function stringVar(table: RawTable, name: string): string | undefined {
-  const vars = table["vars"];
+  const vars = table.vars;
   const value = isTable(vars) ? vars[name] : undefined;
   return typeof value === "string" ? value : undefined;
 }
 
 /** `secrets.required` as written in this table (wrangler does not inherit it either). */
 export function requiredSecrets(table: RawTable): string[] | undefined {
-  const secrets = table["secrets"];
-  const required = isTable(secrets) ? secrets["required"] : undefined;
+  const secrets = table.secrets;
+  const required = isTable(secrets) ? secrets.required : undefined;
   return Array.isArray(required) ? required.filter((s): s is string => typeof s === "string") : undefined;
 }

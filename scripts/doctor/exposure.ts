@@ -2,9 +2,24 @@
 // and that no Access application guards. Both default to on, so both must say false, in so many words.
 import { envWhere, topWhere, type Check, type DoctorContext, type Finding, type FindingCode } from "./types.ts";
 
-const KEYS: readonly { key: "workers_dev" | "preview_urls"; enabled: FindingCode; inherited: FindingCode; what: string }[] = [
-  { key: "workers_dev", enabled: "workers-dev-enabled", inherited: "workers-dev-inherited", what: "the *.workers.dev address" },
-  { key: "preview_urls", enabled: "preview-urls-enabled", inherited: "preview-urls-inherited", what: "preview URLs of every version" },
+const KEYS: readonly {
+  key: "workers_dev" | "preview_urls";
+  enabled: FindingCode;
+  inherited: FindingCode;
+  what: string;
+}[] = [
+  {
+    key: "workers_dev",
+    enabled: "workers-dev-enabled",
+    inherited: "workers-dev-inherited",
+    what: "the *.workers.dev address",
+  },
+  {
+    key: "preview_urls",
+    enabled: "preview-urls-enabled",
+    inherited: "preview-urls-inherited",
+    what: "preview URLs of every version",
+  },
 ];
 
 function shown(value: unknown): string {

@@ -2,15 +2,20 @@
 // sent: right for an app with its own login behind Ward, a leak for any other.
 import type { Check, DoctorContext, Finding } from "./types.ts";
 
-const forwardsAuthorization = (names: readonly string[] | undefined): boolean => names?.some((n) => n.toLowerCase() === "authorization") ?? false;
+const forwardsAuthorization = (names: readonly string[] | undefined): boolean =>
+  names?.some((n) => n.toLowerCase() === "authorization") ?? false;
 
 export const checkForwarding: Check = (ctx: DoctorContext) => {
   if (!ctx.policy) return [];
   const findings: Finding[] = [];
   for (const [name, service] of Object.entries(ctx.policy.document.services)) {
-    const routes = service.routes.filter((route) => forwardsAuthorization(route.forwardHeaders)).map((route) => route.id);
+    const routes = service.routes
+      .filter((route) => forwardsAuthorization(route.forwardHeaders))
+      .map((route) => route.id);
     if (!forwardsAuthorization(service.forwardHeaders) && routes.length === 0) continue;
-    const where = forwardsAuthorization(service.forwardHeaders) ? "forwardHeaders" : `routes (${routes.join(", ")}) forwardHeaders`;
+    const where = forwardsAuthorization(service.forwardHeaders)
+      ? "forwardHeaders"
+      : `routes (${routes.join(", ")}) forwardHeaders`;
     findings.push({
       severity: "warning",
       code: "forwards-authorization",

@@ -9,7 +9,8 @@ export function policyOrigins(document: PolicyDocument): Map<string, string[]> {
   const origins = new Map<string, string[]>();
   for (const [name, service] of Object.entries(document.services)) {
     const origin = service.origin;
-    if (typeof origin === "object" && "tunnel" in origin) origins.set(origin.tunnel, [...(origins.get(origin.tunnel) ?? []), name]);
+    if (typeof origin === "object" && "tunnel" in origin)
+      origins.set(origin.tunnel, [...(origins.get(origin.tunnel) ?? []), name]);
   }
   return origins;
 }

@@ -9,7 +9,16 @@ import { checkSecrets } from "./secrets.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkWardEnv } from "./ward-env.ts";
 
-export const CHECKS: readonly Check[] = [checkExposure, checkBindings, checkOrigins, checkSecrets, checkWardEnv, checkAccess, checkAudit, checkForwarding];
+export const CHECKS: readonly Check[] = [
+  checkExposure,
+  checkBindings,
+  checkOrigins,
+  checkSecrets,
+  checkWardEnv,
+  checkAccess,
+  checkAudit,
+  checkForwarding,
+];
 
 export function runChecks(ctx: DoctorContext): Finding[] {
   return CHECKS.flatMap((check) => check(ctx));

@@ -7,7 +7,11 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
 function left(ms: number): string {
   if (ms <= 0) return "expired";
   const minutes = Math.round(ms / 60_000);
-  return minutes < 120 ? `${minutes}m left` : minutes < 2 * 24 * 60 ? `${Math.round(minutes / 60)}h left` : `${Math.round(minutes / 1440)}d left`;
+  return minutes < 120
+    ? `${minutes}m left`
+    : minutes < 2 * 24 * 60
+      ? `${Math.round(minutes / 60)}h left`
+      : `${Math.round(minutes / 1440)}d left`;
 }
 
 export function grantLine(g: GrantRecord, now: number): string {

@@ -18,20 +18,41 @@ export async function readGrants(file: string): Promise<TimedGrant[]> {
   } catch (error) {
     throw new CliError(`--grants ${file}: ${(error as NodeJS.ErrnoException).code ?? "not JSON"}`, EXIT.failed);
   }
-  if (!Array.isArray(parsed)) throw new CliError(`--grants ${file}: expected a JSON array of grants (ward exceptions list --json)`, EXIT.failed);
+  if (!Array.isArray(parsed))
+    throw new CliError(`--grants ${file}: expected a JSON array of grants (ward exceptions list --json)`, EXIT.failed);
   // An instant outside what a Date holds is refused like one that does not parse: it has no ISO form to show.
   const instant = (v: unknown) => new Date(typeof v === "number" ? v : Date.parse(String(v))).getTime();
-  return parsed.map((g: Record<string, unknown>, i) => {
-    const grant = { ...g, notBefore: instant(g?.notBefore), notAfter: instant(g?.notAfter) } as TimedGrant;
-    const principal: unknown = grant.principal;
-    if (typeof grant.id !== "string" || typeof grant.service !== "string" || principal === null || typeof principal !== "object" || Array.isArray(principal) || Number.isNaN(grant.notBefore) || Number.isNaN(grant.notAfter)) {
-      throw new CliError(`--grants ${file}: grant ${i} needs id, principal, service, notBefore and notAfter`, EXIT.failed);
-    }
-    if ((grant.kind !== undefined && grant.kind !== "exception" && grant.kind !== "break-glass") || !isList(grant.routes) || !isList(grant.methods)) {
-      throw new CliError(`--grants ${file}: grant ${i}: kind is exception or break-glass, routes and methods each a list of names or "*"`, EXIT.failed);
-    }
-    return { ...grant, kind: grant.kind ?? "exception", routes: grant.routes ?? "*", methods: grant.methods ?? "*" };
-  }).filter((g) => inForce(g as TimedGrant & { status?: unknown; uses?: unknown }));
+  return parsed
+    .map((g: Record<string, unknown>, i) => {
+      const grant = { ...g, notBefore: instant(g?.notBefore), notAfter: instant(g?.notAfter) } as TimedGrant;
+      const principal: unknown = grant.principal;
+      if (
+        typeof grant.id !== "string" ||
+        typeof grant.service !== "string" ||
+        principal === null ||
+        typeof principal !== "object" ||
+        Array.isArray(principal) ||
+        Number.isNaN(grant.notBefore) ||
+        Number.isNaN(grant.notAfter)
+      ) {
+        throw new CliError(
+          `--grants ${file}: grant ${i} needs id, principal, service, notBefore and notAfter`,
+          EXIT.failed,
+        );
+      }
+      if (
+        (grant.kind !== undefined && grant.kind !== "exception" && grant.kind !== "break-glass") ||
+        !isList(grant.routes) ||
+        !isList(grant.methods)
+      ) {
+        throw new CliError(
+          `--grants ${file}: grant ${i}: kind is exception or break-glass, routes and methods each a list of names or "*"`,
+          EXIT.failed,
+        );
+      }
+      return { ...grant, kind: grant.kind ?? "exception", routes: grant.routes ?? "*", methods: grant.methods ?? "*" };
+    })
+    .filter((g) => inForce(g as TimedGrant & { status?: unknown; uses?: unknown }));
 }
 
 /** As the gateway reads the store: only active grants with uses left (`ward exceptions list --all` has the others too). */

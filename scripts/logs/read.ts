@@ -16,17 +16,31 @@ export async function readProcessStdin(): Promise<string> {
 }
 
 /** An unreadable file is an error (exit 1) that names it and says why. */
-export async function readDecisionLogs(files: readonly string[], readStdin: ReadStdin = readProcessStdin): Promise<ParsedLog> {
+export async function readDecisionLogs(
+  files: readonly string[],
+  readStdin: ReadStdin = readProcessStdin,
+): Promise<ParsedLog> {
   const records: ParsedLog["records"] = [];
   let skipped = 0;
   for (const file of files) {
     let text: string;
     try {
-      text = file === "-" ? await readStdin() : file.endsWith(".gz") ? (await promisify(gunzip)(await readFile(file))).toString("utf8") : await readFile(file, "utf8");
+      text =
+        file === "-"
+          ? await readStdin()
+          : file.endsWith(".gz")
+            ? (await promisify(gunzip)(await readFile(file))).toString("utf8")
+            : await readFile(file, "utf8");
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      if (e.code === "Z_DATA_ERROR" || e.code === "Z_BUF_ERROR") throw new CliError(`cannot read ${file}: not gzip data, or cut short`, EXIT.failed);
-      const why = e.code === "ENOENT" ? "no such file (ENOENT)" : e.code === "EISDIR" ? "is a directory (EISDIR)" : (e.code ?? e.message);
+      if (e.code === "Z_DATA_ERROR" || e.code === "Z_BUF_ERROR")
+        throw new CliError(`cannot read ${file}: not gzip data, or cut short`, EXIT.failed);
+      const why =
+        e.code === "ENOENT"
+          ? "no such file (ENOENT)"
+          : e.code === "EISDIR"
+            ? "is a directory (EISDIR)"
+            : (e.code ?? e.message);
       throw new CliError(`cannot read ${file === "-" ? "standard input" : file}: ${why}`, EXIT.failed);
     }
     const parsed = parseDecisionLog(text);

@@ -87,7 +87,8 @@ export function targetOf(r: DecisionLine): string {
 }
 
 const principalOf = (r: DecisionLine): string => r.principal || "anonymous";
-const callPath = (r: DecisionLine): string | undefined => (r.route && r.effect === "allow" ? `${principalOf(r)} -> ${r.route}` : undefined);
+const callPath = (r: DecisionLine): string | undefined =>
+  r.route && r.effect === "allow" ? `${principalOf(r)} -> ${r.route}` : undefined;
 
 export function computeMetrics(all: readonly DecisionLine[], options: MetricsOptions): Metrics {
   const filtered = options.since !== undefined || options.until !== undefined;
@@ -95,7 +96,9 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
     ? all.filter((r) => {
         const t = timeOf(r);
         if (t === undefined) return false;
-        return (options.since === undefined || t >= options.since) && (options.until === undefined || t < options.until);
+        return (
+          (options.since === undefined || t >= options.since) && (options.until === undefined || t < options.until)
+        );
       })
     : all;
 
@@ -117,7 +120,10 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
   let unavailable = 0;
   const deniedByIdentity = new Map<string, number>();
   const deniedByTarget = new Map<string, number>();
-  const exceptions = new Map<string, { uses: number; first?: number; last?: number; notBefore?: number; notAfter?: number }>();
+  const exceptions = new Map<
+    string,
+    { uses: number; first?: number; last?: number; notBefore?: number; notAfter?: number }
+  >();
   const lifetimes = new Map<string, number[]>();
 
   for (const r of records) {
@@ -129,7 +135,8 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
       // 401, or the 302 a browser without a session gets to the sign-in: nobody in particular.
       if (principal === "anonymous" && (r.status === 401 || r.reasons.includes("unauthenticated"))) unauthenticated++;
       // The gateway could not read its policy or denylist, or failed: every caller was refused alike.
-      else if (r.reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error")) unavailable++;
+      else if (r.reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error"))
+        unavailable++;
       else {
         bump(deniedByIdentity, principal);
         bump(deniedByTarget, targetOf(r));
@@ -198,7 +205,12 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
   return {
     window: { from: iso(from), to: iso(to), now: iso(now) },
     totals: { decisions: records.length, allowed, denied, auditWouldDeny, linesSkipped: options.linesSkipped },
-    denied: { unauthenticated, unavailable, byIdentity: topCounts(deniedByIdentity, options.top), byTarget: topCounts(deniedByTarget, options.top) },
+    denied: {
+      unauthenticated,
+      unavailable,
+      byIdentity: topCounts(deniedByIdentity, options.top),
+      byTarget: topCounts(deniedByTarget, options.top),
+    },
     exceptions: [...exceptions]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, e]) => ({
@@ -215,7 +227,7 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
         kind,
         count: values.length,
         medianSeconds: median(values),
-        maxSeconds: values.reduce((max, v) => (v > max ? v : max), -Infinity),
+        maxSeconds: values.reduce((max, v) => Math.max(v, max), -Infinity),
       })),
     newCallPaths: {
       baseline: options.baseline ? "file" : "first half of the window",

@@ -5,7 +5,11 @@ import type { Count, Metrics } from "./aggregate.ts";
 export function duration(seconds: number): string {
   const sign = seconds < 0 ? "-" : "";
   const s = Math.abs(seconds);
-  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]] as const) {
+  for (const [unit, size] of [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const) {
     if (s >= size) return `${sign}${Number.isInteger(s / size) ? s / size : (s / size).toFixed(1)}${unit}`;
   }
   return `${sign}${Number.isInteger(s) ? s : s.toFixed(1)}s`;
@@ -14,7 +18,11 @@ export function duration(seconds: number): string {
 type Align = "left" | "right";
 
 /** Rows under a header, every column as wide as its widest cell, two spaces apart, indented by two. */
-export function columns(header: readonly string[], align: readonly Align[], rows: readonly (readonly string[])[]): string[] {
+export function columns(
+  header: readonly string[],
+  align: readonly Align[],
+  rows: readonly (readonly string[])[],
+): string[] {
   if (rows.length === 0) return ["  (none)"];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
@@ -24,7 +32,11 @@ export function columns(header: readonly string[], align: readonly Align[], rows
 }
 
 const counted = (label: string, rows: readonly Count[]): string[] =>
-  columns(["count", label], ["right", "left"], rows.map((r) => [String(r.count), r.key]));
+  columns(
+    ["count", label],
+    ["right", "left"],
+    rows.map((r) => [String(r.count), r.key]),
+  );
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -55,7 +67,11 @@ export function metricsText(m: Metrics): string[] {
         e.id,
         String(e.uses),
         e.ageSeconds === null ? "?" : duration(e.ageSeconds),
-        e.secondsLeft === null ? "?" : e.secondsLeft >= 0 ? duration(e.secondsLeft) : `expired ${duration(-e.secondsLeft)} ago`,
+        e.secondsLeft === null
+          ? "?"
+          : e.secondsLeft >= 0
+            ? duration(e.secondsLeft)
+            : `expired ${duration(-e.secondsLeft)} ago`,
         e.firstUse ?? "?",
         e.lastUse ?? "?",
       ]),

@@ -32,17 +32,26 @@ function graph(report: ReachReport): string {
   for (const identity of report.byIdentity) {
     for (const service of identity.services) {
       const routes = [...new Set(identity.grants.filter((g) => g.service === service).map((g) => g.route))];
-      const cls = identity.principal === "public" ? "edge public" : identity.principal === "any-authenticated" ? "edge authenticated" : "edge";
+      const cls =
+        identity.principal === "public"
+          ? "edge public"
+          : identity.principal === "any-authenticated"
+            ? "edge authenticated"
+            : "edge";
       out.push(
         `<line class="${cls}" x1="${leftX + 6}" y1="${identityY.get(identity.principal)!.toFixed(1)}" x2="${rightX - 6}" y2="${serviceY.get(service)!.toFixed(1)}"><title>${escapeHtml(`${identity.principal} -> ${service}: ${routes.join(", ")}`)}</title></line>`,
       );
     }
   }
   for (const [p, y] of identityY) {
-    out.push(`<circle cx="${leftX + 6}" cy="${y.toFixed(1)}" r="3"/><text class="identity" x="${leftX}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeHtml(p)}</text>`);
+    out.push(
+      `<circle cx="${leftX + 6}" cy="${y.toFixed(1)}" r="3"/><text class="identity" x="${leftX}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeHtml(p)}</text>`,
+    );
   }
   for (const [s, y] of serviceY) {
-    out.push(`<circle cx="${rightX - 6}" cy="${y.toFixed(1)}" r="3"/><text class="service" x="${rightX}" y="${(y + 4).toFixed(1)}">${escapeHtml(s)}</text>`);
+    out.push(
+      `<circle cx="${rightX - 6}" cy="${y.toFixed(1)}" r="3"/><text class="service" x="${rightX}" y="${(y + 4).toFixed(1)}">${escapeHtml(s)}</text>`,
+    );
   }
   out.push("</svg>");
   return out.join("\n");
@@ -85,7 +94,10 @@ svg circle { fill: #1d2433; }
     row([
       "most exposed routes",
       s.mostExposedRoutes
-        .map((e) => `${e.route} (${e.identities}${e.public ? ", public" : ""}${e.anyAuthenticated ? ", any-authenticated" : ""})`)
+        .map(
+          (e) =>
+            `${e.route} (${e.identities}${e.public ? ", public" : ""}${e.anyAuthenticated ? ", any-authenticated" : ""})`,
+        )
         .join(", "),
     ]),
   );
@@ -94,7 +106,8 @@ svg circle { fill: #1d2433; }
   parts.push(graph(report));
   parts.push("<h2>By identity</h2>\n<table>");
   parts.push(row(["identity", "route", "methods", "terms"], "th"));
-  for (const i of report.byIdentity) for (const g of i.grants) parts.push(row([i.principal, g.route, g.methods.join(","), grantTerms(g)]));
+  for (const i of report.byIdentity)
+    for (const g of i.grants) parts.push(row([i.principal, g.route, g.methods.join(","), grantTerms(g)]));
   parts.push("</table>\n<h2>By route</h2>\n<table>");
   parts.push(row(["route", "path", "methods", "identity", "terms"], "th"));
   for (const r of report.byRoute) {

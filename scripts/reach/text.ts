@@ -27,15 +27,23 @@ export function reachText(report: ReachReport): string[] {
   }
   lines.push(`routes (${report.byRoute.length}):`);
   for (const route of report.byRoute) {
-    const flags = [route.public ? "public" : "", route.anyAuthenticated ? "any-authenticated" : "", route.mode === "audit" ? "audit" : ""].filter(Boolean);
-    lines.push(`  ${route.route}  ${methods(route.methods)}  ${route.path}  (${plural(route.identities, "identity").replace("identitys", "identities")})${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+    const flags = [
+      route.public ? "public" : "",
+      route.anyAuthenticated ? "any-authenticated" : "",
+      route.mode === "audit" ? "audit" : "",
+    ].filter(Boolean);
+    lines.push(
+      `  ${route.route}  ${methods(route.methods)}  ${route.path}  (${plural(route.identities, "identity").replace("identitys", "identities")})${flags.length ? `  [${flags.join(", ")}]` : ""}`,
+    );
     if (route.grants.length === 0) lines.push("    nobody (default deny)");
     for (const g of route.grants) {
       const own = methods(g.methods) === methods(route.methods) ? "" : `  ${methods(g.methods)}`;
       lines.push(`    ${g.principal}${own}  ${grantTerms(g)}`);
     }
     for (const d of route.denies) {
-      lines.push(`    deny ${d.rule}: ${d.principals.join(", ")}${d.conditions.length ? `  when ${d.conditions.join("; ")}` : ""}`);
+      lines.push(
+        `    deny ${d.rule}: ${d.principals.join(", ")}${d.conditions.length ? `  when ${d.conditions.join("; ")}` : ""}`,
+      );
     }
   }
   const s = report.summary;
@@ -72,9 +80,11 @@ export function reachJson(report: ReachReport, extra: Record<string, unknown>): 
 export function diffVerdict(diff: PolicyDiff): string {
   const lost = plural(diff.lost.length, "grant");
   const loosened = diff.changed.filter((c) => c.widens).length;
-  if (diff.gained.length > 0) return `access widened: ${plural(diff.gained.length, "grant")} gained, ${diff.lost.length} lost`;
+  if (diff.gained.length > 0)
+    return `access widened: ${plural(diff.gained.length, "grant")} gained, ${diff.lost.length} lost`;
   if (loosened > 0) return `access may widen: ${plural(loosened, "grant")} with looser terms, ${diff.lost.length} lost`;
-  if (diff.settings.length > 0) return `access may widen: ${plural(diff.settings.length, "change")} beyond the grants, ${diff.lost.length} lost`;
+  if (diff.settings.length > 0)
+    return `access may widen: ${plural(diff.settings.length, "change")} beyond the grants, ${diff.lost.length} lost`;
   return `no access gained: ${lost} lost`;
 }
 
@@ -87,11 +97,13 @@ export function diffText(diff: PolicyDiff): string[] {
   const lines: string[] = [];
   if (diff.gained.length > 0) {
     lines.push(`gained (${diff.gained.length}):`);
-    for (const d of diff.gained) lines.push(`  + ${d.principal}  ${d.route}  ${methods(d.methods)}  by ${d.rules.join(", ")}`);
+    for (const d of diff.gained)
+      lines.push(`  + ${d.principal}  ${d.route}  ${methods(d.methods)}  by ${d.rules.join(", ")}`);
   }
   if (diff.lost.length > 0) {
     lines.push(`lost (${diff.lost.length}):`);
-    for (const d of diff.lost) lines.push(`  - ${d.principal}  ${d.route}  ${methods(d.methods)}  by ${d.rules.join(", ")}`);
+    for (const d of diff.lost)
+      lines.push(`  - ${d.principal}  ${d.route}  ${methods(d.methods)}  by ${d.rules.join(", ")}`);
   }
   if (diff.changed.length > 0) {
     lines.push(`changed (${diff.changed.length}):`);

@@ -35,7 +35,10 @@ function requestOf(record: DecisionLine): string {
   return record.method ? `${record.method} ${record.host ?? ""}${record.path ?? ""}` : `request ${record.requestId}`;
 }
 
-function group(records: readonly { record: DecisionLine; route: string }[]): { requests: number; identities: ChangeGroup[] } {
+function group(records: readonly { record: DecisionLine; route: string }[]): {
+  requests: number;
+  identities: ChangeGroup[];
+} {
   const byPrincipal = new Map<string, ChangeGroup>();
   for (const { record, route } of records) {
     const principal = record.principal ?? "anonymous";
@@ -71,11 +74,16 @@ function timeOf(record: DecisionLine): number {
  */
 export function shadowReport(records: readonly DecisionLine[], version?: string): ShadowReport {
   const withShadow = records.filter(hasShadow);
-  const latest = withShadow.reduce<Shadowed | undefined>((best, r) => (!best || timeOf(r) >= timeOf(best) ? r : best), undefined);
+  const latest = withShadow.reduce<Shadowed | undefined>(
+    (best, r) => (!best || timeOf(r) >= timeOf(best) ? r : best),
+    undefined,
+  );
   const named = version?.toLowerCase();
   const shadow = named
     ? (withShadow.map((r) => r.shadow.version).find((v) => v.startsWith(named)) ?? named)
-    : latest ? latest.shadow.version : null;
+    : latest
+      ? latest.shadow.version
+      : null;
   const ofCandidate = withShadow.filter((r) => r.shadow.version === shadow);
   const compared = ofCandidate.filter((r) => !decidedOutsideThePolicy(r));
   const denied: { record: DecisionLine; route: string }[] = [];
@@ -103,10 +111,17 @@ export function shadowReportText(report: ShadowReport): string[] {
   if (!report.shadow) return ["no decisions with a shadow candidate in these logs (set one with ward shadow set)"];
   const lines = [
     `shadow ${short(report.shadow)} against active ${report.activeVersions.map(short).join(", ") || "(none)"}: ${report.compared} decision${report.compared === 1 ? "" : "s"} compared, ${report.unchanged} unchanged` +
-      (report.decidedOutsideThePolicy > 0 ? ` (${report.decidedOutsideThePolicy} decided by a grant or the denylist, not compared)` : ""),
+      (report.decidedOutsideThePolicy > 0
+        ? ` (${report.decidedOutsideThePolicy} decided by a grant or the denylist, not compared)`
+        : ""),
   ];
-  for (const [title, part] of [["would newly deny", report.newlyDenied], ["would newly allow", report.newlyAllowed]] as const) {
-    lines.push(`${title}: ${part.requests} request${part.requests === 1 ? "" : "s"} from ${part.identities.length} identit${part.identities.length === 1 ? "y" : "ies"}`);
+  for (const [title, part] of [
+    ["would newly deny", report.newlyDenied],
+    ["would newly allow", report.newlyAllowed],
+  ] as const) {
+    lines.push(
+      `${title}: ${part.requests} request${part.requests === 1 ? "" : "s"} from ${part.identities.length} identit${part.identities.length === 1 ? "y" : "ies"}`,
+    );
     for (const g of part.identities) {
       lines.push(`  ${g.principal}  ${g.requests}  ${g.routes.join(", ")}`);
       for (const e of g.examples) lines.push(`      e.g. ${e}`);

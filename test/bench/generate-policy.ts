@@ -13,8 +13,22 @@ export const TRUST_DOMAIN = "prod.example.com";
 export const WILDCARD_EVERY = 10;
 
 const RESOURCES = [
-  "orders", "invoices", "customers", "shipments", "products", "accounts", "reports", "payments",
-  "refunds", "users", "projects", "tickets", "documents", "events", "metrics", "subscriptions",
+  "orders",
+  "invoices",
+  "customers",
+  "shipments",
+  "products",
+  "accounts",
+  "reports",
+  "payments",
+  "refunds",
+  "users",
+  "projects",
+  "tickets",
+  "documents",
+  "events",
+  "metrics",
+  "subscriptions",
 ];
 /** Route kinds per resource: list, create, get, update, and an export prefix or a nested history path. */
 const KINDS = 5;
@@ -71,7 +85,11 @@ const denySuspended = (): RuleInput => ({
   principals: [{ set: "suspended" }],
   description: "suspended people and quarantined workloads reach nothing",
 });
-const denyContractors = (): RuleInput => ({ id: "deny-contractors", effect: "deny", principals: [{ set: "contractors" }] });
+const denyContractors = (): RuleInput => ({
+  id: "deny-contractors",
+  effect: "deny",
+  principals: [{ set: "contractors" }],
+});
 const sreRead = (): RuleInput => ({ id: "sre-read", effect: "allow", principals: [{ set: "sre" }] });
 
 function routesFor(service: number, count: number): RouteInput[] {
@@ -82,7 +100,12 @@ function routesFor(service: number, count: number): RouteInput[] {
     const res = resourceName(service, r);
     const read = `${res}:read`;
     const write = `${res}:write`;
-    const teamRead: RuleInput = { id: "team-read", effect: "allow", principals: [{ set: team }], when: { scopes: [read] } };
+    const teamRead: RuleInput = {
+      id: "team-read",
+      effect: "allow",
+      principals: [{ set: team }],
+      when: { scopes: [read] },
+    };
     switch (k % KINDS) {
       case 0:
         routes.push({
@@ -166,7 +189,12 @@ function routesFor(service: number, count: number): RouteInput[] {
                 rules: [
                   denySuspended(),
                   sreRead(),
-                  { id: "team-export", effect: "allow", principals: [{ set: team }], when: { scopes: [`${res}:export`] } },
+                  {
+                    id: "team-export",
+                    effect: "allow",
+                    principals: [{ set: team }],
+                    when: { scopes: [`${res}:export`] },
+                  },
                 ],
               }
             : {
@@ -191,7 +219,10 @@ export function generatePolicy(routes: number, routesPerService = ROUTES_PER_SER
     contractors: [{ emailDomain: PEOPLE.contractorDomain }],
   };
   for (let t = 0; t < TEAMS; t++) {
-    principalSets[teamName(t)] = [{ spiffePrefix: `spiffe://${TRUST_DOMAIN}/ns/${teamName(t)}/` }, { group: teamName(t) }];
+    principalSets[teamName(t)] = [
+      { spiffePrefix: `spiffe://${TRUST_DOMAIN}/ns/${teamName(t)}/` },
+      { group: teamName(t) },
+    ];
   }
 
   const services: PolicyInput["services"] = {};

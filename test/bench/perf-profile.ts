@@ -31,18 +31,35 @@ const NATIVE: [string, RegExp][] = [
  * function after whatever first sat at its address (the YAML parser, at start-up). Keep the latest entry.
  */
 function latestEntriesOnly(mapFile: string): void {
-  const entries = readFileSync(mapFile, "utf8").trimEnd().split("\n").map((line) => {
-    const [start, size] = line.split(" ");
-    return { start: parseInt(start!, 16), end: parseInt(start!, 16) + parseInt(size!, 16), line };
-  });
+  const entries = readFileSync(mapFile, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((line) => {
+      const [start, size] = line.split(" ");
+      return { start: parseInt(start!, 16), end: parseInt(start!, 16) + parseInt(size!, 16), line };
+    });
   const kept: { start: number; end: number; line: string }[] = [];
   for (const e of entries.reverse()) if (!kept.some((k) => k.start < e.end && e.start < k.end)) kept.push(e);
-  writeFileSync(mapFile, kept.sort((a, b) => a.start - b.start).map((k) => k.line).join("\n") + "\n");
+  writeFileSync(
+    mapFile,
+    `${kept
+      .sort((a, b) => a.start - b.start)
+      .map((k) => k.line)
+      .join("\n")}\n`,
+  );
 }
 
 /** Samples as stacks of symbol names, innermost first. */
 function stacks(script: string): string[][] {
-  return script.split(/\n\s*\n/).map((block) => block.split("\n").map((l) => l.trim().split(" ").slice(1).join(" ")).filter(Boolean)).filter((s) => s.length > 0);
+  return script
+    .split(/\n\s*\n/)
+    .map((block) =>
+      block
+        .split("\n")
+        .map((l) => l.trim().split(" ").slice(1).join(" "))
+        .filter(Boolean),
+    )
+    .filter((s) => s.length > 0);
 }
 
 const jsName = (frame: string) => frame.replace(/^JS:[*+~^']*/, "");
@@ -53,18 +70,25 @@ function report(name: string, samples: string[][], requests: number, seconds: nu
   const native = new Map<string, number>();
   const ward = new Map<string, number>();
   for (const stack of samples) {
-    const part = NATIVE.find(([, pattern]) => stack.some((frame) => pattern.test(frame.replace(/\(.*$/, ""))))?.[0] ?? "the rest";
+    const part =
+      NATIVE.find(([, pattern]) => stack.some((frame) => pattern.test(frame.replace(/\(.*$/, ""))))?.[0] ?? "the rest";
     native.set(part, (native.get(part) ?? 0) + 1);
-    for (const fn of new Set(stack.filter((f) => f.startsWith("JS:") && f.includes("w.mjs")).map(jsName))) ward.set(fn, (ward.get(fn) ?? 0) + 1);
+    for (const fn of new Set(stack.filter((f) => f.startsWith("JS:") && f.includes("w.mjs")).map(jsName)))
+      ward.set(fn, (ward.get(fn) ?? 0) + 1);
   }
-  console.log(`\n${name}: ${Math.round(requests / seconds)} req/s while sampled; ${perRequest(samples.length).trim()} µs of workerd CPU per request sampled (${Math.round(cpuUsPerRequest)} from /proc)`);
+  console.log(
+    `\n${name}: ${Math.round(requests / seconds)} req/s while sampled; ${perRequest(samples.length).trim()} µs of workerd CPU per request sampled (${Math.round(cpuUsPerRequest)} from /proc)`,
+  );
   for (const [part, n] of [...native].sort((a, b) => b[1] - a[1])) console.log(`${perRequest(n)}  ${part}`);
   console.log("  inclusive, the Worker's own functions (JavaScript and the native calls under them):");
   for (const [fn, n] of [...ward].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${perRequest(n)}    ${fn}`);
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { seconds: { type: "string", default: "6" } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { seconds: { type: "string", default: "6" } },
+  });
   const names = (positionals.length > 0 ? positionals : ["passthrough", "passthrough-log", "full"]) as VariantName[];
   const unknown = names.find((n) => !VARIANT_NAMES.includes(n));
   if (unknown) throw new Error(`unknown variant ${unknown}: one of ${VARIANT_NAMES.join(", ")}`);
@@ -83,7 +107,9 @@ async function main(): Promise<void> {
       try {
         for (let i = 0; i < 3; i++) await load(setup, variant, 4); // the benchmark's warm-up
         const data = join(dir, `${name}.data`);
-        const recorder = spawn("perf", ["record", "-F", String(HZ), "-g", "-p", String(variant.pid), "-o", data], { stdio: "ignore" });
+        const recorder = spawn("perf", ["record", "-F", String(HZ), "-g", "-p", String(variant.pid), "-o", data], {
+          stdio: "ignore",
+        });
         await new Promise((r) => setTimeout(r, 300));
         const measured = await load(setup, variant, seconds);
         recorder.kill("SIGINT");

@@ -31,7 +31,6 @@ import {
   TEAMS,
   countRoutes,
   generatePolicy,
-  hasExportPrefix,
   resourceName,
   serviceHost,
   teamName,
@@ -54,8 +53,21 @@ const TARGETS = { decision10000Us: 20, ratio10000To10: 2, compile10000Ms: 200 };
 
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../bench-results");
 
-export type Category = "allowed" | "denied-by-rule" | "no-matching-rule" | "route-not-found" | "host-not-found" | "bad-request";
-const CATEGORIES: readonly Category[] = ["allowed", "denied-by-rule", "no-matching-rule", "route-not-found", "host-not-found", "bad-request"];
+export type Category =
+  | "allowed"
+  | "denied-by-rule"
+  | "no-matching-rule"
+  | "route-not-found"
+  | "host-not-found"
+  | "bad-request";
+const CATEGORIES: readonly Category[] = [
+  "allowed",
+  "denied-by-rule",
+  "no-matching-rule",
+  "route-not-found",
+  "host-not-found",
+  "bad-request",
+];
 const EXPECTED_REASON: Record<Category, Reason> = {
   allowed: "allowed-by-rule",
   "denied-by-rule": "denied-by-rule",
@@ -80,21 +92,41 @@ function person(email: string, groups: string[], scopes: string[]): Identity {
  * is only one), always to its first resource, which every service has whatever its size.
  */
 export function requestMix(services: number): BenchRequest[] {
-  const templates: { category: Category; label: string; build: (s: number) => Omit<RequestFacts, "host"> & { host?: string } }[] = [
+  const templates: {
+    category: Category;
+    label: string;
+    build: (s: number) => Omit<RequestFacts, "host"> & { host?: string };
+  }[] = [
     {
       category: "allowed",
       label: "team member reads an item (scope)",
-      build: (s) => ({ method: "GET", path: `/v1/${resourceName(s, 0)}/ord-48213`, identity: person("alice@example.com", [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]) }),
+      build: (s) => ({
+        method: "GET",
+        path: `/v1/${resourceName(s, 0)}/ord-48213`,
+        identity: person("alice@example.com", [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]),
+      }),
     },
     {
       category: "allowed",
       label: "team member creates (scope, rate limit)",
-      build: (s) => ({ method: "POST", path: `/v1/${resourceName(s, 0)}`, identity: person("alice@example.com", [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`, `${resourceName(s, 0)}:write`]) }),
+      build: (s) => ({
+        method: "POST",
+        path: `/v1/${resourceName(s, 0)}`,
+        identity: person(
+          "alice@example.com",
+          [teamName(teamOf(s))],
+          [`${resourceName(s, 0)}:read`, `${resourceName(s, 0)}:write`],
+        ),
+      }),
     },
     {
       category: "allowed",
       label: "on-call exports (pathPrefix)",
-      build: (s) => ({ method: "GET", path: `/v1/${resourceName(s, 0)}/export/2025/q2.csv`, identity: person(PEOPLE.oncall, ["sre"], []) }),
+      build: (s) => ({
+        method: "GET",
+        path: `/v1/${resourceName(s, 0)}/export/2025/q2.csv`,
+        identity: person(PEOPLE.oncall, ["sre"], []),
+      }),
     },
     {
       category: "allowed",
@@ -104,64 +136,114 @@ export function requestMix(services: number): BenchRequest[] {
         host: `tenant-a.${wildcardSuffix(0)}`,
         method: "GET",
         path: `/v1/${resourceName(0, 0)}`,
-        identity: { workload: { id: teamWorkload(teamOf(0)) }, serviceToken: { clientId: "a1b2c3.access" }, scopes: [`${resourceName(0, 0)}:read`] },
+        identity: {
+          workload: { id: teamWorkload(teamOf(0)) },
+          serviceToken: { clientId: "a1b2c3.access" },
+          scopes: [`${resourceName(0, 0)}:read`],
+        },
       }),
     },
     {
       category: "denied-by-rule",
       label: "suspended member reads an item",
-      build: (s) => ({ method: "GET", path: `/v1/${resourceName(s, 0)}/ord-48213`, identity: person(PEOPLE.suspended, [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]) }),
+      build: (s) => ({
+        method: "GET",
+        path: `/v1/${resourceName(s, 0)}/ord-48213`,
+        identity: person(PEOPLE.suspended, [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]),
+      }),
     },
     {
       category: "denied-by-rule",
       label: "contractor updates an item",
-      build: (s) => ({ method: "PATCH", path: `/v1/${resourceName(s, 0)}/ord-48213`, identity: person(`bob@${PEOPLE.contractorDomain}`, [teamName(teamOf(s))], [`${resourceName(s, 0)}:write`]) }),
+      build: (s) => ({
+        method: "PATCH",
+        path: `/v1/${resourceName(s, 0)}/ord-48213`,
+        identity: person(`bob@${PEOPLE.contractorDomain}`, [teamName(teamOf(s))], [`${resourceName(s, 0)}:write`]),
+      }),
     },
     {
       category: "no-matching-rule",
       label: "member of another team reads an item",
-      build: (s) => ({ method: "GET", path: `/v1/${resourceName(s, 0)}/ord-48213`, identity: person("carol@example.com", [teamName((teamOf(s) + 1) % TEAMS)], [`${resourceName(s, 0)}:read`]) }),
+      build: (s) => ({
+        method: "GET",
+        path: `/v1/${resourceName(s, 0)}/ord-48213`,
+        identity: person("carol@example.com", [teamName((teamOf(s) + 1) % TEAMS)], [`${resourceName(s, 0)}:read`]),
+      }),
     },
     {
       category: "no-matching-rule",
       label: "team member deletes without write scope",
-      build: (s) => ({ method: "DELETE", path: `/v1/${resourceName(s, 0)}/ord-48213`, identity: person("alice@example.com", [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]) }),
+      build: (s) => ({
+        method: "DELETE",
+        path: `/v1/${resourceName(s, 0)}/ord-48213`,
+        identity: person("alice@example.com", [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]),
+      }),
     },
     {
       category: "route-not-found",
       label: "unknown path",
-      build: (s) => ({ method: "GET", path: `/v2/${resourceName(s, 0)}/ord-48213/lines`, identity: person("alice@example.com", [teamName(teamOf(s))], []) }),
+      build: (s) => ({
+        method: "GET",
+        path: `/v2/${resourceName(s, 0)}/ord-48213/lines`,
+        identity: person("alice@example.com", [teamName(teamOf(s))], []),
+      }),
     },
     {
       category: "route-not-found",
       label: "known path, method not routed",
-      build: (s) => ({ method: "DELETE", path: `/v1/${resourceName(s, 0)}`, identity: person("alice@example.com", [teamName(teamOf(s))], []) }),
+      build: (s) => ({
+        method: "DELETE",
+        path: `/v1/${resourceName(s, 0)}`,
+        identity: person("alice@example.com", [teamName(teamOf(s))], []),
+      }),
     },
     {
       category: "host-not-found",
       label: "unknown host",
-      build: (s) => ({ host: "unknown.internal.example.com", method: "GET", path: `/v1/${resourceName(s, 0)}`, identity: person("alice@example.com", [], []) }),
+      build: (s) => ({
+        host: "unknown.internal.example.com",
+        method: "GET",
+        path: `/v1/${resourceName(s, 0)}`,
+        identity: person("alice@example.com", [], []),
+      }),
     },
     {
       category: "host-not-found",
       label: "too deep for a wildcard host",
-      build: () => ({ host: `a.b.${wildcardSuffix(0)}`, method: "GET", path: `/v1/${resourceName(0, 0)}`, identity: person("alice@example.com", [], []) }),
+      build: () => ({
+        host: `a.b.${wildcardSuffix(0)}`,
+        method: "GET",
+        path: `/v1/${resourceName(0, 0)}`,
+        identity: person("alice@example.com", [], []),
+      }),
     },
     {
       category: "bad-request",
       label: "encoded separator in path",
-      build: (s) => ({ method: "GET", path: `/v1/${resourceName(s, 0)}/..%2F..%2Fadmin`, identity: person("alice@example.com", [], []) }),
+      build: (s) => ({
+        method: "GET",
+        path: `/v1/${resourceName(s, 0)}/..%2F..%2Fadmin`,
+        identity: person("alice@example.com", [], []),
+      }),
     },
     {
       category: "bad-request",
       label: "unaccepted method",
-      build: (s) => ({ method: "TRACE", path: `/v1/${resourceName(s, 0)}`, identity: person("alice@example.com", [], []) }),
+      build: (s) => ({
+        method: "TRACE",
+        path: `/v1/${resourceName(s, 0)}`,
+        identity: person("alice@example.com", [], []),
+      }),
     },
   ];
   return templates.map((t, j) => {
     const s = Math.floor(((j + 0.5) * services) / templates.length);
     const built = t.build(s);
-    return { category: t.category, label: t.label, facts: { ...built, host: built.host ?? serviceHost(s), country: "DE" } };
+    return {
+      category: t.category,
+      label: t.label,
+      facts: { ...built, host: built.host ?? serviceHost(s), country: "DE" },
+    };
   });
 }
 
@@ -202,7 +284,12 @@ async function prepare(doc: PolicyInput): Promise<CompiledPolicy> {
   const validated = validatePolicy(doc);
   if (!validated.ok) {
     const errors = validated.issues.filter((i) => i.severity === "error");
-    throw new Error(`generated policy is invalid: ${errors.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `generated policy is invalid: ${errors
+        .slice(0, 3)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("; ")}`,
+    );
   }
   return compilePolicy(validated.policy);
 }
@@ -213,7 +300,9 @@ function checkMix(policy: CompiledPolicy, mix: readonly BenchRequest[], size: nu
     const decision = evaluate(policy, r.facts, NOW);
     const want = EXPECTED_REASON[r.category];
     if (decision.reasons[0] !== want || (r.category === "allowed") !== (decision.effect === "allow")) {
-      throw new Error(`${size} routes, "${r.label}": expected ${want}, got ${decision.effect} ${decision.reasons.join(",")}`);
+      throw new Error(
+        `${size} routes, "${r.label}": expected ${want}, got ${decision.effect} ${decision.reasons.join(",")}`,
+      );
     }
   }
 }
@@ -342,13 +431,27 @@ export async function runPolicyBench(): Promise<BenchOutcome> {
   const [small, , large] = sizes as [SizeResult, SizeResult, SizeResult];
   const ratio = large.medianUs / small.medianUs;
   const checks = [
-    { name: `decision at 10,000 routes < ${TARGETS.decision10000Us} µs`, ok: large.medianUs < TARGETS.decision10000Us, value: `${fmt(large.medianUs)} µs` },
-    { name: `decision at 10,000 routes within ${TARGETS.ratio10000To10}x of 10 routes`, ok: ratio <= TARGETS.ratio10000To10, value: `${fmt(ratio, 2)}x` },
-    { name: `compile of 10,000 routes < ${TARGETS.compile10000Ms} ms`, ok: compile.medianMs < TARGETS.compile10000Ms, value: `${fmt(compile.medianMs, 1)} ms` },
+    {
+      name: `decision at 10,000 routes < ${TARGETS.decision10000Us} µs`,
+      ok: large.medianUs < TARGETS.decision10000Us,
+      value: `${fmt(large.medianUs)} µs`,
+    },
+    {
+      name: `decision at 10,000 routes within ${TARGETS.ratio10000To10}x of 10 routes`,
+      ok: ratio <= TARGETS.ratio10000To10,
+      value: `${fmt(ratio, 2)}x`,
+    },
+    {
+      name: `compile of 10,000 routes < ${TARGETS.compile10000Ms} ms`,
+      ok: compile.medianMs < TARGETS.compile10000Ms,
+      value: `${fmt(compile.medianMs, 1)} ms`,
+    },
   ];
 
   console.log("");
-  console.log("routes   services  median µs   p10 µs   p90 µs  batches  | " + CATEGORIES.map((c) => c.padStart(16)).join(" "));
+  console.log(
+    `routes   services  median µs   p10 µs   p90 µs  batches  | ${CATEGORIES.map((c) => c.padStart(16)).join(" ")}`,
+  );
   for (const s of sizes) {
     console.log(
       `${String(s.routes).padStart(6)}  ${String(s.services).padStart(9)}  ${fmt(s.medianUs).padStart(9)} ${fmt(s.p10Us).padStart(8)} ${fmt(s.p90Us).padStart(8)} ${String(s.batches).padStart(8)}  | ` +
@@ -374,12 +477,19 @@ export async function runPolicyBench(): Promise<BenchOutcome> {
   const file = join(RESULTS_DIR, "policy.json");
   writeFileSync(
     file,
-    JSON.stringify(
+    `${JSON.stringify(
       {
         benchmark: "policy",
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
-        method: { batchSize: BATCH_SIZE, warmupBatches: WARMUP_BATCHES, rounds: ROUNDS, batchesPerRound: BATCHES_PER_ROUND, statistic: "median of batch means", now: new Date(NOW).toISOString() },
+        method: {
+          batchSize: BATCH_SIZE,
+          warmupBatches: WARMUP_BATCHES,
+          rounds: ROUNDS,
+          batchesPerRound: BATCHES_PER_ROUND,
+          statistic: "median of batch means",
+          now: new Date(NOW).toISOString(),
+        },
         mix: requestMix(1).map((r) => ({ category: r.category, label: r.label })),
         decision: sizes,
         ratio10000To10: ratio,
@@ -392,7 +502,7 @@ export async function runPolicyBench(): Promise<BenchOutcome> {
       },
       null,
       2,
-    ) + "\n",
+    )}\n`,
   );
   console.log(`wrote ${file} (${fmt(Number(process.hrtime.bigint() - started) / 1e9, 1)} s)`);
   return { name: "policy", ok };

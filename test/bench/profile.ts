@@ -23,7 +23,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const WORKER_OF: Record<VariantName, string> = { passthrough: "pass", "passthrough-log": "passlog", peer: "peer", full: "ward", ratelimited: "ward" };
+const WORKER_OF: Record<VariantName, string> = {
+  passthrough: "pass",
+  "passthrough-log": "passlog",
+  peer: "peer",
+  full: "ward",
+  ratelimited: "ward",
+};
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -103,8 +109,14 @@ async function main(): Promise<void> {
     // key set, denylist, first parse of everything), not the load.
     const cold = process.argv[3] === "cold";
     if (!cold) await load(setup, variant, 2); // warm-up, as the benchmark does
-    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string; id?: string }[];
-    const target = targets.find((t) => t.webSocketDebuggerUrl.endsWith(`:${WORKER_OF[name]}`)) ?? targets.find((t) => t.webSocketDebuggerUrl.includes(WORKER_OF[name]));
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
+      webSocketDebuggerUrl: string;
+      title?: string;
+      id?: string;
+    }[];
+    const target =
+      targets.find((t) => t.webSocketDebuggerUrl.endsWith(`:${WORKER_OF[name]}`)) ??
+      targets.find((t) => t.webSocketDebuggerUrl.includes(WORKER_OF[name]));
     if (!target) throw new Error(`no inspector target for ${WORKER_OF[name]}: ${JSON.stringify(targets)}`);
     const client = await devtools(target.webSocketDebuggerUrl);
     await client.call("Profiler.enable");
@@ -114,17 +126,22 @@ async function main(): Promise<void> {
     if (cpu) await client.call("Profiler.start");
     if (cold) {
       const started = performance.now();
-      const reply = await send(variant.port, `http://bench.localhost:${variant.port}${variant.path}`, { headers: setup.headers });
+      const reply = await send(variant.port, `http://bench.localhost:${variant.port}${variant.path}`, {
+        headers: setup.headers,
+      });
       const ms = performance.now() - started;
       const { profile } = await client.call<{ profile: Profile }>("Profiler.stop");
       client.close();
       const { self, inclusive, total } = summarise(profile);
       const inMs = (us: number) => (us / 1000).toFixed(1).padStart(7);
-      console.log(`${name}: the first request answered ${reply.status} after ${Math.round(ms)} ms; isolate samples ${inMs(total).trim()} ms`);
+      console.log(
+        `${name}: the first request answered ${reply.status} after ${Math.round(ms)} ms; isolate samples ${inMs(total).trim()} ms`,
+      );
       console.log("\nself ms  function");
       for (const [l, us] of top(self, 25)) console.log(`${inMs(us)}  ${l}`);
       console.log("\ninclusive ms  function (Ward's bundle)");
-      for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30)) console.log(`${inMs(us)}       ${l}`);
+      for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30))
+        console.log(`${inMs(us)}       ${l}`);
       return;
     }
     // Memory while it runs: the isolate's JavaScript heap (V8) beside the whole process's resident set.
@@ -132,7 +149,11 @@ async function main(): Promise<void> {
     const sample = async () => {
       const heap = await client.call<{ usedSize: number; totalSize: number }>("Runtime.getHeapUsage");
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${variant.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-      memory.push({ rssMiB: Math.round(rss), heapUsedMiB: Math.round(heap.usedSize / 1048576), heapTotalMiB: Math.round(heap.totalSize / 1048576) });
+      memory.push({
+        rssMiB: Math.round(rss),
+        heapUsedMiB: Math.round(heap.usedSize / 1048576),
+        heapTotalMiB: Math.round(heap.totalSize / 1048576),
+      });
     };
     await sample();
     const sampler = setInterval(() => void sample(), 1000);
@@ -145,7 +166,9 @@ async function main(): Promise<void> {
     ];
     if (!cpu) {
       client.close();
-      console.log(`${name}: ${Math.round(measured.rps)} req/s; workerd CPU ${Math.round(measured.cpuUsPerRequest)} µs/req`);
+      console.log(
+        `${name}: ${Math.round(measured.rps)} req/s; workerd CPU ${Math.round(measured.cpuUsPerRequest)} µs/req`,
+      );
       console.log(memoryLines.join("\n"));
       return;
     }
@@ -158,11 +181,14 @@ async function main(): Promise<void> {
     const { self, inclusive, total } = summarise(profile);
     const requests = measured.rps * seconds;
     const perRequest = (us: number) => (us / requests).toFixed(1).padStart(7);
-    console.log(`${name}: ${Math.round(measured.rps)} req/s while profiled; workerd CPU ${Math.round(measured.cpuUsPerRequest)} µs/req; isolate samples ${Math.round(total / requests)} µs/req`);
+    console.log(
+      `${name}: ${Math.round(measured.rps)} req/s while profiled; workerd CPU ${Math.round(measured.cpuUsPerRequest)} µs/req; isolate samples ${Math.round(total / requests)} µs/req`,
+    );
     console.log("\nself µs/req  function");
     for (const [l, us] of top(self, 30)) console.log(`${perRequest(us)}      ${l}`);
     console.log("\ninclusive µs/req  function (Ward's bundle)");
-    for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30)) console.log(`${perRequest(us)}           ${l}`);
+    for (const [l, us] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30))
+      console.log(`${perRequest(us)}           ${l}`);
     console.log(`\n${memoryLines.join("\n")}`);
     console.log(`\nprofile: ${file}`);
   } finally {

@@ -13,5 +13,9 @@ for (const [i, bench] of benchmarks.entries()) {
 }
 
 const failed = outcomes.filter((o) => !o.ok);
-console.error(failed.length === 0 ? `bench: all ${outcomes.length} passed` : `bench: FAILED ${failed.map((o) => o.name).join(", ")}`);
+console.error(
+  failed.length === 0
+    ? `bench: all ${outcomes.length} passed`
+    : `bench: FAILED ${failed.map((o) => o.name).join(", ")}`,
+);
 if (failed.length > 0) process.exitCode = 1;

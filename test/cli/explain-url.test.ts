@@ -35,7 +35,10 @@ services:${service("good", "good.example", "allow")}${service("evil", "evil.exam
 
 async function explain(url: string): Promise<{ code: number; text: string }> {
   const out: string[] = [];
-  const code = await explainCommand([POLICY, "--as", "anonymous", "GET", url], { out: (l) => out.push(l), err: () => {} });
+  const code = await explainCommand([POLICY, "--as", "anonymous", "GET", url], {
+    out: (l) => out.push(l),
+    err: () => {},
+  });
   return { code, text: out.join("\n") };
 }
 
@@ -120,11 +123,15 @@ describe("ward explain reads the raw path after that host", () => {
 });
 
 it("the real CLI reads http://evil.example\\@good.example/ as evil.example", () => {
-  const run = spawnSync(process.execPath, ["scripts/ward.ts", "explain", POLICY, "GET", "http://evil.example\\@good.example/x"], {
-    cwd: resolve(import.meta.dirname, "../.."),
-    encoding: "utf8",
-    timeout: 30_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    ["scripts/ward.ts", "explain", POLICY, "GET", "http://evil.example\\@good.example/x"],
+    {
+      cwd: resolve(import.meta.dirname, "../.."),
+      encoding: "utf8",
+      timeout: 30_000,
+    },
+  );
   expect(run.stdout).toContain("read as   GET evil.example \\@good.example/x");
   expect(run.status).toBe(EXIT.denied);
 }, 30_000);

@@ -40,7 +40,12 @@ interface Json {
   denied: { unauthenticated: number; unavailable: number; byIdentity: unknown[]; byTarget: unknown[] };
   exceptions: unknown[];
   credentialLifetimes: unknown[];
-  newCallPaths: { baseline: string; splitAt: string | null; baselineDecisions: number; paths: { key: string; count: number }[] };
+  newCallPaths: {
+    baseline: string;
+    splitAt: string | null;
+    baselineDecisions: number;
+    paths: { key: string; count: number }[];
+  };
 }
 
 const json = async (args: string[]): Promise<Json> => {
@@ -112,7 +117,14 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
           },
           exceptions: [
             // Age from notBefore (2026-11-20) to now (the latest time, 08:30); notAfter was 08:20.
-            { id: "exc-3", uses: 2, firstUse: "2026-11-24T08:15:00.000Z", lastUse: "2026-11-24T08:30:00.000Z", ageSeconds: 4 * 86400 + 8.5 * 3600, secondsLeft: -600 },
+            {
+              id: "exc-3",
+              uses: 2,
+              firstUse: "2026-11-24T08:15:00.000Z",
+              lastUse: "2026-11-24T08:30:00.000Z",
+              ageSeconds: 4 * 86400 + 8.5 * 3600,
+              secondsLeft: -600,
+            },
           ],
           credentialLifetimes: [
             { kind: "access-jwt", count: 2, medianSeconds: 5400, maxSeconds: 7200 },
@@ -181,7 +193,10 @@ describe("ward metrics: new call paths", () => {
     // carol -> wiki/read (08:00) is before the 08:15 midpoint: baseline. dave -> wiki/read has no time.
     expect(m.newCallPaths.splitAt).toBe("2026-11-24T08:15:00.000Z");
     expect(m.newCallPaths.baselineDecisions).toBe(3);
-    expect(m.newCallPaths.paths.map((p) => p.key)).toEqual(["token:CLIENT42 -> orders/list", "user:carol@example.com -> wiki/edit"]);
+    expect(m.newCallPaths.paths.map((p) => p.key)).toEqual([
+      "token:CLIENT42 -> orders/list",
+      "user:carol@example.com -> wiki/edit",
+    ]);
   });
 
   it("the midpoint follows --since/--until: a later window has its own first half", async () => {
@@ -199,11 +214,22 @@ describe("ward metrics: new call paths", () => {
 describe("ward metrics: time window", () => {
   it("keeps only decisions inside [--since, --until); lines without a time drop out; ages run to the latest kept time", async () => {
     const m = await json([LOG, "--since", "2026-11-23T10:02:00Z", "--until", "2026-11-23T10:06:00Z"]);
-    expect(m.window).toEqual({ from: "2026-11-23T10:02:00.000Z", to: "2026-11-23T10:05:00.000Z", now: "2026-11-23T10:05:00.000Z" });
+    expect(m.window).toEqual({
+      from: "2026-11-23T10:02:00.000Z",
+      to: "2026-11-23T10:05:00.000Z",
+      now: "2026-11-23T10:05:00.000Z",
+    });
     // 10:02, 10:03, 10:04 (denied) and 10:05 (allowed); 10:06 is the excluded bound; the old line has no time.
     expect(m.totals).toEqual({ decisions: 4, allowed: 1, denied: 3, auditWouldDeny: 0, linesSkipped: 2 });
     expect(m.exceptions).toEqual([
-      { id: "exc-7", uses: 1, firstUse: "2026-11-23T10:05:00.000Z", lastUse: "2026-11-23T10:05:00.000Z", ageSeconds: 24 * 3600 + 300, secondsLeft: 24 * 3600 - 300 },
+      {
+        id: "exc-7",
+        uses: 1,
+        firstUse: "2026-11-23T10:05:00.000Z",
+        lastUse: "2026-11-23T10:05:00.000Z",
+        ageSeconds: 24 * 3600 + 300,
+        secondsLeft: 24 * 3600 - 300,
+      },
     ]);
     expect(m.denied.byIdentity).toEqual([
       { key: "workload:spiffe://td/ns/shop/sa/checkout", count: 2 },
@@ -245,18 +271,45 @@ describe("ward metrics: reading logs", () => {
   it("reads standard input for -, and adds up several logs", async () => {
     const stdin = await readFile(WRAPPED, "utf8");
     const m = await run(["-", LOG, "--format", "json"], stdin);
-    expect(JSON.parse(m.out).totals).toEqual({ decisions: 20, allowed: 11, denied: 9, auditWouldDeny: 2, linesSkipped: 7 });
+    expect(JSON.parse(m.out).totals).toEqual({
+      decisions: 20,
+      allowed: 11,
+      denied: 9,
+      auditWouldDeny: 2,
+      linesSkipped: 7,
+    });
   });
 
   it("old-format lines count in totals and denials but never crash a figure that needs a missing field", () => {
     // Only what every line has carried: no time, target, credential, nor the exception's bounds.
-    const old: DecisionLine = { level: "info", event: "decision", requestId: "old-1", principal: "user:x", effect: "deny", reasons: [], status: 403, exception: { id: "exc-1" } };
-    const bare: DecisionLine = { level: "info", event: "decision", requestId: "old-2", effect: null, reasons: [], status: 200 };
+    const old: DecisionLine = {
+      level: "info",
+      event: "decision",
+      requestId: "old-1",
+      principal: "user:x",
+      effect: "deny",
+      reasons: [],
+      status: 403,
+      exception: { id: "exc-1" },
+    };
+    const bare: DecisionLine = {
+      level: "info",
+      event: "decision",
+      requestId: "old-2",
+      effect: null,
+      reasons: [],
+      status: 200,
+    };
     const m = computeMetrics([old, bare], { top: 10, linesSkipped: 0 });
     expect(m).toEqual({
       window: { from: null, to: null, now: null },
       totals: { decisions: 2, allowed: 0, denied: 1, auditWouldDeny: 0, linesSkipped: 0 },
-      denied: { unauthenticated: 0, unavailable: 0, byIdentity: [{ key: "user:x", count: 1 }], byTarget: [{ key: "(unknown target)", count: 1 }] },
+      denied: {
+        unauthenticated: 0,
+        unavailable: 0,
+        byIdentity: [{ key: "user:x", count: 1 }],
+        byTarget: [{ key: "(unknown target)", count: 1 }],
+      },
       exceptions: [{ id: "exc-1", uses: 1, firstUse: null, lastUse: null, ageSeconds: null, secondsLeft: null }],
       credentialLifetimes: [],
       newCallPaths: { baseline: "first half of the window", splitAt: null, baselineDecisions: 0, paths: [] },
@@ -264,11 +317,24 @@ describe("ward metrics: reading logs", () => {
   });
 
   it("reads a `credentials` list beside `credential`, and never counts a lifetime that is not a number", () => {
-    const r = (credential: unknown, credentials?: unknown) => JSON.stringify({ level: "info", event: "decision", requestId: `r-${Math.random()}`, effect: "allow", reasons: [], status: 200, credential, credentials });
+    const r = (credential: unknown, credentials?: unknown) =>
+      JSON.stringify({
+        level: "info",
+        event: "decision",
+        requestId: `r-${Math.random()}`,
+        effect: "allow",
+        reasons: [],
+        status: 200,
+        credential,
+        credentials,
+      });
     const { records, skipped } = parseDecisionLog(
       [
         r({ kind: "access-jwt", lifetimeSeconds: 600 }),
-        r(null, [{ kind: "client-certificate", lifetimeSeconds: 3600 }, { kind: "access-jwt", lifetimeSeconds: 1200 }]),
+        r(null, [
+          { kind: "client-certificate", lifetimeSeconds: 3600 },
+          { kind: "access-jwt", lifetimeSeconds: 1200 },
+        ]),
         // Not the shape Ward writes: the line is no decision, skipped rather than half read.
         r({ kind: "access-jwt", lifetimeSeconds: "long" }),
         r(null, "not a list"),
@@ -283,21 +349,30 @@ describe("ward metrics: reading logs", () => {
   });
 
   it("a day of traffic: more decisions than a function takes arguments", () => {
-    const records = Array.from({ length: 300_000 }, (_, i): DecisionLine => ({
-      level: "info",
-      event: "decision",
-      time: new Date(Date.UTC(2026, 10, 23) + i * 250).toISOString(),
-      requestId: `r-${i}`,
-      principal: `user:u${i % 7}@example.com`,
-      route: "wiki/read",
-      effect: "allow",
-      reasons: ["allowed-by-rule"],
-      status: 200,
-      credential: { kind: "access-jwt", lifetimeSeconds: 3600 + (i % 3) },
-    }));
+    const records = Array.from(
+      { length: 300_000 },
+      (_, i): DecisionLine => ({
+        level: "info",
+        event: "decision",
+        time: new Date(Date.UTC(2026, 10, 23) + i * 250).toISOString(),
+        requestId: `r-${i}`,
+        principal: `user:u${i % 7}@example.com`,
+        route: "wiki/read",
+        effect: "allow",
+        reasons: ["allowed-by-rule"],
+        status: 200,
+        credential: { kind: "access-jwt", lifetimeSeconds: 3600 + (i % 3) },
+      }),
+    );
     const m = computeMetrics(records, { top: 10, linesSkipped: 0 });
-    expect(m.window).toEqual({ from: "2026-11-23T00:00:00.000Z", to: "2026-11-23T20:49:59.750Z", now: "2026-11-23T20:49:59.750Z" });
-    expect(m.credentialLifetimes).toEqual([{ kind: "access-jwt", count: 300_000, medianSeconds: 3601, maxSeconds: 3602 }]);
+    expect(m.window).toEqual({
+      from: "2026-11-23T00:00:00.000Z",
+      to: "2026-11-23T20:49:59.750Z",
+      now: "2026-11-23T20:49:59.750Z",
+    });
+    expect(m.credentialLifetimes).toEqual([
+      { kind: "access-jwt", count: 300_000, medianSeconds: 3601, maxSeconds: 3602 },
+    ]);
     expect(m.newCallPaths.paths).toEqual([]);
   });
 });
@@ -305,11 +380,21 @@ describe("ward metrics: reading logs", () => {
 describe("ward metrics: errors", () => {
   it.each<[string, string[], number, string]>([
     ["a missing log", [`${LOGS}/missing.jsonl`], 1, `cannot read ${LOGS}/missing.jsonl: no such file (ENOENT)`],
-    ["a missing baseline", [LOG, "--baseline", `${LOGS}/missing.jsonl`], 1, `cannot read ${LOGS}/missing.jsonl: no such file (ENOENT)`],
+    [
+      "a missing baseline",
+      [LOG, "--baseline", `${LOGS}/missing.jsonl`],
+      1,
+      `cannot read ${LOGS}/missing.jsonl: no such file (ENOENT)`,
+    ],
     ["a directory", [LOGS], 1, `cannot read ${LOGS}: is a directory (EISDIR)`],
     ["no log", [], 2, "name at least one decision log"],
     ["a bad time", [LOG, "--since", "yesterday"], 2, "--since yesterday: expected an ISO 8601 instant"],
-    ["an empty window", [LOG, "--since", "2026-11-23T11:00:00Z", "--until", "2026-11-23T10:00:00Z"], 2, "--since 2026-11-23T11:00:00Z is not before --until 2026-11-23T10:00:00Z"],
+    [
+      "an empty window",
+      [LOG, "--since", "2026-11-23T11:00:00Z", "--until", "2026-11-23T10:00:00Z"],
+      2,
+      "--since 2026-11-23T11:00:00Z is not before --until 2026-11-23T10:00:00Z",
+    ],
     ["a bad --top", [LOG, "--top", "0"], 2, "--top 0: expected a positive whole number"],
     ["a fractional --top", [LOG, "--top", "2.5"], 2, "--top 2.5: expected a positive whole number"],
     ["a bad --format", [LOG, "--format", "csv"], 2, "--format csv: expected text or json"],
@@ -328,8 +413,27 @@ describe("ward metrics: errors", () => {
 
 describe("ward metrics: what is not anyone's attempt", () => {
   const decision = (over: Record<string, unknown>) =>
-    JSON.stringify({ level: "info", event: "decision", time: "2026-11-24T08:00:00.000Z", requestId: `r-${Math.random()}`, principal: "anonymous", method: "GET", host: "wiki.example.com", path: "/x", service: "wiki", route: "wiki/read", rule: null, effect: "deny", mode: "enforce", reasons: ["unauthenticated"], status: 401, policyVersion: "a".repeat(64), ...over });
-  const json = async (lines: string[], ...args: string[]) => JSON.parse((await run(["-", "--format", "json", ...args], lines.join("\n") + "\n")).out) as Json;
+    JSON.stringify({
+      level: "info",
+      event: "decision",
+      time: "2026-11-24T08:00:00.000Z",
+      requestId: `r-${Math.random()}`,
+      principal: "anonymous",
+      method: "GET",
+      host: "wiki.example.com",
+      path: "/x",
+      service: "wiki",
+      route: "wiki/read",
+      rule: null,
+      effect: "deny",
+      mode: "enforce",
+      reasons: ["unauthenticated"],
+      status: 401,
+      policyVersion: "a".repeat(64),
+      ...over,
+    });
+  const json = async (lines: string[], ...args: string[]) =>
+    JSON.parse((await run(["-", "--format", "json", ...args], `${lines.join("\n")}\n`)).out) as Json;
 
   it("sets aside a browser's sign-in redirect (302) like a 401, and refusals while a store was unavailable", async () => {
     const m = await json([
@@ -339,7 +443,11 @@ describe("ward metrics: what is not anyone's attempt", () => {
       decision({ principal: undefined, reasons: ["internal-error"], status: 500, service: null, route: null }),
       decision({ principal: "workload:spiffe://td/ns/ci/sa/runner", reasons: ["no-matching-rule"], status: 403 }),
     ]);
-    expect(m.denied).toMatchObject({ unauthenticated: 1, unavailable: 3, byIdentity: [{ key: "workload:spiffe://td/ns/ci/sa/runner", count: 1 }] });
+    expect(m.denied).toMatchObject({
+      unauthenticated: 1,
+      unavailable: 3,
+      byIdentity: [{ key: "workload:spiffe://td/ns/ci/sa/runner", count: 1 }],
+    });
   });
 
   it("counts the answers of Ward's own paths (no effect) as requests, neither allowed nor denied", async () => {
@@ -355,7 +463,10 @@ describe("ward metrics: what is not anyone's attempt", () => {
     const dir = mkdtempSync(join(tmpdir(), "ward-metrics-"));
     try {
       const gz = join(dir, "decisions.log.gz");
-      writeFileSync(gz, gzipSync(`${decision({ principal: "user:ann@example.com", reasons: ["no-matching-rule"], status: 403 })}\n`));
+      writeFileSync(
+        gz,
+        gzipSync(`${decision({ principal: "user:ann@example.com", reasons: ["no-matching-rule"], status: 403 })}\n`),
+      );
       const m = JSON.parse((await run([gz, "--format", "json"])).out) as Json;
       expect(m.denied.byIdentity).toEqual([{ key: "user:ann@example.com", count: 1 }]);
       const fake = join(dir, "plain.log.gz");

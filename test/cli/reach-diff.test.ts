@@ -114,9 +114,22 @@ describe("ward reach", () => {
 
   /** A grant as `ward exceptions list --json` prints it: the store's record, instants in epoch ms. */
   const record = (overrides: Record<string, unknown>) => ({
-    id: "exc-1a2b3c4d", kind: "exception", principal: { email: "OnCall@example.com" }, service: "wiki", routes: ["admin"], methods: ["POST"],
-    notBefore: Date.parse("2026-03-01T09:00:00Z"), notAfter: Date.parse("2026-03-02T09:00:00Z"),
-    reason: "incident 42", ticket: "INC-42", requestedBy: "ann", approvedBy: "bob", uses: 0, status: "active", createdAt: 0, createdBy: "group:sre",
+    id: "exc-1a2b3c4d",
+    kind: "exception",
+    principal: { email: "OnCall@example.com" },
+    service: "wiki",
+    routes: ["admin"],
+    methods: ["POST"],
+    notBefore: Date.parse("2026-03-01T09:00:00Z"),
+    notAfter: Date.parse("2026-03-02T09:00:00Z"),
+    reason: "incident 42",
+    ticket: "INC-42",
+    requestedBy: "ann",
+    approvedBy: "bob",
+    uses: 0,
+    status: "active",
+    createdAt: 0,
+    createdBy: "group:sre",
     ...overrides,
   });
   const grantsFile = (name: string, grants: unknown): string => {
@@ -129,7 +142,15 @@ describe("ward reach", () => {
     const file = grantsFile("grants.json", [
       record({}),
       // every route of api, as break-glass, for a workload the route's deny names
-      record({ id: "bg-5e6f", kind: "break-glass", principal: { spiffe: "spiffe://td.example/ns/batch/sa/fixer" }, service: "api", routes: "*", methods: "*", notBefore: "2026-03-01T09:00:00Z" }),
+      record({
+        id: "bg-5e6f",
+        kind: "break-glass",
+        principal: { spiffe: "spiffe://td.example/ns/batch/sa/fixer" },
+        service: "api",
+        routes: "*",
+        methods: "*",
+        notBefore: "2026-03-01T09:00:00Z",
+      }),
       // not in force: the gateway ignores them, so does reach
       record({ id: "exc-revoked", principal: { group: "everyone" }, status: "revoked" }),
       record({ id: "exc-used-up", principal: { group: "everyone" }, maxUses: 3, uses: 3 }),
@@ -152,7 +173,10 @@ describe("ward reach", () => {
     ]);
     expect(r.stdout).not.toContain("group:everyone");
     expect(lines).toContain("  identities                   10");
-    const json = JSON.parse((await run(reachCommand, SMALL, "--grants", file, "--format", "json")).stdout) as { grants: number; summary: { grants: number } };
+    const json = JSON.parse((await run(reachCommand, SMALL, "--grants", file, "--format", "json")).stdout) as {
+      grants: number;
+      summary: { grants: number };
+    };
     expect(json.grants).toBe(2);
     expect(json.summary.grants).toBe(13);
   });
@@ -164,7 +188,9 @@ describe("ward reach", () => {
     expect(none.status).toBe(1);
     const file = grantsFile("unknown.json", [record({}), record({ id: "exc-2", routes: ["admin", "nope"] })]);
     const unknownService = await run(reachCommand, HTML, "--grants", file);
-    expect(unknownService.stderr).toBe(`--grants ${file}: exception exc-1a2b3c4d: no service wiki in the policy; exception exc-2: no service wiki in the policy\n`);
+    expect(unknownService.stderr).toBe(
+      `--grants ${file}: exception exc-1a2b3c4d: no service wiki in the policy; exception exc-2: no service wiki in the policy\n`,
+    );
     expect(unknownService.stdout).toBe("");
     expect(unknownService.status).toBe(1);
     const unknownRoute = await run(reachCommand, SMALL, "--grants", file);
@@ -176,10 +202,35 @@ describe("ward reach", () => {
   it.each<[string, unknown, string]>([
     ["not a list", {}, "expected a JSON array of grants (ward exceptions list --json)"],
     // the format of the former --exceptions file: a principal string, one route, no notBefore
-    ["the old exceptions format", [{ id: "x", principal: "group:sre", service: "wiki", route: "admin", methods: ["POST"], notAfter: "2026-03-02T09:00:00Z" }], "grant 0 needs id, principal, service, notBefore and notAfter"],
-    ["an instant out of range", [record({ notAfter: 1e20 })], "grant 0 needs id, principal, service, notBefore and notAfter"],
-    ["routes not a list", [record({ routes: "admin" })], 'grant 0: kind is exception or break-glass, routes and methods each a list of names or "*"'],
-    ["an unknown kind", [record({ kind: "forever" })], 'grant 0: kind is exception or break-glass, routes and methods each a list of names or "*"'],
+    [
+      "the old exceptions format",
+      [
+        {
+          id: "x",
+          principal: "group:sre",
+          service: "wiki",
+          route: "admin",
+          methods: ["POST"],
+          notAfter: "2026-03-02T09:00:00Z",
+        },
+      ],
+      "grant 0 needs id, principal, service, notBefore and notAfter",
+    ],
+    [
+      "an instant out of range",
+      [record({ notAfter: 1e20 })],
+      "grant 0 needs id, principal, service, notBefore and notAfter",
+    ],
+    [
+      "routes not a list",
+      [record({ routes: "admin" })],
+      'grant 0: kind is exception or break-glass, routes and methods each a list of names or "*"',
+    ],
+    [
+      "an unknown kind",
+      [record({ kind: "forever" })],
+      'grant 0: kind is exception or break-glass, routes and methods each a list of names or "*"',
+    ],
   ])("--grants with %s: exit 1", async (name, content, message) => {
     const file = grantsFile(`bad-${name.replaceAll(" ", "-")}.json`, content);
     const r = await run(reachCommand, SMALL, "--grants", file);
@@ -198,8 +249,16 @@ describe("ward reach", () => {
       policy: string;
       policyVersion: string;
       grants: number;
-      summary: { identities: number; averageRoutesPerIdentity: number; mostExposedRoutes: { route: string; public: boolean }[] };
-      identities: { principal: string; routes: number; grants: { route: string; rule: string; overriddenBy: string[] }[] }[];
+      summary: {
+        identities: number;
+        averageRoutesPerIdentity: number;
+        mostExposedRoutes: { route: string; public: boolean }[];
+      };
+      identities: {
+        principal: string;
+        routes: number;
+        grants: { route: string; rule: string; overriddenBy: string[] }[];
+      }[];
       routes: { route: string; identities: number; denies: { rule: string }[] }[];
     };
     expect(data.policy).toBe(SMALL);
@@ -207,7 +266,12 @@ describe("ward reach", () => {
     expect(data.grants).toBe(0);
     expect(data.summary.identities).toBe(8);
     expect(data.summary.averageRoutesPerIdentity).toBe(1.13);
-    expect(data.summary.mostExposedRoutes.at(-1)).toEqual({ route: "api/health", identities: 1, public: true, anyAuthenticated: false });
+    expect(data.summary.mostExposedRoutes.at(-1)).toEqual({
+      route: "api/health",
+      identities: 1,
+      public: true,
+      anyAuthenticated: false,
+    });
     expect(data.identities.map((i) => i.principal)).toEqual([
       'claims:{"role":"admin"}',
       "email-domain:example.com",
@@ -218,7 +282,9 @@ describe("ward reach", () => {
       "token:ci-bot.access",
       "trust-domain:td.example + email:alice@example.com",
     ]);
-    expect(data.identities[4]!.grants.map((g) => [g.route, g.rule, g.overriddenBy])).toEqual([["api/orders", "api/orders/shop", ["api/orders/no-batch"]]]);
+    expect(data.identities[4]!.grants.map((g) => [g.route, g.rule, g.overriddenBy])).toEqual([
+      ["api/orders", "api/orders/shop", ["api/orders/no-batch"]],
+    ]);
     expect(data.routes.map((x) => `${x.route} ${x.identities} ${x.denies.map((d) => d.rule).join(",")}`)).toEqual([
       "api/deploy 1 ",
       "api/health 1 ",
@@ -234,7 +300,7 @@ describe("ward reach", () => {
     const r = await run(reachCommand, HTML, "--format", "html");
     const html = r.stdout;
     expect(r.status).toBe(0);
-    expect(html.startsWith("<!doctype html>\n<html lang=\"en\">")).toBe(true);
+    expect(html.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
     expect(html.trimEnd().endsWith("</html>")).toBe(true);
     const svg = /<svg [^>]*>[\s\S]*<\/svg>/.exec(html)?.[0] ?? "";
     expect(svg).not.toBe("");
@@ -342,7 +408,12 @@ access may widen: 2 grants with looser terms, 0 lost
 
   it("a trust domain bound to a pinned issuer gains no grant, but that CA may now mint its identities: exit 4", async () => {
     const small = readFileSync(SMALL, "utf8");
-    const wider = small.replace("metadata: { environment: dev, trustDomains: [td.example]", "metadata: { environment: dev, trustDomains: [td.example, partner.example]").replace('trustDomains: [td.example] }]', "trustDomains: [td.example, partner.example] }]");
+    const wider = small
+      .replace(
+        "metadata: { environment: dev, trustDomains: [td.example]",
+        "metadata: { environment: dev, trustDomains: [td.example, partner.example]",
+      )
+      .replace("trustDomains: [td.example] }]", "trustDomains: [td.example, partner.example] }]");
     expect(wider).toContain('{ dn: "CN=Test CA", trustDomains: [td.example, partner.example] }');
     const file = join(dir, "issuer-trust-domain.yaml");
     writeFileSync(file, wider);
@@ -405,8 +476,24 @@ no access gained: 2 grants lost
       new: { file: `${F}/diff-swap.yaml` },
       widened: true,
       summary: { gained: 1, lost: 1, changed: 0, verdict: "access widened: 1 grant gained, 1 lost" },
-      gained: [{ principal: "email:bot-owner@example.com", service: "grafana", route: "grafana/api", methods: ["POST"], rules: ["grafana/api/bot"] }],
-      lost: [{ principal: "token:grafana-bot.access", service: "grafana", route: "grafana/api", methods: ["POST"], rules: ["grafana/api/bot"] }],
+      gained: [
+        {
+          principal: "email:bot-owner@example.com",
+          service: "grafana",
+          route: "grafana/api",
+          methods: ["POST"],
+          rules: ["grafana/api/bot"],
+        },
+      ],
+      lost: [
+        {
+          principal: "token:grafana-bot.access",
+          service: "grafana",
+          route: "grafana/api",
+          methods: ["POST"],
+          rules: ["grafana/api/bot"],
+        },
+      ],
       changed: [],
     });
     expect(r.status).toBe(4);
@@ -429,7 +516,9 @@ no access gained: 2 grants lost
 
   it("an invalid policy's issues are printed first", async () => {
     const r = await run(diffCommand, OLD, `${F}/diff-invalid.yaml`);
-    expect(r.stderr).toBe(`${F}/diff-invalid.yaml: error[unknown-principal-set] services.grafana.routes[0].rules[0].principals[0]: unknown principal set "sre"
+    expect(
+      r.stderr,
+    ).toBe(`${F}/diff-invalid.yaml: error[unknown-principal-set] services.grafana.routes[0].rules[0].principals[0]: unknown principal set "sre"
 ${F}/diff-invalid.yaml is not a valid policy
 `);
   });

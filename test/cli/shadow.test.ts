@@ -37,13 +37,19 @@ would newly allow: 1 request from 1 identity
 
   it("defaults to the candidate of the latest line that has one", async () => {
     const r = await run("report", LOG);
-    expect(r.out.split("\n")[0]).toBe("shadow cccccccccccc against active aaaaaaaaaaaa: 1 decision compared, 0 unchanged");
+    expect(r.out.split("\n")[0]).toBe(
+      "shadow cccccccccccc against active aaaaaaaaaaaa: 1 decision compared, 0 unchanged",
+    );
     expect(r.out).toContain("  user:bob@example.com  1  wiki/read");
   });
 
   it("--format json gives the same figures as an object", async () => {
     const r = await run("report", LOG, "--version", "b".repeat(64), "--format", "json");
-    const report = JSON.parse(r.out) as { compared: number; newlyDenied: { requests: number; identities: { principal: string }[] }; newlyAllowed: { requests: number } };
+    const report = JSON.parse(r.out) as {
+      compared: number;
+      newlyDenied: { requests: number; identities: { principal: string }[] };
+      newlyAllowed: { requests: number };
+    };
     expect(report.compared).toBe(4);
     expect(report.newlyDenied.requests).toBe(2);
     expect(report.newlyDenied.identities.map((i) => i.principal)).toEqual(["user:ann@example.com"]);
@@ -67,31 +73,78 @@ would newly allow: 1 request from 1 identity
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const line = (over: Record<string, unknown>) =>
       JSON.stringify({
-        level: "info", event: "decision", time: "2026-11-23T10:00:00.000Z", requestId: `r-${Math.random()}`, principal: "user:ann@example.com",
-        method: "POST", host: "pay.example.com", path: "/refund", service: "pay", route: "pay/refund", rule: null, effect: "allow", mode: "enforce",
-        reasons: ["allowed-by-rule"], status: 200, policyVersion: "a".repeat(64),
-        shadow: { version: "e".repeat(64), effect: "deny", status: 403, route: "pay/refund", rule: null, reasons: ["no-matching-rule"] }, ...over,
+        level: "info",
+        event: "decision",
+        time: "2026-11-23T10:00:00.000Z",
+        requestId: `r-${Math.random()}`,
+        principal: "user:ann@example.com",
+        method: "POST",
+        host: "pay.example.com",
+        path: "/refund",
+        service: "pay",
+        route: "pay/refund",
+        rule: null,
+        effect: "allow",
+        mode: "enforce",
+        reasons: ["allowed-by-rule"],
+        status: 200,
+        policyVersion: "a".repeat(64),
+        shadow: {
+          version: "e".repeat(64),
+          effect: "deny",
+          status: 403,
+          route: "pay/refund",
+          rule: null,
+          reasons: ["no-matching-rule"],
+        },
+        ...over,
       });
     const file = (name: string, lines: string[]) => {
       const path = join(dir, name);
-      writeFileSync(path, lines.join("\n") + "\n");
+      writeFileSync(path, `${lines.join("\n")}\n`);
       return path;
     };
 
     it("does not compare what a grant or the denylist decided: a promote would not change it", async () => {
       const log = file("outside.jsonl", [
         line({ reasons: ["allowed-by-exception"], exception: { id: "exc-1", kind: "exception" } }),
-        line({ effect: "deny", status: 403, reasons: ["quarantined"], shadow: { version: "e".repeat(64), effect: "allow", status: 200, route: "pay/refund", rule: "pay/refund/x", reasons: ["allowed-by-rule"] } }),
+        line({
+          effect: "deny",
+          status: 403,
+          reasons: ["quarantined"],
+          shadow: {
+            version: "e".repeat(64),
+            effect: "allow",
+            status: 200,
+            route: "pay/refund",
+            rule: "pay/refund/x",
+            reasons: ["allowed-by-rule"],
+          },
+        }),
         line({}),
       ]);
       const r = await run("report", log);
-      expect(r.out.split("\n")[0]).toBe("shadow eeeeeeeeeeee against active aaaaaaaaaaaa: 1 decision compared, 0 unchanged (2 decided by a grant or the denylist, not compared)");
+      expect(r.out.split("\n")[0]).toBe(
+        "shadow eeeeeeeeeeee against active aaaaaaaaaaaa: 1 decision compared, 0 unchanged (2 decided by a grant or the denylist, not compared)",
+      );
       expect(r.out).toContain("would newly deny: 1 request from 1 identity");
       expect(r.out).toContain("would newly allow: 0 requests from 0 identities");
     });
 
     it("defaults to the candidate of the latest decision by time, whatever the order of the logs", async () => {
-      const newer = file("newer.jsonl", [line({ time: "2026-11-24T10:00:00.000Z", shadow: { version: "f".repeat(64), effect: "allow", status: 200, route: "pay/refund", rule: "r", reasons: [] } })]);
+      const newer = file("newer.jsonl", [
+        line({
+          time: "2026-11-24T10:00:00.000Z",
+          shadow: {
+            version: "f".repeat(64),
+            effect: "allow",
+            status: 200,
+            route: "pay/refund",
+            rule: "r",
+            reasons: [],
+          },
+        }),
+      ]);
       const older = file("older.jsonl", [line({})]);
       expect((await run("report", newer, older)).out.split("\n")[0]).toMatch(/^shadow ffffffffffff /);
       expect((await run("report", older, newer)).out.split("\n")[0]).toMatch(/^shadow ffffffffffff /);
@@ -99,11 +152,21 @@ would newly allow: 1 request from 1 identity
   });
 
   it.each<[string, string[], number, string]>([
-    ["a missing log", ["report", "/nonexistent/decisions.jsonl"], 1, "cannot read /nonexistent/decisions.jsonl: no such file (ENOENT)"],
+    [
+      "a missing log",
+      ["report", "/nonexistent/decisions.jsonl"],
+      1,
+      "cannot read /nonexistent/decisions.jsonl: no such file (ENOENT)",
+    ],
     ["no log", ["report"], 2, "name at least one decision log"],
     ["an unknown format", ["report", LOG, "--format", "xml"], 2, "--format xml: expected text or json"],
     ["an unknown action", ["start"], 2, "expected set, clear, promote or report"],
-    ["--candidate outside promote", ["clear", "--local", "--candidate", "deadbeef"], 2, "--candidate is for ward shadow promote"],
+    [
+      "--candidate outside promote",
+      ["clear", "--local", "--candidate", "deadbeef"],
+      2,
+      "--candidate is for ward shadow promote",
+    ],
   ])("%s: a clear message and its exit status", async (_name, args, status, message) => {
     const r = await run(...args);
     expect(r.err).toContain(message);

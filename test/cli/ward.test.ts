@@ -26,7 +26,11 @@ interface Run {
 }
 
 function ward(...args: string[]): Run {
-  const result = spawnSync(process.execPath, ["scripts/ward.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: TIMEOUT });
+  const result = spawnSync(process.execPath, ["scripts/ward.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: TIMEOUT,
+  });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -65,7 +69,9 @@ services:
 
 const WARNINGS_ONLY = fixture(
   "warnings.yaml",
-  readFileSync(GOOD, "utf8").replace("environment: dev", "environment: production").replace("owner: wiki-team@example.com", "owner: wiki-team@example.com\n    mode: audit"),
+  readFileSync(GOOD, "utf8")
+    .replace("environment: dev", "environment: production")
+    .replace("owner: wiki-team@example.com", "owner: wiki-team@example.com\n    mode: audit"),
 );
 
 const BAD = fixture(
@@ -94,7 +100,10 @@ services:
 `,
 );
 
-const BAD_REFERENCE = fixture("bad-reference.yaml", readFileSync(GOOD, "utf8").replace("[{ group: editors }]", "[{ set: editors }]"));
+const BAD_REFERENCE = fixture(
+  "bad-reference.yaml",
+  readFileSync(GOOD, "utf8").replace("[{ group: editors }]", "[{ set: editors }]"),
+);
 const BAD_SYNTAX = fixture("bad-syntax.yaml", "version: 1\nmetadata: [\n");
 
 describe("ward validate", () => {
@@ -137,7 +146,9 @@ describe("ward validate", () => {
     "reference errors carry the did-you-mean hint, exit 1",
     () => {
       const run = ward("validate", BAD_REFERENCE);
-      expect(run.stdout).toContain(`${BAD_REFERENCE}: error[unknown-principal-set] services.wiki.routes[1].rules[0].principals[0]: unknown principal set "editors"`);
+      expect(run.stdout).toContain(
+        `${BAD_REFERENCE}: error[unknown-principal-set] services.wiki.routes[1].rules[0].principals[0]: unknown principal set "editors"`,
+      );
       expect(run.stdout).toContain(`${BAD_REFERENCE}: 1 error, 0 warnings\n`);
       expect(run.status).toBe(1);
     },
@@ -148,7 +159,12 @@ describe("ward validate", () => {
     "a syntax error is an issue at (document), exit 1",
     () => {
       const run = ward("validate", BAD_SYNTAX);
-      expect(run.stdout).toMatch(new RegExp(`^${BAD_SYNTAX.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: error\\[invalid-syntax\\] \\(document\\): .+$`, "m"));
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^${BAD_SYNTAX.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: error\\[invalid-syntax\\] \\(document\\): .+$`,
+          "m",
+        ),
+      );
       expect(run.status).toBe(1);
     },
     TIMEOUT,
@@ -158,7 +174,10 @@ describe("ward validate", () => {
     "--json prints ok and the issues",
     () => {
       const run = ward("validate", BAD, "--json");
-      const parsed = JSON.parse(run.stdout) as { ok: boolean; issues: { code: string; path: string; severity: string }[] };
+      const parsed = JSON.parse(run.stdout) as {
+        ok: boolean;
+        issues: { code: string; path: string; severity: string }[];
+      };
       expect(parsed.ok).toBe(false);
       expect(parsed.issues.map((i) => i.code)).toEqual(["invalid-format", "invalid-value"]);
       expect(parsed.issues[1]).toMatchObject({ severity: "error", path: "services.payments.origin" });
@@ -195,13 +214,43 @@ describe("ward explain", () => {
   it(
     "--header: names the request headers the origin would not be sent (JSON too)",
     () => {
-      const run = ward("explain", DEMO, "--as", "anonymous", "GET", "http://payments.localhost/healthz", "-H", "Accept: text/plain", "--header", "X-User-Email: ceo@example.com");
+      const run = ward(
+        "explain",
+        DEMO,
+        "--as",
+        "anonymous",
+        "GET",
+        "http://payments.localhost/healthz",
+        "-H",
+        "Accept: text/plain",
+        "--header",
+        "X-User-Email: ceo@example.com",
+      );
       expect(run.stdout).toContain("dropped   x-user-email (not forwarded");
       expect(run.stdout).not.toContain("ceo@example.com");
       expect(run.status).toBe(0);
-      const json = ward("explain", DEMO, "--as", "anonymous", "GET", "http://payments.localhost/healthz", "-H", "Authorization: Basic eA==", "--json");
+      const json = ward(
+        "explain",
+        DEMO,
+        "--as",
+        "anonymous",
+        "GET",
+        "http://payments.localhost/healthz",
+        "-H",
+        "Authorization: Basic eA==",
+        "--json",
+      );
       expect(JSON.parse(json.stdout).headers).toEqual({ extra: [], dropped: ["authorization"] });
-      const bad = ward("explain", DEMO, "--as", "anonymous", "GET", "http://payments.localhost/healthz", "-H", "no-colon");
+      const bad = ward(
+        "explain",
+        DEMO,
+        "--as",
+        "anonymous",
+        "GET",
+        "http://payments.localhost/healthz",
+        "-H",
+        "no-colon",
+      );
       expect(bad.stderr).toContain("--header no-colon: expected 'NAME: value'");
       expect(bad.status).toBe(2);
     },
@@ -211,7 +260,14 @@ describe("ward explain", () => {
   it(
     "deny: explanation with the next step, exit 3",
     () => {
-      const run = ward("explain", DEMO, "--as", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "POST", "http://payments.localhost/v1/charge");
+      const run = ward(
+        "explain",
+        DEMO,
+        "--as",
+        "spiffe://demo.ward.internal/ns/shop/sa/checkout",
+        "POST",
+        "http://payments.localhost/v1/charge",
+      );
       expect(run.stdout).toMatch(/^DENY 404 /);
       expect(run.stdout).toContain("      - missing scope payments:charge\n");
       expect(run.stdout).toContain("next step ask payments-team@example.com for access to payments/charge");
@@ -223,9 +279,20 @@ describe("ward explain", () => {
   it(
     "flags build the identity: scope turns the same request into an allow",
     () => {
-      const run = ward("explain", DEMO, "--workload", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "--scope", "payments:charge", "POST", "http://payments.localhost/v1/charge");
+      const run = ward(
+        "explain",
+        DEMO,
+        "--workload",
+        "spiffe://demo.ward.internal/ns/shop/sa/checkout",
+        "--scope",
+        "payments:charge",
+        "POST",
+        "http://payments.localhost/v1/charge",
+      );
       expect(run.stdout).toMatch(/^ALLOW 200 /);
-      expect(run.stdout).toContain('rate limit 100 per 60s on "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout"');
+      expect(run.stdout).toContain(
+        'rate limit 100 per 60s on "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout"',
+      );
       expect(run.status).toBe(0);
     },
     TIMEOUT,
@@ -237,7 +304,18 @@ describe("ward explain", () => {
   ])(
     "--time %s decides time windows (exit %i)",
     (time, status, verdict) => {
-      const run = ward("explain", GOOD, "--email", "ed@example.com", "--group", "editors", "--time", time, "POST", "https://wiki.example.com/edit");
+      const run = ward(
+        "explain",
+        GOOD,
+        "--email",
+        "ed@example.com",
+        "--group",
+        "editors",
+        "--time",
+        time,
+        "POST",
+        "https://wiki.example.com/edit",
+      );
       expect(run.stdout.startsWith(verdict)).toBe(true);
       expect(run.status).toBe(status);
     },
@@ -268,7 +346,12 @@ describe("ward explain", () => {
     () => {
       const run = ward("explain", DEMO, "--as", "bob@other.com", "GET", "http://wiki.localhost/handbook", "--json");
       const decision = JSON.parse(run.stdout) as Record<string, unknown>;
-      expect(decision).toMatchObject({ effect: "deny", status: 403, reasons: ["no-matching-rule"], route: "wiki/read" });
+      expect(decision).toMatchObject({
+        effect: "deny",
+        status: 403,
+        reasons: ["no-matching-rule"],
+        route: "wiki/read",
+      });
       expect(decision.rule).toBeUndefined();
       expect(run.status).toBe(3);
     },
@@ -289,9 +372,27 @@ describe("ward explain", () => {
   it(
     "the query is read for a method override, as the gateway reads it",
     () => {
-      const allowed = ward("explain", DEMO, "--workload", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "--scope", "payments:charge", "POST", "http://payments.localhost/v1/charge?ref=42#top");
+      const allowed = ward(
+        "explain",
+        DEMO,
+        "--workload",
+        "spiffe://demo.ward.internal/ns/shop/sa/checkout",
+        "--scope",
+        "payments:charge",
+        "POST",
+        "http://payments.localhost/v1/charge?ref=42#top",
+      );
       expect(allowed.stdout).toMatch(/^ALLOW 200 /);
-      const run = ward("explain", DEMO, "--workload", "spiffe://demo.ward.internal/ns/shop/sa/checkout", "--scope", "payments:charge", "POST", "http://payments.localhost/v1/charge?_method=DELETE");
+      const run = ward(
+        "explain",
+        DEMO,
+        "--workload",
+        "spiffe://demo.ward.internal/ns/shop/sa/checkout",
+        "--scope",
+        "payments:charge",
+        "POST",
+        "http://payments.localhost/v1/charge?_method=DELETE",
+      );
       expect(run.stdout).toMatch(/^DENY 400 /);
       expect(run.stdout).toContain("problem   query-method-override");
       expect(run.stdout).toContain("next step send the real method, without a _method query parameter");
@@ -318,7 +419,11 @@ describe("ward schema", () => {
     "prints the JSON Schema",
     () => {
       const run = ward("schema");
-      const schema = JSON.parse(run.stdout) as { type: string; additionalProperties: boolean; properties: Record<string, unknown> };
+      const schema = JSON.parse(run.stdout) as {
+        type: string;
+        additionalProperties: boolean;
+        properties: Record<string, unknown>;
+      };
       expect(schema.type).toBe("object");
       expect(schema.additionalProperties).toBe(false);
       expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["services", "metadata"]));
@@ -372,17 +477,57 @@ describe("usage", () => {
   it.each<[string, string[], string]>([
     ["validate without a file", ["validate"], "ward validate: missing policy file"],
     ["explain without a request", ["explain", DEMO], "ward explain: expected FILE METHOD URL"],
-    ["an unknown option", ["explain", DEMO, "--bogus", "GET", "http://wiki.localhost/"], "ward explain: Unknown option '--bogus'"],
-    ["a caller of no known kind", ["explain", DEMO, "--as", "nobody", "GET", "http://wiki.localhost/"], "ward explain: --as nobody: expected spiffe://..., an e-mail, token:CLIENT_ID or anonymous"],
-    ["an e-mail and a service token", ["explain", DEMO, "--email", "a@example.com", "--service-token", "ci", "GET", "http://wiki.localhost/"], "a person (--email) or a service token, not both"],
-    ["an e-mail the gateway refuses in a token", ["explain", DEMO, "--as", "mallory@evil.io@example.com", "GET", "http://wiki.localhost/"], 'ward explain: e-mail "mallory@evil.io@example.com": not an address the gateway takes from a token'],
-    ["a group without a person", ["explain", DEMO, "--group", "sre", "GET", "http://wiki.localhost/"], "--group and --posture describe a person"],
-    ["a claim without a value", ["explain", DEMO, "--as", "a@example.com", "--claim", "dept", "GET", "http://wiki.localhost/"], "ward explain: --claim dept: expected NAME=VALUE"],
-    ["a time that is not ISO-8601", ["explain", DEMO, "--time", "yesterday", "GET", "http://wiki.localhost/"], "ward explain: --time yesterday: expected an ISO-8601 instant"],
-    ["a URL that is not absolute", ["explain", DEMO, "GET", "wiki.localhost/"], "ward explain: wiki.localhost/: expected an absolute http(s) URL"],
+    [
+      "an unknown option",
+      ["explain", DEMO, "--bogus", "GET", "http://wiki.localhost/"],
+      "ward explain: Unknown option '--bogus'",
+    ],
+    [
+      "a caller of no known kind",
+      ["explain", DEMO, "--as", "nobody", "GET", "http://wiki.localhost/"],
+      "ward explain: --as nobody: expected spiffe://..., an e-mail, token:CLIENT_ID or anonymous",
+    ],
+    [
+      "an e-mail and a service token",
+      ["explain", DEMO, "--email", "a@example.com", "--service-token", "ci", "GET", "http://wiki.localhost/"],
+      "a person (--email) or a service token, not both",
+    ],
+    [
+      "an e-mail the gateway refuses in a token",
+      ["explain", DEMO, "--as", "mallory@evil.io@example.com", "GET", "http://wiki.localhost/"],
+      'ward explain: e-mail "mallory@evil.io@example.com": not an address the gateway takes from a token',
+    ],
+    [
+      "a group without a person",
+      ["explain", DEMO, "--group", "sre", "GET", "http://wiki.localhost/"],
+      "--group and --posture describe a person",
+    ],
+    [
+      "a claim without a value",
+      ["explain", DEMO, "--as", "a@example.com", "--claim", "dept", "GET", "http://wiki.localhost/"],
+      "ward explain: --claim dept: expected NAME=VALUE",
+    ],
+    [
+      "a time that is not ISO-8601",
+      ["explain", DEMO, "--time", "yesterday", "GET", "http://wiki.localhost/"],
+      "ward explain: --time yesterday: expected an ISO-8601 instant",
+    ],
+    [
+      "a URL that is not absolute",
+      ["explain", DEMO, "GET", "wiki.localhost/"],
+      "ward explain: wiki.localhost/: expected an absolute http(s) URL",
+    ],
     ["schema with a positional argument", ["schema", "extra"], "ward schema: Unexpected argument 'extra'"],
-    ["dev with a remote origin", ["dev", "--origin", "WIKI=http://10.0.0.8:80"], "ward dev: --origin WIKI=http://10.0.0.8:80: expected BINDING=http://127.0.0.1:PORT"],
-    ["dev with a key set URL that is not http", ["dev", "--access-jwks-url", "file:///etc/keys"], "ward dev: --access-jwks-url file:///etc/keys: expected an http(s) URL"],
+    [
+      "dev with a remote origin",
+      ["dev", "--origin", "WIKI=http://10.0.0.8:80"],
+      "ward dev: --origin WIKI=http://10.0.0.8:80: expected BINDING=http://127.0.0.1:PORT",
+    ],
+    [
+      "dev with a key set URL that is not http",
+      ["dev", "--access-jwks-url", "file:///etc/keys"],
+      "ward dev: --access-jwks-url file:///etc/keys: expected an http(s) URL",
+    ],
     ["dev with a port out of range", ["dev", "--port", "70000"], "ward dev: --port 70000: expected 0-65535"],
   ])(
     "%s: exit 2 with a message",
@@ -396,8 +541,16 @@ describe("usage", () => {
   );
 
   it.each<[string, string[], string]>([
-    ["a team domain that is not Access's", ["--access-team-domain", "http://issuer.test"], "identity.access.teamDomain"],
-    ["an audience that is not an AUD tag", ["--access-aud", "my-app"], "identity.access.audiences[0]: must be an Access AUD tag"],
+    [
+      "a team domain that is not Access's",
+      ["--access-team-domain", "http://issuer.test"],
+      "identity.access.teamDomain",
+    ],
+    [
+      "an audience that is not an AUD tag",
+      ["--access-aud", "my-app"],
+      "identity.access.audiences[0]: must be an Access AUD tag",
+    ],
   ])(
     "dev with %s: exit 1, the override checked like the policy itself, nothing started",
     (_name, args, message) => {
@@ -414,55 +567,130 @@ describe("usage", () => {
 describe("ward explain --grants", () => {
   const grants = fixture(
     "grants.json",
-    JSON.stringify([{ id: "exc-1a2b3c4d", kind: "exception", principal: { email: "ann@example.com" }, service: "wiki", routes: ["edit"], methods: ["POST"], notBefore: "2026-11-23T00:00:00Z", notAfter: "2026-11-26T00:00:00Z" }]),
+    JSON.stringify([
+      {
+        id: "exc-1a2b3c4d",
+        kind: "exception",
+        principal: { email: "ann@example.com" },
+        service: "wiki",
+        routes: ["edit"],
+        methods: ["POST"],
+        notBefore: "2026-11-23T00:00:00Z",
+        notAfter: "2026-11-26T00:00:00Z",
+      },
+    ]),
   );
-  const args = (time: string) => ["explain", DEMO, "--as", "ann@example.com", "--time", time, "--grants", grants, "POST", "https://wiki.localhost/page"];
+  const args = (time: string) => [
+    "explain",
+    DEMO,
+    "--as",
+    "ann@example.com",
+    "--time",
+    time,
+    "--grants",
+    grants,
+    "POST",
+    "https://wiki.localhost/page",
+  ];
 
-  it("shows the exception that decided, inside its window", () => {
-    const run = ward(...args("2026-11-25T23:59:59.999Z"));
-    expect(run.stdout).toContain("decided by exception exc-1a2b3c4d (2026-11-23T00:00:00.000Z .. 2026-11-26T00:00:00.000Z)\nreasons   allowed-by-exception\n");
-    expect(run.status).toBe(0);
-  }, TIMEOUT);
+  it(
+    "shows the exception that decided, inside its window",
+    () => {
+      const run = ward(...args("2026-11-25T23:59:59.999Z"));
+      expect(run.stdout).toContain(
+        "decided by exception exc-1a2b3c4d (2026-11-23T00:00:00.000Z .. 2026-11-26T00:00:00.000Z)\nreasons   allowed-by-exception\n",
+      );
+      expect(run.status).toBe(0);
+    },
+    TIMEOUT,
+  );
 
-  it("denies at its notAfter (exit 3)", () => {
-    const run = ward(...args("2026-11-26T00:00:00Z"));
-    expect(run.stdout).toContain("reasons   no-matching-rule");
-    expect(run.stdout).not.toContain("exc-1a2b3c4d");
-    expect(run.status).toBe(3);
-  }, TIMEOUT);
+  it(
+    "denies at its notAfter (exit 3)",
+    () => {
+      const run = ward(...args("2026-11-26T00:00:00Z"));
+      expect(run.stdout).toContain("reasons   no-matching-rule");
+      expect(run.stdout).not.toContain("exc-1a2b3c4d");
+      expect(run.status).toBe(3);
+    },
+    TIMEOUT,
+  );
 
   it.each([
     ["revoked", { status: "revoked" }],
     ["used up", { status: "active", maxUses: 2, uses: 2 }],
-  ])("ignores a grant that is %s, as the gateway does (exit 3)", (_name, state) => {
-    const listed = fixture(
-      `grants-${_name.replace(" ", "-")}.json`,
-      JSON.stringify([{ id: "exc-1a2b3c4d", kind: "exception", principal: { email: "ann@example.com" }, service: "wiki", routes: ["edit"], methods: ["POST"], notBefore: "2026-11-23T00:00:00Z", notAfter: "2026-11-26T00:00:00Z", ...state }]),
-    );
-    const run = ward("explain", DEMO, "--as", "ann@example.com", "--time", "2026-11-25T00:00:00Z", "--grants", listed, "POST", "https://wiki.localhost/page");
-    expect(run.stdout).toContain("reasons   no-matching-rule");
-    expect(run.status).toBe(3);
-  }, TIMEOUT);
+  ])(
+    "ignores a grant that is %s, as the gateway does (exit 3)",
+    (_name, state) => {
+      const listed = fixture(
+        `grants-${_name.replace(" ", "-")}.json`,
+        JSON.stringify([
+          {
+            id: "exc-1a2b3c4d",
+            kind: "exception",
+            principal: { email: "ann@example.com" },
+            service: "wiki",
+            routes: ["edit"],
+            methods: ["POST"],
+            notBefore: "2026-11-23T00:00:00Z",
+            notAfter: "2026-11-26T00:00:00Z",
+            ...state,
+          },
+        ]),
+      );
+      const run = ward(
+        "explain",
+        DEMO,
+        "--as",
+        "ann@example.com",
+        "--time",
+        "2026-11-25T00:00:00Z",
+        "--grants",
+        listed,
+        "POST",
+        "https://wiki.localhost/page",
+      );
+      expect(run.stdout).toContain("reasons   no-matching-rule");
+      expect(run.status).toBe(3);
+    },
+    TIMEOUT,
+  );
 
-  it("refuses a grants file that is not a list of grants", () => {
-    const run = ward("explain", DEMO, "--as", "ann@example.com", "--grants", fixture("bad-grants.json", "{}"), "POST", "https://wiki.localhost/page");
-    expect(run.stderr).toContain("expected a JSON array of grants");
-    expect(run.status).toBe(1);
-  }, TIMEOUT);
+  it(
+    "refuses a grants file that is not a list of grants",
+    () => {
+      const run = ward(
+        "explain",
+        DEMO,
+        "--as",
+        "ann@example.com",
+        "--grants",
+        fixture("bad-grants.json", "{}"),
+        "POST",
+        "https://wiki.localhost/page",
+      );
+      expect(run.stderr).toContain("expected a JSON array of grants");
+      expect(run.status).toBe(1);
+    },
+    TIMEOUT,
+  );
 });
 
-
 describe("ward keygen", () => {
-  it("prints a private P-256 key set whose kid differs from one run to the next", () => {
-    const kids = [ward("keygen"), ward("keygen")].map((run) => {
-      expect(run.status).toBe(0);
-      const [key, ...others] = (JSON.parse(run.stdout) as { keys: Record<string, string>[] }).keys;
-      expect(others).toEqual([]);
-      expect(key).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
-      expect(key!.d).toBeTruthy();
-      return key!.kid!;
-    });
-    for (const kid of kids) expect(kid).toMatch(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{8}$/);
-    expect(kids[0]).not.toBe(kids[1]);
-  }, TIMEOUT);
+  it(
+    "prints a private P-256 key set whose kid differs from one run to the next",
+    () => {
+      const kids = [ward("keygen"), ward("keygen")].map((run) => {
+        expect(run.status).toBe(0);
+        const [key, ...others] = (JSON.parse(run.stdout) as { keys: Record<string, string>[] }).keys;
+        expect(others).toEqual([]);
+        expect(key).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+        expect(key!.d).toBeTruthy();
+        return key!.kid!;
+      });
+      for (const kid of kids) expect(kid).toMatch(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{8}$/);
+      expect(kids[0]).not.toBe(kids[1]);
+    },
+    TIMEOUT,
+  );
 });

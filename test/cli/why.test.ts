@@ -7,16 +7,37 @@ const ID = "0f0f0f0f-1111-2222-3333-444444444444";
 
 function line(over: Record<string, unknown>): string {
   return JSON.stringify({
-    level: "info", event: "decision", time: "2026-12-01T10:00:00.000Z", requestId: ID, principal: "user:ann@example.com",
-    method: "GET", host: "wiki.example.com", path: "/page", service: "wiki", route: "wiki/page", rule: "wiki/page/staff",
-    effect: "allow", mode: "enforce", reasons: ["allowed-by-rule"], wouldDeny: null, status: 200, policyVersion: "ab".repeat(32),
-    latencyMs: 1, credential: null, exception: null, ...over,
+    level: "info",
+    event: "decision",
+    time: "2026-12-01T10:00:00.000Z",
+    requestId: ID,
+    principal: "user:ann@example.com",
+    method: "GET",
+    host: "wiki.example.com",
+    path: "/page",
+    service: "wiki",
+    route: "wiki/page",
+    rule: "wiki/page/staff",
+    effect: "allow",
+    mode: "enforce",
+    reasons: ["allowed-by-rule"],
+    wouldDeny: null,
+    status: 200,
+    policyVersion: "ab".repeat(32),
+    latencyMs: 1,
+    credential: null,
+    exception: null,
+    ...over,
   });
 }
 
 async function why(log: string, ...flags: string[]): Promise<string> {
   const out: string[] = [];
-  const code = await whyCommand([ID.toUpperCase(), "-", ...flags], { out: (l) => out.push(l), err: () => {} }, async () => log);
+  const code = await whyCommand(
+    [ID.toUpperCase(), "-", ...flags],
+    { out: (l) => out.push(l), err: () => {} },
+    async () => log,
+  );
   expect(code).toBe(0);
   return out.join("\n");
 }
@@ -28,11 +49,34 @@ describe("ward why: the next step", () => {
     ["the origin timed out", { status: 504 }, "Ward allowed it; the origin did not answer in time (504)"],
     ["Ward could not sign or count", { status: 503 }, "Ward allowed it; Ward could not complete it"],
     ["the origin refused", { status: 403 }, "Ward allowed it; the origin answered 403 itself: look at the origin"],
-    ["revoked", { effect: "deny", status: 403, rule: null, reasons: ["revoked"] }, "this credential is revoked: use a new one"],
-    ["quarantined", { effect: "deny", status: 403, rule: null, reasons: ["quarantined"] }, "this identity is quarantined after repeated denials"],
-    ["the denylist unknown", { effect: "deny", status: 503, rule: null, reasons: ["denylist-unavailable"] }, "the denylist could not be read"],
-    ["no rule, no owner file", { effect: "deny", status: 403, rule: null, reasons: ["no-matching-rule"] }, "ask the service's owner for access to wiki/page"],
-    ["audit mode would deny", { reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny: { status: 403, reasons: ["no-matching-rule"], rule: null } }, "ask the service's owner for access to wiki/page"],
+    [
+      "revoked",
+      { effect: "deny", status: 403, rule: null, reasons: ["revoked"] },
+      "this credential is revoked: use a new one",
+    ],
+    [
+      "quarantined",
+      { effect: "deny", status: 403, rule: null, reasons: ["quarantined"] },
+      "this identity is quarantined after repeated denials",
+    ],
+    [
+      "the denylist unknown",
+      { effect: "deny", status: 503, rule: null, reasons: ["denylist-unavailable"] },
+      "the denylist could not be read",
+    ],
+    [
+      "no rule, no owner file",
+      { effect: "deny", status: 403, rule: null, reasons: ["no-matching-rule"] },
+      "ask the service's owner for access to wiki/page",
+    ],
+    [
+      "audit mode would deny",
+      {
+        reasons: ["audit-would-deny", "no-matching-rule"],
+        wouldDeny: { status: 403, reasons: ["no-matching-rule"], rule: null },
+      },
+      "ask the service's owner for access to wiki/page",
+    ],
   ])("%s", async (_name, over, step) => {
     const text = await why(`${line({ requestId: "other" })}\nnot json\n${line(over)}\n`);
     expect(text).toMatch(/^request {3}0f0f0f0f-1111-2222-3333-444444444444 at 2026-12-01T10:00:00.000Z$/m);
@@ -41,12 +85,26 @@ describe("ward why: the next step", () => {
 
   it("an allow answered by the origin has no next step; the audit line shows what enforce would do", async () => {
     expect(await why(line({}))).not.toContain("next step");
-    const audited = await why(line({ reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny: { status: 403, reasons: ["no-matching-rule"] } }));
+    const audited = await why(
+      line({
+        reasons: ["audit-would-deny", "no-matching-rule"],
+        wouldDeny: { status: 403, reasons: ["no-matching-rule"] },
+      }),
+    );
     expect(audited).toContain("audit     enforce mode would answer 403 (no-matching-rule)");
   });
 
   it("a request refused before any decision (no policy): the facts there are, and what to check", async () => {
-    const text = await why(JSON.stringify({ level: "error", event: "decision", requestId: ID, effect: "deny", reasons: ["policy-unavailable"], status: 503 }));
+    const text = await why(
+      JSON.stringify({
+        level: "error",
+        event: "decision",
+        requestId: ID,
+        effect: "deny",
+        reasons: ["policy-unavailable"],
+        status: 503,
+      }),
+    );
     expect(text).toBe(
       [
         `request   ${ID}`,
@@ -58,7 +116,20 @@ describe("ward why: the next step", () => {
   });
 
   it("a request Ward failed on (500): the error for operators, and what to do", async () => {
-    const text = await why(JSON.stringify({ level: "error", event: "decision", requestId: ID, method: "GET", host: "wiki.example.com", path: "/x", effect: "deny", reasons: ["internal-error"], status: 500, error: "Error: boom" }));
+    const text = await why(
+      JSON.stringify({
+        level: "error",
+        event: "decision",
+        requestId: ID,
+        method: "GET",
+        host: "wiki.example.com",
+        path: "/x",
+        effect: "deny",
+        reasons: ["internal-error"],
+        status: 500,
+        error: "Error: boom",
+      }),
+    );
     expect(text).toContain("answer    DENY 500\n");
     expect(text).toContain("error     Error: boom\n");
     expect(text).toContain("next step Ward failed unexpectedly (500); nothing was forwarded");
@@ -70,7 +141,20 @@ describe("ward why: the next step", () => {
     [403, "the caller is not allowed there"],
     [503, "Ward could not answer"],
   ])("an answer of Ward's own paths (%i): no decision, and a step that fits", async (status, step) => {
-    const text = await why(JSON.stringify({ level: "info", event: "decision", requestId: ID, principal: "anonymous", method: "GET", host: "wiki.example.com", path: "/.ward/apps", effect: null, reasons: ["ward-portal"], status }));
+    const text = await why(
+      JSON.stringify({
+        level: "info",
+        event: "decision",
+        requestId: ID,
+        principal: "anonymous",
+        method: "GET",
+        host: "wiki.example.com",
+        path: "/.ward/apps",
+        effect: null,
+        reasons: ["ward-portal"],
+        status,
+      }),
+    );
     expect(text).toContain(`answer    ${status} (Ward's own path, no policy decision)\n`);
     if (step) expect(text).toContain(`next step ${step}`);
     else expect(text).not.toContain("next step");
@@ -82,6 +166,8 @@ describe("ward why: the next step", () => {
   });
 
   it("a request id in no log is a failure (exit 1)", async () => {
-    await expect(whyCommand(["nope", "-"], { out: () => {}, err: () => {} }, async () => line({}))).rejects.toMatchObject({ exitCode: 1 });
+    await expect(
+      whyCommand(["nope", "-"], { out: () => {}, err: () => {} }, async () => line({})),
+    ).rejects.toMatchObject({ exitCode: 1 });
   });
 });

@@ -139,7 +139,9 @@ async function loadCorpusFile(file: string): Promise<CorpusFile> {
       : JSON.stringify(data.policy);
   const loaded = await loadPolicy(text);
   if (!loaded.ok) {
-    throw new Error(`${file}: policy is not valid:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+    throw new Error(
+      `${file}: policy is not valid:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
+    );
   }
   return { file, policy: loaded.policy, cases: data.cases };
 }
@@ -149,7 +151,15 @@ const corpus: CorpusFile[] = await Promise.all(caseFiles.map(loadCorpusFile));
 function decide(policy: CompiledPolicy, c: Case): Decision {
   return evaluate(
     policy,
-    { method: c.request.method, host: c.request.host, path: c.request.path, query: c.request.query, country: c.request.country, body: c.request.body, identity: c.identity },
+    {
+      method: c.request.method,
+      host: c.request.host,
+      path: c.request.path,
+      query: c.request.query,
+      country: c.request.country,
+      body: c.request.body,
+      identity: c.identity,
+    },
     Date.parse(c.time),
   );
 }
@@ -171,7 +181,10 @@ for (const { file, policy, cases } of corpus) {
       if (want.rateLimitKey === null) {
         expect(d.obligations.rateLimits, "rate limits").toEqual([]);
       } else if (want.rateLimitKey !== undefined) {
-        expect(d.obligations.rateLimits.map((r) => r.key), "rate-limit keys").toEqual([want.rateLimitKey]);
+        expect(
+          d.obligations.rateLimits.map((r) => r.key),
+          "rate-limit keys",
+        ).toEqual([want.rateLimitKey]);
       }
       if (want.headers !== undefined) expect(d.obligations.headers, "headers").toEqual(want.headers);
       if (want.wouldDeny !== undefined) expect(d.wouldDeny, "wouldDeny").toEqual(want.wouldDeny);
@@ -193,7 +206,7 @@ function rulesById(policy: CompiledPolicy): Map<string, Rule> {
   const out = new Map<string, Rule>();
   for (const [service, s] of Object.entries(policy.document.services)) {
     for (const route of s.routes) {
-      route.rules.forEach((rule, i) => out.set(`${service}/${route.id}/${ruleId(rule, i)}`, rule));
+      for (const [i, rule] of route.rules.entries()) out.set(`${service}/${route.id}/${ruleId(rule, i)}`, rule);
     }
   }
   return out;
@@ -206,16 +219,17 @@ const CONDITION_KINDS = [
 ];
 
 function matcherKinds(rule: Rule): string[] {
-  const matchers = [...(rule.principals ?? []), ...(rule.bothFactors?.workload ?? []), ...(rule.bothFactors?.access ?? [])];
+  const matchers = [
+    ...(rule.principals ?? []),
+    ...(rule.bothFactors?.workload ?? []),
+    ...(rule.bothFactors?.access ?? []),
+  ];
   return [...matchers.map((m) => Object.keys(m)[0]!), ...(rule.bothFactors ? ["bothFactors"] : [])];
 }
 
 function conditionKinds(rule: Rule): string[] {
   const when = rule.when ?? {};
-  return [
-    ...Object.keys(when).filter((k) => k !== "time"),
-    ...Object.keys(when.time ?? {}).map((k) => `time.${k}`),
-  ];
+  return [...Object.keys(when).filter((k) => k !== "time"), ...Object.keys(when.time ?? {}).map((k) => `time.${k}`)];
 }
 
 describe("corpus coverage", () => {
@@ -226,7 +240,10 @@ describe("corpus coverage", () => {
   it("has unique case names within each file", () => {
     for (const { file, cases } of corpus) {
       const names = cases.map((c) => c.name);
-      expect(names.filter((n, i) => names.indexOf(n) !== i), file).toEqual([]);
+      expect(
+        names.filter((n, i) => names.indexOf(n) !== i),
+        file,
+      ).toEqual([]);
     }
   });
 
@@ -243,8 +260,12 @@ describe("corpus coverage", () => {
 
   it("asserts rate-limit keys, audit mode and hidden (404) denials somewhere", () => {
     expect(allCases.some((c) => typeof c.case.expect.rateLimitKey === "string")).toBe(true);
-    expect(allCases.some((c) => c.case.expect.mode === "audit" && c.case.expect.reasons[0] === "audit-would-deny")).toBe(true);
-    expect(allCases.some((c) => c.case.expect.status === 404 && c.case.expect.reasons.includes("no-matching-rule"))).toBe(true);
+    expect(
+      allCases.some((c) => c.case.expect.mode === "audit" && c.case.expect.reasons[0] === "audit-would-deny"),
+    ).toBe(true);
+    expect(
+      allCases.some((c) => c.case.expect.status === 404 && c.case.expect.reasons.includes("no-matching-rule")),
+    ).toBe(true);
   });
 
   it("has every principal matcher kind (and bothFactors) decide some case", () => {
@@ -263,11 +284,19 @@ describe("corpus coverage", () => {
       const rules = rulesById(policy);
       for (const t of decide(policy, c).trace) {
         const kinds = conditionKinds(rules.get(t.rule)!);
-        if (t.outcome === "applies") kinds.forEach((k) => held.add(k));
-        if (t.outcome === "conditions-failed") kinds.forEach((k) => failed.add(k));
+        for (const k of kinds) {
+          if (t.outcome === "applies") held.add(k);
+          if (t.outcome === "conditions-failed") failed.add(k);
+        }
       }
     }
-    expect(CONDITION_KINDS.filter((k) => !held.has(k)), "never held").toEqual([]);
-    expect(CONDITION_KINDS.filter((k) => !failed.has(k)), "never failed").toEqual([]);
+    expect(
+      CONDITION_KINDS.filter((k) => !held.has(k)),
+      "never held",
+    ).toEqual([]);
+    expect(
+      CONDITION_KINDS.filter((k) => !failed.has(k)),
+      "never failed",
+    ).toEqual([]);
   });
 });

@@ -22,17 +22,30 @@ const CRL = resolve(import.meta.dirname, "../fixtures/certs/revoked.crl.pem");
 async function ward(...args: string[]): Promise<{ status: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const status = await main(args.map((a) => (a === "PORT" ? port : a)), { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const status = await main(
+    args.map((a) => (a === "PORT" ? port : a)),
+    { out: (l) => out.push(l), err: (l) => err.push(l) },
+  );
   return { status, out: out.join("\n"), err: err.join("\n") };
 }
 
 async function wiki(email: string, method = "GET"): Promise<number> {
-  const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=${email}`)).body;
-  return (await send(Number(port), `http://wiki.localhost:${port}/page`, { method, headers: { "cf-access-jwt-assertion": token } })).status;
+  const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=${email}`))
+    .body;
+  return (
+    await send(Number(port), `http://wiki.localhost:${port}/page`, {
+      method,
+      headers: { "cf-access-jwt-assertion": token },
+    })
+  ).status;
 }
 
 async function asCheckout(): Promise<number> {
-  return (await send(Number(port), `http://orders.localhost:${port}/v1/orders/42`, { headers: { "mf-cf-blob": checkoutBlob } })).status;
+  return (
+    await send(Number(port), `http://orders.localhost:${port}/v1/orders/42`, {
+      headers: { "mf-cf-blob": checkoutBlob },
+    })
+  ).status;
 }
 
 /** The gateway re-reads the denylist every 2 s in the background: ask until it answers `status`. */
@@ -52,7 +65,9 @@ beforeAll(async () => {
   port = gateway.url.port;
   // The checkout workload's client certificate, as `npm start` prints it for curl (-H @file).
   const dir = mkdtempSync(join(tmpdir(), "ward-denylist-cli-"));
-  checkoutBlob = readFileSync((await writeDemoCertificateHeaders(dir)).checkout!, "utf8").replace(/^MF-CF-Blob: /, "").trim();
+  checkoutBlob = readFileSync((await writeDemoCertificateHeaders(dir)).checkout!, "utf8")
+    .replace(/^MF-CF-Blob: /, "")
+    .trim();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -63,22 +78,55 @@ afterAll(async () => {
 describe("ward revoke --local", () => {
   it("revokes a person, lists it, and lifts it", async () => {
     expect(await wiki("ann@example.com")).toBe(200);
-    const run = await ward("revoke", "--local", "--port", "PORT", "--email", "ann@example.com", "--reason", "laptop stolen", "--for", "1d");
+    const run = await ward(
+      "revoke",
+      "--local",
+      "--port",
+      "PORT",
+      "--email",
+      "ann@example.com",
+      "--reason",
+      "laptop stolen",
+      "--for",
+      "1d",
+    );
     expect(run.err).toBe("");
-    const id = /^revoked: (rev-[0-9a-f]{8})  revocation  email ann@example.com  until \S+  "laptop stolen" by user:admin@example.com$/.exec(run.out)?.[1];
+    const id =
+      /^revoked: (rev-[0-9a-f]{8}) {2}revocation {2}email ann@example.com {2}until \S+ {2}"laptop stolen" by user:admin@example.com$/.exec(
+        run.out,
+      )?.[1];
     expect(id, run.out).toBeDefined();
     expect(await eventually(() => wiki("ann@example.com"), 403)).toBe(403);
-    expect((await ward("revoke", "list", "--local", "--port", "PORT")).out).toContain(`${id}  revocation  email ann@example.com`);
-    expect((await ward("revoke", "lift", "--local", "--port", "PORT", id!)).out).toMatch(new RegExp(`^lifted: ${id} .* released by user:admin@example.com`));
+    expect((await ward("revoke", "list", "--local", "--port", "PORT")).out).toContain(
+      `${id}  revocation  email ann@example.com`,
+    );
+    expect((await ward("revoke", "lift", "--local", "--port", "PORT", id!)).out).toMatch(
+      new RegExp(`^lifted: ${id} .* released by user:admin@example.com`),
+    );
     expect(await eventually(() => wiki("ann@example.com"), 200)).toBe(200);
   }, 30_000);
 
   it.each<[string, string[], number, string]>([
     ["no credential", ["--reason", "x y z"], 2, "name exactly one credential"],
-    ["two credentials", ["--email", "a@example.com", "--token", "t", "--reason", "x y z"], 2, "name exactly one credential"],
+    [
+      "two credentials",
+      ["--email", "a@example.com", "--token", "t", "--reason", "x y z"],
+      2,
+      "name exactly one credential",
+    ],
     ["no reason", ["--email", "a@example.com"], 2, "--reason is required"],
-    ["a malformed fingerprint", ["--fingerprint", "abc", "--reason", "leaked key"], 1, "expected the certificate's SHA-256"],
-    ["a serial without its issuer", ["--serial", "49253288284BA287BF59AC7BC875C99D4B7F9492", "--reason", "leaked key"], 1, "expected ISSUER_SKI/SERIAL"],
+    [
+      "a malformed fingerprint",
+      ["--fingerprint", "abc", "--reason", "leaked key"],
+      1,
+      "expected the certificate's SHA-256",
+    ],
+    [
+      "a serial without its issuer",
+      ["--serial", "49253288284BA287BF59AC7BC875C99D4B7F9492", "--reason", "leaked key"],
+      1,
+      "expected ISSUER_SKI/SERIAL",
+    ],
   ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
     const before = (await ward("revoke", "list", "--local", "--port", "PORT", "--all")).out;
     const run = await ward("revoke", "--local", "--port", "PORT", ...flags);
@@ -91,29 +139,59 @@ describe("ward revoke --local", () => {
 describe("ward revoke --crl --local", () => {
   it("revokes every certificate a CRL lists, skips those already revoked, and each can be lifted", async () => {
     expect(await asCheckout()).toBe(200);
-    const dry = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them", "--dry-run");
-    expect(dry.out).toBe([
-      "would revoke: serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/a1b2",
-      "would revoke: serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492",
-      `${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 would be revoked, 0 already revoked (dry run: nothing changed)`,
-    ].join("\n"));
+    const dry = await ward(
+      "revoke",
+      "--local",
+      "--port",
+      "PORT",
+      "--crl",
+      CRL,
+      "--reason",
+      "the CA revoked them",
+      "--dry-run",
+    );
+    expect(dry.out).toBe(
+      [
+        "would revoke: serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/a1b2",
+        "would revoke: serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492",
+        `${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 would be revoked, 0 already revoked (dry run: nothing changed)`,
+      ].join("\n"),
+    );
     expect((await ward("revoke", "list", "--local", "--port", "PORT")).out).not.toContain("serial");
     const run = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them");
     expect(run.status, run.err).toBe(0);
-    const ids = [...run.out.matchAll(/^revoked: (rev-[0-9a-f]{8})  revocation  serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2\/[0-9a-f]+  until lifted  "the CA revoked them"/gm)].map((m) => m[1]!);
+    const ids = [
+      ...run.out.matchAll(
+        /^revoked: (rev-[0-9a-f]{8}) {2}revocation {2}serial 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2\/[0-9a-f]+ {2}until lifted {2}"the CA revoked them"/gm,
+      ),
+    ].map((m) => m[1]!);
     expect(ids).toHaveLength(2);
-    expect(run.out).toContain(`${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 revoked now, 0 already revoked`);
+    expect(run.out).toContain(
+      `${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 revoked now, 0 already revoked`,
+    );
     expect(await eventually(asCheckout, 403)).toBe(403);
     // A newer CRL is imported the same way: what is already revoked is not revoked twice.
     const again = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them");
-    expect(again.out).toBe(`${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 0 revoked now, 2 already revoked`);
+    expect(again.out).toBe(
+      `${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 0 revoked now, 2 already revoked`,
+    );
     for (const id of ids) expect((await ward("revoke", "lift", "--local", "--port", "PORT", id)).status).toBe(0);
     expect(await eventually(asCheckout, 200)).toBe(200);
   }, 30_000);
 
   it.each<[string, string[], number, string]>([
-    ["a certificate given as a CRL", ["--crl", resolve(import.meta.dirname, "../fixtures/certs/checkout.pem")], 1, "not a CRL"],
-    ["a CRL that does not name its issuer's key", ["--crl", resolve(import.meta.dirname, "../fixtures/certs/no-aki.crl.pem")], 1, "names no issuer key identifier"],
+    [
+      "a certificate given as a CRL",
+      ["--crl", resolve(import.meta.dirname, "../fixtures/certs/checkout.pem")],
+      1,
+      "not a CRL",
+    ],
+    [
+      "a CRL that does not name its issuer's key",
+      ["--crl", resolve(import.meta.dirname, "../fixtures/certs/no-aki.crl.pem")],
+      1,
+      "names no issuer key identifier",
+    ],
     ["a CRL and a credential", ["--crl", CRL, "--email", "a@example.com"], 2, "name exactly one credential"],
     ["--dry-run without a CRL", ["--email", "a@example.com", "--dry-run"], 2, "--dry-run goes with --crl"],
   ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {
@@ -131,7 +209,10 @@ describe("ward quarantine --local", () => {
     for (let i = 0; i < 3; i++) expect(await wiki("prober@example.com", "POST")).toBe(403);
     expect(await eventually(() => wiki("prober@example.com"), 403)).toBe(403);
     const listed = (await ward("quarantine", "list", "--local", "--port", "PORT")).out;
-    const id = /^(q-[0-9a-f]{8})  quarantine  principal user:prober@example.com  until \S+  "3 denied requests within 60s" by ward \(quarantine\)$/.exec(listed)?.[1];
+    const id =
+      /^(q-[0-9a-f]{8}) {2}quarantine {2}principal user:prober@example.com {2}until \S+ {2}"3 denied requests within 60s" by ward \(quarantine\)$/.exec(
+        listed,
+      )?.[1];
     expect(id, listed).toBeDefined();
     expect((await ward("quarantine", "release", "--local", "--port", "PORT", id!)).status).toBe(0);
     expect(await eventually(() => wiki("prober@example.com"), 200)).toBe(200);

@@ -20,8 +20,15 @@ async function ward(...args: string[]): Promise<{ status: number; out: string; e
 }
 
 async function annEdits(): Promise<number> {
-  const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=ann@example.com`)).body;
-  return (await send(Number(port), `http://wiki.localhost:${port}/handbook`, { method: "POST", headers: { "cf-access-jwt-assertion": token } })).status;
+  const token = (
+    await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=ann@example.com`)
+  ).body;
+  return (
+    await send(Number(port), `http://wiki.localhost:${port}/handbook`, {
+      method: "POST",
+      headers: { "cf-access-jwt-assertion": token },
+    })
+  ).status;
 }
 
 /** The gateway re-reads a service's grants at most every 2 s (GRANTS_REFRESH_SECONDS for ward dev). */
@@ -38,7 +45,31 @@ afterAll(async () => {
   await gateway?.stop();
 });
 
-const grant = ["exceptions", "grant", "--local", "--port", "PORT", "--service", "wiki", "--principal", "ann@example.com", "--routes", "edit", "--methods", "post", "--for", "2h", "--reason", "migrating the handbook", "--ticket", "WIKI-9", "--requested-by", "ann@example.com", "--approved-by", "wiki-team@example.com"];
+const grant = [
+  "exceptions",
+  "grant",
+  "--local",
+  "--port",
+  "PORT",
+  "--service",
+  "wiki",
+  "--principal",
+  "ann@example.com",
+  "--routes",
+  "edit",
+  "--methods",
+  "post",
+  "--for",
+  "2h",
+  "--reason",
+  "migrating the handbook",
+  "--ticket",
+  "WIKI-9",
+  "--requested-by",
+  "ann@example.com",
+  "--approved-by",
+  "wiki-team@example.com",
+];
 const withPort = (args: string[]) => args.map((a) => (a === "PORT" ? port : a));
 
 describe("ward exceptions --local", () => {
@@ -47,9 +78,14 @@ describe("ward exceptions --local", () => {
     const granted = await ward(...withPort(grant));
     expect(granted.err).toBe("");
     expect(granted.status).toBe(0);
-    const id = /^granted: (exc-[0-9a-f]{8})  exception  ann@example.com -> wiki\/edit POST  until \S+ \(2h left\)  WIKI-9  "migrating the handbook" by user:admin@example.com$/.exec(granted.out)?.[1];
+    const id =
+      /^granted: (exc-[0-9a-f]{8}) {2}exception {2}ann@example.com -> wiki\/edit POST {2}until \S+ \(2h left\) {2}WIKI-9 {2}"migrating the handbook" by user:admin@example.com$/.exec(
+        granted.out,
+      )?.[1];
     expect(id, granted.out).toBeDefined();
-    expect((await ward("exceptions", "list", "--local", "--port", port)).out).toContain(`${id}  exception  ann@example.com -> wiki/edit POST`);
+    expect((await ward("exceptions", "list", "--local", "--port", port)).out).toContain(
+      `${id}  exception  ann@example.com -> wiki/edit POST`,
+    );
     await refresh();
     expect(await annEdits()).toBe(200);
     const revoked = await ward("exceptions", "revoke", "--local", "--port", port, `wiki/${id}`, "--reason", "done");
@@ -65,7 +101,12 @@ describe("ward exceptions --local", () => {
     ["an expiry over the policy's cap", ["--for", "30d"], 1, "longer than the policy allows"],
     ["an expiry in the past", ["--for", "UNTIL"], 1, "notAfter is in the past"],
     ["no reason", ["--reason", ""], 2, "--reason is required"],
-    ["a principal of no known kind", ["--principal", "ann"], 2, "--principal ann: expected spiffe://...|EMAIL|token:CLIENT_ID|group:NAME"],
+    [
+      "a principal of no known kind",
+      ["--principal", "ann"],
+      2,
+      "--principal ann: expected spiffe://...|EMAIL|token:CLIENT_ID|group:NAME",
+    ],
   ])("refuses %s and grants nothing", async (_name, change, status, message) => {
     const args = withPort(grant);
     for (let i = 0; i < change.length; i += 2) {
@@ -83,12 +124,40 @@ describe("ward exceptions --local", () => {
 
 describe("ward breakglass --local", () => {
   it("grants the caller minutes with a justification, refuses more than the cap, and lists open ones", async () => {
-    const tooLong = await ward("breakglass", "--local", "--port", port, "--service", "orders", "--routes", "admin", "--minutes", "60", "--justification", "orders admin is needed now");
+    const tooLong = await ward(
+      "breakglass",
+      "--local",
+      "--port",
+      port,
+      "--service",
+      "orders",
+      "--routes",
+      "admin",
+      "--minutes",
+      "60",
+      "--justification",
+      "orders admin is needed now",
+    );
     expect(tooLong.status).toBe(1);
     expect(tooLong.err).toContain("longer than the policy allows");
-    const run = await ward("breakglass", "--local", "--port", port, "--service", "orders", "--routes", "admin", "--minutes", "15", "--justification", "orders admin is needed now");
+    const run = await ward(
+      "breakglass",
+      "--local",
+      "--port",
+      port,
+      "--service",
+      "orders",
+      "--routes",
+      "admin",
+      "--minutes",
+      "15",
+      "--justification",
+      "orders admin is needed now",
+    );
     expect(run.status).toBe(0);
-    expect(run.out).toMatch(/^break-glass: bg-[0-9a-f]{8}  break-glass  admin@example.com -> orders\/admin \*  until \S+ \(15m left\)  "orders admin is needed now" by user:admin@example.com$/);
+    expect(run.out).toMatch(
+      /^break-glass: bg-[0-9a-f]{8} {2}break-glass {2}admin@example.com -> orders\/admin \* {2}until \S+ \(15m left\) {2}"orders admin is needed now" by user:admin@example.com$/,
+    );
     const open = await ward("breakglass", "list", "--local", "--port", port);
     expect(open.out.split("\n")).toHaveLength(1);
     expect(open.out).toContain("break-glass  admin@example.com -> orders/admin");

@@ -11,7 +11,10 @@ let demo: DemoGateway;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  demo = await startDemoGateway({ recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"], onLog: (line) => lines.push(line) });
+  demo = await startDemoGateway({
+    recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"],
+    onLog: (line) => lines.push(line),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -19,7 +22,10 @@ afterAll(async () => {
 });
 
 /** The request, what reached the origin meanwhile, and the decision lines logged for its request id. */
-async function ask(head: string, body = ""): Promise<{ reply: Reply; reached: string[]; logged: Record<string, unknown>[] }> {
+async function ask(
+  head: string,
+  body = "",
+): Promise<{ reply: Reply; reached: string[]; logged: Record<string, unknown>[] }> {
   const before = (await demo.originSaw()).length;
   const reply = await sendRaw(demo.port, `${head}\r\nConnection: close\r\n\r\n${body}`);
   const reached = (await demo.originSaw()).slice(before).map((r) => r.url);
@@ -64,17 +70,31 @@ describe("a GET or HEAD with a body", () => {
     ["Content-Length: 0", "Content-Length: 0", ""],
     ["chunked", "Transfer-Encoding: chunked", "5\r\nhello\r\n0\r\n\r\n"],
     ["a smuggled request as the body", `Content-Length: ${SMUGGLED.length}`, SMUGGLED],
-  ])("GET with %s: 400 with the generic body, logged as body-not-allowed, the origin never called", async (_name, framing, body) => {
-    const { reply, reached, logged } = await ask(`GET /healthz HTTP/1.1\r\nHost: payments.localhost\r\n${framing}`, body);
-    expect(reply.status).toBe(400);
-    expect(JSON.parse(reply.body)).toEqual({ error: "bad request", requestId: reply.headers["ward-request-id"] });
-    expect(reached).toEqual([]);
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ status: 400, reasons: ["body-not-allowed"], method: "GET", service: "payments" });
-  });
+  ])(
+    "GET with %s: 400 with the generic body, logged as body-not-allowed, the origin never called",
+    async (_name, framing, body) => {
+      const { reply, reached, logged } = await ask(
+        `GET /healthz HTTP/1.1\r\nHost: payments.localhost\r\n${framing}`,
+        body,
+      );
+      expect(reply.status).toBe(400);
+      expect(JSON.parse(reply.body)).toEqual({ error: "bad request", requestId: reply.headers["ward-request-id"] });
+      expect(reached).toEqual([]);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({
+        status: 400,
+        reasons: ["body-not-allowed"],
+        method: "GET",
+        service: "payments",
+      });
+    },
+  );
 
   it("HEAD with a Content-Length: 400, logged, the origin never called", async () => {
-    const { reply, reached, logged } = await ask("HEAD /healthz HTTP/1.1\r\nHost: payments.localhost\r\nContent-Length: 5", "hello");
+    const { reply, reached, logged } = await ask(
+      "HEAD /healthz HTTP/1.1\r\nHost: payments.localhost\r\nContent-Length: 5",
+      "hello",
+    );
     expect(reply.status).toBe(400);
     expect(reached).toEqual([]);
     expect(logged).toMatchObject([{ status: 400, reasons: ["body-not-allowed"], method: "HEAD" }]);

@@ -98,7 +98,9 @@ describe("signing in through the local Access stand-in", () => {
     expect(seen[0]!.headers.cookie ?? "").not.toContain("CF_Authorization");
     const portal = await send(port, `${wiki()}/.ward/apps`, { headers: { ...navigate, cookie } });
     expect(portal.status).toBe(200);
-    expect([...portal.body.matchAll(/<li><a href="([^"]+)">/g)].map((m) => m[1])).toEqual([`http://wiki.localhost:${port}/`]);
+    expect([...portal.body.matchAll(/<li><a href="([^"]+)">/g)].map((m) => m[1])).toEqual([
+      `http://wiki.localhost:${port}/`,
+    ]);
   });
 
   it("shows the denied page (request id and whom to ask, no reason) and never calls the origin", async () => {

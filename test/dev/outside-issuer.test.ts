@@ -42,7 +42,11 @@ beforeAll(async () => {
   // The outside issuer: keys at /keys, get-identity beside them (every caller is a wiki editor there).
   jwksServer = createServer((req, res) => {
     identityAsked += req.url === "/get-identity" && /CF_Authorization=[\w-]+\./.test(req.headers.cookie ?? "") ? 1 : 0;
-    res.end(req.url === "/get-identity" ? JSON.stringify({ email: "alice@example.com", groups: [{ name: "wiki-editors" }] }) : jwks);
+    res.end(
+      req.url === "/get-identity"
+        ? JSON.stringify({ email: "alice@example.com", groups: [{ name: "wiki-editors" }] })
+        : jwks,
+    );
   });
   await new Promise<void>((done) => jwksServer.listen(0, "127.0.0.1", done));
   origin = await startRecordingOrigin();
@@ -69,7 +73,9 @@ const wiki = () => `http://wiki.localhost:${port}/handbook`;
 
 it("accepts the outside issuer's tokens for the overridden team and audience", async () => {
   const before = (await originLog()).length;
-  const reply = await send(port, wiki(), { headers: { "cf-access-jwt-assertion": await token({ email: "alice@example.com" }) } });
+  const reply = await send(port, wiki(), {
+    headers: { "cf-access-jwt-assertion": await token({ email: "alice@example.com" }) },
+  });
   expect(reply.status).toBe(200);
   expect((await originLog()).length).toBe(before + 1);
 });
@@ -87,8 +93,13 @@ it("asks the outside issuer's get-identity for groups", async () => {
 
 it("refuses the same issuer's tokens for the policy's original team or audience, and never calls the origin", async () => {
   const before = (await originLog()).length;
-  for (const claims of [{ iss: "https://ward-demo.cloudflareaccess.com" }, { aud: ["4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2"] }]) {
-    const reply = await send(port, wiki(), { headers: { "cf-access-jwt-assertion": await token({ email: "alice@example.com", ...claims }) } });
+  for (const claims of [
+    { iss: "https://ward-demo.cloudflareaccess.com" },
+    { aud: ["4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2"] },
+  ]) {
+    const reply = await send(port, wiki(), {
+      headers: { "cf-access-jwt-assertion": await token({ email: "alice@example.com", ...claims }) },
+    });
     expect(reply.status).toBe(401);
   }
   expect((await originLog()).length).toBe(before);

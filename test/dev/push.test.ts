@@ -24,7 +24,8 @@ function policyFile(name: string, text: string): string {
 }
 
 /** The demo policy with another description: a new version. */
-const variant = (label: string) => demo.replace("description: Ward local demo", `description: Ward local demo (${label})`);
+const variant = (label: string) =>
+  demo.replace("description: Ward local demo", `description: Ward local demo (${label})`);
 
 async function ward(...args: string[]): Promise<{ status: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -60,7 +61,10 @@ describe("ward push --local", () => {
   it("shows who gains access, stops on --dry-run, then activates and records the push", async () => {
     const before = await activeVersion();
     expect(before).toBe(await versionOf(demo));
-    const opened = policyFile("opened.yaml", demo.replace("principals: [{ emailDomain: example.com }]", "principals: [{ authenticated: true }]"));
+    const opened = policyFile(
+      "opened.yaml",
+      demo.replace("principals: [{ emailDomain: example.com }]", "principals: [{ authenticated: true }]"),
+    );
     const dry = await ward("push", "--local", "--port", port, opened, "--dry-run");
     expect(dry.status).toBe(0);
     expect(dry.out).toContain("  + any-authenticated  wiki/read  GET,HEAD  by wiki/read/employees-read");
@@ -71,17 +75,29 @@ describe("ward push --local", () => {
     expect(pushed.err).toEqual([]);
     expect(pushed.status).toBe(0);
     const version = await versionOf(readFileSync(opened, "utf8"));
-    expect(pushed.out.at(-1)).toMatch(new RegExp(`^pushed: ${version.slice(0, 12)} is active \\(history #\\d+, by user:admin@example.com\\)$`));
+    expect(pushed.out.at(-1)).toMatch(
+      new RegExp(`^pushed: ${version.slice(0, 12)} is active \\(history #\\d+, by user:admin@example.com\\)$`),
+    );
     expect(await activeVersion()).toBe(version);
     const history = await ward("history", "--local", "--port", port);
-    expect(history.out[1]).toMatch(new RegExp(`^#\\d+  \\S+  push     ${version.slice(0, 12)} <- ${before.slice(0, 12)}  user:admin@example.com  "open the wiki"$`));
+    expect(history.out[1]).toMatch(
+      new RegExp(
+        `^#\\d+  \\S+  push     ${version.slice(0, 12)} <- ${before.slice(0, 12)}  user:admin@example.com  "open the wiki"$`,
+      ),
+    );
   });
 
   it("takes effect: the gateway serves the pushed policy within its refresh interval", async () => {
-    const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=someone@elsewhere.test`)).body;
+    const token = (
+      await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=someone@elsewhere.test`)
+    ).body;
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {
-      status = (await send(Number(port), `http://wiki.localhost:${port}/page`, { headers: { "cf-access-jwt-assertion": token } })).status;
+      status = (
+        await send(Number(port), `http://wiki.localhost:${port}/page`, {
+          headers: { "cf-access-jwt-assertion": token },
+        })
+      ).status;
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200); // only the pushed policy lets any authenticated caller read the wiki
@@ -91,7 +107,9 @@ describe("ward push --local", () => {
     const active = await activeVersion();
     const rolled = await ward("rollback", "--local", "--port", port, "--message", "too open");
     expect(rolled.status).toBe(0);
-    expect(rolled.out).toEqual([`rolled back: ${(await versionOf(demo)).slice(0, 12)} is active again (was ${active.slice(0, 12)}, history #${rolled.out[0]!.match(/#(\d+)/)![1]})`]);
+    expect(rolled.out).toEqual([
+      `rolled back: ${(await versionOf(demo)).slice(0, 12)} is active again (was ${active.slice(0, 12)}, history #${rolled.out[0]!.match(/#(\d+)/)![1]})`,
+    ]);
     expect(await activeVersion()).toBe(await versionOf(demo));
   });
 
@@ -99,7 +117,9 @@ describe("ward push --local", () => {
     const start = await activeVersion();
     const texts = [variant("A"), variant("B")];
     const files = texts.map((text, i) => policyFile(`concurrent-${i}.yaml`, text));
-    const runs = await Promise.all(files.map((file, i) => ward("push", "--local", "--port", port, file, "--message", `push ${i}`)));
+    const runs = await Promise.all(
+      files.map((file, i) => ward("push", "--local", "--port", port, file, "--message", `push ${i}`)),
+    );
     const state = JSON.parse((await ward("history", "--local", "--port", port, "--json")).out.join("\n")) as {
       active: string;
       history: { version: string; previous: string; message: string }[];
@@ -116,7 +136,9 @@ describe("ward push --local", () => {
         expect(state.history.some((e) => e.version === version && e.message === `push ${i}`)).toBe(true);
       } else {
         expect(run.status).toBe(1);
-        expect(run.err.join("\n")).toContain(`while you pushed: nothing changed. Your version is stored as ${version.slice(0, 12)}`);
+        expect(run.err.join("\n")).toContain(
+          `while you pushed: nothing changed. Your version is stored as ${version.slice(0, 12)}`,
+        );
       }
       // Whatever happened, the version is stored and can be fetched by an admin.
       const stored = await ward("push", "--local", "--port", port, files[i]!, "--dry-run");
@@ -125,17 +147,49 @@ describe("ward push --local", () => {
   });
 
   it.each<[string, string[], number, string]>([
-    ["an invalid policy", ["push", "--local", "PORT", "FILE:version: 1\nservices: {}\n"], 1, "is not a valid policy: nothing pushed"],
-    ["a policy for another environment", ["push", "--local", "PORT", `FILE:${demo.replace("environment: dev", "environment: staging")}`], 1, 'is for environment "staging"; the local gateway on 127.0.0.1:PORTNUM as admin@example.com serves "dev": nothing pushed'],
-    ["the wrong environment named", ["history", "--local", "PORT", "--env", "production"], 1, 'serves environment "dev", not "production": nothing done'],
-    ["a caller who is no admin", ["history", "--local", "PORT", "--as", "ann@example.com", "--groups", ""], 1, "refused these credentials (403)"],
+    [
+      "an invalid policy",
+      ["push", "--local", "PORT", "FILE:version: 1\nservices: {}\n"],
+      1,
+      "is not a valid policy: nothing pushed",
+    ],
+    [
+      "a policy for another environment",
+      ["push", "--local", "PORT", `FILE:${demo.replace("environment: dev", "environment: staging")}`],
+      1,
+      'is for environment "staging"; the local gateway on 127.0.0.1:PORTNUM as admin@example.com serves "dev": nothing pushed',
+    ],
+    [
+      "the wrong environment named",
+      ["history", "--local", "PORT", "--env", "production"],
+      1,
+      'serves environment "dev", not "production": nothing done',
+    ],
+    [
+      "a caller who is no admin",
+      ["history", "--local", "PORT", "--as", "ann@example.com", "--groups", ""],
+      1,
+      "refused these credentials (403)",
+    ],
     ["no environment", ["history"], 2, "name the environment with --env ENV (or --local"],
-    ["an environment without a URL", ["history", "--env", "production"], 2, "--env production: set WARD_URL (or --url)"],
-    ["a plain-http URL for an environment", ["history", "--env", "production", "--url", "http://ward.example.com"], 2, "a deployed gateway is reached over https only"],
+    [
+      "an environment without a URL",
+      ["history", "--env", "production"],
+      2,
+      "--env production: set WARD_URL (or --url)",
+    ],
+    [
+      "a plain-http URL for an environment",
+      ["history", "--env", "production", "--url", "http://ward.example.com"],
+      2,
+      "a deployed gateway is reached over https only",
+    ],
     ["no gateway on the port", ["history", "--local", "--port", "1"], 1, "no local gateway on 127.0.0.1:1"],
   ])("refuses %s and changes nothing", async (_name, args, status, message) => {
     const before = await activeVersion();
-    const expanded = args.flatMap((a) => (a === "PORT" ? ["--port", port] : a.startsWith("FILE:") ? [policyFile("case.yaml", a.slice(5))] : [a]));
+    const expanded = args.flatMap((a) =>
+      a === "PORT" ? ["--port", port] : a.startsWith("FILE:") ? [policyFile("case.yaml", a.slice(5))] : [a],
+    );
     const run = await ward(...expanded);
     expect(run.err.join("\n")).toContain(message.replace("PORTNUM", port));
     expect(run.status).toBe(status);
@@ -163,14 +217,18 @@ describe("ward push --local", () => {
     const set = await ward("shadow", "set", "--local", "--port", port, candidate, "--message", "try it");
     expect(set.status).toBe(0);
     const version = await versionOf(readFileSync(candidate, "utf8"));
-    expect(set.out).toEqual([`shadow ${version.slice(0, 12)} runs beside active ${active.slice(0, 12)}: every decision now logs what it would decide (ward shadow report)`]);
+    expect(set.out).toEqual([
+      `shadow ${version.slice(0, 12)} runs beside active ${active.slice(0, 12)}: every decision now logs what it would decide (ward shadow report)`,
+    ]);
     const history = await ward("history", "--local", "--port", port);
     expect(history.out[0]).toContain(`active ${active.slice(0, 12)}, shadow ${version.slice(0, 12)}`);
     expect(await activeVersion()).toBe(active); // a shadow never changes what is enforced
     // --candidate names what was reviewed: another candidate is not promoted unseen.
     const unreviewed = await ward("shadow", "promote", "--local", "--port", port, "--candidate", "deadbeef");
     expect(unreviewed.status).toBe(1);
-    expect(unreviewed.err.join("\n")).toContain(`the shadow candidate is ${version.slice(0, 12)}, not deadbeef: nothing changed`);
+    expect(unreviewed.err.join("\n")).toContain(
+      `the shadow candidate is ${version.slice(0, 12)}, not deadbeef: nothing changed`,
+    );
     expect(await activeVersion()).toBe(active);
     const promoted = await ward("shadow", "promote", "--local", "--port", port, "--candidate", version.slice(0, 12));
     expect(promoted.status).toBe(0);

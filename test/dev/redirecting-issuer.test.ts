@@ -64,15 +64,28 @@ afterAll(async () => {
 
 it("refuses the issuer's tokens, never calls the origin, and says the key URL redirects", async () => {
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ type: "app", iss: TEAM, aud: [AUD], iat: now, nbf: now, exp: now + 600, sub: "u-1", email: "alice@example.com" })
+  const token = await new SignJWT({
+    type: "app",
+    iss: TEAM,
+    aud: [AUD],
+    iat: now,
+    nbf: now,
+    exp: now + 600,
+    sub: "u-1",
+    email: "alice@example.com",
+  })
     .setProtectedHeader({ alg: "RS256", kid: KID })
     .sign(privateKey);
   const before = ((await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[]).length;
-  const reply = await send(Number(gateway.url.port), `http://wiki.localhost:${gateway.url.port}/handbook`, { headers: { "cf-access-jwt-assertion": token } });
+  const reply = await send(Number(gateway.url.port), `http://wiki.localhost:${gateway.url.port}/handbook`, {
+    headers: { "cf-access-jwt-assertion": token },
+  });
   expect(reply.status).toBe(401);
   expect(keysServed).toBe(0);
   const after = ((await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[]).length;
   expect(after).toBe(before);
   const keyUrl = `http://127.0.0.1:${issuerPort}/keys`;
-  expect(logs.join("\n")).toContain(`ward dev: --access-jwks-url ${keyUrl} answered 302 (a redirect to /real-keys): the gateway's key fetch does not follow redirects`);
+  expect(logs.join("\n")).toContain(
+    `ward dev: --access-jwks-url ${keyUrl} answered 302 (a redirect to /real-keys): the gateway's key fetch does not follow redirects`,
+  );
 });

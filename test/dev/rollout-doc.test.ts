@@ -56,7 +56,7 @@ beforeAll(async () => {
     port: 0,
     origins: {},
     onLog: (line) => {
-      if (line.trimStart().startsWith("{")) appendFileSync(log, line.trim() + "\n");
+      if (line.trimStart().startsWith("{")) appendFileSync(log, `${line.trim()}\n`);
     },
   });
   port = gateway.url.port;
@@ -75,7 +75,9 @@ it("docs/rollout.md runs as written", async () => {
   for (const step of all) {
     let output: string;
     if (step.command.startsWith("ward ")) {
-      const args = words(step.command).slice(1).flatMap((w) => (w === "--local" ? ["--local", "--port", port] : w === "gateway.log" ? [log] : [w]));
+      const args = words(step.command)
+        .slice(1)
+        .flatMap((w) => (w === "--local" ? ["--local", "--port", port] : w === "gateway.log" ? [log] : [w]));
       const lines: string[] = [];
       const status = await main(args, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
       output = lines.join("\n");
@@ -87,7 +89,9 @@ it("docs/rollout.md runs as written", async () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     } else if (step.command.startsWith("curl ")) {
-      const command = step.command.replaceAll(":8787", `:${port}`).replaceAll("/tmp/ward-dev/checkout.headers", certs.checkout!);
+      const command = step.command
+        .replaceAll(":8787", `:${port}`)
+        .replaceAll("/tmp/ward-dev/checkout.headers", certs.checkout!);
       output = (await run("bash", ["-c", command])).stdout;
     } else {
       throw new Error(`the page has a command this test cannot run: ${step.command}`);

@@ -17,7 +17,11 @@ let demo: DemoGateway;
 let version: string;
 
 function ward(...args: string[]) {
-  const result = spawnSync(process.execPath, ["scripts/ward.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+  const result = spawnSync(process.execPath, ["scripts/ward.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   if (result.error) throw result.error;
   return result;
 }
@@ -35,12 +39,15 @@ async function requestId(url: string): Promise<{ id: string; status: number }> {
 /** The gateway's console lines so far, in a file, as `wrangler tail` or a log export would give them. */
 function savedLog(): string {
   const file = join(dir, `log-${lines.length}.jsonl`);
-  writeFileSync(file, lines.join("\n") + "\n");
+  writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
 }
 
 beforeAll(async () => {
-  demo = await startDemoGateway({ recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"], onLog: (line) => lines.push(line) });
+  demo = await startDemoGateway({
+    recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"],
+    onLog: (line) => lines.push(line),
+  });
   version = demo.policy.version;
 }, 60_000);
 
@@ -89,23 +96,35 @@ describe("ward why", () => {
     const { id } = await requestId("http://wiki.localhost:PORT/page");
     const run = ward("why", id, savedLog(), "--json");
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ event: "decision", requestId: id, status: 401, reasons: ["unauthenticated"], policyVersion: version });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      event: "decision",
+      requestId: id,
+      status: 401,
+      reasons: ["unauthenticated"],
+      policyVersion: version,
+    });
   }, 30_000);
 
   it("a request id the logs do not hold: exit 1, saying how many decisions were read", async () => {
     const file = savedLog();
     const run = ward("why", "00000000-0000-0000-0000-000000000000", file);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^ward why: no decision with request id 00000000-0000-0000-0000-000000000000 in .* \(\d+ decisions read\)\n$/);
+    expect(run.stderr).toMatch(
+      /^ward why: no decision with request id 00000000-0000-0000-0000-000000000000 in .* \(\d+ decisions read\)\n$/,
+    );
     expect(run.stdout).toBe("");
   }, 30_000);
 
   it.each([
     ["no log", ["why", "abc"], "ward why: expected REQUEST_ID LOG..."],
     ["stdin twice", ["why", "abc", "-", "-"], "ward why: standard input (-) can be read once only"],
-  ])("usage error (%s): exit 2", (_name, args, message) => {
-    const run = ward(...args);
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain(message);
-  }, 30_000);
+  ])(
+    "usage error (%s): exit 2",
+    (_name, args, message) => {
+      const run = ward(...args);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(message);
+    },
+    30_000,
+  );
 });

@@ -81,138 +81,200 @@ afterAll(async () => {
 }, 30_000);
 
 describe("a person in a browser, against the local demo", () => {
-  it("unauthenticated: to the local sign-in, one click as alice, back on exactly /handbook?x=1, served by the wiki", async () => {
-    const before = (await wikiSaw()).length;
-    const page = await freshPage();
-    const response = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
-    expect(response.status()).toBe(200);
-    expect(page.url()).toBe(wiki("/handbook?x=1"));
-    // The page is the app's own answer (the recording origin echoes the path it received)...
-    expect(JSON.parse(await page.locator("body").innerText())).toEqual({ origin: "recording", path: "/handbook?x=1" });
-    // ...and the app was called exactly once, for that page, with Ward's assertion and without the Access cookie.
-    const seen = (await wikiSaw()).slice(before);
-    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /handbook?x=1"]);
-    expect(seen[0]!.headers["ward-assertion"]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    expect(String(seen[0]!.headers.cookie ?? "")).not.toContain("CF_Authorization");
-    // The session is a host-only, HttpOnly cookie on the app's host.
-    const cookies = await page.context().cookies();
-    expect(cookies.map((c) => [c.name, c.domain, c.httpOnly, c.sameSite])).toEqual([["CF_Authorization", "wiki.localhost", true, "Lax"]]);
-  }, STEP);
+  it(
+    "unauthenticated: to the local sign-in, one click as alice, back on exactly /handbook?x=1, served by the wiki",
+    async () => {
+      const before = (await wikiSaw()).length;
+      const page = await freshPage();
+      const response = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
+      expect(response.status()).toBe(200);
+      expect(page.url()).toBe(wiki("/handbook?x=1"));
+      // The page is the app's own answer (the recording origin echoes the path it received)...
+      expect(JSON.parse(await page.locator("body").innerText())).toEqual({
+        origin: "recording",
+        path: "/handbook?x=1",
+      });
+      // ...and the app was called exactly once, for that page, with Ward's assertion and without the Access cookie.
+      const seen = (await wikiSaw()).slice(before);
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /handbook?x=1"]);
+      expect(seen[0]!.headers["ward-assertion"]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(String(seen[0]!.headers.cookie ?? "")).not.toContain("CF_Authorization");
+      // The session is a host-only, HttpOnly cookie on the app's host.
+      const cookies = await page.context().cookies();
+      expect(cookies.map((c) => [c.name, c.domain, c.httpOnly, c.sameSite])).toEqual([
+        ["CF_Authorization", "wiki.localhost", true, "Lax"],
+      ]);
+    },
+    STEP,
+  );
 
-  it("alice's portal at /.ward/apps lists exactly [wiki], and its link opens the wiki", async () => {
-    const page = await freshPage();
-    await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
-    expect(await page.locator("#who").innerText()).toBe("alice@example.com");
-    expect(await page.locator("#apps a").allInnerTexts()).toEqual(["wiki"]);
-    expect(await page.locator("#apps a").evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href))).toEqual([wiki("/")]);
-    const before = (await wikiSaw()).length;
-    const [opened] = await Promise.all([page.waitForResponse((r) => r.url() === wiki("/")), page.locator("#apps a").first().click()]);
-    expect(opened.status()).toBe(200);
-    expect((await wikiSaw()).slice(before).map((r) => r.url)).toEqual(["/"]);
-  }, STEP);
+  it(
+    "alice's portal at /.ward/apps lists exactly [wiki], and its link opens the wiki",
+    async () => {
+      const page = await freshPage();
+      await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
+      expect(await page.locator("#who").innerText()).toBe("alice@example.com");
+      expect(await page.locator("#apps a").allInnerTexts()).toEqual(["wiki"]);
+      expect(
+        await page.locator("#apps a").evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href)),
+      ).toEqual([wiki("/")]);
+      const before = (await wikiSaw()).length;
+      const [opened] = await Promise.all([
+        page.waitForResponse((r) => r.url() === wiki("/")),
+        page.locator("#apps a").first().click(),
+      ]);
+      expect(opened.status()).toBe(200);
+      expect((await wikiSaw()).slice(before).map((r) => r.url)).toEqual(["/"]);
+    },
+    STEP,
+  );
 
   describe("mallory@contractor.test (signed in, not an employee)", () => {
     let page: Page;
     let denied: PageResponse;
 
-    it("sees the denied page: 403, the app, a request id equal to ward-request-id, the owner; no reason; the wiki is never called", async () => {
-      const before = (await wikiSaw()).length;
-      page = await freshPage();
-      denied = await signInVia(page, wiki("/handbook?x=1"), "mallory@contractor.test");
-      expect(page.url()).toBe(wiki("/handbook?x=1"));
-      expect(denied.status()).toBe(403);
-      expect(denied.headers()["content-type"]).toContain("text/html");
-      expect(await page.title()).toBe("Access denied: wiki");
-      expect(await page.locator("h1").innerText()).toBe("You don't have access to wiki");
-      const requestId = await page.locator("code#request-id").innerText();
-      expect(requestId).toMatch(UUID);
-      expect(requestId).toBe(await denied.headerValue("ward-request-id"));
-      const text = await page.locator("body").innerText();
-      expect(text).toContain(policy.document.services.wiki!.owner);
-      expect(text).toContain("#help-wiki on chat, or it-helpdesk@example.com");
-      // Neither the rendered text nor the markup tells why.
-      const html = await page.content();
-      for (const leak of ["no-matching-rule", "denied-by-rule", "emailDomain", "employees-read", "editors", "contractor", "reason"]) {
-        expect(text.toLowerCase(), leak).not.toContain(leak.toLowerCase());
-        expect(html.toLowerCase(), leak).not.toContain(leak.toLowerCase());
-      }
-      expect(text).not.toMatch(REASONS);
-      expect(await wikiSaw()).toHaveLength(before);
-      // The request id on the page is the one the decision log has, with the reason, for the owner to look up.
-      const logged = decisions.find((d) => d.requestId === requestId);
-      expect(logged).toMatchObject({ effect: "deny", status: 403, service: "wiki", path: "/handbook" });
-      expect(logged!.principal).toContain("mallory@contractor.test");
-    }, STEP);
+    it(
+      "sees the denied page: 403, the app, a request id equal to ward-request-id, the owner; no reason; the wiki is never called",
+      async () => {
+        const before = (await wikiSaw()).length;
+        page = await freshPage();
+        denied = await signInVia(page, wiki("/handbook?x=1"), "mallory@contractor.test");
+        expect(page.url()).toBe(wiki("/handbook?x=1"));
+        expect(denied.status()).toBe(403);
+        expect(denied.headers()["content-type"]).toContain("text/html");
+        expect(await page.title()).toBe("Access denied: wiki");
+        expect(await page.locator("h1").innerText()).toBe("You don't have access to wiki");
+        const requestId = await page.locator("code#request-id").innerText();
+        expect(requestId).toMatch(UUID);
+        expect(requestId).toBe(await denied.headerValue("ward-request-id"));
+        const text = await page.locator("body").innerText();
+        expect(text).toContain(policy.document.services.wiki!.owner);
+        expect(text).toContain("#help-wiki on chat, or it-helpdesk@example.com");
+        // Neither the rendered text nor the markup tells why.
+        const html = await page.content();
+        for (const leak of [
+          "no-matching-rule",
+          "denied-by-rule",
+          "emailDomain",
+          "employees-read",
+          "editors",
+          "contractor",
+          "reason",
+        ]) {
+          expect(text.toLowerCase(), leak).not.toContain(leak.toLowerCase());
+          expect(html.toLowerCase(), leak).not.toContain(leak.toLowerCase());
+        }
+        expect(text).not.toMatch(REASONS);
+        expect(await wikiSaw()).toHaveLength(before);
+        // The request id on the page is the one the decision log has, with the reason, for the owner to look up.
+        const logged = decisions.find((d) => d.requestId === requestId);
+        expect(logged).toMatchObject({ effect: "deny", status: 403, service: "wiki", path: "/handbook" });
+        expect(logged!.principal).toContain("mallory@contractor.test");
+      },
+      STEP,
+    );
 
-    it("the denied page screenshots to a non-empty PNG (in a temporary directory)", async () => {
-      const file = join(screenshots, "denied.png");
-      await page.screenshot({ path: file, fullPage: true });
-      expect(statSync(file).size).toBeGreaterThan(1000);
-      const bytes = readFileSync(file);
-      expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
-      expect(bytes.subarray(12, 16).toString("latin1")).toBe("IHDR");
-      expect(bytes.readUInt32BE(16)).toBeGreaterThan(0); // width
-      expect(bytes.readUInt32BE(20)).toBeGreaterThan(0); // height
-    }, STEP);
+    it(
+      "the denied page screenshots to a non-empty PNG (in a temporary directory)",
+      async () => {
+        const file = join(screenshots, "denied.png");
+        await page.screenshot({ path: file, fullPage: true });
+        expect(statSync(file).size).toBeGreaterThan(1000);
+        const bytes = readFileSync(file);
+        expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+        expect(bytes.subarray(12, 16).toString("latin1")).toBe("IHDR");
+        expect(bytes.readUInt32BE(16)).toBeGreaterThan(0); // width
+        expect(bytes.readUInt32BE(20)).toBeGreaterThan(0); // height
+      },
+      STEP,
+    );
 
-    it("follows the denied page's portal link: signed in as mallory, no app listed, and the page says so", async () => {
-      expect(await page.locator("a#portal").getAttribute("href")).toBe("/.ward/apps");
-      const [portal] = await Promise.all([page.waitForResponse((r) => r.url() === wiki("/.ward/apps")), page.locator("a#portal").click()]);
-      expect(portal.status()).toBe(200);
-      await page.waitForURL(wiki("/.ward/apps"));
-      expect(await page.locator("#who").innerText()).toBe("mallory@contractor.test");
-      expect(await page.locator("#apps a").count()).toBe(0);
-      expect(await page.locator("ul#apps").count()).toBe(0);
-      expect(await page.locator("#apps").innerText()).toContain("No internal app lets you in yet");
-      await page.goBack();
-      expect(await page.locator("h1").innerText()).toBe("You don't have access to wiki");
-    }, STEP);
+    it(
+      "follows the denied page's portal link: signed in as mallory, no app listed, and the page says so",
+      async () => {
+        expect(await page.locator("a#portal").getAttribute("href")).toBe("/.ward/apps");
+        const [portal] = await Promise.all([
+          page.waitForResponse((r) => r.url() === wiki("/.ward/apps")),
+          page.locator("a#portal").click(),
+        ]);
+        expect(portal.status()).toBe(200);
+        await page.waitForURL(wiki("/.ward/apps"));
+        expect(await page.locator("#who").innerText()).toBe("mallory@contractor.test");
+        expect(await page.locator("#apps a").count()).toBe(0);
+        expect(await page.locator("ul#apps").count()).toBe(0);
+        expect(await page.locator("#apps").innerText()).toContain("No internal app lets you in yet");
+        await page.goBack();
+        expect(await page.locator("h1").innerText()).toBe("You don't have access to wiki");
+      },
+      STEP,
+    );
 
-    it("'Sign in as someone else' clears the cookie; the next visit to the wiki is back at the sign-in", async () => {
-      const link = page.getByRole("link", { name: "Sign in as someone else" });
-      expect(await link.getAttribute("href")).toBe("/cdn-cgi/access/logout");
-      expect((await page.context().cookies()).map((c) => c.name)).toEqual(["CF_Authorization"]);
-      await link.click();
-      await page.waitForURL(wiki("/cdn-cgi/access/logout"));
-      expect(await page.locator("h1").innerText()).toBe("You are signed out");
-      expect(await page.context().cookies()).toEqual([]);
-      const before = (await wikiSaw()).length;
-      await page.goto(wiki("/handbook?x=1"));
-      const login = new URL(page.url());
-      expect(login.origin).toBe(`http://access.localhost:${port}`);
-      expect(login.searchParams.get("redirect_url")).toBe("/handbook?x=1");
-      expect(await wikiSaw()).toHaveLength(before);
-      // And someone else can now sign in from the same browser.
-      await page.goBack();
-      const again = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
-      expect(again.status()).toBe(200);
-      expect(JSON.parse(await page.locator("body").innerText())).toEqual({ origin: "recording", path: "/handbook?x=1" });
-    }, STEP);
+    it(
+      "'Sign in as someone else' clears the cookie; the next visit to the wiki is back at the sign-in",
+      async () => {
+        const link = page.getByRole("link", { name: "Sign in as someone else" });
+        expect(await link.getAttribute("href")).toBe("/cdn-cgi/access/logout");
+        expect((await page.context().cookies()).map((c) => c.name)).toEqual(["CF_Authorization"]);
+        await link.click();
+        await page.waitForURL(wiki("/cdn-cgi/access/logout"));
+        expect(await page.locator("h1").innerText()).toBe("You are signed out");
+        expect(await page.context().cookies()).toEqual([]);
+        const before = (await wikiSaw()).length;
+        await page.goto(wiki("/handbook?x=1"));
+        const login = new URL(page.url());
+        expect(login.origin).toBe(`http://access.localhost:${port}`);
+        expect(login.searchParams.get("redirect_url")).toBe("/handbook?x=1");
+        expect(await wikiSaw()).toHaveLength(before);
+        // And someone else can now sign in from the same browser.
+        await page.goBack();
+        const again = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
+        expect(again.status()).toBe(200);
+        expect(JSON.parse(await page.locator("body").innerText())).toEqual({
+          origin: "recording",
+          path: "/handbook?x=1",
+        });
+      },
+      STEP,
+    );
   });
 
-  it("sre@example.com's portal lists exactly [orders, wiki]; the orders link signs in on that app and reaches /admin", async () => {
-    const page = await freshPage();
-    await signInVia(page, wiki("/.ward/apps"), "sre@example.com");
-    expect(await page.locator("#who").innerText()).toBe("sre@example.com");
-    expect(await page.locator("#apps a").allInnerTexts()).toEqual(["orders", "wiki"]);
-    const hrefs = await page.locator("#apps a").evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href));
-    expect(hrefs).toEqual([at("orders", "/admin"), wiki("/")]);
-    // The Access cookie is per app host (as with Access), so the orders app asks to sign in once more.
-    await page.getByRole("link", { name: "orders" }).click();
-    await page.waitForURL((url) => url.host === `access.localhost:${port}`);
-    const response = await signInVia(page, at("orders", "/admin"), "sre@example.com");
-    expect(response.status()).toBe(200);
-    expect(JSON.parse(await page.locator("body").innerText())).toMatchObject({ app: "ORDERS_API", method: "GET", path: "/admin" });
-  }, STEP);
+  it(
+    "sre@example.com's portal lists exactly [orders, wiki]; the orders link signs in on that app and reaches /admin",
+    async () => {
+      const page = await freshPage();
+      await signInVia(page, wiki("/.ward/apps"), "sre@example.com");
+      expect(await page.locator("#who").innerText()).toBe("sre@example.com");
+      expect(await page.locator("#apps a").allInnerTexts()).toEqual(["orders", "wiki"]);
+      const hrefs = await page
+        .locator("#apps a")
+        .evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href));
+      expect(hrefs).toEqual([at("orders", "/admin"), wiki("/")]);
+      // The Access cookie is per app host (as with Access), so the orders app asks to sign in once more.
+      await page.getByRole("link", { name: "orders" }).click();
+      await page.waitForURL((url) => url.host === `access.localhost:${port}`);
+      const response = await signInVia(page, at("orders", "/admin"), "sre@example.com");
+      expect(response.status()).toBe(200);
+      expect(JSON.parse(await page.locator("body").innerText())).toMatchObject({
+        app: "ORDERS_API",
+        method: "GET",
+        path: "/admin",
+      });
+    },
+    STEP,
+  );
 
-  it("logout from the portal: the cookie is gone and the wiki goes back to the sign-in", async () => {
-    const page = await freshPage();
-    await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
-    await page.getByRole("link", { name: "Sign out" }).click();
-    await page.waitForURL(wiki("/cdn-cgi/access/logout"));
-    expect((await page.context().cookies()).filter((c) => c.name === "CF_Authorization")).toEqual([]);
-    await page.getByRole("link", { name: "Sign in again" }).click();
-    await page.waitForURL((url) => url.host === `access.localhost:${port}`);
-    expect(new URL(page.url()).searchParams.get("redirect_url")).toBe("/");
-  }, STEP);
+  it(
+    "logout from the portal: the cookie is gone and the wiki goes back to the sign-in",
+    async () => {
+      const page = await freshPage();
+      await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
+      await page.getByRole("link", { name: "Sign out" }).click();
+      await page.waitForURL(wiki("/cdn-cgi/access/logout"));
+      expect((await page.context().cookies()).filter((c) => c.name === "CF_Authorization")).toEqual([]);
+      await page.getByRole("link", { name: "Sign in again" }).click();
+      await page.waitForURL((url) => url.host === `access.localhost:${port}`);
+      expect(new URL(page.url()).searchParams.get("redirect_url")).toBe("/");
+    },
+    STEP,
+  );
 });

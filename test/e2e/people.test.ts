@@ -42,9 +42,17 @@ describe("people in a browser", () => {
     const before = (await originLog()).length;
     const page = await signedIn("alice@example.com", "/handbook/intro?x=1");
     expect(page.url()).toBe(wiki("/handbook/intro?x=1"));
-    expect(JSON.parse((await page.locator("body").innerText()) || "{}")).toMatchObject({ origin: "recording", path: "/handbook/intro?x=1" });
+    expect(JSON.parse((await page.locator("body").innerText()) || "{}")).toMatchObject({
+      origin: "recording",
+      path: "/handbook/intro?x=1",
+    });
     // (Chromium also asks the app for /favicon.ico, which the wiki's read rule allows.)
-    expect((await originLog()).slice(before).map((r) => r.url).filter((u) => u !== "/favicon.ico")).toEqual(["/handbook/intro?x=1"]);
+    expect(
+      (await originLog())
+        .slice(before)
+        .map((r) => r.url)
+        .filter((u) => u !== "/favicon.ico"),
+    ).toEqual(["/handbook/intro?x=1"]);
     await page.context().close();
   }, 30_000);
 
@@ -80,13 +88,17 @@ describe("people in a browser", () => {
   it.each<[string, string[]]>([
     ["alice@example.com", ["wiki"]],
     ["sre@example.com", ["orders", "wiki"]],
-  ])("the portal lists exactly the apps %s can reach", async (email, apps) => {
-    const page = await signedIn(email, "/");
-    await page.goto(wiki("/.ward/apps"));
-    expect(await page.locator("#who").innerText()).toBe(email);
-    expect(await page.locator("#apps a").allInnerTexts()).toEqual(apps);
-    await page.context().close();
-  }, 30_000);
+  ])(
+    "the portal lists exactly the apps %s can reach",
+    async (email, apps) => {
+      const page = await signedIn(email, "/");
+      await page.goto(wiki("/.ward/apps"));
+      expect(await page.locator("#who").innerText()).toBe(email);
+      expect(await page.locator("#apps a").allInnerTexts()).toEqual(apps);
+      await page.context().close();
+    },
+    30_000,
+  );
 
   it("logout clears the session: the next visit goes back to the sign-in", async () => {
     const page = await signedIn("alice@example.com", "/");

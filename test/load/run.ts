@@ -22,7 +22,7 @@ const RATE_LIMIT = 50;
 // The demo policy plus a rate-limited route on the wiki.
 const demo = readFileSync(fileURLToPath(new URL("../../policy/examples/demo.yaml", import.meta.url)), "utf8");
 const policyText = demo.replace(
-  "  wiki:\n    hosts: [wiki.localhost]\n    origin: { tunnel: WIKI }\n    owner: \"#help-wiki on chat, or it-helpdesk@example.com\"\n    routes:\n",
+  '  wiki:\n    hosts: [wiki.localhost]\n    origin: { tunnel: WIKI }\n    owner: "#help-wiki on chat, or it-helpdesk@example.com"\n    routes:\n',
   `  wiki:\n    hosts: [wiki.localhost]\n    origin: { tunnel: WIKI }\n    owner: "#help-wiki on chat, or it-helpdesk@example.com"\n    routes:\n      - id: limited\n        methods: [GET]\n        path: /limited\n        rules:\n          - id: employees\n            effect: allow\n            principals: [{ emailDomain: example.com }]\n            rateLimit: { limit: ${RATE_LIMIT}, period: 60s }\n`,
 );
 if (policyText === demo) throw new Error("load policy: the wiki service was not found in the demo policy");
@@ -54,7 +54,9 @@ try {
   const alice = await token("alice@example.com");
   const mallory = await token("mallory@contractor.test");
   const certs = await writeDemoCertificateHeaders(dir);
-  const blob = readFileSync(certs.checkout!, "utf8").replace(/^MF-CF-Blob: /, "").trim();
+  const blob = readFileSync(certs.checkout!, "utf8")
+    .replace(/^MF-CF-Blob: /, "")
+    .trim();
 
   // An exception with a use limit, for a caller the policy denies.
   const granted = await send(port, `http://wiki.localhost:${port}/.ward/admin/exceptions`, {
@@ -73,7 +75,8 @@ try {
       approvedBy: "load",
     }),
   });
-  if (granted.status !== 201) throw new Error(`could not grant the load-test exception: ${granted.status} ${granted.body}`);
+  if (granted.status !== 201)
+    throw new Error(`could not grant the load-test exception: ${granted.status} ${granted.body}`);
   const grantId = (JSON.parse(granted.body) as { grant: { id: string } }).grant.id;
   await new Promise((r) => setTimeout(r, 2100)); // the gateway re-reads grants every 2 s
 
@@ -122,12 +125,22 @@ end
 
   // workerd's memory, sampled through the run: this run's own workerd only (another test run on the machine has
   // its own, which may come and go).
-  const workerdPids = execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean).filter(descendsFromThisProcess);
-  const rssKb = () => workerdPids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0), 0);
+  const workerdPids = execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .filter(descendsFromThisProcess);
+  const rssKb = () =>
+    workerdPids.reduce(
+      (sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0),
+      0,
+    );
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssKb()), 2000);
   const started = Date.now();
-  const { stdout } = await run("wrk", ["-t1", "-c8", `-d${SECONDS}s`, "-s", lua, `http://127.0.0.1:${port}/`], { maxBuffer: 1 << 20 });
+  const { stdout } = await run("wrk", ["-t1", "-c8", `-d${SECONDS}s`, "-s", lua, `http://127.0.0.1:${port}/`], {
+    maxBuffer: 1 << 20,
+  });
   clearInterval(sampler);
   await new Promise((r) => setTimeout(r, 500)); // the last log lines
 
@@ -135,7 +148,9 @@ end
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   const fiveHundreds = statuses.get("5xx") ?? 0;
   const socketErrors = /Socket errors: (.*)/.exec(stdout)?.[1];
-  const exceptionUses = decisions.filter((d) => (d.exception as { id?: string } | null)?.id === grantId && d.effect === "allow").length;
+  const exceptionUses = decisions.filter(
+    (d) => (d.exception as { id?: string } | null)?.id === grantId && d.effect === "allow",
+  ).length;
   const limitedByWindow = new Map<number, number>();
   for (const d of decisions) {
     if (d.route !== "wiki/limited" || d.status !== 200) continue;
@@ -152,17 +167,40 @@ end
   const late = mean(samples.slice(-third));
 
   const checks: [string, boolean, string][] = [
-    ["requests answered", total > 0, `${total} in ${((Date.now() - started) / 1000).toFixed(0)} s (${(total / SECONDS).toFixed(0)}/s)`],
+    [
+      "requests answered",
+      total > 0,
+      `${total} in ${((Date.now() - started) / 1000).toFixed(0)} s (${(total / SECONDS).toFixed(0)}/s)`,
+    ],
     ["no 5xx from the gateway", fiveHundreds === 0, `${fiveHundreds} of ${total}`],
-    ["every response logged as a decision", decisions.length >= total, `${decisions.length} decisions for ${total} responses`],
-    ["exception uses exact", exceptionUses === EXCEPTION_USES, `${exceptionUses} allowed by ${grantId} (limit ${EXCEPTION_USES})`],
-    ["rate limit never over-granted", [...limitedByWindow.values()].every((n) => n <= RATE_LIMIT) && limited429 > 0, `per window ${JSON.stringify([...limitedByWindow.values()])} (limit ${RATE_LIMIT}), ${limited429} answered 429`],
-    ["workerd memory stable after warm-up", late <= early * 1.2, `RSS ${(early / 1024).toFixed(0)} MiB in the middle third, ${(late / 1024).toFixed(0)} MiB in the last`],
+    [
+      "every response logged as a decision",
+      decisions.length >= total,
+      `${decisions.length} decisions for ${total} responses`,
+    ],
+    [
+      "exception uses exact",
+      exceptionUses === EXCEPTION_USES,
+      `${exceptionUses} allowed by ${grantId} (limit ${EXCEPTION_USES})`,
+    ],
+    [
+      "rate limit never over-granted",
+      [...limitedByWindow.values()].every((n) => n <= RATE_LIMIT) && limited429 > 0,
+      `per window ${JSON.stringify([...limitedByWindow.values()])} (limit ${RATE_LIMIT}), ${limited429} answered 429`,
+    ],
+    [
+      "workerd memory stable after warm-up",
+      late <= early * 1.2,
+      `RSS ${(early / 1024).toFixed(0)} MiB in the middle third, ${(late / 1024).toFixed(0)} MiB in the last`,
+    ],
   ];
-  console.log([...statuses].map(([s, n]) => `${s}: ${n}`).join("  ") + (socketErrors ? `  socket errors: ${socketErrors}` : ""));
+  console.log(
+    [...statuses].map(([s, n]) => `${s}: ${n}`).join("  ") + (socketErrors ? `  socket errors: ${socketErrors}` : ""),
+  );
   console.log(`workerd RSS samples (MiB): ${samples.map((kb) => (kb / 1024).toFixed(0)).join(" ")}`);
   for (const [name, ok, detail] of checks) console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
-  for (const d of decisions.filter((x) => Number(x.status) >= 500).slice(0, 10)) console.log(`5xx: ${JSON.stringify(d)}`);
+  for (const d of decisions.filter((x) => Number(x.status) >= 500).slice(0, 10))
+    console.log(`5xx: ${JSON.stringify(d)}`);
   for (const line of errors) console.log(`error: ${line}`);
   for (const line of stdout.split("\n").filter((l) => l.startsWith("5xx-response"))) console.log(line);
   process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;

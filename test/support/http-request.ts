@@ -30,7 +30,9 @@ export function send(port: number, url: string, ask: Ask = {}): Promise<Reply> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
         res.on("error", reject);
       },
     );
@@ -58,7 +60,11 @@ export function sendRaw(port: number, text: string): Promise<Reply> {
         const colon = line.indexOf(":");
         if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
-      resolve({ status: Number(statusLine.split(" ")[1] ?? 0), headers, body: split === -1 ? "" : reply.slice(split + 4) });
+      resolve({
+        status: Number(statusLine.split(" ")[1] ?? 0),
+        headers,
+        body: split === -1 ? "" : reply.slice(split + 4),
+      });
     });
   });
 }

@@ -27,7 +27,9 @@ describe("policy/ boundary", () => {
   });
 
   it.each(files)("%s imports nothing outside policy/, nor hono, jose, cloudflare:* or node:*", (file) => {
-    const imports = [...code(file).matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]!);
+    const imports = [...code(file).matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map(
+      (m) => m[1] ?? m[2]!,
+    );
     for (const spec of imports) {
       expect(spec, `${file} imports ${spec}`).not.toMatch(/^(hono|jose|cloudflare:|node:|fs$|path$)|\/worker\//);
       expect(leavesPolicy(file, spec), `${file} imports ${spec}`).toBe(false);
@@ -60,7 +62,9 @@ describe("gateway bundle boundary", () => {
 
   it.each(workerFiles)("worker/%s imports nothing from scripts/ or test/", (file) => {
     const text = readFileSync(join(workerRoot, file), "utf8");
-    const imports = [...text.matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]!);
+    const imports = [...text.matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map(
+      (m) => m[1] ?? m[2]!,
+    );
     for (const spec of imports) expect(spec, `${file} imports ${spec}`).not.toMatch(/\/(scripts|test)\//);
   });
 
@@ -68,7 +72,14 @@ describe("gateway bundle boundary", () => {
     const { bundleWorker } = await import("../../scripts/dev/bundle.ts");
     const gateway = await bundleWorker();
     expect(gateway).toContain("/.well-known/ward/jwks.json"); // it is the gateway
-    for (const devOnly of ["ward_dev_groups", "access.localhost", "dev-token", "ISSUER_PRIVATE_JWK", "ACCESS_JWKS_URL", "ward dev"]) {
+    for (const devOnly of [
+      "ward_dev_groups",
+      "access.localhost",
+      "dev-token",
+      "ISSUER_PRIVATE_JWK",
+      "ACCESS_JWKS_URL",
+      "ward dev",
+    ]) {
       expect(gateway, devOnly).not.toContain(devOnly);
     }
     const edge = await bundleWorker(join(import.meta.dirname, "../../scripts/dev/local-edge.ts"));

@@ -1,7 +1,14 @@
 // canonicalTarget: one reading of method, host and path, or a named refusal. Tables of inputs per problem,
 // then accepted inputs with their exact canonical form.
 import { describe, expect, it } from "vitest";
-import { MAX_PATH_LENGTH, canonicalHost, canonicalTarget, queryOverridesMethod, rawPathOf, type TargetProblem } from "../../policy/canonical-target.ts";
+import {
+  MAX_PATH_LENGTH,
+  canonicalHost,
+  canonicalTarget,
+  queryOverridesMethod,
+  rawPathOf,
+  type TargetProblem,
+} from "../../policy/canonical-target.ts";
 
 const HOST = "example.com";
 
@@ -30,8 +37,8 @@ const PROBLEM_CASES = {
     ["GET", HOST, "http://example.com/"],
   ],
   "path-too-long": [
-    ["GET", HOST, "/" + "a".repeat(MAX_PATH_LENGTH)],
-    ["GET", HOST, "/" + "a/".repeat(MAX_PATH_LENGTH)],
+    ["GET", HOST, `/${"a".repeat(MAX_PATH_LENGTH)}`],
+    ["GET", HOST, `/${"a/".repeat(MAX_PATH_LENGTH)}`],
     ["GET", HOST, "x".repeat(MAX_PATH_LENGTH + 1)],
   ],
   "path-fragment": [
@@ -140,7 +147,13 @@ const PROBLEM_CASES = {
 } as const satisfies Record<TargetProblem, readonly (readonly [string, string, string, string?])[]>;
 
 const problemRows = Object.entries(PROBLEM_CASES).flatMap(([problem, rows]) =>
-  rows.map(([method, host, path, query]) => ({ problem: problem as TargetProblem, method, host, path, query: query ?? "" })),
+  rows.map(([method, host, path, query]) => ({
+    problem: problem as TargetProblem,
+    method,
+    host,
+    path,
+    query: query ?? "",
+  })),
 );
 
 describe("canonicalTarget refuses", () => {
@@ -180,7 +193,11 @@ describe("canonicalTarget accepts", () => {
     { raw: "/%40user:x=1,y!$&'()*", path: "/@user:x=1,y!$&'()*", segments: ["@user:x=1,y!$&'()*"] },
     { raw: "/a/...b/c", path: "/a/...b/c", segments: ["a", "...b", "c"] },
     { raw: "/.well-known/x", path: "/.well-known/x", segments: [".well-known", "x"] },
-    { raw: "/" + "a".repeat(MAX_PATH_LENGTH - 1), path: "/" + "a".repeat(MAX_PATH_LENGTH - 1), segments: ["a".repeat(MAX_PATH_LENGTH - 1)] },
+    {
+      raw: `/${"a".repeat(MAX_PATH_LENGTH - 1)}`,
+      path: `/${"a".repeat(MAX_PATH_LENGTH - 1)}`,
+      segments: ["a".repeat(MAX_PATH_LENGTH - 1)],
+    },
   ])("$raw -> $path", ({ raw, path, segments }) => {
     const result = canonicalTarget("GET", HOST, raw);
     expect(result).toEqual({ ok: true, target: { method: "GET", host: HOST, path, segments } });
@@ -200,13 +217,26 @@ describe("canonicalTarget accepts", () => {
     }
   });
 
-  it.each(["", "a=1", "method=x", "x=_method", "q=%5Fmethod", "_method_x=1", "my_method=DELETE", "a=%zz&b=2", "%zz_method=1", "methods=all", "_methods[]=x", "x[_method]=1"])(
-    "a query without a _method parameter: ?%s",
-    (query) => {
-      expect(queryOverridesMethod(query)).toBe(false);
-      expect(canonicalTarget("POST", HOST, "/v1/charge", query)).toMatchObject({ ok: true, target: { path: "/v1/charge" } });
-    },
-  );
+  it.each([
+    "",
+    "a=1",
+    "method=x",
+    "x=_method",
+    "q=%5Fmethod",
+    "_method_x=1",
+    "my_method=DELETE",
+    "a=%zz&b=2",
+    "%zz_method=1",
+    "methods=all",
+    "_methods[]=x",
+    "x[_method]=1",
+  ])("a query without a _method parameter: ?%s", (query) => {
+    expect(queryOverridesMethod(query)).toBe(false);
+    expect(canonicalTarget("POST", HOST, "/v1/charge", query)).toMatchObject({
+      ok: true,
+      target: { path: "/v1/charge" },
+    });
+  });
 
   it("reports the method before the host and the host before the path", () => {
     expect(canonicalTarget("get", "", "//")).toMatchObject({ ok: false, problem: "method-unknown" });
@@ -230,7 +260,7 @@ describe("canonicalHost", () => {
     ["1.2.3.4:80", "1.2.3.4"],
     ["xn--bcher-kva.example", "xn--bcher-kva.example"],
     ["a-b.example", "a-b.example"],
-    ["a".repeat(63) + ".com", "a".repeat(63) + ".com"],
+    [`${"a".repeat(63)}.com`, `${"a".repeat(63)}.com`],
   ])("%s -> %s", (raw, host) => {
     expect(canonicalHost(raw)).toBe(host);
   });
@@ -258,7 +288,7 @@ describe("canonicalHost", () => {
     ["[::1]", "IPv6 literal"],
     ["[::1]:8080", "IPv6 literal with port"],
     ["::1", "bare IPv6"],
-    ["a".repeat(64) + ".com", "label longer than 63"],
+    [`${"a".repeat(64)}.com`, "label longer than 63"],
     [Array.from({ length: 64 }, () => "abc").join("."), "name longer than 253"],
     ["user@example.com", "userinfo"],
   ])("%s is refused (%s)", (raw) => {
@@ -267,7 +297,10 @@ describe("canonicalHost", () => {
   });
 
   it("canonicalTarget carries the canonical host", () => {
-    expect(canonicalTarget("GET", "API.Example.COM.:8443", "/")).toMatchObject({ ok: true, target: { host: "api.example.com" } });
+    expect(canonicalTarget("GET", "API.Example.COM.:8443", "/")).toMatchObject({
+      ok: true,
+      target: { host: "api.example.com" },
+    });
   });
 });
 
@@ -280,7 +313,11 @@ describe("rawPathOf (the path of request.url, as received)", () => {
     ["https://a.example?x=/admin", "/", "a query right after the host is not a path"],
     ["https://a.example:8443/x", "/x", "after the port"],
     ["http://user:pw@a.example/x", "/x", "after userinfo"],
-    ["http://evil.example\\@good.example/x", "\\@good.example/x", "the host ends at a backslash, as a URL parser ends it"],
+    [
+      "http://evil.example\\@good.example/x",
+      "\\@good.example/x",
+      "the host ends at a backslash, as a URL parser ends it",
+    ],
     ["http://a.example#b/p", "#b/p", "the host ends at '#'; what follows is refused, never read as a path"],
     ["https://a.example/x#frag", "/x#frag", "a '#' on the wire stays in the path (refused: path-fragment)"],
   ])("%s -> %s (%s)", (url, path) => {
@@ -290,6 +327,9 @@ describe("rawPathOf (the path of request.url, as received)", () => {
   it("reads the host where new URL reads it", () => {
     const url = "http://evil.example\\@good.example/x";
     expect(new URL(url).host).toBe("evil.example");
-    expect(canonicalTarget("GET", new URL(url).host, rawPathOf(url))).toMatchObject({ ok: false, problem: "path-backslash" });
+    expect(canonicalTarget("GET", new URL(url).host, rawPathOf(url))).toMatchObject({
+      ok: false,
+      problem: "path-backslash",
+    });
   });
 });

@@ -87,7 +87,9 @@ describe("time.hours (UTC, from inclusive, to exclusive)", () => {
   });
 
   it("seconds do not move the edge: 16:59:59.999 is inside 09:00-17:00", () => {
-    expect(failures({ time: { hours: { from: "09:00", to: "17:00" } } }, { now: at("2026-03-02T16:59:59.999Z") })).toEqual([]);
+    expect(
+      failures({ time: { hours: { from: "09:00", to: "17:00" } } }, { now: at("2026-03-02T16:59:59.999Z") }),
+    ).toEqual([]);
   });
 });
 
@@ -194,7 +196,10 @@ describe("several conditions", () => {
   });
 
   it("reports only what fails", () => {
-    const identity: Identity = { user: { email: "alice@example.com", devicePosture: { managed: true } }, scopes: ["orders:write"] };
+    const identity: Identity = {
+      user: { email: "alice@example.com", devicePosture: { managed: true } },
+      scopes: ["orders:write"],
+    };
     expect(failures(when, { identity, country: "DE", now: at("2027-01-02T21:00:00Z") })).toEqual([
       'claims {"dept":"eng"} not held',
       "outside 20:00-21:00 UTC",

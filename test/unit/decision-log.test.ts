@@ -26,7 +26,13 @@ const decision: Decision = {
   service: "wiki",
   route: "wiki/edit",
   rule: "wiki/edit/editors",
-  exception: { id: "exc-1", kind: "exception", notBefore: "2026-11-22T00:00:00.000Z", notAfter: "2026-11-24T00:00:00.000Z", maxUses: 5 },
+  exception: {
+    id: "exc-1",
+    kind: "exception",
+    notBefore: "2026-11-22T00:00:00.000Z",
+    notAfter: "2026-11-24T00:00:00.000Z",
+    maxUses: 5,
+  },
   wouldDeny: { status: 403, reasons: ["no-matching-rule"], rule: "wiki/edit/deny-contractors" },
   principal: "user:ann@example.com",
   target: { method: "POST", host: "wiki.example.com", path: "/page", segments: ["page"] },
@@ -42,18 +48,61 @@ const full: DecisionRecord = {
   decision,
   request: { method: "POST", host: "wiki.example.com", path: "/page?x=1" },
   credential: { kind: "access-jwt", lifetimeSeconds: 86400 },
-  shadow: { ...decision, effect: "deny", status: 403, reasons: ["no-matching-rule"], rule: undefined, policyVersion: "cd".repeat(32) },
+  shadow: {
+    ...decision,
+    effect: "deny",
+    status: 403,
+    reasons: ["no-matching-rule"],
+    rule: undefined,
+    policyVersion: "cd".repeat(32),
+  },
   droppedHeaders: ["x-debug"],
   status: 200,
   latencyMs: 3,
 };
 
-const bad: Decision = { ...decision, effect: "deny", status: 400, reasons: ["bad-request"], problem: "path-dot-segment", service: undefined, route: undefined, rule: undefined, exception: undefined, wouldDeny: undefined, target: undefined, mode: "enforce" };
+const bad: Decision = {
+  ...decision,
+  effect: "deny",
+  status: 400,
+  reasons: ["bad-request"],
+  problem: "path-dot-segment",
+  service: undefined,
+  route: undefined,
+  rule: undefined,
+  exception: undefined,
+  wouldDeny: undefined,
+  target: undefined,
+  mode: "enforce",
+};
 
 const answers: AnswerRecord[] = [
-  { requestId: "a-1", time: TIME, request: { method: "GET", host: "wiki.example.com", path: "/.ward/apps" }, reason: "ward-portal", status: 200, latencyMs: 1, principal: "user:ann@example.com" },
-  { requestId: "a-2", time: TIME, request: { method: "GET", host: "wiki.example.com", path: "/x" }, reason: "internal-error", status: 500, latencyMs: 1, error: "Error: boom" },
-  { requestId: "a-3", time: TIME, request: { method: "GET", host: "wiki.example.com", path: "/x" }, reason: "policy-unavailable", status: 503, latencyMs: 0 },
+  {
+    requestId: "a-1",
+    time: TIME,
+    request: { method: "GET", host: "wiki.example.com", path: "/.ward/apps" },
+    reason: "ward-portal",
+    status: 200,
+    latencyMs: 1,
+    principal: "user:ann@example.com",
+  },
+  {
+    requestId: "a-2",
+    time: TIME,
+    request: { method: "GET", host: "wiki.example.com", path: "/x" },
+    reason: "internal-error",
+    status: 500,
+    latencyMs: 1,
+    error: "Error: boom",
+  },
+  {
+    requestId: "a-3",
+    time: TIME,
+    request: { method: "GET", host: "wiki.example.com", path: "/x" },
+    reason: "policy-unavailable",
+    status: 503,
+    latencyMs: 0,
+  },
 ];
 
 /** As the Worker writes it: one JSON line (logEvent stringifies the line object). */
@@ -62,7 +111,17 @@ const written = (line: DecisionLine): string => JSON.stringify(line);
 describe("what the Worker writes is read back whole", () => {
   it.each<[string, DecisionLine]>([
     ["a decision with every field", decisionLine(full)],
-    ["a bad request without service, route or target", decisionLine({ requestId: "r-2", time: TIME, decision: bad, request: { method: "GET", host: "wiki.example.com", path: "/a/../b" }, status: 400, latencyMs: 1 })],
+    [
+      "a bad request without service, route or target",
+      decisionLine({
+        requestId: "r-2",
+        time: TIME,
+        decision: bad,
+        request: { method: "GET", host: "wiki.example.com", path: "/a/../b" },
+        status: 400,
+        latencyMs: 1,
+      }),
+    ],
     ...answers.map((a): [string, DecisionLine] => [`an answer (${a.reason})`, answerLine(a)]),
   ])("%s", (_name, line) => {
     const text = written(line);
@@ -93,13 +152,25 @@ describe("what the Worker writes is read back whole", () => {
       credential: { kind: "access-jwt", lifetimeSeconds: 86400 },
       exception: decision.exception,
       droppedHeaders: ["x-debug"],
-      shadow: { version: "cd".repeat(32), effect: "deny", status: 403, route: "wiki/edit", rule: null, reasons: ["no-matching-rule"] },
+      shadow: {
+        version: "cd".repeat(32),
+        effect: "deny",
+        status: 403,
+        route: "wiki/edit",
+        rule: null,
+        reasons: ["no-matching-rule"],
+      },
     });
   });
 
   it("answers: no effect on Ward's own paths, a denial otherwise, logged at error from 500", () => {
     const [portal, failed, unavailable] = answers.map(answerLine);
-    expect(portal).toMatchObject({ level: "info", effect: null, principal: "user:ann@example.com", reasons: ["ward-portal"] });
+    expect(portal).toMatchObject({
+      level: "info",
+      effect: null,
+      principal: "user:ann@example.com",
+      reasons: ["ward-portal"],
+    });
     expect(failed).toMatchObject({ level: "error", effect: "deny", error: "Error: boom", reasons: ["internal-error"] });
     expect(unavailable).toMatchObject({ level: "error", effect: "deny", status: 503 });
     expect(unavailable).not.toHaveProperty("principal");
@@ -131,7 +202,10 @@ describe("what is no decision line", () => {
     ["a time that is a number", line({ time: TIME })],
     ["a lifetime that is no number", line({ credential: { kind: "access-jwt", lifetimeSeconds: "long" } })],
     ["an exception without an id", line({ exception: { kind: "exception" } })],
-    ["a shadow without its version", line({ shadow: { effect: "deny", status: 403, route: null, rule: null, reasons: [] } })],
+    [
+      "a shadow without its version",
+      line({ shadow: { effect: "deny", status: 403, route: null, rule: null, reasons: [] } }),
+    ],
     ["a mode this Ward never had", line({ mode: "lenient" })],
   ])("%s", (_name, text) => {
     expect(parseDecisionLine(text)).toBeUndefined();
@@ -148,23 +222,38 @@ describe("a newer Ward's line is still read", () => {
 
   it("reasons, problems and kinds it does not know are read as written", () => {
     const text = JSON.stringify({
-      ...decisionLine({ requestId: "r-3", time: TIME, decision: bad, request: { method: "GET", host: "h", path: "/" }, status: 400, latencyMs: 1 }),
+      ...decisionLine({
+        requestId: "r-3",
+        time: TIME,
+        decision: bad,
+        request: { method: "GET", host: "h", path: "/" },
+        status: 400,
+        latencyMs: 1,
+      }),
       reasons: ["bad-request", "some-future-reason"],
       problem: "path-some-future-problem",
       credential: { kind: "some-future-credential", lifetimeSeconds: 60 },
     });
-    expect(parseDecisionLine(text)).toMatchObject({ reasons: ["bad-request", "some-future-reason"], problem: "path-some-future-problem", credential: { kind: "some-future-credential" } });
+    expect(parseDecisionLine(text)).toMatchObject({
+      reasons: ["bad-request", "some-future-reason"],
+      problem: "path-some-future-problem",
+      credential: { kind: "some-future-credential" },
+    });
   });
 
   it("an older Ward's line (no time, target, credential or exception) is read", () => {
-    const old = '{"level":"info","event":"decision","requestId":"old","principal":"user:old@example.com","service":"wiki","route":"wiki/read","rule":null,"effect":"deny","mode":"enforce","reasons":["no-matching-rule"],"status":403,"policyVersion":"aa","latencyMs":1}';
+    const old =
+      '{"level":"info","event":"decision","requestId":"old","principal":"user:old@example.com","service":"wiki","route":"wiki/read","rule":null,"effect":"deny","mode":"enforce","reasons":["no-matching-rule"],"status":403,"policyVersion":"aa","latencyMs":1}';
     expect(parseDecisionLine(old)).toEqual(JSON.parse(old));
   });
 });
 
 describe("what this Ward knows of a line's vocabulary", () => {
   it("keeps the reasons and problems it knows, so advice never rests on a word it cannot read", () => {
-    expect(knownReasons(["audit-would-deny", "policy-unavailable", "some-future-reason", "no-matching-rule"])).toEqual(["audit-would-deny", "no-matching-rule"]);
+    expect(knownReasons(["audit-would-deny", "policy-unavailable", "some-future-reason", "no-matching-rule"])).toEqual([
+      "audit-would-deny",
+      "no-matching-rule",
+    ]);
     expect(knownProblem("query-method-override")).toBe("query-method-override");
     expect(knownProblem("path-some-future-problem")).toBeUndefined();
     expect(knownProblem("constructor")).toBeUndefined();

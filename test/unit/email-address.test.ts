@@ -2,7 +2,13 @@
 // appendix A examples), RFC 3696 and Cloudflare Access's documented token, and the address an attacker
 // would like read as one at example.com.
 import { describe, expect, it } from "vitest";
-import { canonicalEmail, emailDomainOf, isEmailAddress, mailboxParts, MAX_EMAIL_LENGTH } from "../../policy/email-address.ts";
+import {
+  canonicalEmail,
+  emailDomainOf,
+  isEmailAddress,
+  mailboxParts,
+  MAX_EMAIL_LENGTH,
+} from "../../policy/email-address.ts";
 import { isCleanText } from "../../policy/clean-text.ts";
 
 const label63 = "d".repeat(63);
@@ -100,12 +106,17 @@ describe("canonicalEmail and emailDomainOf", () => {
 });
 
 describe("isCleanText", () => {
-  it.each(["u-1", "7335d417-61da-459d-899c-0a01c76a2f94", "e367826f93b8d71185e03fe518aff3b4.access", "Équipe Paris", "財務チーム", "family 👨‍👩‍👧", "a b\u00A0c"])(
-    "takes %s",
-    (text) => {
-      expect(isCleanText(text)).toBe(true);
-    },
-  );
+  it.each([
+    "u-1",
+    "7335d417-61da-459d-899c-0a01c76a2f94",
+    "e367826f93b8d71185e03fe518aff3b4.access",
+    "Équipe Paris",
+    "財務チーム",
+    "family 👨‍👩‍👧",
+    "a b\u00A0c",
+  ])("takes %s", (text) => {
+    expect(isCleanText(text)).toBe(true);
+  });
 
   it.each([
     ["NUL", "a\u0000b"],

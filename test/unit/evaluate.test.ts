@@ -14,7 +14,9 @@ const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
 const alice: Identity = { user: { email: "alice@example.com" } };
 const bob: Identity = { user: { email: "bob@other.com" } };
 
-type RuleInput = Omit<Rule, "rateLimit"> & { rateLimit?: { limit: number; period: string; key?: "principal" | "principal+route"; failOpen?: boolean } };
+type RuleInput = Omit<Rule, "rateLimit"> & {
+  rateLimit?: { limit: number; period: string; key?: "principal" | "principal+route"; failOpen?: boolean };
+};
 
 async function policyWith(rules: RuleInput[], service: Record<string, unknown> = {}): Promise<CompiledPolicy> {
   const result = validatePolicy({
@@ -32,7 +34,12 @@ async function policyWith(rules: RuleInput[], service: Record<string, unknown> =
         ...service,
         routes: [
           { id: "orders", methods: ["POST"], path: "/v1/orders", rules },
-          { id: "health", methods: ["GET"], path: "/healthz", rules: [{ id: "anyone", effect: "allow", principals: [{ public: true }] }] },
+          {
+            id: "health",
+            methods: ["GET"],
+            path: "/healthz",
+            rules: [{ id: "anyone", effect: "allow", principals: [{ public: true }] }],
+          },
         ],
       },
     },
@@ -47,7 +54,9 @@ function request(identity: Identity, over: Partial<RequestFacts> = {}): RequestF
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [items.slice()];
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [item, ...p]));
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [item, ...p]),
+  );
 }
 
 describe("deny overrides allow, in any rule order", () => {
@@ -57,25 +66,45 @@ describe("deny overrides allow, in any rule order", () => {
     { id: "not-example", effect: "deny", principals: [{ emailDomain: "example.com" }] },
   ];
 
-  it.each(permutations(rules).map((order) => [order.map((r) => r.id).join(", "), order] as const))("%s", async (_name, order) => {
-    const policy = await policyWith(order);
-    const denied = evaluate(policy, request(alice), NOW);
-    expect(denied).toMatchObject({ effect: "deny", status: 403, reasons: ["denied-by-rule"], rule: "api/orders/not-example", route: "api/orders" });
-    expect(denied.obligations).toEqual({ rateLimits: [], headers: {} });
-    // Every rule is traced, in policy order, whatever decided.
-    expect(denied.trace.map((t) => t.rule)).toEqual(order.map((r) => `api/orders/${r.id}`));
+  it.each(permutations(rules).map((order) => [order.map((r) => r.id).join(", "), order] as const))(
+    "%s",
+    async (_name, order) => {
+      const policy = await policyWith(order);
+      const denied = evaluate(policy, request(alice), NOW);
+      expect(denied).toMatchObject({
+        effect: "deny",
+        status: 403,
+        reasons: ["denied-by-rule"],
+        rule: "api/orders/not-example",
+        route: "api/orders",
+      });
+      expect(denied.obligations).toEqual({ rateLimits: [], headers: {} });
+      // Every rule is traced, in policy order, whatever decided.
+      expect(denied.trace.map((t) => t.rule)).toEqual(order.map((r) => `api/orders/${r.id}`));
 
-    const allowed = evaluate(policy, request(bob), NOW);
-    expect(allowed).toMatchObject({ effect: "allow", status: 200, reasons: ["allowed-by-rule"], rule: "api/orders/anyone-signed-in" });
-  });
+      const allowed = evaluate(policy, request(bob), NOW);
+      expect(allowed).toMatchObject({
+        effect: "allow",
+        status: 200,
+        reasons: ["allowed-by-rule"],
+        rule: "api/orders/anyone-signed-in",
+      });
+    },
+  );
 
   it("a deny rule whose conditions fail does not deny", async () => {
     const policy = await policyWith([
       { id: "outside-de", effect: "deny", principals: [{ authenticated: true }], when: { country: ["US"] } },
       { id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }] },
     ]);
-    expect(evaluate(policy, request(alice, { country: "DE" }), NOW)).toMatchObject({ effect: "allow", rule: "api/orders/alice" });
-    expect(evaluate(policy, request(alice, { country: "US" }), NOW)).toMatchObject({ effect: "deny", rule: "api/orders/outside-de" });
+    expect(evaluate(policy, request(alice, { country: "DE" }), NOW)).toMatchObject({
+      effect: "allow",
+      rule: "api/orders/alice",
+    });
+    expect(evaluate(policy, request(alice, { country: "US" }), NOW)).toMatchObject({
+      effect: "deny",
+      rule: "api/orders/outside-de",
+    });
   });
 
   it("an unknown country keeps a country-conditioned deny on, and an allow off", async () => {
@@ -83,15 +112,30 @@ describe("deny overrides allow, in any rule order", () => {
       { id: "not-from-us", effect: "deny", principals: [{ emailDomain: "other.com" }], when: { country: ["US"] } },
       { id: "from-de", effect: "allow", principals: [{ authenticated: true }], when: { country: ["DE"] } },
     ]);
-    expect(evaluate(policy, request(bob), NOW)).toMatchObject({ effect: "deny", reasons: ["denied-by-rule"], rule: "api/orders/not-from-us" });
+    expect(evaluate(policy, request(bob), NOW)).toMatchObject({
+      effect: "deny",
+      reasons: ["denied-by-rule"],
+      rule: "api/orders/not-from-us",
+    });
     expect(evaluate(policy, request(alice), NOW)).toMatchObject({ effect: "deny", reasons: ["no-matching-rule"] });
-    expect(evaluate(policy, request(bob, { country: "DE" }), NOW)).toMatchObject({ effect: "allow", rule: "api/orders/from-de" });
-    expect(evaluate(policy, request(alice, { country: "DE" }), NOW)).toMatchObject({ effect: "allow", rule: "api/orders/from-de" });
+    expect(evaluate(policy, request(bob, { country: "DE" }), NOW)).toMatchObject({
+      effect: "allow",
+      rule: "api/orders/from-de",
+    });
+    expect(evaluate(policy, request(alice, { country: "DE" }), NOW)).toMatchObject({
+      effect: "allow",
+      rule: "api/orders/from-de",
+    });
   });
 
   it("the first applying allow decides when several apply", async () => {
     const policy = await policyWith([
-      { id: "scoped", effect: "allow", principals: [{ email: "alice@example.com" }], when: { scopes: ["orders:write"] } },
+      {
+        id: "scoped",
+        effect: "allow",
+        principals: [{ email: "alice@example.com" }],
+        when: { scopes: ["orders:write"] },
+      },
       { id: "second", effect: "allow", principals: [{ authenticated: true }] },
       { id: "third", effect: "allow", principals: [{ email: "alice@example.com" }] },
     ]);
@@ -103,16 +147,37 @@ describe("deny overrides allow, in any rule order", () => {
 describe("default deny", () => {
   it.each<[string, Identity, Partial<RequestFacts>, Record<string, unknown>, Partial<Decision>]>([
     ["authenticated, no rule applies", bob, {}, {}, { status: 403, reasons: ["no-matching-rule"] }],
-    ["authenticated, no rule applies, hidden service", bob, {}, { hide: true }, { status: 404, reasons: ["no-matching-rule"] }],
+    [
+      "authenticated, no rule applies, hidden service",
+      bob,
+      {},
+      { hide: true },
+      { status: 404, reasons: ["no-matching-rule"] },
+    ],
     ["anonymous, no rule applies", {}, {}, {}, { status: 401, reasons: ["unauthenticated"] }],
     ["authenticated, no route", bob, { path: "/v2/orders" }, {}, { status: 404, reasons: ["route-not-found"] }],
     ["anonymous, no route", {}, { path: "/v2/orders" }, {}, { status: 401, reasons: ["unauthenticated"] }],
     ["method not on the route", alice, { method: "GET" }, {}, { status: 404, reasons: ["route-not-found"] }],
     ["unknown host", alice, { host: "other.example.com" }, {}, { status: 404, reasons: ["host-not-found"] }],
-    ["ambiguous path", alice, { path: "/v1%2Forders" }, {}, { status: 400, reasons: ["bad-request"], problem: "path-encoded-separator" }],
-    ["certificate required", alice, {}, { requireCertificate: true }, { status: 401, reasons: ["certificate-required"] }],
+    [
+      "ambiguous path",
+      alice,
+      { path: "/v1%2Forders" },
+      {},
+      { status: 400, reasons: ["bad-request"], problem: "path-encoded-separator" },
+    ],
+    [
+      "certificate required",
+      alice,
+      {},
+      { requireCertificate: true },
+      { status: 401, reasons: ["certificate-required"] },
+    ],
   ])("%s", async (_name, identity, over, service, expected) => {
-    const policy = await policyWith([{ id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }] }], service);
+    const policy = await policyWith(
+      [{ id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }] }],
+      service,
+    );
     const decision = evaluate(policy, request(identity, over), NOW);
     expect(decision).toMatchObject({ effect: "deny", mode: "enforce", ...expected });
     expect(decision.obligations).toEqual({ rateLimits: [], headers: {} });
@@ -122,16 +187,55 @@ describe("default deny", () => {
 describe("rate-limit obligations", () => {
   const workloadAndUser: Identity = { workload: { id: CHECKOUT }, user: { email: "Alice@Example.com" } };
 
-  it.each<[string, RuleInput["rateLimit"], Identity, { key: string; limit: number; periodSeconds: number; failOpen: boolean }]>([
-    ["key principal", { limit: 10, period: "60s", key: "principal" }, alice, { key: "user:alice@example.com", limit: 10, periodSeconds: 60, failOpen: false }],
-    ["key principal+route", { limit: 10, period: "60s", key: "principal+route" }, alice, { key: "user:alice@example.com api/orders", limit: 10, periodSeconds: 60, failOpen: false }],
-    ["default key is principal+route", { limit: 5, period: "2m" }, alice, { key: "user:alice@example.com api/orders", limit: 5, periodSeconds: 120, failOpen: false }],
-    ["failOpen carried", { limit: 1, period: "1h", key: "principal", failOpen: true }, alice, { key: "user:alice@example.com", limit: 1, periodSeconds: 3600, failOpen: true }],
-    ["days", { limit: 1000, period: "7d", key: "principal" }, alice, { key: "user:alice@example.com", limit: 1000, periodSeconds: 604800, failOpen: false }],
-    ["workload and user", { limit: 10, period: "10s", key: "principal" }, workloadAndUser, { key: `workload:${CHECKOUT}+user:alice@example.com`, limit: 10, periodSeconds: 10, failOpen: false }],
-    ["service token", { limit: 10, period: "10s", key: "principal+route" }, { serviceToken: { clientId: "ci.access" } }, { key: "token:ci.access api/orders", limit: 10, periodSeconds: 10, failOpen: false }],
+  it.each<
+    [string, RuleInput["rateLimit"], Identity, { key: string; limit: number; periodSeconds: number; failOpen: boolean }]
+  >([
+    [
+      "key principal",
+      { limit: 10, period: "60s", key: "principal" },
+      alice,
+      { key: "user:alice@example.com", limit: 10, periodSeconds: 60, failOpen: false },
+    ],
+    [
+      "key principal+route",
+      { limit: 10, period: "60s", key: "principal+route" },
+      alice,
+      { key: "user:alice@example.com api/orders", limit: 10, periodSeconds: 60, failOpen: false },
+    ],
+    [
+      "default key is principal+route",
+      { limit: 5, period: "2m" },
+      alice,
+      { key: "user:alice@example.com api/orders", limit: 5, periodSeconds: 120, failOpen: false },
+    ],
+    [
+      "failOpen carried",
+      { limit: 1, period: "1h", key: "principal", failOpen: true },
+      alice,
+      { key: "user:alice@example.com", limit: 1, periodSeconds: 3600, failOpen: true },
+    ],
+    [
+      "days",
+      { limit: 1000, period: "7d", key: "principal" },
+      alice,
+      { key: "user:alice@example.com", limit: 1000, periodSeconds: 604800, failOpen: false },
+    ],
+    [
+      "workload and user",
+      { limit: 10, period: "10s", key: "principal" },
+      workloadAndUser,
+      { key: `workload:${CHECKOUT}+user:alice@example.com`, limit: 10, periodSeconds: 10, failOpen: false },
+    ],
+    [
+      "service token",
+      { limit: 10, period: "10s", key: "principal+route" },
+      { serviceToken: { clientId: "ci.access" } },
+      { key: "token:ci.access api/orders", limit: 10, periodSeconds: 10, failOpen: false },
+    ],
   ])("%s", async (_name, rateLimit, identity, expected) => {
-    const policy = await policyWith([{ id: "limited", effect: "allow", principals: [{ authenticated: true }], rateLimit }]);
+    const policy = await policyWith([
+      { id: "limited", effect: "allow", principals: [{ authenticated: true }], rateLimit },
+    ]);
     const decision = evaluate(policy, request(identity), NOW);
     expect(decision.effect).toBe("allow");
     expect(decision.obligations.rateLimits).toEqual([{ rule: "api/orders/limited", ...expected }]);
@@ -139,8 +243,18 @@ describe("rate-limit obligations", () => {
 
   it("only the deciding allow rule's limit applies", async () => {
     const policy = await policyWith([
-      { id: "first", effect: "allow", principals: [{ email: "alice@example.com" }], rateLimit: { limit: 1, period: "1s", key: "principal" } },
-      { id: "second", effect: "allow", principals: [{ authenticated: true }], rateLimit: { limit: 99, period: "1s", key: "principal" } },
+      {
+        id: "first",
+        effect: "allow",
+        principals: [{ email: "alice@example.com" }],
+        rateLimit: { limit: 1, period: "1s", key: "principal" },
+      },
+      {
+        id: "second",
+        effect: "allow",
+        principals: [{ authenticated: true }],
+        rateLimit: { limit: 99, period: "1s", key: "principal" },
+      },
     ]);
     expect(evaluate(policy, request(alice), NOW).obligations.rateLimits.map((r) => r.limit)).toEqual([1]);
     expect(evaluate(policy, request(bob), NOW).obligations.rateLimits.map((r) => r.limit)).toEqual([99]);
@@ -155,16 +269,26 @@ describe("rate-limit obligations", () => {
 describe("headers obligation", () => {
   it("the deciding allow rule's headers are set, and only on allow", async () => {
     const policy = await policyWith([
-      { id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }], headers: { "x-tenant": "alice", "x-tier": "gold" } },
+      {
+        id: "alice",
+        effect: "allow",
+        principals: [{ email: "alice@example.com" }],
+        headers: { "x-tenant": "alice", "x-tier": "gold" },
+      },
       { id: "others", effect: "allow", principals: [{ emailDomain: "other.com" }], headers: { "x-tenant": "other" } },
     ]);
-    expect(evaluate(policy, request(alice), NOW).obligations.headers).toEqual({ "x-tenant": "alice", "x-tier": "gold" });
+    expect(evaluate(policy, request(alice), NOW).obligations.headers).toEqual({
+      "x-tenant": "alice",
+      "x-tier": "gold",
+    });
     expect(evaluate(policy, request(bob), NOW).obligations.headers).toEqual({ "x-tenant": "other" });
     expect(evaluate(policy, request({ user: { email: "carol@third.com" } }), NOW).obligations.headers).toEqual({});
   });
 
   it("the obligation is a copy: changing it does not change the policy", async () => {
-    const policy = await policyWith([{ id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }], headers: { "x-tenant": "alice" } }]);
+    const policy = await policyWith([
+      { id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }], headers: { "x-tenant": "alice" } },
+    ]);
     evaluate(policy, request(alice), NOW).obligations.headers["x-tenant"] = "mallory";
     expect(evaluate(policy, request(alice), NOW).obligations.headers).toEqual({ "x-tenant": "alice" });
   });
@@ -178,13 +302,23 @@ describe("audit mode", () => {
 
   it.each<[string, Identity, Partial<RequestFacts>, { status: number; reasons: string[]; rule?: string }]>([
     ["denied by rule", bob, {}, { status: 403, reasons: ["denied-by-rule"], rule: "api/orders/no-bob" }],
-    ["no matching rule", { user: { email: "carol@third.com" } }, {}, { status: 403, reasons: ["no-matching-rule"], rule: undefined }],
+    [
+      "no matching rule",
+      { user: { email: "carol@third.com" } },
+      {},
+      { status: 403, reasons: ["no-matching-rule"], rule: undefined },
+    ],
     ["unauthenticated", {}, {}, { status: 401, reasons: ["unauthenticated"], rule: undefined }],
     ["route not found", alice, { path: "/nope" }, { status: 404, reasons: ["route-not-found"], rule: undefined }],
   ])("%s: allowed, with what enforce would answer", async (_name, identity, over, wouldDeny) => {
     const policy = await policyWith(rules, { mode: "audit" });
     const decision = evaluate(policy, request(identity, over), NOW);
-    expect(decision).toMatchObject({ effect: "allow", status: 200, mode: "audit", reasons: ["audit-would-deny", ...wouldDeny.reasons] });
+    expect(decision).toMatchObject({
+      effect: "allow",
+      status: 200,
+      mode: "audit",
+      reasons: ["audit-would-deny", ...wouldDeny.reasons],
+    });
     expect(decision.wouldDeny).toEqual(wouldDeny);
     expect(decision.obligations).toEqual({ rateLimits: [], headers: {} });
   });
@@ -192,7 +326,13 @@ describe("audit mode", () => {
   it("an allowed request is a plain allow", async () => {
     const policy = await policyWith(rules, { mode: "audit" });
     const decision = evaluate(policy, request(alice), NOW);
-    expect(decision).toMatchObject({ effect: "allow", status: 200, mode: "audit", reasons: ["allowed-by-rule"], rule: "api/orders/alice" });
+    expect(decision).toMatchObject({
+      effect: "allow",
+      status: 200,
+      mode: "audit",
+      reasons: ["allowed-by-rule"],
+      rule: "api/orders/alice",
+    });
     expect(decision.wouldDeny).toBeUndefined();
     expect(decision.obligations.headers).toEqual({ "x-tenant": "alice" });
   });
@@ -235,11 +375,69 @@ describe("evaluate never throws for junk requests", () => {
   ]);
   const random = prng(0x5eed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const PIECES = ["/", "//", ".", "..", "%", "%2", "%2f", "%2F", "%2e", "%25", "%C3", "%A9", "%C0%AF", "%00", "%zz", "?", "#", ";", "\\", "\u0000", "\t", " ", "é", "😀", "\uD800", "\uDFFF", "{", "}", "*", "@", ":", "v1", "orders", "healthz", "a", "A", "-", "~"];
+  const PIECES = [
+    "/",
+    "//",
+    ".",
+    "..",
+    "%",
+    "%2",
+    "%2f",
+    "%2F",
+    "%2e",
+    "%25",
+    "%C3",
+    "%A9",
+    "%C0%AF",
+    "%00",
+    "%zz",
+    "?",
+    "#",
+    ";",
+    "\\",
+    "\u0000",
+    "\t",
+    " ",
+    "é",
+    "😀",
+    "\uD800",
+    "\uDFFF",
+    "{",
+    "}",
+    "*",
+    "@",
+    ":",
+    "v1",
+    "orders",
+    "healthz",
+    "a",
+    "A",
+    "-",
+    "~",
+  ];
   const junk = (max: number): string => Array.from({ length: Math.floor(random() * max) }, () => pick(PIECES)).join("");
   const METHODS = ["GET", "POST", "get", "post", "TRACE", "CONNECT", "", "G\u0000T", "DELETE ", "OPTIONS"];
-  const HOSTS = [HOST, "API.EXAMPLE.COM", `${HOST}.`, `${HOST}:443`, `${HOST}:99999`, "", ":", "[::1]", "a..b", "-x.example.com", "é.example.com"];
-  const IDENTITIES: Identity[] = [{}, alice, bob, { workload: { id: CHECKOUT } }, { serviceToken: { clientId: "ci" } }, { user: { email: "no-at-sign" }, claims: { a: [1] } }];
+  const HOSTS = [
+    HOST,
+    "API.EXAMPLE.COM",
+    `${HOST}.`,
+    `${HOST}:443`,
+    `${HOST}:99999`,
+    "",
+    ":",
+    "[::1]",
+    "a..b",
+    "-x.example.com",
+    "é.example.com",
+  ];
+  const IDENTITIES: Identity[] = [
+    {},
+    alice,
+    bob,
+    { workload: { id: CHECKOUT } },
+    { serviceToken: { clientId: "ci" } },
+    { user: { email: "no-at-sign" }, claims: { a: [1] } },
+  ];
 
   const cases = Array.from({ length: 400 }, (_, i) => ({
     i,
@@ -255,7 +453,11 @@ describe("evaluate never throws for junk requests", () => {
 
   it("reaches past canonicalisation too: several different reasons come back", async () => {
     const policy = await sharedPolicy;
-    const reasons = new Set(cases.map(({ method, host, path, identity }) => evaluate(policy, { method, host, path, identity }, NOW).reasons[0]));
+    const reasons = new Set(
+      cases.map(
+        ({ method, host, path, identity }) => evaluate(policy, { method, host, path, identity }, NOW).reasons[0],
+      ),
+    );
     expect(reasons.size).toBeGreaterThanOrEqual(3);
     expect(reasons).toContain("bad-request");
   });

@@ -50,7 +50,11 @@ async function policy(mode: "enforce" | "audit" = "enforce"): Promise<CompiledPo
   return compilePolicy(result.policy);
 }
 
-async function explain(identity: Identity, over: Partial<RequestFacts> = {}, mode: "enforce" | "audit" = "enforce"): Promise<string> {
+async function explain(
+  identity: Identity,
+  over: Partial<RequestFacts> = {},
+  mode: "enforce" | "audit" = "enforce",
+): Promise<string> {
   const compiled = await policy(mode);
   const decision = evaluate(compiled, { method: "POST", host: HOST, path: "/v1/orders", identity, ...over }, NOW);
   return explainDecision(compiled, decision);
@@ -67,9 +71,18 @@ describe("explainDecision: denied by default", () => {
     ["the caller", /^caller {4}workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web$/m],
     ["the service and owner", /^service {3}orders \(owner orders-team@example\.com\)$/m],
     ["the route", /^route {5}orders\/create$/m],
-    ["the deny rule, not matched", /^ {2}✗ orders\/create\/no-contractors \(deny\): principal not matched\n {6}- caller is none of: emailDomain contractor\.example\.com$/m],
-    ["the allow rule, conditions failed", /^ {2}✗ orders\/create\/frontend \(allow\): conditions failed\n {6}- missing scope orders:write$/m],
-    ["the other allow rule, not matched, with both details", /^ {2}✗ orders\/create\/sre \(allow\): principal not matched\n {6}- caller is none of: group sre\n {6}- country unknown not in DE$/m],
+    [
+      "the deny rule, not matched",
+      /^ {2}✗ orders\/create\/no-contractors \(deny\): principal not matched\n {6}- caller is none of: emailDomain contractor\.example\.com$/m,
+    ],
+    [
+      "the allow rule, conditions failed",
+      /^ {2}✗ orders\/create\/frontend \(allow\): conditions failed\n {6}- missing scope orders:write$/m,
+    ],
+    [
+      "the other allow rule, not matched, with both details",
+      /^ {2}✗ orders\/create\/sre \(allow\): principal not matched\n {6}- caller is none of: group sre\n {6}- country unknown not in DE$/m,
+    ],
     ["the reasons", /^reasons {3}no-matching-rule$/m],
     ["the next step with the owner", /^next step ask orders-team@example\.com for access to orders\/create$/m],
   ])("names %s", async (_what, pattern) => {
@@ -79,7 +92,11 @@ describe("explainDecision: denied by default", () => {
   it("lists every rule, in policy order", async () => {
     const text = await explain(frontend);
     const ruleLines = text.split("\n").filter((l) => /^ {2}[✓✗] /.test(l));
-    expect(ruleLines.map((l) => l.split(" ")[3])).toEqual(["orders/create/no-contractors", "orders/create/frontend", "orders/create/sre"]);
+    expect(ruleLines.map((l) => l.split(" ")[3])).toEqual([
+      "orders/create/no-contractors",
+      "orders/create/frontend",
+      "orders/create/sre",
+    ]);
     expect(text).not.toMatch(/^decided by/m);
   });
 });
@@ -90,56 +107,97 @@ describe("explainDecision: other outcomes", () => {
       "allowed",
       { ...frontend, scopes: ["orders:write"] },
       {},
-      [/^ALLOW 200 /, /^ {2}✓ orders\/create\/frontend \(allow\): applies$/m, /^decided by orders\/create\/frontend$/m, /^reasons {3}allowed-by-rule$/m, /^rate limit 50 per 10s on "workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web"$/m],
+      [
+        /^ALLOW 200 /,
+        /^ {2}✓ orders\/create\/frontend \(allow\): applies$/m,
+        /^decided by orders\/create\/frontend$/m,
+        /^reasons {3}allowed-by-rule$/m,
+        /^rate limit 50 per 10s on "workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web"$/m,
+      ],
       [/^next step/m, /^audit/m],
     ],
     [
       "denied by rule",
       contractor,
       { country: "DE" },
-      [/^DENY 403 /, /^ {2}✓ orders\/create\/no-contractors \(deny\): applies$/m, /^ {2}✓ orders\/create\/sre \(allow\): applies$/m, /^decided by orders\/create\/no-contractors$/m, /^reasons {3}denied-by-rule$/m, /^next step ask orders-team@example\.com for access to orders\/create$/m],
+      [
+        /^DENY 403 /,
+        /^ {2}✓ orders\/create\/no-contractors \(deny\): applies$/m,
+        /^ {2}✓ orders\/create\/sre \(allow\): applies$/m,
+        /^decided by orders\/create\/no-contractors$/m,
+        /^reasons {3}denied-by-rule$/m,
+        /^next step ask orders-team@example\.com for access to orders\/create$/m,
+      ],
       [/^rate limit/m],
     ],
     [
       "anonymous",
       {},
       {},
-      [/^DENY 401 /, /^caller {4}anonymous$/m, /^reasons {3}unauthenticated$/m, /^next step authenticate \(Access login, service token or client certificate\)$/m],
+      [
+        /^DENY 401 /,
+        /^caller {4}anonymous$/m,
+        /^reasons {3}unauthenticated$/m,
+        /^next step authenticate \(Access login, service token or client certificate\)$/m,
+      ],
       [/^decided by/m],
     ],
     [
       "no route",
       sre,
       { path: "/v2/orders" },
-      [/^DENY 404 /, /^reasons {3}route-not-found$/m, /^next step no route matches; ask orders-team@example\.com if one should$/m],
+      [
+        /^DENY 404 /,
+        /^reasons {3}route-not-found$/m,
+        /^next step no route matches; ask orders-team@example\.com if one should$/m,
+      ],
       [/^route /m, /^rules:/m],
     ],
     [
       "unknown host",
       sre,
       { host: "nothing.example.com" },
-      [/^DENY 404 /, /^reasons {3}host-not-found$/m, /^next step no service in this policy serves that host: check the host name$/m],
+      [
+        /^DENY 404 /,
+        /^reasons {3}host-not-found$/m,
+        /^next step no service in this policy serves that host: check the host name$/m,
+      ],
       [/^service /m, /^route /m],
     ],
     [
       "ambiguous path",
       sre,
       { path: "/v1/orders/..%2F" },
-      [/^DENY 400 /, /^problem {3}path-encoded-separator: the target is ambiguous, so it is refused$/m, /^reasons {3}bad-request$/m, /^next step send the request with a canonical path/m],
+      [
+        /^DENY 400 /,
+        /^problem {3}path-encoded-separator: the target is ambiguous, so it is refused$/m,
+        /^reasons {3}bad-request$/m,
+        /^next step send the request with a canonical path/m,
+      ],
       [/^request /m, /^service /m],
     ],
     [
       "method override in the query",
       sre,
       { query: "_method=DELETE" },
-      [/^DENY 400 /, /^problem {3}query-method-override: /m, /^reasons {3}bad-request$/m, /^next step send the real method, without a _method query parameter$/m],
+      [
+        /^DENY 400 /,
+        /^problem {3}query-method-override: /m,
+        /^reasons {3}bad-request$/m,
+        /^next step send the real method, without a _method query parameter$/m,
+      ],
       [/^request /m, /canonical path/],
     ],
     [
       "a GET with a body",
       sre,
       { method: "GET", body: true },
-      [/^DENY 400 /, /^request {3}GET orders\.example\.com\/v1\/orders$/m, /^reasons {3}body-not-allowed$/m, /^next step send GET and HEAD without a body/m],
+      [
+        /^DENY 400 /,
+        /^request {3}GET orders\.example\.com\/v1\/orders$/m,
+        /^reasons {3}body-not-allowed$/m,
+        /^next step send GET and HEAD without a body/m,
+      ],
       [/^problem /m, /^route /m, /canonical path/],
     ],
   ])("%s", async (_name, identity, over, present, absent) => {
@@ -151,10 +209,34 @@ describe("explainDecision: other outcomes", () => {
 
 describe("explainDecision: audit mode", () => {
   it.each<[string, Identity, Partial<RequestFacts>, string, string]>([
-    ["no matching rule", frontend, {}, "enforce mode would answer 403 (no-matching-rule)", "ask orders-team@example.com for access to orders/create"],
-    ["denied by rule", contractor, {}, "enforce mode would answer 403 (denied-by-rule)", "ask orders-team@example.com for access to orders/create"],
-    ["unauthenticated", {}, {}, "enforce mode would answer 401 (unauthenticated)", "authenticate (Access login, service token or client certificate)"],
-    ["no route", sre, { path: "/v2" }, "enforce mode would answer 404 (route-not-found)", "no route matches; ask orders-team@example.com if one should"],
+    [
+      "no matching rule",
+      frontend,
+      {},
+      "enforce mode would answer 403 (no-matching-rule)",
+      "ask orders-team@example.com for access to orders/create",
+    ],
+    [
+      "denied by rule",
+      contractor,
+      {},
+      "enforce mode would answer 403 (denied-by-rule)",
+      "ask orders-team@example.com for access to orders/create",
+    ],
+    [
+      "unauthenticated",
+      {},
+      {},
+      "enforce mode would answer 401 (unauthenticated)",
+      "authenticate (Access login, service token or client certificate)",
+    ],
+    [
+      "no route",
+      sre,
+      { path: "/v2" },
+      "enforce mode would answer 404 (route-not-found)",
+      "no route matches; ask orders-team@example.com if one should",
+    ],
   ])("%s: allowed, and says what enforce would answer", async (_name, identity, over, audit, next) => {
     const text = await explain(identity, over, "audit");
     expect(text).toMatch(/^ALLOW 200 {2}mode audit /);

@@ -1,7 +1,15 @@
 // What the gateway used to decide by hand, now in the pure core: the denylist overlay, which denials count
 // towards quarantine, the credential a decision is logged with, and the country fact.
 import { describe, expect, it } from "vitest";
-import { applyDenylist, countryOf, countsTowardQuarantine, credentialBehind, isListed, type Decision, type DenyEntry } from "../../policy/index.ts";
+import {
+  applyDenylist,
+  countryOf,
+  countsTowardQuarantine,
+  credentialBehind,
+  isListed,
+  type Decision,
+  type DenyEntry,
+} from "../../policy/index.ts";
 
 const allow: Decision = {
   effect: "allow",
@@ -13,11 +21,25 @@ const allow: Decision = {
   rule: "orders/read/shop",
   wouldDeny: { status: 403, reasons: ["no-matching-rule"] },
   principal: "workload:spiffe://prod.example.com/ns/shop/sa/web",
-  obligations: { rateLimits: [{ rule: "orders/read/shop", key: "k", limit: 1, periodSeconds: 1, failOpen: false }], headers: { "x-team": "shop" } },
+  obligations: {
+    rateLimits: [{ rule: "orders/read/shop", key: "k", limit: 1, periodSeconds: 1, failOpen: false }],
+    headers: { "x-team": "shop" },
+  },
   policyVersion: "v",
   trace: [],
 };
-const entry = (kind: DenyEntry["kind"]): DenyEntry => ({ id: "e-1", kind, match: "spiffe", value: "x", reason: "r", createdAt: 0, createdBy: "a", expiresAt: null, releasedAt: null, releasedBy: null });
+const entry = (kind: DenyEntry["kind"]): DenyEntry => ({
+  id: "e-1",
+  kind,
+  match: "spiffe",
+  value: "x",
+  reason: "r",
+  createdAt: 0,
+  createdBy: "a",
+  expiresAt: null,
+  releasedAt: null,
+  releasedBy: null,
+});
 
 describe("applyDenylist", () => {
   it("leaves a clear caller's decision as it is", () => {
@@ -25,9 +47,17 @@ describe("applyDenylist", () => {
   });
 
   it("refuses a revoked or quarantined caller with 403, dropping the rule, grant, audit and obligations", () => {
-    for (const [kind, reason] of [["revocation", "revoked"], ["quarantine", "quarantined"]] as const) {
+    for (const [kind, reason] of [
+      ["revocation", "revoked"],
+      ["quarantine", "quarantined"],
+    ] as const) {
       const refused = applyDenylist(allow, { state: "denied", entry: entry(kind) });
-      expect(refused).toMatchObject({ effect: "deny", status: 403, reasons: [reason], obligations: { rateLimits: [], headers: {} } });
+      expect(refused).toMatchObject({
+        effect: "deny",
+        status: 403,
+        reasons: [reason],
+        obligations: { rateLimits: [], headers: {} },
+      });
       expect(refused).not.toHaveProperty("rule");
       expect(refused).not.toHaveProperty("wouldDeny");
       expect(isListed(refused)).toBe(true);
@@ -35,12 +65,21 @@ describe("applyDenylist", () => {
   });
 
   it("refuses with 503 when the list cannot be known", () => {
-    expect(applyDenylist(allow, { state: "unknown" })).toMatchObject({ effect: "deny", status: 503, reasons: ["denylist-unavailable"] });
+    expect(applyDenylist(allow, { state: "unknown" })).toMatchObject({
+      effect: "deny",
+      status: 503,
+      reasons: ["denylist-unavailable"],
+    });
   });
 });
 
 describe("countsTowardQuarantine", () => {
-  const deny = { effect: "deny" as const, principal: "user:ann@example.com", status: 403, reasons: ["no-matching-rule" as const] };
+  const deny = {
+    effect: "deny" as const,
+    principal: "user:ann@example.com",
+    status: 403,
+    reasons: ["no-matching-rule" as const],
+  };
   it("counts an identified caller's 403 or 404", () => {
     expect(countsTowardQuarantine(deny, false)).toBe(true);
     expect(countsTowardQuarantine({ ...deny, status: 404 }, false)).toBe(true);
@@ -55,7 +94,10 @@ describe("countsTowardQuarantine", () => {
 });
 
 describe("credentialBehind and countryOf", () => {
-  const seen = [{ kind: "access-jwt" as const, lifetimeSeconds: 3600 }, { kind: "client-certificate" as const, lifetimeSeconds: 86400 }];
+  const seen = [
+    { kind: "access-jwt" as const, lifetimeSeconds: 3600 },
+    { kind: "client-certificate" as const, lifetimeSeconds: 86400 },
+  ];
   it("a workload's decision is logged with its certificate, anyone else's with the Access token", () => {
     expect(credentialBehind({ principal: "workload:spiffe://a/b" }, seen)).toEqual(seen[1]);
     expect(credentialBehind({ principal: "user:ann@example.com" }, seen)).toEqual(seen[0]);

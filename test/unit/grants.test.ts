@@ -1,7 +1,14 @@
 // applyGrants: a time-bounded grant lifts only a deny that no rule caused, for its principal, service,
 // routes and methods, and only inside [notBefore, notAfter): exact at both boundaries.
 import { beforeAll, describe, expect, it } from "vitest";
-import { applyGrants, evaluate, loadPolicy, type CompiledPolicy, type Identity, type TimedGrant } from "../../policy/index.ts";
+import {
+  applyGrants,
+  evaluate,
+  loadPolicy,
+  type CompiledPolicy,
+  type Identity,
+  type TimedGrant,
+} from "../../policy/index.ts";
 
 const POLICY = `
 version: 1
@@ -68,7 +75,12 @@ describe("applyGrants", () => {
   it("allows what the grant names, with its id and kind in the decision", () => {
     const d = decide(ann, "POST", "wiki.example.com", [grant]);
     expect(d).toMatchObject({ effect: "allow", status: 200, reasons: ["allowed-by-exception"], route: "wiki/edit" });
-    expect(d.exception).toEqual({ id: "exc-1", kind: "exception", notBefore: new Date(grant.notBefore).toISOString(), notAfter: new Date(grant.notAfter).toISOString() });
+    expect(d.exception).toEqual({
+      id: "exc-1",
+      kind: "exception",
+      notBefore: new Date(grant.notBefore).toISOString(),
+      notAfter: new Date(grant.notAfter).toISOString(),
+    });
   });
 
   it.each<[string, number, "allow" | "deny"]>([
@@ -90,7 +102,13 @@ describe("applyGrants", () => {
     // Stored before the admin API refused them: patterns and sets are not honoured either.
     ["a grant to an e-mail domain", ann, "POST", "wiki.example.com", { principal: { emailDomain: "example.com" } }],
     ["a grant to everyone signed in", ann, "POST", "wiki.example.com", { principal: { authenticated: true } }],
-    ["a grant to a claim", { user: { email: "ann@example.com", groups: [] }, claims: { dept: "eng" } }, "POST", "wiki.example.com", { principal: { claims: { dept: "eng" } } }],
+    [
+      "a grant to a claim",
+      { user: { email: "ann@example.com", groups: [] }, claims: { dept: "eng" } },
+      "POST",
+      "wiki.example.com",
+      { principal: { claims: { dept: "eng" } } },
+    ],
   ])("does nothing for %s", (_name, identity, method, host, change) => {
     const d = decide(identity, method, host, [{ ...grant, ...change }]);
     expect(d.effect).toBe("deny");
@@ -99,12 +117,16 @@ describe("applyGrants", () => {
 
   it("never overrides a deny rule", () => {
     const mallory: Identity = { user: { email: "mallory@contractor.test", groups: [] } };
-    const d = decide(mallory, "POST", "wiki.example.com", [{ ...grant, principal: { email: "mallory@contractor.test" } }]);
+    const d = decide(mallory, "POST", "wiki.example.com", [
+      { ...grant, principal: { email: "mallory@contractor.test" } },
+    ]);
     expect(d).toMatchObject({ effect: "deny", reasons: ["denied-by-rule"], rule: "wiki/edit/no-contractors" });
   });
 
   it("marks break-glass with its own reason", () => {
-    expect(decide(ann, "POST", "wiki.example.com", [{ ...grant, kind: "break-glass", id: "bg-1" }]).reasons).toEqual(["allowed-by-break-glass"]);
+    expect(decide(ann, "POST", "wiki.example.com", [{ ...grant, kind: "break-glass", id: "bg-1" }]).reasons).toEqual([
+      "allowed-by-break-glass",
+    ]);
   });
 
   it("turns an audit would-deny into a plain allow by exception", () => {

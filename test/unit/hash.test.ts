@@ -67,7 +67,7 @@ describe("policy version", () => {
   });
 
   it("ignores comments and layout", async () => {
-    const reformatted = "# a comment\n" + YAML.replace("methods: [GET, HEAD]", "methods:\n          - GET\n          - HEAD");
+    const reformatted = `# a comment\n${YAML.replace("methods: [GET, HEAD]", "methods:\n          - GET\n          - HEAD")}`;
     expect(await versionOf(reformatted)).toBe(await versionOf(YAML));
   });
 
@@ -77,7 +77,11 @@ describe("policy version", () => {
     ["method order", "methods: [GET, HEAD]", "methods: [HEAD, GET]"],
     ["the effect", "effect: allow", "effect: deny"],
     ["a principal", "emailDomain: example.com", "emailDomain: example.org"],
-    ["a default made explicit with another value", "owner: wiki-team@example.com", "owner: wiki-team@example.com\n    mode: audit"],
+    [
+      "a default made explicit with another value",
+      "owner: wiki-team@example.com",
+      "owner: wiki-team@example.com\n    mode: audit",
+    ],
     ["the environment", "environment: dev", "environment: staging"],
   ])("changes when %s changes", async (_what, from, to) => {
     const changed = YAML.replace(from, to);

@@ -13,7 +13,7 @@ describe("hasUniqueMembers", () => {
     ['{"a":1,"A":2}', "names differing in case"],
     ['["a","a"]', "an array"],
     ['"a"', "a string"],
-    ['{}', "an empty object"],
+    ["{}", "an empty object"],
     [' { "a" : 1 , "b" : 2 } ', "whitespace everywhere"],
   ])("takes %j (%s)", (text) => {
     expect(hasUniqueMembers(text)).toBe(true);
@@ -31,7 +31,7 @@ describe("hasUniqueMembers", () => {
     ['{"a":{"x":{"y":{"z":1,"z":2}}},"b":1}', "deep inside"],
     ['{"a":1,"b":{"c":1},"a":2}', "a duplicate after a nested object"],
     ['{"a":1', "text that is not JSON"],
-    ['', "nothing"],
+    ["", "nothing"],
   ])("refuses %j (%s)", (text) => {
     expect(hasUniqueMembers(text)).toBe(false);
   });

@@ -21,9 +21,12 @@ describe("policyJsonSchema", () => {
     expect(schema.$schema).toMatch(/json-schema\.org/);
   });
 
-  it.each(["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "services"])("lists %s", (key) => {
-    expect(Object.keys(schema.properties ?? {})).toContain(key);
-  });
+  it.each(["version", "metadata", "identity", "principalSets", "identityBindings", "exceptions", "services"])(
+    "lists %s",
+    (key) => {
+      expect(Object.keys(schema.properties ?? {})).toContain(key);
+    },
+  );
 
   it("requires version, metadata and services, and nothing that has a default", () => {
     expect([...(schema.required ?? [])].sort()).toEqual(["metadata", "services", "version"]);
@@ -35,7 +38,9 @@ describe("policyJsonSchema", () => {
     const service = services.additionalProperties as Schema;
     expect(service.type).toBe("object");
     expect(service.additionalProperties).toBe(false);
-    expect(Object.keys(service.properties ?? {})).toEqual(expect.arrayContaining(["hosts", "origin", "owner", "routes"]));
+    expect(Object.keys(service.properties ?? {})).toEqual(
+      expect.arrayContaining(["hosts", "origin", "owner", "routes"]),
+    );
     const metadata = schema.properties!.metadata!;
     expect(metadata.type).toBe("object");
     expect(metadata.additionalProperties).toBe(false);

@@ -22,13 +22,19 @@ function segmentsOf(path: string): string[] {
   return result.target.segments;
 }
 
-function find(trie: PathTrie<string>, path: string, accept: (value: string) => boolean = () => true): string | undefined {
+function find(
+  trie: PathTrie<string>,
+  path: string,
+  accept: (value: string) => boolean = () => true,
+): string | undefined {
   return trie.find(segmentsOf(path), accept);
 }
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [items.slice()];
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [item, ...p]));
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [item, ...p]),
+  );
 }
 
 describe("specificity: literal > {*} > {**}, whatever the insertion order", () => {
@@ -144,7 +150,12 @@ describe("accept: refused values fall back to the next most specific", () => {
     twice.insert(parsed.tokens, "first");
     twice.insert(parsed.tokens, "second");
     const offered: string[] = [];
-    expect(twice.find(["x"], (v) => (offered.push(v), v === "second"))).toBe("second");
+    expect(
+      twice.find(["x"], (v) => {
+        offered.push(v);
+        return v === "second";
+      }),
+    ).toBe("second");
     expect(offered).toEqual(["first", "second"]);
   });
 });

@@ -2,7 +2,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diffReach, loadPolicy, principalName, principalsMayOverlap, reach, reachReport, unknownGrantTargets, type CompiledPolicy, type Grant, type PrincipalMatcher, type TimedGrant } from "../../policy/index.ts";
+import {
+  diffReach,
+  loadPolicy,
+  principalName,
+  principalsMayOverlap,
+  reach,
+  reachReport,
+  unknownGrantTargets,
+  type CompiledPolicy,
+  type Grant,
+  type PrincipalMatcher,
+  type TimedGrant,
+} from "../../policy/index.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/policies");
 
@@ -15,7 +27,15 @@ async function fixture(name: string): Promise<CompiledPolicy> {
 /** principal, route, methods, rule, conditions, mode, overriddenBy: one line per grant, easy to read in a diff. */
 function rows(grants: readonly Grant[]): string[] {
   return grants.map((g) =>
-    [g.principal, g.route, g.methods.join(","), g.rule, g.conditions.join("; ") || "-", g.mode, g.overriddenBy.join(",") || "-"].join(" | "),
+    [
+      g.principal,
+      g.route,
+      g.methods.join(","),
+      g.rule,
+      g.conditions.join("; ") || "-",
+      g.mode,
+      g.overriddenBy.join(",") || "-",
+    ].join(" | "),
   );
 }
 
@@ -98,7 +118,12 @@ describe("reach", () => {
       "group:sre | wiki/read | GET,HEAD | wiki/read/staff | days mon/tue; hours 08:00-18:00 UTC; country DE, FR | audit | wiki/read/no-contractors",
     ]);
     expect(r.denies).toEqual([
-      { rule: "api/orders/no-batch", route: "api/orders", principals: ["spiffe://td.example/ns/batch/*"], conditions: [] },
+      {
+        rule: "api/orders/no-batch",
+        route: "api/orders",
+        principals: ["spiffe://td.example/ns/batch/*"],
+        conditions: [],
+      },
       { rule: "wiki/admin/blocked", route: "wiki/admin", principals: ["email:mallory@example.com"], conditions: [] },
       { rule: "wiki/read/no-contractors", route: "wiki/read", principals: ["group:contractors"], conditions: [] },
     ]);
@@ -117,16 +142,24 @@ describe("reach", () => {
   });
 
   it.each<[string, string, string[]]>([
-    ["diff-old.yaml", "default rule ids and a set", [
-      "token:grafana-bot.access | grafana/api | POST | grafana/api/bot | - | enforce | -",
-      "group:sre | grafana/ui | GET,HEAD | grafana/ui/sre | device posture managed | enforce | -",
-    ]],
+    [
+      "diff-old.yaml",
+      "default rule ids and a set",
+      [
+        "token:grafana-bot.access | grafana/api | POST | grafana/api/bot | - | enforce | -",
+        "group:sre | grafana/ui | GET,HEAD | grafana/ui/sre | device posture managed | enforce | -",
+      ],
+    ],
     ["diff-invalid.yaml", "(not loaded)", []],
-    ["reach-html.yaml", "two services, public", [
-      "email:o'brien@example.com | board/read | GET | board/read/people | - | enforce | -",
-      "group:<script> | board/read | GET | board/read/people | - | enforce | -",
-      "public | status/page | GET,HEAD | status/page/everyone | - | enforce | -",
-    ]],
+    [
+      "reach-html.yaml",
+      "two services, public",
+      [
+        "email:o'brien@example.com | board/read | GET | board/read/people | - | enforce | -",
+        "group:<script> | board/read | GET | board/read/people | - | enforce | -",
+        "public | status/page | GET,HEAD | status/page/everyone | - | enforce | -",
+      ],
+    ],
   ])("%s (%s)", async (file, _what, expected) => {
     if (file === "diff-invalid.yaml") {
       expect((await loadPolicy(readFileSync(join(FIXTURES, file), "utf8"))).ok).toBe(false);
@@ -143,11 +176,35 @@ const BOUNDS = "not before 2026-03-01T09:00:00.000Z; not after 2026-03-02T09:00:
 /** Time-bounded grants as the gateway's store holds them (ward exceptions list --json). */
 const GRANTS: TimedGrant[] = [
   // a person on a service that requires a certificate; DELETE is not served by the route
-  { id: "exc-1", kind: "exception", principal: { email: "OnCall@example.com" }, service: "api", routes: ["orders"], methods: ["GET", "DELETE"], ...WINDOW },
+  {
+    id: "exc-1",
+    kind: "exception",
+    principal: { email: "OnCall@example.com" },
+    service: "api",
+    routes: ["orders"],
+    methods: ["GET", "DELETE"],
+    ...WINDOW,
+  },
   // every route, every method: one row per route, each with the methods the route serves
-  { id: "bg-1", kind: "break-glass", principal: { spiffe: "spiffe://td.example/ns/batch/sa/fixer" }, service: "api", routes: "*", methods: "*", ...WINDOW },
+  {
+    id: "bg-1",
+    kind: "break-glass",
+    principal: { spiffe: "spiffe://td.example/ns/batch/sa/fixer" },
+    service: "api",
+    routes: "*",
+    methods: "*",
+    ...WINDOW,
+  },
   // wiki/admin serves only POST: no row there
-  { id: "exc-2", kind: "exception", principal: { group: "contractors" }, service: "wiki", routes: ["read", "admin"], methods: ["GET"], ...WINDOW },
+  {
+    id: "exc-2",
+    kind: "exception",
+    principal: { group: "contractors" },
+    service: "wiki",
+    routes: ["read", "admin"],
+    methods: ["GET"],
+    ...WINDOW,
+  },
 ];
 
 describe("time-bounded grants", () => {
@@ -181,7 +238,9 @@ describe("time-bounded grants", () => {
 
   it("a grant the gateway does not honour (a pattern, not one principal) gives no rows", async () => {
     const pattern: TimedGrant = { ...GRANTS[1]!, id: "wide", principal: { spiffePrefix: "spiffe://td.example/ns/" } };
-    expect(reach(await fixture("reach-small.yaml"), { grants: [pattern] }).grants.filter((g) => g.source !== "rule")).toEqual([]);
+    expect(
+      reach(await fixture("reach-small.yaml"), { grants: [pattern] }).grants.filter((g) => g.source !== "rule"),
+    ).toEqual([]);
   });
 
   it("unknownGrantTargets names each service and route the policy lacks", async () => {
@@ -228,13 +287,22 @@ describe("reachReport", () => {
       ],
     });
     expect(report.byIdentity.find((i) => i.principal === "group:sre")).toMatchObject({ routes: 2, services: ["wiki"] });
-    expect(report.byRoute.find((r) => r.route === "wiki/read")?.denies.map((d) => d.rule)).toEqual(["wiki/read/no-contractors"]);
+    expect(report.byRoute.find((r) => r.route === "wiki/read")?.denies.map((d) => d.rule)).toEqual([
+      "wiki/read/no-contractors",
+    ]);
   });
 
   it("an empty policy has no identities and an average of 0", async () => {
     const policy = await fixture("diff-old.yaml");
     const report = reachReport(reach({ ...policy.document, services: {} }));
-    expect(report.summary).toMatchObject({ identities: 0, grants: 0, routes: 0, averageRoutesPerIdentity: 0, widestIdentities: [], mostExposedRoutes: [] });
+    expect(report.summary).toMatchObject({
+      identities: 0,
+      grants: 0,
+      routes: 0,
+      averageRoutesPerIdentity: 0,
+      widestIdentities: [],
+      mostExposedRoutes: [],
+    });
   });
 });
 
@@ -251,16 +319,25 @@ describe("diffReach", () => {
     ],
     [
       "diff-wide.yaml",
-      ["email-domain:example.com grafana/ui GET,HEAD,POST by grafana/ui/sre", "group:sre grafana/ui POST by grafana/ui/sre"],
+      [
+        "email-domain:example.com grafana/ui GET,HEAD,POST by grafana/ui/sre",
+        "group:sre grafana/ui POST by grafana/ui/sre",
+      ],
       [],
       ["group:sre grafana/ui GET,HEAD: grafana/ui/sre when device posture managed -> grafana/ui/sre always"],
     ],
   ])("diff-old.yaml -> %s", async (file, gained, lost, changed) => {
     const diff = diffReach(reach(await fixture("diff-old.yaml")), reach(await fixture(file)));
-    const line = (d: { principal: string; route: string; methods: string[]; rules: string[] }) => `${d.principal} ${d.route} ${d.methods.join(",")} by ${d.rules.join(",")}`;
+    const line = (d: { principal: string; route: string; methods: string[]; rules: string[] }) =>
+      `${d.principal} ${d.route} ${d.methods.join(",")} by ${d.rules.join(",")}`;
     expect(diff.gained.map(line)).toEqual(gained);
     expect(diff.lost.map(line)).toEqual(lost);
-    expect(diff.changed.map((c) => `${c.principal} ${c.route} ${c.methods.join(",")}: ${c.before.terms.join(" | ")} -> ${c.after.terms.join(" | ")}`)).toEqual(changed);
+    expect(
+      diff.changed.map(
+        (c) =>
+          `${c.principal} ${c.route} ${c.methods.join(",")}: ${c.before.terms.join(" | ")} -> ${c.after.terms.join(" | ")}`,
+      ),
+    ).toEqual(changed);
   });
 
   it("is symmetric: NEW -> OLD swaps gains and losses", async () => {
@@ -279,7 +356,9 @@ describe("diffReach", () => {
     const diff = diffReach(reach(old), reach(doc));
     expect(diff.gained).toEqual([]);
     expect(diff.lost).toEqual([]);
-    expect(diff.changed.map((c) => c.after.terms)).toEqual([["grafana/ui/sre when device posture managed unless deny no-sre (group:sre)"]]);
+    expect(diff.changed.map((c) => c.after.terms)).toEqual([
+      ["grafana/ui/sre when device posture managed unless deny no-sre (group:sre)"],
+    ]);
   });
 
   describe("changes beyond the grants, each of which may widen", () => {
@@ -290,7 +369,8 @@ describe("diffReach", () => {
       change(doc);
       return diffReach(reach(old), reach(doc));
     };
-    const settings = async (change: (d: Doc) => void) => (await widening(change)).settings.map((s) => `${s.kind}: ${s.change}`);
+    const settings = async (change: (d: Doc) => void) =>
+      (await widening(change)).settings.map((s) => `${s.kind}: ${s.change}`);
     const ui = (d: Doc) => d.services.grafana!.routes[0]!;
     const api = (d: Doc) => d.services.grafana!.routes[1]!;
 
@@ -300,7 +380,9 @@ describe("diffReach", () => {
         ui(d).methods = ["GET", "HEAD", "POST"];
         d.services.grafana!.routes.splice(1, 1);
       });
-      expect(diff.settings.map((s) => s.change)).toEqual(["grafana/api removed: its requests may now match grafana/ui"]);
+      expect(diff.settings.map((s) => s.change)).toEqual([
+        "grafana/api removed: its requests may now match grafana/ui",
+      ]);
     });
 
     it("a route gone with nothing to fall through to is no widening", async () => {
@@ -323,11 +405,15 @@ describe("diffReach", () => {
     });
 
     it("a deny rule that applies to fewer callers, or at fewer times", async () => {
-      const add = (d: Doc, deny: object) => ui(d).rules.push({ id: "no-contractors", effect: "deny", ...deny } as never);
+      const add = (d: Doc, deny: object) =>
+        ui(d).rules.push({ id: "no-contractors", effect: "deny", ...deny } as never);
       const before = await fixture("diff-old.yaml");
       const withDeny = structuredClone(before.document);
       add(withDeny, { principals: [{ group: "sre" }] });
-      for (const narrowed of [{ principals: [{ email: "bob@example.com" }] }, { principals: [{ group: "sre" }], when: { time: { days: ["sat"] } } }]) {
+      for (const narrowed of [
+        { principals: [{ email: "bob@example.com" }] },
+        { principals: [{ group: "sre" }], when: { time: { days: ["sat"] } } },
+      ]) {
         const doc = structuredClone(before.document);
         add(doc, narrowed);
         const diff = diffReach(reach(withDeny), reach(doc));
@@ -338,21 +424,37 @@ describe("diffReach", () => {
     it("the same denies in another order are no change", async () => {
       const before = await fixture("diff-old.yaml");
       const [a, b] = [structuredClone(before.document), structuredClone(before.document)];
-      const denies = [{ id: "d1", effect: "deny", principals: [{ group: "sre" }] }, { id: "d2", effect: "deny", principals: [{ group: "sre" }], when: { country: ["KP"] } }];
+      const denies = [
+        { id: "d1", effect: "deny", principals: [{ group: "sre" }] },
+        { id: "d2", effect: "deny", principals: [{ group: "sre" }], when: { country: ["KP"] } },
+      ];
       ui(a).rules.push(...(denies as never[]));
       ui(b).rules.push(...([...denies].reverse() as never[]));
       expect(diffReach(reach(a), reach(b))).toEqual({ gained: [], lost: [], changed: [], settings: [] });
     });
 
     it("an admin, an identity source or an identity-binding pair added", async () => {
-      expect(await settings((d) => (d.admin = { principals: [{ emailDomain: "example.com" }] }))).toEqual(["admin: + email-domain:example.com may use the admin API"]);
-      expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([`identity source: + Access audience ${"e".repeat(64)}`]);
+      expect(await settings((d) => (d.admin = { principals: [{ emailDomain: "example.com" }] }))).toEqual([
+        "admin: + email-domain:example.com may use the admin API",
+      ]);
+      expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([
+        `identity source: + Access audience ${"e".repeat(64)}`,
+      ]);
       // Longer-lived or older tokens now count: as much a widening as a new audience.
-      expect(await settings((d) => (d.identity.access!.maxTokenLifetime = "7d"))).toEqual(["identity source: + Access token lifetime up to 7d (people), 24h (service tokens)"]);
-      expect(await settings((d) => (d.identity.access!.maxTokenAge = "1h"))).toEqual(["identity source: + Access token age up to 1h"]);
+      expect(await settings((d) => (d.identity.access!.maxTokenLifetime = "7d"))).toEqual([
+        "identity source: + Access token lifetime up to 7d (people), 24h (service tokens)",
+      ]);
+      expect(await settings((d) => (d.identity.access!.maxTokenAge = "1h"))).toEqual([
+        "identity source: + Access token age up to 1h",
+      ]);
       expect(
         await settings((d) => {
-          d.identity.mtls = { required: false, spiffe: true, issuers: [{ ski: "AB:CD:EF:01", trustDomains: ["td"] }], registry: [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://td/ns/ops/sa/runner" }] };
+          d.identity.mtls = {
+            required: false,
+            spiffe: true,
+            issuers: [{ ski: "AB:CD:EF:01", trustDomains: ["td"] }],
+            registry: [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://td/ns/ops/sa/runner" }],
+          };
         }),
       ).toEqual([
         "identity source: + mTLS SPIFFE IDs from certificates",
@@ -360,42 +462,78 @@ describe("diffReach", () => {
         "identity source: + mTLS issuer SKI abcdef01 for trust domain td",
         `identity source: + mTLS registry ${"ab".repeat(32)} -> spiffe://td/ns/ops/sa/runner`,
       ]);
-      expect(await settings((d) => (d.identityBindings = { ops: [{ workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" }] }))).toEqual([
-        "binding: + binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com",
-      ]);
+      expect(
+        await settings(
+          (d) =>
+            (d.identityBindings = {
+              ops: [{ workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" }],
+            }),
+        ),
+      ).toEqual(["binding: + binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com"]);
     });
 
     it("a trust domain bound to a pinned issuer: that CA may now mint its identities", async () => {
       const withMtls = async (trustDomains: string[][], spiffe = true) => {
         const old = await fixture("diff-old.yaml");
         const doc = structuredClone(old.document);
-        doc.identity.mtls = { required: false, spiffe, issuers: trustDomains.map((t, i) => ({ ski: `AB:CD:EF:0${i}`, trustDomains: t })) };
+        doc.identity.mtls = {
+          required: false,
+          spiffe,
+          issuers: trustDomains.map((t, i) => ({ ski: `AB:CD:EF:0${i}`, trustDomains: t })),
+        };
         return reach(doc);
       };
-      const changes = (before: Awaited<ReturnType<typeof withMtls>>, after: typeof before) => diffReach(before, after).settings.map((s) => `${s.kind}: ${s.change}`);
+      const changes = (before: Awaited<ReturnType<typeof withMtls>>, after: typeof before) =>
+        diffReach(before, after).settings.map((s) => `${s.kind}: ${s.change}`);
       const one = await withMtls([["prod.example.com"]]);
-      expect(changes(one, await withMtls([["prod.example.com", "partner.example.com"]]))).toEqual(["identity source: + mTLS issuer SKI abcdef00 for trust domain partner.example.com"]);
-      // Another CA's trust domain is no change for this one: each binding is its own line.
-      expect(changes(await withMtls([["prod.example.com"], ["partner.example.com"]]), await withMtls([["prod.example.com", "partner.example.com"], ["partner.example.com"]]))).toEqual([
+      expect(changes(one, await withMtls([["prod.example.com", "partner.example.com"]]))).toEqual([
         "identity source: + mTLS issuer SKI abcdef00 for trust domain partner.example.com",
       ]);
+      // Another CA's trust domain is no change for this one: each binding is its own line.
+      expect(
+        changes(
+          await withMtls([["prod.example.com"], ["partner.example.com"]]),
+          await withMtls([["prod.example.com", "partner.example.com"], ["partner.example.com"]]),
+        ),
+      ).toEqual(["identity source: + mTLS issuer SKI abcdef00 for trust domain partner.example.com"]);
       // Removing one narrows; while SPIFFE IDs are not read, the bindings mint nothing.
       expect(changes(await withMtls([["prod.example.com", "partner.example.com"]]), one)).toEqual([]);
-      expect(changes(await withMtls([["prod.example.com"]], false), await withMtls([["prod.example.com", "partner.example.com"]], false))).toEqual([]);
+      expect(
+        changes(
+          await withMtls([["prod.example.com"]], false),
+          await withMtls([["prod.example.com", "partner.example.com"]], false),
+        ),
+      ).toEqual([]);
     });
 
     it("a service switched to audit mode, even one that grants nothing", async () => {
       expect(
         await settings((d) => {
-          d.services.grafana!.routes = [{ id: "all", methods: ["*"], pathPrefix: "/", rules: [{ id: "nobody", effect: "deny", principals: [{ public: true }] }] }] as never;
+          d.services.grafana!.routes = [
+            {
+              id: "all",
+              methods: ["*"],
+              pathPrefix: "/",
+              rules: [{ id: "nobody", effect: "deny", principals: [{ public: true }] }],
+            },
+          ] as never;
         }),
       ).toContain("route: grafana/api removed: its requests may now match grafana/all");
       const old = await fixture("diff-old.yaml");
       const denyAll = structuredClone(old.document);
-      denyAll.services.grafana!.routes = [{ id: "all", methods: ["*"], pathPrefix: "/", rules: [{ id: "nobody", effect: "deny", principals: [{ public: true }] }] }] as never;
+      denyAll.services.grafana!.routes = [
+        {
+          id: "all",
+          methods: ["*"],
+          pathPrefix: "/",
+          rules: [{ id: "nobody", effect: "deny", principals: [{ public: true }] }],
+        },
+      ] as never;
       const audit = structuredClone(denyAll);
       audit.services.grafana!.mode = "audit";
-      expect(diffReach(reach(denyAll), reach(audit)).settings.map((s) => s.change)).toEqual(["grafana: enforce -> audit (every request it serves is forwarded)"]);
+      expect(diffReach(reach(denyAll), reach(audit)).settings.map((s) => s.change)).toEqual([
+        "grafana: enforce -> audit (every request it serves is forwarded)",
+      ]);
     });
   });
 

@@ -71,14 +71,17 @@ describe("isTrustDomain: the one definition", () => {
 
   // A policy can name, in each place that takes a trust domain, exactly the trust domains of the IDs Ward
   // authenticates: `_dmarc.example.org` used to be refused by the schema while isSpiffeId accepted it.
-  it.each([...VALID_TRUST_DOMAINS.map((d): [string, string] => ["valid", d]), ...INVALID_TRUST_DOMAINS])("%s %s: the schema, isSpiffeId and trustDomainOf agree", (_kind, domain) => {
-    const valid = isTrustDomain(domain);
-    expect(PrincipalMatcher.safeParse({ trustDomain: domain }).success).toBe(valid);
-    expect(Metadata.safeParse({ environment: "dev", owners: ["a"], trustDomains: [domain] }).success).toBe(valid);
-    expect(PinnedIssuer.safeParse({ ski: "AB:CD", trustDomains: [domain] }).success).toBe(valid);
-    expect(isSpiffeId(`spiffe://${domain}/ns/x`)).toBe(valid);
-    expect(trustDomainOf(`spiffe://${domain}/ns/x`)).toBe(valid ? domain : undefined);
-  });
+  it.each([...VALID_TRUST_DOMAINS.map((d): [string, string] => ["valid", d]), ...INVALID_TRUST_DOMAINS])(
+    "%s %s: the schema, isSpiffeId and trustDomainOf agree",
+    (_kind, domain) => {
+      const valid = isTrustDomain(domain);
+      expect(PrincipalMatcher.safeParse({ trustDomain: domain }).success).toBe(valid);
+      expect(Metadata.safeParse({ environment: "dev", owners: ["a"], trustDomains: [domain] }).success).toBe(valid);
+      expect(PinnedIssuer.safeParse({ ski: "AB:CD", trustDomains: [domain] }).success).toBe(valid);
+      expect(isSpiffeId(`spiffe://${domain}/ns/x`)).toBe(valid);
+      expect(trustDomainOf(`spiffe://${domain}/ns/x`)).toBe(valid ? domain : undefined);
+    },
+  );
 });
 
 describe("trustDomainOf", () => {

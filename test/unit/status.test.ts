@@ -18,7 +18,9 @@ describe("statusFor", () => {
   it("a refusal is 403, or 404 on a hidden service; other statuses do not depend on hiding", () => {
     expect([statusFor("denied-by-rule"), statusFor("denied-by-rule", true)]).toEqual([403, 404]);
     expect([statusFor("no-matching-rule"), statusFor("no-matching-rule", true)]).toEqual([403, 404]);
-    expect([statusFor("unauthenticated", true), statusFor("route-not-found"), statusFor("revoked", true)]).toEqual([401, 404, 403]);
+    expect([statusFor("unauthenticated", true), statusFor("route-not-found"), statusFor("revoked", true)]).toEqual([
+      401, 404, 403,
+    ]);
     expect(DELIVERY_REASONS.map((r) => statusFor(r))).toEqual([429, 503, 503, 503, 502, 504]);
   });
 
@@ -27,10 +29,19 @@ describe("statusFor", () => {
     if (!loaded.ok) throw new Error("demo policy invalid");
     const policy = loaded.policy;
     const now = Date.parse("2026-12-01T12:00:00Z");
-    const identities = [{}, { workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/checkout" } }, { user: { email: "ann@example.com", groups: [] } }];
+    const identities = [
+      {},
+      { workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/checkout" } },
+      { user: { email: "ann@example.com", groups: [] } },
+    ];
     const requests = [
-      ["GET", "payments.localhost", "/healthz"], ["POST", "payments.localhost", "/v1/charge"], ["POST", "payments.localhost", "/v1/refund"],
-      ["GET", "payments.localhost", "/nothing"], ["GET", "orders.localhost", "/admin/x"], ["GET", "wiki.localhost", "/a/../b"], ["GET", "nowhere.localhost", "/"],
+      ["GET", "payments.localhost", "/healthz"],
+      ["POST", "payments.localhost", "/v1/charge"],
+      ["POST", "payments.localhost", "/v1/refund"],
+      ["GET", "payments.localhost", "/nothing"],
+      ["GET", "orders.localhost", "/admin/x"],
+      ["GET", "wiki.localhost", "/a/../b"],
+      ["GET", "nowhere.localhost", "/"],
     ] as const;
     let checked = 0;
     for (const identity of identities) {

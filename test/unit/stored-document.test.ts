@@ -12,7 +12,9 @@ const ROOT = join(import.meta.dirname, "../..");
 const sources = [
   ...readdirSync(join(ROOT, "policy/examples")).map((f) => join("policy/examples", f)),
   // Only valid policies are ever stored.
-  ...readdirSync(join(ROOT, "test/fixtures/policies")).filter((f) => !f.includes("invalid")).map((f) => join("test/fixtures/policies", f)),
+  ...readdirSync(join(ROOT, "test/fixtures/policies"))
+    .filter((f) => !f.includes("invalid"))
+    .map((f) => join("test/fixtures/policies", f)),
 ];
 
 async function roundTrip(text: string): Promise<void> {
@@ -49,7 +51,9 @@ describe("a stored document loads as the version it was stored under", () => {
     expect(again.ok).toBe(true);
     if (!again.ok) return;
     expect(again.policy.version).toBe(version);
-    expect(Object.values(again.policy.document.services).map((s) => s.hide)).toEqual(Object.values(older.services).map(() => false));
+    expect(Object.values(again.policy.document.services).map((s) => s.hide)).toEqual(
+      Object.values(older.services).map(() => false),
+    );
   });
 
   it("is not JSON: refused as invalid syntax", async () => {

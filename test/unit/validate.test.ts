@@ -109,7 +109,7 @@ const FIXTURES = {
     change: (d) =>
       (d.identity.mtls.registry = [
         { fingerprintSha256: "ab".repeat(32), id: "spiffe://prod.example.com/legacy/billing" },
-        { fingerprintSha256: "AB:".repeat(31) + "AB", id: "spiffe://prod.example.com/legacy/ledger" },
+        { fingerprintSha256: `${"AB:".repeat(31)}AB`, id: "spiffe://prod.example.com/legacy/ledger" },
       ]),
     severity: "error",
     path: "identity.mtls.registry[1].fingerprintSha256",
@@ -139,7 +139,11 @@ const FIXTURES = {
   "unknown-identity-binding": {
     change: (d) => {
       delete rule0(d).principals;
-      rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-op" };
+      rule0(d).bothFactors = {
+        workload: [{ set: "checkout" }],
+        access: [{ email: "ops@example.com" }],
+        binding: "checkout-op",
+      };
     },
     severity: "error",
     path: `${RULE0}.bothFactors.binding`,
@@ -193,7 +197,8 @@ const FIXTURES = {
     change: (d) => delete d.identity.mtls.issuers[0].trustDomains,
     severity: "warning",
     path: "identity.mtls.issuers[0]",
-    message: "the issuer does not name the trust domains it may issue for, so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (prod.example.com)",
+    message:
+      "the issuer does not name the trust domains it may issue for, so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (prod.example.com)",
     hint: "add trustDomains: [prod.example.com] (only that CA's trust domains)",
   },
   "spiffe-outside-trust-domain": {
@@ -225,13 +230,24 @@ const FIXTURES = {
   },
   "rate-limit-on-deny": {
     change: (d) =>
-      route0(d).rules.unshift({ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }], rateLimit: { limit: 1, period: "1s" } }),
+      route0(d).rules.unshift({
+        id: "no-ops",
+        effect: "deny",
+        principals: [{ email: "ops@example.com" }],
+        rateLimit: { limit: 1, period: "1s" },
+      }),
     severity: "error",
     path: `${RULE0}.rateLimit`,
     message: "a deny rule cannot carry a rate limit",
   },
   "headers-on-deny": {
-    change: (d) => route0(d).rules.push({ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }], headers: { "x-team": "ops" } }),
+    change: (d) =>
+      route0(d).rules.push({
+        id: "no-ops",
+        effect: "deny",
+        principals: [{ email: "ops@example.com" }],
+        headers: { "x-team": "ops" },
+      }),
     severity: "error",
     path: `${R0}.rules[1].headers`,
     message: "a deny rule forwards nothing, so it cannot set headers",
@@ -306,79 +322,454 @@ describe("more fixtures per code", () => {
     ["unknown metadata field", (d) => (d.metadata.owner = "x"), "unknown-field", "metadata.owner"],
     ["missing metadata", (d) => delete d.metadata, "missing-field", "metadata"],
     ["hide is not a boolean", (d) => (d.services.payments.hide = "yes"), "invalid-type", "services.payments.hide"],
-    ["service name not lower case", (d) => (d.services = { Payments: d.services.payments }), "invalid-format", "services.Payments"],
+    [
+      "service name not lower case",
+      (d) => (d.services = { Payments: d.services.payments }),
+      "invalid-format",
+      "services.Payments",
+    ],
     ["no routes", (d) => (d.services.payments.routes = []), "out-of-range", "services.payments.routes"],
-    ["bad duration", (d) => (rule0(d).rateLimit = { limit: 5, period: "5 minutes" }), "invalid-format", `${RULE0}.rateLimit.period`],
-    ["bad hour", (d) => (rule0(d).when = { time: { hours: { from: "9:00", to: "17:00" } } }), "invalid-format", `${RULE0}.when.time.hours.from`],
+    [
+      "bad duration",
+      (d) => (rule0(d).rateLimit = { limit: 5, period: "5 minutes" }),
+      "invalid-format",
+      `${RULE0}.rateLimit.period`,
+    ],
+    [
+      "bad hour",
+      (d) => (rule0(d).when = { time: { hours: { from: "9:00", to: "17:00" } } }),
+      "invalid-format",
+      `${RULE0}.when.time.hours.from`,
+    ],
     ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
     ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
     // No token Access issues lives longer than a month (730h): a longer limit could only admit forged ones.
-    ["a person's token lifetime above 730h", (d) => (d.identity.access.maxTokenLifetime = "731h"), "out-of-range", "identity.access.maxTokenLifetime"],
-    ["a service token's lifetime of 31 days", (d) => (d.identity.access.serviceTokenMaxLifetime = "31d"), "out-of-range", "identity.access.serviceTokenMaxLifetime"],
-    ["a token age above 730h in minutes", (d) => (d.identity.access.maxTokenAge = "43801m"), "out-of-range", "identity.access.maxTokenAge"],
-    ["a token lifetime that is no duration", (d) => (d.identity.access.maxTokenLifetime = "1 day"), "invalid-format", "identity.access.maxTokenLifetime"],
-    ["misspelt maxTokenLifetime", (d) => (d.identity.access.maxTokenLifetme = "8h"), "unknown-field", "identity.access.maxTokenLifetme"],
+    [
+      "a person's token lifetime above 730h",
+      (d) => (d.identity.access.maxTokenLifetime = "731h"),
+      "out-of-range",
+      "identity.access.maxTokenLifetime",
+    ],
+    [
+      "a service token's lifetime of 31 days",
+      (d) => (d.identity.access.serviceTokenMaxLifetime = "31d"),
+      "out-of-range",
+      "identity.access.serviceTokenMaxLifetime",
+    ],
+    [
+      "a token age above 730h in minutes",
+      (d) => (d.identity.access.maxTokenAge = "43801m"),
+      "out-of-range",
+      "identity.access.maxTokenAge",
+    ],
+    [
+      "a token lifetime that is no duration",
+      (d) => (d.identity.access.maxTokenLifetime = "1 day"),
+      "invalid-format",
+      "identity.access.maxTokenLifetime",
+    ],
+    [
+      "misspelt maxTokenLifetime",
+      (d) => (d.identity.access.maxTokenLifetme = "8h"),
+      "unknown-field",
+      "identity.access.maxTokenLifetme",
+    ],
     // The e-mail matcher takes the addresses the gateway takes from a token (policy/email-address.ts).
-    ["an e-mail with a quoted local part", (d) => (d.principalSets.ops = [{ email: '"ops"@example.com' }]), "invalid-value", "principalSets.ops[0].email"],
-    ["an e-mail with a Kelvin sign", (d) => (d.principalSets.ops = [{ email: "\u212Aate@example.com" }]), "invalid-value", "principalSets.ops[0].email"],
-    ["nested principal set", (d) => (d.principalSets.all = [{ set: "checkout" }]), "invalid-value", "principalSets.all[0]"],
-    ["a SPIFFE ID with a trailing slash", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/frontend/sa/web/" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
-    ["a SPIFFE ID with an upper-case trust domain", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://Prod.example.com/ns/x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
-    ["a SPIFFE ID with a dot segment", (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/./x" }]), "invalid-format", "principalSets.checkout[0].spiffe"],
+    [
+      "an e-mail with a quoted local part",
+      (d) => (d.principalSets.ops = [{ email: '"ops"@example.com' }]),
+      "invalid-value",
+      "principalSets.ops[0].email",
+    ],
+    [
+      "an e-mail with a Kelvin sign",
+      (d) => (d.principalSets.ops = [{ email: "\u212Aate@example.com" }]),
+      "invalid-value",
+      "principalSets.ops[0].email",
+    ],
+    [
+      "nested principal set",
+      (d) => (d.principalSets.all = [{ set: "checkout" }]),
+      "invalid-value",
+      "principalSets.all[0]",
+    ],
+    [
+      "a SPIFFE ID with a trailing slash",
+      (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/frontend/sa/web/" }]),
+      "invalid-format",
+      "principalSets.checkout[0].spiffe",
+    ],
+    [
+      "a SPIFFE ID with an upper-case trust domain",
+      (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://Prod.example.com/ns/x" }]),
+      "invalid-format",
+      "principalSets.checkout[0].spiffe",
+    ],
+    [
+      "a SPIFFE ID with a dot segment",
+      (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.example.com/ns/./x" }]),
+      "invalid-format",
+      "principalSets.checkout[0].spiffe",
+    ],
     // Names that are also Object.prototype's keys are still just unknown names.
-    ["a set named constructor", (d) => (rule0(d).principals = [{ set: "constructor" }]), "unknown-principal-set", `${RULE0}.principals[0]`],
-    ["a binding named constructor", (d) => (rule0(d).principals = undefined, rule0(d).bothFactors = { workload: [{ spiffe: CHECKOUT }], access: [{ email: "ops@example.com" }], binding: "constructor" }), "unknown-identity-binding", `${RULE0}.bothFactors.binding`],
-    ["admin through a set named constructor", (d) => (d.admin = { principals: [{ set: "constructor" }] }), "unknown-principal-set", "admin.principals[0]"],
-    ["a claim named __proto__", (d) => (rule0(d).when = { claims: JSON.parse('{"__proto__": "admin", "dept": "eng"}') }), "invalid-value", `${RULE0}.when.claims.__proto__`],
-    ["admin API open to everyone", (d) => (d.admin = { principals: [{ email: "a@example.com" }, { authenticated: true }] }), "invalid-value", "admin.principals[1]"],
-    ["admin API open to everyone through a set", (d) => { d.principalSets.everyone = [{ email: "a@example.com" }, { authenticated: true }]; d.admin = { principals: [{ set: "everyone" }] }; }, "invalid-value", "admin.principals[0]"],
-    ["two keys in a matcher", (d) => (rule0(d).principals = [{ email: "a@example.com", group: "sre" }]), "invalid-value", `${RULE0}.principals[0]`],
-    ["duplicate rule id", (d) => route0(d).rules.push({ id: "checkout", effect: "allow", principals: [{ email: "a@example.com" }] }), "duplicate-id", `${R0}.rules[1].id`],
-    ["default rule ids clash", (d) => route0(d).rules.push({ id: "rule-3", effect: "allow", principals: [{ email: "a@example.com" }] }, { effect: "allow", principals: [{ email: "b@example.com" }] }), "duplicate-id", `${R0}.rules[2].id`],
-    ["prefix / and path /{**}", (d) => d.services.payments.routes.push(anotherRoute({ methods: ["*"], path: undefined, pathPrefix: "/" }), anotherRoute({ id: "all", methods: ["GET"], path: "/{**}" })), "duplicate-route", "services.payments.routes[2].path"],
-    ["{id} and {*} are one pattern", (d) => d.services.payments.routes.push(anotherRoute({ path: "/v1/{id}" }), anotherRoute({ id: "x", path: "/v1/{*}" })), "duplicate-route", "services.payments.routes[2].path"],
-    ["wildcard over an exact host", (d) => (d.services.orders = { ...structuredClone(d.services.payments), hosts: ["*.example.com"] }), "overlapping-hosts", "services.orders.hosts[0]"],
+    [
+      "a set named constructor",
+      (d) => (rule0(d).principals = [{ set: "constructor" }]),
+      "unknown-principal-set",
+      `${RULE0}.principals[0]`,
+    ],
+    [
+      "a binding named constructor",
+      (d) => (
+        (rule0(d).principals = undefined),
+        (rule0(d).bothFactors = {
+          workload: [{ spiffe: CHECKOUT }],
+          access: [{ email: "ops@example.com" }],
+          binding: "constructor",
+        })
+      ),
+      "unknown-identity-binding",
+      `${RULE0}.bothFactors.binding`,
+    ],
+    [
+      "admin through a set named constructor",
+      (d) => (d.admin = { principals: [{ set: "constructor" }] }),
+      "unknown-principal-set",
+      "admin.principals[0]",
+    ],
+    [
+      "a claim named __proto__",
+      (d) => (rule0(d).when = { claims: JSON.parse('{"__proto__": "admin", "dept": "eng"}') }),
+      "invalid-value",
+      `${RULE0}.when.claims.__proto__`,
+    ],
+    [
+      "admin API open to everyone",
+      (d) => (d.admin = { principals: [{ email: "a@example.com" }, { authenticated: true }] }),
+      "invalid-value",
+      "admin.principals[1]",
+    ],
+    [
+      "admin API open to everyone through a set",
+      (d) => {
+        d.principalSets.everyone = [{ email: "a@example.com" }, { authenticated: true }];
+        d.admin = { principals: [{ set: "everyone" }] };
+      },
+      "invalid-value",
+      "admin.principals[0]",
+    ],
+    [
+      "two keys in a matcher",
+      (d) => (rule0(d).principals = [{ email: "a@example.com", group: "sre" }]),
+      "invalid-value",
+      `${RULE0}.principals[0]`,
+    ],
+    [
+      "duplicate rule id",
+      (d) => route0(d).rules.push({ id: "checkout", effect: "allow", principals: [{ email: "a@example.com" }] }),
+      "duplicate-id",
+      `${R0}.rules[1].id`,
+    ],
+    [
+      "default rule ids clash",
+      (d) =>
+        route0(d).rules.push(
+          { id: "rule-3", effect: "allow", principals: [{ email: "a@example.com" }] },
+          { effect: "allow", principals: [{ email: "b@example.com" }] },
+        ),
+      "duplicate-id",
+      `${R0}.rules[2].id`,
+    ],
+    [
+      "prefix / and path /{**}",
+      (d) =>
+        d.services.payments.routes.push(
+          anotherRoute({ methods: ["*"], path: undefined, pathPrefix: "/" }),
+          anotherRoute({ id: "all", methods: ["GET"], path: "/{**}" }),
+        ),
+      "duplicate-route",
+      "services.payments.routes[2].path",
+    ],
+    [
+      "{id} and {*} are one pattern",
+      (d) =>
+        d.services.payments.routes.push(anotherRoute({ path: "/v1/{id}" }), anotherRoute({ id: "x", path: "/v1/{*}" })),
+      "duplicate-route",
+      "services.payments.routes[2].path",
+    ],
+    [
+      "wildcard over an exact host",
+      (d) => (d.services.orders = { ...structuredClone(d.services.payments), hosts: ["*.example.com"] }),
+      "overlapping-hosts",
+      "services.orders.hosts[0]",
+    ],
     ["both path and pathPrefix", (d) => (route0(d).pathPrefix = "/v1"), "invalid-path-pattern", R0],
     ["neither path nor pathPrefix", (d) => delete route0(d).path, "invalid-path-pattern", R0],
-    ["pathPrefix with a dot segment", (d) => { delete route0(d).path; route0(d).pathPrefix = "/v1/../admin"; }, "invalid-path-pattern", `${R0}.pathPrefix`],
-    ["both principals and bothFactors", (d) => (rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }), "invalid-rule-principals", RULE0],
-    ["origin is a URL string", (d) => (d.services.payments.origin = "https://payments.example.com"), "origin-not-tunnel", "services.payments.origin"],
-    ["access matcher in a set without access", (d) => { delete d.identity.access; d.principalSets.ops = [{ group: "ops" }]; }, "access-not-configured", "principalSets.ops[0]"],
-    ["mtls matcher in a set without mtls", (d) => delete d.identity.mtls, "mtls-not-configured", "principalSets.checkout[0]"],
-    ["notBefore after notAfter", (d) => (rule0(d).when = { time: { notBefore: "2026-02-01T00:00:00Z", notAfter: "2026-01-01T00:00:00Z" } }), "invalid-time-window", `${RULE0}.when.time`],
+    [
+      "pathPrefix with a dot segment",
+      (d) => {
+        delete route0(d).path;
+        route0(d).pathPrefix = "/v1/../admin";
+      },
+      "invalid-path-pattern",
+      `${R0}.pathPrefix`,
+    ],
+    [
+      "both principals and bothFactors",
+      (d) =>
+        (rule0(d).bothFactors = {
+          workload: [{ set: "checkout" }],
+          access: [{ email: "ops@example.com" }],
+          binding: "checkout-ops",
+        }),
+      "invalid-rule-principals",
+      RULE0,
+    ],
+    [
+      "origin is a URL string",
+      (d) => (d.services.payments.origin = "https://payments.example.com"),
+      "origin-not-tunnel",
+      "services.payments.origin",
+    ],
+    [
+      "access matcher in a set without access",
+      (d) => {
+        delete d.identity.access;
+        d.principalSets.ops = [{ group: "ops" }];
+      },
+      "access-not-configured",
+      "principalSets.ops[0]",
+    ],
+    [
+      "mtls matcher in a set without mtls",
+      (d) => delete d.identity.mtls,
+      "mtls-not-configured",
+      "principalSets.checkout[0]",
+    ],
+    [
+      "notBefore after notAfter",
+      (d) => (rule0(d).when = { time: { notBefore: "2026-02-01T00:00:00Z", notAfter: "2026-01-01T00:00:00Z" } }),
+      "invalid-time-window",
+      `${RULE0}.when.time`,
+    ],
     ["Host header", (d) => (rule0(d).headers = { host: "x" }), "reserved-header", `${RULE0}.headers.host`],
-    ["cf- header", (d) => (rule0(d).headers = { "CF-Access-Jwt-Assertion": "x" }), "reserved-header", `${RULE0}.headers.CF-Access-Jwt-Assertion`],
-    ["ward- header", (d) => (rule0(d).headers = { "ward-principal": "x" }), "reserved-header", `${RULE0}.headers.ward-principal`],
-    ["24:00 to 00:00", (d) => (rule0(d).when = { time: { hours: { from: "24:00", to: "00:00" } } }), "invalid-time-window", `${RULE0}.when.time.hours`],
-    ["requireCertificate without identity.mtls", (d) => { delete d.identity.mtls; d.principalSets = {}; rule0(d).principals = [{ email: "ops@example.com" }]; d.services.payments.requireCertificate = true; }, "mtls-not-configured", "services.payments.requireCertificate"],
-    ["an e-mail on the workload side of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }, { email: "ops@example.com" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }; }, "invalid-rule-principals", `${RULE0}.bothFactors.workload[1]`],
-    ["a SPIFFE ID on the access side of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ spiffe: CHECKOUT }], binding: "checkout-ops" }; }, "invalid-rule-principals", `${RULE0}.bothFactors.access[0]`],
-    ["a * inside a segment", (d) => { delete route0(d).path; route0(d).pathPrefix = "/v1/charge*"; }, "literal-star", `${R0}.pathPrefix`],
-    ["Forwarded header", (d) => (rule0(d).headers = { Forwarded: "for=10.0.0.1" }), "reserved-header", `${RULE0}.headers.Forwarded`],
-    ["Authorization header", (d) => (rule0(d).headers = { authorization: "Bearer secret" }), "reserved-header", `${RULE0}.headers.authorization`],
-    ["Content-Length header", (d) => (rule0(d).headers = { "content-length": "0" }), "reserved-header", `${RULE0}.headers.content-length`],
-    ["forwarded X-Forwarded-Host", (d) => (d.services.payments.forwardHeaders = ["X-Forwarded-Host"]), "reserved-header", "services.payments.forwardHeaders[0]"],
-    ["forwarded X-Envoy-Original-Path", (d) => (route0(d).forwardHeaders = ["accept", "X-Envoy-Original-Path"]), "reserved-header", `${R0}.forwardHeaders[1]`],
-    ["forwarded x-middleware-subrequest", (d) => (route0(d).forwardHeaders = ["x-middleware-subrequest"]), "reserved-header", `${R0}.forwardHeaders[0]`],
-    ["forwarded Cf-Access-Jwt-Assertion", (d) => (d.services.payments.forwardHeaders = ["Cf-Access-Jwt-Assertion"]), "reserved-header", "services.payments.forwardHeaders[0]"],
-    ["forwarded header spelt with _", (d) => (d.services.payments.forwardHeaders = ["x_tenant"]), "invalid-format", "services.payments.forwardHeaders[0]"],
-    ["forwarded header spelt with .", (d) => (route0(d).forwardHeaders = ["x.tenant"]), "invalid-format", `${R0}.forwardHeaders[0]`],
-    ["forwarded X-Real-IP", (d) => (d.services.payments.forwardHeaders = ["X-Real-IP"]), "reserved-header", "services.payments.forwardHeaders[0]"],
-    ["x-ward- header", (d) => (rule0(d).headers = { "x-ward-identity": "x" }), "reserved-header", `${RULE0}.headers.x-ward-identity`],
-    ["method override header", (d) => (rule0(d).headers = { "X-HTTP-Method-Override": "DELETE" }), "reserved-header", `${RULE0}.headers.X-HTTP-Method-Override`],
-    ["client address header", (d) => (rule0(d).headers = { "X-Real-IP": "10.0.0.1" }), "reserved-header", `${RULE0}.headers.X-Real-IP`],
-    ["a second issuer without trust domains", (d) => d.identity.mtls.issuers.push({ ski: "AB:CD" }), "issuer-trust-domains-missing", "identity.mtls.issuers[1]"],
-    ["SPIFFE IDs read by default, an issuer without trust domains", (d) => (d.identity.mtls = { required: true, issuers: [{ ski: "AB:CD" }] }), "issuer-trust-domains-missing", "identity.mtls.issuers[0]"],
-    ["an issuer bound to a trust domain outside metadata.trustDomains", (d) => d.identity.mtls.issuers[0].trustDomains.push("prod.exmple.com"), "spiffe-outside-trust-domain", "identity.mtls.issuers[0].trustDomains[1]"],
-    ["an issuer bound to no trust domain at all", (d) => (d.identity.mtls.issuers[0].trustDomains = []), "out-of-range", "identity.mtls.issuers[0].trustDomains"],
-    ["an issuer's trust domain in upper case", (d) => (d.identity.mtls.issuers[0].trustDomains = ["Prod.example.com"]), "invalid-format", "identity.mtls.issuers[0].trustDomains[0]"],
-    ["a trustDomain matcher in upper case", (d) => (rule0(d).principals = [{ trustDomain: "Prod.example.com" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
-    ["a trustDomain matcher with a port", (d) => (rule0(d).principals = [{ trustDomain: "prod.example.com:443" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
-    ["a trustDomain matcher percent-encoded", (d) => (rule0(d).principals = [{ trustDomain: "prod%2eexample.com" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
-    ["an empty trustDomain matcher", (d) => (rule0(d).principals = [{ trustDomain: "" }]), "invalid-format", `${RULE0}.principals[0].trustDomain`],
-    ["an empty trust domain in metadata", (d) => (d.metadata.trustDomains = [""]), "invalid-format", "metadata.trustDomains[0]"],
-    ["an open prefix is not inside the trust domain that starts it", (d) => { rule0(d).principals = [{ spiffePrefix: "spiffe://prod.example.com" }]; route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }); }, "open-spiffe-prefix", `${RULE0}.principals[0]`],
-    ["allow under a broader deny", (d) => route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }), "shadowed-rule", `${RULE0}`],
+    [
+      "cf- header",
+      (d) => (rule0(d).headers = { "CF-Access-Jwt-Assertion": "x" }),
+      "reserved-header",
+      `${RULE0}.headers.CF-Access-Jwt-Assertion`,
+    ],
+    [
+      "ward- header",
+      (d) => (rule0(d).headers = { "ward-principal": "x" }),
+      "reserved-header",
+      `${RULE0}.headers.ward-principal`,
+    ],
+    [
+      "24:00 to 00:00",
+      (d) => (rule0(d).when = { time: { hours: { from: "24:00", to: "00:00" } } }),
+      "invalid-time-window",
+      `${RULE0}.when.time.hours`,
+    ],
+    [
+      "requireCertificate without identity.mtls",
+      (d) => {
+        delete d.identity.mtls;
+        d.principalSets = {};
+        rule0(d).principals = [{ email: "ops@example.com" }];
+        d.services.payments.requireCertificate = true;
+      },
+      "mtls-not-configured",
+      "services.payments.requireCertificate",
+    ],
+    [
+      "an e-mail on the workload side of bothFactors",
+      (d) => {
+        delete rule0(d).principals;
+        rule0(d).bothFactors = {
+          workload: [{ set: "checkout" }, { email: "ops@example.com" }],
+          access: [{ email: "ops@example.com" }],
+          binding: "checkout-ops",
+        };
+      },
+      "invalid-rule-principals",
+      `${RULE0}.bothFactors.workload[1]`,
+    ],
+    [
+      "a SPIFFE ID on the access side of bothFactors",
+      (d) => {
+        delete rule0(d).principals;
+        rule0(d).bothFactors = {
+          workload: [{ set: "checkout" }],
+          access: [{ spiffe: CHECKOUT }],
+          binding: "checkout-ops",
+        };
+      },
+      "invalid-rule-principals",
+      `${RULE0}.bothFactors.access[0]`,
+    ],
+    [
+      "a * inside a segment",
+      (d) => {
+        delete route0(d).path;
+        route0(d).pathPrefix = "/v1/charge*";
+      },
+      "literal-star",
+      `${R0}.pathPrefix`,
+    ],
+    [
+      "Forwarded header",
+      (d) => (rule0(d).headers = { Forwarded: "for=10.0.0.1" }),
+      "reserved-header",
+      `${RULE0}.headers.Forwarded`,
+    ],
+    [
+      "Authorization header",
+      (d) => (rule0(d).headers = { authorization: "Bearer secret" }),
+      "reserved-header",
+      `${RULE0}.headers.authorization`,
+    ],
+    [
+      "Content-Length header",
+      (d) => (rule0(d).headers = { "content-length": "0" }),
+      "reserved-header",
+      `${RULE0}.headers.content-length`,
+    ],
+    [
+      "forwarded X-Forwarded-Host",
+      (d) => (d.services.payments.forwardHeaders = ["X-Forwarded-Host"]),
+      "reserved-header",
+      "services.payments.forwardHeaders[0]",
+    ],
+    [
+      "forwarded X-Envoy-Original-Path",
+      (d) => (route0(d).forwardHeaders = ["accept", "X-Envoy-Original-Path"]),
+      "reserved-header",
+      `${R0}.forwardHeaders[1]`,
+    ],
+    [
+      "forwarded x-middleware-subrequest",
+      (d) => (route0(d).forwardHeaders = ["x-middleware-subrequest"]),
+      "reserved-header",
+      `${R0}.forwardHeaders[0]`,
+    ],
+    [
+      "forwarded Cf-Access-Jwt-Assertion",
+      (d) => (d.services.payments.forwardHeaders = ["Cf-Access-Jwt-Assertion"]),
+      "reserved-header",
+      "services.payments.forwardHeaders[0]",
+    ],
+    [
+      "forwarded header spelt with _",
+      (d) => (d.services.payments.forwardHeaders = ["x_tenant"]),
+      "invalid-format",
+      "services.payments.forwardHeaders[0]",
+    ],
+    [
+      "forwarded header spelt with .",
+      (d) => (route0(d).forwardHeaders = ["x.tenant"]),
+      "invalid-format",
+      `${R0}.forwardHeaders[0]`,
+    ],
+    [
+      "forwarded X-Real-IP",
+      (d) => (d.services.payments.forwardHeaders = ["X-Real-IP"]),
+      "reserved-header",
+      "services.payments.forwardHeaders[0]",
+    ],
+    [
+      "x-ward- header",
+      (d) => (rule0(d).headers = { "x-ward-identity": "x" }),
+      "reserved-header",
+      `${RULE0}.headers.x-ward-identity`,
+    ],
+    [
+      "method override header",
+      (d) => (rule0(d).headers = { "X-HTTP-Method-Override": "DELETE" }),
+      "reserved-header",
+      `${RULE0}.headers.X-HTTP-Method-Override`,
+    ],
+    [
+      "client address header",
+      (d) => (rule0(d).headers = { "X-Real-IP": "10.0.0.1" }),
+      "reserved-header",
+      `${RULE0}.headers.X-Real-IP`,
+    ],
+    [
+      "a second issuer without trust domains",
+      (d) => d.identity.mtls.issuers.push({ ski: "AB:CD" }),
+      "issuer-trust-domains-missing",
+      "identity.mtls.issuers[1]",
+    ],
+    [
+      "SPIFFE IDs read by default, an issuer without trust domains",
+      (d) => (d.identity.mtls = { required: true, issuers: [{ ski: "AB:CD" }] }),
+      "issuer-trust-domains-missing",
+      "identity.mtls.issuers[0]",
+    ],
+    [
+      "an issuer bound to a trust domain outside metadata.trustDomains",
+      (d) => d.identity.mtls.issuers[0].trustDomains.push("prod.exmple.com"),
+      "spiffe-outside-trust-domain",
+      "identity.mtls.issuers[0].trustDomains[1]",
+    ],
+    [
+      "an issuer bound to no trust domain at all",
+      (d) => (d.identity.mtls.issuers[0].trustDomains = []),
+      "out-of-range",
+      "identity.mtls.issuers[0].trustDomains",
+    ],
+    [
+      "an issuer's trust domain in upper case",
+      (d) => (d.identity.mtls.issuers[0].trustDomains = ["Prod.example.com"]),
+      "invalid-format",
+      "identity.mtls.issuers[0].trustDomains[0]",
+    ],
+    [
+      "a trustDomain matcher in upper case",
+      (d) => (rule0(d).principals = [{ trustDomain: "Prod.example.com" }]),
+      "invalid-format",
+      `${RULE0}.principals[0].trustDomain`,
+    ],
+    [
+      "a trustDomain matcher with a port",
+      (d) => (rule0(d).principals = [{ trustDomain: "prod.example.com:443" }]),
+      "invalid-format",
+      `${RULE0}.principals[0].trustDomain`,
+    ],
+    [
+      "a trustDomain matcher percent-encoded",
+      (d) => (rule0(d).principals = [{ trustDomain: "prod%2eexample.com" }]),
+      "invalid-format",
+      `${RULE0}.principals[0].trustDomain`,
+    ],
+    [
+      "an empty trustDomain matcher",
+      (d) => (rule0(d).principals = [{ trustDomain: "" }]),
+      "invalid-format",
+      `${RULE0}.principals[0].trustDomain`,
+    ],
+    [
+      "an empty trust domain in metadata",
+      (d) => (d.metadata.trustDomains = [""]),
+      "invalid-format",
+      "metadata.trustDomains[0]",
+    ],
+    [
+      "an open prefix is not inside the trust domain that starts it",
+      (d) => {
+        rule0(d).principals = [{ spiffePrefix: "spiffe://prod.example.com" }];
+        route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] });
+      },
+      "open-spiffe-prefix",
+      `${RULE0}.principals[0]`,
+    ],
+    [
+      "allow under a broader deny",
+      (d) => route0(d).rules.push({ id: "nobody", effect: "deny", principals: [{ trustDomain: "prod.example.com" }] }),
+      "shadowed-rule",
+      `${RULE0}`,
+    ],
   ])("%s -> %s at %s", (_name, change, code, path) => {
     const result = run(change);
     expect(result.issues.map((i) => [i.code, i.path])).toEqual([[code, path]]);
@@ -388,16 +779,48 @@ describe("more fixtures per code", () => {
     ["hours 00:00-24:00 (all day)", (d) => (rule0(d).when = { time: { hours: { from: "00:00", to: "24:00" } } })],
     ["hours 22:00-06:00 (past midnight)", (d) => (rule0(d).when = { time: { hours: { from: "22:00", to: "06:00" } } })],
     ["{*} and {**} placeholders", (d) => (route0(d).path = "/v1/{*}/charge/{**}")],
-    ["trust domains the SPIFFE standard allows (underscores, a leading _)", (d) => {
-      d.metadata.trustDomains = ["prod.example.com", "_dmarc.example.org", "trust_domain_1.example.org"];
-      d.identity.mtls.issuers[0].trustDomains = ["_dmarc.example.org", "trust_domain_1.example.org"];
-      rule0(d).principals = [{ trustDomain: "_dmarc.example.org" }, { trustDomain: "trust_domain_1.example.org" }, { spiffe: "spiffe://trust_domain_1.example.org/ns/x" }];
-    }],
-    ["an issuer without trust domains while SPIFFE IDs are not read", (d) => {
-      d.identity.mtls = { spiffe: false, issuers: [{ ski: "AB:CD" }], registry: [{ fingerprintSha256: "ab".repeat(32), id: CHECKOUT }] };
-    }],
-    ["sets on both sides of bothFactors", (d) => { delete rule0(d).principals; rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "checkout-ops" }; }],
-    ["token limits at the cap", (d) => Object.assign(d.identity.access, { maxTokenLifetime: "730h", serviceTokenMaxLifetime: "30d", maxTokenAge: "43800m" })],
+    [
+      "trust domains the SPIFFE standard allows (underscores, a leading _)",
+      (d) => {
+        d.metadata.trustDomains = ["prod.example.com", "_dmarc.example.org", "trust_domain_1.example.org"];
+        d.identity.mtls.issuers[0].trustDomains = ["_dmarc.example.org", "trust_domain_1.example.org"];
+        rule0(d).principals = [
+          { trustDomain: "_dmarc.example.org" },
+          { trustDomain: "trust_domain_1.example.org" },
+          { spiffe: "spiffe://trust_domain_1.example.org/ns/x" },
+        ];
+      },
+    ],
+    [
+      "an issuer without trust domains while SPIFFE IDs are not read",
+      (d) => {
+        d.identity.mtls = {
+          spiffe: false,
+          issuers: [{ ski: "AB:CD" }],
+          registry: [{ fingerprintSha256: "ab".repeat(32), id: CHECKOUT }],
+        };
+      },
+    ],
+    [
+      "sets on both sides of bothFactors",
+      (d) => {
+        delete rule0(d).principals;
+        rule0(d).bothFactors = {
+          workload: [{ set: "checkout" }],
+          access: [{ email: "ops@example.com" }],
+          binding: "checkout-ops",
+        };
+      },
+    ],
+    [
+      "token limits at the cap",
+      (d) =>
+        Object.assign(d.identity.access, {
+          maxTokenLifetime: "730h",
+          serviceTokenMaxLifetime: "30d",
+          maxTokenAge: "43800m",
+        }),
+    ],
     ["an e-mail with a plus tag, in any case", (d) => (d.principalSets.ops = [{ email: "Ops+Oncall@Example.com" }])],
   ])("no issue: %s", (_name, change) => {
     expect(run(change).issues).toEqual([]);
@@ -421,7 +844,11 @@ describe("did-you-mean hints", () => {
     [
       "principal set",
       (d) => (rule0(d).principals = [{ set: "chekout" }]),
-      { code: "unknown-principal-set", path: "services.payments.routes[0].rules[0].principals[0]", hint: 'did you mean "checkout"?' },
+      {
+        code: "unknown-principal-set",
+        path: "services.payments.routes[0].rules[0].principals[0]",
+        hint: 'did you mean "checkout"?',
+      },
     ],
     [
       "top-level field",
@@ -449,7 +876,11 @@ describe("did-you-mean hints", () => {
     [
       "origin key",
       (d) => (d.services.payments.origin = { tunel: "PAYMENTS_API" }),
-      { code: "invalid-value", path: "services.payments.origin", hint: 'unknown field "tunel": did you mean "tunnel"?' },
+      {
+        code: "invalid-value",
+        path: "services.payments.origin",
+        hint: 'unknown field "tunel": did you mean "tunnel"?',
+      },
     ],
     [
       "matcher key",
@@ -465,7 +896,11 @@ describe("did-you-mean hints", () => {
       "identity binding",
       (d) => {
         delete rule0(d).principals;
-        rule0(d).bothFactors = { workload: [{ set: "checkout" }], access: [{ email: "ops@example.com" }], binding: "chekout-ops" };
+        rule0(d).bothFactors = {
+          workload: [{ set: "checkout" }],
+          access: [{ email: "ops@example.com" }],
+          binding: "chekout-ops",
+        };
       },
       { code: "unknown-identity-binding", path: `${RULE0}.bothFactors.binding`, hint: 'did you mean "checkout-ops"?' },
     ],
@@ -500,7 +935,11 @@ describe("every issue at once, each in its place", () => {
 
   it("schema errors inside one service: the other services are still checked beyond the schema, in the same run", () => {
     const result = run((d) => {
-      d.services.orders = { ...structuredClone(d.services.payments), hosts: ["orders.example.com"], routes: [anotherRoute({ rules: [{ effect: "allow", principals: [{ set: "chekout" }] }] })] };
+      d.services.orders = {
+        ...structuredClone(d.services.payments),
+        hosts: ["orders.example.com"],
+        routes: [anotherRoute({ rules: [{ effect: "allow", principals: [{ set: "chekout" }] }] })],
+      };
       route0(d).methodz = ["GET"];
       rule0(d).effect = "permit";
     });
@@ -545,7 +984,12 @@ describe("every issue at once, each in its place", () => {
     expect(result.ok).toBe(false);
     expect(result.policy).toBeUndefined();
     expect(result.issues.filter((i) => i.severity === "error").map((i) => i.code)).toEqual(["rate-limit-on-deny"]);
-    expect(result.issues.filter((i) => i.severity === "warning").map((i) => i.code).sort()).toEqual(["public-origin", "route-never-allows"]);
+    expect(
+      result.issues
+        .filter((i) => i.severity === "warning")
+        .map((i) => i.code)
+        .sort(),
+    ).toEqual(["public-origin", "route-never-allows"]);
   });
 
   it("formatIssue prints severity, code, path, message and hint", () => {

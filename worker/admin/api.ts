@@ -5,7 +5,14 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { parseBody } from "./body.ts";
-import { denylistReason, loadPolicy, principalKey, principalsMatch, type CompiledPolicy, type Identity } from "../../policy/index.ts";
+import {
+  denylistReason,
+  loadPolicy,
+  principalKey,
+  principalsMatch,
+  type CompiledPolicy,
+  type Identity,
+} from "../../policy/index.ts";
 import type { AppEnv } from "../env.ts";
 import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
@@ -24,7 +31,10 @@ export type AdminEnv = AppEnv & { Variables: { principal: string; identity: Iden
 
 const PushBody = z.strictObject({
   text: z.string().min(1).max(MAX_POLICY_BYTES),
-  expected: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  expected: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   message: z.string().max(500).default(""),
 });
 
@@ -34,14 +44,20 @@ const ShadowBody = z.strictObject({
 });
 
 const PromoteBody = z.strictObject({
-  expected: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  expected: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   /** The candidate the caller reviewed: promoted only if it is still the one evaluated in shadow. */
   candidate: z.string().regex(/^[0-9a-f]{64}$/),
   message: z.string().max(500).default("promote the shadow candidate"),
 });
 
 const RollbackBody = z.strictObject({
-  to: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  to: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   expected: z.string().regex(/^[0-9a-f]{64}$/),
   message: z.string().max(500).default(""),
 });
@@ -59,14 +75,30 @@ admin.use("*", async (c, next) => {
   const principal = principalKey(identity);
   c.set("principal", principal);
   // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
-  const listed = principal === "anonymous" ? { state: "clear" as const } : await denylistVerdict(c.env, identity, certificate, principal, now, (p) => c.executionCtx.waitUntil(p));
+  const listed =
+    principal === "anonymous"
+      ? { state: "clear" as const }
+      : await denylistVerdict(c.env, identity, certificate, principal, now, (p) => c.executionCtx.waitUntil(p));
   const refused = denylistReason(listed);
   if (refused) {
-    logEvent("warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed: false, denylist: listed.state });
+    logEvent("warn", "admin-request", {
+      requestId,
+      principal,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      allowed: false,
+      denylist: listed.state,
+    });
     return answer(refused, requestId);
   }
   const allowed = policy.admin !== undefined && principalsMatch(policy.admin.principals, identity);
-  logEvent(allowed ? "info" : "warn", "admin-request", { requestId, principal, method: c.req.method, path: new URL(c.req.url).pathname, allowed });
+  logEvent(allowed ? "info" : "warn", "admin-request", {
+    requestId,
+    principal,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    allowed,
+  });
   // Not an admin: the same answers as a route with no matching rule (a 401 asks an anonymous caller to sign in).
   if (!allowed) return answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", requestId);
   c.set("identity", identity);
@@ -81,11 +113,20 @@ function control(c: Context<AdminEnv>) {
 async function activate(c: Context<AdminEnv>, request: Omit<ActivateRequest, "who">): Promise<Response> {
   const result = await control(c).activate({ ...request, who: c.get("principal") });
   if (!result.ok && "shadow" in result) {
-    logEvent("warn", "policy-activation-conflict", { requestId: c.get("requestId"), candidate: request.version, shadow: result.shadow });
+    logEvent("warn", "policy-activation-conflict", {
+      requestId: c.get("requestId"),
+      candidate: request.version,
+      shadow: result.shadow,
+    });
     return c.json({ error: "the shadow candidate changed", shadow: result.shadow, candidate: request.version }, 409);
   }
   if (!result.ok) {
-    logEvent("warn", "policy-activation-conflict", { requestId: c.get("requestId"), expected: request.expected, active: result.active, stored: request.version });
+    logEvent("warn", "policy-activation-conflict", {
+      requestId: c.get("requestId"),
+      expected: request.expected,
+      active: result.active,
+      stored: request.version,
+    });
     return c.json({ error: "conflict", active: result.active, stored: request.version }, 409);
   }
   logEvent("info", "policy-activated", { requestId: c.get("requestId"), ...result.entry });
@@ -110,19 +151,41 @@ admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
 function refusal(c: Context<AdminEnv>, next: CompiledPolicy): Response | undefined {
   const environment = c.env.WARD_ENV;
   if (environment && next.document.metadata.environment !== environment) {
-    return c.json({ error: `the policy is for environment "${next.document.metadata.environment}"; this gateway serves "${environment}"` }, 422);
+    return c.json(
+      {
+        error: `the policy is for environment "${next.document.metadata.environment}"; this gateway serves "${environment}"`,
+      },
+      422,
+    );
   }
   if (!next.admin || !principalsMatch(next.admin.principals, c.get("identity"))) {
-    return c.json({ error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals` }, 422);
+    return c.json(
+      {
+        error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals`,
+      },
+      422,
+    );
   }
   return undefined;
 }
 
 /** A stored version, read as a gateway isolate would read it, that this caller may make active. */
-async function storedCandidate(c: Context<AdminEnv>, version: string, role: "rollback" | "promote"): Promise<CompiledPolicy | Response> {
+async function storedCandidate(
+  c: Context<AdminEnv>,
+  version: string,
+  role: "rollback" | "promote",
+): Promise<CompiledPolicy | Response> {
   // A version the gateway could not load is never made active.
-  const stored = await readStoredVersion(c.env.POLICY, version, { role }, { background: (p) => c.executionCtx.waitUntil(p) });
-  if (!stored.ok) return stored.missing ? c.json({ error: `version ${version} is not stored` }, 404) : c.json({ error: `version ${version} does not load as stored` }, 422);
+  const stored = await readStoredVersion(
+    c.env.POLICY,
+    version,
+    { role },
+    { background: (p) => c.executionCtx.waitUntil(p) },
+  );
+  if (!stored.ok)
+    return stored.missing
+      ? c.json({ error: `version ${version} is not stored` }, 404)
+      : c.json({ error: `version ${version} does not load as stored` }, 422);
   return refusal(c, stored.policy) ?? stored.policy;
 }
 
@@ -173,7 +236,8 @@ admin.post("/policy/shadow/promote", async (c) => {
   if (body instanceof Response) return body;
   const { shadow } = await control(c).state(1);
   if (!shadow) return c.json({ error: "no shadow candidate is set" }, 409);
-  if (shadow !== body.candidate) return c.json({ error: "the shadow candidate changed", shadow, candidate: body.candidate }, 409);
+  if (shadow !== body.candidate)
+    return c.json({ error: "the shadow candidate changed", shadow, candidate: body.candidate }, 409);
   const candidate = await storedCandidate(c, body.candidate, "promote");
   if (candidate instanceof Response) return candidate;
   // The object checks again, atomically with the move, that the candidate is still the one in shadow.
@@ -186,7 +250,9 @@ admin.post("/policy/rollback", async (c) => {
   let to = body.to;
   if (!to) {
     const { history } = await control(c).state(1000);
-    const moves = history.filter((entry) => entry.action === "push" || entry.action === "rollback" || entry.action === "promote");
+    const moves = history.filter(
+      (entry) => entry.action === "push" || entry.action === "rollback" || entry.action === "promote",
+    );
     to = moves.find((entry) => entry.version === body.expected)?.previous ?? undefined;
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }

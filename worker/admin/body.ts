@@ -11,5 +11,7 @@ export async function parseBody<T, E extends Env>(c: Context<E>, schema: z.ZodTy
     return c.json({ error: "expected a JSON body" }, 400);
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
+  return parsed.success
+    ? parsed.data
+    : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
 }

@@ -9,10 +9,21 @@ import { ISSUER_SERIAL, parseIssuerSerial } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 
 /** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */
-const VALUE: Record<Exclude<MatchKind, "principal">, { pattern: RegExp; hint: string; normalise?: (v: string) => string }> = {
+const VALUE: Record<
+  Exclude<MatchKind, "principal">,
+  { pattern: RegExp; hint: string; normalise?: (v: string) => string }
+> = {
   spiffe: { pattern: /^spiffe:\/\/[^/\s]+(\/\S*)?$/, hint: "spiffe://trust-domain/path" },
-  fingerprint: { pattern: /^[0-9a-f]{64}$/, hint: "the certificate's SHA-256, 64 hex digits", normalise: (v) => v.toLowerCase().replace(/:/g, "") },
-  serial: { pattern: ISSUER_SERIAL, hint: "ISSUER_SKI/SERIAL: the issuer's key identifier and the certificate's serial number, in hex", normalise: (v) => parseIssuerSerial(v) ?? v },
+  fingerprint: {
+    pattern: /^[0-9a-f]{64}$/,
+    hint: "the certificate's SHA-256, 64 hex digits",
+    normalise: (v) => v.toLowerCase().replace(/:/g, ""),
+  },
+  serial: {
+    pattern: ISSUER_SERIAL,
+    hint: "ISSUER_SKI/SERIAL: the issuer's key identifier and the certificate's serial number, in hex",
+    normalise: (v) => parseIssuerSerial(v) ?? v,
+  },
   email: { pattern: /^[^\s@]+@[^\s@]+$/, hint: "an e-mail address", normalise: (v) => v.toLowerCase() },
   sub: { pattern: /^\S{1,200}$/, hint: "the Access token's sub" },
   token: { pattern: /^\S{1,200}$/, hint: "the service token's client id" },
@@ -30,7 +41,9 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
 
   admin.get("/denylist", async (c) => {
     const kind = c.req.query("kind");
-    const entries = (await denylist(c).list(c.req.query("all") === "1", Date.now())).filter((e) => !kind || e.kind === kind);
+    const entries = (await denylist(c).list(c.req.query("all") === "1", Date.now())).filter(
+      (e) => !kind || e.kind === kind,
+    );
     return c.json({ now: new Date().toISOString(), entries });
   });
 
@@ -43,7 +56,11 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const now = Date.now();
     const expiresAt = body.until ? Date.parse(body.until) : null;
     if (expiresAt !== null && expiresAt <= now) return c.json({ error: "until is in the past" }, 422);
-    const entry = await denylist(c).add({ kind: "revocation", match: body.match, value, reason: body.reason, expiresAt }, c.get("principal"), now);
+    const entry = await denylist(c).add(
+      { kind: "revocation", match: body.match, value, reason: body.reason, expiresAt },
+      c.get("principal"),
+      now,
+    );
     logEvent("warn", "credential-revoked", { requestId: c.get("requestId"), ...entry });
     return c.json({ entry }, 201);
   });
@@ -51,7 +68,10 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
   admin.delete("/denylist/:id", async (c) => {
     const entry = await denylist(c).release(c.req.param("id"), c.get("principal"), Date.now());
     if (!entry) return c.json({ error: "no such entry" }, 404);
-    logEvent("info", entry.kind === "quarantine" ? "quarantine-released" : "revocation-lifted", { requestId: c.get("requestId"), id: entry.id });
+    logEvent("info", entry.kind === "quarantine" ? "quarantine-released" : "revocation-lifted", {
+      requestId: c.get("requestId"),
+      id: entry.id,
+    });
     return c.json({ entry });
   });
 }

@@ -5,7 +5,14 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { parseBody } from "./body.ts";
-import { durationSeconds, METHODS, NAME_PATTERN, namesOnePrincipal, PrincipalMatcher, type CompiledPolicy } from "../../policy/index.ts";
+import {
+  durationSeconds,
+  METHODS,
+  NAME_PATTERN,
+  namesOnePrincipal,
+  PrincipalMatcher,
+  type CompiledPolicy,
+} from "../../policy/index.ts";
 import type { AdminEnv } from "./api.ts";
 import { grantsShard, type GrantRecord, type NewGrant } from "../grants/store.ts";
 import { logEvent } from "../log/events.ts";
@@ -34,19 +41,32 @@ const BreakGlassBody = z.strictObject({
   routes: Routes,
   methods: Methods,
   justification: z.string().trim().min(10, "say why, in a sentence").max(1000),
-  minutes: z.int().min(1).max(24 * 60),
+  minutes: z
+    .int()
+    .min(1)
+    .max(24 * 60),
 });
 
 type Checked = { ok: true } | { ok: false; error: string };
 
 /** The checks every grant passes against the active policy, whoever asks for it. */
 function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSeconds: number): Checked {
-  const service = Object.hasOwn(policy.document.services, grant.service) ? policy.document.services[grant.service] : undefined;
-  if (!service) return { ok: false, error: `unknown service "${grant.service}" (services: ${Object.keys(policy.document.services).join(", ")})` };
+  const service = Object.hasOwn(policy.document.services, grant.service)
+    ? policy.document.services[grant.service]
+    : undefined;
+  if (!service)
+    return {
+      ok: false,
+      error: `unknown service "${grant.service}" (services: ${Object.keys(policy.document.services).join(", ")})`,
+    };
   if (grant.routes !== "*") {
     const known = service.routes.map((r) => r.id);
     const unknown = grant.routes.filter((r) => !known.includes(r));
-    if (unknown.length > 0) return { ok: false, error: `unknown route ${unknown.join(", ")} in ${grant.service} (routes: ${known.join(", ")})` };
+    if (unknown.length > 0)
+      return {
+        ok: false,
+        error: `unknown route ${unknown.join(", ")} in ${grant.service} (routes: ${known.join(", ")})`,
+      };
   }
   if (grant.notAfter <= now) return { ok: false, error: "notAfter is in the past" };
   if (grant.notAfter <= grant.notBefore) return { ok: false, error: "notAfter must be after notBefore" };
@@ -56,7 +76,10 @@ function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSec
   // One named principal: a set, a domain, a prefix or a claim would admit whoever they come to cover
   // (a set is expanded per request, so a later push could widen a grant nobody reviewed again).
   if (!namesOnePrincipal(grant.principal)) {
-    return { ok: false, error: "a grant names one principal: a SPIFFE ID, an e-mail, a service token or an Access group" };
+    return {
+      ok: false,
+      error: "a grant names one principal: a SPIFFE ID, an e-mail, a service token or an Access group",
+    };
   }
   return { ok: true };
 }
@@ -66,7 +89,10 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   const checked = checkGrant(c.get("policy"), grant, now, capSeconds);
   if (!checked.ok) return c.json({ error: checked.error }, 422);
   const record = await c.env.GRANTS.getByName(grantsShard(grant.service)).create(grant, c.get("principal"), now);
-  logEvent("info", grant.kind === "break-glass" ? "break-glass-granted" : "exception-granted", { requestId: c.get("requestId"), ...record });
+  logEvent("info", grant.kind === "break-glass" ? "break-glass-granted" : "exception-granted", {
+    requestId: c.get("requestId"),
+    ...record,
+  });
   return record;
 }
 
@@ -149,9 +175,19 @@ export function grantRoutes(admin: Hono<AdminEnv>): void {
     if (service instanceof Response) return service;
     const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
     if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
-    const record = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(c.req.param("id"), c.get("principal"), reason.data, Date.now());
+    const record = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(
+      c.req.param("id"),
+      c.get("principal"),
+      reason.data,
+      Date.now(),
+    );
     if (!record) return c.json({ error: "no such grant" }, 404);
-    logEvent("info", "grant-revoked", { requestId: c.get("requestId"), id: record.id, service: record.service, reason: reason.data });
+    logEvent("info", "grant-revoked", {
+      requestId: c.get("requestId"),
+      id: record.id,
+      service: record.service,
+      reason: reason.data,
+    });
     return c.json({ grant: record });
   });
 }

@@ -3,7 +3,13 @@
 // waits for the store; an idle isolate's first request reads it first. Entries are matched against verified
 // facts only. If the list has never been read, or the copy is older than a minute, it is unknown who is
 // revoked: authenticated requests are then refused (fail closed).
-import { deniedBy, indexDenylist, type DenylistIndex, type DenylistVerdict, type Identity } from "../../policy/index.ts";
+import {
+  deniedBy,
+  indexDenylist,
+  type DenylistIndex,
+  type DenylistVerdict,
+  type Identity,
+} from "../../policy/index.ts";
 import { DENYLIST_NAME } from "./store.ts";
 import type { Env } from "../env.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";

@@ -53,8 +53,17 @@ export async function countDenial(env: Env, principal: string, config: Quarantin
   try {
     const entry = await env.DENIAL_COUNTER.getByName(principal).record(principal, config, now);
     if (entry && entry.createdAt === now) {
-      logEvent("warn", "quarantined", { principal, id: entry.id, until: entry.expiresAt === null ? null : new Date(entry.expiresAt).toISOString(), reason: entry.reason });
-      await notify(env, `Ward quarantined ${principal} until ${entry.expiresAt === null ? "released" : new Date(entry.expiresAt).toISOString()}: ${entry.reason}`, { quarantine: entry });
+      logEvent("warn", "quarantined", {
+        principal,
+        id: entry.id,
+        until: entry.expiresAt === null ? null : new Date(entry.expiresAt).toISOString(),
+        reason: entry.reason,
+      });
+      await notify(
+        env,
+        `Ward quarantined ${principal} until ${entry.expiresAt === null ? "released" : new Date(entry.expiresAt).toISOString()}: ${entry.reason}`,
+        { quarantine: entry },
+      );
     }
   } catch (error) {
     logEvent("error", "denial-count-failed", { principal, error: String(error) });

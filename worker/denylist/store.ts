@@ -46,19 +46,34 @@ export class Denylist extends DurableObject<Env> {
   }
 
   private rows(where: string, ...params: SqlStorageValue[]): DenyEntry[] {
-    return this.ctx.storage.sql.exec<Row & Record<string, SqlStorageValue>>(`SELECT * FROM entries ${where}`, ...params).toArray().map(entryOf);
+    return this.ctx.storage.sql
+      .exec<Row & Record<string, SqlStorageValue>>(`SELECT * FROM entries ${where}`, ...params)
+      .toArray()
+      .map(entryOf);
   }
 
   async add(entry: NewDenyEntry, who: string, now: number): Promise<DenyEntry> {
     // Quarantining an identity already quarantined extends nothing: the first entry stands until it ends.
     if (entry.kind === "quarantine") {
-      const [open] = this.rows("WHERE kind = 'quarantine' AND match = ? AND value = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", entry.match, entry.value, now);
+      const [open] = this.rows(
+        "WHERE kind = 'quarantine' AND match = ? AND value = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+        entry.match,
+        entry.value,
+        now,
+      );
       if (open) return open;
     }
     const id = `${entry.kind === "quarantine" ? "q" : "rev"}-${crypto.randomUUID().slice(0, 8)}`;
     this.ctx.storage.sql.exec(
       "INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      id, entry.kind, entry.match, entry.value, entry.reason, now, who, entry.expiresAt,
+      id,
+      entry.kind,
+      entry.match,
+      entry.value,
+      entry.reason,
+      now,
+      who,
+      entry.expiresAt,
     );
     return this.rows("WHERE id = ?", id)[0]!;
   }
@@ -73,7 +88,12 @@ export class Denylist extends DurableObject<Env> {
   }
 
   async release(id: string, who: string, now: number): Promise<DenyEntry | undefined> {
-    this.ctx.storage.sql.exec("UPDATE entries SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL", now, who, id);
+    this.ctx.storage.sql.exec(
+      "UPDATE entries SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL",
+      now,
+      who,
+      id,
+    );
     return this.rows("WHERE id = ?", id)[0];
   }
 }

@@ -38,7 +38,10 @@ export async function grantsFor(env: Env, service: string, now: number): Promise
   if (age >= refreshMs(env)) {
     // Only denied requests get here. With no copy, each reads for itself; with one, one of them re-reads
     // (and waits for it) while the others use the copy they have (refreshing-snapshot.ts).
-    const read = age === Infinity ? load(env, service, snapshot, now) : snapshot.startRead(now, () => load(env, service, snapshot, now));
+    const read =
+      age === Infinity
+        ? load(env, service, snapshot, now)
+        : snapshot.startRead(now, () => load(env, service, snapshot, now));
     if (read) await read;
   }
   return snapshot.current(now) ?? [];

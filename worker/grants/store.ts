@@ -3,7 +3,15 @@
 // Every change is an event (the audit trail); an alarm retires grants at their notAfter; uses are counted
 // here, one request at a time, so a use limit is exact under any concurrency.
 import { DurableObject } from "cloudflare:workers";
-import type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant, PrincipalMatcher, TimedGrant } from "../../policy/index.ts";
+import type {
+  ConsumeResult,
+  GrantEvent,
+  GrantRecord,
+  GrantStatus,
+  NewGrant,
+  PrincipalMatcher,
+  TimedGrant,
+} from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 
 // The records are the core's (policy/grant-records.ts): the CLI prints them too.
@@ -68,16 +76,28 @@ export class Grants extends DurableObject<Env> {
   }
 
   private event(at: number, grantId: string, action: GrantEvent["action"], who: string, detail = ""): void {
-    this.ctx.storage.sql.exec("INSERT INTO events (at, grant_id, action, who, detail) VALUES (?, ?, ?, ?, ?)", at, grantId, action, who, detail);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO events (at, grant_id, action, who, detail) VALUES (?, ?, ?, ?, ?)",
+      at,
+      grantId,
+      action,
+      who,
+      detail,
+    );
   }
 
   private rows(where = "", ...params: SqlStorageValue[]): GrantRecord[] {
-    return this.ctx.storage.sql.exec<Row & Record<string, SqlStorageValue>>(`SELECT * FROM grants ${where}`, ...params).toArray().map(recordOf);
+    return this.ctx.storage.sql
+      .exec<Row & Record<string, SqlStorageValue>>(`SELECT * FROM grants ${where}`, ...params)
+      .toArray()
+      .map(recordOf);
   }
 
   /** The alarm fires at the soonest notAfter of an active grant, so expiry is recorded on time. */
   private async scheduleAlarm(): Promise<void> {
-    const next = this.ctx.storage.sql.exec<{ t: number | null }>("SELECT MIN(not_after) AS t FROM grants WHERE status = 'active'").one().t;
+    const next = this.ctx.storage.sql
+      .exec<{ t: number | null }>("SELECT MIN(not_after) AS t FROM grants WHERE status = 'active'")
+      .one().t;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }
@@ -87,8 +107,21 @@ export class Grants extends DurableObject<Env> {
     this.ctx.storage.sql.exec(
       `INSERT INTO grants (id, kind, principal, service, routes, methods, reason, ticket, requested_by, approved_by,
         not_before, not_after, max_uses, uses, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)`,
-      id, grant.kind, JSON.stringify(grant.principal), grant.service, JSON.stringify(grant.routes), JSON.stringify(grant.methods),
-      grant.reason, grant.ticket, grant.requestedBy, grant.approvedBy, grant.notBefore, grant.notAfter, grant.maxUses ?? null, now, who,
+      id,
+      grant.kind,
+      JSON.stringify(grant.principal),
+      grant.service,
+      JSON.stringify(grant.routes),
+      JSON.stringify(grant.methods),
+      grant.reason,
+      grant.ticket,
+      grant.requestedBy,
+      grant.approvedBy,
+      grant.notBefore,
+      grant.notAfter,
+      grant.maxUses ?? null,
+      now,
+      who,
     );
     this.event(now, id, "created", who, grant.reason);
     await this.scheduleAlarm();
@@ -101,15 +134,29 @@ export class Grants extends DurableObject<Env> {
 
   async events(grantId?: string): Promise<GrantEvent[]> {
     const cursor = grantId
-      ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT seq, at, grant_id AS grantId, action, who, detail FROM events WHERE grant_id = ? ORDER BY seq", grantId)
-      : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT seq, at, grant_id AS grantId, action, who, detail FROM events ORDER BY seq");
+      ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
+          "SELECT seq, at, grant_id AS grantId, action, who, detail FROM events WHERE grant_id = ? ORDER BY seq",
+          grantId,
+        )
+      : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
+          "SELECT seq, at, grant_id AS grantId, action, who, detail FROM events ORDER BY seq",
+        );
     return cursor.toArray() as unknown as GrantEvent[];
   }
 
   /** What the gateway may honour: active and not yet past notAfter (the request path compares again). */
   async active(now: number): Promise<TimedGrant[]> {
     return this.rows("WHERE status = 'active' AND not_after > ?", now).map((g) => {
-      const grant: TimedGrant = { id: g.id, kind: g.kind, principal: g.principal, service: g.service, routes: g.routes, methods: g.methods, notBefore: g.notBefore, notAfter: g.notAfter };
+      const grant: TimedGrant = {
+        id: g.id,
+        kind: g.kind,
+        principal: g.principal,
+        service: g.service,
+        routes: g.routes,
+        methods: g.methods,
+        notBefore: g.notBefore,
+        notAfter: g.notAfter,
+      };
       if (g.maxUses !== undefined) grant.maxUses = g.maxUses;
       return grant;
     });
@@ -135,7 +182,12 @@ export class Grants extends DurableObject<Env> {
     if (grant.maxUses !== undefined && grant.uses >= grant.maxUses) return { ok: false, status: "used-up" };
     const uses = grant.uses + 1;
     const usedUp = grant.maxUses !== undefined && uses >= grant.maxUses;
-    this.ctx.storage.sql.exec("UPDATE grants SET uses = ?, status = ? WHERE id = ?", uses, usedUp ? "used-up" : "active", id);
+    this.ctx.storage.sql.exec(
+      "UPDATE grants SET uses = ?, status = ? WHERE id = ?",
+      uses,
+      usedUp ? "used-up" : "active",
+      id,
+    );
     if (usedUp) {
       this.event(now, id, "used-up", "gateway", `${uses} of ${grant.maxUses}`);
       await this.scheduleAlarm();

@@ -15,7 +15,8 @@ const MAX_NAME_LENGTH = 255;
 
 export type ClaimsCheck<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-const isInstant = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= MAX_INSTANT;
+const isInstant = (v: unknown): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= MAX_INSTANT;
 
 export interface TokenTimes {
   exp: number;
@@ -29,10 +30,12 @@ export interface TokenTimes {
  */
 export function checkTimes(payload: JWTPayload, limits: CompiledAccess, nowSeconds: number): ClaimsCheck<TokenTimes> {
   const { exp, iat, nbf } = payload;
-  if (!isInstant(exp) || !isInstant(iat) || (nbf !== undefined && !isInstant(nbf))) return { ok: false, problem: "malformed-time" };
+  if (!isInstant(exp) || !isInstant(iat) || (nbf !== undefined && !isInstant(nbf)))
+    return { ok: false, problem: "malformed-time" };
   if (iat > nowSeconds + CLOCK_SKEW_SECONDS) return { ok: false, problem: "issued-in-the-future" };
   if (exp < iat) return { ok: false, problem: "expires-before-issued" };
-  if (limits.maxAgeSeconds !== undefined && nowSeconds - iat > limits.maxAgeSeconds + CLOCK_SKEW_SECONDS) return { ok: false, problem: "too-old" };
+  if (limits.maxAgeSeconds !== undefined && nowSeconds - iat > limits.maxAgeSeconds + CLOCK_SKEW_SECONDS)
+    return { ok: false, problem: "too-old" };
   return { ok: true, value: { exp, iat } };
 }
 
@@ -63,7 +66,8 @@ export function identityFromPayload(payload: JWTPayload): ClaimsCheck<AccessIden
   const base: AccessIdentity = scopes ? { claims, scopes } : { claims };
   if (payload.sub !== undefined && !isName(payload.sub)) return { ok: false, problem: "malformed-sub" };
   if (claims.email !== undefined && claims.email !== "") {
-    if (typeof claims.email !== "string" || canonicalEmail(claims.email) === undefined) return { ok: false, problem: "malformed-email" };
+    if (typeof claims.email !== "string" || canonicalEmail(claims.email) === undefined)
+      return { ok: false, problem: "malformed-email" };
     return { ok: true, value: { ...base, user: { email: claims.email, sub: payload.sub } } };
   }
   // Service tokens carry their client id in common_name and an empty sub.

@@ -19,7 +19,11 @@ export interface DirectoryFacts {
 }
 
 const groupName = (g: unknown): string | undefined =>
-  typeof g === "string" ? g : typeof (g as { name?: unknown } | null)?.name === "string" ? (g as { name: string }).name : undefined;
+  typeof g === "string"
+    ? g
+    : typeof (g as { name?: unknown } | null)?.name === "string"
+      ? (g as { name: string }).name
+      : undefined;
 
 /**
  * An answer without a list of groups, or with an entry that names none, is no answer: read as "no groups"
@@ -51,7 +55,12 @@ export class AccessDirectory {
   }
 
   /** `subject` undefined (no identity_nonce): asked every time, never cached. */
-  async lookup(token: string, subject: DirectorySubject | undefined, expiresAt: number, now: number): Promise<DirectoryFacts | undefined> {
+  async lookup(
+    token: string,
+    subject: DirectorySubject | undefined,
+    expiresAt: number,
+    now: number,
+  ): Promise<DirectoryFacts | undefined> {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
     const cached = key ? this.cache.get(key) : undefined;
@@ -60,7 +69,10 @@ export class AccessDirectory {
     try {
       // Never followed: a redirect would carry the person's token, as a cookie, to wherever it points.
       // A 3xx is no answer (groups unknown), as jose's key-set fetch treats one.
-      const response = await this.fetchImpl(this.url, { headers: { cookie: `CF_Authorization=${token}` }, redirect: "manual" });
+      const response = await this.fetchImpl(this.url, {
+        headers: { cookie: `CF_Authorization=${token}` },
+        redirect: "manual",
+      });
       facts = response.ok ? factsFrom(await response.json()) : undefined;
     } catch {
       facts = undefined;

@@ -30,7 +30,13 @@ export interface DirectorySubject {
 }
 
 export type AccessResult =
-  | { ok: true; identity: AccessIdentity; expiresAt: number; lifetimeSeconds: number; directorySubject?: DirectorySubject }
+  | {
+      ok: true;
+      identity: AccessIdentity;
+      expiresAt: number;
+      lifetimeSeconds: number;
+      directorySubject?: DirectorySubject;
+    }
   | { ok: false; problem: string };
 
 interface CachedVerification {
@@ -107,11 +113,21 @@ export class AccessVerifier {
     const until = this.config.maxAgeSeconds === undefined ? exp : Math.min(exp, iat + this.config.maxAgeSeconds);
     const expiresAt = (until + CLOCK_SKEW_SECONDS) * 1000;
     // How long the credential was issued for (exp - iat): the lateral-movement metrics report it.
-    const result: Extract<AccessResult, { ok: true }> = { ok: true, identity: identity.value, expiresAt, lifetimeSeconds: exp - iat };
+    const result: Extract<AccessResult, { ok: true }> = {
+      ok: true,
+      identity: identity.value,
+      expiresAt,
+      lifetimeSeconds: exp - iat,
+    };
     const user = identity.value.user;
     const nonce = payload.identity_nonce;
     if (user && typeof nonce === "string" && nonce.length > 0 && nonce.length <= MAX_NONCE_LENGTH) {
-      result.directorySubject = { issuer: this.config.teamDomain, subject: user.sub ?? "", email: user.email.toLowerCase(), nonce };
+      result.directorySubject = {
+        issuer: this.config.teamDomain,
+        subject: user.sub ?? "",
+        email: user.email.toLowerCase(),
+        nonce,
+      };
     }
     setBounded(this.verified, key, { result, expiresAt }, VERIFIED_CACHE_LIMIT);
     return result;

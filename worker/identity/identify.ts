@@ -6,7 +6,6 @@ import { accessTokenOf } from "./access-token.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
 import { workloadIdentity, type CertificateFacts } from "./mtls.ts";
 
-
 export interface Identified {
   identity: Identity;
   /** The verified client certificate: its SHA-256 binds the assertion (`cnf`); the denylist matches both facts. */
@@ -34,8 +33,8 @@ export async function identify(
       identity.workload = result.workload;
       certificate = result.certificate;
       credentials.push({ kind: "client-certificate", lifetimeSeconds: result.lifetimeSeconds });
-    }
-    else if (result.problem !== "no-certificate") logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
+    } else if (result.problem !== "no-certificate")
+      logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
   const access = policy.access;
   const token = access ? accessTokenOf(request) : undefined;
@@ -45,12 +44,16 @@ export async function identify(
       Object.assign(identity, result.identity);
       credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
       if (identity.user && (needs.groups || needs.devicePosture)) {
-        const facts = await accessDirectory(access.teamDomain).lookup(token, result.directorySubject, result.expiresAt, now);
+        const facts = await accessDirectory(access.teamDomain).lookup(
+          token,
+          result.directorySubject,
+          result.expiresAt,
+          now,
+        );
         if (facts) identity.user = { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture };
         else logEvent("warn", "access-directory-unavailable", { requestId });
       }
-    }
-    else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
+    } else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
   }
   return certificate ? { identity, certificate, credentials } : { identity, credentials };
 }

@@ -6,7 +6,14 @@
 // its trust domain is one its issuer is bound to (identity.mtls.issuers[].trustDomains).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
-import { isSpiffeId, isTrustDomainId, normaliseHex, trustDomainOf, type PolicyDocument, type WorkloadIdentity } from "../../policy/index.ts";
+import {
+  isSpiffeId,
+  isTrustDomainId,
+  normaliseHex,
+  trustDomainOf,
+  type PolicyDocument,
+  type WorkloadIdentity,
+} from "../../policy/index.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
@@ -96,7 +103,11 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
  * The trust domains the certificate's issuer may issue SPIFFE IDs for, or undefined when no pin matches. When
  * both its SKI pin and its DN pin match, the union: each pin names a CA the operator trusts for those.
  */
-function pinnedTrustDomains(auth: Record<string, unknown>, config: MtlsConfig, policyTrustDomains: readonly string[]): ReadonlySet<string> | undefined {
+function pinnedTrustDomains(
+  auth: Record<string, unknown>,
+  config: MtlsConfig,
+  policyTrustDomains: readonly string[],
+): ReadonlySet<string> | undefined {
   const index = issuerIndex(config, policyTrustDomains);
   const ski = field(auth, "certIssuerSKI");
   const dn = field(auth, "certIssuerDNRFC2253");
@@ -153,7 +164,12 @@ function svidIdOf(uris: readonly string[]): { id: string } | { problem: MtlsProb
  * `policyTrustDomains`: the policy's metadata.trustDomains, what a pin that names no trust domains may issue
  * for (the config and the metadata come from one compiled document, so the index built once per config holds).
  */
-export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfig, now: number, policyTrustDomains: readonly string[] = []): Promise<MtlsResult> {
+export async function workloadIdentity(
+  tlsClientAuth: unknown,
+  config: MtlsConfig,
+  now: number,
+  policyTrustDomains: readonly string[] = [],
+): Promise<MtlsResult> {
   if (tlsClientAuth === null || typeof tlsClientAuth !== "object") return { ok: false, problem: "no-certificate" };
   const auth = tlsClientAuth as Record<string, unknown>;
   if (field(auth, "certPresented") !== "1") return { ok: false, problem: "no-certificate" };
@@ -169,7 +185,11 @@ export async function workloadIdentity(tlsClientAuth: unknown, config: MtlsConfi
 
   const registered = registeredId(config, fingerprint);
   const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
-  const certificate = { sha256: fingerprint, issuerSki: field(auth, "certIssuerSKI") ?? "", serial: field(auth, "certSerial") ?? "" };
+  const certificate = {
+    sha256: fingerprint,
+    issuerSki: field(auth, "certIssuerSKI") ?? "",
+    serial: field(auth, "certSerial") ?? "",
+  };
   if (registered) return { ok: true, workload: { id: registered }, certificate, lifetimeSeconds };
   if (!config.spiffe) return { ok: false, problem: "not-registered" };
 

@@ -13,7 +13,9 @@ export function accessVerifier(config: AccessConfig): AccessVerifier {
   // Policy versions with the same team, audiences and token limits share one verifier (its key set and
   // verified tokens). The limits belong in the key: a token verified under a longer lifetime or age must not
   // be served from the cache of a version that allows less.
-  const limits = [config.maxLifetimeSeconds, config.serviceTokenMaxLifetimeSeconds, config.maxAgeSeconds ?? "-"].join(",");
+  const limits = [config.maxLifetimeSeconds, config.serviceTokenMaxLifetimeSeconds, config.maxAgeSeconds ?? "-"].join(
+    ",",
+  );
   const key = `${config.teamDomain} ${config.audiences.join(",")} ${limits}`;
   verifier = verifiers.get(key);
   if (!verifier) verifiers.set(key, (verifier = new AccessVerifier(config)));

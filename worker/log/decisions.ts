@@ -1,7 +1,13 @@
 // One record per request: a JSON line to the console (Workers Logs / Logpush) and, when the DECISIONS
 // dataset is bound, an Analytics Engine data point for the lateral-movement metrics. No tokens, no secrets.
 // The line's shape is policy/decision-log.ts, the one type `ward why`, `ward metrics` and `ward shadow report` read.
-import { answerLine, decisionLine, type AnswerRecord, type DecisionLine, type DecisionRecord } from "../../policy/index.ts";
+import {
+  answerLine,
+  decisionLine,
+  type AnswerRecord,
+  type DecisionLine,
+  type DecisionRecord,
+} from "../../policy/index.ts";
 import { logEvent } from "./events.ts";
 
 export type { AnswerRecord, DecisionRecord };
@@ -16,7 +22,17 @@ export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineData
   try {
     dataset?.writeDataPoint({
       indexes: [decision.principal.slice(0, 96)],
-      blobs: [decision.principal, decision.service ?? "", decision.route ?? "", decision.rule ?? "", decision.effect, decision.mode, decision.reasons.join(","), decision.policyVersion, record.requestId],
+      blobs: [
+        decision.principal,
+        decision.service ?? "",
+        decision.route ?? "",
+        decision.rule ?? "",
+        decision.effect,
+        decision.mode,
+        decision.reasons.join(","),
+        decision.policyVersion,
+        record.requestId,
+      ],
       doubles: [record.status, record.latencyMs],
     });
   } catch (error) {

@@ -22,13 +22,15 @@ async function parseKeys(secret: string): Promise<SigningKeys> {
   const set = JSON.parse(secret) as { keys?: JWK[] };
   const keys = set.keys ?? [];
   const first = keys[0];
-  if (!first || !first.kid || first.kty !== "EC" || first.crv !== "P-256" || !first.d) {
-    throw new Error("ASSERTION_SIGNING_KEYS must be {\"keys\":[private P-256 JWKs with kid, ...]}");
+  if (!first?.kid || first.kty !== "EC" || first.crv !== "P-256" || !first.d) {
+    throw new Error('ASSERTION_SIGNING_KEYS must be {"keys":[private P-256 JWKs with kid, ...]}');
   }
   const published = keys.map(({ d: _private, ...publicPart }) => ({ ...publicPart, alg: "ES256", use: "sig" }));
-  if (published.some((k) => !k.kid || k.kty !== "EC" || k.crv !== "P-256")) throw new Error("every assertion key needs a kid and must be EC P-256");
+  if (published.some((k) => !k.kid || k.kty !== "EC" || k.crv !== "P-256"))
+    throw new Error("every assertion key needs a kid and must be EC P-256");
   // Two keys under one kid: origins could not tell which verifies (jose refuses such a set outright).
-  if (new Set(published.map((k) => k.kid)).size !== published.length) throw new Error("every assertion key needs its own kid");
+  if (new Set(published.map((k) => k.kid)).size !== published.length)
+    throw new Error("every assertion key needs its own kid");
   const key = (await importJWK(first, "ES256")) as CryptoKey;
   return { signer: { key, kid: first.kid }, published: { keys: published } };
 }
@@ -46,14 +48,18 @@ export function assertionKeys(secret: string | undefined): Promise<SigningKeys> 
 
 function hexToBase64url(hex: string): string {
   const bytes = hex.match(/../g)!.map((h) => parseInt(h, 16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** `x5t#S256` per certificate fingerprint, converted once per isolate (bounded; the oldest goes first). */
 const thumbprints = new Map<string, string>();
 function thumbprintOf(fingerprintHex: string): string {
   let thumbprint = thumbprints.get(fingerprintHex);
-  if (thumbprint === undefined) setBounded(thumbprints, fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)), 1000);
+  if (thumbprint === undefined)
+    setBounded(thumbprints, fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)), 1000);
   return thumbprint;
 }
 

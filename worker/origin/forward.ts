@@ -5,7 +5,10 @@ import { originHeaders } from "./headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
-export type ForwardResult = ({ ok: true; response: Response } | { ok: false; reason: "origin-unavailable" | "origin-error" | "origin-timeout" }) & { dropped?: string[] };
+export type ForwardResult = (
+  | { ok: true; response: Response }
+  | { ok: false; reason: "origin-unavailable" | "origin-error" | "origin-timeout" }
+) & { dropped?: string[] };
 
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
 export const ORIGIN_TIMEOUT_MS = 30_000;
@@ -41,7 +44,12 @@ export async function forward(
   if (!isFetcher(binding) || !decision.target) return { ok: false, reason: "origin-unavailable" };
 
   const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
-  const { headers, dropped } = originHeaders(request.headers, extraForwardedHeaders(service, decision.route), env.STRIP_HEADERS ?? "", received.protocol.slice(0, -1));
+  const { headers, dropped } = originHeaders(
+    request.headers,
+    extraForwardedHeaders(service, decision.route),
+    env.STRIP_HEADERS ?? "",
+    received.protocol.slice(0, -1),
+  );
   const report = dropped ? { dropped } : {};
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);

@@ -13,14 +13,25 @@ const ACCESS_COOKIE = /^(CF_Authorization|CF_AppSession|CF_Binding)=/i;
  * origin URL). Dropped all the same.
  */
 function droppedQuietly(name: string): boolean {
-  return name.startsWith("cf-") || name === "host" || name === "connection" || name === "keep-alive" || name === "cdn-loop" || name === "x-forwarded-for" || name === "x-forwarded-proto";
+  return (
+    name.startsWith("cf-") ||
+    name === "host" ||
+    name === "connection" ||
+    name === "keep-alive" ||
+    name === "cdn-loop" ||
+    name === "x-forwarded-for" ||
+    name === "x-forwarded-proto"
+  );
 }
 
 /** At most this many dropped names are reported per request: a client can send a hundred made-up headers. */
 export const MAX_REPORTED_DROPS = 32;
 
 function names(list: string): string[] {
-  return list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return list
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /** STRIP_HEADERS parsed once per isolate (it changes only with a deploy). */
@@ -31,7 +42,11 @@ function stripNames(list: string): Set<string> {
 }
 
 function withoutAccessCookies(cookie: string): string {
-  return cookie.split(";").map((c) => c.trim()).filter((c) => c && !ACCESS_COOKIE.test(c)).join("; ");
+  return cookie
+    .split(";")
+    .map((c) => c.trim())
+    .filter((c) => c && !ACCESS_COOKIE.test(c))
+    .join("; ");
 }
 
 export interface OriginHeaders {
@@ -45,7 +60,12 @@ export interface OriginHeaders {
  * `strip`: the STRIP_HEADERS var, names never sent even if allowed (X-Forwarded-For/-Proto included).
  * `scheme`: the scheme the request reached the gateway with ("https"), sent as X-Forwarded-Proto.
  */
-export function originHeaders(incoming: Headers, extra: ReadonlySet<string>, strip = "", scheme?: string): OriginHeaders {
+export function originHeaders(
+  incoming: Headers,
+  extra: ReadonlySet<string>,
+  strip = "",
+  scheme?: string,
+): OriginHeaders {
   const stripped = stripNames(strip);
   // Names the client listed in Connection are hop-by-hop for this request (RFC 9110 §7.6.1).
   const connection = incoming.get("connection");

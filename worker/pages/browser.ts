@@ -30,7 +30,13 @@ export function loginRedirect(teamDomain: string, audience: string, host: string
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-export function deniedPage(app: string, owner: string, requestId: string, logoutUrl?: string, portalUrl?: string): Response {
+export function deniedPage(
+  app: string,
+  owner: string,
+  requestId: string,
+  logoutUrl?: string,
+  portalUrl?: string,
+): Response {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Access denied: ${escapeHtml(app)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -3,7 +3,13 @@
 // an allow rule naming the person (public routes, such as health checks, are not apps of theirs) and no
 // unconditional deny rule on that route names them. Conditions (time,
 // device posture, country...) are checked when the app is opened, as for any request.
-import { compilePrincipals, principalsMatch, type CompiledPrincipals, type CompiledPolicy, type Identity } from "../../policy/index.ts";
+import {
+  compilePrincipals,
+  principalsMatch,
+  type CompiledPrincipals,
+  type CompiledPolicy,
+  type Identity,
+} from "../../policy/index.ts";
 
 export { PORTAL_PATH } from "../../policy/index.ts";
 
@@ -42,8 +48,9 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
     for (const route of spec.routes) {
       if (!route.methods.includes("GET") && !route.methods.includes("*")) continue;
       const path = route.pathPrefix ?? route.path!;
-      if (route.path !== undefined && route.path.includes("{")) continue; // needs a parameter: nothing to link
-      const compile = (rules: typeof route.rules) => rules.flatMap((r) => (r.principals ? [compilePrincipals(r.principals, doc.principalSets)] : []));
+      if (route.path?.includes("{")) continue; // needs a parameter: nothing to link
+      const compile = (rules: typeof route.rules) =>
+        rules.flatMap((r) => (r.principals ? [compilePrincipals(r.principals, doc.principalSets)] : []));
       routes.push({
         allow: compile(route.rules.filter((r) => r.effect === "allow")),
         unconditionalDeny: compile(route.rules.filter((r) => r.effect === "deny" && !r.when)),
@@ -61,9 +68,16 @@ export function appsFor(policy: CompiledPolicy, identity: Identity, scheme: stri
   const listed: ListedApp[] = [];
   for (const app of portalIndex(policy)) {
     const route = app.routes.find(
-      (r) => r.allow.some((p) => !p.public && principalsMatch(p, identity)) && !r.unconditionalDeny.some((p) => principalsMatch(p, identity, true)),
+      (r) =>
+        r.allow.some((p) => !p.public && principalsMatch(p, identity)) &&
+        !r.unconditionalDeny.some((p) => principalsMatch(p, identity, true)),
     );
-    if (route) listed.push({ service: app.service, owner: app.owner, url: `${scheme}//${app.host}${port ? `:${port}` : ""}${route.path}` });
+    if (route)
+      listed.push({
+        service: app.service,
+        owner: app.owner,
+        url: `${scheme}//${app.host}${port ? `:${port}` : ""}${route.path}`,
+      });
   }
   return listed.sort((a, b) => (a.service < b.service ? -1 : 1));
 }
@@ -73,7 +87,10 @@ const escapeHtml = (text: string): string =>
 
 export function portalPage(who: string, apps: readonly ListedApp[], requestId: string): Response {
   const items = apps
-    .map((a) => `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.service)}</a> <small>(owner: ${escapeHtml(a.owner)})</small></li>`)
+    .map(
+      (a) =>
+        `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.service)}</a> <small>(owner: ${escapeHtml(a.owner)})</small></li>`,
+    )
     .join("\n");
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Your apps</title>

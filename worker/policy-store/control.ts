@@ -44,7 +44,9 @@ export class PolicyControl extends DurableObject<Env> {
   /** The candidate evaluated in shadow (the last shadow entry), or null. */
   private shadow(): string | null {
     const last = this.ctx.storage.sql
-      .exec<{ action: string; version: string }>("SELECT action, version FROM history WHERE action IN ('shadow', 'shadow-clear', 'promote') ORDER BY seq DESC LIMIT 1")
+      .exec<{ action: string; version: string }>(
+        "SELECT action, version FROM history WHERE action IN ('shadow', 'shadow-clear', 'promote') ORDER BY seq DESC LIMIT 1",
+      )
       .toArray()[0];
     return last?.action === "shadow" ? last.version : null;
   }
@@ -52,7 +54,9 @@ export class PolicyControl extends DurableObject<Env> {
   /** The active version: the last entry, or, before the first push through here, what KV holds (a bootstrap). */
   private async active(): Promise<string | null> {
     const last = this.ctx.storage.sql
-      .exec<{ version: string }>("SELECT version FROM history WHERE action IN ('push', 'rollback', 'promote') ORDER BY seq DESC LIMIT 1")
+      .exec<{ version: string }>(
+        "SELECT version FROM history WHERE action IN ('push', 'rollback', 'promote') ORDER BY seq DESC LIMIT 1",
+      )
       .toArray()[0];
     if (last) return last.version;
     return (await this.env.POLICY.get(ACTIVE_KEY))?.trim() || null;
@@ -70,16 +74,33 @@ export class PolicyControl extends DurableObject<Env> {
     return this.ctx.blockConcurrencyWhile(async () => {
       if (version) await this.env.POLICY.put(SHADOW_KEY, version);
       else await this.env.POLICY.delete(SHADOW_KEY);
-      return this.record(version ? "shadow" : "shadow-clear", version ?? this.shadow() ?? "", await this.active(), who, message);
+      return this.record(
+        version ? "shadow" : "shadow-clear",
+        version ?? this.shadow() ?? "",
+        await this.active(),
+        who,
+        message,
+      );
     });
   }
 
-  private record(action: HistoryEntry["action"], version: string, previous: string | null, who: string, message: string): HistoryEntry {
+  private record(
+    action: HistoryEntry["action"],
+    version: string,
+    previous: string | null,
+    who: string,
+    message: string,
+  ): HistoryEntry {
     const at = new Date().toISOString();
     const row = this.ctx.storage.sql
       .exec<{ seq: number }>(
         "INSERT INTO history (at, action, version, previous, who, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-        at, action, version, previous, who, message,
+        at,
+        action,
+        version,
+        previous,
+        who,
+        message,
       )
       .one();
     return { seq: row.seq, at, action, version, previous, who, message };

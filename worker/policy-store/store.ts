@@ -1,6 +1,13 @@
 // The compiled policy, kept per isolate. KV is read at most once per refresh interval (and then in the
 // background), never once per request. A corrupt or invalid version never replaces the last good one.
-import { canonicalJson, loadPolicy, loadStoredDocument, sha256Hex, type CompiledPolicy, type LoadResult } from "../../policy/index.ts";
+import {
+  canonicalJson,
+  loadPolicy,
+  loadStoredDocument,
+  sha256Hex,
+  type CompiledPolicy,
+  type LoadResult,
+} from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
@@ -35,9 +42,19 @@ let checkedAt = 0;
 type ReadContext = { role: "active" | "shadow" | "rollback" | "promote"; keeping?: string | null };
 
 /** The load, if it is usable as `version`; undefined (logged) when not. */
-function usable(loaded: LoadResult, version: string, context: ReadContext, from: "document" | "source"): CompiledPolicy | undefined {
+function usable(
+  loaded: LoadResult,
+  version: string,
+  context: ReadContext,
+  from: "document" | "source",
+): CompiledPolicy | undefined {
   if (!loaded.ok) {
-    logEvent("error", "policy-version-invalid", { ...context, version, from, issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20) });
+    logEvent("error", "policy-version-invalid", {
+      ...context,
+      version,
+      from,
+      issues: loaded.issues.filter((i) => i.severity === "error").slice(0, 20),
+    });
     return undefined;
   }
   // The key names the content: a version whose content hashes elsewhere has been tampered with or mis-pushed.
@@ -67,7 +84,12 @@ export interface ReadOptions {
  * A stored version, loaded and checked against its name: from its document when there is a usable one, else
  * from its source. Every refusal is logged.
  */
-export async function readStoredVersion(kv: KVNamespace, version: string, context: ReadContext, options: ReadOptions = {}): Promise<StoredVersion> {
+export async function readStoredVersion(
+  kv: KVNamespace,
+  version: string,
+  context: ReadContext,
+  options: ReadOptions = {},
+): Promise<StoredVersion> {
   const installed = options.installed ?? (() => undefined);
   const document = await kv.get(documentKey(version));
   if (document !== null) {
@@ -101,7 +123,13 @@ export async function readStoredVersion(kv: KVNamespace, version: string, contex
  * compiles it; the rest find that version installed and do not compile it again (tens of ms of CPU each for
  * a 1,000-route policy, on the one thread every waiting request shares).
  */
-async function loadVersion(kv: KVNamespace, version: string, role: "active" | "shadow", keeping: string | null, background: Background): Promise<CompiledPolicy | undefined> {
+async function loadVersion(
+  kv: KVNamespace,
+  version: string,
+  role: "active" | "shadow",
+  keeping: string | null,
+  background: Background,
+): Promise<CompiledPolicy | undefined> {
   const installed = () => {
     const have = role === "active" ? active.latest() : shadow;
     return have?.version === version ? have : undefined;

@@ -68,7 +68,9 @@ export class RateLimiter extends DurableObject<Env> {
     const period = Math.round(periodSeconds * 1000);
     // Synchronous from here to the write: no other call can run in between.
     this.ensureTable();
-    const row = this.ctx.storage.sql.exec<{ start: number; period: number; count: number }>("SELECT start, period, count FROM counter WHERE id = 1").toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ start: number; period: number; count: number }>("SELECT start, period, count FROM counter WHERE id = 1")
+      .toArray()[0];
     const aligned = Math.floor(now / period) * period;
     let start = aligned;
     let count = 0;
@@ -84,17 +86,22 @@ export class RateLimiter extends DurableObject<Env> {
     count += granted;
     this.ctx.storage.sql.exec(
       "INSERT INTO counter (id, start, period, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET start = excluded.start, period = excluded.period, count = excluded.count",
-      start, period, count,
+      start,
+      period,
+      count,
     );
     const resetAt = start + period;
-    if (!row || row.start !== start || row.period !== period) await this.ctx.storage.setAlarm(resetAt + CLEANUP_GRACE_MS);
+    if (!row || row.start !== start || row.period !== period)
+      await this.ctx.storage.setAlarm(resetAt + CLEANUP_GRACE_MS);
     return { granted, limit, remaining: Math.max(0, limit - count), resetAt };
   }
 
   /** Lazy cleanup: once the window (and the grace) is over, the object forgets the key entirely. */
   override async alarm(): Promise<void> {
     this.ensureTable();
-    const row = this.ctx.storage.sql.exec<{ start: number; period: number }>("SELECT start, period FROM counter WHERE id = 1").toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ start: number; period: number }>("SELECT start, period FROM counter WHERE id = 1")
+      .toArray()[0];
     if (!row) return;
     const due = row.start + row.period + CLEANUP_GRACE_MS;
     if (Date.now() >= due) {
@@ -114,7 +121,9 @@ function sfString(value: string): string {
   return `"${value.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
-export type RateLimitResult = { ok: true; headers: Record<string, string> } | { ok: false; reason: "rate-limited" | "rate-limit-unavailable"; headers: Record<string, string> };
+export type RateLimitResult =
+  | { ok: true; headers: Record<string, string> }
+  | { ok: false; reason: "rate-limited" | "rate-limit-unavailable"; headers: Record<string, string> };
 
 type Namespace = Pick<DurableObjectNamespace<RateLimiter>, "getByName">;
 
@@ -165,7 +174,10 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
   let answer: RateLimitLease;
   try {
     const stub = namespace.getByName(name);
-    answer = await Promise.race([stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now), timeout]);
+    answer = await Promise.race([
+      stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -180,7 +192,12 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
   lease.storeRemaining = Math.min(lease.storeRemaining, answer.remaining);
   const admitted = lease.tokens > 0;
   if (admitted) lease.tokens--;
-  return { admitted, limit: answer.limit, remaining: admitted ? lease.storeRemaining + lease.tokens : 0, resetAt: answer.resetAt };
+  return {
+    admitted,
+    limit: answer.limit,
+    remaining: admitted ? lease.storeRemaining + lease.tokens : 0,
+    resetAt: answer.resetAt,
+  };
 }
 
 /**
@@ -189,7 +206,11 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
  * `RateLimit: "<rule>";r=<remaining>;t=<seconds to reset>`, plus `Retry-After` on 429. A store that throws or
  * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged).
  */
-export async function checkRateLimits(env: Pick<Env, "RATE_LIMITER">, obligations: RateLimitObligation[], now: number): Promise<RateLimitResult> {
+export async function checkRateLimits(
+  env: Pick<Env, "RATE_LIMITER">,
+  obligations: RateLimitObligation[],
+  now: number,
+): Promise<RateLimitResult> {
   const answers = await Promise.all(
     obligations.map(async (obligation) => {
       try {
@@ -225,8 +246,9 @@ export async function checkRateLimits(env: Pick<Env, "RATE_LIMITER">, obligation
   const headers: Record<string, string> = {};
   if (policies.length > 0) {
     headers["RateLimit-Policy"] = policies.join(", ");
-    headers["RateLimit"] = current.join(", ");
+    headers.RateLimit = current.join(", ");
   }
-  if (retryAfter > 0) return { ok: false, reason: "rate-limited", headers: { ...headers, "Retry-After": String(retryAfter) } };
+  if (retryAfter > 0)
+    return { ok: false, reason: "rate-limited", headers: { ...headers, "Retry-After": String(retryAfter) } };
   return { ok: true, headers };
 }

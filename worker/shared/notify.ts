@@ -7,7 +7,11 @@ import { logEvent } from "../log/events.ts";
 export async function notify(env: Env, text: string, details: Record<string, unknown>): Promise<void> {
   if (!env.NOTIFY_WEBHOOK) return;
   try {
-    const response = await fetch(env.NOTIFY_WEBHOOK, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text, ...details }) });
+    const response = await fetch(env.NOTIFY_WEBHOOK, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text, ...details }),
+    });
     if (!response.ok) logEvent("error", "notify-failed", { status: response.status, text });
   } catch (error) {
     logEvent("error", "notify-failed", { error: String(error), text });

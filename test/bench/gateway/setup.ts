@@ -29,8 +29,10 @@ export type VariantName = (typeof VARIANT_NAMES)[number];
 
 /** A 1,000-route service whose routes workloads may GET, plus one rate-limited route. */
 function benchPolicy(): string {
-  const routes = Array.from({ length: ROUTES }, (_, i) =>
-    `      - id: r${i}\n        methods: [GET]\n        path: /r${i}/{id}\n        rules:\n          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }] }`,
+  const routes = Array.from(
+    { length: ROUTES },
+    (_, i) =>
+      `      - id: r${i}\n        methods: [GET]\n        path: /r${i}/{id}\n        rules:\n          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }] }`,
   ).join("\n");
   return `version: 1
 metadata: { environment: dev, owners: [bench@example.com] }
@@ -57,15 +59,37 @@ async function tlsClientAuthBlob(): Promise<string> {
   const cert = new X509Certificate(readFileSync(join(ROOT, "test/fixtures/certs/checkout.pem"), "utf8"));
   return JSON.stringify({
     tlsClientAuth: {
-      certPresented: "1", certVerified: "SUCCESS", certRevoked: "0", certIssuerSKI: CA_SKI, certIssuerDNRFC2253: "O=Ward Tests,CN=Ward Test Workload CA", certSerial: cert.serialNumber,
-      certNotBefore: cert.validFrom, certNotAfter: cert.validTo, certFingerprintSHA256: createHash("sha256").update(cert.raw).digest("hex"),
-      certRFC9440: `:${cert.raw.toString("base64")}:`, certRFC9440TooLarge: false,
+      certPresented: "1",
+      certVerified: "SUCCESS",
+      certRevoked: "0",
+      certIssuerSKI: CA_SKI,
+      certIssuerDNRFC2253: "O=Ward Tests,CN=Ward Test Workload CA",
+      certSerial: cert.serialNumber,
+      certNotBefore: cert.validFrom,
+      certNotAfter: cert.validTo,
+      certFingerprintSHA256: createHash("sha256").update(cert.raw).digest("hex"),
+      certRFC9440: `:${cert.raw.toString("base64")}:`,
+      certRFC9440TooLarge: false,
     },
   });
 }
 
-function worker(name: string, source: string, env: Record<string, unknown>, extra: Record<string, unknown> = {}): object {
-  return { config: { name, compatibilityDate: COMPAT, manifest: { mainModule: "w.mjs", modules: { "w.mjs": { type: "esm", contents: source } } }, env, exports: {}, ...extra } };
+function worker(
+  name: string,
+  source: string,
+  env: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): object {
+  return {
+    config: {
+      name,
+      compatibilityDate: COMPAT,
+      manifest: { mainModule: "w.mjs", modules: { "w.mjs": { type: "esm", contents: source } } },
+      env,
+      exports: {},
+      ...extra,
+    },
+  };
 }
 
 export interface Variant {
@@ -93,36 +117,67 @@ export async function benchSetup(): Promise<BenchSetup> {
   const accessJwk: JWK = { ...(await exportJWK(publicKey)), kid: "a".repeat(64), alg: "RS256", use: "sig" };
   const jwks = JSON.stringify({ keys: [accessJwk] });
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ type: "app", email: "bench@example.com", sub: "u-bench", identity_nonce: "n-bench" })
+  const token = await new SignJWT({
+    type: "app",
+    email: "bench@example.com",
+    sub: "u-bench",
+    identity_nonce: "n-bench",
+  })
     .setProtectedHeader({ alg: "RS256", kid: accessJwk.kid! })
-    .setIssuer(TEAM).setAudience([AUD]).setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 3600)
+    .setIssuer(TEAM)
+    .setAudience([AUD])
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + 3600)
     .sign(privateKey);
   const { privateKey: assertionKey } = await generateKeyPair("ES256", { extractable: true });
   const assertionKeys = JSON.stringify({ keys: [{ ...(await exportJWK(assertionKey)), kid: "bench" }] });
   const blob = await tlsClientAuthBlob();
 
   const [gateway, peer] = await Promise.all([bundleWorker(), bundleWorker(here("./peer.ts"))]);
-  const [passthrough, passthroughLog, origin] = ["passthrough.js", "passthrough-log.js", "origin.js"].map((f) => readFileSync(here(`./${f}`), "utf8"));
+  const [passthrough, passthroughLog, origin] = ["passthrough.js", "passthrough-log.js", "origin.js"].map((f) =>
+    readFileSync(here(`./${f}`), "utf8"),
+  );
   const originWorker = worker("origin", origin!, {});
   // The Access team domain, the outside edge: its key set for Ward and the peer alike.
-  const accessEdge = worker("access", `export default { fetch() { return new Response(${JSON.stringify(jwks)}, { headers: { "content-type": "application/json" } }); } }`, {});
+  const accessEdge = worker(
+    "access",
+    `export default { fetch() { return new Response(${JSON.stringify(jwks)}, { headers: { "content-type": "application/json" } }); } }`,
+    {},
+  );
   const withAccess = { dev: { outboundService: { type: "worker", worker: "access" } } };
   const policyText = benchPolicy();
   const loaded = await loadPolicy(policyText);
   if (!loaded.ok) throw new Error(`bench policy: ${JSON.stringify(loaded.issues.slice(0, 3))}`);
   const DO = ["PolicyControl", "Grants", "Denylist", "DenialCounter", "RateLimiter"];
-  const DO_BINDINGS: Record<string, string> = { POLICY_CONTROL: "PolicyControl", GRANTS: "Grants", DENYLIST: "Denylist", DENIAL_COUNTER: "DenialCounter", RATE_LIMITER: "RateLimiter" };
+  const DO_BINDINGS: Record<string, string> = {
+    POLICY_CONTROL: "PolicyControl",
+    GRANTS: "Grants",
+    DENYLIST: "Denylist",
+    DENIAL_COUNTER: "DenialCounter",
+    RATE_LIMITER: "RateLimiter",
+  };
   const ward = () => ({
     workers: [
       {
-        ...worker("ward", gateway, {
-          POLICY: { type: "kv", id: "bench-policy" },
-          ASSERTION_SIGNING_KEYS: { type: "text", value: assertionKeys },
-          // Bound in staging and production (wrangler.toml): every decision is also a data point.
-          DECISIONS: { type: "analytics-engine-dataset", name: "ward_decisions" },
-          ORIGIN: { type: "worker", worker: "origin" },
-          ...Object.fromEntries(Object.entries(DO_BINDINGS).map(([b, cls]) => [b, { type: "durable-object", worker: "ward", exportName: cls }])),
-        }, { exports: Object.fromEntries(DO.map((cls) => [cls, { type: "durable-object", storage: "sqlite" }])) }),
+        ...worker(
+          "ward",
+          gateway,
+          {
+            POLICY: { type: "kv", id: "bench-policy" },
+            ASSERTION_SIGNING_KEYS: { type: "text", value: assertionKeys },
+            // Bound in staging and production (wrangler.toml): every decision is also a data point.
+            DECISIONS: { type: "analytics-engine-dataset", name: "ward_decisions" },
+            ORIGIN: { type: "worker", worker: "origin" },
+            ...Object.fromEntries(
+              Object.entries(DO_BINDINGS).map(([b, cls]) => [
+                b,
+                { type: "durable-object", worker: "ward", exportName: cls },
+              ]),
+            ),
+          },
+          { exports: Object.fromEntries(DO.map((cls) => [cls, { type: "durable-object", storage: "sqlite" }])) },
+        ),
         ...withAccess,
       },
       originWorker,
@@ -130,9 +185,19 @@ export async function benchSetup(): Promise<BenchSetup> {
     ],
   });
   const options: Record<VariantName, () => Record<string, unknown>> = {
-    passthrough: () => ({ workers: [worker("pass", passthrough!, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker] }),
-    "passthrough-log": () => ({ workers: [worker("passlog", passthroughLog!, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker] }),
-    peer: () => ({ workers: [{ ...worker("peer", peer, { ORIGIN: { type: "worker", worker: "origin" } }), ...withAccess }, originWorker, accessEdge] }),
+    passthrough: () => ({
+      workers: [worker("pass", passthrough!, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker],
+    }),
+    "passthrough-log": () => ({
+      workers: [worker("passlog", passthroughLog!, { ORIGIN: { type: "worker", worker: "origin" } }), originWorker],
+    }),
+    peer: () => ({
+      workers: [
+        { ...worker("peer", peer, { ORIGIN: { type: "worker", worker: "origin" } }), ...withAccess },
+        originWorker,
+        accessEdge,
+      ],
+    }),
     full: ward,
     ratelimited: ward,
   };
@@ -158,29 +223,57 @@ async function seedDenylist(mf: Miniflare): Promise<void> {
   const namespace = await mf.getDurableObjectNamespace("DENYLIST", "ward");
   // DENYLIST_NAME of worker/denylist/store.ts, which Node cannot import (it extends cloudflare:workers' DurableObject).
   const list = namespace.get(namespace.idFromName("denylist")) as unknown as DurableObjectStub<Denylist>;
-  const entries = Array.from({ length: 100 }, (_, i): Pick<NewDenyEntry, "match" | "value"> =>
-    i < 40 ? { match: "serial", value: `${CA_SKI}/${(0x7a000 + i).toString(16)}` }
-    : i < 70 ? { match: "fingerprint", value: (0xf000 + i).toString(16).padStart(64, "0") }
-    : i < 90 ? { match: "spiffe", value: `spiffe://demo.ward.internal/ns/old/sa/w${i}` }
-    : { match: "email", value: `leaver${i}@example.com` });
-  for (const entry of entries) await list.add({ kind: "revocation", reason: "bench: someone else", expiresAt: null, ...entry }, "bench", Date.now());
+  const entries = Array.from(
+    { length: 100 },
+    (_, i): Pick<NewDenyEntry, "match" | "value"> =>
+      i < 40
+        ? { match: "serial", value: `${CA_SKI}/${(0x7a000 + i).toString(16)}` }
+        : i < 70
+          ? { match: "fingerprint", value: (0xf000 + i).toString(16).padStart(64, "0") }
+          : i < 90
+            ? { match: "spiffe", value: `spiffe://demo.ward.internal/ns/old/sa/w${i}` }
+            : { match: "email", value: `leaver${i}@example.com` },
+  );
+  for (const entry of entries)
+    await list.add(
+      { kind: "revocation", reason: "bench: someone else", expiresAt: null, ...entry },
+      "bench",
+      Date.now(),
+    );
 }
 
 /** Miniflare as the benchmark runs it: no cf.json fetch, no request logging, console lines discarded. */
 export function miniflare(options: Record<string, unknown>): Miniflare {
-  return new Miniflare({ host: "127.0.0.1", port: 0, cf: false, logRequests: false, handleStructuredLogs: () => {}, ...options } as unknown as ConstructorParameters<typeof Miniflare>[0]);
+  return new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    logRequests: false,
+    handleStructuredLogs: () => {},
+    ...options,
+  } as unknown as ConstructorParameters<typeof Miniflare>[0]);
 }
 
 function workerdPids(): Set<number> {
   try {
-    return new Set(execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number));
+    return new Set(
+      execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map(Number),
+    );
   } catch {
     return new Set(); // pgrep exits 1 when there is none
   }
 }
 
 /** Starts a variant in its own workerd, pinned (all its threads) to core 1; the load generator uses core 0. */
-export async function startVariant(setup: BenchSetup, name: VariantName, shared: Record<string, unknown> = {}): Promise<Variant> {
+export async function startVariant(
+  setup: BenchSetup,
+  name: VariantName,
+  shared: Record<string, unknown> = {},
+): Promise<Variant> {
   const before = workerdPids();
   const mf = miniflare({ ...setup.options(name), ...shared });
   const url = await mf.ready;
@@ -197,10 +290,25 @@ export function cpuTicks(pid: number): number {
 }
 
 /** `wrk` on core 0 against a variant: one thread, 16 connections, every variant sent the same headers. */
-export async function load(setup: BenchSetup, v: Variant, seconds: number): Promise<{ rps: number; cpuUsPerRequest: number; non2xx: number }> {
+export async function load(
+  setup: BenchSetup,
+  v: Variant,
+  seconds: number,
+): Promise<{ rps: number; cpuUsPerRequest: number; non2xx: number }> {
   const ticks = cpuTicks(v.pid);
   const headers = Object.entries(setup.headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
-  const args = ["-c", "0", "wrk", "-t1", "-c16", `-d${seconds}s`, "-H", `Host: bench.localhost:${v.port}`, ...headers, `http://127.0.0.1:${v.port}${v.path}`];
+  const args = [
+    "-c",
+    "0",
+    "wrk",
+    "-t1",
+    "-c16",
+    `-d${seconds}s`,
+    "-H",
+    `Host: bench.localhost:${v.port}`,
+    ...headers,
+    `http://127.0.0.1:${v.port}${v.path}`,
+  ];
   const { stdout } = await run("taskset", args, { maxBuffer: 1 << 20 });
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);

@@ -16,7 +16,8 @@ let bootstrapped: string;
 
 async function as(email: string | undefined, path: string, init: RequestInit = {}) {
   const headers = new Headers(init.headers);
-  if (email) headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-${email}` }));
+  if (email)
+    headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-${email}` }));
   return exports.default.fetch(`${ADMIN}${path}`, { ...init, headers });
 }
 
@@ -44,7 +45,10 @@ describe("admin API access", () => {
     const m = marker();
     expect((await as(undefined, `/policy?${m}`)).status).toBe(401);
     expect((await as("ann@example.com", `/policy?${m}`)).status).toBe(403);
-    const anonymousPush = await exports.default.fetch(`${ADMIN}/policy?${m}`, { method: "PUT", body: JSON.stringify({ text: variant("x"), expected: bootstrapped }) });
+    const anonymousPush = await exports.default.fetch(`${ADMIN}/policy?${m}`, {
+      method: "PUT",
+      body: JSON.stringify({ text: variant("x"), expected: bootstrapped }),
+    });
     expect(anonymousPush.status).toBe(401);
     expect(await originSaw(m)).toEqual([]);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(bootstrapped);
@@ -75,10 +79,16 @@ describe("push, conflicts and rollback", () => {
     const before = await env.POLICY.get(ACTIVE_KEY);
     const invalid = await push({ text: "version: 1\nservices: {}\n", expected: before });
     expect(invalid.status).toBe(422);
-    const production = await push({ text: variant("p").replace("environment: dev", "environment: production"), expected: before });
+    const production = await push({
+      text: variant("p").replace("environment: dev", "environment: production"),
+      expected: before,
+    });
     expect(production.status).toBe(422);
     expect(await production.text()).toContain('this gateway serves \\"dev\\"');
-    const lockout = await push({ text: variant("l").replace("principals: [{ group: ward-admins }]", "principals: [{ group: sre }]"), expected: before });
+    const lockout = await push({
+      text: variant("l").replace("principals: [{ group: ward-admins }]", "principals: [{ group: sre }]"),
+      expected: before,
+    });
     expect(lockout.status).toBe(422);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(before);
   });
@@ -90,7 +100,13 @@ describe("push, conflicts and rollback", () => {
     expect(res.status).toBe(200);
     const { entry } = (await res.json()) as { entry: Record<string, unknown> };
     const version = await versionOf(text);
-    expect(entry).toMatchObject({ action: "push", version, previous: before, who: "user:admin@example.com", message: "first push" });
+    expect(entry).toMatchObject({
+      action: "push",
+      version,
+      previous: before,
+      who: "user:admin@example.com",
+      message: "first push",
+    });
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(version);
     expect(await env.POLICY.get(versionKey(version))).toBe(text);
     // Beside the source, the validated document the gateway loads with JSON.parse; it hashes to the version.
@@ -117,12 +133,17 @@ describe("push, conflicts and rollback", () => {
     const winner = texts[responses.findIndex((r) => r.status === 200)]!;
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(winner));
     for (const text of texts) expect(await env.POLICY.get(versionKey(await versionOf(text)))).toBe(text);
-    const { history } = (await (await as("admin@example.com", "/policy")).json()) as { history: { version: string; previous: string }[] };
+    const { history } = (await (await as("admin@example.com", "/policy")).json()) as {
+      history: { version: string; previous: string }[];
+    };
     expect(history[0]).toMatchObject({ version: await versionOf(winner), previous: from });
   });
 
   it("rolls back to the previous version and records it", async () => {
-    const { active, history } = (await (await as("admin@example.com", "/policy")).json()) as { active: string; history: { version: string; previous: string }[] };
+    const { active, history } = (await (await as("admin@example.com", "/policy")).json()) as {
+      active: string;
+      history: { version: string; previous: string }[];
+    };
     const previous = history.find((e) => e.version === active)!.previous;
     const res = await as("admin@example.com", "/policy/rollback", {
       method: "POST",
@@ -130,17 +151,23 @@ describe("push, conflicts and rollback", () => {
       body: JSON.stringify({ expected: active, message: "bad change" }),
     });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { entry: unknown }).entry).toMatchObject({ action: "rollback", version: previous, previous: active, message: "bad change" });
+    expect(((await res.json()) as { entry: unknown }).entry).toMatchObject({
+      action: "rollback",
+      version: previous,
+      previous: active,
+      message: "bad change",
+    });
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(previous);
   });
 
   it("refuses to roll back to a version it does not hold (404) or that does not load as stored (422), and moves nothing", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
-    const rollback = (to: string) => as("admin@example.com", "/policy/rollback", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ expected: active, to, message: "back" }),
-    });
+    const rollback = (to: string) =>
+      as("admin@example.com", "/policy/rollback", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ expected: active, to, message: "back" }),
+      });
     const missing = await rollback("a".repeat(64));
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: string }).error).toBe(`version ${"a".repeat(64)} is not stored`);
@@ -155,7 +182,10 @@ describe("push, conflicts and rollback", () => {
 
   it("refuses to roll back to a version that would shut the caller out of the admin API (422), and moves nothing", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
-    const lockout = variant("retired admin").replace("principals: [{ group: ward-admins }]", "principals: [{ serviceToken: retired.access }]");
+    const lockout = variant("retired admin").replace(
+      "principals: [{ group: ward-admins }]",
+      "principals: [{ serviceToken: retired.access }]",
+    );
     const loaded = await loadPolicy(lockout);
     if (!loaded.ok) throw new Error("the lock-out variant should be a valid policy");
     await storeVersion(env.POLICY, loaded.policy, lockout);
@@ -197,17 +227,29 @@ describe("shadow candidate", () => {
     const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
     const res = await run();
     spy.mockRestore();
-    return { res, decisions: lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "decision") };
+    return {
+      res,
+      decisions: lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "decision"),
+    };
   };
   const readWiki = async (email: string) =>
     exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
-      headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-shadow-${email}` }) },
+      headers: {
+        "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-shadow-${email}` }),
+      },
     });
   // The candidate: only editors may read the wiki (employees would newly be denied).
-  const candidate = variant("shadow").replace("principals: [{ emailDomain: example.com }]", "principals: [{ group: wiki-editors }]");
+  const candidate = variant("shadow").replace(
+    "principals: [{ emailDomain: example.com }]",
+    "principals: [{ group: wiki-editors }]",
+  );
 
   it("logs what the candidate would decide beside the enforced decision, and never changes the answer", async () => {
-    const set = await as("admin@example.com", "/policy/shadow", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: candidate, message: "editors only?" }) });
+    const set = await as("admin@example.com", "/policy/shadow", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: candidate, message: "editors only?" }),
+    });
     expect(set.status).toBe(200);
     const shadowVersion = await versionOf(candidate);
     expect(await env.POLICY.get(SHADOW_KEY)).toBe(shadowVersion);
@@ -220,7 +262,11 @@ describe("shadow candidate", () => {
       seen = decisions.find((d) => d.shadow && d.policyVersion === active);
       if (!seen) await new Promise((r) => setTimeout(r, 25));
     }
-    expect(seen).toMatchObject({ effect: "allow", policyVersion: active, shadow: { version: shadowVersion, effect: "deny", status: 403, route: "wiki/read" } });
+    expect(seen).toMatchObject({
+      effect: "allow",
+      policyVersion: active,
+      shadow: { version: shadowVersion, effect: "deny", status: 403, route: "wiki/read" },
+    });
     const state = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string };
     expect(state.shadow).toBe(shadowVersion);
   });
@@ -228,7 +274,12 @@ describe("shadow candidate", () => {
   it("promotes the candidate with compare-and-set, after which it is enforced and no longer a shadow", async () => {
     const active = await env.POLICY.get(ACTIVE_KEY);
     const shadowVersion = await versionOf(candidate);
-    const promote = (body: unknown) => as("admin@example.com", "/policy/shadow/promote", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const promote = (body: unknown) =>
+      as("admin@example.com", "/policy/shadow/promote", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const stale = await promote({ expected: "0".repeat(64), candidate: shadowVersion });
     expect(stale.status).toBe(409);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
@@ -242,7 +293,10 @@ describe("shadow candidate", () => {
     expect(res.status).toBe(200);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(candidate));
     expect(await env.POLICY.get(SHADOW_KEY)).toBeNull();
-    const state = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string | null; history: { action: string }[] };
+    const state = (await (await as("admin@example.com", "/policy")).json()) as {
+      shadow: string | null;
+      history: { action: string }[];
+    };
     expect(state.shadow).toBeNull();
     expect(state.history[0]!.action).toBe("promote");
     const nothing = await promote({ expected: shadowVersion, candidate: shadowVersion });

@@ -10,7 +10,16 @@ export interface TokenSpec {
   /** Header fields merged over { alg: RS256, kid, typ: JWT }; `null` removes one. */
   header?: Record<string, unknown>;
   /** How the signature is made. */
-  sign?: "rs256" | "none" | "hs256-public-key" | "hs256-public-pem" | "strip" | "empty" | "psychic-es256" | "other-team" | "corrupt";
+  sign?:
+    | "rs256"
+    | "none"
+    | "hs256-public-key"
+    | "hs256-public-pem"
+    | "strip"
+    | "empty"
+    | "psychic-es256"
+    | "other-team"
+    | "corrupt";
   /**
    * The payload text exactly (duplicate claims, `1e309`, escapes JSON.stringify would not write), instead of
    * JSON of the claims. `"$NOW"` becomes now and `"$NOW_EXP"` now + 1 h, as numbers.
@@ -28,7 +37,11 @@ export interface TokenSpec {
   jwe?: boolean;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const text = (s: string) => b64url(new TextEncoder().encode(s));
 
 let otherTeamKey: Promise<JWK> | undefined;
@@ -50,7 +63,12 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown> | un
 
 /** Relative instants in claims: { "$now": 60 } is now + 60 s. */
 function instants(claims: Record<string, unknown>, now: number): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, v && typeof v === "object" && "$now" in v ? now + Number((v as { $now: number }).$now) : v]));
+  return Object.fromEntries(
+    Object.entries(claims).map(([k, v]) => [
+      k,
+      v && typeof v === "object" && "$now" in v ? now + Number((v as { $now: number }).$now) : v,
+    ]),
+  );
 }
 
 export async function forgeToken(spec: TokenSpec, signing: JWK, publicJwks: { keys: JWK[] }): Promise<string> {
@@ -61,14 +79,30 @@ export async function forgeToken(spec: TokenSpec, signing: JWK, publicJwks: { ke
   }
   if (spec.jwe) return [text('{"alg":"RSA-OAEP","enc":"A256GCM"}'), "AAAA", "BBBB", "CCCC", "DDDD"].join(".");
   const now = Math.floor(Date.now() / 1000);
-  const baseClaims = { type: "app", iat: now, nbf: now, exp: now + 3600, iss: TEAM, aud: [AUD], email: "ann@example.com", sub: "u-ann", identity_nonce: "n-adv" };
+  const baseClaims = {
+    type: "app",
+    iat: now,
+    nbf: now,
+    exp: now + 3600,
+    iss: TEAM,
+    aud: [AUD],
+    email: "ann@example.com",
+    sub: "u-ann",
+    identity_nonce: "n-adv",
+  };
   const claims = instants(merge(baseClaims, spec.claims), now);
   if (spec.size) claims.padding = "x".repeat(spec.size);
   const header = merge({ alg: "RS256", kid: signing.kid, typ: "JWT" }, spec.header);
   // "$random": a fresh made-up kid on every call (the unknown-kid flood).
   if (header.kid === "$random") header.kid = crypto.randomUUID().replaceAll("-", "");
-  const payload = spec.rawPayload !== undefined ? text(spec.rawPayload.replaceAll('"$NOW_EXP"', String(now + 3600)).replaceAll('"$NOW"', String(now))) : text(JSON.stringify(claims));
-  const headerText = spec.rawHeader !== undefined ? spec.rawHeader.replaceAll('"$KID"', JSON.stringify(signing.kid)) : JSON.stringify(header);
+  const payload =
+    spec.rawPayload !== undefined
+      ? text(spec.rawPayload.replaceAll('"$NOW_EXP"', String(now + 3600)).replaceAll('"$NOW"', String(now)))
+      : text(JSON.stringify(claims));
+  const headerText =
+    spec.rawHeader !== undefined
+      ? spec.rawHeader.replaceAll('"$KID"', JSON.stringify(signing.kid))
+      : JSON.stringify(header);
   const input = `${text(headerText)}.${payload}`;
   switch (spec.sign ?? "rs256") {
     case "rs256":
@@ -94,14 +128,25 @@ export async function forgeToken(spec: TokenSpec, signing: JWK, publicJwks: { ke
     case "hs256-public-pem": {
       // The same confusion with the public key as a PEM (SPKI) text, the form most libraries were fooled by.
       const pem = await exportSPKI((await importJWK(publicJwks.keys[0]!, "RS256", { extractable: true })) as CryptoKey);
-      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(pem), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const key = await crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(pem),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign"],
+      );
       return `${input}.${b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input))))}`;
     }
     case "other-team": {
-      otherTeamKey ??= generateKeyPair("RS256", { extractable: true }).then(async ({ privateKey }) => ({ ...(await exportJWK(privateKey)), kid: "e".repeat(64) }));
+      otherTeamKey ??= generateKeyPair("RS256", { extractable: true }).then(async ({ privateKey }) => ({
+        ...(await exportJWK(privateKey)),
+        kid: "e".repeat(64),
+      }));
       const other = await otherTeamKey;
       // The attacker's own kid, unless the case injects one.
-      const otherHeader = text(JSON.stringify(spec.header && "kid" in spec.header ? header : { ...header, kid: other.kid }));
+      const otherHeader = text(
+        JSON.stringify(spec.header && "kid" in spec.header ? header : { ...header, kid: other.kid }),
+      );
       const otherInput = `${otherHeader}.${payload}`;
       return `${otherInput}.${await rsSign(other, otherInput)}`;
     }

@@ -15,7 +15,10 @@ import { activate, marker, originSaw } from "../support/harness.ts";
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://wiki.localhost/.ward/admin";
 // The demo policy, quarantining an identity after 3 denied requests in a minute, for an hour.
-const policy = demoPolicy.replace("\nservices:\n", "\nquarantine: { deniedRequests: 3, within: 60s, for: 1h }\n\nservices:\n");
+const policy = demoPolicy.replace(
+  "\nservices:\n",
+  "\nquarantine: { deniedRequests: 3, within: 60s, for: 1h }\n\nservices:\n",
+);
 
 async function admin(path: string, init: RequestInit = {}, email = "admin@example.com"): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -35,12 +38,17 @@ async function asPerson(email: string, method = "GET"): Promise<{ status: number
 
 async function asCheckout(): Promise<{ status: number; seen: number }> {
   const m = marker();
-  const res = await exports.default.fetch(`https://orders.localhost/v1/orders/42?${m}`, { cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) } });
+  const res = await exports.default.fetch(`https://orders.localhost/v1/orders/42?${m}`, {
+    cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) },
+  });
   return { status: res.status, seen: (await originSaw(m)).length };
 }
 
 /** Takes effect within the refresh interval (0.05 s here): ask until it does, a bounded number of times. */
-async function eventually(call: () => Promise<{ status: number; seen: number }>, status: number): Promise<{ status: number; seen: number }> {
+async function eventually(
+  call: () => Promise<{ status: number; seen: number }>,
+  status: number,
+): Promise<{ status: number; seen: number }> {
   let last = await call();
   for (let i = 0; i < 40 && last.status !== status; i++) {
     await new Promise((r) => setTimeout(r, 25));
@@ -49,7 +57,8 @@ async function eventually(call: () => Promise<{ status: number; seen: number }>,
   return last;
 }
 
-const revoke = (body: Record<string, unknown>, email?: string) => admin("/revocations", { method: "POST", body: JSON.stringify(body) }, email);
+const revoke = (body: Record<string, unknown>, email?: string) =>
+  admin("/revocations", { method: "POST", body: JSON.stringify(body) }, email);
 
 beforeAll(async () => {
   await activate(policy);
@@ -61,9 +70,22 @@ describe("revocation", () => {
     const res = await revoke({ match: "email", value: "Ann@Example.com", reason: "laptop stolen" });
     expect(res.status).toBe(201);
     const { entry } = (await res.json()) as { entry: DenyEntry };
-    expect(entry).toMatchObject({ kind: "revocation", match: "email", value: "ann@example.com", createdBy: "user:admin@example.com", expiresAt: null });
+    expect(entry).toMatchObject({
+      kind: "revocation",
+      match: "email",
+      value: "ann@example.com",
+      createdBy: "user:admin@example.com",
+      expiresAt: null,
+    });
     expect(await eventually(() => asPerson("ann@example.com"), 403)).toEqual({ status: 403, seen: 0 });
-    const portal = await exports.default.fetch("https://wiki.localhost/.ward/apps", { headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann@example.com" }) } });
+    const portal = await exports.default.fetch("https://wiki.localhost/.ward/apps", {
+      headers: {
+        "cf-access-jwt-assertion": await accessToken(signing, {
+          email: "ann@example.com",
+          identity_nonce: "n-ann@example.com",
+        }),
+      },
+    });
     expect(portal.status).toBe(403); // no list of apps for a revoked person either
     expect(await asPerson("bob@example.com")).toEqual({ status: 200, seen: 1 });
     expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
@@ -73,7 +95,12 @@ describe("revocation", () => {
   it("refuses a workload by its certificate's fingerprint, and lets it back when the revocation expires", async () => {
     const auth = await tlsClientAuth(CERTS.checkout);
     expect(await asCheckout()).toEqual({ status: 200, seen: 1 });
-    const res = await revoke({ match: "fingerprint", value: String(auth.certFingerprintSHA256).toUpperCase(), reason: "key leaked", until: new Date(Date.now() + 400).toISOString() });
+    const res = await revoke({
+      match: "fingerprint",
+      value: String(auth.certFingerprintSHA256).toUpperCase(),
+      reason: "key leaked",
+      until: new Date(Date.now() + 400).toISOString(),
+    });
     expect(res.status).toBe(201);
     expect(await eventually(asCheckout, 403)).toEqual({ status: 403, seen: 0 });
     await new Promise((r) => setTimeout(r, 450));
@@ -85,17 +112,31 @@ describe("revocation", () => {
     expect(auth.certSerial).toBe("49253288284BA287BF59AC7BC875C99D4B7F9492");
     expect(await asCheckout()).toEqual({ status: 200, seen: 1 });
     // The issuer's key identifier with colons, the serial with a leading zero byte and colons, as openssl can print them.
-    const res = await revoke({ match: "serial", value: `${CA_SKI}/00:49:25:32:88:28:4B:A2:87:BF:59:AC:7B:C8:75:C9:9D:4B:7F:94:92`, reason: "CA revoked it" });
+    const res = await revoke({
+      match: "serial",
+      value: `${CA_SKI}/00:49:25:32:88:28:4B:A2:87:BF:59:AC:7B:C8:75:C9:9D:4B:7F:94:92`,
+      reason: "CA revoked it",
+    });
     expect(res.status).toBe(201);
     const { entry } = (await res.json()) as { entry: DenyEntry };
-    expect(entry).toMatchObject({ match: "serial", value: "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492" });
+    expect(entry).toMatchObject({
+      match: "serial",
+      value: "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492",
+    });
     expect(await eventually(asCheckout, 403)).toEqual({ status: 403, seen: 0 });
     // The same serial number from another issuer is another certificate.
-    const other = await revoke({ match: "serial", value: "0123456789abcdef0123456789abcdef01234567/49253288284BA287BF59AC7BC875C99D4B7F9493", reason: "other CA" });
+    const other = await revoke({
+      match: "serial",
+      value: "0123456789abcdef0123456789abcdef01234567/49253288284BA287BF59AC7BC875C99D4B7F9493",
+      reason: "other CA",
+    });
     expect(other.status).toBe(201);
     expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
     expect(await eventually(asCheckout, 200)).toEqual({ status: 200, seen: 1 });
-    expect((await admin(`/denylist/${((await other.json()) as { entry: DenyEntry }).entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(
+      (await admin(`/denylist/${((await other.json()) as { entry: DenyEntry }).entry.id}`, { method: "DELETE" }))
+        .status,
+    ).toBe(200);
   });
 
   it("refuses bad input and non-admins, and stores nothing", async () => {
@@ -103,10 +144,22 @@ describe("revocation", () => {
     const cases: [Record<string, unknown>, number, string][] = [
       [{ match: "fingerprint", value: "zz", reason: "leaked" }, 422, "expected the certificate's SHA-256"],
       [{ match: "spiffe", value: "checkout", reason: "leaked" }, 422, "expected spiffe://trust-domain/path"],
-      [{ match: "serial", value: "49253288284BA287BF59AC7BC875C99D4B7F9492", reason: "leaked" }, 422, "expected ISSUER_SKI/SERIAL"],
-      [{ match: "serial", value: "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/xyz", reason: "leaked" }, 422, "expected ISSUER_SKI/SERIAL"],
+      [
+        { match: "serial", value: "49253288284BA287BF59AC7BC875C99D4B7F9492", reason: "leaked" },
+        422,
+        "expected ISSUER_SKI/SERIAL",
+      ],
+      [
+        { match: "serial", value: "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/xyz", reason: "leaked" },
+        422,
+        "expected ISSUER_SKI/SERIAL",
+      ],
       [{ match: "email", value: "ann@example.com", reason: "" }, 422, "reason: give the reason"],
-      [{ match: "email", value: "ann@example.com", reason: "leaked", until: "2020-01-01T00:00:00Z" }, 422, "until is in the past"],
+      [
+        { match: "email", value: "ann@example.com", reason: "leaked", until: "2020-01-01T00:00:00Z" },
+        422,
+        "until is in the past",
+      ],
       [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],
     ];
     for (const [body, status, message] of cases) {
@@ -114,7 +167,9 @@ describe("revocation", () => {
       expect(res.status).toBe(status);
       expect(((await res.json()) as { error: string }).error).toContain(message);
     }
-    expect((await revoke({ match: "email", value: "bob@example.com", reason: "nope" }, "ann@example.com")).status).toBe(403);
+    expect((await revoke({ match: "email", value: "bob@example.com", reason: "nope" }, "ann@example.com")).status).toBe(
+      403,
+    );
     expect(((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries.length).toBe(before);
   });
 });
@@ -128,7 +183,12 @@ describe("quarantine", () => {
     expect(refused).toEqual({ status: 403, seen: 0 });
     const listed = ((await (await admin("/denylist?kind=quarantine")).json()) as { entries: DenyEntry[] }).entries;
     const entry = listed.find((e) => e.value === `user:${who}`)!;
-    expect(entry).toMatchObject({ kind: "quarantine", match: "principal", reason: "3 denied requests within 60s", createdBy: "ward (quarantine)" });
+    expect(entry).toMatchObject({
+      kind: "quarantine",
+      match: "principal",
+      reason: "3 denied requests within 60s",
+      createdBy: "ward (quarantine)",
+    });
     expect(entry.expiresAt! - entry.createdAt).toBe(3600_000);
     let announced: { body: string }[] = [];
     for (let i = 0; i < 20 && announced.length === 0; i++) {
@@ -154,13 +214,16 @@ describe("quarantine and other sites' pages", () => {
     for (const headers of fromPage) {
       for (let i = 0; i < 3; i++) {
         const m = marker();
-        const res = await exports.default.fetch(`https://orders.localhost/admin/users/${i}?${m}`, { headers: { "cf-access-jwt-assertion": token, ...headers } });
+        const res = await exports.default.fetch(`https://orders.localhost/admin/users/${i}?${m}`, {
+          headers: { "cf-access-jwt-assertion": token, ...headers },
+        });
         expect([403, 404]).toContain(res.status);
         expect(await originSaw(m)).toEqual([]);
       }
     }
     await new Promise((r) => setTimeout(r, 200)); // the counting runs off the request path
-    const listed = ((await (await admin("/denylist?kind=quarantine&all=1")).json()) as { entries: DenyEntry[] }).entries;
+    const listed = ((await (await admin("/denylist?kind=quarantine&all=1")).json()) as { entries: DenyEntry[] })
+      .entries;
     expect(listed.filter((e) => e.value === `user:${who}`)).toEqual([]);
     expect(await asPerson(who)).toEqual({ status: 200, seen: 1 });
   });
@@ -169,8 +232,17 @@ describe("quarantine and other sites' pages", () => {
 describe("when the denylist cannot be read", () => {
   it("refuses identified callers (unknown), and lets nothing through on a stale copy", async () => {
     resetDenylistCache();
-    const broken = { DENYLIST: { getByName: () => ({ active: () => Promise.reject(new Error("overloaded")) }) } } as unknown as Env;
-    const verdict = await denylistVerdict(broken, { user: { email: "ann@example.com" } }, undefined, "user:ann@example.com", Date.now(), () => {});
+    const broken = {
+      DENYLIST: { getByName: () => ({ active: () => Promise.reject(new Error("overloaded")) }) },
+    } as unknown as Env;
+    const verdict = await denylistVerdict(
+      broken,
+      { user: { email: "ann@example.com" } },
+      undefined,
+      "user:ann@example.com",
+      Date.now(),
+      () => {},
+    );
     expect(verdict).toEqual({ state: "unknown" });
     resetDenylistCache();
   });

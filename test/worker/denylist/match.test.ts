@@ -12,7 +12,11 @@ import type { CertificateFacts } from "../../../worker/identity/mtls.ts";
 const gatewayEnv = env as unknown as Env;
 const list = () => gatewayEnv.DENYLIST.getByName(DENYLIST_NAME);
 const SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
-const CERT: CertificateFacts = { sha256: "ab".repeat(32), issuerSki: SKI.toUpperCase().match(/../g)!.join(":"), serial: "00:1F:2E" };
+const CERT: CertificateFacts = {
+  sha256: "ab".repeat(32),
+  issuerSki: SKI.toUpperCase().match(/../g)!.join(":"),
+  serial: "00:1F:2E",
+};
 const WORKLOAD = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
 
 interface Caller {
@@ -21,19 +25,34 @@ interface Caller {
   principal: string;
 }
 
-const workload: Caller = { identity: { workload: { id: WORKLOAD } }, certificate: CERT, principal: `workload:${WORKLOAD}` };
-const person: Caller = { identity: { user: { email: "Ann@Example.com", sub: "u-ann" } }, principal: "user:ann@example.com" };
+const workload: Caller = {
+  identity: { workload: { id: WORKLOAD } },
+  certificate: CERT,
+  principal: `workload:${WORKLOAD}`,
+};
+const person: Caller = {
+  identity: { user: { email: "Ann@Example.com", sub: "u-ann" } },
+  principal: "user:ann@example.com",
+};
 const token: Caller = { identity: { serviceToken: { clientId: "3c1f0a.access" } }, principal: "token:3c1f0a.access" };
-const both: Caller = { identity: { workload: { id: WORKLOAD }, user: { email: "ann@example.com" } }, certificate: CERT, principal: `workload:${WORKLOAD}+user:ann@example.com` };
+const both: Caller = {
+  identity: { workload: { id: WORKLOAD }, user: { email: "ann@example.com" } },
+  certificate: CERT,
+  principal: `workload:${WORKLOAD}+user:ann@example.com`,
+};
 const stranger: Caller = {
-  identity: { workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/cart" }, user: { email: "bob@example.com", sub: "u-bob" } },
+  identity: {
+    workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/cart" },
+    user: { email: "bob@example.com", sub: "u-bob" },
+  },
   certificate: { sha256: "cd".repeat(32), issuerSki: SKI, serial: "1f2f" },
   principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/cart+user:bob@example.com",
 };
 
 /** Background refreshes a verdict starts: awaited before the next test, so none lands in its copy. */
 const background: Promise<unknown>[] = [];
-const verdict = (caller: Caller, now: number) => denylistVerdict(gatewayEnv, caller.identity, caller.certificate, caller.principal, now, (p) => background.push(p));
+const verdict = (caller: Caller, now: number) =>
+  denylistVerdict(gatewayEnv, caller.identity, caller.certificate, caller.principal, now, (p) => background.push(p));
 
 async function withEntry(entry: Pick<NewDenyEntry, "match" | "value"> & Partial<NewDenyEntry>, now = Date.now()) {
   const added = await list().add({ kind: "revocation", reason: "test", expiresAt: null, ...entry }, "test", now);
@@ -52,7 +71,11 @@ describe("a denylist entry names", () => {
   const cases: [string, Pick<NewDenyEntry, "match" | "value">, Caller][] = [
     ["a workload by its SPIFFE ID", { match: "spiffe", value: WORKLOAD }, workload],
     ["a certificate by its fingerprint", { match: "fingerprint", value: "ab".repeat(32) }, workload],
-    ["a certificate by issuer and serial, however Cloudflare writes the hex", { match: "serial", value: `${SKI}/1f2e` }, workload],
+    [
+      "a certificate by issuer and serial, however Cloudflare writes the hex",
+      { match: "serial", value: `${SKI}/1f2e` },
+      workload,
+    ],
     ["a person by e-mail, in any case", { match: "email", value: "ann@example.com" }, person],
     ["a person by sub", { match: "sub", value: "u-ann" }, person],
     ["a service token by client id", { match: "token", value: "3c1f0a.access" }, token],
@@ -75,10 +98,16 @@ describe("a denylist entry names", () => {
       identity: { workload: { id: "spiffe://demo.ward.internal/a+b" }, user: { email: "alice+dev@example.com" } },
       principal: "workload:spiffe://demo.ward.internal/a+b+user:alice+dev@example.com",
     };
-    const { id } = await withEntry({ kind: "quarantine", match: "principal", value: "workload:spiffe://demo.ward.internal/a+b" }, now);
+    const { id } = await withEntry(
+      { kind: "quarantine", match: "principal", value: "workload:spiffe://demo.ward.internal/a+b" },
+      now,
+    );
     added.push(id);
     expect(await verdict(plus, now)).toMatchObject({ state: "denied", entry: { id } });
-    const { id: second } = await withEntry({ kind: "quarantine", match: "principal", value: "user:alice+dev@example.com" }, now);
+    const { id: second } = await withEntry(
+      { kind: "quarantine", match: "principal", value: "user:alice+dev@example.com" },
+      now,
+    );
     added.push(second);
     await list().release(id, "test", now);
     resetDenylistCache();
@@ -98,7 +127,11 @@ describe("a denylist entry names", () => {
   it("an entry added since an idle isolate last read the list: read again before answering", async () => {
     const now = Date.now();
     expect(await verdict(person, now)).toEqual({ state: "clear" });
-    const { id } = await list().add({ kind: "revocation", match: "email", value: "ann@example.com", reason: "test", expiresAt: null }, "test", now);
+    const { id } = await list().add(
+      { kind: "revocation", match: "email", value: "ann@example.com", reason: "test", expiresAt: null },
+      "test",
+      now,
+    );
     added.push(id);
     // A busy isolate would answer from its copy and re-read in the background; one whose copy is 5 s old
     // (no request since) reads the list first.
@@ -111,14 +144,34 @@ describe("a denylist entry names", () => {
    */
   const scripted = (answers: (() => Promise<unknown[]>)[]) => {
     const state = { reads: 0, pending: [] as Promise<unknown>[] };
-    const store = { DENYLIST_REFRESH_SECONDS: "2", DENYLIST: { getByName: () => ({ active: () => answers[state.reads++]!() }) } } as unknown as Env;
-    const at = (now: number) => denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => state.pending.push(p));
+    const store = {
+      DENYLIST_REFRESH_SECONDS: "2",
+      DENYLIST: { getByName: () => ({ active: () => answers[state.reads++]!() }) },
+    } as unknown as Env;
+    const at = (now: number) =>
+      denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => state.pending.push(p));
     return { state, at };
   };
-  const revocation = (id: string) => ({ id, kind: "revocation", match: "email", value: "ann@example.com", reason: "test", createdAt: 0, createdBy: "test", expiresAt: null, releasedAt: null, releasedBy: null });
+  const revocation = (id: string) => ({
+    id,
+    kind: "revocation",
+    match: "email",
+    value: "ann@example.com",
+    reason: "test",
+    createdAt: 0,
+    createdBy: "test",
+    expiresAt: null,
+    releasedAt: null,
+    releasedBy: null,
+  });
 
   it("an entry, even after a background read never finished (its request was cancelled): later reads go on", async () => {
-    const { state, at } = scripted([async () => [], () => new Promise(() => {}), async () => [], async () => [revocation("rev-late")]]);
+    const { state, at } = scripted([
+      async () => [],
+      () => new Promise(() => {}),
+      async () => [],
+      async () => [revocation("rev-late")],
+    ]);
     const t0 = Date.now();
     expect(await at(t0)).toEqual({ state: "clear" });
     await at(t0 + 3000); // a background read that never settles
@@ -133,7 +186,12 @@ describe("a denylist entry names", () => {
   it("an entry, even when a slower, older read finishes after the read that found it", async () => {
     let finishSlow: (entries: unknown[]) => void = () => {};
     const slow = new Promise<unknown[]>((resolve) => (finishSlow = resolve));
-    const { state, at } = scripted([async () => [], () => slow, async () => [revocation("rev-new")], async () => [revocation("rev-new")]]);
+    const { state, at } = scripted([
+      async () => [],
+      () => slow,
+      async () => [revocation("rev-new")],
+      async () => [revocation("rev-new")],
+    ]);
     const t0 = Date.now();
     expect(await at(t0)).toEqual({ state: "clear" });
     await at(t0 + 2100); // a background read, slow to answer

@@ -8,8 +8,6 @@ import { accessToken } from "../support/access-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
 
-
-
 beforeAll(async () => {
   await activate(demoPolicy);
 });
@@ -18,7 +16,9 @@ describe("gateway with Access tokens", () => {
   it("forwards a person allowed by policy, and the token never reaches the origin", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "ann@example.com", sub: "u-1" });
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { "Cf-Access-Jwt-Assertion": token } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      headers: { "Cf-Access-Jwt-Assertion": token },
+    });
     expect(res.status).toBe(200);
     const seen = await originSaw(m);
     expect(seen).toHaveLength(1);
@@ -29,38 +29,57 @@ describe("gateway with Access tokens", () => {
     const lines: string[] = [];
     const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
     const token = await accessToken(signing, { email: "ann@example.com" }, { ttl: 7200 });
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, { headers: { "Cf-Access-Jwt-Assertion": token } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
+      headers: { "Cf-Access-Jwt-Assertion": token },
+    });
     spy.mockRestore();
     expect(res.status).toBe(200);
     const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision")!;
-    expect(decision).toMatchObject({ principal: "user:ann@example.com", path: "/page", credential: { kind: "access-jwt", lifetimeSeconds: 7200 } });
+    expect(decision).toMatchObject({
+      principal: "user:ann@example.com",
+      path: "/page",
+      credential: { kind: "access-jwt", lifetimeSeconds: 7200 },
+    });
     expect(lines.join("\n")).not.toContain(token.split(".")[2]);
   });
 
   it("takes the CF_Authorization cookie on a safe method and strips it before forwarding", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "ann@example.com" });
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { Cookie: `CF_Authorization=${token}` } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      headers: { Cookie: `CF_Authorization=${token}` },
+    });
     expect(res.status).toBe(200);
     const seen = await originSaw(m);
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.headers["cookie"]).toBeUndefined();
+    expect(seen[0]!.headers.cookie).toBeUndefined();
   });
 
   it("lets a person in the group the rule names edit, with groups from get-identity", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" });
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      method: "POST",
+      headers: { "Cf-Access-Jwt-Assertion": token },
+    });
     expect(res.status).toBe(200);
     expect(await originSaw(m)).toHaveLength(1);
   });
 
   it("lets the same edit through when the app's own page makes it, or an API client that sends no Origin", async () => {
     const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" });
-    const sources: Record<string, string>[] = [{ "Sec-Fetch-Site": "same-origin", Origin: "https://wiki.localhost" }, { Origin: "https://wiki.localhost" }, { "Sec-Fetch-Site": "none" }, {}];
+    const sources: Record<string, string>[] = [
+      { "Sec-Fetch-Site": "same-origin", Origin: "https://wiki.localhost" },
+      { Origin: "https://wiki.localhost" },
+      { "Sec-Fetch-Site": "none" },
+      {},
+    ];
     for (const extra of sources) {
       const m = marker();
-      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token, ...extra } });
+      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+        method: "POST",
+        headers: { "Cf-Access-Jwt-Assertion": token, ...extra },
+      });
       expect(res.status).toBe(200);
       expect(await originSaw(m)).toHaveLength(1);
     }
@@ -69,7 +88,10 @@ describe("gateway with Access tokens", () => {
   it("refuses an edit by a person outside the group and never calls the origin", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann" });
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      method: "POST",
+      headers: { "Cf-Access-Jwt-Assertion": token },
+    });
     expect(res.status).toBe(403);
     expect(await originSaw(m)).toEqual([]);
   });
@@ -77,10 +99,17 @@ describe("gateway with Access tokens", () => {
   it("never lends an editor's groups to another person whose token carries the same identity_nonce", async () => {
     const post = async (token: string) => {
       const m = marker();
-      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "Cf-Access-Jwt-Assertion": token } });
+      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+        method: "POST",
+        headers: { "Cf-Access-Jwt-Assertion": token },
+      });
       return { status: res.status, seen: await originSaw(m) };
     };
-    const editor = await accessToken(signing, { email: "editor@example.com", sub: "u-editor", identity_nonce: "n-collide" });
+    const editor = await accessToken(signing, {
+      email: "editor@example.com",
+      sub: "u-editor",
+      identity_nonce: "n-collide",
+    });
     expect((await post(editor)).status).toBe(200);
     // The editor's answer is cached; Ann's token names the same nonce, but the look-up is hers.
     const ann = await accessToken(signing, { email: "ann@example.com", sub: "u-ann", identity_nonce: "n-collide" });
@@ -88,15 +117,89 @@ describe("gateway with Access tokens", () => {
   });
 
   it.each([
-    ["the cookie on a state-changing method (CSRF)", "POST", async () => ({ Cookie: `CF_Authorization=${await accessToken(signing, { email: "ann@example.com" })}` }), 401],
+    [
+      "the cookie on a state-changing method (CSRF)",
+      "POST",
+      async () => ({ Cookie: `CF_Authorization=${await accessToken(signing, { email: "ann@example.com" })}` }),
+      401,
+    ],
     // Access builds the header from the cookie on every request, so a header is just as ambient (CSRF).
-    ["the header on a POST another site's page made", "POST", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" }), 401],
-    ["the header on a POST another host of the site made", "POST", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), "Sec-Fetch-Site": "same-site", Origin: "https://orders.localhost" }), 401],
-    ["the header on a DELETE from another origin (a browser without Fetch Metadata)", "DELETE", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), Origin: "https://evil.example" }), 401],
-    ["the header on a POST from a sandboxed page (Origin null)", "POST", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" }), Origin: "null" }), 401],
-    ["an expired token", "GET", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "ann@example.com" }, { now: Date.now() - 7200_000 }) }), 401],
-    ["a forged signature", "GET", async () => ({ "Cf-Access-Jwt-Assertion": (await accessToken(signing, { email: "ann@example.com" })).slice(0, -6) + "AAAAAA" }), 401],
-    ["a person the policy does not name", "GET", async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "eve@example.org" }) }), 403],
+    [
+      "the header on a POST another site's page made",
+      "POST",
+      async () => ({
+        "Cf-Access-Jwt-Assertion": await accessToken(signing, {
+          email: "editor@example.com",
+          identity_nonce: "n-editor",
+        }),
+        "Sec-Fetch-Site": "cross-site",
+        Origin: "https://evil.example",
+      }),
+      401,
+    ],
+    [
+      "the header on a POST another host of the site made",
+      "POST",
+      async () => ({
+        "Cf-Access-Jwt-Assertion": await accessToken(signing, {
+          email: "editor@example.com",
+          identity_nonce: "n-editor",
+        }),
+        "Sec-Fetch-Site": "same-site",
+        Origin: "https://orders.localhost",
+      }),
+      401,
+    ],
+    [
+      "the header on a DELETE from another origin (a browser without Fetch Metadata)",
+      "DELETE",
+      async () => ({
+        "Cf-Access-Jwt-Assertion": await accessToken(signing, {
+          email: "editor@example.com",
+          identity_nonce: "n-editor",
+        }),
+        Origin: "https://evil.example",
+      }),
+      401,
+    ],
+    [
+      "the header on a POST from a sandboxed page (Origin null)",
+      "POST",
+      async () => ({
+        "Cf-Access-Jwt-Assertion": await accessToken(signing, {
+          email: "editor@example.com",
+          identity_nonce: "n-editor",
+        }),
+        Origin: "null",
+      }),
+      401,
+    ],
+    [
+      "an expired token",
+      "GET",
+      async () => ({
+        "Cf-Access-Jwt-Assertion": await accessToken(
+          signing,
+          { email: "ann@example.com" },
+          { now: Date.now() - 7200_000 },
+        ),
+      }),
+      401,
+    ],
+    [
+      "a forged signature",
+      "GET",
+      async () => ({
+        "Cf-Access-Jwt-Assertion": `${(await accessToken(signing, { email: "ann@example.com" })).slice(0, -6)}AAAAAA`,
+      }),
+      401,
+    ],
+    [
+      "a person the policy does not name",
+      "GET",
+      async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "eve@example.org" }) }),
+      403,
+    ],
     ["a spoofed identity header without a token", "GET", async () => ({ "X-Forwarded-Email": "ann@example.com" }), 401],
   ])("refuses %s and never calls the origin", async (_name, method, headers, status) => {
     const m = marker();

@@ -15,7 +15,10 @@ const signing = inject("accessPrivateJwk");
 const bindings = env as unknown as Env;
 const GENERIC_KEYS = ["error", "requestId"];
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ res: Response; body: string; seen: number }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ res: Response; body: string; seen: number }> {
   const m = marker();
   const res = await exports.default.fetch(`${url}${url.includes("?") ? "&" : "?"}${m}`, { headers });
   const body = await res.text();
@@ -56,28 +59,40 @@ describe("KV (the policy store)", () => {
     expect(failed.seen).toBe(0);
     expectGeneric(failed.body, failed.res);
     vi.restoreAllMocks();
-    const recovered = await eventually(() => get("https://payments.localhost/healthz"), (r) => r.res.status === 200);
+    const recovered = await eventually(
+      () => get("https://payments.localhost/healthz"),
+      (r) => r.res.status === 200,
+    );
     expect(recovered).toMatchObject({ seen: 1 });
   });
 
   it.each<[string, (good: string) => string]>([
     ["not YAML", () => "version: 1\nmetadata: ["],
     ["valid YAML but not a valid policy", () => "version: 1\nservices: 7\n"],
-    ["a valid policy stored under another version's name (tampered or mis-pushed)", (good) => good.replace("principals: [{ public: true }]", "principals: [{ authenticated: true }]")],
-  ])("holding a corrupt version (%s) on a cold isolate: 503, nothing forwarded, nothing said; recovers when the pointer is fixed", async (_name, corrupt) => {
-    const good = await activate(demoPolicy);
-    const bad = "e".repeat(64);
-    await bindings.POLICY.put(versionKey(bad), corrupt(demoPolicy));
-    await bindings.POLICY.put(ACTIVE_KEY, bad);
-    resetPolicyCache();
-    const failed = await get("https://payments.localhost/healthz");
-    expect(failed.res.status).toBe(503);
-    expect(failed.seen).toBe(0);
-    expectGeneric(failed.body, failed.res);
-    await bindings.POLICY.put(ACTIVE_KEY, good);
-    const recovered = await eventually(() => get("https://payments.localhost/healthz"), (r) => r.res.status === 200);
-    expect(recovered).toMatchObject({ seen: 1 });
-  });
+    [
+      "a valid policy stored under another version's name (tampered or mis-pushed)",
+      (good) => good.replace("principals: [{ public: true }]", "principals: [{ authenticated: true }]"),
+    ],
+  ])(
+    "holding a corrupt version (%s) on a cold isolate: 503, nothing forwarded, nothing said; recovers when the pointer is fixed",
+    async (_name, corrupt) => {
+      const good = await activate(demoPolicy);
+      const bad = "e".repeat(64);
+      await bindings.POLICY.put(versionKey(bad), corrupt(demoPolicy));
+      await bindings.POLICY.put(ACTIVE_KEY, bad);
+      resetPolicyCache();
+      const failed = await get("https://payments.localhost/healthz");
+      expect(failed.res.status).toBe(503);
+      expect(failed.seen).toBe(0);
+      expectGeneric(failed.body, failed.res);
+      await bindings.POLICY.put(ACTIVE_KEY, good);
+      const recovered = await eventually(
+        () => get("https://payments.localhost/healthz"),
+        (r) => r.res.status === 200,
+      );
+      expect(recovered).toMatchObject({ seen: 1 });
+    },
+  );
 
   it("slow while a policy is loaded: requests do not wait for it (the re-check runs in the background)", async () => {
     await get("https://payments.localhost/healthz");
@@ -85,7 +100,10 @@ describe("KV (the policy store)", () => {
     const hanging = new Promise<null>((resolve) => (release = () => resolve(null)));
     const spy = vi.spyOn(bindings.POLICY, "get").mockReturnValue(hanging as never);
     await new Promise((r) => setTimeout(r, 80)); // past POLICY_REFRESH_SECONDS: the next request starts a re-check
-    const answered = await Promise.race([get("https://payments.localhost/healthz").then((r) => r.res.status), hanging.then(() => "kv answered first")]);
+    const answered = await Promise.race([
+      get("https://payments.localhost/healthz").then((r) => r.res.status),
+      hanging.then(() => "kv answered first"),
+    ]);
     expect(answered).toBe(200);
     expect(spy).toHaveBeenCalled();
     release();
@@ -118,7 +136,10 @@ describe("Durable Objects", () => {
     const anonymous = await get("https://payments.localhost/healthz");
     expect(anonymous.res.status).toBe(200);
     vi.restoreAllMocks();
-    const recovered = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status === 200);
+    const recovered = await eventually(
+      () => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }),
+      (r) => r.res.status === 200,
+    );
     expect(recovered.seen).toBe(1);
   });
 
@@ -128,7 +149,10 @@ describe("Durable Objects", () => {
     });
     const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-faults-ann" });
     const m = marker();
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { method: "POST", headers: { "cf-access-jwt-assertion": token } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      method: "POST",
+      headers: { "cf-access-jwt-assertion": token },
+    });
     expect(res.status).toBe(403);
     expect(await originSaw(m)).toEqual([]);
   });
@@ -139,7 +163,9 @@ describe("Durable Objects", () => {
     });
     const before = await bindings.POLICY.get("policy:active");
     const token = await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-faults-admin" });
-    const res = await exports.default.fetch("https://wiki.localhost/.ward/admin/policy", { headers: { "cf-access-jwt-assertion": token } });
+    const res = await exports.default.fetch("https://wiki.localhost/.ward/admin/policy", {
+      headers: { "cf-access-jwt-assertion": token },
+    });
     expect(res.status).toBe(500);
     expectGeneric(await res.text(), res);
     expect(await bindings.POLICY.get("policy:active")).toBe(before);
@@ -166,30 +192,51 @@ describe("the Access key set", () => {
 
   it.each<[number, string, (init?: RequestInit) => Response | Promise<Response>]>([
     [1, "down (500)", () => new Response("upstream error", { status: 500 })],
-    [2, "answering garbage", () => new Response("<html>not a key set</html>", { headers: { "content-type": "text/html" } })],
+    [
+      2,
+      "answering garbage",
+      () => new Response("<html>not a key set</html>", { headers: { "content-type": "text/html" } }),
+    ],
     [3, "answering an empty key set", () => Response.json({ keys: [] })],
     // Like a real fetch, it gives up when the caller's signal aborts: Ward's key set waits 5 s at most.
-    [4, "too slow (never answers: the 5 s key-set timeout)", (init) => new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)))],
-  ])("fault %i, %s: the token is not accepted (401), nothing forwarded, nothing said", async (i, _name, answer) => {
-    await activate(policyFor(i));
-    await new Promise((r) => setTimeout(r, 80));
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      return url.endsWith("/cdn-cgi/access/certs") ? answer(init) : realFetch(input, init);
-    });
-    const token = await tokenFor(i);
-    const failed = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status !== 200);
-    expect(failed.res.status).toBe(401);
-    expect(failed.seen).toBe(0);
-    expectGeneric(failed.body, failed.res);
-  }, 15_000);
+    [
+      4,
+      "too slow (never answers: the 5 s key-set timeout)",
+      (init) =>
+        new Promise<Response>((_resolve, reject) =>
+          init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)),
+        ),
+    ],
+  ])(
+    "fault %i, %s: the token is not accepted (401), nothing forwarded, nothing said",
+    async (i, _name, answer) => {
+      await activate(policyFor(i));
+      await new Promise((r) => setTimeout(r, 80));
+      const realFetch = globalThis.fetch;
+      vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        return url.endsWith("/cdn-cgi/access/certs") ? answer(init) : realFetch(input, init);
+      });
+      const token = await tokenFor(i);
+      const failed = await eventually(
+        () => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }),
+        (r) => r.res.status !== 200,
+      );
+      expect(failed.res.status).toBe(401);
+      expect(failed.seen).toBe(0);
+      expectGeneric(failed.body, failed.res);
+    },
+    15_000,
+  );
 
   it("recovers once the key set answers again (a failed fetch is retried; a fetched set is re-read at most every 30 s)", async () => {
     await activate(policyFor(1));
     await new Promise((r) => setTimeout(r, 80));
     const token = await tokenFor(1);
-    const recovered = await eventually(() => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }), (r) => r.res.status === 200);
+    const recovered = await eventually(
+      () => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token }),
+      (r) => r.res.status === 200,
+    );
     expect(recovered.res.status).toBe(200);
     expect(recovered.seen).toBe(1);
   });
@@ -197,7 +244,8 @@ describe("the Access key set", () => {
 
 describe("clock skew between Access and Ward", () => {
   // An Access token minted by a clock `offset` ms away from Ward's (30 s of skew is tolerated on nbf, iat, exp).
-  const skewed = (offset: number, ttlSeconds = 3600) => accessToken(signing, { email: "ann@example.com" }, { now: Date.now() + offset, ttl: ttlSeconds });
+  const skewed = (offset: number, ttlSeconds = 3600) =>
+    accessToken(signing, { email: "ann@example.com" }, { now: Date.now() + offset, ttl: ttlSeconds });
   const page = (token: string) => get("https://wiki.localhost/page", { "cf-access-jwt-assertion": token });
 
   beforeAll(async () => {
@@ -249,19 +297,24 @@ describe("the origin", () => {
   it.each<[string, string, number, string]>([
     ["closing the connection", "/__broken", 502, "origin-error"],
     ["too slow", "/__slow", 504, "origin-timeout"],
-  ])("%s: answers %s with the generic body, logs the outcome; the next request works", async (_name, path, status, outcome) => {
-    const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const failed = await get(`https://wiki.localhost${path}`, headers);
-    vi.restoreAllMocks();
-    expect(failed.res.status).toBe(status);
-    expectGeneric(failed.body, failed.res);
-    // The policy allowed it; Ward answered instead of the origin, and says why.
-    const line = lines.map((l) => parseDecisionLine(l)).find((l) => l?.requestId === failed.res.headers.get("ward-request-id"));
-    expect(line).toMatchObject({ effect: "allow", status, outcome });
-    expect((await get("https://wiki.localhost/page", headers)).res.status).toBe(200);
-  });
+  ])(
+    "%s: answers %s with the generic body, logs the outcome; the next request works",
+    async (_name, path, status, outcome) => {
+      const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
+      const lines: string[] = [];
+      vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+      const failed = await get(`https://wiki.localhost${path}`, headers);
+      vi.restoreAllMocks();
+      expect(failed.res.status).toBe(status);
+      expectGeneric(failed.body, failed.res);
+      // The policy allowed it; Ward answered instead of the origin, and says why.
+      const line = lines
+        .map((l) => parseDecisionLine(l))
+        .find((l) => l?.requestId === failed.res.headers.get("ward-request-id"));
+      expect(line).toMatchObject({ effect: "allow", status, outcome });
+      expect((await get("https://wiki.localhost/page", headers)).res.status).toBe(200);
+    },
+  );
 
   it("answering at once but streaming slowly: the timeout covers the wait for an answer, not the body", async () => {
     const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };

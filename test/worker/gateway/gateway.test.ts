@@ -6,10 +6,6 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { ACTIVE_KEY, versionKey } from "../../../worker/policy-store/store.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
-
-
-
-
 async function call(url: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(url, init));
 }
@@ -49,9 +45,18 @@ describe("gateway", () => {
     expect(seen[0]!.url).toBe(`/healthz?${m}=1&b=%2F`);
     const headers = seen[0]!.headers;
     expect(headers["accept-language"]).toBe("de");
-    expect(headers["cookie"]).toBe("theme=dark");
+    expect(headers.cookie).toBe("theme=dark");
     expect(headers["ward-request-id"]).toBe(res.headers.get("ward-request-id") ?? "missing");
-    for (const name of ["cf-access-jwt-assertion", "x-forwarded-email", "cf-client-cert-sha256", "mf-cf-blob", "x-secret", "x-internal-debug", "x-tenant-override", "x-kept"]) {
+    for (const name of [
+      "cf-access-jwt-assertion",
+      "x-forwarded-email",
+      "cf-client-cert-sha256",
+      "mf-cf-blob",
+      "x-secret",
+      "x-internal-debug",
+      "x-tenant-override",
+      "x-kept",
+    ]) {
       expect(headers[name], name).toBeUndefined();
     }
   });

@@ -6,8 +6,6 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { activate, originSaw } from "../support/harness.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 
-
-
 beforeAll(async () => {
   await activate(demoPolicy);
 });
@@ -21,7 +19,11 @@ async function call(path: string, cf: Record<string, unknown> | undefined, heade
 
 describe("gateway with client certificates", () => {
   it("forwards the checkout workload to an order read, and client certificate headers never reach the origin", async () => {
-    const { res, seen } = await call("/v1/orders/42", { tlsClientAuth: await tlsClientAuth(CERTS.checkout) }, { "Cf-Client-Cert-Sha256": "00" });
+    const { res, seen } = await call(
+      "/v1/orders/42",
+      { tlsClientAuth: await tlsClientAuth(CERTS.checkout) },
+      { "Cf-Client-Cert-Sha256": "00" },
+    );
     expect(res.status).toBe(200);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers["cf-client-cert-sha256"]).toBeUndefined();
@@ -32,7 +34,9 @@ describe("gateway with client certificates", () => {
     ["a certificate that failed verification", { certVerified: "FAILED:expired" }, 401],
     ["an unpinned issuer", { certIssuerSKI: "00".repeat(20) }, 401],
   ])("refuses %s and never calls the origin", async (_name, overrides, status) => {
-    const { res, seen } = await call("/v1/orders/42", { tlsClientAuth: await tlsClientAuth(CERTS.checkout, overrides) });
+    const { res, seen } = await call("/v1/orders/42", {
+      tlsClientAuth: await tlsClientAuth(CERTS.checkout, overrides),
+    });
     expect(res.status).toBe(status);
     expect(seen).toEqual([]);
   });
@@ -64,7 +68,11 @@ describe("gateway with client certificates", () => {
   });
 
   it.each([
-    ["a SPIFFE ID of a trust domain its pinned issuer is not bound to", CERTS.partnerMintedCheckout, "issuer-trust-domain-mismatch"],
+    [
+      "a SPIFFE ID of a trust domain its pinned issuer is not bound to",
+      CERTS.partnerMintedCheckout,
+      "issuer-trust-domain-mismatch",
+    ],
     ["a trust domain's ID", CERTS.trustDomainId, "trust-domain-id"],
     ["a second URI SAN", CERTS.severalUriSans, "several-uri-sans"],
   ])("refuses %s as no identity, logs why for operators and tells the client nothing", async (_name, pem, problem) => {
@@ -82,7 +90,10 @@ describe("gateway with client certificates", () => {
 
   it("ignores certificate facts claimed in headers", async () => {
     const facts = JSON.stringify({ tlsClientAuth: await tlsClientAuth(CERTS.checkout) });
-    const { res, seen } = await call("/v1/orders/42", undefined, { "MF-CF-Blob": facts, "Cf-Client-Cert-Verified": "SUCCESS" });
+    const { res, seen } = await call("/v1/orders/42", undefined, {
+      "MF-CF-Blob": facts,
+      "Cf-Client-Cert-Verified": "SUCCESS",
+    });
     expect(res.status).toBe(401);
     expect(seen).toEqual([]);
   });

@@ -9,8 +9,6 @@ import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
 const signing = inject("accessPrivateJwk");
 const BROWSER = { accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" };
 
-
-
 beforeAll(async () => {
   await activate(demoPolicy);
 });
@@ -18,7 +16,10 @@ beforeAll(async () => {
 describe("responses for people", () => {
   it("sends a browser without identity to the Access login with the return path, and calls no origin", async () => {
     const m = marker();
-    const res = await exports.default.fetch(`https://wiki.localhost/team/page?${m}=1`, { headers: BROWSER, redirect: "manual" });
+    const res = await exports.default.fetch(`https://wiki.localhost/team/page?${m}=1`, {
+      headers: BROWSER,
+      redirect: "manual",
+    });
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get("location")!);
     expect(`${location.origin}${location.pathname}`).toBe(`${TEAM}/cdn-cgi/access/login/wiki.localhost`);
@@ -38,7 +39,9 @@ describe("responses for people", () => {
   it("shows a denied person the app, the request id and whom to ask, but not the reason", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "eve@example.org" });
-    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token } });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
@@ -52,7 +55,9 @@ describe("responses for people", () => {
   it("keeps a hidden service hidden from a browser too (404, no page)", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "ann@example.com" });
-    const res = await exports.default.fetch(`https://payments.localhost/v1/refund?${m}`, { headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token } });
+    const res = await exports.default.fetch(`https://payments.localhost/v1/refund?${m}`, {
+      headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token },
+    });
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toContain("application/json");
     expect(await originSaw(m)).toEqual([]);
@@ -74,7 +79,10 @@ describe("origin failures", () => {
   });
 
   it("rewrites an origin redirect to its internal address onto the gateway's host", async () => {
-    const res = await exports.default.fetch(`https://wiki.localhost/__redirect?${marker()}`, { headers: await as(), redirect: "manual" });
+    const res = await exports.default.fetch(`https://wiki.localhost/__redirect?${marker()}`, {
+      headers: await as(),
+      redirect: "manual",
+    });
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe("https://wiki.localhost/internal/next?x=1");
   });

@@ -36,13 +36,20 @@ const base = {
   approvedBy: "wiki-team@example.com",
 };
 
-async function annEdits(): Promise<{ status: number; seen: number; marker: string; decision?: Record<string, unknown> }> {
+async function annEdits(): Promise<{
+  status: number;
+  seen: number;
+  marker: string;
+  decision?: Record<string, unknown>;
+}> {
   const m = marker();
   const lines: string[] = [];
   const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
   const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
     method: "POST",
-    headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann" }) },
+    headers: {
+      "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ann" }),
+    },
   });
   spy.mockRestore();
   const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision");
@@ -69,27 +76,56 @@ describe("exceptions", () => {
       [{ ...base, notAfter: new Date(now - 1000).toISOString() }, "notAfter is in the past"],
       [{ ...base, notAfter: new Date(now + 8 * 24 * HOUR).toISOString() }, "longer than the policy allows (168 h"],
       [{ ...base, reason: "", notAfter: new Date(now + HOUR).toISOString() }, "reason: give the reason"],
-      [{ ...base, principal: { public: true }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
-      [{ ...base, principal: { authenticated: true }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
+      [
+        { ...base, principal: { public: true }, notAfter: new Date(now + HOUR).toISOString() },
+        "a grant names one principal",
+      ],
+      [
+        { ...base, principal: { authenticated: true }, notAfter: new Date(now + HOUR).toISOString() },
+        "a grant names one principal",
+      ],
       // Patterns and sets would admit whoever they come to cover, a set even after a later push widens it.
-      [{ ...base, principal: { set: "sre" }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
-      [{ ...base, principal: { emailDomain: "example.com" }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
-      [{ ...base, principal: { spiffePrefix: "spiffe://demo.ward.internal/" }, notAfter: new Date(now + HOUR).toISOString() }, "a grant names one principal"],
-      [{ ...base, service: "constructor", notAfter: new Date(now + HOUR).toISOString() }, 'unknown service "constructor"'],
-      [{ ...base, service: "__proto__", routes: "*", notAfter: new Date(now + HOUR).toISOString() }, 'unknown service "__proto__"'],
+      [
+        { ...base, principal: { set: "sre" }, notAfter: new Date(now + HOUR).toISOString() },
+        "a grant names one principal",
+      ],
+      [
+        { ...base, principal: { emailDomain: "example.com" }, notAfter: new Date(now + HOUR).toISOString() },
+        "a grant names one principal",
+      ],
+      [
+        {
+          ...base,
+          principal: { spiffePrefix: "spiffe://demo.ward.internal/" },
+          notAfter: new Date(now + HOUR).toISOString(),
+        },
+        "a grant names one principal",
+      ],
+      [
+        { ...base, service: "constructor", notAfter: new Date(now + HOUR).toISOString() },
+        'unknown service "constructor"',
+      ],
+      [
+        { ...base, service: "__proto__", routes: "*", notAfter: new Date(now + HOUR).toISOString() },
+        'unknown service "__proto__"',
+      ],
     ];
     for (const [body, message] of cases) {
       const res = await grantException(body);
       expect(res.status).toBe(422);
       expect(((await res.json()) as { error: string }).error).toContain(message);
     }
-    expect((await grantException({ ...base, notAfter: new Date(now + HOUR).toISOString() }, "ann@example.com")).status).toBe(403);
+    expect(
+      (await grantException({ ...base, notAfter: new Date(now + HOUR).toISOString() }, "ann@example.com")).status,
+    ).toBe(403);
     expect((await listed()).length).toBe(before);
     // A service in a path or query is a service name (each one is a Durable Object), and a revoke's reason is bounded.
     expect((await as("admin@example.com", "/grants?service=Not_A_Service")).status).toBe(400);
     expect((await as("admin@example.com", "/grants/Not_A_Service/exc-1", { method: "DELETE" })).status).toBe(400);
     expect((await as("admin@example.com", "/grants/Not_A_Service/exc-1/events")).status).toBe(400);
-    expect((await as("admin@example.com", `/grants/wiki/exc-1?reason=${"x".repeat(501)}`, { method: "DELETE" })).status).toBe(400);
+    expect(
+      (await as("admin@example.com", `/grants/wiki/exc-1?reason=${"x".repeat(501)}`, { method: "DELETE" })).status,
+    ).toBe(400);
     expect((await as("admin@example.com", "/grants/wiki/exc-none?reason=done", { method: "DELETE" })).status).toBe(404);
   });
 
@@ -99,13 +135,23 @@ describe("exceptions", () => {
     const res = await grantException({ ...base, notAfter: new Date(Date.now() + HOUR).toISOString() });
     expect(res.status).toBe(201);
     const { grant } = (await res.json()) as { grant: GrantRecord };
-    expect(grant).toMatchObject({ kind: "exception", status: "active", createdBy: "user:admin@example.com", ticket: "SEC-42" });
+    expect(grant).toMatchObject({
+      kind: "exception",
+      status: "active",
+      createdBy: "user:admin@example.com",
+      ticket: "SEC-42",
+    });
     await settle();
     const allowed = await annEdits();
     expect(allowed).toMatchObject({ status: 200, seen: 1 });
-    expect(allowed.decision).toMatchObject({ reasons: ["allowed-by-exception"], exception: { id: grant.id, kind: "exception" } });
+    expect(allowed.decision).toMatchObject({
+      reasons: ["allowed-by-exception"],
+      exception: { id: grant.id, kind: "exception" },
+    });
     const forwarded = (await originSaw(String(allowed.marker)))[0]!;
-    const claims = JSON.parse(atob(String(forwarded.headers["ward-assertion"]).split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    const claims = JSON.parse(
+      atob(String(forwarded.headers["ward-assertion"]).split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")),
+    ) as Record<string, unknown>;
     expect(claims.ward_exception).toBe(`exception:${grant.id}`);
     expect(claims.ward_rule).toBeUndefined();
 
@@ -113,8 +159,15 @@ describe("exceptions", () => {
     expect(revoked.status).toBe(200);
     await settle();
     expect(await annEdits()).toMatchObject({ status: 403, seen: 0 });
-    const events = ((await (await as("admin@example.com", `/grants/wiki/${grant.id}/events`)).json()) as { events: { action: string; who: string }[] }).events;
-    expect(events.map((e) => `${e.action} ${e.who}`)).toEqual(["created user:admin@example.com", "revoked user:admin@example.com"]);
+    const events = (
+      (await (await as("admin@example.com", `/grants/wiki/${grant.id}/events`)).json()) as {
+        events: { action: string; who: string }[];
+      }
+    ).events;
+    expect(events.map((e) => `${e.action} ${e.who}`)).toEqual([
+      "created user:admin@example.com",
+      "revoked user:admin@example.com",
+    ]);
   });
 
   it("counts a use limit exactly under concurrent requests", async () => {
@@ -124,7 +177,9 @@ describe("exceptions", () => {
     // One denied request re-reads the service's grants (concurrent ones meanwhile use the copy they have).
     await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
       method: "POST",
-      headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "bob@example.com", identity_nonce: "n-bob" }) },
+      headers: {
+        "cf-access-jwt-assertion": await accessToken(signing, { email: "bob@example.com", identity_nonce: "n-bob" }),
+      },
     });
     const results = await Promise.all(Array.from({ length: 10 }, () => annEdits()));
     expect(results.filter((r) => r.status === 200).length).toBe(3);
@@ -137,12 +192,19 @@ describe("exceptions", () => {
   it("spends no use on a request the denylist refuses", async () => {
     const res = await grantException({ ...base, maxUses: 2, notAfter: new Date(Date.now() + HOUR).toISOString() });
     const { grant } = (await res.json()) as { grant: GrantRecord };
-    const revoked = await as("admin@example.com", "/revocations", { method: "POST", body: JSON.stringify({ match: "email", value: "ann@example.com", reason: "laptop stolen" }) });
+    const revoked = await as("admin@example.com", "/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "email", value: "ann@example.com", reason: "laptop stolen" }),
+    });
     expect(revoked.status).toBe(201);
     const { entry } = (await revoked.json()) as { entry: { id: string } };
     // Someone else's request has the isolate re-read the denylist in the background, so Ann's first sees it.
     const refreshDenylist = async () => {
-      await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, { headers: { "cf-access-jwt-assertion": await accessToken(signing, { email: "bob@example.com", identity_nonce: "n-bob" }) } });
+      await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
+        headers: {
+          "cf-access-jwt-assertion": await accessToken(signing, { email: "bob@example.com", identity_nonce: "n-bob" }),
+        },
+      });
       await settle();
     };
     await settle();
@@ -172,7 +234,14 @@ describe("exceptions", () => {
   });
 
   it("fails closed when the grant store is unreachable: no grant, no use", async () => {
-    const broken = { GRANTS: { getByName: () => ({ active: () => Promise.reject(new Error("overloaded")), consume: () => Promise.reject(new Error("overloaded")) }) } } as unknown as Env;
+    const broken = {
+      GRANTS: {
+        getByName: () => ({
+          active: () => Promise.reject(new Error("overloaded")),
+          consume: () => Promise.reject(new Error("overloaded")),
+        }),
+      },
+    } as unknown as Env;
     expect(await grantsFor(broken, "no-such-service-yet", Date.now())).toEqual([]);
     expect(await consumeGrant(broken, "wiki", "exc-x", Date.now())).toEqual({ ok: false, status: "unknown" });
   });
@@ -180,7 +249,16 @@ describe("exceptions", () => {
 
 describe("break-glass", () => {
   it("reads again when an earlier read never finished (its request was cancelled), instead of aging its copy", async () => {
-    const grant = { id: "exc-late", service: "abandoned-read", routes: "*", methods: "*", principal: { email: "ann@example.com" }, notBefore: 0, notAfter: Number.MAX_SAFE_INTEGER, kind: "exception" };
+    const grant = {
+      id: "exc-late",
+      service: "abandoned-read",
+      routes: "*",
+      methods: "*",
+      principal: { email: "ann@example.com" },
+      notBefore: 0,
+      notAfter: Number.MAX_SAFE_INTEGER,
+      kind: "exception",
+    };
     const answers: (() => Promise<unknown[]>)[] = [async () => [], () => new Promise(() => {}), async () => [grant]];
     let reads = 0;
     const store = { GRANTS: { getByName: () => ({ active: () => answers[reads++]!() }) } } as unknown as Env;
@@ -194,14 +272,32 @@ describe("break-glass", () => {
   });
 
   it("grants the caller minutes of access with a justification, announces it, and is listed as break-glass", async () => {
-    const tooLong = await as("admin@example.com", "/breakglass", { method: "POST", body: JSON.stringify({ service: "orders", justification: "orders are down, need admin", minutes: 45 }) });
+    const tooLong = await as("admin@example.com", "/breakglass", {
+      method: "POST",
+      body: JSON.stringify({ service: "orders", justification: "orders are down, need admin", minutes: 45 }),
+    });
     expect(tooLong.status).toBe(422);
-    const noReason = await as("admin@example.com", "/breakglass", { method: "POST", body: JSON.stringify({ service: "orders", justification: "help", minutes: 10 }) });
+    const noReason = await as("admin@example.com", "/breakglass", {
+      method: "POST",
+      body: JSON.stringify({ service: "orders", justification: "help", minutes: 10 }),
+    });
     expect(noReason.status).toBe(422);
-    const res = await as("admin@example.com", "/breakglass", { method: "POST", body: JSON.stringify({ service: "orders", routes: ["admin"], justification: "orders are down, need admin", minutes: 10 }) });
+    const res = await as("admin@example.com", "/breakglass", {
+      method: "POST",
+      body: JSON.stringify({
+        service: "orders",
+        routes: ["admin"],
+        justification: "orders are down, need admin",
+        minutes: 10,
+      }),
+    });
     expect(res.status).toBe(201);
     const { grant } = (await res.json()) as { grant: GrantRecord };
-    expect(grant).toMatchObject({ kind: "break-glass", principal: { email: "admin@example.com" }, reason: "orders are down, need admin" });
+    expect(grant).toMatchObject({
+      kind: "break-glass",
+      principal: { email: "admin@example.com" },
+      reason: "orders are down, need admin",
+    });
     expect(grant.notAfter - grant.notBefore).toBe(10 * 60_000);
     // Other test files announce to the same stand-in webhook: find this grant's announcement by its id.
     let announced: { body: string }[] = [];
@@ -210,8 +306,13 @@ describe("break-glass", () => {
       if (announced.length === 0) await new Promise((r) => setTimeout(r, 50));
     }
     expect(announced).toHaveLength(1);
-    expect(JSON.parse(announced[0]!.body)).toMatchObject({ text: expect.stringContaining("Break-glass on orders"), grant: { id: grant.id } });
-    const open = ((await (await as("admin@example.com", "/grants?kind=break-glass")).json()) as { grants: GrantRecord[] }).grants;
+    expect(JSON.parse(announced[0]!.body)).toMatchObject({
+      text: expect.stringContaining("Break-glass on orders"),
+      grant: { id: grant.id },
+    });
+    const open = (
+      (await (await as("admin@example.com", "/grants?kind=break-glass")).json()) as { grants: GrantRecord[] }
+    ).grants;
     expect(open.map((g) => g.id)).toEqual([grant.id]);
   });
 });

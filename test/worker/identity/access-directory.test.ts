@@ -9,12 +9,22 @@ const TEAM = "https://ward-demo.cloudflareaccess.com";
 const NOW = Date.UTC(2026, 10, 23, 12);
 
 /** The person behind a token: Ann unless told otherwise. */
-const who = (nonce: string, person: Partial<DirectorySubject> = {}): DirectorySubject => ({ issuer: TEAM, subject: "u-ann", email: "ann@example.com", nonce, ...person });
+const who = (nonce: string, person: Partial<DirectorySubject> = {}): DirectorySubject => ({
+  issuer: TEAM,
+  subject: "u-ann",
+  email: "ann@example.com",
+  nonce,
+  ...person,
+});
 
 function directory(respond: () => Response | Promise<Response>) {
   const calls: { url: string; cookie: string | null; redirect?: string }[] = [];
   const fetchImpl = (async (url: string, init?: RequestInit) => {
-    calls.push({ url: String(url), cookie: new Headers(init?.headers).get("cookie"), ...(init?.redirect ? { redirect: init.redirect } : {}) });
+    calls.push({
+      url: String(url),
+      cookie: new Headers(init?.headers).get("cookie"),
+      ...(init?.redirect ? { redirect: init.redirect } : {}),
+    });
     return respond();
   }) as unknown as typeof fetch;
   return { calls, dir: new AccessDirectory(TEAM, fetchImpl) };
@@ -29,12 +39,19 @@ describe("AccessDirectory", () => {
   it("reads group names and posture results from get-identity, presenting the token as the Access cookie", async () => {
     const { calls, dir } = directory(() => Response.json(body));
     const facts = await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
-    expect(facts).toEqual({ groups: ["sre", "legacy-string-group"], devicePosture: { "managed-device": true, "disk-encryption": false } });
-    expect(calls).toEqual([{ url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok", redirect: "manual" }]);
+    expect(facts).toEqual({
+      groups: ["sre", "legacy-string-group"],
+      devicePosture: { "managed-device": true, "disk-encryption": false },
+    });
+    expect(calls).toEqual([
+      { url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok", redirect: "manual" },
+    ]);
   });
 
   it("never follows a redirect (it would carry the token elsewhere): a 3xx is no answer", async () => {
-    const { dir } = directory(() => new Response(null, { status: 302, headers: { location: "https://evil.example/collect" } }));
+    const { dir } = directory(
+      () => new Response(null, { status: 302, headers: { location: "https://evil.example/collect" } }),
+    );
     expect(await dir.lookup("tok", who("nonce-redirect"), NOW + 60_000, NOW)).toBeUndefined();
   });
 
@@ -67,7 +84,10 @@ describe("AccessDirectory", () => {
     ["a group name with a C1 control", () => Response.json({ groups: ["sre\u0085"] })],
     ["a group name with a line separator", () => Response.json({ groups: ["sre\u2028"] })],
     ["a group name with a right-to-left override", () => Response.json({ groups: ["\u202eadmins"] })],
-    ["a group name with a lone surrogate", () => new Response('{"groups":["sre\\ud800"]}', { headers: { "content-type": "application/json" } })],
+    [
+      "a group name with a lone surrogate",
+      () => new Response('{"groups":["sre\\ud800"]}', { headers: { "content-type": "application/json" } }),
+    ],
   ])("gives nothing on %s, and does not cache it", async (_name, respond) => {
     const { calls, dir } = directory(respond);
     for (let i = 0; i < 2; i++) {
@@ -80,16 +100,50 @@ describe("AccessDirectory", () => {
 
   it("never hands one person another's groups when their tokens carry the same identity_nonce", async () => {
     // The stand-in directory answers for whoever the presented token is.
-    const groupsOf: Record<string, string[]> = { "tok-admin": ["ward-admins"], "tok-mallory": [], "tok-admin-other-team": ["contractors"] };
-    const { calls, dir } = directory(() => Response.json({ groups: groupsOf[calls[calls.length - 1]!.cookie!.slice("CF_Authorization=".length)] }));
+    const groupsOf: Record<string, string[]> = {
+      "tok-admin": ["ward-admins"],
+      "tok-mallory": [],
+      "tok-admin-other-team": ["contractors"],
+    };
+    const { calls, dir } = directory(() =>
+      Response.json({ groups: groupsOf[calls[calls.length - 1]!.cookie!.slice("CF_Authorization=".length)] }),
+    );
     const admin = who("n-same", { subject: "u-admin", email: "admin@example.com" });
     expect(await dir.lookup("tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
     // Another subject and e-mail under the same nonce: asked again, and answered for that person.
-    expect(await dir.lookup("tok-mallory", who("n-same", { subject: "u-mallory", email: "mallory@example.com" }), NOW + 60_000, NOW)).toEqual({ groups: [] });
+    expect(
+      await dir.lookup(
+        "tok-mallory",
+        who("n-same", { subject: "u-mallory", email: "mallory@example.com" }),
+        NOW + 60_000,
+        NOW,
+      ),
+    ).toEqual({ groups: [] });
     // Each part counts alone: same nonce and e-mail, another subject; same nonce and subject, another e-mail or issuer.
-    expect(await dir.lookup("tok-mallory", who("n-same", { subject: "u-mallory", email: "admin@example.com" }), NOW + 60_000, NOW)).toEqual({ groups: [] });
-    expect(await dir.lookup("tok-mallory", who("n-same", { subject: "u-admin", email: "mallory@example.com" }), NOW + 60_000, NOW)).toEqual({ groups: [] });
-    expect(await dir.lookup("tok-admin-other-team", { ...admin, issuer: "https://other.cloudflareaccess.com" }, NOW + 60_000, NOW)).toEqual({ groups: ["contractors"] });
+    expect(
+      await dir.lookup(
+        "tok-mallory",
+        who("n-same", { subject: "u-mallory", email: "admin@example.com" }),
+        NOW + 60_000,
+        NOW,
+      ),
+    ).toEqual({ groups: [] });
+    expect(
+      await dir.lookup(
+        "tok-mallory",
+        who("n-same", { subject: "u-admin", email: "mallory@example.com" }),
+        NOW + 60_000,
+        NOW,
+      ),
+    ).toEqual({ groups: [] });
+    expect(
+      await dir.lookup(
+        "tok-admin-other-team",
+        { ...admin, issuer: "https://other.cloudflareaccess.com" },
+        NOW + 60_000,
+        NOW,
+      ),
+    ).toEqual({ groups: ["contractors"] });
     expect(calls).toHaveLength(5);
     // The admin's own token still finds the admin's answer, without asking.
     expect(await dir.lookup("tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });

@@ -24,7 +24,9 @@ function keyServer(keys: () => { keys: JWK[] }) {
 }
 
 /** identity.access as a policy writes it (defaults filled in by the schema), compiled as the gateway does. */
-function accessConfig(limits: { maxTokenLifetime?: string; serviceTokenMaxLifetime?: string; maxTokenAge?: string } = {}): CompiledAccess {
+function accessConfig(
+  limits: { maxTokenLifetime?: string; serviceTokenMaxLifetime?: string; maxTokenAge?: string } = {},
+): CompiledAccess {
   return compileAccess(IdentitySources.parse({ access: { teamDomain: TEAM, audiences: [AUD], ...limits } }).access!);
 }
 
@@ -68,7 +70,11 @@ describe("AccessVerifier", () => {
 
   it("accepts exp and nbf within the 30 s skew", async () => {
     const { v } = verifier();
-    const token = await accessToken(signing, { email: "ann@example.com", iat: NOW / 1000 - 3600, exp: NOW / 1000 - 29, nbf: NOW / 1000 + 29 }, { now: NOW });
+    const token = await accessToken(
+      signing,
+      { email: "ann@example.com", iat: NOW / 1000 - 3600, exp: NOW / 1000 - 29, nbf: NOW / 1000 + 29 },
+      { now: NOW },
+    );
     expect((await v.verify(token, NOW)).ok).toBe(true);
   });
 
@@ -84,11 +90,25 @@ describe("AccessVerifier", () => {
     const [header, payload, signature] = good.split(".") as [string, string, string];
     const none = `${base64url.encode(JSON.stringify({ alg: "none", kid: signing.kid }))}.${payload}.`;
     const publicJwk = published.keys[0]!;
-    const hmacKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(JSON.stringify(publicJwk)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const hmacKey = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(JSON.stringify(publicJwk)),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     const hsHeader = base64url.encode(JSON.stringify({ alg: "HS256", kid: signing.kid }));
-    const hsSig = base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(`${hsHeader}.${payload}`))));
+    const hsSig = base64url.encode(
+      new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(`${hsHeader}.${payload}`))),
+    );
     const tampered = `${header}.${payload}.${signature.slice(0, -4)}AAAA`;
-    for (const token of [none, `${hsHeader}.${payload}.${hsSig}`, tampered, `${header}.${payload}.`, "x".repeat(9000)]) {
+    for (const token of [
+      none,
+      `${hsHeader}.${payload}.${hsSig}`,
+      tampered,
+      `${header}.${payload}.`,
+      "x".repeat(9000),
+    ]) {
       expect((await v.verify(token, NOW)).ok, token.slice(0, 40)).toBe(false);
     }
   });
@@ -105,14 +125,21 @@ describe("AccessVerifier", () => {
     const rotated = await accessToken(nextPrivate, { email: "ann@example.com" }, { now: NOW });
     const verifierAfterCooldown = new AccessVerifier(accessConfig(), keyServer(() => keys).fetchImpl);
     expect((await verifierAfterCooldown.verify(rotated, NOW)).ok).toBe(true);
-    expect((await verifierAfterCooldown.verify(await accessToken(signing, { email: "bob@example.com" }, { now: NOW }), NOW)).ok).toBe(true);
+    expect(
+      (await verifierAfterCooldown.verify(await accessToken(signing, { email: "bob@example.com" }, { now: NOW }), NOW))
+        .ok,
+    ).toBe(true);
   });
 
   it("does not let a flood of unknown kids become a flood of key fetches", async () => {
     const { server, v } = verifier();
     await v.verify(await accessToken(signing, { email: "ann@example.com" }, { now: NOW }), NOW);
     for (let i = 0; i < 50; i++) {
-      const forged = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, kid: `${i}`.padStart(64, "0") });
+      const forged = await accessToken(
+        signing,
+        { email: "ann@example.com" },
+        { now: NOW, kid: `${i}`.padStart(64, "0") },
+      );
       expect((await v.verify(forged, NOW)).ok).toBe(false);
     }
     expect(server.calls.length).toBeLessThanOrEqual(2);
@@ -131,7 +158,8 @@ describe("AccessVerifier", () => {
 function fromFixture(text: string, now: number): Record<string, unknown> {
   const payload = JSON.parse(text) as Record<string, unknown>;
   const shift = Math.floor(now / 1000) - (payload.iat as number);
-  for (const claim of ["iat", "nbf", "exp"]) if (typeof payload[claim] === "number") payload[claim] = (payload[claim] as number) + shift;
+  for (const claim of ["iat", "nbf", "exp"])
+    if (typeof payload[claim] === "number") payload[claim] = (payload[claim] as number) + shift;
   return { ...payload, iss: TEAM, aud: [AUD] };
 }
 
@@ -146,10 +174,23 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
   it("takes the token shapes Access documents, for a person and for a service token", async () => {
     const { v } = verifier();
     const user = await v.verify(await accessToken(signing, fromFixture(userFixture, NOW), { now: NOW }), NOW);
-    expect(user.ok && user.identity.user).toEqual({ email: "user@example.com", sub: "7335d417-61da-459d-899c-0a01c76a2f94" });
-    expect(user.ok && user.directorySubject).toEqual({ issuer: TEAM, subject: "7335d417-61da-459d-899c-0a01c76a2f94", email: "user@example.com", nonce: "6ei69kawdKzMIAPF" });
-    const service = await v.verify(await accessToken(signing, fromFixture(serviceTokenFixture, NOW), { now: NOW }), NOW);
-    expect(service.ok && service.identity.serviceToken).toEqual({ clientId: "e367826f93b8d71185e03fe518aff3b4.access" });
+    expect(user.ok && user.identity.user).toEqual({
+      email: "user@example.com",
+      sub: "7335d417-61da-459d-899c-0a01c76a2f94",
+    });
+    expect(user.ok && user.directorySubject).toEqual({
+      issuer: TEAM,
+      subject: "7335d417-61da-459d-899c-0a01c76a2f94",
+      email: "user@example.com",
+      nonce: "6ei69kawdKzMIAPF",
+    });
+    const service = await v.verify(
+      await accessToken(signing, fromFixture(serviceTokenFixture, NOW), { now: NOW }),
+      NOW,
+    );
+    expect(service.ok && service.identity.serviceToken).toEqual({
+      clientId: "e367826f93b8d71185e03fe518aff3b4.access",
+    });
     expect(service.ok && service.directorySubject).toBeUndefined();
   });
 
@@ -173,7 +214,9 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
     const { v } = verifier();
     const noNbf = await accessToken(signing, { common_name: "ci.access", sub: "", nbf: undefined }, { now: NOW });
     expect((await v.verify(noNbf, NOW)).ok).toBe(true);
-    expect((await v.verify(await rawAccessToken(signing, rawPayload({ exp: `${NOW / 1000 + 3600}.0` })), NOW)).ok).toBe(true);
+    expect((await v.verify(await rawAccessToken(signing, rawPayload({ exp: `${NOW / 1000 + 3600}.0` })), NOW)).ok).toBe(
+      true,
+    );
   });
 
   it("refuses a person's token issued for longer than maxTokenLifetime (24h by default), and takes exactly 24h", async () => {
@@ -208,16 +251,30 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
     ["the header names alg twice", rawPayload({}), `{"alg":"none","kid":"${signing.kid}","typ":"JWT","alg":"RS256"}`],
     ["the payload names email twice", rawPayload({}, ',"email":"mallory@evil.io"'), undefined],
     ["the payload names email twice, once escaped", rawPayload({}, ',"\\u0065mail":"mallory@evil.io"'), undefined],
-    ["a nested object names a member twice", rawPayload({}, ',"custom":{"team":{"role":"reader","role":"admin"}}'), undefined],
-    ["an object in an array names a member twice", rawPayload({}, ',"custom":[{"role":"reader","role":"admin"}]'), undefined],
+    [
+      "a nested object names a member twice",
+      rawPayload({}, ',"custom":{"team":{"role":"reader","role":"admin"}}'),
+      undefined,
+    ],
+    [
+      "an object in an array names a member twice",
+      rawPayload({}, ',"custom":[{"role":"reader","role":"admin"}]'),
+      undefined,
+    ],
   ])("refuses a token where %s", async (_name, payload, header) => {
     const { v } = verifier();
-    expect(await v.verify(await rawAccessToken(signing, payload, header), NOW)).toEqual({ ok: false, problem: "duplicate-members" });
+    expect(await v.verify(await rawAccessToken(signing, payload, header), NOW)).toEqual({
+      ok: false,
+      problem: "duplicate-members",
+    });
   });
 
   it("takes the same member name in different objects", async () => {
     const { v } = verifier();
-    const token = await rawAccessToken(signing, rawPayload({}, ',"custom":[{"role":"a"},{"role":"b"}],"team":{"role":{"role":"c"}}'));
+    const token = await rawAccessToken(
+      signing,
+      rawPayload({}, ',"custom":[{"role":"a"},{"role":"b"}],"team":{"role":{"role":"c"}}'),
+    );
     expect((await v.verify(token, NOW)).ok).toBe(true);
   });
 
@@ -242,9 +299,20 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
 
   it("keys directory look-ups by issuer, subject, e-mail and nonce, and leaves a token without a nonce uncached", async () => {
     const { v } = verifier();
-    const withNonce = await v.verify(await accessToken(signing, { email: "Ann@Example.com", sub: "u-1", identity_nonce: "n-1" }, { now: NOW }), NOW);
-    expect(withNonce.ok && withNonce.directorySubject).toEqual({ issuer: TEAM, subject: "u-1", email: "ann@example.com", nonce: "n-1" });
-    const without = await v.verify(await accessToken(signing, { email: "ann@example.com", sub: "u-1" }, { now: NOW }), NOW);
+    const withNonce = await v.verify(
+      await accessToken(signing, { email: "Ann@Example.com", sub: "u-1", identity_nonce: "n-1" }, { now: NOW }),
+      NOW,
+    );
+    expect(withNonce.ok && withNonce.directorySubject).toEqual({
+      issuer: TEAM,
+      subject: "u-1",
+      email: "ann@example.com",
+      nonce: "n-1",
+    });
+    const without = await v.verify(
+      await accessToken(signing, { email: "ann@example.com", sub: "u-1" }, { now: NOW }),
+      NOW,
+    );
     expect(without.ok && without.directorySubject).toBeUndefined();
   });
 });
@@ -258,7 +326,9 @@ describe("accessVerifier (one per isolate and configuration)", () => {
     expect(accessVerifier(accessConfig({ maxTokenLifetime: "48h" }))).not.toBe(day);
     expect(accessVerifier(accessConfig({ serviceTokenMaxLifetime: "48h" }))).not.toBe(day);
     expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(day);
-    expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(accessVerifier(accessConfig({ maxTokenAge: "2h" })));
+    expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(
+      accessVerifier(accessConfig({ maxTokenAge: "2h" })),
+    );
     resetAccessVerifiers();
   });
 });

@@ -7,16 +7,29 @@ import { CA_DN, CA_SKI, CERTS, PARTNER_CA_DN, PARTNER_CA_SKI, tlsClientAuth } fr
 
 const NOW = Date.UTC(2027, 0, 1);
 const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
-const config: MtlsConfig = { required: false, issuers: [{ ski: CA_SKI, trustDomains: ["demo.ward.internal"] }], spiffe: true };
+const config: MtlsConfig = {
+  required: false,
+  issuers: [{ ski: CA_SKI, trustDomains: ["demo.ward.internal"] }],
+  spiffe: true,
+};
 /** The demo policy's two CAs: the workload CA for demo.ward.internal, a partner's CA for partner.ward.internal. */
-const twoCas: MtlsConfig = { ...config, issuers: [...config.issuers, { ski: PARTNER_CA_SKI, trustDomains: ["partner.ward.internal"] }] };
+const twoCas: MtlsConfig = {
+  ...config,
+  issuers: [...config.issuers, { ski: PARTNER_CA_SKI, trustDomains: ["partner.ward.internal"] }],
+};
 
 /** The certificate with one more subjectAltName extension holding `uri` (RFC 5280 allows one; a parser may read either). */
 function withSecondSanExtension(pem: string, uri: string): string {
   const der = Uint8Array.from(atob(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, "")), (c) => c.charCodeAt(0));
   const certificate = AsnConvert.parse(der, Certificate);
   const san = new SubjectAlternativeName([new GeneralName({ uniformResourceIdentifier: uri })]);
-  certificate.tbsCertificate.extensions!.push(new Extension({ extnID: id_ce_subjectAltName, critical: false, extnValue: new OctetString(AsnConvert.serialize(san)) }));
+  certificate.tbsCertificate.extensions!.push(
+    new Extension({
+      extnID: id_ce_subjectAltName,
+      critical: false,
+      extnValue: new OctetString(AsnConvert.serialize(san)),
+    }),
+  );
   const bytes = new Uint8Array(AsnConvert.serialize(certificate));
   return `-----BEGIN CERTIFICATE-----\n${btoa(String.fromCharCode(...bytes))}\n-----END CERTIFICATE-----\n`;
 }
@@ -62,86 +75,182 @@ describe("workloadIdentity", () => {
 
   it("gives no identity for a SPIFFE ID spelt against the standard (upper-case trust domain, a dot segment)", async () => {
     // spiffe://Demo.Ward.Internal/ns/./shop/sa/checkout: a deny rule naming the checkout workload would not see it.
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.badSpiffe), config, NOW)).toEqual({ ok: false, problem: "malformed-spiffe-id" });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.badSpiffe), config, NOW)).toEqual({
+      ok: false,
+      problem: "malformed-spiffe-id",
+    });
   });
 
   it("needs exactly one SPIFFE ID", async () => {
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.legacy), config, NOW)).toEqual({ ok: false, problem: "no-spiffe-id" });
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.twoSpiffe), config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.legacy), config, NOW)).toEqual({
+      ok: false,
+      problem: "no-spiffe-id",
+    });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.twoSpiffe), config, NOW)).toEqual({
+      ok: false,
+      problem: "several-spiffe-ids",
+    });
   });
 
   it("gives no identity for a trust domain's ID (spiffe://td, no path): an X509-SVID names a workload", async () => {
     // Its trust domain is the one the issuer is bound to: only the missing path refuses it.
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.trustDomainId), config, NOW)).toEqual({ ok: false, problem: "trust-domain-id" });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.trustDomainId), config, NOW)).toEqual({
+      ok: false,
+      problem: "trust-domain-id",
+    });
   });
 
   it("needs exactly one URI SAN: a SPIFFE ID beside another URI is no X509-SVID", async () => {
     // spiffe://demo.ward.internal/ns/shop/sa/checkout and https://checkout.demo.ward.internal/
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.severalUriSans), config, NOW)).toEqual({ ok: false, problem: "several-uri-sans" });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.severalUriSans), config, NOW)).toEqual({
+      ok: false,
+      problem: "several-uri-sans",
+    });
     // DNS names beside the SPIFFE ID are allowed (the checkout certificate has one).
     expect((await workloadIdentity(await tlsClientAuth(CERTS.checkout), config, NOW)).ok).toBe(true);
   });
 
   it("counts the URI SANs of every subjectAltName extension, not only the first", async () => {
-    const otherUri = await tlsClientAuth(withSecondSanExtension(CERTS.checkout, "https://checkout.demo.ward.internal/"));
+    const otherUri = await tlsClientAuth(
+      withSecondSanExtension(CERTS.checkout, "https://checkout.demo.ward.internal/"),
+    );
     expect(await workloadIdentity(otherUri, config, NOW)).toEqual({ ok: false, problem: "several-uri-sans" });
-    const otherId = await tlsClientAuth(withSecondSanExtension(CERTS.checkout, "spiffe://demo.ward.internal/ns/shop/sa/admin"));
+    const otherId = await tlsClientAuth(
+      withSecondSanExtension(CERTS.checkout, "spiffe://demo.ward.internal/ns/shop/sa/admin"),
+    );
     expect(await workloadIdentity(otherId, config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });
   });
 
   it("gives an identity only in a trust domain the certificate's issuer is bound to", async () => {
     // The partner CA is pinned, and mints its own workloads...
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.partnerBilling), twoCas, NOW)).toMatchObject({ ok: true, workload: { id: "spiffe://partner.ward.internal/ns/billing/sa/sync" } });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.partnerBilling), twoCas, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: "spiffe://partner.ward.internal/ns/billing/sa/sync" },
+    });
     // ...but not the demo CA's checkout workload, though its certificate is verified and its issuer pinned.
     const minted = await tlsClientAuth(CERTS.partnerMintedCheckout);
     expect(minted.certIssuerSKI).toBe(PARTNER_CA_SKI.replace(/:/g, "").toLowerCase());
     expect(await workloadIdentity(minted, twoCas, NOW)).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
     // Nor the demo CA the partner's: the same certificate facts, with the issuers' trust domains swapped.
-    const swapped: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI, trustDomains: ["partner.ward.internal"] }, { ski: PARTNER_CA_SKI, trustDomains: ["demo.ward.internal"] }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), swapped, NOW)).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
+    const swapped: MtlsConfig = {
+      ...config,
+      issuers: [
+        { ski: CA_SKI, trustDomains: ["partner.ward.internal"] },
+        { ski: PARTNER_CA_SKI, trustDomains: ["demo.ward.internal"] },
+      ],
+    };
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), swapped, NOW)).toEqual({
+      ok: false,
+      problem: "issuer-trust-domain-mismatch",
+    });
     expect(await workloadIdentity(minted, swapped, NOW)).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
   });
 
   it("binds by DN as by SKI, and takes the union when several pins match the issuer", async () => {
     const byDn: MtlsConfig = { ...config, issuers: [{ dn: PARTNER_CA_DN, trustDomains: ["partner.ward.internal"] }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.partnerMintedCheckout), byDn, NOW)).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
-    const both: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI, trustDomains: ["other.example"] }, { dn: CA_DN, trustDomains: ["demo.ward.internal"] }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), both, NOW)).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
-    const twice: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI, trustDomains: ["other.example"] }, { ski: CA_SKI.toLowerCase(), trustDomains: ["demo.ward.internal"] }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), twice, NOW)).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.partnerMintedCheckout), byDn, NOW)).toEqual({
+      ok: false,
+      problem: "issuer-trust-domain-mismatch",
+    });
+    const both: MtlsConfig = {
+      ...config,
+      issuers: [
+        { ski: CA_SKI, trustDomains: ["other.example"] },
+        { dn: CA_DN, trustDomains: ["demo.ward.internal"] },
+      ],
+    };
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), both, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: CHECKOUT },
+    });
+    const twice: MtlsConfig = {
+      ...config,
+      issuers: [
+        { ski: CA_SKI, trustDomains: ["other.example"] },
+        { ski: CA_SKI.toLowerCase(), trustDomains: ["demo.ward.internal"] },
+      ],
+    };
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), twice, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: CHECKOUT },
+    });
   });
 
   it("a pin without trust domains issues for the policy's metadata.trustDomains only, and with none for nothing", async () => {
     const unbound: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), unbound, NOW)).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), unbound, NOW)).toEqual({
+      ok: false,
+      problem: "issuer-trust-domain-mismatch",
+    });
     const inPolicy: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), inPolicy, NOW, ["demo.ward.internal"])).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+    expect(
+      await workloadIdentity(await tlsClientAuth(CERTS.checkout), inPolicy, NOW, ["demo.ward.internal"]),
+    ).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
     const elsewhere: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), elsewhere, NOW, ["partner.ward.internal"])).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
+    expect(
+      await workloadIdentity(await tlsClientAuth(CERTS.checkout), elsewhere, NOW, ["partner.ward.internal"]),
+    ).toEqual({ ok: false, problem: "issuer-trust-domain-mismatch" });
     // The registry is explicit, so it is not bound: it maps this certificate whatever its issuer's trust domains.
     const legacy = await tlsClientAuth(CERTS.legacy);
-    const registered: MtlsConfig = { ...unbound, registry: [{ fingerprintSha256: legacy.certFingerprintSHA256 as string, id: "spiffe://elsewhere.example/legacy" }] };
-    expect(await workloadIdentity(legacy, registered, NOW)).toMatchObject({ ok: true, workload: { id: "spiffe://elsewhere.example/legacy" } });
+    const registered: MtlsConfig = {
+      ...unbound,
+      registry: [
+        { fingerprintSha256: legacy.certFingerprintSHA256 as string, id: "spiffe://elsewhere.example/legacy" },
+      ],
+    };
+    expect(await workloadIdentity(legacy, registered, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: "spiffe://elsewhere.example/legacy" },
+    });
   });
 
   it("maps a certificate without a SPIFFE ID through the fingerprint registry (any case, colons allowed)", async () => {
     const legacy = await tlsClientAuth(CERTS.legacy);
     const fingerprint = (legacy.certFingerprintSHA256 as string).toUpperCase().match(/../g)!.join(":");
-    const withRegistry: MtlsConfig = { ...config, spiffe: false, registry: [{ fingerprintSha256: fingerprint, id: "spiffe://demo.ward.internal/legacy/billing" }] };
-    expect(await workloadIdentity(legacy, withRegistry, NOW)).toMatchObject({ ok: true, workload: { id: "spiffe://demo.ward.internal/legacy/billing" } });
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({ ok: false, problem: "not-registered" });
+    const withRegistry: MtlsConfig = {
+      ...config,
+      spiffe: false,
+      registry: [{ fingerprintSha256: fingerprint, id: "spiffe://demo.ward.internal/legacy/billing" }],
+    };
+    expect(await workloadIdentity(legacy, withRegistry, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: "spiffe://demo.ward.internal/legacy/billing" },
+    });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({
+      ok: false,
+      problem: "not-registered",
+    });
   });
 
   it("finds a certificate among thousands of registry entries, and only that one", async () => {
     const legacy = await tlsClientAuth(CERTS.legacy);
     const fingerprint = legacy.certFingerprintSHA256 as string;
-    const others = Array.from({ length: 5000 }, (_, i) => ({ fingerprintSha256: i.toString(16).padStart(64, "0"), id: `spiffe://demo.ward.internal/other/${i}` }));
-    const entry = { fingerprintSha256: fingerprint.toUpperCase().match(/../g)!.join(":"), id: "spiffe://demo.ward.internal/legacy/billing" };
-    const withRegistry: MtlsConfig = { ...config, spiffe: false, registry: [...others.slice(0, 2500), entry, ...others.slice(2500)] };
-    expect(await workloadIdentity(legacy, withRegistry, NOW)).toMatchObject({ ok: true, workload: { id: "spiffe://demo.ward.internal/legacy/billing" } });
-    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({ ok: false, problem: "not-registered" });
+    const others = Array.from({ length: 5000 }, (_, i) => ({
+      fingerprintSha256: i.toString(16).padStart(64, "0"),
+      id: `spiffe://demo.ward.internal/other/${i}`,
+    }));
+    const entry = {
+      fingerprintSha256: fingerprint.toUpperCase().match(/../g)!.join(":"),
+      id: "spiffe://demo.ward.internal/legacy/billing",
+    };
+    const withRegistry: MtlsConfig = {
+      ...config,
+      spiffe: false,
+      registry: [...others.slice(0, 2500), entry, ...others.slice(2500)],
+    };
+    expect(await workloadIdentity(legacy, withRegistry, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: "spiffe://demo.ward.internal/legacy/billing" },
+    });
+    expect(await workloadIdentity(await tlsClientAuth(CERTS.checkout), withRegistry, NOW)).toEqual({
+      ok: false,
+      problem: "not-registered",
+    });
     // Each config gets its own index: the same certificate under a config without the entry is not registered.
-    expect(await workloadIdentity(legacy, { ...withRegistry, registry: others }, NOW)).toEqual({ ok: false, problem: "not-registered" });
+    expect(await workloadIdentity(legacy, { ...withRegistry, registry: others }, NOW)).toEqual({
+      ok: false,
+      problem: "not-registered",
+    });
   });
 
   it("answers the same from its parse cache, and still checks a different DER under a cached fingerprint", async () => {

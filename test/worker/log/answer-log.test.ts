@@ -26,7 +26,9 @@ afterEach(() => {
 type Line = Record<string, unknown>;
 
 /** The response, its body, the decision lines and every other JSON line written while it was answered. */
-async function logged(call: () => Promise<Response>): Promise<{ res: Response; body: string; decisions: Line[]; others: Line[] }> {
+async function logged(
+  call: () => Promise<Response>,
+): Promise<{ res: Response; body: string; decisions: Line[]; others: Line[] }> {
   const lines: string[] = [];
   const out = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
   const err = vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
@@ -35,7 +37,12 @@ async function logged(call: () => Promise<Response>): Promise<{ res: Response; b
   out.mockRestore();
   err.mockRestore();
   const parsed = lines.map((l) => JSON.parse(l) as Line);
-  return { res, body, decisions: parsed.filter((l) => l.event === "decision"), others: parsed.filter((l) => l.event !== "decision") };
+  return {
+    res,
+    body,
+    decisions: parsed.filter((l) => l.event === "decision"),
+    others: parsed.filter((l) => l.event !== "decision"),
+  };
 }
 
 /** Exactly one decision line, for the id the client got, with this status and these reasons. */
@@ -64,7 +71,9 @@ describe("decided requests", () => {
 
   it("a target the canonicaliser refuses, logged with the path as received", async () => {
     const m = marker();
-    const { res, decisions } = await logged(() => fetchRaw(rawRequest(`https://payments.localhost/v1/../healthz?${m}`)));
+    const { res, decisions } = await logged(() =>
+      fetchRaw(rawRequest(`https://payments.localhost/v1/../healthz?${m}`)),
+    );
     const line = expectOneLine(res, decisions, 400, ["bad-request"]);
     expect(line).toMatchObject({ problem: "path-dot-segment", host: "payments.localhost", path: "/v1/../healthz" });
     expect(await originSaw(m)).toEqual([]);
@@ -77,56 +86,90 @@ describe("decided requests", () => {
 
   it.each(["GET", "HEAD"])("a %s with a body: 400 body-not-allowed, the origin never called", async (method) => {
     const m = marker();
-    const { res, body, decisions } = await logged(() => fetchRaw(rawRequest(`https://payments.localhost/healthz?${m}`, { method, body: "x=1" })));
+    const { res, body, decisions } = await logged(() =>
+      fetchRaw(rawRequest(`https://payments.localhost/healthz?${m}`, { method, body: "x=1" })),
+    );
     const line = expectOneLine(res, decisions, 400, ["body-not-allowed"]);
     expect(line).toMatchObject({ service: "payments", method, path: "/healthz" });
-    if (method === "GET") expect(JSON.parse(body)).toEqual({ error: "bad request", requestId: res.headers.get("ward-request-id") });
+    if (method === "GET")
+      expect(JSON.parse(body)).toEqual({ error: "bad request", requestId: res.headers.get("ward-request-id") });
     expect(await originSaw(m)).toEqual([]);
   });
 
   it("a failing Analytics Engine write leaves the answer alone and the line written", async () => {
     const m = marker();
-    const broken = { ...bindings, DECISIONS: { writeDataPoint: () => { throw new Error("dataset full"); } } } as unknown as typeof env;
-    const { res, decisions, others } = await logged(() => fetchRaw(new Request(`https://payments.localhost/healthz?${m}`), broken));
+    const broken = {
+      ...bindings,
+      DECISIONS: {
+        writeDataPoint: () => {
+          throw new Error("dataset full");
+        },
+      },
+    } as unknown as typeof env;
+    const { res, decisions, others } = await logged(() =>
+      fetchRaw(new Request(`https://payments.localhost/healthz?${m}`), broken),
+    );
     expectOneLine(res, decisions, 200, ["allowed-by-rule"]);
-    expect(others).toContainEqual(expect.objectContaining({ event: "decision-data-point-failed", requestId: res.headers.get("ward-request-id") }));
+    expect(others).toContainEqual(
+      expect.objectContaining({ event: "decision-data-point-failed", requestId: res.headers.get("ward-request-id") }),
+    );
     expect(await originSaw(m)).toHaveLength(1);
   });
 });
 
 describe("Ward's own paths", () => {
   it("the assertion key set", async () => {
-    const { res, decisions } = await logged(() => exports.default.fetch("https://payments.localhost/.well-known/ward/jwks.json"));
+    const { res, decisions } = await logged(() =>
+      exports.default.fetch("https://payments.localhost/.well-known/ward/jwks.json"),
+    );
     const line = expectOneLine(res, decisions, 200, ["ward-key-set"]);
     expect(line).toMatchObject({ effect: null, method: "GET", path: "/.well-known/ward/jwks.json" });
   });
 
   it("the key set without a usable signing key (503)", async () => {
-    const { res, decisions } = await logged(() => fetchRaw(new Request("https://payments.localhost/.well-known/ward/jwks.json"), { ...bindings, ASSERTION_SIGNING_KEYS: undefined } as unknown as typeof env));
+    const { res, decisions } = await logged(() =>
+      fetchRaw(new Request("https://payments.localhost/.well-known/ward/jwks.json"), {
+        ...bindings,
+        ASSERTION_SIGNING_KEYS: undefined,
+      } as unknown as typeof env),
+    );
     expectOneLine(res, decisions, 503, ["ward-key-set"]);
   });
 
   it("a POST to the key set's path is the gateway's, logged once", async () => {
-    const { res, decisions } = await logged(() => exports.default.fetch("https://payments.localhost/.well-known/ward/jwks.json", { method: "POST" }));
+    const { res, decisions } = await logged(() =>
+      exports.default.fetch("https://payments.localhost/.well-known/ward/jwks.json", { method: "POST" }),
+    );
     expectOneLine(res, decisions, 401, ["unauthenticated"]);
   });
 
   it("the portal, anonymous and signed in (with who it was)", async () => {
     const anonymous = await logged(() => exports.default.fetch("https://wiki.localhost/.ward/apps"));
-    expect(expectOneLine(anonymous.res, anonymous.decisions, 401, ["ward-portal"])).toMatchObject({ principal: "anonymous" });
+    expect(expectOneLine(anonymous.res, anonymous.decisions, 401, ["ward-portal"])).toMatchObject({
+      principal: "anonymous",
+    });
     const headers = { "cf-access-jwt-assertion": await token("ann@example.com") };
     const signedIn = await logged(() => exports.default.fetch("https://wiki.localhost/.ward/apps", { headers }));
-    expect(expectOneLine(signedIn.res, signedIn.decisions, 200, ["ward-portal"])).toMatchObject({ principal: "user:ann@example.com", effect: null });
+    expect(expectOneLine(signedIn.res, signedIn.decisions, 200, ["ward-portal"])).toMatchObject({
+      principal: "user:ann@example.com",
+      effect: null,
+    });
   });
 
   it("the admin API: refused and answered, each once, with who asked", async () => {
     const refused = await logged(() => exports.default.fetch("https://wiki.localhost/.ward/admin/policy"));
     expectOneLine(refused.res, refused.decisions, 401, ["ward-admin"]);
     const headers = { "cf-access-jwt-assertion": await token("admin@example.com") };
-    const answered = await logged(() => exports.default.fetch("https://wiki.localhost/.ward/admin/policy", { headers }));
-    expect(expectOneLine(answered.res, answered.decisions, 200, ["ward-admin"])).toMatchObject({ principal: "user:admin@example.com" });
+    const answered = await logged(() =>
+      exports.default.fetch("https://wiki.localhost/.ward/admin/policy", { headers }),
+    );
+    expect(expectOneLine(answered.res, answered.decisions, 200, ["ward-admin"])).toMatchObject({
+      principal: "user:admin@example.com",
+    });
     // The admin request line stays beside it: not a second decision line.
-    expect(answered.others).toContainEqual(expect.objectContaining({ event: "admin-request", requestId: answered.res.headers.get("ward-request-id") }));
+    expect(answered.others).toContainEqual(
+      expect.objectContaining({ event: "admin-request", requestId: answered.res.headers.get("ward-request-id") }),
+    );
   });
 });
 
@@ -135,7 +178,11 @@ describe("before or instead of a decision", () => {
     resetPolicyCache();
     vi.spyOn(bindings.POLICY, "get").mockRejectedValue(new Error("KV overloaded"));
     const { res, decisions } = await logged(() => exports.default.fetch("https://payments.localhost/healthz"));
-    expect(expectOneLine(res, decisions, 503, ["policy-unavailable"])).toMatchObject({ effect: "deny", level: "error", path: "/healthz" });
+    expect(expectOneLine(res, decisions, 503, ["policy-unavailable"])).toMatchObject({
+      effect: "deny",
+      level: "error",
+      path: "/healthz",
+    });
     vi.restoreAllMocks();
     resetPolicyCache();
   });
@@ -145,8 +192,14 @@ describe("before or instead of a decision", () => {
     vi.spyOn(crypto, "randomUUID").mockImplementationOnce(() => {
       throw new Error("entropy overloaded");
     });
-    const { res, body, decisions } = await logged(() => exports.default.fetch(`https://payments.localhost/healthz?${m}`));
-    expect(expectOneLine(res, decisions, 500, ["internal-error"])).toMatchObject({ effect: "deny", level: "error", error: "Error: entropy overloaded" });
+    const { res, body, decisions } = await logged(() =>
+      exports.default.fetch(`https://payments.localhost/healthz?${m}`),
+    );
+    expect(expectOneLine(res, decisions, 500, ["internal-error"])).toMatchObject({
+      effect: "deny",
+      level: "error",
+      error: "Error: entropy overloaded",
+    });
     expect(body).not.toContain("entropy");
     expect(await originSaw(m)).toEqual([]);
   });

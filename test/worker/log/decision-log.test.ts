@@ -13,7 +13,14 @@ const decision: Decision = {
   principal: "user:ann@example.com",
   obligations: { rateLimits: [], headers: {} },
   policyVersion: "ab".repeat(32),
-  trace: [{ rule: "wiki/edit/editors", effect: "allow", outcome: "principal-not-matched", detail: ["caller is none of: group wiki-editors"] }],
+  trace: [
+    {
+      rule: "wiki/edit/editors",
+      effect: "allow",
+      outcome: "principal-not-matched",
+      detail: ["caller is none of: group wiki-editors"],
+    },
+  ],
 };
 
 afterEach(() => vi.restoreAllMocks());
@@ -25,7 +32,18 @@ describe("logDecision", () => {
   it("writes one JSON line with who, what, the outcome and the policy version", () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    logDecision({ requestId: "r-1", time: TIME, decision, request, credential: { kind: "access-jwt", lifetimeSeconds: 86400 }, status: 403, latencyMs: 3 }, undefined);
+    logDecision(
+      {
+        requestId: "r-1",
+        time: TIME,
+        decision,
+        request,
+        credential: { kind: "access-jwt", lifetimeSeconds: 86400 },
+        status: 403,
+        latencyMs: 3,
+      },
+      undefined,
+    );
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toEqual({
       level: "info",
@@ -56,21 +74,46 @@ describe("logDecision", () => {
   it("names the problem of a bad request (and only then)", () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const bad: Decision = { ...decision, status: 400, reasons: ["bad-request"], problem: "query-method-override", service: undefined, route: undefined, trace: [] };
+    const bad: Decision = {
+      ...decision,
+      status: 400,
+      reasons: ["bad-request"],
+      problem: "query-method-override",
+      service: undefined,
+      route: undefined,
+      trace: [],
+    };
     logDecision({ requestId: "r-3", time: TIME, decision: bad, request, status: 400, latencyMs: 1 }, undefined);
     logDecision({ requestId: "r-4", time: TIME, decision, request, status: 403, latencyMs: 1 }, undefined);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ reasons: ["bad-request"], problem: "query-method-override", status: 400 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      reasons: ["bad-request"],
+      problem: "query-method-override",
+      status: 400,
+    });
     expect(JSON.parse(lines[1]!)).not.toHaveProperty("problem");
   });
 
   it("writes a data point when the dataset is bound", () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const points: AnalyticsEngineDataPoint[] = [];
-    logDecision({ requestId: "r-2", time: TIME, decision, request, status: 403, latencyMs: 5 }, { writeDataPoint: (p) => void points.push(p!) });
+    logDecision(
+      { requestId: "r-2", time: TIME, decision, request, status: 403, latencyMs: 5 },
+      { writeDataPoint: (p) => void points.push(p!) },
+    );
     expect(points).toEqual([
       {
         indexes: ["user:ann@example.com"],
-        blobs: ["user:ann@example.com", "wiki", "wiki/edit", "", "deny", "enforce", "no-matching-rule", "ab".repeat(32), "r-2"],
+        blobs: [
+          "user:ann@example.com",
+          "wiki",
+          "wiki/edit",
+          "",
+          "deny",
+          "enforce",
+          "no-matching-rule",
+          "ab".repeat(32),
+          "r-2",
+        ],
         doubles: [403, 5],
       },
     ]);

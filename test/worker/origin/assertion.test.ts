@@ -5,13 +5,18 @@ import app from "../../../worker/index.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ASSERTION_REUSE_SECONDS, assertionFor, assertionKeys, JWKS_PATH, type AssertionFacts } from "../../../worker/origin/assertion.ts";
+import {
+  ASSERTION_REUSE_SECONDS,
+  assertionFor,
+  assertionKeys,
+  JWKS_PATH,
+  type AssertionFacts,
+} from "../../../worker/origin/assertion.ts";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 
 let version = "";
-
 
 beforeAll(async () => {
   version = await activate(demoPolicy);
@@ -58,7 +63,10 @@ describe("identity assertion", () => {
     expect(payload.ward_policy).toBe(version);
     expect(payload.exp! - payload.iat!).toBe(60);
     const fingerprint = (auth.certFingerprintSHA256 as string).match(/../g)!.map((h) => parseInt(h, 16));
-    const x5t = btoa(String.fromCharCode(...fingerprint)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const x5t = btoa(String.fromCharCode(...fingerprint))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
     expect(payload.cnf).toEqual({ "x5t#S256": x5t });
 
     // Replayed to another service, the audience no longer matches.
@@ -76,7 +84,13 @@ describe("identity assertion", () => {
     let secret = given;
     if (given === "same-kid" || given === "p384") {
       const signer = JSON.parse(env.ASSERTION_SIGNING_KEYS!).keys[0];
-      const other = given === "same-kid" ? { ...(await exportJWK((await generateKeyPair("ES256", { extractable: true })).privateKey)), kid: signer.kid } : { ...(await exportJWK((await generateKeyPair("ES384", { extractable: true })).privateKey)), kid: "p384" };
+      const other =
+        given === "same-kid"
+          ? {
+              ...(await exportJWK((await generateKeyPair("ES256", { extractable: true })).privateKey)),
+              kid: signer.kid,
+            }
+          : { ...(await exportJWK((await generateKeyPair("ES384", { extractable: true })).privateKey)), kid: "p384" };
       secret = JSON.stringify({ keys: [signer, other] });
     }
     await expect(assertionKeys(secret)).rejects.toThrow();
@@ -88,7 +102,11 @@ describe("identity assertion", () => {
   ])("answers 503 and forwards nothing when the signing key secret is %s", async (_name, secret) => {
     const m = marker();
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`https://payments.localhost/healthz?${m}`), { ...env, ASSERTION_SIGNING_KEYS: secret }, ctx);
+    const res = await app.fetch(
+      new Request(`https://payments.localhost/healthz?${m}`),
+      { ...env, ASSERTION_SIGNING_KEYS: secret },
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(503);
     expect(await originSaw(m)).toEqual([]);
@@ -104,7 +122,12 @@ describe("one assertion for many requests", () => {
     const auth = await tlsClientAuth(CERTS.checkout);
     const tokens: string[] = [];
     const requestIds: string[] = [];
-    for (const url of ["https://orders.localhost/v1/orders/7", "https://orders.localhost/v1/orders/7", "https://payments.localhost/healthz", "https://orders.localhost/v1/orders/8"]) {
+    for (const url of [
+      "https://orders.localhost/v1/orders/7",
+      "https://orders.localhost/v1/orders/7",
+      "https://payments.localhost/healthz",
+      "https://orders.localhost/v1/orders/8",
+    ]) {
       const m = marker();
       const res = await exports.default.fetch(`${url}?${m}`, { cf: { tlsClientAuth: auth } });
       expect(res.status).toBe(200);
@@ -129,10 +152,18 @@ describe("one assertion for many requests", () => {
   const facts = (now: number, over: Partial<AssertionFacts["decision"]> = {}): AssertionFacts => ({
     identity: { workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/checkout" } },
     decision: {
-      effect: "allow", status: 200, mode: "enforce", principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout",
-      service: "orders", route: "orders/read", rule: "orders/read/shop-reads", policyVersion: "v1", reasons: [],
+      effect: "allow",
+      status: 200,
+      mode: "enforce",
+      principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout",
+      service: "orders",
+      route: "orders/read",
+      rule: "orders/read/shop-reads",
+      policyVersion: "v1",
+      reasons: [],
       target: { method: "GET", host: "orders.localhost", path: "/v1/orders/7", segments: ["v1", "orders", "7"] },
-      obligations: { rateLimits: [], headers: {} }, ...over,
+      obligations: { rateLimits: [], headers: {} },
+      ...over,
     } as AssertionFacts["decision"],
     issuer: "ward",
     certificateSha256: "ab".repeat(32),
@@ -157,7 +188,11 @@ describe("one assertion for many requests", () => {
     const t0 = Date.UTC(2026, 11, 1, 11, 0, 0);
     const base = await assertionFor(keys, facts(t0));
     const variants: Partial<AssertionFacts["decision"]>[] = [
-      { rule: "orders/read/other" }, { route: "orders/write" }, { policyVersion: "v2" }, { mode: "audit" }, { service: "payments" },
+      { rule: "orders/read/other" },
+      { route: "orders/write" },
+      { policyVersion: "v2" },
+      { mode: "audit" },
+      { service: "payments" },
       { principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/cart" },
       { rule: undefined, exception: { kind: "exception", id: "ex-1" } } as Partial<AssertionFacts["decision"]>,
       // The request it is for: another method, host or path is another token.

@@ -45,7 +45,9 @@ describe("the portal", () => {
   it("sends a person without identity to sign in, and answers API clients 401", async () => {
     const browser = await portal(undefined, "wiki.localhost", { accept: "text/html", "sec-fetch-mode": "navigate" });
     expect(browser.res.status).toBe(302);
-    expect(browser.res.headers.get("location")).toMatch(/^https:\/\/ward-demo\.cloudflareaccess\.com\/cdn-cgi\/access\/login\/wiki\.localhost\?kid=[0-9a-f]{64}&redirect_url=%2F\.ward%2Fapps$/);
+    expect(browser.res.headers.get("location")).toMatch(
+      /^https:\/\/ward-demo\.cloudflareaccess\.com\/cdn-cgi\/access\/login\/wiki\.localhost\?kid=[0-9a-f]{64}&redirect_url=%2F\.ward%2Fapps$/,
+    );
     expect((await portal(undefined)).res.status).toBe(401);
   });
 

@@ -42,7 +42,9 @@ it("a burst of requests on a cold isolate: all answered, the policy compiled onc
   const events = await logged(["policy-loaded"], async () => {
     resetPolicyCache();
     const m = marker();
-    const answers = await Promise.all(Array.from({ length: 8 }, () => exports.default.fetch(`https://payments.localhost/healthz?${m}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => exports.default.fetch(`https://payments.localhost/healthz?${m}`)),
+    );
     expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(await originSaw(m)).toHaveLength(8);
   });
@@ -51,13 +53,21 @@ it("a burst of requests on a cold isolate: all answered, the policy compiled onc
 
 it("a burst of signed-in people on a cold isolate (no key set, no denylist, no policy yet): every one answered", async () => {
   const signing = inject("accessPrivateJwk");
-  const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => accessToken(signing, { email: `p${i}@example.com`, identity_nonce: `n-cold-${i}` })));
+  const tokens = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      accessToken(signing, { email: `p${i}@example.com`, identity_nonce: `n-cold-${i}` }),
+    ),
+  );
   resetPolicyCache();
   resetDenylistCache();
   resetAccessVerifiers();
   const m = marker();
   // Each request waits for the same first key-set fetch: none may be left hanging or be refused for it.
-  const answers = await Promise.all(tokens.map((token) => exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { "cf-access-jwt-assertion": token } })));
+  const answers = await Promise.all(
+    tokens.map((token) =>
+      exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { "cf-access-jwt-assertion": token } }),
+    ),
+  );
   expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
   expect(await originSaw(m)).toHaveLength(8);
 });
@@ -75,9 +85,12 @@ describe("where a version is loaded from", () => {
   it("its source, for a version stored without a document (bootstrapped, or an older push), which then gets its document", async () => {
     await bindings.POLICY.delete(documentKey(version));
     resetPolicyCache();
-    const events = await logged(["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"], async () => {
-      expect(await healthz()).toEqual({ status: 200, seen: 1 });
-    });
+    const events = await logged(
+      ["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"],
+      async () => {
+        expect(await healthz()).toEqual({ status: 200, seen: 1 });
+      },
+    );
     expect(events).toEqual([{ level: "info", event: "policy-loaded", version }]);
     // Stored off the request's path: the bytes hash to the version, and the next cold isolate reads them.
     let healed: string | null = null;
@@ -95,18 +108,29 @@ describe("where a version is loaded from", () => {
 
   it.each<[string, (good: string) => Promise<string>]>([
     ["not JSON", async () => "{ not json"],
-    ["another version's document (tampered or mis-stored)", async (good) => {
-      const other = await loadPolicy(good.replace("principals: [{ public: true }]", "principals: [{ authenticated: true }]"));
-      if (!other.ok) throw new Error("test policy invalid");
-      return canonicalJson(other.policy.document);
-    }],
+    [
+      "another version's document (tampered or mis-stored)",
+      async (good) => {
+        const other = await loadPolicy(
+          good.replace("principals: [{ public: true }]", "principals: [{ authenticated: true }]"),
+        );
+        if (!other.ok) throw new Error("test policy invalid");
+        return canonicalJson(other.policy.document);
+      },
+    ],
   ])("a damaged document (%s): never used; the source serves, and the damage is logged", async (_name, damaged) => {
     await bindings.POLICY.put(documentKey(version), await damaged(demoPolicy));
     resetPolicyCache();
-    const events = await logged(["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"], async () => {
-      expect(await healthz()).toEqual({ status: 200, seen: 1 });
-    });
-    expect(events.map((e) => [e.event, e.from ?? null])).toEqual([[expect.stringMatching(/^policy-version-(invalid|hash-mismatch)$/), "document"], ["policy-loaded", null]]);
+    const events = await logged(
+      ["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"],
+      async () => {
+        expect(await healthz()).toEqual({ status: 200, seen: 1 });
+      },
+    );
+    expect(events.map((e) => [e.event, e.from ?? null])).toEqual([
+      [expect.stringMatching(/^policy-version-(invalid|hash-mismatch)$/), "document"],
+      ["policy-loaded", null],
+    ]);
     // The public healthz route shows the source's policy decided, not the damaged document's (authenticated only).
     await activate(demoPolicy);
   });
@@ -121,9 +145,12 @@ describe("where a version is loaded from", () => {
     await bindings.POLICY.put(documentKey(name), text);
     await bindings.POLICY.put(ACTIVE_KEY, name);
     resetPolicyCache();
-    const events = await logged(["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"], async () => {
-      expect(await healthz()).toEqual({ status: 200, seen: 1 });
-    });
+    const events = await logged(
+      ["policy-loaded", "policy-version-invalid", "policy-version-hash-mismatch"],
+      async () => {
+        expect(await healthz()).toEqual({ status: 200, seen: 1 });
+      },
+    );
     expect(events).toEqual([{ level: "info", event: "policy-loaded", version: name }]);
     await bindings.POLICY.put(ACTIVE_KEY, version);
   });

@@ -66,11 +66,20 @@ async function person(): Promise<string> {
 }
 
 async function get(path: string, token: string, m: string): Promise<Response> {
-  return exports.default.fetch(`https://limited.localhost${path}?${m}`, { headers: { "Cf-Access-Jwt-Assertion": token } });
+  return exports.default.fetch(`https://limited.localhost${path}?${m}`, {
+    headers: { "Cf-Access-Jwt-Assertion": token },
+  });
 }
 
 function obligation(overrides: Partial<RateLimitObligation> = {}): RateLimitObligation {
-  return { rule: `t/${crypto.randomUUID().slice(0, 8)}/r`, key: "user:x@example.com", limit: 3, periodSeconds: 60, failOpen: false, ...overrides };
+  return {
+    rule: `t/${crypto.randomUUID().slice(0, 8)}/r`,
+    key: "user:x@example.com",
+    limit: 3,
+    periodSeconds: 60,
+    failOpen: false,
+    ...overrides,
+  };
 }
 
 /** A namespace whose objects cannot be reached: our own boundary, where the store's failure shows. */
@@ -109,7 +118,9 @@ describe("rate limits at the gateway", () => {
     vi.restoreAllMocks();
     expect(res.status).toBe(429);
     // Allowed by the policy, answered by Ward: the log says why.
-    expect(lines.map((l) => parseDecisionLine(l)).find((l) => l?.requestId === res.headers.get("ward-request-id"))).toMatchObject({ effect: "allow", status: 429, outcome: "rate-limited" });
+    expect(
+      lines.map((l) => parseDecisionLine(l)).find((l) => l?.requestId === res.headers.get("ward-request-id")),
+    ).toMatchObject({ effect: "allow", status: 429, outcome: "rate-limited" });
     const retryAfter = Number(res.headers.get("Retry-After"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -175,7 +186,9 @@ describe("rate limits at the gateway", () => {
       expect(admitted.status).toBe(200);
       expect(await originSaw(open)).toHaveLength(1);
       expect(spy).toHaveBeenCalledTimes(2);
-      const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "rate-limit-unavailable");
+      const warning = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.event === "rate-limit-unavailable");
       expect(warning).toMatchObject({ level: "warn", rule: "limited/open/people", failOpen: true });
     } finally {
       spy.mockRestore();
@@ -191,8 +204,14 @@ describe("checkRateLimits", () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     try {
       for (const namespace of [broken, throwingStub]) {
-        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation()], Date.now())).toEqual({ ok: false, reason: "rate-limit-unavailable", headers: {} });
-        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation({ failOpen: true })], Date.now())).toEqual({ ok: true, headers: {} });
+        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [obligation()], Date.now())).toEqual({
+          ok: false,
+          reason: "rate-limit-unavailable",
+          headers: {},
+        });
+        expect(
+          await checkRateLimits({ RATE_LIMITER: namespace }, [obligation({ failOpen: true })], Date.now()),
+        ).toEqual({ ok: true, headers: {} });
       }
     } finally {
       error.mockRestore();
@@ -210,14 +229,21 @@ describe("checkRateLimits", () => {
     expect(refused).toEqual({
       ok: false,
       reason: "rate-limited",
-      headers: { "RateLimit-Policy": `"${limit.rule}";q=3;w=60`, RateLimit: `"${limit.rule}";r=0;t=45`, "Retry-After": "45" },
+      headers: {
+        "RateLimit-Policy": `"${limit.rule}";q=3;w=60`,
+        RateLimit: `"${limit.rule}";r=0;t=45`,
+        "Retry-After": "45",
+      },
     });
     // The last millisecond of the window is still the same window.
     expect((await checkRateLimits(env, [limit], windowStart + 59_999)).ok).toBe(false);
     // A caller whose clock lags (an earlier window) is counted in the object's current window, not a fresh one.
     expect((await checkRateLimits(env, [limit], windowStart - 30_000)).ok).toBe(false);
     const next = await checkRateLimits(env, [limit], windowStart + 60_000);
-    expect(next).toEqual({ ok: true, headers: { "RateLimit-Policy": `"${limit.rule}";q=3;w=60`, RateLimit: `"${limit.rule}";r=2;t=60` } });
+    expect(next).toEqual({
+      ok: true,
+      headers: { "RateLimit-Policy": `"${limit.rule}";q=3;w=60`, RateLimit: `"${limit.rule}";r=2;t=60` },
+    });
   });
 
   it("keeps separate objects per rule and key", async () => {
@@ -241,7 +267,9 @@ describe("checkRateLimits", () => {
     // Rows left in the object's storage (none at all once deleteAll ran, the table included).
     const rows = () =>
       runInDurableObject(stub, (_instance, state) => {
-        const table = state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'counter'").one().n;
+        const table = state.storage.sql
+          .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'counter'")
+          .one().n;
         return table === 0 ? 0 : state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM counter").one().n;
       });
     // workerd may already have fired the due alarm on its own; this runs it now if it has not.
@@ -313,7 +341,15 @@ describe("leases (large limits)", () => {
     expect((await checkRateLimits(env, [limit], windowStart + 59_999)).ok).toBe(false);
     // The next window starts from the object's fresh count, not from what was left of the old lease.
     const next = await checkRateLimits(env, [limit], windowStart + 60_000);
-    expect(next).toEqual({ ok: true, headers: { "RateLimit-Policy": `"${limit.rule}";q=1000;w=60`, RateLimit: `"${limit.rule}";r=999;t=60` } });
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ count: number }>("SELECT count FROM counter").one().count)).toBe(10);
+    expect(next).toEqual({
+      ok: true,
+      headers: { "RateLimit-Policy": `"${limit.rule}";q=1000;w=60`, RateLimit: `"${limit.rule}";r=999;t=60` },
+    });
+    expect(
+      await runInDurableObject(
+        stub,
+        (_i, state) => state.storage.sql.exec<{ count: number }>("SELECT count FROM counter").one().count,
+      ),
+    ).toBe(10);
   });
 });

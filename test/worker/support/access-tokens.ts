@@ -11,7 +11,15 @@ export async function accessToken(
 ): Promise<string> {
   const now = Math.floor((options.now ?? Date.now()) / 1000);
   const key = await importJWK(jwk, "RS256");
-  return new SignJWT({ type: "app", iat: now, nbf: now, exp: now + (options.ttl ?? 3600), iss: TEAM, aud: [AUD], ...claims })
+  return new SignJWT({
+    type: "app",
+    iat: now,
+    nbf: now,
+    exp: now + (options.ttl ?? 3600),
+    iss: TEAM,
+    aud: [AUD],
+    ...claims,
+  })
     .setProtectedHeader({ alg: options.alg ?? "RS256", kid: options.kid ?? jwk.kid! })
     .sign(key);
 }
@@ -20,7 +28,11 @@ export async function accessToken(
  * A token whose header and payload are exactly these texts, validly signed: what SignJWT cannot write
  * (duplicate members, `1e309`, escapes JSON.stringify would not produce).
  */
-export async function rawAccessToken(jwk: JWK, payloadText: string, headerText = JSON.stringify({ alg: "RS256", kid: jwk.kid, typ: "JWT" })): Promise<string> {
+export async function rawAccessToken(
+  jwk: JWK,
+  payloadText: string,
+  headerText = JSON.stringify({ alg: "RS256", kid: jwk.kid, typ: "JWT" }),
+): Promise<string> {
   const key = (await importJWK(jwk, "RS256")) as CryptoKey;
   const input = `${base64url.encode(headerText)}.${base64url.encode(payloadText)}`;
   const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, new TextEncoder().encode(input));

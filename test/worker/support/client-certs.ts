@@ -41,7 +41,10 @@ function derBase64(pem: string): string {
   return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
 }
 
-export async function tlsClientAuth(pem: string, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function tlsClientAuth(
+  pem: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const b64 = derBase64(pem);
   const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
