@@ -91,116 +91,99 @@ function finish(service: CompiledService | undefined, decision: Decision): Decis
   return decision;
 }
 
+type DecisionBase = Omit<Decision, "effect" | "status" | "reasons">;
+
+/** A deny for one reason, with the status the table gives it (`hidden`: the service answers refusals 404). */
+function refuse(base: DecisionBase, reason: Reason, hidden = false): Decision {
+  return { ...base, effect: "deny", status: statusFor(reason, hidden), reasons: [reason] };
+}
+
+/** What the deciding allow rule asks of the gateway: its rate limit, counted per principal (and route), and headers. */
+function obligationsOf(rule: CompiledRule, principal: string, route: string): Obligations {
+  const obligations = emptyObligations();
+  if (rule.rateLimit) {
+    const { limit, periodSeconds, key, failOpen } = rule.rateLimit;
+    obligations.rateLimits.push({
+      rule: rule.id,
+      key: key === "principal" ? principal : `${principal} ${route}`,
+      limit,
+      periodSeconds,
+      failOpen,
+    });
+  }
+  if (rule.headers) Object.assign(obligations.headers, rule.headers);
+  return obligations;
+}
+
+/**
+ * The rules of the chosen route: every one is traced; a deny rule that applies wins over any allow, then the
+ * first allow that applies decides. Without one, an anonymous caller is asked to authenticate.
+ */
+function decideByRules(
+  service: CompiledService,
+  route: CompiledRoute,
+  base: DecisionBase,
+  request: RequestFacts,
+  now: number,
+): Decision {
+  let firstAllow: CompiledRule | undefined;
+  let firstDeny: CompiledRule | undefined;
+  for (const rule of route.rules) {
+    const trace = traceRule(rule, request, now);
+    base.trace.push(trace);
+    if (trace.outcome !== "applies") continue;
+    if (rule.effect === "deny") firstDeny ??= rule;
+    else firstAllow ??= rule;
+  }
+  if (firstDeny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: firstDeny.id });
+  if (!firstAllow)
+    return finish(
+      service,
+      refuse(base, isAuthenticated(request.identity) ? "no-matching-rule" : "unauthenticated", service.hide),
+    );
+  return {
+    ...base,
+    effect: "allow",
+    status: statusFor("allowed-by-rule"),
+    reasons: ["allowed-by-rule"],
+    rule: firstAllow.id,
+    obligations: obligationsOf(firstAllow, base.principal, route.id),
+  };
+}
+
 export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: number): Decision {
-  const principal = principalKey(request.identity);
-  const base = {
-    mode: "enforce" as "enforce" | "audit",
-    principal,
+  const base: DecisionBase = {
+    mode: "enforce",
+    principal: principalKey(request.identity),
     obligations: emptyObligations(),
     policyVersion: policy.version,
-    trace: [] as RuleTrace[],
+    trace: [],
   };
   const canonical = canonicalTarget(request.method, request.host, request.path, request.query);
-  if (!canonical.ok) {
-    return {
-      ...base,
-      effect: "deny",
-      status: statusFor("bad-request"),
-      reasons: ["bad-request"],
-      problem: canonical.problem,
-    };
-  }
+  if (!canonical.ok) return { ...refuse(base, "bad-request"), problem: canonical.problem };
   const target: CanonicalTarget = canonical.target;
   const service = findService(policy, target.host);
-  if (!service)
-    return { ...base, effect: "deny", status: statusFor("host-not-found"), reasons: ["host-not-found"], target };
+  if (!service) return refuse({ ...base, target }, "host-not-found");
   // GET and HEAD carry no content (RFC 9110 §9.3.1-2). One that does cannot be forwarded as it came, and a body
   // the origin may or may not read is where request smuggling starts: refused in every mode, like a bad target.
   if (request.body && (target.method === "GET" || target.method === "HEAD")) {
-    return {
-      ...base,
-      effect: "deny",
-      status: statusFor("body-not-allowed"),
-      reasons: ["body-not-allowed"],
-      service: service.name,
-      target,
-    };
+    return refuse({ ...base, service: service.name, target }, "body-not-allowed");
   }
 
-  const serviceBase = { ...base, mode: service.mode, service: service.name, target };
-  const authenticated = isAuthenticated(request.identity);
+  const serviceBase: DecisionBase = { ...base, mode: service.mode, service: service.name, target };
   if (service.requireCertificate && !request.identity.workload) {
-    return finish(service, {
-      ...serviceBase,
-      effect: "deny",
-      status: statusFor("certificate-required"),
-      reasons: ["certificate-required"],
-    });
+    return finish(service, refuse(serviceBase, "certificate-required"));
   }
-
   const route: CompiledRoute | undefined = service.routes.find(
     target.segments,
     (r) => r.methods === "any" || r.methods.has(target.method),
   );
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
-    const reason: Reason = authenticated ? "route-not-found" : "unauthenticated";
-    return finish(service, {
-      ...serviceBase,
-      effect: "deny",
-      status: statusFor(reason, service.hide),
-      reasons: [reason],
-    });
+    return finish(
+      service,
+      refuse(serviceBase, isAuthenticated(request.identity) ? "route-not-found" : "unauthenticated", service.hide),
+    );
   }
-
-  const routeBase = { ...serviceBase, route: route.id };
-  let firstAllow: CompiledRule | undefined;
-  let firstDeny: CompiledRule | undefined;
-  for (const rule of route.rules) {
-    const trace = traceRule(rule, request, now);
-    routeBase.trace.push(trace);
-    if (trace.outcome !== "applies") continue;
-    if (rule.effect === "deny") firstDeny ??= rule;
-    else firstAllow ??= rule;
-  }
-
-  if (firstDeny) {
-    return finish(service, {
-      ...routeBase,
-      effect: "deny",
-      status: statusFor("denied-by-rule", service.hide),
-      reasons: ["denied-by-rule"],
-      rule: firstDeny.id,
-    });
-  }
-  if (!firstAllow) {
-    const reason: Reason = authenticated ? "no-matching-rule" : "unauthenticated";
-    return finish(service, {
-      ...routeBase,
-      effect: "deny",
-      status: statusFor(reason, service.hide),
-      reasons: [reason],
-    });
-  }
-
-  const obligations = emptyObligations();
-  if (firstAllow.rateLimit) {
-    const { limit, periodSeconds, key, failOpen } = firstAllow.rateLimit;
-    obligations.rateLimits.push({
-      rule: firstAllow.id,
-      key: key === "principal" ? principal : `${principal} ${route.id}`,
-      limit,
-      periodSeconds,
-      failOpen,
-    });
-  }
-  if (firstAllow.headers) Object.assign(obligations.headers, firstAllow.headers);
-  return {
-    ...routeBase,
-    effect: "allow",
-    status: statusFor("allowed-by-rule"),
-    reasons: ["allowed-by-rule"],
-    rule: firstAllow.id,
-    obligations,
-  };
+  return decideByRules(service, route, { ...serviceBase, route: route.id }, request, now);
 }
