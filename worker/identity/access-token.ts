@@ -4,6 +4,7 @@
 // (or another host of the same site) that makes the browser send a state-changing request would carry the
 // user's identity with it (CSRF). On such a request no token is honoured, wherever it came from.
 import { madeForAnotherOrigin } from "../pages/browser.ts";
+import { cookiePieces } from "../shared/cookies.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -15,9 +16,5 @@ export function accessTokenOf(request: Request): string | undefined {
   if (!SAFE_METHODS.has(request.method)) return undefined;
   const cookie = request.headers.get("cookie");
   if (!cookie) return undefined;
-  for (const part of cookie.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === "CF_Authorization") return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return cookiePieces(cookie).find((piece) => piece.name === "CF_Authorization")?.value;
 }

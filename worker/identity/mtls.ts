@@ -78,12 +78,16 @@ function field(auth: Record<string, unknown>, name: string): string | undefined 
 interface IssuerIndex {
   bySki: ReadonlyMap<string, ReadonlySet<string>>;
   byDn: ReadonlyMap<string, ReadonlySet<string>>;
+  policyTrustDomains: readonly string[];
 }
+const NO_TRUST_DOMAINS: readonly string[] = [];
 const issuerIndexes = new WeakMap<MtlsConfig, IssuerIndex>();
 
 function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]): IssuerIndex {
   let index = issuerIndexes.get(config);
-  if (!index) {
+  // Built once per config and the trust domains it was built with (the same compiled document gives both; a
+  // caller passing other domains gets a fresh index rather than a stale one).
+  if (!index || index.policyTrustDomains !== policyTrustDomains) {
     const bySki = new Map<string, Set<string>>();
     const byDn = new Map<string, Set<string>>();
     for (const pin of config.issuers) {
@@ -94,7 +98,7 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
       for (const domain of pin.trustDomains ?? policyTrustDomains) domains.add(domain);
       map.set(key, domains);
     }
-    issuerIndexes.set(config, (index = { bySki, byDn }));
+    issuerIndexes.set(config, (index = { bySki, byDn, policyTrustDomains }));
   }
   return index;
 }
@@ -168,7 +172,7 @@ export async function workloadIdentity(
   tlsClientAuth: unknown,
   config: MtlsConfig,
   now: number,
-  policyTrustDomains: readonly string[] = [],
+  policyTrustDomains: readonly string[] = NO_TRUST_DOMAINS,
 ): Promise<MtlsResult> {
   if (tlsClientAuth === null || typeof tlsClientAuth !== "object") return { ok: false, problem: "no-certificate" };
   const auth = tlsClientAuth as Record<string, unknown>;

@@ -3,9 +3,10 @@
 // spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
 // Authorization (unless the policy forwards it), Access's headers and cookies.
 import { isForwardedHeader } from "../../policy/index.ts";
+import { cookiePieces } from "../shared/cookies.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
-const ACCESS_COOKIE = /^(CF_Authorization|CF_AppSession|CF_Binding)=/i;
+const ACCESS_COOKIES: ReadonlySet<string> = new Set(["cf_authorization", "cf_appsession", "cf_binding"]);
 
 /**
  * Dropped on every request behind Cloudflare, so not worth a line in the log: the edge's own headers
@@ -42,10 +43,9 @@ function stripNames(list: string): Set<string> {
 }
 
 function withoutAccessCookies(cookie: string): string {
-  return cookie
-    .split(";")
-    .map((c) => c.trim())
-    .filter((c) => c && !ACCESS_COOKIE.test(c))
+  return cookiePieces(cookie)
+    .filter((piece) => !ACCESS_COOKIES.has(piece.name.toLowerCase()))
+    .map((piece) => piece.text)
     .join("; ");
 }
 

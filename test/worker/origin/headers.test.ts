@@ -66,6 +66,29 @@ describe("headers forwarded to the origin", () => {
     expect(wiki.seen[0]!.headers.authorization).toBeUndefined();
   });
 
+  it("Access's cookies are kept from the origin however they are spelt: space before '=', case, a second Cookie header", async () => {
+    const token = await accessToken(inject("accessPrivateJwk"), { email: "ann@example.com" });
+    for (const cookies of [
+      [`theme=dark; CF_Authorization =${token}`],
+      [`theme=dark;\tcf_authorization\t=${token}`],
+      ["theme=dark", `CF_Authorization=${token}`],
+      [`theme=dark, CF_AppSession=x`, `CF_Binding=y; lang=de`],
+    ]) {
+      const m = marker();
+      // Signed in by the header, so that every case is forwarded and the cookie filter alone is tested.
+      const headers = new Headers({ "cf-access-jwt-assertion": token });
+      for (const cookie of cookies) headers.append("cookie", cookie);
+      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers });
+      expect(res.status, cookies.join(" | ")).toBe(200);
+      const seen = await originSaw(m);
+      expect(seen).toHaveLength(1);
+      const forwarded = String(seen[0]!.headers.cookie ?? "");
+      expect(forwarded).not.toMatch(/cf_authorization|cf_appsession|cf_binding/i);
+      expect(forwarded).not.toContain(token.split(".")[2]);
+      expect(forwarded).toContain("theme=dark");
+    }
+  });
+
   it("the decision log names the dropped headers, never their values, and not the edge's own", async () => {
     const { seen, decision, lines } = await send("https://payments.localhost/healthz", {
       "X-User-Email": "ceo@example.com",
