@@ -63,10 +63,9 @@ export async function listGrants(target: AdminTarget, query: string, json: boole
   return EXIT.ok;
 }
 
-export async function exceptionsCommand(args: string[], io: Io): Promise<number> {
-  const [action, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
+function parseExceptionArgs(args: string[]) {
+  return parseArgs({
+    args,
     allowPositionals: true,
     options: {
       ...targetOptions,
@@ -86,27 +85,42 @@ export async function exceptionsCommand(args: string[], io: Io): Promise<number>
       json: { type: "boolean", default: false },
     },
   });
-  if (action === "list") {
-    const target = await resolveTarget(values);
-    await policyState(target, values.env);
-    const query = `?kind=exception${values.all ? "&all=1" : ""}${values.service ? `&service=${encodeURIComponent(values.service)}` : ""}`;
-    return listGrants(target, query, values.json, io);
-  }
-  if (action === "revoke") {
-    const match = positionals[0] ? /^([^/]+)\/([\w-]+)$/.exec(positionals[0]) : null;
-    if (!match) throw new CliError(`expected SERVICE/ID (as ward exceptions list shows)\n${usage}`);
-    const target = await resolveTarget(values);
-    await policyState(target, values.env);
-    const reply = await adminCall(
-      target,
-      "DELETE",
-      `/grants/${match[1]}/${match[2]}?reason=${encodeURIComponent(values.reason ?? "")}`,
-    );
-    if (reply.status === 404) throw new CliError(`no grant ${match[2]} in ${match[1]}: nothing changed`, EXIT.failed);
-    io.out(`revoked: ${grantLine(grantFrom(target, reply), Date.now())}`);
-    return EXIT.ok;
-  }
-  if (action !== "grant") throw new CliError(`expected grant, revoke or list\n${usage}`);
+}
+
+type ExceptionFlags = ReturnType<typeof parseExceptionArgs>["values"];
+
+/** The target, after checking it serves the environment named: a grant never lands in the wrong one. */
+async function checkedTarget(values: ExceptionFlags): Promise<AdminTarget> {
+  const target = await resolveTarget(values);
+  await policyState(target, values.env);
+  return target;
+}
+
+async function listExceptions(values: ExceptionFlags, io: Io): Promise<number> {
+  const target = await checkedTarget(values);
+  const query = `?kind=exception${values.all ? "&all=1" : ""}${values.service ? `&service=${encodeURIComponent(values.service)}` : ""}`;
+  return listGrants(target, query, values.json, io);
+}
+
+async function revokeException(values: ExceptionFlags, positionals: string[], io: Io): Promise<number> {
+  const match = positionals[0] ? /^([^/]+)\/([\w-]+)$/.exec(positionals[0]) : null;
+  if (!match) throw new CliError(`expected SERVICE/ID (as ward exceptions list shows)\n${usage}`);
+  const target = await checkedTarget(values);
+  const reply = await adminCall(
+    target,
+    "DELETE",
+    `/grants/${match[1]}/${match[2]}?reason=${encodeURIComponent(values.reason ?? "")}`,
+  );
+  if (reply.status === 404) throw new CliError(`no grant ${match[2]} in ${match[1]}: nothing changed`, EXIT.failed);
+  io.out(`revoked: ${grantLine(grantFrom(target, reply), Date.now())}`);
+  return EXIT.ok;
+}
+
+/**
+ * The request body of a new exception. Every field a reviewer needs (who asked, who approved, why, the
+ * ticket) is required here too, so a mistake is told before anything is sent.
+ */
+function exceptionBody(values: ExceptionFlags) {
   for (const flag of ["service", "principal", "reason", "ticket", "requested-by", "approved-by"] as const) {
     if (!values[flag]) throw new CliError(`--${flag} is required\n${usage}`);
   }
@@ -116,7 +130,7 @@ export async function exceptionsCommand(args: string[], io: Io): Promise<number>
   const notBefore = values["not-before"];
   if (notBefore !== undefined && !Number.isFinite(Date.parse(notBefore)))
     throw new CliError(`--not-before ${notBefore}: expected an ISO-8601 instant`);
-  const body = {
+  return {
     principal: principalFromFlag(values.principal!),
     service: values.service!,
     routes: listFlag(values.routes),
@@ -129,9 +143,21 @@ export async function exceptionsCommand(args: string[], io: Io): Promise<number>
     requestedBy: values["requested-by"]!,
     approvedBy: values["approved-by"]!,
   };
-  const target = await resolveTarget(values);
-  await policyState(target, values.env);
+}
+
+async function grantException(values: ExceptionFlags, io: Io): Promise<number> {
+  const body = exceptionBody(values);
+  const target = await checkedTarget(values);
   const grant = grantFrom(target, await adminCall(target, "POST", "/exceptions", body));
   io.out(`granted: ${grantLine(grant, Date.now())}`);
   return EXIT.ok;
+}
+
+export async function exceptionsCommand(args: string[], io: Io): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseExceptionArgs(rest);
+  if (action === "list") return listExceptions(values, io);
+  if (action === "revoke") return revokeException(values, positionals, io);
+  if (action !== "grant") throw new CliError(`expected grant, revoke or list\n${usage}`);
+  return grantException(values, io);
 }

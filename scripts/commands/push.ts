@@ -1,6 +1,15 @@
 import { parseArgs } from "node:util";
-import { diffReach, loadPolicy, reach, validatePolicyText } from "../../policy/index.ts";
-import { adminCall, policyState, resolveTarget, short, TARGET_USAGE, targetOptions } from "../admin-client.ts";
+import { type CompiledPolicy, diffReach, loadPolicy, reach, validatePolicyText } from "../../policy/index.ts";
+import {
+  type AdminTarget,
+  adminCall,
+  type PolicyState,
+  policyState,
+  resolveTarget,
+  short,
+  TARGET_USAGE,
+  targetOptions,
+} from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
@@ -20,8 +29,8 @@ function bootstrapCommands(env: string, file: string, version: string): string[]
   ];
 }
 
-export async function pushCommand(args: string[], io: Io): Promise<number> {
-  const { positionals, values } = parseArgs({
+function parsePushArgs(args: string[]) {
+  return parseArgs({
     args,
     allowPositionals: true,
     options: {
@@ -31,57 +40,58 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
       bootstrap: { type: "boolean", default: false },
     },
   });
-  const [file, ...rest] = positionals;
-  if (!file || rest.length > 0) throw new CliError(`expected one policy FILE\n${usage}`);
+}
+
+/** FILE's text and its compiled form; its issues printed, and an invalid policy stops here, nothing sent. */
+async function readPushedPolicy(file: string, io: Io): Promise<{ text: string; next: CompiledPolicy }> {
   const text = await readPolicyText(file);
   const validated = validatePolicyText(text);
   printIssues(file, validated.issues, io.err);
   const loaded = await loadPolicy(text);
   if (!loaded.ok) throw new CliError(`${file} is not a valid policy: nothing pushed`, EXIT.failed);
-  const next = loaded.policy;
-  if (values.bootstrap) {
-    if (!values.env || values.local) throw new CliError("--bootstrap is for a deployed environment: give --env ENV");
-    if (next.document.metadata.environment !== values.env) {
-      throw new CliError(
-        `${file} is for environment "${next.document.metadata.environment}", not "${values.env}"`,
-        EXIT.failed,
-      );
-    }
-    if (!next.admin)
-      throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
-    io.out(`# the first version of ${values.env}: ${next.version}`);
-    io.out("# run once, when the environment has no policy; every later push goes through ward push");
-    for (const line of bootstrapCommands(values.env, file, next.version)) io.out(line);
-    return EXIT.ok;
-  }
+  return { text, next: loaded.policy };
+}
 
-  const target = await resolveTarget(values);
-  const state = await policyState(target, values.env);
-  if (state.environment && next.document.metadata.environment !== state.environment) {
-    throw new CliError(
-      `${file} is for environment "${next.document.metadata.environment}"; ${target.describe} serves "${state.environment}": nothing pushed`,
-      EXIT.failed,
-    );
+/**
+ * Prints the bootstrap commands, after the checks that keep them from locking the environment: the file is
+ * for that environment, and it names an admin who can push the next version.
+ */
+function printBootstrap(env: string | undefined, local: boolean, file: string, next: CompiledPolicy, io: Io): number {
+  if (!env || local) throw new CliError("--bootstrap is for a deployed environment: give --env ENV");
+  if (next.document.metadata.environment !== env) {
+    throw new CliError(`${file} is for environment "${next.document.metadata.environment}", not "${env}"`, EXIT.failed);
   }
-  io.out(`${target.describe}: active ${short(state.active)}, pushing ${short(next.version)} (${file})`);
-  if (state.active === next.version) {
-    io.out("already active: nothing to push");
-    return EXIT.ok;
-  }
-  if (state.active) {
-    const activeText = await adminCall(target, "GET", `/policy/versions/${state.active}`);
-    const active = activeText.status === 200 ? await loadPolicy(activeText.text) : undefined;
-    if (active?.ok) for (const line of diffText(diffReach(reach(active.policy), reach(next)))) io.out(line);
-    else io.out(`(the active version ${short(state.active)} could not be read for a diff)`);
-  } else {
+  if (!next.admin)
+    throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
+  io.out(`# the first version of ${env}: ${next.version}`);
+  io.out("# run once, when the environment has no policy; every later push goes through ward push");
+  for (const line of bootstrapCommands(env, file, next.version)) io.out(line);
+  return EXIT.ok;
+}
+
+/** Who gains and loses access, so the operator sees what the push changes before (or instead of) making it. */
+async function printReachDiff(target: AdminTarget, state: PolicyState, next: CompiledPolicy, io: Io): Promise<void> {
+  if (!state.active) {
     io.out("no active version: this push activates the first one through the admin API");
+    return;
   }
-  if (values["dry-run"]) {
-    io.out("dry run: nothing pushed");
-    return EXIT.ok;
-  }
+  const activeText = await adminCall(target, "GET", `/policy/versions/${state.active}`);
+  const active = activeText.status === 200 ? await loadPolicy(activeText.text) : undefined;
+  if (active?.ok) for (const line of diffText(diffReach(reach(active.policy), reach(next)))) io.out(line);
+  else io.out(`(the active version ${short(state.active)} could not be read for a diff)`);
+}
 
-  const reply = await adminCall(target, "PUT", "/policy", { text, expected: state.active, message: values.message });
+/**
+ * Activates the version with compare-and-set on the version the diff was made against: a push that
+ * raced another is refused (409) rather than silently overwriting what the operator never reviewed.
+ */
+async function activate(
+  target: AdminTarget,
+  push: { text: string; expected: string | null; message: string },
+  next: CompiledPolicy,
+  io: Io,
+): Promise<number> {
+  const reply = await adminCall(target, "PUT", "/policy", push);
   const body = reply.body as {
     entry?: { seq: number; who: string };
     active?: string | null;
@@ -107,4 +117,33 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
       : "already active: nothing to push",
   );
   return EXIT.ok;
+}
+
+export async function pushCommand(args: string[], io: Io): Promise<number> {
+  const { positionals, values } = parsePushArgs(args);
+  const [file, ...rest] = positionals;
+  if (!file || rest.length > 0) throw new CliError(`expected one policy FILE\n${usage}`);
+  const { text, next } = await readPushedPolicy(file, io);
+  if (values.bootstrap) return printBootstrap(values.env, values.local, file, next, io);
+
+  const target = await resolveTarget(values);
+  const state = await policyState(target, values.env);
+  // A policy for another environment would take over this one's routes and admins.
+  if (state.environment && next.document.metadata.environment !== state.environment) {
+    throw new CliError(
+      `${file} is for environment "${next.document.metadata.environment}"; ${target.describe} serves "${state.environment}": nothing pushed`,
+      EXIT.failed,
+    );
+  }
+  io.out(`${target.describe}: active ${short(state.active)}, pushing ${short(next.version)} (${file})`);
+  if (state.active === next.version) {
+    io.out("already active: nothing to push");
+    return EXIT.ok;
+  }
+  await printReachDiff(target, state, next, io);
+  if (values["dry-run"]) {
+    io.out("dry run: nothing pushed");
+    return EXIT.ok;
+  }
+  return activate(target, { text, expected: state.active, message: values.message }, next, io);
 }

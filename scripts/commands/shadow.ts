@@ -1,6 +1,16 @@
 import { parseArgs } from "node:util";
 import { loadPolicy, validatePolicyText } from "../../policy/index.ts";
-import { adminCall, policyState, resolveTarget, short, TARGET_USAGE, targetOptions } from "../admin-client.ts";
+import {
+  type AdminReply,
+  type AdminTarget,
+  adminCall,
+  type PolicyState,
+  policyState,
+  resolveTarget,
+  short,
+  TARGET_USAGE,
+  targetOptions,
+} from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readDecisionLogs } from "../logs/read.ts";
@@ -40,13 +50,19 @@ async function report(args: string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-export async function shadowCommand(args: string[], io: Io): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === "report") return report(rest, io);
-  if (action !== "set" && action !== "clear" && action !== "promote")
-    throw new CliError(`expected set, clear, promote or report\n${usage}`);
+type ShadowAction = "set" | "clear" | "promote";
+
+interface ShadowReply {
+  entry?: { version: string; seq: number };
+  error?: string;
+  active?: string | null;
+  shadow?: string | null;
+}
+
+/** The flags of set, clear and promote; `reviewed` is the --candidate the operator reviewed, lower-cased. */
+function parseShadowArgs(action: ShadowAction, args: string[]) {
   const { positionals, values } = parseArgs({
-    args: rest,
+    args,
     allowPositionals: true,
     options: { ...targetOptions, message: { type: "string", default: "" }, candidate: { type: "string" } },
   });
@@ -56,41 +72,47 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   if (reviewed !== undefined && !/^[0-9a-f]{8,64}$/.test(reviewed))
     throw new CliError(`--candidate ${reviewed}: expected a version, or its first 8 or more hex digits`);
   if (action === "set" ? positionals.length !== 1 : positionals.length !== 0) throw new CliError(usage);
-  let text: string | undefined;
-  if (action === "set") {
-    const file = positionals[0]!;
-    text = await readPolicyText(file);
-    printIssues(file, validatePolicyText(text).issues, io.err);
-    if (!(await loadPolicy(text)).ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
+  return { positionals, values, reviewed };
+}
+
+/** The candidate's text; its issues printed, and an invalid policy stops here, nothing sent. */
+async function readCandidate(file: string, io: Io): Promise<string> {
+  const text = await readPolicyText(file);
+  printIssues(file, validatePolicyText(text).issues, io.err);
+  if (!(await loadPolicy(text)).ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
+  return text;
+}
+
+/**
+ * Promote only what was reviewed: with --candidate, a candidate someone replaced since is refused before
+ * anything is sent (the gateway checks the same again, for a change between this read and the call).
+ */
+function checkPromotable(target: AdminTarget, state: PolicyState, reviewed: string | undefined): void {
+  if (!state.shadow) throw new CliError(`${target.describe} has no shadow candidate: nothing to promote`, EXIT.failed);
+  if (reviewed && !state.shadow.startsWith(reviewed)) {
+    throw new CliError(`the shadow candidate is ${short(state.shadow)}, not ${reviewed}: nothing changed`, EXIT.failed);
   }
-  const target = await resolveTarget(values);
-  const state = await policyState(target, values.env);
-  if (action === "promote") {
-    if (!state.shadow)
-      throw new CliError(`${target.describe} has no shadow candidate: nothing to promote`, EXIT.failed);
-    if (reviewed && !state.shadow.startsWith(reviewed)) {
-      throw new CliError(
-        `the shadow candidate is ${short(state.shadow)}, not ${reviewed}: nothing changed`,
-        EXIT.failed,
-      );
-    }
-  }
-  const reply =
-    action === "set"
-      ? await adminCall(target, "PUT", "/policy/shadow", { text, message: values.message })
-      : action === "clear"
-        ? await adminCall(target, "DELETE", "/policy/shadow")
-        : await adminCall(target, "POST", "/policy/shadow/promote", {
-            expected: state.active,
-            candidate: state.shadow,
-            ...(values.message ? { message: values.message } : {}),
-          });
-  const body = reply.body as {
-    entry?: { version: string; seq: number };
-    error?: string;
-    active?: string | null;
-    shadow?: string | null;
-  };
+}
+
+/** The admin call of each action; promote names the active version and candidate it saw (compare-and-set). */
+function sendShadowChange(
+  action: ShadowAction,
+  target: AdminTarget,
+  state: PolicyState,
+  text: string | undefined,
+  message: string,
+): Promise<AdminReply> {
+  if (action === "set") return adminCall(target, "PUT", "/policy/shadow", { text, message });
+  if (action === "clear") return adminCall(target, "DELETE", "/policy/shadow");
+  return adminCall(target, "POST", "/policy/shadow/promote", {
+    expected: state.active,
+    candidate: state.shadow,
+    ...(message ? { message } : {}),
+  });
+}
+
+/** A refusal stops here with an error that says nothing changed, and for a lost race what moved. */
+function throwIfRefused(action: ShadowAction, target: AdminTarget, reply: AdminReply, body: ShadowReply): void {
   if (reply.status === 409 && action === "promote" && body.shadow !== undefined) {
     throw new CliError(
       `the shadow candidate changed to ${short(body.shadow)} meanwhile: nothing changed; review it (ward shadow report) and promote again`,
@@ -105,13 +127,29 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
       `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
       EXIT.failed,
     );
+}
+
+function doneLine(action: ShadowAction, state: PolicyState, body: ShadowReply): string {
   const v = short(body.entry?.version);
-  io.out(
-    action === "set"
-      ? `shadow ${v} runs beside active ${short(state.active)}: every decision now logs what it would decide (ward shadow report)`
-      : action === "clear"
-        ? `shadow cleared (was ${short(state.shadow)})`
-        : `promoted: ${v} is active (was ${short(state.active)}, history #${body.entry!.seq})`,
-  );
+  if (action === "set")
+    return `shadow ${v} runs beside active ${short(state.active)}: every decision now logs what it would decide (ward shadow report)`;
+  if (action === "clear") return `shadow cleared (was ${short(state.shadow)})`;
+  return `promoted: ${v} is active (was ${short(state.active)}, history #${body.entry!.seq})`;
+}
+
+export async function shadowCommand(args: string[], io: Io): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === "report") return report(rest, io);
+  if (action !== "set" && action !== "clear" && action !== "promote")
+    throw new CliError(`expected set, clear, promote or report\n${usage}`);
+  const { positionals, values, reviewed } = parseShadowArgs(action, rest);
+  const text = action === "set" ? await readCandidate(positionals[0]!, io) : undefined;
+  const target = await resolveTarget(values);
+  const state = await policyState(target, values.env);
+  if (action === "promote") checkPromotable(target, state, reviewed);
+  const reply = await sendShadowChange(action, target, state, text, values.message);
+  const body = reply.body as ShadowReply;
+  throwIfRefused(action, target, reply, body);
+  io.out(doneLine(action, state, body));
   return EXIT.ok;
 }

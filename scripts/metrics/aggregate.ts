@@ -90,18 +90,18 @@ const principalOf = (r: DecisionLine): string => r.principal || "anonymous";
 const callPath = (r: DecisionLine): string | undefined =>
   r.route && r.effect === "allow" ? `${principalOf(r)} -> ${r.route}` : undefined;
 
-export function computeMetrics(all: readonly DecisionLine[], options: MetricsOptions): Metrics {
-  const filtered = options.since !== undefined || options.until !== undefined;
-  const records = filtered
-    ? all.filter((r) => {
-        const t = timeOf(r);
-        if (t === undefined) return false;
-        return (
-          (options.since === undefined || t >= options.since) && (options.until === undefined || t < options.until)
-        );
-      })
-    : all;
+/** The decisions inside [since, until); without either bound every line counts, one without a time too. */
+function inWindow(all: readonly DecisionLine[], options: MetricsOptions): readonly DecisionLine[] {
+  if (options.since === undefined && options.until === undefined) return all;
+  return all.filter((r) => {
+    const t = timeOf(r);
+    if (t === undefined) return false;
+    return (options.since === undefined || t >= options.since) && (options.until === undefined || t < options.until);
+  });
+}
 
+/** The earliest and latest time among the decisions (undefined when none has a time). */
+function timeRange(records: readonly DecisionLine[]): { from?: number; to?: number } {
   // Loops rather than Math.min(...times): a day of traffic is more arguments than the stack holds.
   let from: number | undefined;
   let to: number | undefined;
@@ -111,73 +111,118 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
     if (from === undefined || t < from) from = t;
     if (to === undefined || t > to) to = t;
   }
-  const now = options.now ?? to;
+  return { from, to };
+}
 
-  let allowed = 0;
-  let denied = 0;
-  let auditWouldDeny = 0;
-  let unauthenticated = 0;
-  let unavailable = 0;
-  const deniedByIdentity = new Map<string, number>();
-  const deniedByTarget = new Map<string, number>();
-  const exceptions = new Map<
-    string,
-    { uses: number; first?: number; last?: number; notBefore?: number; notAfter?: number }
-  >();
-  const lifetimes = new Map<string, number[]>();
+interface ExceptionUse {
+  uses: number;
+  first?: number;
+  last?: number;
+  notBefore?: number;
+  notAfter?: number;
+}
 
-  for (const r of records) {
-    const principal = principalOf(r);
-    if (r.effect === "allow") allowed++;
-    else if (r.effect === "deny") {
-      denied++;
-      // Scanners and expired sessions: a 401 to nobody in particular is not a workload probing routes.
-      // 401, or the 302 a browser without a session gets to the sign-in: nobody in particular.
-      if (principal === "anonymous" && (r.status === 401 || r.reasons.includes("unauthenticated"))) unauthenticated++;
-      // The gateway could not read its policy or denylist, or failed: every caller was refused alike.
-      else if (r.reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error"))
-        unavailable++;
-      else {
-        bump(deniedByIdentity, principal);
-        bump(deniedByTarget, targetOf(r));
-      }
-    }
-    if (r.mode === "audit" && r.wouldDeny) auditWouldDeny++;
+/** What one pass over the window counts; the figures are built from it afterwards. */
+interface Tally {
+  allowed: number;
+  denied: number;
+  auditWouldDeny: number;
+  unauthenticated: number;
+  unavailable: number;
+  deniedByIdentity: Map<string, number>;
+  deniedByTarget: Map<string, number>;
+  exceptions: Map<string, ExceptionUse>;
+  lifetimes: Map<string, number[]>;
+}
 
-    const exception = r.exception;
-    if (exception?.id) {
-      const e = exceptions.get(exception.id) ?? { uses: 0 };
-      e.uses++;
-      const t = timeOf(r);
-      if (t !== undefined) {
-        if (e.first === undefined || t < e.first) e.first = t;
-        if (e.last === undefined || t > e.last) e.last = t;
-      }
-      e.notBefore ??= instant(exception.notBefore);
-      e.notAfter ??= instant(exception.notAfter);
-      exceptions.set(exception.id, e);
-    }
-
-    // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
-    // so a `credentials` list is read too should the Worker log them all.
-    for (const credential of [r.credential, ...(r.credentials ?? [])]) {
-      if (!credential?.kind) continue;
-      const list = lifetimes.get(credential.kind);
-      if (list) list.push(credential.lifetimeSeconds);
-      else lifetimes.set(credential.kind, [credential.lifetimeSeconds]);
-    }
+/**
+ * Sorts a deny into one bucket: refusals of nobody in particular and outages are counted apart, so that
+ * the ranked lists show identities trying targets they may not reach.
+ */
+function countDeny(tally: Tally, r: DecisionLine): void {
+  const principal = principalOf(r);
+  tally.denied++;
+  // Scanners and expired sessions: a 401 to nobody in particular is not a workload probing routes.
+  // 401, or the 302 a browser without a session gets to the sign-in: nobody in particular.
+  if (principal === "anonymous" && (r.status === 401 || r.reasons.includes("unauthenticated"))) tally.unauthenticated++;
+  // The gateway could not read its policy or denylist, or failed: every caller was refused alike.
+  else if (r.reasons.some((reason) => reason.endsWith("-unavailable") || reason === "internal-error"))
+    tally.unavailable++;
+  else {
+    bump(tally.deniedByIdentity, principal);
+    bump(tally.deniedByTarget, targetOf(r));
   }
+}
 
-  // New call paths: allowed identity -> route pairs that the baseline never had. With a baseline log the
-  // whole window is compared with it; without one the window is split at the midpoint of its time range,
-  // and decisions without a time are left out (they belong to neither half).
+/** Uses of an exception, when they happened, and its window as the log states it. */
+function noteException(exceptions: Map<string, ExceptionUse>, r: DecisionLine): void {
+  const exception = r.exception;
+  if (!exception?.id) return;
+  const e = exceptions.get(exception.id) ?? { uses: 0 };
+  e.uses++;
+  const t = timeOf(r);
+  if (t !== undefined) {
+    if (e.first === undefined || t < e.first) e.first = t;
+    if (e.last === undefined || t > e.last) e.last = t;
+  }
+  e.notBefore ??= instant(exception.notBefore);
+  e.notAfter ??= instant(exception.notAfter);
+  exceptions.set(exception.id, e);
+}
+
+/** The lifetimes of the credentials a decision saw, by kind. */
+function noteCredentials(lifetimes: Map<string, number[]>, r: DecisionLine): void {
+  // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
+  // so a `credentials` list is read too should the Worker log them all.
+  for (const credential of [r.credential, ...(r.credentials ?? [])]) {
+    if (!credential?.kind) continue;
+    const list = lifetimes.get(credential.kind);
+    if (list) list.push(credential.lifetimeSeconds);
+    else lifetimes.set(credential.kind, [credential.lifetimeSeconds]);
+  }
+}
+
+/** One pass over the window (a day of traffic is many lines): every count at once. */
+function tallyDecisions(records: readonly DecisionLine[]): Tally {
+  const tally: Tally = {
+    allowed: 0,
+    denied: 0,
+    auditWouldDeny: 0,
+    unauthenticated: 0,
+    unavailable: 0,
+    deniedByIdentity: new Map(),
+    deniedByTarget: new Map(),
+    exceptions: new Map(),
+    lifetimes: new Map(),
+  };
+  for (const r of records) {
+    if (r.effect === "allow") tally.allowed++;
+    else if (r.effect === "deny") countDeny(tally, r);
+    if (r.mode === "audit" && r.wouldDeny) tally.auditWouldDeny++;
+    noteException(tally.exceptions, r);
+    noteCredentials(tally.lifetimes, r);
+  }
+  return tally;
+}
+
+/**
+ * New call paths: allowed identity -> route pairs that the baseline never had. With a baseline log the
+ * whole window is compared with it; without one the window is split at the midpoint of its time range,
+ * and decisions without a time are left out (they belong to neither half).
+ */
+function newCallPaths(
+  records: readonly DecisionLine[],
+  range: { from?: number; to?: number },
+  baselineLog: readonly DecisionLine[] | undefined,
+): { baseline: readonly DecisionLine[]; splitAt?: number; fresh: Map<string, number> } {
   let baseline: readonly DecisionLine[];
   let compared: readonly DecisionLine[];
   let splitAt: number | undefined;
-  if (options.baseline) {
-    baseline = options.baseline;
+  if (baselineLog) {
+    baseline = baselineLog;
     compared = records;
   } else {
+    const { from, to } = range;
     splitAt = from !== undefined && to !== undefined ? from + (to - from) / 2 : undefined;
     const before: DecisionLine[] = [];
     const after: DecisionLine[] = [];
@@ -199,41 +244,63 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
     const path = callPath(r);
     if (path && !seen.has(path)) bump(fresh, path);
   }
+  return { baseline, splitAt, fresh };
+}
 
-  const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
-  const seconds = (ms: number): number => Math.round(ms / 1000);
+const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+const seconds = (ms: number): number => Math.round(ms / 1000);
+const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The exceptions in use, by id, with their age and time left measured against `now`. */
+function exceptionsSeen(exceptions: ReadonlyMap<string, ExceptionUse>, now: number | undefined): ExceptionSeen[] {
+  return [...exceptions].sort(byKey).map(([id, e]) => ({
+    id,
+    uses: e.uses,
+    firstUse: iso(e.first),
+    lastUse: iso(e.last),
+    ageSeconds: now !== undefined && e.notBefore !== undefined ? seconds(now - e.notBefore) : null,
+    secondsLeft: now !== undefined && e.notAfter !== undefined ? seconds(e.notAfter - now) : null,
+  }));
+}
+
+/** How long the credentials of each kind were issued for, by kind. */
+function lifetimesByKind(lifetimes: ReadonlyMap<string, number[]>): Lifetimes[] {
+  return [...lifetimes].sort(byKey).map(([kind, values]) => ({
+    kind,
+    count: values.length,
+    medianSeconds: median(values),
+    maxSeconds: values.reduce((max, v) => Math.max(v, max), -Infinity),
+  }));
+}
+
+export function computeMetrics(all: readonly DecisionLine[], options: MetricsOptions): Metrics {
+  const records = inWindow(all, options);
+  const range = timeRange(records);
+  const now = options.now ?? range.to;
+  const t = tallyDecisions(records);
+  const paths = newCallPaths(records, range, options.baseline);
   return {
-    window: { from: iso(from), to: iso(to), now: iso(now) },
-    totals: { decisions: records.length, allowed, denied, auditWouldDeny, linesSkipped: options.linesSkipped },
-    denied: {
-      unauthenticated,
-      unavailable,
-      byIdentity: topCounts(deniedByIdentity, options.top),
-      byTarget: topCounts(deniedByTarget, options.top),
+    window: { from: iso(range.from), to: iso(range.to), now: iso(now) },
+    totals: {
+      decisions: records.length,
+      allowed: t.allowed,
+      denied: t.denied,
+      auditWouldDeny: t.auditWouldDeny,
+      linesSkipped: options.linesSkipped,
     },
-    exceptions: [...exceptions]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([id, e]) => ({
-        id,
-        uses: e.uses,
-        firstUse: iso(e.first),
-        lastUse: iso(e.last),
-        ageSeconds: now !== undefined && e.notBefore !== undefined ? seconds(now - e.notBefore) : null,
-        secondsLeft: now !== undefined && e.notAfter !== undefined ? seconds(e.notAfter - now) : null,
-      })),
-    credentialLifetimes: [...lifetimes]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([kind, values]) => ({
-        kind,
-        count: values.length,
-        medianSeconds: median(values),
-        maxSeconds: values.reduce((max, v) => Math.max(v, max), -Infinity),
-      })),
+    denied: {
+      unauthenticated: t.unauthenticated,
+      unavailable: t.unavailable,
+      byIdentity: topCounts(t.deniedByIdentity, options.top),
+      byTarget: topCounts(t.deniedByTarget, options.top),
+    },
+    exceptions: exceptionsSeen(t.exceptions, now),
+    credentialLifetimes: lifetimesByKind(t.lifetimes),
     newCallPaths: {
       baseline: options.baseline ? "file" : "first half of the window",
-      splitAt: iso(splitAt),
-      baselineDecisions: baseline.length,
-      paths: topCounts(fresh, options.top),
+      splitAt: iso(paths.splitAt),
+      baselineDecisions: paths.baseline.length,
+      paths: topCounts(paths.fresh, options.top),
     },
   };
 }

@@ -108,88 +108,102 @@ function serviceParam(c: Context<AdminEnv>, value: string | undefined): string |
 
 const RevokeReason = z.string().trim().max(500, "the reason is longer than 500 characters");
 
+/** Lists the grants of one service, or of every service the active policy has; `all=1` adds ended ones. */
+async function listGrants(c: Context<AdminEnv>): Promise<Response> {
+  const policy = c.get("policy");
+  const all = c.req.query("all") === "1";
+  const kind = c.req.query("kind");
+  const named = serviceParam(c, c.req.query("service") || undefined);
+  if (named instanceof Response) return named;
+  const services = named ? [named] : Object.keys(policy.document.services);
+  const lists = await Promise.all(services.map((s) => c.env.GRANTS.getByName(grantsShard(s)).list(all)));
+  const grants = lists.flat().filter((g) => !kind || g.kind === kind);
+  return c.json({ now: new Date().toISOString(), grants });
+}
+
+/** A grant's history: created, used, revoked. */
+async function grantEvents(c: Context<AdminEnv, "/grants/:service/:id/events">): Promise<Response> {
+  const service = serviceParam(c, c.req.param("service"));
+  if (service instanceof Response) return service;
+  return c.json({ events: await c.env.GRANTS.getByName(grantsShard(service!)).events(c.req.param("id")) });
+}
+
+/** A reviewed exception: capped by the policy's exceptions.maxDuration. */
+async function grantException(c: Context<AdminEnv>): Promise<Response> {
+  const body = await parseBody(c, ExceptionBody);
+  if (body instanceof Response) return body;
+  const { notBefore, notAfter, maxUses, ...rest } = body;
+  const grant: NewGrant = {
+    ...rest,
+    kind: "exception",
+    notBefore: notBefore ? Date.parse(notBefore) : Date.now(),
+    notAfter: Date.parse(notAfter),
+    ...(maxUses !== undefined ? { maxUses } : {}),
+  };
+  const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.maxDuration));
+  return record instanceof Response ? record : c.json({ grant: record }, 201);
+}
+
+/**
+ * Break-glass: the caller approves their own grant, so it is short (exceptions.breakGlassMaxDuration) and
+ * announced, for others to see and question.
+ */
+async function grantBreakGlass(c: Context<AdminEnv>): Promise<Response> {
+  const body = await parseBody(c, BreakGlassBody);
+  if (body instanceof Response) return body;
+  const now = Date.now();
+  // Without a principal, the emergency grant is for whoever asks for it.
+  const principal = body.principal ?? principalOf(c);
+  if (!principal) return c.json({ error: "name the principal: the caller has no single identity to grant" }, 422);
+  const grant: NewGrant = {
+    kind: "break-glass",
+    principal,
+    service: body.service,
+    routes: body.routes,
+    methods: body.methods,
+    reason: body.justification,
+    ticket: "break-glass",
+    requestedBy: c.get("principal"),
+    approvedBy: c.get("principal"),
+    notBefore: now,
+    notAfter: now + body.minutes * 60_000,
+  };
+  const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.breakGlassMaxDuration));
+  if (record instanceof Response) return record;
+  const text = `Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
+  // Announced without delaying the answer; a failed announcement is logged, the grant stands.
+  c.executionCtx.waitUntil(notify(c.env, text, { grant: record }));
+  return c.json({ grant: record }, 201);
+}
+
+/** Ends a grant now, with who revoked it and why in its history and the log. */
+async function revokeGrant(c: Context<AdminEnv, "/grants/:service/:id">): Promise<Response> {
+  const service = serviceParam(c, c.req.param("service"));
+  if (service instanceof Response) return service;
+  const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
+  if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
+  const record = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(
+    c.req.param("id"),
+    c.get("principal"),
+    reason.data,
+    Date.now(),
+  );
+  if (!record) return c.json({ error: "no such grant" }, 404);
+  logEvent("info", "grant-revoked", {
+    requestId: c.get("requestId"),
+    id: record.id,
+    service: record.service,
+    reason: reason.data,
+  });
+  return c.json({ grant: record });
+}
+
 export function grantRoutes(admin: Hono<AdminEnv>): void {
-  admin.get("/grants", async (c) => {
-    const policy = c.get("policy");
-    const all = c.req.query("all") === "1";
-    const kind = c.req.query("kind");
-    const named = serviceParam(c, c.req.query("service") || undefined);
-    if (named instanceof Response) return named;
-    const services = named ? [named] : Object.keys(policy.document.services);
-    const lists = await Promise.all(services.map((s) => c.env.GRANTS.getByName(grantsShard(s)).list(all)));
-    const grants = lists.flat().filter((g) => !kind || g.kind === kind);
-    return c.json({ now: new Date().toISOString(), grants });
-  });
-
-  admin.get("/grants/:service/:id/events", async (c) => {
-    const service = serviceParam(c, c.req.param("service"));
-    if (service instanceof Response) return service;
-    return c.json({ events: await c.env.GRANTS.getByName(grantsShard(service!)).events(c.req.param("id")) });
-  });
-
-  admin.post("/exceptions", async (c) => {
-    const body = await parseBody(c, ExceptionBody);
-    if (body instanceof Response) return body;
-    const { notBefore, notAfter, maxUses, ...rest } = body;
-    const grant: NewGrant = {
-      ...rest,
-      kind: "exception",
-      notBefore: notBefore ? Date.parse(notBefore) : Date.now(),
-      notAfter: Date.parse(notAfter),
-      ...(maxUses !== undefined ? { maxUses } : {}),
-    };
-    const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.maxDuration));
-    return record instanceof Response ? record : c.json({ grant: record }, 201);
-  });
-
-  admin.post("/breakglass", async (c) => {
-    const body = await parseBody(c, BreakGlassBody);
-    if (body instanceof Response) return body;
-    const now = Date.now();
-    // Without a principal, the emergency grant is for whoever asks for it.
-    const principal = body.principal ?? principalOf(c);
-    if (!principal) return c.json({ error: "name the principal: the caller has no single identity to grant" }, 422);
-    const grant: NewGrant = {
-      kind: "break-glass",
-      principal,
-      service: body.service,
-      routes: body.routes,
-      methods: body.methods,
-      reason: body.justification,
-      ticket: "break-glass",
-      requestedBy: c.get("principal"),
-      approvedBy: c.get("principal"),
-      notBefore: now,
-      notAfter: now + body.minutes * 60_000,
-    };
-    const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.breakGlassMaxDuration));
-    if (record instanceof Response) return record;
-    const text = `Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
-    // Announced without delaying the answer; a failed announcement is logged, the grant stands.
-    c.executionCtx.waitUntil(notify(c.env, text, { grant: record }));
-    return c.json({ grant: record }, 201);
-  });
-
-  admin.delete("/grants/:service/:id", async (c) => {
-    const service = serviceParam(c, c.req.param("service"));
-    if (service instanceof Response) return service;
-    const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
-    if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
-    const record = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(
-      c.req.param("id"),
-      c.get("principal"),
-      reason.data,
-      Date.now(),
-    );
-    if (!record) return c.json({ error: "no such grant" }, 404);
-    logEvent("info", "grant-revoked", {
-      requestId: c.get("requestId"),
-      id: record.id,
-      service: record.service,
-      reason: reason.data,
-    });
-    return c.json({ grant: record });
-  });
+  admin.get("/grants", listGrants);
+  admin.get("/grants/:service/:id/events", grantEvents);
+  admin.post("/exceptions", grantException);
+  admin.post("/breakglass", grantBreakGlass);
+  admin.delete("/grants/:service/:id", revokeGrant);
 }
 
 /** The caller as a principal matcher: a person by e-mail, a service token by id, a workload by SPIFFE ID. */
