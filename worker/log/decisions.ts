@@ -12,8 +12,11 @@ import { logEvent } from "./events.ts";
 
 export type { AnswerRecord, DecisionRecord };
 
-function write({ level, event, ...fields }: DecisionLine): void {
-  logEvent(level, event, fields);
+/** The line as built, one JSON.stringify: `level` and `event` lead, as in every other event line (log/events.ts). */
+function write(line: DecisionLine): void {
+  const text = JSON.stringify(line);
+  if (line.level === "error") console.error(text);
+  else console.log(text);
 }
 
 export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineDataset | undefined): void {
