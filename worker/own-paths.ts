@@ -1,17 +1,24 @@
 // Ward's own paths, on every host, before any service route can answer them: the assertion keys (so origins can
 // fetch them through Ward), the admin API and the portal. Hono routes them; each answer is logged once.
 import { Hono, type MiddlewareHandler } from "hono";
-import { denylistReason, principalKey, type AnswerReason } from "../policy/index.ts";
-import { admin, ADMIN_PREFIX } from "./admin/api.ts";
+import {
+  ADMIN_PREFIX,
+  denylistReason,
+  KEY_SET_PATH,
+  PORTAL_PATH,
+  principalKey,
+  type AnswerReason,
+} from "../policy/index.ts";
+import { admin } from "./admin/api.ts";
 import { denylistVerdict } from "./denylist/cache.ts";
 import type { AppEnv } from "./env.ts";
 import { gateway } from "./gateway.ts";
 import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log/events.ts";
 import { logAnswer } from "./log/decisions.ts";
-import { assertionKeys, JWKS_PATH } from "./origin/assertion.ts";
+import { assertionKeys } from "./origin/assertion.ts";
 import { isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
-import { appsFor, PORTAL_PATH, portalPage } from "./pages/portal.ts";
+import { appsFor, portalPage } from "./pages/portal.ts";
 import { activePolicy } from "./policy-store/store.ts";
 import { asReceived } from "./request-target.ts";
 import { answer, respondToUnexpected } from "./respond.ts";
@@ -45,12 +52,12 @@ function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
     });
   };
 }
-app.use(JWKS_PATH, ownPath("ward-key-set"));
+app.use(KEY_SET_PATH, ownPath("ward-key-set"));
 app.use(PORTAL_PATH, ownPath("ward-portal"));
 app.use(`${ADMIN_PREFIX}/*`, ownPath("ward-admin"));
 
 // The assertion verification keys, on every host Ward serves, so origins can fetch them through Ward.
-app.get(JWKS_PATH, async (c) => {
+app.get(KEY_SET_PATH, async (c) => {
   try {
     const keys = await assertionKeys(c.env.ASSERTION_SIGNING_KEYS);
     return c.json(keys.published, 200, { "cache-control": "public, max-age=300" });

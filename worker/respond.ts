@@ -1,6 +1,7 @@
 // Every response Ward answers itself comes from here: a generic body with the request id, never the reason;
 // people in a browser get the Access login or the denied page instead.
 import {
+  PORTAL_PATH,
   statusFor,
   type AnswerReason,
   type CompiledPolicy,
@@ -10,7 +11,6 @@ import {
 } from "../policy/index.ts";
 import { logAnswer } from "./log/decisions.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
-import { PORTAL_PATH } from "./pages/portal.ts";
 import { asReceived } from "./request-target.ts";
 
 const TITLES: Record<number, string> = {

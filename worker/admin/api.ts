@@ -23,7 +23,6 @@ import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/contr
 import { activePolicy, readStoredVersion, storeVersion, versionKey } from "../policy-store/store.ts";
 import { answer } from "../respond.ts";
 
-export { ADMIN_PREFIX } from "../../policy/index.ts";
 /** Policy text accepted by push; KV takes 25 MiB, a policy of 10,000 routes is ~2 MiB. */
 const MAX_POLICY_BYTES = 5 * 1024 * 1024;
 

@@ -7,7 +7,6 @@ import type { Decision, Identity } from "../../policy/index.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
 
 export const ASSERTION_HEADER = "ward-assertion";
-export { KEY_SET_PATH as JWKS_PATH } from "../../policy/index.ts";
 /** Seconds an assertion is valid: long enough for one hop, short enough that a leaked one soon dies. */
 export const ASSERTION_TTL_SECONDS = 60;
 

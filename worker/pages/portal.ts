@@ -11,8 +11,6 @@ import {
   type Identity,
 } from "../../policy/index.ts";
 
-export { PORTAL_PATH } from "../../policy/index.ts";
-
 interface PortalRoute {
   allow: CompiledPrincipals[];
   unconditionalDeny: CompiledPrincipals[];

@@ -9,9 +9,9 @@ import {
   ASSERTION_REUSE_SECONDS,
   assertionFor,
   assertionKeys,
-  JWKS_PATH,
   type AssertionFacts,
 } from "../../../worker/origin/assertion.ts";
+import { KEY_SET_PATH as JWKS_PATH } from "../../../policy/index.ts";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
