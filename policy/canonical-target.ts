@@ -5,24 +5,26 @@ import { METHODS } from "./schema.ts";
 
 export type Method = (typeof METHODS)[number];
 
-export type TargetProblem =
-  | "method-unknown"
-  | "host-invalid"
-  | "path-not-absolute"
-  | "path-too-long"
-  | "path-fragment"
-  | "path-query"
-  | "path-backslash"
-  | "path-parameter"
-  | "path-control-character"
-  | "path-encoded-separator"
-  | "path-encoded-dot"
-  | "path-encoded-percent"
-  | "path-invalid-encoding"
-  | "path-dot-segment"
-  | "path-empty-segment"
-  | "path-trailing-dot-or-space"
-  | "query-method-override";
+export const TARGET_PROBLEMS = [
+  "method-unknown",
+  "host-invalid",
+  "path-not-absolute",
+  "path-too-long",
+  "path-fragment",
+  "path-query",
+  "path-backslash",
+  "path-parameter",
+  "path-control-character",
+  "path-encoded-separator",
+  "path-encoded-dot",
+  "path-encoded-percent",
+  "path-invalid-encoding",
+  "path-dot-segment",
+  "path-empty-segment",
+  "path-trailing-dot-or-space",
+  "query-method-override",
+] as const;
+export type TargetProblem = (typeof TARGET_PROBLEMS)[number];
 
 export interface CanonicalTarget {
   method: Method;

@@ -13,7 +13,7 @@
 //   are read as text, not checked against this Ward's lists. A log outlives the CLI that reads it, and a line
 //   refused for a new reason would hide a request from `ward why` and a denial from `ward metrics`.
 import { z } from "zod";
-import type { TargetProblem } from "./canonical-target.ts";
+import { TARGET_PROBLEMS, type TargetProblem } from "./canonical-target.ts";
 import type { CredentialSeen } from "./credential.ts";
 import { REASONS, type AnswerReason, type Decision, type Reason } from "./decision.ts";
 import type { DeliveryReason } from "./status.ts";
@@ -231,28 +231,9 @@ export function knownReasons(reasons: readonly string[]): Reason[] {
   return reasons.filter((r): r is Reason => KNOWN_REASONS.has(r));
 }
 
-// Every TargetProblem once: `satisfies` fails the build when canonical-target.ts gains or loses one.
-const TARGET_PROBLEMS = {
-  "method-unknown": true,
-  "host-invalid": true,
-  "path-not-absolute": true,
-  "path-too-long": true,
-  "path-fragment": true,
-  "path-query": true,
-  "path-backslash": true,
-  "path-parameter": true,
-  "path-control-character": true,
-  "path-encoded-separator": true,
-  "path-encoded-dot": true,
-  "path-encoded-percent": true,
-  "path-invalid-encoding": true,
-  "path-dot-segment": true,
-  "path-empty-segment": true,
-  "path-trailing-dot-or-space": true,
-  "query-method-override": true,
-} as const satisfies Record<TargetProblem, true>;
+const KNOWN_PROBLEMS: ReadonlySet<string> = new Set(TARGET_PROBLEMS);
 
-const isTargetProblem = (problem: string): problem is TargetProblem => Object.hasOwn(TARGET_PROBLEMS, problem);
+const isTargetProblem = (problem: string): problem is TargetProblem => KNOWN_PROBLEMS.has(problem);
 
 /** A line's problem when this Ward knows it, else undefined. */
 export function knownProblem(problem: string | undefined): TargetProblem | undefined {

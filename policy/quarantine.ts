@@ -5,15 +5,16 @@
 import type { Decision } from "./decision.ts";
 import { isListed } from "./denylist.ts";
 
+/** `madeForAnotherOrigin` is asked last, only for a denial that would otherwise count (it reads request headers). */
 export function countsTowardQuarantine(
   decision: Pick<Decision, "effect" | "principal" | "status" | "reasons">,
-  madeForAnotherOrigin: boolean,
+  madeForAnotherOrigin: () => boolean,
 ): boolean {
   return (
     decision.effect === "deny" &&
     decision.principal !== "anonymous" &&
     (decision.status === 403 || decision.status === 404) &&
     !isListed(decision) &&
-    !madeForAnotherOrigin
+    !madeForAnotherOrigin()
   );
 }

@@ -176,7 +176,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   // A workload walking the internal graph: its denials are counted off the request path.
   const quarantine = policy.document.quarantine;
-  if (quarantine && countsTowardQuarantine(decision, madeForAnotherOrigin(request)))
+  if (quarantine && countsTowardQuarantine(decision, () => madeForAnotherOrigin(request)))
     waitUntil(countDenial(env, decision.principal, quarantine, started));
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
   const shadow = shadowPolicy();

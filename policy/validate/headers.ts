@@ -2,22 +2,57 @@
 import type { Rule } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 
-/**
- * Headers a rule may not set: identity, hop-by-hop and framing headers only Ward controls, the ones frameworks
- * read as the "real" method, path, host or client address (the origin must serve the request the policy
- * decided), and credentials (a secret has no place in a policy document).
- */
-const RESERVED_HEADER =
-  /^(cf-|x-forwarded-|ward-|x-ward-|mf-|proxy-|x-original-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|content-length$|forwarded$|authorization$|cookie$|x-http-method(-override)?$|x-method-override$|x-rewrite-url$|x-real-ip$|true-client-ip$|x-client-ip$|x-cluster-client-ip$)/i;
+/** Names only Ward or Cloudflare set, hop-by-hop and framing headers, and the ones frameworks read as the "real" method, path, host or client address. */
+const WARD_OWNED = {
+  prefixes: ["cf-", "x-forwarded-", "ward-", "x-ward-", "mf-", "proxy-", "x-original-"],
+  names: [
+    "host",
+    "connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "keep-alive",
+    "transfer-encoding",
+    "forwarded",
+    "x-http-method",
+    "x-http-method-override",
+    "x-method-override",
+    "x-rewrite-url",
+    "x-real-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+  ],
+};
+
+function nameTest(prefixes: readonly string[], names: readonly string[]): (header: string) => boolean {
+  const exact = new Set(names);
+  return (header) => {
+    const lower = header.toLowerCase();
+    return exact.has(lower) || prefixes.some((prefix) => lower.startsWith(prefix));
+  };
+}
 
 /**
- * Headers a policy may not forward (`forwardHeaders`): the ones Ward or Cloudflare set, hop-by-hop and framing
- * headers, and the ones frameworks read as the "real" method, path, host or client address, or as a
- * framework-internal marker (x-middleware-subrequest, CVE-2025-29927). The origin must serve the request the
- * policy decided, and learn the caller only from Ward's assertion.
+ * Headers a rule may not set: Ward's own (above), the body's length, and credentials (a secret has no place in a
+ * policy document). The origin must serve the request the policy decided.
  */
-const NEVER_FORWARDED_HEADER =
-  /^(cf-|x-forwarded-|ward-|x-ward-|mf-|proxy-|x-original-|x-envoy-|host$|connection$|te$|trailer$|upgrade$|keep-alive$|transfer-encoding$|forwarded$|x-http-method(-override)?$|x-method-override$|x-rewrite-url$|x-real-ip$|true-client-ip$|x-client-ip$|client-ip$|x-cluster-client-ip$|x-originating-ip$|x-middleware-subrequest$)/i;
+const isReservedHeader = nameTest(WARD_OWNED.prefixes, [
+  ...WARD_OWNED.names,
+  "content-length",
+  "authorization",
+  "cookie",
+]);
+
+/**
+ * Headers a policy may not forward (`forwardHeaders`): Ward's own (above), Envoy's path and host overrides, more
+ * client-address headers, and a framework-internal marker (x-middleware-subrequest, CVE-2025-29927). The origin
+ * must learn the caller only from Ward's assertion.
+ */
+const isNeverForwarded = nameTest(
+  [...WARD_OWNED.prefixes, "x-envoy-"],
+  [...WARD_OWNED.names, "client-ip", "x-originating-ip", "x-middleware-subrequest"],
+);
 
 /** Names other auth proxies use to tell an app who called: an origin that reads one trusts whatever a client sends. */
 const IDENTITY_LIKE_HEADER =
@@ -26,7 +61,7 @@ const IDENTITY_LIKE_HEADER =
 /** `forwardHeaders` of a service or route (`at`). */
 export function checkForwardHeaders(names: readonly string[] | undefined, at: string, out: Collector): void {
   names?.forEach((header, i) => {
-    if (NEVER_FORWARDED_HEADER.test(header)) {
+    if (isNeverForwarded(header)) {
       out.add(
         "error",
         "reserved-header",
@@ -51,7 +86,7 @@ export function checkRuleHeaders(rule: Rule, path: string, out: Collector): void
     out.add("error", "headers-on-deny", `${path}.headers`, "a deny rule forwards nothing, so it cannot set headers");
   }
   for (const header of Object.keys(rule.headers ?? {})) {
-    if (RESERVED_HEADER.test(header)) {
+    if (isReservedHeader(header)) {
       out.add(
         "error",
         "reserved-header",

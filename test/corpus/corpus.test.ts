@@ -11,6 +11,7 @@ import {
   PrincipalMatcher,
   REASONS,
   STATE_REASONS,
+  TARGET_PROBLEMS,
   TimeWindow,
   evaluate,
   loadPolicy,
@@ -21,28 +22,8 @@ import {
 } from "../../policy/index.ts";
 import { ruleId } from "../../policy/compile.ts";
 
-// `satisfies Record<TargetProblem, true>` makes this list exhaustive at compile time: a new problem
-// added to canonical-target.ts fails the type check until it is listed here (and then needs a case).
-const PROBLEM_SET = {
-  "method-unknown": true,
-  "host-invalid": true,
-  "path-not-absolute": true,
-  "path-too-long": true,
-  "path-fragment": true,
-  "path-query": true,
-  "path-backslash": true,
-  "path-parameter": true,
-  "path-control-character": true,
-  "path-encoded-separator": true,
-  "path-encoded-dot": true,
-  "path-encoded-percent": true,
-  "path-invalid-encoding": true,
-  "path-dot-segment": true,
-  "path-empty-segment": true,
-  "path-trailing-dot-or-space": true,
-  "query-method-override": true,
-} as const satisfies Record<TargetProblem, true>;
-const PROBLEMS = Object.keys(PROBLEM_SET) as TargetProblem[];
+// Every problem canonical-target.ts can give (a new one then needs a case here).
+const PROBLEMS: readonly TargetProblem[] = TARGET_PROBLEMS;
 
 // ---- the case file format -------------------------------------------------------------------------
 

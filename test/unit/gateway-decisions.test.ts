@@ -81,15 +81,15 @@ describe("countsTowardQuarantine", () => {
     reasons: ["no-matching-rule" as const],
   };
   it("counts an identified caller's 403 or 404", () => {
-    expect(countsTowardQuarantine(deny, false)).toBe(true);
-    expect(countsTowardQuarantine({ ...deny, status: 404 }, false)).toBe(true);
+    expect(countsTowardQuarantine(deny, () => false)).toBe(true);
+    expect(countsTowardQuarantine({ ...deny, status: 404 }, () => false)).toBe(true);
   });
   it("not an allow, an anonymous caller, a 401/400/503, a listed caller, or a browser request made for another origin's page", () => {
-    expect(countsTowardQuarantine({ ...deny, effect: "allow" }, false)).toBe(false);
-    expect(countsTowardQuarantine({ ...deny, principal: "anonymous" }, false)).toBe(false);
-    for (const status of [400, 401, 503]) expect(countsTowardQuarantine({ ...deny, status }, false)).toBe(false);
-    expect(countsTowardQuarantine({ ...deny, reasons: ["quarantined"] }, false)).toBe(false);
-    expect(countsTowardQuarantine(deny, true)).toBe(false);
+    expect(countsTowardQuarantine({ ...deny, effect: "allow" }, () => false)).toBe(false);
+    expect(countsTowardQuarantine({ ...deny, principal: "anonymous" }, () => false)).toBe(false);
+    for (const status of [400, 401, 503]) expect(countsTowardQuarantine({ ...deny, status }, () => false)).toBe(false);
+    expect(countsTowardQuarantine({ ...deny, reasons: ["quarantined"] }, () => false)).toBe(false);
+    expect(countsTowardQuarantine(deny, () => true)).toBe(false);
   });
 });
 
