@@ -14,6 +14,8 @@ export interface CompiledRule {
   /** service/route/rule */
   id: string;
   effect: "allow" | "deny";
+  /** A deny rule in audit mode: when it applies, the request goes on and the would-be denial is recorded. */
+  audit: boolean;
   principals?: CompiledPrincipals;
   bothFactors?: {
     workload: CompiledPrincipals;
@@ -34,6 +36,8 @@ export interface CompiledRoute {
   methods: ReadonlySet<Method> | "any";
   pattern: string;
   rules: readonly CompiledRule[];
+  /** Its deny rules: they apply to every request the route matches, whichever route takes it. */
+  denies: readonly CompiledRule[];
 }
 
 export interface CompiledService {
@@ -44,6 +48,8 @@ export interface CompiledService {
   requireCertificate: boolean;
   origin: PolicyDocument["services"][string]["origin"];
   routes: PathTrie<CompiledRoute>;
+  /** The routes that have deny rules, apart: a request is checked against every one that matches it. */
+  denyRoutes: PathTrie<CompiledRoute>;
   /** The service's `forwardHeaders`, lower case (policy/forward-headers.ts). */
   forwardHeaders?: ReadonlySet<string>;
   /** For each route with `forwardHeaders` of its own: the service's and the route's, lower case. */
@@ -89,7 +95,7 @@ function compileRule(
   needs: CompiledPolicy["needs"],
   cache: PrincipalCache,
 ): CompiledRule {
-  const compiled: CompiledRule = { id, effect: rule.effect, source: rule };
+  const compiled: CompiledRule = { id, effect: rule.effect, audit: rule.mode === "audit", source: rule };
   if (rule.principals) compiled.principals = principalsOf(rule.principals, doc, cache);
   if (rule.bothFactors) {
     const binding = rule.bothFactors.binding;
@@ -127,6 +133,7 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
 
   for (const [name, service] of Object.entries(doc.services)) {
     const trie = new PathTrie<CompiledRoute>();
+    const denyTrie = new PathTrie<CompiledRoute>();
     const serviceHeaders = service.forwardHeaders?.map((h) => h.toLowerCase()) ?? [];
     const routeForwardHeaders = new Map<string, ReadonlySet<string>>();
     for (const route of service.routes) {
@@ -138,14 +145,18 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
         );
       const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
       if (!parsed.ok) throw new Error(`${routeId}: invalid path pattern (validate the policy before compiling)`);
-      trie.insert(parsed.tokens, {
+      const rules = route.rules.map((rule, i) =>
+        compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs, principalCache),
+      );
+      const compiledRoute: CompiledRoute = {
         id: routeId,
         methods: route.methods.includes("*") ? "any" : new Set(route.methods as Method[]),
         pattern: route.path ?? `${route.pathPrefix} (prefix)`,
-        rules: route.rules.map((rule, i) =>
-          compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs, principalCache),
-        ),
-      });
+        rules,
+        denies: rules.filter((r) => r.effect === "deny"),
+      };
+      trie.insert(parsed.tokens, compiledRoute);
+      if (compiledRoute.denies.length > 0) denyTrie.insert(parsed.tokens, compiledRoute);
     }
     const compiled: CompiledService = {
       name,
@@ -155,6 +166,7 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
       requireCertificate: service.requireCertificate ?? defaultRequireCertificate,
       origin: service.origin,
       routes: trie,
+      denyRoutes: denyTrie,
       ...(service.forwardHeaders ? { forwardHeaders: new Set(serviceHeaders) } : {}),
       routeForwardHeaders,
     };

@@ -1,6 +1,6 @@
 // evaluate(compiled, request, now) -> Decision. Pure; never throws for request data. Default deny; a
-// matching deny rule overrides any allow.
-import { canonicalTarget, type CanonicalTarget } from "./canonical-target.ts";
+// deny rule that applies, on any route matching the request, overrides any allow.
+import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { failedConditions } from "./conditions.ts";
 import {
   findService,
@@ -115,9 +115,32 @@ function obligationsOf(rule: CompiledRule, principal: string, route: string): Ob
   return obligations;
 }
 
+/** What the rules that apply say: the first of each kind, in the order they were traced. */
+interface Applying {
+  allow?: CompiledRule;
+  deny?: CompiledRule;
+  /** A deny rule in audit mode: recorded, not enforced. */
+  auditedDeny?: CompiledRule;
+}
+
+function consider(rule: CompiledRule, request: RequestFacts, now: number, trace: RuleTrace[], found: Applying): void {
+  const t = traceRule(rule, request, now);
+  trace.push(t);
+  if (t.outcome !== "applies") return;
+  if (rule.effect === "allow") found.allow ??= rule;
+  else if (rule.audit) found.auditedDeny ??= rule;
+  else found.deny ??= rule;
+}
+
+function routeTakes(route: CompiledRoute, method: Method): boolean {
+  return route.methods === "any" || route.methods.has(method);
+}
+
 /**
- * The rules of the chosen route: every one is traced; a deny rule that applies wins over any allow, then the
- * first allow that applies decides. Without one, an anonymous caller is asked to authenticate.
+ * The chosen route's rules, then the deny rules of every other route of the service that matches the request
+ * (a `deny` on `/admin` covers `/admin/users` too, as every matching DENY policy applies in Istio and Envoy).
+ * Every rule is traced; a deny that applies wins over any allow, then the first allow of the chosen route
+ * decides. Without one, an anonymous caller is asked to authenticate.
  */
 function decideByRules(
   service: CompiledService,
@@ -126,28 +149,41 @@ function decideByRules(
   request: RequestFacts,
   now: number,
 ): Decision {
-  let firstAllow: CompiledRule | undefined;
-  let firstDeny: CompiledRule | undefined;
-  for (const rule of route.rules) {
-    const trace = traceRule(rule, request, now);
-    base.trace.push(trace);
-    if (trace.outcome !== "applies") continue;
-    if (rule.effect === "deny") firstDeny ??= rule;
-    else firstAllow ??= rule;
+  const found: Applying = {};
+  for (const rule of route.rules) consider(rule, request, now, base.trace, found);
+  const target = base.target!;
+  // Only routes with deny rules are in this trie: a policy without denies pays nothing here.
+  if (!service.denyRoutes.empty) {
+    service.denyRoutes.forEachMatch(target.segments, (other) => {
+      if (other === route || !routeTakes(other, target.method)) return;
+      for (const rule of other.denies) consider(rule, request, now, base.trace, found);
+    });
   }
-  if (firstDeny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: firstDeny.id });
-  if (!firstAllow)
+  if (found.deny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: found.deny.id });
+  if (!found.allow)
     return finish(
       service,
       refuse(base, isAuthenticated(request.identity) ? "no-matching-rule" : "unauthenticated", service.hide),
     );
-  return {
+  const allowed: Decision = {
     ...base,
     effect: "allow",
     status: statusFor("allowed-by-rule"),
     reasons: ["allowed-by-rule"],
-    rule: firstAllow.id,
-    obligations: obligationsOf(firstAllow, base.principal, route.id),
+    rule: found.allow.id,
+    obligations: obligationsOf(found.allow, base.principal, route.id),
+  };
+  if (!found.auditedDeny) return allowed;
+  // A deny rule on trial: the request goes on as its allow rule says, and the denial it would have made is
+  // recorded for the decision log, `ward shadow report` and `ward metrics`.
+  return {
+    ...allowed,
+    reasons: ["allowed-by-rule", "audit-would-deny"],
+    wouldDeny: {
+      status: statusFor("denied-by-rule", service.hide),
+      reasons: ["denied-by-rule"],
+      rule: found.auditedDeny.id,
+    },
   };
 }
 
@@ -174,10 +210,7 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (service.requireCertificate && !request.identity.workload) {
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
-  const route: CompiledRoute | undefined = service.routes.find(
-    target.segments,
-    (r) => r.methods === "any" || r.methods.has(target.method),
-  );
+  const route: CompiledRoute | undefined = service.routes.find(target.segments, (r) => routeTakes(r, target.method));
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

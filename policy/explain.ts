@@ -8,14 +8,50 @@ const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-faile
 
 /** The facts of a decision the next step depends on: the ones the decision log also records. */
 export type DecisionOutcome = Pick<Decision, "effect" | "reasons" | "route" | "problem"> & {
-  wouldDeny?: { reasons: readonly string[] };
+  wouldDeny?: { reasons: readonly string[]; rule?: string | null; status?: number };
 };
+
+/** What says whether and how a decision was audited: the decision, or its decision-log line. */
+type AuditFacts = {
+  effect: string | null;
+  reasons: readonly string[];
+  wouldDeny?: { reasons: readonly string[]; rule?: string | null; status?: number } | null;
+};
+
+/** An allow whose only shadow is a deny rule in audit mode (`mode: audit` on the rule, not the service). */
+function ruleOnTrial(decision: AuditFacts): boolean {
+  return decision.effect === "allow" && decision.reasons[0] === "allowed-by-rule" && !!decision.wouldDeny;
+}
+
+/** The route a qualified rule id (service/route/rule) belongs to. */
+function routeOfRule(rule: string): string {
+  return rule.slice(0, rule.lastIndexOf("/"));
+}
+
+/** `decided by` and the rule; a deny rule of another route than the one that took the request says so. */
+export function decidedByLine(rule: string, route: string | undefined): string {
+  const its = routeOfRule(rule);
+  return route && its !== route
+    ? `decided by ${rule} (a deny rule of route ${its}, which also matches this request)`
+    : `decided by ${rule}`;
+}
+
+/** What an audited decision would have been: a service in audit mode, or one deny rule on trial. */
+export function auditLine(decision: AuditFacts): string | undefined {
+  const would = decision.wouldDeny;
+  if (!would) return undefined;
+  if (ruleOnTrial(decision))
+    return `audit     deny rule ${would.rule} (mode: audit) would answer ${would.status}; the request went on`;
+  return `audit     enforce mode would answer ${would.status} (${would.reasons.join(", ")})`;
+}
 
 /** What a developer should do about a denial (undefined for an allow); `owner` is the service's owner. */
 export function nextStep(decision: DecisionOutcome, owner: string | undefined): string | undefined {
   if (decision.effect === "allow" && !decision.wouldDeny) return undefined;
-  const reasons: readonly string[] = decision.wouldDeny?.reasons ?? decision.reasons;
   const ask = owner ?? "the service's owner";
+  if (ruleOnTrial(decision))
+    return `deny rule ${decision.wouldDeny!.rule} is on trial: enforced, it refuses this request; tell ${ask} if it should not`;
+  const reasons: readonly string[] = decision.wouldDeny?.reasons ?? decision.reasons;
   if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
   if (reasons.includes("body-not-allowed"))
@@ -81,7 +117,7 @@ export function explainDecision(
       for (const d of t.detail) lines.push(`      - ${d}`);
     }
   }
-  if (decision.rule) lines.push(`decided by ${decision.rule}`);
+  if (decision.rule) lines.push(decidedByLine(decision.rule, decision.route));
   if (decision.exception) {
     const e = decision.exception;
     lines.push(
@@ -89,11 +125,8 @@ export function explainDecision(
     );
   }
   lines.push(`reasons   ${decision.reasons.join(", ")}`);
-  if (decision.wouldDeny) {
-    lines.push(
-      `audit     enforce mode would answer ${decision.wouldDeny.status} (${decision.wouldDeny.reasons.join(", ")})`,
-    );
-  }
+  const audit = auditLine(decision);
+  if (audit) lines.push(audit);
   for (const limit of decision.obligations.rateLimits) {
     lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
   }

@@ -36,7 +36,14 @@ export {
   type CompiledService,
 } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
-export { explainDecision, forwardedHeadersOf, nextStep, type DecisionOutcome } from "./explain.ts";
+export {
+  auditLine,
+  decidedByLine,
+  explainDecision,
+  forwardedHeadersOf,
+  nextStep,
+  type DecisionOutcome,
+} from "./explain.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";

@@ -34,6 +34,8 @@ export type IssueCode =
   | "identity-header-forwarded"
   | "shadowed-rule"
   | "route-never-allows"
+  | "deny-covers-route"
+  | "audit-on-allow-rule"
   | "audit-in-production";
 
 export interface Issue {

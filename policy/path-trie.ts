@@ -57,4 +57,30 @@ export class PathTrie<T> {
     for (const value of at.rest) if (accept(value)) return value;
     return undefined;
   }
+
+  /**
+   * Offers every value whose pattern matches, in the order `find` offers them (most specific first). The cost
+   * follows the matching nodes, not the number of values.
+   */
+  forEachMatch(segments: readonly string[], visit: (value: T) => void): void {
+    this.visitAll(this.root, segments, 0, visit);
+  }
+
+  private visitAll(at: TrieNode<T>, segments: readonly string[], i: number, visit: (value: T) => void): void {
+    if (i === segments.length) {
+      for (const value of at.exact) visit(value);
+    } else {
+      const seg = segments[i]!;
+      const literal = at.literal.get(seg);
+      if (literal) this.visitAll(literal, segments, i + 1, visit);
+      if (at.segment && seg !== "") this.visitAll(at.segment, segments, i + 1, visit);
+    }
+    for (const value of at.rest) visit(value);
+  }
+
+  /** True when nothing was inserted. */
+  get empty(): boolean {
+    const r = this.root;
+    return r.literal.size === 0 && !r.segment && r.rest.length === 0 && r.exact.length === 0;
+  }
 }

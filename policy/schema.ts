@@ -161,6 +161,10 @@ export const BothFactors = z.strictObject({
 export const Rule = z.strictObject({
   id: name.optional().describe("unique within the route; defaults to rule-<n>"),
   effect: z.enum(["allow", "deny"]),
+  mode: z
+    .enum(["enforce", "audit"])
+    .optional()
+    .describe("deny rules only: audit logs the denials the rule would make and lets the request go on"),
   principals: z.array(PrincipalMatcher).min(1).optional().describe("who: any one of these"),
   bothFactors: BothFactors.optional().describe("who: an mTLS workload and an Access identity together"),
   when: Conditions.optional(),

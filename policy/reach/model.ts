@@ -15,7 +15,10 @@ export interface Grant {
   /** Conditions that must hold too, in words; empty: none. */
   conditions: readonly string[];
   mode: "enforce" | "audit";
-  /** Deny rules of the same route that may apply to this principal (conditions not decided). */
+  /**
+   * Enforced deny rules that may apply to this principal (conditions not decided): the route's own and those
+   * of every route of the service that may match the same requests.
+   */
   overriddenBy: readonly string[];
   /** A time-bounded grant's window, ISO 8601 (also in the conditions). */
   notBefore?: string;
@@ -28,6 +31,8 @@ export interface DenyRule {
   route: string;
   principals: readonly string[];
   conditions: readonly string[];
+  /** `mode: audit`: logged, never enforced, so it overrides no grant. */
+  audit: boolean;
 }
 
 export interface RouteInfo {

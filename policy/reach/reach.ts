@@ -4,6 +4,8 @@ import { ruleId, type CompiledPolicy } from "../compile.ts";
 import type { TimedGrant } from "../grants.ts";
 import type { PolicyDocument, Route, Rule } from "../schema.ts";
 import { requiresCertificate, withCertificate } from "./certificate.ts";
+import { parsePathPattern, type PatternToken } from "../path-pattern.ts";
+import { overlapWitness } from "../path-overlap.ts";
 import { normalizeMethods } from "./methods.ts";
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
 import { describeConditions, principalsMayOverlap, rulePrincipals } from "./principals.ts";
@@ -33,7 +35,7 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
   const denyIndex = new Map<string, DenyRule[]>();
   for (const [serviceName, service] of Object.entries(doc.services)) {
     const requireCertificate = requiresCertificate(doc, serviceName);
-    for (const route of service.routes) {
+    const found = service.routes.map((route) => {
       const info: RouteInfo = {
         service: serviceName,
         route: `${serviceName}/${route.id}`,
@@ -41,11 +43,18 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
         methods: normalizeMethods(route.methods),
         mode: service.mode,
       };
-      const found = routeReach(doc, route, info, requireCertificate);
       routes.push(info);
-      denies.push(...found.denies);
-      grants.push(...found.grants);
-      denyIndex.set(info.route, found.denies);
+      const own = routeDenies(doc, route, info);
+      denies.push(...own);
+      return { route, info, tokens: patternOf(route), enforced: own.filter((d) => !d.audit) };
+    });
+    // Only routes with enforced denies can add to another's: the pairs grow with those, not with all routes.
+    const denying = found.filter((f) => f.enforced.length > 0);
+    for (const f of found) {
+      // Its own deny rules and those of every other route whose requests it may share (policy/evaluate.ts).
+      const applying = denying.flatMap((other) => (other === f || mayShareRequests(f, other) ? other.enforced : []));
+      denyIndex.set(f.info.route, applying);
+      grants.push(...routeGrants(doc, f.route, f.info, requireCertificate, applying));
     }
   }
   const overridingOn = (principal: string, route: string) => overriding(principal, denyIndex.get(route) ?? []);
@@ -56,18 +65,13 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
   return { grants, denies, routes, settings: settingsOf(doc) };
 }
 
-/** The grants and deny rules of one route, in the order of its rules. */
-function routeReach(
-  doc: PolicyDocument,
-  route: Route,
-  info: RouteInfo,
-  requireCertificate: boolean,
-): { grants: Grant[]; denies: DenyRule[] } {
-  const conditionsOf = (rule: Rule) => [
-    ...(rule.bothFactors ? [`binding ${rule.bothFactors.binding}`] : []),
-    ...describeConditions(rule.when),
-  ];
-  const denies: DenyRule[] = route.rules.flatMap((rule, i) =>
+function conditionsOf(rule: Rule): string[] {
+  return [...(rule.bothFactors ? [`binding ${rule.bothFactors.binding}`] : []), ...describeConditions(rule.when)];
+}
+
+/** The deny rules of one route, in the order of its rules. */
+function routeDenies(doc: PolicyDocument, route: Route, info: RouteInfo): DenyRule[] {
+  return route.rules.flatMap((rule, i) =>
     rule.effect !== "deny"
       ? []
       : [
@@ -76,10 +80,21 @@ function routeReach(
             route: info.route,
             principals: rulePrincipals(rule, doc),
             conditions: conditionsOf(rule),
+            audit: rule.mode === "audit",
           },
         ],
   );
-  const grants: Grant[] = route.rules.flatMap((rule, i) => {
+}
+
+/** The grants of one route's allow rules, each with the deny rules (`applying`) that may override it. */
+function routeGrants(
+  doc: PolicyDocument,
+  route: Route,
+  info: RouteInfo,
+  requireCertificate: boolean,
+  applying: readonly DenyRule[],
+): Grant[] {
+  return route.rules.flatMap((rule, i) => {
     if (rule.effect !== "allow") return [];
     const conditions = conditionsOf(rule);
     return rulePrincipals(rule, doc).map((principal) => ({
@@ -92,13 +107,27 @@ function routeReach(
       source: "rule" as const,
       conditions: withCertificate(conditions, principal, requireCertificate),
       mode: info.mode,
-      overriddenBy: overriding(principal, denies),
+      overriddenBy: overriding(principal, applying),
     }));
   });
-  return { grants, denies };
 }
 
-/** The deny rules of the route that may apply to the principal: a grant never overrides a deny. */
+/** Whether some request matches both routes: a path both patterns match, by a method both take. */
+function mayShareRequests(
+  a: { route: Route; tokens: PatternToken[] },
+  b: { route: Route; tokens: PatternToken[] },
+): boolean {
+  const [ma, mb] = [a.route.methods, b.route.methods];
+  const methods = ma.includes("*") || mb.includes("*") || ma.some((m) => mb.includes(m));
+  return methods && overlapWitness(a.tokens, b.tokens) !== undefined;
+}
+
+function patternOf(route: Route): PatternToken[] {
+  const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
+  return parsed.ok ? parsed.tokens : [];
+}
+
+/** The deny rules that may apply to the principal: a grant never overrides a deny. */
 function overriding(principal: string, denies: readonly DenyRule[]): string[] {
   return denies.filter((d) => d.principals.some((p) => principalsMayOverlap(principal, p))).map((d) => d.rule);
 }

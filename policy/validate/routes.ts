@@ -1,10 +1,12 @@
 // Routes of one service: unique ids, one valid path pattern each (outside Ward's own paths, no two routes for
-// the same path and method), and their rules: unique ids, each rule checked, none shadowed, one that allows.
+// the same path and method), deny rules that reach other routes, and their rules: unique ids, each rule
+// checked, none shadowed, one that allows.
 import { ruleId } from "../compile.ts";
 import { parsePathPattern } from "../path-pattern.ts";
 import type { PolicyDocument, Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { checkForwardHeaders } from "./headers.ts";
+import { checkCrossRouteDenies } from "./cross-route-deny.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing } from "./shadowing.ts";
 import { RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
@@ -29,8 +31,9 @@ export function checkRoutes(doc: PolicyDocument, routes: readonly Route[], at: s
     }
     checkForwardHeaders(route.forwardHeaders, rat, out);
     checkPathPattern(route, r, rat, patterns, out);
-    checkRules(doc, route, rat, out);
   });
+  const covering = checkCrossRouteDenies(routes, at, out);
+  for (const [r, route] of routes.entries()) checkRules(doc, route, `${at}.routes[${r}]`, covering.has(r), out);
 }
 
 function checkPathPattern(route: Route, r: number, rat: string, patterns: Patterns, out: Collector): void {
@@ -85,7 +88,8 @@ function checkPathPattern(route: Route, r: number, rat: string, patterns: Patter
   patterns.set(parsed.key, same);
 }
 
-function checkRules(doc: PolicyDocument, route: Route, rat: string, out: Collector): void {
+/** `covers`: the route's deny rules reach other routes' requests, so having no allow rule is its purpose. */
+function checkRules(doc: PolicyDocument, route: Route, rat: string, covers: boolean, out: Collector): void {
   const ruleIds = new Map<string, number>();
   route.rules.forEach((rule, k) => {
     const id = ruleId(rule, k);
@@ -100,7 +104,7 @@ function checkRules(doc: PolicyDocument, route: Route, rat: string, out: Collect
     checkRule(doc, rule, `${rat}.rules[${k}]`, out);
   });
   checkShadowing(doc, route.rules, `${rat}.rules`, out);
-  if (route.rules.every((rule) => rule.effect === "deny")) {
+  if (!covers && route.rules.every((rule) => rule.effect === "deny")) {
     out.add(
       "warning",
       "route-never-allows",

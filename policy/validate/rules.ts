@@ -22,6 +22,15 @@ export function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Co
   if (rule.effect === "deny" && rule.rateLimit) {
     out.add("error", "rate-limit-on-deny", `${path}.rateLimit`, "a deny rule cannot carry a rate limit");
   }
+  if (rule.effect === "allow" && rule.mode !== undefined) {
+    out.add(
+      "error",
+      "audit-on-allow-rule",
+      `${path}.mode`,
+      "mode is for deny rules: an audited deny is logged and not enforced; an allow rule has nothing to try",
+      "remove mode, or put the service in audit mode to try a whole service",
+    );
+  }
   checkRuleHeaders(rule, path, out);
   checkTimeWindow(rule, path, out);
 }

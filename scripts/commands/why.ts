@@ -2,6 +2,8 @@
 // given, in words a developer can act on. It reads the decision logs `ward metrics` reads.
 import { parseArgs } from "node:util";
 import {
+  auditLine,
+  decidedByLine,
   isOwnPathReason,
   knownProblem,
   knownReasons,
@@ -76,15 +78,13 @@ function recordLines(record: DecisionLine, owner: string | undefined, policyNote
   lines.push(`answer    ${answer}${mode}${version}`);
   if (record.service) lines.push(`service   ${record.service}${owner ? ` (owner ${owner})` : ""}`);
   if (record.route) lines.push(`route     ${record.route}`);
-  if (record.rule) lines.push(`decided by ${record.rule}`);
+  if (record.rule) lines.push(decidedByLine(record.rule, record.route ?? undefined));
   if (record.exception) lines.push(`decided by ${record.exception.kind ?? "grant"} ${record.exception.id}`.trimEnd());
   lines.push(`reasons   ${record.reasons.join(", ")}`);
   if (record.error) lines.push(`error     ${record.error}`);
   if (record.problem) lines.push(`problem   ${record.problem}`);
-  if (record.wouldDeny)
-    lines.push(
-      `audit     enforce mode would answer ${record.wouldDeny.status} (${record.wouldDeny.reasons.join(", ")})`,
-    );
+  const audit = auditLine(record);
+  if (audit) lines.push(audit);
   if (policyNote) lines.push(policyNote);
   const next = advice(record, owner);
   if (next) lines.push(`next step ${next}`);

@@ -198,7 +198,8 @@ function tallyDecisions(records: readonly DecisionLine[]): Tally {
   for (const r of records) {
     if (r.effect === "allow") tally.allowed++;
     else if (r.effect === "deny") countDeny(tally, r);
-    if (r.mode === "audit" && r.wouldDeny) tally.auditWouldDeny++;
+    // A service in audit mode, or a deny rule on trial (mode: audit on the rule) in any service.
+    if (r.wouldDeny) tally.auditWouldDeny++;
     noteException(tally.exceptions, r);
     noteCredentials(tally.lifetimes, r);
   }

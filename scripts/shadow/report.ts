@@ -1,6 +1,7 @@
 // `ward shadow report`: what the shadow candidate would have changed on real traffic, from decision logs.
 // A request counts as "would newly deny" when the active policy allowed it and the candidate denies it, and
-// "would newly allow" the other way round; requests both decide alike are only counted.
+// "would newly allow" the other way round; requests both decide alike are only counted. Deny rules on trial
+// (`mode: audit` on one rule) are reported apart: the requests each would have refused.
 import { STATE_REASONS, type DecisionLine } from "../../policy/index.ts";
 
 const EXAMPLES = 3;
@@ -27,6 +28,29 @@ export interface ShadowReport {
   decidedOutsideThePolicy: number;
   newlyDenied: { requests: number; identities: ChangeGroup[] };
   newlyAllowed: { requests: number; identities: ChangeGroup[] };
+  /** Deny rules in audit mode (`mode: audit` on the rule): the requests each would have refused, in every log line. */
+  rulesOnTrial: { rule: string; requests: number; identities: ChangeGroup[] }[];
+}
+
+/** The deny rule on trial that an allowed request met, if any (policy/evaluate.ts: allowed-by-rule, audit-would-deny). */
+function ruleOnTrial(record: DecisionLine): string | undefined {
+  return record.effect === "allow" && record.reasons[0] === "allowed-by-rule"
+    ? (record.wouldDeny?.rule ?? undefined)
+    : undefined;
+}
+
+function rulesOnTrial(records: readonly DecisionLine[]): ShadowReport["rulesOnTrial"] {
+  const byRule = new Map<string, { record: DecisionLine; route: string }[]>();
+  for (const record of records) {
+    const rule = ruleOnTrial(record);
+    if (!rule) continue;
+    const list = byRule.get(rule) ?? [];
+    list.push({ record, route: record.route ?? "?" });
+    byRule.set(rule, list);
+  }
+  return [...byRule.entries()]
+    .map(([rule, list]) => ({ rule, ...group(list) }))
+    .sort((a, b) => b.requests - a.requests || (a.rule < b.rule ? -1 : 1));
 }
 
 const hasShadow = (record: DecisionLine): record is Shadowed => record.shadow !== undefined;
@@ -102,30 +126,38 @@ export function shadowReport(records: readonly DecisionLine[], version?: string)
     decidedOutsideThePolicy: ofCandidate.length - compared.length,
     newlyDenied: group(denied),
     newlyAllowed: group(allowed),
+    rulesOnTrial: rulesOnTrial(records),
   };
 }
 
 const short = (v: string | null) => (v ? v.slice(0, 12) : "(none)");
 
+/** `title: N requests from M identities`, then each identity with its routes and a few examples. */
+function groupLines(title: string, part: { requests: number; identities: ChangeGroup[] }): string[] {
+  const lines = [
+    `${title}: ${part.requests} request${part.requests === 1 ? "" : "s"} from ${part.identities.length} identit${part.identities.length === 1 ? "y" : "ies"}`,
+  ];
+  for (const g of part.identities) {
+    lines.push(`  ${g.principal}  ${g.requests}  ${g.routes.join(", ")}`);
+    for (const e of g.examples) lines.push(`      e.g. ${e}`);
+  }
+  return lines;
+}
+
+function trialLines(report: ShadowReport): string[] {
+  return report.rulesOnTrial.flatMap((r) => groupLines(`deny rule ${r.rule} (mode: audit) would deny`, r));
+}
+
 export function shadowReportText(report: ShadowReport): string[] {
-  if (!report.shadow) return ["no decisions with a shadow candidate in these logs (set one with ward shadow set)"];
+  if (!report.shadow)
+    return ["no decisions with a shadow candidate in these logs (set one with ward shadow set)", ...trialLines(report)];
   const lines = [
     `shadow ${short(report.shadow)} against active ${report.activeVersions.map(short).join(", ") || "(none)"}: ${report.compared} decision${report.compared === 1 ? "" : "s"} compared, ${report.unchanged} unchanged` +
       (report.decidedOutsideThePolicy > 0
         ? ` (${report.decidedOutsideThePolicy} decided by a grant or the denylist, not compared)`
         : ""),
   ];
-  for (const [title, part] of [
-    ["would newly deny", report.newlyDenied],
-    ["would newly allow", report.newlyAllowed],
-  ] as const) {
-    lines.push(
-      `${title}: ${part.requests} request${part.requests === 1 ? "" : "s"} from ${part.identities.length} identit${part.identities.length === 1 ? "y" : "ies"}`,
-    );
-    for (const g of part.identities) {
-      lines.push(`  ${g.principal}  ${g.requests}  ${g.routes.join(", ")}`);
-      for (const e of g.examples) lines.push(`      e.g. ${e}`);
-    }
-  }
-  return lines;
+  lines.push(...groupLines("would newly deny", report.newlyDenied));
+  lines.push(...groupLines("would newly allow", report.newlyAllowed));
+  return [...lines, ...trialLines(report)];
 }

@@ -316,6 +316,31 @@ describe("ward metrics: reading logs", () => {
     });
   });
 
+  it("counts a deny rule on trial (mode: audit on the rule, service enforced) as an audit would-deny", () => {
+    const line = (over: Partial<DecisionLine>): DecisionLine => ({
+      level: "info",
+      event: "decision",
+      requestId: `r-${over.principal}`,
+      principal: "user:eve@example.com",
+      effect: "allow",
+      mode: "enforce",
+      reasons: ["allowed-by-rule"],
+      status: 200,
+      ...over,
+    });
+    const m = computeMetrics(
+      [
+        line({
+          reasons: ["allowed-by-rule", "audit-would-deny"],
+          wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "pay/all/no-eve" },
+        }),
+        line({ principal: "user:ann@example.com" }),
+      ],
+      { top: 10, linesSkipped: 0 },
+    );
+    expect(m.totals).toEqual({ decisions: 2, allowed: 2, denied: 0, auditWouldDeny: 1, linesSkipped: 0 });
+  });
+
   it("reads a `credentials` list beside `credential`, and never counts a lifetime that is not a number", () => {
     const r = (credential: unknown, credentials?: unknown) =>
       JSON.stringify({

@@ -105,6 +105,36 @@ would newly allow: 1 request from 1 identity
       return path;
     };
 
+    it("counts the requests each deny rule on trial (mode: audit) would have refused, with or without a candidate", async () => {
+      const trial = (principal: string, path: string) =>
+        line({
+          principal,
+          path,
+          rule: "pay/refund/staff",
+          reasons: ["allowed-by-rule", "audit-would-deny"],
+          wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "pay/all/no-eve" },
+          shadow: undefined,
+        });
+      const log = file("trial.jsonl", [
+        trial("user:eve@example.com", "/refund"),
+        trial("user:eve@example.com", "/refund/2"),
+        trial("user:mal@example.com", "/refund"),
+        line({ shadow: undefined }),
+      ]);
+      const r = await run("report", log);
+      expect(r.out).toBe(`no decisions with a shadow candidate in these logs (set one with ward shadow set)
+deny rule pay/all/no-eve (mode: audit) would deny: 3 requests from 2 identities
+  user:eve@example.com  2  pay/refund
+      e.g. POST pay.example.com/refund
+      e.g. POST pay.example.com/refund/2
+  user:mal@example.com  1  pay/refund
+      e.g. POST pay.example.com/refund`);
+      const json = JSON.parse((await run("report", log, "--format", "json")).out) as {
+        rulesOnTrial: { rule: string; requests: number }[];
+      };
+      expect(json.rulesOnTrial.map((t) => [t.rule, t.requests])).toEqual([["pay/all/no-eve", 3]]);
+    });
+
     it("does not compare what a grant or the denylist decided: a promote would not change it", async () => {
       const log = file("outside.jsonl", [
         line({ reasons: ["allowed-by-exception"], exception: { id: "exc-1", kind: "exception" } }),

@@ -7,6 +7,7 @@ import { evaluate, type RequestFacts } from "../../policy/evaluate.ts";
 import type { Identity } from "../../policy/identity.ts";
 import type { Rule } from "../../policy/schema.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
+import { prng } from "../support/prng.ts";
 
 const NOW = Date.parse("2026-03-02T12:00:00Z");
 const HOST = "api.example.com";
@@ -355,18 +356,6 @@ describe("audit mode", () => {
     expect(decision.wouldDeny).toBeUndefined();
   });
 });
-
-/** mulberry32: a small seeded PRNG, so the "random" requests are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("evaluate never throws for junk requests", () => {
   const sharedPolicy = policyWith([

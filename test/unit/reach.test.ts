@@ -123,9 +123,22 @@ describe("reach", () => {
         route: "api/orders",
         principals: ["spiffe://td.example/ns/batch/*"],
         conditions: [],
+        audit: false,
       },
-      { rule: "wiki/admin/blocked", route: "wiki/admin", principals: ["email:mallory@example.com"], conditions: [] },
-      { rule: "wiki/read/no-contractors", route: "wiki/read", principals: ["group:contractors"], conditions: [] },
+      {
+        rule: "wiki/admin/blocked",
+        route: "wiki/admin",
+        principals: ["email:mallory@example.com"],
+        conditions: [],
+        audit: false,
+      },
+      {
+        rule: "wiki/read/no-contractors",
+        route: "wiki/read",
+        principals: ["group:contractors"],
+        conditions: [],
+        audit: false,
+      },
     ]);
     expect(r.routes.map((x) => `${x.route} ${x.methods.join(",")} ${x.path} ${x.mode}`)).toEqual([
       "api/deploy POST /deploy enforce",

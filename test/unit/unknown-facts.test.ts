@@ -55,6 +55,9 @@ describe("unknown facts fail closed", () => {
   it("never lets unknown groups satisfy an allow rule", async () => {
     const d = await decide("/sre", { user: { email: "ann@example.com" } });
     expect(d.effect).toBe("deny");
-    expect(d.reasons).toEqual(["no-matching-rule"]);
+    // The prefix route's deny on a group covers /sre too, and applies while the groups are unknown; the
+    // allow on the group does not.
+    expect(d.rule).toBe("app/everything/no-contractors");
+    expect(d.trace.find((t) => t.rule === "app/sre/sre-only")?.outcome).toBe("principal-not-matched");
   });
 });

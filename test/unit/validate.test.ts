@@ -278,6 +278,26 @@ const FIXTURES = {
     path: R0,
     message: 'route "charge" has no allow rule',
   },
+  "deny-covers-route": {
+    change: (d) =>
+      d.services.payments.routes.push(
+        anotherRoute({
+          id: "v1",
+          path: undefined,
+          pathPrefix: "/v1",
+          rules: [{ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }] }],
+        }),
+      ),
+    severity: "warning",
+    path: "services.payments.routes[1]",
+    message: 'deny rules no-ops of route "v1" also apply to requests route "charge" takes (such as POST /v1/charge)',
+  },
+  "audit-on-allow-rule": {
+    change: (d) => (rule0(d).mode = "audit"),
+    severity: "error",
+    path: `${RULE0}.mode`,
+    message: /mode is for deny rules/,
+  },
   "audit-in-production": {
     change: (d) => {
       d.metadata.environment = "production";

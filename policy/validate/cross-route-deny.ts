@@ -1,0 +1,69 @@
+// Deny rules reach past their own route: every route of the service that matches a request adds its deny rules
+// (policy/evaluate.ts). Where a route with deny rules overlaps another route that takes some of its requests,
+// say so: until this Ward, only the most specific route's rules applied, so such a policy changed meaning.
+import { ruleId } from "../compile.ts";
+import type { Method } from "../canonical-target.ts";
+import { parsePathPattern, type PatternToken } from "../path-pattern.ts";
+import { overlapWitness } from "../path-overlap.ts";
+import { PathTrie } from "../path-trie.ts";
+import type { Route } from "../schema.ts";
+import type { Collector } from "./collector.ts";
+
+interface Parsed {
+  index: number;
+  route: Route;
+  tokens: PatternToken[];
+}
+
+/** A method both routes take, to ask the trie which route a request in both would reach. */
+function commonMethod(a: Route, b: Route): string | undefined {
+  if (a.methods.includes("*")) return b.methods.includes("*") ? "GET" : b.methods[0];
+  if (b.methods.includes("*")) return a.methods[0];
+  return a.methods.find((m) => b.methods.includes(m));
+}
+
+function enforcedDenies(route: Route): string[] {
+  return route.rules.flatMap((rule, i) => (rule.effect === "deny" && rule.mode !== "audit" ? [ruleId(rule, i)] : []));
+}
+
+/**
+ * Warns once per pair (route with deny rules, route that takes a request it also matches). Returns the indexes
+ * of routes whose deny rules cover another route's requests, so that a deny-only route used as a cover is not
+ * also reported as one that never allows.
+ */
+export function checkCrossRouteDenies(routes: readonly Route[], at: string, out: Collector): Set<number> {
+  const covering = new Set<number>();
+  const parsed: Parsed[] = [];
+  const trie = new PathTrie<Parsed>();
+  routes.forEach((route, index) => {
+    const result = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
+    if (!result.ok) return;
+    const entry = { index, route, tokens: result.tokens };
+    parsed.push(entry);
+    trie.insert(result.tokens, entry);
+  });
+  for (const denying of parsed) {
+    const denies = enforcedDenies(denying.route);
+    if (denies.length === 0) continue;
+    const reported = new Set<number>();
+    for (const other of parsed) {
+      if (other === denying) continue;
+      const method = commonMethod(denying.route, other.route);
+      const witness = method && overlapWitness(denying.tokens, other.tokens);
+      if (!method || !witness) continue;
+      const takes = (p: Parsed) => p.route.methods.includes("*") || p.route.methods.includes(method as Method);
+      const taker = trie.find(witness, takes);
+      if (!taker || taker === denying || reported.has(taker.index)) continue;
+      reported.add(taker.index);
+      covering.add(denying.index);
+      out.add(
+        "warning",
+        "deny-covers-route",
+        `${at}.routes[${denying.index}]`,
+        `deny rules ${denies.join(", ")} of route "${denying.route.id}" also apply to requests route "${taker.route.id}" takes (such as ${method} /${witness.join("/")})`,
+        "intended: nothing to do (before this Ward, only the most specific route's rules applied); otherwise narrow the pattern or the deny rules",
+      );
+    }
+  }
+  return covering;
+}

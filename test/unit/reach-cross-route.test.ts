@@ -1,0 +1,71 @@
+// reach and diff under cross-route deny rules: a route's grants are overridden by the enforced deny rules of
+// every route that may match the same requests, and loosening such a deny is a widening.
+import { describe, expect, it } from "vitest";
+import { diffReach, loadPolicy, reach, type PolicyDocument } from "../../policy/index.ts";
+
+const POLICY = `
+version: 1
+metadata: { environment: test, owners: [sec@example.com] }
+identity:
+  access: { teamDomain: "https://t.cloudflareaccess.com", audiences: ["${"a".repeat(64)}"] }
+services:
+  admin:
+    hosts: [admin.example.com]
+    origin: { tunnel: ADMIN }
+    owner: admin-team
+    routes:
+      - id: admin
+        methods: ["*"]
+        pathPrefix: /admin
+        rules:
+          - { id: no-contractors, effect: deny, principals: [{ group: contractors }] }
+          - { id: trial, effect: deny, mode: audit, principals: [{ email: eve@example.com }] }
+          - { id: staff, effect: allow, principals: [{ emailDomain: example.com }] }
+      - id: users
+        methods: [GET]
+        path: /admin/users
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+      - id: deletes
+        methods: [DELETE]
+        pathPrefix: /admin/users
+        rules: [{ id: interns, effect: deny, principals: [{ group: interns }] }]
+      - id: health
+        methods: [GET]
+        path: /health
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+`;
+
+async function doc(): Promise<PolicyDocument> {
+  const loaded = await loadPolicy(POLICY);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  return structuredClone(loaded.policy.document);
+}
+
+const overriddenBy = (d: PolicyDocument, route: string) => reach(d).grants.find((g) => g.route === route)?.overriddenBy;
+
+describe("reach with deny rules of covering routes", () => {
+  it("lists a covering route's enforced deny on the specific route's grant, not an audited one", async () => {
+    const d = await doc();
+    expect(overriddenBy(d, "admin/users")).toEqual(["admin/admin/no-contractors"]);
+    // DELETE /admin/users/... is not a GET: the deletes route's deny never meets the users route's requests.
+    expect(overriddenBy(d, "admin/admin")).toEqual(["admin/admin/no-contractors", "admin/deletes/interns"]);
+    expect(overriddenBy(d, "admin/health")).toEqual([]);
+    expect(reach(d).denies.find((x) => x.rule === "admin/admin/trial")?.audit).toBe(true);
+  });
+
+  it("removing the covering deny widens the specific route's grant", async () => {
+    const old = await doc();
+    const d = structuredClone(old);
+    d.services.admin!.routes[0]!.rules.splice(0, 1);
+    const diff = diffReach(reach(old), reach(d));
+    expect(diff.changed.filter((c) => c.widens).map((c) => c.route)).toEqual(["admin/admin", "admin/users"]);
+  });
+
+  it("putting the covering deny in audit mode widens too", async () => {
+    const old = await doc();
+    const d = structuredClone(old);
+    d.services.admin!.routes[0]!.rules[0]!.mode = "audit";
+    const diff = diffReach(reach(old), reach(d));
+    expect(diff.changed.filter((c) => c.widens).map((c) => c.route)).toEqual(["admin/admin", "admin/users"]);
+  });
+});
