@@ -1,13 +1,17 @@
 // The portal for people: the internal apps this person may open, computed from the same compiled policy the
 // gateway enforces (never a separate list that could drift). An app is listed when one of its GET routes has
 // an allow rule naming the person (public routes, such as health checks, are not apps of theirs) and no
-// unconditional deny rule on that route names them. Conditions (time,
-// device posture, country...) are checked when the app is opened, as for any request.
+// unconditional deny rule names them on that route or on any route covering its link (deny rules apply on
+// every matching route). Conditions (time, device posture, country...) are checked when the app is opened, as
+// for any request.
 import {
+  canonicalTarget,
   compilePrincipals,
+  findService,
   principalsMatch,
   type CompiledPrincipals,
   type CompiledPolicy,
+  type CompiledService,
   type Identity,
 } from "../../policy/index.ts";
 
@@ -42,6 +46,7 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
   for (const [service, spec] of Object.entries(doc.services)) {
     const host = spec.hosts.find((h) => !h.startsWith("*."));
     if (!host) continue; // a wildcard-only service has no single address to link to
+    const compiled = findService(policy, host);
     const routes: PortalRoute[] = [];
     for (const route of spec.routes) {
       if (!route.methods.includes("GET") && !route.methods.includes("*")) continue;
@@ -51,7 +56,7 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
         rules.flatMap((r) => (r.principals ? [compilePrincipals(r.principals, doc.principalSets)] : []));
       routes.push({
         allow: compile(route.rules.filter((r) => r.effect === "allow")),
-        unconditionalDeny: compile(route.rules.filter((r) => r.effect === "deny" && !r.when)),
+        unconditionalDeny: coveringDenies(compiled, host, path),
         path,
       });
     }
@@ -59,6 +64,19 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
   }
   indexes.set(policy, apps);
   return apps;
+}
+
+/** Who the enforced, unconditional deny rules of every route matching `GET path` name (this route's included). */
+function coveringDenies(service: CompiledService | undefined, host: string, path: string): CompiledPrincipals[] {
+  const target = canonicalTarget("GET", host, path);
+  if (!service || !target.ok) return [];
+  const denies: CompiledPrincipals[] = [];
+  service.denyRoutes.forEachMatch(target.target.segments, (route) => {
+    if (route.methods !== "any" && !route.methods.has("GET")) return;
+    for (const rule of route.denies)
+      if (!rule.audit && !rule.conditions && rule.principals) denies.push(rule.principals);
+  });
+  return denies;
 }
 
 /** The apps `identity` may open, with a link on the scheme and port the portal was reached on. */

@@ -29,6 +29,10 @@ services:
         methods: [GET]
         path: /admin/users/{id}
         rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+      - id: home
+        methods: [GET]
+        path: /admin/home
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
 `;
 
 const signing = inject("accessPrivateJwk");
@@ -88,5 +92,18 @@ describe("deny rules of covering routes", () => {
       unknown
     >;
     expect(claims.ward_would_deny).toBe("admin/admin/trial-no-eve");
+  });
+
+  it("keeps an app off the portal of a person a covering route's deny names", async () => {
+    const apps = async (email: string) => {
+      const token = await accessToken(signing, { email, identity_nonce: `n-cover-${email}` });
+      const res = await exports.default.fetch("https://admin.localhost/.ward/apps", {
+        headers: { "Cf-Access-Jwt-Assertion": token },
+      });
+      return [...(await res.text()).matchAll(/<li><a href="([^"]+)">/g)].map((x) => x[1]);
+    };
+    expect(await apps("ann@example.com")).toEqual(["https://admin.localhost/admin"]);
+    // /admin/home is allowed by its own route, but the /admin prefix's deny names carl there too.
+    expect(await apps("carl@example.com")).toEqual([]);
   });
 });
