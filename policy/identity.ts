@@ -53,6 +53,13 @@ export function principalParts(identity: Identity): string[] {
   return parts;
 }
 
+/** Whom a person sees they are signed in as: their e-mail, else the service token, else the workload. */
+export function displayName(identity: Identity): string | undefined {
+  if (identity.user) return identity.user.email;
+  if (identity.serviceToken) return `service token ${identity.serviceToken.clientId}`;
+  return identity.workload ? `workload ${identity.workload.id}` : undefined;
+}
+
 /** A stable name for the caller, used in logs and as the rate-limit key: its parts joined by "+". */
 export function principalKey(identity: Identity): string {
   const parts = principalParts(identity);

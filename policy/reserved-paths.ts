@@ -5,8 +5,10 @@
 export const KEY_SET_PATH = "/.well-known/ward/jwks.json";
 /** The admin API (push, rollback, history, grants, denylist). */
 export const ADMIN_PREFIX = "/.ward/admin";
-/** The portal: the apps a person may open. */
+/** The portal: the apps a person may open (the same page as ME_PATH). */
 export const PORTAL_PATH = "/.ward/apps";
+/** Where do I stand: who Ward sees, with what credentials and facts, and the apps this caller may open. */
+export const ME_PATH = "/.ward/me";
 
 /** No route may claim a path under these: Ward answers them itself. */
 export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.ward/"];

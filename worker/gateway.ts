@@ -7,6 +7,7 @@ import {
   countryOf,
   countsTowardQuarantine,
   credentialBehind,
+  displayName,
   evaluate,
   findService,
   grantMayApply,
@@ -187,7 +188,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   const { response, droppedHeaders, outcome }: Fulfilled =
     service && url
       ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started)
-      : { response: respondToDenial(request, policy, decision, url, requestId) };
+      : { response: respondToDenial(request, policy, decision, url, requestId, displayName(identity)) };
 
   const credential = credentialBehind(decision, credentials);
   logDecision(

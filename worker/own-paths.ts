@@ -1,10 +1,12 @@
 // Ward's own paths, on every host, before any service route can answer them: the assertion keys (so origins can
 // fetch them through Ward), the admin API and the portal. Hono routes them; each answer is logged once.
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Handler, type MiddlewareHandler } from "hono";
 import {
   ADMIN_PREFIX,
   denylistReason,
+  isAuthenticated,
   KEY_SET_PATH,
+  ME_PATH,
   PORTAL_PATH,
   principalKey,
   type AnswerReason,
@@ -18,7 +20,8 @@ import { logEvent } from "./log/events.ts";
 import { logAnswer } from "./log/decisions.ts";
 import { assertionKeys } from "./origin/assertion.ts";
 import { isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
-import { appsFor, portalPage } from "./pages/portal.ts";
+import { standingJson, standingPage } from "./pages/me.ts";
+import { appsFor } from "./pages/portal.ts";
 import { activePolicy } from "./policy-store/store.ts";
 import { asReceived } from "./request-target.ts";
 import { answer, respondToUnexpected } from "./respond.ts";
@@ -54,6 +57,7 @@ function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
 }
 app.use(KEY_SET_PATH, ownPath("ward-key-set"));
 app.use(PORTAL_PATH, ownPath("ward-portal"));
+app.use(ME_PATH, ownPath("ward-portal"));
 app.use(`${ADMIN_PREFIX}/*`, ownPath("ward-admin"));
 
 // The assertion verification keys, on every host Ward serves, so origins can fetch them through Ward.
@@ -70,31 +74,48 @@ app.get(KEY_SET_PATH, async (c) => {
 // The admin API answers its own paths on every host, before any service route can.
 app.route(ADMIN_PREFIX, admin);
 
-// The portal: the apps this person may open, from the same compiled policy.
-app.get(PORTAL_PATH, async (c) => {
-  const now = Date.now();
-  const requestId = crypto.randomUUID();
-  const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
-  if (!policy) return answer("policy-unavailable", requestId);
-  const { identity, certificate } = await identify(c.req.raw, policy, now, requestId);
-  c.set("principal", principalKey(identity));
-  const url = new URL(c.req.url);
-  if (identity.user) {
-    // A revoked or quarantined person sees no list either.
+// Where do I stand (and the portal, the same page): who Ward sees, the facts it sees, the apps this caller may
+// open, from the same compiled policy. Off the hot path, so it always asks Access for groups and posture.
+/** `asJson`: whether this request gets the facts as JSON (API clients and workloads) rather than the page. */
+const whereIStand =
+  (asJson: (request: Request) => boolean): Handler<AppEnv> =>
+  async (c) => {
+    const now = Date.now();
+    const requestId = crypto.randomUUID();
+    const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+    if (!policy) return answer("policy-unavailable", requestId);
+    const { identity, certificate, credentials, expiresAt } = await identify(c.req.raw, policy, now, requestId, {
+      groups: true,
+      devicePosture: true,
+    });
+    c.set("principal", principalKey(identity));
+    const url = new URL(c.req.url);
+    if (!isAuthenticated(identity)) {
+      const access = policy.document.identity.access;
+      if (access && isBrowserNavigation(c.req.raw))
+        return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, url.pathname);
+      return answer("unauthenticated", requestId);
+    }
+    // A revoked or quarantined caller sees nothing either.
     const listed = await denylistVerdict(c.env, identity, certificate, principalKey(identity), now, (p) =>
       c.executionCtx.waitUntil(p),
     );
     const refused = denylistReason(listed);
     if (refused) return answer(refused, requestId);
-  }
-  if (!identity.user) {
-    const access = policy.document.identity.access;
-    if (access && isBrowserNavigation(c.req.raw))
-      return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, PORTAL_PATH);
-    return answer("unauthenticated", requestId);
-  }
-  return portalPage(identity.user.email, appsFor(policy, identity, url.protocol, url.port), requestId);
-});
+    const standing = { identity, credentials, expiresAt, apps: appsFor(policy, identity, url.protocol, url.port), now };
+    return asJson(c.req.raw) ? standingJson(standing, requestId) : standingPage(standing, requestId);
+  };
+// The portal is a page; /.ward/me answers a browser with the page and anything else with JSON.
+app.get(
+  PORTAL_PATH,
+  whereIStand(() => false),
+);
+app.get(
+  ME_PATH,
+  whereIStand(
+    (request) => !isBrowserNavigation(request) && !(request.headers.get("accept") ?? "").includes("text/html"),
+  ),
+);
 
 app.onError((error, c) => {
   c.set("logged", true);

@@ -1,7 +1,7 @@
 // Every response Ward answers itself comes from here: a generic body with the request id, never the reason;
 // people in a browser get the Access login or the denied page instead.
 import {
-  PORTAL_PATH,
+  ME_PATH,
   statusFor,
   type AnswerReason,
   type CompiledPolicy,
@@ -53,6 +53,7 @@ export function respondToDenial(
   decision: Decision,
   url: URL | undefined,
   requestId: string,
+  who?: string,
 ): Response {
   const access = policy.document.identity.access;
   const service = decision.service ? policy.document.services[decision.service] : undefined;
@@ -63,7 +64,7 @@ export function respondToDenial(
     // A hidden service stays hidden; only a 403 becomes the page.
     if (decision.status === 403) {
       // Access handles /cdn-cgi/access/logout on every protected host, before the Worker.
-      return deniedPage(decision.service!, service.owner, requestId, "/cdn-cgi/access/logout", PORTAL_PATH);
+      return deniedPage(decision.service!, service.owner, requestId, who, "/cdn-cgi/access/logout", ME_PATH);
     }
   }
   return gatewayResponse(decision.status, requestId);

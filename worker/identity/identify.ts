@@ -12,6 +12,8 @@ export interface Identified {
   certificate?: CertificateFacts;
   /** Every credential verified on this request (a certificate, an Access token, or both). */
   credentials: CredentialSeen[];
+  /** When each verified credential expires, ms since the epoch (the who-am-I page shows the time left). */
+  expiresAt: Partial<Record<CredentialSeen["kind"], number>>;
 }
 
 /** `needs` overrides what to fetch beyond the token (the admin API may need groups when no rule does). */
@@ -25,6 +27,7 @@ export async function identify(
   const identity: Identity = {};
   let certificate: CertificateFacts | undefined;
   const credentials: CredentialSeen[] = [];
+  const expiresAt: Identified["expiresAt"] = {};
   const mtls = policy.document.identity.mtls;
   if (mtls) {
     // request.cf is set by Cloudflare's edge (undefined locally without a certificate): never from a header.
@@ -33,6 +36,7 @@ export async function identify(
       identity.workload = result.workload;
       certificate = result.certificate;
       credentials.push({ kind: "client-certificate", lifetimeSeconds: result.lifetimeSeconds });
+      expiresAt["client-certificate"] = result.expiresAt;
     } else if (result.problem !== "no-certificate")
       logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
@@ -43,6 +47,7 @@ export async function identify(
     if (result.ok) {
       Object.assign(identity, result.identity);
       credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
+      expiresAt["access-jwt"] = result.expiresAt;
       if (identity.user && (needs.groups || needs.devicePosture)) {
         const facts = await accessDirectory(access.teamDomain).lookup(
           token,
@@ -55,5 +60,5 @@ export async function identify(
       }
     } else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
   }
-  return certificate ? { identity, certificate, credentials } : { identity, credentials };
+  return certificate ? { identity, certificate, credentials, expiresAt } : { identity, credentials, expiresAt };
 }

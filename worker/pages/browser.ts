@@ -30,10 +30,12 @@ export function loginRedirect(teamDomain: string, audience: string, host: string
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+/** `who`: whom the person is signed in as, so that a wrong account is seen at once. */
 export function deniedPage(
   app: string,
   owner: string,
   requestId: string,
+  who?: string,
   logoutUrl?: string,
   portalUrl?: string,
 ): Response {
@@ -43,7 +45,7 @@ export function deniedPage(
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1rem .3rem}</style>
 </head><body>
 <h1>You don't have access to ${escapeHtml(app)}</h1>
-<p>Your identity was recognised, but the access policy does not let it open this page.</p>
+<p>${who ? `You are signed in as <strong id="who">${escapeHtml(who)}</strong>` : "Your identity was recognised"}, but the access policy does not let you open this page.</p>
 <p><strong>Next step:</strong> ask <strong>${escapeHtml(owner)}</strong> for access, and include this request id:</p>
 <p><code id="request-id">${escapeHtml(requestId)}</code></p>
 ${portalUrl ? `<p><a id="portal" href="${escapeHtml(portalUrl)}">See the apps you can open</a></p>` : ""}

@@ -97,29 +97,3 @@ export function appsFor(policy: CompiledPolicy, identity: Identity, scheme: stri
   }
   return listed.sort((a, b) => (a.service < b.service ? -1 : 1));
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
-export function portalPage(who: string, apps: readonly ListedApp[], requestId: string): Response {
-  const items = apps
-    .map(
-      (a) =>
-        `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.service)}</a> <small>(owner: ${escapeHtml(a.owner)})</small></li>`,
-    )
-    .join("\n");
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Your apps</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}li{margin:.3rem 0}</style>
-</head><body>
-<h1>Apps you can open</h1>
-<p>Signed in as <strong id="who">${escapeHtml(who)}</strong>.</p>
-${apps.length > 0 ? `<ul id="apps">\n${items}\n</ul>` : `<p id="apps">No internal app lets you in yet. Ask an app's owner for access.</p>`}
-<p><a href="/cdn-cgi/access/logout">Sign out</a></p>
-</body></html>
-`;
-  return new Response(html, {
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "ward-request-id": requestId },
-  });
-}

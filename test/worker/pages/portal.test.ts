@@ -58,7 +58,7 @@ describe("the portal", () => {
       headers: { "cf-access-jwt-assertion": token, accept: "text/html", "sec-fetch-mode": "navigate" },
     });
     expect(res.status).toBe(403);
-    expect(await res.text()).toContain('<a id="portal" href="/.ward/apps">');
+    expect(await res.text()).toContain('<a id="portal" href="/.ward/me">');
     expect(await originSaw(m)).toEqual([]);
   });
 });

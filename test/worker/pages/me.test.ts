@@ -1,0 +1,86 @@
+// Where do I stand, in workerd: /.ward/me shows the caller's own verified identity, the groups Access gives,
+// the time each credential has left and the apps they may open; as JSON for API clients and workloads.
+// The denied page says whom the person is signed in as. Nothing here ever reaches an origin.
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { accessToken } from "../support/access-tokens.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const PAGE = { accept: "text/html", "sec-fetch-mode": "navigate" };
+
+beforeAll(async () => {
+  await activate(demoPolicy);
+});
+
+async function me(init: RequestInit & { headers?: Record<string, string> }) {
+  const m = marker();
+  const res = await exports.default.fetch(`https://wiki.localhost/.ward/me?${m}`, { redirect: "manual", ...init });
+  const body = await res.text();
+  expect(await originSaw(m)).toEqual([]);
+  return { res, body };
+}
+
+describe("/.ward/me", () => {
+  it("shows a person who they are, their groups, the time their sign-in has left, and their apps", async () => {
+    const token = await accessToken(signing, { email: "sre@example.com", identity_nonce: "n-me-sre" }, { ttl: 1800 });
+    const { res, body } = await me({ headers: { ...PAGE, "cf-access-jwt-assertion": token } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(body).toContain('<strong id="who">sre@example.com</strong>');
+    expect(body).toContain('<li id="groups">Groups: sre</li>');
+    expect(body).toMatch(/Cloudflare Access sign-in, (29|30) min left/);
+    expect(body).toContain('<a href="https://wiki.localhost/">wiki</a>');
+    expect(body).toContain("Sign in as someone else");
+  });
+
+  it("answers an API client with the same facts as JSON", async () => {
+    const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-me-ann" }, { ttl: 600 });
+    const { res, body } = await me({ headers: { "cf-access-jwt-assertion": token } });
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const facts = JSON.parse(body) as Record<string, unknown> & { credentials: { expiresInSeconds: number }[] };
+    expect(facts).toMatchObject({
+      principal: "user:ann@example.com",
+      user: { email: "ann@example.com", groups: [], devicePosture: {} },
+      apps: [{ service: "wiki", url: "https://wiki.localhost/" }],
+    });
+    expect(facts.credentials).toHaveLength(1);
+    expect(facts.credentials[0]).toMatchObject({ kind: "access-jwt", lifetimeSeconds: 600 });
+    expect(facts.credentials[0]!.expiresInSeconds).toBeGreaterThan(590);
+  });
+
+  it("tells a workload its SPIFFE ID and certificate", async () => {
+    const { res, body } = await me({ cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) } });
+    expect(res.status).toBe(200);
+    const facts = JSON.parse(body) as { workload: { id: string }; credentials: { kind: string }[] };
+    expect(facts.workload.id).toMatch(/^spiffe:\/\//);
+    expect(facts.credentials.map((c) => c.kind)).toEqual(["client-certificate"]);
+  });
+
+  it("sends an anonymous browser to sign in, and answers an anonymous API client 401", async () => {
+    const browser = await me({ headers: PAGE });
+    expect(browser.res.status).toBe(302);
+    expect(browser.res.headers.get("location")).toMatch(/redirect_url=%2F\.ward%2Fme$/);
+    const api = await me({});
+    expect(api.res.status).toBe(401);
+    expect(api.body).not.toContain("user");
+  });
+});
+
+describe("the denied page", () => {
+  it("names whom the person is signed in as, and offers to sign in as someone else", async () => {
+    const m = marker();
+    const token = await accessToken(signing, { email: "mallory@contractor.test" });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      headers: { ...PAGE, "cf-access-jwt-assertion": token },
+    });
+    expect(res.status).toBe(403);
+    const body = await res.text();
+    expect(body).toContain('You are signed in as <strong id="who">mallory@contractor.test</strong>');
+    expect(body).toContain('<a href="/cdn-cgi/access/logout">Sign in as someone else</a>');
+    expect(body).toContain('<a id="portal" href="/.ward/me">');
+    expect(await originSaw(m)).toEqual([]);
+  });
+});
