@@ -147,11 +147,14 @@ describe("a person in a browser, against the local demo", () => {
         const requestId = await page.locator("code#request-id").innerText();
         expect(requestId).toMatch(UUID);
         expect(requestId).toBe(await denied.headerValue("ward-request-id"));
-        const text = await page.locator("body").innerText();
-        expect(text).toContain(policy.document.services.wiki!.owner);
-        expect(text).toContain("#help-wiki on chat, or it-helpdesk@example.com");
-        // Neither the rendered text nor the markup tells why.
-        const html = await page.content();
+        const shown = await page.locator("body").innerText();
+        expect(shown).toContain(policy.document.services.wiki!.owner);
+        expect(shown).toContain("#help-wiki on chat, or it-helpdesk@example.com");
+        // The page names whom she is signed in as; beyond her own address, neither the rendered text nor the
+        // markup tells why (her domain is also what the policy's rule names, so it is checked without it).
+        expect(shown).toContain("You are signed in as mallory@contractor.test");
+        const text = shown.replaceAll("mallory@contractor.test", "");
+        const html = (await page.content()).replaceAll("mallory@contractor.test", "");
         for (const leak of [
           "no-matching-rule",
           "denied-by-rule",
@@ -190,15 +193,16 @@ describe("a person in a browser, against the local demo", () => {
     );
 
     it(
-      "follows the denied page's portal link: signed in as mallory, no app listed, and the page says so",
+      "the denied page names mallory; its link to /.ward/me: signed in as mallory, no app listed, and the page says so",
       async () => {
-        expect(await page.locator("a#portal").getAttribute("href")).toBe("/.ward/apps");
+        expect(await page.locator("#who").innerText()).toBe("mallory@contractor.test");
+        expect(await page.locator("a#portal").getAttribute("href")).toBe("/.ward/me");
         const [portal] = await Promise.all([
-          page.waitForResponse((r) => r.url() === wiki("/.ward/apps")),
+          page.waitForResponse((r) => r.url() === wiki("/.ward/me")),
           page.locator("a#portal").click(),
         ]);
         expect(portal.status()).toBe(200);
-        await page.waitForURL(wiki("/.ward/apps"));
+        await page.waitForURL(wiki("/.ward/me"));
         expect(await page.locator("#who").innerText()).toBe("mallory@contractor.test");
         expect(await page.locator("#apps a").count()).toBe(0);
         expect(await page.locator("ul#apps").count()).toBe(0);
