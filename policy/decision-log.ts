@@ -15,7 +15,7 @@
 import { z } from "zod";
 import { TARGET_PROBLEMS, type TargetProblem } from "./canonical-target.ts";
 import type { CredentialSeen } from "./credential.ts";
-import { REASONS, type AnswerReason, type Decision, type Reason } from "./decision.ts";
+import { REASONS, type AnswerReason, type Decision, type Reason, type RuleTrace } from "./decision.ts";
 import type { DeliveryReason } from "./status.ts";
 
 const effect = z.enum(["allow", "deny"]);
@@ -25,6 +25,14 @@ const credential = z.object({
   kind: z.string(),
   /** How long it was issued for: `exp - iat` of a token, `notAfter - notBefore` of a certificate. */
   lifetimeSeconds: z.number(),
+});
+
+/** One rule as the decision considered it: whether it applied, and if not, which facts failed (for `ward why`). */
+const tracedRule = z.object({
+  rule: z.string(),
+  effect: z.string(),
+  outcome: z.string(),
+  detail: z.array(z.string()),
 });
 
 /** The time-bounded grant that allowed the request (GrantRef): `ward metrics` ages it from its bounds. */
@@ -68,6 +76,11 @@ export const decisionLineSchema = z.object({
     .object({ status: z.number(), reasons: z.array(z.string()), rule: z.string().nullable().optional() })
     .nullable()
     .optional(),
+  /**
+   * On a refusal, or an allow that a deny would have refused (audit): every rule considered and why it did or
+   * did not apply, as `ward explain` shows them. Bounded; never on a plain allow (the hot path stays small).
+   */
+  trace: z.array(tracedRule).optional(),
   /** The status the client got (after an allow: the origin's, or Ward's own when forwarding failed). */
   status: z.number().int(),
   policyVersion: z.string().optional(),
@@ -136,6 +149,22 @@ export interface DecisionRecord {
   latencyMs: number;
 }
 
+const TRACE_RULES = 32;
+const TRACE_DETAILS = 8;
+const DETAIL_LENGTH = 300;
+
+/** The trace as logged: a bounded number of rules and facts, each fact cut to a bounded length. */
+function boundedTrace(trace: readonly RuleTrace[]): DecisionLine["trace"] {
+  return trace.slice(0, TRACE_RULES).map((t) => ({
+    rule: t.rule,
+    effect: t.effect,
+    outcome: t.outcome,
+    detail: t.detail
+      .slice(0, TRACE_DETAILS)
+      .map((d) => (d.length > DETAIL_LENGTH ? `${d.slice(0, DETAIL_LENGTH)}…` : d)),
+  }));
+}
+
 /** The line of a decided request. No tokens, no secrets, no header values. */
 export function decisionLine(record: DecisionRecord): DecisionLine {
   const { decision } = record;
@@ -159,6 +188,9 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
     // Why a bad request was refused (path-dot-segment, query-method-override, ...).
     ...(decision.problem ? { problem: decision.problem } : {}),
     wouldDeny: decision.wouldDeny ?? null,
+    ...(decision.trace.length > 0 && (decision.effect === "deny" || decision.wouldDeny)
+      ? { trace: boundedTrace(decision.trace) }
+      : {}),
     status: record.status,
     policyVersion: decision.policyVersion,
     latencyMs: record.latencyMs,

@@ -3,13 +3,9 @@
 import { findService, type CompiledPolicy } from "./compile.ts";
 import type { Decision } from "./decision.ts";
 import { droppedHeaders, extraForwardedHeaders } from "./forward-headers.ts";
+import { nextStep, ruleOnTrial, type TracedRule } from "./next-step.ts";
 
 const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-failed": "✗" } as const;
-
-/** The facts of a decision the next step depends on: the ones the decision log also records. */
-export type DecisionOutcome = Pick<Decision, "effect" | "reasons" | "route" | "problem"> & {
-  wouldDeny?: { reasons: readonly string[]; rule?: string | null; status?: number };
-};
 
 /** What says whether and how a decision was audited: the decision, or its decision-log line. */
 type AuditFacts = {
@@ -17,11 +13,6 @@ type AuditFacts = {
   reasons: readonly string[];
   wouldDeny?: { reasons: readonly string[]; rule?: string | null; status?: number } | null;
 };
-
-/** An allow whose only shadow is a deny rule in audit mode (`mode: audit` on the rule, not the service). */
-function ruleOnTrial(decision: AuditFacts): boolean {
-  return decision.effect === "allow" && decision.reasons[0] === "allowed-by-rule" && !!decision.wouldDeny;
-}
 
 /** The route a qualified rule id (service/route/rule) belongs to. */
 function routeOfRule(rule: string): string {
@@ -45,28 +36,17 @@ export function auditLine(decision: AuditFacts): string | undefined {
   return `audit     enforce mode would answer ${would.status} (${would.reasons.join(", ")})`;
 }
 
-/** What a developer should do about a denial (undefined for an allow); `owner` is the service's owner. */
-export function nextStep(decision: DecisionOutcome, owner: string | undefined): string | undefined {
-  if (decision.effect === "allow" && !decision.wouldDeny) return undefined;
-  const ask = owner ?? "the service's owner";
-  if (ruleOnTrial(decision))
-    return `deny rule ${decision.wouldDeny!.rule} is on trial: enforced, it refuses this request; tell ${ask} if it should not`;
-  const reasons: readonly string[] = decision.wouldDeny?.reasons ?? decision.reasons;
-  if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
-  if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
-  if (reasons.includes("body-not-allowed"))
-    return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";
-  if (reasons.includes("host-not-found")) return "no service in this policy serves that host: check the host name";
-  if (reasons.includes("revoked"))
-    return "this credential is revoked: use a new one (ward revoke list names the entry)";
-  if (reasons.includes("quarantined"))
-    return "this identity is quarantined after repeated denials: ask security (ward quarantine list)";
-  if (reasons.includes("denylist-unavailable"))
-    return "the denylist could not be read, so identified callers were refused (503): retry, and check the gateway's errors";
-  if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";
-  if (reasons.includes("unauthenticated")) return "authenticate (Access login, service token or client certificate)";
-  if (reasons.includes("route-not-found")) return `no route matches; ask ${ask} if one should`;
-  return decision.route ? `ask ${ask} for access to ${decision.route}` : `ask ${ask} for access`;
+/** Every rule considered, with why it did or did not apply: the failing facts, expected against seen. */
+export function traceLines(trace: readonly TracedRule[]): string[] {
+  if (trace.length === 0) return [];
+  const lines = ["rules:"];
+  for (const t of trace) {
+    const mark = MARK[t.outcome as keyof typeof MARK] ?? "?";
+    const state = t.outcome === "applies" ? "applies" : t.outcome.replace(/-/g, " ");
+    lines.push(`  ${mark} ${t.rule} (${t.effect}): ${state}`);
+    for (const d of t.detail) lines.push(`      - ${d}`);
+  }
+  return lines;
 }
 
 /** What the origin is sent of the request's headers, for a decision that forwards (undefined otherwise). */
@@ -109,14 +89,7 @@ export function explainDecision(
     lines.push(`service   ${decision.service} (owner ${owner})`);
   }
   if (decision.route) lines.push(`route     ${decision.route}`);
-  if (decision.trace.length > 0) {
-    lines.push("rules:");
-    for (const t of decision.trace) {
-      const state = t.outcome === "applies" ? "applies" : t.outcome.replace(/-/g, " ");
-      lines.push(`  ${MARK[t.outcome]} ${t.rule} (${t.effect}): ${state}`);
-      for (const d of t.detail) lines.push(`      - ${d}`);
-    }
-  }
+  lines.push(...traceLines(decision.trace));
   if (decision.rule) lines.push(decidedByLine(decision.rule, decision.route));
   if (decision.exception) {
     const e = decision.exception;
@@ -141,7 +114,11 @@ export function explainDecision(
         `dropped   ${headers.dropped.join(", ")} (not forwarded: add to forwardHeaders if the origin needs one)`,
       );
   }
-  const next = nextStep(decision, decision.service ? policy.document.services[decision.service]?.owner : undefined);
+  const next = nextStep(decision, {
+    owner: decision.service ? policy.document.services[decision.service]?.owner : undefined,
+    securityContact: policy.document.metadata.owners.join(", "),
+    trace: decision.trace,
+  });
   if (next) lines.push(`next step ${next}`);
   return lines.join("\n");
 }

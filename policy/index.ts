@@ -36,14 +36,8 @@ export {
   type CompiledService,
 } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
-export {
-  auditLine,
-  decidedByLine,
-  explainDecision,
-  forwardedHeadersOf,
-  nextStep,
-  type DecisionOutcome,
-} from "./explain.ts";
+export { auditLine, decidedByLine, explainDecision, forwardedHeadersOf, traceLines } from "./explain.ts";
+export { nextStep, type DecisionOutcome, type NextStepContext, type TracedRule } from "./next-step.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
 export { policyJsonSchema } from "./json-schema.ts";

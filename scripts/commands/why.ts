@@ -8,8 +8,10 @@ import {
   knownProblem,
   knownReasons,
   nextStep,
+  traceLines,
   type DecisionLine,
   type DecisionOutcome,
+  type NextStepContext,
 } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
@@ -21,7 +23,7 @@ export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json]
     stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask)`;
 
 /** What to do, from the answer the client got; the reasons decide for denials. */
-function advice(record: DecisionLine, owner: string | undefined): string | undefined {
+function advice(record: DecisionLine, context: NextStepContext): string | undefined {
   const { status, reasons } = record;
   // Logged by the gateway itself when it had no policy to decide with (a cold isolate and KV unreadable):
   // not one of the policy's reasons.
@@ -59,10 +61,11 @@ function advice(record: DecisionLine, owner: string | undefined): string | undef
       return "Ward allowed it; Ward could not complete it (signing key, rate-limit state or origin binding unavailable: the gateway's error lines carry this request id) or the origin answered 503 itself";
     return `Ward allowed it; the origin answered ${status} itself: look at the origin`;
   }
-  return nextStep(outcome, owner);
+  return nextStep(outcome, { ...context, ...(record.trace ? { trace: record.trace } : {}) });
 }
 
-function recordLines(record: DecisionLine, owner: string | undefined, policyNote: string | undefined): string[] {
+function recordLines(record: DecisionLine, context: NextStepContext, policyNote: string | undefined): string[] {
+  const owner = context.owner;
   const lines: string[] = [];
   // Ward's own paths answer without a decision: their lines have no effect.
   const answer =
@@ -85,8 +88,10 @@ function recordLines(record: DecisionLine, owner: string | undefined, policyNote
   if (record.problem) lines.push(`problem   ${record.problem}`);
   const audit = auditLine(record);
   if (audit) lines.push(audit);
+  // The failing facts, as `ward explain` shows them (logged with refusals).
+  lines.push(...traceLines(record.trace ?? []));
   if (policyNote) lines.push(policyNote);
-  const next = advice(record, owner);
+  const next = advice(record, context);
   if (next) lines.push(`next step ${next}`);
   return lines;
 }
@@ -113,16 +118,18 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
     io.out(JSON.stringify(record, null, 2));
     return EXIT.ok;
   }
-  let owner: string | undefined;
+  const context: NextStepContext = {};
   let policyNote: string | undefined;
   if (values.policy) {
     const policy = await loadPolicyFile(values.policy, io.err);
-    owner = record.service ? policy.document.services[record.service]?.owner : undefined;
+    const owner = record.service ? policy.document.services[record.service]?.owner : undefined;
+    if (owner) context.owner = owner;
+    context.securityContact = policy.document.metadata.owners.join(", ");
     // The owner is looked up in the file given; say so when it is not the version that decided.
     if (record.policyVersion && record.policyVersion !== policy.version) {
       policyNote = `note      ${values.policy} is version ${policy.version.slice(0, 12)}, not the one that decided`;
     }
   }
-  for (const line of recordLines(record, owner, policyNote)) io.out(line);
+  for (const line of recordLines(record, context, policyNote)) io.out(line);
   return EXIT.ok;
 }

@@ -270,7 +270,9 @@ describe("ward explain", () => {
       );
       expect(run.stdout).toMatch(/^DENY 404 /);
       expect(run.stdout).toContain("      - missing scope payments:charge\n");
-      expect(run.stdout).toContain("next step ask payments-team@example.com for access to payments/charge");
+      expect(run.stdout).toContain(
+        "next step get a token that carries scope payments:charge from your token issuer (rule payments/charge/checkout-charges requires it)",
+      );
       expect(run.status).toBe(3);
     },
     TIMEOUT,

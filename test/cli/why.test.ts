@@ -52,7 +52,7 @@ describe("ward why: the next step", () => {
     [
       "revoked",
       { effect: "deny", status: 403, rule: null, reasons: ["revoked"] },
-      "this credential is revoked: use a new one",
+      "this credential is revoked: contact security, and use a new credential once they agree",
     ],
     [
       "quarantined",
@@ -81,6 +81,65 @@ describe("ward why: the next step", () => {
     const text = await why(`${line({ requestId: "other" })}\nnot json\n${line(over)}\n`);
     expect(text).toMatch(/^request {3}0f0f0f0f-1111-2222-3333-444444444444 at 2026-12-01T10:00:00.000Z$/m);
     expect(text).toContain(`next step ${step}`);
+  });
+
+  it("shows the failing facts logged with a refusal, and the next step names the group to join", async () => {
+    const text = await why(
+      line({
+        effect: "deny",
+        status: 403,
+        rule: null,
+        reasons: ["no-matching-rule"],
+        trace: [
+          {
+            rule: "wiki/page/no-bots",
+            effect: "deny",
+            outcome: "principal-not-matched",
+            detail: ["caller is none of: serviceToken bot"],
+          },
+          {
+            rule: "wiki/page/editors",
+            effect: "allow",
+            outcome: "principal-not-matched",
+            detail: ["caller is none of: group wiki-editors; email boss@example.com"],
+          },
+        ],
+      }),
+    );
+    expect(text).toContain(
+      [
+        "rules:",
+        "  ✗ wiki/page/no-bots (deny): principal not matched",
+        "      - caller is none of: serviceToken bot",
+        "  ✗ wiki/page/editors (allow): principal not matched",
+        "      - caller is none of: group wiki-editors; email boss@example.com",
+      ].join("\n"),
+    );
+    expect(text).toContain(
+      "next step ask the service's owner to add you to group wiki-editors (rule wiki/page/editors admits it), or for access otherwise",
+    );
+  });
+
+  it("the next step for a missing scope names the scope and the rule", async () => {
+    const text = await why(
+      line({
+        effect: "deny",
+        status: 403,
+        rule: null,
+        reasons: ["no-matching-rule"],
+        trace: [
+          {
+            rule: "wiki/page/bot",
+            effect: "allow",
+            outcome: "conditions-failed",
+            detail: ["missing scope wiki:write"],
+          },
+        ],
+      }),
+    );
+    expect(text).toContain(
+      "next step get a token that carries scope wiki:write from your token issuer (rule wiki/page/bot requires it), then call again",
+    );
   });
 
   it("an allow answered by the origin has no next step; the audit line shows what enforce would do", async () => {

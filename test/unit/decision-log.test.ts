@@ -38,7 +38,7 @@ const decision: Decision = {
   target: { method: "POST", host: "wiki.example.com", path: "/page", segments: ["page"] },
   obligations: { rateLimits: [], headers: {} },
   policyVersion: VERSION,
-  trace: [],
+  trace: [{ rule: "wiki/edit/deny-contractors", effect: "deny", outcome: "applies", detail: [] }],
 };
 
 /** Every field the builder can write, set. */
@@ -146,6 +146,7 @@ describe("what the Worker writes is read back whole", () => {
       mode: "audit",
       reasons: ["allowed-by-exception"],
       wouldDeny: { status: 403, reasons: ["no-matching-rule"], rule: "wiki/edit/deny-contractors" },
+      trace: [{ rule: "wiki/edit/deny-contractors", effect: "deny", outcome: "applies", detail: [] }],
       status: 200,
       policyVersion: VERSION,
       latencyMs: 3,
@@ -174,6 +175,37 @@ describe("what the Worker writes is read back whole", () => {
     expect(failed).toMatchObject({ level: "error", effect: "deny", error: "Error: boom", reasons: ["internal-error"] });
     expect(unavailable).toMatchObject({ level: "error", effect: "deny", status: 503 });
     expect(unavailable).not.toHaveProperty("principal");
+  });
+});
+
+describe("the rules' trace", () => {
+  it("is logged with a refusal or an audited would-be refusal, bounded; never with a plain allow", () => {
+    const long = "x".repeat(1000);
+    const trace = Array.from({ length: 40 }, (_, i) => ({
+      rule: `wiki/edit/r${i}`,
+      effect: "allow" as const,
+      outcome: "principal-not-matched" as const,
+      detail: Array.from({ length: 12 }, () => long),
+    }));
+    const denied = decisionLine({
+      ...full,
+      decision: {
+        ...decision,
+        effect: "deny",
+        status: 403,
+        reasons: ["no-matching-rule"],
+        wouldDeny: undefined,
+        trace,
+      },
+    });
+    expect(denied.trace).toHaveLength(32);
+    expect(denied.trace![0]!.detail).toHaveLength(8);
+    expect(denied.trace![0]!.detail[0]).toBe(`${"x".repeat(300)}…`);
+    const allowed = decisionLine({
+      ...full,
+      decision: { ...decision, reasons: ["allowed-by-rule"], wouldDeny: undefined, trace },
+    });
+    expect(allowed.trace).toBeUndefined();
   });
 });
 

@@ -84,7 +84,10 @@ describe("explainDecision: denied by default", () => {
       /^ {2}✗ orders\/create\/sre \(allow\): principal not matched\n {6}- caller is none of: group sre\n {6}- country unknown not in DE$/m,
     ],
     ["the reasons", /^reasons {3}no-matching-rule$/m],
-    ["the next step with the owner", /^next step ask orders-team@example\.com for access to orders\/create$/m],
+    [
+      "the next step from the failing fact: the scope to get",
+      /^next step get a token that carries scope orders:write from your token issuer \(rule orders\/create\/frontend requires it\), then call again$/m,
+    ],
   ])("names %s", async (_what, pattern) => {
     expect(await explain(frontend)).toMatch(pattern);
   });
@@ -214,7 +217,7 @@ describe("explainDecision: audit mode", () => {
       frontend,
       {},
       "enforce mode would answer 403 (no-matching-rule)",
-      "ask orders-team@example.com for access to orders/create",
+      "get a token that carries scope orders:write from your token issuer (rule orders/create/frontend requires it), then call again",
     ],
     [
       "denied by rule",
