@@ -53,7 +53,8 @@ export function renderPolicy(input: TemplateInput): string {
       ? `    teamDomain: ${input.teamDomain}`
       : `    teamDomain: ${PLACEHOLDER_TEAM_DOMAIN} # placeholder: your Zero Trust team domain`,
     "    audiences:",
-    ...services.map((service, i) => {
+    // At least one: validation requires it, and a placeholder keeps doctor asking for the real one.
+    ...(services.length > 0 ? services : [{ host: "the first service host" }]).map((service, i) => {
       const given = input.audiences[i];
       return given
         ? `      - ${q(given)} # ${service.host}`
@@ -69,7 +70,7 @@ export function renderPolicy(input: TemplateInput): string {
     `        trustDomains: [${trustDomain}]`,
     "    spiffe: true",
     "",
-    "principalSets:",
+    services.length > 0 ? "principalSets:" : "principalSets: {}",
     ...services.flatMap((service) => [
       `  ${service.name}-workloads:`,
       `    - spiffe: spiffe://${trustDomain}/ns/${service.name}/sa/client`,
@@ -85,7 +86,7 @@ export function renderPolicy(input: TemplateInput): string {
       ? `    - serviceToken: ${q(input.adminToken)}`
       : `    - serviceToken: ${q(PLACEHOLDER_SERVICE_TOKEN)} # placeholder: the operators' Access service token (client id)`,
     "",
-    "services:",
+    services.length > 0 ? "services:" : "services: {} # none yet: ward init --env ENV --origin BINDING adds one",
   ];
   for (const service of services) {
     lines.push(
