@@ -11,6 +11,7 @@ import * as exceptions from "./commands/exceptions.ts";
 import * as explain from "./commands/explain.ts";
 import * as reach from "./commands/reach.ts";
 import * as history from "./commands/history.ts";
+import * as init from "./commands/init.ts";
 import * as keygen from "./commands/keygen.ts";
 import * as metrics from "./commands/metrics.ts";
 import * as push from "./commands/push.ts";
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   history: { run: history.historyCommand, usage: history.usage },
   shadow: { run: shadow.shadowCommand, usage: shadow.usage },
   metrics: { run: metrics.metricsCommand, usage: metrics.usage },
+  init: { run: init.initCommand, usage: init.usage },
   doctor: { run: doctor.doctorCommand, usage: doctor.usage },
   keygen: { run: keygen.keygenCommand, usage: keygen.usage },
   exceptions: { run: exceptions.exceptionsCommand, usage: exceptions.usage },

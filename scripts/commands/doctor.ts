@@ -1,15 +1,21 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readWranglerConfig } from "../doctor/config.ts";
 import { formatFinding, runChecks } from "../doctor/run.ts";
 import { secretsReminder } from "../doctor/secrets.ts";
 import { plural, type DoctorContext } from "../doctor/types.ts";
+import { parseVpcServiceDescriptions, vpcServicesReminder } from "../doctor/vpc-services.ts";
 import type { Io } from "../io.ts";
 import { compilePolicyText, readPolicyText } from "../policy-file.ts";
 
-export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME]
-    check an environment's wrangler config (and the policy it will serve) before deploying:
-    exposure, bindings, origins, secrets, environment; exit 1 when there are errors`;
+export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME] [--vpc-services FILE]
+    check an environment's wrangler config and the policy it will serve (by default policy/ENV.yaml beside the
+    config) before deploying: exposure, routes, bindings, placeholders, origins, secrets, issuer, environment;
+    --vpc-services: the saved output of \`wrangler vpc service get ID\` for the VPC services' ports;
+    exit 1 when there are errors`;
 
 export async function doctorCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -20,6 +26,7 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
       config: { type: "string", default: "wrangler.toml" },
       policy: { type: "string" },
       secrets: { type: "string" },
+      "vpc-services": { type: "string" },
     },
   });
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n${usage}`);
@@ -35,22 +42,46 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     );
   }
 
+  // The environment's own policy, where ward init puts it, unless another is named.
+  const own = join(dirname(values.config), "policy", `${envName}.yaml`);
+  const policyFile = values.policy ?? (existsSync(own) ? own : undefined);
   let policy: DoctorContext["policy"];
-  if (values.policy !== undefined) {
-    const compiled = await compilePolicyText(values.policy, await readPolicyText(values.policy), io.err);
-    policy = { label: values.policy, document: compiled.document };
+  if (policyFile !== undefined) {
+    const compiled = await compilePolicyText(policyFile, await readPolicyText(policyFile), io.err);
+    policy = { label: policyFile, document: compiled.document };
   }
   const secrets = values.secrets
     ?.split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+  let vpcServices: DoctorContext["vpcServices"];
+  if (values["vpc-services"] !== undefined) {
+    const file = values["vpc-services"];
+    const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      throw new CliError(`cannot read ${file}: ${error.code ?? String(error)}`, EXIT.failed);
+    });
+    vpcServices = parseVpcServiceDescriptions(text);
+    if (vpcServices.size === 0)
+      throw new CliError(
+        `${file}: no VPC service in it (save what \`wrangler vpc service get ID\` prints)`,
+        EXIT.failed,
+      );
+  }
 
-  const ctx: DoctorContext = { envName, configLabel: values.config, top: config.top, env, policy, secrets };
+  const ctx: DoctorContext = {
+    envName,
+    configLabel: values.config,
+    top: config.top,
+    env,
+    environments: config.environments,
+    policy,
+    secrets,
+    vpcServices,
+  };
   const findings = runChecks(ctx);
   for (const finding of findings) for (const line of formatFinding(finding)) io.out(line);
-  const reminder = secretsReminder(ctx);
-  if (reminder) io.out(reminder);
-  if (!policy) io.out("note: no --policy: origins, Access and audit mode were not checked");
+  for (const note of [secretsReminder(ctx), vpcServicesReminder(ctx)]) if (note) io.out(note);
+  if (!policy) io.out(`note: no policy (no --policy, no ${own}): origins, Access and audit mode were not checked`);
 
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;

@@ -1,5 +1,6 @@
-// The policy's identity sources are per environment: a policy written for another environment carries that
-// environment's Access team domain and application audiences. (Their shape is checked by validation.)
+// A policy is for one environment: the gateway refuses to activate one written for another (when WARD_ENV is
+// set), and even where nothing refuses it, it carries that environment's Access team domain and application
+// audiences, so this one's tokens would not verify. (Their shape is checked by validation.)
 import { stringVar } from "./config.ts";
 import type { Check, DoctorContext } from "./types.ts";
 
@@ -19,7 +20,7 @@ export const checkAccess: Check = (ctx: DoctorContext) => {
     : "";
   return [
     {
-      severity: "warning",
+      severity: "error",
       code: "policy-environment-mismatch",
       where: `${label} metadata.environment`,
       message: `the policy is for environment "${written}", not "${ctx.envName}": ${refused}${accessNote}`,

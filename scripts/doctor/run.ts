@@ -1,22 +1,34 @@
 // All checks, in the order doctor reports them, and the text form of a finding.
 import { checkAccess } from "./access.ts";
+import { checkAdmin } from "./admin.ts";
 import { checkAudit } from "./audit.ts";
 import { checkBindings } from "./bindings.ts";
+import { checkBreakGlass } from "./breakglass.ts";
 import { checkExposure } from "./exposure.ts";
 import { checkForwarding } from "./forwarding.ts";
+import { checkIssuer } from "./issuer.ts";
 import { checkOrigins } from "./origins.ts";
+import { checkPlaceholders } from "./placeholders.ts";
+import { checkRoutes } from "./routes.ts";
 import { checkSecrets } from "./secrets.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
+import { checkVpcServices } from "./vpc-services.ts";
 import { checkWardEnv } from "./ward-env.ts";
 
 export const CHECKS: readonly Check[] = [
   checkExposure,
+  checkRoutes,
   checkBindings,
+  checkPlaceholders,
   checkOrigins,
+  checkVpcServices,
   checkSecrets,
   checkWardEnv,
+  checkIssuer,
   checkAccess,
+  checkAdmin,
   checkAudit,
+  checkBreakGlass,
   checkForwarding,
 ];
 

@@ -5,7 +5,8 @@ import { requiredSecrets } from "./config.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
 
 /** Secrets worker/env.ts needs: without the signing keys the gateway answers 503 to every allowed request. */
-export const WORKER_SECRETS: readonly string[] = ["ASSERTION_SIGNING_KEYS"];
+export const SIGNING_KEYS = "ASSERTION_SIGNING_KEYS";
+export const WORKER_SECRETS: readonly string[] = [SIGNING_KEYS];
 
 /** Every secret the environment needs: the Worker's own, and whatever the config lists as required. */
 export function neededSecrets(ctx: DoctorContext): string[] {
@@ -21,13 +22,25 @@ export const checkSecrets: Check = (ctx: DoctorContext) => {
   const needed = neededSecrets(ctx);
   const declared = requiredSecrets(ctx.env) ?? [];
   const undeclared = needed.filter((name) => !declared.includes(name));
-  if (undeclared.length > 0) {
+  const declare = `add \`[env.${ctx.envName}.secrets] required = [${quoted([...declared, ...undeclared])}]\``;
+  // Declared, wrangler refuses to deploy without it: the gateway can never run keyless, answering 503 to all.
+  if (undeclared.includes(SIGNING_KEYS)) {
+    findings.push({
+      severity: "error",
+      code: "signing-key-not-declared",
+      where: envWhere(ctx, "secrets"),
+      message: `secrets.required does not name ${SIGNING_KEYS} (it is not inherited): ${ctx.envName} could be deployed without the key that signs the assertion, and would answer 503 to every allowed request`,
+      fix: `${declare} and set it: npm run --silent ward -- keygen | npx wrangler secret put ${SIGNING_KEYS} --env ${ctx.envName}`,
+    });
+  }
+  const others = undeclared.filter((name) => name !== SIGNING_KEYS);
+  if (others.length > 0) {
     findings.push({
       severity: "warning",
       code: "secret-not-declared",
       where: envWhere(ctx, "secrets"),
-      message: `secrets.required does not name ${undeclared.join(", ")} (it is not inherited): nothing in the config records that ${ctx.envName} needs ${undeclared.length === 1 ? "it" : "them"}`,
-      fix: `add \`[env.${ctx.envName}.secrets] required = [${quoted([...declared, ...undeclared])}]\` and set each: ${undeclared.map((n) => `wrangler secret put ${n} --env ${ctx.envName}`).join("; ")}`,
+      message: `secrets.required does not name ${others.join(", ")} (it is not inherited): nothing in the config records that ${ctx.envName} needs ${others.length === 1 ? "it" : "them"}`,
+      fix: `${declare} and set each: ${others.map((n) => `wrangler secret put ${n} --env ${ctx.envName}`).join("; ")}`,
     });
   }
   if (ctx.secrets) {

@@ -19,7 +19,21 @@ export type FindingCode =
   | "ward-env-mismatch"
   | "policy-environment-mismatch"
   | "audit-in-production"
-  | "forwards-authorization";
+  | "forwards-authorization"
+  | "id-missing"
+  | "id-placeholder"
+  | "vpc-service-shared"
+  | "vpc-service-scheme"
+  | "vpc-service-tls-unverified"
+  | "vpc-service-unlisted"
+  | "policy-placeholder"
+  | "policy-no-admin"
+  | "assertion-issuer-unset"
+  | "assertion-issuer-shared"
+  | "signing-key-not-declared"
+  | "breakglass-webhook-unset"
+  | "routes-missing"
+  | "host-not-routed";
 
 export interface Finding {
   severity: Severity;
@@ -43,10 +57,21 @@ export interface DoctorContext {
   top: RawTable;
   /** The [env.NAME] table. */
   env: RawTable;
+  /** Every [env.*] table, this one included (what must differ between environments). */
+  environments: Readonly<Record<string, RawTable>>;
   /** The policy the environment will serve, when --policy was given. */
   policy?: { label: string; document: PolicyDocument };
   /** Secret names `wrangler secret list` printed, when --secrets was given. */
   secrets?: readonly string[];
+  /** The VPC services as `wrangler vpc service get` described them, by service id, when --vpc-services was given. */
+  vpcServices?: ReadonlyMap<string, VpcServiceDescription>;
+}
+
+/** What `wrangler vpc service get ID` (or `create`) printed about one service. */
+export interface VpcServiceDescription {
+  id: string;
+  /** "Name", "Type", "HTTP Port", "HTTPS Port", "Cert Verification Mode", "Hostname", ... as printed. */
+  fields: Readonly<Record<string, string>>;
 }
 
 export type Check = (ctx: DoctorContext) => Finding[];

@@ -1,11 +1,12 @@
-// ward doctor: the command function with a collecting Io, against the project's own wrangler.toml and
-// fixtures in test/fixtures/wrangler that each break one thing.
+// ward doctor: the command function with a collecting Io, against the project's own wrangler.toml, fixtures in
+// test/fixtures/wrangler that each break one thing, and variants of the good fixture written per test.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CliError, EXIT } from "../../scripts/cli-error.ts";
 import { doctorCommand, usage } from "../../scripts/commands/doctor.ts";
+import { readWranglerConfig, tables } from "../../scripts/doctor/config.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/wrangler");
@@ -13,20 +14,44 @@ const REAL_CONFIG = join(ROOT, "wrangler.toml");
 const DEMO = join(ROOT, "policy/examples/demo.yaml");
 // The first call imports wrangler's bundle (over a second); later calls are fast.
 const TIMEOUT = 30_000;
+const BOTH_SECRETS = "ASSERTION_SIGNING_KEYS,NOTIFY_WEBHOOK";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-doctor-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const demoText = readFileSync(DEMO, "utf8");
-/** The demo policy as written for another environment, optionally with the payments service in audit mode. */
-function demoFor(environment: string, audit = false): string {
-  let text = demoText.replace(/^ {2}environment: dev$/m, `  environment: ${environment}`);
+const DOMAINS: Record<string, string> = { staging: "staging.internal.example.com", production: "internal.example.com" };
+
+/**
+ * The demo policy as written for another environment, on that environment's hosts, optionally with the payments
+ * service in audit mode, or with other edits.
+ */
+function demoFor(environment: string, audit = false, edits: [string, string][] = []): string {
+  let text = demoText
+    .replace(/^ {2}environment: dev$/m, `  environment: ${environment}`)
+    .replaceAll(".localhost]", `.${DOMAINS[environment] ?? "example.com"}]`);
   if (audit)
     text = text.replace(
       "    owner: payments-team@example.com\n",
       "    owner: payments-team@example.com\n    mode: audit\n",
     );
-  const file = join(dir, `demo-${environment}${audit ? "-audit" : ""}.yaml`);
+  for (const [from, to] of edits) {
+    expect(text, from).toContain(from);
+    text = text.replace(from, to);
+  }
+  const file = join(dir, `demo-${environment}-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** good.toml with edits (each must apply), written to the scratch directory. */
+function goodWith(name: string, edits: [string, string][]): string {
+  let text = readFileSync(fixture("good.toml"), "utf8");
+  for (const [from, to] of edits) {
+    expect(text, from).toContain(from);
+    text = text.replace(from, to);
+  }
+  const file = join(dir, `${name}.toml`);
   writeFileSync(file, text);
   return file;
 }
@@ -62,29 +87,44 @@ function codes(run: Run): string[] {
   return run.out.flatMap((line) => /^((?:error|warning)\[[a-z-]+\]) /.exec(line)?.[1] ?? []);
 }
 
-describe("ward doctor: the project's own wrangler.toml", () => {
-  for (const env of ["staging", "production"]) {
-    it(`passes for ${env} with a policy made for it: no findings at all`, { timeout: TIMEOUT }, async () => {
-      const policy = demoFor(env);
-      const run = await doctor(
-        "--env",
-        env,
-        "--config",
-        REAL_CONFIG,
-        "--policy",
-        policy,
-        "--secrets",
-        "ASSERTION_SIGNING_KEYS",
-      );
-      expect(codes(run)).toEqual([]);
-      expect(run.out.at(-1)).toBe(`${REAL_CONFIG} [env.${env}] with ${policy}: ok, 0 warnings`);
-      expect(run.status).toBe(EXIT.ok);
-    });
+function finding(run: Run, code: string): string {
+  const line = run.out.find((l) => l.includes(`[${code}] `));
+  expect(line, `${code} in\n${run.out.join("\n")}`).toBeDefined();
+  return line!;
+}
 
-    it(`flags the dev demo policy for ${env} (a policy for another environment)`, { timeout: TIMEOUT }, async () => {
-      const run = await doctor("--env", env, "--config", REAL_CONFIG, "--policy", DEMO);
-      expect(codes(run)).toEqual(["warning[policy-environment-mismatch]"]);
-      expect(run.status).toBe(EXIT.ok);
+describe("ward doctor: the project's own wrangler.toml and policies", () => {
+  for (const env of ["staging", "production"]) {
+    it(`fails for ${env} (exit 1) and names every placeholder, in the config and in policy/${env}.yaml`, {
+      timeout: TIMEOUT,
+    }, async () => {
+      const run = await doctor("--env", env, "--config", REAL_CONFIG, "--secrets", BOTH_SECRETS);
+      expect(run.status).toBe(EXIT.failed);
+      // Nothing but placeholders is wrong with the committed files.
+      expect(new Set(codes(run))).toEqual(new Set(["error[id-placeholder]", "error[policy-placeholder]"]));
+      const errors = run.out.filter((l) => l.startsWith("error["));
+      // Every id of the environment's KV namespaces and VPC services, as wrangler reads them.
+      const raw = (await readWranglerConfig(REAL_CONFIG)).environments[env]!;
+      const ids = [
+        ...tables(raw.kv_namespaces).map((t) => t.id),
+        ...tables(raw.vpc_services).map((t) => t.service_id),
+      ] as string[];
+      expect(ids.length).toBe(4);
+      // And every value the policy marks as a placeholder.
+      const policy = readFileSync(join(ROOT, "policy", `${env}.yaml`), "utf8");
+      const marked = [...policy.matchAll(/^\s*(?:-\s*)?(?:[a-zA-Z]+:\s*)?"?([^"\s#]+)"?\s*# placeholder/gm)].map(
+        (m) => m[1]!,
+      );
+      expect(marked.length).toBe(6);
+      for (const id of [...ids, ...marked])
+        expect(
+          errors.some((l) => l.includes(id)),
+          id,
+        ).toBe(true);
+      expect(errors.length).toBe(ids.length + marked.length);
+      expect(run.out.at(-1)).toBe(
+        `${REAL_CONFIG} [env.${env}] with ${join(ROOT, "policy", `${env}.yaml`)}: 10 errors, 0 warnings`,
+      );
     });
   }
 });
@@ -101,9 +141,12 @@ describe("ward doctor: a good config", () => {
       "--policy",
       policy,
       "--secrets",
-      "ASSERTION_SIGNING_KEYS,OTHER",
+      `${BOTH_SECRETS},OTHER`,
     );
-    expect(run).toEqual({ status: EXIT.ok, out: [`${config} [env.staging] with ${policy}: ok, 0 warnings`], err: [] });
+    expect(run.out.filter((l) => !l.startsWith("note: VPC"))).toEqual([
+      `${config} [env.staging] with ${policy}: ok, 0 warnings`,
+    ]);
+    expect(run.status).toBe(EXIT.ok);
   });
 
   it("without --secrets and --policy, says what it could not check", { timeout: TIMEOUT }, async () => {
@@ -111,12 +154,17 @@ describe("ward doctor: a good config", () => {
     expect(run.status).toBe(EXIT.ok);
     expect(codes(run)).toEqual([]);
     expect(run.out).toContain(
-      "note: secrets cannot be seen offline; to check that ASSERTION_SIGNING_KEYS is set, run `wrangler secret list --env production` and pass the names with --secrets NAME,NAME",
+      "note: secrets cannot be seen offline; to check that ASSERTION_SIGNING_KEYS, NOTIFY_WEBHOOK are set, run `wrangler secret list --env production` and pass the names with --secrets NAME,NAME",
     );
-    expect(run.out).toContain("note: no --policy: origins, Access and audit mode were not checked");
+    expect(run.out).toContain(
+      "note: VPC services' ports cannot be seen offline; to check that each sends https:// to the port where its origin serves HTTPS, save `npx wrangler vpc service get ID` for each (3c9e7a1f-5b2d-4f80-8a64-e1c3b9d7f205, b6d2f8a4-1e9c-4a37-b5f0-7c3e9a1d6b82, e4a1c7f3-8d6b-4e29-a0c5-9f2b7d3e1a46) in a file and pass it with --vpc-services FILE",
+    );
+    expect(run.out).toContain(
+      `note: no policy (no --policy, no ${join(FIXTURES, "policy/production.yaml")}): origins, Access and audit mode were not checked`,
+    );
   });
 
-  it("warns about a policy written for another environment, naming its Access settings", {
+  it("a policy written for another environment is an error, naming its Access settings", {
     timeout: TIMEOUT,
   }, async () => {
     const run = await doctor(
@@ -127,17 +175,35 @@ describe("ward doctor: a good config", () => {
       "--policy",
       DEMO,
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
-    expect(run.status).toBe(EXIT.ok);
-    expect(codes(run)).toEqual(["warning[policy-environment-mismatch]"]);
-    expect(run.out[0]).toBe(
-      `warning[policy-environment-mismatch] ${DEMO} metadata.environment: the policy is for environment "dev", not "production": the production gateway (WARD_ENV "production") refuses to activate it; its Access settings (team domain https://ward-demo.cloudflareaccess.com, 1 AUD tag) are probably dev's, and production's Access tokens would not verify against them`,
+    expect(run.status).toBe(EXIT.failed);
+    expect(codes(run).filter((c) => c !== "warning[host-not-routed]")).toEqual(["error[policy-environment-mismatch]"]);
+    expect(finding(run, "policy-environment-mismatch")).toBe(
+      `error[policy-environment-mismatch] ${DEMO} metadata.environment: the policy is for environment "dev", not "production": the production gateway (WARD_ENV "production") refuses to activate it; its Access settings (team domain https://ward-demo.cloudflareaccess.com, 1 AUD tag) are probably dev's, and production's Access tokens would not verify against them`,
     );
-    expect(run.out[1]).toMatch(/^ {2}fix: check production's own policy/);
   });
 
-  it("warns about a service in audit mode in production, and not in staging", { timeout: TIMEOUT }, async () => {
+  it("a policy without admin is an error: the gateway refuses to activate it", { timeout: TIMEOUT }, async () => {
+    const policy = demoFor("staging", false, [["admin:\n  principals: [{ group: ward-admins }]\n", ""]]);
+    const run = await doctor(
+      "--env",
+      "staging",
+      "--config",
+      fixture("good.toml"),
+      "--policy",
+      policy,
+      "--secrets",
+      BOTH_SECRETS,
+    );
+    expect(run.status).toBe(EXIT.failed);
+    expect(codes(run)).toEqual(["error[policy-no-admin]"]);
+    expect(finding(run, "policy-no-admin")).toContain("the staging gateway refuses to activate it");
+  });
+
+  it("audit mode is an error where WARD_PRODUCTION marks the environment, whatever its name", {
+    timeout: TIMEOUT,
+  }, async () => {
     const production = await doctor(
       "--env",
       "production",
@@ -146,11 +212,13 @@ describe("ward doctor: a good config", () => {
       "--policy",
       demoFor("production", true),
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
-    expect(production.status).toBe(EXIT.ok);
-    expect(codes(production)).toEqual(["warning[audit-in-production]"]);
-    expect(production.out[0]).toContain(" services.payments.mode: service payments is in audit mode in production");
+    expect(production.status).toBe(EXIT.failed);
+    expect(codes(production)).toEqual(["error[audit-in-production]"]);
+    expect(finding(production, "audit-in-production")).toContain(
+      " services.payments.mode: service payments is in audit mode in production, which is marked production (WARD_PRODUCTION)",
+    );
     const staging = await doctor(
       "--env",
       "staging",
@@ -159,23 +227,47 @@ describe("ward doctor: a good config", () => {
       "--policy",
       demoFor("staging", true),
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
     expect(codes(staging)).toEqual([]);
+    // The name says nothing: "production" unmarked is not held to it, "staging" marked is.
+    const swapped = goodWith("swapped-production", [
+      ['WARD_PRODUCTION = "true"\n', ""],
+      ['ASSERTION_ISSUER = "ward-staging"\n', 'ASSERTION_ISSUER = "ward-staging"\nWARD_PRODUCTION = "true"\n'],
+    ]);
+    const unmarked = await doctor(
+      "--env",
+      "production",
+      "--config",
+      swapped,
+      "--policy",
+      demoFor("production", true),
+      "--secrets",
+      BOTH_SECRETS,
+    );
+    expect(codes(unmarked)).toEqual([]);
+    const marked = await doctor(
+      "--env",
+      "staging",
+      "--config",
+      swapped,
+      "--policy",
+      demoFor("staging", true),
+      "--secrets",
+      BOTH_SECRETS,
+    );
+    expect(codes(marked)).toEqual(["error[audit-in-production]"]);
   });
 
   it("warns about a service or route that forwards the client's Authorization header", {
     timeout: TIMEOUT,
   }, async () => {
-    const text = demoFor("staging");
-    const service = join(dir, "demo-forwards-authorization.yaml");
-    writeFileSync(
-      service,
-      readFileSync(text, "utf8").replace(
+    const service = demoFor("staging", false, [
+      [
         "    owner: payments-team@example.com\n",
         "    owner: payments-team@example.com\n    forwardHeaders: [Authorization, x-tenant]\n",
-      ),
-    );
+      ],
+    ]);
     const run = await doctor(
       "--env",
       "staging",
@@ -184,7 +276,7 @@ describe("ward doctor: a good config", () => {
       "--policy",
       service,
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
     expect(run.status).toBe(EXIT.ok);
     expect(codes(run)).toEqual(["warning[forwards-authorization]"]);
@@ -192,14 +284,12 @@ describe("ward doctor: a good config", () => {
       `warning[forwards-authorization] ${service} services.payments.forwardHeaders: service payments forwards the client's Authorization header to its origin: whatever credential a caller sends reaches the app`,
     );
     // A header other than Authorization is no finding.
-    const other = join(dir, "demo-forwards-tenant.yaml");
-    writeFileSync(
-      other,
-      readFileSync(text, "utf8").replace(
+    const other = demoFor("staging", false, [
+      [
         "    owner: payments-team@example.com\n",
         "    owner: payments-team@example.com\n    forwardHeaders: [x-tenant]\n",
-      ),
-    );
+      ],
+    ]);
     expect(
       codes(
         await doctor(
@@ -210,21 +300,209 @@ describe("ward doctor: a good config", () => {
           "--policy",
           other,
           "--secrets",
-          "ASSERTION_SIGNING_KEYS",
+          BOTH_SECRETS,
         ),
       ),
     ).toEqual([]);
   });
 
-  it("an error when --secrets lacks the signing keys", { timeout: TIMEOUT }, async () => {
+  it("an error for each needed secret --secrets lacks", { timeout: TIMEOUT }, async () => {
     const run = await doctor("--env", "staging", "--config", fixture("good.toml"), "--secrets", "OTHER");
     expect(run.status).toBe(EXIT.failed);
-    expect(codes(run)).toEqual(["error[secret-missing]"]);
+    expect(codes(run)).toEqual(["error[secret-missing]", "error[secret-missing]"]);
     expect(run.out.slice(0, 2)).toEqual([
       `error[secret-missing] ${fixture("good.toml")} [env.staging]: secret ASSERTION_SIGNING_KEYS is not among the secrets given with --secrets (OTHER): the gateway would answer 503 to every allowed request`,
       "  fix: wrangler secret put ASSERTION_SIGNING_KEYS --env staging",
     ]);
-    expect(run.out.at(-1)).toBe(`${fixture("good.toml")} [env.staging]: 1 error, 0 warnings`);
+    expect(run.out[2]).toContain("secret NOTIFY_WEBHOOK is not among the secrets given with --secrets");
+  });
+});
+
+describe("ward doctor: what would fail once deployed", () => {
+  it("placeholder, malformed and missing ids are errors, each with the command that gives the real one", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const config = goodWith("placeholders", [
+      ['id = "9f3a6c1e2b7d4085a1c3e5f70b2d4e6f"', 'id = "00000000000000000000000000000001"'],
+      ['service_id = "d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64"', 'service_id = "payments"'],
+      ['service_id = "5e8c2f4a-9b1d-4e73-a6c0-2d7f8b1e3c95"\n', ""],
+    ]);
+    const run = await doctor("--env", "staging", "--config", config, "--secrets", BOTH_SECRETS);
+    expect(run.status).toBe(EXIT.failed);
+    expect(codes(run)).toEqual(["error[id-placeholder]", "error[id-placeholder]", "error[id-missing]"]);
+    expect(run.out.slice(0, 2)).toEqual([
+      `error[id-placeholder] ${config} [env.staging.kv_namespaces]: POLICY: the namespace id "00000000000000000000000000000001" is a placeholder: the deploy would fail, or bind a namespace that is not this environment's`,
+      "  fix: npx wrangler kv namespace create ward-policy --env staging, then npm run ward -- init --env staging --kv-id <the id it prints>",
+    ]);
+    expect(run.out[2]).toContain('PAYMENTS_API: the service_id "payments" is not a VPC service id (a UUID)');
+    expect(run.out[3]).toBe(
+      "  fix: npx wrangler vpc service create ward-staging-payments-api --type http --tunnel-id <tunnel id> --hostname <origin host> --https-port <origin's HTTPS port>, then npm run ward -- init --env staging --vpc-service PAYMENTS_API=<the id it prints>",
+    );
+    expect(run.out[4]).toContain("ORDERS_API: the service_id is missing: the gateway could not reach this origin");
+  });
+
+  it("two origins on one VPC service are an error", { timeout: TIMEOUT }, async () => {
+    const config = goodWith("shared-vpc", [
+      ['service_id = "5e8c2f4a-9b1d-4e73-a6c0-2d7f8b1e3c95"', 'service_id = "d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64"'],
+    ]);
+    const run = await doctor("--env", "staging", "--config", config, "--secrets", BOTH_SECRETS);
+    expect(codes(run)).toEqual(["error[vpc-service-shared]"]);
+    expect(finding(run, "vpc-service-shared")).toContain(
+      "ORDERS_API and PAYMENTS_API name the same VPC service d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64",
+    );
+  });
+
+  it("--vpc-services: an HTTP-only service, a tcp one and an unverified one, read from wrangler's output", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const described = join(dir, "vpc-services.txt");
+    writeFileSync(
+      described,
+      [
+        "🔍 Getting VPC service 'd3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64'",
+        "✅ Retrieved VPC service: d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64",
+        "   Name: ward-staging-payments-api",
+        "   Type: http",
+        "   HTTP Port: 8080",
+        "   Hostname: payments.internal",
+        "   Tunnel ID: 6f2c0a4e-1b7d-4c39-9d8e-2a6f0c1e5b74",
+        "✅ Created VPC service: 5e8c2f4a-9b1d-4e73-a6c0-2d7f8b1e3c95",
+        "   Name: ward-staging-orders-api",
+        "   Type: http",
+        "   HTTPS Port: 8443",
+        "   Cert Verification Mode: disabled",
+        "   Hostname: orders.internal",
+        "",
+      ].join("\n"),
+    );
+    const run = await doctor(
+      "--env",
+      "staging",
+      "--config",
+      fixture("good.toml"),
+      "--secrets",
+      BOTH_SECRETS,
+      "--vpc-services",
+      described,
+    );
+    expect(run.status).toBe(EXIT.failed);
+    expect(codes(run)).toEqual([
+      "error[vpc-service-scheme]",
+      "warning[vpc-service-tls-unverified]",
+      "warning[vpc-service-unlisted]",
+    ]);
+    expect(run.out[0]).toContain(
+      "PAYMENTS_API: VPC service d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64 has an HTTP port (8080) and no HTTPS port: Ward fetches https://, which this service sends to port 443 (the default), not to 8080",
+    );
+    expect(run.out[1]).toBe(
+      "  fix: serve HTTPS on the origin and set that port (if it is 443, say so): npx wrangler vpc service update d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64 --name ward-staging-payments-api --type http --tunnel-id 6f2c0a4e-1b7d-4c39-9d8e-2a6f0c1e5b74 --hostname payments.internal --https-port <the port where the origin serves HTTPS>",
+    );
+    expect(run.out[2]).toContain(
+      "ORDERS_API: VPC service 5e8c2f4a-9b1d-4e73-a6c0-2d7f8b1e3c95 does not verify the origin's certificate",
+    );
+    expect(run.out[4]).toContain(
+      "WIKI: VPC service a7f0c3e9-2d5b-4c81-9e46-b3d1f7a2c068 is not in the --vpc-services file",
+    );
+    expect(run.out.some((l) => l.startsWith("note: VPC"))).toBe(false);
+
+    writeFileSync(
+      described,
+      "✅ Retrieved VPC service: d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64\n   Type: tcp\n   TCP Port: 5432\n",
+    );
+    const tcp = await doctor(
+      "--env",
+      "staging",
+      "--config",
+      fixture("good.toml"),
+      "--secrets",
+      BOTH_SECRETS,
+      "--vpc-services",
+      described,
+    );
+    expect(finding(tcp, "vpc-service-scheme")).toContain("is of type tcp: Ward forwards HTTP requests");
+
+    writeFileSync(described, "nothing\n");
+    const empty = await doctorFails("--env", "staging", "--config", fixture("good.toml"), "--vpc-services", described);
+    expect(empty.exitCode).toBe(EXIT.failed);
+  });
+
+  it("ASSERTION_ISSUER unset, or shared with another environment, is an error", { timeout: TIMEOUT }, async () => {
+    const unset = goodWith("issuer-unset", [['ASSERTION_ISSUER = "ward-staging"\n', ""]]);
+    const run = await doctor("--env", "staging", "--config", unset, "--secrets", BOTH_SECRETS);
+    expect(codes(run)).toEqual(["error[assertion-issuer-unset]"]);
+    expect(finding(run, "assertion-issuer-unset")).toContain('staging signs assertions as "ward"');
+    const shared = goodWith("issuer-shared", [
+      ['ASSERTION_ISSUER = "ward-production"', 'ASSERTION_ISSUER = "ward-staging"'],
+    ]);
+    for (const env of ["staging", "production"]) {
+      const both = await doctor("--env", env, "--config", shared, "--secrets", BOTH_SECRETS);
+      expect(codes(both)).toEqual(["error[assertion-issuer-shared]"]);
+    }
+  });
+
+  it("admins without NOTIFY_WEBHOOK: break-glass would be announced to nobody", { timeout: TIMEOUT }, async () => {
+    const undeclared = goodWith("no-webhook", [
+      [
+        '[env.staging.secrets]\nrequired = ["ASSERTION_SIGNING_KEYS", "NOTIFY_WEBHOOK"]',
+        '[env.staging.secrets]\nrequired = ["ASSERTION_SIGNING_KEYS"]',
+      ],
+    ]);
+    const policy = demoFor("staging");
+    const run = await doctor(
+      "--env",
+      "staging",
+      "--config",
+      undeclared,
+      "--policy",
+      policy,
+      "--secrets",
+      "ASSERTION_SIGNING_KEYS",
+    );
+    expect(run.status).toBe(EXIT.failed);
+    expect(codes(run)).toEqual(["error[breakglass-webhook-unset]"]);
+    expect(run.out[1]).toBe(
+      '  fix: add "NOTIFY_WEBHOOK" to [env.staging.secrets] required and run: npx wrangler secret put NOTIFY_WEBHOOK --env staging (a chat webhook URL is a credential: a secret, not a var)',
+    );
+    // A var, or a secret that is set, is enough; a policy without admins allows no break-glass.
+    const asVar = goodWith("webhook-var", [
+      [
+        '[env.staging.secrets]\nrequired = ["ASSERTION_SIGNING_KEYS", "NOTIFY_WEBHOOK"]',
+        '[env.staging.secrets]\nrequired = ["ASSERTION_SIGNING_KEYS"]',
+      ],
+      ['WARD_ENV = "staging"\n', 'WARD_ENV = "staging"\nNOTIFY_WEBHOOK = "https://chat.example.com/hook"\n'],
+    ]);
+    expect(
+      codes(
+        await doctor("--env", "staging", "--config", asVar, "--policy", policy, "--secrets", "ASSERTION_SIGNING_KEYS"),
+      ),
+    ).toEqual([]);
+    expect(
+      codes(await doctor("--env", "staging", "--config", undeclared, "--policy", policy, "--secrets", BOTH_SECRETS)),
+    ).toEqual([]);
+  });
+
+  it("no routes is an error; a policy host no route covers, a warning", { timeout: TIMEOUT }, async () => {
+    const none = goodWith("no-routes", [
+      ['routes = [{ pattern = "*.staging.internal.example.com/*", zone_name = "example.com" }]\n', ""],
+    ]);
+    const run = await doctor("--env", "staging", "--config", none, "--secrets", BOTH_SECRETS);
+    expect(codes(run)).toEqual(["error[routes-missing]"]);
+    const outside = demoFor("staging", false, [
+      ["hosts: [wiki.staging.internal.example.com]", "hosts: [wiki.example.net]"],
+    ]);
+    const host = await doctor(
+      "--env",
+      "staging",
+      "--config",
+      fixture("good.toml"),
+      "--policy",
+      outside,
+      "--secrets",
+      BOTH_SECRETS,
+    );
+    expect(host.status).toBe(EXIT.ok);
+    expect(codes(host)).toEqual(["warning[host-not-routed]"]);
+    expect(host.out[0]).toContain("services.wiki.hosts: wiki.example.net is covered by no route of staging");
   });
 });
 
@@ -233,7 +511,7 @@ describe("ward doctor: broken configs", () => {
     timeout: TIMEOUT,
   }, async () => {
     const config = fixture("exposed.toml");
-    const run = await doctor("--env", "staging", "--config", config, "--secrets", "ASSERTION_SIGNING_KEYS");
+    const run = await doctor("--env", "staging", "--config", config, "--secrets", BOTH_SECRETS);
     expect(run.status).toBe(EXIT.failed);
     expect(codes(run)).toEqual([
       "error[workers-dev-enabled]",
@@ -260,7 +538,7 @@ describe("ward doctor: broken configs", () => {
       "--config",
       fixture("missing-bindings.toml"),
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
     expect(run.status).toBe(EXIT.failed);
     expect(codes(run)).toEqual([
@@ -293,7 +571,7 @@ describe("ward doctor: broken configs", () => {
       "--policy",
       policy,
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
     expect(run.status).toBe(EXIT.failed);
     // WIKI is also a top-level service binding: reported as the unbound origin, not again as binding-missing.
@@ -308,46 +586,34 @@ describe("ward doctor: broken configs", () => {
   });
 
   it("a public origin in the policy is an error: callers can go around Ward", { timeout: TIMEOUT }, async () => {
-    const policy = join(dir, "demo-public-origin.yaml");
-    writeFileSync(
-      policy,
-      readFileSync(demoFor("production"), "utf8").replace(
-        "    origin: { tunnel: WIKI }",
-        "    origin: { url: https://wiki.example.net, publicUrl: true }",
-      ),
-    );
+    const policy = demoFor("production", false, [
+      ["    origin: { tunnel: WIKI }", "    origin: { url: https://wiki.example.net, publicUrl: true }"],
+    ]);
     const run = await doctor(
       "--env",
       "production",
       "--config",
-      REAL_CONFIG,
+      fixture("good.toml"),
       "--policy",
       policy,
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
     expect(run.status).toBe(EXIT.failed);
-    expect(codes(run)).toContain("error[origin-public]");
-    expect(run.out.find((l) => l.startsWith("error[origin-public]"))).toContain(
-      "services.wiki names a public origin (https://wiki.example.net)",
-    );
+    expect(codes(run)).toEqual(["error[origin-public]"]);
+    expect(finding(run, "origin-public")).toContain("services.wiki names a public origin (https://wiki.example.net)");
   });
 
   it("origins.toml without a policy: the top level's WIKI is a missing binding", { timeout: TIMEOUT }, async () => {
-    const run = await doctor(
-      "--env",
-      "staging",
-      "--config",
-      fixture("origins.toml"),
-      "--secrets",
-      "ASSERTION_SIGNING_KEYS",
-    );
+    const run = await doctor("--env", "staging", "--config", fixture("origins.toml"), "--secrets", BOTH_SECRETS);
     expect(run.status).toBe(EXIT.failed);
     expect(codes(run)).toEqual(["error[binding-missing]"]);
     expect(run.out[0]).toContain("[env.staging.services]: services: WIKI missing");
   });
 
-  it("secrets.toml: secrets.required is not inherited", { timeout: TIMEOUT }, async () => {
+  it("secrets.toml: secrets.required is not inherited; the signing keys undeclared are an error", {
+    timeout: TIMEOUT,
+  }, async () => {
     const staging = await doctor(
       "--env",
       "staging",
@@ -371,24 +637,21 @@ describe("ward doctor: broken configs", () => {
       "--secrets",
       "ASSERTION_SIGNING_KEYS,UPSTREAM_TOKEN",
     );
-    expect(production.status).toBe(EXIT.ok);
-    expect(codes(production)).toEqual(["warning[secret-not-declared]"]);
-    expect(production.out[0]).toContain("secrets.required does not name ASSERTION_SIGNING_KEYS, UPSTREAM_TOKEN");
+    expect(production.status).toBe(EXIT.failed);
+    expect(codes(production)).toEqual(["error[signing-key-not-declared]", "warning[secret-not-declared]"]);
+    expect(production.out[0]).toContain(
+      "secrets.required does not name ASSERTION_SIGNING_KEYS (it is not inherited): production could be deployed without the key",
+    );
+    expect(production.out[2]).toContain("secrets.required does not name UPSTREAM_TOKEN");
   });
 
   it("ward-env.toml: WARD_ENV unset is an error, another environment's name a warning", {
     timeout: TIMEOUT,
   }, async () => {
-    const staging = await doctor(
-      "--env",
-      "staging",
-      "--config",
-      fixture("ward-env.toml"),
-      "--secrets",
-      "ASSERTION_SIGNING_KEYS",
-    );
+    const staging = await doctor("--env", "staging", "--config", fixture("ward-env.toml"), "--secrets", BOTH_SECRETS);
     expect(staging.status).toBe(EXIT.failed);
-    expect(codes(staging)).toEqual(["error[ward-env-unset]"]);
+    // Staging has no vars at all: no WARD_ENV, and no ASSERTION_ISSUER either.
+    expect(codes(staging)).toEqual(["error[ward-env-unset]", "error[assertion-issuer-unset]"]);
     expect(staging.out[1]).toBe('  fix: set `WARD_ENV = "staging"` under [env.staging.vars]');
 
     const production = await doctor(
@@ -397,7 +660,7 @@ describe("ward doctor: broken configs", () => {
       "--config",
       fixture("ward-env.toml"),
       "--secrets",
-      "ASSERTION_SIGNING_KEYS",
+      BOTH_SECRETS,
     );
     expect(production.status).toBe(EXIT.ok);
     expect(codes(production)).toEqual(["warning[ward-env-mismatch]"]);

@@ -1,0 +1,172 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { loadPolicy } from "../../policy/index.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import { readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
+import { policyPlaceholders } from "../doctor/placeholders.ts";
+import { applyPlan, unmet } from "../init/apply-plan.ts";
+import { WEBHOOK } from "../doctor/breakglass.ts";
+import { SIGNING_KEYS } from "../doctor/secrets.ts";
+import { planEnvironment, planOrigins } from "../init/environment-plan.ts";
+import { nextSteps } from "../init/next-steps.ts";
+import { type InitOptions, parseInitArgs, usage as initUsage } from "../init/options.ts";
+import { isPlaceholderId } from "../init/placeholders.ts";
+import { renderPolicy, serviceName } from "../init/policy-template.ts";
+import { type Ask, askForMissing } from "../init/prompts.ts";
+import { serviceDomain } from "../init/service-hosts.ts";
+import { sameValue } from "../init/toml-values.ts";
+import type { Io } from "../io.ts";
+
+export const usage = initUsage;
+
+/** Questions go to stderr, so that stdout stays what a script would read. */
+function terminalAsk(): { ask: Ask; close: () => void } {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  return {
+    ask: async (question, fallback) => {
+      const answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ""}: `)).trim();
+      return answer || fallback || "";
+    },
+    close: () => rl.close(),
+  };
+}
+
+/** Everything but [env.NAME], so that a write can be shown to have left the rest alone. */
+function withoutEnv(config: WranglerConfig, name: string): unknown {
+  const { env, ...top } = config.top as Record<string, unknown>;
+  const others = { ...(env as Record<string, unknown> | undefined) };
+  delete others[name];
+  return { top, others };
+}
+
+/**
+ * Writes `text` as the config only after wrangler's own parser has read it back and found every requirement
+ * met and every other table unchanged; then atomically (a rename), so a failure leaves the old file whole.
+ */
+async function writeChecked(
+  file: string,
+  text: string,
+  before: WranglerConfig,
+  options: InitOptions,
+  requirements: ReturnType<typeof planEnvironment>,
+): Promise<void> {
+  const probe = join(tmpdir(), `ward-init-${process.pid}-${Date.now()}.toml`);
+  let after: WranglerConfig;
+  try {
+    await writeFile(probe, text);
+    after = await readWranglerConfig(probe).catch((error: CliError) => {
+      throw new CliError(`the edited ${file} would not parse (${error.message})`, EXIT.failed);
+    });
+  } finally {
+    await rm(probe, { force: true });
+  }
+  const missing = unmet(after.environments[options.env], requirements);
+  const elsewhere = !sameValue(withoutEnv(before, options.env), withoutEnv(after, options.env));
+  if (missing.length > 0 || elsewhere) {
+    throw new CliError(
+      `cannot update [env.${options.env}] in ${file} in place (it is written in a form ward init does not edit: ` +
+        `inline tables or dotted keys?); nothing was written. Set by hand: ${missing.join(", ") || "(see the diff)"}`,
+      EXIT.failed,
+    );
+  }
+  const next = `${file}.ward-init.tmp`;
+  await writeFile(next, text);
+  await rename(next, file);
+}
+
+export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<number> {
+  let options = parseInitArgs(args);
+  if (!existsSync(options.config))
+    throw new CliError(`${options.config} does not exist: run ward init in the project's directory (or give --config)`);
+  const config = await readWranglerConfig(options.config);
+  let env = config.environments[options.env];
+
+  const terminal = !ask && process.stdin.isTTY ? terminalAsk() : undefined;
+  try {
+    const asker = ask ?? terminal?.ask;
+    if (asker) options = await askForMissing(args, options, config.top, env, asker);
+  } finally {
+    terminal?.close();
+  }
+
+  const origins = planOrigins(config.top, env, options.origins);
+  for (const binding of Object.keys(options.vpcServiceIds))
+    if (!origins.some((o) => o.binding === binding))
+      throw new CliError(`--vpc-service ${binding}: no origin ${binding} (add --origin ${binding})`);
+
+  // The config: only [env.NAME], only what is not already right.
+  const requirements = planEnvironment(config.top, env, options);
+  const text = await readFile(options.config, "utf8");
+  const { text: edited, changes } = applyPlan(text, options.env, env, requirements);
+  const where = `${options.config} [env.${options.env}]`;
+  if (changes.length === 0) {
+    io.out(`${where}: already as ward init would write it, nothing changed`);
+  } else {
+    await writeChecked(options.config, edited, config, options, requirements);
+    io.out(`${where}: ${changes.length} change${changes.length === 1 ? "" : "s"}`);
+    for (const change of changes) io.out(`  ${change}`);
+    env = (await readWranglerConfig(options.config)).environments[options.env];
+  }
+
+  // The policy: written once, never rewritten (from then on it is the operator's).
+  let policyText: string;
+  if (existsSync(options.policy)) {
+    policyText = await readFile(options.policy, "utf8");
+    io.out(`${options.policy}: exists, left as it is`);
+  } else {
+    const domain = serviceDomain(options.domain, options.routes, env);
+    const services = origins.map((o) => ({
+      name: serviceName(o.binding),
+      host: `${serviceName(o.binding)}.${domain}`,
+      binding: o.binding,
+    }));
+    policyText = renderPolicy({
+      env: options.env,
+      services,
+      trustDomain: options.trustDomain ?? domain,
+      owner: options.owner,
+      teamDomain: options.teamDomain,
+      audiences: options.audiences,
+      caSki: options.caSki,
+      adminGroup: options.adminGroup,
+      adminToken: options.adminToken,
+    });
+    // The template is ours: a starting policy that does not validate is a bug here, never written.
+    if (!(await loadPolicy(policyText)).ok)
+      throw new CliError(`the starting policy for ${options.env} does not validate`, EXIT.failed);
+    await mkdir(dirname(options.policy), { recursive: true });
+    await writeFile(options.policy, policyText);
+    io.out(`${options.policy}: written (${services.map((s) => s.name).join(", ")}: workloads and people side by side)`);
+  }
+  const loaded = await loadPolicy(policyText);
+  const document = loaded.ok ? loaded.policy.document : undefined;
+
+  const kv = tables(env?.kv_namespaces).find((t) => t.binding === "POLICY");
+  const secrets = [
+    SIGNING_KEYS,
+    ...(env && typeof (env.vars as Record<string, unknown> | undefined)?.[WEBHOOK] === "string" ? [] : [WEBHOOK]),
+  ];
+  const steps = nextSteps({
+    env: options.env,
+    configFlag: options.config === "wrangler.toml" ? "" : ` --config ${options.config}`,
+    policy: options.policy,
+    kvPlaceholder: typeof kv?.id !== "string" || isPlaceholderId(kv.id),
+    vpcPlaceholders: origins.filter((o) => {
+      const id = tables(env?.vpc_services).find((t) => t.binding === o.binding)?.service_id;
+      return typeof id !== "string" || isPlaceholderId(id);
+    }),
+    tunnelId: options.tunnelId,
+    hosts: Object.values(document?.services ?? {}).flatMap((s) => s.hosts),
+    policyPlaceholders: document ? policyPlaceholders(document) : [],
+    secrets,
+  });
+  io.out("");
+  io.out(
+    `Still to do for ${options.env}, in this order (each needs your Cloudflare account, so ward init cannot do it):`,
+  );
+  for (const line of steps) io.out(line);
+  return EXIT.ok;
+}

@@ -1,0 +1,73 @@
+// Routes decide which requests reach the gateway at all. Without one (and with workers_dev and preview_urls
+// off, as they must be) the deployed gateway answers nothing; a service host no route covers is served by
+// whatever else answers for it in the zone, which is a way around Ward, not through it.
+import { isTable } from "./config.ts";
+import { envWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
+
+interface RoutePattern {
+  host: string;
+  path: string;
+}
+
+/** routes (or route), as written in the environment, else inherited from the top level. */
+function routePatterns(table: RawTable): RoutePattern[] | undefined {
+  const routes = Array.isArray(table.routes)
+    ? table.routes
+    : typeof table.route === "string"
+      ? [table.route]
+      : undefined;
+  if (!routes) return undefined;
+  return routes.flatMap((route) => {
+    const pattern =
+      typeof route === "string"
+        ? route
+        : isTable(route) && typeof route.pattern === "string"
+          ? route.pattern
+          : undefined;
+    if (pattern === undefined) return [];
+    if (isTable(route) && route.custom_domain === true) return [{ host: pattern, path: "/*" }];
+    const slash = pattern.indexOf("/");
+    return [slash === -1 ? { host: pattern, path: "" } : { host: pattern.slice(0, slash), path: pattern.slice(slash) }];
+  });
+}
+
+/** Route host patterns: `*` matches any run of characters, dots included (Cloudflare's rule). */
+function covers(pattern: RoutePattern, host: string): boolean {
+  const glob = new RegExp(
+    `^${pattern.host
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
+  return pattern.path === "/*" && glob.test(host.replace(/^\*\./, "x."));
+}
+
+export const checkRoutes: Check = (ctx: DoctorContext) => {
+  const routes = routePatterns(ctx.env) ?? routePatterns(ctx.top) ?? [];
+  if (routes.length === 0) {
+    return [
+      {
+        severity: "error",
+        code: "routes-missing",
+        where: envWhere(ctx),
+        message: `${ctx.envName} has no routes: with workers_dev and preview_urls off, the deployed gateway would answer on no address`,
+        fix: `npm run ward -- init --env ${ctx.envName} --route "*.<domain>/*" --zone <zone> (or --custom-domain HOST)`,
+      },
+    ];
+  }
+  if (!ctx.policy) return [];
+  const findings: Finding[] = [];
+  for (const [name, service] of Object.entries(ctx.policy.document.services)) {
+    for (const host of service.hosts) {
+      if (routes.some((route) => covers(route, host))) continue;
+      findings.push({
+        severity: "warning",
+        code: "host-not-routed",
+        where: `${ctx.policy.label} services.${name}.hosts`,
+        message: `${host} is covered by no route of ${ctx.envName} (pattern HOST/*): its requests never reach the gateway, and go to whatever else answers for that host`,
+        fix: `add a route for it to [env.${ctx.envName}] routes (or remove the host from the policy)`,
+      });
+    }
+  }
+  return findings;
+};
