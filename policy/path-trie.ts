@@ -78,6 +78,46 @@ export class PathTrie<T> {
     for (const value of at.rest) visit(value);
   }
 
+  /**
+   * Offers every value whose pattern shares at least one path with `tokens` (a pattern), each once. The cost
+   * follows the overlapping nodes, so checking every route against the others does not grow quadratically.
+   */
+  forEachOverlap(tokens: readonly PatternToken[], visit: (value: T) => void): void {
+    this.overlapAll(this.root, tokens, 0, visit);
+  }
+
+  private overlapAll(at: TrieNode<T>, tokens: readonly PatternToken[], i: number, visit: (value: T) => void): void {
+    const token = tokens[i];
+    if (token === undefined) {
+      // The pattern ends here: what ends here, and a `{**}` matching nothing more.
+      for (const value of at.exact) visit(value);
+      for (const value of at.rest) visit(value);
+      return;
+    }
+    if (token.kind === "rest") {
+      this.visitSubtree(at, visit);
+      return;
+    }
+    // At least one more segment follows: a `{**}` ending here matches it.
+    for (const value of at.rest) visit(value);
+    if (token.kind === "literal") {
+      const literal = at.literal.get(token.value);
+      if (literal) this.overlapAll(literal, tokens, i + 1, visit);
+      if (at.segment && token.value !== "") this.overlapAll(at.segment, tokens, i + 1, visit);
+    } else {
+      // `{*}` is any one non-empty segment: every literal but "" (a trailing '/'), and every `{*}`.
+      for (const [value, next] of at.literal) if (value !== "") this.overlapAll(next, tokens, i + 1, visit);
+      if (at.segment) this.overlapAll(at.segment, tokens, i + 1, visit);
+    }
+  }
+
+  private visitSubtree(at: TrieNode<T>, visit: (value: T) => void): void {
+    for (const value of at.exact) visit(value);
+    for (const value of at.rest) visit(value);
+    for (const next of at.literal.values()) this.visitSubtree(next, visit);
+    if (at.segment) this.visitSubtree(at.segment, visit);
+  }
+
   /** True when nothing was inserted. */
   get empty(): boolean {
     const r = this.root;

@@ -5,7 +5,7 @@ import type { TimedGrant } from "../grants.ts";
 import type { PolicyDocument, Route, Rule } from "../schema.ts";
 import { requiresCertificate, withCertificate } from "./certificate.ts";
 import { parsePathPattern, type PatternToken } from "../path-pattern.ts";
-import { overlapWitness } from "../path-overlap.ts";
+import { PathTrie } from "../path-trie.ts";
 import { normalizeMethods } from "./methods.ts";
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
 import { describeConditions, principalsMayOverlap, rulePrincipals } from "./principals.ts";
@@ -48,11 +48,20 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
       denies.push(...own);
       return { route, info, tokens: patternOf(route), enforced: own.filter((d) => !d.audit) };
     });
-    // Only routes with enforced denies can add to another's: the pairs grow with those, not with all routes.
-    const denying = found.filter((f) => f.enforced.length > 0);
-    for (const f of found) {
-      // Its own deny rules and those of every other route whose requests it may share (policy/evaluate.ts).
-      const applying = denying.flatMap((other) => (other === f || mayShareRequests(f, other) ? other.enforced : []));
+    // Its own deny rules and those of every other route whose requests it may share (policy/evaluate.ts): each
+    // route with enforced denies adds them to the routes the trie finds overlapping it, in policy order.
+    const trie = new PathTrie<number>();
+    found.forEach((f, i) => trie.insert(f.tokens, i));
+    const applyingTo = found.map((): DenyRule[][] => []);
+    found.forEach((denying, d) => {
+      if (denying.enforced.length === 0) return;
+      const reached: number[] = [];
+      trie.forEachOverlap(denying.tokens, (i) => reached.push(i));
+      for (const i of reached)
+        if (i === d || sharesMethod(found[i]!.route, denying.route)) applyingTo[i]![d] = denying.enforced;
+    });
+    for (const [i, f] of found.entries()) {
+      const applying = applyingTo[i]!.flat();
       denyIndex.set(f.info.route, applying);
       grants.push(...routeGrants(doc, f.route, f.info, requireCertificate, applying));
     }
@@ -112,14 +121,9 @@ function routeGrants(
   });
 }
 
-/** Whether some request matches both routes: a path both patterns match, by a method both take. */
-function mayShareRequests(
-  a: { route: Route; tokens: PatternToken[] },
-  b: { route: Route; tokens: PatternToken[] },
-): boolean {
-  const [ma, mb] = [a.route.methods, b.route.methods];
-  const methods = ma.includes("*") || mb.includes("*") || ma.some((m) => mb.includes(m));
-  return methods && overlapWitness(a.tokens, b.tokens) !== undefined;
+/** Whether the two routes take a method in common. */
+function sharesMethod(a: Route, b: Route): boolean {
+  return a.methods.includes("*") || b.methods.includes("*") || a.methods.some((m) => b.methods.includes(m));
 }
 
 function patternOf(route: Route): PatternToken[] {

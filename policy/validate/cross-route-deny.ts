@@ -46,7 +46,11 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
     const denies = enforcedDenies(denying.route);
     if (denies.length === 0) continue;
     const reported = new Set<number>();
-    for (const other of parsed) {
+    // Only the routes whose patterns overlap (the trie finds them without comparing every pair), in policy order.
+    const overlapping: Parsed[] = [];
+    trie.forEachOverlap(denying.tokens, (other) => overlapping.push(other));
+    overlapping.sort((a, b) => a.index - b.index);
+    for (const other of overlapping) {
       if (other === denying) continue;
       const method = commonMethod(denying.route, other.route);
       const witness = method && overlapWitness(denying.tokens, other.tokens);

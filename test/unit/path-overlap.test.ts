@@ -99,6 +99,19 @@ describe("PathTrie.forEachMatch", () => {
     }
   });
 
+  it("forEachOverlap offers, once each, exactly the patterns overlapWitness says share a path", () => {
+    const patterns = allPatterns();
+    const trie = new PathTrie<string>();
+    for (const p of patterns) trie.insert(tokensOf(p), p);
+    for (const query of patterns) {
+      const seen: string[] = [];
+      trie.forEachOverlap(tokensOf(query), (p) => seen.push(p));
+      expect(seen.length, query).toBe(new Set(seen).size);
+      const expected = patterns.filter((p) => overlapWitness(tokensOf(query), tokensOf(p)) !== undefined);
+      expect(seen.sort(), query).toEqual(expected.sort());
+    }
+  });
+
   it("knows when it is empty", () => {
     const trie = new PathTrie<string>();
     expect(trie.empty).toBe(true);
