@@ -45,6 +45,7 @@ export {
   reach,
   reachReport,
   diffReach,
+  diffWidens,
   unknownGrantTargets,
   principalName,
   principalsMayOverlap,

@@ -399,7 +399,7 @@ access widened: 2 grants gained, 0 lost
   ~ group:sre  grafana/ui  GET,HEAD  (may widen)
       before: grafana/ui/sre when device posture managed
       after:  grafana/ui/sre when device posture managed [audit]
-beyond the grants (1, each may widen):
+beyond the grants (1, 1 may widen):
   ! mode: grafana: enforce -> audit (every request it serves is forwarded)
 access may widen: 2 grants with looser terms, 0 lost
 `);
@@ -418,7 +418,7 @@ access may widen: 2 grants with looser terms, 0 lost
     const file = join(dir, "issuer-trust-domain.yaml");
     writeFileSync(file, wider);
     const r = await run(diffCommand, SMALL, file);
-    expect(r.stdout).toBe(`beyond the grants (1, each may widen):
+    expect(r.stdout).toBe(`beyond the grants (1, 1 may widen):
   ! identity source: + mTLS issuer DN CN=Test CA for trust domain partner.example
 access may widen: 1 change beyond the grants, 0 lost
 `);
