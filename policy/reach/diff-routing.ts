@@ -13,15 +13,16 @@ import { chooseRoute, patternMatches, representativePaths, routePattern, type Ro
 import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
 
-/** One policy's routes, grants and deny rules, indexed for routing many requests. */
+/** One policy's routes, grants and deny rules in some services, indexed for routing many requests. */
 class Routing {
   readonly byService = new Map<string, RoutePattern[]>();
   private readonly grants = new Map<string, Map<ReachMethod, Grant[]>>();
   private readonly denies = new Map<string, DenyRule>();
   private readonly routes = new Map<string, RoutePattern>();
 
-  constructor(reach: Reach) {
+  constructor(reach: Reach, services: ReadonlySet<string>) {
     for (const info of reach.routes) {
+      if (!services.has(info.service)) continue;
       const pattern = routePattern(info);
       this.routes.set(info.route, pattern);
       const list = this.byService.get(info.service);
@@ -29,6 +30,7 @@ class Routing {
       else this.byService.set(info.service, [pattern]);
     }
     for (const g of reach.grants) {
+      if (!services.has(g.service)) continue;
       let byMethod = this.grants.get(g.route);
       if (!byMethod) this.grants.set(g.route, (byMethod = new Map()));
       for (const m of expandMethods(g.methods)) {
@@ -70,19 +72,39 @@ class Routing {
   }
 }
 
-/** The same routes (id, pattern, methods) in both: then every request reaches the same route in both. */
-function sameRoutes(a: readonly RoutePattern[], b: readonly RoutePattern[]): boolean {
-  const key = (r: RoutePattern) => `${r.info.route} ${r.info.path} ${r.info.methods.join(",")}`;
-  const keys = new Set(a.map(key));
-  return a.length === b.length && b.every((r) => keys.has(key(r)));
+/**
+ * The services of both policies, enforcing in both, whose routes (id, pattern, methods) differ: in every other
+ * service each request reaches the same route in both. A service added, or in audit mode before (which
+ * forwarded everything) or after (a change of its own), is the service changes' part.
+ */
+function servicesRoutedAnew(before: Reach, after: Reach): Set<string> {
+  const routesOf = (r: Reach) => {
+    const by = new Map<string, Set<string>>();
+    for (const x of r.routes) {
+      const key = `${x.route} ${x.path} ${x.methods.join(",")}`;
+      const set = by.get(x.service);
+      if (set) set.add(key);
+      else by.set(x.service, new Set([key]));
+    }
+    return by;
+  };
+  const [was, now] = [routesOf(before), routesOf(after)];
+  const changed = new Set<string>();
+  for (const [service, keys] of now) {
+    const old = was.get(service);
+    const [o, n] = [before.settings.services.get(service), after.settings.services.get(service)];
+    if (!old || !o || !n || o.mode === "audit" || n.mode === "audit") continue;
+    if (old.size !== keys.size || [...keys].some((k) => !old.has(k))) changed.add(service);
+  }
+  return changed;
 }
 
 function pathOf(segments: readonly string[]): string {
   return `/${segments.join("/")}`;
 }
 
-/** Requests that NEW sends to another route than OLD did, where that route may let in someone OLD did not. */
 /**
+ * Requests that NEW sends to another route than OLD did, where that route may let in someone OLD did not.
  * `reported`: whether the per-route comparison already lists (principal, route, method) as gained or loosened;
  * such principals are not listed again here.
  */
@@ -91,15 +113,12 @@ export function routingChanges(
   after: Reach,
   reported: (principal: string, route: string, method: ReachMethod) => boolean,
 ): SettingChange[] {
-  const [was, now] = [new Routing(before), new Routing(after)];
+  const services = servicesRoutedAnew(before, after);
+  if (services.size === 0) return [];
+  const [was, now] = [new Routing(before, services), new Routing(after, services)];
   const changes: SettingChange[] = [];
-  for (const [service, newRoutes] of now.byService) {
-    const oldRoutes = was.byService.get(service);
-    // A service added, or in audit mode before (which forwarded everything) or after (a change of its own), is
-    // listed by the service changes.
-    const [o, n] = [before.settings.services.get(service), after.settings.services.get(service)];
-    if (!oldRoutes || !o || !n || o.mode === "audit" || n.mode === "audit") continue;
-    if (sameRoutes(oldRoutes, newRoutes)) continue;
+  for (const service of [...services].sort(compare)) {
+    const [oldRoutes, newRoutes] = [was.byService.get(service)!, now.byService.get(service)!];
     /** By the pair of routes: an example request and the principals that may get in. */
     const moved = new Map<string, { from?: string; to: string; example: string; principals: Set<string> }>();
     for (const segments of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens))) {
