@@ -252,6 +252,73 @@ describe("diffReach", () => {
       ).toEqual([]);
     });
 
+    it("hosts: added (exact or wildcard), moved, newly or no longer served", async () => {
+      const grafana = (d: Doc) => d.services.grafana!;
+      expect(await settings((d) => grafana(d).hosts.push("*.example.com"))).toEqual([
+        "! host: *.example.com: now served by grafana (was served by no service)",
+      ]);
+      expect(await settings((d) => grafana(d).hosts.push("ops.example.com"))).toEqual([
+        "! host: ops.example.com: now served by grafana (was served by no service)",
+      ]);
+      expect(
+        await settings(
+          (d) => (grafana(d).hosts = ["grafana.example.com"]),
+          (d) => grafana(d).hosts.push("old.example.com"),
+        ),
+      ).toEqual(["- host: old.example.com: no longer served (was grafana)"]);
+      // A host given to a new service: that service is listed, and the host with it.
+      expect(
+        await settings((d) => {
+          grafana(d).hosts = ["grafana.example.com"];
+          d.services.admin = { ...structuredClone(grafana(d)), hosts: ["*.example.com"] };
+        }),
+      ).toEqual([
+        "! service: + admin (*.example.com)",
+        "! host: *.example.com: now served by admin (was served by no service)",
+      ]);
+    });
+
+    it("a service removed narrows; its origin, hide, certificate and forwarded headers changed", async () => {
+      const grafana = (d: Doc) => d.services.grafana!;
+      expect(await settings((d) => delete d.services.grafana)).toEqual([
+        "- service: - grafana (grafana.example.com)",
+        "- host: grafana.example.com: no longer served (was grafana)",
+      ]);
+      expect(await settings((d) => (grafana(d).origin = { tunnel: "ELSEWHERE" }))).toEqual([
+        "! origin: grafana: tunnel GRAFANA -> tunnel ELSEWHERE (allowed requests now reach another backend)",
+      ]);
+      // Refusals answered 403 rather than 404 tell a caller which routes exist.
+      expect(
+        await settings(
+          (d) => (grafana(d).hide = false),
+          (d) => (grafana(d).hide = true),
+        ),
+      ).toEqual(["! hide: grafana: refusals now answered 403 (was 404): callers learn which routes exist"]);
+      expect(await settings((d) => (grafana(d).hide = true))).toEqual([
+        "- hide: grafana: refusals now answered 404, as if nothing were there",
+      ]);
+      const mtls = (required: boolean) => (d: Doc) => {
+        d.identity.mtls = { required, spiffe: true, issuers: [{ dn: "CN=CA", trustDomains: ["td"] }] };
+      };
+      // identity.mtls.required is every service's default: turning it off is a change of each service.
+      expect(await settings(mtls(false), mtls(true))).toEqual([
+        "! certificate: grafana: a client certificate is no longer required",
+      ]);
+      expect(
+        await settings(
+          (d) => (grafana(d).requireCertificate = true),
+          (d) => {
+            mtls(false)(d);
+            grafana(d).requireCertificate = false;
+          },
+        ),
+      ).toEqual(["- certificate: grafana: a client certificate is now required"]);
+      expect(await settings((d) => (grafana(d).forwardHeaders = ["Authorization"]))).toEqual([
+        "! forwarded headers: grafana/ui: + authorization",
+        "! forwarded headers: grafana/api: + authorization",
+      ]);
+    });
+
     it("a service switched to audit mode, even one that grants nothing", async () => {
       const denyAll = (d: Doc) => {
         d.services.grafana!.routes = [
