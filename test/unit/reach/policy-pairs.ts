@@ -243,7 +243,8 @@ function hostsClash(a: string, b: string): boolean {
 
 /** One to three services, hosts dealt out so that no two services clash. */
 function services(r: Rand): Input["services"] {
-  const names = ["svc-a", "svc-b", "svc-c"].slice(0, 1 + r.int(3));
+  // `constructor` is a name the schema allows that a lookup in a plain object finds on its prototype.
+  const names = ["svc-a", r.chance(0.2) ? "constructor" : "svc-b", "svc-c"].slice(0, 1 + r.int(3));
   const hosts = new Map(names.map((n) => [n, [] as string[]]));
   for (const host of r.some(HOSTS, names.length, names.length + 2)) {
     const clashing = names.filter((n) => hosts.get(n)!.some((h) => hostsClash(h, host)));
@@ -331,6 +332,15 @@ export const MUTATIONS: Record<string, Mutation> = {
   "service certificate": (doc, r) => {
     const s = serviceOf(doc, r);
     s.requireCertificate = r.pick([true, false, undefined]);
+    return true;
+  },
+  "identity sources": (doc, r) => {
+    // Nothing `evaluate` sees (the identity is given), but the diff must still read it without tripping.
+    const access = doc.identity!.access!;
+    const choice = r.int(3);
+    if (choice === 0) access.audiences = r.chance(0.5) ? ["a".repeat(64), "b".repeat(64)] : ["b".repeat(64)];
+    else if (choice === 1) access.maxTokenLifetime = r.pick(["1h", "24h", "7d"]);
+    else doc.identity!.mtls!.issuers = [{ dn: "CN=Workload CA", trustDomains: r.some(TRUST_DOMAINS) }];
     return true;
   },
   "mtls required": (doc) => {

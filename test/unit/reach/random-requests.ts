@@ -65,7 +65,9 @@ function randomWorkload(r: Rand): string {
 /** Extra facts an Access identity may carry, each sometimes absent. */
 function accessExtras(r: Rand): Pick<Identity, "claims" | "scopes"> {
   return {
-    ...(r.chance(0.4) ? { claims: { role: r.pick(["admin", "ops", "dev"]), tier: r.pick([1, 2]) } } : {}),
+    ...(r.chance(0.4)
+      ? { claims: { role: r.pick<unknown>(["admin", "ops", "dev", ["dev", "ops"]]), tier: r.pick([1, 2]) } }
+      : {}),
     ...(r.chance(0.5) ? { scopes: r.some(SCOPES, 0) } : {}),
   };
 }
