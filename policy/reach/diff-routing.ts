@@ -9,7 +9,14 @@ import type { ReachMethod } from "./methods.ts";
 import { expandMethods } from "./methods.ts";
 import { denyWho, looser } from "./looser.ts";
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
-import { chooseRoute, patternMatches, representativePaths, routePattern, type RoutePattern } from "./route-match.ts";
+import {
+  chooseRoute,
+  matching,
+  patternMatches,
+  representativePaths,
+  routePattern,
+  type RoutePattern,
+} from "./route-match.ts";
 import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
 
@@ -122,9 +129,10 @@ export function routingChanges(
     /** By the pair of routes: an example request and the principals that may get in. */
     const moved = new Map<string, { from?: string; to: string; example: string; principals: Set<string> }>();
     for (const segments of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens))) {
+      const [oldMatching, newMatching] = [matching(oldRoutes, segments), matching(newRoutes, segments)];
       for (const method of METHODS) {
-        const from = chooseRoute(oldRoutes, segments, method)?.info;
-        const to = chooseRoute(newRoutes, segments, method)?.info;
+        const from = chooseRoute(oldMatching, method)?.info;
+        const to = chooseRoute(newMatching, method)?.info;
         if (!to || from?.route === to.route) continue;
         const oldGrants = was.grantsOn(from, method);
         const gaining = [...now.grantsOn(to, method)].filter(([principal, grants]) => {

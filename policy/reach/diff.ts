@@ -70,46 +70,63 @@ function accessMap(grants: readonly Grant[]): Map<string, Access> {
 }
 
 /**
- * The deny rules of a policy: `shown` by name, who and when (what a reviewer reads), `key` by who, when and the
- * pattern and methods of their route (what decides where and to whom they apply: equal keys, equal denies).
+ * The deny rules of a policy: `shown` by name, who and when (what a reviewer reads); `key` by what decides
+ * where and to whom one applies where it may override a grant: who and when, and the pattern and methods of
+ * its route, or only "its route" when that is the grant's own (a route's own denies cover every request it
+ * takes, whatever its pattern). Equal keys, equal denies; a renamed deny is no change.
  */
 interface DenyTerms {
-  shown: ReadonlyMap<string, string>;
-  key: ReadonlyMap<string, string>;
+  shown: (rule: string) => string;
+  key: (rule: string, grantRoute: string) => string;
 }
 
 function denyTermsOf(r: Reach): DenyTerms {
   const routes = new Map(r.routes.map((x) => [x.route, x]));
-  const shown = new Map<string, string>();
-  const key = new Map<string, string>();
-  for (const d of r.denies) {
-    const route = routes.get(d.route);
-    shown.set(d.rule, `${d.rule.slice(d.rule.lastIndexOf("/") + 1)} (${denyWho(d)})`);
-    key.set(d.rule, `${denyWho(d)} on ${route ? `${route.path} ${route.methods.join(",")}` : d.route}`);
-  }
-  return { shown, key };
+  const denies = new Map(r.denies.map((d) => [d.rule, d]));
+  const name = (rule: string) => rule.slice(rule.lastIndexOf("/") + 1);
+  return {
+    shown: (rule) => {
+      const d = denies.get(rule);
+      return d ? `${name(rule)} (${denyWho(d)})` : name(rule);
+    },
+    key: (rule, grantRoute) => {
+      const d = denies.get(rule);
+      if (!d) return rule;
+      const route = routes.get(d.route);
+      const where = d.route === grantRoute ? "its route" : route ? `${route.path} ${route.methods.join(",")}` : d.route;
+      return `${denyWho(d)} on ${where}`;
+    },
+  };
 }
 
 /** What decides whether a grant applies, without the rule's name (a renamed rule is no change). */
-function termOf(g: Grant, denies?: ReadonlyMap<string, string>): string {
+function termOf(g: Grant, deny: (rule: string) => string): string {
   const when = g.conditions.length > 0 ? `when ${g.conditions.join("; ")}` : "always";
   const audit = g.mode === "audit" ? " [audit]" : "";
   // The deny rules by who and when they apply, in a fixed order: narrowing one changes the terms.
-  const overriding = g.overriddenBy.map((d) => denies?.get(d) ?? d.slice(d.lastIndexOf("/") + 1)).sort(compare);
+  const overriding = g.overriddenBy.map(deny).sort(compare);
   const unless = overriding.length > 0 ? ` unless deny ${overriding.join(", ")}` : "";
   return `${when}${audit}${unless}`;
 }
+
+/** Without the policy's deny rules (two `Grant[]` compared), a deny is known by its name. */
+const byName = (rule: string) => rule.slice(rule.lastIndexOf("/") + 1);
 
 function termsOf(grants: readonly Grant[], denies?: DenyTerms): GrantTerms {
   const sorted = [...grants].sort((a, b) => compare(a.rule, b.rule));
   return {
     rules: unique(sorted.map((g) => g.rule)),
-    terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies?.shown)}`)),
+    terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies?.shown ?? byName)}`)),
   };
 }
 
+/** The keys of the deny rules that may override the grant. */
+function denyKeys(g: Grant, denies?: DenyTerms): string[] {
+  return g.overriddenBy.map((d) => (denies ? denies.key(d, g.route) : d));
+}
+
 function termKey(grants: readonly Grant[], denies?: DenyTerms): string {
-  return unique(grants.map((g) => termOf(g, denies?.key)))
+  return unique(grants.map((g) => termOf(g, (d) => (denies ? denies.key(d, g.route) : d))))
     .sort(compare)
     .join("\n");
 }
@@ -121,12 +138,11 @@ function delta(a: Access, methods: ReachMethod[]): GrantDelta {
 
 /**
  * A change of terms on one route may widen access unless it provably does not (looser.ts). The deny rules are
- * compared by key, route pattern included: a deny of another route that no longer covers this one no longer
- * applies. (Requests that reach the route only in NEW are routingChanges' part.)
+ * compared by key: a deny of another route that covers other requests than before may no longer apply here.
+ * (Requests that reach the route only in NEW are routingChanges' part.)
  */
 function mayWiden(before: readonly Grant[], after: readonly Grant[], oldTerms?: DenyTerms, newTerms?: DenyTerms) {
-  const denies = (gs: readonly Grant[], terms?: DenyTerms) =>
-    new Set(gs.flatMap((g) => g.overriddenBy.map((d) => terms?.key.get(d) ?? d)));
+  const denies = (gs: readonly Grant[], terms?: DenyTerms) => new Set(gs.flatMap((g) => denyKeys(g, terms)));
   return looser(before, after, denies(before, oldTerms), denies(after, newTerms));
 }
 

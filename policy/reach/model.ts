@@ -48,9 +48,9 @@ export interface Reach {
   settings: ReachSettings;
 }
 
-/** Each entry a line that names one thing: adding any of them may let someone in who was not before. */
+/** What decides access beside the routes' rules, as `diffReach` compares it (diff-settings.ts). */
 export interface ReachSettings {
-  /** Who may use the admin API: `admin.principals`, sets expanded. */
+  /** Who may use the admin API: `admin.principals`, sets expanded. Like the lists below, one entry one thing. */
   admins: string[];
   /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
   identitySources: string[];

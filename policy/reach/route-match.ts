@@ -52,15 +52,16 @@ function precedence(a: readonly PatternToken[], b: readonly PatternToken[]): num
   return 0;
 }
 
-/** The route the gateway takes for the path and method: the most specific match that serves the method. */
-export function chooseRoute(
-  routes: readonly RoutePattern[],
-  segments: readonly string[],
-  method: ReachMethod,
-): RoutePattern | undefined {
+/** The routes whose pattern matches the path, whatever their methods. */
+export function matching(routes: readonly RoutePattern[], segments: readonly string[]): RoutePattern[] {
+  return routes.filter((route) => patternMatches(route.tokens, segments));
+}
+
+/** The route the gateway takes for a method among the routes that match a path: the most specific that serves it. */
+export function chooseRoute(matched: readonly RoutePattern[], method: ReachMethod): RoutePattern | undefined {
   let best: RoutePattern | undefined;
-  for (const route of routes) {
-    if (!route.methods.has(method) || !patternMatches(route.tokens, segments)) continue;
+  for (const route of matched) {
+    if (!route.methods.has(method)) continue;
     if (!best || precedence(route.tokens, best.tokens) < 0) best = route;
   }
   return best;

@@ -146,6 +146,22 @@ describe("diffReach", () => {
       }
     });
 
+    it("a deny rule renamed is no change, nor its route's pattern; moved to another route, it is", async () => {
+      const deny = { id: "no-sre", effect: "deny", principals: [{ group: "sre" }] } as never;
+      const withDeny = (d: Doc) => {
+        ui(d).rules.push(deny);
+      };
+      const renamed = await diffOf((d) => (ui(d).rules[1]!.id = "not-sre"), withDeny);
+      expect([renamed.changed, renamed.settings]).toEqual([[], []]);
+      // A route's own deny rules cover every request it takes, whatever its pattern.
+      expect((await diffOf((d) => (ui(d).pathPrefix = "/ui"), withDeny)).changed).toEqual([]);
+      const moved = await diffOf((d) => {
+        ui(d).rules.pop();
+        api(d).rules.push(deny);
+      }, withDeny);
+      expect(moved.changed.map((c) => [c.principal, c.route, c.widens])).toEqual([["group:sre", "grafana/ui", true]]);
+    });
+
     it("the same denies in another order are no change", async () => {
       const before = await fixture("diff-old.yaml");
       const [a, b] = [structuredClone(before.document), structuredClone(before.document)];

@@ -139,8 +139,10 @@ const ACCESS_SIDE = (r: Rand): PrincipalMatcher =>
 
 /** Who a rule names: one or two matchers, or (rarely) a workload and an Access identity together. */
 function who(r: Rand): Pick<Rule, "principals" | "bothFactors"> {
-  if (r.chance(0.1))
-    return { bothFactors: { workload: [WORKLOAD_SIDE(r)], access: [ACCESS_SIDE(r)], binding: BINDING } };
+  if (r.chance(0.1)) {
+    const side = (make: (r: Rand) => PrincipalMatcher) => Array.from({ length: 1 + r.int(2) }, () => make(r));
+    return { bothFactors: { workload: side(WORKLOAD_SIDE), access: side(ACCESS_SIDE), binding: BINDING } };
+  }
   return { principals: Array.from({ length: 1 + r.int(2) }, () => matcher(r)) };
 }
 
