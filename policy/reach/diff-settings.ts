@@ -46,14 +46,19 @@ function tokenLimitChanges(before?: TokenLimits, after?: TokenLimits): SettingCh
 }
 
 /**
- * A pair added to a binding lets that pair through the allow rules that name it; a pair taken out lets it past
- * the deny rules that name it (before: a deny rule that names the binding afterwards is compared as a rule).
+ * A pair added to a binding lets that pair through the allow rules that name the binding; a pair taken out
+ * lets it past the deny rules that name it. Either way it widens only where such rules exist (in either
+ * policy, to be safe); elsewhere it is listed as not widening. (A rule that names another binding is compared
+ * as a rule: its condition `binding NAME` changed.)
  */
 function bindingChanges(before: ReachSettings, after: ReachSettings): SettingChange[] {
-  const nameOf = (pair: string) => pair.slice("binding ".length, pair.indexOf(":"));
-  return listChanges("binding", before.bindingPairs, after.bindingPairs).map((c) =>
-    c.widens || !before.denyBindings.includes(nameOf(c.change.slice(2))) ? c : { ...c, widens: true },
-  );
+  const nameOf = (change: string) => change.slice("+ binding ".length, change.indexOf(":"));
+  const named = (effect: "allow" | "deny", binding: string) =>
+    before.bindingsNamed[effect].includes(binding) || after.bindingsNamed[effect].includes(binding);
+  return listChanges("binding", before.bindingPairs, after.bindingPairs).map((c) => ({
+    ...c,
+    widens: named(c.widens ? "allow" : "deny", nameOf(c.change)),
+  }));
 }
 
 /** The changes beside the routes from OLD to NEW, in a fixed order. */

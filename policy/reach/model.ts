@@ -58,8 +58,8 @@ export interface ReachSettings {
   tokenLimits?: TokenLimits;
   /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
   bindingPairs: string[];
-  /** The bindings a deny rule names: a pair taken out of one lets that pair past the deny. */
-  denyBindings: string[];
+  /** The bindings rules name, by effect: a pair added lets it through an allow, one taken out past a deny. */
+  bindingsNamed: { allow: string[]; deny: string[] };
   /** Each service's settings beside its routes, by service name. */
   services: ReadonlyMap<string, ServiceSettings>;
 }

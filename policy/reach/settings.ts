@@ -1,6 +1,6 @@
 // The settings beside the routes that decide access too: who may use the admin API, where identities come
-// from and how long their tokens count, which identity pairs a binding admits (and which bindings deny rules
-// name), and each service's hosts,
+// from and how long their tokens count, which identity pairs a binding admits (and which rules name which
+// binding), and each service's hosts,
 // origin, mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
 import { durationSeconds } from "../duration.ts";
 import { normaliseHex } from "../identity.ts";
@@ -22,15 +22,18 @@ export function settingsOf(doc: PolicyDocument): ReachSettings {
     identitySources: unique(identitySources(doc)).sort(compare),
     ...(limits ? { tokenLimits: limits } : {}),
     bindingPairs: unique(pairs).sort(compare),
-    denyBindings: unique(
-      Object.values(doc.services).flatMap((s) =>
-        s.routes.flatMap((r) =>
-          r.rules.flatMap((rule) => (rule.effect === "deny" && rule.bothFactors ? [rule.bothFactors.binding] : [])),
-        ),
-      ),
-    ).sort(compare),
+    bindingsNamed: { allow: bindingsNamed(doc, "allow"), deny: bindingsNamed(doc, "deny") },
     services: new Map(Object.keys(doc.services).map((name) => [name, serviceSettings(doc, name)])),
   };
+}
+
+function bindingsNamed(doc: PolicyDocument, effect: "allow" | "deny"): string[] {
+  const names = Object.values(doc.services).flatMap((s) =>
+    s.routes.flatMap((r) =>
+      r.rules.flatMap((rule) => (rule.effect === effect && rule.bothFactors ? [rule.bothFactors.binding] : [])),
+    ),
+  );
+  return unique(names).sort(compare);
 }
 
 function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {

@@ -196,14 +196,29 @@ describe("diffReach", () => {
         "! identity source: + mTLS issuer SKI abcdef01 for trust domain td",
         `! identity source: + mTLS registry ${"ab".repeat(32)} -> spiffe://td/ns/ops/sa/runner`,
       ]);
-      const ops = (d: Doc) => {
-        d.identityBindings = { ops: [{ workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" }] };
+      // A binding's pairs count where rules name the binding: an allow lets a pair added through, a deny lets
+      // a pair taken out past it.
+      const runner = { workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" };
+      const other = { workload: "spiffe://td/ns/ops/sa/other", access: "bob@example.com" };
+      const pairs =
+        (...list: (typeof runner)[]) =>
+        (d: Doc) => {
+          d.identityBindings = { ops: list };
+        };
+      const naming = (effect: "allow" | "deny") => (d: Doc) => {
+        pairs(other)(d);
+        const both = { workload: [{ trustDomain: "td" }], access: [{ emailDomain: "example.com" }], binding: "ops" };
+        ui(d).rules.push({ id: "pair", effect, bothFactors: both } as never);
       };
-      expect(await settings(ops)).toEqual([
-        "! binding: + binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com",
+      const added = "binding: + binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com";
+      const removed = "binding: - binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com";
+      expect(await settings(pairs(other, runner), naming("allow"))).toEqual([`! ${added}`]);
+      expect(await settings(pairs(other, runner), naming("deny"))).toEqual([`- ${added}`]);
+      expect(await settings(pairs(other), (d) => (naming("deny")(d), pairs(other, runner)(d)))).toEqual([
+        `! ${removed}`,
       ]);
-      expect(await settings((d) => (d.identityBindings = {}), ops)).toEqual([
-        "- binding: - binding ops: spiffe://td/ns/ops/sa/runner & mallory@example.com",
+      expect(await settings(pairs(other), (d) => (naming("allow")(d), pairs(other, runner)(d)))).toEqual([
+        `- ${removed}`,
       ]);
       expect(
         await settings(
