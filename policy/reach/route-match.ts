@@ -84,7 +84,11 @@ export function representativePaths(patterns: readonly (readonly PatternToken[])
     const i = prefix.length;
     // Patterns that can still tell segments at position i apart (the others end before i, or match any rest).
     const telling = alive.filter((p) => p[i] !== undefined && p[i]!.kind !== "rest");
-    const next = new Set(telling.flatMap((p) => (p[i]!.kind === "literal" ? [(p[i] as { value: string }).value] : [])));
+    const next = new Set<string>();
+    for (const p of telling) {
+      const token = p[i]!;
+      if (token.kind === "literal") next.add(token.value);
+    }
     next.add(other);
     for (const segment of next) {
       const path = [...prefix, segment];
