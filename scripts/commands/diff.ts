@@ -6,7 +6,8 @@ import { loadPolicyFile } from "../policy-file.ts";
 import { diffText, diffVerdict } from "../reach/text.ts";
 
 export const usage = `ward diff OLD NEW [--format text|json]
-    grants gained, lost and changed from OLD to NEW; exit 4 when access is gained or terms loosen`;
+    grants gained, lost and changed from OLD to NEW, and the changes beyond them (hosts, services,
+    routing, identity sources); exit 4 on any change that may widen access`;
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({
