@@ -46,6 +46,7 @@ export {
   reach,
   reachReport,
   diffReach,
+  diffWidens,
   unknownGrantTargets,
   principalName,
   principalsMayOverlap,

@@ -1,8 +1,13 @@
-// The semantic diff of two policies' grants: access gained and lost per (principal, route, method), and
-// grants whose terms (conditions, mode, overriding denies, the route's pattern) changed.
+// The semantic diff of two policies: access gained and lost per (principal, route, method), grants whose terms
+// (conditions, mode, overriding denies) changed, and the changes beyond the grants (settings, hosts, services,
+// requests that move between routes). `diffWidens` is the one decision `ward diff` and `ward push --dry-run`
+// exit 4 on; test/unit/reach/diff-differential.test.ts holds it to the gateway's own decisions.
 import { normalizeMethods, expandMethods, type ReachMethod } from "./methods.ts";
-import type { DenyRule, Grant, Reach } from "./model.ts";
-import { routeAndSettingChanges, type SettingChange } from "./diff-settings.ts";
+import type { Grant, Reach } from "./model.ts";
+import { patternChanges, routingChanges } from "./diff-routing.ts";
+import { settingChanges } from "./diff-settings.ts";
+import { denyWho, looser } from "./looser.ts";
+import type { SettingChange } from "./setting-change.ts";
 import { compare, unique } from "./sort.ts";
 
 export interface GrantDelta {
@@ -37,7 +42,7 @@ export interface PolicyDiff {
   gained: GrantDelta[];
   lost: GrantDelta[];
   changed: GrantChange[];
-  /** Changes outside the grants that may widen access (empty when two `Grant[]` are compared). */
+  /** Changes outside the grants, widening or not (empty when two `Grant[]` are compared). */
   settings: SettingChange[];
 }
 
@@ -64,41 +69,64 @@ function accessMap(grants: readonly Grant[]): Map<string, Access> {
   return map;
 }
 
-/** A deny rule by what decides it, for comparing: who and when (its name only if the policy's denies are unknown). */
-type DenyTerms = ReadonlyMap<string, string>;
-
-function denyTermsOf(denies: readonly DenyRule[]): DenyTerms {
-  return new Map(
-    denies.map((d) => [
-      d.rule,
-      `${d.rule.slice(d.rule.lastIndexOf("/") + 1)} (${[...d.principals].sort(compare).join(", ")}${d.conditions.length > 0 ? ` when ${[...d.conditions].sort(compare).join("; ")}` : ""})`,
-    ]),
-  );
+/**
+ * The deny rules of a policy: `shown` by name, who and when (what a reviewer reads); `key` by what decides
+ * where and to whom one applies where it may override a grant: who and when, and the pattern and methods of
+ * its route, or only "its route" when that is the grant's own (a route's own denies cover every request it
+ * takes, whatever its pattern). Equal keys, equal denies; a renamed deny is no change.
+ */
+interface DenyTerms {
+  shown: (rule: string) => string;
+  key: (rule: string, grantRoute: string) => string;
 }
 
-/**
- * What decides whether a grant applies, without the rule's name (a renamed rule is no change). The route's
- * pattern is part of what is compared (`withPath`), not of what is shown: the route changes say it.
- */
-function termOf(g: Grant, denies?: DenyTerms, withPath = false): string {
+function denyTermsOf(r: Reach): DenyTerms {
+  const routes = new Map(r.routes.map((x) => [x.route, x]));
+  const denies = new Map(r.denies.map((d) => [d.rule, d]));
+  const name = (rule: string) => rule.slice(rule.lastIndexOf("/") + 1);
+  return {
+    shown: (rule) => {
+      const d = denies.get(rule);
+      return d ? `${name(rule)} (${denyWho(d)})` : name(rule);
+    },
+    key: (rule, grantRoute) => {
+      const d = denies.get(rule);
+      if (!d) return rule;
+      const route = routes.get(d.route);
+      const where = d.route === grantRoute ? "its route" : route ? `${route.path} ${route.methods.join(",")}` : d.route;
+      return `${denyWho(d)} on ${where}`;
+    },
+  };
+}
+
+/** What decides whether a grant applies, without the rule's name (a renamed rule is no change). */
+function termOf(g: Grant, deny: (rule: string) => string): string {
   const when = g.conditions.length > 0 ? `when ${g.conditions.join("; ")}` : "always";
   const audit = g.mode === "audit" ? " [audit]" : "";
   // The deny rules by who and when they apply, in a fixed order: narrowing one changes the terms.
-  const overriding = g.overriddenBy.map((d) => denies?.get(d) ?? d.slice(d.lastIndexOf("/") + 1)).sort(compare);
+  const overriding = g.overriddenBy.map(deny).sort(compare);
   const unless = overriding.length > 0 ? ` unless deny ${overriding.join(", ")}` : "";
-  return `${withPath ? `on ${g.path}: ` : ""}${when}${audit}${unless}`;
+  return `${when}${audit}${unless}`;
 }
+
+/** Without the policy's deny rules (two `Grant[]` compared), a deny is known by its name. */
+const byName = (rule: string) => rule.slice(rule.lastIndexOf("/") + 1);
 
 function termsOf(grants: readonly Grant[], denies?: DenyTerms): GrantTerms {
   const sorted = [...grants].sort((a, b) => compare(a.rule, b.rule));
   return {
     rules: unique(sorted.map((g) => g.rule)),
-    terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies)}`)),
+    terms: unique(sorted.map((g) => `${g.rule} ${termOf(g, denies?.shown ?? byName)}`)),
   };
 }
 
+/** The keys of the deny rules that may override the grant. */
+function denyKeys(g: Grant, denies?: DenyTerms): string[] {
+  return g.overriddenBy.map((d) => (denies ? denies.key(d, g.route) : d));
+}
+
 function termKey(grants: readonly Grant[], denies?: DenyTerms): string {
-  return unique(grants.map((g) => termOf(g, denies, true)))
+  return unique(grants.map((g) => termOf(g, (d) => (denies ? denies.key(d, g.route) : d))))
     .sort(compare)
     .join("\n");
 }
@@ -109,36 +137,21 @@ function delta(a: Access, methods: ReachMethod[]): GrantDelta {
 }
 
 /**
- * A change of terms may widen access unless it provably does not: it widens when a service goes to audit
- * mode, when a deny that could override stops applying, and when a new grant drops a condition every old
- * grant had (conditions only ever narrow).
+ * A change of terms on one route may widen access unless it provably does not (looser.ts). The deny rules are
+ * compared by key: a deny of another route that covers other requests than before may no longer apply here.
+ * (Requests that reach the route only in NEW are routingChanges' part.)
  */
-function mayWiden(
-  before: readonly Grant[],
-  after: readonly Grant[],
-  oldTerms?: DenyTerms,
-  newTerms?: DenyTerms,
-): boolean {
-  if (after.some((g) => g.mode === "audit") && !before.some((g) => g.mode === "audit")) return true;
-  // A route that matches other paths may match requests it did not before.
-  if (after.some((n) => !before.some((o) => o.path === n.path))) return true;
-  // A deny rule that stopped applying, or applies to fewer callers or at fewer times, lets more through.
-  const denies = (gs: readonly Grant[], terms?: DenyTerms) =>
-    new Set(gs.flatMap((g) => g.overriddenBy.map((d) => terms?.get(d) ?? d)));
-  const [oldDenies, newDenies] = [denies(before, oldTerms), denies(after, newTerms)];
-  if ([...oldDenies].some((d) => !newDenies.has(d))) return true;
-  // Narrower for certain only when every new grant keeps all the conditions of some old one (adding
-  // conditions narrows); anything else is reported as possibly wider for a person to review.
-  const keepsAll = (n: Grant) => before.some((o) => o.conditions.every((c) => n.conditions.includes(c)));
-  return !after.every(keepsAll);
+function mayWiden(before: readonly Grant[], after: readonly Grant[], oldTerms?: DenyTerms, newTerms?: DenyTerms) {
+  const denies = (gs: readonly Grant[], terms?: DenyTerms) => new Set(gs.flatMap((g) => denyKeys(g, terms)));
+  return looser(before, after, denies(before, oldTerms), denies(after, newTerms));
 }
 
 /** Grants gained and lost from OLD to NEW, by (principal, service/route, method), and grants whose terms changed. */
 export function diffReach(before: Reach | readonly Grant[], after: Reach | readonly Grant[]): PolicyDiff {
   const oldMap = accessMap("grants" in before ? before.grants : before);
   const newMap = accessMap("grants" in after ? after.grants : after);
-  const oldTerms = "denies" in before ? denyTermsOf(before.denies) : undefined;
-  const newTerms = "denies" in after ? denyTermsOf(after.denies) : undefined;
+  const oldTerms = "denies" in before ? denyTermsOf(before) : undefined;
+  const newTerms = "denies" in after ? denyTermsOf(after) : undefined;
   const gained: GrantDelta[] = [];
   const lost: GrantDelta[] = [];
   const changed: GrantChange[] = [];
@@ -171,6 +184,23 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
   }
   const order = (a: { route: string; principal: string }, b: { route: string; principal: string }) =>
     compare(a.route, b.route) || compare(a.principal, b.principal);
-  const settings = "routes" in before && "routes" in after ? routeAndSettingChanges(before, after) : [];
+  const widened = new Set(
+    [...gained, ...changed.filter((c) => c.widens)].flatMap((d) =>
+      expandMethods(d.methods).map((m) => `${d.principal}\u0000${d.route}\u0000${m}`),
+    ),
+  );
+  const settings =
+    "routes" in before && "routes" in after
+      ? [
+          ...settingChanges(before.settings, after.settings),
+          ...patternChanges(before, after),
+          ...routingChanges(before, after, (p, route, m) => widened.has(`${p}\u0000${route}\u0000${m}`)),
+        ]
+      : [];
   return { gained: gained.sort(order), lost: lost.sort(order), changed: changed.sort(order), settings };
+}
+
+/** What the CI gate exits 4 on: any grant gained, terms that may let more through, or a widening change beyond the grants. */
+export function diffWidens(diff: PolicyDiff): boolean {
+  return diff.gained.length > 0 || diff.changed.some((c) => c.widens) || diff.settings.some((s) => s.widens);
 }

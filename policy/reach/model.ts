@@ -53,12 +53,41 @@ export interface Reach {
   settings: ReachSettings;
 }
 
-/** Each entry a line that names one thing: adding any of them may let someone in who was not before. */
+/** What decides access beside the routes' rules, as `diffReach` compares it (diff-settings.ts). */
 export interface ReachSettings {
-  /** Who may use the admin API: `admin.principals`, sets expanded. */
+  /** Who may use the admin API: `admin.principals`, sets expanded. Like the lists below, one entry one thing. */
   admins: string[];
-  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team, audiences and token limits. */
+  /** Where identities come from: pinned issuers and their trust domains, the registry's mappings, SPIFFE IDs from certificates, Access team and audiences. */
   identitySources: string[];
+  /** How old and how long-lived an Access token may be, in seconds; absent without identity.access. */
+  tokenLimits?: TokenLimits;
   /** Every workload and person pair of every identity binding: `binding NAME: WORKLOAD & PERSON`. */
   bindingPairs: string[];
+  /** The bindings rules name, by effect: a pair added lets it through an allow, one taken out past a deny. */
+  bindingsNamed: { allow: string[]; deny: string[] };
+  /** Each service's settings beside its routes, by service name. */
+  services: ReadonlyMap<string, ServiceSettings>;
+}
+
+export interface TokenLimits {
+  /** Longest `exp - iat` of a person's token. */
+  lifetime: number;
+  /** Longest `exp - iat` of a service token's token. */
+  serviceTokenLifetime: number;
+  /** Oldest `iat` accepted, as an age; absent: a token is good until its `exp`. */
+  age?: number;
+}
+
+/** What decides, beside the routes, which requests a service takes and what it does with them. */
+export interface ServiceSettings {
+  /** As written (`*.example.com` for a wildcard), sorted. */
+  hosts: string[];
+  /** Where allowed requests go: `tunnel BINDING` or `url URL`. */
+  origin: string;
+  mode: "enforce" | "audit";
+  hide: boolean;
+  /** The service's own requireCertificate, or identity.mtls.required. */
+  requireCertificate: boolean;
+  /** Request headers forwarded beyond the standard ones, lower case, per route (`service/route`): the service's and the route's. */
+  forwardHeaders: ReadonlyMap<string, readonly string[]>;
 }

@@ -1,9 +1,13 @@
 // The settings beside the routes that decide access too: who may use the admin API, where identities come
-// from, which identity pairs a binding admits. `diffReach` lists any entry NEW adds as a possible widening.
+// from and how long their tokens count, which identity pairs a binding admits (and which rules name which
+// binding), and each service's hosts,
+// origin, mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
+import { durationSeconds } from "../duration.ts";
 import { normaliseHex } from "../identity.ts";
 import { expandMatchers } from "../principals.ts";
 import type { PolicyDocument } from "../schema.ts";
-import type { ReachSettings } from "./model.ts";
+import { requiresCertificate } from "./certificate.ts";
+import type { ReachSettings, ServiceSettings, TokenLimits } from "./model.ts";
 import { principalName } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
 
@@ -12,10 +16,57 @@ export function settingsOf(doc: PolicyDocument): ReachSettings {
     list.map((p) => `binding ${name}: ${p.workload} & ${p.access.includes("@") ? p.access.toLowerCase() : p.access}`),
   );
   const admins = doc.admin ? unique(expandMatchers(doc.admin.principals, doc.principalSets).map(principalName)) : [];
+  const limits = tokenLimits(doc);
   return {
     admins: admins.sort(compare),
     identitySources: unique(identitySources(doc)).sort(compare),
+    ...(limits ? { tokenLimits: limits } : {}),
     bindingPairs: unique(pairs).sort(compare),
+    bindingsNamed: { allow: bindingsNamed(doc, "allow"), deny: bindingsNamed(doc, "deny") },
+    services: new Map(Object.keys(doc.services).map((name) => [name, serviceSettings(doc, name)])),
+  };
+}
+
+function bindingsNamed(doc: PolicyDocument, effect: "allow" | "deny"): string[] {
+  const names = Object.values(doc.services).flatMap((s) =>
+    s.routes.flatMap((r) =>
+      r.rules.flatMap((rule) => (rule.effect === effect && rule.bothFactors ? [rule.bothFactors.binding] : [])),
+    ),
+  );
+  return unique(names).sort(compare);
+}
+
+function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {
+  const service = doc.services[name]!;
+  const lower = (headers: readonly string[] | undefined) => (headers ?? []).map((h) => h.toLowerCase());
+  const forwardHeaders = new Map(
+    service.routes.map((route) => [
+      `${name}/${route.id}`,
+      unique([...lower(service.forwardHeaders), ...lower(route.forwardHeaders)]).sort(compare),
+    ]),
+  );
+  return {
+    hosts: [...service.hosts].sort(compare),
+    origin:
+      typeof service.origin === "string"
+        ? service.origin
+        : "tunnel" in service.origin
+          ? `tunnel ${service.origin.tunnel}`
+          : `url ${service.origin.url}`,
+    mode: service.mode,
+    hide: service.hide,
+    requireCertificate: requiresCertificate(doc, name),
+    forwardHeaders,
+  };
+}
+
+function tokenLimits(doc: PolicyDocument): TokenLimits | undefined {
+  const access = doc.identity.access;
+  if (!access) return undefined;
+  return {
+    lifetime: durationSeconds(access.maxTokenLifetime),
+    serviceTokenLifetime: durationSeconds(access.serviceTokenMaxLifetime),
+    ...(access.maxTokenAge !== undefined ? { age: durationSeconds(access.maxTokenAge) } : {}),
   };
 }
 
@@ -35,14 +86,6 @@ function identitySources(doc: PolicyDocument): string[] {
     }),
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
     ...(readsSpiffe ? ["mTLS SPIFFE IDs from certificates"] : []),
-    ...(access
-      ? [
-          `Access team ${access.teamDomain}`,
-          ...access.audiences.map((a) => `Access audience ${a}`),
-          // A longer lifetime or age admits tokens that were refused before: a change a diff must show.
-          `Access token lifetime up to ${access.maxTokenLifetime} (people), ${access.serviceTokenMaxLifetime} (service tokens)`,
-          `Access token age up to ${access.maxTokenAge ?? "its lifetime"}`,
-        ]
-      : []),
+    ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
   ];
 }

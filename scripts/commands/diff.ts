@@ -1,12 +1,13 @@
 import { parseArgs } from "node:util";
-import { diffReach, reach } from "../../policy/index.ts";
+import { diffReach, diffWidens, reach } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { loadPolicyFile } from "../policy-file.ts";
-import { diffText, diffVerdict, diffWidens } from "../reach/text.ts";
+import { diffText, diffVerdict } from "../reach/text.ts";
 
 export const usage = `ward diff OLD NEW [--format text|json]
-    grants gained, lost and changed from OLD to NEW; exit 4 when access is gained or terms loosen`;
+    grants gained, lost and changed from OLD to NEW, and the changes beyond them (hosts, services,
+    routing, identity sources); exit 4 on any change that may widen access`;
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({

@@ -1,5 +1,12 @@
 import { parseArgs } from "node:util";
-import { type CompiledPolicy, diffReach, loadPolicy, reach, validatePolicyText } from "../../policy/index.ts";
+import {
+  type CompiledPolicy,
+  diffReach,
+  diffWidens,
+  loadPolicy,
+  reach,
+  validatePolicyText,
+} from "../../policy/index.ts";
 import {
   type AdminTarget,
   adminCall,
@@ -18,6 +25,7 @@ import { diffText } from "../reach/text.ts";
 export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run]
     validate, show who gains and loses access against the active version, then activate FILE
     (compare-and-set: refused if someone else pushed in between); --dry-run stops after the diff
+    and exits as ward diff does (4 when access may widen)
 ward push --env ENV FILE --bootstrap
     print the wrangler commands that put the first version into a new environment's KV`;
 
@@ -69,16 +77,26 @@ function printBootstrap(env: string | undefined, local: boolean, file: string, n
   return EXIT.ok;
 }
 
-/** Who gains and loses access, so the operator sees what the push changes before (or instead of) making it. */
-async function printReachDiff(target: AdminTarget, state: PolicyState, next: CompiledPolicy, io: Io): Promise<void> {
+/**
+ * Who gains and loses access, so the operator sees what the push changes before (or instead of) making it.
+ * Returns `ward diff`'s exit status for the change, for `--dry-run` to exit with: 4 when access may widen
+ * (and for a first version, which grants everything it grants anew), 1 when the active version cannot be
+ * read (a gate that cannot tell must not pass), else 0.
+ */
+async function printReachDiff(target: AdminTarget, state: PolicyState, next: CompiledPolicy, io: Io): Promise<number> {
   if (!state.active) {
     io.out("no active version: this push activates the first one through the admin API");
-    return;
+    return EXIT.widened;
   }
   const activeText = await adminCall(target, "GET", `/policy/versions/${state.active}`);
   const active = activeText.status === 200 ? await loadPolicy(activeText.text) : undefined;
-  if (active?.ok) for (const line of diffText(diffReach(reach(active.policy), reach(next)))) io.out(line);
-  else io.out(`(the active version ${short(state.active)} could not be read for a diff)`);
+  if (!active?.ok) {
+    io.out(`(the active version ${short(state.active)} could not be read for a diff)`);
+    return EXIT.failed;
+  }
+  const diff = diffReach(reach(active.policy), reach(next));
+  for (const line of diffText(diff)) io.out(line);
+  return diffWidens(diff) ? EXIT.widened : EXIT.ok;
 }
 
 /**
@@ -140,10 +158,11 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
     io.out("already active: nothing to push");
     return EXIT.ok;
   }
-  await printReachDiff(target, state, next, io);
+  const diffStatus = await printReachDiff(target, state, next, io);
   if (values["dry-run"]) {
     io.out("dry run: nothing pushed");
-    return EXIT.ok;
+    // `ward diff`'s status, so that a dry run against the live version can gate CI.
+    return diffStatus;
   }
   return activate(target, { text, expected: state.active, message: values.message }, next, io);
 }

@@ -83,14 +83,10 @@ export function diffVerdict(diff: PolicyDiff): string {
   if (diff.gained.length > 0)
     return `access widened: ${plural(diff.gained.length, "grant")} gained, ${diff.lost.length} lost`;
   if (loosened > 0) return `access may widen: ${plural(loosened, "grant")} with looser terms, ${diff.lost.length} lost`;
-  if (diff.settings.length > 0)
-    return `access may widen: ${plural(diff.settings.length, "change")} beyond the grants, ${diff.lost.length} lost`;
+  const widening = diff.settings.filter((s) => s.widens).length;
+  if (widening > 0)
+    return `access may widen: ${plural(widening, "change")} beyond the grants, ${diff.lost.length} lost`;
   return `no access gained: ${lost} lost`;
-}
-
-/** What the CI gate exits 4 on: any grant gained, terms that may let more through, or a widening change beyond the grants. */
-export function diffWidens(diff: PolicyDiff): boolean {
-  return diff.gained.length > 0 || diff.changed.some((c) => c.widens) || diff.settings.length > 0;
 }
 
 export function diffText(diff: PolicyDiff): string[] {
@@ -114,8 +110,10 @@ export function diffText(diff: PolicyDiff): string[] {
     }
   }
   if (diff.settings.length > 0) {
-    lines.push(`beyond the grants (${diff.settings.length}, each may widen):`);
-    for (const s of diff.settings) lines.push(`  ! ${s.kind}: ${s.change}`);
+    const widening = diff.settings.filter((s) => s.widens).length;
+    lines.push(`beyond the grants (${diff.settings.length}, ${widening} may widen):`);
+    // `!` may let more through; `-` does not (a narrowing, or a change listed for the reviewer).
+    for (const s of diff.settings) lines.push(`  ${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`);
   }
   lines.push(diffVerdict(diff));
   return lines;

@@ -399,7 +399,7 @@ access widened: 2 grants gained, 0 lost
   ~ group:sre  grafana/ui  GET,HEAD  (may widen)
       before: grafana/ui/sre when device posture managed
       after:  grafana/ui/sre when device posture managed [audit]
-beyond the grants (1, each may widen):
+beyond the grants (1, 1 may widen):
   ! mode: grafana: enforce -> audit (every request it serves is forwarded)
 access may widen: 2 grants with looser terms, 0 lost
 `);
@@ -418,12 +418,52 @@ access may widen: 2 grants with looser terms, 0 lost
     const file = join(dir, "issuer-trust-domain.yaml");
     writeFileSync(file, wider);
     const r = await run(diffCommand, SMALL, file);
-    expect(r.stdout).toBe(`beyond the grants (1, each may widen):
+    expect(r.stdout).toBe(`beyond the grants (1, 1 may widen):
   ! identity source: + mTLS issuer DN CN=Test CA for trust domain partner.example
 access may widen: 1 change beyond the grants, 0 lost
 `);
     expect(r.status).toBe(4);
     expect((await run(diffCommand, file, SMALL)).status).toBe(0);
+  });
+
+  it("a wildcard host added or the origin pointed elsewhere gains no grant, but widens: exit 4", async () => {
+    const old = readFileSync(OLD, "utf8");
+    const write = (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const wildcard = write(
+      "wildcard.yaml",
+      old.replace("hosts: [grafana.example.com]", 'hosts: [grafana.example.com, "*.example.com"]'),
+    );
+    const r = await run(diffCommand, OLD, wildcard);
+    expect(r.stdout).toBe(`beyond the grants (1, 1 may widen):
+  ! host: *.example.com: now served by grafana (was served by no service)
+access may widen: 1 change beyond the grants, 0 lost
+`);
+    expect(r.status).toBe(4);
+    // The other way round, hosts no longer served: listed, and no widening.
+    const back = await run(diffCommand, wildcard, OLD);
+    expect(back.stdout).toBe(`beyond the grants (1, 0 may widen):
+  - host: *.example.com: no longer served (was grafana)
+no access gained: 0 grants lost
+`);
+    expect(back.status).toBe(0);
+    const origin = write("origin.yaml", old.replace("origin: { tunnel: GRAFANA }", "origin: { tunnel: BILLING }"));
+    const json = await run(diffCommand, OLD, origin, "--format", "json");
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      widened: true,
+      summary: { settings: 1, verdict: "access may widen: 1 change beyond the grants, 0 lost" },
+      settings: [
+        {
+          kind: "origin",
+          change: "grafana: tunnel GRAFANA -> tunnel BILLING (allowed requests now reach another backend)",
+          widens: true,
+        },
+      ],
+    });
+    expect(json.status).toBe(4);
   });
 
   it("a condition added to a grant narrows it: listed as changed, exit 0", async () => {

@@ -66,10 +66,14 @@ describe("ward push --local", () => {
       demo.replace("principals: [{ emailDomain: example.com }]", "principals: [{ authenticated: true }]"),
     );
     const dry = await ward("push", "--local", "--port", port, opened, "--dry-run");
-    expect(dry.status).toBe(0);
+    // ward diff's status: 4, access widens, so a dry run against the live version can gate CI.
+    expect(dry.status).toBe(4);
     expect(dry.out).toContain("  + any-authenticated  wiki/read  GET,HEAD  by wiki/read/employees-read");
     expect(dry.out.at(-1)).toBe("dry run: nothing pushed");
     expect(await activeVersion()).toBe(before);
+    const same = await ward("push", "--local", "--port", port, policyFile("same.yaml", variant("same")), "--dry-run");
+    expect(same.out.slice(-2)).toEqual(["no access gained: 0 grants lost", "dry run: nothing pushed"]);
+    expect(same.status).toBe(0);
 
     const pushed = await ward("push", "--local", "--port", port, opened, "--message", "open the wiki");
     expect(pushed.err).toEqual([]);

@@ -1,0 +1,183 @@
+// Requests that reach another route than before. The grants are compared per route (diff.ts), which says
+// nothing about a request that OLD sent to one route (or to none) and NEW sends to another: a route added,
+// removed, re-patterned or serving other methods moves requests between routes without changing any grant.
+// So for each service whose routes changed, every class of requests (representativePaths, times each method)
+// is routed in both policies, and where the route differs, NEW's grants there are compared with OLD's: a
+// principal NEW grants and OLD did not, or grants on looser terms, may get in.
+import { METHODS } from "../schema.ts";
+import type { ReachMethod } from "./methods.ts";
+import { expandMethods } from "./methods.ts";
+import { denyWho, looser } from "./looser.ts";
+import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
+import {
+  chooseRoute,
+  matching,
+  patternMatches,
+  representativePaths,
+  routePattern,
+  type RoutePattern,
+} from "./route-match.ts";
+import type { SettingChange } from "./setting-change.ts";
+import { compare } from "./sort.ts";
+
+/** One policy's routes, grants and deny rules in some services, indexed for routing many requests. */
+class Routing {
+  readonly byService = new Map<string, RoutePattern[]>();
+  private readonly grants = new Map<string, Map<ReachMethod, Grant[]>>();
+  private readonly denies = new Map<string, DenyRule>();
+  private readonly routes = new Map<string, RoutePattern>();
+
+  constructor(reach: Reach, services: ReadonlySet<string>) {
+    for (const info of reach.routes) {
+      if (!services.has(info.service)) continue;
+      const pattern = routePattern(info);
+      this.routes.set(info.route, pattern);
+      const list = this.byService.get(info.service);
+      if (list) list.push(pattern);
+      else this.byService.set(info.service, [pattern]);
+    }
+    for (const g of reach.grants) {
+      if (!services.has(g.service)) continue;
+      let byMethod = this.grants.get(g.route);
+      if (!byMethod) this.grants.set(g.route, (byMethod = new Map()));
+      for (const m of expandMethods(g.methods)) {
+        const list = byMethod.get(m);
+        if (list) list.push(g);
+        else byMethod.set(m, [g]);
+      }
+    }
+    for (const d of reach.denies) this.denies.set(d.rule, d);
+  }
+
+  /** The grants of the route for the method, by principal. */
+  grantsOn(route: RouteInfo | undefined, method: ReachMethod): Map<string, Grant[]> {
+    const by = new Map<string, Grant[]>();
+    for (const g of (route && this.grants.get(route.route)?.get(method)) ?? []) {
+      const list = by.get(g.principal);
+      if (list) list.push(g);
+      else by.set(g.principal, [g]);
+    }
+    return by;
+  }
+
+  /**
+   * The deny rules that may override the grants and apply to this request: those whose route matches its path
+   * and method. By who and when, not by name or route: at one request, that is all that decides.
+   */
+  deniesAt(grants: readonly Grant[], segments: readonly string[], method: ReachMethod): Set<string> {
+    const keys = new Set<string>();
+    for (const g of grants) {
+      for (const rule of g.overriddenBy) {
+        const deny = this.denies.get(rule);
+        const route = deny && this.routes.get(deny.route);
+        // A deny of unknown route is kept: an unknown can never switch a deny off.
+        if (route && (!route.methods.has(method) || !patternMatches(route.tokens, segments))) continue;
+        keys.add(deny ? denyWho(deny) : rule);
+      }
+    }
+    return keys;
+  }
+}
+
+/**
+ * The services of both policies, enforcing in both, whose routes (id, pattern, methods) differ: in every other
+ * service each request reaches the same route in both. A service added, or in audit mode before (which
+ * forwarded everything) or after (a change of its own), is the service changes' part.
+ */
+function servicesRoutedAnew(before: Reach, after: Reach): Set<string> {
+  const routesOf = (r: Reach) => {
+    const by = new Map<string, Set<string>>();
+    for (const x of r.routes) {
+      const key = `${x.route} ${x.path} ${x.methods.join(",")}`;
+      const set = by.get(x.service);
+      if (set) set.add(key);
+      else by.set(x.service, new Set([key]));
+    }
+    return by;
+  };
+  const [was, now] = [routesOf(before), routesOf(after)];
+  const changed = new Set<string>();
+  for (const [service, keys] of now) {
+    const old = was.get(service);
+    const [o, n] = [before.settings.services.get(service), after.settings.services.get(service)];
+    if (!old || !o || !n || o.mode === "audit" || n.mode === "audit") continue;
+    if (old.size !== keys.size || [...keys].some((k) => !old.has(k))) changed.add(service);
+  }
+  return changed;
+}
+
+function pathOf(segments: readonly string[]): string {
+  return `/${segments.join("/")}`;
+}
+
+/**
+ * Requests that NEW sends to another route than OLD did, where that route may let in someone OLD did not.
+ * `reported`: whether the per-route comparison already lists (principal, route, method) as gained or loosened;
+ * such principals are not listed again here.
+ */
+export function routingChanges(
+  before: Reach,
+  after: Reach,
+  reported: (principal: string, route: string, method: ReachMethod) => boolean,
+): SettingChange[] {
+  const services = servicesRoutedAnew(before, after);
+  if (services.size === 0) return [];
+  const [was, now] = [new Routing(before, services), new Routing(after, services)];
+  const changes: SettingChange[] = [];
+  for (const service of [...services].sort(compare)) {
+    const [oldRoutes, newRoutes] = [was.byService.get(service)!, now.byService.get(service)!];
+    /** By the pair of routes: an example request and the principals that may get in. */
+    const moved = new Map<string, { from?: string; to: string; example: string; principals: Set<string> }>();
+    for (const segments of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens))) {
+      const [oldMatching, newMatching] = [matching(oldRoutes, segments), matching(newRoutes, segments)];
+      for (const method of METHODS) {
+        const from = chooseRoute(oldMatching, method)?.info;
+        const to = chooseRoute(newMatching, method)?.info;
+        if (!to || from?.route === to.route) continue;
+        const oldGrants = was.grantsOn(from, method);
+        const gaining = [...now.grantsOn(to, method)].filter(([principal, grants]) => {
+          if (reported(principal, to.route, method)) return false;
+          const old = oldGrants.get(principal) ?? [];
+          return (
+            old.length === 0 ||
+            looser(old, grants, was.deniesAt(old, segments, method), now.deniesAt(grants, segments, method))
+          );
+        });
+        if (gaining.length === 0) continue;
+        const key = `${from?.route ?? ""} ${to.route}`;
+        let entry = moved.get(key);
+        if (!entry)
+          moved.set(
+            key,
+            (entry = {
+              from: from?.route,
+              to: to.route,
+              example: `${method} ${pathOf(segments)}`,
+              principals: new Set(),
+            }),
+          );
+        for (const [principal] of gaining) entry.principals.add(principal);
+      }
+    }
+    for (const m of [...moved.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from ?? "", b.from ?? ""))) {
+      const was = m.from ? `was ${m.from}` : "reached no route";
+      changes.push({
+        kind: "route",
+        change: `${m.example} (and the like) now reaches ${m.to} (${was}): may let in ${[...m.principals].sort(compare).join(", ")}`,
+        widens: true,
+      });
+    }
+  }
+  return changes;
+}
+
+/** Routes whose pattern changed: listed for the reviewer; what they widen, routingChanges says. */
+export function patternChanges(before: Reach, after: Reach): SettingChange[] {
+  const old = new Map(before.routes.map((r) => [r.route, r]));
+  return after.routes.flatMap((r) => {
+    const o = old.get(r.route);
+    return o && o.path !== r.path
+      ? [{ kind: "route" as const, change: `${r.route}: path ${o.path} -> ${r.path}`, widens: false }]
+      : [];
+  });
+}

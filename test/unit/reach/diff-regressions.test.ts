@@ -1,0 +1,171 @@
+// Widenings `ward diff` once missed, each as the smallest pair of policies that shows it (most found by
+// diff-differential.test.ts): a request NEW allows and OLD refuses, evaluated by the core, and the diff that
+// must say so (diffWidens: what `ward diff` exits 4 on), with the change it lists.
+import { describe, expect, it } from "vitest";
+import {
+  buildIndexes,
+  diffReach,
+  diffWidens,
+  evaluate,
+  type Identity,
+  type PolicyInput,
+  reach,
+  type RequestFacts,
+  validatePolicy,
+} from "../../../policy/index.ts";
+
+type Services = PolicyInput["services"];
+type Bindings = PolicyInput["identityBindings"];
+
+const NOW = Date.parse("2026-03-02T10:00:00Z");
+const ALICE: Identity = { user: { email: "alice@example.com", groups: [] } };
+const WEB = "spiffe://td.example/ns/a/sa/web";
+
+function policy(services: Services, identityBindings: Bindings = {}) {
+  const result = validatePolicy({
+    version: 1,
+    metadata: { environment: "dev", owners: ["security@example.com"], trustDomains: ["td.example"] },
+    identity: {
+      access: { teamDomain: "https://ward.cloudflareaccess.com", audiences: ["a".repeat(64)] },
+      mtls: { issuers: [{ dn: "CN=Workload CA", trustDomains: ["td.example"] }] },
+    },
+    identityBindings,
+    services,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return buildIndexes(result.policy, "v");
+}
+
+const allow = (principals: object[]) => ({ id: "allow", effect: "allow", principals }) as const;
+const service = (hosts: string[], routes: object[]) =>
+  ({ hosts, origin: { tunnel: "ORIGIN" }, owner: "team@example.com", routes }) as Services[string];
+/** A route to everything for alice. */
+const everything = { id: "all", methods: ["*"], pathPrefix: "/", rules: [allow([{ email: "alice@example.com" }])] };
+
+/** NEW allows the request and OLD does not; the diff widens and lists `listed` (`! kind: change`) among its changes. */
+function expectWidening(
+  before: ReturnType<typeof policy>,
+  after: ReturnType<typeof policy>,
+  request: RequestFacts,
+  listed: string,
+) {
+  expect(evaluate(before, request, NOW).effect).toBe("deny");
+  expect(evaluate(after, request, NOW).effect).toBe("allow");
+  const diff = diffReach(reach(before), reach(after));
+  expect(diff.settings.map((s) => `${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`)).toContain(listed);
+  expect(diffWidens(diff)).toBe(true);
+}
+
+describe("widenings ward diff once missed", () => {
+  it("a wildcard host added: every host under it reaches the service", () => {
+    expectWidening(
+      policy({ app: service(["app.example.com"], [everything]) }),
+      policy({ app: service(["app.example.com", "*.example.com"], [everything]) }),
+      { method: "GET", host: "admin.example.com", path: "/", identity: ALICE },
+      "! host: *.example.com: now served by app (was served by no service)",
+    );
+  });
+
+  it("an exact host added", () => {
+    expectWidening(
+      policy({ app: service(["app.example.com"], [everything]) }),
+      policy({ app: service(["app.example.com", "old.example.com"], [everything]) }),
+      { method: "GET", host: "old.example.com", path: "/", identity: ALICE },
+      "! host: old.example.com: now served by app (was served by no service)",
+    );
+  });
+
+  it("a host moved to another service, whose routes let in whom the first refused", () => {
+    const closed = { id: "all", methods: ["*"], pathPrefix: "/", rules: [allow([{ email: "bob@example.com" }])] };
+    expectWidening(
+      policy({ a: service(["a.example.com", "b.example.com"], [closed]), b: service(["c.example.com"], [everything]) }),
+      policy({ a: service(["a.example.com"], [closed]), b: service(["b.example.com", "c.example.com"], [everything]) }),
+      { method: "GET", host: "b.example.com", path: "/", identity: ALICE },
+      "! host: b.example.com: now served by b (was a)",
+    );
+  });
+
+  it("a wildcard host moved to another service", () => {
+    const closed = { id: "all", methods: ["*"], pathPrefix: "/", rules: [allow([{ email: "bob@example.com" }])] };
+    expectWidening(
+      policy({ a: service(["*.example.com"], [closed]), b: service(["app.example.org"], [everything]) }),
+      policy({
+        a: service(["a.example.net"], [closed]),
+        b: service(["app.example.org", "*.example.com"], [everything]),
+      }),
+      { method: "GET", host: "x.example.com", path: "/", identity: ALICE },
+      "! host: *.example.com: now served by b (was a)",
+    );
+  });
+
+  it("a route that no longer serves a method: its requests fall to a route the sample path did not match", () => {
+    // PUT /c/a went to the deny of the /c prefix route (a literal first segment beats {*}); once that route
+    // no longer serves PUT, /{*}/{id} takes it. The old check tried only the path `/c`, which /{*}/{id} misses.
+    const routes = (methods: string[]) => [
+      { id: "r0", methods: ["PUT"], path: "/{*}/{id}", rules: [allow([{ group: "dev" }])] },
+      {
+        id: "r1",
+        methods,
+        pathPrefix: "/c",
+        rules: [
+          { id: "nobody", effect: "deny", principals: [{ authenticated: true }] },
+          allow([{ email: "bob@example.com" }]),
+        ],
+      },
+    ];
+    expectWidening(
+      policy({ app: service(["app.example.com"], routes(["POST", "PUT"])) }),
+      policy({ app: service(["app.example.com"], routes(["POST"])) }),
+      {
+        method: "PUT",
+        host: "app.example.com",
+        path: "/c/a",
+        identity: { user: { email: "d@example.com", groups: ["dev"] } },
+      },
+      "! route: PUT /c/x (and the like) now reaches app/r0 (was app/r1): may let in group:dev",
+    );
+  });
+
+  it("a route removed: its requests fall to a broader route that grants them", () => {
+    // The old check tried one path of the removed route (`/c`), which /{*}/{id} does not match; /c/a it does.
+    const broad = {
+      id: "broad",
+      methods: ["GET"],
+      path: "/{*}/{id}",
+      rules: [allow([{ email: "alice@example.com" }])],
+    };
+    const narrow = { id: "narrow", methods: ["GET"], path: "/c/{**}", rules: [allow([{ email: "bob@example.com" }])] };
+    expectWidening(
+      policy({ app: service(["app.example.com"], [broad, narrow]) }),
+      policy({ app: service(["app.example.com"], [broad]) }),
+      { method: "GET", host: "app.example.com", path: "/c/a", identity: ALICE },
+      "! route: GET /c/x (and the like) now reaches app/broad (was app/narrow): may let in email:alice@example.com",
+    );
+  });
+
+  it("a pair taken out of a binding that a deny rule names: that pair is past the deny", () => {
+    const routes = [
+      {
+        id: "all",
+        methods: ["*"],
+        pathPrefix: "/",
+        rules: [
+          {
+            id: "not-web-as-alice",
+            effect: "deny",
+            bothFactors: { workload: [{ spiffe: WEB }], access: [{ email: "alice@example.com" }], binding: "ops" },
+          },
+          allow([{ trustDomain: "td.example" }]),
+        ],
+      },
+    ];
+    const pairs = [{ workload: WEB, access: "alice@example.com" }];
+    const other = [{ workload: "spiffe://td.example/ns/b/sa/job", access: "bob@example.com" }];
+    expectWidening(
+      policy({ app: service(["app.example.com"], routes) }, { ops: [...pairs, ...other] }),
+      policy({ app: service(["app.example.com"], routes) }, { ops: other }),
+      { method: "GET", host: "app.example.com", path: "/", identity: { workload: { id: WEB }, ...ALICE } },
+      "! binding: - binding ops: spiffe://td.example/ns/a/sa/web & alice@example.com",
+    );
+  });
+});
