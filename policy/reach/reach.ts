@@ -51,7 +51,7 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
     // Its own deny rules and those of every other route whose requests it may share (policy/evaluate.ts): each
     // route with enforced denies adds them to the routes the trie finds overlapping it, in policy order.
     const trie = new PathTrie<number>();
-    found.forEach((f, i) => trie.insert(f.tokens, i));
+    for (const [i, f] of found.entries()) trie.insert(f.tokens, i);
     const applyingTo = found.map((): DenyRule[][] => []);
     found.forEach((denying, d) => {
       if (denying.enforced.length === 0) return;

@@ -42,7 +42,10 @@ const service = (hosts: string[], routes: object[]) =>
 /** A route to everything for alice. */
 const everything = { id: "all", methods: ["*"], pathPrefix: "/", rules: [allow([{ email: "alice@example.com" }])] };
 
-/** NEW allows the request and OLD does not; the diff widens and lists `listed` (`! kind: change`) among its changes. */
+/**
+ * NEW allows the request and OLD does not; the diff widens and lists `listed` among its changes (`! kind: change`
+ * for a setting, `! grant: principal route methods` for a grant whose terms loosened).
+ */
 function expectWidening(
   before: ReturnType<typeof policy>,
   after: ReturnType<typeof policy>,
@@ -52,7 +55,11 @@ function expectWidening(
   expect(evaluate(before, request, NOW).effect).toBe("deny");
   expect(evaluate(after, request, NOW).effect).toBe("allow");
   const diff = diffReach(reach(before), reach(after));
-  expect(diff.settings.map((s) => `${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`)).toContain(listed);
+  const lines = [
+    ...diff.settings.map((s) => `${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`),
+    ...diff.changed.map((c) => `${c.widens ? "!" : "-"} grant: ${c.principal} ${c.route} ${c.methods.join(",")}`),
+  ];
+  expect(lines).toContain(listed);
   expect(diffWidens(diff)).toBe(true);
 }
 
@@ -122,7 +129,9 @@ describe("widenings ward diff once missed", () => {
         path: "/c/a",
         identity: { user: { email: "d@example.com", groups: ["dev"] } },
       },
-      "! route: PUT /c/x (and the like) now reaches app/r0 (was app/r1): may let in group:dev",
+      // The /c prefix's deny covered r0's PUT requests under /c (deny rules of every matching route apply);
+      // once r1 no longer takes PUT, that deny no longer overrides r0's grant.
+      "! grant: group:dev app/r0 PUT",
     );
   });
 

@@ -183,7 +183,14 @@ export function allowRule(r: Rand, id: string): Rule {
 
 /** The one place deny rules are made: extend here (a rule `mode`, ...). */
 export function denyRule(r: Rand, id: string): Rule {
-  return { id, effect: "deny", ...who(r), ...(r.chance(0.25) ? { when: conditions(r) } : {}) };
+  return {
+    id,
+    effect: "deny",
+    // A deny rule on trial is logged, never enforced.
+    ...(r.chance(0.15) ? { mode: "audit" as const } : {}),
+    ...who(r),
+    ...(r.chance(0.25) ? { when: conditions(r) } : {}),
+  };
 }
 
 function rule(r: Rand, id: string): Rule {
@@ -415,6 +422,14 @@ export const MUTATIONS: Record<string, Mutation> = {
     const rule = ruleOf(doc, r);
     rule.effect = rule.effect === "allow" ? "deny" : "allow";
     if (rule.effect === "deny") delete rule.rateLimit;
+    else delete rule.mode;
+    return true;
+  },
+  "deny on trial or enforced": (doc, r) => {
+    const rule = ruleOf(doc, r);
+    if (rule.effect !== "deny") return false;
+    if (rule.mode === "audit") delete rule.mode;
+    else rule.mode = "audit";
     return true;
   },
   "change principals": (doc, r) => {

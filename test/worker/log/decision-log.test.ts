@@ -56,6 +56,15 @@ describe("logDecision", () => {
       path: "/raw",
       mode: "enforce",
       wouldDeny: null,
+      // The failing facts of a refusal, for ward why.
+      trace: [
+        {
+          rule: "wiki/edit/editors",
+          effect: "allow",
+          outcome: "principal-not-matched",
+          detail: ["caller is none of: group wiki-editors"],
+        },
+      ],
       credential: { kind: "access-jwt", lifetimeSeconds: 86400 },
       exception: null,
       service: "wiki",
