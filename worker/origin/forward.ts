@@ -86,8 +86,13 @@ export async function forward(
       redirect: "manual",
       signal: controller.signal,
     });
-    // A socket cannot be copied into a new Response: the caller relays it and answers the client itself.
-    if (websocket && response.webSocket) return { ok: true, response, ...report };
+    // The 101 and its socket, in a Response whose headers the caller may change like any other's (the
+    // socket is not accepted here: the caller relays it, worker/websocket/).
+    if (websocket && response.webSocket) {
+      const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
+      upgraded.headers.set("ward-request-id", requestId);
+      return { ok: true, response: upgraded, ...report };
+    }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);

@@ -35,6 +35,15 @@ export function offeredProtocols(request: Request): string | undefined {
   return offered && offered.length <= 1024 && TOKEN_LIST.test(offered) ? offered : undefined;
 }
 
+/** Fields of the origin's 101 that belong to the origin's connection, not the client's. */
+const HANDSHAKE_ANSWER = [
+  "upgrade",
+  "connection",
+  "sec-websocket-accept",
+  "sec-websocket-extensions",
+  "content-length",
+];
+
 export interface Upgraded {
   env: Env;
   policy: CompiledPolicy;
@@ -89,8 +98,9 @@ export function openWebSocket(u: Upgraded): Response {
     });
     console.log(JSON.stringify(line));
   });
-  const headers = new Headers({ "ward-request-id": u.requestId });
-  const protocol = u.origin.headers.get("sec-websocket-protocol");
-  if (protocol) headers.set("sec-websocket-protocol", protocol);
+  // The origin's answer as for any forwarded request (its chosen subprotocol, cookies, the request id, the
+  // rate limit's fields), less the handshake fields the runtime writes for the client's own connection.
+  const headers = new Headers(u.origin.headers);
+  for (const name of HANDSHAKE_ANSWER) headers.delete(name);
   return new Response(null, { status: 101, webSocket: relay.client, headers });
 }

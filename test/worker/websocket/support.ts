@@ -7,7 +7,7 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 
 /**
  * The demo policy with WebSocket routes on the wiki: /live for employees, /small with tight limits, /sre-live
- * for the sre group only (a grant lets others in).
+ * for the sre group only (a grant lets others in), /limited with a rate limit of two upgrades a minute.
  */
 export const WS_POLICY = demoPolicy.replace(
   "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n",
@@ -35,6 +35,15 @@ export const WS_POLICY = demoPolicy.replace(
           - id: sre-only
             effect: allow
             principals: [{ group: sre }]
+      - id: limited
+        methods: [GET]
+        path: /limited
+        websocket: true
+        rules:
+          - id: employees-limited
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+            rateLimit: { limit: 2, period: 60s, key: principal }
       - id: read
         methods: [GET, HEAD]
         pathPrefix: /

@@ -129,6 +129,24 @@ describe("an allowed upgrade", () => {
   });
 });
 
+describe("an upgrade is decided like any request", () => {
+  it("counts towards its rule's rate limit: the upgrade past it gets 429 and never reaches the origin", async () => {
+    const m = marker();
+    const first = await as("rita@example.com", `/limited?${m}`);
+    expect(first.res.status).toBe(101);
+    expect(first.res.headers.get("ratelimit-policy") ?? first.res.headers.get("ratelimit")).toBeTruthy();
+    const second = await as("rita@example.com", `/limited?${m}`);
+    expect(second.res.status).toBe(101);
+    const third = await as("rita@example.com", `/limited?${m}`);
+    expect(third.res.status).toBe(429);
+    expect(third.res.webSocket).toBeNull();
+    expect(await originSaw(m)).toHaveLength(2);
+    expect(decisionLine(third.res)).toMatchObject({ effect: "allow", outcome: "rate-limited", status: 429 });
+    first.client!.socket.close(1000);
+    second.client!.socket.close(1000);
+  });
+});
+
 describe("an upgrade the route does not carry", () => {
   it.each([
     ["a route without websocket", "/page", { upgrade: "websocket" }, "upgrade-not-allowed"],
