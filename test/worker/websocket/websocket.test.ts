@@ -3,11 +3,12 @@
 // does not carry never reaches the origin; and an open connection is closed, both ways, with 4403 "access
 // ended" when the caller is revoked, a pushed policy no longer allows it, its grant or its credential expires,
 // and with its own code when it idles or a message is too large. Every close is logged with its cause.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
-import { captureLog, upgrade, until, WS_POLICY } from "./support.ts";
+import { fetchRaw } from "../support/raw-request.ts";
+import { captureLog, Client, upgrade, until, WS_POLICY } from "./support.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://wiki.localhost/.ward/admin";
@@ -306,6 +307,22 @@ describe("limits", () => {
     expect(await client!.close(2000)).toMatchObject({ code: 1009, reason: "message too large" });
     expect(client!.messages).toHaveLength(1); // the echo of the large one never came: it never reached the origin
     expect(await closeLine(res)).toMatchObject({ cause: "message-too-large", code: 1009, messagesFromClient: 1 });
+  });
+
+  it("takes the gateway's own limits (WEBSOCKET_MAX_MESSAGE_BYTES, WEBSOCKET_IDLE_SECONDS) where the route sets none", async () => {
+    const request = new Request(`https://wiki.localhost/live?${marker()}`, {
+      headers: { upgrade: "websocket", "cf-access-jwt-assertion": await token("ann@example.com") },
+    });
+    const bindings = { ...env, WEBSOCKET_MAX_MESSAGE_BYTES: "10", WEBSOCKET_IDLE_SECONDS: "0.5" };
+    const res = await fetchRaw(request, bindings as typeof env);
+    expect(res.status).toBe(101);
+    const client = new Client(res.webSocket!);
+    client.send("0123456789");
+    expect(await client.message(0)).toBe("0123456789");
+    client.send("0123456789+");
+    expect(await client.close(2000)).toMatchObject({ code: 1009 });
+    const idle = new Client((await fetchRaw(request.clone(), bindings as typeof env)).webSocket!);
+    expect(await idle.close(500 + BOUND_MS)).toMatchObject({ code: 1001, reason: "idle timeout" });
   });
 
   it("closes with 1009 on a message too large from the origin, which the client never gets", async () => {
