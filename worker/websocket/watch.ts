@@ -20,6 +20,7 @@ import { grantsFor } from "../grants/cache.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
+import { ABANDONED_READ_MS } from "../shared/refreshing-snapshot.ts";
 import type { Relay } from "./relay.ts";
 
 export interface Watched {
@@ -57,21 +58,31 @@ async function accessEndedNow(w: Watched, now: number): Promise<AccessEnded | un
 
 /** Starts the checks; they stop when the connection ends, whoever ends it. */
 export function watchAccess(w: Watched): void {
-  let checking = false;
+  let checkingSince: number | undefined;
   const check = async (): Promise<void> => {
-    // A check still waiting for a copy is not joined by the next: one at a time per connection.
-    if (checking || w.relay.ended) return;
-    checking = true;
+    if (w.relay.ended) return;
+    const now = Date.now();
+    // What needs no copy is decided at every tick, even while a check waits for one.
+    if (w.relay.idleFor(now) >= w.idleMs) return w.relay.end("idle");
+    if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt)
+      return w.relay.end("credential-expired");
+    if (checkingSince !== undefined) {
+      // One check at a time; one that never finishes (a read whose promise never settles) must not leave the
+      // connection unchecked for good.
+      if (now - checkingSince < ABANDONED_READ_MS) return;
+      logEvent("error", "websocket-check-failed", { requestId: w.requestId, error: "check did not finish" });
+      return w.relay.end("check-failed");
+    }
+    checkingSince = now;
     try {
-      const now = Date.now();
-      const ended = w.relay.idleFor(now) >= w.idleMs ? "idle" : await accessEndedNow(w, now);
+      const ended = await accessEndedNow(w, now);
       if (ended) w.relay.end(ended);
     } catch (error) {
       // Unknown is not allowed: a check that cannot finish ends the connection.
       logEvent("error", "websocket-check-failed", { requestId: w.requestId, error: String(error) });
       w.relay.end("check-failed");
     } finally {
-      checking = false;
+      checkingSince = undefined;
     }
   };
   const timer = setInterval(() => void check(), w.checkMs);
