@@ -37,6 +37,7 @@ export default defineConfig({
                   POLICY_REFRESH_SECONDS: "0.05",
                   GRANTS_REFRESH_SECONDS: "0.05",
                   DENYLIST_REFRESH_SECONDS: "0.05",
+                  WEBSOCKET_CHECK_SECONDS: "0.05",
                   NOTIFY_WEBHOOK: `http://127.0.0.1:${inject("originPort")}/__notify-webhook`,
                   ORIGIN_TIMEOUT_MS: "500",
                   STRIP_HEADERS: "x-internal-debug, x-tenant-override",

@@ -17,6 +17,7 @@ import { TARGET_PROBLEMS, type TargetProblem } from "./canonical-target.ts";
 import type { CredentialSeen } from "./credential.ts";
 import { REASONS, type AnswerReason, type Decision, type Reason, type RuleTrace } from "./decision.ts";
 import type { DeliveryReason } from "./status.ts";
+import type { WebSocketOutcome } from "./websocket/upgrade.ts";
 
 const effect = z.enum(["allow", "deny"]);
 
@@ -92,7 +93,10 @@ export const decisionLineSchema = z.object({
   exception: grant.nullable().optional(),
   /** Request headers the origin was not sent: names only, never values. */
   droppedHeaders: z.array(z.string()).optional(),
-  /** Why an allowed request was answered by Ward instead of its origin (policy/status.ts DELIVERY_REASONS). */
+  /**
+   * Why an allowed request was answered by Ward instead of its origin (policy/status.ts DELIVERY_REASONS), or
+   * `websocket-opened` for an upgrade Ward relays (its close is a `websocket-closed` line, same request id).
+   */
   outcome: z.string().optional(),
   /** What the shadow candidate decided for the same request, when one is set. */
   shadow: z
@@ -143,8 +147,8 @@ export interface DecisionRecord {
   shadow?: Decision;
   /** Request headers the origin was not sent (names only, never values), so an app that breaks can see why. */
   droppedHeaders?: string[];
-  /** Why the allowed request was not forwarded, when it was not (rate limit, assertion, origin). */
-  outcome?: DeliveryReason;
+  /** Why the allowed request was not forwarded, when it was not (rate limit, assertion, origin); or that it was upgraded. */
+  outcome?: DeliveryReason | WebSocketOutcome;
   status: number;
   latencyMs: number;
 }

@@ -18,13 +18,15 @@ export const REASONS = [
   "bad-request",
   "body-not-allowed",
   "audit-would-deny",
+  "upgrade-not-allowed",
+  "upgrade-cross-origin",
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
 /**
  * Reasons the gateway adds around the policy's decision, from its durable state: time-bounded grants
- * (policy/grants.ts) and the denylist. evaluate() alone never gives them; test/unit/grants.test.ts and the
- * workerd tests cover them.
+ * (policy/grants.ts) and the denylist; and from the connection: an upgrade the route does not carry
+ * (policy/websocket/upgrade.ts). evaluate() alone never gives them; unit tests and the workerd tests cover them.
  */
 export const STATE_REASONS: readonly Reason[] = [
   "allowed-by-exception",
@@ -32,6 +34,8 @@ export const STATE_REASONS: readonly Reason[] = [
   "revoked",
   "quarantined",
   "denylist-unavailable",
+  "upgrade-not-allowed",
+  "upgrade-cross-origin",
 ];
 
 /**

@@ -36,7 +36,8 @@ export type IssueCode =
   | "route-never-allows"
   | "deny-covers-route"
   | "audit-on-allow-rule"
-  | "audit-in-production";
+  | "audit-in-production"
+  | "websocket-without-get";
 
 export interface Issue {
   severity: Severity;

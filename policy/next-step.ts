@@ -74,6 +74,10 @@ export function nextStep(decision: DecisionOutcome, context: NextStepContext = {
     return `this identity is quarantined after repeated denials: contact ${security} (ward quarantine list)`;
   if (reasons.includes("denylist-unavailable"))
     return "the denylist could not be read, so identified callers were refused (503): retry, and check the gateway's errors";
+  if (reasons.includes("upgrade-not-allowed"))
+    return `${decision.route ?? "this route"} does not carry this upgrade: only a GET with Upgrade: websocket, on a route with websocket: true (ask ${ask})`;
+  if (reasons.includes("upgrade-cross-origin"))
+    return "open the WebSocket from a page of the app's own origin: Ward refuses sockets that another site's page opens";
   if (reasons.includes("certificate-required")) return "present a client certificate from a pinned issuer";
   if (reasons.includes("unauthenticated")) return "authenticate (Access login, service token or client certificate)";
   if (reasons.includes("route-not-found")) return `no route matches; ask ${ask} if one should`;

@@ -9,6 +9,7 @@ import {
 } from "./access-limits.ts";
 import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
+import { MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
 
 export const SCHEMA_VERSION = 1;
@@ -192,6 +193,23 @@ const forwardHeaders = z
     "request headers forwarded beyond the standard ones (exact names; `authorization` for an app with its own login)",
   );
 
+/** Whether a route may be upgraded to a WebSocket (default: no upgrade), and its connections' limits. */
+export const WebSocketSetting = z.union([
+  z.boolean(),
+  z.strictObject({
+    maxMessageBytes: z
+      .int()
+      .min(1)
+      .max(MAX_MESSAGE_BYTES_LIMIT)
+      .optional()
+      .describe("the largest message relayed either way (default 1 MiB, or WEBSOCKET_MAX_MESSAGE_BYTES)"),
+    idleTimeout: duration
+      .refine((d) => !DURATION.test(d) || durationSeconds(d) <= MAX_IDLE_SECONDS, "must be at most 24h")
+      .optional()
+      .describe("close a connection that carried no message for this long (default 10m, or WEBSOCKET_IDLE_SECONDS)"),
+  }),
+]);
+
 export const Route = z.strictObject({
   id: name,
   methods: z.array(z.union([z.enum(METHODS), z.literal("*")])).min(1),
@@ -201,6 +219,9 @@ export const Route = z.strictObject({
   forwardHeaders: forwardHeaders
     .optional()
     .describe("headers forwarded on this route beyond the standard ones and the service's"),
+  websocket: WebSocketSetting.optional().describe(
+    "let allowed GET requests upgrade to a WebSocket, relayed by Ward and closed when access ends",
+  ),
   description: z.string().optional(),
 });
 export type Route = z.infer<typeof Route>;

@@ -35,6 +35,8 @@ const STATUS: Record<Reason | AnswerReason | DeliveryReason, number | "refused">
   "host-not-found": 404,
   "bad-request": 400,
   "body-not-allowed": 400,
+  "upgrade-not-allowed": "refused",
+  "upgrade-cross-origin": "refused",
   "policy-unavailable": 503,
   "internal-error": 500,
   "ward-key-set": 200,

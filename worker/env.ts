@@ -37,6 +37,12 @@ export interface Env {
   NOTIFY_WEBHOOK?: string;
   /** This deployment's environment name (dev, staging, production): pushes must be for it. */
   WARD_ENV?: string;
+  /** Seconds between checks that an open WebSocket's access still holds (default 2). */
+  WEBSOCKET_CHECK_SECONDS?: string;
+  /** The largest WebSocket message relayed, bytes (default 1048576), where the route does not say. */
+  WEBSOCKET_MAX_MESSAGE_BYTES?: string;
+  /** Seconds a WebSocket may carry no message before it is closed (default 600), where the route does not say. */
+  WEBSOCKET_IDLE_SECONDS?: string;
   /** The assertion's `iss` (default "ward"). */
   ASSERTION_ISSUER?: string;
   [binding: string]: unknown;

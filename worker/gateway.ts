@@ -4,6 +4,7 @@
 import {
   applyDenylist,
   applyGrants,
+  applyUpgrade,
   countryOf,
   countsTowardQuarantine,
   credentialBehind,
@@ -19,6 +20,9 @@ import {
   type Decision,
   type Identity,
   type RequestFacts,
+  type UpgradeKind,
+  type WebSocketOutcome,
+  WEBSOCKET_OPENED,
 } from "../policy/index.ts";
 import { denylistVerdict } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
@@ -35,6 +39,7 @@ import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
 import { checkRateLimits } from "./rate-limit/limiter.ts";
 import { asReceived, parseReceived, rawPath } from "./request-target.ts";
 import { answer, respondToDenial } from "./respond.ts";
+import { offeredProtocols, openWebSocket, upgradeOf } from "./websocket/upgrade.ts";
 
 type WaitUntil = (p: Promise<unknown>) => void;
 
@@ -57,7 +62,8 @@ function requestFacts(request: Request, received: string, url: URL | undefined, 
 /**
  * The policy's decision, with the denylist laid over it first (a revoked or quarantined caller must not spend a
  * grant's limited uses), then any time-bounded grant that lifts a deny no rule caused (a grant with a use limit
- * is counted before it is honoured).
+ * is counted before it is honoured). `upgrade` refuses an upgrade the route does not carry, before a grant's use
+ * is spent on it.
  */
 async function decide(
   env: Env,
@@ -66,6 +72,7 @@ async function decide(
   certificate: CertificateFacts | undefined,
   now: number,
   waitUntil: WaitUntil,
+  upgrade: (decision: Decision) => Decision,
 ): Promise<Decision> {
   let decision = evaluate(policy, facts, now);
   if (decision.principal !== "anonymous") {
@@ -77,17 +84,20 @@ async function decide(
       });
     decision = applyDenylist(decision, verdict);
   }
+  decision = upgrade(decision);
   if (!decision.service || !grantMayApply(decision)) return decision;
-  const granted = applyGrants(policy, decision, facts.identity, await grantsFor(env, decision.service, now), now);
-  if (granted.exception?.maxUses === undefined) return granted;
+  const granted = upgrade(
+    applyGrants(policy, decision, facts.identity, await grantsFor(env, decision.service, now), now),
+  );
+  if (granted.effect === "deny" || granted.exception?.maxUses === undefined) return granted;
   const use = await consumeGrant(env, decision.service, granted.exception.id, now);
   return use.ok ? granted : decision;
 }
 
 interface Fulfilled {
   response: Response;
-  /** Why the allowed request was not forwarded, when it was not. */
-  outcome?: DeliveryReason;
+  /** Why the allowed request was not forwarded, when it was not; or that it became a relayed WebSocket. */
+  outcome?: DeliveryReason | WebSocketOutcome;
   droppedHeaders?: string[];
 }
 
@@ -105,6 +115,7 @@ async function fulfil(
   env: Env,
   requestId: string,
   now: number,
+  websocket?: { protocols?: string },
 ): Promise<Fulfilled> {
   const limited =
     decision.obligations.rateLimits.length > 0
@@ -139,6 +150,7 @@ async function fulfil(
       requestId,
       assertion,
       timeout > 0 ? timeout : undefined,
+      websocket,
     );
     fulfilled = forwarded.ok
       ? { response: forwarded.response }
@@ -170,10 +182,13 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  const { identity, certificate, credentials } = await identify(request, policy, started, requestId);
+  const { identity, certificate, credentials, expiresAt } = await identify(request, policy, started, requestId);
   const url = parseReceived(received);
   const facts = requestFacts(request, received, url, identity);
-  const decision = await decide(env, policy, facts, certificate, started, waitUntil);
+  const upgrade: UpgradeKind = upgradeOf(request);
+  const decision = await decide(env, policy, facts, certificate, started, waitUntil, (d) =>
+    upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request)),
+  );
 
   // A workload walking the internal graph: its denials are counted off the request path.
   const quarantine = policy.document.quarantine;
@@ -185,10 +200,17 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   const service =
     decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
-  const { response, droppedHeaders, outcome }: Fulfilled =
+  const websocket = upgrade === "websocket" ? { protocols: offeredProtocols(request) } : undefined;
+  let { response, droppedHeaders, outcome }: Fulfilled =
     service && url
-      ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started)
+      ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started, websocket)
       : { response: respondToDenial(request, policy, decision, url, requestId, displayName(identity)) };
+  // The origin switched protocols: Ward relays the socket, and closes it when access ends (worker/websocket/).
+  if (websocket && response.webSocket) {
+    const origin = response as Response & { webSocket: WebSocket };
+    response = openWebSocket({ env, policy, decision, facts, certificate, expiresAt, requestId, origin, waitUntil });
+    outcome = WEBSOCKET_OPENED;
+  }
 
   const credential = credentialBehind(decision, credentials);
   logDecision(

@@ -10,6 +10,7 @@ import { checkCrossRouteDenies } from "./cross-route-deny.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing } from "./shadowing.ts";
 import { RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
+import { checkWebSocket } from "../websocket/validate.ts";
 
 /** The routes seen so far with a pattern, by the pattern's key: two for one path and method clash. */
 type Patterns = Map<string, { index: number; methods: readonly string[] }[]>;
@@ -30,6 +31,7 @@ export function checkRoutes(doc: PolicyDocument, routes: readonly Route[], at: s
       routeIds.set(route.id, r);
     }
     checkForwardHeaders(route.forwardHeaders, rat, out);
+    checkWebSocket(route, rat, out);
     checkPathPattern(route, r, rat, patterns, out);
   });
   const covering = checkCrossRouteDenies(routes, at, out);

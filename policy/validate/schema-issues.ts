@@ -131,7 +131,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   issuers: ["ski", "dn", "trustDomains"],
   exceptions: ["maxDuration", "breakGlassMaxDuration"],
   service: ["hosts", "origin", "owner", "mode", "hide", "requireCertificate", "description", "routes"],
-  route: ["id", "methods", "path", "pathPrefix", "rules", "description"],
+  route: ["id", "methods", "path", "pathPrefix", "rules", "forwardHeaders", "websocket", "description"],
   rule: ["id", "effect", "principals", "bothFactors", "when", "rateLimit", "headers", "description"],
   when: ["scopes", "claims", "time", "country", "devicePosture"],
   time: ["days", "hours", "notBefore", "notAfter"],

@@ -14,6 +14,7 @@ import { checkSecrets } from "./secrets.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkVpcServices } from "./vpc-services.ts";
 import { checkWardEnv } from "./ward-env.ts";
+import { checkWebSocket } from "./websocket.ts";
 
 export const CHECKS: readonly Check[] = [
   checkExposure,
@@ -30,6 +31,7 @@ export const CHECKS: readonly Check[] = [
   checkAudit,
   checkBreakGlass,
   checkForwarding,
+  checkWebSocket,
 ];
 
 export function runChecks(ctx: DoctorContext): Finding[] {

@@ -20,6 +20,7 @@ export type FindingCode =
   | "policy-environment-mismatch"
   | "audit-in-production"
   | "forwards-authorization"
+  | "websocket-over-vpc"
   | "id-missing"
   | "id-placeholder"
   | "vpc-service-shared"

@@ -306,6 +306,32 @@ describe("ward doctor: a good config", () => {
     ).toEqual([]);
   });
 
+  it("warns about a WebSocket route whose origin is a Workers VPC service, not about other routes", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const live = "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n";
+    const policy = demoFor("staging", false, [
+      [
+        live,
+        `      - id: live\n        methods: [GET]\n        path: /live\n        websocket: true\n        rules: [{ effect: allow, principals: [{ emailDomain: example.com }] }]\n${live}`,
+      ],
+    ]);
+    const args = ["--env", "staging", "--config", fixture("good.toml"), "--secrets", BOTH_SECRETS];
+    const run = await doctor(...args, "--policy", policy);
+    expect(run.status).toBe(EXIT.ok);
+    expect(codes(run)).toEqual(["warning[websocket-over-vpc]"]);
+    expect(run.out[0]).toContain(`${policy} services.wiki.routes (live) websocket: service wiki lets a route upgrade`);
+    expect(run.out[0]).toContain("Cloudflare does not document that VPC services carry upgrades");
+    // websocket: false, or no websocket at all, is no finding.
+    const off = demoFor("staging", false, [
+      [
+        live,
+        `      - id: live\n        methods: [GET]\n        path: /live\n        websocket: false\n        rules: [{ effect: allow, principals: [{ emailDomain: example.com }] }]\n${live}`,
+      ],
+    ]);
+    expect(codes(await doctor(...args, "--policy", off))).toEqual([]);
+  });
+
   it("an error for each needed secret --secrets lacks", { timeout: TIMEOUT }, async () => {
     const run = await doctor("--env", "staging", "--config", fixture("good.toml"), "--secrets", "OTHER");
     expect(run.status).toBe(EXIT.failed);

@@ -30,10 +30,14 @@ export interface DemoInBrowser {
   stop(): Promise<void>;
 }
 
-/** `onLog` gets every console line the gateway writes (decision lines among them). */
-export async function startDemoInBrowser(onLog?: (line: string) => void): Promise<DemoInBrowser> {
+/** `onLog` gets every console line the gateway writes (decision lines among them); `policyText` replaces the demo's. */
+export async function startDemoInBrowser(onLog?: (line: string) => void, policyText?: string): Promise<DemoInBrowser> {
   // The wiki records what reaches it; payments and orders are the built-in demo echo apps.
-  const demo = await startDemoGateway({ recorded: ["WIKI"], ...(onLog ? { onLog } : {}) });
+  const demo = await startDemoGateway({
+    recorded: ["WIKI"],
+    ...(onLog ? { onLog } : {}),
+    ...(policyText ? { policyText } : {}),
+  });
   try {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     return {

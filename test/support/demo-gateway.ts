@@ -25,12 +25,14 @@ export interface DemoGatewayOptions {
   recorded: readonly string[];
   /** Gets every console line the gateway writes (decision lines among them). */
   onLog?: (line: string) => void;
+  /** The policy text instead of the demo policy's (a variant of it, for a feature the demo does not show). */
+  policyText?: string;
 }
 
-export async function startDemoGateway({ recorded, onLog }: DemoGatewayOptions): Promise<DemoGateway> {
+export async function startDemoGateway({ recorded, onLog, policyText }: DemoGatewayOptions): Promise<DemoGateway> {
   const origin = await startRecordingOrigin();
   try {
-    const text = readFileSync(DEMO_POLICY, "utf8");
+    const text = policyText ?? readFileSync(DEMO_POLICY, "utf8");
     const loaded = await loadPolicy(text);
     if (!loaded.ok) throw new Error("the demo policy is invalid");
     const local = `http://127.0.0.1:${origin.port}`;

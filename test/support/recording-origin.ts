@@ -2,6 +2,7 @@
 // test can assert what reached the origin, and above all that a denied request never did.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { serveWebSocket } from "./websocket-origin.ts";
 
 export interface SeenRequest {
   method: string;
@@ -65,6 +66,13 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     }
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ origin: "recording", path: req.url }));
+  });
+  // An upgrade is recorded like any request (a test asserts that a refused one never arrived); a WebSocket
+  // upgrade is answered by the echo endpoint, any other protocol refused.
+  server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" });
+    if (String(req.headers.upgrade).toLowerCase() === "websocket") return serveWebSocket(req, socket, head);
+    socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { port: (server.address() as AddressInfo).port, server };

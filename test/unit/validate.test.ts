@@ -307,6 +307,12 @@ const FIXTURES = {
     path: "services.payments.mode",
     message: /audit mode in production/,
   },
+  "websocket-without-get": {
+    change: (d) => (d.services.payments.routes[0].websocket = true),
+    severity: "error",
+    path: "services.payments.routes[0].websocket",
+    message: "route charge allows WebSocket upgrades but not GET, the only method an upgrade comes with",
+  },
 } satisfies Record<IssueCode, Fixture>;
 
 function run(change: Fixture["change"]): ReturnType<typeof validatePolicy> {

@@ -26,7 +26,20 @@ function isFetcher(value: unknown): value is Fetcher {
   return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function";
 }
 
-/** `received`: the request's URL, already parsed by the caller (its query is forwarded as received). */
+/** Request headers of a WebSocket handshake that the runtime makes anew for the origin: not worth reporting. */
+const HANDSHAKE = new Set([
+  "upgrade",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+]);
+
+/**
+ * `received`: the request's URL, already parsed by the caller (its query is forwarded as received).
+ * `websocket`: a WebSocket upgrade the policy allowed (worker/websocket/), with the subprotocols offered: the
+ * origin is asked to upgrade, and its 101 is returned as it came, socket and all, for Ward to relay.
+ */
 export async function forward(
   request: Request,
   received: URL,
@@ -36,6 +49,7 @@ export async function forward(
   requestId: string,
   assertion: string,
   timeoutMs: number = ORIGIN_TIMEOUT_MS,
+  websocket?: { protocols?: string },
 ): Promise<ForwardResult> {
   const origin = service.origin;
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
@@ -50,7 +64,13 @@ export async function forward(
     env.STRIP_HEADERS ?? "",
     received.protocol.slice(0, -1),
   );
-  const report = dropped ? { dropped } : {};
+  const reported = websocket ? dropped?.filter((name) => !HANDSHAKE.has(name)) : dropped;
+  const report = reported?.length ? { dropped: reported } : {};
+  if (websocket) {
+    // Only this one protocol, only here: every other Upgrade a client sends was refused before forwarding.
+    headers.set("upgrade", "websocket");
+    if (websocket.protocols) headers.set("sec-websocket-protocol", websocket.protocols);
+  }
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
@@ -66,6 +86,13 @@ export async function forward(
       redirect: "manual",
       signal: controller.signal,
     });
+    // The 101 and its socket, in a Response whose headers the caller may change like any other's (the
+    // socket is not accepted here: the caller relays it, worker/websocket/).
+    if (websocket && response.webSocket) {
+      const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
+      upgraded.headers.set("ward-request-id", requestId);
+      return { ok: true, response: upgraded, ...report };
+    }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);

@@ -1,0 +1,77 @@
+// Why a relayed WebSocket connection ended, and what each side is told. Access that ends (revocation,
+// quarantine, a pushed policy, a grant or credential that runs out) closes both sides with one code and one
+// reason, whichever it was: a client learns that its access ended, never which check ended it.
+import type { Decision, GrantRef } from "../decision.ts";
+
+/** The closed vocabulary of the close line's `cause`. */
+export const CLOSE_CAUSES = [
+  // access ended
+  "revoked",
+  "quarantined",
+  "denylist-unavailable",
+  "policy",
+  "grant-expired",
+  "grant-revoked",
+  "credential-expired",
+  "check-failed",
+  // limits
+  "idle",
+  "message-too-large",
+  // either end
+  "client-closed",
+  "origin-closed",
+] as const;
+export type CloseCause = (typeof CLOSE_CAUSES)[number];
+
+export type AccessEnded = Exclude<CloseCause, "idle" | "message-too-large" | "client-closed" | "origin-closed">;
+
+/**
+ * 4403, in the range RFC 6455 §7.4.2 leaves to applications: the HTTP 403 an upgrade would now get, and what
+ * graphql-ws and others already send for "forbidden". Not 1008 (policy violation), which an application sends
+ * about a message it received: a client can tell Ward ending its access apart from the app's own refusals.
+ */
+export const ACCESS_ENDED_CODE = 4403;
+export const ACCESS_ENDED_REASON = "access ended";
+
+/** What Ward sends both sides when it closes a connection itself. */
+export function closeFrame(cause: Exclude<CloseCause, "client-closed" | "origin-closed">): {
+  code: number;
+  reason: string;
+} {
+  // 1001 "going away" is what proxies (API gateways, load balancers) send on an idle timeout; 1009 is RFC 6455's
+  // "message too big".
+  if (cause === "idle") return { code: 1001, reason: "idle timeout" };
+  if (cause === "message-too-large") return { code: 1009, reason: "message too large" };
+  return { code: ACCESS_ENDED_CODE, reason: ACCESS_ENDED_REASON };
+}
+
+/** What the upgrade was allowed with, to judge later whether that access still holds. */
+export interface OpenedAccess {
+  /** When the earliest of the verified credentials stops being accepted (ms since the epoch); none: never. */
+  credentialExpiresAt?: number;
+  /** The grant that allowed the upgrade, when a grant did, and the route it allowed it on. */
+  grant?: GrantRef;
+  route?: string;
+}
+
+/**
+ * Whether access ended, given the same request decided again now (newest policy, the isolate's denylist and
+ * grants, the upgrade check): the cause, or undefined while it still holds. The credential is checked first: it
+ * ends at a known instant whatever the copies say.
+ */
+export function accessEnded(redecided: Decision, opened: OpenedAccess, now: number): AccessEnded | undefined {
+  if (opened.credentialExpiresAt !== undefined && now >= opened.credentialExpiresAt) return "credential-expired";
+  // An allow, audit mode's included: the same request would be forwarded now.
+  if (redecided.effect === "allow") return undefined;
+  const reason = redecided.reasons[0];
+  if (reason === "revoked" || reason === "quarantined" || reason === "denylist-unavailable") return reason;
+  // Only the absence of an allow rule is a grant's to lift: anything else is the policy's doing.
+  if (opened.grant && reason === "no-matching-rule") {
+    if (now >= Date.parse(opened.grant.notAfter)) return "grant-expired";
+    // A grant with a use limit: this connection spent a use, and a used-up grant leaves the active list; it
+    // lasts until its notAfter (or a revocation of the caller, or a policy that refuses the request).
+    if (opened.grant.maxUses !== undefined && redecided.route === opened.route) return undefined;
+    return "grant-revoked";
+  }
+  return "policy";
+}

@@ -1,0 +1,38 @@
+// WebSockets: which upgrades Ward carries, the limits of a relayed connection, and when it ends.
+export {
+  applyUpgrade,
+  routeWebSocket,
+  upgradeKind,
+  WEBSOCKET_OPENED,
+  type UpgradeKind,
+  type WebSocketOutcome,
+} from "./upgrade.ts";
+export {
+  DEFAULT_CHECK_SECONDS,
+  DEFAULT_IDLE_SECONDS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_IDLE_SECONDS,
+  MAX_MESSAGE_BYTES_LIMIT,
+  positiveSetting,
+  websocketLimits,
+  type RouteWebSocket,
+  type WebSocketDefaults,
+  type WebSocketLimits,
+} from "./limits.ts";
+export {
+  ACCESS_ENDED_CODE,
+  ACCESS_ENDED_REASON,
+  accessEnded,
+  CLOSE_CAUSES,
+  closeFrame,
+  type AccessEnded,
+  type CloseCause,
+  type OpenedAccess,
+} from "./close.ts";
+export {
+  parseWebSocketCloseLine,
+  websocketCloseLine,
+  websocketCloseLineSchema,
+  type WebSocketCloseLine,
+  type WebSocketCloseRecord,
+} from "./close-line.ts";

@@ -1,0 +1,54 @@
+// What bounds a relayed WebSocket connection: the largest message Ward relays, how long a connection may carry
+// nothing, and how often an open connection's access is checked again. Defaults here, settable per route
+// (`websocket: { maxMessageBytes, idleTimeout }`) and for the whole gateway by environment variables.
+
+/**
+ * 1 MiB: what Cloudflare documents as the largest WebSocket message a Worker receives (a larger one is closed
+ * by the runtime itself with 1009), so a larger default would promise what the platform may not deliver.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** The most a route may set: a relayed message is held whole in memory (an isolate has 128 MB). */
+export const MAX_MESSAGE_BYTES_LIMIT = 32 * 1024 * 1024;
+/** Ten minutes without a message either way: a forgotten browser tab does not hold an origin connection for good. */
+export const DEFAULT_IDLE_SECONDS = 600;
+/** The longest idle time a route may set (a day). */
+export const MAX_IDLE_SECONDS = 86_400;
+/**
+ * Every open connection's access is checked this often (seconds). Together with how often the isolate re-reads
+ * its copies (denylist 2 s, policy 5 s), it bounds how long access outlives its end: operations.md.
+ */
+export const DEFAULT_CHECK_SECONDS = 2;
+
+/** A route's `websocket` setting as the gateway applies it. */
+export interface WebSocketLimits {
+  maxMessageBytes: number;
+  idleSeconds: number;
+}
+
+/** Gateway-wide settings (environment variables), each already a number or absent when unset or unusable. */
+export interface WebSocketDefaults {
+  maxMessageBytes?: number;
+  idleSeconds?: number;
+}
+
+/** What a route says: `true`, or limits of its own (either may be left out). */
+export type RouteWebSocket = true | { maxMessageBytes?: number; idleSeconds?: number };
+
+/** The limits of one connection: the route's, else the gateway's, else the defaults; never above the caps. */
+export function websocketLimits(route: RouteWebSocket, defaults: WebSocketDefaults = {}): WebSocketLimits {
+  const own = route === true ? {} : route;
+  return {
+    maxMessageBytes: Math.min(
+      own.maxMessageBytes ?? defaults.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      MAX_MESSAGE_BYTES_LIMIT,
+    ),
+    idleSeconds: Math.min(own.idleSeconds ?? defaults.idleSeconds ?? DEFAULT_IDLE_SECONDS, MAX_IDLE_SECONDS),
+  };
+}
+
+/** A setting read from an environment variable: a positive finite number, else undefined (the default applies). */
+export function positiveSetting(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}

@@ -1,0 +1,293 @@
+// The pure part of WebSockets (policy/websocket/): which requests are upgrades, which Ward carries, the limits
+// of a connection, and when an open connection's access has ended. The gateway around it is tested in workerd
+// (test/worker/websocket/).
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  accessEnded,
+  applyUpgrade,
+  closeFrame,
+  countsTowardQuarantine,
+  evaluate,
+  loadPolicy,
+  nextStep,
+  parseWebSocketCloseLine,
+  routeWebSocket,
+  upgradeKind,
+  validatePolicyText,
+  websocketCloseLine,
+  websocketLimits,
+  type CompiledPolicy,
+  type Decision,
+} from "../../policy/index.ts";
+
+const demo = readFileSync(new URL("../../policy/examples/demo.yaml", import.meta.url), "utf8");
+const WITH_ROUTES = demo.replace(
+  "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n",
+  `      - id: live
+        methods: [GET]
+        path: /live
+        websocket: true
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+      - id: small
+        methods: [GET]
+        path: /small
+        websocket: { maxMessageBytes: 2048, idleTimeout: 30s }
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+      - id: off
+        methods: [GET]
+        path: /off
+        websocket: false
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+      - id: read
+        methods: [GET, HEAD]
+        pathPrefix: /
+`,
+);
+
+async function compiled(text: string): Promise<CompiledPolicy> {
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  return loaded.policy;
+}
+
+const NOW = Date.parse("2026-12-01T12:00:00Z");
+const ann = { user: { email: "ann@example.com" } };
+
+function decide(policy: CompiledPolicy, host: string, path: string, identity: object = ann): Decision {
+  return evaluate(policy, { method: "GET", host, path, identity }, NOW);
+}
+
+describe("upgradeKind", () => {
+  it.each([
+    ["GET", null, null, "none"],
+    ["GET", null, "keep-alive", "none"],
+    ["GET", "websocket", "Upgrade", "websocket"],
+    ["GET", " WebSocket ", null, "websocket"],
+    ["GET", "h2c", "Upgrade, HTTP2-Settings", "other"],
+    ["GET", "websocket, h2c", "Upgrade", "other"],
+    ["GET", "TLS/1.0", "Upgrade", "other"],
+    ["GET", "", "Upgrade", "other"],
+    ["GET", null, "keep-alive, Upgrade", "other"],
+    ["POST", "websocket", "Upgrade", "other"],
+  ] as const)("%s Upgrade: %j Connection: %j is %s", (method, upgrade, connection, kind) => {
+    expect(upgradeKind(method, upgrade, connection)).toBe(kind);
+  });
+});
+
+describe("routeWebSocket and websocketLimits", () => {
+  it("reads each route's setting once per policy version", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    expect(routeWebSocket(policy, "wiki/live")).toBe(true);
+    expect(routeWebSocket(policy, "wiki/small")).toEqual({ maxMessageBytes: 2048, idleSeconds: 30 });
+    expect(routeWebSocket(policy, "wiki/off")).toBeUndefined();
+    expect(routeWebSocket(policy, "wiki/read")).toBeUndefined();
+    expect(routeWebSocket(policy, undefined)).toBeUndefined();
+  });
+
+  it("takes the route's limits, else the gateway's, else the defaults, never above the caps", () => {
+    expect(websocketLimits(true)).toEqual({ maxMessageBytes: 1024 * 1024, idleSeconds: 600 });
+    expect(websocketLimits(true, { maxMessageBytes: 4096, idleSeconds: 60 })).toEqual({
+      maxMessageBytes: 4096,
+      idleSeconds: 60,
+    });
+    expect(websocketLimits({ idleSeconds: 5 }, { maxMessageBytes: 4096, idleSeconds: 60 })).toEqual({
+      maxMessageBytes: 4096,
+      idleSeconds: 5,
+    });
+    expect(websocketLimits(true, { maxMessageBytes: 1e12, idleSeconds: 1e9 })).toEqual({
+      maxMessageBytes: 32 * 1024 * 1024,
+      idleSeconds: 86_400,
+    });
+  });
+});
+
+describe("applyUpgrade", () => {
+  it("leaves a request that asks for no upgrade, and a denial, as they are", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    const allowed = decide(policy, "wiki.localhost", "/page");
+    expect(applyUpgrade(policy, allowed, "none", () => true)).toBe(allowed);
+    const denied = decide(policy, "wiki.localhost", "/live", {});
+    expect(denied.reasons).toEqual(["unauthenticated"]);
+    expect(applyUpgrade(policy, denied, "other", () => true)).toBe(denied);
+  });
+
+  it("carries a same-origin WebSocket upgrade on a route with websocket", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    const allowed = decide(policy, "wiki.localhost", "/live");
+    expect(applyUpgrade(policy, allowed, "websocket", () => false)).toBe(allowed);
+  });
+
+  it("refuses any other upgrade of an allowed request with 403, naming no rule and keeping no obligation", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    for (const [path, kind] of [
+      ["/page", "websocket"],
+      ["/off", "websocket"],
+      ["/live", "other"],
+    ] as const) {
+      const refused = applyUpgrade(policy, decide(policy, "wiki.localhost", path), kind, () => false);
+      expect(refused, path).toMatchObject({
+        effect: "deny",
+        status: 403,
+        reasons: ["upgrade-not-allowed"],
+        obligations: { rateLimits: [], headers: {} },
+      });
+      expect(refused.rule).toBeUndefined();
+    }
+  });
+
+  it("refuses a WebSocket upgrade another origin's page made (cross-site WebSocket hijacking)", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    const refused = applyUpgrade(policy, decide(policy, "wiki.localhost", "/live"), "websocket", () => true);
+    expect(refused).toMatchObject({ effect: "deny", status: 403, reasons: ["upgrade-cross-origin"] });
+  });
+
+  it("answers 404 on a hidden service, and refuses in audit mode too", async () => {
+    const policy = await compiled(
+      WITH_ROUTES.replace(
+        "    owner: orders-team@example.com\n",
+        "    owner: orders-team@example.com\n    mode: audit\n",
+      ),
+    );
+    const health = decide(policy, "payments.localhost", "/healthz", {});
+    expect(applyUpgrade(policy, health, "websocket", () => false)).toMatchObject({ status: 404 });
+    const audited = decide(policy, "orders.localhost", "/v1/orders/1", ann);
+    expect(audited).toMatchObject({ effect: "allow", reasons: ["audit-would-deny", "no-matching-rule"] });
+    const refused = applyUpgrade(policy, audited, "other", () => false);
+    expect(refused).toMatchObject({ effect: "deny", reasons: ["upgrade-not-allowed"] });
+    expect(refused.wouldDeny).toBeUndefined();
+  });
+
+  it("is not counted towards quarantine: a misconfigured app retrying its socket is not lateral movement", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    const refused = applyUpgrade(policy, decide(policy, "wiki.localhost", "/page"), "websocket", () => false);
+    expect(countsTowardQuarantine(refused, () => false)).toBe(false);
+    expect(countsTowardQuarantine(decide(policy, "orders.localhost", "/v1/orders/1"), () => false)).toBe(true);
+  });
+
+  it("gives a next step that names the setting, not the caller's access", async () => {
+    const policy = await compiled(WITH_ROUTES);
+    const refused = applyUpgrade(policy, decide(policy, "wiki.localhost", "/page"), "websocket", () => false);
+    expect(nextStep(refused, { owner: "wiki-team" })).toMatch(/websocket: true.*wiki-team/);
+    const crossed = applyUpgrade(policy, decide(policy, "wiki.localhost", "/live"), "websocket", () => true);
+    expect(nextStep(crossed)).toMatch(/app's own origin/);
+  });
+});
+
+describe("accessEnded", () => {
+  const allow = { effect: "allow", reasons: ["allowed-by-rule"], route: "wiki/live" } as Decision;
+  const deny = (reason: string, route = "wiki/live") =>
+    ({ effect: "deny", reasons: [reason], route }) as unknown as Decision;
+  const grant = {
+    id: "g-1",
+    kind: "exception",
+    notBefore: "2026-12-01T11:00:00Z",
+    notAfter: "2026-12-01T12:00:10Z",
+  } as const;
+
+  it("holds while the same request is allowed, audit mode's allow included", () => {
+    expect(accessEnded(allow, {}, NOW)).toBeUndefined();
+    expect(accessEnded({ ...allow, reasons: ["audit-would-deny", "denied-by-rule"] }, {}, NOW)).toBeUndefined();
+  });
+
+  it("ends with the credential at its instant, whatever else holds", () => {
+    expect(accessEnded(allow, { credentialExpiresAt: NOW + 1 }, NOW)).toBeUndefined();
+    expect(accessEnded(allow, { credentialExpiresAt: NOW }, NOW)).toBe("credential-expired");
+    expect(accessEnded(deny("revoked"), { credentialExpiresAt: NOW - 1 }, NOW)).toBe("credential-expired");
+  });
+
+  it("names the denylist's reasons, and the policy for any other refusal", () => {
+    for (const reason of ["revoked", "quarantined", "denylist-unavailable"])
+      expect(accessEnded(deny(reason), {}, NOW)).toBe(reason);
+    for (const reason of ["no-matching-rule", "denied-by-rule", "upgrade-not-allowed", "host-not-found"])
+      expect(accessEnded(deny(reason), {}, NOW)).toBe("policy");
+  });
+
+  it("tells a grant that ran out from one revoked; a rule that now refuses is the policy's doing", () => {
+    const opened = { grant, route: "wiki/live" };
+    expect(accessEnded(deny("no-matching-rule"), opened, Date.parse(grant.notAfter))).toBe("grant-expired");
+    expect(accessEnded(deny("no-matching-rule"), opened, NOW)).toBe("grant-revoked");
+    expect(accessEnded(deny("denied-by-rule"), opened, NOW)).toBe("policy");
+  });
+
+  it("keeps a connection that spent the last use of a limited grant (used up, it leaves the active list) until notAfter", () => {
+    const opened = { grant: { ...grant, maxUses: 1 }, route: "wiki/live" };
+    expect(accessEnded(deny("no-matching-rule"), opened, NOW)).toBeUndefined();
+    expect(accessEnded(deny("no-matching-rule", "wiki/other"), opened, NOW)).toBe("grant-revoked");
+    expect(accessEnded(deny("no-matching-rule"), opened, Date.parse(grant.notAfter))).toBe("grant-expired");
+  });
+});
+
+describe("closing", () => {
+  it("tells both sides 4403 'access ended' for every access cause, and nothing about which", () => {
+    for (const cause of [
+      "revoked",
+      "quarantined",
+      "denylist-unavailable",
+      "policy",
+      "grant-expired",
+      "grant-revoked",
+      "credential-expired",
+      "check-failed",
+    ] as const)
+      expect(closeFrame(cause)).toEqual({ code: 4403, reason: "access ended" });
+    expect(closeFrame("idle")).toEqual({ code: 1001, reason: "idle timeout" });
+    expect(closeFrame("message-too-large")).toEqual({ code: 1009, reason: "message too large" });
+  });
+
+  it("writes a close line the reader reads back, with the duration", () => {
+    const line = websocketCloseLine({
+      requestId: "r-1",
+      principal: "user:ann@example.com",
+      service: "wiki",
+      route: "wiki/live",
+      cause: "revoked",
+      code: 4403,
+      openedAt: NOW,
+      closedAt: NOW + 2500,
+      messagesFromClient: 3,
+      messagesFromOrigin: 4,
+    });
+    expect(line).toEqual({
+      level: "info",
+      event: "websocket-closed",
+      time: "2026-12-01T12:00:02.500Z",
+      requestId: "r-1",
+      principal: "user:ann@example.com",
+      service: "wiki",
+      route: "wiki/live",
+      cause: "revoked",
+      code: 4403,
+      durationMs: 2500,
+      messagesFromClient: 3,
+      messagesFromOrigin: 4,
+    });
+    expect(parseWebSocketCloseLine(JSON.stringify(line))).toEqual(line);
+    expect(parseWebSocketCloseLine('{"event":"decision"}')).toBeUndefined();
+    expect(parseWebSocketCloseLine("not json")).toBeUndefined();
+  });
+});
+
+describe("the route's websocket field", () => {
+  const withSetting = (setting: string) =>
+    WITH_ROUTES.replace("websocket: { maxMessageBytes: 2048, idleTimeout: 30s }", `websocket: ${setting}`);
+
+  it.each([
+    ["{ maxMessageBytes: 0 }", "out-of-range"],
+    ["{ maxMessageBytes: 33554433 }", "out-of-range"],
+    ["{ idleTimeout: 2d }", "invalid-value"],
+    ["{ idleTimeout: 30 }", "invalid-value"],
+    ["{ maxMesageBytes: 10 }", "unknown-field"],
+    ["yes", "invalid-value"],
+  ])("refuses websocket: %s (%s)", (setting, code) => {
+    const result = validatePolicyText(withSetting(setting));
+    expect(result.ok).toBe(false);
+    expect(result.issues.map((i) => i.code)).toContain(code);
+    expect(result.issues[0]!.path).toMatch(/^services\.wiki\.routes\[\d+\]\.websocket/);
+  });
+
+  it("accepts true, false and limits within the caps", () => {
+    for (const setting of ["true", "false", "{}", "{ maxMessageBytes: 33554432, idleTimeout: 24h }"])
+      expect(validatePolicyText(withSetting(setting)).ok, setting).toBe(true);
+  });
+});

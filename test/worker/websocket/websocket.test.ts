@@ -1,0 +1,335 @@
+// WebSockets through the gateway in workerd, with the runtime's own WebSocket client and a real echo origin
+// behind the service binding: an allowed upgrade is relayed both ways with the assertion; an upgrade the route
+// does not carry never reaches the origin; and an open connection is closed, both ways, with 4403 "access
+// ended" when the caller is revoked, a pushed policy no longer allows it, its grant or its credential expires,
+// and with its own code when it idles or a message is too large. Every close is logged with its cause.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { fetchRaw } from "../support/raw-request.ts";
+import { captureLog, Client, upgrade, until, WS_POLICY } from "./support.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://wiki.localhost/.ward/admin";
+/** How long access may outlive its end here: the check (0.05 s) and copy refresh (0.05 s) intervals, with room. */
+const BOUND_MS = 1500;
+
+const token = (email: string, options: { now?: number; ttl?: number } = {}) =>
+  accessToken(signing, { email, identity_nonce: `n-ws-${email}` }, options);
+
+async function as(email: string, path: string, headers: Record<string, string> = {}) {
+  return upgrade(`https://wiki.localhost${path}`, { "cf-access-jwt-assertion": await token(email), ...headers });
+}
+
+async function admin(path: string, body: Record<string, unknown>): Promise<Response> {
+  return exports.default.fetch(`${ADMIN}${path}`, {
+    method: "POST",
+    headers: { "cf-access-jwt-assertion": await token("admin@example.com"), "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Upgrades once a change has reached the isolate's copies (refreshed every 0.05 s here): 101, or the test fails. */
+async function whenAllowed(email: string, path: string) {
+  let opened = await as(email, `${path}?${marker()}`);
+  for (let i = 0; i < 40 && opened.res.status !== 101; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    opened = await as(email, `${path}?${marker()}`);
+  }
+  expect(opened.res.status).toBe(101);
+  return opened;
+}
+
+let log: ReturnType<typeof captureLog>;
+
+/** The close line of the connection opened by `res`, once written. */
+async function closeLine(res: Response): Promise<Record<string, unknown>> {
+  const id = res.headers.get("ward-request-id");
+  const find = () => log.lines.find((l) => l.event === "websocket-closed" && l.requestId === id);
+  await until(() => find() !== undefined, 2000);
+  const line = find();
+  if (!line) throw new Error(`no websocket-closed line for ${id}`);
+  return line;
+}
+
+function decisionLine(res: Response): Record<string, unknown> | undefined {
+  const id = res.headers.get("ward-request-id");
+  return log.lines.find((l) => l.event === "decision" && l.requestId === id);
+}
+
+beforeAll(async () => {
+  await activate(WS_POLICY);
+});
+
+beforeEach(() => {
+  log = captureLog();
+});
+
+afterEach(() => {
+  log.stop();
+});
+
+describe("an allowed upgrade", () => {
+  it("is relayed both ways through the origin binding, with the assertion, and logged when it opens and closes", async () => {
+    const m = marker();
+    const { res, client } = await as("ann@example.com", `/live?${m}`, {
+      "sec-websocket-protocol": "chat.v1, chat.v2",
+    });
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("chat.v1");
+    client!.send("hello");
+    expect(await client!.message(0)).toBe("hello");
+    client!.send(new Uint8Array([1, 2, 3]).buffer);
+    const binary = await client!.message(1);
+    expect(new Uint8Array(binary as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
+
+    const seen = await originSaw(m);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.method).toBe("GET");
+    expect(seen[0]!.url).toBe(`/live?${m}`);
+    expect(seen[0]!.headers.upgrade).toBe("websocket");
+    expect(seen[0]!.headers["sec-websocket-protocol"]).toBe("chat.v1, chat.v2");
+    expect(seen[0]!.headers["ward-assertion"]).toMatch(/^ey/);
+    expect(seen[0]!.headers["ward-request-id"]).toBe(res.headers.get("ward-request-id"));
+    expect(seen[0]!.headers["cf-access-jwt-assertion"]).toBeUndefined();
+
+    client!.socket.close(1000, "bye");
+    const line = await closeLine(res);
+    expect(line).toMatchObject({
+      level: "info",
+      principal: "user:ann@example.com",
+      service: "wiki",
+      route: "wiki/live",
+      cause: "client-closed",
+      code: 1000,
+      messagesFromClient: 2,
+      messagesFromOrigin: 2,
+    });
+    expect(line.durationMs).toBeGreaterThanOrEqual(0);
+    expect(decisionLine(res)).toMatchObject({
+      effect: "allow",
+      reasons: ["allowed-by-rule"],
+      rule: "wiki/live/employees-live",
+      outcome: "websocket-opened",
+      status: 101,
+    });
+  });
+
+  it("passes the origin's close on to the client, code and reason", async () => {
+    const { res, client } = await as("ann@example.com", `/live?${marker()}`);
+    client!.send("!close 4000 done for today");
+    expect(await client!.close(2000)).toMatchObject({ code: 4000, reason: "done for today" });
+    expect(await closeLine(res)).toMatchObject({ cause: "origin-closed", code: 4000 });
+  });
+
+  it("is not logged with the handshake headers the runtime makes anew as dropped", async () => {
+    const { res, client } = await as("ann@example.com", `/live?${marker()}`);
+    client!.socket.close(1000);
+    expect(decisionLine(res)?.droppedHeaders ?? []).not.toContain("upgrade");
+  });
+});
+
+describe("an upgrade is decided like any request", () => {
+  it("counts towards its rule's rate limit: the upgrade past it gets 429 and never reaches the origin", async () => {
+    const m = marker();
+    const first = await as("rita@example.com", `/limited?${m}`);
+    expect(first.res.status).toBe(101);
+    expect(first.res.headers.get("ratelimit-policy") ?? first.res.headers.get("ratelimit")).toBeTruthy();
+    const second = await as("rita@example.com", `/limited?${m}`);
+    expect(second.res.status).toBe(101);
+    const third = await as("rita@example.com", `/limited?${m}`);
+    expect(third.res.status).toBe(429);
+    expect(third.res.webSocket).toBeNull();
+    expect(await originSaw(m)).toHaveLength(2);
+    expect(decisionLine(third.res)).toMatchObject({ effect: "allow", outcome: "rate-limited", status: 429 });
+    first.client!.socket.close(1000);
+    second.client!.socket.close(1000);
+  });
+});
+
+describe("an upgrade the route does not carry", () => {
+  it.each([
+    ["a route without websocket", "/page", { upgrade: "websocket" }, "upgrade-not-allowed"],
+    [
+      "h2c on a WebSocket route",
+      "/live",
+      { upgrade: "h2c", connection: "Upgrade, HTTP2-Settings" },
+      "upgrade-not-allowed",
+    ],
+    ["two protocols at once", "/live", { upgrade: "websocket, h2c" }, "upgrade-not-allowed"],
+    ["Connection: upgrade without Upgrade", "/live", { upgrade: "", connection: "upgrade" }, "upgrade-not-allowed"],
+    ["another site's page", "/live", { upgrade: "websocket", origin: "https://evil.example" }, "upgrade-cross-origin"],
+    [
+      "another site, by Fetch Metadata",
+      "/live",
+      { upgrade: "websocket", "sec-fetch-site": "cross-site" },
+      "upgrade-cross-origin",
+    ],
+  ])("is refused: %s (403, the origin never called)", async (_name, path, headers, reason) => {
+    const m = marker();
+    const sent = new Headers(headers);
+    if (sent.get("upgrade") === "") sent.delete("upgrade");
+    sent.set("cf-access-jwt-assertion", await token("ann@example.com"));
+    const res = await exports.default.fetch(`https://wiki.localhost${path}?${m}`, { headers: sent });
+    expect(res.status).toBe(403);
+    expect(res.webSocket).toBeNull();
+    expect(await res.text()).not.toMatch(/upgrade|websocket/i);
+    expect(await originSaw(m)).toEqual([]);
+    expect(decisionLine(res)).toMatchObject({ effect: "deny", reasons: [reason], status: 403 });
+  });
+
+  it("is opened from the app's own page (Origin and Fetch Metadata of the same origin)", async () => {
+    const { res, client } = await as("ann@example.com", `/live?${marker()}`, {
+      origin: "https://wiki.localhost",
+      "sec-fetch-site": "same-origin",
+    });
+    expect(res.status).toBe(101);
+    client!.socket.close(1000);
+  });
+
+  it("of a caller the policy refuses is refused as any request would be, before the route's upgrade is looked at", async () => {
+    const m = marker();
+    const anonymous = await upgrade(`https://wiki.localhost/page?${m}`);
+    expect(anonymous.res.status).toBe(401);
+    const outsider = await as("eve@elsewhere.example", `/live?${m}`);
+    expect(outsider.res.status).toBe(403);
+    expect(decisionLine(outsider.res)).toMatchObject({ reasons: ["no-matching-rule"] });
+    expect(await originSaw(m)).toEqual([]);
+  });
+});
+
+describe("an open connection whose access ends", () => {
+  it("is closed with 4403 'access ended' when the caller is revoked", async () => {
+    const { res, client } = await as("rev@example.com", `/live?${marker()}`);
+    expect(res.status).toBe(101);
+    client!.send("before");
+    expect(await client!.message(0)).toBe("before");
+    const revoked = await admin("/revocations", { match: "email", value: "rev@example.com", reason: "laptop stolen" });
+    expect(revoked.status).toBe(201);
+    const closed = await client!.close(BOUND_MS);
+    expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
+    expect(await closeLine(res)).toMatchObject({ cause: "revoked", code: 4403, principal: "user:rev@example.com" });
+  });
+
+  it("is closed when a pushed policy no longer allows the same request, and when the route stops carrying upgrades", async () => {
+    try {
+      const first = await as("pol@example.com", `/live?${marker()}`);
+      expect(first.res.status).toBe(101);
+      await activate(WS_POLICY.replace("principals: [{ emailDomain: example.com }]", "principals: [{ group: sre }]"));
+      expect(await first.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+      expect(await closeLine(first.res)).toMatchObject({ cause: "policy" });
+
+      await activate(WS_POLICY);
+      const second = await whenAllowed("pol@example.com", "/live");
+      await activate(WS_POLICY.replace("path: /live\n        websocket: true\n", "path: /live\n"));
+      expect(await second.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+      expect(await closeLine(second.res)).toMatchObject({ cause: "policy" });
+    } finally {
+      await activate(WS_POLICY);
+    }
+  });
+
+  it("stays open while a pushed policy still allows it", async () => {
+    const { client } = await whenAllowed("ann@example.com", "/live");
+    try {
+      await activate(WS_POLICY.replace("id: employees-live", "id: staff-live"));
+      await new Promise((r) => setTimeout(r, 300)); // several checks and policy refreshes
+      client!.send("still here");
+      expect(await client!.message(0)).toBe("still here");
+      expect(client!.closed).toBeUndefined();
+    } finally {
+      client!.socket.close(1000);
+      await activate(WS_POLICY);
+    }
+  });
+
+  it("is closed when the grant that allowed it expires", async () => {
+    const email = "gina@example.com";
+    expect((await as(email, `/sre-live?${marker()}`)).res.status).toBe(403);
+    const notAfter = Date.now() + 1500;
+    const granted = await admin("/exceptions", {
+      principal: { email },
+      service: "wiki",
+      routes: ["sre-live"],
+      methods: ["GET"],
+      reason: "pairing with the SRE on call",
+      ticket: "SEC-7",
+      requestedBy: email,
+      approvedBy: "sre-lead@example.com",
+      notAfter: new Date(notAfter).toISOString(),
+    });
+    expect(granted.status).toBe(201);
+    const opened = await whenAllowed(email, "/sre-live");
+    expect(decisionLine(opened.res)).toMatchObject({ reasons: ["allowed-by-exception"] });
+    const closed = await opened.client!.close(notAfter - Date.now() + BOUND_MS);
+    expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
+    expect(Date.now()).toBeGreaterThanOrEqual(notAfter);
+    expect(await closeLine(opened.res)).toMatchObject({ cause: "grant-expired" });
+  });
+
+  it("is closed when the credential that opened it expires", async () => {
+    // Accepted until exp plus the 30 s clock skew: this token has about one second of that left.
+    const now = Date.now();
+    const shortLived = await token("cred@example.com", { now: now - 60_000, ttl: 32 });
+    const acceptedUntil = (Math.floor((now - 60_000) / 1000) + 32 + 30) * 1000;
+    const { res, client } = await upgrade(`https://wiki.localhost/live?${marker()}`, {
+      "cf-access-jwt-assertion": shortLived,
+    });
+    expect(res.status).toBe(101);
+    client!.send("while valid");
+    expect(await client!.message(0)).toBe("while valid");
+    expect(await client!.close(acceptedUntil - Date.now() + BOUND_MS)).toMatchObject({
+      code: 4403,
+      reason: "access ended",
+    });
+    expect(Date.now()).toBeGreaterThanOrEqual(acceptedUntil);
+    expect(await closeLine(res)).toMatchObject({ cause: "credential-expired" });
+  });
+});
+
+describe("limits", () => {
+  it("closes an idle connection with 1001 after the route's idleTimeout (1 s)", async () => {
+    const { res, client } = await as("ann@example.com", `/small?${marker()}`);
+    expect(res.status).toBe(101);
+    const closed = await client!.close(1000 + BOUND_MS);
+    expect(closed).toMatchObject({ code: 1001, reason: "idle timeout" });
+    const line = await closeLine(res);
+    expect(line).toMatchObject({ cause: "idle", code: 1001 });
+    expect(line.durationMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("relays a message of exactly maxMessageBytes, and closes with 1009 on a larger one from the client", async () => {
+    const { res, client } = await as("ann@example.com", `/small?${marker()}`);
+    client!.send("é".repeat(512)); // 1024 bytes in UTF-8
+    expect(await client!.message(0)).toBe("é".repeat(512));
+    client!.send(`${"é".repeat(512)}x`); // 1025 bytes
+    expect(await client!.close(2000)).toMatchObject({ code: 1009, reason: "message too large" });
+    expect(client!.messages).toHaveLength(1); // the echo of the large one never came: it never reached the origin
+    expect(await closeLine(res)).toMatchObject({ cause: "message-too-large", code: 1009, messagesFromClient: 1 });
+  });
+
+  it("takes the gateway's own limits (WEBSOCKET_MAX_MESSAGE_BYTES, WEBSOCKET_IDLE_SECONDS) where the route sets none", async () => {
+    const request = new Request(`https://wiki.localhost/live?${marker()}`, {
+      headers: { upgrade: "websocket", "cf-access-jwt-assertion": await token("ann@example.com") },
+    });
+    const bindings = { ...env, WEBSOCKET_MAX_MESSAGE_BYTES: "10", WEBSOCKET_IDLE_SECONDS: "0.5" };
+    const res = await fetchRaw(request, bindings as typeof env);
+    expect(res.status).toBe(101);
+    const client = new Client(res.webSocket!);
+    client.send("0123456789");
+    expect(await client.message(0)).toBe("0123456789");
+    client.send("0123456789+");
+    expect(await client.close(2000)).toMatchObject({ code: 1009 });
+    const idle = new Client((await fetchRaw(request.clone(), bindings as typeof env)).webSocket!);
+    expect(await idle.close(500 + BOUND_MS)).toMatchObject({ code: 1001, reason: "idle timeout" });
+  });
+
+  it("closes with 1009 on a message too large from the origin, which the client never gets", async () => {
+    const { res, client } = await as("ann@example.com", `/small?${marker()}`);
+    client!.send("!send 2000");
+    expect(await client!.close(2000)).toMatchObject({ code: 1009, reason: "message too large" });
+    expect(client!.messages).toEqual([]);
+    expect(await closeLine(res)).toMatchObject({ cause: "message-too-large", messagesFromOrigin: 0 });
+  });
+});

@@ -1,0 +1,144 @@
+// Ward in the middle of a WebSocket: the client's socket is one end of a WebSocketPair Ward holds, the origin's
+// is the socket its binding returned, and every message passes through here. So Ward can close both the moment
+// access ends, bound what a message may weigh, and see a connection go idle. Each end's close is passed on to
+// the other; whatever ends the connection ends it once, and says why.
+import { closeFrame, type CloseCause, type WebSocketLimits } from "../../policy/index.ts";
+
+type Closer = Exclude<CloseCause, "client-closed" | "origin-closed">;
+
+export interface RelayEnd {
+  cause: CloseCause;
+  /** The code both sides were sent (Ward's), or the code the closing side sent. */
+  code: number;
+  at: number;
+  messagesFromClient: number;
+  messagesFromOrigin: number;
+}
+
+type Message = string | ArrayBuffer | Blob;
+
+/** Whether a message weighs more than `max` bytes, without encoding a string that cannot be (or must be) too large. */
+function tooLarge(data: Message, max: number): boolean {
+  if (data instanceof Blob) return data.size > max;
+  if (typeof data !== "string") return data.byteLength > max;
+  if (data.length > max) return true; // a UTF-16 unit is at least one byte in UTF-8
+  if (data.length * 3 <= max) return false; // and at most three
+  return new TextEncoder().encode(data).byteLength > max;
+}
+
+/**
+ * A code one side closed with, as it can be sent to the other (RFC 6455 §7.4.1): 1005 (no code) is passed on as
+ * no code, codes no endpoint may send (1006 abnormal, 1015 TLS, reserved ones) as 1001 "going away".
+ */
+function passedOn(code: number): number | undefined {
+  if (code === 1005) return undefined;
+  const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return sendable ? code : 1001;
+}
+
+function closeQuietly(socket: WebSocket, code?: number, reason?: string): void {
+  try {
+    if (code === undefined) socket.close();
+    else socket.close(code, reason);
+  } catch {
+    // Already closed or closing: nothing left to tell it.
+  }
+}
+
+export class Relay {
+  /** The end handed to the client in the 101 response. */
+  readonly client: WebSocket;
+  private readonly server: WebSocket;
+  private lastMessageAt: number;
+  private fromClient = 0;
+  private fromOrigin = 0;
+  private endedWith: RelayEnd | undefined;
+  private readonly listeners: ((end: RelayEnd) => void)[] = [];
+  private readonly origin: WebSocket;
+  private readonly limits: WebSocketLimits;
+
+  constructor(origin: WebSocket, limits: WebSocketLimits, openedAt: number) {
+    this.origin = origin;
+    this.limits = limits;
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.client = client;
+    this.server = server;
+    this.lastMessageAt = openedAt;
+    // Binary messages as ArrayBuffers, held once (the standard default is Blob; both are measured).
+    server.binaryType = "arraybuffer";
+    origin.binaryType = "arraybuffer";
+    server.accept();
+    origin.accept();
+    server.addEventListener("message", (event) => this.pass(event.data, origin, "client"));
+    origin.addEventListener("message", (event) => this.pass(event.data, server, "origin"));
+    server.addEventListener("close", (event) => this.closedBy("client-closed", event.code, event.reason));
+    origin.addEventListener("close", (event) => this.closedBy("origin-closed", event.code, event.reason));
+    // An error ends that side's connection: the other is told it went away.
+    server.addEventListener("error", () => this.closedBy("client-closed", 1006, ""));
+    origin.addEventListener("error", () => this.closedBy("origin-closed", 1006, ""));
+  }
+
+  /** Called once, when the connection ends, whoever ends it. */
+  onEnd(listener: (end: RelayEnd) => void): void {
+    if (this.endedWith) listener(this.endedWith);
+    else this.listeners.push(listener);
+  }
+
+  get ended(): boolean {
+    return this.endedWith !== undefined;
+  }
+
+  /** How long no message has passed either way, at `now` (ms). */
+  idleFor(now: number): number {
+    return now - this.lastMessageAt;
+  }
+
+  /** Ward ends the connection: both sides get the same frame (closeFrame), and nothing more passes. */
+  end(cause: Closer): void {
+    if (this.endedWith) return;
+    const { code, reason } = closeFrame(cause);
+    this.finish(cause, code);
+    closeQuietly(this.server, code, reason);
+    closeQuietly(this.origin, code, reason);
+  }
+
+  private pass(data: Message, to: WebSocket, from: "client" | "origin"): void {
+    if (this.endedWith) return;
+    // Refused whole, never cut: a truncated message is a different message.
+    if (tooLarge(data, this.limits.maxMessageBytes)) {
+      this.end("message-too-large");
+      return;
+    }
+    if (from === "client") this.fromClient++;
+    else this.fromOrigin++;
+    this.lastMessageAt = Date.now();
+    try {
+      // An ArrayBuffer (binaryType above): a Blob, were one to come, fails here and ends the connection.
+      to.send(data as string | ArrayBuffer);
+    } catch {
+      this.closedBy(from === "client" ? "origin-closed" : "client-closed", 1006, "");
+    }
+  }
+
+  /** One side closed: the other is told with the same code and reason (the app's own words, not Ward's). */
+  private closedBy(cause: "client-closed" | "origin-closed", code: number, reason: string): void {
+    if (this.endedWith) return;
+    this.finish(cause, code);
+    const [closing, other] = cause === "client-closed" ? [this.server, this.origin] : [this.origin, this.server];
+    const sent = passedOn(code);
+    closeQuietly(other, sent, sent === undefined ? undefined : reason);
+    // Completes the closing handshake with the side that began it.
+    closeQuietly(closing, sent, sent === undefined ? undefined : reason);
+  }
+
+  private finish(cause: CloseCause, code: number): void {
+    this.endedWith = {
+      cause,
+      code,
+      at: Date.now(),
+      messagesFromClient: this.fromClient,
+      messagesFromOrigin: this.fromOrigin,
+    };
+    for (const listener of this.listeners.splice(0)) listener(this.endedWith);
+  }
+}

@@ -1,0 +1,106 @@
+// A WebSocket upgrade the policy allowed, once its origin has switched protocols: Ward keeps both sockets
+// (relay.ts), hands the client its end in a 101, watches the access that opened it (watch.ts), and logs the
+// close with its cause and duration under the upgrade's request id.
+import {
+  positiveSetting,
+  routeWebSocket,
+  upgradeKind,
+  websocketCloseLine,
+  websocketLimits,
+  DEFAULT_CHECK_SECONDS,
+  type CompiledPolicy,
+  type CredentialSeen,
+  type Decision,
+  type RequestFacts,
+  type UpgradeKind,
+} from "../../policy/index.ts";
+import type { Env } from "../env.ts";
+import type { CertificateFacts } from "../identity/mtls.ts";
+import { Relay } from "./relay.ts";
+import { watchAccess } from "./watch.ts";
+
+/** What the request asks for: no upgrade, a WebSocket one, or any other (refused: policy/websocket/upgrade.ts). */
+export function upgradeOf(request: Request): UpgradeKind {
+  return upgradeKind(request.method, request.headers.get("upgrade"), request.headers.get("connection"));
+}
+
+const TOKEN_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
+
+/**
+ * The subprotocols the client offers (Sec-WebSocket-Protocol), passed to the origin when they are a list of
+ * tokens (RFC 6455 §4.1) of a sane length; anything else is not passed, and the origin chooses none.
+ */
+export function offeredProtocols(request: Request): string | undefined {
+  const offered = request.headers.get("sec-websocket-protocol")?.trim();
+  return offered && offered.length <= 1024 && TOKEN_LIST.test(offered) ? offered : undefined;
+}
+
+/** Fields of the origin's 101 that belong to the origin's connection, not the client's. */
+const HANDSHAKE_ANSWER = [
+  "upgrade",
+  "connection",
+  "sec-websocket-accept",
+  "sec-websocket-extensions",
+  "content-length",
+];
+
+export interface Upgraded {
+  env: Env;
+  policy: CompiledPolicy;
+  decision: Decision;
+  facts: RequestFacts;
+  certificate: CertificateFacts | undefined;
+  /** When each verified credential stops being accepted (identify()). */
+  expiresAt: Partial<Record<CredentialSeen["kind"], number>>;
+  requestId: string;
+  /** The origin's 101, with its socket. */
+  origin: Response & { webSocket: WebSocket };
+  waitUntil: (p: Promise<unknown>) => void;
+}
+
+/** Relays the origin's socket to the client; the 101 the client gets. */
+export function openWebSocket(u: Upgraded): Response {
+  const openedAt = Date.now();
+  const setting = routeWebSocket(u.policy, u.decision.route) ?? true;
+  const limits = websocketLimits(setting, {
+    maxMessageBytes: positiveSetting(u.env.WEBSOCKET_MAX_MESSAGE_BYTES),
+    idleSeconds: positiveSetting(u.env.WEBSOCKET_IDLE_SECONDS),
+  });
+  const relay = new Relay(u.origin.webSocket, limits, openedAt);
+  const expiries = Object.values(u.expiresAt);
+  watchAccess({
+    env: u.env,
+    relay,
+    facts: u.facts,
+    certificate: u.certificate,
+    opened: {
+      ...(expiries.length > 0 ? { credentialExpiresAt: Math.min(...expiries) } : {}),
+      ...(u.decision.exception ? { grant: u.decision.exception } : {}),
+      ...(u.decision.route ? { route: u.decision.route } : {}),
+    },
+    requestId: u.requestId,
+    checkMs: (positiveSetting(u.env.WEBSOCKET_CHECK_SECONDS) ?? DEFAULT_CHECK_SECONDS) * 1000,
+    idleMs: limits.idleSeconds * 1000,
+    waitUntil: u.waitUntil,
+  });
+  relay.onEnd((end) => {
+    const line = websocketCloseLine({
+      requestId: u.requestId,
+      principal: u.decision.principal,
+      ...(u.decision.service ? { service: u.decision.service } : {}),
+      ...(u.decision.route ? { route: u.decision.route } : {}),
+      cause: end.cause,
+      code: end.code,
+      openedAt,
+      closedAt: end.at,
+      messagesFromClient: end.messagesFromClient,
+      messagesFromOrigin: end.messagesFromOrigin,
+    });
+    console.log(JSON.stringify(line));
+  });
+  // The origin's answer as for any forwarded request (its chosen subprotocol, cookies, the request id, the
+  // rate limit's fields), less the handshake fields the runtime writes for the client's own connection.
+  const headers = new Headers(u.origin.headers);
+  for (const name of HANDSHAKE_ANSWER) headers.delete(name);
+  return new Response(null, { status: 101, webSocket: relay.client, headers });
+}

@@ -1,0 +1,90 @@
+// An open connection does not outlive the access that opened it. Every WEBSOCKET_CHECK_SECONDS the upgrade's
+// request is decided again, as a new request would be: the isolate's newest policy, its copy of the denylist
+// and of the service's grants, the credential's expiry, and the route's upgrade setting. Nothing here reads a
+// store per connection: the copies refresh themselves (at most one read per interval per isolate), and a tick
+// only compares. When access has ended, or the connection idled past its limit, both sides are closed.
+import {
+  accessEnded,
+  applyDenylist,
+  applyGrants,
+  applyUpgrade,
+  evaluate,
+  grantMayApply,
+  type AccessEnded,
+  type OpenedAccess,
+  type RequestFacts,
+} from "../../policy/index.ts";
+import { denylistVerdict } from "../denylist/cache.ts";
+import type { Env } from "../env.ts";
+import { grantsFor } from "../grants/cache.ts";
+import type { CertificateFacts } from "../identity/mtls.ts";
+import { logEvent } from "../log/events.ts";
+import { activePolicy } from "../policy-store/store.ts";
+import { ABANDONED_READ_MS } from "../shared/refreshing-snapshot.ts";
+import type { Relay } from "./relay.ts";
+
+export interface Watched {
+  env: Env;
+  relay: Relay;
+  /** The upgrade's facts: the same request, decided again at each check. */
+  facts: RequestFacts;
+  certificate: CertificateFacts | undefined;
+  opened: OpenedAccess;
+  requestId: string;
+  checkMs: number;
+  idleMs: number;
+  waitUntil: (p: Promise<unknown>) => void;
+}
+
+/** The same request decided now, as gateway.ts decides it (without spending a grant's use again). */
+async function accessEndedNow(w: Watched, now: number): Promise<AccessEnded | undefined> {
+  // Known without any copy: the credential's end is an instant.
+  if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt) return "credential-expired";
+  const policy = await activePolicy(w.env, now, w.waitUntil);
+  // Once a policy has loaded, the isolate keeps one for good; without one, nothing may be allowed.
+  if (!policy) return "policy";
+  let decision = evaluate(policy, w.facts, now);
+  if (decision.principal !== "anonymous") {
+    const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);
+    decision = applyDenylist(decision, verdict);
+  }
+  if (decision.service && grantMayApply(decision))
+    decision = applyGrants(policy, decision, w.facts.identity, await grantsFor(w.env, decision.service, now), now);
+  // The request was a same-origin WebSocket upgrade when it was let through; whether the route still carries
+  // upgrades is the policy's to say now.
+  decision = applyUpgrade(policy, decision, "websocket", () => false);
+  return accessEnded(decision, w.opened, now);
+}
+
+/** Starts the checks; they stop when the connection ends, whoever ends it. */
+export function watchAccess(w: Watched): void {
+  let checkingSince: number | undefined;
+  const check = async (): Promise<void> => {
+    if (w.relay.ended) return;
+    const now = Date.now();
+    // What needs no copy is decided at every tick, even while a check waits for one.
+    if (w.relay.idleFor(now) >= w.idleMs) return w.relay.end("idle");
+    if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt)
+      return w.relay.end("credential-expired");
+    if (checkingSince !== undefined) {
+      // One check at a time; one that never finishes (a read whose promise never settles) must not leave the
+      // connection unchecked for good.
+      if (now - checkingSince < ABANDONED_READ_MS) return;
+      logEvent("error", "websocket-check-failed", { requestId: w.requestId, error: "check did not finish" });
+      return w.relay.end("check-failed");
+    }
+    checkingSince = now;
+    try {
+      const ended = await accessEndedNow(w, now);
+      if (ended) w.relay.end(ended);
+    } catch (error) {
+      // Unknown is not allowed: a check that cannot finish ends the connection.
+      logEvent("error", "websocket-check-failed", { requestId: w.requestId, error: String(error) });
+      w.relay.end("check-failed");
+    } finally {
+      checkingSince = undefined;
+    }
+  };
+  const timer = setInterval(() => void check(), w.checkMs);
+  w.relay.onEnd(() => clearInterval(timer));
+}
