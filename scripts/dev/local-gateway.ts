@@ -172,7 +172,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ...demoWorkers,
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = await mf.ready;
+  // A failed start (a busy port) leaves no workerd behind, so the caller can report it and exit.
+  const url = await mf.ready.catch(async (error: unknown) => {
+    await mf.dispose().catch(() => {});
+    throw error;
+  });
   const kv = await mf.getKVNamespace("POLICY", "ward");
   await storeVersion(kv as unknown as KVNamespace, options.policy, options.policyText);
   await kv.put(ACTIVE_KEY, options.policy.version);
