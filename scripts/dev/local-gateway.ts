@@ -139,6 +139,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     ACCESS_AUDIENCE: text(access?.audiences[0] ?? ""),
     ISSUER_PRIVATE_JWK: text(await ephemeralIssuerKey()),
     ISSUER_PERSONAS: text(JSON.stringify(options.personas ?? [])),
+    ISSUER_APP_HOSTS: text(JSON.stringify(Object.values(options.policy.document.services).flatMap((s) => s.hosts))),
     ...(options.accessJwksUrl ? { ACCESS_JWKS_URL: text(options.accessJwksUrl) } : {}),
   };
   const mf = new Miniflare({
