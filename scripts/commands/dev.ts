@@ -109,7 +109,7 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
   for (const [binding, target] of Object.entries(gateway.origins)) io.out(`  origin ${binding} -> ${target}`);
   const access = policy.document.identity.access;
   if (access && gateway.loginUrl) {
-    io.out(`  Access sign-in (local, for ${access.teamDomain}): ${gateway.loginUrl.href}`);
+    io.out(`  Access sign-in (local, for ${access.teamDomain}; one sign-in for every app): ${gateway.loginUrl.href}`);
     io.out(
       `  a token for curl: curl -s '${gateway.loginUrl.href}cdn-cgi/access/dev-token?email=you@example.com&groups=a,b'`,
     );
