@@ -6,7 +6,7 @@
 import { cookiePieces } from "../../worker/shared/cookies.ts";
 import { devToken, ISSUER_HOST, type IssuerEnv } from "./access-issuer.ts";
 import { home, login, safeReturnPath, signedOutPage, teamLogout } from "./access-login.ts";
-import { endSessionOfToken, fromEndedSession } from "./access-session.ts";
+import { anySessionEnded, endSessionOfToken, fromEndedSession } from "./access-session.ts";
 
 interface EdgeEnv extends IssuerEnv {
   WARD: Fetcher;
@@ -45,6 +45,7 @@ async function logout(request: Request, env: EdgeEnv): Promise<Response> {
  * edge. `cleared` says whether the response must clear the cookie.
  */
 function withoutEndedSession(request: Request): { request: Request; cleared: boolean } {
+  if (!anySessionEnded()) return { request, cleared: false };
   const cookie = request.headers.get("cookie");
   const pieces = cookie ? cookiePieces(cookie) : [];
   const stale = pieces.filter((piece) => piece.name === COOKIE && fromEndedSession(piece.value));
