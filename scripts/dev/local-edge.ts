@@ -1,8 +1,9 @@
 // What Cloudflare's edge does in front of the gateway, for `ward dev` only (never in the gateway bundle):
 // the Access login lives on the team domain, and `/cdn-cgi/access/authorized` and `/logout` on every app
-// host set and clear the CF_Authorization cookie; a token of a session signed out of counts no more. Locally the team domain is http://access.localhost:PORT,
-// so the gateway's login redirects are pointed there. Everything else goes to the gateway untouched
-// (request.cf included, which is how MF-CF-Blob client certificates reach it).
+// host set and clear the CF_Authorization cookie; a token of a session signed out of counts no more. Locally
+// the team domain is http://access.localhost:PORT, so the gateway's login redirects are pointed there.
+// Everything else goes to the gateway untouched (request.cf included, which is how MF-CF-Blob client
+// certificates reach it).
 import { cookiePieces } from "../../worker/shared/cookies.ts";
 import { devToken, ISSUER_HOST, type IssuerEnv } from "./access-issuer.ts";
 import { home, login, safeReturnPath, signedOutPage, teamLogout } from "./access-login.ts";
