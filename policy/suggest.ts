@@ -31,3 +31,10 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
   const match = closest(input, candidates);
   return match === undefined ? undefined : `did you mean "${match}"?`;
 }
+
+/** The candidate `input` is, but for letter case: "get" is "GET". */
+export function sameButCase(input: string, candidates: Iterable<string>): string | undefined {
+  const lower = input.toLowerCase();
+  for (const candidate of candidates) if (candidate !== input && candidate.toLowerCase() === lower) return candidate;
+  return undefined;
+}

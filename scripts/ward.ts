@@ -47,20 +47,53 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   quarantine: { run: quarantine.quarantineCommand, usage: quarantine.usage },
 };
 
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
 function help(): string {
-  return ["usage: ward <command> [args]", "", ...Object.values(COMMANDS).map((c) => c.usage)].join("\n");
+  return [
+    "usage: ward <command> [args]   (ward <command> --help: that command's usage)",
+    "",
+    ...Object.values(COMMANDS).map((c) => c.usage),
+  ].join("\n");
+}
+
+/** Own names only: `ward constructor` is an unknown command, not Object's. */
+function commandNamed(name: string): (typeof COMMANDS)[string] | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
+const isHelpFlag = (arg: string) => arg === "--help" || arg === "-h";
+
+/**
+ * `--help` or `-h` anywhere before a `--` asks for the usage, and then nothing else runs: a help flag caught
+ * where a value was meant (`--reason -h`) prints the usage rather than acting on a half-read command line.
+ */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some(isHelpFlag);
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    io.out(help());
+  if (!name || name === "help" || isHelpFlag(name)) {
+    // `ward help validate` is `ward validate --help`.
+    const topic = name === "help" ? args[0] : undefined;
+    const about = topic === undefined ? undefined : commandNamed(topic);
+    if (topic !== undefined && !about) {
+      io.err(`ward: unknown command "${topic}"\n\n${help()}`);
+      return EXIT.usage;
+    }
+    io.out(about ? about.usage : help());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
+  const command = commandNamed(name);
   if (!command) {
     io.err(`ward: unknown command "${name}"\n\n${help()}`);
     return EXIT.usage;
+  }
+  if (asksForHelp(args)) {
+    io.out(command.usage);
+    return EXIT.ok;
   }
   try {
     return await command.run(args, io);

@@ -2,7 +2,7 @@
 // operator can act on and, for a misspelt field, a did-you-mean hint.
 import type { z } from "zod";
 import { formatPath, type Issue } from "../issues.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean, sameButCase } from "../suggest.ts";
 
 /** One zod issue as Ward's issues: an unrecognised-keys issue gives one per key, each with its hint. */
 export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
@@ -30,15 +30,11 @@ export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
       ];
     }
     case "invalid_value":
-      return [
-        {
-          severity: "error",
-          code: "invalid-value",
-          path,
-          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
-        },
-      ];
+      return [oneOf(path, issue.values, valueAt(input, issue.path))];
     case "invalid_union": {
+      // A union of fixed values (`methods: [GET, ..., "*"]`) is one list of allowed values.
+      const values = unionValues(issue.errors);
+      if (values) return [oneOf(path, values, valueAt(input, issue.path))];
       const hint = unknownKeyHint(valueAt(input, issue.path), path) ?? unionHint(path);
       const found: Issue = { severity: "error", code: "invalid-value", path, message: unionMessage(path) };
       return [hint === undefined ? found : { ...found, hint }];
@@ -52,6 +48,35 @@ export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
     default:
       return [{ severity: "error", code: "invalid-value", path, message: issue.message }];
   }
+}
+
+/** A value not among the allowed ones, with the one it nearly is: `get` -> "methods are upper case: GET". */
+function oneOf(path: string, values: readonly unknown[], received: unknown): Issue {
+  const found: Issue = {
+    severity: "error",
+    code: "invalid-value",
+    path,
+    message: `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`,
+  };
+  if (typeof received !== "string") return found;
+  const words = values.filter((v): v is string => typeof v === "string");
+  const cased = sameButCase(received, words);
+  const hint =
+    cased !== undefined && /\.methods\[\d+\]$/.test(path)
+      ? `methods are upper case: ${cased}`
+      : didYouMean(received, words);
+  return hint === undefined ? found : { ...found, hint };
+}
+
+/** The allowed values when every branch of a union is a fixed value (an enum or a literal), else undefined. */
+function unionValues(branches: readonly (readonly z.core.$ZodIssue[])[]): unknown[] | undefined {
+  const values: unknown[] = [];
+  for (const branch of branches) {
+    const only = branch.length === 1 ? branch[0] : undefined;
+    if (only?.code !== "invalid_value" || only.path.length > 0) return undefined;
+    values.push(...only.values);
+  }
+  return values.length > 0 ? values : undefined;
 }
 
 function unionMessage(path: string): string {

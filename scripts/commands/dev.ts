@@ -43,6 +43,17 @@ function parseJwksUrl(value: string | undefined): string | undefined {
   return url.href;
 }
 
+/** A port another program holds, in one line that says how to choose another; anything else is rethrown. */
+function busyPort(error: unknown, port: number): CliError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== "ERR_ADDRESS_IN_USE" && code !== "EADDRINUSE") return undefined;
+  const other = port === 65535 ? port - 1 : port + 1;
+  return new CliError(
+    `port ${port} on 127.0.0.1 is already in use (another ward dev?): choose another with --port N (npm start -- --port ${other}), or --port 0 for any free port`,
+    EXIT.failed,
+  );
+}
+
 /** Console lines go to stdout as always; the JSON ones (the structured log) also to FILE. */
 function logTo(file: string, io: Io): (line: string) => void {
   return (line) => {
@@ -91,12 +102,14 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
     ...(accessJwksUrl ? { accessJwksUrl } : {}),
     ...(isDemo ? { personas: DEMO_PERSONAS } : {}),
     ...(values.log ? { onLog: logTo(values.log, io) } : {}),
+  }).catch((error: unknown) => {
+    throw busyPort(error, port) ?? error;
   });
   io.out(`Ward gateway on ${gateway.url.href} (workerd), policy ${label} version ${policy.version.slice(0, 12)}`);
   for (const [binding, target] of Object.entries(gateway.origins)) io.out(`  origin ${binding} -> ${target}`);
   const access = policy.document.identity.access;
   if (access && gateway.loginUrl) {
-    io.out(`  Access sign-in (local, for ${access.teamDomain}): ${gateway.loginUrl.href}`);
+    io.out(`  Access sign-in (local, for ${access.teamDomain}; one sign-in for every app): ${gateway.loginUrl.href}`);
     io.out(
       `  a token for curl: curl -s '${gateway.loginUrl.href}cdn-cgi/access/dev-token?email=you@example.com&groups=a,b'`,
     );

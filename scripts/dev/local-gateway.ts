@@ -139,6 +139,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     ACCESS_AUDIENCE: text(access?.audiences[0] ?? ""),
     ISSUER_PRIVATE_JWK: text(await ephemeralIssuerKey()),
     ISSUER_PERSONAS: text(JSON.stringify(options.personas ?? [])),
+    ISSUER_APP_HOSTS: text(JSON.stringify(Object.values(options.policy.document.services).flatMap((s) => s.hosts))),
     ...(options.accessJwksUrl ? { ACCESS_JWKS_URL: text(options.accessJwksUrl) } : {}),
   };
   const mf = new Miniflare({
@@ -172,7 +173,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ...demoWorkers,
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = await mf.ready;
+  // A failed start (a busy port) leaves no workerd behind, so the caller can report it and exit.
+  const url = await mf.ready.catch(async (error: unknown) => {
+    await mf.dispose().catch(() => {});
+    throw error;
+  });
   const kv = await mf.getKVNamespace("POLICY", "ward");
   await storeVersion(kv as unknown as KVNamespace, options.policy, options.policyText);
   await kv.put(ACTIVE_KEY, options.policy.version);

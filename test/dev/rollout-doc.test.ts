@@ -1,4 +1,4 @@
-// docs/rollout.md is a script: every `$ ward ...` and `$ curl ...` line runs, in order, against a real local
+// docs/rollout.md is a script: every `$ npm run ward -- ...` and `$ curl ...` line runs, in order, against a real local
 // gateway whose decision log goes to a file, and every output line the page shows must be printed.
 import { execFile } from "node:child_process";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -24,6 +24,9 @@ interface Step {
   command: string;
   expected: string[];
 }
+
+/** The CLI as a fresh clone runs it (README); a bare `ward ...` line would not run there, and fails below. */
+const WARD = "npm run ward -- ";
 
 /** The `$ ` lines of the page's code blocks, each with the lines shown after it. */
 function steps(markdown: string): Step[] {
@@ -71,18 +74,18 @@ afterAll(async () => {
 it("docs/rollout.md runs as written", async () => {
   const page = readFileSync(join(ROOT, "docs/rollout.md"), "utf8");
   const all = steps(page);
-  expect(all.filter((s) => s.command.startsWith("ward ")).length).toBeGreaterThanOrEqual(8);
+  expect(all.filter((s) => s.command.startsWith(WARD)).length).toBeGreaterThanOrEqual(8);
   for (const step of all) {
     let output: string;
-    if (step.command.startsWith("ward ")) {
-      const args = words(step.command)
-        .slice(1)
-        .flatMap((w) => (w === "--local" ? ["--local", "--port", port] : w === "gateway.log" ? [log] : [w]));
+    if (step.command.startsWith(WARD)) {
+      const args = words(step.command.slice(WARD.length)).flatMap((w) =>
+        w === "--local" ? ["--local", "--port", port] : w === "gateway.log" ? [log] : [w],
+      );
       const lines: string[] = [];
       const status = await main(args, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
       output = lines.join("\n");
       expect(`${step.command} -> ${status}`, output).toBe(`${step.command} -> 0`);
-      if (/^ward (push|rollback|shadow (set|promote)|exceptions (grant|revoke)|breakglass --)/.test(step.command)) {
+      if (/^(push|rollback|shadow (set|promote)|exceptions (grant|revoke)|breakglass --)/.test(args.join(" "))) {
         // Gateways re-read the pointers (and grants) every 2 s locally: wait, then let one request start the refresh.
         await new Promise((r) => setTimeout(r, 2100));
         await send(Number(port), `http://nothing.localhost:${port}/`);

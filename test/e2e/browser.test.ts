@@ -99,10 +99,11 @@ describe("a person in a browser, against the local demo", () => {
       expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /handbook?x=1"]);
       expect(seen[0]!.headers["ward-assertion"]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
       expect(String(seen[0]!.headers.cookie ?? "")).not.toContain("CF_Authorization");
-      // The session is a host-only, HttpOnly cookie on the app's host.
+      // The app's token is a host-only, HttpOnly cookie on the app's host; the sign-in's session one on its own.
       const cookies = await page.context().cookies();
-      expect(cookies.map((c) => [c.name, c.domain, c.httpOnly, c.sameSite])).toEqual([
+      expect(cookies.map((c) => [c.name, c.domain, c.httpOnly, c.sameSite]).sort()).toEqual([
         ["CF_Authorization", "wiki.localhost", true, "Lax"],
+        ["ward_dev_session", "access.localhost", true, "Lax"],
       ]);
     },
     STEP,
@@ -218,17 +219,20 @@ describe("a person in a browser, against the local demo", () => {
       async () => {
         const link = page.getByRole("link", { name: "Sign in as someone else" });
         expect(await link.getAttribute("href")).toBe("/cdn-cgi/access/logout");
-        expect((await page.context().cookies()).map((c) => c.name)).toEqual(["CF_Authorization"]);
+        expect((await page.context().cookies(wiki())).map((c) => c.name)).toEqual(["CF_Authorization"]);
         await link.click();
         await page.waitForURL(wiki("/cdn-cgi/access/logout"));
         expect(await page.locator("h1").innerText()).toBe("You are signed out");
-        expect(await page.context().cookies()).toEqual([]);
+        expect(await page.context().cookies(wiki())).toEqual([]);
         const before = (await wikiSaw()).length;
         await page.goto(wiki("/handbook?x=1"));
         const login = new URL(page.url());
         expect(login.origin).toBe(`http://access.localhost:${port}`);
         expect(login.searchParams.get("redirect_url")).toBe("/handbook?x=1");
         expect(await wikiSaw()).toHaveLength(before);
+        // The sign-in's session ended with the logout: it asks again, and clears the dead session cookie.
+        expect(await page.locator("h1").innerText()).toBe("Sign in to wiki.localhost");
+        expect(await page.context().cookies()).toEqual([]);
         // And someone else can now sign in from the same browser.
         await page.goBack();
         const again = await signInVia(page, wiki("/handbook?x=1"), "alice@example.com");
@@ -243,7 +247,7 @@ describe("a person in a browser, against the local demo", () => {
   });
 
   it(
-    "sre@example.com's portal lists exactly [orders, wiki]; the orders link signs in on that app and reaches /admin",
+    "sre@example.com's portal lists exactly [orders, wiki]; the orders link reaches /admin without signing in again",
     async () => {
       const page = await freshPage();
       await signInVia(page, wiki("/.ward/apps"), "sre@example.com");
@@ -253,11 +257,19 @@ describe("a person in a browser, against the local demo", () => {
         .locator("#apps a")
         .evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href));
       expect(hrefs).toEqual([at("orders", "/admin"), wiki("/")]);
-      // The Access cookie is per app host (as with Access), so the orders app asks to sign in once more.
-      await page.getByRole("link", { name: "orders" }).click();
-      await page.waitForURL((url) => url.host === `access.localhost:${port}`);
-      const response = await signInVia(page, at("orders", "/admin"), "sre@example.com");
+      // The Access cookie is per app host, but the sign-in's session is the team's (as with Access): the orders
+      // app gets its own token through the sign-in without a page being shown.
+      const pagesShown: string[] = [];
+      page.on("response", (r) => {
+        if (r.request().isNavigationRequest() && r.status() === 200) pagesShown.push(new URL(r.url()).host);
+      });
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url() === at("orders", "/admin") && r.status() !== 302),
+        page.getByRole("link", { name: "orders" }).click(),
+      ]);
       expect(response.status()).toBe(200);
+      expect(page.url()).toBe(at("orders", "/admin"));
+      expect(pagesShown).toEqual([`orders.localhost:${port}`]);
       expect(JSON.parse(await page.locator("body").innerText())).toMatchObject({
         app: "ORDERS_API",
         method: "GET",

@@ -74,6 +74,7 @@ describe("gateway bundle boundary", () => {
     expect(gateway).toContain("/.well-known/ward/jwks.json"); // it is the gateway
     for (const devOnly of [
       "ward_dev_groups",
+      "ward_dev_session",
       "access.localhost",
       "dev-token",
       "ISSUER_PRIVATE_JWK",

@@ -1,5 +1,6 @@
 // People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
 // them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
+import { PAGE_STYLE } from "./style.ts";
 
 /**
  * A request a browser made for a page of another origin (another site, or another host of this one): the
@@ -42,7 +43,7 @@ export function deniedPage(
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Access denied: ${escapeHtml(app)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1rem .3rem}</style>
+<style>${PAGE_STYLE}</style>
 </head><body>
 <h1>You don't have access to ${escapeHtml(app)}</h1>
 <p>${who ? `You are signed in as <strong id="who">${escapeHtml(who)}</strong>` : "Your identity was recognised"}, but the access policy does not let you open this page.</p>

@@ -3,6 +3,7 @@
 // why a particular request was refused (that stays in the decision log, for `ward why`).
 import { displayName, principalKey, type CredentialSeen, type Identity } from "../../policy/index.ts";
 import type { ListedApp } from "./portal.ts";
+import { PAGE_STYLE } from "./style.ts";
 
 export interface Standing {
   identity: Identity;
@@ -88,7 +89,7 @@ export function standingPage(s: Standing, requestId: string): Response {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Where you stand</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}li{margin:.3rem 0}</style>
+<style>${PAGE_STYLE}</style>
 </head><body>
 <h1>Where you stand</h1>
 <p>Signed in as <strong id="who">${escapeHtml(who)}</strong>.</p>

@@ -1,0 +1,57 @@
+// `ward validate` on a policy with a schema error and a warning elsewhere in the same service: both are
+// printed in one run, the hint with the error, and the summary counts both.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Io } from "../../scripts/io.ts";
+import { main } from "../../scripts/ward.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ward-validate-output-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const POLICY = `version: 1
+metadata: { environment: dev, owners: [security@example.com] }
+identity:
+  access:
+    teamDomain: https://example.cloudflareaccess.com
+    audiences: ["${"d".repeat(64)}"]
+services:
+  wiki:
+    hosts: [wiki.example.com]
+    origin: { tunnel: WIKI }
+    owner: wiki-team@example.com
+    routes:
+      - id: read
+        methods: [get]
+        pathPrefix: /
+        rules:
+          - { id: employees, effect: allow, principals: [{ emailDomain: example.com }] }
+      - id: edit
+        methods: [POST]
+        path: /edit
+        rules:
+          - { id: everyone, effect: allow, principals: [{ emailDomain: example.com }] }
+          - { id: again, effect: allow, principals: [{ emailDomain: example.com }] }
+`;
+
+describe("ward validate", () => {
+  it("prints the warnings with the errors, the hint with the error, and counts both", async () => {
+    const file = join(dir, "policy.yaml");
+    writeFileSync(file, POLICY);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
+    expect(await main(["validate", file], io)).toBe(1);
+    expect(err).toEqual([]);
+    expect(out).toEqual([
+      `${file}: error[invalid-value] services.wiki.routes[0].methods[0]: must be one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*" (methods are upper case: GET)`,
+      expect.stringMatching(
+        new RegExp(
+          `^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: warning\\[shadowed-rule\\] services\\.wiki\\.routes\\[1\\]\\.rules\\[1\\]: `,
+        ),
+      ),
+      `${file}: 1 error, 1 warning`,
+    ]);
+  });
+});
