@@ -60,6 +60,13 @@ function changesOf(name: string, o: ServiceSettings, n: ServiceSettings): Settin
       changes.push({ kind: "forwarded headers", change: `${route}: + ${added.join(", ")}`, widens: true });
     }
   }
+  // A connection held open carries more than one request's worth: a route newly allowing upgrades widens.
+  for (const route of n.websockets)
+    if (!o.websockets.has(route))
+      changes.push({ kind: "websocket", change: `${route}: WebSocket upgrades now allowed`, widens: true });
+  for (const route of o.websockets)
+    if (!n.websockets.has(route))
+      changes.push({ kind: "websocket", change: `${route}: WebSocket upgrades no longer allowed`, widens: false });
   return changes;
 }
 

@@ -90,4 +90,6 @@ export interface ServiceSettings {
   requireCertificate: boolean;
   /** Request headers forwarded beyond the standard ones, lower case, per route (`service/route`): the service's and the route's. */
   forwardHeaders: ReadonlyMap<string, readonly string[]>;
+  /** Routes (`service/route`) whose allowed GET requests may upgrade to a WebSocket. */
+  websockets: ReadonlySet<string>;
 }

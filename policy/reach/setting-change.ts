@@ -9,6 +9,7 @@ export interface SettingChange {
     | "hide"
     | "certificate"
     | "forwarded headers"
+    | "websocket"
     | "route"
     | "admin"
     | "identity source"

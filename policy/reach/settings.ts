@@ -57,6 +57,10 @@ function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {
     hide: service.hide,
     requireCertificate: requiresCertificate(doc, name),
     forwardHeaders,
+    // `websocket: {}` (limits only) allows upgrades too; only `false` or nothing does not.
+    websockets: new Set(
+      service.routes.filter((r) => r.websocket !== undefined && r.websocket !== false).map((r) => `${name}/${r.id}`),
+    ),
   };
 }
 

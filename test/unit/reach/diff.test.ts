@@ -348,6 +348,18 @@ describe("diffReach", () => {
         "! forwarded headers: grafana/ui: + authorization",
         "! forwarded headers: grafana/api: + authorization",
       ]);
+      // A route whose allowed GETs may now hold a connection open widens; the opposite narrows.
+      expect(
+        await settings((d) => {
+          grafana(d).routes[0]!.websocket = { idleTimeout: "5m" };
+        }),
+      ).toEqual(["! websocket: grafana/ui: WebSocket upgrades now allowed"]);
+      expect(
+        await settings(
+          (d) => (grafana(d).routes[0]!.websocket = false),
+          (d) => (grafana(d).routes[0]!.websocket = true),
+        ),
+      ).toEqual(["- websocket: grafana/ui: WebSocket upgrades no longer allowed"]);
     });
 
     it("a service switched to audit mode, even one that grants nothing", async () => {
