@@ -21,10 +21,14 @@ import type { DeliveryReason } from "./status.ts";
 const effect = z.enum(["allow", "deny"]);
 
 const credential = z.object({
-  /** `access-jwt` or `client-certificate` today. */
+  /** `access-jwt`, `client-certificate` or `workload-token` today. */
   kind: z.string(),
   /** How long it was issued for: `exp - iat` of a token, `notAfter - notBefore` of a certificate. */
   lifetimeSeconds: z.number(),
+  /** How long it had left at the request; absent on lines written before it was logged. */
+  remainingSeconds: z.number().optional(),
+  /** The token's `iss` (the Access team domain for an Access token); absent for certificates. */
+  issuer: z.string().optional(),
 });
 
 /** The time-bounded grant that allowed the request (GrantRef): `ward metrics` ages it from its bounds. */

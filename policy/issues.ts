@@ -36,7 +36,14 @@ export type IssueCode =
   | "route-never-allows"
   | "deny-covers-route"
   | "audit-on-allow-rule"
-  | "audit-in-production";
+  | "audit-in-production"
+  | "duplicate-token-issuer"
+  | "token-issuer-trust-domain"
+  | "invalid-jwks"
+  | "token-issuer-unconstrained"
+  | "duplicate-token-audience"
+  | "unknown-access-audience"
+  | "scopes-not-carried";
 
 export interface Issue {
   severity: Severity;
