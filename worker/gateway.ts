@@ -23,7 +23,7 @@ import { denylistVerdict } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants/cache.ts";
-import { identify } from "./identity/identify.ts";
+import { identify, type Identified } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
 import { logAnswer, logDecision } from "./log/decisions.ts";
@@ -36,6 +36,8 @@ import { asReceived, parseReceived, rawPath } from "./request-target.ts";
 import { answer, respondToDenial } from "./respond.ts";
 
 type WaitUntil = (p: Promise<unknown>) => void;
+
+const CONSUMED_AUTHORIZATION: readonly string[] = ["authorization"];
 
 /** The facts evaluate() decides on, from the request as received and the verified identity. */
 function requestFacts(request: Request, received: string, url: URL | undefined, identity: Identity): RequestFacts {
@@ -99,12 +101,12 @@ async function fulfil(
   url: URL,
   service: CompiledService,
   decision: Decision,
-  identity: Identity,
-  certificate: CertificateFacts | undefined,
+  identified: Identified,
   env: Env,
   requestId: string,
   now: number,
 ): Promise<Fulfilled> {
+  const { identity, certificate, credentials } = identified;
   const limited =
     decision.obligations.rateLimits.length > 0
       ? await checkRateLimits(env, decision.obligations.rateLimits, now)
@@ -117,6 +119,7 @@ async function fulfil(
     assertion = await assertionFor(keys, {
       identity,
       decision,
+      credentials,
       certificateSha256: certificate?.sha256,
       issuer: env.ASSERTION_ISSUER ?? "ward",
       now,
@@ -138,6 +141,8 @@ async function fulfil(
       requestId,
       assertion,
       timeout > 0 ? timeout : undefined,
+      // A workload token was Ward's credential, not the app's: never forwarded (forwardHeaders or not).
+      identified.consumedAuthorization ? CONSUMED_AUTHORIZATION : undefined,
     );
     fulfilled = forwarded.ok
       ? { response: forwarded.response }
@@ -169,7 +174,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  const { identity, certificate, credentials } = await identify(request, policy, started, requestId);
+  const identified = await identify(request, policy, started, requestId);
+  const { identity, certificate, credentials } = identified;
   const url = parseReceived(received);
   const facts = requestFacts(request, received, url, identity);
   const decision = await decide(env, policy, facts, certificate, started, waitUntil);
@@ -186,7 +192,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
     decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
   const { response, droppedHeaders, outcome }: Fulfilled =
     service && url
-      ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started)
+      ? await fulfil(request, url, service, decision, identified, env, requestId, started)
       : { response: respondToDenial(request, policy, decision, url, requestId) };
 
   const credential = credentialBehind(decision, credentials);

@@ -26,7 +26,10 @@ function isFetcher(value: unknown): value is Fetcher {
   return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function";
 }
 
-/** `received`: the request's URL, already parsed by the caller (its query is forwarded as received). */
+/**
+ * `received`: the request's URL, already parsed by the caller (its query is forwarded as received).
+ * `consumed`: request headers that held a credential Ward consumed, never sent to the origin.
+ */
 export async function forward(
   request: Request,
   received: URL,
@@ -36,6 +39,7 @@ export async function forward(
   requestId: string,
   assertion: string,
   timeoutMs: number = ORIGIN_TIMEOUT_MS,
+  consumed?: readonly string[],
 ): Promise<ForwardResult> {
   const origin = service.origin;
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
@@ -50,7 +54,14 @@ export async function forward(
     env.STRIP_HEADERS ?? "",
     received.protocol.slice(0, -1),
   );
-  const report = dropped ? { dropped } : {};
+  // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
+  let removed = dropped;
+  for (const name of consumed ?? []) {
+    if (!headers.has(name)) continue;
+    headers.delete(name);
+    removed = [...(removed ?? []), name];
+  }
+  const report = removed ? { dropped: removed } : {};
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
