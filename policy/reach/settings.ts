@@ -1,11 +1,12 @@
 // The settings beside the routes that decide access too: who may use the admin API, where identities come
-// from, which identity pairs a binding admits. `diffReach` lists any entry NEW adds as a possible widening.
+// from (certificates, Access, workload tokens: token-settings.ts), which identity pairs a binding admits. `diffReach` lists any entry NEW adds as a possible widening.
 import { normaliseHex } from "../identity.ts";
 import { expandMatchers } from "../principals.ts";
 import type { PolicyDocument } from "../schema.ts";
 import type { ReachSettings } from "./model.ts";
 import { principalName } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
+import { tokenSources } from "./token-settings.ts";
 
 export function settingsOf(doc: PolicyDocument): ReachSettings {
   const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) =>
@@ -44,5 +45,6 @@ function identitySources(doc: PolicyDocument): string[] {
           `Access token age up to ${access.maxTokenAge ?? "its lifetime"}`,
         ]
       : []),
+    ...tokenSources(doc),
   ];
 }

@@ -10,6 +10,7 @@ import { compilePrincipals, principalsMatch } from "../../policy/principals.ts";
 import type { PrincipalMatcher } from "../../policy/schema.ts";
 import { compileTokenIssuer, tokenAudienceOf, tokenIssuersOf } from "../../policy/token-issuers.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
+import { diffReach, reach } from "../../policy/reach/index.ts";
 import type { IssueCode } from "../../policy/issues.ts";
 
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
@@ -348,5 +349,76 @@ describe("a verified workload token in the core", () => {
     expect(credentialBehind({ principal: "token:t.access" }, credentials)?.kind).toBe("access-jwt");
     const withCertificate = [{ kind: "client-certificate" as const, lifetimeSeconds: 3600 }, ...credentials];
     expect(credentialBehind({ principal: `workload:${CHECKOUT}` }, withCertificate)?.kind).toBe("client-certificate");
+  });
+});
+
+describe("ward diff: workload tokens and audiences as possible widenings", () => {
+  const settingsDiff = (change: (d: any) => void) => {
+    const before = validatePolicy(
+      doc(
+        [spire()],
+        (d) =>
+          (d.identity.access = {
+            teamDomain: "https://example.cloudflareaccess.com",
+            audiences: ["a".repeat(64), "b".repeat(64)],
+          }),
+      ),
+    );
+    if (!before.ok) throw new Error(JSON.stringify(before.issues));
+    const after = structuredClone(before.policy);
+    change(after);
+    return diffReach(reach(before.policy), reach(after)).settings.map((s) => s.change);
+  };
+  const at = "Token issuer spire (spiffe-jwt-svid, iss https://spire.prod.example.com)";
+
+  it("lists a new issuer, a new algorithm, a longer lifetime, dropped required claims and a new audience", () => {
+    expect(
+      settingsDiff((d) =>
+        d.identity.tokenIssuers.push({
+          ...d.identity.tokenIssuers[0],
+          name: "spire2",
+          issuer: "https://spire2.prod.example.com",
+        }),
+      ),
+    ).toContain("+ Token issuer spire2 (spiffe-jwt-svid, iss https://spire2.prod.example.com)");
+    expect(settingsDiff((d) => d.identity.tokenIssuers[0].algorithms.push("PS256"))).toEqual([
+      `+ ${at} algorithm PS256`,
+    ]);
+    expect(settingsDiff((d) => (d.identity.tokenIssuers[0].maxLifetime = "1h"))).toEqual([
+      `+ ${at} lifetime up to 1h, clock skew 30s`,
+    ]);
+    expect(settingsDiff((d) => (d.services.payments.tokenAudience = "payments"))).toEqual([
+      "+ Service payments takes workload tokens for audience payments",
+    ]);
+    // Conservative: naming one application (a narrowing) is listed too, as a setting that changed.
+    expect(settingsDiff((d) => (d.services.payments.accessAudiences = ["a".repeat(64)]))).toEqual([
+      `+ Service payments takes Access tokens of audience ${"a".repeat(64)}`,
+    ]);
+    expect(
+      settingsDiff((d) => (d.identity.tokenIssuers[0].keys = { jwksUrl: "https://elsewhere.example.com/keys" })),
+    ).toEqual([`+ ${at} key set https://elsewhere.example.com/keys`]);
+  });
+
+  it("lists a service that takes another Access application", () => {
+    const narrowed = validatePolicy(
+      doc([spire()], (d) => {
+        d.identity.access = {
+          teamDomain: "https://example.cloudflareaccess.com",
+          audiences: ["a".repeat(64), "b".repeat(64)],
+        };
+        d.services.payments.accessAudiences = ["a".repeat(64)];
+      }),
+    );
+    if (!narrowed.ok) throw new Error(JSON.stringify(narrowed.issues));
+    const widened = structuredClone(narrowed.policy);
+    delete widened.services.payments!.accessAudiences;
+    expect(diffReach(reach(narrowed.policy), reach(widened)).settings.map((s) => s.change)).toEqual([
+      "+ Service payments takes Access tokens of every audience",
+    ]);
+    const another = structuredClone(narrowed.policy);
+    another.services.payments!.accessAudiences!.push("b".repeat(64));
+    expect(diffReach(reach(narrowed.policy), reach(another)).settings.map((s) => s.change)).toEqual([
+      `+ Service payments takes Access tokens of audience ${"b".repeat(64)}`,
+    ]);
   });
 });

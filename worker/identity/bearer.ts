@@ -19,18 +19,14 @@ export function bearerTokenOf(request: Request): string | undefined {
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** A base64url part as UTF-8 JSON text of an object with unique member names, parsed; else undefined. */
-function jsonObjectOf(part: string): Record<string, unknown> | undefined {
+/** A base64url part as UTF-8 JSON text of an object, parsed, and whether it names a member twice; else undefined. */
+function jsonObjectOf(part: string): { value: Record<string, unknown>; unique: boolean } | undefined {
   try {
     const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
     const text = textDecoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-    // Duplicate names (at any depth) read as two different tokens to two parsers: `iss` or `sub` twice
-    // would let Ward and an origin, or Ward's issuer choice and its verifier, disagree on who this is.
-    if (!hasUniqueMembers(text)) return undefined;
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+    return { value: value as Record<string, unknown>, unique: hasUniqueMembers(text) };
   } catch {
     return undefined;
   }
@@ -38,7 +34,12 @@ function jsonObjectOf(part: string): Record<string, unknown> | undefined {
 
 export type PeekResult =
   | { ok: true; header: Record<string, unknown>; payload: Record<string, unknown>; issuer: string }
-  | { ok: false; problem: "token-size" | "malformed-token" | "no-issuer" };
+  | {
+      ok: false;
+      problem: "token-size" | "malformed-token" | "no-issuer" | "duplicate-members";
+      /** The `iss` as JSON.parse reads it (the last one), when there is one: whether the token was meant for Ward. */
+      issuer?: string;
+    };
 
 /** The unverified header and payload of a compact JWS, and the `iss` it claims. */
 export function peekToken(token: string): PeekResult {
@@ -47,6 +48,10 @@ export function peekToken(token: string): PeekResult {
   const header = jsonObjectOf(headerPart);
   const payload = header && jsonObjectOf(payloadPart);
   if (!header || !payload) return { ok: false, problem: "malformed-token" };
-  if (typeof payload.iss !== "string") return { ok: false, problem: "no-issuer" };
-  return { ok: true, header, payload, issuer: payload.iss };
+  const issuer = payload.value.iss;
+  if (typeof issuer !== "string") return { ok: false, problem: "no-issuer" };
+  // Duplicate names (at any depth) read as two different tokens to two parsers: `iss` or `sub` twice
+  // would let Ward and an origin, or Ward's choice of issuer and its verifier, disagree on who this is.
+  if (!header.unique || !payload.unique) return { ok: false, problem: "duplicate-members", issuer };
+  return { ok: true, header: header.value, payload: payload.value, issuer };
 }

@@ -30,8 +30,12 @@ export async function verifyWorkloadToken(
   if (token === undefined) return { consumed: false };
   const peeked = peekToken(token);
   // An unknown `iss` is no credential: exactly the issuers the policy names, compared as strings.
-  const issuer = peeked.ok ? issuers.get(peeked.issuer) : undefined;
-  if (!peeked.ok || issuer === undefined) return { consumed: false };
+  const issuer = peeked.issuer === undefined ? undefined : issuers.get(peeked.issuer);
+  if (issuer === undefined) return { consumed: false };
+  if (!peeked.ok) {
+    logEvent("warn", "workload-token-rejected", { requestId, issuer: issuer.name, problem: peeked.problem });
+    return { consumed: true };
+  }
   const service = serviceOf();
   if (service === undefined) {
     // No service, no audience: nothing a workload token could be for (the decision is host-not-found).

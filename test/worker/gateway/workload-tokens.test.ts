@@ -218,6 +218,25 @@ describe("workload tokens at the gateway", () => {
     expect(foreign.seen[0]!.headers.authorization).toBe(`Bearer ${appJwt}`);
   });
 
+  it("refuses a token of a trusted issuer that names a member twice, logs why, and still consumes it", async () => {
+    const twice =
+      '{"aud":["https://orders.localhost"],"exp":"$EXP","iat":"$NOW","iss":"https://spire.demo.ward.internal",' +
+      '"sub":"spiffe://demo.ward.internal/ns/shop/sa/frontend","sub":"spiffe://demo.ward.internal/ns/shop/sa/checkout"}';
+    const duplicated = await workloadToken({ issuer: "spire", rawPayload: twice });
+    const { result, events } = await logged(() =>
+      call("https://orders.localhost/v1/export", { token: duplicated, cert: true }),
+    );
+    expect(result.res.status).toBe(200);
+    expect(result.seen[0]!.headers.authorization).toBeUndefined();
+    expect(decodeJwt(String(result.seen[0]!.headers["ward-assertion"])).ward_credentials).toEqual([
+      { kind: "client-certificate" },
+    ]);
+    expect(events.find((e) => e.event === "workload-token-rejected")).toMatchObject({
+      issuer: "demo-spire",
+      problem: "duplicate-members",
+    });
+  });
+
   it("takes a certificate and a token of the same workload as one, with both credentials named", async () => {
     const { res, seen } = await call("https://payments.localhost/v1/charge", {
       method: "POST",
