@@ -1,6 +1,6 @@
 // The Access half of identify(): a verified Access token, counted only at a service that takes its
 // application (services.<name>.accessAudiences), with directory facts fetched when a rule needs them.
-import type { CompiledAccess, CompiledPolicy, CredentialSeen } from "../../policy/index.ts";
+import type { CompiledAccess, CompiledPolicy, CredentialSeen, PolicyDocument } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
@@ -20,7 +20,17 @@ function countsAt(audiences: readonly string[], service: ServiceSource | undefin
   return wanted === undefined || audiences.some((aud) => wanted.includes(aud));
 }
 
+/** Whether any service names its Access applications, once per (immutable) policy document. */
+const namesAudiences = new WeakMap<PolicyDocument, boolean>();
+function anyServiceNamesAudiences(doc: PolicyDocument): boolean {
+  let any = namesAudiences.get(doc);
+  if (any === undefined)
+    namesAudiences.set(doc, (any = Object.values(doc.services).some((s) => s.accessAudiences !== undefined)));
+  return any;
+}
+
 export async function verifyAccessToken(
+  policy: CompiledPolicy,
   access: CompiledAccess,
   token: string,
   serviceOf: () => ServiceSource | undefined,
@@ -33,7 +43,8 @@ export async function verifyAccessToken(
     logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
     return undefined;
   }
-  if (!countsAt(result.audiences, serviceOf())) {
+  // Most policies name none: then the request's service need not even be looked up.
+  if (anyServiceNamesAudiences(policy.document) && !countsAt(result.audiences, serviceOf())) {
     logEvent("warn", "access-token-rejected", { requestId, problem: "audience-not-for-service" });
     return undefined;
   }

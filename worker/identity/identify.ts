@@ -57,7 +57,7 @@ export async function identify(
   const access = policy.access;
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {
-    const verified = await verifyAccessToken(access, token, serviceOf, now, requestId, needs);
+    const verified = await verifyAccessToken(policy, access, token, serviceOf, now, requestId, needs);
     if (verified) {
       Object.assign(identity, verified.identity);
       credentials.push(verified.credential);
