@@ -64,6 +64,20 @@ function policy(): string {
     ],
   };
   doc.services.wiki.accessAudiences = [AUD];
+  doc.services.handbook = {
+    hosts: ["handbook.localhost"],
+    origin: { tunnel: "WIKI" },
+    owner: "it@example.com",
+    accessAudiences: [OTHER_APP],
+    routes: [
+      {
+        id: "read",
+        methods: ["GET"],
+        pathPrefix: "/",
+        rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+      },
+    ],
+  };
   return stringify(doc);
 }
 
@@ -331,6 +345,17 @@ describe("workload tokens at the gateway", () => {
       expect(seen).toEqual([]);
     }
     expect((await count(bundle)) - before).toBeLessThanOrEqual(1);
+  });
+
+  it("sends a browser to the login of the service's own Access application", async () => {
+    const m = marker();
+    const res = await exports.default.fetch(`https://handbook.localhost/guide?${m}`, {
+      headers: { accept: "text/html", "sec-fetch-mode": "navigate" },
+      redirect: "manual",
+    });
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get("location")!).searchParams.get("kid")).toBe(OTHER_APP);
+    expect(await originSaw(m)).toEqual([]);
   });
 
   it("grants no scope from an Access token", async () => {
