@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { issuerEndpoint } from "./test/worker/issuer-endpoints.ts";
 
 // The pure core and the CLI run in Node (they are Node programs too); the Worker runs in workerd through
 // @cloudflare/vitest-plugin, with origins that are real HTTP servers on 127.0.0.1.
@@ -66,6 +67,8 @@ export default defineConfig({
                     };
                     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
                   }
+                  const issued = issuerEndpoint(url, inject("workloadIssuers"));
+                  if (issued) return issued;
                   if (url.hostname === "127.0.0.1") {
                     const body =
                       request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();

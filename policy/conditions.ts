@@ -1,7 +1,7 @@
 // Rule conditions. Every condition is checked (not just up to the first failure) so that explain can
 // name each one that failed. Time is always an argument: the core never reads a clock.
 import { DAYS, type Conditions } from "./schema.ts";
-import { claimsHold } from "./principals.ts";
+import { claimsHeld } from "./principals.ts";
 import type { Identity } from "./identity.ts";
 
 export interface CompiledConditions {
@@ -59,7 +59,7 @@ export function failedConditions(c: CompiledConditions, ctx: ConditionContext): 
     const missing = c.scopes.filter((s) => !granted.has(s));
     if (missing.length > 0) failed.push(`missing scope ${missing.join(", ")}`);
   }
-  if (c.claims && !claimsHold(c.claims, identity.claims)) failed.push(`claims ${JSON.stringify(c.claims)} not held`);
+  if (c.claims && !claimsHeld(c.claims, identity)) failed.push(`claims ${JSON.stringify(c.claims)} not held`);
   if (c.notBefore !== undefined && now < c.notBefore) failed.push(`before ${c.source.time!.notBefore}`);
   if (c.notAfter !== undefined && now >= c.notAfter) failed.push(`at or after ${c.source.time!.notAfter}`);
   if (c.days || c.hours) {

@@ -2,17 +2,35 @@
 // their issued lifetimes), and which one a decision is logged with.
 import type { Decision } from "./decision.ts";
 
+export type CredentialKind = "access-jwt" | "client-certificate" | "workload-token";
+
 /** A verified credential and how long it was issued for. */
 export interface CredentialSeen {
-  kind: "access-jwt" | "client-certificate";
+  kind: CredentialKind;
   lifetimeSeconds: number;
+  /** Seconds it had left at the request (`exp` or notAfter minus the request time). */
+  remainingSeconds?: number;
+  /** Who issued it: the token's `iss` (the Access team domain for an Access token). */
+  issuer?: string;
 }
 
-/** The credential behind the decision's principal: the certificate for a workload, else the Access token. */
+/**
+ * The credential behind the decision's principal: for a workload the certificate (or, without one, the
+ * workload token that named it), for a token subject the workload token, else the Access token.
+ */
 export function credentialBehind(
   decision: Pick<Decision, "principal">,
   credentials: readonly CredentialSeen[],
 ): CredentialSeen | undefined {
-  const kind = decision.principal.startsWith("workload:") ? "client-certificate" : "access-jwt";
-  return credentials.find((seen) => seen.kind === kind);
+  const { principal } = decision;
+  const kinds: CredentialKind[] = principal.startsWith("workload:")
+    ? ["client-certificate", "workload-token"]
+    : principal.startsWith("subject:")
+      ? ["workload-token"]
+      : ["access-jwt"];
+  for (const kind of kinds) {
+    const seen = credentials.find((c) => c.kind === kind);
+    if (seen) return seen;
+  }
+  return undefined;
 }

@@ -22,10 +22,14 @@ import type { WebSocketOutcome } from "./websocket/upgrade.ts";
 const effect = z.enum(["allow", "deny"]);
 
 const credential = z.object({
-  /** `access-jwt` or `client-certificate` today. */
+  /** `access-jwt`, `client-certificate` or `workload-token` today. */
   kind: z.string(),
   /** How long it was issued for: `exp - iat` of a token, `notAfter - notBefore` of a certificate. */
   lifetimeSeconds: z.number(),
+  /** How long it had left at the request; absent on lines written before it was logged. */
+  remainingSeconds: z.number().optional(),
+  /** The token's `iss` (the Access team domain for an Access token); absent for certificates. */
+  issuer: z.string().optional(),
 });
 
 /** One rule as the decision considered it: whether it applied, and if not, which facts failed (for `ward why`). */

@@ -68,8 +68,11 @@ export function deniedBy(
   now: number,
 ): DenyEntry | undefined {
   if (index.size === 0) return undefined;
-  const { workload, user, serviceToken } = identity;
-  let entry = workload && inForce(index, "spiffe", workload.id, now);
+  const { user, serviceToken } = identity;
+  // A revoked SPIFFE ID is refused whichever credential names it: a certificate or a workload token.
+  let entry = identity.workload && inForce(index, "spiffe", identity.workload.id, now);
+  const tokenId = identity.workloadToken?.spiffeId;
+  if (!entry && tokenId !== undefined) entry = inForce(index, "spiffe", tokenId, now);
   if (!entry && certificate) {
     entry = inForce(index, "fingerprint", certificate.sha256, now);
     const serial = entry ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
@@ -82,7 +85,11 @@ export function deniedBy(
   if (!entry && serviceToken) entry = inForce(index, "token", serviceToken.clientId, now);
   // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
   if (!entry) entry = inForce(index, "principal", principal, now);
-  const credentials = Number(workload !== undefined) + Number(user !== undefined) + Number(serviceToken !== undefined);
+  const credentials =
+    Number(identity.workload !== undefined) +
+    Number(user !== undefined) +
+    Number(serviceToken !== undefined) +
+    Number(identity.workloadToken !== undefined);
   if (!entry && credentials > 1) {
     for (const part of principalParts(identity)) {
       entry = inForce(index, "principal", part, now);

@@ -1,5 +1,7 @@
-// The verified facts about a caller, as the Worker builds them from request.cf.tlsClientAuth and a verified
-// Access JWT (never from headers a client can send). The policy core only reads them.
+// The verified facts about a caller, as the Worker builds them from request.cf.tlsClientAuth, a verified
+// Access JWT and a verified workload token (never from headers a client can send). The policy core only reads
+// them.
+import type { TokenKind } from "./token-issuers.ts";
 
 export interface WorkloadIdentity {
   /** SPIFFE ID from the certificate's SAN URI, or the id the fingerprint registry assigns. */
@@ -20,19 +22,58 @@ export interface ServiceTokenIdentity {
   clientId: string;
 }
 
+/** A verified workload token (identity.tokenIssuers): a bearer credential, never proof of a certificate. */
+export interface WorkloadTokenIdentity {
+  /** The issuer's name in identity.tokenIssuers. */
+  issuer: string;
+  kind: TokenKind;
+  /** The token's `sub`. */
+  subject: string;
+  /**
+   * The workload's SPIFFE ID: a JWT-SVID's `sub`, or a Kubernetes service account mapped into the issuer's
+   * trust domain. The same identity a certificate gives: `spiffe`, `spiffePrefix` and `trustDomain` match it.
+   */
+  spiffeId?: string;
+  /** The token's claims: `claims` matchers and conditions read them (apart from the Access token's). */
+  claims: Readonly<Record<string, unknown>>;
+}
+
 export interface Identity {
+  /** The workload a verified client certificate names; only a certificate sets it (`requireCertificate`, bothFactors). */
   workload?: WorkloadIdentity;
   /** At most one of user and serviceToken: they come from the one Access token. */
   user?: UserIdentity;
   serviceToken?: ServiceTokenIdentity;
   /** Claims of the verified Access token. */
   claims?: Readonly<Record<string, unknown>>;
-  /** Granted scopes (the token's `scope`/`scp`). */
+  /** A verified workload token; when both it and a certificate name a SPIFFE ID, they name the same one. */
+  workloadToken?: WorkloadTokenIdentity;
+  /** Granted scopes: the workload token's `scope`/`scp` (Access tokens carry none). */
   scopes?: readonly string[];
 }
 
 export function isAuthenticated(identity: Identity): boolean {
-  return identity.workload !== undefined || identity.user !== undefined || identity.serviceToken !== undefined;
+  return (
+    identity.workload !== undefined ||
+    identity.user !== undefined ||
+    identity.serviceToken !== undefined ||
+    identity.workloadToken !== undefined
+  );
+}
+
+/** The SPIFFE ID a workload token gives that the certificate does not already (undefined when none or the same). */
+function tokenOnlySpiffeId(identity: Identity): string | undefined {
+  const id = identity.workloadToken?.spiffeId;
+  return id !== undefined && id !== identity.workload?.id ? id : undefined;
+}
+
+/** Every SPIFFE ID the caller's credentials name: the certificate's, the workload token's (one when they agree). */
+export function workloadIdsOf(identity: Identity): string[] {
+  const ids: string[] = [];
+  if (identity.workload) ids.push(identity.workload.id);
+  const tokenId = tokenOnlySpiffeId(identity);
+  if (tokenId !== undefined) ids.push(tokenId);
+  return ids;
 }
 
 /** Hex as certificates and policies write it (`AB:CD` or `abcd`), in one form: no colons, lower case. */
@@ -42,14 +83,17 @@ export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLow
 export { trustDomainOf } from "./spiffe-id.ts";
 
 /**
- * The caller's verified credentials by name: `workload:<SPIFFE ID>`, `user:<e-mail>`, `token:<client id>`.
- * Read these rather than splitting a principal key on "+": e-mails and SPIFFE IDs may contain "+" too.
+ * The caller's verified credentials by name: `workload:<SPIFFE ID>` (a certificate's or a workload token's),
+ * `user:<e-mail>`, `token:<client id>` (an Access service token), `subject:<issuer>/<sub>` (a workload token
+ * that names no SPIFFE ID). Read these rather than splitting a principal key on "+": e-mails, SPIFFE IDs and
+ * subjects may contain "+" too.
  */
 export function principalParts(identity: Identity): string[] {
-  const parts: string[] = [];
-  if (identity.workload) parts.push(`workload:${identity.workload.id}`);
+  const parts = workloadIdsOf(identity).map((id) => `workload:${id}`);
   if (identity.user) parts.push(`user:${identity.user.email.toLowerCase()}`);
   if (identity.serviceToken) parts.push(`token:${identity.serviceToken.clientId}`);
+  const token = identity.workloadToken;
+  if (token && token.spiffeId === undefined) parts.push(`subject:${token.issuer}/${token.subject}`);
   return parts;
 }
 

@@ -57,7 +57,7 @@ export {
   type ReachReport,
   type PolicyDiff,
 } from "./reach/index.ts";
-export { principalsMatch, compilePrincipals, type CompiledPrincipals } from "./principals.ts";
+export { principalsMatch, compilePrincipals, claimsHold, type CompiledPrincipals } from "./principals.ts";
 export {
   applyGrants,
   grantCovers,
@@ -84,8 +84,24 @@ export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } fr
 export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";
 export { isCleanText } from "./clean-text.ts";
 export { compileAccess, MAX_CONFIGURABLE_TOKEN_DURATION, type CompiledAccess } from "./access-limits.ts";
+export {
+  compileTokenIssuer,
+  kindCarriesScopes,
+  tokenAudienceOf,
+  tokenIssuersOf,
+  type CompiledTokenIssuer,
+  type TokenIssuers,
+  type TokenKind,
+} from "./token-issuers.ts";
+export {
+  checkTokenTimes,
+  scopesOf,
+  serviceAccountOf,
+  workloadTokenOf,
+  type VerifiedWorkloadToken,
+} from "./token-claims.ts";
 export { countsTowardQuarantine } from "./quarantine.ts";
-export { credentialBehind, type CredentialSeen } from "./credential.ts";
+export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";
 export { countryOf } from "./country.ts";
 export { DELIVERY_REASONS, statusFor, type DeliveryReason } from "./status.ts";
 export { ADMIN_PREFIX, KEY_SET_PATH, ME_PATH, PORTAL_PATH, RESERVED_PREFIXES } from "./reserved-paths.ts";

@@ -37,7 +37,14 @@ export type IssueCode =
   | "deny-covers-route"
   | "audit-on-allow-rule"
   | "audit-in-production"
-  | "websocket-without-get";
+  | "websocket-without-get"
+  | "duplicate-token-issuer"
+  | "token-issuer-trust-domain"
+  | "invalid-jwks"
+  | "token-issuer-unconstrained"
+  | "duplicate-token-audience"
+  | "unknown-access-audience"
+  | "scopes-not-carried";
 
 export interface Issue {
   severity: Severity;

@@ -1,7 +1,7 @@
 // Principal matchers, compiled once per policy version into sets so that matching is a few lookups.
 import type { PrincipalMatcher } from "./schema.ts";
 import { canonicalEmail, emailDomainOf } from "./email-address.ts";
-import { isAuthenticated, trustDomainOf, type Identity } from "./identity.ts";
+import { isAuthenticated, trustDomainOf, workloadIdsOf, type Identity } from "./identity.ts";
 
 type ClaimRequirement = Readonly<Record<string, unknown>>;
 
@@ -90,8 +90,8 @@ export function claimsHold(required: ClaimRequirement, claims: Readonly<Record<s
 export function principalsMatch(p: CompiledPrincipals, identity: Identity, unknownHolds = false): boolean {
   if (p.public) return true;
   if (p.authenticated && isAuthenticated(identity)) return true;
-  const workload = identity.workload?.id;
-  if (workload !== undefined) {
+  // A certificate's SPIFFE ID and a workload token's are the same kind of identity.
+  for (const workload of workloadIdsOf(identity)) {
     if (p.spiffe.has(workload)) return true;
     const domain = trustDomainOf(workload);
     if (domain !== undefined && p.trustDomains.has(domain)) return true;
@@ -110,8 +110,21 @@ export function principalsMatch(p: CompiledPrincipals, identity: Identity, unkno
       return true;
   }
   if (identity.serviceToken && p.serviceTokens.has(identity.serviceToken.clientId)) return true;
-  if ((user || identity.serviceToken) && p.claims.some((c) => claimsHold(c, identity.claims))) return true;
+  if (p.claims.length > 0 && p.claims.some((c) => claimsHeld(c, identity, true))) return true;
   return false;
+}
+
+/**
+ * A claim requirement holds when one credential's claims satisfy all of it: the Access token's (a person's or
+ * a service token's) or the workload token's, never some claims from each, so two credentials cannot be
+ * combined into a caller neither of them is. Write `iss` in it to say whose token must carry the claims.
+ */
+export function claimsHeld(required: ClaimRequirement, identity: Identity, accessPrincipal = false): boolean {
+  // `accessPrincipal`: as a matcher, the Access token's claims name someone only with the person or service
+  // token that token identified.
+  const accessCounts = !accessPrincipal || identity.user !== undefined || identity.serviceToken !== undefined;
+  if (accessCounts && claimsHold(required, identity.claims)) return true;
+  return identity.workloadToken !== undefined && claimsHold(required, identity.workloadToken.claims);
 }
 
 /** The Access half of an identity, for matching the `access` side of bothFactors. */

@@ -11,6 +11,17 @@ import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
 import { MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
+import {
+  DEFAULT_TOKEN_ALGORITHMS,
+  DEFAULT_TOKEN_CLOCK_SKEW,
+  DEFAULT_WORKLOAD_TOKEN_LIFETIME,
+  MAX_TOKEN_CLOCK_SKEW,
+  MAX_TOKEN_CLOCK_SKEW_SECONDS,
+  MAX_WORKLOAD_TOKEN_LIFETIME,
+  MAX_WORKLOAD_TOKEN_SECONDS,
+  TOKEN_ALGORITHMS,
+  TOKEN_KINDS,
+} from "./token-issuers.ts";
 
 export const SCHEMA_VERSION = 1;
 
@@ -226,6 +237,15 @@ export const Route = z.strictObject({
 });
 export type Route = z.infer<typeof Route>;
 
+// An Access application's AUD tag; a service may name which applications' tokens count for it.
+const accessAud = z.string().regex(/^[0-9a-f]{64}$/, "must be an Access AUD tag (64 hex)");
+// What a workload token's `aud` must hold for a service: a URL or any other exact, printable value.
+const tokenAudience = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (e.g. https://payments.example.com)");
+
 // ---- services ---------------------------------------------------------------------------------
 
 export const TunnelOrigin = z.strictObject({
@@ -247,6 +267,14 @@ export const Service = z.strictObject({
   mode: z.enum(["enforce", "audit"]).default("enforce"),
   hide: z.boolean().default(false).describe("answer unauthorized callers 404 as if the route did not exist (else 403)"),
   requireCertificate: z.boolean().optional().describe("overrides identity.mtls.required for this service"),
+  tokenAudience: tokenAudience
+    .optional()
+    .describe("the `aud` a workload token must name to count here (default: https://<first host>)"),
+  accessAudiences: z
+    .array(accessAud)
+    .min(1)
+    .optional()
+    .describe("the Access applications (AUD tags) whose tokens count here (default: every one in identity.access)"),
   forwardHeaders: forwardHeaders.optional(),
   description: z.string().optional(),
   routes: z.array(Route).min(1),
@@ -271,13 +299,83 @@ export const PinnedIssuer = z.union([
   z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form"), trustDomains: issuerTrustDomains }),
 ]);
 
+/** A duration no longer than `max` seconds (named `maxText` in the message). */
+function durationAtMost(max: number, maxText: string, why: string) {
+  return duration.superRefine((value, ctx) => {
+    if (DURATION.test(value) && durationSeconds(value) > max) {
+      ctx.addIssue({
+        code: "too_big",
+        origin: "number",
+        maximum: max,
+        inclusive: true,
+        input: value,
+        message: `must be at most ${maxText} (${why})`,
+      });
+    }
+  });
+}
+
+// A workload-token issuer (policy/token-issuers.ts). Its keys come from a URL Ward fetches (a JWKS or SPIFFE
+// bundle endpoint, or OIDC discovery), or are pushed with the policy (for issuers the Worker cannot reach);
+// never from a URL or key a token names.
+const httpsUrl = z.url({ protocol: /^https$/, hostname: z.regexes.domain }).refine((u) => !u.includes("#"), {
+  message: "must have no fragment",
+});
+const inlineJwks = z
+  .object({
+    keys: z
+      .array(z.record(z.string(), z.unknown()))
+      .min(1)
+      .max(100)
+      .describe("public JWKs; a SPIFFE trust bundle marks its JWT keys use: jwt-svid"),
+    spiffe_sequence: z.number().optional(),
+    spiffe_refresh_hint: z.number().optional(),
+  })
+  .strict();
+export const TokenIssuer = z.strictObject({
+  name: name.describe("how logs, decisions and principals name this issuer"),
+  kind: z
+    .enum(TOKEN_KINDS)
+    .describe("spiffe-jwt-svid (sub is a SPIFFE ID), kubernetes (service-account tokens) or oidc (claims)"),
+  issuer: httpsUrl.describe("the exact `iss` its tokens carry"),
+  keys: z.union([
+    z.strictObject({ jwksUrl: httpsUrl.describe("a JWKS, or a SPIFFE trust bundle endpoint") }),
+    z.strictObject({ discovery: httpsUrl.describe("an OIDC discovery document; its jwks_uri gives the keys") }),
+    z.strictObject({ jwks: inlineJwks.describe("the key set itself, pushed with the policy") }),
+  ]),
+  algorithms: z
+    .array(z.enum(TOKEN_ALGORITHMS))
+    .min(1)
+    .default(DEFAULT_TOKEN_ALGORITHMS)
+    .describe("signature algorithms accepted (asymmetric only)"),
+  clockSkew: durationAtMost(MAX_TOKEN_CLOCK_SKEW_SECONDS, MAX_TOKEN_CLOCK_SKEW, "clocks are NTP-synced")
+    .default(DEFAULT_TOKEN_CLOCK_SKEW)
+    .describe("tolerated clock difference on exp, nbf and iat"),
+  maxLifetime: durationAtMost(
+    MAX_WORKLOAD_TOKEN_SECONDS,
+    MAX_WORKLOAD_TOKEN_LIFETIME,
+    "workload tokens are short-lived by design",
+  )
+    .default(DEFAULT_WORKLOAD_TOKEN_LIFETIME)
+    .describe("refuse a token issued for longer (exp - iat) than this"),
+  trustDomain: trustDomain
+    .optional()
+    .describe(
+      "spiffe-jwt-svid: the trust domain its SPIFFE IDs must be in; kubernetes: map service accounts to spiffe://<this>/ns/<ns>/sa/<sa>",
+    ),
+  requireClaims: claimRequirement
+    .optional()
+    .describe("claims every token of this issuer must carry to count at all (e.g. repository_owner)"),
+  description: z.string().optional(),
+});
+
 export const IdentitySources = z.strictObject({
   access: z
     .strictObject({
       teamDomain: z.url({ protocol: /^https$/ }).regex(/^https:\/\/[a-z0-9-]+\.cloudflareaccess\.com$/, {
         message: "must be https://<team>.cloudflareaccess.com (no trailing slash)",
       }),
-      audiences: z.array(z.string().regex(/^[0-9a-f]{64}$/, "must be an Access AUD tag (64 hex)")).min(1),
+      audiences: z.array(accessAud).min(1),
       maxTokenLifetime: tokenDuration
         .default(DEFAULT_TOKEN_LIFETIME)
         .describe(
@@ -306,6 +404,11 @@ export const IdentitySources = z.strictObject({
         .describe("certificates without a SPIFFE ID, mapped by fingerprint to a workload identity"),
     })
     .optional(),
+  tokenIssuers: z
+    .array(TokenIssuer)
+    .min(1)
+    .optional()
+    .describe("issuers whose workload tokens (Authorization: Bearer) identify a caller: SPIRE, Kubernetes, OIDC"),
 });
 
 export const ExceptionLimits = z.strictObject({

@@ -28,7 +28,7 @@ import { denylistVerdict } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants/cache.ts";
-import { identify } from "./identity/identify.ts";
+import { identify, type Identified } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
 import { logAnswer, logDecision } from "./log/decisions.ts";
@@ -42,6 +42,8 @@ import { answer, respondToDenial } from "./respond.ts";
 import { offeredProtocols, openWebSocket, upgradeOf } from "./websocket/upgrade.ts";
 
 type WaitUntil = (p: Promise<unknown>) => void;
+
+const CONSUMED_AUTHORIZATION: readonly string[] = ["authorization"];
 
 /** The facts evaluate() decides on, from the request as received and the verified identity. */
 function requestFacts(request: Request, received: string, url: URL | undefined, identity: Identity): RequestFacts {
@@ -110,13 +112,13 @@ async function fulfil(
   url: URL,
   service: CompiledService,
   decision: Decision,
-  identity: Identity,
-  certificate: CertificateFacts | undefined,
+  identified: Identified,
   env: Env,
   requestId: string,
   now: number,
   websocket?: { protocols?: string },
 ): Promise<Fulfilled> {
+  const { identity, certificate, credentials } = identified;
   const limited =
     decision.obligations.rateLimits.length > 0
       ? await checkRateLimits(env, decision.obligations.rateLimits, now)
@@ -129,6 +131,7 @@ async function fulfil(
     assertion = await assertionFor(keys, {
       identity,
       decision,
+      credentials,
       certificateSha256: certificate?.sha256,
       issuer: env.ASSERTION_ISSUER ?? "ward",
       now,
@@ -151,6 +154,8 @@ async function fulfil(
       assertion,
       timeout > 0 ? timeout : undefined,
       websocket,
+      // A workload token was Ward's credential, not the app's: never forwarded (forwardHeaders or not).
+      identified.consumedAuthorization ? CONSUMED_AUTHORIZATION : undefined,
     );
     fulfilled = forwarded.ok
       ? { response: forwarded.response }
@@ -182,7 +187,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   }
 
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  const { identity, certificate, credentials, expiresAt } = await identify(request, policy, started, requestId);
+  const identified = await identify(request, policy, started, requestId);
+  const { identity, certificate, credentials } = identified;
   const url = parseReceived(received);
   const facts = requestFacts(request, received, url, identity);
   const upgrade: UpgradeKind = upgradeOf(request);
@@ -203,12 +209,22 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   const websocket = upgrade === "websocket" ? { protocols: offeredProtocols(request) } : undefined;
   let { response, droppedHeaders, outcome }: Fulfilled =
     service && url
-      ? await fulfil(request, url, service, decision, identity, certificate, env, requestId, started, websocket)
+      ? await fulfil(request, url, service, decision, identified, env, requestId, started, websocket)
       : { response: respondToDenial(request, policy, decision, url, requestId, displayName(identity)) };
   // The origin switched protocols: Ward relays the socket, and closes it when access ends (worker/websocket/).
   if (websocket && response.webSocket) {
     const origin = response as Response & { webSocket: WebSocket };
-    response = openWebSocket({ env, policy, decision, facts, certificate, expiresAt, requestId, origin, waitUntil });
+    response = openWebSocket({
+      env,
+      policy,
+      decision,
+      facts,
+      certificate,
+      expiresAt: identified.expiresAt,
+      requestId,
+      origin,
+      waitUntil,
+    });
     outcome = WEBSOCKET_OPENED;
   }
 

@@ -59,7 +59,10 @@ export function respondToDenial(
   const service = decision.service ? policy.document.services[decision.service] : undefined;
   if (access && service && isBrowserNavigation(request)) {
     if (decision.reasons.includes("unauthenticated") && url) {
-      return loginRedirect(access.teamDomain, access.audiences[0]!, decision.target!.host, url.pathname + url.search);
+      // The service's own Access application, where it names them: a login to another one gives a token
+      // that does not count here.
+      const aud = service.accessAudiences?.[0] ?? access.audiences[0]!;
+      return loginRedirect(access.teamDomain, aud, decision.target!.host, url.pathname + url.search);
     }
     // A hidden service stays hidden; only a 403 becomes the page.
     if (decision.status === 403) {

@@ -1,7 +1,7 @@
 // The settings beside the routes that decide access too: who may use the admin API, where identities come
-// from and how long their tokens count, which identity pairs a binding admits (and which rules name which
-// binding), and each service's hosts,
-// origin, mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
+// from and how long their tokens count (certificates, Access, workload tokens: token-settings.ts), which
+// identity pairs a binding admits (and which rules name which binding), and each service's hosts, origin,
+// mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
 import { durationSeconds } from "../duration.ts";
 import { normaliseHex } from "../identity.ts";
 import { expandMatchers } from "../principals.ts";
@@ -10,6 +10,7 @@ import { requiresCertificate } from "./certificate.ts";
 import type { ReachSettings, ServiceSettings, TokenLimits } from "./model.ts";
 import { principalName } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
+import { tokenSources } from "./token-settings.ts";
 
 export function settingsOf(doc: PolicyDocument): ReachSettings {
   const pairs = Object.entries(doc.identityBindings).flatMap(([name, list]) =>
@@ -91,5 +92,6 @@ function identitySources(doc: PolicyDocument): string[] {
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
     ...(readsSpiffe ? ["mTLS SPIFFE IDs from certificates"] : []),
     ...(access ? [`Access team ${access.teamDomain}`, ...access.audiences.map((a) => `Access audience ${a}`)] : []),
+    ...tokenSources(doc),
   ];
 }

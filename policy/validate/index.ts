@@ -9,6 +9,7 @@ import { checkAdmin, checkPrincipalSets } from "./principals.ts";
 import { checkablePart } from "./partial.ts";
 import { fromZod } from "./schema-issues.ts";
 import { checkServices } from "./services.ts";
+import { checkScopesCarried, checkServiceAudiences, checkTokenIssuers } from "./tokens.ts";
 
 export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
@@ -32,8 +33,11 @@ function checkDocument(doc: PolicyDocument): Issue[] {
   const out = new Collector();
   checkRegistry(doc, out);
   checkIssuers(doc, out);
+  checkTokenIssuers(doc, out);
   checkPrincipalSets(doc, out);
   checkAdmin(doc, out);
   checkServices(doc, out);
+  checkServiceAudiences(doc, out);
+  checkScopesCarried(doc, out);
   return out.issues;
 }

@@ -32,22 +32,25 @@ export function checkMatchers(
 
 function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string, out: Collector): void {
   const workload = "spiffe" in m || "spiffePrefix" in m || "trustDomain" in m;
-  const access = "email" in m || "emailDomain" in m || "group" in m || "claims" in m || "serviceToken" in m;
-  if (workload && !doc.identity.mtls) {
+  const access = "email" in m || "emailDomain" in m || "group" in m || "serviceToken" in m;
+  // SPIFFE IDs come from certificates, JWT-SVIDs and mapped Kubernetes service accounts; claims from any token.
+  const tokens = doc.identity.tokenIssuers ?? [];
+  const tokenSpiffe = tokens.some((t) => t.kind === "spiffe-jwt-svid" || t.trustDomain !== undefined);
+  if (workload && !doc.identity.mtls && !tokenSpiffe) {
     out.add(
       "error",
       "mtls-not-configured",
       at,
-      `${describeMatcher(m)} needs identity.mtls`,
+      `${describeMatcher(m)} needs identity.mtls${tokens.length > 0 ? " (or a token issuer that names SPIFFE IDs)" : ""}`,
       "pin the client certificate issuers under identity.mtls",
     );
   }
-  if (access && !doc.identity.access) {
+  if ((access || ("claims" in m && tokens.length === 0)) && !doc.identity.access) {
     out.add(
       "error",
       "access-not-configured",
       at,
-      `${describeMatcher(m)} needs identity.access`,
+      `${describeMatcher(m)} needs identity.access${"claims" in m ? " (or identity.tokenIssuers)" : ""}`,
       "set identity.access.teamDomain and audiences",
     );
   }

@@ -12,11 +12,14 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readGrants } from "../grants/read.ts";
 import { loadPolicyFile } from "../policy-file.ts";
+import { withWorkloadToken, type TokenFlags } from "./explain-token.ts";
 
 export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --as spiffe://...|EMAIL|token:CLIENT_ID|anonymous   who calls (or use the flags below)
     --workload SPIFFE_ID   --email EMAIL   --service-token CLIENT_ID
     --group G   --scope S   --claim NAME=VALUE   --posture CHECK_ID   (each repeatable)
+    --token-issuer NAME   a workload token of this identity.tokenIssuers entry: --as names its subject
+                          (a SPIFFE ID, system:serviceaccount:NS:SA, or an OIDC sub); --scope and --claim its own
     --country CC   --time ISO-8601 (default: now)   --json
     --header 'NAME: value'   a request header (repeatable): says which ones the origin would not be sent
     --grants FILE   time-bounded grants to take into account (ward exceptions list --json; revoked and used-up ones are skipped)`;
@@ -27,9 +30,32 @@ function claimValue(text: string): unknown {
   return text;
 }
 
+/** The claims of `--claim NAME=VALUE` pairs. */
+function claimsOf(pairs: string[] | undefined): Record<string, unknown> {
+  const claims: Record<string, unknown> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new CliError(`--claim ${pair}: expected NAME=VALUE`);
+    claims[pair.slice(0, eq)] = claimValue(pair.slice(eq + 1));
+  }
+  return claims;
+}
+
+/** With --token-issuer, what --as, --scope and --claim say of the token (else undefined). */
+export function tokenFlagsOf(values: Record<string, string | string[] | boolean | undefined>): TokenFlags | undefined {
+  const issuer = values["token-issuer"] as string | undefined;
+  if (issuer === undefined) return undefined;
+  const subject = values.as as string | undefined;
+  if (subject === undefined) throw new CliError("--token-issuer: name the token's subject with --as");
+  const scopes = values.scope as string[] | undefined;
+  return { issuer, subject, claims: claimsOf(values.claim as string[] | undefined), ...(scopes ? { scopes } : {}) };
+}
+
 export function identityFromFlags(values: Record<string, string | string[] | boolean | undefined>): Identity {
   const identity: Identity = {};
-  const as = values.as as string | undefined;
+  // With --token-issuer, --as, --scope and --claim describe the token (explain-token.ts).
+  const tokenCaller = values["token-issuer"] !== undefined;
+  const as = tokenCaller ? undefined : (values.as as string | undefined);
   let workload = values.workload as string | undefined;
   let email = values.email as string | undefined;
   let token = values["service-token"] as string | undefined;
@@ -62,12 +88,8 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
     throw new CliError("--group and --posture describe a person: add --email or --as EMAIL");
   }
   if (token) identity.serviceToken = { clientId: token };
-  const claims: Record<string, unknown> = {};
-  for (const pair of (values.claim as string[] | undefined) ?? []) {
-    const eq = pair.indexOf("=");
-    if (eq < 1) throw new CliError(`--claim ${pair}: expected NAME=VALUE`);
-    claims[pair.slice(0, eq)] = claimValue(pair.slice(eq + 1));
-  }
+  if (tokenCaller) return identity;
+  const claims = claimsOf(values.claim as string[] | undefined);
   if (Object.keys(claims).length > 0) identity.claims = claims;
   const scopes = values.scope as string[] | undefined;
   if (scopes) identity.scopes = scopes;
@@ -106,6 +128,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
       workload: { type: "string" },
       email: { type: "string" },
       "service-token": { type: "string" },
+      "token-issuer": { type: "string" },
       group: { type: "string", multiple: true },
       scope: { type: "string", multiple: true },
       claim: { type: "string", multiple: true },
@@ -121,8 +144,10 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   if (!file || !method || !url) throw new CliError(`expected FILE METHOD URL\n${usage}`);
   const at = values.time === undefined ? now() : Date.parse(values.time);
   if (Number.isNaN(at)) throw new CliError(`--time ${values.time}: expected an ISO-8601 instant`);
-  const identity = identityFromFlags(values);
+  const tokenFlags = tokenFlagsOf(values);
+  let identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
+  if (tokenFlags) identity = withWorkloadToken(identity, tokenFlags, policy, at);
   const { host, path, query } = readUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
   const decision = applyGrants(

@@ -27,6 +27,19 @@ export interface Lifetimes {
   maxSeconds: number;
 }
 
+/** The lifetimes of the credentials of one issuer (`null`: none logged, as for certificates). */
+export interface IssuerLifetimes extends Lifetimes {
+  issuer: string | null;
+}
+
+/** The lifetimes of the credential behind one identity's decisions. */
+export interface IdentityLifetimes {
+  identity: string;
+  count: number;
+  medianSeconds: number;
+  maxSeconds: number;
+}
+
 export type BaselineSource = "file" | "first half of the window";
 
 export interface Metrics {
@@ -36,6 +49,10 @@ export interface Metrics {
   denied: { unauthenticated: number; unavailable: number; byIdentity: Count[]; byTarget: Count[] };
   exceptions: ExceptionSeen[];
   credentialLifetimes: Lifetimes[];
+  /** The mission's "credential lifetime" per issuer (and kind) and per identity: the median TTL as issued. */
+  credentialLifetimesByIssuer: IssuerLifetimes[];
+  /** The identities with the most decisions carrying a credential, first (at most `top`). */
+  credentialLifetimesByIdentity: IdentityLifetimes[];
   newCallPaths: { baseline: BaselineSource; splitAt: string | null; baselineDecisions: number; paths: Count[] };
 }
 
@@ -133,6 +150,10 @@ interface Tally {
   deniedByTarget: Map<string, number>;
   exceptions: Map<string, ExceptionUse>;
   lifetimes: Map<string, number[]>;
+  /** By "kind\nissuer" (issuer empty when none was logged). */
+  lifetimesByIssuer: Map<string, number[]>;
+  /** The credential behind the principal, by principal. */
+  lifetimesByIdentity: Map<string, number[]>;
 }
 
 /**
@@ -170,16 +191,23 @@ function noteException(exceptions: Map<string, ExceptionUse>, r: DecisionLine): 
   exceptions.set(exception.id, e);
 }
 
-/** The lifetimes of the credentials a decision saw, by kind. */
-function noteCredentials(lifetimes: Map<string, number[]>, r: DecisionLine): void {
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The lifetimes of the credentials a decision saw, by kind and by issuer, and the principal's by identity. */
+function noteCredentials(tally: Tally, r: DecisionLine): void {
   // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
   // so a `credentials` list is read too should the Worker log them all.
   for (const credential of [r.credential, ...(r.credentials ?? [])]) {
     if (!credential?.kind) continue;
-    const list = lifetimes.get(credential.kind);
-    if (list) list.push(credential.lifetimeSeconds);
-    else lifetimes.set(credential.kind, [credential.lifetimeSeconds]);
+    push(tally.lifetimes, credential.kind, credential.lifetimeSeconds);
+    push(tally.lifetimesByIssuer, `${credential.kind}\n${credential.issuer ?? ""}`, credential.lifetimeSeconds);
   }
+  // The logged `credential` is the one behind the principal: that identity's lifetime.
+  if (r.credential?.kind && r.principal) push(tally.lifetimesByIdentity, r.principal, r.credential.lifetimeSeconds);
 }
 
 /** One pass over the window (a day of traffic is many lines): every count at once. */
@@ -194,6 +222,8 @@ function tallyDecisions(records: readonly DecisionLine[]): Tally {
     deniedByTarget: new Map(),
     exceptions: new Map(),
     lifetimes: new Map(),
+    lifetimesByIssuer: new Map(),
+    lifetimesByIdentity: new Map(),
   };
   for (const r of records) {
     if (r.effect === "allow") tally.allowed++;
@@ -201,7 +231,7 @@ function tallyDecisions(records: readonly DecisionLine[]): Tally {
     // A service in audit mode, or a deny rule on trial (mode: audit on the rule) in any service.
     if (r.wouldDeny) tally.auditWouldDeny++;
     noteException(tally.exceptions, r);
-    noteCredentials(tally.lifetimes, r);
+    noteCredentials(tally, r);
   }
   return tally;
 }
@@ -274,6 +304,28 @@ function lifetimesByKind(lifetimes: ReadonlyMap<string, number[]>): Lifetimes[] 
   }));
 }
 
+/** Per issuer (and kind): certificates, which log no issuer, together under their kind. */
+function lifetimesByIssuer(lifetimes: ReadonlyMap<string, number[]>): IssuerLifetimes[] {
+  return lifetimesByKind(lifetimes).map(({ kind: key, ...rest }) => {
+    const [kind, issuer] = key.split("\n") as [string, string];
+    return { kind, issuer: issuer === "" ? null : issuer, ...rest };
+  });
+}
+
+/** The `top` identities with the most decisions carrying a credential, with their credentials' lifetimes. */
+function lifetimesByIdentity(lifetimes: ReadonlyMap<string, number[]>, top: number): IdentityLifetimes[] {
+  const counts = new Map([...lifetimes].map(([identity, values]) => [identity, values.length]));
+  return topCounts(counts, top).map(({ key }) => {
+    const values = lifetimes.get(key)!;
+    return {
+      identity: key,
+      count: values.length,
+      medianSeconds: median(values),
+      maxSeconds: values.reduce((max, v) => Math.max(v, max), -Infinity),
+    };
+  });
+}
+
 export function computeMetrics(all: readonly DecisionLine[], options: MetricsOptions): Metrics {
   const records = inWindow(all, options);
   const range = timeRange(records);
@@ -297,6 +349,8 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
     },
     exceptions: exceptionsSeen(t.exceptions, now),
     credentialLifetimes: lifetimesByKind(t.lifetimes),
+    credentialLifetimesByIssuer: lifetimesByIssuer(t.lifetimesByIssuer),
+    credentialLifetimesByIdentity: lifetimesByIdentity(t.lifetimesByIdentity, options.top),
     newCallPaths: {
       baseline: options.baseline ? "file" : "first half of the window",
       splitAt: iso(paths.splitAt),

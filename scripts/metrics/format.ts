@@ -84,6 +84,31 @@ export function metricsText(m: Metrics): string[] {
       m.credentialLifetimes.map((l) => [l.kind, String(l.count), duration(l.medianSeconds), duration(l.maxSeconds)]),
     ),
     "",
+    "credential lifetimes by issuer:",
+    ...columns(
+      ["kind", "issuer", "requests", "median", "max"],
+      ["left", "left", "right", "right", "right"],
+      m.credentialLifetimesByIssuer.map((l) => [
+        l.kind,
+        l.issuer ?? "-",
+        String(l.count),
+        duration(l.medianSeconds),
+        duration(l.maxSeconds),
+      ]),
+    ),
+    "",
+    "credential lifetimes by identity (the credential behind each decision):",
+    ...columns(
+      ["identity", "requests", "median", "max"],
+      ["left", "right", "right", "right"],
+      m.credentialLifetimesByIdentity.map((l) => [
+        l.identity,
+        String(l.count),
+        duration(l.medianSeconds),
+        duration(l.maxSeconds),
+      ]),
+    ),
+    "",
   ];
   const n = m.newCallPaths;
   const baseline =

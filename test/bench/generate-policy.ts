@@ -254,6 +254,19 @@ export function generatePolicy(routes: number, routesPerService = ROUTES_PER_SER
         audiences: ["0f4c1e0b8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615243a"],
       },
       mtls: { issuers: [{ dn: "CN=Example Workload CA,O=Example Inc", trustDomains: [TRUST_DOMAIN] }] },
+      // The scopes rules ask for come in workload tokens (JWT-SVIDs).
+      tokenIssuers: [
+        {
+          name: "spire",
+          kind: "spiffe-jwt-svid",
+          issuer: `https://spire.${TRUST_DOMAIN}`,
+          keys: { jwksUrl: `https://spire.${TRUST_DOMAIN}/bundle` },
+          trustDomain: TRUST_DOMAIN,
+          algorithms: ["RS256", "ES256"],
+          clockSkew: "30s",
+          maxLifetime: "5m",
+        },
+      ],
     },
     principalSets,
     exceptions: { maxDuration: "7d", breakGlassMaxDuration: "30m" },

@@ -40,6 +40,8 @@ interface Json {
   denied: { unauthenticated: number; unavailable: number; byIdentity: unknown[]; byTarget: unknown[] };
   exceptions: unknown[];
   credentialLifetimes: unknown[];
+  credentialLifetimesByIssuer: unknown[];
+  credentialLifetimesByIdentity: unknown[];
   newCallPaths: {
     baseline: string;
     splitAt: string | null;
@@ -84,6 +86,19 @@ credential lifetimes seen (as issued):
   kind                requests  median  max
   access-jwt                 7      8h   1d
   client-certificate         2     90d  90d
+
+credential lifetimes by issuer:
+  kind                issuer  requests  median  max
+  access-jwt          -              7      8h   1d
+  client-certificate  -              2     90d  90d
+
+credential lifetimes by identity (the credential behind each decision):
+  identity                                  requests  median  max
+  user:ann@example.com                             4      8h   8h
+  workload:spiffe://td/ns/shop/sa/checkout         2     90d  90d
+  token:ci.access                                  1      1d   1d
+  user:bob@example.com                             1      1h   1h
+  user:eve@example.com                             1      8h   8h
 
 new call paths (allowed identity -> route; baseline: the 5 decisions before the midpoint 2026-11-23T10:05:00.000Z):
   count  call path
@@ -130,6 +145,15 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
             { kind: "access-jwt", count: 2, medianSeconds: 5400, maxSeconds: 7200 },
             { kind: "client-certificate", count: 2, medianSeconds: 86400, maxSeconds: 86400 },
           ],
+          // Lines of a Ward before issuers were logged: every credential under its kind alone.
+          credentialLifetimesByIssuer: [
+            { kind: "access-jwt", issuer: null, count: 2, medianSeconds: 5400, maxSeconds: 7200 },
+            { kind: "client-certificate", issuer: null, count: 2, medianSeconds: 86400, maxSeconds: 86400 },
+          ],
+          credentialLifetimesByIdentity: [
+            { identity: "spiffe://td/ns/ci/sa/runner", count: 2, medianSeconds: 86400, maxSeconds: 86400 },
+            { identity: "user:carol@example.com", count: 2, medianSeconds: 5400, maxSeconds: 7200 },
+          ],
           newCallPaths: {
             baseline: "first half of the window",
             splitAt: "2026-11-24T08:15:00.000Z",
@@ -158,6 +182,16 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
       "  kind                requests  median  max",
       "  access-jwt                 2    1.5h   2h",
       "  client-certificate         2      1d   1d",
+      "",
+      "credential lifetimes by issuer:",
+      "  kind                issuer  requests  median  max",
+      "  access-jwt          -              2    1.5h   2h",
+      "  client-certificate  -              2      1d   1d",
+      "",
+      "credential lifetimes by identity (the credential behind each decision):",
+      "  identity                     requests  median  max",
+      "  spiffe://td/ns/ci/sa/runner         2      1d   1d",
+      "  user:carol@example.com              2    1.5h   2h",
       "",
       "new call paths (allowed identity -> route; baseline: the 9 decisions of the --baseline log):",
       "  (none)",
@@ -312,6 +346,8 @@ describe("ward metrics: reading logs", () => {
       },
       exceptions: [{ id: "exc-1", uses: 1, firstUse: null, lastUse: null, ageSeconds: null, secondsLeft: null }],
       credentialLifetimes: [],
+      credentialLifetimesByIssuer: [],
+      credentialLifetimesByIdentity: [],
       newCallPaths: { baseline: "first half of the window", splitAt: null, baselineDecisions: 0, paths: [] },
     });
   });
@@ -510,5 +546,53 @@ describe("ward metrics: what is not anyone's attempt", () => {
     expect(r.status).toBe(2);
     expect((await run(["-", "--since", "2026-11-24T08:00:01Z"], `${decision({})}\n`)).status).toBe(0);
     expect((await run(["-", "--until", "2026-11-25"], `${decision({})}\n`)).status).toBe(0);
+  });
+});
+
+describe("ward metrics: credential lifetimes by issuer and identity", () => {
+  const line = (principal: string, credential: DecisionLine["credential"]): DecisionLine => ({
+    level: "info",
+    event: "decision",
+    requestId: `r-${principal}`,
+    principal,
+    effect: "allow",
+    mode: "enforce",
+    reasons: ["allowed-by-rule"],
+    status: 200,
+    credential,
+  });
+  const SPIRE = "https://spire.prod.example.com";
+  const GITHUB = "https://token.actions.githubusercontent.com";
+
+  it("gives the median TTL per issuer (certificates under their kind) and per identity", () => {
+    const m = computeMetrics(
+      [
+        line("workload:spiffe://td/a", { kind: "workload-token", lifetimeSeconds: 300, issuer: SPIRE }),
+        line("workload:spiffe://td/a", {
+          kind: "workload-token",
+          lifetimeSeconds: 300,
+          remainingSeconds: 10,
+          issuer: SPIRE,
+        }),
+        line("workload:spiffe://td/b", { kind: "workload-token", lifetimeSeconds: 120, issuer: SPIRE }),
+        line("subject:github-actions/repo:acme/x:ref:refs/heads/main", {
+          kind: "workload-token",
+          lifetimeSeconds: 300,
+          issuer: GITHUB,
+        }),
+        line("workload:spiffe://td/b", { kind: "client-certificate", lifetimeSeconds: 86400 }),
+      ],
+      { top: 2, linesSkipped: 0 },
+    );
+    expect(m.credentialLifetimesByIssuer).toEqual([
+      { kind: "client-certificate", issuer: null, count: 1, medianSeconds: 86400, maxSeconds: 86400 },
+      { kind: "workload-token", issuer: SPIRE, count: 3, medianSeconds: 300, maxSeconds: 300 },
+      { kind: "workload-token", issuer: GITHUB, count: 1, medianSeconds: 300, maxSeconds: 300 },
+    ]);
+    // Top 2 identities by decisions; b's median mixes its token and its certificate, as its decisions did.
+    expect(m.credentialLifetimesByIdentity).toEqual([
+      { identity: "workload:spiffe://td/a", count: 2, medianSeconds: 300, maxSeconds: 300 },
+      { identity: "workload:spiffe://td/b", count: 2, medianSeconds: 43260, maxSeconds: 86400 },
+    ]);
   });
 });

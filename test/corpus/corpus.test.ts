@@ -42,6 +42,16 @@ const IdentitySchema = z.strictObject({
     .optional(),
   serviceToken: z.strictObject({ clientId: z.string() }).optional(),
   claims: z.record(z.string(), z.unknown()).optional(),
+  /** A verified workload token, as the Worker builds it (policy/token-claims.ts). */
+  workloadToken: z
+    .strictObject({
+      issuer: z.string(),
+      kind: z.enum(["spiffe-jwt-svid", "kubernetes", "oidc"]),
+      subject: z.string(),
+      spiffeId: z.string().optional(),
+      claims: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
   scopes: z.array(z.string()).optional(),
 });
 

@@ -51,6 +51,25 @@ const anotherRoute = (over: object) => ({
   ...over,
 });
 
+/** A SPIRE issuer (JWT-SVIDs of prod.example.com, keys from its bundle endpoint), with overrides. */
+const spire = (over: object = {}) => ({
+  name: "spire",
+  kind: "spiffe-jwt-svid",
+  issuer: "https://spire.prod.example.com",
+  keys: { jwksUrl: "https://spire.prod.example.com/bundle" },
+  trustDomain: "prod.example.com",
+  ...over,
+});
+/** GitHub Actions, held to one organisation's repositories. */
+const github = (over: object = {}) => ({
+  name: "github-actions",
+  kind: "oidc",
+  issuer: "https://token.actions.githubusercontent.com",
+  keys: { discovery: "https://token.actions.githubusercontent.com/.well-known/openid-configuration" },
+  requireClaims: { repository_owner: "example" },
+  ...over,
+});
+
 interface Fixture {
   /** Changes the base document, or is the policy text itself. */
   change: ((d: any) => void) | string;
@@ -312,6 +331,55 @@ const FIXTURES = {
     severity: "error",
     path: "services.payments.routes[0].websocket",
     message: "route charge allows WebSocket upgrades but not GET, the only method an upgrade comes with",
+  },
+  "duplicate-token-issuer": {
+    change: (d) => (d.identity.tokenIssuers = [spire(), spire({ name: "spire-again" })]),
+    severity: "error",
+    path: "identity.tokenIssuers[1].issuer",
+    message: "the issuer of tokenIssuers[0] again",
+  },
+  "token-issuer-trust-domain": {
+    change: (d) => (d.identity.tokenIssuers = [spire({ trustDomain: undefined })]),
+    severity: "error",
+    path: "identity.tokenIssuers[0]",
+    message: /needs the trust domain its SPIFFE IDs belong to/,
+  },
+  "invalid-jwks": {
+    change: (d) =>
+      (d.identity.tokenIssuers = [
+        spire({ keys: { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y", d: "secret", kid: "k1" }] } } }),
+      ]),
+    severity: "error",
+    path: "identity.tokenIssuers[0].keys.jwks.keys[0].d",
+    message: "a private key member: push only the public key",
+  },
+  "token-issuer-unconstrained": {
+    change: (d) => (d.identity.tokenIssuers = [github({ requireClaims: undefined })]),
+    severity: "warning",
+    path: "identity.tokenIssuers[0]",
+    message: /whoever it was minted for/,
+  },
+  "duplicate-token-audience": {
+    change: (d) => {
+      d.services.payments.tokenAudience = "https://orders.example.com";
+      d.services.orders = { ...structuredClone(d.services.payments), hosts: ["orders.example.com"] };
+      delete d.services.orders.tokenAudience;
+    },
+    severity: "error",
+    path: "services.orders.hosts[0]",
+    message: 'workload tokens for "https://orders.example.com" would count at services "payments" and "orders" alike',
+  },
+  "unknown-access-audience": {
+    change: (d) => (d.services.payments.accessAudiences = ["b".repeat(64)]),
+    severity: "error",
+    path: "services.payments.accessAudiences[0]",
+    message: /not one of identity.access.audiences/,
+  },
+  "scopes-not-carried": {
+    change: (d) => (rule0(d).when = { scopes: ["payments:charge"] }),
+    severity: "warning",
+    path: `${RULE0}.when.scopes`,
+    message: /no configured credential carries scopes/,
   },
 } satisfies Record<IssueCode, Fixture>;
 
@@ -858,6 +926,7 @@ describe("more fixtures per code", () => {
 
   it("a conditional earlier rule shadows nothing", () => {
     const result = run((d) => {
+      d.identity.tokenIssuers = [spire()];
       rule0(d).when = { scopes: ["payments:charge"] };
       route0(d).rules.push({ id: "again", effect: "allow", principals: [{ spiffe: CHECKOUT }] });
     });

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
+import type { ProvidedContext } from "vitest";
 import type { TestProject } from "vitest/node";
 import { startRecordingOrigin } from "../support/recording-origin.ts";
 
@@ -10,7 +11,46 @@ declare module "vitest" {
     accessJwks: { keys: JWK[] };
     /** ASSERTION_SIGNING_KEYS for the gateway under test: two private P-256 keys, the first signs. */
     assertionSigningKeys: string;
+    /**
+     * The stand-in workload-token issuers of the demo policy (identity.tokenIssuers): each one's signing key
+     * (tests sign real tokens with it) and the key document the outbound mock serves for it.
+     */
+    workloadIssuers: Record<
+      WorkloadIssuerName,
+      { privateJwk: JWK; published: { keys: JWK[] } & Record<string, unknown> }
+    >;
   }
+}
+
+export type WorkloadIssuerName = "spire" | "cluster" | "github";
+
+/** A key pair as a private JWK with its kid and alg, and the public JWK with `use`. */
+async function keyPair(alg: "ES256" | "RS256", kid: string, use: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, use },
+  };
+}
+
+/**
+ * Keys shaped as each issuer publishes them: SPIRE's bundle endpoint serves a SPIFFE bundle (its JWT key with
+ * `use: jwt-svid` beside an X.509 authority with `use: x509-svid`, a sequence and a refresh hint); a cluster's
+ * and GitHub's OIDC key sets are RS256 keys with `use: sig`.
+ */
+async function workloadIssuers(): Promise<ProvidedContext["workloadIssuers"]> {
+  const spire = await keyPair("ES256", "Nmo3aGFXeldnT0NtS3ZvN1BFWXpVWUxhOTZjdjFoM1Q", "jwt-svid");
+  const x509Authority = await keyPair("ES256", "x509-authority-1", "x509-svid");
+  const cluster = await keyPair("RS256", "OAjVVaejWFc0Yt9ykr0_8lMMuRNs67OXTWHsN02Pkyw", "sig");
+  const github = await keyPair("RS256", "cc413527-173f-5a05-976e-9c52b1d7b431", "sig");
+  return {
+    spire: {
+      privateJwk: spire.privateJwk,
+      published: { keys: [x509Authority.publicJwk, spire.publicJwk], spiffe_sequence: 7, spiffe_refresh_hint: 300 },
+    },
+    cluster: { privateJwk: cluster.privateJwk, published: { keys: [{ ...cluster.publicJwk, alg: "RS256" }] } },
+    github: { privateJwk: github.privateJwk, published: { keys: [{ ...github.publicJwk, alg: "RS256" }] } },
+  };
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -26,5 +66,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     signingKeys.push({ ...(await exportJWK(pair.privateKey)), kid });
   }
   project.provide("assertionSigningKeys", JSON.stringify({ keys: signingKeys }));
+  project.provide("workloadIssuers", await workloadIssuers());
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

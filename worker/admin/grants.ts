@@ -206,11 +206,12 @@ export function grantRoutes(admin: Hono<AdminEnv>): void {
   admin.delete("/grants/:service/:id", revokeGrant);
 }
 
-/** The caller as a principal matcher: a person by e-mail, a service token by id, a workload by SPIFFE ID. */
+/** The caller as a principal matcher: a person by e-mail, a service token by id, a workload by SPIFFE ID (its certificate's or its token's). */
 function principalOf(c: Context<AdminEnv>): PrincipalMatcher | undefined {
   const identity = c.get("identity");
   if (identity.user) return { email: identity.user.email };
   if (identity.serviceToken) return { serviceToken: identity.serviceToken.clientId };
-  if (identity.workload) return { spiffe: identity.workload.id };
+  const workload = identity.workload?.id ?? identity.workloadToken?.spiffeId;
+  if (workload !== undefined) return { spiffe: workload };
   return undefined;
 }

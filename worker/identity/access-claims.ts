@@ -45,12 +45,6 @@ export function checkLifetime(times: TokenTimes, identity: AccessIdentity, limit
   return times.exp - times.iat > max ? "lifetime-too-long" : undefined;
 }
 
-function scopesOf(payload: JWTPayload): string[] | undefined {
-  if (typeof payload.scope === "string") return payload.scope.split(" ").filter(Boolean);
-  if (Array.isArray(payload.scp) && payload.scp.every((s) => typeof s === "string")) return payload.scp as string[];
-  return undefined;
-}
-
 const isName = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_NAME_LENGTH && isCleanText(v);
 
 /**
@@ -62,8 +56,9 @@ const isName = (v: unknown): v is string => typeof v === "string" && v.length <=
  */
 export function identityFromPayload(payload: JWTPayload): ClaimsCheck<AccessIdentity> {
   const claims = payload as Record<string, unknown>;
-  const scopes = scopesOf(payload);
-  const base: AccessIdentity = scopes ? { claims, scopes } : { claims };
+  // No scopes: Access issues none (a `scope` or `scp` claim would have come from somewhere else), and rules
+  // that ask for scopes are for workload tokens (identity.tokenIssuers), which carry them.
+  const base: AccessIdentity = { claims };
   if (payload.sub !== undefined && !isName(payload.sub)) return { ok: false, problem: "malformed-sub" };
   if (claims.email !== undefined && claims.email !== "") {
     if (typeof claims.email !== "string" || canonicalEmail(claims.email) === undefined)

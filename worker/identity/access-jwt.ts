@@ -19,7 +19,7 @@ const MAX_NONCE_LENGTH = 128;
 /** The team, audiences and token limits, compiled from identity.access (policy/access-limits.ts). */
 export type AccessConfig = CompiledAccess;
 
-export type AccessIdentity = Pick<Identity, "user" | "serviceToken" | "claims" | "scopes">;
+export type AccessIdentity = Pick<Identity, "user" | "serviceToken" | "claims">;
 
 /** Who a token's directory facts belong to: get-identity answers are cached under all of it. */
 export interface DirectorySubject {
@@ -35,6 +35,10 @@ export type AccessResult =
       identity: AccessIdentity;
       expiresAt: number;
       lifetimeSeconds: number;
+      /** The token's `exp` (seconds). */
+      exp: number;
+      /** The token's `aud`, among the configured audiences: a service may count only some of them. */
+      audiences: readonly string[];
       directorySubject?: DirectorySubject;
     }
   | { ok: false; problem: string };
@@ -118,6 +122,8 @@ export class AccessVerifier {
       identity: identity.value,
       expiresAt,
       lifetimeSeconds: exp - iat,
+      exp,
+      audiences: typeof payload.aud === "string" ? [payload.aud] : (payload.aud ?? []),
     };
     const user = identity.value.user;
     const nonce = payload.identity_nonce;

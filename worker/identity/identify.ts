@@ -1,18 +1,26 @@
-// Builds the caller's Identity from verified facts only (mTLS facts Cloudflare set, a verified Access JWT). It never denies: a missing or invalid credential
-// just leaves that part of the identity empty, and the policy decides.
-import type { CompiledPolicy, CredentialSeen, Identity } from "../../policy/index.ts";
+// Builds the caller's Identity from verified facts only (mTLS facts Cloudflare set, a verified Access JWT, a
+// verified workload token). It never denies: a missing or invalid credential just leaves that part of the
+// identity empty, and the policy decides.
+import { tokenIssuersOf, type CompiledPolicy, type CredentialSeen, type Identity } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import { accessTokenOf } from "./access-token.ts";
-import { accessDirectory, accessVerifier } from "./verifiers.ts";
+import { verifyAccessToken } from "./identify-access.ts";
 import { workloadIdentity, type CertificateFacts } from "./mtls.ts";
+import { requestService, type ServiceSource } from "./request-service.ts";
+import { verifyWorkloadToken } from "./identify-workload-token.ts";
 
 export interface Identified {
   identity: Identity;
   /** The verified client certificate: its SHA-256 binds the assertion (`cnf`); the denylist matches both facts. */
   certificate?: CertificateFacts;
-  /** Every credential verified on this request (a certificate, an Access token, or both). */
+  /** Every credential verified on this request (a certificate, an Access token, a workload token). */
   credentials: CredentialSeen[];
-  /** When each verified credential expires, ms since the epoch (the who-am-I page shows the time left). */
+  /**
+   * The Authorization header held a token of an issuer Ward trusts (verified or not): it was for Ward, and is
+   * never forwarded, even where the policy forwards Authorization to an app with its own login.
+   */
+  consumedAuthorization?: true;
+  /** When each verified credential expires, ms since the epoch (an open WebSocket closes then; /.ward/me). */
   expiresAt: Partial<Record<CredentialSeen["kind"], number>>;
 }
 
@@ -27,7 +35,11 @@ export async function identify(
   const identity: Identity = {};
   let certificate: CertificateFacts | undefined;
   const credentials: CredentialSeen[] = [];
-  const expiresAt: Identified["expiresAt"] = {};
+  let consumed = false;
+  // Read once, and only when a credential needs it: the service the request is for.
+  let service: ServiceSource | undefined | null = null;
+  const serviceOf = () => (service === null ? (service = requestService(request, policy)) : service);
+
   const mtls = policy.document.identity.mtls;
   if (mtls) {
     // request.cf is set by Cloudflare's edge (undefined locally without a certificate): never from a header.
@@ -35,30 +47,60 @@ export async function identify(
     if (result.ok) {
       identity.workload = result.workload;
       certificate = result.certificate;
-      credentials.push({ kind: "client-certificate", lifetimeSeconds: result.lifetimeSeconds });
-      expiresAt["client-certificate"] = result.expiresAt;
+      credentials.push({
+        kind: "client-certificate",
+        lifetimeSeconds: result.lifetimeSeconds,
+        remainingSeconds: result.remainingSeconds,
+      });
     } else if (result.problem !== "no-certificate")
       logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
+
   const access = policy.access;
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {
-    const result = await accessVerifier(access).verify(token, now);
-    if (result.ok) {
-      Object.assign(identity, result.identity);
-      credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
-      expiresAt["access-jwt"] = result.expiresAt;
-      if (identity.user && (needs.groups || needs.devicePosture)) {
-        const facts = await accessDirectory(access.teamDomain).lookup(
-          token,
-          result.directorySubject,
-          result.expiresAt,
-          now,
-        );
-        if (facts) identity.user = { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture };
-        else logEvent("warn", "access-directory-unavailable", { requestId });
-      }
-    } else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
+    const verified = await verifyAccessToken(policy, access, token, serviceOf, now, requestId, needs);
+    if (verified) {
+      Object.assign(identity, verified.identity);
+      credentials.push(verified.credential);
+    }
   }
-  return certificate ? { identity, certificate, credentials, expiresAt } : { identity, credentials, expiresAt };
+
+  if (policy.document.identity.tokenIssuers) {
+    const workload = await verifyWorkloadToken(request, tokenIssuersOf(policy.document), serviceOf, now, requestId);
+    consumed = workload.consumed;
+    if (workload.verified) {
+      identity.workloadToken = workload.verified.identity;
+      if (workload.verified.scopes) identity.scopes = workload.verified.scopes;
+      credentials.push(workload.verified.credential);
+    }
+  }
+
+  // A certificate and a workload token that name two different workloads: one of them was not made for this
+  // caller (a token replayed by another workload, or a certificate used with someone else's token). Neither
+  // counts, rather than either one, so a caller can never pick which workload it is.
+  const tokenId = identity.workloadToken?.spiffeId;
+  if (identity.workload && tokenId !== undefined && tokenId !== identity.workload.id) {
+    logEvent("warn", "workload-credentials-disagree", {
+      requestId,
+      certificate: identity.workload.id,
+      token: tokenId,
+    });
+    delete identity.workload;
+    delete identity.workloadToken;
+    delete identity.scopes;
+    certificate = undefined;
+    const kept = credentials.filter((c) => c.kind === "access-jwt");
+    credentials.length = 0;
+    credentials.push(...kept);
+  }
+
+  const expiresAt: Identified["expiresAt"] = {};
+  for (const c of credentials)
+    if (c.remainingSeconds !== undefined) expiresAt[c.kind] = now + c.remainingSeconds * 1000;
+  const identified: Identified = certificate
+    ? { identity, certificate, credentials, expiresAt }
+    : { identity, credentials, expiresAt };
+  if (consumed) identified.consumedAuthorization = true;
+  return identified;
 }

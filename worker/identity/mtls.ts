@@ -32,8 +32,8 @@ export type MtlsResult =
       workload: WorkloadIdentity;
       certificate: CertificateFacts;
       lifetimeSeconds: number;
-      /** notAfter, ms since the epoch. */
-      expiresAt: number;
+      /** Seconds until notAfter, at the request. */
+      remainingSeconds: number;
     }
   | { ok: false; problem: MtlsProblem };
 
@@ -196,12 +196,13 @@ export async function workloadIdentity(
 
   const registered = registeredId(config, fingerprint);
   const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
+  const remainingSeconds = Math.round((notAfter - now) / 1000);
   const certificate = {
     sha256: fingerprint,
     issuerSki: field(auth, "certIssuerSKI") ?? "",
     serial: field(auth, "certSerial") ?? "",
   };
-  if (registered) return { ok: true, workload: { id: registered }, certificate, lifetimeSeconds, expiresAt: notAfter };
+  if (registered) return { ok: true, workload: { id: registered }, certificate, lifetimeSeconds, remainingSeconds };
   if (!config.spiffe) return { ok: false, problem: "not-registered" };
 
   if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
@@ -215,5 +216,5 @@ export async function workloadIdentity(
   // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
   // team's or a partner's pinned CA cannot issue `spiffe://prod.example.com/...`.
   if (!issuerTrustDomains.has(trustDomainOf(id)!)) return { ok: false, problem: "issuer-trust-domain-mismatch" };
-  return { ok: true, workload: { id }, certificate, lifetimeSeconds, expiresAt: notAfter };
+  return { ok: true, workload: { id }, certificate, lifetimeSeconds, remainingSeconds };
 }

@@ -3,7 +3,7 @@
 // secret ASSERTION_SIGNING_KEYS (a JWK set of private keys): the first signs, all are published, so a new
 // key can be published before it signs and an old one kept until assertions signed with it have expired.
 import { importJWK, SignJWT, type JWK } from "jose";
-import type { Decision, Identity } from "../../policy/index.ts";
+import type { CredentialSeen, Decision, Identity } from "../../policy/index.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
 
 export const ASSERTION_HEADER = "ward-assertion";
@@ -68,6 +68,8 @@ export interface AssertionFacts {
   issuer: string;
   /** SHA-256 fingerprint (hex) of the client certificate, for the `cnf` binding. */
   certificateSha256?: string;
+  /** The credentials verified on the request: the origin is told their kinds and issuers. */
+  credentials?: readonly CredentialSeen[];
   now: number;
 }
 
@@ -92,9 +94,22 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
   if (decision.exception) claims.ward_exception = `${decision.exception.kind}:${decision.exception.id}`;
   // Audit mode forwards what enforcement would refuse: say so, with the rule (or reason) that would have.
   if (decision.wouldDeny) claims.ward_would_deny = decision.wouldDeny.rule ?? decision.wouldDeny.reasons[0] ?? true;
-  if (identity.workload) claims.workload = identity.workload.id;
+  const workload = identity.workload?.id ?? identity.workloadToken?.spiffeId;
+  if (workload !== undefined) claims.workload = workload;
   if (identity.user) claims.email = identity.user.email;
   if (identity.serviceToken) claims.service_token = identity.serviceToken.clientId;
+  // The origin no longer sees the workload token (Ward consumed it): what it granted comes from here.
+  if (identity.scopes && identity.scopes.length > 0) claims.scope = identity.scopes.join(" ");
+  // Which credentials vouched for the caller, and who issued each: a bearer token is weaker evidence than a
+  // certificate, and an origin may want to tell them apart.
+  if (facts.credentials && facts.credentials.length > 0) {
+    claims.ward_credentials = facts.credentials.map((c) => {
+      const named: Record<string, string> = { kind: c.kind };
+      if (c.issuer !== undefined) named.iss = c.issuer;
+      if (c.kind === "workload-token" && identity.workloadToken) named.sub = identity.workloadToken.subject;
+      return named;
+    });
+  }
   // RFC 8705 §3.1: binds the assertion to the client certificate the workload presented.
   if (facts.certificateSha256) claims.cnf = { "x5t#S256": thumbprintOf(facts.certificateSha256) };
   return claims;

@@ -39,6 +39,7 @@ const HANDSHAKE = new Set([
  * `received`: the request's URL, already parsed by the caller (its query is forwarded as received).
  * `websocket`: a WebSocket upgrade the policy allowed (worker/websocket/), with the subprotocols offered: the
  * origin is asked to upgrade, and its 101 is returned as it came, socket and all, for Ward to relay.
+ * `consumed`: request headers that held a credential Ward consumed, never sent to the origin.
  */
 export async function forward(
   request: Request,
@@ -50,6 +51,7 @@ export async function forward(
   assertion: string,
   timeoutMs: number = ORIGIN_TIMEOUT_MS,
   websocket?: { protocols?: string },
+  consumed?: readonly string[],
 ): Promise<ForwardResult> {
   const origin = service.origin;
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
@@ -64,7 +66,14 @@ export async function forward(
     env.STRIP_HEADERS ?? "",
     received.protocol.slice(0, -1),
   );
-  const reported = websocket ? dropped?.filter((name) => !HANDSHAKE.has(name)) : dropped;
+  // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
+  let removed = dropped;
+  for (const name of consumed ?? []) {
+    if (!headers.has(name)) continue;
+    headers.delete(name);
+    removed = [...(removed ?? []), name];
+  }
+  const reported = websocket ? removed?.filter((name) => !HANDSHAKE.has(name)) : removed;
   const report = reported?.length ? { dropped: reported } : {};
   if (websocket) {
     // Only this one protocol, only here: every other Upgrade a client sends was refused before forwarding.

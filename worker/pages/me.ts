@@ -16,6 +16,7 @@ export interface Standing {
 const CREDENTIAL_NAMES: Record<CredentialSeen["kind"], string> = {
   "access-jwt": "Cloudflare Access sign-in",
   "client-certificate": "client certificate",
+  "workload-token": "workload token",
 };
 
 /** The facts as data: what an API client (or a workload) gets as JSON. */

@@ -11,7 +11,9 @@ import headers from "./headers.yaml?raw";
 import mtls from "./mtls.yaml?raw";
 import methodsHosts from "./methods-hosts.yaml?raw";
 import upgrades from "./upgrades.yaml?raw";
+import workloadTokens from "./workload-tokens.yaml?raw";
 import { forgeToken, type TokenSpec } from "./forge.ts";
+import { forgeWorkloadToken, type WorkloadTokenCase } from "./forge-workload.ts";
 import { ADVERSARIAL_CERTS } from "./certs.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
@@ -27,6 +29,9 @@ interface Case {
   token?: TokenSpec;
   /** Where `token` goes: the Cf-Access-Jwt-Assertion header (default), `Authorization: Bearer`, or the query. */
   tokenIn?: "header" | "authorization" | "query";
+  /** A workload token, sent as `Authorization: Bearer <token>` (or with `bearerAs`: that header value, `$TOKEN` the token). */
+  workloadToken?: WorkloadTokenCase;
+  bearerAs?: string;
   /** The Access token in the CF_Authorization cookie (several: several CF_Authorization cookies, in order). */
   cookie?: TokenSpec | TokenSpec[];
   /** Client certificate facts: the checkout fixture (or `certName`) with overrides. */
@@ -53,7 +58,15 @@ interface Case {
   };
 }
 
-const FILES = { jwt, paths, headers, mtls, "methods-hosts": methodsHosts, upgrades };
+const FILES = {
+  jwt,
+  paths,
+  headers,
+  mtls,
+  "methods-hosts": methodsHosts,
+  upgrades,
+  "workload-tokens": workloadTokens,
+};
 const cases = Object.entries(FILES).flatMap(([file, text]) => (parse(text) as Case[]).map((c) => ({ ...c, file })));
 
 const signing = inject("accessPrivateJwk");
@@ -75,6 +88,10 @@ async function send(c: Case, m: string): Promise<Response> {
     if (c.tokenIn === "authorization") h.append("authorization", `Bearer ${token}`);
     else if (c.tokenIn === "query") url = `${url}${url.includes("?") ? "&" : "?"}CF_Authorization=${token}`;
     else h.append("cf-access-jwt-assertion", token);
+  }
+  if (c.workloadToken) {
+    const token = await forgeWorkloadToken(c.workloadToken);
+    h.append("authorization", (c.bearerAs ?? "Bearer $TOKEN").replaceAll("$TOKEN", token));
   }
   if (c.cookie) {
     const specs = Array.isArray(c.cookie) ? c.cookie : [c.cookie];
@@ -142,6 +159,8 @@ describe("adversarial corpus", () => {
         // No credential of the caller ever reaches an origin, whatever the case says.
         expect(seen[0]!.headers["cf-access-jwt-assertion"]).toBeUndefined();
         expect(String(seen[0]!.headers.cookie ?? "")).not.toContain("CF_Authorization");
+        // A workload token is Ward's credential: never the origin's.
+        if (c.workloadToken) expect(seen[0]!.headers.authorization).toBeUndefined();
         for (const name of c.expect.forwarded.absent ?? [])
           expect(seen[0]!.headers[name.toLowerCase()], name).toBeUndefined();
         for (const name of c.expect.forwarded.present ?? [])
@@ -238,6 +257,22 @@ describe("adversarial corpus", () => {
       "raw-host",
       "body-on-get",
       "upgrade-smuggling",
+      "token-alg-none",
+      "token-alg-confusion",
+      "token-foreign-issuer",
+      "token-wrong-audience",
+      "token-other-service",
+      "token-long-lifetime",
+      "token-jku",
+      "token-x5u",
+      "token-embedded-jwk",
+      "token-kid-storm",
+      "token-expired",
+      "token-spiffe-form",
+      "token-duplicate-members",
+      "token-required-claims",
+      "token-service-account",
+      "token-bearer-form",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);
     const names = cases.map((c) => `${c.file}: ${c.name}`);

@@ -36,12 +36,15 @@ function verifier(keys = () => published, config = accessConfig()) {
 }
 
 describe("AccessVerifier", () => {
-  it("turns a valid user token into a user identity with scopes and claims, from the team domain's keys", async () => {
+  it("turns a valid user token into a user identity with claims, from the team domain's keys, and grants no scopes", async () => {
     const { server, v } = verifier();
     const token = await accessToken(signing, { email: "ann@example.com", sub: "u-1", scope: "a b" }, { now: NOW });
     const result = await v.verify(token, NOW);
     expect(result.ok && result.identity.user).toEqual({ email: "ann@example.com", sub: "u-1" });
-    expect(result.ok && result.identity.scopes).toEqual(["a", "b"]);
+    expect(result.ok && result.identity.claims?.scope).toBe("a b");
+    // Access issues no scopes: a `scope` claim in an Access token grants nothing (workload tokens carry them).
+    expect(result.ok && "scopes" in result.identity).toBe(false);
+    expect(result.ok && result.audiences).toEqual([AUD]);
     expect(server.calls).toEqual([`${TEAM}/cdn-cgi/access/certs`]);
   });
 

@@ -1,0 +1,387 @@
+// WorkloadTokenVerifier in workerd with real signed tokens shaped as SPIRE, a Kubernetes cluster and GitHub
+// Actions shape theirs. The key documents are served by an injected fetch standing in for the issuers (the
+// true outside edge), which also counts how often, and how, keys are fetched.
+import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
+import { describe, expect, inject, it } from "vitest";
+import { compileTokenIssuer, TokenIssuer, type CompiledTokenIssuer } from "../../../policy/index.ts";
+import { WorkloadTokenVerifier } from "../../../worker/identity/workload-token.ts";
+import { KEYS_MAX_AGE_MS, REFETCH_COOLDOWN_MS } from "../../../worker/identity/issuer-keys.ts";
+import { peekToken } from "../../../worker/identity/bearer.ts";
+import { issuerKey, signParts, tokenParts, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+const issuers = inject("workloadIssuers");
+const SPIRE = "https://spire.demo.ward.internal";
+const CLUSTER = "https://kubernetes.demo.ward.internal";
+const GITHUB = "https://token.actions.githubusercontent.com";
+const PAYMENTS = "https://payments.localhost";
+const ORDERS = "https://orders.localhost";
+const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
+
+/** The demo policy's issuers, as identity.tokenIssuers writes them. */
+const SOURCES = {
+  spire: {
+    name: "demo-spire",
+    kind: "spiffe-jwt-svid",
+    issuer: SPIRE,
+    keys: { jwksUrl: `${SPIRE}/bundle` },
+    trustDomain: "demo.ward.internal",
+    maxLifetime: "5m",
+  },
+  cluster: {
+    name: "demo-cluster",
+    kind: "kubernetes",
+    issuer: CLUSTER,
+    keys: { discovery: `${CLUSTER}/.well-known/openid-configuration` },
+    trustDomain: "demo.ward.internal",
+    maxLifetime: "1h",
+  },
+  github: {
+    name: "github-actions",
+    kind: "oidc",
+    issuer: GITHUB,
+    keys: { discovery: `${GITHUB}/.well-known/openid-configuration` },
+    requireClaims: { repository_owner: "ward-demo" },
+    maxLifetime: "10m",
+  },
+} as const;
+
+function compiled(name: keyof typeof SOURCES, over: object = {}): CompiledTokenIssuer {
+  return compileTokenIssuer(TokenIssuer.parse({ ...SOURCES[name], ...over }));
+}
+
+/** Serves the issuers' documents at the URLs the policy names, counting every fetch and how it was asked. */
+function issuerServer(overrides: Record<string, () => Response> = {}) {
+  const calls: { url: string; redirect?: RequestInit["redirect"] }[] = [];
+  const documents: Record<string, () => unknown> = {
+    [`${SPIRE}/bundle`]: () => issuers.spire.published,
+    [`${CLUSTER}/.well-known/openid-configuration`]: () => ({ issuer: CLUSTER, jwks_uri: `${CLUSTER}/openid/v1/jwks` }),
+    [`${CLUSTER}/openid/v1/jwks`]: () => issuers.cluster.published,
+    [`${GITHUB}/.well-known/openid-configuration`]: () => ({ issuer: GITHUB, jwks_uri: `${GITHUB}/.well-known/jwks` }),
+    [`${GITHUB}/.well-known/jwks`]: () => issuers.github.published,
+  };
+  const fetchImpl = async (url: string, init: RequestInit) => {
+    calls.push({ url, redirect: init.redirect });
+    const override = overrides[url];
+    if (override) return override();
+    const document = documents[url];
+    return document ? Response.json(document()) : new Response("not found", { status: 404 });
+  };
+  return { calls, fetchImpl };
+}
+
+function verifierFor(name: keyof typeof SOURCES, over: object = {}, server = issuerServer()) {
+  return { server, v: new WorkloadTokenVerifier(compiled(name, over), server.fetchImpl) };
+}
+
+async function verify(v: WorkloadTokenVerifier, token: string, audience: string, now = NOW) {
+  const peeked = peekToken(token);
+  if (!peeked.ok) throw new Error(peeked.problem);
+  return v.verify(token, peeked.header, audience, now);
+}
+
+const b64 = (text: string) => base64url.encode(new TextEncoder().encode(text));
+const problemOf = (result: { ok: boolean; problem?: string }) => (result.ok ? "ok" : result.problem);
+
+describe("tokens as the real issuers shape them", () => {
+  it("a SPIRE JWT-SVID: its SPIFFE ID from a SPIFFE bundle's jwt-svid key, and its scopes", async () => {
+    const { server, v } = verifierFor("spire");
+    const result = await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS);
+    expect(result.ok && result.identity).toMatchObject({
+      issuer: "demo-spire",
+      kind: "spiffe-jwt-svid",
+      subject: CHECKOUT,
+      spiffeId: CHECKOUT,
+    });
+    expect(result.ok && result.scopes).toEqual(["payments:charge"]);
+    expect(result.ok && result.exp - result.iat).toBe(300);
+    expect(server.calls).toEqual([{ url: `${SPIRE}/bundle`, redirect: "manual" }]);
+  });
+
+  it("a Kubernetes projected token: the service account, named as Istio names the workload; no scopes read", async () => {
+    const { server, v } = verifierFor("cluster");
+    const token = await workloadToken({ issuer: "cluster", claims: { scope: "orders:admin" } }, NOW);
+    const result = await verify(v, token, ORDERS);
+    expect(result.ok && result.identity).toMatchObject({
+      issuer: "demo-cluster",
+      kind: "kubernetes",
+      subject: "system:serviceaccount:shop:frontend",
+      spiffeId: "spiffe://demo.ward.internal/ns/shop/sa/frontend",
+    });
+    // The API server writes no scopes: a `scope` claim in its token grants none.
+    expect(result.ok && result.scopes).toBeUndefined();
+    expect(server.calls.map((c) => c.url)).toEqual([
+      `${CLUSTER}/.well-known/openid-configuration`,
+      `${CLUSTER}/openid/v1/jwks`,
+    ]);
+    expect(server.calls.every((c) => c.redirect === "manual")).toBe(true);
+  });
+
+  it("a Kubernetes token without a trust domain: the service account is the subject, no SPIFFE ID", async () => {
+    const { v } = verifierFor("cluster", { trustDomain: undefined });
+    const result = await verify(v, await workloadToken({ issuer: "cluster" }, NOW), ORDERS);
+    expect(result.ok && result.identity.spiffeId).toBeUndefined();
+    expect(result.ok && result.identity.subject).toBe("system:serviceaccount:shop:frontend");
+  });
+
+  it("a GitHub Actions token: its claims for claims matchers, nbf before iat, a string aud", async () => {
+    const { v } = verifierFor("github");
+    const result = await verify(v, await workloadToken({ issuer: "github" }, NOW), ORDERS);
+    expect(result.ok && result.identity).toMatchObject({
+      kind: "oidc",
+      subject: "repo:ward-demo/orders:ref:refs/heads/main",
+      claims: { repository: "ward-demo/orders", ref: "refs/heads/main", repository_owner: "ward-demo" },
+    });
+    expect(result.ok && result.identity.spiffeId).toBeUndefined();
+  });
+
+  it("a token pushed with the policy verifies with no fetch at all", async () => {
+    const server = issuerServer();
+    const bundle = issuers.spire.published;
+    const { v } = verifierFor("spire", { keys: { jwks: bundle } }, server);
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("ok");
+    expect(server.calls).toEqual([]);
+  });
+});
+
+describe("what the token says about its key", () => {
+  const spire = (header: Record<string, unknown>) => workloadToken({ issuer: "spire", header }, NOW);
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a jku", { jku: "https://evil.example/keys" }, "key-in-token"],
+    ["an x5u", { x5u: "https://evil.example/cert.pem" }, "key-in-token"],
+    ["an embedded jwk", { jwk: { kty: "EC", crv: "P-256", x: "AA", y: "AA" } }, "key-in-token"],
+    ["an x5c", { x5c: ["MIIB"] }, "key-in-token"],
+    ["a member JWT-SVID headers may not have", { cty: "JWT" }, "header-member"],
+    ["no kid", { kid: null }, "kid"],
+    ["a kid with spaces", { kid: "../../ etc/passwd" }, "kid"],
+    ["typ JOSE+JSON", { typ: "JOSE+JSON" }, "token-type"],
+  ])("refuses %s before fetching any key", async (_name, header, problem) => {
+    const { server, v } = verifierFor("spire");
+    expect(problemOf(await verify(v, await spire(header), PAYMENTS))).toBe(problem);
+    expect(server.calls).toEqual([]);
+  });
+
+  it("refuses crit and b64 in any issuer's tokens, and takes GitHub's x5t", async () => {
+    const { v } = verifierFor("github");
+    const github = (header: Record<string, unknown>) => workloadToken({ issuer: "github", header }, NOW);
+    expect(problemOf(await verify(v, await github({ crit: ["exp"] }), ORDERS))).toBe("header-member");
+    expect(problemOf(await verify(v, await github({ b64: false }), ORDERS))).toBe("header-member");
+    expect(problemOf(await verify(v, await github({}), ORDERS))).toBe("ok");
+  });
+
+  it("refuses an algorithm the issuer is not allowed, HS256 keyed with its public key, and alg none", async () => {
+    const { v } = verifierFor("spire", { algorithms: ["ES256"] });
+    const rs = await workloadToken({ issuer: "spire", signedBy: "cluster" }, NOW);
+    expect(problemOf(await verify(v, rs, PAYMENTS))).toBe("algorithm");
+    const { header, payload } = tokenParts({ issuer: "spire", header: { alg: "HS256" } }, NOW);
+    const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
+    // The classic confusion: the published public key as an HMAC secret.
+    const secret = new TextEncoder().encode(JSON.stringify(issuers.spire.published.keys[1]));
+    const hmac = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(input)));
+    expect(problemOf(await verify(v, `${input}.${base64url.encode(mac)}`, PAYMENTS))).toBe("algorithm");
+    const none = `${b64(JSON.stringify({ ...header, alg: "none" }))}.${b64(JSON.stringify(payload))}.`;
+    // A token without a signature is not even a Bearer credential (bearer.ts wants three non-empty parts).
+    expect(peekToken(`${none}x`).ok).toBe(true);
+    expect(problemOf(await verify(v, `${none}x`, PAYMENTS))).toBe("algorithm");
+  });
+
+  it("uses only a SPIFFE bundle's jwt-svid keys: a token signed by its X.509 authority's key does not count", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const authority = { ...(await exportJWK(publicKey)), kid: "x509-1", use: "x509-svid" };
+    const server = issuerServer({
+      [`${SPIRE}/bundle`]: () => Response.json({ keys: [...issuers.spire.published.keys, authority] }),
+    });
+    const { v } = verifierFor("spire", {}, server);
+    const signer = { ...(await exportJWK(privateKey)), kid: "x509-1", alg: "ES256" } as JWK;
+    const { header, payload } = tokenParts({ issuer: "spire", header: { kid: "x509-1" } }, NOW);
+    const token = await signParts(signer, JSON.stringify(header), JSON.stringify(payload));
+    expect(problemOf(await verify(v, token, PAYMENTS))).toBe("ERR_JWKS_NO_MATCHING_KEY");
+  });
+
+  it("never follows a redirect for keys, and takes no discovery document of another issuer", async () => {
+    const moved = issuerServer({
+      [`${SPIRE}/bundle`]: () =>
+        new Response(null, { status: 302, headers: { location: "https://evil.example/keys" } }),
+    });
+    const { v } = verifierFor("spire", {}, moved);
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("keys-redirected");
+    expect(moved.calls.map((c) => c.url)).toEqual([`${SPIRE}/bundle`]);
+
+    const foreign = issuerServer({
+      [`${GITHUB}/.well-known/openid-configuration`]: () =>
+        Response.json({ issuer: "https://evil.example", jwks_uri: `${GITHUB}/.well-known/jwks` }),
+    });
+    const { v: github } = verifierFor("github", {}, foreign);
+    expect(problemOf(await verify(github, await workloadToken({ issuer: "github" }, NOW), ORDERS))).toBe(
+      "discovery-issuer",
+    );
+    const plain = issuerServer({
+      [`${GITHUB}/.well-known/openid-configuration`]: () =>
+        Response.json({ issuer: GITHUB, jwks_uri: "http://token.actions.githubusercontent.com/.well-known/jwks" }),
+    });
+    const { v: http } = verifierFor("github", {}, plain);
+    expect(problemOf(await verify(http, await workloadToken({ issuer: "github" }, NOW), ORDERS))).toBe(
+      "discovery-jwks-uri",
+    );
+  });
+
+  it("refuses a key document larger than 64 KiB, whatever its Content-Length says", async () => {
+    const big = JSON.stringify({ keys: issuers.spire.published.keys, padding: "x".repeat(70_000) });
+    const server = issuerServer({
+      [`${SPIRE}/bundle`]: () => new Response(big, { headers: { "content-type": "application/json" } }),
+    });
+    const { v } = verifierFor("spire", {}, server);
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("keys-too-large");
+  });
+});
+
+describe("key rotation and the unknown-kid storm", () => {
+  it("follows rotation: a key published later verifies after one refetch", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const next = { ...(await exportJWK(publicKey)), kid: "next", use: "jwt-svid" };
+    let published: JWK[] = [...issuers.spire.published.keys];
+    const server = issuerServer({ [`${SPIRE}/bundle`]: () => Response.json({ keys: published }) });
+    const { v } = verifierFor("spire", {}, server);
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("ok");
+    published = [...published, next];
+    const signer = { ...(await exportJWK(privateKey)), kid: "next", alg: "ES256" } as JWK;
+    const { header, payload } = tokenParts({ issuer: "spire", header: { kid: "next" } }, NOW);
+    const rotated = await signParts(signer, JSON.stringify(header), JSON.stringify(payload));
+    const later = NOW + REFETCH_COOLDOWN_MS;
+    expect(problemOf(await verify(v, rotated, PAYMENTS, later))).toBe("ok");
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it("fetches keys at most once per 30 s however many unknown kids arrive", async () => {
+    const { server, v } = verifierFor("spire");
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("ok");
+    for (let i = 0; i < 50; i++) {
+      const token = await workloadToken({ issuer: "spire", header: { kid: `made-up-${i}` } }, NOW);
+      expect(problemOf(await verify(v, token, PAYMENTS, NOW + i * 100))).toBe("ERR_JWKS_NO_MATCHING_KEY");
+    }
+    // The first fetch, then none within the cooldown (the flood above spans 5 s).
+    expect(server.calls).toHaveLength(1);
+    const token = await workloadToken({ issuer: "spire", header: { kid: "made-up-late" } }, NOW);
+    await verify(v, token, PAYMENTS, NOW + REFETCH_COOLDOWN_MS + 1);
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it("does not let an issuer that is down become a fetch per request, and drops a set past its age", async () => {
+    let up = true;
+    const server = issuerServer({
+      [`${SPIRE}/bundle`]: () => (up ? Response.json(issuers.spire.published) : new Response("down", { status: 503 })),
+    });
+    const { v } = verifierFor("spire", {}, server);
+    const token = await workloadToken({ issuer: "spire" }, NOW);
+    expect(problemOf(await verify(v, token, PAYMENTS))).toBe("ok");
+    up = false;
+    // Past the set's age it no longer counts: the issuer may have withdrawn the key.
+    const stale = NOW + KEYS_MAX_AGE_MS + 1;
+    const fresh = await workloadToken({ issuer: "spire" }, stale);
+    for (let i = 0; i < 20; i++) expect(problemOf(await verify(v, fresh, PAYMENTS, stale + i))).toBe("keys-status");
+    expect(server.calls).toHaveLength(2);
+  });
+});
+
+describe("the claims of a validly signed token", () => {
+  it.each<[string, WorkloadTokenSpec, string]>([
+    ["another service's audience", { issuer: "spire", claims: { aud: [ORDERS] } }, "ERR_JWT_CLAIM_VALIDATION_FAILED"],
+    ["no audience", { issuer: "spire", claims: { aud: null } }, "ERR_JWT_CLAIM_VALIDATION_FAILED"],
+    ["another issuer's iss", { issuer: "spire", claims: { iss: CLUSTER } }, "ERR_JWT_CLAIM_VALIDATION_FAILED"],
+    [
+      "an iss with a trailing slash",
+      { issuer: "spire", claims: { iss: `${SPIRE}/` } },
+      "ERR_JWT_CLAIM_VALIDATION_FAILED",
+    ],
+    ["expired beyond the skew", { issuer: "spire", claims: { iat: -400, exp: -31 } }, "ERR_JWT_EXPIRED"],
+    ["no iat", { issuer: "spire", claims: { iat: null } }, "ERR_JWT_CLAIM_VALIDATION_FAILED"],
+    ["no exp", { issuer: "spire", claims: { exp: null } }, "ERR_JWT_CLAIM_VALIDATION_FAILED"],
+    ["a lifetime over the issuer's 5 min", { issuer: "spire", claims: { exp: 301 } }, "lifetime-too-long"],
+    ["an iat in the future", { issuer: "spire", claims: { iat: 31, exp: 300 } }, "issued-in-the-future"],
+    ["a fractional exp", { issuer: "spire", claims: { exp: NOW / 1000 + 100.5 } }, "malformed-time"],
+    [
+      "a SPIFFE ID of another trust domain",
+      { issuer: "spire", claims: { sub: "spiffe://partner.ward.internal/ns/shop/sa/checkout" } },
+      "issuer-trust-domain-mismatch",
+    ],
+    [
+      "a SPIFFE ID in upper case",
+      { issuer: "spire", claims: { sub: "spiffe://Demo.ward.internal/ns/shop/sa/checkout" } },
+      "malformed-spiffe-id",
+    ],
+    ["a SPIFFE ID with a trailing slash", { issuer: "spire", claims: { sub: `${CHECKOUT}/` } }, "malformed-spiffe-id"],
+    [
+      "a SPIFFE ID with a dot segment",
+      { issuer: "spire", claims: { sub: "spiffe://demo.ward.internal/ns/./shop/sa/checkout" } },
+      "malformed-spiffe-id",
+    ],
+    [
+      "a SPIFFE ID percent-encoded",
+      { issuer: "spire", claims: { sub: "spiffe://demo.ward.internal/ns/shop/sa/check%6Fut" } },
+      "malformed-spiffe-id",
+    ],
+    [
+      "the trust domain's own ID",
+      { issuer: "spire", claims: { sub: "spiffe://demo.ward.internal" } },
+      "malformed-spiffe-id",
+    ],
+    ["a sub with a newline", { issuer: "github", claims: { sub: "repo:ward-demo/orders\nadmin" } }, "malformed-sub"],
+    ["scope and scp both", { issuer: "spire", claims: { scp: ["payments:charge"] } }, "malformed-scope"],
+    ["a scope with a quote", { issuer: "spire", claims: { scope: 'payments:charge "x"' } }, "malformed-scope"],
+    ["scp that is no list", { issuer: "spire", claims: { scope: null, scp: "payments:charge" } }, "malformed-scope"],
+    ["another owner's repository", { issuer: "github", claims: { repository_owner: "mallory" } }, "required-claims"],
+    [
+      "a service account the kubernetes.io claim does not name",
+      { issuer: "cluster", claims: { sub: "system:serviceaccount:shop:checkout" } },
+      "service-account-mismatch",
+    ],
+    [
+      "no kubernetes.io claim (a legacy secret token)",
+      { issuer: "cluster", claims: { "kubernetes.io": null } },
+      "service-account-mismatch",
+    ],
+    [
+      "a sub that is no service account",
+      { issuer: "cluster", claims: { sub: "system:node:node-a" } },
+      "malformed-service-account",
+    ],
+  ])("refuses %s", async (_name, spec, problem) => {
+    const audience = spec.issuer === "spire" ? PAYMENTS : ORDERS;
+    const { v } = verifierFor(spec.issuer);
+    expect(problemOf(await verify(v, await workloadToken(spec, NOW), audience))).toBe(problem);
+  });
+
+  it("takes scp as a list, an aud list that names the service, and exp within the 30 s skew", async () => {
+    const { v } = verifierFor("spire");
+    const scp = await workloadToken(
+      { issuer: "spire", claims: { scope: null, scp: ["payments:read", "payments:charge"] } },
+      NOW,
+    );
+    const result = await verify(v, scp, PAYMENTS);
+    expect(result.ok && result.scopes).toEqual(["payments:read", "payments:charge"]);
+    const two = await workloadToken({ issuer: "spire", claims: { aud: [ORDERS, PAYMENTS] } }, NOW);
+    expect(problemOf(await verify(v, two, PAYMENTS))).toBe("ok");
+    const late = await workloadToken({ issuer: "spire", claims: { iat: -310, exp: -29 } }, NOW);
+    expect(problemOf(await verify(v, late, PAYMENTS))).toBe("ok");
+  });
+
+  it("remembers a verified token per audience, never past its exp", async () => {
+    const server = issuerServer();
+    const { v } = verifierFor("spire", {}, server);
+    const token = await workloadToken({ issuer: "spire" }, NOW);
+    expect(problemOf(await verify(v, token, PAYMENTS))).toBe("ok");
+    expect(problemOf(await verify(v, token, ORDERS))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    expect(problemOf(await verify(v, token, PAYMENTS, NOW + 300_000 + 31_000))).toBe("ERR_JWT_EXPIRED");
+  });
+
+  it("reads the issuer from the token only to choose its keys: the signature must still be that issuer's", async () => {
+    const { v } = verifierFor("spire");
+    // The issuer's iss and kid, signed by a key of the attacker's own.
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const attacker = { ...(await exportJWK(privateKey)), kid: issuerKey("spire").kid, alg: "ES256" } as JWK;
+    const { header, payload } = tokenParts({ issuer: "spire" }, NOW);
+    const forged = await signParts(attacker, JSON.stringify(header), JSON.stringify(payload));
+    expect(problemOf(await verify(v, forged, PAYMENTS))).toBe("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+  });
+});

@@ -1,0 +1,78 @@
+// The outside edge for workload-token issuers (runs in Node, inside the outbound mock of vitest.config.ts):
+// the key documents of the demo policy's identity.tokenIssuers, served at the URLs the policy names, and a
+// count of every fetch, so that tests can bound how often the gateway asks (the unknown-kid storm).
+import type { JWK } from "jose";
+
+type Issuers = Record<string, { privateJwk: JWK; published: Record<string, unknown> }>;
+
+const SPIRE = "https://spire.demo.ward.internal";
+const CLUSTER = "https://kubernetes.demo.ward.internal";
+const GITHUB = "https://token.actions.githubusercontent.com";
+/** `GET https://egress.ward-test.internal/count?url=<url>`: how often that URL was fetched. */
+export const EGRESS_COUNT = "https://egress.ward-test.internal/count";
+
+const fetched = new Map<string, number>();
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+}
+
+/** OIDC discovery as a cluster (kube-apiserver) and GitHub Actions publish it: issuer, jwks_uri and the rest. */
+function discovery(issuer: string, jwksUri: string, claims: string[]): unknown {
+  return {
+    issuer,
+    jwks_uri: jwksUri,
+    response_types_supported: ["id_token"],
+    subject_types_supported: ["public"],
+    id_token_signing_alg_values_supported: ["RS256"],
+    claims_supported: claims,
+  };
+}
+
+/** The answer for `url` when it is one of the issuers' endpoints (or the egress count), else undefined. */
+export function issuerEndpoint(url: URL, issuers: Issuers): Response | undefined {
+  if (url.origin + url.pathname === EGRESS_COUNT)
+    return json({ count: fetched.get(url.searchParams.get("url") ?? "") ?? 0 });
+  const href = url.href;
+  const answer = (): Response | undefined => {
+    switch (href) {
+      case `${SPIRE}/bundle`:
+        return json(issuers.spire!.published);
+      // A bundle endpoint that moved: Ward must not follow it.
+      case `${SPIRE}/moved-bundle`:
+        return new Response(null, { status: 302, headers: { location: `${SPIRE}/bundle` } });
+      case `${CLUSTER}/.well-known/openid-configuration`:
+        return json(discovery(CLUSTER, `${CLUSTER}/openid/v1/jwks`, ["sub", "iss"]));
+      case `${CLUSTER}/openid/v1/jwks`:
+        return json(issuers.cluster!.published);
+      case `${GITHUB}/.well-known/openid-configuration`:
+        return json(
+          discovery(GITHUB, `${GITHUB}/.well-known/jwks`, [
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "iss",
+            "jti",
+            "nbf",
+            "ref",
+            "repository",
+            "repository_id",
+            "repository_owner",
+            "repository_owner_id",
+            "run_id",
+            "workflow",
+            "job_workflow_ref",
+            "environment",
+          ]),
+        );
+      case `${GITHUB}/.well-known/jwks`:
+        return json(issuers.github!.published);
+      default:
+        return undefined;
+    }
+  };
+  const response = answer();
+  if (response) fetched.set(href, (fetched.get(href) ?? 0) + 1);
+  return response;
+}

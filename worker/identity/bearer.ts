@@ -1,0 +1,57 @@
+// A workload token as it arrives: `Authorization: Bearer <jws>` (RFC 6750 2.1, as the JWT-SVID standard says
+// workloads send theirs), read before any signature is checked only to learn which trusted issuer it names.
+// Nothing read here counts until the issuer's key has verified it (workload-token.ts).
+import { hasUniqueMembers } from "./json-members.ts";
+
+/** Tokens above this size are refused before any parsing (JWT-SVIDs, cluster and CI tokens are 1-2 KiB). */
+export const MAX_BEARER_LENGTH = 8192;
+
+// One space-separated credential of the Bearer scheme (any case, RFC 9110 11.1) in JWS compact form: three
+// base64url parts, the signature not empty. A JWE (five parts) or a JWS with an unencoded payload is no token.
+const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+/** The JWS in a Bearer Authorization header, or undefined for any other value (another scheme, two tokens). */
+export function bearerTokenOf(request: Request): string | undefined {
+  const value = request.headers.get("authorization");
+  if (value === null || value.length > MAX_BEARER_LENGTH + 16) return undefined;
+  return BEARER.exec(value)?.[1];
+}
+
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** A base64url part as UTF-8 JSON text of an object, parsed, and whether it names a member twice; else undefined. */
+function jsonObjectOf(part: string): { value: Record<string, unknown>; unique: boolean } | undefined {
+  try {
+    const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    const text = textDecoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+    return { value: value as Record<string, unknown>, unique: hasUniqueMembers(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+export type PeekResult =
+  | { ok: true; header: Record<string, unknown>; payload: Record<string, unknown>; issuer: string }
+  | {
+      ok: false;
+      problem: "token-size" | "malformed-token" | "no-issuer" | "duplicate-members";
+      /** The `iss` as JSON.parse reads it (the last one), when there is one: whether the token was meant for Ward. */
+      issuer?: string;
+    };
+
+/** The unverified header and payload of a compact JWS, and the `iss` it claims. */
+export function peekToken(token: string): PeekResult {
+  if (token.length > MAX_BEARER_LENGTH) return { ok: false, problem: "token-size" };
+  const [headerPart, payloadPart] = token.split(".") as [string, string];
+  const header = jsonObjectOf(headerPart);
+  const payload = header && jsonObjectOf(payloadPart);
+  if (!header || !payload) return { ok: false, problem: "malformed-token" };
+  const issuer = payload.value.iss;
+  if (typeof issuer !== "string") return { ok: false, problem: "no-issuer" };
+  // Duplicate names (at any depth) read as two different tokens to two parsers: `iss` or `sub` twice
+  // would let Ward and an origin, or Ward's choice of issuer and its verifier, disagree on who this is.
+  if (!header.unique || !payload.unique) return { ok: false, problem: "duplicate-members", issuer };
+  return { ok: true, header: header.value, payload: payload.value, issuer };
+}

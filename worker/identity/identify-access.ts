@@ -1,0 +1,70 @@
+// The Access half of identify(): a verified Access token, counted only at a service that takes its
+// application (services.<name>.accessAudiences), with directory facts fetched when a rule needs them.
+import type { CompiledAccess, CompiledPolicy, CredentialSeen, PolicyDocument } from "../../policy/index.ts";
+import { logEvent } from "../log/events.ts";
+import type { AccessIdentity } from "./access-jwt.ts";
+import type { ServiceSource } from "./request-service.ts";
+import { accessDirectory, accessVerifier } from "./verifiers.ts";
+
+export interface VerifiedAccess {
+  identity: AccessIdentity;
+  credential: CredentialSeen;
+}
+
+/**
+ * Each Access application has its own AUD tag. A service that names the applications whose tokens count
+ * for it takes no other's: a token issued for the wiki's application does not open payments.
+ */
+function countsAt(audiences: readonly string[], service: ServiceSource | undefined): boolean {
+  const wanted = service?.accessAudiences;
+  return wanted === undefined || audiences.some((aud) => wanted.includes(aud));
+}
+
+/** Whether any service names its Access applications, once per (immutable) policy document. */
+const namesAudiences = new WeakMap<PolicyDocument, boolean>();
+function anyServiceNamesAudiences(doc: PolicyDocument): boolean {
+  let any = namesAudiences.get(doc);
+  if (any === undefined)
+    namesAudiences.set(doc, (any = Object.values(doc.services).some((s) => s.accessAudiences !== undefined)));
+  return any;
+}
+
+export async function verifyAccessToken(
+  policy: CompiledPolicy,
+  access: CompiledAccess,
+  token: string,
+  serviceOf: () => ServiceSource | undefined,
+  now: number,
+  requestId: string,
+  needs: CompiledPolicy["needs"],
+): Promise<VerifiedAccess | undefined> {
+  const result = await accessVerifier(access).verify(token, now);
+  if (!result.ok) {
+    logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
+    return undefined;
+  }
+  // Most policies name none: then the request's service need not even be looked up.
+  if (anyServiceNamesAudiences(policy.document) && !countsAt(result.audiences, serviceOf())) {
+    logEvent("warn", "access-token-rejected", { requestId, problem: "audience-not-for-service" });
+    return undefined;
+  }
+  const credential: CredentialSeen = {
+    kind: "access-jwt",
+    lifetimeSeconds: result.lifetimeSeconds,
+    remainingSeconds: Math.max(0, result.exp - Math.floor(now / 1000)),
+    issuer: access.teamDomain,
+  };
+  let identity = result.identity;
+  if (identity.user && (needs.groups || needs.devicePosture)) {
+    const facts = await accessDirectory(access.teamDomain).lookup(
+      token,
+      result.directorySubject,
+      result.expiresAt,
+      now,
+    );
+    if (facts)
+      identity = { ...identity, user: { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture } };
+    else logEvent("warn", "access-directory-unavailable", { requestId });
+  }
+  return { identity, credential };
+}

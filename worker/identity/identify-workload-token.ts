@@ -1,0 +1,59 @@
+// The workload-token half of identify(): the Bearer token of an issuer the policy trusts, verified for the
+// audience of the service the request is for. A token of any other issuer is not Ward's (an app with its own
+// login may take it, where the policy forwards Authorization); one of a trusted issuer is Ward's, counted or
+// not, and never forwarded.
+import {
+  tokenAudienceOf,
+  type CredentialSeen,
+  type TokenIssuers,
+  type VerifiedWorkloadToken,
+} from "../../policy/index.ts";
+import { logEvent } from "../log/events.ts";
+import { bearerTokenOf, peekToken } from "./bearer.ts";
+import type { ServiceSource } from "./request-service.ts";
+import { workloadTokenVerifier } from "./token-verifiers.ts";
+
+export interface WorkloadTokenOutcome {
+  /** The Authorization header was a token of a trusted issuer. */
+  consumed: boolean;
+  verified?: Pick<VerifiedWorkloadToken, "identity" | "scopes"> & { credential: CredentialSeen };
+}
+
+export async function verifyWorkloadToken(
+  request: Request,
+  issuers: TokenIssuers,
+  serviceOf: () => ServiceSource | undefined,
+  now: number,
+  requestId: string,
+): Promise<WorkloadTokenOutcome> {
+  const token = bearerTokenOf(request);
+  if (token === undefined) return { consumed: false };
+  const peeked = peekToken(token);
+  // An unknown `iss` is no credential: exactly the issuers the policy names, compared as strings.
+  const issuer = peeked.issuer === undefined ? undefined : issuers.get(peeked.issuer);
+  if (issuer === undefined) return { consumed: false };
+  if (!peeked.ok) {
+    logEvent("warn", "workload-token-rejected", { requestId, issuer: issuer.name, problem: peeked.problem });
+    return { consumed: true };
+  }
+  const service = serviceOf();
+  if (service === undefined) {
+    // No service, no audience: nothing a workload token could be for (the decision is host-not-found).
+    logEvent("warn", "workload-token-rejected", { requestId, issuer: issuer.name, problem: "no-service" });
+    return { consumed: true };
+  }
+  const result = await workloadTokenVerifier(issuer).verify(token, peeked.header, tokenAudienceOf(service), now);
+  if (!result.ok) {
+    logEvent("warn", "workload-token-rejected", { requestId, issuer: issuer.name, problem: result.problem });
+    return { consumed: true };
+  }
+  const credential: CredentialSeen = {
+    kind: "workload-token",
+    lifetimeSeconds: result.exp - result.iat,
+    remainingSeconds: Math.max(0, result.exp - Math.floor(now / 1000)),
+    issuer: issuer.issuer,
+  };
+  const verified: NonNullable<WorkloadTokenOutcome["verified"]> = { identity: result.identity, credential };
+  if (result.scopes) verified.scopes = result.scopes;
+  return { consumed: true, verified };
+}

@@ -1,0 +1,206 @@
+// The signing keys of one workload-token issuer, per isolate: fetched from the URL the policy names (a JWKS or
+// SPIFFE bundle endpoint, or OIDC discovery and then its jwks_uri), or pushed with the policy. Never from a URL
+// or key a token names (its `jku`, `x5u`, `jwk` or `x5c` are refused before this is asked), and never through a
+// redirect: the policy names where the keys are, and a 3xx from there (or from anyone who took over a path on
+// that host) is no key set.
+//
+// The same rotation and storm rules as Access's keys (access-jwt.ts): the set is kept 10 minutes; a token
+// whose `kid` is not in it may make Ward fetch the set again, but at most once every 30 seconds, whether the
+// fetch succeeds or not, so a flood of made-up kids (or an issuer that is down) is at most one fetch per
+// 30 s, never one per request. A set older than 10 minutes that cannot be fetched again verifies nothing:
+// a key the issuer has withdrawn must stop counting.
+import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
+import type { CompiledTokenIssuer } from "../../policy/index.ts";
+
+export const KEYS_MAX_AGE_MS = 600_000;
+export const REFETCH_COOLDOWN_MS = 30_000;
+const FETCH_TIMEOUT_MS = 5_000;
+/** A key set or discovery document larger than this is refused unread (GitHub's JWKS is about 2 KiB). */
+const MAX_DOCUMENT_BYTES = 65_536;
+const MAX_KEYS = 100;
+/** Asymmetric key types only: an `oct` key in a key set would be an HMAC secret anyone could read. */
+const KEY_TYPES = new Set(["RSA", "EC", "OKP"]);
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+export type KeyFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Thrown for a key set that could not be had; the verifier reports its `code` as the problem. */
+export class KeySetError extends Error {
+  readonly code: string;
+  constructor(code: string) {
+    super(code);
+    this.code = code;
+  }
+}
+
+/** A document from `url`: 200 only, no redirect followed, bounded in size and time, JSON. */
+async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: "GET",
+      redirect: "manual",
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+  } catch {
+    throw new KeySetError("keys-unreachable");
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new KeySetError(response.status >= 300 && response.status < 400 ? "keys-redirected" : "keys-status");
+  }
+  const length = Number(response.headers.get("content-length") ?? "0");
+  if (length > MAX_DOCUMENT_BYTES) {
+    await response.body?.cancel();
+    throw new KeySetError("keys-too-large");
+  }
+  const text = await boundedText(response);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new KeySetError("keys-malformed");
+  }
+}
+
+/** The body as text, refused past MAX_DOCUMENT_BYTES whatever Content-Length said. */
+async function boundedText(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_DOCUMENT_BYTES) {
+      await reader.cancel();
+      throw new KeySetError("keys-too-large");
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * OIDC Discovery 1.0 4.3: the document's `issuer` must be exactly the issuer it was asked for, or a document
+ * served for one issuer could vouch keys for another. Its `jwks_uri` must be https.
+ */
+function jwksUriOf(document: unknown, issuer: string): string {
+  const doc = document as { issuer?: unknown; jwks_uri?: unknown } | null;
+  if (doc === null || typeof doc !== "object" || doc.issuer !== issuer) throw new KeySetError("discovery-issuer");
+  if (typeof doc.jwks_uri !== "string" || !doc.jwks_uri.startsWith("https://"))
+    throw new KeySetError("discovery-jwks-uri");
+  return doc.jwks_uri;
+}
+
+/**
+ * The keys of a set the issuer may use: public keys of an asymmetric type, with a `kid`, and the `use` its
+ * source marks them with (`jwt-svid` in a SPIFFE bundle, where every other key must be ignored; `sig` or none
+ * elsewhere). jose only takes keys marked `sig` (or unmarked), so a SPIFFE key is handed to it as one.
+ */
+export function usableKeys(document: unknown, use: CompiledTokenIssuer["keyUse"]): JWK[] {
+  const keys = (document as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length > MAX_KEYS) throw new KeySetError("keys-malformed");
+  const usable: JWK[] = [];
+  for (const key of keys as unknown[]) {
+    if (key === null || typeof key !== "object" || Array.isArray(key)) continue;
+    const jwk = key as Record<string, unknown>;
+    if (typeof jwk.kty !== "string" || !KEY_TYPES.has(jwk.kty)) continue;
+    if (typeof jwk.kid !== "string" || jwk.kid.length === 0) continue;
+    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m))) continue;
+    if (use === "jwt-svid" ? jwk.use !== "jwt-svid" : jwk.use !== undefined && jwk.use !== "sig") continue;
+    // x5c/x5u in a key set are certificates jose does not read; dropped so no later reader trusts them instead.
+    const { use: _use, x5c: _x5c, x5u: _x5u, ...rest } = jwk;
+    usable.push({ ...rest, use: "sig" } as JWK);
+  }
+  return usable;
+}
+
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
+
+export class IssuerKeys {
+  private set?: LocalKeySet;
+  /** When the set in use was fetched (ms). */
+  private fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When a fetch was last started, whatever became of it (ms). */
+  private attemptedAt = Number.NEGATIVE_INFINITY;
+  private pending?: Promise<void>;
+  /** Why the last fetch gave no set (the gateway logs it with the refused token). */
+  private problem = "keys-unavailable";
+  /** Fetches started, for tests and the storm bound. */
+  fetches = 0;
+
+  private readonly issuer: CompiledTokenIssuer;
+  private readonly fetchImpl: KeyFetch;
+
+  constructor(issuer: CompiledTokenIssuer, fetchImpl: KeyFetch = (url, init) => fetch(url, init)) {
+    this.issuer = issuer;
+    this.fetchImpl = fetchImpl;
+    if (issuer.keys.kind === "inline") {
+      this.set = createLocalJWKSet({ keys: usableKeys(issuer.keys.jwks, issuer.keyUse) });
+      this.fetchedAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** The key that verifies a token with this header; throws when there is none (jose's codes, or KeySetError's). */
+  async keyFor(header: JWSHeaderParameters, now: number): Promise<CryptoKey> {
+    if (this.issuer.keys.kind !== "inline" && now - this.fetchedAt > KEYS_MAX_AGE_MS) {
+      // Stale: it no longer counts, fetched again or not.
+      this.set = undefined;
+      await this.refresh(now);
+    }
+    if (!this.set) throw new KeySetError(this.problem);
+    try {
+      return (await this.set(header)) as CryptoKey;
+    } catch (error) {
+      // An unknown kid: perhaps a key published since the set was fetched (rotation), once per cooldown.
+      if ((error as { code?: string }).code !== "ERR_JWKS_NO_MATCHING_KEY" || this.issuer.keys.kind === "inline")
+        throw error;
+      if (!(await this.refresh(now)) || !this.set) throw error;
+      return (await this.set(header)) as CryptoKey;
+    }
+  }
+
+  /** Fetches the set again unless one was fetched (or tried) within the cooldown; true when it did. */
+  private async refresh(now: number): Promise<boolean> {
+    if (this.pending) {
+      await this.pending;
+      return true;
+    }
+    if (now - this.attemptedAt < REFETCH_COOLDOWN_MS) return false;
+    this.attemptedAt = now;
+    this.fetches++;
+    this.pending = this.load()
+      .then((set) => {
+        this.set = set;
+        this.fetchedAt = now;
+      })
+      .catch((error: unknown) => {
+        // Keeps a set that is still fresh; a stale one was already dropped.
+        this.problem = error instanceof KeySetError ? error.code : "keys-malformed";
+      })
+      .finally(() => {
+        this.pending = undefined;
+      });
+    await this.pending;
+    return true;
+  }
+
+  private async load(): Promise<LocalKeySet> {
+    const source = this.issuer.keys;
+    if (source.kind === "inline") throw new KeySetError("keys-inline");
+    const url =
+      source.kind === "discovery"
+        ? jwksUriOf(await fetchJson(source.url, this.fetchImpl), this.issuer.issuer)
+        : source.url;
+    const keys = usableKeys(await fetchJson(url, this.fetchImpl), this.issuer.keyUse);
+    return createLocalJWKSet({ keys });
+  }
+}
