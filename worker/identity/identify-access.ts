@@ -9,6 +9,8 @@ import { accessDirectory, accessVerifier } from "./verifiers.ts";
 export interface VerifiedAccess {
   identity: AccessIdentity;
   credential: CredentialSeen;
+  /** Until when the token is accepted (exp plus the clock skew), ms since the epoch. */
+  acceptedUntil: number;
 }
 
 /**
@@ -66,5 +68,5 @@ export async function verifyAccessToken(
       identity = { ...identity, user: { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture } };
     else logEvent("warn", "access-directory-unavailable", { requestId });
   }
-  return { identity, credential };
+  return { identity, credential, acceptedUntil: result.expiresAt };
 }

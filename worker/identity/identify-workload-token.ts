@@ -16,7 +16,8 @@ import { workloadTokenVerifier } from "./token-verifiers.ts";
 export interface WorkloadTokenOutcome {
   /** The Authorization header was a token of a trusted issuer. */
   consumed: boolean;
-  verified?: Pick<VerifiedWorkloadToken, "identity" | "scopes"> & { credential: CredentialSeen };
+  /** `acceptedUntil`: exp plus the issuer's clock skew, ms since the epoch. */
+  verified?: Pick<VerifiedWorkloadToken, "identity" | "scopes"> & { credential: CredentialSeen; acceptedUntil: number };
 }
 
 export async function verifyWorkloadToken(
@@ -53,7 +54,11 @@ export async function verifyWorkloadToken(
     remainingSeconds: Math.max(0, result.exp - Math.floor(now / 1000)),
     issuer: issuer.issuer,
   };
-  const verified: NonNullable<WorkloadTokenOutcome["verified"]> = { identity: result.identity, credential };
+  const verified: NonNullable<WorkloadTokenOutcome["verified"]> = {
+    identity: result.identity,
+    credential,
+    acceptedUntil: (result.exp + issuer.clockSkewSeconds) * 1000,
+  };
   if (result.scopes) verified.scopes = result.scopes;
   return { consumed: true, verified };
 }

@@ -35,6 +35,8 @@ export async function identify(
   const identity: Identity = {};
   let certificate: CertificateFacts | undefined;
   const credentials: CredentialSeen[] = [];
+  // Until when each credential is accepted (an open WebSocket is closed then; /.ward/me shows the time left).
+  const expiresAt: Identified["expiresAt"] = {};
   let consumed = false;
   // Read once, and only when a credential needs it: the service the request is for.
   let service: ServiceSource | undefined | null = null;
@@ -52,6 +54,8 @@ export async function identify(
         lifetimeSeconds: result.lifetimeSeconds,
         remainingSeconds: result.remainingSeconds,
       });
+      // notAfter to the second below: never later than the certificate allows.
+      expiresAt["client-certificate"] = (Math.floor(now / 1000) + result.remainingSeconds) * 1000;
     } else if (result.problem !== "no-certificate")
       logEvent("warn", "client-certificate-rejected", { requestId, problem: result.problem });
   }
@@ -63,6 +67,7 @@ export async function identify(
     if (verified) {
       Object.assign(identity, verified.identity);
       credentials.push(verified.credential);
+      expiresAt["access-jwt"] = verified.acceptedUntil;
     }
   }
 
@@ -73,6 +78,7 @@ export async function identify(
       identity.workloadToken = workload.verified.identity;
       if (workload.verified.scopes) identity.scopes = workload.verified.scopes;
       credentials.push(workload.verified.credential);
+      expiresAt["workload-token"] = workload.verified.acceptedUntil;
     }
   }
 
@@ -93,11 +99,10 @@ export async function identify(
     const kept = credentials.filter((c) => c.kind === "access-jwt");
     credentials.length = 0;
     credentials.push(...kept);
+    delete expiresAt["client-certificate"];
+    delete expiresAt["workload-token"];
   }
 
-  const expiresAt: Identified["expiresAt"] = {};
-  for (const c of credentials)
-    if (c.remainingSeconds !== undefined) expiresAt[c.kind] = now + c.remainingSeconds * 1000;
   const identified: Identified = certificate
     ? { identity, certificate, credentials, expiresAt }
     : { identity, credentials, expiresAt };

@@ -196,7 +196,8 @@ export async function workloadIdentity(
 
   const registered = registeredId(config, fingerprint);
   const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
-  const remainingSeconds = Math.round((notAfter - now) / 1000);
+  // From the request's whole second to notAfter's, as a token's exp - now: never more than it has.
+  const remainingSeconds = Math.floor(notAfter / 1000) - Math.floor(now / 1000);
   const certificate = {
     sha256: fingerprint,
     issuerSki: field(auth, "certIssuerSKI") ?? "",

@@ -306,6 +306,7 @@ describe("diffReach", () => {
       ).toEqual([
         "! service: + admin (*.example.com)",
         "! host: *.example.com: now served by admin (was served by no service)",
+        "! identity source: + Service admin takes Access tokens of every audience",
       ]);
     });
 
@@ -314,6 +315,7 @@ describe("diffReach", () => {
       expect(await settings((d) => delete d.services.grafana)).toEqual([
         "- service: - grafana (grafana.example.com)",
         "- host: grafana.example.com: no longer served (was grafana)",
+        "- identity source: - Service grafana takes Access tokens of every audience",
       ]);
       expect(await settings((d) => (grafana(d).origin = { tunnel: "ELSEWHERE" }))).toEqual([
         "! origin: grafana: tunnel GRAFANA -> tunnel ELSEWHERE (allowed requests now reach another backend)",
