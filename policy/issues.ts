@@ -36,7 +36,13 @@ export type IssueCode =
   | "route-never-allows"
   | "deny-covers-route"
   | "audit-on-allow-rule"
-  | "audit-in-production";
+  | "audit-in-production"
+  // shared signals (policy/validate/ssf.ts)
+  | "ssf-key-source"
+  | "ssf-key-unusable"
+  | "ssf-algorithm"
+  | "ssf-duplicate-issuer"
+  | "ssf-without-access";
 
 export interface Issue {
   severity: Severity;

@@ -9,6 +9,7 @@ import { checkIssuers, checkRegistry } from "./identity.ts";
 import { checkAdmin, checkPrincipalSets } from "./principals.ts";
 import { fromZod } from "./schema-issues.ts";
 import { checkServices } from "./services.ts";
+import { checkSharedSignals } from "./ssf.ts";
 
 export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
@@ -34,6 +35,7 @@ function checkDocument(doc: PolicyDocument): Issue[] {
   checkPrincipalSets(doc, out);
   checkAdmin(doc, out);
   checkServices(doc, out);
+  checkSharedSignals(doc, out);
   return out.issues;
 }
 
