@@ -10,6 +10,9 @@ declare module "vitest" {
     accessJwks: { keys: JWK[] };
     /** ASSERTION_SIGNING_KEYS for the gateway under test: two private P-256 keys, the first signs. */
     assertionSigningKeys: string;
+    /** A security-event transmitter's signing key (ES256) and the key set https://transmitter.ward-demo.test serves. */
+    transmitterPrivateJwk: JWK;
+    transmitterJwks: { keys: JWK[] };
   }
 }
 
@@ -26,5 +29,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     signingKeys.push({ ...(await exportJWK(pair.privateKey)), kid });
   }
   project.provide("assertionSigningKeys", JSON.stringify({ keys: signingKeys }));
+  const transmitter = await generateKeyPair("ES256", { extractable: true });
+  project.provide("transmitterPrivateJwk", { ...(await exportJWK(transmitter.privateKey)), kid: "tx-1", alg: "ES256" });
+  project.provide("transmitterJwks", {
+    keys: [{ ...(await exportJWK(transmitter.publicKey)), kid: "tx-1", alg: "ES256", use: "sig" }],
+  });
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

@@ -1,6 +1,7 @@
 // Builds the caller's Identity from verified facts only (mTLS facts Cloudflare set, a verified Access JWT). It never denies: a missing or invalid credential
 // just leaves that part of the identity empty, and the policy decides.
 import type { CompiledPolicy, CredentialSeen, Identity } from "../../policy/index.ts";
+import { directoryFreshness } from "../denylist/cache.ts";
 import { logEvent } from "../log/events.ts";
 import { accessTokenOf } from "./access-token.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
@@ -49,13 +50,22 @@ export async function identify(
       credentials.push({ kind: "access-jwt", lifetimeSeconds: result.lifetimeSeconds });
       expiresAt["access-jwt"] = result.expiresAt;
       if (identity.user && (needs.groups || needs.devicePosture)) {
+        // Security events (worker/ssf/): a person whose claims or device changed is asked for again, and a device
+        // reported not compliant has unknown posture (posture conditions fail) while the hold lasts.
+        const fresh = policy.document.sharedSignals ? directoryFreshness(identity.user, now) : undefined;
         const facts = await accessDirectory(access.teamDomain).lookup(
           token,
           result.directorySubject,
           result.expiresAt,
           now,
+          fresh?.notBefore,
         );
-        if (facts) identity.user = { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture };
+        if (facts)
+          identity.user = {
+            ...identity.user,
+            groups: facts.groups,
+            devicePosture: fresh?.postureHeld ? undefined : facts.devicePosture,
+          };
         else logEvent("warn", "access-directory-unavailable", { requestId });
       }
     } else logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
