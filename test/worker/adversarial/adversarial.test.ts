@@ -10,6 +10,7 @@ import paths from "./paths.yaml?raw";
 import headers from "./headers.yaml?raw";
 import mtls from "./mtls.yaml?raw";
 import methodsHosts from "./methods-hosts.yaml?raw";
+import ssf from "./ssf.yaml?raw";
 import { forgeToken, type TokenSpec } from "./forge.ts";
 import { ADVERSARIAL_CERTS } from "./certs.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
@@ -52,7 +53,7 @@ interface Case {
   };
 }
 
-const FILES = { jwt, paths, headers, mtls, "methods-hosts": methodsHosts };
+const FILES = { jwt, paths, headers, mtls, "methods-hosts": methodsHosts, ssf };
 const cases = Object.entries(FILES).flatMap(([file, text]) => (parse(text) as Case[]).map((c) => ({ ...c, file })));
 
 const signing = inject("accessPrivateJwk");
@@ -236,6 +237,7 @@ describe("adversarial corpus", () => {
       "raw-target",
       "raw-host",
       "body-on-get",
+      "ssf-push",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);
     const names = cases.map((c) => `${c.file}: ${c.name}`);

@@ -5,6 +5,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EVENT_URIS, type DenyEntry } from "../../../policy/index.ts";
+import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
@@ -228,6 +229,21 @@ describe("directory events", () => {
     );
     expect((await send(compliant)).status).toBe(202);
     expect(await eventually(() => asPerson(who, undefined, "/secure/doc"), 200)).toEqual({ status: 200, seen: 1 });
+  });
+});
+
+describe("an idle isolate", () => {
+  it("reads the denylist copy before identifying: a person with a compliant device is not refused for want of it", async () => {
+    const who = "idle@example.com";
+    await fetch("https://directory.ward-demo.test/answer", {
+      method: "PUT",
+      body: JSON.stringify({
+        email: who,
+        answer: { groups: [], devicePosture: { "disk-encryption": { success: true } } },
+      }),
+    });
+    resetDenylistCache(); // as an isolate with no copy, or one idle for longer than the copy is trusted
+    expect(await asPerson(who, undefined, "/secure/doc")).toEqual({ status: 200, seen: 1 });
   });
 });
 
