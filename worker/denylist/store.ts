@@ -71,7 +71,7 @@ const entryOf = (r: Row): DenyEntry => ({
   expiresAt: r.expires_at,
   releasedAt: r.released_at,
   releasedBy: r.released_by,
-  ...(r.signal_event !== null
+  ...(r.signal_event
     ? { signal: { transmitter: r.signal_transmitter ?? "", event: r.signal_event, jti: r.signal_jti ?? "" } }
     : {}),
 });
