@@ -8,7 +8,7 @@
 //
 // Bounded work per request: the body is read to at most MAX_SET_BYTES, a SET holds at most MAX_EVENTS events and
 // aliases at most 16 identifiers, one signature is verified (the key set is fetched at most every 30 s for an
-// unknown kid), and at most three Durable Object calls are made.
+// unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed).
 import { compactVerify, type CompactVerifyGetKey } from "jose";
 import type { Context } from "hono";
 import {
@@ -30,6 +30,7 @@ import { hasUniqueMembers } from "../identity/json-members.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
 import { onPeopleRefused } from "./hooks.ts";
+import type { Claim, SsfReplay } from "./replay.ts";
 import { transmitterKeys } from "./keys.ts";
 import { methodNotAllowed, setAccepted, setLater, setRefused } from "./respond.ts";
 
@@ -171,9 +172,11 @@ export async function takeSet(
     nowMs: now,
   });
 
-  const replay = env.SSF_REPLAY.getByName(transmitter.issuer);
-  let claim: Awaited<ReturnType<typeof replay.claim>>;
+  let replay: DurableObjectStub<SsfReplay>;
+  let claim: Claim;
   try {
+    // A deployment without the binding (an environment not yet upgraded) answers 503 here too, never 500.
+    replay = env.SSF_REPLAY.getByName(transmitter.issuer);
     claim = await replay.claim(set.jti, await sha256Hex(token), set.issuedAt, now);
   } catch (error) {
     return { kind: "later", problem: `replay-store-unavailable: ${String(error)}`, set };

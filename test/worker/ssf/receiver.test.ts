@@ -474,10 +474,12 @@ describe("when a store cannot be reached", () => {
     resetDenylistCache();
   });
 
-  it("the replay store: 503, nothing applied", async () => {
+  it("the replay store unreachable, or not bound in this environment: 503, nothing applied", async () => {
     const who = "replay-outage@example.com";
     const down = broken({ SSF_REPLAY: { getByName: () => ({ claim: () => Promise.reject(new Error("gone")) }) } });
     expect(await take(down, await signSet(revoke(who), transmitter))).toMatchObject({ kind: "later" });
+    const unbound = broken({ SSF_REPLAY: undefined });
+    expect(await take(unbound, await signSet(revoke(who), transmitter))).toMatchObject({ kind: "later" });
     expect(await entriesFor(who)).toEqual([]);
   });
 
