@@ -2,6 +2,9 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { issuerEndpoint } from "./test/worker/issuer-endpoints.ts";
 
+/** get-identity answers a test set for one e-mail (https://directory.ward-demo.test/answer): groups and posture change. */
+const directoryAnswers = new Map<string, unknown>();
+
 // The pure core and the CLI run in Node (they are Node programs too); the Worker runs in workerd through
 // @cloudflare/vitest-plugin, with origins that are real HTTP servers on 127.0.0.1.
 export default defineConfig({
@@ -29,6 +32,7 @@ export default defineConfig({
           cloudflareTest(({ inject }) => {
             const origin = { external: { address: `127.0.0.1:${inject("originPort")}`, http: {} } };
             const jwks = JSON.stringify(inject("accessJwks"));
+            const transmitterJwks = JSON.stringify(inject("transmitterJwks"));
             return {
               wrangler: { configPath: "./wrangler.toml" },
               remoteBindings: false,
@@ -52,11 +56,25 @@ export default defineConfig({
                   if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/certs") {
                     return new Response(jwks, { headers: { "content-type": "application/json" } });
                   }
+                  // A security-event transmitter's key set (test/worker/ssf/).
+                  if (url.href === "https://transmitter.ward-demo.test/jwks.json") {
+                    return new Response(transmitterJwks, { headers: { "content-type": "application/json" } });
+                  }
+                  if (url.href === "https://directory.ward-demo.test/answer" && request.method === "PUT") {
+                    const { email, answer } = (await request.json()) as { email: string; answer: unknown };
+                    directoryAnswers.set(email, answer);
+                    return new Response(null, { status: 204 });
+                  }
                   if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/get-identity") {
                     // Stand-in directory: "editor@..." people are wiki editors, "admin@..." Ward admins, "sre@..." SREs.
                     const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
                     const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");
                     const email = String(claims.email ?? "");
+                    if (directoryAnswers.has(email)) {
+                      return new Response(JSON.stringify(directoryAnswers.get(email)), {
+                        headers: { "content-type": "application/json" },
+                      });
+                    }
                     const group = (
                       { editor: "wiki-editors", admin: "ward-admins", sre: "sre" } as Record<string, string>
                     )[email.split("@")[0]!];

@@ -237,9 +237,9 @@ export interface AnswerRecord {
 }
 
 /** Ward's own paths are not decisions: no effect, so `ward metrics` counts them neither allowed nor denied. */
-const OWN_PATHS: ReadonlySet<string> = new Set<AnswerReason>(["ward-key-set", "ward-portal", "ward-admin"]);
+const OWN_PATHS: ReadonlySet<string> = new Set<AnswerReason>(["ward-key-set", "ward-portal", "ward-admin", "ward-ssf"]);
 
-/** Whether a logged reason is one of Ward's own paths (key set, portal, admin API). */
+/** Whether a logged reason is one of Ward's own paths (key set, portal, admin API, security-event receiver). */
 export const isOwnPathReason = (reason: string): boolean => OWN_PATHS.has(reason);
 
 /**

@@ -41,7 +41,8 @@ export const STATE_REASONS: readonly Reason[] = [
 /**
  * Answers the gateway gives without a policy decision, logged in the decision log's shape so that every
  * request id a client is given can be looked up (`ward why`): before a decision (no policy), instead of one
- * (an unexpected error), or on Ward's own paths (the assertion key set, the portal, the admin API).
+ * (an unexpected error), or on Ward's own paths (the assertion key set, the portal, the admin API, the
+ * security-event receiver).
  */
 export const ANSWER_REASONS = [
   "policy-unavailable",
@@ -49,6 +50,7 @@ export const ANSWER_REASONS = [
   "ward-key-set",
   "ward-portal",
   "ward-admin",
+  "ward-ssf",
 ] as const;
 export type AnswerReason = (typeof ANSWER_REASONS)[number];
 

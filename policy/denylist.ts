@@ -21,6 +21,8 @@ export interface DenyEntry {
   expiresAt: number | null;
   releasedAt: number | null;
   releasedBy: string | null;
+  /** Put there by a security event (worker/ssf/): whose, which, and the SET's jti; absent for operators' entries. */
+  signal?: { transmitter: string; event: string; jti: string };
 }
 
 export type NewDenyEntry = Pick<DenyEntry, "kind" | "match" | "value" | "reason" | "expiresAt">;

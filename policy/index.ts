@@ -104,5 +104,13 @@ export { countsTowardQuarantine } from "./quarantine.ts";
 export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";
 export { countryOf } from "./country.ts";
 export { DELIVERY_REASONS, statusFor, type DeliveryReason } from "./status.ts";
-export { ADMIN_PREFIX, KEY_SET_PATH, ME_PATH, PORTAL_PATH, RESERVED_PREFIXES } from "./reserved-paths.ts";
+export {
+  ADMIN_PREFIX,
+  KEY_SET_PATH,
+  ME_PATH,
+  PORTAL_PATH,
+  RESERVED_PREFIXES,
+  SSF_EVENTS_PREFIX,
+} from "./reserved-paths.ts";
+export * from "./ssf/index.ts";
 export * from "./websocket/index.ts";

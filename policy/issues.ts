@@ -44,7 +44,13 @@ export type IssueCode =
   | "token-issuer-unconstrained"
   | "duplicate-token-audience"
   | "unknown-access-audience"
-  | "scopes-not-carried";
+  | "scopes-not-carried"
+  // shared signals (policy/validate/ssf.ts)
+  | "ssf-key-source"
+  | "ssf-key-unusable"
+  | "ssf-algorithm"
+  | "ssf-duplicate-issuer"
+  | "ssf-without-access";
 
 export interface Issue {
   severity: Severity;

@@ -10,5 +10,8 @@ export const PORTAL_PATH = "/.ward/apps";
 /** Where do I stand: who Ward sees, with what credentials and facts, and the apps this caller may open. */
 export const ME_PATH = "/.ward/me";
 
+/** Security Event Tokens pushed by a trusted transmitter (RFC 8935): POST <prefix>/<transmitter name>. */
+export const SSF_EVENTS_PREFIX = "/.ward/ssf/events";
+
 /** No route may claim a path under these: Ward answers them itself. */
 export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.ward/"];

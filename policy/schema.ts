@@ -11,6 +11,7 @@ import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
 import { MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
+import { SharedSignals } from "./ssf/schema.ts";
 import {
   DEFAULT_TOKEN_ALGORITHMS,
   DEFAULT_TOKEN_CLOCK_SKEW,
@@ -447,6 +448,9 @@ export const PolicyDocument = z.strictObject({
     })
     .optional()
     .describe("the gateway's admin API under /.ward/admin/; without it, nobody may use it"),
+  sharedSignals: SharedSignals.optional().describe(
+    "identity providers whose security events (OpenID SSF: CAEP, RISC) Ward acts on: revoke, re-read groups (docs/ssf.md)",
+  ),
   services: z.record(name, Service),
 });
 export type PolicyDocument = z.infer<typeof PolicyDocument>;

@@ -42,6 +42,7 @@ const STATUS: Record<Reason | AnswerReason | DeliveryReason, number | "refused">
   "ward-key-set": 200,
   "ward-portal": 200,
   "ward-admin": 200,
+  "ward-ssf": 202,
   "rate-limited": 429,
   "rate-limit-unavailable": 503,
   "assertion-unavailable": 503,

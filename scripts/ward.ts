@@ -20,6 +20,7 @@ import * as revoke from "./commands/revoke.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as schema from "./commands/schema.ts";
 import * as shadow from "./commands/shadow.ts";
+import * as ssf from "./commands/ssf.ts";
 import * as validate from "./commands/validate.ts";
 import * as why from "./commands/why.ts";
 
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   breakglass: { run: breakglass.breakglassCommand, usage: breakglass.usage },
   revoke: { run: revoke.revokeCommand, usage: revoke.usage },
   quarantine: { run: quarantine.quarantineCommand, usage: quarantine.usage },
+  ssf: { run: (args, io) => ssf.ssfCommand(args, io), usage: ssf.usage },
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

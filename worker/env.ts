@@ -5,6 +5,7 @@ import type { Denylist } from "./denylist/store.ts";
 import type { Grants } from "./grants/store.ts";
 import type { PolicyControl } from "./policy-store/control.ts";
 import type { RateLimiter } from "./rate-limit/limiter.ts";
+import type { SsfReplay } from "./ssf/replay.ts";
 
 export interface Env {
   /** Policy versions under `policy:v:<sha256>` and the active pointer under `policy:active`. */
@@ -31,6 +32,8 @@ export interface Env {
   DENYLIST: DurableObjectNamespace<Denylist>;
   /** Denials counted per identity, for quarantine. */
   DENIAL_COUNTER: DurableObjectNamespace<DenialCounter>;
+  /** The jtis of the Security Event Tokens each transmitter pushed, one object per issuer (worker/ssf/). */
+  SSF_REPLAY: DurableObjectNamespace<SsfReplay>;
   /** Seconds between background re-reads of the denylist (default 2): how soon a revocation applies. */
   DENYLIST_REFRESH_SECONDS?: string;
   /** Where break-glass grants and quarantines are announced (POST, JSON); optional. */

@@ -24,7 +24,7 @@ import {
   type WebSocketOutcome,
   WEBSOCKET_OPENED,
 } from "../policy/index.ts";
-import { denylistVerdict } from "./denylist/cache.ts";
+import { denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants/cache.ts";
@@ -186,6 +186,10 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
     return answer("policy-unavailable", requestId);
   }
 
+  // Security events may have made cached groups and posture stale (worker/ssf/): an idle isolate reads the
+  // denylist copy, which says whose, before identifying rather than after.
+  if (policy.document.sharedSignals && (policy.needs.groups || policy.needs.devicePosture))
+    await readDenylistCopy(env, started, waitUntil);
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
   const identified = await identify(request, policy, started, requestId);
   const { identity, certificate, credentials } = identified;

@@ -26,3 +26,4 @@ export { RateLimiter } from "./rate-limit/limiter.ts";
 export { Grants } from "./grants/store.ts";
 export { Denylist } from "./denylist/store.ts";
 export { DenialCounter } from "./denylist/quarantine.ts";
+export { SsfReplay } from "./ssf/replay.ts";

@@ -9,10 +9,11 @@ import {
   ME_PATH,
   PORTAL_PATH,
   principalKey,
+  SSF_EVENTS_PREFIX,
   type AnswerReason,
 } from "../policy/index.ts";
 import { admin } from "./admin/api.ts";
-import { denylistVerdict } from "./denylist/cache.ts";
+import { denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
 import type { AppEnv } from "./env.ts";
 import { gateway } from "./gateway.ts";
 import { identify } from "./identity/identify.ts";
@@ -25,6 +26,7 @@ import { appsFor } from "./pages/portal.ts";
 import { activePolicy } from "./policy-store/store.ts";
 import { asReceived } from "./request-target.ts";
 import { answer, respondToUnexpected } from "./respond.ts";
+import { receiveSet } from "./ssf/receive.ts";
 
 export const app = new Hono<AppEnv>();
 
@@ -59,6 +61,7 @@ app.use(KEY_SET_PATH, ownPath("ward-key-set"));
 app.use(PORTAL_PATH, ownPath("ward-portal"));
 app.use(ME_PATH, ownPath("ward-portal"));
 app.use(`${ADMIN_PREFIX}/*`, ownPath("ward-admin"));
+app.use(`${SSF_EVENTS_PREFIX}/*`, ownPath("ward-ssf"));
 
 // The assertion verification keys, on every host Ward serves, so origins can fetch them through Ward.
 app.get(KEY_SET_PATH, async (c) => {
@@ -74,6 +77,9 @@ app.get(KEY_SET_PATH, async (c) => {
 // The admin API answers its own paths on every host, before any service route can.
 app.route(ADMIN_PREFIX, admin);
 
+// Security Event Tokens pushed by the transmitters the policy trusts (docs/ssf.md); any other method: 405.
+app.all(`${SSF_EVENTS_PREFIX}/:transmitter`, receiveSet);
+
 // Where do I stand (and the portal, the same page): who Ward sees, the facts it sees, the apps this caller may
 // open, from the same compiled policy. Off the hot path, so it always asks Access for groups and posture.
 /** `asJson`: whether this request gets the facts as JSON (API clients and workloads) rather than the page. */
@@ -84,6 +90,8 @@ const whereIStand =
     const requestId = crypto.randomUUID();
     const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
     if (!policy) return answer("policy-unavailable", requestId);
+    // Security events may have made cached groups and posture stale (worker/ssf/): the copy says whose.
+    if (policy.document.sharedSignals) await readDenylistCopy(c.env, now, (p) => c.executionCtx.waitUntil(p));
     const { identity, certificate, credentials, expiresAt } = await identify(c.req.raw, policy, now, requestId, {
       groups: true,
       devicePosture: true,

@@ -10,6 +10,7 @@ import { checkablePart } from "./partial.ts";
 import { fromZod } from "./schema-issues.ts";
 import { checkServices } from "./services.ts";
 import { checkScopesCarried, checkServiceAudiences, checkTokenIssuers } from "./tokens.ts";
+import { checkSharedSignals } from "./ssf.ts";
 
 export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
@@ -39,5 +40,6 @@ function checkDocument(doc: PolicyDocument): Issue[] {
   checkServices(doc, out);
   checkServiceAudiences(doc, out);
   checkScopesCarried(doc, out);
+  checkSharedSignals(doc, out);
   return out.issues;
 }

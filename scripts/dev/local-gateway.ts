@@ -34,6 +34,7 @@ const DURABLE_OBJECTS = {
   DENYLIST: "Denylist",
   DENIAL_COUNTER: "DenialCounter",
   RATE_LIMITER: "RateLimiter",
+  SSF_REPLAY: "SsfReplay",
 } as const;
 
 export interface Persona {

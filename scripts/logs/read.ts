@@ -22,15 +22,29 @@ export async function readDecisionLogs(
 ): Promise<ParsedLog> {
   const records: ParsedLog["records"] = [];
   let skipped = 0;
+  for (const text of await readLogTexts(files, readStdin)) {
+    const parsed = parseDecisionLog(text);
+    for (const r of parsed.records) records.push(r);
+    skipped += parsed.skipped;
+  }
+  return { records, skipped };
+}
+
+/** The text of each log file in order, decompressed; for the readers of other lines than decisions too. */
+export async function readLogTexts(
+  files: readonly string[],
+  readStdin: ReadStdin = readProcessStdin,
+): Promise<string[]> {
+  const texts: string[] = [];
   for (const file of files) {
-    let text: string;
     try {
-      text =
+      texts.push(
         file === "-"
           ? await readStdin()
           : file.endsWith(".gz")
             ? (await promisify(gunzip)(await readFile(file))).toString("utf8")
-            : await readFile(file, "utf8");
+            : await readFile(file, "utf8"),
+      );
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       if (e.code === "Z_DATA_ERROR" || e.code === "Z_BUF_ERROR")
@@ -43,9 +57,6 @@ export async function readDecisionLogs(
             : (e.code ?? e.message);
       throw new CliError(`cannot read ${file === "-" ? "standard input" : file}: ${why}`, EXIT.failed);
     }
-    const parsed = parseDecisionLog(text);
-    for (const r of parsed.records) records.push(r);
-    skipped += parsed.skipped;
   }
-  return { records, skipped };
+  return texts;
 }

@@ -108,7 +108,7 @@ describe("ward init: a new environment", () => {
     // Workloads and people side by side, in every service.
     expect(loaded.policy.document.services.wiki!.routes[0]!.rules.map((r) => r.id)).toEqual(["workloads", "people"]);
 
-    expect(run.out).toContain(`${config} [env.qa]: 17 changes`);
+    expect(run.out).toContain(`${config} [env.qa]: 18 changes`);
     expect(run.out).toContain(
       "  2. npx wrangler vpc service create ward-qa-payments-api --type http --tunnel-id <tunnel id> --hostname payments.internal --https-port 8443 --cert-verification-mode verify_full",
     );

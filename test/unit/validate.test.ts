@@ -69,6 +69,18 @@ const github = (over: object = {}) => ({
   requireClaims: { repository_owner: "example" },
   ...over,
 });
+/** A trusted transmitter of security events (sharedSignals), valid as it stands. */
+const signals = (d: any, over: object = {}) => {
+  d.sharedSignals = {
+    audience: "https://ward.example.com/dev",
+    transmitters: {
+      idp: { issuer: "https://idp.example.com/", jwksUri: "https://idp.example.com/jwks", events: ["session-revoked"] },
+    },
+  };
+  Object.assign(d.sharedSignals.transmitters.idp, over);
+  return d.sharedSignals;
+};
+const IDP = "sharedSignals.transmitters.idp";
 
 interface Fixture {
   /** Changes the base document, or is the policy text itself. */
@@ -380,6 +392,46 @@ const FIXTURES = {
     severity: "warning",
     path: `${RULE0}.when.scopes`,
     message: /no configured credential carries scopes/,
+  },
+  "ssf-key-source": {
+    change: (d) => signals(d, { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] } }),
+    severity: "error",
+    path: IDP,
+    message: "both jwksUri and jwks: name one source of signing keys",
+  },
+  "ssf-key-unusable": {
+    change: (d) =>
+      signals(d, { jwksUri: undefined, jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y", d: "secret" }] } }),
+    severity: "error",
+    path: `${IDP}.jwks.keys[0]`,
+    message: "a private or secret key (d): give only the public key",
+  },
+  "ssf-algorithm": {
+    change: (d) => signals(d, { algorithms: ["RS256", "HS256"] }),
+    severity: "error",
+    path: `${IDP}.algorithms[1]`,
+    message: "HS256 is a shared secret: whoever can check a SET could forge one",
+  },
+  "ssf-duplicate-issuer": {
+    change: (d) => {
+      signals(d).transmitters.again = {
+        issuer: "https://idp.example.com/",
+        jwksUri: "https://idp.example.com/k",
+        events: ["account-disabled"],
+      };
+    },
+    severity: "error",
+    path: "sharedSignals.transmitters.again.issuer",
+    message: 'issuer https://idp.example.com/ is already trusted as transmitter "idp"',
+  },
+  "ssf-without-access": {
+    change: (d) => {
+      signals(d);
+      delete d.identity.access;
+      delete d.identityBindings;
+    },
+    severity: "warning",
+    path: "sharedSignals",
   },
 } satisfies Record<IssueCode, Fixture>;
 
@@ -848,6 +900,55 @@ describe("more fixtures per code", () => {
       (d) => (d.metadata.trustDomains = [""]),
       "invalid-format",
       "metadata.trustDomains[0]",
+    ],
+    ["a transmitter without keys", (d) => signals(d, { jwksUri: undefined }), "ssf-key-source", IDP],
+    [
+      "a transmitter's secret key inline",
+      (d) => signals(d, { jwksUri: undefined, jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } }),
+      "ssf-key-unusable",
+      `${IDP}.jwks.keys[0]`,
+    ],
+    [
+      "a transmitter's RSA private key inline",
+      (d) => signals(d, { jwksUri: undefined, jwks: { keys: [{ kty: "RSA", n: "n", e: "AQAB", p: "p", q: "q" }] } }),
+      "ssf-key-unusable",
+      `${IDP}.jwks.keys[0]`,
+    ],
+    [
+      "a transmitter's encryption key inline",
+      (d) => signals(d, { jwksUri: undefined, jwks: { keys: [{ kty: "RSA", n: "n", e: "AQAB", use: "enc" }] } }),
+      "ssf-key-unusable",
+      `${IDP}.jwks.keys[0]`,
+    ],
+    ["unsigned SETs", (d) => signals(d, { algorithms: ["none"] }), "ssf-algorithm", `${IDP}.algorithms[0]`],
+    ["an unknown algorithm", (d) => signals(d, { algorithms: ["RS1"] }), "ssf-algorithm", `${IDP}.algorithms[0]`],
+    [
+      "a key set over http",
+      (d) => signals(d, { jwksUri: "http://idp.example.com/jwks" }),
+      "invalid-format",
+      `${IDP}.jwksUri`,
+    ],
+    [
+      "an issuer over http",
+      (d) => signals(d, { issuer: "http://idp.example.com/" }),
+      "invalid-format",
+      `${IDP}.issuer`,
+    ],
+    [
+      "an event Ward does not know",
+      (d) => signals(d, { events: ["session-hijacked"] }),
+      "invalid-value",
+      `${IDP}.events[0]`,
+    ],
+    ["no event at all", (d) => signals(d, { events: [] }), "out-of-range", `${IDP}.events`],
+    ["a hold longer than a month", (d) => (signals(d).holdFor = "31d"), "out-of-range", "sharedSignals.holdFor"],
+    ["no transmitter", (d) => (signals(d).transmitters = {}), "invalid-value", "sharedSignals.transmitters"],
+    ["no audience", (d) => delete signals(d).audience, "missing-field", "sharedSignals.audience"],
+    [
+      "an authorization that is not a secret's name",
+      (d) => signals(d, { authorization: "Bearer abc" }),
+      "invalid-format",
+      `${IDP}.authorization`,
     ],
     [
       "an open prefix is not inside the trust domain that starts it",

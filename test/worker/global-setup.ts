@@ -19,6 +19,9 @@ declare module "vitest" {
       WorkloadIssuerName,
       { privateJwk: JWK; published: { keys: JWK[] } & Record<string, unknown> }
     >;
+    /** A security-event transmitter's signing key (ES256) and the key set https://transmitter.ward-demo.test serves. */
+    transmitterPrivateJwk: JWK;
+    transmitterJwks: { keys: JWK[] };
   }
 }
 
@@ -67,5 +70,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide("assertionSigningKeys", JSON.stringify({ keys: signingKeys }));
   project.provide("workloadIssuers", await workloadIssuers());
+  const transmitter = await generateKeyPair("ES256", { extractable: true });
+  project.provide("transmitterPrivateJwk", { ...(await exportJWK(transmitter.privateKey)), kid: "tx-1", alg: "ES256" });
+  project.provide("transmitterJwks", {
+    keys: [{ ...(await exportJWK(transmitter.publicKey)), kid: "tx-1", alg: "ES256", use: "sig" }],
+  });
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

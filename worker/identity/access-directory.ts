@@ -47,24 +47,28 @@ function factsFrom(body: unknown): DirectoryFacts | undefined {
 export class AccessDirectory {
   private readonly url: string;
   private readonly fetchImpl: typeof fetch;
-  private readonly cache = new Map<string, { facts: DirectoryFacts; until: number }>();
+  private readonly cache = new Map<string, { facts: DirectoryFacts; until: number; fetchedAt: number }>();
 
   constructor(teamDomain: string, fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {
     this.url = `${teamDomain}/cdn-cgi/access/get-identity`;
     this.fetchImpl = fetchImpl;
   }
 
-  /** `subject` undefined (no identity_nonce): asked every time, never cached. */
+  /**
+   * `subject` undefined (no identity_nonce): asked every time, never cached. `notBefore`: an answer cached before
+   * then is not reused (a security event said the person's claims or device changed, worker/ssf/).
+   */
   async lookup(
     token: string,
     subject: DirectorySubject | undefined,
     expiresAt: number,
     now: number,
+    notBefore?: number,
   ): Promise<DirectoryFacts | undefined> {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
     const cached = key ? this.cache.get(key) : undefined;
-    if (cached && now < cached.until) return cached.facts;
+    if (cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore)) return cached.facts;
     let facts: DirectoryFacts | undefined;
     try {
       // Never followed: a redirect would carry the person's token, as a cookie, to wherever it points.
@@ -78,7 +82,12 @@ export class AccessDirectory {
       facts = undefined;
     }
     if (facts && key) {
-      setBounded(this.cache, key, { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS) }, CACHE_LIMIT);
+      setBounded(
+        this.cache,
+        key,
+        { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
+        CACHE_LIMIT,
+      );
     }
     return facts;
   }

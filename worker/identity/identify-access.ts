@@ -4,6 +4,7 @@ import type { CompiledAccess, CompiledPolicy, CredentialSeen, PolicyDocument } f
 import { logEvent } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
+import { directoryFreshness } from "../denylist/cache.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
 
 export interface VerifiedAccess {
@@ -58,14 +59,25 @@ export async function verifyAccessToken(
   };
   let identity = result.identity;
   if (identity.user && (needs.groups || needs.devicePosture)) {
+    // Security events (worker/ssf/): a person whose claims or device changed is asked for again, and a device
+    // reported not compliant has unknown posture (posture conditions fail) while the hold lasts.
+    const fresh = policy.document.sharedSignals ? directoryFreshness(identity.user, now) : undefined;
     const facts = await accessDirectory(access.teamDomain).lookup(
       token,
       result.directorySubject,
       result.expiresAt,
       now,
+      fresh?.notBefore,
     );
     if (facts)
-      identity = { ...identity, user: { ...identity.user, groups: facts.groups, devicePosture: facts.devicePosture } };
+      identity = {
+        ...identity,
+        user: {
+          ...identity.user,
+          groups: facts.groups,
+          devicePosture: fresh?.postureHeld ? undefined : facts.devicePosture,
+        },
+      };
     else logEvent("warn", "access-directory-unavailable", { requestId });
   }
   return { identity, credential, acceptedUntil: result.expiresAt };

@@ -12,6 +12,7 @@ import mtls from "./mtls.yaml?raw";
 import methodsHosts from "./methods-hosts.yaml?raw";
 import upgrades from "./upgrades.yaml?raw";
 import workloadTokens from "./workload-tokens.yaml?raw";
+import ssf from "./ssf.yaml?raw";
 import { forgeToken, type TokenSpec } from "./forge.ts";
 import { forgeWorkloadToken, type WorkloadTokenCase } from "./forge-workload.ts";
 import { ADVERSARIAL_CERTS } from "./certs.ts";
@@ -66,6 +67,7 @@ const FILES = {
   "methods-hosts": methodsHosts,
   upgrades,
   "workload-tokens": workloadTokens,
+  ssf,
 };
 const cases = Object.entries(FILES).flatMap(([file, text]) => (parse(text) as Case[]).map((c) => ({ ...c, file })));
 
@@ -273,6 +275,7 @@ describe("adversarial corpus", () => {
       "token-required-claims",
       "token-service-account",
       "token-bearer-form",
+      "ssf-push",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);
     const names = cases.map((c) => `${c.file}: ${c.name}`);

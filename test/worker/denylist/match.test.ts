@@ -146,7 +146,9 @@ describe("a denylist entry names", () => {
     const state = { reads: 0, pending: [] as Promise<unknown>[] };
     const store = {
       DENYLIST_REFRESH_SECONDS: "2",
-      DENYLIST: { getByName: () => ({ active: () => answers[state.reads++]!() }) },
+      DENYLIST: {
+        getByName: () => ({ state: () => answers[state.reads++]!().then((entries) => ({ entries, refreshes: [] })) }),
+      },
     } as unknown as Env;
     const at = (now: number) =>
       denylistVerdict(store, person.identity, undefined, person.principal, now, (p) => state.pending.push(p));

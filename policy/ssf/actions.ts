@@ -1,0 +1,108 @@
+// What a valid SET does, decided here and carried out by the Worker (worker/ssf/): pure, so the same table
+// is tested without a Worker and documented in docs/ssf.md.
+//
+//   session-revoked, credential-change (revoke, delete), credential-compromise
+//       -> the subject is refused for `holdFor` (an Access session begun before the event must not outlive it)
+//   account-disabled -> refused until account-enabled from the same transmitter, or at most one month
+//   account-purged   -> refused for one month (no session begun before it can outlive that)
+//   account-enabled  -> lifts what account-disabled from the same transmitter put there, nothing else
+//   token-claims-change -> the subject's cached groups and posture are dropped: the next request asks Access
+//   device-compliance-change -> dropped too; not-compliant: device posture counts as unknown (posture conditions
+//       fail) for `holdFor` or until the same transmitter says compliant
+//   verification, stream-updated -> logged, nothing else
+import { MAX_HOLD_SECONDS } from "./schema.ts";
+import type { ValidSet } from "./set.ts";
+import { subjectFacts, type SubjectFact } from "./subject.ts";
+
+export type RefusingEvent =
+  | "session-revoked"
+  | "credential-change"
+  | "credential-compromise"
+  | "account-disabled"
+  | "account-purged";
+
+export type SignalOp =
+  /** Refuse the person until `until` (ms), with `reason` as the denylist entry's reason. */
+  | { op: "refuse"; fact: SubjectFact; event: RefusingEvent; until: number; reason: string }
+  /** Lift the refusals `event` from this transmitter put on the person (account-enabled). */
+  | { op: "lift"; fact: SubjectFact; event: "account-disabled" }
+  /** Drop the person's cached directory facts (groups, posture). */
+  | { op: "refresh"; fact: SubjectFact }
+  /** Device posture counts as unknown for the person until `until` (ms). */
+  | { op: "hold-posture"; fact: SubjectFact; until: number }
+  /** End the posture hold this transmitter put on the person. */
+  | { op: "release-posture"; fact: SubjectFact };
+
+/** What a SET came to: changed something, could not (nobody Ward knows), had nothing to do, or managed the stream. */
+export type SignalOutcome = "applied" | "unmapped" | "no-effect" | "stream";
+
+export interface SignalPlan {
+  ops: SignalOp[];
+  facts: SubjectFact[];
+  outcome: SignalOutcome;
+}
+
+export interface PlanContext {
+  /** The transmitter's name in the policy. */
+  transmitter: string;
+  holdForSeconds: number;
+  /** Issuers whose iss_sub `sub` is the Access token's (the team domain and the transmitter's subIssuers). */
+  subIssuers: ReadonlySet<string>;
+  nowMs: number;
+}
+
+const MAX_REASON = 300;
+
+export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
+  const facts = subjectFacts(set.subject, ctx.subIssuers);
+  const hold = ctx.nowMs + ctx.holdForSeconds * 1000;
+  const month = ctx.nowMs + MAX_HOLD_SECONDS * 1000;
+  const ops: SignalOp[] = [];
+  let aboutSomeone = false;
+  for (const event of set.events) {
+    if (event.name === "verification" || event.name === "stream-updated") continue;
+    aboutSomeone = true;
+    const why = `${event.name} from ${ctx.transmitter}${"reason" in event && event.reason ? `: ${event.reason}` : ""} (jti ${set.jti})`;
+    const reason = why.length > MAX_REASON ? `${why.slice(0, MAX_REASON - 1)}…` : why;
+    for (const fact of facts) {
+      switch (event.name) {
+        case "session-revoked":
+        case "credential-compromise":
+          ops.push({ op: "refuse", fact, event: event.name, until: hold, reason });
+          break;
+        case "credential-change":
+          // A credential created or updated ends nothing; one revoked or deleted may have been what a session
+          // was authenticated with.
+          if (event.changeType === "revoke" || event.changeType === "delete")
+            ops.push({ op: "refuse", fact, event: event.name, until: hold, reason });
+          break;
+        case "account-disabled":
+        case "account-purged":
+          ops.push({ op: "refuse", fact, event: event.name, until: month, reason });
+          break;
+        case "account-enabled":
+          ops.push({ op: "lift", fact, event: "account-disabled" });
+          break;
+        case "token-claims-change":
+          ops.push({ op: "refresh", fact });
+          break;
+        case "device-compliance-change":
+          ops.push({ op: "refresh", fact });
+          ops.push(
+            event.current === "not-compliant"
+              ? { op: "hold-posture", fact, until: hold }
+              : { op: "release-posture", fact },
+          );
+          break;
+      }
+    }
+  }
+  const outcome: SignalOutcome = !aboutSomeone
+    ? "stream"
+    : facts.length === 0
+      ? "unmapped"
+      : ops.length === 0
+        ? "no-effect"
+        : "applied";
+  return { ops, facts, outcome };
+}

@@ -1,0 +1,288 @@
+// `ward ssf`: connect a security-event transmitter (OpenID SSF 1.0) and see what it delivered. Reads its
+// configuration, creates a push stream to this Ward's receiver, asks for a verification event, shows the
+// stream's status, and lists the SETs Ward logged (ssf-event lines). Calls go to the transmitter only, over
+// HTTPS, never following a redirect; the bearer token for its API comes from the environment, never a flag.
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { EVENT_URIS, SSF_EVENT_NAMES, SSF_EVENTS_PREFIX, type SsfEventName } from "../../policy/index.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import type { Io } from "../io.ts";
+import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
+import { loadPolicyFile } from "../policy-file.ts";
+import { eventNamesOf, policySnippet, PUSH, readConfiguration } from "../ssf/configuration.ts";
+import { deliveredLine, deliveredSummary, ssfEventLines } from "../ssf/delivered.ts";
+import { call, transmitterUrl, type Fetch } from "../ssf/http.ts";
+
+export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
+ward ssf create ISSUER|URL|FILE --receiver https://WARD_HOST --name NAME [--policy FILE | --events E,...] [--description TEXT]
+         [--authorization-env VAR]
+ward ssf verify ISSUER|URL|FILE --stream ID [--log FILE --wait 10s]
+ward ssf status ISSUER|URL|FILE --stream ID
+ward ssf delivered LOG... [--transmitter NAME] [--state STATE] [--since ISO]
+    connect an identity provider's security events (OpenID SSF, CAEP, RISC): read its configuration and the
+    policy entry for it, create a push stream to this Ward (/.ward/ssf/events/NAME), request a verification
+    event, show the stream's status, list what it delivered from the logs; the bearer token for the
+    transmitter's API is read from $WARD_SSF_TOKEN (--token-env VAR to name another)`;
+
+export interface SsfDeps {
+  fetch: Fetch;
+  env: Record<string, string | undefined>;
+  readStdin: ReadStdin;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const defaults: SsfDeps = {
+  fetch: (input, init) => globalThis.fetch(input, init),
+  env: process.env,
+  readStdin: readProcessStdin,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+function token(env: SsfDeps["env"], variable: string): string {
+  const value = env[variable];
+  if (!value) throw new CliError(`set ${variable} to a bearer token for the transmitter's stream management API`);
+  return value;
+}
+
+function endpoint(value: string | undefined, name: string): URL {
+  if (!value)
+    throw new CliError(`the transmitter's configuration has no ${name}: it offers no stream management`, EXIT.failed);
+  return transmitterUrl(value, name);
+}
+
+function events(list: string | undefined): SsfEventName[] {
+  if (list === undefined) return [...SSF_EVENT_NAMES];
+  const names = list.split(",").map((e) => e.trim());
+  const unknown = names.filter((n) => !(SSF_EVENT_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new CliError(`--events: unknown ${unknown.join(", ")} (known: ${SSF_EVENT_NAMES.join(", ")})`);
+  return names as SsfEventName[];
+}
+
+function seconds(text: string, flag: string): number {
+  const m = /^([0-9]+)(s|m)?$/.exec(text);
+  if (!m) throw new CliError(`--${flag} ${text}: expected seconds such as 10s or 2m`);
+  return Number(m[1]) * (m[2] === "m" ? 60 : 1);
+}
+
+export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = defaults): Promise<number> {
+  const [action, ...rest] = args;
+  const { positionals, values } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      receiver: { type: "string" },
+      policy: { type: "string" },
+      events: { type: "string" },
+      description: { type: "string" },
+      "authorization-env": { type: "string" },
+      "token-env": { type: "string", default: "WARD_SSF_TOKEN" },
+      stream: { type: "string" },
+      log: { type: "string" },
+      wait: { type: "string", default: "10s" },
+      transmitter: { type: "string" },
+      state: { type: "string" },
+      since: { type: "string" },
+    },
+  });
+  switch (action) {
+    case "configuration":
+      return configuration(positionals, values.name ?? "idp", io, deps);
+    case "create":
+      return create(positionals, values, io, deps);
+    case "verify":
+      return verify(positionals, values, io, deps);
+    case "status":
+      return status(positionals, values, io, deps);
+    case "delivered":
+      return delivered(positionals, values, io, deps);
+    default:
+      throw new CliError(`${action === undefined ? "name a subcommand" : `unknown subcommand ${action}`}\n${usage}`);
+  }
+}
+
+function source(positionals: string[]): string {
+  if (positionals.length !== 1)
+    throw new CliError(`name the transmitter: its issuer URL, configuration URL or a file\n${usage}`);
+  return positionals[0]!;
+}
+
+async function configuration(positionals: string[], name: string, io: Io, deps: SsfDeps): Promise<number> {
+  if (!NAME.test(name)) throw new CliError(`--name ${name}: lower-case letters, digits and '-'`);
+  const { metadata, from, warnings } = await readConfiguration(source(positionals), deps.fetch);
+  io.out(`transmitter ${metadata.issuer} (${from})`);
+  if (metadata.spec_version) io.out(`  spec version   ${metadata.spec_version}`);
+  io.out(`  key set        ${metadata.jwks_uri ?? "(none)"}`);
+  io.out(`  delivery       ${(metadata.delivery_methods_supported ?? ["(not said)"]).join(", ")}`);
+  io.out(`  streams        ${metadata.configuration_endpoint ?? "(no management API)"}`);
+  if (metadata.verification_endpoint) io.out(`  verification   ${metadata.verification_endpoint}`);
+  for (const w of warnings) io.err(`warning: ${w}`);
+  io.out("");
+  io.out(`# policy entry (then: ward ssf create ${metadata.issuer} --receiver https://WARD_HOST --name ${name})`);
+  io.out(policySnippet(name, metadata, SSF_EVENT_NAMES));
+  return EXIT.ok;
+}
+
+type Values = Record<string, string | undefined>;
+
+async function create(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
+  const name = values.name;
+  if (!name || !NAME.test(name))
+    throw new CliError(`--name: the transmitter's name in the policy (lower-case letters, digits, '-')\n${usage}`);
+  if (!values.receiver) throw new CliError(`--receiver: this Ward's address, https://HOST\n${usage}`);
+  const receiver = transmitterUrl(values.receiver, "--receiver");
+  if (values.policy && values.events) throw new CliError("--policy or --events, not both");
+  let requested = events(values.events);
+  let audience: string | undefined;
+  if (values.policy) {
+    const policy = await loadPolicyFile(values.policy, io.err);
+    const signals = policy.document.sharedSignals;
+    const entry = signals && Object.hasOwn(signals.transmitters, name) ? signals.transmitters[name] : undefined;
+    if (!signals || !entry) throw new CliError(`${values.policy}: no sharedSignals.transmitters.${name}`, EXIT.failed);
+    requested = entry.events;
+    audience = signals.audience;
+  }
+  const bearer = token(deps.env, values["token-env"]!);
+  const { metadata } = await readConfiguration(source(positionals), deps.fetch);
+  if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))
+    throw new CliError(`${metadata.issuer} does not offer push delivery (${PUSH})`, EXIT.failed);
+  const endpointUrl = `${receiver.origin}${SSF_EVENTS_PREFIX}/${name}`;
+  const delivery: Record<string, string> = { method: PUSH, endpoint_url: endpointUrl };
+  if (values["authorization-env"]) delivery.authorization_header = token(deps.env, values["authorization-env"]);
+  const reply = await call(deps.fetch, endpoint(metadata.configuration_endpoint, "configuration_endpoint"), {
+    method: "POST",
+    token: bearer,
+    body: {
+      delivery,
+      events_requested: requested.map((e) => EVENT_URIS[e]),
+      description: values.description ?? `Ward (${name})`,
+    },
+  });
+  if (reply.status !== 201 && reply.status !== 200)
+    throw new CliError(`creating the stream: ${reply.status} ${reply.text.slice(0, 300)}`, EXIT.failed);
+  const stream = reply.body as Record<string, unknown> | undefined;
+  if (!stream || typeof stream.stream_id !== "string")
+    throw new CliError("creating the stream: no stream_id in the answer", EXIT.failed);
+  // §8.1.1.1: the receiver checks the issuer, and the audience it will see in every SET.
+  if (stream.iss !== metadata.issuer)
+    throw new CliError(
+      `the stream names issuer ${String(stream.iss)}, not ${metadata.issuer}: do not use it`,
+      EXIT.failed,
+    );
+  const aud = typeof stream.aud === "string" ? [stream.aud] : Array.isArray(stream.aud) ? stream.aud.map(String) : [];
+  io.out(`stream ${stream.stream_id} created at ${metadata.issuer}`);
+  io.out(`  pushes to      ${endpointUrl}`);
+  io.out(`  audience       ${aud.join(", ") || "(none)"}`);
+  const delivered = eventNamesOf(Array.isArray(stream.events_delivered) ? stream.events_delivered.map(String) : []);
+  io.out(`  events         ${delivered.join(", ") || "(none)"}`);
+  let ok = true;
+  const missing = requested.filter((e) => !delivered.includes(e));
+  if (missing.length > 0) io.err(`warning: the transmitter will not deliver ${missing.join(", ")}`);
+  if (audience !== undefined && !aud.includes(audience)) {
+    io.err(
+      `the stream's audience is not the policy's (sharedSignals.audience ${audience}): Ward would refuse its SETs`,
+    );
+    ok = false;
+  }
+  io.out(`next: ward ssf verify ${metadata.issuer} --stream ${stream.stream_id}`);
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+async function verify(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
+  if (!values.stream) throw new CliError(`--stream: the stream's id\n${usage}`);
+  const bearer = token(deps.env, values["token-env"]!);
+  const { metadata } = await readConfiguration(source(positionals), deps.fetch);
+  const state = randomBytes(18).toString("base64url");
+  const reply = await call(deps.fetch, endpoint(metadata.verification_endpoint, "verification_endpoint"), {
+    method: "POST",
+    token: bearer,
+    body: { stream_id: values.stream, state },
+  });
+  if (reply.status !== 204 && reply.status !== 200)
+    throw new CliError(`requesting verification: ${reply.status} ${reply.text.slice(0, 300)}`, EXIT.failed);
+  io.out(`verification requested on stream ${values.stream}, state ${state}`);
+  if (!values.log) {
+    io.out(`when Ward has logged it: ward ssf delivered LOG --state ${state}`);
+    return EXIT.ok;
+  }
+  // The transmitter sends it when it will (§8.1.4.2): look in the log until it shows or the wait is over.
+  const until = Date.now() + seconds(values.wait!, "wait") * 1000;
+  for (;;) {
+    const found = ssfEventLines(await readLogTexts([values.log], deps.readStdin)).filter((l) => l.state === state);
+    if (found.length > 0) {
+      const last = found[found.length - 1]!;
+      io.out(deliveredLine(last));
+      if (last.outcome === "stream") {
+        io.out("verified: Ward received and accepted the transmitter's verification event");
+        return EXIT.ok;
+      }
+      io.err(
+        `Ward received the verification event but did not accept it (${last.err ?? last.problem ?? last.outcome})`,
+      );
+      return EXIT.failed;
+    }
+    if (Date.now() >= until) break;
+    await deps.sleep(1000);
+  }
+  io.err(`no verification event with state ${state} in ${values.log} yet`);
+  return EXIT.failed;
+}
+
+async function status(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
+  if (!values.stream) throw new CliError(`--stream: the stream's id\n${usage}`);
+  const bearer = token(deps.env, values["token-env"]!);
+  const { metadata } = await readConfiguration(source(positionals), deps.fetch);
+  const query = (u: URL) => {
+    u.searchParams.set("stream_id", values.stream!);
+    return u;
+  };
+  const state = await call(deps.fetch, query(endpoint(metadata.status_endpoint, "status_endpoint")), { token: bearer });
+  if (state.status !== 200)
+    throw new CliError(`stream status: ${state.status} ${state.text.slice(0, 300)}`, EXIT.failed);
+  const s = state.body as { status?: unknown; reason?: unknown } | undefined;
+  io.out(
+    `stream ${values.stream} at ${metadata.issuer}: ${String(s?.status ?? "(unknown)")}${s?.reason ? ` (${String(s.reason)})` : ""}`,
+  );
+  if (metadata.configuration_endpoint) {
+    const config = await call(
+      deps.fetch,
+      query(transmitterUrl(metadata.configuration_endpoint, "configuration_endpoint")),
+      { token: bearer },
+    );
+    const c =
+      config.status === 200
+        ? (config.body as
+            | { delivery?: { endpoint_url?: unknown }; aud?: unknown; events_delivered?: unknown }
+            | undefined)
+        : undefined;
+    if (c) {
+      io.out(`  pushes to      ${String(c.delivery?.endpoint_url ?? "(not said)")}`);
+      io.out(`  audience       ${[c.aud].flat().join(", ")}`);
+      io.out(
+        `  events         ${eventNamesOf(Array.isArray(c.events_delivered) ? c.events_delivered.map(String) : []).join(", ") || "(none)"}`,
+      );
+    }
+  }
+  return s?.status === "enabled" ? EXIT.ok : EXIT.failed;
+}
+
+async function delivered(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
+  if (positionals.length === 0) throw new CliError(`name at least one log (JSON lines, - for stdin)\n${usage}`);
+  let since: number | undefined;
+  if (values.since !== undefined) {
+    since = Date.parse(values.since);
+    if (!Number.isFinite(since)) throw new CliError(`--since ${values.since}: expected an ISO 8601 instant`);
+  }
+  const lines = ssfEventLines(await readLogTexts(positionals, deps.readStdin)).filter(
+    (l) =>
+      (values.transmitter === undefined || l.transmitter === values.transmitter) &&
+      (values.state === undefined || l.state === values.state) &&
+      (since === undefined || Date.parse(l.time) >= since),
+  );
+  for (const l of lines) io.out(deliveredLine(l));
+  for (const s of deliveredSummary(lines)) io.out(s);
+  return lines.length > 0 ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,129 @@
+// A transmitter's configuration (SSF 1.0 §7: Transmitter Configuration Metadata), read from its issuer's
+// /.well-known/ssf-configuration, a URL or a file, checked as the specification says a receiver must (the
+// issuer it names is exactly the one asked), and turned into the policy's `sharedSignals.transmitters` entry.
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { EVENT_URIS, SSF_EVENT_NAMES, type SsfEventName } from "../../policy/index.ts";
+import { CliError, EXIT } from "../cli-error.ts";
+import { call, transmitterUrl, type Fetch } from "./http.ts";
+
+/** Push delivery (RFC 8935), the only one Ward receives by. */
+export const PUSH = "urn:ietf:rfc:8935";
+
+const url = z.string().min(1);
+/** Loose: a transmitter may return claims this version does not know (§7.2.3). */
+export const TransmitterMetadata = z.looseObject({
+  spec_version: z.string().optional(),
+  issuer: url,
+  jwks_uri: url.optional(),
+  delivery_methods_supported: z.array(z.string()).optional(),
+  configuration_endpoint: url.optional(),
+  status_endpoint: url.optional(),
+  add_subject_endpoint: url.optional(),
+  remove_subject_endpoint: url.optional(),
+  verification_endpoint: url.optional(),
+  critical_subject_members: z.array(z.string()).optional(),
+  default_subjects: z.string().optional(),
+});
+export type TransmitterMetadata = z.infer<typeof TransmitterMetadata>;
+
+export interface Configuration {
+  metadata: TransmitterMetadata;
+  /** Where it was read from. */
+  from: string;
+  /** What a receiver must know before relying on it (the CLI prints these as warnings). */
+  warnings: string[];
+}
+
+/**
+ * The URL of an issuer's configuration (§7.2): "/.well-known/ssf-configuration" inserted between the host and
+ * the path, any trailing "/" of the path removed first.
+ */
+export function configurationUrl(issuer: URL): URL {
+  const path = issuer.pathname.replace(/\/+$/, "");
+  return new URL(`${issuer.origin}/.well-known/ssf-configuration${path}`);
+}
+
+/** `source`: an issuer URL, the configuration's own URL, or a file holding the JSON. */
+export async function readConfiguration(source: string, fetchImpl: Fetch): Promise<Configuration> {
+  let raw: unknown;
+  let from: string;
+  let askedIssuer: string | undefined;
+  if (/^https?:\/\//i.test(source)) {
+    const given = transmitterUrl(source, "transmitter");
+    const target = given.pathname.includes("/.well-known/") ? given : configurationUrl(given);
+    if (target !== given) askedIssuer = source;
+    const reply = await call(fetchImpl, target);
+    if (reply.status !== 200 || reply.body === undefined)
+      throw new CliError(
+        `${target.href}: expected 200 with the configuration as JSON, got ${reply.status}`,
+        EXIT.failed,
+      );
+    raw = reply.body;
+    from = target.href;
+  } else {
+    try {
+      raw = JSON.parse(await readFile(source, "utf8"));
+    } catch (error) {
+      throw new CliError(`${source}: ${(error as Error).message}`, EXIT.failed);
+    }
+    from = source;
+  }
+  const parsed = TransmitterMetadata.safeParse(raw);
+  if (!parsed.success)
+    throw new CliError(
+      `${from}: not a transmitter configuration: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"} ${i.message}`).join("; ")}`,
+      EXIT.failed,
+    );
+  const metadata = parsed.data;
+  // §7.2.4: the issuer must be exactly the one the configuration was asked for, and the iss of its SETs.
+  if (askedIssuer !== undefined && metadata.issuer !== askedIssuer)
+    throw new CliError(
+      `${from}: names issuer ${metadata.issuer}, not ${askedIssuer}: not used (SSF 1.0 §7.2.4)`,
+      EXIT.failed,
+    );
+  transmitterUrl(metadata.issuer, "issuer");
+  for (const key of [
+    "jwks_uri",
+    "configuration_endpoint",
+    "status_endpoint",
+    "verification_endpoint",
+    "add_subject_endpoint",
+    "remove_subject_endpoint",
+  ] as const) {
+    const value = metadata[key];
+    if (value !== undefined) transmitterUrl(value, key);
+  }
+  const warnings: string[] = [];
+  if (!metadata.jwks_uri) warnings.push("no jwks_uri: give the transmitter's public keys inline (jwks) instead");
+  if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))
+    warnings.push(`push delivery (${PUSH}) is not offered: Ward receives SETs by push only`);
+  const critical = (metadata.critical_subject_members ?? []).filter((m) => m !== "user");
+  if (critical.length > 0)
+    warnings.push(
+      `critical subject members ${critical.join(", ")}: Ward reads only the user of a complex subject and acts on the person whatever the other members say`,
+    );
+  return { metadata, from, warnings };
+}
+
+/** The policy entry for this transmitter (YAML), to paste under sharedSignals.transmitters. */
+export function policySnippet(name: string, metadata: TransmitterMetadata, events: readonly SsfEventName[]): string {
+  const lines = [
+    "sharedSignals:",
+    "  audience: https://ward.example.com/production   # this environment's own: the aud its stream carries",
+    "  transmitters:",
+    `    ${name}:`,
+    `      issuer: ${metadata.issuer}`,
+    metadata.jwks_uri
+      ? `      jwksUri: ${metadata.jwks_uri}`
+      : "      jwks: { keys: [] }   # the transmitter's public keys",
+    "      algorithms: [RS256]   # as the transmitter signs; asymmetric only",
+    `      events: [${events.join(", ")}]`,
+  ];
+  return lines.join("\n");
+}
+
+/** The events Ward understands among those a stream configuration lists (URIs), by short name. */
+export function eventNamesOf(uris: readonly string[]): SsfEventName[] {
+  return SSF_EVENT_NAMES.filter((name) => uris.includes(EVENT_URIS[name]));
+}

@@ -1,0 +1,63 @@
+// The CLI's calls to a transmitter (its SSF configuration, its stream management API): HTTPS only (plain HTTP to
+// this machine's loopback, for a local transmitter under test), redirects never followed (a 3xx would carry the
+// bearer token elsewhere), bounded in time and size. `fetch` is injectable: the tests never leave 127.0.0.1.
+import { CliError, EXIT } from "../cli-error.ts";
+
+export type Fetch = typeof globalThis.fetch;
+
+const TIMEOUT_MS = 10_000;
+const MAX_BODY = 1024 * 1024;
+
+/** A URL the CLI may call: https, or http to 127.0.0.1, ::1 or localhost (a local transmitter). */
+export function transmitterUrl(text: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(`${what} ${text}: not a URL`);
+  }
+  const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
+    throw new CliError(`${what} ${text}: must be https (SSF 1.0 §7.1)`, EXIT.failed);
+  if (url.username || url.password) throw new CliError(`${what} ${text}: no credentials in the URL`, EXIT.failed);
+  return url;
+}
+
+export interface Reply {
+  status: number;
+  /** The JSON body, or undefined when there is none or it is not JSON. */
+  body: unknown;
+  text: string;
+}
+
+export async function call(
+  fetchImpl: Fetch,
+  url: URL,
+  init: { method?: string; token?: string; body?: unknown } = {},
+): Promise<Reply> {
+  const headers = new Headers({ accept: "application/json" });
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  if (init.body !== undefined) headers.set("content-type", "application/json");
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: init.method ?? "GET",
+      headers,
+      redirect: "manual",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+  } catch (error) {
+    throw new CliError(`${url.origin}${url.pathname}: ${(error as Error).message}`, EXIT.failed);
+  }
+  if (response.status >= 300 && response.status < 400)
+    throw new CliError(`${url.origin}${url.pathname} redirects (${response.status}): not followed`, EXIT.failed);
+  const text = (await response.text()).slice(0, MAX_BODY);
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}

@@ -1,0 +1,42 @@
+// How a security event reaches the cached directory facts of every isolate: AccessDirectory reuses an answer
+// only if fetched after the person's refresh, and without a usable denylist copy nothing cached is reused and
+// posture counts as unknown (fail closed; the denylist then refuses identified callers anyway).
+import { describe, expect, it } from "vitest";
+import { directoryFreshness, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
+
+const TEAM = "https://ward-demo.cloudflareaccess.com";
+const NOW = Date.UTC(2026, 11, 3, 12);
+const ann = { issuer: TEAM, subject: "u-ann", email: "ann@example.com", nonce: "n-1" };
+
+function directory() {
+  let calls = 0;
+  const groups = [["wiki-editors"], []];
+  const dir = new AccessDirectory(TEAM, (async () =>
+    Response.json({ groups: groups[Math.min(calls++, 1)] })) as typeof fetch);
+  return { dir, calls: () => calls };
+}
+
+describe("AccessDirectory after a refresh", () => {
+  it("reuses an answer fetched after notBefore, and asks again for one fetched before", async () => {
+    const { dir, calls } = directory();
+    expect(await dir.lookup("tok", ann, NOW + 3600_000, NOW)).toEqual({ groups: ["wiki-editors"] });
+    expect(await dir.lookup("tok", ann, NOW + 3600_000, NOW + 1000, NOW - 1)).toEqual({ groups: ["wiki-editors"] });
+    expect(calls()).toBe(1);
+    expect(await dir.lookup("tok", ann, NOW + 3600_000, NOW + 2000, NOW + 500)).toEqual({ groups: [] });
+    expect(calls()).toBe(2);
+    // The new answer is cached in turn.
+    expect(await dir.lookup("tok", ann, NOW + 3600_000, NOW + 3000, NOW + 500)).toEqual({ groups: [] });
+    expect(calls()).toBe(2);
+  });
+});
+
+describe("directoryFreshness", () => {
+  it("without a copy of the denylist: nothing cached is reused and posture is unknown", () => {
+    resetDenylistCache();
+    expect(directoryFreshness({ email: "ann@example.com", sub: "u-ann" }, NOW)).toEqual({
+      notBefore: NOW,
+      postureHeld: true,
+    });
+  });
+});

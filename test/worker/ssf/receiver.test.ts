@@ -1,0 +1,496 @@
+// The SET receiver (RFC 8935) in workerd: what it answers (202; 400 with the RFC's error code; 503 for what it
+// cannot take now), that a refused SET changes nothing and is logged, replays, the bounds on one request, a
+// flood of events (all of them applied, none lost), and the denylist or replay store being unreachable (the
+// SET is answered 503 and applied when sent again). A push is never forwarded to an origin.
+import { env, exports } from "cloudflare:workers";
+import { generateKeyPair, exportJWK } from "jose";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { applyDenylist, EVENT_URIS, type DenyEntry, type SetErrorCode } from "../../../policy/index.ts";
+import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import { takeSet } from "../../../worker/ssf/receive.ts";
+import { SET_ERROR_DESCRIPTIONS } from "../../../worker/ssf/respond.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { AUDIENCE, eventSet, example, push, signRaw, signSet } from "../support/transmitter.ts";
+import { ssfPolicy } from "./policy.ts";
+
+const signing = inject("accessPrivateJwk");
+const transmitter = inject("transmitterPrivateJwk");
+const REVOKED = EVENT_URIS["session-revoked"];
+
+interface Seen {
+  status: number;
+  seen: number;
+}
+
+async function asPerson(email: string): Promise<Seen> {
+  const m = marker();
+  const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+    headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-${email}` }) },
+  });
+  return { status: res.status, seen: (await originSaw(m)).length };
+}
+
+async function eventually(call: () => Promise<Seen>, status: number): Promise<Seen> {
+  let last = await call();
+  for (let i = 0; i < 40 && last.status !== status; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    last = await call();
+  }
+  return last;
+}
+
+/**
+ * What the person gets once the isolate's denylist copy has been re-read after now: a busy isolate answers from
+ * its copy while it re-reads in the background (one read at a time), so ask a few times over a few refresh
+ * intervals (0.05 s here) and take the last answer. For asserting that something did NOT change the answer.
+ */
+async function afterRefresh(call: () => Promise<Seen>): Promise<Seen> {
+  let last = await call();
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 60));
+    last = await call();
+  }
+  return last;
+}
+
+const revoke = (who: string, over: Record<string, unknown> = {}) =>
+  eventSet(REVOKED, {}, { format: "email", email: who }, over);
+const entriesFor = async (who: string): Promise<DenyEntry[]> =>
+  (await env.DENYLIST.getByName(DENYLIST_NAME).list(true, Date.now())).filter((e) => e.value === who);
+
+/** The ssf-event lines logged while `run` ran. */
+async function logged<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, any>[] }> {
+  const lines: string[] = [];
+  const spies = [
+    vi.spyOn(console, "log").mockImplementation((l: string) => void lines.push(l)),
+    vi.spyOn(console, "error").mockImplementation((l: string) => void lines.push(l)),
+  ];
+  try {
+    const result = await run();
+    return {
+      result,
+      lines: lines.map((l) => JSON.parse(l)).filter((l) => l.event === "ssf-event"),
+    };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  const { d: _private, ...publicKey } = transmitter;
+  await activate(ssfPolicy({ ...publicKey, use: "sig" }));
+});
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("a SET taken", () => {
+  it("is answered 202 with no body, logged once with what it did, and never reaches an origin", async () => {
+    const who = "taken@example.com";
+    const m = marker();
+    const set = revoke(who, { txn: "t-1" });
+    const { result, lines } = await logged(async () => push(await signSet(set, transmitter), { marker: m }));
+    expect(result.status).toBe(202);
+    expect(await result.text()).toBe("");
+    expect(result.headers.get("ward-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await originSaw(m)).toEqual([]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: "info",
+      transmitter: "idp",
+      status: 202,
+      outcome: "applied",
+      jti: set.jti,
+      txn: "t-1",
+      events: ["session-revoked"],
+      subject: "email",
+      facts: [`email:${who}`],
+      changes: 1,
+      requestId: result.headers.get("ward-request-id"),
+    });
+  });
+
+  it("a verification event (SSF's example) is taken and its state logged for `ward ssf verify`", async () => {
+    const { result, lines } = await logged(async () => push(await signSet(example("ssf-verification"), transmitter)));
+    expect(result.status).toBe(202);
+    expect(lines[0]).toMatchObject({
+      outcome: "stream",
+      events: ["verification"],
+      state: "VGhpcyBpcyBhbiBleGFtcGxlIHN0YXRlIHZhbHVlLgo=",
+    });
+    const updated = await logged(async () => push(await signSet(example("ssf-stream-updated"), transmitter)));
+    expect(updated.result.status).toBe(202);
+    expect(updated.lines[0]).toMatchObject({ outcome: "stream", streamStatus: "paused" });
+  });
+
+  it("from a transmitter whose keys are inline in the policy", async () => {
+    const who = "inline-keys@example.com";
+    const res = await push(await signSet(revoke(who, { iss: "https://narrow.example.com/" }), transmitter), {
+      transmitter: "narrow",
+    });
+    expect(res.status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+  });
+});
+
+describe("a SET refused changes nothing, is logged, and the transmitter learns only the RFC 8935 code", () => {
+  const stranger = generateKeyPair("ES256", { extractable: true }).then(async (k) => ({
+    ...(await exportJWK(k.privateKey)),
+    kid: transmitter.kid,
+    alg: "ES256",
+  }));
+  const rsa = generateKeyPair("RS256", { extractable: true }).then(async (k) => ({
+    ...(await exportJWK(k.privateKey)),
+    kid: transmitter.kid,
+    alg: "RS256",
+  }));
+
+  it.each<
+    [
+      string,
+      (who: string) => Promise<{ body: string; transmitter?: string; headers?: Record<string, string> }>,
+      string,
+      string,
+    ]
+  >([
+    [
+      "wrong audience",
+      async (who) => ({ body: await signSet(revoke(who, { aud: "https://ward.example.com/staging" }), transmitter) }),
+      "invalid_audience",
+      "aud",
+    ],
+    [
+      "an issuer the transmitter is not",
+      async (who) => ({ body: await signSet(revoke(who, { iss: "https://evil.example.com/" }), transmitter) }),
+      "invalid_issuer",
+      "iss",
+    ],
+    [
+      "a transmitter the policy does not trust",
+      async (who) => ({ body: await signSet(revoke(who), transmitter), transmitter: "evil" }),
+      "invalid_issuer",
+      "unknown-transmitter",
+    ],
+    [
+      "another transmitter's address",
+      async (who) => ({ body: await signSet(revoke(who), transmitter), transmitter: "narrow" }),
+      "invalid_issuer",
+      "iss",
+    ],
+    [
+      "a bad signature (another key, the same kid)",
+      async (who) => ({ body: await signSet(revoke(who), await stranger) }),
+      "invalid_key",
+      "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+    ],
+    [
+      "an algorithm the transmitter is not held to",
+      async (who) => ({ body: await signSet(revoke(who), await rsa) }),
+      "invalid_key",
+      "algorithm-not-accepted",
+    ],
+    [
+      "a payload changed after signing",
+      async (who) => {
+        const [h, , s] = (await signSet(revoke("someone-else@example.com"), transmitter)).split(".");
+        const forged = btoa(JSON.stringify(revoke(who)))
+          .replace(/=+$/, "")
+          .replace(/\+/g, "-")
+          .replace(/\//g, "_");
+        return { body: `${h}.${forged}.${s}` };
+      },
+      "invalid_key",
+      "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+    ],
+    [
+      "a kid the key set does not have",
+      async (who) => ({ body: await signSet(revoke(who), { ...transmitter, kid: "made-up" }) }),
+      "invalid_key",
+      "ERR_JWKS_NO_MATCHING_KEY",
+    ],
+    [
+      "no typ (an ID token or access token of the same issuer)",
+      async (who) => ({ body: await signSet(revoke(who), transmitter, { typ: null }) }),
+      "invalid_request",
+      "typ-not-secevent",
+    ],
+    [
+      "typ JWT",
+      async (who) => ({ body: await signSet(revoke(who), transmitter, { typ: "JWT" }) }),
+      "invalid_request",
+      "typ-not-secevent",
+    ],
+    [
+      "an event type Ward does not know (RISC's account-credential-change-required)",
+      async (who) => ({
+        body: await signSet(
+          example("risc-account-credential-change-required", { sub_id: { format: "email", email: who } }),
+          transmitter,
+        ),
+      }),
+      "invalid_request",
+      "event-type-unknown",
+    ],
+    [
+      "an event type beside a known one",
+      async (who) => ({
+        body: await signSet(
+          revoke(who, { events: { [REVOKED]: {}, "urn:example:secevent:events:type_1": {} } }),
+          transmitter,
+        ),
+      }),
+      "invalid_request",
+      "event-type-unknown",
+    ],
+    [
+      "an event type the transmitter is not subscribed for",
+      async (who) => ({
+        body: await signSet(
+          eventSet(
+            EVENT_URIS["account-disabled"],
+            {},
+            { format: "email", email: who },
+            { iss: "https://narrow.example.com/" },
+          ),
+          transmitter,
+        ),
+        transmitter: "narrow",
+      }),
+      "access_denied",
+      "event-type-not-subscribed: account-disabled",
+    ],
+    [
+      "a malformed subject (an e-mail that is no address)",
+      async (who) => ({
+        body: await signSet(eventSet(REVOKED, {}, { format: "email", email: `${who}@evil.example` }), transmitter),
+      }),
+      "invalid_request",
+      "subject-email",
+    ],
+    [
+      "a subject in sub_id and another in the event",
+      async (who) => ({
+        body: await signSet(
+          revoke(who, { events: { [REVOKED]: { subject: { format: "email", email: "x@example.com" } } } }),
+          transmitter,
+        ),
+      }),
+      "invalid_request",
+      "subject-ambiguous",
+    ],
+    [
+      "an iat an hour ahead",
+      async (who) => ({ body: await signSet(revoke(who, { iat: Math.floor(Date.now() / 1000) + 3600 }), transmitter) }),
+      "invalid_request",
+      "iat-in-the-future",
+    ],
+    [
+      "an exp claim",
+      async (who) => ({ body: await signSet(revoke(who, { exp: Math.floor(Date.now() / 1000) + 3600 }), transmitter) }),
+      "invalid_request",
+      "exp-present",
+    ],
+    [
+      "a payload with a member twice",
+      async (who) => ({
+        body: await signRaw(JSON.stringify(revoke(who)).replace(/}$/, `,"aud":"${AUDIENCE}"}`), transmitter),
+      }),
+      "invalid_request",
+      "not-json-or-duplicate-members",
+    ],
+    [
+      "another content type",
+      async (who) => ({
+        body: await signSet(revoke(who), transmitter),
+        headers: { "content-type": "application/jwt" },
+      }),
+      "invalid_request",
+      "content-type",
+    ],
+    [
+      "an encrypted SET (JWE)",
+      async () => ({ body: "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d" }),
+      "invalid_request",
+      "not-a-compact-jws",
+    ],
+    ["no SET at all", async () => ({ body: "{}" }), "invalid_request", "not-a-compact-jws"],
+  ])("%s", async (_name, build, err, problem) => {
+    const who = `refused-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const { body, transmitter: name, headers } = await build(who);
+    const m = marker();
+    const { result, lines } = await logged(() =>
+      push(body, { ...(name ? { transmitter: name } : {}), ...(headers ? { headers } : {}), marker: m }),
+    );
+    expect(result.status).toBe(400);
+    expect(result.headers.get("content-type")).toBe("application/json");
+    // The description is the code's meaning, the same for every refusal with it: never which check failed.
+    expect(await result.json()).toEqual({ err, description: SET_ERROR_DESCRIPTIONS[err as SetErrorCode] });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: "warn", status: 400, outcome: "refused", err, problem });
+    expect(await originSaw(m)).toEqual([]);
+    expect(await entriesFor(who)).toEqual([]);
+    expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("a body larger than 64 KiB is refused before it is read whole", async () => {
+    const res = await push("a".repeat(64 * 1024 + 1));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ err: "invalid_request" });
+  });
+
+  it("a SET with more than four events is refused whole", async () => {
+    const who = "five-events@example.com";
+    const events = Object.fromEntries([REVOKED, ...[1, 2, 3, 4].map((i) => `${REVOKED}?${i}`)].map((uri) => [uri, {}]));
+    const res = await push(await signSet(revoke(who, { events }), transmitter));
+    expect(res.status).toBe(400);
+    expect(await entriesFor(who)).toEqual([]);
+  });
+
+  it("any method but POST: 405, and nothing reaches an origin", async () => {
+    const m = marker();
+    const res = await push("", { method: "GET", marker: m });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+    expect(await originSaw(m)).toEqual([]);
+  });
+});
+
+describe("replays", () => {
+  it("a SET applied before is acknowledged again and changes nothing: a refusal lifted stays lifted", async () => {
+    const who = "replayed@example.com";
+    const token = await signSet(revoke(who), transmitter);
+    expect((await push(token)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+    const [entry] = await entriesFor(who);
+    await env.DENYLIST.getByName(DENYLIST_NAME).release(entry!.id, "user:admin@example.com", Date.now());
+    expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
+    const { result, lines } = await logged(() => push(token));
+    expect(result.status).toBe(202);
+    expect(lines[0]).toMatchObject({ outcome: "duplicate" });
+    expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 200, seen: 1 });
+    expect((await entriesFor(who)).filter((e) => e.releasedAt === null)).toEqual([]);
+  });
+
+  it("a captured account-disabled sent again after account-enabled disables no one", async () => {
+    const who = "re-disabled@example.com";
+    const subject = { format: "email", email: who };
+    const disabled = await signSet(eventSet(EVENT_URIS["account-disabled"], {}, subject), transmitter);
+    expect((await push(disabled)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+    expect((await push(await signSet(eventSet(EVENT_URIS["account-enabled"], {}, subject), transmitter))).status).toBe(
+      202,
+    );
+    expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
+    expect((await push(disabled)).status).toBe(202);
+    expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("another SET under a jti already seen is refused", async () => {
+    const first = revoke("jti-one@example.com");
+    expect((await push(await signSet(first, transmitter))).status).toBe(202);
+    const second = revoke("jti-two@example.com", { jti: first.jti });
+    const res = await push(await signSet(second, transmitter));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ err: "invalid_request" });
+    expect(await entriesFor("jti-two@example.com")).toEqual([]);
+  });
+});
+
+describe("a flood of events", () => {
+  it("sixty SETs at once: every one answered 202 and applied, none lost", async () => {
+    const people = Array.from({ length: 60 }, (_, i) => `flood-${i}@example.com`);
+    const tokens = await Promise.all(people.map((who) => signSet(revoke(who), transmitter)));
+    const answers = await Promise.all(tokens.map((t) => push(t)));
+    expect(answers.map((r) => r.status)).toEqual(people.map(() => 202));
+    const listed = new Set((await env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now())).map((e) => e.value));
+    expect(people.filter((who) => !listed.has(who))).toEqual([]);
+    expect(await eventually(() => asPerson(people[59]!), 403)).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("a hundred forged SETs with made-up kids: each refused with one verification's work, none applied", async () => {
+    const forged = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        signSet(revoke(`forged-${i}@example.com`), { ...transmitter, kid: `kid-${i}` }),
+      ),
+    );
+    const answers = await Promise.all(forged.map((t) => push(t)));
+    expect(new Set(answers.map((r) => r.status))).toEqual(new Set([400]));
+    expect(await entriesFor("forged-0@example.com")).toEqual([]);
+  });
+});
+
+describe("when a store cannot be reached", () => {
+  const broken = (overrides: Partial<Record<keyof Env, unknown>>) => ({ ...env, ...overrides }) as unknown as Env;
+  const take = async (e: Env, token: string) =>
+    takeSet(
+      new Request("https://wiki.localhost/.ward/ssf/events/idp", {
+        method: "POST",
+        headers: { "content-type": "application/secevent+jwt" },
+        body: token,
+      }),
+      e,
+      "idp",
+      Date.now(),
+      () => {},
+    );
+
+  it("the denylist: the SET is answered 503, its jti forgotten, and applied when the transmitter sends it again", async () => {
+    const who = "outage@example.com";
+    const token = await signSet(revoke(who), transmitter);
+    const down = broken({
+      DENYLIST: { getByName: () => ({ applySignals: () => Promise.reject(new Error("overloaded")) }) },
+    });
+    expect(await take(down, token)).toMatchObject({
+      kind: "later",
+      problem: expect.stringMatching(/^denylist-unavailable/),
+    });
+    expect(await entriesFor(who)).toEqual([]);
+    // The transmitter retries (RFC 8935 §2.4: a 5xx is retried): the same SET is now applied.
+    const res = await push(token);
+    expect(res.status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("the denylist unreadable: a person an event refused is not let through (identified callers: unknown, 503)", async () => {
+    const who = "unreadable@example.com";
+    expect((await push(await signSet(revoke(who), transmitter))).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+    const unreadable = broken({ DENYLIST: { getByName: () => ({ state: () => Promise.reject(new Error("gone")) }) } });
+    const identity = { user: { email: who } };
+    // A minute on, the copy is too old to use and the store does not answer: nobody identified is let through.
+    const later = Date.now() + 61_000;
+    expect(await denylistVerdict(unreadable, identity, undefined, `user:${who}`, later, () => {})).toEqual({
+      state: "unknown",
+    });
+    expect(
+      applyDenylist({ effect: "allow", reasons: ["allowed-by-rule"] } as never, { state: "unknown" }),
+    ).toMatchObject({
+      effect: "deny",
+      status: 503,
+      reasons: ["denylist-unavailable"],
+    });
+    resetDenylistCache();
+  });
+
+  it("the replay store unreachable, or not bound in this environment: 503, nothing applied", async () => {
+    const who = "replay-outage@example.com";
+    const down = broken({ SSF_REPLAY: { getByName: () => ({ claim: () => Promise.reject(new Error("gone")) }) } });
+    expect(await take(down, await signSet(revoke(who), transmitter))).toMatchObject({ kind: "later" });
+    const unbound = broken({ SSF_REPLAY: undefined });
+    expect(await take(unbound, await signSet(revoke(who), transmitter))).toMatchObject({ kind: "later" });
+    expect(await entriesFor(who)).toEqual([]);
+  });
+
+  it("a full denylist: 503, nothing written, the claim released", async () => {
+    const who = "full@example.com";
+    const token = await signSet(revoke(who), transmitter);
+    const full = broken({
+      DENYLIST: { getByName: () => ({ applySignals: async () => ({ ok: false, problem: "denylist-full" }) }) },
+    });
+    expect(await take(full, token)).toMatchObject({ kind: "later", problem: "denylist-full" });
+    expect((await push(token)).status).toBe(202);
+    expect((await entriesFor(who)).length).toBe(1);
+  });
+});

@@ -1,0 +1,276 @@
+// The push endpoint for Security Event Tokens (RFC 8935): POST /.ward/ssf/events/<transmitter>. A SET is taken
+// only from a transmitter the active policy trusts (sharedSignals), signed with its keys and an accepted
+// algorithm, for this Ward environment's audience, recent, never seen before, with exactly the subscribed event
+// types; then what it does (policy/ssf/actions.ts) is written to the denylist in one call and it is answered 202.
+// A bad SET changes nothing and is answered 400 with the RFC's error code; one Ward cannot take now (no policy,
+// a store or the transmitter's key set unreachable, a bound reached) changes nothing and is answered 503, so the
+// transmitter sends it again: nothing is lost. Every SET is logged once (an ssf-event line).
+//
+// Bounded work per request: the body is read to at most MAX_SET_BYTES, a SET holds at most MAX_EVENTS events and
+// aliases at most 16 identifiers, one signature is verified (the key set is fetched at most every 30 s for an
+// unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed).
+import { compactVerify, type CompactVerifyGetKey } from "jose";
+import type { Context } from "hono";
+import {
+  checkSetClaims,
+  checkSetHeader,
+  durationSeconds,
+  planSignals,
+  SET_MEDIA_TYPE,
+  sha256Hex,
+  subjectShape,
+  type SetErrorCode,
+  type SsfEventLine,
+  type SsfTransmitter,
+  type ValidSet,
+} from "../../policy/index.ts";
+import { DENYLIST_NAME, type SignalResult } from "../denylist/store.ts";
+import type { AppEnv, Env } from "../env.ts";
+import { hasUniqueMembers } from "../identity/json-members.ts";
+import { logEvent } from "../log/events.ts";
+import { activePolicy } from "../policy-store/store.ts";
+import { onPeopleRefused } from "./hooks.ts";
+import type { Claim, SsfReplay } from "./replay.ts";
+import { transmitterKeys } from "./keys.ts";
+import { methodNotAllowed, setAccepted, setLater, setRefused } from "./respond.ts";
+
+/** A SET is a kilobyte or two; anything near this is not one. */
+export const MAX_SET_BYTES = 64 * 1024;
+/** Compact JWS: three base64url parts (a JWE has five and is refused here, as is anything else). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** jose's codes for a key set that could not be had (fetch failed, timed out, not a 200, not a key set). */
+const KEYS_UNAVAILABLE = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID"]);
+
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    const binary = atob(segment.replace(/-/g, "+").replace(/_/g, "/"));
+    return textDecoder.decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON a segment holds, with no member name twice at any depth (two readers must not read two values). */
+function jsonSegment(text: string | undefined): { value: unknown } | undefined {
+  if (text === undefined || !hasUniqueMembers(text)) return undefined;
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body as text, unless it is longer than `max` bytes (then undefined, having read no more than that). */
+async function readBounded(request: Request, max: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > max) return undefined;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  try {
+    return textDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compared in constant time (by digest, so lengths do not show either). */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const digest = (s: string) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
+  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+export type SetOutcome =
+  | { kind: "refused"; err: SetErrorCode; problem: string; set?: ValidSet }
+  | { kind: "later"; problem: string; set?: ValidSet }
+  | { kind: "accepted"; line: Partial<SsfEventLine> };
+
+/** Everything about one push but the answer and the log line (exported for the outage tests). */
+export async function takeSet(
+  request: Request,
+  env: Env,
+  name: string,
+  now: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<SetOutcome> {
+  const policy = await activePolicy(env, now, waitUntil);
+  if (!policy) return { kind: "later", problem: "policy-unavailable" };
+  const signals = policy.document.sharedSignals;
+  const transmitter: SsfTransmitter | undefined =
+    signals && Object.hasOwn(signals.transmitters, name) ? signals.transmitters[name] : undefined;
+  if (!signals || !transmitter) return { kind: "refused", err: "invalid_issuer", problem: "unknown-transmitter" };
+
+  const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== SET_MEDIA_TYPE) return { kind: "refused", err: "invalid_request", problem: "content-type" };
+  if (transmitter.authorization) {
+    // The stream's authorization_header, a secret both sides hold: without it configured, nothing is taken.
+    const secret = env[transmitter.authorization];
+    if (typeof secret !== "string" || secret === "") {
+      logEvent("error", "ssf-authorization-secret-missing", { transmitter: name, secret: transmitter.authorization });
+      return { kind: "refused", err: "authentication_failed", problem: "authorization-secret-missing" };
+    }
+    if (!(await sameSecret(request.headers.get("authorization") ?? "", secret)))
+      return { kind: "refused", err: "authentication_failed", problem: "authorization" };
+  }
+
+  const body = await readBounded(request, MAX_SET_BYTES);
+  if (body === undefined) return { kind: "refused", err: "invalid_request", problem: "body-too-large-or-not-utf8" };
+  const token = body.trim();
+  if (!COMPACT_JWS.test(token)) return { kind: "refused", err: "invalid_request", problem: "not-a-compact-jws" };
+  const [headerPart, payloadPart] = token.split(".") as [string, string, string];
+  const header = jsonSegment(decodeSegment(headerPart));
+  const payloadText = decodeSegment(payloadPart);
+  const payload = jsonSegment(payloadText);
+  if (!header || !payload) return { kind: "refused", err: "invalid_request", problem: "not-json-or-duplicate-members" };
+  const headerProblem = checkSetHeader(header.value, transmitter.algorithms);
+  if (headerProblem) return { kind: "refused", ...headerProblem };
+
+  try {
+    await compactVerify(token, transmitterKeys(transmitter) as CompactVerifyGetKey, {
+      algorithms: transmitter.algorithms,
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // The key set could not be had: the SET may be good, so it is sent again rather than lost.
+    if (code === undefined || KEYS_UNAVAILABLE.has(code))
+      return { kind: "later", problem: `keys-unavailable: ${code ?? String(error)}` };
+    return { kind: "refused", err: "invalid_key", problem: code };
+  }
+
+  const checked = checkSetClaims(
+    payload.value,
+    { issuer: transmitter.issuer, audience: signals.audience, subscribed: new Set(transmitter.events) },
+    now,
+  );
+  if (!checked.ok) return { kind: "refused", err: checked.err, problem: checked.problem };
+  const set = checked.set;
+  const teamDomain = policy.document.identity.access?.teamDomain;
+  const plan = planSignals(set, {
+    transmitter: name,
+    holdForSeconds: durationSeconds(signals.holdFor),
+    subIssuers: new Set([...(teamDomain ? [teamDomain] : []), ...(transmitter.subIssuers ?? [])]),
+    nowMs: now,
+  });
+
+  let replay: DurableObjectStub<SsfReplay>;
+  let claim: Claim;
+  try {
+    // A deployment without the binding (an environment not yet upgraded) answers 503 here too, never 500.
+    replay = env.SSF_REPLAY.getByName(transmitter.issuer);
+    claim = await replay.claim(set.jti, await sha256Hex(token), set.issuedAt, now);
+  } catch (error) {
+    return { kind: "later", problem: `replay-store-unavailable: ${String(error)}`, set };
+  }
+  const described = { set, facts: plan.facts };
+  if (claim === "duplicate") return { kind: "accepted", line: lineOf(described, "duplicate", 0) };
+  if (claim === "conflict") return { kind: "refused", err: "invalid_request", problem: "jti-reused", set };
+  if (claim !== "fresh") return { kind: "later", problem: `replay-store-${claim}`, set };
+
+  let changes = 0;
+  if (plan.ops.length > 0) {
+    let result: SignalResult | { ok: false; problem: string };
+    try {
+      result = await env.DENYLIST.getByName(DENYLIST_NAME).applySignals(
+        { transmitter: name, jti: set.jti },
+        plan.ops,
+        now,
+      );
+    } catch (error) {
+      result = { ok: false, problem: `denylist-unavailable: ${String(error)}` };
+    }
+    if (!result.ok) {
+      // Nothing was written: forget the claim, so the transmitter's retry is applied.
+      await replay.release(set.jti).catch(() => undefined);
+      return { kind: "later", problem: result.problem, set };
+    }
+    changes = result.changes;
+  }
+  try {
+    await replay.commit(set.jti);
+  } catch (error) {
+    // Applied but not remembered: the retry (after the claim lapses) applies it again, which changes nothing more.
+    return { kind: "later", problem: `replay-commit-failed: ${String(error)}`, set };
+  }
+  if (plan.ops.some((o) => o.op === "refuse")) waitUntil(onPeopleRefused(env, plan.facts, now));
+  return { kind: "accepted", line: lineOf(described, plan.outcome, changes) };
+}
+
+function lineOf(
+  { set, facts }: { set: ValidSet; facts: { match: string; value: string }[] },
+  outcome: SsfEventLine["outcome"],
+  changes: number,
+): Partial<SsfEventLine> {
+  const line: Partial<SsfEventLine> = {
+    outcome,
+    jti: set.jti,
+    issuedAt: new Date(set.issuedAt).toISOString(),
+    events: set.events.map((e) => e.name),
+    subject: subjectShape(set.subject),
+    facts: facts.map((f) => `${f.match}:${f.value}`),
+    changes,
+  };
+  if (set.txn !== undefined) line.txn = set.txn;
+  for (const event of set.events) {
+    if (event.name === "verification" && event.state !== undefined) line.state = event.state;
+    if (event.name === "stream-updated") line.streamStatus = event.status;
+  }
+  return line;
+}
+
+/** POST /.ward/ssf/events/:transmitter */
+export async function receiveSet(c: Context<AppEnv>): Promise<Response> {
+  const started = Date.now();
+  const requestId = crypto.randomUUID();
+  const name = (c.req.param("transmitter") ?? "").slice(0, 64);
+  if (c.req.method !== "POST") return methodNotAllowed(requestId);
+  const outcome = await takeSet(c.req.raw, c.env, name, started, (p) => c.executionCtx.waitUntil(p));
+  const base = { event: "ssf-event" as const, time: new Date(started).toISOString(), requestId, transmitter: name };
+  let response: Response;
+  let line: SsfEventLine;
+  if (outcome.kind === "accepted") {
+    response = setAccepted(requestId);
+    line = { level: "info", ...base, status: 202, outcome: "applied", ...outcome.line } as SsfEventLine;
+  } else {
+    const described = outcome.set ? lineOf({ set: outcome.set, facts: [] }, "refused", 0) : {};
+    delete described.facts;
+    delete described.changes;
+    if (outcome.kind === "refused") {
+      response = setRefused(outcome.err, requestId);
+      line = {
+        level: "warn",
+        ...base,
+        ...described,
+        status: 400,
+        outcome: "refused",
+        err: outcome.err,
+        problem: outcome.problem,
+      };
+    } else {
+      response = setLater(requestId);
+      line = { level: "error", ...base, ...described, status: 503, outcome: "retry", problem: outcome.problem };
+    }
+  }
+  const { level, event, ...fields } = line;
+  logEvent(level, event, fields);
+  return response;
+}

@@ -1,0 +1,91 @@
+// Every SET's jti, remembered per transmitter (one object per issuer) for as long as a SET with that iat could
+// still be accepted (policy/ssf/set.ts: seven days back, a minute ahead): a SET seen before is never applied
+// twice, so a captured account-disabled cannot be replayed after account-enabled. Bounded: at most MAX_SEEN
+// jtis per transmitter, expired ones deleted by an alarm; past the bound a SET is answered 503 and sent again.
+//
+// A jti is claimed ("pending") before its SET is applied and committed after: a SET whose effects could not be
+// written is released, so the transmitter's retry applies it; one whose commit was lost is applied again by a
+// retry once the claim has lapsed (the effects are idempotent), never dropped.
+import { DurableObject } from "cloudflare:workers";
+import { MAX_FUTURE_SECONDS, MAX_SET_AGE_SECONDS } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
+
+export const MAX_SEEN = 1_000_000;
+/** A pending claim older than this was abandoned (its request died between claim and commit). */
+export const CLAIM_LAPSES_MS = 30_000;
+const SWEEP_EVERY_MS = 3600_000;
+
+/**
+ * fresh: never seen, now claimed; duplicate: this very SET was applied before; conflict: its jti came with
+ * another SET (a forgery or a transmitter bug); in-flight: the same SET is being applied right now; full.
+ */
+export type Claim = "fresh" | "duplicate" | "conflict" | "in-flight" | "full";
+
+export class SsfReplay extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS seen (
+      jti TEXT PRIMARY KEY, digest TEXT NOT NULL, done INTEGER NOT NULL, claimed_at INTEGER NOT NULL,
+      forget_at INTEGER NOT NULL)`);
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS seen_forget ON seen (forget_at)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+  }
+
+  private count(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT n FROM meta WHERE name = 'seen'").toArray()[0]?.n ?? 0;
+  }
+
+  private adjust(delta: number): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO meta (name, n) VALUES ('seen', ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n",
+      delta,
+    );
+  }
+
+  /** `digest`: the SHA-256 of the whole SET; `issuedAt`: its iat in ms. */
+  async claim(jti: string, digest: string, issuedAt: number, now: number): Promise<Claim> {
+    const sql = this.ctx.storage.sql;
+    const [row] = sql
+      .exec<{ digest: string; done: number; claimed_at: number }>(
+        "SELECT digest, done, claimed_at FROM seen WHERE jti = ?",
+        jti,
+      )
+      .toArray();
+    if (row) {
+      if (row.digest !== digest) return "conflict";
+      if (row.done === 1) return "duplicate";
+      if (now - row.claimed_at < CLAIM_LAPSES_MS) return "in-flight";
+      sql.exec("UPDATE seen SET claimed_at = ? WHERE jti = ?", now, jti);
+      return "fresh";
+    }
+    if (this.count() >= MAX_SEEN) return "full";
+    // Kept until no SET with this iat could pass the age check, whenever it arrives.
+    const forgetAt = issuedAt + (MAX_SET_AGE_SECONDS + MAX_FUTURE_SECONDS) * 1000;
+    sql.exec(
+      "INSERT INTO seen (jti, digest, done, claimed_at, forget_at) VALUES (?, ?, 0, ?, ?)",
+      jti,
+      digest,
+      now,
+      forgetAt,
+    );
+    this.adjust(1);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + SWEEP_EVERY_MS);
+    return "fresh";
+  }
+
+  async commit(jti: string): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE seen SET done = 1 WHERE jti = ?", jti);
+  }
+
+  /** Its SET could not be applied: forget the claim, so the transmitter's retry is fresh. */
+  async release(jti: string): Promise<void> {
+    const removed = this.ctx.storage.sql.exec("DELETE FROM seen WHERE jti = ? AND done = 0", jti).rowsWritten;
+    if (removed > 0) this.adjust(-removed);
+  }
+
+  override async alarm(): Promise<void> {
+    const removed = this.ctx.storage.sql.exec("DELETE FROM seen WHERE forget_at <= ?", Date.now()).rowsWritten;
+    if (removed > 0) this.adjust(-removed);
+    if (this.count() > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
+  }
+}
