@@ -39,6 +39,14 @@ export { evaluate, type RequestFacts } from "./evaluate.ts";
 export { explainDecision, forwardedHeadersOf, nextStep, type DecisionOutcome } from "./explain.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
+export {
+  ACTIVE_KEY,
+  SHADOW_KEY,
+  versionKey,
+  documentKey,
+  storedDocument,
+  versionRecords,
+} from "./stored-version.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
 export {

@@ -1,5 +1,13 @@
 import { parseArgs } from "node:util";
-import { type CompiledPolicy, diffReach, loadPolicy, reach, validatePolicyText } from "../../policy/index.ts";
+import {
+  ACTIVE_KEY,
+  type CompiledPolicy,
+  diffReach,
+  loadPolicy,
+  reach,
+  validatePolicyText,
+  versionKey,
+} from "../../policy/index.ts";
 import {
   type AdminTarget,
   adminCall,
@@ -24,8 +32,8 @@ ward push --env ENV FILE --bootstrap
 /** The first version cannot go through the admin API (no policy names an admin yet): straight into KV. */
 function bootstrapCommands(env: string, file: string, version: string): string[] {
   return [
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY "policy:v:${version}" --path ${file}`,
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY policy:active ${version}`,
+    `npx wrangler kv key put --remote --env ${env} --binding POLICY "${versionKey(version)}" --path ${file}`,
+    `npx wrangler kv key put --remote --env ${env} --binding POLICY ${ACTIVE_KEY} ${version}`,
   ];
 }
 

@@ -6,8 +6,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair } from "jose";
 import { Miniflare } from "miniflare";
-import type { CompiledPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, storeVersion } from "../../worker/policy-store/store.ts";
+import { ACTIVE_KEY, type CompiledPolicy, versionRecords } from "../../policy/index.ts";
 import { ISSUER_HOST } from "./access-issuer.ts";
 import { bundleWorker } from "./bundle.ts";
 
@@ -96,6 +95,13 @@ function edgeRoutes(policy: CompiledPolicy): string[] {
   return ["*.localhost/*", ...hosts.map((host) => `${host}/*`)];
 }
 
+/** The policy stored and made active in the local KV, as a push would (the layout: policy/stored-version.ts). */
+async function activateLocally(mf: Miniflare, policy: CompiledPolicy, text: string): Promise<void> {
+  const kv = await mf.getKVNamespace("POLICY", "ward");
+  for (const [key, value] of versionRecords(policy, text)) await kv.put(key, value);
+  await kv.put(ACTIVE_KEY, policy.version);
+}
+
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const [gateway, edge, outbound, demoOrigin] = await Promise.all([
     bundleWorker(),
@@ -173,9 +179,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await mf.ready;
-  const kv = await mf.getKVNamespace("POLICY", "ward");
-  await storeVersion(kv as unknown as KVNamespace, options.policy, options.policyText);
-  await kv.put(ACTIVE_KEY, options.policy.version);
+  await activateLocally(mf, options.policy, options.policyText);
   const loginUrl = access && !options.accessJwksUrl ? new URL(`http://${ISSUER_HOST}:${url.port}/`) : undefined;
   return { url, origins: described, ...(loginUrl ? { loginUrl } : {}), stop: () => mf.dispose() };
 }
