@@ -36,7 +36,7 @@ export type VariantName = (typeof VARIANT_NAMES)[number];
  * leaves out the issuer's trust domains, which a Ward from before they existed refuses: for the bench's one
  * caller (a SPIFFE ID in demo.ward.internal, the CA's only domain) the two policies decide the same.
  */
-function benchPolicy(trustDomains = true): string {
+function benchPolicy(trustDomains: boolean, ratePeriod: string): string {
   const routes = Array.from(
     { length: ROUTES },
     (_, i) =>
@@ -57,7 +57,7 @@ services:
         methods: [GET]
         path: /limited/{id}
         rules:
-          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }], rateLimit: { limit: 1000000, period: 60s } }
+          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }], rateLimit: { limit: 1000000, period: ${ratePeriod} } }
 ${routes}
 `;
 }
@@ -130,13 +130,15 @@ export interface BenchOptions {
   checkout?: string;
   /** Text bindings added to the Ward variants' env (pair.ts's callgrind mode lengthens the re-read intervals). */
   vars?: Record<string, string>;
+  /** The rate-limited route's window (default 60s). */
+  ratePeriod?: string;
 }
 
 /** The bench policy as the Ward of `checkout` loads it: today's, or the same without what it does not know. */
-async function wardPolicy(checkout: string): Promise<{ text: string; policy: CompiledPolicy }> {
+async function wardPolicy(checkout: string, ratePeriod: string): Promise<{ text: string; policy: CompiledPolicy }> {
   const { loadPolicy } = (await import(join(checkout, "policy/index.ts"))) as { loadPolicy: typeof LoadPolicy };
   let refused: unknown;
-  for (const text of [benchPolicy(), benchPolicy(false)]) {
+  for (const text of [benchPolicy(true, ratePeriod), benchPolicy(false, ratePeriod)]) {
     const loaded = await loadPolicy(text);
     if (loaded.ok) return { text, policy: loaded.policy };
     refused ??= loaded.issues.slice(0, 3);
@@ -182,7 +184,7 @@ export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> 
     {},
   );
   const withAccess = { dev: { outboundService: { type: "worker", worker: "access" } } };
-  const loaded = await wardPolicy(checkout);
+  const loaded = await wardPolicy(checkout, bench.ratePeriod ?? "60s");
   const DO = ["PolicyControl", "Grants", "Denylist", "DenialCounter", "RateLimiter"];
   const DO_BINDINGS: Record<string, string> = {
     POLICY_CONTROL: "PolicyControl",
