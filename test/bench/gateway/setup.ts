@@ -292,10 +292,11 @@ export function miniflare(options: Record<string, unknown>): Miniflare {
   } as unknown as ConstructorParameters<typeof Miniflare>[0]);
 }
 
+/** This process's own workerds (Miniflare's children): other work on the machine may run workerd too. */
 function workerdPids(): Set<number> {
   try {
     return new Set(
-      execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" })
+      execFileSync("pgrep", ["-P", String(process.pid), "-f", "workerd serve"], { encoding: "utf8" })
         .trim()
         .split("\n")
         .filter(Boolean)
