@@ -8,10 +8,13 @@
 // round's ratio that/this is taken within the round and the median over rounds reported.
 //
 // --callgrind N: instructions per request instead of time, repeatable whatever else the machine runs.
-// Each workerd runs under `valgrind --tool=callgrind` with instrumentation off; after W requests (JIT,
-// caches, leases settled) it is switched on for N requests, one at a time, dumped every C; the median chunk
-// is the figure (countVariant says why). The bundles alternate, R times each. The median chunk's dump and V8's
-// code map stay in bench-results/callgrind/; F > 0 lists the Worker's F costliest functions (inclusive).
+// Each workerd runs under `valgrind --tool=callgrind` with instrumentation off; after W requests (caches and
+// leases settled, and the hot functions out of V8's baseline tiers: with 2,000, `identify` was sometimes still
+// in Sparkplug) it is switched on for N requests, one at a time, dumped every C; the median chunk is the
+// figure (countVariant says why). The bundles alternate, R times each. The median chunk's dump and V8's code
+// map stay in bench-results/callgrind/; F > 0 lists the Worker's F costliest functions, inclusive, with V8's
+// tier (`^` Sparkplug, `+` Maglev, `*` TurboFan): a function deoptimised in one run and not in the other moves
+// the total by tens of thousands of instructions, so compare runs whose hot functions share a tier.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -231,7 +234,7 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "12" },
       seconds: { type: "string", default: "2" },
       callgrind: { type: "string" },
-      warmup: { type: "string", default: "2000" },
+      warmup: { type: "string", default: "10000" },
       repeat: { type: "string", default: "2" },
       functions: { type: "string", default: "0" },
       chunk: { type: "string", default: "100" },
