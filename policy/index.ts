@@ -40,6 +40,14 @@ export { auditLine, decidedByLine, explainDecision, forwardedHeadersOf, traceLin
 export { nextStep, type DecisionOutcome, type NextStepContext, type TracedRule } from "./next-step.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
+export {
+  ACTIVE_KEY,
+  SHADOW_KEY,
+  versionKey,
+  documentKey,
+  storedDocument,
+  versionRecords,
+} from "./stored-version.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
 export {

@@ -8,9 +8,9 @@ import type { Io } from "../io.ts";
 import { compilePolicyText, printIssues, readPolicyText } from "../policy-file.ts";
 import { withAccessOverrides } from "../dev/access-overrides.ts";
 import { demoCommands, DEMO_PERSONAS } from "../dev/demo-commands.ts";
-import { startLocalGateway } from "../dev/local-gateway.ts";
+import { type LocalGateway, startLocalGateway } from "../dev/local-gateway.ts";
 import { writeDemoCertificateHeaders } from "../dev/demo-certificates.ts";
-import { validatePolicyText } from "../../policy/index.ts";
+import { type CompiledPolicy, validatePolicyText } from "../../policy/index.ts";
 
 export const DEMO_POLICY = fileURLToPath(new URL("../../policy/examples/demo.yaml", import.meta.url));
 
@@ -63,7 +63,7 @@ function logTo(file: string, io: Io): (line: string) => void {
   };
 }
 
-export async function devCommand(args: string[], io: Io): Promise<number> {
+function parseDevArgs(args: string[]) {
   const { values } = parseArgs({
     args,
     options: {
@@ -79,12 +79,24 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new CliError(`--port ${values.port}: expected 0-65535`);
-  const origins = parseOrigins(values.origin);
-  const accessJwksUrl = parseJwksUrl(values["access-jwks-url"]);
-  const overrides = { teamDomain: values["access-team-domain"], audiences: values["access-aud"] };
+  return {
+    file: values.policy,
+    port,
+    origins: parseOrigins(values.origin),
+    accessJwksUrl: parseJwksUrl(values["access-jwks-url"]),
+    overrides: { teamDomain: values["access-team-domain"], audiences: values["access-aud"] },
+    log: values.log,
+  };
+}
+
+type DevOptions = ReturnType<typeof parseDevArgs>;
+
+/** The policy file with any --access-* overrides applied, compiled (its issues printed), and its label. */
+async function devPolicy(options: DevOptions, io: Io) {
+  const { file, overrides, accessJwksUrl } = options;
   const overridden = Boolean(overrides.teamDomain || overrides.audiences.length);
-  const label = overridden ? `${values.policy} (with --access-* overrides)` : values.policy;
-  const text = withAccessOverrides(await readPolicyText(values.policy), overrides);
+  const label = overridden ? `${file} (with --access-* overrides)` : file;
+  const text = withAccessOverrides(await readPolicyText(file), overrides);
   const policy = await compilePolicyText(label, text, io.err);
   printIssues(label, validatePolicyText(text).issues, io.err);
   if (accessJwksUrl && !policy.document.identity.access) {
@@ -92,19 +104,17 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
       "--access-jwks-url needs identity.access in the policy (or --access-team-domain and --access-aud)",
     );
   }
+  return { policy, text, label };
+}
 
-  const isDemo = values.policy === DEMO_POLICY;
-  const gateway = await startLocalGateway({
-    policy,
-    policyText: text,
-    port,
-    origins,
-    ...(accessJwksUrl ? { accessJwksUrl } : {}),
-    ...(isDemo ? { personas: DEMO_PERSONAS } : {}),
-    ...(values.log ? { onLog: logTo(values.log, io) } : {}),
-  }).catch((error: unknown) => {
-    throw busyPort(error, port) ?? error;
-  });
+/** Where the gateway listens, its origins, and where Access tokens come from. */
+function printGateway(
+  gateway: LocalGateway,
+  policy: CompiledPolicy,
+  label: string,
+  jwksUrl: string | undefined,
+  io: Io,
+) {
   io.out(`Ward gateway on ${gateway.url.href} (workerd), policy ${label} version ${policy.version.slice(0, 12)}`);
   for (const [binding, target] of Object.entries(gateway.origins)) io.out(`  origin ${binding} -> ${target}`);
   const access = policy.document.identity.access;
@@ -114,16 +124,37 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
       `  a token for curl: curl -s '${gateway.loginUrl.href}cdn-cgi/access/dev-token?email=you@example.com&groups=a,b'`,
     );
   } else if (access) {
-    io.out(`  Access tokens: from your issuer (iss ${access.teamDomain}), keys from ${accessJwksUrl}`);
+    io.out(`  Access tokens: from your issuer (iss ${access.teamDomain}), keys from ${jwksUrl}`);
   }
-  if (isDemo) {
-    io.out("\nTry (each line says what to expect):");
-    const certs = await writeDemoCertificateHeaders(join(tmpdir(), "ward-dev"));
-    for (const line of demoCommands(gateway.url, certs)) io.out(`  ${line.command}   # ${line.expect}: ${line.note}`);
-    io.out(
-      `  In a browser: http://wiki.localhost:${gateway.url.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`,
-    );
-  }
+}
+
+/** The demo policy's walkthrough: commands to paste, each with what it should answer. */
+async function printDemo(url: URL, io: Io): Promise<void> {
+  io.out("\nTry (each line says what to expect):");
+  const certs = await writeDemoCertificateHeaders(join(tmpdir(), "ward-dev"));
+  for (const line of demoCommands(url, certs)) io.out(`  ${line.command}   # ${line.expect}: ${line.note}`);
+  io.out(
+    `  In a browser: http://wiki.localhost:${url.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`,
+  );
+}
+
+export async function devCommand(args: string[], io: Io): Promise<number> {
+  const options = parseDevArgs(args);
+  const { policy, text, label } = await devPolicy(options, io);
+  const isDemo = options.file === DEMO_POLICY;
+  const gateway = await startLocalGateway({
+    policy,
+    policyText: text,
+    port: options.port,
+    origins: options.origins,
+    ...(options.accessJwksUrl ? { accessJwksUrl: options.accessJwksUrl } : {}),
+    ...(isDemo ? { personas: DEMO_PERSONAS } : {}),
+    ...(options.log ? { onLog: logTo(options.log, io) } : {}),
+  }).catch((error: unknown) => {
+    throw busyPort(error, options.port) ?? error;
+  });
+  printGateway(gateway, policy, label, options.accessJwksUrl, io);
+  if (isDemo) await printDemo(gateway.url, io);
   io.out("\nCtrl-C stops it.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import {
+  ACTIVE_KEY,
   type CompiledPolicy,
   diffReach,
   diffWidens,
   loadPolicy,
   reach,
   validatePolicyText,
+  versionKey,
 } from "../../policy/index.ts";
 import {
   type AdminTarget,
@@ -32,8 +34,8 @@ ward push --env ENV FILE --bootstrap
 /** The first version cannot go through the admin API (no policy names an admin yet): straight into KV. */
 function bootstrapCommands(env: string, file: string, version: string): string[] {
   return [
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY "policy:v:${version}" --path ${file}`,
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY policy:active ${version}`,
+    `npx wrangler kv key put --remote --env ${env} --binding POLICY "${versionKey(version)}" --path ${file}`,
+    `npx wrangler kv key put --remote --env ${env} --binding POLICY ${ACTIVE_KEY} ${version}`,
   ];
 }
 

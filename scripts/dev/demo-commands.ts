@@ -18,11 +18,11 @@ export const DEMO_PERSONAS: Persona[] = [
   { email: "mallory@contractor.test", groups: [] },
 ];
 
-/** `certs` maps a demo workload name to its MF-CF-Blob header file (see demo-certificates.ts). */
-export function demoCommands(gateway: URL, certs: Record<string, string>): DemoCommand[] {
-  const at = (host: string) => `http://${host}:${gateway.port}`;
-  const as = (email: string, groups = "") =>
-    `-H "cf-access-jwt-assertion: $(curl -s '${at(ISSUER_HOST)}/cdn-cgi/access/dev-token?email=${email}${groups ? `&groups=${groups}` : ""}')"`;
+/** A demo host's URL on the local gateway's port. */
+type At = (host: string) => string;
+
+/** Workloads with a client certificate, and callers with no identity at all. */
+function workloadAndAnonymousCommands(at: At, certs: Record<string, string>): DemoCommand[] {
   return [
     {
       command: `curl -i -H @${certs.checkout} ${at("orders.localhost")}/v1/orders/42`,
@@ -55,6 +55,14 @@ export function demoCommands(gateway: URL, certs: Record<string, string>): DemoC
       note: "ambiguous path (encoded /)",
     },
     { command: `curl -i ${at("nothing.localhost")}/`, expect: 404, note: "no such service" },
+  ];
+}
+
+/** People, each with an Access token from the local sign-in (`groups` as get-identity would give them). */
+function personCommands(at: At): DemoCommand[] {
+  const as = (email: string, groups = "") =>
+    `-H "cf-access-jwt-assertion: $(curl -s '${at(ISSUER_HOST)}/cdn-cgi/access/dev-token?email=${email}${groups ? `&groups=${groups}` : ""}')"`;
+  return [
     {
       command: `curl -i ${as("alice@example.com")} ${at("wiki.localhost")}/handbook`,
       expect: 200,
@@ -81,4 +89,10 @@ export function demoCommands(gateway: URL, certs: Record<string, string>): DemoC
       note: "an SRE refunds",
     },
   ];
+}
+
+/** `certs` maps a demo workload name to its MF-CF-Blob header file (see demo-certificates.ts). */
+export function demoCommands(gateway: URL, certs: Record<string, string>): DemoCommand[] {
+  const at: At = (host) => `http://${host}:${gateway.port}`;
+  return [...workloadAndAnonymousCommands(at, certs), ...personCommands(at)];
 }

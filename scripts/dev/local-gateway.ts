@@ -6,8 +6,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair } from "jose";
 import { Miniflare } from "miniflare";
-import type { CompiledPolicy } from "../../policy/index.ts";
-import { ACTIVE_KEY, storeVersion } from "../../worker/policy-store/store.ts";
+import { ACTIVE_KEY, type CompiledPolicy, versionRecords } from "../../policy/index.ts";
 import { ISSUER_HOST } from "./access-issuer.ts";
 import { bundleWorker } from "./bundle.ts";
 
@@ -97,14 +96,16 @@ function edgeRoutes(policy: CompiledPolicy): string[] {
   return ["*.localhost/*", ...hosts.map((host) => `${host}/*`)];
 }
 
-export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
-  const [gateway, edge, outbound, demoOrigin] = await Promise.all([
-    bundleWorker(),
-    bundleWorker(LOCAL_EDGE),
-    bundleWorker(ACCESS_OUTBOUND),
-    readFile(DEMO_ORIGIN, "utf8"),
-  ]);
-  const env: Record<string, unknown> = {
+/** The policy stored and made active in the local KV, as a push would (the layout: policy/stored-version.ts). */
+async function activateLocally(mf: Miniflare, policy: CompiledPolicy, text: string): Promise<void> {
+  const kv = await mf.getKVNamespace("POLICY", "ward");
+  for (const [key, value] of versionRecords(policy, text)) await kv.put(key, value);
+  await kv.put(ACTIVE_KEY, policy.version);
+}
+
+/** The gateway's own bindings, as wrangler.toml declares them, with this run's throwaway secrets. */
+async function gatewayEnv(policy: CompiledPolicy): Promise<Record<string, unknown>> {
+  return {
     POLICY: { type: "kv", id: "ward-local-policy" },
     POLICY_REFRESH_SECONDS: { type: "text", value: "2" },
     ...Object.fromEntries(
@@ -114,28 +115,45 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ]),
     ),
     // Pushes (`ward push --local`) must be for the environment of the policy the gateway started with.
-    WARD_ENV: { type: "text", value: options.policy.document.metadata.environment },
+    WARD_ENV: { type: "text", value: policy.document.metadata.environment },
     // A throwaway assertion key for this run only; deployed gateways get theirs from a secret.
     ASSERTION_SIGNING_KEYS: { type: "text", value: await ephemeralSigningKeys() },
   };
-  const demoWorkers: object[] = [];
-  const described: Record<string, string> = {};
-  for (const binding of tunnelBindings(options.policy)) {
-    const target = options.origins[binding];
+}
+
+interface OriginWiring {
+  /** Origin binding -> its service: a local address given with --origin, else a built-in demo app. */
+  bindings: Record<string, unknown>;
+  /** The demo apps' workers, one per origin not given. */
+  demoWorkers: object[];
+  /** Origin binding -> what serves it, in words, for the start-up banner. */
+  described: Record<string, string>;
+}
+
+/** Every tunnel the policy names, bound to the local origin given for it or to an echoing demo app. */
+function wireOrigins(policy: CompiledPolicy, origins: Record<string, string>, demoOrigin: string): OriginWiring {
+  const wiring: OriginWiring = { bindings: {}, demoWorkers: [], described: {} };
+  for (const binding of tunnelBindings(policy)) {
+    const target = origins[binding];
     if (target) {
       const address = new URL(target);
-      env[binding] = { type: "external", address: address.host, http: {} };
-      described[binding] = target;
+      wiring.bindings[binding] = { type: "external", address: address.host, http: {} };
+      wiring.described[binding] = target;
     } else {
       const name = `demo-${binding.toLowerCase().replace(/_/g, "-")}`;
-      env[binding] = { type: "worker", worker: name };
-      described[binding] = `built-in demo app "${name}" (echoes what it receives)`;
-      demoWorkers.push(moduleWorker(name, demoOrigin, { APP_NAME: { type: "text", value: binding } }));
+      wiring.bindings[binding] = { type: "worker", worker: name };
+      wiring.described[binding] = `built-in demo app "${name}" (echoes what it receives)`;
+      wiring.demoWorkers.push(moduleWorker(name, demoOrigin, { APP_NAME: { type: "text", value: binding } }));
     }
   }
+  return wiring;
+}
+
+/** What the dev edge and the dev Access issuer are told: the team domain, audience, this run's key, personas. */
+async function issuerEnv(options: LocalGatewayOptions): Promise<Record<string, unknown>> {
   const access = options.policy.document.identity.access;
   const text = (value: string) => ({ type: "text", value });
-  const issuerEnv: Record<string, unknown> = {
+  return {
     ACCESS_TEAM_DOMAIN: text(access?.teamDomain ?? ""),
     ACCESS_AUDIENCE: text(access?.audiences[0] ?? ""),
     ISSUER_PRIVATE_JWK: text(await ephemeralIssuerKey()),
@@ -143,6 +161,18 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     ISSUER_APP_HOSTS: text(JSON.stringify(Object.values(options.policy.document.services).flatMap((s) => s.hosts))),
     ...(options.accessJwksUrl ? { ACCESS_JWKS_URL: text(options.accessJwksUrl) } : {}),
   };
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const [gateway, edge, outbound, demoOrigin] = await Promise.all([
+    bundleWorker(),
+    bundleWorker(LOCAL_EDGE),
+    bundleWorker(ACCESS_OUTBOUND),
+    readFile(DEMO_ORIGIN, "utf8"),
+  ]);
+  const origins = wireOrigins(options.policy, options.origins, demoOrigin);
+  const env = { ...(await gatewayEnv(options.policy)), ...origins.bindings };
+  const issuer = await issuerEnv(options);
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: options.port,
@@ -155,7 +185,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       moduleWorker(
         "ward-dev-edge",
         edge,
-        { ...issuerEnv, WARD: { type: "worker", worker: "ward" } },
+        { ...issuer, WARD: { type: "worker", worker: "ward" } },
         edgeRoutes(options.policy),
       ),
       {
@@ -170,8 +200,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         ),
         dev: { outboundService: { type: "worker", worker: "ward-dev-access" } },
       },
-      moduleWorker("ward-dev-access", outbound, issuerEnv),
-      ...demoWorkers,
+      moduleWorker("ward-dev-access", outbound, issuer),
+      ...origins.demoWorkers,
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
   // A failed start (a busy port) leaves no workerd behind, so the caller can report it and exit.
@@ -179,9 +209,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     await mf.dispose().catch(() => {});
     throw error;
   });
-  const kv = await mf.getKVNamespace("POLICY", "ward");
-  await storeVersion(kv as unknown as KVNamespace, options.policy, options.policyText);
-  await kv.put(ACTIVE_KEY, options.policy.version);
+  await activateLocally(mf, options.policy, options.policyText);
+  const access = options.policy.document.identity.access;
   const loginUrl = access && !options.accessJwksUrl ? new URL(`http://${ISSUER_HOST}:${url.port}/`) : undefined;
-  return { url, origins: described, ...(loginUrl ? { loginUrl } : {}), stop: () => mf.dispose() };
+  return { url, origins: origins.described, ...(loginUrl ? { loginUrl } : {}), stop: () => mf.dispose() };
 }

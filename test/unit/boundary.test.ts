@@ -54,6 +54,30 @@ describe("policy/ boundary", () => {
   });
 });
 
+// The CLI shares records and pure functions with the gateway through the core, never by reaching into the
+// Worker: worker/ may change its files at will, and the CLI must not pull Worker-only code (cloudflare:*
+// modules, isolate caches) into Node. Bundling the Worker (scripts/dev/bundle.ts names its entry) is no import.
+describe("CLI boundary", () => {
+  const scriptsRoot = join(import.meta.dirname, "../../scripts");
+  const scriptFiles = readdirSync(scriptsRoot, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+  const intoWorker = (file: string, spec: string) =>
+    spec.startsWith(".") &&
+    relative(join(scriptsRoot, ".."), join(scriptsRoot, dirname(file), spec)).startsWith("worker/");
+
+  it.each(scriptFiles)("scripts/%s imports nothing from worker/", (file) => {
+    const text = readFileSync(join(scriptsRoot, file), "utf8");
+    const imports = [...text.matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)].map(
+      (m) => m[1] ?? m[2]!,
+    );
+    for (const spec of imports) expect(intoWorker(file, spec), `${file} imports ${spec}`).toBe(false);
+  });
+
+  it("the check itself sees an import of the Worker", () => {
+    expect(intoWorker("dev/local-gateway.ts", "../../worker/policy-store/store.ts")).toBe(true);
+    expect(intoWorker("dev/local-gateway.ts", "../../policy/index.ts")).toBe(false);
+  });
+});
+
 // The local dev machinery (sign-in stand-in, its key, the edge that rewrites login redirects) must never
 // reach a deployed gateway: a gateway that trusted a dev issuer would accept tokens anyone can mint.
 describe("gateway bundle boundary", () => {

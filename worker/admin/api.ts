@@ -10,6 +10,7 @@ import {
   loadPolicy,
   principalKey,
   principalsMatch,
+  versionKey,
   type CompiledPolicy,
   type Identity,
 } from "../../policy/index.ts";
@@ -20,7 +21,7 @@ import { denylistVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
-import { activePolicy, readStoredVersion, storeVersion, versionKey } from "../policy-store/store.ts";
+import { activePolicy, readStoredVersion, storeVersion } from "../policy-store/store.ts";
 import { answer } from "../respond.ts";
 
 /** Policy text accepted by push; KV takes 25 MiB, a policy of 10,000 routes is ~2 MiB. */

@@ -4,7 +4,7 @@
 // KV, where every isolate reads it. One object per environment ("policy"): pushes are rare, so no sharding.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { ACTIVE_KEY, SHADOW_KEY } from "./store.ts";
+import { ACTIVE_KEY, SHADOW_KEY } from "../../policy/index.ts";
 
 export interface HistoryEntry {
   seq: number;

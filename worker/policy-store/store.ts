@@ -1,34 +1,24 @@
 // The compiled policy, kept per isolate. KV is read at most once per refresh interval (and then in the
 // background), never once per request. A corrupt or invalid version never replaces the last good one.
 import {
-  canonicalJson,
+  ACTIVE_KEY,
+  documentKey,
   loadPolicy,
   loadStoredDocument,
+  SHADOW_KEY,
   sha256Hex,
+  storedDocument,
+  versionKey,
+  versionRecords,
   type CompiledPolicy,
   type LoadResult,
 } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
-export const ACTIVE_KEY = "policy:active";
-/** A candidate version evaluated beside the active one on every request, for the log only (ward shadow). */
-export const SHADOW_KEY = "policy:shadow";
-/** A version's source, as pushed (YAML or JSON, comments and all): what history and diff show. */
-export const versionKey = (version: string): string => `policy:v:${version}`;
-/**
- * The same version's validated document in canonical JSON, whose bytes hash to the version: an isolate
- * checks that hash and loads it with JSON.parse (parsing the YAML source was most of a cold start, ~300 of
- * ~320 ms for a 1,000-route policy in workerd). Because the check is on the stored bytes, not on the document
- * as this Ward's schema fills it in, a later Ward with a new default still loads it. Versions stored without
- * a document (pushed by an older Ward, or put by hand) load from the source, and then get one.
- */
-export const documentKey = (version: string): string => `policy:doc:${version}`;
-
-/** Stores a version under its name: the source, then the document. Content-addressed, so nothing is overwritten. */
+/** Stores a version under its name (policy/stored-version.ts). Content-addressed, so nothing is overwritten. */
 export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, source: string): Promise<void> {
-  await kv.put(versionKey(policy.version), source);
-  await kv.put(documentKey(policy.version), canonicalJson(policy.document));
+  for (const [key, value] of versionRecords(policy, source)) await kv.put(key, value);
 }
 
 /** The active version: the last good one is kept for good (no stale limit), whatever KV does meanwhile. */
@@ -112,7 +102,7 @@ export async function readStoredVersion(
   if (have) return { ok: true, policy: have };
   const policy = usable(await loadPolicy(text), version, context, "source");
   if (!policy) return { ok: false, missing: false };
-  options.background?.(kv.put(documentKey(version), canonicalJson(policy.document)).catch(() => undefined));
+  options.background?.(kv.put(documentKey(version), storedDocument(policy)).catch(() => undefined));
   return { ok: true, policy };
 }
 

@@ -8,10 +8,14 @@ import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { Miniflare } from "miniflare";
-import { loadPolicy } from "../../../policy/index.ts";
+import {
+  ACTIVE_KEY,
+  type CompiledPolicy,
+  type loadPolicy as LoadPolicy,
+  versionRecords,
+} from "../../../policy/index.ts";
 import { bundleWorker } from "../../../scripts/dev/bundle.ts";
 import type { Denylist, NewDenyEntry } from "../../../worker/denylist/store.ts";
-import { ACTIVE_KEY, storeVersion } from "../../../worker/policy-store/store.ts";
 
 export const run = promisify(execFile);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -27,8 +31,12 @@ const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
 export const VARIANT_NAMES = ["passthrough", "passthrough-log", "peer", "full", "ratelimited"] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
-/** A 1,000-route service whose routes workloads may GET, plus one rate-limited route. */
-function benchPolicy(): string {
+/**
+ * A 1,000-route service whose routes workloads may GET, plus one rate-limited route. `trustDomains: false`
+ * leaves out the issuer's trust domains, which a Ward from before they existed refuses: for the bench's one
+ * caller (a SPIFFE ID in demo.ward.internal, the CA's only domain) the two policies decide the same.
+ */
+function benchPolicy(trustDomains: boolean, ratePeriod: string): string {
   const routes = Array.from(
     { length: ROUTES },
     (_, i) =>
@@ -38,7 +46,7 @@ function benchPolicy(): string {
 metadata: { environment: dev, owners: [bench@example.com] }
 identity:
   access: { teamDomain: ${TEAM}, audiences: ["${AUD}"] }
-  mtls: { issuers: [{ ski: "${CA_SKI}", trustDomains: [demo.ward.internal] }], spiffe: true }
+  mtls: { issuers: [{ ski: "${CA_SKI}"${trustDomains ? ", trustDomains: [demo.ward.internal]" : ""} }], spiffe: true }
 services:
   bench:
     hosts: [bench.localhost]
@@ -49,7 +57,7 @@ services:
         methods: [GET]
         path: /limited/{id}
         rules:
-          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }], rateLimit: { limit: 1000000, period: 60s } }
+          - { id: checkout, effect: allow, principals: [{ spiffe: "${CHECKOUT}" }], rateLimit: { limit: 1000000, period: ${ratePeriod} } }
 ${routes}
 `;
 }
@@ -112,7 +120,34 @@ export interface BenchSetup {
   activate(mf: Miniflare): Promise<void>;
 }
 
-export async function benchSetup(): Promise<BenchSetup> {
+/** Which Ward the "full" and "ratelimited" variants run. */
+export interface BenchOptions {
+  /**
+   * Another Ward checkout (a `git worktree add` of an older commit, say): its worker/index.ts is bundled and
+   * its policy/ validates the bench policy, for a paired comparison of two bundles (pair.ts). Default: the
+   * environment's WARD_BENCH_CHECKOUT (so `npm run profile` and `profile:native` can look at that Ward), else this one.
+   */
+  checkout?: string;
+  /** Text bindings added to the Ward variants' env (pair.ts's callgrind mode lengthens the re-read intervals). */
+  vars?: Record<string, string>;
+  /** The rate-limited route's window (default 60s). */
+  ratePeriod?: string;
+}
+
+/** The bench policy as the Ward of `checkout` loads it: today's, or the same without what it does not know. */
+async function wardPolicy(checkout: string, ratePeriod: string): Promise<{ text: string; policy: CompiledPolicy }> {
+  const { loadPolicy } = (await import(join(checkout, "policy/index.ts"))) as { loadPolicy: typeof LoadPolicy };
+  let refused: unknown;
+  for (const text of [benchPolicy(true, ratePeriod), benchPolicy(false, ratePeriod)]) {
+    const loaded = await loadPolicy(text);
+    if (loaded.ok) return { text, policy: loaded.policy };
+    refused ??= loaded.issues.slice(0, 3);
+  }
+  throw new Error(`bench policy refused by ${checkout}: ${JSON.stringify(refused)}`);
+}
+
+export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> {
+  const checkout = bench.checkout ?? process.env.WARD_BENCH_CHECKOUT ?? ROOT;
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const accessJwk: JWK = { ...(await exportJWK(publicKey)), kid: "a".repeat(64), alg: "RS256", use: "sig" };
   const jwks = JSON.stringify({ keys: [accessJwk] });
@@ -134,7 +169,10 @@ export async function benchSetup(): Promise<BenchSetup> {
   const assertionKeys = JSON.stringify({ keys: [{ ...(await exportJWK(assertionKey)), kid: "bench" }] });
   const blob = await tlsClientAuthBlob();
 
-  const [gateway, peer] = await Promise.all([bundleWorker(), bundleWorker(here("./peer.ts"))]);
+  const [gateway, peer] = await Promise.all([
+    bundleWorker(join(checkout, "worker/index.ts")),
+    bundleWorker(here("./peer.ts")),
+  ]);
   const [passthrough, passthroughLog, origin] = ["passthrough.js", "passthrough-log.js", "origin.js"].map((f) =>
     readFileSync(here(`./${f}`), "utf8"),
   );
@@ -146,9 +184,7 @@ export async function benchSetup(): Promise<BenchSetup> {
     {},
   );
   const withAccess = { dev: { outboundService: { type: "worker", worker: "access" } } };
-  const policyText = benchPolicy();
-  const loaded = await loadPolicy(policyText);
-  if (!loaded.ok) throw new Error(`bench policy: ${JSON.stringify(loaded.issues.slice(0, 3))}`);
+  const loaded = await wardPolicy(checkout, bench.ratePeriod ?? "60s");
   const DO = ["PolicyControl", "Grants", "Denylist", "DenialCounter", "RateLimiter"];
   const DO_BINDINGS: Record<string, string> = {
     POLICY_CONTROL: "PolicyControl",
@@ -166,6 +202,7 @@ export async function benchSetup(): Promise<BenchSetup> {
           {
             POLICY: { type: "kv", id: "bench-policy" },
             ASSERTION_SIGNING_KEYS: { type: "text", value: assertionKeys },
+            ...Object.fromEntries(Object.entries(bench.vars ?? {}).map(([k, value]) => [k, { type: "text", value }])),
             // Bound in staging and production (wrangler.toml): every decision is also a data point.
             DECISIONS: { type: "analytics-engine-dataset", name: "ward_decisions" },
             ORIGIN: { type: "worker", worker: "origin" },
@@ -207,7 +244,8 @@ export async function benchSetup(): Promise<BenchSetup> {
     path: (name) => (name === "ratelimited" ? "/limited/42" : "/r500/42"),
     async activate(mf) {
       const kv = await mf.getKVNamespace("POLICY", "ward");
-      await storeVersion(kv as unknown as KVNamespace, loaded.policy, policyText);
+      // Stored as a push stores it; older Wards since documents were added read the same layout.
+      for (const [key, value] of versionRecords(loaded.policy, loaded.text)) await kv.put(key, value);
       await kv.put(ACTIVE_KEY, loaded.policy.version);
       await seedDenylist(mf);
     },
@@ -254,10 +292,11 @@ export function miniflare(options: Record<string, unknown>): Miniflare {
   } as unknown as ConstructorParameters<typeof Miniflare>[0]);
 }
 
+/** This process's own workerds (Miniflare's children): other work on the machine may run workerd too. */
 function workerdPids(): Set<number> {
   try {
     return new Set(
-      execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" })
+      execFileSync("pgrep", ["-P", String(process.pid), "-f", "workerd serve"], { encoding: "utf8" })
         .trim()
         .split("\n")
         .filter(Boolean)

@@ -4,8 +4,8 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, SHADOW_KEY, storeVersion, versionKey } from "../../../worker/policy-store/store.ts";
-import { loadPolicy, policyHash } from "../../../policy/index.ts";
+import { storeVersion } from "../../../worker/policy-store/store.ts";
+import { ACTIVE_KEY, documentKey, loadPolicy, policyHash, SHADOW_KEY, versionKey } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 

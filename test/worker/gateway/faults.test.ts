@@ -3,11 +3,11 @@
 // client, never reaches the origin when it should not, and recovers once the fault clears.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { parseDecisionLine } from "../../../policy/index.ts";
+import { ACTIVE_KEY, parseDecisionLine, versionKey } from "../../../policy/index.ts";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import type { Env } from "../../../worker/env.ts";
-import { ACTIVE_KEY, resetPolicyCache, versionKey } from "../../../worker/policy-store/store.ts";
+import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { accessToken, AUD } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 

@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, versionKey } from "../../../worker/policy-store/store.ts";
+import { ACTIVE_KEY, versionKey } from "../../../policy/index.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 async function call(url: string, init?: RequestInit): Promise<Response> {

@@ -4,11 +4,11 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { canonicalJson, loadPolicy, sha256Hex } from "../../../policy/index.ts";
+import { ACTIVE_KEY, canonicalJson, documentKey, loadPolicy, sha256Hex, versionKey } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
-import { ACTIVE_KEY, documentKey, resetPolicyCache, versionKey } from "../../../worker/policy-store/store.ts";
+import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 

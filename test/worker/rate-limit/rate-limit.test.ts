@@ -314,6 +314,33 @@ describe("leases (large limits)", () => {
     expect(refused.ok === false && refused.reason).toBe("rate-limited");
   });
 
+  it("counts a leased and a fresh obligation of one request each once, with both in the headers, escaped", async () => {
+    // A rule id with a quote and a non-ASCII letter: the RateLimit fields carry it as an sf-string.
+    const leasedOne = obligation({ limit: 1000 });
+    const fresh = obligation({ rule: `t/${crypto.randomUUID().slice(0, 8)}/"é"` });
+    const now = Date.now();
+    const resetIn = Math.ceil(((Math.floor(now / 60_000) + 1) * 60_000 - now) / 1000);
+    expect((await checkRateLimits(env, [leasedOne], now)).ok).toBe(true); // 10 leased, 9 left here
+    const spy = vi.spyOn(env.RATE_LIMITER, "getByName");
+    try {
+      for (let i = 0; i < 2; i++) {
+        const result = await checkRateLimits(env, [leasedOne, fresh], now);
+        const name = `"${fresh.rule.replace("é", "?").replaceAll('"', '\\"')}"`;
+        expect(result).toEqual({
+          ok: true,
+          headers: {
+            "RateLimit-Policy": `"${leasedOne.rule}";q=1000;w=60, ${name};q=3;w=60`,
+            RateLimit: `"${leasedOne.rule}";r=${998 - i};t=${resetIn}, ${name};r=${2 - i};t=${resetIn}`,
+          },
+        });
+      }
+      // Only the fresh obligation went to its object (a limit of 3 leases one request at a time).
+      expect(spy.mock.calls.map(([name]) => name)).toEqual([rateLimitName(fresh), rateLimitName(fresh)]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("admits exactly the limit under concurrency with leases: 300 at once with limit 200 give 200", async () => {
     const limit = obligation({ limit: 200 });
     const now = Date.now();

@@ -1,8 +1,8 @@
 // Shared by the gateway tests in workerd: activate a policy in KV, and ask the recording origin what it saw.
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
-import { loadPolicy } from "../../../policy/index.ts";
-import { ACTIVE_KEY, storeVersion } from "../../../worker/policy-store/store.ts";
+import { ACTIVE_KEY, loadPolicy } from "../../../policy/index.ts";
+import { storeVersion } from "../../../worker/policy-store/store.ts";
 import { LOG_PATH, type SeenRequest } from "../../support/recording-origin.ts";
 
 /** A unique query marker: the recording origin's log is filtered by it, so tests never see each other. */
