@@ -2,7 +2,7 @@
 // the local gateway fronts (each app still gets a token of its own, for its own AUD, without asking again), and
 // signing out of any of them ends the session for all. Dev only (`ward dev`), never in the gateway bundle.
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
-import { cookiePieces } from "../../worker/shared/cookies.ts";
+import { cookiePieces } from "../../policy/cookies.ts";
 import { issuerKeys, SESSION_CLAIM, type IssuerEnv } from "./access-issuer.ts";
 
 /** Host-only on the sign-in host: app hosts never see it. */

@@ -4,7 +4,7 @@
 // the team domain is http://access.localhost:PORT, so the gateway's login redirects are pointed there.
 // Everything else goes to the gateway untouched (request.cf included, which is how MF-CF-Blob client
 // certificates reach it).
-import { cookiePieces } from "../../worker/shared/cookies.ts";
+import { cookiePieces } from "../../policy/cookies.ts";
 import { devToken, ISSUER_HOST, type IssuerEnv } from "./access-issuer.ts";
 import { home, login, safeReturnPath, signedOutPage, teamLogout } from "./access-login.ts";
 import { anySessionEnded, endSessionOfToken, fromEndedSession } from "./access-session.ts";

@@ -4,7 +4,7 @@
 // (or another host of the same site) that makes the browser send a state-changing request would carry the
 // user's identity with it (CSRF). On such a request no token is honoured, wherever it came from.
 import { madeForAnotherOrigin } from "../pages/browser.ts";
-import { cookiePieces } from "../shared/cookies.ts";
+import { cookiePieces } from "../../policy/cookies.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

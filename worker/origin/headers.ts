@@ -3,7 +3,7 @@
 // spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
 // Authorization (unless the policy forwards it), Access's headers and cookies.
 import { isForwardedHeader } from "../../policy/index.ts";
-import { cookiePieces } from "../shared/cookies.ts";
+import { cookiePieces } from "../../policy/cookies.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
 const ACCESS_COOKIES: ReadonlySet<string> = new Set(["cf_authorization", "cf_appsession", "cf_binding"]);

@@ -1,6 +1,6 @@
 // People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
 // them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
-import { PAGE_STYLE } from "./style.ts";
+import { PAGE_STYLE } from "../../policy/page-style.ts";
 
 /**
  * A request a browser made for a page of another origin (another site, or another host of this one): the

@@ -3,7 +3,7 @@
 // why a particular request was refused (that stays in the decision log, for `ward why`).
 import { displayName, principalKey, type CredentialSeen, type Identity } from "../../policy/index.ts";
 import type { ListedApp } from "./portal.ts";
-import { PAGE_STYLE } from "./style.ts";
+import { PAGE_STYLE } from "../../policy/page-style.ts";
 
 export interface Standing {
   identity: Identity;
