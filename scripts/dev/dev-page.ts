@@ -1,9 +1,8 @@
 // The pages of the local Access stand-in (sign-in, signed in, signed out), in the look of Ward's own pages,
 // never cached: each answers for one person's session.
-import { PAGE_STYLE } from "../../policy/page-style.ts";
+import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
 
-export const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+export { escapeHtml };
 
 /** Form fields, laid out like the rest of the page. */
 const FORM_STYLE =

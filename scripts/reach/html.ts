@@ -1,11 +1,10 @@
 // `ward reach --format html`: one self-contained page (no scripts, no external assets) with an SVG graph
 // identity -> service and the tables of the text output. Every piece of policy text is escaped.
 import type { ReachReport } from "../../policy/index.ts";
+import { escapeHtml } from "../../policy/page-style.ts";
 import { grantTerms } from "./text.ts";
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
+export { escapeHtml };
 
 const ROW = 26;
 const CHAR = 7.2; // px per character of 12px monospace, for column widths

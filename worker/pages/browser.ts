@@ -1,6 +1,6 @@
 // People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
 // them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
-import { PAGE_STYLE } from "../../policy/page-style.ts";
+import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
 
 /**
  * A request a browser made for a page of another origin (another site, or another host of this one): the
@@ -27,9 +27,6 @@ export function loginRedirect(teamDomain: string, audience: string, host: string
   const url = `${teamDomain}/cdn-cgi/access/login/${host}?kid=${encodeURIComponent(audience)}&redirect_url=${encodeURIComponent(pathAndQuery)}`;
   return new Response(null, { status: 302, headers: { location: url, "cache-control": "no-store" } });
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /** `who`: whom the person is signed in as, so that a wrong account is seen at once. */
 export function deniedPage(

@@ -3,7 +3,7 @@
 // why a particular request was refused (that stays in the decision log, for `ward why`).
 import { displayName, principalKey, type CredentialSeen, type Identity } from "../../policy/index.ts";
 import type { ListedApp } from "./portal.ts";
-import { PAGE_STYLE } from "../../policy/page-style.ts";
+import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
 
 export interface Standing {
   identity: Identity;
@@ -47,9 +47,6 @@ export function standingRecord(s: Standing) {
     apps: s.apps.map((a) => ({ service: a.service, owner: a.owner, url: a.url })),
   };
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 function timeLeft(seconds: number): string {
   if (seconds < 120) return `${seconds} s`;
