@@ -27,6 +27,7 @@ const WORKER_OF: Record<VariantName, string> = {
   passthrough: "pass",
   "passthrough-log": "passlog",
   peer: "peer",
+  "peer-logged": "peerlog",
   full: "ward",
   ratelimited: "ward",
 };

@@ -27,8 +27,11 @@ export const ROUTES = 1000;
 const CA_SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
 const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
 
-/** "passthrough-log" is a reference row: the pass-through plus one decision-log line, no gateway. */
-export const VARIANT_NAMES = ["passthrough", "passthrough-log", "peer", "full", "ratelimited"] as const;
+/**
+ * "passthrough-log" is a reference row: the pass-through plus one decision-log line, no gateway.
+ * "peer-logged" is the peer as run in production: with Hono's access log (`logger()`) in front.
+ */
+export const VARIANT_NAMES = ["passthrough", "passthrough-log", "peer", "peer-logged", "full", "ratelimited"] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 /**
@@ -169,9 +172,10 @@ export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> 
   const assertionKeys = JSON.stringify({ keys: [{ ...(await exportJWK(assertionKey)), kid: "bench" }] });
   const blob = await tlsClientAuthBlob();
 
-  const [gateway, peer] = await Promise.all([
+  const [gateway, peer, peerLogged] = await Promise.all([
     bundleWorker(join(checkout, "worker/index.ts")),
     bundleWorker(here("./peer.ts")),
+    bundleWorker(here("./peer-logged.ts")),
   ]);
   const [passthrough, passthroughLog, origin] = ["passthrough.js", "passthrough-log.js", "origin.js"].map((f) =>
     readFileSync(here(`./${f}`), "utf8"),
@@ -231,6 +235,13 @@ export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> 
     peer: () => ({
       workers: [
         { ...worker("peer", peer, { ORIGIN: { type: "worker", worker: "origin" } }), ...withAccess },
+        originWorker,
+        accessEdge,
+      ],
+    }),
+    "peer-logged": () => ({
+      workers: [
+        { ...worker("peerlog", peerLogged, { ORIGIN: { type: "worker", worker: "origin" } }), ...withAccess },
         originWorker,
         accessEdge,
       ],
