@@ -173,7 +173,8 @@ export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> 
   const blob = await tlsClientAuthBlob();
 
   const [gateway, peer, peerLogged] = await Promise.all([
-    bundleWorker(join(checkout, "worker/index.ts")),
+    // Minified as wrangler.toml deploys it (identifiers aside: see bundleWorker).
+    bundleWorker(join(checkout, "worker/index.ts"), { minify: true }),
     bundleWorker(here("./peer.ts")),
     bundleWorker(here("./peer-logged.ts")),
   ]);
