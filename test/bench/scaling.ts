@@ -12,7 +12,7 @@
 //
 // Flat: within a group, the largest median CPU per request over the smallest is at most FLAT_RATIO. Printed, not
 // enforced (machine noise alone moves a row by ~10%); the bench fails only when an isolate's heap passes
-// Workers' 128 MB limit.
+// Workers' 128 MB limit, or a row answers non-2xx (or nothing at all).
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -313,7 +313,8 @@ export async function runScalingBench(): Promise<BenchOutcome> {
   const overMemory = done
     .filter((r) => Math.max(r.heapUsedMax, r.storeHeapUsedMax) > ISOLATE_LIMIT_BYTES)
     .map((r) => r.spec.label);
-  const failedRows = rows.filter((r) => r.non2xx > 0).map((r) => r.label);
+  // A row that answered nothing in a run (every request past wrk's 2 s timeout) failed as surely as a 5xx.
+  const failedRows = rows.filter((r) => r.non2xx > 0 || r.cpuRounds.includes(0)).map((r) => r.label);
   const largest = stored.at(-1)!;
   const figures = {
     benchmark: "scaling",
@@ -373,7 +374,7 @@ export async function runScalingBench(): Promise<BenchOutcome> {
       ? `isolate memory: every isolate's heap stayed under 128 MiB (largest: Worker ${Math.max(...rows.map((r) => r.heapUsedMaxMiB))} MiB, objects ${Math.max(...rows.map((r) => r.storeHeapUsedMaxMiB))} MiB)`
       : `isolate memory: OVER 128 MiB in ${overMemory.join(", ")}`,
   );
-  if (failedRows.length > 0) console.log(`rows with non-2xx answers: ${failedRows.join(", ")}`);
+  if (failedRows.length > 0) console.log(`rows with non-2xx answers or none at all: ${failedRows.join(", ")}`);
   console.log(`scaling: ${figures.durationSeconds} s`);
   return { name: "scaling", ok: overMemory.length === 0 && failedRows.length === 0 };
 }
