@@ -1,7 +1,7 @@
 // `npm run load`: 60 s of mixed allowed and denied traffic with wrk against the local gateway on 127.0.0.1,
 // then the checks: no 5xx from the gateway, workerd's memory stable, and no over-granted exception uses or
 // rate-limit admissions (counted from the gateway's own decision log). Exits 1 when a check fails.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { loadPolicy } from "../../policy/index.ts";
 import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
 import { startLocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { send } from "../support/http-request.ts";
+import { ownWorkerdPids, residentKb } from "../support/process-tree.ts";
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "60" } } });
@@ -123,18 +124,10 @@ end
 `,
   );
 
-  // workerd's memory, sampled through the run: this run's own workerd only (another test run on the machine has
-  // its own, which may come and go).
-  const workerdPids = execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .filter(descendsFromThisProcess);
-  const rssKb = () =>
-    workerdPids.reduce(
-      (sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0),
-      0,
-    );
+  // workerd's memory, sampled through the run: this run's own workerd only, found afresh at every sample among
+  // this process's descendants (another workerd on the machine is not counted, and one of ours that exits
+  // between the listing and the read counts as gone rather than crashing the run).
+  const rssKb = () => ownWorkerdPids().reduce((sum, pid) => sum + (residentKb(pid) ?? 0), 0);
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssKb()), 2000);
   const started = Date.now();
@@ -190,7 +183,7 @@ end
     ],
     [
       "workerd memory stable after warm-up",
-      late <= early * 1.2,
+      early > 0 && late <= early * 1.2, // 0: no workerd of this run was found, so nothing was measured
       `RSS ${(early / 1024).toFixed(0)} MiB in the middle third, ${(late / 1024).toFixed(0)} MiB in the last`,
     ],
   ];
@@ -207,23 +200,4 @@ end
 } finally {
   await gateway.stop();
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** Whether a process is this one's child, grandchild, ... (read from /proc; false once it is gone). */
-function descendsFromThisProcess(pid: string): boolean {
-  let current = pid;
-  for (let depth = 0; depth < 16; depth++) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${current}/stat`, "utf8");
-    } catch {
-      return false;
-    }
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
-    const parent = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
-    if (parent === undefined || parent === "0" || parent === "1") return false;
-    if (parent === String(process.pid)) return true;
-    current = parent;
-  }
-  return false;
 }
