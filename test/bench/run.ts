@@ -2,9 +2,10 @@
 // Each benchmark prints its own table and writes bench-results/<name>.json.
 import { runGatewayBench } from "./gateway-bench.ts";
 import { runPolicyBench, type BenchOutcome } from "./policy-bench.ts";
+import { runScalingBench } from "./scaling.ts";
 
 // The gateway benchmark last: its closing line is the one the issue asks for (`ratios: ...`).
-const benchmarks: (() => Promise<BenchOutcome>)[] = [runPolicyBench, runGatewayBench];
+const benchmarks: (() => Promise<BenchOutcome>)[] = [runPolicyBench, runScalingBench, runGatewayBench];
 
 const outcomes: BenchOutcome[] = [];
 for (const [i, bench] of benchmarks.entries()) {
