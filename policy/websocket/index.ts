@@ -24,12 +24,14 @@ export {
   ACCESS_ENDED_REASON,
   accessEnded,
   CLOSE_CAUSES,
+  closeCauseText,
   closeFrame,
   type AccessEnded,
   type CloseCause,
   type OpenedAccess,
 } from "./close.ts";
 export {
+  asWebSocketCloseLine,
   parseWebSocketCloseLine,
   websocketCloseLine,
   websocketCloseLineSchema,
