@@ -3,6 +3,7 @@ export {
   applyUpgrade,
   routeWebSocket,
   upgradeKind,
+  WEBSOCKET_HANDSHAKE_HEADERS,
   WEBSOCKET_OPENED,
   type UpgradeKind,
   type WebSocketOutcome,
