@@ -5,6 +5,7 @@
 // revoked, or its credential expires, and with its own code when it idles or a message is too large. Every close is logged with its cause.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { asWebSocketCloseLine } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { fetchRaw } from "../support/raw-request.ts";
@@ -114,6 +115,8 @@ describe("an allowed upgrade", () => {
       messagesFromOrigin: 2,
     });
     expect(line.durationMs).toBeGreaterThanOrEqual(0);
+    // What `ward why` reads (scripts/logs/parse.ts): the line as written passes the reader's schema.
+    expect(asWebSocketCloseLine(line)).toEqual(line);
     expect(decisionLine(res)).toMatchObject({
       effect: "allow",
       reasons: ["allowed-by-rule"],
