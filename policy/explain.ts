@@ -4,6 +4,8 @@ import { findService, type CompiledPolicy } from "./compile.ts";
 import type { Decision } from "./decision.ts";
 import { droppedHeaders, extraForwardedHeaders } from "./forward-headers.ts";
 import { nextStep, ruleOnTrial, type TracedRule } from "./next-step.ts";
+import { websocketLimits } from "./websocket/limits.ts";
+import { routeWebSocket, WEBSOCKET_HANDSHAKE_HEADERS, type UpgradeKind } from "./websocket/upgrade.ts";
 
 const MARK = { applies: "✓", "principal-not-matched": "✗", "conditions-failed": "✗" } as const;
 
@@ -67,12 +69,46 @@ export function forwardedHeadersOf(
 export interface ExplainRequest {
   asked?: { method: string; host: string; path: string };
   requestHeaders?: readonly string[];
+  /** What the request asks to switch to (policy/websocket/upgrade.ts): the decision has the upgrade applied. */
+  upgrade?: UpgradeKind;
+}
+
+/**
+ * The request headers the origin is said not to be sent: for a WebSocket upgrade Ward relays, the handshake's
+ * own fields are left out (the runtime writes them anew for the origin), as the decision log leaves them out.
+ */
+export function reportedRequestHeaders(
+  requestHeaders: readonly string[],
+  decision: Decision,
+  upgrade: UpgradeKind = "none",
+): readonly string[] {
+  if (upgrade !== "websocket" || decision.effect !== "allow") return requestHeaders;
+  return requestHeaders.filter((name) => !WEBSOCKET_HANDSHAKE_HEADERS.has(name.toLowerCase()));
+}
+
+/** For an upgrade Ward would relay, what bounds the connection and what ends it; else undefined. */
+export function websocketRelayLine(
+  policy: CompiledPolicy,
+  decision: Decision,
+  upgrade: UpgradeKind,
+): string | undefined {
+  if (upgrade !== "websocket" || decision.effect !== "allow") return undefined;
+  const setting = routeWebSocket(policy, decision.route);
+  if (setting === undefined) return undefined;
+  const limits = websocketLimits(setting);
+  const own = setting === true ? {} : setting;
+  const source = (set: boolean, variable: string) => (set ? "the route's" : `default; ${variable} changes it`);
+  return (
+    `websocket relayed: messages up to ${limits.maxMessageBytes} bytes (${source(own.maxMessageBytes !== undefined, "WEBSOCKET_MAX_MESSAGE_BYTES")}), ` +
+    `closed after ${limits.idleSeconds}s idle (${source(own.idleSeconds !== undefined, "WEBSOCKET_IDLE_SECONDS")}), ` +
+    `and with 4403 when this access ends`
+  );
 }
 
 export function explainDecision(
   policy: CompiledPolicy,
   decision: Decision,
-  { asked, requestHeaders = [] }: ExplainRequest = {},
+  { asked, requestHeaders = [], upgrade = "none" }: ExplainRequest = {},
 ): string {
   const lines: string[] = [];
   const verdict = decision.effect.toUpperCase();
@@ -103,7 +139,9 @@ export function explainDecision(
   for (const limit of decision.obligations.rateLimits) {
     lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
   }
-  const headers = forwardedHeadersOf(policy, decision, requestHeaders);
+  const websocket = websocketRelayLine(policy, decision, upgrade);
+  if (websocket) lines.push(websocket);
+  const headers = forwardedHeadersOf(policy, decision, reportedRequestHeaders(requestHeaders, decision, upgrade));
   if (headers) {
     const extra = headers.extra.length > 0 ? `, and ${headers.extra.join(", ")}` : "";
     lines.push(

@@ -36,7 +36,15 @@ export {
   type CompiledService,
 } from "./compile.ts";
 export { evaluate, type RequestFacts } from "./evaluate.ts";
-export { auditLine, decidedByLine, explainDecision, forwardedHeadersOf, traceLines } from "./explain.ts";
+export {
+  auditLine,
+  decidedByLine,
+  explainDecision,
+  forwardedHeadersOf,
+  reportedRequestHeaders,
+  traceLines,
+  websocketRelayLine,
+} from "./explain.ts";
 export { nextStep, type DecisionOutcome, type NextStepContext, type TracedRule } from "./next-step.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
@@ -109,6 +117,7 @@ export {
   type VerifiedWorkloadToken,
 } from "./token-claims.ts";
 export { countsTowardQuarantine } from "./quarantine.ts";
+export { crossOriginRequest } from "./cross-origin.ts";
 export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";
 export { countryOf } from "./country.ts";
 export { DELIVERY_REASONS, statusFor, type DeliveryReason } from "./status.ts";

@@ -56,11 +56,16 @@ export function websocketCloseLine(record: WebSocketCloseRecord): WebSocketClose
   };
 }
 
+/** A close event already parsed (e.g. out of a log export's wrapper), or undefined for anything else. */
+export function asWebSocketCloseLine(value: unknown): WebSocketCloseLine | undefined {
+  const parsed = websocketCloseLineSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** One log line's close event, or undefined for anything else. */
 export function parseWebSocketCloseLine(text: string): WebSocketCloseLine | undefined {
   try {
-    const parsed = websocketCloseLineSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    return asWebSocketCloseLine(JSON.parse(text));
   } catch {
     return undefined;
   }

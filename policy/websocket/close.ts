@@ -75,3 +75,24 @@ export function accessEnded(redecided: Decision, opened: OpenedAccess, now: numb
   }
   return "policy";
 }
+
+/** What each cause means, for an operator (`ward why`): the client was only ever told "access ended". */
+const CAUSE_TEXT: Record<CloseCause, string> = {
+  revoked: "the caller's credential was revoked (ward revoke list names the entry)",
+  quarantined: "the caller was quarantined after repeated denials",
+  "denylist-unavailable": "the denylist could not be read, so the caller could not be cleared",
+  policy: "a pushed policy no longer allows the upgrade",
+  "grant-expired": "the grant that allowed it expired",
+  "grant-revoked": "the grant that allowed it was revoked",
+  "credential-expired": "the credential that opened it expired",
+  "check-failed": "its access could not be checked again, so Ward ended it",
+  idle: "no message passed either way for the route's idle timeout (websocket.idleTimeout)",
+  "message-too-large": "a message was larger than the route's websocket.maxMessageBytes",
+  "client-closed": "the client closed it",
+  "origin-closed": "the origin closed it",
+};
+
+/** The words for a close line's cause; a cause this Ward does not know (a newer one's) as it was written. */
+export function closeCauseText(cause: string): string {
+  return (CAUSE_TEXT as Record<string, string | undefined>)[cause] ?? cause;
+}

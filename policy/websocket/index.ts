@@ -3,6 +3,7 @@ export {
   applyUpgrade,
   routeWebSocket,
   upgradeKind,
+  WEBSOCKET_HANDSHAKE_HEADERS,
   WEBSOCKET_OPENED,
   type UpgradeKind,
   type WebSocketOutcome,
@@ -24,12 +25,14 @@ export {
   ACCESS_ENDED_REASON,
   accessEnded,
   CLOSE_CAUSES,
+  closeCauseText,
   closeFrame,
   type AccessEnded,
   type CloseCause,
   type OpenedAccess,
 } from "./close.ts";
 export {
+  asWebSocketCloseLine,
   parseWebSocketCloseLine,
   websocketCloseLine,
   websocketCloseLineSchema,

@@ -20,6 +20,18 @@ export type UpgradeKind = "none" | "websocket" | "other";
 export const WEBSOCKET_OPENED = "websocket-opened";
 export type WebSocketOutcome = typeof WEBSOCKET_OPENED;
 
+/**
+ * Request headers of a WebSocket handshake that the runtime makes anew for the origin's connection: not reported
+ * as dropped (the decision log, `ward explain`), though the client's own values are not what the origin gets.
+ */
+export const WEBSOCKET_HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
+  "upgrade",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+]);
+
 const namesUpgrade = (connection: string): boolean =>
   connection.split(",").some((token) => token.trim().toLowerCase() === "upgrade");
 

@@ -1,11 +1,16 @@
 import { parseArgs } from "node:util";
 import {
   applyGrants,
+  applyUpgrade,
+  crossOriginRequest,
   evaluate,
   explainDecision,
   forwardedHeadersOf,
   isEmailAddress,
   rawPathOf,
+  reportedRequestHeaders,
+  upgradeKind,
+  type Decision,
   type Identity,
 } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
@@ -21,7 +26,9 @@ export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --token-issuer NAME   a workload token of this identity.tokenIssuers entry: --as names its subject
                           (a SPIFFE ID, system:serviceaccount:NS:SA, or an OIDC sub); --scope and --claim its own
     --country CC   --time ISO-8601 (default: now)   --json
-    --header 'NAME: value'   a request header (repeatable): says which ones the origin would not be sent
+    --header 'NAME: value'   a request header (repeatable): says which ones the origin would not be sent;
+                          Upgrade, Connection, Origin and Sec-Fetch-Site are read as the gateway reads them
+    --websocket   the request is a WebSocket upgrade (as -H 'Upgrade: websocket'): may this route carry it?
     --grants FILE   time-bounded grants to take into account (ward exceptions list --json; revoked and used-up ones are skipped)`;
 
 function claimValue(text: string): unknown {
@@ -104,7 +111,7 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
  * host (rawPathOf, the gateway's own reading), never resolved, so dot segments and backslashes get the
  * gateway's 400; the query is `url.search`, as the gateway reads it. The fragment is never sent.
  */
-export function readUrl(input: string): { host: string; path: string; query: string } {
+export function readUrl(input: string): { host: string; path: string; query: string; origin: string } {
   // As the WHATWG parser reads any input first: leading and trailing controls and spaces dropped, tabs and
   // newlines removed anywhere.
   const text = input.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
@@ -116,7 +123,27 @@ export function readUrl(input: string): { host: string; path: string; query: str
     throw new CliError(`${input}: not a URL a client could send (the WHATWG URL parser refuses it)`);
   }
   const hash = text.indexOf("#", text.indexOf("://") + 3);
-  return { host: url.host, path: rawPathOf(hash === -1 ? text : text.slice(0, hash)), query: url.search.slice(1) };
+  return {
+    host: url.host,
+    path: rawPathOf(hash === -1 ? text : text.slice(0, hash)),
+    query: url.search.slice(1),
+    origin: url.origin,
+  };
+}
+
+/** The `--header 'NAME: value'` flags as request headers (names lower case, repeated ones joined as HTTP does). */
+function headersOf(flags: readonly string[]): Headers {
+  const headers = new Headers();
+  for (const h of flags) {
+    const colon = h.indexOf(":");
+    if (colon < 1) throw new CliError(`--header ${h}: expected 'NAME: value'`);
+    try {
+      headers.append(h.slice(0, colon).trim(), h.slice(colon + 1).trim());
+    } catch {
+      throw new CliError(`--header ${h}: not a header a client could send`);
+    }
+  }
+  return headers;
 }
 
 export async function explainCommand(args: string[], io: Io, now: () => number = Date.now): Promise<number> {
@@ -138,6 +165,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
       json: { type: "boolean" },
       grants: { type: "string" },
       header: { type: "string", short: "H", multiple: true },
+      websocket: { type: "boolean", default: false },
     },
   });
   const [file, method, url] = positionals;
@@ -148,25 +176,30 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   let identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
   if (tokenFlags) identity = withWorkloadToken(identity, tokenFlags, policy, at);
-  const { host, path, query } = readUrl(url);
+  const { host, path, query, origin } = readUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
-  const decision = applyGrants(
-    policy,
-    evaluate(policy, { method, host, path, query, identity, country: values.country }, at),
-    identity,
-    grants,
-    at,
+  const headers = headersOf(values.header ?? []);
+  if (values.websocket && !headers.has("upgrade")) headers.set("upgrade", "websocket");
+  const upgrade = upgradeKind(method, headers.get("upgrade"), headers.get("connection"));
+  // As the gateway decides (worker/gateway.ts decide()): the upgrade is refused before a grant may lift a deny,
+  // and again after (a grant lifts the policy's refusal, never the route's). The denylist is the gateway's alone.
+  const crossOrigin = () => crossOriginRequest(headers.get("sec-fetch-site"), headers.get("origin"), () => origin);
+  const upgraded = (d: Decision) => (upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, crossOrigin));
+  const decision = upgraded(
+    applyGrants(
+      policy,
+      upgraded(evaluate(policy, { method, host, path, query, identity, country: values.country }, at)),
+      identity,
+      grants,
+      at,
+    ),
   );
-  const headerNames = (values.header ?? []).map((h) => {
-    const colon = h.indexOf(":");
-    if (colon < 1) throw new CliError(`--header ${h}: expected 'NAME: value'`);
-    return h.slice(0, colon).trim();
-  });
+  const headerNames = reportedRequestHeaders([...headers.keys()], decision, upgrade);
   if (values.json) {
-    const headers = forwardedHeadersOf(policy, decision, headerNames);
-    io.out(JSON.stringify(headers ? { ...decision, headers } : decision, null, 2));
+    const forwarded = forwardedHeadersOf(policy, decision, headerNames);
+    io.out(JSON.stringify(forwarded ? { ...decision, headers: forwarded } : decision, null, 2));
   } else {
-    io.out(explainDecision(policy, decision, { asked: { method, host, path }, requestHeaders: headerNames }));
+    io.out(explainDecision(policy, decision, { asked: { method, host, path }, requestHeaders: headerNames, upgrade }));
   }
   return decision.effect === "allow" ? EXIT.ok : EXIT.denied;
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import {
   auditLine,
+  closeCauseText,
   decidedByLine,
   isOwnPathReason,
   knownProblem,
@@ -12,15 +13,20 @@ import {
   type DecisionLine,
   type DecisionOutcome,
   type NextStepContext,
+  type WebSocketCloseLine,
+  WEBSOCKET_OPENED,
 } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
-import { readDecisionLogs, readProcessStdin, type ReadStdin } from "../logs/read.ts";
+import { parseDecisionLog, websocketClosesIn } from "../logs/parse.ts";
+import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
+import { duration } from "../metrics/format.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 
 export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json]
     the decision behind one request (the id on its response or denied page), from decision logs (- is
-    stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask)`;
+    stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask); for a
+    WebSocket upgrade, how and when its connection closed`;
 
 /** What to do, from the answer the client got; the reasons decide for denials. */
 function advice(record: DecisionLine, context: NextStepContext): string | undefined {
@@ -64,7 +70,30 @@ function advice(record: DecisionLine, context: NextStepContext): string | undefi
   return nextStep(outcome, { ...context, ...(record.trace ? { trace: record.trace } : {}) });
 }
 
-function recordLines(record: DecisionLine, context: NextStepContext, policyNote: string | undefined): string[] {
+/**
+ * How the connection an upgrade opened ended (its close line, same request id), or that these logs do not say.
+ * A client was only told "access ended": the cause is for the operator.
+ */
+function websocketLine(record: DecisionLine, closed: WebSocketCloseLine | undefined): string | undefined {
+  if (!closed) {
+    return record.outcome === WEBSOCKET_OPENED
+      ? "websocket opened; no close line in these logs (still open, or it closed after they end)"
+      : undefined;
+  }
+  const seconds = Math.round(closed.durationMs / 100) / 10;
+  return (
+    `websocket closed: ${closed.cause} after ${duration(seconds)} (code ${closed.code}; ` +
+    `${closed.messagesFromClient} messages from the client, ${closed.messagesFromOrigin} from the origin): ` +
+    closeCauseText(closed.cause)
+  );
+}
+
+function recordLines(
+  record: DecisionLine,
+  closed: WebSocketCloseLine | undefined,
+  context: NextStepContext,
+  policyNote: string | undefined,
+): string[] {
   const owner = context.owner;
   const lines: string[] = [];
   // Ward's own paths answer without a decision: their lines have no effect.
@@ -85,6 +114,8 @@ function recordLines(record: DecisionLine, context: NextStepContext, policyNote:
   if (record.exception) lines.push(`decided by ${record.exception.kind ?? "grant"} ${record.exception.id}`.trimEnd());
   lines.push(`reasons   ${record.reasons.join(", ")}`);
   if (record.error) lines.push(`error     ${record.error}`);
+  const websocket = websocketLine(record, closed);
+  if (websocket) lines.push(websocket);
   if (record.problem) lines.push(`problem   ${record.problem}`);
   const audit = auditLine(record);
   if (audit) lines.push(audit);
@@ -106,7 +137,9 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
   const [requestId, ...logs] = positionals;
   if (!requestId || logs.length === 0) throw new CliError(`expected REQUEST_ID LOG...\n${usage}`);
   if (logs.filter((f) => f === "-").length > 1) throw new CliError("standard input (-) can be read once only");
-  const { records } = await readDecisionLogs(logs, readStdin);
+  // Read once (standard input can be), searched twice: the decision, and an upgrade's close line.
+  const texts = await readLogTexts(logs, readStdin);
+  const records = texts.flatMap((text) => parseDecisionLog(text).records);
   const id = requestId.trim().toLowerCase();
   const record = records.find((r) => r.requestId.toLowerCase() === id);
   if (!record)
@@ -114,8 +147,9 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
       `no decision with request id ${requestId} in ${logs.join(", ")} (${records.length} decisions read)`,
       EXIT.failed,
     );
+  const closed = texts.flatMap(websocketClosesIn).find((c) => c.requestId.toLowerCase() === id);
   if (values.json) {
-    io.out(JSON.stringify(record, null, 2));
+    io.out(JSON.stringify(closed ? { ...record, websocketClosed: closed } : record, null, 2));
     return EXIT.ok;
   }
   const context: NextStepContext = {};
@@ -130,6 +164,6 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
       policyNote = `note      ${values.policy} is version ${policy.version.slice(0, 12)}, not the one that decided`;
     }
   }
-  for (const line of recordLines(record, context, policyNote)) io.out(line);
+  for (const line of recordLines(record, closed, context, policyNote)) io.out(line);
   return EXIT.ok;
 }

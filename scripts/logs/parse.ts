@@ -5,12 +5,20 @@
 // counted as skipped (other events, warn/error lines, text, broken JSON): logs mix all of these. A decision
 // is read with the core's asDecisionLine (policy/decision-log.ts): an object that says "decision" but is not
 // shaped as one (a status in quotes, reasons that are no list) is no decision either.
-import { asDecisionLine, type DecisionLine } from "../../policy/index.ts";
+import {
+  asDecisionLine,
+  asWebSocketCloseLine,
+  type DecisionLine,
+  type WebSocketCloseLine,
+} from "../../policy/index.ts";
 
 /** How deep a wrapper may nest the decision (Logpush: line -> Logs[] -> entry -> Message[] -> text). */
 const MAX_DEPTH = 6;
 
-function collect(value: unknown, depth: number, out: DecisionLine[]): void {
+/** Reads an object that says it is one event (`"event": ...`) as that event's line, or undefined. */
+type Reader<T> = (value: object) => T | undefined;
+
+function collect<T>(value: unknown, depth: number, event: string, pick: Reader<T>, out: T[]): void {
   if (depth > MAX_DEPTH) return;
   if (typeof value === "string") {
     // Only text that looks like a JSON object is worth parsing: messages are mostly prose.
@@ -21,25 +29,25 @@ function collect(value: unknown, depth: number, out: DecisionLine[]): void {
     } catch {
       return;
     }
-    collect(parsed, depth + 1, out);
+    collect(parsed, depth + 1, event, pick, out);
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) collect(item, depth + 1, out);
+    for (const item of value) collect(item, depth + 1, event, pick, out);
     return;
   }
   if (value === null || typeof value !== "object") return;
-  if ("event" in value && value.event === "decision") {
-    const line = asDecisionLine(value);
-    if (line) out.push(line);
+  if ("event" in value && value.event === event) {
+    const line = pick(value);
+    if (line !== undefined) out.push(line);
     return;
   }
-  for (const field of Object.values(value)) collect(field, depth + 1, out);
+  for (const field of Object.values(value)) collect(field, depth + 1, event, pick, out);
 }
 
-/** The decisions one line holds: usually one, several for a Logpush line of a multi-log invocation. */
-export function decisionsInLine(line: string): DecisionLine[] {
-  const found: DecisionLine[] = [];
+/** The `event` lines one log line holds, in or out of a wrapper, each once per request id. */
+function eventsInLine<T extends { requestId: string }>(line: string, event: string, pick: Reader<T>): T[] {
+  const found: T[] = [];
   const text = line.trim();
   if (!text.startsWith("{") && !text.startsWith("[")) return found;
   let parsed: unknown;
@@ -48,14 +56,29 @@ export function decisionsInLine(line: string): DecisionLine[] {
   } catch {
     return found;
   }
-  collect(parsed, 0, found);
-  // A wrapper can carry the same decision twice (Workers Logs: parsed `source` and the `message` text).
+  collect(parsed, 0, event, pick, found);
+  // A wrapper can carry the same line twice (Workers Logs: parsed `source` and the `message` text).
   const seen = new Set<string>();
   return found.filter((r) => {
     if (seen.has(r.requestId)) return false;
     seen.add(r.requestId);
     return true;
   });
+}
+
+/** The decisions one line holds: usually one, several for a Logpush line of a multi-log invocation. */
+export function decisionsInLine(line: string): DecisionLine[] {
+  return eventsInLine(line, "decision", asDecisionLine);
+}
+
+/** The WebSocket close lines (`websocket-closed`, policy/websocket/close-line.ts) of a log's text. */
+export function websocketClosesIn(text: string): WebSocketCloseLine[] {
+  const closes: WebSocketCloseLine[] = [];
+  for (const line of text.split("\n")) {
+    // Cheap before JSON: a close line, wrapped or not, names its event.
+    if (line.includes("websocket-closed")) closes.push(...eventsInLine(line, "websocket-closed", asWebSocketCloseLine));
+  }
+  return closes;
 }
 
 export interface ParsedLog {

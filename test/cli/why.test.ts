@@ -230,3 +230,59 @@ describe("ward why: the next step", () => {
     ).rejects.toMatchObject({ exitCode: 1 });
   });
 });
+
+describe("ward why: a WebSocket upgrade", () => {
+  const opened = line({ route: "wiki/live", rule: "wiki/live/staff", status: 101, outcome: "websocket-opened" });
+  const closed = (over: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      level: "info",
+      event: "websocket-closed",
+      time: "2026-12-01T10:02:05.000Z",
+      requestId: ID,
+      principal: "user:ann@example.com",
+      service: "wiki",
+      route: "wiki/live",
+      cause: "revoked",
+      code: 4403,
+      durationMs: 125_000,
+      messagesFromClient: 3,
+      messagesFromOrigin: 4,
+      ...over,
+    });
+
+  it("shows how its connection closed, the cause in words, beside the decision that opened it", async () => {
+    const text = await why(`${opened}\n${closed({ requestId: "other", cause: "idle" })}\n${closed()}\n`);
+    expect(text).toContain("answer    ALLOW 101");
+    expect(text).toMatch(
+      /^websocket closed: revoked after 2\.1m \(code 4403; 3 messages from the client, 4 from the origin\): the caller's credential was revoked/m,
+    );
+    expect(text).not.toContain("idle");
+  });
+
+  it("finds the close line inside a log export's wrapper (Logpush)", async () => {
+    const wrapped = JSON.stringify({
+      Logs: [{ Level: "log", Message: [closed({ cause: "grant-expired", durationMs: 1500 })] }],
+    });
+    const text = await why(`${opened}\n${wrapped}\n`);
+    expect(text).toMatch(/^websocket closed: grant-expired after 1\.5s .*: the grant that allowed it expired$/m);
+  });
+
+  it("says when the logs hold no close line (still open, or closed after they end)", async () => {
+    expect(await why(opened)).toMatch(/^websocket opened; no close line in these logs/m);
+    expect(await why(line({}))).not.toContain("websocket");
+  });
+
+  it("a cause this Ward does not know is shown as written", async () => {
+    expect(await why(`${opened}\n${closed({ cause: "shiny-new-cause" })}`)).toMatch(
+      /^websocket closed: shiny-new-cause after .*: shiny-new-cause$/m,
+    );
+  });
+
+  it("--json adds the close line to the decision", async () => {
+    const json = JSON.parse(await why(`${opened}\n${closed()}`, "--json"));
+    expect(json).toMatchObject({
+      outcome: "websocket-opened",
+      websocketClosed: { cause: "revoked", durationMs: 125_000 },
+    });
+  });
+});

@@ -1,5 +1,10 @@
 // Forwards an allowed request to its origin binding, on exactly the canonical path the policy matched.
-import { extraForwardedHeaders, type CompiledService, type Decision } from "../../policy/index.ts";
+import {
+  extraForwardedHeaders,
+  WEBSOCKET_HANDSHAKE_HEADERS,
+  type CompiledService,
+  type Decision,
+} from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { originHeaders } from "./headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
@@ -25,15 +30,6 @@ function keepGatewayHost(response: Response, received: URL): void {
 function isFetcher(value: unknown): value is Fetcher {
   return typeof value === "object" && value !== null && typeof (value as Fetcher).fetch === "function";
 }
-
-/** Request headers of a WebSocket handshake that the runtime makes anew for the origin: not worth reporting. */
-const HANDSHAKE = new Set([
-  "upgrade",
-  "sec-websocket-key",
-  "sec-websocket-version",
-  "sec-websocket-extensions",
-  "sec-websocket-protocol",
-]);
 
 /**
  * `received`: the request's URL, already parsed by the caller (its query is forwarded as received).
@@ -73,7 +69,7 @@ export async function forward(
     headers.delete(name);
     removed = [...(removed ?? []), name];
   }
-  const reported = websocket ? removed?.filter((name) => !HANDSHAKE.has(name)) : removed;
+  const reported = websocket ? removed?.filter((name) => !WEBSOCKET_HANDSHAKE_HEADERS.has(name)) : removed;
   const report = reported?.length ? { dropped: reported } : {};
   if (websocket) {
     // Only this one protocol, only here: every other Upgrade a client sends was refused before forwarding.

@@ -1,5 +1,6 @@
 // People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
 // them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
+import { crossOriginRequest } from "../../policy/cross-origin.ts";
 import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
 
 /**
@@ -8,11 +9,8 @@ import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
  * cannot forge them); API clients send neither, and are never taken for one.
  */
 export function madeForAnotherOrigin(request: Request): boolean {
-  const site = request.headers.get("sec-fetch-site");
-  if (site) return site !== "same-origin" && site !== "none";
-  // Browsers without Fetch Metadata still send Origin on state-changing and CORS requests.
-  const origin = request.headers.get("origin");
-  return origin !== null && origin !== new URL(request.url).origin;
+  const { headers } = request;
+  return crossOriginRequest(headers.get("sec-fetch-site"), headers.get("origin"), () => new URL(request.url).origin);
 }
 
 /** A top-level page load (not fetch/XHR, not an API client). */

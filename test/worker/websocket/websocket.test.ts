@@ -1,10 +1,11 @@
 // WebSockets through the gateway in workerd, with the runtime's own WebSocket client and a real echo origin
 // behind the service binding: an allowed upgrade is relayed both ways with the assertion; an upgrade the route
 // does not carry never reaches the origin; and an open connection is closed, both ways, with 4403 "access
-// ended" when the caller is revoked, a pushed policy no longer allows it, its grant or its credential expires,
-// and with its own code when it idles or a message is too large. Every close is logged with its cause.
+// ended" when the caller is revoked or quarantined, a pushed policy no longer allows it, its grant expires or is
+// revoked, or its credential expires, and with its own code when it idles or a message is too large. Every close is logged with its cause.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { asWebSocketCloseLine } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { fetchRaw } from "../support/raw-request.ts";
@@ -30,14 +31,21 @@ async function admin(path: string, body: Record<string, unknown>): Promise<Respo
   });
 }
 
-/** Upgrades once a change has reached the isolate's copies (refreshed every 0.05 s here): 101, or the test fails. */
-async function whenAllowed(email: string, path: string) {
+/**
+ * Upgrades once a change has reached the isolate's copies (refreshed every 0.05 s here): 101, or the test fails.
+ * With `version`, once the upgrade was decided by that policy version (one that allows it as the last one did).
+ */
+async function whenAllowed(email: string, path: string, version?: string) {
+  const ready = (o: Awaited<ReturnType<typeof as>>) =>
+    o.res.status === 101 && (version === undefined || decisionLine(o.res)?.policyVersion === version);
   let opened = await as(email, `${path}?${marker()}`);
-  for (let i = 0; i < 40 && opened.res.status !== 101; i++) {
+  for (let i = 0; i < 40 && !ready(opened); i++) {
+    opened.client?.socket.close(1000);
     await new Promise((r) => setTimeout(r, 25));
     opened = await as(email, `${path}?${marker()}`);
   }
   expect(opened.res.status).toBe(101);
+  if (version !== undefined) expect(decisionLine(opened.res)?.policyVersion).toBe(version);
   return opened;
 }
 
@@ -107,6 +115,8 @@ describe("an allowed upgrade", () => {
       messagesFromOrigin: 2,
     });
     expect(line.durationMs).toBeGreaterThanOrEqual(0);
+    // What `ward why` reads (scripts/logs/parse.ts): the line as written passes the reader's schema.
+    expect(asWebSocketCloseLine(line)).toEqual(line);
     expect(decisionLine(res)).toMatchObject({
       effect: "allow",
       reasons: ["allowed-by-rule"],
@@ -212,6 +222,38 @@ describe("an open connection whose access ends", () => {
     expect(await closeLine(res)).toMatchObject({ cause: "revoked", code: 4403, principal: "user:rev@example.com" });
   });
 
+  it("is closed with 4403 'access ended' when the caller's own denials put it in quarantine", async () => {
+    // Quarantine after 3 denied requests in a minute: the caller's open connection goes with its next requests.
+    const quarantining = WS_POLICY.replace(
+      "\nservices:\n",
+      "\nquarantine: { deniedRequests: 3, within: 60s, for: 1h }\n\nservices:\n",
+    );
+    expect(quarantining).not.toBe(WS_POLICY);
+    const email = "probe@example.com";
+    try {
+      // Denials count only under a policy with a quarantine: the isolate must have it before the first one.
+      const { res, client } = await whenAllowed(email, "/live", await activate(quarantining));
+      client!.send("before");
+      expect(await client!.message(0)).toBe("before");
+      for (let i = 0; i < 3; i++) {
+        const m = marker();
+        // A wiki edit by someone who is not an editor: 403, counted towards quarantine.
+        const denied = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+          method: "POST",
+          headers: { "cf-access-jwt-assertion": await token(email) },
+        });
+        expect(denied.status).toBe(403);
+        expect(await originSaw(m)).toEqual([]);
+      }
+      // The count and the quarantine entry are written off the request path; the bound runs from the third denial.
+      const closed = await client!.close(BOUND_MS);
+      expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
+      expect(await closeLine(res)).toMatchObject({ cause: "quarantined", code: 4403, principal: `user:${email}` });
+    } finally {
+      await activate(WS_POLICY);
+    }
+  });
+
   it("is closed when a pushed policy no longer allows the same request, and when the route stops carrying upgrades", async () => {
     try {
       const first = await as("pol@example.com", `/live?${marker()}`);
@@ -266,6 +308,31 @@ describe("an open connection whose access ends", () => {
     expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
     expect(Date.now()).toBeGreaterThanOrEqual(notAfter);
     expect(await closeLine(opened.res)).toMatchObject({ cause: "grant-expired" });
+  });
+
+  it("is closed when the grant that allowed it is revoked before it expires", async () => {
+    const email = "gus@example.com";
+    const granted = await admin("/exceptions", {
+      principal: { email },
+      service: "wiki",
+      routes: ["sre-live"],
+      methods: ["GET"],
+      reason: "pairing with the SRE on call",
+      ticket: "SEC-8",
+      requestedBy: email,
+      approvedBy: "sre-lead@example.com",
+      notAfter: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    expect(granted.status).toBe(201);
+    const { id } = ((await granted.json()) as { grant: { id: string } }).grant;
+    const opened = await whenAllowed(email, "/sre-live");
+    const revoked = await exports.default.fetch(`${ADMIN}/grants/wiki/${id}?reason=pairing+done`, {
+      method: "DELETE",
+      headers: { "cf-access-jwt-assertion": await token("admin@example.com") },
+    });
+    expect(revoked.status).toBe(200);
+    expect(await opened.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+    expect(await closeLine(opened.res)).toMatchObject({ cause: "grant-revoked" });
   });
 
   it("is closed when the credential that opened it expires", async () => {
