@@ -56,11 +56,29 @@ export async function forward(
   if (!isFetcher(binding) || !decision.target) return { ok: false, reason: "origin-unavailable" };
 
   const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
-  const { headers, dropped } = originHeaders(
+  // The timeout covers the wait for the origin's answer (status and headers), and the timer is cleared
+  // as soon as it comes, so no timer outlives its request.
+  const controller = new AbortController();
+  // Built once and sent as it is: fetch(url, init) would copy the headers a second time.
+  let outgoing: Request;
+  try {
+    outgoing = new Request(url, {
+      method: decision.target.method,
+      headers: request.headers,
+      body: request.body,
+      redirect: "manual",
+      signal: controller.signal,
+    });
+  } catch {
+    return { ok: false, reason: "origin-error" };
+  }
+  const headers = outgoing.headers;
+  const { dropped } = originHeaders(
     request.headers,
     extraForwardedHeaders(service, decision.route),
     env.STRIP_HEADERS ?? "",
     received.protocol.slice(0, -1),
+    headers,
   );
   // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
   let removed = dropped;
@@ -79,18 +97,9 @@ export async function forward(
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
   for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
-  // The timeout covers the wait for the origin's answer (status and headers), and the timer is cleared
-  // as soon as it comes, so no timer outlives its request.
-  const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await binding.fetch(url, {
-      method: decision.target.method,
-      headers,
-      body: request.body,
-      redirect: "manual",
-      signal: controller.signal,
-    });
+    const response = await binding.fetch(outgoing);
     // The 101 and its socket, in a Response whose headers the caller may change like any other's (the
     // socket is not accepted here: the caller relays it, worker/websocket/).
     if (websocket && response.webSocket) {
