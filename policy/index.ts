@@ -108,6 +108,15 @@ export {
   workloadTokenOf,
   type VerifiedWorkloadToken,
 } from "./token-claims.ts";
+export {
+  type JwksUri,
+  jwksUriOf,
+  keyFitsAlgorithms,
+  MAX_KEY_DOCUMENT_BYTES,
+  MAX_KEYS,
+  type PublicJwk,
+  usableKeys,
+} from "./issuer-key-set.ts";
 export { countsTowardQuarantine } from "./quarantine.ts";
 export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";
 export { countryOf } from "./country.ts";
