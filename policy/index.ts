@@ -85,6 +85,7 @@ export {
   type DenyEntry,
   type DenylistIndex,
   type MatchKind,
+  tokenSubjectOf,
   type NewDenyEntry,
 } from "./denylist.ts";
 export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
