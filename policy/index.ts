@@ -109,6 +109,7 @@ export {
   workloadTokenOf,
   type VerifiedWorkloadToken,
 } from "./token-claims.ts";
+export { loginAudience } from "./login-audience.ts";
 export {
   type JwksUri,
   jwksUriOf,
