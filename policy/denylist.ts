@@ -6,8 +6,17 @@ import { principalParts, type Identity } from "./identity.ts";
 import { issuerSerial } from "./issuer-serial.ts";
 import { statusFor } from "./status.ts";
 
-/** What an entry matches: a credential fact, or (for quarantine) one part of the principal key. */
-export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "principal";
+/**
+ * What an entry matches: a credential fact, or (for quarantine) one part of the principal key. `sub` is an
+ * Access token's; `subject` a workload token's, qualified by its issuer's name (`github-actions/repo:o/r:ref:...`,
+ * `cluster/system:serviceaccount:ns:sa`), since one `sub` means different callers at different issuers.
+ */
+export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "subject" | "principal";
+
+/** A workload token's issuer-qualified subject, as a `subject` entry names it. */
+export function tokenSubjectOf(token: { issuer: string; subject: string }): string {
+  return `${token.issuer}/${token.subject}`;
+}
 
 export interface DenyEntry {
   id: string;
@@ -85,6 +94,9 @@ export function deniedBy(
       inForce(index, "email", user.email.toLowerCase(), now) ??
       (user.sub ? inForce(index, "sub", user.sub, now) : undefined);
   if (!entry && serviceToken) entry = inForce(index, "token", serviceToken.clientId, now);
+  // A workload token by its issuer and sub: the one way to revoke a token that names no SPIFFE ID (an OIDC
+  // subject, an unmapped service account), and a way to revoke one issuer's tokens of a SPIFFE ID alone.
+  if (!entry && identity.workloadToken) entry = inForce(index, "subject", tokenSubjectOf(identity.workloadToken), now);
   // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
   if (!entry) entry = inForce(index, "principal", principal, now);
   const credentials =

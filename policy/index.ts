@@ -93,6 +93,7 @@ export {
   type DenyEntry,
   type DenylistIndex,
   type MatchKind,
+  tokenSubjectOf,
   type NewDenyEntry,
 } from "./denylist.ts";
 export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
@@ -116,6 +117,16 @@ export {
   workloadTokenOf,
   type VerifiedWorkloadToken,
 } from "./token-claims.ts";
+export { loginAudience } from "./login-audience.ts";
+export {
+  type JwksUri,
+  jwksUriOf,
+  keyFitsAlgorithms,
+  MAX_KEY_DOCUMENT_BYTES,
+  MAX_KEYS,
+  type PublicJwk,
+  usableKeys,
+} from "./issuer-key-set.ts";
 export { countsTowardQuarantine } from "./quarantine.ts";
 export { crossOriginRequest } from "./cross-origin.ts";
 export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";

@@ -6,6 +6,7 @@ import {
   denylistReason,
   isAuthenticated,
   KEY_SET_PATH,
+  loginAudience,
   ME_PATH,
   PORTAL_PATH,
   principalKey,
@@ -101,7 +102,7 @@ const whereIStand =
     if (!isAuthenticated(identity)) {
       const access = policy.document.identity.access;
       if (access && isBrowserNavigation(c.req.raw))
-        return loginRedirect(access.teamDomain, access.audiences[0]!, url.hostname, url.pathname);
+        return loginRedirect(access.teamDomain, loginAudience(policy, url.hostname)!, url.hostname, url.pathname);
       return answer("unauthenticated", requestId);
     }
     // A revoked or quarantined caller sees nothing either.

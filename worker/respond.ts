@@ -1,6 +1,7 @@
 // Every response Ward answers itself comes from here: a generic body with the request id, never the reason;
 // people in a browser get the Access login or the denied page instead.
 import {
+  loginAudience,
   ME_PATH,
   statusFor,
   type AnswerReason,
@@ -61,7 +62,7 @@ export function respondToDenial(
     if (decision.reasons.includes("unauthenticated") && url) {
       // The service's own Access application, where it names them: a login to another one gives a token
       // that does not count here.
-      const aud = service.accessAudiences?.[0] ?? access.audiences[0]!;
+      const aud = loginAudience(policy, decision.target!.host)!;
       return loginRedirect(access.teamDomain, aud, decision.target!.host, url.pathname + url.search);
     }
     // A hidden service stays hidden; only a 403 becomes the page.

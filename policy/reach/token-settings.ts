@@ -2,7 +2,7 @@
 // it may mint and for how long, and which audiences each service takes. `diffReach` lists an entry NEW adds
 // as a possible widening, so each is written such that a change that lets more tokens count adds one: a new
 // issuer, key source, algorithm, longer lifetime or skew, another trust domain, fewer required claims, or a
-// service taking another audience.
+// service taking another audience (and one that names fewer Access applications only removes entries).
 import { canonicalJson } from "../hash.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { tokenAudienceOf } from "../token-issuers.ts";
@@ -30,10 +30,10 @@ export function tokenSources(doc: PolicyDocument): string[] {
   const access = doc.identity.access;
   for (const [name, service] of Object.entries(doc.services)) {
     if (issuers.length > 0) out.push(`Service ${name} takes workload tokens for audience ${tokenAudienceOf(service)}`);
-    // "every" (not the list itself) when unset, so that adding an audience to identity.access is one entry,
-    // and a service that stops naming its applications adds one too.
-    if (access && !service.accessAudiences) out.push(`Service ${name} takes Access tokens of every audience`);
-    for (const aud of (access && service.accessAudiences) || [])
+    // Unset, a service takes every audience identity.access lists, so it is written as that list: naming a
+    // subset of it (or fewer of them) then only removes entries, a narrowing, and dropping accessAudiences, or
+    // adding an audience to identity.access that such a service takes, adds some, a widening.
+    for (const aud of access ? (service.accessAudiences ?? access.audiences) : [])
       out.push(`Service ${name} takes Access tokens of audience ${aud}`);
   }
   return out;

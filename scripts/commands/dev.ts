@@ -126,6 +126,10 @@ function printGateway(
   } else if (access) {
     io.out(`  Access tokens: from your issuer (iss ${access.teamDomain}), keys from ${jwksUrl}`);
   }
+  if (gateway.svidUrl)
+    io.out(
+      `  workload tokens (a local SPIRE, this run's key): curl -s '${gateway.svidUrl.href}?spiffe=spiffe://TRUST-DOMAIN/PATH&aud=AUDIENCE&scope=a:b'`,
+    );
 }
 
 /** The demo policy's walkthrough: commands to paste, each with what it should answer. */

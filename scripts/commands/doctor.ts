@@ -6,18 +6,25 @@ import { CliError, EXIT } from "../cli-error.ts";
 import { readWranglerConfig } from "../doctor/config.ts";
 import { formatFinding, runChecks } from "../doctor/run.ts";
 import { secretsReminder } from "../doctor/secrets.ts";
+import { tokenIssuersOfflineNote } from "../doctor/token-issuers.ts";
 import { plural, type DoctorContext } from "../doctor/types.ts";
 import { parseVpcServiceDescriptions, vpcServicesReminder } from "../doctor/vpc-services.ts";
 import type { Io } from "../io.ts";
 import { compilePolicyText, readPolicyText } from "../policy-file.ts";
 
-export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME] [--vpc-services FILE]
+export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME] [--vpc-services FILE] [--offline]
     check an environment's wrangler config and the policy it will serve (by default policy/ENV.yaml beside the
-    config) before deploying: exposure, routes, bindings, placeholders, origins, secrets, issuer, environment;
+    config) before deploying: exposure, routes, bindings, placeholders, origins, secrets, issuer, environment,
+    token issuers' keys (fetched as the gateway fetches them; --offline: not fetched);
     --vpc-services: the saved output of \`wrangler vpc service get ID\` for the VPC services' ports;
     exit 1 when there are errors`;
 
-export async function doctorCommand(args: string[], io: Io): Promise<number> {
+/** What tests replace: how token issuers' keys are fetched. */
+export interface DoctorDeps {
+  fetch?: DoctorContext["fetch"];
+}
+
+export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {}): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
@@ -27,6 +34,7 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
       policy: { type: "string" },
       secrets: { type: "string" },
       "vpc-services": { type: "string" },
+      offline: { type: "boolean", default: false },
     },
   });
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n${usage}`);
@@ -77,10 +85,13 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     policy,
     secrets,
     vpcServices,
+    offline: values.offline,
+    fetch: deps.fetch,
   };
-  const findings = runChecks(ctx);
+  const findings = await runChecks(ctx);
   for (const finding of findings) for (const line of formatFinding(finding)) io.out(line);
-  for (const note of [secretsReminder(ctx), vpcServicesReminder(ctx)]) if (note) io.out(note);
+  for (const note of [secretsReminder(ctx), vpcServicesReminder(ctx), tokenIssuersOfflineNote(ctx)])
+    if (note) io.out(note);
   if (!policy) io.out(`note: no policy (no --policy, no ${own}): origins, Access and audit mode were not checked`);
 
   const errors = findings.filter((f) => f.severity === "error").length;

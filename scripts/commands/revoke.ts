@@ -16,12 +16,13 @@ import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
 
 export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --serial ISSUER_SKI/SERIAL | --email E | --sub S
-         | --token CLIENT_ID | --crl FILE [--dry-run]) --reason TEXT [--for 1d | --until ISO]
+         | --token CLIENT_ID | --subject ISSUER/SUB | --crl FILE [--dry-run]) --reason TEXT [--for 1d | --until ISO]
 ward revoke list|lift ${TARGET_USAGE} [ID] [--all]
     refuse a credential at once (within seconds everywhere), whatever its own expiry; --crl revokes every
-    certificate a CRL (PEM or DER) lists, skipping those already revoked (--dry-run: only say which)`;
+    certificate a CRL (PEM or DER) lists, skipping those already revoked (--dry-run: only say which);
+    --subject: a workload token by its issuer's name and its sub (github-actions/repo:org/repo:ref:refs/heads/main)`;
 
-const MATCHES = ["spiffe", "fingerprint", "serial", "email", "sub", "token"] as const;
+const MATCHES = ["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"] as const;
 
 export function entryFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): DenyEntry {
   const body = reply.body as { entry?: DenyEntry; error?: string };

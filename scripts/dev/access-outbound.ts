@@ -1,9 +1,11 @@
 // The gateway's only way out in `ward dev` (Miniflare's outboundService, dev only): calls to the Access
-// team domain reach the local issuer, or the outside issuer named by --access-jwks-url; anything else
-// fails loudly, so nothing leaves the machine by accident.
+// team domain reach the local issuer, or the outside issuer named by --access-jwks-url, and the bundle URL of
+// the workload issuer the local SPIRE stands in for (workload-issuer.ts) gets its bundle; anything else fails
+// loudly, so nothing leaves the machine by accident.
 import { certs, getIdentity, type IssuerEnv } from "./access-issuer.ts";
+import { bundle, type WorkloadIssuerEnv, workloadIssuerOf } from "./workload-issuer.ts";
 
-interface OutboundEnv extends IssuerEnv {
+interface OutboundEnv extends IssuerEnv, WorkloadIssuerEnv {
   ACCESS_JWKS_URL?: string;
 }
 
@@ -24,10 +26,15 @@ async function keySet(jwksUrl: string): Promise<Response> {
 export default {
   async fetch(request: Request, env: OutboundEnv): Promise<Response> {
     const url = new URL(request.url);
+    const workload = workloadIssuerOf(env);
+    if (workload && url.href === workload.bundleUrl) return bundle(workload);
     if (url.origin !== env.ACCESS_TEAM_DOMAIN) {
-      return new Response(`ward dev: the gateway may only call its Access team domain, not ${url.origin}\n`, {
-        status: 502,
-      });
+      return new Response(
+        `ward dev: the gateway may only call its Access team domain (and the local SPIRE's bundle), not ${url.origin}\n`,
+        {
+          status: 502,
+        },
+      );
     }
     if (env.ACCESS_JWKS_URL) {
       // An outside test issuer: its keys at the URL given, and its get-identity beside them (a key set at

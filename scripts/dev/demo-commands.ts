@@ -2,6 +2,7 @@
 // a test runs every one of them against a real local gateway, so the printed promises stay true.
 import type { Persona } from "./local-gateway.ts";
 import { ISSUER_HOST } from "./access-issuer.ts";
+import { WORKLOAD_ISSUER_HOST } from "./workload-issuer.ts";
 
 export interface DemoCommand {
   command: string;
@@ -58,6 +59,29 @@ function workloadAndAnonymousCommands(at: At, certs: Record<string, string>): De
   ];
 }
 
+/**
+ * A workload with a token from the local SPIRE (workload-issuer.ts): a 5-minute JWT-SVID for the checkout
+ * workload, minted for payments with the scope its charge rule asks for, fetched afresh by each command. The
+ * same token at orders counts for nothing there: it names payments' audience, not orders'.
+ */
+function workloadTokenCommands(at: At): DemoCommand[] {
+  const svid = (aud: string, scope?: string) =>
+    `-H "Authorization: Bearer $(curl -s '${at(WORKLOAD_ISSUER_HOST)}/dev-svid?spiffe=spiffe://demo.ward.internal/ns/shop/sa/checkout&aud=${aud}${scope ? `&scope=${scope}` : ""}')"`;
+  const forPayments = svid("https://payments.localhost", "payments:charge");
+  return [
+    {
+      command: `curl -i -X POST ${forPayments} ${at("payments.localhost")}/v1/charge`,
+      expect: 200,
+      note: "checkout workload (JWT-SVID for payments, scope payments:charge) charges",
+    },
+    {
+      command: `curl -i ${forPayments} ${at("orders.localhost")}/v1/orders/42`,
+      expect: 401,
+      note: "the same token at orders: minted for payments, no credential there, origin never called",
+    },
+  ];
+}
+
 /** People, each with an Access token from the local sign-in (`groups` as get-identity would give them). */
 function personCommands(at: At): DemoCommand[] {
   const as = (email: string, groups = "") =>
@@ -94,5 +118,5 @@ function personCommands(at: At): DemoCommand[] {
 /** `certs` maps a demo workload name to its MF-CF-Blob header file (see demo-certificates.ts). */
 export function demoCommands(gateway: URL, certs: Record<string, string>): DemoCommand[] {
   const at: At = (host) => `http://${host}:${gateway.port}`;
-  return [...workloadAndAnonymousCommands(at, certs), ...personCommands(at)];
+  return [...workloadAndAnonymousCommands(at, certs), ...workloadTokenCommands(at), ...personCommands(at)];
 }

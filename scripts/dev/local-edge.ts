@@ -6,10 +6,11 @@
 // certificates reach it).
 import { cookiePieces } from "../../policy/cookies.ts";
 import { devToken, ISSUER_HOST, type IssuerEnv } from "./access-issuer.ts";
+import { devSvid, WORKLOAD_ISSUER_HOST, type WorkloadIssuerEnv } from "./workload-issuer.ts";
 import { home, login, safeReturnPath, signedOutPage, teamLogout } from "./access-login.ts";
 import { anySessionEnded, endSessionOfToken, fromEndedSession } from "./access-session.ts";
 
-interface EdgeEnv extends IssuerEnv {
+interface EdgeEnv extends IssuerEnv, WorkloadIssuerEnv {
   WARD: Fetcher;
   /** Set when --access-jwks-url names an outside issuer: the local login is then off. */
   ACCESS_JWKS_URL?: string;
@@ -93,6 +94,7 @@ export default {
       if (url.pathname === "/cdn-cgi/access/dev-token") return devToken(request, env);
       return new Response("Not found\n", { status: 404 });
     }
+    if (url.hostname === WORKLOAD_ISSUER_HOST) return devSvid(request, env);
     if (url.pathname === "/cdn-cgi/access/authorized") return authorized(url);
     if (url.pathname === "/cdn-cgi/access/logout") return logout(request, env);
     const checked = withoutEndedSession(request);

@@ -9,6 +9,7 @@ import { Miniflare } from "miniflare";
 import { ACTIVE_KEY, type CompiledPolicy, versionRecords } from "../../policy/index.ts";
 import { ISSUER_HOST } from "./access-issuer.ts";
 import { bundleWorker } from "./bundle.ts";
+import { WORKLOAD_ISSUER_HOST, type WorkloadIssuerConfig } from "./workload-issuer.ts";
 
 export const COMPATIBILITY_DATE = "2026-11-01";
 const DEMO_ORIGIN = fileURLToPath(new URL("./demo-origin.js", import.meta.url));
@@ -24,6 +25,25 @@ async function ephemeralSigningKeys(): Promise<string> {
 async function ephemeralIssuerKey(): Promise<string> {
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   return JSON.stringify({ ...(await exportJWK(privateKey)), kid: randomBytes(32).toString("hex") });
+}
+
+/**
+ * The local SPIRE (workload-issuer.ts) for the policy's first spiffe-jwt-svid issuer whose keys are at a URL,
+ * with an ES256 key made for this run; "" when there is none.
+ */
+async function workloadIssuer(policy: CompiledPolicy): Promise<string> {
+  const spire = (policy.document.identity.tokenIssuers ?? []).find(
+    (i) => i.kind === "spiffe-jwt-svid" && "jwksUrl" in i.keys,
+  );
+  if (!spire || !("jwksUrl" in spire.keys)) return "";
+  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const config: WorkloadIssuerConfig = {
+    issuer: spire.issuer,
+    bundleUrl: spire.keys.jwksUrl,
+    ...(spire.trustDomain ? { trustDomain: spire.trustDomain } : {}),
+    privateJwk: { ...(await exportJWK(privateKey)), kid: randomBytes(16).toString("hex") },
+  };
+  return JSON.stringify(config);
 }
 
 /** The gateway's Durable Objects, binding -> class, as in wrangler.toml. */
@@ -60,6 +80,8 @@ export interface LocalGateway {
   origins: Record<string, string>;
   /** The local Access login host, when the local issuer is on. */
   loginUrl?: URL;
+  /** The local SPIRE's token endpoint (GET ?spiffe=&aud=&scope=), when the policy has an issuer it stands in for. */
+  svidUrl?: URL;
   stop: () => Promise<void>;
 }
 
@@ -172,7 +194,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   ]);
   const origins = wireOrigins(options.policy, options.origins, demoOrigin);
   const env = { ...(await gatewayEnv(options.policy)), ...origins.bindings };
-  const issuer = await issuerEnv(options);
+  const workload = await workloadIssuer(options.policy);
+  const issuer = { ...(await issuerEnv(options)), WORKLOAD_ISSUER: { type: "text", value: workload } };
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: options.port,
@@ -212,5 +235,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   await activateLocally(mf, options.policy, options.policyText);
   const access = options.policy.document.identity.access;
   const loginUrl = access && !options.accessJwksUrl ? new URL(`http://${ISSUER_HOST}:${url.port}/`) : undefined;
-  return { url, origins: origins.described, ...(loginUrl ? { loginUrl } : {}), stop: () => mf.dispose() };
+  const svidUrl = workload ? new URL(`http://${WORKLOAD_ISSUER_HOST}:${url.port}/dev-svid`) : undefined;
+  return {
+    url,
+    origins: origins.described,
+    ...(loginUrl ? { loginUrl } : {}),
+    ...(svidUrl ? { svidUrl } : {}),
+    stop: () => mf.dispose(),
+  };
 }

@@ -11,6 +11,7 @@ import { checkOrigins } from "./origins.ts";
 import { checkPlaceholders } from "./placeholders.ts";
 import { checkRoutes } from "./routes.ts";
 import { checkSecrets } from "./secrets.ts";
+import { checkTokenIssuers } from "./token-issuers.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkVpcServices } from "./vpc-services.ts";
 import { checkWardEnv } from "./ward-env.ts";
@@ -27,6 +28,7 @@ export const CHECKS: readonly Check[] = [
   checkWardEnv,
   checkIssuer,
   checkAccess,
+  checkTokenIssuers,
   checkAdmin,
   checkAudit,
   checkBreakGlass,
@@ -34,8 +36,9 @@ export const CHECKS: readonly Check[] = [
   checkWebSocket,
 ];
 
-export function runChecks(ctx: DoctorContext): Finding[] {
-  return CHECKS.flatMap((check) => check(ctx));
+/** Every check's findings, in CHECKS order (the checks that fetch run side by side). */
+export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
+  return (await Promise.all(CHECKS.map((check) => check(ctx)))).flat();
 }
 
 /** `error[code] where: message` and, indented under it, `fix: ...`. */

@@ -34,7 +34,10 @@ export type FindingCode =
   | "signing-key-not-declared"
   | "breakglass-webhook-unset"
   | "routes-missing"
-  | "host-not-routed";
+  | "host-not-routed"
+  | "token-issuer-unreachable"
+  | "token-issuer-no-keys"
+  | "token-issuer-lifetime-long";
 
 export interface Finding {
   severity: Severity;
@@ -66,6 +69,10 @@ export interface DoctorContext {
   secrets?: readonly string[];
   /** The VPC services as `wrangler vpc service get` described them, by service id, when --vpc-services was given. */
   vpcServices?: ReadonlyMap<string, VpcServiceDescription>;
+  /** --offline: fetch no token issuer's keys (those pushed with the policy are still checked). */
+  offline?: boolean;
+  /** How token issuers' keys are fetched (tests point it at a local server); the global fetch by default. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /** What `wrangler vpc service get ID` (or `create`) printed about one service. */
@@ -75,7 +82,8 @@ export interface VpcServiceDescription {
   fields: Readonly<Record<string, string>>;
 }
 
-export type Check = (ctx: DoctorContext) => Finding[];
+/** A check; those that fetch (token issuers' keys) answer later. */
+export type Check = (ctx: DoctorContext) => Finding[] | Promise<Finding[]>;
 
 /** `wrangler.toml [env.staging]`, `wrangler.toml [env.staging.vars]`, or the top level. */
 export function envWhere(ctx: DoctorContext, table?: string): string {

@@ -3,10 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliError, EXIT } from "../../scripts/cli-error.ts";
 import { doctorCommand, usage } from "../../scripts/commands/doctor.ts";
 import { readWranglerConfig, tables } from "../../scripts/doctor/config.ts";
+import { type DemoIssuers, startDemoIssuers } from "../support/demo-issuers.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/wrangler");
@@ -17,7 +18,15 @@ const TIMEOUT = 30_000;
 const BOTH_SECRETS = "ASSERTION_SIGNING_KEYS,NOTIFY_WEBHOOK";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-doctor-test-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The demo policy's token issuers, served locally with good keys: doctor fetches them.
+let issuers: DemoIssuers;
+beforeAll(async () => {
+  issuers = await startDemoIssuers();
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await issuers?.close();
+});
 
 const demoText = readFileSync(DEMO, "utf8");
 const DOMAINS: Record<string, string> = { staging: "staging.internal.example.com", production: "internal.example.com" };
@@ -65,7 +74,11 @@ interface Run {
 async function doctor(...args: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const status = await doctorCommand(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const status = await doctorCommand(
+    args,
+    { out: (l) => out.push(l), err: (l) => err.push(l) },
+    { fetch: issuers.fetch },
+  );
   return { status, out, err };
 }
 

@@ -50,6 +50,32 @@ describe("the printed demo commands", () => {
   }, 60_000);
 });
 
+describe("a workload token from the local SPIRE", () => {
+  it("one JWT-SVID minted for payments charges there, and is no credential at orders (origin never called)", async () => {
+    const svid = new URL(`http://spire.localhost:${port}/dev-svid`);
+    svid.search = new URLSearchParams({
+      spiffe: "spiffe://demo.ward.internal/ns/shop/sa/checkout",
+      aud: "https://payments.localhost",
+      scope: "payments:charge",
+    }).toString();
+    const minted = await send(port, svid.href);
+    expect(minted.status).toBe(200);
+    const authorization = `Bearer ${minted.body}`;
+    const before = (await originLog()).length;
+    const charge = await send(port, `http://payments.localhost:${port}/v1/charge`, {
+      method: "POST",
+      headers: { authorization },
+    });
+    expect(charge.status).toBe(200);
+    const seen = (await originLog()).slice(before);
+    expect(seen.map((r) => r.url)).toEqual(["/v1/charge"]);
+    expect(seen[0]!.headers.authorization).toBeUndefined();
+    const orders = await send(port, `http://orders.localhost:${port}/v1/orders/42`, { headers: { authorization } });
+    expect(orders.status).toBe(401);
+    expect((await originLog()).length).toBe(before + 1);
+  });
+});
+
 describe("signing in through the local Access stand-in", () => {
   const wiki = () => `http://wiki.localhost:${port}`;
   const navigate = { accept: "text/html", "sec-fetch-mode": "navigate" };

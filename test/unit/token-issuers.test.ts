@@ -7,7 +7,7 @@ import { deniedBy, indexDenylist, type DenyEntry } from "../../policy/denylist.t
 import { failedConditions, compileConditions } from "../../policy/conditions.ts";
 import { isAuthenticated, principalKey, type Identity } from "../../policy/identity.ts";
 import { compilePrincipals, principalsMatch } from "../../policy/principals.ts";
-import type { PrincipalMatcher } from "../../policy/schema.ts";
+import type { PolicyDocument, PrincipalMatcher } from "../../policy/schema.ts";
 import { compileTokenIssuer, tokenAudienceOf, tokenIssuersOf } from "../../policy/token-issuers.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
 import { diffReach, reach } from "../../policy/reach/index.ts";
@@ -393,10 +393,6 @@ describe("ward diff: workload tokens and audiences as possible widenings", () =>
     expect(settingsDiff((d) => (d.services.payments.tokenAudience = "payments"))).toEqual([
       "+ Service payments takes workload tokens for audience payments",
     ]);
-    // Conservative: naming one application (a narrowing) is listed too, as a setting that changed.
-    expect(settingsDiff((d) => (d.services.payments.accessAudiences = ["a".repeat(64)]))).toEqual([
-      `+ Service payments takes Access tokens of audience ${"a".repeat(64)}`,
-    ]);
     expect(
       settingsDiff((d) => (d.identity.tokenIssuers[0].keys = { jwksUrl: "https://elsewhere.example.com/keys" })),
     ).toEqual([`+ ${at} key set https://elsewhere.example.com/keys`]);
@@ -413,11 +409,26 @@ describe("ward diff: workload tokens and audiences as possible widenings", () =>
       }),
     );
     if (!narrowed.ok) throw new Error(JSON.stringify(narrowed.issues));
+    const changes = (from: PolicyDocument, to: PolicyDocument) =>
+      diffReach(reach(from), reach(to)).settings.map((s) => `${s.widens ? "widens" : "narrows"} ${s.change}`);
     const widened = structuredClone(narrowed.policy);
     delete widened.services.payments!.accessAudiences;
-    expect(diffReach(reach(narrowed.policy), reach(widened)).settings.map((s) => s.change)).toEqual([
-      "+ Service payments takes Access tokens of every audience",
-      `- Service payments takes Access tokens of audience ${"a".repeat(64)}`,
+    // Unset, the service takes every audience of identity.access: dropping the list adds the others.
+    expect(changes(narrowed.policy, widened)).toEqual([
+      `widens + Service payments takes Access tokens of audience ${"b".repeat(64)}`,
+    ]);
+    // Naming one application where every one counted is a narrowing only; naming both changes nothing.
+    expect(changes(widened, narrowed.policy)).toEqual([
+      `narrows - Service payments takes Access tokens of audience ${"b".repeat(64)}`,
+    ]);
+    const both = structuredClone(widened);
+    both.services.payments!.accessAudiences = ["b".repeat(64), "a".repeat(64)];
+    expect(changes(widened, both)).toEqual([]);
+    const onlyB = structuredClone(narrowed.policy);
+    onlyB.services.payments!.accessAudiences = ["b".repeat(64)];
+    expect(changes(narrowed.policy, onlyB)).toEqual([
+      `widens + Service payments takes Access tokens of audience ${"b".repeat(64)}`,
+      `narrows - Service payments takes Access tokens of audience ${"a".repeat(64)}`,
     ]);
     const another = structuredClone(narrowed.policy);
     another.services.payments!.accessAudiences!.push("b".repeat(64));

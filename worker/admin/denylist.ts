@@ -27,10 +27,15 @@ const VALUE: Record<
   email: { pattern: /^[^\s@]+@[^\s@]+$/, hint: "an e-mail address", normalise: (v) => v.toLowerCase() },
   sub: { pattern: /^\S{1,200}$/, hint: "the Access token's sub" },
   token: { pattern: /^\S{1,200}$/, hint: "the service token's client id" },
+  subject: {
+    // The issuer's name as policy names are written (NAME_PATTERN), so a sub with a `/` cannot pass for one.
+    pattern: /^[a-z][a-z0-9-]{0,62}\/\S{1,255}$/,
+    hint: "ISSUER/SUB: the token issuer's name in identity.tokenIssuers, then the workload token's sub",
+  },
 };
 
 const RevokeBody = z.strictObject({
-  match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token"]),
+  match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"]),
   value: z.string().trim().min(1),
   reason: z.string().trim().min(3, "give the reason").max(500),
   until: z.iso.datetime({ offset: true }).optional(),

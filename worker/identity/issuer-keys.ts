@@ -10,17 +10,11 @@
 // 30 s, never one per request. A set older than 10 minutes that cannot be fetched again verifies nothing:
 // a key the issuer has withdrawn must stop counting.
 import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
-import type { CompiledTokenIssuer } from "../../policy/index.ts";
+import { type CompiledTokenIssuer, jwksUriOf, MAX_KEY_DOCUMENT_BYTES, usableKeys } from "../../policy/index.ts";
 
 export const KEYS_MAX_AGE_MS = 600_000;
 export const REFETCH_COOLDOWN_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5_000;
-/** A key set or discovery document larger than this is refused unread (GitHub's JWKS is about 2 KiB). */
-const MAX_DOCUMENT_BYTES = 65_536;
-const MAX_KEYS = 100;
-/** Asymmetric key types only: an `oct` key in a key set would be an HMAC secret anyone could read. */
-const KEY_TYPES = new Set(["RSA", "EC", "OKP"]);
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 export type KeyFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -51,7 +45,7 @@ async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
     throw new KeySetError(response.status >= 300 && response.status < 400 ? "keys-redirected" : "keys-status");
   }
   const length = Number(response.headers.get("content-length") ?? "0");
-  if (length > MAX_DOCUMENT_BYTES) {
+  if (length > MAX_KEY_DOCUMENT_BYTES) {
     await response.body?.cancel();
     throw new KeySetError("keys-too-large");
   }
@@ -63,7 +57,7 @@ async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
   }
 }
 
-/** The body as text, refused past MAX_DOCUMENT_BYTES whatever Content-Length said. */
+/** The body as text, refused past MAX_KEY_DOCUMENT_BYTES whatever Content-Length said. */
 async function boundedText(response: Response): Promise<string> {
   const reader = response.body?.getReader();
   if (!reader) return "";
@@ -73,7 +67,7 @@ async function boundedText(response: Response): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_DOCUMENT_BYTES) {
+    if (size > MAX_KEY_DOCUMENT_BYTES) {
       await reader.cancel();
       throw new KeySetError("keys-too-large");
     }
@@ -86,41 +80,6 @@ async function boundedText(response: Response): Promise<string> {
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(bytes);
-}
-
-/**
- * OIDC Discovery 1.0 4.3: the document's `issuer` must be exactly the issuer it was asked for, or a document
- * served for one issuer could vouch keys for another. Its `jwks_uri` must be https.
- */
-function jwksUriOf(document: unknown, issuer: string): string {
-  const doc = document as { issuer?: unknown; jwks_uri?: unknown } | null;
-  if (doc === null || typeof doc !== "object" || doc.issuer !== issuer) throw new KeySetError("discovery-issuer");
-  if (typeof doc.jwks_uri !== "string" || !doc.jwks_uri.startsWith("https://"))
-    throw new KeySetError("discovery-jwks-uri");
-  return doc.jwks_uri;
-}
-
-/**
- * The keys of a set the issuer may use: public keys of an asymmetric type, with a `kid`, and the `use` its
- * source marks them with (`jwt-svid` in a SPIFFE bundle, where every other key must be ignored; `sig` or none
- * elsewhere). jose only takes keys marked `sig` (or unmarked), so a SPIFFE key is handed to it as one.
- */
-export function usableKeys(document: unknown, use: CompiledTokenIssuer["keyUse"]): JWK[] {
-  const keys = (document as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length > MAX_KEYS) throw new KeySetError("keys-malformed");
-  const usable: JWK[] = [];
-  for (const key of keys as unknown[]) {
-    if (key === null || typeof key !== "object" || Array.isArray(key)) continue;
-    const jwk = key as Record<string, unknown>;
-    if (typeof jwk.kty !== "string" || !KEY_TYPES.has(jwk.kty)) continue;
-    if (typeof jwk.kid !== "string" || jwk.kid.length === 0) continue;
-    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m))) continue;
-    if (use === "jwt-svid" ? jwk.use !== "jwt-svid" : jwk.use !== undefined && jwk.use !== "sig") continue;
-    // x5c/x5u in a key set are certificates jose does not read; dropped so no later reader trusts them instead.
-    const { use: _use, x5c: _x5c, x5u: _x5u, ...rest } = jwk;
-    usable.push({ ...rest, use: "sig" } as JWK);
-  }
-  return usable;
 }
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
@@ -144,7 +103,7 @@ export class IssuerKeys {
     this.issuer = issuer;
     this.fetchImpl = fetchImpl;
     if (issuer.keys.kind === "inline") {
-      this.set = createLocalJWKSet({ keys: usableKeys(issuer.keys.jwks, issuer.keyUse) });
+      this.set = createLocalJWKSet({ keys: (usableKeys(issuer.keys.jwks, issuer.keyUse) ?? []) as JWK[] });
       this.fetchedAt = Number.POSITIVE_INFINITY;
     }
   }
@@ -196,11 +155,14 @@ export class IssuerKeys {
   private async load(): Promise<LocalKeySet> {
     const source = this.issuer.keys;
     if (source.kind === "inline") throw new KeySetError("keys-inline");
-    const url =
-      source.kind === "discovery"
-        ? jwksUriOf(await fetchJson(source.url, this.fetchImpl), this.issuer.issuer)
-        : source.url;
+    let url = source.url;
+    if (source.kind === "discovery") {
+      const found = jwksUriOf(await fetchJson(source.url, this.fetchImpl), this.issuer.issuer);
+      if (!found.ok) throw new KeySetError(found.problem);
+      url = found.url;
+    }
     const keys = usableKeys(await fetchJson(url, this.fetchImpl), this.issuer.keyUse);
-    return createLocalJWKSet({ keys });
+    if (!keys) throw new KeySetError("keys-malformed");
+    return createLocalJWKSet({ keys: keys as JWK[] });
   }
 }

@@ -178,8 +178,10 @@ describe("diffReach", () => {
       expect(await settings((d) => (d.admin = { principals: [{ emailDomain: "example.com" }] }))).toEqual([
         "! admin: + email-domain:example.com may use the admin API",
       ]);
+      // A new Access audience, and every service that names none of its own takes it from now on.
       expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([
         `! identity source: + Access audience ${"e".repeat(64)}`,
+        `! identity source: + Service grafana takes Access tokens of audience ${"e".repeat(64)}`,
       ]);
       expect(
         await settings((d) => {
@@ -306,7 +308,7 @@ describe("diffReach", () => {
       ).toEqual([
         "! service: + admin (*.example.com)",
         "! host: *.example.com: now served by admin (was served by no service)",
-        "! identity source: + Service admin takes Access tokens of every audience",
+        `! identity source: + Service admin takes Access tokens of audience ${"d".repeat(64)}`,
       ]);
     });
 
@@ -315,7 +317,7 @@ describe("diffReach", () => {
       expect(await settings((d) => delete d.services.grafana)).toEqual([
         "- service: - grafana (grafana.example.com)",
         "- host: grafana.example.com: no longer served (was grafana)",
-        "- identity source: - Service grafana takes Access tokens of every audience",
+        `- identity source: - Service grafana takes Access tokens of audience ${"d".repeat(64)}`,
       ]);
       expect(await settings((d) => (grafana(d).origin = { tunnel: "ELSEWHERE" }))).toEqual([
         "! origin: grafana: tunnel GRAFANA -> tunnel ELSEWHERE (allowed requests now reach another backend)",

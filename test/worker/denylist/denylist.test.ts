@@ -11,6 +11,7 @@ import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { CA_SKI, CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
+import { workloadToken } from "../support/workload-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://wiki.localhost/.ward/admin";
@@ -139,6 +140,39 @@ describe("revocation", () => {
     ).toBe(200);
   });
 
+  it("refuses a workload token without a SPIFFE ID by its issuer and sub (a GitHub Actions run), and no other", async () => {
+    // The orders repository's main branch deploys: `subject:github-actions/repo:ward-demo/orders:ref:refs/heads/main`.
+    const deploy = async (sub?: string) => {
+      const m = marker();
+      const token = await workloadToken({ issuer: "github", ...(sub ? { claims: { sub } } : {}) });
+      const res = await exports.default.fetch(`https://orders.localhost/v1/deploys?${m}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: res.status, seen: (await originSaw(m)).length };
+    };
+    expect(await deploy()).toEqual({ status: 200, seen: 1 });
+    // The same sub at another issuer is someone else: nothing to do with this entry.
+    const elsewhere = await revoke({
+      match: "subject",
+      value: "demo-cluster/repo:ward-demo/orders:ref:refs/heads/main",
+      reason: "other issuer",
+    });
+    expect(elsewhere.status).toBe(201);
+    const res = await revoke({
+      match: "subject",
+      value: "github-actions/repo:ward-demo/orders:ref:refs/heads/main",
+      reason: "workflow compromised",
+    });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    expect(await eventually(() => deploy(), 403)).toEqual({ status: 403, seen: 0 });
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await eventually(() => deploy(), 200)).toEqual({ status: 200, seen: 1 });
+    const other = ((await elsewhere.json()) as { entry: DenyEntry }).entry;
+    expect((await admin(`/denylist/${other.id}`, { method: "DELETE" })).status).toBe(200);
+  });
+
   it("refuses bad input and non-admins, and stores nothing", async () => {
     const before = ((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries.length;
     const cases: [Record<string, unknown>, number, string][] = [
@@ -160,6 +194,8 @@ describe("revocation", () => {
         422,
         "until is in the past",
       ],
+      [{ match: "subject", value: "repo:ward-demo/orders", reason: "leaked" }, 422, "expected ISSUER/SUB"],
+      [{ match: "subject", value: "github-actions/", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],
     ];
     for (const [body, status, message] of cases) {

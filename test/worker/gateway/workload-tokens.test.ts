@@ -358,6 +358,24 @@ describe("workload tokens at the gateway", () => {
     expect(await originSaw(m)).toEqual([]);
   });
 
+  it("sends a browser on the portal of such a service to the login of that service's application", async () => {
+    for (const [host, aud] of [
+      ["handbook.localhost", OTHER_APP],
+      ["wiki.localhost", AUD],
+    ] as const) {
+      const m = marker();
+      const res = await exports.default.fetch(`https://${host}/.ward/apps?${m}`, {
+        headers: { accept: "text/html", "sec-fetch-mode": "navigate" },
+        redirect: "manual",
+      });
+      expect(res.status).toBe(302);
+      const login = new URL(res.headers.get("location")!);
+      expect(login.pathname).toBe(`/cdn-cgi/access/login/${host}`);
+      expect(login.searchParams.get("kid")).toBe(aud);
+      expect(await originSaw(m)).toEqual([]);
+    }
+  });
+
   it("grants no scope from an Access token", async () => {
     const scoped = await accessToken(inject("accessPrivateJwk"), {
       common_name: "checkout.access",

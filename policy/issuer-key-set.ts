@@ -1,0 +1,71 @@
+// What counts in a workload-token issuer's key set, and where OIDC discovery says the set is. Pure, so the
+// Worker (worker/identity/issuer-keys.ts, which fetches and verifies) and `ward doctor` (which fetches the
+// same documents from the operator's machine) agree on which keys an issuer really has: a key doctor calls
+// usable is one the gateway will verify with, and one it drops the gateway drops too.
+import type { TokenAlgorithm } from "./token-issuers.ts";
+
+/** A key set or discovery document larger than this is refused unread (GitHub's JWKS is about 2 KiB). */
+export const MAX_KEY_DOCUMENT_BYTES = 65_536;
+export const MAX_KEYS = 100;
+/** Asymmetric key types only: an `oct` key in a key set would be an HMAC secret anyone could read. */
+const KEY_TYPES = new Set(["RSA", "EC", "OKP"]);
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/** A public JWK as handed to the verifier: `use` is always `sig`, no certificates. */
+export type PublicJwk = Readonly<Record<string, unknown>> & { kty: string; kid: string; use: "sig" };
+
+/**
+ * The keys of a set the issuer may use: public keys of an asymmetric type, with a `kid`, and the `use` its
+ * source marks them with (`jwt-svid` in a SPIFFE bundle, where every other key must be ignored; `sig` or none
+ * elsewhere). jose only takes keys marked `sig` (or unmarked), so a SPIFFE key is handed to it as one.
+ * `undefined` for a document that is no key set at all (no `keys` array, or more than MAX_KEYS).
+ */
+export function usableKeys(document: unknown, use: "jwt-svid" | "sig"): PublicJwk[] | undefined {
+  const keys = (document as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length > MAX_KEYS) return undefined;
+  const usable: PublicJwk[] = [];
+  for (const key of keys as unknown[]) {
+    if (key === null || typeof key !== "object" || Array.isArray(key)) continue;
+    const jwk = key as Record<string, unknown>;
+    if (typeof jwk.kty !== "string" || !KEY_TYPES.has(jwk.kty)) continue;
+    if (typeof jwk.kid !== "string" || jwk.kid.length === 0) continue;
+    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m))) continue;
+    if (use === "jwt-svid" ? jwk.use !== "jwt-svid" : jwk.use !== undefined && jwk.use !== "sig") continue;
+    // x5c/x5u in a key set are certificates jose does not read; dropped so no later reader trusts them instead.
+    const { use: _use, x5c: _x5c, x5u: _x5u, ...rest } = jwk;
+    usable.push({ ...rest, kty: jwk.kty, kid: jwk.kid, use: "sig" });
+  }
+  return usable;
+}
+
+/** The curve each ECDSA algorithm signs on (RFC 7518 3.4). */
+const EC_CURVES: Readonly<Record<string, string>> = { ES256: "P-256", ES384: "P-384", ES512: "P-521" };
+
+/**
+ * Whether a usable key can verify a token signed with one of `algorithms`: its type (and curve) fits one, and
+ * its `alg`, when it names one, is among them. A set whose keys all fail this verifies no token of the issuer
+ * (an RSA-only set for an issuer allowed ES256 alone).
+ */
+export function keyFitsAlgorithms(key: PublicJwk, algorithms: readonly TokenAlgorithm[]): boolean {
+  const fits = algorithms.filter((alg) => {
+    if (key.kty === "RSA") return /^(RS|PS)\d+$/.test(alg);
+    if (key.kty === "EC") return EC_CURVES[alg] !== undefined && (key.crv === undefined || key.crv === EC_CURVES[alg]);
+    return alg === "EdDSA";
+  });
+  return key.alg === undefined ? fits.length > 0 : fits.some((alg) => alg === key.alg);
+}
+
+export type JwksUri = { ok: true; url: string } | { ok: false; problem: "discovery-issuer" | "discovery-jwks-uri" };
+
+/**
+ * OIDC Discovery 1.0 4.3: the document's `issuer` must be exactly the issuer it was asked for, or a document
+ * served for one issuer could vouch keys for another. Its `jwks_uri` must be https.
+ */
+export function jwksUriOf(document: unknown, issuer: string): JwksUri {
+  const doc = document as { issuer?: unknown; jwks_uri?: unknown } | null;
+  if (doc === null || typeof doc !== "object" || doc.issuer !== issuer)
+    return { ok: false, problem: "discovery-issuer" };
+  if (typeof doc.jwks_uri !== "string" || !doc.jwks_uri.startsWith("https://"))
+    return { ok: false, problem: "discovery-jwks-uri" };
+  return { ok: true, url: doc.jwks_uri };
+}
