@@ -10,13 +10,13 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { loadPolicyFile } from "../policy-file.ts";
-import { eventNamesOf, policySnippet, PUSH, readConfiguration } from "../ssf/configuration.ts";
+import { eventNamesOf, policySnippet, POLL, PUSH, readConfiguration } from "../ssf/configuration.ts";
 import { deliveredLine, deliveredSummary, ssfEventLines } from "../ssf/delivered.ts";
 import { call, transmitterUrl, type Fetch } from "../ssf/http.ts";
 
 export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
 ward ssf create ISSUER|URL|FILE --receiver https://WARD_HOST --name NAME [--policy FILE | --events E,...] [--description TEXT]
-         [--authorization-env VAR]
+         [--authorization-env VAR | --poll]
 ward ssf verify ISSUER|URL|FILE --stream ID --name NAME ${TARGET_USAGE} [--log FILE --wait 10s]
 ward ssf status ISSUER|URL|FILE --stream ID [--name NAME ${TARGET_USAGE}]
 ward ssf poll NAME ${TARGET_USAGE}
@@ -82,6 +82,7 @@ export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = default
       events: { type: "string" },
       description: { type: "string" },
       "authorization-env": { type: "string" },
+      poll: { type: "boolean", default: false },
       "token-env": { type: "string", default: "WARD_SSF_TOKEN" },
       stream: { type: "string" },
       log: { type: "string" },
@@ -92,7 +93,7 @@ export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = default
       ...targetOptions,
     },
   });
-  const values: Values = { ...parsed, local: parsed.local ? "1" : undefined };
+  const values: Values = { ...parsed, local: parsed.local ? "1" : undefined, poll: parsed.poll ? "1" : undefined };
   switch (action) {
     case "configuration":
       return configuration(positionals, values.name ?? "idp", io, deps);
@@ -179,10 +180,18 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
   }
   const bearer = token(deps.env, values["token-env"]!);
   const { metadata } = await readConfiguration(source(positionals), deps.fetch);
-  if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))
-    throw new CliError(`${metadata.issuer} does not offer push delivery (${PUSH})`, EXIT.failed);
+  const polled = values.poll === "1";
+  if (polled && values["authorization-env"])
+    throw new CliError("--authorization-env is for push delivery; a polled stream is read with the poll secret");
+  const method = polled ? POLL : PUSH;
+  if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(method))
+    throw new CliError(
+      `${metadata.issuer} does not offer ${polled ? "poll" : "push"} delivery (${method})${polled ? "" : metadata.delivery_methods_supported.includes(POLL) ? ": use --poll" : ""}`,
+      EXIT.failed,
+    );
   const endpointUrl = `${receiver.origin}${SSF_EVENTS_PREFIX}/${name}`;
-  const delivery: Record<string, string> = { method: PUSH, endpoint_url: endpointUrl };
+  // Polled: the transmitter names the endpoint Ward asks at (RFC 8936; SSF 1.0 §8.1.1).
+  const delivery: Record<string, string> = polled ? { method } : { method, endpoint_url: endpointUrl };
   if (values["authorization-env"]) delivery.authorization_header = token(deps.env, values["authorization-env"]);
   const reply = await call(deps.fetch, endpoint(metadata.configuration_endpoint, "configuration_endpoint"), {
     method: "POST",
@@ -206,7 +215,13 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
     );
   const aud = typeof stream.aud === "string" ? [stream.aud] : Array.isArray(stream.aud) ? stream.aud.map(String) : [];
   io.out(`stream ${stream.stream_id} created at ${metadata.issuer}`);
-  io.out(`  pushes to      ${endpointUrl}`);
+  if (polled) {
+    const given = (stream.delivery as { endpoint_url?: unknown } | undefined)?.endpoint_url;
+    if (typeof given !== "string")
+      throw new CliError("creating the stream: no delivery.endpoint_url to poll in the answer", EXIT.failed);
+    transmitterUrl(given, "delivery.endpoint_url");
+    io.out(`  polled at      ${given}   (the policy entry's poll.endpoint)`);
+  } else io.out(`  pushes to      ${endpointUrl}`);
   io.out(`  audience       ${aud.join(", ") || "(none)"}`);
   const delivered = eventNamesOf(Array.isArray(stream.events_delivered) ? stream.events_delivered.map(String) : []);
   io.out(`  events         ${delivered.join(", ") || "(none)"}`);

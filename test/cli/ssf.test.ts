@@ -99,16 +99,27 @@ beforeAll(async () => {
       case "GET /.well-known/ssf-configuration/moved":
         res.writeHead(302, { location: `${base}/.well-known/ssf-configuration/tenant` });
         return res.end();
+      case "GET /.well-known/ssf-configuration/poll-tenant":
+        return json(200, {
+          issuer: `${base}/poll-tenant`,
+          jwks_uri: `${base}/jwks.json`,
+          delivery_methods_supported: ["urn:ietf:rfc:8936"],
+          configuration_endpoint: `${base}/ssf/stream`,
+          critical_subject_members: ["user", "tenant"],
+        });
       case "GET /.well-known/ssf-configuration/poll-only":
         return json(200, { issuer: `${base}/poll-only`, delivery_methods_supported: ["urn:ietf:rfc:8936"] });
       case "POST /ssf/stream": {
         if (!authorized) return json(401, { error: "unauthorized" });
         const requested: string[] = JSON.parse(text).events_requested;
+        const polled = JSON.parse(text).delivery.method === "urn:ietf:rfc:8936";
         return json(201, {
           stream_id: "f67e39a0a4d34d56b3aa1bc4cff0069f",
-          iss: `${base}/tenant`,
+          iss: polled ? `${base}/poll-tenant` : `${base}/tenant`,
           aud: streamAudience,
-          delivery: JSON.parse(text).delivery,
+          delivery: polled
+            ? { ...JSON.parse(text).delivery, endpoint_url: `${base}/ssf/poll/f67e39a0` }
+            : JSON.parse(text).delivery,
           events_supported: supported,
           events_requested: requested,
           events_delivered: requested.filter((e) => supported.includes(e)),
@@ -312,6 +323,31 @@ services:
     const r = await run(["create", `${base}/tenant`, "--receiver", "https://ward.example.com", "--name", "idp"], {});
     expect(r.status).toBe(2);
     expect(r.err).toContain("set WARD_SSF_TOKEN");
+  });
+
+  it("--poll creates a polled stream and prints the endpoint the policy's poll names", async () => {
+    seen.length = 0;
+    const r = await run([
+      "create",
+      `${base}/poll-tenant`,
+      "--receiver",
+      "https://ward.example.com",
+      "--name",
+      "idp",
+      "--poll",
+    ]);
+    expect(r.status).toBe(0);
+    expect(seen.find((s) => s.method === "POST")!.body.delivery).toEqual({ method: "urn:ietf:rfc:8936" });
+    expect(r.out).toContain(`polled at      ${base}/ssf/poll/f67e39a0`);
+  });
+
+  it("the policy entry of a poll-only transmitter has its poll and its critical subject members", async () => {
+    const r = await run(["configuration", `${base}/poll-tenant`, "--name", "idp"]);
+    expect(r.status).toBe(0);
+    expect(r.out).toContain("criticalSubjectMembers: [user, tenant]");
+    expect(r.out).toContain("poll:");
+    expect(r.out).toContain("authorization: SSF_IDP_POLL");
+    expect(r.err).toContain("a SET whose subject carries one of these is refused");
   });
 
   it("refuses to create a stream with a transmitter that offers no push", async () => {
