@@ -8,7 +8,7 @@ import { EVENT_URIS } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker } from "../support/harness.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
-import { Client, upgrade } from "../websocket/support.ts";
+import { type Client, upgrade } from "../websocket/support.ts";
 import { ssfPolicy } from "./policy.ts";
 
 const signing = inject("accessPrivateJwk");
