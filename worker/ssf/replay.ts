@@ -166,10 +166,19 @@ export class SsfReplay extends DurableObject<Env> {
     const issuer = this.fact("poll-issuer");
     if (issuer !== null) {
       const failures = this.numberFact("poll-failures") ?? 0;
-      const polled = await pollTransmitter(this.env, issuer, this, failures, (p) => this.ctx.waitUntil(p));
+      let polled: Awaited<ReturnType<typeof pollTransmitter>>;
+      try {
+        polled = await pollTransmitter(this.env, issuer, this, failures, (p) => this.ctx.waitUntil(p));
+      } catch (error) {
+        // Whatever went wrong, polling goes on (backed off): an alarm that throws would be retried blindly.
+        polled = {
+          kind: "failed",
+          problem: `poll-error: ${String(error)}`,
+          nextInMs: Math.min(60_000 * 2 ** Math.min(failures, 6), 3600_000),
+        };
+      }
       if (polled.kind === "stopped") {
         // The active policy no longer polls this transmitter: nothing more until a policy starts it again.
-        this.setFact("poll-issuer", null);
         this.ctx.storage.sql.exec("DELETE FROM facts WHERE name = 'poll-issuer'");
       } else {
         if (polled.kind === "ok") {
