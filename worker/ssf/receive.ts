@@ -8,7 +8,8 @@
 //
 // Bounded work per request: the body is read to at most MAX_SET_BYTES, a SET holds at most MAX_EVENTS events and
 // aliases at most 16 identifiers, one signature is verified (the key set is fetched at most every 30 s for an
-// unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed).
+// unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed;
+// a verification event: claim, its state, commit or release).
 import { compactVerify, type CompactVerifyGetKey } from "jose";
 import type { Context } from "hono";
 import {
