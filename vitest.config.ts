@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { issuerEndpoint } from "./test/worker/issuer-endpoints.ts";
+import { pollEndpoint } from "./test/worker/ssf-poll-endpoint.ts";
 
 /** get-identity answers a test set for one e-mail (https://directory.ward-demo.test/answer): groups and posture change. */
 const directoryAnswers = new Map<string, unknown>();
@@ -47,6 +48,7 @@ export default defineConfig({
                   ORIGIN_TIMEOUT_MS: "500",
                   STRIP_HEADERS: "x-internal-debug, x-tenant-override",
                   ASSERTION_SIGNING_KEYS: inject("assertionSigningKeys"),
+                  SSF_POLL_AUTHORIZATION: "Bearer poll-secret",
                 },
                 serviceBindings: { PAYMENTS_API: origin, ORDERS_API: origin, WIKI: origin },
                 // The outside edge: the demo Access team domain serves the test key set; loopback passes
@@ -85,6 +87,9 @@ export default defineConfig({
                     };
                     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
                   }
+                  // A security-event transmitter that only offers polling (test/worker/ssf/poll.test.ts).
+                  const polled = await pollEndpoint(request);
+                  if (polled) return polled;
                   const issued = issuerEndpoint(url, inject("workloadIssuers"));
                   if (issued) return issued;
                   if (url.hostname === "127.0.0.1") {

@@ -115,6 +115,8 @@ export const decisionLineSchema = z.object({
     .optional(),
   /** What went wrong, for `internal-error` (never a token). */
   error: z.string().optional(),
+  /** Refused by the denylist: its entry, and the security event's jti and transmitter when one put it there. */
+  listedBy: z.object({ entry: z.string(), jti: z.string().optional(), transmitter: z.string().optional() }).optional(),
 });
 
 /** One decision-log line as the Worker writes it and the CLI reads it. */
@@ -206,6 +208,7 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
     exception: decision.exception ?? null,
     ...(record.droppedHeaders ? { droppedHeaders: record.droppedHeaders } : {}),
     ...(record.outcome ? { outcome: record.outcome } : {}),
+    ...(decision.listedBy ? { listedBy: decision.listedBy } : {}),
     ...(record.shadow
       ? {
           shadow: {

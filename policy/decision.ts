@@ -109,4 +109,13 @@ export interface Decision {
   obligations: Obligations;
   policyVersion: string;
   trace: RuleTrace[];
+  /** Refused by the denylist: the entry, and the security event that put it there (`ward metrics` links them). */
+  listedBy?: ListedBy;
+}
+
+export interface ListedBy {
+  entry: string;
+  /** The SET's jti and transmitter, for an entry a security event made (worker/ssf/). */
+  jti?: string;
+  transmitter?: string;
 }

@@ -131,6 +131,16 @@ export function applyDenylist(decision: Decision, verdict: DenylistVerdict): Dec
     obligations: { rateLimits: [], headers: {} },
     status: statusFor(reason),
     reasons: [reason],
+    ...(verdict.state === "denied"
+      ? {
+          listedBy: {
+            entry: verdict.entry.id,
+            ...(verdict.entry.signal
+              ? { jti: verdict.entry.signal.jti, transmitter: verdict.entry.signal.transmitter }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 

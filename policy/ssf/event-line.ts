@@ -18,7 +18,9 @@ export interface SsfEventLine {
   requestId: string;
   /** The transmitter's name in the push URL. */
   transmitter: string;
-  /** The status Ward answered with: 202, 400 or 5xx. */
+  /** How it came: pushed to Ward (RFC 8935; the default) or fetched by Ward's poll (RFC 8936). */
+  delivery?: "push" | "poll";
+  /** The status Ward answered with: 202, 400 or 5xx (polled: what a push would have been answered with). */
   status: number;
   outcome: SsfDelivery;
   err?: SetErrorCode;

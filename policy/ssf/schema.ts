@@ -29,6 +29,33 @@ const holdDuration = z
     }
   });
 
+/** The shortest and longest wait between two polls (a poll that found SETs is followed at once, bounded). */
+export const MIN_POLL_SECONDS = 5;
+export const MAX_POLL_SECONDS = 3600;
+
+const secretName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, "must be a Worker secret's name such as SSF_OKTA_AUTHORIZATION");
+
+/** Poll delivery (RFC 8936): where Ward asks for SETs, with what credential, how many at once, how often. */
+export const SsfPoll = z.strictObject({
+  endpoint: httpsUrl.describe("the stream's poll endpoint (its delivery.endpoint_url)"),
+  authorization: secretName.describe(
+    "a Worker secret holding the whole Authorization header value Ward polls with (e.g. 'Bearer ...')",
+  ),
+  maxEvents: z.number().int().min(1).max(100).default(25).describe("SETs asked for per poll (default 25)"),
+  every: z
+    .string()
+    .regex(DURATION, "must be a duration such as 30s or 5m")
+    .refine((v) => {
+      const seconds = Number(v.slice(0, -1)) * UNIT_SECONDS[v.slice(-1)]!;
+      return seconds >= MIN_POLL_SECONDS && seconds <= MAX_POLL_SECONDS;
+    }, "must be between 5s and 1h")
+    .default("30s")
+    .describe("the wait between polls that found nothing (default 30s)"),
+});
+export type SsfPoll = z.infer<typeof SsfPoll>;
+
 export const SsfTransmitter = z.strictObject({
   issuer: httpsUrl.describe(
     "the transmitter's Issuer Identifier: exactly the `iss` of its SETs and of its /.well-known/ssf-configuration",
@@ -55,13 +82,21 @@ export const SsfTransmitter = z.strictObject({
     .describe(
       "iss_sub subjects with one of these issuers name the `sub` of the Access tokens Ward sees (the Access team domain always does)",
     ),
-  authorization: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]*$/, "must be a Worker secret's name such as SSF_OKTA_AUTHORIZATION")
+  authorization: secretName
     .optional()
     .describe(
       "a Worker secret: each push must carry exactly its value in Authorization (the stream's authorization_header)",
     ),
+  criticalSubjectMembers: z
+    .array(z.string().min(1).max(64))
+    .max(16)
+    .optional()
+    .describe(
+      "the critical_subject_members of its SSF configuration: a SET whose complex subject has one Ward cannot interpret is refused",
+    ),
+  poll: SsfPoll.optional().describe(
+    "receive by polling its endpoint (RFC 8936) instead of waiting for pushes: for transmitters that only offer polling",
+  ),
   description: z.string().optional(),
 });
 export type SsfTransmitter = z.infer<typeof SsfTransmitter>;

@@ -76,7 +76,18 @@ export interface SetExpectations {
   audience: string;
   /** The event types the policy accepts from this transmitter (stream events are always accepted). */
   subscribed: ReadonlySet<SsfEventName>;
+  /** The transmitter's critical_subject_members (SSF 1.0 §7.1): complex-subject members a receiver must interpret. */
+  criticalMembers?: ReadonlySet<string>;
 }
+
+/**
+ * The complex-subject members Ward interprets: `user`, the person it refuses or refreshes. Any other (a session,
+ * a device, a tenant, an application) narrows whom the event is about in a way Ward cannot honour: it acts on
+ * the whole person. Where the transmitter declares such a member critical, acting anyway would apply only part
+ * of what the event says (a revocation of one tenant's session read as one of every session), so the SET is
+ * refused whole and the transmitter told (invalid_request).
+ */
+export const INTERPRETED_SUBJECT_MEMBERS: ReadonlySet<string> = new Set(["user"]);
 
 const refuse = (err: SetErrorCode, problem: string): { ok: false } & SetRefusal => ({ ok: false, err, problem });
 
@@ -214,6 +225,12 @@ export function checkSetClaims(
   }
   const subject = subjectOf(payload, payload.events);
   if ("err" in subject) return { ok: false, ...subject };
+  if (subject.subject.format === "complex" && expected.criticalMembers) {
+    const critical = Object.keys(subject.subject.members).find(
+      (m) => expected.criticalMembers!.has(m) && !INTERPRETED_SUBJECT_MEMBERS.has(m),
+    );
+    if (critical !== undefined) return refuse("invalid_request", `critical-subject-member: ${critical}`);
+  }
   const set: ValidSet = { jti: payload.jti, issuedAt: payload.iat * 1000, events, subject: subject.subject };
   if (payload.txn !== undefined) set.txn = payload.txn as string;
   return { ok: true, set };

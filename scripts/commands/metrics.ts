@@ -3,11 +3,16 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { computeMetrics } from "../metrics/aggregate.ts";
 import { metricsText } from "../metrics/format.ts";
-import { readDecisionLogs, readProcessStdin, type ReadStdin } from "../logs/read.ts";
+import { parseDecisionLog } from "../logs/parse.ts";
+import { readDecisionLogs, readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
+import { ssfMetrics } from "../metrics/ssf.ts";
+import { ssfEventLines } from "../ssf/delivered.ts";
 
 export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baseline LOG] [--top N] [--now ISO] [--format text|json]
     lateral-movement figures from decision logs (- is stdin): denied attempts, exceptions and their age,
-    credential lifetimes, call paths never seen before (baseline: --baseline, else the first half of the window)`;
+    credential lifetimes, call paths never seen before (baseline: --baseline, else the first half of the window);
+    where the logs carry security events (ssf-event lines): events per type, and the time from each event's
+    iat to the first request it refused`;
 
 function instant(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -47,7 +52,15 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
   const stdinUses = positionals.filter((f) => f === "-").length + (values.baseline === "-" ? 1 : 0);
   if (stdinUses > 1) throw new CliError("standard input (-) can be read once only");
 
-  const { records, skipped } = await readDecisionLogs(positionals, readStdin);
+  // Read once (standard input can be), parsed for decisions and for security events.
+  const texts = await readLogTexts(positionals, readStdin);
+  const records = [];
+  let skipped = 0;
+  for (const text of texts) {
+    const parsed = parseDecisionLog(text);
+    records.push(...parsed.records);
+    skipped += parsed.skipped;
+  }
   const baseline =
     values.baseline !== undefined ? (await readDecisionLogs([values.baseline], readStdin)).records : undefined;
   const metrics = computeMetrics(records, {
@@ -58,6 +71,19 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
     ...(now !== undefined ? { now } : {}),
     ...(baseline ? { baseline } : {}),
   });
+  const inWindow = (time: string | undefined) => {
+    const t = time === undefined ? Number.NaN : Date.parse(time);
+    if (since === undefined && until === undefined) return true;
+    return Number.isFinite(t) && (since === undefined || t >= since) && (until === undefined || t < until);
+  };
+  const events = ssfEventLines(texts).filter((l) => inWindow(l.time));
+  // Only where the logs carry security events: the figures of a Ward without them stay as they were.
+  if (events.length > 0)
+    metrics.ssf = ssfMetrics(
+      events,
+      records.filter((r) => inWindow(r.time)),
+      top,
+    );
   if (values.format === "json") io.out(JSON.stringify(metrics, null, 2));
   else for (const line of metricsText(metrics)) io.out(line);
   return EXIT.ok;

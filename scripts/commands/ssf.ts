@@ -5,24 +5,27 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { EVENT_URIS, SSF_EVENT_NAMES, SSF_EVENTS_PREFIX, type SsfEventName } from "../../policy/index.ts";
+import { adminCall, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { loadPolicyFile } from "../policy-file.ts";
-import { eventNamesOf, policySnippet, PUSH, readConfiguration } from "../ssf/configuration.ts";
+import { eventNamesOf, policySnippet, POLL, PUSH, readConfiguration } from "../ssf/configuration.ts";
 import { deliveredLine, deliveredSummary, ssfEventLines } from "../ssf/delivered.ts";
 import { call, transmitterUrl, type Fetch } from "../ssf/http.ts";
 
 export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
 ward ssf create ISSUER|URL|FILE --receiver https://WARD_HOST --name NAME [--policy FILE | --events E,...] [--description TEXT]
-         [--authorization-env VAR]
-ward ssf verify ISSUER|URL|FILE --stream ID [--log FILE --wait 10s]
-ward ssf status ISSUER|URL|FILE --stream ID
+         [--authorization-env VAR | --poll]
+ward ssf verify ISSUER|URL|FILE --stream ID --name NAME ${TARGET_USAGE} [--log FILE --wait 10s]
+ward ssf status ISSUER|URL|FILE --stream ID [--name NAME ${TARGET_USAGE}]
+ward ssf poll NAME ${TARGET_USAGE}
 ward ssf delivered LOG... [--transmitter NAME] [--state STATE] [--since ISO]
     connect an identity provider's security events (OpenID SSF, CAEP, RISC): read its configuration and the
     policy entry for it, create a push stream to this Ward (/.ward/ssf/events/NAME), request a verification
-    event, show the stream's status, list what it delivered from the logs; the bearer token for the
-    transmitter's API is read from $WARD_SSF_TOKEN (--token-env VAR to name another)`;
+    event (Ward accepts it only with the state it was told), show the stream's status and when Ward last
+    verified it, start polling a transmitter the policy polls, list what it delivered from the logs; the bearer
+    token for the transmitter's API is read from $WARD_SSF_TOKEN (--token-env VAR to name another)`;
 
 export interface SsfDeps {
   fetch: Fetch;
@@ -69,7 +72,7 @@ function seconds(text: string, flag: string): number {
 
 export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = defaults): Promise<number> {
   const [action, ...rest] = args;
-  const { positionals, values } = parseArgs({
+  const { positionals, values: parsed } = parseArgs({
     args: rest,
     allowPositionals: true,
     options: {
@@ -79,6 +82,7 @@ export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = default
       events: { type: "string" },
       description: { type: "string" },
       "authorization-env": { type: "string" },
+      poll: { type: "boolean", default: false },
       "token-env": { type: "string", default: "WARD_SSF_TOKEN" },
       stream: { type: "string" },
       log: { type: "string" },
@@ -86,8 +90,10 @@ export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = default
       transmitter: { type: "string" },
       state: { type: "string" },
       since: { type: "string" },
+      ...targetOptions,
     },
   });
+  const values: Values = { ...parsed, local: parsed.local ? "1" : undefined, poll: parsed.poll ? "1" : undefined };
   switch (action) {
     case "configuration":
       return configuration(positionals, values.name ?? "idp", io, deps);
@@ -99,6 +105,8 @@ export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = default
       return status(positionals, values, io, deps);
     case "delivered":
       return delivered(positionals, values, io, deps);
+    case "poll":
+      return startPoll(positionals, values, io);
     default:
       throw new CliError(`${action === undefined ? "name a subcommand" : `unknown subcommand ${action}`}\n${usage}`);
   }
@@ -126,7 +134,32 @@ async function configuration(positionals: string[], name: string, io: Io, deps: 
   return EXIT.ok;
 }
 
+/** The options as text; --local (a flag) as "1". */
 type Values = Record<string, string | undefined>;
+
+/** This Ward's admin API, when the command names one (--env or --local). */
+function wardTarget(values: Values): Promise<AdminTarget> | undefined {
+  if (!values.env && !values.local) return undefined;
+  return resolveTarget({
+    env: values.env,
+    local: values.local === "1",
+    url: values.url,
+    port: values.port,
+    as: values.as,
+    groups: values.groups,
+  });
+}
+
+function transmitterName(values: Values): string {
+  const name = values.name;
+  if (!name || !NAME.test(name)) throw new CliError(`--name: the transmitter's name in the policy\n${usage}`);
+  return name;
+}
+
+function refusedBy(target: AdminTarget, reply: { status: number; body: unknown; text: string }): CliError {
+  const error = (reply.body as { error?: string } | undefined)?.error ?? reply.text.slice(0, 300);
+  return new CliError(`${target.describe} refused (${reply.status}): ${error}`, EXIT.failed);
+}
 
 async function create(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
   const name = values.name;
@@ -147,10 +180,18 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
   }
   const bearer = token(deps.env, values["token-env"]!);
   const { metadata } = await readConfiguration(source(positionals), deps.fetch);
-  if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))
-    throw new CliError(`${metadata.issuer} does not offer push delivery (${PUSH})`, EXIT.failed);
+  const polled = values.poll === "1";
+  if (polled && values["authorization-env"])
+    throw new CliError("--authorization-env is for push delivery; a polled stream is read with the poll secret");
+  const method = polled ? POLL : PUSH;
+  if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(method))
+    throw new CliError(
+      `${metadata.issuer} does not offer ${polled ? "poll" : "push"} delivery (${method})${polled ? "" : metadata.delivery_methods_supported.includes(POLL) ? ": use --poll" : ""}`,
+      EXIT.failed,
+    );
   const endpointUrl = `${receiver.origin}${SSF_EVENTS_PREFIX}/${name}`;
-  const delivery: Record<string, string> = { method: PUSH, endpoint_url: endpointUrl };
+  // Polled: the transmitter names the endpoint Ward asks at (RFC 8936; SSF 1.0 §8.1.1).
+  const delivery: Record<string, string> = polled ? { method } : { method, endpoint_url: endpointUrl };
   if (values["authorization-env"]) delivery.authorization_header = token(deps.env, values["authorization-env"]);
   const reply = await call(deps.fetch, endpoint(metadata.configuration_endpoint, "configuration_endpoint"), {
     method: "POST",
@@ -174,7 +215,13 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
     );
   const aud = typeof stream.aud === "string" ? [stream.aud] : Array.isArray(stream.aud) ? stream.aud.map(String) : [];
   io.out(`stream ${stream.stream_id} created at ${metadata.issuer}`);
-  io.out(`  pushes to      ${endpointUrl}`);
+  if (polled) {
+    const given = (stream.delivery as { endpoint_url?: unknown } | undefined)?.endpoint_url;
+    if (typeof given !== "string")
+      throw new CliError("creating the stream: no delivery.endpoint_url to poll in the answer", EXIT.failed);
+    transmitterUrl(given, "delivery.endpoint_url");
+    io.out(`  polled at      ${given}   (the policy entry's poll.endpoint)`);
+  } else io.out(`  pushes to      ${endpointUrl}`);
   io.out(`  audience       ${aud.join(", ") || "(none)"}`);
   const delivered = eventNamesOf(Array.isArray(stream.events_delivered) ? stream.events_delivered.map(String) : []);
   io.out(`  events         ${delivered.join(", ") || "(none)"}`);
@@ -193,9 +240,17 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
 
 async function verify(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
   if (!values.stream) throw new CliError(`--stream: the stream's id\n${usage}`);
+  const name = transmitterName(values);
+  const targeted = wardTarget(values);
+  if (!targeted)
+    throw new CliError(`name this Ward (--env ENV or --local): it accepts only the state it was told\n${usage}`);
   const bearer = token(deps.env, values["token-env"]!);
   const { metadata } = await readConfiguration(source(positionals), deps.fetch);
   const state = randomBytes(18).toString("base64url");
+  // Ward first: a verification event with a state it was not told is refused.
+  const target = await targeted;
+  const told = await adminCall(target, "POST", "/ssf/verification", { transmitter: name, state });
+  if (told.status !== 200) throw refusedBy(target, told);
   const reply = await call(deps.fetch, endpoint(metadata.verification_endpoint, "verification_endpoint"), {
     method: "POST",
     token: bearer,
@@ -233,6 +288,8 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
 
 async function status(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
   if (!values.stream) throw new CliError(`--stream: the stream's id\n${usage}`);
+  const targeted = wardTarget(values);
+  const name = targeted ? transmitterName(values) : undefined;
   const bearer = token(deps.env, values["token-env"]!);
   const { metadata } = await readConfiguration(source(positionals), deps.fetch);
   const query = (u: URL) => {
@@ -266,7 +323,39 @@ async function status(positionals: string[], values: Values, io: Io, deps: SsfDe
       );
     }
   }
+  if (targeted) {
+    const target = await targeted;
+    const reply = await adminCall(target, "GET", `/ssf/status?transmitter=${encodeURIComponent(name!)}`);
+    if (reply.status !== 200) throw refusedBy(target, reply);
+    const r = reply.body as ReceiverStatus;
+    const at = (ms: number | null) => (ms === null ? "never" : new Date(ms).toISOString());
+    io.out(`  verified       ${at(r.verifiedAt)} (by ${target.describe})`);
+    if (r.verificationRequestedAt !== null) io.out(`  verification requested ${at(r.verificationRequestedAt)}`);
+    if (r.poll)
+      io.out(
+        `  polled         last ok ${at(r.poll.lastOkAt)}, next ${at(r.poll.nextAt)}${r.poll.failures > 0 ? `, ${r.poll.failures} failures (${r.poll.lastError})` : ""}`,
+      );
+  }
   return s?.status === "enabled" ? EXIT.ok : EXIT.failed;
+}
+
+/** What the receiver keeps of a transmitter (worker/ssf/replay.ts ReceiverStatus). */
+interface ReceiverStatus {
+  verifiedAt: number | null;
+  verificationRequestedAt: number | null;
+  poll: { lastOkAt: number | null; failures: number; lastError: string | null; nextAt: number | null } | null;
+}
+
+async function startPoll(positionals: string[], values: Values, io: Io): Promise<number> {
+  if (positionals.length !== 1 || !NAME.test(positionals[0]!))
+    throw new CliError(`name the transmitter as the policy does\n${usage}`);
+  const targeted = wardTarget(values);
+  if (!targeted) throw new CliError(`name this Ward (--env ENV or --local)\n${usage}`);
+  const target = await targeted;
+  const reply = await adminCall(target, "POST", `/ssf/poll?transmitter=${encodeURIComponent(positionals[0]!)}`);
+  if (reply.status !== 200) throw refusedBy(target, reply);
+  io.out(`polling ${positionals[0]} now (${target.describe}); ward ssf status shows how it goes`);
+  return EXIT.ok;
 }
 
 async function delivered(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {

@@ -2,6 +2,7 @@
 // the exceptions in use and their age, how long the credentials seen were issued for, and call paths
 // (identity -> route) that had never been seen before. Lines from before a field existed (no `time`,
 // `host`, `credential`, `exception`...) count where they can and drop out of the figures that need it.
+import type { SsfMetrics } from "./ssf.ts";
 import type { DecisionLine } from "../../policy/index.ts";
 
 export interface Count {
@@ -54,6 +55,8 @@ export interface Metrics {
   /** The identities with the most decisions carrying a credential, first (at most `top`). */
   credentialLifetimesByIdentity: IdentityLifetimes[];
   newCallPaths: { baseline: BaselineSource; splitAt: string | null; baselineDecisions: number; paths: Count[] };
+  /** Security events (scripts/metrics/ssf.ts), where the logs carry them. */
+  ssf?: SsfMetrics;
 }
 
 export interface MetricsOptions {

@@ -116,5 +116,25 @@ export function metricsText(m: Metrics): string[] {
       ? `baseline: the ${plural(n.baselineDecisions, "decision")} of the --baseline log`
       : `baseline: the ${plural(n.baselineDecisions, "decision")} before the midpoint ${n.splitAt ?? "?"}`;
   lines.push(`new call paths (allowed identity -> route; ${baseline}):`, ...counted("call path", n.paths));
+  if (m.ssf) lines.push("", ...ssfText(m.ssf));
   return lines;
+}
+
+function ssfText(s: NonNullable<Metrics["ssf"]>): string[] {
+  const r = s.timeToRefusal;
+  const figure = (v: number | null) => (v === null ? "?" : duration(v));
+  return [
+    `security events (${s.deliveries} ${s.deliveries === 1 ? "delivery" : "deliveries"}):`,
+    ...counted("event", s.byEvent),
+    "",
+    "security events by outcome:",
+    ...counted("outcome", s.byOutcome),
+    "",
+    `time from an event's iat to the first request it refused (${r.linked} of ${plural(r.refusing, "refusing SET")}; the others' people did not come back): median ${figure(r.medianSeconds)}, max ${figure(r.maxSeconds)}`,
+    ...columns(
+      ["seconds", "transmitter", "events", "jti", "first refusal"],
+      ["right", "left", "left", "left", "left"],
+      r.slowest.map((x) => [x.seconds.toFixed(1), x.transmitter, x.events.join(","), x.jti, x.firstRefusal]),
+    ),
+  ];
 }

@@ -7,8 +7,10 @@ import { EVENT_URIS, SSF_EVENT_NAMES, type SsfEventName } from "../../policy/ind
 import { CliError, EXIT } from "../cli-error.ts";
 import { call, transmitterUrl, type Fetch } from "./http.ts";
 
-/** Push delivery (RFC 8935), the only one Ward receives by. */
+/** Push delivery (RFC 8935): the transmitter POSTs each SET to Ward. */
 export const PUSH = "urn:ietf:rfc:8935";
+/** Poll delivery (RFC 8936): Ward asks the transmitter for SETs (policy `poll`, worker/ssf/poll.ts). */
+export const POLL = "urn:ietf:rfc:8936";
 
 const url = z.string().min(1);
 /** Loose: a transmitter may return claims this version does not know (§7.2.3). */
@@ -97,11 +99,15 @@ export async function readConfiguration(source: string, fetchImpl: Fetch): Promi
   const warnings: string[] = [];
   if (!metadata.jwks_uri) warnings.push("no jwks_uri: give the transmitter's public keys inline (jwks) instead");
   if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))
-    warnings.push(`push delivery (${PUSH}) is not offered: Ward receives SETs by push only`);
+    warnings.push(
+      metadata.delivery_methods_supported.includes(POLL)
+        ? `push delivery (${PUSH}) is not offered: Ward polls it (the entry's poll; ward ssf create --poll)`
+        : `neither push (${PUSH}) nor poll (${POLL}) delivery is offered: Ward cannot receive its SETs`,
+    );
   const critical = (metadata.critical_subject_members ?? []).filter((m) => m !== "user");
   if (critical.length > 0)
     warnings.push(
-      `critical subject members ${critical.join(", ")}: Ward reads only the user of a complex subject and acts on the person whatever the other members say`,
+      `critical subject members ${critical.join(", ")}: Ward acts on the user of a complex subject only, so a SET whose subject carries one of these is refused (invalid_request), never acted on in part`,
     );
   return { metadata, from, warnings };
 }
@@ -120,6 +126,15 @@ export function policySnippet(name: string, metadata: TransmitterMetadata, event
     "      algorithms: [RS256]   # as the transmitter signs; asymmetric only",
     `      events: [${events.join(", ")}]`,
   ];
+  if (metadata.critical_subject_members?.length)
+    lines.push(`      criticalSubjectMembers: [${metadata.critical_subject_members.join(", ")}]`);
+  const methods = metadata.delivery_methods_supported;
+  if (methods && !methods.includes(PUSH) && methods.includes(POLL))
+    lines.push(
+      "      poll:   # the stream's endpoint_url (ward ssf create --poll prints it); the secret holds 'Bearer ...'",
+      `        endpoint: https://...`,
+      `        authorization: SSF_${name.toUpperCase().replace(/-/g, "_")}_POLL`,
+    );
   return lines.join("\n");
 }
 

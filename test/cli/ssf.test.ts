@@ -28,6 +28,10 @@ interface Seen {
 const seen: Seen[] = [];
 let server: Server;
 let base = "";
+/** What `ward ssf verify` told this Ward (the mock's admin API). */
+const wardTold: { transmitter: string; state: string }[] = [];
+/** The mock's port, as `--local --port` names it. */
+let port = "";
 /** What the mock says the stream's audience is. */
 let streamAudience = "https://ward.example.com/dev";
 
@@ -53,7 +57,33 @@ beforeAll(async () => {
     };
     const authorized = req.headers.authorization === `Bearer ${TOKEN}`;
     const supported = [EVENT_URIS["session-revoked"], EVENT_URIS["account-disabled"], EVENT_URIS["credential-change"]];
+    const admin = req.headers["cf-access-jwt-assertion"] === "local-admin-token";
     switch (`${req.method} ${url.pathname}`) {
+      // The same server plays this Ward's local gateway (`--local --port`): its sign-in and admin API.
+      case "GET /cdn-cgi/access/dev-token":
+        res.writeHead(200);
+        return res.end("local-admin-token");
+      case "POST /.ward/admin/ssf/verification":
+        if (!admin) return json(401, {});
+        wardTold.push(JSON.parse(text));
+        return json(200, { ok: true });
+      case "GET /.ward/admin/ssf/status":
+        if (!admin) return json(401, {});
+        if (url.searchParams.get("transmitter") !== "idp") return json(404, { error: "no transmitter" });
+        return json(200, {
+          transmitter: "idp",
+          verifiedAt: Date.parse("2026-12-01T10:00:00Z"),
+          verificationRequestedAt: null,
+          poll: {
+            lastOkAt: null,
+            failures: 2,
+            lastError: "poll-status-401",
+            nextAt: Date.parse("2026-12-01T11:00:00Z"),
+          },
+        });
+      case "POST /.ward/admin/ssf/poll":
+        if (!admin) return json(401, {});
+        return json(200, { ok: true });
       case "GET /.well-known/ssf-configuration/tenant":
         return json(200, {
           spec_version: "1_0",
@@ -69,16 +99,27 @@ beforeAll(async () => {
       case "GET /.well-known/ssf-configuration/moved":
         res.writeHead(302, { location: `${base}/.well-known/ssf-configuration/tenant` });
         return res.end();
+      case "GET /.well-known/ssf-configuration/poll-tenant":
+        return json(200, {
+          issuer: `${base}/poll-tenant`,
+          jwks_uri: `${base}/jwks.json`,
+          delivery_methods_supported: ["urn:ietf:rfc:8936"],
+          configuration_endpoint: `${base}/ssf/stream`,
+          critical_subject_members: ["user", "tenant"],
+        });
       case "GET /.well-known/ssf-configuration/poll-only":
         return json(200, { issuer: `${base}/poll-only`, delivery_methods_supported: ["urn:ietf:rfc:8936"] });
       case "POST /ssf/stream": {
         if (!authorized) return json(401, { error: "unauthorized" });
         const requested: string[] = JSON.parse(text).events_requested;
+        const polled = JSON.parse(text).delivery.method === "urn:ietf:rfc:8936";
         return json(201, {
           stream_id: "f67e39a0a4d34d56b3aa1bc4cff0069f",
-          iss: `${base}/tenant`,
+          iss: polled ? `${base}/poll-tenant` : `${base}/tenant`,
           aud: streamAudience,
-          delivery: JSON.parse(text).delivery,
+          delivery: polled
+            ? { ...JSON.parse(text).delivery, endpoint_url: `${base}/ssf/poll/f67e39a0` }
+            : JSON.parse(text).delivery,
           events_supported: supported,
           events_requested: requested,
           events_delivered: requested.filter((e) => supported.includes(e)),
@@ -115,7 +156,8 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = String((server.address() as AddressInfo).port);
+  base = `http://127.0.0.1:${port}`;
 });
 
 afterAll(async () => {
@@ -283,6 +325,31 @@ services:
     expect(r.err).toContain("set WARD_SSF_TOKEN");
   });
 
+  it("--poll creates a polled stream and prints the endpoint the policy's poll names", async () => {
+    seen.length = 0;
+    const r = await run([
+      "create",
+      `${base}/poll-tenant`,
+      "--receiver",
+      "https://ward.example.com",
+      "--name",
+      "idp",
+      "--poll",
+    ]);
+    expect(r.status).toBe(0);
+    expect(seen.find((s) => s.method === "POST")!.body.delivery).toEqual({ method: "urn:ietf:rfc:8936" });
+    expect(r.out).toContain(`polled at      ${base}/ssf/poll/f67e39a0`);
+  });
+
+  it("the policy entry of a poll-only transmitter has its poll and its critical subject members", async () => {
+    const r = await run(["configuration", `${base}/poll-tenant`, "--name", "idp"]);
+    expect(r.status).toBe(0);
+    expect(r.out).toContain("criticalSubjectMembers: [user, tenant]");
+    expect(r.out).toContain("poll:");
+    expect(r.out).toContain("authorization: SSF_IDP_POLL");
+    expect(r.err).toContain("a SET whose subject carries one of these is refused");
+  });
+
   it("refuses to create a stream with a transmitter that offers no push", async () => {
     const r = await run(["create", `${base}/poll-only`, "--receiver", "https://ward.example.com", "--name", "idp"]);
     expect(r.status).toBe(1);
@@ -291,22 +358,57 @@ services:
 });
 
 describe("ward ssf verify and status", () => {
-  it("requests a verification event and finds Ward's log line with its state", async () => {
+  const ward = ["--name", "idp", "--local", "--port"];
+
+  it("tells Ward the state, requests a verification event with it, and finds Ward's log line with its state", async () => {
     seen.length = 0;
+    wardTold.length = 0;
     writeFileSync(LOG, "");
-    const r = await run(["verify", `${base}/tenant`, "--stream", "f67e39a0a4d34d56b3aa1bc4cff0069f", "--log", LOG]);
+    const r = await run([
+      "verify",
+      `${base}/tenant`,
+      "--stream",
+      "f67e39a0a4d34d56b3aa1bc4cff0069f",
+      "--log",
+      LOG,
+      ...ward,
+      port,
+    ]);
     expect(r.status).toBe(0);
     const request = seen.find((s) => s.url === "/ssf/verify")!;
     expect(request.body.stream_id).toBe("f67e39a0a4d34d56b3aa1bc4cff0069f");
     expect(request.body.state).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    // Ward was told first: the transmitter may send the event at once.
+    expect(wardTold).toEqual([{ transmitter: "idp", state: request.body.state }]);
+    expect(seen.findIndex((s) => s.url === "/.ward/admin/ssf/verification")).toBeLessThan(seen.indexOf(request));
     expect(r.out).toContain(`state ${request.body.state}`);
     expect(r.out).toContain("verified: Ward received and accepted");
   });
 
   it("without a log, says how to look for it", async () => {
-    const r = await run(["verify", `${base}/tenant`, "--stream", "s-1"]);
+    const r = await run(["verify", `${base}/tenant`, "--stream", "s-1", ...ward, port]);
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/ward ssf delivered LOG --state [A-Za-z0-9_-]{24}/);
+  });
+
+  it("without this Ward named, requests nothing: Ward would refuse a state it was not told", async () => {
+    seen.length = 0;
+    const r = await run(["verify", `${base}/tenant`, "--stream", "s-1", "--name", "idp"]);
+    expect(r.status).toBe(2);
+    expect(r.err).toContain("name this Ward");
+    expect(seen.filter((s) => s.url === "/ssf/verify")).toEqual([]);
+  });
+
+  it("with this Ward named, shows when it last verified the stream and how polling goes", async () => {
+    const r = await run(["status", `${base}/tenant`, "--stream", "f67e39a0a4d34d56b3aa1bc4cff0069f", ...ward, port]);
+    expect(r.out).toContain("verified       2026-12-01T10:00:00.000Z");
+    expect(r.out).toContain("2 failures (poll-status-401)");
+  });
+
+  it("ward ssf poll starts a polled transmitter's poller", async () => {
+    const r = await run(["poll", "idp", "--local", "--port", port]);
+    expect(r.status).toBe(0);
+    expect(seen.some((s) => s.method === "POST" && s.url === "/.ward/admin/ssf/poll?transmitter=idp")).toBe(true);
   });
 
   it("shows the stream's status and configuration; exit 1 when it is not enabled", async () => {

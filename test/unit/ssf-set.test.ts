@@ -524,3 +524,35 @@ describe("planSignals", () => {
     expect(dirty.reason).toBe("session-revoked from okta: propre (jti j-1)");
   });
 });
+
+describe("critical_subject_members (SSF 1.0 §7.1): a critical member Ward cannot interpret refuses the SET", () => {
+  function withCritical(name: string, critical: string[] | undefined) {
+    const payload = EXAMPLES[name]!.payload;
+    const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
+    const expected: SetExpectations = { issuer: payload.iss, audience: aud, subscribed: ALL };
+    if (critical) expected.criticalMembers = new Set(critical);
+    return checkSetClaims(payload, expected, payload.iat * 1000);
+  }
+
+  it.each([
+    // The session of CAEP's example: revoking every session of the person would be more than it says.
+    ["caep-session-revoked-complex-user", ["session"], "critical-subject-member: session"],
+    ["caep-session-revoked-complex-user", ["user", "tenant"], "critical-subject-member: tenant"],
+    ["ssf-session-revoked-complex", ["device"], "critical-subject-member: device"],
+    ["caep-device-compliance-change", ["device", "tenant"], "critical-subject-member: device"],
+  ])("%s with %j critical: refused invalid_request, nothing applied", (name, critical, problem) => {
+    expect(withCritical(name, critical)).toEqual({ ok: false, err: "invalid_request", problem });
+  });
+
+  it.each([
+    // `user` is what Ward interprets; a critical member the subject does not carry asks nothing.
+    ["caep-session-revoked-complex-user", ["user"]],
+    ["ssf-session-revoked-complex", ["user", "tenant", "session"]],
+    // Only complex subjects have members.
+    ["risc-account-disabled", ["tenant"]],
+    // None declared: the user member is acted on, as before.
+    ["caep-session-revoked-complex-user", undefined],
+  ])("%s with %j critical: taken", (name, critical) => {
+    expect(withCritical(name, critical).ok).toBe(true);
+  });
+});

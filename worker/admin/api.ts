@@ -17,6 +17,8 @@ import {
 import type { AppEnv } from "../env.ts";
 import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
+import { ssfRoutes } from "./ssf.ts";
+import { startPollers } from "../ssf/poll.ts";
 import { denylistVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
@@ -110,7 +112,11 @@ function control(c: Context<AdminEnv>) {
   return c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
 }
 
-async function activate(c: Context<AdminEnv>, request: Omit<ActivateRequest, "who">): Promise<Response> {
+async function activate(
+  c: Context<AdminEnv>,
+  request: Omit<ActivateRequest, "who">,
+  next: CompiledPolicy,
+): Promise<Response> {
   const result = await control(c).activate({ ...request, who: c.get("principal") });
   if (!result.ok && "shadow" in result) {
     logEvent("warn", "policy-activation-conflict", {
@@ -130,6 +136,9 @@ async function activate(c: Context<AdminEnv>, request: Omit<ActivateRequest, "wh
     return c.json({ error: "conflict", active: result.active, stored: request.version }, 409);
   }
   logEvent("info", "policy-activated", { requestId: c.get("requestId"), ...result.entry });
+  // Transmitters the policy polls (RFC 8936) are polled from now on (worker/ssf/poll.ts).
+  const signals = next.document.sharedSignals;
+  if (signals) c.executionCtx.waitUntil(startPollers(c.env, signals.transmitters));
   return c.json({ entry: result.entry });
 }
 
@@ -212,7 +221,7 @@ admin.put("/policy", async (c) => {
     if (active === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
     return c.json({ error: "conflict", active, stored: next.version }, 409);
   }
-  return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message });
+  return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message }, next);
 });
 
 admin.put("/policy/shadow", async (c) => {
@@ -241,7 +250,11 @@ admin.post("/policy/shadow/promote", async (c) => {
   const candidate = await storedCandidate(c, body.candidate, "promote");
   if (candidate instanceof Response) return candidate;
   // The object checks again, atomically with the move, that the candidate is still the one in shadow.
-  return activate(c, { expected: body.expected, version: body.candidate, action: "promote", message: body.message });
+  return activate(
+    c,
+    { expected: body.expected, version: body.candidate, action: "promote", message: body.message },
+    candidate,
+  );
 });
 
 admin.post("/policy/rollback", async (c) => {
@@ -258,10 +271,11 @@ admin.post("/policy/rollback", async (c) => {
   }
   const stored = await storedCandidate(c, to, "rollback");
   if (stored instanceof Response) return stored;
-  return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message });
+  return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message }, stored);
 });
 
 grantRoutes(admin);
 denylistRoutes(admin);
+ssfRoutes(admin);
 
 admin.all("*", (c) => c.json({ error: "no such admin endpoint" }, 404));

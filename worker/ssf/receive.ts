@@ -8,7 +8,8 @@
 //
 // Bounded work per request: the body is read to at most MAX_SET_BYTES, a SET holds at most MAX_EVENTS events and
 // aliases at most 16 identifiers, one signature is verified (the key set is fetched at most every 30 s for an
-// unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed).
+// unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed;
+// a verification event: claim, its state, commit or release).
 import { compactVerify, type CompactVerifyGetKey } from "jose";
 import type { Context } from "hono";
 import {
@@ -19,7 +20,9 @@ import {
   SET_MEDIA_TYPE,
   sha256Hex,
   subjectShape,
+  type CompiledPolicy,
   type SetErrorCode,
+  type SharedSignals,
   type SsfEventLine,
   type SsfTransmitter,
   type ValidSet,
@@ -63,7 +66,10 @@ function jsonSegment(text: string | undefined): { value: unknown } | undefined {
 }
 
 /** The body as text, unless it is longer than `max` bytes (then undefined, having read no more than that). */
-async function readBounded(request: Request, max: number): Promise<string | undefined> {
+export async function readBounded(
+  request: Pick<Request, "headers" | "body">,
+  max: number,
+): Promise<string | undefined> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > max) return undefined;
   if (!request.body) return "";
@@ -135,7 +141,53 @@ export async function takeSet(
 
   const body = await readBounded(request, MAX_SET_BYTES);
   if (body === undefined) return { kind: "refused", err: "invalid_request", problem: "body-too-large-or-not-utf8" };
-  const token = body.trim();
+  return takeToken(body.trim(), {
+    env,
+    name,
+    transmitter,
+    signals,
+    policy,
+    now,
+    waitUntil,
+    replay: replayStub(env, transmitter.issuer),
+  });
+}
+
+/** What one SET is taken with, however it was delivered (pushed, or polled: worker/ssf/poll.ts). */
+export interface TokenContext {
+  env: Env;
+  /** The transmitter's name in the policy. */
+  name: string;
+  transmitter: SsfTransmitter;
+  signals: SharedSignals;
+  policy: CompiledPolicy;
+  now: number;
+  waitUntil: (p: Promise<unknown>) => void;
+  replay: ReplayStore;
+  /** Polled: the jti the transmitter delivered it under, which must be its own. */
+  deliveredAs?: string;
+}
+
+/** The replay store as the receiver uses it: the transmitter's SsfReplay object, or the object itself when it polls. */
+export type ReplayStore = Pick<SsfReplay, "claim" | "commit" | "release" | "checkVerification">;
+
+/** The transmitter's replay store, reached through its stub; a missing binding fails at the first call (503). */
+function replayStub(env: Env, issuer: string): ReplayStore {
+  const stub = () => env.SSF_REPLAY.getByName(issuer);
+  return {
+    claim: (jti, digest, issuedAt, now) => stub().claim(jti, digest, issuedAt, now),
+    commit: (jti) => stub().commit(jti),
+    release: (jti) => stub().release(jti),
+    checkVerification: (state, now) => stub().checkVerification(state, now),
+  };
+}
+
+/**
+ * One SET, the same checks and effects however it arrived: a compact JWS, signed by the transmitter's key with an
+ * accepted algorithm, its claims (policy/ssf/set.ts), a verification's state, never seen before; then applied.
+ */
+export async function takeToken(token: string, ctx: TokenContext): Promise<SetOutcome> {
+  const { env, name, transmitter, signals, policy, now, waitUntil, replay } = ctx;
   if (!COMPACT_JWS.test(token)) return { kind: "refused", err: "invalid_request", problem: "not-a-compact-jws" };
   const [headerPart, payloadPart] = token.split(".") as [string, string, string];
   const header = jsonSegment(decodeSegment(headerPart));
@@ -159,11 +211,19 @@ export async function takeSet(
 
   const checked = checkSetClaims(
     payload.value,
-    { issuer: transmitter.issuer, audience: signals.audience, subscribed: new Set(transmitter.events) },
+    {
+      issuer: transmitter.issuer,
+      audience: signals.audience,
+      subscribed: new Set(transmitter.events),
+      ...(transmitter.criticalSubjectMembers ? { criticalMembers: new Set(transmitter.criticalSubjectMembers) } : {}),
+    },
     now,
   );
   if (!checked.ok) return { kind: "refused", err: checked.err, problem: checked.problem };
   const set = checked.set;
+  // Acknowledging one jti for another SET would tell the transmitter the wrong SET was taken.
+  if (ctx.deliveredAs !== undefined && ctx.deliveredAs !== set.jti)
+    return { kind: "refused", err: "invalid_request", problem: "poll-jti-mismatch", set };
   const teamDomain = policy.document.identity.access?.teamDomain;
   const plan = planSignals(set, {
     transmitter: name,
@@ -172,11 +232,9 @@ export async function takeSet(
     nowMs: now,
   });
 
-  let replay: DurableObjectStub<SsfReplay>;
   let claim: Claim;
   try {
     // A deployment without the binding (an environment not yet upgraded) answers 503 here too, never 500.
-    replay = env.SSF_REPLAY.getByName(transmitter.issuer);
     claim = await replay.claim(set.jti, await sha256Hex(token), set.issuedAt, now);
   } catch (error) {
     return { kind: "later", problem: `replay-store-unavailable: ${String(error)}`, set };
@@ -185,6 +243,24 @@ export async function takeSet(
   if (claim === "duplicate") return { kind: "accepted", line: lineOf(described, "duplicate", 0) };
   if (claim === "conflict") return { kind: "refused", err: "invalid_request", problem: "jti-reused", set };
   if (claim !== "fresh") return { kind: "later", problem: `replay-store-${claim}`, set };
+
+  // A verification event counts only with the state `ward ssf verify` asked for (a replayed or forged one
+  // cannot make a stream look verified); one with no state is the transmitter's own, logged, verifying nothing.
+  const verification = set.events.find((e) => e.name === "verification");
+  if (verification?.state !== undefined) {
+    let verdict: boolean;
+    try {
+      verdict = await replay.checkVerification(verification.state, now);
+    } catch (error) {
+      await replay.release(set.jti).catch(() => undefined);
+      return { kind: "later", problem: `replay-store-unavailable: ${String(error)}`, set };
+    }
+    if (!verdict) {
+      // Forgotten again: the same SET is refused each time it comes, never acknowledged as a duplicate.
+      await replay.release(set.jti).catch(() => undefined);
+      return { kind: "refused", err: "invalid_request", problem: "verification-state-not-requested", set };
+    }
+  }
 
   let changes = 0;
   if (plan.ops.length > 0) {
@@ -237,6 +313,35 @@ function lineOf(
   return line;
 }
 
+/** The ssf-event line of one SET's outcome (pushed or polled), with the status a push is answered with. */
+export function outcomeLine(
+  outcome: SetOutcome,
+  base: Pick<SsfEventLine, "time" | "requestId" | "transmitter"> & Partial<Pick<SsfEventLine, "delivery">>,
+): SsfEventLine {
+  const head = { event: "ssf-event" as const, ...base };
+  if (outcome.kind === "accepted")
+    return { level: "info", ...head, status: 202, outcome: "applied", ...outcome.line } as SsfEventLine;
+  const described = outcome.set ? lineOf({ set: outcome.set, facts: [] }, "refused", 0) : {};
+  delete described.facts;
+  delete described.changes;
+  if (outcome.kind === "refused")
+    return {
+      level: "warn",
+      ...head,
+      ...described,
+      status: 400,
+      outcome: "refused",
+      err: outcome.err,
+      problem: outcome.problem,
+    };
+  return { level: "error", ...head, ...described, status: 503, outcome: "retry", problem: outcome.problem };
+}
+
+export function writeLine(line: SsfEventLine): void {
+  const { level, event, ...fields } = line;
+  logEvent(level, event, fields);
+}
+
 /** POST /.ward/ssf/events/:transmitter */
 export async function receiveSet(c: Context<AppEnv>): Promise<Response> {
   const started = Date.now();
@@ -244,33 +349,8 @@ export async function receiveSet(c: Context<AppEnv>): Promise<Response> {
   const name = (c.req.param("transmitter") ?? "").slice(0, 64);
   if (c.req.method !== "POST") return methodNotAllowed(requestId);
   const outcome = await takeSet(c.req.raw, c.env, name, started, (p) => c.executionCtx.waitUntil(p));
-  const base = { event: "ssf-event" as const, time: new Date(started).toISOString(), requestId, transmitter: name };
-  let response: Response;
-  let line: SsfEventLine;
-  if (outcome.kind === "accepted") {
-    response = setAccepted(requestId);
-    line = { level: "info", ...base, status: 202, outcome: "applied", ...outcome.line } as SsfEventLine;
-  } else {
-    const described = outcome.set ? lineOf({ set: outcome.set, facts: [] }, "refused", 0) : {};
-    delete described.facts;
-    delete described.changes;
-    if (outcome.kind === "refused") {
-      response = setRefused(outcome.err, requestId);
-      line = {
-        level: "warn",
-        ...base,
-        ...described,
-        status: 400,
-        outcome: "refused",
-        err: outcome.err,
-        problem: outcome.problem,
-      };
-    } else {
-      response = setLater(requestId);
-      line = { level: "error", ...base, ...described, status: 503, outcome: "retry", problem: outcome.problem };
-    }
-  }
-  const { level, event, ...fields } = line;
-  logEvent(level, event, fields);
-  return response;
+  writeLine(outcomeLine(outcome, { time: new Date(started).toISOString(), requestId, transmitter: name }));
+  if (outcome.kind === "accepted") return setAccepted(requestId);
+  if (outcome.kind === "refused") return setRefused(outcome.err, requestId);
+  return setLater(requestId);
 }

@@ -6,14 +6,30 @@
 // A jti is claimed ("pending") before its SET is applied and committed after: a SET whose effects could not be
 // written is released, so the transmitter's retry applies it; one whose commit was lost is applied again by a
 // retry once the claim has lapsed (the effects are idempotent), never dropped.
+//
+// The same object, being the transmitter's, also keeps the state `ward ssf verify` asked for (a verification
+// event counts only with it), when verification last succeeded, and drives poll delivery (worker/ssf/poll.ts)
+// from its alarm for a transmitter the policy polls.
 import { DurableObject } from "cloudflare:workers";
 import { MAX_FUTURE_SECONDS, MAX_SET_AGE_SECONDS } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
+import { pollTransmitter } from "./poll.ts";
 
 export const MAX_SEEN = 1_000_000;
 /** A pending claim older than this was abandoned (its request died between claim and commit). */
 export const CLAIM_LAPSES_MS = 30_000;
 const SWEEP_EVERY_MS = 3600_000;
+/** A requested verification's state is good this long: transmitters send the event within minutes (§8.1.4.2). */
+export const VERIFICATION_LAPSES_MS = 24 * 3600_000;
+
+/** What `ward ssf status` shows of the receiving side. */
+export interface ReceiverStatus {
+  /** When a verification event with a requested state was last taken (ms), if ever. */
+  verifiedAt: number | null;
+  /** When the pending verification was requested (ms), if one is. */
+  verificationRequestedAt: number | null;
+  poll: { lastOkAt: number | null; failures: number; lastError: string | null; nextAt: number | null } | null;
+}
 
 /**
  * fresh: never seen, now claimed; duplicate: this very SET was applied before; conflict: its jti came with
@@ -29,6 +45,66 @@ export class SsfReplay extends DurableObject<Env> {
       forget_at INTEGER NOT NULL)`);
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS seen_forget ON seen (forget_at)");
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS facts (name TEXT PRIMARY KEY, value TEXT)");
+  }
+
+  private fact(name: string): string | null {
+    return (
+      this.ctx.storage.sql.exec<{ value: string | null }>("SELECT value FROM facts WHERE name = ?", name).toArray()[0]
+        ?.value ?? null
+    );
+  }
+
+  private setFact(name: string, value: string | number | null): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO facts (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      name,
+      value === null ? null : String(value),
+    );
+  }
+
+  private numberFact(name: string): number | null {
+    const v = this.fact(name);
+    return v === null ? null : Number(v);
+  }
+
+  /** `ward ssf verify` asked the transmitter for a verification event with this state (the newest request counts). */
+  async expectVerification(state: string, now: number): Promise<void> {
+    this.setFact("verify-state", state);
+    this.setFact("verify-requested-at", now);
+  }
+
+  /** A verification event's state: true (and remembered as the last success) only if it is the one requested. */
+  async checkVerification(state: string, now: number): Promise<boolean> {
+    const expected = this.fact("verify-state");
+    const at = this.numberFact("verify-requested-at");
+    if (expected === null || at === null || now - at > VERIFICATION_LAPSES_MS || expected !== state) return false;
+    this.setFact("verified-at", now);
+    return true;
+  }
+
+  async status(): Promise<ReceiverStatus> {
+    const requested = this.fact("verify-state") === null ? null : this.numberFact("verify-requested-at");
+    const issuer = this.fact("poll-issuer");
+    return {
+      verifiedAt: this.numberFact("verified-at"),
+      verificationRequestedAt: requested,
+      poll:
+        issuer === null
+          ? null
+          : {
+              lastOkAt: this.numberFact("poll-ok-at"),
+              failures: this.numberFact("poll-failures") ?? 0,
+              lastError: this.fact("poll-error"),
+              nextAt: await this.ctx.storage.getAlarm(),
+            },
+    };
+  }
+
+  /** Starts polling for the transmitter with this issuer (the policy says whether it polls): at once. */
+  async startPolling(issuer: string): Promise<void> {
+    this.setFact("poll-issuer", issuer);
+    await this.ctx.storage.setAlarm(Date.now());
   }
 
   private count(): number {
@@ -86,6 +162,35 @@ export class SsfReplay extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const removed = this.ctx.storage.sql.exec("DELETE FROM seen WHERE forget_at <= ?", Date.now()).rowsWritten;
     if (removed > 0) this.adjust(-removed);
-    if (this.count() > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
+    let next = this.count() > 0 ? Date.now() + SWEEP_EVERY_MS : undefined;
+    const issuer = this.fact("poll-issuer");
+    if (issuer !== null) {
+      const failures = this.numberFact("poll-failures") ?? 0;
+      let polled: Awaited<ReturnType<typeof pollTransmitter>>;
+      try {
+        polled = await pollTransmitter(this.env, issuer, this, failures, (p) => this.ctx.waitUntil(p));
+      } catch (error) {
+        // Whatever went wrong, polling goes on (backed off): an alarm that throws would be retried blindly.
+        polled = {
+          kind: "failed",
+          problem: `poll-error: ${String(error)}`,
+          nextInMs: Math.min(60_000 * 2 ** Math.min(failures, 6), 3600_000),
+        };
+      }
+      if (polled.kind === "stopped") {
+        // The active policy no longer polls this transmitter: nothing more until a policy starts it again.
+        this.ctx.storage.sql.exec("DELETE FROM facts WHERE name = 'poll-issuer'");
+      } else {
+        if (polled.kind === "ok") {
+          this.setFact("poll-ok-at", Date.now());
+          this.setFact("poll-failures", 0);
+        } else {
+          this.setFact("poll-failures", failures + 1);
+          this.setFact("poll-error", polled.problem);
+        }
+        next = Math.min(next ?? Infinity, Date.now() + polled.nextInMs);
+      }
+    }
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
   }
 }

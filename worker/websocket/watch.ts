@@ -14,7 +14,7 @@ import {
   type OpenedAccess,
   type RequestFacts,
 } from "../../policy/index.ts";
-import { denylistVerdict } from "../denylist/cache.ts";
+import { denylistVerdict, directoryFreshness, readDenylistCopy } from "../denylist/cache.ts";
 import type { Env } from "../env.ts";
 import { grantsFor } from "../grants/cache.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
@@ -36,14 +36,38 @@ export interface Watched {
   waitUntil: (p: Promise<unknown>) => void;
 }
 
+/**
+ * The upgrade's facts as far as they may still be used. Security events (worker/ssf/) may since have said that
+ * the person's groups or device changed, or that their device is not compliant: the groups and posture fetched
+ * for the upgrade are then dropped (unknown, so conditions on them fail) rather than refetched, which would need
+ * the credential a connection no longer carries. A connection whose access needs them ends; the client's next
+ * upgrade is decided with what Access says now. One that does not need them goes on.
+ */
+function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: number, now: number): RequestFacts {
+  const user = facts.identity.user;
+  if (!policyHasSignals || !user || (user.groups === undefined && user.devicePosture === undefined)) return facts;
+  const fresh = directoryFreshness(user, now);
+  // Asked for after the upgrade: what the upgrade was decided with is stale.
+  const stale = fresh.notBefore !== undefined && fresh.notBefore > since;
+  if (!stale && !fresh.postureHeld) return facts;
+  const { groups, devicePosture: _posture, ...rest } = user;
+  return {
+    ...facts,
+    identity: { ...facts.identity, user: stale || groups === undefined ? rest : { ...rest, groups } },
+  };
+}
+
 /** The same request decided now, as gateway.ts decides it (without spending a grant's use again). */
-async function accessEndedNow(w: Watched, now: number): Promise<AccessEnded | undefined> {
+async function accessEndedNow(w: Watched, now: number, since: number): Promise<AccessEnded | undefined> {
   // Known without any copy: the credential's end is an instant.
   if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt) return "credential-expired";
   const policy = await activePolicy(w.env, now, w.waitUntil);
   // Once a policy has loaded, the isolate keeps one for good; without one, nothing may be allowed.
   if (!policy) return "policy";
-  let decision = evaluate(policy, w.facts, now);
+  const signals = policy.document.sharedSignals !== undefined;
+  // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.
+  if (signals) await readDenylistCopy(w.env, now, w.waitUntil);
+  let decision = evaluate(policy, usableFacts(w.facts, signals, since, now), now);
   if (decision.principal !== "anonymous") {
     const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);
     decision = applyDenylist(decision, verdict);
@@ -59,6 +83,8 @@ async function accessEndedNow(w: Watched, now: number): Promise<AccessEnded | un
 /** Starts the checks; they stop when the connection ends, whoever ends it. */
 export function watchAccess(w: Watched): void {
   let checkingSince: number | undefined;
+  // After the upgrade was decided: a directory refresh asked for later makes its facts stale.
+  const since = Date.now();
   const check = async (): Promise<void> => {
     if (w.relay.ended) return;
     const now = Date.now();
@@ -75,7 +101,7 @@ export function watchAccess(w: Watched): void {
     }
     checkingSince = now;
     try {
-      const ended = await accessEndedNow(w, now);
+      const ended = await accessEndedNow(w, now, since);
       if (ended) w.relay.end(ended);
     } catch (error) {
       // Unknown is not allowed: a check that cannot finish ends the connection.

@@ -276,6 +276,7 @@ describe("adversarial corpus", () => {
       "token-service-account",
       "token-bearer-form",
       "ssf-push",
+      "ssf-admin",
     ];
     expect(required.filter((t) => !tags.has(t))).toEqual([]);
     const names = cases.map((c) => `${c.file}: ${c.name}`);

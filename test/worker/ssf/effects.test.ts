@@ -3,7 +3,7 @@
 // request never reaches the origin), account-enabled lifting only what account-disabled put there, dropped
 // groups and held posture, and the specifications' examples that name nobody Ward knows changing nothing.
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { EVENT_URIS, type DenyEntry } from "../../../policy/index.ts";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
@@ -262,5 +262,27 @@ describe("events that name nobody Ward knows", () => {
     const res = await send(example(name));
     expect(res.status).toBe(202);
     expect((await entries()).length).toBe(before);
+  });
+});
+
+describe("the decision log links a refusal to the event behind it (for `ward metrics`)", () => {
+  it("a request refused by an event's entry logs listedBy with the SET's jti and transmitter", async () => {
+    const who = "linked@example.com";
+    const set = eventSet(EVENT_URIS["session-revoked"], {}, email(who));
+    expect((await send(set)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((l: string) => void lines.push(l));
+    try {
+      expect(await asPerson(who)).toEqual({ status: 403, seen: 0 });
+    } finally {
+      spy.mockRestore();
+    }
+    const refused = lines.map((l) => JSON.parse(l)).find((l) => l.event === "decision" && l.status === 403);
+    const entry = (await entries()).find((e) => e.value === who)!;
+    expect(refused).toMatchObject({
+      reasons: ["revoked"],
+      listedBy: { entry: entry.id, jti: set.jti, transmitter: "idp" },
+    });
   });
 });

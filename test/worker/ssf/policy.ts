@@ -1,8 +1,11 @@
 // The policy the security-event tests run under: a wiki whose /secure needs a compliant device and /editors the
-// wiki-editors group, and two transmitters: "idp" (remote key set, every event) and "narrow" (the same key
-// inline, session-revoked only).
+// wiki-editors group, and three transmitters: "idp" (remote key set, every event) and "narrow" (the same key
+// inline, session-revoked only), and "poller" (the same key, polled as RFC 8936 says, declaring the complex
+// subject members user and tenant critical).
 import type { JWK } from "jose";
 import { AUDIENCE, ISSUER } from "../support/transmitter.ts";
+
+export const POLL_ISSUER = "https://poll.example.com/";
 
 export function ssfPolicy(inlineKey: JWK): string {
   return `
@@ -30,6 +33,13 @@ sharedSignals:
       jwks: { keys: [${JSON.stringify(inlineKey)}] }
       algorithms: [ES256]
       events: [session-revoked]
+    poller:
+      issuer: ${POLL_ISSUER}
+      jwks: { keys: [${JSON.stringify(inlineKey)}] }
+      algorithms: [ES256]
+      events: [session-revoked, account-disabled]
+      criticalSubjectMembers: [user, tenant]
+      poll: { endpoint: https://poll.ward-demo.test/poll, authorization: SSF_POLL_AUTHORIZATION, maxEvents: 2 }
 services:
   wiki:
     hosts: [wiki.localhost]

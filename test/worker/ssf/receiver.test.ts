@@ -13,7 +13,7 @@ import { takeSet } from "../../../worker/ssf/receive.ts";
 import { SET_ERROR_DESCRIPTIONS } from "../../../worker/ssf/respond.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
-import { AUDIENCE, eventSet, example, push, signRaw, signSet } from "../support/transmitter.ts";
+import { AUDIENCE, eventSet, example, ISSUER, push, signRaw, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -112,17 +112,48 @@ describe("a SET taken", () => {
     });
   });
 
-  it("a verification event (SSF's example) is taken and its state logged for `ward ssf verify`", async () => {
+  it("a verification event (SSF's example) is taken with the state `ward ssf verify` asked for, and logged", async () => {
+    const state = "VGhpcyBpcyBhbiBleGFtcGxlIHN0YXRlIHZhbHVlLgo=";
+    const replay = env.SSF_REPLAY.getByName(ISSUER);
+    const before = await replay.status();
+    await replay.expectVerification(state, Date.now());
     const { result, lines } = await logged(async () => push(await signSet(example("ssf-verification"), transmitter)));
     expect(result.status).toBe(202);
     expect(lines[0]).toMatchObject({
       outcome: "stream",
       events: ["verification"],
-      state: "VGhpcyBpcyBhbiBleGFtcGxlIHN0YXRlIHZhbHVlLgo=",
+      state,
     });
+    const after = await replay.status();
+    expect(after.verifiedAt).toBeGreaterThan(before.verifiedAt ?? 0);
     const updated = await logged(async () => push(await signSet(example("ssf-stream-updated"), transmitter)));
     expect(updated.result.status).toBe(202);
     expect(updated.lines[0]).toMatchObject({ outcome: "stream", streamStatus: "paused" });
+  });
+
+  it("a verification event with a state Ward did not ask for is refused, and verifies nothing", async () => {
+    const replay = env.SSF_REPLAY.getByName(ISSUER);
+    await replay.expectVerification("the-state-ward-asked-for", Date.now());
+    const before = await replay.status();
+    const forged = example("ssf-verification");
+    forged.events[EVENT_URIS.verification].state = "a-state-nobody-asked-for";
+    const { result, lines } = await logged(async () => push(await signSet(forged, transmitter)));
+    expect(result.status).toBe(400);
+    expect(await result.json()).toMatchObject({ err: "invalid_request" });
+    expect(lines[0]).toMatchObject({ outcome: "refused", problem: "verification-state-not-requested" });
+    expect((await replay.status()).verifiedAt).toBe(before.verifiedAt);
+    // Refused each time it comes (not remembered as a duplicate).
+    const again = await push(await signSet(forged, transmitter));
+    expect(again.status).toBe(400);
+  });
+
+  it("a verification event without a state (the transmitter's own) is taken and verifies nothing", async () => {
+    const replay = env.SSF_REPLAY.getByName(ISSUER);
+    const before = await replay.status();
+    const own = example("ssf-verification");
+    delete own.events[EVENT_URIS.verification].state;
+    expect((await push(await signSet(own, transmitter))).status).toBe(202);
+    expect((await replay.status()).verifiedAt).toBe(before.verifiedAt);
   });
 
   it("from a transmitter whose keys are inline in the policy", async () => {

@@ -1,0 +1,52 @@
+// A security-event transmitter that only offers polling (RFC 8936), for test/worker/ssf/poll.test.ts. Runs in
+// Node, inside the outbound mock of vitest.config.ts: tests queue signed SETs (PUT /queue), Ward polls POST /poll,
+// and the tests read every poll request it received (GET /requests). Unacknowledged SETs are delivered again, as
+// RFC 8936 §2.4 says; an acknowledged one, or one reported in setErrs, is gone. PUT /queue {redirect: true} makes
+// /poll answer 302 to /elsewhere (which Ward must never call).
+export const POLL_ORIGIN = "https://poll.ward-demo.test";
+
+interface PollRequest {
+  authorization: string | null;
+  body: { ack?: string[]; setErrs?: Record<string, { err: string }>; maxEvents?: number; returnImmediately?: boolean };
+}
+
+let queue = new Map<string, string>();
+let requests: PollRequest[] = [];
+let redirect = false;
+let elsewhere = 0;
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/** The answer for `request` when it is for the poll transmitter, else undefined. */
+export async function pollEndpoint(request: Request): Promise<Response | undefined> {
+  const url = new URL(request.url);
+  if (url.origin !== POLL_ORIGIN) return undefined;
+  switch (`${request.method} ${url.pathname}`) {
+    case "PUT /queue": {
+      const body = (await request.json()) as { sets?: Record<string, string>; redirect?: boolean };
+      queue = new Map(Object.entries(body.sets ?? {}));
+      requests = [];
+      redirect = body.redirect === true;
+      elsewhere = 0;
+      return new Response(null, { status: 204 });
+    }
+    case "GET /requests":
+      return json({ requests, queued: [...queue.keys()], elsewhere });
+    case "POST /elsewhere":
+      elsewhere++;
+      return json({ sets: {} });
+    case "POST /poll": {
+      const body = (await request.json()) as PollRequest["body"];
+      requests.push({ authorization: request.headers.get("authorization"), body });
+      if (redirect) return new Response(null, { status: 302, headers: { location: `${POLL_ORIGIN}/elsewhere` } });
+      for (const jti of [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})]) queue.delete(jti);
+      const max = body.maxEvents ?? 10;
+      const sets = Object.fromEntries([...queue.entries()].slice(0, max));
+      return json({ sets, moreAvailable: queue.size > max });
+    }
+    default:
+      return new Response("no such poll endpoint", { status: 404 });
+  }
+}

@@ -1,0 +1,51 @@
+// Admin API for the security-event receiver (used by `ward ssf verify|status|poll`): record the state a requested
+// verification event must carry (a verification event with any other state is refused), read when verification
+// last succeeded and how polling goes, and start a polling transmitter's poller now. Only transmitters of the
+// active policy are named; nothing else is reachable from here.
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { SsfTransmitter } from "../../policy/index.ts";
+import { logEvent } from "../log/events.ts";
+import { startPollers } from "../ssf/poll.ts";
+import type { AdminEnv } from "./api.ts";
+import { parseBody } from "./body.ts";
+
+const VerificationBody = z.strictObject({
+  transmitter: z.string().min(1).max(64),
+  state: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, "16 to 128 base64url characters"),
+});
+
+function transmitterOf(c: Context<AdminEnv>, name: string | undefined): SsfTransmitter | Response {
+  const signals = c.get("policy").document.sharedSignals;
+  const t =
+    signals && name !== undefined && Object.hasOwn(signals.transmitters, name) ? signals.transmitters[name] : undefined;
+  return t ?? c.json({ error: `the active policy has no sharedSignals transmitter ${name ?? "(none named)"}` }, 404);
+}
+
+export function ssfRoutes(admin: Hono<AdminEnv>): void {
+  admin.post("/ssf/verification", async (c) => {
+    const body = await parseBody(c, VerificationBody);
+    if (body instanceof Response) return body;
+    const t = transmitterOf(c, body.transmitter);
+    if (t instanceof Response) return t;
+    await c.env.SSF_REPLAY.getByName(t.issuer).expectVerification(body.state, Date.now());
+    logEvent("info", "ssf-verification-requested", { requestId: c.get("requestId"), transmitter: body.transmitter });
+    return c.json({ ok: true });
+  });
+
+  admin.get("/ssf/status", async (c) => {
+    const name = c.req.query("transmitter");
+    const t = transmitterOf(c, name);
+    if (t instanceof Response) return t;
+    return c.json({ transmitter: name, ...(await c.env.SSF_REPLAY.getByName(t.issuer).status()) });
+  });
+
+  admin.post("/ssf/poll", async (c) => {
+    const name = c.req.query("transmitter");
+    const t = transmitterOf(c, name);
+    if (t instanceof Response) return t;
+    if (!t.poll) return c.json({ error: `transmitter ${name} is not polled (no poll in the policy)` }, 409);
+    await startPollers(c.env, { [name!]: t });
+    return c.json({ ok: true });
+  });
+}

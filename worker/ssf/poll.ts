@@ -1,0 +1,188 @@
+// Poll delivery (RFC 8936) for transmitters that only offer polling: the transmitter's SsfReplay object, from its
+// alarm, asks the stream's poll endpoint for SETs ({ack, setErrs, returnImmediately: true, maxEvents}), takes each
+// exactly as a pushed one is taken (receive.ts takeToken: the same checks, the same replay store, the same
+// effects and log line, with delivery "poll"), acknowledges those taken, and reports those refused in `setErrs`
+// with the RFC 8935 error code. One Ward cannot take now is neither: the transmitter delivers it again.
+//
+// Bounded work per alarm: at most MAX_ROUNDS requests of at most `maxEvents` SETs each and one acknowledgement
+// request, each answer read to at most MAX_POLL_BYTES, each request given up after POLL_TIMEOUT_MS. Redirects
+// are never followed (a poll endpoint that moved is a failure, not a reason to send the bearer token elsewhere).
+// A failed poll waits longer each time (`every` doubled per failure, at most an hour); acknowledgements lost with
+// a failed request are sent again when the SETs come again, as duplicates.
+import { durationSeconds, type SetErrorCode, type SsfTransmitter } from "../../policy/index.ts";
+import type { Env } from "../env.ts";
+import { logEvent } from "../log/events.ts";
+import { activePolicy } from "../policy-store/store.ts";
+import { MAX_SET_BYTES, outcomeLine, readBounded, takeToken, writeLine, type ReplayStore } from "./receive.ts";
+import { SET_ERROR_DESCRIPTIONS } from "./respond.ts";
+
+/** Poll requests per alarm that may bring SETs (then one more that only acknowledges). */
+export const MAX_ROUNDS = 4;
+/** An answer larger than this is refused unread: 100 SETs of a few kilobytes fit many times over. */
+export const MAX_POLL_BYTES = 1024 * 1024;
+export const POLL_TIMEOUT_MS = 10_000;
+const MAX_BACKOFF_MS = 3600_000;
+/** With more available at the transmitter, the next alarm comes this soon. */
+const MORE_AVAILABLE_MS = 1_000;
+const MAX_JTI = 256;
+
+export type PollResult =
+  | { kind: "ok"; nextInMs: number }
+  | { kind: "failed"; problem: string; nextInMs: number }
+  /** The active policy polls no transmitter with this issuer. */
+  | { kind: "stopped" };
+
+type SetErr = { err: SetErrorCode; description: string };
+
+interface PollAnswer {
+  sets: [jti: string, token: string][];
+  moreAvailable: boolean;
+}
+
+function backoff(everyMs: number, failures: number): number {
+  return Math.min(everyMs * 2 ** Math.min(failures + 1, 20), MAX_BACKOFF_MS);
+}
+
+/** The answer's SETs, or why it is not one (RFC 8936 §2.5: {sets: {jti: SET}, moreAvailable}). */
+function parseAnswer(text: string): PollAnswer | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text === "" ? "{}" : text);
+  } catch {
+    return "answer-not-json";
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "answer-not-object";
+  const { sets, moreAvailable } = value as { sets?: unknown; moreAvailable?: unknown };
+  if (sets !== undefined && (sets === null || typeof sets !== "object" || Array.isArray(sets)))
+    return "answer-sets-not-object";
+  const entries = Object.entries((sets ?? {}) as Record<string, unknown>);
+  if (!entries.every(([jti, token]) => jti.length > 0 && jti.length <= MAX_JTI && typeof token === "string"))
+    return "answer-set-malformed";
+  return { sets: entries as [string, string][], moreAvailable: moreAvailable === true };
+}
+
+async function request(
+  endpoint: string,
+  authorization: string,
+  body: Record<string, unknown>,
+): Promise<{ ok: true; text: string } | { ok: false; problem: string }> {
+  let res: Response;
+  try {
+    res = await fetch(endpoint, {
+      method: "POST",
+      redirect: "manual",
+      headers: { authorization, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(POLL_TIMEOUT_MS),
+    });
+  } catch (error) {
+    return { ok: false, problem: `poll-unreachable: ${String(error)}` };
+  }
+  if (res.status !== 200 && res.status !== 202 && res.status !== 204) {
+    await res.body?.cancel();
+    return { ok: false, problem: `poll-status-${res.status}` };
+  }
+  const text = await readBounded(res, MAX_POLL_BYTES);
+  return text === undefined ? { ok: false, problem: "poll-answer-too-large-or-not-utf8" } : { ok: true, text };
+}
+
+/** One alarm's polling of the transmitter with `issuer`; `replay` is the calling object itself. */
+export async function pollTransmitter(
+  env: Env,
+  issuer: string,
+  replay: ReplayStore,
+  failures: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<PollResult> {
+  const policy = await activePolicy(env, Date.now(), waitUntil);
+  if (!policy) return { kind: "failed", problem: "policy-unavailable", nextInMs: backoff(30_000, failures) };
+  const signals = policy.document.sharedSignals;
+  const found = signals
+    ? Object.entries(signals.transmitters).find(([, t]) => t.issuer === issuer && t.poll !== undefined)
+    : undefined;
+  if (!signals || !found) return { kind: "stopped" };
+  const [name, transmitter] = found as [string, SsfTransmitter & { poll: NonNullable<SsfTransmitter["poll"]> }];
+  const { poll } = transmitter;
+  const everyMs = durationSeconds(poll.every) * 1000;
+  const failed = (problem: string): PollResult => {
+    logEvent("error", "ssf-poll-failed", { transmitter: name, problem, failures: failures + 1 });
+    return { kind: "failed", problem, nextInMs: backoff(everyMs, failures) };
+  };
+  const authorization = env[poll.authorization];
+  if (typeof authorization !== "string" || authorization === "") return failed("authorization-secret-missing");
+
+  let ack: string[] = [];
+  let setErrs: Record<string, SetErr> = {};
+  let more = false;
+  let problem: string | undefined;
+  for (let round = 0; round < MAX_ROUNDS && problem === undefined; round++) {
+    const body = {
+      ack,
+      ...(Object.keys(setErrs).length ? { setErrs } : {}),
+      returnImmediately: true,
+      maxEvents: poll.maxEvents,
+    };
+    const reply = await request(poll.endpoint, authorization, body);
+    if (!reply.ok) return failed(reply.problem);
+    // Sent: acknowledged and reported, whatever comes of this round's SETs.
+    ack = [];
+    setErrs = {};
+    const answer = parseAnswer(reply.text);
+    if (typeof answer === "string") return failed(answer);
+    more = answer.moreAvailable || answer.sets.length > poll.maxEvents;
+    // More than asked for: the rest is left unacknowledged, delivered again.
+    for (const [jti, token] of answer.sets.slice(0, poll.maxEvents)) {
+      const now = Date.now();
+      const outcome =
+        token.length > MAX_SET_BYTES
+          ? ({ kind: "refused", err: "invalid_request", problem: "set-too-large" } as const)
+          : await takeToken(token.trim(), {
+              env,
+              name,
+              transmitter,
+              signals,
+              policy,
+              now,
+              waitUntil,
+              replay,
+              deliveredAs: jti,
+            });
+      writeLine(
+        outcomeLine(outcome, {
+          time: new Date(now).toISOString(),
+          requestId: crypto.randomUUID(),
+          transmitter: name,
+          delivery: "poll",
+        }),
+      );
+      if (outcome.kind === "accepted") ack.push(jti);
+      else if (outcome.kind === "refused")
+        setErrs[jti] = { err: outcome.err, description: SET_ERROR_DESCRIPTIONS[outcome.err] };
+      // A SET Ward cannot take now: neither acknowledged nor refused; stop here, try again later.
+      else problem ??= outcome.problem;
+    }
+    if (!more) break;
+  }
+  if (ack.length > 0 || Object.keys(setErrs).length > 0) {
+    const body = { ack, ...(Object.keys(setErrs).length ? { setErrs } : {}), returnImmediately: true, maxEvents: 0 };
+    const reply = await request(poll.endpoint, authorization, body);
+    if (!reply.ok) return failed(reply.problem);
+  }
+  if (problem !== undefined) return failed(problem);
+  return { kind: "ok", nextInMs: more ? MORE_AVAILABLE_MS : everyMs };
+}
+
+/** Starts the pollers of the policy's polling transmitters (after a policy is activated); failures are logged. */
+export async function startPollers(env: Env, transmitters: Readonly<Record<string, SsfTransmitter>>): Promise<void> {
+  await Promise.all(
+    Object.entries(transmitters)
+      .filter(([, t]) => t.poll !== undefined)
+      .map(([name, t]) =>
+        env.SSF_REPLAY.getByName(t.issuer)
+          .startPolling(t.issuer)
+          .catch((error: unknown) =>
+            logEvent("error", "ssf-poll-start-failed", { transmitter: name, error: String(error) }),
+          ),
+      ),
+  );
+}
