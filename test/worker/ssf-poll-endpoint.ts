@@ -2,7 +2,8 @@
 // Node, inside the outbound mock of vitest.config.ts: tests queue signed SETs (PUT /queue), Ward polls POST /poll,
 // and the tests read every poll request it received (GET /requests). Unacknowledged SETs are delivered again, as
 // RFC 8936 §2.4 says; an acknowledged one, or one reported in setErrs, is gone. PUT /queue {redirect: true} makes
-// /poll answer 302 to /elsewhere (which Ward must never call).
+// /poll answer 302 to /elsewhere (which Ward must never call); PUT /queue {oversized: true} makes it answer
+// with more than Ward reads.
 export const POLL_ORIGIN = "https://poll.ward-demo.test";
 
 interface PollRequest {
@@ -13,6 +14,7 @@ interface PollRequest {
 let queue = new Map<string, string>();
 let requests: PollRequest[] = [];
 let redirect = false;
+let oversized = false;
 let elsewhere = 0;
 
 function json(body: unknown, status = 200): Response {
@@ -25,10 +27,11 @@ export async function pollEndpoint(request: Request): Promise<Response | undefin
   if (url.origin !== POLL_ORIGIN) return undefined;
   switch (`${request.method} ${url.pathname}`) {
     case "PUT /queue": {
-      const body = (await request.json()) as { sets?: Record<string, string>; redirect?: boolean };
+      const body = (await request.json()) as { sets?: Record<string, string>; redirect?: boolean; oversized?: boolean };
       queue = new Map(Object.entries(body.sets ?? {}));
       requests = [];
       redirect = body.redirect === true;
+      oversized = body.oversized === true;
       elsewhere = 0;
       return new Response(null, { status: 204 });
     }
@@ -41,6 +44,20 @@ export async function pollEndpoint(request: Request): Promise<Response | undefin
       const body = (await request.json()) as PollRequest["body"];
       requests.push({ authorization: request.headers.get("authorization"), body });
       if (redirect) return new Response(null, { status: 302, headers: { location: `${POLL_ORIGIN}/elsewhere` } });
+      // A well-formed answer past Ward's 1 MiB bound, streamed with no Content-Length: Ward must stop reading.
+      if (oversized)
+        return new Response(
+          new ReadableStream({
+            start(controller) {
+              const enc = new TextEncoder();
+              controller.enqueue(enc.encode('{"sets":{},"padding":"'));
+              for (let i = 0; i < 20; i++) controller.enqueue(enc.encode("x".repeat(64 * 1024)));
+              controller.enqueue(enc.encode('"}'));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        );
       for (const jti of [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})]) queue.delete(jti);
       const max = body.maxEvents ?? 10;
       const sets = Object.fromEntries([...queue.entries()].slice(0, max));

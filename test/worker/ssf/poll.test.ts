@@ -46,7 +46,10 @@ function set(uri: string, subject: Record<string, unknown>, over: Record<string,
 const revoke = (email: string, over: Record<string, unknown> = {}) =>
   set(EVENT_URIS["session-revoked"], { format: "email", email }, over);
 
-async function queue(sets: Record<string, string>, options: { redirect?: boolean } = {}): Promise<void> {
+async function queue(
+  sets: Record<string, string>,
+  options: { redirect?: boolean; oversized?: boolean } = {},
+): Promise<void> {
   const res = await fetch(`${POLL_ORIGIN}/queue`, { method: "PUT", body: JSON.stringify({ sets, ...options }) });
   expect(res.status).toBe(204);
 }
@@ -173,17 +176,36 @@ describe("poll delivery (RFC 8936)", () => {
     expect(await asPerson("someone-else@example.com")).toEqual({ status: 200, seen: 1 });
   });
 
+  it("stops reading an answer past 1 MiB: the poll fails, is retried later, and nothing changes", async () => {
+    const who = "poll-oversized@example.com";
+    const revoked = revoke(who);
+    await queue({ [revoked.jti]: await signSet(revoked, transmitter) }, { oversized: true });
+    const before = (await pollerStub().status()).poll?.failures ?? 0;
+    await pollerStub().startPolling(POLL_ISSUER);
+    let status = await pollerStub().status();
+    for (let i = 0; i < 80 && (status.poll?.failures ?? 0) === before; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      status = await pollerStub().status();
+    }
+    expect(status.poll).toMatchObject({ failures: before + 1, lastError: "poll-answer-too-large-or-not-utf8" });
+    expect(status.poll!.nextAt! - Date.now()).toBeGreaterThan(30_000);
+    expect((await pollLog()).queued).toEqual([revoked.jti]);
+    expect(await asPerson(who)).toEqual({ status: 200, seen: 1 });
+    await queue({});
+  });
+
   it("never follows a redirect: the poll fails, is retried later, and the SET waits at the transmitter", async () => {
     const who = "poll-redirect@example.com";
     const revoked = revoke(who);
     await queue({ [revoked.jti]: await signSet(revoked, transmitter) }, { redirect: true });
+    const before = (await pollerStub().status()).poll?.failures ?? 0;
     await pollerStub().startPolling(POLL_ISSUER);
     let status = await pollerStub().status();
-    for (let i = 0; i < 80 && (status.poll?.failures ?? 0) === 0; i++) {
+    for (let i = 0; i < 80 && (status.poll?.failures ?? 0) === before; i++) {
       await new Promise((r) => setTimeout(r, 25));
       status = await pollerStub().status();
     }
-    expect(status.poll).toMatchObject({ failures: 1, lastError: "poll-status-302" });
+    expect(status.poll).toMatchObject({ failures: before + 1, lastError: "poll-status-302" });
     // Backed off: the next poll is later than `every` (30 s).
     expect(status.poll!.nextAt! - Date.now()).toBeGreaterThan(30_000);
     const log = await pollLog();
