@@ -78,6 +78,7 @@ export {
   applyDenylist,
   deniedBy,
   denylistReason,
+  denylistKey,
   indexDenylist,
   isListed,
   type DenylistVerdict,
