@@ -78,32 +78,37 @@ function apply(copy: DenylistCopy, page: DenylistChanges): void {
 const emptyCopy = (): DenylistCopy => ({ index: new Map(), refreshes: new Map(), seq: 0 });
 
 /**
- * Brings the copy up to date. A warm copy is changed in place, page by page, each page only if it follows on
- * from the copy's sequence (another request's read may have moved it on meanwhile: then this one asks again
- * from there, rather than lay an older answer over a newer one). A cold copy, or one the store no longer knows
- * (its sequence is behind the copy's: a new store), is built apart from 0 and used only once complete.
+ * A copy being built from 0 and not yet in use: on a cold isolate, or when the store no longer knows the copy's
+ * sequence (a new store). Shared, so requests reading at once build one copy together (each page any of them
+ * applies moves it on for all), not one each: a cold isolate under load holds one list, not one per request.
+ */
+let building: DenylistCopy | undefined;
+
+/**
+ * Brings the copy up to date. The copy in use is changed in place, page by page, each page only if it follows
+ * on from the copy's sequence (another request's read may have moved it on meanwhile: then this one asks again
+ * from there, rather than lay an older answer over a newer one). A copy built from 0 is used once complete.
  */
 async function load(env: Env, now: number): Promise<void> {
   try {
     const store = env.DENYLIST.getByName(DENYLIST_NAME);
-    let copy = snapshot.latest();
-    let own = copy === undefined; // a copy built by this read, not yet in use
-    if (!copy) copy = emptyCopy();
+    let copy = snapshot.latest() ?? (building ??= emptyCopy());
     for (let pages = 0; pages < MAX_PAGES; pages++) {
       const since = copy.seq;
       const page = await store.changes(since, now, CHANGES_PAGE);
       if (page.from !== since) {
         if (page.from !== 0) continue; // an answer to another question: ask again
-        copy = emptyCopy();
-        own = true;
-      } else if (copy.seq !== since) continue; // moved on meanwhile: ask again from where it is
+        copy = building ??= emptyCopy();
+      }
+      if (copy.seq !== page.from) continue; // moved on meanwhile: ask again from where it is
       apply(copy, page);
       if (page.complete) {
+        if (copy === building) building = undefined;
         snapshot.store(copy, now);
         return;
       }
     }
-    throw new Error(`the denylist did not come up to date in ${MAX_PAGES} pages${own ? " (first read)" : ""}`);
+    throw new Error(`the denylist did not come up to date in ${MAX_PAGES} pages`);
   } catch (error) {
     const age = snapshot.age(now);
     logEvent("error", "denylist-unavailable", { error: String(error), ageMs: age === Infinity ? null : age });
@@ -172,4 +177,5 @@ export function directoryFreshness(user: Pick<UserIdentity, "email" | "sub">, no
 /** Forgets the copy (tests start from an empty isolate). */
 export function resetDenylistCache(): void {
   snapshot.reset();
+  building = undefined;
 }

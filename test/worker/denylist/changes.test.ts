@@ -130,3 +130,43 @@ describe("a copy only part brought up to date", () => {
     expect(await verdict(ann, "user:ann@example.com", t0 + 61_000, store)).toEqual({ state: "unknown" });
   });
 });
+
+describe("a copy the store no longer knows", () => {
+  it("is built again from 0 when the store's sequence is behind it (a new store), not laid over", async () => {
+    const entry = {
+      id: "rev-old",
+      kind: "revocation",
+      match: "email",
+      value: "ann@example.com",
+      reason: "test",
+      createdAt: 0,
+      createdBy: "test",
+      expiresAt: null,
+      releasedAt: null,
+      releasedBy: null,
+    } as const;
+    let reads = 0;
+    const store = {
+      DENYLIST_REFRESH_SECONDS: "2",
+      DENYLIST: {
+        getByName: () => ({
+          // First an old store at sequence 500 that revoked Ann; then a new one, empty, at sequence 3.
+          changes: async (since: number): Promise<DenylistChanges> =>
+            ++reads === 1
+              ? {
+                  from: since,
+                  seq: 500,
+                  facts: [{ match: "email", value: "ann@example.com", entry }],
+                  complete: true,
+                  refreshes: [],
+                }
+              : { from: since <= 3 ? since : 0, seq: 3, facts: [], complete: true, refreshes: [] },
+        }),
+      },
+    } as unknown as Env;
+    const t0 = Date.now();
+    expect(await verdict(ann, "user:ann@example.com", t0, store)).toMatchObject({ state: "denied" });
+    expect(await verdict(ann, "user:ann@example.com", t0 + 5000, store)).toEqual({ state: "clear" });
+    expect(reads).toBe(2);
+  });
+});
