@@ -94,8 +94,8 @@ interface Row {
 /** Columns added after the table's first release: added in place to an existing object's table. */
 const SIGNAL_COLUMNS = ["signal_transmitter", "signal_event", "signal_jti"] as const;
 
-/** A fact's value as the index keys it (policy/denylist.ts: e-mail addresses in lower case), in SQL. */
-const FACT_VALUE = "CASE WHEN match = 'email' THEN lower(value) ELSE value END";
+/** A value as stored and as the index keys it (policy/denylist.ts): e-mail addresses in lower case. */
+const storedValue = (match: string, value: string) => (match === "email" ? value.toLowerCase() : value);
 
 const entryOf = (r: Row): DenyEntry => ({
   id: r.id,
@@ -131,12 +131,14 @@ export class Denylist extends DurableObject<Env> {
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS fact_changes (
       match TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (match, value))`);
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS fact_changes_seq ON fact_changes (seq)");
-    ctx.storage.sql.exec(`CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, ${FACT_VALUE})`);
+    // E-mail addresses in lower case, as every writer stores them (older rows too), so a fact is one value.
+    ctx.storage.sql.exec("UPDATE entries SET value = lower(value) WHERE match = 'email' AND value <> lower(value)");
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
     ctx.storage.sql.exec(
       `INSERT INTO fact_changes (match, value, seq)
-       SELECT match, fact, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER ()
-       FROM (SELECT DISTINCT match, ${FACT_VALUE} AS fact FROM entries) AS e
-       WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.fact)`,
+       SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER ()
+       FROM (SELECT DISTINCT match, value FROM entries) AS e
+       WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`,
     );
   }
 
@@ -146,7 +148,7 @@ export class Denylist extends DurableObject<Env> {
       `INSERT INTO fact_changes (match, value, seq) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM fact_changes))
        ON CONFLICT (match, value) DO UPDATE SET seq = excluded.seq`,
       match,
-      match === "email" ? value.toLowerCase() : value,
+      storedValue(match, value),
     );
   }
 
@@ -158,12 +160,13 @@ export class Denylist extends DurableObject<Env> {
   }
 
   async add(entry: NewDenyEntry, who: string, now: number): Promise<DenyEntry> {
+    const value = storedValue(entry.match, entry.value);
     // Quarantining an identity already quarantined extends nothing: the first entry stands until it ends.
     if (entry.kind === "quarantine") {
       const [open] = this.rows(
         "WHERE kind = 'quarantine' AND match = ? AND value = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
         entry.match,
-        entry.value,
+        value,
         now,
       );
       if (open) return open;
@@ -174,13 +177,13 @@ export class Denylist extends DurableObject<Env> {
       id,
       entry.kind,
       entry.match,
-      entry.value,
+      value,
       entry.reason,
       now,
       who,
       entry.expiresAt,
     );
-    this.stamp(entry.match, entry.value);
+    this.stamp(entry.match, value);
     return this.rows("WHERE id = ?", id)[0]!;
   }
 
@@ -221,8 +224,7 @@ export class Denylist extends DurableObject<Env> {
     // The entries in force of the page's facts, in the order indexDenylist expects (first of equals kept).
     const entries = sql
       .exec<Row & Record<string, SqlStorageValue>>(
-        `SELECT e.* FROM fact_changes f JOIN entries e
-           ON e.match = f.match AND (CASE WHEN e.match = 'email' THEN lower(e.value) ELSE e.value END) = f.value
+        `SELECT e.* FROM fact_changes f JOIN entries e ON e.match = f.match AND e.value = f.value
          WHERE f.seq > ? AND f.seq <= ? AND e.released_at IS NULL AND (e.expires_at IS NULL OR e.expires_at > ?)
          ORDER BY e.created_at`,
         from,
@@ -293,7 +295,8 @@ export class Denylist extends DurableObject<Env> {
     let changes = 0;
     this.ctx.storage.transactionSync(() => {
       for (const op of ops) {
-        const { match, value } = op.fact;
+        const match = op.fact.match;
+        const value = storedValue(match, op.fact.value);
         switch (op.op) {
           case "refuse": {
             // One open entry per transmitter, person and event: a repeated event extends it, never adds another.
