@@ -46,7 +46,10 @@ export interface DeniableCertificate {
 /** The denylist indexed by fact ("match value" -> entry): one lookup per fact, however long the list. */
 export type DenylistIndex = ReadonlyMap<string, DenyEntry>;
 
-const factKey = (match: MatchKind, value: string) => `${match} ${match === "email" ? value.toLowerCase() : value}`;
+/** The index's key for a fact: e-mail addresses in lower case. */
+export const denylistKey = (match: MatchKind, value: string) =>
+  `${match} ${match === "email" ? value.toLowerCase() : value}`;
+const factKey = denylistKey;
 
 /** One entry per fact: the one that lasts longest, so a short revocation never hides a permanent one. */
 export function indexDenylist(entries: readonly DenyEntry[]): DenylistIndex {

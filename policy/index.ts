@@ -86,6 +86,7 @@ export {
   applyDenylist,
   deniedBy,
   denylistReason,
+  denylistKey,
   indexDenylist,
   isListed,
   type DenylistVerdict,

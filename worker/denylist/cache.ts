@@ -1,21 +1,25 @@
-// The denylist, kept per isolate: read once, then re-read in the background every DENYLIST_REFRESH_SECONDS
-// (default 2), so a revocation or quarantine takes effect within seconds and no request of a busy isolate
-// waits for the store; an idle isolate's first request reads it first. Entries are matched against verified
-// facts only. If the list has never been read, or the copy is older than a minute, it is unknown who is
-// revoked: authenticated requests are then refused (fail closed).
+// The denylist, kept per isolate: read once, then brought up to date in the background every
+// DENYLIST_REFRESH_SECONDS (default 2), so a revocation or quarantine takes effect within seconds and no request
+// of a busy isolate waits for the store; an idle isolate's first request brings it up to date first. Entries are
+// matched against verified facts only. If the list has never been read, or the copy is older than a minute, it
+// is unknown who is revoked: authenticated requests are then refused (fail closed).
+//
+// Only what changed is copied: the store numbers each change to a fact (store.ts, changes()), the copy keeps the
+// number it has reached, and a refresh asks for the facts changed since, in pages; a cold isolate pages through
+// from 0. So a busy isolate's cost per refresh follows the rate of changes, not the length of the list.
 //
 // The copy also holds the directory refreshes security events asked for (worker/ssf/): whose cached groups and
 // posture are not to be reused, and whose device posture is held unknown. They reach every isolate within the
 // same bound as a revocation.
 import {
   deniedBy,
-  indexDenylist,
-  type DenylistIndex,
+  denylistKey,
+  type DenyEntry,
   type DenylistVerdict,
   type Identity,
   type UserIdentity,
 } from "../../policy/index.ts";
-import { DENYLIST_NAME, type DirectoryRefresh } from "./store.ts";
+import { CHANGES_PAGE, DENYLIST_NAME, type DenylistChanges, type DirectoryRefresh } from "./store.ts";
 import type { Env } from "../env.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
 import { logEvent } from "../log/events.ts";
@@ -34,11 +38,19 @@ const READ_BEFORE_ANSWER_MS = 5_000;
  */
 const CLOCK_MARGIN_MS = 1_000;
 
+/**
+ * The most pages one read asks for: a list of some million facts. Past it the read gives up (and logs), rather
+ * than holding the request while a store that never stops changing is chased.
+ */
+const MAX_PAGES = 1_000;
+
 interface DenylistCopy {
-  /** The list indexed by fact (policy/denylist.ts). */
-  index: DenylistIndex;
+  /** The list indexed by fact, one entry per fact (policy/denylist.ts), changed in place as pages arrive. */
+  index: Map<string, DenyEntry>;
   /** "match value" -> the person's refresh. */
   refreshes: ReadonlyMap<string, DirectoryRefresh>;
+  /** The store's change sequence this copy has reached: the next read asks for what changed after it. */
+  seq: number;
 }
 
 const snapshot = new RefreshingSnapshot<DenylistCopy>(MAX_STALE_MS);
@@ -48,16 +60,55 @@ function refreshMs(env: Env): number {
   return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000;
 }
 
+/**
+ * Applies one page, synchronously (no await between its facts): a request sees each fact's old slot or its new
+ * one, never a fact gone because a page was half applied. A fact's slot is replaced by what the store says is in
+ * force for it now, or removed when nothing is.
+ */
+function apply(copy: DenylistCopy, page: DenylistChanges): void {
+  for (const fact of page.facts) {
+    const key = denylistKey(fact.match, fact.value);
+    if (fact.entry) copy.index.set(key, fact.entry);
+    else copy.index.delete(key);
+  }
+  copy.seq = page.seq;
+  if (page.complete) copy.refreshes = new Map(page.refreshes.map((r) => [`${r.match} ${r.value}`, r]));
+}
+
+const emptyCopy = (): DenylistCopy => ({ index: new Map(), refreshes: new Map(), seq: 0 });
+
+/**
+ * A copy being built from 0 and not yet in use: on a cold isolate, or when the store no longer knows the copy's
+ * sequence (a new store). Shared, so requests reading at once build one copy together (each page any of them
+ * applies moves it on for all), not one each: a cold isolate under load holds one list, not one per request.
+ */
+let building: DenylistCopy | undefined;
+
+/**
+ * Brings the copy up to date. The copy in use is changed in place, page by page, each page only if it follows
+ * on from the copy's sequence (another request's read may have moved it on meanwhile: then this one asks again
+ * from there, rather than lay an older answer over a newer one). A copy built from 0 is used once complete.
+ */
 async function load(env: Env, now: number): Promise<void> {
   try {
-    const state = await env.DENYLIST.getByName(DENYLIST_NAME).state(now);
-    snapshot.store(
-      {
-        index: indexDenylist(state.entries),
-        refreshes: new Map(state.refreshes.map((r) => [`${r.match} ${r.value}`, r])),
-      },
-      now,
-    );
+    const store = env.DENYLIST.getByName(DENYLIST_NAME);
+    let copy = snapshot.latest() ?? (building ??= emptyCopy());
+    for (let pages = 0; pages < MAX_PAGES; pages++) {
+      const since = copy.seq;
+      const page = await store.changes(since, now, CHANGES_PAGE);
+      if (page.from !== since) {
+        if (page.from !== 0) continue; // an answer to another question: ask again
+        copy = building ??= emptyCopy();
+      }
+      if (copy.seq !== page.from) continue; // moved on meanwhile: ask again from where it is
+      apply(copy, page);
+      if (page.complete) {
+        if (copy === building) building = undefined;
+        snapshot.store(copy, now);
+        return;
+      }
+    }
+    throw new Error(`the denylist did not come up to date in ${MAX_PAGES} pages`);
   } catch (error) {
     const age = snapshot.age(now);
     logEvent("error", "denylist-unavailable", { error: String(error), ageMs: age === Infinity ? null : age });
@@ -126,4 +177,5 @@ export function directoryFreshness(user: Pick<UserIdentity, "email" | "sub">, no
 /** Forgets the copy (tests start from an empty isolate). */
 export function resetDenylistCache(): void {
   snapshot.reset();
+  building = undefined;
 }

@@ -7,7 +7,14 @@
 // and jti that put them there (so account-enabled lifts only what account-disabled put), and "directory
 // refreshes": people whose cached groups and posture every isolate must drop, read with the list.
 import { DurableObject } from "cloudflare:workers";
-import type { DenyEntry, MatchKind, NewDenyEntry, SignalOp } from "../../policy/index.ts";
+import {
+  denylistKey,
+  indexDenylist,
+  type DenyEntry,
+  type MatchKind,
+  type NewDenyEntry,
+  type SignalOp,
+} from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 
 // The records are the core's (policy/denylist.ts): the CLI prints them too.
@@ -33,11 +40,38 @@ export interface DirectoryRefresh {
   postureUntil: number | null;
 }
 
-/** What every isolate copies: the entries in force and the directory refreshes. */
+/** The entries in force and the directory refreshes (the whole list: `state`, kept for older Workers). */
 export interface DenylistState {
   entries: DenyEntry[];
   refreshes: DirectoryRefresh[];
 }
+
+/** A fact (match, value) changed since the asker's sequence, and the one entry now in force for it, if any. */
+export interface ChangedFact {
+  match: MatchKind;
+  /** As the index keys it: e-mail addresses in lower case. */
+  value: string;
+  /** The longest lasting entry in force (policy/denylist.ts keeps one per fact), or null: none left. */
+  entry: DenyEntry | null;
+}
+
+/** One page of what changed since `from`: what an isolate applies to its copy. */
+export interface DenylistChanges {
+  /** The sequence the page starts after: the asker's, or 0 when the store's sequence is behind it (a new store). */
+  from: number;
+  /** The sequence the asker has reached once this page is applied. */
+  seq: number;
+  facts: ChangedFact[];
+  /** Whether the asker is now up to date; only then are the directory refreshes sent (all of them). */
+  complete: boolean;
+  refreshes: DirectoryRefresh[];
+}
+
+/**
+ * The most facts one `changes` answer carries (each with one entry, ~300 bytes): far under the RPC message limit,
+ * and what a busy isolate copies every DENYLIST_REFRESH_SECONDS is what changed, not the whole list.
+ */
+export const CHANGES_PAGE = 1_000;
 
 export type SignalResult = { ok: true; changes: number } | { ok: false; problem: "denylist-full" | "refreshes-full" };
 
@@ -59,6 +93,9 @@ interface Row {
 
 /** Columns added after the table's first release: added in place to an existing object's table. */
 const SIGNAL_COLUMNS = ["signal_transmitter", "signal_event", "signal_jti"] as const;
+
+/** A value as stored and as the index keys it (policy/denylist.ts): e-mail addresses in lower case. */
+const storedValue = (match: string, value: string) => (match === "email" ? value.toLowerCase() : value);
 
 const entryOf = (r: Row): DenyEntry => ({
   id: r.id,
@@ -88,6 +125,31 @@ export class Denylist extends DurableObject<Env> {
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS directory_refresh (
       match TEXT NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL, posture_until INTEGER, posture_by TEXT,
       PRIMARY KEY (match, value))`);
+    // The change sequence: each fact's last change, numbered, so an isolate copies only what changed since its
+    // copy (changes()) and its cost does not grow with the list. Facts written before the table existed (or
+    // straight into the file) are numbered here, once, so a read from 0 has them.
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS fact_changes (
+      match TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (match, value))`);
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS fact_changes_seq ON fact_changes (seq)");
+    // E-mail addresses in lower case, as every writer stores them (older rows too), so a fact is one value.
+    ctx.storage.sql.exec("UPDATE entries SET value = lower(value) WHERE match = 'email' AND value <> lower(value)");
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
+    ctx.storage.sql.exec(
+      `INSERT INTO fact_changes (match, value, seq)
+       SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER ()
+       FROM (SELECT DISTINCT match, value FROM entries) AS e
+       WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`,
+    );
+  }
+
+  /** Numbers a change to the fact's entries: the next sequence number, above every other fact's. */
+  private stamp(match: string, value: string): void {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO fact_changes (match, value, seq) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM fact_changes))
+       ON CONFLICT (match, value) DO UPDATE SET seq = excluded.seq`,
+      match,
+      storedValue(match, value),
+    );
   }
 
   private rows(where: string, ...params: SqlStorageValue[]): DenyEntry[] {
@@ -98,12 +160,13 @@ export class Denylist extends DurableObject<Env> {
   }
 
   async add(entry: NewDenyEntry, who: string, now: number): Promise<DenyEntry> {
+    const value = storedValue(entry.match, entry.value);
     // Quarantining an identity already quarantined extends nothing: the first entry stands until it ends.
     if (entry.kind === "quarantine") {
       const [open] = this.rows(
         "WHERE kind = 'quarantine' AND match = ? AND value = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
         entry.match,
-        entry.value,
+        value,
         now,
       );
       if (open) return open;
@@ -114,12 +177,13 @@ export class Denylist extends DurableObject<Env> {
       id,
       entry.kind,
       entry.match,
-      entry.value,
+      value,
       entry.reason,
       now,
       who,
       entry.expiresAt,
     );
+    this.stamp(entry.match, value);
     return this.rows("WHERE id = ?", id)[0]!;
   }
 
@@ -128,14 +192,69 @@ export class Denylist extends DurableObject<Env> {
     return this.rows("WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at", now);
   }
 
-  /** The entries in force and the directory refreshes still worth acting on: what each isolate copies. */
+  /**
+   * The entries in force and the directory refreshes, all of them: what each isolate copied before changes()
+   * (a Worker of the previous release may still ask during a gradual deployment). Ward reads changes().
+   */
   async state(now: number): Promise<DenylistState> {
+    return { entries: await this.active(now), refreshes: this.refreshes(now) };
+  }
+
+  /**
+   * What changed since `since` (the sequence an isolate's copy has reached): each fact changed since, oldest
+   * change first, with the entry now in force for it, at most `limit` facts; a copy up to date gets none (the
+   * refreshes only). A read from 0 is the whole list, paged. If `since` is past the store's sequence (a new
+   * store), the answer starts from 0 and says so (`from`): the asker starts its copy again.
+   */
+  async changes(since: number, now: number, limit: number = CHANGES_PAGE): Promise<DenylistChanges> {
+    const sql = this.ctx.storage.sql;
+    const current = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM fact_changes").one().n;
+    const from = Number.isSafeInteger(since) && since >= 0 && since <= current ? since : 0;
+    const page = Math.min(Math.max(1, Math.floor(limit) || 1), CHANGES_PAGE);
+    const touched = sql
+      .exec<{ match: string; value: string; seq: number }>(
+        "SELECT match, value, seq FROM fact_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+        from,
+        page + 1,
+      )
+      .toArray();
+    const complete = touched.length <= page;
+    if (!complete) touched.pop();
+    const last = touched.at(-1)?.seq ?? from;
+    // The entries in force of the page's facts, in the order indexDenylist expects (first of equals kept).
+    const entries = sql
+      .exec<Row & Record<string, SqlStorageValue>>(
+        `SELECT e.* FROM fact_changes f JOIN entries e ON e.match = f.match AND e.value = f.value
+         WHERE f.seq > ? AND f.seq <= ? AND e.released_at IS NULL AND (e.expires_at IS NULL OR e.expires_at > ?)
+         ORDER BY e.created_at`,
+        from,
+        last,
+        now,
+      )
+      .toArray()
+      .map(entryOf);
+    const index = indexDenylist(entries);
+    return {
+      from,
+      seq: complete ? current : last,
+      facts: touched.map((f) => ({
+        match: f.match as MatchKind,
+        value: f.value,
+        entry: index.get(denylistKey(f.match as MatchKind, f.value)) ?? null,
+      })),
+      complete,
+      refreshes: complete ? this.refreshes(now) : [],
+    };
+  }
+
+  /** The directory refreshes still worth acting on (at most MAX_REFRESHES: sent whole with each complete answer). */
+  private refreshes(now: number): DirectoryRefresh[] {
     this.ctx.storage.sql.exec(
       "DELETE FROM directory_refresh WHERE at <= ? AND (posture_until IS NULL OR posture_until <= ?)",
       now - REFRESH_KEPT_MS,
       now,
     );
-    const refreshes = this.ctx.storage.sql
+    return this.ctx.storage.sql
       .exec<{ match: string; value: string; at: number; posture_until: number | null }>(
         "SELECT match, value, at, posture_until FROM directory_refresh",
       )
@@ -146,7 +265,6 @@ export class Denylist extends DurableObject<Env> {
         at: r.at,
         postureUntil: r.posture_until !== null && r.posture_until > now ? r.posture_until : null,
       }));
-    return { entries: await this.active(now), refreshes };
   }
 
   /**
@@ -177,7 +295,8 @@ export class Denylist extends DurableObject<Env> {
     let changes = 0;
     this.ctx.storage.transactionSync(() => {
       for (const op of ops) {
-        const { match, value } = op.fact;
+        const match = op.fact.match;
+        const value = storedValue(match, op.fact.value);
         switch (op.op) {
           case "refuse": {
             // One open entry per transmitter, person and event: a repeated event extends it, never adds another.
@@ -213,11 +332,12 @@ export class Denylist extends DurableObject<Env> {
                 source.jti,
               );
             }
+            this.stamp(match, value);
             changes++;
             break;
           }
-          case "lift":
-            changes += sql.exec(
+          case "lift": {
+            const lifted = sql.exec(
               "UPDATE entries SET released_at = ?, released_by = ? WHERE created_by = ? AND match = ? AND value = ? AND signal_event = ? AND released_at IS NULL",
               now,
               `${by} (account-enabled, jti ${source.jti})`,
@@ -226,7 +346,10 @@ export class Denylist extends DurableObject<Env> {
               value,
               op.event,
             ).rowsWritten;
+            if (lifted > 0) this.stamp(match, value);
+            changes += lifted;
             break;
+          }
           case "refresh":
             sql.exec(
               "INSERT INTO directory_refresh (match, value, at) VALUES (?, ?, ?) ON CONFLICT (match, value) DO UPDATE SET at = excluded.at",
@@ -269,12 +392,14 @@ export class Denylist extends DurableObject<Env> {
   }
 
   async release(id: string, who: string, now: number): Promise<DenyEntry | undefined> {
-    this.ctx.storage.sql.exec(
+    const released = this.ctx.storage.sql.exec(
       "UPDATE entries SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL",
       now,
       who,
       id,
-    );
-    return this.rows("WHERE id = ?", id)[0];
+    ).rowsWritten;
+    const entry = this.rows("WHERE id = ?", id)[0];
+    if (released > 0 && entry) this.stamp(entry.match, entry.value);
+    return entry;
   }
 }

@@ -269,7 +269,7 @@ describe("when the denylist cannot be read", () => {
   it("refuses identified callers (unknown), and lets nothing through on a stale copy", async () => {
     resetDenylistCache();
     const broken = {
-      DENYLIST: { getByName: () => ({ state: () => Promise.reject(new Error("overloaded")) }) },
+      DENYLIST: { getByName: () => ({ changes: () => Promise.reject(new Error("overloaded")) }) },
     } as unknown as Env;
     const verdict = await denylistVerdict(
       broken,

@@ -147,7 +147,17 @@ describe("a denylist entry names", () => {
     const store = {
       DENYLIST_REFRESH_SECONDS: "2",
       DENYLIST: {
-        getByName: () => ({ state: () => answers[state.reads++]!().then((entries) => ({ entries, refreshes: [] })) }),
+        // Each answer is what the store holds for Ann's address now: one changed fact, the copy then up to date.
+        getByName: () => ({
+          changes: (since: number) =>
+            answers[state.reads++]!().then((entries) => ({
+              from: since,
+              seq: since + 1,
+              facts: [{ match: "email", value: "ann@example.com", entry: entries[0] ?? null }],
+              complete: true,
+              refreshes: [],
+            })),
+        }),
       },
     } as unknown as Env;
     const at = (now: number) =>

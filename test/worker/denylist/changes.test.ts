@@ -1,0 +1,172 @@
+// The isolate's copy brought up to date by what changed (store.ts changes(), cache.ts), against the real Denylist
+// Durable Object: a warm copy learns of a revocation, a release and a longer entry's end from the changes alone,
+// a cold copy pages through a list longer than one page, and a copy only part brought up to date does not count
+// as fresh: past the stale limit it fails closed.
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Identity } from "../../../policy/index.ts";
+import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { CHANGES_PAGE, DENYLIST_NAME, type DenylistChanges } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+
+const gatewayEnv = env as unknown as Env;
+const list = () => gatewayEnv.DENYLIST.getByName(DENYLIST_NAME);
+const ann: Identity = { user: { email: "ann@example.com", sub: "u-ann" } };
+
+const background: Promise<unknown>[] = [];
+const verdict = (who: Identity, principal: string, now: number, store: Env = gatewayEnv) =>
+  denylistVerdict(store, who, undefined, principal, now, (p) => background.push(p));
+const annAt = (now: number) => verdict(ann, "user:ann@example.com", now);
+/** As a busy isolate: the copy is past the refresh interval (0.05 s here), so a read starts in the background. */
+async function afterBackgroundRead(now: number): Promise<void> {
+  await annAt(now);
+  await Promise.allSettled(background.splice(0));
+}
+const revoke = (value: string, now: number, expiresAt: number | null = null) =>
+  list().add({ kind: "revocation", match: "email", value, reason: "test", expiresAt }, "test", now);
+
+const opened: string[] = [];
+afterEach(async () => {
+  await Promise.allSettled(background.splice(0));
+  for (const id of opened.splice(0)) await list().release(id, "test", Date.now());
+  resetDenylistCache();
+});
+
+describe("a warm copy, brought up to date by the changes since it was taken", () => {
+  it("refuses a revocation added after the copy was taken, and lets the person back once it is lifted", async () => {
+    const t0 = Date.now();
+    expect(await annAt(t0)).toEqual({ state: "clear" });
+    const { id } = await revoke("Ann@Example.com", t0);
+    opened.push(id);
+    await afterBackgroundRead(t0 + 100);
+    expect(await annAt(t0 + 101)).toMatchObject({ state: "denied", entry: { id } });
+    await list().release(id, "test", t0 + 150);
+    await afterBackgroundRead(t0 + 200);
+    expect(await annAt(t0 + 201)).toEqual({ state: "clear" });
+  });
+
+  it("keeps the shorter of two entries for one fact in force when the longer one is lifted", async () => {
+    const t0 = Date.now();
+    const { id: permanent } = await revoke("ann@example.com", t0);
+    const { id: brief } = await revoke("ann@example.com", t0 + 1, t0 + 60_000);
+    opened.push(permanent, brief);
+    expect(await annAt(t0 + 2)).toMatchObject({ state: "denied", entry: { id: permanent } });
+    await list().release(permanent, "test", t0 + 50);
+    await afterBackgroundRead(t0 + 100);
+    expect(await annAt(t0 + 101)).toMatchObject({ state: "denied", entry: { id: brief } });
+  });
+});
+
+describe("the store's changes", () => {
+  it("pages what changed, oldest first, says when the asker is up to date, and sends nothing more then", async () => {
+    const t0 = Date.now();
+    const { seq: start } = await list().changes(0, t0, CHANGES_PAGE);
+    const a = await revoke("pa@example.com", t0);
+    const b = await revoke("pb@example.com", t0);
+    await list().release(a.id, "test", t0);
+    opened.push(b.id);
+    // pa's change (its release) is now the latest: pb first, then pa with nothing left in force.
+    const first = await list().changes(start, t0, 1);
+    expect(first).toMatchObject({ from: start, complete: false, refreshes: [] });
+    expect(first.facts).toEqual([
+      { match: "email", value: "pb@example.com", entry: expect.objectContaining({ id: b.id }) },
+    ]);
+    const second = await list().changes(first.seq, t0, 1);
+    expect(second).toMatchObject({ complete: true, facts: [{ match: "email", value: "pa@example.com", entry: null }] });
+    expect(await list().changes(second.seq, t0, 1)).toMatchObject({ seq: second.seq, facts: [], complete: true });
+    // A sequence the store never reached (a new store): the answer starts from 0.
+    expect(await list().changes(second.seq + 1_000, t0, 1)).toMatchObject({ from: 0, complete: false });
+  });
+});
+
+describe("a cold copy", () => {
+  it("reads all of a list longer than one page before answering", async () => {
+    const t0 = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i <= CHANGES_PAGE; i++) ids.push((await revoke(`p${i}@example.com`, t0)).id);
+    opened.push(...ids);
+    resetDenylistCache();
+    const first = { user: { email: "p0@example.com" } };
+    const last = { user: { email: `p${CHANGES_PAGE}@example.com` } };
+    expect(await verdict(first, "user:p0@example.com", t0 + 1)).toMatchObject({
+      state: "denied",
+      entry: { id: ids[0] },
+    });
+    expect(await verdict(last, `user:${last.user.email}`, t0 + 1)).toMatchObject({
+      state: "denied",
+      entry: { id: ids.at(-1) },
+    });
+  });
+});
+
+describe("a copy only part brought up to date", () => {
+  it("is not fresh: when the rest cannot be read, identified callers are refused past the stale limit", async () => {
+    let reads = 0;
+    const page = (from: number, complete: boolean): DenylistChanges => ({
+      from,
+      seq: from + 1,
+      facts: [],
+      complete,
+      refreshes: [],
+    });
+    const store = {
+      DENYLIST_REFRESH_SECONDS: "2",
+      DENYLIST: {
+        getByName: () => ({
+          // The first read completes; the next gets one page of two, then the store is down.
+          changes: async (since: number) => {
+            reads++;
+            if (reads === 1) return page(since, true);
+            if (reads === 2) return page(since, false);
+            throw new Error("overloaded");
+          },
+        }),
+      },
+    } as unknown as Env;
+    const t0 = Date.now();
+    expect(await verdict(ann, "user:ann@example.com", t0, store)).toEqual({ state: "clear" });
+    expect(await verdict(ann, "user:ann@example.com", t0 + 30_000, store)).toEqual({ state: "clear" }); // 30 s: read first
+    expect(reads).toBe(3);
+    expect(await verdict(ann, "user:ann@example.com", t0 + 61_000, store)).toEqual({ state: "unknown" });
+  });
+});
+
+describe("a copy the store no longer knows", () => {
+  it("is built again from 0 when the store's sequence is behind it (a new store), not laid over", async () => {
+    const entry = {
+      id: "rev-old",
+      kind: "revocation",
+      match: "email",
+      value: "ann@example.com",
+      reason: "test",
+      createdAt: 0,
+      createdBy: "test",
+      expiresAt: null,
+      releasedAt: null,
+      releasedBy: null,
+    } as const;
+    let reads = 0;
+    const store = {
+      DENYLIST_REFRESH_SECONDS: "2",
+      DENYLIST: {
+        getByName: () => ({
+          // First an old store at sequence 500 that revoked Ann; then a new one, empty, at sequence 3.
+          changes: async (since: number): Promise<DenylistChanges> =>
+            ++reads === 1
+              ? {
+                  from: since,
+                  seq: 500,
+                  facts: [{ match: "email", value: "ann@example.com", entry }],
+                  complete: true,
+                  refreshes: [],
+                }
+              : { from: since <= 3 ? since : 0, seq: 3, facts: [], complete: true, refreshes: [] },
+        }),
+      },
+    } as unknown as Env;
+    const t0 = Date.now();
+    expect(await verdict(ann, "user:ann@example.com", t0, store)).toMatchObject({ state: "denied" });
+    expect(await verdict(ann, "user:ann@example.com", t0 + 5000, store)).toEqual({ state: "clear" });
+    expect(reads).toBe(2);
+  });
+});
