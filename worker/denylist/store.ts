@@ -16,6 +16,7 @@ import {
   type SignalOp,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
+import { freshRecordId } from "../shared/record-id.ts";
 
 // The records are the core's (policy/denylist.ts): the CLI prints them too.
 export type { DenyEntry, MatchKind, NewDenyEntry };
@@ -171,7 +172,7 @@ export class Denylist extends DurableObject<Env> {
       );
       if (open) return open;
     }
-    const id = `${entry.kind === "quarantine" ? "q" : "rev"}-${crypto.randomUUID().slice(0, 8)}`;
+    const id = freshRecordId(this.ctx.storage.sql, "entries", entry.kind === "quarantine" ? "q" : "rev");
     this.ctx.storage.sql.exec(
       "INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       id,
@@ -320,7 +321,7 @@ export class Denylist extends DurableObject<Env> {
               sql.exec(
                 `INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at, signal_transmitter, signal_event, signal_jti)
                  VALUES (?, 'revocation', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-                `ssf-${crypto.randomUUID().slice(0, 8)}`,
+                freshRecordId(sql, "entries", "ssf"),
                 match,
                 value,
                 op.reason,

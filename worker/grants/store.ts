@@ -13,6 +13,7 @@ import type {
   TimedGrant,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
+import { freshRecordId } from "../shared/record-id.ts";
 
 // The records are the core's (policy/grant-records.ts): the CLI prints them too.
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant };
@@ -103,7 +104,7 @@ export class Grants extends DurableObject<Env> {
   }
 
   async create(grant: NewGrant, who: string, now: number): Promise<GrantRecord> {
-    const id = `${grant.kind === "break-glass" ? "bg" : "exc"}-${crypto.randomUUID().slice(0, 8)}`;
+    const id = freshRecordId(this.ctx.storage.sql, "grants", grant.kind === "break-glass" ? "bg" : "exc");
     this.ctx.storage.sql.exec(
       `INSERT INTO grants (id, kind, principal, service, routes, methods, reason, ticket, requested_by, approved_by,
         not_before, not_after, max_uses, uses, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)`,
