@@ -157,7 +157,10 @@ interface Leased {
 const leased = new Map<string, Leased>();
 const LEASED_LIMIT = 10_000;
 
-/** One request off this isolate's lease, if it holds one for the window of `now`. */
+/**
+ * One request off this isolate's lease, if it holds one for the window of `now`; or its refusal, when the
+ * lease is spent and the object said the window had nothing left.
+ */
 function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | undefined {
   const lease = leased.get(key);
   if (!lease) return undefined;
@@ -166,7 +169,12 @@ function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | 
     leased.delete(key);
     return undefined;
   }
-  if (lease.tokens === 0) return undefined;
+  if (lease.tokens === 0) {
+    // The object had nothing left in this window when it last answered, and a window's count only grows: it
+    // would refuse again. Refused here, so a caller hammering past its limit does not drive its object.
+    if (lease.storeRemaining === 0) return { admitted: false, limit, remaining: 0, resetAt: lease.resetAt };
+    return undefined;
+  }
   lease.tokens--;
   return { admitted: true, limit, remaining: lease.storeRemaining + lease.tokens, resetAt: lease.resetAt };
 }

@@ -276,8 +276,9 @@ describe("checkRateLimits", () => {
     await runDurableObjectAlarm(stub);
     expect(await rows()).toBe(0);
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
-    // The object still works after forgetting: the same key counts from zero again.
-    expect((await checkRateLimits(env, [limit], past)).ok).toBe(true);
+    // The object still works after forgetting: the same key counts from zero again. (Asked directly: this
+    // isolate remembers that window as spent, as it was, and would not ask.)
+    expect((await stub.lease(1, 1, 60, past)).granted).toBe(1);
     expect(await rows()).toBe(1);
   });
 });
@@ -312,6 +313,30 @@ describe("leases (large limits)", () => {
     const refused = await checkRateLimits(env, [limit], now);
     expect(refused.ok).toBe(false);
     expect(refused.ok === false && refused.reason).toBe("rate-limited");
+  });
+
+  it("refuses a spent window in the isolate: a caller past its limit does not call its object again", async () => {
+    const limit = obligation({ limit: 2 });
+    // Early in a window, so the 20 refusals below fall in the same one.
+    const now = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
+    const spy = vi.spyOn(env.RATE_LIMITER, "getByName");
+    try {
+      expect((await checkRateLimits(env, [limit], now)).ok).toBe(true);
+      expect((await checkRateLimits(env, [limit], now)).ok).toBe(true);
+      const calls = spy.mock.calls.length;
+      for (let i = 0; i < 20; i++) {
+        const refused = await checkRateLimits(env, [limit], now + i);
+        expect(refused).toMatchObject({ ok: false, reason: "rate-limited" });
+        expect(refused.headers["Retry-After"]).toMatch(/^[1-9]\d*$/);
+        expect(refused.headers.RateLimit).toMatch(/;r=0;/);
+      }
+      // The second lease said nothing was left in the window: no call since.
+      expect(spy.mock.calls.length - calls).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    // The next window asks the object again, and admits.
+    expect((await checkRateLimits(env, [limit], now + 60_000)).ok).toBe(true);
   });
 
   it("counts a leased and a fresh obligation of one request each once, with both in the headers, escaped", async () => {
