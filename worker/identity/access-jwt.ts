@@ -9,8 +9,12 @@ import { setBounded } from "../shared/bounded-cache.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "./json-members.ts";
 
-/** Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. */
-const VERIFIED_CACHE_LIMIT = 1000;
+/**
+ * Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. FIFO: with
+ * more callers in rotation than this, every request would verify again, so it is well above what one isolate
+ * serves (only tokens the team's key signed get here: ~1 KiB each, ~5 MiB at the bound).
+ */
+const VERIFIED_CACHE_LIMIT = 5000;
 /** Tokens above this size are refused before any parsing (Access tokens are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;
 /** `identity_nonce` is a short random string (16 characters in Access's tokens); it keys a cache. */

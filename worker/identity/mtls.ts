@@ -56,7 +56,8 @@ export type MtlsProblem =
 
 /** Parsed URI SANs per certificate, so a workload's certificate is decoded and hashed once per isolate. */
 const parsed = new Map<string, { der: string; uris: string[] }>();
-const PARSED_CACHE_LIMIT = 1000;
+/** As the verified-token caches: above the workloads one isolate serves in rotation (~1-2 KiB each). */
+const PARSED_CACHE_LIMIT = 5000;
 
 /** Each compiled config's registry by normalised fingerprint, built once: a look-up costs the same for 5 entries or 5,000. */
 const registries = new WeakMap<MtlsConfig, ReadonlyMap<string, string>>();

@@ -8,8 +8,11 @@ import { workloadTokenOf, type CompiledTokenIssuer, type VerifiedWorkloadToken }
 import { setBounded } from "../shared/bounded-cache.ts";
 import { IssuerKeys, type KeyFetch } from "./issuer-keys.ts";
 
-/** Verified tokens remembered per issuer and isolate, so a token costs one signature check while it lives. */
-const VERIFIED_CACHE_LIMIT = 1000;
+/**
+ * Verified tokens remembered per issuer and isolate, so a token costs one signature check while it lives.
+ * Well above the callers one isolate serves in rotation (as access-jwt.ts's): past it every request verifies.
+ */
+const VERIFIED_CACHE_LIMIT = 5000;
 /** A `kid` is an opaque name, not a path or a query: long or odd ones are refused before any look-up. */
 const KID = /^[\x21-\x7e]{1,256}$/;
 /**

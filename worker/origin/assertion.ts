@@ -58,7 +58,7 @@ const thumbprints = new Map<string, string>();
 function thumbprintOf(fingerprintHex: string): string {
   let thumbprint = thumbprints.get(fingerprintHex);
   if (thumbprint === undefined)
-    setBounded(thumbprints, fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)), 1000);
+    setBounded(thumbprints, fingerprintHex, (thumbprint = hexToBase64url(fingerprintHex)), 5000);
   return thumbprint;
 }
 
