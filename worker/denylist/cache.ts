@@ -78,6 +78,21 @@ function apply(copy: DenylistCopy, page: DenylistChanges): void {
 const emptyCopy = (): DenylistCopy => ({ index: new Map(), refreshes: new Map(), seq: 0 });
 
 /**
+ * How often a completed read drops expired entries from the copy. Requests ignore them already (an expiry is
+ * compared at the request's instant), but a fact's slot would hold one until the fact changed again, so an
+ * isolate living for days would keep every revocation that ever expired. The slot held the fact's longest
+ * lasting entry, so once it has expired nothing else is in force for that fact.
+ */
+const PRUNE_EVERY_MS = 60_000;
+let prunedAt = -Infinity;
+
+function pruneExpired(copy: DenylistCopy, now: number): void {
+  if (now - prunedAt < PRUNE_EVERY_MS) return;
+  prunedAt = now;
+  for (const [key, entry] of copy.index) if (entry.expiresAt !== null && entry.expiresAt <= now) copy.index.delete(key);
+}
+
+/**
  * A copy being built from 0 and not yet in use: on a cold isolate, or when the store no longer knows the copy's
  * sequence (a new store). Shared, so requests reading at once build one copy together (each page any of them
  * applies moves it on for all), not one each: a cold isolate under load holds one list, not one per request.
@@ -104,6 +119,7 @@ async function load(env: Env, now: number): Promise<void> {
       apply(copy, page);
       if (page.complete) {
         if (copy === building) building = undefined;
+        pruneExpired(copy, now);
         snapshot.store(copy, now);
         return;
       }
@@ -177,5 +193,11 @@ export function directoryFreshness(user: Pick<UserIdentity, "email" | "sub">, no
 /** Forgets the copy (tests start from an empty isolate). */
 export function resetDenylistCache(): void {
   snapshot.reset();
+  prunedAt = -Infinity;
   building = undefined;
+}
+
+/** How many facts the isolate's copy holds (tests: expired entries do not stay for good). */
+export function denylistCopySize(): number {
+  return snapshot.latest()?.index.size ?? 0;
 }

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Identity } from "../../../policy/index.ts";
-import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { denylistCopySize, denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { CHANGES_PAGE, DENYLIST_NAME, type DenylistChanges } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 
@@ -54,6 +54,22 @@ describe("a warm copy, brought up to date by the changes since it was taken", ()
     await list().release(permanent, "test", t0 + 50);
     await afterBackgroundRead(t0 + 100);
     expect(await annAt(t0 + 101)).toMatchObject({ state: "denied", entry: { id: brief } });
+  });
+});
+
+describe("expired entries", () => {
+  it("are dropped from the copy by a read a minute on, not kept until their fact changes again", async () => {
+    const t0 = Date.now();
+    const { id } = await revoke("ann@example.com", t0, t0 + 1_000);
+    opened.push(id);
+    expect(await annAt(t0 + 10)).toMatchObject({ state: "denied", entry: { id } });
+    const held = denylistCopySize();
+    expect(held).toBeGreaterThan(0);
+    // Past its expiry the entry is ignored at once, and a read a minute on drops it from the copy.
+    expect(await annAt(t0 + 1_001)).toEqual({ state: "clear" });
+    await afterBackgroundRead(t0 + 61_000);
+    expect(denylistCopySize()).toBe(held - 1);
+    expect(await annAt(t0 + 61_001)).toEqual({ state: "clear" });
   });
 });
 
