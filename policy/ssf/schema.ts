@@ -37,11 +37,22 @@ const secretName = z
   .string()
   .regex(/^[A-Z][A-Z0-9_]*$/, "must be a Worker secret's name such as SSF_OKTA_AUTHORIZATION");
 
+/**
+ * The secret Ward SENDS to a poll endpoint the policy names: only one made for it. Any name would let whoever
+ * pushes policy have Ward post ASSERTION_SIGNING_KEYS (or any other secret) to an address of their choosing.
+ */
+const pollSecretName = z
+  .string()
+  .regex(
+    /^SSF_[A-Z0-9_]+$/,
+    "must be a Worker secret made for this transmitter, named SSF_... (Ward sends its value to the endpoint)",
+  );
+
 /** Poll delivery (RFC 8936): where Ward asks for SETs, with what credential, how many at once, how often. */
 export const SsfPoll = z.strictObject({
   endpoint: httpsUrl.describe("the stream's poll endpoint (its delivery.endpoint_url)"),
-  authorization: secretName.describe(
-    "a Worker secret holding the whole Authorization header value Ward polls with (e.g. 'Bearer ...')",
+  authorization: pollSecretName.describe(
+    "a Worker secret named SSF_..., holding the whole Authorization header value Ward polls with (e.g. 'Bearer ...')",
   ),
   maxEvents: z.number().int().min(1).max(100).default(25).describe("SETs asked for per poll (default 25)"),
   every: z

@@ -1210,3 +1210,17 @@ describe("example policies", () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe("a polled transmitter's secret", () => {
+  const poll = (authorization: string) => (d: any) =>
+    signals(d, { poll: { endpoint: "https://idp.example.com/ssf/poll", authorization } });
+
+  it("is one made for it (SSF_...): Ward sends its value to an endpoint the policy names", () => {
+    expect(run(poll("SSF_IDP_POLL")).ok).toBe(true);
+    for (const name of ["ASSERTION_SIGNING_KEYS", "NOTIFY_WEBHOOK", "ADMIN_TOKEN", "SSF"]) {
+      const result = run(poll(name));
+      expect(result.ok).toBe(false);
+      expect(result.issues.map((i) => i.path)).toContain(`${IDP}.poll.authorization`);
+    }
+  });
+});
