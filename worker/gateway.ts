@@ -24,7 +24,7 @@ import {
   type WebSocketOutcome,
   WEBSOCKET_OPENED,
 } from "../policy/index.ts";
-import { denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
+import { denylistCopyReadAt, denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
 import { consumeGrant, grantsFor } from "./grants/cache.ts";
@@ -190,6 +190,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   // denylist copy, which says whose, before identifying rather than after.
   if (policy.document.sharedSignals && (policy.needs.groups || policy.needs.devicePosture))
     await readDenylistCopy(env, started, waitUntil);
+  // What a WebSocket's directory facts are as of (worker/websocket/watch.ts): the copy identify checks them against.
+  const directoryAsOf = denylistCopyReadAt(started);
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
   const identified = await identify(request, policy, started, requestId);
   const { identity, certificate, credentials } = identified;
@@ -226,6 +228,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
       certificate,
       expiresAt: identified.expiresAt,
       requestId,
+      directoryAsOf,
       origin,
       waitUntil,
     });

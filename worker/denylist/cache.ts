@@ -197,6 +197,14 @@ export function resetDenylistCache(): void {
   building = undefined;
 }
 
+/**
+ * When the read that made the isolate's copy started (-Infinity without one): a directory refresh recorded after
+ * it is not in the copy, so facts checked against the copy then may be stale since.
+ */
+export function denylistCopyReadAt(now: number): number {
+  return now - snapshot.age(now);
+}
+
 /** How many facts the isolate's copy holds (tests: expired entries do not stay for good). */
 export function denylistCopySize(): number {
   return snapshot.latest()?.index.size ?? 0;

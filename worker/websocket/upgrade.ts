@@ -53,6 +53,11 @@ export interface Upgraded {
   /** When each verified credential stops being accepted (identify()). */
   expiresAt: Partial<Record<CredentialSeen["kind"], number>>;
   requestId: string;
+  /**
+   * When the denylist copy the upgrade's directory facts were checked against was read (denylistCopyReadAt):
+   * a security event's directory refresh recorded after it makes them stale.
+   */
+  directoryAsOf: number;
   /** The origin's 101, with its socket. */
   origin: Response & { webSocket: WebSocket };
   waitUntil: (p: Promise<unknown>) => void;
@@ -79,6 +84,7 @@ export function openWebSocket(u: Upgraded): Response {
       ...(u.decision.route ? { route: u.decision.route } : {}),
     },
     requestId: u.requestId,
+    directoryAsOf: u.directoryAsOf,
     checkMs: (positiveSetting(u.env.WEBSOCKET_CHECK_SECONDS) ?? DEFAULT_CHECK_SECONDS) * 1000,
     idleMs: limits.idleSeconds * 1000,
     waitUntil: u.waitUntil,

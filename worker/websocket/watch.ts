@@ -31,6 +31,8 @@ export interface Watched {
   certificate: CertificateFacts | undefined;
   opened: OpenedAccess;
   requestId: string;
+  /** When the copy the upgrade's directory facts were checked against was read (upgrade.ts). */
+  directoryAsOf: number;
   checkMs: number;
   idleMs: number;
   waitUntil: (p: Promise<unknown>) => void;
@@ -83,8 +85,9 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
 /** Starts the checks; they stop when the connection ends, whoever ends it. */
 export function watchAccess(w: Watched): void {
   let checkingSince: number | undefined;
-  // After the upgrade was decided: a directory refresh asked for later makes its facts stale.
-  const since = Date.now();
+  // A directory refresh recorded after the copy the upgrade was checked against makes its facts stale: not
+  // merely one recorded after the upgrade, as a refresh may reach this isolate's copy only after the upgrade.
+  const since = w.directoryAsOf;
   const check = async (): Promise<void> => {
     if (w.relay.ended) return;
     const now = Date.now();
