@@ -28,8 +28,9 @@ const VALUE: Record<
   sub: { pattern: /^\S{1,200}$/, hint: "the Access token's sub" },
   token: { pattern: /^\S{1,200}$/, hint: "the service token's client id" },
   subject: {
-    // The issuer's name as policy names are written (NAME_PATTERN), so a sub with a `/` cannot pass for one.
-    pattern: /^[a-z][a-z0-9-]{0,62}\/\S{1,255}$/,
+    // The issuer's name as policy names are written (NAME_PATTERN), so a sub with a `/` cannot pass for one. A
+    // sub is any text without control characters (a GitHub environment's name may hold spaces).
+    pattern: /^[a-z][a-z0-9-]{0,62}\/[^\x00-\x1f\x7f]{1,1024}$/,
     hint: "ISSUER/SUB: the token issuer's name in identity.tokenIssuers, then the workload token's sub",
   },
 };

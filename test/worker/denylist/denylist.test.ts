@@ -171,6 +171,16 @@ describe("revocation", () => {
     expect(await eventually(() => deploy(), 200)).toEqual({ status: 200, seen: 1 });
     const other = ((await elsewhere.json()) as { entry: DenyEntry }).entry;
     expect((await admin(`/denylist/${other.id}`, { method: "DELETE" })).status).toBe(200);
+    // A sub is any text without control characters: a GitHub environment's name may hold a space.
+    const spaced = await revoke({
+      match: "subject",
+      value: "github-actions/repo:ward-demo/orders:environment:prod eu",
+      reason: "environment compromised",
+    });
+    expect(spaced.status).toBe(201);
+    const spacedEntry = ((await spaced.json()) as { entry: DenyEntry }).entry;
+    expect(spacedEntry.value).toBe("github-actions/repo:ward-demo/orders:environment:prod eu");
+    expect((await admin(`/denylist/${spacedEntry.id}`, { method: "DELETE" })).status).toBe(200);
   });
 
   it("refuses bad input and non-admins, and stores nothing", async () => {
@@ -196,6 +206,7 @@ describe("revocation", () => {
       ],
       [{ match: "subject", value: "repo:ward-demo/orders", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [{ match: "subject", value: "github-actions/", reason: "leaked" }, 422, "expected ISSUER/SUB"],
+      [{ match: "subject", value: "github-actions/repo:a\u0000b", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],
     ];
     for (const [body, status, message] of cases) {
