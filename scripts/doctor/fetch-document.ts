@@ -48,16 +48,25 @@ export async function fetchDocument(url: string, fetchImpl: DocumentFetch): Prom
   const reader = response.body?.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    if (!reader) break;
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_KEY_DOCUMENT_BYTES) {
-      await reader.cancel();
-      return tooLarge;
+  // The timeout and a dropped connection can strike after the headers too: a finding, not a crashed doctor.
+  try {
+    for (;;) {
+      if (!reader) break;
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_KEY_DOCUMENT_BYTES) {
+        await reader.cancel();
+        return tooLarge;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    const timedOut = (error as { name?: string }).name === "TimeoutError";
+    return {
+      ok: false,
+      problem: timedOut ? `no whole answer within ${TIMEOUT_MS / 1000} s` : `answer cut off (${String(error)})`,
+    };
   }
   try {
     return { ok: true, document: JSON.parse(Buffer.concat(chunks).toString("utf8")) };

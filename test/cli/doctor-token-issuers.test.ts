@@ -207,6 +207,21 @@ describe("ward doctor: token issuers' keys", () => {
     expect(issuers.asked).not.toContain(CLUSTER_JWKS);
   });
 
+  it("an answer cut off after its headers is an error, not a crashed doctor", { timeout: TIMEOUT }, async () => {
+    issuers.answers.set(CLUSTER_JWKS, (req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"keys": [');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    const run = await doctor(demo());
+    expect(run.status).toBe(EXIT.failed);
+    expect(run.findings).toEqual([
+      expect.stringMatching(
+        /^error\[token-issuer-unreachable\] .*\(demo-cluster\): https:\/\/kubernetes\.demo\.ward\.internal\/openid\/v1\/jwks: answer cut off/,
+      ),
+    ]);
+  });
+
   it("--offline fetches nothing and says so; keys pushed with the policy are still checked", {
     timeout: TIMEOUT,
   }, async () => {
