@@ -16,6 +16,8 @@ import { activePolicy } from "../policy-store/store.ts";
 import { MAX_SET_BYTES, outcomeLine, readBounded, takeToken, writeLine, type ReplayStore } from "./receive.ts";
 import { SET_ERROR_DESCRIPTIONS } from "./respond.ts";
 
+const utf8 = new TextEncoder();
+
 /** Poll requests per alarm that may bring SETs (then one more that only acknowledges). */
 export const MAX_ROUNDS = 4;
 /** An answer larger than this is refused unread: 100 SETs of a few kilobytes fit many times over. */
@@ -134,7 +136,8 @@ export async function pollTransmitter(
     for (const [jti, token] of answer.sets.slice(0, poll.maxEvents)) {
       const now = Date.now();
       const outcome =
-        token.length > MAX_SET_BYTES
+        // In bytes, as a pushed SET's body is bounded (a JWS is ASCII, but the answer is not ours to trust).
+        utf8.encode(token).byteLength > MAX_SET_BYTES
           ? ({ kind: "refused", err: "invalid_request", problem: "set-too-large" } as const)
           : await takeToken(token.trim(), {
               env,
