@@ -70,5 +70,18 @@ export function settingChanges(before: ReachSettings, after: ReachSettings): Set
     ...listChanges("identity source", before.identitySources, after.identitySources),
     ...tokenLimitChanges(before.tokenLimits, after.tokenLimits),
     ...bindingChanges(before, after),
+    ...securityEventChanges(before.securityEvents, after.securityEvents),
   ];
+}
+
+/**
+ * A transmitter trusted, or its events, keys or audience changed: it can refuse people, never let anyone in,
+ * so listed without widening. A poll endpoint added or changed is sent that transmitter's secret: that gives
+ * something to someone new, and widens.
+ */
+function securityEventChanges(before: readonly string[], after: readonly string[]): SettingChange[] {
+  return listChanges("security events", before, after).map((c) => ({
+    ...c,
+    widens: c.widens && /^\+ transmitter [^:]+: poll /.test(c.change),
+  }));
 }

@@ -67,6 +67,11 @@ export interface ReachSettings {
   bindingsNamed: { allow: string[]; deny: string[] };
   /** Each service's settings beside its routes, by service name. */
   services: ReadonlyMap<string, ServiceSettings>;
+  /**
+   * Who may send security events and what Ward does with them (sharedSignals), one fact a line. They can only
+   * refuse people, never let anyone in, except that a poll endpoint is sent the transmitter's secret.
+   */
+  securityEvents: string[];
 }
 
 export interface TokenLimits {

@@ -14,7 +14,8 @@ export interface SettingChange {
     | "admin"
     | "identity source"
     | "token limit"
-    | "binding";
+    | "binding"
+    | "security events";
   /** What changed, in words: `*.example.com: now served by shop (was served by no service)`, `+ group:sre`, ... */
   change: string;
   /** May let someone in, or tell or give them more, who was not before: `ward diff` exits 4. Else it narrows. */

@@ -25,7 +25,22 @@ export function settingsOf(doc: PolicyDocument): ReachSettings {
     bindingPairs: unique(pairs).sort(compare),
     bindingsNamed: { allow: bindingsNamed(doc, "allow"), deny: bindingsNamed(doc, "deny") },
     services: new Map(Object.keys(doc.services).map((name) => [name, serviceSettings(doc, name)])),
+    securityEvents: securityEvents(doc),
   };
+}
+
+/** One line per fact of each trusted transmitter: `ward diff` lists what a push changes in them. */
+function securityEvents(doc: PolicyDocument): string[] {
+  const signals = doc.sharedSignals;
+  if (!signals) return [];
+  const lines = [`audience ${signals.audience}`];
+  for (const [name, t] of Object.entries(signals.transmitters)) {
+    const at = `transmitter ${name}`;
+    lines.push(`${at}: issuer ${t.issuer}`, `${at}: events ${[...t.events].sort(compare).join(", ")}`);
+    lines.push(t.jwksUri ? `${at}: keys from ${t.jwksUri}` : `${at}: keys inline ${JSON.stringify(t.jwks)}`);
+    if (t.poll) lines.push(`${at}: poll ${t.poll.endpoint} with ${t.poll.authorization}`);
+  }
+  return lines.sort(compare);
 }
 
 function bindingsNamed(doc: PolicyDocument, effect: "allow" | "deny"): string[] {

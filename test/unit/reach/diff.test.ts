@@ -230,6 +230,41 @@ describe("diffReach", () => {
       ).toEqual(["- admin: - group:sre may use the admin API"]);
     });
 
+    it("security events: a transmitter trusted or changed is listed, and widens only where a poll endpoint gets its secret", async () => {
+      const signals = (poll?: string) => (d: Doc) => {
+        (d as Record<string, unknown>).sharedSignals = {
+          audience: "https://ward.example.com/dev",
+          transmitters: {
+            idp: {
+              issuer: "https://idp.example.com/",
+              jwksUri: "https://idp.example.com/jwks",
+              events: ["session-revoked"],
+              ...(poll ? { poll: { endpoint: poll, authorization: "SSF_IDP_POLL" } } : {}),
+            },
+          },
+        };
+      };
+      // It can only refuse people: listed, exit code untouched.
+      const trusted = await diffOf(signals());
+      expect(trusted.settings.map((s) => `${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`)).toEqual([
+        "- security events: + audience https://ward.example.com/dev",
+        "- security events: + transmitter idp: events session-revoked",
+        "- security events: + transmitter idp: issuer https://idp.example.com/",
+        "- security events: + transmitter idp: keys from https://idp.example.com/jwks",
+      ]);
+      expect(diffWidens(trusted)).toBe(false);
+      // Ward sends the transmitter's secret to a poll endpoint: one added, or moved, widens.
+      expect(
+        await settings(signals("https://elsewhere.example/poll"), signals("https://idp.example.com/poll")),
+      ).toEqual([
+        "! security events: + transmitter idp: poll https://elsewhere.example/poll with SSF_IDP_POLL",
+        "- security events: - transmitter idp: poll https://idp.example.com/poll with SSF_IDP_POLL",
+      ]);
+      expect(await settings(signals(), signals("https://idp.example.com/poll"))).toEqual([
+        "- security events: - transmitter idp: poll https://idp.example.com/poll with SSF_IDP_POLL",
+      ]);
+    });
+
     it("Access tokens that count for longer widen; for less, narrow", async () => {
       // Longer-lived or older tokens now count: as much a widening as a new audience.
       expect(await settings((d) => (d.identity.access!.maxTokenLifetime = "7d"))).toEqual([
