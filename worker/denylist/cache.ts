@@ -98,6 +98,29 @@ function pruneExpired(copy: DenylistCopy, now: number): void {
  * applies moves it on for all), not one each: a cold isolate under load holds one list, not one per request.
  */
 let building: DenylistCopy | undefined;
+/** When a page was last applied to `building` (ms since epoch): whether its build is going on. */
+let buildProgressAt = -Infinity;
+/** A build that has applied no page for this long is taken as abandoned (its request ended): others go on with it. */
+const BUILD_STALL_MS = 2_000;
+
+/** A build from 0 begins: counted as progress, so requests arriving before its first page wait for it too. */
+function startBuild(): DenylistCopy {
+  building = emptyCopy();
+  buildProgressAt = Date.now();
+  return building;
+}
+
+/**
+ * On a cold isolate, a request that finds another one building the copy from 0 waits for it to complete rather
+ * than fetch every page again (N requests at once would otherwise ask the one Denylist object N times for each
+ * page). It polls with timers of its own, never awaiting the other request's promise (Workers tie I/O to the
+ * request that started it); if the build stalls, it carries the build on itself. True when a copy is there.
+ */
+async function othersBuild(): Promise<boolean> {
+  while (snapshot.latest() === undefined && building && Date.now() - buildProgressAt < BUILD_STALL_MS)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  return snapshot.latest() !== undefined;
+}
 
 /**
  * Brings the copy up to date. The copy in use is changed in place, page by page, each page only if it follows
@@ -106,17 +129,19 @@ let building: DenylistCopy | undefined;
  */
 async function load(env: Env, now: number): Promise<void> {
   try {
+    if (snapshot.latest() === undefined && building && (await othersBuild())) return;
     const store = env.DENYLIST.getByName(DENYLIST_NAME);
-    let copy = snapshot.latest() ?? (building ??= emptyCopy());
+    let copy = snapshot.latest() ?? building ?? startBuild();
     for (let pages = 0; pages < MAX_PAGES; pages++) {
       const since = copy.seq;
       const page = await store.changes(since, now, CHANGES_PAGE);
       if (page.from !== since) {
         if (page.from !== 0) continue; // an answer to another question: ask again
-        copy = building ??= emptyCopy();
+        copy = building ?? startBuild();
       }
       if (copy.seq !== page.from) continue; // moved on meanwhile: ask again from where it is
       apply(copy, page);
+      if (copy === building) buildProgressAt = Date.now();
       if (page.complete) {
         if (copy === building) building = undefined;
         pruneExpired(copy, now);
@@ -194,6 +219,7 @@ export function directoryFreshness(user: Pick<UserIdentity, "email" | "sub">, no
 export function resetDenylistCache(): void {
   snapshot.reset();
   prunedAt = -Infinity;
+  buildProgressAt = -Infinity;
   building = undefined;
 }
 

@@ -115,6 +115,44 @@ describe("a cold copy", () => {
   });
 });
 
+describe("a cold isolate's requests at once", () => {
+  it("build one copy: the others wait for it rather than ask the object for every page again", async () => {
+    const t0 = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i <= CHANGES_PAGE; i++) ids.push((await revoke(`c${i}@example.com`, t0)).id);
+    opened.push(...ids);
+    resetDenylistCache();
+    let pages = 0;
+    const counting = {
+      ...gatewayEnv,
+      DENYLIST: {
+        getByName: (name: string) => {
+          const stub = gatewayEnv.DENYLIST.getByName(name);
+          return {
+            changes: (since: number, now: number, limit: number) => {
+              pages++;
+              return stub.changes(since, now, limit);
+            },
+          };
+        },
+      },
+    } as unknown as Env;
+    const who = (i: number) => ({ user: { email: `c${i * 250}@example.com` } });
+    // What one request alone asks for (the list is more than one page long)...
+    expect(await verdict(who(0), "user:c0@example.com", t0 + 1, counting)).toMatchObject({ state: "denied" });
+    const alone = pages;
+    expect(alone).toBeGreaterThan(1);
+    resetDenylistCache();
+    pages = 0;
+    // ...is what five at once ask for, not five times as much.
+    const verdicts = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) => verdict(who(i), `user:${who(i).user.email}`, t0 + 1, counting)),
+    );
+    expect(verdicts.map((v) => v.state)).toEqual(["denied", "denied", "denied", "denied", "denied"]);
+    expect(pages).toBe(alone);
+  });
+});
+
 describe("a copy only part brought up to date", () => {
   it("is not fresh: when the rest cannot be read, identified callers are refused past the stale limit", async () => {
     let reads = 0;
