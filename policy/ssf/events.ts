@@ -2,6 +2,8 @@
 // policy subscribes with and the URI a SET carries. The vocabulary is closed: a SET with any other event type
 // is refused whole, so a transmitter cannot slip an event Ward would misread past the subscription check.
 
+import { TOKEN_ALGORITHMS } from "../token-issuers.ts";
+
 const CAEP = "https://schemas.openid.net/secevent/caep/event-type/";
 const RISC = "https://schemas.openid.net/secevent/risc/event-type/";
 const SSF = "https://schemas.openid.net/secevent/ssf/event-type/";
@@ -53,16 +55,8 @@ export const isStreamEvent = (name: KnownEventName): name is StreamEventName =>
  * can check a SET can also forge one, and a key set published to all receivers would sign for all of them.
  */
 export const ASYMMETRIC_ALGORITHMS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
+  ...TOKEN_ALGORITHMS,
+  // RFC 9864's fully specified name for EdDSA over Ed25519, which a transmitter may publish.
   "Ed25519",
 ] as const;
 

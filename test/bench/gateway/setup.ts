@@ -85,7 +85,8 @@ async function tlsClientAuthBlob(): Promise<string> {
   });
 }
 
-function worker(
+/** One Worker of a Miniflare instance, from its bundled source (the scaling rows build theirs with it too). */
+export function worker(
   name: string,
   source: string,
   env: Record<string, unknown>,

@@ -17,10 +17,10 @@ import {
   versionRecords,
 } from "../../../policy/index.ts";
 import { generatePolicy, PEOPLE, resourceName, serviceHost, ROUTES_PER_SERVICE } from "../generate-policy.ts";
+import { worker } from "../gateway/setup.ts";
 
 const TEAM = "https://scaling.cloudflareaccess.com";
 const AUD = "5d1c0e7b2a9f8e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4";
-const COMPAT = "2026-11-01";
 export const BENCH_HOST = "bench.localhost";
 /** Generous enough that no row is ever refused: the rows measure the counting, not the refusals. */
 const RATE_LIMIT = 1_000_000;
@@ -117,19 +117,6 @@ export async function makeKeys(): Promise<Keys> {
 
 export const oncall = PEOPLE.oncall;
 export const person = (i: number): string => `person${i}@example.com`;
-
-function worker(name: string, source: string, env: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return {
-    config: {
-      name,
-      compatibilityDate: COMPAT,
-      manifest: { mainModule: "w.mjs", modules: { "w.mjs": { type: "esm", contents: source } } },
-      env,
-      exports: {},
-      ...extra,
-    },
-  };
-}
 
 const ORIGIN = `export default { fetch() { return new Response("ok"); } }`;
 
