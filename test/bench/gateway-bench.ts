@@ -1,9 +1,10 @@
 // The gateway side by side, on Miniflare: (a) a bare pass-through Worker, and the same writing one
 // decision-log line, (b) the peer (Hono with @hono/cloudflare-access on the same Access JWT), bare and with
 // Hono's logger(), (c) Ward's full pipeline (mTLS facts + Access JWT + a 1,000-route policy + decision log +
-// signed assertion, as deployed), (d) Ward on a rate-limited route. One workerd per variant pinned to core 1,
-// wrk pinned to core 0, variants interleaved in short rounds; medians of rounds, and each ratio the median over
-// rounds of the ratio within a round, with a bootstrap interval.
+// signed assertion, as deployed), (d) Ward on a rate-limited route. One workerd per variant, all pinned to
+// core 1, wrk on core 0. Each ratio's two variants are loaded at once (a co-run), so they are measured in the
+// same seconds of this machine; a ratio is the median over rounds of each co-run's ratio of CPU per request,
+// with a bootstrap interval.
 // Also the production bundle size and the first-request time of a fresh isolate.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { gzipSync } from "node:zlib";
 import { send } from "../support/http-request.ts";
 import {
   benchSetup,
-  load,
+  corun,
   miniflare,
   ROOT,
   ROUTES,
@@ -83,34 +84,45 @@ async function freshIsolateMs(setup: BenchSetup, count: number): Promise<number>
   }
 }
 
-type Rounds = Record<string, { rps: number[]; cpu: number[]; non2xx: number }>;
+/** The pairs co-run in every round: each target's and each reference's, numerator first. */
+const REFERENCES = ["passthrough-log/passthrough", "peer-logged/peer"] as const;
+const PAIRS = [...(Object.keys(TARGETS) as RatioName[]), ...REFERENCES];
 
-/** Each ratio within each round (runs seconds apart, in the same phase of the machine). */
-const perRound = (results: Rounds, name: string) => {
-  const [a, b] = name.split("/") as [string, string];
-  return results[a]!.rps.map((x, i) => x / results[b]!.rps[i]!);
-};
+/** Per variant, what each of its co-runs measured; per pair, each round's ratio. */
+interface Rounds {
+  variants: Record<string, { rps: number[]; cpu: number[]; non2xx: number }>;
+  ratios: Record<string, number[]>;
+}
 
 /**
- * Interleaved rounds (order reversed every other round) until full/passthrough's bootstrap interval is
- * narrower than ±WANTED_HALF_WIDTH, at least MIN_ROUNDS and at most MAX_ROUNDS.
+ * Rounds of co-runs (each pair of the ratios loaded at once on core 1, corun() in gateway/setup.ts; the
+ * order of the pairs reversed every other round) until full/passthrough's bootstrap interval is narrower than
+ * ±WANTED_HALF_WIDTH, at least MIN_ROUNDS and at most MAX_ROUNDS. A ratio is the denominator's CPU per
+ * request over the numerator's: requests per second of workerd CPU, taken in the same seconds.
  */
 async function measure(setup: BenchSetup, variants: Variant[]): Promise<Rounds> {
-  const results: Rounds = {};
+  const byName = new Map(variants.map((v) => [v.name as string, v]));
+  const pairs = PAIRS.map((name) => name.split("/").map((n) => byName.get(n)!) as [Variant, Variant]);
+  const results: Rounds = { variants: {}, ratios: {} };
   // Warm-up: JIT, key sets, policy, Durable Objects, and the process's memory settling.
-  for (let pass = 0; pass < WARMUP_PASSES; pass++) for (const v of variants) await load(setup, v, WARMUP_SECONDS);
+  for (let pass = 0; pass < WARMUP_PASSES; pass++) for (const [a, b] of pairs) await corun(setup, a, b, WARMUP_SECONDS);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
-      const r = await load(setup, v, SECONDS);
-      const entry = (results[v.name] ??= { rps: [], cpu: [], non2xx: 0 });
-      entry.rps.push(r.rps);
-      entry.cpu.push(r.cpuUsPerRequest);
-      entry.non2xx += r.non2xx;
+    const order = PAIRS.map((_, i) => i);
+    for (const i of round % 2 === 0 ? order : order.reverse()) {
+      const [a, b] = pairs[i]!;
+      const measured = await corun(setup, a, b, SECONDS);
+      for (const [v, m] of [
+        [a, measured[0]],
+        [b, measured[1]],
+      ] as const) {
+        const entry = (results.variants[v.name] ??= { rps: [], cpu: [], non2xx: 0 });
+        entry.rps.push(m.rps);
+        entry.cpu.push(m.cpuUsPerRequest);
+        entry.non2xx += m.non2xx;
+      }
+      (results.ratios[PAIRS[i]!] ??= []).push(measured[1].cpuUsPerRequest / measured[0].cpuUsPerRequest);
     }
-    if (
-      round + 1 >= MIN_ROUNDS &&
-      halfWidth(bootstrapMedian(perRound(results, "full/passthrough"))) < WANTED_HALF_WIDTH
-    )
+    if (round + 1 >= MIN_ROUNDS && halfWidth(bootstrapMedian(results.ratios["full/passthrough"]!)) < WANTED_HALF_WIDTH)
       break;
   }
   return results;
@@ -137,21 +149,17 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   } finally {
     await Promise.all(variants.map((v) => v.mf.dispose()));
   }
-  const rounds = results.full!.rps.length;
+  const rounds = results.ratios["full/passthrough"]!.length;
 
-  const rps = (n: string) => median(results[n]!.rps);
-  const cpu = (n: string) => median(results[n]!.cpu);
-  // Each ratio is the median over rounds of the ratio within a round, with its bootstrap interval: a ratio of
-  // medians would compare runs from different phases of the machine.
+  const cpu = (n: string) => median(results.variants[n]!.cpu);
+  // Each ratio is the median over rounds of the ratio within a co-run, with its bootstrap interval.
   const names = Object.keys(TARGETS) as RatioName[];
-  const ratios = Object.fromEntries(names.map((k) => [k, bootstrapMedian(perRound(results, k))])) as Record<
-    RatioName,
+  const interval = (k: string) => bootstrapMedian(results.ratios[k]!);
+  const ratios = Object.fromEntries(names.map((k) => [k, interval(k)])) as Record<RatioName, Interval>;
+  const reference = Object.fromEntries(REFERENCES.map((k) => [k, interval(k)])) as Record<
+    (typeof REFERENCES)[number],
     Interval
   >;
-  const reference = {
-    "passthrough-log/passthrough": bootstrapMedian(perRound(results, "passthrough-log/passthrough")),
-    "peer-logged/peer": bootstrapMedian(perRound(results, "peer-logged/peer")),
-  };
   const bundleGzip = await bundleSize();
   const figures = {
     method: {
@@ -162,30 +170,27 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
       secondsPerRun: SECONDS,
       connections: 16,
       routes: ROUTES,
-      pinned: "workerd on core 1, wrk on core 0",
-      ratios: "median over rounds of the ratio within each round; 95% percentile bootstrap interval (4,000 resamples)",
+      pinned: "both workerds of a pair on core 1, loaded at once; each pair's two wrk on core 0",
+      ratios:
+        "per co-run, the denominator's workerd CPU per request over the numerator's; median over rounds; 95% percentile bootstrap interval (4,000 resamples)",
     },
     variants: Object.fromEntries(
-      Object.keys(results).map((n) => [
+      Object.keys(results.variants).map((n) => [
         n,
         {
-          requestsPerSecond: Math.round(rps(n)),
+          // What one core of workerd CPU serves: a co-run gives each workerd about half the core.
+          requestsPerCpuSecond: Math.round(1e6 / cpu(n)),
           cpuMicrosPerRequest: Math.round(cpu(n)),
           addedCpuMicrosVsPassthrough: Math.round(cpu(n) - cpu("passthrough")),
-          non2xx: results[n]!.non2xx,
-          rounds: results[n]!.rps.map(Math.round),
+          non2xx: results.variants[n]!.non2xx,
+          cpuRounds: results.variants[n]!.cpu.map(Math.round),
         },
       ]),
     ),
     ratios,
     reference,
     targets: TARGETS,
-    ratioRounds: Object.fromEntries(
-      [...names, ...Object.keys(reference)].map((k) => [
-        k,
-        perRound(results, k).map((r) => Math.round(r * 1000) / 1000),
-      ]),
-    ),
+    ratioRounds: Object.fromEntries(PAIRS.map((k) => [k, results.ratios[k]!.map((r) => Math.round(r * 1000) / 1000)])),
     bundleGzipBytes: bundleGzip,
     firstRequestMs: { median: Math.round(median(firstRequestMs)), all: firstRequestMs.map(Math.round) },
     firstBurstMs: { requests: BURST, median: Math.round(median(burstMs)), all: burstMs.map(Math.round) },
@@ -193,13 +198,15 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
   writeFileSync(join(ROOT, "bench-results/gateway.json"), `${JSON.stringify(figures, null, 2)}\n`);
 
-  console.log(`gateway side by side (Miniflare, wrk; ${rounds} interleaved rounds of ${SECONDS} s; medians of rounds)`);
-  // The rounds' range shows how far this machine's phase moved the figures during the run.
-  console.log("variant            req/s   CPU µs/req   added CPU µs   non-2xx   rounds' req/s (min-max)");
+  console.log(
+    `gateway side by side (Miniflare, wrk; ${rounds} rounds of ${PAIRS.length} co-runs of ${SECONDS} s; medians of rounds)`,
+  );
+  // The co-runs' range shows how far this machine's phase moved the figures during the run.
+  console.log("variant          req/CPU-s   CPU µs/req   added CPU µs   non-2xx   co-runs' CPU µs/req (min-max)");
   for (const [n, f] of Object.entries(figures.variants)) {
-    const range = `${Math.min(...f.rounds)}-${Math.max(...f.rounds)}`;
+    const range = `${Math.min(...f.cpuRounds)}-${Math.max(...f.cpuRounds)}`;
     console.log(
-      `${n.padEnd(16)} ${String(f.requestsPerSecond).padStart(7)} ${String(f.cpuMicrosPerRequest).padStart(12)} ${String(f.addedCpuMicrosVsPassthrough).padStart(14)} ${String(f.non2xx).padStart(9)}   ${range}`,
+      `${n.padEnd(16)} ${String(f.requestsPerCpuSecond).padStart(9)} ${String(f.cpuMicrosPerRequest).padStart(12)} ${String(f.addedCpuMicrosVsPassthrough).padStart(14)} ${String(f.non2xx).padStart(9)}   ${range}`,
     );
   }
   const shown = (i: Interval) =>

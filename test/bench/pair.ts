@@ -4,8 +4,8 @@
 // a regression from the machine's noise. Default variants: full and ratelimited.
 //
 // Timed (default): each variant of both bundles in its own workerd pinned to core 1, wrk on core 0, warmed up
-// and then run in interleaved rounds (order reversed every other round), as gateway-bench.ts does; each
-// round's ratio that/this is taken within the round and the median over rounds reported.
+// and then run in rounds of co-runs as gateway-bench.ts does (the two bundles' workerds loaded at once, so
+// measured in the same seconds); each co-run's ratio that/this of CPU per request, and the median over rounds.
 //
 // --callgrind N: instructions per request instead of time, repeatable whatever else the machine runs.
 // Each workerd runs under `valgrind --tool=callgrind` with instrumentation off; after W requests (caches and
@@ -21,7 +21,16 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { benchSetup, load, ROOT, run, startVariant, type BenchSetup, type VariantName } from "./gateway/setup.ts";
+import {
+  benchSetup,
+  corun,
+  ROOT,
+  run,
+  startVariant,
+  type BenchSetup,
+  type Variant,
+  type VariantName,
+} from "./gateway/setup.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits = 2) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
@@ -32,38 +41,44 @@ interface Side {
 }
 
 async function timed(sides: Side[], names: VariantName[], rounds: number, seconds: number): Promise<void> {
-  const runs = [];
-  for (const name of names) for (const side of sides) runs.push({ ...side, v: await startVariant(side.setup, name) });
-  const rps = new Map<string, number[]>();
+  const [mine, theirs] = sides as [Side, Side];
+  const pairs: { name: VariantName; a: Variant; b: Variant }[] = [];
+  const started: Variant[] = [];
   const cpu = new Map<string, number[]>();
   try {
-    for (let pass = 0; pass < 3; pass++) for (const r of runs) await load(r.setup, r.v, 4);
+    for (const name of names) {
+      const a = await startVariant(mine.setup, name);
+      started.push(a);
+      const b = await startVariant(theirs.setup, name);
+      started.push(b);
+      pairs.push({ name, a, b });
+    }
+    for (let pass = 0; pass < 3; pass++) for (const p of pairs) await corun(mine.setup, p.a, p.b, 4, theirs.setup);
     for (let round = 0; round < rounds; round++)
-      for (const r of round % 2 === 0 ? runs : [...runs].reverse()) {
-        const m = await load(r.setup, r.v, seconds);
-        if (m.non2xx > 0) throw new Error(`${r.v.name} (${r.label}): ${m.non2xx} non-2xx answers`);
-        const key = `${r.v.name} ${r.label}`;
-        rps.set(key, [...(rps.get(key) ?? []), m.rps]);
-        cpu.set(key, [...(cpu.get(key) ?? []), m.cpuUsPerRequest]);
+      for (const p of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+        // Both bundles at once on core 1 (corun()): measured in the same seconds of the machine.
+        const [a, b] = await corun(mine.setup, p.a, p.b, seconds, theirs.setup);
+        for (const [label, m] of [
+          ["this", a],
+          ["that", b],
+        ] as const) {
+          if (m.non2xx > 0) throw new Error(`${p.name} (${label}): ${m.non2xx} non-2xx answers`);
+          const key = `${p.name} ${label}`;
+          cpu.set(key, [...(cpu.get(key) ?? []), m.cpuUsPerRequest]);
+        }
       }
   } finally {
-    await Promise.all(runs.map((r) => r.v.mf.dispose()));
+    await Promise.all(started.map((v) => v.mf.dispose()));
   }
-  console.log(`timed, ${rounds} interleaved rounds of ${seconds} s (medians; ratios within rounds, then median)`);
-  console.log("variant        side   req/s  CPU µs/req");
-  for (const key of rps.keys()) {
+  console.log(`timed, ${rounds} rounds of co-runs of ${seconds} s (medians; ratios within co-runs, then median)`);
+  console.log("variant        side  CPU µs/req");
+  for (const key of cpu.keys()) {
     const [name, label] = key.split(" ");
-    console.log(
-      `${name!.padEnd(14)} ${label!.padEnd(5)} ${String(Math.round(median(rps.get(key)!))).padStart(6)} ${String(Math.round(median(cpu.get(key)!))).padStart(11)}`,
-    );
+    console.log(`${name!.padEnd(14)} ${label!.padEnd(5)} ${String(Math.round(median(cpu.get(key)!))).padStart(10)}`);
   }
   for (const name of names) {
-    const within = (m: Map<string, number[]>) => m.get(`${name} that`)!.map((x, i) => x / m.get(`${name} this`)![i]!);
-    const r = within(rps);
-    const c = within(cpu);
-    console.log(
-      `${name}: that/this req/s ${median(r).toFixed(3)} (rounds ${range(r)}), CPU/req ${median(c).toFixed(3)} (rounds ${range(c)})`,
-    );
+    const c = cpu.get(`${name} that`)!.map((x, i) => x / cpu.get(`${name} this`)![i]!);
+    console.log(`${name}: that/this CPU/req ${median(c).toFixed(3)} (rounds ${range(c)})`);
   }
 }
 

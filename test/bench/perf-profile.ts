@@ -69,10 +69,15 @@ function report(name: string, samples: string[][], requests: number, seconds: nu
   const perRequest = (n: number) => ((n * 1e6) / HZ / requests).toFixed(1).padStart(7);
   const native = new Map<string, number>();
   const ward = new Map<string, number>();
+  const rest = new Map<string, number>();
   for (const stack of samples) {
     const part =
       NATIVE.find(([, pattern]) => stack.some((frame) => pattern.test(frame.replace(/\(.*$/, ""))))?.[0] ?? "the rest";
     native.set(part, (native.get(part) ?? 0) + 1);
+    if (part === "the rest") {
+      const leaf = (stack[0] ?? "?").replace(/\(.*$/, "").slice(0, 100);
+      rest.set(leaf, (rest.get(leaf) ?? 0) + 1);
+    }
     for (const fn of new Set(stack.filter((f) => f.startsWith("JS:") && f.includes("w.mjs")).map(jsName)))
       ward.set(fn, (ward.get(fn) ?? 0) + 1);
   }
@@ -80,6 +85,8 @@ function report(name: string, samples: string[][], requests: number, seconds: nu
     `\n${name}: ${Math.round(requests / seconds)} req/s while sampled; ${perRequest(samples.length).trim()} µs of workerd CPU per request sampled (${Math.round(cpuUsPerRequest)} from /proc)`,
   );
   for (const [part, n] of [...native].sort((a, b) => b[1] - a[1])) console.log(`${perRequest(n)}  ${part}`);
+  console.log("  the rest, by the function a sample was in:");
+  for (const [fn, n] of [...rest].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${perRequest(n)}    ${fn}`);
   console.log("  inclusive, the Worker's own functions (JavaScript and the native calls under them):");
   for (const [fn, n] of [...ward].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${perRequest(n)}    ${fn}`);
 }

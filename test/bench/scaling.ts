@@ -14,7 +14,7 @@
 // enforced (machine noise alone moves a row by ~10%); the bench fails only when an isolate's heap passes
 // Workers' 128 MB limit, or a row answers non-2xx (or nothing at all).
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,7 @@ import {
   type Target,
   wardOptions,
 } from "./scaling/deployment.ts";
+import { cpuTicks } from "./gateway/setup.ts";
 import { freePort, isolateHeap, type HeapReader } from "./scaling/isolate-heap.ts";
 
 const run = promisify(execFile);
@@ -101,12 +102,6 @@ interface Running {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (bytes: number) => bytes / 1048576;
-
-/** workerd's CPU time so far (utime + stime), in clock ticks (100/s). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** A wrk script that sends the row's tokens in turn (one token: always the same), same shape for every row. */
 function luaScript(dir: string, name: string, target: Target, port: number): string {

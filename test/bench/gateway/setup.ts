@@ -2,7 +2,7 @@
 // every variant is sent (an Access JWT and a client certificate). Shared by the benchmark
 // (gateway-bench.ts) and the profiler (profile.ts), so both measure exactly the same thing.
 import { execFile, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -341,13 +341,36 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/**
+ * workerd's CPU time so far in nanoseconds: the sum over its threads of the scheduler's own count
+ * (`/proc/PID/task/TID/schedstat`), finer than cpuTicks' 10 ms, which a co-run's half share of 2 s would
+ * quantise to a percent. Falls back to the ticks where schedstat is missing.
+ */
+export function cpuNanos(pid: number): number {
+  try {
+    let sum = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // a thread that ended between the listing and the read: its time is not counted again
+      }
+    }
+    return sum;
+  } catch {
+    return cpuTicks(pid) * 10_000_000;
+  }
+}
+
+/** What one wrk run measured of a variant. */
+export interface Measured {
+  rps: number;
+  cpuUsPerRequest: number;
+  non2xx: number;
+}
+
 /** `wrk` on core 0 against a variant: one thread, 16 connections, every variant sent the same headers. */
-export async function load(
-  setup: BenchSetup,
-  v: Variant,
-  seconds: number,
-): Promise<{ rps: number; cpuUsPerRequest: number; non2xx: number }> {
-  const ticks = cpuTicks(v.pid);
+async function wrk(setup: BenchSetup, v: Variant, seconds: number): Promise<{ requests: number; non2xx: number }> {
   const headers = Object.entries(setup.headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
   const args = [
     "-c",
@@ -362,8 +385,41 @@ export async function load(
     `http://127.0.0.1:${v.port}${v.path}`,
   ];
   const { stdout } = await run("taskset", args, { maxBuffer: 1 << 20 });
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
-  const used = cpuTicks(v.pid) - ticks;
-  return { rps: requests / seconds, cpuUsPerRequest: requests > 0 ? (used * 10_000) / requests : 0, non2xx };
+  return {
+    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
+  };
+}
+
+const measured = (requests: number, non2xx: number, seconds: number, nanos: number): Measured => ({
+  rps: requests / seconds,
+  cpuUsPerRequest: requests > 0 ? nanos / 1000 / requests : 0,
+  non2xx,
+});
+
+/** One variant alone on core 1, under `wrk` from core 0. */
+export async function load(setup: BenchSetup, v: Variant, seconds: number): Promise<Measured> {
+  const before = cpuNanos(v.pid);
+  const { requests, non2xx } = await wrk(setup, v, seconds);
+  return measured(requests, non2xx, seconds, cpuNanos(v.pid) - before);
+}
+
+/**
+ * Two variants loaded at once, both pinned to core 1 (each by its own wrk on core 0), so both are measured in
+ * the same seconds of the machine: this VM's speed moves by a third within seconds, and a ratio of two runs
+ * taken one after the other inherits that. The scheduler shares the core between them; each side's CPU per
+ * request (its own workerd's CPU time over its own requests) is what the ratio compares, so an uneven share
+ * does not move it. `setupOfB`: b's own setup, when b was built from another (pair.ts's other checkout).
+ */
+export async function corun(
+  setup: BenchSetup,
+  a: Variant,
+  b: Variant,
+  seconds: number,
+  setupOfB: BenchSetup = setup,
+): Promise<[Measured, Measured]> {
+  const [a0, b0] = [cpuNanos(a.pid), cpuNanos(b.pid)];
+  const [ra, rb] = await Promise.all([wrk(setup, a, seconds), wrk(setupOfB, b, seconds)]);
+  const [a1, b1] = [cpuNanos(a.pid), cpuNanos(b.pid)];
+  return [measured(ra.requests, ra.non2xx, seconds, a1 - a0), measured(rb.requests, rb.non2xx, seconds, b1 - b0)];
 }
