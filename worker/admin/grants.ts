@@ -88,7 +88,17 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   const now = Date.now();
   const checked = checkGrant(c.get("policy"), grant, now, capSeconds);
   if (!checked.ok) return c.json({ error: checked.error }, 422);
-  const record = await c.env.GRANTS.getByName(grantsShard(grant.service)).create(grant, c.get("principal"), now);
+  const created = await c.env.GRANTS.getByName(grantsShard(grant.service)).create(grant, c.get("principal"), now);
+  if (!created.ok) {
+    const kind = grant.kind === "break-glass" ? "break-glass grants" : "exceptions";
+    return c.json(
+      {
+        error: `${grant.service} already has ${created.limit} active ${kind}, the most it may have: revoke those no longer needed, or change the policy`,
+      },
+      409,
+    );
+  }
+  const record = created.record;
   logEvent("info", grant.kind === "break-glass" ? "break-glass-granted" : "exception-granted", {
     requestId: c.get("requestId"),
     ...record,

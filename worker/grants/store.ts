@@ -20,6 +20,21 @@ export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant };
 
 export const grantsShard = (service: string): string => `service:${service}`;
 
+/**
+ * The most grants of one kind a service may have active at once. Every isolate copies a service's active
+ * grants whole (grants/cache.ts) when a request there would be denied, so the copy must stay small: at these
+ * caps, some hundreds of KB. An exception is reviewed one by one; a thousand open at once on one service is
+ * a policy that should be changed instead. Break-glass has its own cap, so exceptions can never crowd out an
+ * emergency. A grant past its notAfter does not count, whether or not the alarm has retired it yet.
+ */
+export const MAX_ACTIVE_GRANTS: Readonly<Record<GrantRecord["kind"], number>> = {
+  exception: 1_000,
+  "break-glass": 100,
+};
+
+/** A new grant, stored; or refused because the service already has as many of its kind active as allowed. */
+export type CreateResult = { ok: true; record: GrantRecord } | { ok: false; problem: "grants-full"; limit: number };
+
 interface Row {
   id: string;
   kind: string;
@@ -103,7 +118,17 @@ export class Grants extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(next);
   }
 
-  async create(grant: NewGrant, who: string, now: number): Promise<GrantRecord> {
+  async create(grant: NewGrant, who: string, now: number): Promise<CreateResult> {
+    // Counted and inserted with no await between: no other call to this object can come in between.
+    const limit = MAX_ACTIVE_GRANTS[grant.kind];
+    const active = this.ctx.storage.sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM grants WHERE kind = ? AND status = 'active' AND not_after > ?",
+        grant.kind,
+        now,
+      )
+      .one().n;
+    if (active >= limit) return { ok: false, problem: "grants-full", limit };
     const id = freshRecordId(this.ctx.storage.sql, "grants", grant.kind === "break-glass" ? "bg" : "exc");
     this.ctx.storage.sql.exec(
       `INSERT INTO grants (id, kind, principal, service, routes, methods, reason, ticket, requested_by, approved_by,
@@ -126,7 +151,7 @@ export class Grants extends DurableObject<Env> {
     );
     this.event(now, id, "created", who, grant.reason);
     await this.scheduleAlarm();
-    return this.rows("WHERE id = ?", id)[0]!;
+    return { ok: true, record: this.rows("WHERE id = ?", id)[0]! };
   }
 
   async list(includeClosed = false): Promise<GrantRecord[]> {

@@ -6,7 +6,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { consumeGrant, grantsFor } from "../../../worker/grants/cache.ts";
-import { grantsShard, type GrantRecord } from "../../../worker/grants/store.ts";
+import { grantsShard, MAX_ACTIVE_GRANTS, type GrantRecord } from "../../../worker/grants/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
@@ -244,6 +244,64 @@ describe("exceptions", () => {
     } as unknown as Env;
     expect(await grantsFor(broken, "no-such-service-yet", Date.now())).toEqual([]);
     expect(await consumeGrant(broken, "wiki", "exc-x", Date.now())).toEqual({ ok: false, status: "unknown" });
+  });
+});
+
+describe("how many grants a service may have active", () => {
+  it("refuses the exception past the cap (and stores nothing), keeps break-glass apart, and takes one again once one ends", async () => {
+    // Every isolate copies a service's active grants whole: their number is bounded per kind.
+    const store = (env as Env).GRANTS.getByName(grantsShard("payments"));
+    const now = Date.now();
+    const one = (i: number) => ({
+      kind: "exception" as const,
+      principal: { email: `p${i}@example.com` },
+      service: "payments",
+      routes: "*" as const,
+      methods: "*" as const,
+      reason: "cap test",
+      ticket: `CAP-${i}`,
+      requestedBy: "admin@example.com",
+      approvedBy: "payments-team@example.com",
+      notBefore: now,
+      notAfter: now + HOUR,
+    });
+    const limit = MAX_ACTIVE_GRANTS.exception;
+    // An expired grant the alarm has not retired yet does not count against the cap.
+    const expired = await store.create({ ...one(-1), notBefore: now - 2 * HOUR, notAfter: now - HOUR }, "test", now);
+    expect(expired.ok).toBe(true);
+    let first: GrantRecord | undefined;
+    for (let i = 0; i < limit - 1; i++) {
+      const created = await store.create(one(i), "test", now);
+      if (!created.ok) throw new Error(`refused at ${i}`);
+      first ??= created.record;
+    }
+    const body = {
+      ...base,
+      service: "payments",
+      routes: "*",
+      methods: "*",
+      notAfter: new Date(now + HOUR).toISOString(),
+    };
+    expect((await grantException(body)).status).toBe(201);
+    const before = (await store.list()).length;
+    const refused = await grantException(body);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toBe(
+      `payments already has ${limit} active exceptions, the most it may have: revoke those no longer needed, or change the policy`,
+    );
+    expect((await store.list()).length).toBe(before);
+
+    const emergency = await as("admin@example.com", "/breakglass", {
+      method: "POST",
+      body: JSON.stringify({ service: "payments", justification: "payments are down, need access", minutes: 10 }),
+    });
+    expect(emergency.status).toBe(201);
+    // Other tests list every break-glass grant: this one ends here.
+    const { grant: breakGlass } = (await emergency.json()) as { grant: GrantRecord };
+    await store.revoke(breakGlass.id, "test", "cap test", Date.now());
+
+    expect((await store.revoke(first!.id, "test", "cap test", Date.now()))?.status).toBe("revoked");
+    expect((await grantException(body)).status).toBe(201);
   });
 });
 
