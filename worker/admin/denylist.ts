@@ -5,7 +5,7 @@ import { z } from "zod";
 import { parseBody } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
 import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
-import { ISSUER_SERIAL, parseIssuerSerial } from "../../policy/index.ts";
+import { ISSUER_SERIAL, parseIssuerSerial, type CompiledPolicy } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 
 /** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */
@@ -35,6 +35,19 @@ const VALUE: Record<
   },
 };
 
+/**
+ * A subject entry names its issuer as the active policy does (identity.tokenIssuers[].name): a misspelt name
+ * would be stored and refuse nothing, while the operator believes the workload is cut off.
+ */
+function unknownIssuer(policy: CompiledPolicy, value: string): string | undefined {
+  const issuer = value.slice(0, value.indexOf("/"));
+  const names = (policy.document.identity.tokenIssuers ?? []).map((i) => i.name);
+  if (names.includes(issuer)) return undefined;
+  return names.length > 0
+    ? `subject ${value}: no token issuer "${issuer}" in the active policy (token issuers: ${names.join(", ")})`
+    : `subject ${value}: the active policy has no token issuers (identity.tokenIssuers)`;
+}
+
 const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"]),
   value: z.string().trim().min(1),
@@ -59,6 +72,10 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const rule = VALUE[body.match];
     const value = rule.normalise ? rule.normalise(body.value) : body.value;
     if (!rule.pattern.test(value)) return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
+    if (body.match === "subject") {
+      const unknown = unknownIssuer(c.get("policy"), value);
+      if (unknown) return c.json({ error: unknown }, 422);
+    }
     const now = Date.now();
     const expiresAt = body.until ? Date.parse(body.until) : null;
     if (expiresAt !== null && expiresAt <= now) return c.json({ error: "until is in the past" }, 422);

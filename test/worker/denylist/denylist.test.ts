@@ -207,6 +207,11 @@ describe("revocation", () => {
       [{ match: "subject", value: "repo:ward-demo/orders", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [{ match: "subject", value: "github-actions/", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [{ match: "subject", value: "github-actions/repo:a\u0000b", reason: "leaked" }, 422, "expected ISSUER/SUB"],
+      [
+        { match: "subject", value: "github-action/repo:ward-demo/orders:ref:refs/heads/main", reason: "leaked" },
+        422,
+        'no token issuer "github-action" in the active policy (token issuers: demo-spire, demo-cluster, github-actions)',
+      ],
       [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],
     ];
     for (const [body, status, message] of cases) {
