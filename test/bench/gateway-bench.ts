@@ -180,6 +180,8 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
         {
           // What one core of workerd CPU serves: a co-run gives each workerd about half the core.
           requestsPerCpuSecond: Math.round(1e6 / cpu(n)),
+          // Wall-clock requests per second during its co-runs (about half of the above: the core is shared).
+          requestsPerSecondInCoRuns: Math.round(median(results.variants[n]!.rps)),
           cpuMicrosPerRequest: Math.round(cpu(n)),
           addedCpuMicrosVsPassthrough: Math.round(cpu(n) - cpu("passthrough")),
           non2xx: results.variants[n]!.non2xx,

@@ -31,8 +31,8 @@ import {
   type Variant,
   type VariantName,
 } from "./gateway/setup.ts";
+import { median } from "./bootstrap.ts";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits = 2) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 
 interface Side {

@@ -39,7 +39,7 @@ const VALUE: Record<
  * A subject entry names its issuer as the active policy does (identity.tokenIssuers[].name): a misspelt name
  * would be stored and refuse nothing, while the operator believes the workload is cut off.
  */
-function unknownIssuer(policy: CompiledPolicy, value: string): string | undefined {
+export function unknownIssuer(policy: CompiledPolicy, value: string): string | undefined {
   const issuer = value.slice(0, value.indexOf("/"));
   const names = (policy.document.identity.tokenIssuers ?? []).map((i) => i.name);
   if (names.includes(issuer)) return undefined;

@@ -49,6 +49,28 @@ const BreakGlassBody = z.strictObject({
 
 type Checked = { ok: true } | { ok: false; error: string };
 
+/** Routes a grant may name one by one; "*" is every route of the service. */
+export const MAX_GRANT_ROUTES = 32;
+/** A principal's JSON: room for a SPIFFE ID of 2,048 bytes (the SPIFFE standard's most), not for a document. */
+export const MAX_GRANT_PRINCIPAL_BYTES = 2_200;
+
+/**
+ * Every isolate copies a service's active grants whole (worker/grants/cache.ts): their number is capped in the
+ * store, and each one's size here.
+ */
+function checkSize(grant: NewGrant): Checked {
+  if (grant.routes !== "*") {
+    if (grant.routes.length > MAX_GRANT_ROUTES)
+      return { ok: false, error: `at most ${MAX_GRANT_ROUTES} routes ("*" is all of them)` };
+    if (new Set(grant.routes).size !== grant.routes.length) return { ok: false, error: "a route is listed twice" };
+  }
+  if (grant.methods !== "*" && new Set(grant.methods).size !== grant.methods.length)
+    return { ok: false, error: "a method is listed twice" };
+  if (new TextEncoder().encode(JSON.stringify(grant.principal)).length > MAX_GRANT_PRINCIPAL_BYTES)
+    return { ok: false, error: `the principal is longer than ${MAX_GRANT_PRINCIPAL_BYTES} bytes` };
+  return { ok: true };
+}
+
 /** The checks every grant passes against the active policy, whoever asks for it. */
 function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSeconds: number): Checked {
   const service = Object.hasOwn(policy.document.services, grant.service)
@@ -59,6 +81,8 @@ function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSec
       ok: false,
       error: `unknown service "${grant.service}" (services: ${Object.keys(policy.document.services).join(", ")})`,
     };
+  const sized = checkSize(grant);
+  if (!sized.ok) return sized;
   if (grant.routes !== "*") {
     const known = service.routes.map((r) => r.id);
     const unknown = grant.routes.filter((r) => !known.includes(r));

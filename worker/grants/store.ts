@@ -22,8 +22,8 @@ export const grantsShard = (service: string): string => `service:${service}`;
 
 /**
  * The most grants of one kind a service may have active at once. Every isolate copies a service's active
- * grants whole (grants/cache.ts) when a request there would be denied, so the copy must stay small: at these
- * caps, some hundreds of KB. An exception is reviewed one by one; a thousand open at once on one service is
+ * grants whole (grants/cache.ts) when a request there would be denied, so the copy must stay small: with each
+ * grant's size bounded too (admin/grants.ts), ~300 KB at these caps for grants of the usual size. An exception is reviewed one by one; a thousand open at once on one service is
  * a policy that should be changed instead. Break-glass has its own cap, so exceptions can never crowd out an
  * emergency. A grant past its notAfter does not count, whether or not the alarm has retired it yet.
  */

@@ -344,22 +344,26 @@ export function cpuTicks(pid: number): number {
 /**
  * workerd's CPU time so far in nanoseconds: the sum over its threads of the scheduler's own count
  * (`/proc/PID/task/TID/schedstat`), finer than cpuTicks' 10 ms, which a co-run's half share of 2 s would
- * quantise to a percent. Falls back to the ticks where schedstat is missing.
+ * quantise to a percent. A thread that ends between two readings takes its time out of the second one, so the
+ * difference would undercount: workerd's threads live as long as the process. Falls back to the ticks where
+ * schedstat cannot be read.
  */
 export function cpuNanos(pid: number): number {
+  let sum = 0;
+  let read = 0;
   try {
-    let sum = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        read++;
       } catch {
-        // a thread that ended between the listing and the read: its time is not counted again
+        // a thread that ended between the listing and the read
       }
     }
-    return sum;
   } catch {
-    return cpuTicks(pid) * 10_000_000;
+    read = 0;
   }
+  return read > 0 && Number.isFinite(sum) ? sum : cpuTicks(pid) * 10_000_000;
 }
 
 /** What one wrk run measured of a variant. */

@@ -5,6 +5,8 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import type { CompiledPolicy } from "../../../policy/index.ts";
+import { unknownIssuer } from "../../../worker/admin/denylist.ts";
 import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import type { DenyEntry } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
@@ -181,6 +183,18 @@ describe("revocation", () => {
     const spacedEntry = ((await spaced.json()) as { entry: DenyEntry }).entry;
     expect(spacedEntry.value).toBe("github-actions/repo:ward-demo/orders:environment:prod eu");
     expect((await admin(`/denylist/${spacedEntry.id}`, { method: "DELETE" })).status).toBe(200);
+  });
+
+  it("names the issuers a subject entry may name, and says so when the policy has none", () => {
+    const policy = (tokenIssuers?: { name: string }[]) =>
+      ({ document: { identity: tokenIssuers ? { tokenIssuers } : {} } }) as unknown as CompiledPolicy;
+    expect(unknownIssuer(policy([{ name: "ci" }]), "ci/repo:a/b")).toBeUndefined();
+    expect(unknownIssuer(policy([{ name: "ci" }]), "cd/repo:a/b")).toBe(
+      'subject cd/repo:a/b: no token issuer "cd" in the active policy (token issuers: ci)',
+    );
+    expect(unknownIssuer(policy(), "ci/repo:a/b")).toBe(
+      "subject ci/repo:a/b: the active policy has no token issuers (identity.tokenIssuers)",
+    );
   });
 
   it("refuses bad input and non-admins, and stores nothing", async () => {

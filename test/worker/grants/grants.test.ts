@@ -109,6 +109,24 @@ describe("exceptions", () => {
         { ...base, service: "__proto__", routes: "*", notAfter: new Date(now + HOUR).toISOString() },
         'unknown service "__proto__"',
       ],
+      // Every isolate copies a service's active grants whole: each one is bounded, not only their number.
+      [{ ...base, routes: ["edit", "edit"], notAfter: new Date(now + HOUR).toISOString() }, "a route is listed twice"],
+      [
+        {
+          ...base,
+          routes: Array.from({ length: 33 }, (_, i) => `r${i}`),
+          notAfter: new Date(now + HOUR).toISOString(),
+        },
+        'at most 32 routes ("*" is all of them)',
+      ],
+      [
+        { ...base, methods: ["POST", "POST"], notAfter: new Date(now + HOUR).toISOString() },
+        "a method is listed twice",
+      ],
+      [
+        { ...base, principal: { group: "g".repeat(3000) }, notAfter: new Date(now + HOUR).toISOString() },
+        "the principal is longer than 2200 bytes",
+      ],
     ];
     for (const [body, message] of cases) {
       const res = await grantException(body);
@@ -277,6 +295,8 @@ describe("how many grants a service may have active", () => {
     }
     const body = {
       ...base,
+      // Nobody another test calls as: the grants of this test open all of payments.
+      principal: { email: "cap@example.com" },
       service: "payments",
       routes: "*",
       methods: "*",
@@ -296,12 +316,11 @@ describe("how many grants a service may have active", () => {
       body: JSON.stringify({ service: "payments", justification: "payments are down, need access", minutes: 10 }),
     });
     expect(emergency.status).toBe(201);
-    // Other tests list every break-glass grant: this one ends here.
-    const { grant: breakGlass } = (await emergency.json()) as { grant: GrantRecord };
-    await store.revoke(breakGlass.id, "test", "cap test", Date.now());
 
     expect((await store.revoke(first!.id, "test", "cap test", Date.now()))?.status).toBe("revoked");
     expect((await grantException(body)).status).toBe(201);
+    // Other tests list every break-glass grant, and these open all of payments: they all end here.
+    for (const grant of await store.list()) await store.revoke(grant.id, "test", "cap test over", Date.now());
   });
 });
 
