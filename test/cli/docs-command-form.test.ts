@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { COMMAND_NAMES, main } from "../../scripts/ward.ts";
+import { COMMAND_NAMES } from "../../scripts/ward.ts";
+import { wardLines } from "../support/ward-cli.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const PAGES = [
@@ -14,8 +15,7 @@ const PAGES = [
 
 /** Every line of every command's usage, trimmed. */
 async function usageLines(): Promise<Set<string>> {
-  const lines: string[] = [];
-  await main(["help"], { out: (text) => lines.push(...text.split("\n")), err: () => {} });
+  const lines = (await wardLines("help")).out.flatMap((text) => text.split("\n"));
   return new Set(lines.map((l) => l.trim()));
 }
 

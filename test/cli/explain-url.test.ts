@@ -1,13 +1,13 @@
 // `ward explain` reads its URL as the gateway reads request.url: the host as the runtime's WHATWG parser gives it
 // (userinfo dropped, the authority ending at a backslash, IPv4 numbers and IDNA normalised, default ports gone),
 // and the raw path after that host, never resolved. A hostile URL must not be explained as another service.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { explainCommand } from "../../scripts/commands/explain.ts";
 import { CliError, EXIT } from "../../scripts/cli-error.ts";
+import { wardProcess } from "../support/ward-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-explain-url-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,15 +123,7 @@ describe("ward explain reads the raw path after that host", () => {
 });
 
 it("the real CLI reads http://evil.example\\@good.example/ as evil.example", () => {
-  const run = spawnSync(
-    process.execPath,
-    ["scripts/ward.ts", "explain", POLICY, "GET", "http://evil.example\\@good.example/x"],
-    {
-      cwd: resolve(import.meta.dirname, "../.."),
-      encoding: "utf8",
-      timeout: 30_000,
-    },
-  );
+  const run = wardProcess("explain", POLICY, "GET", "http://evil.example\\@good.example/x");
   expect(run.stdout).toContain("read as   GET evil.example \\@good.example/x");
   expect(run.status).toBe(EXIT.denied);
 }, 30_000);

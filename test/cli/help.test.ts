@@ -1,22 +1,10 @@
 // `ward <command> --help` and `-h`: every command prints its own usage on stdout and exits 0, and nothing
 // else runs (no gateway started, no prompt, no file read). In-process through main(), so the whole table
 // costs milliseconds; one child process checks the real entry point.
-import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Io } from "../../scripts/io.ts";
-import { COMMAND_NAMES, main } from "../../scripts/ward.ts";
+import { COMMAND_NAMES } from "../../scripts/ward.ts";
 import { usage as validateUsage } from "../../scripts/commands/validate.ts";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-
-async function run(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
-  const status = await main(argv, io);
-  return { status, out: out.join("\n"), err: err.join("\n") };
-}
+import { wardProcess, wardText as run } from "../support/ward-cli.ts";
 
 /** A subcommand each command with subcommands has, so `ward exceptions grant --help` is covered too. */
 const SUBCOMMAND: Record<string, string> = {
@@ -78,11 +66,7 @@ describe("ward <command> --help / -h", () => {
   });
 
   it("the real entry point: node scripts/ward.ts dev -h prints the usage and exits 0 without starting anything", () => {
-    const child = spawnSync(process.execPath, ["scripts/ward.ts", "dev", "-h"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const child = wardProcess("dev", "-h");
     expect(child.stderr).toBe("");
     expect(child.stdout).toMatch(/^ward dev \[--policy FILE\] \[--port N\]/);
     expect(child.status).toBe(0);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_URIS } from "../../policy/index.ts";
 import { CliError } from "../../scripts/cli-error.ts";
 import { ssfCommand, type SsfDeps } from "../../scripts/commands/ssf.ts";
-import { main } from "../../scripts/ward.ts";
+import { wardText } from "../support/ward-cli.ts";
 
 const FIXTURE = resolve(import.meta.dirname, "../fixtures/ssf/transmitter-configuration.json");
 const TOKEN = "mgmt-token-1";
@@ -493,9 +493,9 @@ describe("ward ssf delivered", () => {
 
 describe("ward ssf in the CLI", () => {
   it("is listed in the help, with its usage", async () => {
-    const out: string[] = [];
-    expect(await main(["help"], { out: (l) => out.push(l), err: () => {} })).toBe(0);
-    expect(out.join("\n")).toContain("ward ssf configuration ISSUER|URL|FILE");
+    const help = await wardText("help");
+    expect(help.status).toBe(0);
+    expect(help.out).toContain("ward ssf configuration ISSUER|URL|FILE");
   });
 
   it("an unknown subcommand: exit 2 with the usage", async () => {

@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Io } from "../../scripts/io.ts";
-import { main } from "../../scripts/ward.ts";
+import { wardLines } from "../support/ward-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-validate-output-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,10 +38,8 @@ describe("ward validate", () => {
   it("prints the warnings with the errors, the hint with the error, and counts both", async () => {
     const file = join(dir, "policy.yaml");
     writeFileSync(file, POLICY);
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
-    expect(await main(["validate", file], io)).toBe(1);
+    const { status, out, err } = await wardLines("validate", file);
+    expect(status).toBe(1);
     expect(err).toEqual([]);
     expect(out).toEqual([
       `${file}: error[invalid-value] services.wiki.routes[0].methods[0]: must be one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*" (methods are upper case: GET)`,

@@ -1,12 +1,11 @@
 // The CLI as operators run it: `node scripts/ward.ts ...` in a child process, asserting stdout, stderr and
 // the exit status (0 ok, 1 failed, 2 usage, 3 denied).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { wardProcess as ward } from "../support/ward-cli.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const DEMO = "policy/examples/demo.yaml";
 const TIMEOUT = 30_000;
 
@@ -17,22 +16,6 @@ function fixture(name: string, text: string): string {
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
-}
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ward(...args: string[]): Run {
-  const result = spawnSync(process.execPath, ["scripts/ward.ts", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: TIMEOUT,
-  });
-  if (result.error) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 const GOOD = fixture(

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
 import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { main } from "../../scripts/ward.ts";
 import { send } from "../support/http-request.ts";
+import { wardText } from "../support/ward-cli.ts";
 
 const policy = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8").replace(
   "\nservices:\n",
@@ -19,15 +19,8 @@ let port: string;
 let checkoutBlob: string;
 const CRL = resolve(import.meta.dirname, "../fixtures/certs/revoked.crl.pem");
 
-async function ward(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await main(
-    args.map((a) => (a === "PORT" ? port : a)),
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  return { status, out: out.join("\n"), err: err.join("\n") };
-}
+/** `ward ARGS` in this process, with "PORT" standing for the local gateway's port. */
+const ward = (...args: string[]) => wardText(...args.map((a) => (a === "PORT" ? port : a)));
 
 async function wiki(email: string, method = "GET"): Promise<number> {
   const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=${email}`))

@@ -17,7 +17,7 @@ import { parseDocument, stringify } from "yaml";
 import { loadPolicy } from "../../policy/index.ts";
 import { readWranglerConfig } from "../../scripts/doctor/config.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { main } from "../../scripts/ward.ts";
+import { wardLines } from "../support/ward-cli.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
@@ -89,12 +89,6 @@ function merge(into: unknown, from: unknown): unknown {
   const out: Record<string, unknown> = { ...(into as Record<string, unknown>) };
   for (const [key, value] of Object.entries(from)) out[key] = merge(out[key], value);
   return out;
-}
-
-async function ward(args: string[]): Promise<{ status: number; output: string }> {
-  const lines: string[] = [];
-  const status = await main(args, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
-  return { status, output: lines.join("\n") };
 }
 
 /** The Cloudflare steps, as `ward init` lists them and as `ward doctor` reports them. */
@@ -257,7 +251,7 @@ async function runWard(args: string[], wardUrl: string): Promise<{ status: numbe
   const envAt = args.indexOf("--env");
   const admin =
     ["push", "rollback", "history", "exceptions", "breakglass"].includes(args[0]!) && !args.includes("--bootstrap");
-  if (!admin || envAt === -1) return ward(args);
+  if (!admin || envAt === -1) return wardLines(...args);
   if (!gateway) {
     const text = readFileSync(join(scratch, "policy/staging.yaml"), "utf8");
     const loaded = await loadPolicy(text);
@@ -272,7 +266,7 @@ async function runWard(args: string[], wardUrl: string): Promise<{ status: numbe
   }
   const port = gateway.url.port;
   const local = [...args.slice(0, envAt), "--local", "--port", port, ...args.slice(envAt + 2)];
-  const result = await ward(local);
+  const result = await wardLines(...local);
   // What a deployed run prints names the environment and its URL where the local one names itself.
   const output = result.output.replaceAll(
     `the local gateway on 127.0.0.1:${port} as admin@example.com`,

@@ -5,19 +5,12 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { main } from "../../scripts/ward.ts";
 import { send } from "../support/http-request.ts";
+import { wardText as ward } from "../support/ward-cli.ts";
 
 const demo = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
 let gateway: LocalGateway;
 let port: string;
-
-async function ward(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { status, out: out.join("\n"), err: err.join("\n") };
-}
 
 async function annEdits(): Promise<number> {
   const token = (

@@ -3,20 +3,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loadPolicy } from "../../policy/index.ts";
 import { withAccessOverrides } from "../../scripts/dev/access-overrides.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import type { LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { DEMO_POLICY, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
+import type { SeenRequest } from "../support/recording-origin.ts";
 
-const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
 const TEAM = "https://other-team.cloudflareaccess.com";
 const AUD = "ab".repeat(32);
 
-let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
+let demo: DemoGateway;
 let jwksServer: Server;
 let gateway: LocalGateway;
 let port: number;
@@ -24,8 +22,8 @@ let privateKey: CryptoKey;
 const KID = "cd".repeat(32);
 let identityAsked = 0;
 
-async function originLog(): Promise<SeenRequest[]> {
-  return (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json() as Promise<SeenRequest[]>;
+function originLog(): Promise<SeenRequest[]> {
+  return demo.originSaw();
 }
 
 function token(claims: Record<string, unknown>): Promise<string> {
@@ -49,23 +47,17 @@ beforeAll(async () => {
     );
   });
   await new Promise<void>((done) => jwksServer.listen(0, "127.0.0.1", done));
-  origin = await startRecordingOrigin();
-  const text = withAccessOverrides(await readFile(DEMO, "utf8"), { teamDomain: TEAM, audiences: [AUD] });
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  gateway = await startLocalGateway({
-    policy: loaded.policy,
-    policyText: text,
-    port: 0,
-    origins: { WIKI: `http://127.0.0.1:${origin.port}` },
+  demo = await startDemoGateway({
+    recorded: ["WIKI"],
+    policyText: withAccessOverrides(await readFile(DEMO_POLICY, "utf8"), { teamDomain: TEAM, audiences: [AUD] }),
     accessJwksUrl: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`,
   });
-  port = Number(gateway.url.port);
+  gateway = demo.gateway;
+  port = demo.port;
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  origin?.server.close();
+  await demo?.stop();
   jwksServer?.close();
 });
 

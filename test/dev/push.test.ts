@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
-import { main } from "../../scripts/ward.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { ADMIN_PATH } from "../../scripts/admin-client.ts";
 import { send } from "../support/http-request.ts";
+import { wardLines as ward } from "../support/ward-cli.ts";
 
 const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
 const demo = readFileSync(DEMO, "utf8");
@@ -26,13 +26,6 @@ function policyFile(name: string, text: string): string {
 /** The demo policy with another description: a new version. */
 const variant = (label: string) =>
   demo.replace("description: Ward local demo", `description: Ward local demo (${label})`);
-
-async function ward(...args: string[]): Promise<{ status: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { status, out, err };
-}
 
 async function versionOf(text: string): Promise<string> {
   const loaded = await loadPolicy(text);

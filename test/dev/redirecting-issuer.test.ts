@@ -4,21 +4,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loadPolicy } from "../../policy/index.ts";
 import { withAccessOverrides } from "../../scripts/dev/access-overrides.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "../support/recording-origin.ts";
+import type { LocalGateway } from "../../scripts/dev/local-gateway.ts";
+import { DEMO_POLICY, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
 
-const DEMO = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
 const TEAM = "https://other-team.cloudflareaccess.com";
 const AUD = "ef".repeat(32);
 const KID = "12".repeat(32);
 
-let origin: Awaited<ReturnType<typeof startRecordingOrigin>>;
+let demo: DemoGateway;
 let issuer: Server;
 let issuerPort: number;
 let gateway: LocalGateway;
@@ -42,23 +39,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => issuer.listen(0, "127.0.0.1", done));
   issuerPort = (issuer.address() as AddressInfo).port;
-  origin = await startRecordingOrigin();
-  const text = withAccessOverrides(await readFile(DEMO, "utf8"), { teamDomain: TEAM, audiences: [AUD] });
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  gateway = await startLocalGateway({
-    policy: loaded.policy,
-    policyText: text,
-    port: 0,
-    origins: { WIKI: `http://127.0.0.1:${origin.port}` },
+  demo = await startDemoGateway({
+    recorded: ["WIKI"],
+    policyText: withAccessOverrides(await readFile(DEMO_POLICY, "utf8"), { teamDomain: TEAM, audiences: [AUD] }),
     accessJwksUrl: `http://127.0.0.1:${issuerPort}/keys`,
     onLog: (line) => logs.push(line),
   });
+  gateway = demo.gateway;
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  origin?.server.close();
+  await demo?.stop();
   issuer?.close();
 });
 
@@ -76,13 +67,13 @@ it("refuses the issuer's tokens, never calls the origin, and says the key URL re
   })
     .setProtectedHeader({ alg: "RS256", kid: KID })
     .sign(privateKey);
-  const before = ((await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[]).length;
+  const before = (await demo.originSaw()).length;
   const reply = await send(Number(gateway.url.port), `http://wiki.localhost:${gateway.url.port}/handbook`, {
     headers: { "cf-access-jwt-assertion": token },
   });
   expect(reply.status).toBe(401);
   expect(keysServed).toBe(0);
-  const after = ((await (await fetch(`http://127.0.0.1:${origin.port}${LOG_PATH}`)).json()) as SeenRequest[]).length;
+  const after = (await demo.originSaw()).length;
   expect(after).toBe(before);
   const keyUrl = `http://127.0.0.1:${issuerPort}/keys`;
   expect(logs.join("\n")).toContain(

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
 import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { main } from "../../scripts/ward.ts";
 import { send } from "../support/http-request.ts";
+import { wardLines } from "../support/ward-cli.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
@@ -81,10 +81,9 @@ it("docs/rollout.md runs as written", async () => {
       const args = words(step.command.slice(WARD.length)).flatMap((w) =>
         w === "--local" ? ["--local", "--port", port] : w === "gateway.log" ? [log] : [w],
       );
-      const lines: string[] = [];
-      const status = await main(args, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
-      output = lines.join("\n");
-      expect(`${step.command} -> ${status}`, output).toBe(`${step.command} -> 0`);
+      const ward = await wardLines(...args);
+      output = ward.output;
+      expect(`${step.command} -> ${ward.status}`, output).toBe(`${step.command} -> 0`);
       if (/^(push|rollback|shadow (set|promote)|exceptions (grant|revoke)|breakglass --)/.test(args.join(" "))) {
         // Gateways re-read the pointers (and grants) every 2 s locally: wait, then let one request start the refresh.
         await new Promise((r) => setTimeout(r, 2100));

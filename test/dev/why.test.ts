@@ -1,30 +1,19 @@
 // `ward why` on the gateway's own decision log: requests sent to the local gateway (workerd, real HTTP on
 // 127.0.0.1), the console lines it wrote saved to a file as an operator would export them, and the CLI run in
 // a child process with the request id the client was given.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { send } from "../support/http-request.ts";
 import { startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
+import { wardProcess as ward } from "../support/ward-cli.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const DEMO = "policy/examples/demo.yaml";
 const dir = mkdtempSync(join(tmpdir(), "ward-why-"));
 const lines: string[] = [];
 let demo: DemoGateway;
 let version: string;
-
-function ward(...args: string[]) {
-  const result = spawnSync(process.execPath, ["scripts/ward.ts", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  if (result.error) throw result.error;
-  return result;
-}
 
 /** Sends one request and returns the request id its response carries. */
 async function requestId(url: string): Promise<{ id: string; status: number }> {

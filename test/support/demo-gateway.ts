@@ -27,9 +27,16 @@ export interface DemoGatewayOptions {
   onLog?: (line: string) => void;
   /** The policy text instead of the demo policy's (a variant of it, for a feature the demo does not show). */
   policyText?: string;
+  /** Trust another Access issuer whose keys are at this URL (`ward dev --access-jwks-url`): no local sign-in. */
+  accessJwksUrl?: string;
 }
 
-export async function startDemoGateway({ recorded, onLog, policyText }: DemoGatewayOptions): Promise<DemoGateway> {
+export async function startDemoGateway({
+  recorded,
+  onLog,
+  policyText,
+  accessJwksUrl,
+}: DemoGatewayOptions): Promise<DemoGateway> {
   const origin = await startRecordingOrigin();
   try {
     const text = policyText ?? readFileSync(DEMO_POLICY, "utf8");
@@ -42,6 +49,7 @@ export async function startDemoGateway({ recorded, onLog, policyText }: DemoGate
       port: 0,
       origins: Object.fromEntries(recorded.map((binding) => [binding, local])),
       personas: DEMO_PERSONAS,
+      ...(accessJwksUrl ? { accessJwksUrl } : {}),
       ...(onLog ? { onLog } : {}),
     });
     return {

@@ -12,32 +12,10 @@ import { compileTokenIssuer, tokenAudienceOf, tokenIssuersOf } from "../../polic
 import { validatePolicy } from "../../policy/validate/index.ts";
 import { diffReach, reach } from "../../policy/reach/index.ts";
 import type { IssueCode } from "../../policy/issues.ts";
+import { cluster, github, spire } from "./support/token-issuers.ts";
 
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
 
-const spire = (over: object = {}) => ({
-  name: "spire",
-  kind: "spiffe-jwt-svid",
-  issuer: "https://spire.prod.example.com",
-  keys: { jwksUrl: "https://spire.prod.example.com/bundle" },
-  trustDomain: "prod.example.com",
-  ...over,
-});
-const cluster = (over: object = {}) => ({
-  name: "cluster",
-  kind: "kubernetes",
-  issuer: "https://kubernetes.prod.example.com",
-  keys: { discovery: "https://kubernetes.prod.example.com/.well-known/openid-configuration" },
-  ...over,
-});
-const github = (over: object = {}) => ({
-  name: "github-actions",
-  kind: "oidc",
-  issuer: "https://token.actions.githubusercontent.com",
-  keys: { discovery: "https://token.actions.githubusercontent.com/.well-known/openid-configuration" },
-  requireClaims: { repository_owner: "example" },
-  ...over,
-});
 const ecKey = (over: object = {}) => ({ kty: "EC", crv: "P-256", x: "eA", y: "eQ", kid: "k1", ...over });
 
 /** A policy without mtls or access: only workload tokens identify callers. */

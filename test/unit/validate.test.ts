@@ -7,6 +7,7 @@ import type { Issue, IssueCode, Severity } from "../../policy/issues.ts";
 import { formatIssue } from "../../policy/issues.ts";
 import { validatePolicyText } from "../../policy/load.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
+import { github, spire } from "./support/token-issuers.ts";
 
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
 
@@ -51,24 +52,6 @@ const anotherRoute = (over: object) => ({
   ...over,
 });
 
-/** A SPIRE issuer (JWT-SVIDs of prod.example.com, keys from its bundle endpoint), with overrides. */
-const spire = (over: object = {}) => ({
-  name: "spire",
-  kind: "spiffe-jwt-svid",
-  issuer: "https://spire.prod.example.com",
-  keys: { jwksUrl: "https://spire.prod.example.com/bundle" },
-  trustDomain: "prod.example.com",
-  ...over,
-});
-/** GitHub Actions, held to one organisation's repositories. */
-const github = (over: object = {}) => ({
-  name: "github-actions",
-  kind: "oidc",
-  issuer: "https://token.actions.githubusercontent.com",
-  keys: { discovery: "https://token.actions.githubusercontent.com/.well-known/openid-configuration" },
-  requireClaims: { repository_owner: "example" },
-  ...over,
-});
 /** A trusted transmitter of security events (sharedSignals), valid as it stands. */
 const signals = (d: any, over: object = {}) => {
   d.sharedSignals = {

@@ -13,6 +13,7 @@ import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { CA_SKI, CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
+import { eventually } from "../support/person-requests.ts";
 import { workloadToken } from "../support/workload-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -45,19 +46,6 @@ async function asCheckout(): Promise<{ status: number; seen: number }> {
     cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) },
   });
   return { status: res.status, seen: (await originSaw(m)).length };
-}
-
-/** Takes effect within the refresh interval (0.05 s here): ask until it does, a bounded number of times. */
-async function eventually(
-  call: () => Promise<{ status: number; seen: number }>,
-  status: number,
-): Promise<{ status: number; seen: number }> {
-  let last = await call();
-  for (let i = 0; i < 40 && last.status !== status; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    last = await call();
-  }
-  return last;
 }
 
 const revoke = (body: Record<string, unknown>, email?: string) =>

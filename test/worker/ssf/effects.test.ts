@@ -2,57 +2,17 @@
 // real Denylist and SsfReplay Durable Objects: each event type's effect on the person's next request (a refused
 // request never reaches the origin), account-enabled lifting only what account-disabled put there, dropped
 // groups and held posture, and the specifications' examples that name nobody Ward knows changing nothing.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { EVENT_URIS, type DenyEntry } from "../../../policy/index.ts";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
-import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker, originSaw } from "../support/harness.ts";
+import { activate } from "../support/harness.ts";
+import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
 import { eventSet, example, push, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
 
-const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
-
-interface Seen {
-  status: number;
-  seen: number;
-}
-
-/** A GET by a person (e-mail, and the Access `sub` when given) to a wiki path; whether the origin saw it. */
-async function asPerson(email: string, sub?: string, path = "/page"): Promise<Seen> {
-  const m = marker();
-  const token = await accessToken(signing, { email, ...(sub ? { sub } : {}), identity_nonce: `n-${email}` });
-  const res = await exports.default.fetch(`https://wiki.localhost${path}?${m}`, {
-    headers: { "cf-access-jwt-assertion": token },
-  });
-  return { status: res.status, seen: (await originSaw(m)).length };
-}
-
-/** Takes effect within the denylist's refresh interval (0.05 s here): ask until it does, a bounded number of times. */
-async function eventually(call: () => Promise<Seen>, status: number): Promise<Seen> {
-  let last = await call();
-  for (let i = 0; i < 40 && last.status !== status; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    last = await call();
-  }
-  return last;
-}
-
-/**
- * What the person gets once the isolate's denylist copy has been re-read after now: a busy isolate answers from
- * its copy while it re-reads in the background (one read at a time), so ask a few times over a few refresh
- * intervals (0.05 s here) and take the last answer. For asserting that something did NOT change the answer.
- */
-async function afterRefresh(call: () => Promise<Seen>): Promise<Seen> {
-  let last = await call();
-  for (let i = 0; i < 5; i++) {
-    await new Promise((r) => setTimeout(r, 60));
-    last = await call();
-  }
-  return last;
-}
 
 async function send(payload: Record<string, unknown>, transmitterName = "idp"): Promise<Response> {
   return push(await signSet(payload, transmitter), { transmitter: transmitterName });

@@ -3,17 +3,16 @@
 // (events take effect, bad SETs are refused and change nothing, replays change nothing), acknowledges what it
 // took, reports what it refused in setErrs with the RFC 8935 code, asks for at most maxEvents at once, and never
 // follows a redirect.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
-import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker, originSaw } from "../support/harness.ts";
+import { activate } from "../support/harness.ts";
+import { asPerson } from "../support/person-requests.ts";
 import { AUDIENCE, signSet } from "../support/transmitter.ts";
 import { POLL_ORIGIN } from "../ssf-poll-endpoint.ts";
 import { POLL_ISSUER, ssfPolicy } from "./policy.ts";
 
-const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
 
 interface PollLog {
@@ -69,14 +68,6 @@ async function pollUntilDrained(): Promise<PollLog> {
   // The acknowledgement request follows the one that brought the SETs.
   await new Promise((r) => setTimeout(r, 50));
   return pollLog();
-}
-
-async function asPerson(email: string): Promise<{ status: number; seen: number }> {
-  const m = marker();
-  const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
-    headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-${email}` }) },
-  });
-  return { status: res.status, seen: (await originSaw(m)).length };
 }
 
 async function eventually(who: string, status: number) {

@@ -2,7 +2,7 @@
 // cannot take now), that a refused SET changes nothing and is logged, replays, the bounds on one request, a
 // flood of events (all of them applied, none lost), and the denylist or replay store being unreachable (the
 // SET is answered 503 and applied when sent again). A push is never forwarded to an origin.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { generateKeyPair, exportJWK } from "jose";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { applyDenylist, EVENT_URIS, type DenyEntry, type SetErrorCode } from "../../../policy/index.ts";
@@ -11,50 +11,13 @@ import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { takeSet } from "../../../worker/ssf/receive.ts";
 import { SET_ERROR_DESCRIPTIONS } from "../../../worker/ssf/respond.ts";
-import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
+import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
 import { AUDIENCE, eventSet, example, ISSUER, push, signRaw, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
 
-const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
 const REVOKED = EVENT_URIS["session-revoked"];
-
-interface Seen {
-  status: number;
-  seen: number;
-}
-
-async function asPerson(email: string): Promise<Seen> {
-  const m = marker();
-  const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
-    headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-${email}` }) },
-  });
-  return { status: res.status, seen: (await originSaw(m)).length };
-}
-
-async function eventually(call: () => Promise<Seen>, status: number): Promise<Seen> {
-  let last = await call();
-  for (let i = 0; i < 40 && last.status !== status; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    last = await call();
-  }
-  return last;
-}
-
-/**
- * What the person gets once the isolate's denylist copy has been re-read after now: a busy isolate answers from
- * its copy while it re-reads in the background (one read at a time), so ask a few times over a few refresh
- * intervals (0.05 s here) and take the last answer. For asserting that something did NOT change the answer.
- */
-async function afterRefresh(call: () => Promise<Seen>): Promise<Seen> {
-  let last = await call();
-  for (let i = 0; i < 5; i++) {
-    await new Promise((r) => setTimeout(r, 60));
-    last = await call();
-  }
-  return last;
-}
 
 const revoke = (who: string, over: Record<string, unknown> = {}) =>
   eventSet(REVOKED, {}, { format: "email", email: who }, over);
