@@ -55,6 +55,8 @@ export {
   documentKey,
   storedDocument,
   versionRecords,
+  MAX_POLICY_BYTES,
+  policyTooLarge,
 } from "./stored-version.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";

@@ -5,6 +5,7 @@ import {
   diffReach,
   diffWidens,
   loadPolicy,
+  policyTooLarge,
   reach,
   validatePolicyText,
   versionKey,
@@ -145,6 +146,9 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   if (!file || rest.length > 0) throw new CliError(`expected one policy FILE\n${usage}`);
   const { text, next } = await readPushedPolicy(file, io);
   if (values.bootstrap) return printBootstrap(values.env, values.local, file, next, io);
+  // The bootstrap writes KV itself; a push is parsed by the Worker, within its memory.
+  const tooLarge = policyTooLarge(text);
+  if (tooLarge) throw new CliError(`${file}: ${tooLarge}: nothing pushed`, EXIT.failed);
 
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { loadPolicy, validatePolicyText } from "../../policy/index.ts";
+import { loadPolicy, policyTooLarge, validatePolicyText } from "../../policy/index.ts";
 import {
   type AdminReply,
   type AdminTarget,
@@ -80,6 +80,8 @@ async function readCandidate(file: string, io: Io): Promise<string> {
   const text = await readPolicyText(file);
   printIssues(file, validatePolicyText(text).issues, io.err);
   if (!(await loadPolicy(text)).ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
+  const tooLarge = policyTooLarge(text);
+  if (tooLarge) throw new CliError(`${file}: ${tooLarge}: nothing set`, EXIT.failed);
   return text;
 }
 

@@ -1,12 +1,22 @@
-// The admin API's request bodies: JSON checked against a zod schema, or a 400/422 that says what is wrong
-// (admins may see it; nothing is changed).
+// The admin API's request bodies: JSON checked against a zod schema, or a 400/413/422 that says what is wrong
+// (admins may see it; nothing is changed). Read with a bound, so no body is taken into memory whole first.
 import type { Context, Env } from "hono";
 import type { z } from "zod";
+import { readBounded } from "../shared/read-bounded.ts";
 
-export async function parseBody<T, E extends Env>(c: Context<E>, schema: z.ZodType<T>): Promise<T | Response> {
+/** Every admin body but a policy's is a few KB. */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+export async function parseBody<T, E extends Env>(
+  c: Context<E>,
+  schema: z.ZodType<T>,
+  maxBytes: number = MAX_ADMIN_BODY_BYTES,
+): Promise<T | Response> {
+  const text = await readBounded(c.req.raw, maxBytes);
+  if (text === undefined) return c.json({ error: `expected a UTF-8 JSON body of at most ${maxBytes} bytes` }, 413);
   let json: unknown;
   try {
-    json = await c.req.json();
+    json = JSON.parse(text);
   } catch {
     return c.json({ error: "expected a JSON body" }, 400);
   }

@@ -32,6 +32,7 @@ import type { AppEnv, Env } from "../env.ts";
 import { hasUniqueMembers } from "../identity/json-members.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
+import { readBounded } from "../shared/read-bounded.ts";
 import { onPeopleRefused } from "./hooks.ts";
 import type { Claim, SsfReplay } from "./replay.ts";
 import { transmitterKeys } from "./keys.ts";
@@ -60,40 +61,6 @@ function jsonSegment(text: string | undefined): { value: unknown } | undefined {
   if (text === undefined || !hasUniqueMembers(text)) return undefined;
   try {
     return { value: JSON.parse(text) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The body as text, unless it is longer than `max` bytes (then undefined, having read no more than that). */
-export async function readBounded(
-  request: Pick<Request, "headers" | "body">,
-  max: number,
-): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > max) return undefined;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  try {
-    return textDecoder.decode(bytes);
   } catch {
     return undefined;
   }

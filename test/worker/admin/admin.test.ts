@@ -74,6 +74,63 @@ describe("admin API access", () => {
   });
 });
 
+describe("how much a push may send", () => {
+  it("refuses policy text over 1 MiB, and a body over its bound even without Content-Length, changing nothing", async () => {
+    // The Worker parses a push within its isolate's 128 MB: ~60 MiB of heap per MiB of YAML at the peak.
+    const before = await env.POLICY.get(ACTIVE_KEY);
+    const history = ((await (await as("admin@example.com", "/policy")).json()) as { history: unknown[] }).history;
+    // A comment keeps the policy valid: only its size is wrong. "é" is two bytes: 1 MiB of bytes, fewer units.
+    const padding = (bytes: number, unit = "x") =>
+      `\n# ${unit.repeat(Math.ceil(bytes / new TextEncoder().encode(unit).length))}\n`;
+    const over = `${variant("big")}${padding(1024 * 1024, "é")}`;
+    expect(over.length).toBeLessThan(1024 * 1024);
+    const res = await push({ text: over, expected: before });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: string }).error).toMatch(
+      /^text: the policy is \d+ bytes; a push takes at most 1048576 \(1 MiB\), what the Worker can parse/,
+    );
+    // Just under the bound is read, validated and stored; refused (409) only because `expected` is stale.
+    const under = `${variant("under")}${padding(1024 * 1024 - new TextEncoder().encode(variant("under")).length - 16)}`;
+    expect(new TextEncoder().encode(under).length).toBeLessThanOrEqual(1024 * 1024);
+    const taken = await push({ text: under, expected: "0".repeat(64) });
+    expect(taken.status).toBe(409);
+    // A body past twice that is not read to its end: refused whatever its Content-Length says, or without one.
+    const huge = `{"text":"${"x".repeat(3 * 1024 * 1024)}","expected":null}`;
+    const declared = await as("admin@example.com", "/policy", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: huge,
+    });
+    expect(declared.status).toBe(413);
+    const chunks = new TextEncoder().encode(huge);
+    const streamed = await as("admin@example.com", "/policy", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream({
+        start(controller) {
+          for (let at = 0; at < chunks.length; at += 65536) controller.enqueue(chunks.subarray(at, at + 65536));
+          controller.close();
+        },
+      }),
+    });
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { error: string }).error).toBe(
+      "expected a UTF-8 JSON body of at most 2097152 bytes",
+    );
+    // Other admin bodies are a few KB.
+    const revocation = await as("admin@example.com", "/revocations", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ match: "email", value: "a@example.com", reason: "x".repeat(70_000) }),
+    });
+    expect(revocation.status).toBe(413);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(before);
+    expect(((await (await as("admin@example.com", "/policy")).json()) as { history: unknown[] }).history).toEqual(
+      history,
+    );
+  });
+});
+
 describe("push, conflicts and rollback", () => {
   it("refuses an invalid policy, one for another environment, and one that drops the pusher as admin", async () => {
     const before = await env.POLICY.get(ACTIVE_KEY);
