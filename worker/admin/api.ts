@@ -28,8 +28,12 @@ import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/contr
 import { activePolicy, readStoredVersion, storeVersion } from "../policy-store/store.ts";
 import { answer } from "../respond.ts";
 
-/** A push's body: the policy text as a JSON string (escaped, so larger) and a message. */
-const MAX_PUSH_BODY_BYTES = 2 * MAX_POLICY_BYTES;
+/**
+ * A push's body: the policy text as a JSON string and a message. YAML holds no control characters but tab,
+ * CR and LF, each escaped in two bytes as `"` and `\` are: the text at most doubles, so a policy within
+ * MAX_POLICY_BYTES always fits, and is refused (if at all) with the policy's own message, not the body's.
+ */
+const MAX_PUSH_BODY_BYTES = 2 * MAX_POLICY_BYTES + 16 * 1024;
 
 /** Policy text within MAX_POLICY_BYTES (policy/stored-version.ts says why). */
 const PolicyText = z

@@ -90,8 +90,10 @@ describe("how much a push may send", () => {
       /^text: the policy is \d+ bytes; a push takes at most 1048576 \(1 MiB\), what the Worker can parse/,
     );
     // Just under the bound is read, validated and stored; refused (409) only because `expected` is stale.
-    const under = `${variant("under")}${padding(1024 * 1024 - new TextEncoder().encode(variant("under")).length - 16)}`;
+    // Quotes, each escaped in two bytes in the JSON body: the largest body a policy within the bound makes.
+    const under = `${variant("under")}${padding(1024 * 1024 - new TextEncoder().encode(variant("under")).length - 16, '"')}`;
     expect(new TextEncoder().encode(under).length).toBeLessThanOrEqual(1024 * 1024);
+    expect(JSON.stringify({ text: under }).length).toBeGreaterThan(2 * 1024 * 1024 - 64 * 1024);
     const taken = await push({ text: under, expected: "0".repeat(64) });
     expect(taken.status).toBe(409);
     // A body past twice that is not read to its end: refused whatever its Content-Length says, or without one.
@@ -115,7 +117,7 @@ describe("how much a push may send", () => {
     });
     expect(streamed.status).toBe(413);
     expect(((await streamed.json()) as { error: string }).error).toBe(
-      "expected a UTF-8 JSON body of at most 2097152 bytes",
+      "expected a UTF-8 JSON body of at most 2113536 bytes",
     );
     // Other admin bodies are a few KB.
     const revocation = await as("admin@example.com", "/revocations", {
