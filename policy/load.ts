@@ -6,8 +6,29 @@ import { validatePolicy, type ValidationResult } from "./validate/index.ts";
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
 
+/**
+ * Control characters YAML does not allow anywhere (outside its printable set: C0 but tab, LF and CR; DEL; C1
+ * but NEL), which the parser lets through in comments. Refused: a policy is reviewed as text, and what a reviewer cannot see has no place
+ * in it (and a push's JSON body would carry each one as six bytes).
+ */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/;
+
 /** JSON is YAML, so one parser reads both; duplicate keys are an error rather than last-one-wins. */
 export function parsePolicyText(text: string): ParseResult {
+  const control = CONTROL.exec(text);
+  if (control) {
+    const line = text.slice(0, control.index).split("\n").length;
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    return {
+      ok: false,
+      issue: {
+        severity: "error",
+        code: "invalid-syntax",
+        path: "(document)",
+        message: `control character U+${code} at line ${line}: YAML does not allow it in a document`,
+      },
+    };
+  }
   try {
     return { ok: true, value: parseYaml(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: false }) };
   } catch (error) {

@@ -145,10 +145,11 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   const [file, ...rest] = positionals;
   if (!file || rest.length > 0) throw new CliError(`expected one policy FILE\n${usage}`);
   const { text, next } = await readPushedPolicy(file, io);
-  if (values.bootstrap) return printBootstrap(values.env, values.local, file, next, io);
-  // The bootstrap writes KV itself; a push is parsed by the Worker, within its memory.
+  // A push is parsed by the Worker within its memory, and so is a bootstrapped version: the bootstrap stores
+  // only the source, which each new isolate parses until the first one stores its document.
   const tooLarge = policyTooLarge(text);
   if (tooLarge) throw new CliError(`${file}: ${tooLarge}: nothing pushed`, EXIT.failed);
+  if (values.bootstrap) return printBootstrap(values.env, values.local, file, next, io);
 
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);

@@ -1,6 +1,6 @@
 // A push (or a shadow candidate) is parsed by the Worker within its isolate's memory, so the admin API takes at
 // most 1 MiB of policy text (policy/stored-version.ts). The CLI says so before sending anything, with the
-// Worker's own words; the bootstrap, which writes KV itself, is not bounded by it.
+// Worker's own words, and refuses to print a bootstrap of such a policy too.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,5 +46,11 @@ describe("how large a pushed policy may be", () => {
     expect(shadowed.status).toBe(1);
     expect(shadowed.err).toContain(`${file}: the policy is ${MAX_POLICY_BYTES + 100} bytes; a push takes at most`);
     expect(shadowed.err).toContain("nothing set");
+    // A bootstrapped version is stored as source only, which each new isolate parses until one stores its
+    // document: the same bound.
+    const bootstrap = await wardText("push", "--env", "production", file, "--bootstrap");
+    expect(bootstrap.status).toBe(1);
+    expect(bootstrap.err).toContain(`${file}: the policy is ${MAX_POLICY_BYTES + 100} bytes; a push takes at most`);
+    expect(bootstrap.out).toBe("");
   });
 });

@@ -1194,6 +1194,36 @@ describe("example policies", () => {
   });
 });
 
+describe("control characters in the text", () => {
+  const demo = readFileSync(join(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
+
+  // The YAML parser lets them through in comments: what a reviewer cannot see does not pass.
+  it.each([
+    ["\u0001", "0001"],
+    ["\u001b[2K", "001B"],
+    ["\u007f", "007F"],
+    ["\u009b", "009B"],
+  ])("refuses %j in a comment, naming the character and its line", (char, code) => {
+    const text = `${demo}\n# looks empty${char}\n`;
+    const line = text.split("\n").length - 1;
+    expect(validatePolicyText(text)).toEqual({
+      ok: false,
+      issues: [
+        {
+          severity: "error",
+          code: "invalid-syntax",
+          path: "(document)",
+          message: `control character U+${code} at line ${line}: YAML does not allow it in a document`,
+        },
+      ],
+    });
+  });
+
+  it("takes tabs, line ends of either kind and NEL, as YAML does", () => {
+    expect(validatePolicyText(`${demo.replaceAll("\n", "\r\n")}\n#\tnote\u0085\n`).ok).toBe(true);
+  });
+});
+
 describe("a polled transmitter's secret", () => {
   const poll = (authorization: string) => (d: any) =>
     signals(d, { poll: { endpoint: "https://idp.example.com/ssf/poll", authorization } });

@@ -29,9 +29,10 @@ import { activePolicy, readStoredVersion, storeVersion } from "../policy-store/s
 import { answer } from "../respond.ts";
 
 /**
- * A push's body: the policy text as a JSON string and a message. YAML holds no control characters but tab,
- * CR and LF, each escaped in two bytes as `"` and `\` are: the text at most doubles, so a policy within
- * MAX_POLICY_BYTES always fits, and is refused (if at all) with the policy's own message, not the body's.
+ * A push's body: the policy text as a JSON string and a message. A policy holds no control characters but tab,
+ * CR and LF (parsePolicyText refuses the others), each escaped in two bytes as `"` and `\` are: the text at
+ * most doubles, so a valid policy within MAX_POLICY_BYTES always fits, and a larger one is refused with the
+ * policy's own message, not the body's.
  */
 const MAX_PUSH_BODY_BYTES = 2 * MAX_POLICY_BYTES + 16 * 1024;
 

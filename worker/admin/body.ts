@@ -12,11 +12,14 @@ export async function parseBody<T, E extends Env>(
   schema: z.ZodType<T>,
   maxBytes: number = MAX_ADMIN_BODY_BYTES,
 ): Promise<T | Response> {
-  const text = await readBounded(c.req.raw, maxBytes);
-  if (text === undefined) return c.json({ error: `expected a UTF-8 JSON body of at most ${maxBytes} bytes` }, 413);
+  const read = await readBounded(c.req.raw, maxBytes);
+  if (!read.ok)
+    return read.problem === "too-large"
+      ? c.json({ error: `expected a JSON body of at most ${maxBytes} bytes` }, 413)
+      : c.json({ error: "expected a UTF-8 JSON body" }, 400);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(read.text);
   } catch {
     return c.json({ error: "expected a JSON body" }, 400);
   }

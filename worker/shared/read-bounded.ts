@@ -3,18 +3,20 @@
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+export type BoundedText = { ok: true; text: string } | { ok: false; problem: "too-large" | "not-utf8" };
+
 /**
- * The body as UTF-8 text, unless it is longer than `max` bytes or not UTF-8: then undefined, having read no
- * more than that (whatever Content-Length said, or without one).
+ * The body as UTF-8 text, unless it is longer than `max` bytes (refused having read no more than that,
+ * whatever Content-Length said, or without one) or not UTF-8.
  */
-export async function readBounded(
-  request: Pick<Request, "headers" | "body">,
-  max: number,
-): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > max) return undefined;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
+export async function readBounded(source: Pick<Request, "headers" | "body">, max: number): Promise<BoundedText> {
+  const declared = Number(source.headers.get("content-length") ?? "0");
+  if (declared > max) {
+    await source.body?.cancel();
+    return { ok: false, problem: "too-large" };
+  }
+  if (!source.body) return { ok: true, text: "" };
+  const reader = source.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -23,7 +25,7 @@ export async function readBounded(
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
-      return undefined;
+      return { ok: false, problem: "too-large" };
     }
     chunks.push(value);
   }
@@ -34,8 +36,8 @@ export async function readBounded(
     at += chunk.byteLength;
   }
   try {
-    return textDecoder.decode(bytes);
+    return { ok: true, text: textDecoder.decode(bytes) };
   } catch {
-    return undefined;
+    return { ok: false, problem: "not-utf8" };
   }
 }

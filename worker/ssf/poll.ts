@@ -85,8 +85,8 @@ async function request(
     await res.body?.cancel();
     return { ok: false, problem: `poll-status-${res.status}` };
   }
-  const text = await readBounded(res, MAX_POLL_BYTES);
-  return text === undefined ? { ok: false, problem: "poll-answer-too-large-or-not-utf8" } : { ok: true, text };
+  const read = await readBounded(res, MAX_POLL_BYTES);
+  return read.ok ? { ok: true, text: read.text } : { ok: false, problem: "poll-answer-too-large-or-not-utf8" };
 }
 
 /** One alarm's polling of the transmitter with `issuer`; `replay` is the calling object itself. */

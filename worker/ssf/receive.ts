@@ -107,8 +107,8 @@ export async function takeSet(
   }
 
   const body = await readBounded(request, MAX_SET_BYTES);
-  if (body === undefined) return { kind: "refused", err: "invalid_request", problem: "body-too-large-or-not-utf8" };
-  return takeToken(body.trim(), {
+  if (!body.ok) return { kind: "refused", err: "invalid_request", problem: "body-too-large-or-not-utf8" };
+  return takeToken(body.text.trim(), {
     env,
     name,
     transmitter,

@@ -96,6 +96,7 @@ describe("how much a push may send", () => {
     expect(JSON.stringify({ text: under }).length).toBeGreaterThan(2 * 1024 * 1024 - 64 * 1024);
     const taken = await push({ text: under, expected: "0".repeat(64) });
     expect(taken.status).toBe(409);
+    expect(await env.POLICY.get(versionKey(await versionOf(under)))).toBe(under);
     // A body past twice that is not read to its end: refused whatever its Content-Length says, or without one.
     const huge = `{"text":"${"x".repeat(3 * 1024 * 1024)}","expected":null}`;
     const declared = await as("admin@example.com", "/policy", {
@@ -116,16 +117,18 @@ describe("how much a push may send", () => {
       }),
     });
     expect(streamed.status).toBe(413);
-    expect(((await streamed.json()) as { error: string }).error).toBe(
-      "expected a UTF-8 JSON body of at most 2113536 bytes",
-    );
+    expect(((await streamed.json()) as { error: string }).error).toBe("expected a JSON body of at most 2113536 bytes");
     // Other admin bodies are a few KB.
+    const entries = async () =>
+      ((await (await as("admin@example.com", "/denylist?all=1")).json()) as { entries: unknown[] }).entries;
+    const listed = await entries();
     const revocation = await as("admin@example.com", "/revocations", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ match: "email", value: "a@example.com", reason: "x".repeat(70_000) }),
     });
     expect(revocation.status).toBe(413);
+    expect(await entries()).toEqual(listed);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(before);
     expect(((await (await as("admin@example.com", "/policy")).json()) as { history: unknown[] }).history).toEqual(
       history,
