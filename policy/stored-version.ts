@@ -21,18 +21,19 @@ export const versionKey = (version: string): string => `policy:v:${version}`;
 export const documentKey = (version: string): string => `policy:doc:${version}`;
 
 /**
- * Policy text the admin API takes in a push (or as a shadow candidate), in UTF-8 bytes. The bound is the
- * isolate's memory, not KV's 25 MiB a value: parsing YAML takes ~60 MiB of heap at its peak per MiB of text,
- * and the Worker that parses a push has 128 MB and its own policy to keep (performance.md, "Limits that follow
- * from Cloudflare's"). A route costs ~200-730 bytes of YAML: some 1,400-5,000 routes.
+ * Policy text the admin API takes in a push (or as a shadow candidate, or a bootstrap), in UTF-8 bytes. The
+ * bound is the isolate's memory, not KV's 25 MiB a value: loading YAML (parse, validate, compile) takes ~75 MiB
+ * of V8's heap at its peak per MiB of text, and the isolate that does it has 128 MB for everything, its own
+ * policy, its caches and the young generation included (performance.md, "Limits that follow from Cloudflare's";
+ * `node test/bench/push-memory.ts` checks it). A route costs ~200-730 bytes of YAML: some 1,000-3,500 routes.
  */
-export const MAX_POLICY_BYTES = 1024 * 1024;
+export const MAX_POLICY_BYTES = 768 * 1024;
 
 /** Why a push of this text is refused for its size, or undefined: the Worker and the CLI say the same. */
 export function policyTooLarge(text: string): string | undefined {
   const bytes = new TextEncoder().encode(text).length;
   if (bytes <= MAX_POLICY_BYTES) return undefined;
-  return `the policy is ${bytes} bytes; a push takes at most ${MAX_POLICY_BYTES} (1 MiB), what the Worker can parse within its memory (docs/performance.md)`;
+  return `the policy is ${bytes} bytes; a push takes at most ${MAX_POLICY_BYTES} (${MAX_POLICY_BYTES / 1024} KiB), what the Worker can load within its memory (docs/performance.md)`;
 }
 
 /** What is stored under documentKey: the validated document in canonical JSON, the bytes that hash to the version. */

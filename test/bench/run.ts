@@ -2,10 +2,16 @@
 // Each benchmark prints its own table and writes bench-results/<name>.json.
 import { runGatewayBench } from "./gateway-bench.ts";
 import { runPolicyBench, type BenchOutcome } from "./policy-bench.ts";
+import { runPushMemoryBench } from "./push-memory.ts";
 import { runScalingBench } from "./scaling.ts";
 
 // The gateway benchmark last: its closing line is the one the issue asks for (`ratios: ...`).
-const benchmarks: (() => Promise<BenchOutcome>)[] = [runPolicyBench, runScalingBench, runGatewayBench];
+const benchmarks: (() => Promise<BenchOutcome>)[] = [
+  runPolicyBench,
+  runPushMemoryBench,
+  runScalingBench,
+  runGatewayBench,
+];
 
 const outcomes: BenchOutcome[] = [];
 for (const [i, bench] of benchmarks.entries()) {

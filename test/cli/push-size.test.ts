@@ -1,5 +1,5 @@
 // A push (or a shadow candidate) is parsed by the Worker within its isolate's memory, so the admin API takes at
-// most 1 MiB of policy text (policy/stored-version.ts). The CLI says so before sending anything, with the
+// most 768 KiB of policy text (policy/stored-version.ts). The CLI says so before sending anything, with the
 // Worker's own words, and refuses to print a bootstrap of such a policy too.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,17 +20,17 @@ function sized(size: number, unit = "x"): string {
 }
 
 describe("how large a pushed policy may be", () => {
-  it("takes exactly 1 MiB of UTF-8, and counts bytes, not characters", () => {
+  it("takes exactly MAX_POLICY_BYTES of UTF-8, and counts bytes, not characters", () => {
     expect(bytes(sized(MAX_POLICY_BYTES))).toBe(MAX_POLICY_BYTES);
     expect(policyTooLarge(sized(MAX_POLICY_BYTES))).toBeUndefined();
     expect(policyTooLarge(`${sized(MAX_POLICY_BYTES)}x`)).toBe(
-      `the policy is ${MAX_POLICY_BYTES + 1} bytes; a push takes at most 1048576 (1 MiB), what the Worker can parse within its memory (docs/performance.md)`,
+      `the policy is ${MAX_POLICY_BYTES + 1} bytes; a push takes at most 786432 (768 KiB), what the Worker can load within its memory (docs/performance.md)`,
     );
     // "é" is two bytes in one UTF-16 unit: under the bound in characters, over it in bytes.
     const accented = sized(MAX_POLICY_BYTES + 2, "é");
     expect(accented.length).toBeLessThan(MAX_POLICY_BYTES);
-    expect(policyTooLarge(accented)).toMatch(/^the policy is 104857\d bytes;/);
-    expect(policyTooLarge("x".repeat(MAX_POLICY_BYTES + 5))).toMatch(/^the policy is 1048581 bytes;/);
+    expect(policyTooLarge(accented)).toMatch(/^the policy is 78643\d bytes;/);
+    expect(policyTooLarge("x".repeat(MAX_POLICY_BYTES + 5))).toMatch(/^the policy is 786437 bytes;/);
   });
 
   it("ward push and ward shadow set refuse it before contacting anything", async () => {
