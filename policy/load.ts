@@ -8,8 +8,8 @@ export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Iss
 
 /**
  * Control characters YAML does not allow anywhere (outside its printable set: C0 but tab, LF and CR; DEL; C1
- * but NEL), which the parser lets through in comments. Refused: a policy is reviewed as text, and what a reviewer cannot see has no place
- * in it (and a push's JSON body would carry each one as six bytes).
+ * but NEL), which the parser lets through in comments. Refused: a policy is reviewed as text, and what a
+ * reviewer cannot see has no place in it (and a push's JSON body would carry each one as six bytes).
  */
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/;
 
