@@ -1,24 +1,13 @@
 // A ratio's spread as a confidence interval: the bench reports the median of per-round ratios, and resampling
 // the rounds with replacement (a percentile bootstrap) shows how far that median could move on another run of
 // the same rounds. Seeded, so a run's interval can be recomputed from the rounds kept in bench-results.
+import { prng } from "../support/prng.ts";
 
 export const median = (xs: readonly number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-/** mulberry32: small, fast and good enough to pick resampling indices; the seed makes a run repeatable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Interval {
   /** The statistic on the rounds themselves. */
@@ -33,7 +22,7 @@ export interface Interval {
  */
 export function bootstrapMedian(samples: readonly number[], resamples = 4000, level = 0.95, seed = 1): Interval {
   if (samples.length < 2) throw new Error("a bootstrap needs at least two samples");
-  const next = random(seed);
+  const next = prng(seed);
   const medians = new Float64Array(resamples);
   const draw = new Array<number>(samples.length);
   for (let r = 0; r < resamples; r++) {

@@ -11,6 +11,7 @@
 // a key the issuer has withdrawn must stop counting.
 import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
 import { type CompiledTokenIssuer, jwksUriOf, MAX_KEY_DOCUMENT_BYTES, usableKeys } from "../../policy/index.ts";
+import { readBounded } from "../shared/read-bounded.ts";
 
 export const KEYS_MAX_AGE_MS = 600_000;
 export const REFETCH_COOLDOWN_MS = 30_000;
@@ -44,42 +45,14 @@ async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
     await response.body?.cancel();
     throw new KeySetError(response.status >= 300 && response.status < 400 ? "keys-redirected" : "keys-status");
   }
-  const length = Number(response.headers.get("content-length") ?? "0");
-  if (length > MAX_KEY_DOCUMENT_BYTES) {
-    await response.body?.cancel();
-    throw new KeySetError("keys-too-large");
-  }
-  const text = await boundedText(response);
+  // Refused past MAX_KEY_DOCUMENT_BYTES whatever Content-Length said (or before reading, when it says so).
+  const read = await readBounded(response, MAX_KEY_DOCUMENT_BYTES);
+  if (!read.ok) throw new KeySetError(read.problem === "too-large" ? "keys-too-large" : "keys-malformed");
   try {
-    return JSON.parse(text);
+    return JSON.parse(read.text);
   } catch {
     throw new KeySetError("keys-malformed");
   }
-}
-
-/** The body as text, refused past MAX_KEY_DOCUMENT_BYTES whatever Content-Length said. */
-async function boundedText(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_KEY_DOCUMENT_BYTES) {
-      await reader.cancel();
-      throw new KeySetError("keys-too-large");
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;

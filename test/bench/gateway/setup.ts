@@ -85,6 +85,19 @@ async function tlsClientAuthBlob(): Promise<string> {
   });
 }
 
+/** Ward's Durable Object bindings and their classes, as wrangler.toml binds them for the request path. */
+export const DO_BINDINGS: Readonly<Record<string, string>> = {
+  POLICY_CONTROL: "PolicyControl",
+  GRANTS: "Grants",
+  DENYLIST: "Denylist",
+  DENIAL_COUNTER: "DenialCounter",
+  RATE_LIMITER: "RateLimiter",
+};
+/** The classes a Ward Worker exports, each with SQLite storage. */
+export const DO_EXPORTS = Object.fromEntries(
+  Object.values(DO_BINDINGS).map((cls) => [cls, { type: "durable-object", storage: "sqlite" }]),
+);
+
 /** One Worker of a Miniflare instance, from its bundled source (the scaling rows build theirs with it too). */
 export function worker(
   name: string,
@@ -191,14 +204,6 @@ export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> 
   );
   const withAccess = { dev: { outboundService: { type: "worker", worker: "access" } } };
   const loaded = await wardPolicy(checkout, bench.ratePeriod ?? "60s");
-  const DO = ["PolicyControl", "Grants", "Denylist", "DenialCounter", "RateLimiter"];
-  const DO_BINDINGS: Record<string, string> = {
-    POLICY_CONTROL: "PolicyControl",
-    GRANTS: "Grants",
-    DENYLIST: "Denylist",
-    DENIAL_COUNTER: "DenialCounter",
-    RATE_LIMITER: "RateLimiter",
-  };
   const ward = () => ({
     workers: [
       {
@@ -219,7 +224,7 @@ export async function benchSetup(bench: BenchOptions = {}): Promise<BenchSetup> 
               ]),
             ),
           },
-          { exports: Object.fromEntries(DO.map((cls) => [cls, { type: "durable-object", storage: "sqlite" }])) },
+          { exports: DO_EXPORTS },
         ),
         ...withAccess,
       },

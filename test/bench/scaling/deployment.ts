@@ -17,7 +17,7 @@ import {
   versionRecords,
 } from "../../../policy/index.ts";
 import { generatePolicy, PEOPLE, resourceName, serviceHost, ROUTES_PER_SERVICE } from "../generate-policy.ts";
-import { worker } from "../gateway/setup.ts";
+import { DO_BINDINGS, DO_EXPORTS, worker } from "../gateway/setup.ts";
 
 const TEAM = "https://scaling.cloudflareaccess.com";
 const AUD = "5d1c0e7b2a9f8e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4";
@@ -171,14 +171,6 @@ export async function fillDenylist(persistPath: string, count: number): Promise<
 }
 
 const storeDo = (cls: string) => ({ type: "durable-object", worker: "store", exportName: cls });
-const DO = ["PolicyControl", "Grants", "Denylist", "DenialCounter", "RateLimiter"];
-const DO_BINDINGS: Record<string, string> = {
-  POLICY_CONTROL: "PolicyControl",
-  GRANTS: "Grants",
-  DENYLIST: "Denylist",
-  DENIAL_COUNTER: "DenialCounter",
-  RATE_LIMITER: "RateLimiter",
-};
 
 /**
  * Miniflare options for Ward with its origin, the Access stand-in and the denylist seeder. The Durable Objects
@@ -198,7 +190,7 @@ export function wardOptions(bundle: string, keys: Keys): Record<string, unknown>
     workers: [
       { ...worker("ward", bundle, env), dev: { outboundService: { type: "worker", worker: "access" } } },
       worker("store", bundle, env, {
-        exports: Object.fromEntries(DO.map((cls) => [cls, { type: "durable-object", storage: "sqlite" }])),
+        exports: DO_EXPORTS,
       }),
       worker("origin", ORIGIN, {}),
       worker("access", accessEdge(keys.jwks), {}),
