@@ -43,8 +43,14 @@ export interface DeniableCertificate {
   serial: string;
 }
 
+/**
+ * What a refusal needs of an entry: which one (for the log), its kind, its end, and the security event behind it.
+ * Isolates keep only this (worker/denylist/cache.ts): a copy of 100,000 entries is held in every isolate.
+ */
+export type ListedEntry = Pick<DenyEntry, "id" | "kind" | "expiresAt" | "signal">;
+
 /** The denylist indexed by fact ("match value" -> entry): one lookup per fact, however long the list. */
-export type DenylistIndex = ReadonlyMap<string, DenyEntry>;
+export type DenylistIndex<E extends ListedEntry = DenyEntry> = ReadonlyMap<string, E>;
 
 /** The index's key for a fact: e-mail addresses in lower case. */
 export const denylistKey = (match: MatchKind, value: string) =>
@@ -52,9 +58,11 @@ export const denylistKey = (match: MatchKind, value: string) =>
 const factKey = denylistKey;
 
 /** One entry per fact: the one that lasts longest, so a short revocation never hides a permanent one. */
-export function indexDenylist(entries: readonly DenyEntry[]): DenylistIndex {
-  const map = new Map<string, DenyEntry>();
-  const end = (e: DenyEntry) => e.expiresAt ?? Infinity;
+export function indexDenylist<E extends ListedEntry & Pick<DenyEntry, "match" | "value">>(
+  entries: readonly E[],
+): Map<string, E> {
+  const map = new Map<string, E>();
+  const end = (e: E) => e.expiresAt ?? Infinity;
   for (const entry of entries) {
     const key = factKey(entry.match, entry.value);
     const held = map.get(key);
@@ -64,7 +72,12 @@ export function indexDenylist(entries: readonly DenyEntry[]): DenylistIndex {
 }
 
 /** The entry in force at `now` that names this fact, if any. */
-function inForce(index: DenylistIndex, match: MatchKind, value: string, now: number): DenyEntry | undefined {
+function inForce<E extends ListedEntry>(
+  index: DenylistIndex<E>,
+  match: MatchKind,
+  value: string,
+  now: number,
+): E | undefined {
   const entry = index.get(factKey(match, value));
   // An expiry is compared here, at the request's instant, whatever the copy's age.
   return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
@@ -74,13 +87,13 @@ function inForce(index: DenylistIndex, match: MatchKind, value: string, now: num
  * The first entry in force that names one of the caller's verified facts. Each fact is looked up directly
  * (no list of facts is built): this runs on every request once the denylist has entries.
  */
-export function deniedBy(
-  index: DenylistIndex,
+export function deniedBy<E extends ListedEntry>(
+  index: DenylistIndex<E>,
   identity: Identity,
   certificate: DeniableCertificate | undefined,
   principal: string,
   now: number,
-): DenyEntry | undefined {
+): E | undefined {
   if (index.size === 0) return undefined;
   const { user, serviceToken } = identity;
   // A revoked SPIFFE ID is refused whichever credential names it: a certificate or a workload token.
@@ -117,7 +130,7 @@ export function deniedBy(
 }
 
 /** What the isolate's copy of the denylist says of a caller: clear, listed, or not known (no usable copy). */
-export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: DenyEntry } | { state: "unknown" };
+export type DenylistVerdict = { state: "clear" } | { state: "denied"; entry: ListedEntry } | { state: "unknown" };
 
 /**
  * The decision with the denylist laid over it, as applyGrants lays grants: a revoked or quarantined caller is

@@ -95,6 +95,7 @@ export {
   type DeniableCertificate,
   type DenyEntry,
   type DenylistIndex,
+  type ListedEntry,
   type MatchKind,
   tokenSubjectOf,
   type NewDenyEntry,

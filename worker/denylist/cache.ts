@@ -14,8 +14,8 @@
 import {
   deniedBy,
   denylistKey,
-  type DenyEntry,
   type DenylistVerdict,
+  type ListedEntry,
   type Identity,
   type UserIdentity,
 } from "../../policy/index.ts";
@@ -46,7 +46,7 @@ const MAX_PAGES = 1_000;
 
 interface DenylistCopy {
   /** The list indexed by fact, one entry per fact (policy/denylist.ts), changed in place as pages arrive. */
-  index: Map<string, DenyEntry>;
+  index: Map<string, ListedEntry>;
   /** "match value" -> the person's refresh. */
   refreshes: ReadonlyMap<string, DirectoryRefresh>;
   /** The store's change sequence this copy has reached: the next read asks for what changed after it. */
