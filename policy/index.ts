@@ -132,6 +132,7 @@ export {
   usableKeys,
 } from "./issuer-key-set.ts";
 export { countsTowardQuarantine } from "./quarantine.ts";
+export { adminAnswersOn } from "./admin-host.ts";
 export { crossOriginRequest } from "./cross-origin.ts";
 export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";
 export { countryOf } from "./country.ts";

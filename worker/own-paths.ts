@@ -75,7 +75,8 @@ app.get(KEY_SET_PATH, async (c) => {
   }
 });
 
-// The admin API answers its own paths on every host, before any service route can.
+// The admin API answers its own paths on every host, before any service route can: on a service's host, 404
+// (policy/admin-host.ts says why).
 app.route(ADMIN_PREFIX, admin);
 
 // Security Event Tokens pushed by the transmitters the policy trusts (docs/ssf.md); any other method: 405.

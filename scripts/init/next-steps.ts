@@ -48,7 +48,8 @@ export function nextSteps(input: StepsInput): string[] {
   if (input.policyPlaceholders.length > 0) {
     steps.push([
       `in Zero Trust (docs/deployment.md, sections 5 and 6): an Access application per host (${input.hosts.join(", ")}),`,
-      `a service token for the operators, your workload CA for mTLS; then replace in ${input.policy}:`,
+      `a service token for the operators and an application for their host (no service's: WARD_URL), your workload`,
+      `CA for mTLS; then replace in ${input.policy}:`,
       ...input.policyPlaceholders.map((p) => `  ${p.path}: ${p.step}`),
     ]);
   }

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument, stringify } from "yaml";
-import { loadPolicy } from "../../policy/index.ts";
+import { adminAnswersOn, loadPolicy } from "../../policy/index.ts";
 import { readWranglerConfig } from "../../scripts/doctor/config.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { wardLines } from "../support/ward-cli.ts";
@@ -209,6 +209,11 @@ describe("docs/deployment.md", () => {
       }
     }
     expect(checkedSteps).toBe(true);
+    // The admin API answers only on a host no service names: the page's WARD_URL must be one.
+    const staging = await loadPolicy(readFileSync(join(scratch, "policy/staging.yaml"), "utf8"));
+    if (!staging.ok) throw new Error("policy/staging.yaml does not load");
+    expect(wardUrl).not.toBe("");
+    expect(adminAnswersOn(staging.policy, new URL(wardUrl).host), wardUrl).toBe(true);
     await takeTheirFlags(needCloudflare);
   }, 240_000);
 

@@ -106,7 +106,7 @@ describe("a WebSocket app in a browser", () => {
     expect(seen[0]!.headers["ward-assertion"]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(String(seen[0]!.headers.cookie ?? "")).not.toContain("CF_Authorization");
 
-    const revoked = await send(Number(port), wiki("/.ward/admin/revocations"), {
+    const revoked = await send(Number(port), `http://ward.localhost:${port}/.ward/admin/revocations`, {
       method: "POST",
       headers: {
         "cf-access-jwt-assertion": await adminToken(),

@@ -60,7 +60,7 @@ try {
     .trim();
 
   // An exception with a use limit, for a caller the policy denies.
-  const granted = await send(port, `http://wiki.localhost:${port}/.ward/admin/exceptions`, {
+  const granted = await send(port, `http://ward.localhost:${port}/.ward/admin/exceptions`, {
     method: "POST",
     headers: { "cf-access-jwt-assertion": admin, "content-type": "application/json" },
     body: JSON.stringify({

@@ -1,11 +1,12 @@
-// The admin API under /.ward/admin/ on every host Ward serves: policy history, push, rollback and the shadow
-// candidate (used by `ward push|rollback|history|shadow`). Protected by the policy itself: only its admin
+// The admin API under /.ward/admin/ on every host Ward serves but an application's (policy/admin-host.ts): policy
+// history, push, rollback and the shadow candidate (used by `ward push|rollback|history|shadow`). Protected by the policy itself: only its admin
 // principals get in, with the same verified identity as any request (an Access token in the header, or a
 // client certificate), and every call is logged. Deny by default: a policy without `admin` lets nobody in.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { parseBody } from "./body.ts";
 import {
+  adminAnswersOn,
   denylistReason,
   loadPolicy,
   MAX_POLICY_BYTES,
@@ -88,6 +89,9 @@ admin.use("*", async (c, next) => {
   c.set("requestId", requestId);
   const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!policy) return answer("policy-unavailable", requestId);
+  // Not on an application's host: not found there, whoever asks, and never handed on to its origin (a route
+  // with pathPrefix / would take the path, and a push's body is the whole policy).
+  if (!adminAnswersOn(policy, new URL(c.req.url).host)) return answer("route-not-found", requestId);
   const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
   const principal = principalKey(identity);

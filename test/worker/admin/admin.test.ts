@@ -18,7 +18,7 @@ import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
-const ADMIN = "https://wiki.localhost/.ward/admin";
+const ADMIN = "https://ward.localhost/.ward/admin";
 
 let bootstrapped: string;
 
@@ -49,6 +49,42 @@ beforeAll(async () => {
 });
 
 describe("admin API access", () => {
+  it("is not served on an application's host: a script on the app's page cannot use a visiting admin's session", async () => {
+    const m = marker();
+    const token = await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-admin-on-wiki" });
+    // What a script on the wiki's page sends same-origin: Access adds the visitor's token to every request.
+    const browser = {
+      "cf-access-jwt-assertion": token,
+      "sec-fetch-site": "same-origin",
+      "sec-fetch-mode": "cors",
+      origin: "https://wiki.localhost",
+      "content-type": "text/plain;charset=UTF-8",
+    };
+    const before = await as("admin@example.com", "/grants?kind=break-glass&service=payments");
+    expect(before.status).toBe(200);
+    const open = ((await before.json()) as { grants: unknown[] }).grants.length;
+    const grant = await exports.default.fetch(`https://wiki.localhost/.ward/admin/breakglass?${m}`, {
+      method: "POST",
+      headers: browser,
+      body: JSON.stringify({
+        service: "payments",
+        minutes: 30,
+        justification: "created by a script on the wiki's page",
+      }),
+    });
+    // Not found there, whoever asks, and not handed to the wiki's origin (its route takes every path).
+    expect(grant.status).toBe(404);
+    const read = await exports.default.fetch(`https://wiki.localhost/.ward/admin/policy?${m}`, { headers: browser });
+    expect(read.status).toBe(404);
+    expect(await read.text()).not.toContain("versions");
+    // Nothing was granted, and the wiki's origin saw neither request.
+    const after = await as("admin@example.com", "/grants?kind=break-glass&service=payments");
+    expect(((await after.json()) as { grants: unknown[] }).grants).toHaveLength(open);
+    expect(await originSaw(m)).toEqual([]);
+    // The same admin on a host no service names (the CLI's WARD_URL) is answered.
+    expect((await as("admin@example.com", "/policy")).status).toBe(200);
+  });
+
   it("refuses callers without identity (401) and non-admins (403), and never reaches an origin", async () => {
     const m = marker();
     expect((await as(undefined, `/policy?${m}`)).status).toBe(401);

@@ -179,6 +179,7 @@ describe("adversarial corpus", () => {
     expect(cases.length).toBeGreaterThanOrEqual(200);
     const tags = new Set(cases.flatMap((c) => c.tags));
     const required = [
+      "admin-host",
       "alg-none",
       "alg-confusion",
       "stripped-signature",

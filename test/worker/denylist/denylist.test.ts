@@ -17,7 +17,7 @@ import { eventually } from "../support/person-requests.ts";
 import { workloadToken } from "../support/workload-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
-const ADMIN = "https://wiki.localhost/.ward/admin";
+const ADMIN = "https://ward.localhost/.ward/admin";
 // The demo policy, quarantining an identity after 3 denied requests in a minute, for an hour.
 const policy = demoPolicy.replace(
   "\nservices:\n",

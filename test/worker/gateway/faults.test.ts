@@ -163,7 +163,7 @@ describe("Durable Objects", () => {
     });
     const before = await bindings.POLICY.get("policy:active");
     const token = await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-faults-admin" });
-    const res = await exports.default.fetch("https://wiki.localhost/.ward/admin/policy", {
+    const res = await exports.default.fetch("https://ward.localhost/.ward/admin/policy", {
       headers: { "cf-access-jwt-assertion": token },
     });
     expect(res.status).toBe(500);

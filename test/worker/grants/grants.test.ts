@@ -12,7 +12,7 @@ import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
-const ADMIN = "https://wiki.localhost/.ward/admin";
+const ADMIN = "https://ward.localhost/.ward/admin";
 const HOUR = 3600_000;
 
 async function as(email: string, path: string, init: RequestInit = {}): Promise<Response> {

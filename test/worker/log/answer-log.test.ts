@@ -157,11 +157,11 @@ describe("Ward's own paths", () => {
   });
 
   it("the admin API: refused and answered, each once, with who asked", async () => {
-    const refused = await logged(() => exports.default.fetch("https://wiki.localhost/.ward/admin/policy"));
+    const refused = await logged(() => exports.default.fetch("https://ward.localhost/.ward/admin/policy"));
     expectOneLine(refused.res, refused.decisions, 401, ["ward-admin"]);
     const headers = { "cf-access-jwt-assertion": await token("admin@example.com") };
     const answered = await logged(() =>
-      exports.default.fetch("https://wiki.localhost/.ward/admin/policy", { headers }),
+      exports.default.fetch("https://ward.localhost/.ward/admin/policy", { headers }),
     );
     expect(expectOneLine(answered.res, answered.decisions, 200, ["ward-admin"])).toMatchObject({
       principal: "user:admin@example.com",

@@ -13,7 +13,7 @@ import { ssfPolicy } from "./policy.ts";
 
 const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
-const ADMIN = "https://wiki.localhost/.ward/admin";
+const ADMIN = "https://ward.localhost/.ward/admin";
 let policyText = "";
 let version = "";
 

@@ -12,7 +12,7 @@ import { fetchRaw } from "../support/raw-request.ts";
 import { captureLog, Client, upgrade, until, WS_POLICY } from "./support.ts";
 
 const signing = inject("accessPrivateJwk");
-const ADMIN = "https://wiki.localhost/.ward/admin";
+const ADMIN = "https://ward.localhost/.ward/admin";
 /** How long access may outlive its end here: the check (0.05 s) and copy refresh (0.05 s) intervals, with room. */
 const BOUND_MS = 1500;
 
