@@ -134,7 +134,10 @@ function namesMethodOverride(decodedName: string): boolean {
   const nul = decodedName.indexOf("\0");
   const name = (nul === -1 ? decodedName : decodedName.slice(0, nul)).toLowerCase();
   for (const reading of [name, name.replace(/^ +/, ""), name.replace(/^[ .[]/, "_")]) {
-    if (reading.replace(/\[.*$/, "") === "_method") return true;
+    // Cut at the first bracket, whatever follows (a line break too). Not /\[.*$/: "." stops at a line break, so
+    // on "[[[...[\n" that regular expression backtracks from every bracket, quadratic in a client's query.
+    const bracket = reading.indexOf("[");
+    if ((bracket === -1 ? reading : reading.slice(0, bracket)) === "_method") return true;
   }
   return false;
 }
