@@ -61,7 +61,9 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       return pump();
     }
     if (req.url?.startsWith("/__redirect")) {
-      res.writeHead(302, { location: "http://10.20.30.40:8080/internal/next?x=1" });
+      // `?to=`: the Location to send, as given (the forms browsers resolve to another host).
+      const to = new URL(req.url, "http://origin").searchParams.get("to");
+      res.writeHead(302, { location: to ?? "http://10.20.30.40:8080/internal/next?x=1" });
       return void res.end();
     }
     res.setHeader("content-type", "application/json");

@@ -18,11 +18,22 @@ export type ForwardResult = (
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
 export const ORIGIN_TIMEOUT_MS = 30_000;
 
-/** An origin redirecting to its own (internal) address must not send the client there: keep Ward's host. */
+/**
+ * An origin redirecting to its own (internal) address must not send the client there: keep Ward's host. The
+ * Location is read as a browser reads it (WHATWG URL, against the URL the client asked for), so every form that
+ * names another host is caught: `//host/`, `http:\\host`, `http:/host`, `/\host`, not only `scheme://host`.
+ */
 function keepGatewayHost(response: Response, received: URL): void {
   const location = response.headers.get("location");
-  if (!location || !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return;
-  const target = new URL(location);
+  if (!location) return;
+  let target: URL;
+  try {
+    target = new URL(location, received);
+  } catch {
+    return; // a browser cannot follow it either
+  }
+  // Other schemes (mailto:, an app's own) are not an address of the origin's network.
+  if ((target.protocol !== "https:" && target.protocol !== "http:") || target.origin === received.origin) return;
   // Rebuilt from the gateway's origin: assigning `host` alone would keep the internal port.
   response.headers.set("location", `${received.origin}${target.pathname}${target.search}${target.hash}`);
 }

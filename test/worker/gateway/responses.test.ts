@@ -86,4 +86,25 @@ describe("origin failures", () => {
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe("https://wiki.localhost/internal/next?x=1");
   });
+
+  // Every form a browser resolves to another host, as the WHATWG URL parser (the browser's) reads it.
+  it.each([
+    ["//10.20.30.40:8080/internal/next", "https://wiki.localhost/internal/next"],
+    ["http:\\\\10.20.30.40:8080\\internal", "https://wiki.localhost/internal"],
+    ["http:/10.20.30.40:8080/internal", "https://wiki.localhost/internal"],
+    ["/\\10.20.30.40:8080/internal", "https://wiki.localhost/internal"],
+    ["HTTPS://10.20.30.40/internal#top", "https://wiki.localhost/internal#top"],
+    // A redirect on the gateway's own host, relative or absolute, is left as the origin wrote it.
+    ["/team/next?x=1", "/team/next?x=1"],
+    ["next", "next"],
+    ["https://wiki.localhost/team/next", "https://wiki.localhost/team/next"],
+  ])("an origin redirect to %s reaches the client as %s", async (location, expected) => {
+    const res = await exports.default.fetch(
+      `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe(expected);
+    expect(new URL(res.headers.get("location")!, "https://wiki.localhost/").host).toBe("wiki.localhost");
+  });
 });
