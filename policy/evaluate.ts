@@ -1,7 +1,8 @@
 // evaluate(compiled, request, now) -> Decision. Pure; never throws for request data. Default deny; a
 // deny rule that applies, on any route matching the request, overrides any allow.
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
-import { failedConditions } from "./conditions.ts";
+import { failedConditions, type CompiledConditions } from "./conditions.ts";
+import { grantHolders, readsGrants } from "./grant-holders.ts";
 import {
   findService,
   type CompiledPolicy,
@@ -26,6 +27,29 @@ export interface RequestFacts {
   country?: string;
   /** The request carries content (the Worker: `request.body !== null`, i.e. a Content-Length or Transfer-Encoding). */
   body?: boolean;
+}
+
+/**
+ * What fails of the rule's conditions. An allow rule's scopes and claims are read from one credential the rule's
+ * principals match (policy/grant-holders.ts), never pieced together from two; a deny rule reads the whole
+ * caller (holding a grant through any credential is enough to be refused).
+ */
+function conditionsFailed(
+  rule: CompiledRule,
+  conditions: CompiledConditions,
+  request: RequestFacts,
+  now: number,
+  deny: boolean,
+): string[] {
+  const context = { identity: request.identity, now, country: request.country, unknownHolds: deny };
+  if (deny || !readsGrants(conditions)) return failedConditions(conditions, context);
+  let first: string[] | undefined;
+  for (const identity of grantHolders(rule, request.identity)) {
+    const failed = failedConditions(conditions, { ...context, identity });
+    if (failed.length === 0) return failed;
+    first ??= failed;
+  }
+  return first ?? [];
 }
 
 function traceRule(rule: CompiledRule, request: RequestFacts, now: number): RuleTrace {
@@ -56,12 +80,7 @@ function traceRule(rule: CompiledRule, request: RequestFacts, now: number): Rule
     }
   }
   if (rule.conditions) {
-    const failed = failedConditions(rule.conditions, {
-      identity,
-      now,
-      country: request.country,
-      unknownHolds: deny,
-    });
+    const failed = conditionsFailed(rule, rule.conditions, request, now, deny);
     if (failed.length > 0) {
       if (trace.outcome === "applies") trace.outcome = "conditions-failed";
       trace.detail.push(...failed);

@@ -134,14 +134,15 @@ describe("deny overrides allow, in any rule order", () => {
       {
         id: "scoped",
         effect: "allow",
-        principals: [{ email: "alice@example.com" }],
+        principals: [{ claims: { sub: "job" } }],
         when: { scopes: ["orders:write"] },
       },
       { id: "second", effect: "allow", principals: [{ authenticated: true }] },
-      { id: "third", effect: "allow", principals: [{ email: "alice@example.com" }] },
+      { id: "third", effect: "allow", principals: [{ claims: { sub: "job" } }] },
     ]);
-    expect(evaluate(policy, request(alice), NOW).rule).toBe("api/orders/second");
-    expect(evaluate(policy, request({ ...alice, scopes: ["orders:write"] }), NOW).rule).toBe("api/orders/scoped");
+    const job: Identity = { workloadToken: { issuer: "ci", kind: "oidc", subject: "job", claims: { sub: "job" } } };
+    expect(evaluate(policy, request(job), NOW).rule).toBe("api/orders/second");
+    expect(evaluate(policy, request({ ...job, scopes: ["orders:write"] }), NOW).rule).toBe("api/orders/scoped");
   });
 });
 
@@ -467,5 +468,62 @@ describe("evaluate never throws for junk requests", () => {
     expect([200, 400, 401, 403, 404]).toContain(decision!.status);
     expect(decision!.policyVersion).toBe(policy.version);
     if (decision!.effect === "allow") expect(decision!.rule).toBeDefined();
+  });
+});
+
+describe("an allow rule's scopes and claims come from one credential its principals match", () => {
+  const SCOPE = "orders:write";
+  const certificate: Identity = { workload: { id: CHECKOUT } };
+  /** A JWT-SVID naming the checkout workload, and an OIDC token of another subject: each holds the scope. */
+  const svid = { issuer: "spire", kind: "spiffe-jwt-svid" as const, subject: CHECKOUT, spiffeId: CHECKOUT, claims: {} };
+  const other = { issuer: "ci", kind: "oidc" as const, subject: "deploy", claims: { sub: "deploy", env: "prod" } };
+  const rules: RuleInput[] = [
+    { id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }], when: { scopes: [SCOPE] } },
+    {
+      id: "alice-prod",
+      effect: "allow",
+      principals: [{ email: "alice@example.com" }],
+      when: { claims: { env: "prod" } },
+    },
+    { id: "checkout", effect: "allow", principals: [{ spiffe: CHECKOUT }], when: { scopes: [SCOPE] } },
+  ];
+
+  it.each<[string, Identity, string | undefined]>([
+    ["the workload's own token", { workloadToken: svid, scopes: [SCOPE] }, "api/orders/checkout"],
+    [
+      "its certificate and its own token",
+      { ...certificate, workloadToken: svid, scopes: [SCOPE] },
+      "api/orders/checkout",
+    ],
+    [
+      "its certificate and another subject's scoped token",
+      { ...certificate, workloadToken: other, scopes: [SCOPE] },
+      undefined,
+    ],
+    ["a person and another subject's scoped token", { ...alice, workloadToken: other, scopes: [SCOPE] }, undefined],
+    // The workload's rule applies (its token is it, and holds the scope), not the person's before it.
+    [
+      "a person and a workload's own scoped token",
+      { ...alice, workloadToken: svid, scopes: [SCOPE] },
+      "api/orders/checkout",
+    ],
+    [
+      "a person whose own Access token carries the claim",
+      { ...alice, claims: { env: "prod" } },
+      "api/orders/alice-prod",
+    ],
+  ])("%s", async (_name, identity, rule) => {
+    const decision = evaluate(await policyWith(rules), request(identity), NOW);
+    if (rule) expect(decision).toMatchObject({ effect: "allow", rule });
+    else expect(decision).toMatchObject({ effect: "deny", reasons: ["no-matching-rule"] });
+  });
+
+  it("a deny rule reads the whole caller: a grant through any credential is enough to be refused", async () => {
+    const policy = await policyWith([
+      { id: "no-writers", effect: "deny", principals: [{ spiffe: CHECKOUT }], when: { scopes: [SCOPE] } },
+      { id: "checkout", effect: "allow", principals: [{ spiffe: CHECKOUT }] },
+    ]);
+    const decision = evaluate(policy, request({ ...certificate, workloadToken: other, scopes: [SCOPE] }), NOW);
+    expect(decision).toMatchObject({ effect: "deny", reasons: ["denied-by-rule"] });
   });
 });

@@ -61,6 +61,12 @@ async function explain(
 }
 
 const frontend: Identity = { workload: { id: FRONTEND } };
+/** The frontend with its JWT-SVID, which holds the scope (its certificate holds none). */
+const frontendScoped: Identity = {
+  ...frontend,
+  workloadToken: { issuer: "spire", kind: "spiffe-jwt-svid", subject: FRONTEND, spiffeId: FRONTEND, claims: {} },
+  scopes: ["orders:write"],
+};
 const sre: Identity = { user: { email: "sam@example.com", groups: ["sre"] } };
 const contractor: Identity = { user: { email: "cat@contractor.example.com", groups: ["sre"] } };
 
@@ -108,7 +114,7 @@ describe("explainDecision: other outcomes", () => {
   it.each<[string, Identity, Partial<RequestFacts>, RegExp[], RegExp[]]>([
     [
       "allowed",
-      { ...frontend, scopes: ["orders:write"] },
+      frontendScoped,
       {},
       [
         /^ALLOW 200 /,
@@ -249,7 +255,7 @@ describe("explainDecision: audit mode", () => {
   });
 
   it("an allowed request in audit mode has no audit line and no next step", async () => {
-    const text = await explain({ ...frontend, scopes: ["orders:write"] }, {}, "audit");
+    const text = await explain(frontendScoped, {}, "audit");
     expect(text).toMatch(/^ALLOW 200 {2}mode audit /);
     expect(text).not.toMatch(/^audit /m);
     expect(text).not.toMatch(/^next step/m);

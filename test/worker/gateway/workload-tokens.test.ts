@@ -283,6 +283,30 @@ describe("workload tokens at the gateway", () => {
     });
   });
 
+  it("does not lend one caller's scopes to another's certificate", async () => {
+    // payments/charge: the checkout workloads, holding payments:charge. A GitHub job's token (another subject,
+    // naming no SPIFFE ID) holds the scope; the checkout certificate holds none. Neither alone, nor together.
+    const job = await token({
+      issuer: "github",
+      claims: { aud: "https://payments.localhost", scope: "payments:charge" },
+    });
+    for (const options of [{ cert: true }, { token: job }, { token: job, cert: true }]) {
+      const { res, seen } = await call("https://payments.localhost/v1/charge", { method: "POST", ...options });
+      expect(res.status, JSON.stringify(Object.keys(options))).toBe(404);
+      expect(seen).toEqual([]);
+    }
+    // The checkout workload's own token holds it: its scope counts, with its certificate too.
+    const own = await token({
+      issuer: "spire",
+      claims: { aud: ["https://payments.localhost"], scope: "payments:charge" },
+    });
+    for (const options of [{ token: own }, { token: own, cert: true }]) {
+      const { res, seen } = await call("https://payments.localhost/v1/charge", { method: "POST", ...options });
+      expect(res.status, JSON.stringify(Object.keys(options))).toBe(200);
+      expect(seen).toHaveLength(1);
+    }
+  });
+
   it("does not take a token for a certificate where a service requires one", async () => {
     const { res, seen } = await call("https://vault.localhost/v1/secret", {
       token: await token({ issuer: "spire", claims: { aud: ["https://vault.localhost"] } }),
