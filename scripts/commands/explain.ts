@@ -97,8 +97,19 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   if (token) identity.serviceToken = { clientId: token };
   if (tokenCaller) return identity;
   const claims = claimsOf(values.claim as string[] | undefined);
-  if (Object.keys(claims).length > 0) identity.claims = claims;
   const scopes = values.scope as string[] | undefined;
+  // A rule reads scopes and claims from one credential its principals match (policy/grant-holders.ts). A
+  // workload alone: they are its own token's (a certificate holds neither). With a person or service token:
+  // the claims are its Access token's, and the scopes no credential's (Access grants none).
+  if (workload !== undefined && email === undefined && token === undefined && (scopes || Object.keys(claims).length)) {
+    identity.workloadToken = {
+      issuer: "explain",
+      kind: "spiffe-jwt-svid",
+      subject: workload,
+      spiffeId: workload,
+      claims,
+    };
+  } else if (Object.keys(claims).length > 0) identity.claims = claims;
   if (scopes) identity.scopes = scopes;
   return identity;
 }

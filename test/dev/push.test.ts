@@ -235,8 +235,10 @@ describe("ward push --local", () => {
     expect(again.err.join("\n")).toContain("has no shadow candidate: nothing to promote");
   });
 
-  it("answers the admin API only to admins, over any host the gateway serves", async () => {
-    const anonymous = await send(Number(port), `http://wiki.localhost:${port}${ADMIN_PATH}/policy`);
+  it("answers the admin API only to admins, on hosts no service names, and on no service's host", async () => {
+    const anonymous = await send(Number(port), `http://ward.localhost:${port}${ADMIN_PATH}/policy`);
     expect(anonymous.status).toBe(401);
+    const onWiki = await send(Number(port), `http://wiki.localhost:${port}${ADMIN_PATH}/policy`);
+    expect(onWiki.status).toBe(404);
   });
 });
