@@ -3,6 +3,7 @@
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
+import { countedAs } from "./rate-limit-keys.ts";
 import {
   findService,
   type CompiledPolicy,
@@ -117,18 +118,22 @@ function refuse(base: DecisionBase, reason: Reason, hidden = false): Decision {
   return { ...base, effect: "deny", status: statusFor(reason, hidden), reasons: [reason] };
 }
 
-/** What the deciding allow rule asks of the gateway: its rate limit, counted per principal (and route), and headers. */
-function obligationsOf(rule: CompiledRule, principal: string, route: string): Obligations {
+/**
+ * What the deciding allow rule asks of the gateway: its rate limit, counted per credential the rule matched (and
+ * route: policy/rate-limit-keys.ts), and headers.
+ */
+function obligationsOf(rule: CompiledRule, identity: Identity, principal: string, route: string): Obligations {
   const obligations = emptyObligations();
   if (rule.rateLimit) {
     const { limit, periodSeconds, key, failOpen } = rule.rateLimit;
-    obligations.rateLimits.push({
-      rule: rule.id,
-      key: key === "principal" ? principal : `${principal} ${route}`,
-      limit,
-      periodSeconds,
-      failOpen,
-    });
+    for (const who of countedAs(rule, identity, principal))
+      obligations.rateLimits.push({
+        rule: rule.id,
+        key: key === "principal" ? who : `${who} ${route}`,
+        limit,
+        periodSeconds,
+        failOpen,
+      });
   }
   if (rule.headers) Object.assign(obligations.headers, rule.headers);
   return obligations;
@@ -190,7 +195,7 @@ function decideByRules(
     status: statusFor("allowed-by-rule"),
     reasons: ["allowed-by-rule"],
     rule: found.allow.id,
-    obligations: obligationsOf(found.allow, base.principal, route.id),
+    obligations: obligationsOf(found.allow, request.identity, base.principal, route.id),
   };
   if (!found.auditedDeny) return allowed;
   // A deny rule on trial: the request goes on as its allow rule says, and the denial it would have made is

@@ -97,6 +97,36 @@ export function principalParts(identity: Identity): string[] {
   return parts;
 }
 
+/**
+ * Each of the caller's credentials as a caller of its own, named as in `principalParts` (same order): the
+ * certificate (with the workload token that names the same workload), a workload token naming another or none,
+ * the Access token's person or service token (with its claims). For what must hold of one credential, not of a
+ * combination: a rate limit's bucket (policy/rate-limit-keys.ts).
+ */
+export function credentialParts(identity: Identity): { part: string; identity: Identity }[] {
+  const parts: { part: string; identity: Identity }[] = [];
+  const token = identity.workloadToken;
+  if (identity.workload) {
+    const own = token?.spiffeId === identity.workload.id ? { workloadToken: token } : {};
+    parts.push({ part: `workload:${identity.workload.id}`, identity: { workload: identity.workload, ...own } });
+  }
+  const tokenId = tokenOnlySpiffeId(identity);
+  if (token && tokenId !== undefined) parts.push({ part: `workload:${tokenId}`, identity: { workloadToken: token } });
+  if (identity.user)
+    parts.push({
+      part: `user:${identity.user.email.toLowerCase()}`,
+      identity: { user: identity.user, claims: identity.claims },
+    });
+  if (identity.serviceToken)
+    parts.push({
+      part: `token:${identity.serviceToken.clientId}`,
+      identity: { serviceToken: identity.serviceToken, claims: identity.claims },
+    });
+  if (token && token.spiffeId === undefined)
+    parts.push({ part: `subject:${token.issuer}/${token.subject}`, identity: { workloadToken: token } });
+  return parts;
+}
+
 /** Whom a person sees they are signed in as: their e-mail, else the service token, else the workload. */
 export function displayName(identity: Identity): string | undefined {
   if (identity.user) return identity.user.email;

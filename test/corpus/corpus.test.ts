@@ -81,8 +81,14 @@ const CaseSchema = z.strictObject({
     problem: ProblemSchema.optional(),
     /** Always asserted: omitted means "enforce". */
     mode: z.enum(["enforce", "audit"]).optional(),
-    /** The key of the one rate-limit obligation; null asserts there is none; omitted is not checked. */
-    rateLimitKey: z.string().nullable().optional(),
+    /**
+     * The key of the one rate-limit obligation (a list: of each, one per credential counted); null asserts there is
+     * none; omitted is not checked.
+     */
+    rateLimitKey: z
+      .union([z.string(), z.array(z.string()).min(2)])
+      .nullable()
+      .optional(),
     /** Headers obligations, asserted exactly when given. */
     headers: z.record(z.string(), z.string()).optional(),
     /** Audit mode: what enforce mode would have answered, asserted when given. */
@@ -175,7 +181,7 @@ for (const { file, policy, cases } of corpus) {
         expect(
           d.obligations.rateLimits.map((r) => r.key),
           "rate-limit keys",
-        ).toEqual([want.rateLimitKey]);
+        ).toEqual(typeof want.rateLimitKey === "string" ? [want.rateLimitKey] : want.rateLimitKey);
       }
       if (want.headers !== undefined) expect(d.obligations.headers, "headers").toEqual(want.headers);
       if (want.wouldDeny !== undefined) expect(d.wouldDeny, "wouldDeny").toEqual(want.wouldDeny);

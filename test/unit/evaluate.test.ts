@@ -223,12 +223,6 @@ describe("rate-limit obligations", () => {
       { key: "user:alice@example.com", limit: 1000, periodSeconds: 604800, failOpen: false },
     ],
     [
-      "workload and user",
-      { limit: 10, period: "10s", key: "principal" },
-      workloadAndUser,
-      { key: `workload:${CHECKOUT}+user:alice@example.com`, limit: 10, periodSeconds: 10, failOpen: false },
-    ],
-    [
       "service token",
       { limit: 10, period: "10s", key: "principal+route" },
       { serviceToken: { clientId: "ci.access" } },
@@ -241,6 +235,37 @@ describe("rate-limit obligations", () => {
     const decision = evaluate(policy, request(identity), NOW);
     expect(decision.effect).toBe("allow");
     expect(decision.obligations.rateLimits).toEqual([{ rule: "api/orders/limited", ...expected }]);
+  });
+
+  // Keyed on the whole principal, one more credential (a certificate, a token whose sub the caller can vary)
+  // would have started a fresh bucket for the same person.
+  it.each<[string, RuleInput["principals"], Identity, string[]]>([
+    [
+      "anyone signed in, with a certificate and an Access token: each counted",
+      [{ authenticated: true }],
+      workloadAndUser,
+      [`workload:${CHECKOUT}`, "user:alice@example.com"],
+    ],
+    [
+      "a person, with a certificate too: the person",
+      [{ email: "alice@example.com" }],
+      workloadAndUser,
+      ["user:alice@example.com"],
+    ],
+    ...["repo:o/r:ref:refs/heads/a", "repo:o/r:ref:refs/heads/b"].map(
+      (sub) =>
+        [
+          `a person, with a CI token of sub ${sub}: the person`,
+          [{ email: "alice@example.com" }],
+          { ...alice, workloadToken: { issuer: "ci", kind: "oidc", subject: sub, claims: { sub } } },
+          ["user:alice@example.com"],
+        ] as [string, RuleInput["principals"], Identity, string[]],
+    ),
+  ])("rate-limit keys: %s", async (_name, principals, identity, keys) => {
+    const rateLimit = { limit: 10, period: "10s", key: "principal" as const };
+    const policy = await policyWith([{ id: "limited", effect: "allow", principals, rateLimit }]);
+    const decision = evaluate(policy, request(identity), NOW);
+    expect(decision.obligations.rateLimits.map((r) => r.key)).toEqual(keys);
   });
 
   it("only the deciding allow rule's limit applies", async () => {

@@ -251,8 +251,9 @@ export async function checkRateLimits(
           }
         }),
       );
-  const policies: string[] = [];
-  const current: string[] = [];
+  // One field per rule: a rule that counts two of the caller's credentials (policy/rate-limit-keys.ts) reports
+  // the bucket with the fewest requests left.
+  const byRule = new Map<string, { policy: string; current: string; remaining: number }>();
   let unavailable = false;
   let retryAfter = 0;
   for (const result of answers) {
@@ -269,15 +270,20 @@ export async function checkRateLimits(
     const { answer } = result;
     const name = fieldName(obligation.rule);
     const reset = Math.max(0, Math.ceil((answer.resetAt - now) / 1000));
-    policies.push(`${name};q=${answer.limit};w=${obligation.periodSeconds}`);
-    current.push(`${name};r=${answer.remaining};t=${reset}`);
+    const held = byRule.get(name);
+    if (!held || answer.remaining < held.remaining)
+      byRule.set(name, {
+        policy: `${name};q=${answer.limit};w=${obligation.periodSeconds}`,
+        current: `${name};r=${answer.remaining};t=${reset}`,
+        remaining: answer.remaining,
+      });
     if (!answer.admitted) retryAfter = Math.max(retryAfter, reset, 1);
   }
   if (unavailable) return { ok: false, reason: "rate-limit-unavailable", headers: {} };
   const headers: Record<string, string> = {};
-  if (policies.length > 0) {
-    headers["RateLimit-Policy"] = policies.join(", ");
-    headers.RateLimit = current.join(", ");
+  if (byRule.size > 0) {
+    headers["RateLimit-Policy"] = [...byRule.values()].map((f) => f.policy).join(", ");
+    headers.RateLimit = [...byRule.values()].map((f) => f.current).join(", ");
   }
   if (retryAfter > 0)
     return { ok: false, reason: "rate-limited", headers: { ...headers, "Retry-After": String(retryAfter) } };

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { parseDecisionLine, type RateLimitObligation } from "../../../policy/index.ts";
 import { checkRateLimits, leaseSize, rateLimitName, type RateLimiter } from "../../../worker/rate-limit/limiter.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -16,11 +17,16 @@ version: 1
 metadata:
   environment: dev
   owners: [platform-security@example.com]
+  trustDomains: [demo.ward.internal]
   description: rate-limit tests
 identity:
   access:
     teamDomain: https://ward-demo.cloudflareaccess.com
     audiences: ["4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2"]
+  mtls:
+    issuers:
+      - ski: "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3:CE:F5:C2" # test/fixtures/certs/ca.pem
+        trustDomains: [demo.ward.internal]
 services:
   limited:
     hosts: [limited.localhost]
@@ -51,6 +57,14 @@ services:
             effect: allow
             principals: [{ emailDomain: example.com }]
             rateLimit: { limit: 5, period: 60s, failOpen: true }
+      - id: anyone
+        methods: [GET]
+        path: /anyone
+        rules:
+          - id: signed-in
+            effect: allow
+            principals: [{ authenticated: true }]
+            rateLimit: { limit: 3, period: 60s, key: principal }
       - id: free
         methods: [GET]
         path: /free
@@ -143,6 +157,38 @@ describe("rate limits at the gateway", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("RateLimit")).toMatch(/;r=2;t=\d+$/);
     expect(await originSaw(m)).toHaveLength(1);
+  });
+
+  it("gives no fresh bucket to a person who adds a client certificate to the same Access token", async () => {
+    const ann = await person();
+    const cf = { tlsClientAuth: await tlsClientAuth(CERTS.checkout) };
+    for (let i = 0; i < 3; i++) expect((await get("/three", ann, marker())).status).toBe(200);
+    const m = marker();
+    const res = await exports.default.fetch(`https://limited.localhost/three?${m}`, {
+      headers: { "Cf-Access-Jwt-Assertion": ann },
+      cf,
+    });
+    expect(res.status).toBe(429);
+    expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("counts each credential a rule matches, and reports the one with the fewest requests left", async () => {
+    const ann = await person();
+    const cf = { tlsClientAuth: await tlsClientAuth(CERTS.checkout) };
+    const both = (m: string) =>
+      exports.default.fetch(`https://limited.localhost/anyone?${m}`, {
+        headers: { "Cf-Access-Jwt-Assertion": ann },
+        cf,
+      });
+    // The person alone spends two of their three; with the certificate, the person's bucket runs out first.
+    for (let i = 0; i < 2; i++) expect((await get("/anyone", ann, marker())).status).toBe(200);
+    const last = await both(marker());
+    expect(last.status).toBe(200);
+    expect(last.headers.get("RateLimit-Policy")).toBe('"limited/anyone/signed-in";q=3;w=60');
+    expect(last.headers.get("RateLimit")).toMatch(/^"limited\/anyone\/signed-in";r=0;t=\d+$/);
+    const m = marker();
+    expect((await both(m)).status).toBe(429);
+    expect(await originSaw(m)).toEqual([]);
   });
 
   it("admits exactly the limit under concurrency: 20 at once with limit 5 give 5 forwarded and 15 refused", async () => {
