@@ -155,6 +155,14 @@ export async function adminCall(
   } catch {
     parsed = undefined;
   }
+  // The gateway's own 404 (its admin endpoints name what is missing): the admin API is not on this host.
+  if (response.status === 404 && (parsed as { error?: unknown } | undefined)?.error === "not found") {
+    throw new CliError(
+      `${target.describe} has no admin API on this host: it answers only on a host no service of the active policy names ` +
+        "(so that no application's page can use it); set WARD_URL (or --url) to such a host, e.g. https://ward.internal.example.com",
+      EXIT.failed,
+    );
+  }
   return { status: response.status, body: parsed, text };
 }
 

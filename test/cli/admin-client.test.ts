@@ -1,0 +1,38 @@
+// What the CLI says when the admin API answers: a gateway's own 404 on a host a service names (the admin API
+// answers only on a host no service names, policy/admin-host.ts) is told as such, with what to change; an admin
+// endpoint's own 404 (a missing grant, entry or version) is passed to the command as it came.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminCall, type AdminTarget } from "../../scripts/admin-client.ts";
+
+let server: Server;
+let target: AdminTarget;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    res.writeHead(404, { "content-type": "application/json" });
+    // The gateway's generic answer (worker/respond.ts), or an admin endpoint's own.
+    res.end(req.url?.includes("/grants/") ? '{"error":"no such grant"}' : '{"error":"not found","requestId":"r-1"}\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  target = { base: new URL(`http://127.0.0.1:${port}`), headers: {}, describe: "staging at https://wiki.example.com" };
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe("adminCall on a 404", () => {
+  it("says the admin API is not on this host, and what to set", async () => {
+    await expect(adminCall(target, "GET", "/policy")).rejects.toThrow(
+      /staging at https:\/\/wiki\.example\.com has no admin API on this host: .* set WARD_URL \(or --url\) to such a host/,
+    );
+  });
+
+  it("passes an endpoint's own 404 to the command", async () => {
+    await expect(adminCall(target, "DELETE", "/grants/payments/exc-1")).resolves.toMatchObject({
+      status: 404,
+      body: { error: "no such grant" },
+    });
+  });
+});
