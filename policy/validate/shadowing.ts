@@ -58,7 +58,9 @@ export function checkShadowing(doc: PolicyDocument, rules: readonly Rule[], path
     for (let i = 0; i < rules.length; i++) {
       const other = rules[i]!;
       const theirs = expanded[i];
-      if (i === j || !theirs || other.when !== undefined) continue;
+      // A deny rule on trial (mode: audit) refuses nobody: it shadows nothing, and removing what it "shadows"
+      // would remove an enforced rule.
+      if (i === j || !theirs || other.when !== undefined || other.mode === "audit") continue;
       const earlierSame = i < j && other.effect === rule.effect;
       const denyOverAllow = other.effect === "deny" && rule.effect === "allow";
       if ((earlierSame || denyOverAllow) && coversAll(theirs, mine)) {

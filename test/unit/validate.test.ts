@@ -1008,6 +1008,17 @@ describe("more fixtures per code", () => {
     expect(run((d) => (rule0(d).headers = { "x-team": "checkout" })).issues).toEqual([]);
   });
 
+  it("a deny rule on trial (mode: audit) shadows nothing: it refuses nobody", () => {
+    const result = run((d) => {
+      route0(d).rules.unshift({ id: "trial", effect: "deny", mode: "audit", principals: [{ authenticated: true }] });
+      route0(d).rules.push({ id: "no-frontend", effect: "deny", principals: [{ spiffe: CHECKOUT }] });
+    });
+    expect(result.issues.filter((i) => i.code === "shadowed-rule")).toEqual([
+      // The enforced deny does override the allow before it; the trial is named by nothing.
+      expect.objectContaining({ message: expect.stringContaining('overridden by deny rule "no-frontend"') }),
+    ]);
+  });
+
   it("a conditional earlier rule shadows nothing", () => {
     const result = run((d) => {
       d.identity.tokenIssuers = [spire()];
