@@ -88,7 +88,7 @@ function servicesRoutedAnew(before: Reach, after: Reach): Set<string> {
   const routesOf = (r: Reach) => {
     const by = new Map<string, Set<string>>();
     for (const x of r.routes) {
-      const key = `${x.route} ${x.path} ${x.methods.join(",")}`;
+      const key = JSON.stringify([x.route, x.pattern, x.methods]);
       const set = by.get(x.service);
       if (set) set.add(key);
       else by.set(x.service, new Set([key]));
@@ -176,8 +176,9 @@ export function patternChanges(before: Reach, after: Reach): SettingChange[] {
   const old = new Map(before.routes.map((r) => [r.route, r]));
   return after.routes.flatMap((r) => {
     const o = old.get(r.route);
-    return o && o.path !== r.path
-      ? [{ kind: "route" as const, change: `${r.route}: path ${o.path} -> ${r.path}`, widens: false }]
-      : [];
+    if (!o || o.pattern === r.pattern) return [];
+    // As written, unless that reads the same (an exact path ending in " (prefix)"): then as matched, `/a/{**}`.
+    const [was, now] = o.path === r.path ? [o.pattern, r.pattern] : [o.path, r.path];
+    return [{ kind: "route" as const, change: `${r.route}: path ${was} -> ${now}`, widens: false }];
   });
 }

@@ -93,8 +93,8 @@ function denyTermsOf(r: Reach): DenyTerms {
       const d = denies.get(rule);
       if (!d) return rule;
       const route = routes.get(d.route);
-      const where = d.route === grantRoute ? "its route" : route ? `${route.path} ${route.methods.join(",")}` : d.route;
-      return `${denyWho(d)} on ${where}`;
+      const where = d.route === grantRoute ? "its route" : route ? [route.pattern, route.methods] : d.route;
+      return JSON.stringify([denyWho(d), where]);
     },
   };
 }

@@ -39,7 +39,13 @@ export interface RouteInfo {
   service: string;
   /** service/route */
   route: string;
+  /** As written for people: `/a/{id}`, or `/a (prefix)` for a pathPrefix. */
   path: string;
+  /**
+   * The pattern as the gateway matches it (policy/path-pattern.ts's key: a pathPrefix `/a` is `/a/{**}`), what
+   * routes are compared by: `path` is ambiguous (an exact path may end in " (prefix)").
+   */
+  pattern: string;
   methods: readonly string[];
   mode: "enforce" | "audit";
 }

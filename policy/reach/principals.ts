@@ -8,6 +8,16 @@ import { expandMatchers } from "../principals.ts";
 import type { Conditions, PolicyDocument, PrincipalMatcher, Rule } from "../schema.ts";
 import { unique } from "./sort.ts";
 
+/**
+ * Free text of a policy (a group's name, a token's id, a scope, a posture check) as reach names it: as written,
+ * or JSON-quoted when it holds what reach joins names with (" + ", ", ", "; ", " when ") or a quote. The names
+ * are what `ward diff` compares: two different policies must never be named alike (`group:Sales + Marketing`
+ * would read as a bothFactors pair, `group:contractors, group:vendors` as two groups).
+ */
+export function freeText(text: string): string {
+  return /[\s,;+"]/.test(text) ? JSON.stringify(text) : text;
+}
+
 /** The stable name of the identity a matcher names (after set expansion). */
 export function principalName(m: PrincipalMatcher): string {
   if ("spiffe" in m) return m.spiffe;
@@ -15,9 +25,9 @@ export function principalName(m: PrincipalMatcher): string {
   if ("trustDomain" in m) return `trust-domain:${m.trustDomain}`;
   if ("email" in m) return `email:${m.email.toLowerCase()}`;
   if ("emailDomain" in m) return `email-domain:${m.emailDomain}`;
-  if ("group" in m) return `group:${m.group}`;
+  if ("group" in m) return `group:${freeText(m.group)}`;
   if ("claims" in m) return `claims:${canonicalJson(m.claims)}`;
-  if ("serviceToken" in m) return `token:${m.serviceToken}`;
+  if ("serviceToken" in m) return `token:${freeText(m.serviceToken)}`;
   if ("authenticated" in m) return "any-authenticated";
   if ("public" in m) return "public";
   return `set:${m.set}`;
@@ -27,14 +37,14 @@ export function principalName(m: PrincipalMatcher): string {
 export function describeConditions(when: Conditions | undefined): string[] {
   const out: string[] = [];
   if (!when) return out;
-  if (when.scopes) out.push(`scopes ${when.scopes.join(", ")}`);
+  if (when.scopes) out.push(`scopes ${when.scopes.map(freeText).join(", ")}`);
   if (when.claims) out.push(`claims ${canonicalJson(when.claims)}`);
   if (when.time?.days) out.push(`days ${when.time.days.join("/")}`);
   if (when.time?.hours) out.push(`hours ${when.time.hours.from}-${when.time.hours.to} UTC`);
   if (when.time?.notBefore) out.push(`not before ${when.time.notBefore}`);
   if (when.time?.notAfter) out.push(`not after ${when.time.notAfter}`);
   if (when.country) out.push(`country ${when.country.join(", ")}`);
-  if (when.devicePosture) out.push(`device posture ${when.devicePosture.join(", ")}`);
+  if (when.devicePosture) out.push(`device posture ${when.devicePosture.map(freeText).join(", ")}`);
   return out;
 }
 
@@ -59,7 +69,7 @@ function workloadOf(p: string): Workload | undefined {
 
 /** A workload principal, or a bothFactors pair: it proves a certificate, so no extra certificate condition. */
 export function isWorkloadPrincipal(p: string): boolean {
-  return workloadOf(p) !== undefined || p.includes(" + ");
+  return workloadOf(p) !== undefined || splitPair(p) !== undefined;
 }
 
 function workloadsOverlap(a: Workload, b: Workload): boolean {
@@ -85,9 +95,15 @@ function accessKind(p: string): "email" | "email-domain" | "group" | "token" | "
     : undefined;
 }
 
+/**
+ * A bothFactors pair `W + A`: its workload side is a SPIFFE ID, prefix or trust domain, which hold no space, so
+ * the first " + " ends it; no other principal starts with one.
+ */
 function splitPair(p: string): [string, string] | undefined {
   const plus = p.indexOf(" + ");
-  return plus === -1 ? undefined : [p.slice(0, plus), p.slice(plus + 3)];
+  if (plus === -1) return undefined;
+  const workload = p.slice(0, plus);
+  return workloadOf(workload) === undefined ? undefined : [workload, p.slice(plus + 3)];
 }
 
 /**

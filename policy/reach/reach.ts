@@ -40,6 +40,7 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
         service: serviceName,
         route: `${serviceName}/${route.id}`,
         path: route.path ?? `${route.pathPrefix} (prefix)`,
+        pattern: patternKey(route),
         methods: normalizeMethods(route.methods),
         mode: service.mode,
       };
@@ -129,6 +130,12 @@ function sharesMethod(a: Route, b: Route): boolean {
 function patternOf(route: Route): PatternToken[] {
   const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
   return parsed.ok ? parsed.tokens : [];
+}
+
+/** The route's pattern as the gateway matches it; one that does not parse (never validated) as written, marked. */
+function patternKey(route: Route): string {
+  const parsed = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
+  return parsed.ok ? parsed.key : `\u0000${JSON.stringify([route.path, route.pathPrefix])}`;
 }
 
 /** The deny rules that may apply to the principal: a grant never overrides a deny. */

@@ -12,10 +12,9 @@ export interface RoutePattern {
   methods: ReadonlySet<ReachMethod>;
 }
 
-/** A route's pattern as RouteInfo writes it: `/a/{id}`, or `/a (prefix)`. */
+/** A route's pattern from RouteInfo's `pattern` (a pathPrefix already ends in `{**}` there). */
 export function routePattern(info: RouteInfo): RoutePattern {
-  const prefix = info.path.endsWith(" (prefix)");
-  const parsed = parsePathPattern(prefix ? info.path.slice(0, -" (prefix)".length) : info.path, prefix);
+  const parsed = parsePathPattern(info.pattern);
   // A validated policy's patterns all parse; one that does not matches nothing, as it could not be compiled.
   const tokens = parsed.ok ? parsed.tokens : [{ kind: "literal" as const, value: "\u0000" }];
   return { info, tokens, methods: new Set(expandMethods(info.methods)) };

@@ -90,13 +90,17 @@ function tokenLimits(doc: PolicyDocument): TokenLimits | undefined {
   };
 }
 
+/** A DN is free text: quoted when it holds " for trust domain " (or a quote), so no pin's line reads as another's. */
+const dnText = (dn: string): string =>
+  dn.includes(" for trust domain ") || dn.includes('"') ? JSON.stringify(dn) : dn;
+
 function identitySources(doc: PolicyDocument): string[] {
   const mtls = doc.identity.mtls;
   const access = doc.identity.access;
   const readsSpiffe = mtls !== undefined && mtls.spiffe !== false;
   return [
     ...(mtls?.issuers ?? []).flatMap((pin) => {
-      const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${pin.dn}`;
+      const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${dnText(pin.dn)}`;
       // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are
       // read); a pin that names none may mint the policy's metadata.trustDomains (worker/identity/mtls.ts).
       const domains = readsSpiffe

@@ -59,7 +59,7 @@ function expectWidening(
     ...diff.settings.map((s) => `${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`),
     ...diff.changed.map((c) => `${c.widens ? "!" : "-"} grant: ${c.principal} ${c.route} ${c.methods.join(",")}`),
   ];
-  expect(lines).toContain(listed);
+  expect(lines, JSON.stringify(lines)).toContain(listed);
   expect(diffWidens(diff)).toBe(true);
 }
 
@@ -176,5 +176,107 @@ describe("widenings ward diff once missed", () => {
       { method: "GET", host: "app.example.com", path: "/", identity: { workload: { id: WEB }, ...ALICE } },
       "! binding: - binding ops: spiffe://td.example/ns/a/sa/web & alice@example.com",
     );
+  });
+
+  // Names reach built from the policy's own text, unescaped, once read alike for different policies.
+  describe("policy text that spells reach's own words", () => {
+    const site = { id: "site", methods: ["GET"], pathPrefix: "/", rules: [allow([{ emailDomain: "example.com" }])] };
+    const admin = (pattern: object) => ({
+      id: "admin",
+      methods: ["GET"],
+      ...pattern,
+      rules: [allow([{ group: "sre" }])],
+    });
+    const intern: Identity = { user: { email: "intern@example.com", groups: [] } };
+
+    it("a pathPrefix made an exact path ending in ' (prefix)': its requests fall to the catch-all", () => {
+      expectWidening(
+        policy({ app: service(["app.example.com"], [site, admin({ pathPrefix: "/admin" })]) }),
+        policy({ app: service(["app.example.com"], [site, admin({ path: "/admin (prefix)" })]) }),
+        { method: "GET", host: "app.example.com", path: "/admin/users", identity: intern },
+        "! route: GET /admin (and the like) now reaches app/site (was app/admin): may let in email-domain:example.com",
+      );
+      const diff = diffReach(
+        reach(policy({ app: service(["app.example.com"], [site, admin({ pathPrefix: "/admin" })]) })),
+        reach(policy({ app: service(["app.example.com"], [site, admin({ path: "/admin (prefix)" })]) })),
+      );
+      expect(diff.settings.map((c) => c.change)).toContain("app/admin: path /admin/{**} -> /admin (prefix)");
+    });
+
+    it("an exact path ending in ' (prefix)' made a pathPrefix: everything under it opens", () => {
+      const dev = { user: { email: "d@example.com", groups: ["sre"] } };
+      expectWidening(
+        policy({ app: service(["app.example.com"], [admin({ path: "/admin (prefix)" })]) }),
+        policy({ app: service(["app.example.com"], [admin({ pathPrefix: "/admin" })]) }),
+        { method: "GET", host: "app.example.com", path: "/admin/users", identity: dev },
+        "! route: GET /admin (and the like) now reaches app/admin (reached no route): may let in group:sre",
+      );
+    });
+
+    it("a group whose name holds ' + ': the e-mail deny it was under is taken away", () => {
+      const route = (deny: boolean) => ({
+        id: "all",
+        methods: ["GET"],
+        pathPrefix: "/",
+        rules: [
+          ...(deny ? [{ id: "no-mallory", effect: "deny", principals: [{ email: "mallory@example.com" }] }] : []),
+          allow([{ group: "Sales + Marketing" }]),
+        ],
+      });
+      const mallory = { user: { email: "mallory@example.com", groups: ["Sales + Marketing"] } };
+      expectWidening(
+        policy({ app: service(["app.example.com"], [route(true)]) }),
+        policy({ app: service(["app.example.com"], [route(false)]) }),
+        { method: "GET", host: "app.example.com", path: "/x", identity: mallory },
+        '! grant: group:"Sales + Marketing" app/all GET',
+      );
+    });
+
+    it("a CA named like another CA's trust-domain line: a trust domain added to the first is listed", () => {
+      const pinned = (domains: string[]) => {
+        const result = validatePolicy({
+          version: 1,
+          metadata: {
+            environment: "dev",
+            owners: ["security@example.com"],
+            trustDomains: ["td.example", "prod.example"],
+          },
+          identity: {
+            mtls: {
+              issuers: [
+                { dn: "CN=Dev CA", trustDomains: domains },
+                { dn: "CN=Dev CA for trust domain prod.example", trustDomains: ["td.example"] },
+              ],
+            },
+          },
+          services: {
+            app: service(["app.example.com"], [{ ...everything, rules: [allow([{ trustDomain: "prod.example" }])] }]),
+          },
+        });
+        if (!result.ok) throw new Error(JSON.stringify(result.issues));
+        return buildIndexes(result.policy, "v");
+      };
+      const diff = diffReach(reach(pinned(["td.example"])), reach(pinned(["td.example", "prod.example"])));
+      expect(diff.settings).toContainEqual(
+        expect.objectContaining({ change: "+ mTLS issuer DN CN=Dev CA for trust domain prod.example", widens: true }),
+      );
+      expect(diffWidens(diff)).toBe(true);
+    });
+
+    it("a deny's two groups made one group named like both", () => {
+      const route = (deny: object[]) => ({
+        id: "all",
+        methods: ["GET"],
+        pathPrefix: "/",
+        rules: [{ id: "no-contractors", effect: "deny", principals: deny }, allow([{ emailDomain: "example.com" }])],
+      });
+      const contractor = { user: { email: "c@example.com", groups: ["contractors"] } };
+      expectWidening(
+        policy({ app: service(["app.example.com"], [route([{ group: "contractors" }, { group: "vendors" }])]) }),
+        policy({ app: service(["app.example.com"], [route([{ group: "contractors, group:vendors" }])]) }),
+        { method: "GET", host: "app.example.com", path: "/x", identity: contractor },
+        "! grant: email-domain:example.com app/all GET",
+      );
+    });
   });
 });

@@ -19,10 +19,12 @@ function randomRoute(r: ReturnType<typeof random>, id: number) {
   else if (!prefix && segments.length > 0 && r.chance(0.1)) segments.push("");
   const methods = r.chance(0.3) ? ["*"] : r.some(METHODS, 1, 3);
   const path = `/${segments.join("/")}`;
+  const parsed = parsePathPattern(path, prefix);
   return routePattern({
     service: "s",
     route: `s/r${id}`,
     path: prefix ? `${path} (prefix)` : path,
+    pattern: parsed.ok ? parsed.key : path,
     methods,
     mode: "enforce",
   });
@@ -81,7 +83,8 @@ describe("representativePaths", () => {
 
   it("names a segment no pattern has, and the empty last one", () => {
     const paths = representativePaths([
-      routePattern({ service: "s", route: "s/r", path: "/x/{*}", methods: ["GET"], mode: "enforce" }).tokens,
+      routePattern({ service: "s", route: "s/r", path: "/x/{*}", pattern: "/x/{*}", methods: ["GET"], mode: "enforce" })
+        .tokens,
     ]);
     expect(paths.map((p) => `/${p.join("/")}`)).toEqual([
       "/x",
