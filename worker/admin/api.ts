@@ -195,6 +195,17 @@ function refusal(c: Context<AdminEnv>, next: CompiledPolicy): Response | undefin
       422,
     );
   }
+  // The admin API answers only on hosts no service names: a version that gives this one to a service (exactly or
+  // by a wildcard) would shut the door this caller came in by.
+  const host = new URL(c.req.url).host;
+  if (!adminAnswersOn(next, host)) {
+    return c.json(
+      {
+        error: `under the new policy a service serves ${host}, where the admin API would then not answer: keep a host no service names for it (WARD_URL)`,
+      },
+      422,
+    );
+  }
   return undefined;
 }
 

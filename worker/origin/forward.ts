@@ -19,23 +19,25 @@ export type ForwardResult = (
 export const ORIGIN_TIMEOUT_MS = 30_000;
 
 /**
- * An origin redirecting to its own (internal) address must not send the client there: keep Ward's host. The
- * Location is read as a browser reads it (WHATWG URL, against the URL the client asked for), so every form that
- * names another host is caught: `//host/`, `http:\\host`, `http:/host`, `/\host`, not only `scheme://host`.
+ * An origin redirecting to its own (internal) address must not send the client there, nor show it: keep Ward's
+ * host. The Location is read as a browser reads it (WHATWG URL, against the URL the client asked for), so every
+ * form that names another host is caught: `//host/`, `http:\\host`, `http:/host`, `/\host`, `ws://host`. False
+ * when it cannot be read at all (`http://internal:99999/`): the caller answers 502 rather than pass it on.
  */
-function keepGatewayHost(response: Response, received: URL): void {
+function keepGatewayHost(response: Response, received: URL): boolean {
   const location = response.headers.get("location");
-  if (!location) return;
+  if (!location) return true;
   let target: URL;
   try {
     target = new URL(location, received);
   } catch {
-    return; // a browser cannot follow it either
+    return false;
   }
-  // Other schemes (mailto:, an app's own) are not an address of the origin's network.
-  if ((target.protocol !== "https:" && target.protocol !== "http:") || target.origin === received.origin) return;
+  // A URL without a host (mailto:, an app's own scheme) names no address of the origin's network.
+  if (target.host === "" || target.origin === received.origin) return true;
   // Rebuilt from the gateway's origin: assigning `host` alone would keep the internal port.
   response.headers.set("location", `${received.origin}${target.pathname}${target.search}${target.hash}`);
+  return true;
 }
 
 function isFetcher(value: unknown): value is Fetcher {
@@ -121,7 +123,10 @@ export async function forward(
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);
-    keepGatewayHost(answered, received);
+    if (!keepGatewayHost(answered, received)) {
+      await answered.body?.cancel();
+      return { ok: false, reason: "origin-error", ...report };
+    }
     return { ok: true, response: answered, ...report };
   } catch {
     return { ok: false, reason: controller.signal.aborted ? "origin-timeout" : "origin-error", ...report };

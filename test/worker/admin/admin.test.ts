@@ -307,6 +307,19 @@ describe("push, conflicts and rollback", () => {
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
   });
 
+  it("refuses a push that gives the host it came in on to a service (422): the admin API would not answer there", async () => {
+    const active = (await env.POLICY.get(ACTIVE_KEY))!;
+    // (A wildcard that covers it is refused alike: policy/admin-host.ts, test/unit/admin-host.test.ts.)
+    const text = variant("ward host").replace("hosts: [wiki.localhost]", "hosts: [wiki.localhost, ward.localhost]");
+    const res = await push({ text, expected: active });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: string };
+    expect(body.error, JSON.stringify(body)).toContain("a service serves ward.localhost");
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+    // The admin API still answers where it did.
+    expect((await as("admin@example.com", "/policy")).status).toBe(200);
+  });
+
   it("answers a push of the active version 'unchanged' only while it is active", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
     const activeText = (await env.POLICY.get(versionKey(active)))!;

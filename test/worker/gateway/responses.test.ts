@@ -94,10 +94,13 @@ describe("origin failures", () => {
     ["http:/10.20.30.40:8080/internal", "https://wiki.localhost/internal"],
     ["/\\10.20.30.40:8080/internal", "https://wiki.localhost/internal"],
     ["HTTPS://10.20.30.40/internal#top", "https://wiki.localhost/internal#top"],
+    ["ws://10.20.30.40:8080/socket", "https://wiki.localhost/socket"],
     // A redirect on the gateway's own host, relative or absolute, is left as the origin wrote it.
     ["/team/next?x=1", "/team/next?x=1"],
     ["next", "next"],
     ["https://wiki.localhost/team/next", "https://wiki.localhost/team/next"],
+    // No host named: nothing of the origin's network to hide.
+    ["mailto:help@example.com", "mailto:help@example.com"],
   ])("an origin redirect to %s reaches the client as %s", async (location, expected) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
@@ -105,6 +108,21 @@ describe("origin failures", () => {
     );
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe(expected);
-    expect(new URL(res.headers.get("location")!, "https://wiki.localhost/").host).toBe("wiki.localhost");
+    const shown = new URL(res.headers.get("location")!, "https://wiki.localhost/");
+    if (shown.protocol.startsWith("http")) expect(shown.host).toBe("wiki.localhost");
   });
+
+  // Passed on, it would show the client the origin's internal name and port.
+  it.each(["http://internal.corp:99999/x", "http://db_internal host/x"])(
+    "an origin redirect to %s, which no browser can read, is a 502",
+    async (location) => {
+      const res = await exports.default.fetch(
+        `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
+        { headers: await as(), redirect: "manual" },
+      );
+      expect(res.status).toBe(502);
+      expect(res.headers.get("location")).toBeNull();
+      expect(await res.text()).not.toContain("internal");
+    },
+  );
 });
