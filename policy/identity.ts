@@ -82,6 +82,10 @@ export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLow
 /** Defined with the trust domain itself, in spiffe-id.ts; re-exported for the readers of identities. */
 export { trustDomainOf } from "./spiffe-id.ts";
 
+/** A workload's name among the caller's parts, and a person's (their e-mail in lower case). */
+export const workloadPart = (id: string): string => `workload:${id}`;
+export const userPart = (user: UserIdentity): string => `user:${user.email.toLowerCase()}`;
+
 /**
  * The caller's verified credentials by name: `workload:<SPIFFE ID>` (a certificate's or a workload token's),
  * `user:<e-mail>`, `token:<client id>` (an Access service token), `subject:<issuer>/<sub>` (a workload token
@@ -89,8 +93,8 @@ export { trustDomainOf } from "./spiffe-id.ts";
  * subjects may contain "+" too.
  */
 export function principalParts(identity: Identity): string[] {
-  const parts = workloadIdsOf(identity).map((id) => `workload:${id}`);
-  if (identity.user) parts.push(`user:${identity.user.email.toLowerCase()}`);
+  const parts = workloadIdsOf(identity).map(workloadPart);
+  if (identity.user) parts.push(userPart(identity.user));
   if (identity.serviceToken) parts.push(`token:${identity.serviceToken.clientId}`);
   const token = identity.workloadToken;
   if (token && token.spiffeId === undefined) parts.push(`subject:${token.issuer}/${token.subject}`);
@@ -108,15 +112,12 @@ export function credentialParts(identity: Identity): { part: string; identity: I
   const token = identity.workloadToken;
   if (identity.workload) {
     const own = token?.spiffeId === identity.workload.id ? { workloadToken: token } : {};
-    parts.push({ part: `workload:${identity.workload.id}`, identity: { workload: identity.workload, ...own } });
+    parts.push({ part: workloadPart(identity.workload.id), identity: { workload: identity.workload, ...own } });
   }
   const tokenId = tokenOnlySpiffeId(identity);
-  if (token && tokenId !== undefined) parts.push({ part: `workload:${tokenId}`, identity: { workloadToken: token } });
+  if (token && tokenId !== undefined) parts.push({ part: workloadPart(tokenId), identity: { workloadToken: token } });
   if (identity.user)
-    parts.push({
-      part: `user:${identity.user.email.toLowerCase()}`,
-      identity: { user: identity.user, claims: identity.claims },
-    });
+    parts.push({ part: userPart(identity.user), identity: { user: identity.user, claims: identity.claims } });
   if (identity.serviceToken)
     parts.push({
       part: `token:${identity.serviceToken.clientId}`,

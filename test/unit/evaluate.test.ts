@@ -247,6 +247,18 @@ describe("rate-limit obligations", () => {
       [`workload:${CHECKOUT}`, "user:alice@example.com"],
     ],
     [
+      "the workload or the person, with both: each counted",
+      [{ spiffe: CHECKOUT }, { email: "alice@example.com" }],
+      workloadAndUser,
+      [`workload:${CHECKOUT}`, "user:alice@example.com"],
+    ],
+    [
+      "a workload, with a person's token too: the workload",
+      [{ spiffe: CHECKOUT }],
+      workloadAndUser,
+      [`workload:${CHECKOUT}`],
+    ],
+    [
       "a person, with a certificate too: the person",
       [{ email: "alice@example.com" }],
       workloadAndUser,
