@@ -88,6 +88,19 @@ function person(email: string, groups: string[], scopes: string[]): Identity {
 }
 
 /**
+ * A team's workload presenting its JWT-SVID, which holds the scopes: a rule reads scopes from a credential its
+ * principals match (policy/grant-holders.ts), and certificates and Access tokens grant none.
+ */
+function scopedWorkload(team: number, scopes: string[], also: Identity = {}): Identity {
+  const id = teamWorkload(team);
+  return {
+    ...also,
+    workloadToken: { issuer: "spire", kind: "spiffe-jwt-svid", subject: id, spiffeId: id, claims: {} },
+    scopes,
+  };
+}
+
+/**
  * The fixed mix. Request j goes to a service spread evenly over the policy (all to service 0 when there
  * is only one), always to its first resource, which every service has whatever its size.
  */
@@ -99,24 +112,20 @@ export function requestMix(services: number): BenchRequest[] {
   }[] = [
     {
       category: "allowed",
-      label: "team member reads an item (scope)",
+      label: "team workload reads an item (scope)",
       build: (s) => ({
         method: "GET",
         path: `/v1/${resourceName(s, 0)}/ord-48213`,
-        identity: person("alice@example.com", [teamName(teamOf(s))], [`${resourceName(s, 0)}:read`]),
+        identity: scopedWorkload(teamOf(s), [`${resourceName(s, 0)}:read`]),
       }),
     },
     {
       category: "allowed",
-      label: "team member creates (scope, rate limit)",
+      label: "team workload creates (scope, rate limit)",
       build: (s) => ({
         method: "POST",
         path: `/v1/${resourceName(s, 0)}`,
-        identity: person(
-          "alice@example.com",
-          [teamName(teamOf(s))],
-          [`${resourceName(s, 0)}:read`, `${resourceName(s, 0)}:write`],
-        ),
+        identity: scopedWorkload(teamOf(s), [`${resourceName(s, 0)}:read`, `${resourceName(s, 0)}:write`]),
       }),
     },
     {
@@ -136,11 +145,10 @@ export function requestMix(services: number): BenchRequest[] {
         host: `tenant-a.${wildcardSuffix(0)}`,
         method: "GET",
         path: `/v1/${resourceName(0, 0)}`,
-        identity: {
+        identity: scopedWorkload(teamOf(0), [`${resourceName(0, 0)}:read`], {
           workload: { id: teamWorkload(teamOf(0)) },
           serviceToken: { clientId: "a1b2c3.access" },
-          scopes: [`${resourceName(0, 0)}:read`],
-        },
+        }),
       }),
     },
     {
@@ -295,7 +303,7 @@ async function prepare(doc: PolicyInput): Promise<CompiledPolicy> {
 }
 
 /** Every request must give the decision its category names; otherwise the mix measures something else. */
-function checkMix(policy: CompiledPolicy, mix: readonly BenchRequest[], size: number): void {
+export function checkMix(policy: CompiledPolicy, mix: readonly BenchRequest[], size: number): void {
   for (const r of mix) {
     const decision = evaluate(policy, r.facts, NOW);
     const want = EXPECTED_REASON[r.category];
