@@ -1,7 +1,8 @@
 // The admin API under /.ward/admin/ on every host Ward serves but an application's (policy/admin-host.ts): policy
-// history, push, rollback and the shadow candidate (used by `ward push|rollback|history|shadow`). Protected by the policy itself: only its admin
-// principals get in, with the same verified identity as any request (an Access token in the header, or a
-// client certificate), and every call is logged. Deny by default: a policy without `admin` lets nobody in.
+// history, push, rollback and the shadow candidate (used by `ward push|rollback|history|shadow`). Protected by
+// the policy itself: only its admin principals get in, with the same verified identity as any request (an Access
+// token in the header, or a client certificate), and every call is logged. Deny by default: a policy without
+// `admin` lets nobody in.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { parseBody } from "./body.ts";
