@@ -82,9 +82,12 @@ export const normaliseHex = (hex: string): string => hex.replace(/:/g, "").toLow
 /** Defined with the trust domain itself, in spiffe-id.ts; re-exported for the readers of identities. */
 export { trustDomainOf } from "./spiffe-id.ts";
 
-/** A workload's name among the caller's parts, and a person's (their e-mail in lower case). */
+/** Each credential's name among the caller's parts: a workload's, a person's (e-mail in lower case), ... */
 export const workloadPart = (id: string): string => `workload:${id}`;
 export const userPart = (user: UserIdentity): string => `user:${user.email.toLowerCase()}`;
+const tokenPart = (token: ServiceTokenIdentity): string => `token:${token.clientId}`;
+/** A workload token that names no SPIFFE ID, by its issuer's name and `sub`. */
+const subjectPart = (token: WorkloadTokenIdentity): string => `subject:${token.issuer}/${token.subject}`;
 
 /**
  * The caller's verified credentials by name: `workload:<SPIFFE ID>` (a certificate's or a workload token's),
@@ -95,9 +98,9 @@ export const userPart = (user: UserIdentity): string => `user:${user.email.toLow
 export function principalParts(identity: Identity): string[] {
   const parts = workloadIdsOf(identity).map(workloadPart);
   if (identity.user) parts.push(userPart(identity.user));
-  if (identity.serviceToken) parts.push(`token:${identity.serviceToken.clientId}`);
+  if (identity.serviceToken) parts.push(tokenPart(identity.serviceToken));
   const token = identity.workloadToken;
-  if (token && token.spiffeId === undefined) parts.push(`subject:${token.issuer}/${token.subject}`);
+  if (token && token.spiffeId === undefined) parts.push(subjectPart(token));
   return parts;
 }
 
@@ -120,11 +123,11 @@ export function credentialParts(identity: Identity): { part: string; identity: I
     parts.push({ part: userPart(identity.user), identity: { user: identity.user, claims: identity.claims } });
   if (identity.serviceToken)
     parts.push({
-      part: `token:${identity.serviceToken.clientId}`,
+      part: tokenPart(identity.serviceToken),
       identity: { serviceToken: identity.serviceToken, claims: identity.claims },
     });
   if (token && token.spiffeId === undefined)
-    parts.push({ part: `subject:${token.issuer}/${token.subject}`, identity: { workloadToken: token } });
+    parts.push({ part: subjectPart(token), identity: { workloadToken: token } });
   return parts;
 }
 
