@@ -179,6 +179,16 @@ function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | 
   return { admitted: true, limit, remaining: lease.storeRemaining + lease.tokens, resetAt: lease.resetAt };
 }
 
+/**
+ * A request taken off a lease and then not admitted (another of its buckets refused it, or its store did not
+ * answer): back to the lease, so a refusal spends none of the caller's other buckets. The object counted it
+ * as leased to this isolate, so returning it here grants nothing the window did not already hold.
+ */
+function giveBack(key: string, resetAt: number): void {
+  const lease = leased.get(key);
+  if (lease && lease.resetAt === resetAt) lease.tokens++;
+}
+
 /** The lease an obligation draws on: per object and terms, so a policy that changes the terms starts afresh. */
 const leaseKey = (obligation: RateLimitObligation): string =>
   `${rateLimitName(obligation)} ${obligation.limit} ${obligation.periodSeconds}`;
@@ -231,7 +241,8 @@ type Counted =
  * Counts this request against every rate-limit obligation of an allow decision. Headers follow
  * draft-ietf-httpapi-ratelimit-headers-11 (May 2026): `RateLimit-Policy: "<rule>";q=<limit>;w=<seconds>` and
  * `RateLimit: "<rule>";r=<remaining>;t=<seconds to reset>`, plus `Retry-After` on 429. A store that throws or
- * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged).
+ * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged). A refused
+ * request spends nothing: what its other buckets gave it goes back to their leases (giveBack).
  */
 export async function checkRateLimits(
   env: Pick<Env, "RATE_LIMITER">,
@@ -251,6 +262,13 @@ export async function checkRateLimits(
           }
         }),
       );
+  // Refused (a bucket spent, or a store that must answer did not): what the other buckets gave goes back.
+  if (answers.some((r) => ("answer" in r ? !r.answer.admitted : !r.obligation.failOpen)))
+    for (const r of answers)
+      if ("answer" in r && r.answer.admitted) {
+        giveBack(leaseKey(r.obligation), r.answer.resetAt);
+        r.answer = { ...r.answer, remaining: r.answer.remaining + 1 };
+      }
   // One field per rule: a rule that counts two of the caller's credentials (policy/rate-limit-keys.ts) reports
   // the bucket with the fewest requests left.
   const byRule = new Map<string, { policy: string; current: string; remaining: number }>();

@@ -292,6 +292,28 @@ describe("checkRateLimits", () => {
     });
   });
 
+  it("spends nothing from a request's other buckets when one of them refuses it, leased or not", async () => {
+    const now = Date.now();
+    const resetIn = Math.ceil(((Math.floor(now / 60_000) + 1) * 60_000 - now) / 1000);
+    const spent = obligation({ limit: 1 });
+    expect((await checkRateLimits(env, [spent], now)).ok).toBe(true);
+    // Two buckets beside it: one counted request by request at its object, one leased 10 at a time.
+    const single = obligation({ key: "workload:spiffe://demo.ward.internal/a", limit: 3 });
+    const leasedToo = obligation({ key: "user:y@example.com", limit: 1000 });
+    for (let round = 0; round < 5; round++) {
+      const refused = await checkRateLimits(env, [spent, single, leasedToo], now);
+      expect(refused.ok).toBe(false);
+      // What was left after the refusal: all of it (the refusal took nothing).
+      expect(refused.headers.RateLimit).toBe(
+        `"${spent.rule}";r=0;t=${resetIn}, "${single.rule}";r=3;t=${resetIn}, "${leasedToo.rule}";r=1000;t=${resetIn}`,
+      );
+    }
+    for (let i = 0; i < 3; i++) expect((await checkRateLimits(env, [single], now)).ok).toBe(true);
+    expect((await checkRateLimits(env, [single], now)).ok).toBe(false);
+    const leasedAlone = await checkRateLimits(env, [leasedToo], now);
+    expect(leasedAlone.headers.RateLimit).toBe(`"${leasedToo.rule}";r=999;t=${resetIn}`);
+  });
+
   it("keeps separate objects per rule and key", async () => {
     const now = Date.now();
     const a = obligation({ limit: 1 });
