@@ -5,32 +5,50 @@ import { z } from "zod";
 import { parseBody } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
 import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
-import { ISSUER_SERIAL, parseIssuerSerial, type CompiledPolicy } from "../../policy/index.ts";
+import {
+  canonicalEmail,
+  ISSUER_SERIAL,
+  isSpiffeId,
+  isTrustDomainId,
+  parseIssuerSerial,
+  type CompiledPolicy,
+} from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 
-/** How each kind of credential is written, so a typo is refused rather than stored as a no-op. */
+/**
+ * How each kind of credential is written, so a typo is refused rather than stored as a no-op: each value must be
+ * one the gateway could verify on a request (a SPIFFE ID as isSpiffeId reads it, an address as canonicalEmail
+ * does), or no credential could ever match the entry while the operator believes it cut one off.
+ */
 const VALUE: Record<
   Exclude<MatchKind, "principal">,
-  { pattern: RegExp; hint: string; normalise?: (v: string) => string }
+  { valid: (v: string) => boolean; hint: string; normalise?: (v: string) => string }
 > = {
-  spiffe: { pattern: /^spiffe:\/\/[^/\s]+(\/\S*)?$/, hint: "spiffe://trust-domain/path" },
+  spiffe: {
+    valid: (v) => isSpiffeId(v) && !isTrustDomainId(v),
+    hint: "a workload's SPIFFE ID, spiffe://trust-domain/path (lower-case trust domain, no trailing /, . or .. segment, query or fragment)",
+  },
   fingerprint: {
-    pattern: /^[0-9a-f]{64}$/,
+    valid: (v) => /^[0-9a-f]{64}$/.test(v),
     hint: "the certificate's SHA-256, 64 hex digits",
     normalise: (v) => v.toLowerCase().replace(/:/g, ""),
   },
   serial: {
-    pattern: ISSUER_SERIAL,
+    valid: (v) => ISSUER_SERIAL.test(v),
     hint: "ISSUER_SKI/SERIAL: the issuer's key identifier and the certificate's serial number, in hex",
     normalise: (v) => parseIssuerSerial(v) ?? v,
   },
-  email: { pattern: /^[^\s@]+@[^\s@]+$/, hint: "an e-mail address", normalise: (v) => v.toLowerCase() },
-  sub: { pattern: /^\S{1,200}$/, hint: "the Access token's sub" },
-  token: { pattern: /^\S{1,200}$/, hint: "the service token's client id" },
+  email: {
+    valid: (v) => canonicalEmail(v) === v,
+    hint: "an e-mail address as Access gives it (local@domain, no brackets, trailing dot or invisible characters)",
+    normalise: (v) => v.toLowerCase(),
+  },
+  sub: { valid: (v) => /^\S{1,200}$/.test(v), hint: "the Access token's sub" },
+  token: { valid: (v) => /^\S{1,200}$/.test(v), hint: "the service token's client id" },
   subject: {
     // The issuer's name as policy names are written (NAME_PATTERN), so a sub with a `/` cannot pass for one. A
     // sub is any text without control characters (a GitHub environment's name may hold spaces).
-    pattern: /^[a-z][a-z0-9-]{0,62}\/[^\x00-\x1f\x7f]{1,1024}$/,
+    valid: (v) => /^[a-z][a-z0-9-]{0,62}\/[^\x00-\x1f\x7f]{1,1024}$/.test(v),
     hint: "ISSUER/SUB: the token issuer's name in identity.tokenIssuers, then the workload token's sub",
   },
 };
@@ -50,7 +68,8 @@ export function unknownIssuer(policy: CompiledPolicy, value: string): string | u
 
 const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"]),
-  value: z.string().trim().min(1),
+  // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
+  value: z.string().trim().min(1).max(2_200),
   reason: z.string().trim().min(3, "give the reason").max(500),
   until: z.iso.datetime({ offset: true }).optional(),
 });
@@ -71,7 +90,7 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     if (body instanceof Response) return body;
     const rule = VALUE[body.match];
     const value = rule.normalise ? rule.normalise(body.value) : body.value;
-    if (!rule.pattern.test(value)) return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
+    if (!rule.valid(value)) return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
     if (body.match === "subject") {
       const unknown = unknownIssuer(c.get("policy"), value);
       if (unknown) return c.json({ error: unknown }, 422);

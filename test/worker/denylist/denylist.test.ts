@@ -189,7 +189,28 @@ describe("revocation", () => {
     const before = ((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries.length;
     const cases: [Record<string, unknown>, number, string][] = [
       [{ match: "fingerprint", value: "zz", reason: "leaked" }, 422, "expected the certificate's SHA-256"],
-      [{ match: "spiffe", value: "checkout", reason: "leaked" }, 422, "expected spiffe://trust-domain/path"],
+      [{ match: "spiffe", value: "checkout", reason: "leaked" }, 422, "spiffe://trust-domain/path"],
+      // Spellings no verified SPIFFE ID has (isSpiffeId refuses each): an entry under one would refuse nothing.
+      ...[
+        "spiffe://demo.ward.internal/ns/shop/sa/checkout/",
+        "spiffe://Demo.Ward.Internal/ns/shop/sa/checkout",
+        "spiffe://demo.ward.internal/ns/shop/./sa/checkout",
+        "spiffe://demo.ward.internal/ns/shop/sa/checkout?x=1",
+        "spiffe://demo.ward.internal",
+      ].map((value): [Record<string, unknown>, number, string] => [
+        { match: "spiffe", value, reason: "leaked" },
+        422,
+        "expected a workload's SPIFFE ID",
+      ]),
+      // Likewise addresses Access never gives (canonicalEmail refuses each).
+      ...["ann@example.com.", "<ann@example.com>", "ann@example.com\u200b"].map(
+        (value): [Record<string, unknown>, number, string] => [
+          { match: "email", value, reason: "leaked" },
+          422,
+          "expected an e-mail address",
+        ],
+      ),
+      [{ match: "sub", value: "x".repeat(2_201), reason: "leaked" }, 422, "value"],
       [
         { match: "serial", value: "49253288284BA287BF59AC7BC875C99D4B7F9492", reason: "leaked" },
         422,
