@@ -176,7 +176,10 @@ export function shadowPolicy(): CompiledPolicy | undefined {
 
 /**
  * The policy to decide with, or undefined when none has ever loaded (the caller answers 503).
- * With a policy in hand, a due re-check runs in the background so the request does not wait for KV.
+ * With a policy in hand, a due re-check runs in the background so the request does not wait for KV, unless the
+ * last check is two intervals old or older: an isolate that has been idle re-reads before it answers, so a push
+ * or rollback that withdrew access is not honoured for one more request hours later (as worker/denylist/cache.ts
+ * does for revocations). If KV cannot be read, the last good version is kept.
  */
 export async function currentPolicy(
   kv: KVNamespace,
@@ -191,7 +194,12 @@ export async function currentPolicy(
     await refresh(kv, now, waitUntil);
     return active.latest();
   }
-  if (now - checkedAt >= refreshSeconds * 1000) {
+  const since = now - checkedAt;
+  if (since >= 2 * refreshSeconds * 1000) {
+    await refresh(kv, now, waitUntil);
+    return active.latest();
+  }
+  if (since >= refreshSeconds * 1000) {
     // In the background, one at a time; a re-check whose request was cancelled mid-read is abandoned after
     // a while, so the isolate cannot stop re-checking for good (refreshing-snapshot.ts).
     const read = active.startRead(now, () => refresh(kv, now, waitUntil));
