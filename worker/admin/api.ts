@@ -84,17 +84,39 @@ const RollbackBody = z.strictObject({
 
 export const admin = new Hono<AdminEnv>();
 
+/** What identify needs to fetch for an admin check: the policy's own needs, and groups where admins are named by group. */
+function adminNeeds(policy: CompiledPolicy): CompiledPolicy["needs"] {
+  return { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
+}
+
+function control(c: Context<AdminEnv>) {
+  return c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
+}
+
+/**
+ * The version whose admins may make this call: the one the policy's single writer (PolicyControl) says is active,
+ * not merely the isolate's copy, which a push that removed an admin reaches only at the next refresh; in between,
+ * the removed admin could have pushed himself back in, lifted revocations or granted himself break glass. Loaded
+ * as any isolate loads a version; undefined (the caller answers 503) when it cannot be.
+ */
+async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Promise<CompiledPolicy | undefined> {
+  const { active } = await control(c).state(0);
+  if (active === null || active === copy.version) return copy;
+  const stored = await readStoredVersion(c.env.POLICY, active, { role: "active", keeping: copy.version });
+  return stored.ok ? stored.policy : undefined;
+}
+
 admin.use("*", async (c, next) => {
   const now = Date.now();
   const requestId = crypto.randomUUID();
   c.set("requestId", requestId);
-  const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  const copy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  const policy = copy && (await authorisingPolicy(c, copy));
   if (!policy) return answer("policy-unavailable", requestId);
   // Not on an application's host: not found there, whoever asks, and never handed on to its origin (a route
   // with pathPrefix / would take the path, and a push's body is the whole policy).
   if (!adminAnswersOn(policy, new URL(c.req.url).host)) return answer("route-not-found", requestId);
-  const needs = { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
-  const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
+  const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, adminNeeds(policy));
   const principal = principalKey(identity);
   c.set("principal", principal);
   // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
@@ -128,10 +150,6 @@ admin.use("*", async (c, next) => {
   c.set("policy", policy);
   await next();
 });
-
-function control(c: Context<AdminEnv>) {
-  return c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
-}
 
 async function activate(
   c: Context<AdminEnv>,
@@ -178,7 +196,7 @@ admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
  * or it would leave the caller (and perhaps everyone) unable to use the admin API again, which only the
  * bootstrap path could undo. Push, shadow, promote and rollback all ask.
  */
-function refusal(c: Context<AdminEnv>, next: CompiledPolicy): Response | undefined {
+async function refusal(c: Context<AdminEnv>, next: CompiledPolicy): Promise<Response | undefined> {
   const environment = c.env.WARD_ENV;
   if (environment && next.document.metadata.environment !== environment) {
     return c.json(
@@ -192,6 +210,18 @@ function refusal(c: Context<AdminEnv>, next: CompiledPolicy): Response | undefin
     return c.json(
       {
         error: `under the new policy ${c.get("principal")} would no longer be an admin: keep yourself in admin.principals`,
+      },
+      422,
+    );
+  }
+  // This request's credentials verified as the new version would verify them (its Access team and audiences,
+  // its token limits, its certificate issuers): a version that changes how admins sign in (an audience typo)
+  // would otherwise let every admin out at once.
+  const { identity } = await identify(c.req.raw, next, Date.now(), c.get("requestId"), adminNeeds(next));
+  if (!principalsMatch(next.admin.principals, identity)) {
+    return c.json(
+      {
+        error: `under the new policy the credentials of this request would not verify ${c.get("principal")} as an admin: check identity.access (teamDomain, audiences, token limits) and identity.mtls against what admins sign in with`,
       },
       422,
     );
@@ -227,7 +257,7 @@ async function storedCandidate(
     return stored.missing
       ? c.json({ error: `version ${version} is not stored` }, 404)
       : c.json({ error: `version ${version} does not load as stored` }, 422);
-  return refusal(c, stored.policy) ?? stored.policy;
+  return (await refusal(c, stored.policy)) ?? stored.policy;
 }
 
 /** A pushed text that may become active: valid, for this environment, keeping the pusher an admin; stored. */
@@ -235,7 +265,7 @@ async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<Compi
   const loaded = await loadPolicy(text);
   if (!loaded.ok) return c.json({ error: "invalid policy", issues: loaded.issues }, 422);
   const next = loaded.policy;
-  const refused = refusal(c, next);
+  const refused = await refusal(c, next);
   if (refused) return refused;
   // Content-addressed, so storing first loses nothing and overwrites nothing, whoever wins the move.
   await storeVersion(c.env.POLICY, next, text);
