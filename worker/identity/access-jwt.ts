@@ -15,6 +15,12 @@ import { hasUniqueMembers } from "./json-members.ts";
  * serves (only tokens the team's key signed get here: ~1 KiB each, ~5 MiB at the bound).
  */
 const VERIFIED_CACHE_LIMIT = 5000;
+/**
+ * How long the team's key set is kept, and so how long a verification is: a cached token is verified again
+ * after this, so a key Access has rotated away (after a leak) stops counting for tokens already seen too, not
+ * only for new ones, within about two of these (the set's age, then the cached verification's).
+ */
+const KEY_SET_MAX_AGE_MS = 600_000;
 /** Tokens above this size are refused before any parsing (Access tokens are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;
 /** `identity_nonce` is a short random string (16 characters in Access's tokens); it keys a cache. */
@@ -49,6 +55,7 @@ export type AccessResult =
 
 interface CachedVerification {
   result: Extract<AccessResult, { ok: true }>;
+  /** Until when the cached result is used: the token's own end, or KEY_SET_MAX_AGE_MS after it was verified. */
   expiresAt: number;
 }
 
@@ -76,7 +83,7 @@ export class AccessVerifier {
     // of made-up kids cannot become a flood of requests to the team domain.
     this.keys = createRemoteJWKSet(url, {
       cooldownDuration: 30_000,
-      cacheMaxAge: 600_000,
+      cacheMaxAge: KEY_SET_MAX_AGE_MS,
       timeoutDuration: 5_000,
       ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
     });
@@ -89,7 +96,8 @@ export class AccessVerifier {
     const key = token;
     const cached = this.verified.get(key);
     if (cached) {
-      // Never honoured past `exp` (or the maximum age), whatever the cache holds.
+      // Never honoured past `exp` (or the maximum age), whatever the cache holds; verified again once it is as
+      // old as the key set may be.
       if (now < cached.expiresAt) return cached.result;
       this.verified.delete(key);
     }
@@ -139,7 +147,12 @@ export class AccessVerifier {
         nonce,
       };
     }
-    setBounded(this.verified, key, { result, expiresAt }, VERIFIED_CACHE_LIMIT);
+    setBounded(
+      this.verified,
+      key,
+      { result, expiresAt: Math.min(expiresAt, now + KEY_SET_MAX_AGE_MS) },
+      VERIFIED_CACHE_LIMIT,
+    );
     return result;
   }
 }

@@ -6,7 +6,7 @@
 import { jwtVerify, type JWSHeaderParameters, type JWTPayload } from "jose";
 import { workloadTokenOf, type CompiledTokenIssuer, type VerifiedWorkloadToken } from "../../policy/index.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
-import { IssuerKeys, type KeyFetch } from "./issuer-keys.ts";
+import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
 
 /**
  * Verified tokens remembered per issuer and isolate, so a token costs one signature check while it lives.
@@ -29,6 +29,10 @@ export type WorkloadTokenResult =
 
 interface Cached {
   result: Extract<WorkloadTokenResult, { ok: true }>;
+  /**
+   * Until when the cached result is used: the token's end, or KEYS_MAX_AGE_MS after it was verified, so a key
+   * the issuer withdraws stops counting for tokens already seen as well as for new ones.
+   */
   expiresAt: number;
 }
 
@@ -99,7 +103,12 @@ export class WorkloadTokenVerifier {
     if (!checked.ok) return checked;
     const expiresAt = (checked.value.exp + skew) * 1000;
     const result: Extract<WorkloadTokenResult, { ok: true }> = { ok: true, ...checked.value, expiresAt };
-    setBounded(this.verified, key, { result, expiresAt }, VERIFIED_CACHE_LIMIT);
+    setBounded(
+      this.verified,
+      key,
+      { result, expiresAt: Math.min(expiresAt, now + KEYS_MAX_AGE_MS) },
+      VERIFIED_CACHE_LIMIT,
+    );
     return result;
   }
 }
