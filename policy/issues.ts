@@ -50,7 +50,8 @@ export type IssueCode =
   | "ssf-key-unusable"
   | "ssf-algorithm"
   | "ssf-duplicate-issuer"
-  | "ssf-without-access";
+  | "ssf-without-access"
+  | "ssf-hold-shorter-than-tokens";
 
 export interface Issue {
   severity: Severity;

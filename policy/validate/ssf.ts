@@ -1,6 +1,7 @@
 // The transmitters of security events (sharedSignals): where each one's keys come from, that they are public
 // keys of an asymmetric algorithm, and that each issuer is trusted once. A transmitter's key can revoke anyone
 // (and account-enabled lifts refusals), so what signs for it is held to more than a schema can say.
+import { durationSeconds } from "../duration.ts";
 import { ASYMMETRIC_ALGORITHMS } from "../ssf/events.ts";
 import type { PolicyDocument } from "../schema.ts";
 import type { Collector } from "./collector.ts";
@@ -22,6 +23,7 @@ export function checkSharedSignals(doc: PolicyDocument, out: Collector): void {
       "configure identity.access, or remove sharedSignals",
     );
   }
+  checkHoldCoversTokens(doc, out);
   const issuers = new Map<string, string>();
   for (const [name, transmitter] of Object.entries(signals.transmitters)) {
     const at = `sharedSignals.transmitters.${name}`;
@@ -74,4 +76,26 @@ function keyProblem(key: Record<string, unknown>): string | undefined {
     return `kty must be RSA, EC or OKP (a public signing key), not ${JSON.stringify(key.kty ?? null)}`;
   if (key.use !== undefined && key.use !== "sig") return `use is ${JSON.stringify(key.use)}: a SET key signs ("sig")`;
   return undefined;
+}
+
+/**
+ * A revoked session's refusal ends after holdFor, but nothing else refuses the tokens issued before the event: a
+ * person's token may count as long as maxTokenLifetime (or maxTokenAge, when shorter) allows, so a shorter hold
+ * lets a token of the revoked session count again once the hold ends.
+ */
+function checkHoldCoversTokens(doc: PolicyDocument, out: Collector): void {
+  const access = doc.identity.access;
+  const signals = doc.sharedSignals;
+  if (!access || !signals) return;
+  const lifetime = durationSeconds(access.maxTokenLifetime);
+  const tokens = access.maxTokenAge === undefined ? lifetime : Math.min(lifetime, durationSeconds(access.maxTokenAge));
+  if (durationSeconds(signals.holdFor) >= tokens) return;
+  const longest = access.maxTokenAge === undefined ? "maxTokenLifetime" : "maxTokenLifetime and maxTokenAge";
+  out.add(
+    "warning",
+    "ssf-hold-shorter-than-tokens",
+    "sharedSignals.holdFor",
+    `holdFor ${signals.holdFor} is shorter than the ${tokens / 3600}h a person's Access token may count (identity.access ${longest}): a token of a session revoked by an event counts again once the hold ends`,
+    "set holdFor to at least identity.access.maxTokenLifetime (your Access session duration), or lower maxTokenAge",
+  );
 }

@@ -416,6 +416,17 @@ const FIXTURES = {
     severity: "warning",
     path: "sharedSignals",
   },
+  "ssf-hold-shorter-than-tokens": {
+    change: (d) => {
+      signals(d);
+      d.sharedSignals.holdFor = "24h";
+      d.identity.access.maxTokenLifetime = "720h";
+    },
+    severity: "warning",
+    path: "sharedSignals.holdFor",
+    message:
+      "holdFor 24h is shorter than the 720h a person's Access token may count (identity.access maxTokenLifetime): a token of a session revoked by an event counts again once the hold ends",
+  },
 } satisfies Record<IssueCode, Fixture>;
 
 function run(change: Fixture["change"]): ReturnType<typeof validatePolicy> {
