@@ -83,6 +83,10 @@ function decodeSegment(raw: string): string | CanonicalResult {
       if (byte === 0x2e) return reject("path-encoded-dot", "encoded dot %2E");
       if (byte === 0x25) return reject("path-encoded-percent", "encoded percent %25 (double encoding)");
       if (byte === 0x3b) return reject("path-parameter", "encoded ';' parameter");
+      // A proxy or origin that decodes the path and parses it again (nginx's `proxy_pass ...$uri`) would end
+      // the path there: `/admin%3F/users` is `/admin` to it, a segment `admin?` here.
+      if (byte === 0x3f) return reject("path-query", "encoded '?' (%3F) in path");
+      if (byte === 0x23) return reject("path-fragment", "encoded '#' (%23) in path");
       if (byte < 0x20 || byte === 0x7f) return reject("path-control-character", `encoded control byte %${hex}`);
       bytes.push(byte);
       i += 2;
@@ -143,22 +147,26 @@ function namesMethodOverride(decodedName: string): boolean {
 }
 
 /**
+ * A query name decoded as PHP decodes it: each valid `%XX` becomes its byte, an invalid escape stays as it is
+ * written, and bytes are not required to be UTF-8. A strict decoder refuses `_method%00%ZZ` outright, while PHP
+ * reads `_method` (cut at the NUL).
+ */
+function decodeLeniently(name: string): string {
+  return name.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
  * Would a framework take the method from this query? Laravel, Symfony and Express's method-override (set up
  * with `_method`) read a `_method` query parameter, which would turn an allowed request into another method at
- * the origin. Names are percent-decoded with `+` as a space, then read every way a framework might
- * (`namesMethodOverride`).
+ * the origin. Names are percent-decoded with `+` as a space, leniently as PHP does (any name spelling `_method`
+ * is ASCII, so this reads every UTF-8 spelling too), then read every way a framework might (`namesMethodOverride`).
  */
 export function queryOverridesMethod(rawQuery: string): boolean {
   if (!/method/i.test(rawQuery) && !rawQuery.includes("%")) return false; // the common query: nothing to decode
   for (const pair of rawQuery.split(/[&;]/)) {
     const end = pair.indexOf("=");
-    let name = end === -1 ? pair : pair.slice(0, end);
-    try {
-      name = decodeURIComponent(name.replace(/\+/g, " "));
-    } catch {
-      continue; // no framework decodes it to anything, so it cannot name `_method`
-    }
-    if (namesMethodOverride(name)) return true;
+    const name = end === -1 ? pair : pair.slice(0, end);
+    if (namesMethodOverride(decodeLeniently(name.replace(/\+/g, " ")))) return true;
   }
   return false;
 }

@@ -45,11 +45,15 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/a#b"],
     ["GET", HOST, "/#"],
     ["GET", HOST, "/a/b#/c"],
+    // Encoded: a proxy that decodes the path and parses it again would end the path there.
+    ["GET", HOST, "/admin%23/users"],
   ],
   "path-query": [
     ["GET", HOST, "/a?b=1"],
     ["GET", HOST, "/?"],
     ["GET", HOST, "/a/b?"],
+    ["GET", HOST, "/admin%3F/users"],
+    ["GET", HOST, "/a%3fb"],
   ],
   "path-backslash": [
     ["GET", HOST, "/a\\b"],
@@ -143,6 +147,11 @@ const PROBLEM_CASES = {
     ["POST", HOST, "/", "_method%00=DELETE"],
     ["POST", HOST, "/", "_method%00x=DELETE"],
     ["POST", HOST, "/", "+_method%00[]=DELETE"],
+    // An invalid escape or a byte that is no UTF-8 after the NUL: PHP still reads `_method` (a strict decoder
+    // refuses the whole name).
+    ["POST", HOST, "/", "_method%00%ZZ=DELETE"],
+    ["POST", HOST, "/", "_method%00%FF=DELETE"],
+    ["POST", HOST, "/", "_method[%ZZ]=DELETE"],
     // The array form with a line break inside the brackets is still `_method` (PHP cuts at the bracket).
     ["POST", HOST, "/", "_method[%0A]=DELETE"],
     ["POST", HOST, "/", "_method[%E2%80%A8x]=DELETE"],
@@ -190,7 +199,6 @@ describe("canonicalTarget accepts", () => {
     { raw: "/😀", path: "/%F0%9F%98%80", segments: ["😀"] },
     { raw: "/a b", path: "/a%20b", segments: ["a b"] },
     { raw: "/a%20b", path: "/a%20b", segments: ["a b"] },
-    { raw: "/a%3Fb%23c", path: "/a%3Fb%23c", segments: ["a?b#c"] },
     { raw: '/{x}"<>', path: "/%7Bx%7D%22%3C%3E", segments: ['{x}"<>'] },
     { raw: "/a%2Bb/c+d", path: "/a+b/c+d", segments: ["a+b", "c+d"] },
     { raw: "/%40user:x=1,y!$&'()*", path: "/@user:x=1,y!$&'()*", segments: ["@user:x=1,y!$&'()*"] },
@@ -212,7 +220,7 @@ describe("canonicalTarget accepts", () => {
   });
 
   it("is idempotent: the canonical path canonicalises to itself", () => {
-    for (const raw of ["/é/%7e", "/a b/%41", "/a%3Fb/", "/x/😀"]) {
+    for (const raw of ["/é/%7e", "/a b/%41", "/a%22b/", "/x/😀"]) {
       const once = canonicalTarget("GET", HOST, raw);
       if (!once.ok) throw new Error(`${raw} refused`);
       const twice = canonicalTarget("GET", HOST, once.target.path);
