@@ -70,6 +70,9 @@ describe("people in a browser", () => {
     const requestId = await page.locator("#request-id").innerText();
     expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(requestId).toBe(await response.headerValue("ward-request-id"));
+    // Never framed by another page, never sniffed as anything but HTML.
+    expect(await response.headerValue("content-security-policy")).toBe("frame-ancestors 'none'");
+    expect(await response.headerValue("x-content-type-options")).toBe("nosniff");
     const text = await page.locator("body").innerText();
     expect(text).toContain("#help-wiki on chat, or it-helpdesk@example.com");
     // It names whom she is signed in as; beyond her own address, nothing says why.

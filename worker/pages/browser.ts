@@ -10,7 +10,16 @@ import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
  */
 export function madeForAnotherOrigin(request: Request): boolean {
   const { headers } = request;
-  return crossOriginRequest(headers.get("sec-fetch-site"), headers.get("origin"), () => new URL(request.url).origin);
+  return crossOriginRequest(headers.get("sec-fetch-site"), headers.get("origin"), () => originOf(request.url));
+}
+
+/** The request's own origin; an empty string, which no Origin header equals, when its URL does not parse (bare workerd, a hostile Host). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
+  }
 }
 
 /** A top-level page load (not fetch/XHR, not an API client). */
@@ -19,6 +28,21 @@ export function isBrowserNavigation(request: Request): boolean {
   const mode = request.headers.get("sec-fetch-mode");
   if (mode) return mode === "navigate";
   return (request.headers.get("accept") ?? "").includes("text/html");
+}
+
+/**
+ * The headers of every page Ward renders itself: never framed (another page cannot overlay it to have the person
+ * click "Sign out" or read it through a frame), never sniffed as anything but HTML, never cached.
+ */
+export function pageHeaders(requestId: string): Record<string, string> {
+  return {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    "content-security-policy": "frame-ancestors 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "ward-request-id": requestId,
+  };
 }
 
 export function loginRedirect(teamDomain: string, audience: string, host: string, pathAndQuery: string): Response {
@@ -48,8 +72,5 @@ ${portalUrl ? `<p><a id="portal" href="${escapeHtml(portalUrl)}">See the apps yo
 ${logoutUrl ? `<p><a href="${escapeHtml(logoutUrl)}">Sign in as someone else</a></p>` : ""}
 </body></html>
 `;
-  return new Response(html, {
-    status: 403,
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "ward-request-id": requestId },
-  });
+  return new Response(html, { status: 403, headers: pageHeaders(requestId) });
 }

@@ -4,6 +4,7 @@
 import { displayName, principalKey, type CredentialSeen, type Identity } from "../../policy/index.ts";
 import type { ListedApp } from "./portal.ts";
 import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
+import { pageHeaders } from "./browser.ts";
 
 export interface Standing {
   identity: Identity;
@@ -99,13 +100,16 @@ ${s.apps.length > 0 ? `<ul id="apps">\n${items}\n</ul>` : `<p id="apps">No inter
 <p><a id="sign-out" href="/cdn-cgi/access/logout">Sign out</a> · <a href="/cdn-cgi/access/logout">Sign in as someone else</a></p>
 </body></html>
 `;
-  return new Response(html, {
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "ward-request-id": requestId },
-  });
+  return new Response(html, { headers: pageHeaders(requestId) });
 }
 
 export function standingJson(s: Standing, requestId: string): Response {
   return new Response(JSON.stringify(standingRecord(s)), {
-    headers: { "content-type": "application/json", "cache-control": "no-store", "ward-request-id": requestId },
+    headers: {
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "ward-request-id": requestId,
+    },
   });
 }

@@ -84,6 +84,19 @@ describe("decided requests", () => {
     expect(expectOneLine(res, decisions, 400, ["bad-request"])).toMatchObject({ problem: "host-invalid" });
   });
 
+  it("a POST to a request.url that does not parse, with an Origin: a bad request too, not an internal error", async () => {
+    const { res, decisions } = await logged(() =>
+      fetchRaw(
+        rawRequest("http://pay ments.localhost/v1/charge", {
+          method: "POST",
+          body: "{}",
+          headers: { origin: "https://payments.localhost", "cf-access-jwt-assertion": "x.y.z" },
+        }),
+      ),
+    );
+    expect(expectOneLine(res, decisions, 400, ["bad-request"])).toMatchObject({ problem: "host-invalid" });
+  });
+
   it.each(["GET", "HEAD"])("a %s with a body: 400 body-not-allowed, the origin never called", async (method) => {
     const m = marker();
     const { res, body, decisions } = await logged(() =>

@@ -29,6 +29,10 @@ describe("/.ward/me", () => {
     const { res, body } = await me({ headers: { ...PAGE, "cf-access-jwt-assertion": token } });
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
+    // Never framed by another page (clickjacking "Sign out", or reading it through a frame), never sniffed.
+    expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'none'");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(body).toContain('<strong id="who">sre@example.com</strong>');
     expect(body).toContain('<li id="groups">Groups: sre</li>');
     expect(body).toMatch(/Cloudflare Access sign-in, (29|30) min left/);
