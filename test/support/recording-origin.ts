@@ -61,9 +61,15 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       return pump();
     }
     if (req.url?.startsWith("/__redirect")) {
-      // `?to=`: the Location to send, as given (the forms browsers resolve to another host).
-      const to = new URL(req.url, "http://origin").searchParams.get("to");
-      res.writeHead(302, { location: to ?? "http://10.20.30.40:8080/internal/next?x=1" });
+      // `?to=`: the Location to send, as given (the forms browsers resolve to another host); repeated, one
+      // Location field each. `?refresh=`: a Refresh header too.
+      const query = new URL(req.url, "http://origin").searchParams;
+      const to = query.getAll("to");
+      const refresh = query.get("refresh");
+      // Node types Location as one value; it sends an array as one field per value all the same.
+      res.setHeader("location", to.length > 1 ? to : (to[0] ?? "http://10.20.30.40:8080/internal/next?x=1"));
+      if (refresh !== null) res.setHeader("refresh", refresh);
+      res.writeHead(302);
       return void res.end();
     }
     res.setHeader("content-type", "application/json");

@@ -19,24 +19,64 @@ export type ForwardResult = (
 export const ORIGIN_TIMEOUT_MS = 30_000;
 
 /**
+ * A URL the origin sent for the browser to follow, as the browser reads it (WHATWG URL, against the URL the
+ * client asked for), on the gateway's host: as written when it names no other host (a relative URL, `mailto:`),
+ * else rebuilt from the gateway's origin (assigning `host` alone would keep the internal port). Undefined when
+ * it cannot be read at all (`http://internal:99999/`).
+ */
+function onGatewayHost(url: string, received: URL): string | undefined {
+  let target: URL;
+  try {
+    target = new URL(url, received);
+  } catch {
+    return undefined;
+  }
+  if (target.host === "" || target.origin === received.origin) return url;
+  return `${received.origin}${target.pathname}${target.search}${target.hash}`;
+}
+
+/**
+ * The URL of `Refresh: 5; url=...` as browsers read it (HTML's declarative refresh: the delay, `;` or `,`, an
+ * optional `url=`, the URL, quoted or not), with everything before it; undefined when it names none. No
+ * regular expression that could backtrack: the origin's header may be long.
+ */
+function refreshTarget(value: string): { before: string; url: string } | undefined {
+  let at = /^\s*[\d.]*\s*[;,]?\s*/.exec(value)![0].length;
+  at += /^url\s*=\s*/i.exec(value.slice(at))?.[0].length ?? 0;
+  const quote = value[at];
+  const end = quote === '"' || quote === "'" ? value.indexOf(quote, at + 1) : -1;
+  const url = (
+    quote === '"' || quote === "'" ? value.slice(at + 1, end === -1 ? undefined : end) : value.slice(at)
+  ).trim();
+  return url ? { before: value.slice(0, at), url } : undefined;
+}
+
+/**
  * An origin redirecting to its own (internal) address must not send the client there, nor show it: keep Ward's
- * host. The Location is read as a browser reads it (WHATWG URL, against the URL the client asked for), so every
- * form that names another host is caught: `//host/`, `http:\\host`, `http:/host`, `/\host`, `ws://host`. False
- * when it cannot be read at all (`http://internal:99999/`): the caller answers 502 rather than pass it on.
+ * host, in Location and in Refresh (which browsers follow too). Every form that names another host is caught:
+ * `//host/`, `http:\\host`, `http:/host`, `/\host`, `ws://host`. False when it cannot be read at all, or when
+ * the origin sent two Locations and one names another host: the caller answers 502 rather than pass it on.
  */
 function keepGatewayHost(response: Response, received: URL): boolean {
   const location = response.headers.get("location");
-  if (!location) return true;
-  let target: URL;
-  try {
-    target = new URL(location, received);
-  } catch {
-    return false;
+  if (location) {
+    // Two Location fields reach here joined with ", " and would reach the client both: when any piece names
+    // another host, nothing is passed on. (A URL holds no space, but a careless origin's may: on this host,
+    // it goes through unchanged.)
+    if (location.includes(", ") && location.split(", ").some((piece) => onGatewayHost(piece, received) !== piece))
+      return false;
+    const kept = onGatewayHost(location, received);
+    if (kept === undefined) return false;
+    if (kept !== location) response.headers.set("location", kept);
   }
-  // A URL without a host (mailto:, an app's own scheme) names no address of the origin's network.
-  if (target.host === "" || target.origin === received.origin) return true;
-  // Rebuilt from the gateway's origin: assigning `host` alone would keep the internal port.
-  response.headers.set("location", `${received.origin}${target.pathname}${target.search}${target.hash}`);
+  const refresh = response.headers.get("refresh");
+  const target = refresh ? refreshTarget(refresh) : undefined;
+  if (target) {
+    const kept = onGatewayHost(target.url, received);
+    // One no parser reads is dropped: a refresh is never what a response cannot do without.
+    if (kept === undefined) response.headers.delete("refresh");
+    else if (kept !== target.url) response.headers.set("refresh", `${target.before}${kept}`);
+  }
   return true;
 }
 

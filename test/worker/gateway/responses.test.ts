@@ -112,6 +112,43 @@ describe("origin failures", () => {
     if (shown.protocol.startsWith("http")) expect(shown.host).toBe("wiki.localhost");
   });
 
+  it("two Location fields, one of them the origin's internal address: a 502, neither shown", async () => {
+    const to = ["/ok", "http://10.20.30.40:8080/internal/next"].map((l) => `to=${encodeURIComponent(l)}`).join("&");
+    const res = await exports.default.fetch(`https://wiki.localhost/__redirect?${to}&${marker()}`, {
+      headers: await as(),
+      redirect: "manual",
+    });
+    expect(res.status).toBe(502);
+    expect(res.headers.get("location")).toBeNull();
+    expect(await res.text()).not.toContain("10.20.30.40");
+  });
+
+  // Browsers follow Refresh as they follow Location (HTML's declarative refresh).
+  it.each([
+    ["0; url=http://10.20.30.40:8080/internal?x=1", "0; url=https://wiki.localhost/internal?x=1"],
+    ["5;URL='//10.20.30.40/next'", "5;URL=https://wiki.localhost/next"],
+    ["3, http://10.20.30.40/next", "3, https://wiki.localhost/next"],
+    ["0; url=/team/next", "0; url=/team/next"],
+    ["30", "30"],
+  ])("an origin's Refresh %s reaches the client as %s", async (refresh, expected) => {
+    const res = await exports.default.fetch(
+      `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(refresh)}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("refresh")).toBe(expected);
+  });
+
+  it("an origin's Refresh to a URL no browser can read is dropped", async () => {
+    const refresh = encodeURIComponent("0; url=http://internal.corp:99999/x");
+    const res = await exports.default.fetch(
+      `https://wiki.localhost/__redirect?to=%2Fok&refresh=${refresh}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("refresh")).toBeNull();
+  });
+
   // Passed on, it would show the client the origin's internal name and port.
   it.each(["http://internal.corp:99999/x", "http://db_internal host/x"])(
     "an origin redirect to %s, which no browser can read, is a 502",
