@@ -134,25 +134,62 @@ async function signAssertion(keys: SigningKeys, facts: AssertionFacts): Promise<
 export const ASSERTION_REUSE_SECONDS = 30;
 /** Assertions kept per isolate (and per signing key set); the oldest goes first. */
 const REUSE_LIMIT = 10_000;
+/**
+ * And at most this many characters of claims and tokens together (~8 MB): the claims hold the request's URL, so a
+ * caller sending 10,000 distinct long paths would otherwise keep ~100 MB alive, near the isolate's 128 MB.
+ * Usual entries (~1.5 K) fit some 5,000 at once; past that the oldest go first.
+ */
+const REUSE_CHARACTERS = 8_000_000;
 
 interface Reusable {
   token: string;
   issuedAt: number;
 }
 
+interface ReuseCache {
+  tokens: Map<string, Reusable>;
+  /** Characters held: every key's and token's length. */
+  characters: number;
+}
+
+const sizeOf = (key: string, entry: Reusable) => key.length + entry.token.length;
+
 /** Per signing key set, so a rotated secret never serves a token signed with the old key. */
-const reusable = new WeakMap<SigningKeys, Map<string, Reusable>>();
+const reusable = new WeakMap<SigningKeys, ReuseCache>();
+
+function keep(cache: ReuseCache, key: string, entry: Reusable): void {
+  const { tokens } = cache;
+  const replaced = tokens.get(key);
+  if (replaced) {
+    tokens.delete(key);
+    cache.characters -= sizeOf(key, replaced);
+  }
+  // Oldest first (insertion order), until both bounds hold with the new entry.
+  for (const [oldest, old] of tokens) {
+    if (tokens.size < REUSE_LIMIT && cache.characters + sizeOf(key, entry) <= REUSE_CHARACTERS) break;
+    tokens.delete(oldest);
+    cache.characters -= sizeOf(oldest, old);
+  }
+  tokens.set(key, entry);
+  cache.characters += sizeOf(key, entry);
+}
 
 /** The assertion for these facts: one signed earlier for exactly the same claims, while young enough, else a new one. */
 export async function assertionFor(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
-  let tokens = reusable.get(keys);
-  if (!tokens) reusable.set(keys, (tokens = new Map()));
+  let cache = reusable.get(keys);
+  if (!cache) reusable.set(keys, (cache = { tokens: new Map(), characters: 0 }));
   // The claims themselves are the key, so no claim can ever be left out of the comparison.
   const key = JSON.stringify(claimsOf(facts));
   const nowSeconds = Math.floor(facts.now / 1000);
-  const kept = tokens.get(key);
+  const kept = cache.tokens.get(key);
   if (kept && nowSeconds >= kept.issuedAt && nowSeconds - kept.issuedAt < ASSERTION_REUSE_SECONDS) return kept.token;
   const token = await signAssertion(keys, facts);
-  setBounded(tokens, key, { token, issuedAt: nowSeconds }, REUSE_LIMIT);
+  keep(cache, key, { token, issuedAt: nowSeconds });
   return token;
+}
+
+/** Characters and entries the reuse cache holds for these keys (tests check its bounds). */
+export function reuseCacheSize(keys: SigningKeys): { entries: number; characters: number } {
+  const cache = reusable.get(keys);
+  return { entries: cache?.tokens.size ?? 0, characters: cache?.characters ?? 0 };
 }

@@ -9,6 +9,7 @@ import {
   ASSERTION_REUSE_SECONDS,
   assertionFor,
   assertionKeys,
+  reuseCacheSize,
   type AssertionFacts,
 } from "../../../worker/origin/assertion.ts";
 import { KEY_SET_PATH as JWKS_PATH } from "../../../policy/index.ts";
@@ -206,6 +207,26 @@ describe("one assertion for many requests", () => {
     expect(await assertionFor(keys, { ...facts(t0), issuer: "ward-staging" })).not.toBe(base);
     expect(await assertionFor(keys, { ...facts(t0), identity: { workload: { id: "spiffe://x/y" } } })).not.toBe(base);
     expect(await assertionFor(keys, facts(t0))).toBe(base);
+  });
+
+  it("keeps at most ~8 million characters of reusable tokens: long URLs cannot fill the isolate", async () => {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const keys = await assertionKeys(JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: "bound" }] }));
+    const t0 = Date.UTC(2026, 11, 1, 13, 0, 0);
+    const long = (i: number) => {
+      const path = `/v1/${"x".repeat(4_000)}/${i}`;
+      return facts(t0, { target: { method: "GET", host: "orders.localhost", path, segments: ["v1", "x", `${i}`] } });
+    };
+    const first = await assertionFor(keys, long(0));
+    for (let i = 1; i < 1_000; i++) await assertionFor(keys, long(i));
+    const held = reuseCacheSize(keys);
+    expect(held.characters).toBeLessThanOrEqual(8_000_000);
+    expect(held.entries).toBeGreaterThan(500);
+    expect(held.entries).toBeLessThan(1_000);
+    // The oldest went first; the newest is still reused.
+    expect(await assertionFor(keys, long(0))).not.toBe(first);
+    const newest = await assertionFor(keys, long(999));
+    expect(await assertionFor(keys, long(999))).toBe(newest);
   });
 
   it("signs with a rotated key at once instead of reusing the old key's tokens", async () => {
