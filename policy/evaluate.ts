@@ -161,6 +161,15 @@ function routeTakes(route: CompiledRoute, method: Method): boolean {
 }
 
 /**
+ * Whether another route's deny rules reach this method: its own, and HEAD where it takes GET. Frameworks run the
+ * GET handler for a HEAD (its side effects, its headers), so a deny on GET that a catch-all allowing HEAD let
+ * through would be escaped by changing the method.
+ */
+function denyReaches(route: CompiledRoute, method: Method): boolean {
+  return routeTakes(route, method) || (method === "HEAD" && routeTakes(route, "GET"));
+}
+
+/**
  * The chosen route's rules, then the deny rules of every other route of the service that matches the request
  * (a `deny` on `/admin` covers `/admin/users` too, as every matching DENY policy applies in Istio and Envoy).
  * Every rule is traced; a deny that applies wins over any allow, then the first allow of the chosen route
@@ -179,7 +188,7 @@ function decideByRules(
   // Only routes with deny rules are in this trie: a policy without denies pays nothing here.
   if (!service.denyRoutes.empty) {
     service.denyRoutes.forEachMatch(target.segments, (other) => {
-      if (other === route || !routeTakes(other, target.method)) return;
+      if (other === route || !denyReaches(other, target.method)) return;
       for (const rule of other.denies) consider(rule, request, now, base.trace, found);
     });
   }

@@ -59,7 +59,7 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
       const reached: number[] = [];
       trie.forEachOverlap(denying.tokens, (i) => reached.push(i));
       for (const i of reached)
-        if (i === d || sharesMethod(found[i]!.route, denying.route)) applyingTo[i]![d] = denying.enforced;
+        if (i === d || denyMayReach(found[i]!.route, denying.route)) applyingTo[i]![d] = denying.enforced;
     });
     for (const [i, f] of found.entries()) {
       const applying = applyingTo[i]!.flat();
@@ -123,8 +123,11 @@ function routeGrants(
 }
 
 /** Whether the two routes take a method in common. */
-function sharesMethod(a: Route, b: Route): boolean {
-  return a.methods.includes("*") || b.methods.includes("*") || a.methods.some((m) => b.methods.includes(m));
+/** Whether `denying`'s deny rules may reach requests `route` takes: a method both take, or HEAD where it takes GET (policy/evaluate.ts). */
+function denyMayReach(route: Route, denying: Route): boolean {
+  if (route.methods.includes("*") || denying.methods.includes("*")) return true;
+  const reached: readonly string[] = denying.methods.includes("GET") ? [...denying.methods, "HEAD"] : denying.methods;
+  return route.methods.some((m) => reached.includes(m));
 }
 
 function patternOf(route: Route): PatternToken[] {

@@ -15,11 +15,16 @@ interface Parsed {
   tokens: PatternToken[];
 }
 
-/** A method both routes take, to ask the trie which route a request in both would reach. */
-function commonMethod(a: Route, b: Route): string | undefined {
-  if (a.methods.includes("*")) return b.methods.includes("*") ? "GET" : b.methods[0];
-  if (b.methods.includes("*")) return a.methods[0];
-  return a.methods.find((m) => b.methods.includes(m));
+/**
+ * The methods whose requests both routes match, for `denying`'s deny rules (HEAD too where it takes GET, as
+ * policy/evaluate.ts's denyReaches), to ask the trie which route such a request would reach.
+ */
+function commonMethods(denying: Route, other: Route): Route["methods"] {
+  if (denying.methods.includes("*")) return other.methods.includes("*") ? ["GET"] : other.methods;
+  const reached: Route["methods"] = denying.methods.includes("GET")
+    ? [...new Set([...denying.methods, "HEAD" as const])]
+    : denying.methods;
+  return other.methods.includes("*") ? reached : reached.filter((m) => other.methods.includes(m));
 }
 
 function enforcedDenies(route: Route): string[] {
@@ -52,12 +57,20 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
     overlapping.sort((a, b) => a.index - b.index);
     for (const other of overlapping) {
       if (other === denying) continue;
-      const method = commonMethod(denying.route, other.route);
-      const witness = method && overlapWitness(denying.tokens, other.tokens);
-      if (!method || !witness) continue;
-      const takes = (p: Parsed) => p.route.methods.includes("*") || p.route.methods.includes(method as Method);
-      const taker = trie.find(witness, takes);
-      if (!taker || taker === denying || reported.has(taker.index)) continue;
+      const witness = overlapWitness(denying.tokens, other.tokens);
+      if (!witness) continue;
+      let method: Method | "*" | undefined;
+      let taker: Parsed | undefined;
+      for (const m of commonMethods(denying.route, other.route)) {
+        const takes = (p: Parsed) => p.route.methods.includes("*") || p.route.methods.includes(m);
+        const found = trie.find(witness, takes);
+        if (found && found !== denying) {
+          method = m;
+          taker = found;
+          break;
+        }
+      }
+      if (!taker || reported.has(taker.index)) continue;
       reported.add(taker.index);
       covering.add(denying.index);
       out.add(

@@ -53,6 +53,25 @@ describe("reach with deny rules of covering routes", () => {
     expect(reach(d).denies.find((x) => x.rule === "admin/admin/trial")?.audit).toBe(true);
   });
 
+  it("lists a deny on GET on a route that takes only HEAD there (the gateway refuses HEAD with it)", async () => {
+    const d = await doc();
+    d.services.admin!.routes.push(
+      {
+        id: "heads",
+        methods: ["HEAD"],
+        pathPrefix: "/reports",
+        rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+      },
+      {
+        id: "reports",
+        methods: ["GET"],
+        pathPrefix: "/reports",
+        rules: [{ id: "no-mallory", effect: "deny", principals: [{ email: "mallory@example.com" }] }],
+      },
+    );
+    expect(overriddenBy(d, "admin/heads")).toEqual(["admin/reports/no-mallory"]);
+  });
+
   it("removing the covering deny widens the specific route's grant", async () => {
     const old = await doc();
     const d = structuredClone(old);

@@ -1030,6 +1030,24 @@ describe("more fixtures per code", () => {
     ]);
   });
 
+  it("a deny on GET under a catch-all that takes HEAD: the warning names the HEAD it now refuses", () => {
+    const result = run((d) =>
+      d.services.payments.routes.push(
+        anotherRoute({ id: "everything", methods: ["*"], path: undefined, pathPrefix: "/" }),
+        anotherRoute({
+          id: "drafts",
+          methods: ["GET"],
+          path: undefined,
+          pathPrefix: "/drafts",
+          rules: [{ id: "no-ops", effect: "deny", principals: [{ email: "ops@example.com" }] }],
+        }),
+      ),
+    );
+    expect(result.issues.filter((i) => i.code === "deny-covers-route").map((i) => i.message)).toContain(
+      'deny rules no-ops of route "drafts" also apply to requests route "everything" takes (such as HEAD /drafts)',
+    );
+  });
+
   it("a conditional earlier rule shadows nothing", () => {
     const result = run((d) => {
       d.identity.tokenIssuers = [spire()];

@@ -180,6 +180,7 @@ describe("adversarial corpus", () => {
     const tags = new Set(cases.flatMap((c) => c.tags));
     const required = [
       "admin-host",
+      "encoded-query-fragment",
       "alg-none",
       "alg-confusion",
       "stripped-signature",
