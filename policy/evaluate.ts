@@ -187,10 +187,14 @@ function decideByRules(
   const target = base.target!;
   // Only routes with deny rules are in this trie: a policy without denies pays nothing here.
   if (!service.denyRoutes.empty) {
-    service.denyRoutes.forEachMatch(target.segments, (other) => {
+    const applyDenies = (other: CompiledRoute) => {
       if (other === route || !denyReaches(other, target.method)) return;
       for (const rule of other.denies) consider(rule, request, now, base.trace, found);
-    });
+    };
+    service.denyRoutes.forEachMatch(target.segments, applyDenies);
+    // A deny on an exact path reaches it with or without a trailing slash: Express, ASP.NET Core and older
+    // Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around it.
+    service.denyRoutes.forEachExactOtherSlash(target.segments, applyDenies);
   }
   if (found.deny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: found.deny.id });
   if (!found.allow)

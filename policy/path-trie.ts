@@ -79,6 +79,34 @@ export class PathTrie<T> {
   }
 
   /**
+   * Offers every value whose pattern ends exactly (not with `{**}`) at the same path spelt the other way: without
+   * its trailing slash when `segments` has one (a final empty segment), with one when not. Nothing is allocated.
+   */
+  forEachExactOtherSlash(segments: readonly string[], visit: (value: T) => void): void {
+    const slash = segments.length > 0 && segments[segments.length - 1] === "";
+    const length = slash ? segments.length - 1 : segments.length + 1;
+    if (length > 0) this.visitExact(this.root, segments, 0, length, visit);
+  }
+
+  /** Like visitAll over the first `length` segments (a missing one is ""), offering only values ending there. */
+  private visitExact(
+    at: TrieNode<T>,
+    segments: readonly string[],
+    i: number,
+    length: number,
+    visit: (value: T) => void,
+  ): void {
+    if (i === length) {
+      for (const value of at.exact) visit(value);
+      return;
+    }
+    const seg = i < segments.length ? segments[i]! : "";
+    const literal = at.literal.get(seg);
+    if (literal) this.visitExact(literal, segments, i + 1, length, visit);
+    if (at.segment && seg !== "") this.visitExact(at.segment, segments, i + 1, length, visit);
+  }
+
+  /**
    * Offers every value whose pattern shares at least one path with `tokens` (a pattern), each once. The cost
    * follows the overlapping nodes, so checking every route against the others does not grow quadratically.
    */
