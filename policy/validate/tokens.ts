@@ -33,6 +33,17 @@ export function checkTokenIssuers(doc: PolicyDocument, out: Collector): void {
         "list each issuer once; put rotated keys in its one key set",
       );
     else byIss.set(issuer.issuer, i);
+    // Access's own tokens (people, service tokens) would count as workload tokens, with the limits and the
+    // subjects of a workload issuer instead of Access's.
+    const team = doc.identity.access?.teamDomain;
+    if (team !== undefined && issuer.issuer.replace(/\/+$/, "") === team)
+      out.add(
+        "error",
+        "duplicate-token-issuer",
+        `${at}.issuer`,
+        `the Access team domain (identity.access.teamDomain): its tokens are people's and service tokens', verified as Access tokens`,
+        "name a workload token issuer here, not Cloudflare Access",
+      );
     checkTrustDomain(issuer, at, domains, out);
     if ("jwks" in issuer.keys) checkInlineKeys(issuer, `${at}.keys.jwks`, out);
     if (issuer.kind === "oidc" && issuer.requireClaims === undefined) {

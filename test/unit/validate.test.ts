@@ -483,6 +483,20 @@ describe("more fixtures per code", () => {
     ],
     ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
     ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
+    // Access's own tokens would count as workload tokens, under a workload issuer's limits and subjects.
+    [
+      "the Access team domain as a workload token issuer",
+      (d) =>
+        (d.identity.tokenIssuers = [
+          github({
+            name: "access",
+            issuer: "https://example.cloudflareaccess.com/",
+            keys: { discovery: "https://example.cloudflareaccess.com/.well-known/openid-configuration" },
+          }),
+        ]),
+      "duplicate-token-issuer",
+      "identity.tokenIssuers[0].issuer",
+    ],
     // No token Access issues lives longer than a month (730h): a longer limit could only admit forged ones.
     [
       "a person's token lifetime above 730h",

@@ -135,7 +135,10 @@ export class AccessVerifier {
       expiresAt,
       lifetimeSeconds: exp - iat,
       exp,
-      audiences: typeof payload.aud === "string" ? [payload.aud] : (payload.aud ?? []),
+      // Only the configured ones, as the type says: a token may name others besides (jose asks for one match).
+      audiences: (typeof payload.aud === "string" ? [payload.aud] : (payload.aud ?? [])).filter((aud) =>
+        this.config.audiences.includes(aud),
+      ),
     };
     const user = identity.value.user;
     const nonce = payload.identity_nonce;

@@ -48,6 +48,14 @@ describe("AccessVerifier", () => {
     expect(server.calls).toEqual([`${TEAM}/cdn-cgi/access/certs`]);
   });
 
+  it("gives only the configured audiences of a token that names others besides", async () => {
+    const { v } = verifier();
+    const other = "b".repeat(64);
+    const token = await accessToken(signing, { email: "ann@example.com", aud: [other, AUD] }, { now: NOW });
+    const result = await v.verify(token, NOW);
+    expect(result.ok && result.audiences).toEqual([AUD]);
+  });
+
   it("turns a service token into a service-token identity by common_name", async () => {
     const { v } = verifier();
     const token = await accessToken(signing, { common_name: "ci.access", sub: "" }, { now: NOW });
