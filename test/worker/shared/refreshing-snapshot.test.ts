@@ -64,21 +64,23 @@ describe("the policy copy", () => {
     const background: Promise<unknown>[] = [];
     const waitUntil = (p: Promise<unknown>) => void background.push(p);
     const t0 = Date.now();
-    expect((await currentPolicy(kv, 5, t0, waitUntil))?.version).toBe(v1);
+    // A 20 s interval: the re-checks below stay in the background (a check two intervals old, 40 s, would be
+    // made by the request itself: test/worker/policy-store/idle-isolate.test.ts).
+    expect((await currentPolicy(kv, 20, t0, waitUntil))?.version).toBe(v1);
 
     hang = true; // the next re-check's reads never answer: its request was cancelled
-    expect((await currentPolicy(kv, 5, t0 + 6_000, waitUntil))?.version).toBe(v1);
+    expect((await currentPolicy(kv, 20, t0 + 21_000, waitUntil))?.version).toBe(v1);
     const v2 = await activate(demoPolicy.replace("Ward local demo", "Ward local demo, v2"));
     expect(v2).not.toBe(v1);
     hang = false;
     const before = gets;
-    expect((await currentPolicy(kv, 5, t0 + 7_000, waitUntil))?.version).toBe(v1);
+    expect((await currentPolicy(kv, 20, t0 + 22_000, waitUntil))?.version).toBe(v1);
     expect(gets).toBe(before); // that re-check is still taken as in flight
 
     // Past the abandoned-read limit, a request starts a new re-check, which finds v2.
-    await currentPolicy(kv, 5, t0 + 6_000 + ABANDONED_READ_MS, waitUntil);
+    await currentPolicy(kv, 20, t0 + 21_000 + ABANDONED_READ_MS, waitUntil);
     expect(gets).toBeGreaterThan(before);
     await background.at(-1);
-    expect((await currentPolicy(kv, 5, t0 + 6_001 + ABANDONED_READ_MS, waitUntil))?.version).toBe(v2);
+    expect((await currentPolicy(kv, 20, t0 + 21_001 + ABANDONED_READ_MS, waitUntil))?.version).toBe(v2);
   });
 });
