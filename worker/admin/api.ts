@@ -94,28 +94,38 @@ function control(c: Context<AdminEnv>) {
 }
 
 /**
- * The version whose admins may make this call: the one the policy's single writer (PolicyControl) says is active,
- * not merely the isolate's copy, which a push that removed an admin reaches only at the next refresh; in between,
- * the removed admin could have pushed himself back in, lifted revocations or granted himself break glass. Loaded
- * as any isolate loads a version; undefined (the caller answers 503) when it cannot be.
+ * How long after a move through PolicyControl an isolate's copy may still name the version before it: KV takes
+ * up to ~60 s to reach every location, and an isolate re-reads every POLICY_REFRESH_SECONDS.
  */
-async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Promise<CompiledPolicy | undefined> {
-  const { active } = await control(c).state(0);
-  if (active === null || active === copy.version) return copy;
+const POINTER_SPREAD_MS = 120_000;
+
+/**
+ * The version whose admins may make this call, when it is not the isolate's copy: the one PolicyControl (the one
+ * writer) made active in the last POINTER_SPREAD_MS, which this copy has not reached yet. In that window an admin
+ * the move removed could otherwise push himself back in, lift revocations or break glass. Past it, a copy that
+ * differs was put in KV around the writer (a bootstrap, the recovery when a version no longer loads), and the
+ * gateway enforces the copy: so does this. Undefined (the caller answers 503, for a retry) when the writer's
+ * version cannot be loaded here yet.
+ */
+async function authorisingPolicy(
+  c: Context<AdminEnv>,
+  copy: CompiledPolicy,
+  now: number,
+): Promise<CompiledPolicy | undefined> {
+  const { active, movedAt } = await control(c).authority();
+  if (active === null || active === copy.version || movedAt === null || now - movedAt > POINTER_SPREAD_MS) return copy;
   const stored = await readStoredVersion(c.env.POLICY, active, { role: "active", keeping: copy.version });
   return stored.ok ? stored.policy : undefined;
 }
 
-admin.use("*", async (c, next) => {
-  const now = Date.now();
-  const requestId = crypto.randomUUID();
-  c.set("requestId", requestId);
-  const copy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
-  const policy = copy && (await authorisingPolicy(c, copy));
-  if (!policy) return answer("policy-unavailable", requestId);
+type Admitted = { policy: CompiledPolicy; identity: Identity; principal: string } | { refused: Response };
+
+/** Whether this request comes from an admin of `policy` (on a host it answers on, not on the denylist). */
+async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: number): Promise<Admitted> {
+  const requestId = c.get("requestId");
   // Not on an application's host: not found there, whoever asks, and never handed on to its origin (a route
   // with pathPrefix / would take the path, and a push's body is the whole policy).
-  if (!adminAnswersOn(policy, new URL(c.req.url).host)) return answer("route-not-found", requestId);
+  if (!adminAnswersOn(policy, new URL(c.req.url).host)) return { refused: answer("route-not-found", requestId) };
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, adminNeeds(policy));
   const principal = principalKey(identity);
   c.set("principal", principal);
@@ -134,20 +144,45 @@ admin.use("*", async (c, next) => {
       allowed: false,
       denylist: listed.state,
     });
-    return answer(refused, requestId);
+    return { refused: answer(refused, requestId) };
   }
-  const allowed = policy.admin !== undefined && principalsMatch(policy.admin.principals, identity);
-  logEvent(allowed ? "info" : "warn", "admin-request", {
+  if (policy.admin !== undefined && principalsMatch(policy.admin.principals, identity))
+    return { policy, identity, principal };
+  logEvent("warn", "admin-request", {
     requestId,
     principal,
     method: c.req.method,
     path: new URL(c.req.url).pathname,
-    allowed,
+    allowed: false,
   });
   // Not an admin: the same answers as a route with no matching rule (a 401 asks an anonymous caller to sign in).
-  if (!allowed) return answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", requestId);
-  c.set("identity", identity);
-  c.set("policy", policy);
+  return { refused: answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", requestId) };
+}
+
+admin.use("*", async (c, next) => {
+  const now = Date.now();
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  const copy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  if (!copy) return answer("policy-unavailable", requestId);
+  // First as the isolate's copy says, so that nobody but its admins reaches the one PolicyControl object.
+  let checked = await admitted(c, copy, now);
+  if ("refused" in checked) return checked.refused;
+  const authority = await authorisingPolicy(c, copy, now);
+  if (!authority) return answer("policy-unavailable", requestId);
+  if (authority !== copy) {
+    checked = await admitted(c, authority, now);
+    if ("refused" in checked) return checked.refused;
+  }
+  logEvent("info", "admin-request", {
+    requestId,
+    principal: checked.principal,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    allowed: true,
+  });
+  c.set("identity", checked.identity);
+  c.set("policy", checked.policy);
   await next();
 });
 

@@ -145,8 +145,9 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
 });
 
 /**
- * The tables' layout, raised with each change to them. An object records the version it has upgraded to, so
- * it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time it wakes.
+ * The tables' layout, raised with each change to them. An object records the version it has upgraded to (table
+ * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
+ * it wakes.
  */
 export const DENYLIST_SCHEMA = 1;
 
@@ -167,30 +168,53 @@ function upgradeTables(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS fact_changes (
     match TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (match, value))`);
   sql.exec("CREATE INDEX IF NOT EXISTS fact_changes_seq ON fact_changes (seq)");
-  // E-mail addresses in lower case, as every writer stores them (older rows too), so a fact is one value.
-  sql.exec("UPDATE entries SET value = lower(value) WHERE match = 'email' AND value <> lower(value)");
   sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
+  numberRows(sql, 0);
+}
+
+/**
+ * Rows after `afterRowid` put in form and numbered: e-mail addresses in lower case, as every writer stores them,
+ * so a fact is one value; and each fact no change has numbered, so a read from 0 has it. Rows this release
+ * writes already are; those of a release from before the change sequence (the first release, or one rolled
+ * back to) are not, and without this a revocation it stored would never reach an isolate's copy.
+ */
+function numberRows(sql: SqlStorage, afterRowid: number): void {
+  sql.exec(
+    "UPDATE entries SET value = lower(value) WHERE rowid > ? AND match = 'email' AND value <> lower(value)",
+    afterRowid,
+  );
   sql.exec(
     `INSERT INTO fact_changes (match, value, seq)
      SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER ()
-     FROM (SELECT DISTINCT match, value FROM entries) AS e
+     FROM (SELECT DISTINCT match, value FROM entries WHERE rowid > ?) AS e
      WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`,
+    afterRowid,
   );
 }
+
+const lastRowid = (sql: SqlStorage) =>
+  sql.exec<{ n: number | null }>("SELECT MAX(rowid) AS n FROM entries").one().n ?? 0;
 
 export class Denylist extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const version =
-      sql.exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_version").one().version ?? 0;
-    // An object written by a later release (a rollback) keeps its layout: that release's upgrade only added to it.
-    if (version >= DENYLIST_SCHEMA) return;
+    // The layout reached, and the last row numbered (by the upgrade, or by a wake since).
+    sql.exec("CREATE TABLE IF NOT EXISTS upkeep (version INTEGER NOT NULL, numbered_upto INTEGER NOT NULL)");
+    const kept = sql.exec<{ version: number; numbered_upto: number }>("SELECT * FROM upkeep").toArray()[0];
     ctx.storage.transactionSync(() => {
-      upgradeTables(sql);
-      sql.exec("DELETE FROM schema_version");
-      sql.exec("INSERT INTO schema_version (version) VALUES (?)", DENYLIST_SCHEMA);
+      if (!kept || kept.version < DENYLIST_SCHEMA) upgradeTables(sql);
+      // Only the rows added since the last wake (a look-up of the last rowid, not a scan): those an older
+      // release wrote after a rollback are numbered here, the ones this release wrote are already.
+      else if (lastRowid(sql) > kept.numbered_upto) numberRows(sql, kept.numbered_upto);
+      else return;
+      sql.exec("DELETE FROM upkeep");
+      // An object written by a later release (a rollback) keeps its version: that release's upgrade only added.
+      sql.exec(
+        "INSERT INTO upkeep (version, numbered_upto) VALUES (?, ?)",
+        Math.max(kept?.version ?? 0, DENYLIST_SCHEMA),
+        lastRowid(sql),
+      );
     });
   }
 

@@ -71,9 +71,12 @@ function keepGatewayHost(response: Response, received: URL): boolean {
   }
   const refresh = response.headers.get("refresh");
   const target = refresh ? refreshTarget(refresh) : undefined;
-  if (target) {
-    const kept = onGatewayHost(target.url, received);
-    // One no parser reads is dropped: a refresh is never what a response cannot do without.
+  if (refresh && target) {
+    // Two Refresh fields arrive joined with ", " (the URL then holds the second field): dropped when any names
+    // another host, as is one no parser reads. A refresh is never what a response cannot do without.
+    const pieces = target.url.includes(", ") ? refresh.split(", ").map(refreshTarget) : [];
+    const elsewhere = pieces.some((piece) => piece && onGatewayHost(piece.url, received) !== piece.url);
+    const kept = elsewhere ? undefined : onGatewayHost(target.url, received);
     if (kept === undefined) response.headers.delete("refresh");
     else if (kept !== target.url) response.headers.set("refresh", `${target.before}${kept}`);
   }

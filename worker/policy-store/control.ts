@@ -62,6 +62,20 @@ export class PolicyControl extends DurableObject<Env> {
     return (await this.env.POLICY.get(ACTIVE_KEY))?.trim() || null;
   }
 
+  /**
+   * The active version and when it was made so (ms since the epoch; null when no move went through here yet and
+   * the version is KV's, a bootstrap's): what the admin API authorises against.
+   */
+  async authority(): Promise<{ active: string | null; movedAt: number | null }> {
+    const last = this.ctx.storage.sql
+      .exec<{ version: string; at: string }>(
+        "SELECT version, at FROM history WHERE action IN ('push', 'rollback', 'promote') ORDER BY seq DESC LIMIT 1",
+      )
+      .toArray()[0];
+    if (last) return { active: last.version, movedAt: Date.parse(last.at) };
+    return { active: (await this.env.POLICY.get(ACTIVE_KEY))?.trim() || null, movedAt: null };
+  }
+
   async state(limit = 50): Promise<{ active: string | null; shadow: string | null; history: HistoryEntry[] }> {
     const history = this.ctx.storage.sql
       .exec<Record<string, SqlStorageValue>>("SELECT * FROM history ORDER BY seq DESC LIMIT ?", limit)

@@ -174,12 +174,25 @@ export function shadowPolicy(): CompiledPolicy | undefined {
   return shadow;
 }
 
+/** How long a request waits for the re-check of an idle isolate before it answers with the version it has. */
+const INLINE_CHECK_MS = 1_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first; the timer never outlives it. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The policy to decide with, or undefined when none has ever loaded (the caller answers 503).
  * With a policy in hand, a due re-check runs in the background so the request does not wait for KV, unless the
- * last check is two intervals old or older: an isolate that has been idle re-reads before it answers, so a push
- * or rollback that withdrew access is not honoured for one more request hours later (as worker/denylist/cache.ts
- * does for revocations). If KV cannot be read, the last good version is kept.
+ * last check is two intervals old or older: an isolate that has been idle re-reads before it answers (waiting at
+ * most INLINE_CHECK_MS), so a push or rollback that withdrew access is not honoured for one more request hours
+ * later (as worker/denylist/cache.ts does for revocations). If KV cannot be read, the last good version is kept.
  */
 export async function currentPolicy(
   kv: KVNamespace,
@@ -196,7 +209,13 @@ export async function currentPolicy(
   }
   const since = now - checkedAt;
   if (since >= 2 * refreshSeconds * 1000) {
-    await refresh(kv, now, waitUntil);
+    // One re-check at a time, and this request waits for it at most INLINE_CHECK_MS: a KV that hangs must not
+    // hold every request. (A re-check another request started is not awaited: Workers tie I/O to its request.)
+    const read = active.startRead(now, () => refresh(kv, now, waitUntil));
+    if (read) {
+      waitUntil(read);
+      await settledWithin(read, INLINE_CHECK_MS);
+    }
     return active.latest();
   }
   if (since >= refreshSeconds * 1000) {

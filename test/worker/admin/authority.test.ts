@@ -3,9 +3,10 @@
 // - an isolate holding a superseded copy let an admin that a push had just removed push himself back in;
 // - a push that changed how admins are verified (an audience typo) was accepted and locked every admin out.
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, loadPolicy } from "../../../policy/index.ts";
+import { ACTIVE_KEY, documentKey, loadPolicy, versionKey } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
 
@@ -49,7 +50,9 @@ describe("the admin API's authority", () => {
     const without = labelled("bob removed");
     expect((await push("admin@example.com", without, named)).status).toBe(200);
     const removed = await versionOf(without);
-    // At once, before any refresh: the isolate's copy still names bob; the active version does not.
+    // KV has not reached this location yet: its pointer (and so this isolate's copy, however often it re-reads)
+    // still names the version with bob; the one writer, PolicyControl, made the other one active.
+    await env.POLICY.put(ACTIVE_KEY, named);
     const back = await push("bob@example.com", withBob("bob is back"), removed);
     expect(back.status).toBe(403);
     const revoke = await as("bob@example.com", "/revocations", {
@@ -57,9 +60,31 @@ describe("the admin API's authority", () => {
       body: JSON.stringify({ match: "email", value: "admin@example.com", reason: "bob strikes back" }),
     });
     expect(revoke.status).toBe(403);
-    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(removed);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(named);
+    await env.POLICY.put(ACTIVE_KEY, removed);
     const listed = (await (await as("admin@example.com", "/denylist")).json()) as { entries: { value: string }[] };
     expect(listed.entries.map((e) => e.value)).not.toContain("admin@example.com");
+  });
+
+  it("after a bootstrap long after the last push (the recovery), answers under the bootstrapped version", async () => {
+    const pushed = ((await (await as("admin@example.com", "/policy")).json()) as { active: string }).active;
+    // The last move through the writer was long ago, and its version no longer loads (as after an upgrade that
+    // refuses it); the operator put a good version into KV directly, as the bootstrap steps do.
+    await runInDurableObject(env.POLICY_CONTROL.getByName("policy"), (_instance, state) => {
+      state.storage.sql.exec("UPDATE history SET at = ?", new Date(Date.now() - 3_600_000).toISOString());
+    });
+    await env.POLICY.delete(versionKey(pushed));
+    await env.POLICY.delete(documentKey(pushed));
+    const bootstrapped = await activate(labelled("bootstrapped"));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // this isolate re-reads the pointer
+    const res = await as("admin@example.com", "/policy");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { active: string }).active).toBe(pushed);
+    // A push against what the writer holds goes through, and moves KV from the bootstrapped version.
+    const fixed = labelled("fixed after the bootstrap");
+    expect((await push("admin@example.com", fixed, pushed)).status).toBe(200);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(await versionOf(fixed));
+    expect(bootstrapped).not.toBe(pushed);
   });
 
   it("refuses a version under which this request's credentials would not verify as an admin's", async () => {

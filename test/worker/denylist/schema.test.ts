@@ -10,7 +10,7 @@ const NOW = Date.UTC(2026, 11, 3);
 
 /** What an object of the first release held: the entries table alone, without the security-event columns. */
 function firstReleaseTables(sql: SqlStorage): void {
-  for (const table of ["entries", "directory_refresh", "fact_changes", "schema_version"])
+  for (const table of ["entries", "directory_refresh", "fact_changes", "upkeep"])
     sql.exec(`DROP TABLE IF EXISTS ${table}`);
   sql.exec(`CREATE TABLE entries (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, match TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL,
@@ -29,7 +29,7 @@ function insertEntry(sql: SqlStorage, id: string, match: string, value: string):
 
 const schemaVersion = (sql: SqlStorage) =>
   sql
-    .exec<{ version: number }>("SELECT version FROM schema_version")
+    .exec<{ version: number }>("SELECT version FROM upkeep")
     .toArray()
     .map((r) => r.version);
 
@@ -62,21 +62,44 @@ describe("the Denylist object's tables", () => {
       "t",
       NOW,
     );
+    await stub.add(
+      { kind: "revocation", match: "email", value: "b@example.com", reason: "t", expiresAt: null },
+      "t",
+      NOW,
+    );
     await runInDurableObject(stub, async (_instance, state) => {
-      // A row no writer numbered (only the upgrade's scan numbers such rows).
-      insertEntry(state.storage.sql, "rev-unnumbered", "email", "b@example.com");
       const listed = async () => (await new Denylist(state, env).changes(0, NOW)).facts.map((f) => f.value);
-
+      expect(await listed()).toEqual(["a@example.com", "b@example.com"]); // a wake: both rows now looked at
+      // A row already looked at whose number is gone: only the whole-list scan of an upgrade numbers it again.
+      state.storage.sql.exec("DELETE FROM fact_changes WHERE value = 'b@example.com'");
       expect(await listed()).toEqual(["a@example.com"]);
       expect(schemaVersion(state.storage.sql)).toEqual([DENYLIST_SCHEMA]);
 
-      state.storage.sql.exec("UPDATE schema_version SET version = ?", DENYLIST_SCHEMA - 1);
+      state.storage.sql.exec("UPDATE upkeep SET version = ?", DENYLIST_SCHEMA - 1);
       expect(await listed()).toEqual(["a@example.com", "b@example.com"]);
       expect(schemaVersion(state.storage.sql)).toEqual([DENYLIST_SCHEMA]);
     });
   });
 
-  it("keeps a later release's layout as it is (a rollback)", async () => {
+  it("numbers the rows a release from before the change sequence wrote (a rollback), on the next wake", async () => {
+    const stub = env.DENYLIST.getByName("schema-roll-forward");
+    await stub.add(
+      { kind: "revocation", match: "email", value: "a@example.com", reason: "t", expiresAt: null },
+      "t",
+      NOW,
+    );
+    await runInDurableObject(stub, async (_instance, state) => {
+      // Written as such a release writes: no number in the change sequence, the address as given.
+      insertEntry(state.storage.sql, "rev-old-release", "email", "Leaver@Example.com");
+      const page = await new Denylist(state, env).changes(0, NOW);
+      expect(page.facts.map((f) => [f.value, f.entry?.id])).toEqual([
+        ["a@example.com", expect.any(String)],
+        ["leaver@example.com", "rev-old-release"],
+      ]);
+    });
+  });
+
+  it("keeps a later release's version (a rollback), and still numbers rows written since", async () => {
     const stub = env.DENYLIST.getByName("schema-later");
     await stub.add(
       { kind: "revocation", match: "email", value: "a@example.com", reason: "t", expiresAt: null },
@@ -84,10 +107,10 @@ describe("the Denylist object's tables", () => {
       NOW,
     );
     await runInDurableObject(stub, async (_instance, state) => {
-      state.storage.sql.exec("UPDATE schema_version SET version = ?", DENYLIST_SCHEMA + 1);
+      state.storage.sql.exec("UPDATE upkeep SET version = ?", DENYLIST_SCHEMA + 1);
       insertEntry(state.storage.sql, "rev-unnumbered", "email", "b@example.com");
       const page = await new Denylist(state, env).changes(0, NOW);
-      expect(page.facts.map((f) => f.value)).toEqual(["a@example.com"]);
+      expect(page.facts.map((f) => f.value)).toEqual(["a@example.com", "b@example.com"]);
       expect(schemaVersion(state.storage.sql)).toEqual([DENYLIST_SCHEMA + 1]);
     });
   });

@@ -94,7 +94,7 @@ describe("KV (the policy store)", () => {
     },
   );
 
-  it("slow while a policy is loaded: requests do not wait for it (the re-check runs in the background)", async () => {
+  it("slow while a policy is loaded: the loaded policy answers, a hanging re-check does not hold the request", async () => {
     await get("https://payments.localhost/healthz");
     let release!: () => void;
     const hanging = new Promise<null>((resolve) => (release = () => resolve(null)));
