@@ -45,6 +45,8 @@ export interface CompiledService {
   owner: string;
   mode: "enforce" | "audit";
   hide: boolean;
+  /** Requests' segments are matched in lower case (the routes are written so): `caseInsensitivePaths`. */
+  caseInsensitivePaths: boolean;
   requireCertificate: boolean;
   origin: PolicyDocument["services"][string]["origin"];
   routes: PathTrie<CompiledRoute>;
@@ -163,6 +165,7 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
       owner: service.owner,
       mode: service.mode,
       hide: service.hide,
+      caseInsensitivePaths: service.caseInsensitivePaths ?? false,
       requireCertificate: service.requireCertificate ?? defaultRequireCertificate,
       origin: service.origin,
       routes: trie,

@@ -156,6 +156,15 @@ function consider(rule: CompiledRule, request: RequestFacts, now: number, trace:
   else found.deny ??= rule;
 }
 
+/**
+ * The segments the service's routes are matched on: as requested, or in lower case where the service's origin
+ * serves paths whatever their case (a deny on `/admin` must reach `/ADMIN` there). The path forwarded, logged
+ * and asserted stays as requested.
+ */
+export function matchedSegments(service: CompiledService, segments: readonly string[]): readonly string[] {
+  return service.caseInsensitivePaths ? segments.map((s) => s.toLowerCase()) : segments;
+}
+
 function routeTakes(route: CompiledRoute, method: Method): boolean {
   return route.methods === "any" || route.methods.has(method);
 }
@@ -191,10 +200,11 @@ function decideByRules(
       if (other === route || !denyReaches(other, target.method)) return;
       for (const rule of other.denies) consider(rule, request, now, base.trace, found);
     };
-    service.denyRoutes.forEachMatch(target.segments, applyDenies);
+    const segments = matchedSegments(service, target.segments);
+    service.denyRoutes.forEachMatch(segments, applyDenies);
     // A deny on an exact path reaches it with or without a trailing slash: Express, ASP.NET Core and older
     // Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around it.
-    service.denyRoutes.forEachExactOtherSlash(target.segments, applyDenies);
+    service.denyRoutes.forEachExactOtherSlash(segments, applyDenies);
   }
   if (found.deny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: found.deny.id });
   if (!found.allow)
@@ -247,7 +257,9 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (service.requireCertificate && !request.identity.workload) {
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
-  const route: CompiledRoute | undefined = service.routes.find(target.segments, (r) => routeTakes(r, target.method));
+  const route: CompiledRoute | undefined = service.routes.find(matchedSegments(service, target.segments), (r) =>
+    routeTakes(r, target.method),
+  );
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

@@ -35,7 +35,7 @@ export {
   type CompiledRule,
   type CompiledService,
 } from "./compile.ts";
-export { evaluate, type RequestFacts } from "./evaluate.ts";
+export { evaluate, matchedSegments, type RequestFacts } from "./evaluate.ts";
 export {
   auditLine,
   decidedByLine,

@@ -267,6 +267,12 @@ export const Service = z.strictObject({
   owner: z.string().min(1).describe("who to ask for access; shown on the denied page"),
   mode: z.enum(["enforce", "audit"]).default("enforce"),
   hide: z.boolean().default(false).describe("answer unauthorized callers 404 as if the route did not exist (else 403)"),
+  caseInsensitivePaths: z
+    .boolean()
+    .optional()
+    .describe(
+      "match paths whatever their letter case, for origins that serve /Admin as /admin (IIS, ASP.NET Core, Express); routes are then written in lower case",
+    ),
   requireCertificate: z.boolean().optional().describe("overrides identity.mtls.required for this service"),
   tokenAudience: tokenAudience
     .optional()

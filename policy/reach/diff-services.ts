@@ -4,6 +4,8 @@
 // - mode enforce -> audit: every request the service takes is forwarded, whatever the rules say;
 // - hide true -> false: a refused caller is told 403 where it was told 404, so learns that the route exists:
 //   more is disclosed, which a CI gate on widening should stop for a person to look at;
+// - paths matched case-sensitively again: `/ADMIN` escapes a deny on `/admin` at an origin that serves both
+//   alike; matched whatever their case: allow rules also take requests in other cases. Either way reach changes;
 // - a client certificate no longer required: callers without one reach the rules;
 // - forwarded headers added: the origin sees more of what clients send (an `authorization` its own login reads).
 import type { ServiceSettings } from "./model.ts";
@@ -36,6 +38,15 @@ function changesOf(name: string, o: ServiceSettings, n: ServiceSettings): Settin
         ? `${name}: refusals now answered 404, as if nothing were there`
         : `${name}: refusals now answered 403 (was 404): callers learn which routes exist`,
       widens: !n.hide,
+    });
+  }
+  if (o.caseInsensitivePaths !== n.caseInsensitivePaths) {
+    changes.push({
+      kind: "path case",
+      change: n.caseInsensitivePaths
+        ? `${name}: paths now matched whatever their case (allow rules take /Admin for /admin too)`
+        : `${name}: paths now matched case-sensitively again (/ADMIN escapes a deny on /admin where the origin serves both)`,
+      widens: true,
     });
   }
   if (o.requireCertificate !== n.requireCertificate) {

@@ -97,6 +97,8 @@ export interface ServiceSettings {
   origin: string;
   mode: "enforce" | "audit";
   hide: boolean;
+  /** Paths matched whatever their case (`caseInsensitivePaths`). */
+  caseInsensitivePaths: boolean;
   /** The service's own requireCertificate, or identity.mtls.required. */
   requireCertificate: boolean;
   /** Request headers forwarded beyond the standard ones, lower case, per route (`service/route`): the service's and the route's. */

@@ -7,6 +7,7 @@ export interface SettingChange {
     | "origin"
     | "mode"
     | "hide"
+    | "path case"
     | "certificate"
     | "forwarded headers"
     | "websocket"

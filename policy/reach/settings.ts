@@ -71,6 +71,7 @@ function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {
           : `url ${service.origin.url}`,
     mode: service.mode,
     hide: service.hide,
+    caseInsensitivePaths: service.caseInsensitivePaths ?? false,
     requireCertificate: requiresCertificate(doc, name),
     forwardHeaders,
     // `websocket: {}` (limits only) allows upgrades too; only `false` or nothing does not.

@@ -15,7 +15,14 @@ import { checkWebSocket } from "../websocket/validate.ts";
 /** The routes seen so far with a pattern, by the pattern's key: two for one path and method clash. */
 type Patterns = Map<string, { index: number; methods: readonly string[] }[]>;
 
-export function checkRoutes(doc: PolicyDocument, routes: readonly Route[], at: string, out: Collector): void {
+/** `caseInsensitivePaths`: the service's; its requests are matched in lower case, so its literals must be. */
+export function checkRoutes(
+  doc: PolicyDocument,
+  routes: readonly Route[],
+  at: string,
+  out: Collector,
+  caseInsensitivePaths = false,
+): void {
   const routeIds = new Map<string, number>();
   const patterns: Patterns = new Map();
   routes.forEach((route, r) => {
@@ -32,13 +39,20 @@ export function checkRoutes(doc: PolicyDocument, routes: readonly Route[], at: s
     }
     checkForwardHeaders(route.forwardHeaders, rat, out);
     checkWebSocket(route, rat, out);
-    checkPathPattern(route, r, rat, patterns, out);
+    checkPathPattern(route, r, rat, patterns, out, caseInsensitivePaths);
   });
   const covering = checkCrossRouteDenies(routes, at, out);
   for (const [r, route] of routes.entries()) checkRules(doc, route, `${at}.routes[${r}]`, covering.has(r), out);
 }
 
-function checkPathPattern(route: Route, r: number, rat: string, patterns: Patterns, out: Collector): void {
+function checkPathPattern(
+  route: Route,
+  r: number,
+  rat: string,
+  patterns: Patterns,
+  out: Collector,
+  caseInsensitivePaths: boolean,
+): void {
   if ((route.path === undefined) === (route.pathPrefix === undefined)) {
     out.add("error", "invalid-path-pattern", rat, "a route has exactly one of path or pathPrefix");
     return;
@@ -57,6 +71,16 @@ function checkPathPattern(route: Route, r: number, rat: string, patterns: Patter
       `${rat}.${field}`,
       `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`,
       "choose another path",
+    );
+    return;
+  }
+  if (caseInsensitivePaths && parsed.tokens.some((t) => t.kind === "literal" && t.value !== t.value.toLowerCase())) {
+    out.add(
+      "error",
+      "invalid-path-pattern",
+      `${rat}.${field}`,
+      `${pattern} has upper-case letters, and the service matches paths in lower case (caseInsensitivePaths): it could never match`,
+      `write it as ${pattern.toLowerCase()}`,
     );
     return;
   }

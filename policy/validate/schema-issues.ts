@@ -174,6 +174,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
     "owner",
     "mode",
     "hide",
+    "caseInsensitivePaths",
     "requireCertificate",
     "tokenAudience",
     "accessAudiences",

@@ -29,7 +29,7 @@ export function checkServices(doc: PolicyDocument, out: Collector): void {
       );
     }
     checkForwardHeaders(service.forwardHeaders, at, out);
-    checkRoutes(doc, service.routes, at, out);
+    checkRoutes(doc, service.routes, at, out, service.caseInsensitivePaths ?? false);
   }
   checkWildcardHosts(doc, hostOwner, out);
 }

@@ -564,3 +564,48 @@ describe("an allow rule's scopes and claims come from one credential its princip
     expect(decision).toMatchObject({ effect: "deny", reasons: ["denied-by-rule"] });
   });
 });
+
+describe("caseInsensitivePaths", () => {
+  const rules: RuleInput[] = [{ id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }] }];
+
+  it("matches the route in any case, and keeps the path as requested in the decision's target", async () => {
+    const policy = await policyWith(rules, { caseInsensitivePaths: true });
+    const decision = evaluate(policy, request(alice, { path: "/V1/Orders" }), NOW);
+    expect(decision).toMatchObject({ effect: "allow", route: "api/orders" });
+    // Forwarded, logged and asserted as requested: the origin serves both alike, and a parameter keeps its case.
+    expect(decision.target?.path).toBe("/V1/Orders");
+  });
+
+  it("is off by default: another case is another path", async () => {
+    const policy = await policyWith(rules);
+    expect(evaluate(policy, request(alice, { path: "/V1/Orders" }), NOW)).toMatchObject({
+      effect: "deny",
+      reasons: ["route-not-found"],
+    });
+  });
+
+  it("refuses a route literal with upper case at such a service: it could never match", () => {
+    const result = validatePolicy({
+      version: 1,
+      metadata: { environment: "dev", owners: ["security@example.com"] },
+      identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
+      services: {
+        api: {
+          hosts: [HOST],
+          origin: { tunnel: "API" },
+          owner: "api-team@example.com",
+          caseInsensitivePaths: true,
+          routes: [{ id: "orders", methods: ["POST"], path: "/v1/Orders/{Id}", rules }],
+        },
+      },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        code: "invalid-path-pattern",
+        path: "services.api.routes[0].path",
+        hint: "write it as /v1/orders/{id}",
+      }),
+    ]);
+  });
+});

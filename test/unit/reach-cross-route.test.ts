@@ -88,3 +88,18 @@ describe("reach with deny rules of covering routes", () => {
     expect(diff.changed.filter((c) => c.widens).map((c) => c.route)).toEqual(["admin/admin", "admin/users"]);
   });
 });
+
+describe("diff of caseInsensitivePaths", () => {
+  it("reports turning it on or off as a widening", async () => {
+    const old = await doc();
+    const on = structuredClone(old);
+    on.services.admin!.caseInsensitivePaths = true;
+    for (const [before, after] of [
+      [old, on],
+      [on, old],
+    ] as const) {
+      const changes = diffReach(reach(before), reach(after)).settings.filter((c) => c.kind === "path case");
+      expect(changes).toEqual([expect.objectContaining({ widens: true })]);
+    }
+  });
+});

@@ -8,6 +8,7 @@ import {
   canonicalTarget,
   compilePrincipals,
   findService,
+  matchedSegments,
   principalsMatch,
   type CompiledPrincipals,
   type CompiledPolicy,
@@ -71,7 +72,7 @@ function coveringDenies(service: CompiledService | undefined, host: string, path
   const target = canonicalTarget("GET", host, path);
   if (!service || !target.ok) return [];
   const denies: CompiledPrincipals[] = [];
-  service.denyRoutes.forEachMatch(target.target.segments, (route) => {
+  service.denyRoutes.forEachMatch(matchedSegments(service, target.target.segments), (route) => {
     if (route.methods !== "any" && !route.methods.has("GET")) return;
     for (const rule of route.denies)
       if (!rule.audit && !rule.conditions && rule.principals) denies.push(rule.principals);
