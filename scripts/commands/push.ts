@@ -23,6 +23,7 @@ import {
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
+import { grantsInForce } from "../grants/read.ts";
 import { diffText } from "../reach/text.ts";
 
 export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run]
@@ -97,7 +98,15 @@ async function printReachDiff(target: AdminTarget, state: PolicyState, next: Com
     io.out(`(the active version ${short(state.active)} could not be read for a diff)`);
     return EXIT.failed;
   }
-  const diff = diffReach(reach(active.policy), reach(next));
+  // The grants in force, on both sides: an exception for every route of a service covers the routes this version
+  // adds to it, and a grant naming a route covers what that route comes to match, which only shows with them.
+  const listed = await adminCall(target, "GET", "/grants");
+  if (listed.status !== 200) {
+    io.out(`(the grants in force could not be read for a diff: ${listed.status})`);
+    return EXIT.failed;
+  }
+  const grants = grantsInForce((listed.body as { grants?: unknown }).grants, `${target.describe} GET /grants`);
+  const diff = diffReach(reach(active.policy, { grants }), reach(next, { grants }));
   for (const line of diffText(diff)) io.out(line);
   return diffWidens(diff) ? EXIT.widened : EXIT.ok;
 }

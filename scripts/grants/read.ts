@@ -18,8 +18,16 @@ export async function readGrants(file: string): Promise<TimedGrant[]> {
   } catch (error) {
     throw new CliError(`--grants ${file}: ${(error as NodeJS.ErrnoException).code ?? "not JSON"}`, EXIT.failed);
   }
+  return grantsInForce(parsed, `--grants ${file}`);
+}
+
+/**
+ * Grant records (a `--grants` file's, or the admin API's `GET /grants` answer's `grants`), checked, those in
+ * force. `source` names where they came from in an error.
+ */
+export function grantsInForce(parsed: unknown, source: string): TimedGrant[] {
   if (!Array.isArray(parsed))
-    throw new CliError(`--grants ${file}: expected a JSON array of grants (ward exceptions list --json)`, EXIT.failed);
+    throw new CliError(`${source}: expected a JSON array of grants (ward exceptions list --json)`, EXIT.failed);
   // An instant outside what a Date holds is refused like one that does not parse: it has no ISO form to show.
   const instant = (v: unknown) => new Date(typeof v === "number" ? v : Date.parse(String(v))).getTime();
   return parsed
@@ -35,10 +43,7 @@ export async function readGrants(file: string): Promise<TimedGrant[]> {
         Number.isNaN(grant.notBefore) ||
         Number.isNaN(grant.notAfter)
       ) {
-        throw new CliError(
-          `--grants ${file}: grant ${i} needs id, principal, service, notBefore and notAfter`,
-          EXIT.failed,
-        );
+        throw new CliError(`${source}: grant ${i} needs id, principal, service, notBefore and notAfter`, EXIT.failed);
       }
       if (
         (grant.kind !== undefined && grant.kind !== "exception" && grant.kind !== "break-glass") ||
@@ -46,7 +51,7 @@ export async function readGrants(file: string): Promise<TimedGrant[]> {
         !isList(grant.methods)
       ) {
         throw new CliError(
-          `--grants ${file}: grant ${i}: kind is exception or break-glass, routes and methods each a list of names or "*"`,
+          `${source}: grant ${i}: kind is exception or break-glass, routes and methods each a list of names or "*"`,
           EXIT.failed,
         );
       }

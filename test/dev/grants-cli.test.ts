@@ -1,7 +1,8 @@
 // `ward exceptions` and `ward breakglass` --local against a real local gateway: a grant lets its principal
 // through within the refresh interval, revoking it stops that, bad input changes nothing.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPolicy } from "../../policy/index.ts";
 import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
@@ -88,6 +89,31 @@ describe("ward exceptions --local", () => {
     expect((await ward("exceptions", "list", "--local", "--port", port)).out).toBe("none");
     expect((await ward("exceptions", "list", "--local", "--port", port, "--all")).out).toContain(`${id}  exception`);
   }, 30_000);
+
+  it("ward push shows a route it adds as reached by an exception for every route of the service", async () => {
+    const args = withPort(grant);
+    args.splice(args.indexOf("--routes"), 2);
+    args.splice(args.indexOf("--methods"), 2);
+    const granted = await ward(...args);
+    const id = /^granted: (exc-[0-9a-f]{8})/.exec(granted.out)?.[1];
+    expect(id, granted.out).toBeDefined();
+    try {
+      // A route for the SRE group only; the exception covers it too, from the moment it exists.
+      const next = demo.replace(
+        "      - id: edit\n",
+        "      - id: settings\n        methods: [PATCH]\n        pathPrefix: /settings\n        rules:\n          - { id: sre, effect: allow, principals: [{ group: sre }] }\n      - id: edit\n",
+      );
+      const file = join(mkdtempSync(join(tmpdir(), "ward-grants-diff-")), "next.yaml");
+      writeFileSync(file, next);
+      const run = await ward("push", "--local", "--port", port, file, "--dry-run");
+      expect(run.status).toBe(4);
+      expect(run.out.split("\n").filter((line) => line.includes("wiki/settings") && line.includes(id!))).toHaveLength(
+        1,
+      );
+    } finally {
+      await ward("exceptions", "revoke", "--local", "--port", port, `wiki/${id}`, "--reason", "done");
+    }
+  });
 
   it.each<[string, string[], number, string]>([
     ["an unknown service", ["--service", "wikki"], 1, 'unknown service "wikki"'],
