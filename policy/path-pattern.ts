@@ -43,3 +43,14 @@ export function parsePathPattern(pattern: string, prefix = false): PatternResult
   const key = `/${tokens.map((t) => (t.kind === "literal" ? t.value : t.kind === "segment" ? "{*}" : "{**}")).join("/")}`;
   return { ok: true, tokens, key };
 }
+
+/**
+ * The other trailing-slash spelling of an exact pattern, which its deny rules reach too (policy/evaluate.ts):
+ * undefined for a prefix (it has both) and for the root.
+ */
+export function otherSlash(tokens: readonly PatternToken[]): PatternToken[] | undefined {
+  const last = tokens.at(-1);
+  if (!last || last.kind === "rest") return undefined;
+  if (last.kind === "literal" && last.value === "") return tokens.length > 1 ? tokens.slice(0, -1) : undefined;
+  return [...tokens, { kind: "literal", value: "" }];
+}

@@ -4,7 +4,7 @@ import { ruleId, type CompiledPolicy } from "../compile.ts";
 import type { TimedGrant } from "../grants.ts";
 import type { PolicyDocument, Route, Rule } from "../schema.ts";
 import { requiresCertificate, withCertificate } from "./certificate.ts";
-import { parsePathPattern, type PatternToken } from "../path-pattern.ts";
+import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
 import { PathTrie } from "../path-trie.ts";
 import { normalizeMethods } from "./methods.ts";
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
@@ -58,6 +58,8 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
       if (denying.enforced.length === 0) return;
       const reached: number[] = [];
       trie.forEachOverlap(denying.tokens, (i) => reached.push(i));
+      const slashed = otherSlash(denying.tokens);
+      if (slashed) trie.forEachOverlap(slashed, (i) => reached.push(i));
       for (const i of reached)
         if (i === d || denyMayReach(found[i]!.route, denying.route)) applyingTo[i]![d] = denying.enforced;
     });

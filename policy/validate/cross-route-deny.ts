@@ -3,9 +3,10 @@
 // say so: until this Ward, only the most specific route's rules applied, so such a policy changed meaning.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
-import { parsePathPattern, type PatternToken } from "../path-pattern.ts";
+import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
 import { overlapWitness } from "../path-overlap.ts";
 import { PathTrie } from "../path-trie.ts";
+
 import type { Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 
@@ -52,12 +53,14 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
     if (denies.length === 0) continue;
     const reported = new Set<number>();
     // Only the routes whose patterns overlap (the trie finds them without comparing every pair), in policy order.
-    const overlapping: Parsed[] = [];
-    trie.forEachOverlap(denying.tokens, (other) => overlapping.push(other));
-    overlapping.sort((a, b) => a.index - b.index);
-    for (const other of overlapping) {
+    // Its pattern, and the other trailing-slash spelling of an exact one, which its deny rules reach too.
+    const spellings = [denying.tokens, ...[otherSlash(denying.tokens) ?? []].filter((t) => t.length > 0)];
+    const overlapping: { other: Parsed; tokens: PatternToken[] }[] = [];
+    for (const tokens of spellings) trie.forEachOverlap(tokens, (other) => overlapping.push({ other, tokens }));
+    overlapping.sort((a, b) => a.other.index - b.other.index);
+    for (const { other, tokens } of overlapping) {
       if (other === denying) continue;
-      const witness = overlapWitness(denying.tokens, other.tokens);
+      const witness = overlapWitness(tokens, other.tokens);
       if (!witness) continue;
       let method: Method | "*" | undefined;
       let taker: Parsed | undefined;

@@ -72,6 +72,25 @@ describe("reach with deny rules of covering routes", () => {
     expect(overriddenBy(d, "admin/heads")).toEqual(["admin/reports/no-mallory"]);
   });
 
+  it("lists a deny on an exact path on the route of its other trailing-slash spelling", async () => {
+    const d = await doc();
+    d.services.admin!.routes.push(
+      {
+        id: "slashed",
+        methods: ["GET"],
+        path: "/exports/",
+        rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+      },
+      {
+        id: "exports",
+        methods: ["GET"],
+        path: "/exports",
+        rules: [{ id: "no-mallory", effect: "deny", principals: [{ email: "mallory@example.com" }] }],
+      },
+    );
+    expect(overriddenBy(d, "admin/slashed")).toEqual(["admin/exports/no-mallory"]);
+  });
+
   it("removing the covering deny widens the specific route's grant", async () => {
     const old = await doc();
     const d = structuredClone(old);
