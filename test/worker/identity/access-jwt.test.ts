@@ -1,8 +1,7 @@
 // AccessVerifier in workerd with real RS256 tokens. The key set is served by an injected fetch standing in
 // for the Access team domain (the true outside edge), which also counts how often keys are fetched.
 import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { AccessVerifier } from "../../../worker/identity/access-jwt.ts";
 import { accessVerifier, resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
 import { compileAccess, IdentitySources, type CompiledAccess } from "../../../policy/index.ts";
@@ -140,6 +139,32 @@ describe("AccessVerifier", () => {
       (await verifierAfterCooldown.verify(await accessToken(signing, { email: "bob@example.com" }, { now: NOW }), NOW))
         .ok,
     ).toBe(true);
+  });
+
+  // A verified token is cached no longer than the team's key set (10 minutes): a key rotated away after a leak
+  // stops counting for tokens already seen too, not only at their exp (24 h by default).
+  it("verifies a cached token again once the key set may have changed: refused after its key was withdrawn", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(NOW);
+      const { publicKey } = await generateKeyPair("RS256", { extractable: true });
+      let keys = published;
+      const { server, v } = verifier(() => keys);
+      const token = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_400 });
+      expect((await v.verify(token, NOW)).ok).toBe(true);
+      keys = { keys: [{ ...(await exportJWK(publicKey)), kid: "c".repeat(64), alg: "RS256", use: "sig" }] };
+      const at = async (ms: number) => {
+        vi.setSystemTime(ms);
+        return (await v.verify(token, ms)).ok;
+      };
+      expect(await at(NOW + 9 * 60_000)).toBe(true);
+      expect(server.calls).toHaveLength(1);
+      // jose keeps the certs 10 minutes too: the verification after that reads them again.
+      expect(await at(NOW + 11 * 60_000)).toBe(false);
+      expect(await at(NOW + 23 * 3_600_000)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not let a flood of unknown kids become a flood of key fetches", async () => {

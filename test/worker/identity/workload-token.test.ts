@@ -267,6 +267,25 @@ describe("key rotation and the unknown-kid storm", () => {
     expect(server.calls).toHaveLength(2);
   });
 
+  // A verified token is cached no longer than the key set is kept: once the issuer withdraws the key that
+  // signed it (a rotation after a leak), a token already seen stops counting too, not only at its exp.
+  it("verifies a cached token again once the key set may have changed: refused after its key was withdrawn", async () => {
+    const { publicKey } = await generateKeyPair("RS256", { extractable: true });
+    let keys: { keys: JWK[] } = issuers.cluster.published;
+    const server = issuerServer({ [`${CLUSTER}/openid/v1/jwks`]: () => Response.json(keys) });
+    const { v } = verifierFor("cluster", {}, server);
+    const token = await workloadToken({ issuer: "cluster", claims: { exp: 3600, iat: 0, nbf: 0 } }, NOW);
+    expect(problemOf(await verify(v, token, ORDERS))).toBe("ok");
+    expect(server.calls).toHaveLength(2);
+    keys = { keys: [{ ...(await exportJWK(publicKey)), kid: "rotated-after-compromise", alg: "RS256" }] };
+    // Within the set's age the cached verification stands, and nothing is fetched for it.
+    expect(problemOf(await verify(v, token, ORDERS, NOW + KEYS_MAX_AGE_MS - 60_000))).toBe("ok");
+    expect(server.calls).toHaveLength(2);
+    // Past it: verified against the set as it is now, which no longer holds the key.
+    expect(problemOf(await verify(v, token, ORDERS, NOW + KEYS_MAX_AGE_MS + 60_000))).not.toBe("ok");
+    expect(problemOf(await verify(v, token, ORDERS, NOW + 59 * 60_000))).not.toBe("ok");
+  });
+
   it("does not let an issuer that is down become a fetch per request, and drops a set past its age", async () => {
     let up = true;
     const server = issuerServer({
