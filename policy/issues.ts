@@ -35,6 +35,7 @@ export type IssueCode =
   | "shadowed-rule"
   | "route-never-allows"
   | "deny-covers-route"
+  | "route-escapable"
   | "audit-on-allow-rule"
   | "audit-in-production"
   | "websocket-without-get"

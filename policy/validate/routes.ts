@@ -7,6 +7,7 @@ import type { PolicyDocument, Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { checkForwardHeaders } from "./headers.ts";
 import { checkCrossRouteDenies } from "./cross-route-deny.ts";
+import { checkRouteEscapes } from "./route-escapes.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing } from "./shadowing.ts";
 import { RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
@@ -42,6 +43,7 @@ export function checkRoutes(
     checkPathPattern(route, r, rat, patterns, out, caseInsensitivePaths);
   });
   const covering = checkCrossRouteDenies(routes, at, out);
+  checkRouteEscapes(doc, routes, at, out);
   for (const [r, route] of routes.entries()) checkRules(doc, route, `${at}.routes[${r}]`, covering.has(r), out);
 }
 

@@ -28,7 +28,7 @@ function sameMatcher(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
 }
 
 /** Does matcher `a` admit everyone matcher `b` admits? Conservative: false when unsure. */
-function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
+export function covers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
   if ("public" in a) return true;
   if ("authenticated" in a) return !("public" in b);
   if (sameMatcher(a, b)) return true;

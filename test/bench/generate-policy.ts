@@ -184,7 +184,7 @@ function routesFor(service: number, count: number): RouteInput[] {
           hasExportPrefix(r)
             ? {
                 id: `${res}-export`,
-                methods: ["GET"],
+                methods: ["GET", "HEAD"],
                 pathPrefix: `/v1/${res}/export/`,
                 rules: [
                   denySuspended(),

@@ -306,6 +306,29 @@ const FIXTURES = {
     path: "services.payments.routes[1]",
     message: 'deny rules no-ops of route "v1" also apply to requests route "charge" takes (such as POST /v1/charge)',
   },
+  "route-escapable": {
+    change: (d) =>
+      d.services.payments.routes.push(
+        anotherRoute({
+          id: "reports",
+          methods: ["GET"],
+          path: "/v1/reports",
+          rules: [{ id: "ops", effect: "allow", principals: [{ email: "ops@example.com" }] }],
+        }),
+        anotherRoute({
+          id: "heads",
+          methods: ["HEAD"],
+          path: undefined,
+          pathPrefix: "/v1",
+          rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+        }),
+      ),
+    severity: "warning",
+    path: "services.payments.routes[1]",
+    message:
+      'HEAD /v1/reports is decided by route "heads" (allow rules staff), not by route "reports": its origin most likely serves it with the same handler',
+    hint: 'add HEAD to the methods of "reports", so its rules decide HEAD too',
+  },
   "audit-on-allow-rule": {
     change: (d) => (rule0(d).mode = "audit"),
     severity: "error",
@@ -1042,6 +1065,56 @@ describe("more fixtures per code", () => {
       // The enforced deny does override the allow before it; the trial is named by nothing.
       expect.objectContaining({ message: expect.stringContaining('overridden by deny rule "no-frontend"') }),
     ]);
+  });
+
+  it("route-escapable: an exact path's other trailing-slash spelling, taken by a catch-all", () => {
+    const result = run((d) =>
+      d.services.payments.routes.push(
+        anotherRoute({ id: "everything", methods: ["*"], path: undefined, pathPrefix: "/v1" }),
+        anotherRoute({ id: "export", methods: ["POST"], path: "/v1/export/{*}" }),
+      ),
+    );
+    const everything = result.issues.filter((i) => i.code === "route-escapable");
+    // Both narrow routes admit only checkout; the catch-all admits checkout too: nobody gains.
+    expect(everything).toEqual([]);
+    const widened = run((d) =>
+      d.services.payments.routes.push(
+        anotherRoute({
+          id: "everything",
+          methods: ["*"],
+          path: undefined,
+          pathPrefix: "/v1",
+          rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+        }),
+      ),
+    );
+    expect(widened.issues.filter((i) => i.code === "route-escapable")).toEqual([
+      {
+        severity: "warning",
+        code: "route-escapable",
+        path: R0,
+        message:
+          'POST /v1/charge/ (the other trailing-slash spelling) is decided by route "everything" (allow rules staff), not by route "charge": its origin most likely serves it with the same handler',
+        hint: 'add a route for /v1/charge/ with the rules of "charge", or refuse the callers it must not admit with a deny rule, which reaches both spellings',
+      },
+    ]);
+  });
+
+  it("route-escapable: not when the route's own deny rules refuse whom the other route admits", () => {
+    const result = run((d) => {
+      route0(d).methods = ["GET"];
+      route0(d).rules.push({ id: "no-contractors", effect: "deny", principals: [{ email: "eve@example.com" }] });
+      d.services.payments.routes.push(
+        anotherRoute({
+          id: "heads",
+          methods: ["HEAD"],
+          path: undefined,
+          pathPrefix: "/",
+          rules: [{ id: "eve", effect: "allow", principals: [{ email: "eve@example.com" }] }],
+        }),
+      );
+    });
+    expect(result.issues.filter((i) => i.code === "route-escapable")).toEqual([]);
   });
 
   it("a deny on GET under a catch-all that takes HEAD: the warning names the HEAD it now refuses", () => {
