@@ -183,7 +183,19 @@ export const Rule = z.strictObject({
   when: Conditions.optional(),
   rateLimit: RateLimit.optional(),
   headers: z
-    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name"), z.string())
+    .record(
+      z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name"),
+      // What a header field may carry (RFC 9110 §5.5): no control character but tab. The runtime refuses a line
+      // break or a character beyond Latin-1 when the header is set, which would answer every request 500; an
+      // origin's HTTP parser (cloudflared's, Node's) refuses the other control characters.
+      z
+        .string()
+        .max(4096)
+        .regex(
+          /^[\t\x20-\x7e\x80-\xff]*$/,
+          "must be a header value: no line break, no control character but tab, nothing beyond Latin-1",
+        ),
+    )
     .optional()
     .describe("headers to set on the forwarded request when this rule allows"),
   description: z.string().optional(),

@@ -1052,6 +1052,31 @@ describe("more fixtures per code", () => {
     expect(run(change).issues).toEqual([]);
   });
 
+  it.each([
+    ["a line break", "first\nsecond"],
+    ["a carriage return", "a\rb"],
+    ["a NUL", "a\u0000b"],
+    ["another control character", "a\u0001b"],
+    ["DEL", "a\u007fb"],
+    ["a character beyond Latin-1", "caf\u00e9 \u2713"],
+  ])(
+    "a rule header value with %s is an error (the route would answer 500, or the origin refuse it)",
+    (_what, value) => {
+      const result = run((d) => (rule0(d).headers = { "x-note": value }));
+      expect(result.issues).toEqual([
+        expect.objectContaining({
+          severity: "error",
+          path: `${RULE0}.headers.x-note`,
+          message: expect.stringContaining("must be a header value"),
+        }),
+      ]);
+    },
+  );
+
+  it("a rule header value with Latin-1 letters and tabs is no issue", () => {
+    expect(run((d) => (rule0(d).headers = { "x-note": "caf\u00e9\tcr\u00e8me" })).issues).toEqual([]);
+  });
+
   it("an allowed header is no issue", () => {
     expect(run((d) => (rule0(d).headers = { "x-team": "checkout" })).issues).toEqual([]);
   });
