@@ -1,6 +1,7 @@
 // evaluate(compiled, request, now) -> Decision. Pure; never throws for request data. Default deny; a
 // deny rule that applies, on any route matching the request, overrides any allow.
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
+import { foldCase } from "./case-fold.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
 import { countedAs } from "./rate-limit-keys.ts";
@@ -157,12 +158,13 @@ function consider(rule: CompiledRule, request: RequestFacts, now: number, trace:
 }
 
 /**
- * The segments the service's routes are matched on: as requested, or in lower case where the service's origin
- * serves paths whatever their case (a deny on `/admin` must reach `/ADMIN` there). The path forwarded, logged
+ * The segments the service's routes are matched on: as requested, or case-folded where the service's origin
+ * serves paths whatever their case (a deny on `/admin` must reach `/ADMIN` and `/adm%C4%B1n` there:
+ * policy/case-fold.ts). The path forwarded, logged
  * and asserted stays as requested.
  */
 export function matchedSegments(service: CompiledService, segments: readonly string[]): readonly string[] {
-  return service.caseInsensitivePaths ? segments.map((s) => s.toLowerCase()) : segments;
+  return service.caseInsensitivePaths ? segments.map(foldCase) : segments;
 }
 
 function routeTakes(route: CompiledRoute, method: Method): boolean {

@@ -2,6 +2,7 @@
 // the same path and method), deny rules that reach other routes, and their rules: unique ids, each rule
 // checked, none shadowed, one that allows.
 import { ruleId } from "../compile.ts";
+import { foldCase } from "../case-fold.ts";
 import { parsePathPattern } from "../path-pattern.ts";
 import type { PolicyDocument, Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
@@ -76,13 +77,13 @@ function checkPathPattern(
     );
     return;
   }
-  if (caseInsensitivePaths && parsed.tokens.some((t) => t.kind === "literal" && t.value !== t.value.toLowerCase())) {
+  if (caseInsensitivePaths && parsed.tokens.some((t) => t.kind === "literal" && t.value !== foldCase(t.value))) {
     out.add(
       "error",
       "invalid-path-pattern",
       `${rat}.${field}`,
-      `${pattern} has upper-case letters, and the service matches paths in lower case (caseInsensitivePaths): it could never match`,
-      `write it as ${pattern.toLowerCase()}`,
+      `${pattern} has upper-case letters (or ı, İ, ſ or K, which such origins read as i, s or k), and the service matches paths case-folded (caseInsensitivePaths): it could never match`,
+      `write it as ${foldCase(pattern)}`,
     );
     return;
   }

@@ -584,7 +584,11 @@ describe("caseInsensitivePaths", () => {
     });
   });
 
-  it("refuses a route literal with upper case at such a service: it could never match", () => {
+  it.each([
+    ["upper case", "/v1/Orders/{Id}", "/v1/orders/{id}"],
+    ["a dotless i, which such origins read as i", "/v1/\u0131tems", "/v1/items"],
+    ["a long s, which such origins read as s", "/v1/\u017fhipments", "/v1/shipments"],
+  ])("refuses a route literal with %s at such a service: it could never match", (_what, path, written) => {
     const result = validatePolicy({
       version: 1,
       metadata: { environment: "dev", owners: ["security@example.com"] },
@@ -595,7 +599,7 @@ describe("caseInsensitivePaths", () => {
           origin: { tunnel: "API" },
           owner: "api-team@example.com",
           caseInsensitivePaths: true,
-          routes: [{ id: "orders", methods: ["POST"], path: "/v1/Orders/{Id}", rules }],
+          routes: [{ id: "orders", methods: ["POST"], path, rules }],
         },
       },
     });
@@ -604,7 +608,7 @@ describe("caseInsensitivePaths", () => {
       expect.objectContaining({
         code: "invalid-path-pattern",
         path: "services.api.routes[0].path",
-        hint: "write it as /v1/orders/{id}",
+        hint: `write it as ${written}`,
       }),
     ]);
   });
