@@ -22,7 +22,7 @@ export const ORIGIN_TIMEOUT_MS = 30_000;
  * A URL the origin sent for the browser to follow, as the browser reads it (WHATWG URL, against the URL the
  * client asked for), on the gateway's host: as written when it names no other host (a relative URL, `mailto:`),
  * else rebuilt from the gateway's origin (assigning `host` alone would keep the internal port). Undefined when
- * it cannot be read at all (`http://internal:99999/`).
+ * it cannot be read at all (`http://internal:99999/`) or holds another URL without naming a host.
  */
 function onGatewayHost(url: string, received: URL): string | undefined {
   let target: URL;
@@ -31,7 +31,10 @@ function onGatewayHost(url: string, received: URL): string | undefined {
   } catch {
     return undefined;
   }
-  if (target.host === "" || target.origin === received.origin) return url;
+  // No host of its own, but another URL inside (`blob:http://10.0.0.5/`, `view-source:http://...`): unreadable.
+  if (target.host === "") return url.includes("//") ? undefined : url;
+  // On the gateway's origin, unless it carries userinfo (`https://10.0.0.5:8080@gateway/`, `//admin:pw@gateway/`).
+  if (target.origin === received.origin && target.username === "" && target.password === "") return url;
   return `${received.origin}${target.pathname}${target.search}${target.hash}`;
 }
 

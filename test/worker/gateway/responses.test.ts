@@ -101,6 +101,9 @@ describe("origin failures", () => {
     ["https://wiki.localhost/team/next", "https://wiki.localhost/team/next"],
     // No host named: nothing of the origin's network to hide.
     ["mailto:help@example.com", "mailto:help@example.com"],
+    // The gateway's host, with the origin's address or credentials as its userinfo.
+    ["https://10.20.30.40:8080@wiki.localhost/next", "https://wiki.localhost/next"],
+    ["//admin:s3cret@wiki.localhost/next", "https://wiki.localhost/next"],
   ])("an origin redirect to %s reaches the client as %s", async (location, expected) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
@@ -153,16 +156,19 @@ describe("origin failures", () => {
   );
 
   // Passed on, it would show the client the origin's internal name and port.
-  it.each(["http://internal.corp:99999/x", "http://db_internal host/x"])(
-    "an origin redirect to %s, which no browser can read, is a 502",
-    async (location) => {
-      const res = await exports.default.fetch(
-        `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
-        { headers: await as(), redirect: "manual" },
-      );
-      expect(res.status).toBe(502);
-      expect(res.headers.get("location")).toBeNull();
-      expect(await res.text()).not.toContain("internal");
-    },
-  );
+  it.each([
+    "http://internal.corp:99999/x",
+    "http://db_internal host/x",
+    // No host of their own, but the origin's address inside.
+    "blob:http://internal.corp:8080/3f1c",
+    "view-source:http://internal.corp:8080/next",
+  ])("an origin redirect to %s, which no browser can read, is a 502", async (location) => {
+    const res = await exports.default.fetch(
+      `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(502);
+    expect(res.headers.get("location")).toBeNull();
+    expect(await res.text()).not.toContain("internal");
+  });
 });
