@@ -222,6 +222,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
     const origin = response as Response & { webSocket: WebSocket };
     response = openWebSocket({
       env,
+      request,
       policy,
       decision,
       facts,

@@ -12,6 +12,7 @@ import {
   loadPolicy,
   nextStep,
   parseWebSocketCloseLine,
+  reverified,
   routeWebSocket,
   upgradeKind,
   validatePolicyText,
@@ -19,6 +20,7 @@ import {
   websocketLimits,
   type CompiledPolicy,
   type Decision,
+  type Identity,
 } from "../../policy/index.ts";
 
 const demo = readFileSync(new URL("../../policy/examples/demo.yaml", import.meta.url), "utf8");
@@ -289,5 +291,38 @@ describe("the route's websocket field", () => {
   it("accepts true, false and limits within the caps", () => {
     for (const setting of ["true", "false", "{}", "{ maxMessageBytes: 33554432, idleTimeout: 24h }"])
       expect(validatePolicyText(withSetting(setting)).ok, setting).toBe(true);
+  });
+});
+
+describe("reverified: an open connection's identity after a policy change", () => {
+  const workload = { id: "spiffe://prod.example.com/ns/a/sa/b" } as Identity["workload"];
+  const user = { email: "ann@example.com", sub: "s-1", groups: ["sre"] };
+  const token = {
+    issuer: "k8s",
+    kind: "kubernetes",
+    subject: "system:serviceaccount:a:b",
+    claims: {},
+  } as unknown as NonNullable<Identity["workloadToken"]>;
+
+  it("keeps what still verifies as the same caller, with the upgrade's groups", () => {
+    const opened: Identity = { workload, user, claims: { a: 1 }, workloadToken: token, scopes: ["read"] };
+    const fresh: Identity = {
+      workload,
+      user: { email: "ann@example.com", sub: "s-1" },
+      claims: { a: 2 },
+      workloadToken: token,
+      scopes: ["read", "write"],
+    };
+    expect(reverified(opened, fresh)).toEqual({ ...fresh, user });
+  });
+
+  it("drops a part that no longer verifies, or names someone else, with what came with it", () => {
+    const opened: Identity = { workload, user, claims: { a: 1 }, workloadToken: token, scopes: ["read"] };
+    expect(reverified(opened, {})).toEqual({});
+    expect(reverified(opened, { workload, user: { email: "ann@example.com", sub: "s-2" } })).toEqual({ workload });
+    expect(reverified({ serviceToken: { clientId: "x" } }, { serviceToken: { clientId: "y" } })).toEqual({});
+    expect(
+      reverified({ workloadToken: token, scopes: ["read"] }, { workloadToken: { ...token, subject: "other" } }),
+    ).toEqual({});
   });
 });

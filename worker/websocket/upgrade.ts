@@ -46,6 +46,8 @@ const HANDSHAKE_ANSWER = [
 
 export interface Upgraded {
   env: Env;
+  /** The upgrade's request: the connection's checks identify its credentials again after a policy change. */
+  request: Request;
   policy: CompiledPolicy;
   decision: Decision;
   facts: RequestFacts;
@@ -77,6 +79,8 @@ export function openWebSocket(u: Upgraded): Response {
     env: u.env,
     relay,
     facts: u.facts,
+    request: u.request,
+    identifiedUnder: u.policy.version,
     certificate: u.certificate,
     opened: {
       ...(expiries.length > 0 ? { credentialExpiresAt: Math.min(...expiries) } : {}),

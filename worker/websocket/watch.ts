@@ -10,13 +10,16 @@ import {
   applyUpgrade,
   evaluate,
   grantMayApply,
+  reverified,
   type AccessEnded,
+  type CompiledPolicy,
   type OpenedAccess,
   type RequestFacts,
 } from "../../policy/index.ts";
 import { denylistVerdict, directoryFreshness, readDenylistCopy } from "../denylist/cache.ts";
 import type { Env } from "../env.ts";
 import { grantsFor } from "../grants/cache.ts";
+import { identify } from "../identity/identify.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
@@ -26,8 +29,12 @@ import type { Relay } from "./relay.ts";
 export interface Watched {
   env: Env;
   relay: Relay;
-  /** The upgrade's facts: the same request, decided again at each check. */
+  /** The upgrade's facts: the same request, decided again at each check (its identity as last re-verified). */
   facts: RequestFacts;
+  /** The upgrade's request: its credentials are identified again when the policy changes. */
+  request: Request;
+  /** The policy version `facts.identity` was verified under. */
+  identifiedUnder: string;
   certificate: CertificateFacts | undefined;
   opened: OpenedAccess;
   requestId: string;
@@ -59,6 +66,26 @@ function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: numb
   };
 }
 
+/** Groups and posture are not asked for again: the upgrade's stay with the person (usableFacts judges them). */
+const NO_DIRECTORY = { groups: false, devicePosture: false };
+
+/**
+ * The upgrade's credentials identified under `policy`, as a new request's would be: a part of the identity that
+ * no longer verifies (or names someone else) is dropped, and a credential now accepted for less long ends the
+ * connection sooner. Verified-token caches and key sets are the isolate's, so this is rarely more than a look-up.
+ */
+async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Promise<void> {
+  const fresh = await identify(w.request, policy, now, w.requestId, NO_DIRECTORY);
+  w.facts = { ...w.facts, identity: reverified(w.facts.identity, fresh.identity) };
+  const expiries = Object.values(fresh.expiresAt);
+  if (expiries.length > 0)
+    w.opened = {
+      ...w.opened,
+      credentialExpiresAt: Math.min(w.opened.credentialExpiresAt ?? Number.POSITIVE_INFINITY, ...expiries),
+    };
+  w.identifiedUnder = policy.version;
+}
+
 /** The same request decided now, as gateway.ts decides it (without spending a grant's use again). */
 async function accessEndedNow(w: Watched, now: number, since: number): Promise<AccessEnded | undefined> {
   // Known without any copy: the credential's end is an instant.
@@ -66,6 +93,9 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   const policy = await activePolicy(w.env, now, w.waitUntil);
   // Once a policy has loaded, the isolate keeps one for good; without one, nothing may be allowed.
   if (!policy) return "policy";
+  // A new policy may no longer trust a credential the upgrade was let through with: what still verifies stays.
+  if (policy.version !== w.identifiedUnder) await reidentify(w, policy, now);
+  if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt) return "credential-expired";
   const signals = policy.document.sharedSignals !== undefined;
   // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.
   if (signals) await readDenylistCopy(w.env, now, w.waitUntil);
