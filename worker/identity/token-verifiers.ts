@@ -2,6 +2,13 @@
 // long as the isolate, never per request, and policy versions that configure an issuer alike share them.
 import type { CompiledTokenIssuer } from "../../policy/index.ts";
 import { WorkloadTokenVerifier } from "./workload-token.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
+
+/**
+ * Issuer configurations whose verifier is kept for versions to share (each holds a verified-token cache), so
+ * pushes that change issuers do not pile them up; an active version's stays reachable through `byIssuer`.
+ */
+export const KEPT_ISSUER_CONFIGURATIONS = 32;
 
 const verifiers = new Map<string, WorkloadTokenVerifier>();
 /** The verifier of each (compiled, immutable) issuer object, so a request does not even build the key. */
@@ -13,7 +20,13 @@ export function workloadTokenVerifier(issuer: CompiledTokenIssuer): WorkloadToke
   // The whole entry is the key: a token verified under a longer lifetime, another trust domain or other
   // required claims must not be served from the cache of a version that allows less.
   verifier = verifiers.get(issuer.fingerprint);
-  if (!verifier) verifiers.set(issuer.fingerprint, (verifier = new WorkloadTokenVerifier(issuer)));
+  if (!verifier)
+    setBounded(
+      verifiers,
+      issuer.fingerprint,
+      (verifier = new WorkloadTokenVerifier(issuer)),
+      KEPT_ISSUER_CONFIGURATIONS,
+    );
   byIssuer.set(issuer, verifier);
   return verifier;
 }

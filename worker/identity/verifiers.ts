@@ -2,6 +2,14 @@
 // long as the isolate, never per request.
 import { AccessDirectory } from "./access-directory.ts";
 import { AccessVerifier, type AccessConfig } from "./access-jwt.ts";
+import { setBounded } from "../shared/bounded-cache.ts";
+
+/**
+ * Configurations whose verifier is kept for versions to share: each holds up to a whole verified-token cache, so
+ * pushes that change the Access settings must not pile them up. An active version's stays reachable through
+ * `byConfig` (its compiled config holds it) even once it has left this map.
+ */
+export const KEPT_CONFIGURATIONS = 8;
 
 const verifiers = new Map<string, AccessVerifier>();
 /** The verifier of each (compiled, immutable) config object, so a request does not even build the key. */
@@ -18,7 +26,7 @@ export function accessVerifier(config: AccessConfig): AccessVerifier {
   );
   const key = `${config.teamDomain} ${config.audiences.join(",")} ${limits}`;
   verifier = verifiers.get(key);
-  if (!verifier) verifiers.set(key, (verifier = new AccessVerifier(config)));
+  if (!verifier) setBounded(verifiers, key, (verifier = new AccessVerifier(config)), KEPT_CONFIGURATIONS);
   byConfig.set(config, verifier);
   return verifier;
 }

@@ -3,7 +3,7 @@
 import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, inject, it, vi } from "vitest";
 import { AccessVerifier } from "../../../worker/identity/access-jwt.ts";
-import { accessVerifier, resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
+import { accessVerifier, KEPT_CONFIGURATIONS, resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
 import { compileAccess, IdentitySources, type CompiledAccess } from "../../../policy/index.ts";
 import { AUD, TEAM, accessToken, rawAccessToken } from "../support/access-tokens.ts";
 import userFixture from "../../fixtures/access-tokens/user.json?raw";
@@ -365,6 +365,20 @@ describe("accessVerifier (one per isolate and configuration)", () => {
     expect(accessVerifier(accessConfig({ maxTokenAge: "1h" }))).not.toBe(
       accessVerifier(accessConfig({ maxTokenAge: "2h" })),
     );
+    resetAccessVerifiers();
+  });
+
+  it("keeps the verifiers of the last KEPT_CONFIGURATIONS configurations only, and an active one's for good", () => {
+    resetAccessVerifiers();
+    const active = accessConfig();
+    const first = accessVerifier(active);
+    // Pushes that each changed the token age: every configuration a verified-token cache of its own.
+    for (let hours = 1; hours <= KEPT_CONFIGURATIONS; hours++)
+      accessVerifier(accessConfig({ maxTokenAge: `${hours}h` }));
+    // A version configured like the first no longer finds it (its cache was let go)...
+    expect(accessVerifier(accessConfig())).not.toBe(first);
+    // ...but the version still holding that config object keeps its verifier.
+    expect(accessVerifier(active)).toBe(first);
     resetAccessVerifiers();
   });
 });
