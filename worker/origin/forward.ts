@@ -6,7 +6,7 @@ import {
   type Decision,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
-import { originHeaders } from "./headers.ts";
+import { dropAccessCookiesSet, originHeaders } from "./headers.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
@@ -164,11 +164,13 @@ export async function forward(
     if (websocket && response.webSocket) {
       const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
       upgraded.headers.set("ward-request-id", requestId);
+      dropAccessCookiesSet(upgraded.headers);
       return { ok: true, response: upgraded, ...report };
     }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     answered.headers.set("ward-request-id", requestId);
+    dropAccessCookiesSet(answered.headers);
     if (!keepGatewayHost(answered, received)) {
       await answered.body?.cancel();
       return { ok: false, reason: "origin-error", ...report };

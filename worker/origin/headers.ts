@@ -49,6 +49,30 @@ function withoutAccessCookies(cookie: string): string {
     .join("; ");
 }
 
+/**
+ * The name a `Set-Cookie` field sets, lower case, as the browser will send it back: a nameless cookie
+ * (`=CF_Authorization=x`) is sent as its bare value, `CF_Authorization=x`, so its value's name counts.
+ */
+function cookieSetName(cookie: string): string {
+  const text = cookie.replace(/^[\s=]+/, "");
+  const end = text.search(/[=;]/);
+  return (end === -1 ? text : text.slice(0, end)).trim().toLowerCase();
+}
+
+/**
+ * Drops the origin's `Set-Cookie` fields that set one of Access's cookies (an app on `a.example.com` answering
+ * `CF_Authorization=<its own token>; Domain=example.com` would sign the visitor in to every other app as whoever
+ * that token names). Other cookies pass as sent. Headers must be mutable (a copy of the origin's response).
+ */
+export function dropAccessCookiesSet(headers: Headers): void {
+  if (!headers.has("set-cookie")) return;
+  const all = headers.getSetCookie();
+  const kept = all.filter((cookie) => !ACCESS_COOKIES.has(cookieSetName(cookie)));
+  if (kept.length === all.length) return;
+  headers.delete("set-cookie");
+  for (const cookie of kept) headers.append("set-cookie", cookie);
+}
+
 export interface OriginHeaders {
   headers: Headers;
   /** Names the client sent that the origin is not sent (lower case, the edge's own left out); undefined when none. */

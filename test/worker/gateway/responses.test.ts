@@ -155,6 +155,28 @@ describe("origin failures", () => {
     },
   );
 
+  // An app must not sign its visitors in to the other apps (a cookie for the parent domain) as someone else.
+  it("drops an origin's Set-Cookie for Access's cookies, whatever the spelling, and passes the others", async () => {
+    const cookies = [
+      "session=abc; Path=/; HttpOnly",
+      "CF_Authorization=eyJ.planted.token; Domain=localhost; Path=/",
+      "cf_appsession=x; Domain=localhost",
+      // A nameless cookie is sent back as its bare value: `CF_Binding=y`.
+      "=CF_Binding=y; Domain=localhost",
+      "theme=dark, CF_Authorization=inside-a-value",
+    ];
+    const query = cookies.map((c) => `cookie=${encodeURIComponent(c)}`).join("&");
+    const res = await exports.default.fetch(`https://wiki.localhost/__redirect?to=%2Fok&${query}&${marker()}`, {
+      headers: await as(),
+      redirect: "manual",
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers.getSetCookie()).toEqual([
+      "session=abc; Path=/; HttpOnly",
+      "theme=dark, CF_Authorization=inside-a-value",
+    ]);
+  });
+
   // Passed on, it would show the client the origin's internal name and port.
   it.each([
     "http://internal.corp:99999/x",
