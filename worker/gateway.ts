@@ -33,7 +33,7 @@ import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
 import { logAnswer, logDecision } from "./log/decisions.ts";
 import { assertionFor, assertionKeys } from "./origin/assertion.ts";
-import { forward } from "./origin/forward.ts";
+import { forward, originTimeout } from "./origin/forward.ts";
 import { madeForAnotherOrigin } from "./pages/browser.ts";
 import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
 import { checkRateLimits } from "./rate-limit/limiter.ts";
@@ -143,7 +143,6 @@ async function fulfil(
   if (assertion === undefined) {
     fulfilled = { response: answer("assertion-unavailable", requestId), outcome: "assertion-unavailable" };
   } else {
-    const timeout = Number(env.ORIGIN_TIMEOUT_MS);
     const forwarded = await forward(
       request,
       url,
@@ -152,7 +151,7 @@ async function fulfil(
       env,
       requestId,
       assertion,
-      timeout > 0 ? timeout : undefined,
+      originTimeout(env.ORIGIN_TIMEOUT_MS),
       websocket,
       // A workload token was Ward's credential, not the app's: never forwarded (forwardHeaders or not).
       identified.consumedAuthorization ? CONSUMED_AUTHORIZATION : undefined,

@@ -17,6 +17,14 @@ export type ForwardResult = (
 
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
 export const ORIGIN_TIMEOUT_MS = 30_000;
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** The ORIGIN_TIMEOUT_MS var as a timer's delay: the default unless a positive number, at most a timer's longest. */
+export function originTimeout(setting: string | undefined): number {
+  const ms = Number(setting);
+  return ms > 0 ? Math.min(ms, LONGEST_TIMER_MS) : ORIGIN_TIMEOUT_MS;
+}
 
 /**
  * A URL the origin sent for the browser to follow, as the browser reads it (WHATWG URL, against the URL the
@@ -104,7 +112,7 @@ export async function forward(
   env: Env,
   requestId: string,
   assertion: string,
-  timeoutMs: number = ORIGIN_TIMEOUT_MS,
+  timeoutMs: number,
   websocket?: { protocols?: string },
   consumed?: readonly string[],
 ): Promise<ForwardResult> {

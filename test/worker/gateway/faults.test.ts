@@ -7,6 +7,7 @@ import { ACTIVE_KEY, parseDecisionLine, versionKey } from "../../../policy/index
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import type { Env } from "../../../worker/env.ts";
+import { ORIGIN_TIMEOUT_MS, originTimeout } from "../../../worker/origin/forward.ts";
 import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { accessToken, AUD } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
@@ -331,5 +332,20 @@ describe("the origin", () => {
     expect(res.status).toBe(200);
     const bytes = (await res.arrayBuffer()).byteLength;
     expect(bytes).toBe(32 * 1024 * 1024);
+  });
+});
+
+describe("ORIGIN_TIMEOUT_MS as read", () => {
+  it.each([
+    [undefined, ORIGIN_TIMEOUT_MS],
+    ["", ORIGIN_TIMEOUT_MS],
+    ["0", ORIGIN_TIMEOUT_MS],
+    ["-5", ORIGIN_TIMEOUT_MS],
+    ["soon", ORIGIN_TIMEOUT_MS],
+    ["2500", 2500],
+    // Past a timer's longest delay a timer fires at once: every request would be a 504.
+    ["4000000000", 2 ** 31 - 1],
+  ])("%s gives %d ms", (setting, ms) => {
+    expect(originTimeout(setting)).toBe(ms);
   });
 });
