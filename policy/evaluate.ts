@@ -1,6 +1,7 @@
 // evaluate(compiled, request, now) -> Decision. Pure; never throws for request data. Default deny; a
 // deny rule that applies, on any route matching the request, overrides any allow.
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
+import { addressKey } from "./client-address.ts";
 import { foldCase } from "./case-fold.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
@@ -27,6 +28,8 @@ export interface RequestFacts {
   identity: Identity;
   /** Cloudflare's country code for the client. */
   country?: string;
+  /** CF-Connecting-IP, set by Cloudflare's edge: an anonymous caller's rate limits count by it (client-address.ts). */
+  clientAddress?: string;
   /** The request carries content (the Worker: `request.body !== null`, i.e. a Content-Length or Transfer-Encoding). */
   body?: boolean;
 }
@@ -120,14 +123,19 @@ function refuse(base: DecisionBase, reason: Reason, hidden = false): Decision {
 }
 
 /**
- * What the deciding allow rule asks of the gateway: its rate limit, counted per credential the rule matched (and
- * route: policy/rate-limit-keys.ts), and headers.
+ * What the deciding allow rule asks of the gateway: its rate limit, counted per credential the rule matched, or
+ * by address for an anonymous caller (and route: policy/rate-limit-keys.ts), and headers.
  */
-function obligationsOf(rule: CompiledRule, identity: Identity, principal: string, route: string): Obligations {
+function obligationsOf(rule: CompiledRule, request: RequestFacts, principal: string, route: string): Obligations {
   const obligations = emptyObligations();
   if (rule.rateLimit) {
     const { limit, periodSeconds, key, failOpen } = rule.rateLimit;
-    for (const who of countedAs(rule, identity, principal))
+    // Nobody identified: counted by the client's address, so one client cannot spend everyone's requests.
+    const counted =
+      principal === "anonymous"
+        ? [addressKey(request.clientAddress) ?? principal]
+        : countedAs(rule, request.identity, principal);
+    for (const who of counted)
       obligations.rateLimits.push({
         rule: rule.id,
         key: key === "principal" ? who : `${who} ${route}`,
@@ -220,7 +228,7 @@ function decideByRules(
     status: statusFor("allowed-by-rule"),
     reasons: ["allowed-by-rule"],
     rule: found.allow.id,
-    obligations: obligationsOf(found.allow, request.identity, base.principal, route.id),
+    obligations: obligationsOf(found.allow, request, base.principal, route.id),
   };
   if (!found.auditedDeny) return allowed;
   // A deny rule on trial: the request goes on as its allow rule says, and the denial it would have made is

@@ -56,6 +56,8 @@ function requestFacts(request: Request, received: string, url: URL | undefined, 
     identity,
     // request.cf is set by Cloudflare's edge, never by the client.
     country: countryOf(request.cf?.country),
+    // Set (overwritten) by Cloudflare's edge too; read only where an anonymous caller meets a rate limit.
+    clientAddress: request.headers.get("cf-connecting-ip") ?? undefined,
     // A body on GET or HEAD (workerd: a Content-Length, even 0, or a Transfer-Encoding) is refused by evaluate.
     body: request.body !== null,
   };

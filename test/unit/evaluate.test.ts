@@ -280,6 +280,23 @@ describe("rate-limit obligations", () => {
     expect(decision.obligations.rateLimits.map((r) => r.key)).toEqual(keys);
   });
 
+  it("an anonymous caller is counted by its address (CF-Connecting-IP), or with all others when it has none", async () => {
+    const rateLimit = { limit: 10, period: "10s" };
+    const policy = await policyWith([{ id: "limited", effect: "allow", principals: [{ public: true }], rateLimit }]);
+    const keys = (clientAddress?: string) =>
+      evaluate(policy, { ...request({}), ...(clientAddress ? { clientAddress } : {}) }, NOW).obligations.rateLimits.map(
+        (r) => r.key,
+      );
+    expect(keys("192.0.2.7")).toEqual(["address:192.0.2.7 api/orders"]);
+    expect(keys("2001:db8:1:2::7")).toEqual(["address:2001:db8:1:2::/64 api/orders"]);
+    expect(keys()).toEqual(["anonymous api/orders"]);
+    expect(keys("not an address")).toEqual(["anonymous api/orders"]);
+    // An identified caller is counted as itself, wherever it calls from.
+    expect(
+      evaluate(policy, { ...request(alice), clientAddress: "192.0.2.7" }, NOW).obligations.rateLimits.map((r) => r.key),
+    ).toEqual(["user:alice@example.com api/orders"]);
+  });
+
   it("only the deciding allow rule's limit applies", async () => {
     const policy = await policyWith([
       {

@@ -49,6 +49,10 @@ const BreakGlassBody = z.strictObject({
 
 type Checked = { ok: true } | { ok: false; error: string };
 
+/** How far ahead a grant may start. */
+export const MAX_GRANT_LEAD_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** Routes a grant may name one by one; "*" is every route of the service. */
 export const MAX_GRANT_ROUTES = 32;
 /** A principal's JSON: room for a SPIFFE ID of 2,048 bytes (the SPIFFE standard's most), not for a document. */
@@ -93,6 +97,10 @@ function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSec
       };
   }
   if (grant.notAfter <= now) return { ok: false, error: "notAfter is in the past" };
+  // Approved for a need that exists now: one that starts months ahead would be honoured under whatever the
+  // policy, the routes and the people have become by then, with nobody looking at it again.
+  if (grant.notBefore - now > MAX_GRANT_LEAD_DAYS * DAY_MS)
+    return { ok: false, error: `notBefore is more than ${MAX_GRANT_LEAD_DAYS} days ahead: ask nearer the time` };
   if (grant.notAfter <= grant.notBefore) return { ok: false, error: "notAfter must be after notBefore" };
   if (grant.notAfter - Math.max(grant.notBefore, now) > capSeconds * 1000) {
     return { ok: false, error: `longer than the policy allows (${capSeconds / 3600} h for this kind of grant)` };

@@ -75,6 +75,14 @@ describe("exceptions", () => {
       [{ ...base, routes: ["delete"], notAfter: new Date(now + HOUR).toISOString() }, "unknown route delete in wiki"],
       [{ ...base, notAfter: new Date(now - 1000).toISOString() }, "notAfter is in the past"],
       [{ ...base, notAfter: new Date(now + 8 * 24 * HOUR).toISOString() }, "longer than the policy allows (168 h"],
+      [
+        {
+          ...base,
+          notBefore: new Date(now + 31 * 24 * HOUR).toISOString(),
+          notAfter: new Date(now + 31 * 24 * HOUR + HOUR).toISOString(),
+        },
+        "notBefore is more than 30 days ahead",
+      ],
       [{ ...base, reason: "", notAfter: new Date(now + HOUR).toISOString() }, "reason: give the reason"],
       [
         { ...base, principal: { public: true }, notAfter: new Date(now + HOUR).toISOString() },

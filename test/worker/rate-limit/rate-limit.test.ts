@@ -65,6 +65,14 @@ services:
             effect: allow
             principals: [{ authenticated: true }]
             rateLimit: { limit: 3, period: 60s, key: principal }
+      - id: public
+        methods: [GET]
+        path: /public
+        rules:
+          - id: anyone
+            effect: allow
+            principals: [{ public: true }]
+            rateLimit: { limit: 2, period: 60s }
       - id: free
         methods: [GET]
         path: /free
@@ -189,6 +197,29 @@ describe("rate limits at the gateway", () => {
     const m = marker();
     expect((await both(m)).status).toBe(429);
     expect(await originSaw(m)).toEqual([]);
+  });
+
+  it("counts anonymous callers by their address (an IPv6 one by its /64), not all in one count", async () => {
+    const from = (address: string, m: string) =>
+      exports.default.fetch(`https://limited.localhost/public?${m}`, { headers: { "cf-connecting-ip": address } });
+    // A fresh address per run: the counts live as long as the test's Durable Objects.
+    const octet = Math.floor(Math.random() * 250) + 1;
+    const one = `198.51.100.${octet}`;
+    const net = `2001:db8:${octet.toString(16)}:7`;
+    for (let i = 0; i < 2; i++) expect((await from(one, marker())).status).toBe(200);
+    const refused = marker();
+    expect((await from(one, refused)).status).toBe(429);
+    expect(await originSaw(refused)).toEqual([]);
+    // Another client is not refused for the first one's requests...
+    const m = marker();
+    expect((await from(`203.0.113.${octet}`, m)).status).toBe(200);
+    expect(await originSaw(m)).toHaveLength(1);
+    // ...but the addresses of one IPv6 /64 are one client.
+    for (const address of [`${net}:1:0:0:1`, `${net.toUpperCase()}:ffff:0:0:2`])
+      expect((await from(address, marker())).status).toBe(200);
+    const sameNetwork = marker();
+    expect((await from(`${net}::99`, sameNetwork)).status).toBe(429);
+    expect(await originSaw(sameNetwork)).toEqual([]);
   });
 
   it("admits exactly the limit under concurrency: 20 at once with limit 5 give 5 forwarded and 15 refused", async () => {
