@@ -119,7 +119,10 @@ function readCrl(file: string): RevocationList {
   }
 }
 
-/** One revocation per listed certificate not already revoked, so importing a newer CRL adds only what is new. */
+/**
+ * One revocation per listed certificate not already revoked for as long, so importing a newer CRL adds only what
+ * is new.
+ */
 async function revokeListed(
   target: AdminTarget,
   list: RevocationList,
@@ -130,8 +133,13 @@ async function revokeListed(
   const reply = await adminCall(target, "GET", "/denylist?kind=revocation");
   if (reply.status !== 200)
     throw new CliError(`${target.describe}: unexpected answer ${reply.status}; nothing revoked`, EXIT.failed);
+  // Already revoked: for good, or for at least as long as this import revokes. A certificate cut off for an hour
+  // that the CA has now revoked must be revoked again, or the gateway admits it once the hour is over.
+  const end = how.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(how.until);
   const active = new Set(
-    (reply.body as { entries: DenyEntry[] }).entries.filter((e) => e.match === "serial").map((e) => e.value),
+    (reply.body as { entries: DenyEntry[] }).entries
+      .filter((e) => e.match === "serial" && (e.expiresAt ?? Number.POSITIVE_INFINITY) >= end)
+      .map((e) => e.value),
   );
   const fresh = list.revoked.filter((value) => !active.has(value));
   const already = list.revoked.length - fresh.length;

@@ -172,6 +172,35 @@ describe("ward revoke --crl --local", () => {
     expect(await eventually(asCheckout, 200)).toBe(200);
   }, 30_000);
 
+  it("revokes for good a listed certificate that was only cut off for a while", async () => {
+    const SERIAL = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2/49253288284ba287bf59ac7bc875c99d4b7f9492";
+    const cut = await ward(
+      "revoke",
+      "--local",
+      "--port",
+      "PORT",
+      "--serial",
+      SERIAL,
+      "--reason",
+      "looking",
+      "--for",
+      "1h",
+    );
+    expect(cut.status, cut.err).toBe(0);
+    const run = await ward("revoke", "--local", "--port", "PORT", "--crl", CRL, "--reason", "the CA revoked them");
+    expect(run.status, run.err).toBe(0);
+    // The hour-long revocation does not count as the CA's: once it ended, the certificate would be admitted.
+    expect(run.out).toContain(
+      `${CRL}: issuer 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2: 2 listed, 2 revoked now, 0 already revoked`,
+    );
+    const ids = [
+      ...(await ward("revoke", "list", "--local", "--port", "PORT")).out.matchAll(/^(rev-[0-9a-f]{8})/gm),
+    ].map((m) => m[1]!);
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    for (const id of ids) expect((await ward("revoke", "lift", "--local", "--port", "PORT", id)).status).toBe(0);
+    expect(await eventually(asCheckout, 200)).toBe(200);
+  }, 30_000);
+
   it.each<[string, string[], number, string]>([
     [
       "a certificate given as a CRL",
