@@ -342,6 +342,8 @@ admin.post("/policy/shadow/promote", async (c) => {
   if (body instanceof Response) return body;
   const { shadow } = await control(c).state(1);
   if (!shadow) return c.json({ error: "no shadow candidate is set" }, 409);
+  if (body.candidate === body.expected)
+    return c.json({ error: `version ${body.candidate} is already active: nothing to promote` }, 409);
   if (shadow !== body.candidate)
     return c.json({ error: "the shadow candidate changed", shadow, candidate: body.candidate }, 409);
   const candidate = await storedCandidate(c, body.candidate, "promote");
@@ -363,9 +365,13 @@ admin.post("/policy/rollback", async (c) => {
     const moves = history.filter(
       (entry) => entry.action === "push" || entry.action === "rollback" || entry.action === "promote",
     );
-    to = moves.find((entry) => entry.version === body.expected)?.previous ?? undefined;
+    // A move from a version to itself (recorded by an earlier Ward) names no earlier version.
+    to =
+      moves.find((entry) => entry.version === body.expected && entry.previous !== entry.version)?.previous ?? undefined;
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
+  // Recorded, it would be a move from the active version to itself, which a plain rollback would then repeat.
+  if (to === body.expected) return c.json({ error: `version ${to} is already active: nothing to roll back` }, 409);
   const stored = await storedCandidate(c, to, "rollback");
   if (stored instanceof Response) return stored;
   return activate(c, { expected: body.expected, version: to, action: "rollback", message: body.message }, stored);

@@ -268,6 +268,27 @@ describe("push, conflicts and rollback", () => {
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(previous);
   });
 
+  it("refuses to roll back to the version already active (409), records nothing, and a plain rollback still goes back", async () => {
+    const { active, history } = (await (await as("admin@example.com", "/policy")).json()) as {
+      active: string;
+      history: { version: string; previous: string }[];
+    };
+    const rollback = (body: object) =>
+      as("admin@example.com", "/policy/rollback", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ expected: active, message: "back", ...body }),
+      });
+    const self = await rollback({ to: active });
+    expect(self.status).toBe(409);
+    expect(((await self.json()) as { error: string }).error).toBe(
+      `version ${active} is already active: nothing to roll back`,
+    );
+    const after = (await (await as("admin@example.com", "/policy")).json()) as { history: unknown[] };
+    expect(after.history).toEqual(history);
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+  });
+
   it("refuses to roll back to a version it does not hold (404) or that does not load as stored (422), and moves nothing", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
     const rollback = (to: string) =>
@@ -390,6 +411,40 @@ describe("shadow candidate", () => {
     });
     const state = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string };
     expect(state.shadow).toBe(shadowVersion);
+  });
+
+  it("refuses to promote a candidate that is the active version (409), and records nothing", async () => {
+    const active = (await env.POLICY.get(ACTIVE_KEY))!;
+    const activeText = (await env.POLICY.get(versionKey(active)))!;
+    const before = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string | null };
+    const set = await as("admin@example.com", "/policy/shadow", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: activeText, message: "the same again" }),
+    });
+    expect(set.status).toBe(200);
+    const res = await as("admin@example.com", "/policy/shadow/promote", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ expected: active, candidate: active }),
+    });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: string }).error).toBe(
+      `version ${active} is already active: nothing to promote`,
+    );
+    const after = (await (await as("admin@example.com", "/policy")).json()) as { history: { action: string }[] };
+    expect(after.history[0]?.action).toBe("shadow");
+    expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+    // Put back the candidate the next test promotes.
+    if (before.shadow) {
+      const text = (await env.POLICY.get(versionKey(before.shadow)))!;
+      const again = await as("admin@example.com", "/policy/shadow", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text, message: "back" }),
+      });
+      expect(again.status).toBe(200);
+    }
   });
 
   it("promotes the candidate with compare-and-set, after which it is enforced and no longer a shadow", async () => {
