@@ -131,7 +131,7 @@ export {
   type PublicJwk,
   usableKeys,
 } from "./issuer-key-set.ts";
-export { countsTowardQuarantine } from "./quarantine.ts";
+export { countsTowardQuarantine, quarantineKeys } from "./quarantine.ts";
 export { adminAnswersOn } from "./admin-host.ts";
 export { crossOriginRequest } from "./cross-origin.ts";
 export { credentialBehind, type CredentialKind, type CredentialSeen } from "./credential.ts";

@@ -5,6 +5,7 @@
 // the caller may use (an app that retries its socket in a loop is misconfigured, not walking the graph).
 import type { Decision } from "./decision.ts";
 import { isListed } from "./denylist.ts";
+import { credentialParts, type Identity } from "./identity.ts";
 
 /** `madeForAnotherOrigin` is asked last, only for a denial that would otherwise count (it reads request headers). */
 export function countsTowardQuarantine(
@@ -19,4 +20,19 @@ export function countsTowardQuarantine(
     decision.reasons[0] !== "upgrade-not-allowed" &&
     !madeForAnotherOrigin()
   );
+}
+
+/**
+ * Whom a denial counts against. Counted on the whole principal key, a caller would start a fresh count by adding
+ * one more credential to each request (a CI token whose `sub` it sets with the branch), and shed a quarantine by
+ * dropping one. Counted on every credential, one person's denials through a shared frontend (its certificate and
+ * their Access token) would quarantine the frontend for all its users. So: the person (Access user or service
+ * token) when the request carries one, else each workload credential. A quarantine names that part, and refuses
+ * every request that carries it (policy/denylist.ts).
+ */
+export function quarantineKeys(identity: Identity, principal: string): string[] {
+  if (!principal.includes("+")) return [principal];
+  const parts = credentialParts(identity);
+  const people = parts.filter((p) => p.identity.user || p.identity.serviceToken);
+  return (people.length > 0 ? people : parts).map((p) => p.part);
 }

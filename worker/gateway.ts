@@ -13,6 +13,7 @@ import {
   findService,
   grantMayApply,
   MAX_PATH_LENGTH,
+  quarantineKeys,
   statusFor,
   type CompiledPolicy,
   type DeliveryReason,
@@ -206,7 +207,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   // A workload walking the internal graph: its denials are counted off the request path.
   const quarantine = policy.document.quarantine;
   if (quarantine && countsTowardQuarantine(decision, () => madeForAnotherOrigin(request)))
-    waitUntil(countDenial(env, decision.principal, quarantine, started));
+    for (const key of quarantineKeys(identity, decision.principal))
+      waitUntil(countDenial(env, key, quarantine, started));
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
   const shadow = shadowPolicy();
   const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;

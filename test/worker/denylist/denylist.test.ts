@@ -304,6 +304,64 @@ describe("quarantine and other sites' pages", () => {
   });
 });
 
+describe("quarantine and several credentials", () => {
+  /** `who` editing the wiki (denied), with a CI token of branch `branch` and/or the checkout certificate. */
+  async function deniedEdit(who: string, extra: { branch?: string; certificate?: boolean }) {
+    const m = marker();
+    const headers: Record<string, string> = {
+      "cf-access-jwt-assertion": await accessToken(signing, { email: who, identity_nonce: `n-${who}` }),
+    };
+    if (extra.branch)
+      headers.authorization = `Bearer ${await workloadToken({
+        issuer: "github",
+        claims: {
+          aud: "https://wiki.localhost",
+          sub: `repo:ward-demo/orders:ref:refs/heads/${extra.branch}`,
+          ref: `refs/heads/${extra.branch}`,
+        },
+      })}`;
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      method: "POST",
+      headers,
+      ...(extra.certificate ? { cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) } } : {}),
+    } as RequestInit);
+    expect([403, 404]).toContain(res.status);
+    expect(await originSaw(m)).toEqual([]);
+  }
+  /** The counting runs off the request path: ask until `done`, a few refresh intervals at most. */
+  async function waitFor<T>(call: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    let last = await call();
+    for (let i = 0; i < 40 && !done(last); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      last = await call();
+    }
+    return last;
+  }
+  const quarantined = async () =>
+    ((await (await admin("/denylist?kind=quarantine&all=1")).json()) as { entries: DenyEntry[] }).entries.map(
+      (e) => e.value,
+    );
+
+  it("counts the person, not the combination: a new CI token with each denial starts no fresh count", async () => {
+    const who = "walker@example.com";
+    for (let i = 0; i < 3; i++) await deniedEdit(who, { branch: `probe-${i}` });
+    const listed = await waitFor(quarantined, (values) => values.includes(`user:${who}`));
+    expect(listed).toContain(`user:${who}`);
+    // Refused with any credentials beside it, and alone.
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("quarantines the person behind a shared frontend's certificate, not the frontend", async () => {
+    const who = "prober@example.com";
+    for (let i = 0; i < 3; i++) await deniedEdit(who, { certificate: true });
+    const listed = await waitFor(quarantined, (values) => values.includes(`user:${who}`));
+    expect(listed).toContain(`user:${who}`);
+    expect(listed.filter((v) => v.includes("checkout"))).toEqual([]);
+    // The frontend goes on serving everyone else.
+    expect(await asCheckout()).toEqual({ status: 200, seen: 1 });
+  });
+});
+
 describe("when the denylist cannot be read", () => {
   it("refuses identified callers (unknown), and lets nothing through on a stale copy", async () => {
     resetDenylistCache();
