@@ -72,7 +72,8 @@ export function loadStoredDocument(text: string, version: string): LoadResult {
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, issues: [{ severity: "error", code: "invalid-syntax", path: "(document)", message }] };
   }
-  const validated = validatePolicy(value);
+  // Its warnings were shown when it was pushed; a cold isolate needs only to know it is still valid.
+  const validated = validatePolicy(value, { warnings: false });
   if (!validated.ok) return validated;
   return { ok: true, policy: buildIndexes(validated.policy, version), issues: validated.issues };
 }

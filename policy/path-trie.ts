@@ -107,43 +107,48 @@ export class PathTrie<T> {
   }
 
   /**
-   * Offers every value whose pattern shares at least one path with `tokens` (a pattern), each once. The cost
-   * follows the overlapping nodes, so checking every route against the others does not grow quadratically.
+   * Offers every value whose pattern shares at least one path with `tokens` (a pattern), each once, until `visit`
+   * returns true (anything else goes on) or `nodes` trie nodes have been looked at. The cost follows the
+   * overlapping nodes, so checking every route against the others does not grow quadratically unless the patterns
+   * do overlap pairwise (`{*}` before thousands of literals), which a caller that only warns bounds with `nodes`.
    */
-  forEachOverlap(tokens: readonly PatternToken[], visit: (value: T) => void): void {
-    this.overlapAll(this.root, tokens, 0, visit);
+  forEachOverlap(tokens: readonly PatternToken[], visit: (value: T) => unknown, nodes = Infinity): void {
+    this.overlapAll(this.root, tokens, 0, visit, { left: nodes });
   }
 
-  private overlapAll(at: TrieNode<T>, tokens: readonly PatternToken[], i: number, visit: (value: T) => void): void {
+  /** True when `visit` asked to stop, or the budget is spent. */
+  private overlapAll(
+    at: TrieNode<T>,
+    tokens: readonly PatternToken[],
+    i: number,
+    visit: (value: T) => unknown,
+    budget: { left: number },
+  ): boolean {
+    if (--budget.left < 0) return true;
     const token = tokens[i];
     if (token === undefined) {
       // The pattern ends here: what ends here, and a `{**}` matching nothing more.
-      for (const value of at.exact) visit(value);
-      for (const value of at.rest) visit(value);
-      return;
+      return at.exact.some((v) => visit(v) === true) || at.rest.some((v) => visit(v) === true);
     }
-    if (token.kind === "rest") {
-      this.visitSubtree(at, visit);
-      return;
-    }
+    if (token.kind === "rest") return this.visitSubtree(at, visit, budget);
     // At least one more segment follows: a `{**}` ending here matches it.
-    for (const value of at.rest) visit(value);
+    if (at.rest.some((v) => visit(v) === true)) return true;
     if (token.kind === "literal") {
       const literal = at.literal.get(token.value);
-      if (literal) this.overlapAll(literal, tokens, i + 1, visit);
-      if (at.segment && token.value !== "") this.overlapAll(at.segment, tokens, i + 1, visit);
-    } else {
-      // `{*}` is any one non-empty segment: every literal but "" (a trailing '/'), and every `{*}`.
-      for (const [value, next] of at.literal) if (value !== "") this.overlapAll(next, tokens, i + 1, visit);
-      if (at.segment) this.overlapAll(at.segment, tokens, i + 1, visit);
+      if (literal && this.overlapAll(literal, tokens, i + 1, visit, budget)) return true;
+      return !!at.segment && token.value !== "" && this.overlapAll(at.segment, tokens, i + 1, visit, budget);
     }
+    // `{*}` is any one non-empty segment: every literal but "" (a trailing '/'), and every `{*}`.
+    for (const [value, next] of at.literal)
+      if (value !== "" && this.overlapAll(next, tokens, i + 1, visit, budget)) return true;
+    return !!at.segment && this.overlapAll(at.segment, tokens, i + 1, visit, budget);
   }
 
-  private visitSubtree(at: TrieNode<T>, visit: (value: T) => void): void {
-    for (const value of at.exact) visit(value);
-    for (const value of at.rest) visit(value);
-    for (const next of at.literal.values()) this.visitSubtree(next, visit);
-    if (at.segment) this.visitSubtree(at.segment, visit);
+  private visitSubtree(at: TrieNode<T>, visit: (value: T) => unknown, budget: { left: number }): boolean {
+    if (--budget.left < 0) return true;
+    if (at.exact.some((v) => visit(v) === true) || at.rest.some((v) => visit(v) === true)) return true;
+    for (const next of at.literal.values()) if (this.visitSubtree(next, visit, budget)) return true;
+    return !!at.segment && this.visitSubtree(at.segment, visit, budget);
   }
 
   /** True when nothing was inserted. */

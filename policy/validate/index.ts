@@ -16,22 +16,27 @@ export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
   | { ok: false; policy?: undefined; issues: Issue[] };
 
-export function validatePolicy(input: unknown): ValidationResult {
+/** `options.warnings`: false to skip the checks that can only warn (errors are always found). */
+export function validatePolicy(input: unknown, options: { warnings?: boolean } = {}): ValidationResult {
+  const warnings = options.warnings ?? true;
   const parsed = PolicyDocument.safeParse(input);
   if (!parsed.success) {
     const schemaIssues = parsed.error.issues.flatMap((issue) => fromZod(issue, input));
     // The rest of the document is checked too, so its issues (warnings among them) come in the same run.
     const part = checkablePart(input, parsed.error.issues);
-    return { ok: false, issues: part ? [...schemaIssues, ...checkDocument(part.doc).map(part.restore)] : schemaIssues };
+    return {
+      ok: false,
+      issues: part ? [...schemaIssues, ...checkDocument(part.doc, warnings).map(part.restore)] : schemaIssues,
+    };
   }
-  const issues = checkDocument(parsed.data);
+  const issues = checkDocument(parsed.data, warnings);
   const errors = issues.some((i) => i.severity === "error");
   return errors ? { ok: false, issues } : { ok: true, policy: parsed.data, issues };
 }
 
 /** The checks beyond the schema, on a document that has its shape. */
-function checkDocument(doc: PolicyDocument): Issue[] {
-  const out = new Collector();
+function checkDocument(doc: PolicyDocument, warnings: boolean): Issue[] {
+  const out = new Collector(warnings);
   checkRegistry(doc, out);
   checkIssuers(doc, out);
   checkTokenIssuers(doc, out);

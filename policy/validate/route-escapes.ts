@@ -9,14 +9,20 @@ import { expandMatchers } from "../principals.ts";
 import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
 import { ANY_SEGMENT, overlapWitness } from "../path-overlap.ts";
 import { PathTrie } from "../path-trie.ts";
-import { METHODS, type PolicyDocument, type Route, type Rule } from "../schema.ts";
+import { METHODS, type PolicyDocument, type PrincipalMatcher, type Route, type Rule } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { covers } from "./shadowing.ts";
+
+/** The paths looked at per route and way around it, and the trie nodes walked to find them. */
+const MAX_WITNESSES = 64;
+const MAX_NODES = 500;
 
 interface Parsed {
   index: number;
   route: Route;
   tokens: PatternToken[];
+  /** Expanded on first use. */
+  admits?: Admits;
 }
 
 /** One path the pattern matches: `{*}` as a segment no literal equals, `{**}` as nothing. */
@@ -27,21 +33,35 @@ function witnessOf(tokens: readonly PatternToken[]): string[] {
 const takes = (route: Route, method: Method): boolean => route.methods.includes("*") || route.methods.includes(method);
 const allowsOf = (route: Route) => route.rules.filter((r) => r.effect === "allow");
 
+/** What one route's rules admit and refuse, expanded once per route (a route is compared with many others). */
+interface Admits {
+  /** Matchers of its unconditional allow rules and of its unconditional, enforced deny rules. */
+  decided: PrincipalMatcher[];
+  /** Each allow rule's matchers; undefined for one that names none plainly (bothFactors). */
+  allows: (PrincipalMatcher[] | undefined)[];
+}
+
+function admitsOf(doc: PolicyDocument, route: Route): Admits {
+  const expand = (rule: Rule) =>
+    rule.principals && !rule.bothFactors ? expandMatchers(rule.principals, doc.principalSets) : undefined;
+  return {
+    decided: route.rules
+      .filter((r) => r.when === undefined && r.rateLimit === undefined && r.mode !== "audit")
+      .flatMap((r) => expand(r) ?? []),
+    allows: allowsOf(route).map(expand),
+  };
+}
+
 /**
  * Whether reaching `narrow`'s handler through `other` gives nobody anything new: everyone an allow rule of `other`
  * admits is admitted by an unconditional allow rule of `narrow` too, or refused by one of its unconditional,
  * enforced deny rules (which reach both requests: policy/evaluate.ts). Conservative: false when unsure.
  */
-function addsNobody(doc: PolicyDocument, narrow: Route, other: Route): boolean {
-  const expand = (rule: Rule) =>
-    rule.principals && !rule.bothFactors ? expandMatchers(rule.principals, doc.principalSets) : undefined;
-  const decided = narrow.rules
-    .filter((r) => r.when === undefined && r.rateLimit === undefined && r.mode !== "audit")
-    .flatMap((r) => expand(r) ?? []);
-  return allowsOf(other).every((rule) => {
-    const theirs = expand(rule);
-    return theirs !== undefined && theirs.length > 0 && theirs.every((m) => decided.some((d) => covers(d, m)));
-  });
+function addsNobody(narrow: Admits, other: Admits): boolean {
+  return other.allows.every(
+    (theirs) =>
+      theirs !== undefined && theirs.length > 0 && theirs.every((m) => narrow.decided.some((d) => covers(d, m))),
+  );
 }
 
 export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[], at: string, out: Collector): void {
@@ -72,18 +92,27 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
     for (const { method, decides, spelt, from } of escapes) {
       if (reported) break;
       // Where such a request could land: the pattern's own path, and one path it shares with each other route
-      // that takes the method (the trie finds those without comparing every pair).
+      // that takes the method (the trie finds those without comparing every pair), up to a bound: where routes
+      // overlap pairwise by the thousand (`/{*}/aN` beside `/bN/{*}`), a warning is a hint, not worth a minute of
+      // `ward validate` (or of the admin API's CPU on a push).
       const own = witnessOf(spelt);
       const witnesses = spelt.at(-1)?.kind === "rest" ? [own, [...own, ANY_SEGMENT]] : [own];
-      trie.forEachOverlap(spelt, (other) => {
-        const shared = other !== narrow && takes(other.route, method) && overlapWitness(spelt, other.tokens);
-        if (shared) witnesses.push(shared);
-      });
+      trie.forEachOverlap(
+        spelt,
+        (other) => {
+          const shared = other !== narrow && takes(other.route, method) && overlapWitness(spelt, other.tokens);
+          if (shared) witnesses.push(shared);
+          return witnesses.length >= MAX_WITNESSES;
+        },
+        MAX_NODES,
+      );
       for (const witness of witnesses) {
         if (trie.find(from(witness), takers(decides)) !== narrow) continue;
         const taker = trie.find(witness, takers(method));
         if (!taker || taker === narrow || allowsOf(taker.route).length === 0) continue;
-        if (addsNobody(doc, narrow.route, taker.route)) continue;
+        narrow.admits ??= admitsOf(doc, narrow.route);
+        taker.admits ??= admitsOf(doc, taker.route);
+        if (addsNobody(narrow.admits, taker.admits)) continue;
         reported = true;
         report(narrow, taker, method, witness, spelt !== narrow.tokens, at, out);
         break;

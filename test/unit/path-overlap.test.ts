@@ -112,6 +112,23 @@ describe("PathTrie.forEachMatch", () => {
     }
   });
 
+  it("forEachOverlap stops when the visitor says so, or when its node budget is spent", () => {
+    const patterns = allPatterns();
+    const trie = new PathTrie<string>();
+    for (const p of patterns) trie.insert(tokensOf(p), p);
+    const all: string[] = [];
+    trie.forEachOverlap(tokensOf("/{**}"), (p) => all.push(p));
+    expect(all.length).toBe(patterns.length);
+    const first: string[] = [];
+    trie.forEachOverlap(tokensOf("/{**}"), (p) => first.push(p) >= 3);
+    expect(first).toEqual(all.slice(0, 3));
+    const budgeted: string[] = [];
+    trie.forEachOverlap(tokensOf("/{**}"), (p) => budgeted.push(p), 2);
+    expect(budgeted.length).toBeGreaterThan(0);
+    expect(budgeted.length).toBeLessThan(all.length);
+    expect(all).toEqual(expect.arrayContaining(budgeted));
+  });
+
   it("knows when it is empty", () => {
     const trie = new PathTrie<string>();
     expect(trie.empty).toBe(true);

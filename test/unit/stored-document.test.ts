@@ -56,6 +56,16 @@ describe("a stored document loads as the version it was stored under", () => {
     );
   });
 
+  it("loads without the checks that can only warn (they ran at the push; a cold isolate pays for none)", async () => {
+    // The generated policy's deny rules cover the literal routes beside them: `deny-covers-route` warnings.
+    const loaded = await loadPolicy(JSON.stringify(generatePolicy(100)));
+    if (!loaded.ok) throw new Error("variant invalid");
+    expect(loaded.issues.map((i) => i.severity)).toContain("warning");
+    const stored = canonicalJson(loaded.policy.document);
+    const again = loadStoredDocument(stored, loaded.policy.version);
+    expect(again.ok && again.issues).toEqual([]);
+  });
+
   it("is not JSON: refused as invalid syntax", async () => {
     const result = loadStoredDocument("{ version: 1", "0".repeat(64));
     expect(result.ok).toBe(false);
