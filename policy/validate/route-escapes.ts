@@ -75,6 +75,12 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
     trie.insert(result.tokens, entry);
   });
   const takers = (method: Method) => (p: Parsed) => takes(p.route, method);
+  // One segment longer than the longest exact pattern: a path that deep is matched by `{**}` patterns only.
+  const exactDepth = Math.max(0, ...parsed.filter((p) => p.tokens.at(-1)?.kind !== "rest").map((p) => p.tokens.length));
+  const beyondExact = (path: string[]) => [
+    ...path,
+    ...Array.from({ length: Math.max(1, exactDepth + 1 - path.length) }, () => ANY_SEGMENT),
+  ];
   for (const narrow of parsed) {
     if (allowsOf(narrow.route).length === 0) continue;
     const methods: readonly Method[] = narrow.route.methods.includes("*")
@@ -95,13 +101,20 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
       // that takes the method (the trie finds those without comparing every pair), up to a bound: where routes
       // overlap pairwise by the thousand (`/{*}/aN` beside `/bN/{*}`), a warning is a hint, not worth a minute of
       // `ward validate` (or of the admin API's CPU on a push).
-      const own = witnessOf(spelt);
-      const witnesses = spelt.at(-1)?.kind === "rest" ? [own, [...own, ANY_SEGMENT]] : [own];
+      const open = spelt.at(-1)?.kind === "rest";
+      const witnesses: string[][] = [];
+      // A path both `{**}` patterns share goes on as deep as one likes: also past every exact pattern, where the
+      // more specific routes that take the shallow one (`/{*}/a` for `/a/a`) no longer do.
+      const add = (path: string[], deeper: boolean) => {
+        witnesses.push(path);
+        if (deeper) witnesses.push([...path, ANY_SEGMENT], beyondExact(path));
+      };
+      add(witnessOf(spelt), open);
       trie.forEachOverlap(
         spelt,
         (other) => {
           const shared = other !== narrow && takes(other.route, method) && overlapWitness(spelt, other.tokens);
-          if (shared) witnesses.push(shared);
+          if (shared) add(shared, open && other.tokens.at(-1)?.kind === "rest");
           return witnesses.length >= MAX_WITNESSES;
         },
         MAX_NODES,

@@ -10,6 +10,7 @@ import {
   applyUpgrade,
   evaluate,
   grantMayApply,
+  principalKey,
   reverified,
   type AccessEnded,
   type CompiledPolicy,
@@ -70,13 +71,18 @@ function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: numb
 const NO_DIRECTORY = { groups: false, devicePosture: false };
 
 /**
- * The upgrade's credentials identified under `policy`, as a new request's would be: a part of the identity that
- * no longer verifies (or names someone else) is dropped, and a credential now accepted for less long ends the
- * connection sooner. Verified-token caches and key sets are the isolate's, so this is rarely more than a look-up.
+ * The upgrade's credentials identified under `policy`, as a new request's would be. False when a part of the
+ * identity no longer verifies (or names someone else): the origin was told, in the upgrade's assertion, that the
+ * connection is that caller's, so it must not go on as someone less (a route that admits the rest, say anyone,
+ * would keep it open, and a later revocation of the dropped person would no longer reach it). A credential now
+ * accepted for less long ends the connection sooner. Verified-token caches and key sets are the isolate's, so this
+ * is rarely more than a look-up.
  */
-async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Promise<void> {
+async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Promise<boolean> {
   const fresh = await identify(w.request, policy, now, w.requestId, NO_DIRECTORY);
-  w.facts = { ...w.facts, identity: reverified(w.facts.identity, fresh.identity) };
+  const kept = reverified(w.facts.identity, fresh.identity);
+  if (principalKey(kept) !== principalKey(w.facts.identity)) return false;
+  w.facts = { ...w.facts, identity: kept };
   const expiries = Object.values(fresh.expiresAt);
   if (expiries.length > 0)
     w.opened = {
@@ -84,6 +90,7 @@ async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Prom
       credentialExpiresAt: Math.min(w.opened.credentialExpiresAt ?? Number.POSITIVE_INFINITY, ...expiries),
     };
   w.identifiedUnder = policy.version;
+  return true;
 }
 
 /** The same request decided now, as gateway.ts decides it (without spending a grant's use again). */
@@ -94,7 +101,7 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   // Once a policy has loaded, the isolate keeps one for good; without one, nothing may be allowed.
   if (!policy) return "policy";
   // A new policy may no longer trust a credential the upgrade was let through with: what still verifies stays.
-  if (policy.version !== w.identifiedUnder) await reidentify(w, policy, now);
+  if (policy.version !== w.identifiedUnder && !(await reidentify(w, policy, now))) return "policy";
   if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt) return "credential-expired";
   const signals = policy.document.sharedSignals !== undefined;
   // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.

@@ -97,6 +97,32 @@ describe("an open WebSocket when the policy stops trusting its credential", () =
     }
   });
 
+  it("is closed once its person no longer verifies, even on a route that would admit the rest (anyone)", async () => {
+    const open = WS_POLICY.replace(
+      "      - id: live\n",
+      "      - id: pub-live\n        methods: [GET]\n        path: /pub-live\n        websocket: true\n        rules:\n          - { id: anyone, effect: allow, principals: [{ public: true }] }\n      - id: live\n",
+    );
+    expect(open).not.toBe(WS_POLICY);
+    await activate(open);
+    const jwt = await accessToken(signing, { email: "mal@example.com", identity_nonce: "n-mal" });
+    let opened = await upgrade(`https://wiki.localhost/pub-live?${marker()}`, { "cf-access-jwt-assertion": jwt });
+    // The isolate picks the new route up within its refresh interval.
+    for (let i = 0; i < 40 && opened.res.status !== 101; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      opened = await upgrade(`https://wiki.localhost/pub-live?${marker()}`, { "cf-access-jwt-assertion": jwt });
+    }
+    expect(opened.res.status).toBe(101);
+    try {
+      // The origin was told (its assertion) that this connection is mal's; mal's token no longer counts.
+      await activate(open.replace(`audiences: ["${OLD_AUD}"]`, `audiences: ["${NEW_AUD}"]`));
+      const closed = await opened.client!.close(1500).catch((e: Error) => e);
+      expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
+    } finally {
+      opened.client?.socket.close(1000);
+      await activate(WS_POLICY);
+    }
+  });
+
   it("is closed once the CA that issued its client certificate is unpinned", async () => {
     await activate(MTLS_WS);
     let opened = await certUpgrade();
