@@ -106,7 +106,8 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
       // A path both `{**}` patterns share goes on as deep as one likes: also past every exact pattern, where the
       // more specific routes that take the shallow one (`/{*}/a` for `/a/a`) no longer do.
       const add = (path: string[], deeper: boolean) => {
-        witnesses.push(path);
+        // No request has no segment: "/" is one empty segment.
+        witnesses.push(path.length === 0 ? [""] : path);
         if (deeper) witnesses.push([...path, ANY_SEGMENT], beyondExact(path));
       };
       add(witnessOf(spelt), open);

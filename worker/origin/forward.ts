@@ -15,6 +15,9 @@ export type ForwardResult = (
   | { ok: false; reason: "origin-unavailable" | "origin-error" | "origin-timeout" }
 ) & { dropped?: string[] };
 
+/** Schemes of a Location or Refresh URL without a host that are passed on as the origin wrote them. */
+const HOSTLESS_SCHEMES: ReadonlySet<string> = new Set(["mailto:", "tel:", "sms:"]);
+
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
 export const ORIGIN_TIMEOUT_MS = 30_000;
 /** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
@@ -39,8 +42,9 @@ function onGatewayHost(url: string, received: URL): string | undefined {
   } catch {
     return undefined;
   }
-  // No host of its own, but another URL inside (`blob:http://10.0.0.5/`, `view-source:http://...`): unreadable.
-  if (target.host === "") return url.includes("//") ? undefined : url;
+  // No host: only the schemes that name no place on a network pass as written. Others may hold one inside
+  // (`blob:http://10.0.0.5/`, `view-source:http:10.0.0.5/`, which a URL parser reads with or without slashes).
+  if (target.host === "") return HOSTLESS_SCHEMES.has(target.protocol) ? url : undefined;
   // On the gateway's origin, unless it carries userinfo (`https://10.0.0.5:8080@gateway/`, `//admin:pw@gateway/`).
   if (target.origin === received.origin && target.username === "" && target.password === "") return url;
   return `${received.origin}${target.pathname}${target.search}${target.hash}`;

@@ -184,6 +184,11 @@ describe("origin failures", () => {
     // No host of their own, but the origin's address inside.
     "blob:http://internal.corp:8080/3f1c",
     "view-source:http://internal.corp:8080/next",
+    // The same, without slashes or with backslashes, which a URL parser reads alike.
+    "blob:http:internal.corp:8080/3f1c",
+    "view-source:http:\\\\internal.corp:8080\\next",
+    "blob:https:/\\internal.corp/x",
+    "urn:internal.corp:8080",
   ])("an origin redirect to %s, which no browser can read, is a 502", async (location) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
