@@ -1,14 +1,28 @@
-// How a service with `caseInsensitivePaths` matches a path segment. Its origins compare letters one character at
-// a time through their simple case mappings (Java's String.equalsIgnoreCase, which Spring's AntPathMatcher uses
-// when case-insensitive; .NET's OrdinalIgnoreCase; Go's EqualFold), and four non-ASCII letters map onto ASCII
-// there: İ (U+0130) and ı (U+0131) onto i, ſ (U+017F) onto s, the Kelvin sign K (U+212A) onto k. JavaScript's
-// toLowerCase leaves ı and ſ alone and turns İ into two characters, so `/adm%C4%B1n` would pass a deny on
-// `/admin` that such an origin serves it as. Multi-character mappings (ß to SS, ligatures) are not simple ones.
+// How a service with `caseInsensitivePaths` matches a path segment: as its origins compare letters, one character
+// at a time through the simple case mappings (Java's String.equalsIgnoreCase, which Spring's AntPathMatcher uses
+// when case-insensitive, upper-cases each character and then lower-cases that; .NET's OrdinalIgnoreCase and Go's
+// EqualFold fold alike). So ı (U+0131) and İ (U+0130) are i there, ſ (U+017F) is s, the Kelvin sign is k, µ (micro)
+// is μ and ς is σ. JavaScript's toLowerCase alone leaves ı, ſ, µ and ς apart, turns İ into two characters and a
+// word-final Σ into ς: `/adm%C4%B1n` would pass a deny on `/admin` that such an origin serves it as.
+// Multi-character mappings (ß to SS, ligatures) are not simple ones, and such origins do not apply them.
 
-const ONTO_ASCII: Readonly<Record<string, string>> = { "\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k" };
-const MAPS_ONTO_ASCII = /[\u0130\u0131\u017f\u212a]/g;
+/** ASCII only: the common case, folded as JavaScript does. */
+const ASCII = /^[\x00-\x7f]*$/;
 
-/** The segment as such an origin compares it: lower case, with the letters above as the ASCII they map onto. */
+/** One character (code point) folded: its simple upper case, lower-cased. */
+function foldCharacter(c: string): string {
+  // İ's simple lower case is i; JavaScript's (full) one is i and a combining dot.
+  if (c === "\u0130") return "i";
+  const upper = c.toUpperCase();
+  const simple = upper.length === c.length || [...upper].length === 1 ? upper : c;
+  const lower = simple.toLowerCase();
+  return [...lower].length === 1 ? lower : simple;
+}
+
+/** The segment as such an origin compares it. */
 export function foldCase(segment: string): string {
-  return segment.replace(MAPS_ONTO_ASCII, (c) => ONTO_ASCII[c]!).toLowerCase();
+  if (ASCII.test(segment)) return segment.toLowerCase();
+  let folded = "";
+  for (const c of segment) folded += foldCharacter(c);
+  return folded;
 }
