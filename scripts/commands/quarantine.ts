@@ -23,7 +23,7 @@ export async function quarantineCommand(args: string[], io: Io): Promise<number>
   if (positionals.length !== 1)
     throw new CliError(`expected the ID to release (ward quarantine list shows it)\n${usage}`);
   io.out(
-    `released: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}`)), Date.now())}`,
+    `released: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}?kind=quarantine`)), Date.now())}`,
   );
   return EXIT.ok;
 }

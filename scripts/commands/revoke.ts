@@ -70,7 +70,7 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
     const target = await resolveTarget(values);
     await policyState(target, values.env);
     io.out(
-      `lifted: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}`)), Date.now())}`,
+      `lifted: ${denyLine(entryFrom(target, await adminCall(target, "DELETE", `/denylist/${encodeURIComponent(positionals[0]!)}?kind=revocation`)), Date.now())}`,
     );
     return EXIT.ok;
   }

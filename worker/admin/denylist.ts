@@ -108,8 +108,15 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
   });
 
   admin.delete("/denylist/:id", async (c) => {
-    const entry = await denylist(c).release(c.req.param("id"), c.get("principal"), Date.now());
+    // `?kind=`: what the caller means to end (`ward revoke lift` a revocation, `ward quarantine release` a
+    // quarantine); an id of the other kind is refused rather than ended by the wrong command.
+    const kind = c.req.query("kind");
+    if (kind !== undefined && kind !== "revocation" && kind !== "quarantine")
+      return c.json({ error: "kind is revocation or quarantine" }, 422);
+    const entry = await denylist(c).release(c.req.param("id"), c.get("principal"), Date.now(), kind);
     if (!entry) return c.json({ error: "no such entry" }, 404);
+    if (kind !== undefined && entry.kind !== kind)
+      return c.json({ error: `${entry.id} is a ${entry.kind}, not a ${kind}: nothing changed` }, 409);
     logEvent("info", entry.kind === "quarantine" ? "quarantine-released" : "revocation-lifted", {
       requestId: c.get("requestId"),
       id: entry.id,

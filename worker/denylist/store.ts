@@ -468,12 +468,14 @@ export class Denylist extends DurableObject<Env> {
     return includeClosed ? this.rows("ORDER BY created_at") : this.active(now);
   }
 
-  async release(id: string, who: string, now: number): Promise<DenyEntry | undefined> {
+  /** `kind`: release only an entry of this kind (the CLI's `revoke lift` must not release a quarantine). */
+  async release(id: string, who: string, now: number, kind?: DenyEntry["kind"]): Promise<DenyEntry | undefined> {
     const released = this.ctx.storage.sql.exec(
-      "UPDATE entries SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL",
+      "UPDATE entries SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL AND kind = COALESCE(?, kind)",
       now,
       who,
       id,
+      kind ?? null,
     ).rowsWritten;
     const entry = this.rows("WHERE id = ?", id)[0];
     if (released > 0 && entry) this.stamp(entry.match, entry.value);

@@ -83,6 +83,24 @@ describe("revocation", () => {
     expect(await eventually(() => asPerson("ann@example.com"), 200)).toEqual({ status: 200, seen: 1 });
   });
 
+  it("ends an entry only by the command for its kind: `revoke lift` does not release a quarantine, nor the reverse", async () => {
+    const res = await revoke({ match: "email", value: "kinds@example.com", reason: "testing kinds" });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    const asQuarantine = await admin(`/denylist/${entry.id}?kind=quarantine`, { method: "DELETE" });
+    expect(asQuarantine.status).toBe(409);
+    expect(((await asQuarantine.json()) as { error: string }).error).toBe(
+      `${entry.id} is a revocation, not a quarantine: nothing changed`,
+    );
+    expect((await admin(`/denylist/${entry.id}?kind=sometimes`, { method: "DELETE" })).status).toBe(422);
+    // Still in force.
+    const listed = ((await (await admin("/denylist?kind=revocation")).json()) as { entries: DenyEntry[] }).entries;
+    expect(listed.map((e) => e.id)).toContain(entry.id);
+    const lifted = await admin(`/denylist/${entry.id}?kind=revocation`, { method: "DELETE" });
+    expect(lifted.status).toBe(200);
+    expect(((await lifted.json()) as { entry: DenyEntry }).entry.releasedAt).not.toBeNull();
+  });
+
   it("refuses a workload by its certificate's fingerprint, and lets it back when the revocation expires", async () => {
     const auth = await tlsClientAuth(CERTS.checkout);
     expect(await asCheckout()).toEqual({ status: 200, seen: 1 });
