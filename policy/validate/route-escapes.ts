@@ -88,49 +88,59 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
       : (narrow.route.methods as Method[]);
     // Requests another route may decide: HEAD where the route takes GET, and the other spelling of an exact path
     // by each method it takes. `spelt` is the pattern such requests match; `from` turns one into the request the
-    // route itself decides (the same path by GET, or the path spelt its way).
-    const escapes: { method: Method; decides: Method; spelt: PatternToken[]; from: (w: string[]) => string[] }[] = [];
+    // route itself decides (the same path, or the path spelt its way), by `decides` where it is asked `method`.
+    type Pair = { method: Method; decides: Method };
+    const escapes: { spelt: PatternToken[]; from: (w: string[]) => string[]; pairs: Pair[] }[] = [];
     if (takes(narrow.route, "GET") && !takes(narrow.route, "HEAD"))
-      escapes.push({ method: "HEAD", decides: "GET", spelt: narrow.tokens, from: (w) => w });
+      escapes.push({ spelt: narrow.tokens, from: (w) => w, pairs: [{ method: "HEAD", decides: "GET" }] });
     const slash = narrow.route.path !== undefined ? otherSlash(narrow.tokens) : undefined;
-    if (slash) for (const method of methods) escapes.push({ method, decides: method, spelt: slash, from: toggleSlash });
-    let reported = false;
-    for (const { method, decides, spelt, from } of escapes) {
-      if (reported) break;
-      // Where such a request could land: the pattern's own path, and one path it shares with each other route
-      // that takes the method (the trie finds those without comparing every pair), up to a bound: where routes
-      // overlap pairwise by the thousand (`/{*}/aN` beside `/bN/{*}`), a warning is a hint, not worth a minute of
-      // `ward validate` (or of the admin API's CPU on a push).
+    if (slash)
+      escapes.push({ spelt: slash, from: toggleSlash, pairs: methods.map((m) => ({ method: m, decides: m })) });
+    if (escapes.length === 0) continue;
+    narrow.admits ??= admitsOf(doc, narrow.route);
+    const mine = narrow.admits;
+    // Another route whose allow rules admit someone this one does not: only such a route can be a way around it.
+    const widens = (other: Parsed) => {
+      if (other === narrow || allowsOf(other.route).length === 0) return false;
+      other.admits ??= admitsOf(doc, other.route);
+      return !addsNobody(mine, other.admits);
+    };
+    escaping: for (const { spelt, from, pairs } of escapes) {
+      // Where such a request could land: the pattern's own path, and one path it shares with each route that
+      // takes one of the methods and widens (the trie finds those without comparing every pair), up to a bound:
+      // where routes overlap pairwise by the thousand (`/{*}/aN` beside `/bN/{*}`), a warning is a hint, not
+      // worth a minute of `ward validate` (or of the admin API's CPU on a push).
       const open = spelt.at(-1)?.kind === "rest";
       const witnesses: string[][] = [];
-      // A path both `{**}` patterns share goes on as deep as one likes: also past every exact pattern, where the
-      // more specific routes that take the shallow one (`/{*}/a` for `/a/a`) no longer do.
+      // A path both `{**}` patterns share goes on as deep as one likes: with a trailing slash, one segment more,
+      // and past every exact pattern, where the more specific routes that take the shallow one (`/{*}/a` for
+      // `/a/a`) no longer do.
       const add = (path: string[], deeper: boolean) => {
         // No request has no segment: "/" is one empty segment.
         witnesses.push(path.length === 0 ? [""] : path);
-        if (deeper) witnesses.push([...path, ANY_SEGMENT], beyondExact(path));
+        if (deeper)
+          for (const longer of [[...path, ANY_SEGMENT], beyondExact(path)]) witnesses.push(longer, [...longer, ""]);
+        if (deeper && path.length > 0) witnesses.push([...path, ""]);
       };
       add(witnessOf(spelt), open);
       trie.forEachOverlap(
         spelt,
         (other) => {
-          const shared = other !== narrow && takes(other.route, method) && overlapWitness(spelt, other.tokens);
+          if (!pairs.some((p) => takes(other.route, p.method)) || !widens(other)) return false;
+          const shared = overlapWitness(spelt, other.tokens);
           if (shared) add(shared, open && other.tokens.at(-1)?.kind === "rest");
           return witnesses.length >= MAX_WITNESSES;
         },
         MAX_NODES,
       );
-      for (const witness of witnesses) {
-        if (trie.find(from(witness), takers(decides)) !== narrow) continue;
-        const taker = trie.find(witness, takers(method));
-        if (!taker || taker === narrow || allowsOf(taker.route).length === 0) continue;
-        narrow.admits ??= admitsOf(doc, narrow.route);
-        taker.admits ??= admitsOf(doc, taker.route);
-        if (addsNobody(narrow.admits, taker.admits)) continue;
-        reported = true;
-        report(narrow, taker, method, witness, spelt !== narrow.tokens, at, out);
-        break;
-      }
+      for (const witness of witnesses)
+        for (const { method, decides } of pairs) {
+          if (trie.find(from(witness), takers(decides)) !== narrow) continue;
+          const taker = trie.find(witness, takers(method));
+          if (!taker || !widens(taker)) continue;
+          report(narrow, taker, method, witness, spelt !== narrow.tokens, at, out);
+          break escaping;
+        }
     }
   }
 }

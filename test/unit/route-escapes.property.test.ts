@@ -2,16 +2,17 @@
 // takes by GET, or its exact path spelt with or without a trailing slash, decided by another route that admits
 // someone the route refuses) must be reported by `ward validate` (route-escapable) on that route. Without deny
 // rules (which can refuse a caller on both sides), every such warning must also name a real way around.
-// The seed is printed; WARD_ESCAPE_SEED=<n> replays it.
+// The seed is printed; WARD_ESCAPE_SEED=<n> replays it, WARD_ESCAPE_ROUTES=<n> allows more routes per policy.
 import { describe, expect, it } from "vitest";
 import { buildIndexes } from "../../policy/compile.ts";
 import { evaluate, validatePolicy, type CompiledPolicy, type PolicyDocument } from "../../policy/index.ts";
 import { prng, seedFrom } from "../support/prng.ts";
 
 const SEED = seedFrom("WARD_ESCAPE_SEED");
+const ROUTES_MAX = Number(process.env.WARD_ESCAPE_ROUTES ?? 4);
 const POLICIES = 250;
 const LITERALS = ["a", "b"];
-const SEGMENTS = [...LITERALS, "x"];
+const SEGMENTS = [...LITERALS, "x", "A"];
 const PEOPLE = ["ann", "bob", "eve"];
 const METHOD_SETS = [["GET"], ["GET"], ["HEAD"], ["POST"], ["GET", "POST"], ["GET", "HEAD"], ["*"]];
 const METHODS = ["GET", "HEAD", "POST"] as const;
@@ -24,25 +25,34 @@ interface GenRoute {
   methods: string[];
   pattern: string;
   prefix: boolean;
-  rules: { id: string; effect: "allow" | "deny"; principals: { email: string }[] }[];
+  rules: { id: string; effect: "allow" | "deny"; mode?: "audit"; principals: { email: string }[] }[];
 }
 
 function genRoute(r: Random, i: number, denies: boolean): GenRoute {
   const depth = Math.floor(r() * 3);
-  const parts = Array.from({ length: depth }, () => (r() < 0.3 ? "{*}" : pick(r, LITERALS)));
+  const parts = Array.from({ length: depth }, (_, k) =>
+    r() < 0.3 ? (r() < 0.5 ? "{*}" : `{p${k}}`) : pick(r, LITERALS),
+  );
   const kind = r();
   const prefix = kind < 0.25;
   let pattern = `/${parts.join("/")}`;
+  if (prefix && depth > 0 && r() < 0.3) pattern += "/";
   if (!prefix && kind < 0.4) pattern = depth === 0 ? "/{**}" : `${pattern}/{**}`;
   else if (!prefix && kind < 0.6 && depth > 0) pattern += "/";
   const rules = Array.from({ length: 1 + Math.floor(r() * 2) }, (_, k) => {
-    const effect = denies && r() < 0.3 ? ("deny" as const) : ("allow" as const);
-    return { id: `r${k}`, effect, principals: [{ email: `${pick(r, PEOPLE)}@example.com` }] };
+    const audit = r() < 0.15;
+    const effect = (denies && r() < 0.3) || audit ? ("deny" as const) : ("allow" as const);
+    return {
+      id: `r${k}`,
+      effect,
+      ...(audit ? { mode: "audit" as const } : {}),
+      principals: [{ email: `${pick(r, PEOPLE)}@example.com` }],
+    };
   });
   return { id: `route${i}`, methods: pick(r, METHOD_SETS), pattern, prefix, rules };
 }
 
-function documentOf(routes: GenRoute[]): PolicyDocument {
+function documentOf(routes: GenRoute[], caseInsensitive = false): PolicyDocument {
   return {
     version: 1,
     metadata: { environment: "test", owners: ["sec@example.com"] },
@@ -52,6 +62,7 @@ function documentOf(routes: GenRoute[]): PolicyDocument {
         hosts: ["app.example.com"],
         origin: { tunnel: "APP" },
         owner: "app-team",
+        ...(caseInsensitive ? { caseInsensitivePaths: true } : {}),
         routes: routes.map((g) => ({
           id: g.id,
           methods: g.methods,
@@ -73,7 +84,7 @@ function allPaths(): string[] {
 const PATHS = allPaths();
 const toggled = (path: string) => (path === "/" ? undefined : path.endsWith("/") ? path.slice(0, -1) : `${path}/`);
 
-describe(`route-escapable against evaluate() (seed ${SEED}; replay: WARD_ESCAPE_SEED=${SEED})`, () => {
+describe(`route-escapable (params, caseInsensitivePaths, audit denies, prefix slashes) against evaluate() (seed ${SEED}; replay: WARD_ESCAPE_SEED=${SEED})`, () => {
   it("reports every way around a narrowed route, and without deny rules only those", () => {
     const r = prng(SEED);
     const now = Date.UTC(2026, 0, 1);
@@ -81,8 +92,9 @@ describe(`route-escapable against evaluate() (seed ${SEED}; replay: WARD_ESCAPE_
     let warned = 0;
     for (let p = 0; p < POLICIES; p++) {
       const denies = p % 2 === 0;
-      const routes = Array.from({ length: 2 + Math.floor(r() * 4) }, (_, i) => genRoute(r, i, denies));
-      const valid = validatePolicy(documentOf(routes));
+      const routes = Array.from({ length: 2 + Math.floor(r() * ROUTES_MAX) }, (_, i) => genRoute(r, i, denies));
+      const ci = r() < 0.4;
+      const valid = validatePolicy(documentOf(routes, ci));
       if (!valid.ok) continue; // two routes for one path and method: not a policy
       const policy: CompiledPolicy = buildIndexes(valid.policy, `generated-${p}`);
       const decide = (method: string, path: string, person: string) =>
@@ -113,11 +125,11 @@ describe(`route-escapable against evaluate() (seed ${SEED}; replay: WARD_ESCAPE_
             }
           }
       const reported = new Set(
-        validatePolicy(documentOf(routes))
+        validatePolicy(documentOf(routes, ci))
           .issues.filter((i) => i.code === "route-escapable")
           .map((i) => Number(/routes\[(\d+)\]$/.exec(i.path)![1])),
       );
-      const context = `seed ${SEED}, policy ${p}\n${JSON.stringify(routes)}`;
+      const context = `seed ${SEED}, policy ${p}, caseInsensitive ${ci}\n${JSON.stringify(routes)}`;
       for (const [index, example] of escaped) expect(reported, `${context}\nunreported: ${example}`).toContain(index);
       if (!denies)
         for (const index of reported) expect([...escaped.keys()], `${context}\nno way around`).toContain(index);
