@@ -30,3 +30,16 @@ export function reverified(opened: Identity, fresh: Identity): Identity {
   }
   return kept;
 }
+
+/**
+ * Whether `kept` (what reverified() kept) is all of `opened`: every credential still counts and grants the same
+ * scopes. Where not, the connection ends: the origin was told, in the upgrade's assertion, whose it is and with
+ * which scopes, so it must not go on as someone less (a token that named the certificate's own workload is no
+ * part of the principal key, yet its scopes were asserted).
+ */
+export function keepsAll(opened: Identity, kept: Identity): boolean {
+  const parts = ["workload", "user", "serviceToken", "workloadToken"] as const;
+  if (parts.some((part) => opened[part] !== undefined && kept[part] === undefined)) return false;
+  const scopes = (identity: Identity) => [...(identity.scopes ?? [])].sort().join(" ");
+  return scopes(opened) === scopes(kept);
+}

@@ -10,6 +10,7 @@ import {
   countsTowardQuarantine,
   evaluate,
   loadPolicy,
+  keepsAll,
   nextStep,
   parseWebSocketCloseLine,
   reverified,
@@ -324,5 +325,22 @@ describe("reverified: an open connection's identity after a policy change", () =
     expect(
       reverified({ workloadToken: token, scopes: ["read"] }, { workloadToken: { ...token, subject: "other" } }),
     ).toEqual({});
+  });
+});
+
+describe("keepsAll: whether a re-verified connection is still the caller its origin was told of", () => {
+  const workload = { id: "spiffe://prod.example.com/ns/a/sa/b" } as Identity["workload"];
+  const token = { issuer: "spire", kind: "spiffe-jwt-svid", subject: "x", claims: {} } as unknown as NonNullable<
+    Identity["workloadToken"]
+  >;
+  it("holds when every credential stays with the same scopes, in any order", () => {
+    const opened: Identity = { workload, workloadToken: token, scopes: ["a", "b"] };
+    expect(keepsAll(opened, { workload, workloadToken: token, scopes: ["b", "a"] })).toBe(true);
+  });
+  it("fails when a credential is gone, even one naming the certificate's own workload, or the scopes differ", () => {
+    const opened: Identity = { workload, workloadToken: token, scopes: ["a"] };
+    expect(keepsAll(opened, { workload })).toBe(false);
+    expect(keepsAll(opened, { workload, workloadToken: token, scopes: ["a", "admin"] })).toBe(false);
+    expect(keepsAll({ user: { email: "a@example.com" } }, {})).toBe(false);
   });
 });
