@@ -26,6 +26,13 @@ export const TARGET_PROBLEMS = [
 ] as const;
 export type TargetProblem = (typeof TARGET_PROBLEMS)[number];
 
+/**
+ * What makes a request bad (400): a target problem, or one only a service can tell, `path-case-ambiguous` at a
+ * service with caseInsensitivePaths (a letter its origins may read two ways: policy/case-fold.ts).
+ */
+export const REQUEST_PROBLEMS = [...TARGET_PROBLEMS, "path-case-ambiguous"] as const;
+export type RequestProblem = (typeof REQUEST_PROBLEMS)[number];
+
 export interface CanonicalTarget {
   method: Method;
   /** Lower case, no port, no trailing dot. */

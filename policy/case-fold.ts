@@ -1,10 +1,24 @@
 // How a service with `caseInsensitivePaths` matches a path segment: as its origins compare letters, one character
 // at a time through the simple case mappings (Java's String.equalsIgnoreCase, which Spring's AntPathMatcher uses
-// when case-insensitive, upper-cases each character and then lower-cases that; .NET's OrdinalIgnoreCase and Go's
-// EqualFold fold alike). So ı (U+0131) and İ (U+0130) are i there, ſ (U+017F) is s, the Kelvin sign is k, µ (micro)
-// is μ and ς is σ. JavaScript's toLowerCase alone leaves ı, ſ, µ and ς apart, turns İ into two characters and a
-// word-final Σ into ς: `/adm%C4%B1n` would pass a deny on `/admin` that such an origin serves it as.
+// when case-insensitive, upper-cases each character and then lower-cases that; .NET's OrdinalIgnoreCase upper-cases
+// only). So µ (micro) is μ there and ς is σ, which JavaScript's toLowerCase alone leaves apart (and it turns a
+// word-final Σ into ς). The few letters Java and .NET read differently (ı, İ, ſ and the Kelvin, ohm and angstrom
+// signs) are refused instead (caseAmbiguous, below): folded either way, one kind of origin would disagree.
 // Multi-character mappings (ß to SS, ligatures) are not simple ones, and such origins do not apply them.
+
+/**
+ * Letters whose case-insensitive reading differs between such origins: Java folds İ and ı onto i, ſ onto s, the
+ * Kelvin sign onto k, the ohm sign onto ω and the angstrom sign onto å, .NET's ordinal comparison none of them
+ * (it keeps Turkish dotless i and long s apart on purpose). Folded either way, one of them decides a request by a
+ * route its origin does not serve it with (`/%C5%BFtatus` by a public `/status` where .NET serves `/{slug}`), so a
+ * path holding one is refused at such a service (`path-case-ambiguous`).
+ */
+const AMBIGUOUS = /[\u0130\u0131\u017f\u212a\u2126\u212b]/;
+
+/** Whether the (decoded) segment holds a letter such origins read two ways. */
+export function caseAmbiguous(segment: string): boolean {
+  return !ASCII.test(segment) && AMBIGUOUS.test(segment);
+}
 
 /** ASCII only: the common case, folded as JavaScript does. */
 const ASCII = /^[\x00-\x7f]*$/;

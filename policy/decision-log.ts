@@ -13,7 +13,7 @@
 //   are read as text, not checked against this Ward's lists. A log outlives the CLI that reads it, and a line
 //   refused for a new reason would hide a request from `ward why` and a denial from `ward metrics`.
 import { z } from "zod";
-import { TARGET_PROBLEMS, type TargetProblem } from "./canonical-target.ts";
+import { REQUEST_PROBLEMS, type RequestProblem } from "./canonical-target.ts";
 import type { CredentialSeen } from "./credential.ts";
 import { REASONS, type AnswerReason, type Decision, type Reason, type RuleTrace } from "./decision.ts";
 import type { DeliveryReason } from "./status.ts";
@@ -74,7 +74,7 @@ export const decisionLineSchema = z.object({
   mode: z.enum(["enforce", "audit"]).optional(),
   /** REASONS, or one of ANSWER_REASONS for an answer without a decision. */
   reasons: z.array(z.string()),
-  /** Why a bad request was refused (a TargetProblem: path-dot-segment, query-method-override, ...). */
+  /** Why a bad request was refused (a RequestProblem: path-dot-segment, query-method-override, ...). */
   problem: z.string().optional(),
   /** In audit mode: what enforce mode would have answered (no `rule` when no rule denied; null read alike). */
   wouldDeny: z
@@ -274,11 +274,11 @@ export function knownReasons(reasons: readonly string[]): Reason[] {
   return reasons.filter((r): r is Reason => KNOWN_REASONS.has(r));
 }
 
-const KNOWN_PROBLEMS: ReadonlySet<string> = new Set(TARGET_PROBLEMS);
+const KNOWN_PROBLEMS: ReadonlySet<string> = new Set(REQUEST_PROBLEMS);
 
-const isTargetProblem = (problem: string): problem is TargetProblem => KNOWN_PROBLEMS.has(problem);
+const isTargetProblem = (problem: string): problem is RequestProblem => KNOWN_PROBLEMS.has(problem);
 
 /** A line's problem when this Ward knows it, else undefined. */
-export function knownProblem(problem: string | undefined): TargetProblem | undefined {
+export function knownProblem(problem: string | undefined): RequestProblem | undefined {
   return problem !== undefined && isTargetProblem(problem) ? problem : undefined;
 }

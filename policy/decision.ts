@@ -1,5 +1,5 @@
 // A decision is data: one record drives the response, the decision log, `ward explain` and the denied page.
-import type { CanonicalTarget, TargetProblem } from "./canonical-target.ts";
+import type { CanonicalTarget, RequestProblem } from "./canonical-target.ts";
 
 /** The closed vocabulary of reasons. Operators see these; clients never do. */
 export const REASONS = [
@@ -94,7 +94,7 @@ export interface Decision {
   status: number;
   mode: "enforce" | "audit";
   reasons: Reason[];
-  problem?: TargetProblem;
+  problem?: RequestProblem;
   service?: string;
   /** Qualified route id, service/route. */
   route?: string;

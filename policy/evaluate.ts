@@ -2,7 +2,7 @@
 // deny rule that applies, on any route matching the request, overrides any allow.
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { addressKey } from "./client-address.ts";
-import { foldCase } from "./case-fold.ts";
+import { caseAmbiguous, foldCase } from "./case-fold.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
 import { countedAs } from "./rate-limit-keys.ts";
@@ -262,6 +262,9 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (request.body && (target.method === "GET" || target.method === "HEAD")) {
     return refuse({ ...base, service: service.name, target }, "body-not-allowed");
   }
+
+  if (service.caseInsensitivePaths && target.segments.some(caseAmbiguous))
+    return { ...refuse({ ...base, service: service.name, target }, "bad-request"), problem: "path-case-ambiguous" };
 
   const serviceBase: DecisionBase = { ...base, mode: service.mode, service: service.name, target };
   if (service.requireCertificate && !request.identity.workload) {

@@ -11,24 +11,24 @@ import {
   PrincipalMatcher,
   REASONS,
   STATE_REASONS,
-  TARGET_PROBLEMS,
+  REQUEST_PROBLEMS,
   TimeWindow,
   evaluate,
   loadPolicy,
   type CompiledPolicy,
   type Decision,
   type Rule,
-  type TargetProblem,
+  type RequestProblem,
 } from "../../policy/index.ts";
 import { ruleId } from "../../policy/compile.ts";
 
-// Every problem canonical-target.ts can give (a new one then needs a case here).
-const PROBLEMS: readonly TargetProblem[] = TARGET_PROBLEMS;
+// Every problem a request can be refused for (a new one then needs a case here).
+const PROBLEMS: readonly RequestProblem[] = REQUEST_PROBLEMS;
 
 // ---- the case file format -------------------------------------------------------------------------
 
 const ReasonSchema = z.enum(REASONS);
-const ProblemSchema = z.enum(PROBLEMS as [TargetProblem, ...TargetProblem[]]);
+const ProblemSchema = z.enum(PROBLEMS as [RequestProblem, ...RequestProblem[]]);
 
 const IdentitySchema = z.strictObject({
   workload: z.strictObject({ id: z.string() }).optional(),
