@@ -25,7 +25,7 @@ const MTLS_WS = WS_POLICY.replace(
 `,
 );
 if (MTLS_WS === WS_POLICY) throw new Error("orders routes changed");
-const SPIRE = /    # JWT-SVIDs of the demo's SPIRE server[\s\S]*?maxLifetime: 5m\n/;
+const SPIRE = / {4}# JWT-SVIDs of the demo's SPIRE server[\s\S]*?maxLifetime: 5m\n/;
 const NO_SPIRE = MTLS_WS.replace(SPIRE, "");
 if (NO_SPIRE === MTLS_WS) throw new Error("spire issuer changed");
 
