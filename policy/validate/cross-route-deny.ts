@@ -3,18 +3,11 @@
 // say so: until this Ward, only the most specific route's rules applied, so such a policy changed meaning.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
-import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
+import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { overlapWitness } from "../path-overlap.ts";
-import { PathTrie } from "../path-trie.ts";
-
 import type { Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
-
-interface Parsed {
-  index: number;
-  route: Route;
-  tokens: PatternToken[];
-}
+import { routeTrie, type ParsedRoute as Parsed } from "./route-trie.ts";
 
 /**
  * The methods whose requests both routes match, for `denying`'s deny rules (HEAD too where it takes GET, as
@@ -39,15 +32,7 @@ function enforcedDenies(route: Route): string[] {
  */
 export function checkCrossRouteDenies(routes: readonly Route[], at: string, out: Collector): Set<number> {
   const covering = new Set<number>();
-  const parsed: Parsed[] = [];
-  const trie = new PathTrie<Parsed>();
-  routes.forEach((route, index) => {
-    const result = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
-    if (!result.ok) return;
-    const entry = { index, route, tokens: result.tokens };
-    parsed.push(entry);
-    trie.insert(result.tokens, entry);
-  });
+  const { parsed, trie } = routeTrie(routes);
   for (const denying of parsed) {
     const denies = enforcedDenies(denying.route);
     if (denies.length === 0) continue;

@@ -6,21 +6,18 @@
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
 import { expandMatchers } from "../principals.ts";
-import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
+import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { ANY_SEGMENT, overlapWitness } from "../path-overlap.ts";
-import { PathTrie } from "../path-trie.ts";
 import { METHODS, type PolicyDocument, type PrincipalMatcher, type Route, type Rule } from "../schema.ts";
 import type { Collector } from "./collector.ts";
+import { routeTrie, type ParsedRoute } from "./route-trie.ts";
 import { covers } from "./shadowing.ts";
 
 /** The paths looked at per route and way around it, and the trie nodes walked to find them. */
 const MAX_WITNESSES = 64;
 const MAX_NODES = 500;
 
-interface Parsed {
-  index: number;
-  route: Route;
-  tokens: PatternToken[];
+interface Parsed extends ParsedRoute {
   /** Expanded on first use. */
   admits?: Admits;
 }
@@ -65,15 +62,7 @@ function addsNobody(narrow: Admits, other: Admits): boolean {
 }
 
 export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[], at: string, out: Collector): void {
-  const parsed: Parsed[] = [];
-  const trie = new PathTrie<Parsed>();
-  routes.forEach((route, index) => {
-    const result = parsePathPattern(route.path ?? route.pathPrefix ?? "", route.path === undefined);
-    if (!result.ok) return;
-    const entry = { index, route, tokens: result.tokens };
-    parsed.push(entry);
-    trie.insert(result.tokens, entry);
-  });
+  const { parsed, trie } = routeTrie<Parsed>(routes);
   const takers = (method: Method) => (p: Parsed) => takes(p.route, method);
   // One segment longer than the longest exact pattern: a path that deep is matched by `{**}` patterns only.
   const exactDepth = Math.max(0, ...parsed.filter((p) => p.tokens.at(-1)?.kind !== "rest").map((p) => p.tokens.length));

@@ -51,6 +51,24 @@ export const WS_POLICY = demoPolicy.replace(
 );
 if (WS_POLICY === demoPolicy) throw new Error("the demo policy changed: WS_POLICY no longer adds its routes");
 
+/** WS_POLICY with a WebSocket route on orders for the checkout workload (client certificate). */
+export const MTLS_WS = WS_POLICY.replace(
+  "      - id: read\n        methods: [GET]\n        path: /v1/orders/{order_id}\n",
+  `      - id: stream
+        methods: [GET]
+        path: /v1/stream
+        websocket: true
+        rules:
+          - id: checkout-stream
+            effect: allow
+            principals: [{ set: checkout-workloads }]
+      - id: read
+        methods: [GET]
+        path: /v1/orders/{order_id}
+`,
+);
+if (MTLS_WS === WS_POLICY) throw new Error("orders routes changed");
+
 export interface Closed {
   code: number;
   reason: string;

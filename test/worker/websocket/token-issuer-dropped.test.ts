@@ -7,24 +7,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { activate, marker } from "../support/harness.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { workloadToken } from "../support/workload-tokens.ts";
-import { captureLog, Client, WS_POLICY } from "./support.ts";
+import { captureLog, Client, MTLS_WS } from "./support.ts";
 
-const MTLS_WS = WS_POLICY.replace(
-  "      - id: read\n        methods: [GET]\n        path: /v1/orders/{order_id}\n",
-  `      - id: stream
-        methods: [GET]
-        path: /v1/stream
-        websocket: true
-        rules:
-          - id: checkout-stream
-            effect: allow
-            principals: [{ set: checkout-workloads }]
-      - id: read
-        methods: [GET]
-        path: /v1/orders/{order_id}
-`,
-);
-if (MTLS_WS === WS_POLICY) throw new Error("orders routes changed");
 const SPIRE = / {4}# JWT-SVIDs of the demo's SPIRE server[\s\S]*?maxLifetime: 5m\n/;
 const NO_SPIRE = MTLS_WS.replace(SPIRE, "");
 if (NO_SPIRE === MTLS_WS) throw new Error("spire issuer changed");
