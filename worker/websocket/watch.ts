@@ -72,11 +72,11 @@ const NO_DIRECTORY = { groups: false, devicePosture: false };
 
 /**
  * The upgrade's credentials identified under `policy`, as a new request's would be. False when a part of the
- * identity no longer verifies (or names someone else, or grants other scopes): the origin was told, in the upgrade's assertion, that the
- * connection is that caller's, so it must not go on as someone less (a route that admits the rest, say anyone,
- * would keep it open, and a later revocation of the dropped person would no longer reach it). A credential now
- * accepted for less long ends the connection sooner. Verified-token caches and key sets are the isolate's, so this
- * is rarely more than a look-up.
+ * identity no longer verifies (or names someone else, or grants other scopes): the origin was told, in the
+ * upgrade's assertion, that the connection is that caller's, so it must not go on as someone less (a route that
+ * admits the rest, say anyone, would keep it open, and a later revocation of the dropped person would no longer
+ * reach it). A credential now accepted for less long ends the connection sooner. Verified-token caches and key
+ * sets are the isolate's, so this is rarely more than a look-up.
  */
 async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Promise<boolean> {
   const fresh = await identify(w.request, policy, now, w.requestId, NO_DIRECTORY);
