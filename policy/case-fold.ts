@@ -6,6 +6,9 @@
 // signs) are refused instead (caseAmbiguous, below): folded either way, one kind of origin would disagree.
 // Multi-character mappings (ß to SS, ligatures) are not simple ones, and such origins do not apply them.
 
+/** ASCII only: the common case, folded as JavaScript does. */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * Letters whose case-insensitive reading differs between such origins: Java folds İ and ı onto i, ſ onto s, the
  * Kelvin sign onto k, the ohm sign onto ω and the angstrom sign onto å, .NET's ordinal comparison none of them
@@ -19,9 +22,6 @@ const AMBIGUOUS = /[\u0130\u0131\u017f\u212a\u2126\u212b]/;
 export function caseAmbiguous(segment: string): boolean {
   return !ASCII.test(segment) && AMBIGUOUS.test(segment);
 }
-
-/** ASCII only: the common case, folded as JavaScript does. */
-const ASCII = /^[\x00-\x7f]*$/;
 
 /** One character (code point) folded: its simple upper case, lower-cased. */
 function foldCharacter(c: string): string {

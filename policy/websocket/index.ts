@@ -39,4 +39,4 @@ export {
   type WebSocketCloseLine,
   type WebSocketCloseRecord,
 } from "./close-line.ts";
-export { keepsAll, reverified } from "./reverified.ts";
+export { stillNamesAll } from "./still-names.ts";

@@ -10,10 +10,9 @@ import {
   countsTowardQuarantine,
   evaluate,
   loadPolicy,
-  keepsAll,
   nextStep,
   parseWebSocketCloseLine,
-  reverified,
+  stillNamesAll,
   routeWebSocket,
   upgradeKind,
   validatePolicyText,
@@ -295,7 +294,7 @@ describe("the route's websocket field", () => {
   });
 });
 
-describe("reverified: an open connection's identity after a policy change", () => {
+describe("stillNamesAll: whether an open connection, re-identified after a policy change, is still its caller", () => {
   const workload = { id: "spiffe://prod.example.com/ns/a/sa/b" } as Identity["workload"];
   const user = { email: "ann@example.com", sub: "s-1", groups: ["sre"] };
   const token = {
@@ -305,42 +304,35 @@ describe("reverified: an open connection's identity after a policy change", () =
     claims: {},
   } as unknown as NonNullable<Identity["workloadToken"]>;
 
-  it("keeps what still verifies as the same caller, with the upgrade's groups", () => {
-    const opened: Identity = { workload, user, claims: { a: 1 }, workloadToken: token, scopes: ["read"] };
+  it("holds when every credential verifies as the same caller with the same scopes (groups not asked again)", () => {
+    const opened: Identity = { workload, user, claims: { a: 1 }, workloadToken: token, scopes: ["read", "write"] };
     const fresh: Identity = {
       workload,
       user: { email: "ann@example.com", sub: "s-1" },
-      claims: { a: 2 },
+      claims: { a: 1 },
       workloadToken: token,
-      scopes: ["read", "write"],
+      scopes: ["write", "read"],
     };
-    expect(reverified(opened, fresh)).toEqual({ ...fresh, user });
+    expect(stillNamesAll(opened, fresh)).toBe(true);
   });
 
-  it("drops a part that no longer verifies, or names someone else, with what came with it", () => {
-    const opened: Identity = { workload, user, claims: { a: 1 }, workloadToken: token, scopes: ["read"] };
-    expect(reverified(opened, {})).toEqual({});
-    expect(reverified(opened, { workload, user: { email: "ann@example.com", sub: "s-2" } })).toEqual({ workload });
-    expect(reverified({ serviceToken: { clientId: "x" } }, { serviceToken: { clientId: "y" } })).toEqual({});
+  it("fails when a credential no longer verifies, names someone else, or grants other scopes", () => {
+    const opened: Identity = { workload, user, workloadToken: token, scopes: ["read"] };
+    expect(stillNamesAll(opened, {})).toBe(false);
+    expect(stillNamesAll(opened, { workload, user, scopes: ["read"] })).toBe(false);
     expect(
-      reverified({ workloadToken: token, scopes: ["read"] }, { workloadToken: { ...token, subject: "other" } }),
-    ).toEqual({});
-  });
-});
-
-describe("keepsAll: whether a re-verified connection is still the caller its origin was told of", () => {
-  const workload = { id: "spiffe://prod.example.com/ns/a/sa/b" } as Identity["workload"];
-  const token = { issuer: "spire", kind: "spiffe-jwt-svid", subject: "x", claims: {} } as unknown as NonNullable<
-    Identity["workloadToken"]
-  >;
-  it("holds when every credential stays with the same scopes, in any order", () => {
-    const opened: Identity = { workload, workloadToken: token, scopes: ["a", "b"] };
-    expect(keepsAll(opened, { workload, workloadToken: token, scopes: ["b", "a"] })).toBe(true);
-  });
-  it("fails when a credential is gone, even one naming the certificate's own workload, or the scopes differ", () => {
-    const opened: Identity = { workload, workloadToken: token, scopes: ["a"] };
-    expect(keepsAll(opened, { workload })).toBe(false);
-    expect(keepsAll(opened, { workload, workloadToken: token, scopes: ["a", "admin"] })).toBe(false);
-    expect(keepsAll({ user: { email: "a@example.com" } }, {})).toBe(false);
+      stillNamesAll(opened, {
+        workload,
+        user: { email: "ann@example.com", sub: "s-2" },
+        workloadToken: token,
+        scopes: ["read"],
+      }),
+    ).toBe(false);
+    expect(stillNamesAll(opened, { workload, user, workloadToken: token, scopes: ["read", "admin"] })).toBe(false);
+    expect(
+      stillNamesAll(opened, { workload, user, workloadToken: { ...token, subject: "other" }, scopes: ["read"] }),
+    ).toBe(false);
+    expect(stillNamesAll({ serviceToken: { clientId: "x" } }, { serviceToken: { clientId: "y" } })).toBe(false);
+    expect(stillNamesAll({ user: { email: "a@example.com" } }, {})).toBe(false);
   });
 });

@@ -10,8 +10,7 @@ import {
   applyUpgrade,
   evaluate,
   grantMayApply,
-  keepsAll,
-  reverified,
+  stillNamesAll,
   type AccessEnded,
   type CompiledPolicy,
   type OpenedAccess,
@@ -30,7 +29,7 @@ import type { Relay } from "./relay.ts";
 export interface Watched {
   env: Env;
   relay: Relay;
-  /** The upgrade's facts: the same request, decided again at each check (its identity as last re-verified). */
+  /** The upgrade's facts: the same request, decided again at each check. */
   facts: RequestFacts;
   /** The upgrade's request: its credentials are identified again when the policy changes. */
   request: Request;
@@ -71,18 +70,14 @@ function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: numb
 const NO_DIRECTORY = { groups: false, devicePosture: false };
 
 /**
- * The upgrade's credentials identified under `policy`, as a new request's would be. False when a part of the
- * identity no longer verifies (or names someone else, or grants other scopes): the origin was told, in the
- * upgrade's assertion, that the connection is that caller's, so it must not go on as someone less (a route that
- * admits the rest, say anyone, would keep it open, and a later revocation of the dropped person would no longer
- * reach it). A credential now accepted for less long ends the connection sooner. Verified-token caches and key
- * sets are the isolate's, so this is rarely more than a look-up.
+ * The upgrade's credentials identified under `policy`, as a new request's would be. False when they no longer
+ * name everyone the upgrade did, with the same scopes (policy/websocket/still-names.ts says why that ends it). A
+ * credential now accepted for less long ends the connection sooner. Verified-token caches and key sets are the
+ * isolate's, so this is rarely more than a look-up.
  */
 async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Promise<boolean> {
   const fresh = await identify(w.request, policy, now, w.requestId, NO_DIRECTORY);
-  const kept = reverified(w.facts.identity, fresh.identity);
-  if (!keepsAll(w.facts.identity, kept)) return false;
-  w.facts = { ...w.facts, identity: kept };
+  if (!stillNamesAll(w.facts.identity, fresh.identity)) return false;
   const expiries = Object.values(fresh.expiresAt);
   if (expiries.length > 0)
     w.opened = {

@@ -1,7 +1,7 @@
 // An open WebSocket opened with a client certificate and a JWT-SVID of the same workload (the token's scopes were
 // asserted to the origin), when the policy drops the token's issuer: the certificate alone would still be let
 // through, and the token names no part of the principal key the certificate does not, yet the connection ends
-// (worker/websocket/watch.ts, keepsAll): the origin must not go on believing scopes no credential now grants.
+// (policy/websocket/still-names.ts): the origin must not go on believing scopes no credential now grants.
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { activate, marker } from "../support/harness.ts";
