@@ -111,9 +111,12 @@ export class PathTrie<T> {
    * returns true (anything else goes on) or `nodes` trie nodes have been looked at. The cost follows the
    * overlapping nodes, so checking every route against the others does not grow quadratically unless the patterns
    * do overlap pairwise (`{*}` before thousands of literals), which a caller that only warns bounds with `nodes`.
+   * False when that budget ran out before the walk ended: some overlapping values may not have been offered.
    */
-  forEachOverlap(tokens: readonly PatternToken[], visit: (value: T) => unknown, nodes = Infinity): void {
-    this.overlapAll(this.root, tokens, 0, visit, { left: nodes });
+  forEachOverlap(tokens: readonly PatternToken[], visit: (value: T) => unknown, nodes = Infinity): boolean {
+    const budget = { left: nodes };
+    this.overlapAll(this.root, tokens, 0, visit, budget);
+    return budget.left >= 0;
   }
 
   /** True when `visit` asked to stop, or the budget is spent. */

@@ -70,6 +70,8 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
     ...path,
     ...Array.from({ length: Math.max(1, exactDepth + 1 - path.length) }, () => ANY_SEGMENT),
   ];
+  // Routes whose check hit a bound before it found a way around them: said once, so silence means checked.
+  const unchecked: Parsed[] = [];
   for (const narrow of parsed) {
     if (allowsOf(narrow.route).length === 0) continue;
     const methods: readonly Method[] = narrow.route.methods.includes("*")
@@ -94,6 +96,7 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
       other.admits ??= admitsOf(doc, other.route);
       return !addsNobody(mine, other.admits);
     };
+    let complete = true;
     escaping: for (const { spelt, from, pairs } of escapes) {
       // Where such a request could land: the pattern's own path, and one path it shares with each route that
       // takes one of the methods and widens (the trie finds those without comparing every pair), up to a bound:
@@ -112,7 +115,7 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
         if (deeper && path.length > 0) witnesses.push([...path, ""]);
       };
       add(witnessOf(spelt), open);
-      trie.forEachOverlap(
+      const walked = trie.forEachOverlap(
         spelt,
         (other) => {
           if (!pairs.some((p) => takes(other.route, p.method)) || !widens(other)) return false;
@@ -122,16 +125,36 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
         },
         MAX_NODES,
       );
+      if (!walked || witnesses.length >= MAX_WITNESSES) complete = false;
       for (const witness of witnesses)
         for (const { method, decides } of pairs) {
           if (trie.find(from(witness), takers(decides)) !== narrow) continue;
           const taker = trie.find(witness, takers(method));
           if (!taker || !widens(taker)) continue;
           report(narrow, taker, method, witness, spelt !== narrow.tokens, at, out);
+          complete = true;
           break escaping;
         }
     }
+    if (!complete) unchecked.push(narrow);
   }
+  if (unchecked.length > 0) reportUnchecked(unchecked, at, out);
+}
+
+/** The route ids named in the `route-escapes-unchecked` warning; the rest are counted. */
+const NAMED_UNCHECKED = 5;
+
+function reportUnchecked(unchecked: readonly Parsed[], at: string, out: Collector): void {
+  const ids = unchecked.slice(0, NAMED_UNCHECKED).map((p) => `"${p.route.id}"`);
+  const more = unchecked.length - ids.length;
+  const one = unchecked.length === 1;
+  out.add(
+    "warning",
+    "route-escapes-unchecked",
+    `${at}.routes`,
+    `${one ? "route" : "routes"} ${ids.join(", ")}${more > 0 ? ` and ${more} more` : ""} ${one ? "overlaps" : "overlap"} so many other routes that route-escapable compared ${one ? "its" : "their"} HEAD and trailing-slash spellings with only the first ${MAX_WITNESSES} paths or ${MAX_NODES} path-tree nodes: a way around ${one ? "it" : "them"} may go unreported`,
+    "give such routes HEAD in their methods and deny rules for whom they must not admit, or split the overlapping patterns (`/{*}/a` beside `/b/{*}`) so fewer routes share paths",
+  );
 }
 
 /** The same path with its trailing slash removed, or added. */

@@ -329,6 +329,17 @@ const FIXTURES = {
       'HEAD /v1/reports is decided by route "heads" (allow rules staff), not by route "reports": its origin most likely serves it with the same handler',
     hint: 'add HEAD to the methods of "reports", so its rules decide HEAD too',
   },
+  "route-escapes-unchecked": {
+    // `/{*}/charge/` shares paths with every `/bN/{*}`: two trie nodes each, past route-escapable's 500.
+    change: (d) => {
+      route0(d).path = "/{*}/charge";
+      for (let i = 0; i < 300; i++) d.services.payments.routes.push(anotherRoute({ id: `b${i}`, path: `/b${i}/{*}` }));
+    },
+    severity: "warning",
+    path: "services.payments.routes",
+    message:
+      'route "charge" overlaps so many other routes that route-escapable compared its HEAD and trailing-slash spellings with only the first 64 paths or 500 path-tree nodes: a way around it may go unreported',
+  },
   "audit-on-allow-rule": {
     change: (d) => (rule0(d).mode = "audit"),
     severity: "error",
