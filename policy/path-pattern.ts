@@ -11,6 +11,10 @@ const FORBIDDEN_LITERAL = /[\\;%?#{}\u0000-\u001f\u007f]/;
 export function parsePathPattern(pattern: string, prefix = false): PatternResult {
   if (!pattern.startsWith("/")) return { ok: false, message: "must start with '/'" };
   let body = pattern.slice(1);
+  // A prefix's one trailing '/' is dropped; a second ("/admin//") would leave an empty last segment that only
+  // "/admin/" matches, not what anyone writing a prefix means.
+  if (prefix && pattern.length > 1 && pattern.endsWith("//"))
+    return { ok: false, message: "empty segment ('//') can never match a canonical path" };
   if (prefix && body.endsWith("/")) body = body.slice(0, -1);
   const raw = prefix && body === "" ? [] : body.split("/");
   const tokens: PatternToken[] = [];

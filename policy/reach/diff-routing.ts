@@ -4,6 +4,7 @@
 // So for each service whose routes changed, every class of requests (representativePaths, times each method)
 // is routed in both policies, and where the route differs, NEW's grants there are compared with OLD's: a
 // principal NEW grants and OLD did not, or grants on looser terms, may get in.
+import { otherSlash } from "../path-pattern.ts";
 import { METHODS } from "../schema.ts";
 import type { ReachMethod } from "./methods.ts";
 import { expandMethods } from "./methods.ts";
@@ -61,8 +62,10 @@ class Routing {
   }
 
   /**
-   * The deny rules that may override the grants and apply to this request: those whose route matches its path
-   * and method. By who and when, not by name or route: at one request, that is all that decides.
+   * The deny rules that may override the grants and apply to this request: those whose route takes it as the
+   * gateway reaches deny rules (policy/evaluate.ts): its method, or HEAD where the route takes GET, on its path
+   * or, for an exact pattern, the path's other trailing-slash spelling. By who and when, not by name or route:
+   * at one request, that is all that decides.
    */
   deniesAt(grants: readonly Grant[], segments: readonly string[], method: ReachMethod): Set<string> {
     const keys = new Set<string>();
@@ -71,12 +74,20 @@ class Routing {
         const deny = this.denies.get(rule);
         const route = deny && this.routes.get(deny.route);
         // A deny of unknown route is kept: an unknown can never switch a deny off.
-        if (route && (!route.methods.has(method) || !patternMatches(route.tokens, segments))) continue;
+        if (route && !denyReaches(route, segments, method)) continue;
         keys.add(deny ? denyWho(deny) : rule);
       }
     }
     return keys;
   }
+}
+
+/** Whether the gateway applies the deny rules of `route` to this request (policy/evaluate.ts, denyReaches). */
+function denyReaches(route: RoutePattern, segments: readonly string[], method: ReachMethod): boolean {
+  if (!route.methods.has(method) && !(method === "HEAD" && route.methods.has("GET"))) return false;
+  if (patternMatches(route.tokens, segments)) return true;
+  const slashed = otherSlash(route.tokens);
+  return slashed !== undefined && patternMatches(slashed, segments);
 }
 
 /**

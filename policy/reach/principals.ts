@@ -96,14 +96,16 @@ function accessKind(p: string): "email" | "email-domain" | "group" | "token" | "
 }
 
 /**
- * A bothFactors pair `W + A`: its workload side is a SPIFFE ID, prefix or trust domain, which hold no space, so
- * the first " + " ends it; no other principal starts with one.
+ * A bothFactors pair `W + A`: its workload side is a SPIFFE ID, prefix or trust domain, or `any-authenticated` or
+ * `public` (validation refuses Access kinds there, not these), which hold no space, so the first " + " ends it;
+ * no other principal starts with one.
  */
 function splitPair(p: string): [string, string] | undefined {
   const plus = p.indexOf(" + ");
   if (plus === -1) return undefined;
   const workload = p.slice(0, plus);
-  return workloadOf(workload) === undefined ? undefined : [workload, p.slice(plus + 3)];
+  const side = workload === "any-authenticated" || workload === "public" || workloadOf(workload) !== undefined;
+  return side ? [workload, p.slice(plus + 3)] : undefined;
 }
 
 /**

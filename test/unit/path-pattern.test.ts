@@ -67,6 +67,9 @@ describe("parsePathPattern refuses", () => {
     ["//", false, /empty segment/],
     ["/a//b", false, /empty segment/],
     ["//a", true, /empty segment/],
+    // A prefix drops one trailing '/': a second would cover "/admin/" alone.
+    ["/admin//", true, /empty segment/],
+    ["//", true, /empty segment/],
     ["/.", false, /dot segments/],
     ["/..", false, /dot segments/],
     ["/a/./b", false, /dot segments/],

@@ -178,6 +178,102 @@ describe("widenings ward diff once missed", () => {
     );
   });
 
+  // Deny rules reach HEAD where their route takes GET, and an exact path's other trailing-slash spelling
+  // (policy/evaluate.ts): a request refused only that way in OLD, and moved to another route in NEW.
+  it("HEAD refused by a GET route's deny, then routed elsewhere with the deny gone", () => {
+    const denyAlice = { id: "no-alice", effect: "deny", principals: [{ email: "alice@example.com" }] };
+    const bob = allow([{ email: "bob@example.com" }]);
+    const alice = allow([{ email: "alice@example.com" }]);
+    expectWidening(
+      policy({
+        app: service(
+          ["app.example.com"],
+          [
+            { id: "head", methods: ["HEAD"], path: "/admin", rules: [alice] },
+            { id: "get", methods: ["GET"], path: "/admin", rules: [bob, denyAlice] },
+            { id: "other", methods: ["HEAD"], path: "/other", rules: [alice] },
+          ],
+        ),
+      }),
+      policy({
+        app: service(
+          ["app.example.com"],
+          [
+            { id: "get", methods: ["GET"], path: "/admin", rules: [bob] },
+            { id: "other", methods: ["HEAD"], path: "/admin", rules: [alice] },
+          ],
+        ),
+      }),
+      { method: "HEAD", host: "app.example.com", path: "/admin", identity: ALICE },
+      "! route: HEAD /admin (and the like) now reaches app/other (was app/head): may let in email:alice@example.com",
+    );
+  });
+
+  it("the other trailing-slash spelling refused by an exact route's deny, then routed elsewhere", () => {
+    const denyAlice = { id: "no-alice", effect: "deny", principals: [{ email: "alice@example.com" }] };
+    const bob = allow([{ email: "bob@example.com" }]);
+    const alice = allow([{ email: "alice@example.com" }]);
+    expectWidening(
+      policy({
+        app: service(
+          ["app.example.com"],
+          [
+            { id: "slash", methods: ["GET"], path: "/admin/", rules: [alice] },
+            { id: "exact", methods: ["GET"], path: "/admin", rules: [bob, denyAlice] },
+            { id: "other", methods: ["GET"], path: "/other", rules: [alice] },
+          ],
+        ),
+      }),
+      policy({
+        app: service(
+          ["app.example.com"],
+          [
+            { id: "exact", methods: ["GET"], path: "/admin", rules: [bob] },
+            { id: "other", methods: ["GET"], path: "/admin/", rules: [alice] },
+          ],
+        ),
+      }),
+      { method: "GET", host: "app.example.com", path: "/admin/", identity: ALICE },
+      "! route: GET /admin/ (and the like) now reaches app/other (was app/slash): may let in email:alice@example.com",
+    );
+  });
+
+  // A bothFactors side written `{ authenticated: true }` (or `public`) names the pair `any-authenticated + ...`.
+  describe("a bothFactors pair with an `authenticated` side", () => {
+    const pairs = { ops: [{ workload: WEB, access: "alice@example.com" }] };
+    const paired: Identity = { workload: { id: WEB }, ...ALICE };
+    const all = (rules: object[]) => ({ app: service(["app.example.com"], [{ ...everything, rules }]) });
+    const request = { method: "GET", host: "app.example.com", path: "/", identity: paired };
+    const anyWorkloadAsAlice = {
+      id: "no-alice-via-workloads",
+      effect: "deny",
+      bothFactors: { workload: [{ authenticated: true }], access: [{ email: "alice@example.com" }], binding: "ops" },
+    };
+
+    it("a deny on it is listed against the person's grant, and removing it widens", () => {
+      const alice = allow([{ email: "alice@example.com" }]);
+      const before = policy(all([alice, anyWorkloadAsAlice]), pairs);
+      const grant = reach(before).grants.find((g) => g.principal === "email:alice@example.com");
+      expect(grant?.overriddenBy).toContain("app/all/no-alice-via-workloads");
+      expectWidening(before, policy(all([alice]), pairs), request, "! grant: email:alice@example.com app/all *");
+    });
+
+    it("a grant to any paired caller: removing a deny on the person widens", () => {
+      const anyPair = {
+        id: "pairs",
+        effect: "allow",
+        bothFactors: { workload: [{ authenticated: true }], access: [{ authenticated: true }], binding: "ops" },
+      };
+      const denyAlice = { id: "no-alice", effect: "deny", principals: [{ email: "alice@example.com" }] };
+      expectWidening(
+        policy(all([anyPair, denyAlice]), pairs),
+        policy(all([anyPair]), pairs),
+        request,
+        "! grant: any-authenticated + any-authenticated app/all *",
+      );
+    });
+  });
+
   // Names reach built from the policy's own text, unescaped, once read alike for different policies.
   describe("policy text that spells reach's own words", () => {
     const site = { id: "site", methods: ["GET"], pathPrefix: "/", rules: [allow([{ emailDomain: "example.com" }])] };
