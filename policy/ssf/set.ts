@@ -164,6 +164,21 @@ function parseEvent(name: KnownEventName, payload: unknown): EventResult {
   }
 }
 
+/** Objects and arrays within one another a subject may hold: a complex subject's aliases' identifiers are 3. */
+const MAX_SUBJECT_DEPTH = 8;
+
+/** Whether objects and arrays nest deeper than `max` in `value`; without recursion, so any depth is safe to ask. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [v, depth] = next;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const member of Object.values(v)) pending.push([member, depth + 1]);
+  }
+  return false;
+}
+
 /**
  * The subject: SSF 1.0's top-level `sub_id`, or (older RISC and CAEP drafts, Google's transmitter) each event's
  * `subject`. Where both are given they must be the same subject: two readers of one SET must never act on two
@@ -178,6 +193,10 @@ function subjectOf(
     .filter((s) => s !== undefined);
   const all = payload.sub_id === undefined ? inEvents : [payload.sub_id, ...inEvents];
   if (all.length === 0) return { err: "invalid_request", problem: "subject-missing" };
+  // Compared as canonical JSON, which recurses: a subject nested thousands deep (a 64 KiB body holds 30,000
+  // levels) would run it out of stack. No subject format nests past a complex subject's aliases.
+  if (all.some((s) => nestedDeeperThan(s, MAX_SUBJECT_DEPTH)))
+    return { err: "invalid_request", problem: "subject-too-deep" };
   const first = canonicalJson(all[0]);
   if (all.some((s) => canonicalJson(s) !== first)) return { err: "invalid_request", problem: "subject-ambiguous" };
   const parsed = parseSubject(all[0]);

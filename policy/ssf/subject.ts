@@ -71,7 +71,8 @@ function simpleSubject(value: unknown): SubjectResult {
       ? { ok: true, subject: { format: "unmapped", name: format } }
       : { ok: false, problem: "subject-members" };
   }
-  const required = REQUIRED[format];
+  // Own members only: a proprietary format may be named "constructor" or "__proto__".
+  const required = Object.hasOwn(REQUIRED, format) ? REQUIRED[format] : undefined;
   // A proprietary format (SSF 1.0 §3.3): agreed between the parties, never mapped by Ward.
   if (!required) return { ok: true, subject: { format: "unmapped", name: format } };
   if (!required.every((m) => isText(value[m]))) return { ok: false, problem: "subject-members" };

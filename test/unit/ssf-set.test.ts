@@ -301,6 +301,23 @@ describe("checkSetClaims refuses", () => {
       "invalid_request",
       "subject-nested",
     ],
+    [
+      // Compared as canonical JSON, which recurses: thousands of levels would run it out of stack.
+      "a subject nested thousands deep",
+      (p) => {
+        let nested: unknown = 1;
+        for (let i = 0; i < 20_000; i++) nested = [nested];
+        p.sub_id = { format: "email", email: "ann@example.com", x: nested };
+      },
+      "invalid_request",
+      "subject-too-deep",
+    ],
+    [
+      "a per-event subject nested past any format's depth",
+      (p) => (p.events[REVOKED] = { subject: { format: "opaque", id: "x", a: [[[[[[[[{}]]]]]]]] } }),
+      "invalid_request",
+      "subject-too-deep",
+    ],
   ])("%s", (_name, change, err, problem) => {
     const payload = good();
     change(payload);
@@ -384,6 +401,11 @@ describe("subjects", () => {
       { format: "uri", uri: "https://example.com/ann" },
       { format: "ip-addresses", "ip-addresses": ["10.0.0.1"] },
       { format: "catalog_item", catalog_id: "c0384" },
+      // Named like members every object inherits: still proprietary, not a lookup of Object.prototype.
+      { format: "constructor", id: "x" },
+      { format: "toString", id: "x" },
+      { format: "__proto__", id: "x" },
+      { format: "hasOwnProperty", id: "x" },
     ])
       expect(facts(s)).toEqual([]);
   });

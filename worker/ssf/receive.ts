@@ -23,6 +23,7 @@ import {
   type CompiledPolicy,
   type SetErrorCode,
   type SharedSignals,
+  type SignalPlan,
   type SsfEventLine,
   type SsfTransmitter,
   type ValidSet,
@@ -176,28 +177,36 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
     return { kind: "refused", err: "invalid_key", problem: code };
   }
 
-  const checked = checkSetClaims(
-    payload.value,
-    {
-      issuer: transmitter.issuer,
-      audience: signals.audience,
-      subscribed: new Set(transmitter.events),
-      ...(transmitter.criticalSubjectMembers ? { criticalMembers: new Set(transmitter.criticalSubjectMembers) } : {}),
-    },
-    now,
-  );
-  if (!checked.ok) return { kind: "refused", err: checked.err, problem: checked.problem };
-  const set = checked.set;
+  // The pure reading of the claims: a SET it cannot read is refused, never a 500 (a pushed SET would be sent
+  // again and again) nor an end to a poll (the SETs delivered after it would wait behind it for days).
+  let set: ValidSet;
+  let plan: SignalPlan;
+  try {
+    const checked = checkSetClaims(
+      payload.value,
+      {
+        issuer: transmitter.issuer,
+        audience: signals.audience,
+        subscribed: new Set(transmitter.events),
+        ...(transmitter.criticalSubjectMembers ? { criticalMembers: new Set(transmitter.criticalSubjectMembers) } : {}),
+      },
+      now,
+    );
+    if (!checked.ok) return { kind: "refused", err: checked.err, problem: checked.problem };
+    set = checked.set;
+    const teamDomain = policy.document.identity.access?.teamDomain;
+    plan = planSignals(set, {
+      transmitter: name,
+      holdForSeconds: durationSeconds(signals.holdFor),
+      subIssuers: new Set([...(teamDomain ? [teamDomain] : []), ...(transmitter.subIssuers ?? [])]),
+      nowMs: now,
+    });
+  } catch (error) {
+    return { kind: "refused", err: "invalid_request", problem: `unreadable: ${String(error).slice(0, 200)}` };
+  }
   // Acknowledging one jti for another SET would tell the transmitter the wrong SET was taken.
   if (ctx.deliveredAs !== undefined && ctx.deliveredAs !== set.jti)
     return { kind: "refused", err: "invalid_request", problem: "poll-jti-mismatch", set };
-  const teamDomain = policy.document.identity.access?.teamDomain;
-  const plan = planSignals(set, {
-    transmitter: name,
-    holdForSeconds: durationSeconds(signals.holdFor),
-    subIssuers: new Set([...(teamDomain ? [teamDomain] : []), ...(transmitter.subIssuers ?? [])]),
-    nowMs: now,
-  });
 
   let claim: Claim;
   try {

@@ -104,6 +104,27 @@ describe("poll delivery (RFC 8936)", () => {
     expect((await pollerStub().status()).poll).toMatchObject({ failures: 0, lastError: null });
   });
 
+  it("a SET it cannot read is refused in setErrs and holds back none delivered after it", async () => {
+    const who = "behind-the-unreadable@example.com";
+    expect(await asPerson(who)).toEqual({ status: 200, seen: 1 });
+    let nested: unknown = 1;
+    for (let i = 0; i < 8_000; i++) nested = [nested];
+    const unreadable = set(EVENT_URIS["session-revoked"], { format: "email", email: who, x: nested });
+    const proprietary = set(EVENT_URIS["session-revoked"], { format: "constructor", id: "x" });
+    const revoked = revoke(who);
+    // One answer, in this order: what the receiver cannot read comes first.
+    await queue(
+      Object.fromEntries(
+        await Promise.all([unreadable, proprietary, revoked].map(async (s) => [s.jti, await signSet(s, transmitter)])),
+      ),
+    );
+    const log = await pollUntilDrained();
+    expect(errs(log)).toEqual({ [unreadable.jti]: expect.objectContaining({ err: "invalid_request" }) });
+    expect(acked(log).sort()).toEqual([proprietary.jti, revoked.jti].sort());
+    expect(await eventually(who, 403)).toEqual({ status: 403, seen: 0 });
+    expect((await pollerStub().status()).poll).toMatchObject({ failures: 0, lastError: null });
+  });
+
   it("asks for at most maxEvents at once, and takes the rest in further rounds of the same alarm", async () => {
     const people = ["round-1@example.com", "round-2@example.com", "round-3@example.com"];
     const sets = people.map((p) => revoke(p));
