@@ -65,8 +65,9 @@ export function respondToDenial(
       const aud = loginAudience(policy, decision.target!.host)!;
       return loginRedirect(access.teamDomain, aud, decision.target!.host, url.pathname + url.search);
     }
-    // A hidden service stays hidden; only a 403 becomes the page.
-    if (decision.status === 403) {
+    // A hidden service stays hidden: its refusals are 404, and a revoked or quarantined caller's 403 (the same on
+    // every host) gets no page naming it or its owner either.
+    if (decision.status === 403 && !service.hide) {
       // Access handles /cdn-cgi/access/logout on every protected host, before the Worker.
       return deniedPage(decision.service!, service.owner, requestId, who, "/cdn-cgi/access/logout", ME_PATH);
     }

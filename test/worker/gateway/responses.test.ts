@@ -62,6 +62,42 @@ describe("responses for people", () => {
     expect(res.headers.get("content-type")).toContain("application/json");
     expect(await originSaw(m)).toEqual([]);
   });
+
+  it("shows a revoked person no page on a hidden service: the bare 403 every host gives them", async () => {
+    const who = "revoked-browsing@example.com";
+    const token = await accessToken(signing, { email: who, identity_nonce: `n-${who}` });
+    const admin = await exports.default.fetch("https://ward.localhost/.ward/admin/revocations", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "cf-access-jwt-assertion": await accessToken(signing, { email: "admin@example.com" }),
+      },
+      body: JSON.stringify({ match: "email", value: who, reason: "a hidden service stays hidden" }),
+    });
+    expect(admin.status).toBe(201);
+    const browse = async (url: string) => {
+      const m = marker();
+      const res = await exports.default.fetch(`${url}?${m}`, {
+        headers: { ...BROWSER, "Cf-Access-Jwt-Assertion": token },
+      });
+      return { status: res.status, type: res.headers.get("content-type"), body: await res.text(), m };
+    };
+    // In force within the denylist copy's refresh interval: a visible service then shows its page.
+    let wiki = await browse("https://wiki.localhost/page");
+    for (let i = 0; i < 40 && wiki.status !== 403; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      wiki = await browse("https://wiki.localhost/page");
+    }
+    expect(wiki).toMatchObject({ status: 403, type: expect.stringContaining("text/html") });
+    expect(await originSaw(wiki.m)).toEqual([]);
+    // Payments is hidden: no page naming it or its owner, on a route it has or not.
+    for (const path of ["/v1/refund", "/no-such-route"]) {
+      const hidden = await browse(`https://payments.localhost${path}`);
+      expect(hidden).toMatchObject({ status: 403, type: expect.stringContaining("application/json") });
+      expect(hidden.body).not.toMatch(/payments|owner|team@/);
+      expect(await originSaw(hidden.m)).toEqual([]);
+    }
+  });
 });
 
 describe("origin failures", () => {
