@@ -9,6 +9,11 @@ import { setBounded } from "../shared/bounded-cache.ts";
 import type { DirectorySubject } from "./access-jwt.ts";
 
 const CACHE_LIMIT = 1000;
+/**
+ * How long a lookup may take: past it the facts are unknown (group rules fail closed) rather than every request
+ * that needs them waiting on Access until the runtime gives up on it.
+ */
+export const LOOKUP_TIMEOUT_MS = 5_000;
 /** Upper bound on how long a lookup is reused, whatever the token's lifetime. */
 const MAX_CACHE_MS = 5 * 60_000;
 
@@ -47,11 +52,17 @@ function factsFrom(body: unknown): DirectoryFacts | undefined {
 export class AccessDirectory {
   private readonly url: string;
   private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
   private readonly cache = new Map<string, { facts: DirectoryFacts; until: number; fetchedAt: number }>();
 
-  constructor(teamDomain: string, fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {
+  constructor(
+    teamDomain: string,
+    fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+    timeoutMs = LOOKUP_TIMEOUT_MS,
+  ) {
     this.url = `${teamDomain}/cdn-cgi/access/get-identity`;
     this.fetchImpl = fetchImpl;
+    this.timeoutMs = timeoutMs;
   }
 
   /**
@@ -76,6 +87,7 @@ export class AccessDirectory {
       const response = await this.fetchImpl(this.url, {
         headers: { cookie: `CF_Authorization=${token}` },
         redirect: "manual",
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       facts = response.ok ? factsFrom(await response.json()) : undefined;
     } catch {

@@ -16,6 +16,23 @@ import { readBounded } from "../shared/read-bounded.ts";
 export const KEYS_MAX_AGE_MS = 600_000;
 export const REFETCH_COOLDOWN_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/**
+ * A key-set load (discovery, then the set: two fetches) still pending this long after it started was abandoned:
+ * Workers tie I/O to the request that started it, and when that request is cancelled (its client went away)
+ * neither the fetch nor its timeout settles. Other requests wait for a load at most this long, and one started
+ * before is replaced, so one disconnecting caller cannot leave an issuer's tokens waiting for good.
+ */
+export const ABANDONED_LOAD_MS = 2 * FETCH_TIMEOUT_MS + 2_000;
+
+/** Waits for `p` (which never rejects), or `ms`, whichever comes first. */
+async function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export type KeyFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -63,7 +80,8 @@ export class IssuerKeys {
   private fetchedAt = Number.NEGATIVE_INFINITY;
   /** When a fetch was last started, whatever became of it (ms). */
   private attemptedAt = Number.NEGATIVE_INFINITY;
-  private pending?: Promise<void>;
+  /** The load in flight, shared by the requests that need it, and when it started (a request's `now`). */
+  private pending?: { done: Promise<void>; startedAt: number };
   /** Why the last fetch gave no set (the gateway logs it with the refused token). */
   private problem = "keys-unavailable";
   /** Fetches started, for tests and the storm bound. */
@@ -100,17 +118,24 @@ export class IssuerKeys {
     }
   }
 
-  /** Fetches the set again unless one was fetched (or tried) within the cooldown; true when it did. */
+  /**
+   * Fetches the set again unless one was fetched (or tried) within the cooldown; true when it did, or waited for
+   * a load another request started. A load pending for ABANDONED_LOAD_MS is replaced, cooldown or not (a
+   * caller can abandon at most one load per cooldown, so fetches stay bounded).
+   */
   private async refresh(now: number): Promise<boolean> {
-    if (this.pending) {
-      await this.pending;
+    const pending = this.pending;
+    if (pending && now - pending.startedAt < ABANDONED_LOAD_MS) {
+      await settledWithin(pending.done, Math.min(ABANDONED_LOAD_MS, ABANDONED_LOAD_MS - (now - pending.startedAt)));
       return true;
     }
-    if (now - this.attemptedAt < REFETCH_COOLDOWN_MS) return false;
+    if (!pending && now - this.attemptedAt < REFETCH_COOLDOWN_MS) return false;
     this.attemptedAt = now;
     this.fetches++;
-    this.pending = this.load()
+    const done: Promise<void> = this.load()
       .then((set) => {
+        // A load taken for abandoned may still finish, after the one that replaced it: the newer set stays.
+        if (now < this.fetchedAt) return;
         this.set = set;
         this.fetchedAt = now;
       })
@@ -119,9 +144,10 @@ export class IssuerKeys {
         this.problem = error instanceof KeySetError ? error.code : "keys-malformed";
       })
       .finally(() => {
-        this.pending = undefined;
+        if (this.pending?.done === done) this.pending = undefined;
       });
-    await this.pending;
+    this.pending = { done, startedAt: now };
+    await settledWithin(done, ABANDONED_LOAD_MS);
     return true;
   }
 

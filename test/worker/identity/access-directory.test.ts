@@ -17,7 +17,7 @@ const who = (nonce: string, person: Partial<DirectorySubject> = {}): DirectorySu
   ...person,
 });
 
-function directory(respond: () => Response | Promise<Response>) {
+function directory(respond: (signal?: AbortSignal) => Response | Promise<Response>, timeoutMs?: number) {
   const calls: { url: string; cookie: string | null; redirect?: string }[] = [];
   const fetchImpl = (async (url: string, init?: RequestInit) => {
     calls.push({
@@ -25,9 +25,9 @@ function directory(respond: () => Response | Promise<Response>) {
       cookie: new Headers(init?.headers).get("cookie"),
       ...(init?.redirect ? { redirect: init.redirect } : {}),
     });
-    return respond();
+    return respond(init?.signal ?? undefined);
   }) as unknown as typeof fetch;
-  return { calls, dir: new AccessDirectory(TEAM, fetchImpl) };
+  return { calls, dir: new AccessDirectory(TEAM, fetchImpl, timeoutMs) };
 }
 
 const body = {
@@ -53,6 +53,19 @@ describe("AccessDirectory", () => {
       () => new Response(null, { status: 302, headers: { location: "https://evil.example/collect" } }),
     );
     expect(await dir.lookup("tok", who("nonce-redirect"), NOW + 60_000, NOW)).toBeUndefined();
+  });
+
+  it("gives up on an Access that does not answer: the facts are unknown, not awaited for good", async () => {
+    // As fetch does: the answer never comes, and the request fails when its signal aborts.
+    const { dir } = directory(
+      (signal) => new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
+      50,
+    );
+    const answer = await Promise.race([
+      dir.lookup("tok", who("nonce-hung"), NOW + 60_000, NOW),
+      new Promise((r) => setTimeout(() => r("waiting"), 2_000)),
+    ]);
+    expect(answer).toBeUndefined();
   });
 
   it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {

@@ -286,6 +286,28 @@ describe("key rotation and the unknown-kid storm", () => {
     expect(problemOf(await verify(v, token, ORDERS, NOW + 59 * 60_000))).not.toBe("ok");
   });
 
+  it("a key-set load whose request went away holds up no later token for good", async () => {
+    // Workers tie a fetch to its request: a cancelled request's fetch (and its timeout) never settles.
+    let fetches = 0;
+    const fetchImpl = (_url: string, _init: RequestInit): Promise<Response> =>
+      ++fetches === 2 ? new Promise<Response>(() => {}) : Promise.resolve(Response.json(issuers.spire.published));
+    const v = new WorkloadTokenVerifier(compiled("spire"), fetchImpl);
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("ok");
+    // Anyone can start a load: a token naming the issuer with a made-up kid, then gone.
+    const madeUp = await workloadToken({ issuer: "spire", header: { kid: "made-up" } }, NOW);
+    void verify(v, madeUp, PAYMENTS, NOW + REFETCH_COOLDOWN_MS + 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fetches).toBe(2);
+    // The set goes stale: the next token's load replaces the abandoned one (within the cooldown) and verifies.
+    const later = NOW + KEYS_MAX_AGE_MS + 60_000;
+    const answer = await Promise.race([
+      verify(v, await workloadToken({ issuer: "spire" }, later), PAYMENTS, later),
+      new Promise<"waiting">((r) => setTimeout(() => r("waiting"), 2_000)),
+    ]);
+    expect(answer === "waiting" ? answer : problemOf(answer)).toBe("ok");
+    expect(fetches).toBe(3);
+  });
+
   it("does not let an issuer that is down become a fetch per request, and drops a set past its age", async () => {
     let up = true;
     const server = issuerServer({
