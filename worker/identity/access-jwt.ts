@@ -5,7 +5,7 @@
 // verified facts or none, and the policy decides.
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
 import type { CompiledAccess, Identity } from "../../policy/index.ts";
-import { setBounded } from "../shared/bounded-cache.ts";
+import { SizedCache } from "../shared/bounded-cache.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "./json-members.ts";
 
@@ -15,6 +15,13 @@ import { hasUniqueMembers } from "./json-members.ts";
  * serves (only tokens the team's key signed get here: ~1 KiB each, ~5 MiB at the bound).
  */
 const VERIFIED_CACHE_LIMIT = 5000;
+/**
+ * And at most this many characters of tokens (~4 MB): Access's are about 1 K, so the count bounds it; a caller
+ * padding tokens to 8 KiB could otherwise keep ~40 MB alive.
+ */
+const VERIFIED_CACHE_CHARACTERS = 4_000_000;
+/** A token exactly as Access issues it: three base64url parts, no padding or whitespace (which jose would skip). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /**
  * How long the team's key set is kept, and so how long a verification is: a cached token is verified again
  * after this, so a key Access has rotated away (after a leak) stops counting for tokens already seen too, not
@@ -74,7 +81,7 @@ function uniqueMembers(segment: string): boolean {
 export class AccessVerifier {
   private readonly config: AccessConfig;
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
-  private readonly verified = new Map<string, CachedVerification>();
+  private readonly verified = new SizedCache<CachedVerification>(VERIFIED_CACHE_LIMIT, VERIFIED_CACHE_CHARACTERS);
 
   constructor(config: AccessConfig, fetchImpl?: FetchImplementation) {
     this.config = config;
@@ -91,8 +98,11 @@ export class AccessVerifier {
 
   async verify(token: string, now: number): Promise<AccessResult> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ok: false, problem: "token-size" };
-    // Keyed by the token itself: only verified tokens are kept, so the map holds at most
-    // VERIFIED_CACHE_LIMIT × MAX_TOKEN_LENGTH bytes, and a lookup costs no hashing beyond V8's own.
+    // One spelling per token: the signature is not signed, and base64 decoders skip spaces and padding, so
+    // otherwise each respelling of one token would verify anew and take its own place in the cache.
+    if (!COMPACT_JWS.test(token)) return { ok: false, problem: "malformed-token" };
+    // Keyed by the token itself (only verified tokens are kept, bounded by count and characters): a lookup
+    // costs no hashing beyond V8's own.
     const key = token;
     const cached = this.verified.get(key);
     if (cached) {
@@ -150,12 +160,7 @@ export class AccessVerifier {
         nonce,
       };
     }
-    setBounded(
-      this.verified,
-      key,
-      { result, expiresAt: Math.min(expiresAt, now + KEY_SET_MAX_AGE_MS) },
-      VERIFIED_CACHE_LIMIT,
-    );
+    this.verified.set(key, { result, expiresAt: Math.min(expiresAt, now + KEY_SET_MAX_AGE_MS) });
     return result;
   }
 }

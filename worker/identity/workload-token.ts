@@ -5,7 +5,7 @@
 // refused token is no credential, and the reason is for the gateway's log only.
 import { jwtVerify, type JWSHeaderParameters, type JWTPayload } from "jose";
 import { workloadTokenOf, type CompiledTokenIssuer, type VerifiedWorkloadToken } from "../../policy/index.ts";
-import { setBounded } from "../shared/bounded-cache.ts";
+import { SizedCache } from "../shared/bounded-cache.ts";
 import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
 
 /**
@@ -13,6 +13,11 @@ import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
  * Well above the callers one isolate serves in rotation (as access-jwt.ts's): past it every request verifies.
  */
 const VERIFIED_CACHE_LIMIT = 5000;
+/**
+ * And at most this many characters (~4 MB): a workload mints its own tokens, up to 8 KiB each, and a verified
+ * token's claims are kept with it (counted as long as the token), so a count alone would let one keep ~70 MB.
+ */
+const VERIFIED_CACHE_CHARACTERS = 4_000_000;
 /** A `kid` is an opaque name, not a path or a query: long or odd ones are refused before any look-up. */
 const KID = /^[\x21-\x7e]{1,256}$/;
 /**
@@ -62,7 +67,7 @@ export function headerProblem(header: Record<string, unknown>, issuer: CompiledT
 export class WorkloadTokenVerifier {
   readonly issuer: CompiledTokenIssuer;
   readonly keys: IssuerKeys;
-  private readonly verified = new Map<string, Cached>();
+  private readonly verified = new SizedCache<Cached>(VERIFIED_CACHE_LIMIT, VERIFIED_CACHE_CHARACTERS);
 
   constructor(issuer: CompiledTokenIssuer, fetchImpl?: KeyFetch) {
     this.issuer = issuer;
@@ -103,12 +108,7 @@ export class WorkloadTokenVerifier {
     if (!checked.ok) return checked;
     const expiresAt = (checked.value.exp + skew) * 1000;
     const result: Extract<WorkloadTokenResult, { ok: true }> = { ok: true, ...checked.value, expiresAt };
-    setBounded(
-      this.verified,
-      key,
-      { result, expiresAt: Math.min(expiresAt, now + KEYS_MAX_AGE_MS) },
-      VERIFIED_CACHE_LIMIT,
-    );
+    this.verified.set(key, { result, expiresAt: Math.min(expiresAt, now + KEYS_MAX_AGE_MS) }, token.length);
     return result;
   }
 }

@@ -4,7 +4,7 @@
 // key can be published before it signs and an old one kept until assertions signed with it have expired.
 import { importJWK, SignJWT, type JWK } from "jose";
 import type { CredentialSeen, Decision, Identity } from "../../policy/index.ts";
-import { setBounded } from "../shared/bounded-cache.ts";
+import { SizedCache, setBounded } from "../shared/bounded-cache.ts";
 
 export const ASSERTION_HEADER = "ward-assertion";
 /** Seconds an assertion is valid: long enough for one hop, short enough that a leaked one soon dies. */
@@ -146,50 +146,25 @@ interface Reusable {
   issuedAt: number;
 }
 
-interface ReuseCache {
-  tokens: Map<string, Reusable>;
-  /** Characters held: every key's and token's length. */
-  characters: number;
-}
-
-const sizeOf = (key: string, entry: Reusable) => key.length + entry.token.length;
-
 /** Per signing key set, so a rotated secret never serves a token signed with the old key. */
-const reusable = new WeakMap<SigningKeys, ReuseCache>();
-
-function keep(cache: ReuseCache, key: string, entry: Reusable): void {
-  const { tokens } = cache;
-  const replaced = tokens.get(key);
-  if (replaced) {
-    tokens.delete(key);
-    cache.characters -= sizeOf(key, replaced);
-  }
-  // Oldest first (insertion order), until both bounds hold with the new entry.
-  for (const [oldest, old] of tokens) {
-    if (tokens.size < REUSE_LIMIT && cache.characters + sizeOf(key, entry) <= REUSE_CHARACTERS) break;
-    tokens.delete(oldest);
-    cache.characters -= sizeOf(oldest, old);
-  }
-  tokens.set(key, entry);
-  cache.characters += sizeOf(key, entry);
-}
+const reusable = new WeakMap<SigningKeys, SizedCache<Reusable>>();
 
 /** The assertion for these facts: one signed earlier for exactly the same claims, while young enough, else a new one. */
 export async function assertionFor(keys: SigningKeys, facts: AssertionFacts): Promise<string> {
   let cache = reusable.get(keys);
-  if (!cache) reusable.set(keys, (cache = { tokens: new Map(), characters: 0 }));
+  if (!cache) reusable.set(keys, (cache = new SizedCache(REUSE_LIMIT, REUSE_CHARACTERS)));
   // The claims themselves are the key, so no claim can ever be left out of the comparison.
   const key = JSON.stringify(claimsOf(facts));
   const nowSeconds = Math.floor(facts.now / 1000);
-  const kept = cache.tokens.get(key);
+  const kept = cache.get(key);
   if (kept && nowSeconds >= kept.issuedAt && nowSeconds - kept.issuedAt < ASSERTION_REUSE_SECONDS) return kept.token;
   const token = await signAssertion(keys, facts);
-  keep(cache, key, { token, issuedAt: nowSeconds });
+  cache.set(key, { token, issuedAt: nowSeconds }, token.length);
   return token;
 }
 
 /** Characters and entries the reuse cache holds for these keys (tests check its bounds). */
 export function reuseCacheSize(keys: SigningKeys): { entries: number; characters: number } {
   const cache = reusable.get(keys);
-  return { entries: cache?.tokens.size ?? 0, characters: cache?.characters ?? 0 };
+  return cache?.held ?? { entries: 0, characters: 0 };
 }

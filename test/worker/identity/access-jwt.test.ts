@@ -181,6 +181,26 @@ describe("AccessVerifier", () => {
     expect(server.calls.length).toBeLessThanOrEqual(2);
   });
 
+  it("takes a token only as Access spells it: spaces or padding, which base64 decoders skip, are refused", async () => {
+    const { v } = verifier();
+    const good = await accessToken(signing, { email: "ann@example.com" }, { now: NOW });
+    expect((await v.verify(good, NOW)).ok).toBe(true);
+    const [header, payload, signature] = good.split(".") as [string, string, string];
+    // The signature is not signed: each respelling would verify anew and take its own place in the cache.
+    for (const token of [
+      `${header}.${payload}.${signature.slice(0, 10)} ${signature.slice(10)}`,
+      `${header}.${payload}.${signature}==`,
+      `${header}.${payload}.${signature}\t`,
+      `${header}.${payload}.${signature.replace(/-/g, "+").replace(/_/g, "/")}`,
+    ]) {
+      if (token === good) continue;
+      expect(await v.verify(token, NOW), JSON.stringify(token.slice(-12))).toEqual({
+        ok: false,
+        problem: "malformed-token",
+      });
+    }
+  });
+
   it("remembers a verified token but never past its exp", async () => {
     const { v } = verifier();
     const token = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 60 });
