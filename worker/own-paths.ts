@@ -83,7 +83,8 @@ app.route(ADMIN_PREFIX, admin);
 app.all(`${SSF_EVENTS_PREFIX}/:transmitter`, receiveSet);
 
 // Where do I stand (and the portal, the same page): who Ward sees, the facts it sees, the apps this caller may
-// open, from the same compiled policy. Off the hot path, so it always asks Access for groups and posture.
+// open, from the same compiled policy. Groups and posture are always looked up here (the hot path does so only
+// where a rule reads them), through the same cache the gateway decides by, so the page shows what it decides on.
 /** `asJson`: whether this request gets the facts as JSON (API clients and workloads) rather than the page. */
 const whereIStand =
   (asJson: (request: Request) => boolean): Handler<AppEnv> =>

@@ -27,9 +27,9 @@ import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
 const MAX_STALE_MS = 60_000;
 /**
- * A copy this old (or twice the refresh interval, if that is longer) belongs to an isolate that has been
- * idle: the next request re-reads the list before it is answered, so an idle isolate cannot let a recent
- * revocation through.
+ * A copy this old (or twice the refresh interval, if that is longer, but never past MAX_STALE_MS, when the copy
+ * stops counting) belongs to an isolate that has been idle: the next request re-reads the list before it is
+ * answered, so an idle isolate cannot let a recent revocation through, nor refuse callers for want of a copy.
  */
 const READ_BEFORE_ANSWER_MS = 5_000;
 /**
@@ -164,7 +164,7 @@ async function load(env: Env, now: number): Promise<void> {
 export async function readDenylistCopy(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   const refresh = refreshMs(env);
   const age = snapshot.age(now);
-  if (age >= Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh)) {
+  if (age >= Math.min(Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh), MAX_STALE_MS)) {
     await load(env, now);
   } else if (age >= refresh) {
     const read = snapshot.startRead(now, () => load(env, now));

@@ -167,6 +167,21 @@ describe("a cold isolate's requests at once", () => {
   });
 });
 
+describe("a long DENYLIST_REFRESH_SECONDS", () => {
+  it("an isolate idle past the stale limit reads the list before answering, not refuses for want of a copy", async () => {
+    // Twice 40 s is past the minute a copy counts for: waiting for that would leave a minute with no copy.
+    const slow = { ...env, DENYLIST_REFRESH_SECONDS: "40" } as Env;
+    const identity: Identity = { user: { email: "idle-65@example.com", groups: [] } };
+    const t0 = Date.now();
+    const waits: Promise<unknown>[] = [];
+    const verdict = (now: number) =>
+      denylistVerdict(slow, identity, undefined, "user:idle-65@example.com", now, (p) => waits.push(p));
+    expect(await verdict(t0)).toEqual({ state: "clear" });
+    expect(await verdict(t0 + 65_000)).toEqual({ state: "clear" });
+    await Promise.allSettled(waits);
+  });
+});
+
 describe("a copy only part brought up to date", () => {
   it("is not fresh: when the rest cannot be read, identified callers are refused past the stale limit", async () => {
     let reads = 0;
