@@ -165,15 +165,18 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
   const headerProblem = checkSetHeader(header.value, transmitter.algorithms);
   if (headerProblem) return { kind: "refused", ...headerProblem };
 
+  const keys = transmitterKeys(transmitter);
+  // A remote set fetched within the cooldown is not fetched again for an unknown kid: such a SET may be signed
+  // with a key the transmitter has just published, and is asked for again (503) rather than refused for good.
+  const coolingDown = (keys as { coolingDown?: boolean }).coolingDown === true;
   try {
-    await compactVerify(token, transmitterKeys(transmitter) as CompactVerifyGetKey, {
-      algorithms: transmitter.algorithms,
-    });
+    await compactVerify(token, keys as CompactVerifyGetKey, { algorithms: transmitter.algorithms });
   } catch (error) {
     const code = (error as { code?: string }).code;
     // The key set could not be had: the SET may be good, so it is sent again rather than lost.
     if (code === undefined || KEYS_UNAVAILABLE.has(code))
       return { kind: "later", problem: `keys-unavailable: ${code ?? String(error)}` };
+    if (code === "ERR_JWKS_NO_MATCHING_KEY" && coolingDown) return { kind: "later", problem: "keys-cooling-down" };
     return { kind: "refused", err: "invalid_key", problem: code };
   }
 
