@@ -74,24 +74,30 @@ export class RateLimiter extends DurableObject<Env> {
     const aligned = Math.floor(now / period) * period;
     let start = aligned;
     let count = 0;
+    let windowPeriod = period;
     if (row && row.period === period && row.start >= aligned) {
       start = row.start;
       count = row.count;
     } else if (row && row.period !== period && row.start + row.period > now) {
       // The rule's period changed, and isolates on the old and the new policy call in turn while the push
-      // spreads: what the current window admitted still counts, so switching periods never resets the count.
+      // spreads: what the current window admitted still counts, in whichever of the two windows ends later, so
+      // switching periods (either way, any number of times) never resets the count before its window is over.
       count = row.count;
+      if (row.start + row.period > aligned + period) {
+        start = row.start;
+        windowPeriod = row.period;
+      }
     }
     const granted = Math.max(0, Math.min(want, limit - count));
     count += granted;
     this.ctx.storage.sql.exec(
       "INSERT INTO counter (id, start, period, count) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET start = excluded.start, period = excluded.period, count = excluded.count",
       start,
-      period,
+      windowPeriod,
       count,
     );
-    const resetAt = start + period;
-    if (!row || row.start !== start || row.period !== period)
+    const resetAt = start + windowPeriod;
+    if (!row || row.start !== start || row.period !== windowPeriod)
       await this.ctx.storage.setAlarm(resetAt + CLEANUP_GRACE_MS);
     return { granted, limit, remaining: Math.max(0, limit - count), resetAt };
   }

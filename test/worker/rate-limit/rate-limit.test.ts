@@ -481,6 +481,21 @@ describe("leases (large limits)", () => {
     expect(granted).toBe(10);
   });
 
+  it("keeps the longer window's count when an old-period request comes after it (60 s, then 1 h, then 60 s)", async () => {
+    const stub = env.RATE_LIMITER.getByName(rateLimitName(obligation({ limit: 3 })));
+    // An hour well ahead of the clock, so no alarm of this test's object comes in between.
+    const hour = (Math.floor(Date.now() / 3_600_000) + 24 * 30) * 3_600_000;
+    let granted = 0;
+    for (let i = 0; i < 3; i++) granted += (await stub.lease(1, 3, 3600, hour + 10_000 + i)).granted;
+    // An isolate still on the old period: refused (the hour's count carries), and it must not shorten the window.
+    expect((await stub.lease(1, 3, 60, hour + 130_000)).granted).toBe(0);
+    // Minutes on, past that minute's window, in the same hour: still used up.
+    for (let i = 0; i < 3; i++) granted += (await stub.lease(1, 3, 3600, hour + 300_000 + i)).granted;
+    expect(granted).toBe(3);
+    // The hour over, a new one starts.
+    expect((await stub.lease(1, 3, 3600, hour + 3_600_000)).granted).toBe(1);
+  });
+
   it("never carries a leased request into the next window", async () => {
     const windowStart = (Math.floor(Date.now() / 60_000) + 20_160) * 60_000;
     const limit = obligation({ limit: 1000 });
