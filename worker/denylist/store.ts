@@ -149,7 +149,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 1;
+export const DENYLIST_SCHEMA = 2;
 
 /** Brings an object's tables to DENYLIST_SCHEMA from any earlier layout, the first release's included. */
 function upgradeTables(sql: SqlStorage): void {
@@ -169,6 +169,17 @@ function upgradeTables(sql: SqlStorage): void {
     match TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (match, value))`);
   sql.exec("CREATE INDEX IF NOT EXISTS fact_changes_seq ON fact_changes (seq)");
   sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
+  // Each transmitter's posture hold on a person (version 2): directory_refresh.posture_until is the latest of
+  // those in force, so one transmitter's "compliant" ends its own hold, never another's. A hold kept the
+  // earlier way (one holder per person) becomes that holder's.
+  sql.exec(`CREATE TABLE IF NOT EXISTS posture_holds (
+    match TEXT NOT NULL, value TEXT NOT NULL, transmitter TEXT NOT NULL, until INTEGER NOT NULL,
+    PRIMARY KEY (match, value, transmitter))`);
+  sql.exec(
+    `INSERT OR IGNORE INTO posture_holds (match, value, transmitter, until)
+     SELECT match, value, posture_by, posture_until FROM directory_refresh
+     WHERE posture_until IS NOT NULL AND posture_by IS NOT NULL`,
+  );
   numberRows(sql, 0);
 }
 
@@ -326,6 +337,7 @@ export class Denylist extends DurableObject<Env> {
 
   /** The directory refreshes still worth acting on (at most MAX_REFRESHES: sent whole with each complete answer). */
   private refreshes(now: number): DirectoryRefresh[] {
+    this.ctx.storage.sql.exec("DELETE FROM posture_holds WHERE until <= ?", now);
     this.ctx.storage.sql.exec(
       "DELETE FROM directory_refresh WHERE at <= ? AND (posture_until IS NULL OR posture_until <= ?)",
       now - REFRESH_KEPT_MS,
@@ -438,30 +450,60 @@ export class Denylist extends DurableObject<Env> {
             break;
           case "hold-posture":
             sql.exec(
-              `INSERT INTO directory_refresh (match, value, at, posture_until, posture_by) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (match, value) DO UPDATE SET at = excluded.at,
-                 posture_until = MAX(COALESCE(posture_until, 0), excluded.posture_until), posture_by = excluded.posture_by`,
+              `INSERT INTO posture_holds (match, value, transmitter, until) VALUES (?, ?, ?, ?)
+               ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until)`,
               match,
               value,
-              now,
-              op.until,
               source.transmitter,
+              op.until,
             );
+            this.holdPosture(match, value, now, true);
             changes++;
             break;
-          case "release-posture":
-            // Only the transmitter that held the posture releases it.
-            changes += sql.exec(
-              "UPDATE directory_refresh SET posture_until = NULL, posture_by = NULL WHERE match = ? AND value = ? AND posture_by = ?",
+          case "release-posture": {
+            // Each transmitter ends only its own hold: another's stands until it says compliant or runs out.
+            const released = sql.exec(
+              "DELETE FROM posture_holds WHERE match = ? AND value = ? AND transmitter = ?",
               match,
               value,
               source.transmitter,
             ).rowsWritten;
+            if (released > 0) this.holdPosture(match, value, now, false);
+            changes += released;
             break;
+          }
         }
       }
     });
     return { ok: true, changes };
+  }
+
+  /**
+   * The person's posture hold as copies read it: until the latest hold in force ends, or none (`posture_by`,
+   * read by a release before per-transmitter holds, names the latest holder). `refresh`: the cached facts are
+   * dropped too (a new hold); a release only shortens or ends the hold.
+   */
+  private holdPosture(match: string, value: string, now: number, refresh: boolean): void {
+    const sql = this.ctx.storage.sql;
+    const latest = sql
+      .exec<{ transmitter: string; until: number }>(
+        "SELECT transmitter, until FROM posture_holds WHERE match = ? AND value = ? AND until > ? ORDER BY until DESC LIMIT 1",
+        match,
+        value,
+        now,
+      )
+      .toArray()[0];
+    sql.exec(
+      `INSERT INTO directory_refresh (match, value, at, posture_until, posture_by) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (match, value) DO UPDATE SET at = CASE WHEN ? THEN excluded.at ELSE at END,
+         posture_until = excluded.posture_until, posture_by = excluded.posture_by`,
+      match,
+      value,
+      now,
+      latest?.until ?? null,
+      latest?.transmitter ?? null,
+      refresh ? 1 : 0,
+    );
   }
 
   async list(includeClosed: boolean, now: number): Promise<DenyEntry[]> {

@@ -99,6 +99,33 @@ describe("the Denylist object's tables", () => {
     });
   });
 
+  it("makes a posture hold kept the first way (one holder per person) that holder's own", async () => {
+    const stub = env.DENYLIST.getByName("schema-posture-holds");
+    const fact = { match: "email" as const, value: "held@example.com" };
+    const until = NOW + 3_600_000;
+    await runInDurableObject(stub, async (_instance, state) => {
+      // As version 1 kept it: the latest holder in directory_refresh, no table of holds.
+      new Denylist(state, env);
+      state.storage.sql.exec("DROP TABLE posture_holds");
+      state.storage.sql.exec("UPDATE upkeep SET version = 1");
+      state.storage.sql.exec(
+        "INSERT INTO directory_refresh (match, value, at, posture_until, posture_by) VALUES ('email', ?, ?, ?, 'idp')",
+        fact.value,
+        NOW,
+        until,
+      );
+      const woken = new Denylist(state, env);
+      const held = async () =>
+        (await woken.changes(0, NOW)).refreshes.find((r) => r.value === fact.value)?.postureUntil;
+      expect(await held()).toBe(until);
+      // Another transmitter's "compliant" ends nothing; the holder's own does.
+      await woken.applySignals({ transmitter: "mdm", jti: "j-1" }, [{ op: "release-posture", fact }], NOW);
+      expect(await held()).toBe(until);
+      await woken.applySignals({ transmitter: "idp", jti: "j-2" }, [{ op: "release-posture", fact }], NOW);
+      expect(await held()).toBeNull();
+    });
+  });
+
   it("keeps a later release's version (a rollback), and still numbers rows written since", async () => {
     const stub = env.DENYLIST.getByName("schema-later");
     await stub.add(

@@ -1,0 +1,74 @@
+// Posture holds of several transmitters: a device-compliance-change "not-compliant" makes the person's device
+// posture unknown until the transmitter that said so says "compliant" (or holdFor ends), and one transmitter's
+// "compliant" never ends the hold another put there (an MDM's view does not lift the IdP's).
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { EVENT_URIS } from "../../../policy/index.ts";
+import { activate } from "../support/harness.ts";
+import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
+import { eventSet, push, signSet } from "../support/transmitter.ts";
+import { ssfPolicy } from "./policy.ts";
+
+const transmitter = inject("transmitterPrivateJwk");
+const DCC = EVENT_URIS["device-compliance-change"];
+const NARROW_ISSUER = "https://narrow.example.com/";
+
+beforeAll(async () => {
+  const { d: _private, ...publicKey } = transmitter;
+  const policy = ssfPolicy({ ...publicKey, use: "sig" }).replace(
+    "      events: [session-revoked]\n",
+    "      events: [session-revoked, device-compliance-change]\n",
+  );
+  expect(policy).toContain("events: [session-revoked, device-compliance-change]");
+  await activate(policy);
+});
+
+const user = (who: string) => ({ format: "complex", user: { format: "email", email: who } });
+const status = (current: string, previous: string) => ({ current_status: current, previous_status: previous });
+const idp = (s: Record<string, string>, who: string) => eventSet(DCC, s, user(who));
+const narrow = (s: Record<string, string>, who: string) => eventSet(DCC, s, user(who), { iss: NARROW_ISSUER });
+
+async function send(set: Record<string, unknown>, name: string): Promise<number> {
+  return (await push(await signSet(set, transmitter), { transmitter: name })).status;
+}
+
+/** A person whose device Access says is encrypted: /secure/doc needs that posture. */
+async function compliantPerson(who: string): Promise<() => ReturnType<typeof asPerson>> {
+  await fetch("https://directory.ward-demo.test/answer", {
+    method: "PUT",
+    body: JSON.stringify({
+      email: who,
+      answer: { groups: [], devicePosture: { "disk-encryption": { success: true } } },
+    }),
+  });
+  const secure = () => asPerson(who, undefined, "/secure/doc");
+  expect(await secure()).toEqual({ status: 200, seen: 1 });
+  return secure;
+}
+
+describe("posture holds of two transmitters", () => {
+  it("one transmitter's compliant does not end the hold another transmitter put there", async () => {
+    const who = "two-holds@example.com";
+    const secure = await compliantPerson(who);
+    expect(await send(idp(status("not-compliant", "compliant"), who), "idp")).toBe(202);
+    expect(await eventually(secure, 403)).toEqual({ status: 403, seen: 0 });
+    expect(await send(narrow(status("not-compliant", "compliant"), who), "narrow")).toBe(202);
+    expect(await send(narrow(status("compliant", "not-compliant"), who), "narrow")).toBe(202);
+    // The IdP never said compliant: its hold stands.
+    expect(await afterRefresh(secure)).toEqual({ status: 403, seen: 0 });
+    // Once it does, nothing holds the posture any more.
+    expect(await send(idp(status("compliant", "not-compliant"), who), "idp")).toBe(202);
+    expect(await eventually(secure, 200)).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("each holds until its own compliant, in either order", async () => {
+    const who = "two-holds-reversed@example.com";
+    const secure = await compliantPerson(who);
+    expect(await send(narrow(status("not-compliant", "compliant"), who), "narrow")).toBe(202);
+    expect(await send(idp(status("not-compliant", "compliant"), who), "idp")).toBe(202);
+    expect(await eventually(secure, 403)).toEqual({ status: 403, seen: 0 });
+    expect(await send(idp(status("compliant", "not-compliant"), who), "idp")).toBe(202);
+    expect(await afterRefresh(secure)).toEqual({ status: 403, seen: 0 });
+    expect(await send(narrow(status("compliant", "not-compliant"), who), "narrow")).toBe(202);
+    expect(await eventually(secure, 200)).toEqual({ status: 200, seen: 1 });
+  });
+});
