@@ -96,6 +96,13 @@ export async function readConfiguration(source: string, fetchImpl: Fetch): Promi
     const value = metadata[key];
     if (value !== undefined) transmitterUrl(value, key);
   }
+  // Printed into the policy entry an operator pastes: a member name is a name, nothing that could write YAML.
+  for (const member of metadata.critical_subject_members ?? [])
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(member))
+      throw new CliError(
+        `${from}: critical subject member ${JSON.stringify(member)} is not a member name`,
+        EXIT.failed,
+      );
   const warnings: string[] = [];
   if (!metadata.jwks_uri) warnings.push("no jwks_uri: give the transmitter's public keys inline (jwks) instead");
   if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))

@@ -10,6 +10,9 @@ const MAX_BODY = 1024 * 1024;
 
 /** A URL the CLI may call: https, or http to 127.0.0.1, ::1 or localhost (a local transmitter). */
 export function transmitterUrl(text: string, what: string): URL {
+  // The WHATWG parser drops tabs and line breaks where the text keeps them: such a text is no URL to print.
+  if (/[\s\u0000-\u001f\u007f]/.test(text))
+    throw new CliError(`${what} ${JSON.stringify(text)}: not a URL`, EXIT.failed);
   let url: URL;
   try {
     url = new URL(text);

@@ -107,6 +107,15 @@ beforeAll(async () => {
           configuration_endpoint: `${base}/ssf/stream`,
           critical_subject_members: ["user", "tenant"],
         });
+      // Values that would write further YAML into the entry an operator pastes.
+      case "GET /.well-known/ssf-configuration/yaml-member":
+        return json(200, {
+          issuer: `${base}/yaml-member`,
+          jwks_uri: `${base}/jwks.json`,
+          critical_subject_members: ["user]\n  holdFor: 1s\n#"],
+        });
+      case "GET /.well-known/ssf-configuration/yaml-url":
+        return json(200, { issuer: `${base}/yaml-url`, jwks_uri: `${base}/jwks.json\n  holdFor: 1s` });
       case "GET /.well-known/ssf-configuration/poll-only":
         return json(200, { issuer: `${base}/poll-only`, delivery_methods_supported: ["urn:ietf:rfc:8936"] });
       case "POST /ssf/stream": {
@@ -212,6 +221,9 @@ describe("ward ssf configuration", () => {
   it.each([
     ["an issuer that is not the one asked for (§7.2.4)", "liar", /names issuer .*someone-else, not .*liar: not used/],
     ["a redirect, never followed", "moved", /redirects \(302\): not followed/],
+    // The WHATWG URL parser drops the line break, which the entry would print: more YAML for the policy.
+    ["a critical subject member that is no name", "yaml-member", /critical subject member .* is not a member name/],
+    ["a URL with a line break", "yaml-url", /jwks_uri ".*\\n  holdFor: 1s": not a URL/],
   ])("refuses %s", async (_name, path, message) => {
     seen.length = 0;
     const r = await run(["configuration", `${base}/${path}`]);
