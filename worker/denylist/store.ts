@@ -149,7 +149,19 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 2;
+export const DENYLIST_SCHEMA = 3;
+
+/**
+ * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
+ * deleted), and copies older than that change start again from 0: copies in use are seconds old, and without
+ * this every fact ever touched (a transmitter disabling made-up people and enabling them again) would stay in a
+ * cold isolate's read for good.
+ */
+export const FORGET_AFTER_MS = 3_600_000;
+/** How often, at most, a read from 0 looks for facts to forget. */
+const FORGET_EVERY_MS = 600_000;
+/** At most this many facts are forgotten at once: one look bounded in time, whatever the history. */
+const FORGET_BATCH = 100_000;
 
 /** Brings an object's tables to DENYLIST_SCHEMA from any earlier layout, the first release's included. */
 function upgradeTables(sql: SqlStorage): void {
@@ -166,8 +178,14 @@ function upgradeTables(sql: SqlStorage): void {
   // copy (changes()) and its cost does not grow with the list. Facts written before the table existed are
   // numbered here, once, so a read from 0 has them.
   sql.exec(`CREATE TABLE IF NOT EXISTS fact_changes (
-    match TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (match, value))`);
+    match TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER, PRIMARY KEY (match, value))`);
   sql.exec("CREATE INDEX IF NOT EXISTS fact_changes_seq ON fact_changes (seq)");
+  // When each fact last changed (version 3), so facts without an entry can be forgotten (FORGET_AFTER_MS), and
+  // the sequence below which they were: a copy from before it starts again.
+  if (!sql.exec("SELECT * FROM fact_changes LIMIT 0").columnNames.includes("at"))
+    sql.exec("ALTER TABLE fact_changes ADD COLUMN at INTEGER");
+  sql.exec("UPDATE fact_changes SET at = ? WHERE at IS NULL", Date.now());
+  sql.exec("CREATE TABLE IF NOT EXISTS forgotten_upto (seq INTEGER NOT NULL)");
   sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
   // Each transmitter's posture hold on a person (version 2): directory_refresh.posture_until is the latest of
   // those in force, so one transmitter's "compliant" ends its own hold, never another's. A hold kept the
@@ -195,10 +213,11 @@ function numberRows(sql: SqlStorage, afterRowid: number): void {
     afterRowid,
   );
   sql.exec(
-    `INSERT INTO fact_changes (match, value, seq)
-     SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER ()
+    `INSERT INTO fact_changes (match, value, seq, at)
+     SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER (), ?
      FROM (SELECT DISTINCT match, value FROM entries WHERE rowid > ?) AS e
      WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`,
+    Date.now(),
     afterRowid,
   );
 }
@@ -232,11 +251,45 @@ export class Denylist extends DurableObject<Env> {
   /** Numbers a change to the fact's entries: the next sequence number, above every other fact's. */
   private stamp(match: string, value: string): void {
     this.ctx.storage.sql.exec(
-      `INSERT INTO fact_changes (match, value, seq) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM fact_changes))
-       ON CONFLICT (match, value) DO UPDATE SET seq = excluded.seq`,
+      `INSERT INTO fact_changes (match, value, seq, at) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM fact_changes), ?)
+       ON CONFLICT (match, value) DO UPDATE SET seq = excluded.seq, at = excluded.at`,
       match,
       storedValue(match, value),
+      Date.now(),
     );
+  }
+
+  /** When this instance last looked for facts to forget (ms). */
+  private forgotAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Forgets facts with no entry in force whose last change is older than FORGET_AFTER_MS (never the newest
+   * change: the sequence must only grow), and raises the sequence below which copies start again from 0.
+   */
+  private forget(now: number): void {
+    if (now - this.forgotAt < FORGET_EVERY_MS) return;
+    this.forgotAt = now;
+    const sql = this.ctx.storage.sql;
+    const upto = sql
+      .exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM fact_changes WHERE at <= ?", now - FORGET_AFTER_MS)
+      .one().n;
+    if (upto === null) return;
+    this.ctx.storage.transactionSync(() => {
+      const forgotten = sql.exec(
+        `DELETE FROM fact_changes WHERE rowid IN (
+           SELECT f.rowid FROM fact_changes f
+           WHERE f.seq <= ? AND f.seq < (SELECT MAX(seq) FROM fact_changes)
+             AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.match = f.match AND e.value = f.value
+               AND e.released_at IS NULL AND (e.expires_at IS NULL OR e.expires_at > ?))
+           LIMIT ?)`,
+        upto,
+        now,
+        FORGET_BATCH,
+      ).rowsWritten;
+      if (forgotten === 0) return;
+      sql.exec("DELETE FROM forgotten_upto");
+      sql.exec("INSERT INTO forgotten_upto (seq) VALUES (?)", upto);
+    });
   }
 
   private rows(where: string, ...params: SqlStorageValue[]): DenyEntry[] {
@@ -295,8 +348,12 @@ export class Denylist extends DurableObject<Env> {
    */
   async changes(since: number, now: number, limit: number = CHANGES_PAGE): Promise<DenylistChanges> {
     const sql = this.ctx.storage.sql;
+    if (since === 0) this.forget(now);
     const current = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM fact_changes").one().n;
-    const from = Number.isSafeInteger(since) && since >= 0 && since <= current ? since : 0;
+    const forgotten = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM forgotten_upto").one().n;
+    // A copy from before facts were forgotten may lack a lift among them: it starts again, as for a new store.
+    const known = since === 0 || (since >= forgotten && since <= current);
+    const from = Number.isSafeInteger(since) && since >= 0 && known ? since : 0;
     const page = Math.min(Math.max(1, Math.floor(limit) || 1), CHANGES_PAGE);
     const touched = sql
       .exec<{ match: string; value: string; seq: number }>(

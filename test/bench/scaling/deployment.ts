@@ -167,10 +167,10 @@ export async function fillDenylist(persistPath: string, count: number): Promise<
         'bench: someone else', ?, 'bench', NULL FROM n`).run(count - have, Date.now());
     // Each fact numbered in the change sequence, as the object's own writes number theirs, and marked as
     // looked at (else the object's next wake would number the rows written behind its back, once).
-    db.exec(`INSERT INTO fact_changes (match, value, seq)
-      SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER ()
+    db.prepare(`INSERT INTO fact_changes (match, value, seq, at)
+      SELECT match, value, (SELECT COALESCE(MAX(seq), 0) FROM fact_changes) + ROW_NUMBER() OVER (), ?
       FROM (SELECT DISTINCT match, value FROM entries) AS e
-      WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`);
+      WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`).run(Date.now());
     db.exec("UPDATE upkeep SET numbered_upto = (SELECT MAX(rowid) FROM entries)");
   } finally {
     db.close();

@@ -119,6 +119,42 @@ describe("the store's changes", () => {
   });
 });
 
+describe("facts with nothing in force", () => {
+  it("are forgotten an hour after their last change: a read from 0 no longer carries them", async () => {
+    // Its own object: what the others tests' store holds is not part of this count.
+    const store = gatewayEnv.DENYLIST.getByName("forgetting");
+    const t0 = Date.now();
+    const add = (value: string) =>
+      store.add({ kind: "revocation", match: "email", value, reason: "test", expiresAt: null }, "test", t0);
+    const kept = await add("still-revoked@example.com");
+    // A transmitter disabling made-up people and enabling them again: each a fact with nothing in force.
+    for (let i = 0; i < 20; i++) {
+      const gone = await add(`made-up-${i}@example.com`);
+      await store.release(gone.id, "test", t0);
+    }
+    const lastChange = await add("latest@example.com");
+    await store.release(lastChange.id, "test", t0);
+    const warm = await store.changes(0, t0);
+    expect(warm.facts).toHaveLength(22);
+    // An hour on, a cold read: what is in force, and the newest change (the sequence only grows).
+    const later = t0 + 3_600_000 + 60_000;
+    const cold = await store.changes(0, later);
+    expect(cold.facts.map((f) => [f.value, f.entry?.id ?? null])).toEqual([
+      ["still-revoked@example.com", kept.id],
+      ["latest@example.com", null],
+    ]);
+    expect(cold.seq).toBe(warm.seq);
+    // A copy from before may lack a lift among what was forgotten: it starts again from 0; one up to date does not.
+    expect(await store.changes(1, later)).toMatchObject({ from: 0 });
+    expect(await store.changes(warm.seq, later)).toMatchObject({ from: warm.seq, facts: [], complete: true });
+    // Nothing revoked lives on: a lift after the forgetting still reaches an up-to-date copy.
+    await store.release(kept.id, "test", later);
+    expect((await store.changes(warm.seq, later)).facts).toEqual([
+      { match: "email", value: "still-revoked@example.com", entry: null },
+    ]);
+  });
+});
+
 describe("a cold copy", () => {
   it("reads all of a list longer than one page before answering", async () => {
     const t0 = Date.now();
