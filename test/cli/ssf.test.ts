@@ -223,7 +223,7 @@ describe("ward ssf configuration", () => {
     ["a redirect, never followed", "moved", /redirects \(302\): not followed/],
     // The WHATWG URL parser drops the line break, which the entry would print: more YAML for the policy.
     ["a critical subject member that is no name", "yaml-member", /critical subject member .* is not a member name/],
-    ["a URL with a line break", "yaml-url", /jwks_uri ".*\\n  holdFor: 1s": not a URL/],
+    ["a URL with a line break", "yaml-url", /jwks_uri ".*\\n {2}holdFor: 1s": not a URL/],
   ])("refuses %s", async (_name, path, message) => {
     seen.length = 0;
     const r = await run(["configuration", `${base}/${path}`]);
