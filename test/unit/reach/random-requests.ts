@@ -50,6 +50,11 @@ function pathFrom(r: Rand, pattern: string, prefix: boolean): string {
   if (prefix) segments.push(...Array.from({ length: r.int(3) }, () => r.pick([...LITERALS, "q"])));
   if (r.chance(0.1)) segments.push(r.pick([...LITERALS, ""]));
   if (r.chance(0.05)) segments.pop();
+  // The other trailing-slash spelling, which deny rules of exact paths reach too (policy/evaluate.ts).
+  if (r.chance(0.1)) {
+    if (segments.at(-1) === "") segments.pop();
+    else segments.push("");
+  }
   return `/${segments.join("/")}`.replace(/^\/\/+/, "/");
 }
 
@@ -165,7 +170,9 @@ export function sampleRequests(r: Rand, docs: readonly PolicyDocument[], count: 
     const host = r.chance(0.9) ? hostFrom(r, r.pick(on.hosts)) : hostFrom(r, r.pick([...HOSTS, "nowhere.test"]));
     const path = pathFrom(r, on.route.path ?? on.route.pathPrefix!, on.route.path === undefined);
     const served = on.route.methods.includes("*") ? METHODS : on.route.methods;
-    const method = r.chance(0.85) ? r.pick(served) : r.pick(METHODS);
+    // HEAD where the route takes GET: deny rules reach it there (policy/evaluate.ts), allow rules do not.
+    const head = served.includes("GET") && r.chance(0.1);
+    const method = head ? "HEAD" : r.chance(0.85) ? r.pick(served) : r.pick(METHODS);
     const country = r.chance(0.2) ? undefined : r.pick(COUNTRIES);
     return {
       request: { method, host, path, identity: caller(r, docs, named), ...(country ? { country } : {}) },
