@@ -1,6 +1,7 @@
 // The CLI's calls to a transmitter (its SSF configuration, its stream management API): HTTPS only (plain HTTP to
 // this machine's loopback, for a local transmitter under test), redirects never followed (a 3xx would carry the
 // bearer token elsewhere), bounded in time and size. `fetch` is injectable: the tests never leave 127.0.0.1.
+import { readBounded } from "../../worker/shared/read-bounded.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 
 export type Fetch = typeof globalThis.fetch;
@@ -55,7 +56,14 @@ export async function call(
   }
   if (response.status >= 300 && response.status < 400)
     throw new CliError(`${url.origin}${url.pathname} redirects (${response.status}): not followed`, EXIT.failed);
-  const text = (await response.text()).slice(0, MAX_BODY);
+  // Read with the bound, never whole first: a transmitter answering without end cannot fill this process.
+  const read = await readBounded(response, MAX_BODY);
+  if (!read.ok)
+    throw new CliError(
+      `${url.origin}${url.pathname}: ${read.problem === "too-large" ? `an answer over ${MAX_BODY} bytes` : "an answer that is not UTF-8"}`,
+      EXIT.failed,
+    );
+  const text = read.text;
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;

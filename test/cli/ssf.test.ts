@@ -114,6 +114,12 @@ beforeAll(async () => {
           jwks_uri: `${base}/jwks.json`,
           critical_subject_members: ["user]\n  holdFor: 1s\n#"],
         });
+      case "GET /.well-known/ssf-configuration/endless":
+        // Past the CLI's bound, with no Content-Length to refuse it by: read until the bound, then given up.
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write(`{"issuer":"${base}/endless","pad":"`);
+        for (let i = 0; i < 20; i++) res.write("x".repeat(64 * 1024));
+        return res.end('"}');
       case "GET /.well-known/ssf-configuration/yaml-url":
         return json(200, { issuer: `${base}/yaml-url`, jwks_uri: `${base}/jwks.json\n  holdFor: 1s` });
       case "GET /.well-known/ssf-configuration/poll-only":
@@ -223,6 +229,7 @@ describe("ward ssf configuration", () => {
     ["a redirect, never followed", "moved", /redirects \(302\): not followed/],
     // The WHATWG URL parser drops the line break, which the entry would print: more YAML for the policy.
     ["a critical subject member that is no name", "yaml-member", /critical subject member .* is not a member name/],
+    ["an answer larger than 1 MiB", "endless", /endless: an answer over 1048576 bytes/],
     ["a URL with a line break", "yaml-url", /jwks_uri ".*\\n {2}holdFor: 1s": not a URL/],
   ])("refuses %s", async (_name, path, message) => {
     seen.length = 0;
