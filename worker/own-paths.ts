@@ -3,6 +3,7 @@
 import { Hono, type Handler, type MiddlewareHandler } from "hono";
 import {
   ADMIN_PREFIX,
+  canonicalHost,
   denylistReason,
   isAuthenticated,
   KEY_SET_PATH,
@@ -103,8 +104,10 @@ const whereIStand =
     const url = new URL(c.req.url);
     if (!isAuthenticated(identity)) {
       const access = policy.document.identity.access;
-      if (access && isBrowserNavigation(c.req.raw))
-        return loginRedirect(access.teamDomain, loginAudience(policy, url.hostname)!, url.hostname, url.pathname);
+      // The host as the gateway reads it (a trailing dot, capitals): that service's own Access application.
+      const host = canonicalHost(url.host);
+      if (access && host && isBrowserNavigation(c.req.raw))
+        return loginRedirect(access.teamDomain, loginAudience(policy, host)!, host, url.pathname);
       return answer("unauthenticated", requestId);
     }
     // A revoked or quarantined caller sees nothing either.

@@ -383,12 +383,14 @@ describe("workload tokens at the gateway", () => {
   });
 
   it("sends a browser on the portal of such a service to the login of that service's application", async () => {
-    for (const [host, aud] of [
-      ["handbook.localhost", OTHER_APP],
-      ["wiki.localhost", AUD],
+    // The host as the gateway reads it: a trailing dot or capitals name the same service (and its application).
+    for (const [host, aud, asked] of [
+      ["handbook.localhost", OTHER_APP, "handbook.localhost"],
+      ["wiki.localhost", AUD, "wiki.localhost"],
+      ["handbook.localhost", OTHER_APP, "Handbook.localhost."],
     ] as const) {
       const m = marker();
-      const res = await exports.default.fetch(`https://${host}/.ward/apps?${m}`, {
+      const res = await exports.default.fetch(`https://${asked}/.ward/apps?${m}`, {
         headers: { accept: "text/html", "sec-fetch-mode": "navigate" },
         redirect: "manual",
       });
