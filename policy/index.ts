@@ -116,11 +116,14 @@ export {
 } from "./token-issuers.ts";
 export {
   checkTokenTimes,
+  MAX_CLAIMS_DEPTH,
+  MAX_CLAIMS_VALUES,
   scopesOf,
   serviceAccountOf,
   workloadTokenOf,
   type VerifiedWorkloadToken,
 } from "./token-claims.ts";
+export { valuesWithin } from "./json-shape.ts";
 export { loginAudience } from "./login-audience.ts";
 export {
   type JwksUri,

@@ -3,6 +3,7 @@
 // input: times an issuer can honestly write, a lifetime within the issuer's limit, a subject of the form its
 // kind defines, scopes of the form OAuth defines. Pure: now comes in; no I/O.
 import { isCleanText } from "./clean-text.ts";
+import { valuesWithin } from "./json-shape.ts";
 import type { WorkloadTokenIdentity } from "./identity.ts";
 import { claimsHold } from "./principals.ts";
 import { isSpiffeId, isTrustDomainId, trustDomainOf } from "./spiffe-id.ts";
@@ -119,12 +120,22 @@ function spiffeIdOf(
   return { ok: true, value: undefined };
 }
 
+/**
+ * How deep and how many values a token's claims may be: the issuers' own go 3 deep (Kubernetes' `kubernetes.io`)
+ * with a few dozen values. A workload can have tokens minted with claims of its choosing, and each verified one
+ * is kept, claims and all: 8 KiB of `[[[...]]]` is ~160 KiB of heap.
+ */
+export const MAX_CLAIMS_DEPTH = 8;
+export const MAX_CLAIMS_VALUES = 512;
+
 /** The identity a verified token gives, or why it gives none. */
 export function workloadTokenOf(
   issuer: CompiledTokenIssuer,
   payload: Readonly<Record<string, unknown>>,
   nowSeconds: number,
 ): TokenCheck<VerifiedWorkloadToken> {
+  if (valuesWithin(payload, MAX_CLAIMS_DEPTH, MAX_CLAIMS_VALUES) === undefined)
+    return { ok: false, problem: "claims-too-complex" };
   const times = checkTokenTimes(payload, issuer, nowSeconds);
   if (!times.ok) return times;
   const { sub } = payload;

@@ -3,6 +3,7 @@
 // Every refusal carries the RFC 8935 error code the transmitter is answered with, and a problem for the log.
 import { isCleanText } from "../clean-text.ts";
 import { canonicalJson } from "../hash.ts";
+import { valuesWithin } from "../json-shape.ts";
 import { eventNameOf, isStreamEvent, type KnownEventName, type SsfEventName } from "./events.ts";
 import { parseSubject, type Subject } from "./subject.ts";
 
@@ -167,18 +168,6 @@ function parseEvent(name: KnownEventName, payload: unknown): EventResult {
 /** Objects and arrays within one another a subject may hold: a complex subject's aliases' identifiers are 3. */
 const MAX_SUBJECT_DEPTH = 8;
 
-/** Whether objects and arrays nest deeper than `max` in `value`; without recursion, so any depth is safe to ask. */
-function nestedDeeperThan(value: unknown, max: number): boolean {
-  const pending: [unknown, number][] = [[value, 0]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [v, depth] = next;
-    if (v === null || typeof v !== "object") continue;
-    if (depth >= max) return true;
-    for (const member of Object.values(v)) pending.push([member, depth + 1]);
-  }
-  return false;
-}
-
 /**
  * The subject: SSF 1.0's top-level `sub_id`, or (older RISC and CAEP drafts, Google's transmitter) each event's
  * `subject`. Where both are given they must be the same subject: two readers of one SET must never act on two
@@ -195,7 +184,7 @@ function subjectOf(
   if (all.length === 0) return { err: "invalid_request", problem: "subject-missing" };
   // Compared as canonical JSON, which recurses: a subject nested thousands deep (a 64 KiB body holds 30,000
   // levels) would run it out of stack. No subject format nests past a complex subject's aliases.
-  if (all.some((s) => nestedDeeperThan(s, MAX_SUBJECT_DEPTH)))
+  if (all.some((s) => valuesWithin(s, MAX_SUBJECT_DEPTH, Number.POSITIVE_INFINITY) === undefined))
     return { err: "invalid_request", problem: "subject-too-deep" };
   const first = canonicalJson(all[0]);
   if (all.some((s) => canonicalJson(s) !== first)) return { err: "invalid_request", problem: "subject-ambiguous" };

@@ -2,6 +2,7 @@
 // by (worker/identity/issuer-keys.ts): a 200 only, no redirect followed, at most MAX_KEY_DOCUMENT_BYTES, a
 // timeout. What the Worker would refuse, doctor reports rather than reading past it.
 import { MAX_KEY_DOCUMENT_BYTES } from "../../policy/index.ts";
+import { readBounded } from "../../policy/read-bounded.ts";
 
 export type DocumentFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -37,30 +38,10 @@ export async function fetchDocument(url: string, fetchImpl: DocumentFetch): Prom
           : `answered ${response.status}, not 200`,
     };
   }
-  const tooLarge = {
-    ok: false,
-    problem: `larger than ${MAX_KEY_DOCUMENT_BYTES} bytes: the gateway refuses it unread`,
-  } as const;
-  if (Number(response.headers.get("content-length") ?? "0") > MAX_KEY_DOCUMENT_BYTES) {
-    await response.body?.cancel();
-    return tooLarge;
-  }
-  const reader = response.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let read: Awaited<ReturnType<typeof readBounded>>;
   // The timeout and a dropped connection can strike after the headers too: a finding, not a crashed doctor.
   try {
-    for (;;) {
-      if (!reader) break;
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_KEY_DOCUMENT_BYTES) {
-        await reader.cancel();
-        return tooLarge;
-      }
-      chunks.push(value);
-    }
+    read = await readBounded(response, MAX_KEY_DOCUMENT_BYTES);
   } catch (error) {
     const timedOut = (error as { name?: string }).name === "TimeoutError";
     return {
@@ -68,8 +49,16 @@ export async function fetchDocument(url: string, fetchImpl: DocumentFetch): Prom
       problem: timedOut ? `no whole answer within ${TIMEOUT_MS / 1000} s` : `answer cut off (${String(error)})`,
     };
   }
+  if (!read.ok)
+    return {
+      ok: false,
+      problem:
+        read.problem === "too-large"
+          ? `larger than ${MAX_KEY_DOCUMENT_BYTES} bytes: the gateway refuses it unread`
+          : "not UTF-8",
+    };
   try {
-    return { ok: true, document: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+    return { ok: true, document: JSON.parse(read.text) };
   } catch {
     return { ok: false, problem: "not JSON" };
   }

@@ -1,7 +1,7 @@
 // The CLI's calls to a transmitter (its SSF configuration, its stream management API): HTTPS only (plain HTTP to
 // this machine's loopback, for a local transmitter under test), redirects never followed (a 3xx would carry the
 // bearer token elsewhere), bounded in time and size. `fetch` is injectable: the tests never leave 127.0.0.1.
-import { readBounded } from "../../worker/shared/read-bounded.ts";
+import { readBounded } from "../../policy/read-bounded.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 
 export type Fetch = typeof globalThis.fetch;

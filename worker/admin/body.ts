@@ -2,7 +2,7 @@
 // (admins may see it; nothing is changed). Read with a bound, so no body is taken into memory whole first.
 import type { Context, Env } from "hono";
 import type { z } from "zod";
-import { readBounded } from "../shared/read-bounded.ts";
+import { readBounded } from "../../policy/read-bounded.ts";
 
 /** Every admin body but a policy's is a few KB. */
 export const MAX_ADMIN_BODY_BYTES = 64 * 1024;

@@ -6,6 +6,7 @@
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
 import type { CompiledAccess, Identity } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
+import { canonicalSignature } from "./bearer.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "./json-members.ts";
 
@@ -20,7 +21,10 @@ const VERIFIED_CACHE_LIMIT = 5000;
  * padding tokens to 8 KiB could otherwise keep ~40 MB alive.
  */
 const VERIFIED_CACHE_CHARACTERS = 4_000_000;
-/** A token exactly as Access issues it: three base64url parts, no padding or whitespace (which jose would skip). */
+/**
+ * A token exactly as Access issues it: three base64url parts, no padding or whitespace (which jose would skip),
+ * the signature's spare bits zero (canonicalSignature).
+ */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /**
  * How long the team's key set is kept, and so how long a verification is: a cached token is verified again
@@ -100,7 +104,7 @@ export class AccessVerifier {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ok: false, problem: "token-size" };
     // One spelling per token: the signature is not signed, and base64 decoders skip spaces and padding, so
     // otherwise each respelling of one token would verify anew and take its own place in the cache.
-    if (!COMPACT_JWS.test(token)) return { ok: false, problem: "malformed-token" };
+    if (!COMPACT_JWS.test(token) || !canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     // Keyed by the token itself (only verified tokens are kept, bounded by count and characters): a lookup
     // costs no hashing beyond V8's own.
     const key = token;

@@ -11,7 +11,7 @@
 // a key the issuer has withdrawn must stop counting.
 import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
 import { type CompiledTokenIssuer, jwksUriOf, MAX_KEY_DOCUMENT_BYTES, usableKeys } from "../../policy/index.ts";
-import { readBounded } from "../shared/read-bounded.ts";
+import { readBounded } from "../../policy/read-bounded.ts";
 
 export const KEYS_MAX_AGE_MS = 600_000;
 export const REFETCH_COOLDOWN_MS = 30_000;

@@ -4,8 +4,16 @@
 // times, the issuer's maximum lifetime, the subject its kind defines, scopes). Never denies by itself: a
 // refused token is no credential, and the reason is for the gateway's log only.
 import { jwtVerify, type JWSHeaderParameters, type JWTPayload } from "jose";
-import { workloadTokenOf, type CompiledTokenIssuer, type VerifiedWorkloadToken } from "../../policy/index.ts";
+import {
+  MAX_CLAIMS_DEPTH,
+  MAX_CLAIMS_VALUES,
+  valuesWithin,
+  workloadTokenOf,
+  type CompiledTokenIssuer,
+  type VerifiedWorkloadToken,
+} from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
+import { canonicalSignature } from "./bearer.ts";
 import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
 
 /**
@@ -15,9 +23,11 @@ import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
 const VERIFIED_CACHE_LIMIT = 5000;
 /**
  * And at most this many characters (~4 MB): a workload mints its own tokens, up to 8 KiB each, and a verified
- * token's claims are kept with it (counted as long as the token), so a count alone would let one keep ~70 MB.
+ * token's claims are kept with it, so a count alone would let one keep ~70 MB.
  */
 const VERIFIED_CACHE_CHARACTERS = 4_000_000;
+/** What one parsed claim value (a string, number, object or array, with its slot) costs the heap, about. */
+const HEAP_PER_VALUE = 64;
 /** A `kid` is an opaque name, not a path or a query: long or odd ones are refused before any look-up. */
 const KID = /^[\x21-\x7e]{1,256}$/;
 /**
@@ -90,6 +100,8 @@ export class WorkloadTokenVerifier {
     }
     const problem = headerProblem(header, this.issuer);
     if (problem) return { ok: false, problem };
+    // One spelling per token (the Bearer form already holds only base64url), so one token is one cache entry.
+    if (!canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     const skew = this.issuer.clockSkewSeconds;
     let payload: JWTPayload;
     try {
@@ -108,7 +120,13 @@ export class WorkloadTokenVerifier {
     if (!checked.ok) return checked;
     const expiresAt = (checked.value.exp + skew) * 1000;
     const result: Extract<WorkloadTokenResult, { ok: true }> = { ok: true, ...checked.value, expiresAt };
-    this.verified.set(key, { result, expiresAt: Math.min(expiresAt, now + KEYS_MAX_AGE_MS) }, token.length);
+    // The claims are kept as parsed: each value an object on the heap, counted as HEAP_PER_VALUE characters.
+    const claims = valuesWithin(payload, MAX_CLAIMS_DEPTH, MAX_CLAIMS_VALUES) ?? MAX_CLAIMS_VALUES;
+    this.verified.set(
+      key,
+      { result, expiresAt: Math.min(expiresAt, now + KEYS_MAX_AGE_MS) },
+      token.length + claims * HEAP_PER_VALUE,
+    );
     return result;
   }
 }

@@ -13,7 +13,7 @@ import { durationSeconds, type SetErrorCode, type SsfTransmitter } from "../../p
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
-import { readBounded } from "../shared/read-bounded.ts";
+import { readBounded } from "../../policy/read-bounded.ts";
 import { MAX_SET_BYTES, outcomeLine, takeToken, writeLine, type ReplayStore } from "./receive.ts";
 import { SET_ERROR_DESCRIPTIONS } from "./respond.ts";
 

@@ -33,7 +33,7 @@ import type { AppEnv, Env } from "../env.ts";
 import { hasUniqueMembers } from "../identity/json-members.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
-import { readBounded } from "../shared/read-bounded.ts";
+import { readBounded } from "../../policy/read-bounded.ts";
 import { onPeopleRefused } from "./hooks.ts";
 import type { Claim, SsfReplay } from "./replay.ts";
 import { transmitterKeys } from "./keys.ts";

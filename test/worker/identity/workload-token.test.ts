@@ -80,6 +80,8 @@ async function verify(v: WorkloadTokenVerifier, token: string, audience: string,
   return v.verify(token, peeked.header, audience, now);
 }
 
+/** `depth` arrays, one within the other. */
+const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
 const b64 = (text: string) => base64url.encode(new TextEncoder().encode(text));
 const problemOf = (result: { ok: boolean; problem?: string }) => (result.ok ? "ok" : result.problem);
 
@@ -387,10 +389,40 @@ describe("the claims of a validly signed token", () => {
       { issuer: "cluster", claims: { sub: "system:node:node-a" } },
       "malformed-service-account",
     ],
+    // Kept as parsed in the verified-token cache: 8 KiB of `[[[...]]]` would be ~160 KiB of heap there.
+    ["claims nested past 8 levels", { issuer: "spire", claims: { x: nested(9) } }, "claims-too-complex"],
+    [
+      "more than 512 claim values",
+      { issuer: "spire", claims: { x: Array.from({ length: 512 }, () => 0) } },
+      "claims-too-complex",
+    ],
   ])("refuses %s", async (_name, spec, problem) => {
     const audience = spec.issuer === "spire" ? PAYMENTS : ORDERS;
     const { v } = verifierFor(spec.issuer);
     expect(problemOf(await verify(v, await workloadToken(spec, NOW), audience))).toBe(problem);
+  });
+
+  it("takes the issuers' own nesting (Kubernetes' kubernetes.io), and claims up to the bounds", async () => {
+    const { v } = verifierFor("spire");
+    const deep = await workloadToken({ issuer: "spire", claims: { x: nested(7) } }, NOW);
+    expect(problemOf(await verify(v, deep, PAYMENTS))).toBe("ok");
+    const cluster = verifierFor("cluster").v;
+    expect(problemOf(await verify(cluster, await workloadToken({ issuer: "cluster" }, NOW), ORDERS))).toBe("ok");
+  });
+
+  it("takes a token only as its issuer spelt it: the signature's spare bits set are refused", async () => {
+    const { v } = verifierFor("spire");
+    const good = await workloadToken({ issuer: "spire" }, NOW);
+    expect(problemOf(await verify(v, good, PAYMENTS))).toBe("ok");
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const signature = good.slice(good.lastIndexOf(".") + 1);
+    // An ES256 signature is 64 bytes, 86 characters: the last carries 4 bits decoders drop.
+    expect(signature.length % 4).toBe(2);
+    const last = alphabet.indexOf(signature.at(-1)!);
+    for (let bits = 1; bits < 16; bits++)
+      expect(problemOf(await verify(v, `${good.slice(0, -1)}${alphabet[(last & ~15) | bits]}`, PAYMENTS))).toBe(
+        "malformed-token",
+      );
   });
 
   it("takes scp as a list, an aud list that names the service, and exp within the 30 s skew", async () => {

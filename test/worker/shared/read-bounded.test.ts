@@ -1,7 +1,7 @@
-// Bodies read with a bound (worker/shared/read-bounded.ts), in workerd: the admin API, the SSF receiver and the
+// Bodies read with a bound (policy/read-bounded.ts), in workerd: the admin API, the SSF receiver and the
 // SSF poller never take a body into memory whole before its size is known.
 import { describe, expect, it } from "vitest";
-import { readBounded } from "../../../worker/shared/read-bounded.ts";
+import { readBounded } from "../../../policy/read-bounded.ts";
 
 /** A body of `chunks` pieces of `size` bytes each; `pulled` counts what the reader asked for. */
 function streamed(chunks: number, size: number, fill = 0x61) {

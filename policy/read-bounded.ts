@@ -1,5 +1,6 @@
-// Request and response bodies read with a bound: a body is never taken into memory whole before its size is
-// known, so a client (or a remote endpoint) cannot make an isolate hold more than its caller allows.
+// Request and response bodies read with a bound, by the Worker and the CLI alike: a body is never taken into
+// memory whole before its size is known, so a client (or a remote endpoint) cannot make an isolate (or the
+// operator's CLI) hold more than its caller allows. A function of the body alone: no clock, no other I/O.
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
