@@ -127,6 +127,9 @@ const WORKLOAD_SIDE = (r: Rand): PrincipalMatcher =>
     { spiffe: r.pick(WORKLOADS) },
     { spiffePrefix: r.pick(SPIFFE_PREFIXES) },
     { trustDomain: r.pick(TRUST_DOMAINS) },
+    // Either side may be anyone with a credential of its kind (or anyone): reach names such pairs too.
+    { authenticated: true },
+    { public: true },
   ]);
 const ACCESS_SIDE = (r: Rand): PrincipalMatcher =>
   r.pick<PrincipalMatcher>([
@@ -135,6 +138,8 @@ const ACCESS_SIDE = (r: Rand): PrincipalMatcher =>
     { group: r.pick(GROUPS) },
     { serviceToken: r.pick(TOKENS) },
     { claims: r.pick(CLAIMS) },
+    { authenticated: true },
+    { public: true },
   ]);
 
 /** Who a rule names: one or two matchers, or (rarely) a workload and an Access identity together. */
@@ -239,6 +244,7 @@ export function service(r: Rand, hosts: string[]): ServiceInput {
     ...(r.chance(0.1) ? { mode: "audit" as const } : {}),
     ...(r.chance(0.2) ? { hide: true } : {}),
     ...(r.chance(0.2) ? { requireCertificate: r.chance(0.5) } : {}),
+    ...(r.chance(0.2) ? { caseInsensitivePaths: true } : {}),
     routes,
   };
 }
@@ -331,6 +337,11 @@ export const MUTATIONS: Record<string, Mutation> = {
   "toggle hide": (doc, r) => {
     const s = serviceOf(doc, r);
     s.hide = !s.hide;
+    return true;
+  },
+  "toggle case": (doc, r) => {
+    const s = serviceOf(doc, r);
+    s.caseInsensitivePaths = !s.caseInsensitivePaths;
     return true;
   },
   "toggle mode": (doc, r) => {

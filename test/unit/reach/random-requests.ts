@@ -55,7 +55,9 @@ function pathFrom(r: Rand, pattern: string, prefix: boolean): string {
     if (segments.at(-1) === "") segments.pop();
     else segments.push("");
   }
-  return `/${segments.join("/")}`.replace(/^\/\/+/, "/");
+  const path = `/${segments.join("/")}`.replace(/^\/\/+/, "/");
+  // Another case: the same route at a caseInsensitivePaths service, none elsewhere.
+  return r.chance(0.1) ? path.toUpperCase() : path;
 }
 
 /** A workload under the prefix (a '/' added where the prefix has none). */
