@@ -137,7 +137,9 @@ async function load(env: Env, now: number): Promise<void> {
       const page = await store.changes(since, now, CHANGES_PAGE);
       if (page.from !== since) {
         if (page.from !== 0) continue; // an answer to another question: ask again
-        copy = building ?? startBuild();
+        // The store no longer knows this copy's number (a new store, or facts forgotten since): a copy from 0,
+        // a fresh one if the build under way is itself past 0 (else it would never follow on from 0).
+        copy = building && building.seq === 0 ? building : startBuild();
       }
       if (copy.seq !== page.from) continue; // moved on meanwhile: ask again from where it is
       apply(copy, page);

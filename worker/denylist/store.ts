@@ -193,11 +193,7 @@ function upgradeTables(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS posture_holds (
     match TEXT NOT NULL, value TEXT NOT NULL, transmitter TEXT NOT NULL, until INTEGER NOT NULL,
     PRIMARY KEY (match, value, transmitter))`);
-  sql.exec(
-    `INSERT OR IGNORE INTO posture_holds (match, value, transmitter, until)
-     SELECT match, value, posture_by, posture_until FROM directory_refresh
-     WHERE posture_until IS NOT NULL AND posture_by IS NOT NULL`,
-  );
+  adoptPostureHolds(sql);
   numberRows(sql, 0);
 }
 
@@ -219,6 +215,19 @@ function numberRows(sql: SqlStorage, afterRowid: number): void {
      WHERE NOT EXISTS (SELECT 1 FROM fact_changes f WHERE f.match = e.match AND f.value = e.value)`,
     Date.now(),
     afterRowid,
+  );
+}
+
+/**
+ * Posture holds kept the earlier way (one holder per person, in directory_refresh) become that holder's own:
+ * at the upgrade, and on each wake, for those a release from before per-transmitter holds wrote (a rollback,
+ * then forward again). A hold this release wrote is its latest holder's, who has its row already.
+ */
+function adoptPostureHolds(sql: SqlStorage): void {
+  sql.exec(
+    `INSERT OR IGNORE INTO posture_holds (match, value, transmitter, until)
+     SELECT match, value, posture_by, posture_until FROM directory_refresh
+     WHERE posture_until IS NOT NULL AND posture_by IS NOT NULL`,
   );
 }
 
@@ -246,6 +255,8 @@ export class Denylist extends DurableObject<Env> {
         lastRowid(sql),
       );
     });
+    // At most one row per person with a posture hold (MAX_REFRESHES): cheap on every wake.
+    adoptPostureHolds(sql);
   }
 
   /** Numbers a change to the fact's entries: the next sequence number, above every other fact's. */
@@ -287,8 +298,11 @@ export class Denylist extends DurableObject<Env> {
         FORGET_BATCH,
       ).rowsWritten;
       if (forgotten === 0) return;
+      // Only ever raised: a later look may forget below it (an entry that expired is no change), and the copies
+      // between the two numbers still lack what the first look forgot.
+      const floor = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM forgotten_upto").one().n;
       sql.exec("DELETE FROM forgotten_upto");
-      sql.exec("INSERT INTO forgotten_upto (seq) VALUES (?)", upto);
+      sql.exec("INSERT INTO forgotten_upto (seq) VALUES (?)", Math.max(floor, upto));
     });
   }
 

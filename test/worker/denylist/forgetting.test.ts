@@ -1,0 +1,149 @@
+// Forgetting facts with nothing in force (store.ts forget()) against the copies that may still need them: a
+// cold build that a forgetting overtakes starts again from 0, the number below which copies start again only
+// ever rises, and a posture hold an older release kept (a rollback) still stands against other transmitters.
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Identity } from "../../../policy/index.ts";
+import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { Denylist, FORGET_AFTER_MS } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+
+const gatewayEnv = env as unknown as Env;
+const background: Promise<unknown>[] = [];
+
+afterEach(async () => {
+  await Promise.allSettled(background.splice(0));
+  resetDenylistCache();
+});
+
+describe("a cold isolate's build from 0 while another isolate's read forgets facts", () => {
+  it("starts the build again and completes it, rather than asking the same page 1,000 times and failing", async () => {
+    // Its own object (the cache asks for DENYLIST_NAME; the wrapper below sends that to this one).
+    const stub = gatewayEnv.DENYLIST.getByName("rev-e-forget-mid-build");
+    const t0 = Date.now();
+    const add = (value: string) =>
+      stub.add({ kind: "revocation", match: "email", value, reason: "test", expiresAt: null }, "test", t0);
+    const kept = await add("kept@example.com");
+    // A list a few pages long (pages of 5 here), most of it lifted: what forgetting is for.
+    for (let i = 0; i < 30; i++) {
+      const gone = await add(`lifted-${i}@example.com`);
+      await stub.release(gone.id, "test", t0);
+    }
+    const newest = await add("newest@example.com");
+    await stub.release(newest.id, "test", t0);
+
+    let asks = 0;
+    let otherIsolateRead = false;
+    const store = {
+      ...gatewayEnv,
+      DENYLIST: {
+        getByName: () => ({
+          changes: async (since: number, now: number, limit: number) => {
+            asks++;
+            const page = await stub.changes(since, now, Math.min(limit, 5));
+            if (!otherIsolateRead) {
+              // Between this build's first and second page, another isolate's cold read (more than an hour
+              // after these facts last changed, and more than 10 minutes after the last look) forgets them.
+              otherIsolateRead = true;
+              await stub.changes(0, t0 + FORGET_AFTER_MS + 60_000);
+            }
+            return page;
+          },
+        }),
+      },
+    } as unknown as Env;
+
+    const who: Identity = { user: { email: "kept@example.com" } };
+    const verdict = await denylistVerdict(store, who, undefined, "user:kept@example.com", t0 + 1, (p) =>
+      background.push(p),
+    );
+    // Expected: the build starts again from 0 and the revocation in force is found, in a handful of pages.
+    const firstAsks = asks;
+    // And it is not stuck for good: a request a few seconds later (past the build stall) gets a copy too.
+    const again = await denylistVerdict(store, who, undefined, "user:kept@example.com", t0 + 5_000, (p) =>
+      background.push(p),
+    );
+    expect({ verdict: verdict.state, again: again.state, firstAsks }).toEqual({
+      verdict: "denied",
+      again: "denied",
+      firstAsks: expect.any(Number),
+    });
+    expect(firstAsks).toBeLessThan(50);
+    expect(kept.id).toBeTruthy();
+  }, 60_000);
+});
+
+describe("the floor below which copies start again (forgotten_upto)", () => {
+  it("never goes down: a copy from before a forgotten lift is still sent back to 0", async () => {
+    const stub = gatewayEnv.DENYLIST.getByName("rev-e-floor-down");
+    const t0 = Date.now();
+    // Three cold reads, ten minutes apart (a read from 0 looks for facts to forget at most every 10 minutes).
+    const t1 = t0 + 10 * 60_000;
+    const t2 = t1 + 10 * 60_000;
+    const revoke = (value: string, expiresAt: number | null) =>
+      stub.add({ kind: "revocation", match: "email", value, reason: "test", expiresAt }, "test", t0);
+    // A is revoked, then E (a session-revoked style entry, ending 5 minutes after the second read).
+    const a = await revoke("a@example.com", null);
+    await revoke("e@example.com", t1 + 5 * 60_000);
+    // An isolate copies the list: its copy refuses A and has reached this sequence.
+    const copy = await stub.changes(0, t0);
+    expect(copy.facts.map((f) => [f.value, f.entry !== null])).toEqual([
+      ["a@example.com", true],
+      ["e@example.com", true],
+    ]);
+    // A is let back in (a lift), then an unrelated fact changes (the newest, never forgotten).
+    await stub.release(a.id, "test", t0);
+    const n = await revoke("n@example.com", null);
+    await stub.release(n.id, "test", t0);
+    // When each last changed, as `at` would say: A and E two hours before the second read, N 30 minutes.
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("UPDATE fact_changes SET at = ? WHERE value IN ('a@example.com', 'e@example.com')", t1 - 2 * 3_600_000);
+      sql.exec("UPDATE fact_changes SET at = ? WHERE value = 'n@example.com'", t1 - 30 * 60_000);
+    });
+    // The second cold read forgets A (nothing in force); E is still in force.
+    const cold = await stub.changes(0, t1);
+    expect(cold.facts.map((f) => f.value)).not.toContain("a@example.com");
+    // The old copy is sent back to 0 now, as it must be: it lacks A's lift.
+    expect((await stub.changes(copy.seq, t1)).from).toBe(0);
+    // The third cold read: E has ended and is forgotten (N is 50 minutes old: not yet).
+    await stub.changes(0, t2);
+    // The old copy still lacks A's lift (A is forgotten): it must still start again from 0.
+    const resumed = await stub.changes(copy.seq, t2);
+    expect({ from: resumed.from, facts: resumed.facts.map((f) => f.value) }).toMatchObject({ from: 0 });
+  });
+});
+
+describe("posture holds stored while a release before per-transmitter holds ran (a rollback)", () => {
+  it("another transmitter's hold and compliant do not end a hold kept the earlier way", async () => {
+    const stub = gatewayEnv.DENYLIST.getByName("rev-e-posture-rollback");
+    const NOW = Date.now();
+    const fact = { match: "email" as const, value: "held-during-rollback@example.com" };
+    const until = NOW + 3_600_000;
+    await runInDurableObject(stub, async (_instance, state) => {
+      // Upgraded to the current layout once (posture_holds exists, upkeep says the current version)...
+      new Denylist(state, env as never);
+      // ...then rolled back: the older release held posture the earlier way, in directory_refresh alone.
+      state.storage.sql.exec(
+        "INSERT INTO directory_refresh (match, value, at, posture_until, posture_by) VALUES ('email', ?, ?, ?, 'idp')",
+        fact.value,
+        NOW,
+        until,
+      );
+      // Rolled forward again: the object wakes under this release.
+      const woken = new Denylist(state, env as never);
+      const held = async () =>
+        (await woken.changes(0, NOW)).refreshes.find((r) => r.value === fact.value)?.postureUntil ?? null;
+      expect(await held()).toBe(until);
+      // Another transmitter holds and then says compliant: the IdP's hold must stand.
+      await woken.applySignals(
+        { transmitter: "mdm", jti: "j-1" },
+        [{ op: "hold-posture", fact, until: NOW + 60_000 }],
+        NOW,
+      );
+      await woken.applySignals({ transmitter: "mdm", jti: "j-2" }, [{ op: "release-posture", fact }], NOW);
+      expect(await held()).toBe(until);
+    });
+  });
+});
