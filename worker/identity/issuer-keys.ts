@@ -120,8 +120,9 @@ export class IssuerKeys {
 
   /**
    * Fetches the set again unless one was fetched (or tried) within the cooldown; true when it did, or waited for
-   * a load another request started. A load pending for ABANDONED_LOAD_MS is replaced, cooldown or not (a
-   * caller can abandon at most one load per cooldown, so fetches stay bounded).
+   * a load another request started. A load pending for ABANDONED_LOAD_MS is replaced, cooldown or not: the
+   * tokens of the issuer need a set more than its endpoint needs quiet, so a caller who starts a load and goes
+   * away each time can make Ward fetch once per ABANDONED_LOAD_MS (12 s) rather than per cooldown (30 s).
    */
   private async refresh(now: number): Promise<boolean> {
     const pending = this.pending;
