@@ -13,6 +13,36 @@ import {
 import type { SsfTransmitter } from "../../policy/index.ts";
 
 const keySets = new Map<string, JWTVerifyGetKey>();
+/** Between fetches that failed: jose's own cooldown starts only after a fetch that succeeds. */
+const FAILED_FETCH_COOLDOWN_MS = 30_000;
+/** What a verification throws, without a fetch, within that cooldown: the SET is asked for again (503). */
+export const KEYS_RETRY_LATER = "WARD_KEYS_RETRY_LATER";
+/** jose's codes for a fetch of the key set that gave none. */
+const FETCH_FAILED = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID"]);
+
+type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * jose's remote set, with a cooldown after a failed fetch too: while the transmitter's key endpoint is down, a
+ * SET the set in hand cannot verify (a made-up kid, or no set yet) is answered without a fetch for 30 s after
+ * the last failure, so a flood of forged SETs is not a flood of fetches. Its `coolingDown` is jose's.
+ */
+function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
+  let failedAt = Number.NEGATIVE_INFINITY;
+  const getKey = async (header: Parameters<RemoteKeys>[0], token: Parameters<RemoteKeys>[1]) => {
+    if (Date.now() - failedAt < FAILED_FETCH_COOLDOWN_MS) {
+      const known = remote.fresh && remote.jwks()?.keys.some((k) => k.kid !== undefined && k.kid === header?.kid);
+      if (!known) throw Object.assign(new Error("key set unavailable: retry later"), { code: KEYS_RETRY_LATER });
+    }
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (FETCH_FAILED.has((error as { code?: string }).code ?? "")) failedAt = Date.now();
+      throw error;
+    }
+  };
+  return Object.defineProperty(getKey, "coolingDown", { get: () => remote.coolingDown }) as JWTVerifyGetKey;
+}
 /** At most this many key sets per isolate (policy versions with different transmitters come and go). */
 const MAX_KEY_SETS = 64;
 
@@ -24,12 +54,14 @@ export function transmitterKeys(transmitter: SsfTransmitter): JWTVerifyGetKey {
   let keys = keySets.get(key);
   if (keys) return keys;
   keys = transmitter.jwksUri
-    ? createRemoteJWKSet(new URL(transmitter.jwksUri), {
-        cooldownDuration: 30_000,
-        cacheMaxAge: 600_000,
-        timeoutDuration: 5_000,
-        ...(fetchOverride ? { [customFetch]: fetchOverride } : {}),
-      })
+    ? withFailureCooldown(
+        createRemoteJWKSet(new URL(transmitter.jwksUri), {
+          cooldownDuration: 30_000,
+          cacheMaxAge: 600_000,
+          timeoutDuration: 5_000,
+          ...(fetchOverride ? { [customFetch]: fetchOverride } : {}),
+        }),
+      )
     : createLocalJWKSet(transmitter.jwks as Parameters<typeof createLocalJWKSet>[0]);
   if (keySets.size >= MAX_KEY_SETS) keySets.delete(keySets.keys().next().value!);
   keySets.set(key, keys);

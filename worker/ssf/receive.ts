@@ -36,7 +36,7 @@ import { activePolicy } from "../policy-store/store.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
 import { onPeopleRefused } from "./hooks.ts";
 import type { Claim, SsfReplay } from "./replay.ts";
-import { transmitterKeys } from "./keys.ts";
+import { KEYS_RETRY_LATER, transmitterKeys } from "./keys.ts";
 import { methodNotAllowed, setAccepted, setLater, setRefused } from "./respond.ts";
 
 /** A SET is a kilobyte or two; anything near this is not one. */
@@ -44,7 +44,7 @@ export const MAX_SET_BYTES = 64 * 1024;
 /** Compact JWS: three base64url parts (a JWE has five and is refused here, as is anything else). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** jose's codes for a key set that could not be had (fetch failed, timed out, not a 200, not a key set). */
-const KEYS_UNAVAILABLE = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID"]);
+const KEYS_UNAVAILABLE = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID", KEYS_RETRY_LATER]);
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

@@ -434,6 +434,24 @@ describe("a flood of events", () => {
     }
   });
 
+  it("forged SETs while the key set cannot be fetched: asked for again (503), not a fetch each", async () => {
+    let fetches = 0;
+    resetTransmitterKeys(async () => {
+      fetches++;
+      return new Response("unavailable", { status: 503 });
+    });
+    try {
+      // One after another, within seconds: jose's own cooldown starts only after a fetch that succeeds.
+      for (let i = 0; i < 20; i++) {
+        const forged = await signSet(revoke(`forged-down-${i}@example.com`), { ...transmitter, kid: `made-up-${i}` });
+        expect((await push(forged)).status).toBe(503);
+      }
+      expect(fetches).toBe(1);
+    } finally {
+      resetTransmitterKeys();
+    }
+  });
+
   it("a SET signed with a key published since the last fetch is asked for again (503), then taken", async () => {
     let published: Record<string, unknown>[] = [{ ...publicJwk, use: "sig" }];
     let at = Date.now();
