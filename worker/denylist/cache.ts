@@ -51,6 +51,8 @@ interface DenylistCopy {
   refreshes: ReadonlyMap<string, DirectoryRefresh>;
   /** The store's change sequence this copy has reached: the next read asks for what changed after it. */
   seq: number;
+  /** The store's forgetting generation as of the last page applied (store.ts changes()). */
+  generation?: number;
 }
 
 const snapshot = new RefreshingSnapshot<DenylistCopy>(MAX_STALE_MS);
@@ -72,6 +74,8 @@ function apply(copy: DenylistCopy, page: DenylistChanges): void {
     else copy.index.delete(key);
   }
   copy.seq = page.seq;
+  // Known to the store as of this generation: past what was forgotten, or begun since it was.
+  copy.generation = page.generation;
   if (page.complete) copy.refreshes = new Map(page.refreshes.map((r) => [`${r.match} ${r.value}`, r]));
 }
 
@@ -134,7 +138,7 @@ async function load(env: Env, now: number): Promise<void> {
     let copy = snapshot.latest() ?? building ?? startBuild();
     for (let pages = 0; pages < MAX_PAGES; pages++) {
       const since = copy.seq;
-      const page = await store.changes(since, now, CHANGES_PAGE);
+      const page = await store.changes(since, now, CHANGES_PAGE, copy.generation);
       if (page.from !== since) {
         if (page.from !== 0) continue; // an answer to another question: ask again
         // The store no longer knows this copy's number (a new store, or facts forgotten since): a copy from 0,

@@ -62,8 +62,13 @@ export interface ChangedFact {
 
 /** One page of what changed since `from`: what an isolate applies to its copy. */
 export interface DenylistChanges {
-  /** The sequence the page starts after: the asker's, or 0 when the store's sequence is behind it (a new store). */
+  /**
+   * The sequence the page starts after: the asker's, or 0 when the store no longer knows it (a new store, or
+   * facts forgotten since the asker's copy was begun).
+   */
   from: number;
+  /** How many times facts have been forgotten: the asker's copy names it with its next ask. */
+  generation: number;
   /** The sequence the asker has reached once this page is applied. */
   seq: number;
   facts: ChangedFact[];
@@ -185,7 +190,7 @@ function upgradeTables(sql: SqlStorage): void {
   if (!sql.exec("SELECT * FROM fact_changes LIMIT 0").columnNames.includes("at"))
     sql.exec("ALTER TABLE fact_changes ADD COLUMN at INTEGER");
   sql.exec("UPDATE fact_changes SET at = ? WHERE at IS NULL", Date.now());
-  sql.exec("CREATE TABLE IF NOT EXISTS forgotten_upto (seq INTEGER NOT NULL)");
+  sql.exec("CREATE TABLE IF NOT EXISTS forgotten_upto (seq INTEGER NOT NULL, generation INTEGER NOT NULL)");
   sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
   // Each transmitter's posture hold on a person (version 2): directory_refresh.posture_until is the latest of
   // those in force, so one transmitter's "compliant" ends its own hold, never another's. A hold kept the
@@ -228,6 +233,16 @@ function adoptPostureHolds(sql: SqlStorage): void {
     `INSERT OR IGNORE INTO posture_holds (match, value, transmitter, until)
      SELECT match, value, posture_by, posture_until FROM directory_refresh
      WHERE posture_until IS NOT NULL AND posture_by IS NOT NULL`,
+  );
+}
+
+/** The sequence below which facts were forgotten, and how many times that happened. */
+function forgottenUpto(sql: SqlStorage): { seq: number; generation: number } {
+  return (
+    sql.exec<{ seq: number; generation: number }>("SELECT seq, generation FROM forgotten_upto").toArray()[0] ?? {
+      seq: 0,
+      generation: 0,
+    }
   );
 }
 
@@ -300,9 +315,9 @@ export class Denylist extends DurableObject<Env> {
       if (forgotten === 0) return;
       // Only ever raised: a later look may forget below it (an entry that expired is no change), and the copies
       // between the two numbers still lack what the first look forgot.
-      const floor = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM forgotten_upto").one().n;
+      const { seq: floor, generation } = forgottenUpto(sql);
       sql.exec("DELETE FROM forgotten_upto");
-      sql.exec("INSERT INTO forgotten_upto (seq) VALUES (?)", Math.max(floor, upto));
+      sql.exec("INSERT INTO forgotten_upto (seq, generation) VALUES (?, ?)", Math.max(floor, upto), generation + 1);
     });
   }
 
@@ -360,13 +375,23 @@ export class Denylist extends DurableObject<Env> {
    * refreshes only). A read from 0 is the whole list, paged. If `since` is past the store's sequence (a new
    * store), the answer starts from 0 and says so (`from`): the asker starts its copy again.
    */
-  async changes(since: number, now: number, limit: number = CHANGES_PAGE): Promise<DenylistChanges> {
+  async changes(
+    since: number,
+    now: number,
+    limit: number = CHANGES_PAGE,
+    generation?: number,
+  ): Promise<DenylistChanges> {
     const sql = this.ctx.storage.sql;
     if (since === 0) this.forget(now);
     const current = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM fact_changes").one().n;
-    const forgotten = sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM forgotten_upto").one().n;
-    // A copy from before facts were forgotten may lack a lift among them: it starts again, as for a new store.
-    const known = since === 0 || (since >= forgotten && since <= current);
+    const forgotten = forgottenUpto(sql);
+    // A copy begun before facts were forgotten (another generation), and not past them, may lack a lift among
+    // them: it starts again, as for a new store. One begun since (a build from 0 paging on) never held them. A
+    // Worker of an earlier release names no generation: it is not sent back (it would build again for ever),
+    // and at worst an isolate of it idle for an hour keeps refusing someone lifted, until it is replaced.
+    const known =
+      since === 0 ||
+      (since <= current && (since >= forgotten.seq || generation === undefined || generation === forgotten.generation));
     const from = Number.isSafeInteger(since) && since >= 0 && known ? since : 0;
     const page = Math.min(Math.max(1, Math.floor(limit) || 1), CHANGES_PAGE);
     const touched = sql
@@ -395,6 +420,7 @@ export class Denylist extends DurableObject<Env> {
     const index = indexDenylist(entries);
     return {
       from,
+      generation: forgotten.generation,
       seq: complete ? current : last,
       facts: touched.map((f) => ({
         match: f.match as MatchKind,

@@ -145,7 +145,10 @@ describe("facts with nothing in force", () => {
     ]);
     expect(cold.seq).toBe(warm.seq);
     // A copy from before may lack a lift among what was forgotten: it starts again from 0; one up to date does not.
-    expect(await store.changes(1, later)).toMatchObject({ from: 0 });
+    expect(await store.changes(1, later, CHANGES_PAGE, warm.generation)).toMatchObject({ from: 0 });
+    // One begun since (a build from 0 paging on, with the generation its first page named) goes on.
+    expect(await store.changes(1, later, CHANGES_PAGE, cold.generation)).toMatchObject({ from: 1 });
+    expect(cold.generation).toBe(warm.generation + 1);
     expect(await store.changes(warm.seq, later)).toMatchObject({ from: warm.seq, facts: [], complete: true });
     // Nothing revoked lives on: a lift after the forgetting still reaches an up-to-date copy.
     await store.release(kept.id, "test", later);
@@ -223,6 +226,7 @@ describe("a copy only part brought up to date", () => {
     let reads = 0;
     const page = (from: number, complete: boolean): DenylistChanges => ({
       from,
+      generation: 0,
       seq: from + 1,
       facts: [],
       complete,
@@ -274,12 +278,13 @@ describe("a copy the store no longer knows", () => {
             ++reads === 1
               ? {
                   from: since,
+                  generation: 0,
                   seq: 500,
                   facts: [{ match: "email", value: "ann@example.com", entry }],
                   complete: true,
                   refreshes: [],
                 }
-              : { from: since <= 3 ? since : 0, seq: 3, facts: [], complete: true, refreshes: [] },
+              : { from: since <= 3 ? since : 0, generation: 0, seq: 3, facts: [], complete: true, refreshes: [] },
         }),
       },
     } as unknown as Env;
