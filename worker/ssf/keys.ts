@@ -24,25 +24,37 @@ type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
 
 /**
  * jose's remote set, with a cooldown after a failed fetch too: while the transmitter's key endpoint is down, a
- * SET the set in hand cannot verify (a made-up kid, or no set yet) is answered without a fetch for 30 s after
- * the last failure, so a flood of forged SETs is not a flood of fetches. Its `coolingDown` is jose's.
+ * SET is verified against the set in hand only (when it is still fresh), and one it cannot verify is answered
+ * without a fetch for 30 s after the last failure, so a flood of forged SETs is not a flood of fetches. Its
+ * `coolingDown` is jose's.
  */
 function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
   let failedAt = Number.NEGATIVE_INFINITY;
+  const retryLater = () => Object.assign(new Error("key set unavailable: retry later"), { code: KEYS_RETRY_LATER });
   const getKey = async (header: Parameters<RemoteKeys>[0], token: Parameters<RemoteKeys>[1]) => {
     if (Date.now() - failedAt < FAILED_FETCH_COOLDOWN_MS) {
-      const known = remote.fresh && remote.jwks()?.keys.some((k) => k.kid !== undefined && k.kid === header?.kid);
-      if (!known) throw Object.assign(new Error("key set unavailable: retry later"), { code: KEYS_RETRY_LATER });
+      const inHand = remote.fresh ? remote.jwks() : undefined;
+      if (!inHand) throw retryLater();
+      try {
+        return await createLocalJWKSet(inHand)(header, token);
+      } catch (error) {
+        // A kid it lacks, or a key that does not fit (another algorithm, an encryption key): not now.
+        if ((error as { code?: string }).code === "ERR_JWKS_NO_MATCHING_KEY") throw retryLater();
+        throw error;
+      }
     }
     try {
       return await remote(header, token);
     } catch (error) {
-      if (FETCH_FAILED.has((error as { code?: string }).code ?? "")) failedAt = Date.now();
+      // A fetch that failed, with jose's code or none (fetch rejected: the network), as receive.ts reads it.
+      const code = (error as { code?: string }).code;
+      if (code === undefined || FETCH_FAILED.has(code)) failedAt = Date.now();
       throw error;
     }
   };
   return Object.defineProperty(getKey, "coolingDown", { get: () => remote.coolingDown }) as JWTVerifyGetKey;
 }
+
 /** At most this many key sets per isolate (policy versions with different transmitters come and go). */
 const MAX_KEY_SETS = 64;
 
