@@ -224,15 +224,22 @@ function numberRows(sql: SqlStorage, afterRowid: number): void {
 }
 
 /**
- * Posture holds kept the earlier way (one holder per person, in directory_refresh) become that holder's own:
- * at the upgrade, and on each wake, for those a release from before per-transmitter holds wrote (a rollback,
- * then forward again). A hold this release wrote is its latest holder's, who has its row already.
+ * Posture holds kept the earlier way (one holder per person, in directory_refresh) become that holder's own: at
+ * the upgrade, and on each wake, for what a release from before per-transmitter holds wrote (a rollback, then
+ * forward again). What this release writes agrees already: directory_refresh holds the latest hold in force,
+ * and its holder's row. What the older release wrote is taken as it meant it: a hold it started or lengthened
+ * is its holder's, to the later end; a hold it ended ("compliant" ended a person's whole hold then) is ended.
  */
 function adoptPostureHolds(sql: SqlStorage): void {
   sql.exec(
-    `INSERT OR IGNORE INTO posture_holds (match, value, transmitter, until)
+    `INSERT INTO posture_holds (match, value, transmitter, until)
      SELECT match, value, posture_by, posture_until FROM directory_refresh
-     WHERE posture_until IS NOT NULL AND posture_by IS NOT NULL`,
+     WHERE posture_until IS NOT NULL AND posture_by IS NOT NULL
+     ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until)`,
+  );
+  sql.exec(
+    `DELETE FROM posture_holds WHERE NOT EXISTS (SELECT 1 FROM directory_refresh d
+       WHERE d.match = posture_holds.match AND d.value = posture_holds.value AND d.posture_until IS NOT NULL)`,
   );
 }
 

@@ -195,4 +195,74 @@ describe("posture holds stored while a release before per-transmitter holds ran 
       expect(await held()).toBe(until);
     });
   });
+
+  it("a hold the IdP extended while rolled back keeps its new end after another transmitter's hold", async () => {
+    const stub = env.DENYLIST.getByName("posture-extended");
+    const NOW = Date.now();
+    const fact = { match: "email" as const, value: "extended-during-rollback@example.com" };
+    await runInDurableObject(stub, async (_instance, state) => {
+      const current = new Denylist(state, env as never);
+      // This release: the IdP holds the person's posture for 10 minutes.
+      await current.applySignals(
+        { transmitter: "idp", jti: "j-1" },
+        [{ op: "hold-posture", fact, until: NOW + 600_000 }],
+        NOW,
+      );
+      // Rolled back: the older release's hold-posture for a new non-compliant event from the IdP, for an hour
+      // (posture_until = MAX(...), posture_by = the holder: as that release wrote it).
+      const extended = NOW + 3_600_000;
+      state.storage.sql.exec(
+        `UPDATE directory_refresh SET at = ?, posture_until = MAX(COALESCE(posture_until, 0), ?), posture_by = 'idp'
+         WHERE match = 'email' AND value = ?`,
+        NOW,
+        extended,
+        fact.value,
+      );
+      // Rolled forward: the object wakes under this release.
+      const woken = new Denylist(state, env as never);
+      const held = async (at: number) =>
+        (await woken.changes(0, at)).refreshes.find((r) => r.value === fact.value)?.postureUntil ?? null;
+      expect(await held(NOW)).toBe(extended);
+      // The MDM holds the same person for a minute.
+      await woken.applySignals(
+        { transmitter: "mdm", jti: "m-1" },
+        [{ op: "hold-posture", fact, until: NOW + 60_000 }],
+        NOW,
+      );
+      // The IdP's hour-long hold stands.
+      expect(await held(NOW)).toBe(extended);
+    });
+  });
+
+  it("a hold the IdP ended (compliant) while rolled back does not come back with another transmitter's hold", async () => {
+    const stub = env.DENYLIST.getByName("posture-released");
+    const NOW = Date.now();
+    const fact = { match: "email" as const, value: "released-during-rollback@example.com" };
+    await runInDurableObject(stub, async (_instance, state) => {
+      const current = new Denylist(state, env as never);
+      await current.applySignals(
+        { transmitter: "idp", jti: "j-1" },
+        [{ op: "hold-posture", fact, until: NOW + 3_600_000 }],
+        NOW,
+      );
+      // Rolled back: the IdP says compliant; the older release ends the hold as it did.
+      state.storage.sql.exec(
+        "UPDATE directory_refresh SET posture_until = NULL, posture_by = NULL WHERE match = 'email' AND value = ? AND posture_by = 'idp'",
+        fact.value,
+      );
+      const woken = new Denylist(state, env as never);
+      const held = async (at: number) =>
+        (await woken.changes(0, at)).refreshes.find((r) => r.value === fact.value)?.postureUntil ?? null;
+      expect(await held(NOW)).toBeNull();
+      // The MDM holds for a minute, then says compliant.
+      await woken.applySignals(
+        { transmitter: "mdm", jti: "m-1" },
+        [{ op: "hold-posture", fact, until: NOW + 60_000 }],
+        NOW,
+      );
+      await woken.applySignals({ transmitter: "mdm", jti: "m-2" }, [{ op: "release-posture", fact }], NOW);
+      // No hold is in force any more.
+      expect(await held(NOW)).toBeNull();
+    });
+  });
 });
