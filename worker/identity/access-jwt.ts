@@ -102,9 +102,6 @@ export class AccessVerifier {
 
   async verify(token: string, now: number): Promise<AccessResult> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ok: false, problem: "token-size" };
-    // One spelling per token: the signature is not signed, and base64 decoders skip spaces and padding, so
-    // otherwise each respelling of one token would verify anew and take its own place in the cache.
-    if (!COMPACT_JWS.test(token) || !canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     // Keyed by the token itself (only verified tokens are kept, bounded by count and characters): a lookup
     // costs no hashing beyond V8's own.
     const key = token;
@@ -115,6 +112,10 @@ export class AccessVerifier {
       if (now < cached.expiresAt) return cached.result;
       this.verified.delete(key);
     }
+    // One spelling per token: the signature is not signed, and base64 decoders skip spaces and padding, so
+    // otherwise each respelling of one token would verify anew and take its own place in the cache. (After the
+    // look-up: only tokens that passed are kept, so a cached one needs no second look.)
+    if (!COMPACT_JWS.test(token) || !canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
