@@ -179,62 +179,31 @@ describe("widenings ward diff once missed", () => {
   });
 
   // Deny rules reach HEAD where their route takes GET, and an exact path's other trailing-slash spelling
-  // (policy/evaluate.ts): a request refused only that way in OLD, and moved to another route in NEW.
-  it("HEAD refused by a GET route's deny, then routed elsewhere with the deny gone", () => {
+  // (policy/evaluate.ts): a request refused only that way in OLD, and moved to another route in NEW. Alice's own
+  // route for the request in OLD, beside a route for bob whose deny refuses her; in NEW the deny is gone and
+  // another route of hers takes the request.
+  it.each([
+    ["HEAD refused by a GET route's deny", "HEAD", "/admin", { methods: ["GET"], path: "/admin" }],
+    [
+      "the other slash spelling refused by an exact route's deny",
+      "GET",
+      "/admin/",
+      { methods: ["GET"], path: "/admin" },
+    ],
+  ] as const)("%s, then routed elsewhere with the deny gone", (_name, method, path, denying) => {
     const denyAlice = { id: "no-alice", effect: "deny", principals: [{ email: "alice@example.com" }] };
     const bob = allow([{ email: "bob@example.com" }]);
     const alice = allow([{ email: "alice@example.com" }]);
+    const routes = (old: boolean) => [
+      ...(old ? [{ id: "hers", methods: [method], path, rules: [alice] }] : []),
+      { id: "bobs", ...denying, rules: old ? [bob, denyAlice] : [bob] },
+      { id: "other", methods: [method], path: old ? "/other" : path, rules: [alice] },
+    ];
     expectWidening(
-      policy({
-        app: service(
-          ["app.example.com"],
-          [
-            { id: "head", methods: ["HEAD"], path: "/admin", rules: [alice] },
-            { id: "get", methods: ["GET"], path: "/admin", rules: [bob, denyAlice] },
-            { id: "other", methods: ["HEAD"], path: "/other", rules: [alice] },
-          ],
-        ),
-      }),
-      policy({
-        app: service(
-          ["app.example.com"],
-          [
-            { id: "get", methods: ["GET"], path: "/admin", rules: [bob] },
-            { id: "other", methods: ["HEAD"], path: "/admin", rules: [alice] },
-          ],
-        ),
-      }),
-      { method: "HEAD", host: "app.example.com", path: "/admin", identity: ALICE },
-      "! route: HEAD /admin (and the like) now reaches app/other (was app/head): may let in email:alice@example.com",
-    );
-  });
-
-  it("the other trailing-slash spelling refused by an exact route's deny, then routed elsewhere", () => {
-    const denyAlice = { id: "no-alice", effect: "deny", principals: [{ email: "alice@example.com" }] };
-    const bob = allow([{ email: "bob@example.com" }]);
-    const alice = allow([{ email: "alice@example.com" }]);
-    expectWidening(
-      policy({
-        app: service(
-          ["app.example.com"],
-          [
-            { id: "slash", methods: ["GET"], path: "/admin/", rules: [alice] },
-            { id: "exact", methods: ["GET"], path: "/admin", rules: [bob, denyAlice] },
-            { id: "other", methods: ["GET"], path: "/other", rules: [alice] },
-          ],
-        ),
-      }),
-      policy({
-        app: service(
-          ["app.example.com"],
-          [
-            { id: "exact", methods: ["GET"], path: "/admin", rules: [bob] },
-            { id: "other", methods: ["GET"], path: "/admin/", rules: [alice] },
-          ],
-        ),
-      }),
-      { method: "GET", host: "app.example.com", path: "/admin/", identity: ALICE },
-      "! route: GET /admin/ (and the like) now reaches app/other (was app/slash): may let in email:alice@example.com",
+      policy({ app: service(["app.example.com"], routes(true)) }),
+      policy({ app: service(["app.example.com"], routes(false)) }),
+      { method, host: "app.example.com", path, identity: ALICE },
+      `! route: ${method} ${path} (and the like) now reaches app/other (was app/hers): may let in email:alice@example.com`,
     );
   });
 
