@@ -6,7 +6,7 @@
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
 import type { CompiledAccess, Identity } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
-import { canonicalSignature } from "./bearer.ts";
+import { canonicalSignature, COMPACT_JWS } from "./bearer.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "./json-members.ts";
 
@@ -21,11 +21,6 @@ const VERIFIED_CACHE_LIMIT = 5000;
  * padding tokens to 8 KiB could otherwise keep ~40 MB alive.
  */
 const VERIFIED_CACHE_CHARACTERS = 4_000_000;
-/**
- * A token exactly as Access issues it: three base64url parts, no padding or whitespace (which jose would skip),
- * the signature's spare bits zero (canonicalSignature).
- */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /**
  * How long the team's key set is kept, and so how long a verification is: a cached token is verified again
  * after this, so a key Access has rotated away (after a leak) stops counting for tokens already seen too, not

@@ -9,6 +9,11 @@ export const MAX_BEARER_LENGTH = 8192;
 // One space-separated credential of the Bearer scheme (any case, RFC 9110 11.1) in JWS compact form: three
 // base64url parts, the signature not empty. A JWE (five parts) or a JWS with an unencoded payload is no token.
 const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+/**
+ * A JWS in compact form as written, and nothing else: three base64url parts, no padding or whitespace (which
+ * decoders would skip), the signature not empty. A JWE has five parts.
+ */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -17,8 +17,16 @@ const keySets = new Map<string, JWTVerifyGetKey>();
 const FAILED_FETCH_COOLDOWN_MS = 30_000;
 /** What a verification throws, without a fetch, within that cooldown: the SET is asked for again (503). */
 export const KEYS_RETRY_LATER = "WARD_KEYS_RETRY_LATER";
-/** jose's codes for a fetch of the key set that gave none. */
+/** jose's codes for a fetch of the key set that gave none (failed, timed out, not a 200, not a key set). */
 const FETCH_FAILED = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID"]);
+
+/**
+ * Whether a verification's error `code` says the key set could not be had (a fetch rejected by the network has
+ * none), or not now: the SET may be good, so it is asked for again rather than refused.
+ */
+export function keySetUnavailable(code: string | undefined): boolean {
+  return code === undefined || code === KEYS_RETRY_LATER || FETCH_FAILED.has(code);
+}
 
 type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
 
@@ -46,9 +54,8 @@ function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
     try {
       return await remote(header, token);
     } catch (error) {
-      // A fetch that failed, with jose's code or none (fetch rejected: the network), as receive.ts reads it.
-      const code = (error as { code?: string }).code;
-      if (code === undefined || FETCH_FAILED.has(code)) failedAt = Date.now();
+      // A fetch that failed, with jose's code or none (fetch rejected: the network).
+      if (keySetUnavailable((error as { code?: string }).code)) failedAt = Date.now();
       throw error;
     }
   };

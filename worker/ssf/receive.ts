@@ -30,21 +30,18 @@ import {
 } from "../../policy/index.ts";
 import { DENYLIST_NAME, type SignalResult } from "../denylist/store.ts";
 import type { AppEnv, Env } from "../env.ts";
+import { COMPACT_JWS } from "../identity/bearer.ts";
 import { hasUniqueMembers } from "../identity/json-members.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
 import { onPeopleRefused } from "./hooks.ts";
 import type { Claim, SsfReplay } from "./replay.ts";
-import { KEYS_RETRY_LATER, transmitterKeys } from "./keys.ts";
+import { keySetUnavailable, transmitterKeys } from "./keys.ts";
 import { methodNotAllowed, setAccepted, setLater, setRefused } from "./respond.ts";
 
 /** A SET is a kilobyte or two; anything near this is not one. */
 export const MAX_SET_BYTES = 64 * 1024;
-/** Compact JWS: three base64url parts (a JWE has five and is refused here, as is anything else). */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** jose's codes for a key set that could not be had (fetch failed, timed out, not a 200, not a key set). */
-const KEYS_UNAVAILABLE = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID", KEYS_RETRY_LATER]);
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
@@ -174,10 +171,9 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
   } catch (error) {
     const code = (error as { code?: string }).code;
     // The key set could not be had: the SET may be good, so it is sent again rather than lost.
-    if (code === undefined || KEYS_UNAVAILABLE.has(code))
-      return { kind: "later", problem: `keys-unavailable: ${code ?? String(error)}` };
+    if (keySetUnavailable(code)) return { kind: "later", problem: `keys-unavailable: ${code ?? String(error)}` };
     if (code === "ERR_JWKS_NO_MATCHING_KEY" && coolingDown) return { kind: "later", problem: "keys-cooling-down" };
-    return { kind: "refused", err: "invalid_key", problem: code };
+    return { kind: "refused", err: "invalid_key", problem: code ?? "invalid-key" };
   }
 
   // The pure reading of the claims: a SET it cannot read is refused, never a 500 (a pushed SET would be sent
