@@ -58,6 +58,7 @@ export {
   MAX_POLICY_BYTES,
   policyTooLarge,
 } from "./stored-version.ts";
+export { type HistoryMove, versionBefore } from "./version-history.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
 export {

@@ -2,18 +2,14 @@ import { parseArgs } from "node:util";
 import {
   ACTIVE_KEY,
   type CompiledPolicy,
-  diffReach,
-  diffWidens,
   loadPolicy,
   policyTooLarge,
-  reach,
   validatePolicyText,
   versionKey,
 } from "../../policy/index.ts";
 import {
   type AdminTarget,
   adminCall,
-  type PolicyState,
   policyState,
   resolveTarget,
   short,
@@ -23,8 +19,7 @@ import {
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
-import { grantsInForce } from "../grants/read.ts";
-import { diffText } from "../reach/text.ts";
+import { printLiveDiff } from "../reach/live-diff.ts";
 
 export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run]
     validate, show who gains and loses access against the active version, then activate FILE
@@ -79,36 +74,6 @@ function printBootstrap(env: string | undefined, local: boolean, file: string, n
   io.out("# run once, when the environment has no policy; every later push goes through ward push");
   for (const line of bootstrapCommands(env, file, next.version)) io.out(line);
   return EXIT.ok;
-}
-
-/**
- * Who gains and loses access, so the operator sees what the push changes before (or instead of) making it.
- * Returns `ward diff`'s exit status for the change, for `--dry-run` to exit with: 4 when access may widen
- * (and for a first version, which grants everything it grants anew), 1 when the active version cannot be
- * read (a gate that cannot tell must not pass), else 0.
- */
-async function printReachDiff(target: AdminTarget, state: PolicyState, next: CompiledPolicy, io: Io): Promise<number> {
-  if (!state.active) {
-    io.out("no active version: this push activates the first one through the admin API");
-    return EXIT.widened;
-  }
-  const activeText = await adminCall(target, "GET", `/policy/versions/${state.active}`);
-  const active = activeText.status === 200 ? await loadPolicy(activeText.text) : undefined;
-  if (!active?.ok) {
-    io.out(`(the active version ${short(state.active)} could not be read for a diff)`);
-    return EXIT.failed;
-  }
-  // The grants in force, on both sides: an exception for every route of a service covers the routes this version
-  // adds to it, and a grant naming a route covers what that route comes to match, which only shows with them.
-  const listed = await adminCall(target, "GET", "/grants");
-  if (listed.status !== 200) {
-    io.out(`(the grants in force could not be read for a diff: ${listed.status})`);
-    return EXIT.failed;
-  }
-  const grants = grantsInForce((listed.body as { grants?: unknown }).grants, `${target.describe} GET /grants`);
-  const diff = diffReach(reach(active.policy, { grants }), reach(next, { grants }));
-  for (const line of diffText(diff)) io.out(line);
-  return diffWidens(diff) ? EXIT.widened : EXIT.ok;
 }
 
 /**
@@ -174,7 +139,7 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
     io.out("already active: nothing to push");
     return EXIT.ok;
   }
-  const diffStatus = await printReachDiff(target, state, next, io);
+  const diffStatus = await printLiveDiff(target, state.active, next, io);
   if (values["dry-run"]) {
     io.out("dry run: nothing pushed");
     // `ward diff`'s status, so that a dry run against the live version can gate CI.

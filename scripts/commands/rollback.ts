@@ -1,28 +1,25 @@
 import { parseArgs } from "node:util";
-import { adminCall, policyState, resolveTarget, short, TARGET_USAGE, targetOptions } from "../admin-client.ts";
+import { versionBefore } from "../../policy/index.ts";
+import {
+  type AdminTarget,
+  adminCall,
+  policyState,
+  resolveTarget,
+  short,
+  TARGET_USAGE,
+  targetOptions,
+} from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
+import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
 
-export const usage = `ward rollback ${TARGET_USAGE} [--to VERSION] [--message TEXT]
-    activate the version before the active one (or VERSION, a full hash from ward history)`;
+export const usage = `ward rollback ${TARGET_USAGE} [--to VERSION] [--message TEXT] [--dry-run]
+    activate the version before the active one (or VERSION, a full hash from ward history), after showing
+    who gains and loses access; --dry-run stops after the diff and exits as ward diff does (4 when access
+    may widen)`;
 
-export async function rollbackCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { ...targetOptions, to: { type: "string" }, message: { type: "string", default: "" } },
-  });
-  if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
-  if (values.to !== undefined && !/^[0-9a-f]{64}$/.test(values.to))
-    throw new CliError(`--to ${values.to}: expected a full version hash (ward history --json shows them)`);
-  const target = await resolveTarget(values);
-  const state = await policyState(target, values.env);
-  if (!state.active) throw new CliError(`${target.describe} has no active version to roll back from`, EXIT.failed);
-  const reply = await adminCall(target, "POST", "/policy/rollback", {
-    expected: state.active,
-    message: values.message,
-    ...(values.to ? { to: values.to } : {}),
-  });
+async function rollBack(target: AdminTarget, active: string, to: string, message: string, io: Io): Promise<number> {
+  const reply = await adminCall(target, "POST", "/policy/rollback", { expected: active, to, message });
   const body = reply.body as { entry?: { seq: number; version: string }; active?: string; error?: string };
   if (reply.status === 409 && body.active !== undefined) {
     throw new CliError(
@@ -36,7 +33,45 @@ export async function rollbackCommand(args: string[], io: Io): Promise<number> {
       EXIT.failed,
     );
   io.out(
-    `rolled back: ${short(body.entry!.version)} is active again (was ${short(state.active)}, history #${body.entry!.seq})`,
+    `rolled back: ${short(body.entry!.version)} is active again (was ${short(active)}, history #${body.entry!.seq})`,
   );
   return EXIT.ok;
+}
+
+export async function rollbackCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...targetOptions,
+      to: { type: "string" },
+      message: { type: "string", default: "" },
+      "dry-run": { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
+  if (values.to !== undefined && !/^[0-9a-f]{64}$/.test(values.to))
+    throw new CliError(`--to ${values.to}: expected a full version hash (ward history --json shows them)`);
+  const target = await resolveTarget(values);
+  const state = await policyState(target, values.env);
+  const active = state.active;
+  if (!active) throw new CliError(`${target.describe} has no active version to roll back from`, EXIT.failed);
+  // Picked here and sent by name, so that what is activated is the version whose diff the operator saw.
+  const to = values.to ?? versionBefore(state.history, active);
+  if (!to)
+    throw new CliError(
+      `no earlier version is recorded in ${target.describe}'s recent history for the active one ${short(active)}; name one with --to (ward history --json)`,
+      EXIT.failed,
+    );
+  if (to === active) throw new CliError(`version ${short(to)} is already active: nothing to roll back`, EXIT.failed);
+  io.out(`${target.describe}: active ${short(active)}, rolling back to ${short(to)}`);
+  // Rolling back re-opens whatever the versions since closed: shown before, as a push shows its diff.
+  const next = await storedVersion(target, to);
+  if (!next) throw new CliError(`version ${short(to)} is not stored or does not load: nothing changed`, EXIT.failed);
+  const diffStatus = await printLiveDiff(target, active, next, io);
+  if (values["dry-run"]) {
+    io.out("dry run: nothing rolled back");
+    return diffStatus;
+  }
+  return rollBack(target, active, to, values.message, io);
 }

@@ -100,14 +100,42 @@ describe("ward push --local", () => {
     expect(status).toBe(200); // only the pushed policy lets any authenticated caller read the wiki
   });
 
-  it("rolls back to the version before, and history shows both", async () => {
+  it("rolls back to the version before, after showing who loses access, and history shows both", async () => {
     const active = await activeVersion();
+    const earlier = await versionOf(demo);
+    const wikiRead = "any-authenticated  wiki/read  GET,HEAD  by wiki/read/employees-read";
+    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    expect(dry.out[0]).toMatch(new RegExp(`active ${active.slice(0, 12)}, rolling back to ${earlier.slice(0, 12)}$`));
+    expect(dry.out).toContain(`  - ${wikiRead}`);
+    // The active version named any authenticated caller where the earlier one named a domain: that domain's
+    // grant comes back, which is a widening as far as ward diff can tell (it does not weigh one against the other).
+    expect(dry.out.slice(-2)).toEqual(["access widened: 1 grant gained, 1 lost", "dry run: nothing rolled back"]);
+    expect(dry.status).toBe(4);
+    expect(await activeVersion()).toBe(active);
+
     const rolled = await ward("rollback", "--local", "--port", port, "--message", "too open");
+    expect(rolled.err).toEqual([]);
     expect(rolled.status).toBe(0);
-    expect(rolled.out).toEqual([
-      `rolled back: ${(await versionOf(demo)).slice(0, 12)} is active again (was ${active.slice(0, 12)}, history #${rolled.out[0]!.match(/#(\d+)/)![1]})`,
-    ]);
-    expect(await activeVersion()).toBe(await versionOf(demo));
+    expect(rolled.out).toContain(`  - ${wikiRead}`);
+    expect(rolled.out.at(-1)).toBe(
+      `rolled back: ${earlier.slice(0, 12)} is active again (was ${active.slice(0, 12)}, history #${rolled.out.at(-1)!.match(/#(\d+)/)![1]})`,
+    );
+    expect(await activeVersion()).toBe(earlier);
+
+    // Rolling forward again re-opens the wiki: a dry run says so with ward diff's status, and changes nothing.
+    const reopen = await ward("rollback", "--local", "--port", port, "--to", active, "--dry-run");
+    expect(reopen.out).toContain(`  + ${wikiRead}`);
+    expect(reopen.status).toBe(4);
+    expect(await activeVersion()).toBe(earlier);
+    const same = await ward("rollback", "--local", "--port", port, "--to", earlier);
+    expect(same.err.join("\n")).toContain(`version ${earlier.slice(0, 12)} is already active: nothing to roll back`);
+    expect(same.status).toBe(1);
+    const missing = await ward("rollback", "--local", "--port", port, "--to", "ab".repeat(32));
+    expect(missing.err.join("\n")).toContain(
+      `version ${"ab".repeat(6)} is not stored or does not load: nothing changed`,
+    );
+    expect(missing.status).toBe(1);
+    expect(await activeVersion()).toBe(earlier);
   });
 
   it("two concurrent pushes: each either lands after the other or is told, and no version is lost", async () => {

@@ -14,6 +14,7 @@ import {
   policyTooLarge,
   principalKey,
   principalsMatch,
+  versionBefore,
   versionKey,
   type CompiledPolicy,
   type Identity,
@@ -362,12 +363,7 @@ admin.post("/policy/rollback", async (c) => {
   let to = body.to;
   if (!to) {
     const { history } = await control(c).state(1000);
-    const moves = history.filter(
-      (entry) => entry.action === "push" || entry.action === "rollback" || entry.action === "promote",
-    );
-    // A move from a version to itself (recorded by an earlier Ward) names no earlier version.
-    to =
-      moves.find((entry) => entry.version === body.expected && entry.previous !== entry.version)?.previous ?? undefined;
+    to = versionBefore(history, body.expected);
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
   // Recorded, it would be a move from the active version to itself, which a plain rollback would then repeat.
