@@ -15,13 +15,15 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readDecisionLogs } from "../logs/read.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
+import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
 import { shadowReport, shadowReportText } from "../shadow/report.ts";
 
 export const usage = `ward shadow set ${TARGET_USAGE} FILE [--message TEXT]
 ward shadow clear ${TARGET_USAGE}
-ward shadow promote ${TARGET_USAGE} [--candidate VERSION]
+ward shadow promote ${TARGET_USAGE} [--candidate VERSION] [--dry-run]
     run FILE beside the active policy on live traffic (decision log only), stop it, or make it active;
-    --candidate (the version, or its first 8+ hex digits) promotes only if that is still the candidate
+    --candidate (the version, or its first 8+ hex digits) promotes only if that is still the candidate;
+    promote shows who gains and loses access first, and --dry-run stops there (exit 4 when access may widen)
 ward shadow report LOG... [--version V] [--format text|json]
     from decision logs: what the candidate would newly deny and newly allow, by identity, with examples`;
 
@@ -64,10 +66,16 @@ function parseShadowArgs(action: ShadowAction, args: string[]) {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...targetOptions, message: { type: "string", default: "" }, candidate: { type: "string" } },
+    options: {
+      ...targetOptions,
+      message: { type: "string", default: "" },
+      candidate: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+    },
   });
   if (values.candidate !== undefined && action !== "promote")
     throw new CliError(`--candidate is for ward shadow promote\n${usage}`);
+  if (values["dry-run"] && action !== "promote") throw new CliError(`--dry-run is for ward shadow promote\n${usage}`);
   const reviewed = values.candidate?.toLowerCase();
   if (reviewed !== undefined && !/^[0-9a-f]{8,64}$/.test(reviewed))
     throw new CliError(`--candidate ${reviewed}: expected a version, or its first 8 or more hex digits`);
@@ -148,7 +156,18 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   const text = action === "set" ? await readCandidate(positionals[0]!, io) : undefined;
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);
-  if (action === "promote") checkPromotable(target, state, reviewed);
+  if (action === "promote") {
+    checkPromotable(target, state, reviewed);
+    // The traffic report says what changes for the requests seen; this says what changes for every request.
+    const candidate = await storedVersion(target, state.shadow!);
+    if (!candidate)
+      throw new CliError(`the shadow candidate ${short(state.shadow)} does not load: nothing changed`, EXIT.failed);
+    const diffStatus = await printLiveDiff(target, state.active, candidate, io);
+    if (values["dry-run"]) {
+      io.out("dry run: nothing promoted");
+      return diffStatus;
+    }
+  }
   const reply = await sendShadowChange(action, target, state, text, values.message);
   const body = reply.body as ShadowReply;
   throwIfRefused(action, target, reply, body);

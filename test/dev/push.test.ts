@@ -238,6 +238,17 @@ describe("ward push --local", () => {
 
   it("runs a candidate in shadow, shows it in history, and promotes it", async () => {
     const active = await activeVersion();
+    // A candidate that opens the wiki: promoting it would widen access, and a dry run says so with exit 4.
+    const opening = policyFile(
+      "opening-candidate.yaml",
+      demo.replace("principals: [{ emailDomain: example.com }]", "principals: [{ authenticated: true }]"),
+    );
+    expect((await ward("shadow", "set", "--local", "--port", port, opening)).status).toBe(0);
+    const widening = await ward("shadow", "promote", "--local", "--port", port, "--dry-run");
+    expect(widening.out).toContain("  + any-authenticated  wiki/read  GET,HEAD  by wiki/read/employees-read");
+    expect(widening.out.at(-1)).toBe("dry run: nothing promoted");
+    expect(widening.status).toBe(4);
+    expect(await activeVersion()).toBe(active);
     const candidate = policyFile("candidate.yaml", variant("candidate"));
     const set = await ward("shadow", "set", "--local", "--port", port, candidate, "--message", "try it");
     expect(set.status).toBe(0);
@@ -255,8 +266,16 @@ describe("ward push --local", () => {
       `the shadow candidate is ${version.slice(0, 12)}, not deadbeef: nothing changed`,
     );
     expect(await activeVersion()).toBe(active);
+    // A dry run shows what the promotion changes for every request (here: nothing but the description).
+    const dry = await ward("shadow", "promote", "--local", "--port", port, "--dry-run");
+    expect(dry.out).toEqual(["no access gained: 0 grants lost", "dry run: nothing promoted"]);
+    expect(dry.status).toBe(0);
+    expect(await activeVersion()).toBe(active);
     const promoted = await ward("shadow", "promote", "--local", "--port", port, "--candidate", version.slice(0, 12));
     expect(promoted.status).toBe(0);
+    expect(promoted.out.at(-1)).toMatch(
+      new RegExp(`^promoted: ${version.slice(0, 12)} is active \\(was ${active.slice(0, 12)}, history #\\d+\\)$`),
+    );
     expect(await activeVersion()).toBe(version);
     const again = await ward("shadow", "promote", "--local", "--port", port);
     expect(again.status).toBe(1);
