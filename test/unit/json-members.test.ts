@@ -1,7 +1,7 @@
-// Duplicate member names in a JWT's JSON segments (worker/identity/json-members.ts): at every nesting
+// Duplicate member names in a JWT's JSON segments (policy/json-members.ts): at every nesting
 // level, with escapes decoded, and nothing else mistaken for a member name.
 import { describe, expect, it } from "vitest";
-import { hasUniqueMembers } from "../../worker/identity/json-members.ts";
+import { hasUniqueMembers } from "../../policy/json-members.ts";
 
 describe("hasUniqueMembers", () => {
   it.each([

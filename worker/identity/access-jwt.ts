@@ -8,7 +8,7 @@ import type { CompiledAccess, Identity } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { canonicalSignature, COMPACT_JWS } from "./bearer.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
-import { hasUniqueMembers } from "./json-members.ts";
+import { hasUniqueMembers } from "../../policy/json-members.ts";
 
 /**
  * Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. FIFO: with

@@ -1,7 +1,7 @@
 // A workload token as it arrives: `Authorization: Bearer <jws>` (RFC 6750 2.1, as the JWT-SVID standard says
 // workloads send theirs), read before any signature is checked only to learn which trusted issuer it names.
 // Nothing read here counts until the issuer's key has verified it (workload-token.ts).
-import { hasUniqueMembers } from "./json-members.ts";
+import { hasUniqueMembers } from "../../policy/json-members.ts";
 
 /** Tokens above this size are refused before any parsing (JWT-SVIDs, cluster and CI tokens are 1-2 KiB). */
 export const MAX_BEARER_LENGTH = 8192;

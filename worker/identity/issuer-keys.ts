@@ -120,25 +120,35 @@ export class IssuerKeys {
 
   /**
    * Fetches the set again unless one was fetched (or tried) within the cooldown; true when it did, or waited for
-   * a load another request started. A load pending for ABANDONED_LOAD_MS is replaced, cooldown or not: the
-   * tokens of the issuer need a set more than its endpoint needs quiet, so a caller who starts a load and goes
-   * away each time can make Ward fetch once per ABANDONED_LOAD_MS (12 s) rather than per cooldown (30 s).
+   * a load another request started. A load still pending ABANDONED_LOAD_MS after it started was abandoned by the
+   * request that started it (its client went away, and Workers stopped its I/O): the first live request to find
+   * it so, on arriving or at the end of its wait, starts the load again itself, cooldown or not, and the others
+   * wait for that one. So a caller who starts a load and goes away each time can make Ward fetch once per
+   * ABANDONED_LOAD_MS (12 s) rather than per cooldown (30 s), and makes the requests that came meanwhile wait
+   * for the rest of those 12 s, but never refuses them for want of a set it kept from being fetched.
    */
   private async refresh(now: number): Promise<boolean> {
+    let startAt = now;
     const pending = this.pending;
     if (pending && now - pending.startedAt < ABANDONED_LOAD_MS) {
-      await settledWithin(pending.done, Math.min(ABANDONED_LOAD_MS, ABANDONED_LOAD_MS - (now - pending.startedAt)));
-      return true;
-    }
-    if (!pending && now - this.attemptedAt < REFETCH_COOLDOWN_MS) return false;
-    this.attemptedAt = now;
+      await settledWithin(pending.done, ABANDONED_LOAD_MS - (now - pending.startedAt));
+      const current = this.pending;
+      // Settled (the set, or the problem, is in place), or another waiter has already started it again.
+      if (current !== pending) {
+        if (current) await settledWithin(current.done, ABANDONED_LOAD_MS);
+        return true;
+      }
+      // Still pending after all that time: abandoned. On the same clock as the requests' `now`.
+      startAt = pending.startedAt + ABANDONED_LOAD_MS;
+    } else if (!pending && now - this.attemptedAt < REFETCH_COOLDOWN_MS) return false;
+    this.attemptedAt = startAt;
     this.fetches++;
     const done: Promise<void> = this.load()
       .then((set) => {
         // A load taken for abandoned may still finish, after the one that replaced it: the newer set stays.
-        if (now < this.fetchedAt) return;
+        if (startAt < this.fetchedAt) return;
         this.set = set;
-        this.fetchedAt = now;
+        this.fetchedAt = startAt;
       })
       .catch((error: unknown) => {
         // Keeps a set that is still fresh; a stale one was already dropped.
@@ -147,7 +157,7 @@ export class IssuerKeys {
       .finally(() => {
         if (this.pending?.done === done) this.pending = undefined;
       });
-    this.pending = { done, startedAt: now };
+    this.pending = { done, startedAt: startAt };
     await settledWithin(done, ABANDONED_LOAD_MS);
     return true;
   }

@@ -31,7 +31,7 @@ import {
 import { DENYLIST_NAME, type SignalResult } from "../denylist/store.ts";
 import type { AppEnv, Env } from "../env.ts";
 import { COMPACT_JWS } from "../identity/bearer.ts";
-import { hasUniqueMembers } from "../identity/json-members.ts";
+import { hasUniqueMembers } from "../../policy/json-members.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
 import { readBounded } from "../../policy/read-bounded.ts";

@@ -5,7 +5,7 @@ import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, inject, it } from "vitest";
 import { compileTokenIssuer, TokenIssuer, type CompiledTokenIssuer } from "../../../policy/index.ts";
 import { WorkloadTokenVerifier } from "../../../worker/identity/workload-token.ts";
-import { KEYS_MAX_AGE_MS, REFETCH_COOLDOWN_MS } from "../../../worker/identity/issuer-keys.ts";
+import { ABANDONED_LOAD_MS, KEYS_MAX_AGE_MS, REFETCH_COOLDOWN_MS } from "../../../worker/identity/issuer-keys.ts";
 import { peekToken } from "../../../worker/identity/bearer.ts";
 import { issuerKey, signParts, tokenParts, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
 
@@ -308,6 +308,34 @@ describe("key rotation and the unknown-kid storm", () => {
     ]);
     expect(answer === "waiting" ? answer : problemOf(answer)).toBe("ok");
     expect(fetches).toBe(3);
+  });
+
+  it("a caller who abandons a load at each replacement mark keeps no later token refused", async () => {
+    // Review finding: only a request arriving after the 12 s mark replaced an abandoned load, so a caller who was
+    // always first after the mark (a made-up kid, then gone) left every other token waiting, then refused.
+    let abandon = false;
+    let fetches = 0;
+    const fetchImpl = (_url: string, _init: RequestInit): Promise<Response> => {
+      fetches++;
+      return abandon ? new Promise<Response>(() => {}) : Promise.resolve(Response.json(issuers.spire.published));
+    };
+    const v = new WorkloadTokenVerifier(compiled("spire"), fetchImpl);
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("ok");
+    const madeUp = await workloadToken({ issuer: "spire", header: { kid: "made-up" } }, NOW);
+    let at = NOW + KEYS_MAX_AGE_MS + 1; // the set has gone stale
+    for (let round = 0; round < 5; round++) {
+      abandon = true;
+      void verify(v, madeUp, PAYMENTS, at);
+      await new Promise((r) => setTimeout(r, 10));
+      abandon = false;
+      // A workload arriving just before the mark waits out the abandoned load, then loads the set itself.
+      const legit = at + ABANDONED_LOAD_MS - 15;
+      expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, legit), PAYMENTS, legit))).toBe("ok");
+      at += ABANDONED_LOAD_MS;
+    }
+    // The first set, the abandoned load and its replacement; then the set is fresh, and the made-up kid may start
+    // a load once per cooldown (30 s: in the fifth round), which holds up no token the set in hand verifies.
+    expect(fetches).toBe(4);
   });
 
   it("does not let an issuer that is down become a fetch per request, and drops a set past its age", async () => {
