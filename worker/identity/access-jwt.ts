@@ -3,12 +3,13 @@
 // times in range, the lifetime and age the policy allows, identity claims of the right shape) and no
 // duplicate member names in the header or payload (json-members.ts). Never denies by itself: it yields
 // verified facts or none, and the policy decides.
-import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTPayload } from "jose";
+import { jwtVerify, type JWTPayload } from "jose";
 import type { CompiledAccess, Identity } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { canonicalSignature, COMPACT_JWS } from "./bearer.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "../../policy/json-members.ts";
+import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
 
 /**
  * Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. FIFO: with
@@ -22,11 +23,11 @@ const VERIFIED_CACHE_LIMIT = 5000;
  */
 const VERIFIED_CACHE_CHARACTERS = 4_000_000;
 /**
- * How long the team's key set is kept, and so how long a verification is: a cached token is verified again
- * after this, so a key Access has rotated away (after a leak) stops counting for tokens already seen too, not
- * only for new ones, within about two of these (the set's age, then the cached verification's).
+ * How long a verification is kept: as long as the team's key set (IssuerKeys), so a cached token is verified
+ * again after this, and a key Access has rotated away (after a leak) stops counting for tokens already seen
+ * too, not only for new ones, within about two of these (the set's age, then the cached verification's).
  */
-const KEY_SET_MAX_AGE_MS = 600_000;
+const KEY_SET_MAX_AGE_MS = KEYS_MAX_AGE_MS;
 /** Tokens above this size are refused before any parsing (Access tokens are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;
 /** `identity_nonce` is a short random string (16 characters in Access's tokens); it keys a cache. */
@@ -79,20 +80,22 @@ function uniqueMembers(segment: string): boolean {
 
 export class AccessVerifier {
   private readonly config: AccessConfig;
-  private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+  private readonly keys: IssuerKeys;
   private readonly verified = new SizedCache<CachedVerification>(VERIFIED_CACHE_LIMIT, VERIFIED_CACHE_CHARACTERS);
 
-  constructor(config: AccessConfig, fetchImpl?: FetchImplementation) {
+  constructor(config: AccessConfig, fetchImpl?: KeyFetch) {
     this.config = config;
-    const url = new URL(`${config.teamDomain}/cdn-cgi/access/certs`);
-    // One key set per isolate: cached 10 min; an unknown `kid` refetches at most every 30 s, so a flood
-    // of made-up kids cannot become a flood of requests to the team domain.
-    this.keys = createRemoteJWKSet(url, {
-      cooldownDuration: 30_000,
-      cacheMaxAge: KEY_SET_MAX_AGE_MS,
-      timeoutDuration: 5_000,
-      ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
-    });
+    // One key set per isolate, held as a workload issuer's is (issuer-keys.ts): kept 10 min; an unknown `kid`
+    // fetches it again at most every 30 s, whether the fetch succeeds or not, so a flood of made-up kids (or a
+    // certs endpoint that fails) cannot become a flood of requests to the team domain; a load is shared.
+    this.keys = new IssuerKeys(
+      {
+        issuer: config.teamDomain,
+        keys: { kind: "jwks-url", url: `${config.teamDomain}/cdn-cgi/access/certs` },
+        keyUse: "sig",
+      },
+      fetchImpl,
+    );
   }
 
   async verify(token: string, now: number): Promise<AccessResult> {
@@ -113,7 +116,7 @@ export class AccessVerifier {
     if (!COMPACT_JWS.test(token) || !canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ({ payload } = await jwtVerify(token, (header) => this.keys.keyFor(header, now), {
         algorithms: ["RS256"],
         issuer: this.config.teamDomain,
         audience: [...this.config.audiences],

@@ -4,7 +4,7 @@
 // redirect: the policy names where the keys are, and a 3xx from there (or from anyone who took over a path on
 // that host) is no key set.
 //
-// The same rotation and storm rules as Access's keys (access-jwt.ts): the set is kept 10 minutes; a token
+// Access's team key set is held the same way (access-jwt.ts). The rotation and storm rules: the set is kept 10 minutes; a token
 // whose `kid` is not in it may make Ward fetch the set again, but at most once every 30 seconds, whether the
 // fetch succeeds or not, so a flood of made-up kids (or an issuer that is down) is at most one fetch per
 // 30 s, never one per request. A set older than 10 minutes that cannot be fetched again verifies nothing:
@@ -74,6 +74,9 @@ async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
+/** What IssuerKeys needs of an issuer: where its keys are, and which of them sign (Access's team is one too). */
+export type KeyedIssuer = Pick<CompiledTokenIssuer, "issuer" | "keys" | "keyUse">;
+
 export class IssuerKeys {
   private set?: LocalKeySet;
   /** When the set in use was fetched (ms). */
@@ -87,10 +90,10 @@ export class IssuerKeys {
   /** Fetches started, for tests and the storm bound. */
   fetches = 0;
 
-  private readonly issuer: CompiledTokenIssuer;
+  private readonly issuer: KeyedIssuer;
   private readonly fetchImpl: KeyFetch;
 
-  constructor(issuer: CompiledTokenIssuer, fetchImpl: KeyFetch = (url, init) => fetch(url, init)) {
+  constructor(issuer: KeyedIssuer, fetchImpl: KeyFetch = (url, init) => fetch(url, init)) {
     this.issuer = issuer;
     this.fetchImpl = fetchImpl;
     if (issuer.keys.kind === "inline") {

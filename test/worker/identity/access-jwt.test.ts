@@ -185,6 +185,31 @@ describe("AccessVerifier", () => {
     expect(server.calls.length).toBeLessThanOrEqual(2);
   });
 
+  it("nor, while the certs endpoint fails, a fetch per token: at most one every 30 s, failed or not", async () => {
+    // Review finding: jose's own cooldown started only after a fetch that succeeded.
+    let up = true;
+    const { server, v } = verifier(() => {
+      if (!up) throw new Error("certs endpoint down");
+      return published;
+    });
+    expect((await v.verify(await accessToken(signing, { email: "ann@example.com" }, { now: NOW }), NOW)).ok).toBe(true);
+    up = false;
+    const later = NOW + 40_000;
+    for (let i = 0; i < 20; i++) {
+      const forged = await accessToken(signing, { email: `x${i}@example.com` }, { now: later, kid: `made-up-${i}` });
+      expect((await v.verify(forged, later + i)).ok).toBe(false);
+    }
+    expect(server.calls).toHaveLength(2);
+    // The set in hand still verifies the team's own tokens meanwhile.
+    const good = await accessToken(signing, { email: "ann@example.com" }, { now: later });
+    expect((await v.verify(good, later + 100)).ok).toBe(true);
+    // Once the endpoint answers again, the next unknown kid after the cooldown fetches once more.
+    up = true;
+    const forged = await accessToken(signing, { email: "y@example.com" }, { now: later, kid: "made-up-late" });
+    expect((await v.verify(forged, later + 31_000)).ok).toBe(false);
+    expect(server.calls).toHaveLength(3);
+  });
+
   it("takes a token only as Access spells it: spaces or padding, which base64 decoders skip, are refused", async () => {
     const { v } = verifier();
     const good = await accessToken(signing, { email: "ann@example.com" }, { now: NOW });
