@@ -154,7 +154,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 3;
+export const DENYLIST_SCHEMA = 4;
 
 /**
  * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
@@ -167,6 +167,10 @@ export const FORGET_AFTER_MS = 3_600_000;
 const FORGET_EVERY_MS = 600_000;
 /** At most this many facts are forgotten at once: one look bounded in time, whatever the history. */
 const FORGET_BATCH = 100_000;
+
+/** The security-event entries in force at `?`, counted by the index entries_open_signals (a refusing SET asks). */
+export const COUNT_OPEN_SIGNAL_ENTRIES =
+  "SELECT COUNT(*) AS n FROM entries WHERE signal_event IS NOT NULL AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
 
 /** Brings an object's tables to DENYLIST_SCHEMA from any earlier layout, the first release's included. */
 function upgradeTables(sql: SqlStorage): void {
@@ -191,6 +195,14 @@ function upgradeTables(sql: SqlStorage): void {
     sql.exec("ALTER TABLE fact_changes ADD COLUMN at INTEGER");
   sql.exec("UPDATE fact_changes SET at = ? WHERE at IS NULL", Date.now());
   sql.exec("CREATE TABLE IF NOT EXISTS forgotten_upto (seq INTEGER NOT NULL, generation INTEGER NOT NULL)");
+  // How many times facts were forgotten (version 4): a table an early layout 3 made has no such column.
+  if (!sql.exec("SELECT * FROM forgotten_upto LIMIT 0").columnNames.includes("generation"))
+    sql.exec("ALTER TABLE forgotten_upto ADD COLUMN generation INTEGER NOT NULL DEFAULT 0");
+  // The open security-event entries, which each refusing SET counts against MAX_SIGNAL_ENTRIES (version 4): a
+  // count that scanned every entry ever closed would hold up the object for each event.
+  sql.exec(
+    "CREATE INDEX IF NOT EXISTS entries_open_signals ON entries (expires_at) WHERE signal_event IS NOT NULL AND released_at IS NULL",
+  );
   sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
   // Each transmitter's posture hold on a person (version 2): directory_refresh.posture_until is the latest of
   // those in force, so one transmitter's "compliant" ends its own hold, never another's. A hold kept the
@@ -472,13 +484,7 @@ export class Denylist extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const by = `ssf:${source.transmitter}`;
     const count = (query: string, ...params: SqlStorageValue[]) => sql.exec<{ n: number }>(query, ...params).one().n;
-    if (
-      ops.some((o) => o.op === "refuse") &&
-      count(
-        "SELECT COUNT(*) AS n FROM entries WHERE signal_event IS NOT NULL AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
-        now,
-      ) >= MAX_SIGNAL_ENTRIES
-    )
+    if (ops.some((o) => o.op === "refuse") && count(COUNT_OPEN_SIGNAL_ENTRIES, now) >= MAX_SIGNAL_ENTRIES)
       return { ok: false, problem: "denylist-full" };
     if (
       ops.some((o) => o.op === "refresh" || o.op === "hold-posture") &&

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Denylist, DENYLIST_SCHEMA } from "../../../worker/denylist/store.ts";
+import { COUNT_OPEN_SIGNAL_ENTRIES, Denylist, DENYLIST_SCHEMA } from "../../../worker/denylist/store.ts";
 
 const NOW = Date.UTC(2026, 11, 3);
 
@@ -78,6 +78,40 @@ describe("the Denylist object's tables", () => {
       state.storage.sql.exec("UPDATE upkeep SET version = ?", DENYLIST_SCHEMA - 1);
       expect(await listed()).toEqual(["a@example.com", "b@example.com"]);
       expect(schemaVersion(state.storage.sql)).toEqual([DENYLIST_SCHEMA]);
+    });
+  });
+
+  it("gives an early layout 3's forgetting table its generation, and keeps the floor it held", async () => {
+    // Review finding: the first release at layout 3 made forgotten_upto without `generation`; a later one added
+    // the column to CREATE TABLE IF NOT EXISTS only, so such an object answered no read again (every isolate 503).
+    const stub = env.DENYLIST.getByName("schema-early-layout-3");
+    await stub.add(
+      { kind: "revocation", match: "email", value: "kept@example.com", reason: "t", expiresAt: null },
+      "t",
+      NOW,
+    );
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE forgotten_upto");
+      sql.exec("CREATE TABLE forgotten_upto (seq INTEGER NOT NULL)");
+      sql.exec("INSERT INTO forgotten_upto (seq) VALUES (0)");
+      sql.exec("UPDATE upkeep SET version = 3");
+      const woken = new Denylist(state, env);
+      expect(schemaVersion(sql)).toEqual([DENYLIST_SCHEMA]);
+      expect(sql.exec("SELECT seq, generation FROM forgotten_upto").toArray()).toEqual([{ seq: 0, generation: 0 }]);
+      expect((await woken.changes(0, NOW)).facts.map((f) => f.value)).toEqual(["kept@example.com"]);
+    });
+  });
+
+  it("counts the open security-event entries by an index, not by a scan of every entry ever closed", async () => {
+    const stub = env.DENYLIST.getByName("schema-signal-index");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const plan = state.storage.sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${COUNT_OPEN_SIGNAL_ENTRIES}`, NOW)
+        .toArray()
+        .map((r) => r.detail)
+        .join("; ");
+      expect(plan).toContain("entries_open_signals");
     });
   });
 
