@@ -24,14 +24,18 @@ import type { Env } from "../env.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
 import { logEvent } from "../log/events.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
+import { settledWithin } from "../shared/settled-within.ts";
 
 const MAX_STALE_MS = 60_000;
 /**
  * A copy this old (or twice the refresh interval, if that is longer, but never past MAX_STALE_MS, when the copy
  * stops counting) belongs to an isolate that has been idle: the next request re-reads the list before it is
- * answered, so an idle isolate cannot let a recent revocation through, nor refuse callers for want of a copy.
+ * answered, so an idle isolate does not let a recent revocation through, nor refuse callers for want of a copy.
+ * (While the copy still counts, it waits at most READ_WAIT_MS: a slow object must not hold every request.)
  */
 const READ_BEFORE_ANSWER_MS = 5_000;
+/** How long such a read may hold a request whose isolate has a copy that still counts (MAX_STALE_MS). */
+const READ_WAIT_MS = 1_000;
 /**
  * A cached directory answer is reused only if fetched this long after a refresh asked for: the isolate's clock
  * and the receiver's may differ by a little, and an answer fetched just before the event must not pass as after.
@@ -171,7 +175,15 @@ export async function readDenylistCopy(env: Env, now: number, waitUntil: (p: Pro
   const refresh = refreshMs(env);
   const age = snapshot.age(now);
   if (age >= Math.min(Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh), MAX_STALE_MS)) {
-    await load(env, now);
+    const read = load(env, now);
+    if (age > MAX_STALE_MS) {
+      await read; // no copy that counts: nothing to answer from but this read (it fails closed)
+    } else {
+      // A copy that still counts: a slow object holds this request at most READ_WAIT_MS, then it answers from
+      // that copy, as the policy's re-check does, and the read goes on.
+      waitUntil(read);
+      await settledWithin(read, READ_WAIT_MS);
+    }
   } else if (age >= refresh) {
     const read = snapshot.startRead(now, () => load(env, now));
     if (read) waitUntil(read);

@@ -12,6 +12,7 @@
 import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
 import { type CompiledTokenIssuer, jwksUriOf, MAX_KEY_DOCUMENT_BYTES, usableKeys } from "../../policy/index.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
+import { settledWithin } from "../shared/settled-within.ts";
 
 export const KEYS_MAX_AGE_MS = 600_000;
 export const REFETCH_COOLDOWN_MS = 30_000;
@@ -23,16 +24,6 @@ const FETCH_TIMEOUT_MS = 5_000;
  * before is replaced, so one disconnecting caller cannot leave an issuer's tokens waiting for good.
  */
 export const ABANDONED_LOAD_MS = 2 * FETCH_TIMEOUT_MS + 2_000;
-
-/** Waits for `p` (which never rejects), or `ms`, whichever comes first. */
-async function settledWithin(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export type KeyFetch = (url: string, init: RequestInit) => Promise<Response>;
 

@@ -15,6 +15,7 @@ import {
 } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
+import { settledWithin } from "../shared/settled-within.ts";
 
 /** Stores a version under its name (policy/stored-version.ts). Content-addressed, so nothing is overwritten. */
 export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, source: string): Promise<void> {
@@ -176,16 +177,6 @@ export function shadowPolicy(): CompiledPolicy | undefined {
 
 /** How long a request waits for the re-check of an idle isolate before it answers with the version it has. */
 const INLINE_CHECK_MS = 1_000;
-
-/** Resolves when `promise` settles or after `ms`, whichever is first; the timer never outlives it. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * The policy to decide with, or undefined when none has ever loaded (the caller answers 503).

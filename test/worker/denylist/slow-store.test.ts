@@ -1,0 +1,62 @@
+// An idle isolate re-reads the denylist before answering, but a slow Denylist object holds its requests at most
+// a second while the copy it has still counts (review finding: the wait had no bound at all, where the policy's
+// re-check gives up after 1 s and the rate-limit store after 3 s).
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Identity } from "../../../policy/index.ts";
+import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import type { Env } from "../../../worker/env.ts";
+
+const gatewayEnv = env as unknown as Env;
+const who: Identity = { user: { email: "someone@example.com" } };
+const PRINCIPAL = "user:someone@example.com";
+
+/** The gateway's env with a Denylist object that never answers (busy, or moving). */
+const hanging = (asked: { n: number }) =>
+  ({
+    ...gatewayEnv,
+    DENYLIST: {
+      getByName: () => ({
+        changes: () => {
+          asked.n++;
+          return new Promise(() => {});
+        },
+      }),
+    },
+  }) as unknown as Env;
+
+afterEach(() => resetDenylistCache());
+
+describe("an idle isolate whose copy still counts, when the Denylist object is slow", () => {
+  it("answers from its copy after waiting a second, and the read it started goes on in the background", async () => {
+    const t0 = Date.now();
+    expect((await denylistVerdict(gatewayEnv, who, undefined, PRINCIPAL, t0, () => {})).state).toBe("clear");
+    const asked = { n: 0 };
+    const background: Promise<unknown>[] = [];
+    const started = Date.now();
+    // Idle 6 s: the next request reads before answering.
+    const verdict = await denylistVerdict(hanging(asked), who, undefined, PRINCIPAL, t0 + 6_000, (p) =>
+      background.push(p),
+    );
+    const waited = Date.now() - started;
+    expect(verdict.state).toBe("clear");
+    expect(asked.n).toBe(1);
+    expect(background).toHaveLength(1);
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(4_000);
+  });
+
+  it("past the minute a copy counts, refuses to say (unknown) rather than answer from it", async () => {
+    const t0 = Date.now();
+    expect((await denylistVerdict(gatewayEnv, who, undefined, PRINCIPAL, t0, () => {})).state).toBe("clear");
+    // The object fails outright now: a copy 61 s old is not used, and nothing is waited for in the background.
+    const failing = {
+      ...gatewayEnv,
+      DENYLIST: { getByName: () => ({ changes: () => Promise.reject(new Error("overloaded")) }) },
+    } as unknown as Env;
+    const background: Promise<unknown>[] = [];
+    const verdict = await denylistVerdict(failing, who, undefined, PRINCIPAL, t0 + 61_000, (p) => background.push(p));
+    expect(verdict.state).toBe("unknown");
+    expect(background).toHaveLength(0);
+  });
+});
