@@ -4,9 +4,12 @@
 // are never followed (jose fetches with redirect: "manual" and takes only a 200), and a fetch gives up after
 // 5 seconds. An inline key set (policy `jwks`) is used as written: validation allows public keys only.
 import {
+  type CompactVerifyGetKey,
+  compactVerify,
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
+  errors,
   type FetchImplementation,
   type JWTVerifyGetKey,
 } from "jose";
@@ -31,16 +34,33 @@ export function keySetUnavailable(code: string | undefined): boolean {
 type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
 
 /**
- * jose's remote set, with a cooldown after a failed fetch too: while the transmitter's key endpoint is down, a
- * SET is verified against the set in hand only (when it is still fresh), and one it cannot verify is answered
- * without a fetch for 30 s after the last failure, so a flood of forged SETs is not a flood of fetches. Its
- * `coolingDown` is jose's.
+ * How long after a fetch starts other SETs do not start one of their own: jose gives up on a fetch after 5 s,
+ * and on Workers shares no fetch between requests, so without this a burst of forged SETs arriving while a slow
+ * fetch runs would each fetch. (A fetch whose request went away never ends: after this, the next one may start.)
+ */
+const FETCH_IN_FLIGHT_MS = 6_000;
+
+/** Whether jose would fetch the set to verify a SET with this header: none fresh in hand, or an unknown kid. */
+function mayFetch(remote: RemoteKeys, header: Parameters<RemoteKeys>[0]): boolean {
+  if (!remote.fresh) return true;
+  if (remote.coolingDown || header?.kid === undefined) return false;
+  return !remote.jwks()?.keys.some((key) => key.kid === header?.kid);
+}
+
+/**
+ * jose's remote set, with a cooldown after a failed fetch too, and one fetch at a time: while the transmitter's
+ * key endpoint is down (for 30 s after the last failure), or while a fetch another SET started is still
+ * running, a SET is verified against the set in hand only (when it is still fresh), and one it cannot verify is
+ * answered without a fetch, so a flood of forged SETs is not a flood of fetches. Its `coolingDown` is jose's.
  */
 function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
   let failedAt = Number.NEGATIVE_INFINITY;
+  let fetchStartedAt = Number.NEGATIVE_INFINITY;
   const retryLater = () => Object.assign(new Error("key set unavailable: retry later"), { code: KEYS_RETRY_LATER });
   const getKey = async (header: Parameters<RemoteKeys>[0], token: Parameters<RemoteKeys>[1]) => {
-    if (Date.now() - failedAt < FAILED_FETCH_COOLDOWN_MS) {
+    const now = Date.now();
+    const fetching = mayFetch(remote, header);
+    if (now - failedAt < FAILED_FETCH_COOLDOWN_MS || (fetching && now - fetchStartedAt < FETCH_IN_FLIGHT_MS)) {
       const inHand = remote.fresh ? remote.jwks() : undefined;
       if (!inHand) throw retryLater();
       try {
@@ -51,6 +71,7 @@ function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
         throw error;
       }
     }
+    if (fetching) fetchStartedAt = now;
     try {
       return await remote(header, token);
     } catch (error) {
@@ -60,6 +81,29 @@ function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
     }
   };
   return Object.defineProperty(getKey, "coolingDown", { get: () => remote.coolingDown }) as JWTVerifyGetKey;
+}
+
+/**
+ * Verifies a SET's signature with the transmitter's keys. A SET without `kid` that more than one key could
+ * verify (a rotation publishes the next key beside the current one) is tried with each, as jose documents:
+ * RFC 7515 makes `kid` optional, and refusing such a SET (a 4xx, which transmitters do not send again) would
+ * lose it.
+ */
+export async function verifySet(token: string, keys: JWTVerifyGetKey, algorithms: string[]): Promise<void> {
+  try {
+    await compactVerify(token, keys as CompactVerifyGetKey, { algorithms });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_JWKS_MULTIPLE_MATCHING_KEYS") throw error;
+    for await (const key of error as AsyncIterable<CryptoKey>) {
+      try {
+        await compactVerify(token, key, { algorithms });
+        return;
+      } catch (inner) {
+        if ((inner as { code?: string }).code !== "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
 }
 
 /** At most this many key sets per isolate (policy versions with different transmitters come and go). */

@@ -10,7 +10,6 @@
 // aliases at most 16 identifiers, one signature is verified (the key set is fetched at most every 30 s for an
 // unknown kid), and at most four Durable Object calls are made (claim, apply, commit; release if applying failed;
 // a verification event: claim, its state, commit or release).
-import { compactVerify, type CompactVerifyGetKey } from "jose";
 import type { Context } from "hono";
 import {
   checkSetClaims,
@@ -37,7 +36,7 @@ import { activePolicy } from "../policy-store/store.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
 import { onPeopleRefused } from "./hooks.ts";
 import type { Claim, SsfReplay } from "./replay.ts";
-import { keySetUnavailable, transmitterKeys } from "./keys.ts";
+import { keySetUnavailable, transmitterKeys, verifySet } from "./keys.ts";
 import { methodNotAllowed, setAccepted, setLater, setRefused } from "./respond.ts";
 
 /** A SET is a kilobyte or two; anything near this is not one. */
@@ -167,7 +166,7 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
   // with a key the transmitter has just published, and is asked for again (503) rather than refused for good.
   const coolingDown = (keys as { coolingDown?: boolean }).coolingDown === true;
   try {
-    await compactVerify(token, keys as CompactVerifyGetKey, { algorithms: transmitter.algorithms });
+    await verifySet(token, keys, transmitter.algorithms);
   } catch (error) {
     const code = (error as { code?: string }).code;
     // The key set could not be had: the SET may be good, so it is sent again rather than lost.

@@ -452,6 +452,53 @@ describe("a flood of events", () => {
     }
   });
 
+  it("forged SETs arriving while a slow key-set fetch is still failing: one fetch, each asked for again", async () => {
+    // Review finding: the failure cooldown started only when a fetch had failed, and jose shares no fetch between
+    // requests on Workers, so each SET that came while the first fetch ran fetched again.
+    let fetches = 0;
+    resetTransmitterKeys(async () => {
+      fetches++;
+      await new Promise((r) => setTimeout(r, 300));
+      return new Response("unavailable", { status: 503 });
+    });
+    try {
+      const forged = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          signSet(revoke(`forged-slow-${i}@example.com`), { ...transmitter, kid: `made-up-${i}` }),
+        ),
+      );
+      const answers = await Promise.all(forged.map((t) => push(t)));
+      for (const a of answers) expect(a.status).toBe(503);
+      expect(fetches).toBe(1);
+    } finally {
+      resetTransmitterKeys();
+    }
+  });
+
+  it("a SET without kid while the transmitter publishes two keys (a rotation) is verified by the one that signed it", async () => {
+    // Review finding: jose found two keys that might verify it and gave up (400 invalid_key, never sent again).
+    const { publicKey: next } = await generateKeyPair("ES256", { extractable: true });
+    const published = [
+      { ...(await exportJWK(next)), kid: "next", alg: "ES256", use: "sig" },
+      { ...publicJwk, use: "sig" },
+    ];
+    resetTransmitterKeys(async () => Response.json({ keys: published }));
+    try {
+      const who = "kidless-rotation@example.com";
+      expect((await push(await signSet(revoke(who), { ...transmitter, kid: undefined }))).status).toBe(202);
+      expect(await entriesFor(who)).toHaveLength(1);
+      // Signed by neither key: refused as before, each candidate tried once.
+      const { privateKey: stranger } = await generateKeyPair("ES256", { extractable: true });
+      const forged = await signSet(revoke("kidless-forged@example.com"), {
+        ...(await exportJWK(stranger)),
+        alg: "ES256",
+      });
+      expect((await push(forged)).status).toBe(400);
+    } finally {
+      resetTransmitterKeys();
+    }
+  });
+
   it("a SET signed with a key published since the last fetch is asked for again (503), then taken", async () => {
     let published: Record<string, unknown>[] = [{ ...publicJwk, use: "sig" }];
     let at = Date.now();
