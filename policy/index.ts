@@ -55,8 +55,10 @@ export {
   documentKey,
   storedDocument,
   versionRecords,
+  MAX_JSON_POLICY_BYTES,
   MAX_POLICY_BYTES,
   policyTooLarge,
+  writtenAsJson,
 } from "./stored-version.ts";
 export { type HistoryMove, versionBefore } from "./version-history.ts";
 export { policyJsonSchema } from "./json-schema.ts";

@@ -16,6 +16,15 @@ export function hasUniqueMembers(text: string): boolean {
   } catch {
     return false;
   }
+  return firstRepeatedMember(text) === undefined;
+}
+
+/**
+ * The first member name an object in `text` names twice, or undefined; `text` must be JSON (JSON.parse took it).
+ * Policies written as JSON are checked with it too (policy/load.ts): JSON.parse keeps a repeated key's last
+ * value, where a reviewer may read the first.
+ */
+export function firstRepeatedMember(text: string): string | undefined {
   // One frame per open object or array; an object's frame holds its names so far.
   const stack: (Set<string> | null)[] = [];
   let expectName = false;
@@ -27,7 +36,7 @@ export function hasUniqueMembers(text: string): boolean {
       const top = stack[stack.length - 1];
       if (expectName && top) {
         const name = JSON.parse(text.slice(i, end + 1)) as string;
-        if (top.has(name)) return false;
+        if (top.has(name)) return name;
         top.add(name);
         expectName = false;
       }
@@ -45,5 +54,5 @@ export function hasUniqueMembers(text: string): boolean {
       expectName = stack[stack.length - 1] != null;
     }
   }
-  return true;
+  return undefined;
 }

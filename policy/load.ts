@@ -2,6 +2,8 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
+import { firstRepeatedMember } from "./json-members.ts";
+import { writtenAsJson } from "./stored-version.ts";
 import { validatePolicy, type ValidationResult } from "./validate/index.ts";
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
@@ -13,8 +15,38 @@ export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Iss
  */
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/;
 
-/** JSON is YAML, so one parser reads both; duplicate keys are an error rather than last-one-wins. */
-export function parsePolicyText(text: string): ParseResult {
+/** How the Worker parses policy text: YAML only up to `yamlUpTo` bytes (its parser's memory), JSON up to any size. */
+export interface ParseOptions {
+  yamlUpTo?: number;
+}
+
+const syntaxIssue = (message: string): { ok: false; issue: Issue } => ({
+  ok: false,
+  issue: { severity: "error", code: "invalid-syntax", path: "(document)", message },
+});
+
+/**
+ * Text written as JSON, read with the native JSON.parse (a fraction of the YAML parser's time and memory), a
+ * repeated key refused as the YAML parser refuses it. Undefined when it is not JSON: YAML's own flow style opens
+ * with `{` too, and the YAML parser reads it (and says what is wrong with text that is neither).
+ */
+function parseJson(text: string): ParseResult | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const repeated = firstRepeatedMember(text);
+  if (repeated !== undefined) return syntaxIssue(`Map keys must be unique: "${repeated.slice(0, 100)}" is repeated`);
+  return { ok: true, value };
+}
+
+/**
+ * JSON is YAML, so one parser could read both; text written as JSON is read as JSON (parseJson). Duplicate keys
+ * are an error rather than last-one-wins.
+ */
+export function parsePolicyText(text: string, options: ParseOptions = {}): ParseResult {
   const control = CONTROL.exec(text);
   if (control) {
     const line = text.slice(0, control.index).split("\n").length;
@@ -29,6 +61,14 @@ export function parsePolicyText(text: string): ParseResult {
       },
     };
   }
+  if (writtenAsJson(text)) {
+    const json = parseJson(text);
+    if (json) return json;
+  }
+  const { yamlUpTo } = options;
+  // Past the bound, the YAML parser's memory would take the isolate down: only JSON is read at this size.
+  if (yamlUpTo !== undefined && text.length > yamlUpTo / 3 && new TextEncoder().encode(text).length > yamlUpTo)
+    return syntaxIssue(`policy text over ${yamlUpTo} bytes is read only as JSON, and this is not JSON`);
   try {
     return { ok: true, value: parseYaml(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: false }) };
   } catch (error) {
@@ -40,8 +80,8 @@ export function parsePolicyText(text: string): ParseResult {
   }
 }
 
-export function validatePolicyText(text: string): ValidationResult {
-  const parsed = parsePolicyText(text);
+export function validatePolicyText(text: string, options: ParseOptions = {}): ValidationResult {
+  const parsed = parsePolicyText(text, options);
   return parsed.ok ? validatePolicy(parsed.value) : { ok: false, issues: [parsed.issue] };
 }
 
@@ -52,8 +92,8 @@ async function compiled(validated: ValidationResult): Promise<LoadResult> {
   return { ok: true, policy: await compilePolicy(validated.policy), issues: validated.issues };
 }
 
-export function loadPolicy(text: string): Promise<LoadResult> {
-  return compiled(validatePolicyText(text));
+export function loadPolicy(text: string, options: ParseOptions = {}): Promise<LoadResult> {
+  return compiled(validatePolicyText(text, options));
 }
 
 /**

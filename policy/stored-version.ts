@@ -21,19 +21,30 @@ export const versionKey = (version: string): string => `policy:v:${version}`;
 export const documentKey = (version: string): string => `policy:doc:${version}`;
 
 /**
- * Policy text the admin API takes in a push (or as a shadow candidate, or a bootstrap), in UTF-8 bytes. The
- * bound is the isolate's memory, not KV's 25 MiB a value: loading YAML (parse, validate, compile) takes ~75 MiB
- * of V8's heap at its peak per MiB of text, and the isolate that does it has 128 MB for everything, its own
- * policy, its caches and the young generation included (performance.md, "Limits that follow from Cloudflare's";
- * `node test/bench/push-memory.ts` checks it). A route costs ~200-730 bytes of YAML: some 1,000-3,500 routes.
+ * Policy text the admin API takes in a push (or as a shadow candidate, or a bootstrap) written as YAML, in UTF-8
+ * bytes. The bound is the isolate's memory, not KV's 25 MiB a value: loading YAML (parse, validate, compile) takes
+ * ~75 MiB of V8's heap at its peak per MiB of text, and the isolate that does it has 128 MB for everything, its
+ * own policy, its caches and the young generation included (performance.md, "Limits that follow from
+ * Cloudflare's"; `node test/bench/push-memory.ts` checks it). A route costs ~200-730 bytes of YAML: some
+ * 1,000-3,500 routes.
  */
 export const MAX_POLICY_BYTES = 768 * 1024;
+/**
+ * The same for a policy written as JSON, which the Worker parses with the native JSON.parse: what it costs is the
+ * document's objects, not a parser's, so a push of 4 MiB of compact JSON (~8,000 routes of the generated shape)
+ * is read, loaded and stored within 64 MiB of heap (push-memory.ts checks it). `ward push` sends a larger YAML
+ * file in its JSON form.
+ */
+export const MAX_JSON_POLICY_BYTES = 4 * 1024 * 1024;
+
+/** Whether policy text is written as JSON: it opens an object (YAML's own flow style is JSON only if JSON.parse takes it). */
+export const writtenAsJson = (text: string): boolean => /^[ \t\r\n]*\{/.test(text);
 
 /** Why a push of this text is refused for its size, or undefined: the Worker and the CLI say the same. */
 export function policyTooLarge(text: string): string | undefined {
   const bytes = new TextEncoder().encode(text).length;
-  if (bytes <= MAX_POLICY_BYTES) return undefined;
-  return `the policy is ${bytes} bytes; a push takes at most ${MAX_POLICY_BYTES} (${MAX_POLICY_BYTES / 1024} KiB), what the Worker can load within its memory (docs/performance.md)`;
+  if (bytes <= MAX_POLICY_BYTES || (bytes <= MAX_JSON_POLICY_BYTES && writtenAsJson(text))) return undefined;
+  return `the policy is ${bytes} bytes; a push takes at most ${MAX_POLICY_BYTES} (${MAX_POLICY_BYTES / 1024} KiB) of YAML, or ${MAX_JSON_POLICY_BYTES} (${MAX_JSON_POLICY_BYTES / 1048576} MiB) written as JSON, what the Worker can load within its memory (docs/performance.md)`;
 }
 
 /** What is stored under documentKey: the validated document in canonical JSON, the bytes that hash to the version. */

@@ -1,12 +1,5 @@
 import { parseArgs } from "node:util";
-import {
-  ACTIVE_KEY,
-  type CompiledPolicy,
-  loadPolicy,
-  policyTooLarge,
-  validatePolicyText,
-  versionKey,
-} from "../../policy/index.ts";
+import { ACTIVE_KEY, type CompiledPolicy, loadPolicy, validatePolicyText, versionKey } from "../../policy/index.ts";
 import {
   type AdminTarget,
   adminCall,
@@ -19,6 +12,7 @@ import {
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
+import { gatewayText, writeJsonForm } from "../pushed-text.ts";
 import { printLiveDiff } from "../reach/live-diff.ts";
 
 export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run]
@@ -63,16 +57,25 @@ async function readPushedPolicy(file: string, io: Io): Promise<{ text: string; n
  * Prints the bootstrap commands, after the checks that keep them from locking the environment: the file is
  * for that environment, and it names an admin who can push the next version.
  */
-function printBootstrap(env: string | undefined, local: boolean, file: string, next: CompiledPolicy, io: Io): number {
+async function printBootstrap(
+  env: string | undefined,
+  local: boolean,
+  file: string,
+  text: { ofFile: string; forGateway: string },
+  next: CompiledPolicy,
+  io: Io,
+): Promise<number> {
   if (!env || local) throw new CliError("--bootstrap is for a deployed environment: give --env ENV");
   if (next.document.metadata.environment !== env) {
     throw new CliError(`${file} is for environment "${next.document.metadata.environment}", not "${env}"`, EXIT.failed);
   }
   if (!next.admin)
     throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
+  // What the gateway is given: FILE itself, or its JSON form written beside it (a YAML file past push's bound).
+  const stored = text.forGateway === text.ofFile ? file : await writeJsonForm(file, text.forGateway, io);
   io.out(`# the first version of ${env}: ${next.version}`);
   io.out("# run once, when the environment has no policy; every later push goes through ward push");
-  for (const line of bootstrapCommands(env, file, next.version)) io.out(line);
+  for (const line of bootstrapCommands(env, stored, next.version)) io.out(line);
   return EXIT.ok;
 }
 
@@ -118,12 +121,12 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parsePushArgs(args);
   const [file, ...rest] = positionals;
   if (!file || rest.length > 0) throw new CliError(`expected one policy FILE\n${usage}`);
-  const { text, next } = await readPushedPolicy(file, io);
+  const { text: fileText, next } = await readPushedPolicy(file, io);
   // A push is parsed by the Worker within its memory, and so is a bootstrapped version: the bootstrap stores
   // only the source, which each new isolate parses until the first one stores its document.
-  const tooLarge = policyTooLarge(text);
-  if (tooLarge) throw new CliError(`${file}: ${tooLarge}: nothing pushed`, EXIT.failed);
-  if (values.bootstrap) return printBootstrap(values.env, values.local, file, next, io);
+  const text = await gatewayText(file, fileText, next, io, "nothing pushed");
+  if (values.bootstrap)
+    return printBootstrap(values.env, values.local, file, { ofFile: fileText, forGateway: text }, next, io);
 
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { loadPolicy, policyTooLarge, validatePolicyText } from "../../policy/index.ts";
+import { loadPolicy, validatePolicyText } from "../../policy/index.ts";
 import {
   type AdminReply,
   type AdminTarget,
@@ -15,6 +15,7 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readDecisionLogs } from "../logs/read.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
+import { gatewayText } from "../pushed-text.ts";
 import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
 import { shadowReport, shadowReportText } from "../shadow/report.ts";
 
@@ -87,10 +88,9 @@ function parseShadowArgs(action: ShadowAction, args: string[]) {
 async function readCandidate(file: string, io: Io): Promise<string> {
   const text = await readPolicyText(file);
   printIssues(file, validatePolicyText(text).issues, io.err);
-  if (!(await loadPolicy(text)).ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
-  const tooLarge = policyTooLarge(text);
-  if (tooLarge) throw new CliError(`${file}: ${tooLarge}: nothing set`, EXIT.failed);
-  return text;
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
+  return gatewayText(file, text, loaded.policy, io, "nothing set");
 }
 
 /**

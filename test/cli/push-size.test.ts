@@ -1,30 +1,42 @@
 // A push (or a shadow candidate) is parsed by the Worker within its isolate's memory, so the admin API takes at
-// most 768 KiB of policy text (policy/stored-version.ts). The CLI says so before sending anything, with the
-// Worker's own words, and refuses to print a bootstrap of such a policy too.
+// most 768 KiB of policy text written as YAML, and 4 MiB written as JSON, which it parses natively
+// (policy/stored-version.ts). A YAML file past its bound is sent in its JSON form (the same version); past
+// both, the CLI says so before sending anything, with the Worker's own words, and prints no bootstrap.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MAX_POLICY_BYTES, policyTooLarge } from "../../policy/index.ts";
+import { parse as parseYaml } from "yaml";
+import { loadPolicy, MAX_JSON_POLICY_BYTES, MAX_POLICY_BYTES, policyTooLarge } from "../../policy/index.ts";
 import { wardText } from "../support/ward-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-push-size-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const demo = readFileSync(join(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
+const demoJson = JSON.stringify(parseYaml(demo), null, 2);
 const bytes = (text: string) => new TextEncoder().encode(text).length;
 /** The demo policy made `size` bytes long by a comment of `unit`s: valid, and only its size in question. */
 function sized(size: number, unit = "x"): string {
   const head = `${demo}\n# `;
   return `${head}${unit.repeat(Math.floor((size - bytes(head) - 1) / bytes(unit)))}\n`;
 }
+/** The demo policy written as JSON, made `size` bytes long by trailing spaces. */
+const sizedJson = (size: number) => `${demoJson}${" ".repeat(size - bytes(demoJson))}`;
+const versionOf = async (text: string) => {
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("invalid");
+  return loaded.policy.version;
+};
+// Port 9 (discard) on 127.0.0.1: nothing answers there, so a request would fail with another message.
+const target = ["--env", "production", "--url", "http://127.0.0.1:9"];
 
 describe("how large a pushed policy may be", () => {
-  it("takes exactly MAX_POLICY_BYTES of UTF-8, and counts bytes, not characters", () => {
+  it("takes exactly MAX_POLICY_BYTES of UTF-8 as YAML, and counts bytes, not characters", () => {
     expect(bytes(sized(MAX_POLICY_BYTES))).toBe(MAX_POLICY_BYTES);
     expect(policyTooLarge(sized(MAX_POLICY_BYTES))).toBeUndefined();
     expect(policyTooLarge(`${sized(MAX_POLICY_BYTES)}x`)).toBe(
-      `the policy is ${MAX_POLICY_BYTES + 1} bytes; a push takes at most 786432 (768 KiB), what the Worker can load within its memory (docs/performance.md)`,
+      `the policy is ${MAX_POLICY_BYTES + 1} bytes; a push takes at most 786432 (768 KiB) of YAML, or 4194304 (4 MiB) written as JSON, what the Worker can load within its memory (docs/performance.md)`,
     );
     // "é" is two bytes in one UTF-16 unit: under the bound in characters, over it in bytes.
     const accented = sized(MAX_POLICY_BYTES + 2, "é");
@@ -33,24 +45,53 @@ describe("how large a pushed policy may be", () => {
     expect(policyTooLarge("x".repeat(MAX_POLICY_BYTES + 5))).toMatch(/^the policy is 786437 bytes;/);
   });
 
-  it("ward push and ward shadow set refuse it before contacting anything", async () => {
+  it("takes exactly MAX_JSON_POLICY_BYTES written as JSON", () => {
+    expect(policyTooLarge(sizedJson(MAX_JSON_POLICY_BYTES))).toBeUndefined();
+    expect(policyTooLarge(sizedJson(MAX_JSON_POLICY_BYTES + 1))).toMatch(/^the policy is 4194305 bytes;/);
+  });
+
+  it("ward push --bootstrap of a YAML file past its bound writes the JSON form beside it, the same version", async () => {
     const file = join(dir, "large.yaml");
-    writeFileSync(file, sized(MAX_POLICY_BYTES + 100));
-    // Port 9 (discard) on 127.0.0.1: nothing answers there, so a request would fail with another message.
-    const target = ["--env", "production", "--url", "http://127.0.0.1:9"];
+    const yaml = sized(MAX_POLICY_BYTES + 100).replace("environment: dev", "environment: production");
+    writeFileSync(file, yaml);
+    const bootstrap = await wardText("push", "--env", "production", file, "--bootstrap");
+    expect(bootstrap.err).toBe("");
+    expect(bootstrap.status).toBe(0);
+    expect(bootstrap.out).toContain(
+      `${file}: ${bytes(yaml)} bytes of YAML, over the 768 KiB the gateway parses as YAML: the gateway is given its JSON form`,
+    );
+    expect(bootstrap.out).toContain(`# wrote ${file}.json`);
+    expect(bootstrap.out).toContain(`--path ${file}.json`);
+    const json = readFileSync(`${file}.json`, "utf8");
+    expect(json.startsWith("{")).toBe(true);
+    expect(await versionOf(json)).toBe(await versionOf(readFileSync(file, "utf8")));
+    expect(bootstrap.out).toContain(`# the first version of production: ${await versionOf(json)}`);
+    // Bootstrapping again finds its own JSON form there; something else there is not overwritten.
+    expect((await wardText("push", "--env", "production", file, "--bootstrap")).status).toBe(0);
+    writeFileSync(`${file}.json`, "{}");
+    const clash = await wardText("push", "--env", "production", file, "--bootstrap");
+    expect(clash.status).toBe(1);
+    expect(clash.err).toContain(`${file}.json exists and holds something else`);
+    expect(readFileSync(`${file}.json`, "utf8")).toBe("{}");
+  });
+
+  it("ward push and ward shadow set refuse a policy past both bounds before contacting anything", async () => {
+    const file = join(dir, "large.json");
+    writeFileSync(file, sizedJson(MAX_JSON_POLICY_BYTES + 100));
+    const tooLarge = `${file}: the policy is ${MAX_JSON_POLICY_BYTES + 100} bytes; a push takes at most`;
     const pushed = await wardText("push", ...target, file);
     expect(pushed.status).toBe(1);
-    expect(pushed.err).toContain(`${file}: the policy is ${MAX_POLICY_BYTES + 100} bytes; a push takes at most`);
+    expect(pushed.err).toContain(tooLarge);
     expect(pushed.err).toContain("nothing pushed");
     const shadowed = await wardText("shadow", "set", ...target, file);
     expect(shadowed.status).toBe(1);
-    expect(shadowed.err).toContain(`${file}: the policy is ${MAX_POLICY_BYTES + 100} bytes; a push takes at most`);
+    expect(shadowed.err).toContain(tooLarge);
     expect(shadowed.err).toContain("nothing set");
     // A bootstrapped version is stored as source only, which each new isolate parses until one stores its
     // document: the same bound.
     const bootstrap = await wardText("push", "--env", "production", file, "--bootstrap");
     expect(bootstrap.status).toBe(1);
-    expect(bootstrap.err).toContain(`${file}: the policy is ${MAX_POLICY_BYTES + 100} bytes; a push takes at most`);
+    expect(bootstrap.err).toContain(tooLarge);
     expect(bootstrap.out).toBe("");
   });
 });

@@ -282,6 +282,30 @@ describe("ward push --local", () => {
     expect(again.err.join("\n")).toContain("has no shadow candidate: nothing to promote");
   });
 
+  it("pushes a YAML file past 768 KiB in its JSON form: the same version, active, its JSON in history", async () => {
+    const before = await activeVersion();
+    const large = `${variant("large")}\n# ${"x".repeat(800 * 1024)}\n`;
+    const file = policyFile("large.yaml", large);
+    const pushed = await ward("push", "--local", "--port", port, file, "--message", "a large policy");
+    expect(pushed.err).toEqual([]);
+    expect(pushed.status).toBe(0);
+    expect(pushed.out.join("\n")).toContain(
+      "over the 768 KiB the gateway parses as YAML: the gateway is given its JSON form",
+    );
+    const version = await versionOf(large);
+    expect(await activeVersion()).toBe(version);
+    expect(version).not.toBe(before);
+    const stored = await send(Number(port), `http://ward.localhost:${port}${ADMIN_PATH}/policy/versions/${version}`, {
+      headers: {
+        "cf-access-jwt-assertion": (
+          await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=admin@example.com`)
+        ).body,
+      },
+    });
+    expect(stored.body.startsWith("{")).toBe(true);
+    expect(stored.body).not.toContain("xxxxxxxx");
+  });
+
   it("answers the admin API only to admins, on hosts no service names, and on no service's host", async () => {
     const anonymous = await send(Number(port), `http://ward.localhost:${port}${ADMIN_PATH}/policy`);
     expect(anonymous.status).toBe(401);

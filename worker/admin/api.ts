@@ -10,6 +10,7 @@ import {
   adminAnswersOn,
   denylistReason,
   loadPolicy,
+  MAX_JSON_POLICY_BYTES,
   MAX_POLICY_BYTES,
   policyTooLarge,
   principalKey,
@@ -34,12 +35,12 @@ import { answer } from "../respond.ts";
 /**
  * A push's body: the policy text as a JSON string and a message. A policy holds no control characters but tab,
  * CR and LF (parsePolicyText refuses the others), each escaped in two bytes as `"` and `\` are: the text at
- * most doubles, so a valid policy within MAX_POLICY_BYTES always fits, and a larger one is refused with the
+ * most doubles, so a valid policy within MAX_JSON_POLICY_BYTES always fits, and a larger one is refused with the
  * policy's own message, not the body's.
  */
-const MAX_PUSH_BODY_BYTES = 2 * MAX_POLICY_BYTES + 16 * 1024;
+const MAX_PUSH_BODY_BYTES = 2 * MAX_JSON_POLICY_BYTES + 16 * 1024;
 
-/** Policy text within MAX_POLICY_BYTES (policy/stored-version.ts says why). */
+/** Policy text within MAX_POLICY_BYTES, or MAX_JSON_POLICY_BYTES as JSON (policy/stored-version.ts says why). */
 const PolicyText = z
   .string()
   .min(1)
@@ -298,7 +299,7 @@ async function storedCandidate(
 
 /** A pushed text that may become active: valid, for this environment, keeping the pusher an admin; stored. */
 async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<CompiledPolicy | Response> {
-  const loaded = await loadPolicy(text);
+  const loaded = await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES });
   if (!loaded.ok) return c.json({ error: "invalid policy", issues: loaded.issues }, 422);
   const next = loaded.policy;
   const refused = await refusal(c, next);

@@ -5,6 +5,7 @@ import {
   documentKey,
   loadPolicy,
   loadStoredDocument,
+  MAX_POLICY_BYTES,
   SHADOW_KEY,
   sha256Hex,
   storedDocument,
@@ -101,7 +102,8 @@ export async function readStoredVersion(
   }
   const have = installed();
   if (have) return { ok: true, policy: have };
-  const policy = usable(await loadPolicy(text), version, context, "source");
+  // A source past push's bound for YAML loads only as JSON: the YAML parser's memory would take the isolate down.
+  const policy = usable(await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES }), version, context, "source");
   if (!policy) return { ok: false, missing: false };
   options.background?.(kv.put(documentKey(version), storedDocument(policy)).catch(() => undefined));
   return { ok: true, policy };

@@ -3,12 +3,14 @@
 // concurrent pushes one wins and the other is told, and both versions stay stored; rollback and history.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { parse as parseYaml } from "yaml";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { storeVersion } from "../../../worker/policy-store/store.ts";
 import {
   ACTIVE_KEY,
   documentKey,
   loadPolicy,
+  MAX_JSON_POLICY_BYTES,
   MAX_POLICY_BYTES,
   policyHash,
   SHADOW_KEY,
@@ -131,7 +133,7 @@ describe("how much a push may send", () => {
     const res = await push({ text: over, expected: before });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: string }).error).toMatch(
-      /^text: the policy is \d+ bytes; a push takes at most 786432 \(768 KiB\), what the Worker can load/,
+      /^text: the policy is \d+ bytes; a push takes at most 786432 \(768 KiB\) of YAML, or 4194304 \(4 MiB\) written as JSON, what the Worker can load/,
     );
     // Just under the bound is read, validated and stored; refused (409) only because `expected` is stale.
     // Quotes, each escaped in two bytes in the JSON body: the largest body a policy within the bound makes.
@@ -141,8 +143,20 @@ describe("how much a push may send", () => {
     const taken = await push({ text: under, expected: "0".repeat(64) });
     expect(taken.status).toBe(409);
     expect(await env.POLICY.get(versionKey(await versionOf(under)))).toBe(under);
-    // A body past twice that is not read to its end: refused whatever its Content-Length says, or without one.
-    const huge = `{"text":"${"x".repeat(3 * 1024 * 1024)}","expected":null}`;
+    // Written as JSON, which the Worker parses natively, up to 4 MiB: stored (then 409, `expected` is stale).
+    const asJson = JSON.stringify(parseYaml(variant("as JSON")), null, 2);
+    const largeJson = `${asJson}${" ".repeat(MAX_POLICY_BYTES * 2)}`;
+    const takenJson = await push({ text: largeJson, expected: "0".repeat(64) });
+    expect(takenJson.status).toBe(409);
+    expect(await env.POLICY.get(versionKey(await versionOf(asJson)))).toBe(largeJson);
+    // Text past the YAML bound that opens like JSON but is not (flow-style YAML): not given to the YAML parser.
+    const flowYaml = `{ ${asJson.slice(1, -1)}, }${" ".repeat(MAX_POLICY_BYTES)}`;
+    const refusedFlow = await push({ text: flowYaml, expected: before });
+    expect(refusedFlow.status).toBe(422);
+    expect(JSON.stringify(await refusedFlow.json())).toContain("is read only as JSON, and this is not JSON");
+    // A body past twice the JSON bound is not read to its end: refused whatever its Content-Length says, or
+    // without one.
+    const huge = `{"text":"${"x".repeat(2 * MAX_JSON_POLICY_BYTES + 32 * 1024)}","expected":null}`;
     const declared = await as("admin@example.com", "/policy", {
       method: "PUT",
       headers: { "content-type": "application/json" },
@@ -162,7 +176,7 @@ describe("how much a push may send", () => {
     });
     expect(streamed.status).toBe(413);
     expect(((await streamed.json()) as { error: string }).error).toBe(
-      `expected a JSON body of at most ${2 * MAX_POLICY_BYTES + 16 * 1024} bytes`,
+      `expected a JSON body of at most ${2 * MAX_JSON_POLICY_BYTES + 16 * 1024} bytes`,
     );
     // Other admin bodies are a few KB.
     const entries = async () =>

@@ -1,0 +1,61 @@
+// The policy text `ward push`, `ward shadow set` and `ward push --bootstrap` hand to the gateway. The Worker parses
+// YAML only up to push's bound (its parser's memory), and JSON, read natively, up to a larger one: a YAML file
+// past the first is sent in its JSON form, which is the same document and so the same version.
+import { readFile, writeFile } from "node:fs/promises";
+import {
+  type CompiledPolicy,
+  loadPolicy,
+  MAX_POLICY_BYTES,
+  parsePolicyText,
+  policyTooLarge,
+  writtenAsJson,
+} from "../policy/index.ts";
+import { CliError, EXIT } from "./cli-error.ts";
+import type { Io } from "./io.ts";
+
+const bytesOf = (text: string) => Buffer.byteLength(text, "utf8");
+
+/**
+ * FILE's text as the gateway can take it: the text itself, or (a YAML file past MAX_POLICY_BYTES) its JSON form,
+ * said on the way. Throws when neither fits, with `nothing` naming what did not happen ("nothing pushed").
+ */
+export async function gatewayText(
+  file: string,
+  text: string,
+  policy: CompiledPolicy,
+  io: Io,
+  nothing: string,
+): Promise<string> {
+  const tooLarge = policyTooLarge(text);
+  if (!tooLarge) return text;
+  if (!writtenAsJson(text)) {
+    const parsed = parsePolicyText(text);
+    for (const indent of [2, 0]) {
+      const json = parsed.ok ? JSON.stringify(parsed.value, null, indent) : undefined;
+      if (json === undefined || policyTooLarge(json)) continue;
+      // The same document, or nothing is sent: a YAML value JSON cannot hold (.inf) would change the version.
+      const same = await loadPolicy(json);
+      if (!same.ok || same.policy.version !== policy.version) break;
+      io.out(
+        `${file}: ${bytesOf(text)} bytes of YAML, over the ${MAX_POLICY_BYTES / 1024} KiB the gateway parses as YAML: ` +
+          `the gateway is given its JSON form (${bytesOf(json)} bytes; the same version, which ward history and diff show as JSON)`,
+      );
+      return json;
+    }
+  }
+  throw new CliError(`${file}: ${tooLarge}: ${nothing}`, EXIT.failed);
+}
+
+/**
+ * Where `ward push --bootstrap` puts a converted text for wrangler's --path: FILE.json beside FILE. An existing
+ * file there is replaced only if it holds the same text.
+ */
+export async function writeJsonForm(file: string, json: string, io: Io): Promise<string> {
+  const path = `${file}.json`;
+  const existing = await readFile(path, "utf8").catch(() => undefined);
+  if (existing !== undefined && existing !== json)
+    throw new CliError(`${path} exists and holds something else: move it away, then bootstrap again`, EXIT.failed);
+  await writeFile(path, json);
+  io.out(`# wrote ${path}: the version in the JSON form the gateway parses (the first command stores it)`);
+  return path;
+}
