@@ -15,6 +15,15 @@ import type { Io } from "./io.ts";
 
 const bytesOf = (text: string) => Buffer.byteLength(text, "utf8");
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * FILE's text as the gateway can take it: the text itself, or (a YAML file past MAX_POLICY_BYTES) its JSON form,
  * said on the way. Throws when neither fits, with `nothing` naming what did not happen ("nothing pushed").
@@ -26,9 +35,12 @@ export async function gatewayText(
   io: Io,
   nothing: string,
 ): Promise<string> {
-  const tooLarge = policyTooLarge(text);
+  // Past the YAML bound the Worker reads only JSON: text that opens like JSON but is not (flow-style YAML) is
+  // converted like any YAML, or it would be refused there (and a bootstrap of it would never load).
+  const json = writtenAsJson(text) && isJson(text);
+  const tooLarge = policyTooLarge(text) ?? (bytesOf(text) > MAX_POLICY_BYTES && !json ? "not JSON" : undefined);
   if (!tooLarge) return text;
-  if (!writtenAsJson(text)) {
+  if (!json) {
     const parsed = parsePolicyText(text);
     for (const indent of [2, 0]) {
       const json = parsed.ok ? JSON.stringify(parsed.value, null, indent) : undefined;
@@ -43,7 +55,10 @@ export async function gatewayText(
       return json;
     }
   }
-  throw new CliError(`${file}: ${tooLarge}: ${nothing}`, EXIT.failed);
+  throw new CliError(
+    `${file}: ${policyTooLarge(text) ?? `${bytesOf(text)} bytes, not JSON, and its JSON form does not fit either`}: ${nothing}`,
+    EXIT.failed,
+  );
 }
 
 /**

@@ -75,6 +75,17 @@ describe("how large a pushed policy may be", () => {
     expect(readFileSync(`${file}.json`, "utf8")).toBe("{}");
   });
 
+  it("converts flow-style YAML past the YAML bound too: it opens like JSON but is not", async () => {
+    const file = join(dir, "flow.yaml");
+    const flow = `${demoJson.slice(0, -1).replace('"environment": "dev"', '"environment": "production"')},}\n# ${"x".repeat(MAX_POLICY_BYTES)}\n`;
+    writeFileSync(file, flow);
+    const bootstrap = await wardText("push", "--env", "production", file, "--bootstrap");
+    expect(bootstrap.err).toBe("");
+    expect(bootstrap.status).toBe(0);
+    expect(bootstrap.out).toContain(`--path ${file}.json`);
+    expect(JSON.parse(readFileSync(`${file}.json`, "utf8")).metadata.environment).toBe("production");
+  });
+
   it("ward push and ward shadow set refuse a policy past both bounds before contacting anything", async () => {
     const file = join(dir, "large.json");
     writeFileSync(file, sizedJson(MAX_JSON_POLICY_BYTES + 100));
