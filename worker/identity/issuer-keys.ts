@@ -12,16 +12,18 @@
 import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
 import { type CompiledTokenIssuer, jwksUriOf, MAX_KEY_DOCUMENT_BYTES, usableKeys } from "../../policy/index.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
+import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
 import { settledWithin } from "../shared/settled-within.ts";
 
 export const KEYS_MAX_AGE_MS = 600_000;
 export const REFETCH_COOLDOWN_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5_000;
 /**
- * A key-set load (discovery, then the set: two fetches) still pending this long after it started was abandoned:
- * Workers tie I/O to the request that started it, and when that request is cancelled (its client went away)
- * neither the fetch nor its timeout settles. Other requests wait for a load at most this long, and one started
- * before is replaced, so one disconnecting caller cannot leave an issuer's tokens waiting for good.
+ * A key-set load (discovery, then the set: two fetches) still pending this long after it started was abandoned.
+ * Workers tie I/O to the request that started it and cancel it when that request's client goes away; a load
+ * keeps its request alive until it ends (finishEvenIfAbandoned), but only for as long as Workers allow (30 s
+ * after the client left), so this stays the bound: other requests wait for a load at most this long, and one
+ * started before is replaced, so no caller can leave an issuer's tokens waiting for good.
  */
 export const ABANDONED_LOAD_MS = 2 * FETCH_TIMEOUT_MS + 2_000;
 
@@ -152,6 +154,7 @@ export class IssuerKeys {
         if (this.pending?.done === done) this.pending = undefined;
       });
     this.pending = { done, startedAt: startAt };
+    finishEvenIfAbandoned(done);
     await settledWithin(done, ABANDONED_LOAD_MS);
     return true;
   }

@@ -14,6 +14,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import type { SsfTransmitter } from "../../policy/index.ts";
+import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
 
 const keySets = new Map<string, JWTVerifyGetKey>();
 /** Between fetches that failed: jose's own cooldown starts only after a fetch that succeeds. */
@@ -40,11 +41,31 @@ type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
  */
 const FETCH_IN_FLIGHT_MS = 6_000;
 
-/** Whether jose would fetch the set to verify a SET with this header: none fresh in hand, or an unknown kid. */
-function mayFetch(remote: RemoteKeys, header: Parameters<RemoteKeys>[0]): boolean {
-  if (!remote.fresh) return true;
-  if (remote.coolingDown || header?.kid === undefined) return false;
-  return !remote.jwks()?.keys.some((key) => key.kid === header?.kid);
+/** The set in hand as a local set: one per fetched set (jose hands out the same object until it fetches again). */
+const inHandSets = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>();
+function inHandSet(remote: RemoteKeys): ReturnType<typeof createLocalJWKSet> | undefined {
+  const jwks = remote.fresh ? remote.jwks() : undefined;
+  if (!jwks) return undefined;
+  let set = inHandSets.get(jwks);
+  if (!set) inHandSets.set(jwks, (set = createLocalJWKSet(jwks)));
+  return set;
+}
+
+/**
+ * Whether jose would fetch the set to verify a SET with this header: none fresh in hand, or no key in it that
+ * fits (jose fetches again for a kid it lacks and for one whose key does not fit the header alike: an
+ * encryption key, another algorithm).
+ */
+async function mayFetch(remote: RemoteKeys, header: Parameters<RemoteKeys>[0], token: Parameters<RemoteKeys>[1]) {
+  const inHand = inHandSet(remote);
+  if (!inHand) return true;
+  if (remote.coolingDown) return false;
+  try {
+    await inHand(header, token);
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === "ERR_JWKS_NO_MATCHING_KEY";
+  }
 }
 
 /**
@@ -59,12 +80,12 @@ function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
   const retryLater = () => Object.assign(new Error("key set unavailable: retry later"), { code: KEYS_RETRY_LATER });
   const getKey = async (header: Parameters<RemoteKeys>[0], token: Parameters<RemoteKeys>[1]) => {
     const now = Date.now();
-    const fetching = mayFetch(remote, header);
+    const fetching = await mayFetch(remote, header, token);
     if (now - failedAt < FAILED_FETCH_COOLDOWN_MS || (fetching && now - fetchStartedAt < FETCH_IN_FLIGHT_MS)) {
-      const inHand = remote.fresh ? remote.jwks() : undefined;
+      const inHand = inHandSet(remote);
       if (!inHand) throw retryLater();
       try {
-        return await createLocalJWKSet(inHand)(header, token);
+        return await inHand(header, token);
       } catch (error) {
         // A kid it lacks, or a key that does not fit (another algorithm, an encryption key): not now.
         if ((error as { code?: string }).code === "ERR_JWKS_NO_MATCHING_KEY") throw retryLater();
@@ -72,8 +93,11 @@ function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
       }
     }
     if (fetching) fetchStartedAt = now;
+    const verifying = remote(header, token);
+    // A fetch this SET starts refreshes the set for the SETs after it, whether or not this one's sender waits.
+    if (fetching) finishEvenIfAbandoned(verifying);
     try {
-      return await remote(header, token);
+      return await verifying;
     } catch (error) {
       // A fetch that failed, with jose's code or none (fetch rejected: the network).
       if (keySetUnavailable((error as { code?: string }).code)) failedAt = Date.now();

@@ -67,6 +67,43 @@ describe("the failure cooldown", () => {
     expect(fetches - before).toBe(0);
   });
 
+  it("while a fetch is in flight, forged SETs naming a kid whose key does not fit start none of their own", async () => {
+    // Review finding: a kid in the set in hand counted as "no fetch", but jose fetches again for a key that does
+    // not fit the header (an encryption key, another algorithm) as it does for an unknown kid.
+    const sig = { ...(await exportJWK((await generateKeyPair("RS256", { extractable: true })).publicKey)) };
+    const enc = { ...(await exportJWK((await generateKeyPair("RSA-OAEP", { extractable: true })).publicKey)) };
+    const published = {
+      keys: [
+        { ...sig, kid: "sig-1", alg: "RS256", use: "sig" },
+        { ...enc, kid: "enc-1", alg: "RSA-OAEP", use: "enc" },
+      ],
+    };
+    let hang = false;
+    let fetches = 0;
+    resetTransmitterKeys(async () => {
+      fetches++;
+      return hang ? new Promise<Response>(() => {}) : Response.json(published);
+    });
+    let at = Date.now();
+    vi.useFakeTimers({ now: at, toFake: ["Date"] });
+    const keys = transmitterKeys(transmitter(["RS256"]));
+    expect(await codeOf(keys, { alg: "RS256", kid: "sig-1" })).toBe("ok");
+    // Past jose's cooldown, a forged SET with a made-up kid starts a fetch that does not end (a slow endpoint).
+    hang = true;
+    vi.setSystemTime((at += 40_000));
+    void codeOf(keys, { alg: "RS256", kid: "made-up" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fetches).toBe(2);
+    // Within the in-flight window: forged SETs naming the encryption key's kid are answered without a fetch.
+    for (let i = 0; i < 5; i++) {
+      vi.setSystemTime((at += 500));
+      expect(await codeOf(keys, { alg: "RS256", kid: "enc-1" })).toBe(KEYS_RETRY_LATER);
+    }
+    expect(fetches).toBe(2);
+    // A genuine SET the set in hand verifies is still taken meanwhile.
+    expect(await codeOf(keys, { alg: "RS256", kid: "sig-1" })).toBe("ok");
+  });
+
   it("a fetch that rejects (a network error, not a JOSE error) starts the cooldown too", async () => {
     let fetches = 0;
     resetTransmitterKeys(async () => {
