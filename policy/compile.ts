@@ -125,12 +125,22 @@ function compileRule(
   return compiled;
 }
 
+/** Most routes have no deny rule, and most name one of a few method lists: those are shared, not one per route. */
+const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
+function methodSet(methods: Method[], shared: Map<string, ReadonlySet<Method>>): ReadonlySet<Method> {
+  const key = methods.join();
+  let set = shared.get(key);
+  if (!set) shared.set(key, (set = new Set(methods)));
+  return set;
+}
+
 /** Builds the indexes for a document that validatePolicy accepted, under a version computed elsewhere. */
 export function buildIndexes(doc: PolicyDocument, version: string): CompiledPolicy {
   const hosts = new Map<string, CompiledService>();
   const wildcardHosts = new Map<string, CompiledService>();
   const needs = { groups: false, devicePosture: false };
   const principalCache: PrincipalCache = new Map();
+  const methodSets = new Map<string, ReadonlySet<Method>>();
   const defaultRequireCertificate = doc.identity.mtls?.required ?? false;
 
   for (const [name, service] of Object.entries(doc.services)) {
@@ -150,12 +160,13 @@ export function buildIndexes(doc: PolicyDocument, version: string): CompiledPoli
       const rules = route.rules.map((rule, i) =>
         compileRule(doc, rule, `${routeId}/${ruleId(rule, i)}`, needs, principalCache),
       );
+      const denies = rules.filter((r) => r.effect === "deny");
       const compiledRoute: CompiledRoute = {
         id: routeId,
-        methods: route.methods.includes("*") ? "any" : new Set(route.methods as Method[]),
+        methods: route.methods.includes("*") ? "any" : methodSet(route.methods as Method[], methodSets),
         pattern: route.path ?? `${route.pathPrefix} (prefix)`,
         rules,
-        denies: rules.filter((r) => r.effect === "deny"),
+        denies: denies.length > 0 ? denies : NO_RULES,
       };
       trie.insert(parsed.tokens, compiledRoute);
       if (compiledRoute.denies.length > 0) denyTrie.insert(parsed.tokens, compiledRoute);

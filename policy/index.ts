@@ -18,7 +18,7 @@ export {
   type DecisionLine,
   type DecisionRecord,
 } from "./decision-log.ts";
-export { validatePolicy, type ValidationResult } from "./validate/index.ts";
+export { MAX_ROUTES, validatePolicy, type ValidationResult } from "./validate/index.ts";
 export {
   STANDARD_FORWARDED_HEADERS,
   WARD_SET_HEADERS,
@@ -56,6 +56,8 @@ export {
   storedDocument,
   versionRecords,
   MAX_JSON_POLICY_BYTES,
+  MAX_JSON_POLICY_VALUES,
+  jsonValueCount,
   MAX_POLICY_BYTES,
   policyTooLarge,
   writtenAsJson,

@@ -36,6 +36,7 @@ export type IssueCode =
   | "route-never-allows"
   | "deny-covers-route"
   | "route-escapable"
+  | "too-many-routes"
   | "route-escapes-unchecked"
   | "audit-on-allow-rule"
   | "audit-in-production"

@@ -4,7 +4,7 @@ import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
 import { firstRepeatedMember } from "./json-members.ts";
 import { writtenAsJson } from "./stored-version.ts";
-import { validatePolicy, type ValidationResult } from "./validate/index.ts";
+import { type ValidateOptions, validatePolicy, type ValidationResult } from "./validate/index.ts";
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
 
@@ -19,6 +19,9 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/;
 export interface ParseOptions {
   yamlUpTo?: number;
 }
+
+/** Parsing, then validating (`maxRoutes`: validatePolicy's). */
+export type LoadOptions = ParseOptions & Pick<ValidateOptions, "maxRoutes">;
 
 const syntaxIssue = (message: string): { ok: false; issue: Issue } => ({
   ok: false,
@@ -80,9 +83,10 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Parse
   }
 }
 
-export function validatePolicyText(text: string, options: ParseOptions = {}): ValidationResult {
+export function validatePolicyText(text: string, options: LoadOptions = {}): ValidationResult {
   const parsed = parsePolicyText(text, options);
-  return parsed.ok ? validatePolicy(parsed.value) : { ok: false, issues: [parsed.issue] };
+  const validateOptions = options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes };
+  return parsed.ok ? validatePolicy(parsed.value, validateOptions) : { ok: false, issues: [parsed.issue] };
 }
 
 export type LoadResult = { ok: true; policy: CompiledPolicy; issues: Issue[] } | { ok: false; issues: Issue[] };
@@ -92,7 +96,7 @@ async function compiled(validated: ValidationResult): Promise<LoadResult> {
   return { ok: true, policy: await compilePolicy(validated.policy), issues: validated.issues };
 }
 
-export function loadPolicy(text: string, options: ParseOptions = {}): Promise<LoadResult> {
+export function loadPolicy(text: string, options: LoadOptions = {}): Promise<LoadResult> {
   return compiled(validatePolicyText(text, options));
 }
 
@@ -113,7 +117,7 @@ export function loadStoredDocument(text: string, version: string): LoadResult {
     return { ok: false, issues: [{ severity: "error", code: "invalid-syntax", path: "(document)", message }] };
   }
   // Its warnings were shown when it was pushed; a cold isolate needs only to know it is still valid.
-  const validated = validatePolicy(value, { warnings: false });
+  const validated = validatePolicy(value, { warnings: false, maxRoutes: Number.POSITIVE_INFINITY });
   if (!validated.ok) return validated;
   return { ok: true, policy: buildIndexes(validated.policy, version), issues: validated.issues };
 }

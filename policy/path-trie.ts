@@ -10,8 +10,14 @@ interface TrieNode<T> {
   exact: T[];
 }
 
+// Most nodes are leaves with one value: they share one empty map and list until something is added to theirs
+// (a policy's tries hold a node per route, and an empty Map costs more than the route's own fields).
+// biome-ignore lint/suspicious/noExplicitAny: never written to; replaced on the first insert
+const NO_CHILDREN: Map<string, TrieNode<any>> = new Map();
+const NO_VALUES: never[] = Object.freeze([]) as never[];
+
 function node<T>(): TrieNode<T> {
-  return { literal: new Map(), rest: [], exact: [] };
+  return { literal: NO_CHILDREN, rest: NO_VALUES, exact: NO_VALUES };
 }
 
 export class PathTrie<T> {
@@ -21,6 +27,7 @@ export class PathTrie<T> {
     let at = this.root;
     for (const token of tokens) {
       if (token.kind === "rest") {
+        if (at.rest === NO_VALUES) at.rest = [];
         at.rest.push(value);
         return;
       }
@@ -28,10 +35,14 @@ export class PathTrie<T> {
         at = at.segment ??= node();
       } else {
         let next = at.literal.get(token.value);
-        if (!next) at.literal.set(token.value, (next = node()));
+        if (!next) {
+          if (at.literal === NO_CHILDREN) at.literal = new Map();
+          at.literal.set(token.value, (next = node()));
+        }
         at = next;
       }
     }
+    if (at.exact === NO_VALUES) at.exact = [];
     at.exact.push(value);
   }
 

@@ -16,19 +16,56 @@ export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
   | { ok: false; policy?: undefined; issues: Issue[] };
 
-/** `options.warnings`: false to skip the checks that can only warn (errors are always found). */
-export function validatePolicy(input: unknown, options: { warnings?: boolean } = {}): ValidationResult {
+/**
+ * At most this many routes in a policy, its services together: what an isolate holds of a policy grows with its
+ * routes, and the Worker loads the policy within its memory (performance.md, "Limits"). Cheap routes go furthest:
+ * 20,000 of the smallest valid ones still load within the 64 MiB a push may take, so this leaves room for the
+ * rest of a route's cost, which push's byte bound limits.
+ */
+export const MAX_ROUTES = 10_000;
+
+/** The too-many-routes error, when a document (of its shape) has more than `max` routes. */
+function tooManyRoutes(doc: PolicyDocument, max: number): Issue | undefined {
+  let routes = 0;
+  for (const service of Object.values(doc.services)) routes += service.routes.length;
+  if (routes <= max) return undefined;
+  return {
+    severity: "error",
+    code: "too-many-routes",
+    path: "services",
+    message: `the policy has ${routes} routes; a policy may have at most ${max}, its services together`,
+    hint: "merge routes that share rules (a pathPrefix, a {*} segment, a methods list), or split the services across environments",
+  };
+}
+
+export interface ValidateOptions {
+  /** False to skip the checks that can only warn (errors are always found). */
+  warnings?: boolean;
+  /**
+   * Default MAX_ROUTES. A version already stored is loaded with no bound: it was within the one of the Ward that
+   * took it, and an upgrade must not stop the gateway from loading the policy it runs.
+   */
+  maxRoutes?: number;
+}
+
+export function validatePolicy(input: unknown, options: ValidateOptions = {}): ValidationResult {
   const warnings = options.warnings ?? true;
+  const maxRoutes = options.maxRoutes ?? MAX_ROUTES;
   const parsed = PolicyDocument.safeParse(input);
   if (!parsed.success) {
     const schemaIssues = parsed.error.issues.flatMap((issue) => fromZod(issue, input));
     // The rest of the document is checked too, so its issues (warnings among them) come in the same run.
     const part = checkablePart(input, parsed.error.issues);
+    const tooMany = part && tooManyRoutes(part.doc, maxRoutes);
+    if (tooMany) return { ok: false, issues: [...schemaIssues, tooMany] };
     return {
       ok: false,
       issues: part ? [...schemaIssues, ...checkDocument(part.doc, warnings).map(part.restore)] : schemaIssues,
     };
   }
+  // Checked first, alone: the other checks' own memory grows with the routes.
+  const tooMany = tooManyRoutes(parsed.data, maxRoutes);
+  if (tooMany) return { ok: false, issues: [tooMany] };
   const issues = checkDocument(parsed.data, warnings);
   const errors = issues.some((i) => i.severity === "error");
   return errors ? { ok: false, issues } : { ok: true, policy: parsed.data, issues };

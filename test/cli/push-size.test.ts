@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { loadPolicy, MAX_JSON_POLICY_BYTES, MAX_POLICY_BYTES, policyTooLarge } from "../../policy/index.ts";
+import {
+  jsonValueCount,
+  loadPolicy,
+  MAX_JSON_POLICY_BYTES,
+  MAX_JSON_POLICY_VALUES,
+  MAX_POLICY_BYTES,
+  policyTooLarge,
+} from "../../policy/index.ts";
 import { wardText } from "../support/ward-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-push-size-"));
@@ -48,6 +55,22 @@ describe("how large a pushed policy may be", () => {
   it("takes exactly MAX_JSON_POLICY_BYTES written as JSON", () => {
     expect(policyTooLarge(sizedJson(MAX_JSON_POLICY_BYTES))).toBeUndefined();
     expect(policyTooLarge(sizedJson(MAX_JSON_POLICY_BYTES + 1))).toMatch(/^the policy is 4194305 bytes;/);
+  });
+
+  it("takes at most MAX_JSON_POLICY_VALUES objects, arrays and strings written as JSON, whatever the bytes", () => {
+    // 4 MiB of empty objects would take ~90 MiB of the Worker's heap to parse: refused before parsing.
+    const holding = (values: number) => `{"metadata":[${"{},".repeat(values - 4)}{}]}`;
+    expect(jsonValueCount(holding(MAX_JSON_POLICY_VALUES))).toBe(MAX_JSON_POLICY_VALUES);
+    expect(policyTooLarge(holding(MAX_JSON_POLICY_VALUES))).toBeUndefined();
+    expect(policyTooLarge(holding(MAX_JSON_POLICY_VALUES + 1))).toBe(
+      "the policy holds 600001 JSON objects, arrays and strings; a push takes at most 600000, what the Worker can parse within its memory (docs/performance.md)",
+    );
+    // Strings count once whatever they hold: brackets and escaped quotes inside one are not values.
+    expect(jsonValueCount(String.raw`{"a":"[{\"}","b":["\\",""]}`)).toBe(7);
+    // Any text is counted without running past its end: a string left open, a lone backslash at the end.
+    expect(jsonValueCount('{"a":"open')).toBe(3);
+    expect(jsonValueCount('["\\\\')).toBe(2);
+    expect(jsonValueCount('["\\')).toBe(2);
   });
 
   it("ward push --bootstrap of a YAML file past its bound writes the JSON form beside it, the same version", async () => {

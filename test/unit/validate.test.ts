@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Issue, IssueCode, Severity } from "../../policy/issues.ts";
 import { formatIssue } from "../../policy/issues.ts";
-import { validatePolicyText } from "../../policy/load.ts";
+import { loadStoredDocument, validatePolicyText } from "../../policy/load.ts";
+import { canonicalJson } from "../../policy/hash.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
 import { github, spire } from "./support/token-issuers.ts";
 
@@ -340,6 +341,16 @@ const FIXTURES = {
     message:
       'route "charge" overlaps so many other routes that route-escapable compared its HEAD and trailing-slash spellings with only the first 64 paths or 500 path-tree nodes: a way around it may go unreported',
   },
+  "too-many-routes": {
+    // Reported alone: the other checks' memory grows with the routes, so they do not run.
+    change: (d) => {
+      for (let i = d.services.payments.routes.length; i <= 10_000; i++)
+        d.services.payments.routes.push(anotherRoute({ id: `r${i}`, path: `/r${i}` }));
+    },
+    severity: "error",
+    path: "services",
+    message: "the policy has 10001 routes; a policy may have at most 10000, its services together",
+  },
   "audit-on-allow-rule": {
     change: (d) => (rule0(d).mode = "audit"),
     severity: "error",
@@ -487,6 +498,35 @@ describe("validatePolicy", () => {
     if (fixture.hint !== undefined) expect(issue.hint).toBe(fixture.hint);
     // Warnings never make a policy invalid; errors always do.
     expect(result.ok).toBe(fixture.severity === "warning");
+  });
+});
+
+describe("the route bound", () => {
+  it("takes MAX_ROUTES routes, its services together, and refuses one more wherever it is", () => {
+    const withRoutes = (d: any, perService: number[]) => {
+      const template = d.services.payments;
+      d.services = {};
+      perService.forEach((count, s) => {
+        const routes = Array.from({ length: count }, (_, i) => anotherRoute({ id: `r${i}`, path: `/r${i}` }));
+        d.services[`svc-${s}`] = { ...template, hosts: [`svc-${s}.internal.example.com`], routes };
+      });
+    };
+    expect(run((d) => withRoutes(d, [4_000, 6_000])).issues.map((i) => i.code)).not.toContain("too-many-routes");
+    expect(run((d) => withRoutes(d, [4_000, 6_001])).issues.map((i) => i.code)).toEqual(["too-many-routes"]);
+    // Beside a schema error too: the routes that have their shape are counted (a broken one is left out).
+    const mixed = run((d) => {
+      withRoutes(d, [10_002]);
+      d.services["svc-0"].routes[0].owner = "x";
+    });
+    expect(mixed.issues.map((i) => i.code)).toEqual(["unknown-field", "too-many-routes"]);
+  });
+
+  it("a version already stored loads past it: an upgrade does not stop the gateway loading what it runs", () => {
+    const doc = base();
+    for (let i = 0; i <= 10_000; i++) doc.services.payments.routes.push(anotherRoute({ id: `r${i}`, path: `/r${i}` }));
+    expect(validatePolicy(doc).issues.map((i) => i.code)).toEqual(["too-many-routes"]);
+    const stored = loadStoredDocument(canonicalJson(doc), "v");
+    expect(stored.ok && stored.policy.document.services.payments!.routes.length).toBe(10_002);
   });
 });
 

@@ -103,7 +103,9 @@ export async function readStoredVersion(
   const have = installed();
   if (have) return { ok: true, policy: have };
   // A source past push's bound for YAML loads only as JSON: the YAML parser's memory would take the isolate down.
-  const policy = usable(await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES }), version, context, "source");
+  // A stored version: no route bound (policy/validate: it was within that of the Ward that took it).
+  const loaded = await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES, maxRoutes: Number.POSITIVE_INFINITY });
+  const policy = usable(loaded, version, context, "source");
   if (!policy) return { ok: false, missing: false };
   options.background?.(kv.put(documentKey(version), storedDocument(policy)).catch(() => undefined));
   return { ok: true, policy };
