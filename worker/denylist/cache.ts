@@ -166,6 +166,27 @@ async function load(env: Env, now: number): Promise<void> {
   }
 }
 
+/** The read an idle isolate's requests share, and when it started. */
+let sharedIdleRead: { read: Promise<void>; startedAt: number } | undefined;
+
+/**
+ * The read an idle isolate's request waits for: the one another request started within READ_WAIT_MS, else its
+ * own. So a burst on an idle isolate is one read of the object, not one per request; and since the others wait
+ * for it at most READ_WAIT_MS in all, one that never ends (a hung object) holds nobody longer than their own
+ * would have. Apart from the background reads (snapshot.startRead): a background read that hangs must not keep
+ * an idle request from reading.
+ */
+function idleRead(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  const shared = sharedIdleRead;
+  if (shared && now - shared.startedAt >= 0 && now - shared.startedAt < READ_WAIT_MS) return shared.read;
+  const read: Promise<void> = load(env, now).finally(() => {
+    if (sharedIdleRead?.read === read) sharedIdleRead = undefined;
+  });
+  sharedIdleRead = { read, startedAt: now };
+  waitUntil(read);
+  return read;
+}
+
 /**
  * Brings the isolate's copy up to date as the request needs: a cold or idle isolate reads it now (each request
  * for itself rather than awaiting another request's read: Workers tie I/O to the request that started it; if
@@ -175,14 +196,12 @@ export async function readDenylistCopy(env: Env, now: number, waitUntil: (p: Pro
   const refresh = refreshMs(env);
   const age = snapshot.age(now);
   if (age >= Math.min(Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh), MAX_STALE_MS)) {
-    const read = load(env, now);
     if (age > MAX_STALE_MS) {
-      await read; // no copy that counts: nothing to answer from but this read (it fails closed)
+      await load(env, now); // no copy that counts: nothing to answer from but this read (it fails closed)
     } else {
       // A copy that still counts: a slow object holds this request at most READ_WAIT_MS, then it answers from
       // that copy, as the policy's re-check does, and the read goes on.
-      waitUntil(read);
-      await settledWithin(read, READ_WAIT_MS);
+      await settledWithin(idleRead(env, now, waitUntil), READ_WAIT_MS);
     }
   } else if (age >= refresh) {
     const read = snapshot.startRead(now, () => load(env, now));
@@ -236,6 +255,7 @@ export function directoryFreshness(user: Pick<UserIdentity, "email" | "sub">, no
 /** Forgets the copy (tests start from an empty isolate). */
 export function resetDenylistCache(): void {
   snapshot.reset();
+  sharedIdleRead = undefined;
   prunedAt = -Infinity;
   buildProgressAt = -Infinity;
   building = undefined;

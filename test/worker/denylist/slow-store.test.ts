@@ -46,6 +46,26 @@ describe("an idle isolate whose copy still counts, when the Denylist object is s
     expect(waited).toBeLessThan(4_000);
   });
 
+  it("a burst of requests on an idle isolate is one read of the object, each request held at most a second", async () => {
+    // Review finding: each request of the burst started its own read, so a slow object was asked once per request.
+    const t0 = Date.now();
+    expect((await denylistVerdict(gatewayEnv, who, undefined, PRINCIPAL, t0, () => {})).state).toBe("clear");
+    const asked = { n: 0 };
+    const background: Promise<unknown>[] = [];
+    const started = Date.now();
+    const burst = Array.from({ length: 8 }, (_, i) =>
+      denylistVerdict(hanging(asked), who, undefined, PRINCIPAL, t0 + 6_000 + i, (p) => background.push(p)),
+    );
+    const verdicts = await Promise.all(burst);
+    expect(verdicts.map((v) => v.state)).toEqual(Array(8).fill("clear"));
+    expect(asked.n).toBe(1);
+    expect(background).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    // Once that read is over a second old, the next idle request reads for itself (the first may have hung).
+    await denylistVerdict(hanging(asked), who, undefined, PRINCIPAL, t0 + 7_100, (p) => background.push(p));
+    expect(asked.n).toBe(2);
+  });
+
   it("past the minute a copy counts, refuses to say (unknown) rather than answer from it", async () => {
     const t0 = Date.now();
     expect((await denylistVerdict(gatewayEnv, who, undefined, PRINCIPAL, t0, () => {})).state).toBe("clear");
