@@ -1,8 +1,9 @@
 // Policy text (YAML or JSON) -> validated document -> compiled policy, in one call for the CLI and Worker.
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { isScalar, parse as parseYaml, YAMLParseError } from "yaml";
 import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
 import { firstRepeatedMember } from "./json-members.ts";
+import { protoKeyPath } from "./validate/proto-key.ts";
 import { writtenAsJson } from "./stored-version.ts";
 import { type ValidateOptions, validatePolicy, type ValidationResult } from "./validate/index.ts";
 
@@ -46,10 +47,31 @@ function parseJson(text: string): ParseResult | undefined {
 }
 
 /**
+ * Two keys of a mapping are the same when they name the same property of the object it becomes: `true:` and
+ * `"true":`, `1:` and `"1":`, `~:` and `"":` are different YAML keys (a boolean and a string...) but one name
+ * to Ward, which would keep the last while a reviewer reads the first. (The parser's own test compares the values
+ * as parsed; it names a property as this does: a null key is "", any other scalar its String.)
+ */
+const propertyName = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+function sameKey(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return isScalar(a) && isScalar(b) && propertyName(a.value) === propertyName(b.value);
+}
+
+/**
  * JSON is YAML, so one parser could read both; text written as JSON is read as JSON (parseJson). Duplicate keys
  * are an error rather than last-one-wins.
  */
 export function parsePolicyText(text: string, options: ParseOptions = {}): ParseResult {
+  const parsed = parseText(text, options);
+  // Text as written (a push, a file): a stored document is canonical JSON of a validated one, which has none.
+  const proto = parsed.ok ? protoKeyPath(parsed.value) : undefined;
+  if (proto === undefined) return parsed;
+  const message = `"__proto__" cannot be a name in a policy: a JavaScript object cannot hold it as an ordinary key, so it would be dropped`;
+  return { ok: false, issue: { severity: "error", code: "invalid-value", path: proto, message } };
+}
+
+function parseText(text: string, options: ParseOptions): ParseResult {
   const control = CONTROL.exec(text);
   if (control) {
     const line = text.slice(0, control.index).split("\n").length;
@@ -73,7 +95,7 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Parse
   if (yamlUpTo !== undefined && text.length > yamlUpTo / 3 && new TextEncoder().encode(text).length > yamlUpTo)
     return syntaxIssue(`policy text over ${yamlUpTo} bytes is read only as JSON, and this is not JSON`);
   try {
-    return { ok: true, value: parseYaml(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: false }) };
+    return { ok: true, value: parseYaml(text, { uniqueKeys: sameKey, maxAliasCount: 100, prettyErrors: false }) };
   } catch (error) {
     const message = error instanceof YAMLParseError || error instanceof Error ? error.message : String(error);
     return {
