@@ -19,13 +19,18 @@ export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run
     validate, show who gains and loses access against the active version, then activate FILE
     (compare-and-set: refused if someone else pushed in between); --dry-run stops after the diff
     and exits as ward diff does (4 when access may widen)
-ward push --env ENV FILE --bootstrap
-    print the wrangler commands that put the first version into a new environment's KV`;
+ward push --env ENV FILE --bootstrap [--dry-run]
+    print the wrangler commands that put the first version into a new environment's KV
+    (a YAML file past 768 KiB: its JSON form written as FILE.json; --dry-run writes nothing)`;
+
+/** A path as one shell word: as it is when nothing in it is special to a shell, else single-quoted. */
+const shellWord = (path: string): string =>
+  /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
 /** The first version cannot go through the admin API (no policy names an admin yet): straight into KV. */
 function bootstrapCommands(env: string, file: string, version: string): string[] {
   return [
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY "${versionKey(version)}" --path ${file}`,
+    `npx wrangler kv key put --remote --env ${env} --binding POLICY "${versionKey(version)}" --path ${shellWord(file)}`,
     `npx wrangler kv key put --remote --env ${env} --binding POLICY ${ACTIVE_KEY} ${version}`,
   ];
 }
@@ -63,6 +68,7 @@ async function printBootstrap(
   file: string,
   text: { ofFile: string; forGateway: string },
   next: CompiledPolicy,
+  dryRun: boolean,
   io: Io,
 ): Promise<number> {
   if (!env || local) throw new CliError("--bootstrap is for a deployed environment: give --env ENV");
@@ -72,7 +78,10 @@ async function printBootstrap(
   if (!next.admin)
     throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
   // What the gateway is given: FILE itself, or its JSON form written beside it (a YAML file past push's bound).
-  const stored = text.forGateway === text.ofFile ? file : await writeJsonForm(file, text.forGateway, io);
+  // --dry-run writes nothing: it says where that form would go.
+  const stored =
+    text.forGateway === text.ofFile ? file : dryRun ? `${file}.json` : await writeJsonForm(file, text.forGateway, io);
+  if (stored !== file && dryRun) io.out(`# --dry-run: ${stored} not written; the first command needs it`);
   io.out(`# the first version of ${env}: ${next.version}`);
   io.out("# run once, when the environment has no policy; every later push goes through ward push");
   for (const line of bootstrapCommands(env, stored, next.version)) io.out(line);
@@ -126,7 +135,15 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   // only the source, which each new isolate parses until the first one stores its document.
   const text = await gatewayText(file, fileText, next, io, "nothing pushed");
   if (values.bootstrap)
-    return printBootstrap(values.env, values.local, file, { ofFile: fileText, forGateway: text }, next, io);
+    return printBootstrap(
+      values.env,
+      values.local,
+      file,
+      { ofFile: fileText, forGateway: text },
+      next,
+      values["dry-run"],
+      io,
+    );
 
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);

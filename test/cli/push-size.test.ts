@@ -2,7 +2,8 @@
 // most 768 KiB of policy text written as YAML, and 4 MiB written as JSON, which it parses natively
 // (policy/stored-version.ts). A YAML file past its bound is sent in its JSON form (the same version); past
 // both, the CLI says so before sending anything, with the Worker's own words, and prints no bootstrap.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -96,6 +97,29 @@ describe("how large a pushed policy may be", () => {
     expect(clash.status).toBe(1);
     expect(clash.err).toContain(`${file}.json exists and holds something else`);
     expect(readFileSync(`${file}.json`, "utf8")).toBe("{}");
+  });
+
+  it("ward push --bootstrap --dry-run writes nothing, and says so", async () => {
+    const file = join(dir, "dry.yaml");
+    writeFileSync(file, sized(MAX_POLICY_BYTES + 100).replace("environment: dev", "environment: production"));
+    const run = await wardText("push", "--env", "production", file, "--bootstrap", "--dry-run");
+    expect(run.status).toBe(0);
+    expect(run.out).toContain(`# --dry-run: ${file}.json not written; the first command needs it`);
+    expect(run.out).toContain(`--path ${file}.json`);
+    expect(existsSync(`${file}.json`)).toBe(false);
+  });
+
+  it("ward push --bootstrap prints a path a shell reads back as it is, spaces and quotes included", async () => {
+    const sub = join(dir, "it's a dir $HOME");
+    mkdirSync(sub);
+    const file = join(sub, "policy; rm -rf x.yaml");
+    writeFileSync(file, demo);
+    const run = await wardText("push", "--env", "dev", file, "--bootstrap");
+    expect(run.status).toBe(0);
+    const word = /--path (.+)$/m.exec(run.out)?.[1] ?? "";
+    expect(word.startsWith("'")).toBe(true);
+    // What sh makes of the printed word is the path itself.
+    expect(execFileSync("sh", ["-c", `printf %s ${word}`], { encoding: "utf8" })).toBe(file);
   });
 
   it("converts flow-style YAML past the YAML bound too: it opens like JSON but is not", async () => {
