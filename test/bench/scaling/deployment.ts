@@ -43,10 +43,12 @@ export interface Target {
 /**
  * The generated policy, re-pointed for this harness: its Access team domain is the stand-in's (the callers come
  * with Access JWTs; the generated mTLS and workload-token issuers stay, unused), every origin is the one origin
- * Worker, and a "bench" service holds a plain route and a rate-limited one for people at example.com.
+ * Worker, and a "bench" service holds a plain route and a rate-limited one for people at example.com (two of the
+ * `routes`).
  */
 export function scalingPolicy(routes: number): PolicyInput {
-  const doc = generatePolicy(routes);
+  // `routes` in all, the bench service's two among them: 10,000 is the most a policy may have (MAX_ROUTES).
+  const doc = generatePolicy(routes - 2);
   for (const service of Object.values(doc.services)) service.origin = { tunnel: "ORIGIN" };
   const people = [{ emailDomain: "example.com" }];
   doc.services.bench = {
