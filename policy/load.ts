@@ -5,7 +5,7 @@ import type { Issue } from "./issues.ts";
 import { firstRepeatedMember } from "./json-members.ts";
 import { protoKeyPath } from "./validate/proto-key.ts";
 import { writtenAsJson } from "./stored-version.ts";
-import { type ValidateOptions, validatePolicy, type ValidationResult } from "./validate/index.ts";
+import { validatePolicy, type ValidationResult } from "./validate/index.ts";
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
 
@@ -16,13 +16,21 @@ export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Iss
  */
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/;
 
-/** How the Worker parses policy text: YAML only up to `yamlUpTo` bytes (its parser's memory), JSON up to any size. */
+/** How policy text is parsed. */
 export interface ParseOptions {
+  /** YAML only up to this many bytes (the Worker: its parser's memory); JSON up to any size. */
   yamlUpTo?: number;
+  /**
+   * A version already stored (its source), not text as written: read as the Ward that took it read it, so an
+   * upgrade never stops the gateway loading, or an operator rolling back to, what an older Ward accepted. The
+   * checks added since are for text as written: keys that name one property twice (last-wins then), a
+   * `__proto__` key (dropped then), the route bound.
+   */
+  stored?: boolean;
 }
 
-/** Parsing, then validating (`maxRoutes`: validatePolicy's). */
-export type LoadOptions = ParseOptions & Pick<ValidateOptions, "maxRoutes">;
+/** Parsing, then validating. */
+export type LoadOptions = ParseOptions;
 
 const syntaxIssue = (message: string): { ok: false; issue: Issue } => ({
   ok: false,
@@ -55,7 +63,10 @@ function parseJson(text: string): ParseResult | undefined {
 const propertyName = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
 function sameKey(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  return isScalar(a) && isScalar(b) && propertyName(a.value) === propertyName(b.value);
+  // An alias (`*k`) or a collection (`? [a, b]`) as a key may become any name, another key's included: a policy
+  // has no use for one beside other keys, so it counts as a repeat of each.
+  if (!isScalar(a) || !isScalar(b)) return true;
+  return propertyName(a.value) === propertyName(b.value);
 }
 
 /**
@@ -64,8 +75,7 @@ function sameKey(a: unknown, b: unknown): boolean {
  */
 export function parsePolicyText(text: string, options: ParseOptions = {}): ParseResult {
   const parsed = parseText(text, options);
-  // Text as written (a push, a file): a stored document is canonical JSON of a validated one, which has none.
-  const proto = parsed.ok ? protoKeyPath(parsed.value) : undefined;
+  const proto = parsed.ok && !options.stored ? protoKeyPath(parsed.value) : undefined;
   if (proto === undefined) return parsed;
   const message = `"__proto__" cannot be a name in a policy: a JavaScript object cannot hold it as an ordinary key, so it would be dropped`;
   return { ok: false, issue: { severity: "error", code: "invalid-value", path: proto, message } };
@@ -95,7 +105,8 @@ function parseText(text: string, options: ParseOptions): ParseResult {
   if (yamlUpTo !== undefined && text.length > yamlUpTo / 3 && new TextEncoder().encode(text).length > yamlUpTo)
     return syntaxIssue(`policy text over ${yamlUpTo} bytes is read only as JSON, and this is not JSON`);
   try {
-    return { ok: true, value: parseYaml(text, { uniqueKeys: sameKey, maxAliasCount: 100, prettyErrors: false }) };
+    const uniqueKeys = options.stored ? true : sameKey;
+    return { ok: true, value: parseYaml(text, { uniqueKeys, maxAliasCount: 100, prettyErrors: false }) };
   } catch (error) {
     const message = error instanceof YAMLParseError || error instanceof Error ? error.message : String(error);
     return {
@@ -107,7 +118,7 @@ function parseText(text: string, options: ParseOptions): ParseResult {
 
 export function validatePolicyText(text: string, options: LoadOptions = {}): ValidationResult {
   const parsed = parsePolicyText(text, options);
-  const validateOptions = options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes };
+  const validateOptions = options.stored ? { maxRoutes: Number.POSITIVE_INFINITY } : {};
   return parsed.ok ? validatePolicy(parsed.value, validateOptions) : { ok: false, issues: [parsed.issue] };
 }
 

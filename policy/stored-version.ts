@@ -38,25 +38,38 @@ export const MAX_POLICY_BYTES = 768 * 1024;
 export const MAX_JSON_POLICY_BYTES = 4 * 1024 * 1024;
 
 /**
- * And at most this many objects, arrays and strings (member names included) in it: JSON.parse's memory follows
- * them, not the bytes (4 MiB of `[{},{},...]` would take ~90 MiB to parse). The generated policy at the byte
- * bound has ~490,000; 600,000 empty objects parse within ~40 MiB.
+ * And at most this many values (objects, arrays, strings, member names, numbers, true, false and null): what
+ * JSON.parse and the checks after it hold follows them, not the bytes (4 MiB of `[{},{},...]` takes ~90 MiB to
+ * parse, and 4 MiB of `[0,0,...]` is two million values). The generated policy at the byte bound has ~490,000;
+ * 600,000 empty objects parse within ~40 MiB.
  */
 export const MAX_JSON_POLICY_VALUES = 600_000;
 
-/** How many objects, arrays and strings JSON text holds (any text: a string left open runs to the end). */
+/**
+ * How many values JSON text holds, counted without building anything: each `{`, `[` and string, and each number
+ * or literal (a character that can start one, right after `[`, `,` or `:`). Any text is counted, and a string
+ * left open runs to its end.
+ */
 export function jsonValueCount(text: string): number {
   let values = 0;
+  // The last character outside strings that was not white space.
+  let last = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) values++;
     else if (c === 0x22 /* " */) {
       values++;
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
-    }
+    } else if ((last === 0x5b || last === 0x2c /* , */ || last === 0x3a) /* : */ && startsScalar(c)) values++;
+    last = c;
   }
   return values;
 }
+
+/** A digit, `-`, or the first letter of true, false or null. */
+const startsScalar = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x74 || c === 0x66 || c === 0x6e;
 
 /** Whether policy text is written as JSON: it opens an object (YAML's own flow style is JSON only if JSON.parse takes it). */
 export const writtenAsJson = (text: string): boolean => /^[ \t\r\n]*\{/.test(text);
@@ -68,7 +81,7 @@ export function policyTooLarge(text: string): string | undefined {
   if (json && bytes > MAX_POLICY_BYTES && bytes <= MAX_JSON_POLICY_BYTES) {
     const values = jsonValueCount(text);
     if (values <= MAX_JSON_POLICY_VALUES) return undefined;
-    return `the policy holds ${values} JSON objects, arrays and strings; a push takes at most ${MAX_JSON_POLICY_VALUES}, what the Worker can parse within its memory (docs/performance.md)`;
+    return `the policy holds ${values} JSON values; a push takes at most ${MAX_JSON_POLICY_VALUES}, what the Worker can parse within its memory (docs/performance.md)`;
   }
   if (bytes <= MAX_POLICY_BYTES) return undefined;
   return `the policy is ${bytes} bytes; a push takes at most ${MAX_POLICY_BYTES} (${MAX_POLICY_BYTES / 1024} KiB) of YAML, or ${MAX_JSON_POLICY_BYTES} (${MAX_JSON_POLICY_BYTES / 1048576} MiB) written as JSON, what the Worker can load within its memory (docs/performance.md)`;

@@ -65,11 +65,16 @@ export async function gatewayText(
  * Where `ward push --bootstrap` puts a converted text for wrangler's --path: FILE.json beside FILE. An existing
  * file there is replaced only if it holds the same text.
  */
-export async function writeJsonForm(file: string, json: string, io: Io): Promise<string> {
+export async function writeJsonForm(file: string, json: string, io: Io, dryRun = false): Promise<string> {
   const path = `${file}.json`;
   const existing = await readFile(path, "utf8").catch(() => undefined);
   if (existing !== undefined && existing !== json)
     throw new CliError(`${path} exists and holds something else: move it away, then bootstrap again`, EXIT.failed);
+  // A dry run refuses what the run would, and writes nothing.
+  if (dryRun) {
+    io.out(`# --dry-run: ${path} not written; the first command needs it`);
+    return path;
+  }
   await writeFile(path, json);
   io.out(`# wrote ${path}: the version in the JSON form the gateway parses (the first command stores it)`);
   return path;

@@ -3,23 +3,53 @@
 // a claim requirement of that name would stop requiring anything). JSON.parse and the YAML parser keep it as an
 // own property, so it can be found and refused by name, wherever it is.
 
-/** The issue path of the first `__proto__` key in `input` (`services.a.routes[0]...`), or undefined. */
+type Container = Record<string, unknown> | unknown[];
+
+/** One object or array being walked: its keys (an object's; an array walks its indexes) and where the walk is. */
+interface Frame {
+  value: Container;
+  keys: string[] | undefined;
+  size: number;
+  next: number;
+}
+
+const isContainer = (value: unknown): value is Container => value !== null && typeof value === "object";
+const hasProtoKey = (value: Container): boolean => !Array.isArray(value) && Object.hasOwn(value, "__proto__");
+
+function frameOf(value: Container): Frame {
+  if (Array.isArray(value)) return { value, keys: undefined, size: value.length, next: 0 };
+  const keys = Object.keys(value);
+  return { value, keys, size: keys.length, next: 0 };
+}
+
+/** `services.a.routes[0]` from its keys. */
+const pathText = (keys: readonly (string | number)[]): string =>
+  keys.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? key : `.${key}`)).join("");
+
+/**
+ * The issue path of the first `__proto__` key in `input` (`services.a.routes[0]...`), or undefined. Depth first
+ * with a stack of its own, holding only the objects and arrays from the root to where the walk is: a document
+ * of any depth cannot overflow it, and one of any width (millions of numbers) costs it nothing per value.
+ */
 export function protoKeyPath(input: unknown): string | undefined {
-  // Depth-first with a stack of its own: a document of any depth (JSON.parse takes any) cannot overflow it.
-  const stack: [value: unknown, path: string][] = [[input, ""]];
-  while (stack.length > 0) {
-    const [value, path] = stack.pop()!;
-    if (value === null || typeof value !== "object") continue;
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
+  if (!isContainer(input)) return undefined;
+  if (hasProtoKey(input)) return "__proto__";
+  const frames: Frame[] = [frameOf(input)];
+  const keys: (string | number)[] = [];
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1]!;
+    if (top.next === top.size) {
+      frames.pop();
+      keys.pop();
       continue;
     }
-    if (Object.hasOwn(value, "__proto__")) return path === "" ? "__proto__" : `${path}.__proto__`;
-    const entries = Object.entries(value);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, child] = entries[i]!;
-      stack.push([child, path === "" ? key : `${path}.${key}`]);
-    }
+    const key = top.keys ? top.keys[top.next]! : top.next;
+    top.next++;
+    const child = (top.value as Record<string | number, unknown>)[key];
+    if (!isContainer(child)) continue;
+    keys.push(key);
+    if (hasProtoKey(child)) return `${pathText(keys)}.__proto__`;
+    frames.push(frameOf(child));
   }
   return undefined;
 }

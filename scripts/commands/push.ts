@@ -78,10 +78,7 @@ async function printBootstrap(
   if (!next.admin)
     throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
   // What the gateway is given: FILE itself, or its JSON form written beside it (a YAML file past push's bound).
-  // --dry-run writes nothing: it says where that form would go.
-  const stored =
-    text.forGateway === text.ofFile ? file : dryRun ? `${file}.json` : await writeJsonForm(file, text.forGateway, io);
-  if (stored !== file && dryRun) io.out(`# --dry-run: ${stored} not written; the first command needs it`);
+  const stored = text.forGateway === text.ofFile ? file : await writeJsonForm(file, text.forGateway, io, dryRun);
   io.out(`# the first version of ${env}: ${next.version}`);
   io.out("# run once, when the environment has no policy; every later push goes through ward push");
   for (const line of bootstrapCommands(env, stored, next.version)) io.out(line);

@@ -11,7 +11,8 @@ import { diffText } from "./text.ts";
 export async function storedVersion(target: AdminTarget, version: string): Promise<CompiledPolicy | undefined> {
   const reply = await adminCall(target, "GET", `/policy/versions/${version}`);
   if (reply.status !== 200) return undefined;
-  const loaded = await loadPolicy(reply.text);
+  // Read as the Ward that stored it read it: the checks added since are for text as written (policy/load.ts).
+  const loaded = await loadPolicy(reply.text, { stored: true });
   return loaded.ok ? loaded.policy : undefined;
 }
 

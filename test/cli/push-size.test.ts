@@ -58,14 +58,18 @@ describe("how large a pushed policy may be", () => {
     expect(policyTooLarge(sizedJson(MAX_JSON_POLICY_BYTES + 1))).toMatch(/^the policy is 4194305 bytes;/);
   });
 
-  it("takes at most MAX_JSON_POLICY_VALUES objects, arrays and strings written as JSON, whatever the bytes", () => {
+  it("takes at most MAX_JSON_POLICY_VALUES values written as JSON, whatever the bytes", () => {
     // 4 MiB of empty objects would take ~90 MiB of the Worker's heap to parse: refused before parsing.
     const holding = (values: number) => `{"metadata":[${"{},".repeat(values - 4)}{}]}`;
     expect(jsonValueCount(holding(MAX_JSON_POLICY_VALUES))).toBe(MAX_JSON_POLICY_VALUES);
     expect(policyTooLarge(holding(MAX_JSON_POLICY_VALUES))).toBeUndefined();
     expect(policyTooLarge(holding(MAX_JSON_POLICY_VALUES + 1))).toBe(
-      "the policy holds 600001 JSON objects, arrays and strings; a push takes at most 600000, what the Worker can parse within its memory (docs/performance.md)",
+      "the policy holds 600001 JSON values; a push takes at most 600000, what the Worker can parse within its memory (docs/performance.md)",
     );
+    // Numbers and literals count too (review finding: two million numbers in a claim list passed, uncounted).
+    const numbers = `{"metadata":[${"0,".repeat(MAX_JSON_POLICY_VALUES)}0]}`;
+    expect(policyTooLarge(numbers)).toMatch(/^the policy holds 600004 JSON values;/);
+    expect(jsonValueCount('[0, -1, true,false , null,"a",{"b":2e5}]')).toBe(10);
     // Strings count once whatever they hold: brackets and escaped quotes inside one are not values.
     expect(jsonValueCount(String.raw`{"a":"[{\"}","b":["\\",""]}`)).toBe(7);
     // Any text is counted without running past its end: a string left open, a lone backslash at the end.
@@ -107,6 +111,11 @@ describe("how large a pushed policy may be", () => {
     expect(run.out).toContain(`# --dry-run: ${file}.json not written; the first command needs it`);
     expect(run.out).toContain(`--path ${file}.json`);
     expect(existsSync(`${file}.json`)).toBe(false);
+    // It refuses what the run would (review finding): a FILE.json that holds something else.
+    writeFileSync(`${file}.json`, '{"stale": "an older conversion"}');
+    const stale = await wardText("push", "--env", "production", file, "--bootstrap", "--dry-run");
+    expect(stale.status).toBe(1);
+    expect(stale.err).toContain(`${file}.json exists and holds something else`);
   });
 
   it("ward push --bootstrap prints a path a shell reads back as it is, spaces and quotes included", async () => {

@@ -17,6 +17,10 @@ describe("keys that name one property in two spellings", () => {
     ["a hexadecimal integer", 'sets:\n  0x1: [a]\n  "1": [b]\n'],
     ["a null and the empty string", 'sets:\n  ~: [a]\n  "": [b]\n'],
     ["in flow style", '{claims: {true: admin, "true": user}}\n'],
+    // Review findings: an alias or a collection as a key can name any property, another key's included.
+    ["an alias of an earlier key", "claims:\n  &k role: admin\n  *k : user\n"],
+    ["an alias of a key anchored elsewhere", "x: &k role\nclaims:\n  role: admin\n  *k : user\n"],
+    ["a collection key and its string", 'claims:\n  ? [a, b]\n  : admin\n  "[ a, b ]": user\n'],
   ])("refuses %s", (_, text) => {
     expect(issueOf(text)).toMatchObject({ code: "invalid-syntax", message: "Map keys must be unique" });
   });

@@ -188,9 +188,10 @@ function idleRead(env: Env, now: number, waitUntil: (p: Promise<unknown>) => voi
 }
 
 /**
- * Brings the isolate's copy up to date as the request needs: a cold or idle isolate reads it now (each request
- * for itself rather than awaiting another request's read: Workers tie I/O to the request that started it; if
- * the read fails, the copy serves up to MAX_STALE_MS); a busy one re-reads in the background.
+ * Brings the isolate's copy up to date as the request needs: a cold isolate reads it now (a copy that no
+ * longer counts: the request waits for the read, which fails closed); an idle one reads it before answering,
+ * the requests of a burst sharing one read and each waiting at most READ_WAIT_MS (if the read fails or is slow,
+ * the copy serves up to MAX_STALE_MS); a busy one re-reads in the background.
  */
 export async function readDenylistCopy(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   const refresh = refreshMs(env);

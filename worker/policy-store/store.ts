@@ -103,8 +103,8 @@ export async function readStoredVersion(
   const have = installed();
   if (have) return { ok: true, policy: have };
   // A source past push's bound for YAML loads only as JSON: the YAML parser's memory would take the isolate down.
-  // A stored version: no route bound (policy/validate: it was within that of the Ward that took it).
-  const loaded = await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES, maxRoutes: Number.POSITIVE_INFINITY });
+  // A stored version: read as the Ward that took it read it (policy/load.ts ParseOptions.stored).
+  const loaded = await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES, stored: true });
   const policy = usable(loaded, version, context, "source");
   if (!policy) return { ok: false, missing: false };
   options.background?.(kv.put(documentKey(version), storedDocument(policy)).catch(() => undefined));
