@@ -47,6 +47,7 @@ export {
 } from "./explain.ts";
 export { nextStep, type DecisionOutcome, type NextStepContext, type TracedRule } from "./next-step.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
+export { MAX_YAML_UNITS, yamlUnits } from "./yaml-text.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
 export {
   ACTIVE_KEY,

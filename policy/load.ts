@@ -1,13 +1,13 @@
 // Policy text (YAML or JSON) -> validated document -> compiled policy, in one call for the CLI and Worker.
-import { isScalar, parse as parseYaml, YAMLParseError } from "yaml";
 import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
 import { firstRepeatedMember } from "./json-members.ts";
 import { protoKeyPath } from "./validate/proto-key.ts";
 import { writtenAsJson } from "./stored-version.ts";
 import { validatePolicy, type ValidationResult } from "./validate/index.ts";
+import { MAX_YAML_UNITS, type ParseResult, parseYamlText, protoIssue, syntaxIssue, yamlUnits } from "./yaml-text.ts";
 
-export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
+export type { ParseResult } from "./yaml-text.ts";
 
 /**
  * Control characters YAML does not allow anywhere (outside its printable set: C0 but tab, LF and CR; DEL; C1
@@ -18,7 +18,10 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/;
 
 /** How policy text is parsed. */
 export interface ParseOptions {
-  /** YAML only up to this many bytes (the Worker: its parser's memory); JSON up to any size. */
+  /**
+   * YAML only up to this many bytes and (text as written) MAX_YAML_UNITS: the Worker, its parser's memory. JSON
+   * up to any size.
+   */
   yamlUpTo?: number;
   /**
    * A version already stored (its source), not text as written: read as the Ward that took it read it, so an
@@ -31,11 +34,6 @@ export interface ParseOptions {
 
 /** Parsing, then validating. */
 export type LoadOptions = ParseOptions;
-
-const syntaxIssue = (message: string): { ok: false; issue: Issue } => ({
-  ok: false,
-  issue: { severity: "error", code: "invalid-syntax", path: "(document)", message },
-});
 
 /**
  * Text written as JSON, read with the native JSON.parse (a fraction of the YAML parser's time and memory), a
@@ -55,33 +53,10 @@ function parseJson(text: string): ParseResult | undefined {
 }
 
 /**
- * Two keys of a mapping are the same when they name the same property of the object it becomes: `true:` and
- * `"true":`, `1:` and `"1":`, `~:` and `"":` are different YAML keys (a boolean and a string...) but one name
- * to Ward, which would keep the last while a reviewer reads the first. (The parser's own test compares the values
- * as parsed; it names a property as this does: a null key is "", any other scalar its String.)
- */
-const propertyName = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
-function sameKey(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  // An alias (`*k`) or a collection (`? [a, b]`) as a key may become any name, another key's included: a policy
-  // has no use for one beside other keys, so it counts as a repeat of each.
-  if (!isScalar(a) || !isScalar(b)) return true;
-  return propertyName(a.value) === propertyName(b.value);
-}
-
-/**
  * JSON is YAML, so one parser could read both; text written as JSON is read as JSON (parseJson). Duplicate keys
- * are an error rather than last-one-wins.
+ * are an error rather than last-one-wins, in either.
  */
 export function parsePolicyText(text: string, options: ParseOptions = {}): ParseResult {
-  const parsed = parseText(text, options);
-  const proto = parsed.ok && !options.stored ? protoKeyPath(parsed.value) : undefined;
-  if (proto === undefined) return parsed;
-  const message = `"__proto__" cannot be a name in a policy: a JavaScript object cannot hold it as an ordinary key, so it would be dropped`;
-  return { ok: false, issue: { severity: "error", code: "invalid-value", path: proto, message } };
-}
-
-function parseText(text: string, options: ParseOptions): ParseResult {
   const control = CONTROL.exec(text);
   if (control) {
     const line = text.slice(0, control.index).split("\n").length;
@@ -98,22 +73,24 @@ function parseText(text: string, options: ParseOptions): ParseResult {
   }
   if (writtenAsJson(text)) {
     const json = parseJson(text);
-    if (json) return json;
+    if (json) {
+      // The YAML reader refuses a `__proto__` key as it reads; JSON.parse keeps it, to be found by name.
+      const proto = json.ok && !options.stored ? protoKeyPath(json.value) : undefined;
+      return proto === undefined ? json : protoIssue(proto);
+    }
   }
-  const { yamlUpTo } = options;
-  // Past the bound, the YAML parser's memory would take the isolate down: only JSON is read at this size.
-  if (yamlUpTo !== undefined && text.length > yamlUpTo / 3 && new TextEncoder().encode(text).length > yamlUpTo)
-    return syntaxIssue(`policy text over ${yamlUpTo} bytes is read only as JSON, and this is not JSON`);
-  try {
-    const uniqueKeys = options.stored ? true : sameKey;
-    return { ok: true, value: parseYaml(text, { uniqueKeys, maxAliasCount: 100, prettyErrors: false }) };
-  } catch (error) {
-    const message = error instanceof YAMLParseError || error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      issue: { severity: "error", code: "invalid-syntax", path: "(document)", message: message.split("\n")[0]! },
-    };
+  const { yamlUpTo, stored = false } = options;
+  if (yamlUpTo !== undefined) {
+    // Past the bounds, the YAML parser's memory would take the isolate down: only JSON is read there.
+    if (text.length > yamlUpTo / 3 && new TextEncoder().encode(text).length > yamlUpTo)
+      return syntaxIssue(`policy text over ${yamlUpTo} bytes is read only as JSON, and this is not JSON`);
+    // (A stored source within the bytes was within the units, if any, of the Ward that took it.)
+    if (!stored && yamlUnits(text, MAX_YAML_UNITS) > MAX_YAML_UNITS)
+      return syntaxIssue(
+        `policy text of more than ${MAX_YAML_UNITS} YAML units (scalars, keys, items) is read only as JSON, and this is not JSON: ward push sends such a file in its JSON form`,
+      );
   }
+  return parseYamlText(text, stored);
 }
 
 export function validatePolicyText(text: string, options: LoadOptions = {}): ValidationResult {

@@ -85,9 +85,19 @@ const hex64 = z
   .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)");
 const claimValue = z.union([z.string(), z.number(), z.boolean()]);
 // An empty requirement would hold for any token with claims: almost `authenticated`, by accident.
-/** A `__proto__` key is skipped by records (it cannot be an ordinary key), which would leave a rule wider than written. */
+const requiredClaim = z.union([claimValue, z.array(claimValue).min(1)]);
+/**
+ * Set while a large document is read up to its first error (validate/schema-pass.ts): a claims requirement is
+ * then cut to its first bad claim, so that a requirement of thousands of bad claims is one issue, not thousands.
+ */
+export const firstErrorOnly = { claims: false };
+/**
+ * A `__proto__` key is skipped by records (it cannot be an ordinary key), which would leave a rule wider than
+ * written. And firstErrorOnly.
+ */
 function refuseProtoKey(value: unknown, ctx: { issues: z.core.$ZodRawIssue[] }): unknown {
-  if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
+  if (value === null || typeof value !== "object") return value;
+  if (Object.hasOwn(value, "__proto__")) {
     ctx.issues.push({
       code: "custom",
       message: "a claim named __proto__ cannot be required",
@@ -95,10 +105,15 @@ function refuseProtoKey(value: unknown, ctx: { issues: z.core.$ZodRawIssue[] }):
       path: ["__proto__"],
     });
   }
+  if (firstErrorOnly.claims && !Array.isArray(value)) {
+    const claims = value as Record<string, unknown>;
+    for (const name in claims)
+      if (name === "" || !requiredClaim.safeParse(claims[name]).success) return { [name]: claims[name] };
+  }
   return value;
 }
 const claimRequirement = z
-  .preprocess(refuseProtoKey, z.record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)])))
+  .preprocess(refuseProtoKey, z.record(z.string().min(1), requiredClaim))
   .refine((claims) => Object.keys(claims).length > 0, "must name at least one claim");
 
 // ---- principals -------------------------------------------------------------------------------
@@ -442,15 +457,23 @@ export const Metadata = z.strictObject({
   description: z.string().optional(),
 });
 
+// The document's maps of named entries, each entry checked on its own where a large document is read up to its
+// first error (validate/schema-pass.ts).
+export const PrincipalSets = z.record(name, z.array(PrincipalMatcher).min(1));
+export const IdentityBindings = z.record(
+  name,
+  z.array(z.strictObject({ workload: spiffeId, access: z.string().min(1) })).min(1),
+);
+export const Services = z.record(name, Service);
+
 export const PolicyDocument = z.strictObject({
   version: z.literal(SCHEMA_VERSION).describe("policy schema version"),
   metadata: Metadata,
   identity: IdentitySources.default({}),
-  principalSets: z.record(name, z.array(PrincipalMatcher).min(1)).default({}),
-  identityBindings: z
-    .record(name, z.array(z.strictObject({ workload: spiffeId, access: z.string().min(1) })).min(1))
-    .default({})
-    .describe("pairs of workload SPIFFE ID and Access identity (e-mail or service-token id) for bothFactors"),
+  principalSets: PrincipalSets.default({}),
+  identityBindings: IdentityBindings.default({}).describe(
+    "pairs of workload SPIFFE ID and Access identity (e-mail or service-token id) for bothFactors",
+  ),
   exceptions: ExceptionLimits.default({ maxDuration: "7d", breakGlassMaxDuration: "30m" }),
   quarantine: z
     .strictObject({
@@ -469,7 +492,7 @@ export const PolicyDocument = z.strictObject({
   sharedSignals: SharedSignals.optional().describe(
     "identity providers whose security events (OpenID SSF: CAEP, RISC) Ward acts on: revoke, re-read groups (docs/ssf.md)",
   ),
-  services: z.record(name, Service),
+  services: Services,
 });
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type PolicyInput = z.input<typeof PolicyDocument>;

@@ -6,9 +6,11 @@ import {
   type CompiledPolicy,
   loadPolicy,
   MAX_POLICY_BYTES,
+  MAX_YAML_UNITS,
   parsePolicyText,
   policyTooLarge,
   writtenAsJson,
+  yamlUnits,
 } from "../policy/index.ts";
 import { CliError, EXIT } from "./cli-error.ts";
 import type { Io } from "./io.ts";
@@ -24,9 +26,19 @@ function isJson(text: string): boolean {
   }
 }
 
+/** Why the gateway would not parse this text as YAML (its bytes, or its units), or undefined. */
+function overYamlBounds(text: string): string | undefined {
+  if (bytesOf(text) > MAX_POLICY_BYTES)
+    return `${bytesOf(text)} bytes of YAML, over the ${MAX_POLICY_BYTES / 1024} KiB`;
+  if (yamlUnits(text, MAX_YAML_UNITS) > MAX_YAML_UNITS)
+    return `YAML of over ${MAX_YAML_UNITS} units (scalars, keys, items), more than`;
+  return undefined;
+}
+
 /**
- * FILE's text as the gateway can take it: the text itself, or (a YAML file past MAX_POLICY_BYTES) its JSON form,
- * said on the way. Throws when neither fits, with `nothing` naming what did not happen ("nothing pushed").
+ * FILE's text as the gateway can take it: the text itself, or (a YAML file past MAX_POLICY_BYTES or
+ * MAX_YAML_UNITS) its JSON form, said on the way. Throws when neither fits, with `nothing` naming what did not
+ * happen ("nothing pushed").
  */
 export async function gatewayText(
   file: string,
@@ -38,8 +50,8 @@ export async function gatewayText(
   // Past the YAML bound the Worker reads only JSON: text that opens like JSON but is not (flow-style YAML) is
   // converted like any YAML, or it would be refused there (and a bootstrap of it would never load).
   const json = writtenAsJson(text) && isJson(text);
-  const tooLarge = policyTooLarge(text) ?? (bytesOf(text) > MAX_POLICY_BYTES && !json ? "not JSON" : undefined);
-  if (!tooLarge) return text;
+  const overYaml = json ? undefined : overYamlBounds(text);
+  if (!policyTooLarge(text) && !overYaml) return text;
   if (!json) {
     const parsed = parsePolicyText(text);
     for (const indent of [2, 0]) {
@@ -49,7 +61,7 @@ export async function gatewayText(
       const same = await loadPolicy(json);
       if (!same.ok || same.policy.version !== policy.version) break;
       io.out(
-        `${file}: ${bytesOf(text)} bytes of YAML, over the ${MAX_POLICY_BYTES / 1024} KiB the gateway parses as YAML: ` +
+        `${file}: ${overYaml} the gateway parses as YAML: ` +
           `the gateway is given its JSON form (${bytesOf(json)} bytes; the same version, which ward history and diff show as JSON)`,
       );
       return json;
@@ -67,7 +79,15 @@ export async function gatewayText(
  */
 export async function writeJsonForm(file: string, json: string, io: Io, dryRun = false): Promise<string> {
   const path = `${file}.json`;
-  const existing = await readFile(path, "utf8").catch(() => undefined);
+  // Only a file that is not there counts as absent: one that cannot be read (a directory, no permission) would
+  // fail the run's write, after a dry run said all was well.
+  const existing = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw new CliError(
+      `${path} cannot be read (${error.code ?? error.message}): move it away, then bootstrap again`,
+      EXIT.failed,
+    );
+  });
   if (existing !== undefined && existing !== json)
     throw new CliError(`${path} exists and holds something else: move it away, then bootstrap again`, EXIT.failed);
   // A dry run refuses what the run would, and writes nothing.

@@ -2,12 +2,13 @@
 // The schema catches shape (its issues translated in schema-issues.ts); the checks in this folder catch what
 // a schema cannot (references, shadowing, overlap).
 import type { Issue } from "../issues.ts";
-import { PolicyDocument } from "../schema.ts";
+import type { PolicyDocument } from "../schema.ts";
 import { Collector } from "./collector.ts";
 import { checkIssuers, checkRegistry } from "./identity.ts";
 import { checkAdmin, checkPrincipalSets } from "./principals.ts";
 import { checkablePart } from "./partial.ts";
 import { fromZod } from "./schema-issues.ts";
+import { ALL_ISSUES_UP_TO_VALUES, schemaPass } from "./schema-pass.ts";
 import { checkServices } from "./services.ts";
 import { checkScopesCarried, checkServiceAudiences, checkTokenIssuers } from "./tokens.ts";
 import { checkSharedSignals } from "./ssf.ts";
@@ -24,10 +25,21 @@ export type ValidationResult =
  */
 export const MAX_ROUTES = 10_000;
 
-/** The too-many-routes error, when a document (of its shape) has more than `max` routes. */
-function tooManyRoutes(doc: PolicyDocument, max: number): Issue | undefined {
+/** The routes of a document as written (any shape): each list under a service's `routes`. */
+function routesWritten(input: unknown): number {
+  const services = (input as { services?: unknown } | null)?.services;
+  if (services === null || typeof services !== "object") return 0;
   let routes = 0;
-  for (const service of Object.values(doc.services)) routes += service.routes.length;
+  for (const service of Object.values(services)) {
+    const list = (service as { routes?: unknown } | null)?.routes;
+    if (Array.isArray(list)) routes += list.length;
+  }
+  return routes;
+}
+
+/** The too-many-routes error, when a document (of its shape) has more than `max` routes. */
+function tooManyRoutes(doc: unknown, max: number): Issue | undefined {
+  const routes = routesWritten(doc);
   if (routes <= max) return undefined;
   return {
     severity: "error",
@@ -46,16 +58,23 @@ export interface ValidateOptions {
    * took it, and an upgrade must not stop the gateway from loading the policy it runs.
    */
   maxRoutes?: number;
+  /** Every schema issue of a document of up to this many values; a larger one's first (schema-pass.ts). */
+  allIssuesUpTo?: number;
 }
 
 export function validatePolicy(input: unknown, options: ValidateOptions = {}): ValidationResult {
   const warnings = options.warnings ?? true;
   const maxRoutes = options.maxRoutes ?? MAX_ROUTES;
-  const parsed = PolicyDocument.safeParse(input);
+  const parsed = schemaPass(input, options.allIssuesUpTo ?? ALL_ISSUES_UP_TO_VALUES);
   if (!parsed.success) {
-    const schemaIssues = parsed.error.issues.flatMap((issue) => fromZod(issue, input));
+    const schemaIssues = parsed.issues.flatMap((issue) => fromZod(issue, input));
+    if (parsed.stoppedEarly) {
+      // Its routes as written: a bad one among them is counted too.
+      const tooMany = tooManyRoutes(input, maxRoutes);
+      return { ok: false, issues: [...stoppedEarly(schemaIssues), ...(tooMany ? [tooMany] : [])] };
+    }
     // The rest of the document is checked too, so its issues (warnings among them) come in the same run.
-    const part = checkablePart(input, parsed.error.issues);
+    const part = checkablePart(input, parsed.issues);
     const tooMany = part && tooManyRoutes(part.doc, maxRoutes);
     if (tooMany) return { ok: false, issues: [...schemaIssues, tooMany] };
     return {
@@ -69,6 +88,14 @@ export function validatePolicy(input: unknown, options: ValidateOptions = {}): V
   const issues = checkDocument(parsed.data, warnings);
   const errors = issues.some((i) => i.severity === "error");
   return errors ? { ok: false, issues } : { ok: true, policy: parsed.data, issues };
+}
+
+/** A large document's first schema issues, saying that more may follow. */
+function stoppedEarly(issues: Issue[]): Issue[] {
+  const note = `validation stopped at this error: a policy of over ${ALL_ISSUES_UP_TO_VALUES} values is checked up to its first schema error, so fix it and validate again`;
+  return issues.map((issue, i) =>
+    i === issues.length - 1 ? { ...issue, hint: issue.hint === undefined ? note : `${issue.hint}; ${note}` } : issue,
+  );
 }
 
 /** The checks beyond the schema, on a document that has its shape. */

@@ -23,7 +23,7 @@ function frameOf(value: Container): Frame {
 }
 
 /** `services.a.routes[0]` from its keys. */
-const pathText = (keys: readonly (string | number)[]): string =>
+export const pathText = (keys: readonly (string | number)[]): string =>
   keys.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? key : `.${key}`)).join("");
 
 /**

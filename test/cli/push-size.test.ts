@@ -14,7 +14,9 @@ import {
   MAX_JSON_POLICY_BYTES,
   MAX_JSON_POLICY_VALUES,
   MAX_POLICY_BYTES,
+  MAX_YAML_UNITS,
   policyTooLarge,
+  yamlUnits,
 } from "../../policy/index.ts";
 import { wardText } from "../support/ward-cli.ts";
 
@@ -101,6 +103,42 @@ describe("how large a pushed policy may be", () => {
     expect(clash.status).toBe(1);
     expect(clash.err).toContain(`${file}.json exists and holds something else`);
     expect(readFileSync(`${file}.json`, "utf8")).toBe("{}");
+  });
+
+  it("ward push --bootstrap of YAML within the bytes but over MAX_YAML_UNITS sends its JSON form too", async () => {
+    const file = join(dir, "many-units.yaml");
+    // A principal set of 15,000 addresses in flow style: 7 units each in ~25 bytes.
+    const emails = Array.from({ length: 15_000 }, (_, i) => `{email: a${i}@example.com}`).join(", ");
+    const yaml = `${demo.replace("environment: dev", "environment: production")}\n`.replace(
+      /^principalSets:\n/m,
+      `principalSets:\n  many: [${emails}]\n`,
+    );
+    expect(bytes(yaml)).toBeLessThan(MAX_POLICY_BYTES);
+    expect(yamlUnits(yaml)).toBeGreaterThan(MAX_YAML_UNITS);
+    // The gateway would not parse it as YAML.
+    const pushed = await loadPolicy(yaml, { yamlUpTo: MAX_POLICY_BYTES });
+    expect(pushed.ok ? "" : pushed.issues[0]!.message).toMatch(/^policy text of more than 100000 YAML units/);
+    writeFileSync(file, yaml);
+    const bootstrap = await wardText("push", "--env", "production", file, "--bootstrap");
+    expect(bootstrap.err).toBe("");
+    expect(bootstrap.status).toBe(0);
+    expect(bootstrap.out).toContain(
+      `${file}: YAML of over 100000 units (scalars, keys, items), more than the gateway parses as YAML: the gateway is given its JSON form`,
+    );
+    const json = readFileSync(`${file}.json`, "utf8");
+    expect(await versionOf(json)).toBe(await versionOf(yaml));
+    expect((await loadPolicy(json, { yamlUpTo: MAX_POLICY_BYTES })).ok).toBe(true);
+  });
+
+  it("ward push --bootstrap refuses a FILE.json it cannot read as a file, in a dry run as in the run", async () => {
+    const file = join(dir, "unreadable.yaml");
+    writeFileSync(file, sized(MAX_POLICY_BYTES + 100).replace("environment: dev", "environment: production"));
+    mkdirSync(`${file}.json`);
+    for (const dryRun of [["--dry-run"], []]) {
+      const run = await wardText("push", "--env", "production", file, "--bootstrap", ...dryRun);
+      expect(run.status).toBe(1);
+      expect(run.err).toContain(`${file}.json cannot be read`);
+    }
   });
 
   it("ward push --bootstrap --dry-run writes nothing, and says so", async () => {

@@ -1,0 +1,207 @@
+// Policy text in YAML -> the value it means, read so that a reviewer and Ward cannot read it differently, and so
+// that no text within push's bounds costs more than the isolate has (the yaml parser's nodes, an alias cycle).
+import { type Document, isAlias, isMap, isScalar, isSeq, Lexer, type Node, parseDocument, type Pair } from "yaml";
+import type { Issue } from "./issues.ts";
+import { pathText } from "./validate/proto-key.ts";
+
+export type ParseResult = { ok: true; value: unknown } | { ok: false; issue: Issue };
+
+export const syntaxIssue = (message: string): { ok: false; issue: Issue } => ({
+  ok: false,
+  issue: { severity: "error", code: "invalid-syntax", path: "(document)", message },
+});
+
+/**
+ * What the yaml parser holds per piece of text, counted by its lexer without building anything: a scalar, each
+ * `,` `:` `?`, anchor, tag and document 1; a block sequence's `-` 2; an alias and a flow collection's opening 3.
+ * The weights follow the parser's heap per unit (measured: 0.4-0.6 KiB for every shape tried, from `[0,0,...]`
+ * to `- a: 0` lines and nested flow collections), so MAX_YAML_UNITS bounds its memory whatever the shape.
+ */
+const WEIGHT: Readonly<Record<string, number>> = {
+  "\x1f": 1, // the lexer's mark before each scalar
+  ",": 1,
+  ":": 1,
+  "?": 1,
+  "&": 1,
+  "!": 1,
+  "\x02": 1, // a document's start
+  "-": 2,
+  "*": 3,
+  "[": 3,
+  "{": 3,
+};
+
+/**
+ * At most this many units of YAML (yamlUnits) where the Worker parses it: ~50 MiB of the parser's heap at worst
+ * (a flow sequence of empty flow sequences), ~40 for the generated policy at MAX_POLICY_BYTES, which has ~92,000.
+ * Hand-written policies run 7-13 bytes a unit, so a few of them near the byte bound are over this: `ward push`
+ * sends those, as it sends any YAML over the byte bound, in their JSON form.
+ */
+export const MAX_YAML_UNITS = 100_000;
+
+/** The units of `text` (WEIGHT), counting stopped past `stopAbove`. */
+export function yamlUnits(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+  let units = 0;
+  for (const token of new Lexer().lex(text)) {
+    units += WEIGHT[token[0]!] ?? 0;
+    if (units > stopAbove) break;
+  }
+  return units;
+}
+
+/** How one mapping's key becomes a property name, as the parser names it: null "", any other scalar its String. */
+const propertyName = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+
+/**
+ * A key that becomes a known property name, or undefined: an alias (`*k`), a collection (`? [a, b]`) or a
+ * scalar that resolves to an object (a YAML 1.1 timestamp) may become any name, another key's included.
+ */
+function keyName(key: unknown): string | undefined {
+  if (key === null || key === undefined) return "";
+  if (!isScalar(key)) return undefined;
+  const value = key.value;
+  return value !== null && (typeof value === "object" || typeof value === "function") ? undefined : propertyName(value);
+}
+
+/** One mapping or sequence being walked: its entries and where the walk is among them. */
+interface Frame {
+  node: Node;
+  items: readonly unknown[];
+  next: number;
+  /** A mapping's names so far. */
+  names: Set<string> | undefined;
+}
+
+const invalid = (path: string, message: string): { ok: false; issue: Issue } => ({
+  ok: false,
+  issue: { severity: "error", code: "invalid-value", path, message },
+});
+
+const PROTO_MESSAGE =
+  '"__proto__" cannot be a name in a policy: a JavaScript object cannot hold it as an ordinary key, so it would be dropped';
+export const protoIssue = (path: string) => invalid(path, PROTO_MESSAGE);
+
+/** " (line N)" for an offset in `text`. */
+const lineAt = (text: string, offset: number | undefined): string =>
+  offset === undefined ? "" : ` (line ${text.slice(0, offset).split("\n").length})`;
+
+/**
+ * The first thing in a parsed YAML document that Ward refuses before reading its value, or undefined: an alias
+ * inside the node it names (a value holding itself, which nothing after could walk); and, for text as written,
+ * two keys of a mapping that name one property (`true:` and `"true":`: the object would keep the last while a
+ * reviewer reads the first), a key that may name any property beside others, a YAML 1.1 merge (`<<`, which brings
+ * in keys nobody wrote there), and a `__proto__` key. One pass, each mapping's names in a set: the parser's own
+ * uniqueKeys check compares each key with every earlier one (30,000 keys took 13 s). Its own stack: no depth
+ * of document can overflow it.
+ */
+function refused(doc: Document, text: string, asWritten: boolean): { ok: false; issue: Issue } | undefined {
+  if (doc.contents === null) return undefined;
+  // Anchors seen so far, in document order: an alias names the latest anchor of its name before it.
+  const anchors = new Map<string, Node>();
+  const onPath = new Set<Node>();
+  const frames: Frame[] = [];
+  const keys: (string | number)[] = [];
+  const enter = (node: unknown): { ok: false; issue: Issue } | undefined => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target !== undefined && onPath.has(target))
+        return invalid(
+          pathText(keys) || "(document)",
+          `an alias (*${node.source}) inside the value it names${lineAt(text, node.range?.[0])}: a value cannot hold itself`,
+        );
+      return undefined;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) return undefined;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isScalar(node)) return undefined;
+    onPath.add(node);
+    frames.push({ node, items: node.items, next: 0, names: isMap(node) ? new Set() : undefined });
+    return undefined;
+  };
+  const first = enter(doc.contents);
+  if (first) return first;
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1]!;
+    // A mapping is walked key, value, key, value...: a key is a node too (an alias or a collection in it).
+    const slot = top.next++;
+    if (slot === (top.names ? top.items.length * 2 : top.items.length)) {
+      frames.pop();
+      onPath.delete(top.node);
+      if (frames.length > 0) keys.pop();
+      continue;
+    }
+    let child: unknown;
+    let key: string | number;
+    if (!top.names) {
+      child = top.items[slot];
+      key = slot;
+    } else {
+      const pair = top.items[slot >> 1] as Pair;
+      const name = keyName(pair.key);
+      if (slot % 2 === 1) {
+        child = pair.value;
+        key = name ?? "(key)";
+      } else {
+        if (asWritten) {
+          const problem = keyProblem(pair.key, name, top.names, top.items.length, text);
+          if (problem) return problem === PROTO ? protoIssue(pathText([...keys, "__proto__"])) : syntaxIssue(problem);
+          top.names.add(name ?? ANY_NAME);
+        }
+        child = pair.key;
+        key = "(key)";
+      }
+    }
+    keys.push(key);
+    const found = enter(child);
+    if (found) return found;
+    if (frames[frames.length - 1] === top) keys.pop();
+  }
+  return undefined;
+}
+
+const PROTO = "__proto__";
+
+/** What is wrong with a mapping's key as written, or undefined; PROTO for a `__proto__` key. */
+function keyProblem(
+  key: unknown,
+  name: string | undefined,
+  names: ReadonlySet<string>,
+  entries: number,
+  text: string,
+): string | undefined {
+  // Counted only for the one issue reported: per key, it would make the walk quadratic.
+  const at = () => lineAt(text, (key as Node | null)?.range?.[0]);
+  if (isScalar(key) && typeof key.value === "symbol")
+    return `a merge key (<<) brings in keys not written there${at()}: write the keys out`;
+  if (name === PROTO) return PROTO;
+  if (name === undefined)
+    return entries > 1
+      ? `Map keys must be unique: a key written as an alias or a collection may name any other key's property${at()}`
+      : undefined;
+  if (names.has(name) || names.has(ANY_NAME))
+    return `Map keys must be unique: "${name.slice(0, 100)}" is repeated${at()}`;
+  return undefined;
+}
+
+/** A name no key can have (keys are strings from text): a key that may name any property. */
+const ANY_NAME = "\u0000any";
+
+/**
+ * YAML text -> its value. `stored`: a version already stored, read as the Ward that took it read it (the parser's
+ * own duplicate check, merges as YAML 1.1 has them); only a value holding itself is refused there too, which no
+ * Ward could have taken.
+ */
+export function parseYamlText(text: string, stored: boolean): ParseResult {
+  try {
+    const doc = stored
+      ? parseDocument(text, { uniqueKeys: true, prettyErrors: false })
+      : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false });
+    const error = doc.errors[0];
+    if (error) return syntaxIssue(error.message.split("\n")[0]!);
+    const found = refused(doc, text, !stored);
+    if (found) return found;
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (error) {
+    return syntaxIssue((error instanceof Error ? error.message : String(error)).split("\n")[0]!);
+  }
+}
