@@ -4,19 +4,31 @@ import type { z } from "zod";
 import { formatPath, type Issue } from "../issues.ts";
 import { didYouMean, sameButCase } from "../suggest.ts";
 
+/**
+ * Unknown keys of one object named one by one, at most: past it, one issue counts the rest (150,000 unknown keys
+ * were 150,000 issues, some 15 MB of a push's answer).
+ */
+const UNKNOWN_KEYS_NAMED = 50;
+
 /** One zod issue as Ward's issues: an unrecognised-keys issue gives one per key, each with its hint. */
 export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
   const path = formatPath(issue.path);
   switch (issue.code) {
     case "unrecognized_keys": {
       const known = knownKeysAt(issue.path, input);
-      return issue.keys.map((key) => ({
+      const named = issue.keys.slice(0, UNKNOWN_KEYS_NAMED).map((key) => ({
         severity: "error" as const,
         code: "unknown-field" as const,
         path: formatPath([...issue.path, key]),
         message: `unknown field "${key}"`,
         hint: didYouMean(key, known),
       }));
+      const more = issue.keys.length - named.length;
+      if (more === 0) return named;
+      return [
+        ...named,
+        { severity: "error", code: "unknown-field", path, message: `and ${more} more unknown fields here` },
+      ];
     }
     case "invalid_type": {
       const missing = issue.message.includes("received undefined");

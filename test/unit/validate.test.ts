@@ -1221,6 +1221,23 @@ describe("more fixtures per code", () => {
   });
 });
 
+describe("unknown fields of one object", () => {
+  it("are named one by one up to 50, then counted", () => {
+    const some = run((d) => {
+      for (let i = 0; i < 50; i++) d.metadata[`extra${i}`] = i;
+    });
+    expect(some.issues.filter((i) => i.code === "unknown-field")).toHaveLength(50);
+    const many = run((d) => {
+      for (let i = 0; i < 5_000; i++) d.metadata[`extra${i}`] = i;
+    });
+    expect(many.issues.map((i) => [i.code, i.path])).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => ["unknown-field", `metadata.extra${i}`]),
+      ["unknown-field", "metadata"],
+    ]);
+    expect(many.issues.at(-1)?.message).toBe("and 4950 more unknown fields here");
+  });
+});
+
 describe("did-you-mean hints", () => {
   it.each<[string, (d: any) => void, Partial<Issue>]>([
     [
