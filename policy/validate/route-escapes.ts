@@ -8,10 +8,10 @@ import type { Method } from "../canonical-target.ts";
 import { expandMatchers } from "../principals.ts";
 import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { ANY_SEGMENT, overlapWitness } from "../path-overlap.ts";
-import { METHODS, type PolicyDocument, type PrincipalMatcher, type Route, type Rule } from "../schema.ts";
+import { METHODS, type PolicyDocument, type Route, type Rule } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { routeTrie, type ParsedRoute } from "./route-trie.ts";
-import { covers } from "./shadowing.ts";
+import { admitsAll, type Coverage, coverageOf, factsOf, type MatcherFacts } from "./shadowing.ts";
 
 /** The paths looked at per route and way around it, and the trie nodes walked to find them. */
 const MAX_WITNESSES = 64;
@@ -33,19 +33,21 @@ const allowsOf = (route: Route) => route.rules.filter((r) => r.effect === "allow
 /** What one route's rules admit and refuse, expanded once per route (a route is compared with many others). */
 interface Admits {
   /** Matchers of its unconditional allow rules and of its unconditional, enforced deny rules. */
-  decided: PrincipalMatcher[];
+  decided: Coverage;
   /** Each allow rule's matchers; undefined for one that names none plainly (bothFactors). */
-  allows: (PrincipalMatcher[] | undefined)[];
+  allows: (MatcherFacts[] | undefined)[];
 }
 
 function admitsOf(doc: PolicyDocument, route: Route): Admits {
   const expand = (rule: Rule) =>
     rule.principals && !rule.bothFactors ? expandMatchers(rule.principals, doc.principalSets) : undefined;
   return {
-    decided: route.rules
-      .filter((r) => r.when === undefined && r.rateLimit === undefined && r.mode !== "audit")
-      .flatMap((r) => expand(r) ?? []),
-    allows: allowsOf(route).map(expand),
+    decided: coverageOf(
+      route.rules
+        .filter((r) => r.when === undefined && r.rateLimit === undefined && r.mode !== "audit")
+        .flatMap((r) => expand(r) ?? []),
+    ),
+    allows: allowsOf(route).map((rule) => expand(rule)?.map(factsOf)),
   };
 }
 
@@ -56,8 +58,7 @@ function admitsOf(doc: PolicyDocument, route: Route): Admits {
  */
 function addsNobody(narrow: Admits, other: Admits): boolean {
   return other.allows.every(
-    (theirs) =>
-      theirs !== undefined && theirs.length > 0 && theirs.every((m) => narrow.decided.some((d) => covers(d, m))),
+    (theirs) => theirs !== undefined && theirs.length > 0 && theirs.every((m) => admitsAll(narrow.decided, m)),
   );
 }
 

@@ -40,6 +40,62 @@ const EARLY = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>;
 /** The document's maps of named entries: zod's records check every entry, even with EARLY. */
 const MAPS = { principalSets: PrincipalSets, identityBindings: IdentityBindings, services: Services } as const;
 
+/**
+ * At most this many keys in one object of a large document, but the document and its maps (MAPS): zod checks
+ * every entry of a record (a rule's headers, a claims requirement, SSF transmitters...) and names every
+ * unknown key of an object, so 100,000 entries of a rule's headers made 100,000 issues, out of 64 MiB. No object
+ * of a policy has a use for more.
+ */
+export const MAX_KEYS_IN_ONE_OBJECT = 1_000;
+
+/** One object or list being walked by wideObject: its keys (an object's), where the walk is, its key above. */
+interface Frame {
+  value: Record<string, unknown> | unknown[];
+  keys: string[] | undefined;
+  next: number;
+  key: PropertyKey;
+}
+
+/**
+ * The first object past MAX_KEYS_IN_ONE_OBJECT, as an issue, walking everything but the document's and its
+ * maps' own keys. Depth first with its own stack; a path is made only for the issue.
+ */
+function wideObject(input: Record<string, unknown>): z.core.$ZodIssue | undefined {
+  const frames: Frame[] = [];
+  const enter = (value: unknown, key: PropertyKey, isMap: boolean): z.core.$ZodIssue | undefined => {
+    if (value === null || typeof value !== "object") return undefined;
+    if (Array.isArray(value)) {
+      frames.push({ value, keys: undefined, next: 0, key });
+      return undefined;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > MAX_KEYS_IN_ONE_OBJECT && !isMap) {
+      const path = [...frames.map((f) => f.key), key].slice(1);
+      const message = `an object of ${keys.length} keys: no part of a policy has a use for more than ${MAX_KEYS_IN_ONE_OBJECT}`;
+      return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
+    }
+    frames.push({ value: value as Record<string, unknown>, keys, next: 0, key });
+    return undefined;
+  };
+  enter(input, "", true);
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1]!;
+    const size = top.keys ? top.keys.length : (top.value as unknown[]).length;
+    if (top.next === size) {
+      frames.pop();
+      continue;
+    }
+    const key = top.keys ? top.keys[top.next]! : top.next;
+    top.next++;
+    const child = (top.value as Record<PropertyKey, unknown>)[key];
+    // The document's maps may be as large as they are: each entry is checked on its own.
+    const isMap = frames.length === 1 && typeof key === "string" && Object.hasOwn(MAPS, key);
+    const found = enter(child, key, isMap);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -72,6 +128,8 @@ function upToFirstError(input: unknown): SchemaPass {
     const parsed = PolicyDocument.safeParse(input, EARLY);
     return parsed.success ? { success: true, data: parsed.data } : failed(parsed.error.issues, true);
   }
+  const wide = wideObject(input);
+  if (wide) return failed([wide], true);
   const rest: Record<string, unknown> = { ...input };
   for (const section of Object.keys(MAPS)) if (isPlainObject(input[section])) rest[section] = {};
   const parsed = PolicyDocument.safeParse(rest, EARLY);

@@ -133,6 +133,62 @@ describe("schema issues, one per bad entry of a map, bounded too", () => {
   }, 60_000);
 });
 
+// A third review's shapes: maps inside a document's entries (zod checks each entry of a record), unknown keys
+// by the hundred thousand, and aliases that copy a large list into many places.
+const members = (n: number, value: string) =>
+  Array.from({ length: n }, (_, i) => `"k${i.toString(36)}":${value}`).join(",");
+
+describe("wide objects and aliased lists", () => {
+  it.each([
+    ["a rule's headers with 100,000 entries", (d: any) => (d.services.payments.routes[0].rules[0].headers = "MARK")],
+    [
+      "sharedSignals.transmitters with 100,000 entries",
+      (d: any) => (d.sharedSignals = { audience: "x", transmitters: "MARK" }),
+    ],
+  ])(
+    "%s (~0.9 MB of JSON) is refused within 64 MiB",
+    async (_, set) => {
+      const text = demoJsonWith(set, `{${members(100_000, "0")}}`);
+      expect(policyTooLarge(text)).toBeUndefined();
+      expect(await loadWithin64(text)).toBe("invalid-value");
+    },
+    60_000,
+  );
+
+  it("a rule with 100,000 unknown keys is refused within 64 MiB", async () => {
+    const text = demoJsonWith(
+      (d) => {
+        d.services.payments.routes[0].rules[0].description = "MARK";
+      },
+      `"x",${members(100_000, "0")}`,
+    );
+    expect(await loadWithin64(text)).toBe("invalid-value");
+  }, 60_000);
+
+  it("the document with 280,000 unknown top-level keys (~2.4 MB of JSON) is refused within 64 MiB", async () => {
+    const text = `${JSON.stringify(demo).slice(0, -1)},${members(280_000, "0")}}`;
+    expect(policyTooLarge(text)).toBeUndefined();
+    expect(await loadWithin64(text)).toBe("unknown-field");
+  }, 60_000);
+
+  it("99 aliases of a 6,000-matcher list (117 KB of YAML) are refused within 64 MiB", async () => {
+    const list = Array.from({ length: 6000 }, (_, i) => `    - group: g${i.toString(36)}\n`).join("");
+    const rules = "          - effect: allow\n            principals: *L\n".repeat(99);
+    const text = `${demoYaml.replace("principalSets:\n", `principalSets:\n  big: &L\n${list}`)}  big:
+    hosts: [big.localhost]
+    origin: { tunnel: BIG }
+    owner: o
+    routes:
+      - id: r
+        methods: [GET]
+        path: /x
+        rules:
+${rules}`;
+    expect(policyTooLarge(text)).toBeUndefined();
+    expect(await loadWithin64(text)).toBe("invalid-syntax");
+  }, 60_000);
+});
+
 describe("YAML under its byte bound, over its units", () => {
   it("256 KiB of YAML, a flow sequence of numbers, is refused before the parser, within 64 MiB", async () => {
     const room = 256 * 1024 - Buffer.byteLength(demoYaml) - 20;
@@ -160,7 +216,8 @@ describe("YAML under its byte bound, over its units", () => {
     [
       "a mapping of distinct keys",
       (n: number) => `x:\n${Array.from({ length: n }, (_, i) => `  k${i.toString(36)}: 0\n`).join("")}`,
-      "unknown-field",
+      // (An object of more than 1,000 keys, refused before its unknown name.)
+      "invalid-value",
     ],
   ])(
     "%s, just within MAX_YAML_UNITS, is read within 64 MiB",

@@ -2,7 +2,10 @@
 // name one property once parsed (`true:` and `"true":`) were last-wins; a key named `__proto__`, which no
 // JavaScript object holds as an ordinary key, made a service or principal set vanish without a word.
 import { describe, expect, it } from "vitest";
-import { parsePolicyText, validatePolicyText } from "../../policy/index.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadPolicy, parsePolicyText, validatePolicyText } from "../../policy/index.ts";
+import { holdsItself } from "../../policy/yaml-text.ts";
 
 const issueOf = (text: string) => {
   const parsed = parsePolicyText(text);
@@ -147,5 +150,64 @@ describe("the key checks read the text once", () => {
       issue: { code: "invalid-syntax" },
     });
     expect(parsePolicyText("a:\n  __proto__: 1\n", { stored: true }).ok).toBe(true);
+  });
+});
+
+describe("aliases that copy much", () => {
+  const aliased = (n: number, aliases: number) =>
+    `big: &L\n${Array.from({ length: n }, (_, i) => `  - group: g${i}\n`).join("")}uses:\n${"  - *L\n".repeat(aliases)}`;
+
+  it("are refused past MAX_YAML_VALUES, expanded (a third review: 64 KB of YAML took 11 s and 60 MiB)", () => {
+    // 3,000 matchers of 3 values each, 100 times.
+    expect(issueOf(aliased(3_000, 99))).toEqual({
+      code: "invalid-syntax",
+      path: "(document)",
+      message: expect.stringMatching(
+        /^its aliases make this document \d+ values, more than the 250000 a policy may have/,
+      ),
+    });
+    // The same list named twice is read; a stored version is read as before.
+    expect(parsePolicyText(aliased(3_000, 1)).ok).toBe(true);
+    expect(parsePolicyText(aliased(3_000, 99), { stored: true }).ok).toBe(true);
+  });
+
+  it("count a collection key once, however much an alias in it names", () => {
+    // The parser makes a key a string: `? [*L, *L]` is one value, not two copies of the list.
+    const keyed = `big: &L\n${Array.from({ length: 3_000 }, (_, i) => `  - g${i}\n`).join("")}${Array.from({ length: 99 }, (_, i) => `? [*L, ${i}]\n: 1\n`).join("")}`;
+    const parsed = parsePolicyText(keyed, { stored: true });
+    expect(parsed.ok).toBe(true);
+  });
+});
+
+describe("cycles the parser makes", () => {
+  const demoYaml = readFileSync(join(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
+  // A JWK takes any member (z.unknown), so whatever value it holds reaches the document.
+  const withJwkExtra = (extra: string) =>
+    demoYaml.replace(
+      "      keys: { jwksUrl: https://spire.demo.ward.internal/bundle } # a SPIFFE bundle: its jwt-svid keys",
+      `      keys: { jwks: { keys: [ { kty: OKP, crv: Ed25519, kid: k1, use: jwt-svid, alg: EdDSA, x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", ext: ${extra} } ] } }`,
+    );
+
+  it("a YAML 1.1 !!pairs sequence holding itself is refused as an issue, not thrown", async () => {
+    for (const stored of [false, true]) {
+      const loaded = await loadPolicy(`%YAML 1.1\n---\n${withJwkExtra("!!pairs &a [ b: *a ]")}`, { stored });
+      expect(loaded).toMatchObject({ ok: false, issues: [{ code: "invalid-value" }] });
+    }
+  });
+
+  it("an alias as a key of the map it names is no cycle: the parser makes it a string (an older Ward took it)", async () => {
+    const text = withJwkExtra("&a { *a : 1 }");
+    for (const stored of [false, true]) {
+      const loaded = await loadPolicy(text, { stored });
+      expect(loaded.issues.filter((i) => i.severity === "error")).toEqual([]);
+    }
+  });
+
+  it("holdsItself finds a cycle however it is reached, and walks a shared value once", () => {
+    const shared = { a: [1, 2] };
+    expect(holdsItself({ x: shared, y: shared, z: [shared, shared] })).toBe(false);
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = [{ deeper: cyclic }];
+    expect(holdsItself({ ok: shared, bad: cyclic })).toBe(true);
   });
 });

@@ -1228,13 +1228,13 @@ describe("unknown fields of one object", () => {
     });
     expect(some.issues.filter((i) => i.code === "unknown-field")).toHaveLength(50);
     const many = run((d) => {
-      for (let i = 0; i < 5_000; i++) d.metadata[`extra${i}`] = i;
+      for (let i = 0; i < 900; i++) d.metadata[`extra${i}`] = i;
     });
     expect(many.issues.map((i) => [i.code, i.path])).toEqual([
       ...Array.from({ length: 50 }, (_, i) => ["unknown-field", `metadata.extra${i}`]),
       ["unknown-field", "metadata"],
     ]);
-    expect(many.issues.at(-1)?.message).toBe("and 4950 more unknown fields here");
+    expect(many.issues.at(-1)?.message).toBe("and 850 more unknown fields here");
   });
 });
 
