@@ -24,13 +24,14 @@ export const syntaxIssue = (message: string): { ok: false; issue: Issue } => ({
 
 /**
  * What the yaml parser holds per piece of text, counted by its lexer without building anything: a scalar, each
- * `,` `:` `?`, anchor, tag and document 1; a block sequence's `-` 2; an alias and a flow collection's opening 3.
- * The weights follow the parser's heap per unit (measured: 0.4-0.6 KiB for every shape tried, from `[0,0,...]`
- * to `- a: 0` lines and nested flow collections), so MAX_YAML_UNITS bounds its memory whatever the shape.
+ * `:` `?`, anchor, tag and document 1; a flow item's `,` and a block sequence's `-` 2; an alias and a flow
+ * collection's opening 3. The weights follow the parser's heap per unit, so MAX_YAML_UNITS bounds its memory
+ * whatever the shape: a whole load of eight shapes at the bound, from `[0,0,...]` to `- a: 0` lines and nested
+ * flow collections, takes 40-48 MiB (test/cli/push-memory-shapes.test.ts).
  */
 const WEIGHT: Readonly<Record<string, number>> = {
   "\x1f": 1, // the lexer's mark before each scalar
-  ",": 1,
+  ",": 2, // a flow collection's item: its scalar costs more than a block one
   ":": 1,
   "?": 1,
   "&": 1,
@@ -43,8 +44,8 @@ const WEIGHT: Readonly<Record<string, number>> = {
 };
 
 /**
- * At most this many units of YAML (yamlUnits) where the Worker parses it: ~50 MiB of the parser's heap at worst
- * (a flow sequence of empty flow sequences), ~40 for the generated policy at MAX_POLICY_BYTES, which has ~92,000.
+ * At most this many units of YAML (yamlUnits) where the Worker parses it: a load within 48 MiB of heap at worst;
+ * the generated policy at MAX_POLICY_BYTES has ~92,000.
  * Hand-written policies run 7-13 bytes a unit, so a few of them near the byte bound are over this: `ward push`
  * sends those, as it sends any YAML over the byte bound, in their JSON form.
  */
@@ -277,6 +278,15 @@ class Leave {
  * Ward could have taken.
  */
 export function parseYamlText(text: string, stored: boolean): ParseResult {
+  const read = readYaml(text, stored);
+  // A backstop for node kinds the walk does not know (a custom tag's): nothing after could walk a cycle. Run
+  // once the parser's nodes can be collected, which at the units' bound are tens of MiB.
+  if (read.ok && holdsItself(read.value))
+    return invalid("(document)", "a value holds itself (an alias inside what it names)");
+  return read;
+}
+
+function readYaml(text: string, stored: boolean): ParseResult {
   try {
     const doc = stored
       ? parseDocument(text, { uniqueKeys: true, prettyErrors: false })
@@ -285,10 +295,7 @@ export function parseYamlText(text: string, stored: boolean): ParseResult {
     if (error) return syntaxIssue(error.message.split("\n")[0]!);
     const found = refused(doc, text, !stored);
     if (found) return found;
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    // A backstop for node kinds the walk does not know (a custom tag's): nothing after could walk a cycle.
-    if (holdsItself(value)) return invalid("(document)", "a value holds itself (an alias inside what it names)");
-    return { ok: true, value };
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
   } catch (error) {
     return syntaxIssue((error instanceof Error ? error.message : String(error)).split("\n")[0]!);
   }

@@ -5,22 +5,8 @@
 
 type Container = Record<string, unknown> | unknown[];
 
-/** One object or array being walked: its keys (an object's; an array walks its indexes) and where the walk is. */
-interface Frame {
-  value: Container;
-  keys: string[] | undefined;
-  size: number;
-  next: number;
-}
-
 const isContainer = (value: unknown): value is Container => value !== null && typeof value === "object";
 const hasProtoKey = (value: Container): boolean => !Array.isArray(value) && Object.hasOwn(value, "__proto__");
-
-function frameOf(value: Container): Frame {
-  if (Array.isArray(value)) return { value, keys: undefined, size: value.length, next: 0 };
-  const keys = Object.keys(value);
-  return { value, keys, size: keys.length, next: 0 };
-}
 
 /** `services.a.routes[0]` from its keys. */
 export const pathText = (keys: readonly (string | number)[]): string =>
@@ -34,22 +20,34 @@ export const pathText = (keys: readonly (string | number)[]): string =>
 export function protoKeyPath(input: unknown): string | undefined {
   if (!isContainer(input)) return undefined;
   if (hasProtoKey(input)) return "__proto__";
-  const frames: Frame[] = [frameOf(input)];
+  // The walk's stack as parallel lists, a few bytes a level (a document nested 390,000 deep is one): each
+  // object or array from the root down, its keys (an object's; an array walks its indexes), where the walk is
+  // among them, and the key that reached it.
+  const values: Container[] = [input];
+  const keyLists: (string[] | undefined)[] = [Array.isArray(input) ? undefined : Object.keys(input)];
+  const nexts: number[] = [0];
   const keys: (string | number)[] = [];
-  while (frames.length > 0) {
-    const top = frames[frames.length - 1]!;
-    if (top.next === top.size) {
-      frames.pop();
+  while (values.length > 0) {
+    const top = values.length - 1;
+    const value = values[top]!;
+    const keyList = keyLists[top];
+    const next = nexts[top]!;
+    if (next === (keyList ? keyList.length : (value as unknown[]).length)) {
+      values.pop();
+      keyLists.pop();
+      nexts.pop();
       keys.pop();
       continue;
     }
-    const key = top.keys ? top.keys[top.next]! : top.next;
-    top.next++;
-    const child = (top.value as Record<string | number, unknown>)[key];
+    nexts[top] = next + 1;
+    const key = keyList ? keyList[next]! : next;
+    const child = (value as Record<string | number, unknown>)[key];
     if (!isContainer(child)) continue;
     keys.push(key);
     if (hasProtoKey(child)) return `${pathText(keys)}.__proto__`;
-    frames.push(frameOf(child));
+    values.push(child);
+    keyLists.push(Array.isArray(child) ? undefined : Object.keys(child));
+    nexts.push(0);
   }
   return undefined;
 }

@@ -5,13 +5,12 @@
 // both spellings (policy/evaluate.ts); allow rules do not, so `ward validate` points at the gap.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
-import { expandMatchers } from "../principals.ts";
 import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { ANY_SEGMENT, overlapWitness } from "../path-overlap.ts";
-import { METHODS, type PolicyDocument, type Route, type Rule } from "../schema.ts";
+import { METHODS, type Route, type Rule } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { routeTrie, type ParsedRoute } from "./route-trie.ts";
-import { admitsAll, type Coverage, coverageOf, factsOf, type MatcherFacts } from "./shadowing.ts";
+import { admitsAll, type Coverage, type Coverages, type MatcherFacts } from "./shadowing.ts";
 
 /** The paths looked at per route and way around it, and the trie nodes walked to find them. */
 const MAX_WITNESSES = 64;
@@ -35,19 +34,21 @@ interface Admits {
   /** Matchers of its unconditional allow rules and of its unconditional, enforced deny rules. */
   decided: Coverage;
   /** Each allow rule's matchers; undefined for one that names none plainly (bothFactors). */
-  allows: (MatcherFacts[] | undefined)[];
+  allows: (readonly MatcherFacts[] | undefined)[];
 }
 
-function admitsOf(doc: PolicyDocument, route: Route): Admits {
-  const expand = (rule: Rule) =>
-    rule.principals && !rule.bothFactors ? expandMatchers(rule.principals, doc.principalSets) : undefined;
+function admitsOf(route: Route, coverages: Coverages): Admits {
+  const plain = (rule: Rule) => (rule.principals && !rule.bothFactors ? rule.principals : undefined);
   return {
-    decided: coverageOf(
+    decided: coverages.of(
       route.rules
         .filter((r) => r.when === undefined && r.rateLimit === undefined && r.mode !== "audit")
-        .flatMap((r) => expand(r) ?? []),
+        .flatMap((r) => plain(r) ?? []),
     ),
-    allows: allowsOf(route).map((rule) => expand(rule)?.map(factsOf)),
+    allows: allowsOf(route).map((rule) => {
+      const principals = plain(rule);
+      return principals && coverages.factsOf(principals);
+    }),
   };
 }
 
@@ -56,13 +57,17 @@ function admitsOf(doc: PolicyDocument, route: Route): Admits {
  * admits is admitted by an unconditional allow rule of `narrow` too, or refused by one of its unconditional,
  * enforced deny rules (which reach both requests: policy/evaluate.ts). Conservative: false when unsure.
  */
-function addsNobody(narrow: Admits, other: Admits): boolean {
+function addsNobody(narrow: Admits, other: Admits, out: Collector): boolean {
   return other.allows.every(
-    (theirs) => theirs !== undefined && theirs.length > 0 && theirs.every((m) => admitsAll(narrow.decided, m)),
+    (theirs) =>
+      theirs !== undefined &&
+      theirs.length > 0 &&
+      out.mayWork(theirs.length) &&
+      theirs.every((m) => admitsAll(narrow.decided, m)),
   );
 }
 
-export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[], at: string, out: Collector): void {
+export function checkRouteEscapes(routes: readonly Route[], at: string, out: Collector, coverages: Coverages): void {
   const { parsed, trie } = routeTrie<Parsed>(routes);
   const takers = (method: Method) => (p: Parsed) => takes(p.route, method);
   // One segment longer than the longest exact pattern: a path that deep is matched by `{**}` patterns only.
@@ -89,13 +94,13 @@ export function checkRouteEscapes(doc: PolicyDocument, routes: readonly Route[],
     if (slash)
       escapes.push({ spelt: slash, from: toggleSlash, pairs: methods.map((m) => ({ method: m, decides: m })) });
     if (escapes.length === 0) continue;
-    narrow.admits ??= admitsOf(doc, narrow.route);
+    narrow.admits ??= admitsOf(narrow.route, coverages);
     const mine = narrow.admits;
     // Another route whose allow rules admit someone this one does not: only such a route can be a way around it.
     const widens = (other: Parsed) => {
       if (other === narrow || allowsOf(other.route).length === 0) return false;
-      other.admits ??= admitsOf(doc, other.route);
-      return !addsNobody(mine, other.admits);
+      other.admits ??= admitsOf(other.route, coverages);
+      return !addsNobody(mine, other.admits, out);
     };
     let complete = true;
     escaping: for (const { spelt, from, pairs } of escapes) {

@@ -10,7 +10,7 @@ import { checkForwardHeaders } from "./headers.ts";
 import { checkCrossRouteDenies } from "./cross-route-deny.ts";
 import { checkRouteEscapes } from "./route-escapes.ts";
 import { checkRule } from "./rules.ts";
-import { checkShadowing } from "./shadowing.ts";
+import { checkShadowing, Coverages } from "./shadowing.ts";
 import { RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
 import { checkWebSocket } from "../websocket/validate.ts";
 
@@ -45,8 +45,11 @@ export function checkRoutes(
   });
   // Both can only warn: skipped where warnings are not wanted (a stored version loaded on a cold isolate).
   const covering = out.warnings ? checkCrossRouteDenies(routes, at, out) : new Set<number>();
-  if (out.warnings) checkRouteEscapes(doc, routes, at, out);
-  for (const [r, route] of routes.entries()) checkRules(doc, route, `${at}.routes[${r}]`, covering.has(r), out);
+  // What rules' principals admit, indexed once for the service's routes.
+  const coverages = new Coverages(doc.principalSets);
+  if (out.warnings) checkRouteEscapes(routes, at, out, coverages);
+  for (const [r, route] of routes.entries())
+    checkRules(doc, route, `${at}.routes[${r}]`, covering.has(r), out, coverages);
 }
 
 function checkPathPattern(
@@ -119,7 +122,14 @@ function checkPathPattern(
 }
 
 /** `covers`: the route's deny rules reach other routes' requests, so having no allow rule is its purpose. */
-function checkRules(doc: PolicyDocument, route: Route, rat: string, covers: boolean, out: Collector): void {
+function checkRules(
+  doc: PolicyDocument,
+  route: Route,
+  rat: string,
+  covers: boolean,
+  out: Collector,
+  coverages: Coverages,
+): void {
   const ruleIds = new Map<string, number>();
   route.rules.forEach((rule, k) => {
     const id = ruleId(rule, k);
@@ -133,7 +143,7 @@ function checkRules(doc: PolicyDocument, route: Route, rat: string, covers: bool
     else ruleIds.set(id, k);
     checkRule(doc, rule, `${rat}.rules[${k}]`, out);
   });
-  checkShadowing(doc, route.rules, `${rat}.rules`, out);
+  checkShadowing(route.rules, `${rat}.rules`, out, coverages);
   if (!covers && route.rules.every((rule) => rule.effect === "deny")) {
     out.add(
       "warning",

@@ -48,50 +48,45 @@ const MAPS = { principalSets: PrincipalSets, identityBindings: IdentityBindings,
  */
 export const MAX_KEYS_IN_ONE_OBJECT = 1_000;
 
-/** One object or list being walked by wideObject: its keys (an object's), where the walk is, its key above. */
-interface Frame {
-  value: Record<string, unknown> | unknown[];
-  keys: string[] | undefined;
-  next: number;
-  key: PropertyKey;
-}
-
 /**
  * The first object past MAX_KEYS_IN_ONE_OBJECT, as an issue, walking everything but the document's and its
- * maps' own keys. Depth first with its own stack; a path is made only for the issue.
+ * maps' own keys. Depth first, its stack as parallel lists (a few bytes a level: a document may nest hundreds of
+ * thousands deep); a path is made only for the issue.
  */
 function wideObject(input: Record<string, unknown>): z.core.$ZodIssue | undefined {
-  const frames: Frame[] = [];
-  const enter = (value: unknown, key: PropertyKey, isMap: boolean): z.core.$ZodIssue | undefined => {
-    if (value === null || typeof value !== "object") return undefined;
-    if (Array.isArray(value)) {
-      frames.push({ value, keys: undefined, next: 0, key });
-      return undefined;
-    }
-    const keys = Object.keys(value);
-    if (keys.length > MAX_KEYS_IN_ONE_OBJECT && !isMap) {
-      const path = [...frames.map((f) => f.key), key].slice(1);
-      const message = `an object of ${keys.length} keys: no part of a policy has a use for more than ${MAX_KEYS_IN_ONE_OBJECT}`;
-      return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
-    }
-    frames.push({ value: value as Record<string, unknown>, keys, next: 0, key });
-    return undefined;
-  };
-  enter(input, "", true);
-  while (frames.length > 0) {
-    const top = frames[frames.length - 1]!;
-    const size = top.keys ? top.keys.length : (top.value as unknown[]).length;
-    if (top.next === size) {
-      frames.pop();
+  // Each object or list from the document down, its keys (an object's), where the walk is, the key above it.
+  const values: (Record<string, unknown> | unknown[])[] = [input];
+  const keyLists: (string[] | undefined)[] = [Object.keys(input)];
+  const nexts: number[] = [0];
+  const keysAbove: PropertyKey[] = [""];
+  while (values.length > 0) {
+    const top = values.length - 1;
+    const value = values[top]!;
+    const keyList = keyLists[top];
+    const next = nexts[top]!;
+    if (next === (keyList ? keyList.length : (value as unknown[]).length)) {
+      values.pop();
+      keyLists.pop();
+      nexts.pop();
+      keysAbove.pop();
       continue;
     }
-    const key = top.keys ? top.keys[top.next]! : top.next;
-    top.next++;
-    const child = (top.value as Record<PropertyKey, unknown>)[key];
+    nexts[top] = next + 1;
+    const key = keyList ? keyList[next]! : next;
+    const child = (value as Record<PropertyKey, unknown>)[key];
+    if (child === null || typeof child !== "object") continue;
+    const childKeys = Array.isArray(child) ? undefined : Object.keys(child);
     // The document's maps may be as large as they are: each entry is checked on its own.
-    const isMap = frames.length === 1 && typeof key === "string" && Object.hasOwn(MAPS, key);
-    const found = enter(child, key, isMap);
-    if (found) return found;
+    const isMap = top === 0 && typeof key === "string" && Object.hasOwn(MAPS, key);
+    if (childKeys && childKeys.length > MAX_KEYS_IN_ONE_OBJECT && !isMap) {
+      const path = [...keysAbove.slice(1), key];
+      const message = `an object of ${childKeys.length} keys: no part of a policy has a use for more than ${MAX_KEYS_IN_ONE_OBJECT}`;
+      return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
+    }
+    values.push(child as Record<string, unknown> | unknown[]);
+    keyLists.push(childKeys);
+    nexts.push(0);
+    keysAbove.push(key);
   }
   return undefined;
 }

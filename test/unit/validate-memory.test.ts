@@ -1,0 +1,85 @@
+// Valid policies far under push's bounds whose checks after the schema take more than 64 MiB of heap.
+// Loaded as test/cli/push-memory-shapes.test.ts loads a push: a Node child, --max-old-space-size=64.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { policyTooLarge } from "../../policy/index.ts";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "ward-validate-memory-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const CHILD = `
+const { readFileSync } = await import("node:fs");
+const { loadPolicy, MAX_POLICY_BYTES } = await import(process.argv[1]);
+const loaded = await loadPolicy(readFileSync(process.argv[2], "utf8"), { yamlUpTo: MAX_POLICY_BYTES });
+console.log(loaded.ok ? "valid" : loaded.issues[0].code);
+`;
+
+async function loadWithin64(text: string): Promise<string> {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, text);
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      ["--max-old-space-size=64", "--input-type=module", "-e", CHILD, join(ROOT, "policy/index.ts"), file],
+      { maxBuffer: 1 << 20 },
+    );
+    return stdout.trim();
+  } catch (error) {
+    return /heap out of memory/.test(String((error as { stderr?: string }).stderr)) ? "out of memory" : String(error);
+  }
+}
+
+const demo = () => parseYaml(readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8"));
+
+describe("valid policies whose checks outgrew 64 MiB", () => {
+  // checkCrossRouteDenies warns once per (deny route, taker): 1,000 x 1,000 = 1,000,000 warnings, 350 MB.
+  it("1,000 routes /{*}/aN with a deny rule beside 1,000 routes /bN/{*} (264 KB of JSON) load within 64 MiB", async () => {
+    const doc = demo();
+    const routes = [];
+    for (let i = 0; i < 1_000; i++)
+      routes.push({
+        id: `a${i}`,
+        methods: ["*"],
+        path: `/{*}/a${i}`,
+        rules: [
+          { effect: "deny", principals: [{ group: "x" }] },
+          { effect: "allow", principals: [{ group: "y" }] },
+        ],
+      });
+    for (let j = 0; j < 1_000; j++)
+      routes.push({
+        id: `b${j}`,
+        methods: ["*"],
+        path: `/b${j}/{*}`,
+        rules: [{ effect: "allow", principals: [{ group: "y" }] }],
+      });
+    doc.services.payments.routes = routes;
+    const text = JSON.stringify(doc);
+    expect(policyTooLarge(text)).toBeUndefined();
+    expect(await loadWithin64(text)).toBe("valid");
+  }, 120_000);
+
+  // route-escapes caches each route's coverage: a Set of every expanded matcher's canonical JSON, per route
+  // (501 MB here; fddcee7^ cached arrays of references, 85 MB, which did not fit either).
+  it("1,000 GET routes naming one set of 3,000 groups (161 KB of JSON) load within 64 MiB", async () => {
+    const doc = demo();
+    doc.principalSets.big = Array.from({ length: 3_000 }, (_, k) => ({ group: `g${k}` }));
+    doc.services.payments.routes = Array.from({ length: 1_000 }, (_, r) => ({
+      id: `r${r}`,
+      methods: ["GET"],
+      path: `/r${r}`,
+      rules: [{ effect: "allow", principals: [{ set: "big" }] }],
+    }));
+    const text = JSON.stringify(doc);
+    expect(policyTooLarge(text)).toBeUndefined();
+    expect(await loadWithin64(text)).toBe("valid");
+  }, 120_000);
+});
