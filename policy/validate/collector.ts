@@ -16,7 +16,8 @@ export const WARNINGS_PER_CODE = 100;
 export const WARNING_WORK = 20_000_000;
 
 export class Collector {
-  readonly #issues: Issue[] = [];
+  /** Every issue so far (the warnings past WARNINGS_PER_CODE counted, not kept: see `finish`). */
+  readonly issues: Issue[] = [];
   readonly #warningsOf = new Map<IssueCode, number>();
   #work = WARNING_WORK;
   /**
@@ -35,7 +36,7 @@ export class Collector {
       this.#warningsOf.set(code, count);
       if (count > WARNINGS_PER_CODE) return;
     }
-    this.#issues.push(hint === undefined ? { severity, code, path, message } : { severity, code, path, message, hint });
+    this.issues.push(hint === undefined ? { severity, code, path, message } : { severity, code, path, message, hint });
   }
 
   /** Whether a check that can only warn may do `units` more work (and they are counted as done). */
@@ -45,17 +46,16 @@ export class Collector {
     return true;
   }
 
-  /** Every issue, and for each code past WARNINGS_PER_CODE one that counts the rest. */
-  get issues(): Issue[] {
-    const more: Issue[] = [];
+  /** The issues, ended for each code past WARNINGS_PER_CODE by one that counts the rest. Once, at the end. */
+  finish(): Issue[] {
     for (const [code, count] of this.#warningsOf)
       if (count > WARNINGS_PER_CODE)
-        more.push({
+        this.issues.push({
           severity: "warning",
           code,
           path: "(document)",
           message: `and ${count - WARNINGS_PER_CODE} more ${code} warnings like those above`,
         });
-    return more.length === 0 ? this.#issues : [...this.#issues, ...more];
+    return this.issues;
   }
 }

@@ -30,6 +30,9 @@ function enforcedDenies(route: Route): string[] {
  * of routes whose deny rules cover another route's requests, so that a deny-only route used as a cover is not
  * also reported as one that never allows.
  */
+/** What comparing one pair of routes costs, in the units of the checks' budget (collector.ts). */
+const PAIR_WORK = 50;
+
 export function checkCrossRouteDenies(routes: readonly Route[], at: string, out: Collector): Set<number> {
   const covering = new Set<number>();
   const { parsed, trie } = routeTrie(routes);
@@ -41,12 +44,17 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
     // Its pattern, and the other trailing-slash spelling of an exact one, which its deny rules reach too.
     const spellings = [denying.tokens, ...[otherSlash(denying.tokens) ?? []].filter((t) => t.length > 0)];
     const overlapping: { other: Parsed; tokens: PatternToken[] }[] = [];
-    for (const tokens of spellings) trie.forEachOverlap(tokens, (other) => overlapping.push({ other, tokens }));
+    for (const tokens of spellings)
+      trie.forEachOverlap(tokens, (other) => {
+        overlapping.push({ other, tokens });
+        return !out.mayWork(2);
+      });
     overlapping.sort((a, b) => a.other.index - b.other.index);
     for (const { other, tokens } of overlapping) {
       if (other === denying) continue;
-      // Pairs by the million (1,000 deny routes `/{*}/aN` beside 1,000 takers `/bN/{*}`) would take seconds.
-      if (!out.mayWork(1)) return covering;
+      // Pairs by the million (1,000 deny routes `/{*}/aN` beside 1,000 takers `/bN/{*}`) would take seconds: a
+      // pair (a witness, a look-up per method) costs about fifty look-ups of the shadowing check.
+      if (!out.mayWork(PAIR_WORK)) return covering;
       const witness = overlapWitness(tokens, other.tokens);
       if (!witness) continue;
       let method: Method | "*" | undefined;

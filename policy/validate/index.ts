@@ -7,6 +7,7 @@ import { Collector } from "./collector.ts";
 import { checkIssuers, checkRegistry } from "./identity.ts";
 import { checkAdmin, checkPrincipalSets } from "./principals.ts";
 import { checkablePart } from "./partial.ts";
+import { withHintBudget } from "../suggest.ts";
 import { fromZod } from "./schema-issues.ts";
 import { ALL_ISSUES_UP_TO_VALUES, schemaPass } from "./schema-pass.ts";
 import { checkServices } from "./services.ts";
@@ -63,6 +64,10 @@ export interface ValidateOptions {
 }
 
 export function validatePolicy(input: unknown, options: ValidateOptions = {}): ValidationResult {
+  return withHintBudget(() => validate(input, options));
+}
+
+function validate(input: unknown, options: ValidateOptions): ValidationResult {
   const warnings = options.warnings ?? true;
   const maxRoutes = options.maxRoutes ?? MAX_ROUTES;
   const parsed = schemaPass(input, options.allIssuesUpTo ?? ALL_ISSUES_UP_TO_VALUES);
@@ -110,5 +115,5 @@ function checkDocument(doc: PolicyDocument, warnings: boolean): Issue[] {
   checkServiceAudiences(doc, out);
   checkScopesCarried(doc, out);
   checkSharedSignals(doc, out);
-  return out.issues;
+  return out.finish();
 }

@@ -82,24 +82,28 @@ function checkOrigin(origin: Service["origin"], at: string, out: Collector): voi
 
 /** A wildcard host overlapping an exact host in another service makes ownership ambiguous. */
 function checkWildcardHosts(doc: PolicyDocument, hostOwner: ReadonlyMap<string, string>, out: Collector): void {
+  // Each exact host under the one wildcard that would match it (`a.example.com` under `*.example.com`), in the
+  // order read: a look-up each, not every wildcard against every host (20,000 of each took 7 s).
+  const under = new Map<string, string[]>();
+  for (const other of hostOwner.keys()) {
+    const dot = other.indexOf(".");
+    if (other.startsWith("*.") || dot < 0) continue;
+    const wildcard = `*${other.slice(dot)}`;
+    if (hostOwner.has(wildcard)) (under.get(wildcard) ?? under.set(wildcard, []).get(wildcard)!).push(other);
+  }
   for (const [host, owner] of hostOwner) {
-    if (!host.startsWith("*.")) continue;
-    const suffix = host.slice(1);
-    for (const [other, otherOwner] of hostOwner) {
-      if (
-        otherOwner !== owner &&
-        !other.startsWith("*.") &&
-        other.endsWith(suffix) &&
-        !other.slice(0, -suffix.length).includes(".")
-      ) {
-        const i = doc.services[owner]!.hosts.indexOf(host);
-        out.add(
-          "error",
-          "overlapping-hosts",
-          `services.${owner}.hosts[${i}]`,
-          `wildcard "${host}" overlaps host "${other}" of service "${otherOwner}"`,
-        );
-      }
+    const others = under.get(host);
+    if (!others) continue;
+    const i = doc.services[owner]!.hosts.indexOf(host);
+    for (const other of others) {
+      const otherOwner = hostOwner.get(other)!;
+      if (otherOwner === owner) continue;
+      out.add(
+        "error",
+        "overlapping-hosts",
+        `services.${owner}.hosts[${i}]`,
+        `wildcard "${host}" overlaps host "${other}" of service "${otherOwner}"`,
+      );
     }
   }
 }

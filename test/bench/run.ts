@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, in sequence; exits non-zero if any misses its targets.
 // Each benchmark prints its own table and writes bench-results/<name>.json.
 import { runGatewayBench } from "./gateway-bench.ts";
+import { runHostileValidationBench } from "./hostile-validation.ts";
 import { runPolicyBench, type BenchOutcome } from "./policy-bench.ts";
 import { runPushMemoryBench } from "./push-memory.ts";
 import { runScalingBench } from "./scaling.ts";
@@ -9,6 +10,7 @@ import { runScalingBench } from "./scaling.ts";
 const benchmarks: (() => Promise<BenchOutcome>)[] = [
   runPolicyBench,
   runPushMemoryBench,
+  runHostileValidationBench,
   runScalingBench,
   runGatewayBench,
 ];

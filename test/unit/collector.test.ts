@@ -10,7 +10,7 @@ describe("Collector", () => {
     for (let i = 0; i < WARNINGS_PER_CODE + 5; i++) out.add("warning", "shadowed-rule", `r[${i}]`, "shadowed");
     for (let i = 0; i < 3; i++) out.add("warning", "public-origin", `s${i}`, "public");
     for (let i = 0; i < WARNINGS_PER_CODE + 5; i++) out.add("error", "duplicate-id", `d[${i}]`, "again");
-    const issues = out.issues;
+    const issues = out.finish();
     expect(issues.filter((i) => i.code === "shadowed-rule")).toHaveLength(WARNINGS_PER_CODE + 1);
     expect(issues.filter((i) => i.code === "duplicate-id")).toHaveLength(WARNINGS_PER_CODE + 5);
     expect(issues.at(-1)).toEqual({
