@@ -33,7 +33,10 @@ export interface ParseOptions {
 }
 
 /** Parsing, then validating. */
-export type LoadOptions = ParseOptions;
+export interface LoadOptions extends ParseOptions {
+  /** Every schema issue of a document of up to this many values; a larger one's first (validate/schema-pass.ts). */
+  allIssuesUpTo?: number;
+}
 
 /**
  * Text written as JSON, read with the native JSON.parse (a fraction of the YAML parser's time and memory), a
@@ -95,7 +98,10 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Parse
 
 export function validatePolicyText(text: string, options: LoadOptions = {}): ValidationResult {
   const parsed = parsePolicyText(text, options);
-  const validateOptions = options.stored ? { maxRoutes: Number.POSITIVE_INFINITY } : {};
+  const validateOptions = {
+    ...(options.stored ? { maxRoutes: Number.POSITIVE_INFINITY } : {}),
+    ...(options.allIssuesUpTo === undefined ? {} : { allIssuesUpTo: options.allIssuesUpTo }),
+  };
   return parsed.ok ? validatePolicy(parsed.value, validateOptions) : { ok: false, issues: [parsed.issue] };
 }
 

@@ -12,6 +12,13 @@ import { firstErrorOnly, IdentityBindings, PolicyDocument, PrincipalSets, Servic
  */
 export const ALL_ISSUES_UP_TO_VALUES = 4_000;
 
+/**
+ * The same where the CLI validates a file on the operator's own machine (`ward validate`, push's and shadow's
+ * check before anything is sent, `ward dev`), which has the memory for every issue of any policy they write
+ * (~700 MiB at worst): the gateway still reports a large document's first error only.
+ */
+export const ALL_ISSUES_ON_A_WORKSTATION = 100_000;
+
 export type SchemaPass =
   | { success: true; data: PolicyDocument }
   | { success: false; issues: z.core.$ZodIssue[]; stoppedEarly: boolean };

@@ -10,7 +10,7 @@ import { withAccessOverrides } from "../dev/access-overrides.ts";
 import { demoCommands, DEMO_PERSONAS } from "../dev/demo-commands.ts";
 import { type LocalGateway, startLocalGateway } from "../dev/local-gateway.ts";
 import { writeDemoCertificateHeaders } from "../dev/demo-certificates.ts";
-import { type CompiledPolicy, validatePolicyText } from "../../policy/index.ts";
+import { type CompiledPolicy, validatePolicyText, ALL_ISSUES_ON_A_WORKSTATION } from "../../policy/index.ts";
 
 export const DEMO_POLICY = fileURLToPath(new URL("../../policy/examples/demo.yaml", import.meta.url));
 
@@ -98,7 +98,7 @@ async function devPolicy(options: DevOptions, io: Io) {
   const label = overridden ? `${file} (with --access-* overrides)` : file;
   const text = withAccessOverrides(await readPolicyText(file), overrides);
   const policy = await compilePolicyText(label, text, io.err);
-  printIssues(label, validatePolicyText(text).issues, io.err);
+  printIssues(label, validatePolicyText(text, { allIssuesUpTo: ALL_ISSUES_ON_A_WORKSTATION }).issues, io.err);
   if (accessJwksUrl && !policy.document.identity.access) {
     throw new CliError(
       "--access-jwks-url needs identity.access in the policy (or --access-team-domain and --access-aud)",

@@ -1,5 +1,12 @@
 import { parseArgs } from "node:util";
-import { ACTIVE_KEY, type CompiledPolicy, loadPolicy, validatePolicyText, versionKey } from "../../policy/index.ts";
+import {
+  ACTIVE_KEY,
+  type CompiledPolicy,
+  loadPolicy,
+  validatePolicyText,
+  ALL_ISSUES_ON_A_WORKSTATION,
+  versionKey,
+} from "../../policy/index.ts";
 import {
   type AdminTarget,
   adminCall,
@@ -51,7 +58,7 @@ function parsePushArgs(args: string[]) {
 /** FILE's text and its compiled form; its issues printed, and an invalid policy stops here, nothing sent. */
 async function readPushedPolicy(file: string, io: Io): Promise<{ text: string; next: CompiledPolicy }> {
   const text = await readPolicyText(file);
-  const validated = validatePolicyText(text);
+  const validated = validatePolicyText(text, { allIssuesUpTo: ALL_ISSUES_ON_A_WORKSTATION });
   printIssues(file, validated.issues, io.err);
   const loaded = await loadPolicy(text);
   if (!loaded.ok) throw new CliError(`${file} is not a valid policy: nothing pushed`, EXIT.failed);

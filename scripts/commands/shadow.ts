@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { loadPolicy, validatePolicyText } from "../../policy/index.ts";
+import { loadPolicy, validatePolicyText, ALL_ISSUES_ON_A_WORKSTATION } from "../../policy/index.ts";
 import {
   type AdminReply,
   type AdminTarget,
@@ -87,7 +87,7 @@ function parseShadowArgs(action: ShadowAction, args: string[]) {
 /** The candidate's text; its issues printed, and an invalid policy stops here, nothing sent. */
 async function readCandidate(file: string, io: Io): Promise<string> {
   const text = await readPolicyText(file);
-  printIssues(file, validatePolicyText(text).issues, io.err);
+  printIssues(file, validatePolicyText(text, { allIssuesUpTo: ALL_ISSUES_ON_A_WORKSTATION }).issues, io.err);
   const loaded = await loadPolicy(text);
   if (!loaded.ok) throw new CliError(`${file} is not a valid policy: nothing set`, EXIT.failed);
   return gatewayText(file, text, loaded.policy, io, "nothing set");

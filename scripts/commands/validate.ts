@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { validatePolicyText } from "../../policy/index.ts";
+import { validatePolicyText, ALL_ISSUES_ON_A_WORKSTATION } from "../../policy/index.ts";
 import { EXIT } from "../cli-error.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import type { Io } from "../io.ts";
@@ -9,7 +9,7 @@ export const usage = "ward validate FILE [--json]   print every issue; exit 1 wh
 export async function validateCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
   const file = positionals[0];
-  const result = validatePolicyText(await readPolicyText(file));
+  const result = validatePolicyText(await readPolicyText(file), { allIssuesUpTo: ALL_ISSUES_ON_A_WORKSTATION });
   const errors = result.issues.filter((i) => i.severity === "error").length;
   const warnings = result.issues.length - errors;
   if (values.json) {

@@ -52,3 +52,25 @@ describe("ward validate", () => {
     ]);
   });
 });
+
+describe("a policy of more than the gateway's 4,000 values", () => {
+  it("gets every schema issue from ward validate, which runs on the operator's machine", async () => {
+    const { stringify } = await import("yaml");
+    const { generatePolicy } = await import("../bench/generate-policy.ts");
+    const { ALL_ISSUES_UP_TO_VALUES, holdsMoreValues } = await import("../../policy/validate/schema-pass.ts");
+    const { validatePolicyText } = await import("../../policy/index.ts");
+    const doc = generatePolicy(200);
+    const services = Object.values(doc.services);
+    (services[0]!.routes[0] as Record<string, unknown>).owner = "x";
+    (services.at(-1)!.routes[0] as Record<string, unknown>).pathprefix = "/x";
+    expect(holdsMoreValues(doc, ALL_ISSUES_UP_TO_VALUES)).toBe(true);
+    const file = join(dir, "large.yaml");
+    const text = stringify(doc);
+    writeFileSync(file, text);
+    const run = await wardLines("validate", file);
+    expect(run.status).toBe(1);
+    expect([...run.out, ...run.err].filter((line) => line.includes("error[unknown-field]"))).toHaveLength(2);
+    // The gateway, with its memory to mind, stops at the first.
+    expect(validatePolicyText(text).issues.filter((i) => i.severity === "error")).toHaveLength(1);
+  });
+});
