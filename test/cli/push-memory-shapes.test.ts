@@ -2,43 +2,16 @@
 // (test/bench/push-memory.ts measures the policies; these are the texts a review found that were not policies
 // and cost more than their bytes). Each is loaded as the admin API loads a push, in a Node child whose old
 // generation is capped (Miniflare does not enforce Workers' memory limit; the same V8).
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { MAX_JSON_POLICY_BYTES, MAX_POLICY_BYTES, policyTooLarge } from "../../policy/index.ts";
+import { loadWithin } from "../support/load-within.ts";
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "ward-push-shapes-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const CHILD = `
-const { readFileSync } = await import("node:fs");
-const { loadPolicy, MAX_POLICY_BYTES } = await import(process.argv[1]);
-const loaded = await loadPolicy(readFileSync(process.argv[2], "utf8"), { yamlUpTo: MAX_POLICY_BYTES });
-console.log(loaded.ok ? "valid" : loaded.issues[0].code);
-`;
-
-/** What loading `text` as a push ends with, its heap capped at 64 MiB: a policy issue's code, or "out of memory". */
-async function loadWithin64(text: string): Promise<string> {
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, text);
-  try {
-    const { stdout } = await run(
-      process.execPath,
-      ["--max-old-space-size=64", "--input-type=module", "-e", CHILD, join(ROOT, "policy/index.ts"), file],
-      { maxBuffer: 1 << 20 },
-    );
-    return stdout.trim();
-  } catch (error) {
-    return /heap out of memory/.test(String((error as { stderr?: string }).stderr)) ? "out of memory" : String(error);
-  }
-}
+const loadWithin64 = (text: string) => loadWithin(text, 64);
 
 const demo = parseYaml(readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8"));
 const withExtra = (extra: string) => `${JSON.stringify(demo).slice(0, -1)},"x":${extra}}`;

@@ -6,10 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { emailDomainOf } from "../../policy/email-address.ts";
-import { canonicalJson } from "../../policy/hash.ts";
-import { trustDomainOf } from "../../policy/identity.ts";
 import type { PrincipalMatcher } from "../../policy/schema.ts";
+import { pairwiseCovers } from "../support/pairwise-covers.ts";
 import { admitsAll, coverageOf, factsOf } from "../../policy/validate/shadowing.ts";
 import { validatePolicyText } from "../../policy/index.ts";
 import { prng, seedFrom } from "../support/prng.ts";
@@ -17,23 +15,6 @@ import { prng, seedFrom } from "../support/prng.ts";
 const demoYaml = readFileSync(join(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
 
 const SEED = seedFrom("WARD_COVERAGE_SEED");
-
-/** The pairwise rule as it was: does `a` admit everyone `b` admits? */
-function pairwise(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
-  if ("public" in a) return true;
-  if ("authenticated" in a) return !("public" in b);
-  if (canonicalJson(a) === canonicalJson(b)) return true;
-  if ("trustDomain" in a) {
-    if ("spiffePrefix" in b) return b.spiffePrefix.startsWith(`spiffe://${a.trustDomain}/`);
-    return "spiffe" in b && trustDomainOf(b.spiffe) === a.trustDomain;
-  }
-  if ("spiffePrefix" in a) {
-    const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
-    return id?.startsWith(a.spiffePrefix) ?? false;
-  }
-  if ("emailDomain" in a && "email" in b) return emailDomainOf(b.email) === a.emailDomain;
-  return false;
-}
 
 function randomMatcher(random: () => number): PrincipalMatcher {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -59,7 +40,7 @@ describe(`matcher coverage by index (seed ${SEED}; replay: WARD_COVERAGE_SEED=${
     for (let round = 0; round < 3_000; round++) {
       const list = Array.from({ length: 1 + Math.floor(random() * 4) }, () => randomMatcher(random));
       const b = randomMatcher(random);
-      const expected = list.some((a) => pairwise(a, b));
+      const expected = list.some((a) => pairwiseCovers(a, b));
       const context = `seed ${SEED} round ${round}: ${JSON.stringify(list)} over ${JSON.stringify(b)}`;
       expect(admitsAll(coverageOf(list), factsOf(b)), context).toBe(expected);
     }

@@ -4,33 +4,14 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { emailDomainOf } from "../../policy/email-address.ts";
-import { canonicalJson } from "../../policy/hash.ts";
-import { trustDomainOf } from "../../policy/identity.ts";
 import { loadStoredDocument, validatePolicyText } from "../../policy/index.ts";
 import type { PrincipalMatcher } from "../../policy/schema.ts";
+import { pairwiseCovers } from "../support/pairwise-covers.ts";
 import { admitsAll, coverageOf, covers, factsOf } from "../../policy/validate/shadowing.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const demo = () => parseYaml(readFileSync(`${ROOT}policy/examples/demo.yaml`, "utf8"));
 const TD = "spiffe://demo.ward.internal/";
-
-/** fddcee7^'s covers, verbatim but for sameMatcher (canonical JSON, which it shortcut). */
-function oldCovers(a: PrincipalMatcher, b: PrincipalMatcher): boolean {
-  if ("public" in a) return true;
-  if ("authenticated" in a) return !("public" in b);
-  if (canonicalJson(a) === canonicalJson(b)) return true;
-  if ("trustDomain" in a) {
-    if ("spiffePrefix" in b) return b.spiffePrefix.startsWith(`spiffe://${a.trustDomain}/`);
-    return "spiffe" in b && trustDomainOf(b.spiffe) === a.trustDomain;
-  }
-  if ("spiffePrefix" in a) {
-    const id = "spiffe" in b ? b.spiffe : "spiffePrefix" in b ? b.spiffePrefix : undefined;
-    return id?.startsWith(a.spiffePrefix) ?? false;
-  }
-  if ("emailDomain" in a && "email" in b) return emailDomainOf(b.email) === a.emailDomain;
-  return false;
-}
 
 const POOL: PrincipalMatcher[] = [
   { public: true },
@@ -68,7 +49,7 @@ describe("shadowing index against the pairwise covers (fddcee7^)", () => {
     const differ: string[] = [];
     for (const a of POOL)
       for (const b of POOL)
-        if (covers(a, b) !== oldCovers(a, b)) differ.push(`${JSON.stringify(a)} ${JSON.stringify(b)}`);
+        if (covers(a, b) !== pairwiseCovers(a, b)) differ.push(`${JSON.stringify(a)} ${JSON.stringify(b)}`);
     expect(differ).toEqual([]);
   });
 
@@ -79,7 +60,7 @@ describe("shadowing index against the pairwise covers (fddcee7^)", () => {
     for (let k = 0; k < 20_000; k++) {
       const theirs = pick(4);
       const mine = pick(3);
-      const old = mine.every((m) => theirs.some((t) => oldCovers(t, m)));
+      const old = mine.every((m) => theirs.some((t) => pairwiseCovers(t, m)));
       const c = coverageOf(theirs);
       expect(
         mine.every((m) => admitsAll(c, factsOf(m))),

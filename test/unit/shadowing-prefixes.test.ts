@@ -15,15 +15,16 @@ describe("startsWithOne vs some(startsWith)", () => {
     const r = rand(5);
     const word = (max: number) =>
       Array.from({ length: Math.floor(r() * max) }, () => UNITS[Math.floor(r() * UNITS.length)]).join("");
-    for (let t = 0; t < 200_000; t++) {
+    const mismatches: unknown[] = [];
+    for (let t = 0; t < 200_000 && mismatches.length < 5; t++) {
       const base = word(4);
       const prefixes = Array.from({ length: 1 + Math.floor(r() * 6) }, () => (r() < 0.5 ? base + word(3) : word(4)));
       const id = r() < 0.7 ? prefixes[Math.floor(r() * prefixes.length)]! + word(3) : word(6);
       const cov = coverageOf(prefixes.map((p) => ({ spiffePrefix: p }) as PrincipalMatcher));
       const got = admitsAll(cov, factsOf({ spiffe: id } as PrincipalMatcher));
       const want = prefixes.some((p) => id.startsWith(p));
-      if (got !== want) throw new Error(JSON.stringify({ prefixes, id, got, want }));
+      if (got !== want) mismatches.push({ prefixes, id, got, want });
     }
-    expect(true).toBe(true);
+    expect(mismatches).toEqual([]);
   });
 });

@@ -1,41 +1,15 @@
 // Valid policies far under push's bounds whose checks after the schema take more than 64 MiB of heap.
 // Loaded as test/cli/push-memory-shapes.test.ts loads a push: a Node child, --max-old-space-size=64.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { policyTooLarge } from "../../policy/index.ts";
+import { loadWithin } from "../support/load-within.ts";
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "ward-validate-memory-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const CHILD = `
-const { readFileSync } = await import("node:fs");
-const { loadPolicy, MAX_POLICY_BYTES } = await import(process.argv[1]);
-const loaded = await loadPolicy(readFileSync(process.argv[2], "utf8"), { yamlUpTo: MAX_POLICY_BYTES });
-console.log(loaded.ok ? "valid" : loaded.issues[0].code);
-`;
-
-async function loadWithin64(text: string): Promise<string> {
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, text);
-  try {
-    const { stdout } = await run(
-      process.execPath,
-      ["--max-old-space-size=64", "--input-type=module", "-e", CHILD, join(ROOT, "policy/index.ts"), file],
-      { maxBuffer: 1 << 20 },
-    );
-    return stdout.trim();
-  } catch (error) {
-    return /heap out of memory/.test(String((error as { stderr?: string }).stderr)) ? "out of memory" : String(error);
-  }
-}
+const loadWithin64 = (text: string) => loadWithin(text, 64);
 
 const demo = () => parseYaml(readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8"));
 
