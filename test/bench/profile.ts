@@ -1,4 +1,4 @@
-// `npm run profile -- [variant] [seconds|cold] [memory]`: a V8 CPU profile of one benchmark variant's Worker under the
+// `npm run profile -- [variant] [seconds|cold] [memory|alloc]`: a V8 CPU profile of one benchmark variant's Worker under the
 // benchmark's load, through workerd's inspector. Writes bench-results/<variant>.cpuprofile (open it in
 // Chrome DevTools' Performance panel) and prints where the time went: self time per function, and
 // inclusive time per function of Ward's own code (native time outside JavaScript shows as "(program)"),
@@ -95,6 +95,43 @@ function summarise(profile: Profile) {
   return { self, inclusive, total };
 }
 
+interface AllocationNode {
+  callFrame: ProfileNode["callFrame"];
+  selfSize: number;
+  children: AllocationNode[];
+}
+
+/** Small enough to see a few objects per request; V8's default (32 KiB) would see one request in a hundred. */
+const ALLOC_SAMPLING_BYTES = 128;
+
+/** Bytes allocated per request, by the function that allocated them (self) and under Ward's functions (inclusive). */
+function printAllocations(name: string, head: AllocationNode, requests: number, cpuUsPerRequest: number): void {
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const walk = (node: AllocationNode, stack: string[]): number => {
+    const l = label(node.callFrame);
+    let sum = node.selfSize;
+    self.set(l, (self.get(l) ?? 0) + node.selfSize);
+    for (const child of node.children) sum += walk(child, [...stack, l]);
+    // Counted once per label on a path, as the CPU profile's inclusive time is.
+    if (!stack.includes(l)) inclusive.set(l, (inclusive.get(l) ?? 0) + sum);
+    return sum;
+  };
+  const total = walk(head, []);
+  const perRequest = (bytes: number) =>
+    Math.round(bytes / requests)
+      .toString()
+      .padStart(7);
+  console.log(
+    `${name}: ${Math.round(requests)} requests while sampled; workerd CPU ${Math.round(cpuUsPerRequest)} µs/req; JavaScript allocated ${Math.round(total / requests)} bytes/req`,
+  );
+  console.log("\nself bytes/req  function");
+  for (const [l, bytes] of top(self, 30)) console.log(`${perRequest(bytes)}         ${l}`);
+  console.log("\ninclusive bytes/req  function (Ward's bundle)");
+  for (const [l, bytes] of top(new Map([...inclusive].filter(([l]) => /w\.mjs/.test(l))), 30))
+    console.log(`${perRequest(bytes)}             ${l}`);
+}
+
 const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
 
 async function main(): Promise<void> {
@@ -123,7 +160,18 @@ async function main(): Promise<void> {
     await client.call("Profiler.enable");
     await client.call("Profiler.setSamplingInterval", { interval: 50 });
     // `memory` as the third argument: no CPU profile (its samples take memory too), only the memory series.
-    const cpu = process.argv[4] !== "memory";
+    // `alloc`: no CPU profile either, but V8's sampling heap profiler, counting what each function allocates
+    // per request, collected or not (the young objects a request throws away are what keep the collector busy).
+    const mode = process.argv[4];
+    const cpu = mode !== "memory" && mode !== "alloc";
+    if (mode === "alloc") {
+      await client.call("HeapProfiler.enable");
+      await client.call("HeapProfiler.startSampling", {
+        samplingInterval: ALLOC_SAMPLING_BYTES,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
     if (cpu) await client.call("Profiler.start");
     if (cold) {
       const started = performance.now();
@@ -165,6 +213,12 @@ async function main(): Promise<void> {
       `memory each second (MiB): rss ${memory.map((m) => m.rssMiB).join(" ")}`,
       `  JavaScript heap used ${memory.map((m) => m.heapUsedMiB).join(" ")} (of ${memory.map((m) => m.heapTotalMiB).join(" ")})`,
     ];
+    if (mode === "alloc") {
+      const { profile } = await client.call<{ profile: { head: AllocationNode } }>("HeapProfiler.stopSampling");
+      client.close();
+      printAllocations(name, profile.head, measured.rps * seconds, measured.cpuUsPerRequest);
+      return;
+    }
     if (!cpu) {
       client.close();
       console.log(
