@@ -49,26 +49,71 @@ export interface DeniableCertificate {
  */
 export type ListedEntry = Pick<DenyEntry, "id" | "kind" | "expiresAt" | "signal">;
 
-/** The denylist indexed by fact ("match value" -> entry): one lookup per fact, however long the list. */
-export type DenylistIndex<E extends ListedEntry = DenyEntry> = ReadonlyMap<string, E>;
+/**
+ * The denylist indexed by fact: per kind of fact, its value -> the entry. One look-up per fact, however long the
+ * list, and nothing built to look one up (a "match value" key string per fact and request was most of what the
+ * look-up allocated); a kind no entry names costs one miss.
+ */
+export class DenylistIndex<E extends ListedEntry = DenyEntry> {
+  readonly #byKind = new Map<MatchKind, Map<string, E>>();
+  #size = 0;
 
-/** The index's key for a fact: e-mail addresses in lower case. */
-export const denylistKey = (match: MatchKind, value: string) =>
-  `${match} ${match === "email" ? value.toLowerCase() : value}`;
-const factKey = denylistKey;
+  /** How many facts it holds. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Whether any fact of this kind is listed (a fact whose value takes work to build need not be built). */
+  names(match: MatchKind): boolean {
+    return this.#byKind.has(match);
+  }
+
+  get(match: MatchKind, value: string): E | undefined {
+    return this.#byKind.get(match)?.get(factValue(match, value));
+  }
+
+  set(match: MatchKind, value: string, entry: E): void {
+    let values = this.#byKind.get(match);
+    if (!values) this.#byKind.set(match, (values = new Map()));
+    const before = values.size;
+    values.set(factValue(match, value), entry);
+    this.#size += values.size - before;
+  }
+
+  delete(match: MatchKind, value: string): void {
+    const values = this.#byKind.get(match);
+    if (!values?.delete(factValue(match, value))) return;
+    this.#size--;
+    if (values.size === 0) this.#byKind.delete(match);
+  }
+
+  /** Drops every fact whose entry `drop` says (while iterating: Map iteration allows deleting what was visited). */
+  deleteWhere(drop: (entry: E) => boolean): void {
+    for (const [match, values] of this.#byKind) {
+      for (const [value, entry] of values) {
+        if (!drop(entry)) continue;
+        values.delete(value);
+        this.#size--;
+      }
+      if (values.size === 0) this.#byKind.delete(match);
+    }
+  }
+}
+
+/** A fact's value as the index keeps it: e-mail addresses in lower case. */
+const factValue = (match: MatchKind, value: string) => (match === "email" ? value.toLowerCase() : value);
 
 /** One entry per fact: the one that lasts longest, so a short revocation never hides a permanent one. */
 export function indexDenylist<E extends ListedEntry & Pick<DenyEntry, "match" | "value">>(
   entries: readonly E[],
-): Map<string, E> {
-  const map = new Map<string, E>();
+): DenylistIndex<E> {
+  const index = new DenylistIndex<E>();
   const end = (e: E) => e.expiresAt ?? Infinity;
   for (const entry of entries) {
-    const key = factKey(entry.match, entry.value);
-    const held = map.get(key);
-    if (!held || end(entry) > end(held)) map.set(key, entry);
+    const held = index.get(entry.match, entry.value);
+    if (!held || end(entry) > end(held)) index.set(entry.match, entry.value, entry);
   }
-  return map;
+  return index;
 }
 
 /** The entry in force at `now` that names this fact, if any. */
@@ -78,14 +123,15 @@ function inForce<E extends ListedEntry>(
   value: string,
   now: number,
 ): E | undefined {
-  const entry = index.get(factKey(match, value));
+  const entry = index.get(match, value);
   // An expiry is compared here, at the request's instant, whatever the copy's age.
   return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
 }
 
 /**
  * The first entry in force that names one of the caller's verified facts. Each fact is looked up directly
- * (no list of facts is built): this runs on every request once the denylist has entries.
+ * (no list of facts is built, and a fact that takes work to name is named only when its kind is listed): this
+ * runs on every request once the denylist has entries.
  */
 export function deniedBy<E extends ListedEntry>(
   index: DenylistIndex<E>,
@@ -102,17 +148,17 @@ export function deniedBy<E extends ListedEntry>(
   if (!entry && tokenId !== undefined) entry = inForce(index, "spiffe", tokenId, now);
   if (!entry && certificate) {
     entry = inForce(index, "fingerprint", certificate.sha256, now);
-    const serial = entry ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
+    const serial =
+      entry || !index.names("serial") ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
     if (serial) entry = inForce(index, "serial", serial, now);
   }
   if (!entry && user)
-    entry =
-      inForce(index, "email", user.email.toLowerCase(), now) ??
-      (user.sub ? inForce(index, "sub", user.sub, now) : undefined);
+    entry = inForce(index, "email", user.email, now) ?? (user.sub ? inForce(index, "sub", user.sub, now) : undefined);
   if (!entry && serviceToken) entry = inForce(index, "token", serviceToken.clientId, now);
   // A workload token by its issuer and sub: the one way to revoke a token that names no SPIFFE ID (an OIDC
   // subject, an unmapped service account), and a way to revoke one issuer's tokens of a SPIFFE ID alone.
-  if (!entry && identity.workloadToken) entry = inForce(index, "subject", tokenSubjectOf(identity.workloadToken), now);
+  if (!entry && identity.workloadToken && index.names("subject"))
+    entry = inForce(index, "subject", tokenSubjectOf(identity.workloadToken), now);
   // A quarantine names the whole principal key or one part of it ("workload+user" has two parts).
   if (!entry) entry = inForce(index, "principal", principal, now);
   const credentials =
@@ -120,7 +166,7 @@ export function deniedBy<E extends ListedEntry>(
     Number(user !== undefined) +
     Number(serviceToken !== undefined) +
     Number(identity.workloadToken !== undefined);
-  if (!entry && credentials > 1) {
+  if (!entry && credentials > 1 && index.names("principal")) {
     for (const part of principalParts(identity)) {
       entry = inForce(index, "principal", part, now);
       if (entry) break;

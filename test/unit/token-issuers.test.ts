@@ -11,6 +11,7 @@ import type { PolicyDocument, PrincipalMatcher } from "../../policy/schema.ts";
 import { compileTokenIssuer, tokenAudienceOf, tokenIssuersOf } from "../../policy/token-issuers.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
 import { diffReach, reach } from "../../policy/reach/index.ts";
+import { denyEntry } from "../support/deny-entry.ts";
 import type { IssueCode } from "../../policy/issues.ts";
 import { cluster, github, spire } from "./support/token-issuers.ts";
 
@@ -296,18 +297,7 @@ describe("a verified workload token in the core", () => {
   });
 
   it("is refused by a revocation of its SPIFFE ID, and quarantined by its subject", () => {
-    const entry = (match: DenyEntry["match"], value: string): DenyEntry => ({
-      id: "d1",
-      kind: match === "principal" ? "quarantine" : "revocation",
-      match,
-      value,
-      reason: "test",
-      createdAt: 0,
-      createdBy: "t",
-      expiresAt: null,
-      releasedAt: null,
-      releasedBy: null,
-    });
+    const entry = (match: DenyEntry["match"], value: string) => denyEntry("d1", match, value);
     expect(deniedBy(indexDenylist([entry("spiffe", CHECKOUT)]), svid, undefined, principalKey(svid), 1)?.id).toBe("d1");
     expect(deniedBy(indexDenylist([entry("spiffe", CHECKOUT)]), ci, undefined, principalKey(ci), 1)).toBeUndefined();
     const subject = "subject:github-actions/repo:example/deploy:ref:refs/heads/main";

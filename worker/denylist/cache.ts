@@ -13,7 +13,7 @@
 // same bound as a revocation.
 import {
   deniedBy,
-  denylistKey,
+  DenylistIndex,
   type DenylistVerdict,
   type ListedEntry,
   type Identity,
@@ -50,7 +50,7 @@ const MAX_PAGES = 1_000;
 
 interface DenylistCopy {
   /** The list indexed by fact, one entry per fact (policy/denylist.ts), changed in place as pages arrive. */
-  index: Map<string, ListedEntry>;
+  index: DenylistIndex<ListedEntry>;
   /** "match value" -> the person's refresh. */
   refreshes: ReadonlyMap<string, DirectoryRefresh>;
   /** The store's change sequence this copy has reached: the next read asks for what changed after it. */
@@ -73,9 +73,8 @@ function refreshMs(env: Env): number {
  */
 function apply(copy: DenylistCopy, page: DenylistChanges): void {
   for (const fact of page.facts) {
-    const key = denylistKey(fact.match, fact.value);
-    if (fact.entry) copy.index.set(key, fact.entry);
-    else copy.index.delete(key);
+    if (fact.entry) copy.index.set(fact.match, fact.value, fact.entry);
+    else copy.index.delete(fact.match, fact.value);
   }
   copy.seq = page.seq;
   // Known to the store as of this generation: past what was forgotten, or begun since it was.
@@ -83,7 +82,7 @@ function apply(copy: DenylistCopy, page: DenylistChanges): void {
   if (page.complete) copy.refreshes = new Map(page.refreshes.map((r) => [`${r.match} ${r.value}`, r]));
 }
 
-const emptyCopy = (): DenylistCopy => ({ index: new Map(), refreshes: new Map(), seq: 0 });
+const emptyCopy = (): DenylistCopy => ({ index: new DenylistIndex(), refreshes: new Map(), seq: 0 });
 
 /**
  * How often a completed read drops expired entries from the copy. Requests ignore them already (an expiry is
@@ -97,7 +96,7 @@ let prunedAt = -Infinity;
 function pruneExpired(copy: DenylistCopy, now: number): void {
   if (now - prunedAt < PRUNE_EVERY_MS) return;
   prunedAt = now;
-  for (const [key, entry] of copy.index) if (entry.expiresAt !== null && entry.expiresAt <= now) copy.index.delete(key);
+  copy.index.deleteWhere((entry) => entry.expiresAt !== null && entry.expiresAt <= now);
 }
 
 /**

@@ -8,7 +8,6 @@
 // refreshes": people whose cached groups and posture every isolate must drop, read with the list.
 import { DurableObject } from "cloudflare:workers";
 import {
-  denylistKey,
   indexDenylist,
   type DenyEntry,
   type ListedEntry,
@@ -444,7 +443,7 @@ export class Denylist extends DurableObject<Env> {
       facts: touched.map((f) => ({
         match: f.match as MatchKind,
         value: f.value,
-        entry: listedOnly(index.get(denylistKey(f.match as MatchKind, f.value))),
+        entry: listedOnly(index.get(f.match as MatchKind, f.value)),
       })),
       complete,
       refreshes: complete ? this.refreshes(now) : [],
