@@ -3,6 +3,7 @@
 // numbers where principals go (43 KB of JSON) took 140 MiB to report, more than an isolate has for a push.
 import type { z } from "zod";
 import { firstErrorOnly, IdentityBindings, PolicyDocument, PrincipalSets, Services } from "../schema.ts";
+import { findInside } from "./find-inside.ts";
 
 /**
  * Documents of up to this many values (objects, lists, strings, numbers, booleans, nulls) get every schema
@@ -55,47 +56,15 @@ const MAPS = { principalSets: PrincipalSets, identityBindings: IdentityBindings,
  */
 export const MAX_KEYS_IN_ONE_OBJECT = 1_000;
 
-/**
- * The first object past MAX_KEYS_IN_ONE_OBJECT, as an issue, walking everything but the document's and its
- * maps' own keys. Depth first, its stack as parallel lists (a few bytes a level: a document may nest hundreds of
- * thousands deep); a path is made only for the issue.
- */
+/** The first object past MAX_KEYS_IN_ONE_OBJECT, as an issue, walking everything but the document's and its maps' own keys. */
 function wideObject(input: Record<string, unknown>): z.core.$ZodIssue | undefined {
-  // Each object or list from the document down, its keys (an object's), where the walk is, the key above it.
-  const values: (Record<string, unknown> | unknown[])[] = [input];
-  const keyLists: (string[] | undefined)[] = [Object.keys(input)];
-  const nexts: number[] = [0];
-  const keysAbove: PropertyKey[] = [""];
-  while (values.length > 0) {
-    const top = values.length - 1;
-    const value = values[top]!;
-    const keyList = keyLists[top];
-    const next = nexts[top]!;
-    if (next === (keyList ? keyList.length : (value as unknown[]).length)) {
-      values.pop();
-      keyLists.pop();
-      nexts.pop();
-      keysAbove.pop();
-      continue;
-    }
-    nexts[top] = next + 1;
-    const key = keyList ? keyList[next]! : next;
-    const child = (value as Record<PropertyKey, unknown>)[key];
-    if (child === null || typeof child !== "object") continue;
-    const childKeys = Array.isArray(child) ? undefined : Object.keys(child);
+  return findInside(input, (_child, childKeys, parentDepth, key, path) => {
+    if (!childKeys || childKeys.length <= MAX_KEYS_IN_ONE_OBJECT) return undefined;
     // The document's maps may be as large as they are: each entry is checked on its own.
-    const isMap = top === 0 && typeof key === "string" && Object.hasOwn(MAPS, key);
-    if (childKeys && childKeys.length > MAX_KEYS_IN_ONE_OBJECT && !isMap) {
-      const path = [...keysAbove.slice(1), key];
-      const message = `an object of ${childKeys.length} keys: no part of a policy has a use for more than ${MAX_KEYS_IN_ONE_OBJECT}`;
-      return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
-    }
-    values.push(child as Record<string, unknown> | unknown[]);
-    keyLists.push(childKeys);
-    nexts.push(0);
-    keysAbove.push(key);
-  }
-  return undefined;
+    if (parentDepth === 0 && typeof key === "string" && Object.hasOwn(MAPS, key)) return undefined;
+    const message = `an object of ${childKeys.length} keys: no part of a policy has a use for more than ${MAX_KEYS_IN_ONE_OBJECT}`;
+    return { code: "custom", path: path(), message, input: undefined } as z.core.$ZodIssue;
+  });
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

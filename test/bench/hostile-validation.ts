@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const demo = (): any => parseYaml(readFileSync(`${ROOT}policy/examples/demo.yaml`, "utf8"));
+/** The demo policy, parsed: each shape changes its own copy. */
+export const demo = (): any => parseYaml(readFileSync(`${ROOT}policy/examples/demo.yaml`, "utf8"));
 const pad = (c: string, k: number, len: number) => `${c}${k}`.padEnd(len, "x");
 
 export interface HostileShape {
@@ -16,6 +17,30 @@ export interface HostileShape {
   stored?: boolean;
   /** The issue codes validating it gives, with how many of each. */
   codes: Record<string, number>;
+}
+
+/**
+ * `n` routes `/{*}/aN` whose first rule denies, beside `n` routes `/bN/{*}`: every deny route covers part of
+ * every other route, so the checks that warn of such overlaps meet n x n pairs.
+ */
+export function crossingRoutes(n: number) {
+  return [
+    ...Array.from({ length: n }, (_, i) => ({
+      id: `a${i}`,
+      methods: ["*"],
+      path: `/{*}/a${i}`,
+      rules: [
+        { effect: "deny", principals: [{ group: "x" }] },
+        { effect: "allow", principals: [{ group: "y" }] },
+      ],
+    })),
+    ...Array.from({ length: n }, (_, j) => ({
+      id: `b${j}`,
+      methods: ["*"],
+      path: `/b${j}/{*}`,
+      rules: [{ effect: "allow", principals: [{ group: "y" }] }],
+    })),
+  ];
 }
 
 export function hostileShapes(): HostileShape[] {
@@ -38,23 +63,7 @@ export function hostileShapes(): HostileShape[] {
   wildcards.services.payments.hosts = Array.from({ length: 20_000 }, (_, k) => `*.a${k}.io`);
   wildcards.services.orders.hosts = Array.from({ length: 20_000 }, (_, k) => `b${k}.io`);
   const crossing = demo();
-  crossing.services.payments.routes = [
-    ...Array.from({ length: 4_990 }, (_, i) => ({
-      id: `a${i}`,
-      methods: ["*"],
-      path: `/{*}/a${i}`,
-      rules: [
-        { effect: "deny", principals: [{ group: "x" }] },
-        { effect: "allow", principals: [{ group: "y" }] },
-      ],
-    })),
-    ...Array.from({ length: 4_990 }, (_, j) => ({
-      id: `b${j}`,
-      methods: ["*"],
-      path: `/b${j}/{*}`,
-      rules: [{ effect: "allow", principals: [{ group: "y" }] }],
-    })),
-  ];
+  crossing.services.payments.routes = crossingRoutes(4_990);
   return [
     {
       name: "8,000 token issuers, each a repeat with a bad inline key",

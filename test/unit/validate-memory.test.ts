@@ -1,41 +1,17 @@
 // Valid policies far under push's bounds whose checks after the schema take more than 64 MiB of heap.
 // Loaded as test/cli/push-memory-shapes.test.ts loads a push: a Node child, --max-old-space-size=64.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import { policyTooLarge } from "../../policy/index.ts";
+import { crossingRoutes, demo } from "../bench/hostile-validation.ts";
 import { loadWithin } from "../support/load-within.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const loadWithin64 = (text: string) => loadWithin(text, 64);
-
-const demo = () => parseYaml(readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8"));
 
 describe("valid policies whose checks outgrew 64 MiB", () => {
   // checkCrossRouteDenies warns once per (deny route, taker): 1,000 x 1,000 = 1,000,000 warnings, 350 MB.
   it("1,000 routes /{*}/aN with a deny rule beside 1,000 routes /bN/{*} (264 KB of JSON) load within 64 MiB", async () => {
     const doc = demo();
-    const routes = [];
-    for (let i = 0; i < 1_000; i++)
-      routes.push({
-        id: `a${i}`,
-        methods: ["*"],
-        path: `/{*}/a${i}`,
-        rules: [
-          { effect: "deny", principals: [{ group: "x" }] },
-          { effect: "allow", principals: [{ group: "y" }] },
-        ],
-      });
-    for (let j = 0; j < 1_000; j++)
-      routes.push({
-        id: `b${j}`,
-        methods: ["*"],
-        path: `/b${j}/{*}`,
-        rules: [{ effect: "allow", principals: [{ group: "y" }] }],
-      });
-    doc.services.payments.routes = routes;
+    doc.services.payments.routes = crossingRoutes(1_000);
     const text = JSON.stringify(doc);
     expect(policyTooLarge(text)).toBeUndefined();
     expect(await loadWithin64(text)).toBe("valid");
