@@ -1,4 +1,4 @@
-// `npm run profile -- [variant] [seconds|cold] [memory|alloc]`: a V8 CPU profile of one benchmark variant's Worker under the
+// `npm run profile -- [variant] [cold | seconds [memory|alloc]]`: a V8 CPU profile of one benchmark variant's Worker under the
 // benchmark's load, through workerd's inspector. Writes bench-results/<variant>.cpuprofile (open it in
 // Chrome DevTools' Performance panel) and prints where the time went: self time per function, and
 // inclusive time per function of Ward's own code (native time outside JavaScript shows as "(program)"),
@@ -138,6 +138,9 @@ async function main(): Promise<void> {
   const name = (process.argv[2] ?? "full") as VariantName;
   const seconds = Number(process.argv[3] ?? "8");
   if (!VARIANT_NAMES.includes(name)) throw new Error(`variant must be one of ${VARIANT_NAMES.join(", ")}`);
+  // A cold start is one request: a CPU profile of it, nothing sampled over time.
+  if (process.argv[3] === "cold" && process.argv[4] !== undefined)
+    throw new Error("cold takes no third argument: memory and alloc sample a run under load");
   await run("taskset", ["-a", "-cp", "0", String(process.pid)]).catch(() => undefined);
   const setup = await benchSetup();
   const inspectorPort = await freePort();

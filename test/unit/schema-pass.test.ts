@@ -160,6 +160,20 @@ describe("objects of a large document", () => {
     ]);
   });
 
+  it("only the document's own maps: an object named like one further down is held to the bound", () => {
+    const doc = structuredClone(demo);
+    doc.metadata.owners = Array.from({ length: ALL_ISSUES_UP_TO_VALUES }, (_, i) => `team-${i}`);
+    const wide = Object.fromEntries(Array.from({ length: MAX_KEYS_IN_ONE_OBJECT + 1 }, (_, i) => [`X-H${i}`, "v"]));
+    doc.services.payments.routes[0].rules[0].headers = { services: wide };
+    const past = schemaPass(doc);
+    expect(past.success ? [] : past.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      [
+        "services.payments.routes.0.rules.0.headers.services",
+        "an object of 1001 keys: no part of a policy has a use for more than 1000",
+      ],
+    ]);
+  });
+
   it("the document's maps and any list may be larger", () => {
     const doc = generatePolicy(2 * MAX_KEYS_IN_ONE_OBJECT * 20, 1);
     expect(Object.keys(doc.services).length).toBeGreaterThan(MAX_KEYS_IN_ONE_OBJECT);
