@@ -54,10 +54,8 @@ export type MtlsProblem =
   | "issuer-trust-domain-mismatch"
   | "not-registered";
 
-/** Parsed URI SANs per certificate, so a workload's certificate is decoded and hashed once per isolate. */
-const parsed = new Map<string, { der: string; uris: string[] }>();
 /** As the verified-token caches: above the workloads one isolate serves in rotation (~1-2 KiB each). */
-const PARSED_CACHE_LIMIT = 5000;
+const JUDGED_CACHE_LIMIT = 5000;
 
 /** Each compiled config's registry by normalised fingerprint, built once: a look-up costs the same for 5 entries or 5,000. */
 const registries = new WeakMap<MtlsConfig, ReadonlyMap<string, string>>();
@@ -131,26 +129,26 @@ function pinnedTrustDomains(
 
 /** Every URI SAN of the certificate, across all its subjectAltName extensions (one is allowed; two would hide one). */
 async function uriSansOf(rfc9440: string, fingerprint: string): Promise<string[] | MtlsProblem> {
-  const cached = parsed.get(fingerprint);
-  if (cached && cached.der === rfc9440) return cached.uris;
   const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
   if (!match) return "unparseable-certificate";
-  const der = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
+  let der: Uint8Array;
+  try {
+    der = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
+  } catch {
+    return "unparseable-certificate"; // base64 of a length no encoder writes
+  }
   // Only a certificate whose bytes hash to the fingerprint Cloudflare verified may name the workload.
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== fingerprint) return "fingerprint-mismatch";
-  let uris: string[];
   try {
     const certificate = AsnConvert.parse(der, Certificate);
     const extensions = (certificate.tbsCertificate.extensions ?? []).filter((e) => e.extnID === id_ce_subjectAltName);
     const names = extensions.flatMap((e) => AsnConvert.parse(e.extnValue, SubjectAlternativeName));
-    uris = names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined);
+    return names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined);
   } catch {
     return "unparseable-certificate";
   }
-  setBounded(parsed, fingerprint, { der: rfc9440, uris }, PARSED_CACHE_LIMIT);
-  return uris;
 }
 
 /**
@@ -172,6 +170,84 @@ function svidIdOf(uris: readonly string[]): { id: string } | { problem: MtlsProb
   return { id };
 }
 
+/** The fields of tlsClientAuth a judgement is read from (certPresented, certVerified and certRevoked are read on every request). */
+const JUDGED_FIELDS = [
+  "certIssuerSKI",
+  "certIssuerDNRFC2253",
+  "certNotBefore",
+  "certNotAfter",
+  "certFingerprintSHA256",
+  "certSerial",
+  "certRFC9440",
+  "certRFC9440TooLarge",
+] as const;
+
+/** What a certificate's facts say under one configuration, all but the time: the same for each of its requests. */
+interface Judgement {
+  /** The fields it was read from, as they were: it holds for a request only if each is the same. */
+  fields: readonly unknown[];
+  policyTrustDomains: readonly string[];
+  pinned: boolean;
+  notBefore: number;
+  notAfter: number;
+  /** After the time: a problem, or the workload. Shared by the requests that present the certificate (frozen). */
+  verdict: { problem: MtlsProblem } | { workload: WorkloadIdentity; certificate: CertificateFacts };
+}
+
+/**
+ * Judgements per configuration (a new policy judges afresh) and certificate, keyed by Cloudflare's fingerprint
+ * as given. A workload presents the same certificate on every request until it rotates it: its DER is decoded
+ * and hashed, its dates parsed and its SPIFFE ID checked once, not on each request.
+ */
+const judgements = new WeakMap<MtlsConfig, Map<string, Judgement>>();
+
+function sameFields(judgement: Judgement, auth: Record<string, unknown>): boolean {
+  for (let i = 0; i < JUDGED_FIELDS.length; i++) if (auth[JUDGED_FIELDS[i]!] !== judgement.fields[i]) return false;
+  return true;
+}
+
+async function judge(
+  auth: Record<string, unknown>,
+  config: MtlsConfig,
+  policyTrustDomains: readonly string[],
+): Promise<Judgement> {
+  const fields = JUDGED_FIELDS.map((name) => auth[name]);
+  const issuerTrustDomains = pinnedTrustDomains(auth, config, policyTrustDomains);
+  const judged = (verdict: Judgement["verdict"]): Judgement => ({
+    fields,
+    policyTrustDomains,
+    pinned: issuerTrustDomains !== undefined,
+    notBefore: Date.parse(field(auth, "certNotBefore") ?? ""),
+    notAfter: Date.parse(field(auth, "certNotAfter") ?? ""),
+    verdict: Object.freeze(verdict),
+  });
+  const refused = (problem: MtlsProblem) => judged({ problem });
+  if (!issuerTrustDomains) return refused("issuer-not-pinned");
+  const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
+  const certificate = Object.freeze({
+    sha256: fingerprint,
+    issuerSki: field(auth, "certIssuerSKI") ?? "",
+    serial: field(auth, "certSerial") ?? "",
+  });
+  const registered = registeredId(config, fingerprint);
+  if (registered) return judged({ workload: Object.freeze({ id: registered }), certificate });
+  if (!config.spiffe) return refused("not-registered");
+
+  if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
+    return refused("certificate-too-large");
+  }
+  const uris = await uriSansOf(field(auth, "certRFC9440") ?? "", fingerprint);
+  if (typeof uris === "string") return refused(uris);
+  const svid = svidIdOf(uris);
+  if ("problem" in svid) return refused(svid.problem);
+  const id = svid.id;
+  // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
+  // team's or a partner's pinned CA cannot issue `spiffe://prod.example.com/...`.
+  if (!issuerTrustDomains.has(trustDomainOf(id)!)) return refused("issuer-trust-domain-mismatch");
+  return judged({ workload: Object.freeze({ id }), certificate });
+}
+
 /**
  * `policyTrustDomains`: the policy's metadata.trustDomains, what a pin that names no trust domains may issue
  * for (the config and the metadata come from one compiled document, so the index built once per config holds).
@@ -187,36 +263,27 @@ export async function workloadIdentity(
   if (field(auth, "certPresented") !== "1") return { ok: false, problem: "no-certificate" };
   if (field(auth, "certVerified") !== "SUCCESS") return { ok: false, problem: "not-verified" };
   if (field(auth, "certRevoked") !== "0") return { ok: false, problem: "revoked" };
-  const issuerTrustDomains = pinnedTrustDomains(auth, config, policyTrustDomains);
-  if (!issuerTrustDomains) return { ok: false, problem: "issuer-not-pinned" };
-  const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
-  const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
-  if (!(now >= notBefore && now <= notAfter)) return { ok: false, problem: "outside-validity" };
-  const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
-  if (!/^[0-9a-f]{64}$/.test(fingerprint)) return { ok: false, problem: "no-certificate" };
 
-  const registered = registeredId(config, fingerprint);
-  const lifetimeSeconds = Math.round((notAfter - notBefore) / 1000);
-  // From the request's whole second to notAfter's, as a token's exp - now: never more than it has.
-  const remainingSeconds = Math.floor(notAfter / 1000) - Math.floor(now / 1000);
-  const certificate = {
-    sha256: fingerprint,
-    issuerSki: field(auth, "certIssuerSKI") ?? "",
-    serial: field(auth, "certSerial") ?? "",
-  };
-  if (registered) return { ok: true, workload: { id: registered }, certificate, lifetimeSeconds, remainingSeconds };
-  if (!config.spiffe) return { ok: false, problem: "not-registered" };
-
-  if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
-    return { ok: false, problem: "certificate-too-large" };
+  let judged = judgements.get(config);
+  if (!judged) judgements.set(config, (judged = new Map()));
+  const key = String(auth.certFingerprintSHA256);
+  let judgement = judged.get(key);
+  if (!judgement || judgement.policyTrustDomains !== policyTrustDomains || !sameFields(judgement, auth)) {
+    judgement = await judge(auth, config, policyTrustDomains);
+    setBounded(judged, key, judgement, JUDGED_CACHE_LIMIT);
   }
-  const uris = await uriSansOf(field(auth, "certRFC9440") ?? "", fingerprint);
-  if (typeof uris === "string") return { ok: false, problem: uris };
-  const svid = svidIdOf(uris);
-  if ("problem" in svid) return { ok: false, problem: svid.problem };
-  const id = svid.id;
-  // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
-  // team's or a partner's pinned CA cannot issue `spiffe://prod.example.com/...`.
-  if (!issuerTrustDomains.has(trustDomainOf(id)!)) return { ok: false, problem: "issuer-trust-domain-mismatch" };
-  return { ok: true, workload: { id }, certificate, lifetimeSeconds, remainingSeconds };
+
+  // In the order they were always checked: the issuer, the time, then what the certificate names.
+  if (!judgement.pinned) return { ok: false, problem: "issuer-not-pinned" };
+  const { notBefore, notAfter, verdict } = judgement;
+  if (!(now >= notBefore && now <= notAfter)) return { ok: false, problem: "outside-validity" };
+  if ("problem" in verdict) return { ok: false, problem: verdict.problem };
+  return {
+    ok: true,
+    workload: verdict.workload,
+    certificate: verdict.certificate,
+    lifetimeSeconds: Math.round((notAfter - notBefore) / 1000),
+    // From the request's whole second to notAfter's, as a token's exp - now: never more than it has.
+    remainingSeconds: Math.floor(notAfter / 1000) - Math.floor(now / 1000),
+  };
 }

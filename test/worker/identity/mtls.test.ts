@@ -260,4 +260,57 @@ describe("workloadIdentity", () => {
     const swapped = { ...auth, certRFC9440: (await tlsClientAuth(CERTS.twoSpiffe)).certRFC9440 };
     expect(await workloadIdentity(swapped, config, NOW)).toEqual({ ok: false, problem: "fingerprint-mismatch" });
   });
+
+  it("judges a certificate once, and afresh when any field it was judged on differs", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout);
+    const first = await workloadIdentity(auth, config, NOW);
+    expect(first).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+    // The same facts again (a new object, as every request's cf is): the same workload, shared and frozen.
+    const again = await workloadIdentity({ ...auth }, config, NOW);
+    expect(again).toEqual(first);
+    if (!again.ok || !first.ok) throw new Error("expected an identity");
+    expect(again.workload).toBe(first.workload);
+    expect(Object.isFrozen(again.workload) && Object.isFrozen(again.certificate)).toBe(true);
+    // Each field changed under the same fingerprint answers what a cold isolate (a config never seen) answers.
+    const changed: Record<string, unknown>[] = [
+      { certIssuerSKI: "00".repeat(20) },
+      { certIssuerDNRFC2253: "CN=Someone Else" },
+      { certNotBefore: "Jan 02 00:00:00 2027 GMT" },
+      { certNotAfter: "Dec 31 23:59:59 2026 GMT" },
+      { certNotAfter: "Dec 31 23:59:59 2099 GMT" },
+      { certSerial: "01" },
+      { certRFC9440: (await tlsClientAuth(CERTS.legacy)).certRFC9440 },
+      { certRFC9440: ":AAAAA:" },
+      { certRFC9440TooLarge: true },
+      { certRFC9440TooLarge: "true" },
+    ];
+    for (const overrides of changed) {
+      const other = { ...auth, ...overrides };
+      const cold = await workloadIdentity(other, { ...config }, NOW);
+      expect({ overrides, result: await workloadIdentity(other, config, NOW) }).toEqual({ overrides, result: cold });
+      // And back: the certificate as it was is judged as it was.
+      expect(await workloadIdentity(auth, config, NOW)).toEqual(first);
+    }
+    // Other trust domains for unbound pins are another judgement too.
+    const unbound: MtlsConfig = { ...config, issuers: [{ ski: CA_SKI }] };
+    expect((await workloadIdentity(auth, unbound, NOW, ["demo.ward.internal"])).ok).toBe(true);
+    expect(await workloadIdentity(auth, unbound, NOW, ["partner.ward.internal"])).toEqual({
+      ok: false,
+      problem: "issuer-trust-domain-mismatch",
+    });
+  });
+
+  it("reads the time on every request, not from the judgement", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout, { certNotAfter: "Jan 01 00:10:00 2027 GMT" });
+    const early = await workloadIdentity(auth, config, NOW);
+    expect(early).toMatchObject({ ok: true, remainingSeconds: 600 });
+    expect(await workloadIdentity(auth, config, NOW + 60_000)).toMatchObject({ ok: true, remainingSeconds: 540 });
+    expect(await workloadIdentity(auth, config, NOW + 601_000)).toEqual({ ok: false, problem: "outside-validity" });
+    // Refused for its issuer before its time, as always: the order of the checks does not change with the cache.
+    const unpinned = { ...auth, certIssuerSKI: "00".repeat(20) };
+    expect(await workloadIdentity(unpinned, config, NOW + 601_000)).toEqual({
+      ok: false,
+      problem: "issuer-not-pinned",
+    });
+  });
 });
