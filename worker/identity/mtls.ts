@@ -14,7 +14,7 @@ import {
   type PolicyDocument,
   type WorkloadIdentity,
 } from "../../policy/index.ts";
-import { setBounded } from "../shared/bounded-cache.ts";
+import { SizedCache } from "../shared/bounded-cache.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
@@ -54,8 +54,14 @@ export type MtlsProblem =
   | "issuer-trust-domain-mismatch"
   | "not-registered";
 
-/** As the verified-token caches: above the workloads one isolate serves in rotation (~1-2 KiB each). */
+/** Judgements kept per configuration: as the verified-token caches, above the workloads one isolate serves in rotation. */
 const JUDGED_CACHE_LIMIT = 5000;
+/**
+ * And at most this many characters of certificates (a judgement keeps the DER it was read from, up to the 10 KiB
+ * Cloudflare forwards): a few thousand large certificates from a CA of the account must not fill the isolate.
+ * Usual certificates (~1.5 KiB of base64) fit every entry of JUDGED_CACHE_LIMIT.
+ */
+const JUDGED_CACHE_CHARACTERS = 8_000_000;
 
 /** Each compiled config's registry by normalised fingerprint, built once: a look-up costs the same for 5 entries or 5,000. */
 const registries = new WeakMap<MtlsConfig, ReadonlyMap<string, string>>();
@@ -182,7 +188,10 @@ const JUDGED_FIELDS = [
   "certRFC9440TooLarge",
 ] as const;
 
-/** What a certificate's facts say under one configuration, all but the time: the same for each of its requests. */
+/**
+ * What a certificate's facts say under one configuration, all but the time: the same for each of its requests
+ * (one judged out of date, never kept, says no more than that).
+ */
 interface Judgement {
   /** The fields it was read from, as they were: it holds for a request only if each is the same. */
   fields: readonly unknown[];
@@ -197,32 +206,43 @@ interface Judgement {
 /**
  * Judgements per configuration (a new policy judges afresh) and certificate, keyed by Cloudflare's fingerprint
  * as given. A workload presents the same certificate on every request until it rotates it: its DER is decoded
- * and hashed, its dates parsed and its SPIFFE ID checked once, not on each request.
+ * and hashed, its dates parsed and its SPIFFE ID checked once, not on each request. Only certificates of a
+ * pinned issuer, judged while in date, are kept: others are refused by those two cheap checks, as before.
  */
-const judgements = new WeakMap<MtlsConfig, Map<string, Judgement>>();
+const judgements = new WeakMap<MtlsConfig, SizedCache<Judgement>>();
+
+const inDate = (now: number, notBefore: number, notAfter: number): boolean => now >= notBefore && now <= notAfter;
 
 function sameFields(judgement: Judgement, auth: Record<string, unknown>): boolean {
   for (let i = 0; i < JUDGED_FIELDS.length; i++) if (auth[JUDGED_FIELDS[i]!] !== judgement.fields[i]) return false;
   return true;
 }
 
+/**
+ * The judgement of a certificate's facts. One of an unpinned issuer, or out of date at `now`, goes no further
+ * than that (as the checks always did: no DER is hashed for it) and is never kept (workloadIdentity).
+ */
 async function judge(
   auth: Record<string, unknown>,
   config: MtlsConfig,
   policyTrustDomains: readonly string[],
+  now: number,
 ): Promise<Judgement> {
   const fields = JUDGED_FIELDS.map((name) => auth[name]);
   const issuerTrustDomains = pinnedTrustDomains(auth, config, policyTrustDomains);
+  const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
+  const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
   const judged = (verdict: Judgement["verdict"]): Judgement => ({
     fields,
     policyTrustDomains,
     pinned: issuerTrustDomains !== undefined,
-    notBefore: Date.parse(field(auth, "certNotBefore") ?? ""),
-    notAfter: Date.parse(field(auth, "certNotAfter") ?? ""),
+    notBefore,
+    notAfter,
     verdict: Object.freeze(verdict),
   });
   const refused = (problem: MtlsProblem) => judged({ problem });
   if (!issuerTrustDomains) return refused("issuer-not-pinned");
+  if (!inDate(now, notBefore, notAfter)) return refused("outside-validity");
   const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
   const certificate = Object.freeze({
@@ -265,18 +285,20 @@ export async function workloadIdentity(
   if (field(auth, "certRevoked") !== "0") return { ok: false, problem: "revoked" };
 
   let judged = judgements.get(config);
-  if (!judged) judgements.set(config, (judged = new Map()));
-  const key = String(auth.certFingerprintSHA256);
+  if (!judged) judgements.set(config, (judged = new SizedCache(JUDGED_CACHE_LIMIT, JUDGED_CACHE_CHARACTERS)));
+  const key = field(auth, "certFingerprintSHA256") ?? "";
   let judgement = judged.get(key);
   if (!judgement || judgement.policyTrustDomains !== policyTrustDomains || !sameFields(judgement, auth)) {
-    judgement = await judge(auth, config, policyTrustDomains);
-    setBounded(judged, key, judgement, JUDGED_CACHE_LIMIT);
+    judgement = await judge(auth, config, policyTrustDomains, now);
+    // Not kept: an unpinned issuer's, or one out of date, judged no further than that (refused as cheaply).
+    if (judgement.pinned && inDate(now, judgement.notBefore, judgement.notAfter))
+      judged.set(key, judgement, (field(auth, "certRFC9440") ?? "").length);
   }
 
   // In the order they were always checked: the issuer, the time, then what the certificate names.
   if (!judgement.pinned) return { ok: false, problem: "issuer-not-pinned" };
   const { notBefore, notAfter, verdict } = judgement;
-  if (!(now >= notBefore && now <= notAfter)) return { ok: false, problem: "outside-validity" };
+  if (!inDate(now, notBefore, notAfter)) return { ok: false, problem: "outside-validity" };
   if ("problem" in verdict) return { ok: false, problem: verdict.problem };
   return {
     ok: true,
@@ -286,4 +308,9 @@ export async function workloadIdentity(
     // From the request's whole second to notAfter's, as a token's exp - now: never more than it has.
     remainingSeconds: Math.floor(notAfter / 1000) - Math.floor(now / 1000),
   };
+}
+
+/** Judgements kept for a configuration, and the characters they hold (tests check the bounds). */
+export function judgementsHeld(config: MtlsConfig): { entries: number; characters: number } {
+  return judgements.get(config)?.held ?? { entries: 0, characters: 0 };
 }

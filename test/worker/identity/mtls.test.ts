@@ -2,7 +2,7 @@
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { Certificate, Extension, GeneralName, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
-import { workloadIdentity, type MtlsConfig } from "../../../worker/identity/mtls.ts";
+import { judgementsHeld, workloadIdentity, type MtlsConfig } from "../../../worker/identity/mtls.ts";
 import { CA_DN, CA_SKI, CERTS, PARTNER_CA_DN, PARTNER_CA_SKI, tlsClientAuth } from "../support/client-certs.ts";
 
 const NOW = Date.UTC(2027, 0, 1);
@@ -312,5 +312,27 @@ describe("workloadIdentity", () => {
       ok: false,
       problem: "issuer-not-pinned",
     });
+  });
+
+  it("keeps judgements of pinned, in-date certificates only, within its bound of characters", async () => {
+    const own: MtlsConfig = { ...config };
+    await workloadIdentity(await tlsClientAuth(CERTS.checkout, { certIssuerSKI: "00".repeat(20) }), own, NOW);
+    await workloadIdentity(await tlsClientAuth(CERTS.checkout, { certNotAfter: "Dec 31 23:59:59 2026 GMT" }), own, NOW);
+    expect(judgementsHeld(own).entries).toBe(0);
+    await workloadIdentity(await tlsClientAuth(CERTS.checkout), own, NOW);
+    expect(judgementsHeld(own).entries).toBe(1);
+    // 1,000 certificates of 10 KiB from a pinned CA (their DER does not hash to their fingerprints: each is
+    // judged, and kept as such): at most 8,000,000 characters stay.
+    const auth = await tlsClientAuth(CERTS.checkout);
+    const der = `:${btoa("x".repeat(7_500))}:`;
+    for (let i = 0; i < 1_000; i++) {
+      const fingerprint = i.toString(16).padStart(64, "0");
+      const forged = { ...auth, certFingerprintSHA256: fingerprint, certRFC9440: der };
+      expect(await workloadIdentity(forged, own, NOW)).toEqual({ ok: false, problem: "fingerprint-mismatch" });
+    }
+    const held = judgementsHeld(own);
+    expect(held.characters).toBeLessThanOrEqual(8_000_000);
+    expect(held.entries).toBeGreaterThan(700);
+    expect(held.entries).toBeLessThan(800);
   });
 });
