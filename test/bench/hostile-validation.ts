@@ -1,12 +1,7 @@
 // Documents within push's bounds built to make validation slow (reviews of the validation bounds found each):
 // the shapes, for the unit test that checks what validating them says and for the benchmark that times it.
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { crossingRoutes, demo } from "../support/demo-policy.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** The demo policy, parsed: each shape changes its own copy. */
-export const demo = (): any => parseYaml(readFileSync(`${ROOT}policy/examples/demo.yaml`, "utf8"));
 const pad = (c: string, k: number, len: number) => `${c}${k}`.padEnd(len, "x");
 
 export interface HostileShape {
@@ -17,30 +12,6 @@ export interface HostileShape {
   stored?: boolean;
   /** The issue codes validating it gives, with how many of each. */
   codes: Record<string, number>;
-}
-
-/**
- * `n` routes `/{*}/aN` whose first rule denies, beside `n` routes `/bN/{*}`: every deny route covers part of
- * every other route, so the checks that warn of such overlaps meet n x n pairs.
- */
-export function crossingRoutes(n: number) {
-  return [
-    ...Array.from({ length: n }, (_, i) => ({
-      id: `a${i}`,
-      methods: ["*"],
-      path: `/{*}/a${i}`,
-      rules: [
-        { effect: "deny", principals: [{ group: "x" }] },
-        { effect: "allow", principals: [{ group: "y" }] },
-      ],
-    })),
-    ...Array.from({ length: n }, (_, j) => ({
-      id: `b${j}`,
-      methods: ["*"],
-      path: `/b${j}/{*}`,
-      rules: [{ effect: "allow", principals: [{ group: "y" }] }],
-    })),
-  ];
 }
 
 export function hostileShapes(): HostileShape[] {

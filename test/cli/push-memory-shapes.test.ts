@@ -2,18 +2,14 @@
 // (test/bench/push-memory.ts measures the policies; these are the texts a review found that were not policies
 // and cost more than their bytes). Each is loaded as the admin API loads a push, in a Node child whose old
 // generation is capped (Miniflare does not enforce Workers' memory limit; the same V8).
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import { MAX_JSON_POLICY_BYTES, MAX_POLICY_BYTES, policyTooLarge } from "../../policy/index.ts";
+import { demo as demoDocument, demoYaml, withBigSet } from "../support/demo-policy.ts";
 import { loadWithin } from "../support/load-within.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const loadWithin64 = (text: string) => loadWithin(text, 64);
 
-const demo = parseYaml(readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8"));
+const demo = demoDocument();
 const withExtra = (extra: string) => `${JSON.stringify(demo).slice(0, -1)},"x":${extra}}`;
 
 describe("texts that cost more than their bytes", () => {
@@ -43,7 +39,6 @@ describe("texts that cost more than their bytes", () => {
 
 // A second review's shapes: far under the byte bounds, they cost the YAML parser, or the schema's issues, more
 // than a push may take; and a 10-byte alias cycle that walked forever.
-const demoYaml = readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8");
 /** The demo policy as JSON with one value replaced by `raw` (JSON text). */
 function demoJsonWith(set: (doc: typeof demo) => void, raw: string): string {
   const doc = structuredClone(demo);
@@ -147,16 +142,7 @@ describe("wide objects and aliased lists", () => {
   it("99 aliases of a 6,000-matcher list (117 KB of YAML) are refused within 64 MiB", async () => {
     const list = Array.from({ length: 6000 }, (_, i) => `    - group: g${i.toString(36)}\n`).join("");
     const rules = "          - effect: allow\n            principals: *L\n".repeat(99);
-    const text = `${demoYaml.replace("principalSets:\n", `principalSets:\n  big: &L\n${list}`)}  big:
-    hosts: [big.localhost]
-    origin: { tunnel: BIG }
-    owner: o
-    routes:
-      - id: r
-        methods: [GET]
-        path: /x
-        rules:
-${rules}`;
+    const text = withBigSet(list, rules, "&L");
     expect(policyTooLarge(text)).toBeUndefined();
     expect(await loadWithin64(text)).toBe("invalid-syntax");
   }, 60_000);

@@ -3,16 +3,13 @@
 // matchers made that 15,000² comparisons, 28 s). The index must answer as the pairwise rules did: this is
 // those rules, as they were written before, against it on random matchers.
 // The seed is printed; WARD_COVERAGE_SEED=<n> replays it.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PrincipalMatcher } from "../../policy/schema.ts";
+import { withBigSet } from "../support/demo-policy.ts";
 import { pairwiseCovers } from "../support/pairwise-covers.ts";
 import { admitsAll, coverageOf, factsOf } from "../../policy/validate/shadowing.ts";
 import { validatePolicyText } from "../../policy/index.ts";
 import { prng, seedFrom } from "../support/prng.ts";
-
-const demoYaml = readFileSync(join(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
 
 const SEED = seedFrom("WARD_COVERAGE_SEED");
 
@@ -52,16 +49,7 @@ describe(`matcher coverage by index (seed ${SEED}; replay: WARD_COVERAGE_SEED=${
       { length: 10 },
       (_, i) => `          - id: r${i}\n            effect: allow\n            principals: [{ set: big }]\n`,
     ).join("");
-    const text = `${demoYaml.replace("principalSets:\n", `principalSets:\n  big:\n${list}`)}  big:
-    hosts: [big.localhost]
-    origin: { tunnel: BIG }
-    owner: o
-    routes:
-      - id: r
-        methods: [GET]
-        path: /x
-        rules:
-${rules}`;
+    const text = withBigSet(list, rules);
     const result = validatePolicyText(text);
     expect(result.issues.filter((i) => i.severity === "error")).toEqual([]);
     expect(result.issues.filter((i) => i.code === "shadowed-rule").map((i) => i.path)).toEqual(

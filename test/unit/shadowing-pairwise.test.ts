@@ -1,16 +1,12 @@
 // The shadowing index against the pairwise `covers` it replaced (a review's edge cases and random rules), and
 // shapes that made it slow: they validate as they should (their time is in the notes of docs/performance.md).
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import { loadStoredDocument, validatePolicyText } from "../../policy/index.ts";
 import type { PrincipalMatcher } from "../../policy/schema.ts";
+import { demo, routesNamingSet } from "../support/demo-policy.ts";
 import { pairwiseCovers } from "../support/pairwise-covers.ts";
 import { admitsAll, coverageOf, covers, factsOf } from "../../policy/validate/shadowing.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const demo = () => parseYaml(readFileSync(`${ROOT}policy/examples/demo.yaml`, "utf8"));
 const TD = "spiffe://demo.ward.internal/";
 
 const POOL: PrincipalMatcher[] = [
@@ -103,12 +99,7 @@ describe("shapes that made the index slow", () => {
   it("a stored document, 2,000 routes naming a set of 3,000 groups: loaded (5.8 s when shadowing ran without warnings)", () => {
     const doc = demo();
     doc.principalSets.big = Array.from({ length: 3_000 }, (_, k) => ({ group: `g${k}` }));
-    doc.services.payments.routes = Array.from({ length: 2_000 }, (_, r) => ({
-      id: `r${r}`,
-      methods: ["GET"],
-      path: `/r${r}`,
-      rules: [{ effect: "allow", principals: [{ set: "big" }] }],
-    }));
+    doc.services.payments.routes = routesNamingSet(2_000, "big");
     const stored = JSON.stringify(doc);
     const loaded = loadStoredDocument(stored, "0".repeat(64));
     expect(loaded.ok).toBe(true);

@@ -2,7 +2,7 @@
 // Loaded as test/cli/push-memory-shapes.test.ts loads a push: a Node child, --max-old-space-size=64.
 import { describe, expect, it } from "vitest";
 import { policyTooLarge } from "../../policy/index.ts";
-import { crossingRoutes, demo } from "../bench/hostile-validation.ts";
+import { crossingRoutes, demo, routesNamingSet } from "../support/demo-policy.ts";
 import { loadWithin } from "../support/load-within.ts";
 
 const loadWithin64 = (text: string) => loadWithin(text, 64);
@@ -22,12 +22,7 @@ describe("valid policies whose checks outgrew 64 MiB", () => {
   it("1,000 GET routes naming one set of 3,000 groups (161 KB of JSON) load within 64 MiB", async () => {
     const doc = demo();
     doc.principalSets.big = Array.from({ length: 3_000 }, (_, k) => ({ group: `g${k}` }));
-    doc.services.payments.routes = Array.from({ length: 1_000 }, (_, r) => ({
-      id: `r${r}`,
-      methods: ["GET"],
-      path: `/r${r}`,
-      rules: [{ effect: "allow", principals: [{ set: "big" }] }],
-    }));
+    doc.services.payments.routes = routesNamingSet(1_000, "big");
     const text = JSON.stringify(doc);
     expect(policyTooLarge(text)).toBeUndefined();
     expect(await loadWithin64(text)).toBe("valid");
