@@ -165,7 +165,7 @@ async function fulfil(
     if (forwarded.dropped) fulfilled.droppedHeaders = forwarded.dropped;
   }
   // Both forward() and answer() build their own (mutable) Response.
-  if (limited) for (const [name, value] of Object.entries(limited.headers)) fulfilled.response.headers.set(name, value);
+  if (limited) for (const name in limited.headers) fulfilled.response.headers.set(name, limited.headers[name]!);
   return fulfilled;
 }
 

@@ -243,6 +243,23 @@ type Counted =
   | { obligation: RateLimitObligation; answer: RateLimitAnswer }
   | { obligation: RateLimitObligation; error: unknown };
 
+/** A rule's `RateLimit-Policy` and `RateLimit` members for one bucket's answer. */
+interface RuleFields {
+  policy: string;
+  current: string;
+  /** Seconds until the window resets (Retry-After on a refusal). */
+  reset: number;
+}
+
+function ruleFields(name: string, obligation: RateLimitObligation, answer: RateLimitAnswer, now: number): RuleFields {
+  const reset = Math.max(0, Math.ceil((answer.resetAt - now) / 1000));
+  return {
+    policy: `${name};q=${answer.limit};w=${obligation.periodSeconds}`,
+    current: `${name};r=${answer.remaining};t=${reset}`,
+    reset,
+  };
+}
+
 /**
  * Counts this request against every rate-limit obligation of an allow decision. Headers follow
  * draft-ietf-httpapi-ratelimit-headers-11 (May 2026): `RateLimit-Policy: "<rule>";q=<limit>;w=<seconds>` and
@@ -257,6 +274,12 @@ export async function checkRateLimits(
 ): Promise<RateLimitResult> {
   // Nearly every request is served from this isolate's leases: then nothing waits, nothing is raced.
   const local = obligations.map((obligation) => takeLeased(leaseKey(obligation), obligation.limit, now));
+  // Most of those count one bucket and are admitted: nothing to give back, nothing to choose between.
+  const only = local.length === 1 ? local[0] : undefined;
+  if (only?.admitted) {
+    const fields = ruleFields(fieldName(obligations[0]!.rule), obligations[0]!, only, now);
+    return { ok: true, headers: { "RateLimit-Policy": fields.policy, RateLimit: fields.current } };
+  }
   const answers: Counted[] = local.every((answer) => answer !== undefined)
     ? obligations.map((obligation, i) => ({ obligation, answer: local[i]! }))
     : await Promise.all(
@@ -277,7 +300,7 @@ export async function checkRateLimits(
       }
   // One field per rule: a rule that counts two of the caller's credentials (policy/rate-limit-keys.ts) reports
   // the bucket with the fewest requests left.
-  const byRule = new Map<string, { policy: string; current: string; remaining: number }>();
+  const byRule = new Map<string, RuleFields & { remaining: number }>();
   let unavailable = false;
   let retryAfter = 0;
   for (const result of answers) {
@@ -293,15 +316,10 @@ export async function checkRateLimits(
     }
     const { answer } = result;
     const name = fieldName(obligation.rule);
-    const reset = Math.max(0, Math.ceil((answer.resetAt - now) / 1000));
+    const fields = ruleFields(name, obligation, answer, now);
     const held = byRule.get(name);
-    if (!held || answer.remaining < held.remaining)
-      byRule.set(name, {
-        policy: `${name};q=${answer.limit};w=${obligation.periodSeconds}`,
-        current: `${name};r=${answer.remaining};t=${reset}`,
-        remaining: answer.remaining,
-      });
-    if (!answer.admitted) retryAfter = Math.max(retryAfter, reset, 1);
+    if (!held || answer.remaining < held.remaining) byRule.set(name, { ...fields, remaining: answer.remaining });
+    if (!answer.admitted) retryAfter = Math.max(retryAfter, fields.reset, 1);
   }
   if (unavailable) return { ok: false, reason: "rate-limit-unavailable", headers: {} };
   const headers: Record<string, string> = {};

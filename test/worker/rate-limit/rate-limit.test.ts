@@ -477,6 +477,29 @@ describe("leases (large limits)", () => {
     }
   });
 
+  it("answers a lone obligation off its lease with the same fields the object's answer gives", async () => {
+    // Escaped as an sf-string on this path too.
+    const limit = obligation({ limit: 1000, rule: `t/${crypto.randomUUID().slice(0, 8)}/"é"` });
+    const name = `"${limit.rule.replace("é", "?").replaceAll('"', '\\"')}"`;
+    // Early in a window, so the requests below all fall in the same one.
+    const now = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
+    const fields = (remaining: number) => ({
+      ok: true,
+      headers: { "RateLimit-Policy": `${name};q=1000;w=60`, RateLimit: `${name};r=${remaining};t=59` },
+    });
+    expect(await checkRateLimits(env, [limit], now)).toEqual(fields(999)); // 10 leased, 9 left here
+    const spy = vi.spyOn(env.RATE_LIMITER, "getByName");
+    try {
+      for (let i = 0; i < 9; i++) expect(await checkRateLimits(env, [limit], now + i)).toEqual(fields(998 - i));
+      expect(spy).not.toHaveBeenCalled();
+      // The lease spent: the object is asked again.
+      expect(await checkRateLimits(env, [limit], now + 10)).toEqual(fields(989));
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("admits exactly the limit under concurrency with leases: 300 at once with limit 200 give 200", async () => {
     const limit = obligation({ limit: 200 });
     const now = Date.now();
