@@ -1,7 +1,8 @@
 // The gateway side by side, on Miniflare: (a) a bare pass-through Worker, and the same writing one
 // decision-log line, (b) the peer (Hono with @hono/cloudflare-access on the same Access JWT), bare and with
 // Hono's logger(), (c) Ward's full pipeline (mTLS facts + Access JWT + a 1,000-route policy + decision log +
-// signed assertion, as deployed), (d) Ward on a rate-limited route. One workerd per variant, all pinned to
+// signed assertion, as deployed), (d) Ward on a rate-limited route, (e) a twin of (c): the same Ward in a
+// second workerd, whose ratio to (c) measures the method's own error. One workerd per variant, all pinned to
 // core 1, wrk on core 0. Each ratio's two variants are loaded at once (a co-run), so they are measured in the
 // same seconds of this machine; a ratio is the median over rounds of each co-run's ratio of CPU per request,
 // with a bootstrap interval.
@@ -28,7 +29,7 @@ import type { BenchOutcome } from "./policy-bench.ts";
 
 /** Many short rounds: this VM's speed drifts over tens of seconds, so the runs compared must be seconds apart. */
 const MIN_ROUNDS = 12;
-/** Rounds are added past MIN_ROUNDS until full/passthrough's interval is narrower than ±WANTED_HALF_WIDTH. */
+/** Rounds are added past MIN_ROUNDS until every target ratio's interval is narrower than ±WANTED_HALF_WIDTH. */
 const MAX_ROUNDS = 40;
 const WANTED_HALF_WIDTH = 0.05;
 /** Requests sent at once to a fresh isolate: as many as the load generator keeps open. */
@@ -84,8 +85,12 @@ async function freshIsolateMs(setup: BenchSetup, count: number): Promise<number>
   }
 }
 
-/** The pairs co-run in every round: each target's and each reference's, numerator first. */
-const REFERENCES = ["passthrough-log/passthrough", "peer-logged/peer"] as const;
+/**
+ * The pairs co-run in every round: each target's and each reference's, numerator first. `full-twin` is a second
+ * workerd running the same Ward as `full`: their ratio would be 1.00 on a perfect machine, so its distance from
+ * 1.00 and its interval are the error of the method itself, the yardstick for a ratio close to its target.
+ */
+const REFERENCES = ["passthrough-log/passthrough", "peer-logged/peer", "full-twin/full"] as const;
 const PAIRS = [...(Object.keys(TARGETS) as RatioName[]), ...REFERENCES];
 
 /** Per variant, what each of its co-runs measured; per pair, each round's ratio. */
@@ -96,12 +101,14 @@ interface Rounds {
 
 /**
  * Rounds of co-runs (each pair of the ratios loaded at once on core 1, corun() in gateway/setup.ts; the
- * order of the pairs reversed every other round) until full/passthrough's bootstrap interval is narrower than
- * ±WANTED_HALF_WIDTH, at least MIN_ROUNDS and at most MAX_ROUNDS. A ratio is the denominator's CPU per
- * request over the numerator's: requests per second of workerd CPU, taken in the same seconds.
+ * order of the pairs reversed every other round) until the bootstrap interval of every ratio with a target, and
+ * of full/passthrough, is narrower than ±WANTED_HALF_WIDTH: at least MIN_ROUNDS and at most MAX_ROUNDS. (The
+ * rule looks at the intervals' widths only, never at where they lie, so it cannot stop on a lucky round.) A
+ * ratio is the denominator's CPU per request over the numerator's: requests per second of workerd CPU, taken in
+ * the same seconds. `variants`: by the names the pairs use.
  */
-async function measure(setup: BenchSetup, variants: Variant[]): Promise<Rounds> {
-  const byName = new Map(variants.map((v) => [v.name as string, v]));
+async function measure(setup: BenchSetup, variants: Map<string, Variant>): Promise<Rounds> {
+  const byName = variants;
   const pairs = PAIRS.map((name) => name.split("/").map((n) => byName.get(n)!) as [Variant, Variant]);
   const results: Rounds = { variants: {}, ratios: {} };
   // Warm-up: JIT, key sets, policy, Durable Objects, and the process's memory settling.
@@ -111,19 +118,22 @@ async function measure(setup: BenchSetup, variants: Variant[]): Promise<Rounds> 
     for (const i of round % 2 === 0 ? order : order.reverse()) {
       const [a, b] = pairs[i]!;
       const measured = await corun(setup, a, b, SECONDS);
+      const [nameA, nameB] = PAIRS[i]!.split("/") as [string, string];
       for (const [v, m] of [
-        [a, measured[0]],
-        [b, measured[1]],
+        [nameA, measured[0]],
+        [nameB, measured[1]],
       ] as const) {
-        const entry = (results.variants[v.name] ??= { rps: [], cpu: [], non2xx: 0 });
+        const entry = (results.variants[v] ??= { rps: [], cpu: [], non2xx: 0 });
         entry.rps.push(m.rps);
         entry.cpu.push(m.cpuUsPerRequest);
         entry.non2xx += m.non2xx;
       }
       (results.ratios[PAIRS[i]!] ??= []).push(measured[1].cpuUsPerRequest / measured[0].cpuUsPerRequest);
     }
-    if (round + 1 >= MIN_ROUNDS && halfWidth(bootstrapMedian(results.ratios["full/passthrough"]!)) < WANTED_HALF_WIDTH)
-      break;
+    const narrow = (Object.keys(TARGETS) as RatioName[]).every(
+      (k) => halfWidth(bootstrapMedian(results.ratios[k]!)) < WANTED_HALF_WIDTH,
+    );
+    if (round + 1 >= MIN_ROUNDS && narrow) break;
   }
   return results;
 }
@@ -141,13 +151,14 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   for (let i = 0; i < 3; i++) firstRequestMs.push(await freshIsolateMs(setup, 1));
   for (let i = 0; i < 3; i++) burstMs.push(await freshIsolateMs(setup, BURST));
 
-  const variants: Variant[] = [];
-  for (const name of VARIANT_NAMES) variants.push(await startVariant(setup, name));
+  const variants = new Map<string, Variant>();
   let results: Rounds;
   try {
+    for (const name of VARIANT_NAMES) variants.set(name, await startVariant(setup, name));
+    variants.set("full-twin", await startVariant(setup, "full"));
     results = await measure(setup, variants);
   } finally {
-    await Promise.all(variants.map((v) => v.mf.dispose()));
+    await Promise.all([...variants.values()].map((v) => v.mf.dispose()));
   }
   const rounds = results.ratios["full/passthrough"]!.length;
 
@@ -227,9 +238,11 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
     `first burst of a fresh isolate (${BURST} requests at once): the last answered after ${figures.firstBurstMs.median} ms, median of ${burstMs.length}`,
   );
   const missed = names.filter((k) => TARGETS[k] !== undefined && ratios[k].estimate < TARGETS[k]!);
+  // The issue asks this of full/passthrough; the others are narrowed as far as MAX_ROUNDS allows, and said.
   const steady = halfWidth(ratios["full/passthrough"]) < WANTED_HALF_WIDTH;
-  if (!steady)
-    console.log(`full/passthrough's interval is not narrower than ±${WANTED_HALF_WIDTH} after ${rounds} rounds`);
+  const wide = names.filter((k) => halfWidth(ratios[k]) >= WANTED_HALF_WIDTH);
+  if (wide.length > 0)
+    console.log(`intervals not narrower than ±${WANTED_HALF_WIDTH} after ${rounds} rounds: ${wide.join(", ")}`);
   if (missed.length > 0)
     console.log(
       `targets missed: ${missed.map((k) => `${k} ${ratios[k].estimate.toFixed(3)} < ${TARGETS[k]}`).join(", ")} (see docs/performance.md)`,
