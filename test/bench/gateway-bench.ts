@@ -130,10 +130,11 @@ async function measure(setup: BenchSetup, variants: Map<string, Variant>): Promi
       }
       (results.ratios[PAIRS[i]!] ??= []).push(measured[1].cpuUsPerRequest / measured[0].cpuUsPerRequest);
     }
-    const narrow = (Object.keys(TARGETS) as RatioName[]).every(
-      (k) => halfWidth(bootstrapMedian(results.ratios[k]!)) < WANTED_HALF_WIDTH,
-    );
-    if (round + 1 >= MIN_ROUNDS && narrow) break;
+    const narrow = () =>
+      (Object.keys(TARGETS) as RatioName[]).every(
+        (k) => halfWidth(bootstrapMedian(results.ratios[k]!)) < WANTED_HALF_WIDTH,
+      );
+    if (round + 1 >= MIN_ROUNDS && narrow()) break;
   }
   return results;
 }
