@@ -36,10 +36,11 @@ const WANTED_HALF_WIDTH = 0.05;
 const BURST = 16;
 const SECONDS = 2;
 /**
- * Workerd on this VM speeds up for tens of seconds under load (see performance.md), so every variant is given at
- * least the same load before the rounds: WARMUP_SECONDS_EACH, in co-runs of WARMUP_SECONDS with another variant.
- * Warmed pair by pair instead, full (in six of the eight pairs) got 72 s and full-twin 12, and the twin then
- * measured 0.885 of full over the first ten rounds and 1.07 over the last ten (2026-12-04).
+ * Workerd on this VM speeds up for tens of seconds under load (see performance.md), so every variant is given
+ * the same load before the rounds, at least WARMUP_SECONDS_EACH: passes in which each variant is co-run for
+ * WARMUP_SECONDS with the next in a ring (so twice a pass). Warmed pair by pair instead, full (in six of the
+ * eight pairs) got 72 s and full-twin 12, and the twin then measured 0.885 of full over the first ten rounds and
+ * 1.07 over the last ten (2026-12-04).
  */
 const WARMUP_SECONDS_EACH = 60;
 const WARMUP_SECONDS = 4;
@@ -107,8 +108,8 @@ interface Rounds {
 /**
  * Rounds of co-runs (each pair of the ratios loaded at once on core 1, corun() in gateway/setup.ts; the
  * order of the pairs reversed every other round) until the bootstrap interval of every ratio with a target, and
- * of full/passthrough, is narrower than ±WANTED_HALF_WIDTH: at least MIN_ROUNDS and at most MAX_ROUNDS. (The
- * rule looks at the intervals' widths only, never at where they lie, so it cannot stop on a lucky round.) A
+ * of full/passthrough, is narrower than ±WANTED_HALF_WIDTH: at least MIN_ROUNDS and at most MAX_ROUNDS (the
+ * rule looks at the intervals' widths only, never at where the medians lie or at the targets). A
  * ratio is the denominator's CPU per request over the numerator's: requests per second of workerd CPU, taken in
  * the same seconds. `variants`: by the names the pairs use.
  */
@@ -118,13 +119,16 @@ async function measure(setup: BenchSetup, variants: Map<string, Variant>): Promi
   const results: Rounds = { variants: {}, ratios: {} };
   // Warm-up: JIT, key sets, policy, Durable Objects, and the process's memory settling.
   const all = [...variants.values()];
-  for (let pass = 0; pass < WARMUP_SECONDS_EACH / WARMUP_SECONDS; pass++)
-    for (let i = 0; i < all.length; i += 2) await corun(setup, all[i]!, all[i + 1] ?? all[0]!, WARMUP_SECONDS);
+  for (let pass = 0; pass < Math.ceil(WARMUP_SECONDS_EACH / (2 * WARMUP_SECONDS)); pass++)
+    for (let i = 0; i < all.length; i++) await corun(setup, all[i]!, all[(i + 1) % all.length]!, WARMUP_SECONDS);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const order = PAIRS.map((_, i) => i);
     for (const i of round % 2 === 0 ? order : order.reverse()) {
       const [a, b] = pairs[i]!;
-      const measured = await corun(setup, a, b, SECONDS);
+      // Which of the two starts first (corun starts a's wrk before b's) is swapped every other round.
+      const swapped = round % 2 === 1;
+      const taken = swapped ? await corun(setup, b, a, SECONDS) : await corun(setup, a, b, SECONDS);
+      const measured = swapped ? ([taken[1], taken[0]] as const) : taken;
       const [nameA, nameB] = PAIRS[i]!.split("/") as [string, string];
       for (const [v, m] of [
         [nameA, measured[0]],
@@ -166,7 +170,7 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
     variants.set("full-twin", await startVariant(setup, "full"));
     results = await measure(setup, variants);
   } finally {
-    await Promise.all([...variants.values()].map((v) => v.mf.dispose()));
+    await Promise.allSettled([...variants.values()].map((v) => v.mf.dispose()));
   }
   const rounds = results.ratios["full/passthrough"]!.length;
 
@@ -222,6 +226,9 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   console.log(
     `gateway side by side (Miniflare, wrk; ${rounds} rounds of ${PAIRS.length} co-runs of ${SECONDS} s; medians of rounds)`,
   );
+  // A variant's CPU per request moves with the partner it shares the core with (full has six): the rows are
+  // medians over different partners, the ratios below are taken within each co-run.
+  console.log("rows: medians over each variant's co-runs, whatever the partner; compare the ratios, not the rows");
   // The co-runs' range shows how far this machine's phase moved the figures during the run.
   console.log("variant          req/CPU-s   CPU µs/req   added CPU µs   non-2xx   co-runs' CPU µs/req (min-max)");
   for (const [n, f] of Object.entries(figures.variants)) {
@@ -233,11 +240,13 @@ export async function runGatewayBench(): Promise<BenchOutcome> {
   // Three places here, two in the closing line: a ratio just under its target (1.2486) must not read as met.
   const shown = (i: Interval) =>
     `${i.estimate.toFixed(3)} (95% interval ${i.low.toFixed(3)}-${i.high.toFixed(3)}, ±${halfWidth(i).toFixed(3)})`;
+  const labels = [...names, ...REFERENCES.map((k) => `${k} (reference)`)];
+  const width = Math.max(...labels.map((l) => l.length));
   for (const k of names) {
     const target = TARGETS[k];
-    console.log(`${k.padEnd(22)} ${shown(ratios[k])}${target === undefined ? "" : `, target >= ${target}`}`);
+    console.log(`${k.padEnd(width)} ${shown(ratios[k])}${target === undefined ? "" : `, target >= ${target}`}`);
   }
-  for (const [k, i] of Object.entries(reference)) console.log(`${`${k} (reference)`.padEnd(22)} ${shown(i)}`);
+  for (const [k, i] of Object.entries(reference)) console.log(`${`${k} (reference)`.padEnd(width)} ${shown(i)}`);
   console.log(`production bundle: ${(bundleGzip / 1024).toFixed(1)} KiB gzipped (target < 300)`);
   console.log(
     `first request of a fresh isolate (1,000 routes): ${figures.firstRequestMs.median} ms median of ${firstRequestMs.length}`,

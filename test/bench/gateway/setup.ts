@@ -333,11 +333,17 @@ export async function startVariant(
 ): Promise<Variant> {
   const before = workerdPids();
   const mf = miniflare({ ...setup.options(name), ...shared });
-  const url = await mf.ready;
-  const pid = [...workerdPids()].find((p) => !before.has(p))!;
-  await run("taskset", ["-a", "-cp", "1", String(pid)]).catch(() => undefined);
-  if (name === "full" || name === "ratelimited") await setup.activate(mf);
-  return { name, path: setup.path(name), mf, port: Number(url.port), pid };
+  try {
+    const url = await mf.ready;
+    const pid = [...workerdPids()].find((p) => !before.has(p))!;
+    await run("taskset", ["-a", "-cp", "1", String(pid)]).catch(() => undefined);
+    if (name === "full" || name === "ratelimited") await setup.activate(mf);
+    return { name, path: setup.path(name), mf, port: Number(url.port), pid };
+  } catch (error) {
+    // Not returned, so no caller could stop its workerd.
+    await mf.dispose().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** workerd's CPU time so far (utime + stime), in clock ticks (100/s). */
