@@ -1,5 +1,5 @@
 // `npm run bench:pair -- <checkout> [variant...] [--rounds N] [--seconds S]`, or with `--callgrind N [--chunk C]
-// [--warmup W] [--repeat R] [--functions F]`: this Ward's bundle against another checkout's (a
+// [--warmup W] [--repeat R] [--functions F] [--api A]`: this Ward's bundle against another checkout's (a
 // `git worktree add /tmp/old <commit>`, say), the same variants of the gateway benchmark side by side, to tell
 // a regression from the machine's noise. Default variants: full and ratelimited.
 //
@@ -14,7 +14,9 @@
 // figure (countVariant says why). The bundles alternate, R times each. The median chunk's dump and V8's code
 // map stay in bench-results/callgrind/; F > 0 lists the Worker's F costliest functions, inclusive, with V8's
 // tier (`^` Sparkplug, `+` Maglev, `*` TurboFan): a function deoptimised in one run and not in the other moves
-// the total by tens of thousands of instructions, so compare runs whose hot functions share a tier.
+// the total by tens of thousands of instructions, so compare runs whose hot functions share a tier. A > 0 lists
+// the A costliest calls into workerd's API (runtime-calls.ts), of every Worker in the process (Miniflare's own
+// and the origin too): compare variants, which share those, rather than read one alone.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -32,6 +34,7 @@ import {
   type VariantName,
 } from "./gateway/setup.ts";
 import { median } from "./bootstrap.ts";
+import { runtimeCalls } from "./runtime-calls.ts";
 
 const range = (xs: number[], digits = 2) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 
@@ -128,13 +131,17 @@ function codeMap(file: string): { start: number; end: number; name: string }[] {
     });
 }
 
-/** The Worker's own functions (JIT code callgrind knows only by address), inclusive instructions per request. */
-function workerFunctions(dump: string, map: string, count: number): [string, number][] {
-  const code = codeMap(map);
-  const annotated = execFileSync("callgrind_annotate", ["--inclusive=yes", "--threshold=100", dump], {
+/** A dump's functions with their inclusive counts (callgrind_annotate's text). */
+function annotate(dump: string): string {
+  return execFileSync("callgrind_annotate", ["--inclusive=yes", "--threshold=100", dump], {
     encoding: "utf8",
     maxBuffer: 1 << 28,
   });
+}
+
+/** The Worker's own functions (JIT code callgrind knows only by address), inclusive instructions per request. */
+function workerFunctions(annotated: string, map: string, count: number): [string, number][] {
+  const code = codeMap(map);
   const byName = new Map<string, number>();
   // Recursive calls ('2, '3...) are inside their outer call's inclusive count already.
   for (const [, ir, address] of annotated.matchAll(
@@ -163,7 +170,7 @@ interface Counted {
  * the machine's load: the median chunk leaves it out, the mean keeps it.
  */
 async function countVariant(side: Side, name: VariantName, run: number, options: CallgrindOptions): Promise<Counted> {
-  const { warmup, count, chunk, out, top } = options;
+  const { warmup, count, chunk, out, top, api } = options;
   const v = await startVariant(side.setup, name);
   const control = (...args: string[]) =>
     execFileSync("callgrind_control", [...args, String(v.pid)], { stdio: "ignore" });
@@ -193,8 +200,13 @@ async function countVariant(side: Side, name: VariantName, run: number, options:
   const map = join(out, `${v.pid}.map`);
   copyFileSync(`/tmp/perf-${v.pid}.map`, map);
   rmSync(`/tmp/perf-${v.pid}.map`);
-  for (const [fn, ir] of workerFunctions(middle.file, map, sizes[dumps.indexOf(middle)]!).slice(0, top))
+  const annotated = top > 0 || api > 0 ? annotate(middle.file) : "";
+  const requests = sizes[dumps.indexOf(middle)]!;
+  for (const [fn, ir] of top > 0 ? workerFunctions(annotated, map, requests).slice(0, top) : [])
     console.log(`${String(Math.round(ir)).padStart(9)}  ${fn}`);
+  if (api > 0) console.log("  calls into workerd's API (every Worker in the process), inclusive:");
+  for (const [member, ir] of runtimeCalls(annotated, requests).slice(0, api))
+    console.log(`${String(Math.round(ir)).padStart(9)}  ${member}`);
   // Only the median chunk's dump is kept (with the code map, for callgrind_annotate).
   for (const d of dumps) if (d !== middle) rmSync(d.file);
   rmSync(join(out, `${v.pid}.out`), { force: true });
@@ -208,6 +220,8 @@ interface CallgrindOptions {
   repeat: number;
   /** How many of the Worker's functions to list per run. */
   top: number;
+  /** How many of the calls into workerd's API to list per run. */
+  api: number;
   out: string;
 }
 
@@ -252,6 +266,7 @@ async function main(): Promise<void> {
       warmup: { type: "string", default: "10000" },
       repeat: { type: "string", default: "2" },
       functions: { type: "string", default: "0" },
+      api: { type: "string", default: "0" },
       chunk: { type: "string", default: "100" },
     },
   });
@@ -279,6 +294,7 @@ async function main(): Promise<void> {
       warmup: Number(values.warmup),
       repeat: Number(values.repeat),
       top: Number(values.functions),
+      api: Number(values.api),
       out: join(ROOT, "bench-results/callgrind"),
     });
   else await timed(sides, names, Number(values.rounds), Number(values.seconds));
