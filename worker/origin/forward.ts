@@ -130,12 +130,14 @@ export async function forward(
   // The timeout covers the wait for the origin's answer (status and headers), and the timer is cleared
   // as soon as it comes, so no timer outlives its request.
   const controller = new AbortController();
+  // Read once: each read of request.headers is a call into the runtime.
+  const incoming = request.headers;
   // Built once and sent as it is: fetch(url, init) would copy the headers a second time.
   let outgoing: Request;
   try {
     outgoing = new Request(url, {
       method: decision.target.method,
-      headers: request.headers,
+      headers: incoming,
       body: request.body,
       redirect: "manual",
       signal: controller.signal,
@@ -145,7 +147,7 @@ export async function forward(
   }
   const headers = outgoing.headers;
   const { dropped } = originHeaders(
-    request.headers,
+    incoming,
     extraForwardedHeaders(service, decision.route),
     env.STRIP_HEADERS ?? "",
     received.protocol.slice(0, -1),

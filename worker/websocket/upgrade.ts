@@ -21,7 +21,9 @@ import { watchAccess } from "./watch.ts";
 
 /** What the request asks for: no upgrade, a WebSocket one, or any other (refused: policy/websocket/upgrade.ts). */
 export function upgradeOf(request: Request): UpgradeKind {
-  return upgradeKind(request.method, request.headers.get("upgrade"), request.headers.get("connection"));
+  // Read once: each read of request.headers is a call into the runtime.
+  const headers = request.headers;
+  return upgradeKind(request.method, headers.get("upgrade"), headers.get("connection"));
 }
 
 const TOKEN_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
