@@ -115,8 +115,7 @@ interface Rounds {
  * the same seconds. `variants`: by the names the pairs use.
  */
 async function measure(setup: BenchSetup, variants: Map<string, Variant>): Promise<Rounds> {
-  const byName = variants;
-  const pairs = PAIRS.map((name) => name.split("/").map((n) => byName.get(n)!) as [Variant, Variant]);
+  const pairs = PAIRS.map((name) => name.split("/").map((n) => variants.get(n)!) as [Variant, Variant]);
   const results: Rounds = { variants: {}, ratios: {} };
   // Warm-up: JIT, key sets, policy, Durable Objects, and the process's memory settling.
   const all = [...variants.values()];
@@ -142,11 +141,8 @@ async function measure(setup: BenchSetup, variants: Map<string, Variant>): Promi
       }
       (results.ratios[PAIRS[i]!] ??= []).push(measured[1].cpuUsPerRequest / measured[0].cpuUsPerRequest);
     }
-    const narrow = () =>
-      (Object.keys(TARGETS) as RatioName[]).every(
-        (k) => halfWidth(bootstrapMedian(results.ratios[k]!)) < WANTED_HALF_WIDTH,
-      );
-    if (round + 1 >= MIN_ROUNDS && narrow()) break;
+    const narrow = (k: RatioName) => halfWidth(bootstrapMedian(results.ratios[k]!)) < WANTED_HALF_WIDTH;
+    if (round + 1 >= MIN_ROUNDS && (Object.keys(TARGETS) as RatioName[]).every(narrow)) break;
   }
   return results;
 }
