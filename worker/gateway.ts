@@ -246,7 +246,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
       time: started,
       decision,
       // As received, from what was already read (no second parse on the hot path); bounded like asReceived.
-      request: { method: request.method, host: facts.host, path: facts.path.slice(0, MAX_PATH_LENGTH) },
+      request: { method: facts.method, host: facts.host, path: facts.path.slice(0, MAX_PATH_LENGTH) },
       ...(credential ? { credential } : {}),
       ...(shadowDecision ? { shadow: shadowDecision } : {}),
       ...(droppedHeaders ? { droppedHeaders } : {}),

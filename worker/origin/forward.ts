@@ -71,9 +71,10 @@ function refreshTarget(value: string): { before: string; url: string } | undefin
  * host, in Location and in Refresh (which browsers follow too). Every form that names another host is caught:
  * `//host/`, `http:\\host`, `http:/host`, `/\host`, `ws://host`. False when it cannot be read at all, or when
  * the origin sent two Locations and one names another host: the caller answers 502 rather than pass it on.
+ * `headers`: those of the copy of the origin's answer, changed in place.
  */
-function keepGatewayHost(response: Response, received: URL): boolean {
-  const location = response.headers.get("location");
+function keepGatewayHost(headers: Headers, received: URL): boolean {
+  const location = headers.get("location");
   if (location) {
     // Two Location fields reach here joined with ", " and would reach the client both: when any piece names
     // another host, nothing is passed on. (A URL holds no space, but a careless origin's may: on this host,
@@ -82,9 +83,9 @@ function keepGatewayHost(response: Response, received: URL): boolean {
       return false;
     const kept = onGatewayHost(location, received);
     if (kept === undefined) return false;
-    if (kept !== location) response.headers.set("location", kept);
+    if (kept !== location) headers.set("location", kept);
   }
-  const refresh = response.headers.get("refresh");
+  const refresh = headers.get("refresh");
   const target = refresh ? refreshTarget(refresh) : undefined;
   if (refresh && target) {
     // Two Refresh fields arrive joined with ", " (the URL then holds the second field): dropped when any names
@@ -92,8 +93,8 @@ function keepGatewayHost(response: Response, received: URL): boolean {
     const pieces = target.url.includes(", ") ? refresh.split(", ").map(refreshTarget) : [];
     const elsewhere = pieces.some((piece) => piece && onGatewayHost(piece.url, received) !== piece.url);
     const kept = elsewhere ? undefined : onGatewayHost(target.url, received);
-    if (kept === undefined) response.headers.delete("refresh");
-    else if (kept !== target.url) response.headers.set("refresh", `${target.before}${kept}`);
+    if (kept === undefined) headers.delete("refresh");
+    else if (kept !== target.url) headers.set("refresh", `${target.before}${kept}`);
   }
   return true;
 }
@@ -183,9 +184,11 @@ export async function forward(
     }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
-    answered.headers.set("ward-request-id", requestId);
-    dropAccessCookiesSet(answered.headers);
-    if (!keepGatewayHost(answered, received)) {
+    // Read once: each read of answered.headers is a call into the runtime.
+    const answeredHeaders = answered.headers;
+    answeredHeaders.set("ward-request-id", requestId);
+    dropAccessCookiesSet(answeredHeaders);
+    if (!keepGatewayHost(answeredHeaders, received)) {
       await answered.body?.cancel();
       return { ok: false, reason: "origin-error", ...report };
     }
