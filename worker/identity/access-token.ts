@@ -16,5 +16,14 @@ export function accessTokenOf(request: Request): string | undefined {
   if (!SAFE_METHODS.has(request.method)) return undefined;
   const cookie = request.headers.get("cookie");
   if (!cookie) return undefined;
-  return cookiePieces(cookie).find((piece) => piece.name === "CF_Authorization")?.value;
+  // Two different tokens under the name: one was put there by someone else (a script of an app on a parent
+  // domain, a cookie with a longer Path that the browser sends first), and which one is the visitor's cannot
+  // be told. Neither counts, rather than the first.
+  let token: string | undefined;
+  for (const piece of cookiePieces(cookie)) {
+    if (piece.name !== "CF_Authorization") continue;
+    if (token !== undefined && token !== piece.value) return undefined;
+    token = piece.value;
+  }
+  return token;
 }

@@ -50,7 +50,7 @@ function withoutAccessCookies(cookie: string): string {
 }
 
 /**
- * The name a `Set-Cookie` field sets, lower case, as the browser will send it back: a nameless cookie
+ * The name a cookie's text gives it, lower case, as the browser will send it back: a nameless cookie
  * (`=CF_Authorization=x`) is sent as its bare value, `CF_Authorization=x`, so its value's name counts.
  */
 function cookieSetName(cookie: string): string {
@@ -60,14 +60,27 @@ function cookieSetName(cookie: string): string {
 }
 
 /**
+ * Whether a `Set-Cookie` field would come back as one of Access's cookies, read as the token reader reads a
+ * Cookie header (policy/cookies.ts: pieces split on ',' as well as ';'). Browsers store a comma in a name or
+ * value as it is, so `theme=dark, CF_Authorization=x` is one cookie, `theme`, sent back as
+ * `theme=dark, CF_Authorization=x`: two pieces, the second Access's. Only the name=value part counts (up to
+ * the first ';'): the attributes after it are never sent back.
+ */
+function setsAccessCookie(cookie: string): boolean {
+  const stored = cookie.split(";", 1)[0] ?? "";
+  return stored.split(",").some((piece) => ACCESS_COOKIES.has(cookieSetName(piece)));
+}
+
+/**
  * Drops the origin's `Set-Cookie` fields that set one of Access's cookies (an app on `a.example.com` answering
  * `CF_Authorization=<its own token>; Domain=example.com` would sign the visitor in to every other app as whoever
- * that token names). Other cookies pass as sent. Headers must be mutable (a copy of the origin's response).
+ * that token names), under its own name or behind a comma. Other cookies pass as sent. Headers must be
+ * mutable (a copy of the origin's response).
  */
 export function dropAccessCookiesSet(headers: Headers): void {
   if (!headers.has("set-cookie")) return;
   const all = headers.getSetCookie();
-  const kept = all.filter((cookie) => !ACCESS_COOKIES.has(cookieSetName(cookie)));
+  const kept = all.filter((cookie) => !setsAccessCookie(cookie));
   if (kept.length === all.length) return;
   headers.delete("set-cookie");
   for (const cookie of kept) headers.append("set-cookie", cookie);

@@ -55,6 +55,30 @@ describe("gateway with Access tokens", () => {
     expect(seen[0]!.headers.cookie).toBeUndefined();
   });
 
+  // One of two different tokens was put there by someone else (an app's script on a parent domain, a longer
+  // Path sent first): neither counts, rather than whichever comes first.
+  it("takes no CF_Authorization cookie when the request carries two different ones", async () => {
+    const ann = await accessToken(signing, { email: "ann@example.com" });
+    const mallory = await accessToken(signing, { email: "mallory@example.com" });
+    for (const cookie of [
+      `CF_Authorization=${mallory}; CF_Authorization=${ann}`,
+      `CF_Authorization=${ann}, CF_Authorization=${mallory}`,
+      `theme=dark, CF_Authorization=${mallory}; CF_Authorization=${ann}`,
+    ]) {
+      const m = marker();
+      const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { Cookie: cookie } });
+      expect(res.status).toBe(401);
+      expect(await originSaw(m)).toEqual([]);
+    }
+    // The same token twice (two Cookie headers, joined) is one token.
+    const m = marker();
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+      headers: { Cookie: `CF_Authorization=${ann}, CF_Authorization=${ann}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await originSaw(m)).toHaveLength(1);
+  });
+
   it("lets a person in the group the rule names edit, with groups from get-identity", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-editor" });
