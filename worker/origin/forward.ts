@@ -45,8 +45,11 @@ function onGatewayHost(url: string, received: URL): string | undefined {
   // No host: only the schemes that name no place on a network pass as written. Others may hold one inside
   // (`blob:http://10.0.0.5/`, `view-source:http:10.0.0.5/`, which a URL parser reads with or without slashes).
   if (target.host === "") return HOSTLESS_SCHEMES.has(target.protocol) ? url : undefined;
-  // On the gateway's origin, unless it carries userinfo (`https://10.0.0.5:8080@gateway/`, `//admin:pw@gateway/`).
-  if (target.origin === received.origin && target.username === "" && target.password === "") return url;
+  // On the gateway's host, unless it carries userinfo (`https://10.0.0.5:8080@gateway/`, `//admin:pw@gateway/`):
+  // as written in the request's scheme, or in https (an app that sends a plain-http visitor to https must not
+  // be sent back to http, round and round). Any other scheme on the host is rebuilt in the request's.
+  const sameScheme = target.protocol === received.protocol || target.protocol === "https:";
+  if (target.host === received.host && sameScheme && target.username === "" && target.password === "") return url;
   return `${received.origin}${target.pathname}${target.search}${target.hash}`;
 }
 

@@ -152,6 +152,23 @@ describe("origin failures", () => {
     if (shown.protocol.startsWith("http")) expect(shown.host).toBe("wiki.localhost");
   });
 
+  // An app that sees X-Forwarded-Proto: http sends the visitor to https: rebuilt in http, it would loop.
+  it.each([
+    ["https://wiki.localhost/next?x=1", "https://wiki.localhost/next?x=1"],
+    ["http://wiki.localhost/next", "http://wiki.localhost/next"],
+    // Another port, scheme or host is rebuilt on the gateway's origin, as the request reached it.
+    ["https://wiki.localhost:8443/next", "http://wiki.localhost/next"],
+    ["ws://wiki.localhost/socket", "http://wiki.localhost/socket"],
+    ["https://10.20.30.40/next", "http://wiki.localhost/next"],
+  ])("an origin redirect to %s, for a request over http, reaches the client as %s", async (location, expected) => {
+    const res = await exports.default.fetch(
+      `http://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe(expected);
+  });
+
   it("two Location fields, one of them the origin's internal address: a 502, neither shown", async () => {
     const to = ["/ok", "http://10.20.30.40:8080/internal/next"].map((l) => `to=${encodeURIComponent(l)}`).join("&");
     const res = await exports.default.fetch(`https://wiki.localhost/__redirect?${to}&${marker()}`, {
