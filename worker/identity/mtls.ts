@@ -2,10 +2,18 @@
 // is a string and is compared exactly: "NONE" and "0" are truthy, and a revoked certificate can still say
 // SUCCESS. Client CAs are account-wide, so the issuer is pinned and the identity comes from the
 // certificate's SPIFFE ID (SAN URI) or a fingerprint registry, never from its CN. A SPIFFE ID counts only if
-// the certificate is an X509-SVID (exactly one URI SAN, a workload's ID rather than its trust domain's) and
-// its trust domain is one its issuer is bound to (identity.mtls.issuers[].trustDomains).
+// the certificate is an X509-SVID (exactly one URI SAN, a workload's ID rather than its trust domain's, on a
+// leaf rather than a CA's certificate) and its trust domain is one its issuer is bound to (identity.mtls.issuers[].trustDomains).
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
+import {
+  BasicConstraints,
+  Certificate,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  KeyUsage,
+  SubjectAlternativeName,
+} from "@peculiar/asn1-x509";
 import {
   isSpiffeId,
   isTrustDomainId,
@@ -49,6 +57,7 @@ export type MtlsProblem =
   | "no-spiffe-id"
   | "several-spiffe-ids"
   | "several-uri-sans"
+  | "not-a-leaf"
   | "malformed-spiffe-id"
   | "trust-domain-id"
   | "issuer-trust-domain-mismatch"
@@ -133,8 +142,21 @@ function pinnedTrustDomains(
   return bySki ?? byDn;
 }
 
-/** Every URI SAN of the certificate, across all its subjectAltName extensions (one is allowed; two would hide one). */
-async function uriSansOf(rfc9440: string, fingerprint: string): Promise<string[] | MtlsProblem> {
+/** What the X509-SVID standard has a validator read from the certificate's extensions. */
+interface SvidFields {
+  /** Every URI SAN, across all its subjectAltName extensions (one is allowed; two would hide one). */
+  uris: string[];
+  /**
+   * A CA's certificate (basic constraints' cA), or a key for signing certificates or CRLs (key usage's
+   * keyCertSign, cRLSign), in any instance of either extension: no leaf, so no workload's SVID (section 5.2).
+   */
+  signsCertificates: boolean;
+}
+
+/** Key usage bits no leaf SVID sets (the standard's section 4.3). */
+const SIGNING_KEY_USAGES = new Set(["keyCertSign", "crlSign"]);
+
+async function svidFieldsOf(rfc9440: string, fingerprint: string): Promise<SvidFields | MtlsProblem> {
   const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
   if (!match) return "unparseable-certificate";
   let der: Uint8Array;
@@ -149,9 +171,20 @@ async function uriSansOf(rfc9440: string, fingerprint: string): Promise<string[]
   if (hex !== fingerprint) return "fingerprint-mismatch";
   try {
     const certificate = AsnConvert.parse(der, Certificate);
-    const extensions = (certificate.tbsCertificate.extensions ?? []).filter((e) => e.extnID === id_ce_subjectAltName);
-    const names = extensions.flatMap((e) => AsnConvert.parse(e.extnValue, SubjectAlternativeName));
-    return names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined);
+    const extensions = certificate.tbsCertificate.extensions ?? [];
+    const of = (id: string) => extensions.filter((e) => e.extnID === id);
+    const names = of(id_ce_subjectAltName).flatMap((e) => AsnConvert.parse(e.extnValue, SubjectAlternativeName));
+    const signsCertificates =
+      of(id_ce_basicConstraints).some((e) => AsnConvert.parse(e.extnValue, BasicConstraints).cA) ||
+      of(id_ce_keyUsage).some((e) =>
+        AsnConvert.parse(e.extnValue, KeyUsage)
+          .toJSON()
+          .some((usage) => SIGNING_KEY_USAGES.has(usage)),
+      );
+    return {
+      uris: names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined),
+      signsCertificates,
+    };
   } catch {
     return "unparseable-certificate";
   }
@@ -257,10 +290,13 @@ async function judge(
   if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
     return refused("certificate-too-large");
   }
-  const uris = await uriSansOf(field(auth, "certRFC9440") ?? "", fingerprint);
-  if (typeof uris === "string") return refused(uris);
-  const svid = svidIdOf(uris);
+  const read = await svidFieldsOf(field(auth, "certRFC9440") ?? "", fingerprint);
+  if (typeof read === "string") return refused(read);
+  const svid = svidIdOf(read.uris);
   if ("problem" in svid) return refused(svid.problem);
+  // A certificate of an intermediate CA the pinned one signed names no workload, whatever its URI SAN says
+  // (the X509-SVID standard's leaf validation, section 5.2).
+  if (read.signsCertificates) return refused("not-a-leaf");
   const id = svid.id;
   // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
   // team's or a partner's pinned CA cannot issue `spiffe://prod.example.com/...`.

@@ -256,6 +256,7 @@ describe("adversarial corpus", () => {
       "mtls-too-large",
       "mtls-trust-domain-id",
       "mtls-several-uri-sans",
+      "mtls-not-a-leaf",
       "mtls-issuer-trust-domain",
       "raw-target",
       "raw-host",

@@ -75,6 +75,7 @@ describe("gateway with client certificates", () => {
     ],
     ["a trust domain's ID", CERTS.trustDomainId, "trust-domain-id"],
     ["a second URI SAN", CERTS.severalUriSans, "several-uri-sans"],
+    ["a CA's certificate with a SPIFFE ID (an intermediate CA's)", CERTS.intermediateCa, "not-a-leaf"],
   ])("refuses %s as no identity, logs why for operators and tells the client nothing", async (_name, pem, problem) => {
     const lines: string[] = [];
     const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));

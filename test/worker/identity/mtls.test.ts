@@ -1,6 +1,17 @@
 // The workload identity from tlsClientAuth, in workerd, with real certificates (test/fixtures/certs).
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import { Certificate, Extension, GeneralName, id_ce_subjectAltName, SubjectAlternativeName } from "@peculiar/asn1-x509";
+import {
+  BasicConstraints,
+  Certificate,
+  Extension,
+  GeneralName,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  KeyUsage,
+  KeyUsageFlags,
+  SubjectAlternativeName,
+} from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
 import { judgementsHeld, workloadIdentity, type MtlsConfig } from "../../../worker/identity/mtls.ts";
 import { CA_DN, CA_SKI, CERTS, PARTNER_CA_DN, PARTNER_CA_SKI, tlsClientAuth } from "../support/client-certs.ts";
@@ -18,21 +29,26 @@ const twoCas: MtlsConfig = {
   issuers: [...config.issuers, { ski: PARTNER_CA_SKI, trustDomains: ["partner.ward.internal"] }],
 };
 
-/** The certificate with one more subjectAltName extension holding `uri` (RFC 5280 allows one; a parser may read either). */
-function withSecondSanExtension(pem: string, uri: string): string {
+/** The certificate with `added` extensions after its own (its signature no longer holds: Cloudflare checked that). */
+function withExtensions(pem: string, added: Extension[]): string {
   const der = Uint8Array.from(atob(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, "")), (c) => c.charCodeAt(0));
   const certificate = AsnConvert.parse(der, Certificate);
-  const san = new SubjectAlternativeName([new GeneralName({ uniformResourceIdentifier: uri })]);
-  certificate.tbsCertificate.extensions!.push(
-    new Extension({
-      extnID: id_ce_subjectAltName,
-      critical: false,
-      extnValue: new OctetString(AsnConvert.serialize(san)),
-    }),
-  );
+  certificate.tbsCertificate.extensions!.push(...added);
   const bytes = new Uint8Array(AsnConvert.serialize(certificate));
   return `-----BEGIN CERTIFICATE-----\n${btoa(String.fromCharCode(...bytes))}\n-----END CERTIFICATE-----\n`;
 }
+
+const extension = (extnID: string, value: object, critical = false) =>
+  new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+
+/** The certificate with one more subjectAltName extension holding `uri` (RFC 5280 allows one; a parser may read either). */
+function withSecondSanExtension(pem: string, uri: string): string {
+  const san = new SubjectAlternativeName([new GeneralName({ uniformResourceIdentifier: uri })]);
+  return withExtensions(pem, [extension(id_ce_subjectAltName, san)]);
+}
+
+const basicConstraints = (cA: boolean) => extension(id_ce_basicConstraints, new BasicConstraints({ cA }), true);
+const keyUsage = (flags: number) => extension(id_ce_keyUsage, new KeyUsage(flags), true);
 
 describe("workloadIdentity", () => {
   it("reads the SPIFFE ID from the SAN URI of a verified, pinned, valid certificate", async () => {
@@ -119,6 +135,27 @@ describe("workloadIdentity", () => {
       withSecondSanExtension(CERTS.checkout, "spiffe://demo.ward.internal/ns/shop/sa/admin"),
     );
     expect(await workloadIdentity(otherId, config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });
+  });
+
+  // The X509-SVID standard's leaf validation (section 5.2): basic constraints' cA false, and neither
+  // keyCertSign nor cRLSign in key usage, in every instance of either extension.
+  it.each([
+    ["cA true", [basicConstraints(true)]],
+    ["keyCertSign", [keyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign)]],
+    ["cRLSign", [keyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.cRLSign)]],
+    ["cA true in a second basicConstraints extension", [basicConstraints(false), basicConstraints(true)]],
+  ])("gives no identity for a certificate with %s: no leaf, so no workload's SVID", async (_name, extensions) => {
+    const pem = withExtensions(CERTS.checkout, extensions);
+    expect(await workloadIdentity(await tlsClientAuth(pem), config, NOW)).toEqual({ ok: false, problem: "not-a-leaf" });
+  });
+
+  it("takes a leaf's usual key usages (SPIRE's: digitalSignature, keyEncipherment, keyAgreement)", async () => {
+    const usages = KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement;
+    const pem = withExtensions(CERTS.checkout, [keyUsage(usages)]);
+    expect(await workloadIdentity(await tlsClientAuth(pem), config, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: CHECKOUT },
+    });
   });
 
   it("gives an identity only in a trust domain the certificate's issuer is bound to", async () => {

@@ -8,6 +8,7 @@ import trustDomainIdPem from "../../fixtures/certs/trust-domain-id.pem?raw";
 import severalUriSansPem from "../../fixtures/certs/several-uri-sans.pem?raw";
 import partnerBillingPem from "../../fixtures/certs/partner-billing.pem?raw";
 import partnerMintedCheckoutPem from "../../fixtures/certs/partner-minted-checkout.pem?raw";
+import intermediateCaPem from "../../fixtures/certs/intermediate-ca.pem?raw";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { AuthorityKeyIdentifier, Certificate, id_ce_authorityKeyIdentifier } from "@peculiar/asn1-x509";
 
@@ -25,6 +26,7 @@ export const CERTS = {
   severalUriSans: severalUriSansPem,
   partnerBilling: partnerBillingPem,
   partnerMintedCheckout: partnerMintedCheckoutPem,
+  intermediateCa: intermediateCaPem,
 };
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
