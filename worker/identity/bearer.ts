@@ -20,7 +20,9 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 /**
  * Whether the token's signature part is the one spelling of its bytes. The signature is not signed, and base64
  * decoders ignore the bits a last character carries past the bytes (4 of them for a 256- or 64-byte signature),
- * so 16 texts would verify alike, each a token of its own to the verified-token caches.
+ * so 16 texts would verify alike, each a token of its own to the verified-token caches. (An ECDSA signature
+ * has one other valid form, s as n - s, which issuers write either way and WebCrypto accepts: an ES256 token
+ * may take two entries, never more.)
  */
 export function canonicalSignature(token: string): boolean {
   const signature = token.slice(token.lastIndexOf(".") + 1);
