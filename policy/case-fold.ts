@@ -2,8 +2,8 @@
 // at a time through the simple case mappings (Java's String.equalsIgnoreCase, which Spring's AntPathMatcher uses
 // when case-insensitive, upper-cases each character and then lower-cases that; .NET's OrdinalIgnoreCase upper-cases
 // only). So µ (micro) is μ there and ς is σ, which JavaScript's toLowerCase alone leaves apart (and it turns a
-// word-final Σ into ς). The few letters Java and .NET read differently (ı, İ, ſ and the Kelvin, ohm and angstrom
-// signs) are refused instead (caseAmbiguous, below): folded either way, one kind of origin would disagree.
+// word-final Σ into ς). The few letters Java and .NET read differently (ı, İ, ſ, ẞ, ϴ and the Kelvin, ohm and
+// angstrom signs) are refused instead (caseAmbiguous, below): folded either way, one kind of origin would disagree.
 // Multi-character mappings (ß to SS, ligatures) are not simple ones, and such origins do not apply them.
 
 /** ASCII only: the common case, folded as JavaScript does. */
@@ -11,12 +11,13 @@ const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * Letters whose case-insensitive reading differs between such origins: Java folds İ and ı onto i, ſ onto s, the
- * Kelvin sign onto k, the ohm sign onto ω and the angstrom sign onto å, .NET's ordinal comparison none of them
- * (it keeps Turkish dotless i and long s apart on purpose). Folded either way, one of them decides a request by a
+ * Kelvin sign onto k, the ohm sign onto ω, the angstrom sign onto å, capital sharp s (ẞ) onto ß and the capital
+ * theta symbol (ϴ) onto θ (through their lower cases: ß and θ upper-case to something else), .NET's ordinal
+ * comparison none of them (it keeps Turkish dotless i and long s apart on purpose, and compares upper cases only). Folded either way, one of them decides a request by a
  * route its origin does not serve it with (`/%C5%BFtatus` by a public `/status` where .NET serves `/{slug}`), so a
  * path holding one is refused at such a service (`path-case-ambiguous`).
  */
-const AMBIGUOUS = /[\u0130\u0131\u017f\u212a\u2126\u212b]/;
+const AMBIGUOUS = /[\u0130\u0131\u017f\u1e9e\u03f4\u212a\u2126\u212b]/;
 
 /** Whether the (decoded) segment holds a letter such origins read two ways. */
 export function caseAmbiguous(segment: string): boolean {
