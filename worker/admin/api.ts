@@ -25,7 +25,7 @@ import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
 import { ssfRoutes } from "./ssf.ts";
 import { startPollers } from "../ssf/poll.ts";
-import { denylistVerdict } from "../denylist/cache.ts";
+import { exactDenylistVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
@@ -131,11 +131,13 @@ async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: numbe
   const { identity, certificate } = await identify(c.req.raw, policy, now, requestId, adminNeeds(policy));
   const principal = principalKey(identity);
   c.set("principal", principal);
-  // A revoked or quarantined admin credential is refused here too; an unknown denylist fails closed.
+  // A revoked or quarantined admin credential is refused here too, by the store as it is now (not the isolate's
+  // copy, which may trail it by seconds: a revoked admin would lift his own revocation); an unknown denylist
+  // fails closed.
   const listed =
     principal === "anonymous"
       ? { state: "clear" as const }
-      : await denylistVerdict(c.env, identity, certificate, principal, now, (p) => c.executionCtx.waitUntil(p));
+      : await exactDenylistVerdict(c.env, identity, certificate, principal, now);
   const refused = denylistReason(listed);
   if (refused) {
     logEvent("warn", "admin-request", {

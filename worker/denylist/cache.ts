@@ -133,10 +133,12 @@ async function othersBuild(): Promise<boolean> {
  * Brings the copy up to date. The copy in use is changed in place, page by page, each page only if it follows
  * on from the copy's sequence (another request's read may have moved it on meanwhile: then this one asks again
  * from there, rather than lay an older answer over a newer one). A copy built from 0 is used once complete.
+ * True when this call applied the store's last page; with `exact`, never on another request's read alone (a
+ * build that began before this call may have read its last page before it too).
  */
-async function load(env: Env, now: number): Promise<void> {
+async function catchUp(env: Env, now: number, exact: boolean): Promise<boolean> {
   try {
-    if (snapshot.latest() === undefined && building && (await othersBuild())) return;
+    if (snapshot.latest() === undefined && building && (await othersBuild()) && !exact) return true;
     const store = env.DENYLIST.getByName(DENYLIST_NAME);
     let copy = snapshot.latest() ?? building ?? startBuild();
     for (let pages = 0; pages < MAX_PAGES; pages++) {
@@ -155,14 +157,20 @@ async function load(env: Env, now: number): Promise<void> {
         if (copy === building) building = undefined;
         pruneExpired(copy, now);
         snapshot.store(copy, now);
-        return;
+        return true;
       }
     }
     throw new Error(`the denylist did not come up to date in ${MAX_PAGES} pages`);
   } catch (error) {
     const age = snapshot.age(now);
     logEvent("error", "denylist-unavailable", { error: String(error), ageMs: age === Infinity ? null : age });
+    return false;
   }
+}
+
+/** A read of the copy's changes, for requests and the background: a failure is logged, and the copy serves on. */
+async function load(env: Env, now: number): Promise<void> {
+  await catchUp(env, now, false);
 }
 
 /** The read an idle isolate's requests share, and when it started. */
@@ -221,6 +229,27 @@ export async function denylistVerdict(
 ): Promise<DenylistVerdict> {
   await readDenylistCopy(env, now, waitUntil);
   const copy = snapshot.current(now);
+  if (!copy) return { state: "unknown" };
+  const entry = deniedBy(copy.index, identity, certificate, principal, now);
+  return entry ? { state: "denied", entry } : CLEAR;
+}
+
+/**
+ * The verdict from the copy brought up to the store as it is at this request, never from one that trails it:
+ * for the admin API, where a revoked admin must not lift his own revocation (or revoke whoever revoked him) in
+ * the seconds a copy may trail the store. One read of what changed since the copy (usually a page with nothing
+ * in it); unknown, so refused, when the store cannot answer. Admin calls are few: the read costs nothing that
+ * matters, and the request path keeps its copy (denylistVerdict).
+ */
+export async function exactDenylistVerdict(
+  env: Env,
+  identity: Identity,
+  certificate: CertificateFacts | undefined,
+  principal: string,
+  now: number,
+): Promise<DenylistVerdict> {
+  if (!(await catchUp(env, now, true))) return { state: "unknown" };
+  const copy = snapshot.latest();
   if (!copy) return { state: "unknown" };
   const entry = deniedBy(copy.index, identity, certificate, principal, now);
   return entry ? { state: "denied", entry } : CLEAR;
