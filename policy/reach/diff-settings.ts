@@ -1,6 +1,8 @@
 // The settings beside the routes, before and after (settings.ts): who may use the admin API, where identities
 // come from, how long Access tokens count, which identity pairs a binding admits, and each service's hosts
-// and settings. An entry added may let someone in and widens; one removed narrows. Both are listed.
+// and settings. An entry added may let someone in and widens; one removed narrows, but for a few that leave
+// someone in under another name (an identity source that renames a credential, a binding's pair past a deny).
+// Both are listed.
 import { hostChanges } from "./diff-hosts.ts";
 import { serviceChanges } from "./diff-services.ts";
 import type { ReachSettings, TokenLimits } from "./model.ts";
@@ -61,13 +63,40 @@ function bindingChanges(before: ReachSettings, after: ReachSettings): SettingCha
   }));
 }
 
+/** The issuer a token source's line is about, `iss ...` as token-settings.ts writes it. */
+const TOKEN_ISSUER = /^Token issuer .* \((?:[^,()]*), iss (\S+)\)/;
+const NAMES_SPIFFE_IDS = / names SPIFFE IDs in trust domain /;
+const SPIFFE_FROM_CERTIFICATES = "mTLS SPIFFE IDs from certificates";
+
+/**
+ * Whether a source taken away leaves its credentials counting under another name, past the deny rules and
+ * revocations that named them: a token issuer that stays (the same `iss`) but no longer names SPIFFE IDs (its
+ * tokens are their subject, `subject:ISS#SUB`), or a registry mapping taken out while SPIFFE IDs are read from
+ * certificates (the certificate is its URI SAN's SPIFFE ID). A source whose credentials stop counting gives
+ * nobody more: a caller could always leave a credential out.
+ */
+function renames(removed: string, after: ReachSettings): boolean {
+  if (removed.startsWith("mTLS registry ")) return after.identitySources.includes(SPIFFE_FROM_CERTIFICATES);
+  if (!NAMES_SPIFFE_IDS.test(removed)) return false;
+  const iss = TOKEN_ISSUER.exec(removed)?.[1];
+  return iss === undefined || after.identitySources.some((line) => TOKEN_ISSUER.exec(line)?.[1] === iss);
+}
+
+/** An identity source added lets more credentials count: a widening. One taken away, where it renames (above). */
+function identitySourceChanges(before: ReachSettings, after: ReachSettings): SettingChange[] {
+  return listChanges("identity source", before.identitySources, after.identitySources).map((c) => ({
+    ...c,
+    widens: c.widens || renames(c.change.slice(2), after),
+  }));
+}
+
 /** The changes beside the routes from OLD to NEW, in a fixed order. */
 export function settingChanges(before: ReachSettings, after: ReachSettings): SettingChange[] {
   return [
     ...serviceChanges(before.services, after.services),
     ...hostChanges(before.services, after.services),
     ...listChanges("admin", before.admins, after.admins, (p) => `${p} may use the admin API`),
-    ...listChanges("identity source", before.identitySources, after.identitySources),
+    ...identitySourceChanges(before, after),
     ...tokenLimitChanges(before.tokenLimits, after.tokenLimits),
     ...bindingChanges(before, after),
     ...securityEventChanges(before.securityEvents, after.securityEvents),
