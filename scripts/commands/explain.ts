@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import {
   applyGrants,
   applyUpgrade,
+  countryOf,
   crossOriginRequest,
   evaluate,
   explainDecision,
@@ -16,6 +17,7 @@ import {
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readGrants } from "../grants/read.ts";
+import { instantFlag } from "../instant.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 import { withWorkloadToken, type TokenFlags } from "./explain-token.ts";
 
@@ -181,8 +183,7 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   });
   const [file, method, url] = positionals;
   if (!file || !method || !url) throw new CliError(`expected FILE METHOD URL\n${usage}`);
-  const at = values.time === undefined ? now() : Date.parse(values.time);
-  if (Number.isNaN(at)) throw new CliError(`--time ${values.time}: expected an ISO-8601 instant`);
+  const at = values.time === undefined ? now() : instantFlag("time", values.time);
   const tokenFlags = tokenFlagsOf(values);
   let identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
@@ -199,7 +200,8 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   const decision = upgraded(
     applyGrants(
       policy,
-      upgraded(evaluate(policy, { method, host, path, query, identity, country: values.country }, at)),
+      // Read as the gateway reads request.cf.country: Cloudflare's XX is no country known.
+      upgraded(evaluate(policy, { method, host, path, query, identity, country: countryOf(values.country) }, at)),
       identity,
       grants,
       at,

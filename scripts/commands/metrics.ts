@@ -7,6 +7,7 @@ import { parseDecisionLog } from "../logs/parse.ts";
 import { readDecisionLogs, readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { ssfMetrics } from "../metrics/ssf.ts";
 import { ssfEventLines } from "../ssf/delivered.ts";
+import { instantFlag } from "../instant.ts";
 
 export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baseline LOG] [--top N] [--now ISO] [--format text|json]
     lateral-movement figures from decision logs (- is stdin): denied attempts, exceptions and their age,
@@ -15,13 +16,7 @@ export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baselin
     iat to the first request it refused`;
 
 function instant(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  // A date-time without an offset would be read in this machine's time zone, a date alone in UTC: say which.
-  if (value.includes("T") && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value))
-    throw new CliError(`--${flag} ${value}: give the offset (Z for UTC, or +01:00)`);
-  const t = Date.parse(value);
-  if (!Number.isFinite(t)) throw new CliError(`--${flag} ${value}: expected an ISO 8601 instant`);
-  return t;
+  return value === undefined ? undefined : instantFlag(flag, value);
 }
 
 /** `readStdin` is for tests; the CLI reads the process's standard input. */

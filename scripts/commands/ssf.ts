@@ -13,6 +13,7 @@ import { loadPolicyFile } from "../policy-file.ts";
 import { eventNamesOf, policySnippet, POLL, PUSH, readConfiguration } from "../ssf/configuration.ts";
 import { deliveredLine, deliveredSummary, ssfEventLines } from "../ssf/delivered.ts";
 import { call, transmitterUrl, type Fetch } from "../ssf/http.ts";
+import { instantFlag } from "../instant.ts";
 
 export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
 ward ssf create ISSUER|URL|FILE --receiver https://WARD_HOST --name NAME [--policy FILE | --events E,...] [--description TEXT]
@@ -362,8 +363,7 @@ async function delivered(positionals: string[], values: Values, io: Io, deps: Ss
   if (positionals.length === 0) throw new CliError(`name at least one log (JSON lines, - for stdin)\n${usage}`);
   let since: number | undefined;
   if (values.since !== undefined) {
-    since = Date.parse(values.since);
-    if (!Number.isFinite(since)) throw new CliError(`--since ${values.since}: expected an ISO 8601 instant`);
+    since = instantFlag("since", values.since);
   }
   const lines = ssfEventLines(await readLogTexts(positionals, deps.readStdin)).filter(
     (l) =>

@@ -495,7 +495,13 @@ describe("usage", () => {
     [
       "a time that is not ISO-8601",
       ["explain", DEMO, "--time", "yesterday", "GET", "http://wiki.localhost/"],
-      "ward explain: --time yesterday: expected an ISO-8601 instant",
+      "ward explain: --time yesterday: expected an ISO 8601 instant",
+    ],
+    [
+      // Read in the machine's time zone, it would decide UTC conditions by a local hour.
+      "a time without an offset",
+      ["explain", DEMO, "--time", "2026-03-02T19:00:00", "GET", "http://wiki.localhost/"],
+      "ward explain: --time 2026-03-02T19:00:00: give the offset (Z for UTC, or +01:00)",
     ],
     [
       "a URL that is not absolute",
