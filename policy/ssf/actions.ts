@@ -5,10 +5,11 @@
 //       -> the subject is refused for `holdFor` (an Access session begun before the event must not outlive it)
 //   account-disabled -> refused until account-enabled from the same transmitter, or at most one month
 //   account-purged   -> refused for one month (no session begun before it can outlive that)
-//   account-enabled  -> lifts what account-disabled from the same transmitter put there, nothing else
+//   account-enabled  -> lifts what account-disabled from the same transmitter put there (SETs issued no later
+//       than it: a disable issued after it and delivered before it stands), nothing else
 //   token-claims-change -> the subject's cached groups and posture are dropped: the next request asks Access
 //   device-compliance-change -> dropped too; not-compliant: device posture counts as unknown (posture conditions
-//       fail) for `holdFor` or until the same transmitter says compliant
+//       fail) for `holdFor` or until the same transmitter says compliant (in a SET issued no earlier)
 //   verification, stream-updated -> logged, nothing else
 import { MAX_HOLD_SECONDS } from "./schema.ts";
 import type { ValidSet } from "./set.ts";
@@ -22,16 +23,23 @@ export type RefusingEvent =
   | "account-purged";
 
 export type SignalOp =
-  /** Refuse the person until `until` (ms), with `reason` as the denylist entry's reason. */
-  | { op: "refuse"; fact: SubjectFact; event: RefusingEvent; until: number; reason: string }
-  /** Lift the refusals `event` from this transmitter put on the person (account-enabled). */
-  | { op: "lift"; fact: SubjectFact; event: "account-disabled" }
+  /**
+   * Refuse the person until `until` (ms), with `reason` as the denylist entry's reason. `issuedAt`: the SET's
+   * `iat` (ms), kept with the entry, so that an older account-enabled delivered after it lifts nothing.
+   */
+  | { op: "refuse"; fact: SubjectFact; event: RefusingEvent; until: number; reason: string; issuedAt: number }
+  /**
+   * Lift the refusals `event` from this transmitter put on the person (account-enabled): those of SETs issued
+   * no later than this one (`issuedAt`, its `iat` in ms). Delivery may be out of order (a push retried after a
+   * 503): a disable issued after the enable stands.
+   */
+  | { op: "lift"; fact: SubjectFact; event: "account-disabled"; issuedAt: number }
   /** Drop the person's cached directory facts (groups, posture). */
   | { op: "refresh"; fact: SubjectFact }
-  /** Device posture counts as unknown for the person until `until` (ms). */
-  | { op: "hold-posture"; fact: SubjectFact; until: number }
-  /** End the posture hold this transmitter put on the person. */
-  | { op: "release-posture"; fact: SubjectFact };
+  /** Device posture counts as unknown for the person until `until` (ms); `issuedAt` as for refuse. */
+  | { op: "hold-posture"; fact: SubjectFact; until: number; issuedAt: number }
+  /** End the posture hold this transmitter put on the person, if put by a SET issued no later than this one. */
+  | { op: "release-posture"; fact: SubjectFact; issuedAt: number };
 
 /** What a SET came to: changed something, could not (nobody Ward knows), had nothing to do, or managed the stream. */
 export type SignalOutcome = "applied" | "unmapped" | "no-effect" | "stream";
@@ -57,6 +65,7 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
   const facts = subjectFacts(set.subject, ctx.subIssuers);
   const hold = ctx.nowMs + ctx.holdForSeconds * 1000;
   const month = ctx.nowMs + MAX_HOLD_SECONDS * 1000;
+  const issuedAt = set.issuedAt;
   const ops: SignalOp[] = [];
   let aboutSomeone = false;
   for (const event of set.events) {
@@ -68,20 +77,20 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
       switch (event.name) {
         case "session-revoked":
         case "credential-compromise":
-          ops.push({ op: "refuse", fact, event: event.name, until: hold, reason });
+          ops.push({ op: "refuse", fact, event: event.name, until: hold, reason, issuedAt });
           break;
         case "credential-change":
           // A credential created or updated ends nothing; one revoked or deleted may have been what a session
           // was authenticated with.
           if (event.changeType === "revoke" || event.changeType === "delete")
-            ops.push({ op: "refuse", fact, event: event.name, until: hold, reason });
+            ops.push({ op: "refuse", fact, event: event.name, until: hold, reason, issuedAt });
           break;
         case "account-disabled":
         case "account-purged":
-          ops.push({ op: "refuse", fact, event: event.name, until: month, reason });
+          ops.push({ op: "refuse", fact, event: event.name, until: month, reason, issuedAt });
           break;
         case "account-enabled":
-          ops.push({ op: "lift", fact, event: "account-disabled" });
+          ops.push({ op: "lift", fact, event: "account-disabled", issuedAt });
           break;
         case "token-claims-change":
           ops.push({ op: "refresh", fact });
@@ -90,8 +99,8 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
           ops.push({ op: "refresh", fact });
           ops.push(
             event.current === "not-compliant"
-              ? { op: "hold-posture", fact, until: hold }
-              : { op: "release-posture", fact },
+              ? { op: "hold-posture", fact, until: hold, issuedAt }
+              : { op: "release-posture", fact, issuedAt },
           );
           break;
       }

@@ -434,6 +434,7 @@ describe("planSignals", () => {
           event: "session-revoked",
           until: HOUR,
           reason: "session-revoked from okta: Landspeed (jti j-1)",
+          issuedAt: NOW,
         },
       ],
     ],
@@ -447,6 +448,7 @@ describe("planSignals", () => {
           event: "credential-change",
           until: HOUR,
           reason: "credential-change from okta (jti j-1)",
+          issuedAt: NOW,
         },
       ],
     ],
@@ -460,6 +462,7 @@ describe("planSignals", () => {
           event: "credential-change",
           until: HOUR,
           reason: "credential-change from okta (jti j-1)",
+          issuedAt: NOW,
         },
       ],
     ],
@@ -478,6 +481,7 @@ describe("planSignals", () => {
           event: "credential-compromise",
           until: HOUR,
           reason: "credential-compromise from okta (jti j-1)",
+          issuedAt: NOW,
         },
       ],
     ],
@@ -491,6 +495,7 @@ describe("planSignals", () => {
           event: "account-disabled",
           until: MONTH,
           reason: "account-disabled from okta: hijacking (jti j-1)",
+          issuedAt: NOW,
         },
       ],
     ],
@@ -504,13 +509,14 @@ describe("planSignals", () => {
           event: "account-purged",
           until: MONTH,
           reason: "account-purged from okta (jti j-1)",
+          issuedAt: NOW,
         },
       ],
     ],
     [
       "account-enabled",
       { [EVENT_URIS["account-enabled"]]: {} },
-      [{ op: "lift", fact: ann, event: "account-disabled" }],
+      [{ op: "lift", fact: ann, event: "account-disabled", issuedAt: NOW }],
     ],
     [
       "token-claims-change",
@@ -522,7 +528,7 @@ describe("planSignals", () => {
       { [EVENT_URIS["device-compliance-change"]]: { current_status: "not-compliant", previous_status: "compliant" } },
       [
         { op: "refresh", fact: ann },
-        { op: "hold-posture", fact: ann, until: HOUR },
+        { op: "hold-posture", fact: ann, until: HOUR, issuedAt: NOW },
       ],
     ],
     [
@@ -530,7 +536,7 @@ describe("planSignals", () => {
       { [EVENT_URIS["device-compliance-change"]]: { current_status: "compliant", previous_status: "not-compliant" } },
       [
         { op: "refresh", fact: ann },
-        { op: "release-posture", fact: ann },
+        { op: "release-posture", fact: ann, issuedAt: NOW },
       ],
     ],
   ])("%s", (_name, events, ops) => {

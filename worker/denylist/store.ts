@@ -153,7 +153,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 4;
+export const DENYLIST_SCHEMA = 5;
 
 /**
  * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
@@ -179,6 +179,9 @@ function upgradeTables(sql: SqlStorage): void {
   const columns = new Set(sql.exec("SELECT * FROM entries LIMIT 0").columnNames);
   for (const column of SIGNAL_COLUMNS)
     if (!columns.has(column)) sql.exec(`ALTER TABLE entries ADD COLUMN ${column} TEXT`);
+  // The refusing SET's iat (version 5), so an account-enabled lifts only what SETs issued before it refused.
+  // Entries written before (or by an earlier release after a rollback) have none: any enable lifts them, as before.
+  if (!columns.has("signal_issued_at")) sql.exec("ALTER TABLE entries ADD COLUMN signal_issued_at INTEGER");
   sql.exec(`CREATE TABLE IF NOT EXISTS directory_refresh (
     match TEXT NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL, posture_until INTEGER, posture_by TEXT,
     PRIMARY KEY (match, value))`);
@@ -209,6 +212,9 @@ function upgradeTables(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS posture_holds (
     match TEXT NOT NULL, value TEXT NOT NULL, transmitter TEXT NOT NULL, until INTEGER NOT NULL,
     PRIMARY KEY (match, value, transmitter))`);
+  // The holding SET's iat (version 5), so a "compliant" issued before it ends nothing; none for older holds.
+  if (!sql.exec("SELECT * FROM posture_holds LIMIT 0").columnNames.includes("issued_at"))
+    sql.exec("ALTER TABLE posture_holds ADD COLUMN issued_at INTEGER");
   adoptPostureHolds(sql);
   numberRows(sql, 0);
 }
@@ -507,17 +513,20 @@ export class Denylist extends DurableObject<Env> {
               now,
             );
             if (open) {
+              // The latest SET that refused counts: an enable issued between the two lifts nothing.
               sql.exec(
-                "UPDATE entries SET expires_at = ?, reason = ?, signal_jti = ? WHERE id = ?",
+                "UPDATE entries SET expires_at = ?, reason = ?, signal_jti = ?, signal_issued_at = MAX(COALESCE(signal_issued_at, ?), ?) WHERE id = ?",
                 open.expiresAt === null ? null : Math.max(open.expiresAt, op.until),
                 op.reason,
                 source.jti,
+                op.issuedAt,
+                op.issuedAt,
                 open.id,
               );
             } else {
               sql.exec(
-                `INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at, signal_transmitter, signal_event, signal_jti)
-                 VALUES (?, 'revocation', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                `INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at, signal_transmitter, signal_event, signal_jti, signal_issued_at)
+                 VALUES (?, 'revocation', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
                 freshRecordId(sql, "entries", "ssf"),
                 match,
                 value,
@@ -528,6 +537,7 @@ export class Denylist extends DurableObject<Env> {
                 source.transmitter,
                 op.event,
                 source.jti,
+                op.issuedAt,
               );
             }
             this.stamp(match, value);
@@ -535,14 +545,18 @@ export class Denylist extends DurableObject<Env> {
             break;
           }
           case "lift": {
+            // Only what SETs issued no later than this one refused: a disable issued after the enable, and
+            // delivered before it, is the transmitter's last word and stands.
             const lifted = sql.exec(
-              "UPDATE entries SET released_at = ?, released_by = ? WHERE created_by = ? AND match = ? AND value = ? AND signal_event = ? AND released_at IS NULL",
+              `UPDATE entries SET released_at = ?, released_by = ? WHERE created_by = ? AND match = ? AND value = ?
+                 AND signal_event = ? AND released_at IS NULL AND (signal_issued_at IS NULL OR signal_issued_at <= ?)`,
               now,
               `${by} (account-enabled, jti ${source.jti})`,
               by,
               match,
               value,
               op.event,
+              op.issuedAt,
             ).rowsWritten;
             if (lifted > 0) this.stamp(match, value);
             changes += lifted;
@@ -559,23 +573,27 @@ export class Denylist extends DurableObject<Env> {
             break;
           case "hold-posture":
             sql.exec(
-              `INSERT INTO posture_holds (match, value, transmitter, until) VALUES (?, ?, ?, ?)
-               ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until)`,
+              `INSERT INTO posture_holds (match, value, transmitter, until, issued_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until),
+                 issued_at = MAX(COALESCE(issued_at, excluded.issued_at), excluded.issued_at)`,
               match,
               value,
               source.transmitter,
               op.until,
+              op.issuedAt,
             );
             this.holdPosture(match, value, now, true);
             changes++;
             break;
           case "release-posture": {
-            // Each transmitter ends only its own hold: another's stands until it says compliant or runs out.
+            // Each transmitter ends only its own hold: another's stands until it says compliant or runs out. And
+            // only a hold a SET issued no later than this one put: a later "not compliant" stands.
             const released = sql.exec(
-              "DELETE FROM posture_holds WHERE match = ? AND value = ? AND transmitter = ?",
+              "DELETE FROM posture_holds WHERE match = ? AND value = ? AND transmitter = ? AND (issued_at IS NULL OR issued_at <= ?)",
               match,
               value,
               source.transmitter,
+              op.issuedAt,
             ).rowsWritten;
             if (released > 0) this.holdPosture(match, value, now, false);
             changes += released;

@@ -162,8 +162,12 @@ export async function pollTransmitter(
       if (outcome.kind === "accepted") ack.push(jti);
       else if (outcome.kind === "refused")
         setErrs[jti] = { err: outcome.err, description: SET_ERROR_DESCRIPTIONS[outcome.err] };
-      // A SET Ward cannot take now: neither acknowledged nor refused; stop here, try again later.
-      else problem ??= outcome.problem;
+      else {
+        // A SET Ward cannot take now: neither acknowledged nor refused. Stop here, so that it and the SETs after
+        // it are delivered again in order, rather than a later one applied before it.
+        problem = outcome.problem;
+        break;
+      }
     }
     if (!more) break;
   }

@@ -188,10 +188,14 @@ describe("posture holds stored while a release before per-transmitter holds ran 
       // Another transmitter holds and then says compliant: the IdP's hold must stand.
       await woken.applySignals(
         { transmitter: "mdm", jti: "j-1" },
-        [{ op: "hold-posture", fact, until: NOW + 60_000 }],
+        [{ op: "hold-posture", fact, until: NOW + 60_000, issuedAt: NOW }],
         NOW,
       );
-      await woken.applySignals({ transmitter: "mdm", jti: "j-2" }, [{ op: "release-posture", fact }], NOW);
+      await woken.applySignals(
+        { transmitter: "mdm", jti: "j-2" },
+        [{ op: "release-posture", fact, issuedAt: NOW }],
+        NOW,
+      );
       expect(await held()).toBe(until);
     });
   });
@@ -205,7 +209,7 @@ describe("posture holds stored while a release before per-transmitter holds ran 
       // This release: the IdP holds the person's posture for 10 minutes.
       await current.applySignals(
         { transmitter: "idp", jti: "j-1" },
-        [{ op: "hold-posture", fact, until: NOW + 600_000 }],
+        [{ op: "hold-posture", fact, until: NOW + 600_000, issuedAt: NOW }],
         NOW,
       );
       // Rolled back: the older release's hold-posture for a new non-compliant event from the IdP, for an hour
@@ -226,7 +230,7 @@ describe("posture holds stored while a release before per-transmitter holds ran 
       // The MDM holds the same person for a minute.
       await woken.applySignals(
         { transmitter: "mdm", jti: "m-1" },
-        [{ op: "hold-posture", fact, until: NOW + 60_000 }],
+        [{ op: "hold-posture", fact, until: NOW + 60_000, issuedAt: NOW }],
         NOW,
       );
       // The IdP's hour-long hold stands.
@@ -242,7 +246,7 @@ describe("posture holds stored while a release before per-transmitter holds ran 
       const current = new Denylist(state, env as never);
       await current.applySignals(
         { transmitter: "idp", jti: "j-1" },
-        [{ op: "hold-posture", fact, until: NOW + 3_600_000 }],
+        [{ op: "hold-posture", fact, until: NOW + 3_600_000, issuedAt: NOW }],
         NOW,
       );
       // Rolled back: the IdP says compliant; the older release ends the hold as it did.
@@ -257,10 +261,14 @@ describe("posture holds stored while a release before per-transmitter holds ran 
       // The MDM holds for a minute, then says compliant.
       await woken.applySignals(
         { transmitter: "mdm", jti: "m-1" },
-        [{ op: "hold-posture", fact, until: NOW + 60_000 }],
+        [{ op: "hold-posture", fact, until: NOW + 60_000, issuedAt: NOW }],
         NOW,
       );
-      await woken.applySignals({ transmitter: "mdm", jti: "m-2" }, [{ op: "release-posture", fact }], NOW);
+      await woken.applySignals(
+        { transmitter: "mdm", jti: "m-2" },
+        [{ op: "release-posture", fact, issuedAt: NOW }],
+        NOW,
+      );
       // No hold is in force any more.
       expect(await held(NOW)).toBeNull();
     });

@@ -153,9 +153,17 @@ describe("the Denylist object's tables", () => {
         (await woken.changes(0, NOW)).refreshes.find((r) => r.value === fact.value)?.postureUntil;
       expect(await held()).toBe(until);
       // Another transmitter's "compliant" ends nothing; the holder's own does.
-      await woken.applySignals({ transmitter: "mdm", jti: "j-1" }, [{ op: "release-posture", fact }], NOW);
+      await woken.applySignals(
+        { transmitter: "mdm", jti: "j-1" },
+        [{ op: "release-posture", fact, issuedAt: NOW }],
+        NOW,
+      );
       expect(await held()).toBe(until);
-      await woken.applySignals({ transmitter: "idp", jti: "j-2" }, [{ op: "release-posture", fact }], NOW);
+      await woken.applySignals(
+        { transmitter: "idp", jti: "j-2" },
+        [{ op: "release-posture", fact, issuedAt: NOW }],
+        NOW,
+      );
       expect(await held()).toBeNull();
     });
   });

@@ -71,4 +71,17 @@ describe("posture holds of two transmitters", () => {
     expect(await send(narrow(status("compliant", "not-compliant"), who), "narrow")).toBe(202);
     expect(await eventually(secure, 200)).toEqual({ status: 200, seen: 1 });
   });
+
+  // Delivery may be out of order: a "compliant" issued before the "not compliant" it arrives after ends nothing.
+  it("a compliant issued before the hold, delivered after it, ends nothing", async () => {
+    const who = "late-compliant@example.com";
+    const secure = await compliantPerson(who);
+    const now = Math.floor(Date.now() / 1000);
+    const early = eventSet(DCC, status("compliant", "not-compliant"), user(who), { iat: now - 300 });
+    const late = eventSet(DCC, status("not-compliant", "compliant"), user(who), { iat: now });
+    expect(await send(late, "idp")).toBe(202);
+    expect(await eventually(secure, 403)).toEqual({ status: 403, seen: 0 });
+    expect(await send(early, "idp")).toBe(202);
+    expect(await afterRefresh(secure)).toEqual({ status: 403, seen: 0 });
+  });
 });

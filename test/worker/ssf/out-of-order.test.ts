@@ -1,0 +1,55 @@
+// Delivery may be out of order (a push retried after Ward answered 503; RFC 8935 and 8936 allow it): an
+// account-enabled issued before an account-disabled, and delivered after it, must not lift it. The transmitter's
+// last word is "disabled".
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { EVENT_URIS } from "../../../policy/index.ts";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
+import { activate } from "../support/harness.ts";
+import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
+import { eventSet, push, signSet } from "../support/transmitter.ts";
+import { ssfPolicy } from "./policy.ts";
+
+const transmitter = inject("transmitterPrivateJwk");
+const send = async (payload: Record<string, unknown>) =>
+  push(await signSet(payload, transmitter), { transmitter: "idp" });
+const email = (address: string) => ({ format: "email", email: address });
+
+beforeAll(async () => {
+  const { d: _private, ...publicKey } = transmitter;
+  await activate(ssfPolicy({ ...publicKey, use: "sig" }));
+});
+
+describe("account-enabled delivered late", () => {
+  it("does not lift an account-disabled the transmitter issued after it", async () => {
+    const who = "late-enable@example.com";
+    const now = Math.floor(Date.now() / 1000);
+    expect(await asPerson(who)).toEqual({ status: 200, seen: 1 });
+    // 10:00 the IdP re-enables the account (this SET is held up: a 503, a retry queue); 10:05 it disables it.
+    const enabled = eventSet(EVENT_URIS["account-enabled"], { event_timestamp: now - 300 }, email(who), {
+      iat: now - 300,
+    });
+    const disabled = eventSet(EVENT_URIS["account-disabled"], { event_timestamp: now }, email(who), { iat: now });
+    expect((await send(disabled)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+    // The older enable arrives last.
+    expect((await send(enabled)).status).toBe(202);
+    // The account's last state at the IdP is disabled: the person must still be refused.
+    const open = (await env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now())).filter((e) => e.value === who);
+    expect(open.map((e) => e.signal?.event)).toEqual(["account-disabled"]);
+    expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("lifts an account-disabled issued before it, delivered in order or not", async () => {
+    const who = "enabled-later@example.com";
+    const now = Math.floor(Date.now() / 1000);
+    const disabled = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 300 });
+    const enabled = eventSet(EVENT_URIS["account-enabled"], {}, email(who), { iat: now });
+    expect((await send(disabled)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+    expect((await send(enabled)).status).toBe(202);
+    const open = (await env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now())).filter((e) => e.value === who);
+    expect(open).toEqual([]);
+    expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
+  });
+});
