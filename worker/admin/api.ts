@@ -29,7 +29,7 @@ import { exactDenylistVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
-import { activePolicy, readStoredVersion, storeVersion } from "../policy-store/store.ts";
+import { activeConfirmedAt, activePolicy, readStoredVersion, storeVersion } from "../policy-store/store.ts";
 import { answer } from "../respond.ts";
 
 /**
@@ -103,11 +103,12 @@ const POINTER_SPREAD_MS = 120_000;
 
 /**
  * The version whose admins may make this call, when it is not the isolate's copy: the one PolicyControl (the one
- * writer) made active in the last POINTER_SPREAD_MS, which this copy has not reached yet. In that window an admin
- * the move removed could otherwise push himself back in, lift revocations or break glass. Past it, a copy that
- * differs was put in KV around the writer (a bootstrap, the recovery when a version no longer loads), and the
- * gateway enforces the copy: so does this. Undefined (the caller answers 503, for a retry) when the writer's
- * version cannot be loaded here yet.
+ * writer) made active, which this copy has not reached: in the POINTER_SPREAD_MS after the move, or later while
+ * this isolate cannot read KV (it keeps its copy). An admin the move removed could otherwise push himself back
+ * in, lift revocations or break glass. A copy that KV named since the move had time to spread was put in KV
+ * around the writer (a bootstrap, the recovery when a version no longer loads), and the gateway enforces the
+ * copy: so does this. Undefined (the caller answers 503, for a retry) when the writer's version cannot be loaded
+ * here.
  */
 async function authorisingPolicy(
   c: Context<AdminEnv>,
@@ -115,7 +116,9 @@ async function authorisingPolicy(
   now: number,
 ): Promise<CompiledPolicy | undefined> {
   const { active, movedAt } = await control(c).authority();
-  if (active === null || active === copy.version || movedAt === null || now - movedAt > POINTER_SPREAD_MS) return copy;
+  if (active === null || active === copy.version) return copy;
+  const settled = movedAt === null || now - movedAt > POINTER_SPREAD_MS;
+  if (settled && activeConfirmedAt() > (movedAt ?? Number.NEGATIVE_INFINITY) + POINTER_SPREAD_MS) return copy;
   const stored = await readStoredVersion(c.env.POLICY, active, { role: "active", keeping: copy.version });
   return stored.ok ? stored.policy : undefined;
 }

@@ -29,6 +29,11 @@ const active = new RefreshingSnapshot<CompiledPolicy>();
 let shadow: CompiledPolicy | undefined;
 /** When KV was last checked, successfully or not: a failing KV is not asked on every request. */
 let checkedAt = 0;
+/**
+ * When KV's active pointer was last read and named the version in hand (the start of that check): a copy KV has
+ * not named since some instant may simply be stale, its reads failing (the admin API, worker/admin/api.ts).
+ */
+let confirmedAt = Number.NEGATIVE_INFINITY;
 
 /** Who is reading a version, for the log: the active or shadow role (with the version kept), or a rollback. */
 type ReadContext = { role: "active" | "shadow" | "rollback" | "promote"; keeping?: string | null };
@@ -142,11 +147,16 @@ async function refreshActive(kv: KVNamespace, now: number, background: Backgroun
     if (current) logEvent("error", "policy-pointer-missing", { keeping: current.version });
     return;
   }
-  if (pointer === current?.version) return;
+  const confirm = () => (confirmedAt = Math.max(confirmedAt, now));
+  if (pointer === current?.version) return void confirm();
   const loaded = await loadVersion(kv, pointer, "active", current?.version ?? null, background);
-  if (!loaded || loaded.version === active.latest()?.version) return;
+  if (!loaded) return;
+  if (loaded.version === active.latest()?.version) return void confirm();
   // A slower read of an older pointer that finishes last does not put its version back.
-  if (active.store(loaded, now)) logEvent("info", "policy-loaded", { version: pointer });
+  if (active.store(loaded, now)) {
+    confirm();
+    logEvent("info", "policy-loaded", { version: pointer });
+  }
 }
 
 /** Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. */
@@ -172,6 +182,11 @@ async function refresh(kv: KVNamespace, now: number, background: Background): Pr
   } finally {
     checkedAt = Math.max(checkedAt, now);
   }
+}
+
+/** When KV's pointer last named the active version in hand (ms; -Infinity if it never has in this isolate). */
+export function activeConfirmedAt(): number {
+  return confirmedAt;
 }
 
 /** The shadow candidate, as of the last refresh (currentPolicy drives the refreshes). */
@@ -237,4 +252,5 @@ export function resetPolicyCache(): void {
   active.reset();
   shadow = undefined;
   checkedAt = 0;
+  confirmedAt = Number.NEGATIVE_INFINITY;
 }
