@@ -28,6 +28,7 @@ export type IssueCode =
   | "spiffe-outside-trust-domain"
   | "open-spiffe-prefix"
   | "invalid-time-window"
+  | "unknown-country-code"
   | "rate-limit-on-deny"
   | "headers-on-deny"
   | "reserved-header"

@@ -33,6 +33,26 @@ export function checkRule(doc: PolicyDocument, rule: Rule, path: string, out: Co
   }
   checkRuleHeaders(rule, path, out);
   checkTimeWindow(rule, path, out);
+  checkCountries(rule, path, out);
+}
+
+/**
+ * Cloudflare's XX (no country known) is read as an unknown country (policy/country.ts), as the gateway and `ward
+ * explain` read it: listed, it never matches in an allow rule, and a deny rule with countries refuses requests
+ * of unknown country already.
+ */
+function checkCountries(rule: Rule, path: string, out: Collector): void {
+  const at = rule.when?.country?.indexOf("XX") ?? -1;
+  if (at === -1) return;
+  out.add(
+    "warning",
+    "unknown-country-code",
+    `${path}.when.country[${at}]`,
+    rule.effect === "allow"
+      ? "XX is Cloudflare's code for no country known, read as an unknown country: an allow rule never matches it"
+      : "XX is Cloudflare's code for no country known, read as an unknown country: a deny rule with countries already refuses those requests",
+    "remove XX",
+  );
 }
 
 function checkBothFactors(

@@ -236,6 +236,13 @@ const FIXTURES = {
     path: `${RULE0}.when.time.hours`,
     message: "from and to are equal: the window is empty",
   },
+  "unknown-country-code": {
+    change: (d) => (rule0(d).when = { country: ["DE", "XX"] }),
+    severity: "warning",
+    path: `${RULE0}.when.country[1]`,
+    message: "XX is Cloudflare's code for no country known, read as an unknown country: an allow rule never matches it",
+    hint: "remove XX",
+  },
   "literal-star": {
     change: (d) => (route0(d).path = "/v1/*"),
     severity: "warning",
