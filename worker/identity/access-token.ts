@@ -8,22 +8,34 @@ import { cookiePieces } from "../../policy/cookies.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export function accessTokenOf(request: Request): string | undefined {
-  if (!SAFE_METHODS.has(request.method) && madeForAnotherOrigin(request)) return undefined;
-  const header = request.headers.get("cf-access-jwt-assertion");
-  if (header) return header.trim();
-  // Without Access in front (or before it adds the header), the cookie still counts on safe methods only.
-  if (!SAFE_METHODS.has(request.method)) return undefined;
-  const cookie = request.headers.get("cookie");
-  if (!cookie) return undefined;
-  // Two different tokens under the name: one was put there by someone else (a script of an app on a parent
-  // domain, a cookie with a longer Path that the browser sends first), and which one is the visitor's cannot
-  // be told. Neither counts, rather than the first.
+/** Two different tokens under the cookie's name. */
+const AMBIGUOUS = Symbol("ambiguous");
+
+/**
+ * The CF_Authorization cookie's token. Two different tokens under the name: one was put there by someone else (a
+ * script of an app on a parent domain, a cookie with a longer Path that the browser sends first), and which one
+ * is the visitor's cannot be told.
+ */
+function cookieToken(cookie: string): string | typeof AMBIGUOUS | undefined {
+  if (!cookie.includes("CF_Authorization")) return undefined;
   let token: string | undefined;
   for (const piece of cookiePieces(cookie)) {
     if (piece.name !== "CF_Authorization") continue;
-    if (token !== undefined && token !== piece.value) return undefined;
+    if (token !== undefined && token !== piece.value) return AMBIGUOUS;
     token = piece.value;
   }
   return token;
+}
+
+export function accessTokenOf(request: Request): string | undefined {
+  if (!SAFE_METHODS.has(request.method) && madeForAnotherOrigin(request)) return undefined;
+  const headers = request.headers;
+  const cookie = headers.get("cookie");
+  const fromCookie = cookie ? cookieToken(cookie) : undefined;
+  // Neither of two tokens counts, nor the header: Access in front builds it from one of the cookies.
+  if (fromCookie === AMBIGUOUS) return undefined;
+  const header = headers.get("cf-access-jwt-assertion");
+  if (header) return header.trim();
+  // Without Access in front (or before it adds the header), the cookie still counts on safe methods only.
+  return SAFE_METHODS.has(request.method) ? fromCookie : undefined;
 }

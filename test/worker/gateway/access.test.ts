@@ -69,6 +69,16 @@ describe("gateway with Access tokens", () => {
       const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { Cookie: cookie } });
       expect(res.status).toBe(401);
       expect(await originSaw(m)).toEqual([]);
+      // Nor the header Access in front builds from one of them, on any method.
+      for (const method of ["GET", "POST"]) {
+        const n = marker();
+        const behindAccess = await exports.default.fetch(`https://wiki.localhost/page?${n}`, {
+          method,
+          headers: { Cookie: cookie, "Cf-Access-Jwt-Assertion": ann },
+        });
+        expect(behindAccess.status).toBe(401);
+        expect(await originSaw(n)).toEqual([]);
+      }
     }
     // The same token twice (two Cookie headers, joined) is one token.
     const m = marker();
