@@ -180,7 +180,9 @@ function upgradeTables(sql: SqlStorage): void {
   for (const column of SIGNAL_COLUMNS)
     if (!columns.has(column)) sql.exec(`ALTER TABLE entries ADD COLUMN ${column} TEXT`);
   // The refusing SET's iat (version 5), so an account-enabled lifts only what SETs issued before it refused.
-  // Entries written before (or by an earlier release after a rollback) have none: any enable lifts them, as before.
+  // Entries written before have none: any enable lifts them, as before. (An earlier release, after a rollback,
+  // writes none for its new entries, and leaves the first SET's on an entry it extends: an enable issued between
+  // the two refusals then lifts it, as every enable did in that release.)
   if (!columns.has("signal_issued_at")) sql.exec("ALTER TABLE entries ADD COLUMN signal_issued_at INTEGER");
   sql.exec(`CREATE TABLE IF NOT EXISTS directory_refresh (
     match TEXT NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL, posture_until INTEGER, posture_by TEXT,
@@ -212,7 +214,8 @@ function upgradeTables(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS posture_holds (
     match TEXT NOT NULL, value TEXT NOT NULL, transmitter TEXT NOT NULL, until INTEGER NOT NULL,
     PRIMARY KEY (match, value, transmitter))`);
-  // The holding SET's iat (version 5), so a "compliant" issued before it ends nothing; none for older holds.
+  // The holding SET's iat (version 5), so a "compliant" issued before it ends nothing; none for older holds
+  // (and an earlier release, after a rollback, leaves the first SET's on a hold it extends, as for entries).
   if (!sql.exec("SELECT * FROM posture_holds LIMIT 0").columnNames.includes("issued_at"))
     sql.exec("ALTER TABLE posture_holds ADD COLUMN issued_at INTEGER");
   adoptPostureHolds(sql);
@@ -546,7 +549,9 @@ export class Denylist extends DurableObject<Env> {
           }
           case "lift": {
             // Only what SETs issued no later than this one refused: a disable issued after the enable, and
-            // delivered before it, is the transmitter's last word and stands.
+            // delivered before it, is the transmitter's last word and stands. `iat` is in whole seconds: within
+            // one, the order of arrival decides (a disable and an enable of one second, sent in that order, are
+            // the usual case; failing closed there would keep the person out for a month).
             const lifted = sql.exec(
               `UPDATE entries SET released_at = ?, released_by = ? WHERE created_by = ? AND match = ? AND value = ?
                  AND signal_event = ? AND released_at IS NULL AND (signal_issued_at IS NULL OR signal_issued_at <= ?)`,
@@ -587,7 +592,8 @@ export class Denylist extends DurableObject<Env> {
             break;
           case "release-posture": {
             // Each transmitter ends only its own hold: another's stands until it says compliant or runs out. And
-            // only a hold a SET issued no later than this one put: a later "not compliant" stands.
+            // only a hold a SET issued no later than this one put: a later "not compliant" stands (within one
+            // second, the order of arrival decides, as for account-enabled).
             const released = sql.exec(
               "DELETE FROM posture_holds WHERE match = ? AND value = ? AND transmitter = ? AND (issued_at IS NULL OR issued_at <= ?)",
               match,

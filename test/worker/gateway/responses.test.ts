@@ -1,7 +1,6 @@
 // What the gateway answers: people in a browser get the Access login or the denied page; API clients get
 // generic JSON; origin failures become 502/504; origin redirects keep the gateway's host.
 import { exports } from "cloudflare:workers";
-import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { activate, marker, originSaw } from "../support/harness.ts";
@@ -222,6 +221,9 @@ describe("origin failures", () => {
       "theme=dark, CF_Authorization=inside-a-value",
       "a,CF_Authorization=in-the-name; Path=/",
       'theme="dark,cf_appsession=quoted"',
+      // Other spellings of the name as a browser sends it back: nameless, spaces around it.
+      "=CF_Authorization=nameless",
+      " CF_Authorization =spaced",
       // A comma after the first ';' is an attribute's, never sent back.
       "lang=en; Path=/, CF_Authorization=attribute",
     ];
@@ -235,40 +237,6 @@ describe("origin failures", () => {
       "session=abc; Path=/; HttpOnly",
       "lang=en; Path=/, CF_Authorization=attribute",
     ]);
-  });
-
-  // Whatever the origin's Set-Cookie fields pass, the browser's return of them signs nobody in as another.
-  it("no cookie an origin sets comes back as another's Access token", async () => {
-    const mallory = await accessToken(signing, { email: "mallory@example.com" });
-    const ann = await accessToken(signing, { email: "ann@example.com" });
-    const planted = [
-      "session=abc; Path=/",
-      `theme=dark, CF_Authorization=${mallory}; Domain=localhost; Path=/`,
-      `a,CF_Authorization=${mallory}; Path=/`,
-      `=CF_Authorization=${mallory}`,
-      ` CF_Authorization =${mallory}`,
-    ];
-    const query = planted.map((c) => `cookie=${encodeURIComponent(c)}`).join("&");
-    const res = await exports.default.fetch(`https://wiki.localhost/__redirect?to=%2Fok&${query}&${marker()}`, {
-      headers: { Cookie: `CF_Authorization=${ann}` },
-      redirect: "manual",
-    });
-    expect(res.status).toBe(302);
-    expect(res.headers.getSetCookie()).toEqual(["session=abc; Path=/"]);
-    // A browser stores each field's name=value (up to the first ';') and sends it back, before or without
-    // the visitor's own cookie.
-    for (const passed of res.headers.getSetCookie()) {
-      const stored = passed.split(";")[0]!.trim();
-      for (const cookie of [stored, `${stored}; CF_Authorization=${ann}`]) {
-        const m = marker();
-        const back = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers: { Cookie: cookie } });
-        const seen = await originSaw(m);
-        const subjects = seen.map((s) => decodeJwt(String(s.headers["ward-assertion"])).sub);
-        expect(subjects, `${cookie.slice(0, 40)}: ${back.status}`).toEqual(
-          cookie.includes(ann) ? ["user:ann@example.com"] : [],
-        );
-      }
-    }
   });
 
   // Passed on, it would show the client the origin's internal name and port.

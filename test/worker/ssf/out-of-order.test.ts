@@ -40,7 +40,7 @@ describe("account-enabled delivered late", () => {
     expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 403, seen: 0 });
   });
 
-  it("lifts an account-disabled issued before it, delivered in order or not", async () => {
+  it("lifts an account-disabled issued before it", async () => {
     const who = "enabled-later@example.com";
     const now = Math.floor(Date.now() / 1000);
     const disabled = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 300 });
@@ -51,5 +51,16 @@ describe("account-enabled delivered late", () => {
     const open = (await env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now())).filter((e) => e.value === who);
     expect(open).toEqual([]);
     expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
+  });
+
+  // The other way round is not undone: the person stays refused, failing closed (docs/ssf.md).
+  it("an account-disabled issued before an enable, delivered after it, refuses", async () => {
+    const who = "late-disable@example.com";
+    const now = Math.floor(Date.now() / 1000);
+    const disabled = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 300 });
+    const enabled = eventSet(EVENT_URIS["account-enabled"], {}, email(who), { iat: now });
+    expect((await send(enabled)).status).toBe(202);
+    expect((await send(disabled)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
   });
 });
