@@ -1,0 +1,27 @@
+// Instants typed on the command line mean the same on every machine: with an offset, or a date alone (UTC).
+import { describe, expect, it } from "vitest";
+import { instantFlag } from "../../scripts/instant.ts";
+
+describe("instantFlag", () => {
+  it.each([
+    ["2026-03-02T10:00:00Z", "2026-03-02T10:00:00.000Z"],
+    ["2026-03-02T10:00Z", "2026-03-02T10:00:00.000Z"],
+    ["2026-03-02t10:00:00z", "2026-03-02T10:00:00.000Z"],
+    ["2026-03-02T11:00:00+01:00", "2026-03-02T10:00:00.000Z"],
+    ["2026-03-02T11:00:00+0100", "2026-03-02T10:00:00.000Z"],
+    ["2026-03-02", "2026-03-02T00:00:00.000Z"],
+  ])("reads %s as %s", (value, expected) => {
+    expect(new Date(instantFlag("time", value)).toISOString()).toBe(expected);
+  });
+
+  it.each(["2026-03-02T19:00:00", "2026-03-02 19:00", "March 7, 2026"])(
+    "refuses %s, which this machine's time zone would decide, saying to give the offset",
+    (value) => {
+      expect(() => instantFlag("time", value)).toThrow(`--time ${value}: give the offset (Z for UTC, or +01:00)`);
+    },
+  );
+
+  it.each(["yesterday", "", "2026-13-45T00:00:00Z"])("refuses %j as no instant", (value) => {
+    expect(() => instantFlag("since", value)).toThrow(`--since ${value}: expected an ISO 8601 instant`);
+  });
+});
