@@ -29,7 +29,7 @@ import { exactDenylistVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
-import { activeConfirmedAt, activePolicy, readStoredVersion, storeVersion } from "../policy-store/store.ts";
+import { activePolicy, confirmedAt, readStoredVersion, storeVersion } from "../policy-store/store.ts";
 import { answer } from "../respond.ts";
 
 /**
@@ -113,12 +113,11 @@ const POINTER_SPREAD_MS = 120_000;
 async function authorisingPolicy(
   c: Context<AdminEnv>,
   copy: CompiledPolicy,
-  now: number,
 ): Promise<CompiledPolicy | undefined> {
   const { active, movedAt } = await control(c).authority();
   if (active === null || active === copy.version) return copy;
-  const settled = movedAt === null || now - movedAt > POINTER_SPREAD_MS;
-  if (settled && activeConfirmedAt() > (movedAt ?? Number.NEGATIVE_INFINITY) + POINTER_SPREAD_MS) return copy;
+  // KV named the copy after the move had had time to spread (so past it now): it was put there by hand.
+  if (confirmedAt(copy.version) > (movedAt ?? Number.NEGATIVE_INFINITY) + POINTER_SPREAD_MS) return copy;
   const stored = await readStoredVersion(c.env.POLICY, active, { role: "active", keeping: copy.version });
   return stored.ok ? stored.policy : undefined;
 }
@@ -175,7 +174,7 @@ admin.use("*", async (c, next) => {
   // First as the isolate's copy says, so that nobody but its admins reaches the one PolicyControl object.
   let checked = await admitted(c, copy, now);
   if ("refused" in checked) return checked.refused;
-  const authority = await authorisingPolicy(c, copy, now);
+  const authority = await authorisingPolicy(c, copy);
   if (!authority) return answer("policy-unavailable", requestId);
   if (authority !== copy) {
     checked = await admitted(c, authority, now);

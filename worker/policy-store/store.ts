@@ -30,10 +30,10 @@ let shadow: CompiledPolicy | undefined;
 /** When KV was last checked, successfully or not: a failing KV is not asked on every request. */
 let checkedAt = 0;
 /**
- * When KV's active pointer was last read and named the version in hand (the start of that check): a copy KV has
- * not named since some instant may simply be stale, its reads failing (the admin API, worker/admin/api.ts).
+ * The version KV's active pointer last named when read, and when (the start of that check): a copy KV has not
+ * named since some instant may simply be stale, its reads failing (the admin API, worker/admin/api.ts).
  */
-let confirmedAt = Number.NEGATIVE_INFINITY;
+let confirmed: { version: string; at: number } | undefined;
 
 /** Who is reading a version, for the log: the active or shadow role (with the version kept), or a rollback. */
 type ReadContext = { role: "active" | "shadow" | "rollback" | "promote"; keeping?: string | null };
@@ -147,14 +147,17 @@ async function refreshActive(kv: KVNamespace, now: number, background: Backgroun
     if (current) logEvent("error", "policy-pointer-missing", { keeping: current.version });
     return;
   }
-  const confirm = () => (confirmedAt = Math.max(confirmedAt, now));
-  if (pointer === current?.version) return void confirm();
+  // A slower check that began earlier never moves the time back, nor credits its version with a later one's.
+  const confirm = (version: string) => {
+    if (!confirmed || now >= confirmed.at) confirmed = { version, at: now };
+  };
+  if (pointer === current?.version) return void confirm(pointer);
   const loaded = await loadVersion(kv, pointer, "active", current?.version ?? null, background);
   if (!loaded) return;
-  if (loaded.version === active.latest()?.version) return void confirm();
+  if (loaded.version === active.latest()?.version) return void confirm(pointer);
   // A slower read of an older pointer that finishes last does not put its version back.
   if (active.store(loaded, now)) {
-    confirm();
+    confirm(pointer);
     logEvent("info", "policy-loaded", { version: pointer });
   }
 }
@@ -184,9 +187,9 @@ async function refresh(kv: KVNamespace, now: number, background: Background): Pr
   }
 }
 
-/** When KV's pointer last named the active version in hand (ms; -Infinity if it never has in this isolate). */
-export function activeConfirmedAt(): number {
-  return confirmedAt;
+/** When KV's pointer, read last, named `version` (ms); -Infinity if that read named another, or none was made. */
+export function confirmedAt(version: string): number {
+  return confirmed?.version === version ? confirmed.at : Number.NEGATIVE_INFINITY;
 }
 
 /** The shadow candidate, as of the last refresh (currentPolicy drives the refreshes). */
@@ -252,5 +255,5 @@ export function resetPolicyCache(): void {
   active.reset();
   shadow = undefined;
   checkedAt = 0;
-  confirmedAt = Number.NEGATIVE_INFINITY;
+  confirmed = undefined;
 }
