@@ -110,10 +110,7 @@ const POINTER_SPREAD_MS = 120_000;
  * copy: so does this. Undefined (the caller answers 503, for a retry) when the writer's version cannot be loaded
  * here.
  */
-async function authorisingPolicy(
-  c: Context<AdminEnv>,
-  copy: CompiledPolicy,
-): Promise<CompiledPolicy | undefined> {
+async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Promise<CompiledPolicy | undefined> {
   const { active, movedAt } = await control(c).authority();
   if (active === null || active === copy.version) return copy;
   // KV named the copy after the move had had time to spread (so past it now): it was put there by hand.
