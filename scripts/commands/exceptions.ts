@@ -13,6 +13,7 @@ import { CliError, EXIT } from "../cli-error.ts";
 import { grantLine } from "../grants/format.ts";
 import { PRINCIPAL_SYNTAX, principalFromFlag } from "../grants/principal.ts";
 import type { Io } from "../io.ts";
+import { instantFlag } from "../instant.ts";
 
 export const usage = `ward exceptions grant ${TARGET_USAGE} --service S --principal ${PRINCIPAL_SYNTAX}
          [--routes R,R] [--methods M,M] (--for 3d | --until ISO) [--not-before ISO] [--max-uses N]
@@ -39,8 +40,7 @@ function untilFrom(forText: string | undefined, until: string | undefined, now: 
       throw new CliError(`--for ${forText}: expected a duration such as 30m, 12h or 3d`);
     return new Date(now + durationSeconds(forText) * 1000).toISOString();
   }
-  if (!Number.isFinite(Date.parse(until!))) throw new CliError(`--until ${until}: expected an ISO-8601 instant`);
-  return new Date(Date.parse(until!)).toISOString();
+  return new Date(instantFlag("until", until!)).toISOString();
 }
 
 /** The answer of a grant-changing call, or a clear error that says nothing changed. */
@@ -127,16 +127,14 @@ function exceptionBody(values: ExceptionFlags) {
   const maxUses = values["max-uses"] === undefined ? undefined : Number(values["max-uses"]);
   if (maxUses !== undefined && (!Number.isInteger(maxUses) || maxUses < 1))
     throw new CliError(`--max-uses ${values["max-uses"]}: expected a positive whole number`);
-  const notBefore = values["not-before"];
-  if (notBefore !== undefined && !Number.isFinite(Date.parse(notBefore)))
-    throw new CliError(`--not-before ${notBefore}: expected an ISO-8601 instant`);
+  const notBefore = values["not-before"] === undefined ? undefined : instantFlag("not-before", values["not-before"]);
   return {
     principal: principalFromFlag(values.principal!),
     service: values.service!,
     routes: listFlag(values.routes),
     methods: listFlag(values.methods?.toUpperCase()),
     notAfter: untilFrom(values.for, values.until, Date.now()),
-    ...(notBefore ? { notBefore: new Date(Date.parse(notBefore)).toISOString() } : {}),
+    ...(notBefore !== undefined ? { notBefore: new Date(notBefore).toISOString() } : {}),
     ...(maxUses !== undefined ? { maxUses } : {}),
     reason: values.reason!,
     ticket: values.ticket!,

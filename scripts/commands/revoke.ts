@@ -14,6 +14,7 @@ import { CliError, EXIT } from "../cli-error.ts";
 import { readRevocationList, type RevocationList } from "../crl.ts";
 import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
+import { instantFlag } from "../instant.ts";
 
 export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --serial ISSUER_SKI/SERIAL | --email E | --sub S
          | --token CLIENT_ID | --subject ISSUER/SUB | --crl FILE [--dry-run]) --reason TEXT [--for 1d | --until ISO]
@@ -102,8 +103,7 @@ function untilOf(duration: string | undefined, instant: string | undefined): str
     return new Date(Date.now() + durationSeconds(duration) * 1000).toISOString();
   }
   if (instant !== undefined) {
-    if (!Number.isFinite(Date.parse(instant))) throw new CliError(`--until ${instant}: expected an ISO-8601 instant`);
-    return new Date(Date.parse(instant)).toISOString();
+    return new Date(instantFlag("until", instant)).toISOString();
   }
   return undefined;
 }
