@@ -15,7 +15,7 @@ export const checkBreakGlass: Check = (ctx: DoctorContext) => {
       severity: "error",
       code: "breakglass-webhook-unset",
       where: envWhere(ctx),
-      message: `NOTIFY_WEBHOOK is neither a var nor a declared secret of ${ctx.envName}, and ${ctx.policy.label} names admins, who may break glass: their emergency grants (and quarantines) would be announced to nobody`,
+      message: `NOTIFY_WEBHOOK is neither a var (not blank) nor a declared secret of ${ctx.envName}, and ${ctx.policy.label} names admins, who may break glass: their emergency grants (and quarantines) would be announced to nobody`,
       fix: `add "${WEBHOOK}" to [env.${ctx.envName}.secrets] required and run: npx wrangler secret put ${WEBHOOK} --env ${ctx.envName} (a chat webhook URL is a credential: a secret, not a var)`,
     },
   ];

@@ -86,10 +86,14 @@ export function varNames(table: RawTable): string[] {
   return isTable(vars) ? Object.keys(vars) : [];
 }
 
+/**
+ * A string var as written in this table; undefined when unset or blank, as the Worker reads it (`WARD_ENV = ""`
+ * turns the environment guard off, `NOTIFY_WEBHOOK = ""` announces to nobody).
+ */
 export function stringVar(table: RawTable, name: string): string | undefined {
   const vars = table.vars;
   const value = isTable(vars) ? vars[name] : undefined;
-  return typeof value === "string" ? value : undefined;
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
 }
 
 /** `secrets.required` as written in this table (wrangler does not inherit it either). */

@@ -13,7 +13,7 @@ export const checkIssuer: Check = (ctx: DoctorContext) => {
         severity: "error",
         code: "assertion-issuer-unset",
         where: envWhere(ctx, "vars"),
-        message: `ASSERTION_ISSUER is not set (vars are not inherited): ${ctx.envName} signs assertions as "ward", like every environment that does not set it, so an origin cannot tell whose gateway vouched for a caller`,
+        message: `ASSERTION_ISSUER is not set, or blank (vars are not inherited): ${ctx.envName} signs assertions as "ward", like every environment that does not set it, so an origin cannot tell whose gateway vouched for a caller`,
         fix: set,
       },
     ];

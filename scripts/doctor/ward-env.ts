@@ -12,7 +12,7 @@ export const checkWardEnv: Check = (ctx: DoctorContext) => {
         severity: "error",
         code: "ward-env-unset",
         where: envWhere(ctx, "vars"),
-        message: `WARD_ENV is not set (vars are not inherited): the ${ctx.envName} gateway would accept a policy pushed for any environment`,
+        message: `WARD_ENV is not set, or blank (vars are not inherited): the ${ctx.envName} gateway would accept a policy pushed for any environment`,
         fix: set,
       },
     ];
