@@ -5,7 +5,14 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { EVENT_URIS, SSF_EVENT_NAMES, SSF_EVENTS_PREFIX, type SsfEventName } from "../../policy/index.ts";
-import { adminCall, resolveTarget, TARGET_USAGE, targetOptions, type AdminTarget } from "../admin-client.ts";
+import {
+  adminCall,
+  policyState,
+  resolveTarget,
+  TARGET_USAGE,
+  targetOptions,
+  type AdminTarget,
+} from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
@@ -138,17 +145,27 @@ async function configuration(positionals: string[], name: string, io: Io, deps: 
 /** The options as text; --local (a flag) as "1". */
 type Values = Record<string, string | undefined>;
 
-/** This Ward's admin API, when the command names one (--env or --local). */
+/**
+ * This Ward's admin API, when the command names one (--env or --local), once it has said it serves that
+ * environment (as every admin command checks: a WARD_URL left pointing at staging must change nothing there).
+ */
 function wardTarget(values: Values): Promise<AdminTarget> | undefined {
   if (!values.env && !values.local) return undefined;
-  return resolveTarget({
-    env: values.env,
-    local: values.local === "1",
-    url: values.url,
-    port: values.port,
-    as: values.as,
-    groups: values.groups,
-  });
+  const checked = (async () => {
+    const target = await resolveTarget({
+      env: values.env,
+      local: values.local === "1",
+      url: values.url,
+      port: values.port,
+      as: values.as,
+      groups: values.groups,
+    });
+    if (values.env) await policyState(target, values.env);
+    return target;
+  })();
+  // Awaited later, after checks of the command's own that may throw first: not an unhandled rejection then.
+  checked.catch(() => {});
+  return checked;
 }
 
 function transmitterName(values: Values): string {
