@@ -52,6 +52,11 @@ export interface OpenedAccess {
   /** The grant that allowed the upgrade, when a grant did, and the route it allowed it on. */
   grant?: GrantRef;
   route?: string;
+  /**
+   * The service whose origin the connection was opened to. A decision now for another service (the host moved
+   * to it in a newer policy) is no access to this one: a new upgrade would reach that service's origin.
+   */
+  service?: string;
 }
 
 /**
@@ -61,8 +66,9 @@ export interface OpenedAccess {
  */
 export function accessEnded(redecided: Decision, opened: OpenedAccess, now: number): AccessEnded | undefined {
   if (opened.credentialExpiresAt !== undefined && now >= opened.credentialExpiresAt) return "credential-expired";
-  // An allow, audit mode's included: the same request would be forwarded now.
-  if (redecided.effect === "allow") return undefined;
+  // An allow, audit mode's included: the same request would be forwarded now, to the same service.
+  if (redecided.effect === "allow")
+    return opened.service === undefined || redecided.service === opened.service ? undefined : "policy";
   const reason = redecided.reasons[0];
   if (reason === "revoked" || reason === "quarantined" || reason === "denylist-unavailable") return reason;
   // Only the absence of an allow rule is a grant's to lift: anything else is the policy's doing.

@@ -192,6 +192,12 @@ describe("accessEnded", () => {
     expect(accessEnded({ ...allow, reasons: ["audit-would-deny", "denied-by-rule"] }, {}, NOW)).toBeUndefined();
   });
 
+  it("ends when the same request is allowed now by another service (its host moved): not this connection's origin", () => {
+    const opened = { service: "wiki" };
+    expect(accessEnded({ ...allow, service: "wiki" }, opened, NOW)).toBeUndefined();
+    expect(accessEnded({ ...allow, service: "chat", route: "chat/live" }, opened, NOW)).toBe("policy");
+  });
+
   it("ends with the credential at its instant, whatever else holds", () => {
     expect(accessEnded(allow, { credentialExpiresAt: NOW + 1 }, NOW)).toBeUndefined();
     expect(accessEnded(allow, { credentialExpiresAt: NOW }, NOW)).toBe("credential-expired");

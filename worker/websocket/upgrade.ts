@@ -88,6 +88,7 @@ export function openWebSocket(u: Upgraded): Response {
       ...(expiries.length > 0 ? { credentialExpiresAt: Math.min(...expiries) } : {}),
       ...(u.decision.exception ? { grant: u.decision.exception } : {}),
       ...(u.decision.route ? { route: u.decision.route } : {}),
+      ...(u.decision.service ? { service: u.decision.service } : {}),
     },
     requestId: u.requestId,
     directoryAsOf: u.directoryAsOf,
