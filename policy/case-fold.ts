@@ -13,9 +13,10 @@ const ASCII = /^[\x00-\x7f]*$/;
  * Letters whose case-insensitive reading differs between such origins: Java folds İ and ı onto i, ſ onto s, the
  * Kelvin sign onto k, the ohm sign onto ω, the angstrom sign onto å, capital sharp s (ẞ) onto ß and the capital
  * theta symbol (ϴ) onto θ (through their lower cases: ß and θ upper-case to something else), .NET's ordinal
- * comparison none of them (it keeps Turkish dotless i and long s apart on purpose, and compares upper cases only). Folded either way, one of them decides a request by a
- * route its origin does not serve it with (`/%C5%BFtatus` by a public `/status` where .NET serves `/{slug}`), so a
- * path holding one is refused at such a service (`path-case-ambiguous`).
+ * comparison none of them (it keeps Turkish dotless i and long s apart on purpose, and compares upper cases
+ * only). Folded either way, one of them decides a request by a route its origin does not serve it with
+ * (`/%C5%BFtatus` by a public `/status` where .NET serves `/{slug}`), so a path holding one is refused at such a
+ * service (`path-case-ambiguous`).
  */
 const AMBIGUOUS = /[\u0130\u0131\u017f\u1e9e\u03f4\u212a\u2126\u212b]/;
 
