@@ -16,7 +16,7 @@ import type { Io } from "../io.ts";
 import { instantFlag } from "../instant.ts";
 
 export const usage = `ward exceptions grant ${TARGET_USAGE} --service S --principal ${PRINCIPAL_SYNTAX}
-         [--routes R,R] [--methods M,M] (--for 3d | --until ISO) [--not-before ISO] [--max-uses N]
+         [--routes R,R] [--methods M,M] (--for 3d | --until ISO) [--not-before ISO (--for counts from it)] [--max-uses N]
          --reason TEXT --ticket T --requested-by WHO --approved-by WHO
 ward exceptions revoke ${TARGET_USAGE} SERVICE/ID [--reason TEXT]
 ward exceptions list ${TARGET_USAGE} [--all] [--service S] [--json]
@@ -133,7 +133,8 @@ function exceptionBody(values: ExceptionFlags) {
     service: values.service!,
     routes: listFlag(values.routes),
     methods: listFlag(values.methods?.toUpperCase()),
-    notAfter: untilFrom(values.for, values.until, Date.now()),
+    // --for counts from when the grant begins: "for 3d, from Monday" is Monday to Thursday.
+    notAfter: untilFrom(values.for, values.until, notBefore ?? Date.now()),
     ...(notBefore !== undefined ? { notBefore: new Date(notBefore).toISOString() } : {}),
     ...(maxUses !== undefined ? { maxUses } : {}),
     reason: values.reason!,

@@ -136,4 +136,11 @@ describe("instants without an offset on the grant and revocation commands", () =
       ["2030-01-01T07:00:00.000Z", "2030-01-01T12:00:00.000Z"],
     ]);
   });
+
+  it("ward exceptions grant --for counts from --not-before, not from now", async () => {
+    expect((await grant("--for", "3d", "--not-before", "2030-01-01T08:00Z")).status).toBe(0);
+    expect(sent.map((s) => [s.body.notBefore, s.body.notAfter])).toEqual([
+      ["2030-01-01T08:00:00.000Z", "2030-01-04T08:00:00.000Z"],
+    ]);
+  });
 });
