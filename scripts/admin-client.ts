@@ -191,10 +191,12 @@ export async function policyState(target: AdminTarget, env: string | undefined):
     );
   const state = reply.body as PolicyState;
   if (env && state.environment !== env) {
-    throw new CliError(
-      `${target.describe} serves environment "${state.environment}", not "${env}": nothing done`,
-      EXIT.failed,
-    );
+    // A gateway without WARD_ENV serves no environment in particular (and takes a policy for any): say so.
+    const serves =
+      typeof state.environment === "string" && state.environment.trim() !== ""
+        ? `serves environment "${state.environment}"`
+        : "names no environment (its WARD_ENV is not set; ward doctor says how)";
+    throw new CliError(`${target.describe} ${serves}, not "${env}": nothing done`, EXIT.failed);
   }
   return state;
 }

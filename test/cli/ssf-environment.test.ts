@@ -13,6 +13,8 @@ const dir = mkdtempSync(join(tmpdir(), "ward-ssf-env-"));
 let server: Server;
 let url = "";
 const calls: string[] = [];
+/** What the stand-in gateway says it serves (its WARD_ENV; null when unset). */
+let served: string | null = "staging";
 const saved = { ...process.env };
 
 /** Node's warning about NODE_TLS_REJECT_UNAUTHORIZED, expected here (a self-signed test server): kept out of the output. */
@@ -59,7 +61,7 @@ beforeAll(async () => {
       };
       if (req.headers["cf-access-client-id"] !== "ops.access") return json(401, {});
       if (path === "/.ward/admin/policy")
-        return json(200, { environment: "staging", active: "a".repeat(64), shadow: null, history: [] });
+        return json(200, { environment: served, active: "a".repeat(64), shadow: null, history: [] });
       if (path === "/.ward/admin/ssf/poll") return json(200, { ok: true });
       if (path === "/.ward/admin/grants") return json(200, { grants: [] });
       return json(404, { error: "no such admin endpoint" });
@@ -106,5 +108,18 @@ describe("--env names the environment an ssf command acts on", () => {
     calls.length = 0;
     expect((await wardLines("ssf", "poll", "idp", "--env", "staging")).status).toBe(0);
     expect(calls).toEqual(["GET /.ward/admin/policy", "POST /.ward/admin/ssf/poll"]);
+  });
+
+  it('says a gateway without WARD_ENV names no environment, rather than "null"', async () => {
+    served = null;
+    try {
+      const run = await wardLines("ssf", "poll", "idp", "--env", "production");
+      expect(run.status).toBe(1);
+      expect(run.err.join("\n")).toMatch(
+        /names no environment \(its WARD_ENV is not set; ward doctor says how\), not "production": nothing done/,
+      );
+    } finally {
+      served = "staging";
+    }
   });
 });
