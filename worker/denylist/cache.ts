@@ -228,7 +228,17 @@ export async function denylistVerdict(
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DenylistVerdict> {
   await readDenylistCopy(env, now, waitUntil);
-  const copy = snapshot.current(now);
+  return verdictOf(snapshot.current(now), identity, certificate, principal, now);
+}
+
+/** What a copy says of these facts; unknown without one (fail closed). */
+function verdictOf(
+  copy: DenylistCopy | undefined,
+  identity: Identity,
+  certificate: CertificateFacts | undefined,
+  principal: string,
+  now: number,
+): DenylistVerdict {
   if (!copy) return { state: "unknown" };
   const entry = deniedBy(copy.index, identity, certificate, principal, now);
   return entry ? { state: "denied", entry } : CLEAR;
@@ -249,10 +259,7 @@ export async function exactDenylistVerdict(
   now: number,
 ): Promise<DenylistVerdict> {
   if (!(await catchUp(env, now, true))) return { state: "unknown" };
-  const copy = snapshot.latest();
-  if (!copy) return { state: "unknown" };
-  const entry = deniedBy(copy.index, identity, certificate, principal, now);
-  return entry ? { state: "denied", entry } : CLEAR;
+  return verdictOf(snapshot.latest(), identity, certificate, principal, now);
 }
 
 /** How a person's directory facts may be used: a cached answer only if fetched after `notBefore`; posture held unknown. */

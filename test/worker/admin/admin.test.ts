@@ -18,6 +18,7 @@ import {
 } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
+import { labelled, versionOf } from "./policies.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
@@ -33,17 +34,6 @@ async function as(email: string | undefined, path: string, init: RequestInit = {
 
 const push = (body: unknown, email = "admin@example.com") =>
   as(email, "/policy", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-
-/** The demo policy with a different description: a new version with the same meaning. */
-function variant(label: string): string {
-  return demoPolicy.replace("description: Ward local demo", `description: Ward local demo (${label})`);
-}
-
-async function versionOf(text: string): Promise<string> {
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("invalid");
-  return loaded.policy.version;
-}
 
 beforeAll(async () => {
   // The bootstrap path: the pointer written straight to KV; the Durable Object adopts it.
@@ -93,7 +83,7 @@ describe("admin API access", () => {
     expect((await as("ann@example.com", `/policy?${m}`)).status).toBe(403);
     const anonymousPush = await exports.default.fetch(`${ADMIN}/policy?${m}`, {
       method: "PUT",
-      body: JSON.stringify({ text: variant("x"), expected: bootstrapped }),
+      body: JSON.stringify({ text: labelled("x"), expected: bootstrapped }),
     });
     expect(anonymousPush.status).toBe(401);
     expect(await originSaw(m)).toEqual([]);
@@ -105,7 +95,7 @@ describe("admin API access", () => {
     const res = await exports.default.fetch(`${ADMIN}/policy`, {
       method: "PUT",
       headers: { cookie: `CF_Authorization=${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ text: variant("cookie"), expected: bootstrapped }),
+      body: JSON.stringify({ text: labelled("cookie"), expected: bootstrapped }),
     });
     expect(res.status).toBe(401);
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(bootstrapped);
@@ -128,7 +118,7 @@ describe("how much a push may send", () => {
     // A comment keeps the policy valid: only its size is wrong. "é" is two bytes: over the bound in bytes, not in units.
     const padding = (bytes: number, unit = "x") =>
       `\n# ${unit.repeat(Math.ceil(bytes / new TextEncoder().encode(unit).length))}\n`;
-    const over = `${variant("big")}${padding(MAX_POLICY_BYTES, "é")}`;
+    const over = `${labelled("big")}${padding(MAX_POLICY_BYTES, "é")}`;
     expect(over.length).toBeLessThan(MAX_POLICY_BYTES);
     const res = await push({ text: over, expected: before });
     expect(res.status).toBe(422);
@@ -137,14 +127,14 @@ describe("how much a push may send", () => {
     );
     // Just under the bound is read, validated and stored; refused (409) only because `expected` is stale.
     // Quotes, each escaped in two bytes in the JSON body: the largest body a policy within the bound makes.
-    const under = `${variant("under")}${padding(MAX_POLICY_BYTES - new TextEncoder().encode(variant("under")).length - 16, '"')}`;
+    const under = `${labelled("under")}${padding(MAX_POLICY_BYTES - new TextEncoder().encode(labelled("under")).length - 16, '"')}`;
     expect(new TextEncoder().encode(under).length).toBeLessThanOrEqual(MAX_POLICY_BYTES);
     expect(JSON.stringify({ text: under }).length).toBeGreaterThan(2 * MAX_POLICY_BYTES - 64 * 1024);
     const taken = await push({ text: under, expected: "0".repeat(64) });
     expect(taken.status).toBe(409);
     expect(await env.POLICY.get(versionKey(await versionOf(under)))).toBe(under);
     // Written as JSON, which the Worker parses natively, up to 4 MiB: stored (then 409, `expected` is stale).
-    const asJson = JSON.stringify(parseYaml(variant("as JSON")), null, 2);
+    const asJson = JSON.stringify(parseYaml(labelled("as JSON")), null, 2);
     const largeJson = `${asJson}${" ".repeat(MAX_POLICY_BYTES * 2)}`;
     const takenJson = await push({ text: largeJson, expected: "0".repeat(64) });
     expect(takenJson.status).toBe(409);
@@ -202,13 +192,13 @@ describe("push, conflicts and rollback", () => {
     const invalid = await push({ text: "version: 1\nservices: {}\n", expected: before });
     expect(invalid.status).toBe(422);
     const production = await push({
-      text: variant("p").replace("environment: dev", "environment: production"),
+      text: labelled("p").replace("environment: dev", "environment: production"),
       expected: before,
     });
     expect(production.status).toBe(422);
     expect(await production.text()).toContain('this gateway serves \\"dev\\"');
     const lockout = await push({
-      text: variant("l").replace("principals: [{ group: ward-admins }]", "principals: [{ group: sre }]"),
+      text: labelled("l").replace("principals: [{ group: ward-admins }]", "principals: [{ group: sre }]"),
       expected: before,
     });
     expect(lockout.status).toBe(422);
@@ -217,7 +207,7 @@ describe("push, conflicts and rollback", () => {
 
   it("moves the pointer from the expected version and records who, the message and the previous version", async () => {
     const before = (await env.POLICY.get(ACTIVE_KEY))!;
-    const text = variant("first push");
+    const text = labelled("first push");
     const res = await push({ text, expected: before, message: "first push" });
     expect(res.status).toBe(200);
     const { entry } = (await res.json()) as { entry: Record<string, unknown> };
@@ -238,7 +228,7 @@ describe("push, conflicts and rollback", () => {
 
   it("refuses a push against a stale version (409), keeps the pointer, and keeps the pushed version stored", async () => {
     const active = await env.POLICY.get(ACTIVE_KEY);
-    const text = variant("stale");
+    const text = labelled("stale");
     const res = await push({ text, expected: bootstrapped === active ? "0".repeat(64) : bootstrapped });
     expect(res.status).toBe(409);
     expect(await res.json()).toEqual({ error: "conflict", active, stored: await versionOf(text) });
@@ -248,7 +238,7 @@ describe("push, conflicts and rollback", () => {
 
   it("of two concurrent pushes from the same version, exactly one wins; the other is told; nothing is lost", async () => {
     const from = (await env.POLICY.get(ACTIVE_KEY))!;
-    const texts = [variant("concurrent A"), variant("concurrent B")];
+    const texts = [labelled("concurrent A"), labelled("concurrent B")];
     const responses = await Promise.all(texts.map((text, i) => push({ text, expected: from, message: `push ${i}` })));
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 409]);
@@ -325,7 +315,7 @@ describe("push, conflicts and rollback", () => {
 
   it("refuses to roll back to a version that would shut the caller out of the admin API (422), and moves nothing", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
-    const lockout = variant("retired admin").replace(
+    const lockout = labelled("retired admin").replace(
       "principals: [{ group: ward-admins }]",
       "principals: [{ serviceToken: retired.access }]",
     );
@@ -345,7 +335,7 @@ describe("push, conflicts and rollback", () => {
   it("refuses a push that gives the host it came in on to a service (422): the admin API would not answer there", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
     // (A wildcard that covers it is refused alike: policy/admin-host.ts, test/unit/admin-host.test.ts.)
-    const text = variant("ward host").replace("hosts: [wiki.localhost]", "hosts: [wiki.localhost, ward.localhost]");
+    const text = labelled("ward host").replace("hosts: [wiki.localhost]", "hosts: [wiki.localhost, ward.localhost]");
     const res = await push({ text, expected: active });
     expect(res.status).toBe(422);
     const body = (await res.json()) as { error: string };
@@ -362,7 +352,7 @@ describe("push, conflicts and rollback", () => {
     expect(same.status).toBe(200);
     expect(await same.json()).toMatchObject({ unchanged: true, version: active });
     // A caller who believes another version is active (its own) is told what is.
-    const other = variant("believed active");
+    const other = labelled("believed active");
     const believed = await push({ text: other, expected: await versionOf(other) });
     expect(believed.status).toBe(409);
     expect(await believed.json()).toMatchObject({ error: "conflict", active });
@@ -395,7 +385,7 @@ describe("shadow candidate", () => {
       },
     });
   // The candidate: only editors may read the wiki (employees would newly be denied).
-  const candidate = variant("shadow").replace(
+  const candidate = labelled("shadow").replace(
     "principals: [{ emailDomain: example.com }]",
     "principals: [{ group: wiki-editors }]",
   );

@@ -4,30 +4,18 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, loadPolicy } from "../../../policy/index.ts";
+import { ACTIVE_KEY } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { app } from "../../../worker/own-paths.ts";
 import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
+import { labelled, versionOf, withAdmin } from "./policies.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
 
-const labelled = (label: string) =>
-  demoPolicy.replace("description: Ward local demo", `description: Ward local demo (${label})`);
-const withBob = (label: string) =>
-  labelled(label).replace(
-    "principals: [{ group: ward-admins }]",
-    "principals: [{ group: ward-admins }, { email: bob@example.com }]",
-  );
-
-async function versionOf(text: string): Promise<string> {
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  return loaded.policy.version;
-}
+const withBob = (label: string) => withAdmin(label, "bob@example.com");
 
 /** POLICY as a location where reading the active pointer fails (a KV outage); everything else is the real KV. */
 const pointerUnreadable = {

@@ -5,10 +5,10 @@
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, loadPolicy, versionKey } from "../../../policy/index.ts";
+import { ACTIVE_KEY, documentKey, versionKey } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
+import { labelled, versionOf, withAdmin } from "./policies.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
@@ -21,19 +21,7 @@ async function as(email: string, path: string, init: RequestInit = {}): Promise<
   return exports.default.fetch(`${ADMIN}${path}`, { ...init, headers });
 }
 
-const labelled = (label: string, text = demoPolicy) =>
-  text.replace("description: Ward local demo", `description: Ward local demo (${label})`);
-const withBob = (label: string) =>
-  labelled(label).replace(
-    "principals: [{ group: ward-admins }]",
-    "principals: [{ group: ward-admins }, { email: bob@example.com }]",
-  );
-
-async function versionOf(text: string): Promise<string> {
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  return loaded.policy.version;
-}
+const withBob = (label: string) => withAdmin(label, "bob@example.com");
 
 const push = (email: string, text: string, expected: string | null) =>
   as(email, "/policy", { method: "PUT", body: JSON.stringify({ text, expected, message: "test" }) });

@@ -4,7 +4,6 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import type { DenyEntry } from "../../../policy/index.ts";
 import { resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
@@ -12,18 +11,14 @@ import type { Env } from "../../../worker/env.ts";
 import { app } from "../../../worker/own-paths.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
+import { withAdmin } from "./policies.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
 /** The deployed default refresh interval (the test config sets 0.05 s). */
 const deployed = { ...env, DENYLIST_REFRESH_SECONDS: "2" } as unknown as Env;
 
-const policy = demoPolicy
-  .replace("description: Ward local demo", "description: Ward local demo (revoked admin)")
-  .replace(
-    "principals: [{ group: ward-admins }]",
-    "principals: [{ group: ward-admins }, { email: carol@example.com }]",
-  );
+const policy = withAdmin("revoked admin", "carol@example.com");
 
 async function call(email: string, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
