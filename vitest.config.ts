@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { issuerEndpoint } from "./test/worker/issuer-endpoints.ts";
+import { issuerEndpoint, keysWithdrawn } from "./test/worker/issuer-endpoints.ts";
 import { pollEndpoint } from "./test/worker/ssf-poll-endpoint.ts";
 
 /** get-identity answers a test set for one e-mail (https://directory.ward-demo.test/answer): groups and posture change. */
@@ -51,12 +51,13 @@ export default defineConfig({
                   SSF_POLL_AUTHORIZATION: "Bearer poll-secret",
                 },
                 serviceBindings: { PAYMENTS_API: origin, ORDERS_API: origin, WIKI: origin },
-                // The outside edge: the demo Access team domain serves the test key set; loopback passes
+                // The outside edge: the demo Access team domain serves the test key set (or none, while a test withdraws its keys); loopback passes
                 // through (the recording origin's log); anything else is a test bug and fails loudly.
                 outboundService: async (request: Request) => {
                   const url = new URL(request.url);
                   if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/certs") {
-                    return new Response(jwks, { headers: { "content-type": "application/json" } });
+                    const keys = keysWithdrawn(url.href) ? '{"keys":[]}' : jwks;
+                    return new Response(keys, { headers: { "content-type": "application/json" } });
                   }
                   // A security-event transmitter's key set (test/worker/ssf/).
                   if (url.href === "https://transmitter.ward-demo.test/jwks.json") {

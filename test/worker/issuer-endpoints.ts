@@ -11,7 +11,19 @@ const GITHUB = "https://token.actions.githubusercontent.com";
 /** `GET https://egress.ward-test.internal/count?url=<url>`: how often that URL was fetched. */
 export const EGRESS_COUNT = "https://egress.ward-test.internal/count";
 
+/**
+ * `GET https://egress.ward-test.internal/withdrawn?url=<url>&withdrawn=1` (or `0`): that key set is published
+ * with every key withdrawn (an issuer's answer to a leak: `{"keys":[]}`) until put back.
+ */
+export const EGRESS_WITHDRAWN = "https://egress.ward-test.internal/withdrawn";
+
 const fetched = new Map<string, number>();
+const withdrawn = new Set<string>();
+
+/** True while every key of the set at `href` is withdrawn (the Access team's set is served by the caller). */
+export function keysWithdrawn(href: string): boolean {
+  return withdrawn.has(href);
+}
 
 function json(body: unknown): Response {
   return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
@@ -33,6 +45,12 @@ function discovery(issuer: string, jwksUri: string, claims: string[]): unknown {
 export function issuerEndpoint(url: URL, issuers: Issuers): Response | undefined {
   if (url.origin + url.pathname === EGRESS_COUNT)
     return json({ count: fetched.get(url.searchParams.get("url") ?? "") ?? 0 });
+  if (url.origin + url.pathname === EGRESS_WITHDRAWN) {
+    const of = url.searchParams.get("url") ?? "";
+    if (url.searchParams.get("withdrawn") === "1") withdrawn.add(of);
+    else withdrawn.delete(of);
+    return new Response(null, { status: 204 });
+  }
   const href = url.href;
   const answer = (): Response | undefined => {
     switch (href) {
@@ -72,7 +90,7 @@ export function issuerEndpoint(url: URL, issuers: Issuers): Response | undefined
         return undefined;
     }
   };
-  const response = answer();
+  const response = withdrawn.has(href) ? json({ keys: [] }) : answer();
   if (response) fetched.set(href, (fetched.get(href) ?? 0) + 1);
   return response;
 }

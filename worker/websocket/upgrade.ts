@@ -48,7 +48,7 @@ const HANDSHAKE_ANSWER = [
 
 export interface Upgraded {
   env: Env;
-  /** The upgrade's request: the connection's checks identify its credentials again after a policy change. */
+  /** The upgrade's request: the connection's checks identify its credentials again (watch.ts, reidentify). */
   request: Request;
   policy: CompiledPolicy;
   decision: Decision;
@@ -83,6 +83,8 @@ export function openWebSocket(u: Upgraded): Response {
     facts: u.facts,
     request: u.request,
     identifiedUnder: u.policy.version,
+    // Identified a moment before, while the origin answered: the next identification is due a minute on.
+    identifiedAt: openedAt,
     certificate: u.certificate,
     opened: {
       ...(expiries.length > 0 ? { credentialExpiresAt: Math.min(...expiries) } : {}),

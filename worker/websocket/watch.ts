@@ -33,8 +33,9 @@ export interface Watched {
   facts: RequestFacts;
   /** The upgrade's request: its credentials are identified again when the policy changes. */
   request: Request;
-  /** The policy version `facts.identity` was verified under. */
+  /** The policy version `facts.identity` was verified under, and when (ms). */
   identifiedUnder: string;
+  identifiedAt: number;
   certificate: CertificateFacts | undefined;
   opened: OpenedAccess;
   requestId: string;
@@ -70,6 +71,15 @@ function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: numb
 const NO_DIRECTORY = { groups: false, devicePosture: false };
 
 /**
+ * How often the credentials are identified again under an unchanged policy. An issuer may withdraw a signing key
+ * (after a leak) without any push: a new request stops being let through with the key's tokens once the
+ * isolate's key set and its cached verification have aged out (issuer-keys.ts, KEYS_MAX_AGE_MS each). An open
+ * connection is identified again at most this much later, rather than lasting until its token's `exp`. Each
+ * time is a look-up in the isolate's caches, rarely a signature check: not every tick, as connections are many.
+ */
+export const REIDENTIFY_MS = 60_000;
+
+/**
  * The upgrade's credentials identified under `policy`, as a new request's would be. False when they no longer
  * name everyone the upgrade did, with the same scopes (policy/websocket/still-names.ts says why that ends it). A
  * credential now accepted for less long ends the connection sooner. Verified-token caches and key sets are the
@@ -85,6 +95,7 @@ async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Prom
       credentialExpiresAt: Math.min(w.opened.credentialExpiresAt ?? Number.POSITIVE_INFINITY, ...expiries),
     };
   w.identifiedUnder = policy.version;
+  w.identifiedAt = now;
   return true;
 }
 
@@ -95,8 +106,10 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   const policy = await activePolicy(w.env, now, w.waitUntil);
   // Once a policy has loaded, the isolate keeps one for good; without one, nothing may be allowed.
   if (!policy) return "policy";
-  // A new policy may no longer trust a credential the upgrade was let through with: what still verifies stays.
-  if (policy.version !== w.identifiedUnder && !(await reidentify(w, policy, now))) return "policy";
+  // A new policy may no longer trust a credential the upgrade was let through with, nor an issuer a key it
+  // signed with: what still verifies stays.
+  const reidentifyDue = policy.version !== w.identifiedUnder || now - w.identifiedAt >= REIDENTIFY_MS;
+  if (reidentifyDue && !(await reidentify(w, policy, now))) return "policy";
   if (w.opened.credentialExpiresAt !== undefined && now >= w.opened.credentialExpiresAt) return "credential-expired";
   const signals = policy.document.sharedSignals !== undefined;
   // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.
