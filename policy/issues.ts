@@ -46,6 +46,7 @@ export type IssueCode =
   | "token-issuer-trust-domain"
   | "invalid-jwks"
   | "token-issuer-unconstrained"
+  | "kubernetes-trust-domain-shared"
   | "duplicate-token-audience"
   | "unknown-access-audience"
   | "scopes-not-carried"

@@ -15,6 +15,7 @@ export function checkTokenIssuers(doc: PolicyDocument, out: Collector): void {
   const issuers = doc.identity.tokenIssuers ?? [];
   const byName = new Map<string, number>();
   const byIss = new Map<string, number>();
+  const clusterByDomain = new Map<string, number>();
   const domains = doc.metadata.trustDomains;
   issuers.forEach((issuer, i) => {
     const at = `identity.tokenIssuers[${i}]`;
@@ -45,6 +46,21 @@ export function checkTokenIssuers(doc: PolicyDocument, out: Collector): void {
         "name a workload token issuer here, not Cloudflare Access",
       );
     checkTrustDomain(issuer, at, domains, out);
+    // Two clusters' service accounts in one trust domain are one identity per namespace and name: whoever may
+    // make `ns/payments/sa/api` in either cluster is the other's payments API. (A cluster beside a SPIRE server
+    // or CA of the same trust domain is usual: SPIRE names a cluster's pods so too, for the same cluster.)
+    if (issuer.kind === "kubernetes" && issuer.trustDomain !== undefined) {
+      const other = clusterByDomain.get(issuer.trustDomain);
+      if (other === undefined) clusterByDomain.set(issuer.trustDomain, i);
+      else
+        out.add(
+          "warning",
+          "kubernetes-trust-domain-shared",
+          `${at}.trustDomain`,
+          `tokenIssuers[${other}] maps its cluster's service accounts into "${issuer.trustDomain}" too: a service account of one cluster is the same SPIFFE ID as the one of that namespace and name in the other`,
+          "give each cluster its own trust domain (e.g. cluster-b.prod.example.com), unless both issuers are one cluster",
+        );
+    }
     if ("jwks" in issuer.keys) checkInlineKeys(issuer, `${at}.keys.jwks`, out);
     if (issuer.kind === "oidc" && issuer.requireClaims === undefined) {
       out.add(

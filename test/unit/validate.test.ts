@@ -8,7 +8,7 @@ import { formatIssue } from "../../policy/issues.ts";
 import { loadStoredDocument, validatePolicyText } from "../../policy/load.ts";
 import { canonicalJson } from "../../policy/hash.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
-import { github, spire } from "./support/token-issuers.ts";
+import { cluster, github, spire } from "./support/token-issuers.ts";
 
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
 
@@ -405,6 +405,21 @@ const FIXTURES = {
     severity: "warning",
     path: "identity.tokenIssuers[0]",
     message: /whoever it was minted for/,
+  },
+  "kubernetes-trust-domain-shared": {
+    change: (d) =>
+      (d.identity.tokenIssuers = [
+        cluster({ trustDomain: "prod.example.com" }),
+        cluster({
+          name: "cluster-b",
+          issuer: "https://kubernetes-b.prod.example.com",
+          keys: { discovery: "https://kubernetes-b.prod.example.com/.well-known/openid-configuration" },
+          trustDomain: "prod.example.com",
+        }),
+      ]),
+    severity: "warning",
+    path: "identity.tokenIssuers[1].trustDomain",
+    message: /tokenIssuers\[0\] maps its cluster's service accounts into "prod.example.com" too/,
   },
   "duplicate-token-audience": {
     change: (d) => {
