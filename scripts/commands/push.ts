@@ -104,7 +104,7 @@ async function activate(
 ): Promise<number> {
   const reply = await adminCall(target, "PUT", "/policy", push);
   const body = reply.body as {
-    entry?: { seq: number; who: string };
+    entry?: { seq: number; who: string; version: string };
     active?: string | null;
     stored?: string;
     error?: string;
@@ -122,11 +122,18 @@ async function activate(
       `${target.describe} refused the push (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
       EXIT.failed,
     );
-  io.out(
-    body.entry
-      ? `pushed: ${short(next.version)} is active (history #${body.entry.seq}, by ${body.entry.who})`
-      : "already active: nothing to push",
-  );
+  if (!body.entry) {
+    io.out("already active: nothing to push");
+    return EXIT.ok;
+  }
+  // The gateway's name for the version is the one its history, rollback and log use.
+  const { version, seq, who } = body.entry;
+  io.out(`pushed: ${short(version)} is active (history #${seq}, by ${who})`);
+  if (version !== next.version)
+    io.err(
+      `note: the gateway names this version ${short(version)}, where this ward named it ${short(next.version)} ` +
+        "(a Ward of another release, which writes policies out differently): use its name with ward history and rollback",
+    );
   return EXIT.ok;
 }
 
