@@ -155,8 +155,12 @@ async function grantException(values: ExceptionFlags, io: Io): Promise<number> {
 export async function exceptionsCommand(args: string[], io: Io): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parseExceptionArgs(rest);
+  if (action !== "grant" && action !== "revoke" && action !== "list")
+    throw new CliError(`expected grant, revoke or list\n${usage}`);
+  // revoke takes its SERVICE/ID; an argument the others would ignore is a mistyped flag or a quoting slip.
+  const extra = positionals[action === "revoke" ? 1 : 0];
+  if (extra !== undefined) throw new CliError(`unexpected ${extra}\n${usage}`);
   if (action === "list") return listExceptions(values, io);
   if (action === "revoke") return revokeException(values, positionals, io);
-  if (action !== "grant") throw new CliError(`expected grant, revoke or list\n${usage}`);
   return grantException(values, io);
 }

@@ -181,8 +181,8 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
       websocket: { type: "boolean", default: false },
     },
   });
-  const [file, method, url] = positionals;
-  if (!file || !method || !url) throw new CliError(`expected FILE METHOD URL\n${usage}`);
+  const [file, method, url, ...rest] = positionals;
+  if (!file || !method || !url || rest.length > 0) throw new CliError(`expected FILE METHOD URL\n${usage}`);
   const at = values.time === undefined ? now() : instantFlag("time", values.time);
   const tokenFlags = tokenFlagsOf(values);
   let identity = identityFromFlags(values);

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { validatePolicyText, ALL_ISSUES_ON_A_WORKSTATION } from "../../policy/index.ts";
-import { EXIT } from "../cli-error.ts";
+import { CliError, EXIT } from "../cli-error.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import type { Io } from "../io.ts";
 
@@ -8,7 +8,9 @@ export const usage = "ward validate FILE [--json]   print every issue; exit 1 wh
 
 export async function validateCommand(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
-  const file = positionals[0];
+  const [file, ...rest] = positionals;
+  // One file a run: a second would be silently left unvalidated.
+  if (rest.length > 0) throw new CliError(`unexpected ${rest[0]}: one policy FILE a run\n${usage}`);
   const result = validatePolicyText(await readPolicyText(file), { allIssuesUpTo: ALL_ISSUES_ON_A_WORKSTATION });
   const errors = result.issues.filter((i) => i.severity === "error").length;
   const warnings = result.issues.length - errors;
