@@ -188,6 +188,37 @@ function denyReaches(route: CompiledRoute, method: Method): boolean {
   return routeTakes(route, method) || (method === "HEAD" && routeTakes(route, "GET"));
 }
 
+/** The route a request is decided by: the most specific of the service's routes that takes its method. */
+export function decidingRoute(
+  service: CompiledService,
+  segments: readonly string[],
+  method: Method,
+): CompiledRoute | undefined {
+  return service.routes.find(matchedSegments(service, segments), (r) => routeTakes(r, method));
+}
+
+/**
+ * Every route whose deny rules reach a request besides the one deciding it: each that matches it and takes its
+ * method (or GET, for a HEAD), and each with an exact path the same but for a trailing slash. Express, ASP.NET
+ * Core and older Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around a
+ * deny. The deciding route may be among them.
+ */
+export function forEachDenyingRoute(
+  service: CompiledService,
+  segments: readonly string[],
+  method: Method,
+  visit: (route: CompiledRoute) => void,
+): void {
+  // Only routes with deny rules are in this trie: a policy without denies pays nothing here.
+  if (service.denyRoutes.empty) return;
+  const reaching = (route: CompiledRoute) => {
+    if (denyReaches(route, method)) visit(route);
+  };
+  const matched = matchedSegments(service, segments);
+  service.denyRoutes.forEachMatch(matched, reaching);
+  service.denyRoutes.forEachExactOtherSlash(matched, reaching);
+}
+
 /**
  * The chosen route's rules, then the deny rules of every other route of the service that matches the request
  * (a `deny` on `/admin` covers `/admin/users` too, as every matching DENY policy applies in Istio and Envoy).
@@ -204,18 +235,10 @@ function decideByRules(
   const found: Applying = {};
   for (const rule of route.rules) consider(rule, request, now, base.trace, found);
   const target = base.target!;
-  // Only routes with deny rules are in this trie: a policy without denies pays nothing here.
-  if (!service.denyRoutes.empty) {
-    const applyDenies = (other: CompiledRoute) => {
-      if (other === route || !denyReaches(other, target.method)) return;
-      for (const rule of other.denies) consider(rule, request, now, base.trace, found);
-    };
-    const segments = matchedSegments(service, target.segments);
-    service.denyRoutes.forEachMatch(segments, applyDenies);
-    // A deny on an exact path reaches it with or without a trailing slash: Express, ASP.NET Core and older
-    // Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around it.
-    service.denyRoutes.forEachExactOtherSlash(segments, applyDenies);
-  }
+  forEachDenyingRoute(service, target.segments, target.method, (other) => {
+    if (other === route) return;
+    for (const rule of other.denies) consider(rule, request, now, base.trace, found);
+  });
   if (found.deny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: found.deny.id });
   if (!found.allow)
     return finish(
@@ -270,9 +293,7 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (service.requireCertificate && !request.identity.workload) {
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
-  const route: CompiledRoute | undefined = service.routes.find(matchedSegments(service, target.segments), (r) =>
-    routeTakes(r, target.method),
-  );
+  const route = decidingRoute(service, target.segments, target.method);
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

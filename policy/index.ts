@@ -35,7 +35,13 @@ export {
   type CompiledRule,
   type CompiledService,
 } from "./compile.ts";
-export { evaluate, matchedSegments, type RequestFacts } from "./evaluate.ts";
+export {
+  decidingRoute,
+  evaluate,
+  forEachDenyingRoute,
+  matchedSegments,
+  type RequestFacts,
+} from "./evaluate.ts";
 export {
   auditLine,
   decidedByLine,

@@ -55,7 +55,12 @@ export function servesApp(env: IssuerEnv, host: string): boolean {
 
 /** Where to go after the login: only a path on the app's own host. */
 export function safeReturnPath(value: string | null): string {
-  return value?.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
+  if (!value?.startsWith("/")) return "/";
+  // Judged as the browser will read it (it drops tabs and newlines anywhere, and reads "\\" as "/"): a path on
+  // this host, sent back in the form the parser gives it.
+  const base = "http://return-path.invalid";
+  const url = URL.parse(value, base);
+  return url && url.origin === base ? url.pathname + url.search + url.hash : "/";
 }
 
 /** Back to the app with a token of this session for it; the app's /cdn-cgi/access/authorized sets its cookie. */

@@ -1,17 +1,20 @@
 // The portal for people: the internal apps this person may open, computed from the same compiled policy the
-// gateway enforces (never a separate list that could drift). An app is listed when one of its GET routes has
-// an allow rule naming the person (public routes, such as health checks, are not apps of theirs) and no
-// unconditional deny rule names them on that route or on any route covering its link (deny rules apply on
-// every matching route). Conditions (time, device posture, country...) are checked when the app is opened, as
+// gateway enforces (never a separate list that could drift), with the gateway's own route look-ups. An app is
+// listed at a GET route's path when the route the gateway decides `GET <path>` by (the most specific: perhaps
+// another) has an allow rule naming the person (public routes, such as health checks, are not apps of theirs),
+// no unconditional deny rule reaching that request names them (deny rules apply on every matching route, and
+// on an exact path's other trailing-slash spelling), and the service takes callers without a client certificate
+// or the person has one. Conditions (time, device posture, country...) are checked when the app is opened, as
 // for any request.
 import {
   canonicalTarget,
-  compilePrincipals,
+  decidingRoute,
   findService,
-  matchedSegments,
+  forEachDenyingRoute,
   principalsMatch,
   type CompiledPrincipals,
   type CompiledPolicy,
+  type CompiledRoute,
   type CompiledService,
   type Identity,
 } from "../../policy/index.ts";
@@ -27,6 +30,8 @@ interface PortalApp {
   service: string;
   owner: string;
   host: string;
+  /** The gateway refuses callers without a verified client certificate here (certificate-required). */
+  requireCertificate: boolean;
   routes: PortalRoute[];
 }
 
@@ -53,27 +58,40 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
       if (!route.methods.includes("GET") && !route.methods.includes("*")) continue;
       const path = route.pathPrefix ?? route.path!;
       if (route.path?.includes("{")) continue; // needs a parameter: nothing to link
-      const compile = (rules: typeof route.rules) =>
-        rules.flatMap((r) => (r.principals ? [compilePrincipals(r.principals, doc.principalSets)] : []));
+      // The route the gateway decides `GET path` by (the most specific one taking GET), whose allow rules count.
+      const decidedBy = chosenRoute(compiled, host, path);
+      if (!decidedBy) continue;
       routes.push({
-        allow: compile(route.rules.filter((r) => r.effect === "allow")),
+        allow: decidedBy.rules.flatMap((r) => (r.effect === "allow" && r.principals ? [r.principals] : [])),
         unconditionalDeny: coveringDenies(compiled, host, path),
         path,
       });
     }
-    if (routes.length > 0) apps.push({ service, owner: spec.owner, host, routes });
+    if (routes.length > 0)
+      apps.push({
+        service,
+        owner: spec.owner,
+        host,
+        requireCertificate: compiled?.requireCertificate ?? false,
+        routes,
+      });
   }
   indexes.set(policy, apps);
   return apps;
 }
 
-/** Who the enforced, unconditional deny rules of every route matching `GET path` name (this route's included). */
+/** The route the gateway decides `GET path` by on this service, as evaluate() finds it. */
+function chosenRoute(service: CompiledService | undefined, host: string, path: string): CompiledRoute | undefined {
+  const target = canonicalTarget("GET", host, path);
+  return service && target.ok ? decidingRoute(service, target.target.segments, "GET") : undefined;
+}
+
+/** Who the enforced, unconditional deny rules reaching `GET path` name (as evaluate() applies them). */
 function coveringDenies(service: CompiledService | undefined, host: string, path: string): CompiledPrincipals[] {
   const target = canonicalTarget("GET", host, path);
   if (!service || !target.ok) return [];
   const denies: CompiledPrincipals[] = [];
-  service.denyRoutes.forEachMatch(matchedSegments(service, target.target.segments), (route) => {
-    if (route.methods !== "any" && !route.methods.has("GET")) return;
+  forEachDenyingRoute(service, target.target.segments, "GET", (route) => {
     for (const rule of route.denies)
       if (!rule.audit && !rule.conditions && rule.principals) denies.push(rule.principals);
   });
@@ -84,6 +102,7 @@ function coveringDenies(service: CompiledService | undefined, host: string, path
 export function appsFor(policy: CompiledPolicy, identity: Identity, scheme: string, port: string): ListedApp[] {
   const listed: ListedApp[] = [];
   for (const app of portalIndex(policy)) {
+    if (app.requireCertificate && !identity.workload) continue;
     const route = app.routes.find(
       (r) =>
         r.allow.some((p) => !p.public && principalsMatch(p, identity)) &&
