@@ -209,7 +209,6 @@ export function forEachDenyingRoute(
   method: Method,
   visit: (route: CompiledRoute) => void,
 ): void {
-  // Only routes with deny rules are in this trie: a policy without denies pays nothing here.
   if (service.denyRoutes.empty) return;
   const reaching = (route: CompiledRoute) => {
     if (denyReaches(route, method)) visit(route);
@@ -235,10 +234,12 @@ function decideByRules(
   const found: Applying = {};
   for (const rule of route.rules) consider(rule, request, now, base.trace, found);
   const target = base.target!;
-  forEachDenyingRoute(service, target.segments, target.method, (other) => {
-    if (other === route) return;
-    for (const rule of other.denies) consider(rule, request, now, base.trace, found);
-  });
+  // Only routes with deny rules are in that trie: a policy without denies pays nothing here, not even a closure.
+  if (!service.denyRoutes.empty)
+    forEachDenyingRoute(service, target.segments, target.method, (other) => {
+      if (other === route) return;
+      for (const rule of other.denies) consider(rule, request, now, base.trace, found);
+    });
   if (found.deny) return finish(service, { ...refuse(base, "denied-by-rule", service.hide), rule: found.deny.id });
   if (!found.allow)
     return finish(
