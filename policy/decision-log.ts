@@ -175,6 +175,20 @@ function boundedTrace(trace: readonly RuleTrace[]): DecisionLine["trace"] {
   }));
 }
 
+/**
+ * A path as logged: printable ASCII as it came, anything else percent-encoded (UTF-8), so a raw target that
+ * bare workerd hands over (`/\u202e...`, U+2028, C1 controls) never reaches a log viewer or a terminal as is.
+ */
+function printablePath(path: string): string {
+  return path.replace(/[^\x21-\x7e]/gu, (c) => {
+    try {
+      return encodeURIComponent(c);
+    } catch {
+      return "%EF%BF%BD";
+    }
+  });
+}
+
 /** The line of a decided request. No tokens, no secrets, no header values. */
 export function decisionLine(record: DecisionRecord): DecisionLine {
   const { decision } = record;
@@ -188,7 +202,7 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
     // The path without its query: queries may carry personal data or secrets.
     method: target.method,
     host: target.host,
-    path: target.path,
+    path: printablePath(target.path),
     service: decision.service ?? null,
     route: decision.route ?? null,
     rule: decision.rule ?? null,
@@ -258,7 +272,7 @@ export function answerLine(record: AnswerRecord): DecisionLine {
     ...(record.principal ? { principal: record.principal } : {}),
     method: record.request.method,
     host: record.request.host,
-    path: record.request.path,
+    path: printablePath(record.request.path),
     effect: isOwnPathReason(record.reason) ? null : "deny",
     reasons: [record.reason],
     status: record.status,

@@ -2,7 +2,7 @@
 // The operator's CLI. Every command calls the same policy core as the gateway, so what it says is what
 // the gateway does.
 import { CliError, EXIT } from "./cli-error.ts";
-import { processIo, type Io } from "./io.ts";
+import { processIo, terminalText, type Io } from "./io.ts";
 import * as dev from "./commands/dev.ts";
 import * as breakglass from "./commands/breakglass.ts";
 import * as diff from "./commands/diff.ts";
@@ -75,7 +75,9 @@ function asksForHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some(isHelpFlag);
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], to: Io): Promise<number> {
+  // Every line, whoever wrote what is in it, reaches the terminal without controls (io.ts).
+  const io: Io = { out: (line) => to.out(terminalText(line)), err: (line) => to.err(terminalText(line)) };
   const [name, ...args] = argv;
   if (!name || name === "help" || isHelpFlag(name)) {
     // `ward help validate` is `ward validate --help`.

@@ -27,6 +27,8 @@ function droppedQuietly(name: string): boolean {
 
 /** At most this many dropped names are reported per request: a client can send a hundred made-up headers. */
 export const MAX_REPORTED_DROPS = 32;
+/** And each name cut to this many characters: a client chooses their length too (up to the request's header limit). */
+export const MAX_REPORTED_NAME_LENGTH = 100;
 
 function names(list: string): string[] {
   return list
@@ -116,7 +118,8 @@ export function originHeaders(
   for (const name of incoming.keys()) {
     if (isForwardedHeader(name, extra) && !stripped.has(name) && !hopByHop?.has(name)) continue;
     out.delete(name);
-    if (!droppedQuietly(name) && (dropped ??= []).length < MAX_REPORTED_DROPS) dropped.push(name);
+    if (!droppedQuietly(name) && (dropped ??= []).length < MAX_REPORTED_DROPS)
+      dropped.push(name.length > MAX_REPORTED_NAME_LENGTH ? `${name.slice(0, MAX_REPORTED_NAME_LENGTH)}…` : name);
   }
   // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name.
   const client = incoming.get("cf-connecting-ip");

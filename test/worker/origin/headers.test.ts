@@ -114,6 +114,20 @@ describe("headers forwarded to the origin", () => {
     expect(decision.droppedHeaders).toHaveLength(32);
   });
 
+  it("reports each dropped name cut to 100 characters: the client chooses their length too", async () => {
+    // 32 names of 2,000 characters would make the caller's own decision line ~64 KB (Workers Logs keeps 256 KB
+    // an invocation, and the decision line is written last).
+    const long = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`x-${i}-${"a".repeat(2000)}`, "1"]));
+    const { seen, decision } = await send("https://payments.localhost/healthz", long);
+    expect(seen).toHaveLength(1);
+    expect(decision.droppedHeaders).toHaveLength(32);
+    for (const name of decision.droppedHeaders as string[]) {
+      expect(name).toHaveLength(101);
+      expect(name.endsWith("…")).toBe(true);
+    }
+    expect(JSON.stringify(decision).length).toBeLessThan(16_384);
+  });
+
   it("a denied request logs no droppedHeaders and never reaches the origin", async () => {
     const { res, seen, decision } = await send("https://payments.localhost/v1/refund", {
       "X-User-Email": "ceo@example.com",

@@ -1,0 +1,73 @@
+// What ward prints reaches a terminal: a control character (ESC rewrites lines), a bidirectional control or a
+// line separator from text someone else wrote (a path a client sent, in a log line written before the gateway
+// percent-encoded such paths; an admin's grant reason) is printed as \uXXXX (scripts/io.ts), by every command
+// (scripts/ward.ts's main passes each line through it).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { isCleanText } from "../../policy/index.ts";
+import { terminalText } from "../../scripts/io.ts";
+import { wardLines } from "../support/ward-cli.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ward-terminal-text-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ID = "0f0f0f0f-1111-2222-3333-444444444444";
+/** A line as an older gateway wrote it for `GET /v1/<U+202E>exe.txt<CSI>2J<ESC>[1A/../healthz`: the raw path. */
+const RAW_PATH = "/v1/\u202eexe.txt\u009b2J\u001b[1A/../healthz";
+const LINE = JSON.stringify({
+  level: "info",
+  event: "decision",
+  time: "2026-12-01T10:00:00.000Z",
+  requestId: ID,
+  method: "GET",
+  host: "payments.localhost",
+  path: RAW_PATH,
+  effect: "deny",
+  reasons: ["bad-request"],
+  problem: "path-dot-segment",
+  status: 400,
+  mode: "enforce",
+  principal: "anonymous",
+  policyVersion: "ab".repeat(32),
+  service: null,
+  route: null,
+  rule: null,
+  trace: [],
+  latencyMs: 1,
+});
+
+describe("terminalText", () => {
+  it("writes controls, separators, bidirectional controls and lone surrogates as \\uXXXX", () => {
+    expect(terminalText("a\u001b[2Jb\rc\u0085d\u2028e\u202ef\u2066g\ud800h\udc00i")).toBe(
+      "a\\u001b[2Jb\\u000dc\\u0085d\\u2028e\\u202ef\\u2066g\\ud800h\\udc00i",
+    );
+  });
+
+  it("keeps tabs, letters of every script and whole surrogate pairs", () => {
+    const text = "name\tvalue é ß 中文 עברית 😀";
+    expect(terminalText(text)).toBe(text);
+  });
+
+  it("keeps JSON output JSON, with the same strings", () => {
+    const json = JSON.stringify({ path: RAW_PATH });
+    expect(JSON.parse(terminalText(json))).toEqual({ path: RAW_PATH });
+  });
+});
+
+describe("what ward prints from a log line", () => {
+  const log = join(dir, "decisions.jsonl");
+  writeFileSync(log, `${LINE}\n`);
+
+  it.each([
+    ["why", ID, log],
+    ["metrics", log],
+  ])("ward %s prints the raw path escaped", async (...args) => {
+    const run = await wardLines(...args);
+    expect(run.status, run.output).toBe(0);
+    const text = run.out.join(" ");
+    expect(text).toContain("/v1/\\u202eexe.txt\\u009b2J\\u001b[1A/../healthz");
+    expect(isCleanText(text), text).toBe(true);
+  });
+});
