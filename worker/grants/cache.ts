@@ -1,7 +1,8 @@
 // The active grants of each service, kept per isolate so a denied request does not cost a Durable Object
 // call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
 // (plus one read) can still be honoured; expiry is exact whatever this cache holds, because
-// applyGrants compares notAfter with the request's instant. If the grants cannot be read, none is honoured.
+// applyGrants compares notAfter with the request's instant. If the grants cannot be read again when due, none is
+// honoured until they can: not the copy from before, which may still hold a grant revoked since.
 import type { TimedGrant } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { grantsShard, type ConsumeResult } from "./store.ts";
@@ -28,6 +29,7 @@ async function load(env: Env, service: string, snapshot: RefreshingSnapshot<Time
   try {
     snapshot.store(await env.GRANTS.getByName(grantsShard(service)).active(now), now);
   } catch (error) {
+    snapshot.failed(now);
     logEvent("error", "grants-unavailable", { service, error: String(error) });
   }
 }

@@ -2,6 +2,7 @@
 // such copy follows:
 // - newest wins: a slow read that finishes after a later one does not put its older copy back;
 // - a stale limit: past it the copy is not used at all (revoked state must not live on while a store is down);
+// - for state that must fail closed at once (grants), a read that failed sets the copy aside until one succeeds;
 // - one background read at a time, but a read started ABANDONED_READ_MS ago or more is taken as abandoned (its
 //   request was cancelled before it could finish, and its promise may never settle): the next one reads again,
 //   rather than the isolate answering from a copy that only ages, or for good from none.
@@ -15,6 +16,8 @@ export class RefreshingSnapshot<T> {
   /** When the read that produced `value` started (ms since epoch). */
   private readAt = -Infinity;
   private inFlight: { read: Promise<void>; startedAt: number } | undefined;
+  /** When the newest failed read started (see failed()). */
+  private failedAt = -Infinity;
   private readonly maxStaleMs: number;
 
   /** `maxStaleMs`: how old a copy may be and still be used (Infinity: the last good copy is kept for good). */
@@ -33,9 +36,19 @@ export class RefreshingSnapshot<T> {
     return true;
   }
 
-  /** The copy, if there is one no older than the stale limit at `now`. */
+  /**
+   * A read started at `readAt` failed: the copy, read before it, is not used until a read started later
+   * stores one. For state an isolate must not go on honouring once it could not check it again (a revoked grant),
+   * where the stale limit alone would honour it for that long. The copy's age is unchanged, so the next caller
+   * reads again, one read at a time as before.
+   */
+  failed(readAt: number): void {
+    if (readAt >= this.readAt) this.failedAt = Math.max(this.failedAt, readAt);
+  }
+
+  /** The copy, if there is one no older than the stale limit at `now`, and no read after it failed. */
   current(now: number): T | undefined {
-    return now - this.readAt <= this.maxStaleMs ? this.value : undefined;
+    return now - this.readAt <= this.maxStaleMs && this.failedAt < this.readAt ? this.value : undefined;
   }
 
   /** The copy, however old (for state whose last good copy is kept for good, such as the active policy). */
@@ -70,6 +83,7 @@ export class RefreshingSnapshot<T> {
   reset(): void {
     this.value = undefined;
     this.readAt = -Infinity;
+    this.failedAt = -Infinity;
     this.inFlight = undefined;
   }
 }

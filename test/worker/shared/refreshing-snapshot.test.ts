@@ -27,6 +27,23 @@ describe("RefreshingSnapshot", () => {
     expect(new RefreshingSnapshot<string>().age(5)).toBe(Infinity);
   });
 
+  it("a failed read sets the copy aside until a read started later stores one", () => {
+    const snapshot = new RefreshingSnapshot<string>(30_000);
+    snapshot.store("copy", 1000);
+    // A read that started before the copy's and failed says nothing against it.
+    snapshot.failed(500);
+    expect(snapshot.current(1500)).toBe("copy");
+    snapshot.failed(3000);
+    expect(snapshot.current(3100)).toBeUndefined();
+    // Its age is the copy's: the next caller reads again.
+    expect(snapshot.age(3100)).toBe(2100);
+    // A read that started before the failed one and finishes now does not bring it back.
+    expect(snapshot.store("slow", 2000)).toBe(true);
+    expect(snapshot.current(3200)).toBeUndefined();
+    expect(snapshot.store("fresh", 4000)).toBe(true);
+    expect(snapshot.current(4100)).toBe("fresh");
+  });
+
   it("one read at a time; a read that never settles is abandoned after ABANDONED_READ_MS", async () => {
     const snapshot = new RefreshingSnapshot<string>();
     let started = 0;
