@@ -170,9 +170,19 @@ export const Conditions = z.strictObject({
 });
 export type Conditions = z.infer<typeof Conditions>;
 
+/**
+ * The longest window, or exception, a policy may set: a year. Without a bound a 310-digit duration is Infinity
+ * seconds (no window at all, so no limit), and a window of some millennia asks the Durable Object for a cleanup
+ * alarm past what the runtime accepts (2189): every first request of a key fails.
+ */
+export const MAX_POLICY_PERIOD = "366d";
+export const MAX_POLICY_PERIOD_SECONDS = 366 * 86_400;
+
 export const RateLimit = z.strictObject({
   limit: z.int().min(1).max(1_000_000),
-  period: duration.describe("window length, e.g. 60s or 1h"),
+  period: durationAtMost(MAX_POLICY_PERIOD_SECONDS, MAX_POLICY_PERIOD, "a year").describe(
+    "window length, e.g. 60s or 1h",
+  ),
   key: z.enum(["principal", "principal+route"]).default("principal+route"),
   failOpen: z
     .boolean()
@@ -446,8 +456,12 @@ export const IdentitySources = z.strictObject({
 });
 
 export const ExceptionLimits = z.strictObject({
-  maxDuration: duration.default("7d").describe("longest time-bounded exception that may be granted"),
-  breakGlassMaxDuration: duration.default("30m").describe("longest break-glass grant"),
+  maxDuration: durationAtMost(MAX_POLICY_PERIOD_SECONDS, MAX_POLICY_PERIOD, "a year")
+    .default("7d")
+    .describe("longest time-bounded exception that may be granted"),
+  breakGlassMaxDuration: durationAtMost(MAX_POLICY_PERIOD_SECONDS, MAX_POLICY_PERIOD, "a year")
+    .default("30m")
+    .describe("longest break-glass grant"),
 });
 
 export const Metadata = z.strictObject({

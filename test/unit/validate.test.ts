@@ -552,6 +552,16 @@ describe("the route bound", () => {
   });
 });
 
+describe("the longest periods a policy may set", () => {
+  it("takes a year (366d) as a rate-limit window and as the exception limits", () => {
+    const d = base();
+    rule0(d).rateLimit = { limit: 5, period: "366d" };
+    d.exceptions = { maxDuration: "366d", breakGlassMaxDuration: "8784h" };
+    const result = validatePolicy(d);
+    expect(result.ok, JSON.stringify(result.issues)).toBe(true);
+  });
+});
+
 describe("more fixtures per code", () => {
   it.each<[string, (d: any) => void, IssueCode, string]>([
     ["version 2", (d) => (d.version = 2), "invalid-value", "version"],
@@ -570,6 +580,32 @@ describe("more fixtures per code", () => {
       (d) => (rule0(d).rateLimit = { limit: 5, period: "5 minutes" }),
       "invalid-format",
       `${RULE0}.rateLimit.period`,
+    ],
+    // A window past a year: a 310-digit one is Infinity seconds (no limit at all), one of millennia asks the
+    // limiter for an alarm past what the runtime accepts.
+    [
+      "a rate-limit period above 366d",
+      (d) => (rule0(d).rateLimit = { limit: 5, period: "367d" }),
+      "out-of-range",
+      `${RULE0}.rateLimit.period`,
+    ],
+    [
+      "a rate-limit period of 310 digits",
+      (d) => (rule0(d).rateLimit = { limit: 5, period: `1${"0".repeat(309)}s` }),
+      "out-of-range",
+      `${RULE0}.rateLimit.period`,
+    ],
+    [
+      "an exceptions.maxDuration above 366d",
+      (d) => (d.exceptions = { maxDuration: "9999999d" }),
+      "out-of-range",
+      "exceptions.maxDuration",
+    ],
+    [
+      "an exceptions.breakGlassMaxDuration of 310 digits",
+      (d) => (d.exceptions = { breakGlassMaxDuration: `1${"0".repeat(309)}m` }),
+      "out-of-range",
+      "exceptions.breakGlassMaxDuration",
     ],
     [
       "bad hour",

@@ -64,7 +64,8 @@ export class RateLimiter extends DurableObject<Env> {
   async lease(want: number, limit: number, periodSeconds: number, now: number): Promise<RateLimitLease> {
     if (!(Number.isInteger(want) && want >= 1)) throw new RangeError(`rate limit: bad lease ${want}`);
     if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`rate limit: bad limit ${limit}`);
-    if (!(periodSeconds > 0) || !Number.isFinite(now)) throw new RangeError("rate limit: bad period or time");
+    if (!(periodSeconds > 0 && Number.isFinite(periodSeconds)) || !Number.isFinite(now))
+      throw new RangeError("rate limit: bad period or time");
     const period = Math.round(periodSeconds * 1000);
     // Synchronous from here to the write: no other call can run in between.
     this.ensureTable();
