@@ -5,7 +5,7 @@
 // `admin` lets nobody in.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { parseBody } from "./body.ts";
+import { parseBody, plainText } from "./body.ts";
 import {
   adminAnswersOn,
   denylistReason,
@@ -57,12 +57,12 @@ const PushBody = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .nullable(),
-  message: z.string().max(500).default(""),
+  message: plainText(z.string().max(500)).default(""),
 });
 
 const ShadowBody = z.strictObject({
   text: PolicyText,
-  message: z.string().max(500).default(""),
+  message: plainText(z.string().max(500)).default(""),
 });
 
 const PromoteBody = z.strictObject({
@@ -72,7 +72,7 @@ const PromoteBody = z.strictObject({
     .nullable(),
   /** The candidate the caller reviewed: promoted only if it is still the one evaluated in shadow. */
   candidate: z.string().regex(/^[0-9a-f]{64}$/),
-  message: z.string().max(500).default("promote the shadow candidate"),
+  message: plainText(z.string().max(500)).default("promote the shadow candidate"),
 });
 
 const RollbackBody = z.strictObject({
@@ -81,7 +81,7 @@ const RollbackBody = z.strictObject({
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
   expected: z.string().regex(/^[0-9a-f]{64}$/),
-  message: z.string().max(500).default(""),
+  message: plainText(z.string().max(500)).default(""),
 });
 
 export const admin = new Hono<AdminEnv>();

@@ -2,7 +2,17 @@
 // (admins may see it; nothing is changed). Read with a bound, so no body is taken into memory whole first.
 import type { Context, Env } from "hono";
 import type { z } from "zod";
+import { isCleanText } from "../../policy/index.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
+
+/**
+ * Free text an admin writes (a reason, a ticket, a push message): read by other admins in `ward` output, the
+ * history and webhooks, and written to the log. No control, line-separator or bidirectional character, which
+ * could rewrite or hide what is shown around it.
+ */
+export function plainText<S extends z.ZodString>(schema: S) {
+  return schema.refine(isCleanText, "must not hold control, line-separator or bidirectional characters");
+}
 
 /** Every admin body but a policy's is a few KB. */
 export const MAX_ADMIN_BODY_BYTES = 64 * 1024;

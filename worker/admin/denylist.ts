@@ -2,7 +2,7 @@
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { parseBody } from "./body.ts";
+import { parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
 import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
 import {
@@ -70,7 +70,7 @@ const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"]),
   // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
   value: z.string().trim().min(1).max(2_200),
-  reason: z.string().trim().min(3, "give the reason").max(500),
+  reason: plainText(z.string().trim().min(3, "give the reason").max(500)),
   until: z.iso.datetime({ offset: true }).optional(),
 });
 

@@ -4,9 +4,10 @@
 // the past, a duration over the policy's cap or a missing reason changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { parseBody } from "./body.ts";
+import { parseBody, plainText } from "./body.ts";
 import {
   durationSeconds,
+  isCleanText,
   METHODS,
   NAME_PATTERN,
   namesOnePrincipal,
@@ -26,10 +27,10 @@ const ExceptionBody = z.strictObject({
   service: z.string().min(1),
   routes: Routes,
   methods: Methods,
-  reason: z.string().trim().min(3, "give the reason").max(500),
-  ticket: z.string().trim().min(1, "give the ticket").max(200),
-  requestedBy: z.string().trim().min(1).max(200),
-  approvedBy: z.string().trim().min(1).max(200),
+  reason: plainText(z.string().trim().min(3, "give the reason").max(500)),
+  ticket: plainText(z.string().trim().min(1, "give the ticket").max(200)),
+  requestedBy: plainText(z.string().trim().min(1).max(200)),
+  approvedBy: plainText(z.string().trim().min(1).max(200)),
   notBefore: z.iso.datetime({ offset: true }).optional(),
   notAfter: z.iso.datetime({ offset: true }),
   maxUses: z.int().min(1).max(1_000_000).optional(),
@@ -40,7 +41,7 @@ const BreakGlassBody = z.strictObject({
   service: z.string().min(1),
   routes: Routes,
   methods: Methods,
-  justification: z.string().trim().min(10, "say why, in a sentence").max(1000),
+  justification: plainText(z.string().trim().min(10, "say why, in a sentence").max(1000)),
   minutes: z
     .int()
     .min(1)
@@ -70,6 +71,8 @@ function checkSize(grant: NewGrant): Checked {
   }
   if (grant.methods !== "*" && new Set(grant.methods).size !== grant.methods.length)
     return { ok: false, error: "a method is listed twice" };
+  if (!Object.values(grant.principal).every((v) => typeof v !== "string" || isCleanText(v)))
+    return { ok: false, error: "the principal must not hold control, line-separator or bidirectional characters" };
   if (new TextEncoder().encode(JSON.stringify(grant.principal)).length > MAX_GRANT_PRINCIPAL_BYTES)
     return { ok: false, error: `the principal is longer than ${MAX_GRANT_PRINCIPAL_BYTES} bytes` };
   return { ok: true };
@@ -148,7 +151,7 @@ function serviceParam(c: Context<AdminEnv>, value: string | undefined): string |
   return NAME_PATTERN.test(value) ? value : c.json({ error: `"${value.slice(0, 64)}" is not a service name` }, 400);
 }
 
-const RevokeReason = z.string().trim().max(500, "the reason is longer than 500 characters");
+const RevokeReason = plainText(z.string().trim().max(500, "the reason is longer than 500 characters"));
 
 /** Lists the grants of one service, or of every service the active policy has; `all=1` adds ended ones. */
 async function listGrants(c: Context<AdminEnv>): Promise<Response> {
