@@ -38,7 +38,10 @@ function untilFrom(forText: string | undefined, until: string | undefined, now: 
   if (forText !== undefined) {
     if (!/^[0-9]+[smhd]$/.test(forText))
       throw new CliError(`--for ${forText}: expected a duration such as 30m, 12h or 3d`);
-    return new Date(now + durationSeconds(forText) * 1000).toISOString();
+    const end = new Date(now + durationSeconds(forText) * 1000);
+    // Past what a date can be (about 275,000 years): no grant, and no RangeError from toISOString either.
+    if (Number.isNaN(end.getTime())) throw new CliError(`--for ${forText}: longer than any grant may be`);
+    return end.toISOString();
   }
   return new Date(instantFlag("until", until!)).toISOString();
 }

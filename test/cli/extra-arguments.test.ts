@@ -1,6 +1,7 @@
 // A command refuses an argument it has no place for (exit 2), rather than acting on the rest: `ward validate a.yaml
 // b.yaml` would otherwise report a.yaml clean and never read b.yaml, and a quoting slip in `ward exceptions grant`
-// would grant without the words that fell out of their flag. Nothing is read or sent before the refusal.
+// would grant without the words that fell out of their flag. Nothing is read or sent before the refusal. A
+// --for past any date is told as such too.
 import { describe, expect, it } from "vitest";
 import { wardLines } from "../support/ward-cli.ts";
 
@@ -38,5 +39,29 @@ describe("arguments a command has no place for", () => {
   it("still takes what each command has a place for", async () => {
     const run = await wardLines("validate", DEMO);
     expect(run.status, run.output).toBe(0);
+  });
+
+  it("says a --for past any date is too long, rather than failing with a RangeError", async () => {
+    const run = await wardLines(
+      "exceptions",
+      "grant",
+      ...NOWHERE,
+      "--service",
+      "payments",
+      "--principal",
+      "ann@example.com",
+      "--for",
+      "99999999999999999d",
+      "--reason",
+      "incident",
+      "--ticket",
+      "T-1",
+      "--requested-by",
+      "ann",
+      "--approved-by",
+      "bob",
+    );
+    expect(run.status, run.output).toBe(2);
+    expect(run.err[0]).toMatch(/^ward exceptions: --for 99999999999999999d: longer than any grant may be/);
   });
 });
