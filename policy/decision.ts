@@ -24,9 +24,11 @@ export const REASONS = [
 export type Reason = (typeof REASONS)[number];
 
 /**
- * Reasons the gateway adds around the policy's decision, from its durable state: time-bounded grants
- * (policy/grants.ts) and the denylist; and from the connection: an upgrade the route does not carry
- * (policy/websocket/upgrade.ts). evaluate() alone never gives them; unit tests and the workerd tests cover them.
+ * Reasons the gateway adds around the policy's decision from its durable state: time-bounded grants
+ * (policy/grants.ts) and the denylist. evaluate() alone never gives them, nor does a shadow candidate's decision
+ * (`ward shadow report` counts them apart); unit tests and the workerd tests cover them. (An upgrade a route
+ * does not carry, `upgrade-not-allowed` or `upgrade-cross-origin`, is the policy's routes' and the request's
+ * doing: the gateway decides it for a shadow candidate too.)
  */
 export const STATE_REASONS: readonly Reason[] = [
   "allowed-by-exception",
@@ -34,8 +36,6 @@ export const STATE_REASONS: readonly Reason[] = [
   "revoked",
   "quarantined",
   "denylist-unavailable",
-  "upgrade-not-allowed",
-  "upgrade-cross-origin",
 ];
 
 /**

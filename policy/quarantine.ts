@@ -1,16 +1,18 @@
 // Which denials count towards quarantine (a workload walking the internal graph gets refused for a while):
 // those of an identified caller the policy refused (403, or 404 for a hidden service), not those of a caller
-// already listed, and not those a browser made for another origin's page (images, scripts, forms of a page the
-// person only viewed): any page could otherwise get its viewers quarantined. Nor an upgrade refused on a route
-// the caller may use (an app that retries its socket in a loop is misconfigured, not walking the graph).
+// already listed, and not those a person's browser made unasked (for another origin's page, or for the images,
+// scripts and frames of a page the person only viewed): any page could otherwise get its viewers quarantined.
+// Only a person's sign-in rides on such requests; a workload that sends a browser's headers is counted. Nor an
+// upgrade refused on a route the caller may use (an app that retries its socket in a loop is misconfigured, not
+// walking the graph).
 import type { Decision } from "./decision.ts";
 import { isListed } from "./denylist.ts";
 import { credentialParts, type Identity } from "./identity.ts";
 
-/** `madeForAnotherOrigin` is asked last, only for a denial that would otherwise count (it reads request headers). */
+/** `madeUnaskedByABrowser` is asked last, only for a denial that would otherwise count (it reads request headers). */
 export function countsTowardQuarantine(
   decision: Pick<Decision, "effect" | "principal" | "status" | "reasons">,
-  madeForAnotherOrigin: () => boolean,
+  madeUnaskedByABrowser: () => boolean,
 ): boolean {
   return (
     decision.effect === "deny" &&
@@ -18,7 +20,7 @@ export function countsTowardQuarantine(
     (decision.status === 403 || decision.status === 404) &&
     !isListed(decision) &&
     decision.reasons[0] !== "upgrade-not-allowed" &&
-    !madeForAnotherOrigin()
+    !madeUnaskedByABrowser()
   );
 }
 

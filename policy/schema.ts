@@ -171,9 +171,10 @@ export const Conditions = z.strictObject({
 export type Conditions = z.infer<typeof Conditions>;
 
 /**
- * The longest window, or exception, a policy may set: a year. Without a bound a 310-digit duration is Infinity
- * seconds (no window at all, so no limit), and a window of some millennia asks the Durable Object for a cleanup
- * alarm past what the runtime accepts (2189): every first request of a key fails.
+ * The longest window, exception or quarantine a policy may set: a year. Without a bound a 310-digit duration is
+ * Infinity seconds (no window at all, so no limit), and one of some millennia asks a Durable Object for an alarm
+ * past what the runtime accepts (2189), or makes an instant no date can hold: the call fails, and with it the
+ * rate limit's first request of a key, or every quarantine count.
  */
 export const MAX_POLICY_PERIOD = "366d";
 export const MAX_POLICY_PERIOD_SECONDS = 366 * 86_400;
@@ -492,8 +493,12 @@ export const PolicyDocument = z.strictObject({
   quarantine: z
     .strictObject({
       deniedRequests: z.int().min(1).max(100_000).describe("denied requests of one identity that trigger it"),
-      within: duration.describe("the window they are counted in, e.g. 60s"),
-      for: duration.describe("how long the identity is then refused, e.g. 1h"),
+      within: durationAtMost(MAX_POLICY_PERIOD_SECONDS, MAX_POLICY_PERIOD, "a year").describe(
+        "the window they are counted in, e.g. 60s",
+      ),
+      for: durationAtMost(MAX_POLICY_PERIOD_SECONDS, MAX_POLICY_PERIOD, "a year: revoke for longer").describe(
+        "how long the identity is then refused, e.g. 1h",
+      ),
     })
     .optional()
     .describe("refuse an identity that keeps being denied (a workload walking the internal graph)"),

@@ -35,7 +35,7 @@ import { logEvent } from "./log/events.ts";
 import { logAnswer, logDecision } from "./log/decisions.ts";
 import { assertionFor, assertionKeys } from "./origin/assertion.ts";
 import { forward, originTimeout } from "./origin/forward.ts";
-import { madeForAnotherOrigin } from "./pages/browser.ts";
+import { madeForAnotherOrigin, madeUnaskedByABrowser } from "./pages/browser.ts";
 import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
 import { checkRateLimits } from "./rate-limit/limiter.ts";
 import { asReceived, parseReceived, rawPath } from "./request-target.ts";
@@ -195,7 +195,16 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   // What a WebSocket's directory facts are as of (worker/websocket/watch.ts): the copy identify checks them against.
   const directoryAsOf = denylistCopyReadAt(started);
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  const identified = await identify(request, policy, started, requestId);
+  // A shadow candidate is evaluated on the same verified facts: those it reads too (groups, posture) are fetched.
+  const candidate = shadowPolicy();
+  const shadow = candidate && candidate.version !== policy.version ? candidate : undefined;
+  const needs = shadow
+    ? {
+        groups: policy.needs.groups || shadow.needs.groups,
+        devicePosture: policy.needs.devicePosture || shadow.needs.devicePosture,
+      }
+    : policy.needs;
+  const identified = await identify(request, policy, started, requestId, needs);
   const { identity, certificate, credentials } = identified;
   const url = parseReceived(received);
   const facts = requestFacts(request, received, url, identity);
@@ -206,12 +215,16 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   // A workload walking the internal graph: its denials are counted off the request path.
   const quarantine = policy.document.quarantine;
-  if (quarantine && countsTowardQuarantine(decision, () => madeForAnotherOrigin(request)))
+  if (quarantine && countsTowardQuarantine(decision, () => madeUnaskedByABrowser(request, identity)))
     for (const key of quarantineKeys(identity, decision.principal))
       waitUntil(countDenial(env, key, quarantine, started));
   // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
-  const shadow = shadowPolicy();
-  const shadowDecision = shadow && shadow.version !== policy.version ? evaluate(shadow, facts, started) : undefined;
+  // Its own routes decide an upgrade too (policy/websocket/upgrade.ts), as they would once promoted.
+  const shadowDecision = shadow
+    ? upgrade === "none"
+      ? evaluate(shadow, facts, started)
+      : applyUpgrade(shadow, evaluate(shadow, facts, started), upgrade, () => madeForAnotherOrigin(request))
+    : undefined;
 
   const service =
     decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;

@@ -553,10 +553,11 @@ describe("the route bound", () => {
 });
 
 describe("the longest periods a policy may set", () => {
-  it("takes a year (366d) as a rate-limit window and as the exception limits", () => {
+  it("takes a year (366d) as a rate-limit window, the exception limits and a quarantine's", () => {
     const d = base();
     rule0(d).rateLimit = { limit: 5, period: "366d" };
     d.exceptions = { maxDuration: "366d", breakGlassMaxDuration: "8784h" };
+    d.quarantine = { deniedRequests: 5, within: "366d", for: "366d" };
     const result = validatePolicy(d);
     expect(result.ok, JSON.stringify(result.issues)).toBe(true);
   });
@@ -594,6 +595,18 @@ describe("more fixtures per code", () => {
       (d) => (rule0(d).rateLimit = { limit: 5, period: `1${"0".repeat(309)}s` }),
       "out-of-range",
       `${RULE0}.rateLimit.period`,
+    ],
+    [
+      "a quarantine counted within millennia",
+      (d) => (d.quarantine = { deniedRequests: 5, within: "100000d", for: "1h" }),
+      "out-of-range",
+      "quarantine.within",
+    ],
+    [
+      "a quarantine of millennia",
+      (d) => (d.quarantine = { deniedRequests: 5, within: "60s", for: "100000000d" }),
+      "out-of-range",
+      "quarantine.for",
     ],
     [
       "an exceptions.maxDuration above 366d",

@@ -1,6 +1,7 @@
 // People in a browser get a way forward instead of JSON: no identity -> the Access login, which returns
 // them to the page; denied -> a page with the app, the request id and whom to ask. Never the failing check.
 import { crossOriginRequest } from "../../policy/cross-origin.ts";
+import type { Identity } from "../../policy/index.ts";
 import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
 
 /**
@@ -11,6 +12,26 @@ import { escapeHtml, PAGE_STYLE } from "../../policy/page-style.ts";
 export function madeForAnotherOrigin(request: Request): boolean {
   const { headers } = request;
   return crossOriginRequest(headers.get("sec-fetch-site"), headers.get("origin"), () => originOf(request.url));
+}
+
+/**
+ * A request a browser made by itself for what a page embeds (an image, a script, a style sheet, a frame), not a
+ * navigation nor the page's own fetch. Fetch Metadata, set by browsers; absent from API clients.
+ */
+function embeddedByAPage(request: Request): boolean {
+  const dest = request.headers.get("sec-fetch-dest");
+  return dest !== null && dest !== "document" && dest !== "empty";
+}
+
+/**
+ * A request a person's browser made unasked: for a page of another origin, or for what a page embeds (a wiki
+ * page anyone may edit can hold images of paths its readers may not open). Only a person's Access sign-in is
+ * a credential a browser attaches by itself; Fetch Metadata and Origin are any other client's to choose, so a
+ * caller with a workload credential or a service token is never taken for one, whatever those headers say.
+ */
+export function madeUnaskedByABrowser(request: Request, identity: Identity): boolean {
+  if (!identity.user || identity.workload || identity.workloadToken) return false;
+  return madeForAnotherOrigin(request) || embeddedByAPage(request);
 }
 
 /** The request's own origin; an empty string, which no Origin header equals, when its URL does not parse (bare workerd, a hostile Host). */
