@@ -153,6 +153,10 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
     env: options.env,
     configFlag: options.config === "wrangler.toml" ? "" : ` --config ${options.config}`,
     policy: options.policy,
+    policyFlag:
+      options.policy === join(dirname(options.config), "policy", `${options.env}.yaml`)
+        ? ""
+        : ` --policy ${options.policy}`,
     kvPlaceholder: typeof kv?.id !== "string" || isPlaceholderId(kv.id),
     vpcPlaceholders: origins.filter((o) => {
       const id = tables(env?.vpc_services).find((t) => t.binding === o.binding)?.service_id;

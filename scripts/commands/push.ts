@@ -26,7 +26,7 @@ export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run
     validate, show who gains and loses access against the active version, then activate FILE
     (compare-and-set: refused if someone else pushed in between); --dry-run stops after the diff
     and exits as ward diff does (4 when access may widen)
-ward push --env ENV FILE --bootstrap [--dry-run]
+ward push --env ENV [--config wrangler.toml] FILE --bootstrap [--dry-run]
     print the wrangler commands that put the first version into a new environment's KV
     (a YAML file past 768 KiB: its JSON form written as FILE.json; --dry-run writes nothing)`;
 
@@ -35,10 +35,12 @@ const shellWord = (path: string): string =>
   /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
 /** The first version cannot go through the admin API (no policy names an admin yet): straight into KV. */
-function bootstrapCommands(env: string, file: string, version: string): string[] {
+function bootstrapCommands(env: string, file: string, version: string, config?: string): string[] {
+  // The binding POLICY is resolved in the config wrangler reads: the environment's own, not ./wrangler.toml's.
+  const c = config ? ` --config ${shellWord(config)}` : "";
   return [
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY "${versionKey(version)}" --path ${shellWord(file)}`,
-    `npx wrangler kv key put --remote --env ${env} --binding POLICY ${ACTIVE_KEY} ${version}`,
+    `npx wrangler kv key put --remote --env ${env}${c} --binding POLICY "${versionKey(version)}" --path ${shellWord(file)}`,
+    `npx wrangler kv key put --remote --env ${env}${c} --binding POLICY ${ACTIVE_KEY} ${version}`,
   ];
 }
 
@@ -51,6 +53,7 @@ function parsePushArgs(args: string[]) {
       message: { type: "string", default: "" },
       "dry-run": { type: "boolean", default: false },
       bootstrap: { type: "boolean", default: false },
+      config: { type: "string" },
     },
   });
 }
@@ -77,6 +80,7 @@ async function printBootstrap(
   next: CompiledPolicy,
   dryRun: boolean,
   io: Io,
+  config?: string,
 ): Promise<number> {
   if (!env || local) throw new CliError("--bootstrap is for a deployed environment: give --env ENV");
   if (next.document.metadata.environment !== env) {
@@ -88,7 +92,7 @@ async function printBootstrap(
   const stored = text.forGateway === text.ofFile ? file : await writeJsonForm(file, text.forGateway, io, dryRun);
   io.out(`# the first version of ${env}: ${next.version}`);
   io.out("# run once, when the environment has no policy; every later push goes through ward push");
-  for (const line of bootstrapCommands(env, stored, next.version)) io.out(line);
+  for (const line of bootstrapCommands(env, stored, next.version, config)) io.out(line);
   return EXIT.ok;
 }
 
@@ -154,7 +158,9 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
       next,
       values["dry-run"],
       io,
+      values.config,
     );
+  if (values.config) throw new CliError("--config is for --bootstrap (the wrangler config its commands use)");
 
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);

@@ -7,7 +7,7 @@ import { envWhere, type Check, type DoctorContext, type Finding } from "./types.
 /** Bindings worker/env.ts declares as required, whatever the top level says. */
 const WORKER_NEEDS: Readonly<Record<string, readonly string[]>> = {
   kv_namespaces: ["POLICY"],
-  durable_objects: ["POLICY_CONTROL"],
+  durable_objects: ["POLICY_CONTROL", "GRANTS", "DENYLIST", "DENIAL_COUNTER", "RATE_LIMITER", "SSF_REPLAY"],
 };
 
 /** Origins are service bindings locally and Workers VPC services when deployed: either one counts. */
@@ -35,7 +35,10 @@ export const checkBindings: Check = (ctx: DoctorContext) => {
 
   for (const { kind, table, names } of BINDING_KINDS) {
     const top = names(ctx.top);
-    const needed = [...new Set([...(WORKER_NEEDS[kind] ?? []), ...top])];
+    // With a policy, the origins an environment needs are the policy's (origin-unbound reports those), not
+    // the local Worker's demo origins.
+    const fromTop = ctx.policy && ORIGIN_KINDS.includes(kind) ? [] : top;
+    const needed = [...new Set([...(WORKER_NEEDS[kind] ?? []), ...fromTop])];
     const present = ORIGIN_KINDS.includes(kind) ? envOrigins : new Set(names(ctx.env));
     const missing = needed.filter((name) => !present.has(name) && !reportedAsOrigins.has(name));
     if (missing.length === 0) continue;

@@ -2,7 +2,7 @@
 // off, as they must be) the deployed gateway answers nothing; a service host no route covers is served by
 // whatever else answers for it in the zone, which is a way around Ward, not through it.
 import { isTable } from "./config.ts";
-import { envWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
+import { envWhere, topWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
 
 interface RoutePattern {
   host: string;
@@ -43,6 +43,19 @@ function covers(pattern: RoutePattern, host: string): boolean {
 }
 
 export const checkRoutes: Check = (ctx: DoctorContext) => {
+  // wrangler refuses an environment (or top level) with both: "Expected exactly one of ["routes","route"]".
+  for (const table of [ctx.top, ctx.env]) {
+    if (table.route !== undefined && table.routes !== undefined)
+      return [
+        {
+          severity: "error",
+          code: "routes-conflict",
+          where: table === ctx.env ? envWhere(ctx) : topWhere(ctx),
+          message: "both `route` and `routes` are set: wrangler refuses to deploy the config",
+          fix: "keep `routes` and remove `route`",
+        },
+      ];
+  }
   const routes = routePatterns(ctx.env) ?? routePatterns(ctx.top) ?? [];
   if (routes.length === 0) {
     return [

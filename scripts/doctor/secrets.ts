@@ -10,7 +10,20 @@ export const WORKER_SECRETS: readonly string[] = [SIGNING_KEYS];
 
 /** Every secret the environment needs: the Worker's own, and whatever the config lists as required. */
 export function neededSecrets(ctx: DoctorContext): string[] {
-  return [...new Set([...WORKER_SECRETS, ...(requiredSecrets(ctx.top) ?? []), ...(requiredSecrets(ctx.env) ?? [])])];
+  return [
+    ...new Set([
+      ...WORKER_SECRETS,
+      ...(requiredSecrets(ctx.top) ?? []),
+      ...(requiredSecrets(ctx.env) ?? []),
+      ...policySecrets(ctx),
+    ]),
+  ];
+}
+
+/** Secrets the policy names: a transmitter's push authorization and its poll authorization (worker/ssf/). */
+function policySecrets(ctx: DoctorContext): string[] {
+  const transmitters = Object.values(ctx.policy?.document.sharedSignals?.transmitters ?? {});
+  return transmitters.flatMap((t) => [t.authorization, t.poll?.authorization].filter((s): s is string => !!s));
 }
 
 function quoted(names: readonly string[]): string {

@@ -34,6 +34,7 @@ export type FindingCode =
   | "signing-key-not-declared"
   | "breakglass-webhook-unset"
   | "routes-missing"
+  | "routes-conflict"
   | "host-not-routed"
   | "token-issuer-unreachable"
   | "token-issuer-no-keys"

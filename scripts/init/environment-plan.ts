@@ -77,6 +77,10 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
     throw new CliError(
       `[env.${name}] has no routes: give --route PATTERN --zone ZONE (e.g. --route "*.${name}.example.com/*" --zone example.com) or --custom-domain HOST`,
     );
+  if (routes && env?.route !== undefined)
+    throw new CliError(
+      `[env.${name}] sets \`route\`: remove it (wrangler takes exactly one of route and routes), then run ward init with --route/--custom-domain again`,
+    );
   const topName = typeof top.name === "string" ? top.name : "ward";
   const envVars = vars(env);
   const requirements: Requirement[] = [
@@ -121,7 +125,9 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
     force: options.issuer !== undefined,
   });
   for (const [key, value] of Object.entries(vars(top))) {
-    if (key === "WARD_ENV" || typeof value !== "string") continue;
+    // Planned above (or below, with --production) for this environment: the local Worker's value is not its.
+    if (key === "WARD_ENV" || key === "ASSERTION_ISSUER" || key === PRODUCTION_VAR || typeof value !== "string")
+      continue;
     requirements.push({ kind: "key", table: ["vars"], key, value, force: false });
   }
   if (options.production) {

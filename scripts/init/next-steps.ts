@@ -9,6 +9,8 @@ export interface StepsInput {
   env: string;
   /** `--config X` for every command when the config is not ./wrangler.toml. */
   configFlag: string;
+  /** `--policy X` for doctor when the policy is not where doctor looks by default (policy/ENV.yaml beside the config). */
+  policyFlag?: string;
   policy: string;
   kvPlaceholder: boolean;
   /** Origins whose VPC service id is still a placeholder, with where cloudflared reaches them. */
@@ -59,10 +61,11 @@ export function nextSteps(input: StepsInput): string[] {
         ? `npm run --silent ward -- keygen | npx wrangler secret put ${secret} --env ${env}${c}`
         : `npx wrangler secret put ${secret} --env ${env}${c}`,
     ]);
-  steps.push([`npm run ward -- doctor --env ${env}${c} --secrets ${input.secrets.join(",")}`]);
+  const p = input.policyFlag ?? "";
+  steps.push([`npm run ward -- doctor --env ${env}${c}${p} --secrets ${input.secrets.join(",")}`]);
   steps.push([`npx wrangler deploy --env ${env}${c}`]);
   steps.push([
-    `npm run ward -- push --env ${env} ${input.policy} --bootstrap`,
+    `npm run ward -- push --env ${env}${c} ${input.policy} --bootstrap`,
     "then run the two `wrangler kv key put` commands it prints",
   ]);
   const width = String(steps.length).length;

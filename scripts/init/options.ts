@@ -47,6 +47,7 @@ export const usage = `ward init --env ENV [--config wrangler.toml] [--policy FIL
 
 export const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const BINDING = /^[A-Z][A-Z0-9_]*$/;
+const CUSTOM_DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOST = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ORIGIN_HOST =
   /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$|^[0-9.]+$|^\[[0-9a-f:]+\]$/;
@@ -124,7 +125,12 @@ export function parseInitArgs(args: string[]): InitOptions {
             zone_name: check("--zone", values.zone!, HOST, "a zone name such as example.com"),
           })),
           ...(values["custom-domain"] ?? []).map((host) => ({
-            pattern: check("--custom-domain", host, HOST, "a host name such as payments.example.com"),
+            pattern: check(
+              "--custom-domain",
+              host,
+              CUSTOM_DOMAIN,
+              "a host name such as payments.example.com (Custom Domains take no wildcard)",
+            ),
             custom_domain: true as const,
           })),
         ]

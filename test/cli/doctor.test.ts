@@ -588,7 +588,9 @@ describe("ward doctor: broken configs", () => {
     ]);
     const findings = run.out.filter((l) => /^(error|warning)\[/.test(l));
     expect(findings[0]).toContain("[env.staging.kv_namespaces]: kv_namespaces: POLICY missing");
-    expect(findings[1]).toContain("[env.staging.durable_objects.bindings]: durable_objects: POLICY_CONTROL missing");
+    expect(findings[1]).toContain(
+      "[env.staging.durable_objects.bindings]: durable_objects: POLICY_CONTROL, GRANTS (the Worker needs it), DENYLIST (the Worker needs it), DENIAL_COUNTER (the Worker needs it), RATE_LIMITER (the Worker needs it), SSF_REPLAY (the Worker needs it) missing",
+    );
     expect(findings[2]).toContain(
       "[env.staging.analytics_engine_datasets]: analytics_engine_datasets: DECISIONS missing",
     );
