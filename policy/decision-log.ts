@@ -194,7 +194,8 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
   const { decision } = record;
   const target = decision.target ?? record.request;
   return {
-    level: "info",
+    // An answer of 500 or more is an outage to alert on (denylist-unavailable, origin-error, ...), decided or not.
+    level: record.status >= 500 ? "error" : "info",
     event: "decision",
     time: new Date(record.time).toISOString(),
     requestId: record.requestId,

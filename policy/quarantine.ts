@@ -3,8 +3,8 @@
 // already listed, and not those a person's browser made unasked (for another origin's page, or for the images,
 // scripts and frames of a page the person only viewed): any page could otherwise get its viewers quarantined.
 // Only a person's sign-in rides on such requests; a workload that sends a browser's headers is counted. Nor an
-// upgrade refused on a route the caller may use (an app that retries its socket in a loop is misconfigured, not
-// walking the graph).
+// upgrade refused on a route the caller may use, for the upgrade or its Origin (an app that retries its socket
+// in a loop is misconfigured, not walking the graph).
 import type { Decision } from "./decision.ts";
 import { isListed } from "./denylist.ts";
 import { credentialParts, type Identity } from "./identity.ts";
@@ -20,6 +20,7 @@ export function countsTowardQuarantine(
     (decision.status === 403 || decision.status === 404) &&
     !isListed(decision) &&
     decision.reasons[0] !== "upgrade-not-allowed" &&
+    decision.reasons[0] !== "upgrade-cross-origin" &&
     !madeUnaskedByABrowser()
   );
 }

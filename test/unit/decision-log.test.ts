@@ -129,6 +129,23 @@ describe("what the Worker writes is read back whole", () => {
     expect(parseDecisionLine(text)).toEqual(JSON.parse(text));
   });
 
+  it("a decided request answered 500 or more is logged at level error, to alert on; below, info", () => {
+    const at = (status: number, reasons: Decision["reasons"]) =>
+      decisionLine({
+        requestId: "r-3",
+        time: TIME,
+        decision: { ...bad, effect: "deny", status, reasons },
+        request: { method: "GET", host: "wiki.example.com", path: "/page" },
+        status,
+        latencyMs: 1,
+      }).level;
+    expect(at(503, ["denylist-unavailable"])).toBe("error");
+    expect(at(502, ["allowed-by-rule"])).toBe("error");
+    expect(at(504, ["allowed-by-rule"])).toBe("error");
+    expect(at(499, ["no-matching-rule"])).toBe("info");
+    expect(at(403, ["no-matching-rule"])).toBe("info");
+  });
+
   it("the decision line names the target, the outcome and the shadow's decision, never the query", () => {
     expect(decisionLine(full)).toEqual({
       level: "info",

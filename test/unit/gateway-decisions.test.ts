@@ -91,6 +91,10 @@ describe("countsTowardQuarantine", () => {
     expect(countsTowardQuarantine({ ...deny, reasons: ["quarantined"] }, () => false)).toBe(false);
     expect(countsTowardQuarantine(deny, () => true)).toBe(false);
   });
+  it("nor an upgrade refused on a route the caller may use, for the upgrade or for its Origin", () => {
+    for (const reason of ["upgrade-not-allowed", "upgrade-cross-origin"] as const)
+      expect(countsTowardQuarantine({ ...deny, reasons: [reason] }, () => false)).toBe(false);
+  });
 });
 
 describe("credentialBehind and countryOf", () => {

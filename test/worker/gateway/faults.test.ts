@@ -325,6 +325,8 @@ describe("the origin", () => {
       const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com" }) };
       const lines: string[] = [];
       vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+      // An answer of 500 or more is logged at level error, to console.error.
+      vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
       const failed = await get(`https://wiki.localhost${path}`, headers);
       vi.restoreAllMocks();
       expect(failed.res.status).toBe(status);
@@ -333,7 +335,7 @@ describe("the origin", () => {
       const line = lines
         .map((l) => parseDecisionLine(l))
         .find((l) => l?.requestId === failed.res.headers.get("ward-request-id"));
-      expect(line).toMatchObject({ effect: "allow", status, outcome });
+      expect(line).toMatchObject({ level: "error", effect: "allow", status, outcome });
       expect((await get("https://wiki.localhost/page", headers)).res.status).toBe(200);
     },
   );
