@@ -99,6 +99,18 @@ async function decide(
   return use.ok ? granted : decision;
 }
 
+/**
+ * Whether a grant in force at the refused request's service names an Access group while the caller's groups were
+ * not fetched (no rule of the policy reads groups, policy/compile.ts, and grants come and go without a push):
+ * unknown groups match no grant, so the request is identified again with them and decided again. Only a denial a
+ * grant may lift gets here, and the service's grants are the copy decide() just read.
+ */
+async function grantNeedsGroups(env: Env, decision: Decision, identity: Identity, now: number): Promise<boolean> {
+  if (decision.effect !== "deny" || !decision.service || !grantMayApply(decision)) return false;
+  if (!identity.user || identity.user.groups !== undefined) return false;
+  return (await grantsFor(env, decision.service, now)).some((grant) => "group" in grant.principal);
+}
+
 interface Fulfilled {
   response: Response;
   /** Why the allowed request was not forwarded, when it was not; or that it became a relayed WebSocket. */
@@ -204,14 +216,19 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
         devicePosture: policy.needs.devicePosture || shadow.needs.devicePosture,
       }
     : policy.needs;
-  const identified = await identify(request, policy, started, requestId, needs);
-  const { identity, certificate, credentials } = identified;
+  let identified = await identify(request, policy, started, requestId, needs);
   const url = parseReceived(received);
-  const facts = requestFacts(request, received, url, identity);
+  let facts = requestFacts(request, received, url, identified.identity);
   const upgrade: UpgradeKind = upgradeOf(request);
-  const decision = await decide(env, policy, facts, certificate, started, waitUntil, (d) =>
-    upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request)),
-  );
+  const withUpgrade = (d: Decision) =>
+    upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request));
+  let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
+  if (await grantNeedsGroups(env, decision, identified.identity, started)) {
+    identified = await identify(request, policy, started, requestId, { ...needs, groups: true });
+    facts = requestFacts(request, received, url, identified.identity);
+    decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
+  }
+  const { identity, certificate, credentials } = identified;
 
   // A workload walking the internal graph: its denials are counted off the request path.
   const quarantine = policy.document.quarantine;

@@ -1,0 +1,96 @@
+// An exception granted to an Access group is honoured where no rule of the policy names a group. The gateway
+// fetches a person's groups only when the policy reads them (policy/compile.ts `needs`), and grants come and go
+// without a push: so a refused request that a group grant in force may lift is identified again with the
+// person's groups and decided again (worker/gateway.ts grantNeedsGroups). The stand-in directory
+// (vitest.config.ts) puts sre@example.com in the group `sre`, and ann@example.com in none.
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { parse, stringify } from "yaml";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { loadPolicy } from "../../../policy/index.ts";
+import type { Env } from "../../../worker/env.ts";
+import { grantsShard } from "../../../worker/grants/store.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+
+const signing = inject("accessPrivateJwk");
+
+// Only boss@ may write to books; no rule names a group, so no request fetches groups.
+const BOOKS = stringify({
+  version: 1,
+  metadata: { environment: "dev", owners: ["security@example.com"] },
+  identity: { access: parse(demoPolicy).identity.access },
+  services: {
+    books: {
+      hosts: ["books.localhost"],
+      origin: { tunnel: "WIKI" },
+      owner: "books-team@example.com",
+      routes: [
+        {
+          id: "write",
+          methods: ["POST"],
+          pathPrefix: "/",
+          rules: [{ id: "boss", effect: "allow", principals: [{ email: "boss@example.com" }] }],
+        },
+      ],
+    },
+  },
+});
+
+async function write(email: string): Promise<{ status: number; seen: number; line?: Record<string, unknown> }> {
+  const m = marker();
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(String(line)));
+  try {
+    const res = await exports.default.fetch(`https://books.localhost/shelf?${m}`, {
+      method: "POST",
+      headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-books-${email}` }) },
+    });
+    await res.body?.cancel();
+    const id = res.headers.get("ward-request-id");
+    const line = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.event === "decision" && l.requestId === id);
+    return { status: res.status, seen: (await originSaw(m)).length, ...(line ? { line } : {}) };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+beforeAll(async () => {
+  const loaded = await loadPolicy(BOOKS);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  expect(loaded.policy.needs.groups).toBe(false);
+  await activate(BOOKS);
+});
+
+describe("an exception granted to a group no rule names", () => {
+  it("lets the group's members in, and nobody else", async () => {
+    expect(await write("sre@example.com")).toMatchObject({ status: 403, seen: 0 });
+    const now = Date.now();
+    const created = await (env as Env).GRANTS.getByName(grantsShard("books")).create(
+      {
+        kind: "exception",
+        principal: { group: "sre" },
+        service: "books",
+        routes: ["write"],
+        methods: ["POST"],
+        reason: "incident: reshelving",
+        ticket: "OPS-7",
+        requestedBy: "sre@example.com",
+        approvedBy: "books-team@example.com",
+        notBefore: now - 1000,
+        notAfter: now + 3600_000,
+      },
+      "test",
+      now,
+    );
+    if (!created.ok) throw new Error("grant not created");
+    await new Promise((r) => setTimeout(r, 120)); // > GRANTS_REFRESH_SECONDS
+    const member = await write("sre@example.com");
+    expect(member).toMatchObject({ status: 200, seen: 1 });
+    expect(member.line).toMatchObject({ effect: "allow", reasons: ["allowed-by-exception"] });
+    // Not in the group: refused as before, and never forwarded.
+    expect(await write("ann@example.com")).toMatchObject({ status: 403, seen: 0 });
+  });
+});
