@@ -15,3 +15,21 @@ export const SSF_EVENTS_PREFIX = "/.ward/ssf/events";
 
 /** No route may claim a path under these: Ward answers them itself. */
 export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.ward/"];
+
+/**
+ * Whether Ward answers `method` `rawPath` itself, on any host, before a policy decision (worker/own-paths.ts,
+ * whose router reads the path percent-decoded): the admin API and the security-event receiver whatever the
+ * method, the key set and the portal pages for GET and HEAD. Anything else under the reserved prefixes goes to
+ * the gateway like any request.
+ */
+export function answeredByWard(method: string, rawPath: string): boolean {
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return false;
+  }
+  if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`) || path.startsWith(`${SSF_EVENTS_PREFIX}/`))
+    return true;
+  return (method === "GET" || method === "HEAD") && (path === KEY_SET_PATH || path === PORTAL_PATH || path === ME_PATH);
+}

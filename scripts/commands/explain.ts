@@ -5,9 +5,12 @@ import {
   countryOf,
   crossOriginRequest,
   evaluate,
+  answeredByWard,
   explainDecision,
   forwardedHeadersOf,
   isEmailAddress,
+  isSpiffeId,
+  isTrustDomainId,
   rawPathOf,
   reportedRequestHeaders,
   upgradeKind,
@@ -24,7 +27,7 @@ import { withWorkloadToken, type TokenFlags } from "./explain-token.ts";
 export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --as spiffe://...|EMAIL|token:CLIENT_ID|anonymous   who calls (or use the flags below)
     --workload SPIFFE_ID   --email EMAIL   --service-token CLIENT_ID
-    --group G   --scope S   --claim NAME=VALUE   --posture CHECK_ID   (each repeatable)
+    --group G   --scope S   --claim NAME=VALUE (a string) or NAME:=JSON   --posture CHECK_ID   (each repeatable)
     --token-issuer NAME   a workload token of this identity.tokenIssuers entry: --as names its subject
                           (a SPIFFE ID, system:serviceaccount:NS:SA, or an OIDC sub); --scope and --claim its own
     --country CC   --time ISO-8601 (default: now)   --json
@@ -33,10 +36,14 @@ export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
     --websocket   the request is a WebSocket upgrade (as -H 'Upgrade: websocket'): may this route carry it?
     --grants FILE   time-bounded grants to take into account (ward exceptions list --json; revoked and used-up ones are skipped)`;
 
-function claimValue(text: string): unknown {
-  if (text === "true" || text === "false") return text === "true";
-  if (/^-?[0-9]+(\.[0-9]+)?$/.test(text)) return Number(text);
-  return text;
+/** `NAME=VALUE` is a string claim, as most issuers write ids ("65"); `NAME:=JSON` a typed one (`n:=12`, `ok:=true`). */
+function claimValue(text: string, typed: boolean): unknown {
+  if (!typed) return text;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  } catch {}
+  throw new CliError(`--claim ...:=${text}: expected a JSON string, number or boolean`);
 }
 
 /** The claims of `--claim NAME=VALUE` pairs. */
@@ -44,8 +51,10 @@ function claimsOf(pairs: string[] | undefined): Record<string, unknown> {
   const claims: Record<string, unknown> = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf("=");
-    if (eq < 1) throw new CliError(`--claim ${pair}: expected NAME=VALUE`);
-    claims[pair.slice(0, eq)] = claimValue(pair.slice(eq + 1));
+    const typed = eq > 1 && pair[eq - 1] === ":";
+    const name = pair.slice(0, typed ? eq - 1 : eq);
+    if (eq < 1 || name === "") throw new CliError(`--claim ${pair}: expected NAME=VALUE or NAME:=JSON`);
+    claims[name] = claimValue(pair.slice(eq + 1), typed);
   }
   return claims;
 }
@@ -74,6 +83,11 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
     else if (as.includes("@")) email = as;
     else throw new CliError(`--as ${as}: expected spiffe://..., an e-mail, token:CLIENT_ID or anonymous`);
   }
+  // The gateway takes no other from a certificate (worker/identity/mtls.ts): such a caller is anonymous there.
+  if (workload !== undefined && (!isSpiffeId(workload) || isTrustDomainId(workload)))
+    throw new CliError(
+      `${JSON.stringify(workload)}: not a workload SPIFFE ID a certificate can carry (lower-case trust domain, plain segments, no trailing '/', not the trust domain's own ID); the gateway counts it as no identity`,
+    );
   if (email !== undefined && token !== undefined) {
     throw new CliError("a caller has one Access identity: a person (--email) or a service token, not both");
   }
@@ -111,8 +125,9 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
       spiffeId: workload,
       claims,
     };
+    if (scopes) identity.scopes = scopes;
   } else if (Object.keys(claims).length > 0) identity.claims = claims;
-  if (scopes) identity.scopes = scopes;
+  // Otherwise `--scope` names what no credential holds (Access grants none): for allow and deny rules alike.
   return identity;
 }
 
@@ -129,6 +144,12 @@ export function readUrl(input: string): { host: string; path: string; query: str
   // newlines removed anywhere.
   const text = input.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
   if (!/^https?:\/\//i.test(text)) throw new CliError(`${input}: expected an absolute http(s) URL`);
+  // The WHATWG parser skips any further '/' and '\\' before the host (http:///h/x is h/x); the raw path must
+  // start after that host, not after "://".
+  if (/^https?:\/\/[/\\]/i.test(text))
+    throw new CliError(
+      `${input}: extra slashes before the host (a client sends ${new URL(text).href.replace(/[?#].*$/, "")}): write that URL`,
+    );
   let url: URL;
   try {
     url = new URL(text);
@@ -197,11 +218,16 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   // and again after (a grant lifts the policy's refusal, never the route's). The denylist is the gateway's alone.
   const crossOrigin = () => crossOriginRequest(headers.get("sec-fetch-site"), headers.get("origin"), () => origin);
   const upgraded = (d: Decision) => (upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, crossOrigin));
+  // Ward's own paths are answered before any policy decision (worker/own-paths.ts), on every host.
+  if (answeredByWard(method, path))
+    throw new CliError(`${method} ${path}: one of Ward's own paths, which Ward answers itself: no policy decides it`);
+  // A Content-Length (even 0) or Transfer-Encoding is a body, as the gateway reads it (workerd: request.body).
+  const body = headers.has("content-length") || headers.has("transfer-encoding");
   const decision = upgraded(
     applyGrants(
       policy,
       // Read as the gateway reads request.cf.country: Cloudflare's XX is no country known.
-      upgraded(evaluate(policy, { method, host, path, query, identity, country: countryOf(values.country) }, at)),
+      upgraded(evaluate(policy, { method, host, path, query, identity, country: countryOf(values.country), body }, at)),
       identity,
       grants,
       at,
