@@ -55,7 +55,11 @@ export default defineConfig({
                 // through (the recording origin's log); anything else is a test bug and fails loudly.
                 outboundService: async (request: Request) => {
                   const url = new URL(request.url);
-                  if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/certs") {
+                  // A second team domain with the same key, for the one test that withdraws its keys (so no
+                  // other test file's isolate ever fetches the empty set).
+                  if (
+                    /^https:\/\/ward-(demo|withdrawn)\.cloudflareaccess\.com\/cdn-cgi\/access\/certs$/.test(url.href)
+                  ) {
                     const keys = keysWithdrawn(url.href) ? '{"keys":[]}' : jwks;
                     return new Response(keys, { headers: { "content-type": "application/json" } });
                   }

@@ -38,6 +38,9 @@ export const STATE_REASONS: readonly Reason[] = [
   "denylist-unavailable",
 ];
 
+/** Reasons applyUpgrade() adds after evaluate(): the routes' doing, but never evaluate()'s alone (corpus.test.ts). */
+export const UPGRADE_REASONS: readonly Reason[] = ["upgrade-not-allowed", "upgrade-cross-origin"];
+
 /**
  * Answers the gateway gives without a policy decision, logged in the decision log's shape so that every
  * request id a client is given can be looked up (`ward why`): before a decision (no policy), instead of one

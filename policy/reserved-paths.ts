@@ -23,13 +23,27 @@ export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.wa
  * the gateway like any request.
  */
 export function answeredByWard(method: string, rawPath: string): boolean {
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    return false;
-  }
-  if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`) || path.startsWith(`${SSF_EVENTS_PREFIX}/`))
+  // As Hono reads the path before routing (hono/utils/url getPath): decodeURI, so %2F, %3F, %23 and the other
+  // reserved escapes stay encoded, "%25" stays "%25", and an escape that does not decode is kept as written.
+  const path = decodeAsRouted(rawPath);
+  if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) return true;
+  // worker/own-paths.ts routes the receiver on one segment (`:transmitter`): anything else goes to the gateway.
+  if (path.startsWith(`${SSF_EVENTS_PREFIX}/`) && /^[^/]+$/.test(path.slice(SSF_EVENTS_PREFIX.length + 1)))
     return true;
   return (method === "GET" || method === "HEAD") && (path === KEY_SET_PATH || path === PORTAL_PATH || path === ME_PATH);
+}
+
+function decodeAsRouted(path: string): string {
+  const decode = (s: string) => decodeURI(s.replace(/%25/g, "%2525"));
+  try {
+    return decode(path);
+  } catch {
+    return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (m) => {
+      try {
+        return decode(m);
+      } catch {
+        return m;
+      }
+    });
+  }
 }

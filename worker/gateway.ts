@@ -28,11 +28,11 @@ import {
 import { denylistCopyReadAt, denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
-import { consumeGrant, grantsFor } from "./grants/cache.ts";
+import { consumeGrant, grantsFor, grantsInHand } from "./grants/cache.ts";
 import { identify, type Identified } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
-import { logAnswer, logDecision } from "./log/decisions.ts";
+import { logAnswer, logDecision, type DecisionRecord } from "./log/decisions.ts";
 import { assertionFor, assertionKeys } from "./origin/assertion.ts";
 import { forward, originTimeout } from "./origin/forward.ts";
 import { madeForAnotherOrigin, madeUnaskedByABrowser } from "./pages/browser.ts";
@@ -105,10 +105,10 @@ async function decide(
  * unknown groups match no grant, so the request is identified again with them and decided again. Only a denial a
  * grant may lift gets here, and the service's grants are the copy decide() just read.
  */
-async function grantNeedsGroups(env: Env, decision: Decision, identity: Identity, now: number): Promise<boolean> {
+function grantNeedsGroups(decision: Decision, identity: Identity, now: number): boolean {
   if (decision.effect !== "deny" || !decision.service || !grantMayApply(decision)) return false;
   if (!identity.user || identity.user.groups !== undefined) return false;
-  return (await grantsFor(env, decision.service, now)).some((grant) => "group" in grant.principal);
+  return grantsInHand(decision.service, now).some((grant) => "group" in grant.principal);
 }
 
 interface Fulfilled {
@@ -207,24 +207,15 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   // What a WebSocket's directory facts are as of (worker/websocket/watch.ts): the copy identify checks them against.
   const directoryAsOf = denylistCopyReadAt(started);
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  // A shadow candidate is evaluated on the same verified facts: those it reads too (groups, posture) are fetched.
-  const candidate = shadowPolicy();
-  const shadow = candidate && candidate.version !== policy.version ? candidate : undefined;
-  const needs = shadow
-    ? {
-        groups: policy.needs.groups || shadow.needs.groups,
-        devicePosture: policy.needs.devicePosture || shadow.needs.devicePosture,
-      }
-    : policy.needs;
-  let identified = await identify(request, policy, started, requestId, needs);
+  let identified = await identify(request, policy, started, requestId);
   const url = parseReceived(received);
   let facts = requestFacts(request, received, url, identified.identity);
   const upgrade: UpgradeKind = upgradeOf(request);
   const withUpgrade = (d: Decision) =>
     upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request));
   let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
-  if (await grantNeedsGroups(env, decision, identified.identity, started)) {
-    identified = await identify(request, policy, started, requestId, { ...needs, groups: true });
+  if (grantNeedsGroups(decision, identified.identity, started)) {
+    identified = await identify(request, policy, started, requestId, { ...policy.needs, groups: true });
     facts = requestFacts(request, received, url, identified.identity);
     decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   }
@@ -235,13 +226,6 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   if (quarantine && countsTowardQuarantine(decision, () => madeUnaskedByABrowser(request, identity)))
     for (const key of quarantineKeys(identity, decision.principal))
       waitUntil(countDenial(env, key, quarantine, started));
-  // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
-  // Its own routes decide an upgrade too (policy/websocket/upgrade.ts), as they would once promoted.
-  const shadowDecision = shadow
-    ? upgrade === "none"
-      ? evaluate(shadow, facts, started)
-      : applyUpgrade(shadow, evaluate(shadow, facts, started), upgrade, () => madeForAnotherOrigin(request))
-    : undefined;
 
   const service =
     decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
@@ -270,21 +254,52 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   }
 
   const credential = credentialBehind(decision, credentials);
-  logDecision(
-    {
-      requestId,
-      time: started,
-      decision,
-      // As received, from what was already read (no second parse on the hot path); bounded like asReceived.
-      request: { method: facts.method, host: facts.host, path: facts.path.slice(0, MAX_PATH_LENGTH) },
-      ...(credential ? { credential } : {}),
-      ...(shadowDecision ? { shadow: shadowDecision } : {}),
-      ...(droppedHeaders ? { droppedHeaders } : {}),
-      ...(outcome ? { outcome } : {}),
-      status: response.status,
-      latencyMs: Date.now() - started,
-    },
-    env.DECISIONS,
-  );
+  const record: DecisionRecord = {
+    requestId,
+    time: started,
+    decision,
+    // As received, from what was already read (no second parse on the hot path); bounded like asReceived.
+    request: { method: facts.method, host: facts.host, path: facts.path.slice(0, MAX_PATH_LENGTH) },
+    ...(credential ? { credential } : {}),
+    ...(droppedHeaders ? { droppedHeaders } : {}),
+    ...(outcome ? { outcome } : {}),
+    status: response.status,
+    latencyMs: Date.now() - started,
+  };
+  // A shadow candidate decides the same request for the log only (ward shadow report); it never answers.
+  const candidate = shadowPolicy();
+  const shadow = candidate && candidate.version !== policy.version ? candidate : undefined;
+  if (!shadow) logDecision(record, env.DECISIONS);
+  else {
+    // Its own routes decide an upgrade too (policy/websocket/upgrade.ts), as they would once promoted.
+    const decideShadow = (f: RequestFacts) => {
+      const d = evaluate(shadow, f, started);
+      return upgrade === "none" ? d : applyUpgrade(shadow, d, upgrade, () => madeForAnotherOrigin(request));
+    };
+    const unfetched = unfetchedFor(shadow, identity);
+    if (!unfetched) logDecision({ ...record, shadow: decideShadow(facts) }, env.DECISIONS);
+    // A person's groups or posture it reads and the active policy does not: fetched off the request path (a
+    // policy that never answers must not make live traffic wait on Access), the line written once they are.
+    else
+      waitUntil(
+        identify(request, policy, started, requestId, { ...policy.needs, ...unfetched }).then(
+          (again) => {
+            const shadowFacts = requestFacts(request, received, url, again.identity);
+            logDecision({ ...record, shadow: decideShadow(shadowFacts) }, env.DECISIONS);
+          },
+          () => logDecision({ ...record, shadow: decideShadow(facts) }, env.DECISIONS),
+        ),
+      );
+  }
   return response;
+}
+
+/** What directory facts of the caller a shadow candidate reads that this request did not fetch, if any. */
+function unfetchedFor(shadow: CompiledPolicy, identity: Identity): { groups?: true; devicePosture?: true } | undefined {
+  const user = identity.user;
+  if (!user) return undefined;
+  const groups = shadow.needs.groups && user.groups === undefined;
+  const devicePosture = shadow.needs.devicePosture && user.devicePosture === undefined;
+  if (!groups && !devicePosture) return undefined;
+  return { ...(groups ? { groups: true } : {}), ...(devicePosture ? { devicePosture: true } : {}) };
 }

@@ -49,6 +49,14 @@ export async function grantsFor(env: Env, service: string, now: number): Promise
   return snapshot.current(now) ?? [];
 }
 
+/**
+ * The service's grants as this isolate holds them now, without reading the store: what grantsFor() just
+ * returned on the same request (none when that read failed or the copy is set aside).
+ */
+export function grantsInHand(service: string, now: number): TimedGrant[] {
+  return snapshots.get(service)?.current(now) ?? [];
+}
+
 /** Counts one use of a grant with a use limit; any failure counts as "not allowed". */
 export async function consumeGrant(env: Env, service: string, id: string, now: number): Promise<ConsumeResult> {
   try {

@@ -118,4 +118,19 @@ describe("a page of the same origin", () => {
       read: await afterRefresh(read),
     }).toEqual({ listed: [], read: { status: 200, seen: 1 } });
   });
+
+  it("counts the same person's own requests for those paths (control: the counting works)", async () => {
+    const who = "nosy@example.com";
+    const token = await accessToken(signing, { email: who, identity_nonce: `n-${who}` });
+    for (let i = 0; i < 3; i++) {
+      const m = marker();
+      // Opened by the person (a navigation), not embedded by a page.
+      const res = await exports.default.fetch(`https://wiki.localhost/drafts/secret-${i}.png?${m}`, {
+        headers: { "cf-access-jwt-assertion": token, "sec-fetch-site": "none", "sec-fetch-dest": "document" },
+      });
+      expect(res.status).toBe(403);
+      expect(await originSaw(m)).toEqual([]);
+    }
+    expect(await listedSoon(`user:${who}`)).toContain(`user:${who}`);
+  });
 });

@@ -11,15 +11,18 @@ import { activate, marker } from "../support/harness.ts";
 import { EGRESS_WITHDRAWN } from "../issuer-endpoints.ts";
 import { captureLog, type Client, upgrade, until, WS_POLICY } from "./support.ts";
 
-const CERTS = "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/certs";
+// A team domain of this file's own, with the demo's key (vitest.config.ts): test files run side by side, and one
+// whose isolate fetched the demo team's set while it was withdrawn here would keep the empty set for minutes.
+const TEAM = "https://ward-withdrawn.cloudflareaccess.com";
+const CERTS = `${TEAM}/cdn-cgi/access/certs`;
 const signing = inject("accessPrivateJwk");
 
 // /live with an idle timeout longer than the clock is moved, so that only access can end it.
 const LONG_IDLE = WS_POLICY.replace(
   "        path: /live\n        websocket: true\n",
   "        path: /live\n        websocket: { idleTimeout: 1h }\n",
-);
-if (LONG_IDLE === WS_POLICY) throw new Error("the /live route changed");
+).replace("teamDomain: https://ward-demo.cloudflareaccess.com", `teamDomain: ${TEAM}`);
+if (!LONG_IDLE.includes("idleTimeout: 1h") || !LONG_IDLE.includes(TEAM)) throw new Error("the demo policy changed");
 
 /** Past the key set's age, the cached verification's, and the next identification. */
 const LATER_MS = 2 * KEYS_MAX_AGE_MS + REIDENTIFY_MS;
@@ -42,7 +45,11 @@ async function withdrawKeys(withdrawn: boolean): Promise<void> {
 
 /** An open connection to /live for ann, with a token that lives well past LATER_MS. */
 async function openLive(): Promise<{ res: Response; client: Client }> {
-  const token = await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ws-keys" }, { ttl: 7200 });
+  const token = await accessToken(
+    signing,
+    { email: "ann@example.com", identity_nonce: "n-ws-keys", iss: TEAM },
+    { ttl: 7200 },
+  );
   let opened = await upgrade(`https://wiki.localhost/live?${marker()}`, { "cf-access-jwt-assertion": token });
   for (let i = 0; i < 40 && opened.res.status !== 101; i++) {
     await new Promise((r) => setTimeout(r, 25));

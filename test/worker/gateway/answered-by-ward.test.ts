@@ -1,0 +1,73 @@
+// policy/reserved-paths.ts answeredByWard() (`ward explain` refuses to explain "Ward's own paths") says what
+// worker/own-paths.ts (Hono) answers itself, checked against the Worker: Hono decodes with decodeURI (keeping
+// %2F), routes the security-event receiver on one segment (:transmitter), and keeps undecodable escapes as
+// written. Under a pathPrefix "/" route, what Ward does not answer itself is decided (and forwarded) like any path.
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { stringify } from "yaml";
+import { answeredByWard } from "../../../policy/index.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { fetchRaw, rawRequest } from "../support/raw-request.ts";
+
+const OPEN = stringify({
+  version: 1,
+  metadata: { environment: "dev", owners: ["security@example.com"] },
+  services: {
+    open: {
+      hosts: ["open.localhost"],
+      origin: { tunnel: "WIKI" },
+      owner: "open@example.com",
+      routes: [
+        {
+          id: "all",
+          methods: ["*"],
+          pathPrefix: "/",
+          rules: [{ id: "anyone", effect: "allow", principals: [{ public: true }] }],
+        },
+      ],
+    },
+  },
+});
+
+beforeAll(async () => {
+  await activate(OPEN);
+});
+
+/** Whether the Worker answered it itself (an own-path answer line, reason ward-*), and what it answered. */
+async function answeredItself(
+  method: string,
+  path: string,
+): Promise<{ itself: boolean; status: number; forwarded: boolean }> {
+  const m = marker();
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((l: string) => void lines.push(String(l)));
+  vi.spyOn(console, "warn").mockImplementation((l: string) => void lines.push(String(l)));
+  vi.spyOn(console, "error").mockImplementation((l: string) => void lines.push(String(l)));
+  try {
+    const res = await fetchRaw(rawRequest(`https://open.localhost${path}?${m}`, { method }));
+    await res.body?.cancel();
+    const parsed = lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { event?: string; reasons?: string[] }];
+      } catch {
+        return [];
+      }
+    });
+    const itself = parsed.some((l) => l.event === "decision" && (l.reasons ?? []).some((r) => r.startsWith("ward-")));
+    return { itself, status: res.status, forwarded: (await originSaw(m)).length > 0 };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+describe("answeredByWard agrees with the Worker's own-path router", () => {
+  it.each([
+    ["POST", "/.ward/ssf/events/a/b"],
+    ["POST", "/.ward/ssf/events/"],
+    ["GET", "/.ward/admin%2Fpolicy"],
+    ["GET", "/.ward%2Fme"],
+    ["GET", "/.ward/admin/%ZZ"],
+  ])("%s %s", async (method, path) => {
+    const seen = await answeredItself(method, path);
+    expect(answeredByWard(method, path), `worker: ${JSON.stringify(seen)}`).toBe(seen.itself);
+  });
+});
