@@ -28,8 +28,7 @@ export function answeredByWard(method: string, rawPath: string): boolean {
   const path = decodeAsRouted(rawPath);
   if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) return true;
   // worker/own-paths.ts routes the receiver on one segment (`:transmitter`): anything else goes to the gateway.
-  if (path.startsWith(`${SSF_EVENTS_PREFIX}/`) && /^[^/]+$/.test(path.slice(SSF_EVENTS_PREFIX.length + 1)))
-    return true;
+  if (path.startsWith(`${SSF_EVENTS_PREFIX}/`) && /^[^/]+$/.test(path.slice(SSF_EVENTS_PREFIX.length + 1))) return true;
   return (method === "GET" || method === "HEAD") && (path === KEY_SET_PATH || path === PORTAL_PATH || path === ME_PATH);
 }
 

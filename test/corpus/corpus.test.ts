@@ -247,7 +247,9 @@ describe("corpus coverage", () => {
 
   it("expects every reason of the policy's own decisions at least once", () => {
     const seen = new Set(allCases.flatMap((c) => c.case.expect.reasons));
-    expect(REASONS.filter((r) => !seen.has(r) && !STATE_REASONS.includes(r) && !UPGRADE_REASONS.includes(r))).toEqual([]);
+    expect(REASONS.filter((r) => !seen.has(r) && !STATE_REASONS.includes(r) && !UPGRADE_REASONS.includes(r))).toEqual(
+      [],
+    );
     expect(STATE_REASONS.filter((r) => seen.has(r))).toEqual([]); // evaluate() alone cannot give them
   });
 
