@@ -136,6 +136,7 @@ export {
   type VerifiedWorkloadToken,
 } from "./token-claims.ts";
 export { valuesWithin } from "./json-shape.ts";
+export { claimedAudiences, unclaimedAudiences } from "./access-audiences.ts";
 export { loginAudience } from "./login-audience.ts";
 export {
   type JwksUri,

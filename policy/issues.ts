@@ -49,6 +49,7 @@ export type IssueCode =
   | "kubernetes-trust-domain-shared"
   | "duplicate-token-audience"
   | "unknown-access-audience"
+  | "admin-audience-claimed"
   | "scopes-not-carried"
   // shared signals (policy/validate/ssf.ts)
   | "ssf-key-source"

@@ -1,6 +1,7 @@
 // Workload-token issuers and the audiences services expect: each issuer named and keyed once, SPIFFE issuers
 // bound to their trust domain, pushed key sets of usable public keys, open-ended OIDC issuers pointed out, one
 // audience per service, and rules that ask for scopes no configured credential can carry.
+import { unclaimedAudiences } from "../access-audiences.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import { keyUseFor, kindCarriesScopes, tokenAudienceOf, type TokenIssuerSource } from "../token-issuers.ts";
@@ -189,6 +190,16 @@ export function checkServiceAudiences(doc: PolicyDocument, out: Collector): void
       }
     });
   }
+  // On a host no service answers (the admin API's) only an application no service claims counts.
+  const named = Object.values(doc.services).some((s) => s.accessAudiences !== undefined);
+  if (access && named && doc.admin?.principals.length && unclaimedAudiences(doc).length === 0)
+    out.add(
+      "warning",
+      "admin-audience-claimed",
+      "identity.access.audiences",
+      "every Access application here is some service's own (accessAudiences): no Access token counts on a host no service answers, where the admin API is",
+      "add the AUD tag of the operators' own Access application (on the admin API's host) to identity.access.audiences, and name it in no service",
+    );
 }
 
 /**

@@ -431,6 +431,15 @@ const FIXTURES = {
     path: "services.orders.hosts[0]",
     message: 'workload tokens for "https://orders.example.com" would count at services "payments" and "orders" alike',
   },
+  "admin-audience-claimed": {
+    change: (d) => {
+      d.admin = { principals: [{ email: "ops@example.com" }] };
+      d.services.payments.accessAudiences = ["a".repeat(64)];
+    },
+    severity: "warning",
+    path: "identity.access.audiences",
+    message: /no Access token counts on a host no service answers/,
+  },
   "unknown-access-audience": {
     change: (d) => (d.services.payments.accessAudiences = ["b".repeat(64)]),
     severity: "error",

@@ -1,6 +1,12 @@
 // The Access half of identify(): a verified Access token, counted only at a service that takes its
 // application (services.<name>.accessAudiences), with directory facts fetched when a rule needs them.
-import type { CompiledAccess, CompiledPolicy, CredentialSeen, PolicyDocument } from "../../policy/index.ts";
+import {
+  claimedAudiences,
+  type CompiledAccess,
+  type CompiledPolicy,
+  type CredentialSeen,
+  type PolicyDocument,
+} from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
@@ -18,8 +24,14 @@ export interface VerifiedAccess {
  * Each Access application has its own AUD tag. A service that names the applications whose tokens count
  * for it takes no other's: a token issued for the wiki's application does not open payments.
  */
-function countsAt(audiences: readonly string[], service: ServiceSource | undefined): boolean {
-  const wanted = service?.accessAudiences;
+function countsAt(doc: PolicyDocument, audiences: readonly string[], service: ServiceSource | undefined): boolean {
+  if (service === undefined) {
+    // A host no service answers (the admin API's, Ward's own pages there): an application a service has claimed
+    // as its own is not one whose tokens sign anyone in here, or the wiki's token would open the admin API.
+    const claimed = claimedAudiences(doc);
+    return audiences.some((aud) => !claimed.has(aud));
+  }
+  const wanted = service.accessAudiences;
   return wanted === undefined || audiences.some((aud) => wanted.includes(aud));
 }
 
@@ -47,7 +59,7 @@ export async function verifyAccessToken(
     return undefined;
   }
   // Most policies name none: then the request's service need not even be looked up.
-  if (anyServiceNamesAudiences(policy.document) && !countsAt(result.audiences, serviceOf())) {
+  if (anyServiceNamesAudiences(policy.document) && !countsAt(policy.document, result.audiences, serviceOf())) {
     logEvent("warn", "access-token-rejected", { requestId, problem: "audience-not-for-service" });
     return undefined;
   }
