@@ -72,7 +72,11 @@ export default defineConfig({
                     directoryAnswers.set(email, answer);
                     return new Response(null, { status: 204 });
                   }
-                  if (url.href === "https://ward-demo.cloudflareaccess.com/cdn-cgi/access/get-identity") {
+                  if (
+                    /^https:\/\/ward-(demo|withdrawn)\.cloudflareaccess\.com\/cdn-cgi\/access\/get-identity$/.test(
+                      url.href,
+                    )
+                  ) {
                     // Stand-in directory: "editor@..." people are wiki editors, "admin@..." Ward admins, "sre@..." SREs.
                     const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
                     const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");

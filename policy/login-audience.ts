@@ -10,6 +10,7 @@ export function loginAudience(policy: CompiledPolicy, host: string): string | un
   const access = policy.document.identity.access;
   if (!access) return undefined;
   const service = findService(policy, host);
-  if (!service) return unclaimedAudiences(policy.document)[0] ?? access.audiences[0];
+  // None unclaimed: no login here gives a token that counts here (it would come straight back). Undefined: no redirect.
+  if (!service) return unclaimedAudiences(policy.document)[0];
   return policy.document.services[service.name]?.accessAudiences?.[0] ?? access.audiences[0];
 }

@@ -207,7 +207,9 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   // What a WebSocket's directory facts are as of (worker/websocket/watch.ts): the copy identify checks them against.
   const directoryAsOf = denylistCopyReadAt(started);
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
-  let identified = await identify(request, policy, started, requestId);
+  // What was asked of Access's directory for this request: a lookup answers groups and posture at once.
+  let asked: CompiledPolicy["needs"] = policy.needs;
+  let identified = await identify(request, policy, started, requestId, asked);
   const url = parseReceived(received);
   let facts = requestFacts(request, received, url, identified.identity);
   const upgrade: UpgradeKind = upgradeOf(request);
@@ -215,7 +217,8 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
     upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request));
   let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   if (grantNeedsGroups(decision, identified.identity, started)) {
-    identified = await identify(request, policy, started, requestId, { ...policy.needs, groups: true });
+    asked = { ...policy.needs, groups: true };
+    identified = await identify(request, policy, started, requestId, asked);
     facts = requestFacts(request, received, url, identified.identity);
     decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   }
@@ -276,19 +279,32 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
       const d = evaluate(shadow, f, started);
       return upgrade === "none" ? d : applyUpgrade(shadow, d, upgrade, () => madeForAnotherOrigin(request));
     };
-    const unfetched = unfetchedFor(shadow, identity);
-    if (!unfetched) logDecision({ ...record, shadow: decideShadow(facts) }, env.DECISIONS);
+    // The line is written exactly once, whatever the candidate's evaluation or the lookup does: the record is
+    // the active decision's, and the candidate's part is best-effort.
+    const logWith = (f: RequestFacts) => {
+      let shadowDecision: Decision | undefined;
+      try {
+        shadowDecision = decideShadow(f);
+      } catch (error) {
+        logEvent("error", "shadow-evaluation-failed", { requestId, error: String(error) });
+      }
+      logDecision(shadowDecision ? { ...record, shadow: shadowDecision } : record, env.DECISIONS);
+    };
+    // Only when no lookup was asked for this request: one that was asked and failed is not asked again for the
+    // candidate alone (it would be decided on facts the active decision did not have, and a failing Access asked twice).
+    const unfetched = asked.groups || asked.devicePosture ? undefined : unfetchedFor(shadow, identity);
+    if (!unfetched) logWith(facts);
     // A person's groups or posture it reads and the active policy does not: fetched off the request path (a
     // policy that never answers must not make live traffic wait on Access), the line written once they are.
     else
       waitUntil(
-        identify(request, policy, started, requestId, { ...policy.needs, ...unfetched }).then(
-          (again) => {
-            const shadowFacts = requestFacts(request, received, url, again.identity);
-            logDecision({ ...record, shadow: decideShadow(shadowFacts) }, env.DECISIONS);
-          },
-          () => logDecision({ ...record, shadow: decideShadow(facts) }, env.DECISIONS),
-        ),
+        identify(request, policy, started, requestId, { ...policy.needs, ...unfetched })
+          .then(
+            (again) => requestFacts(request, received, url, again.identity),
+            () => facts,
+          )
+          .catch(() => facts)
+          .then(logWith),
       );
   }
   return response;

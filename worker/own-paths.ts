@@ -106,8 +106,9 @@ const whereIStand =
       const access = policy.document.identity.access;
       // The host as the gateway reads it (a trailing dot, capitals): that service's own Access application.
       const host = canonicalHost(url.host);
-      if (access && host && isBrowserNavigation(c.req.raw))
-        return loginRedirect(access.teamDomain, loginAudience(policy, host)!, host, url.pathname);
+      const audience = access && host ? loginAudience(policy, host) : undefined;
+      if (access && host && audience && isBrowserNavigation(c.req.raw))
+        return loginRedirect(access.teamDomain, audience, host, url.pathname);
       return answer("unauthenticated", requestId);
     }
     // A revoked or quarantined caller sees nothing either.

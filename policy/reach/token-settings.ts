@@ -3,6 +3,7 @@
 // as a possible widening, so each is written such that a change that lets more tokens count adds one: a new
 // issuer, key source, algorithm, longer lifetime or skew, another trust domain, fewer required claims, or a
 // service taking another audience (and one that names fewer Access applications only removes entries).
+import { unclaimedAudiences } from "../access-audiences.ts";
 import { canonicalJson } from "../hash.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { tokenAudienceOf } from "../token-issuers.ts";
@@ -36,5 +37,10 @@ export function tokenSources(doc: PolicyDocument): string[] {
     for (const aud of access ? (service.accessAudiences ?? access.audiences) : [])
       out.push(`Service ${name} takes Access tokens of audience ${aud}`);
   }
+  // A host no service answers (the admin API's, Ward's own pages there) takes the applications no service claims
+  // (policy/access-audiences.ts): a service that stops claiming one lets its sessions in there.
+  if (access)
+    for (const aud of unclaimedAudiences(doc))
+      out.push(`Hosts no service answers (the admin API's) take Access tokens of audience ${aud}`);
   return out;
 }

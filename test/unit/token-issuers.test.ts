@@ -381,27 +381,38 @@ describe("ward diff: workload tokens and audiences as possible widenings", () =>
       diffReach(reach(from), reach(to)).settings.map((s) => `${s.widens ? "widens" : "narrows"} ${s.change}`);
     const widened = structuredClone(narrowed.policy);
     delete widened.services.payments!.accessAudiences;
-    // Unset, the service takes every audience of identity.access: dropping the list adds the others.
+    // Unset, the service takes every audience of identity.access: dropping the list adds the others, and a host
+    // no service answers (the admin API's) takes the application payments no longer claims.
     expect(changes(narrowed.policy, widened)).toEqual([
+      `widens + Hosts no service answers (the admin API's) take Access tokens of audience ${"a".repeat(64)}`,
       `widens + Service payments takes Access tokens of audience ${"b".repeat(64)}`,
     ]);
-    // Naming one application where every one counted is a narrowing only; naming both changes nothing.
+    // Naming one application where every one counted is a narrowing only.
     expect(changes(widened, narrowed.policy)).toEqual([
+      `narrows - Hosts no service answers (the admin API's) take Access tokens of audience ${"a".repeat(64)}`,
       `narrows - Service payments takes Access tokens of audience ${"b".repeat(64)}`,
     ]);
+    // Naming both: payments takes what it took, and the admin host none (every application is a service's).
     const both = structuredClone(widened);
     both.services.payments!.accessAudiences = ["b".repeat(64), "a".repeat(64)];
-    expect(changes(widened, both)).toEqual([]);
+    expect(changes(widened, both)).toEqual([
+      `narrows - Hosts no service answers (the admin API's) take Access tokens of audience ${"a".repeat(64)}`,
+      `narrows - Hosts no service answers (the admin API's) take Access tokens of audience ${"b".repeat(64)}`,
+    ]);
     const onlyB = structuredClone(narrowed.policy);
     onlyB.services.payments!.accessAudiences = ["b".repeat(64)];
+    // Payments moves from A to B: the admin host now takes A's sessions, and no longer B's.
     expect(changes(narrowed.policy, onlyB)).toEqual([
+      `widens + Hosts no service answers (the admin API's) take Access tokens of audience ${"a".repeat(64)}`,
       `widens + Service payments takes Access tokens of audience ${"b".repeat(64)}`,
+      `narrows - Hosts no service answers (the admin API's) take Access tokens of audience ${"b".repeat(64)}`,
       `narrows - Service payments takes Access tokens of audience ${"a".repeat(64)}`,
     ]);
     const another = structuredClone(narrowed.policy);
     another.services.payments!.accessAudiences!.push("b".repeat(64));
     expect(diffReach(reach(narrowed.policy), reach(another)).settings.map((s) => s.change)).toEqual([
       `+ Service payments takes Access tokens of audience ${"b".repeat(64)}`,
+      `- Hosts no service answers (the admin API's) take Access tokens of audience ${"b".repeat(64)}`,
     ]);
   });
 });

@@ -178,9 +178,11 @@ describe("diffReach", () => {
       expect(await settings((d) => (d.admin = { principals: [{ emailDomain: "example.com" }] }))).toEqual([
         "! admin: + email-domain:example.com may use the admin API",
       ]);
-      // A new Access audience, and every service that names none of its own takes it from now on.
+      // A new Access audience, and every service that names none of its own takes it from now on, as does a host
+      // no service answers (the admin API's): no service claims it.
       expect(await settings((d) => d.identity.access!.audiences.push("e".repeat(64)))).toEqual([
         `! identity source: + Access audience ${"e".repeat(64)}`,
+        `! identity source: + Hosts no service answers (the admin API's) take Access tokens of audience ${"e".repeat(64)}`,
         `! identity source: + Service grafana takes Access tokens of audience ${"e".repeat(64)}`,
       ]);
       expect(

@@ -73,9 +73,11 @@ describe("a shadow candidate that reads groups the active policy does not", () =
         id = res.headers.get("ward-request-id");
         if (!events.includes("directory asked")) await new Promise((r) => setTimeout(r, 25));
       }
-      expect(events.slice(0, 2)).toEqual(["directory asked", "answered"]);
+      // Answered while the directory had not: what matters is "answered" before "directory answered".
+      expect(events).toContain("directory asked");
+      expect(events).not.toContain("directory answered");
       for (let j = 0; j < 300 && !lineOf(id); j++) await new Promise((r) => setTimeout(r, 10));
-      expect(events).toEqual(["directory asked", "answered", "directory answered"]);
+      expect(events.filter((e) => e !== "directory asked")).toEqual(["answered", "directory answered"]);
       expect(lineOf(id)?.shadow).toMatchObject({
         version: loaded.policy.version,
         effect: "allow",
