@@ -6,7 +6,9 @@
 // one; a lone surrogate is no character at all and each encoder replaces it differently. Such a name is not
 // one an honest identity provider issues, so the claim (or the whole answer) does not count.
 
-const UNSAFE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDFFF]/u;
+/** One such character (with the `u` flag a lone surrogate is one, a pair never matches): `ward` escapes them too. */
+export const UNSAFE =
+  /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDFFF]/u;
 
 /** No control character, line or paragraph separator, bidirectional control or lone surrogate. */
 export function isCleanText(text: string): boolean {

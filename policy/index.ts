@@ -155,7 +155,6 @@ export { countryOf } from "./country.ts";
 export { DELIVERY_REASONS, statusFor, type DeliveryReason } from "./status.ts";
 export {
   ADMIN_PREFIX,
-  answeredByWard,
   KEY_SET_PATH,
   ME_PATH,
   PORTAL_PATH,

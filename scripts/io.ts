@@ -1,3 +1,5 @@
+import { UNSAFE } from "../policy/clean-text.ts";
+
 /** Where a command writes; tests pass collectors, the CLI passes stdout and stderr. */
 export interface Io {
   out(line: string): void;
@@ -5,13 +7,12 @@ export interface Io {
 }
 
 /**
- * What a terminal must not be sent as is: C0 controls but tab and newline (ESC moves the cursor and rewrites
- * lines, CR overwrites one), DEL and C1 controls, line and paragraph separators, bidirectional controls (Trojan
- * Source) and lone surrogates. Output carries text others wrote: a path a client sent (in a log line written
- * before the gateway percent-encoded it), an admin's grant reason, a message in the history.
+ * What a terminal must not be sent as is: the characters no name may hold (policy/clean-text.ts: ESC moves the
+ * cursor and rewrites lines, CR overwrites one, bidirectional controls reorder what is shown), but tab and
+ * newline. Output carries text others wrote: a path a client sent (in a log line written before the gateway
+ * percent-encoded it), an admin's grant reason, a message in the history.
  */
-const UNSAFE_OUTPUT =
-  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNSAFE_OUTPUT = new RegExp(`(?![\\t\\n])(?:${UNSAFE.source})`, "gu");
 
 /** `line` with each such character written `\uXXXX`: visible, and in JSON output the same string when parsed. */
 export function terminalText(line: string): string {

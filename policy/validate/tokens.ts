@@ -1,7 +1,7 @@
 // Workload-token issuers and the audiences services expect: each issuer named and keyed once, SPIFFE issuers
 // bound to their trust domain, pushed key sets of usable public keys, open-ended OIDC issuers pointed out, one
 // audience per service, and rules that ask for scopes no configured credential can carry.
-import { unclaimedAudiences } from "../access-audiences.ts";
+import { claimedAudiences, unclaimedAudiences } from "../access-audiences.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import { keyUseFor, kindCarriesScopes, tokenAudienceOf, type TokenIssuerSource } from "../token-issuers.ts";
@@ -191,8 +191,7 @@ export function checkServiceAudiences(doc: PolicyDocument, out: Collector): void
     });
   }
   // On a host no service answers (the admin API's) only an application no service claims counts.
-  const named = Object.values(doc.services).some((s) => s.accessAudiences !== undefined);
-  if (access && named && doc.admin?.principals.length && unclaimedAudiences(doc).length === 0)
+  if (access && claimedAudiences(doc).size > 0 && doc.admin?.principals.length && unclaimedAudiences(doc).length === 0)
     out.add(
       "warning",
       "admin-audience-claimed",

@@ -5,7 +5,6 @@ import {
   countryOf,
   crossOriginRequest,
   evaluate,
-  answeredByWard,
   explainDecision,
   forwardedHeadersOf,
   isEmailAddress,
@@ -18,6 +17,7 @@ import {
   type Identity,
 } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
+import { answeredByWard } from "../own-paths.ts";
 import type { Io } from "../io.ts";
 import { readGrants } from "../grants/read.ts";
 import { instantFlag } from "../instant.ts";

@@ -1,12 +1,6 @@
 // The Access half of identify(): a verified Access token, counted only at a service that takes its
 // application (services.<name>.accessAudiences), with directory facts fetched when a rule needs them.
-import {
-  claimedAudiences,
-  type CompiledAccess,
-  type CompiledPolicy,
-  type CredentialSeen,
-  type PolicyDocument,
-} from "../../policy/index.ts";
+import { claimedAudiences, type CompiledAccess, type CompiledPolicy, type CredentialSeen } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
@@ -24,24 +18,16 @@ export interface VerifiedAccess {
  * Each Access application has its own AUD tag. A service that names the applications whose tokens count
  * for it takes no other's: a token issued for the wiki's application does not open payments.
  */
-function countsAt(doc: PolicyDocument, audiences: readonly string[], service: ServiceSource | undefined): boolean {
-  if (service === undefined) {
-    // A host no service answers (the admin API's, Ward's own pages there): an application a service has claimed
-    // as its own is not one whose tokens sign anyone in here, or the wiki's token would open the admin API.
-    const claimed = claimedAudiences(doc);
-    return audiences.some((aud) => !claimed.has(aud));
-  }
+function countsAt(
+  claimed: ReadonlySet<string>,
+  audiences: readonly string[],
+  service: ServiceSource | undefined,
+): boolean {
+  // A host no service answers (the admin API's, Ward's own pages there): an application a service has claimed
+  // as its own is not one whose tokens sign anyone in here, or the wiki's token would open the admin API.
+  if (service === undefined) return audiences.some((aud) => !claimed.has(aud));
   const wanted = service.accessAudiences;
   return wanted === undefined || audiences.some((aud) => wanted.includes(aud));
-}
-
-/** Whether any service names its Access applications, once per (immutable) policy document. */
-const namesAudiences = new WeakMap<PolicyDocument, boolean>();
-function anyServiceNamesAudiences(doc: PolicyDocument): boolean {
-  let any = namesAudiences.get(doc);
-  if (any === undefined)
-    namesAudiences.set(doc, (any = Object.values(doc.services).some((s) => s.accessAudiences !== undefined)));
-  return any;
 }
 
 export async function verifyAccessToken(
@@ -58,8 +44,9 @@ export async function verifyAccessToken(
     logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
     return undefined;
   }
-  // Most policies name none: then the request's service need not even be looked up.
-  if (anyServiceNamesAudiences(policy.document) && !countsAt(policy.document, result.audiences, serviceOf())) {
+  // Most policies name none (no audience claimed): then the request's service need not even be looked up.
+  const claimed = claimedAudiences(policy.document);
+  if (claimed.size > 0 && !countsAt(claimed, result.audiences, serviceOf())) {
     logEvent("warn", "access-token-rejected", { requestId, problem: "audience-not-for-service" });
     return undefined;
   }

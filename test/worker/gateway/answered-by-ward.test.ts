@@ -1,10 +1,10 @@
-// policy/reserved-paths.ts answeredByWard() (`ward explain` refuses to explain "Ward's own paths") says what
+// scripts/own-paths.ts answeredByWard() (`ward explain` refuses to explain "Ward's own paths") says what
 // worker/own-paths.ts (Hono) answers itself, checked against the Worker: Hono decodes with decodeURI (keeping
 // %2F), routes the security-event receiver on one segment (:transmitter), and keeps undecodable escapes as
 // written. Under a pathPrefix "/" route, what Ward does not answer itself is decided (and forwarded) like any path.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
-import { answeredByWard } from "../../../policy/index.ts";
+import { answeredByWard } from "../../../scripts/own-paths.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { fetchRaw, rawRequest } from "../support/raw-request.ts";
 

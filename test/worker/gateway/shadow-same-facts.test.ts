@@ -7,7 +7,7 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { loadPolicy, SHADOW_KEY } from "../../../policy/index.ts";
 import { storeVersion } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker } from "../support/harness.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 const active = demoPolicy; // reads the wiki-editors group
@@ -50,11 +50,15 @@ describe("a shadow candidate with the same rules, while get-identity fails", () 
         asked = 0;
         // A fresh nonce each time: no cached answer.
         const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: `n-blip-${i}` });
-        const res = await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
+        const m = marker();
+        const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
           method: "POST",
           headers: { "cf-access-jwt-assertion": token },
         });
         await res.body?.cancel();
+        // Refused by the active policy (no editor may edit there), and never forwarded.
+        expect(res.status).toBe(403);
+        expect(await originSaw(m)).toEqual([]);
         const id = res.headers.get("ward-request-id");
         for (let j = 0; j < 100 && !lineOf(id); j++) await new Promise((r) => setTimeout(r, 10));
         line = lineOf(id);

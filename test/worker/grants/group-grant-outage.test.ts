@@ -3,33 +3,12 @@
 // request makes one failing Durable Object call, not two.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, expect, inject, it, vi } from "vitest";
-import { parse, stringify } from "yaml";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker } from "../support/harness.ts";
+import { BOOKS } from "./books-policy.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
-const BOOKS = stringify({
-  version: 1,
-  metadata: { environment: "dev", owners: ["security@example.com"] },
-  identity: { access: parse(demoPolicy).identity.access },
-  services: {
-    books: {
-      hosts: ["books.localhost"],
-      origin: { tunnel: "WIKI" },
-      owner: "books-team@example.com",
-      routes: [
-        {
-          id: "write",
-          methods: ["POST"],
-          pathPrefix: "/",
-          rules: [{ id: "boss", effect: "allow", principals: [{ email: "boss@example.com" }] }],
-        },
-      ],
-    },
-  },
-});
 
 beforeAll(async () => {
   await activate(BOOKS);
@@ -45,8 +24,9 @@ it("reads the grant store at most once for one refused request", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {}),
     vi.spyOn(console, "error").mockImplementation(() => {}),
   ];
+  const m = marker();
   try {
-    const res = await exports.default.fetch(`https://books.localhost/shelf?${marker()}`, {
+    const res = await exports.default.fetch(`https://books.localhost/shelf?${m}`, {
       method: "POST",
       headers: {
         "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-reread" }),
@@ -59,4 +39,5 @@ it("reads the grant store at most once for one refused request", async () => {
     for (const q of quiet) q.mockRestore();
   }
   expect(reads).toBe(1);
+  expect(await originSaw(m)).toEqual([]);
 });

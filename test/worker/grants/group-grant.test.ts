@@ -5,37 +5,14 @@
 // (vitest.config.ts) puts sre@example.com in the group `sre`, and ann@example.com in none.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { parse, stringify } from "yaml";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { loadPolicy } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { grantsShard } from "../../../worker/grants/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { BOOKS } from "./books-policy.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
-
-// Only boss@ may write to books; no rule names a group, so no request fetches groups.
-const BOOKS = stringify({
-  version: 1,
-  metadata: { environment: "dev", owners: ["security@example.com"] },
-  identity: { access: parse(demoPolicy).identity.access },
-  services: {
-    books: {
-      hosts: ["books.localhost"],
-      origin: { tunnel: "WIKI" },
-      owner: "books-team@example.com",
-      routes: [
-        {
-          id: "write",
-          methods: ["POST"],
-          pathPrefix: "/",
-          rules: [{ id: "boss", effect: "allow", principals: [{ email: "boss@example.com" }] }],
-        },
-      ],
-    },
-  },
-});
 
 async function write(email: string): Promise<{ status: number; seen: number; line?: Record<string, unknown> }> {
   const m = marker();
