@@ -7,6 +7,7 @@ import { loadPolicy } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
 import { policyPlaceholders } from "../doctor/placeholders.ts";
+import { customDomainsOnly, hostsNotRouted } from "../doctor/routes.ts";
 import { applyPlan, unmet } from "../init/apply-plan.ts";
 import { WEBHOOK } from "../doctor/breakglass.ts";
 import { SIGNING_KEYS } from "../doctor/secrets.ts";
@@ -144,6 +145,8 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   const loaded = await loadPolicy(policyText);
   const document = loaded.ok ? loaded.policy.document : undefined;
 
+  const hosts = Object.values(document?.services ?? {}).flatMap((s) => s.hosts);
+  const unroutedHosts = hostsNotRouted(config.top, env, hosts);
   const kv = tables(env?.kv_namespaces).find((t) => t.binding === "POLICY");
   const secrets = [
     SIGNING_KEYS,
@@ -163,7 +166,8 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
       return typeof id !== "string" || isPlaceholderId(id);
     }),
     tunnelId: options.tunnelId,
-    hosts: Object.values(document?.services ?? {}).flatMap((s) => s.hosts),
+    hosts,
+    unrouted: unroutedHosts.length > 0 ? { hosts: unroutedHosts, customDomains: customDomainsOnly(env) } : { hosts: [] },
     policyPlaceholders: document ? policyPlaceholders(document) : [],
     secrets,
   });

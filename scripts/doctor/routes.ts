@@ -42,6 +42,27 @@ function covers(pattern: RoutePattern, host: string): boolean {
   return pattern.path === "/*" && glob.test(host.replace(/^\*\./, "x."));
 }
 
+/** The routes an environment deploys with: its own, else the top level's (wrangler's inheritance). */
+function deployedRoutes(top: RawTable, env: RawTable | undefined): RoutePattern[] {
+  return (env && routePatterns(env)) ?? routePatterns(top) ?? [];
+}
+
+/** The hosts no route of the environment covers (pattern HOST/*): their requests never reach the gateway. */
+export function hostsNotRouted(top: RawTable, env: RawTable | undefined, hosts: readonly string[]): string[] {
+  const routes = deployedRoutes(top, env);
+  return hosts.filter((host) => !routes.some((route) => covers(route, host)));
+}
+
+/** The custom domains the environment's own routes name, when every route is one (else undefined). */
+export function customDomainsOnly(env: RawTable | undefined): string[] | undefined {
+  const routes = env && Array.isArray(env.routes) ? env.routes : undefined;
+  if (!routes || routes.length === 0) return undefined;
+  const domains = routes.map((route) =>
+    isTable(route) && route.custom_domain === true && typeof route.pattern === "string" ? route.pattern : undefined,
+  );
+  return domains.every((d): d is string => d !== undefined) ? domains : undefined;
+}
+
 export const checkRoutes: Check = (ctx: DoctorContext) => {
   // wrangler refuses an environment (or top level) with both: "Expected exactly one of ["routes","route"]".
   for (const table of [ctx.top, ctx.env]) {
@@ -56,7 +77,7 @@ export const checkRoutes: Check = (ctx: DoctorContext) => {
         },
       ];
   }
-  const routes = routePatterns(ctx.env) ?? routePatterns(ctx.top) ?? [];
+  const routes = deployedRoutes(ctx.top, ctx.env);
   if (routes.length === 0) {
     return [
       {
@@ -71,8 +92,7 @@ export const checkRoutes: Check = (ctx: DoctorContext) => {
   if (!ctx.policy) return [];
   const findings: Finding[] = [];
   for (const [name, service] of Object.entries(ctx.policy.document.services)) {
-    for (const host of service.hosts) {
-      if (routes.some((route) => covers(route, host))) continue;
+    for (const host of hostsNotRouted(ctx.top, ctx.env, service.hosts)) {
       findings.push({
         severity: "warning",
         code: "host-not-routed",

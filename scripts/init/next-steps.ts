@@ -9,7 +9,7 @@ export interface StepsInput {
   env: string;
   /** `--config X` for every command when the config is not ./wrangler.toml. */
   configFlag: string;
-  /** `--policy X` for doctor when the policy is not where doctor looks by default (policy/ENV.yaml beside the config). */
+  /** `--policy X` for doctor and init when the policy is not where they look by default (policy/ENV.yaml beside the config). */
   policyFlag?: string;
   policy: string;
   kvPlaceholder: boolean;
@@ -17,6 +17,8 @@ export interface StepsInput {
   vpcPlaceholders: readonly OriginSpec[];
   tunnelId?: string;
   hosts: readonly string[];
+  /** Service hosts no route covers; `customDomains`, when every route is a custom domain, the ones there are. */
+  unrouted: { hosts: readonly string[]; customDomains?: readonly string[] };
   policyPlaceholders: readonly PolicyPlaceholder[];
   secrets: readonly string[];
 }
@@ -35,7 +37,9 @@ export function vpcServiceCreate(env: string, origin: OriginSpec, tunnelId: stri
 
 export function nextSteps(input: StepsInput): string[] {
   const { env, configFlag: c } = input;
-  const reinit = `npm run ward -- init --env ${env}${c}`;
+  const p = input.policyFlag ?? "";
+  // Re-run on the same config and policy: without --policy, init would write a second starting policy.
+  const reinit = `npm run ward -- init --env ${env}${c}${p}`;
   const steps: string[][] = [];
   if (input.kvPlaceholder)
     steps.push([
@@ -46,6 +50,15 @@ export function nextSteps(input: StepsInput): string[] {
     steps.push([
       vpcServiceCreate(env, origin, input.tunnelId),
       `then: ${reinit} --vpc-service ${origin.binding}=<the id it printed>`,
+    ]);
+  const { unrouted } = input;
+  if (unrouted.hosts.length > 0)
+    steps.push([
+      `no route of ${env} covers ${unrouted.hosts.join(", ")}: requests for it never reach the gateway. Add a route:`,
+      unrouted.customDomains
+        ? `${reinit} ${[...unrouted.customDomains, ...unrouted.hosts].map((h) => `--custom-domain ${h}`).join(" ")}`
+        : `a pattern HOST/* for each in [env.${env}] routes of the config, or change the hosts in ${input.policy}`,
+      ...(unrouted.customDomains ? ["(the routes given replace the old ones, so every custom domain is named)"] : []),
     ]);
   if (input.policyPlaceholders.length > 0) {
     steps.push([
@@ -61,7 +74,6 @@ export function nextSteps(input: StepsInput): string[] {
         ? `npm run --silent ward -- keygen | npx wrangler secret put ${secret} --env ${env}${c}`
         : `npx wrangler secret put ${secret} --env ${env}${c}`,
     ]);
-  const p = input.policyFlag ?? "";
   steps.push([`npm run ward -- doctor --env ${env}${c}${p} --secrets ${input.secrets.join(",")}`]);
   steps.push([`npx wrangler deploy --env ${env}${c}`]);
   steps.push([

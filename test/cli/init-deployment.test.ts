@@ -68,6 +68,34 @@ describe("ward init and the deployment path", () => {
     expect(error).toBeInstanceOf(CliError);
   });
 
+  it("--custom-domain: every service host no custom domain covers gets a step naming them all, which covers them", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const config = project();
+    const policy = join(dir, `custom-${n}.yaml`);
+    const base = ["--env", "qa", "--config", config, "--policy", policy, "--origin", "PAYMENTS", "--origin", "ORDERS"];
+    const out = await init([...base, "--custom-domain", "payments.example.com"]);
+    const written = readFileSync(policy, "utf8");
+    // The starting policy puts each service on SERVICE.<parent of the custom domain>.
+    expect(written).toContain("orders.example.com");
+    const step = out.findIndex((l) => l.includes("no route of qa covers"));
+    expect(step, out.join("\n")).toBeGreaterThan(-1);
+    expect(out[step]).toContain("orders.example.com");
+    expect(out[step]).not.toContain("payments.example.com");
+    const command = out[step + 1]!.trim();
+    expect(command).toContain("--custom-domain payments.example.com --custom-domain orders.example.com");
+    // Running the printed command (with the same config and policy) leaves no host unrouted.
+    const args = command.slice(command.indexOf("init ") + "init ".length).split(" ");
+    expect(args).toContain(policy);
+    const again = await init(args);
+    expect(again.some((l) => l.includes("no route of qa covers")), again.join("\n")).toBe(false);
+    const qa = (await readWranglerConfig(config)).environments.qa!;
+    expect(qa.routes).toEqual([
+      { pattern: "payments.example.com", custom_domain: true },
+      { pattern: "orders.example.com", custom_domain: true },
+    ]);
+  });
+
   it("a new environment's ASSERTION_ISSUER is ward-ENV even when the top level (the local Worker) sets one", {
     timeout: TIMEOUT,
   }, async () => {
