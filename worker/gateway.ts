@@ -218,7 +218,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   if (grantNeedsGroups(decision, identified.identity, started)) {
     asked = { ...policy.needs, groups: true };
-    identified = await identify(request, policy, started, requestId, asked);
+    identified = await identify(request, policy, started, requestId, asked, true);
     facts = requestFacts(request, received, url, identified.identity);
     decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   }
@@ -298,7 +298,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
     // policy that never answers must not make live traffic wait on Access), the line written once they are.
     else
       waitUntil(
-        identify(request, policy, started, requestId, { ...policy.needs, ...unfetched })
+        identify(request, policy, started, requestId, { ...policy.needs, ...unfetched }, true)
           .then(
             (again) => requestFacts(request, received, url, again.identity),
             () => facts,

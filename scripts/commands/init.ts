@@ -167,7 +167,8 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
     }),
     tunnelId: options.tunnelId,
     hosts,
-    unrouted: unroutedHosts.length > 0 ? { hosts: unroutedHosts, customDomains: customDomainsOnly(env) } : { hosts: [] },
+    unrouted:
+      unroutedHosts.length > 0 ? { hosts: unroutedHosts, customDomains: customDomainsOnly(env) } : { hosts: [] },
     policyPlaceholders: document ? policyPlaceholders(document) : [],
     secrets,
   });

@@ -88,7 +88,10 @@ describe("ward init and the deployment path", () => {
     const args = command.slice(command.indexOf("init ") + "init ".length).split(" ");
     expect(args).toContain(policy);
     const again = await init(args);
-    expect(again.some((l) => l.includes("no route of qa covers")), again.join("\n")).toBe(false);
+    expect(
+      again.some((l) => l.includes("no route of qa covers")),
+      again.join("\n"),
+    ).toBe(false);
     const qa = (await readWranglerConfig(config)).environments.qa!;
     expect(qa.routes).toEqual([
       { pattern: "payments.example.com", custom_domain: true },

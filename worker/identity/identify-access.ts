@@ -1,7 +1,7 @@
 // The Access half of identify(): a verified Access token, counted only at a service that takes its
 // application (services.<name>.accessAudiences), with directory facts fetched when a rule needs them.
 import { claimedAudiences, type CompiledAccess, type CompiledPolicy, type CredentialSeen } from "../../policy/index.ts";
-import { logEvent } from "../log/events.ts";
+import type { EventLog } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { directoryFreshness } from "../denylist/cache.ts";
@@ -38,6 +38,7 @@ export async function verifyAccessToken(
   now: number,
   requestId: string,
   needs: CompiledPolicy["needs"],
+  logEvent: EventLog,
 ): Promise<VerifiedAccess | undefined> {
   const result = await accessVerifier(access).verify(token, now);
   if (!result.ok) {

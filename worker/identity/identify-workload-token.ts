@@ -8,7 +8,7 @@ import {
   type TokenIssuers,
   type VerifiedWorkloadToken,
 } from "../../policy/index.ts";
-import { logEvent } from "../log/events.ts";
+import type { EventLog } from "../log/events.ts";
 import { bearerTokenOf, peekToken } from "./bearer.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { workloadTokenVerifier } from "./token-verifiers.ts";
@@ -26,6 +26,7 @@ export async function verifyWorkloadToken(
   serviceOf: () => ServiceSource | undefined,
   now: number,
   requestId: string,
+  logEvent: EventLog,
 ): Promise<WorkloadTokenOutcome> {
   const token = bearerTokenOf(request);
   if (token === undefined) return { consumed: false };

@@ -2,7 +2,7 @@
 // verified workload token). It never denies: a missing or invalid credential just leaves that part of the
 // identity empty, and the policy decides.
 import { tokenIssuersOf, type CompiledPolicy, type CredentialSeen, type Identity } from "../../policy/index.ts";
-import { logEvent } from "../log/events.ts";
+import { logEvent as logEveryEvent, type EventLog } from "../log/events.ts";
 import { accessTokenOf } from "./access-token.ts";
 import { verifyAccessToken } from "./identify-access.ts";
 import { workloadIdentity, type CertificateFacts } from "./mtls.ts";
@@ -24,14 +24,27 @@ export interface Identified {
   expiresAt: Partial<Record<CredentialSeen["kind"], number>>;
 }
 
-/** `needs` overrides what to fetch beyond the token (the admin API may need groups when no rule does). */
+/**
+ * For a request identified a second time, with more of the directory asked for: its credentials' events were
+ * logged by the first pass, and only a lookup that pass did not make can add one.
+ */
+const logOnlyTheDirectory: EventLog = (level, event, fields) => {
+  if (event === "access-directory-unavailable") logEveryEvent(level, event, fields);
+};
+
+/**
+ * `needs` overrides what to fetch beyond the token (the admin API may need groups when no rule does).
+ * `again`: the request was identified before, with less of the directory (its events are not logged twice).
+ */
 export async function identify(
   request: Request,
   policy: CompiledPolicy,
   now: number,
   requestId: string,
   needs: CompiledPolicy["needs"] = policy.needs,
+  again = false,
 ): Promise<Identified> {
+  const logEvent = again ? logOnlyTheDirectory : logEveryEvent;
   const identity: Identity = {};
   let certificate: CertificateFacts | undefined;
   const credentials: CredentialSeen[] = [];
@@ -63,7 +76,7 @@ export async function identify(
   const access = policy.access;
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {
-    const verified = await verifyAccessToken(policy, access, token, serviceOf, now, requestId, needs);
+    const verified = await verifyAccessToken(policy, access, token, serviceOf, now, requestId, needs, logEvent);
     if (verified) {
       Object.assign(identity, verified.identity);
       credentials.push(verified.credential);
@@ -72,7 +85,14 @@ export async function identify(
   }
 
   if (policy.document.identity.tokenIssuers) {
-    const workload = await verifyWorkloadToken(request, tokenIssuersOf(policy.document), serviceOf, now, requestId);
+    const workload = await verifyWorkloadToken(
+      request,
+      tokenIssuersOf(policy.document),
+      serviceOf,
+      now,
+      requestId,
+      logEvent,
+    );
     consumed = workload.consumed;
     if (workload.verified) {
       identity.workloadToken = workload.verified.identity;

@@ -4,3 +4,6 @@ export function logEvent(level: "info" | "warn" | "error", event: string, fields
   if (level === "error") console.error(line);
   else console.log(line);
 }
+
+/** Where a function that may be run twice for one request writes its events (logEvent, or a filter of it). */
+export type EventLog = typeof logEvent;

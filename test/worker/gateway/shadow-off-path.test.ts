@@ -9,6 +9,7 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { loadPolicy, SHADOW_KEY } from "../../../policy/index.ts";
 import { storeVersion } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -52,6 +53,7 @@ describe("a shadow candidate that reads groups the active policy does not", () =
     ];
     try {
       const token = await accessToken(signing, { email: "editor@example.com", identity_nonce: "n-shadow-off-path" });
+      const unverified = await tlsClientAuth(CERTS.checkout, { certVerified: "FAILED:certificate has expired" });
       const lineOf = (id: string | null) =>
         lines
           .map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -64,6 +66,8 @@ describe("a shadow candidate that reads groups the active policy does not", () =
         const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
           method: "POST",
           headers: { "cf-access-jwt-assertion": token },
+          // A certificate Ward rejects: identified again for the candidate, its event is still logged once.
+          cf: { tlsClientAuth: unverified },
         });
         await res.body?.cancel();
         events.push("answered");
@@ -83,6 +87,10 @@ describe("a shadow candidate that reads groups the active policy does not", () =
         effect: "allow",
         rule: "wiki/edit/editors",
       });
+      const rejected = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.event === "client-certificate-rejected" && l.requestId === id);
+      expect(rejected).toHaveLength(1);
     } finally {
       for (const spy of spies) spy.mockRestore();
       await env.POLICY.delete(SHADOW_KEY);

@@ -6,7 +6,8 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 export const BOOKS = stringify({
   version: 1,
   metadata: { environment: "dev", owners: ["security@example.com"] },
-  identity: { access: parse(demoPolicy).identity.access },
+  // mtls: a request may bring a certificate Ward rejects (its event is logged once, though identified twice).
+  identity: { access: parse(demoPolicy).identity.access, mtls: parse(demoPolicy).identity.mtls },
   services: {
     books: {
       hosts: ["books.localhost"],

@@ -9,12 +9,16 @@ import { loadPolicy } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { grantsShard } from "../../../worker/grants/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { BOOKS } from "./books-policy.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 
-async function write(email: string): Promise<{ status: number; seen: number; line?: Record<string, unknown> }> {
+async function write(
+  email: string,
+  cf?: RequestInit["cf"],
+): Promise<{ status: number; seen: number; line?: Record<string, unknown>; events: string[] }> {
   const m = marker();
   const lines: string[] = [];
   vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(String(line)));
@@ -22,13 +26,14 @@ async function write(email: string): Promise<{ status: number; seen: number; lin
     const res = await exports.default.fetch(`https://books.localhost/shelf?${m}`, {
       method: "POST",
       headers: { "cf-access-jwt-assertion": await accessToken(signing, { email, identity_nonce: `n-books-${email}` }) },
+      ...(cf ? { cf } : {}),
     });
     await res.body?.cancel();
     const id = res.headers.get("ward-request-id");
-    const line = lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.event === "decision" && l.requestId === id);
-    return { status: res.status, seen: (await originSaw(m)).length, ...(line ? { line } : {}) };
+    const ofRequest = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.requestId === id);
+    const line = ofRequest.find((l) => l.event === "decision");
+    const events = ofRequest.filter((l) => l.event !== "decision").map((l) => String(l.event));
+    return { status: res.status, seen: (await originSaw(m)).length, ...(line ? { line } : {}), events };
   } finally {
     vi.restoreAllMocks();
   }
@@ -67,6 +72,12 @@ describe("an exception granted to a group no rule names", () => {
     const member = await write("sre@example.com");
     expect(member).toMatchObject({ status: 200, seen: 1 });
     expect(member.line).toMatchObject({ effect: "allow", reasons: ["allowed-by-exception"] });
+    // Identified twice (the second time with groups): a certificate it rejects is logged once, not twice.
+    const unverified = await tlsClientAuth(CERTS.checkout, {
+      certVerified: "FAILED:unable to get local issuer certificate",
+    });
+    const withCertificate = await write("sre@example.com", { tlsClientAuth: unverified });
+    expect(withCertificate).toMatchObject({ status: 200, seen: 1, events: ["client-certificate-rejected"] });
     // Not in the group: refused as before, and never forwarded.
     expect(await write("ann@example.com")).toMatchObject({ status: 403, seen: 0 });
   });
