@@ -61,6 +61,11 @@ export interface RateLimitObligation {
   rule: string;
   /** Who and what is counted: principal, or principal and route. */
   key: string;
+  /**
+   * The count it is admitted against (the Durable Object's name): `<service> <key>` for `key: principal`, shared
+   * by every rule of the service that counts the caller so; `<rule> <key>` for `principal+route`.
+   */
+  counter: string;
   limit: number;
   periodSeconds: number;
   failOpen: boolean;

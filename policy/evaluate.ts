@@ -126,7 +126,13 @@ function refuse(base: DecisionBase, reason: Reason, hidden = false): Decision {
  * What the deciding allow rule asks of the gateway: its rate limit, counted per credential the rule matched, or
  * by address for an anonymous caller (and route: policy/rate-limit-keys.ts), and headers.
  */
-function obligationsOf(rule: CompiledRule, request: RequestFacts, principal: string, route: string): Obligations {
+function obligationsOf(
+  rule: CompiledRule,
+  request: RequestFacts,
+  principal: string,
+  service: string,
+  route: string,
+): Obligations {
   const obligations = emptyObligations();
   if (rule.rateLimit) {
     const { limit, periodSeconds, key, failOpen } = rule.rateLimit;
@@ -135,14 +141,17 @@ function obligationsOf(rule: CompiledRule, request: RequestFacts, principal: str
       principal === "anonymous"
         ? [addressKey(request.clientAddress) ?? principal]
         : countedAs(rule, request.identity, principal);
-    for (const who of counted)
+    for (const who of counted) {
+      const counter = key === "principal" ? `${service} ${who}` : `${rule.id} ${who} ${route}`;
       obligations.rateLimits.push({
         rule: rule.id,
         key: key === "principal" ? who : `${who} ${route}`,
+        counter,
         limit,
         periodSeconds,
         failOpen,
       });
+    }
   }
   if (rule.headers) Object.assign(obligations.headers, rule.headers);
   return obligations;
@@ -252,7 +261,7 @@ function decideByRules(
     status: statusFor("allowed-by-rule"),
     reasons: ["allowed-by-rule"],
     rule: found.allow.id,
-    obligations: obligationsOf(found.allow, request, base.principal, route.id),
+    obligations: obligationsOf(found.allow, request, base.principal, service.name, route.id),
   };
   if (!found.auditedDeny) return allowed;
   // A deny rule on trial: the request goes on as its allow rule says, and the denial it would have made is

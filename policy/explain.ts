@@ -137,7 +137,11 @@ export function explainDecision(
   const audit = auditLine(decision);
   if (audit) lines.push(audit);
   for (const limit of decision.obligations.rateLimits) {
-    lines.push(`rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"`);
+    // key: principal shares one count across the service's rules (evaluate names the counter `<service> <key>`).
+    const shared = decision.service && limit.counter === `${decision.service} ${limit.key}`;
+    lines.push(
+      `rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"${shared ? `, counted across service ${decision.service}` : ""}`,
+    );
   }
   const websocket = websocketRelayLine(policy, decision, upgrade);
   if (websocket) lines.push(websocket);

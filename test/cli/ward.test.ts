@@ -276,7 +276,7 @@ describe("ward explain", () => {
       );
       expect(run.stdout).toMatch(/^ALLOW 200 /);
       expect(run.stdout).toContain(
-        'rate limit 100 per 60s on "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout"',
+        'rate limit 100 per 60s on "workload:spiffe://demo.ward.internal/ns/shop/sa/checkout", counted across service payments',
       );
       expect(run.status).toBe(0);
     },

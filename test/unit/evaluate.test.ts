@@ -190,43 +190,84 @@ describe("rate-limit obligations", () => {
   const workloadAndUser: Identity = { workload: { id: CHECKOUT }, user: { email: "Alice@Example.com" } };
 
   it.each<
-    [string, RuleInput["rateLimit"], Identity, { key: string; limit: number; periodSeconds: number; failOpen: boolean }]
+    [
+      string,
+      RuleInput["rateLimit"],
+      Identity,
+      { key: string; counter: string; limit: number; periodSeconds: number; failOpen: boolean },
+    ]
   >([
     [
       "key principal",
       { limit: 10, period: "60s", key: "principal" },
       alice,
-      { key: "user:alice@example.com", limit: 10, periodSeconds: 60, failOpen: false },
+      {
+        key: "user:alice@example.com",
+        counter: "api user:alice@example.com",
+        limit: 10,
+        periodSeconds: 60,
+        failOpen: false,
+      },
     ],
     [
       "key principal+route",
       { limit: 10, period: "60s", key: "principal+route" },
       alice,
-      { key: "user:alice@example.com api/orders", limit: 10, periodSeconds: 60, failOpen: false },
+      {
+        key: "user:alice@example.com api/orders",
+        counter: "api/orders/limited user:alice@example.com api/orders",
+        limit: 10,
+        periodSeconds: 60,
+        failOpen: false,
+      },
     ],
     [
       "default key is principal+route",
       { limit: 5, period: "2m" },
       alice,
-      { key: "user:alice@example.com api/orders", limit: 5, periodSeconds: 120, failOpen: false },
+      {
+        key: "user:alice@example.com api/orders",
+        counter: "api/orders/limited user:alice@example.com api/orders",
+        limit: 5,
+        periodSeconds: 120,
+        failOpen: false,
+      },
     ],
     [
       "failOpen carried",
       { limit: 1, period: "1h", key: "principal", failOpen: true },
       alice,
-      { key: "user:alice@example.com", limit: 1, periodSeconds: 3600, failOpen: true },
+      {
+        key: "user:alice@example.com",
+        counter: "api user:alice@example.com",
+        limit: 1,
+        periodSeconds: 3600,
+        failOpen: true,
+      },
     ],
     [
       "days",
       { limit: 1000, period: "7d", key: "principal" },
       alice,
-      { key: "user:alice@example.com", limit: 1000, periodSeconds: 604800, failOpen: false },
+      {
+        key: "user:alice@example.com",
+        counter: "api user:alice@example.com",
+        limit: 1000,
+        periodSeconds: 604800,
+        failOpen: false,
+      },
     ],
     [
       "service token",
       { limit: 10, period: "10s", key: "principal+route" },
       { serviceToken: { clientId: "ci.access" } },
-      { key: "token:ci.access api/orders", limit: 10, periodSeconds: 10, failOpen: false },
+      {
+        key: "token:ci.access api/orders",
+        counter: "api/orders/limited token:ci.access api/orders",
+        limit: 10,
+        periodSeconds: 10,
+        failOpen: false,
+      },
     ],
   ])("%s", async (_name, rateLimit, identity, expected) => {
     const policy = await policyWith([

@@ -121,7 +121,7 @@ describe("explainDecision: other outcomes", () => {
         /^ {2}✓ orders\/create\/frontend \(allow\): applies$/m,
         /^decided by orders\/create\/frontend$/m,
         /^reasons {3}allowed-by-rule$/m,
-        /^rate limit 50 per 10s on "workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web"$/m,
+        /^rate limit 50 per 10s on "workload:spiffe:\/\/prod\.example\.com\/ns\/frontend\/sa\/web", counted across service [a-z-]+$/m,
       ],
       [/^next step/m, /^audit/m],
     ],

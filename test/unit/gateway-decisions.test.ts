@@ -22,7 +22,9 @@ const allow: Decision = {
   wouldDeny: { status: 403, reasons: ["no-matching-rule"] },
   principal: "workload:spiffe://prod.example.com/ns/shop/sa/web",
   obligations: {
-    rateLimits: [{ rule: "orders/read/shop", key: "k", limit: 1, periodSeconds: 1, failOpen: false }],
+    rateLimits: [
+      { rule: "orders/read/shop", key: "k", counter: "orders k", limit: 1, periodSeconds: 1, failOpen: false },
+    ],
     headers: { "x-team": "shop" },
   },
   policyVersion: "v",

@@ -118,9 +118,9 @@ export class RateLimiter extends DurableObject<Env> {
   }
 }
 
-/** The object that counts one obligation: per rule and key, never one global object. */
+/** The object that counts one obligation (evaluate names it): per service or rule and key, never one global object. */
 export function rateLimitName(obligation: RateLimitObligation): string {
-  return `${obligation.rule} ${obligation.key}`;
+  return obligation.counter;
 }
 
 /** An sf-string (RFC 9651) for the policy name in the RateLimit fields. */

@@ -94,7 +94,7 @@ async function get(path: string, token: string, m: string): Promise<Response> {
 }
 
 function obligation(overrides: Partial<RateLimitObligation> = {}): RateLimitObligation {
-  return {
+  const terms = {
     rule: `t/${crypto.randomUUID().slice(0, 8)}/r`,
     key: "user:x@example.com",
     limit: 3,
@@ -102,6 +102,7 @@ function obligation(overrides: Partial<RateLimitObligation> = {}): RateLimitObli
     failOpen: false,
     ...overrides,
   };
+  return { counter: `${terms.rule} ${terms.key}`, ...terms };
 }
 
 /** A namespace whose objects cannot be reached: our own boundary, where the store's failure shows. */
@@ -360,8 +361,8 @@ describe("checkRateLimits", () => {
   it("keeps separate objects per rule and key", async () => {
     const now = Date.now();
     const a = obligation({ limit: 1 });
-    const b = { ...a, key: "user:other@example.com" };
-    const c = { ...a, rule: `${a.rule}-2` };
+    const b = obligation({ rule: a.rule, key: "user:other@example.com", limit: 1 });
+    const c = obligation({ rule: `${a.rule}-2`, key: a.key, limit: 1 });
     expect(rateLimitName(a)).not.toBe(rateLimitName(b));
     expect((await checkRateLimits(env, [a], now)).ok).toBe(true);
     expect((await checkRateLimits(env, [a], now)).ok).toBe(false);
