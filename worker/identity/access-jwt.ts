@@ -9,7 +9,7 @@ import { SizedCache } from "../shared/bounded-cache.ts";
 import { canonicalSignature, COMPACT_JWS } from "./bearer.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "../../policy/json-members.ts";
-import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
+import { IssuerKeys, type KeyFetch } from "./issuer-keys.ts";
 
 /**
  * Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. FIFO: with
@@ -22,12 +22,6 @@ const VERIFIED_CACHE_LIMIT = 5000;
  * padding tokens to 8 KiB could otherwise keep ~40 MB alive.
  */
 const VERIFIED_CACHE_CHARACTERS = 4_000_000;
-/**
- * How long a verification is kept: as long as the team's key set (IssuerKeys), so a cached token is verified
- * again after this, and a key Access has rotated away (after a leak) stops counting for tokens already seen
- * too, not only for new ones, within about two of these (the set's age, then the cached verification's).
- */
-const KEY_SET_MAX_AGE_MS = KEYS_MAX_AGE_MS;
 /** Tokens above this size are refused before any parsing (Access tokens are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;
 /** `identity_nonce` is a short random string (16 characters in Access's tokens); it keys a cache. */
@@ -62,8 +56,10 @@ export type AccessResult =
 
 interface CachedVerification {
   result: Extract<AccessResult, { ok: true }>;
-  /** Until when the cached result is used: the token's own end, or KEY_SET_MAX_AGE_MS after it was verified. */
+  /** Until when the cached result is used: the token's own end (or its maximum age). */
   expiresAt: number;
+  /** The team's key set that verified it (IssuerKeys.vouches): verified again once that set is replaced or stale. */
+  generation: number;
 }
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -107,7 +103,7 @@ export class AccessVerifier {
     if (cached) {
       // Never honoured past `exp` (or the maximum age), whatever the cache holds; verified again once it is as
       // old as the key set may be.
-      if (now < cached.expiresAt) return cached.result;
+      if (now < cached.expiresAt && this.keys.vouches(cached.generation, now)) return cached.result;
       this.verified.delete(key);
     }
     // One spelling per token: the signature is not signed, and base64 decoders skip spaces and padding, so
@@ -115,8 +111,11 @@ export class AccessVerifier {
     // look-up: only tokens that passed are kept, so a cached one needs no second look.)
     if (!COMPACT_JWS.test(token) || !canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     let payload: JWTPayload;
+    // The key set that verified it: once that set is replaced or stale (a key Access rotated away after a leak),
+    // the token is verified again, as a new one would be.
+    const from = { generation: -1 };
     try {
-      ({ payload } = await jwtVerify(token, (header) => this.keys.keyFor(header, now), {
+      ({ payload } = await jwtVerify(token, (header) => this.keys.keyFor(header, now, from), {
         algorithms: ["RS256"],
         issuer: this.config.teamDomain,
         audience: [...this.config.audiences],
@@ -163,7 +162,7 @@ export class AccessVerifier {
         nonce,
       };
     }
-    this.verified.set(key, { result, expiresAt: Math.min(expiresAt, now + KEY_SET_MAX_AGE_MS) });
+    this.verified.set(key, { result, expiresAt, generation: from.generation });
     return result;
   }
 }

@@ -74,6 +74,12 @@ export class IssuerKeys {
   private set?: LocalKeySet;
   /** When the set in use was fetched (ms). */
   private fetchedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Which set is in use: bumped whenever it is replaced or dropped. A verification remembered under another
+   * (or under a set now stale) no longer counts, so a key the issuer withdraws stops counting for tokens
+   * already seen as soon as it does for new ones.
+   */
+  private generation = 0;
   /** When a fetch was last started, whatever became of it (ms). */
   private attemptedAt = Number.NEGATIVE_INFINITY;
   /** The load in flight, shared by the requests that need it, and when it started (a request's `now`). */
@@ -95,23 +101,44 @@ export class IssuerKeys {
     }
   }
 
-  /** The key that verifies a token with this header; throws when there is none (jose's codes, or KeySetError's). */
-  async keyFor(header: JWSHeaderParameters, now: number): Promise<CryptoKey> {
+  /**
+   * The key that verifies a token with this header; throws when there is none (jose's codes, or KeySetError's).
+   * `from`, when given, is told the generation of the set the key came from (for vouches()).
+   */
+  async keyFor(header: JWSHeaderParameters, now: number, from?: { generation: number }): Promise<CryptoKey> {
     if (this.issuer.keys.kind !== "inline" && now - this.fetchedAt > KEYS_MAX_AGE_MS) {
       // Stale: it no longer counts, fetched again or not.
-      this.set = undefined;
+      this.drop();
       await this.refresh(now);
     }
     if (!this.set) throw new KeySetError(this.problem);
     try {
-      return (await this.set(header)) as CryptoKey;
+      return await this.fromSet(header, from);
     } catch (error) {
       // An unknown kid: perhaps a key published since the set was fetched (rotation), once per cooldown.
       if ((error as { code?: string }).code !== "ERR_JWKS_NO_MATCHING_KEY" || this.issuer.keys.kind === "inline")
         throw error;
       if (!(await this.refresh(now)) || !this.set) throw error;
-      return (await this.set(header)) as CryptoKey;
+      return await this.fromSet(header, from);
     }
+  }
+
+  /** Whether a token verified with a key of set `generation` still counts at `now`: that set, and not stale. */
+  vouches(generation: number, now: number): boolean {
+    return generation === this.generation && now - this.fetchedAt <= KEYS_MAX_AGE_MS;
+  }
+
+  private async fromSet(header: JWSHeaderParameters, from: { generation: number } | undefined): Promise<CryptoKey> {
+    const set = this.set!;
+    const generation = this.generation;
+    const key = (await set(header)) as CryptoKey;
+    if (from) from.generation = generation;
+    return key;
+  }
+
+  private drop(): void {
+    this.set = undefined;
+    this.generation++;
   }
 
   /**
@@ -144,6 +171,7 @@ export class IssuerKeys {
         // A load taken for abandoned may still finish, after the one that replaced it: the newer set stays.
         if (startAt < this.fetchedAt) return;
         this.set = set;
+        this.generation++;
         this.fetchedAt = startAt;
       })
       .catch((error: unknown) => {

@@ -14,7 +14,7 @@ import {
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { canonicalSignature } from "./bearer.ts";
-import { IssuerKeys, KEYS_MAX_AGE_MS, type KeyFetch } from "./issuer-keys.ts";
+import { IssuerKeys, type KeyFetch } from "./issuer-keys.ts";
 
 /**
  * Verified tokens remembered per issuer and isolate, so a token costs one signature check while it lives.
@@ -44,11 +44,13 @@ export type WorkloadTokenResult =
 
 interface Cached {
   result: Extract<WorkloadTokenResult, { ok: true }>;
-  /**
-   * Until when the cached result is used: the token's end, or KEYS_MAX_AGE_MS after it was verified, so a key
-   * the issuer withdraws stops counting for tokens already seen as well as for new ones.
-   */
+  /** Until when the cached result is used: the token's end (exp plus the skew). */
   expiresAt: number;
+  /**
+   * The key set that verified it (IssuerKeys.vouches): once that set is replaced or stale, the token is verified
+   * again, so a key the issuer withdraws stops counting for tokens already seen as well as for new ones.
+   */
+  generation: number;
 }
 
 /** `typ`, when present: a JWT (RFC 7519 5.1), or for OIDC issuers also an OAuth access token (RFC 9068 2.1). */
@@ -95,7 +97,7 @@ export class WorkloadTokenVerifier {
     const key = `${audience}\n${token}`;
     const cached = this.verified.get(key);
     if (cached) {
-      if (now < cached.expiresAt) return cached.result;
+      if (now < cached.expiresAt && this.keys.vouches(cached.generation, now)) return cached.result;
       this.verified.delete(key);
     }
     const problem = headerProblem(header, this.issuer);
@@ -104,8 +106,9 @@ export class WorkloadTokenVerifier {
     if (!canonicalSignature(token)) return { ok: false, problem: "malformed-token" };
     const skew = this.issuer.clockSkewSeconds;
     let payload: JWTPayload;
+    const from = { generation: -1 };
     try {
-      ({ payload } = await jwtVerify(token, (h: JWSHeaderParameters) => this.keys.keyFor(h, now), {
+      ({ payload } = await jwtVerify(token, (h: JWSHeaderParameters) => this.keys.keyFor(h, now, from), {
         algorithms: [...this.issuer.algorithms],
         issuer: this.issuer.issuer,
         audience,
@@ -122,11 +125,7 @@ export class WorkloadTokenVerifier {
     const result: Extract<WorkloadTokenResult, { ok: true }> = { ok: true, ...checked.value, expiresAt };
     // The claims are kept as parsed: each value an object on the heap, counted as HEAP_PER_VALUE characters.
     const claims = valuesWithin(payload, MAX_CLAIMS_DEPTH, MAX_CLAIMS_VALUES) ?? MAX_CLAIMS_VALUES;
-    this.verified.set(
-      key,
-      { result, expiresAt: Math.min(expiresAt, now + KEYS_MAX_AGE_MS) },
-      token.length + claims * HEAP_PER_VALUE,
-    );
+    this.verified.set(key, { result, expiresAt, generation: from.generation }, token.length + claims * HEAP_PER_VALUE);
     return result;
   }
 }

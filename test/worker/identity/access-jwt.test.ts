@@ -171,6 +171,38 @@ describe("AccessVerifier", () => {
     }
   });
 
+  it("refuses a cached token once the set that verified it is stale, however late in the set's life it was first seen", async () => {
+    const { publicKey } = await generateKeyPair("RS256", { extractable: true });
+    const withdrawn = { keys: [{ ...(await exportJWK(publicKey)), kid: "d".repeat(64), alg: "RS256", use: "sig" }] };
+    let keys = published;
+    const { server, v } = verifier(() => keys);
+    // The set is fetched at NOW; Access then withdraws the key (a leak). A token first shown 9 minutes in still
+    // verifies against the set in hand, and is remembered.
+    expect((await v.verify(await accessToken(signing, { email: "bob@example.com" }, { now: NOW }), NOW)).ok).toBe(true);
+    keys = withdrawn;
+    const leaked = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_400 });
+    expect((await v.verify(leaked, NOW + 9 * 60_000)).ok).toBe(true);
+    // 11 minutes after the set was fetched it is stale: the remembered token counts no more than a new one.
+    expect((await v.verify(leaked, NOW + 11 * 60_000)).ok).toBe(false);
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it("refuses a cached token as soon as a fetch for an unknown kid brings a set without its key", async () => {
+    const { publicKey } = await generateKeyPair("RS256", { extractable: true });
+    const rotated = { keys: [{ ...(await exportJWK(publicKey)), kid: "e".repeat(64), alg: "RS256", use: "sig" }] };
+    let keys = published;
+    const { server, v } = verifier(() => keys);
+    const leaked = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_400 });
+    expect((await v.verify(leaked, NOW)).ok).toBe(true);
+    keys = rotated;
+    // A token of the new key, a minute later (past the refetch cooldown): the set is fetched again, without the old key.
+    const [, payload] = (await accessToken(signing, { email: "cy@example.com" }, { now: NOW })).split(".");
+    const header = base64url.encode(JSON.stringify({ alg: "RS256", kid: "e".repeat(64), typ: "JWT" }));
+    expect((await v.verify(`${header}.${payload}.${"A".repeat(342)}`, NOW + 60_000)).ok).toBe(false);
+    expect(server.calls).toHaveLength(2);
+    expect((await v.verify(leaked, NOW + 61_000)).ok).toBe(false);
+  });
+
   it("does not let a flood of unknown kids become a flood of key fetches", async () => {
     const { server, v } = verifier();
     await v.verify(await accessToken(signing, { email: "ann@example.com" }, { now: NOW }), NOW);

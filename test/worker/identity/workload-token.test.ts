@@ -288,6 +288,40 @@ describe("key rotation and the unknown-kid storm", () => {
     expect(problemOf(await verify(v, token, ORDERS, NOW + 59 * 60_000))).not.toBe("ok");
   });
 
+  it("refuses a cached token once the set that verified it is stale, however late in the set's life it was first seen", async () => {
+    const { publicKey } = await generateKeyPair("RS256", { extractable: true });
+    let keys: { keys: JWK[] } = issuers.cluster.published;
+    const server = issuerServer({ [`${CLUSTER}/openid/v1/jwks`]: () => Response.json(keys) });
+    const { v } = verifierFor("cluster", {}, server);
+    // The set is fetched at NOW (by some token); the issuer then withdraws its key (a rotation after a leak).
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "cluster" }, NOW), ORDERS))).toBe("ok");
+    keys = { keys: [{ ...(await exportJWK(publicKey)), kid: "rotated-after-compromise", alg: "RS256" }] };
+    // A leaked token first shown 9 minutes in verifies against the set in hand, and is remembered ...
+    const leakedAt = NOW + KEYS_MAX_AGE_MS - 60_000;
+    const leaked = await workloadToken({ issuer: "cluster", claims: { exp: 3000, iat: 0, nbf: 0 } }, leakedAt);
+    expect(problemOf(await verify(v, leaked, ORDERS, leakedAt))).toBe("ok");
+    // ... and counts no more than a new token once that set is stale, 11 minutes after it was fetched.
+    expect(problemOf(await verify(v, leaked, ORDERS, NOW + KEYS_MAX_AGE_MS + 60_000))).not.toBe("ok");
+  });
+
+  it("refuses a cached token as soon as a fetch for an unknown kid brings a set without its key", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+    let keys: { keys: JWK[] } = issuers.cluster.published;
+    const server = issuerServer({ [`${CLUSTER}/openid/v1/jwks`]: () => Response.json(keys) });
+    const { v } = verifierFor("cluster", {}, server);
+    const leaked = await workloadToken({ issuer: "cluster", claims: { exp: 3000, iat: 0, nbf: 0 } }, NOW);
+    expect(problemOf(await verify(v, leaked, ORDERS))).toBe("ok");
+    const kid = "rotated-after-compromise";
+    keys = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "RS256" }] };
+    // A token of the new key past the refetch cooldown: the set is fetched again, without the old key.
+    const later = NOW + REFETCH_COOLDOWN_MS + 1_000;
+    const { header, payload } = tokenParts({ issuer: "cluster" }, later);
+    const signer = { ...(await exportJWK(privateKey)), kid, alg: "RS256" };
+    const rotated = await signParts(signer, JSON.stringify({ ...header, kid }), JSON.stringify(payload));
+    expect(problemOf(await verify(v, rotated, ORDERS, later))).toBe("ok");
+    expect(problemOf(await verify(v, leaked, ORDERS, later))).not.toBe("ok");
+  });
+
   it("a key-set load whose request went away holds up no later token for good", async () => {
     // Workers tie a fetch to its request: a cancelled request's fetch (and its timeout) never settles.
     let fetches = 0;
