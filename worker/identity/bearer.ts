@@ -42,6 +42,21 @@ export function bearerTokenOf(request: Request): string | undefined {
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/**
+ * The `iss` each JWS-shaped piece of an Authorization value claims, read with no check at all: whether a value
+ * that is not one Bearer token (the header sent twice and joined with ", ", a tab after the scheme, another
+ * scheme, a token over the size bound) still carries a token meant for Ward. Bounded by the header's own size.
+ */
+export function claimedIssuers(value: string): string[] {
+  const issuers: string[] = [];
+  for (const piece of value.split(/[\s,]+/)) {
+    if (!COMPACT_JWS.test(piece)) continue;
+    const iss = jsonObjectOf(piece.slice(piece.indexOf(".") + 1, piece.lastIndexOf(".")))?.value.iss;
+    if (typeof iss === "string") issuers.push(iss);
+  }
+  return issuers;
+}
+
 /** A base64url part as UTF-8 JSON text of an object, parsed, and whether it names a member twice; else undefined. */
 function jsonObjectOf(part: string): { value: Record<string, unknown>; unique: boolean } | undefined {
   try {

@@ -9,7 +9,7 @@ import {
   type VerifiedWorkloadToken,
 } from "../../policy/index.ts";
 import type { EventLog } from "../log/events.ts";
-import { bearerTokenOf, peekToken } from "./bearer.ts";
+import { bearerTokenOf, claimedIssuers, peekToken } from "./bearer.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { workloadTokenVerifier } from "./token-verifiers.ts";
 
@@ -18,6 +18,27 @@ export interface WorkloadTokenOutcome {
   consumed: boolean;
   /** `acceptedUntil`: exp plus the issuer's clock skew, ms since the epoch. */
   verified?: Pick<VerifiedWorkloadToken, "identity" | "scopes"> & { credential: CredentialSeen; acceptedUntil: number };
+}
+
+/**
+ * An Authorization header that is not one Bearer token of a trusted issuer, as bearerTokenOf reads one: no
+ * credential, but still Ward's, and never forwarded, when any token in it names an issuer Ward trusts.
+ */
+function notOneBearer(
+  request: Request,
+  issuers: TokenIssuers,
+  requestId: string,
+  logEvent: EventLog,
+): WorkloadTokenOutcome {
+  const value = request.headers.get("authorization");
+  const issuer = value === null ? undefined : claimedIssuers(value).find((iss) => issuers.has(iss));
+  if (issuer === undefined) return { consumed: false };
+  logEvent("warn", "workload-token-rejected", {
+    requestId,
+    issuer: issuers.get(issuer)!.name,
+    problem: "authorization-form",
+  });
+  return { consumed: true };
 }
 
 export async function verifyWorkloadToken(
@@ -29,8 +50,10 @@ export async function verifyWorkloadToken(
   logEvent: EventLog,
 ): Promise<WorkloadTokenOutcome> {
   const token = bearerTokenOf(request);
-  if (token === undefined) return { consumed: false };
+  if (token === undefined) return notOneBearer(request, issuers, requestId, logEvent);
   const peeked = peekToken(token);
+  // Over the size bound, no `iss` was read: the header is looked at as one that is not a Bearer token.
+  if (!peeked.ok && peeked.problem === "token-size") return notOneBearer(request, issuers, requestId, logEvent);
   // An unknown `iss` is no credential: exactly the issuers the policy names, compared as strings.
   const issuer = peeked.issuer === undefined ? undefined : issuers.get(peeked.issuer);
   if (issuer === undefined) return { consumed: false };

@@ -232,6 +232,35 @@ describe("workload tokens at the gateway", () => {
     expect(foreign.seen[0]!.headers.authorization).toBe(`Bearer ${appJwt}`);
   });
 
+  // From a review: the header not being exactly one `Bearer <jws>` let a trusted issuer's token through.
+  it.each<[string, (t: string) => string]>([
+    ["the header sent twice (joined with ', ')", (t) => `Bearer ${t}, Bearer ${t}`],
+    ["a tab after the scheme", (t) => `Bearer\t${t}`],
+    ["the token beside an app session", (t) => `Bearer ${t}, Bearer app-session-1`],
+    ["another scheme", (t) => `Token ${t}`],
+    ["over the size bound", (t) => `Bearer ${t}`],
+  ])("never forwards a trusted issuer's token in a header that is not one Bearer token: %s", async (name, form) => {
+    const padded = name === "over the size bound" ? { pad: "x".repeat(7000) } : {};
+    const t = await token({ issuer: "cluster", claims: padded });
+    const { result, events } = await logged(() =>
+      call("https://orders.localhost/v1/export", { cert: true, headers: { authorization: form(t) } }),
+    );
+    expect(result.res.status).toBe(200);
+    expect(result.seen[0]!.headers.authorization).toBeUndefined();
+    expect(events.find((e) => e.event === "workload-token-rejected")).toMatchObject({
+      issuer: "demo-cluster",
+      problem: "authorization-form",
+    });
+  });
+
+  it("forwards an app's own credentials in any form: two sessions, another scheme, another issuer's tokens", async () => {
+    const appJwt = await token({ issuer: "github", claims: { iss: "https://login.orders.example" } });
+    for (const authorization of ["Bearer app-1, Bearer app-2", "Basic dXNlcjpwYXNz", `Bearer ${appJwt}, Bearer x`]) {
+      const { seen } = await call("https://orders.localhost/v1/export", { cert: true, headers: { authorization } });
+      expect(seen[0]!.headers.authorization).toBe(authorization);
+    }
+  });
+
   it("refuses a token of a trusted issuer that names a member twice, logs why, and still consumes it", async () => {
     const twice =
       '{"aud":["https://orders.localhost"],"exp":"$EXP","iat":"$NOW","iss":"https://spire.demo.ward.internal",' +
