@@ -24,8 +24,10 @@ async function parseKeys(secret: string): Promise<SigningKeys> {
   if (!first?.kid || first.kty !== "EC" || first.crv !== "P-256" || !first.d) {
     throw new Error('ASSERTION_SIGNING_KEYS must be {"keys":[private P-256 JWKs with kid, ...]}');
   }
-  const published = keys.map(({ d: _private, ...publicPart }) => ({ ...publicPart, alg: "ES256", use: "sig" }));
-  if (published.some((k) => !k.kid || k.kty !== "EC" || k.crv !== "P-256"))
+  // The public members only, named one by one: a key exported by WebCrypto (or most JWK tools) also carries
+  // `key_ops: ["sign"]` and `ext`, and an origin's verifier (jose) takes no key whose key_ops lack "verify".
+  const published = keys.map(({ kty, crv, x, y, kid }) => ({ kty, crv, x, y, kid, alg: "ES256", use: "sig" }));
+  if (published.some((k) => !k.kid || k.kty !== "EC" || k.crv !== "P-256" || !k.x || !k.y))
     throw new Error("every assertion key needs a kid and must be EC P-256");
   // Two keys under one kid: origins could not tell which verifies (jose refuses such a set outright).
   if (new Set(published.map((k) => k.kid)).size !== published.length)

@@ -171,6 +171,27 @@ describe("one assertion for many requests", () => {
     now,
   });
 
+  // From a review: such a key kept `key_ops: ["sign"]` in the published set, and jose found no key to verify with.
+  it("publishes keys an origin verifies with, for a private key as WebCrypto exports it (key_ops, ext)", async () => {
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
+    expect(jwk.key_ops).toEqual(["sign"]);
+    const keys = await assertionKeys(JSON.stringify({ keys: [{ ...jwk, kid: "webcrypto-1" }] }));
+    const token = await assertionFor(keys, facts(Date.now()));
+    // What /.well-known/ward/jwks.json serves, verified as docs/origin-assertion.md tells origins to.
+    const published = JSON.parse(JSON.stringify(keys.published)) as { keys: Record<string, unknown>[] };
+    expect(Object.keys(published.keys[0]!).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x", "y"]);
+    const verified = await jwtVerify(token, createLocalJWKSet(published as never), {
+      issuer: "ward",
+      audience: "orders",
+      algorithms: ["ES256"],
+    });
+    expect(verified.payload.sub).toBe("workload:spiffe://demo.ward.internal/ns/shop/sa/checkout");
+  });
+
   it(`reuses a token for ${ASSERTION_REUSE_SECONDS} s of its 60, then signs a new one`, async () => {
     const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
     const t0 = Date.UTC(2026, 11, 1, 10, 0, 0);
