@@ -153,8 +153,12 @@ interface SvidFields {
   signsCertificates: boolean;
 }
 
-/** Key usage bits no leaf SVID sets (the standard's section 4.3). */
-const SIGNING_KEY_USAGES = new Set(["keyCertSign", "crlSign"]);
+/**
+ * Key usage bits no leaf SVID sets (the standard's section 4.3), in the BIT STRING's first octet: keyCertSign (bit
+ * 5) and cRLSign (bit 6). Read there as openssl and BoringSSL read them: the schema's number of the whole string
+ * is a double, which loses both bits from a string padded past two octets.
+ */
+const SIGNING_KEY_USAGE_BITS = 0x04 | 0x02;
 
 async function svidFieldsOf(rfc9440: string, fingerprint: string): Promise<SvidFields | MtlsProblem> {
   const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
@@ -176,10 +180,8 @@ async function svidFieldsOf(rfc9440: string, fingerprint: string): Promise<SvidF
     const names = of(id_ce_subjectAltName).flatMap((e) => AsnConvert.parse(e.extnValue, SubjectAlternativeName));
     const signsCertificates =
       of(id_ce_basicConstraints).some((e) => AsnConvert.parse(e.extnValue, BasicConstraints).cA) ||
-      of(id_ce_keyUsage).some((e) =>
-        AsnConvert.parse(e.extnValue, KeyUsage)
-          .toJSON()
-          .some((usage) => SIGNING_KEY_USAGES.has(usage)),
+      of(id_ce_keyUsage).some(
+        (e) => ((new Uint8Array(AsnConvert.parse(e.extnValue, KeyUsage).value)[0] ?? 0) & SIGNING_KEY_USAGE_BITS) !== 0,
       );
     return {
       uris: names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined),

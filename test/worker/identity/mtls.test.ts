@@ -49,6 +49,8 @@ function withSecondSanExtension(pem: string, uri: string): string {
 
 const basicConstraints = (cA: boolean) => extension(id_ce_basicConstraints, new BasicConstraints({ cA }), true);
 const keyUsage = (flags: number) => extension(id_ce_keyUsage, new KeyUsage(flags), true);
+/** A keyUsage extension whose BIT STRING is exactly `bytes` (no unused bits). */
+const rawKeyUsage = (bytes: number[]) => extension(id_ce_keyUsage, new KeyUsage(new Uint8Array(bytes)), true);
 
 describe("workloadIdentity", () => {
   it("reads the SPIFFE ID from the SAN URI of a verified, pinned, valid certificate", async () => {
@@ -144,6 +146,8 @@ describe("workloadIdentity", () => {
     ["keyCertSign", [keyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign)]],
     ["cRLSign", [keyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.cRLSign)]],
     ["cA true in a second basicConstraints extension", [basicConstraints(false), basicConstraints(true)]],
+    // From a review: the same usages (0x86) in a BIT STRING of nine octets, as openssl reads it (octets 0 and 1).
+    ["keyCertSign and cRLSign in a padded key usage", [rawKeyUsage([0x86, 0, 0, 0, 0, 0, 0, 0, 0x01])]],
   ])("gives no identity for a certificate with %s: no leaf, so no workload's SVID", async (_name, extensions) => {
     const pem = withExtensions(CERTS.checkout, extensions);
     expect(await workloadIdentity(await tlsClientAuth(pem), config, NOW)).toEqual({ ok: false, problem: "not-a-leaf" });
