@@ -1,5 +1,6 @@
 // Services: hosts owned by one service only, an origin reached through a tunnel, a certificate requirement
 // that can be met, audit mode in production, forwarded headers, then each route.
+import { durationSeconds } from "../duration.ts";
 import type { PolicyDocument, Service } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { checkForwardHeaders } from "./headers.ts";
@@ -30,6 +31,7 @@ export function checkServices(doc: PolicyDocument, out: Collector): void {
     }
     checkForwardHeaders(service.forwardHeaders, at, out);
     checkRoutes(doc, service.routes, at, out, service.caseInsensitivePaths ?? false);
+    checkSharedRateLimits(service, at, out);
   }
   checkWildcardHosts(doc, hostOwner, out);
 }
@@ -106,4 +108,30 @@ function checkWildcardHosts(doc: PolicyDocument, hostOwner: ReadonlyMap<string, 
       );
     }
   }
+}
+
+/**
+ * Every rule of a service whose rateLimit says `key: principal` counts the caller in one count (policy/evaluate.ts):
+ * with different periods, the count's window is whichever ends later each time (never admitting more than a
+ * limit, but fewer than either period says), which is surely not what was meant.
+ */
+function checkSharedRateLimits(service: Service, at: string, out: Collector): void {
+  let first: { path: string; period: string; seconds: number } | undefined;
+  service.routes.forEach((route, r) =>
+    route.rules.forEach((rule, i) => {
+      const limit = rule.rateLimit;
+      if (!limit || limit.key !== "principal" || rule.effect !== "allow") return;
+      const path = `${at}.routes[${r}].rules[${i}].rateLimit.period`;
+      const seconds = durationSeconds(limit.period);
+      if (!first) first = { path, period: limit.period, seconds };
+      else if (seconds !== first.seconds)
+        out.add(
+          "warning",
+          "rate-limit-periods-differ",
+          path,
+          `rules with key: principal share one count of the caller's requests to the service, and ${first.path} counts it per ${first.period}, this one per ${limit.period}`,
+          `give them one period, or key: principal+route for a count per route`,
+        );
+    }),
+  );
 }

@@ -250,6 +250,27 @@ const FIXTURES = {
     message: '"*" in /v1/* is a literal character, not a wildcard',
     hint: "use {*} for one segment, {**} or pathPrefix for the rest of the path",
   },
+  "rate-limit-periods-differ": {
+    change: (d) => {
+      rule0(d).rateLimit = { limit: 100, period: "60s", key: "principal" };
+      d.services.payments.routes.push(
+        anotherRoute({
+          rules: [
+            {
+              id: "checkout",
+              effect: "allow",
+              principals: [{ set: "checkout" }],
+              rateLimit: { limit: 10, period: "1s", key: "principal" },
+            },
+          ],
+        }),
+      );
+    },
+    severity: "warning",
+    path: "services.payments.routes[1].rules[0].rateLimit.period",
+    message: `rules with key: principal share one count of the caller's requests to the service, and ${RULE0}.rateLimit.period counts it per 60s, this one per 1s`,
+    hint: "give them one period, or key: principal+route for a count per route",
+  },
   "rate-limit-on-deny": {
     change: (d) =>
       route0(d).rules.unshift({
