@@ -210,7 +210,9 @@ export function decidingRoute(
  * Every route whose deny rules reach a request besides the one deciding it: each that matches it and takes its
  * method (or GET, for a HEAD), and each with an exact path the same but for a trailing slash. Express, ASP.NET
  * Core and older Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around a
- * deny. The deciding route may be among them.
+ * deny. Nor a format suffix: Rails routes every path with an optional `(.:format)` and Spring MVC before 5.3
+ * matches `/admin.*` as `/admin`, so `/admin.json` is also matched as `/admin` (the last segment cut at each
+ * dot). The deciding route may be among them.
  */
 export function forEachDenyingRoute(
   service: CompiledService,
@@ -219,12 +221,22 @@ export function forEachDenyingRoute(
   visit: (route: CompiledRoute) => void,
 ): void {
   if (service.denyRoutes.empty) return;
-  const reaching = (route: CompiledRoute) => {
-    if (denyReaches(route, method)) visit(route);
-  };
   const matched = matchedSegments(service, segments);
+  const last = matched.at(-1) ?? "";
+  // With a suffix, a route may match more than one spelling (`pathPrefix: /` all of them): visited once.
+  const seen = last.indexOf(".") > 0 ? new Set<CompiledRoute>() : undefined;
+  const reaching = (route: CompiledRoute) => {
+    if (!denyReaches(route, method) || seen?.has(route)) return;
+    seen?.add(route);
+    visit(route);
+  };
   service.denyRoutes.forEachMatch(matched, reaching);
   service.denyRoutes.forEachExactOtherSlash(matched, reaching);
+  for (let dot = last.indexOf("."); dot > 0; dot = last.indexOf(".", dot + 1)) {
+    const cut = [...matched.slice(0, -1), last.slice(0, dot)];
+    service.denyRoutes.forEachMatch(cut, reaching);
+    service.denyRoutes.forEachExactOtherSlash(cut, reaching);
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 // Generated policies and requests: evaluate() against a reference written from the definition, with route
 // patterns matched by regular expressions rather than the trie. A request is denied when an enforced deny rule
 // naming the caller sits on ANY route that matches it (pattern and method); otherwise the most specific
-// route's allow decides. The seed is printed on failure; WARD_DENY_SEED=<n> replays it.
+// route's allow decides. A deny route also reaches the path with its last segment cut at a dot (`/a.json` as
+// `/a`: Rails' format suffix). The seed is printed on failure; WARD_DENY_SEED=<n> replays it.
 import { describe, expect, it } from "vitest";
 import { buildIndexes } from "../../policy/compile.ts";
 import { evaluate, validatePolicy, type CompiledPolicy, type PolicyDocument } from "../../policy/index.ts";
@@ -93,6 +94,7 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
     let checked = 0;
     let deniedAcross = 0;
     let onTrial = 0;
+    let bySuffix = 0;
     for (let p = 0; p < POLICIES; p++) {
       const routes = Array.from({ length: 2 + Math.floor(r() * 5) }, (_, i) => genRoute(r, i));
       const valid = validatePolicy(documentOf(routes));
@@ -102,7 +104,10 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
       const regexes = routes.map(regexOf);
       for (let q = 0; q < REQUESTS; q++) {
         const depth = Math.floor(r() * 4);
-        const path = `/${Array.from({ length: depth }, () => pick(r, [...SEGMENTS, "x"])).join("/")}`;
+        const suffix = depth > 0 && r() < 0.25 ? pick(r, [".json", ".b.json"]) : "";
+        const path = `/${Array.from({ length: depth }, () => pick(r, [...SEGMENTS, "x"])).join("/")}${suffix}`;
+        // The path, and each spelling with its last segment cut at a dot, as deny routes read it.
+        const cuts = [...path.matchAll(/\./g)].map((m) => path.slice(0, m.index)).filter((cut) => !cut.endsWith("/"));
         const method = pick(r, METHODS);
         const person = pick(r, PEOPLE);
         const email = `${person}@example.com`;
@@ -122,8 +127,11 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
           g.rules
             .filter((x) => x.effect === "deny" && (x.mode === "audit") === audit && x.principals[0]!.email === email)
             .map((x) => `app/${g.id}/${x.id}`);
-        const enforced = matching.flatMap((g) => names(g, false));
-        const trial = matching.flatMap((g) => names(g, true));
+        const denying = routes.filter(
+          (g, i) => [path, ...cuts].some((spelling) => regexes[i]!.test(spelling)) && takes(g, method),
+        );
+        const enforced = denying.flatMap((g) => names(g, false));
+        const trial = denying.flatMap((g) => names(g, true));
         const allows = chosen.rules.some((x) => x.effect === "allow" && x.principals[0]!.email === email);
         checked++;
         if (enforced.length > 0) {
@@ -131,6 +139,7 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
           expect(d.reasons, context).toEqual(["denied-by-rule"]);
           expect(enforced, context).toContain(d.rule);
           if (!d.rule!.startsWith(`app/${chosen.id}/`)) deniedAcross++;
+          if (!matching.some((g) => names(g, false).includes(d.rule!))) bySuffix++;
         } else if (allows) {
           expect(d.effect, context).toBe("allow");
           if (trial.length > 0) {
@@ -150,5 +159,6 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
     expect(checked).toBeGreaterThan(1000);
     expect(deniedAcross).toBeGreaterThan(20);
     expect(onTrial).toBeGreaterThan(10);
+    expect(bySuffix).toBeGreaterThan(5);
   }, 60_000);
 });

@@ -1,0 +1,63 @@
+// From a review: a deny on a literal path is escaped by a format suffix. Rails matches every route with an
+// optional `(.:format)` (`get "/admin"` serves `/admin.html` and `/admin.json` with the same action), and Spring
+// MVC before 5.3 (useSuffixPatternMatch, on by default) maps `/admin.*` to the `/admin` handler. Ward reads
+// `admin.json` as another segment, so neither the exact deny nor the `pathPrefix` deny reaches it, and the
+// catch-all allow forwards it to the handler the deny was written for.
+import { describe, expect, it } from "vitest";
+import { compilePolicy } from "../../policy/compile.ts";
+import { evaluate } from "../../policy/evaluate.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
+
+async function policy(adminRoute: Record<string, unknown>) {
+  const v = validatePolicy({
+    version: 1,
+    metadata: { environment: "dev", owners: ["sec@example.com"] },
+    identity: { access: { teamDomain: "https://t.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
+    services: {
+      app: {
+        hosts: ["app.example.com"],
+        origin: { tunnel: "APP" },
+        owner: "o",
+        routes: [
+          {
+            id: "all",
+            methods: ["GET"],
+            pathPrefix: "/",
+            rules: [{ id: "staff", effect: "allow", principals: [{ authenticated: true }] }],
+          },
+          {
+            id: "admin",
+            methods: ["GET"],
+            ...adminRoute,
+            rules: [{ id: "not-bob", effect: "deny", principals: [{ email: "bob@example.com" }] }],
+          },
+        ],
+      },
+    },
+  });
+  if (!v.ok) throw new Error(JSON.stringify(v.issues));
+  return compilePolicy(v.policy);
+}
+
+const bob = { user: { email: "bob@example.com" } };
+const decide = async (route: Record<string, unknown>, path: string) =>
+  evaluate(await policy(route), { method: "GET", host: "app.example.com", path, identity: bob }, 0);
+
+describe("a deny on /admin and the same handler spelt with a format suffix", () => {
+  it.each([
+    [{ path: "/admin" }, "/admin"],
+    [{ pathPrefix: "/admin" }, "/admin"],
+  ])("%j denies %s (control)", async (route, path) => {
+    expect((await decide(route, path)).effect).toBe("deny");
+  });
+
+  it.each([
+    [{ path: "/admin" }, "/admin.json"],
+    [{ path: "/admin" }, "/admin.html"],
+    [{ pathPrefix: "/admin" }, "/admin.json"],
+    [{ path: "/admin/users" }, "/admin/users.json"],
+  ])("%j also denies %s (Rails' (.:format), Spring's suffix pattern)", async (route, path) => {
+    const d = await decide(route, path);
+    expect(d.effect, `${path} decided by ${d.route} (${d.reasons})`).toBe("deny");
+  });
+});
