@@ -49,7 +49,9 @@ const PolicyText = z
     if (tooLarge) ctx.addIssue({ code: "custom", message: tooLarge });
   });
 
-export type AdminEnv = AppEnv & { Variables: { principal: string; identity: Identity; policy: CompiledPolicy } };
+export type AdminEnv = AppEnv & {
+  Variables: { principal: string; identity: Identity; policy: CompiledPolicy; authorisedFrom: string | null };
+};
 
 const PushBody = z.strictObject({
   text: PolicyText,
@@ -112,6 +114,7 @@ const POINTER_SPREAD_MS = 120_000;
  */
 async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Promise<CompiledPolicy | undefined> {
   const { active, movedAt } = await control(c).authority();
+  c.set("authorisedFrom", active);
   if (active === null || active === copy.version) return copy;
   // KV named the copy after the move had had time to spread (so past it now): it was put there by hand.
   if (confirmedAt(copy.version) > (movedAt ?? Number.NEGATIVE_INFINITY) + POINTER_SPREAD_MS) return copy;
@@ -191,10 +194,14 @@ admin.use("*", async (c, next) => {
 
 async function activate(
   c: Context<AdminEnv>,
-  request: Omit<ActivateRequest, "who">,
+  request: Omit<ActivateRequest, "who" | "authorisedFrom">,
   next: CompiledPolicy,
 ): Promise<Response> {
-  const result = await control(c).activate({ ...request, who: c.get("principal") });
+  const result = await control(c).activate({
+    ...request,
+    who: c.get("principal"),
+    authorisedFrom: c.get("authorisedFrom"),
+  });
   if (!result.ok && "shadow" in result) {
     logEvent("warn", "policy-activation-conflict", {
       requestId: c.get("requestId"),

@@ -23,6 +23,11 @@ export interface ActivateRequest {
   action: "push" | "rollback" | "promote";
   who: string;
   message: string;
+  /**
+   * The active version the caller was authorised against (authority()): the move happens only if it still is, so
+   * an admin a push removes while their own request is on its way cannot move the pointer past that push.
+   */
+  authorisedFrom: string | null;
 }
 
 export type ActivateResult =
@@ -126,6 +131,7 @@ export class PolicyControl extends DurableObject<Env> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const active = await this.active();
       if (active !== request.expected) return { ok: false as const, active };
+      if (active !== request.authorisedFrom) return { ok: false as const, active };
       const shadow = this.shadow();
       if (request.action === "promote" && shadow !== request.version) return { ok: false as const, active, shadow };
       const entry = this.record(request.action, request.version, active, request.who, request.message);

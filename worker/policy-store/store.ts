@@ -151,7 +151,11 @@ async function refreshActive(kv: KVNamespace, now: number, background: Backgroun
   const confirm = (version: string) => {
     if (!confirmed || now >= confirmed.at) confirmed = { version, at: now };
   };
-  if (pointer === current?.version) return void confirm(pointer);
+  // The pointer still names the copy: as new as this read, so a slower read of another pointer never replaces it.
+  if (current && pointer === current.version) {
+    active.store(current, now);
+    return void confirm(pointer);
+  }
   const loaded = await loadVersion(kv, pointer, "active", current?.version ?? null, background);
   if (!loaded) return;
   if (loaded.version === active.latest()?.version) return void confirm(pointer);
