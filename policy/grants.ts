@@ -21,6 +21,11 @@ export interface TimedGrant {
   notBefore: number;
   notAfter: number;
   maxUses?: number;
+  /**
+   * Its last use is spent: honoured for no request, but a WebSocket that spent a use lasts to notAfter (a grant
+   * revoked, unlike one used up, leaves the list, and the socket ends: policy/websocket/close.ts).
+   */
+  usedUp?: true;
 }
 
 /**
@@ -54,7 +59,7 @@ export function grantCovers(
   identity: Identity,
   now: number,
 ): boolean {
-  if (!(now >= grant.notBefore && now < grant.notAfter)) return false;
+  if (grant.usedUp || !(now >= grant.notBefore && now < grant.notAfter)) return false;
   if (decision.service !== grant.service || !decision.route || !decision.target) return false;
   const route = decision.route.slice(grant.service.length + 1);
   if (grant.routes !== "*" && !grant.routes.includes(route)) return false;

@@ -108,7 +108,7 @@ async function decide(
 function grantNeedsGroups(decision: Decision, identity: Identity, now: number): boolean {
   if (decision.effect !== "deny" || !decision.service || !grantMayApply(decision)) return false;
   if (!identity.user || identity.user.groups !== undefined) return false;
-  return grantsInHand(decision.service, now).some((grant) => "group" in grant.principal);
+  return grantsInHand(decision.service, now).some((grant) => !grant.usedUp && "group" in grant.principal);
 }
 
 interface Fulfilled {

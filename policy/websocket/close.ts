@@ -2,6 +2,7 @@
 // quarantine, a pushed policy, a grant or credential that runs out) closes both sides with one code and one
 // reason, whichever it was: a client learns that its access ended, never which check ended it.
 import type { Decision, GrantRef } from "../decision.ts";
+import type { TimedGrant } from "../grants.ts";
 
 /** The closed vocabulary of the close line's `cause`. */
 export const CLOSE_CAUSES = [
@@ -62,9 +63,14 @@ export interface OpenedAccess {
 /**
  * Whether access ended, given the same request decided again now (newest policy, the isolate's denylist and
  * grants, the upgrade check): the cause, or undefined while it still holds. The credential is checked first: it
- * ends at a known instant whatever the copies say.
+ * ends at a known instant whatever the copies say. `grants`: the service's grants as the isolate holds them now.
  */
-export function accessEnded(redecided: Decision, opened: OpenedAccess, now: number): AccessEnded | undefined {
+export function accessEnded(
+  redecided: Decision,
+  opened: OpenedAccess,
+  now: number,
+  grants: readonly TimedGrant[] = [],
+): AccessEnded | undefined {
   if (opened.credentialExpiresAt !== undefined && now >= opened.credentialExpiresAt) return "credential-expired";
   // An allow, audit mode's included: the same request would be forwarded now, to the same service.
   if (redecided.effect === "allow")
@@ -74,9 +80,11 @@ export function accessEnded(redecided: Decision, opened: OpenedAccess, now: numb
   // Only the absence of an allow rule is a grant's to lift: anything else is the policy's doing.
   if (opened.grant && reason === "no-matching-rule") {
     if (now >= Date.parse(opened.grant.notAfter)) return "grant-expired";
-    // A grant with a use limit: this connection spent a use, and a used-up grant leaves the active list; it
-    // lasts until its notAfter (or a revocation of the caller, or a policy that refuses the request).
-    if (opened.grant.maxUses !== undefined && redecided.route === opened.route) return undefined;
+    // A grant with a use limit: this connection spent a use, and a grant used up is honoured no more, but lasts
+    // for it until its notAfter (or a revocation of the caller, or a policy that refuses the request). One
+    // revoked is gone from the list.
+    const id = opened.grant.id;
+    if (redecided.route === opened.route && grants.some((g) => g.id === id && g.usedUp)) return undefined;
     return "grant-revoked";
   }
   return "policy";

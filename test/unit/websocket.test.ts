@@ -218,11 +218,28 @@ describe("accessEnded", () => {
     expect(accessEnded(deny("denied-by-rule"), opened, NOW)).toBe("policy");
   });
 
-  it("keeps a connection that spent the last use of a limited grant (used up, it leaves the active list) until notAfter", () => {
+  it("keeps a connection that spent the last use of a limited grant (used up, honoured no more) until notAfter", () => {
     const opened = { grant: { ...grant, maxUses: 1 }, route: "wiki/live" };
-    expect(accessEnded(deny("no-matching-rule"), opened, NOW)).toBeUndefined();
-    expect(accessEnded(deny("no-matching-rule", "wiki/other"), opened, NOW)).toBe("grant-revoked");
-    expect(accessEnded(deny("no-matching-rule"), opened, Date.parse(grant.notAfter))).toBe("grant-expired");
+    const held = {
+      id: grant.id,
+      kind: "exception" as const,
+      principal: { email: "ann@example.com" },
+      service: "wiki",
+      routes: "*" as const,
+      methods: "*" as const,
+      notBefore: NOW - 1000,
+      notAfter: Date.parse(grant.notAfter),
+      maxUses: 1,
+    };
+    const usedUp = [{ ...held, usedUp: true as const }];
+    expect(accessEnded(deny("no-matching-rule"), opened, NOW, usedUp)).toBeUndefined();
+    expect(accessEnded(deny("no-matching-rule", "wiki/other"), opened, NOW, usedUp)).toBe("grant-revoked");
+    expect(accessEnded(deny("no-matching-rule"), opened, Date.parse(grant.notAfter), usedUp)).toBe("grant-expired");
+    // Revoked (from a review): gone from the service's grants, used up or not, and the connection ends.
+    expect(accessEnded(deny("no-matching-rule"), opened, NOW, [])).toBe("grant-revoked");
+    expect(accessEnded(deny("no-matching-rule"), opened, NOW, [{ ...usedUp[0]!, id: "another" }])).toBe(
+      "grant-revoked",
+    );
   });
 });
 

@@ -170,9 +170,12 @@ export class Grants extends DurableObject<Env> {
     return cursor.toArray() as unknown as GrantEvent[];
   }
 
-  /** What the gateway may honour: active and not yet past notAfter (the request path compares again). */
+  /**
+   * What the gateway may honour: active and not yet past notAfter (the request path compares again); and, marked
+   * `usedUp`, those whose last use is spent, honoured for nothing but the WebSockets that spent a use.
+   */
   async active(now: number): Promise<TimedGrant[]> {
-    return this.rows("WHERE status = 'active' AND not_after > ?", now).map((g) => {
+    return this.rows("WHERE status IN ('active', 'used-up') AND not_after > ?", now).map((g) => {
       const grant: TimedGrant = {
         id: g.id,
         kind: g.kind,
@@ -184,6 +187,7 @@ export class Grants extends DurableObject<Env> {
         notAfter: g.notAfter,
       };
       if (g.maxUses !== undefined) grant.maxUses = g.maxUses;
+      if (g.status === "used-up") grant.usedUp = true;
       return grant;
     });
   }

@@ -15,6 +15,7 @@ import {
   type CompiledPolicy,
   type OpenedAccess,
   type RequestFacts,
+  type TimedGrant,
 } from "../../policy/index.ts";
 import { denylistVerdict, directoryFreshness, readDenylistCopy } from "../denylist/cache.ts";
 import type { Env } from "../env.ts";
@@ -119,12 +120,15 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
     const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);
     decision = applyDenylist(decision, verdict);
   }
-  if (decision.service && grantMayApply(decision))
-    decision = applyGrants(policy, decision, w.facts.identity, await grantsFor(w.env, decision.service, now), now);
+  let grants: readonly TimedGrant[] = [];
+  if (decision.service && grantMayApply(decision)) {
+    grants = await grantsFor(w.env, decision.service, now);
+    decision = applyGrants(policy, decision, w.facts.identity, grants, now);
+  }
   // The request was a same-origin WebSocket upgrade when it was let through; whether the route still carries
   // upgrades is the policy's to say now.
   decision = applyUpgrade(policy, decision, "websocket", () => false);
-  return accessEnded(decision, w.opened, now);
+  return accessEnded(decision, w.opened, now, grants);
 }
 
 /** Starts the checks; they stop when the connection ends, whoever ends it. */

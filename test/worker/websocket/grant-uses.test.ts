@@ -1,0 +1,90 @@
+// A WebSocket a use-limited grant let through: it spent a use, so it lasts while the grant does, used up or not,
+// and ends when an admin revokes the grant. From a review: a revoked grant and a used-up one both left the
+// isolate's list, so a revoked grant's socket stayed open to its notAfter.
+import { exports } from "cloudflare:workers";
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker } from "../support/harness.ts";
+import { captureLog, upgrade, type Upgrade, WS_POLICY } from "./support.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://ward.localhost/.ward/admin";
+/** Well past the watch's check interval here (0.05 s) and the grants' refresh. */
+const BOUND_MS = 1500;
+const token = (email: string) => accessToken(signing, { email, identity_nonce: `n-grant-uses-${email}` });
+const admin = async () => ({ "cf-access-jwt-assertion": await token("admin@example.com") });
+
+let log: ReturnType<typeof captureLog>;
+beforeAll(async () => {
+  await activate(WS_POLICY);
+});
+beforeEach(() => {
+  log = captureLog();
+});
+afterEach(() => {
+  log.stop();
+});
+
+async function grant(email: string, maxUses: number): Promise<string> {
+  const granted = await exports.default.fetch(`${ADMIN}/exceptions`, {
+    method: "POST",
+    headers: { ...(await admin()), "content-type": "application/json" },
+    body: JSON.stringify({
+      principal: { email },
+      service: "wiki",
+      routes: ["sre-live"],
+      methods: ["GET"],
+      reason: "pairing with the SRE on call",
+      ticket: "SEC-9",
+      requestedBy: email,
+      approvedBy: "sre-lead@example.com",
+      notAfter: new Date(Date.now() + 3600_000).toISOString(),
+      maxUses,
+    }),
+  });
+  expect(granted.status).toBe(201);
+  return ((await granted.json()) as { grant: { id: string } }).grant.id;
+}
+
+/** An upgrade as `email`, tried until the isolate's copy of the grants has the new grant. */
+async function open(email: string, status: number): Promise<Upgrade> {
+  let opened = await upgrade(`https://wiki.localhost/sre-live?${marker()}`, {
+    "cf-access-jwt-assertion": await token(email),
+  });
+  for (let i = 0; i < 40 && opened.res.status !== status; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    opened = await upgrade(`https://wiki.localhost/sre-live?${marker()}`, {
+      "cf-access-jwt-assertion": await token(email),
+    });
+  }
+  expect(opened.res.status).toBe(status);
+  return opened;
+}
+
+describe("a WebSocket a use-limited grant let through", () => {
+  it("is closed when an admin revokes the grant, uses left or not", async () => {
+    const email = "limited-grant@example.com";
+    const id = await grant(email, 5);
+    const opened = await open(email, 101);
+    const revoked = await exports.default.fetch(`${ADMIN}/grants/wiki/${id}?reason=misuse`, {
+      method: "DELETE",
+      headers: await admin(),
+    });
+    expect(revoked.status).toBe(200);
+    await open(email, 403);
+    expect(await opened.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+  });
+
+  it("stays open once it has spent the grant's last use, and a new upgrade is refused", async () => {
+    const email = "last-use@example.com";
+    await grant(email, 1);
+    const opened = await open(email, 101);
+    await open(email, 403);
+    // Several checks later it still relays: the grant is used up, not revoked.
+    await new Promise((r) => setTimeout(r, BOUND_MS));
+    expect(opened.client!.closed).toBeUndefined();
+    opened.client!.send("still here");
+    expect(await opened.client!.message(0)).toBe("still here");
+    opened.client!.socket.close(1000, "done");
+  });
+});
