@@ -135,7 +135,11 @@ export function credentialParts(identity: Identity): { part: string; identity: I
 export function displayName(identity: Identity): string | undefined {
   if (identity.user) return identity.user.email;
   if (identity.serviceToken) return `service token ${identity.serviceToken.clientId}`;
-  return identity.workload ? `workload ${identity.workload.id}` : undefined;
+  if (identity.workload) return `workload ${identity.workload.id}`;
+  // A workload token alone: the workload it names, or its issuer's subject.
+  const token = identity.workloadToken;
+  if (token) return token.spiffeId ? `workload ${token.spiffeId}` : `${token.issuer} subject ${token.subject}`;
+  return undefined;
 }
 
 /** A stable name for the caller, used in logs and as the rate-limit key: its parts joined by "+". */

@@ -7,6 +7,7 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { accessToken } from "../support/access-tokens.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
+import { workloadToken } from "../support/workload-tokens.ts";
 
 const signing = inject("accessPrivateJwk");
 const PAGE = { accept: "text/html", "sec-fetch-mode": "navigate" };
@@ -61,6 +62,13 @@ describe("/.ward/me", () => {
     const facts = JSON.parse(body) as { workload: { id: string }; credentials: { kind: string }[] };
     expect(facts.workload.id).toMatch(/^spiffe:\/\//);
     expect(facts.credentials.map((c) => c.kind)).toEqual(["client-certificate"]);
+  });
+
+  it("names a caller whose only credential is a workload token by the workload it names", async () => {
+    const token = await workloadToken({ issuer: "spire", claims: { aud: ["https://wiki.localhost"] } });
+    const { res, body } = await me({ headers: { ...PAGE, authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(body).toContain('<strong id="who">workload spiffe://demo.ward.internal/ns/shop/sa/checkout</strong>');
   });
 
   it("sends an anonymous browser to sign in, and answers an anonymous API client 401", async () => {
