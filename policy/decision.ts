@@ -62,8 +62,9 @@ export interface RateLimitObligation {
   /** Who and what is counted: principal, or principal and route. */
   key: string;
   /**
-   * The count it is admitted against (the Durable Object's name): `<service> <key>` for `key: principal`, shared
-   * by every rule of the service that counts the caller so; `<rule> <key>` for `principal+route`.
+   * The count it is admitted against (the Durable Object's name): `<service> <limit>/<period>s <key>` for
+   * `key: principal`, shared by every rule of the service that counts the caller so with the same limit and
+   * period; `<rule> <key>` for `principal+route`.
    */
   counter: string;
   limit: number;

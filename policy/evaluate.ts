@@ -142,7 +142,10 @@ function obligationsOf(
         ? [addressKey(request.clientAddress) ?? principal]
         : countedAs(rule, request.identity, principal);
     for (const who of counted) {
-      const counter = key === "principal" ? `${service} ${who}` : `${rule.id} ${who} ${route}`;
+      // key: principal is one count per caller for the service's rules of the same terms: rules of other terms
+      // count apart (a shared count leased by 1% of a large limit would spend a small one's at once).
+      const counter =
+        key === "principal" ? `${service} ${limit}/${periodSeconds}s ${who}` : `${rule.id} ${who} ${route}`;
       obligations.rateLimits.push({
         rule: rule.id,
         key: key === "principal" ? who : `${who} ${route}`,

@@ -137,8 +137,8 @@ export function explainDecision(
   const audit = auditLine(decision);
   if (audit) lines.push(audit);
   for (const limit of decision.obligations.rateLimits) {
-    // key: principal shares one count across the service's rules (evaluate names the counter `<service> <key>`).
-    const shared = decision.service && limit.counter === `${decision.service} ${limit.key}`;
+    // key: principal shares one count across the service's rules of the same terms (evaluate names the counter).
+    const shared = decision.service && limit.counter.startsWith(`${decision.service} `);
     lines.push(
       `rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"${shared ? `, counted across service ${decision.service}` : ""}`,
     );

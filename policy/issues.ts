@@ -29,7 +29,7 @@ export type IssueCode =
   | "open-spiffe-prefix"
   | "invalid-time-window"
   | "unknown-country-code"
-  | "rate-limit-periods-differ"
+  | "rate-limit-not-shared"
   | "rate-limit-on-deny"
   | "headers-on-deny"
   | "reserved-header"

@@ -111,26 +111,26 @@ function checkWildcardHosts(doc: PolicyDocument, hostOwner: ReadonlyMap<string, 
 }
 
 /**
- * Every rule of a service whose rateLimit says `key: principal` counts the caller in one count (policy/evaluate.ts):
- * with different periods, the count's window is whichever ends later each time (never admitting more than a
- * limit, but fewer than either period says), which is surely not what was meant.
+ * Rules of a service whose rateLimit says `key: principal` share one count of the caller's requests only when
+ * their limit and period are the same (policy/evaluate.ts): rules of other terms count apart, which a policy that
+ * gives one route `limit: 100` and another `limit: 10` most likely did not mean.
  */
 function checkSharedRateLimits(service: Service, at: string, out: Collector): void {
-  let first: { path: string; period: string; seconds: number } | undefined;
+  let first: { path: string; limit: number; period: string; seconds: number } | undefined;
   service.routes.forEach((route, r) =>
     route.rules.forEach((rule, i) => {
-      const limit = rule.rateLimit;
-      if (!limit || limit.key !== "principal" || rule.effect !== "allow") return;
-      const path = `${at}.routes[${r}].rules[${i}].rateLimit.period`;
-      const seconds = durationSeconds(limit.period);
-      if (!first) first = { path, period: limit.period, seconds };
-      else if (seconds !== first.seconds)
+      const rateLimit = rule.rateLimit;
+      if (!rateLimit || rateLimit.key !== "principal" || rule.effect !== "allow") return;
+      const path = `${at}.routes[${r}].rules[${i}].rateLimit`;
+      const seconds = durationSeconds(rateLimit.period);
+      if (!first) first = { path, limit: rateLimit.limit, period: rateLimit.period, seconds };
+      else if (seconds !== first.seconds || rateLimit.limit !== first.limit)
         out.add(
           "warning",
-          "rate-limit-periods-differ",
+          "rate-limit-not-shared",
           path,
-          `rules with key: principal share one count of the caller's requests to the service, and ${first.path} counts it per ${first.period}, this one per ${limit.period}`,
-          `give them one period, or key: principal+route for a count per route`,
+          `rules with key: principal share one count of the caller's requests only with the same limit and period: this one (${rateLimit.limit} per ${rateLimit.period}) counts apart from ${first.path} (${first.limit} per ${first.period})`,
+          "give them the same limit and period for one count across the service, or key: principal+route for a count per route",
         );
     }),
   );

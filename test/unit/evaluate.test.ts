@@ -203,7 +203,7 @@ describe("rate-limit obligations", () => {
       alice,
       {
         key: "user:alice@example.com",
-        counter: "api user:alice@example.com",
+        counter: "api 10/60s user:alice@example.com",
         limit: 10,
         periodSeconds: 60,
         failOpen: false,
@@ -239,7 +239,7 @@ describe("rate-limit obligations", () => {
       alice,
       {
         key: "user:alice@example.com",
-        counter: "api user:alice@example.com",
+        counter: "api 1/3600s user:alice@example.com",
         limit: 1,
         periodSeconds: 3600,
         failOpen: true,
@@ -251,7 +251,7 @@ describe("rate-limit obligations", () => {
       alice,
       {
         key: "user:alice@example.com",
-        counter: "api user:alice@example.com",
+        counter: "api 1000/604800s user:alice@example.com",
         limit: 1000,
         periodSeconds: 604800,
         failOpen: false,

@@ -250,7 +250,7 @@ const FIXTURES = {
     message: '"*" in /v1/* is a literal character, not a wildcard',
     hint: "use {*} for one segment, {**} or pathPrefix for the rest of the path",
   },
-  "rate-limit-periods-differ": {
+  "rate-limit-not-shared": {
     change: (d) => {
       rule0(d).rateLimit = { limit: 100, period: "60s", key: "principal" };
       d.services.payments.routes.push(
@@ -267,9 +267,9 @@ const FIXTURES = {
       );
     },
     severity: "warning",
-    path: "services.payments.routes[1].rules[0].rateLimit.period",
-    message: `rules with key: principal share one count of the caller's requests to the service, and ${RULE0}.rateLimit.period counts it per 60s, this one per 1s`,
-    hint: "give them one period, or key: principal+route for a count per route",
+    path: "services.payments.routes[1].rules[0].rateLimit",
+    message: `rules with key: principal share one count of the caller's requests only with the same limit and period: this one (10 per 1s) counts apart from ${RULE0}.rateLimit (100 per 60s)`,
+    hint: "give them the same limit and period for one count across the service, or key: principal+route for a count per route",
   },
   "rate-limit-on-deny": {
     change: (d) =>
