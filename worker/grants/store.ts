@@ -195,7 +195,8 @@ export class Grants extends DurableObject<Env> {
   async revoke(id: string, who: string, reason: string, now: number): Promise<GrantRecord | undefined> {
     const [grant] = this.rows("WHERE id = ?", id);
     if (!grant) return undefined;
-    if (grant.status === "active") {
+    // A used-up grant too: a WebSocket that spent its last use lasts to notAfter unless it is revoked.
+    if (grant.status === "active" || grant.status === "used-up") {
       this.ctx.storage.sql.exec("UPDATE grants SET status = 'revoked' WHERE id = ?", id);
       this.event(now, id, "revoked", who, reason);
       await this.scheduleAlarm();

@@ -75,9 +75,9 @@ describe("a WebSocket a use-limited grant let through", () => {
     expect(await opened.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
   });
 
-  it("stays open once it has spent the grant's last use, and a new upgrade is refused", async () => {
+  it("stays open once it has spent the grant's last use, until the grant is revoked", async () => {
     const email = "last-use@example.com";
-    await grant(email, 1);
+    const id = await grant(email, 1);
     const opened = await open(email, 101);
     await open(email, 403);
     // Several checks later it still relays: the grant is used up, not revoked.
@@ -85,6 +85,13 @@ describe("a WebSocket a use-limited grant let through", () => {
     expect(opened.client!.closed).toBeUndefined();
     opened.client!.send("still here");
     expect(await opened.client!.message(0)).toBe("still here");
-    opened.client!.socket.close(1000, "done");
+    // From a review: revoking a used-up grant changed nothing, and its socket stayed open to notAfter.
+    const revoked = await exports.default.fetch(`${ADMIN}/grants/wiki/${id}?reason=session%20over`, {
+      method: "DELETE",
+      headers: await admin(),
+    });
+    expect(revoked.status).toBe(200);
+    expect(((await revoked.json()) as { grant: { status: string } }).grant.status).toBe("revoked");
+    expect(await opened.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
   });
 });
