@@ -214,8 +214,8 @@ export function decidingRoute(
  * method (or GET, for a HEAD), and each with an exact path the same but for a trailing slash. Express, ASP.NET
  * Core and older Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around a
  * deny. Nor a format suffix: Rails routes every path with an optional `(.:format)` and Spring MVC before 5.3
- * matches `/admin.*` as `/admin`, so `/admin.json` is also matched as `/admin` (the last segment cut at each
- * dot). The deciding route may be among them.
+ * matches `/admin.*` as `/admin`, so `/admin.json` is also matched as `/admin` (the last segment cut at its first
+ * and at its last dot, before a trailing slash too). The deciding route may be among them.
  */
 export function forEachDenyingRoute(
   service: CompiledService,
@@ -225,9 +225,17 @@ export function forEachDenyingRoute(
 ): void {
   if (service.denyRoutes.empty) return;
   const matched = matchedSegments(service, segments);
-  const last = matched.at(-1) ?? "";
+  // The segment a format suffix would be on: the last, or the one before a trailing slash (`/admin.json/`, which
+  // Rails serves as `/admin` once it has dropped the slash).
+  const at = matched.at(-1) === "" && matched.length > 1 ? matched.length - 2 : matched.length - 1;
+  const named = matched[at] ?? "";
+  // Cut at the first dot (Spring's `/admin.*`) and at the last (Rails' `(.:format)`, a format holds no dot): at
+  // most two more look-ups, however many dots a path holds.
+  const first = named.indexOf(".", 1);
+  const last = named.lastIndexOf(".");
+  const cuts = first === -1 ? [] : first === last ? [first] : [first, last];
   // With a suffix, a route may match more than one spelling (`pathPrefix: /` all of them): visited once.
-  const seen = last.indexOf(".") > 0 ? new Set<CompiledRoute>() : undefined;
+  const seen = cuts.length > 0 ? new Set<CompiledRoute>() : undefined;
   const reaching = (route: CompiledRoute) => {
     if (!denyReaches(route, method) || seen?.has(route)) return;
     seen?.add(route);
@@ -235,8 +243,9 @@ export function forEachDenyingRoute(
   };
   service.denyRoutes.forEachMatch(matched, reaching);
   service.denyRoutes.forEachExactOtherSlash(matched, reaching);
-  for (let dot = last.indexOf("."); dot > 0; dot = last.indexOf(".", dot + 1)) {
-    const cut = [...matched.slice(0, -1), last.slice(0, dot)];
+  for (const dot of cuts) {
+    // Without the trailing slash: forEachExactOtherSlash reaches the spelling with it.
+    const cut = [...matched.slice(0, at), named.slice(0, dot)];
     service.denyRoutes.forEachMatch(cut, reaching);
     service.denyRoutes.forEachExactOtherSlash(cut, reaching);
   }

@@ -56,8 +56,23 @@ describe("a deny on /admin and the same handler spelt with a format suffix", () 
     [{ path: "/admin" }, "/admin.html"],
     [{ pathPrefix: "/admin" }, "/admin.json"],
     [{ path: "/admin/users" }, "/admin/users.json"],
+    // From a review of the fix: Rails drops a trailing slash before it reads the format.
+    [{ path: "/admin" }, "/admin.json/"],
+    [{ pathPrefix: "/admin" }, "/admin.json/"],
+    [{ path: "/admin" }, "/admin.v2.json"],
   ])("%j also denies %s (Rails' (.:format), Spring's suffix pattern)", async (route, path) => {
     const d = await decide(route, path);
     expect(d.effect, `${path} decided by ${d.route} (${d.reasons})`).toBe("deny");
+  });
+});
+
+describe("the suffix look-ups stay bounded", () => {
+  it("cuts a segment of many dots only at its first and last dot", async () => {
+    // Spring reads `/admin.a.a...` as `/admin`, Rails `/admin.a.a....json` as `/admin.a.a...`: a deny on either.
+    const dots = `admin${".a".repeat(500)}`;
+    expect((await decide({ path: "/admin" }, `/${dots}`)).effect).toBe("deny");
+    expect((await decide({ path: `/${dots}` }, `/${dots}.json`)).effect).toBe("deny");
+    // A cut in the middle reaches nothing: /admin.a is neither spelling's handler.
+    expect((await decide({ path: "/admin.a" }, `/${dots}`)).effect).toBe("allow");
   });
 });
