@@ -52,13 +52,15 @@ export function nextSteps(input: StepsInput): string[] {
       `then: ${reinit} --vpc-service ${origin.binding}=<the id it printed>`,
     ]);
   const { unrouted } = input;
+  // Custom Domains take no wildcard: a wildcard host needs a route pattern whatever the others are.
+  const asDomains = unrouted.customDomains && !unrouted.hosts.some((h) => h.includes("*"));
   if (unrouted.hosts.length > 0)
     steps.push([
       `no route of ${env} covers ${unrouted.hosts.join(", ")}: requests for it never reach the gateway. Add a route:`,
-      unrouted.customDomains
-        ? `${reinit} ${[...unrouted.customDomains, ...unrouted.hosts].map((h) => `--custom-domain ${h}`).join(" ")}`
+      asDomains
+        ? `${reinit} ${[...unrouted.customDomains!, ...unrouted.hosts].map((h) => `--custom-domain ${h}`).join(" ")}`
         : `a pattern HOST/* for each in [env.${env}] routes of the config, or change the hosts in ${input.policy}`,
-      ...(unrouted.customDomains ? ["(the routes given replace the old ones, so every custom domain is named)"] : []),
+      ...(asDomains ? ["(the routes given replace the old ones, so every custom domain is named)"] : []),
     ]);
   if (input.policyPlaceholders.length > 0) {
     steps.push([

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/cli-error.ts";
 import { initCommand } from "../../scripts/commands/init.ts";
 import { readWranglerConfig } from "../../scripts/doctor/config.ts";
+import { nextSteps } from "../../scripts/init/next-steps.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TIMEOUT = 30_000;
@@ -97,6 +98,23 @@ describe("ward init and the deployment path", () => {
       { pattern: "payments.example.com", custom_domain: true },
       { pattern: "orders.example.com", custom_domain: true },
     ]);
+  });
+
+  it("never suggests a wildcard host as a custom domain (Custom Domains take none)", () => {
+    const steps = nextSteps({
+      env: "qa",
+      configFlag: "",
+      policy: "policy/qa.yaml",
+      kvPlaceholder: false,
+      vpcPlaceholders: [],
+      hosts: ["payments.example.com", "*.tenants.example.com"],
+      unrouted: { hosts: ["*.tenants.example.com"], customDomains: ["payments.example.com"] },
+      policyPlaceholders: [],
+      secrets: [],
+    }).join("\n");
+    expect(steps).toContain("no route of qa covers *.tenants.example.com");
+    expect(steps).not.toContain("--custom-domain");
+    expect(steps).toContain("a pattern HOST/* for each in [env.qa] routes");
   });
 
   it("a new environment's ASSERTION_ISSUER is ward-ENV even when the top level (the local Worker) sets one", {

@@ -74,7 +74,7 @@ const NO_DIRECTORY = { groups: false, devicePosture: false };
 /**
  * How often the credentials are identified again under an unchanged policy. An issuer may withdraw a signing key
  * (after a leak) without any push: a new request stops being let through with the key's tokens once the
- * isolate's key set and its cached verification have aged out (issuer-keys.ts, KEYS_MAX_AGE_MS each). An open
+ * isolate's key set has aged out, cached verifications with it (issuer-keys.ts, KEYS_MAX_AGE_MS). An open
  * connection is identified again at most this much later, rather than lasting until its token's `exp`. Each
  * time is a look-up in the isolate's caches, rarely a signature check: not every tick, as connections are many.
  */
