@@ -1,5 +1,6 @@
 // evaluate(compiled, request, now) -> Decision. Pure; never throws for request data. Default deny; a
 // deny rule that applies, on any route matching the request, overrides any allow.
+import { suffixlessSpellings } from "./format-suffix.ts";
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { addressKey } from "./client-address.ts";
 import { caseAmbiguous, foldCase } from "./case-fold.ts";
@@ -225,15 +226,7 @@ export function forEachDenyingRoute(
 ): void {
   if (service.denyRoutes.empty) return;
   const matched = matchedSegments(service, segments);
-  // The segment a format suffix would be on: the last, or the one before a trailing slash (`/admin.json/`, which
-  // Rails serves as `/admin` once it has dropped the slash).
-  const at = matched.at(-1) === "" && matched.length > 1 ? matched.length - 2 : matched.length - 1;
-  const named = matched[at] ?? "";
-  // Cut at the first dot (Spring's `/admin.*`) and at the last (Rails' `(.:format)`, a format holds no dot): at
-  // most two more look-ups, however many dots a path holds.
-  const first = named.indexOf(".", 1);
-  const last = named.lastIndexOf(".");
-  const cuts = first === -1 ? [] : first === last ? [first] : [first, last];
+  const cuts = suffixlessSpellings(matched);
   // With a suffix, a route may match more than one spelling (`pathPrefix: /` all of them): visited once.
   const seen = cuts.length > 0 ? new Set<CompiledRoute>() : undefined;
   const reaching = (route: CompiledRoute) => {
@@ -243,9 +236,8 @@ export function forEachDenyingRoute(
   };
   service.denyRoutes.forEachMatch(matched, reaching);
   service.denyRoutes.forEachExactOtherSlash(matched, reaching);
-  for (const dot of cuts) {
-    // Without the trailing slash: forEachExactOtherSlash reaches the spelling with it.
-    const cut = [...matched.slice(0, at), named.slice(0, dot)];
+  // Without the trailing slash: forEachExactOtherSlash reaches the spelling with it.
+  for (const cut of cuts) {
     service.denyRoutes.forEachMatch(cut, reaching);
     service.denyRoutes.forEachExactOtherSlash(cut, reaching);
   }

@@ -4,6 +4,7 @@
 // So for each service whose routes changed, every class of requests (representativePaths, times each method)
 // is routed in both policies, and where the route differs, NEW's grants there are compared with OLD's: a
 // principal NEW grants and OLD did not, or grants on looser terms, may get in.
+import { suffixlessSpellings } from "../format-suffix.ts";
 import { otherSlash } from "../path-pattern.ts";
 import { METHODS } from "../schema.ts";
 import type { ReachMethod } from "./methods.ts";
@@ -64,7 +65,7 @@ class Routing {
   /**
    * The deny rules that may override the grants and apply to this request: those whose route takes it as the
    * gateway reaches deny rules (policy/evaluate.ts): its method, or HEAD where the route takes GET, on its path
-   * or, for an exact pattern, the path's other trailing-slash spelling. By who and when, not by name or route:
+   * or, for an exact pattern, the path's other trailing-slash spelling, each also without a format suffix. By who and when, not by name or route:
    * at one request, that is all that decides.
    */
   deniesAt(grants: readonly Grant[], segments: readonly string[], method: ReachMethod): Set<string> {
@@ -85,9 +86,11 @@ class Routing {
 /** Whether the gateway applies the deny rules of `route` to this request (policy/evaluate.ts, denyReaches). */
 function denyReaches(route: RoutePattern, segments: readonly string[], method: ReachMethod): boolean {
   if (!route.methods.has(method) && !(method === "HEAD" && route.methods.has("GET"))) return false;
-  if (patternMatches(route.tokens, segments)) return true;
   const slashed = otherSlash(route.tokens);
-  return slashed !== undefined && patternMatches(slashed, segments);
+  // The path as sent, and as a format suffix hides it (`/admin.json` as `/admin`).
+  return [segments, ...suffixlessSpellings(segments)].some(
+    (spelt) => patternMatches(route.tokens, spelt) || (slashed !== undefined && patternMatches(slashed, spelt)),
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import { ruleId, type CompiledPolicy } from "../compile.ts";
 import type { TimedGrant } from "../grants.ts";
 import type { PolicyDocument, Route, Rule } from "../schema.ts";
 import { requiresCertificate, withCertificate } from "./certificate.ts";
+import { suffixlessPatterns } from "../format-suffix.ts";
 import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
 import { PathTrie } from "../path-trie.ts";
 import { normalizeMethods } from "./methods.ts";
@@ -53,13 +54,18 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
     // route with enforced denies adds them to the routes the trie finds overlapping it, in policy order.
     const trie = new PathTrie<number>();
     for (const [i, f] of found.entries()) trie.insert(f.tokens, i);
+    // Each route's requests spelt without a format suffix (`/admin.json` as `/admin`), which deny rules reach too.
+    const suffixless = new PathTrie<number>();
+    for (const [i, f] of found.entries()) for (const cut of suffixlessPatterns(f.tokens)) suffixless.insert(cut, i);
     const applyingTo = found.map((): DenyRule[][] => []);
     found.forEach((denying, d) => {
       if (denying.enforced.length === 0) return;
       const reached: number[] = [];
-      trie.forEachOverlap(denying.tokens, (i) => reached.push(i));
       const slashed = otherSlash(denying.tokens);
-      if (slashed) trie.forEachOverlap(slashed, (i) => reached.push(i));
+      for (const t of [trie, suffixless]) {
+        t.forEachOverlap(denying.tokens, (i) => reached.push(i));
+        if (slashed) t.forEachOverlap(slashed, (i) => reached.push(i));
+      }
       for (const i of reached)
         if (i === d || denyMayReach(found[i]!.route, denying.route)) applyingTo[i]![d] = denying.enforced;
     });

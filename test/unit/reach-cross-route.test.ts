@@ -1,7 +1,8 @@
 // reach and diff under cross-route deny rules: a route's grants are overridden by the enforced deny rules of
 // every route that may match the same requests, and loosening such a deny is a widening.
 import { describe, expect, it } from "vitest";
-import { diffReach, loadPolicy, reach, type PolicyDocument } from "../../policy/index.ts";
+import { buildIndexes } from "../../policy/compile.ts";
+import { diffReach, evaluate, loadPolicy, reach, type PolicyDocument } from "../../policy/index.ts";
 
 const POLICY = `
 version: 1
@@ -89,6 +90,43 @@ describe("reach with deny rules of covering routes", () => {
       },
     );
     expect(overriddenBy(d, "admin/slashed")).toEqual(["admin/exports/no-mallory"]);
+  });
+
+  it("lists a deny on the route of the same path with a format suffix (/exports.json), as the gateway applies it", async () => {
+    const d = await doc();
+    d.services.admin!.routes.push(
+      {
+        id: "as-json",
+        methods: ["GET"],
+        path: "/exports.json/",
+        rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+      },
+      {
+        id: "exports",
+        methods: ["GET"],
+        path: "/exports",
+        rules: [{ id: "no-mallory", effect: "deny", principals: [{ email: "mallory@example.com" }] }],
+      },
+    );
+    const decided = evaluate(
+      buildIndexes(d, "suffix"),
+      {
+        method: "GET",
+        host: "admin.example.com",
+        path: "/exports.json/",
+        identity: { user: { email: "mallory@example.com" } },
+      },
+      0,
+    );
+    expect(decided).toMatchObject({ effect: "deny", rule: "admin/exports/no-mallory" });
+    expect(overriddenBy(d, "admin/as-json")).toEqual(["admin/exports/no-mallory"]);
+    // And removing that deny is a widening of the suffixed route too.
+    const without = structuredClone(d);
+    without.services.admin!.routes.pop();
+    const widened = diffReach(reach(d), reach(without))
+      .changed.filter((c) => c.widens)
+      .map((c) => c.route);
+    expect(widened).toContain("admin/as-json");
   });
 
   it("removing the covering deny widens the specific route's grant", async () => {
