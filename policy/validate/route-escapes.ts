@@ -1,9 +1,8 @@
 // A route narrowed to some callers can be reached another way: by HEAD where it takes GET but not HEAD
-// (frameworks run the GET handler for a HEAD: its side effects, its headers, its timing), by its exact path
-// spelt with or without a trailing slash (Express, ASP.NET Core and older Spring serve both alike), or by its path
-// with a format suffix (`/admin.json`: Rails' `(.:format)`, Spring MVC's suffix match before 5.3). Such a request
-// is decided by whichever other route takes it, often a catch-all for everyone. Deny rules already reach those
-// spellings (policy/evaluate.ts); allow rules do not, so `ward validate` points at the gap.
+// (frameworks run the GET handler for a HEAD: its side effects, its headers, its timing), or by its exact path
+// spelt with or without a trailing slash (Express, ASP.NET Core and older Spring serve both alike). Such a
+// request is decided by whichever other route takes it, often a catch-all for everyone. Deny rules already reach
+// both spellings (policy/evaluate.ts); allow rules do not, so `ward validate` points at the gap.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
 import { otherSlash, type PatternToken } from "../path-pattern.ts";
@@ -87,15 +86,12 @@ export function checkRouteEscapes(routes: readonly Route[], at: string, out: Col
     // by each method it takes. `spelt` is the pattern such requests match; `from` turns one into the request the
     // route itself decides (the same path, or the path spelt its way), by `decides` where it is asked `method`.
     type Pair = { method: Method; decides: Method };
-    type Escape = { kind: Spelling; spelt: PatternToken[]; from: (w: string[]) => string[]; pairs: Pair[] };
-    const escapes: Escape[] = [];
-    const same = methods.map((m) => ({ method: m, decides: m }));
+    const escapes: { spelt: PatternToken[]; from: (w: string[]) => string[]; pairs: Pair[] }[] = [];
     if (takes(narrow.route, "GET") && !takes(narrow.route, "HEAD"))
-      escapes.push({ kind: "head", spelt: narrow.tokens, from: (w) => w, pairs: [{ method: "HEAD", decides: "GET" }] });
+      escapes.push({ spelt: narrow.tokens, from: (w) => w, pairs: [{ method: "HEAD", decides: "GET" }] });
     const slash = narrow.route.path !== undefined ? otherSlash(narrow.tokens) : undefined;
-    if (slash) escapes.push({ kind: "slash", spelt: slash, from: toggleSlash, pairs: same });
-    const suffixed = withFormatSuffix(narrow.tokens);
-    if (suffixed) escapes.push({ kind: "suffix", spelt: suffixed, from: withoutFormatSuffix, pairs: same });
+    if (slash)
+      escapes.push({ spelt: slash, from: toggleSlash, pairs: methods.map((m) => ({ method: m, decides: m })) });
     if (escapes.length === 0) continue;
     narrow.admits ??= admitsOf(narrow.route, coverages);
     const mine = narrow.admits;
@@ -113,7 +109,7 @@ export function checkRouteEscapes(routes: readonly Route[], at: string, out: Col
       return !addsNobody(mine, other.admits);
     };
     let complete = true;
-    escaping: for (const { kind, spelt, from, pairs } of escapes) {
+    escaping: for (const { spelt, from, pairs } of escapes) {
       // Where such a request could land: the pattern's own path, and one path it shares with each route that
       // takes one of the methods and widens (the trie finds those without comparing every pair), up to a bound:
       // where routes overlap pairwise by the thousand (`/{*}/aN` beside `/bN/{*}`), a warning is a hint, not
@@ -147,7 +143,7 @@ export function checkRouteEscapes(routes: readonly Route[], at: string, out: Col
           if (trie.find(from(witness), takers(decides)) !== narrow) continue;
           const taker = trie.find(witness, takers(method));
           if (!taker || !widens(taker)) continue;
-          report(narrow, taker, method, witness, kind, at, out);
+          report(narrow, taker, method, witness, spelt !== narrow.tokens, at, out);
           complete = true;
           break escaping;
         }
@@ -168,33 +164,9 @@ function reportUnchecked(unchecked: readonly Parsed[], at: string, out: Collecto
     "warning",
     "route-escapes-unchecked",
     `${at}.routes`,
-    `${one ? "route" : "routes"} ${ids.join(", ")}${more > 0 ? ` and ${more} more` : ""} ${one ? "overlaps" : "overlap"} so many other routes that route-escapable compared ${one ? "its" : "their"} HEAD, trailing-slash and format-suffix spellings with only the first ${MAX_WITNESSES} paths or ${MAX_NODES} path-tree nodes: a way around ${one ? "it" : "them"} may go unreported`,
+    `${one ? "route" : "routes"} ${ids.join(", ")}${more > 0 ? ` and ${more} more` : ""} ${one ? "overlaps" : "overlap"} so many other routes that route-escapable compared ${one ? "its" : "their"} HEAD and trailing-slash spellings with only the first ${MAX_WITNESSES} paths or ${MAX_NODES} path-tree nodes: a way around ${one ? "it" : "them"} may go unreported`,
     "give such routes HEAD in their methods and deny rules for whom they must not admit, or split the overlapping patterns (`/{*}/a` beside `/b/{*}`) so fewer routes share paths",
   );
-}
-
-/** Which other spelling of the route's requests another route decides. */
-type Spelling = "head" | "slash" | "suffix";
-
-/** The suffix tried: one that Rails and Spring both serve as the path without it. */
-const FORMAT_SUFFIX = ".json";
-
-/**
- * The pattern's path with a format suffix on its last literal, when only `{**}` (or a prefix's rest) follows it:
- * `/admin.json` for `/admin`, `pathPrefix: /admin` or `/admin/{**}`. A last `{*}` matches the suffixed segment
- * itself, so it has none.
- */
-function withFormatSuffix(tokens: readonly PatternToken[]): PatternToken[] | undefined {
-  const end = tokens.at(-1)?.kind === "rest" ? tokens.length - 1 : tokens.length;
-  const last = tokens[end - 1];
-  if (!last || last.kind !== "literal" || last.value === "") return undefined;
-  return [...tokens.slice(0, end - 1), { kind: "literal", value: `${last.value}${FORMAT_SUFFIX}` }];
-}
-
-/** The path the suffixed one is served as. */
-function withoutFormatSuffix(segments: string[]): string[] {
-  const last = segments.at(-1) ?? "";
-  return last.endsWith(FORMAT_SUFFIX) ? [...segments.slice(0, -1), last.slice(0, -FORMAT_SUFFIX.length)] : segments;
 }
 
 /** The same path with its trailing slash removed, or added. */
@@ -207,24 +179,19 @@ function report(
   taker: Parsed,
   method: Method,
   witness: string[],
-  spelling: Spelling,
+  slash: boolean,
   at: string,
   out: Collector,
 ): void {
   const allows = allowsOf(taker.route).map((r) => ruleId(r, taker.route.rules.indexOf(r)));
   const path = `/${witness.join("/")}`;
-  const what = {
-    head: "",
-    slash: " (the other trailing-slash spelling)",
-    suffix: ` (the path with a format suffix, which Rails and older Spring serve as /${withoutFormatSuffix(witness).join("/")})`,
-  }[spelling];
   out.add(
     "warning",
     "route-escapable",
     `${at}.routes[${narrow.index}]`,
-    `${method} ${path}${what} is decided by route "${taker.route.id}" (allow rules ${allows.join(", ")}), not by route "${narrow.route.id}": its origin most likely serves it with the same handler`,
-    spelling === "head"
-      ? `add HEAD to the methods of "${narrow.route.id}", so its rules decide HEAD too`
-      : `add a route for ${path} with the rules of "${narrow.route.id}", or refuse the callers it must not admit with a deny rule, which reaches ${spelling === "slash" ? "both spellings" : "the suffixed path too"}`,
+    `${method} ${path}${slash ? " (the other trailing-slash spelling)" : ""} is decided by route "${taker.route.id}" (allow rules ${allows.join(", ")}), not by route "${narrow.route.id}": its origin most likely serves it with the same handler`,
+    slash
+      ? `add a route for ${path} with the rules of "${narrow.route.id}", or refuse the callers it must not admit with a deny rule, which reaches both spellings`
+      : `add HEAD to the methods of "${narrow.route.id}", so its rules decide HEAD too`,
   );
 }

@@ -1,6 +1,5 @@
 // Generated policies: every way around a narrowed route that evaluate() actually allows (HEAD to a path the route
-// takes by GET, its exact path spelt with or without a trailing slash, or its path with a format suffix
-// (`/a.json`), decided by another route that admits
+// takes by GET, or its exact path spelt with or without a trailing slash, decided by another route that admits
 // someone the route refuses) must be reported by `ward validate` (route-escapable) on that route. Without deny
 // rules (which can refuse a caller on both sides), every such warning must also name a real way around.
 // The seed is printed; WARD_ESCAPE_SEED=<n> replays it, WARD_ESCAPE_ROUTES=<n> allows more routes per policy.
@@ -119,8 +118,6 @@ describe(`route-escapable (params, caseInsensitivePaths, audit denies, prefix sl
             const around: [string, string | undefined][] = [];
             if (method === "GET" && !takes(narrow, "HEAD")) around.push(["HEAD", path]);
             if (!narrow.prefix && !narrow.pattern.endsWith("{**}")) around.push([method, toggled(path)]);
-            // Rails' `(.:format)`: the path with a suffix on a last segment that is not empty.
-            if (!path.endsWith("/")) around.push([method, `${path}.json`]);
             for (const [m, other] of around) {
               if (other === undefined) continue;
               const d = decide(m, other, person);
