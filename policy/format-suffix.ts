@@ -31,7 +31,7 @@ export function suffixlessPatterns(tokens: readonly PatternToken[]): PatternToke
   const last = tokens[at];
   if (last?.kind === "rest" || (last?.kind === "literal" && last.value === "" && at > 0)) at--;
   const named = tokens[at];
-  if (!named || named.kind !== "literal") return [];
+  if (named?.kind !== "literal") return [];
   return dotsOf(named.value).map((dot) => [
     ...tokens.slice(0, at),
     { kind: "literal" as const, value: named.value.slice(0, dot) },

@@ -117,10 +117,10 @@ function checkWildcardHosts(doc: PolicyDocument, hostOwner: ReadonlyMap<string, 
  */
 function checkSharedRateLimits(service: Service, at: string, out: Collector): void {
   let first: { path: string; limit: number; period: string; seconds: number } | undefined;
-  service.routes.forEach((route, r) =>
+  service.routes.forEach((route, r) => {
     route.rules.forEach((rule, i) => {
       const rateLimit = rule.rateLimit;
-      if (!rateLimit || rateLimit.key !== "principal" || rule.effect !== "allow") return;
+      if (rateLimit?.key !== "principal" || rule.effect !== "allow") return;
       const path = `${at}.routes[${r}].rules[${i}].rateLimit`;
       const seconds = durationSeconds(rateLimit.period);
       if (!first) first = { path, limit: rateLimit.limit, period: rateLimit.period, seconds };
@@ -132,6 +132,6 @@ function checkSharedRateLimits(service: Service, at: string, out: Collector): vo
           `rules with key: principal share one count of the caller's requests only with the same limit and period: this one (${rateLimit.limit} per ${rateLimit.period}) counts apart from ${first.path} (${first.limit} per ${first.period})`,
           "give them the same limit and period for one count across the service, or key: principal+route for a count per route",
         );
-    }),
-  );
+    });
+  });
 }
