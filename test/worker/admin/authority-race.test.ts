@@ -42,6 +42,23 @@ function racingEnv(competing: () => Promise<void>): Env {
   return { ...env, POLICY_CONTROL: { getByName: () => stub } } as unknown as Env;
 }
 
+/** Another admin's push of `text` over `from`, straight through the one writer: the version it made active. */
+async function pushDirectly(text: string, from: string | null, message: string): Promise<string> {
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("invalid");
+  await storeVersion(env.POLICY, loaded.policy, text);
+  const moved = await env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).activate({
+    expected: from,
+    authorisedFrom: from,
+    version: loaded.policy.version,
+    action: "push",
+    who: "user:admin@example.com",
+    message,
+  });
+  expect(moved.ok).toBe(true);
+  return loaded.policy.version;
+}
+
 async function call(email: string, path: string, init: RequestInit, e: Env): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-race-${email}` }));
@@ -62,21 +79,8 @@ describe("an admin removed while his call is in flight", () => {
   it("cannot move the pointer away from the version that removed him", async () => {
     const without = labelled("race, bob removed");
     const removed = await versionOf(without);
-    const loaded = await loadPolicy(without);
-    if (!loaded.ok) throw new Error("invalid");
-    const e = racingEnv(async () => {
-      // Another admin's push, through the one writer, lands now.
-      await storeVersion(env.POLICY, loaded.policy, without);
-      const moved = await env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).activate({
-        expected: named,
-        authorisedFrom: named,
-        version: removed,
-        action: "push",
-        who: "user:admin@example.com",
-        message: "remove bob",
-      });
-      expect(moved.ok).toBe(true);
-    });
+    // Another admin's push, through the one writer, lands now.
+    const e = racingEnv(async () => void (await pushDirectly(without, named, "remove bob")));
     // bob pushes a version naming him, against the version that removes him.
     const back = withBob("race, bob is back");
     const res = await call(
@@ -93,38 +97,12 @@ describe("an admin removed while his call is in flight", () => {
 
   it("cannot roll back, past the version that removed him, to one that names him", async () => {
     // Where this starts: a version naming bob, active through the writer (whatever the test before left).
-    const named2 = withBob("race 2, bob is an admin");
-    const with2 = await loadPolicy(named2);
-    if (!with2.ok) throw new Error("invalid");
-    await storeVersion(env.POLICY, with2.policy, named2);
     const current = (await env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).state(1)).active;
-    const set = await env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).activate({
-      expected: current,
-      authorisedFrom: current,
-      version: with2.policy.version,
-      action: "push",
-      who: "user:admin@example.com",
-      message: "bob is an admin",
-    });
-    expect(set.ok).toBe(true);
+    const from = await pushDirectly(withBob("race 2, bob is an admin"), current, "bob is an admin");
     await new Promise((resolve) => setTimeout(resolve, 150)); // this isolate re-reads the pointer
-    const from = with2.policy.version;
     const without = labelled("race, bob removed again");
     const removed = await versionOf(without);
-    const loaded = await loadPolicy(without);
-    if (!loaded.ok) throw new Error("invalid");
-    const e = racingEnv(async () => {
-      await storeVersion(env.POLICY, loaded.policy, without);
-      const moved = await env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).activate({
-        expected: from,
-        authorisedFrom: from,
-        version: removed,
-        action: "push",
-        who: "user:admin@example.com",
-        message: "remove bob again",
-      });
-      expect(moved.ok).toBe(true);
-    });
+    const e = racingEnv(async () => void (await pushDirectly(without, from, "remove bob again")));
     const res = await call(
       "bob@example.com",
       "/policy/rollback",
