@@ -63,13 +63,14 @@ export interface OpenedAccess {
 /**
  * Whether access ended, given the same request decided again now (newest policy, the isolate's denylist and
  * grants, the upgrade check): the cause, or undefined while it still holds. The credential is checked first: it
- * ends at a known instant whatever the copies say. `grants`: the service's grants as the isolate holds them now.
+ * ends at a known instant whatever the copies say. `grants`: the service's grants as the isolate holds them now,
+ * or "unreadable" when they could not be read (then a connection a grant let through cannot be cleared).
  */
 export function accessEnded(
   redecided: Decision,
   opened: OpenedAccess,
   now: number,
-  grants: readonly TimedGrant[] = [],
+  grants: readonly TimedGrant[] | "unreadable" = [],
 ): AccessEnded | undefined {
   if (opened.credentialExpiresAt !== undefined && now >= opened.credentialExpiresAt) return "credential-expired";
   // An allow, audit mode's included: the same request would be forwarded now, to the same service.
@@ -83,6 +84,8 @@ export function accessEnded(
     // A grant with a use limit: this connection spent a use, and a grant used up is honoured no more, but lasts
     // for it until its notAfter (or a revocation of the caller, or a policy that refuses the request). One
     // revoked is gone from the list.
+    // Unknown is not revoked: the grants could not be read, so the connection ends as unchecked.
+    if (grants === "unreadable") return "check-failed";
     const id = opened.grant.id;
     if (redecided.route === opened.route && grants.some((g) => g.id === id && g.usedUp)) return undefined;
     return "grant-revoked";

@@ -240,6 +240,13 @@ describe("accessEnded", () => {
     expect(accessEnded(deny("no-matching-rule"), opened, NOW, [{ ...usedUp[0]!, id: "another" }])).toBe(
       "grant-revoked",
     );
+    // Grants that could not be read are unknown, not revoked: the connection ends as unchecked, and a grant
+    // that has run out still says so (its end needs no copy).
+    expect(accessEnded(deny("no-matching-rule"), opened, NOW, "unreadable")).toBe("check-failed");
+    expect(accessEnded(deny("no-matching-rule"), opened, Date.parse(grant.notAfter), "unreadable")).toBe(
+      "grant-expired",
+    );
+    expect(accessEnded(deny("denied-by-rule"), opened, NOW, "unreadable")).toBe("policy");
   });
 });
 

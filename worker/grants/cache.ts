@@ -35,6 +35,14 @@ async function load(env: Env, service: string, snapshot: RefreshingSnapshot<Time
 }
 
 export async function grantsFor(env: Env, service: string, now: number): Promise<TimedGrant[]> {
+  return (await readableGrants(env, service, now)) ?? [];
+}
+
+/**
+ * As grantsFor(), but undefined when the grants could not be read (no copy young enough to use): for a caller
+ * that must tell "no grant" from "unknown" (an open WebSocket's check, worker/websocket/watch.ts).
+ */
+export async function readableGrants(env: Env, service: string, now: number): Promise<TimedGrant[] | undefined> {
   const snapshot = snapshotOf(service);
   const age = snapshot.age(now);
   if (age >= refreshMs(env)) {
@@ -46,7 +54,7 @@ export async function grantsFor(env: Env, service: string, now: number): Promise
         : snapshot.startRead(now, () => load(env, service, snapshot, now));
     if (read) await read;
   }
-  return snapshot.current(now) ?? [];
+  return snapshot.current(now);
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 } from "../../policy/index.ts";
 import { denylistVerdict, directoryFreshness, readDenylistCopy } from "../denylist/cache.ts";
 import type { Env } from "../env.ts";
-import { grantsFor } from "../grants/cache.ts";
+import { readableGrants } from "../grants/cache.ts";
 import { identify } from "../identity/identify.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
 import { logEvent } from "../log/events.ts";
@@ -120,10 +120,11 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
     const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);
     decision = applyDenylist(decision, verdict);
   }
-  let grants: readonly TimedGrant[] = [];
+  let grants: readonly TimedGrant[] | "unreadable" = [];
   if (decision.service && grantMayApply(decision)) {
-    grants = await grantsFor(w.env, decision.service, now);
-    decision = applyGrants(policy, decision, w.facts.identity, grants, now);
+    const read = await readableGrants(w.env, decision.service, now);
+    grants = read ?? "unreadable";
+    decision = applyGrants(policy, decision, w.facts.identity, read ?? [], now);
   }
   // The request was a same-origin WebSocket upgrade when it was let through; whether the route still carries
   // upgrades is the policy's to say now.

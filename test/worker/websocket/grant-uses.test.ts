@@ -1,8 +1,9 @@
 // A WebSocket a use-limited grant let through: it spent a use, so it lasts while the grant does, used up or not,
 // and ends when an admin revokes the grant. From a review: a revoked grant and a used-up one both left the
 // isolate's list, so a revoked grant's socket stayed open to its notAfter.
-import { exports } from "cloudflare:workers";
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker } from "../support/harness.ts";
 import { captureLog, upgrade, type Upgrade, WS_POLICY } from "./support.ts";
@@ -93,5 +94,23 @@ describe("a WebSocket a use-limited grant let through", () => {
     expect(revoked.status).toBe(200);
     expect(((await revoked.json()) as { grant: { status: string } }).grant.status).toBe("revoked");
     expect(await opened.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+  });
+
+  it("ends as unchecked, not as revoked, when the grants cannot be read", async () => {
+    const email = "unread-grant@example.com";
+    await grant(email, 1);
+    const opened = await open(email, 101);
+    const spy = vi.spyOn((env as Env).GRANTS, "getByName").mockImplementation(() => {
+      throw new Error("Durable Object overloaded");
+    });
+    try {
+      expect(await opened.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+    } finally {
+      spy.mockRestore();
+    }
+    const id = opened.res.headers.get("ward-request-id");
+    const closed = log.lines.find((l) => l.event === "websocket-closed" && l.requestId === id);
+    // From a review: the cause said the grant was revoked, which sends an operator to the wrong place.
+    expect(closed).toMatchObject({ cause: "check-failed" });
   });
 });
