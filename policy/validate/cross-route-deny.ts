@@ -3,8 +3,10 @@
 // say so: until this Ward, only the most specific route's rules applied, so such a policy changed meaning.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
+import { suffixlessPatterns } from "../format-suffix.ts";
 import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { overlapWitness } from "../path-overlap.ts";
+import { PathTrie } from "../path-trie.ts";
 import type { Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { routeTrie, type ParsedRoute as Parsed } from "./route-trie.ts";
@@ -33,9 +35,34 @@ function enforcedDenies(route: Route): string[] {
 /** What comparing one pair of routes costs, in the units of the checks' budget (collector.ts). */
 const PAIR_WORK = 50;
 
+/** A route's requests that end in a format suffix (`/admin.json`), by the spelling deny rules read them as (`/admin`). */
+interface Suffixed {
+  other: Parsed;
+  cut: PatternToken[];
+}
+
+/**
+ * A request of `other` whose suffixless spelling is `witness` (which matches `cut`): the cut segment spelt as the
+ * route spells it, and the route's trailing slash back (its `{**}` matches nothing).
+ */
+function suffixedRequest({ other, cut }: Suffixed, witness: readonly string[]): string[] {
+  const at = cut.length - 1;
+  const named = other.tokens[at];
+  const trailing = other.tokens[at + 1];
+  return [
+    ...witness.slice(0, at),
+    named?.kind === "literal" ? named.value : "",
+    ...(trailing?.kind === "literal" && trailing.value === "" ? [""] : []),
+  ];
+}
+
 export function checkCrossRouteDenies(routes: readonly Route[], at: string, out: Collector): Set<number> {
   const covering = new Set<number>();
   const { parsed, trie } = routeTrie(routes);
+  // Each route's requests with a format suffix, spelt without it: deny rules reach those too (format-suffix.ts).
+  const suffixless = new PathTrie<Suffixed>();
+  for (const other of parsed)
+    for (const cut of suffixlessPatterns(other.tokens)) suffixless.insert(cut, { other, cut });
   for (const denying of parsed) {
     const denies = enforcedDenies(denying.route);
     if (denies.length === 0) continue;
@@ -43,19 +70,30 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
     // Only the routes whose patterns overlap (the trie finds them without comparing every pair), in policy order.
     // Its pattern, and the other trailing-slash spelling of an exact one, which its deny rules reach too.
     const spellings = [denying.tokens, ...[otherSlash(denying.tokens) ?? []].filter((t) => t.length > 0)];
-    const overlapping: { other: Parsed; tokens: PatternToken[] }[] = [];
-    for (const tokens of spellings)
+    // And the routes whose requests it reaches only through a format suffix; each pair yields a request of both.
+    const overlapping: { other: Parsed; request: () => string[] | undefined }[] = [];
+    for (const tokens of spellings) {
       trie.forEachOverlap(tokens, (other) => {
-        overlapping.push({ other, tokens });
+        overlapping.push({ other, request: () => overlapWitness(tokens, other.tokens) });
         return !out.mayWork(2);
       });
+      suffixless.forEachOverlap(tokens, (suffixed) => {
+        const request = () => {
+          const witness = overlapWitness(tokens, suffixed.cut);
+          return witness && suffixedRequest(suffixed, witness);
+        };
+        overlapping.push({ other: suffixed.other, request });
+        return !out.mayWork(2);
+      });
+    }
+    // Stable: a route's own overlap comes before its suffix's, and a pair is reported once.
     overlapping.sort((a, b) => a.other.index - b.other.index);
-    for (const { other, tokens } of overlapping) {
+    for (const { other, request } of overlapping) {
       if (other === denying) continue;
       // Pairs by the million (1,000 deny routes `/{*}/aN` beside 1,000 takers `/bN/{*}`) would take seconds: a
       // pair (a witness, a look-up per method) costs about fifty look-ups of the shadowing check.
       if (!out.mayWork(PAIR_WORK)) return covering;
-      const witness = overlapWitness(tokens, other.tokens);
+      const witness = request();
       if (!witness) continue;
       let method: Method | "*" | undefined;
       let taker: Parsed | undefined;

@@ -1312,6 +1312,34 @@ describe("more fixtures per code", () => {
     );
   });
 
+  it("a deny reaching another route only through a format suffix: the warning names the suffixed request", () => {
+    const deny = [{ id: "no-ops", effect: "deny" as const, principals: [{ email: "ops@example.com" }] }];
+    const result = run((d) =>
+      d.services.payments.routes.push(
+        anotherRoute({ id: "admin", methods: ["GET"], path: "/admin", rules: deny }),
+        anotherRoute({ id: "admin-json", methods: ["GET"], path: "/admin.json" }),
+        anotherRoute({ id: "report-slash", methods: ["GET"], path: "/reports/q3.v2.csv/" }),
+        anotherRoute({ id: "reports", methods: ["GET"], path: "/reports/q3", rules: deny }),
+        anotherRoute({ id: "exports", methods: ["GET"], path: undefined, pathPrefix: "/exports.tar" }),
+        anotherRoute({ id: "export-deny", methods: ["GET"], path: undefined, pathPrefix: "/exports", rules: deny }),
+      ),
+    );
+    const messages = result.issues.filter((i) => i.code === "deny-covers-route").map((i) => i.message);
+    expect(messages).toContain(
+      'deny rules no-ops of route "admin" also apply to requests route "admin-json" takes (such as GET /admin.json)',
+    );
+    // Cut at the first dot (Spring), the trailing slash kept as the route spells it.
+    expect(messages).toContain(
+      'deny rules no-ops of route "reports" also apply to requests route "report-slash" takes (such as GET /reports/q3.v2.csv/)',
+    );
+    // A prefix `/exports` reaches `/exports.tar` itself (the cut of the last segment), not what lies below it.
+    expect(messages).toContain(
+      'deny rules no-ops of route "export-deny" also apply to requests route "exports" takes (such as GET /exports.tar)',
+    );
+    // (Control: a route no deny reaches, suffix or not, is not named.)
+    expect(messages.filter((m) => m.includes('"admin-json"') && !m.includes('"admin"'))).toEqual([]);
+  });
+
   it("a conditional earlier rule shadows nothing", () => {
     const result = run((d) => {
       d.identity.tokenIssuers = [spire()];
