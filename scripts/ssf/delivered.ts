@@ -1,41 +1,17 @@
 // `ward ssf delivered`: the ssf-event lines of the logs (policy/ssf/event-line.ts), unwrapped from whatever
-// carried them (Workers Logs' `source` and `message`, Logpush's `Logs[].Message[]`), in order.
+// carried them (scripts/logs/unwrap.ts: only where exports put a console line), in order.
 import { asSsfEventLine, type SsfEventLine } from "../../policy/index.ts";
-
-const MAX_DEPTH = 6;
-
-function collect(value: unknown, depth: number, out: SsfEventLine[]): void {
-  if (depth > MAX_DEPTH) return;
-  if (typeof value === "string") {
-    if (!value.trimStart().startsWith("{")) return;
-    try {
-      collect(JSON.parse(value), depth + 1, out);
-    } catch {
-      // text that only looks like JSON
-    }
-    return;
-  }
-  if (Array.isArray(value)) {
-    for (const item of value) collect(item, depth + 1, out);
-    return;
-  }
-  if (value === null || typeof value !== "object") return;
-  const line = asSsfEventLine(value);
-  if (line) {
-    out.push(line);
-    return;
-  }
-  for (const field of Object.values(value)) collect(field, depth + 1, out);
-}
+import { candidateLines } from "../logs/unwrap.ts";
 
 /** Every ssf-event line in the texts, each once (a wrapper may carry a line twice), oldest first. */
 export function ssfEventLines(texts: readonly string[]): SsfEventLine[] {
   const found: SsfEventLine[] = [];
   for (const text of texts)
-    for (const line of text.split("\n")) {
-      const trimmed = line.trim();
-      if (trimmed.startsWith("{") || trimmed.startsWith("[")) collect(trimmed, 0, found);
-    }
+    for (const line of text.split("\n"))
+      for (const candidate of candidateLines(line)) {
+        const read = asSsfEventLine(candidate);
+        if (read) found.push(read);
+      }
   const seen = new Set<string>();
   return found
     .filter((l) => {

@@ -1,0 +1,74 @@
+// The objects one log line may hold Ward's own lines in: the line itself, or the places the documented
+// exports put a console line. Only those places: a Tail Worker's trace item and a Workers Logs record also
+// carry the request (its URL, its headers), and a client that sends a header whose value is a JSON decision
+// line must not have it read as one of Ward's (from a review: every field of a wrapper used to be searched).
+//
+// - Logpush `workers_trace_events`: `Logs[].Message[]` (texts);
+// - a Tail Worker's trace item and other shippers: `logs[].message[]`, `message` / `Message` (a text or a list);
+// - Workers Logs exports: the parsed line under `source`, its text in `$metadata.message`.
+
+/** A console line's text, or a value that may be one (a shipper may have parsed it already). */
+function consoleLine(value: unknown, out: object[]): void {
+  if (typeof value === "string") {
+    // Only text that looks like a JSON object is worth parsing: messages are mostly prose.
+    if (!value.trimStart().startsWith("{")) return;
+    try {
+      consoleLine(JSON.parse(value), out);
+    } catch {
+      // text that only looks like JSON
+    }
+    return;
+  }
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) out.push(value);
+}
+
+/** `message` / `Message`: one text, or the list of a console call's arguments. */
+function messages(value: unknown, out: object[]): void {
+  if (Array.isArray(value)) for (const item of value) consoleLine(item, out);
+  else consoleLine(value, out);
+}
+
+function field(record: object, name: string): unknown {
+  return Object.hasOwn(record, name) ? (record as Record<string, unknown>)[name] : undefined;
+}
+
+/** One record of an export (or Ward's own line): itself, then what it wraps. */
+function record(value: unknown, out: object[]): void {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+  out.push(value);
+  // A line that names its event is a line, not a wrapper (a Tail Worker's `event` is the request: an object).
+  if (typeof field(value, "event") === "string") return;
+  consoleLine(field(value, "source"), out);
+  const metadata = field(value, "$metadata");
+  if (metadata !== null && typeof metadata === "object") consoleLine(field(metadata, "message"), out);
+  messages(field(value, "message"), out);
+  messages(field(value, "Message"), out);
+  for (const name of ["logs", "Logs"]) {
+    const logs = field(value, name);
+    if (!Array.isArray(logs)) continue;
+    for (const entry of logs) {
+      if (entry === null || typeof entry !== "object") continue;
+      messages(field(entry, "message"), out);
+      messages(field(entry, "Message"), out);
+    }
+  }
+}
+
+/**
+ * The objects a line of log text may be one of Ward's lines as: the line's object (or each of a JSON array's)
+ * and what it wraps where exports put console lines. The caller picks those that are the event it reads.
+ */
+export function candidateLines(line: string): object[] {
+  const out: object[] = [];
+  const text = line.trim();
+  if (!text.startsWith("{") && !text.startsWith("[")) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return out;
+  }
+  if (Array.isArray(parsed)) for (const item of parsed) record(item, out);
+  else record(parsed, out);
+  return out;
+}
