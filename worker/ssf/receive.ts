@@ -17,6 +17,7 @@ import {
   durationSeconds,
   planSignals,
   SET_MEDIA_TYPE,
+  canonicalJson,
   sha256Hex,
   subjectShape,
   type CompiledPolicy,
@@ -140,8 +141,8 @@ function replayStub(env: Env, issuer: string): ReplayStore {
   const stub = () => env.SSF_REPLAY.getByName(issuer);
   return {
     claim: (jti, digest, issuedAt, now) => stub().claim(jti, digest, issuedAt, now),
-    commit: (jti) => stub().commit(jti),
-    release: (jti) => stub().release(jti),
+    commit: (jti, digest, issuedAt) => stub().commit(jti, digest, issuedAt),
+    release: (jti, claimedAt) => stub().release(jti, claimedAt),
     checkVerification: (state, now) => stub().checkVerification(state, now),
   };
 }
@@ -207,9 +208,11 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
     return { kind: "refused", err: "invalid_request", problem: "poll-jti-mismatch", set };
 
   let claim: Claim;
+  // The SET by its claims, not its signature: the same SET signed again for a retry is the same SET.
+  const digest = await sha256Hex(canonicalJson(payload.value));
   try {
     // A deployment without the binding (an environment not yet upgraded) answers 503 here too, never 500.
-    claim = await replay.claim(set.jti, await sha256Hex(token), set.issuedAt, now);
+    claim = await replay.claim(set.jti, digest, set.issuedAt, now);
   } catch (error) {
     return { kind: "later", problem: `replay-store-unavailable: ${String(error)}`, set };
   }
@@ -226,12 +229,12 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
     try {
       verdict = await replay.checkVerification(verification.state, now);
     } catch (error) {
-      await replay.release(set.jti).catch(() => undefined);
+      await replay.release(set.jti, now).catch(() => undefined);
       return { kind: "later", problem: `replay-store-unavailable: ${String(error)}`, set };
     }
     if (!verdict) {
       // Forgotten again: the same SET is refused each time it comes, never acknowledged as a duplicate.
-      await replay.release(set.jti).catch(() => undefined);
+      await replay.release(set.jti, now).catch(() => undefined);
       return { kind: "refused", err: "invalid_request", problem: "verification-state-not-requested", set };
     }
   }
@@ -250,13 +253,13 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
     }
     if (!result.ok) {
       // Nothing was written: forget the claim, so the transmitter's retry is applied.
-      await replay.release(set.jti).catch(() => undefined);
+      await replay.release(set.jti, now).catch(() => undefined);
       return { kind: "later", problem: result.problem, set };
     }
     changes = result.changes;
   }
   try {
-    await replay.commit(set.jti);
+    await replay.commit(set.jti, digest, set.issuedAt);
   } catch (error) {
     // Applied but not remembered: the retry (after the claim lapses) applies it again, which changes nothing more.
     return { kind: "later", problem: `replay-commit-failed: ${String(error)}`, set };

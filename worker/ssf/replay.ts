@@ -5,7 +5,10 @@
 //
 // A jti is claimed ("pending") before its SET is applied and committed after: a SET whose effects could not be
 // written is released, so the transmitter's retry applies it; one whose commit was lost is applied again by a
-// retry once the claim has lapsed (the effects are idempotent), never dropped.
+// retry once the claim has lapsed (the effects are idempotent), never dropped. A claim is its taker's: a
+// release by a request whose claim lapsed and was taken over leaves the new one, and a commit remembers the
+// SET even if its claim is gone. A SET is known by its claims (canonical JSON), not its signature: a transmitter
+// that signs each delivery again (ES256 and PS* signatures differ each time) sends the same SET.
 //
 // The same object, being the transmitter's, also keeps the state `ward ssf verify` asked for (a verification
 // event counts only with it), when verification last succeeded, and drives poll delivery (worker/ssf/poll.ts)
@@ -36,6 +39,11 @@ export interface ReceiverStatus {
  * another SET (a forgery or a transmitter bug); in-flight: the same SET is being applied right now; full.
  */
 export type Claim = "fresh" | "duplicate" | "conflict" | "in-flight" | "full";
+
+/** A jti is kept until no SET with this iat could pass the age check, whenever it arrives. */
+function forgetAt(issuedAt: number): number {
+  return issuedAt + (MAX_SET_AGE_SECONDS + MAX_FUTURE_SECONDS) * 1000;
+}
 
 export class SsfReplay extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -118,7 +126,10 @@ export class SsfReplay extends DurableObject<Env> {
     );
   }
 
-  /** `digest`: the SHA-256 of the whole SET; `issuedAt`: its iat in ms. */
+  /**
+   * `digest`: the SHA-256 of the SET's claims in canonical JSON; `issuedAt`: its iat in ms; `now` is the claim's
+   * own mark, which release() is given back.
+   */
   async claim(jti: string, digest: string, issuedAt: number, now: number): Promise<Claim> {
     const sql = this.ctx.storage.sql;
     const [row] = sql
@@ -128,34 +139,52 @@ export class SsfReplay extends DurableObject<Env> {
       )
       .toArray();
     if (row) {
-      if (row.digest !== digest) return "conflict";
-      if (row.done === 1) return "duplicate";
-      if (now - row.claimed_at < CLAIM_LAPSES_MS) return "in-flight";
-      sql.exec("UPDATE seen SET claimed_at = ? WHERE jti = ?", now, jti);
+      if (row.done === 1) return row.digest === digest ? "duplicate" : "conflict";
+      if (now - row.claimed_at < CLAIM_LAPSES_MS) return row.digest === digest ? "in-flight" : "conflict";
+      // Abandoned: nothing under it is known to have been applied, so whichever SET comes now takes it over.
+      sql.exec("UPDATE seen SET claimed_at = ?, digest = ? WHERE jti = ?", now, digest, jti);
       return "fresh";
     }
     if (this.count() >= MAX_SEEN) return "full";
-    // Kept until no SET with this iat could pass the age check, whenever it arrives.
-    const forgetAt = issuedAt + (MAX_SET_AGE_SECONDS + MAX_FUTURE_SECONDS) * 1000;
     sql.exec(
       "INSERT INTO seen (jti, digest, done, claimed_at, forget_at) VALUES (?, ?, 0, ?, ?)",
       jti,
       digest,
       now,
-      forgetAt,
+      forgetAt(issuedAt),
     );
     this.adjust(1);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + SWEEP_EVERY_MS);
     return "fresh";
   }
 
-  async commit(jti: string): Promise<void> {
-    this.ctx.storage.sql.exec("UPDATE seen SET done = 1 WHERE jti = ?", jti);
+  /**
+   * Its SET was applied: remembered as done. Also when its claim is gone (released by a request whose claim had
+   * lapsed before this one took it over): an applied SET forgotten could be applied again for days.
+   */
+  async commit(jti: string, digest: string, issuedAt: number): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("UPDATE seen SET done = 1, digest = ? WHERE jti = ?", digest, jti).rowsWritten > 0) return;
+    sql.exec(
+      "INSERT INTO seen (jti, digest, done, claimed_at, forget_at) VALUES (?, ?, 1, ?, ?)",
+      jti,
+      digest,
+      Date.now(),
+      forgetAt(issuedAt),
+    );
+    this.adjust(1);
   }
 
-  /** Its SET could not be applied: forget the claim, so the transmitter's retry is fresh. */
-  async release(jti: string): Promise<void> {
-    const removed = this.ctx.storage.sql.exec("DELETE FROM seen WHERE jti = ? AND done = 0", jti).rowsWritten;
+  /**
+   * Its SET could not be applied: forget the claim, so the transmitter's retry is fresh. `claimedAt`: the `now`
+   * it was claimed with; a claim taken over since (it had lapsed) is the newer request's, and stays.
+   */
+  async release(jti: string, claimedAt: number): Promise<void> {
+    const removed = this.ctx.storage.sql.exec(
+      "DELETE FROM seen WHERE jti = ? AND done = 0 AND claimed_at = ?",
+      jti,
+      claimedAt,
+    ).rowsWritten;
     if (removed > 0) this.adjust(-removed);
   }
 

@@ -5,12 +5,13 @@
 import { env } from "cloudflare:workers";
 import { generateKeyPair, exportJWK } from "jose";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { applyDenylist, EVENT_URIS, type DenyEntry, type SetErrorCode } from "../../../policy/index.ts";
+import { applyDenylist, EVENT_URIS, sha256Hex, type DenyEntry, type SetErrorCode } from "../../../policy/index.ts";
 import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { resetTransmitterKeys } from "../../../worker/ssf/keys.ts";
 import { takeSet } from "../../../worker/ssf/receive.ts";
+import { CLAIM_LAPSES_MS } from "../../../worker/ssf/replay.ts";
 import { SET_ERROR_DESCRIPTIONS } from "../../../worker/ssf/respond.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
@@ -386,6 +387,51 @@ describe("replays", () => {
     expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
     expect((await push(disabled)).status).toBe(202);
     expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("the same SET signed again (a transmitter's retry) is the same SET: acknowledged as a duplicate", async () => {
+    const who = "resigned@example.com";
+    const set = revoke(who);
+    const first = await signSet(set, transmitter);
+    const again = await signSet(set, transmitter);
+    expect(again).not.toBe(first); // ES256 signatures differ each time
+    expect((await push(first)).status).toBe(202);
+    const { result, lines } = await logged(() => push(again));
+    expect(result.status).toBe(202);
+    expect(lines[0]).toMatchObject({ outcome: "duplicate" });
+  });
+
+  it("a retry signed again after the first push died between claim and apply is applied (from a review)", async () => {
+    const who = "abandoned-claim@example.com";
+    const set = revoke(who);
+    const first = await signSet(set, transmitter);
+    // The first push claimed the jti and its request died (client gone, isolate evicted) before applying.
+    const replay = env.SSF_REPLAY.getByName(ISSUER);
+    const longAgo = Date.now() - CLAIM_LAPSES_MS - 1_000;
+    // Its digest was taken of the token it pushed (as before this fix): the retry's differs, and takes over.
+    const tokenDigest = await sha256Hex(first);
+    expect(await replay.claim(String(set.jti), tokenDigest, Number(set.iat) * 1000, longAgo)).toBe("fresh");
+    const res = await push(await signSet(set, transmitter));
+    expect(res.status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("a late release by a request whose claim lapsed leaves the newer claim, and its commit is remembered", async () => {
+    const replay = env.SSF_REPLAY.getByName("https://lapsed-claims.example/");
+    const t0 = Date.now();
+    expect(await replay.claim("j-race", "d", t0, t0)).toBe("fresh");
+    // Request A stalls past the lapse; the transmitter's retry (B) takes the claim over.
+    const t1 = t0 + CLAIM_LAPSES_MS + 1_000;
+    expect(await replay.claim("j-race", "d", t0, t1)).toBe("fresh");
+    // A fails at last and releases its claim: B's stays, and a third delivery waits for B.
+    await replay.release("j-race", t0);
+    expect(await replay.claim("j-race", "d", t0, t1 + 1_000)).toBe("in-flight");
+    // B applied its SET and commits it: it is never applied again.
+    await replay.commit("j-race", "d", t0);
+    expect(await replay.claim("j-race", "d", t0, t1 + 2_000)).toBe("duplicate");
+    // A commit whose claim is gone all the same (swept, released) remembers the SET.
+    await replay.commit("j-gone", "e", t0);
+    expect(await replay.claim("j-gone", "e", t0, t1 + 3_000)).toBe("duplicate");
   });
 
   it("another SET under a jti already seen is refused", async () => {
