@@ -3,6 +3,7 @@
 import { Hono, type Handler, type MiddlewareHandler } from "hono";
 import {
   ADMIN_PREFIX,
+  adminAnswersOn,
   canonicalHost,
   denylistReason,
   isAuthenticated,
@@ -22,7 +23,7 @@ import { identify } from "./identity/identify.ts";
 import { logEvent } from "./log/events.ts";
 import { logAnswer } from "./log/decisions.ts";
 import { assertionKeys } from "./origin/assertion.ts";
-import { isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
+import { isBrowserNavigation, loginRedirect, madeByAPage } from "./pages/browser.ts";
 import { standingJson, standingPage } from "./pages/me.ts";
 import { appsFor } from "./pages/portal.ts";
 import { activePolicy } from "./policy-store/store.ts";
@@ -94,6 +95,11 @@ const whereIStand =
     const requestId = crypto.randomUUID();
     const policy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
     if (!policy) return answer("policy-unavailable", requestId);
+    // On an application's host, a script of that application's pages (an XSS, an app that serves its users'
+    // HTML) could read the visitor's groups, posture and other apps with the Access cookie the browser adds: as
+    // for the admin API (policy/admin-host.ts), but the page stays there for the person who opens it.
+    if (madeByAPage(c.req.raw) && !adminAnswersOn(policy, new URL(c.req.url).host))
+      return answer("route-not-found", requestId);
     // Security events may have made cached groups and posture stale (worker/ssf/): the copy says whose.
     if (policy.document.sharedSignals) await readDenylistCopy(c.env, now, (p) => c.executionCtx.waitUntil(p));
     const { identity, certificate, credentials, expiresAt } = await identify(c.req.raw, policy, now, requestId, {

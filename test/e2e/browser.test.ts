@@ -116,6 +116,13 @@ describe("a person in a browser, against the local demo", () => {
       await signInVia(page, wiki("/.ward/apps"), "alice@example.com");
       expect(await page.locator("#who").innerText()).toBe("alice@example.com");
       expect(await page.locator("#apps a").allInnerTexts()).toEqual(["wiki"]);
+      // A script of a page on the app's host (an XSS) reads nothing of it, though Chromium adds the cookie.
+      const read = await page.evaluate(async () => {
+        const res = await fetch("/.ward/me");
+        return { status: res.status, body: await res.text() };
+      });
+      expect(read.status).toBe(404);
+      expect(read.body).not.toContain("alice");
       expect(
         await page.locator("#apps a").evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href)),
       ).toEqual([wiki("/")]);

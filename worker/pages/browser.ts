@@ -43,6 +43,15 @@ function originOf(url: string): string {
   }
 }
 
+/**
+ * A request a page's own script made (fetch, XHR) or the page embeds: a browser's Fetch Metadata says so, and a
+ * page cannot forge it. A navigation is not one; API clients send no Fetch Metadata and are not either.
+ */
+export function madeByAPage(request: Request): boolean {
+  const mode = request.headers.get("sec-fetch-mode");
+  return mode !== null && mode !== "navigate";
+}
+
 /** A top-level page load (not fetch/XHR, not an API client). */
 export function isBrowserNavigation(request: Request): boolean {
   if (request.method !== "GET") return false;

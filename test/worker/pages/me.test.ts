@@ -81,6 +81,40 @@ describe("/.ward/me", () => {
   });
 });
 
+describe("/.ward/me read by a page's own script", () => {
+  // What a browser sends for `fetch("/.ward/me")` from a page of that host: the Access cookie, Fetch Metadata.
+  const SCRIPT = {
+    "sec-fetch-site": "same-origin",
+    "sec-fetch-mode": "cors",
+    "sec-fetch-dest": "empty",
+    accept: "*/*",
+  };
+
+  it("gets nothing on an application's host (from a review: an XSS there read the visitor's groups and apps)", async () => {
+    const token = await accessToken(signing, { email: "sre@example.com", identity_nonce: "n-me-script" });
+    for (const mode of ["cors", "same-origin", "no-cors"]) {
+      const { res, body } = await me({
+        headers: { ...SCRIPT, "sec-fetch-mode": mode, cookie: `CF_Authorization=${token}` },
+      });
+      expect(res.status).toBe(404);
+      expect(body).not.toContain("sre");
+    }
+    // (Control: the person opening the page there still sees it.)
+    const opened = await me({ headers: { ...PAGE, cookie: `CF_Authorization=${token}` } });
+    expect(opened.res.status).toBe(200);
+    expect(opened.body).toContain('<li id="groups">Groups: sre</li>');
+  });
+
+  it("is answered on the portal's own host, which no application's pages share", async () => {
+    const token = await accessToken(signing, { email: "sre@example.com", identity_nonce: "n-me-script-portal" });
+    const res = await exports.default.fetch("https://ward.localhost/.ward/me", {
+      headers: { ...SCRIPT, cookie: `CF_Authorization=${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { user: { groups: string[] } }).user.groups).toContain("sre");
+  });
+});
+
 describe("the denied page", () => {
   it("names whom the person is signed in as, and offers to sign in as someone else", async () => {
     const m = marker();
