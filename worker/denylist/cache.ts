@@ -245,20 +245,26 @@ function verdictOf(
 }
 
 /**
- * The verdict from the copy brought up to the store as it is at this request, never from one that trails it:
- * for the admin API, where a revoked admin must not lift his own revocation (or revoke whoever revoked him) in
- * the seconds a copy may trail the store. One read of what changed since the copy (usually a page with nothing
- * in it); unknown, so refused, when the store cannot answer. Admin calls are few: the read costs nothing that
- * matters, and the request path keeps its copy (denylistVerdict).
+ * The copy brought up to the store as it is at this request, never one that trails it: for the admin API, where
+ * a revoked admin must not lift his own revocation (or revoke whoever revoked him) in the seconds a copy may
+ * trail the store. One read of what changed since the copy (usually a page with nothing in it); the caller
+ * identifies again by it where directory facts count (a security event may have made them stale). Then
+ * `exactVerdict`; unknown, so refused, when the store cannot answer. Admin calls are few: the read costs nothing that matters,
+ * and the request path keeps its copy (denylistVerdict).
  */
-export async function exactDenylistVerdict(
-  env: Env,
+export async function catchUpExactly(env: Env, now: number): Promise<boolean> {
+  return catchUp(env, now, true);
+}
+
+/** The verdict of the copy catchUpExactly() brought up to date (`caughtUp`: what it returned). */
+export function exactVerdict(
+  caughtUp: boolean,
   identity: Identity,
   certificate: CertificateFacts | undefined,
   principal: string,
   now: number,
-): Promise<DenylistVerdict> {
-  if (!(await catchUp(env, now, true))) return { state: "unknown" };
+): DenylistVerdict {
+  if (!caughtUp) return { state: "unknown" };
   return verdictOf(snapshot.latest(), identity, certificate, principal, now);
 }
 
