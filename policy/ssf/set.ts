@@ -219,15 +219,19 @@ export function checkSetClaims(
   if (!isObject(payload.events)) return refuse("invalid_request", "events-not-object");
   const uris = Object.keys(payload.events);
   if (uris.length === 0 || uris.length > MAX_EVENTS) return refuse("invalid_request", "events-count");
-  const events: ParsedEvent[] = [];
+  // Exactly the subscribed types: one Ward does not know, or the policy does not take from this transmitter,
+  // refuses the whole SET (nothing of it is applied). Types first, then payloads, in the order docs/ssf.md lists.
+  const names: KnownEventName[] = [];
   for (const uri of uris) {
     const name = eventNameOf(uri);
-    // Exactly the subscribed types: one Ward does not know, or the policy does not take from this transmitter,
-    // refuses the whole SET (nothing of it is applied).
     if (name === undefined) return refuse("invalid_request", "event-type-unknown");
-    if (!isStreamEvent(name) && !expected.subscribed.has(name))
-      return refuse("access_denied", `event-type-not-subscribed: ${name}`);
-    const parsed = parseEvent(name, payload.events[uri]);
+    names.push(name);
+  }
+  const unsubscribed = names.find((name) => !isStreamEvent(name) && !expected.subscribed.has(name));
+  if (unsubscribed !== undefined) return refuse("access_denied", `event-type-not-subscribed: ${unsubscribed}`);
+  const events: ParsedEvent[] = [];
+  for (const [i, uri] of uris.entries()) {
+    const parsed = parseEvent(names[i]!, payload.events[uri]);
     if (!parsed.ok) return parsed;
     events.push(parsed.event);
   }

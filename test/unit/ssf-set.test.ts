@@ -203,6 +203,13 @@ describe("checkSetClaims refuses", () => {
       "event-type-not-subscribed: account-purged",
     ],
     [
+      // The subscription is checked before any payload, as docs/ssf.md lists the checks (from a review).
+      "a malformed subscribed event beside one this transmitter is not subscribed for",
+      (p) => (p.events = { [REVOKED]: "revoked", [EVENT_URIS["account-purged"]]: {} }),
+      "access_denied",
+      "event-type-not-subscribed: account-purged",
+    ],
+    [
       "an event payload that is no object",
       (p) => (p.events[REVOKED] = "revoked"),
       "invalid_request",
