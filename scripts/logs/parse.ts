@@ -1,8 +1,8 @@
 // Decision-log records out of JSON-lines text, pure. Ward writes one `{"event":"decision",...}` object per
-// line; exports wrap it (unwrap.ts says where, and reads nothing else of a wrapper). Every non-empty line that holds no decision is
-// counted as skipped (other events, warn/error lines, text, broken JSON): logs mix all of these. A decision
-// is read with the core's asDecisionLine (policy/decision-log.ts): an object that says "decision" but is not
-// shaped as one (a status in quotes, reasons that are no list) is no decision either.
+// line; exports wrap it (unwrap.ts says where, and nothing else of a wrapper is read). Every non-empty line
+// that holds no decision is counted as skipped (other events, warn/error lines, text, broken JSON): logs mix
+// all of these. A decision is read with the core's asDecisionLine (policy/decision-log.ts): an object that
+// says "decision" but is not shaped as one (a status in quotes, reasons that are no list) is no decision either.
 import {
   asDecisionLine,
   asWebSocketCloseLine,
