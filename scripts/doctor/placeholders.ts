@@ -32,7 +32,7 @@ export function policyPlaceholders(document: PolicyDocument): PolicyPlaceholder[
         path: `identity.access.audiences[${i}]`,
         value: aud,
         effect: "tokens of that Access application are refused",
-        step: "the AUD tag of the service host's Access application (Access > Applications > the app > Overview)",
+        step: "the AUD tag of the Access application named beside it (a service host's, or the operators' host's: WARD_URL), from Access > Applications > the app > Overview",
       });
   });
   document.identity.mtls?.issuers.forEach((issuer, i) => {

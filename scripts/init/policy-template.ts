@@ -30,6 +30,12 @@ export function serviceName(binding: string): string {
 
 const q = (value: string): string => JSON.stringify(value);
 
+function operatorsAudience(given: string | undefined, n: number): string {
+  return given
+    ? `      - ${q(given)} # the operators' host (WARD_URL)`
+    : `      - ${q(placeholderAud(n))} # placeholder: the AUD tag of the operators' host's Access application (WARD_URL)`;
+}
+
 export function renderPolicy(input: TemplateInput): string {
   const { env, services, trustDomain } = input;
   const lines = [
@@ -60,6 +66,9 @@ export function renderPolicy(input: TemplateInput): string {
         ? `      - ${q(given)} # ${service.host}`
         : `      - ${q(placeholderAud(i + 1))} # placeholder: the AUD tag of ${service.host}'s Access application`;
     }),
+    // The operators' host (WARD_URL) has an application of its own: without its tag here, the operators'
+    // service token is refused there, and nobody can push after the bootstrap.
+    operatorsAudience(input.audiences[Math.max(services.length, 1)], Math.max(services.length, 1) + 1),
     "  # Workloads present a client certificate from your CA. A client CA is account-wide, so pin it, and bind it",
     "  # to the trust domain whose SPIFFE IDs it may issue.",
     "  mtls:",

@@ -128,7 +128,7 @@ describe("ward doctor: the project's own wrangler.toml and policies", () => {
       const marked = [...policy.matchAll(/^\s*(?:-\s*)?(?:[a-zA-Z]+:\s*)?"?([^"\s#]+)"?\s*# placeholder/gm)].map(
         (m) => m[1]!,
       );
-      expect(marked.length).toBe(6);
+      expect(marked.length).toBe(7);
       for (const id of [...ids, ...marked])
         expect(
           errors.some((l) => l.includes(id)),
@@ -136,7 +136,7 @@ describe("ward doctor: the project's own wrangler.toml and policies", () => {
         ).toBe(true);
       expect(errors.length).toBe(ids.length + marked.length);
       expect(run.out.at(-1)).toBe(
-        `${REAL_CONFIG} [env.${env}] with ${join(ROOT, "policy", `${env}.yaml`)}: 10 errors, 0 warnings`,
+        `${REAL_CONFIG} [env.${env}] with ${join(ROOT, "policy", `${env}.yaml`)}: 11 errors, 0 warnings`,
       );
     });
   }

@@ -107,6 +107,15 @@ describe("ward init: a new environment", () => {
     expect(loaded.policy.document.services.wiki!.origin).toEqual({ tunnel: "WIKI" });
     // Workloads and people side by side, in every service.
     expect(loaded.policy.document.services.wiki!.routes[0]!.rules.map((r) => r.id)).toEqual(["workloads", "people"]);
+    // One audience per service host, then the operators' host's (WARD_URL): from a review, without it the
+    // operators' service token was refused there and nobody could push after the bootstrap.
+    expect(loaded.policy.document.identity.access!.audiences).toHaveLength(3);
+    expect(policy).toMatch(
+      /- "0{63}3" # placeholder: the AUD tag of the operators' host's Access application \(WARD_URL\)/,
+    );
+    expect(run.out.map((l) => l.trim())).toContain(
+      "identity.access.audiences[2]: the AUD tag of the Access application named beside it (a service host's, or the operators' host's: WARD_URL), from Access > Applications > the app > Overview",
+    );
 
     expect(run.out).toContain(`${config} [env.qa]: 18 changes`);
     expect(run.out).toContain(
