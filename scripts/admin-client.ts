@@ -117,6 +117,31 @@ export interface AdminReply {
   text: string;
 }
 
+/**
+ * What a refusal says about where the credentials failed: at Access's edge (a redirect to its sign-in), at the
+ * gateway's check of the Access token (401: no identity it accepts), or at the policy (403: not an admin).
+ */
+function refusal(status: number): string | undefined {
+  if (status >= 300 && status < 400)
+    return (
+      `redirected the request to a sign-in (${status}): Cloudflare Access did not take these credentials. Check ` +
+      "CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET, and that this host's Access application has a Service Auth " +
+      "policy that includes the operators' service token (docs/deployment.md, section 5)"
+    );
+  if (status === 401)
+    return (
+      "found no identity it accepts in the request (401): the token Access issued for this host did not verify. " +
+      "Is this host's Access application's AUD tag in the policy's identity.access.audiences (and, where services " +
+      "name their audiences, claimed by no service)? The gateway's log names the problem (access-token-rejected)"
+    );
+  if (status === 403)
+    return (
+      "refused these credentials (403): the caller it identified is not in the policy's admin.principals " +
+      "(or is revoked or quarantined: ward revoke list)"
+    );
+  return undefined;
+}
+
 export async function adminCall(
   target: AdminTarget,
   method: string,
@@ -136,12 +161,8 @@ export async function adminCall(
     throw new CliError(`cannot reach ${target.describe}: ${cause}`, EXIT.failed);
   }
   const text = await response.text();
-  if (response.status === 401 || response.status === 403 || (response.status >= 300 && response.status < 400)) {
-    throw new CliError(
-      `${target.describe} refused these credentials (${response.status}): they must match the policy's admin.principals`,
-      EXIT.failed,
-    );
-  }
+  const refused = refusal(response.status);
+  if (refused) throw new CliError(`${target.describe} ${refused}`, EXIT.failed);
   if (response.status === 503) {
     throw new CliError(
       `${target.describe} answered 503: a push, promotion or rollback in the last two minutes has not reached this location yet, ` +
