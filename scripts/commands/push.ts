@@ -17,6 +17,7 @@ import {
   targetOptions,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
+import { policyPlaceholders } from "../doctor/placeholders.ts";
 import type { Io } from "../io.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import { gatewayText, writeJsonForm } from "../pushed-text.ts";
@@ -88,6 +89,15 @@ async function printBootstrap(
   }
   if (!next.admin)
     throw new CliError(`${file} names no admin.principals: after the bootstrap nobody could push`, EXIT.failed);
+  // A placeholder ward init wrote (a team domain, an AUD tag, the operators' token) stored as the first version
+  // makes the operators anonymous or unknown to the gateway: nobody could push the fix but another bootstrap.
+  const placeholders = policyPlaceholders(next.document);
+  if (placeholders.length > 0)
+    throw new CliError(
+      `${file} still holds placeholders (${placeholders.map((p) => p.path).join(", ")}): stored as the first ` +
+        `version, ${placeholders[0]!.effect}. Replace them (npm run ward -- doctor --env ${env} says with what); nothing printed`,
+      EXIT.failed,
+    );
   // What the gateway is given: FILE itself, or its JSON form written beside it (a YAML file past push's bound).
   const stored = text.forGateway === text.ofFile ? file : await writeJsonForm(file, text.forGateway, io, dryRun);
   io.out(`# the first version of ${env}: ${next.version}`);

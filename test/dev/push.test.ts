@@ -234,6 +234,21 @@ describe("ward push --local", () => {
     const wrongEnv = await ward("push", "--env", "production", DEMO, "--bootstrap");
     expect(wrongEnv.status).toBe(1);
     expect(wrongEnv.err.join("\n")).toContain('is for environment "dev", not "production"');
+    // From a walk of the deployment guide: the policy ward init wrote, its placeholders still in it, was
+    // printed for storing; the operators would have been anonymous to the gateway, and locked out.
+    const started = await ward(
+      "push",
+      "--env",
+      "staging",
+      resolve(import.meta.dirname, "../../policy/staging.yaml"),
+      "--bootstrap",
+    );
+    expect(started.status).toBe(1);
+    expect(started.out).toEqual([]);
+    expect(started.err.join("\n")).toContain(
+      "still holds placeholders (identity.access.teamDomain, identity.access.audiences[0]",
+    );
+    expect(started.err.join("\n")).toContain("npm run ward -- doctor --env staging says with what");
   });
 
   it("runs a candidate in shadow, shows it in history, and promotes it", async () => {
