@@ -286,13 +286,21 @@ export function parseYamlText(text: string, stored: boolean): ParseResult {
   return read;
 }
 
+/** " (line L, column C)" of an offset, both from 1, for an operator to find a syntax error in a long policy. */
+function whereIn(text: string, offset: number | undefined): string {
+  if (offset === undefined || !Number.isInteger(offset) || offset < 0 || offset > text.length) return "";
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return ` (line ${line}, column ${offset - before.lastIndexOf("\n")})`;
+}
+
 function readYaml(text: string, stored: boolean): ParseResult {
   try {
     const doc = stored
       ? parseDocument(text, { uniqueKeys: true, prettyErrors: false })
       : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false });
     const error = doc.errors[0];
-    if (error) return syntaxIssue(error.message.split("\n")[0]!);
+    if (error) return syntaxIssue(`${error.message.split("\n")[0]!}${whereIn(text, error.pos[0])}`);
     const found = refused(doc, text, !stored);
     if (found) return found;
     return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };

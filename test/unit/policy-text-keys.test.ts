@@ -211,3 +211,15 @@ describe("cycles the parser makes", () => {
     expect(holdsItself({ ok: shared, bad: cyclic })).toBe(true);
   });
 });
+
+describe("a YAML syntax error", () => {
+  it("says where it is, line and column (from a walk of the docs: a long policy gave no clue)", () => {
+    const text = "version: 1\nmetadata:\n  environment: dev\nservices:\n  wiki:\n    hosts: [wiki.localhost\n";
+    expect(issueOf(text)).toMatchObject({
+      code: "invalid-syntax",
+      message: expect.stringMatching(/ \(line 7, column 1\)$/),
+    });
+    const misindented = "version: 1\nmetadata:\n  environment: dev\n   owners: [a]\n";
+    expect(issueOf(misindented)?.message).toMatch(/ \(line 3, column \d+\)$/);
+  });
+});
