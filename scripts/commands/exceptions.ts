@@ -18,7 +18,7 @@ import { instantFlag } from "../instant.ts";
 export const usage = `ward exceptions grant ${TARGET_USAGE} --service S --principal ${PRINCIPAL_SYNTAX}
          [--routes R,R] [--methods M,M] (--for 3d | --until ISO) [--not-before ISO (--for counts from it)] [--max-uses N]
          --reason TEXT --ticket T --requested-by WHO --approved-by WHO
-ward exceptions revoke ${TARGET_USAGE} SERVICE/ID [--reason TEXT]
+ward exceptions revoke ${TARGET_USAGE} [SERVICE/]ID [--reason TEXT]
 ward exceptions list ${TARGET_USAGE} [--all] [--service S] [--json]
     time-bounded grants, checked against the active policy (capped by exceptions.maxDuration)`;
 
@@ -105,16 +105,31 @@ async function listExceptions(values: ExceptionFlags, io: Io): Promise<number> {
   return listGrants(target, query, values.json, io);
 }
 
+/**
+ * The service of the grant with this id, from the grants the gateway lists (the list shows the id first, the
+ * service after the arrow): an operator copying the id from it need not also name the service.
+ */
+async function serviceOfGrant(target: AdminTarget, id: string): Promise<string> {
+  const reply = await adminCall(target, "GET", "/grants?all=1");
+  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}`, EXIT.failed);
+  const found = (reply.body as { grants: GrantRecord[] }).grants.find((g) => g.id === id);
+  if (!found)
+    throw new CliError(`no grant ${id} (ward exceptions list --all lists them): nothing changed`, EXIT.failed);
+  return found.service;
+}
+
 async function revokeException(values: ExceptionFlags, positionals: string[], io: Io): Promise<number> {
-  const match = positionals[0] ? /^([^/]+)\/([\w-]+)$/.exec(positionals[0]) : null;
-  if (!match) throw new CliError(`expected SERVICE/ID (as ward exceptions list shows)\n${usage}`);
+  const match = positionals[0] ? /^(?:([^/]+)\/)?([\w-]+)$/.exec(positionals[0]) : null;
+  if (!match) throw new CliError(`expected ID or SERVICE/ID (as ward exceptions list shows them)\n${usage}`);
   const target = await checkedTarget(values);
+  const id = match[2]!;
+  const service = match[1] ?? (await serviceOfGrant(target, id));
   const reply = await adminCall(
     target,
     "DELETE",
-    `/grants/${match[1]}/${match[2]}?reason=${encodeURIComponent(values.reason ?? "")}`,
+    `/grants/${encodeURIComponent(service)}/${id}?reason=${encodeURIComponent(values.reason ?? "")}`,
   );
-  if (reply.status === 404) throw new CliError(`no grant ${match[2]} in ${match[1]}: nothing changed`, EXIT.failed);
+  if (reply.status === 404) throw new CliError(`no grant ${id} in ${service}: nothing changed`, EXIT.failed);
   io.out(`revoked: ${grantLine(grantFrom(target, reply), Date.now())}`);
   return EXIT.ok;
 }
@@ -160,7 +175,7 @@ export async function exceptionsCommand(args: string[], io: Io): Promise<number>
   const { values, positionals } = parseExceptionArgs(rest);
   if (action !== "grant" && action !== "revoke" && action !== "list")
     throw new CliError(`expected grant, revoke or list\n${usage}`);
-  // revoke takes its SERVICE/ID; an argument the others would ignore is a mistyped flag or a quoting slip.
+  // revoke takes its [SERVICE/]ID; an argument the others would ignore is a mistyped flag or a quoting slip.
   const extra = positionals[action === "revoke" ? 1 : 0];
   if (extra !== undefined) throw new CliError(`unexpected ${extra}\n${usage}`);
   if (action === "list") return listExceptions(values, io);

@@ -90,6 +90,17 @@ describe("ward exceptions --local", () => {
     expect((await ward("exceptions", "list", "--local", "--port", port, "--all")).out).toContain(`${id}  exception`);
   }, 30_000);
 
+  it("is revoked by the id the list shows first, without its service (from a walk of the docs)", async () => {
+    const granted = await ward(...withPort(grant));
+    const id = /^granted: (exc-[0-9a-f]{8})/.exec(granted.out)?.[1];
+    expect(id, granted.out).toBeDefined();
+    const revoked = await ward("exceptions", "revoke", "--local", "--port", port, id!, "--reason", "done");
+    expect(revoked.out).toMatch(new RegExp(`^revoked: ${id}  .*wiki/edit.*\\(revoked\\)`));
+    const unknown = await ward("exceptions", "revoke", "--local", "--port", port, "exc-00000000", "--reason", "x");
+    expect(unknown.status).toBe(1);
+    expect(unknown.err).toContain("no grant exc-00000000 (ward exceptions list --all lists them): nothing changed");
+  }, 30_000);
+
   it("ward push shows a route it adds as reached by an exception for every route of the service", async () => {
     const args = withPort(grant);
     args.splice(args.indexOf("--routes"), 2);
