@@ -93,8 +93,10 @@ export const checkRoutes: Check = (ctx: DoctorContext) => {
   const findings: Finding[] = [];
   for (const [name, service] of Object.entries(ctx.policy.document.services)) {
     for (const host of hostsNotRouted(ctx.top, ctx.env, service.hosts)) {
+      // An error: the host's users never reach the gateway, and whatever else answers for it is not Ward (an old
+      // public record of the origin would be reached around it).
       findings.push({
-        severity: "warning",
+        severity: "error",
         code: "host-not-routed",
         where: `${ctx.policy.label} services.${name}.hosts`,
         message: `${host} is covered by no route of ${ctx.envName} (pattern HOST/*): its requests never reach the gateway, and go to whatever else answers for that host`,

@@ -191,7 +191,7 @@ describe("ward doctor: a good config", () => {
       BOTH_SECRETS,
     );
     expect(run.status).toBe(EXIT.failed);
-    expect(codes(run).filter((c) => c !== "warning[host-not-routed]")).toEqual(["error[policy-environment-mismatch]"]);
+    expect(codes(run).filter((c) => c !== "error[host-not-routed]")).toEqual(["error[policy-environment-mismatch]"]);
     expect(finding(run, "policy-environment-mismatch")).toBe(
       `error[policy-environment-mismatch] ${DEMO} metadata.environment: the policy is for environment "dev", not "production": the production gateway (WARD_ENV "production") refuses to activate it; its Access settings (team domain https://ward-demo.cloudflareaccess.com, 1 AUD tag) are probably dev's, and production's Access tokens would not verify against them`,
     );
@@ -539,8 +539,9 @@ describe("ward doctor: what would fail once deployed", () => {
       "--secrets",
       BOTH_SECRETS,
     );
-    expect(host.status).toBe(EXIT.ok);
-    expect(codes(host)).toEqual(["warning[host-not-routed]"]);
+    // An error (from a walk of the deployment guide: doctor passed a deployment whose host bypassed Ward).
+    expect(host.status).toBe(EXIT.failed);
+    expect(codes(host)).toEqual(["error[host-not-routed]"]);
     expect(host.out[0]).toContain("services.wiki.hosts: wiki.example.net is covered by no route of staging");
   });
 });
