@@ -167,8 +167,7 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
     }),
     tunnelId: options.tunnelId,
     hosts,
-    unrouted:
-      unroutedHosts.length > 0 ? { hosts: unroutedHosts, customDomains: customDomainsOnly(env) } : { hosts: [] },
+    unrouted: { hosts: unroutedHosts, customDomains: customDomainsOnly(env) },
     policyPlaceholders: document ? policyPlaceholders(document) : [],
     secrets,
   });

@@ -54,13 +54,29 @@ export function nextSteps(input: StepsInput): string[] {
   const { unrouted } = input;
   // Custom Domains take no wildcard: a wildcard host needs a route pattern whatever the others are.
   const asDomains = unrouted.customDomains && !unrouted.hosts.some((h) => h.includes("*"));
+  // With custom domains only, the operators' host (WARD_URL: a host no service names) needs one of its own, or the
+  // admin API is reached on no address: one that is no service's host is taken for it.
+  const operatorsHost = "<operators-host>";
+  const noOperatorsDomain =
+    unrouted.customDomains !== undefined && unrouted.customDomains.every((d) => input.hosts.includes(d));
+  const domainsCommand = (hosts: readonly string[]) =>
+    `${reinit} ${[...unrouted.customDomains!, ...hosts, ...(noOperatorsDomain ? [operatorsHost] : [])].map((h) => `--custom-domain ${h}`).join(" ")}`;
   if (unrouted.hosts.length > 0)
     steps.push([
       `no route of ${env} covers ${unrouted.hosts.join(", ")}: requests for it never reach the gateway. Add a route:`,
       asDomains
-        ? `${reinit} ${[...unrouted.customDomains!, ...unrouted.hosts].map((h) => `--custom-domain ${h}`).join(" ")}`
+        ? domainsCommand(unrouted.hosts)
         : `a pattern HOST/* for each in [env.${env}] routes of the config, or change the hosts in ${input.policy}`,
       ...(asDomains ? ["(the routes given replace the old ones, so every custom domain is named)"] : []),
+      ...(asDomains && noOperatorsDomain
+        ? ["(and <operators-host>, WARD_URL's host, has one too: the admin API answers there)"]
+        : []),
+    ]);
+  else if (noOperatorsDomain)
+    steps.push([
+      `no custom domain of ${env} is the operators' host (WARD_URL, a host no service names): the admin API would answer on no address. Add one:`,
+      domainsCommand([]),
+      "(the routes given replace the old ones, so every custom domain is named)",
     ]);
   if (input.policyPlaceholders.length > 0) {
     steps.push([

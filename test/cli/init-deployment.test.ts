@@ -84,20 +84,42 @@ describe("ward init and the deployment path", () => {
     expect(out[step]).toContain("orders.example.com");
     expect(out[step]).not.toContain("payments.example.com");
     const command = out[step + 1]!.trim();
-    expect(command).toContain("--custom-domain payments.example.com --custom-domain orders.example.com");
-    // Running the printed command (with the same config and policy) leaves no host unrouted.
-    const args = command.slice(command.indexOf("init ") + "init ".length).split(" ");
+    // The operators' host (WARD_URL) as well (from a walk of the deployment guide: with custom domains only,
+    // the admin API was reached on no address, and nothing said so).
+    expect(command).toContain(
+      "--custom-domain payments.example.com --custom-domain orders.example.com --custom-domain <operators-host>",
+    );
+    // Running the printed command (with the same config and policy, and the operators' host) leaves no host unrouted.
+    const args = command
+      .slice(command.indexOf("init ") + "init ".length)
+      .replace("<operators-host>", "ward.example.com")
+      .split(" ");
     expect(args).toContain(policy);
     const again = await init(args);
     expect(
-      again.some((l) => l.includes("no route of qa covers")),
+      again.some((l) => l.includes("no route of qa covers") || l.includes("no custom domain of qa")),
       again.join("\n"),
     ).toBe(false);
     const qa = (await readWranglerConfig(config)).environments.qa!;
     expect(qa.routes).toEqual([
       { pattern: "payments.example.com", custom_domain: true },
       { pattern: "orders.example.com", custom_domain: true },
+      { pattern: "ward.example.com", custom_domain: true },
     ]);
+    // Every service host routed, but no custom domain that is no service's: a step of its own.
+    const noOperators = nextSteps({
+      env: "qa",
+      configFlag: "",
+      policy: "policy/qa.yaml",
+      kvPlaceholder: false,
+      vpcPlaceholders: [],
+      hosts: ["payments.example.com"],
+      unrouted: { hosts: [], customDomains: ["payments.example.com"] },
+      policyPlaceholders: [],
+      secrets: [],
+    }).join("\n");
+    expect(noOperators).toContain("no custom domain of qa is the operators' host");
+    expect(noOperators).toContain("--custom-domain payments.example.com --custom-domain <operators-host>");
   });
 
   it("never suggests a wildcard host as a custom domain (Custom Domains take none)", () => {
