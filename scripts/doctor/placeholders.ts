@@ -2,6 +2,7 @@
 // from an example) in their real shape. Deployed, each one fails (an unknown KV namespace or VPC service) or,
 // in a policy, refuses everyone (a team domain that issues nothing, an AUD no application has).
 import type { PolicyDocument } from "../../policy/index.ts";
+import { vpcServiceCreate } from "../init/next-steps.ts";
 import { isPlaceholderId, KV_ID, PLACEHOLDER_TEAM_DOMAIN, UUID } from "../init/placeholders.ts";
 import { tables } from "./config.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
@@ -88,7 +89,8 @@ export const checkPlaceholders: Check = (ctx: DoctorContext) => {
         code: problem === "is missing" ? "id-missing" : "id-placeholder",
         where: envWhere(ctx, "vpc_services"),
         message: `${binding}: the service_id ${problem}: the gateway could not reach this origin`,
-        fix: `npx wrangler vpc service create ward-${ctx.envName}-${binding.toLowerCase().replaceAll("_", "-")} --type http --tunnel-id <tunnel id> --hostname <origin host> --https-port <origin's HTTPS port>, then ${reinit} --vpc-service ${binding}=<the id it prints>`,
+        // The command init prints (its certificate check included: verify_full, as the origin's is checked).
+        fix: `${vpcServiceCreate(ctx.envName, { binding }, undefined)}, then ${reinit} --vpc-service ${binding}=<the id it prints>`,
       });
       continue;
     }

@@ -375,7 +375,7 @@ describe("ward doctor: what would fail once deployed", () => {
     ]);
     expect(run.out[2]).toContain('PAYMENTS_API: the service_id "payments" is not a VPC service id (a UUID)');
     expect(run.out[3]).toBe(
-      "  fix: npx wrangler vpc service create ward-staging-payments-api --type http --tunnel-id <tunnel id> --hostname <origin host> --https-port <origin's HTTPS port>, then npm run ward -- init --env staging --vpc-service PAYMENTS_API=<the id it prints>",
+      "  fix: npx wrangler vpc service create ward-staging-payments-api --type http --tunnel-id <tunnel id> --hostname <origin host> --https-port <origin's HTTPS port> --cert-verification-mode verify_full, then npm run ward -- init --env staging --vpc-service PAYMENTS_API=<the id it prints>",
     );
     expect(run.out[4]).toContain("ORDERS_API: the service_id is missing: the gateway could not reach this origin");
   });
