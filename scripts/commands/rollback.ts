@@ -14,7 +14,8 @@ import type { Io } from "../io.ts";
 import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
 
 export const usage = `ward rollback ${TARGET_USAGE} [--to VERSION] [--message TEXT] [--dry-run]
-    activate the version before the active one (or VERSION, a full hash from ward history), after showing
+    activate the version before the active one (or VERSION, as ward history shows it, or its first 8 or more
+    hex digits), after showing
     who gains and loses access; --dry-run stops after the diff and exits as ward diff does (4 when access
     may widen)`;
 
@@ -38,6 +39,23 @@ async function rollBack(target: AdminTarget, active: string, to: string, message
   return EXIT.ok;
 }
 
+/**
+ * A version named by its first hex digits (ward history shows 12), among those the recent history names: one
+ * only, or the operator is asked for more. A full hash is taken as it is (an older version may be stored).
+ */
+function fullVersion(named: string, history: readonly { version: string; previous: string | null }[]): string {
+  if (named.length === 64) return named;
+  const known = new Set(history.flatMap((e) => [e.version, ...(e.previous ? [e.previous] : [])]));
+  const matching = [...known].filter((v) => v.startsWith(named));
+  if (matching.length === 1) return matching[0]!;
+  throw new CliError(
+    matching.length === 0
+      ? `--to ${named}: no version of the recent history starts so; give the full hash (ward history --json)`
+      : `--to ${named}: ${matching.length} versions of the recent history start so; give more digits`,
+    EXIT.failed,
+  );
+}
+
 export async function rollbackCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -50,14 +68,17 @@ export async function rollbackCommand(args: string[], io: Io): Promise<number> {
     },
   });
   if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
-  if (values.to !== undefined && !/^[0-9a-f]{64}$/.test(values.to))
-    throw new CliError(`--to ${values.to}: expected a full version hash (ward history --json shows them)`);
+  const named = values.to?.toLowerCase();
+  if (named !== undefined && !/^[0-9a-f]{8,64}$/.test(named))
+    throw new CliError(
+      `--to ${values.to}: expected a version, or its first 8 or more hex digits (as ward history shows)`,
+    );
   const target = await resolveTarget(values);
   const state = await policyState(target, values.env);
   const active = state.active;
   if (!active) throw new CliError(`${target.describe} has no active version to roll back from`, EXIT.failed);
   // Picked here and sent by name, so that what is activated is the version whose diff the operator saw.
-  const to = values.to ?? versionBefore(state.history, active);
+  const to = named === undefined ? versionBefore(state.history, active) : fullVersion(named, state.history);
   if (!to)
     throw new CliError(
       `no earlier version is recorded in ${target.describe}'s recent history for the active one ${short(active)}; name one with --to (ward history --json)`,

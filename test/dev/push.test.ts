@@ -123,7 +123,8 @@ describe("ward push --local", () => {
     expect(await activeVersion()).toBe(earlier);
 
     // Rolling forward again re-opens the wiki: a dry run says so with ward diff's status, and changes nothing.
-    const reopen = await ward("rollback", "--local", "--port", port, "--to", active, "--dry-run");
+    // By the 12 digits ward history shows (from a walk of the docs: --to took the full hash only).
+    const reopen = await ward("rollback", "--local", "--port", port, "--to", active.slice(0, 12), "--dry-run");
     expect(reopen.out).toContain(`  + ${wikiRead}`);
     expect(reopen.status).toBe(4);
     expect(await activeVersion()).toBe(earlier);
@@ -135,6 +136,9 @@ describe("ward push --local", () => {
       `version ${"ab".repeat(6)} is not stored or does not load: nothing changed`,
     );
     expect(missing.status).toBe(1);
+    const unknown = await ward("rollback", "--local", "--port", port, "--to", "abababab");
+    expect(unknown.err.join("\n")).toContain("--to abababab: no version of the recent history starts so");
+    expect(unknown.status).toBe(1);
     expect(await activeVersion()).toBe(earlier);
   });
 
