@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { loadPolicy } from "../../policy/index.ts";
+import { closest } from "../../policy/suggest.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
 import { policyPlaceholders } from "../doctor/placeholders.ts";
@@ -95,8 +96,14 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
 
   const origins = planOrigins(config.top, env, options.origins);
   for (const binding of Object.keys(options.vpcServiceIds))
-    if (!origins.some((o) => o.binding === binding))
-      throw new CliError(`--vpc-service ${binding}: no origin ${binding} (add --origin ${binding})`);
+    if (!origins.some((o) => o.binding === binding)) {
+      const bindings = origins.map((o) => o.binding);
+      // A misspelling, or a name cut short (PAYMENTS for PAYMENTS_API).
+      const meant = closest(binding, bindings) ?? bindings.find((b) => b.startsWith(binding) || binding.startsWith(b));
+      throw new CliError(
+        `--vpc-service ${binding}: no origin ${binding} (${meant ? `did you mean ${meant}? or ` : ""}add --origin ${binding})`,
+      );
+    }
 
   // The config: only [env.NAME], only what is not already right.
   const requirements = planEnvironment(config.top, env, options);

@@ -351,6 +351,19 @@ describe("ward init: flags", () => {
       "OTHER=d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64",
     ]);
     expect(unknown.message).toBe("--vpc-service OTHER: no origin OTHER (add --origin OTHER)");
+    // A binding's name cut short, or misspelt, is named (from a walk of the deployment guide).
+    const short = await initFails([
+      ...QA,
+      "--config",
+      config,
+      "--origin",
+      "PAYMENTS_API",
+      "--vpc-service",
+      "PAYMENTS=d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64",
+    ]);
+    expect(short.message).toBe(
+      "--vpc-service PAYMENTS: no origin PAYMENTS (did you mean PAYMENTS_API? or add --origin PAYMENTS)",
+    );
     expect(existsSync(join(root, "policy/qa.yaml"))).toBe(false);
   });
 });
