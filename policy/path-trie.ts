@@ -123,9 +123,14 @@ export class PathTrie<T> {
    * overlapping nodes, so checking every route against the others does not grow quadratically unless the patterns
    * do overlap pairwise (`{*}` before thousands of literals), which a caller that only warns bounds with `nodes`.
    * False when that budget ran out before the walk ended: some overlapping values may not have been offered.
+   * `budget`: the caller's own count of nodes left, spent by this walk (`nodes` is then ignored).
    */
-  forEachOverlap(tokens: readonly PatternToken[], visit: (value: T) => unknown, nodes = Infinity): boolean {
-    const budget = { left: nodes };
+  forEachOverlap(
+    tokens: readonly PatternToken[],
+    visit: (value: T) => unknown,
+    nodes = Infinity,
+    budget: { left: number } = { left: nodes },
+  ): boolean {
     this.overlapAll(this.root, tokens, 0, visit, budget);
     return budget.left >= 0;
   }

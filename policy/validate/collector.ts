@@ -39,6 +39,11 @@ export class Collector {
     this.issues.push(hint === undefined ? { severity, code, path, message } : { severity, code, path, message, hint });
   }
 
+  /** The work left to the checks that can only warn (none where warnings are skipped). */
+  get workLeft(): number {
+    return this.warnings ? this.#work : 0;
+  }
+
   /** Whether a check that can only warn may do `units` more work (and they are counted as done). */
   mayWork(units: number): boolean {
     if (!this.warnings || this.#work < units) return false;

@@ -72,20 +72,35 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
     const spellings = [denying.tokens, ...[otherSlash(denying.tokens) ?? []].filter((t) => t.length > 0)];
     // And the routes whose requests it reaches only through a format suffix; each pair yields a request of both.
     const overlapping: { other: Parsed; request: () => string[] | undefined }[] = [];
+    // Each trie node looked at is a unit of the checks' budget too: a walk that finds nothing still costs
+    // (deny routes `/{*}/aN` beside takers `/bN/c.json`: from a review, the suffixes' walk doubled it).
+    const nodes = { left: out.workLeft };
+    const before = nodes.left;
     for (const tokens of spellings) {
-      trie.forEachOverlap(tokens, (other) => {
-        overlapping.push({ other, request: () => overlapWitness(tokens, other.tokens) });
-        return !out.mayWork(2);
-      });
-      suffixless.forEachOverlap(tokens, (suffixed) => {
-        const request = () => {
-          const witness = overlapWitness(tokens, suffixed.cut);
-          return witness && suffixedRequest(suffixed, witness);
-        };
-        overlapping.push({ other: suffixed.other, request });
-        return !out.mayWork(2);
-      });
+      trie.forEachOverlap(
+        tokens,
+        (other) => {
+          overlapping.push({ other, request: () => overlapWitness(tokens, other.tokens) });
+          return !out.mayWork(2);
+        },
+        undefined,
+        nodes,
+      );
+      suffixless.forEachOverlap(
+        tokens,
+        (suffixed) => {
+          const request = () => {
+            const witness = overlapWitness(tokens, suffixed.cut);
+            return witness && suffixedRequest(suffixed, witness);
+          };
+          overlapping.push({ other: suffixed.other, request });
+          return !out.mayWork(2);
+        },
+        undefined,
+        nodes,
+      );
     }
+    if (!out.mayWork(Math.min(before, before - nodes.left))) return covering;
     // Stable: a route's own overlap comes before its suffix's, and a pair is reported once.
     overlapping.sort((a, b) => a.other.index - b.other.index);
     for (const { other, request } of overlapping) {

@@ -35,6 +35,11 @@ export function hostileShapes(): HostileShape[] {
   wildcards.services.orders.hosts = Array.from({ length: 20_000 }, (_, k) => `b${k}.io`);
   const crossing = demo();
   crossing.services.payments.routes = crossingRoutes(4_990);
+  // The same deny routes beside takers with a format suffix (`/bN/c.json`): each deny walks the suffixes' trie too.
+  const suffixed = demo();
+  suffixed.services.payments.routes = crossingRoutes(4_990).map((route) =>
+    route.path.startsWith("/b") ? { ...route, path: route.path.replace("{*}", "c.json") } : route,
+  );
   return [
     {
       name: "8,000 token issuers, each a repeat with a bad inline key",
@@ -61,6 +66,11 @@ export function hostileShapes(): HostileShape[] {
       name: "4,990 deny routes /{*}/aN beside 4,990 routes /bN/{*}",
       text: JSON.stringify(crossing),
       codes: { "deny-covers-route": 101, "route-escapes-unchecked": 1 },
+    },
+    {
+      name: "4,990 deny routes /{*}/aN beside 4,990 routes /bN/c.json",
+      text: JSON.stringify(suffixed),
+      codes: { "route-escapes-unchecked": 1 },
     },
   ];
 }
