@@ -200,28 +200,26 @@ function giveBack(key: string, resetAt: number): void {
 const leaseKey = (obligation: RateLimitObligation): string =>
   `${rateLimitName(obligation)} ${obligation.limit} ${obligation.periodSeconds}`;
 
-/** One request off the lease, or a new lease from the object when this isolate holds none for the window. */
-async function ask(namespace: Namespace, obligation: RateLimitObligation, now: number): Promise<RateLimitAnswer> {
-  const name = rateLimitName(obligation);
-  const key = leaseKey(obligation);
-  const local = takeLeased(key, obligation.limit, now);
-  if (local) return local;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("rate-limit store timed out")), RATE_LIMIT_TIMEOUT_MS);
-  });
-  let answer: RateLimitLease;
-  try {
-    const stub = namespace.getByName(name);
-    answer = await Promise.race([
-      stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-  // Pooled with what concurrent requests of this isolate leased for the same window, then one is taken:
-  // a request the object refused may still be served by a lease another request just brought back.
+/**
+ * Per isolate: the object call in flight per lease key. Concurrent requests of the isolate wait for it and take
+ * from what it leased, rather than each calling the object (from a review: a burst of one caller's requests at a
+ * window's start made one call each, queued its object past the timeout, and with failOpen got them all in).
+ */
+const inFlight = new Map<string, { settled: Promise<unknown>; since: number }>();
+
+/**
+ * Leases from the object and pools the grant with what concurrent requests of this isolate leased for the same
+ * window; the caller's own request is taken at once, before any waiting request can.
+ */
+async function leaseFromObject(
+  namespace: Namespace,
+  obligation: RateLimitObligation,
+  key: string,
+  now: number,
+): Promise<RateLimitAnswer> {
+  const stub = namespace.getByName(rateLimitName(obligation));
+  const answer = await stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now);
+  // A request the object refused may still be served by a lease another request just brought back.
   let lease = leased.get(key);
   if (!lease || lease.resetAt !== answer.resetAt) {
     lease = { tokens: 0, storeRemaining: answer.remaining, resetAt: answer.resetAt };
@@ -237,6 +235,62 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
     remaining: admitted ? lease.storeRemaining + lease.tokens : 0,
     resetAt: answer.resetAt,
   };
+}
+
+/**
+ * One request off the lease; or, when this isolate holds none for the window, from the call in flight for it;
+ * or a new lease from the object. All within RATE_LIMIT_TIMEOUT_MS.
+ */
+async function ask(namespace: Namespace, obligation: RateLimitObligation, now: number): Promise<RateLimitAnswer> {
+  const key = leaseKey(obligation);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("rate-limit store timed out")), RATE_LIMIT_TIMEOUT_MS);
+  });
+  try {
+    for (;;) {
+      const local = takeLeased(key, obligation.limit, now);
+      if (local) return local;
+      const pending = inFlight.get(key);
+      // None, or one past the timeout (a call whose request went away may never settle): this request calls.
+      if (pending === undefined || Date.now() - pending.since >= RATE_LIMIT_TIMEOUT_MS) break;
+      // Another request's call: its grant is pooled when it settles (or the timeout ends the wait).
+      await Promise.race([pending.settled, timeout]);
+    }
+    const call = leaseFromObject(namespace, obligation, key, now);
+    const mine = {
+      settled: call.then(
+        () => undefined,
+        () => undefined,
+      ),
+      since: Date.now(),
+    };
+    setBounded(inFlight, key, mine, LEASED_LIMIT);
+    void mine.settled.then(() => {
+      if (inFlight.get(key) === mine) inFlight.delete(key);
+    });
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Per isolate: requests admitted uncounted under `failOpen` while a key's object did not answer, per window. At
+ * most `limit` a window: an object the caller itself overloads must not lift the caller's limit altogether.
+ */
+const uncounted = new Map<string, { window: number; admitted: number }>();
+
+/** Whether one more request of this obligation may go uncounted now (and counts it if so). */
+function mayFailOpen(obligation: RateLimitObligation, now: number): boolean {
+  if (!obligation.failOpen) return false;
+  const key = leaseKey(obligation);
+  const window = Math.floor(now / (obligation.periodSeconds * 1000));
+  let held = uncounted.get(key);
+  if (!held || held.window !== window) setBounded(uncounted, key, (held = { window, admitted: 0 }), LEASED_LIMIT);
+  if (held.admitted >= obligation.limit) return false;
+  held.admitted++;
+  return true;
 }
 
 /** One obligation's answer, or why its store could not give one. */
@@ -265,7 +319,8 @@ function ruleFields(name: string, obligation: RateLimitObligation, answer: RateL
  * Counts this request against every rate-limit obligation of an allow decision. Headers follow
  * draft-ietf-httpapi-ratelimit-headers-11 (May 2026): `RateLimit-Policy: "<rule>";q=<limit>;w=<seconds>` and
  * `RateLimit: "<rule>";r=<remaining>;t=<seconds to reset>`, plus `Retry-After` on 429. A store that throws or
- * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged). A refused
+ * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged; at most
+ * `limit` such requests per isolate a window: mayFailOpen). A refused
  * request spends nothing: what its other buckets gave it goes back to their leases (giveBack).
  */
 export async function checkRateLimits(
@@ -292,8 +347,10 @@ export async function checkRateLimits(
           }
         }),
       );
+  // A store that did not answer: admitted uncounted where the rule says failOpen, up to its limit a window.
+  const failedOpen = new Set(answers.filter((r) => !("answer" in r) && mayFailOpen(r.obligation, now)));
   // Refused (a bucket spent, or a store that must answer did not): what the other buckets gave goes back.
-  if (answers.some((r) => ("answer" in r ? !r.answer.admitted : !r.obligation.failOpen)))
+  if (answers.some((r) => ("answer" in r ? !r.answer.admitted : !failedOpen.has(r))))
     for (const r of answers)
       if ("answer" in r && r.answer.admitted) {
         giveBack(leaseKey(r.obligation), r.answer.resetAt);
@@ -307,8 +364,13 @@ export async function checkRateLimits(
   for (const result of answers) {
     const { obligation } = result;
     if (!("answer" in result)) {
-      const fields = { rule: obligation.rule, failOpen: obligation.failOpen, error: String(result.error) };
-      if (obligation.failOpen) logEvent("warn", "rate-limit-unavailable", fields);
+      const fields = {
+        rule: obligation.rule,
+        failOpen: obligation.failOpen,
+        ...(obligation.failOpen && !failedOpen.has(result) ? { uncountedLimitReached: true } : {}),
+        error: String(result.error),
+      };
+      if (failedOpen.has(result)) logEvent("warn", "rate-limit-unavailable", fields);
       else {
         logEvent("error", "rate-limit-unavailable", fields);
         unavailable = true;

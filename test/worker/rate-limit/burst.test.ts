@@ -1,0 +1,96 @@
+// A burst of one caller's concurrent requests on one isolate, at the start of a window (from a review): each
+// request that found no lease called the caller's RateLimiter object, so the object saw one call per request in
+// flight, queued past the timeout, and with failOpen every request that timed out was admitted uncounted: a
+// caller lifted its own limit by overloading its own object. Now the isolate's requests share one call in
+// flight, and failOpen admits at most `limit` uncounted requests per isolate a window.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RateLimitObligation } from "../../../policy/index.ts";
+import type { Env } from "../../../worker/env.ts";
+import { checkRateLimits } from "../../../worker/rate-limit/limiter.ts";
+
+const LIMIT = 5;
+const obligation = (counter: string, failOpen: boolean): RateLimitObligation => ({
+  rule: "svc/route/rule",
+  key: "user:attacker@example.com svc/route",
+  counter,
+  limit: LIMIT,
+  periodSeconds: 60,
+  failOpen,
+});
+const burst = (rateLimiter: Env["RATE_LIMITER"], o: RateLimitObligation, n: number) => {
+  const now = Date.now();
+  return Promise.all(Array.from({ length: n }, () => checkRateLimits({ RATE_LIMITER: rateLimiter }, [o], now)));
+};
+
+/** The real objects, with their calls counted. */
+function counted(): { namespace: Env["RATE_LIMITER"]; calls: () => number } {
+  let calls = 0;
+  const real = (env as Env).RATE_LIMITER;
+  const namespace = {
+    getByName: (name: string) => {
+      const stub = real.getByName(name);
+      return {
+        lease: (...args: Parameters<typeof stub.lease>) => {
+          calls++;
+          return stub.lease(...args);
+        },
+      };
+    },
+  } as unknown as Env["RATE_LIMITER"];
+  return { namespace, calls: () => calls };
+}
+
+// The objects' first call starts their isolate, seconds on a busy machine: not this test's subject.
+beforeAll(async () => {
+  await (env as Env).RATE_LIMITER.getByName("warm-up").lease(1, 1, 60, Date.now());
+});
+
+describe("a burst of one caller's requests on a cold key", () => {
+  it("costs its object a call or two, not one per request, and admits exactly the limit", async () => {
+    const { namespace, calls } = counted();
+    const results = await burst(namespace, obligation(`burst-${crypto.randomUUID()}`, false), 200);
+    expect(results.filter((r) => r.ok)).toHaveLength(LIMIT);
+    expect(results.filter((r) => !r.ok && r.reason === "rate-limited")).toHaveLength(200 - LIMIT);
+    // One call per lease of 1 (a limit of 5 leases request by request), then the isolate refuses by itself.
+    expect(calls()).toBeLessThanOrEqual(LIMIT + 1);
+  });
+
+  it("with failOpen, admits no more than the limit when the burst itself overloads the object", async () => {
+    // An object that fails calls once too many are queued ("Durable Object is overloaded"): the first 20 calls
+    // in flight are answered, the rest fail. With one call in flight at a time, none fails.
+    let queued = 0;
+    let count = 0;
+    const overloaded = {
+      getByName: () => ({
+        lease: async (want: number, limit: number, periodSeconds: number, now: number) => {
+          if (queued >= 20) throw new Error("Durable Object is overloaded. Too many requests queued.");
+          queued++;
+          await new Promise((r) => setTimeout(r, 20));
+          queued--;
+          const granted = Math.max(0, Math.min(want, limit - count));
+          count += granted;
+          const period = periodSeconds * 1000;
+          return { granted, limit, remaining: limit - count, resetAt: Math.floor(now / period) * period + period };
+        },
+      }),
+    } as unknown as Env["RATE_LIMITER"];
+    const results = await burst(overloaded, obligation(`overloaded-${crypto.randomUUID()}`, true), 200);
+    expect(results.filter((r) => r.ok).length).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it("with failOpen and an object that never answers, admits the limit uncounted a window, then 503", async () => {
+    const down = {
+      getByName: () => ({
+        lease: () => Promise.reject(new Error("Durable Object reset because its code was updated.")),
+      }),
+    } as unknown as Env["RATE_LIMITER"];
+    const o = obligation(`down-${crypto.randomUUID()}`, true);
+    const results = await burst(down, o, 50);
+    expect(results.filter((r) => r.ok)).toHaveLength(LIMIT);
+    expect(results.filter((r) => !r.ok && r.reason === "rate-limit-unavailable")).toHaveLength(50 - LIMIT);
+    // (Control: without failOpen, none.)
+    const closed = await burst(down, obligation(`down-closed-${crypto.randomUUID()}`, false), 10);
+    expect(closed.filter((r) => r.ok)).toHaveLength(0);
+  });
+});
