@@ -110,6 +110,38 @@ describe("a person in a browser, against the local demo", () => {
   );
 
   it(
+    "a script of the wiki's own page reads nothing of /.ward/me: not by fetch, not through a window it opens",
+    async () => {
+      const page = await freshPage();
+      await signInVia(page, wiki("/handbook"), "alice@example.com");
+      // From two reviews: an XSS in an app read the visitor's groups and other apps (fetch: 404 now; a window it
+      // opened: COOP on Ward's pages puts it in a browsing context group of its own).
+      const read = await page.evaluate(async () => {
+        // The page's window (this project's types have no DOM).
+        type Opened = { closed: boolean; document?: { body?: { innerText?: string } } };
+        const page = globalThis as unknown as { open: (url: string) => Opened | null };
+        const fetched = await fetch("/.ward/me");
+        const opened = page.open("/.ward/me");
+        let seen = "nothing";
+        for (let i = 0; i < 30 && opened; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          try {
+            seen = opened.closed ? "severed" : (opened.document?.body?.innerText ?? "");
+          } catch (error) {
+            seen = `unreadable: ${String(error)}`;
+          }
+          if (seen.includes("alice") || seen === "severed" || seen.startsWith("unreadable")) break;
+        }
+        return { fetched: fetched.status, opened: opened !== null, seen };
+      });
+      expect(read.fetched).toBe(404);
+      expect(read.seen).not.toContain("alice");
+      expect(read.seen === "severed" || read.seen.startsWith("unreadable") || !read.opened, read.seen).toBe(true);
+    },
+    STEP,
+  );
+
+  it(
     "alice's portal at /.ward/apps lists exactly [wiki], and its link opens the wiki",
     async () => {
       const page = await freshPage();

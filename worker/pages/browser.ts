@@ -48,8 +48,10 @@ function originOf(url: string): string {
  * page cannot forge it. A navigation is not one; API clients send no Fetch Metadata and are not either.
  */
 export function madeByAPage(request: Request): boolean {
-  const mode = request.headers.get("sec-fetch-mode");
-  return mode !== null && mode !== "navigate";
+  const { headers } = request;
+  const mode = headers.get("sec-fetch-mode");
+  // With its destination, as browsers send it: Node's fetch adds `Sec-Fetch-Mode: cors` alone, and is no page.
+  return mode !== null && mode !== "navigate" && headers.has("sec-fetch-dest");
 }
 
 /** A top-level page load (not fetch/XHR, not an API client). */
@@ -62,13 +64,16 @@ export function isBrowserNavigation(request: Request): boolean {
 
 /**
  * The headers of every page Ward renders itself: never framed (another page cannot overlay it to have the person
- * click "Sign out" or read it through a frame), never sniffed as anything but HTML, never cached.
+ * click "Sign out" or read it through a frame), never read by the page that opened it (a script of an
+ * application's pages opening /.ward/me in a window: COOP puts it in a browsing context group of its own unless
+ * the opener sends the same policy), never sniffed as anything but HTML, never cached.
  */
 export function pageHeaders(requestId: string): Record<string, string> {
   return {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
     "content-security-policy": "frame-ancestors 'none'",
+    "cross-origin-opener-policy": "same-origin",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "ward-request-id": requestId,

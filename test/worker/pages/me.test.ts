@@ -33,6 +33,8 @@ describe("/.ward/me", () => {
     // Never framed by another page (clickjacking "Sign out", or reading it through a frame), never sniffed.
     expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'none'");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
+    // Nor read by a page of the same host that opened it in a window (from a review).
+    expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(body).toContain('<strong id="who">sre@example.com</strong>');
     expect(body).toContain('<li id="groups">Groups: sre</li>');
@@ -103,6 +105,14 @@ describe("/.ward/me read by a page's own script", () => {
     const opened = await me({ headers: { ...PAGE, cookie: `CF_Authorization=${token}` } });
     expect(opened.res.status).toBe(200);
     expect(opened.body).toContain('<li id="groups">Groups: sre</li>');
+  });
+
+  it("is answered to an API client in Node, whose fetch sends Sec-Fetch-Mode alone (from a review)", async () => {
+    const token = await accessToken(signing, { email: "sre@example.com", identity_nonce: "n-me-node" });
+    const node = { accept: "*/*", "sec-fetch-mode": "cors", "user-agent": "node" };
+    const { res, body } = await me({ headers: { ...node, "cf-access-jwt-assertion": token } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(body)).toMatchObject({ principal: "user:sre@example.com" });
   });
 
   it("is answered on the portal's own host, which no application's pages share", async () => {
