@@ -112,10 +112,18 @@ async function listExceptions(values: ExceptionFlags, io: Io): Promise<number> {
 async function serviceOfGrant(target: AdminTarget, id: string): Promise<string> {
   const reply = await adminCall(target, "GET", "/grants?all=1");
   if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}`, EXIT.failed);
-  const found = (reply.body as { grants: GrantRecord[] }).grants.find((g) => g.id === id);
-  if (!found)
+  // Ids are unique within a service only: one in force is the one meant; several, or none in force and several
+  // ended, are the operator's to choose (from a review: the first found could be an ended grant elsewhere).
+  const found = (reply.body as { grants: GrantRecord[] }).grants.filter((g) => g.id === id);
+  const active = found.filter((g) => g.status === "active");
+  const candidates = active.length > 0 ? active : found;
+  if (candidates.length === 1) return candidates[0]!.service;
+  if (candidates.length === 0)
     throw new CliError(`no grant ${id} (ward exceptions list --all lists them): nothing changed`, EXIT.failed);
-  return found.service;
+  throw new CliError(
+    `${candidates.length} grants are ${id}: name one as SERVICE/ID (${candidates.map((g) => `${g.service}/${id}`).join(", ")}); nothing changed`,
+    EXIT.failed,
+  );
 }
 
 async function revokeException(values: ExceptionFlags, positionals: string[], io: Io): Promise<number> {
