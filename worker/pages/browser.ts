@@ -15,23 +15,33 @@ export function madeForAnotherOrigin(request: Request): boolean {
 }
 
 /**
- * A request a browser made by itself for what a page embeds (an image, a script, a style sheet, a frame), not a
- * navigation nor the page's own fetch. Fetch Metadata, set by browsers; absent from API clients.
+ * A request a browser made for a page without the person asking: what the page embeds (an image, a script, a
+ * style sheet, a frame), fetches ahead (`<link rel=prefetch>`, prerender: `Sec-Purpose`) or loads without a
+ * script's CORS (`no-cors`), or a navigation the page started by itself (a meta refresh, a script setting
+ * `location`: same-origin or same-site, with no `Sec-Fetch-User`). Not the page's own fetch, nor a navigation
+ * the person made. Fetch Metadata, set by browsers; absent from API clients.
  */
-function embeddedByAPage(request: Request): boolean {
-  const dest = request.headers.get("sec-fetch-dest");
-  return dest !== null && dest !== "document" && dest !== "empty";
+function madeByAPageUnasked(request: Request): boolean {
+  const { headers } = request;
+  if (headers.has("sec-purpose")) return true;
+  const dest = headers.get("sec-fetch-dest");
+  if (dest !== null && dest !== "document" && dest !== "empty") return true;
+  const mode = headers.get("sec-fetch-mode");
+  if (mode === "no-cors") return true;
+  const site = headers.get("sec-fetch-site");
+  return mode === "navigate" && !headers.has("sec-fetch-user") && (site === "same-origin" || site === "same-site");
 }
 
 /**
- * A request a person's browser made unasked: for a page of another origin, or for what a page embeds (a wiki
- * page anyone may edit can hold images of paths its readers may not open). Only a person's Access sign-in is
+ * A request a person's browser made unasked: for a page of another origin, or by a page of this one (a wiki page
+ * anyone may edit can hold images, prefetch links or a meta refresh to paths its readers may not open). Only a
+ * person's Access sign-in is
  * a credential a browser attaches by itself; Fetch Metadata and Origin are any other client's to choose, so a
  * caller with a workload credential or a service token is never taken for one, whatever those headers say.
  */
 export function madeUnaskedByABrowser(request: Request, identity: Identity): boolean {
   if (!identity.user || identity.workload || identity.workloadToken) return false;
-  return madeForAnotherOrigin(request) || embeddedByAPage(request);
+  return madeForAnotherOrigin(request) || madeByAPageUnasked(request);
 }
 
 /** The request's own origin; an empty string, which no Origin header equals, when its URL does not parse (bare workerd, a hostile Host). */

@@ -119,6 +119,33 @@ describe("a page of the same origin", () => {
     }).toEqual({ listed: [], read: { status: 200, seen: 1 } });
   });
 
+  it("does not get them quarantined by prefetch links or a meta refresh either (from a review)", async () => {
+    const who = "prefetched@example.com";
+    const token = await accessToken(signing, { email: who, identity_nonce: `n-${who}` });
+    const unasked: Record<string, string>[] = [
+      // <link rel=prefetch href="/drafts/...">: fetched ahead, no script involved.
+      {
+        "sec-fetch-site": "same-origin",
+        "sec-fetch-mode": "no-cors",
+        "sec-fetch-dest": "empty",
+        "sec-purpose": "prefetch",
+      },
+      // <meta http-equiv=refresh content="0;url=/drafts/...">: a navigation the page started, not the person.
+      { "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" },
+      { "sec-fetch-site": "same-origin", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "empty" },
+    ];
+    for (const [i, headers] of unasked.entries()) {
+      const m = marker();
+      const res = await exports.default.fetch(`https://wiki.localhost/drafts/ahead-${i}?${m}`, {
+        headers: { "cf-access-jwt-assertion": token, ...headers },
+      });
+      expect(res.status).toBe(403);
+      expect(await originSaw(m)).toEqual([]);
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the counting runs off the request path
+    expect((await quarantined()).filter((v) => v === `user:${who}`)).toEqual([]);
+  });
+
   it("counts the same person's own requests for those paths (control: the counting works)", async () => {
     const who = "nosy@example.com";
     const token = await accessToken(signing, { email: who, identity_nonce: `n-${who}` });
@@ -126,7 +153,14 @@ describe("a page of the same origin", () => {
       const m = marker();
       // Opened by the person (a navigation), not embedded by a page.
       const res = await exports.default.fetch(`https://wiki.localhost/drafts/secret-${i}.png?${m}`, {
-        headers: { "cf-access-jwt-assertion": token, "sec-fetch-site": "none", "sec-fetch-dest": "document" },
+        headers: {
+          "cf-access-jwt-assertion": token,
+          ...[
+            { "sec-fetch-site": "none", "sec-fetch-dest": "document" },
+            { "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", "sec-fetch-user": "?1" },
+            { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty" },
+          ][i],
+        },
       });
       expect(res.status).toBe(403);
       expect(await originSaw(m)).toEqual([]);
