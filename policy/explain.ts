@@ -139,8 +139,11 @@ export function explainDecision(
   for (const limit of decision.obligations.rateLimits) {
     // key: principal shares one count across the service's rules of the same terms (evaluate names the counter).
     const shared = decision.service && limit.counter.startsWith(`${decision.service} `);
+    // Nobody identified and no client address given: the gateway counts each client's address apart (from a
+    // review: "anonymous" read as one count every anonymous client shares).
+    const perAddress = decision.principal === "anonymous" && !limit.key.startsWith("address:");
     lines.push(
-      `rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"${shared ? `, counted across service ${decision.service}` : ""}`,
+      `rate limit ${limit.limit} per ${limit.periodSeconds}s on "${limit.key}"${shared ? `, counted across service ${decision.service}` : ""}${perAddress ? ", counted per client address at the gateway (CF-Connecting-IP; IPv6 per /64)" : ""}`,
     );
   }
   const websocket = websocketRelayLine(policy, decision, upgrade);

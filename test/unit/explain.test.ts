@@ -261,3 +261,44 @@ describe("explainDecision: audit mode", () => {
     expect(text).not.toMatch(/^next step/m);
   });
 });
+
+describe("explainDecision: an anonymous caller's rate limit", () => {
+  it("says the gateway counts each client address apart, unless the address was given (from a review)", async () => {
+    const result = validatePolicy({
+      version: 1,
+      metadata: { environment: "dev", owners: ["security@example.com"] },
+      identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["c".repeat(64)] } },
+      services: {
+        status: {
+          hosts: ["status.example.com"],
+          origin: { tunnel: "STATUS" },
+          owner: "sre@example.com",
+          routes: [
+            {
+              id: "health",
+              methods: ["GET"],
+              path: "/health",
+              rules: [
+                {
+                  id: "anyone",
+                  effect: "allow",
+                  principals: [{ public: true }],
+                  rateLimit: { limit: 2, period: "60s" },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const compiled = await compilePolicy(result.policy);
+    const facts = { method: "GET", host: "status.example.com", path: "/health", identity: {} };
+    const unknown = explainDecision(compiled, evaluate(compiled, facts, NOW));
+    expect(unknown).toMatch(
+      /^rate limit 2 per 60s on "anonymous status\/health", counted per client address at the gateway \(CF-Connecting-IP; IPv6 per \/64\)$/m,
+    );
+    const given = explainDecision(compiled, evaluate(compiled, { ...facts, clientAddress: "192.0.2.7" }, NOW));
+    expect(given).toMatch(/^rate limit 2 per 60s on "address:192\.0\.2\.7 status\/health"$/m);
+  });
+});
