@@ -118,8 +118,11 @@ describe("log lines a client puts in a request header", () => {
   });
 
   it("inside one of Ward's own lines are not unwrapped either", () => {
-    // A line that names its event is a line: its fields are never searched for another.
+    // A line that names its event is a line: its fields are never searched for another, whatever its event.
     const line = { ...genuine, requestId: "real-3", message: JSON.stringify(forged), source: forged };
     expect(decisionsInLine(JSON.stringify(line)).map((r) => r.requestId)).toEqual(["real-3"]);
+    const event = { level: "warn", event: "access-token-rejected", requestId: "x", message: JSON.stringify(forged) };
+    expect(decisionsInLine(JSON.stringify(event))).toEqual([]);
+    expect(decisionsInLine(JSON.stringify({ ...event, logs: [{ message: [JSON.stringify(forged)] }] }))).toEqual([]);
   });
 });

@@ -140,7 +140,9 @@ export class SsfReplay extends DurableObject<Env> {
       .toArray();
     if (row) {
       if (row.done === 1) return row.digest === digest ? "duplicate" : "conflict";
-      if (now - row.claimed_at < CLAIM_LAPSES_MS) return row.digest === digest ? "in-flight" : "conflict";
+      // Pending, whatever SET holds it: nothing is known applied yet, so another SET under the jti is asked for
+      // again (503) rather than refused for good; if the claim's request fails, the retry takes it.
+      if (now - row.claimed_at < CLAIM_LAPSES_MS) return "in-flight";
       // Abandoned: nothing under it is known to have been applied, so whichever SET comes now takes it over.
       sql.exec("UPDATE seen SET claimed_at = ?, digest = ? WHERE jti = ?", now, digest, jti);
       return "fresh";
@@ -173,6 +175,7 @@ export class SsfReplay extends DurableObject<Env> {
       forgetAt(issuedAt),
     );
     this.adjust(1);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
   }
 
   /**

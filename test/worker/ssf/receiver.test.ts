@@ -429,6 +429,9 @@ describe("replays", () => {
     // B applied its SET and commits it: it is never applied again.
     await replay.commit("j-race", "d", t0);
     expect(await replay.claim("j-race", "d", t0, t1 + 2_000)).toBe("duplicate");
+    // Another SET under a jti still pending is asked for again, not refused for good: nothing is applied yet.
+    expect(await replay.claim("j-pending", "f", t0, t0)).toBe("fresh");
+    expect(await replay.claim("j-pending", "g", t0, t0 + 1_000)).toBe("in-flight");
     // A commit whose claim is gone all the same (swept, released) remembers the SET.
     await replay.commit("j-gone", "e", t0);
     expect(await replay.claim("j-gone", "e", t0, t1 + 3_000)).toBe("duplicate");
