@@ -21,11 +21,15 @@ import type { RateLimitObligation } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
+import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
+import { settledWithin } from "../shared/settled-within.ts";
 
 /** Kept after a window ends before the state is deleted: callers' clocks may lag the object's slightly. */
 const CLEANUP_GRACE_MS = 60_000;
 /** A rate-limit store that does not answer within this is treated as unavailable. */
 export const RATE_LIMIT_TIMEOUT_MS = 3_000;
+/** How long a request waits for another request's call to the object before it calls for itself. */
+const CALL_WAIT_MS = 1_000;
 
 /** What the object granted: `granted` requests of the window, counted there whether or not they are used. */
 export interface RateLimitLease {
@@ -205,7 +209,13 @@ const leaseKey = (obligation: RateLimitObligation): string =>
  * from what it leased, rather than each calling the object (from a review: a burst of one caller's requests at a
  * window's start made one call each, queued its object past the timeout, and with failOpen got them all in).
  */
-const inFlight = new Map<string, { settled: Promise<unknown>; since: number }>();
+interface InFlight {
+  settled: Promise<unknown>;
+  since: number;
+  /** Requests waiting for it: the next call leases for them too, so a burst costs two round trips, not one each. */
+  waiting: number;
+}
+const inFlight = new Map<string, InFlight>();
 
 /**
  * Leases from the object and pools the grant with what concurrent requests of this isolate leased for the same
@@ -215,10 +225,11 @@ async function leaseFromObject(
   namespace: Namespace,
   obligation: RateLimitObligation,
   key: string,
+  want: number,
   now: number,
 ): Promise<RateLimitAnswer> {
   const stub = namespace.getByName(rateLimitName(obligation));
-  const answer = await stub.lease(leaseSize(obligation.limit), obligation.limit, obligation.periodSeconds, now);
+  const answer = await stub.lease(want, obligation.limit, obligation.periodSeconds, now);
   // A request the object refused may still be served by a lease another request just brought back.
   let lease = leased.get(key);
   if (!lease || lease.resetAt !== answer.resetAt) {
@@ -248,22 +259,38 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
     timer = setTimeout(() => reject(new Error("rate-limit store timed out")), RATE_LIMIT_TIMEOUT_MS);
   });
   try {
+    // The call this request last waited for: those still waiting for it are leased for by the next one.
+    let waited: InFlight | undefined;
     for (;;) {
       const local = takeLeased(key, obligation.limit, now);
       if (local) return local;
       const pending = inFlight.get(key);
-      // None, or one past the timeout (a call whose request went away may never settle): this request calls.
-      if (pending === undefined || Date.now() - pending.since >= RATE_LIMIT_TIMEOUT_MS) break;
-      // Another request's call: its grant is pooled when it settles (or the timeout ends the wait).
-      await Promise.race([pending.settled, timeout]);
+      // None, or one that has not answered within CALL_WAIT_MS (an object slow or stuck): this request calls,
+      // so a call that hangs costs its waiters a second, not their requests (at most one call a second then).
+      const waitFor = pending === undefined ? 0 : CALL_WAIT_MS - (Date.now() - pending.since);
+      if (pending === undefined || waitFor <= 0) break;
+      // Another request's call: its grant is pooled when it settles.
+      waited = pending;
+      pending.waiting++;
+      try {
+        await Promise.race([settledWithin(pending.settled, waitFor), timeout]);
+      } finally {
+        pending.waiting--;
+      }
     }
-    const call = leaseFromObject(namespace, obligation, key, now);
-    const mine = {
+    // Leased, they count whether or not they are used; at most the limit, and the object grants no more than
+    // the window has left.
+    const want = Math.min(obligation.limit, Math.max(leaseSize(obligation.limit), 1 + (waited?.waiting ?? 0)));
+    const call = leaseFromObject(namespace, obligation, key, want, now);
+    // Others wait for it: it must finish even if this request's client goes away (Workers cancel its I/O then).
+    finishEvenIfAbandoned(call);
+    const mine: InFlight = {
       settled: call.then(
         () => undefined,
         () => undefined,
       ),
       since: Date.now(),
+      waiting: 0,
     };
     setBounded(inFlight, key, mine, LEASED_LIMIT);
     void mine.settled.then(() => {

@@ -10,11 +10,11 @@ import type { Env } from "../../../worker/env.ts";
 import { checkRateLimits } from "../../../worker/rate-limit/limiter.ts";
 
 const LIMIT = 5;
-const obligation = (counter: string, failOpen: boolean): RateLimitObligation => ({
+const obligation = (counter: string, failOpen: boolean, limit = LIMIT): RateLimitObligation => ({
   rule: "svc/route/rule",
   key: "user:attacker@example.com svc/route",
   counter,
-  limit: LIMIT,
+  limit,
   periodSeconds: 60,
   failOpen,
 });
@@ -46,7 +46,37 @@ beforeAll(async () => {
   await (env as Env).RATE_LIMITER.getByName("warm-up").lease(1, 1, 60, Date.now());
 });
 
+/** An object a round trip away (`latency` ms) that counts exactly; with `hangFirst`, its first call never answers. */
+function distant(latency: number, hangFirst = false): Env["RATE_LIMITER"] {
+  let count = 0;
+  let calls = 0;
+  return {
+    getByName: () => ({
+      lease: async (want: number, limit: number, periodSeconds: number, now: number) => {
+        if (hangFirst && calls++ === 0) return new Promise(() => {});
+        await new Promise((r) => setTimeout(r, latency));
+        const granted = Math.max(0, Math.min(want, limit - count));
+        count += granted;
+        const period = periodSeconds * 1000;
+        return { granted, limit, remaining: limit - count, resetAt: Math.floor(now / period) * period + period };
+      },
+    }),
+  } as unknown as Env["RATE_LIMITER"];
+}
+
 describe("a burst of one caller's requests on a cold key", () => {
+  it("within the limit, is served in a couple of round trips, not one per request (from a second review)", async () => {
+    // A limit of 100 leases one request at a time.
+    // One call at a time for 40 requests was 40 round trips: past the 3 s timeout for the later ones.
+    const results = await burst(distant(100), obligation(`within-${crypto.randomUUID()}`, false, 100), 40);
+    expect(results.filter((r) => r.ok)).toHaveLength(40);
+  });
+
+  it("is not failed whole by a call that never answers: the others call after a second", async () => {
+    const results = await burst(distant(10, true), obligation(`hung-${crypto.randomUUID()}`, false, 1000), 10);
+    expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(9);
+  });
+
   it("costs its object a call or two, not one per request, and admits exactly the limit", async () => {
     const { namespace, calls } = counted();
     const results = await burst(namespace, obligation(`burst-${crypto.randomUUID()}`, false), 200);
