@@ -1,8 +1,9 @@
 // Exact rate limits for the `rateLimit` obligations of an allow decision. Cloudflare's Rate Limiting binding
 // is per location and approximate, so the counting happens in a Durable Object: one object per counted key
 // (`<rule id> <obligation key>`), sharded by key so no object sees more than one caller's traffic. Isolates
-// lease requests from the object 1% of the limit at a time (leaseSize), so a large limit does not cost an
-// object call per request; a leased request counts whether or not it is used, so nothing is over-granted.
+// lease requests from the object 1% of the limit at a time (leaseSize; more for requests waiting on a call: ask),
+// so a large limit does not cost an object call per request; a leased request counts whether or not it is
+// used, so nothing is over-granted.
 //
 // Window: FIXED windows aligned to the epoch (`floor(now / period) * period`). Within one window the object
 // never admits more than `limit` (a burst straddling a boundary can see up to 2 x limit in one period, the
