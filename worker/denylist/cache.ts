@@ -249,8 +249,8 @@ function verdictOf(
  * a revoked admin must not lift his own revocation (or revoke whoever revoked him) in the seconds a copy may
  * trail the store. One read of what changed since the copy (usually a page with nothing in it); the caller
  * identifies again by it where directory facts count (a security event may have made them stale). Then
- * `exactVerdict`; unknown, so refused, when the store cannot answer. Admin calls are few: the read costs nothing that matters,
- * and the request path keeps its copy (denylistVerdict).
+ * `exactVerdict`; unknown, so refused, when the store cannot answer. Admin calls are few: the read costs
+ * nothing that matters, and the request path keeps its copy (denylistVerdict).
  */
 export async function catchUpExactly(env: Env, now: number): Promise<boolean> {
   return catchUp(env, now, true);

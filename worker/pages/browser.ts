@@ -35,9 +35,9 @@ function madeByAPageUnasked(request: Request): boolean {
 /**
  * A request a person's browser made unasked: for a page of another origin, or by a page of this one (a wiki page
  * anyone may edit can hold images, prefetch links or a meta refresh to paths its readers may not open). Only a
- * person's Access sign-in is
- * a credential a browser attaches by itself; Fetch Metadata and Origin are any other client's to choose, so a
- * caller with a workload credential or a service token is never taken for one, whatever those headers say.
+ * person's Access sign-in is a credential a browser attaches by itself; Fetch Metadata and Origin are any other
+ * client's to choose, so a caller with a workload credential or a service token is never taken for one, whatever
+ * those headers say.
  */
 export function madeUnaskedByABrowser(request: Request, identity: Identity): boolean {
   if (!identity.user || identity.workload || identity.workloadToken) return false;
