@@ -5,23 +5,28 @@ import { parseArgs } from "node:util";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readWranglerConfig } from "../doctor/config.ts";
 import { formatFinding, runChecks } from "../doctor/run.ts";
+import { parseSecretList } from "../doctor/secret-list.ts";
 import { secretsReminder } from "../doctor/secrets.ts";
 import { tokenIssuersOfflineNote } from "../doctor/token-issuers.ts";
 import { plural, type DoctorContext } from "../doctor/types.ts";
 import { parseVpcServiceDescriptions, vpcServicesReminder } from "../doctor/vpc-services.ts";
 import type { Io } from "../io.ts";
+import { readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { compilePolicyText, readPolicyText } from "../policy-file.ts";
 
-export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME] [--vpc-services FILE] [--offline]
+export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME | --secret-list FILE]
+    [--vpc-services FILE] [--offline]
     check an environment's wrangler config and the policy it will serve (by default policy/ENV.yaml beside the
     config) before deploying: exposure, routes, bindings, placeholders, origins, secrets, issuer, environment,
     token issuers' keys (fetched as the gateway fetches them; --offline: not fetched);
+    --secrets: the names \`wrangler secret list\` shows; --secret-list: its saved output (- for standard input);
     --vpc-services: the saved output of \`wrangler vpc service get ID\` for the VPC services' ports;
     exit 1 when there are errors`;
 
-/** What tests replace: how token issuers' keys are fetched. */
+/** What tests replace: how token issuers' keys are fetched, and standard input. */
 export interface DoctorDeps {
   fetch?: DoctorContext["fetch"];
+  readStdin?: ReadStdin;
 }
 
 export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {}): Promise<number> {
@@ -33,6 +38,7 @@ export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {
       config: { type: "string", default: "wrangler.toml" },
       policy: { type: "string" },
       secrets: { type: "string" },
+      "secret-list": { type: "string" },
       "vpc-services": { type: "string" },
       offline: { type: "boolean", default: false },
     },
@@ -58,10 +64,15 @@ export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {
     const compiled = await compilePolicyText(policyFile, await readPolicyText(policyFile), io.err);
     policy = { label: policyFile, document: compiled.document };
   }
-  const secrets = values.secrets
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  if (values.secrets !== undefined && values["secret-list"] !== undefined)
+    throw new CliError(`give the secrets' names with --secrets or --secret-list, not both\n${usage}`);
+  const secrets =
+    values["secret-list"] !== undefined
+      ? await readSecretList(values["secret-list"], deps.readStdin ?? readProcessStdin)
+      : values.secrets
+          ?.split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
   let vpcServices: DoctorContext["vpcServices"];
   if (values["vpc-services"] !== undefined) {
     const file = values["vpc-services"];
@@ -99,4 +110,15 @@ export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {
   const subject = `${values.config} [env.${envName}]${policy ? ` with ${policy.label}` : ""}`;
   io.out(`${subject}: ${errors === 0 ? "ok" : plural(errors, "error")}, ${plural(warnings, "warning")}`);
   return errors === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/** The saved output of `wrangler secret list` ("-": standard input, as piped from it). */
+async function readSecretList(file: string, readStdin: ReadStdin): Promise<string[]> {
+  const text =
+    file === "-"
+      ? await readStdin()
+      : await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+          throw new CliError(`cannot read ${file}: ${error.code ?? String(error)}`, EXIT.failed);
+        });
+  return parseSecretList(text, file === "-" ? "standard input" : file);
 }

@@ -1,6 +1,6 @@
 // Secrets are not in the config and doctor cannot list them offline. It checks that the config names the
 // ones the Worker needs (`secrets.required`, which wrangler uses to warn when they are missing) and, given
-// what `wrangler secret list` printed (--secrets), that they are set.
+// what `wrangler secret list` printed (--secrets NAME,NAME, or its output with --secret-list), that they are set.
 import { requiredSecrets } from "./config.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
 
@@ -62,7 +62,7 @@ export const checkSecrets: Check = (ctx: DoctorContext) => {
         severity: "error",
         code: "secret-missing",
         where: envWhere(ctx),
-        message: `secret ${name} is not among the secrets given with --secrets (${ctx.secrets.length ? ctx.secrets.join(", ") : "none"})${name === "ASSERTION_SIGNING_KEYS" ? ": the gateway would answer 503 to every allowed request" : ""}`,
+        message: `secret ${name} is not among the secrets given (${ctx.secrets.length ? ctx.secrets.join(", ") : "none"})${name === "ASSERTION_SIGNING_KEYS" ? ": the gateway would answer 503 to every allowed request" : ""}`,
         fix: `wrangler secret put ${name} --env ${ctx.envName}`,
       });
     }
@@ -73,5 +73,5 @@ export const checkSecrets: Check = (ctx: DoctorContext) => {
 /** The reminder printed when --secrets was not given: what doctor could not check. */
 export function secretsReminder(ctx: DoctorContext): string | undefined {
   if (ctx.secrets) return undefined;
-  return `note: secrets cannot be seen offline; to check that ${neededSecrets(ctx).join(", ")} ${neededSecrets(ctx).length === 1 ? "is" : "are"} set, run \`wrangler secret list --env ${ctx.envName}\` and pass the names with --secrets NAME,NAME`;
+  return `note: secrets cannot be seen offline; to check that ${neededSecrets(ctx).join(", ")} ${neededSecrets(ctx).length === 1 ? "is" : "are"} set, pipe \`npx wrangler secret list --env ${ctx.envName}\` into doctor with --secret-list - (or pass the names with --secrets NAME,NAME)`;
 }

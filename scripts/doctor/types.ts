@@ -66,7 +66,7 @@ export interface DoctorContext {
   environments: Readonly<Record<string, RawTable>>;
   /** The policy the environment will serve, when --policy was given. */
   policy?: { label: string; document: PolicyDocument };
-  /** Secret names `wrangler secret list` printed, when --secrets was given. */
+  /** Secret names `wrangler secret list` printed, when --secrets or --secret-list was given. */
   secrets?: readonly string[];
   /** The VPC services as `wrangler vpc service get` described them, by service id, when --vpc-services was given. */
   vpcServices?: ReadonlyMap<string, VpcServiceDescription>;

@@ -92,7 +92,10 @@ export function nextSteps(input: StepsInput): string[] {
         ? `npm run --silent ward -- keygen | npx wrangler secret put ${secret} --env ${env}${c}`
         : `npx wrangler secret put ${secret} --env ${env}${c}`,
     ]);
-  steps.push([`npm run ward -- doctor --env ${env}${c}${p} --secrets ${input.secrets.join(",")}`]);
+  // What wrangler lists is what is set: doctor compares it with what the config and the policy need.
+  steps.push([
+    `npx wrangler secret list --env ${env}${c} | npm run --silent ward -- doctor --env ${env}${c}${p} --secret-list -`,
+  ]);
   steps.push([`npx wrangler deploy --env ${env}${c}`]);
   steps.push([
     `npm run ward -- push --env ${env}${c} ${input.policy} --bootstrap`,

@@ -167,7 +167,7 @@ describe("ward doctor: a good config", () => {
     expect(run.status).toBe(EXIT.ok);
     expect(codes(run)).toEqual([]);
     expect(run.out).toContain(
-      "note: secrets cannot be seen offline; to check that ASSERTION_SIGNING_KEYS, NOTIFY_WEBHOOK are set, run `wrangler secret list --env production` and pass the names with --secrets NAME,NAME",
+      "note: secrets cannot be seen offline; to check that ASSERTION_SIGNING_KEYS, NOTIFY_WEBHOOK are set, pipe `npx wrangler secret list --env production` into doctor with --secret-list - (or pass the names with --secrets NAME,NAME)",
     );
     expect(run.out).toContain(
       "note: VPC services' ports cannot be seen offline; to check that each sends https:// to the port where its origin serves HTTPS, save `npx wrangler vpc service get ID` for each (3c9e7a1f-5b2d-4f80-8a64-e1c3b9d7f205, b6d2f8a4-1e9c-4a37-b5f0-7c3e9a1d6b82, e4a1c7f3-8d6b-4e29-a0c5-9f2b7d3e1a46) in a file and pass it with --vpc-services FILE",
@@ -350,10 +350,75 @@ describe("ward doctor: a good config", () => {
     expect(run.status).toBe(EXIT.failed);
     expect(codes(run)).toEqual(["error[secret-missing]", "error[secret-missing]"]);
     expect(run.out.slice(0, 2)).toEqual([
-      `error[secret-missing] ${fixture("good.toml")} [env.staging]: secret ASSERTION_SIGNING_KEYS is not among the secrets given with --secrets (OTHER): the gateway would answer 503 to every allowed request`,
+      `error[secret-missing] ${fixture("good.toml")} [env.staging]: secret ASSERTION_SIGNING_KEYS is not among the secrets given (OTHER): the gateway would answer 503 to every allowed request`,
       "  fix: wrangler secret put ASSERTION_SIGNING_KEYS --env staging",
     ]);
-    expect(run.out[2]).toContain("secret NOTIFY_WEBHOOK is not among the secrets given with --secrets");
+    expect(run.out[2]).toContain("secret NOTIFY_WEBHOOK is not among the secrets given");
+  });
+});
+
+describe("ward doctor --secret-list: what wrangler secret list printed", () => {
+  // As wrangler 4 prints it (JSON.stringify of the API's list, two-space indent), optionally after a warning.
+  const listed = (...names: string[]) =>
+    JSON.stringify(
+      names.map((name) => ({ name, type: "secret_text" })),
+      null,
+      "  ",
+    );
+  async function withStdin(stdin: string, ...args: string[]): Promise<Run> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await doctorCommand(
+      args,
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+      { fetch: issuers.fetch, readStdin: async () => stdin },
+    );
+    return { status, out, err };
+  }
+  const good = ["--env", "staging", "--config", fixture("good.toml")];
+
+  it("piped in: the names it lists are the secrets set", { timeout: TIMEOUT }, async () => {
+    const run = await withStdin(listed("NOTIFY_WEBHOOK", "ASSERTION_SIGNING_KEYS"), ...good, "--secret-list", "-");
+    expect(codes(run)).toEqual([]);
+    expect(run.out.some((l) => l.startsWith("note: secrets"))).toBe(false);
+    expect(run.status).toBe(EXIT.ok);
+    const missing = await withStdin(listed("OTHER"), ...good, "--secret-list", "-");
+    expect(codes(missing)).toEqual(["error[secret-missing]", "error[secret-missing]"]);
+    expect(missing.out[0]).toContain("secret ASSERTION_SIGNING_KEYS is not among the secrets given (OTHER)");
+    expect(missing.status).toBe(EXIT.failed);
+  });
+
+  it("saved to a file, with a warning wrangler wrote before the list; an empty list", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(
+      file,
+      `\u25B2 [WARNING] Multiple environments are defined in the Wrangler configuration file\n\n${listed("ASSERTION_SIGNING_KEYS")}\n`,
+    );
+    const run = await doctor(...good, "--secret-list", file);
+    expect(codes(run)).toEqual(["error[secret-missing]"]);
+    expect(run.out[0]).toContain("secret NOTIFY_WEBHOOK is not among the secrets given (ASSERTION_SIGNING_KEYS)");
+    writeFileSync(file, "[]\n");
+    const none = await doctor(...good, "--secret-list", file);
+    expect(codes(none)).toEqual(["error[secret-missing]", "error[secret-missing]"]);
+    expect(none.out[0]).toContain("is not among the secrets given (none)");
+  });
+
+  it("refuses what is not such a list, an unreadable file, and both flags at once", { timeout: TIMEOUT }, async () => {
+    for (const text of ["Secret Name: ASSERTION_SIGNING_KEYS\n", '[{"type":"secret_text"}]', '{"name":"A"}', ""]) {
+      const error = await withStdin(text, ...good, "--secret-list", "-").then(
+        () => undefined,
+        (e: unknown) => e as CliError,
+      );
+      expect(error, text).toBeInstanceOf(CliError);
+      expect(error!.message).toContain("standard input: not what `wrangler secret list` prints as JSON");
+      expect(error!.exitCode).toBe(EXIT.failed);
+    }
+    const unreadable = await doctorFails(...good, "--secret-list", join(dir, "absent.json"));
+    expect(unreadable.message).toBe(`cannot read ${join(dir, "absent.json")}: ENOENT`);
+    const both = await doctorFails(...good, "--secret-list", "-", "--secrets", BOTH_SECRETS);
+    expect(both.message).toContain("give the secrets' names with --secrets or --secret-list, not both");
   });
 });
 
@@ -669,7 +734,7 @@ describe("ward doctor: broken configs", () => {
     expect(staging.out[1]).toBe(
       '  fix: add `[env.staging.secrets] required = ["ASSERTION_SIGNING_KEYS", "UPSTREAM_TOKEN"]` and set each: wrangler secret put UPSTREAM_TOKEN --env staging',
     );
-    expect(staging.out[2]).toContain("secret UPSTREAM_TOKEN is not among the secrets given with --secrets");
+    expect(staging.out[2]).toContain("secret UPSTREAM_TOKEN is not among the secrets given");
 
     const production = await doctor(
       "--env",
