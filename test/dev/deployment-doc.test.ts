@@ -162,6 +162,7 @@ describe("docs/deployment.md", () => {
     let firstInit: string | undefined;
     let checkedSteps = false;
     const needCloudflare: string[] = [];
+    const secretsPut: string[] = [];
     for (const step of all) {
       if (step.kind === "policy") {
         const file = join(scratch, step.file);
@@ -176,9 +177,18 @@ describe("docs/deployment.md", () => {
         continue;
       }
       if (/^(cloudflared|openssl|curl) /.test(command)) continue; // on other hosts: not checked here
+      // What `wrangler secret list` would print, piped into the next part: the secrets the page has put so far.
+      let piped: string | undefined;
       for (const part of command.split(" | ")) {
+        const fromPipe = piped;
+        piped = undefined;
         if (part.startsWith("npm run ")) {
-          const args = words(part).slice(part.includes("--silent") ? 5 : 4);
+          let args = words(part).slice(part.includes("--silent") ? 5 : 4);
+          if (fromPipe !== undefined && args.includes("-")) {
+            const file = join(scratch, ".piped-input");
+            writeFileSync(file, fromPipe);
+            args = args.map((a) => (a === "-" ? file : a));
+          }
           const { status, output } = await runWard(args, wardUrl);
           if (args[0] === "doctor") {
             // doctor fails (1) exactly when the page shows an error.
@@ -203,6 +213,14 @@ describe("docs/deployment.md", () => {
           expectShown(part, output, expected);
         } else if (part.startsWith("npx wrangler ")) {
           needCloudflare.push(part);
+          const put = /^npx wrangler secret put (\S+) /.exec(part);
+          if (put) secretsPut.push(put[1]!);
+          if (part.startsWith("npx wrangler secret list "))
+            piped = JSON.stringify(
+              secretsPut.map((name) => ({ name, type: "secret_text" })),
+              null,
+              "  ",
+            );
         } else {
           throw new Error(`the page has a command this test cannot check: ${part}`);
         }
