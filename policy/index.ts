@@ -70,7 +70,7 @@ export {
   policyTooLarge,
   writtenAsJson,
 } from "./stored-version.ts";
-export { type HistoryMove, versionBefore } from "./version-history.ts";
+export { activatedSince, type HistoryMove, versionBefore } from "./version-history.ts";
 export { policyJsonSchema } from "./json-schema.ts";
 export { durationSeconds } from "./duration.ts";
 export {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { versionBefore } from "../../policy/index.ts";
+import { activatedSince, versionBefore } from "../../policy/index.ts";
 import {
   type AdminTarget,
   adminCall,
@@ -19,7 +19,14 @@ export const usage = `ward rollback ${TARGET_USAGE} [--to VERSION] [--message TE
     who gains and loses access; --dry-run stops after the diff and exits as ward diff does (4 when access
     may widen)`;
 
-async function rollBack(target: AdminTarget, active: string, to: string, message: string, io: Io): Promise<number> {
+async function rollBack(
+  target: AdminTarget,
+  active: string,
+  to: string,
+  message: string,
+  direction: string,
+  io: Io,
+): Promise<number> {
   const reply = await adminCall(target, "POST", "/policy/rollback", { expected: active, to, message });
   const body = reply.body as { entry?: { seq: number; version: string }; active?: string; error?: string };
   if (reply.status === 409 && body.active !== undefined) {
@@ -34,7 +41,7 @@ async function rollBack(target: AdminTarget, active: string, to: string, message
       EXIT.failed,
     );
   io.out(
-    `rolled back: ${short(body.entry!.version)} is active again (was ${short(active)}, history #${body.entry!.seq})`,
+    `rolled ${direction}: ${short(body.entry!.version)} is active again (was ${short(active)}, history #${body.entry!.seq})`,
   );
   return EXIT.ok;
 }
@@ -85,7 +92,9 @@ export async function rollbackCommand(args: string[], io: Io): Promise<number> {
       EXIT.failed,
     );
   if (to === active) throw new CliError(`version ${short(to)} is already active: nothing to roll back`, EXIT.failed);
-  io.out(`${target.describe}: active ${short(active)}, rolling back to ${short(to)}`);
+  // --to a version pushed since the active one (after a rollback, say) goes forward: said so, not "back".
+  const direction = activatedSince(state.history, to, active) ? "forward" : "back";
+  io.out(`${target.describe}: active ${short(active)}, rolling ${direction} to ${short(to)}`);
   // Rolling back re-opens whatever the versions since closed: shown before, as a push shows its diff.
   const next = await storedVersion(target, to);
   if (!next) throw new CliError(`version ${short(to)} is not stored or does not load: nothing changed`, EXIT.failed);
@@ -94,5 +103,5 @@ export async function rollbackCommand(args: string[], io: Io): Promise<number> {
     io.out("dry run: nothing rolled back");
     return diffStatus;
   }
-  return rollBack(target, active, to, values.message, io);
+  return rollBack(target, active, to, values.message, direction, io);
 }

@@ -140,6 +140,21 @@ describe("ward push --local", () => {
     expect(unknown.err.join("\n")).toContain("--to abababab: no version of the recent history starts so");
     expect(unknown.status).toBe(1);
     expect(await activeVersion()).toBe(earlier);
+
+    // Going to the version pushed since is rolling forward, and says so; then back again for the tests after.
+    const forward = await ward("rollback", "--local", "--port", port, "--to", active.slice(0, 12));
+    expect(forward.status).toBe(0);
+    expect(forward.out[0]).toMatch(
+      new RegExp(`active ${earlier.slice(0, 12)}, rolling forward to ${active.slice(0, 12)}$`),
+    );
+    expect(forward.out.at(-1)).toMatch(
+      new RegExp(
+        `^rolled forward: ${active.slice(0, 12)} is active again \\(was ${earlier.slice(0, 12)}, history #\\d+\\)$`,
+      ),
+    );
+    const back = await ward("rollback", "--local", "--port", port, "--to", earlier.slice(0, 12));
+    expect(back.out.at(-1)).toMatch(new RegExp(`^rolled back: ${earlier.slice(0, 12)} is active again`));
+    expect(await activeVersion()).toBe(earlier);
   });
 
   it("two concurrent pushes: each either lands after the other or is told, and no version is lost", async () => {
