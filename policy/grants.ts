@@ -69,6 +69,21 @@ export function grantCovers(
   return principalsMatch(principalsOf(grant, policy), identity);
 }
 
+/**
+ * Whether a grant would cover the request but for its spent uses: a used-up grant lasts for the WebSocket that
+ * spent its last use only while this holds (the caller's groups, say, still name it).
+ */
+export function coversButForUses(
+  grant: TimedGrant,
+  policy: CompiledPolicy,
+  decision: Decision,
+  identity: Identity,
+  now: number,
+): boolean {
+  const { usedUp: _spent, ...uses } = grant;
+  return grantCovers(uses, policy, decision, identity, now);
+}
+
 /** The decision with the first covering grant applied, or the decision unchanged. */
 export function applyGrants(
   policy: CompiledPolicy,

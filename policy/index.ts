@@ -91,6 +91,7 @@ export {
 export { principalsMatch, compilePrincipals, claimsHold, type CompiledPrincipals } from "./principals.ts";
 export {
   applyGrants,
+  coversButForUses,
   grantCovers,
   grantMayApply,
   GRANT_PRINCIPAL_KINDS,

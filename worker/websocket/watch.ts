@@ -8,6 +8,7 @@ import {
   applyDenylist,
   applyGrants,
   applyUpgrade,
+  coversButForUses,
   evaluate,
   grantMayApply,
   stillNamesAll,
@@ -115,7 +116,9 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   const signals = policy.document.sharedSignals !== undefined;
   // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.
   if (signals) await readDenylistCopy(w.env, now, w.waitUntil);
-  let decision = evaluate(policy, usableFacts(w.facts, signals, since, now), now);
+  // Grants are matched against these facts too: groups a security event made stale name no grant's group.
+  const usable = usableFacts(w.facts, signals, since, now);
+  let decision = evaluate(policy, usable, now);
   if (decision.principal !== "anonymous") {
     const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);
     decision = applyDenylist(decision, verdict);
@@ -123,8 +126,12 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   let grants: readonly TimedGrant[] | "unreadable" = [];
   if (decision.service && grantMayApply(decision)) {
     const read = await readableGrants(w.env, decision.service, now);
-    grants = read ?? "unreadable";
-    decision = applyGrants(policy, decision, w.facts.identity, read ?? [], now);
+    const refused = decision;
+    // A used-up grant lasts for the connection that spent its last use only while it would still cover the
+    // caller as they are now: not on its id alone.
+    grants =
+      read?.filter((g) => !g.usedUp || coversButForUses(g, policy, refused, usable.identity, now)) ?? "unreadable";
+    decision = applyGrants(policy, decision, usable.identity, read ?? [], now);
   }
   // The request was a same-origin WebSocket upgrade when it was let through; whether the route still carries
   // upgrades is the policy's to say now.
