@@ -25,7 +25,8 @@ export const grantsShard = (service: string): string => `service:${service}`;
  * grants whole (grants/cache.ts) when a request there would be denied, so the copy must stay small: with each
  * grant's size bounded too (admin/grants.ts), ~300 KB at these caps for grants of the usual size. An exception is reviewed one by one; a thousand open at once on one service is
  * a policy that should be changed instead. Break-glass has its own cap, so exceptions can never crowd out an
- * emergency. A grant past its notAfter does not count, whether or not the alarm has retired it yet.
+ * emergency. A grant whose uses are spent counts until its notAfter, as the copy keeps it for the WebSockets that
+ * spent them; a grant past its notAfter does not count, whether or not the alarm has retired it yet.
  */
 export const MAX_ACTIVE_GRANTS: Readonly<Record<GrantRecord["kind"], number>> = {
   exception: 1_000,
@@ -121,9 +122,10 @@ export class Grants extends DurableObject<Env> {
   async create(grant: NewGrant, who: string, now: number): Promise<CreateResult> {
     // Counted and inserted with no await between: no other call to this object can come in between.
     const limit = MAX_ACTIVE_GRANTS[grant.kind];
+    // Used-up ones too: every isolate's copy holds them to notAfter (active(), below), and the cap bounds that copy.
     const active = this.ctx.storage.sql
       .exec<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM grants WHERE kind = ? AND status = 'active' AND not_after > ?",
+        "SELECT COUNT(*) AS n FROM grants WHERE kind = ? AND status IN ('active', 'used-up') AND not_after > ?",
         grant.kind,
         now,
       )

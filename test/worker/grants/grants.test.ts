@@ -315,7 +315,7 @@ describe("how many grants a service may have active", () => {
     const refused = await grantException(body);
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { error: string }).error).toBe(
-      `payments already has ${limit} active exceptions, the most it may have: revoke those no longer needed, or change the policy`,
+      `payments already has ${limit} exceptions in force (active, or used up and not yet expired), the most it may have: revoke those no longer needed, or change the policy`,
     );
     expect((await store.list()).length).toBe(before);
 
@@ -331,6 +331,39 @@ describe("how many grants a service may have active", () => {
     for (const grant of await store.list()) await store.revoke(grant.id, "test", "cap test over", Date.now());
     // A thousand grants created and revoked one call each: seconds on a loaded machine, not a speed target.
   }, 30_000);
+  it("counts a grant whose uses are spent until its notAfter: every isolate's copy keeps it", async () => {
+    // A shard of its own: nothing else here reads it.
+    const store = (env as Env).GRANTS.getByName(grantsShard("spent-cap"));
+    const now = Date.now();
+    const limit = MAX_ACTIVE_GRANTS["break-glass"];
+    const one = (i: number) => ({
+      kind: "break-glass" as const,
+      principal: { email: `spent${i}@example.com` },
+      service: "spent-cap",
+      routes: "*" as const,
+      methods: "*" as const,
+      reason: "spent cap",
+      ticket: "break-glass",
+      requestedBy: "admin@example.com",
+      approvedBy: "admin@example.com",
+      notBefore: now,
+      notAfter: now + HOUR,
+      maxUses: 1,
+    });
+    let spent: GrantRecord | undefined;
+    for (let i = 0; i < limit; i++) {
+      const created = await store.create(one(i), "test", now);
+      if (!created.ok) throw new Error(`refused at ${i}`);
+      expect((await store.consume(created.record.id, now)).ok).toBe(true);
+      spent ??= created.record;
+    }
+    expect(await store.create(one(limit), "test", now)).toEqual({ ok: false, problem: "grants-full", limit });
+    expect((await store.active(now)).length).toBe(limit);
+    // Revoked, a spent one frees its place; past its notAfter, none counts.
+    expect((await store.revoke(spent!.id, "test", "spent cap", now))?.status).toBe("revoked");
+    expect((await store.create(one(limit), "test", now)).ok).toBe(true);
+    expect((await store.create(one(limit + 1), "test", now + HOUR)).ok).toBe(true);
+  }, 60_000);
 });
 
 describe("break-glass", () => {
