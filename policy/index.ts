@@ -4,6 +4,12 @@ export * from "./issues.ts";
 export * from "./canonical-target.ts";
 export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
+export {
+  type IssuerCertificate,
+  type IssuerKeyKind,
+  issuerKeyText,
+  readIssuerCertificate,
+} from "./issuer-certificate.ts";
 export * from "./decision.ts";
 export {
   answerLine,

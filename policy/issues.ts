@@ -25,6 +25,7 @@ export type IssueCode =
   | "access-not-configured"
   | "mtls-not-configured"
   | "issuer-trust-domains-missing"
+  | "invalid-issuer-certificate"
   | "spiffe-outside-trust-domain"
   | "open-spiffe-prefix"
   | "invalid-time-window"

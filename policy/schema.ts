@@ -336,12 +336,23 @@ const issuerTrustDomains = z
   .min(1)
   .optional()
   .describe("the trust domains whose SPIFFE IDs this CA may issue (default: metadata.trustDomains, with a warning)");
+/** A CA certificate in PEM: a few KiB with an RSA-4096 key and long names; this leaves room and bounds the text. */
+export const MAX_ISSUER_CERTIFICATE_LENGTH = 16_384;
 export const PinnedIssuer = z.union([
   z.strictObject({
     ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed"),
     trustDomains: issuerTrustDomains,
   }),
   z.strictObject({ dn: z.string().min(3).describe("issuer DN in RFC 2253 form"), trustDomains: issuerTrustDomains }),
+  z.strictObject({
+    certificate: z
+      .string()
+      .max(MAX_ISSUER_CERTIFICATE_LENGTH)
+      .describe(
+        "the issuing CA's certificate, PEM: Ward checks that its key signed each client certificate (an SKI or DN pin is a name any CA can carry)",
+      ),
+    trustDomains: issuerTrustDomains,
+  }),
 ]);
 
 /** A duration no longer than `max` seconds (named `maxText` in the message). */

@@ -4,6 +4,7 @@
 // mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
 import { durationSeconds } from "../duration.ts";
 import { normaliseHex } from "../identity.ts";
+import { issuerKeyText, readIssuerCertificate } from "../issuer-certificate.ts";
 import { expandMatchers } from "../principals.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { requiresCertificate } from "./certificate.ts";
@@ -95,13 +96,26 @@ function tokenLimits(doc: PolicyDocument): TokenLimits | undefined {
 const dnText = (dn: string): string =>
   dn.includes(" for trust domain ") || dn.includes('"') ? JSON.stringify(dn) : dn;
 
+/** A certificate pin by its key (a new key under the same SKI is another CA); one that does not read, by its text. */
+function certificatePinText(pem: string): string {
+  const read = readIssuerCertificate(pem);
+  return read.ok
+    ? `mTLS issuer certificate SKI ${read.certificate.ski} key ${issuerKeyText(read.certificate)}`
+    : `mTLS issuer certificate (unreadable) ${JSON.stringify(pem.trim())}`;
+}
+
 function identitySources(doc: PolicyDocument): string[] {
   const mtls = doc.identity.mtls;
   const access = doc.identity.access;
   const readsSpiffe = mtls !== undefined && mtls.spiffe !== false;
   return [
     ...(mtls?.issuers ?? []).flatMap((pin) => {
-      const issuer = "ski" in pin ? `mTLS issuer SKI ${normaliseHex(pin.ski)}` : `mTLS issuer DN ${dnText(pin.dn)}`;
+      const issuer =
+        "ski" in pin
+          ? `mTLS issuer SKI ${normaliseHex(pin.ski)}`
+          : "dn" in pin
+            ? `mTLS issuer DN ${dnText(pin.dn)}`
+            : certificatePinText(pin.certificate);
       // A trust domain bound to an issuer is one more set of identities that CA may mint (while SPIFFE IDs are
       // read); a pin that names none may mint the policy's metadata.trustDomains (worker/identity/mtls.ts).
       const domains = readsSpiffe

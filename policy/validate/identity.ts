@@ -1,5 +1,6 @@
 // Where identities come from: the certificate registry and the pinned issuers with their trust domains.
 import { normaliseHex } from "../identity.ts";
+import { readIssuerCertificate } from "../issuer-certificate.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import type { Collector } from "./collector.ts";
@@ -35,6 +36,18 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
   const domains = doc.metadata.trustDomains;
   mtls.issuers.forEach((pin, i) => {
     const at = `identity.mtls.issuers[${i}]`;
+    if ("certificate" in pin) {
+      // The Worker would pin nothing with it (worker/identity/mtls.ts): every certificate of that CA refused.
+      const read = readIssuerCertificate(pin.certificate);
+      if (!read.ok)
+        out.add(
+          "error",
+          "invalid-issuer-certificate",
+          `${at}.certificate`,
+          `the pinned certificate ${read.problem}`,
+          "paste the issuing CA's certificate as PEM (the file uploaded to Cloudflare for mTLS), under certificate: |",
+        );
+    }
     if (!pin.trustDomains) {
       if (mtls.spiffe) {
         const example = domains.length > 0 ? domains.join(", ") : "prod.example.com";

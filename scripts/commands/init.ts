@@ -139,6 +139,7 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
       teamDomain: options.teamDomain,
       audiences: options.audiences,
       caSki: options.caSki,
+      caCertificate: options.caCertificate,
       adminGroup: options.adminGroup,
       adminToken: options.adminToken,
     });

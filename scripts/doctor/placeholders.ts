@@ -42,7 +42,7 @@ export function policyPlaceholders(document: PolicyDocument): PolicyPlaceholder[
         path: `identity.mtls.issuers[${i}].ski`,
         value: issuer.ski,
         effect: "no client certificate is accepted: workloads are all anonymous to Ward",
-        step: "your workload CA's Subject Key Identifier (openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier), the CA uploaded for mTLS",
+        step: "the workload CA uploaded for mTLS: better, its certificate in place of the pin (certificate: | and its PEM; ward init --ca-cert FILE writes it), which Ward checks signed each client certificate; else its Subject Key Identifier (openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier)",
       });
   });
   document.admin?.principals.forEach((principal, i) => {

@@ -1,8 +1,10 @@
 // ward init's flags, checked before anything is read or written: every value lands in wrangler.toml, a policy
 // or a printed command, so a malformed one is refused here rather than written somewhere it does harm.
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { CliError } from "../cli-error.ts";
+import { readIssuerCertificate } from "../../policy/index.ts";
+import { CliError, EXIT } from "../cli-error.ts";
 import { KV_ID, UUID } from "./placeholders.ts";
 
 /** An origin as the gateway binds it, and (when known) where cloudflared reaches it. */
@@ -31,6 +33,8 @@ export interface InitOptions {
   teamDomain?: string;
   audiences: string[];
   caSki?: string;
+  /** The workload CA's certificate (PEM, from --ca-cert FILE): the pin Ward checks signatures with. */
+  caCertificate?: string;
   trustDomain?: string;
   adminGroup: string;
   adminToken?: string;
@@ -40,7 +44,8 @@ export interface InitOptions {
 export const usage = `ward init --env ENV [--config wrangler.toml] [--policy FILE]
           [--route PATTERN --zone ZONE | --custom-domain HOST ...] [--domain DOMAIN]
           [--origin BINDING[=HOST:PORT] ...] [--tunnel-id ID] [--kv-id ID] [--vpc-service BINDING=ID ...]
-          [--issuer NAME] [--production] [--team-domain URL] [--aud TAG ...] [--ca-ski SKI] [--trust-domain TD]
+          [--issuer NAME] [--production] [--team-domain URL] [--aud TAG ...] [--ca-cert FILE | --ca-ski SKI]
+          [--trust-domain TD]
           [--admin-group GROUP] [--admin-token CLIENT_ID] [--owner EMAIL]
     write or update [env.ENV] in wrangler.toml and a starting policy/ENV.yaml, then print the wrangler
     commands still to run, in order; safe to re-run (it changes nothing that is already right)`;
@@ -82,6 +87,24 @@ function parsePair(flag: string, value: string, idPattern: RegExp, what: string)
   return [binding, check(flag, id ?? "", idPattern, what)];
 }
 
+/** The PEM of --ca-cert FILE, once it reads as a CA's certificate Ward can pin (policy/issuer-certificate.ts). */
+function caCertificate(file: string, ski: string | undefined): string {
+  if (ski !== undefined)
+    throw new CliError("--ca-cert and --ca-ski both pin the workload CA: give one (--ca-cert checks more)");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `--ca-cert ${file}: cannot read it: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      EXIT.failed,
+    );
+  }
+  const read = readIssuerCertificate(text);
+  if (!read.ok) throw new CliError(`--ca-cert ${file}: the certificate ${read.problem}`, EXIT.failed);
+  return text.trim();
+}
+
 export function parseInitArgs(args: string[]): InitOptions {
   const { values, positionals } = parseArgs({
     args,
@@ -103,6 +126,7 @@ export function parseInitArgs(args: string[]): InitOptions {
       "team-domain": { type: "string" },
       aud: { type: "string", multiple: true },
       "ca-ski": { type: "string" },
+      "ca-cert": { type: "string" },
       "trust-domain": { type: "string" },
       "admin-group": { type: "string", default: "ward-admins" },
       "admin-token": { type: "string" },
@@ -174,6 +198,7 @@ export function parseInitArgs(args: string[]): InitOptions {
         ? undefined
         : check("--team-domain", values["team-domain"], TEAM_DOMAIN, "https://<team>.cloudflareaccess.com"),
     audiences: (values.aud ?? []).map((aud) => check("--aud", aud, AUD, "an Access AUD tag (64 hex digits)")),
+    caCertificate: values["ca-cert"] === undefined ? undefined : caCertificate(values["ca-cert"], values["ca-ski"]),
     caSki:
       values["ca-ski"] === undefined
         ? undefined

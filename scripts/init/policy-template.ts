@@ -19,6 +19,7 @@ export interface TemplateInput {
   teamDomain?: string;
   audiences: readonly string[];
   caSki?: string;
+  caCertificate?: string;
   adminGroup: string;
   adminToken?: string;
 }
@@ -73,9 +74,16 @@ export function renderPolicy(input: TemplateInput): string {
     "  # to the trust domain whose SPIFFE IDs it may issue.",
     "  mtls:",
     "    issuers:",
-    input.caSki
-      ? `      - ski: ${q(input.caSki)}`
-      : `      - ski: ${q(PLACEHOLDER_SKI)} # placeholder: your workload CA's Subject Key Identifier`,
+    ...(input.caCertificate
+      ? [
+          "      - certificate: | # Ward checks that this CA's key signed each client certificate",
+          ...input.caCertificate.split(/\r?\n/).map((line) => `          ${line.trim()}`),
+        ]
+      : [
+          input.caSki
+            ? `      - ski: ${q(input.caSki)}`
+            : `      - ski: ${q(PLACEHOLDER_SKI)} # placeholder: your workload CA's Subject Key Identifier`,
+        ]),
     `        trustDomains: [${trustDomain}]`,
     "    spiffe: true",
     "",

@@ -337,6 +337,39 @@ describe("ward init: flags", () => {
     }
   });
 
+  it("--ca-cert pins the workload CA by its certificate; a leaf, an unreadable file or both pins are refused", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const { root, config } = project();
+    const ca = join(ROOT, "test/fixtures/certs/ca.pem");
+    const run = await init([...QA, "--config", config, "--ca-cert", ca]);
+    expect(run.status).toBe(EXIT.ok);
+    const text = readFileSync(join(root, "policy/qa.yaml"), "utf8");
+    expect(text).toContain("      - certificate: | # Ward checks that this CA's key signed each client certificate\n");
+    const loaded = await loadPolicy(text);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    expect(loaded.policy.document.identity.mtls?.issuers[0]).toEqual({
+      certificate: `${readFileSync(ca, "utf8").trim()}\n`,
+      trustDomains: [expect.any(String)],
+    });
+    // Nothing left for the operator to replace in the pin: no placeholder step names it.
+    expect(run.out.some((l) => l.includes("identity.mtls.issuers[0]"))).toBe(false);
+
+    const leaf = await initFails([
+      ...QA,
+      "--config",
+      config,
+      "--ca-cert",
+      join(ROOT, "test/fixtures/certs/checkout.pem"),
+    ]);
+    expect(leaf.message).toMatch(/^--ca-cert .*checkout\.pem: the certificate is not a CA's certificate/);
+    expect(leaf.exitCode).toBe(EXIT.failed);
+    const absent = await initFails([...QA, "--config", config, "--ca-cert", join(root, "absent.pem")]);
+    expect(absent.message).toMatch(/absent\.pem: cannot read it: ENOENT$/);
+    const both = await initFails([...QA, "--config", config, "--ca-cert", ca, "--ca-ski", "3A:45"]);
+    expect(both.message).toContain("--ca-cert and --ca-ski both pin the workload CA");
+  });
+
   it("a new environment needs a route, and an id needs its origin", { timeout: TIMEOUT }, async () => {
     const { root, config } = project();
     const noRoute = await initFails(["--env", "qa", "--config", config]);

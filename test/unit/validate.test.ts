@@ -11,6 +11,8 @@ import { validatePolicy } from "../../policy/validate/index.ts";
 import { cluster, github, spire } from "./support/token-issuers.ts";
 
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
+// A client certificate the fixtures CA issued (test/fixtures/certs/README.md).
+const CHECKOUT_PEM = readFileSync(join(import.meta.dirname, "../fixtures/certs/checkout.pem"), "utf8");
 
 /** A policy with zero issues; each fixture below changes one thing. */
 function base(): any {
@@ -215,6 +217,14 @@ const FIXTURES = {
     message:
       "the issuer does not name the trust domains it may issue for, so it may issue SPIFFE IDs for every trust domain in metadata.trustDomains (prod.example.com)",
     hint: "add trustDomains: [prod.example.com] (only that CA's trust domains)",
+  },
+  "invalid-issuer-certificate": {
+    // A leaf, not a CA: its key signs no certificate.
+    change: (d) => (d.identity.mtls.issuers[0] = { certificate: CHECKOUT_PEM, trustDomains: ["prod.example.com"] }),
+    severity: "error",
+    path: "identity.mtls.issuers[0].certificate",
+    message: "the pinned certificate is not a CA's certificate (no basicConstraints with CA:TRUE)",
+    hint: "paste the issuing CA's certificate as PEM (the file uploaded to Cloudflare for mTLS), under certificate: |",
   },
   "spiffe-outside-trust-domain": {
     change: (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.exmple.com/ns/checkout/sa/api" }]),

@@ -17,12 +17,15 @@ import {
 import {
   isSpiffeId,
   isTrustDomainId,
+  type IssuerCertificate,
   normaliseHex,
+  readIssuerCertificate,
   trustDomainOf,
   type PolicyDocument,
   type WorkloadIdentity,
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
+import { signedBy } from "./certificate-signature.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
@@ -50,6 +53,7 @@ export type MtlsProblem =
   | "not-verified"
   | "revoked"
   | "issuer-not-pinned"
+  | "issuer-signature-invalid"
   | "outside-validity"
   | "certificate-too-large"
   | "fingerprint-mismatch"
@@ -95,10 +99,20 @@ function field(auth: Record<string, unknown>, name: string): string | undefined 
   return typeof value === "string" ? value : undefined;
 }
 
-/** Each compiled config's pins, by normalised SKI and by exact DN, each with the trust domains it is bound to. */
+/** A pin by the CA's own certificate: its trust domains once its key is shown to have signed the certificate. */
+interface KeyPin {
+  certificate: IssuerCertificate;
+  trustDomains: ReadonlySet<string>;
+}
+
+/**
+ * Each compiled config's pins: by normalised SKI and by exact DN (names only, which any CA can carry), each with
+ * the trust domains it is bound to; and by certificate, found by its SKI and proven by its key's signature.
+ */
 interface IssuerIndex {
   bySki: ReadonlyMap<string, ReadonlySet<string>>;
   byDn: ReadonlyMap<string, ReadonlySet<string>>;
+  byKey: ReadonlyMap<string, readonly KeyPin[]>;
   policyTrustDomains: readonly string[];
 }
 const NO_TRUST_DOMAINS: readonly string[] = [];
@@ -111,35 +125,74 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
   if (!index || index.policyTrustDomains !== policyTrustDomains) {
     const bySki = new Map<string, Set<string>>();
     const byDn = new Map<string, Set<string>>();
+    const byKey = new Map<string, KeyPin[]>();
     for (const pin of config.issuers) {
-      const [map, key] = "ski" in pin ? [bySki, normaliseHex(pin.ski)] : [byDn, pin.dn];
-      const domains = map.get(key) ?? new Set<string>();
       // A pin that names no trust domains (written for a Ward before the binding) may issue for the policy's
       // metadata.trustDomains, with a validation warning; with none there either, it is pinned but mints none.
-      for (const domain of pin.trustDomains ?? policyTrustDomains) domains.add(domain);
+      const bound = pin.trustDomains ?? policyTrustDomains;
+      if ("certificate" in pin) {
+        // Validation refuses one that does not read; should one get here, it pins nothing (fails closed).
+        const read = readIssuerCertificate(pin.certificate);
+        if (!read.ok) continue;
+        const pins = byKey.get(read.certificate.ski) ?? [];
+        pins.push({ certificate: read.certificate, trustDomains: new Set(bound) });
+        byKey.set(read.certificate.ski, pins);
+        continue;
+      }
+      const [map, key] = "ski" in pin ? [bySki, normaliseHex(pin.ski)] : [byDn, pin.dn];
+      const domains = map.get(key) ?? new Set<string>();
+      for (const domain of bound) domains.add(domain);
       map.set(key, domains);
     }
-    issuerIndexes.set(config, (index = { bySki, byDn, policyTrustDomains }));
+    issuerIndexes.set(config, (index = { bySki, byDn, byKey, policyTrustDomains }));
   }
   return index;
 }
 
-/**
- * The trust domains the certificate's issuer may issue SPIFFE IDs for, or undefined when no pin matches. When
- * both its SKI pin and its DN pin match, the union: each pin names a CA the operator trusts for those.
- */
-function pinnedTrustDomains(
+/** The pins a certificate's issuer fields match: those that name it, and those whose key is still to be checked. */
+interface MatchedPins {
+  /** From SKI and DN pins: the union of their trust domains (each names a CA the operator trusts for those). */
+  named?: ReadonlySet<string>;
+  /** Certificate pins with the issuer's SKI: theirs count once the key's signature is checked. */
+  keyed?: readonly KeyPin[];
+}
+
+/** The pins the certificate's issuer matches, or undefined when none does. */
+function matchedPins(
   auth: Record<string, unknown>,
   config: MtlsConfig,
   policyTrustDomains: readonly string[],
-): ReadonlySet<string> | undefined {
+): MatchedPins | undefined {
   const index = issuerIndex(config, policyTrustDomains);
   const ski = field(auth, "certIssuerSKI");
   const dn = field(auth, "certIssuerDNRFC2253");
-  const bySki = ski !== undefined && ski !== "" ? index.bySki.get(normaliseHex(ski)) : undefined;
+  const skiKey = ski !== undefined && ski !== "" ? normaliseHex(ski) : undefined;
+  const bySki = skiKey !== undefined ? index.bySki.get(skiKey) : undefined;
   const byDn = dn !== undefined ? index.byDn.get(dn) : undefined;
-  if (bySki && byDn) return new Set([...bySki, ...byDn]);
-  return bySki ?? byDn;
+  const keyed = skiKey !== undefined ? index.byKey.get(skiKey) : undefined;
+  const named = bySki && byDn ? new Set([...bySki, ...byDn]) : (bySki ?? byDn);
+  if (!named && !keyed) return undefined;
+  return { ...(named ? { named } : {}), ...(keyed ? { keyed } : {}) };
+}
+
+/**
+ * The trust domains the certificate's issuer may issue SPIFFE IDs for: the named pins', and each certificate
+ * pin's whose key signed it. A certificate only certificate pins match, none of whose keys signed it, has a
+ * look-alike issuer: undefined.
+ */
+async function provenTrustDomains(
+  pins: MatchedPins,
+  der: Uint8Array | undefined,
+): Promise<ReadonlySet<string> | undefined> {
+  if (!pins.keyed) return pins.named;
+  const domains = new Set(pins.named ?? []);
+  let proven = false;
+  for (const pin of pins.keyed)
+    if (der && (await signedBy(der, pin.certificate))) {
+      proven = true;
+      for (const domain of pin.trustDomains) domains.add(domain);
+    }
+  return proven || pins.named ? domains : undefined;
 }
 
 /** What the X509-SVID standard has a validator read from the certificate's extensions. */
@@ -160,7 +213,8 @@ interface SvidFields {
  */
 const SIGNING_KEY_USAGE_BITS = 0x04 | 0x02;
 
-async function svidFieldsOf(rfc9440: string, fingerprint: string): Promise<SvidFields | MtlsProblem> {
+/** The certificate's DER from Cloudflare's certRFC9440, once its bytes are shown to hash to the verified fingerprint. */
+async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uint8Array | MtlsProblem> {
   const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
   if (!match) return "unparseable-certificate";
   let der: Uint8Array;
@@ -173,6 +227,10 @@ async function svidFieldsOf(rfc9440: string, fingerprint: string): Promise<SvidF
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== fingerprint) return "fingerprint-mismatch";
+  return der;
+}
+
+function svidFieldsOf(der: Uint8Array): SvidFields | MtlsProblem {
   try {
     const certificate = AsnConvert.parse(der, Certificate);
     const extensions = certificate.tbsCertificate.extensions ?? [];
@@ -264,19 +322,19 @@ async function judge(
   now: number,
 ): Promise<Judgement> {
   const fields = JUDGED_FIELDS.map((name) => auth[name]);
-  const issuerTrustDomains = pinnedTrustDomains(auth, config, policyTrustDomains);
+  const pins = matchedPins(auth, config, policyTrustDomains);
   const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
   const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
   const judged = (verdict: Judgement["verdict"]): Judgement => ({
     fields,
     policyTrustDomains,
-    pinned: issuerTrustDomains !== undefined,
+    pinned: pins !== undefined,
     notBefore,
     notAfter,
     verdict: Object.freeze(verdict),
   });
   const refused = (problem: MtlsProblem) => judged({ problem });
-  if (!issuerTrustDomains) return refused("issuer-not-pinned");
+  if (!pins) return refused("issuer-not-pinned");
   if (!inDate(now, notBefore, notAfter)) return refused("outside-validity");
   const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
@@ -285,24 +343,41 @@ async function judge(
     issuerSki: field(auth, "certIssuerSKI") ?? "",
     serial: field(auth, "certSerial") ?? "",
   });
+  const tooLarge = auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true";
+  const readDer = () => certificateDer(field(auth, "certRFC9440") ?? "", fingerprint);
+  let der: Uint8Array | undefined;
+  let issuerTrustDomains = pins.named;
+  if (pins.keyed) {
+    // A certificate pin's key must have signed it, registered or not: the bytes are needed to tell.
+    if (tooLarge) return refused("certificate-too-large");
+    const read = await readDer();
+    if (typeof read === "string") return refused(read);
+    der = read;
+    issuerTrustDomains = await provenTrustDomains(pins, der);
+    if (!issuerTrustDomains) return refused("issuer-signature-invalid");
+  }
   const registered = registeredId(config, fingerprint);
   if (registered) return judged({ workload: Object.freeze({ id: registered }), certificate });
   if (!config.spiffe) return refused("not-registered");
 
-  if (auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true") {
-    return refused("certificate-too-large");
+  if (tooLarge) return refused("certificate-too-large");
+  if (!der) {
+    const read = await readDer();
+    if (typeof read === "string") return refused(read);
+    der = read;
   }
-  const read = await svidFieldsOf(field(auth, "certRFC9440") ?? "", fingerprint);
-  if (typeof read === "string") return refused(read);
-  const svid = svidIdOf(read.uris);
+  const fieldsRead = svidFieldsOf(der);
+  if (typeof fieldsRead === "string") return refused(fieldsRead);
+  const svid = svidIdOf(fieldsRead.uris);
   if ("problem" in svid) return refused(svid.problem);
   // A certificate of an intermediate CA the pinned one signed names no workload, whatever its URI SAN says
   // (the X509-SVID standard's leaf validation, section 5.2).
-  if (read.signsCertificates) return refused("not-a-leaf");
+  if (fieldsRead.signsCertificates) return refused("not-a-leaf");
   const id = svid.id;
   // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
-  // team's or a partner's pinned CA cannot issue `spiffe://prod.example.com/...`.
-  if (!issuerTrustDomains.has(trustDomainOf(id)!)) return refused("issuer-trust-domain-mismatch");
+  // team's or a partner's CA cannot issue `spiffe://prod.example.com/...`. Only a certificate pin shows that
+  // the CA is the pinned one (an SKI or DN is a name a look-alike can carry).
+  if (!issuerTrustDomains?.has(trustDomainOf(id)!)) return refused("issuer-trust-domain-mismatch");
   return judged({ workload: Object.freeze({ id }), certificate });
 }
 

@@ -200,6 +200,20 @@ describe("diffReach", () => {
         "! identity source: + mTLS issuer SKI abcdef01 for trust domain td",
         `! identity source: + mTLS registry ${"ab".repeat(32)} -> spiffe://td/ns/ops/sa/runner`,
       ]);
+      // A CA pinned by its certificate is named by its key: another key under the same SKI is another CA.
+      const pemOf = (file: string) => readFileSync(join(import.meta.dirname, "../../fixtures/certs", file), "utf8");
+      const keyed = (pem: string) => (d: Doc) => {
+        d.identity.mtls = { required: false, spiffe: true, issuers: [{ certificate: pem, trustDomains: ["td"] }] };
+      };
+      const caLines = await settings(keyed(pemOf("ca.pem")));
+      expect(caLines).toContain(
+        "! identity source: + mTLS issuer certificate SKI 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2 key MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEO7YquA6i3Ac0ow8elxFQdd69bkY28SjhBtsYnIvAwAlXMawVja1ff4zTf5O5/1ngd1SjPn/SRs9QNoAj2BFyTw== for trust domain td",
+      );
+      // The look-alike carries the same SKI: only its key tells it apart, and the diff says so.
+      const swapped = await settings(keyed(pemOf("issuer-keys/lookalike-ca.pem")), keyed(pemOf("ca.pem")));
+      const newKey = swapped.filter((l) => l.startsWith("! identity source: + mTLS issuer certificate SKI 3a45f848"));
+      expect(newKey).toHaveLength(2);
+      expect(newKey.some((l) => l.includes("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEO7Yq"))).toBe(false);
       // A binding's pairs count where rules name the binding: an allow lets a pair added through, a deny lets
       // a pair taken out past it.
       const runner = { workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" };

@@ -1,0 +1,101 @@
+// A client-certificate issuer pinned by its own certificate (identity.mtls.issuers[].certificate). An SKI or DN
+// pin names a CA, but whoever makes a CA certificate chooses both: any other CA Cloudflare trusts for the host
+// can sign an intermediate that carries them, and Cloudflare then reports them as the client certificate's
+// issuer. A certificate pin gives Ward the CA's public key, and the Worker checks that it signed the client
+// certificate (worker/identity/certificate-signature.ts). Read here once, for validation and for the Worker.
+import { AsnConvert } from "@peculiar/asn1-schema";
+import {
+  BasicConstraints,
+  Certificate,
+  id_ce_basicConstraints,
+  id_ce_subjectKeyIdentifier,
+  SubjectKeyIdentifier,
+} from "@peculiar/asn1-x509";
+
+/** The keys the Worker verifies signatures with (WebCrypto): what the issuing CAs in use have. */
+export type IssuerKeyKind =
+  | { kind: "rsa" }
+  | { kind: "ecdsa"; curve: "P-256" | "P-384" | "P-521" }
+  | { kind: "ed25519" };
+
+export interface IssuerCertificate {
+  /** Its subjectKeyIdentifier, lower-case hex: what Cloudflare's certIssuerSKI names for the certificates it issued. */
+  ski: string;
+  /** Its SubjectPublicKeyInfo, DER: the key the client certificate's signature must verify with. */
+  spki: Uint8Array;
+  key: IssuerKeyKind;
+}
+
+export type IssuerCertificateRead = { ok: true; certificate: IssuerCertificate } | { ok: false; problem: string };
+
+/** The named curves, by the DER of their OIDs (the EC key's parameters): 1.2.840.10045.3.1.7, 1.3.132.0.34 and .35. */
+const CURVES: Readonly<Record<string, "P-256" | "P-384" | "P-521">> = {
+  "06082a8648ce3d030107": "P-256",
+  "06052b81040022": "P-384",
+  "06052b81040023": "P-521",
+};
+const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+const EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+const ED25519 = "1.3.101.112";
+/** A 2048-bit modulus and its exponent take at least this many bytes of RSAPublicKey DER (270 as usually written). */
+const MIN_RSA_KEY_BYTES = 260;
+
+const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+const PEM = /^\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\s*$/;
+
+function keyKind(der: Certificate): IssuerKeyKind | string {
+  const info = der.tbsCertificate.subjectPublicKeyInfo;
+  const algorithm = info.algorithm.algorithm;
+  if (algorithm === RSA_ENCRYPTION)
+    return info.subjectPublicKey.byteLength >= MIN_RSA_KEY_BYTES ? { kind: "rsa" } : "its RSA key is under 2048 bits";
+  if (algorithm === ED25519) return { kind: "ed25519" };
+  if (algorithm === EC_PUBLIC_KEY && info.algorithm.parameters) {
+    const curve = CURVES[hex(new Uint8Array(info.algorithm.parameters))];
+    if (curve) return { kind: "ecdsa", curve };
+  }
+  return "its key is neither RSA, ECDSA on P-256, P-384 or P-521, nor Ed25519";
+}
+
+/** The pinned certificate, or why it cannot be pinned (validation's invalid-issuer-certificate). */
+export function readIssuerCertificate(pem: string): IssuerCertificateRead {
+  const body = PEM.exec(pem)?.[1];
+  if (body === undefined || body.includes("-----"))
+    return {
+      ok: false,
+      problem: "must be one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
+    };
+  let parsed: Certificate;
+  let der: Uint8Array;
+  try {
+    der = Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+    parsed = AsnConvert.parse(der, Certificate);
+  } catch {
+    return { ok: false, problem: "is not a certificate: its PEM does not decode as X.509" };
+  }
+  try {
+    const extensions = parsed.tbsCertificate.extensions ?? [];
+    const of = (id: string) => extensions.filter((e) => e.extnID === id);
+    // A leaf's key signs no certificate: pinning one would match nothing, or a certificate it should not sign.
+    if (!of(id_ce_basicConstraints).some((e) => AsnConvert.parse(e.extnValue, BasicConstraints).cA))
+      return { ok: false, problem: "is not a CA's certificate (no basicConstraints with CA:TRUE)" };
+    const identifiers = of(id_ce_subjectKeyIdentifier);
+    if (identifiers.length !== 1)
+      return { ok: false, problem: "must carry one subjectKeyIdentifier (as RFC 5280 asks of every CA certificate)" };
+    const ski = hex(new Uint8Array(AsnConvert.parse(identifiers[0]!.extnValue, SubjectKeyIdentifier).buffer));
+    if (ski === "") return { ok: false, problem: "its subjectKeyIdentifier is empty" };
+    const key = keyKind(parsed);
+    if (typeof key === "string") return { ok: false, problem: key };
+    const spki = new Uint8Array(AsnConvert.serialize(parsed.tbsCertificate.subjectPublicKeyInfo));
+    return { ok: true, certificate: { ski, spki, key } };
+  } catch {
+    return { ok: false, problem: "is not a certificate: its extensions or key do not decode" };
+  }
+}
+
+/** Base64 of the pinned key, as `ward diff` names a certificate pin: a new key under the same SKI is a change. */
+export function issuerKeyText(certificate: IssuerCertificate): string {
+  let text = "";
+  for (const byte of certificate.spki) text += String.fromCharCode(byte);
+  return btoa(text);
+}
