@@ -34,25 +34,27 @@ function nameTest(prefixes: readonly string[], names: readonly string[]): (heade
 }
 
 /**
- * Headers a rule may not set: Ward's own (above), the body's length, and credentials (a secret has no place in a
- * policy document). The origin must serve the request the policy decided.
- */
-const isReservedHeader = nameTest(WARD_OWNED.prefixes, [
-  ...WARD_OWNED.names,
-  "content-length",
-  "authorization",
-  "cookie",
-]);
-
-/**
  * Headers a policy may not forward (`forwardHeaders`): Ward's own (above), Envoy's path and host overrides, more
  * client-address headers, and a framework-internal marker (x-middleware-subrequest, CVE-2025-29927). The origin
  * must learn the caller only from Ward's assertion.
  */
-const isNeverForwarded = nameTest(
-  [...WARD_OWNED.prefixes, "x-envoy-"],
-  [...WARD_OWNED.names, "client-ip", "x-originating-ip", "x-middleware-subrequest"],
-);
+const NEVER_FORWARDED = {
+  prefixes: [...WARD_OWNED.prefixes, "x-envoy-"],
+  names: [...WARD_OWNED.names, "client-ip", "x-originating-ip", "x-middleware-subrequest"],
+};
+const isNeverForwarded = nameTest(NEVER_FORWARDED.prefixes, NEVER_FORWARDED.names);
+
+/**
+ * Headers a rule may not set: every one a policy may not forward (what a rule sets reaches the origin just the
+ * same: it must serve the request the policy decided), the body's length, and credentials (a secret has no
+ * place in a policy document).
+ */
+const isReservedHeader = nameTest(NEVER_FORWARDED.prefixes, [
+  ...NEVER_FORWARDED.names,
+  "content-length",
+  "authorization",
+  "cookie",
+]);
 
 /** Names other auth proxies use to tell an app who called: an origin that reads one trusts whatever a client sends. */
 const IDENTITY_LIKE_HEADER =

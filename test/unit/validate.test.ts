@@ -904,6 +904,25 @@ describe("more fixtures per code", () => {
       "reserved-header",
       `${RULE0}.headers.ward-principal`,
     ],
+    // What forwardHeaders may not name, a rule may not set either: it reaches the origin just the same.
+    [
+      "Next.js middleware marker (CVE-2025-29927)",
+      (d) => (rule0(d).headers = { "X-Middleware-Subrequest": "middleware" }),
+      "reserved-header",
+      `${RULE0}.headers.X-Middleware-Subrequest`,
+    ],
+    [
+      "Envoy path override",
+      (d) => (rule0(d).headers = { "x-envoy-original-path": "/admin" }),
+      "reserved-header",
+      `${RULE0}.headers.x-envoy-original-path`,
+    ],
+    [
+      "client-ip",
+      (d) => (rule0(d).headers = { "client-ip": "10.0.0.1" }),
+      "reserved-header",
+      `${RULE0}.headers.client-ip`,
+    ],
     [
       "24:00 to 00:00",
       (d) => (rule0(d).when = { time: { hours: { from: "24:00", to: "00:00" } } }),
