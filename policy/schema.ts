@@ -9,6 +9,7 @@ import {
 } from "./access-limits.ts";
 import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
+import { publicJwk } from "./jwk-schema.ts";
 import { MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
 import { SharedSignals } from "./ssf/schema.ts";
@@ -380,7 +381,7 @@ const httpsUrl = z.url({ protocol: /^https$/, hostname: z.regexes.domain }).refi
 const inlineJwks = z
   .object({
     keys: z
-      .array(z.record(z.string(), z.unknown()))
+      .array(publicJwk)
       .min(1)
       .max(100)
       .describe("public JWKs; a SPIFFE trust bundle marks its JWT keys use: jwt-svid"),

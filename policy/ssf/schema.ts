@@ -2,6 +2,7 @@
 // acts on, and the audience they address this Ward environment with. Schema only; validate/ssf.ts checks what a
 // schema cannot (key material, algorithms, one transmitter per issuer). Kept apart from schema.ts, which imports it.
 import { z } from "zod";
+import { publicJwk } from "../jwk-schema.ts";
 import { SSF_EVENT_NAMES } from "./events.ts";
 
 /** The longest hold: one month, the longest session Access issues (policy/access-limits.ts). */
@@ -75,7 +76,7 @@ export const SsfTransmitter = z.strictObject({
     .optional()
     .describe("its signing keys, the jwks_uri of its SSF configuration (`ward ssf configuration` prints it)"),
   jwks: z
-    .strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(16) })
+    .strictObject({ keys: z.array(publicJwk).min(1).max(16) })
     .optional()
     .describe("or its public signing keys inline (a JWK Set), instead of jwksUri"),
   algorithms: z
