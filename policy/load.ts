@@ -1,6 +1,7 @@
 // Policy text (YAML or JSON) -> validated document -> compiled policy, in one call for the CLI and Worker.
 import { buildIndexes, compilePolicy, type CompiledPolicy } from "./compile.ts";
 import type { Issue } from "./issues.ts";
+import { invisibleInText, invisibleInValue } from "./invisible-text.ts";
 import { firstRepeatedMember } from "./json-members.ts";
 import { protoKeyPath } from "./validate/proto-key.ts";
 import { writtenAsJson } from "./stored-version.ts";
@@ -60,6 +61,29 @@ function parseJson(text: string): ParseResult | undefined {
  * are an error rather than last-one-wins, in either.
  */
 export function parsePolicyText(text: string, options: ParseOptions = {}): ParseResult {
+  const parsed = parseText(text, options);
+  // Checks added for text as written: a version stored before them loads as it always did.
+  if (!parsed.ok || options.stored) return parsed;
+  const inText = invisibleInText(text);
+  if (inText)
+    return syntaxIssue(
+      `invisible or direction-changing character ${inText.code} at line ${inText.line}: a reviewer cannot see it, so a policy may not hold it`,
+    );
+  const inValue = invisibleInValue(parsed.value);
+  if (inValue)
+    return {
+      ok: false,
+      issue: {
+        severity: "error",
+        code: "invalid-format",
+        path: inValue.path,
+        message: `holds ${inValue.code}, an invisible, control or direction-changing character (written as an escape): a reviewer cannot see it`,
+      },
+    };
+  return parsed;
+}
+
+function parseText(text: string, options: ParseOptions): ParseResult {
   const control = CONTROL.exec(text);
   if (control) {
     const line = text.slice(0, control.index).split("\n").length;
