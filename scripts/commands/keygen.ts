@@ -1,19 +1,65 @@
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { exportJWK, generateKeyPair } from "jose";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 
-export const usage = `ward keygen [--kid KID]
+export const usage = `ward keygen [--kid KID] [--add-to FILE]
     print a new ES256 signing key as the JWK set ASSERTION_SIGNING_KEYS holds
-    (ward keygen | npx wrangler secret put ASSERTION_SIGNING_KEYS --env ENV)`;
+    (ward keygen | npx wrangler secret put ASSERTION_SIGNING_KEYS --env ENV); --add-to: the set in FILE with
+    the new key after its keys, the first step of a rotation (docs/origin-assertion.md)`;
+
+type Jwk = Record<string, unknown>;
+
+/**
+ * The set a rotation starts from, as the secret holds it (Cloudflare never gives a secret back: the operator
+ * keeps it): private P-256 keys, each with its own kid, as the Worker requires (worker/origin/assertion.ts).
+ */
+async function keySet(file: string): Promise<Jwk[]> {
+  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(`--add-to ${file}: cannot read it: ${error.code ?? String(error)}`, EXIT.failed);
+  });
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(text) as { keys?: unknown }).keys;
+  } catch {
+    keys = undefined;
+  }
+  const usable =
+    Array.isArray(keys) &&
+    keys.length > 0 &&
+    keys.every(
+      (k: Jwk) =>
+        k !== null &&
+        typeof k === "object" &&
+        k.kty === "EC" &&
+        k.crv === "P-256" &&
+        typeof k.d === "string" &&
+        typeof k.kid === "string",
+    );
+  if (!usable)
+    throw new CliError(
+      `--add-to ${file}: not a set ASSERTION_SIGNING_KEYS holds ({"keys":[private P-256 JWKs with kid, ...]}, as ward keygen prints it)`,
+      EXIT.failed,
+    );
+  return keys as Jwk[];
+}
 
 export async function keygenCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { kid: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { kid: { type: "string" }, "add-to": { type: "string" } },
+  });
   if (positionals.length > 0) throw new CliError(`unexpected ${positionals[0]}\n${usage}`);
   // The day, for people, and random hex, so two keys made the same day never share a kid (Ward refuses that).
   const kid = values.kid ?? `${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
   if (!/^[\w.-]{1,64}$/.test(kid)) throw new CliError(`--kid ${kid}: letters, digits, ".", "-" and "_" only`);
+  const existing = values["add-to"] === undefined ? [] : await keySet(values["add-to"]);
+  if (existing.some((k) => k.kid === kid))
+    throw new CliError(`--kid ${kid}: ${values["add-to"]} has a key with that kid already`, EXIT.failed);
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
-  io.out(JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid, alg: "ES256", use: "sig" }] }));
+  // Last: the first key keeps signing until the new one is moved first (once origins have its public key).
+  io.out(JSON.stringify({ keys: [...existing, { ...(await exportJWK(privateKey)), kid, alg: "ES256", use: "sig" }] }));
   return EXIT.ok;
 }

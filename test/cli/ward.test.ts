@@ -684,4 +684,36 @@ describe("ward keygen", () => {
     },
     TIMEOUT,
   );
+
+  it(
+    "--add-to prints the kept set with a new key last, the first step of a rotation; refuses what is no such set",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "ward-keygen-"));
+      try {
+        const current = join(dir, "keys.json");
+        writeFileSync(current, ward("keygen", "--kid", "old").stdout);
+        const rotated = ward("keygen", "--add-to", current, "--kid", "new");
+        expect(rotated.status).toBe(0);
+        const keys = (JSON.parse(rotated.stdout) as { keys: Record<string, string>[] }).keys;
+        expect(keys.map((k) => k.kid)).toEqual(["old", "new"]);
+        expect(keys[0]).toEqual((JSON.parse(readFileSync(current, "utf8")) as { keys: unknown[] }).keys[0]);
+        expect(keys[1]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+        expect(keys[1]!.d).toBeTruthy();
+        const again = ward("keygen", "--add-to", current, "--kid", "old");
+        expect(again.status).toBe(1);
+        expect(again.stderr).toContain("has a key with that kid already");
+        writeFileSync(
+          current,
+          JSON.stringify({ keys: [{ kty: "EC", crv: "P-256", kid: "public-only", x: "a", y: "b" }] }),
+        );
+        const publicOnly = ward("keygen", "--add-to", current);
+        expect(publicOnly.status).toBe(1);
+        expect(publicOnly.stderr).toContain("not a set ASSERTION_SIGNING_KEYS holds");
+        expect(ward("keygen", "--add-to", join(dir, "absent.json")).stderr).toContain("cannot read it: ENOENT");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    TIMEOUT,
+  );
 });
