@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appendFileSync } from "node:fs";
 import { CliError, EXIT } from "../cli-error.ts";
+import { checkAppendable } from "../output-file.ts";
 import type { Io } from "../io.ts";
 import { compilePolicyText, printIssues, readPolicyText } from "../policy-file.ts";
 import { withAccessOverrides } from "../dev/access-overrides.ts";
@@ -144,6 +145,7 @@ async function printDemo(url: URL, io: Io): Promise<void> {
 
 export async function devCommand(args: string[], io: Io): Promise<number> {
   const options = parseDevArgs(args);
+  if (options.log) checkAppendable("--log", options.log);
   const { policy, text, label } = await devPolicy(options, io);
   const isDemo = options.file === DEMO_POLICY;
   const gateway = await startLocalGateway({

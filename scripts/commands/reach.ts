@@ -1,9 +1,9 @@
-import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { reach, reachReport, unknownGrantTargets, type TimedGrant } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readGrants } from "../grants/read.ts";
 import type { Io } from "../io.ts";
+import { writeOutput } from "../output-file.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 import { reachHtml } from "../reach/html.ts";
 import { reachJson, reachText } from "../reach/text.ts";
@@ -37,7 +37,7 @@ export async function reachCommand(args: string[], io: Io): Promise<number> {
         ? reachJson(report, { policy: file, policyVersion: policy.version, grants: grants.length })
         : reachText(report).join("\n");
   if (values.out) {
-    await writeFile(values.out, `${text}\n`);
+    await writeOutput("--out", values.out, `${text}\n`);
     io.err(`wrote ${values.out}`);
   } else {
     io.out(text);
