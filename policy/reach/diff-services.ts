@@ -7,7 +7,9 @@
 // - paths matched case-sensitively again: `/ADMIN` escapes a deny on `/admin` at an origin that serves both
 //   alike; matched whatever their case: allow rules also take requests in other cases. Either way reach changes;
 // - a client certificate no longer required: callers without one reach the rules;
-// - forwarded headers added: the origin sees more of what clients send (an `authorization` its own login reads).
+// - forwarded headers added: the origin sees more of what clients send (an `authorization` its own login reads);
+// - headers a rule sets, added or changed: the origin is told more about every caller the rule admits;
+// - a rate limit made failOpen: it admits requests uncounted while its store cannot answer.
 import type { ServiceSettings } from "./model.ts";
 import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
@@ -78,6 +80,31 @@ function changesOf(name: string, o: ServiceSettings, n: ServiceSettings): Settin
   for (const route of o.websockets)
     if (!n.websockets.has(route))
       changes.push({ kind: "websocket", change: `${route}: WebSocket upgrades no longer allowed`, widens: false });
+  // What a rule sets on what it forwards is what the origin is told: a header added or changed may give every
+  // caller the rule admits more at an origin that reads it (a role, a user name). Taken away, it is listed.
+  for (const [rule, headers] of n.ruleHeaders) {
+    const before = o.ruleHeaders.get(rule) ?? [];
+    const added = headers.filter((h) => !before.includes(h));
+    if (added.length > 0)
+      changes.push({ kind: "rule headers", change: `${rule}: + ${added.join(", ")}`, widens: true });
+  }
+  for (const [rule, headers] of o.ruleHeaders) {
+    const after = n.ruleHeaders.get(rule) ?? [];
+    const removed = headers.filter((h) => !after.includes(h));
+    if (removed.length > 0)
+      changes.push({ kind: "rule headers", change: `${rule}: - ${removed.join(", ")}`, widens: false });
+  }
+  // failOpen admits requests uncounted while the rate-limit store cannot answer: a limit that may not hold.
+  for (const rule of n.failOpen)
+    if (!o.failOpen.has(rule))
+      changes.push({
+        kind: "rate limit",
+        change: `${rule}: failOpen (admits uncounted requests when the limit cannot be checked)`,
+        widens: true,
+      });
+  for (const rule of o.failOpen)
+    if (!n.failOpen.has(rule))
+      changes.push({ kind: "rate limit", change: `${rule}: no longer failOpen`, widens: false });
   return changes;
 }
 

@@ -105,4 +105,8 @@ export interface ServiceSettings {
   forwardHeaders: ReadonlyMap<string, readonly string[]>;
   /** Routes (`service/route`) whose allowed GET requests may upgrade to a WebSocket. */
   websockets: ReadonlySet<string>;
+  /** Headers each allow rule (`service/route/rule`) sets on what it forwards, `name: value` lines, names lower case. */
+  ruleHeaders: ReadonlyMap<string, readonly string[]>;
+  /** Rules (`service/route/rule`) whose rate limit admits requests uncounted when its store cannot answer. */
+  failOpen: ReadonlySet<string>;
 }

@@ -10,6 +10,8 @@ export interface SettingChange {
     | "path case"
     | "certificate"
     | "forwarded headers"
+    | "rule headers"
+    | "rate limit"
     | "websocket"
     | "route"
     | "admin"

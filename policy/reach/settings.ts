@@ -2,6 +2,7 @@
 // from and how long their tokens count (certificates, Access, workload tokens: token-settings.ts), which
 // identity pairs a binding admits (and which rules name which binding), and each service's hosts, origin,
 // mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
+import { ruleId } from "../compile.ts";
 import { durationSeconds } from "../duration.ts";
 import { normaliseHex } from "../identity.ts";
 import { issuerKeyText, readIssuerCertificate } from "../issuer-certificate.ts";
@@ -78,6 +79,27 @@ function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {
     // `websocket: {}` (limits only) allows upgrades too; only `false` or nothing does not.
     websockets: new Set(
       service.routes.filter((r) => r.websocket !== undefined && r.websocket !== false).map((r) => `${name}/${r.id}`),
+    ),
+    ruleHeaders: new Map(
+      service.routes.flatMap((route) =>
+        route.rules.flatMap((rule, i) =>
+          rule.headers
+            ? [
+                [
+                  `${name}/${route.id}/${ruleId(rule, i)}`,
+                  Object.entries(rule.headers)
+                    .map(([header, value]) => `${header.toLowerCase()}: ${value}`)
+                    .sort(compare),
+                ] as const,
+              ]
+            : [],
+        ),
+      ),
+    ),
+    failOpen: new Set(
+      service.routes.flatMap((route) =>
+        route.rules.flatMap((rule, i) => (rule.rateLimit?.failOpen ? [`${name}/${route.id}/${ruleId(rule, i)}`] : [])),
+      ),
     ),
   };
 }
