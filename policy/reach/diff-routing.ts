@@ -140,14 +140,46 @@ export function routingChanges(
   const changes: SettingChange[] = [];
   for (const service of [...services].sort(compare)) {
     const [oldRoutes, newRoutes] = [was.byService.get(service)!, now.byService.get(service)!];
+    const [oldSettings, newSettings] = [before.settings.services.get(service)!, after.settings.services.get(service)!];
     /** By the pair of routes: an example request and the principals that may get in. */
     const moved = new Map<string, { from?: string; to: string; example: string; principals: Set<string> }>();
+    /** By the pair of routes: what the route it moved to forwards that the one it left did not. */
+    const carried = new Map<
+      string,
+      { from: string; to: string; example: string; headers: Set<string>; upgrades: boolean }
+    >();
     for (const segments of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens))) {
       const [oldMatching, newMatching] = [matching(oldRoutes, segments), matching(newRoutes, segments)];
       for (const method of METHODS) {
         const from = chooseRoute(oldMatching, method)?.info;
         const to = chooseRoute(newMatching, method)?.info;
         if (!to || from?.route === to.route) continue;
+        // Allowed there as before, a request is forwarded as the new route forwards: more of the client's
+        // headers, or an upgrade to a WebSocket, reach the origin (a request that reached no route was refused,
+        // and who gets in through the new one is listed below).
+        if (from && now.grantsOn(to, method).size > 0) {
+          const left = oldSettings.forwardHeaders.get(from.route) ?? [];
+          const headers = (newSettings.forwardHeaders.get(to.route) ?? []).filter((h) => !left.includes(h));
+          const upgrades =
+            method === "GET" && newSettings.websockets.has(to.route) && !oldSettings.websockets.has(from.route);
+          if (headers.length > 0 || upgrades) {
+            const key = `${from.route} ${to.route}`;
+            let entry = carried.get(key);
+            if (!entry)
+              carried.set(
+                key,
+                (entry = {
+                  from: from.route,
+                  to: to.route,
+                  example: `${method} ${pathOf(segments)}`,
+                  headers: new Set(),
+                  upgrades: false,
+                }),
+              );
+            for (const h of headers) entry.headers.add(h);
+            entry.upgrades ||= upgrades;
+          }
+        }
         const oldGrants = was.grantsOn(from, method);
         const gaining = [...now.grantsOn(to, method)].filter(([principal, grants]) => {
           if (reported(principal, to.route, method)) return false;
@@ -172,6 +204,17 @@ export function routingChanges(
           );
         for (const [principal] of gaining) entry.principals.add(principal);
       }
+    }
+    for (const c of [...carried.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from, b.from))) {
+      const moving = `${c.example} (and the like) now reaches ${c.to} (was ${c.from})`;
+      if (c.headers.size > 0)
+        changes.push({
+          kind: "forwarded headers",
+          change: `${moving}, which forwards + ${[...c.headers].sort(compare).join(", ")}`,
+          widens: true,
+        });
+      if (c.upgrades)
+        changes.push({ kind: "websocket", change: `${moving}, which allows WebSocket upgrades`, widens: true });
     }
     for (const m of [...moved.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from ?? "", b.from ?? ""))) {
       const was = m.from ? `was ${m.from}` : "reached no route";

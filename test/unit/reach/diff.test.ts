@@ -485,3 +485,62 @@ describe("diffReach", () => {
     ]);
   });
 });
+
+describe("diffReach: requests moved to a route that forwards more", () => {
+  // From a review: OLD has /a and /{*} (which forwards Authorization and allows upgrades), both public; NEW drops
+  // /a. GET /a now reaches the origin with the client's Authorization and may upgrade, and no grant changed.
+  const doc = (withA: boolean) => ({
+    version: 1,
+    metadata: { environment: "dev", owners: ["security@example.com"] },
+    identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
+    services: {
+      app: {
+        hosts: ["app.example.com"],
+        origin: { tunnel: "APP" },
+        owner: "team@example.com",
+        routes: [
+          ...(withA
+            ? [
+                {
+                  id: "a",
+                  methods: ["GET"],
+                  path: "/a",
+                  rules: [{ id: "all", effect: "allow", principals: [{ public: true }] }],
+                },
+              ]
+            : []),
+          {
+            id: "b",
+            methods: ["GET"],
+            path: "/{*}",
+            forwardHeaders: ["authorization"],
+            websocket: true,
+            rules: [{ id: "all", effect: "allow", principals: [{ public: true }] }],
+          },
+        ],
+      },
+    },
+  });
+
+  it("lists what the new route forwards and allows beyond the old one's, as widenings", async () => {
+    const [before, after] = [await loadPolicy(JSON.stringify(doc(true))), await loadPolicy(JSON.stringify(doc(false)))];
+    if (!before.ok || !after.ok) throw new Error("invalid");
+    const diff = diffReach(reach(before.policy), reach(after.policy));
+    expect(diff.settings.filter((s) => s.kind === "forwarded headers" || s.kind === "websocket")).toEqual([
+      {
+        kind: "forwarded headers",
+        change: "GET /a (and the like) now reaches app/b (was app/a), which forwards + authorization",
+        widens: true,
+      },
+      {
+        kind: "websocket",
+        change: "GET /a (and the like) now reaches app/b (was app/a), which allows WebSocket upgrades",
+        widens: true,
+      },
+    ]);
+    expect(diffWidens(diff)).toBe(true);
+    // The other way, nothing more is forwarded: no such line.
+    const back = diffReach(reach(after.policy), reach(before.policy));
+    expect(back.settings.filter((s) => s.kind === "forwarded headers" || s.kind === "websocket")).toEqual([]);
+  });
+});
