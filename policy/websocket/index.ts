@@ -9,7 +9,9 @@ export {
   type WebSocketOutcome,
 } from "./upgrade.ts";
 export {
+  checkSeconds,
   DEFAULT_CHECK_SECONDS,
+  MAX_CHECK_SECONDS,
   DEFAULT_IDLE_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
   MAX_IDLE_SECONDS,

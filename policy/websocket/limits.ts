@@ -18,6 +18,16 @@ export const MAX_IDLE_SECONDS = 86_400;
  * its copies (denylist 2 s, policy 5 s), it bounds how long access outlives its end: operations.md.
  */
 export const DEFAULT_CHECK_SECONDS = 2;
+/**
+ * The longest interval WEBSOCKET_CHECK_SECONDS is read as (a minute): access outlives its end by up to this, and
+ * a timer's delay past 2^31 ms would fire at once, over and over, instead of never.
+ */
+export const MAX_CHECK_SECONDS = 60;
+
+/** WEBSOCKET_CHECK_SECONDS as the gateway applies it: a positive number up to MAX_CHECK_SECONDS, else the default. */
+export function checkSeconds(text: string | undefined): number {
+  return Math.min(positiveSetting(text) ?? DEFAULT_CHECK_SECONDS, MAX_CHECK_SECONDS);
+}
 
 /** A route's `websocket` setting as the gateway applies it. */
 export interface WebSocketLimits {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   accessEnded,
   applyUpgrade,
+  checkSeconds,
   closeFrame,
   countsTowardQuarantine,
   evaluate,
@@ -101,6 +102,12 @@ describe("routeWebSocket and websocketLimits", () => {
       maxMessageBytes: 32 * 1024 * 1024,
       idleSeconds: 86_400,
     });
+  });
+
+  it("reads WEBSOCKET_CHECK_SECONDS as a positive number up to a minute (a timer past 2^31 ms fires at once)", () => {
+    expect([undefined, "", "0", "-3", "abc", "5", "0.5", "60", "61", "1e12", "Infinity"].map(checkSeconds)).toEqual([
+      2, 2, 2, 2, 2, 5, 0.5, 60, 60, 60, 2,
+    ]);
   });
 });
 

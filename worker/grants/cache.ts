@@ -20,9 +20,13 @@ function snapshotOf(service: string): RefreshingSnapshot<TimedGrant[]> {
   return snapshot;
 }
 
-function refreshMs(env: Env): number {
+/**
+ * GRANTS_REFRESH_SECONDS in ms: at most half of MAX_STALE_MS, since a copy older than that is not honoured at all
+ * (a longer interval would leave every grant unusable for most of each one).
+ */
+export function grantsRefreshMs(env: Pick<Env, "GRANTS_REFRESH_SECONDS">): number {
   const seconds = Number(env.GRANTS_REFRESH_SECONDS ?? "2");
-  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000;
+  return Math.min((Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000, MAX_STALE_MS / 2);
 }
 
 async function load(env: Env, service: string, snapshot: RefreshingSnapshot<TimedGrant[]>, now: number): Promise<void> {
@@ -45,7 +49,7 @@ export async function grantsFor(env: Env, service: string, now: number): Promise
 export async function readableGrants(env: Env, service: string, now: number): Promise<TimedGrant[] | undefined> {
   const snapshot = snapshotOf(service);
   const age = snapshot.age(now);
-  if (age >= refreshMs(env)) {
+  if (age >= grantsRefreshMs(env)) {
     // Only denied requests get here. With no copy, each reads for itself; with one, one of them re-reads
     // (and waits for it) while the others use the copy they have (refreshing-snapshot.ts).
     const read =

@@ -7,7 +7,7 @@ import {
   upgradeKind,
   websocketCloseLine,
   websocketLimits,
-  DEFAULT_CHECK_SECONDS,
+  checkSeconds,
   type CompiledPolicy,
   type CredentialSeen,
   type Decision,
@@ -94,7 +94,7 @@ export function openWebSocket(u: Upgraded): Response {
     },
     requestId: u.requestId,
     directoryAsOf: u.directoryAsOf,
-    checkMs: (positiveSetting(u.env.WEBSOCKET_CHECK_SECONDS) ?? DEFAULT_CHECK_SECONDS) * 1000,
+    checkMs: checkSeconds(u.env.WEBSOCKET_CHECK_SECONDS) * 1000,
     idleMs: limits.idleSeconds * 1000,
     waitUntil: u.waitUntil,
   });

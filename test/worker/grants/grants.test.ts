@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { consumeGrant, grantsFor } from "../../../worker/grants/cache.ts";
+import { consumeGrant, grantsFor, grantsRefreshMs } from "../../../worker/grants/cache.ts";
 import { grantsShard, MAX_ACTIVE_GRANTS, type GrantRecord } from "../../../worker/grants/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
@@ -364,6 +364,15 @@ describe("how many grants a service may have active", () => {
     expect((await store.create(one(limit), "test", now)).ok).toBe(true);
     expect((await store.create(one(limit + 1), "test", now + HOUR)).ok).toBe(true);
   }, 60_000);
+});
+
+describe("GRANTS_REFRESH_SECONDS", () => {
+  it("is read as at most 15 s: a copy older than 30 s is not honoured, so a longer interval left grants unusable", () => {
+    const ms = (value?: string) => grantsRefreshMs({ GRANTS_REFRESH_SECONDS: value });
+    expect([ms(), ms("0"), ms("5"), ms("abc"), ms("-1"), ms("15"), ms("60"), ms("1e12")]).toEqual([
+      2000, 0, 5000, 2000, 2000, 15_000, 15_000, 15_000,
+    ]);
+  });
 });
 
 describe("break-glass", () => {
