@@ -36,10 +36,18 @@ function securityEvents(doc: PolicyDocument): string[] {
   const signals = doc.sharedSignals;
   if (!signals) return [];
   const lines = [`audience ${signals.audience}`];
+  // How long an event refuses its subject: shorter, a person is let in sooner after the next one.
+  if (signals.holdFor !== undefined) lines.push(`hold for ${signals.holdFor}`);
+  const sorted = (list: readonly string[]) => [...list].sort(compare).join(", ");
   for (const [name, t] of Object.entries(signals.transmitters)) {
     const at = `transmitter ${name}`;
-    lines.push(`${at}: issuer ${t.issuer}`, `${at}: events ${[...t.events].sort(compare).join(", ")}`);
+    lines.push(`${at}: issuer ${t.issuer}`, `${at}: events ${sorted(t.events)}`);
     lines.push(t.jwksUri ? `${at}: keys from ${t.jwksUri}` : `${at}: keys inline ${JSON.stringify(t.jwks)}`);
+    if (t.algorithms !== undefined) lines.push(`${at}: algorithms ${sorted(t.algorithms)}`);
+    if (t.subIssuers !== undefined) lines.push(`${at}: subject issuers ${sorted(t.subIssuers)}`);
+    if (t.authorization !== undefined) lines.push(`${at}: pushes carry the secret ${t.authorization}`);
+    if (t.criticalSubjectMembers !== undefined)
+      lines.push(`${at}: critical subject members ${sorted(t.criticalSubjectMembers)}`);
     if (t.poll) lines.push(`${at}: poll ${t.poll.endpoint} with ${t.poll.authorization}`);
   }
   return lines.sort(compare);

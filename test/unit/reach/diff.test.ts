@@ -279,6 +279,26 @@ describe("diffReach", () => {
       expect(await settings(signals(), signals("https://idp.example.com/poll"))).toEqual([
         "- security events: - transmitter idp: poll https://idp.example.com/poll with SSF_IDP_POLL",
       ]);
+      // The rest of a transmitter's terms, and how long an event holds, are listed too (from a review: holdFor
+      // 24h -> 1s printed nothing). Each can only refuse people sooner or later, never let anyone in.
+      const terms = (d: Doc) => {
+        signals()(d);
+        const ss = (d as unknown as { sharedSignals: Record<string, any> }).sharedSignals;
+        ss.holdFor = "1s";
+        Object.assign(ss.transmitters.idp, {
+          algorithms: ["ES256", "RS256"],
+          subIssuers: ["https://okta.example.com"],
+          authorization: "SSF_IDP_PUSH",
+          criticalSubjectMembers: ["user"],
+        });
+      };
+      expect(await settings(terms, signals())).toEqual([
+        "- security events: + hold for 1s",
+        "- security events: + transmitter idp: algorithms ES256, RS256",
+        "- security events: + transmitter idp: critical subject members user",
+        "- security events: + transmitter idp: pushes carry the secret SSF_IDP_PUSH",
+        "- security events: + transmitter idp: subject issuers https://okta.example.com",
+      ]);
     });
 
     it("Access tokens that count for longer widen; for less, narrow", async () => {
