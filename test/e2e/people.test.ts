@@ -71,7 +71,7 @@ describe("people in a browser", () => {
     expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(requestId).toBe(await response.headerValue("ward-request-id"));
     // Never framed by another page, never sniffed as anything but HTML.
-    expect(await response.headerValue("content-security-policy")).toBe("frame-ancestors 'none'");
+    expect(await response.headerValue("content-security-policy")).toBe("frame-ancestors 'none'; sandbox");
     expect(await response.headerValue("x-content-type-options")).toBe("nosniff");
     const text = await page.locator("body").innerText();
     expect(text).toContain("#help-wiki on chat, or it-helpdesk@example.com");

@@ -60,6 +60,12 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       };
       return pump();
     }
+    if (req.url?.startsWith("/__coop")) {
+      // An app page that isolates itself as Ward's pages do: COOP same-origin on both would put them in one
+      // browsing context group, where a script of this page could read a Ward page it opened.
+      res.writeHead(200, { "content-type": "text/html", "cross-origin-opener-policy": "same-origin" });
+      return void res.end("<!doctype html><title>app</title><p>an app page with COOP same-origin</p>");
+    }
     if (req.url?.startsWith("/__redirect")) {
       // `?to=`: the Location to send, as given (the forms browsers resolve to another host); repeated, one
       // Location field each. `?refresh=`: a Refresh header too. `?cookie=`: a Set-Cookie field each.

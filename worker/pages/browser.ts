@@ -76,13 +76,17 @@ export function isBrowserNavigation(request: Request): boolean {
  * The headers of every page Ward renders itself: never framed (another page cannot overlay it to have the person
  * click "Sign out" or read it through a frame), never read by the page that opened it (a script of an
  * application's pages opening /.ward/me in a window: COOP puts it in a browsing context group of its own unless
- * the opener sends the same policy), never sniffed as anything but HTML, never cached.
+ * the opener sends the same policy, and the CSP sandbox gives it an origin of its own even then), never sniffed
+ * as anything but HTML, never cached.
  */
 export function pageHeaders(requestId: string): Record<string, string> {
   return {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": "frame-ancestors 'none'",
+    // sandbox: the page gets an origin of its own (opaque), so no script of the host's other pages can read it
+    // through a window, even one in the same browsing context group (an app page that sends COOP same-origin
+    // too). The pages run no script and post no form; their links navigate the page itself.
+    "content-security-policy": "frame-ancestors 'none'; sandbox",
     "cross-origin-opener-policy": "same-origin",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",

@@ -31,7 +31,7 @@ describe("/.ward/me", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     // Never framed by another page (clickjacking "Sign out", or reading it through a frame), never sniffed.
-    expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'none'");
+    expect(res.headers.get("content-security-policy")).toBe("frame-ancestors 'none'; sandbox");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     // Nor read by a page of the same host that opened it in a window (from a review).
     expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
