@@ -9,6 +9,7 @@ import { otherSlash } from "../path-pattern.ts";
 import { METHODS } from "../schema.ts";
 import type { ReachMethod } from "./methods.ts";
 import { expandMethods } from "./methods.ts";
+import { widerTerms } from "./deciding-terms.ts";
 import { denyWho, looser } from "./looser.ts";
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
 import {
@@ -146,7 +147,15 @@ export function routingChanges(
     /** By the pair of routes: what the route it moved to forwards that the one it left did not. */
     const carried = new Map<
       string,
-      { from: string; to: string; example: string; headers: Set<string>; upgrades: boolean }
+      {
+        from: string;
+        to: string;
+        example: string;
+        headers: Set<string>;
+        upgrades: boolean;
+        ruleHeaders: Set<string>;
+        failOpen: boolean;
+      }
     >();
     for (const segments of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens))) {
       const [oldMatching, newMatching] = [matching(oldRoutes, segments), matching(newRoutes, segments)];
@@ -157,12 +166,25 @@ export function routingChanges(
         // Allowed there as before, a request is forwarded as the new route forwards: more of the client's
         // headers, or an upgrade to a WebSocket, reach the origin (a request that reached no route was refused,
         // and who gets in through the new one is listed below).
-        if (from && now.grantsOn(to, method).size > 0) {
+        const granted = now.grantsOn(to, method);
+        if (from && granted.size > 0) {
           const left = oldSettings.forwardHeaders.get(from.route) ?? [];
           const headers = (newSettings.forwardHeaders.get(to.route) ?? []).filter((h) => !left.includes(h));
           const upgrades =
             method === "GET" && newSettings.websockets.has(to.route) && !oldSettings.websockets.has(from.route);
-          if (headers.length > 0 || upgrades) {
+          // And for a principal granted on both, what the deciding rule there sets or leaves uncounted.
+          const ruleHeaders = new Set<string>();
+          let failOpen = false;
+          const [leftTerms, newTerms] = [oldSettings.deciding.get(from.route), newSettings.deciding.get(to.route)];
+          const oldGranted = was.grantsOn(from, method);
+          for (const principal of granted.keys()) {
+            const [o, n] = [leftTerms?.get(principal), newTerms?.get(principal)];
+            if (!o || !n || !oldGranted.has(principal)) continue;
+            const wider = widerTerms(o, n);
+            for (const line of wider.headers) ruleHeaders.add(line);
+            failOpen ||= wider.failOpen;
+          }
+          if (headers.length > 0 || upgrades || ruleHeaders.size > 0 || failOpen) {
             const key = `${from.route} ${to.route}`;
             let entry = carried.get(key);
             if (!entry)
@@ -174,10 +196,14 @@ export function routingChanges(
                   example: `${method} ${pathOf(segments)}`,
                   headers: new Set(),
                   upgrades: false,
+                  ruleHeaders: new Set(),
+                  failOpen: false,
                 }),
               );
             for (const h of headers) entry.headers.add(h);
             entry.upgrades ||= upgrades;
+            for (const line of ruleHeaders) entry.ruleHeaders.add(line);
+            entry.failOpen ||= failOpen;
           }
         }
         const oldGrants = was.grantsOn(from, method);
@@ -215,6 +241,14 @@ export function routingChanges(
         });
       if (c.upgrades)
         changes.push({ kind: "websocket", change: `${moving}, which allows WebSocket upgrades`, widens: true });
+      if (c.ruleHeaders.size > 0)
+        changes.push({
+          kind: "rule headers",
+          change: `${moving}, whose rule sets + ${[...c.ruleHeaders].sort(compare).join(", ")}`,
+          widens: true,
+        });
+      if (c.failOpen)
+        changes.push({ kind: "rate limit", change: `${moving}, whose rate limit may fail open`, widens: true });
     }
     for (const m of [...moved.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from ?? "", b.from ?? ""))) {
       const was = m.from ? `was ${m.from}` : "reached no route";

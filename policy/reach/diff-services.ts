@@ -8,10 +8,11 @@
 //   alike; matched whatever their case: allow rules also take requests in other cases. Either way reach changes;
 // - a client certificate no longer required: callers without one reach the rules;
 // - forwarded headers added: the origin sees more of what clients send (an `authorization` its own login reads);
-// - headers a rule sets, added or changed: the origin is told more about every caller the rule admits;
-// - a rate limit made failOpen: it admits requests uncounted while its store cannot answer.
+// - headers the deciding allow rule may set, added or changed: the origin is told more about callers it admits;
+// - a limit that always counted may now fail open: requests admitted uncounted while its store cannot answer.
 import type { ServiceSettings } from "./model.ts";
 import type { SettingChange } from "./setting-change.ts";
+import { widerTerms } from "./deciding-terms.ts";
 import { compare } from "./sort.ts";
 
 type Services = ReadonlyMap<string, ServiceSettings>;
@@ -80,32 +81,43 @@ function changesOf(name: string, o: ServiceSettings, n: ServiceSettings): Settin
   for (const route of o.websockets)
     if (!n.websockets.has(route))
       changes.push({ kind: "websocket", change: `${route}: WebSocket upgrades no longer allowed`, widens: false });
-  // What a rule sets on what it forwards is what the origin is told: a header added or changed may give every
-  // caller the rule admits more at an origin that reads it (a role, a user name). Taken away, it is listed.
-  for (const [rule, headers] of n.ruleHeaders) {
-    const before = o.ruleHeaders.get(rule) ?? [];
-    const added = headers.filter((h) => !before.includes(h));
-    if (added.length > 0)
-      changes.push({ kind: "rule headers", change: `${rule}: + ${added.join(", ")}`, widens: true });
-  }
-  for (const [rule, headers] of o.ruleHeaders) {
-    const after = n.ruleHeaders.get(rule) ?? [];
-    const removed = headers.filter((h) => !after.includes(h));
-    if (removed.length > 0)
-      changes.push({ kind: "rule headers", change: `${rule}: - ${removed.join(", ")}`, widens: false });
-  }
-  // failOpen admits requests uncounted while the rate-limit store cannot answer: a limit that may not hold.
-  for (const rule of n.failOpen)
-    if (!o.failOpen.has(rule))
-      changes.push({
-        kind: "rate limit",
-        change: `${rule}: failOpen (admits uncounted requests when the limit cannot be checked)`,
-        widens: true,
-      });
-  for (const rule of o.failOpen)
-    if (!n.failOpen.has(rule))
-      changes.push({ kind: "rate limit", change: `${rule}: no longer failOpen`, widens: false });
+  changes.push(...decidingChanges(o, n));
   return changes;
+}
+
+/**
+ * Per route and principal granted there in both, what the deciding allow rule may now set or leave uncounted
+ * (deciding-terms.ts), grouped by route and change. A principal granted anew is the grants' part.
+ */
+function decidingChanges(o: ServiceSettings, n: ServiceSettings): SettingChange[] {
+  const widened = new Map<string, { route: string; change: string; principals: string[]; widens: boolean }>();
+  const note = (route: string, change: string, principal: string, widens: boolean) => {
+    const key = `${route}\u0000${change}`;
+    const entry = widened.get(key);
+    if (entry) entry.principals.push(principal);
+    else widened.set(key, { route, change, principals: [principal], widens });
+  };
+  for (const [route, byPrincipal] of n.deciding) {
+    const before = o.deciding.get(route);
+    if (!before) continue;
+    for (const [principal, terms] of byPrincipal) {
+      const old = before.get(principal);
+      if (!old) continue;
+      const wider = widerTerms(old, terms);
+      if (wider.headers.length > 0) note(route, `+ ${wider.headers.join(", ")}`, principal, true);
+      if (wider.failOpen)
+        note(route, "its rate limit may now fail open (admit uncounted when it cannot be checked)", principal, true);
+      const narrower = widerTerms(terms, old);
+      if (narrower.headers.length > 0) note(route, `- ${narrower.headers.join(", ")}`, principal, false);
+    }
+  }
+  return [...widened.values()]
+    .sort((a, b) => compare(a.route, b.route) || compare(a.change, b.change))
+    .map((e) => ({
+      kind: e.change.startsWith("its rate limit") ? ("rate limit" as const) : ("rule headers" as const),
+      change: `${e.route} for ${e.principals.sort(compare).join(", ")}: ${e.change}`,
+      widens: e.widens,
+    }));
 }
 
 /** Services added, removed and changed, by name. */

@@ -1,5 +1,7 @@
 // What reach produces: every grant a policy makes as (principal, route, methods, rule), the deny rules that
 // may override them, every route, and the settings beside the routes that decide access too.
+import type { DecidingTerms } from "./deciding-terms.ts";
+
 export interface Grant {
   principal: string;
   service: string;
@@ -105,8 +107,6 @@ export interface ServiceSettings {
   forwardHeaders: ReadonlyMap<string, readonly string[]>;
   /** Routes (`service/route`) whose allowed GET requests may upgrade to a WebSocket. */
   websockets: ReadonlySet<string>;
-  /** Headers each allow rule (`service/route/rule`) sets on what it forwards, `name: value` lines, names lower case. */
-  ruleHeaders: ReadonlyMap<string, readonly string[]>;
-  /** Rules (`service/route/rule`) whose rate limit admits requests uncounted when its store cannot answer. */
-  failOpen: ReadonlySet<string>;
+  /** By route (`service/route`), then principal: what the allow rule that decides may set and count. */
+  deciding: ReadonlyMap<string, ReadonlyMap<string, DecidingTerms>>;
 }

@@ -2,13 +2,13 @@
 // from and how long their tokens count (certificates, Access, workload tokens: token-settings.ts), which
 // identity pairs a binding admits (and which rules name which binding), and each service's hosts, origin,
 // mode, certificate requirement and forwarded headers. `diffReach` compares them (diff-settings.ts).
-import { ruleId } from "../compile.ts";
 import { durationSeconds } from "../duration.ts";
 import { normaliseHex } from "../identity.ts";
 import { issuerKeyText, readIssuerCertificate } from "../issuer-certificate.ts";
 import { expandMatchers } from "../principals.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { requiresCertificate } from "./certificate.ts";
+import { decidingTerms } from "./deciding-terms.ts";
 import type { ReachSettings, ServiceSettings, TokenLimits } from "./model.ts";
 import { principalName } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
@@ -88,27 +88,7 @@ function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {
     websockets: new Set(
       service.routes.filter((r) => r.websocket !== undefined && r.websocket !== false).map((r) => `${name}/${r.id}`),
     ),
-    ruleHeaders: new Map(
-      service.routes.flatMap((route) =>
-        route.rules.flatMap((rule, i) =>
-          rule.headers
-            ? [
-                [
-                  `${name}/${route.id}/${ruleId(rule, i)}`,
-                  Object.entries(rule.headers)
-                    .map(([header, value]) => `${header.toLowerCase()}: ${value}`)
-                    .sort(compare),
-                ] as const,
-              ]
-            : [],
-        ),
-      ),
-    ),
-    failOpen: new Set(
-      service.routes.flatMap((route) =>
-        route.rules.flatMap((rule, i) => (rule.rateLimit?.failOpen ? [`${name}/${route.id}/${ruleId(rule, i)}`] : [])),
-      ),
-    ),
+    deciding: new Map(service.routes.map((route) => [`${name}/${route.id}`, decidingTerms(doc, route)])),
   };
 }
 

@@ -439,7 +439,7 @@ describe("diffReach", () => {
       // a rule adding remote-user: admin printed nothing and exited 0).
       const sre = (d: Doc) => grafana(d).routes[0]!.rules[0]!;
       expect(await settings((d) => (sre(d).headers = { "Remote-User": "admin" }))).toEqual([
-        "! rule headers: grafana/ui/sre: + remote-user: admin",
+        "! rule headers: grafana/ui for group:sre: + remote-user: admin",
       ]);
       expect(
         await settings(
@@ -447,25 +447,24 @@ describe("diffReach", () => {
           (d) => (sre(d).headers = { "remote-user": "viewer" }),
         ),
       ).toEqual([
-        "! rule headers: grafana/ui/sre: + remote-user: root",
-        "- rule headers: grafana/ui/sre: - remote-user: viewer",
+        "! rule headers: grafana/ui for group:sre: + remote-user: root",
+        "- rule headers: grafana/ui for group:sre: - remote-user: viewer",
       ]);
       expect(
         await settings(
           (d) => delete sre(d).headers,
           (d) => (sre(d).headers = { "x-team": "sre" }),
         ),
-      ).toEqual(["- rule headers: grafana/ui/sre: - x-team: sre"]);
+      ).toEqual(["- rule headers: grafana/ui for group:sre: - x-team: sre"]);
       // A rate limit made failOpen admits requests uncounted while its store cannot answer.
       const limited = (failOpen: boolean) => (d: Doc) => {
         sre(d).rateLimit = { limit: 10, period: "60s", key: "principal+route", failOpen };
       };
       expect(await settings(limited(true), limited(false))).toEqual([
-        "! rate limit: grafana/ui/sre: failOpen (admits uncounted requests when the limit cannot be checked)",
+        "! rate limit: grafana/ui for group:sre: its rate limit may now fail open (admit uncounted when it cannot be checked)",
       ]);
-      expect(await settings(limited(false), limited(true))).toEqual([
-        "- rate limit: grafana/ui/sre: no longer failOpen",
-      ]);
+      // Counted always again: narrower, and not listed (a limit's terms are otherwise not compared).
+      expect(await settings(limited(false), limited(true))).toEqual([]);
     });
 
     it("a service switched to audit mode, even one that grants nothing", async () => {
