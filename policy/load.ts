@@ -123,7 +123,7 @@ function parseText(text: string, options: ParseOptions): ParseResult {
 export function validatePolicyText(text: string, options: LoadOptions = {}): ValidationResult {
   const parsed = parsePolicyText(text, options);
   const validateOptions = {
-    ...(options.stored ? { maxRoutes: Number.POSITIVE_INFINITY } : {}),
+    ...(options.stored ? { maxRoutes: Number.POSITIVE_INFINITY, stored: true } : {}),
     ...(options.allIssuesUpTo === undefined ? {} : { allIssuesUpTo: options.allIssuesUpTo }),
   };
   return parsed.ok ? validatePolicy(parsed.value, validateOptions) : { ok: false, issues: [parsed.issue] };
@@ -157,7 +157,7 @@ export function loadStoredDocument(text: string, version: string): LoadResult {
     return { ok: false, issues: [{ severity: "error", code: "invalid-syntax", path: "(document)", message }] };
   }
   // Its warnings were shown when it was pushed; a cold isolate needs only to know it is still valid.
-  const validated = validatePolicy(value, { warnings: false, maxRoutes: Number.POSITIVE_INFINITY });
+  const validated = validatePolicy(value, { warnings: false, maxRoutes: Number.POSITIVE_INFINITY, stored: true });
   if (!validated.ok) return validated;
   return { ok: true, policy: buildIndexes(validated.policy, version), issues: validated.issues };
 }

@@ -25,8 +25,14 @@ export class Collector {
    * when pushed): checks that can only warn are skipped, and are not paid on a cold start.
    */
   readonly warnings: boolean;
-  constructor(warnings = true) {
+  /**
+   * A version already stored, not text as written: the errors added since it could have been pushed are not
+   * made (an upgrade must not stop the gateway loading the policy it runs); `ward validate` and a push make them.
+   */
+  readonly stored: boolean;
+  constructor(warnings = true, stored = false) {
     this.warnings = warnings;
+    this.stored = stored;
   }
 
   add(severity: Issue["severity"], code: IssueCode, path: string, message: string, hint?: string): void {

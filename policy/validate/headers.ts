@@ -55,6 +55,13 @@ const isReservedHeader = nameTest(NEVER_FORWARDED.prefixes, [
   "authorization",
   "cookie",
 ]);
+/** What a rule could not set before these were the same list: a stored version is held to this only. */
+const wasReservedHeader = nameTest(WARD_OWNED.prefixes, [
+  ...WARD_OWNED.names,
+  "content-length",
+  "authorization",
+  "cookie",
+]);
 
 /** Names other auth proxies use to tell an app who called: an origin that reads one trusts whatever a client sends. */
 const IDENTITY_LIKE_HEADER =
@@ -87,13 +94,14 @@ export function checkRuleHeaders(rule: Rule, path: string, out: Collector): void
   if (rule.effect === "deny" && rule.headers) {
     out.add("error", "headers-on-deny", `${path}.headers`, "a deny rule forwards nothing, so it cannot set headers");
   }
+  const reserved = out.stored ? wasReservedHeader : isReservedHeader;
   for (const header of Object.keys(rule.headers ?? {})) {
-    if (isReservedHeader(header)) {
+    if (reserved(header)) {
       out.add(
         "error",
         "reserved-header",
         `${path}.headers.${header}`,
-        `header "${header}" is reserved for Ward and Cloudflare`,
+        `header "${header}" is set by Ward or Cloudflare, or overrides what the policy decided: no rule sets it`,
       );
     }
   }

@@ -61,6 +61,8 @@ export interface ValidateOptions {
   maxRoutes?: number;
   /** Every schema issue of a document of up to this many values; a larger one's first (schema-pass.ts). */
   allIssuesUpTo?: number;
+  /** A version already stored: the checks added for text as written are not made (Collector.stored). */
+  stored?: boolean;
 }
 
 export function validatePolicy(input: unknown, options: ValidateOptions = {}): ValidationResult {
@@ -84,13 +86,15 @@ function validate(input: unknown, options: ValidateOptions): ValidationResult {
     if (tooMany) return { ok: false, issues: [...schemaIssues, tooMany] };
     return {
       ok: false,
-      issues: part ? [...schemaIssues, ...checkDocument(part.doc, warnings).map(part.restore)] : schemaIssues,
+      issues: part
+        ? [...schemaIssues, ...checkDocument(part.doc, warnings, options.stored ?? false).map(part.restore)]
+        : schemaIssues,
     };
   }
   // Checked first, alone: the other checks' own memory grows with the routes.
   const tooMany = tooManyRoutes(parsed.data, maxRoutes);
   if (tooMany) return { ok: false, issues: [tooMany] };
-  const issues = checkDocument(parsed.data, warnings);
+  const issues = checkDocument(parsed.data, warnings, options.stored ?? false);
   const errors = issues.some((i) => i.severity === "error");
   return errors ? { ok: false, issues } : { ok: true, policy: parsed.data, issues };
 }
@@ -104,8 +108,8 @@ function stoppedEarly(issues: Issue[]): Issue[] {
 }
 
 /** The checks beyond the schema, on a document that has its shape. */
-function checkDocument(doc: PolicyDocument, warnings: boolean): Issue[] {
-  const out = new Collector(warnings);
+function checkDocument(doc: PolicyDocument, warnings: boolean, stored: boolean): Issue[] {
+  const out = new Collector(warnings, stored);
   checkRegistry(doc, out);
   checkIssuers(doc, out);
   checkTokenIssuers(doc, out);

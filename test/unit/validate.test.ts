@@ -309,7 +309,7 @@ const FIXTURES = {
     change: (d) => (rule0(d).headers = { "X-Forwarded-For": "10.0.0.1" }),
     severity: "error",
     path: `${RULE0}.headers.X-Forwarded-For`,
-    message: 'header "X-Forwarded-For" is reserved for Ward and Cloudflare',
+    message: 'header "X-Forwarded-For" is set by Ward or Cloudflare, or overrides what the policy decided: no rule sets it',
   },
   "identity-header-forwarded": {
     change: (d) => (d.services.payments.forwardHeaders = ["X-User-Email"]),
