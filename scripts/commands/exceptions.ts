@@ -115,7 +115,7 @@ async function serviceOfGrant(target: AdminTarget, id: string): Promise<string> 
   // Ids are unique within a service only: one in force is the one meant; several, or none in force and several
   // ended, are the operator's to choose (from a review: the first found could be an ended grant elsewhere).
   const found = (reply.body as { grants: GrantRecord[] }).grants.filter((g) => g.id === id);
-  const active = found.filter((g) => g.status === "active");
+  const active = found.filter((g) => g.status === "active" || g.status === "used-up");
   const candidates = active.length > 0 ? active : found;
   if (candidates.length === 1) return candidates[0]!.service;
   if (candidates.length === 0)

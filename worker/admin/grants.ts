@@ -128,7 +128,7 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
     const kind = grant.kind === "break-glass" ? "break-glass grants" : "exceptions";
     return c.json(
       {
-        error: `${grant.service} already has ${created.limit} ${kind} in force (active, or used up and not yet expired), the most it may have: revoke those no longer needed, or change the policy`,
+        error: `${grant.service} already has ${created.limit} ${kind} in force (active, or used up and not yet expired), the most it may have: revoke those no longer needed (ward exceptions list, ward breakglass list), or change the policy`,
       },
       409,
     );

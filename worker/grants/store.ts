@@ -156,8 +156,16 @@ export class Grants extends DurableObject<Env> {
     return { ok: true, record: this.rows("WHERE id = ?", id)[0]! };
   }
 
+  /**
+   * The grants in force: active, and used up but not past notAfter (each still counts toward the cap, and the
+   * WebSockets that spent them last until then: revoking one frees its place); `includeClosed`: every grant.
+   */
   async list(includeClosed = false): Promise<GrantRecord[]> {
-    return this.rows(includeClosed ? "ORDER BY created_at" : "WHERE status = 'active' ORDER BY created_at");
+    if (includeClosed) return this.rows("ORDER BY created_at");
+    return this.rows(
+      "WHERE status = 'active' OR (status = 'used-up' AND not_after > ?) ORDER BY created_at",
+      Date.now(),
+    );
   }
 
   async events(grantId?: string): Promise<GrantEvent[]> {

@@ -315,7 +315,7 @@ describe("how many grants a service may have active", () => {
     const refused = await grantException(body);
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { error: string }).error).toBe(
-      `payments already has ${limit} exceptions in force (active, or used up and not yet expired), the most it may have: revoke those no longer needed, or change the policy`,
+      `payments already has ${limit} exceptions in force (active, or used up and not yet expired), the most it may have: revoke those no longer needed (ward exceptions list, ward breakglass list), or change the policy`,
     );
     expect((await store.list()).length).toBe(before);
 
@@ -359,6 +359,8 @@ describe("how many grants a service may have active", () => {
     }
     expect(await store.create(one(limit), "test", now)).toEqual({ ok: false, problem: "grants-full", limit });
     expect((await store.active(now)).length).toBe(limit);
+    // Listed as in force, so an operator told the service is full sees what fills it.
+    expect((await store.list()).filter((g) => g.status === "used-up")).toHaveLength(limit);
     // Revoked, a spent one frees its place; past its notAfter, none counts.
     expect((await store.revoke(spent!.id, "test", "spent cap", now))?.status).toBe("revoked");
     expect((await store.create(one(limit), "test", now)).ok).toBe(true);
