@@ -2,21 +2,23 @@
 // read for `ward doctor --secret-list FILE`, so that an operator can pipe it in rather than copy the names.
 import { CliError, EXIT } from "../cli-error.ts";
 
-/** Whatever wrangler wrote around the JSON (a warning before it, say) is skipped: the array is what counts. */
+/**
+ * Whatever wrangler wrote around the JSON (a warning before it, say) is skipped: the array is what counts, from a
+ * line that opens it to one that closes it (the output is small: every such pair is tried).
+ */
 function jsonArray(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    const lines = text.split(/\r?\n/);
-    const start = lines.findIndex((l) => l.trimEnd() === "[" || /^\[\s*[{\]]/.test(l));
-    const end = lines.findLastIndex((l) => /^\]\s*$/.test(l) || /[}\]]\s*\]\s*$/.test(l));
-    if (start < 0 || end < start) return undefined;
-    try {
-      return JSON.parse(lines.slice(start, end + 1).join("\n"));
-    } catch {
-      return undefined;
+  const lines = text.split(/\r?\n/);
+  const starts = lines.flatMap((l, i) => (l.trimStart().startsWith("[") ? [i] : []));
+  const ends = lines.flatMap((l, i) => (l.trimEnd().endsWith("]") ? [i] : []));
+  for (const start of starts)
+    for (const end of ends.filter((e) => e >= start).reverse()) {
+      try {
+        return JSON.parse(lines.slice(start, end + 1).join("\n"));
+      } catch {
+        // not this pair
+      }
     }
-  }
+  return undefined;
 }
 
 /** The secrets' names; an error naming `label` when the text is not such a list. */

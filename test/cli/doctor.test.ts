@@ -399,7 +399,7 @@ describe("ward doctor --secret-list: what wrangler secret list printed", () => {
     const run = await doctor(...good, "--secret-list", file);
     expect(codes(run)).toEqual(["error[secret-missing]"]);
     expect(run.out[0]).toContain("secret NOTIFY_WEBHOOK is not among the secrets given (ASSERTION_SIGNING_KEYS)");
-    writeFileSync(file, "[]\n");
+    writeFileSync(file, "\u25B2 [WARNING] something\n[]\n");
     const none = await doctor(...good, "--secret-list", file);
     expect(codes(none)).toEqual(["error[secret-missing]", "error[secret-missing]"]);
     expect(none.out[0]).toContain("is not among the secrets given (none)");
