@@ -1,22 +1,54 @@
 // Characters a reviewer cannot see, in policy text as written. A policy is reviewed as text: a deny on
 // "/admin\u200B" reads as a deny on /admin and matches nothing; a group name with a right-to-left override
-// displays as another (Trojan Source, CVE-2021-42574, where comments are the usual carrier); a soft hyphen or a
-// BOM vanishes. The control characters YAML itself forbids are refused before parsing (load.ts); these are
-// found in the text (comments included) and, since JSON and YAML escapes (`\u200b`) write them unseen, in every
-// key and string the text parses to.
+// displays as another (Trojan Source, CVE-2021-42574, where comments are the usual carrier); a soft hyphen, a
+// BOM, a tag character or a variation selector vanishes. The control characters YAML itself forbids are
+// refused before parsing (load.ts); these are found in the text (comments included) and, since JSON and YAML
+// escapes (`\u200b`) write them unseen, in every key and string the text parses to.
 import { UNSAFE } from "./clean-text.ts";
 
-/** Invisible format characters and bidirectional controls: soft hyphen, zero-width ones, word joiners, BOM. */
-const INVISIBLE = /[\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/u;
-
-/** In a parsed string: those, and what clean-text refuses in a name, but tab and line ends (a PEM, a block). */
-const UNSEEN_IN_VALUE = new RegExp(`${INVISIBLE.source}|(?![\\t\\n\\r])(?:${UNSAFE.source})`, "u");
+/**
+ * What no reader sees: the code points Unicode says to display as nothing (Default_Ignorable_Code_Point: zero-width
+ * ones, joiners, variation selectors, Hangul fillers, tag characters, ...), format characters, bidirectional
+ * controls, and the line separators (NEL, LS, PS) YAML does not break a line at but editors do.
+ */
+const UNSEEN = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Bidi_Control}\u0085\u2028\u2029]/u;
+/**
+ * In the text, comments included: all of them but the joiners and variation selectors emoji are written with
+ * (a comment cannot change what the policy says, except by reordering or breaking lines as shown).
+ */
+const UNSEEN_IN_TEXT = new RegExp(`(?![\\u200C\\u200D\\uFE00-\\uFE0F\\u{E0100}-\\u{E01EF}])${UNSEEN.source}`, "u");
+/** In a parsed string or key: all of them, and what clean-text refuses in a name, but tab and line ends (a PEM). */
+const UNSEEN_IN_VALUE = new RegExp(`${UNSEEN.source}|(?![\\t\\n\\r])(?:${UNSAFE.source})`, "gu");
+/** A zero-width (non-)joiner between letters is spelling (Persian, Indic scripts), not hiding: allowed there. */
+const JOINER_IN_WORD = /^[\p{L}\p{M}][\u200C\u200D][\p{L}\p{M}]$/u;
 
 const code = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
+/** The code point before `at` in `text` (a surrogate pair whole), or "". */
+function before(text: string, at: number): string {
+  if (at === 0) return "";
+  const low = text.charCodeAt(at - 1);
+  const start = low >= 0xdc00 && low <= 0xdfff && at >= 2 ? at - 2 : at - 1;
+  return String.fromCodePoint(text.codePointAt(start)!);
+}
+
+/** The first character of `text` no reader sees, but a joiner within a word. */
+function unseenIn(text: string): string | undefined {
+  UNSEEN_IN_VALUE.lastIndex = 0;
+  for (let found = UNSEEN_IN_VALUE.exec(text); found; found = UNSEEN_IN_VALUE.exec(text)) {
+    const char = found[0];
+    if (char === "\u200C" || char === "\u200D") {
+      const next = found.index + 1 < text.length ? String.fromCodePoint(text.codePointAt(found.index + 1)!) : "";
+      if (JOINER_IN_WORD.test(`${before(text, found.index)}${char}${next}`)) continue;
+    }
+    return char;
+  }
+  return undefined;
+}
+
 /** The first such character in the text as written: its code point and line. */
 export function invisibleInText(text: string): { code: string; line: number } | undefined {
-  const found = INVISIBLE.exec(text);
+  const found = UNSEEN_IN_TEXT.exec(text);
   if (!found) return undefined;
   return { code: code(found[0]), line: text.slice(0, found.index).split("\n").length };
 }
@@ -44,7 +76,7 @@ function pathOf(frames: readonly Frame[]): string {
  * hundreds of thousands): the path is spelt only for what is found.
  */
 export function invisibleInValue(value: unknown): { code: string; path: string } | undefined {
-  const unseen = (text: string) => UNSEEN_IN_VALUE.exec(text)?.[0];
+  const unseen = unseenIn;
   if (typeof value === "string") {
     const found = unseen(value);
     return found === undefined ? undefined : { code: code(found), path: "(document)" };
