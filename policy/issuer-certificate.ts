@@ -8,7 +8,9 @@ import {
   BasicConstraints,
   Certificate,
   id_ce_basicConstraints,
+  id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
+  KeyUsage,
   SubjectKeyIdentifier,
 } from "@peculiar/asn1-x509";
 
@@ -39,6 +41,9 @@ const EC_PUBLIC_KEY = "1.2.840.10045.2.1";
 const ED25519 = "1.3.101.112";
 /** A 2048-bit modulus and its exponent take at least this many bytes of RSAPublicKey DER (270 as usually written). */
 const MIN_RSA_KEY_BYTES = 260;
+
+/** keyCertSign (bit 5), in the first octet of keyUsage's BIT STRING, as openssl reads it (worker/identity/mtls.ts). */
+const KEY_CERT_SIGN = 0x04;
 
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -77,8 +82,17 @@ export function readIssuerCertificate(pem: string): IssuerCertificateRead {
     const extensions = parsed.tbsCertificate.extensions ?? [];
     const of = (id: string) => extensions.filter((e) => e.extnID === id);
     // A leaf's key signs no certificate: pinning one would match nothing, or a certificate it should not sign.
-    if (!of(id_ce_basicConstraints).some((e) => AsnConvert.parse(e.extnValue, BasicConstraints).cA))
+    const constraints = of(id_ce_basicConstraints);
+    if (constraints.length !== 1 || !AsnConvert.parse(constraints[0]!.extnValue, BasicConstraints).cA)
       return { ok: false, problem: "is not a CA's certificate (no basicConstraints with CA:TRUE)" };
+    // A key whose usage leaves out keyCertSign must not verify certificates (RFC 5280, 4.2.1.3).
+    const usages = of(id_ce_keyUsage);
+    if (usages.length > 1) return { ok: false, problem: "has keyUsage twice" };
+    if (
+      usages.length === 1 &&
+      ((new Uint8Array(AsnConvert.parse(usages[0]!.extnValue, KeyUsage).value)[0] ?? 0) & KEY_CERT_SIGN) === 0
+    )
+      return { ok: false, problem: "may not sign certificates (its keyUsage has no keyCertSign)" };
     const identifiers = of(id_ce_subjectKeyIdentifier);
     if (identifiers.length !== 1)
       return { ok: false, problem: "must carry one subjectKeyIdentifier (as RFC 5280 asks of every CA certificate)" };

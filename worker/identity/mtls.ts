@@ -213,6 +213,19 @@ interface SvidFields {
  */
 const SIGNING_KEY_USAGE_BITS = 0x04 | 0x02;
 
+/** Whether `der` is one SEQUENCE with a definite length (short or long form, minimal) that ends where it ends. */
+function singleDerSequence(der: Uint8Array): boolean {
+  if (der[0] !== 0x30 || der.length < 2) return false;
+  const first = der[1]!;
+  if (first < 0x80) return 2 + first === der.length;
+  const octets = first & 0x7f;
+  // 0x80 is BER's indefinite length; a leading zero octet, or a long form for what fits the short, is not DER.
+  if (octets === 0 || octets > 4 || der[2] === 0 || 2 + octets > der.length) return false;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + der[2 + i]!;
+  return length >= 0x80 && 2 + octets + length === der.length;
+}
+
 /** The certificate's DER from Cloudflare's certRFC9440, once its bytes are shown to hash to the verified fingerprint. */
 async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uint8Array | MtlsProblem> {
   const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
@@ -227,6 +240,9 @@ async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uin
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== fingerprint) return "fingerprint-mismatch";
+  // One DER structure, nothing after it: a BER form (an indefinite length) or trailing bytes may be split by
+  // the parser here otherwise than by the one that verified the chain.
+  if (!singleDerSequence(der)) return "unparseable-certificate";
   return der;
 }
 

@@ -7,6 +7,7 @@ import caPem from "../../fixtures/certs/ca.pem?raw";
 import ed25519CaPem from "../../fixtures/certs/issuer-keys/ed25519-ca.pem?raw";
 import ed25519LeafPem from "../../fixtures/certs/issuer-keys/ed25519-leaf.pem?raw";
 import forgedCheckoutPem from "../../fixtures/certs/issuer-keys/forged-checkout.pem?raw";
+import noKeyCertSignCaPem from "../../fixtures/certs/issuer-keys/no-keycertsign-ca.pem?raw";
 import p384CaPem from "../../fixtures/certs/issuer-keys/p384-ca.pem?raw";
 import p384LeafPem from "../../fixtures/certs/issuer-keys/p384-leaf.pem?raw";
 import rsaCaPem from "../../fixtures/certs/issuer-keys/rsa-ca.pem?raw";
@@ -138,8 +139,33 @@ describe("readIssuerCertificate", () => {
       ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "is not a certificate"],
       [CERTS.checkout, "is not a CA's certificate"],
       [rsaLeafPem, "is not a CA's certificate"],
+      // CA:TRUE, but keyUsage without keyCertSign: its key must not verify certificates (RFC 5280, 4.2.1.3).
+      [noKeyCertSignCaPem, "may not sign certificates (its keyUsage has no keyCertSign)"],
     ];
     for (const [pem, problem] of refusals)
       expect((readIssuerCertificate(pem) as { problem: string }).problem, pem.slice(0, 40)).toContain(problem);
+  });
+});
+
+describe("a client certificate's encoding", () => {
+  // From a review: asn1js reads BER, so trailing bytes or an indefinite length parsed; Ward's safety then rested
+  // on asn1js and Cloudflare's X.509 parser splitting every accepted byte string alike. Only DER counts now.
+  const derOf = (pem: string) => Uint8Array.from(atob(pem.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0));
+  const pemOf = (der: Uint8Array) =>
+    `-----BEGIN CERTIFICATE-----\n${btoa(String.fromCharCode(...der))}\n-----END CERTIFICATE-----\n`;
+  const checkout = derOf(CERTS.checkout);
+
+  it("is taken as DER, and refused with bytes after it or an indefinite (BER) length", async () => {
+    expect(await identity(pemOf(checkout), pinned)).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+    expect(await identity(pemOf(new Uint8Array([...checkout, 0x05, 0x00])), pinned)).toEqual({
+      ok: false,
+      problem: "unparseable-certificate",
+    });
+    expect([checkout[0], checkout[1]]).toEqual([0x30, 0x82]);
+    const ber = new Uint8Array([0x30, 0x80, ...checkout.subarray(4), 0x00, 0x00]);
+    expect(await identity(pemOf(ber), pinned)).toEqual({ ok: false, problem: "unparseable-certificate" });
+    // Under a pin by SKI too: the SPIFFE ID is read from the same bytes.
+    const named: MtlsConfig = { ...pinned, issuers: [{ ski: CA_SKI, trustDomains: ["demo.ward.internal"] }] };
+    expect(await identity(pemOf(ber), named)).toEqual({ ok: false, problem: "unparseable-certificate" });
   });
 });
