@@ -26,6 +26,7 @@ export type IssueCode =
   | "mtls-not-configured"
   | "issuer-trust-domains-missing"
   | "invalid-issuer-certificate"
+  | "issuer-pinned-by-name-too"
   | "spiffe-outside-trust-domain"
   | "open-spiffe-prefix"
   | "invalid-time-window"

@@ -34,8 +34,24 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
   const mtls = doc.identity.mtls;
   if (!mtls) return;
   const domains = doc.metadata.trustDomains;
+  // The SKIs of the CAs pinned by their certificate: an SKI pin beside one names the same CA by name only.
+  const certified = new Set(
+    mtls.issuers.flatMap((pin) => {
+      if (!("certificate" in pin)) return [];
+      const read = readIssuerCertificate(pin.certificate);
+      return read.ok ? [read.certificate.ski] : [];
+    }),
+  );
   mtls.issuers.forEach((pin, i) => {
     const at = `identity.mtls.issuers[${i}]`;
+    if ("ski" in pin && certified.has(normaliseHex(pin.ski)))
+      out.add(
+        "warning",
+        "issuer-pinned-by-name-too",
+        `${at}.ski`,
+        "this CA is pinned by its certificate too, and this pin by its SKI alone: a look-alike CA that carries the SKI gets this pin's trust domains, whatever the certificate pin checks",
+        "remove this pin (give its trust domains to the certificate pin)",
+      );
     if ("certificate" in pin) {
       // The Worker would pin nothing with it (worker/identity/mtls.ts): every certificate of that CA refused.
       const read = readIssuerCertificate(pin.certificate);

@@ -13,6 +13,7 @@ import { cluster, github, spire } from "./support/token-issuers.ts";
 const CHECKOUT = "spiffe://prod.example.com/ns/checkout/sa/api";
 // A client certificate the fixtures CA issued (test/fixtures/certs/README.md).
 const CHECKOUT_PEM = readFileSync(join(import.meta.dirname, "../fixtures/certs/checkout.pem"), "utf8");
+const CA_PEM = readFileSync(join(import.meta.dirname, "../fixtures/certs/ca.pem"), "utf8");
 
 /** A policy with zero issues; each fixture below changes one thing. */
 function base(): any {
@@ -226,6 +227,19 @@ const FIXTURES = {
     message: "the pinned certificate is not a CA's certificate (no basicConstraints with CA:TRUE)",
     hint: "paste the issuing CA's certificate as PEM (the file uploaded to Cloudflare for mTLS), under certificate: |",
   },
+  "issuer-pinned-by-name-too": {
+    change: (d) => {
+      d.identity.mtls.issuers = [
+        { certificate: CA_PEM, trustDomains: ["prod.example.com"] },
+        { ski: "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3:CE:F5:C2", trustDomains: ["prod.example.com"] },
+      ];
+    },
+    severity: "warning",
+    path: "identity.mtls.issuers[1].ski",
+    message:
+      "this CA is pinned by its certificate too, and this pin by its SKI alone: a look-alike CA that carries the SKI gets this pin's trust domains, whatever the certificate pin checks",
+    hint: "remove this pin (give its trust domains to the certificate pin)",
+  },
   "spiffe-outside-trust-domain": {
     change: (d) => (d.principalSets.checkout = [{ spiffe: "spiffe://prod.exmple.com/ns/checkout/sa/api" }]),
     severity: "warning",
@@ -309,7 +323,8 @@ const FIXTURES = {
     change: (d) => (rule0(d).headers = { "X-Forwarded-For": "10.0.0.1" }),
     severity: "error",
     path: `${RULE0}.headers.X-Forwarded-For`,
-    message: 'header "X-Forwarded-For" is set by Ward or Cloudflare, or overrides what the policy decided: no rule sets it',
+    message:
+      'header "X-Forwarded-For" is set by Ward or Cloudflare, or overrides what the policy decided: no rule sets it',
   },
   "identity-header-forwarded": {
     change: (d) => (d.services.payments.forwardHeaders = ["X-User-Email"]),
@@ -1597,8 +1612,9 @@ describe("control characters in the text", () => {
     });
   });
 
-  it("takes tabs, line ends of either kind and NEL, as YAML does", () => {
-    expect(validatePolicyText(`${demo.replaceAll("\n", "\r\n")}\n#\tnote\u0085\n`).ok).toBe(true);
+  it("takes tabs and line ends of either kind; refuses NEL, a line break to some editors and none to YAML", () => {
+    expect(validatePolicyText(`${demo.replaceAll("\n", "\r\n")}\n#\tnote\n`).ok).toBe(true);
+    expect(validatePolicyText(`${demo}\n#\tnote\u0085\n`).issues[0]!.message).toMatch(/U\+0085 at line \d+/);
   });
 });
 
