@@ -57,8 +57,7 @@ export function nextSteps(input: StepsInput): string[] {
   // With custom domains only, the operators' host (WARD_URL: a host no service names) needs one of its own, or the
   // admin API is reached on no address: one that is no service's host is taken for it.
   const operatorsHost = "<operators-host>";
-  const noOperatorsDomain =
-    unrouted.customDomains !== undefined && unrouted.customDomains.every((d) => input.hosts.includes(d));
+  const noOperatorsDomain = unrouted.customDomains?.every((d) => input.hosts.includes(d)) ?? false;
   const domainsCommand = (hosts: readonly string[]) =>
     `${reinit} ${[...unrouted.customDomains!, ...hosts, ...(noOperatorsDomain ? [operatorsHost] : [])].map((h) => `--custom-domain ${h}`).join(" ")}`;
   if (unrouted.hosts.length > 0)

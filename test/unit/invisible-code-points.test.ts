@@ -36,13 +36,13 @@ describe("default-ignorable code points in policy text", () => {
   });
 
   it.each(UNSEEN)("refuses %j (%s) written by a JSON-style escape in a YAML double-quoted group", (char) => {
-    const escape = [...char]
+    const escaped = [...char]
       .map((c) => {
         const cp = c.codePointAt(0)!;
         return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
       })
       .join("");
-    const text = demo.replace("    - group: sre\n", `    - group: "sre${escape}"\n`);
+    const text = demo.replace("    - group: sre\n", `    - group: "sre${escaped}"\n`);
     expect(validatePolicyText(text).ok).toBe(false);
   });
 });
