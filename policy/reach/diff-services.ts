@@ -12,7 +12,7 @@
 // - a limit that always counted may now fail open: requests admitted uncounted while its store cannot answer.
 import type { ServiceSettings } from "./model.ts";
 import type { SettingChange } from "./setting-change.ts";
-import { widerTerms } from "./deciding-terms.ts";
+import { droppedHeaders, widerTerms } from "./deciding-terms.ts";
 import { compare } from "./sort.ts";
 
 type Services = ReadonlyMap<string, ServiceSettings>;
@@ -107,8 +107,8 @@ function decidingChanges(o: ServiceSettings, n: ServiceSettings): SettingChange[
       if (wider.headers.length > 0) note(route, `+ ${wider.headers.join(", ")}`, principal, true);
       if (wider.failOpen)
         note(route, "its rate limit may now fail open (admit uncounted when it cannot be checked)", principal, true);
-      const narrower = widerTerms(terms, old);
-      if (narrower.headers.length > 0) note(route, `- ${narrower.headers.join(", ")}`, principal, false);
+      const dropped = droppedHeaders(old, terms);
+      if (dropped.length > 0) note(route, `- ${dropped.join(", ")}`, principal, false);
     }
   }
   return [...widened.values()]

@@ -3,7 +3,8 @@
 // of the first, per-rule-id comparison: it missed reordered rules and requests moved to another route, and
 // listed a rule renamed or renumbered, or a failOpen limit added where there was none, as widenings.
 import { describe, expect, it } from "vitest";
-import { diffReach, diffWidens, loadPolicy, reach } from "../../../policy/index.ts";
+import { diffReach, diffWidens, loadPolicy, principalsMayOverlap, reach } from "../../../policy/index.ts";
+import { OverlapIndex } from "../../../policy/reach/principals.ts";
 
 type Rule = Record<string, unknown>;
 const doc = (routes: unknown[]) => ({
@@ -92,5 +93,97 @@ describe("ward diff: what the deciding rule sets and counts", () => {
     const limited = { ...plain, rateLimit: { limit: 10, period: "60s", failOpen: true } };
     const d = await diffOf(doc([route("r", "/x", [plain])]), doc([route("r", "/x", [limited])]));
     expect(diffWidens(d), lines(d).join("\n")).toBe(false);
+  });
+});
+
+describe("ward diff: a change behind an earlier rule that may decide for the same callers", () => {
+  // From a review of the per-principal union: the old side's other rule set the same line, which hid the change.
+  it("every employee's x-role goes user -> admin: a widening", async () => {
+    const admins: Rule = {
+      id: "admins",
+      effect: "allow",
+      principals: [{ group: "admins" }],
+      headers: { "x-role": "admin" },
+    };
+    const staff = (role: string): Rule => ({
+      id: "staff",
+      effect: "allow",
+      principals: [{ emailDomain: "example.com" }],
+      headers: { "x-role": role },
+    });
+    const d = await diffOf(
+      doc([route("r", "/x", [admins, staff("user")])]),
+      doc([route("r", "/x", [admins, staff("admin")])]),
+    );
+    expect(diffWidens(d), lines(d).join("\n")).toBe(true);
+    expect(lines(d)).toContain("! rule headers: app/r for email-domain:example.com: + x-role: admin");
+    // Unchanged, nothing at all.
+    expect(
+      lines(
+        await diffOf(
+          doc([route("r", "/x", [admins, staff("user")])]),
+          doc([route("r", "/x", [admins, staff("user")])]),
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it("alice's always-counted limit made failOpen behind a group rule with none: a widening", async () => {
+    const sre: Rule = { id: "sre", effect: "allow", principals: [{ group: "sre" }] };
+    const alice = (failOpen: boolean): Rule => ({
+      id: "alice",
+      effect: "allow",
+      principals: [{ email: "alice@example.com" }],
+      rateLimit: { limit: 10, period: "60s", failOpen },
+    });
+    const d = await diffOf(doc([route("r", "/x", [sre, alice(false)])]), doc([route("r", "/x", [sre, alice(true)])]));
+    expect(diffWidens(d), lines(d).join("\n")).toBe(true);
+  });
+});
+
+describe("OverlapIndex", () => {
+  // What it stands for, on random lists (seed printed on failure): any principal of the list may overlap.
+  it("agrees with principalsMayOverlap over every principal of a list", () => {
+    const seed = Number(process.env.OVERLAP_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    let state = seed;
+    const next = (n: number) => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    const domains = ["example.com", "other.org", "EXAMPLE.com"];
+    const pool = () => {
+      switch (next(10)) {
+        case 0:
+          return `email:u${next(5)}@${domains[next(3)]!.toLowerCase()}`;
+        case 1:
+          return `email-domain:${domains[next(2)]}`;
+        case 2:
+          return `group:g${next(3)}`;
+        case 3:
+          return `token:t${next(3)}.access`;
+        case 4:
+          return `claims:{"repo":"r${next(2)}"}`;
+        case 5:
+          return ["public", "any-authenticated"][next(2)]!;
+        case 6:
+          return `spiffe://td${next(2)}/ns/a${next(2)}`;
+        case 7:
+          return `trust-domain:td${next(2)}`;
+        case 8:
+          return `spiffe://td${next(2)}/ns/a${next(2)} + email:u${next(3)}@example.com`;
+        default:
+          return `email:u${next(5)}@example.com`;
+      }
+    };
+    for (let round = 0; round < 2_000; round++) {
+      const list = Array.from({ length: next(6) }, pool);
+      const index = new OverlapIndex(list);
+      for (let i = 0; i < 10; i++) {
+        const p = pool();
+        expect(index.mayOverlap(p), `seed ${seed}: ${p} against ${JSON.stringify(list)}`).toBe(
+          list.some((q) => principalsMayOverlap(p, q)),
+        );
+      }
+    }
   });
 });
