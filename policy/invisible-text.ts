@@ -12,15 +12,18 @@ import { UNSAFE } from "./clean-text.ts";
  * controls, and the line separators (NEL, LS, PS) YAML does not break a line at but editors do.
  */
 const UNSEEN = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Bidi_Control}\u0085\u2028\u2029]/u;
-/**
- * In the text, comments included: all of them but the joiners and variation selectors emoji are written with
- * (a comment cannot change what the policy says, except by reordering or breaking lines as shown).
- */
-const UNSEEN_IN_TEXT = new RegExp(`(?![\\u200C\\u200D\\uFE00-\\uFE0F\\u{E0100}-\\u{E01EF}])${UNSEEN.source}`, "u");
+/** The joiners and variation selectors emoji are written with: a comment may hold them. */
+const EMOJI_PARTS = /^(?:\u200C|\u200D|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}])$/u;
+const UNSEEN_IN_TEXT = new RegExp(UNSEEN.source, "gu");
 /** In a parsed string or key: all of them, and what clean-text refuses in a name, but tab and line ends (a PEM). */
 const UNSEEN_IN_VALUE = new RegExp(`${UNSEEN.source}|(?![\\t\\n\\r])(?:${UNSAFE.source})`, "gu");
-/** A zero-width (non-)joiner between letters is spelling (Persian, Indic scripts), not hiding: allowed there. */
-const JOINER_IN_WORD = /^[\p{L}\p{M}][\u200C\u200D][\p{L}\p{M}]$/u;
+/**
+ * A zero-width (non-)joiner between two letters or marks of a script that spells words with one (Arabic script
+ * languages such as Persian, Syriac, N'Ko, Mongolian, the Indic scripts, Sinhala, Khmer, Myanmar) is spelling, not
+ * hiding: allowed there. Between Latin letters it only hides (`contr\u200Dactors` reads as `contractors`).
+ */
+const JOINING = String.raw`[\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Script=Mongolian}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Gurmukhi}\p{Script=Gujarati}\p{Script=Oriya}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Kannada}\p{Script=Malayalam}\p{Script=Sinhala}\p{Script=Khmer}\p{Script=Myanmar}]`;
+const JOINER_IN_WORD = new RegExp(`^${JOINING}[\\u200C\\u200D]${JOINING}$`, "u");
 
 const code = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
@@ -32,25 +35,42 @@ function before(text: string, at: number): string {
   return String.fromCodePoint(text.codePointAt(start)!);
 }
 
+/** Whether the character at `at` is a joiner between two letters of a script that spells with joiners. */
+function joinsWord(text: string, at: number, char: string): boolean {
+  if (char !== "\u200C" && char !== "\u200D") return false;
+  const next = at + 1 < text.length ? String.fromCodePoint(text.codePointAt(at + 1)!) : "";
+  return JOINER_IN_WORD.test(`${before(text, at)}${char}${next}`);
+}
+
 /** The first character of `text` no reader sees, but a joiner within a word. */
 function unseenIn(text: string): string | undefined {
   UNSEEN_IN_VALUE.lastIndex = 0;
   for (let found = UNSEEN_IN_VALUE.exec(text); found; found = UNSEEN_IN_VALUE.exec(text)) {
     const char = found[0];
-    if (char === "\u200C" || char === "\u200D") {
-      const next = found.index + 1 < text.length ? String.fromCodePoint(text.codePointAt(found.index + 1)!) : "";
-      if (JOINER_IN_WORD.test(`${before(text, found.index)}${char}${next}`)) continue;
-    }
+    if (joinsWord(text, found.index, char)) continue;
     return char;
   }
   return undefined;
 }
 
-/** The first such character in the text as written: its code point and line. */
+/**
+ * The first such character in the text as written: its code point and line. The joiners and variation selectors
+ * of emoji pass in a comment (after a `#` that starts the line or follows a space); elsewhere they are refused,
+ * since the keys and strings walked later are not all the text says: a YAML anchor or alias (`*admins\u200D`)
+ * names another list than the one it reads as.
+ */
 export function invisibleInText(text: string): { code: string; line: number } | undefined {
-  const found = UNSEEN_IN_TEXT.exec(text);
-  if (!found) return undefined;
-  return { code: code(found[0]), line: text.slice(0, found.index).split("\n").length };
+  UNSEEN_IN_TEXT.lastIndex = 0;
+  for (let found = UNSEEN_IN_TEXT.exec(text); found; found = UNSEEN_IN_TEXT.exec(text)) {
+    if (EMOJI_PARTS.test(found[0])) {
+      const lineStart = text.lastIndexOf("\n", found.index) + 1;
+      if (/(?:^|\s)#/.test(text.slice(lineStart, found.index))) continue;
+      // Spelling, as in a value (unseenIn): the strings it is in are checked again once parsed.
+      if (joinsWord(text, found.index, found[0])) continue;
+    }
+    return { code: code(found[0]), line: text.slice(0, found.index).split("\n").length };
+  }
+  return undefined;
 }
 
 /** A container being walked: its keys (an object's) or none (an array's), and the next member to look at. */

@@ -62,7 +62,7 @@ describe("text that must still be written", () => {
   });
   it("but a joiner that is not within a word, in a value", () => {
     const text = demo.replace("    - group: sre\n", '    - group: "sre\u200D"\n');
-    expect(validatePolicyText(text).issues[0]).toMatchObject({ code: "invalid-format" });
+    expect(validatePolicyText(text).issues[0]).toMatchObject({ code: "invalid-syntax" });
   });
 });
 
@@ -77,5 +77,31 @@ describe("line separators a viewer may break the line at, in a comment", () => {
     const text = demo.replace("    - group: sre\n", `    - group: sre # on call${char}    - group: contractors\n`);
     expect(text).not.toBe(demo);
     expect(validatePolicyText(text).ok).toBe(false);
+  });
+});
+
+describe("joiners that change what the policy says", () => {
+  // From a review of the first relaxation: a joiner between Latin letters, and one in a YAML anchor or alias
+  // (neither a key nor a string, so the value walk never saw it; the text check passed joiners anywhere).
+  const fixture = (name: string) => readFileSync(join(import.meta.dirname, "../fixtures/invisible", name), "utf8");
+
+  it("refuses a ZWJ between two Latin letters: a deny on group contr<ZWJ>actors reads as contractors", () => {
+    const result = validatePolicyText(fixture("latin-joiner.yaml"));
+    expect(result.ok).toBe(false);
+    expect(result.issues[0]!.message).toContain("U+200D");
+  });
+
+  it("refuses a ZWJ in an anchor and its alias: *admins<ZWJ> reads as *admins and is the guests' list", () => {
+    const result = validatePolicyText(fixture("anchor-joiner.yaml"));
+    expect(result.ok).toBe(false);
+    expect(result.issues[0]).toMatchObject({ code: "invalid-syntax" });
+    expect(result.issues[0]!.message).toMatch(/U\+200D at line 12:/);
+  });
+
+  it("keeps a joiner within a Devanagari word, and an emoji's in a comment at the end of a line", () => {
+    const hindi = demo.replace("    - group: sre\n", '    - group: "\u0915\u094D\u200D\u0937"\n');
+    expect(validatePolicyText(hindi).ok).toBe(true);
+    const trailing = demo.replace("    - group: sre\n", "    - group: sre # on call \u{1F469}\u200D\u{1F4BB}\n");
+    expect(validatePolicyText(trailing).ok).toBe(true);
   });
 });
