@@ -96,9 +96,8 @@ function pathOf(frames: readonly Frame[]): string {
  * hundreds of thousands): the path is spelt only for what is found.
  */
 export function invisibleInValue(value: unknown): { code: string; path: string } | undefined {
-  const unseen = unseenIn;
   if (typeof value === "string") {
-    const found = unseen(value);
+    const found = unseenIn(value);
     return found === undefined ? undefined : { code: code(found), path: "(document)" };
   }
   if (value === null || typeof value !== "object") return undefined;
@@ -114,12 +113,12 @@ export function invisibleInValue(value: unknown): { code: string; path: string }
     let member: unknown;
     if (top.keys) {
       const key = top.keys[at]!;
-      const found = unseen(key);
+      const found = unseenIn(key);
       if (found !== undefined) return { code: code(found), path: pathOf(frames) };
       member = (top.value as Record<string, unknown>)[key];
     } else member = (top.value as unknown[])[at];
     if (typeof member === "string") {
-      const found = unseen(member);
+      const found = unseenIn(member);
       if (found !== undefined) return { code: code(found), path: pathOf(frames) };
     } else if (member !== null && typeof member === "object")
       frames.push({ value: member, keys: Array.isArray(member) ? null : Object.keys(member), next: 0 });

@@ -11,7 +11,7 @@ import type { ReachMethod } from "./methods.ts";
 import { expandMethods } from "./methods.ts";
 import { widerTerms } from "./deciding-terms.ts";
 import { denyWho, looser } from "./looser.ts";
-import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
+import type { DenyRule, Grant, Reach, RouteInfo, ServiceSettings } from "./model.ts";
 import {
   chooseRoute,
   matching,
@@ -126,6 +126,39 @@ function pathOf(segments: readonly string[]): string {
 }
 
 /**
+ * What a request allowed on `to` as on `from` is now forwarded with that it was not: the client's headers `to`
+ * forwards beyond `from`'s, an upgrade to a WebSocket, and, for a principal granted on both, what the rules that
+ * may decide there set or leave uncounted (deciding-terms.ts). Undefined when nothing. A request that reached no
+ * route was refused: who gets in through the new one is the gaining principals' part.
+ */
+function forwardedMore(
+  oldSettings: ServiceSettings,
+  newSettings: ServiceSettings,
+  from: RouteInfo,
+  to: RouteInfo,
+  method: ReachMethod,
+  granted: ReadonlyMap<string, Grant[]>,
+  oldGrants: ReadonlyMap<string, Grant[]>,
+): { headers: string[]; upgrades: boolean; ruleHeaders: Set<string>; failOpen: boolean } | undefined {
+  const left = oldSettings.forwardHeaders.get(from.route) ?? [];
+  const headers = (newSettings.forwardHeaders.get(to.route) ?? []).filter((h) => !left.includes(h));
+  const upgrades = method === "GET" && newSettings.websockets.has(to.route) && !oldSettings.websockets.has(from.route);
+  const ruleHeaders = new Set<string>();
+  let failOpen = false;
+  const [leftTerms, newTerms] = [oldSettings.deciding.get(from.route), newSettings.deciding.get(to.route)];
+  for (const principal of granted.keys()) {
+    const [o, n] = [leftTerms?.get(principal), newTerms?.get(principal)];
+    if (!o || !n || !oldGrants.has(principal)) continue;
+    const wider = widerTerms(o, n);
+    for (const line of wider.headers) ruleHeaders.add(line);
+    failOpen ||= wider.failOpen;
+  }
+  return headers.length > 0 || upgrades || ruleHeaders.size > 0 || failOpen
+    ? { headers, upgrades, ruleHeaders, failOpen }
+    : undefined;
+}
+
+/**
  * Requests that NEW sends to another route than OLD did, where that route may let in someone OLD did not.
  * `reported`: whether the per-route comparison already lists (principal, route, method) as gained or loosened;
  * such principals are not listed again here.
@@ -163,50 +196,33 @@ export function routingChanges(
         const from = chooseRoute(oldMatching, method)?.info;
         const to = chooseRoute(newMatching, method)?.info;
         if (!to || from?.route === to.route) continue;
-        // Allowed there as before, a request is forwarded as the new route forwards: more of the client's
-        // headers, or an upgrade to a WebSocket, reach the origin (a request that reached no route was refused,
-        // and who gets in through the new one is listed below).
         const granted = now.grantsOn(to, method);
-        if (from && granted.size > 0) {
-          const left = oldSettings.forwardHeaders.get(from.route) ?? [];
-          const headers = (newSettings.forwardHeaders.get(to.route) ?? []).filter((h) => !left.includes(h));
-          const upgrades =
-            method === "GET" && newSettings.websockets.has(to.route) && !oldSettings.websockets.has(from.route);
-          // And for a principal granted on both, what the deciding rule there sets or leaves uncounted.
-          const ruleHeaders = new Set<string>();
-          let failOpen = false;
-          const [leftTerms, newTerms] = [oldSettings.deciding.get(from.route), newSettings.deciding.get(to.route)];
-          const oldGranted = was.grantsOn(from, method);
-          for (const principal of granted.keys()) {
-            const [o, n] = [leftTerms?.get(principal), newTerms?.get(principal)];
-            if (!o || !n || !oldGranted.has(principal)) continue;
-            const wider = widerTerms(o, n);
-            for (const line of wider.headers) ruleHeaders.add(line);
-            failOpen ||= wider.failOpen;
-          }
-          if (headers.length > 0 || upgrades || ruleHeaders.size > 0 || failOpen) {
-            const key = `${from.route} ${to.route}`;
-            let entry = carried.get(key);
-            if (!entry)
-              carried.set(
-                key,
-                (entry = {
-                  from: from.route,
-                  to: to.route,
-                  example: `${method} ${pathOf(segments)}`,
-                  headers: new Set(),
-                  upgrades: false,
-                  ruleHeaders: new Set(),
-                  failOpen: false,
-                }),
-              );
-            for (const h of headers) entry.headers.add(h);
-            entry.upgrades ||= upgrades;
-            for (const line of ruleHeaders) entry.ruleHeaders.add(line);
-            entry.failOpen ||= failOpen;
-          }
-        }
         const oldGrants = was.grantsOn(from, method);
+        const more =
+          from && granted.size > 0
+            ? forwardedMore(oldSettings, newSettings, from, to, method, granted, oldGrants)
+            : undefined;
+        if (from && more) {
+          const key = `${from.route} ${to.route}`;
+          let entry = carried.get(key);
+          if (!entry)
+            carried.set(
+              key,
+              (entry = {
+                from: from.route,
+                to: to.route,
+                example: `${method} ${pathOf(segments)}`,
+                headers: new Set(),
+                upgrades: false,
+                ruleHeaders: new Set(),
+                failOpen: false,
+              }),
+            );
+          for (const h of more.headers) entry.headers.add(h);
+          entry.upgrades ||= more.upgrades;
+          for (const line of more.ruleHeaders) entry.ruleHeaders.add(line);
+          entry.failOpen ||= more.failOpen;
+        }
         const gaining = [...now.grantsOn(to, method)].filter(([principal, grants]) => {
           if (reported(principal, to.route, method)) return false;
           const old = oldGrants.get(principal) ?? [];
