@@ -6,6 +6,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import type { IssuerCertificate } from "../../policy/index.ts";
+import { derLength } from "./der.ts";
 
 type Hash = "SHA-256" | "SHA-384" | "SHA-512";
 
@@ -42,18 +43,6 @@ function importedKey(pin: IssuerCertificate, hash: Hash | undefined): Promise<Cr
     byHash.set(slot, key);
   }
   return key;
-}
-
-/** A DER length at `at`: its value and where the content starts; undefined past the end or beyond 2^24. */
-function derLength(der: Uint8Array, at: number): { length: number; start: number } | undefined {
-  const first = der[at];
-  if (first === undefined) return undefined;
-  if (first < 0x80) return { length: first, start: at + 1 };
-  const octets = first & 0x7f;
-  if (octets < 1 || octets > 3 || at + octets >= der.length) return undefined;
-  let length = 0;
-  for (let i = 1; i <= octets; i++) length = length * 256 + der[at + i]!;
-  return { length, start: at + 1 + octets };
 }
 
 /**

@@ -26,6 +26,7 @@ import {
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { signedBy } from "./certificate-signature.ts";
+import { singleDerSequence } from "./der.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
@@ -212,19 +213,6 @@ interface SvidFields {
  * is a double, which loses both bits from a string padded past two octets.
  */
 const SIGNING_KEY_USAGE_BITS = 0x04 | 0x02;
-
-/** Whether `der` is one SEQUENCE with a definite length (short or long form, minimal) that ends where it ends. */
-function singleDerSequence(der: Uint8Array): boolean {
-  if (der[0] !== 0x30 || der.length < 2) return false;
-  const first = der[1]!;
-  if (first < 0x80) return 2 + first === der.length;
-  const octets = first & 0x7f;
-  // 0x80 is BER's indefinite length; a leading zero octet, or a long form for what fits the short, is not DER.
-  if (octets === 0 || octets > 4 || der[2] === 0 || 2 + octets > der.length) return false;
-  let length = 0;
-  for (let i = 0; i < octets; i++) length = length * 256 + der[2 + i]!;
-  return length >= 0x80 && 2 + octets + length === der.length;
-}
 
 /** The certificate's DER from Cloudflare's certRFC9440, once its bytes are shown to hash to the verified fingerprint. */
 async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uint8Array | MtlsProblem> {
