@@ -3,27 +3,17 @@
 // loads, or an upgrade would leave the gateway answering 503 until a new version is bootstrapped (a review).
 import { describe, expect, it } from "vitest";
 import { loadStoredDocument, validatePolicyText } from "../../policy/index.ts";
+import { oneServicePolicy } from "./support/one-service.ts";
 
-const doc = (headers: Record<string, string>) => ({
-  version: 1,
-  metadata: { environment: "dev", owners: ["security@example.com"] },
-  identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
-  services: {
-    app: {
-      hosts: ["app.example.com"],
-      origin: { tunnel: "APP" },
-      owner: "team@example.com",
-      routes: [
-        {
-          id: "r",
-          methods: ["GET"],
-          path: "/x",
-          rules: [{ id: "all", effect: "allow", principals: [{ group: "dev" }], headers }],
-        },
-      ],
+const doc = (headers: Record<string, string>) =>
+  oneServicePolicy([
+    {
+      id: "r",
+      methods: ["GET"],
+      path: "/x",
+      rules: [{ id: "all", effect: "allow", principals: [{ group: "dev" }], headers }],
     },
-  },
-});
+  ]);
 
 describe("rule headers newly reserved", () => {
   it("are refused as written, and load from a stored version; what was always reserved is refused in both", () => {

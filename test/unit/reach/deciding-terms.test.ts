@@ -5,16 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { diffReach, diffWidens, loadPolicy, principalsMayOverlap, reach } from "../../../policy/index.ts";
 import { OverlapIndex } from "../../../policy/reach/principals.ts";
+import { oneServicePolicy } from "../support/one-service.ts";
 
 type Rule = Record<string, unknown>;
-const doc = (routes: unknown[]) => ({
-  version: 1,
-  metadata: { environment: "dev", owners: ["security@example.com"] },
-  identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
-  services: {
-    app: { hosts: ["app.example.com"], origin: { tunnel: "APP" }, owner: "team@example.com", routes },
-  },
-});
+const doc = oneServicePolicy;
 const route = (id: string, path: string, rules: Rule[]) => ({ id, methods: ["GET"], path, rules });
 
 async function diffOf(a: unknown, b: unknown) {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { diffReach, diffWidens, loadPolicy, reach, type CompiledPolicy } from "../../../policy/index.ts";
+import { oneServicePolicy } from "../support/one-service.ts";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/policies");
 
@@ -508,38 +509,27 @@ describe("diffReach", () => {
 describe("diffReach: requests moved to a route that forwards more", () => {
   // From a review: OLD has /a and /{*} (which forwards Authorization and allows upgrades), both public; NEW drops
   // /a. GET /a now reaches the origin with the client's Authorization and may upgrade, and no grant changed.
-  const doc = (withA: boolean) => ({
-    version: 1,
-    metadata: { environment: "dev", owners: ["security@example.com"] },
-    identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
-    services: {
-      app: {
-        hosts: ["app.example.com"],
-        origin: { tunnel: "APP" },
-        owner: "team@example.com",
-        routes: [
-          ...(withA
-            ? [
-                {
-                  id: "a",
-                  methods: ["GET"],
-                  path: "/a",
-                  rules: [{ id: "all", effect: "allow", principals: [{ public: true }] }],
-                },
-              ]
-            : []),
-          {
-            id: "b",
-            methods: ["GET"],
-            path: "/{*}",
-            forwardHeaders: ["authorization"],
-            websocket: true,
-            rules: [{ id: "all", effect: "allow", principals: [{ public: true }] }],
-          },
-        ],
+  const doc = (withA: boolean) =>
+    oneServicePolicy([
+      ...(withA
+        ? [
+            {
+              id: "a",
+              methods: ["GET"],
+              path: "/a",
+              rules: [{ id: "all", effect: "allow", principals: [{ public: true }] }],
+            },
+          ]
+        : []),
+      {
+        id: "b",
+        methods: ["GET"],
+        path: "/{*}",
+        forwardHeaders: ["authorization"],
+        websocket: true,
+        rules: [{ id: "all", effect: "allow", principals: [{ public: true }] }],
       },
-    },
-  });
+    ]);
 
   it("lists what the new route forwards and allows beyond the old one's, as widenings", async () => {
     const [before, after] = [await loadPolicy(JSON.stringify(doc(true))), await loadPolicy(JSON.stringify(doc(false)))];

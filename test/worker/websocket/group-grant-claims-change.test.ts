@@ -78,41 +78,17 @@ beforeAll(async () => {
 });
 
 describe("a WebSocket a group grant let through, the group taken away", () => {
-  it("ends the connection whose grant has uses left", async () => {
-    const who = "group-left@example.com";
-    await setAnswer(who, { groups: [{ id: "g-7", name: "group-left-group" }], devicePosture: {} });
-    await grant("group-left-group", 5);
+  it.each([
+    ["whose grant has uses left", "group-left", 7, 5],
+    ["that spent the grant's last use too", "group-usedup", 8, 1],
+  ])("ends the connection %s", async (_name, name, id, maxUses) => {
+    const who = `${name}@example.com`;
+    await setAnswer(who, { groups: [{ id: `g-${id}`, name: `${name}-group` }], devicePosture: {} });
+    await grant(`${name}-group`, maxUses);
     const client = await open(who);
     await setAnswer(who, { groups: [], devicePosture: {} });
-    expect(
-      (
-        await push(
-          await signSet(
-            eventSet(EVENT_URIS["token-claims-change"], { claims: { groups: [] } }, email(who)),
-            transmitter,
-          ),
-        )
-      ).status,
-    ).toBe(202);
-    expect(await client.close(BOUND_MS)).toMatchObject({ code: 4403 });
-  });
-
-  it("ends the connection that spent the grant's last use too", async () => {
-    const who = "group-usedup@example.com";
-    await setAnswer(who, { groups: [{ id: "g-8", name: "group-usedup-group" }], devicePosture: {} });
-    await grant("group-usedup-group", 1);
-    const client = await open(who);
-    await setAnswer(who, { groups: [], devicePosture: {} });
-    expect(
-      (
-        await push(
-          await signSet(
-            eventSet(EVENT_URIS["token-claims-change"], { claims: { groups: [] } }, email(who)),
-            transmitter,
-          ),
-        )
-      ).status,
-    ).toBe(202);
+    const event = eventSet(EVENT_URIS["token-claims-change"], { claims: { groups: [] } }, email(who));
+    expect((await push(await signSet(event, transmitter))).status).toBe(202);
     expect(await client.close(BOUND_MS)).toMatchObject({ code: 4403 });
   });
 });
