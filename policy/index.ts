@@ -5,9 +5,11 @@ export * from "./canonical-target.ts";
 export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export {
+  caCertificateOf,
   type IssuerCertificate,
   type IssuerKeyKind,
   issuerKeyText,
+  nameText,
   readIssuerCertificate,
 } from "./issuer-certificate.ts";
 export * from "./decision.ts";

@@ -2,15 +2,19 @@
 // pin names a CA, but whoever makes a CA certificate chooses both: any other CA Cloudflare trusts for the host
 // can sign an intermediate that carries them, and Cloudflare then reports them as the client certificate's
 // issuer. A certificate pin gives Ward the CA's public key, and the Worker checks that it signed the client
-// certificate (worker/identity/certificate-signature.ts). Read here once, for validation and for the Worker.
+// certificate (worker/identity/certificate-signature.ts). Read here once, for validation and for the Worker; the
+// Worker reads the intermediate CAs a client sends (worker/identity/certificate-chain.ts) with caCertificateOf.
 import { AsnConvert } from "@peculiar/asn1-schema";
 import {
   BasicConstraints,
   Certificate,
+  id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_keyUsage,
+  id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   KeyUsage,
+  type Name,
   SubjectKeyIdentifier,
 } from "@peculiar/asn1-x509";
 
@@ -26,6 +30,15 @@ export interface IssuerCertificate {
   /** Its SubjectPublicKeyInfo, DER: the key the client certificate's signature must verify with. */
   spki: Uint8Array;
   key: IssuerKeyKind;
+  /** Its subject name, DER as re-encoded here, hex: the issuer name of what it signs, read the same way. */
+  subject: string;
+  /** Its basicConstraints' pathLenConstraint: how many intermediate CAs may follow it; undefined, no limit. */
+  pathLength?: number;
+  /**
+   * The OIDs of its critical extensions Ward does not apply (name constraints, policies): a CA in a chain Ward
+   * checks itself must carry none (RFC 5280, 4.2: a critical extension not understood refuses the certificate).
+   */
+  unappliedCritical: readonly string[];
 }
 
 export type IssuerCertificateRead = { ok: true; certificate: IssuerCertificate } | { ok: false; problem: string };
@@ -44,6 +57,15 @@ const MIN_RSA_KEY_BYTES = 260;
 
 /** keyCertSign (bit 5), in the first octet of keyUsage's BIT STRING, as openssl reads it (worker/identity/mtls.ts). */
 const KEY_CERT_SIGN = 0x04;
+
+/** The critical extensions a chain check applies or that constrain nothing it reads (RFC 5280, 4.2.1). */
+const APPLIED_CRITICAL: ReadonlySet<string> = new Set([
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+  id_ce_subjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_subjectAltName,
+]);
 
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -71,20 +93,24 @@ export function readIssuerCertificate(pem: string): IssuerCertificateRead {
       problem: "must be one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
     };
   let parsed: Certificate;
-  let der: Uint8Array;
   try {
-    der = Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+    const der = Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
     parsed = AsnConvert.parse(der, Certificate);
   } catch {
     return { ok: false, problem: "is not a certificate: its PEM does not decode as X.509" };
   }
+  return caCertificateOf(parsed);
+}
+
+/** A parsed certificate as a CA whose signatures Ward can check, or why it is not one. */
+export function caCertificateOf(parsed: Certificate): IssuerCertificateRead {
   try {
     const extensions = parsed.tbsCertificate.extensions ?? [];
     const of = (id: string) => extensions.filter((e) => e.extnID === id);
     // A leaf's key signs no certificate: pinning one would match nothing, or a certificate it should not sign.
     const constraints = of(id_ce_basicConstraints);
-    if (constraints.length !== 1 || !AsnConvert.parse(constraints[0]!.extnValue, BasicConstraints).cA)
-      return { ok: false, problem: "is not a CA's certificate (no basicConstraints with CA:TRUE)" };
+    const basic = constraints.length === 1 ? AsnConvert.parse(constraints[0]!.extnValue, BasicConstraints) : undefined;
+    if (!basic?.cA) return { ok: false, problem: "is not a CA's certificate (no basicConstraints with CA:TRUE)" };
     // A key whose usage leaves out keyCertSign must not verify certificates (RFC 5280, 4.2.1.3).
     const usages = of(id_ce_keyUsage);
     if (usages.length > 1) return { ok: false, problem: "has keyUsage twice" };
@@ -101,10 +127,29 @@ export function readIssuerCertificate(pem: string): IssuerCertificateRead {
     const key = keyKind(parsed);
     if (typeof key === "string") return { ok: false, problem: key };
     const spki = new Uint8Array(AsnConvert.serialize(parsed.tbsCertificate.subjectPublicKeyInfo));
-    return { ok: true, certificate: { ski, spki, key } };
+    const pathLength = basic.pathLenConstraint;
+    const unappliedCritical = extensions
+      .filter((e) => e.critical && !APPLIED_CRITICAL.has(e.extnID))
+      .map((e) => e.extnID);
+    return {
+      ok: true,
+      certificate: {
+        ski,
+        spki,
+        key,
+        subject: nameText(parsed.tbsCertificate.subject),
+        ...(pathLength !== undefined ? { pathLength } : {}),
+        unappliedCritical,
+      },
+    };
   } catch {
     return { ok: false, problem: "is not a certificate: its extensions or key do not decode" };
   }
+}
+
+/** A name as compared along a chain: its DER as this library writes it, hex (both sides are written the same way). */
+export function nameText(name: Name): string {
+  return hex(new Uint8Array(AsnConvert.serialize(name)));
 }
 
 /** Base64 of the pinned key, as `ward diff` names a certificate pin: a new key under the same SKI is a change. */

@@ -339,6 +339,8 @@ const issuerTrustDomains = z
   .describe("the trust domains whose SPIFFE IDs this CA may issue (default: metadata.trustDomains, with a warning)");
 /** A CA certificate in PEM: a few KiB with an RSA-4096 key and long names; this leaves room and bounds the text. */
 export const MAX_ISSUER_CERTIFICATE_LENGTH = 16_384;
+/** SPIRE below an upstream authority signs with one intermediate, a corporate PKI with one or two. */
+export const MAX_PINNED_INTERMEDIATES = 3;
 export const PinnedIssuer = z.union([
   z.strictObject({
     ski: z.string().regex(/^([0-9A-Fa-f]{2}:?)+$/, "must be hex, colons allowed"),
@@ -351,6 +353,15 @@ export const PinnedIssuer = z.union([
       .max(MAX_ISSUER_CERTIFICATE_LENGTH)
       .describe(
         "the issuing CA's certificate, PEM: Ward checks that its key signed each client certificate (an SKI or DN pin is a name any CA can carry)",
+      ),
+    intermediates: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PINNED_INTERMEDIATES)
+      .optional()
+      .describe(
+        "how many intermediate CAs the client sends (certChainRFC9440) may stand between its certificate and this one; Ward checks each signature (default 0: this CA signs the client certificates)",
       ),
     trustDomains: issuerTrustDomains,
   }),

@@ -114,6 +114,10 @@ function certificatePinText(pem: string): string {
     : `mTLS issuer certificate (unreadable) ${JSON.stringify(pem.trim())}`;
 }
 
+/** What a certificate pin reached through intermediates the client sends (worker/identity/certificate-chain.ts) takes. */
+const intermediatesText = (issuer: string, intermediates: number): string[] =>
+  Array.from({ length: intermediates }, (_, i) => `${issuer} through ${i + 1} intermediate CA${i === 0 ? "" : "s"}`);
+
 function identitySources(doc: PolicyDocument): string[] {
   const mtls = doc.identity.mtls;
   const access = doc.identity.access;
@@ -131,7 +135,9 @@ function identitySources(doc: PolicyDocument): string[] {
       const domains = readsSpiffe
         ? (pin.trustDomains ?? doc.metadata.trustDomains).map((domain) => `${issuer} for trust domain ${domain}`)
         : [];
-      return [issuer, ...domains];
+      // A line per number of intermediates the pin may be reached through: allowing one more adds a line.
+      const reached = "certificate" in pin ? intermediatesText(issuer, pin.intermediates ?? 0) : [];
+      return [issuer, ...reached, ...domains];
     }),
     ...(mtls?.registry ?? []).map((e) => `mTLS registry ${normaliseHex(e.fingerprintSha256)} -> ${e.id}`),
     ...(readsSpiffe ? ["mTLS SPIFFE IDs from certificates"] : []),

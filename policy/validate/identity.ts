@@ -1,6 +1,6 @@
 // Where identities come from: the certificate registry and the pinned issuers with their trust domains.
 import { normaliseHex } from "../identity.ts";
-import { readIssuerCertificate } from "../issuer-certificate.ts";
+import { type IssuerCertificate, readIssuerCertificate } from "../issuer-certificate.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import type { Collector } from "./collector.ts";
@@ -63,6 +63,7 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
           `the pinned certificate ${read.problem}`,
           "paste the issuing CA's certificate as PEM (the file uploaded to Cloudflare for mTLS), under certificate: |",
         );
+      else if (pin.intermediates) checkChainPin(read.certificate, pin.intermediates, at, out);
     }
     if (!pin.trustDomains) {
       if (mtls.spiffe) {
@@ -93,4 +94,28 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
       }
     });
   });
+}
+
+/**
+ * A CA that Ward reaches through intermediates the client sends (worker/identity/certificate-chain.ts) is a trust
+ * anchor whose constraints Ward must apply itself: it may allow that many, and carry no critical extension Ward
+ * would ignore (name constraints, policies).
+ */
+function checkChainPin(certificate: IssuerCertificate, intermediates: number, at: string, out: Collector): void {
+  if (certificate.pathLength !== undefined && intermediates > certificate.pathLength)
+    out.add(
+      "error",
+      "invalid-issuer-certificate",
+      `${at}.intermediates`,
+      `the pinned certificate lets at most ${certificate.pathLength} intermediate CA(s) follow it (its pathLenConstraint), not ${intermediates}`,
+      `set intermediates: ${certificate.pathLength}, or pin the intermediate CA that signs the client certificates`,
+    );
+  if (certificate.unappliedCritical.length > 0)
+    out.add(
+      "error",
+      "invalid-issuer-certificate",
+      `${at}.certificate`,
+      `the pinned certificate has critical extensions Ward does not apply to a chain (${certificate.unappliedCritical.join(", ")}), so it cannot be reached through intermediates`,
+      "pin the intermediate CA that signs the client certificates, without intermediates",
+    );
 }

@@ -47,6 +47,8 @@ export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
       // A union of fixed values (`methods: [GET, ..., "*"]`) is one list of allowed values.
       const values = unionValues(issue.errors);
       if (values) return [oneOf(path, values, valueAt(input, issue.path))];
+      const chosen = branchChosen(issue, input);
+      if (chosen) return chosen.flatMap((inner) => fromZod({ ...inner, path: [...issue.path, ...inner.path] }, input));
       const hint = unknownKeyHint(valueAt(input, issue.path), path) ?? unionHint(path);
       const found: Issue = { severity: "error", code: "invalid-value", path, message: unionMessage(path) };
       return [hint === undefined ? found : { ...found, hint }];
@@ -91,12 +93,35 @@ function unionValues(branches: readonly (readonly z.core.$ZodIssue[])[]): unknow
   return values.length > 0 ? values : undefined;
 }
 
+/**
+ * The issues of the one branch of an issuer pin's union whose keys the value has ({ certificate, intermediates }
+ * with intermediates 4 is that branch's out-of-range, not "not a pin"); undefined when none or several fit.
+ */
+function branchChosen(
+  issue: z.core.$ZodIssue & { code: "invalid_union" },
+  input: unknown,
+): readonly z.core.$ZodIssue[] | undefined {
+  if (!/issuers\[\d+\]$/.test(formatPath(issue.path))) return undefined;
+  const value = valueAt(input, issue.path);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const fits = issue.errors.filter(
+    (branch) =>
+      !branch.some(
+        (inner) =>
+          (inner.code === "unrecognized_keys" && inner.path.length === 0) ||
+          (inner.code === "invalid_type" && inner.path.length === 1 && valueAt(value, inner.path) === undefined),
+      ),
+  );
+  return fits.length === 1 ? fits[0] : undefined;
+}
+
 function unionMessage(path: string): string {
   if (path.endsWith(".origin")) return "origin must be { tunnel: BINDING } (or { url, publicUrl: true })";
   if (/principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/.test(path)) {
     return "not a principal matcher";
   }
-  if (/issuers\[\d+\]$/.test(path)) return "an issuer is pinned by { ski } or { dn }, with its trustDomains";
+  if (/issuers\[\d+\]$/.test(path))
+    return "an issuer is pinned by { certificate }, { ski } or { dn }, with its trustDomains";
   return "value does not match any allowed form";
 }
 
@@ -116,7 +141,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 const UNION_KEYS: [RegExp, string[]][] = [
   [/\.origin$/, ["tunnel", "url", "publicUrl"]],
-  [/issuers\[\d+\]$/, ["ski", "dn", "trustDomains"]],
+  [/issuers\[\d+\]$/, ["certificate", "intermediates", "ski", "dn", "trustDomains"]],
   [/tokenIssuers\[\d+\]\.keys$/, ["jwksUrl", "discovery", "jwks"]],
   [
     /principals\[\d+\]$|(workload|access)\[\d+\]$|principalSets\.[^.]+\[\d+\]$/,

@@ -1,8 +1,9 @@
 // Whether a pinned CA's key signed a client certificate (identity.mtls.issuers[].certificate; the pinned
 // certificate is read by policy/issuer-certificate.ts). Cloudflare verified the chain to some CA it trusts for
 // the host; this checks that the certificate's direct issuer is the pinned one, not a look-alike carrying its
-// SKI and DN. Checked once per certificate and isolate (mtls.ts keeps the judgement). Anything unexpected (an
-// algorithm the pin's key cannot make, RSA-PSS, a malformed signature) is not a signature by that key.
+// SKI and DN, and each link of a path through intermediates the client sent (certificate-chain.ts). Checked
+// once per certificate and isolate (mtls.ts keeps the judgement). Anything unexpected (an algorithm the pin's
+// key cannot make, RSA-PSS, a malformed signature) is not a signature by that key.
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import type { IssuerCertificate } from "../../policy/index.ts";

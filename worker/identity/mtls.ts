@@ -25,6 +25,7 @@ import {
   type WorkloadIdentity,
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
+import { type ChainPin, chainCertificates, chainedTrust } from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
 import { singleDerSequence } from "./der.ts";
 
@@ -114,6 +115,8 @@ interface IssuerIndex {
   bySki: ReadonlyMap<string, ReadonlySet<string>>;
   byDn: ReadonlyMap<string, ReadonlySet<string>>;
   byKey: ReadonlyMap<string, readonly KeyPin[]>;
+  /** Certificate pins that may be reached through intermediates the client sends (certificate-chain.ts). */
+  chained: readonly ChainPin[];
   policyTrustDomains: readonly string[];
 }
 const NO_TRUST_DOMAINS: readonly string[] = [];
@@ -127,6 +130,7 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
     const bySki = new Map<string, Set<string>>();
     const byDn = new Map<string, Set<string>>();
     const byKey = new Map<string, KeyPin[]>();
+    const chained: ChainPin[] = [];
     for (const pin of config.issuers) {
       // A pin that names no trust domains (written for a Ward before the binding) may issue for the policy's
       // metadata.trustDomains, with a validation warning; with none there either, it is pinned but mints none.
@@ -136,8 +140,13 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
         const read = readIssuerCertificate(pin.certificate);
         if (!read.ok) continue;
         const pins = byKey.get(read.certificate.ski) ?? [];
-        pins.push({ certificate: read.certificate, trustDomains: new Set(bound) });
+        const trustDomains = new Set(bound);
+        pins.push({ certificate: read.certificate, trustDomains });
         byKey.set(read.certificate.ski, pins);
+        // Validation refuses a chain pin whose certificate has constraints Ward would ignore; should one get here,
+        // it is reached directly only.
+        if (pin.intermediates && read.certificate.unappliedCritical.length === 0)
+          chained.push({ certificate: read.certificate, trustDomains, intermediates: pin.intermediates });
         continue;
       }
       const [map, key] = "ski" in pin ? [bySki, normaliseHex(pin.ski)] : [byDn, pin.dn];
@@ -145,7 +154,7 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
       for (const domain of bound) domains.add(domain);
       map.set(key, domains);
     }
-    issuerIndexes.set(config, (index = { bySki, byDn, byKey, policyTrustDomains }));
+    issuerIndexes.set(config, (index = { bySki, byDn, byKey, chained, policyTrustDomains }));
   }
   return index;
 }
@@ -159,12 +168,7 @@ interface MatchedPins {
 }
 
 /** The pins the certificate's issuer matches, or undefined when none does. */
-function matchedPins(
-  auth: Record<string, unknown>,
-  config: MtlsConfig,
-  policyTrustDomains: readonly string[],
-): MatchedPins | undefined {
-  const index = issuerIndex(config, policyTrustDomains);
+function matchedPins(auth: Record<string, unknown>, index: IssuerIndex): MatchedPins | undefined {
   const ski = field(auth, "certIssuerSKI");
   const dn = field(auth, "certIssuerDNRFC2253");
   const skiKey = ski !== undefined && ski !== "" ? normaliseHex(ski) : undefined;
@@ -283,6 +287,8 @@ const JUDGED_FIELDS = [
   "certSerial",
   "certRFC9440",
   "certRFC9440TooLarge",
+  "certChainRFC9440",
+  "certChainRFC9440TooLarge",
 ] as const;
 
 /**
@@ -293,9 +299,13 @@ interface Judgement {
   /** The fields it was read from, as they were: it holds for a request only if each is the same. */
   fields: readonly unknown[];
   policyTrustDomains: readonly string[];
+  /** Its issuer pinned, or pins that may be reached through a chain: judged beyond the issuer. */
   pinned: boolean;
   notBefore: number;
   notAfter: number;
+  /** When the path to a pin went through intermediates: the dates within which each of them is valid. */
+  chainNotBefore: number;
+  chainNotAfter: number;
   /** After the time: a problem, or the workload. Shared by the requests that present the certificate (frozen). */
   verdict: { problem: MtlsProblem } | { workload: WorkloadIdentity; certificate: CertificateFacts };
 }
@@ -326,19 +336,26 @@ async function judge(
   now: number,
 ): Promise<Judgement> {
   const fields = JUDGED_FIELDS.map((name) => auth[name]);
-  const pins = matchedPins(auth, config, policyTrustDomains);
+  const index = issuerIndex(config, policyTrustDomains);
+  const pins = matchedPins(auth, index);
+  // A certificate no pin names may still reach one through the intermediates it was sent with.
+  const throughChain = index.chained.length > 0;
   const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
   const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
+  let chainNotBefore = -Infinity;
+  let chainNotAfter = Infinity;
   const judged = (verdict: Judgement["verdict"]): Judgement => ({
     fields,
     policyTrustDomains,
-    pinned: pins !== undefined,
+    pinned: pins !== undefined || throughChain,
     notBefore,
     notAfter,
+    chainNotBefore,
+    chainNotAfter,
     verdict: Object.freeze(verdict),
   });
   const refused = (problem: MtlsProblem) => judged({ problem });
-  if (!pins) return refused("issuer-not-pinned");
+  if (!pins && !throughChain) return refused("issuer-not-pinned");
   if (!inDate(now, notBefore, notAfter)) return refused("outside-validity");
   const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
@@ -350,15 +367,24 @@ async function judge(
   const tooLarge = auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true";
   const readDer = () => certificateDer(field(auth, "certRFC9440") ?? "", fingerprint);
   let der: Uint8Array | undefined;
-  let issuerTrustDomains = pins.named;
-  if (pins.keyed) {
-    // A certificate pin's key must have signed it, registered or not: the bytes are needed to tell.
+  let issuerTrustDomains = pins?.named;
+  if (pins?.keyed || !pins) {
+    // A certificate pin's key must have signed it, or the chain's, registered or not: the bytes are needed to tell.
     if (tooLarge) return refused("certificate-too-large");
     const read = await readDer();
     if (typeof read === "string") return refused(read);
     der = read;
-    issuerTrustDomains = await provenTrustDomains(pins, der);
-    if (!issuerTrustDomains) return refused("issuer-signature-invalid");
+    if (pins) issuerTrustDomains = await provenTrustDomains(pins, der);
+    if (!issuerTrustDomains && throughChain) {
+      const chained = await trustThroughChain(auth, der, index.chained);
+      if (typeof chained === "string") return refused(chained);
+      if (chained) {
+        issuerTrustDomains = chained.trustDomains;
+        chainNotBefore = chained.notBefore;
+        chainNotAfter = chained.notAfter;
+      }
+    }
+    if (!issuerTrustDomains) return refused(pins ? "issuer-signature-invalid" : "issuer-not-pinned");
   }
   const registered = registeredId(config, fingerprint);
   if (registered) return judged({ workload: Object.freeze({ id: registered }), certificate });
@@ -385,6 +411,19 @@ async function judge(
   return judged({ workload: Object.freeze({ id }), certificate });
 }
 
+/** The trust a path through the certificates the client sent gives, or why they cannot be read. */
+async function trustThroughChain(
+  auth: Record<string, unknown>,
+  der: Uint8Array,
+  pins: readonly ChainPin[],
+): Promise<Awaited<ReturnType<typeof chainedTrust>> | MtlsProblem> {
+  if (auth.certChainRFC9440TooLarge === true || field(auth, "certChainRFC9440TooLarge") === "true")
+    return "certificate-too-large";
+  const chain = chainCertificates(field(auth, "certChainRFC9440") ?? "");
+  if (typeof chain === "string") return chain;
+  return chainedTrust(der, chain, pins);
+}
+
 /**
  * `policyTrustDomains`: the policy's metadata.trustDomains, what a pin that names no trust domains may issue
  * for (the config and the metadata come from one compiled document, so the index built once per config holds).
@@ -409,21 +448,27 @@ export async function workloadIdentity(
     judgement = await judge(auth, config, policyTrustDomains, now);
     // Not kept: an unpinned issuer's, or one out of date, judged no further than that (refused as cheaply).
     if (judgement.pinned && inDate(now, judgement.notBefore, judgement.notAfter))
-      judged.set(key, judgement, (field(auth, "certRFC9440") ?? "").length);
+      judged.set(
+        key,
+        judgement,
+        (field(auth, "certRFC9440") ?? "").length + (field(auth, "certChainRFC9440") ?? "").length,
+      );
   }
 
   // In the order they were always checked: the issuer, the time, then what the certificate names.
   if (!judgement.pinned) return { ok: false, problem: "issuer-not-pinned" };
   const { notBefore, notAfter, verdict } = judgement;
-  if (!inDate(now, notBefore, notAfter)) return { ok: false, problem: "outside-validity" };
+  if (!inDate(now, notBefore, notAfter) || !inDate(now, judgement.chainNotBefore, judgement.chainNotAfter))
+    return { ok: false, problem: "outside-validity" };
   if ("problem" in verdict) return { ok: false, problem: verdict.problem };
   return {
     ok: true,
     workload: verdict.workload,
     certificate: verdict.certificate,
     lifetimeSeconds: Math.round((notAfter - notBefore) / 1000),
-    // From the request's whole second to notAfter's, as a token's exp - now: never more than it has.
-    remainingSeconds: Math.floor(notAfter / 1000) - Math.floor(now / 1000),
+    // From the request's whole second to notAfter's, as a token's exp - now: never more than it has (nor than
+    // the intermediates it was reached through: an open WebSocket ends with the first of them, identify.ts).
+    remainingSeconds: Math.floor(Math.min(notAfter, judgement.chainNotAfter) / 1000) - Math.floor(now / 1000),
   };
 }
 

@@ -215,6 +215,28 @@ describe("diffReach", () => {
       const newKey = swapped.filter((l) => l.startsWith("! identity source: + mTLS issuer certificate SKI 3a45f848"));
       expect(newKey).toHaveLength(2);
       expect(newKey.some((l) => l.includes("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEO7Yq"))).toBe(false);
+      // A pin reached through one more intermediate the client sends takes more certificates: a widening.
+      const through =
+        (intermediates: number) =>
+        (d: Doc): void => {
+          const certificate = pemOf("chain/chain-root.pem");
+          d.identity.mtls = {
+            required: false,
+            spiffe: true,
+            issuers: [{ certificate, intermediates, trustDomains: ["td"] }],
+          };
+        };
+      const deeper = await settings(through(2), through(1));
+      expect(deeper).toEqual([
+        expect.stringMatching(
+          /^! identity source: \+ mTLS issuer certificate SKI [0-9a-f]+ key \S+ through 2 intermediate CAs$/,
+        ),
+      ]);
+      expect(await settings(through(1), through(2))).toEqual([
+        expect.stringMatching(
+          /^- identity source: - mTLS issuer certificate SKI [0-9a-f]+ key \S+ through 2 intermediate CAs$/,
+        ),
+      ]);
       // A binding's pairs count where rules name the binding: an allow lets a pair added through, a deny lets
       // a pair taken out past it.
       const runner = { workload: "spiffe://td/ns/ops/sa/runner", access: "Mallory@example.com" };

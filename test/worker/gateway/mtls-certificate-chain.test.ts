@@ -1,0 +1,70 @@
+// The gateway with a CA pinned to be reached through one intermediate the client sends (certChainRFC9440):
+// the workload whose certificate the pinned root's intermediate signed is forwarded; one a look-alike
+// intermediate (the genuine one's name and key identifier, another root's signature) signed is refused as no
+// identity, the origin never called, the client told nothing, operators told why.
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { parse } from "yaml";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import forgedLeafPem from "../../fixtures/certs/chain/chain-forged-leaf.pem?raw";
+import intermediatePem from "../../fixtures/certs/chain/chain-intermediate.pem?raw";
+import leafPem from "../../fixtures/certs/chain/chain-leaf.pem?raw";
+import lookalikePem from "../../fixtures/certs/chain/chain-lookalike-intermediate.pem?raw";
+import rootPem from "../../fixtures/certs/chain/chain-root.pem?raw";
+import { readIssuerCertificate } from "../../../policy/index.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { tlsClientAuth } from "../support/client-certs.ts";
+
+const API = "spiffe://chain.ward.internal/ns/shop/sa/api";
+
+beforeAll(async () => {
+  const doc = parse(demoPolicy);
+  doc.metadata.trustDomains.push("chain.ward.internal");
+  doc.identity.mtls.issuers.push({ certificate: rootPem, intermediates: 1, trustDomains: ["chain.ward.internal"] });
+  const read = doc.services.orders.routes.find((route: { id: string }) => route.id === "read");
+  read.rules.push({ id: "chain-api-reads", effect: "allow", principals: [{ spiffe: API }] });
+  await activate(JSON.stringify(doc));
+});
+
+const base64Of = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+
+/** As Cloudflare reports a leaf the intermediate `issuer` signed, sent with that intermediate. */
+async function presented(leaf: string, issuer: string) {
+  const read = readIssuerCertificate(issuer);
+  if (!read.ok) throw new Error(read.problem);
+  return tlsClientAuth(leaf, {
+    certIssuerSKI: read.certificate.ski,
+    certIssuerDNRFC2253: "CN=Ward Test Chain Intermediate,O=Ward Tests",
+    certChainRFC9440: `:${base64Of(issuer)}:`,
+    certChainRFC9440TooLarge: false,
+  });
+}
+
+async function call(tlsClientAuth: Record<string, unknown>) {
+  const m = marker();
+  const res = await exports.default.fetch(`https://orders.localhost/v1/orders/42?${m}`, { cf: { tlsClientAuth } });
+  return { res, seen: await originSaw(m) };
+}
+
+describe("gateway with a CA reached through an intermediate the client sends", () => {
+  it("forwards the workload whose certificate the pinned root's intermediate signed", async () => {
+    const { res, seen } = await call(await presented(leafPem, intermediatePem));
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("refuses a look-alike intermediate's certificate as no identity and never calls the origin", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const { res, seen } = await call(await presented(forgedLeafPem, lookalikePem));
+    spy.mockRestore();
+    expect(res.status).toBe(401);
+    expect(seen).toEqual([]);
+    expect(await res.text()).not.toMatch(/pinned|chain|intermediate/i);
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.find((l) => l.event === "client-certificate-rejected")).toMatchObject({
+      level: "warn",
+      problem: "issuer-not-pinned",
+    });
+  });
+});

@@ -1,0 +1,167 @@
+// A client certificate reaching a pinned CA through intermediate CAs the client sent (identity.mtls.issuers[]
+// with `intermediates`). SPIRE below an upstream authority signs with an intermediate it rotates (by default
+// daily): pinning the authority's root, and checking the path to it here, spares a push per rotation.
+// Cloudflare verified the chain to some CA it trusts for the host, which may be another team's: this checks,
+// with each certificate's own key, that the path ends at the pinned one. Cloudflare gives the intermediates as
+// sent (certChainRFC9440, not reordered, not validated), so every one is read as hostile: one DER structure, a
+// CA's certificate with keyCertSign, no critical extension Ward does not apply, within the path lengths above it.
+// Run once per certificate and isolate (worker/identity/mtls.ts keeps the judgement, with the path's dates).
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
+import { caCertificateOf, type IssuerCertificate, nameText } from "../../policy/index.ts";
+import { signedBy } from "./certificate-signature.ts";
+import { singleDerSequence } from "./der.ts";
+
+/** A pin that may be reached through intermediates: its trust domains, and how many may stand between. */
+export interface ChainPin {
+  certificate: IssuerCertificate;
+  trustDomains: ReadonlySet<string>;
+  intermediates: number;
+}
+
+/** Cloudflare's bound on the field (16 KiB) allows about ten certificates; a path here uses at most three. */
+const MAX_CHAIN_CERTIFICATES = 4;
+const MAX_CHAIN_CHARACTERS = 16_384;
+/**
+ * Signatures checked for one certificate at most. An honest path takes one per link and a few for pins and
+ * look-alikes; a chain of certificates that all sign one another (one key, one name) would take ~100.
+ */
+const MAX_SIGNATURE_CHECKS = 16;
+
+/** An intermediate as the path check reads it. */
+interface Intermediate {
+  der: Uint8Array;
+  /** Its issuer's name, as nameText writes it. */
+  issuer: string;
+  ca: IssuerCertificate | undefined;
+  notBefore: number;
+  notAfter: number;
+}
+
+export type ChainProblem = "unparseable-certificate" | "certificate-too-large";
+
+const BYTE_SEQUENCE = /^:([A-Za-z0-9+/]+={0,2}):$/;
+
+/**
+ * The certificates of an RFC 9440 Client-Cert-Chain value (an RFC 8941 list of byte sequences, without
+ * parameters), each one DER structure; the empty value is no chain. Anything else is refused, never guessed at.
+ */
+export function chainCertificates(value: string): Uint8Array[] | ChainProblem {
+  if (value === "") return [];
+  if (value.length > MAX_CHAIN_CHARACTERS) return "certificate-too-large";
+  const members = value.split(",");
+  if (members.length > MAX_CHAIN_CERTIFICATES) return "certificate-too-large";
+  const out: Uint8Array[] = [];
+  for (const member of members) {
+    // RFC 8941's list allows optional spaces and tabs around each comma, and leading spaces.
+    const match = BYTE_SEQUENCE.exec(member.replace(/^[ \t]+|[ \t]+$/g, ""));
+    if (!match) return "unparseable-certificate";
+    let der: Uint8Array;
+    try {
+      der = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
+    } catch {
+      return "unparseable-certificate";
+    }
+    if (!singleDerSequence(der)) return "unparseable-certificate";
+    out.push(der);
+  }
+  return out;
+}
+
+function intermediateOf(der: Uint8Array): Intermediate | undefined {
+  try {
+    const parsed = AsnConvert.parse(der, Certificate);
+    const read = caCertificateOf(parsed);
+    const validity = parsed.tbsCertificate.validity;
+    return {
+      der,
+      issuer: nameText(parsed.tbsCertificate.issuer),
+      // Not a CA Ward can check, or one with a constraint it would ignore: it signs nothing on a path.
+      ca: read.ok && read.certificate.unappliedCritical.length === 0 ? read.certificate : undefined,
+      notBefore: validity.notBefore.getTime().getTime(),
+      notAfter: validity.notAfter.getTime().getTime(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function issuerName(der: Uint8Array): string | undefined {
+  try {
+    return nameText(AsnConvert.parse(der, Certificate).tbsCertificate.issuer);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pins a path reached, and the dates within which every intermediate on it is valid. */
+export interface ChainedTrust {
+  trustDomains: ReadonlySet<string>;
+  notBefore: number;
+  notAfter: number;
+}
+
+/** How many intermediates a CA may have below it on a path: its pathLenConstraint, if any. */
+const allows = (ca: IssuerCertificate, below: number): boolean => ca.pathLength === undefined || ca.pathLength >= below;
+
+/**
+ * The first path, in the order the client sent the chain, from the client certificate `leaf` through
+ * intermediates in `chain` to a pin: each link's signature checked with the key above it, names chained, each
+ * CA's path length respected (the pin's too), no intermediate twice, at most as many as the pin allows. Every
+ * pin the path's last intermediate reaches lends its trust domains. Undefined when none reaches a pin.
+ */
+export async function chainedTrust(
+  leaf: Uint8Array,
+  chain: readonly Uint8Array[],
+  pins: readonly ChainPin[],
+): Promise<ChainedTrust | undefined> {
+  const deepest = Math.max(0, ...pins.map((pin) => pin.intermediates));
+  const leafIssuer = issuerName(leaf);
+  if (leafIssuer === undefined || deepest === 0 || chain.length === 0) return undefined;
+  const intermediates = chain.map(intermediateOf);
+  let checks = 0;
+  // Past the bound, no signature is taken as made: the path fails closed.
+  const signs = (der: Uint8Array, ca: IssuerCertificate) => ++checks <= MAX_SIGNATURE_CHECKS && signedBy(der, ca);
+
+  // `below`: the intermediates already on the path, `current` the last of them (the leaf at first).
+  const extend = async (
+    current: { der: Uint8Array; issuer: string },
+    below: number,
+    used: ReadonlySet<number>,
+    notBefore: number,
+    notAfter: number,
+  ): Promise<ChainedTrust | undefined> => {
+    if (below > 0) {
+      // A pin reached lends its trust domains (none, for a pin bound to none: reached, but it mints nothing).
+      let reached = false;
+      const trustDomains = new Set<string>();
+      for (const pin of pins)
+        if (
+          pin.intermediates >= below &&
+          allows(pin.certificate, below) &&
+          pin.certificate.subject === current.issuer &&
+          (await signs(current.der, pin.certificate))
+        ) {
+          reached = true;
+          for (const domain of pin.trustDomains) trustDomains.add(domain);
+        }
+      if (reached) return { trustDomains, notBefore, notAfter };
+    }
+    if (below === deepest) return undefined;
+    for (let i = 0; i < intermediates.length; i++) {
+      const next = intermediates[i];
+      if (!next?.ca || used.has(i) || next.ca.subject !== current.issuer || !allows(next.ca, below)) continue;
+      if (!(await signs(current.der, next.ca))) continue;
+      const path = await extend(
+        next,
+        below + 1,
+        new Set(used).add(i),
+        Math.max(notBefore, next.notBefore),
+        Math.min(notAfter, next.notAfter),
+      );
+      if (path) return path;
+    }
+    return undefined;
+  };
+  return extend({ der: leaf, issuer: leafIssuer }, 0, new Set(), -Infinity, Infinity);
+}
