@@ -23,10 +23,15 @@ export const DEFAULT_CHECK_SECONDS = 2;
  * a timer's delay past 2^31 ms would fire at once, over and over, instead of never.
  */
 export const MAX_CHECK_SECONDS = 60;
+/**
+ * The shortest (50 ms): each open connection's check is a timer and a decision, and `0.001` would run a thousand
+ * a second per connection, on the isolate every request shares.
+ */
+export const MIN_CHECK_SECONDS = 0.05;
 
-/** WEBSOCKET_CHECK_SECONDS as the gateway applies it: a positive number up to MAX_CHECK_SECONDS, else the default. */
+/** WEBSOCKET_CHECK_SECONDS as the gateway applies it: a positive number within the bounds above, else the default. */
 export function checkSeconds(text: string | undefined): number {
-  return Math.min(positiveSetting(text) ?? DEFAULT_CHECK_SECONDS, MAX_CHECK_SECONDS);
+  return Math.max(Math.min(positiveSetting(text) ?? DEFAULT_CHECK_SECONDS, MAX_CHECK_SECONDS), MIN_CHECK_SECONDS);
 }
 
 /** A route's `websocket` setting as the gateway applies it. */
