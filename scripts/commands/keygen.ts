@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { exportJWK, generateKeyPair } from "jose";
+import { exportJWK, generateKeyPair, type JWK } from "jose";
+import { ASSERTION_KEY_SET_SHAPE, readAssertionKeySet } from "../../policy/assertion-key-set.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 
@@ -9,40 +10,21 @@ export const usage = `ward keygen [--kid KID] [--add-to FILE]
     (ward keygen | npx wrangler secret put ASSERTION_SIGNING_KEYS --env ENV); --add-to: the set in FILE with
     the new key after its keys, the first step of a rotation (docs/origin-assertion.md)`;
 
-type Jwk = Record<string, unknown>;
-
 /**
  * The set a rotation starts from, as the secret holds it (Cloudflare never gives a secret back: the operator
- * keeps it): private P-256 keys, each with its own kid, as the Worker requires (worker/origin/assertion.ts).
+ * keeps it), read as the Worker reads the secret: a set it would refuse is refused here.
  */
-async function keySet(file: string): Promise<Jwk[]> {
+async function keySet(file: string): Promise<JWK[]> {
   const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`--add-to ${file}: cannot read it: ${error.code ?? String(error)}`, EXIT.failed);
   });
-  let keys: unknown;
-  try {
-    keys = (JSON.parse(text) as { keys?: unknown }).keys;
-  } catch {
-    keys = undefined;
-  }
-  const usable =
-    Array.isArray(keys) &&
-    keys.length > 0 &&
-    keys.every(
-      (k: Jwk) =>
-        k !== null &&
-        typeof k === "object" &&
-        k.kty === "EC" &&
-        k.crv === "P-256" &&
-        typeof k.d === "string" &&
-        typeof k.kid === "string",
-    );
-  if (!usable)
+  const read = readAssertionKeySet(text);
+  if (!read.ok)
     throw new CliError(
-      `--add-to ${file}: not a set ASSERTION_SIGNING_KEYS holds ({"keys":[private P-256 JWKs with kid, ...]}, as ward keygen prints it)`,
+      `--add-to ${file}: not a set ASSERTION_SIGNING_KEYS holds (${ASSERTION_KEY_SET_SHAPE}, as ward keygen prints it): ${read.problem}`,
       EXIT.failed,
     );
-  return keys as Jwk[];
+  return read.keys;
 }
 
 export async function keygenCommand(args: string[], io: Io): Promise<number> {

@@ -709,6 +709,12 @@ describe("ward keygen", () => {
         const publicOnly = ward("keygen", "--add-to", current);
         expect(publicOnly.status).toBe(1);
         expect(publicOnly.stderr).toContain("not a set ASSERTION_SIGNING_KEYS holds");
+        // Read as the Worker reads the secret: a set with a kid twice would be refused on every request.
+        const [key] = (JSON.parse(ward("keygen", "--kid", "twice").stdout) as { keys: unknown[] }).keys;
+        writeFileSync(current, JSON.stringify({ keys: [key, key] }));
+        const twice = ward("keygen", "--add-to", current, "--kid", "other");
+        expect(twice.status).toBe(1);
+        expect(twice.stderr).toContain("every assertion key needs its own kid");
         expect(ward("keygen", "--add-to", join(dir, "absent.json")).stderr).toContain("cannot read it: ENOENT");
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 // secret ASSERTION_SIGNING_KEYS (a JWK set of private keys): the first signs, all are published, so a new
 // key can be published before it signs and an old one kept until assertions signed with it have expired.
 import { importJWK, SignJWT, type JWK } from "jose";
+import { readAssertionKeySet } from "../../policy/assertion-key-set.ts";
 import type { CredentialSeen, Decision, Identity } from "../../policy/index.ts";
 import { SizedCache, setBounded } from "../shared/bounded-cache.ts";
 
@@ -18,22 +19,10 @@ interface SigningKeys {
 let cached: { secret: string; keys: Promise<SigningKeys> } | undefined;
 
 async function parseKeys(secret: string): Promise<SigningKeys> {
-  const set = JSON.parse(secret) as { keys?: JWK[] };
-  const keys = set.keys ?? [];
-  const first = keys[0];
-  if (!first?.kid || first.kty !== "EC" || first.crv !== "P-256" || !first.d) {
-    throw new Error('ASSERTION_SIGNING_KEYS must be {"keys":[private P-256 JWKs with kid, ...]}');
-  }
-  // The public members only, named one by one: a key exported by WebCrypto (or most JWK tools) also carries
-  // `key_ops: ["sign"]` and `ext`, and an origin's verifier (jose) takes no key whose key_ops lack "verify".
-  const published = keys.map(({ kty, crv, x, y, kid }) => ({ kty, crv, x, y, kid, alg: "ES256", use: "sig" }));
-  if (published.some((k) => !k.kid || k.kty !== "EC" || k.crv !== "P-256" || !k.x || !k.y))
-    throw new Error("every assertion key needs a kid and must be EC P-256");
-  // Two keys under one kid: origins could not tell which verifies (jose refuses such a set outright).
-  if (new Set(published.map((k) => k.kid)).size !== published.length)
-    throw new Error("every assertion key needs its own kid");
-  const key = (await importJWK(first, "ES256")) as CryptoKey;
-  return { signer: { key, kid: first.kid }, published: { keys: published } };
+  const read = readAssertionKeySet(secret);
+  if (!read.ok) throw new Error(read.problem);
+  const key = (await importJWK(read.signer, "ES256")) as CryptoKey;
+  return { signer: { key, kid: read.signer.kid }, published: { keys: read.published } };
 }
 
 /** The keys, imported once per isolate (and again only when the secret changes). Rejects on a bad secret. */
