@@ -220,7 +220,8 @@ const inFlight = new Map<string, InFlight>();
 
 /**
  * Leases from the object and pools the grant with what concurrent requests of this isolate leased for the same
- * window; the caller's own request is taken at once, before any waiting request can.
+ * window; the caller's own request is taken at once, before any waiting request can, unless the caller has
+ * given up waiting (its request timed out): then the whole grant stays on the lease for the next requests.
  */
 async function leaseFromObject(
   namespace: Namespace,
@@ -228,6 +229,7 @@ async function leaseFromObject(
   key: string,
   want: number,
   now: number,
+  caller: { gaveUp: boolean },
 ): Promise<RateLimitAnswer> {
   const stub = namespace.getByName(rateLimitName(obligation));
   const answer = await stub.lease(want, obligation.limit, obligation.periodSeconds, now);
@@ -239,7 +241,7 @@ async function leaseFromObject(
   }
   lease.tokens += answer.granted;
   lease.storeRemaining = Math.min(lease.storeRemaining, answer.remaining);
-  const admitted = lease.tokens > 0;
+  const admitted = !caller.gaveUp && lease.tokens > 0;
   if (admitted) lease.tokens--;
   return {
     admitted,
@@ -282,7 +284,8 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
     // Leased, they count whether or not they are used; at most the limit, and the object grants no more than
     // the window has left.
     const want = Math.min(obligation.limit, Math.max(leaseSize(obligation.limit), 1 + (waited?.waiting ?? 0)));
-    const call = leaseFromObject(namespace, obligation, key, want, now);
+    const caller = { gaveUp: false };
+    const call = leaseFromObject(namespace, obligation, key, want, now, caller);
     // Others wait for it: it must finish even if this request's client goes away (Workers cancel its I/O then).
     finishEvenIfAbandoned(call);
     const mine: InFlight = {
@@ -297,7 +300,13 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
     void mine.settled.then(() => {
       if (inFlight.get(key) === mine) inFlight.delete(key);
     });
-    return await Promise.race([call, timeout]);
+    try {
+      return await Promise.race([call, timeout]);
+    } catch (error) {
+      // Timed out: what the call still leases is the next requests', not spent on this one's behalf.
+      caller.gaveUp = true;
+      throw error;
+    }
   } finally {
     clearTimeout(timer);
   }

@@ -64,6 +64,33 @@ function distant(latency: number, hangFirst = false): Env["RATE_LIMITER"] {
   } as unknown as Env["RATE_LIMITER"];
 }
 
+describe("a request that gave up on its lease call", () => {
+  it("leaves what the call leased to the next requests: the window still admits its whole limit", async () => {
+    // The object answers the first call after the request's 3 s timeout, and at once after that.
+    let count = 0;
+    let calls = 0;
+    const late = {
+      getByName: () => ({
+        lease: async (want: number, limit: number, periodSeconds: number, now: number) => {
+          if (calls++ === 0) await new Promise((r) => setTimeout(r, 3_400));
+          const granted = Math.max(0, Math.min(want, limit - count));
+          count += granted;
+          const period = periodSeconds * 1000;
+          return { granted, limit, remaining: limit - count, resetAt: Math.floor(now / period) * period + period };
+        },
+      }),
+    } as unknown as Env["RATE_LIMITER"];
+    const o = obligation(`late-${crypto.randomUUID()}`, false, 2);
+    const [first] = await burst(late, o, 1);
+    expect(first).toMatchObject({ ok: false, reason: "rate-limit-unavailable" });
+    await new Promise((r) => setTimeout(r, 600));
+    // The late answer leased one request: it is there for the next, and the object has one more.
+    const after = [];
+    for (let i = 0; i < 3; i++) after.push(...(await burst(late, o, 1)));
+    expect(after.map((r) => r.ok)).toEqual([true, true, false]);
+  }, 15_000);
+});
+
 describe("a burst of one caller's requests on a cold key", () => {
   it("within the limit, is served in a couple of round trips, not one per request (from a second review)", async () => {
     // A limit of 100 leases one request at a time.
