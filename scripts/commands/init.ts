@@ -3,7 +3,13 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { loadPolicy } from "../../policy/index.ts";
+import {
+  issuerKeyText,
+  loadPolicy,
+  normaliseHex,
+  type PolicyDocument,
+  readIssuerCertificate,
+} from "../../policy/index.ts";
 import { closest } from "../../policy/suggest.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
@@ -152,6 +158,9 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   }
   const loaded = await loadPolicy(policyText);
   const document = loaded.ok ? loaded.policy.document : undefined;
+  // init never rewrites a policy: a CA flag the existing one does not pin is said, not silently dropped.
+  const unpinned = document ? caNotPinned(document, options) : undefined;
+  if (unpinned) io.out(`${options.policy}: ${unpinned}`);
 
   const hosts = Object.values(document?.services ?? {}).flatMap((s) => s.hosts);
   const unroutedHosts = hostsNotRouted(config.top, env, hosts);
@@ -185,4 +194,35 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   );
   for (const line of steps) io.out(line);
   return EXIT.ok;
+}
+
+/** What a --ca-cert or --ca-ski names that the existing policy does not pin, as a line for the operator. */
+function caNotPinned(
+  document: PolicyDocument,
+  options: { caCertificate?: string; caSki?: string },
+): string | undefined {
+  const issuers = document.identity.mtls?.issuers ?? [];
+  if (options.caCertificate !== undefined) {
+    const wanted = readIssuerCertificate(options.caCertificate);
+    if (!wanted.ok) return undefined; // refused when the flag was read
+    const key = issuerKeyText(wanted.certificate);
+    const pinned = issuers.some((pin) => {
+      if (!("certificate" in pin)) return false;
+      const read = readIssuerCertificate(pin.certificate);
+      return read.ok && issuerKeyText(read.certificate) === key;
+    });
+    if (!pinned)
+      return `does not pin the CA of --ca-cert (SKI ${wanted.certificate.ski}), and ward init leaves an existing policy as it is: add it under identity.mtls.issuers yourself`;
+  }
+  if (options.caSki !== undefined) {
+    const ski = normaliseHex(options.caSki);
+    const skiOf = (pin: (typeof issuers)[number]): string | undefined => {
+      if ("ski" in pin) return normaliseHex(pin.ski);
+      const read = "certificate" in pin ? readIssuerCertificate(pin.certificate) : undefined;
+      return read?.ok ? read.certificate.ski : undefined;
+    };
+    if (!issuers.some((pin) => skiOf(pin) === ski))
+      return `does not pin the CA of --ca-ski (${options.caSki}), and ward init leaves an existing policy as it is: add it under identity.mtls.issuers yourself`;
+  }
+  return undefined;
 }

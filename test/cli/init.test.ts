@@ -354,6 +354,31 @@ describe("ward init: flags", () => {
     });
     // Nothing left for the operator to replace in the pin: no placeholder step names it.
     expect(run.out.some((l) => l.includes("identity.mtls.issuers[0]"))).toBe(false);
+    // Re-run with the same CA: nothing to say. With another: the policy is left as it is, and that is said.
+    const same = await init([...QA, "--config", config, "--ca-cert", ca]);
+    expect(same.out.some((l) => l.includes("does not pin"))).toBe(false);
+    const other = await init([
+      ...QA,
+      "--config",
+      config,
+      "--ca-cert",
+      join(ROOT, "test/fixtures/certs/partner-ca.pem"),
+    ]);
+    expect(other.out).toContain(
+      `${join(root, "policy/qa.yaml")}: does not pin the CA of --ca-cert (SKI a6e23ae88e991eb3ffea09ff61040fd8807363d7), and ward init leaves an existing policy as it is: add it under identity.mtls.issuers yourself`,
+    );
+    expect(readFileSync(join(root, "policy/qa.yaml"), "utf8")).toBe(text);
+    // The CA pinned by its certificate is pinned under its SKI too.
+    const sameSki = await init([
+      ...QA,
+      "--config",
+      config,
+      "--ca-ski",
+      "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3:CE:F5:C2",
+    ]);
+    expect(sameSki.out.some((l) => l.includes("does not pin"))).toBe(false);
+    const ski = await init([...QA, "--config", config, "--ca-ski", "3A:45:F8"]);
+    expect(ski.out.some((l) => l.includes("does not pin the CA of --ca-ski (3A:45:F8)"))).toBe(true);
 
     const leaf = await initFails([
       ...QA,
