@@ -35,10 +35,12 @@ export interface IssuerCertificate {
   /** Its basicConstraints' pathLenConstraint: how many intermediate CAs may follow it; undefined, no limit. */
   pathLength?: number;
   /**
-   * The OIDs of its critical extensions Ward does not apply (name constraints, policies): a CA in a chain Ward
-   * checks itself must carry none (RFC 5280, 4.2: a critical extension not understood refuses the certificate).
+   * The OIDs of its extensions that constrain a path and that Ward does not apply: every critical one it does not
+   * know (RFC 5280, 4.2: a critical extension not understood refuses the certificate), and name and policy
+   * constraints even when not marked critical (openssl and BoringSSL apply them either way). A CA on a path Ward
+   * checks itself must carry none.
    */
-  unappliedCritical: readonly string[];
+  unapplied: readonly string[];
 }
 
 export type IssuerCertificateRead = { ok: true; certificate: IssuerCertificate } | { ok: false; problem: string };
@@ -66,6 +68,9 @@ const APPLIED_CRITICAL: ReadonlySet<string> = new Set([
   id_ce_authorityKeyIdentifier,
   id_ce_subjectAltName,
 ]);
+
+/** nameConstraints, policyConstraints and inhibitAnyPolicy: constraints on a path, critical or not. */
+const PATH_CONSTRAINTS: ReadonlySet<string> = new Set(["2.5.29.30", "2.5.29.36", "2.5.29.54"]);
 
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -128,8 +133,8 @@ export function caCertificateOf(parsed: Certificate): IssuerCertificateRead {
     if (typeof key === "string") return { ok: false, problem: key };
     const spki = new Uint8Array(AsnConvert.serialize(parsed.tbsCertificate.subjectPublicKeyInfo));
     const pathLength = basic.pathLenConstraint;
-    const unappliedCritical = extensions
-      .filter((e) => e.critical && !APPLIED_CRITICAL.has(e.extnID))
+    const unapplied = extensions
+      .filter((e) => PATH_CONSTRAINTS.has(e.extnID) || (e.critical && !APPLIED_CRITICAL.has(e.extnID)))
       .map((e) => e.extnID);
     return {
       ok: true,
@@ -139,7 +144,7 @@ export function caCertificateOf(parsed: Certificate): IssuerCertificateRead {
         key,
         subject: nameText(parsed.tbsCertificate.subject),
         ...(pathLength !== undefined ? { pathLength } : {}),
-        unappliedCritical,
+        unapplied,
       },
     };
   } catch {

@@ -98,8 +98,8 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
 
 /**
  * A CA that Ward reaches through intermediates the client sends (worker/identity/certificate-chain.ts) is a trust
- * anchor whose constraints Ward must apply itself: it may allow that many, and carry no critical extension Ward
- * would ignore (name constraints, policies).
+ * anchor whose constraints Ward must apply itself: it may allow that many, and carry no constraint Ward would
+ * ignore (name constraints, policies).
  */
 function checkChainPin(certificate: IssuerCertificate, intermediates: number, at: string, out: Collector): void {
   if (certificate.pathLength !== undefined && intermediates > certificate.pathLength)
@@ -110,12 +110,12 @@ function checkChainPin(certificate: IssuerCertificate, intermediates: number, at
       `the pinned certificate lets at most ${certificate.pathLength} intermediate CA(s) follow it (its pathLenConstraint), not ${intermediates}`,
       `set intermediates: ${certificate.pathLength}, or pin the intermediate CA that signs the client certificates`,
     );
-  if (certificate.unappliedCritical.length > 0)
+  if (certificate.unapplied.length > 0)
     out.add(
       "error",
       "invalid-issuer-certificate",
       `${at}.certificate`,
-      `the pinned certificate has critical extensions Ward does not apply to a chain (${certificate.unappliedCritical.join(", ")}), so it cannot be reached through intermediates`,
+      `the pinned certificate has constraints Ward does not apply to a chain (extensions ${certificate.unapplied.join(", ")}), so it cannot be reached through intermediates`,
       "pin the intermediate CA that signs the client certificates, without intermediates",
     );
 }

@@ -60,17 +60,21 @@ describe("a CA pinned to be reached through intermediates", () => {
     ]);
   });
 
-  it("is refused when its certificate has a critical extension Ward does not apply", () => {
-    const constrained = pemOf("chain-name-constrained.pem");
-    // Pinned to sign client certificates itself, Cloudflare's verification of the chain applied its constraints.
-    expect(issuesOf({ certificate: constrained })).toEqual([]);
-    expect(issuesOf({ certificate: constrained, intermediates: 1 })).toContainEqual({
-      code: "invalid-issuer-certificate",
-      severity: "error",
-      path: "identity.mtls.issuers[0].certificate",
-      message:
-        "the pinned certificate has critical extensions Ward does not apply to a chain (2.5.29.30), so it cannot be reached through intermediates",
-    });
+  it("is refused when its certificate has a constraint Ward does not apply, critical or not", () => {
+    for (const [file, oid] of [
+      ["chain-name-constrained.pem", "2.5.29.30"],
+      ["chain-name-constrained-noncritical.pem", "2.5.29.30"],
+    ] as const) {
+      const constrained = pemOf(file);
+      // Pinned to sign client certificates itself, Cloudflare's verification of the chain applied its constraints.
+      expect(issuesOf({ certificate: constrained })).toEqual([]);
+      expect(issuesOf({ certificate: constrained, intermediates: 1 })).toContainEqual({
+        code: "invalid-issuer-certificate",
+        severity: "error",
+        path: "identity.mtls.issuers[0].certificate",
+        message: `the pinned certificate has constraints Ward does not apply to a chain (extensions ${oid}), so it cannot be reached through intermediates`,
+      });
+    }
   });
 
   it("allows at most three, as a whole number", () => {

@@ -4,7 +4,7 @@
 // Cloudflare verified the chain to some CA it trusts for the host, which may be another team's: this checks,
 // with each certificate's own key, that the path ends at the pinned one. Cloudflare gives the intermediates as
 // sent (certChainRFC9440, not reordered, not validated), so every one is read as hostile: one DER structure, a
-// CA's certificate with keyCertSign, no critical extension Ward does not apply, within the path lengths above it.
+// CA's certificate with keyCertSign, no constraint Ward does not apply, within the path lengths above it.
 // Run once per certificate and isolate (worker/identity/mtls.ts keeps the judgement, with the path's dates).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
@@ -23,10 +23,11 @@ export interface ChainPin {
 const MAX_CHAIN_CERTIFICATES = 4;
 const MAX_CHAIN_CHARACTERS = 16_384;
 /**
- * Signatures checked for one certificate at most. An honest path takes one per link and a few for pins and
- * look-alikes; a chain of certificates that all sign one another (one key, one name) would take ~100.
+ * Signatures checked for one certificate at most. An honest path takes one per link and one for the pin, two
+ * paths during a rotation twice that; a chain of certificates that all sign one another (one key, one name)
+ * would take ~100.
  */
-const MAX_SIGNATURE_CHECKS = 16;
+const MAX_SIGNATURE_CHECKS = 10;
 
 /** An intermediate as the path check reads it. */
 interface Intermediate {
@@ -68,16 +69,26 @@ export function chainCertificates(value: string): Uint8Array[] | ChainProblem {
   return out;
 }
 
+/**
+ * An RSA key of more than 4,096 bits (its SubjectPublicKeyInfo past this many bytes) signs nothing on a path: a
+ * client choosing the intermediates' keys would otherwise make each check cost what it likes.
+ */
+const MAX_RSA_SPKI_BYTES = 600;
+
 function intermediateOf(der: Uint8Array): Intermediate | undefined {
   try {
     const parsed = AsnConvert.parse(der, Certificate);
     const read = caCertificateOf(parsed);
     const validity = parsed.tbsCertificate.validity;
+    const usable =
+      read.ok &&
+      read.certificate.unapplied.length === 0 &&
+      !(read.certificate.key.kind === "rsa" && read.certificate.spki.length > MAX_RSA_SPKI_BYTES);
     return {
       der,
       issuer: nameText(parsed.tbsCertificate.issuer),
       // Not a CA Ward can check, or one with a constraint it would ignore: it signs nothing on a path.
-      ca: read.ok && read.certificate.unappliedCritical.length === 0 ? read.certificate : undefined,
+      ca: usable ? read.certificate : undefined,
       notBefore: validity.notBefore.getTime().getTime(),
       notAfter: validity.notAfter.getTime().getTime(),
     };
@@ -104,24 +115,36 @@ export interface ChainedTrust {
 /** How many intermediates a CA may have below it on a path: its pathLenConstraint, if any. */
 const allows = (ca: IssuerCertificate, below: number): boolean => ca.pathLength === undefined || ca.pathLength >= below;
 
+/** Of two paths, the one to keep: in date at `now` first, then the one valid longest. */
+const better = (a: ChainedTrust, b: ChainedTrust, now: number): ChainedTrust => {
+  const valid = (p: ChainedTrust) => now >= p.notBefore && now <= p.notAfter;
+  if (valid(a) !== valid(b)) return valid(a) ? a : b;
+  return b.notAfter > a.notAfter ? b : a;
+};
+
 /**
- * The first path, in the order the client sent the chain, from the client certificate `leaf` through
- * intermediates in `chain` to a pin: each link's signature checked with the key above it, names chained, each
- * CA's path length respected (the pin's too), no intermediate twice, at most as many as the pin allows. Every
- * pin the path's last intermediate reaches lends its trust domains. Undefined when none reaches a pin.
+ * The path from the client certificate `leaf` through intermediates in `chain` to a pin: each link's signature
+ * checked with the key above it, names chained, each CA's path length respected (the pin's too), no
+ * intermediate twice, at most as many as the pin allows. Every pin the path's last intermediate reaches lends
+ * its trust domains. Of several paths (a rotation: the old intermediate and the new, one key), the one in date at
+ * `now` that is valid longest, whatever order the client sent them in. Undefined when none reaches a pin.
  */
 export async function chainedTrust(
   leaf: Uint8Array,
   chain: readonly Uint8Array[],
   pins: readonly ChainPin[],
+  now: number,
 ): Promise<ChainedTrust | undefined> {
   const deepest = Math.max(0, ...pins.map((pin) => pin.intermediates));
   const leafIssuer = issuerName(leaf);
   if (leafIssuer === undefined || deepest === 0 || chain.length === 0) return undefined;
   const intermediates = chain.map(intermediateOf);
+  // No intermediate names a pin as its issuer: no path can end at one, and no signature need be checked.
+  if (!intermediates.some((i) => i?.ca && pins.some((pin) => pin.certificate.subject === i.issuer))) return undefined;
   let checks = 0;
   // Past the bound, no signature is taken as made: the path fails closed.
   const signs = (der: Uint8Array, ca: IssuerCertificate) => ++checks <= MAX_SIGNATURE_CHECKS && signedBy(der, ca);
+  let found: ChainedTrust | undefined;
 
   // `below`: the intermediates already on the path, `current` the last of them (the leaf at first).
   const extend = async (
@@ -130,7 +153,7 @@ export async function chainedTrust(
     used: ReadonlySet<number>,
     notBefore: number,
     notAfter: number,
-  ): Promise<ChainedTrust | undefined> => {
+  ): Promise<void> => {
     if (below > 0) {
       // A pin reached lends its trust domains (none, for a pin bound to none: reached, but it mints nothing).
       let reached = false;
@@ -145,23 +168,26 @@ export async function chainedTrust(
           reached = true;
           for (const domain of pin.trustDomains) trustDomains.add(domain);
         }
-      if (reached) return { trustDomains, notBefore, notAfter };
+      if (reached) {
+        const path = { trustDomains, notBefore, notAfter };
+        found = found ? better(found, path, now) : path;
+        return;
+      }
     }
-    if (below === deepest) return undefined;
+    if (below === deepest) return;
     for (let i = 0; i < intermediates.length; i++) {
       const next = intermediates[i];
       if (!next?.ca || used.has(i) || next.ca.subject !== current.issuer || !allows(next.ca, below)) continue;
       if (!(await signs(current.der, next.ca))) continue;
-      const path = await extend(
+      await extend(
         next,
         below + 1,
         new Set(used).add(i),
         Math.max(notBefore, next.notBefore),
         Math.min(notAfter, next.notAfter),
       );
-      if (path) return path;
     }
-    return undefined;
   };
-  return extend({ der: leaf, issuer: leafIssuer }, 0, new Set(), -Infinity, Infinity);
+  await extend({ der: leaf, issuer: leafIssuer }, 0, new Set(), -Infinity, Infinity);
+  return found;
 }

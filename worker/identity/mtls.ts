@@ -25,7 +25,7 @@ import {
   type WorkloadIdentity,
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
-import { type ChainPin, chainCertificates, chainedTrust } from "./certificate-chain.ts";
+import { type ChainedTrust, type ChainPin, chainCertificates, chainedTrust } from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
 import { singleDerSequence } from "./der.ts";
 
@@ -145,7 +145,7 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
         byKey.set(read.certificate.ski, pins);
         // Validation refuses a chain pin whose certificate has constraints Ward would ignore; should one get here,
         // it is reached directly only.
-        if (pin.intermediates && read.certificate.unappliedCritical.length === 0)
+        if (pin.intermediates && read.certificate.unapplied.length === 0)
           chained.push({ certificate: read.certificate, trustDomains, intermediates: pin.intermediates });
         continue;
       }
@@ -368,6 +368,19 @@ async function judge(
   const readDer = () => certificateDer(field(auth, "certRFC9440") ?? "", fingerprint);
   let der: Uint8Array | undefined;
   let issuerTrustDomains = pins?.named;
+  /** What a path through the chain the client sent gives: tried once, only when the direct pins do not do. */
+  let chained: ChainedTrust | MtlsProblem | undefined;
+  let chainTried = false;
+  const throughTheChain = async (bytes: Uint8Array) => {
+    if (!chainTried) chained = await trustThroughChain(auth, bytes, index.chained, now);
+    chainTried = true;
+    return chained;
+  };
+  /** The path's dates bind the identity once it relies on the path. */
+  const relyOn = (path: ChainedTrust) => {
+    chainNotBefore = path.notBefore;
+    chainNotAfter = path.notAfter;
+  };
   if (pins?.keyed || !pins) {
     // A certificate pin's key must have signed it, or the chain's, registered or not: the bytes are needed to tell.
     if (tooLarge) return refused("certificate-too-large");
@@ -376,12 +389,11 @@ async function judge(
     der = read;
     if (pins) issuerTrustDomains = await provenTrustDomains(pins, der);
     if (!issuerTrustDomains && throughChain) {
-      const chained = await trustThroughChain(auth, der, index.chained);
-      if (typeof chained === "string") return refused(chained);
-      if (chained) {
-        issuerTrustDomains = chained.trustDomains;
-        chainNotBefore = chained.notBefore;
-        chainNotAfter = chained.notAfter;
+      const path = await throughTheChain(der);
+      if (typeof path === "string") return refused(path);
+      if (path) {
+        issuerTrustDomains = path.trustDomains;
+        relyOn(path);
       }
     }
     if (!issuerTrustDomains) return refused(pins ? "issuer-signature-invalid" : "issuer-not-pinned");
@@ -407,7 +419,14 @@ async function judge(
   // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
   // team's or a partner's CA cannot issue `spiffe://prod.example.com/...`. Only a certificate pin shows that
   // the CA is the pinned one (an SKI or DN is a name a look-alike can carry).
-  if (!issuerTrustDomains?.has(trustDomainOf(id)!)) return refused("issuer-trust-domain-mismatch");
+  const domain = trustDomainOf(id)!;
+  if (!issuerTrustDomains?.has(domain)) {
+    // A pin that names the issuer directly does not take away what a pin above it, reached through the chain,
+    // gives: their trust domains together, as for several direct pins.
+    const path = throughChain ? await throughTheChain(der) : undefined;
+    if (typeof path !== "object" || !path.trustDomains.has(domain)) return refused("issuer-trust-domain-mismatch");
+    relyOn(path);
+  }
   return judged({ workload: Object.freeze({ id }), certificate });
 }
 
@@ -416,12 +435,13 @@ async function trustThroughChain(
   auth: Record<string, unknown>,
   der: Uint8Array,
   pins: readonly ChainPin[],
-): Promise<Awaited<ReturnType<typeof chainedTrust>> | MtlsProblem> {
+  now: number,
+): Promise<ChainedTrust | MtlsProblem | undefined> {
   if (auth.certChainRFC9440TooLarge === true || field(auth, "certChainRFC9440TooLarge") === "true")
     return "certificate-too-large";
   const chain = chainCertificates(field(auth, "certChainRFC9440") ?? "");
   if (typeof chain === "string") return chain;
-  return chainedTrust(der, chain, pins);
+  return chainedTrust(der, chain, pins, now);
 }
 
 /**

@@ -16,6 +16,11 @@ import lookalikePem from "../../fixtures/certs/chain/chain-lookalike-intermediat
 import lowerPem from "../../fixtures/certs/chain/chain-lower.pem?raw";
 import nameConstrainedPem from "../../fixtures/certs/chain/chain-name-constrained.pem?raw";
 import nameConstrainedLeafPem from "../../fixtures/certs/chain/chain-name-constrained-leaf.pem?raw";
+import nameConstrainedNoncriticalPem from "../../fixtures/certs/chain/chain-name-constrained-noncritical.pem?raw";
+import nameConstrainedNoncriticalLeafPem from "../../fixtures/certs/chain/chain-name-constrained-noncritical-leaf.pem?raw";
+import intermediateExpiredPem from "../../fixtures/certs/chain/chain-intermediate-expired.pem?raw";
+import rsa4608Pem from "../../fixtures/certs/chain/chain-rsa-4608.pem?raw";
+import rsa4608LeafPem from "../../fixtures/certs/chain/chain-rsa-4608-leaf.pem?raw";
 import noKeyCertSignPem from "../../fixtures/certs/chain/chain-no-keycertsign.pem?raw";
 import noKeyCertSignLeafPem from "../../fixtures/certs/chain/chain-no-keycertsign-leaf.pem?raw";
 import notCaPem from "../../fixtures/certs/chain/chain-not-ca.pem?raw";
@@ -140,8 +145,11 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
     for (const [leaf, issuer, chain] of [
       [notCaLeafPem, notCaPem, chainField(notCaPem)],
       [noKeyCertSignLeafPem, noKeyCertSignPem, chainField(noKeyCertSignPem)],
-      // A critical name constraint Ward does not apply: refused rather than ignored.
+      // A name constraint Ward does not apply, critical or not (openssl applies it either way): refused.
       [nameConstrainedLeafPem, nameConstrainedPem, chainField(nameConstrainedPem)],
+      [nameConstrainedNoncriticalLeafPem, nameConstrainedNoncriticalPem, chainField(nameConstrainedNoncriticalPem)],
+      // An RSA key past 4,096 bits: a client choosing the keys would choose what each check costs.
+      [rsa4608LeafPem, rsa4608Pem, chainField(rsa4608Pem)],
       // The intermediate's pathlen 0 lets no CA follow it.
       [belowPathlen0LeafPem, belowPathlen0Pem, chainField(belowPathlen0Pem, intermediatePem)],
     ] as const)
@@ -159,6 +167,38 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
     expect(await identity(config, underPathlen0RootLeafPem, underPathlen0RootPem, chain)).toEqual({
       ok: false,
       problem: "issuer-not-pinned",
+    });
+  });
+
+  it("takes the path in date during a rotation, whatever order the two intermediates were sent in", async () => {
+    // The same key and subject, once in a certificate valid for a day (long expired at NOW), once for ten years.
+    for (const chain of [
+      chainField(intermediateExpiredPem, intermediatePem),
+      chainField(intermediatePem, intermediateExpiredPem),
+    ])
+      expect(await identity(viaRoot(1), leafPem, intermediatePem, chain)).toMatchObject({ ok: true });
+    expect(await identity(viaRoot(1), leafPem, intermediatePem, chainField(intermediateExpiredPem))).toEqual({
+      ok: false,
+      problem: "outside-validity",
+    });
+  });
+
+  it("adds what a pin reached through the chain gives to what a direct pin of the intermediate gives", async () => {
+    // The intermediate pinned too, for another trust domain: the root's domain still counts for its leaf.
+    const both = viaRoot(1, [{ certificate: intermediatePem, trustDomains: ["other.ward.internal"] }]);
+    const result = await identity(both, leafPem, intermediatePem, chainField(intermediatePem));
+    expect(result).toMatchObject({ ok: true, workload: { id: API } });
+    // ... and binds the identity to the intermediate's dates, as the path alone would.
+    expect(
+      await identity(both, leafPem, intermediatePem, chainField(intermediatePem), notAfterOf(intermediatePem) + 1000),
+    ).toEqual({
+      ok: false,
+      problem: "outside-validity",
+    });
+    // Without the chain, the direct pin alone gives only its own trust domain.
+    expect(await identity(both, leafPem, intermediatePem, "")).toEqual({
+      ok: false,
+      problem: "issuer-trust-domain-mismatch",
     });
   });
 
