@@ -2,7 +2,17 @@
 // first key is a private P-256 key (it signs) and whose every key has its own kid (all are published, so a new
 // key can be published before it signs and an old one kept until its assertions have expired). One reading for
 // the Worker (worker/origin/assertion.ts) and for `ward keygen --add-to`, so a set one accepts the other does.
-import type { JWK } from "jose";
+
+/** A JSON Web Key as the secret holds it: the members read here, and whatever else it carries. */
+export interface JWK {
+  kty?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  d?: string;
+  kid?: string;
+  [member: string]: unknown;
+}
 
 /** A key as origins get it: the public members only, named one by one. */
 export interface PublishedKey {
@@ -33,7 +43,15 @@ export function readAssertionKeySet(text: string): AssertionKeySetRead {
     return { ok: false, problem: shape };
   const set = keys as JWK[];
   const first = set[0];
-  if (!first?.kid || first.kty !== "EC" || first.crv !== "P-256" || !first.d) return { ok: false, problem: shape };
+  if (
+    typeof first?.kid !== "string" ||
+    !first.kid ||
+    first.kty !== "EC" ||
+    first.crv !== "P-256" ||
+    typeof first.d !== "string" ||
+    !first.d
+  )
+    return { ok: false, problem: shape };
   // The public members only: a key exported by WebCrypto (or most JWK tools) also carries `key_ops: ["sign"]`
   // and `ext`, and an origin's verifier (jose) takes no key whose key_ops lack "verify".
   const published = set.map(({ kty, crv, x, y, kid }) => ({

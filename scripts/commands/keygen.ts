@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { exportJWK, generateKeyPair, type JWK } from "jose";
-import { ASSERTION_KEY_SET_SHAPE, readAssertionKeySet } from "../../policy/assertion-key-set.ts";
+import { exportJWK, generateKeyPair } from "jose";
+import { ASSERTION_KEY_SET_SHAPE, type JWK, readAssertionKeySet } from "../../policy/assertion-key-set.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 
