@@ -114,7 +114,7 @@ const whereIStand =
       const host = canonicalHost(url.host);
       const audience = access && host ? loginAudience(policy, host) : undefined;
       if (access && host && audience && isBrowserNavigation(c.req.raw))
-        return loginRedirect(access.teamDomain, audience, host, url.pathname);
+        return loginRedirect(access.teamDomain, audience, host, url.pathname, requestId);
       return answer("unauthenticated", requestId);
     }
     // A revoked or quarantined caller sees nothing either.

@@ -63,7 +63,7 @@ export function respondToDenial(
       // The service's own Access application, where it names them: a login to another one gives a token
       // that does not count here.
       const aud = loginAudience(policy, decision.target!.host)!;
-      return loginRedirect(access.teamDomain, aud, decision.target!.host, url.pathname + url.search);
+      return loginRedirect(access.teamDomain, aud, decision.target!.host, url.pathname + url.search, requestId);
     }
     // A hidden service stays hidden: its refusals are 404, and a revoked or quarantined caller's 403 (the same on
     // every host) gets no page naming it or its owner either.

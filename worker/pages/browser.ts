@@ -94,9 +94,19 @@ export function pageHeaders(requestId: string): Record<string, string> {
   };
 }
 
-export function loginRedirect(teamDomain: string, audience: string, host: string, pathAndQuery: string): Response {
+/** To Access's login for the host; with the request id, as every answer of Ward's carries it. */
+export function loginRedirect(
+  teamDomain: string,
+  audience: string,
+  host: string,
+  pathAndQuery: string,
+  requestId: string,
+): Response {
   const url = `${teamDomain}/cdn-cgi/access/login/${host}?kid=${encodeURIComponent(audience)}&redirect_url=${encodeURIComponent(pathAndQuery)}`;
-  return new Response(null, { status: 302, headers: { location: url, "cache-control": "no-store" } });
+  return new Response(null, {
+    status: 302,
+    headers: { location: url, "cache-control": "no-store", "ward-request-id": requestId },
+  });
 }
 
 /** `who`: whom the person is signed in as, so that a wrong account is seen at once. */

@@ -25,6 +25,10 @@ describe("responses for people", () => {
     expect(`${location.origin}${location.pathname}`).toBe(`${TEAM}/cdn-cgi/access/login/wiki.localhost`);
     expect(location.searchParams.get("kid")).toBe(AUD);
     expect(location.searchParams.get("redirect_url")).toBe(`/team/page?${m}=1`);
+    // As every answer of Ward's: the id its decision line is logged under.
+    expect(res.headers.get("ward-request-id")).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
     expect(await originSaw(m)).toEqual([]);
   });
 
