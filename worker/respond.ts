@@ -10,6 +10,7 @@ import {
   type DeliveryReason,
   type Reason,
 } from "../policy/index.ts";
+import { UNSAFE } from "../policy/clean-text.ts";
 import { logAnswer } from "./log/decisions.ts";
 import { deniedPage, isBrowserNavigation, loginRedirect } from "./pages/browser.ts";
 import { asReceived } from "./request-target.ts";
@@ -75,6 +76,11 @@ export function respondToDenial(
   return gatewayResponse(decision.status, requestId);
 }
 
+/** Controls, line separators and bidirectional controls, each: an error's text may quote what a client sent. */
+const UNSAFE_EVERYWHERE = new RegExp(UNSAFE.source, "gu");
+/** An error's detail, as much as an operator needs: its first 500 characters, each unsafe one a "?". */
+const errorText = (error: unknown): string => String(error).slice(0, 500).replace(UNSAFE_EVERYWHERE, "?");
+
 /** Anything unexpected: logged once with its detail, answered with nothing but the status and the request id. */
 export function respondToUnexpected(error: unknown, requestId: string, request: Request, started: number): Response {
   logAnswer({
@@ -84,7 +90,7 @@ export function respondToUnexpected(error: unknown, requestId: string, request: 
     reason: "internal-error",
     status: statusFor("internal-error"),
     latencyMs: Date.now() - started,
-    error: String(error),
+    error: errorText(error),
   });
   return answer("internal-error", requestId);
 }

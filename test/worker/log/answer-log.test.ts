@@ -232,4 +232,13 @@ describe("before or instead of a decision", () => {
     const { res, decisions } = await logged(() => exports.default.fetch("https://wiki.localhost/.ward/apps"));
     expect(expectOneLine(res, decisions, 500, ["internal-error"])).toMatchObject({ error: "not an Error" });
   });
+
+  it("an error's detail is logged bounded, each control or line separator a ?: it may quote what a client sent", async () => {
+    vi.spyOn(crypto, "randomUUID").mockImplementationOnce(() => {
+      throw new Error(`line one\nforged line\u2028${"x".repeat(2000)}`);
+    });
+    const { res, decisions } = await logged(() => exports.default.fetch("https://payments.localhost/healthz"));
+    const line = expectOneLine(res, decisions, 500, ["internal-error"]) as { error: string };
+    expect(line.error).toBe(`Error: line one?forged line?${"x".repeat(500 - 28)}`);
+  });
 });

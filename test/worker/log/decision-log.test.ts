@@ -1,7 +1,7 @@
 // The decision log: one JSON line per decision and a data point when Analytics Engine is bound; no token.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseDecisionLine, type Decision } from "../../../policy/index.ts";
-import { logDecision } from "../../../worker/log/decisions.ts";
+import { logDecision, utf8Prefix } from "../../../worker/log/decisions.ts";
 
 const decision: Decision = {
   effect: "deny",
@@ -126,5 +126,22 @@ describe("logDecision", () => {
         doubles: [403, 5],
       },
     ]);
+  });
+
+  it("cuts the data point's index to Analytics Engine's 96 bytes of UTF-8, between characters", () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const points: AnalyticsEngineDataPoint[] = [];
+    // 30 ASCII bytes, then 30 characters of 3 bytes (90), then one of 4 (a pair): 96 bytes end inside the third.
+    const principal = `user:${"a".repeat(25)}${"€".repeat(30)}😀`;
+    logDecision(
+      { requestId: "r-5", time: TIME, decision: { ...decision, principal }, request, status: 403, latencyMs: 5 },
+      { writeDataPoint: (p) => void points.push(p!) },
+    );
+    const index = points[0]!.indexes![0] as string;
+    expect(new TextEncoder().encode(index).length).toBeLessThanOrEqual(96);
+    expect(index).toBe(`user:${"a".repeat(25)}${"€".repeat(22)}`);
+    expect(utf8Prefix("a😀b", 5)).toBe("a😀");
+    expect(utf8Prefix("a😀b", 4)).toBe("a");
+    expect(utf8Prefix("short", 96)).toBe("short");
   });
 });
