@@ -27,3 +27,18 @@ export function cookiePieces(header: string): CookiePiece[] {
   }
   return pieces;
 }
+
+/**
+ * A cookie name as the most lenient server reads it, lower case, to compare with a name a filter keeps from
+ * origins: quotes around it dropped, percent-escapes decoded, and `.`, ` ` and `[` read as `_` (PHP's
+ * `$_COOKIE` reads `CF.Authorization` and `CF%5FAuthorization` as `CF_Authorization`).
+ */
+export function lenientCookieName(name: string): string {
+  let text = name.replace(/^"+|"+$/g, "");
+  try {
+    text = decodeURIComponent(text);
+  } catch {
+    // A malformed escape is left as it is: no server decodes it into another name.
+  }
+  return text.replace(/[. []/g, "_").toLowerCase();
+}

@@ -3,7 +3,7 @@
 // spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
 // Authorization (unless the policy forwards it), Access's headers and cookies.
 import { isForwardedHeader } from "../../policy/index.ts";
-import { cookiePieces } from "../../policy/cookies.ts";
+import { cookiePieces, lenientCookieName } from "../../policy/cookies.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
 const ACCESS_COOKIES: ReadonlySet<string> = new Set(["cf_authorization", "cf_appsession", "cf_binding"]);
@@ -46,7 +46,7 @@ function stripNames(list: string): Set<string> {
 
 function withoutAccessCookies(cookie: string): string {
   return cookiePieces(cookie)
-    .filter((piece) => !ACCESS_COOKIES.has(piece.name.toLowerCase()))
+    .filter((piece) => !ACCESS_COOKIES.has(lenientCookieName(piece.name)))
     .map((piece) => piece.text)
     .join("; ");
 }
@@ -58,7 +58,7 @@ function withoutAccessCookies(cookie: string): string {
 function cookieSetName(cookie: string): string {
   const text = cookie.replace(/^[\s=]+/, "");
   const end = text.search(/[=;]/);
-  return (end === -1 ? text : text.slice(0, end)).trim().toLowerCase();
+  return lenientCookieName((end === -1 ? text : text.slice(0, end)).trim());
 }
 
 /**

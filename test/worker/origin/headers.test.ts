@@ -66,13 +66,17 @@ describe("headers forwarded to the origin", () => {
     expect(wiki.seen[0]!.headers.authorization).toBeUndefined();
   });
 
-  it("Access's cookies are kept from the origin however they are spelt: space before '=', case, a second Cookie header", async () => {
+  it("Access's cookies are kept from the origin however they are spelt: space before '=', case, a second Cookie header, a lenient server's reading", async () => {
     const token = await accessToken(inject("accessPrivateJwk"), { email: "ann@example.com" });
     for (const cookies of [
       [`theme=dark; CF_Authorization =${token}`],
       [`theme=dark;\tcf_authorization\t=${token}`],
       ["theme=dark", `CF_Authorization=${token}`],
       [`theme=dark, CF_AppSession=x`, `CF_Binding=y; lang=de`],
+      // As PHP and other lenient servers read them: quoted, percent-escaped, `.`, ` ` or `[` for `_`.
+      [`theme=dark; "CF_Authorization"=${token}`],
+      [`theme=dark; CF%5FAuthorization=${token}; CF.Authorization=${token}`],
+      [`theme=dark; CF[Authorization=${token}; cf authorization=${token}`],
     ]) {
       const m = marker();
       // Signed in by the header, so that every case is forwarded and the cookie filter alone is tested.
