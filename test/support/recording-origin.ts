@@ -69,12 +69,17 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     if (req.url?.startsWith("/__redirect")) {
       // `?to=`: the Location to send, as given (the forms browsers resolve to another host); repeated, one
       // Location field each. `?refresh=`: a Refresh header too. `?cookie=`: a Set-Cookie field each.
+      // `?content-location=` and `?link=`: those headers too.
       const query = new URL(req.url, "http://origin").searchParams;
       const to = query.getAll("to");
       const refresh = query.get("refresh");
       // Node types Location as one value; it sends an array as one field per value all the same.
       res.setHeader("location", to.length > 1 ? to : (to[0] ?? "http://10.20.30.40:8080/internal/next?x=1"));
       if (refresh !== null) res.setHeader("refresh", refresh);
+      for (const name of ["content-location", "link"]) {
+        const value = query.get(name);
+        if (value !== null) res.setHeader(name, value);
+      }
       const cookies = query.getAll("cookie");
       if (cookies.length > 0) res.setHeader("set-cookie", cookies);
       res.writeHead(302);

@@ -99,6 +99,14 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
     if (kept === undefined) headers.delete("refresh");
     else if (kept !== target.url) headers.set("refresh", `${target.before}${kept}`);
   }
+  // Content-Location names where the answer lives; Link's targets a browser may fetch at once (preload,
+  // preconnect). Neither is needed to use the answer: dropped when one names another host or cannot be read.
+  const contentLocation = headers.get("content-location");
+  if (contentLocation !== null && onGatewayHost(contentLocation, received) !== contentLocation)
+    headers.delete("content-location");
+  const link = headers.get("link");
+  if (link !== null && [...link.matchAll(/<([^>]*)>/g)].some(([, url]) => onGatewayHost(url!, received) !== url))
+    headers.delete("link");
   return true;
 }
 

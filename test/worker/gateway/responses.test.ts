@@ -127,6 +127,28 @@ describe("origin failures", () => {
     expect(res.headers.get("location")).toBe("https://wiki.localhost/internal/next?x=1");
   });
 
+  it("drops a Content-Location or Link naming the origin's address; keeps those on the gateway's host", async () => {
+    const answer = async (contentLocation: string, link: string) => {
+      const query = new URLSearchParams({ to: "/next", "content-location": contentLocation, link });
+      const res = await exports.default.fetch(`https://wiki.localhost/__redirect?${query}&${marker()}`, {
+        headers: await as(),
+        redirect: "manual",
+      });
+      expect(res.status).toBe(302);
+      return [res.headers.get("content-location"), res.headers.get("link")];
+    };
+    expect(
+      await answer(
+        "http://10.20.30.40:8080/doc/1",
+        "</app.css>; rel=preload, <http://10.20.30.40:8080/x.js>; rel=preload",
+      ),
+    ).toEqual([null, null]);
+    expect(await answer("/doc/1", "</app.css>; rel=preload, <https://wiki.localhost/x.js>; rel=preload")).toEqual([
+      "/doc/1",
+      "</app.css>; rel=preload, <https://wiki.localhost/x.js>; rel=preload",
+    ]);
+  });
+
   // Every form a browser resolves to another host, as the WHATWG URL parser (the browser's) reads it.
   it.each([
     ["//10.20.30.40:8080/internal/next", "https://wiki.localhost/internal/next"],
