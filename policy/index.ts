@@ -84,6 +84,7 @@ export { durationSeconds } from "./duration.ts";
 export {
   reach,
   reachReport,
+  principalWidth,
   diffReach,
   diffWidens,
   unknownGrantTargets,

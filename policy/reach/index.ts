@@ -5,6 +5,13 @@ export { normalizeMethods, type ReachMethod } from "./methods.ts";
 export { describeConditions, principalName, principalsMayOverlap, rulePrincipals } from "./principals.ts";
 export { reach, type ReachOptions } from "./reach.ts";
 export { unknownGrantTargets } from "./timed-grants.ts";
-export { reachReport, type IdentityReach, type ReachReport, type ReachSummary, type RouteReach } from "./report.ts";
+export {
+  principalWidth,
+  reachReport,
+  type IdentityReach,
+  type ReachReport,
+  type ReachSummary,
+  type RouteReach,
+} from "./report.ts";
 export { diffReach, diffWidens, type GrantChange, type GrantDelta, type GrantTerms, type PolicyDiff } from "./diff.ts";
 export type { SettingChange } from "./setting-change.ts";

@@ -13,6 +13,8 @@ export interface IdentityReach {
 export interface RouteReach extends RouteInfo {
   /** Distinct principals granted this route. */
   identities: number;
+  /** The widest of them (principalWidth), "" when none. */
+  widest: string;
   public: boolean;
   anyAuthenticated: boolean;
   grants: Grant[];
@@ -27,7 +29,19 @@ export interface ReachSummary {
   /** Distinct (identity, route) pairs per identity, rounded to 2 decimals. */
   averageRoutesPerIdentity: number;
   widestIdentities: { principal: string; routes: number }[];
-  mostExposedRoutes: { route: string; identities: number; public: boolean; anyAuthenticated: boolean }[];
+  /**
+   * The widest matcher first (public, any authenticated caller, a whole trust domain or e-mail domain, a SPIFFE
+   * prefix, a group or claims, then one principal), then the most identities: one `trust-domain:` grant lets in
+   * more callers than two named workloads.
+   */
+  mostExposedRoutes: {
+    route: string;
+    identities: number;
+    public: boolean;
+    anyAuthenticated: boolean;
+    /** The widest principal granted the route, as reach names it. */
+    widest: string;
+  }[];
 }
 
 export interface ReachReport {
@@ -61,11 +75,38 @@ function identitiesOf(grants: readonly Grant[]): IdentityReach[] {
     .sort((a, b) => compare(a.principal, b.principal));
 }
 
+/**
+ * How many callers a principal may stand for, as a rank: 5 anyone, 4 any authenticated caller, 3 a whole trust
+ * domain or e-mail domain, 2 a SPIFFE prefix, a group or claims, 1 one workload, person or service token. Both
+ * factors (`W + A`) are as narrow as the narrower (freeText quotes a name holding " + ", principals.ts).
+ */
+export function principalWidth(principal: string): number {
+  if (principal === "public") return 5;
+  if (principal === "any-authenticated") return 4;
+  if (principal.includes(" + ")) return Math.min(...principal.split(" + ").map(principalWidth));
+  if (principal.startsWith("trust-domain:") || principal.startsWith("email-domain:")) return 3;
+  if (principal.endsWith("*") || principal.startsWith("group:") || principal.startsWith("claims:")) return 2;
+  return 1;
+}
+
+function widestOf(principals: Iterable<string>): string {
+  let widest = "";
+  for (const p of principals)
+    if (
+      widest === "" ||
+      principalWidth(p) > principalWidth(widest) ||
+      (principalWidth(p) === principalWidth(widest) && compare(p, widest) < 0)
+    )
+      widest = p;
+  return widest;
+}
+
 function routeReach(info: RouteInfo, grants: Grant[], denies: DenyRule[]): RouteReach {
   const principals = new Set(grants.map((g) => g.principal));
   return {
     ...info,
     identities: principals.size,
+    widest: widestOf(principals),
     public: principals.has("public"),
     anyAuthenticated: principals.has("any-authenticated"),
     grants,
@@ -100,13 +141,19 @@ function summaryOf(byIdentity: readonly IdentityReach[], byRoute: readonly Route
       .map(({ principal, routes }) => ({ principal, routes })),
     mostExposedRoutes: byRoute
       .filter((x) => x.identities > 0)
-      .sort((a, b) => b.identities - a.identities || compare(a.route, b.route))
+      .sort(
+        (a, b) =>
+          principalWidth(b.widest) - principalWidth(a.widest) ||
+          b.identities - a.identities ||
+          compare(a.route, b.route),
+      )
       .slice(0, TOP)
-      .map(({ route, identities, public: isPublic, anyAuthenticated }) => ({
+      .map(({ route, identities, public: isPublic, anyAuthenticated, widest }) => ({
         route,
         identities,
         public: isPublic,
         anyAuthenticated,
+        widest,
       })),
   };
 }

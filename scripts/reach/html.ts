@@ -1,6 +1,6 @@
 // `ward reach --format html`: one self-contained page (no scripts, no external assets) with an SVG graph
 // identity -> service and the tables of the text output. Every piece of policy text is escaped.
-import type { ReachReport } from "../../policy/index.ts";
+import { principalWidth, type ReachReport } from "../../policy/index.ts";
 import { escapeHtml } from "../../policy/page-style.ts";
 import { grantTerms } from "./text.ts";
 
@@ -95,7 +95,7 @@ svg circle { fill: #1d2433; }
       s.mostExposedRoutes
         .map(
           (e) =>
-            `${e.route} (${e.identities}${e.public ? ", public" : ""}${e.anyAuthenticated ? ", any-authenticated" : ""})`,
+            `${e.route} (${e.identities}${e.public ? ", public" : ""}${e.anyAuthenticated ? ", any-authenticated" : ""}${principalWidth(e.widest) === 3 ? `, ${e.widest}` : ""})`,
         )
         .join(", "),
     ]),

@@ -1,5 +1,5 @@
 // Plain-text and JSON renderings of reach reports and policy diffs, for `ward reach` and `ward diff`.
-import type { Grant, PolicyDiff, ReachReport } from "../../policy/index.ts";
+import { type Grant, type PolicyDiff, principalWidth, type ReachReport } from "../../policy/index.ts";
 
 function methods(list: readonly string[]): string {
   return list.join(",");
@@ -56,7 +56,9 @@ export function reachText(report: ReachReport): string[] {
   for (const w of s.widestIdentities) lines.push(`    ${plural(w.routes, "route").padEnd(10)}  ${w.principal}`);
   lines.push("  most exposed routes:");
   for (const e of s.mostExposedRoutes) {
-    const flags = [e.public ? "public" : "", e.anyAuthenticated ? "any-authenticated" : ""].filter(Boolean);
+    // A whole trust domain or e-mail domain is named: every workload or person in it may call.
+    const domain = principalWidth(e.widest) === 3 ? e.widest : "";
+    const flags = [e.public ? "public" : "", e.anyAuthenticated ? "any-authenticated" : "", domain].filter(Boolean);
     const count = e.identities === 1 ? "1 identity" : `${e.identities} identities`;
     lines.push(`    ${count.padEnd(14)}  ${e.route}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
   }

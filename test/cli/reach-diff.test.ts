@@ -93,11 +93,11 @@ summary:
     1 route     public
     1 route     spiffe://td.example/ns/batch/*
   most exposed routes:
+    1 identity      api/health  [public]
+    2 identities    wiki/read  [email-domain:example.com]
     3 identities    wiki/admin
     2 identities    api/orders
-    2 identities    wiki/read
     1 identity      api/deploy
-    1 identity      api/health  [public]
 `;
 
 describe("ward reach", () => {
@@ -266,11 +266,12 @@ describe("ward reach", () => {
     expect(data.grants).toBe(0);
     expect(data.summary.identities).toBe(8);
     expect(data.summary.averageRoutesPerIdentity).toBe(1.13);
-    expect(data.summary.mostExposedRoutes.at(-1)).toEqual({
+    expect(data.summary.mostExposedRoutes[0]).toEqual({
       route: "api/health",
       identities: 1,
       public: true,
       anyAuthenticated: false,
+      widest: "public",
     });
     expect(data.identities.map((i) => i.principal)).toEqual([
       'claims:{"role":"admin"}',

@@ -6,6 +6,7 @@ import {
   loadPolicy,
   principalName,
   principalsMayOverlap,
+  principalWidth,
   reach,
   reachReport,
   unknownGrantTargets,
@@ -290,18 +291,63 @@ describe("reachReport", () => {
         { principal: "public", routes: 1 },
         { principal: "spiffe://td.example/ns/batch/*", routes: 1 },
       ],
+      // The widest matcher first, then the most identities: a public route with one grant before a route three
+      // groups of people reach, a whole e-mail domain before them too.
       mostExposedRoutes: [
-        { route: "wiki/admin", identities: 3, public: false, anyAuthenticated: false },
-        { route: "api/orders", identities: 2, public: false, anyAuthenticated: false },
-        { route: "wiki/read", identities: 2, public: false, anyAuthenticated: false },
-        { route: "api/deploy", identities: 1, public: false, anyAuthenticated: false },
-        { route: "api/health", identities: 1, public: true, anyAuthenticated: false },
+        { route: "api/health", identities: 1, public: true, anyAuthenticated: false, widest: "public" },
+        {
+          route: "wiki/read",
+          identities: 2,
+          public: false,
+          anyAuthenticated: false,
+          widest: "email-domain:example.com",
+        },
+        {
+          route: "wiki/admin",
+          identities: 3,
+          public: false,
+          anyAuthenticated: false,
+          widest: 'claims:{"role":"admin"}',
+        },
+        {
+          route: "api/orders",
+          identities: 2,
+          public: false,
+          anyAuthenticated: false,
+          widest: "spiffe://td.example/ns/batch/*",
+        },
+        {
+          route: "api/deploy",
+          identities: 1,
+          public: false,
+          anyAuthenticated: false,
+          widest: "trust-domain:td.example + email:alice@example.com",
+        },
       ],
     });
     expect(report.byIdentity.find((i) => i.principal === "group:sre")).toMatchObject({ routes: 2, services: ["wiki"] });
     expect(report.byRoute.find((r) => r.route === "wiki/read")?.denies.map((d) => d.rule)).toEqual([
       "wiki/read/no-contractors",
     ]);
+  });
+
+  it("ranks a principal by how many callers it may stand for", () => {
+    expect(
+      [
+        "public",
+        "any-authenticated",
+        "trust-domain:td",
+        "email-domain:example.com",
+        "spiffe://td/ns/a/*",
+        "group:sre",
+        'claims:{"a":1}',
+        "spiffe://td/ns/a/sa/x",
+        "email:a@example.com",
+        "token:ci",
+        "trust-domain:td + email-domain:example.com",
+        "trust-domain:td + email:a@example.com",
+      ].map(principalWidth),
+    ).toEqual([5, 4, 3, 3, 2, 2, 2, 1, 1, 1, 3, 1]);
   });
 
   it("an empty policy has no identities and an average of 0", async () => {
