@@ -100,6 +100,7 @@ export function websocketRelayLine(
   const source = (set: boolean, variable: string) => (set ? "the route's" : `default; ${variable} changes it`);
   return (
     `websocket relayed: messages up to ${limits.maxMessageBytes} bytes (${source(own.maxMessageBytes !== undefined, "WEBSOCKET_MAX_MESSAGE_BYTES")}), ` +
+    `at most ${limits.maxBytesPerSecond} bytes a second each way (${source(own.maxBytesPerSecond !== undefined, "WEBSOCKET_MAX_BYTES_PER_SECOND")}), ` +
     `closed after ${limits.idleSeconds}s idle (${source(own.idleSeconds !== undefined, "WEBSOCKET_IDLE_SECONDS")}), ` +
     `and with 4403 when this access ends`
   );

@@ -10,7 +10,7 @@ import {
 import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
 import { publicJwk } from "./jwk-schema.ts";
-import { MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
+import { MAX_BYTES_PER_SECOND_LIMIT, MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
 import { SharedSignals } from "./ssf/schema.ts";
 import {
@@ -254,6 +254,14 @@ export const WebSocketSetting = z.union([
       .max(MAX_MESSAGE_BYTES_LIMIT)
       .optional()
       .describe("the largest message relayed either way (default 1 MiB, or WEBSOCKET_MAX_MESSAGE_BYTES)"),
+    maxBytesPerSecond: z
+      .int()
+      .min(1)
+      .max(MAX_BYTES_PER_SECOND_LIMIT)
+      .optional()
+      .describe(
+        "close a connection one side of which sends more bytes than this in a second (default 16 MiB, or WEBSOCKET_MAX_BYTES_PER_SECOND; never less than maxMessageBytes)",
+      ),
     idleTimeout: duration
       .refine((d) => !DURATION.test(d) || durationSeconds(d) <= MAX_IDLE_SECONDS, "must be at most 24h")
       .optional()

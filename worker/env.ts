@@ -44,6 +44,8 @@ export interface Env {
   WEBSOCKET_CHECK_SECONDS?: string;
   /** The largest WebSocket message relayed, bytes (default 1048576), where the route does not say. */
   WEBSOCKET_MAX_MESSAGE_BYTES?: string;
+  /** Bytes a WebSocket may relay each way in a second before it is closed (default 16 MiB), where the route does not say. */
+  WEBSOCKET_MAX_BYTES_PER_SECOND?: string;
   /** Seconds a WebSocket may carry no message before it is closed (default 600), where the route does not say. */
   WEBSOCKET_IDLE_SECONDS?: string;
   /** The assertion's `iss` (default "ward"). */

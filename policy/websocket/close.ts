@@ -18,13 +18,17 @@ export const CLOSE_CAUSES = [
   // limits
   "idle",
   "message-too-large",
+  "rate-exceeded",
   // either end
   "client-closed",
   "origin-closed",
 ] as const;
 export type CloseCause = (typeof CLOSE_CAUSES)[number];
 
-export type AccessEnded = Exclude<CloseCause, "idle" | "message-too-large" | "client-closed" | "origin-closed">;
+export type AccessEnded = Exclude<
+  CloseCause,
+  "idle" | "message-too-large" | "rate-exceeded" | "client-closed" | "origin-closed"
+>;
 
 /**
  * 4403, in the range RFC 6455 §7.4.2 leaves to applications: the HTTP 403 an upgrade would now get, and what
@@ -40,9 +44,11 @@ export function closeFrame(cause: Exclude<CloseCause, "client-closed" | "origin-
   reason: string;
 } {
   // 1001 "going away" is what proxies (API gateways, load balancers) send on an idle timeout; 1009 is RFC 6455's
-  // "message too big".
+  // "message too big"; 1008 its "policy violation", for one side sending faster than Ward relays (the other side
+  // is told the same: it learns the connection ended for its peer's pace, not its access).
   if (cause === "idle") return { code: 1001, reason: "idle timeout" };
   if (cause === "message-too-large") return { code: 1009, reason: "message too large" };
+  if (cause === "rate-exceeded") return { code: 1008, reason: "message rate too high" };
   return { code: ACCESS_ENDED_CODE, reason: ACCESS_ENDED_REASON };
 }
 
@@ -105,6 +111,7 @@ const CAUSE_TEXT: Record<CloseCause, string> = {
   "check-failed": "its access could not be checked again, so Ward ended it",
   idle: "no message passed either way for the route's idle timeout (websocket.idleTimeout)",
   "message-too-large": "a message was larger than the route's websocket.maxMessageBytes",
+  "rate-exceeded": "one side sent more bytes in a second than the route's websocket.maxBytesPerSecond",
   "client-closed": "the client closed it",
   "origin-closed": "the origin closed it",
 };

@@ -1,6 +1,7 @@
-// What bounds a relayed WebSocket connection: the largest message Ward relays, how long a connection may carry
-// nothing, and how often an open connection's access is checked again. Defaults here, settable per route
-// (`websocket: { maxMessageBytes, idleTimeout }`) and for the whole gateway by environment variables.
+// What bounds a relayed WebSocket connection: the largest message Ward relays, how many bytes a second it relays
+// each way, how long a connection may carry nothing, and how often an open connection's access is checked again.
+// Defaults here, settable per route (`websocket: { maxMessageBytes, maxBytesPerSecond, idleTimeout }`) and for
+// the whole gateway by environment variables.
 
 /**
  * 1 MiB: what Cloudflare documents as the largest WebSocket message a Worker receives (a larger one is closed
@@ -9,6 +10,18 @@
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** The most a route may set: a relayed message is held whole in memory (an isolate has 128 MB). */
 export const MAX_MESSAGE_BYTES_LIMIT = 32 * 1024 * 1024;
+/**
+ * 16 MiB a second each way: sixteen messages of the default largest size. Ward cannot see how much waits behind
+ * a side that reads slowly (the runtime has no bufferedAmount, and send() says nothing of delivery), so a sender
+ * at full speed would have the isolate hold all of it; this bounds how fast that can grow, not how much is held.
+ * About 134 Mbit/s sustained over one socket: above what interactive use (chat, feeds, terminals, editors)
+ * sends, and an eighth of an isolate's 128 MB in any one second.
+ */
+export const DEFAULT_MAX_BYTES_PER_SECOND = 16 * 1024 * 1024;
+/** The most a route may set: 128 MiB a second, an isolate's whole memory; a larger budget bounds nothing. */
+export const MAX_BYTES_PER_SECOND_LIMIT = 128 * 1024 * 1024;
+/** The window the rate is counted over, per connection and direction (ms). */
+export const RATE_WINDOW_MS = 1000;
 /** Ten minutes without a message either way: a forgotten browser tab does not hold an origin connection for good. */
 export const DEFAULT_IDLE_SECONDS = 600;
 /** The longest idle time a route may set (a day). */
@@ -37,26 +50,35 @@ export function checkSeconds(text: string | undefined): number {
 /** A route's `websocket` setting as the gateway applies it. */
 export interface WebSocketLimits {
   maxMessageBytes: number;
+  /** Bytes relayed each way per RATE_WINDOW_MS, never less than maxMessageBytes: a message the route allows passes. */
+  maxBytesPerSecond: number;
   idleSeconds: number;
 }
 
 /** Gateway-wide settings (environment variables), each already a number or absent when unset or unusable. */
 export interface WebSocketDefaults {
   maxMessageBytes?: number;
+  maxBytesPerSecond?: number;
   idleSeconds?: number;
 }
 
-/** What a route says: `true`, or limits of its own (either may be left out). */
-export type RouteWebSocket = true | { maxMessageBytes?: number; idleSeconds?: number };
+/** What a route says: `true`, or limits of its own (any may be left out). */
+export type RouteWebSocket = true | { maxMessageBytes?: number; maxBytesPerSecond?: number; idleSeconds?: number };
 
 /** The limits of one connection: the route's, else the gateway's, else the defaults; never above the caps. */
 export function websocketLimits(route: RouteWebSocket, defaults: WebSocketDefaults = {}): WebSocketLimits {
   const own = route === true ? {} : route;
+  const maxMessageBytes = Math.min(
+    own.maxMessageBytes ?? defaults.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    MAX_MESSAGE_BYTES_LIMIT,
+  );
+  const maxBytesPerSecond = Math.min(
+    own.maxBytesPerSecond ?? defaults.maxBytesPerSecond ?? DEFAULT_MAX_BYTES_PER_SECOND,
+    MAX_BYTES_PER_SECOND_LIMIT,
+  );
   return {
-    maxMessageBytes: Math.min(
-      own.maxMessageBytes ?? defaults.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      MAX_MESSAGE_BYTES_LIMIT,
-    ),
+    maxMessageBytes,
+    maxBytesPerSecond: Math.max(maxBytesPerSecond, maxMessageBytes),
     idleSeconds: Math.min(own.idleSeconds ?? defaults.idleSeconds ?? DEFAULT_IDLE_SECONDS, MAX_IDLE_SECONDS),
   };
 }

@@ -61,6 +61,7 @@ export function routeWebSocket(policy: CompiledPolicy, route: string | undefined
             ? true
             : {
                 ...(setting.maxMessageBytes !== undefined ? { maxMessageBytes: setting.maxMessageBytes } : {}),
+                ...(setting.maxBytesPerSecond !== undefined ? { maxBytesPerSecond: setting.maxBytesPerSecond } : {}),
                 ...(setting.idleTimeout !== undefined ? { idleSeconds: durationSeconds(setting.idleTimeout) } : {}),
               },
         );

@@ -33,7 +33,7 @@ services:
       - id: small
         methods: [GET]
         path: /small
-        websocket: { maxMessageBytes: 2048, idleTimeout: 30s }
+        websocket: { maxMessageBytes: 2048, maxBytesPerSecond: 65536, idleTimeout: 30s }
         rules: [{ id: staff-small, effect: allow, principals: [{ emailDomain: example.com }] }]
       - id: sre-live
         methods: [GET]
@@ -77,7 +77,7 @@ describe("ward explain: a WebSocket upgrade", () => {
       expect(code).toBe(EXIT.ok);
       expect(text).toMatch(/^ALLOW 200/);
       expect(text).toContain(
-        "websocket relayed: messages up to 1048576 bytes (default; WEBSOCKET_MAX_MESSAGE_BYTES changes it), closed after 600s idle (default; WEBSOCKET_IDLE_SECONDS changes it), and with 4403 when this access ends",
+        "websocket relayed: messages up to 1048576 bytes (default; WEBSOCKET_MAX_MESSAGE_BYTES changes it), at most 16777216 bytes a second each way (default; WEBSOCKET_MAX_BYTES_PER_SECOND changes it), closed after 600s idle (default; WEBSOCKET_IDLE_SECONDS changes it), and with 4403 when this access ends",
       );
       // The handshake's own fields are made anew for the origin, not reported as dropped.
       expect(text).not.toMatch(/^dropped .*upgrade/m);
@@ -86,7 +86,9 @@ describe("ward explain: a WebSocket upgrade", () => {
 
   it("with the route's own limits", async () => {
     const { text } = await explain("--as", "ann@example.com", "--websocket", "GET", "https://wiki.example.com/small");
-    expect(text).toContain("messages up to 2048 bytes (the route's), closed after 30s idle (the route's)");
+    expect(text).toContain(
+      "messages up to 2048 bytes (the route's), at most 65536 bytes a second each way (the route's), closed after 30s idle (the route's)",
+    );
   });
 
   it("on a route without websocket: refused (upgrade-not-allowed), though the same GET is allowed", async () => {

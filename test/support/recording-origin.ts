@@ -10,6 +10,8 @@ export interface SeenRequest {
   headers: IncomingMessage["headers"];
   /** The first 16 KiB of the body, as text. */
   body: string;
+  /** A WebSocket's: the code of the close frame the origin received (null: one without a code). */
+  websocketClosed?: number | null;
 }
 
 export const LOG_PATH = "/__recording-origin/log";
@@ -91,8 +93,12 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
   // An upgrade is recorded like any request (a test asserts that a refused one never arrived); a WebSocket
   // upgrade is answered by the echo endpoint, any other protocol refused.
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
-    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" });
-    if (String(req.headers.upgrade).toLowerCase() === "websocket") return serveWebSocket(req, socket, head);
+    const record: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" };
+    seen.push(record);
+    if (String(req.headers.upgrade).toLowerCase() === "websocket")
+      return serveWebSocket(req, socket, head, (code) => {
+        record.websocketClosed = code ?? null;
+      });
     socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

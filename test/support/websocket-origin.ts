@@ -37,9 +37,15 @@ function closePayload(code: number, reason: string): Buffer {
 
 /**
  * Answers an upgrade request on `socket` as a WebSocket echo server. Commands (text messages):
- * `!close CODE REASON` closes from the origin's side; `!send N` sends a text message of N bytes.
+ * `!close CODE REASON` closes from the origin's side; `!send N` sends a text message of N bytes; `!flood N
+ * COUNT` sends COUNT of them at once. `onClose`: called with the code of the close frame the origin receives.
  */
-export function serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function serveWebSocket(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  onClose: (code: number | undefined) => void = () => {},
+): void {
   const key = req.headers["sec-websocket-key"];
   if (typeof key !== "string") return void socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
   const accept = createHash("sha1").update(`${key}${GUID}`).digest("base64");
@@ -75,6 +81,11 @@ export function serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffe
     }
     const big = /^!send (\d+)$/.exec(text);
     if (big) return send(TEXT, Buffer.alloc(Number(big[1]), 0x61));
+    const flood = /^!flood (\d+) (\d+)$/.exec(text);
+    if (flood) {
+      for (let i = 0; i < Number(flood[2]); i++) send(TEXT, Buffer.alloc(Number(flood[1]), 0x61));
+      return;
+    }
     send(opcode, payload);
   };
   const parse = () => {
@@ -103,6 +114,7 @@ export function serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffe
       const fin = (first & 0x80) !== 0;
       const opcode = first & 0x0f;
       if (opcode === CLOSE) {
+        onClose(payload.length >= 2 ? payload.readUInt16BE(0) : undefined);
         // Answer the close with the same code, then end the connection.
         if (!closed) send(CLOSE, payload.subarray(0, 2));
         closed = true;

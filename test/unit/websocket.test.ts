@@ -37,6 +37,11 @@ const WITH_ROUTES = demo.replace(
         path: /small
         websocket: { maxMessageBytes: 2048, idleTimeout: 30s }
         rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
+      - id: metered
+        methods: [GET]
+        path: /metered
+        websocket: { maxBytesPerSecond: 65536 }
+        rules: [{ id: staff, effect: allow, principals: [{ emailDomain: example.com }] }]
       - id: off
         methods: [GET]
         path: /off
@@ -83,25 +88,33 @@ describe("routeWebSocket and websocketLimits", () => {
     const policy = await compiled(WITH_ROUTES);
     expect(routeWebSocket(policy, "wiki/live")).toBe(true);
     expect(routeWebSocket(policy, "wiki/small")).toEqual({ maxMessageBytes: 2048, idleSeconds: 30 });
+    expect(routeWebSocket(policy, "wiki/metered")).toEqual({ maxBytesPerSecond: 65_536 });
     expect(routeWebSocket(policy, "wiki/off")).toBeUndefined();
     expect(routeWebSocket(policy, "wiki/read")).toBeUndefined();
     expect(routeWebSocket(policy, undefined)).toBeUndefined();
   });
 
   it("takes the route's limits, else the gateway's, else the defaults, never above the caps", () => {
-    expect(websocketLimits(true)).toEqual({ maxMessageBytes: 1024 * 1024, idleSeconds: 600 });
-    expect(websocketLimits(true, { maxMessageBytes: 4096, idleSeconds: 60 })).toEqual({
+    const MiB = 1024 * 1024;
+    expect(websocketLimits(true)).toEqual({ maxMessageBytes: MiB, maxBytesPerSecond: 16 * MiB, idleSeconds: 600 });
+    const gateway = { maxMessageBytes: 4096, maxBytesPerSecond: 65_536, idleSeconds: 60 };
+    expect(websocketLimits(true, gateway)).toEqual(gateway);
+    expect(websocketLimits({ idleSeconds: 5, maxBytesPerSecond: 8192 }, gateway)).toEqual({
       maxMessageBytes: 4096,
-      idleSeconds: 60,
-    });
-    expect(websocketLimits({ idleSeconds: 5 }, { maxMessageBytes: 4096, idleSeconds: 60 })).toEqual({
-      maxMessageBytes: 4096,
+      maxBytesPerSecond: 8192,
       idleSeconds: 5,
     });
-    expect(websocketLimits(true, { maxMessageBytes: 1e12, idleSeconds: 1e9 })).toEqual({
-      maxMessageBytes: 32 * 1024 * 1024,
+    expect(websocketLimits(true, { maxMessageBytes: 1e12, maxBytesPerSecond: 1e12, idleSeconds: 1e9 })).toEqual({
+      maxMessageBytes: 32 * MiB,
+      maxBytesPerSecond: 128 * MiB,
       idleSeconds: 86_400,
     });
+  });
+
+  it("never budgets fewer bytes a second than the largest message the connection relays", () => {
+    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(4096);
+    expect(websocketLimits(true, { maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(1024 * 1024);
+    expect(websocketLimits({ maxMessageBytes: 32 * 1024 * 1024 }).maxBytesPerSecond).toBe(32 * 1024 * 1024);
   });
 
   it("reads WEBSOCKET_CHECK_SECONDS as a positive number from 50 ms to a minute (a timer past 2^31 ms fires at once)", () => {
@@ -271,6 +284,7 @@ describe("closing", () => {
       expect(closeFrame(cause)).toEqual({ code: 4403, reason: "access ended" });
     expect(closeFrame("idle")).toEqual({ code: 1001, reason: "idle timeout" });
     expect(closeFrame("message-too-large")).toEqual({ code: 1009, reason: "message too large" });
+    expect(closeFrame("rate-exceeded")).toEqual({ code: 1008, reason: "message rate too high" });
   });
 
   it("writes a close line the reader reads back, with the duration", () => {
@@ -313,6 +327,9 @@ describe("the route's websocket field", () => {
   it.each([
     ["{ maxMessageBytes: 0 }", "out-of-range"],
     ["{ maxMessageBytes: 33554433 }", "out-of-range"],
+    ["{ maxBytesPerSecond: 0 }", "out-of-range"],
+    ["{ maxBytesPerSecond: 134217729 }", "out-of-range"],
+    ["{ maxBytesPerSecond: 1.5 }", "invalid-value"],
     ["{ idleTimeout: 2d }", "invalid-value"],
     ["{ idleTimeout: 30 }", "invalid-value"],
     ["{ maxMesageBytes: 10 }", "unknown-field"],
@@ -325,7 +342,13 @@ describe("the route's websocket field", () => {
   });
 
   it("accepts true, false and limits within the caps", () => {
-    for (const setting of ["true", "false", "{}", "{ maxMessageBytes: 33554432, idleTimeout: 24h }"])
+    for (const setting of [
+      "true",
+      "false",
+      "{}",
+      "{ maxMessageBytes: 33554432, idleTimeout: 24h }",
+      "{ maxBytesPerSecond: 134217728 }",
+    ])
       expect(validatePolicyText(withSetting(setting)).ok, setting).toBe(true);
   });
 });

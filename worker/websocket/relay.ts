@@ -1,8 +1,8 @@
 // Ward in the middle of a WebSocket: the client's socket is one end of a WebSocketPair Ward holds, the origin's
 // is the socket its binding returned, and every message passes through here. So Ward can close both the moment
-// access ends, bound what a message may weigh, and see a connection go idle. Each end's close is passed on to
-// the other; whatever ends the connection ends it once, and says why.
-import { closeFrame, type CloseCause, type WebSocketLimits } from "../../policy/index.ts";
+// access ends, bound what a message may weigh and how fast either side sends, and see a connection go idle. Each
+// end's close is passed on to the other; whatever ends the connection ends it once, and says why.
+import { closeFrame, RATE_WINDOW_MS, type CloseCause, type WebSocketLimits } from "../../policy/index.ts";
 
 type Closer = Exclude<CloseCause, "client-closed" | "origin-closed">;
 
@@ -17,13 +17,32 @@ export interface RelayEnd {
 
 type Message = string | ArrayBuffer | Blob;
 
-/** Whether a message weighs more than `max` bytes, without encoding a string that cannot be (or must be) too large. */
-function tooLarge(data: Message, max: number): boolean {
-  if (data instanceof Blob) return data.size > max;
-  if (typeof data !== "string") return data.byteLength > max;
-  if (data.length > max) return true; // a UTF-16 unit is at least one byte in UTF-8
-  if (data.length * 3 <= max) return false; // and at most three
-  return new TextEncoder().encode(data).byteLength > max;
+/** A string's length in UTF-8, without encoding it (a text message is valid UTF-8: no lone surrogates). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // U+0080..U+07FF: 2 bytes; the rest of the BMP: 3; a surrogate pair (two units): 4.
+    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
+}
+
+/** What a message weighs in bytes, or undefined when it is over `max` (a longer string is not measured). */
+function weight(data: Message, max: number): number | undefined {
+  let bytes: number;
+  if (data instanceof Blob) bytes = data.size;
+  else if (typeof data !== "string") bytes = data.byteLength;
+  else if (data.length > max)
+    return undefined; // a UTF-16 unit is at least one byte in UTF-8
+  else bytes = utf8Length(data);
+  return bytes > max ? undefined : bytes;
+}
+
+/** Bytes one side sent in the current window, which began at `start` (ms). */
+interface Window {
+  start: number;
+  bytes: number;
 }
 
 /**
@@ -52,6 +71,11 @@ export class Relay {
   private lastMessageAt: number;
   private fromClient = 0;
   private fromOrigin = 0;
+  /** Per direction: what each side sent in its current window (RATE_WINDOW_MS). */
+  private readonly sent: Record<"client" | "origin", Window> = {
+    client: { start: 0, bytes: 0 },
+    origin: { start: 0, bytes: 0 },
+  };
   private endedWith: RelayEnd | undefined;
   private readonly listeners: ((end: RelayEnd) => void)[] = [];
   private readonly origin: WebSocket;
@@ -105,13 +129,28 @@ export class Relay {
   private pass(data: Message, to: WebSocket, from: "client" | "origin"): void {
     if (this.endedWith) return;
     // Refused whole, never cut: a truncated message is a different message.
-    if (tooLarge(data, this.limits.maxMessageBytes)) {
+    const bytes = weight(data, this.limits.maxMessageBytes);
+    if (bytes === undefined) {
       this.end("message-too-large");
+      return;
+    }
+    const now = Date.now();
+    // What waits behind a side that reads slowly cannot be seen (no bufferedAmount, no completion of send()):
+    // a side sending faster than the budget ends the connection, which bounds how fast the isolate's memory
+    // can grow, not how much it holds. A fixed window from the first message after the last one ended.
+    const window = this.sent[from];
+    if (now - window.start >= RATE_WINDOW_MS) {
+      window.start = now;
+      window.bytes = 0;
+    }
+    window.bytes += bytes;
+    if (window.bytes > this.limits.maxBytesPerSecond) {
+      this.end("rate-exceeded");
       return;
     }
     if (from === "client") this.fromClient++;
     else this.fromOrigin++;
-    this.lastMessageAt = Date.now();
+    this.lastMessageAt = now;
     try {
       // An ArrayBuffer (binaryType above): a Blob, were one to come, fails here and ends the connection.
       to.send(data as string | ArrayBuffer);

@@ -73,6 +73,7 @@ export function openWebSocket(u: Upgraded): Response {
   const setting = routeWebSocket(u.policy, u.decision.route) ?? true;
   const limits = websocketLimits(setting, {
     maxMessageBytes: positiveSetting(u.env.WEBSOCKET_MAX_MESSAGE_BYTES),
+    maxBytesPerSecond: positiveSetting(u.env.WEBSOCKET_MAX_BYTES_PER_SECOND),
     idleSeconds: positiveSetting(u.env.WEBSOCKET_IDLE_SECONDS),
   });
   const relay = new Relay(u.origin.webSocket, limits, openedAt);

@@ -6,8 +6,9 @@ import { vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 
 /**
- * The demo policy with WebSocket routes on the wiki: /live for employees, /small with tight limits, /sre-live
- * for the sre group only (a grant lets others in), /limited with a rate limit of two upgrades a minute.
+ * The demo policy with WebSocket routes on the wiki: /live for employees, /small with tight limits, /metered
+ * with a budget of 4096 bytes a second each way, /sre-live for the sre group only (a grant lets others in),
+ * /limited with a rate limit of two upgrades a minute.
  */
 export const WS_POLICY = demoPolicy.replace(
   "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n",
@@ -25,6 +26,14 @@ export const WS_POLICY = demoPolicy.replace(
         websocket: { maxMessageBytes: 1024, idleTimeout: 1s }
         rules:
           - id: employees-small
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+      - id: metered
+        methods: [GET]
+        path: /metered
+        websocket: { maxMessageBytes: 1024, maxBytesPerSecond: 4096 }
+        rules:
+          - id: employees-metered
             effect: allow
             principals: [{ emailDomain: example.com }]
       - id: sre-live

@@ -2,7 +2,8 @@
 // behind the service binding: an allowed upgrade is relayed both ways with the assertion; an upgrade the route
 // does not carry never reaches the origin; and an open connection is closed, both ways, with 4403 "access
 // ended" when the caller is revoked or quarantined, a pushed policy no longer allows it, its grant expires or is
-// revoked, or its credential expires, and with its own code when it idles or a message is too large. Every close is logged with its cause.
+// revoked, or its credential expires, and with its own code when it idles, a message is too large or one side
+// sends more bytes in a second than the route's budget. Every close is logged with its cause.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { asWebSocketCloseLine } from "../../../policy/index.ts";
@@ -50,6 +51,14 @@ async function whenAllowed(email: string, path: string, version?: string) {
 }
 
 let log: ReturnType<typeof captureLog>;
+
+/** The close code the origin received on the connection whose upgrade carried `m`, once it has one. */
+async function originClosedWith(m: string): Promise<number | null | undefined> {
+  const closed = async () => (await originSaw(m))[0]?.websocketClosed;
+  const deadline = Date.now() + 2000;
+  while ((await closed()) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return closed();
+}
 
 /** The close line of the connection opened by `res`, once written. */
 async function closeLine(res: Response): Promise<Record<string, unknown>> {
@@ -398,5 +407,56 @@ describe("limits", () => {
     expect(await client!.close(2000)).toMatchObject({ code: 1009, reason: "message too large" });
     expect(client!.messages).toEqual([]);
     expect(await closeLine(res)).toMatchObject({ cause: "message-too-large", messagesFromOrigin: 0 });
+  });
+
+  it("closes both sides with 1008 when the client sends more than the route's bytes a second", async () => {
+    const m = marker();
+    const { res, client } = await as("ann@example.com", `/metered?${m}`);
+    expect(res.status).toBe(101);
+    // 20 messages of 1000 bytes at once: the fifth takes the second's count past 4096, and is not passed on.
+    for (let i = 0; i < 20; i++) client!.send("x".repeat(1000));
+    expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(await originClosedWith(m)).toBe(1008);
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromClient: 4 });
+  });
+
+  it("closes both sides with 1008 when the origin sends more than the route's bytes a second", async () => {
+    const m = marker();
+    const { res, client } = await as("ann@example.com", `/metered?${m}`);
+    client!.send("!flood 1000 20");
+    expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(client!.messages.length).toBeLessThanOrEqual(4);
+    expect(await originClosedWith(m)).toBe(1008);
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromOrigin: 4 });
+  });
+
+  it("relays up to the route's bytes a second, either way, and stays open", async () => {
+    const { res, client } = await as("ann@example.com", `/metered?${marker()}`);
+    // 4096 bytes each way: the four messages, and their echoes.
+    for (let i = 0; i < 4; i++) client!.send("é".repeat(512));
+    expect(await client!.message(3)).toBe("é".repeat(512));
+    expect(client!.closed).toBeUndefined();
+    client!.socket.close(1000);
+    expect(await closeLine(res)).toMatchObject({
+      cause: "client-closed",
+      messagesFromClient: 4,
+      messagesFromOrigin: 4,
+    });
+  });
+
+  it("takes WEBSOCKET_MAX_BYTES_PER_SECOND where the route sets no budget", async () => {
+    const request = new Request(`https://wiki.localhost/live?${marker()}`, {
+      headers: { upgrade: "websocket", "cf-access-jwt-assertion": await token("ann@example.com") },
+    });
+    // Never less than the largest message: with the default (1 MiB) the budget would be 1 MiB.
+    const bindings = { ...env, WEBSOCKET_MAX_MESSAGE_BYTES: "1000", WEBSOCKET_MAX_BYTES_PER_SECOND: "3000" };
+    const res = await fetchRaw(request, bindings as typeof env);
+    expect(res.status).toBe(101);
+    const client = new Client(res.webSocket!);
+    // 3000 bytes pass; one more byte in the same second does not.
+    for (let i = 0; i < 3; i++) client.send("x".repeat(1000));
+    client.send("x");
+    expect(await client.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", messagesFromClient: 3 });
   });
 });
