@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import {
   auditLine,
   closeCauseText,
+  DELIVERY_REASONS,
   decidedByLine,
+  type DeliveryReason,
   isOwnPathReason,
   knownProblem,
   knownReasons,
@@ -27,6 +29,29 @@ export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json]
     the decision behind one request (the id on its response or denied page), from decision logs (- is
     stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask); for a
     WebSocket upgrade, how and when its connection closed`;
+
+/**
+ * What to do about an allowed request Ward answered itself: the logged `outcome` says which of its steps failed
+ * (policy/status.ts DELIVERY_REASONS), so the step names that one rather than "Ward or the origin".
+ */
+const DELIVERY_STEPS: Record<DeliveryReason, string> = {
+  "rate-limited":
+    "Ward's own rate limit (the rule's) was reached (429); the origin was not asked: wait, the response's Retry-After says how long, or ask for a higher limit",
+  "rate-limit-unavailable":
+    "Ward allowed it; its rate-limit store (RATE_LIMITER) did not answer and the rule does not fail open (503), so nothing was forwarded: see the gateway's rate-limit-unavailable error lines (they name the rule), then retry",
+  "assertion-unavailable":
+    "Ward allowed it; it could not sign the assertion (ASSERTION_SIGNING_KEYS unusable, 503), so nothing was forwarded: see the gateway's assertion-keys-unusable line with this request id, then fix the key set (ward keygen)",
+  "origin-unavailable":
+    "Ward allowed it; the service's origin has no binding the Worker can call (503), so nothing was forwarded: check the service's origin tunnel and the environment's bindings (ward doctor)",
+  "origin-error":
+    "Ward allowed it and forwarded it; the origin failed (502: no answer, or a broken one): look at the origin",
+  "origin-timeout":
+    "Ward allowed it and forwarded it; the origin did not answer in time (504, ORIGIN_TIMEOUT_MS): look at the origin",
+};
+
+const KNOWN_DELIVERY: ReadonlySet<string> = new Set(DELIVERY_REASONS);
+const isDeliveryReason = (outcome: string | undefined): outcome is DeliveryReason =>
+  outcome !== undefined && KNOWN_DELIVERY.has(outcome);
 
 /** What to do, from the answer the client got; the reasons decide for denials. */
 function advice(record: DecisionLine, context: NextStepContext): string | undefined {
@@ -56,8 +81,10 @@ function advice(record: DecisionLine, context: NextStepContext): string | undefi
     problem: knownProblem(record.problem),
     ...(record.wouldDeny ? { wouldDeny: record.wouldDeny } : {}),
   };
-  // After an allow the status is the origin's answer, or Ward's own when forwarding failed; the log does not
-  // say which, so the step names both.
+  // After an allow the status is the origin's answer, or Ward's own when forwarding failed: the line's outcome
+  // says which. A line without one (a Ward from before it was logged, or a newer Ward's outcome) cannot be told
+  // apart, so the step names both.
+  if (outcome.effect === "allow" && isDeliveryReason(record.outcome)) return DELIVERY_STEPS[record.outcome];
   if (outcome.effect === "allow" && status >= 400) {
     if (status === 429)
       return "a rate limit was reached (the rule's, or the origin's own): wait, the response's Retry-After says how long, or ask for a higher limit";
@@ -113,6 +140,8 @@ function recordLines(
   if (record.rule) lines.push(decidedByLine(record.rule, record.route ?? undefined));
   if (record.exception) lines.push(`decided by ${record.exception.kind ?? "grant"} ${record.exception.id}`.trimEnd());
   lines.push(`reasons   ${record.reasons.join(", ")}`);
+  // Why Ward answered an allowed request itself; an upgrade's is the websocket line below.
+  if (record.outcome && record.outcome !== WEBSOCKET_OPENED) lines.push(`outcome   ${record.outcome}`);
   if (record.error) lines.push(`error     ${record.error}`);
   const websocket = websocketLine(record, closed);
   if (websocket) lines.push(websocket);

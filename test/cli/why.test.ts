@@ -83,6 +83,42 @@ describe("ward why: the next step", () => {
     expect(text).toContain(`next step ${step}`);
   });
 
+  it.each<[string, number, string]>([
+    [
+      "rate-limited",
+      429,
+      "Ward's own rate limit (the rule's) was reached (429); the origin was not asked: wait, the response's Retry-After says how long",
+    ],
+    [
+      "rate-limit-unavailable",
+      503,
+      "Ward allowed it; its rate-limit store (RATE_LIMITER) did not answer and the rule does not fail open",
+    ],
+    [
+      "assertion-unavailable",
+      503,
+      "Ward allowed it; it could not sign the assertion (ASSERTION_SIGNING_KEYS unusable, 503)",
+    ],
+    ["origin-unavailable", 503, "Ward allowed it; the service's origin has no binding the Worker can call (503)"],
+    ["origin-error", 502, "Ward allowed it and forwarded it; the origin failed (502"],
+    ["origin-timeout", 504, "Ward allowed it and forwarded it; the origin did not answer in time (504"],
+  ])(
+    "an allow Ward answered itself (outcome %s): the outcome, and a step for it alone",
+    async (outcome, status, step) => {
+      const text = await why(line({ status, outcome }));
+      expect(text).toMatch(new RegExp(`^outcome {3}${outcome}$`, "m"));
+      expect(text).toContain(`next step ${step}`);
+      // The outcome says which: no step that leaves it between Ward and the origin.
+      expect(text).not.toMatch(/the origin's own|or the origin answered|the origin answered \d+ itself/);
+    },
+  );
+
+  it("an outcome this Ward does not know is shown as written; the step names Ward and the origin", async () => {
+    const text = await why(line({ status: 503, outcome: "shiny-new-outcome" }));
+    expect(text).toMatch(/^outcome {3}shiny-new-outcome$/m);
+    expect(text).toContain("or the origin answered 503 itself");
+  });
+
   it("shows the failing facts logged with a refusal, and the next step names the group to join", async () => {
     const text = await why(
       line({
