@@ -115,6 +115,24 @@ function websocketLine(record: DecisionLine, closed: WebSocketCloseLine | undefi
   );
 }
 
+/**
+ * The denylist entry that refused a revoked or quarantined caller, and the security event that put it there
+ * when one did: what `ward revoke list` / `ward quarantine list` and the transmitter know it by.
+ */
+function listedByLine(listedBy: DecisionLine["listedBy"]): string | undefined {
+  if (!listedBy) return undefined;
+  const from = listedBy.transmitter ? ` from transmitter ${listedBy.transmitter}` : "";
+  const event = listedBy.jti ? ` (security event jti ${listedBy.jti}${from})` : from ? ` (${from.trim()})` : "";
+  return `listed by ${listedBy.entry}${event}`;
+}
+
+/** What the shadow candidate would have answered the same request (ward shadow report counts these). */
+function shadowLine(shadow: DecisionLine["shadow"]): string | undefined {
+  if (!shadow) return undefined;
+  const version = shadow.version ? `${shadow.version.slice(0, 12)} ` : "";
+  return `shadow    ${version}would answer ${shadow.effect.toUpperCase()} ${shadow.status} (${shadow.reasons.join(", ")})`;
+}
+
 function recordLines(
   record: DecisionLine,
   closed: WebSocketCloseLine | undefined,
@@ -140,6 +158,8 @@ function recordLines(
   if (record.rule) lines.push(decidedByLine(record.rule, record.route ?? undefined));
   if (record.exception) lines.push(`decided by ${record.exception.kind ?? "grant"} ${record.exception.id}`.trimEnd());
   lines.push(`reasons   ${record.reasons.join(", ")}`);
+  const listedBy = listedByLine(record.listedBy);
+  if (listedBy) lines.push(listedBy);
   // Why Ward answered an allowed request itself; an upgrade's is the websocket line below.
   if (record.outcome && record.outcome !== WEBSOCKET_OPENED) lines.push(`outcome   ${record.outcome}`);
   if (record.error) lines.push(`error     ${record.error}`);
@@ -148,6 +168,8 @@ function recordLines(
   if (record.problem) lines.push(`problem   ${record.problem}`);
   const audit = auditLine(record);
   if (audit) lines.push(audit);
+  const shadow = shadowLine(record.shadow);
+  if (shadow) lines.push(shadow);
   // The failing facts, as `ward explain` shows them (logged with refusals).
   lines.push(...traceLines(record.trace ?? []));
   if (policyNote) lines.push(policyNote);

@@ -210,6 +210,35 @@ describe("ward why: the next step", () => {
     );
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ["an entry", { entry: "rev-1a2b3c4d" }, "listed by rev-1a2b3c4d"],
+    [
+      "a security event's entry",
+      { entry: "rev-5e6f", jti: "set-42", transmitter: "https://idp.example.com" },
+      "listed by rev-5e6f (security event jti set-42 from transmitter https://idp.example.com)",
+    ],
+  ])("a refusal of the denylist names what listed the caller: %s", async (_name, listedBy, shown) => {
+    const text = await why(line({ effect: "deny", status: 403, rule: null, reasons: ["revoked"], listedBy }));
+    expect(text).toMatch(new RegExp(`^reasons   revoked\n${shown.replace(/[().]/g, "\\$&")}$`, "m"));
+  });
+
+  it("shows what the shadow candidate would have answered the same request", async () => {
+    const text = await why(
+      line({
+        shadow: {
+          version: "cd".repeat(32),
+          effect: "deny",
+          status: 403,
+          route: "wiki/page",
+          rule: null,
+          reasons: ["no-matching-rule"],
+        },
+      }),
+    );
+    expect(text).toMatch(/^shadow {4}cdcdcdcdcdcd would answer DENY 403 \(no-matching-rule\)$/m);
+    expect(await why(line({}))).not.toContain("shadow");
+  });
+
   it("a request Ward failed on (500): the error for operators, and what to do", async () => {
     const text = await why(
       JSON.stringify({
