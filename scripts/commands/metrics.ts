@@ -3,7 +3,7 @@ import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
 import { computeMetrics } from "../metrics/aggregate.ts";
 import { metricsText } from "../metrics/format.ts";
-import { parseDecisionLog } from "../logs/parse.ts";
+import { parseDecisionLogs } from "../logs/parse.ts";
 import { readDecisionLogs, readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { ssfMetrics } from "../metrics/ssf.ts";
 import { ssfEventLines } from "../ssf/delivered.ts";
@@ -49,22 +49,16 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
 
   // Read once (standard input can be), parsed for decisions and for security events.
   const texts = await readLogTexts(positionals, readStdin);
-  const records = [];
-  let skipped = 0;
-  for (const text of texts) {
-    const parsed = parseDecisionLog(text);
-    records.push(...parsed.records);
-    skipped += parsed.skipped;
-  }
-  const baseline =
-    values.baseline !== undefined ? (await readDecisionLogs([values.baseline], readStdin)).records : undefined;
+  const { records, skipped, duplicates } = parseDecisionLogs(texts);
+  const baseline = values.baseline !== undefined ? await readDecisionLogs([values.baseline], readStdin) : undefined;
   const metrics = computeMetrics(records, {
     top,
     linesSkipped: skipped,
+    duplicatesDropped: duplicates,
     ...(since !== undefined ? { since } : {}),
     ...(until !== undefined ? { until } : {}),
     ...(now !== undefined ? { now } : {}),
-    ...(baseline ? { baseline } : {}),
+    ...(baseline ? { baseline: baseline.records, baselineDuplicatesDropped: baseline.duplicates } : {}),
   });
   const inWindow = (time: string | undefined) => {
     const t = time === undefined ? Number.NaN : Date.parse(time);

@@ -48,16 +48,37 @@ export interface ParsedLog {
   records: DecisionLine[];
   /** Non-empty lines with no decision in them. */
   skipped: number;
+  /** Decisions dropped because one with the same request id was read before (the first is kept). */
+  duplicates: number;
+}
+
+/**
+ * The decisions of several logs' texts, read in order, each request once: the Worker writes one line per
+ * request, so a request id read again is the same line read twice (two exports of one day, or a bare line
+ * beside its Workers Logs or Logpush copy) and would count twice. The first is kept.
+ */
+export function parseDecisionLogs(texts: readonly string[]): ParsedLog {
+  const records: DecisionLine[] = [];
+  const seen = new Set<string>();
+  let skipped = 0;
+  let duplicates = 0;
+  for (const text of texts) {
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      const found = decisionsInLine(line);
+      if (found.length === 0) skipped++;
+      for (const r of found) {
+        if (seen.has(r.requestId)) duplicates++;
+        else {
+          seen.add(r.requestId);
+          records.push(r);
+        }
+      }
+    }
+  }
+  return { records, skipped, duplicates };
 }
 
 export function parseDecisionLog(text: string): ParsedLog {
-  const records: DecisionLine[] = [];
-  let skipped = 0;
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    const found = decisionsInLine(line);
-    if (found.length === 0) skipped++;
-    else for (const r of found) records.push(r);
-  }
-  return { records, skipped };
+  return parseDecisionLogs([text]);
 }

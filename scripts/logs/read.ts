@@ -1,10 +1,10 @@
-// The files behind `ward metrics`: read in order ("-" is standard input) and parsed with parse.ts. A file
-// ending in .gz (Logpush writes them so) is decompressed first.
+// The files behind `ward metrics`: read in order ("-" is standard input) and parsed with parse.ts, each request
+// once across them all. A file ending in .gz (Logpush writes them so) is decompressed first.
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { CliError, EXIT } from "../cli-error.ts";
-import { parseDecisionLog, type ParsedLog } from "./parse.ts";
+import { parseDecisionLogs, type ParsedLog } from "./parse.ts";
 
 /** Reads standard input to the end; replaceable in tests. */
 export type ReadStdin = () => Promise<string>;
@@ -20,14 +20,7 @@ export async function readDecisionLogs(
   files: readonly string[],
   readStdin: ReadStdin = readProcessStdin,
 ): Promise<ParsedLog> {
-  const records: ParsedLog["records"] = [];
-  let skipped = 0;
-  for (const text of await readLogTexts(files, readStdin)) {
-    const parsed = parseDecisionLog(text);
-    for (const r of parsed.records) records.push(r);
-    skipped += parsed.skipped;
-  }
-  return { records, skipped };
+  return parseDecisionLogs(await readLogTexts(files, readStdin));
 }
 
 /** The text of each log file in order, decompressed; for the readers of other lines than decisions too. */

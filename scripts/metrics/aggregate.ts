@@ -45,7 +45,15 @@ export type BaselineSource = "file" | "first half of the window";
 
 export interface Metrics {
   window: { from: string | null; to: string | null; now: string | null };
-  totals: { decisions: number; allowed: number; denied: number; auditWouldDeny: number; linesSkipped: number };
+  totals: {
+    decisions: number;
+    allowed: number;
+    denied: number;
+    auditWouldDeny: number;
+    linesSkipped: number;
+    /** Decisions read again under a request id already read (the same line twice): counted once. */
+    duplicatesDropped: number;
+  };
   /** `unavailable`: refused because a store could not be read (an outage, not anyone probing). */
   denied: { unauthenticated: number; unavailable: number; byIdentity: Count[]; byTarget: Count[] };
   exceptions: ExceptionSeen[];
@@ -54,7 +62,14 @@ export interface Metrics {
   credentialLifetimesByIssuer: IssuerLifetimes[];
   /** The identities with the most decisions carrying a credential, first (at most `top`). */
   credentialLifetimesByIdentity: IdentityLifetimes[];
-  newCallPaths: { baseline: BaselineSource; splitAt: string | null; baselineDecisions: number; paths: Count[] };
+  newCallPaths: {
+    baseline: BaselineSource;
+    splitAt: string | null;
+    baselineDecisions: number;
+    /** The --baseline log's decisions read twice (0 without one: the window's are in totals). */
+    baselineDuplicatesDropped: number;
+    paths: Count[];
+  };
   /** Security events (scripts/metrics/ssf.ts), where the logs carry them. */
   ssf?: SsfMetrics;
 }
@@ -69,7 +84,11 @@ export interface MetricsOptions {
   now?: number;
   /** Decisions of the baseline log; without them the first half of the window is the baseline. */
   baseline?: readonly DecisionLine[];
+  /** How many of the baseline log's decisions were dropped as read twice. */
+  baselineDuplicatesDropped?: number;
   linesSkipped: number;
+  /** How many decisions were dropped as read twice (parse.ts keeps the first of a request id); default 0. */
+  duplicatesDropped?: number;
 }
 
 function instant(v: string | undefined): number | undefined {
@@ -343,6 +362,7 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
       denied: t.denied,
       auditWouldDeny: t.auditWouldDeny,
       linesSkipped: options.linesSkipped,
+      duplicatesDropped: options.duplicatesDropped ?? 0,
     },
     denied: {
       unauthenticated: t.unauthenticated,
@@ -358,6 +378,7 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
       baseline: options.baseline ? "file" : "first half of the window",
       splitAt: iso(paths.splitAt),
       baselineDecisions: paths.baseline.length,
+      baselineDuplicatesDropped: options.baselineDuplicatesDropped ?? 0,
       paths: topCounts(paths.fresh, options.top),
     },
   };

@@ -48,9 +48,9 @@ export function metricsText(m: Metrics): string[] {
     "",
     "totals:",
     ...columns(
-      ["decisions", "allowed", "denied", "audit would-deny", "lines skipped"],
-      ["right", "right", "right", "right", "right"],
-      [[t.decisions, t.allowed, t.denied, t.auditWouldDeny, t.linesSkipped].map(String)],
+      ["decisions", "allowed", "denied", "audit would-deny", "lines skipped", "duplicates dropped"],
+      ["right", "right", "right", "right", "right", "right"],
+      [[t.decisions, t.allowed, t.denied, t.auditWouldDeny, t.linesSkipped, t.duplicatesDropped].map(String)],
     ),
     "",
     `denied attempts by identity (not listed: ${plural(m.denied.unauthenticated, "unauthenticated request")} from anonymous callers${m.denied.unavailable > 0 ? `, ${plural(m.denied.unavailable, "refusal")} while a store was unavailable` : ""}):`,
@@ -113,7 +113,7 @@ export function metricsText(m: Metrics): string[] {
   const n = m.newCallPaths;
   const baseline =
     n.baseline === "file"
-      ? `baseline: the ${plural(n.baselineDecisions, "decision")} of the --baseline log`
+      ? `baseline: the ${plural(n.baselineDecisions, "decision")} of the --baseline log${n.baselineDuplicatesDropped > 0 ? ` (${plural(n.baselineDuplicatesDropped, "duplicate")} dropped)` : ""}`
       : `baseline: the ${plural(n.baselineDecisions, "decision")} before the midpoint ${n.splitAt ?? "?"}`;
   lines.push(`new call paths (allowed identity -> route; ${baseline}):`, ...counted("call path", n.paths));
   if (m.ssf) lines.push("", ...ssfText(m.ssf));

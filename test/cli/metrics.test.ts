@@ -63,8 +63,8 @@ describe("ward metrics: the report", () => {
 now         2026-11-23T12:00:00.000Z
 
 totals:
-  decisions  allowed  denied  audit would-deny  lines skipped
-         11        6       5                 1              2
+  decisions  allowed  denied  audit would-deny  lines skipped  duplicates dropped
+         11        6       5                 1              2                   0
 
 denied attempts by identity (not listed: 1 unauthenticated request from anonymous callers):
   count  identity
@@ -116,7 +116,7 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
       JSON.stringify(
         {
           window: { from: "2026-11-24T08:00:00.000Z", to: "2026-11-24T08:30:00.000Z", now: "2026-11-24T08:30:00.000Z" },
-          totals: { decisions: 9, allowed: 5, denied: 4, auditWouldDeny: 1, linesSkipped: 5 },
+          totals: { decisions: 9, allowed: 5, denied: 4, auditWouldDeny: 1, linesSkipped: 5, duplicatesDropped: 0 },
           denied: {
             unauthenticated: 1,
             unavailable: 0,
@@ -158,6 +158,7 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
             baseline: "first half of the window",
             splitAt: "2026-11-24T08:15:00.000Z",
             baselineDecisions: 3,
+            baselineDuplicatesDropped: 0,
             paths: [
               { key: "token:CLIENT42 -> orders/list", count: 2 },
               { key: "user:carol@example.com -> wiki/edit", count: 1 },
@@ -213,6 +214,7 @@ describe("ward metrics: new call paths", () => {
       baseline: "file",
       splitAt: null,
       baselineDecisions: 2,
+      baselineDuplicatesDropped: 0,
       // ann -> wiki/read and bob -> wiki/read are in the baseline; ann -> wiki/edit counts both uses,
       // including the one in the first half that the midpoint rule would have taken as baseline.
       paths: [
@@ -240,6 +242,7 @@ describe("ward metrics: new call paths", () => {
       baseline: "first half of the window",
       splitAt: "2026-11-24T08:20:00.000Z",
       baselineDecisions: 2,
+      baselineDuplicatesDropped: 0,
       paths: [{ key: "user:carol@example.com -> wiki/edit", count: 1 }],
     });
   });
@@ -254,7 +257,14 @@ describe("ward metrics: time window", () => {
       now: "2026-11-23T10:05:00.000Z",
     });
     // 10:02, 10:03, 10:04 (denied) and 10:05 (allowed); 10:06 is the excluded bound; the old line has no time.
-    expect(m.totals).toEqual({ decisions: 4, allowed: 1, denied: 3, auditWouldDeny: 0, linesSkipped: 2 });
+    expect(m.totals).toEqual({
+      decisions: 4,
+      allowed: 1,
+      denied: 3,
+      auditWouldDeny: 0,
+      linesSkipped: 2,
+      duplicatesDropped: 0,
+    });
     expect(m.exceptions).toEqual([
       {
         id: "exc-7",
@@ -311,6 +321,7 @@ describe("ward metrics: reading logs", () => {
       denied: 9,
       auditWouldDeny: 2,
       linesSkipped: 7,
+      duplicatesDropped: 0,
     });
   });
 
@@ -337,7 +348,7 @@ describe("ward metrics: reading logs", () => {
     const m = computeMetrics([old, bare], { top: 10, linesSkipped: 0 });
     expect(m).toEqual({
       window: { from: null, to: null, now: null },
-      totals: { decisions: 2, allowed: 0, denied: 1, auditWouldDeny: 0, linesSkipped: 0 },
+      totals: { decisions: 2, allowed: 0, denied: 1, auditWouldDeny: 0, linesSkipped: 0, duplicatesDropped: 0 },
       denied: {
         unauthenticated: 0,
         unavailable: 0,
@@ -348,7 +359,13 @@ describe("ward metrics: reading logs", () => {
       credentialLifetimes: [],
       credentialLifetimesByIssuer: [],
       credentialLifetimesByIdentity: [],
-      newCallPaths: { baseline: "first half of the window", splitAt: null, baselineDecisions: 0, paths: [] },
+      newCallPaths: {
+        baseline: "first half of the window",
+        splitAt: null,
+        baselineDecisions: 0,
+        baselineDuplicatesDropped: 0,
+        paths: [],
+      },
     });
   });
 
@@ -374,7 +391,14 @@ describe("ward metrics: reading logs", () => {
       ],
       { top: 10, linesSkipped: 0 },
     );
-    expect(m.totals).toEqual({ decisions: 2, allowed: 2, denied: 0, auditWouldDeny: 1, linesSkipped: 0 });
+    expect(m.totals).toEqual({
+      decisions: 2,
+      allowed: 2,
+      denied: 0,
+      auditWouldDeny: 1,
+      linesSkipped: 0,
+      duplicatesDropped: 0,
+    });
   });
 
   it("reads a `credentials` list beside `credential`, and never counts a lifetime that is not a number", () => {
@@ -435,6 +459,56 @@ describe("ward metrics: reading logs", () => {
       { kind: "access-jwt", count: 300_000, medianSeconds: 3601, maxSeconds: 3602 },
     ]);
     expect(m.newCallPaths.paths).toEqual([]);
+  });
+});
+
+describe("ward metrics: a request read twice counts once", () => {
+  it("the same log named twice: every figure as read once, and the duplicates dropped said", async () => {
+    const once = await json([LOG]);
+    const twice = await json([LOG, LOG]);
+    expect(twice).toEqual({ ...once, totals: { ...(once.totals as object), linesSkipped: 4, duplicatesDropped: 11 } });
+  });
+
+  it("a bare line and the same line in a Workers Logs record: one decision, the first kept", async () => {
+    const decision = {
+      level: "info",
+      event: "decision",
+      time: "2026-11-24T08:00:00.000Z",
+      requestId: "same",
+      principal: "user:ann@example.com",
+      route: "wiki/read",
+      effect: "deny",
+      reasons: ["no-matching-rule"],
+      status: 403,
+    };
+    const wrapped = {
+      source: { ...decision, principal: "user:copy@example.com" },
+      $metadata: { message: JSON.stringify({ ...decision, principal: "user:copy@example.com" }) },
+    };
+    const r = await run(["-", "--format", "json"], `${JSON.stringify(decision)}\n${JSON.stringify(wrapped)}\n`);
+    const m = JSON.parse(r.out) as Json;
+    expect(m.totals).toMatchObject({ decisions: 1, denied: 1, linesSkipped: 0, duplicatesDropped: 1 });
+    expect(m.denied.byIdentity).toEqual([{ key: "user:ann@example.com", count: 1 }]);
+    const text = await run(["-"], `${JSON.stringify(decision)}\n${JSON.stringify(wrapped)}\n`);
+    expect(text.out).toContain(
+      [
+        "  decisions  allowed  denied  audit would-deny  lines skipped  duplicates dropped",
+        "          1        0       1                 0              0                   1",
+      ].join("\n"),
+    );
+  });
+
+  it("--baseline: its decisions once each, and its duplicates said beside it", async () => {
+    const baseline = await readFile(BASELINE, "utf8");
+    const r = await run([LOG, "--baseline", "-", "--format", "json"], `${baseline}${baseline}`);
+    expect((JSON.parse(r.out) as Json).newCallPaths).toMatchObject({
+      baselineDecisions: 2,
+      baselineDuplicatesDropped: 2,
+    });
+    const text = await run([LOG, "--baseline", "-"], `${baseline}${baseline}`);
+    expect(text.out).toContain(
+      "new call paths (allowed identity -> route; baseline: the 2 decisions of the --baseline log (2 duplicates dropped)):",
+    );
   });
 });
 
