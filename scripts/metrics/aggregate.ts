@@ -68,7 +68,11 @@ export interface Metrics {
     baselineDecisions: number;
     /** The --baseline log's decisions read twice (0 without one: the window's are in totals). */
     baselineDuplicatesDropped: number;
-    paths: Count[];
+    /**
+     * null when the baseline holds no decisions (one line, every line at one instant, an empty --baseline
+     * log): against nothing every allowed path would look new, which says nothing.
+     */
+    paths: Count[] | null;
   };
   /** Security events (scripts/metrics/ssf.ts), where the logs carry them. */
   ssf?: SsfMetrics;
@@ -379,7 +383,7 @@ export function computeMetrics(all: readonly DecisionLine[], options: MetricsOpt
       splitAt: iso(paths.splitAt),
       baselineDecisions: paths.baseline.length,
       baselineDuplicatesDropped: options.baselineDuplicatesDropped ?? 0,
-      paths: topCounts(paths.fresh, options.top),
+      paths: paths.baseline.length === 0 ? null : topCounts(paths.fresh, options.top),
     },
   };
 }

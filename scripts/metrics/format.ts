@@ -40,6 +40,16 @@ const counted = (label: string, rows: readonly Count[]): string[] =>
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
+/** Why there are no new-path figures: the baseline holds no decisions to compare with. */
+function noBaseline(n: Metrics["newCallPaths"]): string {
+  if (n.baseline === "file") return "no baseline: the --baseline log holds no decisions";
+  const why =
+    n.splitAt === null
+      ? "no decision has a time to split the window at"
+      : `no decision before the midpoint ${n.splitAt} (one line, or all at one instant)`;
+  return `no baseline: ${why}; pass an earlier log as --baseline`;
+}
+
 export function metricsText(m: Metrics): string[] {
   const t = m.totals;
   const lines = [
@@ -115,7 +125,8 @@ export function metricsText(m: Metrics): string[] {
     n.baseline === "file"
       ? `baseline: the ${plural(n.baselineDecisions, "decision")} of the --baseline log${n.baselineDuplicatesDropped > 0 ? ` (${plural(n.baselineDuplicatesDropped, "duplicate")} dropped)` : ""}`
       : `baseline: the ${plural(n.baselineDecisions, "decision")} before the midpoint ${n.splitAt ?? "?"}`;
-  lines.push(`new call paths (allowed identity -> route; ${baseline}):`, ...counted("call path", n.paths));
+  if (n.paths === null) lines.push(`new call paths (allowed identity -> route): ${noBaseline(n)}`);
+  else lines.push(`new call paths (allowed identity -> route; ${baseline}):`, ...counted("call path", n.paths));
   if (m.ssf) lines.push("", ...ssfText(m.ssf));
   return lines;
 }

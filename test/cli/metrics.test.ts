@@ -248,6 +248,52 @@ describe("ward metrics: new call paths", () => {
   });
 });
 
+describe("ward metrics: no baseline", () => {
+  const allowed = (requestId: string, time: string, principal: string) =>
+    JSON.stringify({
+      level: "info",
+      event: "decision",
+      time,
+      requestId,
+      principal,
+      route: "wiki/read",
+      effect: "allow",
+      reasons: ["allowed-by-rule"],
+      status: 200,
+    });
+
+  it.each([
+    ["one line", allowed("a", "2026-11-24T08:00:00.000Z", "user:ann@example.com")],
+    [
+      "every line at one instant",
+      [
+        allowed("a", "2026-11-24T08:00:00.000Z", "user:ann@example.com"),
+        allowed("b", "2026-11-24T08:00:00.000Z", "user:bob@example.com"),
+      ].join("\n"),
+    ],
+  ])("%s: the first half is empty, so no path is called new", async (_name, log) => {
+    const json = JSON.parse((await run(["-", "--format", "json"], log)).out) as Json;
+    expect(json.newCallPaths).toEqual({
+      baseline: "first half of the window",
+      splitAt: "2026-11-24T08:00:00.000Z",
+      baselineDecisions: 0,
+      baselineDuplicatesDropped: 0,
+      paths: null,
+    });
+    const text = (await run(["-"], log)).out.split("\n");
+    expect(text.at(-1)).toBe(
+      "new call paths (allowed identity -> route): no baseline: no decision before the midpoint 2026-11-24T08:00:00.000Z (one line, or all at one instant); pass an earlier log as --baseline",
+    );
+  });
+
+  it("a --baseline log with no decision in it is no baseline either", async () => {
+    const r = await run([LOG, "--baseline", "-"], "not a decision\n");
+    expect(r.out.split("\n").at(-1)).toBe(
+      "new call paths (allowed identity -> route): no baseline: the --baseline log holds no decisions",
+    );
+  });
+});
+
 describe("ward metrics: time window", () => {
   it("keeps only decisions inside [--since, --until); lines without a time drop out; ages run to the latest kept time", async () => {
     const m = await json([LOG, "--since", "2026-11-23T10:02:00Z", "--until", "2026-11-23T10:06:00Z"]);
@@ -364,7 +410,7 @@ describe("ward metrics: reading logs", () => {
         splitAt: null,
         baselineDecisions: 0,
         baselineDuplicatesDropped: 0,
-        paths: [],
+        paths: null,
       },
     });
   });
