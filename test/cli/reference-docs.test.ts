@@ -114,6 +114,59 @@ describe("docs/policy.md: the ward explain flags", () => {
   });
 });
 
+describe("docs/operations.md: the ward why and ward metrics examples", () => {
+  const logExamples = [...examples(operationsPage, "why"), ...examples(operationsPage, "metrics")];
+
+  it("has the examples this test runs", () => {
+    expect(logExamples.map((e) => e.args[0])).toEqual(["why", "metrics"]);
+  });
+
+  it.each(logExamples.map((e) => [`docs/operations.md:${e.line}`, e] as const))(
+    "%s prints exactly the lines shown, on a fixture log and a policy in the repository",
+    async (_where, example) => {
+      const run = await wardLines(...example.args);
+      expect(run.out.map((l) => l.trimEnd()).filter((l) => l !== "")).toEqual(example.shown);
+      expect(run.err).toEqual([]);
+      expect(run.status).toBe(example.exit ?? 0);
+    },
+  );
+
+  it("the metrics --baseline example shows the newCallPaths member it prints", async () => {
+    const at = operationsPage.indexOf("(`ward metrics test/fixtures/logs/decisions.jsonl --baseline");
+    const command = /`ward (metrics [^`]+)`/.exec(operationsPage.slice(at))![1]!;
+    const block = operationsPage.slice(operationsPage.indexOf("```json\n", at) + 8);
+    const shown: unknown = JSON.parse(block.slice(0, block.indexOf("```")));
+    const run = await wardLines(...words(command));
+    expect((JSON.parse(run.out.join("\n")) as { newCallPaths: unknown }).newCallPaths).toEqual(shown);
+  });
+
+  it("the why example's decision is the one its policy makes: ward explain decides the request alike", async () => {
+    const example = logExamples.find((e) => e.args[0] === "why")!;
+    const [, requestId, log, , policy] = example.args as [string, string, string, string, string];
+    const logged = read(log)
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => decisionLineSchema.parse(JSON.parse(l)))
+      .find((l) => l.requestId === requestId)!;
+    const email = logged.principal!.replace(/^user:/, "");
+    const url = `https://${logged.host}${logged.path}`;
+    const run = await wardLines("explain", policy, "--as", email, logged.method!, url, "--json");
+    const decided = JSON.parse(run.out.join("\n")) as Record<string, unknown>;
+    for (const field of [
+      "principal",
+      "service",
+      "route",
+      "effect",
+      "mode",
+      "status",
+      "reasons",
+      "trace",
+      "policyVersion",
+    ] as const)
+      expect(logged[field], field).toEqual(decided[field]);
+  });
+});
+
 describe("docs/operations.md: the admin API", () => {
   it("names every `match` a revocation takes (worker/admin/denylist.ts RevokeBody)", () => {
     const source = read("worker/admin/denylist.ts");
