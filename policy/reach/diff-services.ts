@@ -81,6 +81,12 @@ function changesOf(name: string, o: ServiceSettings, n: ServiceSettings): Settin
   for (const route of o.websockets)
     if (!n.websockets.has(route))
       changes.push({ kind: "websocket", change: `${route}: WebSocket upgrades no longer allowed`, widens: false });
+  // What bounds a connection (message size, bytes a second, idle time): listed for the reviewer, not access.
+  for (const [route, limits] of n.websocketLimits) {
+    const before = o.websocketLimits.get(route);
+    if (before !== undefined && before !== limits)
+      changes.push({ kind: "websocket", change: `${route}: WebSocket limits ${before} -> ${limits}`, widens: false });
+  }
   changes.push(...decidingChanges(o, n));
   return changes;
 }

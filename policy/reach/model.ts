@@ -107,6 +107,8 @@ export interface ServiceSettings {
   forwardHeaders: ReadonlyMap<string, readonly string[]>;
   /** Routes (`service/route`) whose allowed GET requests may upgrade to a WebSocket. */
   websockets: ReadonlySet<string>;
+  /** Per such route, the limits it sets itself, in words (`maxMessageBytes 65536, idleTimeout 1m`; the rest default). */
+  websocketLimits: ReadonlyMap<string, string>;
   /** By route (`service/route`), then principal: what the allow rule that decides may set and count. */
   deciding: ReadonlyMap<string, ReadonlyMap<string, DecidingTerms>>;
 }

@@ -88,8 +88,28 @@ function serviceSettings(doc: PolicyDocument, name: string): ServiceSettings {
     websockets: new Set(
       service.routes.filter((r) => r.websocket !== undefined && r.websocket !== false).map((r) => `${name}/${r.id}`),
     ),
+    websocketLimits: new Map(
+      service.routes.flatMap((r) =>
+        r.websocket === undefined || r.websocket === false
+          ? []
+          : [[`${name}/${r.id}`, websocketLimitsText(r.websocket)]],
+      ),
+    ),
     deciding: new Map(service.routes.map((route) => [`${name}/${route.id}`, decidingTerms(doc, route)])),
   };
+}
+
+/** A route's own WebSocket limits, in a fixed order; those it leaves out are the gateway's. */
+function websocketLimitsText(
+  setting: NonNullable<PolicyDocument["services"][string]["routes"][number]["websocket"]>,
+): string {
+  if (setting === true || setting === false) return "the gateway's defaults";
+  const own = [
+    setting.maxMessageBytes !== undefined ? `maxMessageBytes ${setting.maxMessageBytes}` : "",
+    setting.maxBytesPerSecond !== undefined ? `maxBytesPerSecond ${setting.maxBytesPerSecond}` : "",
+    setting.idleTimeout !== undefined ? `idleTimeout ${setting.idleTimeout}` : "",
+  ].filter(Boolean);
+  return own.length > 0 ? own.join(", ") : "the gateway's defaults";
 }
 
 function tokenLimits(doc: PolicyDocument): TokenLimits | undefined {

@@ -458,6 +458,15 @@ describe("diffReach", () => {
           (d) => (grafana(d).routes[0]!.websocket = true),
         ),
       ).toEqual(["- websocket: grafana/ui: WebSocket upgrades no longer allowed"]);
+      // A connection's limits changed are listed for the reviewer; they bound resources, not who gets in.
+      expect(
+        await settings(
+          (d) => (grafana(d).routes[0]!.websocket = { maxBytesPerSecond: 1_048_576, idleTimeout: "1h" }),
+          (d) => (grafana(d).routes[0]!.websocket = true),
+        ),
+      ).toEqual([
+        "- websocket: grafana/ui: WebSocket limits the gateway's defaults -> maxBytesPerSecond 1048576, idleTimeout 1h",
+      ]);
       // What a rule sets on what it forwards tells the origin more about every caller it admits (from a review:
       // a rule adding remote-user: admin printed nothing and exited 0).
       const sre = (d: Doc) => grafana(d).routes[0]!.rules[0]!;
