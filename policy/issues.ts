@@ -45,6 +45,7 @@ export type IssueCode =
   | "audit-on-allow-rule"
   | "audit-in-production"
   | "websocket-without-get"
+  | "websocket-rate-below-message"
   | "duplicate-token-issuer"
   | "token-issuer-trust-domain"
   | "invalid-jwks"

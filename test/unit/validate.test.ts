@@ -425,6 +425,17 @@ const FIXTURES = {
     path: "services.payments.routes[0].websocket",
     message: "route charge allows WebSocket upgrades but not GET, the only method an upgrade comes with",
   },
+  "websocket-rate-below-message": {
+    change: (d) => {
+      d.services.payments.routes[0].methods = ["GET"];
+      d.services.payments.routes[0].websocket = { maxMessageBytes: 65536, maxBytesPerSecond: 4096 };
+    },
+    severity: "warning",
+    path: "services.payments.routes[0].websocket.maxBytesPerSecond",
+    message:
+      "route charge allows messages of 65536 bytes but 4096 bytes a second: Ward applies 65536 a second, so that one such message can pass",
+    hint: "set maxBytesPerSecond to at least 65536, or lower maxMessageBytes",
+  },
   "duplicate-token-issuer": {
     change: (d) => (d.identity.tokenIssuers = [spire(), spire({ name: "spire-again" })]),
     severity: "error",
