@@ -100,7 +100,7 @@ function accessKind(p: string): "email" | "email-domain" | "group" | "token" | "
  * `public` (validation refuses Access kinds there, not these), which hold no space, so the first " + " ends it;
  * no other principal starts with one.
  */
-function splitPair(p: string): [string, string] | undefined {
+export function splitPair(p: string): [string, string] | undefined {
   const plus = p.indexOf(" + ");
   if (plus === -1) return undefined;
   const workload = p.slice(0, plus);

@@ -1,5 +1,6 @@
 // Who reaches what: the grants of a reach by identity and by route, and the summary figures.
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
+import { splitPair } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
 
 export interface IdentityReach {
@@ -83,9 +84,14 @@ function identitiesOf(grants: readonly Grant[]): IdentityReach[] {
 export function principalWidth(principal: string): number {
   if (principal === "public") return 5;
   if (principal === "any-authenticated") return 4;
-  if (principal.includes(" + ")) return Math.min(...principal.split(" + ").map(principalWidth));
+  // Only a bothFactors pair: a group or claims holding " + " is one principal (splitPair knows the sides).
+  const pair = splitPair(principal);
+  if (pair) return Math.min(principalWidth(pair[0]), principalWidth(pair[1]));
   if (principal.startsWith("trust-domain:") || principal.startsWith("email-domain:")) return 3;
-  if (principal.endsWith("*") || principal.startsWith("group:") || principal.startsWith("claims:")) return 2;
+  // A prefix at a trust domain's root (`spiffe://td/*`) is the whole trust domain.
+  if (principal.startsWith("spiffe://") && principal.endsWith("*"))
+    return /^spiffe:\/\/[^/]+\/\*$/.test(principal) ? 3 : 2;
+  if (principal.startsWith("group:") || principal.startsWith("claims:")) return 2;
   return 1;
 }
 

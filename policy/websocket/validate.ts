@@ -1,6 +1,7 @@
 // A route's `websocket` setting, checked with the rest of the route (policy/validate/routes.ts calls this).
 import type { Collector } from "../validate/collector.ts";
 import type { Route } from "../schema.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.ts";
 
 /** An upgrade is a GET (RFC 6455 §4.1): `websocket` on a route that does not take GET could never apply. */
 export function checkWebSocket(route: Route, at: string, out: Collector): void {
@@ -22,14 +23,16 @@ export function checkWebSocket(route: Route, at: string, out: Collector): void {
  */
 function checkRate(route: Route, at: string, out: Collector): void {
   const setting = route.websocket;
-  if (typeof setting !== "object" || setting.maxBytesPerSecond === undefined || setting.maxMessageBytes === undefined)
-    return;
-  if (setting.maxBytesPerSecond >= setting.maxMessageBytes) return;
+  if (typeof setting !== "object" || setting.maxBytesPerSecond === undefined) return;
+  // Without its own, the default (WEBSOCKET_MAX_MESSAGE_BYTES may set another, which validation cannot see).
+  const message = setting.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (setting.maxBytesPerSecond >= message) return;
+  const whose = setting.maxMessageBytes === undefined ? " (the default)" : "";
   out.add(
     "warning",
     "websocket-rate-below-message",
     `${at}.websocket.maxBytesPerSecond`,
-    `route ${route.id} allows messages of ${setting.maxMessageBytes} bytes but ${setting.maxBytesPerSecond} bytes a second: Ward applies ${setting.maxMessageBytes} a second, so that one such message can pass`,
-    `set maxBytesPerSecond to at least ${setting.maxMessageBytes}, or lower maxMessageBytes`,
+    `route ${route.id} allows messages of ${message} bytes${whose} but ${setting.maxBytesPerSecond} bytes a second: Ward applies ${message} a second, so that one such message can pass`,
+    `set maxBytesPerSecond to at least ${message}, or lower maxMessageBytes`,
   );
 }

@@ -346,8 +346,12 @@ describe("reachReport", () => {
         "token:ci",
         "trust-domain:td + email-domain:example.com",
         "trust-domain:td + email:a@example.com",
+        // One principal each, though they hold " + "; a prefix at the root is the whole trust domain.
+        'group:"eng + ops"',
+        'claims:{"team":"a + b"}',
+        "spiffe://td/*",
       ].map(principalWidth),
-    ).toEqual([5, 4, 3, 3, 2, 2, 2, 1, 1, 1, 3, 1]);
+    ).toEqual([5, 4, 3, 3, 2, 2, 2, 1, 1, 1, 3, 1, 2, 2, 3]);
   });
 
   it("an empty policy has no identities and an average of 0", async () => {

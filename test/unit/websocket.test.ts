@@ -23,6 +23,8 @@ import {
   type Decision,
   type Identity,
 } from "../../policy/index.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
+import { oneServicePolicy } from "./support/one-service.ts";
 
 const demo = readFileSync(new URL("../../policy/examples/demo.yaml", import.meta.url), "utf8");
 const WITH_ROUTES = demo.replace(
@@ -393,5 +395,29 @@ describe("stillNamesAll: whether an open connection, re-identified after a polic
     ).toBe(false);
     expect(stillNamesAll({ serviceToken: { clientId: "x" } }, { serviceToken: { clientId: "y" } })).toBe(false);
     expect(stillNamesAll({ user: { email: "a@example.com" } }, {})).toBe(false);
+  });
+});
+
+describe("websocket-rate-below-message", () => {
+  const warned = (websocket: unknown) =>
+    validatePolicy(
+      oneServicePolicy([
+        {
+          id: "live",
+          methods: ["GET"],
+          path: "/live",
+          rules: [{ id: "all", effect: "allow", principals: [{ authenticated: true }] }],
+          websocket,
+        },
+      ]),
+    ).issues.filter((i) => i.code === "websocket-rate-below-message");
+
+  it("compares a byte budget with the route's largest message, or the default one when it sets none", () => {
+    expect(warned({ maxBytesPerSecond: 65_536 }).map((i) => i.message)).toEqual([
+      "route live allows messages of 1048576 bytes (the default) but 65536 bytes a second: Ward applies 1048576 a second, so that one such message can pass",
+    ]);
+    expect(warned({ maxBytesPerSecond: 65_536, maxMessageBytes: 4096 })).toEqual([]);
+    expect(warned({ maxBytesPerSecond: 2_097_152 })).toEqual([]);
+    expect(warned(true)).toEqual([]);
   });
 });
