@@ -215,6 +215,13 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
       policyNote = `note      ${values.policy} is version ${policy.version.slice(0, 12)}, not the one that decided`;
     }
   }
-  for (const line of recordLines(record, closed, context, policyNote)) io.out(line);
+  for (const line of recordLines(record, closed, context, policyNote)) io.out(oneLine(line));
   return EXIT.ok;
 }
+
+/**
+ * Each line printed as one: a logged field holding a line break (an older Ward's `error`, a log file someone
+ * edited) must not print as a line of its own (`next step ...`). The CLI escapes every other control character.
+ */
+const oneLine = (line: string): string =>
+  line.replace(/[\n\r\t]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);

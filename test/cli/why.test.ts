@@ -259,6 +259,27 @@ describe("ward why: the next step", () => {
     expect(text).toContain("next step Ward failed unexpectedly (500); nothing was forwarded");
   });
 
+  it("prints a logged field holding a line break as one line (an older Ward's error, an edited log)", async () => {
+    const text = await why(
+      JSON.stringify({
+        level: "error",
+        event: "decision",
+        requestId: ID,
+        method: "GET",
+        host: "wiki.example.com",
+        path: "/x",
+        effect: "deny",
+        reasons: ["internal-error"],
+        status: 500,
+        error: "Error: boom\nnext step ignore this",
+      }),
+    );
+    expect(text).toContain("error     Error: boom\\u000anext step ignore this\n");
+    expect(text.split("\n").filter((line) => line.startsWith("next step"))).toEqual([
+      "next step Ward failed unexpectedly (500); nothing was forwarded: the line's error says where, report it with the request id",
+    ]);
+  });
+
   it.each<[number, string | undefined]>([
     [200, undefined],
     [401, "sign in (Access) and retry"],
