@@ -29,16 +29,21 @@ export function cookiePieces(header: string): CookiePiece[] {
 }
 
 /**
- * A cookie name as the most lenient server reads it, lower case, to compare with a name a filter keeps from
- * origins: quotes around it dropped, percent-escapes decoded, and `.`, ` ` and `[` read as `_` (PHP's
- * `$_COOKIE` reads `CF.Authorization` and `CF%5FAuthorization` as `CF_Authorization`).
+ * Whether a cookie's text (a Cookie header's piece, or a Set-Cookie's name=value) may be read by some server as
+ * one of `names` (lower case): the names are searched for in the whole text, quotes dropped, percent-escapes
+ * decoded, and `.`, ` `, `[`, `]` and NUL read as `_`. Lenient servers split and spell names in ways a filter
+ * cannot list: Python's SimpleCookie splits `theme=dark CF_Authorization=x` on the space, PHP reads
+ * `CF.Authorization`, `CF%5FAuthorization` and `CF_Authorization[]` as `CF_Authorization` and ends a name at NUL.
+ * A cookie that merely holds such a name in its value is taken for one too: no app's cookie needs to.
  */
-export function lenientCookieName(name: string): string {
-  let text = name.replace(/^"+|"+$/g, "");
+export function mayBeReadAs(text: string, names: ReadonlySet<string>): boolean {
+  let plain = text.replaceAll('"', "");
   try {
-    text = decodeURIComponent(text);
+    plain = decodeURIComponent(plain);
   } catch {
     // A malformed escape is left as it is: no server decodes it into another name.
   }
-  return text.replace(/[. []/g, "_").toLowerCase();
+  const lenient = plain.replace(/[. [\]\0]/g, "_").toLowerCase();
+  for (const name of names) if (lenient.includes(name)) return true;
+  return false;
 }

@@ -7,6 +7,7 @@ import {
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { dropAccessCookiesSet, originHeaders } from "./headers.ts";
+import { linkValues } from "./link-header.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
@@ -100,13 +101,19 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
     else if (kept !== target.url) headers.set("refresh", `${target.before}${kept}`);
   }
   // Content-Location names where the answer lives; Link's targets a browser may fetch at once (preload,
-  // preconnect). Neither is needed to use the answer: dropped when one names another host or cannot be read.
+  // preconnect, a preload's imagesrcset). Neither is needed to use the answer: Content-Location is dropped when
+  // it names another host or cannot be read, and so is each link-value holding such a URL (a CDN's preconnect
+  // too: Ward cannot tell a public host from the origin's), the whole Link header when it does not read.
   const contentLocation = headers.get("content-location");
   if (contentLocation !== null && onGatewayHost(contentLocation, received) !== contentLocation)
     headers.delete("content-location");
   const link = headers.get("link");
-  if (link !== null && [...link.matchAll(/<([^>]*)>/g)].some(([, url]) => onGatewayHost(url!, received) !== url))
-    headers.delete("link");
+  if (link !== null) {
+    const values = linkValues(link);
+    const kept = values?.filter((value) => value.urls.every((url) => onGatewayHost(url, received) === url));
+    if (!kept || kept.length === 0) headers.delete("link");
+    else if (kept.length !== values!.length) headers.set("link", kept.map((value) => value.text).join(", "));
+  }
   return true;
 }
 

@@ -3,7 +3,7 @@
 // spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
 // Authorization (unless the policy forwards it), Access's headers and cookies.
 import { isForwardedHeader } from "../../policy/index.ts";
-import { cookiePieces, lenientCookieName } from "../../policy/cookies.ts";
+import { cookiePieces, mayBeReadAs } from "../../policy/cookies.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
 const ACCESS_COOKIES: ReadonlySet<string> = new Set(["cf_authorization", "cf_appsession", "cf_binding"]);
@@ -44,33 +44,22 @@ function stripNames(list: string): Set<string> {
   return stripParsed.names;
 }
 
+/** The Cookie header without Access's cookies; as sent, byte for byte, when it holds none. */
 function withoutAccessCookies(cookie: string): string {
-  return cookiePieces(cookie)
-    .filter((piece) => !ACCESS_COOKIES.has(lenientCookieName(piece.name)))
-    .map((piece) => piece.text)
-    .join("; ");
+  const pieces = cookiePieces(cookie);
+  const kept = pieces.filter((piece) => !mayBeReadAs(piece.text, ACCESS_COOKIES));
+  return kept.length === pieces.length ? cookie : kept.map((piece) => piece.text).join("; ");
 }
 
 /**
- * The name a cookie's text gives it, lower case, as the browser will send it back: a nameless cookie
- * (`=CF_Authorization=x`) is sent as its bare value, `CF_Authorization=x`, so its value's name counts.
- */
-function cookieSetName(cookie: string): string {
-  const text = cookie.replace(/^[\s=]+/, "");
-  const end = text.search(/[=;]/);
-  return lenientCookieName((end === -1 ? text : text.slice(0, end)).trim());
-}
-
-/**
- * Whether a `Set-Cookie` field would come back as one of Access's cookies, read as the token reader reads a
- * Cookie header (policy/cookies.ts: pieces split on ',' as well as ';'). Browsers store a comma in a name or
- * value as it is, so `theme=dark, CF_Authorization=x` is one cookie, `theme`, sent back as
- * `theme=dark, CF_Authorization=x`: two pieces, the second Access's. Only the name=value part counts (up to
- * the first ';'): the attributes after it are never sent back.
+ * Whether a `Set-Cookie` field would come back as one of Access's cookies, as any server may read it
+ * (policy/cookies.ts mayBeReadAs): a nameless cookie (`=CF_Authorization=x`) is sent back as its bare value, and
+ * browsers store a comma in a name or value as it is, so `theme=dark, CF_Authorization=x` comes back as two
+ * pieces to a reader that splits on commas. Only the name=value part counts (up to the first ';'): the
+ * attributes after it are never sent back.
  */
 function setsAccessCookie(cookie: string): boolean {
-  const stored = cookie.split(";", 1)[0] ?? "";
-  return stored.split(",").some((piece) => ACCESS_COOKIES.has(cookieSetName(piece)));
+  return mayBeReadAs(cookie.split(";", 1)[0] ?? "", ACCESS_COOKIES);
 }
 
 /**

@@ -142,11 +142,27 @@ describe("origin failures", () => {
         "http://10.20.30.40:8080/doc/1",
         "</app.css>; rel=preload, <http://10.20.30.40:8080/x.js>; rel=preload",
       ),
-    ).toEqual([null, null]);
+    ).toEqual([null, "</app.css>; rel=preload"]);
     expect(await answer("/doc/1", "</app.css>; rel=preload, <https://wiki.localhost/x.js>; rel=preload")).toEqual([
       "/doc/1",
       "</app.css>; rel=preload, <https://wiki.localhost/x.js>; rel=preload",
     ]);
+    // From a review: an address in a preload's imagesrcset, behind a quoted '<' or in an anchor; only the
+    // link-values naming another host go, the same-host preload stays.
+    const sameHost = "</app.css>; rel=preload; as=style";
+    for (const elsewhere of [
+      '</ok.png>; rel=preload; as=image; imagesrcset="http://10.20.30.40:8080/a.png 1x"',
+      '</ok>; title="<a", <http://10.20.30.40:8080/x.js>; rel=preload; as=script',
+      '</ok>; rel=preload; anchor="http://10.20.30.40:8080/"',
+      "<https://fonts.gstatic.com>; rel=preconnect",
+    ]) {
+      const [, link] = await answer("/doc/1", `${elsewhere}, ${sameHost}`);
+      expect(link, elsewhere).not.toContain("10.20.30.40");
+      expect(link, elsewhere).not.toContain("gstatic");
+      expect(link, elsewhere).toContain(sameHost);
+    }
+    // A header no Link parser agrees on goes whole.
+    expect((await answer("/doc/1", '</x>; title="open, </app.css>'))[1]).toBeNull();
   });
 
   // Every form a browser resolves to another host, as the WHATWG URL parser (the browser's) reads it.

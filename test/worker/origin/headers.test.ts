@@ -77,6 +77,9 @@ describe("headers forwarded to the origin", () => {
       [`theme=dark; "CF_Authorization"=${token}`],
       [`theme=dark; CF%5FAuthorization=${token}; CF.Authorization=${token}`],
       [`theme=dark; CF[Authorization=${token}; cf authorization=${token}`],
+      // From a review: Python's SimpleCookie splits on spaces; PHP takes `name[]` and ends a name at NUL.
+      [`theme=dark; x=1 CF_Authorization=${token}`, `lang="de" CF_Authorization=${token}`],
+      [`theme=dark; CF_Authorization[]=${token}; CF_Authorization%00x=${token}`],
     ]) {
       const m = marker();
       // Signed in by the header, so that every case is forwarded and the cookie filter alone is tested.
@@ -91,6 +94,16 @@ describe("headers forwarded to the origin", () => {
       expect(forwarded).not.toContain(token.split(".")[2]);
       expect(forwarded).toContain("theme=dark");
     }
+  });
+
+  it("a Cookie header holding none of Access's cookies reaches the origin as sent, commas and all", async () => {
+    const token = await accessToken(inject("accessPrivateJwk"), { email: "ann@example.com" });
+    const m = marker();
+    const headers = new Headers({ "cf-access-jwt-assertion": token, cookie: 'prefs=a,b; lang=de;  q="x y"' });
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers });
+    expect(res.status).toBe(200);
+    const seen = await originSaw(m);
+    expect(seen[0]!.headers.cookie).toBe('prefs=a,b; lang=de;  q="x y"');
   });
 
   it("the decision log names the dropped headers, never their values, and not the edge's own", async () => {

@@ -1,0 +1,73 @@
+// An origin's Link header (RFC 8288) read as a browser reads it, so that the link-values naming another host can
+// be dropped one by one (worker/origin/forward.ts): commas and angle brackets inside a quoted parameter belong to
+// it, and a preload's `imagesrcset` and a link's `anchor` hold URLs too. Anything that does not read is refused
+// whole by the caller: a header no parser agrees on is not worth passing on.
+
+/** One link-value: its text as sent, and every URL in it (the target, `anchor`, each `imagesrcset` candidate). */
+export interface LinkValue {
+  text: string;
+  urls: string[];
+}
+
+const OWS = new Set([" ", "\t"]);
+
+/** The link-values of `header`, or undefined when it is not a Link header's grammar. Linear: no backtracking. */
+export function linkValues(header: string): LinkValue[] | undefined {
+  const values: LinkValue[] = [];
+  let at = 0;
+  const skip = (chars: Set<string>) => {
+    while (at < header.length && chars.has(header[at]!)) at++;
+  };
+  const separators = new Set([" ", "\t", ","]);
+  for (;;) {
+    skip(separators);
+    if (at >= header.length) return values;
+    const start = at;
+    if (header[at] !== "<") return undefined;
+    const close = header.indexOf(">", at + 1);
+    if (close === -1) return undefined;
+    const urls = [header.slice(at + 1, close)];
+    at = close + 1;
+    // Parameters: `; name`, `; name=token` or `; name="quoted"`, up to a comma outside quotes.
+    for (;;) {
+      skip(OWS);
+      if (at >= header.length || header[at] === ",") break;
+      if (header[at] !== ";") return undefined;
+      at++;
+      skip(OWS);
+      const nameStart = at;
+      while (at < header.length && /[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(header[at]!)) at++;
+      if (at === nameStart) return undefined;
+      const name = header.slice(nameStart, at).toLowerCase();
+      skip(OWS);
+      let value: string | undefined;
+      if (header[at] === "=") {
+        at++;
+        skip(OWS);
+        if (header[at] === '"') {
+          at++;
+          value = "";
+          while (at < header.length && header[at] !== '"') {
+            if (header[at] === "\\") at++;
+            value += header[at] ?? "";
+            at++;
+          }
+          if (at >= header.length) return undefined;
+          at++;
+        } else {
+          const valueStart = at;
+          while (at < header.length && !/[,;\s]/.test(header[at]!)) at++;
+          value = header.slice(valueStart, at);
+        }
+      }
+      if (value !== undefined && name === "anchor") urls.push(value);
+      // A srcset: candidates separated by commas, each a URL then an optional descriptor.
+      if (value !== undefined && name === "imagesrcset")
+        for (const candidate of value.split(",")) {
+          const url = candidate.trim().split(/\s+/)[0];
+          if (url) urls.push(url);
+        }
+    }
+    values.push({ text: header.slice(start, at).trim(), urls });
+  }
+}
