@@ -31,19 +31,19 @@ export function cookiePieces(header: string): CookiePiece[] {
 /**
  * Whether a cookie's text (a Cookie header's piece, or a Set-Cookie's name=value) may be read by some server as
  * one of `names` (lower case): the names are searched for in the whole text, quotes dropped, percent-escapes
- * decoded, and `.`, ` `, `[`, `]` and NUL read as `_`. Lenient servers split and spell names in ways a filter
+ * decoded, and `.`, ` `, `+`, `[`, `]` and NUL read as `_`. Lenient servers split and spell names in ways a filter
  * cannot list: Python's SimpleCookie splits `theme=dark CF_Authorization=x` on the space, PHP reads
  * `CF.Authorization`, `CF%5FAuthorization` and `CF_Authorization[]` as `CF_Authorization` and ends a name at NUL.
  * A cookie that merely holds such a name in its value is taken for one too: no app's cookie needs to.
  */
 export function mayBeReadAs(text: string, names: ReadonlySet<string>): boolean {
-  let plain = text.replaceAll('"', "");
-  try {
-    plain = decodeURIComponent(plain);
-  } catch {
-    // A malformed escape is left as it is: no server decodes it into another name.
-  }
-  const lenient = plain.replace(/[. [\]\0]/g, "_").toLowerCase();
+  // Each %XX on its own, as PHP's urldecode and Rack do (a malformed one, or one that is no UTF-8, does not stop
+  // the others), and `+` as a space.
+  const lenient = text
+    .replaceAll('"', "")
+    .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    .replace(/[. +[\]\0]/g, "_")
+    .toLowerCase();
   for (const name of names) if (lenient.includes(name)) return true;
   return false;
 }

@@ -44,11 +44,11 @@ function stripNames(list: string): Set<string> {
   return stripParsed.names;
 }
 
-/** The Cookie header without Access's cookies; as sent, byte for byte, when it holds none. */
-function withoutAccessCookies(cookie: string): string {
+/** The Cookie header without Access's cookies, or undefined when it holds none. */
+function withoutAccessCookies(cookie: string): string | undefined {
   const pieces = cookiePieces(cookie);
   const kept = pieces.filter((piece) => !mayBeReadAs(piece.text, ACCESS_COOKIES));
-  return kept.length === pieces.length ? cookie : kept.map((piece) => piece.text).join("; ");
+  return kept.length === pieces.length ? undefined : kept.map((piece) => piece.text).join("; ");
 }
 
 /**
@@ -118,7 +118,11 @@ export function originHeaders(
   if (cookie) {
     const kept = withoutAccessCookies(cookie);
     if (kept) out.set("cookie", kept);
-    else out.delete("cookie");
+    else if (kept === "") out.delete("cookie");
+    // None dropped: as sent, but for several Cookie fields, which the runtime joins with ", " (read as one
+    // cookie's value by PHP and Node) and which are one header joined with "; " (RFC 9113, 8.2.3). A cookie's
+    // own value holds no comma followed by a space (RFC 6265's cookie-octet has neither).
+    else if (cookie.includes(", ")) out.set("cookie", cookie.replaceAll(", ", "; "));
   }
   return dropped ? { headers: out, dropped } : { headers: out };
 }

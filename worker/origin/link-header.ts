@@ -11,6 +11,10 @@ export interface LinkValue {
 
 const OWS = new Set([" ", "\t"]);
 
+/** RFC 9110's tchar: what a parameter's name, and a value not quoted, may hold. */
+const TCHAR = /^[!#$%&'*+.^_`|~0-9A-Za-z-]$/;
+const isTchar = (c: string | undefined): boolean => c !== undefined && TCHAR.test(c);
+
 /** The link-values of `header`, or undefined when it is not a Link header's grammar. Linear: no backtracking. */
 export function linkValues(header: string): LinkValue[] | undefined {
   const values: LinkValue[] = [];
@@ -36,7 +40,7 @@ export function linkValues(header: string): LinkValue[] | undefined {
       at++;
       skip(OWS);
       const nameStart = at;
-      while (at < header.length && /[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(header[at]!)) at++;
+      while (isTchar(header[at])) at++;
       if (at === nameStart) return undefined;
       const name = header.slice(nameStart, at).toLowerCase();
       skip(OWS);
@@ -46,18 +50,27 @@ export function linkValues(header: string): LinkValue[] | undefined {
         skip(OWS);
         if (header[at] === '"') {
           at++;
-          value = "";
+          const parts: string[] = [];
+          let from = at;
           while (at < header.length && header[at] !== '"') {
-            if (header[at] === "\\") at++;
-            value += header[at] ?? "";
+            if (header[at] === "\\") {
+              parts.push(header.slice(from, at));
+              at++;
+              from = at;
+            }
             at++;
           }
           if (at >= header.length) return undefined;
+          parts.push(header.slice(from, at));
+          value = parts.join("");
           at++;
         } else {
+          // Only tchar: a browser opens a quote or a URL at any `"` or `<` outside one, even inside a value, and
+          // would split the header where this parser does not (from a review: `title=a"b, ...` hid a preload).
           const valueStart = at;
-          while (at < header.length && !/[,;\s]/.test(header[at]!)) at++;
+          while (isTchar(header[at])) at++;
           value = header.slice(valueStart, at);
+          if (value === "") return undefined;
         }
       }
       if (value !== undefined && name === "anchor") urls.push(value);

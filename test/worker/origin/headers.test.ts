@@ -80,6 +80,8 @@ describe("headers forwarded to the origin", () => {
       // From a review: Python's SimpleCookie splits on spaces; PHP takes `name[]` and ends a name at NUL.
       [`theme=dark; x=1 CF_Authorization=${token}`, `lang="de" CF_Authorization=${token}`],
       [`theme=dark; CF_Authorization[]=${token}; CF_Authorization%00x=${token}`],
+      // Each escape on its own, as PHP's urldecode reads them (a stray % does not stop the rest), and `+`.
+      [`theme=dark; CF%5FAuthorization%00%=${token}; CF+Authorization=${token}`],
     ]) {
       const m = marker();
       // Signed in by the header, so that every case is forwarded and the cookie filter alone is tested.
@@ -94,6 +96,19 @@ describe("headers forwarded to the origin", () => {
       expect(forwarded).not.toContain(token.split(".")[2]);
       expect(forwarded).toContain("theme=dark");
     }
+  });
+
+  it("two Cookie fields holding none of Access's cookies reach the origin as one header joined by '; '", async () => {
+    const token = await accessToken(inject("accessPrivateJwk"), { email: "ann@example.com" });
+    const m = marker();
+    const headers = new Headers({ "cf-access-jwt-assertion": token });
+    headers.append("cookie", "theme=dark");
+    headers.append("cookie", "lang=de");
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, { headers });
+    expect(res.status).toBe(200);
+    const seen = await originSaw(m);
+    // The runtime joins them with ", ", which PHP and Node read as one cookie `theme` of value `dark, lang=de`.
+    expect(seen[0]!.headers.cookie).toBe("theme=dark; lang=de");
   });
 
   it("a Cookie header holding none of Access's cookies reaches the origin as sent, commas and all", async () => {

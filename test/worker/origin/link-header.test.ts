@@ -25,7 +25,17 @@ describe("linkValues", () => {
       { text: '<https://a/>; anchor="x\\"y"; rel=next', urls: ["https://a/", 'x"y'] },
     ]);
     expect(linkValues("")).toEqual([]);
-    for (const bad of ["/x; rel=preload", "</x", '</x>; title="open', "</x>; =v", "</x> junk"])
+    for (const bad of [
+      "/x; rel=preload",
+      "</x",
+      '</x>; title="open',
+      "</x>; =v",
+      "</x> junk",
+      // A browser opens a quote at a `"` inside a bare value, and would split the rest otherwise (from a review).
+      '</ok>; title=a"b, </p>; x="c, <http://10.20.30.40:8080/x.js>; rel=preload; as=script, d"',
+      "</ok>; title=a<b, <http://10.20.30.40:8080/x.js>; rel=preload",
+      "</x>; anchor=http://10.0.0.1/",
+    ])
       expect(linkValues(bad), bad).toBeUndefined();
   });
 });
