@@ -66,17 +66,18 @@ function distant(latency: number, hangFirst = false): Env["RATE_LIMITER"] {
 
 describe("a request that gave up on its lease call", () => {
   it("leaves what the call leased to the next requests: the window still admits its whole limit", async () => {
-    // The object answers the first call after the request's 3 s timeout, and at once after that.
+    // The object answers the first call after the request's 3 s timeout, and at once after that. Its window
+    // ends an hour from now, whatever the clock: a minute's turn during the test would start a new one.
     let count = 0;
     let calls = 0;
+    const resetAt = Date.now() + 3_600_000;
     const late = {
       getByName: () => ({
-        lease: async (want: number, limit: number, periodSeconds: number, now: number) => {
+        lease: async (want: number, limit: number) => {
           if (calls++ === 0) await new Promise((r) => setTimeout(r, 3_400));
           const granted = Math.max(0, Math.min(want, limit - count));
           count += granted;
-          const period = periodSeconds * 1000;
-          return { granted, limit, remaining: limit - count, resetAt: Math.floor(now / period) * period + period };
+          return { granted, limit, remaining: limit - count, resetAt };
         },
       }),
     } as unknown as Env["RATE_LIMITER"];
