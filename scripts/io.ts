@@ -19,6 +19,14 @@ export function terminalText(line: string): string {
   return line.replace(UNSAFE_OUTPUT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/**
+ * `line` printed as one line: a logged field holding a line break (an older Ward's `error`, an edited log) must
+ * not print as a line of its own. Line breaks and tabs written `\uXXXX`; terminalText escapes the rest.
+ */
+export function oneLine(line: string): string {
+  return line.replace(/[\n\r\t]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

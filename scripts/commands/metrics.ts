@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { CliError, EXIT } from "../cli-error.ts";
-import type { Io } from "../io.ts";
+import { type Io, oneLine } from "../io.ts";
 import { computeMetrics } from "../metrics/aggregate.ts";
 import { metricsText } from "../metrics/format.ts";
 import { parseDecisionLogs } from "../logs/parse.ts";
@@ -74,6 +74,6 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
       top,
     );
   if (values.format === "json") io.out(JSON.stringify(metrics, null, 2));
-  else for (const line of metricsText(metrics)) io.out(line);
+  else for (const line of metricsText(metrics)) io.out(oneLine(line));
   return EXIT.ok;
 }

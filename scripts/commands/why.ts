@@ -19,7 +19,7 @@ import {
   WEBSOCKET_OPENED,
 } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
-import type { Io } from "../io.ts";
+import { type Io, oneLine } from "../io.ts";
 import { parseDecisionLog, websocketClosesIn } from "../logs/parse.ts";
 import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { duration } from "../metrics/format.ts";
@@ -218,10 +218,3 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
   for (const line of recordLines(record, closed, context, policyNote)) io.out(oneLine(line));
   return EXIT.ok;
 }
-
-/**
- * Each line printed as one: a logged field holding a line break (an older Ward's `error`, a log file someone
- * edited) must not print as a line of its own (`next step ...`). The CLI escapes every other control character.
- */
-const oneLine = (line: string): string =>
-  line.replace(/[\n\r\t]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);

@@ -286,6 +286,23 @@ describe("ward metrics: no baseline", () => {
     );
   });
 
+  it("prints a logged field holding a line break as one line (an older Ward's, an edited log)", async () => {
+    const log = JSON.stringify({
+      level: "info",
+      event: "decision",
+      time: "2026-11-24T08:00:00.000Z",
+      requestId: "a",
+      principal: "user:ann@example.com\nexceptions used:",
+      route: "wiki/read",
+      effect: "deny",
+      reasons: ["no-matching-rule"],
+      status: 403,
+    });
+    const text = (await run(["-"], log)).out.split("\n");
+    expect(text.filter((line) => line === "exceptions used:")).toHaveLength(1);
+    expect(text).toContain("      1  user:ann@example.com\\u000aexceptions used:");
+  });
+
   it("a --baseline log with no decision in it is no baseline either", async () => {
     const r = await run([LOG, "--baseline", "-"], "not a decision\n");
     expect(r.out.split("\n").at(-1)).toBe(
