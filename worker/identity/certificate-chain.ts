@@ -10,7 +10,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { caCertificateOf, type IssuerCertificate, nameText } from "../../policy/index.ts";
 import { signedBy } from "./certificate-signature.ts";
-import { singleDerSequence } from "./der.ts";
+import { byteSequence, singleDerSequence } from "./der.ts";
 
 /** A pin that may be reached through intermediates: its trust domains, and how many may stand between. */
 export interface ChainPin {
@@ -41,8 +41,6 @@ interface Intermediate {
 
 export type ChainProblem = "unparseable-certificate" | "certificate-too-large";
 
-const BYTE_SEQUENCE = /^:([A-Za-z0-9+/]+={0,2}):$/;
-
 /**
  * The certificates of an RFC 9440 Client-Cert-Chain value (an RFC 8941 list of byte sequences, without
  * parameters), each one DER structure; the empty value is no chain. Anything else is refused, never guessed at.
@@ -55,15 +53,8 @@ export function chainCertificates(value: string): Uint8Array[] | ChainProblem {
   const out: Uint8Array[] = [];
   for (const member of members) {
     // RFC 8941's list allows optional spaces and tabs around each comma, and leading spaces.
-    const match = BYTE_SEQUENCE.exec(member.replace(/^[ \t]+|[ \t]+$/g, ""));
-    if (!match) return "unparseable-certificate";
-    let der: Uint8Array;
-    try {
-      der = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
-    } catch {
-      return "unparseable-certificate";
-    }
-    if (!singleDerSequence(der)) return "unparseable-certificate";
+    const der = byteSequence(member.replace(/^[ \t]+|[ \t]+$/g, ""));
+    if (!der || !singleDerSequence(der)) return "unparseable-certificate";
     out.push(der);
   }
   return out;

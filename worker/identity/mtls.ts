@@ -27,7 +27,7 @@ import {
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { type ChainedTrust, type ChainPin, chainCertificates, chainedTrust } from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
-import { singleDerSequence } from "./der.ts";
+import { byteSequence, singleDerSequence } from "./der.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
@@ -220,14 +220,8 @@ const SIGNING_KEY_USAGE_BITS = 0x04 | 0x02;
 
 /** The certificate's DER from Cloudflare's certRFC9440, once its bytes are shown to hash to the verified fingerprint. */
 async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uint8Array | MtlsProblem> {
-  const match = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(rfc9440);
-  if (!match) return "unparseable-certificate";
-  let der: Uint8Array;
-  try {
-    der = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
-  } catch {
-    return "unparseable-certificate"; // base64 of a length no encoder writes
-  }
+  const der = byteSequence(rfc9440);
+  if (!der) return "unparseable-certificate";
   // Only a certificate whose bytes hash to the fingerprint Cloudflare verified may name the workload.
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -339,7 +333,7 @@ async function judge(
   const index = issuerIndex(config, policyTrustDomains);
   const pins = matchedPins(auth, index);
   // A certificate no pin names may still reach one through the intermediates it was sent with.
-  const throughChain = index.chained.length > 0;
+  const reachableByChain = index.chained.length > 0;
   const notBefore = Date.parse(field(auth, "certNotBefore") ?? "");
   const notAfter = Date.parse(field(auth, "certNotAfter") ?? "");
   let chainNotBefore = -Infinity;
@@ -347,7 +341,7 @@ async function judge(
   const judged = (verdict: Judgement["verdict"]): Judgement => ({
     fields,
     policyTrustDomains,
-    pinned: pins !== undefined || throughChain,
+    pinned: pins !== undefined || reachableByChain,
     notBefore,
     notAfter,
     chainNotBefore,
@@ -355,7 +349,7 @@ async function judge(
     verdict: Object.freeze(verdict),
   });
   const refused = (problem: MtlsProblem) => judged({ problem });
-  if (!pins && !throughChain) return refused("issuer-not-pinned");
+  if (!pins && !reachableByChain) return refused("issuer-not-pinned");
   if (!inDate(now, notBefore, notAfter)) return refused("outside-validity");
   const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
@@ -371,7 +365,7 @@ async function judge(
   /** What a path through the chain the client sent gives: tried once, only when the direct pins do not do. */
   let chained: ChainedTrust | MtlsProblem | undefined;
   let chainTried = false;
-  const throughTheChain = async (bytes: Uint8Array) => {
+  const pathThroughChain = async (bytes: Uint8Array) => {
     if (!chainTried) chained = await trustThroughChain(auth, bytes, index.chained, now);
     chainTried = true;
     return chained;
@@ -388,8 +382,8 @@ async function judge(
     if (typeof read === "string") return refused(read);
     der = read;
     if (pins) issuerTrustDomains = await provenTrustDomains(pins, der);
-    if (!issuerTrustDomains && throughChain) {
-      const path = await throughTheChain(der);
+    if (!issuerTrustDomains && reachableByChain) {
+      const path = await pathThroughChain(der);
       if (typeof path === "string") return refused(path);
       if (path) {
         issuerTrustDomains = path.trustDomains;
@@ -423,7 +417,7 @@ async function judge(
   if (!issuerTrustDomains?.has(domain)) {
     // A pin that names the issuer directly does not take away what a pin above it, reached through the chain,
     // gives: their trust domains together, as for several direct pins.
-    const path = throughChain ? await throughTheChain(der) : undefined;
+    const path = reachableByChain ? await pathThroughChain(der) : undefined;
     if (typeof path !== "object" || !path.trustDomains.has(domain)) return refused("issuer-trust-domain-mismatch");
     relyOn(path);
   }

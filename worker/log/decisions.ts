@@ -9,6 +9,7 @@ import {
   type DecisionRecord,
 } from "../../policy/index.ts";
 import { logEvent } from "./events.ts";
+import { utf8Prefix } from "../shared/utf8.ts";
 
 export type { AnswerRecord, DecisionRecord };
 
@@ -21,20 +22,6 @@ function write(line: DecisionLine): void {
 
 /** Analytics Engine takes an index of at most 96 bytes (UTF-8), not 96 characters. */
 const MAX_INDEX_BYTES = 96;
-
-/** The longest prefix of `text` within `maxBytes` of UTF-8, cut between characters, never inside one. */
-export function utf8Prefix(text: string, maxBytes: number): string {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate starts a 4-byte character (its pair is skipped with it); a lone one is counted as such.
-    const size = unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdbff ? 4 : 3;
-    if (bytes + size > maxBytes) return text.slice(0, i);
-    bytes += size;
-    if (size === 4) i++;
-  }
-  return text;
-}
 
 export function logDecision(record: DecisionRecord, dataset: AnalyticsEngineDataset | undefined): void {
   write(decisionLine(record));

@@ -3,6 +3,7 @@
 // access ends, bound what a message may weigh and how fast either side sends, and see a connection go idle. Each
 // end's close is passed on to the other; whatever ends the connection ends it once, and says why.
 import { closeFrame, RATE_WINDOW_MS, type CloseCause, type WebSocketLimits } from "../../policy/index.ts";
+import { utf8Length } from "../shared/utf8.ts";
 
 type Closer = Exclude<CloseCause, "client-closed" | "origin-closed">;
 
@@ -16,17 +17,6 @@ export interface RelayEnd {
 }
 
 type Message = string | ArrayBuffer | Blob;
-
-/** A string's length in UTF-8, without encoding it (a text message is valid UTF-8: no lone surrogates). */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // U+0080..U+07FF: 2 bytes; the rest of the BMP: 3; a surrogate pair (two units): 4.
-    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
-  }
-  return bytes;
-}
 
 /** What a message weighs in bytes, or undefined when it is over `max` (a longer string is not measured). */
 function weight(data: Message, max: number): number | undefined {

@@ -1,7 +1,8 @@
 // The decision log: one JSON line per decision and a data point when Analytics Engine is bound; no token.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseDecisionLine, type Decision } from "../../../policy/index.ts";
-import { logDecision, utf8Prefix } from "../../../worker/log/decisions.ts";
+import { logDecision } from "../../../worker/log/decisions.ts";
+import { utf8Length, utf8Prefix } from "../../../worker/shared/utf8.ts";
 
 const decision: Decision = {
   effect: "deny",
@@ -143,5 +144,8 @@ describe("logDecision", () => {
     expect(utf8Prefix("a😀b", 5)).toBe("a😀");
     expect(utf8Prefix("a😀b", 4)).toBe("a");
     expect(utf8Prefix("short", 96)).toBe("short");
+    // The relay's message weight reads the same rule: as TextEncoder counts, for valid text.
+    for (const text of ["", "abc", "é€😀", `user:${"€".repeat(30)}😀`])
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
   });
 });
