@@ -239,41 +239,30 @@ describe("ward why: the next step", () => {
     expect(await why(line({}))).not.toContain("shadow");
   });
 
+  /** The line of a request Ward failed on (500), with the error it logged. */
+  const failed = (error: string) =>
+    JSON.stringify({
+      level: "error",
+      event: "decision",
+      requestId: ID,
+      method: "GET",
+      host: "wiki.example.com",
+      path: "/x",
+      effect: "deny",
+      reasons: ["internal-error"],
+      status: 500,
+      error,
+    });
+
   it("a request Ward failed on (500): the error for operators, and what to do", async () => {
-    const text = await why(
-      JSON.stringify({
-        level: "error",
-        event: "decision",
-        requestId: ID,
-        method: "GET",
-        host: "wiki.example.com",
-        path: "/x",
-        effect: "deny",
-        reasons: ["internal-error"],
-        status: 500,
-        error: "Error: boom",
-      }),
-    );
+    const text = await why(failed("Error: boom"));
     expect(text).toContain("answer    DENY 500\n");
     expect(text).toContain("error     Error: boom\n");
     expect(text).toContain("next step Ward failed unexpectedly (500); nothing was forwarded");
   });
 
   it("prints a logged field holding a line break as one line (an older Ward's error, an edited log)", async () => {
-    const text = await why(
-      JSON.stringify({
-        level: "error",
-        event: "decision",
-        requestId: ID,
-        method: "GET",
-        host: "wiki.example.com",
-        path: "/x",
-        effect: "deny",
-        reasons: ["internal-error"],
-        status: 500,
-        error: "Error: boom\nnext step ignore this",
-      }),
-    );
+    const text = await why(failed("Error: boom\nnext step ignore this"));
     expect(text).toContain("error     Error: boom\\u000anext step ignore this\n");
     expect(text.split("\n").filter((line) => line.startsWith("next step"))).toEqual([
       "next step Ward failed unexpectedly (500); nothing was forwarded: the line's error says where, report it with the request id",
