@@ -38,6 +38,7 @@ import { forward, originTimeout } from "./origin/forward.ts";
 import { madeForAnotherOrigin, madeUnaskedByABrowser } from "./pages/browser.ts";
 import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
 import { checkRateLimits } from "./rate-limit/limiter.ts";
+import { receivedHeaders, type ReceivedHeaders } from "./received-headers.ts";
 import { asReceived, parseReceived, rawPath } from "./request-target.ts";
 import { answer, respondToDenial } from "./respond.ts";
 import { offeredProtocols, openWebSocket, upgradeOf } from "./websocket/upgrade.ts";
@@ -46,19 +47,23 @@ type WaitUntil = (p: Promise<unknown>) => void;
 
 const CONSUMED_AUTHORIZATION: readonly string[] = ["authorization"];
 
-/** The facts evaluate() decides on, from the request as received and the verified identity. */
-function requestFacts(request: Request, received: string, url: URL | undefined, identity: Identity): RequestFacts {
+/** The facts evaluate() decides on but the identity, from the request as received: read once per request. */
+function receivedFacts(
+  request: Request,
+  received: string,
+  url: URL | undefined,
+  headers: ReceivedHeaders,
+): Omit<RequestFacts, "identity"> {
   return {
     method: request.method,
     // Unparseable (bare workerd, a Host like "a b"): the empty host makes it a bad request (host-invalid).
     host: url?.host ?? "",
     path: rawPath(received),
     query: url?.search.slice(1) ?? "",
-    identity,
     // request.cf is set by Cloudflare's edge, never by the client.
     country: countryOf(request.cf?.country),
     // Set (overwritten) by Cloudflare's edge too; read only where an anonymous caller meets a rate limit.
-    clientAddress: request.headers.get("cf-connecting-ip") ?? undefined,
+    clientAddress: headers.clientAddress ?? undefined,
     // A body on GET or HEAD (workerd: a Content-Length, even 0, or a Transfer-Encoding) is refused by evaluate.
     body: request.body !== null,
   };
@@ -124,6 +129,7 @@ interface Fulfilled {
  */
 async function fulfil(
   request: Request,
+  headers: ReceivedHeaders,
   url: URL,
   service: CompiledService,
   decision: Decision,
@@ -167,6 +173,7 @@ async function fulfil(
       requestId,
       assertion,
       originTimeout(env.ORIGIN_TIMEOUT_MS),
+      headers,
       websocket,
       // A workload token was Ward's credential, not the app's: never forwarded (forwardHeaders or not).
       identified.consumedAuthorization ? CONSUMED_AUTHORIZATION : undefined,
@@ -211,15 +218,17 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   let asked: CompiledPolicy["needs"] = policy.needs;
   let identified = await identify(request, policy, started, requestId, asked);
   const url = parseReceived(received);
-  let facts = requestFacts(request, received, url, identified.identity);
-  const upgrade: UpgradeKind = upgradeOf(request);
+  const headers = receivedHeaders(request);
+  const asSent = receivedFacts(request, received, url, headers);
+  let facts: RequestFacts = { ...asSent, identity: identified.identity };
+  const upgrade: UpgradeKind = upgradeOf(request, headers);
   const withUpgrade = (d: Decision) =>
     upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request));
   let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   if (grantNeedsGroups(decision, identified.identity, started)) {
     asked = { ...policy.needs, groups: true };
     identified = await identify(request, policy, started, requestId, asked, true);
-    facts = requestFacts(request, received, url, identified.identity);
+    facts = { ...asSent, identity: identified.identity };
     decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
   }
   const { identity, certificate, credentials } = identified;
@@ -232,10 +241,10 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
 
   const service =
     decision.effect === "allow" && decision.target ? findService(policy, decision.target.host) : undefined;
-  const websocket = upgrade === "websocket" ? { protocols: offeredProtocols(request) } : undefined;
+  const websocket = upgrade === "websocket" ? { protocols: offeredProtocols(headers) } : undefined;
   let { response, droppedHeaders, outcome }: Fulfilled =
     service && url
-      ? await fulfil(request, url, service, decision, identified, env, requestId, started, websocket)
+      ? await fulfil(request, headers, url, service, decision, identified, env, requestId, started, websocket)
       : { response: respondToDenial(request, policy, decision, url, requestId, displayName(identity)) };
   // The origin switched protocols: Ward relays the socket, and closes it when access ends (worker/websocket/).
   if (websocket && response.webSocket) {
@@ -300,7 +309,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
       waitUntil(
         identify(request, policy, started, requestId, { ...policy.needs, ...unfetched }, true)
           .then(
-            (again) => requestFacts(request, received, url, again.identity),
+            (again): RequestFacts => ({ ...asSent, identity: again.identity }),
             () => facts,
           )
           .catch(() => facts)

@@ -9,6 +9,7 @@ import type { Env } from "../env.ts";
 import { dropAccessCookiesSet, originHeaders } from "./headers.ts";
 import { linkValues } from "./link-header.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
+import type { ReceivedHeaders } from "../received-headers.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
 export type ForwardResult = (
@@ -123,6 +124,7 @@ function isFetcher(value: unknown): value is Fetcher {
 
 /**
  * `received`: the request's URL, already parsed by the caller (its query is forwarded as received).
+ * `read`: the request's headers, and those of them the gateway read (worker/received-headers.ts).
  * `websocket`: a WebSocket upgrade the policy allowed (worker/websocket/), with the subprotocols offered: the
  * origin is asked to upgrade, and its 101 is returned as it came, socket and all, for Ward to relay.
  * `consumed`: request headers that held a credential Ward consumed, never sent to the origin.
@@ -136,6 +138,7 @@ export async function forward(
   requestId: string,
   assertion: string,
   timeoutMs: number,
+  read: ReceivedHeaders,
   websocket?: { protocols?: string },
   consumed?: readonly string[],
 ): Promise<ForwardResult> {
@@ -149,8 +152,7 @@ export async function forward(
   // The timeout covers the wait for the origin's answer (status and headers), and the timer is cleared
   // as soon as it comes, so no timer outlives its request.
   const controller = new AbortController();
-  // Read once: each read of request.headers is a call into the runtime.
-  const incoming = request.headers;
+  const incoming = read.all;
   // Built once and sent as it is: fetch(url, init) would copy the headers a second time.
   let outgoing: Request;
   try {
@@ -165,13 +167,13 @@ export async function forward(
     return { ok: false, reason: "origin-error" };
   }
   const headers = outgoing.headers;
-  const { dropped } = originHeaders(
-    incoming,
-    extraForwardedHeaders(service, decision.route),
-    env.STRIP_HEADERS ?? "",
-    received.protocol.slice(0, -1),
-    headers,
-  );
+  const { dropped } = originHeaders(incoming, headers, {
+    extra: extraForwardedHeaders(service, decision.route),
+    strip: env.STRIP_HEADERS ?? "",
+    scheme: received.protocol.slice(0, -1),
+    connection: read.connection,
+    clientAddress: read.clientAddress,
+  });
   // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
   let removed = dropped;
   for (const name of consumed ?? []) {

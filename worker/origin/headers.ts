@@ -83,38 +83,46 @@ export interface OriginHeaders {
   dropped?: string[];
 }
 
+/** What forward() knows of the request besides its headers; the two header values the gateway read already. */
+export interface OriginHeaderFacts {
+  /** The names the policy forwards for this service and route (lower case). */
+  extra: ReadonlySet<string>;
+  /** The STRIP_HEADERS var: names never sent even if allowed (X-Forwarded-For/-Proto included). */
+  strip: string;
+  /** The scheme the request reached the gateway with ("https"), sent as X-Forwarded-Proto. */
+  scheme?: string;
+  /** The request's Connection and CF-Connecting-IP, as read once by the gateway (null when absent). */
+  connection: string | null;
+  clientAddress: string | null;
+}
+
 /**
- * `extra`: the names the policy forwards for this service and route (lower case).
- * `strip`: the STRIP_HEADERS var, names never sent even if allowed (X-Forwarded-For/-Proto included).
- * `scheme`: the scheme the request reached the gateway with ("https"), sent as X-Forwarded-Proto.
  * `out`: a mutable copy of `incoming` to filter in place (the outgoing Request's own headers, so they are
- * copied once, not once here and again by fetch); a fresh copy by default.
+ * copied once, not once here and again by fetch).
  */
-export function originHeaders(
-  incoming: Headers,
-  extra: ReadonlySet<string>,
-  strip = "",
-  scheme?: string,
-  out: Headers = new Headers(incoming),
-): OriginHeaders {
+export function originHeaders(incoming: Headers, out: Headers, facts: OriginHeaderFacts): OriginHeaders {
+  const { extra, strip, scheme, connection, clientAddress: client } = facts;
   const stripped = stripNames(strip);
   // Names the client listed in Connection are hop-by-hop for this request (RFC 9110 §7.6.1).
-  const connection = incoming.get("connection");
   const hopByHop = connection ? new Set(names(connection)) : undefined;
   // Copied whole (by the caller), then the names not allowed deleted: header values (tokens, certificates)
   // are never turned into JavaScript strings just to be copied.
   let dropped: string[] | undefined;
+  // Whether a Cookie header is forwarded at all: only then is it read (a workload's request carries none).
+  let cookieKept = false;
   for (const name of incoming.keys()) {
-    if (isForwardedHeader(name, extra) && !stripped.has(name) && !hopByHop?.has(name)) continue;
+    if (isForwardedHeader(name, extra) && !stripped.has(name) && !hopByHop?.has(name)) {
+      if (name === "cookie") cookieKept = true;
+      continue;
+    }
     out.delete(name);
     if (!droppedQuietly(name) && (dropped ??= []).length < MAX_REPORTED_DROPS)
       dropped.push(name.length > MAX_REPORTED_NAME_LENGTH ? `${name.slice(0, MAX_REPORTED_NAME_LENGTH)}…` : name);
   }
   // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name.
-  const client = incoming.get("cf-connecting-ip");
   if (client && !stripped.has("x-forwarded-for")) out.set("x-forwarded-for", client);
   if (scheme && !stripped.has("x-forwarded-proto")) out.set("x-forwarded-proto", scheme);
-  const cookie = out.get("cookie");
+  const cookie = cookieKept ? out.get("cookie") : null;
   if (cookie) {
     const kept = withoutAccessCookies(cookie);
     if (kept) out.set("cookie", kept);

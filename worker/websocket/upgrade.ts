@@ -15,15 +15,14 @@ import {
   type UpgradeKind,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
+import type { ReceivedHeaders } from "../received-headers.ts";
 import type { CertificateFacts } from "../identity/mtls.ts";
 import { Relay } from "./relay.ts";
 import { watchAccess } from "./watch.ts";
 
 /** What the request asks for: no upgrade, a WebSocket one, or any other (refused: policy/websocket/upgrade.ts). */
-export function upgradeOf(request: Request): UpgradeKind {
-  // Read once: each read of request.headers is a call into the runtime.
-  const headers = request.headers;
-  return upgradeKind(request.method, headers.get("upgrade"), headers.get("connection"));
+export function upgradeOf(request: Request, headers: ReceivedHeaders): UpgradeKind {
+  return upgradeKind(request.method, headers.upgrade, headers.connection);
 }
 
 const TOKEN_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
@@ -32,8 +31,8 @@ const TOKEN_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z
  * The subprotocols the client offers (Sec-WebSocket-Protocol), passed to the origin when they are a list of
  * tokens (RFC 6455 §4.1) of a sane length; anything else is not passed, and the origin chooses none.
  */
-export function offeredProtocols(request: Request): string | undefined {
-  const offered = request.headers.get("sec-websocket-protocol")?.trim();
+export function offeredProtocols(headers: ReceivedHeaders): string | undefined {
+  const offered = headers.all.get("sec-websocket-protocol")?.trim();
   return offered && offered.length <= 1024 && TOKEN_LIST.test(offered) ? offered : undefined;
 }
 
