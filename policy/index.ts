@@ -89,6 +89,7 @@ export {
   diffWidens,
   unknownGrantTargets,
   principalName,
+  principalContains,
   principalsMayOverlap,
   describeConditions,
   type Reach,

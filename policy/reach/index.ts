@@ -2,7 +2,13 @@
 // two policies' grants (diff.ts), with principals named and compared as in principals.ts.
 export type { DenyRule, Grant, Reach, ReachSettings, RouteInfo, ServiceSettings, TokenLimits } from "./model.ts";
 export { normalizeMethods, type ReachMethod } from "./methods.ts";
-export { describeConditions, principalName, principalsMayOverlap, rulePrincipals } from "./principals.ts";
+export {
+  describeConditions,
+  principalContains,
+  principalName,
+  principalsMayOverlap,
+  rulePrincipals,
+} from "./principals.ts";
 export { reach, type ReachOptions } from "./reach.ts";
 export { unknownGrantTargets } from "./timed-grants.ts";
 export {

@@ -133,6 +133,38 @@ export function principalsMayOverlap(a: string, b: string): boolean {
   return accessPrincipalsMayOverlap(a, b);
 }
 
+/**
+ * Whether every caller `p` names is one `q` names too (`q` = `p` included): what `p` reaches through the grants
+ * made to `q`. A trust domain holds its SPIFFE IDs and prefixes, a prefix those under it, an e-mail domain its
+ * addresses, any authenticated caller all but the public, the public everyone. A bothFactors pair is a caller
+ * with both sides, so it is held by what holds either side, and by a pair holding each side; no single
+ * principal is held by a pair. Groups and claims hold only themselves: who is in them is Access's to say.
+ */
+export function principalContains(q: string, p: string): boolean {
+  if (q === p || q === "public") return true;
+  const pairQ = splitPair(q);
+  const pairP = splitPair(p);
+  if (pairQ)
+    return pairP !== undefined && principalContains(pairQ[0], pairP[0]) && principalContains(pairQ[1], pairP[1]);
+  if (pairP) return principalContains(q, pairP[0]) || principalContains(q, pairP[1]);
+  if (q === "any-authenticated") return p !== "public";
+  const wq = workloadOf(q);
+  const wp = workloadOf(p);
+  if (wq && wp) return workloadContains(wq, wp);
+  if (q.startsWith("email-domain:") && p.startsWith("email:"))
+    return emailDomainOf(p.slice("email:".length)) === q.slice("email-domain:".length);
+  return false;
+}
+
+function workloadContains(q: Workload, p: Workload): boolean {
+  if ("exact" in q) return "exact" in p && p.exact === q.exact;
+  // A trust domain's own ID (`spiffe://td`, no path) is in it too: only a prefix of that holds the domain.
+  const held = "exact" in p ? p.exact : "prefix" in p ? p.prefix : `spiffe://${p.domain}`;
+  if ("prefix" in q) return held.startsWith(q.prefix);
+  if ("exact" in p) return trustDomainOf(p.exact) === q.domain;
+  return "domain" in p ? p.domain === q.domain : held.startsWith(`spiffe://${q.domain}/`);
+}
+
 /** Two Access principals (e-mail, e-mail domain, group, service token, claims). */
 function accessPrincipalsMayOverlap(a: string, b: string): boolean {
   const ka = accessKind(a);

@@ -1,14 +1,23 @@
 // Who reaches what: the grants of a reach by identity and by route, and the summary figures.
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
-import { splitPair } from "./principals.ts";
+import { principalContains, splitPair } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
 
 export interface IdentityReach {
   principal: string;
-  /** Distinct routes this principal may reach. */
+  /** Distinct routes this principal may reach: by its own grants and by those it inherits. */
   routes: number;
+  /** The services of those routes. */
   services: string[];
+  /** The grants that name this principal. */
   grants: Grant[];
+  /**
+   * The grants made to a wider principal that names every caller this one names (principalContains): a SPIFFE
+   * ID's trust domain or a prefix it falls under, an address's e-mail domain, any authenticated caller, the
+   * public. Each keeps its own principal. A group's or claims' grants are not inherited: who holds them is
+   * Access's to say.
+   */
+  inherited: Grant[];
 }
 
 export interface RouteReach extends RouteInfo {
@@ -66,14 +75,36 @@ function identitiesOf(grants: readonly Grant[]): IdentityReach[] {
     if (list) list.push(g);
     else byPrincipal.set(g.principal, [g]);
   }
+  // Only these can hold another principal: compared with each principal, the rest never are.
+  const holders = [...byPrincipal.keys()].filter(mayHoldOthers);
   return [...byPrincipal.entries()]
-    .map(([principal, grants]) => ({
-      principal,
-      routes: new Set(grants.map((g) => g.route)).size,
-      services: unique(grants.map((g) => g.service)).sort(compare),
-      grants,
-    }))
+    .map(([principal, own]) => {
+      const inherited = holders
+        .filter((holder) => holder !== principal && principalContains(holder, principal))
+        .flatMap((holder) => byPrincipal.get(holder)!)
+        .sort((a, b) => compare(a.route, b.route) || compare(a.principal, b.principal) || compare(a.rule, b.rule));
+      const all = [...own, ...inherited];
+      return {
+        principal,
+        routes: new Set(all.map((g) => g.route)).size,
+        services: unique(all.map((g) => g.service)).sort(compare),
+        grants: own,
+        inherited,
+      };
+    })
     .sort((a, b) => compare(a.principal, b.principal));
+}
+
+/** The public, any authenticated caller, a trust domain, an e-mail domain, a SPIFFE prefix or a bothFactors pair. */
+function mayHoldOthers(principal: string): boolean {
+  return (
+    principal === "public" ||
+    principal === "any-authenticated" ||
+    principal.startsWith("trust-domain:") ||
+    principal.startsWith("email-domain:") ||
+    (principal.startsWith("spiffe://") && principal.endsWith("*")) ||
+    splitPair(principal) !== undefined
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
 // identity -> service and the tables of the text output. Every piece of policy text is escaped.
 import { principalWidth, type ReachReport } from "../../policy/index.ts";
 import { escapeHtml } from "../../policy/page-style.ts";
-import { grantTerms } from "./text.ts";
+import { grantTerms, inheritedRows, inheritedTerms } from "./text.ts";
 
 export { escapeHtml };
 
@@ -13,7 +13,8 @@ const GAP = 240;
 
 function graph(report: ReachReport): string {
   const identities = report.byIdentity.map((i) => i.principal);
-  const services = [...new Set(report.byIdentity.flatMap((i) => i.services))].sort();
+  // Direct grants only: what an identity inherits is the wider principal's own line (and in the tables).
+  const services = [...new Set(report.byIdentity.flatMap((i) => i.grants.map((g) => g.service)))].sort();
   const leftWidth = Math.ceil(Math.max(80, ...identities.map((s) => s.length * CHAR)));
   const rightWidth = Math.ceil(Math.max(80, ...services.map((s) => s.length * CHAR)));
   const rows = Math.max(identities.length, services.length, 1);
@@ -29,7 +30,7 @@ function graph(report: ReachReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="identities and the services they can reach">`,
   );
   for (const identity of report.byIdentity) {
-    for (const service of identity.services) {
+    for (const service of [...new Set(identity.grants.map((g) => g.service))].sort()) {
       const routes = [...new Set(identity.grants.filter((g) => g.service === service).map((g) => g.route))];
       const cls =
         identity.principal === "public"
@@ -101,12 +102,21 @@ svg circle { fill: #1d2433; }
     ]),
   );
   parts.push("</table>");
-  parts.push("<h2>Identity &rarr; service</h2>");
+  parts.push(
+    "<h2>Identity &rarr; service</h2>\n<p>Each identity's own grants; the table below adds what it reaches as part of a wider principal.</p>",
+  );
   parts.push(graph(report));
   parts.push("<h2>By identity</h2>\n<table>");
   parts.push(row(["identity", "route", "methods", "terms"], "th"));
-  for (const i of report.byIdentity)
+  for (const i of report.byIdentity) {
     for (const g of i.grants) parts.push(row([i.principal, g.route, g.methods.join(","), grantTerms(g)]));
+    for (const r of inheritedRows(i.inherited))
+      parts.push(
+        "grant" in r
+          ? row([i.principal, r.grant.route, r.grant.methods.join(","), inheritedTerms(r)])
+          : row([i.principal, "", "", inheritedTerms(r)]),
+      );
+  }
   parts.push("</table>\n<h2>By route</h2>\n<table>");
   parts.push(row(["route", "path", "methods", "identity", "terms"], "th"));
   for (const r of report.byRoute) {

@@ -18,12 +18,43 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** An inherited grant, or how many routes the public or any authenticated caller reach (which all inherit). */
+export type InheritedRow = { grant: Grant } | { everyone: string; routes: number };
+
+/**
+ * The grants an identity holds as part of a wider principal; those of the public and of any authenticated
+ * caller, which every identity inherits, as a count each (they are listed under their own name).
+ */
+export function inheritedRows(inherited: readonly Grant[]): InheritedRow[] {
+  const rows: InheritedRow[] = [];
+  const everyone = new Map<string, Set<string>>();
+  for (const g of inherited) {
+    if (g.principal !== "public" && g.principal !== "any-authenticated") rows.push({ grant: g });
+    else everyone.set(g.principal, (everyone.get(g.principal) ?? new Set<string>()).add(g.route));
+  }
+  for (const [principal, routes] of everyone) rows.push({ everyone: principal, routes: routes.size });
+  return rows;
+}
+
+/** `as PRINCIPAL  via RULE ...`: an inherited grant's terms; or the count of routes open to everyone. */
+export function inheritedTerms(row: InheritedRow): string {
+  return "grant" in row
+    ? `as ${row.grant.principal}  ${grantTerms(row.grant)}`
+    : `as ${row.everyone}: ${plural(row.routes, "route")} (listed under ${row.everyone})`;
+}
+
 export function reachText(report: ReachReport): string[] {
   const lines: string[] = [];
   lines.push(`identities (${report.byIdentity.length}):`);
   for (const identity of report.byIdentity) {
     lines.push(`  ${identity.principal}  (${plural(identity.routes, "route")})`);
     for (const g of identity.grants) lines.push(`    ${g.route}  ${methods(g.methods)}  ${grantTerms(g)}`);
+    for (const row of inheritedRows(identity.inherited))
+      lines.push(
+        "grant" in row
+          ? `    ${row.grant.route}  ${methods(row.grant.methods)}  ${inheritedTerms(row)}`
+          : `    ${inheritedTerms(row)}`,
+      );
   }
   lines.push(`routes (${report.byRoute.length}):`);
   for (const route of report.byRoute) {

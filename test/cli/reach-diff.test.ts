@@ -46,23 +46,31 @@ async function run(command: (args: string[], io: Io) => Promise<number>, ...args
 }
 
 const SMALL_TEXT = `identities (8):
-  claims:{"role":"admin"}  (1 route)
+  claims:{"role":"admin"}  (2 routes)
     wiki/admin  POST  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
-  email-domain:example.com  (1 route)
+    as public: 1 route (listed under public)
+  email-domain:example.com  (2 routes)
     wiki/read  GET,HEAD  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
-  group:sre  (2 routes)
+    as public: 1 route (listed under public)
+  group:sre  (3 routes)
     wiki/admin  POST  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
     wiki/read  GET,HEAD  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
+    as public: 1 route (listed under public)
   public  (1 route)
     api/health  *  via api/health/anyone  when client certificate required
-  spiffe://td.example/ns/batch/*  (1 route)
+  spiffe://td.example/ns/batch/*  (2 routes)
     api/orders  GET,POST  via api/orders/shop  when scopes orders:write  unless deny api/orders/no-batch
-  spiffe://td.example/ns/shop/sa/web  (1 route)
+    as public: 1 route (listed under public)
+  spiffe://td.example/ns/shop/sa/web  (2 routes)
     api/orders  GET,POST  via api/orders/shop  when scopes orders:write
-  token:ci-bot.access  (1 route)
+    as public: 1 route (listed under public)
+  token:ci-bot.access  (2 routes)
     wiki/admin  POST  via wiki/admin/bot  [audit]
-  trust-domain:td.example + email:alice@example.com  (1 route)
+    as public: 1 route (listed under public)
+  trust-domain:td.example + email:alice@example.com  (3 routes)
     api/deploy  POST  via api/deploy/ci-for-alice  when binding deployers
+    wiki/read  GET,HEAD  as email-domain:example.com  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
+    as public: 1 route (listed under public)
 routes (5):
   api/deploy  POST  /deploy  (1 identity)
     trust-domain:td.example + email:alice@example.com  via api/deploy/ci-for-alice  when binding deployers
@@ -85,13 +93,13 @@ summary:
   identities                   8
   grants                       9
   routes reachable             5 of 5
-  average routes per identity  1.13
+  average routes per identity  2.13
   widest identities:
-    2 routes    group:sre
-    1 route     claims:{"role":"admin"}
-    1 route     email-domain:example.com
-    1 route     public
-    1 route     spiffe://td.example/ns/batch/*
+    3 routes    group:sre
+    3 routes    trust-domain:td.example + email:alice@example.com
+    2 routes    claims:{"role":"admin"}
+    2 routes    email-domain:example.com
+    2 routes    spiffe://td.example/ns/batch/*
   most exposed routes:
     1 identity      api/health  [public]
     2 identities    wiki/read  [email-domain:example.com]
@@ -161,9 +169,12 @@ describe("ward reach", () => {
     const lines = r.stdout.split("\n");
     const bounds = "when not before 2026-03-01T09:00:00.000Z; not after 2026-03-02T09:00:00.000Z";
     const from = (line: string, n: number) => lines.slice(lines.indexOf(line), lines.indexOf(line) + n);
-    expect(from("  email:oncall@example.com  (1 route)", 2)).toEqual([
-      "  email:oncall@example.com  (1 route)",
+    // The grant's own row, then what the address reaches as part of its e-mail domain, and as the public.
+    expect(from("  email:oncall@example.com  (3 routes)", 4)).toEqual([
+      "  email:oncall@example.com  (3 routes)",
       `    wiki/admin  POST  via exception:exc-1a2b3c4d  ${bounds}  [audit]`,
+      "    wiki/read  GET,HEAD  as email-domain:example.com  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors",
+      "    as public: 1 route (listed under public)",
     ]);
     expect(from("  spiffe://td.example/ns/batch/sa/fixer  (3 routes)", 4)).toEqual([
       "  spiffe://td.example/ns/batch/sa/fixer  (3 routes)",
@@ -258,6 +269,7 @@ describe("ward reach", () => {
         principal: string;
         routes: number;
         grants: { route: string; rule: string; overriddenBy: string[] }[];
+        inherited: { principal: string; route: string; rule: string }[];
       }[];
       routes: { route: string; identities: number; denies: { rule: string }[] }[];
     };
@@ -265,7 +277,8 @@ describe("ward reach", () => {
     expect(data.policyVersion).toMatch(/^[0-9a-f]{64}$/);
     expect(data.grants).toBe(0);
     expect(data.summary.identities).toBe(8);
-    expect(data.summary.averageRoutesPerIdentity).toBe(1.13);
+    // Each identity's own routes and those it inherits: the public route for all but the public itself.
+    expect(data.summary.averageRoutesPerIdentity).toBe(2.13);
     expect(data.summary.mostExposedRoutes[0]).toEqual({
       route: "api/health",
       identities: 1,
@@ -286,6 +299,13 @@ describe("ward reach", () => {
     expect(data.identities[4]!.grants.map((g) => [g.route, g.rule, g.overriddenBy])).toEqual([
       ["api/orders", "api/orders/shop", ["api/orders/no-batch"]],
     ]);
+    // A bothFactors pair inherits what either side reaches alone: Alice's e-mail domain, and the public.
+    expect(data.identities[7]!.inherited.map((g) => [g.principal, g.route, g.rule])).toEqual([
+      ["public", "api/health", "api/health/anyone"],
+      ["email-domain:example.com", "wiki/read", "wiki/read/staff"],
+    ]);
+    expect(data.identities[7]!.routes).toBe(3);
+    expect(data.identities[3]).toMatchObject({ principal: "public", routes: 1, inherited: [] });
     expect(data.routes.map((x) => `${x.route} ${x.identities} ${x.denies.map((d) => d.rule).join(",")}`)).toEqual([
       "api/deploy 1 ",
       "api/health 1 ",

@@ -283,13 +283,14 @@ describe("reachReport", () => {
       grants: 9,
       routes: 5,
       reachableRoutes: 5,
-      averageRoutesPerIdentity: 1.13,
+      // Every identity but the public inherits the public route; the pair, its person's e-mail domain's too.
+      averageRoutesPerIdentity: 2.13,
       widestIdentities: [
-        { principal: "group:sre", routes: 2 },
-        { principal: 'claims:{"role":"admin"}', routes: 1 },
-        { principal: "email-domain:example.com", routes: 1 },
-        { principal: "public", routes: 1 },
-        { principal: "spiffe://td.example/ns/batch/*", routes: 1 },
+        { principal: "group:sre", routes: 3 },
+        { principal: "trust-domain:td.example + email:alice@example.com", routes: 3 },
+        { principal: 'claims:{"role":"admin"}', routes: 2 },
+        { principal: "email-domain:example.com", routes: 2 },
+        { principal: "spiffe://td.example/ns/batch/*", routes: 2 },
       ],
       // The widest matcher first, then the most identities: a public route with one grant before a route three
       // groups of people reach, a whole e-mail domain before them too.
@@ -325,7 +326,10 @@ describe("reachReport", () => {
         },
       ],
     });
-    expect(report.byIdentity.find((i) => i.principal === "group:sre")).toMatchObject({ routes: 2, services: ["wiki"] });
+    expect(report.byIdentity.find((i) => i.principal === "group:sre")).toMatchObject({
+      routes: 3,
+      services: ["api", "wiki"],
+    });
     expect(report.byRoute.find((r) => r.route === "wiki/read")?.denies.map((d) => d.rule)).toEqual([
       "wiki/read/no-contractors",
     ]);

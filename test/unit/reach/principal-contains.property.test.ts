@@ -1,0 +1,134 @@
+// principalContains, the rule by which `ward reach` lets an identity inherit a wider principal's grants, held to
+// the gateway's own matching: whenever it says q holds p, every generated caller p matches is matched by q too
+// (principalsMatch, and a bothFactors pair matched as evaluate() matches one: the certificate's workload on one
+// side, the Access part on the other). The seed is printed on failure; WARD_CONTAINS_SEED=<n> replays it.
+import { describe, expect, it } from "vitest";
+import type { Identity, PrincipalMatcher } from "../../../policy/index.ts";
+import { isAuthenticated } from "../../../policy/identity.ts";
+import { accessPart, compilePrincipals, principalsMatch } from "../../../policy/principals.ts";
+import { principalContains, principalName } from "../../../policy/reach/principals.ts";
+import { prng, seedFrom } from "../../support/prng.ts";
+
+const SEED = seedFrom("WARD_CONTAINS_SEED");
+const CALLERS = 400;
+
+const WORKLOADS = [
+  "spiffe://a.example",
+  "spiffe://a.example/ns/x/sa/1",
+  "spiffe://a.example/ns/x/sa/2",
+  "spiffe://a.example/ns/xy",
+  "spiffe://a.example2/ns/x",
+  "spiffe://b.example/ns/x/sa/1",
+];
+const EMAILS = ["ann@example.com", "bob@corp.example.com", "eve@example.org"];
+
+const WORKLOAD_MATCHERS: PrincipalMatcher[] = [
+  ...WORKLOADS.map((spiffe) => ({ spiffe })),
+  ...[
+    "spiffe://a.example/",
+    "spiffe://a.example/ns/x",
+    "spiffe://a.example/ns/x/",
+    "spiffe://a.example/ns/x/sa/",
+    "spiffe://a.example",
+  ].map((spiffePrefix) => ({ spiffePrefix })),
+  { trustDomain: "a.example" },
+  { trustDomain: "b.example" },
+];
+const ACCESS_MATCHERS: PrincipalMatcher[] = [
+  ...EMAILS.map((email) => ({ email })),
+  { emailDomain: "example.com" },
+  { emailDomain: "corp.example.com" },
+  { serviceToken: "ci" },
+];
+const AUTHENTICATED: PrincipalMatcher = { authenticated: true };
+const EVERYONE: PrincipalMatcher[] = [AUTHENTICATED, { public: true }];
+
+type Principal = { single: PrincipalMatcher } | { workload: PrincipalMatcher; access: PrincipalMatcher };
+
+const PRINCIPALS: Principal[] = [
+  ...[...WORKLOAD_MATCHERS, ...ACCESS_MATCHERS, ...EVERYONE].map((single) => ({ single })),
+  ...[...WORKLOAD_MATCHERS, AUTHENTICATED].flatMap((workload) =>
+    [...ACCESS_MATCHERS, AUTHENTICATED].map((access) => ({ workload, access })),
+  ),
+];
+
+/** As reach names it (policy/reach/principals.ts rulePrincipals). */
+function nameOf(p: Principal): string {
+  return "single" in p ? principalName(p.single) : `${principalName(p.workload)} + ${principalName(p.access)}`;
+}
+
+function matches(p: Principal, identity: Identity): boolean {
+  if ("single" in p) return principalsMatch(compilePrincipals([p.single], {}), identity);
+  const access = accessPart(identity);
+  return (
+    identity.workload !== undefined &&
+    principalsMatch(compilePrincipals([p.workload], {}), { workload: identity.workload }) &&
+    isAuthenticated(access) &&
+    principalsMatch(compilePrincipals([p.access], {}), access)
+  );
+}
+
+function randomCaller(r: () => number): Identity {
+  const pick = <T>(items: readonly T[]): T | undefined =>
+    r() < 0.35 ? undefined : items[Math.floor(r() * items.length)];
+  const workload = pick(WORKLOADS);
+  const tokenId = pick(WORKLOADS);
+  const email = pick(EMAILS);
+  return {
+    ...(workload ? { workload: { id: workload } } : {}),
+    ...(tokenId && r() < 0.4
+      ? { workloadToken: { issuer: "k8s", kind: "jwt-svid", subject: tokenId, spiffeId: tokenId, claims: {} } }
+      : {}),
+    ...(email ? { user: { email } } : r() < 0.3 ? { serviceToken: { clientId: "ci" } } : {}),
+  } as Identity;
+}
+
+describe("principalContains against the gateway's matching (generated callers)", () => {
+  it(`never says q holds p when a caller p matches is not matched by q (seed ${SEED})`, () => {
+    const r = prng(SEED);
+    const callers = Array.from({ length: CALLERS }, () => randomCaller(r));
+    const wrong: string[] = [];
+    let held = 0;
+    for (const q of PRINCIPALS)
+      for (const p of PRINCIPALS) {
+        if (!principalContains(nameOf(q), nameOf(p))) continue;
+        held++;
+        const escapee = callers.find((caller) => matches(p, caller) && !matches(q, caller));
+        if (escapee) wrong.push(`${nameOf(q)} ⊇ ${nameOf(p)}: ${JSON.stringify(escapee)}`);
+      }
+    expect(wrong, `seed ${SEED}`).toEqual([]);
+    // Not vacuous: beyond each principal holding itself, hundreds of wider ones hold narrower ones.
+    expect(held).toBeGreaterThan(PRINCIPALS.length + 300);
+  });
+
+  it("finds each kind of holding, and none where a caller escapes", () => {
+    const holds: [string, string][] = [
+      ["trust-domain:a.example", "spiffe://a.example/ns/x/sa/1"],
+      ["trust-domain:a.example", "spiffe://a.example"],
+      ["trust-domain:a.example", "spiffe://a.example/ns/*"],
+      ["spiffe://a.example/ns/*", "spiffe://a.example/ns/x/sa/*"],
+      ["spiffe://a.example*", "trust-domain:a.example"],
+      ["email-domain:example.com", "email:ann@example.com"],
+      ["any-authenticated", "token:ci"],
+      ["public", "any-authenticated"],
+      ["trust-domain:a.example", "spiffe://a.example/ns/x + email:ann@example.com"],
+      ["email-domain:example.com", "spiffe://a.example/ns/x + email:ann@example.com"],
+      ["trust-domain:a.example + email-domain:example.com", "spiffe://a.example/ns/x + email:ann@example.com"],
+    ];
+    const never: [string, string][] = [
+      // A prefix without its "/" reaches other trust domains (a.example2); the trust domain does not hold it.
+      ["trust-domain:a.example", "spiffe://a.example*"],
+      ["spiffe://a.example/ns/x/*", "spiffe://a.example/ns/*"],
+      ["email-domain:example.com", "email:bob@corp.example.com"],
+      ["any-authenticated", "public"],
+      // The trust domain's own ID, spiffe://a.example, has no path.
+      ["spiffe://a.example/*", "trust-domain:a.example"],
+      // A group's members are Access's to say; a pair is never held by one of its sides' callers alone.
+      ["group:sre", "email:ann@example.com"],
+      ["trust-domain:a.example + email-domain:example.com", "spiffe://a.example/ns/x"],
+      ["spiffe://a.example/ns/x + email:ann@example.com", "trust-domain:a.example + email:ann@example.com"],
+    ];
+    expect(holds.filter(([q, p]) => !principalContains(q, p))).toEqual([]);
+    expect(never.filter(([q, p]) => principalContains(q, p))).toEqual([]);
+  });
+});
