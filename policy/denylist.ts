@@ -7,11 +7,21 @@ import { issuerSerial } from "./issuer-serial.ts";
 import { statusFor } from "./status.ts";
 
 /**
- * What an entry matches: a credential fact, or (for quarantine) one part of the principal key. `sub` is an
+ * What an entry matches: a credential fact, or (for quarantine) one part of the principal key. `ca` is the key
+ * identifier of a CA a client certificate's identity relies on (its issuer, or one on the path to a pin). `sub` is an
  * Access token's; `subject` a workload token's, qualified by its issuer's name (`github-actions/repo:o/r:ref:...`,
  * `cluster/system:serviceaccount:ns:sa`), since one `sub` means different callers at different issuers.
  */
-export type MatchKind = "spiffe" | "fingerprint" | "serial" | "email" | "sub" | "token" | "subject" | "principal";
+export type MatchKind =
+  | "spiffe"
+  | "fingerprint"
+  | "serial"
+  | "ca"
+  | "email"
+  | "sub"
+  | "token"
+  | "subject"
+  | "principal";
 
 /** A workload token's issuer-qualified subject, as a `subject` entry names it. */
 export function tokenSubjectOf(token: { issuer: string; subject: string }): string {
@@ -41,6 +51,8 @@ export interface DeniableCertificate {
   sha256: string;
   issuerSki: string;
   serial: string;
+  /** The key identifiers of the CAs the identity relies on, normalised (worker/identity/mtls.ts). */
+  caKeys?: readonly string[];
 }
 
 /**
@@ -151,6 +163,9 @@ export function deniedBy<E extends ListedEntry>(
     const serial =
       entry || !index.names("serial") ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
     if (serial) entry = inForce(index, "serial", serial, now);
+    // A CA cut off: every certificate whose identity relies on it, issued directly or below it on the path.
+    if (!entry && certificate.caKeys && index.names("ca"))
+      for (const key of certificate.caKeys) if ((entry = inForce(index, "ca", key, now))) break;
   }
   if (!entry && user)
     entry = inForce(index, "email", user.email, now) ?? (user.sub ? inForce(index, "sub", user.sub, now) : undefined);

@@ -123,7 +123,7 @@ export {
   tokenSubjectOf,
   type NewDenyEntry,
 } from "./denylist.ts";
-export { issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
+export { caKey, CA_KEY, issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from "./issuer-serial.ts";
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } from "./grant-records.ts";
 export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";
 export { isCleanText } from "./clean-text.ts";

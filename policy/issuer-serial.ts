@@ -4,6 +4,14 @@
 import { normaliseHex } from "./identity.ts";
 
 export const ISSUER_SERIAL = /^[0-9a-f]{8,128}\/[0-9a-f]{1,64}$/;
+/** A CA's key identifier as the denylist names it (`ca` entries): hex, lower case, without colons. */
+export const CA_KEY = /^[0-9a-f]{8,128}$/;
+
+/** A key identifier (Cloudflare's certIssuerSKI, or as an operator writes it) in that form; undefined when not one. */
+export function caKey(text: string): string | undefined {
+  const key = normaliseHex(text.trim());
+  return CA_KEY.test(key) ? key : undefined;
+}
 
 /** The normal form, or undefined when either part is empty or not hex. */
 export function issuerSerial(issuerSki: string, serial: string): string | undefined {

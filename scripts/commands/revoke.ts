@@ -16,14 +16,17 @@ import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
 import { instantFlag } from "../instant.ts";
 
-export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --serial ISSUER_SKI/SERIAL | --email E | --sub S
-         | --token CLIENT_ID | --subject ISSUER/SUB | --crl FILE [--dry-run]) --reason TEXT [--for 1d | --until ISO]
+export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint SHA256 | --serial ISSUER_SKI/SERIAL | --ca SKI
+         | --email E | --sub S | --token CLIENT_ID | --subject ISSUER/SUB | --crl FILE [--dry-run]) --reason TEXT
+         [--for 1d | --until ISO]
 ward revoke list|lift ${TARGET_USAGE} [ID] [--all]
     refuse a credential at once (within seconds everywhere), whatever its own expiry; --crl revokes every
     certificate a CRL (PEM or DER) lists, skipping those already revoked (--dry-run: only say which);
-    --subject: a workload token by its issuer's name and its sub (github-actions/repo:org/repo:ref:refs/heads/main)`;
+    --subject: a workload token by its issuer's name and its sub (github-actions/repo:org/repo:ref:refs/heads/main);
+    --ca: every client certificate whose identity relies on that CA (its issuer, or an intermediate or root on
+    the path to a pin), by the CA's subject key identifier`;
 
-const MATCHES = ["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"] as const;
+const MATCHES = ["spiffe", "fingerprint", "serial", "ca", "email", "sub", "token", "subject"] as const;
 
 export function entryFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): DenyEntry {
   const body = reply.body as { entry?: DenyEntry; error?: string };
@@ -79,9 +82,7 @@ export async function revokeCommand(args: string[], io: Io): Promise<number> {
   const given = MATCHES.filter((m) => typeof v[m] === "string");
   const crl = typeof v.crl === "string" ? v.crl : undefined;
   if (given.length + (crl ? 1 : 0) !== 1)
-    throw new CliError(
-      `name exactly one credential: --spiffe, --fingerprint, --serial, --email, --sub, --token or --crl\n${usage}`,
-    );
+    throw new CliError(`name exactly one credential: ${MATCHES.map((m) => `--${m}`).join(", ")} or --crl\n${usage}`);
   if (!values.reason) throw new CliError(`--reason is required\n${usage}`);
   if (values["dry-run"] && !crl) throw new CliError("--dry-run goes with --crl");
   const until = untilOf(values.for, values.until);

@@ -99,8 +99,30 @@ describe("ward revoke --local", () => {
     expect(await eventually(() => wiki("ann@example.com"), 200)).toBe(200);
   }, 30_000);
 
+  it("revokes a CA by its key identifier: the certificates it issued are refused until it is lifted", async () => {
+    expect(await asCheckout()).toBe(200);
+    // The demo CA's, as openssl prints it (policy/examples/demo.yaml pins it by the same).
+    const ski = "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3:CE:F5:C2";
+    const run = await ward("revoke", "--local", "--port", "PORT", "--ca", ski, "--reason", "CA key leaked");
+    expect(run.err).toBe("");
+    const id = /^revoked: (rev-[0-9a-f]{8}) {2}revocation {2}ca 3a45f848c6050cd86d58fe6da772c4f3c3cef5c2 /.exec(
+      run.out,
+    )?.[1];
+    expect(id, run.out).toBeDefined();
+    expect(await eventually(asCheckout, 403)).toBe(403);
+    expect(await wiki("bob@example.com")).toBe(200);
+    await ward("revoke", "lift", "--local", "--port", "PORT", id!);
+    expect(await eventually(asCheckout, 200)).toBe(200);
+  }, 30_000);
+
   it.each<[string, string[], number, string]>([
     ["no credential", ["--reason", "x y z"], 2, "name exactly one credential"],
+    [
+      "a CA named by its name",
+      ["--ca", "CN=Ward Demo CA", "--reason", "leaked key"],
+      1,
+      "expected a CA's subject key identifier",
+    ],
     [
       "two credentials",
       ["--email", "a@example.com", "--token", "t", "--reason", "x y z"],

@@ -6,6 +6,8 @@ import { parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
 import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
 import {
+  CA_KEY,
+  caKey,
   canonicalEmail,
   ISSUER_SERIAL,
   isSpiffeId,
@@ -32,6 +34,11 @@ const VALUE: Record<
     valid: (v) => /^[0-9a-f]{64}$/.test(v),
     hint: "the certificate's SHA-256, 64 hex digits",
     normalise: (v) => v.toLowerCase().replace(/:/g, ""),
+  },
+  ca: {
+    valid: (v) => CA_KEY.test(v),
+    hint: "a CA's subject key identifier in hex (openssl x509 -noout -ext subjectKeyIdentifier): an intermediate's, or the issuer's",
+    normalise: (v) => caKey(v) ?? v,
   },
   serial: {
     valid: (v) => ISSUER_SERIAL.test(v),
@@ -67,7 +74,7 @@ export function unknownIssuer(policy: CompiledPolicy, value: string): string | u
 }
 
 const RevokeBody = z.strictObject({
-  match: z.enum(["spiffe", "fingerprint", "serial", "email", "sub", "token", "subject"]),
+  match: z.enum(["spiffe", "fingerprint", "serial", "ca", "email", "sub", "token", "subject"]),
   // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
   value: z.string().trim().min(1).max(2_200),
   reason: plainText(z.string().trim().min(3, "give the reason").max(500)),

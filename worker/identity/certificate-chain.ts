@@ -101,6 +101,8 @@ export interface ChainedTrust {
   trustDomains: ReadonlySet<string>;
   notBefore: number;
   notAfter: number;
+  /** The key identifiers (SKI, lower-case hex) of the CAs on the path: its intermediates and the pins reached. */
+  caKeys: readonly string[];
 }
 
 /** How many intermediates a CA may have below it on a path: its pathLenConstraint, if any. */
@@ -138,16 +140,18 @@ export async function chainedTrust(
   let found: ChainedTrust | undefined;
 
   // `below`: the intermediates already on the path, `current` the last of them (the leaf at first).
+  // `keys`: the SKIs of the intermediates on the path so far.
   const extend = async (
     current: { der: Uint8Array; issuer: string },
     below: number,
     used: ReadonlySet<number>,
     notBefore: number,
     notAfter: number,
+    keys: readonly string[],
   ): Promise<void> => {
     if (below > 0) {
       // A pin reached lends its trust domains (none, for a pin bound to none: reached, but it mints nothing).
-      let reached = false;
+      const reached: string[] = [];
       const trustDomains = new Set<string>();
       for (const pin of pins)
         if (
@@ -156,11 +160,11 @@ export async function chainedTrust(
           pin.certificate.subject === current.issuer &&
           (await signs(current.der, pin.certificate))
         ) {
-          reached = true;
+          reached.push(pin.certificate.ski);
           for (const domain of pin.trustDomains) trustDomains.add(domain);
         }
-      if (reached) {
-        const path = { trustDomains, notBefore, notAfter };
+      if (reached.length > 0) {
+        const path = { trustDomains, notBefore, notAfter, caKeys: [...keys, ...reached] };
         found = found ? better(found, path, now) : path;
         return;
       }
@@ -176,9 +180,10 @@ export async function chainedTrust(
         new Set(used).add(i),
         Math.max(notBefore, next.notBefore),
         Math.min(notAfter, next.notAfter),
+        [...keys, next.ca.ski],
       );
     }
   };
-  await extend({ der: leaf, issuer: leafIssuer }, 0, new Set(), -Infinity, Infinity);
+  await extend({ der: leaf, issuer: leafIssuer }, 0, new Set(), -Infinity, Infinity, []);
   return found;
 }

@@ -23,6 +23,7 @@ import {
   trustDomainOf,
   type PolicyDocument,
   type WorkloadIdentity,
+  caKey,
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { type ChainedTrust, type ChainPin, chainCertificates, chainedTrust } from "./certificate-chain.ts";
@@ -37,6 +38,11 @@ export interface CertificateFacts {
   /** Cloudflare's certIssuerSKI and certSerial as given: the denylist normalises them only when it has entries. */
   issuerSki: string;
   serial: string;
+  /**
+   * The key identifiers (lower-case hex) of the CAs the identity relies on, which a `ca` revocation names: the
+   * issuer's (certIssuerSKI), and when the path to a pin went through intermediates, theirs and the pin's.
+   */
+  caKeys: readonly string[];
 }
 
 export type MtlsResult =
@@ -353,11 +359,11 @@ async function judge(
   if (!inDate(now, notBefore, notAfter)) return refused("outside-validity");
   const fingerprint = normaliseHex(field(auth, "certFingerprintSHA256") ?? "");
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
-  const certificate = Object.freeze({
-    sha256: fingerprint,
-    issuerSki: field(auth, "certIssuerSKI") ?? "",
-    serial: field(auth, "certSerial") ?? "",
-  });
+  const issuerSki = field(auth, "certIssuerSKI") ?? "";
+  let caKeys: readonly string[] = issuerKey(issuerSki);
+  /** Built once the path the identity relies on is known. */
+  const certificate = (): CertificateFacts =>
+    Object.freeze({ sha256: fingerprint, issuerSki, serial: field(auth, "certSerial") ?? "", caKeys });
   const tooLarge = auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true";
   const readDer = () => certificateDer(field(auth, "certRFC9440") ?? "", fingerprint);
   let der: Uint8Array | undefined;
@@ -374,6 +380,7 @@ async function judge(
   const relyOn = (path: ChainedTrust) => {
     chainNotBefore = path.notBefore;
     chainNotAfter = path.notAfter;
+    caKeys = [...new Set([...issuerKey(issuerSki), ...path.caKeys])];
   };
   if (pins?.keyed || !pins) {
     // A certificate pin's key must have signed it, or the chain's, registered or not: the bytes are needed to tell.
@@ -393,7 +400,7 @@ async function judge(
     if (!issuerTrustDomains) return refused(pins ? "issuer-signature-invalid" : "issuer-not-pinned");
   }
   const registered = registeredId(config, fingerprint);
-  if (registered) return judged({ workload: Object.freeze({ id: registered }), certificate });
+  if (registered) return judged({ workload: Object.freeze({ id: registered }), certificate: certificate() });
   if (!config.spiffe) return refused("not-registered");
 
   if (tooLarge) return refused("certificate-too-large");
@@ -421,7 +428,13 @@ async function judge(
     if (typeof path !== "object" || !path.trustDomains.has(domain)) return refused("issuer-trust-domain-mismatch");
     relyOn(path);
   }
-  return judged({ workload: Object.freeze({ id }), certificate });
+  return judged({ workload: Object.freeze({ id }), certificate: certificate() });
+}
+
+/** Cloudflare's certIssuerSKI as a `ca` revocation names it; none when it is not one. */
+function issuerKey(issuerSki: string): string[] {
+  const key = caKey(issuerSki);
+  return key === undefined ? [] : [key];
 }
 
 /** The trust a path through the certificates the client sent gives, or why they cannot be read. */

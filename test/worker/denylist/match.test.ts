@@ -12,10 +12,14 @@ import type { CertificateFacts } from "../../../worker/identity/mtls.ts";
 const gatewayEnv = env as unknown as Env;
 const list = () => gatewayEnv.DENYLIST.getByName(DENYLIST_NAME);
 const SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
+/** The intermediate CA the workload's certificate was reached through, and the root pinned above it. */
+const INTERMEDIATE = "5c0ffee5".repeat(5);
+const ROOT = "0123abcd".repeat(5);
 const CERT: CertificateFacts = {
   sha256: "ab".repeat(32),
   issuerSki: SKI.toUpperCase().match(/../g)!.join(":"),
   serial: "00:1F:2E",
+  caKeys: [SKI, INTERMEDIATE, ROOT],
 };
 const WORKLOAD = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
 
@@ -45,7 +49,8 @@ const stranger: Caller = {
     workload: { id: "spiffe://demo.ward.internal/ns/shop/sa/cart" },
     user: { email: "bob@example.com", sub: "u-bob" },
   },
-  certificate: { sha256: "cd".repeat(32), issuerSki: SKI, serial: "1f2f" },
+  // Issued directly by the workload's issuer CA, which a pin names.
+  certificate: { sha256: "cd".repeat(32), issuerSki: SKI, serial: "1f2f", caKeys: [SKI] },
   principal: "workload:spiffe://demo.ward.internal/ns/shop/sa/cart+user:bob@example.com",
 };
 
@@ -76,6 +81,8 @@ describe("a denylist entry names", () => {
       { match: "serial", value: `${SKI}/1f2e` },
       workload,
     ],
+    ["a CA on the certificate's path by its key identifier", { match: "ca", value: INTERMEDIATE }, workload],
+    ["the root a path reached, by its key identifier", { match: "ca", value: ROOT }, workload],
     ["a person by e-mail, in any case", { match: "email", value: "ann@example.com" }, person],
     ["a person by sub", { match: "sub", value: "u-ann" }, person],
     ["a service token by client id", { match: "token", value: "3c1f0a.access" }, token],

@@ -3,7 +3,7 @@
 // intermediate (the genuine one's name and key identifier, another root's signature) signed is refused as no
 // identity, the origin never called, the client told nothing, operators told why.
 import { exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { parse } from "yaml";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import forgedLeafPem from "../../fixtures/certs/chain/chain-forged-leaf.pem?raw";
@@ -12,8 +12,11 @@ import leafPem from "../../fixtures/certs/chain/chain-leaf.pem?raw";
 import lookalikePem from "../../fixtures/certs/chain/chain-lookalike-intermediate.pem?raw";
 import rootPem from "../../fixtures/certs/chain/chain-root.pem?raw";
 import { readIssuerCertificate } from "../../../policy/index.ts";
+import type { DenyEntry } from "../../../worker/denylist/store.ts";
+import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
-import { tlsClientAuth } from "../support/client-certs.ts";
+import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
+import { eventually } from "../support/person-requests.ts";
 
 const API = "spiffe://chain.ward.internal/ns/shop/sa/api";
 
@@ -46,11 +49,57 @@ async function call(tlsClientAuth: Record<string, unknown>) {
   return { res, seen: await originSaw(m) };
 }
 
+const signing = inject("accessPrivateJwk");
+
+async function admin(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const email = "admin@example.com";
+  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-chain-${email}` }));
+  if (init.body) headers.set("content-type", "application/json");
+  return exports.default.fetch(`https://ward.localhost/.ward/admin${path}`, { ...init, headers });
+}
+
+/** The status and how many requests the origin saw, as `eventually` polls them. */
+async function statusOf(auth: Record<string, unknown>) {
+  const { res, seen } = await call(auth);
+  return { status: res.status, seen: seen.length };
+}
+
 describe("gateway with a CA reached through an intermediate the client sends", () => {
   it("forwards the workload whose certificate the pinned root's intermediate signed", async () => {
     const { res, seen } = await call(await presented(leafPem, intermediatePem));
     expect(res.status).toBe(200);
     expect(seen).toHaveLength(1);
+  });
+
+  it("refuses every certificate below a revoked intermediate (`ca`, its key identifier) until it is lifted", async () => {
+    const through = await presented(leafPem, intermediatePem);
+    const direct = await tlsClientAuth(CERTS.checkout);
+    const read = readIssuerCertificate(intermediatePem);
+    if (!read.ok) throw new Error(read.problem);
+    // As openssl prints it: upper case, colons.
+    const written = read.certificate.ski.toUpperCase().match(/../g)!.join(":");
+    const res = await admin("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "ca", value: written, reason: "intermediate key leaked" }),
+    });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    expect(entry).toMatchObject({ match: "ca", value: read.certificate.ski });
+    expect(await eventually(() => statusOf(through), 403)).toEqual({ status: 403, seen: 0 });
+    // A certificate the demo's own CA issued relies on no CA the entry names.
+    expect(await statusOf(direct)).toEqual({ status: 200, seen: 1 });
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await eventually(() => statusOf(through), 200)).toEqual({ status: 200, seen: 1 });
+  });
+
+  it("refuses a `ca` revocation that is not a key identifier, and stores nothing", async () => {
+    const res = await admin("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "ca", value: "CN=Ward Test Chain Intermediate", reason: "by name" }),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^ca CN=Ward Test Chain Intermediate: expected /);
   });
 
   it("refuses a look-alike intermediate's certificate as no identity and never calls the origin", async () => {

@@ -87,6 +87,8 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
     expect(result).toMatchObject({ ok: true, workload: { id: API } });
     // Cloudflare's issuer of the certificate is the intermediate: that is what the denylist names it by.
     expect(result.ok && result.certificate.issuerSki).toBe(skiOf(intermediatePem));
+    // A `ca` revocation names any CA the identity relies on: the intermediate, and the root it reached.
+    expect(result.ok && result.certificate.caKeys).toEqual([skiOf(intermediatePem), skiOf(rootPem)]);
   });
 
   it("takes none by default, nor without the chain: the pin names the CA that signs client certificates", async () => {
@@ -109,9 +111,9 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
       ok: true,
       workload: { id: `spiffe://${DOMAIN}/ns/shop/sa/deep` },
     });
-    expect(await identity(viaRoot(2), deepLeafPem, lowerPem, chainField(upperPem, lowerPem))).toMatchObject({
-      ok: true,
-    });
+    const reversed = await identity(viaRoot(2), deepLeafPem, lowerPem, chainField(upperPem, lowerPem));
+    expect(reversed).toMatchObject({ ok: true });
+    expect(reversed.ok && reversed.certificate.caKeys).toEqual([skiOf(lowerPem), skiOf(upperPem), skiOf(rootPem)]);
     // The root itself sent along, as clients often do, and an unrelated certificate: neither is in the way.
     expect(
       await identity(viaRoot(2), deepLeafPem, lowerPem, chainField(rootPem, intermediatePem, upperPem, lowerPem)),
