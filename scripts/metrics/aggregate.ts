@@ -21,9 +21,14 @@ export interface ExceptionSeen {
   secondsLeft: number | null;
 }
 
+/**
+ * `count`: the decisions that carried such a credential; `credentials`: the distinct credentials among them, which
+ * the median and maximum are taken over (a workload calling a thousand times counts its certificate once).
+ */
 export interface Lifetimes {
   kind: string;
   count: number;
+  credentials: number;
   medianSeconds: number;
   maxSeconds: number;
 }
@@ -37,6 +42,7 @@ export interface IssuerLifetimes extends Lifetimes {
 export interface IdentityLifetimes {
   identity: string;
   count: number;
+  credentials: number;
   medianSeconds: number;
   maxSeconds: number;
 }
@@ -175,11 +181,18 @@ interface Tally {
   deniedByIdentity: Map<string, number>;
   deniedByTarget: Map<string, number>;
   exceptions: Map<string, ExceptionUse>;
-  lifetimes: Map<string, number[]>;
+  lifetimes: Map<string, LifetimeTally>;
   /** By "kind\nissuer" (issuer empty when none was logged). */
-  lifetimesByIssuer: Map<string, number[]>;
+  lifetimesByIssuer: Map<string, LifetimeTally>;
   /** The credential behind the principal, by principal. */
-  lifetimesByIdentity: Map<string, number[]>;
+  lifetimesByIdentity: Map<string, LifetimeTally>;
+}
+
+/** The decisions of one group that carried a credential, and the lifetime of each distinct credential. */
+interface LifetimeTally {
+  requests: number;
+  lifetimes: number[];
+  seen: Set<string>;
 }
 
 /**
@@ -217,23 +230,52 @@ function noteException(exceptions: Map<string, ExceptionUse>, r: DecisionLine): 
   exceptions.set(exception.id, e);
 }
 
-function push(map: Map<string, number[]>, key: string, value: number): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+type LoggedCredential = NonNullable<DecisionLine["credential"]>;
+
+/**
+ * Which credential a line's is, as far as the log tells: its kind, issuer, lifetime and the second it expires
+ * (the request's second plus what it had left), with the principal it named. Undefined for lines written before
+ * `remainingSeconds` was logged, or without a time: each such decision then counts as a credential of its own.
+ */
+function credentialId(r: DecisionLine, credential: LoggedCredential): string | undefined {
+  const left = credential.remainingSeconds;
+  if (left === undefined) return undefined;
+  const t = timeOf(r);
+  if (t === undefined) return undefined;
+  const expires = Math.floor(t / 1000) + left;
+  return [principalOf(r), credential.kind, credential.issuer ?? "", credential.lifetimeSeconds, expires].join("\n");
+}
+
+function noteLifetime(
+  map: Map<string, LifetimeTally>,
+  key: string,
+  credential: LoggedCredential,
+  id: string | undefined,
+): void {
+  let tally = map.get(key);
+  if (!tally) map.set(key, (tally = { requests: 0, lifetimes: [], seen: new Set() }));
+  tally.requests++;
+  if (id !== undefined) {
+    if (tally.seen.has(id)) return;
+    tally.seen.add(id);
+  }
+  tally.lifetimes.push(credential.lifetimeSeconds);
 }
 
 /** The lifetimes of the credentials a decision saw, by kind and by issuer, and the principal's by identity. */
 function noteCredentials(tally: Tally, r: DecisionLine): void {
   // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
   // so a `credentials` list is read too should the Worker log them all.
+  let behind: string | undefined;
   for (const credential of [r.credential, ...(r.credentials ?? [])]) {
     if (!credential?.kind) continue;
-    push(tally.lifetimes, credential.kind, credential.lifetimeSeconds);
-    push(tally.lifetimesByIssuer, `${credential.kind}\n${credential.issuer ?? ""}`, credential.lifetimeSeconds);
+    const id = credentialId(r, credential);
+    if (credential === r.credential) behind = id;
+    noteLifetime(tally.lifetimes, credential.kind, credential, id);
+    noteLifetime(tally.lifetimesByIssuer, `${credential.kind}\n${credential.issuer ?? ""}`, credential, id);
   }
   // The logged `credential` is the one behind the principal: that identity's lifetime.
-  if (r.credential?.kind && r.principal) push(tally.lifetimesByIdentity, r.principal, r.credential.lifetimeSeconds);
+  if (r.credential?.kind && r.principal) noteLifetime(tally.lifetimesByIdentity, r.principal, r.credential, behind);
 }
 
 /** One pass over the window (a day of traffic is many lines): every count at once. */
@@ -321,17 +363,21 @@ function exceptionsSeen(exceptions: ReadonlyMap<string, ExceptionUse>, now: numb
 }
 
 /** How long the credentials of each kind were issued for, by kind. */
-function lifetimesByKind(lifetimes: ReadonlyMap<string, number[]>): Lifetimes[] {
-  return [...lifetimes].sort(byKey).map(([kind, values]) => ({
-    kind,
-    count: values.length,
-    medianSeconds: median(values),
-    maxSeconds: values.reduce((max, v) => Math.max(v, max), -Infinity),
-  }));
+function lifetimesByKind(lifetimes: ReadonlyMap<string, LifetimeTally>): Lifetimes[] {
+  return [...lifetimes].sort(byKey).map(([kind, tally]) => ({ kind, ...figures(tally) }));
+}
+
+function figures(tally: LifetimeTally): Omit<Lifetimes, "kind"> {
+  return {
+    count: tally.requests,
+    credentials: tally.lifetimes.length,
+    medianSeconds: median(tally.lifetimes),
+    maxSeconds: tally.lifetimes.reduce((max, v) => Math.max(v, max), -Infinity),
+  };
 }
 
 /** Per issuer (and kind): certificates, which log no issuer, together under their kind. */
-function lifetimesByIssuer(lifetimes: ReadonlyMap<string, number[]>): IssuerLifetimes[] {
+function lifetimesByIssuer(lifetimes: ReadonlyMap<string, LifetimeTally>): IssuerLifetimes[] {
   return lifetimesByKind(lifetimes).map(({ kind: key, ...rest }) => {
     const [kind, issuer] = key.split("\n") as [string, string];
     return { kind, issuer: issuer === "" ? null : issuer, ...rest };
@@ -339,17 +385,9 @@ function lifetimesByIssuer(lifetimes: ReadonlyMap<string, number[]>): IssuerLife
 }
 
 /** The `top` identities with the most decisions carrying a credential, with their credentials' lifetimes. */
-function lifetimesByIdentity(lifetimes: ReadonlyMap<string, number[]>, top: number): IdentityLifetimes[] {
-  const counts = new Map([...lifetimes].map(([identity, values]) => [identity, values.length]));
-  return topCounts(counts, top).map(({ key }) => {
-    const values = lifetimes.get(key)!;
-    return {
-      identity: key,
-      count: values.length,
-      medianSeconds: median(values),
-      maxSeconds: values.reduce((max, v) => Math.max(v, max), -Infinity),
-    };
-  });
+function lifetimesByIdentity(lifetimes: ReadonlyMap<string, LifetimeTally>, top: number): IdentityLifetimes[] {
+  const counts = new Map([...lifetimes].map(([identity, tally]) => [identity, tally.requests]));
+  return topCounts(counts, top).map(({ key }) => ({ identity: key, ...figures(lifetimes.get(key)!) }));
 }
 
 export function computeMetrics(all: readonly DecisionLine[], options: MetricsOptions): Metrics {

@@ -82,23 +82,23 @@ exceptions used:
   id     uses   age  left  first use                 last use
   exc-7     2  1.1d   22h  2026-11-23T10:05:00.000Z  2026-11-23T10:10:00.000Z
 
-credential lifetimes seen (as issued):
-  kind                requests  median  max
-  access-jwt                 7      8h   1d
-  client-certificate         2     90d  90d
+credential lifetimes seen (as issued, over distinct credentials):
+  kind                requests  credentials  median  max
+  access-jwt                 7            4      8h   1d
+  client-certificate         2            2     90d  90d
 
 credential lifetimes by issuer:
-  kind                issuer  requests  median  max
-  access-jwt          -              7      8h   1d
-  client-certificate  -              2     90d  90d
+  kind                issuer  requests  credentials  median  max
+  access-jwt          -              7            4      8h   1d
+  client-certificate  -              2            2     90d  90d
 
 credential lifetimes by identity (the credential behind each decision):
-  identity                                  requests  median  max
-  user:ann@example.com                             4      8h   8h
-  workload:spiffe://td/ns/shop/sa/checkout         2     90d  90d
-  token:ci.access                                  1      1d   1d
-  user:bob@example.com                             1      1h   1h
-  user:eve@example.com                             1      8h   8h
+  identity                                  requests  credentials  median  max
+  user:ann@example.com                             4            1      8h   8h
+  workload:spiffe://td/ns/shop/sa/checkout         2            2     90d  90d
+  token:ci.access                                  1            1      1d   1d
+  user:bob@example.com                             1            1      1h   1h
+  user:eve@example.com                             1            1      8h   8h
 
 new call paths (allowed identity -> route; baseline: the 5 decisions before the midpoint 2026-11-23T10:05:00.000Z):
   count  call path
@@ -142,17 +142,30 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
             },
           ],
           credentialLifetimes: [
-            { kind: "access-jwt", count: 2, medianSeconds: 5400, maxSeconds: 7200 },
-            { kind: "client-certificate", count: 2, medianSeconds: 86400, maxSeconds: 86400 },
+            { kind: "access-jwt", count: 2, credentials: 2, medianSeconds: 5400, maxSeconds: 7200 },
+            { kind: "client-certificate", count: 2, credentials: 2, medianSeconds: 86400, maxSeconds: 86400 },
           ],
           // Lines of a Ward before issuers were logged: every credential under its kind alone.
           credentialLifetimesByIssuer: [
-            { kind: "access-jwt", issuer: null, count: 2, medianSeconds: 5400, maxSeconds: 7200 },
-            { kind: "client-certificate", issuer: null, count: 2, medianSeconds: 86400, maxSeconds: 86400 },
+            { kind: "access-jwt", issuer: null, count: 2, credentials: 2, medianSeconds: 5400, maxSeconds: 7200 },
+            {
+              kind: "client-certificate",
+              issuer: null,
+              count: 2,
+              credentials: 2,
+              medianSeconds: 86400,
+              maxSeconds: 86400,
+            },
           ],
           credentialLifetimesByIdentity: [
-            { identity: "spiffe://td/ns/ci/sa/runner", count: 2, medianSeconds: 86400, maxSeconds: 86400 },
-            { identity: "user:carol@example.com", count: 2, medianSeconds: 5400, maxSeconds: 7200 },
+            {
+              identity: "spiffe://td/ns/ci/sa/runner",
+              count: 2,
+              credentials: 2,
+              medianSeconds: 86400,
+              maxSeconds: 86400,
+            },
+            { identity: "user:carol@example.com", count: 2, credentials: 2, medianSeconds: 5400, maxSeconds: 7200 },
           ],
           newCallPaths: {
             baseline: "first half of the window",
@@ -179,20 +192,20 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
       "  id     uses   age             left  first use                 last use",
       "  exc-3     2  4.4d  expired 10m ago  2026-11-24T08:15:00.000Z  2026-11-24T08:30:00.000Z",
       "",
-      "credential lifetimes seen (as issued):",
-      "  kind                requests  median  max",
-      "  access-jwt                 2    1.5h   2h",
-      "  client-certificate         2      1d   1d",
+      "credential lifetimes seen (as issued, over distinct credentials):",
+      "  kind                requests  credentials  median  max",
+      "  access-jwt                 2            2    1.5h   2h",
+      "  client-certificate         2            2      1d   1d",
       "",
       "credential lifetimes by issuer:",
-      "  kind                issuer  requests  median  max",
-      "  access-jwt          -              2    1.5h   2h",
-      "  client-certificate  -              2      1d   1d",
+      "  kind                issuer  requests  credentials  median  max",
+      "  access-jwt          -              2            2    1.5h   2h",
+      "  client-certificate  -              2            2      1d   1d",
       "",
       "credential lifetimes by identity (the credential behind each decision):",
-      "  identity                     requests  median  max",
-      "  spiffe://td/ns/ci/sa/runner         2      1d   1d",
-      "  user:carol@example.com              2    1.5h   2h",
+      "  identity                     requests  credentials  median  max",
+      "  spiffe://td/ns/ci/sa/runner         2            2      1d   1d",
+      "  user:carol@example.com              2            2    1.5h   2h",
       "",
       "new call paths (allowed identity -> route; baseline: the 9 decisions of the --baseline log):",
       "  (none)",
@@ -491,8 +504,9 @@ describe("ward metrics: reading logs", () => {
     expect(skipped).toBe(2);
     const m = computeMetrics(records, { top: 10, linesSkipped: skipped });
     expect(m.credentialLifetimes).toEqual([
-      { kind: "access-jwt", count: 2, medianSeconds: 900, maxSeconds: 1200 },
-      { kind: "client-certificate", count: 1, medianSeconds: 3600, maxSeconds: 3600 },
+      // No time or remainingSeconds logged: each decision's credential counts as one of its own.
+      { kind: "access-jwt", count: 2, credentials: 2, medianSeconds: 900, maxSeconds: 1200 },
+      { kind: "client-certificate", count: 1, credentials: 1, medianSeconds: 3600, maxSeconds: 3600 },
     ]);
   });
 
@@ -509,7 +523,12 @@ describe("ward metrics: reading logs", () => {
         effect: "allow",
         reasons: ["allowed-by-rule"],
         status: 200,
-        credential: { kind: "access-jwt", lifetimeSeconds: 3600 + (i % 3) },
+        // Each user's token of each lifetime lasts until the next hour: one credential per hour of each.
+        credential: {
+          kind: "access-jwt",
+          lifetimeSeconds: 3600 + (i % 3),
+          remainingSeconds: 3600 - (Math.floor((Date.UTC(2026, 10, 23) + i * 250) / 1000) % 3600),
+        },
       }),
     );
     const m = computeMetrics(records, { top: 10, linesSkipped: 0 });
@@ -519,7 +538,8 @@ describe("ward metrics: reading logs", () => {
       now: "2026-11-23T20:49:59.750Z",
     });
     expect(m.credentialLifetimes).toEqual([
-      { kind: "access-jwt", count: 300_000, medianSeconds: 3601, maxSeconds: 3602 },
+      // 21 users-and-lifetimes (i mod 21) in each of 21 hours: 441 tokens.
+      { kind: "access-jwt", count: 300_000, credentials: 441, medianSeconds: 3601, maxSeconds: 3602 },
     ]);
     expect(m.newCallPaths.paths).toEqual([]);
   });
@@ -722,14 +742,14 @@ describe("ward metrics: credential lifetimes by issuer and identity", () => {
       { top: 2, linesSkipped: 0 },
     );
     expect(m.credentialLifetimesByIssuer).toEqual([
-      { kind: "client-certificate", issuer: null, count: 1, medianSeconds: 86400, maxSeconds: 86400 },
-      { kind: "workload-token", issuer: SPIRE, count: 3, medianSeconds: 300, maxSeconds: 300 },
-      { kind: "workload-token", issuer: GITHUB, count: 1, medianSeconds: 300, maxSeconds: 300 },
+      { kind: "client-certificate", issuer: null, count: 1, credentials: 1, medianSeconds: 86400, maxSeconds: 86400 },
+      { kind: "workload-token", issuer: SPIRE, count: 3, credentials: 3, medianSeconds: 300, maxSeconds: 300 },
+      { kind: "workload-token", issuer: GITHUB, count: 1, credentials: 1, medianSeconds: 300, maxSeconds: 300 },
     ]);
     // Top 2 identities by decisions; b's median mixes its token and its certificate, as its decisions did.
     expect(m.credentialLifetimesByIdentity).toEqual([
-      { identity: "workload:spiffe://td/a", count: 2, medianSeconds: 300, maxSeconds: 300 },
-      { identity: "workload:spiffe://td/b", count: 2, medianSeconds: 43260, maxSeconds: 86400 },
+      { identity: "workload:spiffe://td/a", count: 2, credentials: 2, medianSeconds: 300, maxSeconds: 300 },
+      { identity: "workload:spiffe://td/b", count: 2, credentials: 2, medianSeconds: 43260, maxSeconds: 86400 },
     ]);
   });
 });
