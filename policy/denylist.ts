@@ -51,8 +51,10 @@ export interface DeniableCertificate {
   sha256: string;
   issuerSki: string;
   serial: string;
-  /** The key identifiers of the CAs the identity relies on, normalised (worker/identity/mtls.ts). */
+  /** The key identifiers of the CAs the identity relies on or was sent with, normalised (worker/identity/mtls.ts). */
   caKeys?: readonly string[];
+  /** The CAs sent with it could not all be read: any `ca` revocation in force refuses it. */
+  chainUnread?: true;
 }
 
 /**
@@ -78,6 +80,13 @@ export class DenylistIndex<E extends ListedEntry = DenyEntry> {
   /** Whether any fact of this kind is listed (a fact whose value takes work to build need not be built). */
   names(match: MatchKind): boolean {
     return this.#byKind.has(match);
+  }
+
+  /** Any entry of this kind in force at `now` (the first in the copy's order), for a fact that could not be read. */
+  firstInForce(match: MatchKind, now: number): E | undefined {
+    for (const entry of this.#byKind.get(match)?.values() ?? [])
+      if (entry.expiresAt === null || entry.expiresAt > now) return entry;
+    return undefined;
   }
 
   get(match: MatchKind, value: string): E | undefined {
@@ -163,9 +172,12 @@ export function deniedBy<E extends ListedEntry>(
     const serial =
       entry || !index.names("serial") ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
     if (serial) entry = inForce(index, "serial", serial, now);
-    // A CA cut off: every certificate whose identity relies on it, issued directly or below it on the path.
-    if (!entry && certificate.caKeys && index.names("ca"))
-      for (const key of certificate.caKeys) if ((entry = inForce(index, "ca", key, now))) break;
+    // A CA cut off: every certificate whose identity relies on it, issued directly or below it on the path, or
+    // sent with it. One sent with CAs that could not be read might hide one: refused while any CA is cut off.
+    if (!entry && index.names("ca")) {
+      for (const key of certificate.caKeys ?? []) if ((entry = inForce(index, "ca", key, now))) break;
+      if (!entry && certificate.chainUnread) entry = index.firstInForce("ca", now);
+    }
   }
   if (!entry && user)
     entry = inForce(index, "email", user.email, now) ?? (user.sub ? inForce(index, "sub", user.sub, now) : undefined);

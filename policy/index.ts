@@ -6,6 +6,7 @@ export * from "./identity.ts";
 export { isSpiffeId, isTrustDomainId } from "./spiffe-id.ts";
 export {
   caCertificateOf,
+  keyIdentifiersOf,
   type IssuerCertificate,
   type IssuerKeyKind,
   issuerKeyText,

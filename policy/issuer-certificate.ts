@@ -153,6 +153,17 @@ export function caCertificateOf(parsed: Certificate): IssuerCertificateRead {
 }
 
 /** A name as compared along a chain: its DER as this library writes it, hex (both sides are written the same way). */
+/**
+ * The subjectKeyIdentifier values a certificate carries (lower-case hex; none, one, or a hostile certificate's
+ * several), read whether or not it is a CA's Ward could use.
+ */
+export function keyIdentifiersOf(parsed: Certificate): string[] {
+  return (parsed.tbsCertificate.extensions ?? [])
+    .filter((e) => e.extnID === id_ce_subjectKeyIdentifier)
+    .map((e) => hex(new Uint8Array(AsnConvert.parse(e.extnValue, SubjectKeyIdentifier).buffer)))
+    .filter((ski) => ski !== "");
+}
+
 export function nameText(name: Name): string {
   return hex(new Uint8Array(AsnConvert.serialize(name)));
 }

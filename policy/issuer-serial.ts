@@ -3,9 +3,10 @@
 // certIssuerSKI and certSerial, openssl's output and a CRL's entries then compare equal as strings.
 import { normaliseHex } from "./identity.ts";
 
-export const ISSUER_SERIAL = /^[0-9a-f]{8,128}\/[0-9a-f]{1,64}$/;
-/** A CA's key identifier as the denylist names it (`ca` entries): hex, lower case, without colons. */
-export const CA_KEY = /^[0-9a-f]{8,128}$/;
+// A key identifier is whole bytes: a digit dropped in copying one is refused, not stored to match nothing.
+export const ISSUER_SERIAL = /^(?:[0-9a-f]{2}){4,64}\/[0-9a-f]{1,64}$/;
+/** A CA's key identifier as the denylist names it (`ca` entries): 1 to 64 bytes, hex, lower case, without colons. */
+export const CA_KEY = /^(?:[0-9a-f]{2}){1,64}$/;
 
 /** A key identifier (Cloudflare's certIssuerSKI, or as an operator writes it) in that form; undefined when not one. */
 export function caKey(text: string): string | undefined {

@@ -11,6 +11,7 @@ const KINDS: readonly MatchKind[] = [
   "spiffe",
   "fingerprint",
   "serial",
+  "ca",
   "email",
   "sub",
   "token",
@@ -77,15 +78,19 @@ describe("DenylistIndex", () => {
   });
 });
 
-/** Every fact deniedBy looks up, in its order: the list it no longer builds. */
-function factsOf(identity: Identity, certificate: { sha256: string; issuerSki: string; serial: string } | undefined) {
-  const facts: [MatchKind, string][] = [];
+type Certificate = { sha256: string; issuerSki: string; serial: string; caKeys?: string[]; chainUnread?: true };
+
+/** Every fact deniedBy looks up, in its order; "any ca" for a chain that could not be read (any CA entry refuses). */
+function factsOf(identity: Identity, certificate: Certificate | undefined) {
+  const facts: [MatchKind | "any ca", string][] = [];
   if (identity.workload) facts.push(["spiffe", identity.workload.id]);
   if (identity.workloadToken?.spiffeId !== undefined) facts.push(["spiffe", identity.workloadToken.spiffeId]);
   if (certificate) {
     facts.push(["fingerprint", certificate.sha256]);
     const serial = issuerSerial(certificate.issuerSki, certificate.serial);
     if (serial) facts.push(["serial", serial]);
+    for (const key of certificate.caKeys ?? []) facts.push(["ca", key]);
+    if (certificate.chainUnread) facts.push(["any ca", ""]);
   }
   if (identity.user) {
     facts.push(["email", identity.user.email]);
@@ -101,6 +106,24 @@ function factsOf(identity: Identity, certificate: { sha256: string; issuerSki: s
 }
 
 describe("deniedBy", () => {
+  it("refuses a certificate sent with CAs it could not read while any CA is cut off, and only then", () => {
+    const workload: Identity = { workload: { id: "spiffe://td/a" } };
+    const unread: Certificate = {
+      sha256: "ab".repeat(32),
+      issuerSki: "0a0b",
+      serial: "1",
+      caKeys: [],
+      chainUnread: true,
+    };
+    const read: Certificate = { ...unread, chainUnread: undefined };
+    const cut = indexDenylist([entry("expired", "ca", "77", 10), entry("cut", "ca", "99aa", null)]);
+    expect(deniedBy(cut, workload, unread, "workload:spiffe://td/a", 50)?.id).toBe("cut");
+    expect(deniedBy(cut, workload, read, "workload:spiffe://td/a", 50)).toBeUndefined();
+    // No CA cut off in force: nothing to hide from.
+    const none = indexDenylist([entry("expired", "ca", "77", 10), entry("person", "email", "a@example.com", null)]);
+    expect(deniedBy(none, workload, unread, "workload:spiffe://td/a", 50)).toBeUndefined();
+  });
+
   it("finds the first fact in force that a list of every fact would, whichever kinds are listed", () => {
     const seed = seedFrom("WARD_DENYLIST_SEED");
     const random = prng(seed);
@@ -122,19 +145,26 @@ describe("deniedBy", () => {
         };
       const certificate =
         identity.workload && random() < 0.8
-          ? { sha256: "ab".repeat(32), issuerSki: pick(["0A:0B:0C:0D", "zz"]), serial: pick(["00FF", "ff"]) }
+          ? {
+              sha256: "ab".repeat(32),
+              issuerSki: pick(["0A:0B:0C:0D", "zz"]),
+              serial: pick(["00FF", "ff"]),
+              caKeys: pick([[], ["0a0b0c0d"], ["0a0b0c0d", "77", "99aa"]]),
+              ...(random() < 0.2 ? { chainUnread: true as const } : {}),
+            }
           : undefined;
       const facts = factsOf(identity, certificate);
       // Entries naming some of the caller's facts (a few expired), and decoys naming others.
       const entries = facts
-        .filter(() => random() < 0.25)
+        .filter((fact): fact is [MatchKind, string] => fact[0] !== "any ca" && random() < 0.25)
         .map(([match, value], i) => entry(`f${i}`, match, value, random() < 0.2 ? now - 1 : null));
-      for (let i = 0; i < 3; i++) entries.push(entry(`d${i}`, pick(KINDS), pick(["spiffe://td/z", "x"]), null));
+      for (let i = 0; i < 3; i++)
+        entries.push(entry(`d${i}`, pick(KINDS), pick(["spiffe://td/z", "x", "5e5e"]), random() < 0.2 ? now : null));
       const index = indexDenylist(entries);
       const principal = principalKey(identity);
       const got = deniedBy(index, identity, certificate, principal, now)?.id;
       const want = facts
-        .map(([match, value]) => index.get(match, value))
+        .map(([match, value]) => (match === "any ca" ? index.firstInForce("ca", now) : index.get(match, value)))
         .find((e) => e && (e.expiresAt === null || e.expiresAt > now))?.id;
       if (got !== want) expect({ seed, round, identity, certificate, entries, got }).toEqual({ want });
     }

@@ -8,7 +8,7 @@
 // Run once per certificate and isolate (worker/identity/mtls.ts keeps the judgement, with the path's dates).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
-import { caCertificateOf, type IssuerCertificate, nameText } from "../../policy/index.ts";
+import { caCertificateOf, type IssuerCertificate, keyIdentifiersOf, nameText } from "../../policy/index.ts";
 import { signedBy } from "./certificate-signature.ts";
 import { byteSequence, singleDerSequence } from "./der.ts";
 
@@ -86,6 +86,27 @@ function intermediateOf(der: Uint8Array): Intermediate | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The key identifiers of every certificate the client sent beside its own (certChainRFC9440), whether or not a
+ * path to a pin uses them: a `ca` revocation refuses a certificate sent with a revoked CA's, however its identity
+ * was reached (a name pin does not read the chain, and Cloudflare may have verified through it). `complete` is
+ * false when the chain could not be read whole (over Cloudflare's bound, or not DER): what it held is unknown.
+ */
+export function sentKeyIdentifiers(value: string, tooLarge: boolean): { keys: string[]; complete: boolean } {
+  if (tooLarge) return { keys: [], complete: false };
+  const chain = chainCertificates(value);
+  if (typeof chain === "string") return { keys: [], complete: false };
+  const keys: string[] = [];
+  for (const der of chain) {
+    try {
+      keys.push(...keyIdentifiersOf(AsnConvert.parse(der, Certificate)));
+    } catch {
+      return { keys, complete: false };
+    }
+  }
+  return { keys, complete: true };
 }
 
 function issuerName(der: Uint8Array): string | undefined {

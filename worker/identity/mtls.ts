@@ -26,7 +26,13 @@ import {
   caKey,
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
-import { type ChainedTrust, type ChainPin, chainCertificates, chainedTrust } from "./certificate-chain.ts";
+import {
+  type ChainedTrust,
+  type ChainPin,
+  chainCertificates,
+  chainedTrust,
+  sentKeyIdentifiers,
+} from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
 import { byteSequence, singleDerSequence } from "./der.ts";
 
@@ -39,10 +45,12 @@ export interface CertificateFacts {
   issuerSki: string;
   serial: string;
   /**
-   * The key identifiers (lower-case hex) of the CAs the identity relies on, which a `ca` revocation names: the
-   * issuer's (certIssuerSKI), and when the path to a pin went through intermediates, theirs and the pin's.
+   * The key identifiers (lower-case hex) a `ca` revocation names: the issuer's (certIssuerSKI); when the path to a
+   * pin went through intermediates, theirs and the pin's; and every certificate's the client sent beside its own.
    */
   caKeys: readonly string[];
+  /** The certificates sent beside it could not be read (too large, not DER): a `ca` revocation refuses it. */
+  chainUnread?: true;
 }
 
 export type MtlsResult =
@@ -362,8 +370,16 @@ async function judge(
   const issuerSki = field(auth, "certIssuerSKI") ?? "";
   let caKeys: readonly string[] = issuerKey(issuerSki);
   /** Built once the path the identity relies on is known. */
-  const certificate = (): CertificateFacts =>
-    Object.freeze({ sha256: fingerprint, issuerSki, serial: field(auth, "certSerial") ?? "", caKeys });
+  const certificate = (): CertificateFacts => {
+    const sent = sentKeyIdentifiers(field(auth, "certChainRFC9440") ?? "", chainTooLarge(auth));
+    return Object.freeze({
+      sha256: fingerprint,
+      issuerSki,
+      serial: field(auth, "certSerial") ?? "",
+      caKeys: [...new Set([...caKeys, ...sent.keys])],
+      ...(sent.complete ? {} : { chainUnread: true as const }),
+    });
+  };
   const tooLarge = auth.certRFC9440TooLarge === true || field(auth, "certRFC9440TooLarge") === "true";
   const readDer = () => certificateDer(field(auth, "certRFC9440") ?? "", fingerprint);
   let der: Uint8Array | undefined;
@@ -431,6 +447,11 @@ async function judge(
   return judged({ workload: Object.freeze({ id }), certificate: certificate() });
 }
 
+/** Cloudflare left the chain out: it was over its bound. */
+function chainTooLarge(auth: Record<string, unknown>): boolean {
+  return auth.certChainRFC9440TooLarge === true || field(auth, "certChainRFC9440TooLarge") === "true";
+}
+
 /** Cloudflare's certIssuerSKI as a `ca` revocation names it; none when it is not one. */
 function issuerKey(issuerSki: string): string[] {
   const key = caKey(issuerSki);
@@ -444,8 +465,7 @@ async function trustThroughChain(
   pins: readonly ChainPin[],
   now: number,
 ): Promise<ChainedTrust | MtlsProblem | undefined> {
-  if (auth.certChainRFC9440TooLarge === true || field(auth, "certChainRFC9440TooLarge") === "true")
-    return "certificate-too-large";
+  if (chainTooLarge(auth)) return "certificate-too-large";
   const chain = chainCertificates(field(auth, "certChainRFC9440") ?? "");
   if (typeof chain === "string") return chain;
   return chainedTrust(der, chain, pins, now);

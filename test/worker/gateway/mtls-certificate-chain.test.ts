@@ -93,6 +93,22 @@ describe("gateway with a CA reached through an intermediate the client sends", (
     expect(await eventually(() => statusOf(through), 200)).toEqual({ status: 200, seen: 1 });
   });
 
+  it("refuses the certificates below a revoked root the path reached, whatever the issuer is reported as", async () => {
+    const read = readIssuerCertificate(rootPem);
+    if (!read.ok) throw new Error(read.problem);
+    const res = await admin("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "ca", value: read.certificate.ski, reason: "root retired" }),
+    });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    // Without certIssuerSKI too: the root is named by the path Ward verified, not by Cloudflare's report.
+    const unnamed = { ...(await presented(leafPem, intermediatePem)), certIssuerSKI: "" };
+    expect(await eventually(() => statusOf(unnamed), 403)).toEqual({ status: 403, seen: 0 });
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await eventually(() => statusOf(unnamed), 200)).toEqual({ status: 200, seen: 1 });
+  });
+
   it("refuses a `ca` revocation that is not a key identifier, and stores nothing", async () => {
     const res = await admin("/revocations", {
       method: "POST",
@@ -100,6 +116,14 @@ describe("gateway with a CA reached through an intermediate the client sends", (
     });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: string }).error).toMatch(/^ca CN=Ward Test Chain Intermediate: expected /);
+    // A digit dropped in copying: a key identifier is whole bytes.
+    const read = readIssuerCertificate(intermediatePem);
+    if (!read.ok) throw new Error(read.problem);
+    const short = await admin("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "ca", value: read.certificate.ski.slice(0, -1), reason: "typo" }),
+    });
+    expect(short.status).toBe(422);
   });
 
   it("refuses a look-alike intermediate's certificate as no identity and never calls the origin", async () => {

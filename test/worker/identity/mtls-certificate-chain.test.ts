@@ -248,6 +248,26 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
     const lookalike = { ...auth, certChainRFC9440: chainField(lookalikePem) };
     expect(await workloadIdentity(lookalike, config, NOW)).toEqual({ ok: false, problem: "issuer-not-pinned" });
   });
+
+  it("names every CA the client sent for a `ca` revocation, even when a name pin gave the identity", async () => {
+    // A name pin of the issuer for the same trust domain: the chain is not needed, and not read for trust. A
+    // leaked intermediate's key could sign a CA carrying that name; the intermediate must still be named.
+    const named = viaRoot(1, [{ ski: skiOf(intermediatePem), trustDomains: [DOMAIN] }]);
+    const result = await identity(named, leafPem, intermediatePem, chainField(intermediatePem));
+    expect(result).toMatchObject({ ok: true, workload: { id: API } });
+    expect(result.ok && result.certificate.caKeys).toContain(skiOf(intermediatePem));
+    expect(result.ok && result.certificate.chainUnread).toBeUndefined();
+    // Sent along though no path uses it: named too.
+    const extra = await identity(named, leafPem, intermediatePem, chainField(intermediatePem, otherRootPem));
+    expect(extra.ok && extra.certificate.caKeys).toContain(skiOf(otherRootPem));
+    // A chain over Cloudflare's bound hides what it held: marked, so that any CA cut off refuses it.
+    const hidden = await workloadIdentity(
+      await presented(leafPem, intermediatePem, "", { certChainRFC9440TooLarge: true }),
+      viaRoot(0, [{ ski: skiOf(intermediatePem), trustDomains: [DOMAIN] }]),
+      NOW,
+    );
+    expect(hidden).toMatchObject({ ok: true, certificate: { chainUnread: true } });
+  });
 });
 
 /** A certificate's notAfter, read with the library the Worker uses. */
