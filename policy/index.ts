@@ -97,6 +97,7 @@ export {
   type Grant,
   type DenyRule,
   type ReachReport,
+  type IdentityReach,
   type PolicyDiff,
 } from "./reach/index.ts";
 export { principalsMatch, compilePrincipals, claimsHold, type CompiledPrincipals } from "./principals.ts";

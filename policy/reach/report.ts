@@ -1,6 +1,7 @@
 // Who reaches what: the grants of a reach by identity and by route, and the summary figures.
 import type { DenyRule, Grant, Reach, RouteInfo } from "./model.ts";
-import { principalContains, splitPair } from "./principals.ts";
+import { Holders } from "./holders.ts";
+import { splitPair } from "./principals.ts";
 import { compare, unique } from "./sort.ts";
 
 export interface IdentityReach {
@@ -12,12 +13,13 @@ export interface IdentityReach {
   /** The grants that name this principal. */
   grants: Grant[];
   /**
-   * The grants made to a wider principal that names every caller this one names (principalContains): a SPIFFE
-   * ID's trust domain or a prefix it falls under, an address's e-mail domain, any authenticated caller, the
-   * public. Each keeps its own principal. A group's or claims' grants are not inherited: who holds them is
+   * The wider principals with grants that name every caller this one names (principalContains), whose grants it
+   * reaches too (listed under their own names): a SPIFFE ID's trust domain or a prefix it falls under, an
+   * address's e-mail domain, any authenticated caller, the public; for a bothFactors pair, also each of its
+   * sides and the pairs holding both. No one else inherits a group's or claims' grants: who holds them is
    * Access's to say.
    */
-  inherited: Grant[];
+  inheritedFrom: string[];
 }
 
 export interface RouteReach extends RouteInfo {
@@ -75,36 +77,20 @@ function identitiesOf(grants: readonly Grant[]): IdentityReach[] {
     if (list) list.push(g);
     else byPrincipal.set(g.principal, [g]);
   }
-  // Only these can hold another principal: compared with each principal, the rest never are.
-  const holders = [...byPrincipal.keys()].filter(mayHoldOthers);
+  const holders = new Holders(byPrincipal.keys());
   return [...byPrincipal.entries()]
     .map(([principal, own]) => {
-      const inherited = holders
-        .filter((holder) => holder !== principal && principalContains(holder, principal))
-        .flatMap((holder) => byPrincipal.get(holder)!)
-        .sort((a, b) => compare(a.route, b.route) || compare(a.principal, b.principal) || compare(a.rule, b.rule));
-      const all = [...own, ...inherited];
+      const inheritedFrom = holders.of(principal);
+      const all = [own, ...inheritedFrom.map((holder) => byPrincipal.get(holder)!)].flat();
       return {
         principal,
         routes: new Set(all.map((g) => g.route)).size,
         services: unique(all.map((g) => g.service)).sort(compare),
         grants: own,
-        inherited,
+        inheritedFrom,
       };
     })
     .sort((a, b) => compare(a.principal, b.principal));
-}
-
-/** The public, any authenticated caller, a trust domain, an e-mail domain, a SPIFFE prefix or a bothFactors pair. */
-function mayHoldOthers(principal: string): boolean {
-  return (
-    principal === "public" ||
-    principal === "any-authenticated" ||
-    principal.startsWith("trust-domain:") ||
-    principal.startsWith("email-domain:") ||
-    (principal.startsWith("spiffe://") && principal.endsWith("*")) ||
-    splitPair(principal) !== undefined
-  );
 }
 
 /**

@@ -2,7 +2,7 @@
 // identity -> service and the tables of the text output. Every piece of policy text is escaped.
 import { principalWidth, type ReachReport } from "../../policy/index.ts";
 import { escapeHtml } from "../../policy/page-style.ts";
-import { grantTerms, inheritedRows, inheritedTerms } from "./text.ts";
+import { grantTerms, inheritance, inheritedRows, inheritedTerms } from "./text.ts";
 
 export { escapeHtml };
 
@@ -107,10 +107,11 @@ svg circle { fill: #1d2433; }
   );
   parts.push(graph(report));
   parts.push("<h2>By identity</h2>\n<table>");
+  const from = inheritance(report);
   parts.push(row(["identity", "route", "methods", "terms"], "th"));
   for (const i of report.byIdentity) {
     for (const g of i.grants) parts.push(row([i.principal, g.route, g.methods.join(","), grantTerms(g)]));
-    for (const r of inheritedRows(i.inherited))
+    for (const r of inheritedRows(i, from))
       parts.push(
         "grant" in r
           ? row([i.principal, r.grant.route, r.grant.methods.join(","), inheritedTerms(r)])

@@ -1,5 +1,13 @@
 // Plain-text and JSON renderings of reach reports and policy diffs, for `ward reach` and `ward diff`.
-import { type Grant, type PolicyDiff, principalWidth, type ReachReport } from "../../policy/index.ts";
+import {
+  type DenyRule,
+  type Grant,
+  type IdentityReach,
+  type PolicyDiff,
+  principalsMayOverlap,
+  principalWidth,
+  type ReachReport,
+} from "../../policy/index.ts";
 
 function methods(list: readonly string[]): string {
   return list.join(",");
@@ -21,19 +29,41 @@ function plural(n: number, word: string): string {
 /** An inherited grant, or how many routes the public or any authenticated caller reach (which all inherit). */
 export type InheritedRow = { grant: Grant } | { everyone: string; routes: number };
 
+/** The grants of each principal and the deny rules by id: what an identity's inherited rows are read from. */
+export function inheritance(report: ReachReport): {
+  grantsOf: ReadonlyMap<string, readonly Grant[]>;
+  denies: ReadonlyMap<string, DenyRule>;
+} {
+  return {
+    grantsOf: new Map(report.byIdentity.map((i) => [i.principal, i.grants])),
+    denies: new Map(report.byRoute.flatMap((r) => r.denies.map((d) => [d.rule, d]))),
+  };
+}
+
 /**
- * The grants an identity holds as part of a wider principal; those of the public and of any authenticated
- * caller, which every identity inherits, as a count each (they are listed under their own name).
+ * The grants an identity holds as part of a wider principal, each with only the deny rules that may apply to the
+ * identity itself (a deny naming another address of the e-mail domain does not); those of the public and of any
+ * authenticated caller, which every identity inherits, as a count each (they are listed under their own name).
  */
-export function inheritedRows(inherited: readonly Grant[]): InheritedRow[] {
+export function inheritedRows(identity: IdentityReach, from: ReturnType<typeof inheritance>): InheritedRow[] {
   const rows: InheritedRow[] = [];
-  const everyone = new Map<string, Set<string>>();
-  for (const g of inherited) {
-    if (g.principal !== "public" && g.principal !== "any-authenticated") rows.push({ grant: g });
-    else everyone.set(g.principal, (everyone.get(g.principal) ?? new Set<string>()).add(g.route));
+  const everyone: InheritedRow[] = [];
+  for (const holder of identity.inheritedFrom) {
+    const grants = from.grantsOf.get(holder) ?? [];
+    if (holder === "public" || holder === "any-authenticated") {
+      everyone.push({ everyone: holder, routes: new Set(grants.map((g) => g.route)).size });
+      continue;
+    }
+    for (const g of grants) {
+      const overriddenBy = g.overriddenBy.filter((rule) =>
+        (from.denies.get(rule)?.principals ?? [identity.principal]).some((p) =>
+          principalsMayOverlap(identity.principal, p),
+        ),
+      );
+      rows.push({ grant: { ...g, overriddenBy } });
+    }
   }
-  for (const [principal, routes] of everyone) rows.push({ everyone: principal, routes: routes.size });
-  return rows;
+  return [...rows, ...everyone];
 }
 
 /** `as PRINCIPAL  via RULE ...`: an inherited grant's terms; or the count of routes open to everyone. */
@@ -45,11 +75,12 @@ export function inheritedTerms(row: InheritedRow): string {
 
 export function reachText(report: ReachReport): string[] {
   const lines: string[] = [];
+  const from = inheritance(report);
   lines.push(`identities (${report.byIdentity.length}):`);
   for (const identity of report.byIdentity) {
     lines.push(`  ${identity.principal}  (${plural(identity.routes, "route")})`);
     for (const g of identity.grants) lines.push(`    ${g.route}  ${methods(g.methods)}  ${grantTerms(g)}`);
-    for (const row of inheritedRows(identity.inherited))
+    for (const row of inheritedRows(identity, from))
       lines.push(
         "grant" in row
           ? `    ${row.grant.route}  ${methods(row.grant.methods)}  ${inheritedTerms(row)}`

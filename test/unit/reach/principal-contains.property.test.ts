@@ -1,16 +1,18 @@
 // principalContains, the rule by which `ward reach` lets an identity inherit a wider principal's grants, held to
-// the gateway's own matching: whenever it says q holds p, every generated caller p matches is matched by q too
+// the gateway's own matching (and Holders, which finds them by look-up, to principalContains itself): whenever it says q holds p, every generated caller p matches is matched by q too
 // (principalsMatch, and a bothFactors pair matched as evaluate() matches one: the certificate's workload on one
 // side, the Access part on the other). The seed is printed on failure; WARD_CONTAINS_SEED=<n> replays it.
 import { describe, expect, it } from "vitest";
 import type { Identity, PrincipalMatcher } from "../../../policy/index.ts";
 import { isAuthenticated } from "../../../policy/identity.ts";
 import { accessPart, compilePrincipals, principalsMatch } from "../../../policy/principals.ts";
+import { Holders } from "../../../policy/reach/holders.ts";
 import { principalContains, principalName } from "../../../policy/reach/principals.ts";
+import { compare } from "../../../policy/reach/sort.ts";
 import { prng, seedFrom } from "../../support/prng.ts";
 
 const SEED = seedFrom("WARD_CONTAINS_SEED");
-const CALLERS = 400;
+const CALLERS = 800;
 
 const WORKLOADS = [
   "spiffe://a.example",
@@ -34,21 +36,26 @@ const WORKLOAD_MATCHERS: PrincipalMatcher[] = [
   { trustDomain: "a.example" },
   { trustDomain: "b.example" },
 ];
+const GROUPS = ["sre", "sre ops"];
 const ACCESS_MATCHERS: PrincipalMatcher[] = [
   ...EMAILS.map((email) => ({ email })),
   { emailDomain: "example.com" },
   { emailDomain: "corp.example.com" },
   { serviceToken: "ci" },
+  ...GROUPS.map((group) => ({ group })),
+  { claims: { role: "admin" } },
+  { claims: { role: "dev" } },
 ];
 const AUTHENTICATED: PrincipalMatcher = { authenticated: true };
-const EVERYONE: PrincipalMatcher[] = [AUTHENTICATED, { public: true }];
+const PUBLIC: PrincipalMatcher = { public: true };
+const EVERYONE: PrincipalMatcher[] = [AUTHENTICATED, PUBLIC];
 
 type Principal = { single: PrincipalMatcher } | { workload: PrincipalMatcher; access: PrincipalMatcher };
 
 const PRINCIPALS: Principal[] = [
   ...[...WORKLOAD_MATCHERS, ...ACCESS_MATCHERS, ...EVERYONE].map((single) => ({ single })),
-  ...[...WORKLOAD_MATCHERS, AUTHENTICATED].flatMap((workload) =>
-    [...ACCESS_MATCHERS, AUTHENTICATED].map((access) => ({ workload, access })),
+  ...[...WORKLOAD_MATCHERS, AUTHENTICATED, PUBLIC].flatMap((workload) =>
+    [...ACCESS_MATCHERS, AUTHENTICATED, PUBLIC].map((access) => ({ workload, access })),
   ),
 ];
 
@@ -79,9 +86,30 @@ function randomCaller(r: () => number): Identity {
     ...(tokenId && r() < 0.4
       ? { workloadToken: { issuer: "k8s", kind: "jwt-svid", subject: tokenId, spiffeId: tokenId, claims: {} } }
       : {}),
-    ...(email ? { user: { email } } : r() < 0.3 ? { serviceToken: { clientId: "ci" } } : {}),
+    ...(email
+      ? { user: { email, groups: GROUPS.filter(() => r() < 0.4) } }
+      : r() < 0.3
+        ? { serviceToken: { clientId: "ci" } }
+        : {}),
+    ...(r() < 0.4 ? { claims: { role: r() < 0.5 ? "admin" : "dev" } } : {}),
   } as Identity;
 }
+
+describe("Holders: the principals holding each, by look-up, as principalContains against every name says", () => {
+  it(`finds every holder among random sets of names (seed ${SEED})`, () => {
+    const r = prng(SEED ^ 0x5eed);
+    const names = PRINCIPALS.map(nameOf);
+    for (let round = 0; round < 60; round++) {
+      const chosen = names.filter(() => r() < 0.3);
+      const holders = new Holders(chosen);
+      for (const p of chosen) {
+        const want = chosen.filter((q) => q !== p && principalContains(q, p)).sort(compare);
+        const got = holders.of(p);
+        if (JSON.stringify(got) !== JSON.stringify(want)) expect({ seed: SEED, round, p, got }).toEqual({ want });
+      }
+    }
+  });
+});
 
 describe("principalContains against the gateway's matching (generated callers)", () => {
   it(`never says q holds p when a caller p matches is not matched by q (seed ${SEED})`, () => {
@@ -114,6 +142,9 @@ describe("principalContains against the gateway's matching (generated callers)",
       ["trust-domain:a.example", "spiffe://a.example/ns/x + email:ann@example.com"],
       ["email-domain:example.com", "spiffe://a.example/ns/x + email:ann@example.com"],
       ["trust-domain:a.example + email-domain:example.com", "spiffe://a.example/ns/x + email:ann@example.com"],
+      // A pair's own sides, whatever their kind.
+      ["group:sre", "spiffe://a.example/ns/x + group:sre"],
+      ["spiffe://a.example/ns/x", "spiffe://a.example/ns/x + group:sre"],
     ];
     const never: [string, string][] = [
       // A prefix without its "/" reaches other trust domains (a.example2); the trust domain does not hold it.
@@ -125,6 +156,10 @@ describe("principalContains against the gateway's matching (generated callers)",
       ["spiffe://a.example/*", "trust-domain:a.example"],
       // A group's members are Access's to say; a pair is never held by one of its sides' callers alone.
       ["group:sre", "email:ann@example.com"],
+      ['group:"sre ops"', "group:sre"],
+      ['claims:{"role":"admin"}', "email:ann@example.com"],
+      ["token:ci", 'claims:{"role":"admin"}'],
+      ["public + email:ann@example.com", "email:ann@example.com"],
       ["trust-domain:a.example + email-domain:example.com", "spiffe://a.example/ns/x"],
       ["spiffe://a.example/ns/x + email:ann@example.com", "trust-domain:a.example + email:ann@example.com"],
     ];
