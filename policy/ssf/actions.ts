@@ -6,7 +6,8 @@
 //   account-disabled -> refused until account-enabled from the same transmitter, or at most one month
 //   account-purged   -> refused for one month (no session begun before it can outlive that)
 //   account-enabled  -> lifts what account-disabled from the same transmitter put there (SETs issued no later
-//       than it, by iat: a disable issued after it and delivered before it stands), nothing else
+//       than it, by iat: a disable issued after it and delivered before it stands), nothing else; remembered, so
+//       that a disable issued before it and delivered after it is not applied (worker/denylist/store.ts)
 //   token-claims-change -> the subject's cached groups and posture are dropped: the next request asks Access
 //   device-compliance-change -> dropped too; not-compliant: device posture counts as unknown (posture conditions
 //       fail) for `holdFor` or until the same transmitter says compliant (in a SET issued no earlier)

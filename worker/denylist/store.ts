@@ -9,6 +9,8 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   indexDenylist,
+  MAX_FUTURE_SECONDS,
+  MAX_SET_AGE_SECONDS,
   type DenyEntry,
   type ListedEntry,
   type MatchKind,
@@ -27,6 +29,15 @@ export const DENYLIST_NAME = "denylist";
 export const MAX_SIGNAL_ENTRIES = 10_000;
 /** People with a pending directory refresh or posture hold: beyond this, likewise. */
 export const MAX_REFRESHES = 10_000;
+/**
+ * People a transmitter last cleared (account-enabled, or compliant again), with that SET's `iat`: an older refusal
+ * of theirs delivered later is not applied. Kept as long as a SET may be old (MAX_SET_AGE_SECONDS, and the
+ * future skew): an older one is refused on receipt. Beyond this many, a clear is still applied but not kept (an
+ * older refusal delivered after it then refuses, failing closed, as before the table existed).
+ */
+export const MAX_CLEARS = 10_000;
+const CLEAR_KEPT_MS = (MAX_SET_AGE_SECONDS + MAX_FUTURE_SECONDS) * 1000;
+
 /**
  * How long a refresh is kept: a cached get-identity answer lives at most this long (access-directory.ts), so an
  * older refresh has nothing left to drop. Posture holds are kept until they end.
@@ -153,7 +164,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 5;
+export const DENYLIST_SCHEMA = 6;
 
 /**
  * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
@@ -219,6 +230,11 @@ function upgradeTables(sql: SqlStorage): void {
   if (!sql.exec("SELECT * FROM posture_holds LIMIT 0").columnNames.includes("issued_at"))
     sql.exec("ALTER TABLE posture_holds ADD COLUMN issued_at INTEGER");
   adoptPostureHolds(sql);
+  // The latest clear of each person by each transmitter (version 6): `cleared` is the refusal it clears
+  // ("account-disabled", or "posture" for a hold), `issued_at` the clearing SET's iat.
+  sql.exec(`CREATE TABLE IF NOT EXISTS signal_clears (
+    transmitter TEXT NOT NULL, match TEXT NOT NULL, value TEXT NOT NULL, cleared TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, PRIMARY KEY (transmitter, match, value, cleared))`);
   numberRows(sql, 0);
 }
 
@@ -500,12 +516,46 @@ export class Denylist extends DurableObject<Env> {
     )
       return { ok: false, problem: "refreshes-full" };
     let changes = 0;
+    // A clear the transmitter issued after this refusal, delivered before it: its last word stands. Within one
+    // second (iat is whole seconds) the order of arrival decides, as for the lifts below.
+    const clearedAfter = (match: string, value: string, cleared: string, issuedAt: number) =>
+      sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM signal_clears WHERE transmitter = ? AND match = ? AND value = ? AND cleared = ? AND issued_at > ?",
+          source.transmitter,
+          match,
+          value,
+          cleared,
+          issuedAt,
+        )
+        .one().n > 0;
+    const keepClear = (match: string, value: string, cleared: string, issuedAt: number) => {
+      sql.exec("DELETE FROM signal_clears WHERE issued_at <= ?", now - CLEAR_KEPT_MS);
+      const kept = count(
+        "SELECT COUNT(*) AS n FROM signal_clears WHERE transmitter = ? AND match = ? AND value = ? AND cleared = ?",
+        source.transmitter,
+        match,
+        value,
+        cleared,
+      );
+      if (kept === 0 && count("SELECT COUNT(*) AS n FROM signal_clears") >= MAX_CLEARS) return;
+      sql.exec(
+        `INSERT INTO signal_clears (transmitter, match, value, cleared, issued_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (transmitter, match, value, cleared) DO UPDATE SET issued_at = MAX(issued_at, excluded.issued_at)`,
+        source.transmitter,
+        match,
+        value,
+        cleared,
+        issuedAt,
+      );
+    };
     this.ctx.storage.transactionSync(() => {
       for (const op of ops) {
         const match = op.fact.match;
         const value = storedValue(match, op.fact.value);
         switch (op.op) {
           case "refuse": {
+            if (op.event === "account-disabled" && clearedAfter(match, value, op.event, op.issuedAt)) break;
             // One open entry per transmitter, person and event: a repeated event extends it, never adds another.
             const [open] = this.rows(
               "WHERE created_by = ? AND match = ? AND value = ? AND signal_event = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
@@ -565,6 +615,7 @@ export class Denylist extends DurableObject<Env> {
             ).rowsWritten;
             if (lifted > 0) this.stamp(match, value);
             changes += lifted;
+            keepClear(match, value, op.event, op.issuedAt);
             break;
           }
           case "refresh":
@@ -577,6 +628,7 @@ export class Denylist extends DurableObject<Env> {
             changes++;
             break;
           case "hold-posture":
+            if (clearedAfter(match, value, "posture", op.issuedAt)) break;
             sql.exec(
               `INSERT INTO posture_holds (match, value, transmitter, until, issued_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until),
@@ -603,6 +655,7 @@ export class Denylist extends DurableObject<Env> {
             ).rowsWritten;
             if (released > 0) this.holdPosture(match, value, now, false);
             changes += released;
+            keepClear(match, value, "posture", op.issuedAt);
             break;
           }
         }

@@ -1,6 +1,7 @@
 // Delivery may be out of order (a push retried after Ward answered 503; RFC 8935 and 8936 allow it): an
-// account-enabled issued before an account-disabled, and delivered after it, must not lift it. The transmitter's
-// last word is "disabled".
+// account-enabled issued before an account-disabled, and delivered after it, must not lift it, and an
+// account-disabled issued before an account-enabled, delivered after it, must not refuse. The transmitter's last
+// word (by iat) decides.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
@@ -53,14 +54,21 @@ describe("account-enabled delivered late", () => {
     expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
   });
 
-  // The other way round is not undone: the person stays refused, failing closed (docs/ssf.md).
-  it("an account-disabled issued before an enable, delivered after it, refuses", async () => {
+  // The other way round: the enable was the transmitter's last word, and the older disable is not applied.
+  it("an account-disabled issued before an enable, delivered after it, refuses nobody", async () => {
     const who = "late-disable@example.com";
     const now = Math.floor(Date.now() / 1000);
     const disabled = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 300 });
-    const enabled = eventSet(EVENT_URIS["account-enabled"], {}, email(who), { iat: now });
+    const enabled = eventSet(EVENT_URIS["account-enabled"], {}, email(who), { iat: now - 60 });
     expect((await send(enabled)).status).toBe(202);
     expect((await send(disabled)).status).toBe(202);
+    const open = () => env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now());
+    expect((await open()).filter((e) => e.value === who)).toEqual([]);
+    expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 200, seen: 1 });
+    // A disable issued after that enable still refuses, and so does one of the same second (iat is whole
+    // seconds: within one, the order of arrival decides, failing closed).
+    const again = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 60 });
+    expect((await send(again)).status).toBe(202);
     expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
   });
 });

@@ -84,4 +84,23 @@ describe("posture holds of two transmitters", () => {
     expect(await send(early, "idp")).toBe(202);
     expect(await afterRefresh(secure)).toEqual({ status: 403, seen: 0 });
   });
+
+  // And a "not compliant" issued before a "compliant" of the same transmitter, delivered after it, holds nothing;
+  // another transmitter's "compliant" does not speak for this one.
+  it("a not-compliant issued before a compliant, delivered after it, holds nothing", async () => {
+    const who = "late-not-compliant@example.com";
+    const secure = await compliantPerson(who);
+    const now = Math.floor(Date.now() / 1000);
+    const compliant = eventSet(DCC, status("compliant", "not-compliant"), user(who), { iat: now - 60 });
+    const earlier = eventSet(DCC, status("not-compliant", "compliant"), user(who), { iat: now - 300 });
+    expect(await send(compliant, "idp")).toBe(202);
+    expect(await send(earlier, "idp")).toBe(202);
+    expect(await afterRefresh(secure)).toEqual({ status: 200, seen: 1 });
+    const fromNarrow = eventSet(DCC, status("not-compliant", "compliant"), user(who), {
+      iat: now - 300,
+      iss: NARROW_ISSUER,
+    });
+    expect(await send(fromNarrow, "narrow")).toBe(202);
+    expect(await eventually(secure, 403)).toEqual({ status: 403, seen: 0 });
+  });
 });
