@@ -36,7 +36,16 @@ describe("signal clears", () => {
       const refuse = (fact: { match: "email"; value: string }, jti: string) =>
         list.applySignals(
           { transmitter: "idp", jti },
-          [{ op: "refuse", fact, event: "account-disabled", until: NOW + 60_000, reason: "test", issuedAt: NOW - 1000 }],
+          [
+            {
+              op: "refuse",
+              fact,
+              event: "account-disabled",
+              until: NOW + 60_000,
+              reason: "test",
+              issuedAt: NOW - 1000,
+            },
+          ],
           NOW,
         );
       // A person whose clear was kept: the older disable is not applied.
