@@ -73,6 +73,19 @@ export function unknownIssuer(policy: CompiledPolicy, value: string): string | u
     : `subject ${value}: the active policy has no token issuers (identity.tokenIssuers)`;
 }
 
+/**
+ * A trust domain's own ID (`spiffe://td`) names no workload a certificate or token can carry, so `--spiffe` refuses
+ * it as a likely slip for the whole domain; but the fingerprint registry may map a certificate to one, and that
+ * workload must be revocable by it too.
+ */
+function registeredTrustDomainId(policy: CompiledPolicy, match: string, value: string): boolean {
+  return (
+    match === "spiffe" &&
+    isSpiffeId(value) &&
+    (policy.document.identity.mtls?.registry ?? []).some((entry) => entry.id === value)
+  );
+}
+
 const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "ca", "email", "sub", "token", "subject"]),
   // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
@@ -97,7 +110,8 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     if (body instanceof Response) return body;
     const rule = VALUE[body.match];
     const value = rule.normalise ? rule.normalise(body.value) : body.value;
-    if (!rule.valid(value)) return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
+    if (!rule.valid(value) && !registeredTrustDomainId(c.get("policy"), body.match, value))
+      return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
     if (body.match === "subject") {
       const unknown = unknownIssuer(c.get("policy"), value);
       if (unknown) return c.json({ error: unknown }, 422);
