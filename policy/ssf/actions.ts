@@ -66,7 +66,10 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
   const facts = subjectFacts(set.subject, ctx.subIssuers);
   const hold = ctx.nowMs + ctx.holdForSeconds * 1000;
   const month = ctx.nowMs + MAX_HOLD_SECONDS * 1000;
-  const issuedAt = set.issuedAt;
+  // A SET may say it was issued up to a minute ahead of Ward's clock (set.ts); it cannot have been issued after
+  // Ward received it. Ordering by the earlier of the two, an enable from a fast clock does not outrank a disable
+  // sent after it from a correct one (nor lift it).
+  const issuedAt = Math.min(set.issuedAt, Math.floor(ctx.nowMs / 1000) * 1000);
   const ops: SignalOp[] = [];
   let aboutSomeone = false;
   for (const event of set.events) {

@@ -4,11 +4,12 @@ import type { SignalOutcome } from "./actions.ts";
 import type { SetErrorCode } from "./set.ts";
 
 /**
- * What became of a SET: its outcome when valid (applied, unmapped, no-effect, stream), `duplicate` for a SET
+ * What became of a SET: its outcome when valid (applied, unmapped, no-effect, stream; `superseded` when every
+ * refusal it carried was already answered by a later clear of the same transmitter), `duplicate` for a SET
  * already applied, `refused` for one answered 400, `retry` for one Ward could not take now (5xx: the transmitter
  * sends it again, nothing is lost).
  */
-export type SsfDelivery = SignalOutcome | "duplicate" | "refused" | "retry";
+export type SsfDelivery = SignalOutcome | "superseded" | "duplicate" | "refused" | "retry";
 
 export interface SsfEventLine {
   level: "info" | "warn" | "error";
@@ -38,6 +39,8 @@ export interface SsfEventLine {
   facts?: string[];
   /** How many denylist and directory changes it made. */
   changes?: number;
+  /** Refusals and posture holds it carried that a later clear of the same transmitter had answered: not applied. */
+  superseded?: number;
   /** A verification event's state (`ward ssf verify` looks for it). */
   state?: string;
   /** A stream-updated event's new status. */
@@ -49,6 +52,7 @@ const OUTCOMES: ReadonlySet<string> = new Set<SsfDelivery>([
   "unmapped",
   "no-effect",
   "stream",
+  "superseded",
   "duplicate",
   "refused",
   "retry",

@@ -14,7 +14,7 @@ const REFUSING = new Set([
   "account-purged",
 ]);
 /** Outcomes of a SET taken for the first time (not refused, not to be sent again, not a duplicate). */
-const TAKEN = new Set(["applied", "unmapped", "no-effect", "stream"]);
+const TAKEN = new Set(["applied", "unmapped", "no-effect", "stream", "superseded"]);
 
 export interface SlowRefusal {
   jti: string;

@@ -94,7 +94,14 @@ export interface DenylistChanges {
  */
 export const CHANGES_PAGE = 5_000;
 
-export type SignalResult = { ok: true; changes: number } | { ok: false; problem: "denylist-full" | "refreshes-full" };
+/**
+ * `changes`: rows written; `refused`: refusals written (entries made or extended); `superseded`: refusals and
+ * posture holds not applied because the transmitter had already cleared the person in a later SET; `clearsFull`:
+ * a clear was applied but could not be kept (MAX_CLEARS).
+ */
+export type SignalResult =
+  | { ok: true; changes: number; refused: number; superseded: number; clearsFull?: true }
+  | { ok: false; problem: "denylist-full" | "refreshes-full" };
 
 interface Row {
   id: string;
@@ -516,6 +523,9 @@ export class Denylist extends DurableObject<Env> {
     )
       return { ok: false, problem: "refreshes-full" };
     let changes = 0;
+    let refused = 0;
+    let superseded = 0;
+    let clearsFull = false;
     // A clear the transmitter issued after this refusal, delivered before it: its last word stands. Within one
     // second (iat is whole seconds) the order of arrival decides, as for the lifts below.
     const clearedAfter = (match: string, value: string, cleared: string, issuedAt: number) =>
@@ -538,7 +548,10 @@ export class Denylist extends DurableObject<Env> {
         value,
         cleared,
       );
-      if (kept === 0 && count("SELECT COUNT(*) AS n FROM signal_clears") >= MAX_CLEARS) return;
+      if (kept === 0 && count("SELECT COUNT(*) AS n FROM signal_clears") >= MAX_CLEARS) {
+        clearsFull = true;
+        return;
+      }
       sql.exec(
         `INSERT INTO signal_clears (transmitter, match, value, cleared, issued_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (transmitter, match, value, cleared) DO UPDATE SET issued_at = MAX(issued_at, excluded.issued_at)`,
@@ -555,7 +568,10 @@ export class Denylist extends DurableObject<Env> {
         const value = storedValue(match, op.fact.value);
         switch (op.op) {
           case "refuse": {
-            if (op.event === "account-disabled" && clearedAfter(match, value, op.event, op.issuedAt)) break;
+            if (op.event === "account-disabled" && clearedAfter(match, value, op.event, op.issuedAt)) {
+              superseded++;
+              break;
+            }
             // One open entry per transmitter, person and event: a repeated event extends it, never adds another.
             const [open] = this.rows(
               "WHERE created_by = ? AND match = ? AND value = ? AND signal_event = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
@@ -595,6 +611,7 @@ export class Denylist extends DurableObject<Env> {
             }
             this.stamp(match, value);
             changes++;
+            refused++;
             break;
           }
           case "lift": {
@@ -628,7 +645,10 @@ export class Denylist extends DurableObject<Env> {
             changes++;
             break;
           case "hold-posture":
-            if (clearedAfter(match, value, "posture", op.issuedAt)) break;
+            if (clearedAfter(match, value, "posture", op.issuedAt)) {
+              superseded++;
+              break;
+            }
             sql.exec(
               `INSERT INTO posture_holds (match, value, transmitter, until, issued_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until),
@@ -661,7 +681,7 @@ export class Denylist extends DurableObject<Env> {
         }
       }
     });
-    return { ok: true, changes };
+    return { ok: true, changes, refused, superseded, ...(clearsFull ? { clearsFull: true as const } : {}) };
   }
 
   /**

@@ -240,6 +240,8 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
   }
 
   let changes = 0;
+  let refused = 0;
+  let superseded = 0;
   if (plan.ops.length > 0) {
     let result: SignalResult | { ok: false; problem: string };
     try {
@@ -256,7 +258,9 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
       await replay.release(set.jti, now).catch(() => undefined);
       return { kind: "later", problem: result.problem, set };
     }
-    changes = result.changes;
+    ({ changes, refused, superseded } = result);
+    // Fails closed (a later, older refusal of that person applies), but operators should know the bound was met.
+    if (result.clearsFull) logEvent("warn", "ssf-clears-full", { transmitter: name, jti: set.jti });
   }
   try {
     await replay.commit(set.jti, digest, set.issuedAt);
@@ -264,8 +268,12 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
     // Applied but not remembered: the retry (after the claim lapses) applies it again, which changes nothing more.
     return { kind: "later", problem: `replay-commit-failed: ${String(error)}`, set };
   }
-  if (plan.ops.some((o) => o.op === "refuse")) waitUntil(onPeopleRefused(env, plan.facts, now));
-  return { kind: "accepted", line: lineOf(described, plan.outcome, changes) };
+  if (refused > 0) waitUntil(onPeopleRefused(env, plan.facts, now));
+  // Every refusal it carried was already answered by a later clear of the same transmitter: taken, not applied.
+  const outcome = superseded > 0 && refused === 0 && plan.outcome === "applied" ? "superseded" : plan.outcome;
+  const line = lineOf(described, outcome, changes);
+  if (superseded > 0) line.superseded = superseded;
+  return { kind: "accepted", line };
 }
 
 function lineOf(

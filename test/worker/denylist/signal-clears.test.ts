@@ -25,13 +25,15 @@ describe("signal clears", () => {
       }));
       await list.applySignals({ transmitter: "idp", jti: "j-all" }, lifts, NOW);
       expect(clears(state.storage.sql)).toBe(MAX_CLEARS);
-      // One more person: lifted (nothing to lift), not kept.
+      // One more person: lifted (nothing to lift), not kept, and said so.
       const extra = person(MAX_CLEARS);
-      await list.applySignals(
-        { transmitter: "idp", jti: "j-extra" },
-        [{ op: "lift", fact: extra, event: "account-disabled", issuedAt: NOW }],
-        NOW,
-      );
+      expect(
+        await list.applySignals(
+          { transmitter: "idp", jti: "j-extra" },
+          [{ op: "lift", fact: extra, event: "account-disabled", issuedAt: NOW }],
+          NOW,
+        ),
+      ).toMatchObject({ ok: true, clearsFull: true });
       expect(clears(state.storage.sql)).toBe(MAX_CLEARS);
       const refuse = (fact: { match: "email"; value: string }, jti: string) =>
         list.applySignals(
@@ -49,9 +51,39 @@ describe("signal clears", () => {
           NOW,
         );
       // A person whose clear was kept: the older disable is not applied.
-      expect(await refuse(person(0), "j-old-0")).toEqual({ ok: true, changes: 0 });
+      expect(await refuse(person(0), "j-old-0")).toEqual({ ok: true, changes: 0, refused: 0, superseded: 1 });
       // The one past the bound: it is, failing closed.
-      expect(await refuse(extra, "j-old-extra")).toEqual({ ok: true, changes: 1 });
+      expect(await refuse(extra, "j-old-extra")).toEqual({ ok: true, changes: 1, refused: 1, superseded: 0 });
+    });
+  });
+
+  it("are kept while a SET that old could be taken, per kind of refusal they clear", async () => {
+    const stub = env.DENYLIST.getByName("signal-clears-kept");
+    const NOW = Date.now();
+    const sixDays = NOW - 6 * 86_400_000;
+    await runInDurableObject(stub, async (_instance, state) => {
+      const list = new Denylist(state, env as never);
+      await list.applySignals(
+        { transmitter: "idp", jti: "j-enable" },
+        [{ op: "lift", fact: person(1), event: "account-disabled", issuedAt: sixDays }],
+        sixDays,
+      );
+      // Compliant again (a posture clear) for another person; it prunes the clears past their age, now.
+      await list.applySignals(
+        { transmitter: "idp", jti: "j-compliant" },
+        [{ op: "release-posture", fact: person(2), issuedAt: NOW }],
+        NOW,
+      );
+      const disable = (fact: { match: "email"; value: string }, jti: string, issuedAt: number) =>
+        list.applySignals(
+          { transmitter: "idp", jti },
+          [{ op: "refuse", fact, event: "account-disabled", until: NOW + 60_000, reason: "test", issuedAt }],
+          NOW,
+        );
+      // Six days on, the enable still answers a disable issued before it.
+      expect(await disable(person(1), "j-d1", sixDays - 1000)).toMatchObject({ refused: 0, superseded: 1 });
+      // A posture clear answers no account-disabled: each kind of clear answers its own refusal.
+      expect(await disable(person(2), "j-d2", NOW - 1000)).toMatchObject({ refused: 1, superseded: 0 });
     });
   });
 

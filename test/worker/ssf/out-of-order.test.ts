@@ -3,7 +3,7 @@
 // account-disabled issued before an account-enabled, delivered after it, must not refuse. The transmitter's last
 // word (by iat) decides.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import { activate } from "../support/harness.ts";
@@ -61,7 +61,19 @@ describe("account-enabled delivered late", () => {
     const disabled = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 300 });
     const enabled = eventSet(EVENT_URIS["account-enabled"], {}, email(who), { iat: now - 60 });
     expect((await send(enabled)).status).toBe(202);
-    expect((await send(disabled)).status).toBe(202);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((l: string) => void lines.push(l));
+    try {
+      expect((await send(disabled)).status).toBe(202);
+    } finally {
+      spy.mockRestore();
+    }
+    // Taken, not applied, and the log says so (ward ssf delivered, and ward metrics' time to refusal, read it).
+    expect(lines.map((l) => JSON.parse(l)).find((l) => l.event === "ssf-event")).toMatchObject({
+      outcome: "superseded",
+      superseded: 1,
+      changes: 0,
+    });
     const open = () => env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now());
     expect((await open()).filter((e) => e.value === who)).toEqual([]);
     expect(await afterRefresh(() => asPerson(who))).toEqual({ status: 200, seen: 1 });
@@ -69,6 +81,18 @@ describe("account-enabled delivered late", () => {
     // seconds: within one, the order of arrival decides, failing closed).
     const again = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now - 60 });
     expect((await send(again)).status).toBe(202);
+    expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("an enable dated ahead of Ward's clock does not outrank a disable sent after it", async () => {
+    const who = "fast-clock@example.com";
+    const now = Math.floor(Date.now() / 1000);
+    // The node that sent the enable runs 50 s fast; the disable, sent after it, comes from a correct clock.
+    const enabled = eventSet(EVENT_URIS["account-enabled"], {}, email(who), { iat: now + 50 });
+    const disabled = eventSet(EVENT_URIS["account-disabled"], {}, email(who), { iat: now + 1 });
+    expect((await send(enabled)).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await send(disabled)).status).toBe(202);
     expect(await eventually(() => asPerson(who), 403)).toEqual({ status: 403, seen: 0 });
   });
 });
