@@ -8,7 +8,10 @@ export type CredentialKind = "access-jwt" | "client-certificate" | "workload-tok
 export interface CredentialSeen {
   kind: CredentialKind;
   lifetimeSeconds: number;
-  /** Seconds it had left at the request (`exp` or notAfter minus the request time). */
+  /**
+   * Seconds it had left at the request: `exp` minus the request's second (negative when used past `exp`, within
+   * the clock skew allowed), or a certificate's own notAfter minus it (whatever its intermediates').
+   */
   remainingSeconds?: number;
   /** Who issued it: the token's `iss` (the Access team domain for an Access token). */
   issuer?: string;

@@ -721,6 +721,28 @@ describe("ward metrics: credential lifetimes by issuer and identity", () => {
   const SPIRE = "https://spire.prod.example.com";
   const GITHUB = "https://token.actions.githubusercontent.com";
 
+  it("counts a token once however often used, past its exp within the skew too", () => {
+    const exp = Date.UTC(2026, 10, 24, 9) / 1000;
+    // The same token at 10 s before its exp and 5, 12 and 29 s after (the Worker logs exp minus the second).
+    const uses = [-10, 5, 12, 29].map(
+      (offset, i): DecisionLine => ({
+        ...line("user:ann@example.com", { kind: "access-jwt", lifetimeSeconds: 3600, remainingSeconds: -offset }),
+        requestId: `r-${i}`,
+        time: new Date((exp + offset) * 1000 + 250).toISOString(),
+      }),
+    );
+    // Another token of hers, the hour before.
+    const earlier: DecisionLine = {
+      ...line("user:ann@example.com", { kind: "access-jwt", lifetimeSeconds: 3600, remainingSeconds: 3000 }),
+      requestId: "r-earlier",
+      time: new Date((exp - 3600 - 3000) * 1000).toISOString(),
+    };
+    const m = computeMetrics([...uses, earlier], { top: 5, linesSkipped: 0 });
+    expect(m.credentialLifetimes).toEqual([
+      { kind: "access-jwt", count: 5, credentials: 2, medianSeconds: 3600, maxSeconds: 3600 },
+    ]);
+  });
+
   it("gives the median TTL per issuer (certificates under their kind) and per identity", () => {
     const m = computeMetrics(
       [

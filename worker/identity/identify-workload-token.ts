@@ -75,7 +75,8 @@ export async function verifyWorkloadToken(
   const credential: CredentialSeen = {
     kind: "workload-token",
     lifetimeSeconds: result.exp - result.iat,
-    remainingSeconds: Math.max(0, result.exp - Math.floor(now / 1000)),
+    // Negative past exp, within the clock skew allowed: exp itself is what `ward metrics` tells tokens apart by.
+    remainingSeconds: result.exp - Math.floor(now / 1000),
     issuer: issuer.issuer,
   };
   const verified: NonNullable<WorkloadTokenOutcome["verified"]> = {

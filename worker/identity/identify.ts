@@ -65,7 +65,8 @@ export async function identify(
       credentials.push({
         kind: "client-certificate",
         lifetimeSeconds: result.lifetimeSeconds,
-        remainingSeconds: result.remainingSeconds,
+        // The certificate's own, as its lifetime is: `ward metrics` tells one certificate from another by it.
+        remainingSeconds: result.ownRemainingSeconds,
       });
       // notAfter to the second below: never later than the certificate allows.
       expiresAt["client-certificate"] = (Math.floor(now / 1000) + result.remainingSeconds) * 1000;

@@ -59,8 +59,10 @@ export type MtlsResult =
       workload: WorkloadIdentity;
       certificate: CertificateFacts;
       lifetimeSeconds: number;
-      /** Seconds until notAfter, at the request. */
+      /** Seconds until notAfter, at the request (or until an intermediate's on its path, if earlier). */
       remainingSeconds: number;
+      /** Seconds until the certificate's own notAfter: the credential as the decision log describes it. */
+      ownRemainingSeconds: number;
     }
   | { ok: false; problem: MtlsProblem };
 
@@ -516,6 +518,7 @@ export async function workloadIdentity(
     // From the request's whole second to notAfter's, as a token's exp - now: never more than it has (nor than
     // the intermediates it was reached through: an open WebSocket ends with the first of them, identify.ts).
     remainingSeconds: Math.floor(Math.min(notAfter, judgement.chainNotAfter) / 1000) - Math.floor(now / 1000),
+    ownRemainingSeconds: Math.floor(notAfter / 1000) - Math.floor(now / 1000),
   };
 }
 

@@ -148,6 +148,19 @@ describe("workload tokens at the gateway", () => {
     expect(remaining).toBeLessThanOrEqual(300);
   });
 
+  it("logs a token used past its exp, within the clock skew, with what it lacked: exp stays readable", async () => {
+    const { result, events } = await logged(() =>
+      token({ issuer: "spire", claims: { exp: -10, iat: -290 } }).then((t) =>
+        call("https://payments.localhost/v1/charge", { method: "POST", token: t }),
+      ),
+    );
+    expect(result.res.status).toBe(200);
+    const decision = events.find((e) => e.event === "decision")!;
+    const remaining = (decision.credential as { remainingSeconds: number }).remainingSeconds;
+    expect(remaining).toBeGreaterThanOrEqual(-11);
+    expect(remaining).toBeLessThanOrEqual(-9);
+  });
+
   it("hides payments from the same workload's token without the scope, and from a token for orders", async () => {
     for (const spec of [
       { issuer: "spire", claims: { scope: "payments:read" } },
