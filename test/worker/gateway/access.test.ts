@@ -43,6 +43,26 @@ describe("gateway with Access tokens", () => {
     expect(lines.join("\n")).not.toContain(token.split(".")[2]);
   });
 
+  it("logs a token used past its exp, within the clock skew, with what it lacked (negative)", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    // Issued an hour and 10 s ago for an hour: 10 s past its exp, inside the skew Ward allows.
+    const token = await accessToken(
+      signing,
+      { email: "ann@example.com", identity_nonce: "n-past-exp" },
+      { now: Date.now() - 3_610_000, ttl: 3600 },
+    );
+    const res = await exports.default.fetch(`https://wiki.localhost/page?${marker()}`, {
+      headers: { "Cf-Access-Jwt-Assertion": token },
+    });
+    spy.mockRestore();
+    expect(res.status).toBe(200);
+    const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision")!;
+    const remaining = (decision.credential as { remainingSeconds: number }).remainingSeconds;
+    expect(remaining).toBeGreaterThanOrEqual(-11);
+    expect(remaining).toBeLessThanOrEqual(-9);
+  });
+
   it("takes the CF_Authorization cookie on a safe method and strips it before forwarding", async () => {
     const m = marker();
     const token = await accessToken(signing, { email: "ann@example.com" });

@@ -67,9 +67,20 @@ async function statusOf(auth: Record<string, unknown>) {
 
 describe("gateway with a CA reached through an intermediate the client sends", () => {
   it("forwards the workload whose certificate the pinned root's intermediate signed", async () => {
-    const { res, seen } = await call(await presented(leafPem, intermediatePem));
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const auth = await presented(leafPem, intermediatePem);
+    const started = Date.now();
+    const { res, seen } = await call(auth);
+    spy.mockRestore();
     expect(res.status).toBe(200);
     expect(seen).toHaveLength(1);
+    // The decision log describes the certificate itself: its own notAfter, not its intermediate's earlier one
+    // (the identity still ends with the intermediate: mtls-certificate-chain identity tests).
+    const decision = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "decision")!;
+    const remaining = (decision.credential as { remainingSeconds: number }).remainingSeconds;
+    const own = Math.floor(Date.parse(String(auth.certNotAfter)) / 1000) - Math.floor(started / 1000);
+    expect(Math.abs(remaining - own)).toBeLessThanOrEqual(1);
   });
 
   it("refuses every certificate below a revoked intermediate (`ca`, its key identifier) until it is lifted", async () => {
