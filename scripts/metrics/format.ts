@@ -1,5 +1,5 @@
 // `ward metrics` as text: one section per figure, columns aligned.
-import type { Count, Metrics } from "./aggregate.ts";
+import type { Count, Lifetimes, Metrics } from "./aggregate.ts";
 
 /** 90 -> "1.5m", 7200 -> "2h", 86400*90 -> "90d": the largest unit that fits, whole or with one decimal. */
 export function duration(seconds: number): string {
@@ -30,6 +30,16 @@ export function columns(
     `  ${row.map((cell, i) => (align[i] === "right" ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd(),
   );
 }
+
+/** The figures every credential-lifetime table ends with: requests, distinct credentials, median, maximum. */
+const LIFETIME_HEADINGS = ["requests", "credentials", "median", "max"];
+const LIFETIME_ALIGN: readonly Align[] = ["right", "right", "right", "right"];
+const lifetimeCells = (l: Omit<Lifetimes, "kind">): string[] => [
+  String(l.count),
+  String(l.credentials),
+  duration(l.medianSeconds),
+  duration(l.maxSeconds),
+];
 
 const counted = (label: string, rows: readonly Count[]): string[] =>
   columns(
@@ -89,42 +99,23 @@ export function metricsText(m: Metrics): string[] {
     "",
     "credential lifetimes seen (as issued, over distinct credentials):",
     ...columns(
-      ["kind", "requests", "credentials", "median", "max"],
-      ["left", "right", "right", "right", "right"],
-      m.credentialLifetimes.map((l) => [
-        l.kind,
-        String(l.count),
-        String(l.credentials),
-        duration(l.medianSeconds),
-        duration(l.maxSeconds),
-      ]),
+      ["kind", ...LIFETIME_HEADINGS],
+      ["left", ...LIFETIME_ALIGN],
+      m.credentialLifetimes.map((l) => [l.kind, ...lifetimeCells(l)]),
     ),
     "",
     "credential lifetimes by issuer:",
     ...columns(
-      ["kind", "issuer", "requests", "credentials", "median", "max"],
-      ["left", "left", "right", "right", "right", "right"],
-      m.credentialLifetimesByIssuer.map((l) => [
-        l.kind,
-        l.issuer ?? "-",
-        String(l.count),
-        String(l.credentials),
-        duration(l.medianSeconds),
-        duration(l.maxSeconds),
-      ]),
+      ["kind", "issuer", ...LIFETIME_HEADINGS],
+      ["left", "left", ...LIFETIME_ALIGN],
+      m.credentialLifetimesByIssuer.map((l) => [l.kind, l.issuer ?? "-", ...lifetimeCells(l)]),
     ),
     "",
     "credential lifetimes by identity (the credential behind each decision):",
     ...columns(
-      ["identity", "requests", "credentials", "median", "max"],
-      ["left", "right", "right", "right", "right"],
-      m.credentialLifetimesByIdentity.map((l) => [
-        l.identity,
-        String(l.count),
-        String(l.credentials),
-        duration(l.medianSeconds),
-        duration(l.maxSeconds),
-      ]),
+      ["identity", ...LIFETIME_HEADINGS],
+      ["left", ...LIFETIME_ALIGN],
+      m.credentialLifetimesByIdentity.map((l) => [l.identity, ...lifetimeCells(l)]),
     ),
     "",
   ];
