@@ -129,6 +129,7 @@ export { caKey, CA_KEY, issuerSerial, parseIssuerSerial, ISSUER_SERIAL } from ".
 export type { ConsumeResult, GrantEvent, GrantRecord, GrantStatus, NewGrant } from "./grant-records.ts";
 export { canonicalEmail, emailDomainOf, isEmailAddress, MAX_EMAIL_LENGTH } from "./email-address.ts";
 export { isCleanText } from "./clean-text.ts";
+export { isServiceTokenId, SERVICE_TOKEN_ID, SERVICE_TOKEN_ID_HINT } from "./service-token-id.ts";
 export { compileAccess, MAX_CONFIGURABLE_TOKEN_DURATION, type CompiledAccess } from "./access-limits.ts";
 export {
   compileTokenIssuer,

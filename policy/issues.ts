@@ -55,6 +55,7 @@ export type IssueCode =
   | "unknown-access-audience"
   | "admin-audience-claimed"
   | "scopes-not-carried"
+  | "invalid-service-token-id"
   // shared signals (policy/validate/ssf.ts)
   | "ssf-key-source"
   | "ssf-key-unusable"

@@ -5,7 +5,7 @@ import type { Issue } from "../issues.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { Collector } from "./collector.ts";
 import { checkIssuers, checkRegistry } from "./identity.ts";
-import { checkAdmin, checkPrincipalSets } from "./principals.ts";
+import { checkAdmin, checkBindings, checkPrincipalSets } from "./principals.ts";
 import { checkablePart } from "./partial.ts";
 import { withHintBudget } from "../suggest.ts";
 import { fromZod } from "./schema-issues.ts";
@@ -114,6 +114,7 @@ function checkDocument(doc: PolicyDocument, warnings: boolean, stored: boolean):
   checkIssuers(doc, out);
   checkTokenIssuers(doc, out);
   checkPrincipalSets(doc, out);
+  checkBindings(doc, out);
   checkAdmin(doc, out);
   checkServices(doc, out);
   checkServiceAudiences(doc, out);

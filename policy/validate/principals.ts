@@ -4,6 +4,7 @@ import { describeMatcher } from "../principals.ts";
 import type { PolicyDocument, PrincipalMatcher } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import { trustDomainOf } from "../identity.ts";
+import { isServiceTokenId, SERVICE_TOKEN_ID_HINT } from "../service-token-id.ts";
 import type { Collector } from "./collector.ts";
 
 export function checkMatchers(
@@ -54,6 +55,17 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
       "set identity.access.teamDomain and audiences",
     );
   }
+  // Only a client id's shape is read from a token as a service token (worker/identity/access-claims.ts): any other
+  // name matches no caller. A version stored before this check loads as it did.
+  if ("serviceToken" in m && !out.stored && !isServiceTokenId(m.serviceToken)) {
+    out.add(
+      "error",
+      "invalid-service-token-id",
+      at,
+      `"${m.serviceToken}" is not a service token's client id: no Access token would match it`,
+      `use ${SERVICE_TOKEN_ID_HINT}`,
+    );
+  }
   if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {
     // Without the '/', the prefix can end inside a segment, or inside the trust domain itself.
     const open = m.spiffePrefix;
@@ -98,6 +110,22 @@ export function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
       else checkMatcherSource(doc, m, at, out);
     });
   }
+}
+
+/** A binding's Access side without `@` is a service token's client id: held to its shape as a matcher is. */
+export function checkBindings(doc: PolicyDocument, out: Collector): void {
+  if (out.stored) return;
+  for (const [name, pairs] of Object.entries(doc.identityBindings))
+    pairs.forEach((pair, i) => {
+      if (pair.access.includes("@") || isServiceTokenId(pair.access)) return;
+      out.add(
+        "error",
+        "invalid-service-token-id",
+        `identityBindings.${name}[${i}].access`,
+        `"${pair.access}" is neither an e-mail nor a service token's client id: no Access token would match it`,
+        `use an e-mail, or ${SERVICE_TOKEN_ID_HINT}`,
+      );
+    });
 }
 
 export function checkAdmin(doc: PolicyDocument, out: Collector): void {

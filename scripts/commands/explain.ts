@@ -8,6 +8,7 @@ import {
   explainDecision,
   forwardedHeadersOf,
   isEmailAddress,
+  isServiceTokenId,
   isSpiffeId,
   isTrustDomainId,
   rawPathOf,
@@ -96,6 +97,12 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   if (email !== undefined && !isEmailAddress(email)) {
     throw new CliError(
       `e-mail ${JSON.stringify(email)}: not an address the gateway takes from a token (one '@', a dot-atom local part, a host name, ASCII); a token with it counts as no identity`,
+    );
+  }
+  // Likewise a service token: only a client id's shape is read from a token as one (policy/service-token-id.ts).
+  if (token !== undefined && !isServiceTokenId(token)) {
+    throw new CliError(
+      `service token ${JSON.stringify(token)}: not a client id the gateway takes from a token (32 lower-case hex digits then .access); a token with it counts as no identity`,
     );
   }
   if (workload) identity.workload = { id: workload };

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { readIssuerCertificate } from "../../policy/index.ts";
+import { readIssuerCertificate, SERVICE_TOKEN_ID } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { KV_ID, UUID } from "./placeholders.ts";
 
@@ -213,7 +213,15 @@ export function parseInitArgs(args: string[]): InitOptions {
             "a SPIFFE trust domain such as prod.example.com",
           ),
     adminGroup: values["admin-group"],
-    adminToken: values["admin-token"],
+    adminToken:
+      values["admin-token"] === undefined
+        ? undefined
+        : check(
+            "--admin-token",
+            values["admin-token"],
+            SERVICE_TOKEN_ID,
+            "the operators' service token's client id (32 lower-case hex digits then .access)",
+          ),
     owner: values.owner,
   };
 }

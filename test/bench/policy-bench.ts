@@ -147,7 +147,7 @@ export function requestMix(services: number): BenchRequest[] {
         path: `/v1/${resourceName(0, 0)}`,
         identity: scopedWorkload(teamOf(0), [`${resourceName(0, 0)}:read`], {
           workload: { id: teamWorkload(teamOf(0)) },
-          serviceToken: { clientId: "a1b2c3.access" },
+          serviceToken: { clientId: "3c086f596b4aee58e1d71b3626fefc87.access" },
         }),
       }),
     },

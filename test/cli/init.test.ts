@@ -329,6 +329,11 @@ describe("ward init: flags", () => {
         /^--vpc-service "nope": the id `wrangler vpc service create` printed/,
       ],
       [[...QA, "--config", "wrangler.json"], /ward init edits TOML configs only/],
+      // A name no Access token is read as (policy/service-token-id.ts): the policy would not validate.
+      [
+        [...QA, "--config", config, "--admin-token", "ops-bot.access"],
+        /^--admin-token "ops-bot.access": the operators' service token's client id/,
+      ],
     ];
     for (const [args, message] of cases) {
       const error = await initFails(args);

@@ -64,7 +64,7 @@ const SMALL_TEXT = `identities (8):
   spiffe://td.example/ns/shop/sa/web  (2 routes)
     api/orders  GET,POST  via api/orders/shop  when scopes orders:write
     as public: 1 route (listed under public)
-  token:ci-bot.access  (2 routes)
+  token:6553314e6c94380aadb4d5ceabf215e5.access  (2 routes)
     wiki/admin  POST  via wiki/admin/bot  [audit]
     as public: 1 route (listed under public)
   trust-domain:td.example + email:alice@example.com  (3 routes)
@@ -83,7 +83,7 @@ routes (5):
   wiki/admin  POST  /admin (prefix)  (3 identities)  [audit]
     claims:{"role":"admin"}  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
     group:sre  via wiki/admin/bot  [audit]  unless deny wiki/admin/blocked
-    token:ci-bot.access  via wiki/admin/bot  [audit]
+    token:6553314e6c94380aadb4d5ceabf215e5.access  via wiki/admin/bot  [audit]
     deny wiki/admin/blocked: email:mallory@example.com
   wiki/read  GET,HEAD  / (prefix)  (2 identities)  [audit]
     email-domain:example.com  via wiki/read/staff  when days mon/tue; hours 08:00-18:00 UTC; country DE, FR  [audit]  unless deny wiki/read/no-contractors
@@ -333,7 +333,7 @@ describe("ward reach", () => {
       "public",
       "spiffe://td.example/ns/batch/*",
       "spiffe://td.example/ns/shop/sa/web",
-      "token:ci-bot.access",
+      "token:6553314e6c94380aadb4d5ceabf215e5.access",
       "trust-domain:td.example + email:alice@example.com",
     ]);
     expect(data.identities[4]!.grants.map((g) => [g.route, g.rule, g.overriddenBy])).toEqual([
@@ -428,7 +428,7 @@ describe("ward diff", () => {
   it("only losses: exit 0", async () => {
     const r = await run(diffCommand, OLD, `${F}/diff-narrow.yaml`);
     expect(r.stdout).toBe(`lost (1):
-  - token:grafana-bot.access  grafana/api  POST  by grafana/api/bot
+  - token:88aff8945a9bce23551a7d7b05773f7f.access  grafana/api  POST  by grafana/api/bot
 no access gained: 1 grant lost
 `);
     expect(r.status).toBe(0);
@@ -452,7 +452,7 @@ access widened: 2 grants gained, 0 lost
   it("a service switched to audit mode gains no grant but may let anything through: exit 4", async () => {
     const r = await run(diffCommand, OLD, `${F}/diff-audit.yaml`);
     expect(r.stdout).toBe(`changed (2):
-  ~ token:grafana-bot.access  grafana/api  POST  (may widen)
+  ~ token:88aff8945a9bce23551a7d7b05773f7f.access  grafana/api  POST  (may widen)
       before: grafana/api/bot always
       after:  grafana/api/bot always [audit]
   ~ group:sre  grafana/ui  GET,HEAD  (may widen)
@@ -547,7 +547,7 @@ no access gained: 0 grants lost
     expect(r.stdout).toBe(`gained (1):
   + email:bot-owner@example.com  grafana/api  POST  by grafana/api/bot
 lost (1):
-  - token:grafana-bot.access  grafana/api  POST  by grafana/api/bot
+  - token:88aff8945a9bce23551a7d7b05773f7f.access  grafana/api  POST  by grafana/api/bot
 access widened: 1 grant gained, 1 lost
 `);
     expect(r.status).toBe(4);
@@ -586,7 +586,7 @@ no access gained: 2 grants lost
       ],
       lost: [
         {
-          principal: "token:grafana-bot.access",
+          principal: "token:88aff8945a9bce23551a7d7b05773f7f.access",
           service: "grafana",
           route: "grafana/api",
           methods: ["POST"],

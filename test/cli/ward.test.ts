@@ -483,6 +483,11 @@ describe("usage", () => {
       'ward explain: e-mail "mallory@evil.io@example.com": not an address the gateway takes from a token',
     ],
     [
+      "a service token the gateway does not read from a token",
+      ["explain", DEMO, "--as", "token:ci-bot.access", "GET", "http://wiki.localhost/"],
+      'ward explain: service token "ci-bot.access": not a client id the gateway takes from a token',
+    ],
+    [
       "a group without a person",
       ["explain", DEMO, "--group", "sre", "GET", "http://wiki.localhost/"],
       "--group and --posture describe a person",

@@ -113,7 +113,7 @@ describe("reach", () => {
       "spiffe://td.example/ns/shop/sa/web | api/orders | GET,POST | api/orders/shop | scopes orders:write | enforce | -",
       'claims:{"role":"admin"} | wiki/admin | POST | wiki/admin/bot | - | audit | wiki/admin/blocked',
       "group:sre | wiki/admin | POST | wiki/admin/bot | - | audit | wiki/admin/blocked",
-      "token:ci-bot.access | wiki/admin | POST | wiki/admin/bot | - | audit | -",
+      "token:6553314e6c94380aadb4d5ceabf215e5.access | wiki/admin | POST | wiki/admin/bot | - | audit | -",
       "email-domain:example.com | wiki/read | GET,HEAD | wiki/read/staff | days mon/tue; hours 08:00-18:00 UTC; country DE, FR | audit | wiki/read/no-contractors",
       "group:sre | wiki/read | GET,HEAD | wiki/read/staff | days mon/tue; hours 08:00-18:00 UTC; country DE, FR | audit | wiki/read/no-contractors",
     ]);
@@ -159,7 +159,7 @@ describe("reach", () => {
       "diff-old.yaml",
       "default rule ids and a set",
       [
-        "token:grafana-bot.access | grafana/api | POST | grafana/api/bot | - | enforce | -",
+        "token:88aff8945a9bce23551a7d7b05773f7f.access | grafana/api | POST | grafana/api/bot | - | enforce | -",
         "group:sre | grafana/ui | GET,HEAD | grafana/ui/sre | device posture managed | enforce | -",
       ],
     ],

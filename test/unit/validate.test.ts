@@ -509,6 +509,13 @@ const FIXTURES = {
     path: `${RULE0}.when.scopes`,
     message: /no configured credential carries scopes/,
   },
+  "invalid-service-token-id": {
+    // A name as a person might write it: not one Access puts in a service token's common_name.
+    change: (d) => (rule0(d).principals = [{ serviceToken: "ci-bot" }]),
+    severity: "error",
+    path: `${RULE0}.principals[0]`,
+    message: '"ci-bot" is not a service token\'s client id: no Access token would match it',
+  },
   "ssf-key-source": {
     change: (d) => signals(d, { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] } }),
     severity: "error",

@@ -10,9 +10,11 @@ import {
   caKey,
   canonicalEmail,
   ISSUER_SERIAL,
+  isServiceTokenId,
   isSpiffeId,
   isTrustDomainId,
   parseIssuerSerial,
+  SERVICE_TOKEN_ID_HINT,
   type CompiledPolicy,
 } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
@@ -51,7 +53,7 @@ const VALUE: Record<
     normalise: (v) => v.toLowerCase(),
   },
   sub: { valid: (v) => /^\S{1,200}$/.test(v), hint: "the Access token's sub" },
-  token: { valid: (v) => /^\S{1,200}$/.test(v), hint: "the service token's client id" },
+  token: { valid: isServiceTokenId, hint: SERVICE_TOKEN_ID_HINT },
   subject: {
     // The issuer's name as policy names are written (NAME_PATTERN), so a sub with a `/` cannot pass for one. A
     // sub is any text without control characters (a GitHub environment's name may hold spaces).

@@ -8,10 +8,12 @@ import { parseBody, plainText } from "./body.ts";
 import {
   durationSeconds,
   isCleanText,
+  isServiceTokenId,
   METHODS,
   NAME_PATTERN,
   namesOnePrincipal,
   PrincipalMatcher,
+  SERVICE_TOKEN_ID_HINT,
   type CompiledPolicy,
 } from "../../policy/index.ts";
 import type { AdminEnv } from "./api.ts";
@@ -116,6 +118,9 @@ function checkGrant(policy: CompiledPolicy, grant: NewGrant, now: number, capSec
       error: "a grant names one principal: a SPIFFE ID, an e-mail, a service token or an Access group",
     };
   }
+  // A grant to a name no token is read as would be stored, listed and honoured for nobody.
+  if ("serviceToken" in grant.principal && !isServiceTokenId(grant.principal.serviceToken))
+    return { ok: false, error: `serviceToken ${grant.principal.serviceToken}: expected ${SERVICE_TOKEN_ID_HINT}` };
   return { ok: true };
 }
 

@@ -4,7 +4,7 @@
 // `iat: -1e309`, `exp: 1.5` and a ten-year lifetime. Pure functions: no clock (now comes in), no I/O.
 import type { JWTPayload } from "jose";
 import type { AccessIdentity } from "./access-jwt.ts";
-import { canonicalEmail, isCleanText, type CompiledAccess } from "../../policy/index.ts";
+import { canonicalEmail, isCleanText, isServiceTokenId, type CompiledAccess } from "../../policy/index.ts";
 
 /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (Access and Workers clocks are both NTP-synced). */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -52,7 +52,9 @@ const isName = (v: unknown): v is string => typeof v === "string" && v.length <=
  * but not the shape it claims to be refuses the token (it is never skipped for the next one): an `email`
  * that is not one well-formed address (policy/email-address.ts), a `sub` or `common_name` that is not a
  * string, is too long, or holds control characters. The person's e-mail is kept as the token wrote it;
- * matching, logging and keys lower-case it.
+ * matching, logging and keys lower-case it. A `common_name` must be a client id as Cloudflare makes them
+ * (policy/service-token-id.ts): Access also calls a client certificate's CN `common_name`, and a token that
+ * carried one must not pass for a service token named anything the certificate's issuer wrote.
  */
 export function identityFromPayload(payload: JWTPayload): ClaimsCheck<AccessIdentity> {
   const claims = payload as Record<string, unknown>;
@@ -68,6 +70,7 @@ export function identityFromPayload(payload: JWTPayload): ClaimsCheck<AccessIden
   // Service tokens carry their client id in common_name and an empty sub.
   if (claims.common_name !== undefined && claims.common_name !== "") {
     if (!isName(claims.common_name)) return { ok: false, problem: "malformed-common-name" };
+    if (!isServiceTokenId(claims.common_name)) return { ok: false, problem: "common-name-not-a-client-id" };
     return { ok: true, value: { ...base, serviceToken: { clientId: claims.common_name } } };
   }
   return { ok: false, problem: "no-principal" };

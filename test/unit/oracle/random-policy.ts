@@ -60,7 +60,10 @@ export interface GenPolicy {
 
 export const SETS: Record<string, Matcher[]> = {
   ops: [{ group: "ops" }, { email: "bob@example.com" }],
-  robots: [{ spiffePrefix: "spiffe://prod.example.com/ns/a/" }, { serviceToken: "tok-1" }],
+  robots: [
+    { spiffePrefix: "spiffe://prod.example.com/ns/a/" },
+    { serviceToken: "2acea42ebb5744d63ad3aad955ec50af.access" },
+  ],
 };
 
 export const MATCHERS: Matcher[] = [
@@ -70,8 +73,8 @@ export const MATCHERS: Matcher[] = [
   { emailDomain: "other.test" },
   { group: "ops" },
   { group: "dev" },
-  { serviceToken: "tok-1" },
-  { serviceToken: "tok-2" },
+  { serviceToken: "2acea42ebb5744d63ad3aad955ec50af.access" },
+  { serviceToken: "25eeec44d2bb6c507e275f3b3e4276bb.access" },
   { spiffe: "spiffe://prod.example.com/ns/a/sa/x" },
   { spiffePrefix: "spiffe://prod.example.com/ns/a/" },
   { spiffePrefix: "spiffe://prod.example.com/ns/a" },

@@ -23,7 +23,11 @@ export const EMAILS = [
   "mallory@evil.io@example.com",
 ];
 export const GROUPS = ["ops", "dev", "Ops"];
-export const TOKENS = ["tok-1", "tok-2", "TOK-1"];
+export const TOKENS = [
+  "2acea42ebb5744d63ad3aad955ec50af.access",
+  "25eeec44d2bb6c507e275f3b3e4276bb.access",
+  "2ACEA42EBB5744D63AD3AAD955EC50AF.access",
+];
 export const WORKLOADS = [
   "spiffe://prod.example.com/ns/a/sa/x",
   "spiffe://prod.example.com/ns/a/sa/y",

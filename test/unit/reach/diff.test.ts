@@ -17,11 +17,11 @@ describe("diffReach", () => {
   it.each<[string, string[], string[], string[]]>([
     ["diff-old.yaml", [], [], []],
     ["diff-rename.yaml", [], [], []],
-    ["diff-narrow.yaml", [], ["token:grafana-bot.access grafana/api POST by grafana/api/bot"], []],
+    ["diff-narrow.yaml", [], ["token:88aff8945a9bce23551a7d7b05773f7f.access grafana/api POST by grafana/api/bot"], []],
     [
       "diff-swap.yaml",
       ["email:bot-owner@example.com grafana/api POST by grafana/api/bot"],
-      ["token:grafana-bot.access grafana/api POST by grafana/api/bot"],
+      ["token:88aff8945a9bce23551a7d7b05773f7f.access grafana/api POST by grafana/api/bot"],
       [],
     ],
     [
@@ -113,7 +113,7 @@ describe("diffReach", () => {
       const diff = await diffOf((d) => (api(d).path = "/api/{**}"));
       expect(diff.settings.map((s) => `${s.widens ? "!" : "-"} ${s.kind}: ${s.change}`)).toEqual([
         "- route: grafana/api: path /api/ds/query -> /api/{**}",
-        "! route: POST /api (and the like) now reaches grafana/api (reached no route): may let in token:grafana-bot.access",
+        "! route: POST /api (and the like) now reaches grafana/api (reached no route): may let in token:88aff8945a9bce23551a7d7b05773f7f.access",
       ]);
       // Same grants, same terms: what the pattern changes is which requests reach them.
       expect(diff.changed).toEqual([]);
@@ -531,7 +531,7 @@ describe("diffReach", () => {
     doc.services.grafana!.mode = "audit";
     const diff = diffReach(reach(old), reach(doc));
     expect(diff.changed.map((c) => `${c.principal} ${c.after.terms.join("")}`)).toEqual([
-      "token:grafana-bot.access grafana/api/bot always [audit]",
+      "token:88aff8945a9bce23551a7d7b05773f7f.access grafana/api/bot always [audit]",
       "group:sre grafana/ui/sre when device posture managed [audit]",
     ]);
   });

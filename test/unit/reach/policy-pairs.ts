@@ -33,7 +33,7 @@ export const SPIFFE_PREFIXES = [
 export const EMAILS = ["alice@example.com", "Bob@example.com", "carol@other.org"];
 export const EMAIL_DOMAINS = ["example.com", "other.org"];
 export const GROUPS = ["sre", "dev", "contractors"];
-export const TOKENS = ["bot-1.access", "bot-2.access"];
+export const TOKENS = ["b39c6e807ddf3d49301980906d3130df.access", "84d119208edee720b0ed2c39bd1825a2.access"];
 export const CLAIMS: Record<string, string | number | (string | number)[]>[] = [
   { role: "admin" },
   { role: ["admin", "ops"] },

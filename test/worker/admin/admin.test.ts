@@ -317,7 +317,7 @@ describe("push, conflicts and rollback", () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
     const lockout = labelled("retired admin").replace(
       "principals: [{ group: ward-admins }]",
-      "principals: [{ serviceToken: retired.access }]",
+      "principals: [{ serviceToken: a5597e8979d5ae6e4c58a4bc14cefd05.access }]",
     );
     const loaded = await loadPolicy(lockout);
     if (!loaded.ok) throw new Error("the lock-out variant should be a valid policy");

@@ -254,6 +254,15 @@ describe("revocation", () => {
         'no token issuer "github-action" in the active policy (token issuers: demo-spire, demo-cluster, github-actions)',
       ],
       [{ match: "group", value: "sre", reason: "leaked" }, 422, "match"],
+      // No token is read as a service token but by a client id of Cloudflare's shape: an entry under another
+      // name would refuse nothing.
+      ...["ci-bot", "ci.access", "E367826F93B8D71185E03FE518AFF3B4.access"].map(
+        (value): [Record<string, unknown>, number, string] => [
+          { match: "token", value, reason: "leaked" },
+          422,
+          "expected an Access service token's client id",
+        ],
+      ),
     ];
     for (const [body, status, message] of cases) {
       const res = await revoke(body);

@@ -38,7 +38,10 @@ const person: Caller = {
   identity: { user: { email: "Ann@Example.com", sub: "u-ann" } },
   principal: "user:ann@example.com",
 };
-const token: Caller = { identity: { serviceToken: { clientId: "3c1f0a.access" } }, principal: "token:3c1f0a.access" };
+const token: Caller = {
+  identity: { serviceToken: { clientId: "d60f578cd343bd10763fc2292a6cbc83.access" } },
+  principal: "token:d60f578cd343bd10763fc2292a6cbc83.access",
+};
 const both: Caller = {
   identity: { workload: { id: WORKLOAD }, user: { email: "ann@example.com" } },
   certificate: CERT,
@@ -85,7 +88,7 @@ describe("a denylist entry names", () => {
     ["the root a path reached, by its key identifier", { match: "ca", value: ROOT }, workload],
     ["a person by e-mail, in any case", { match: "email", value: "ann@example.com" }, person],
     ["a person by sub", { match: "sub", value: "u-ann" }, person],
-    ["a service token by client id", { match: "token", value: "3c1f0a.access" }, token],
+    ["a service token by client id", { match: "token", value: "d60f578cd343bd10763fc2292a6cbc83.access" }, token],
     ["a whole principal (quarantine)", { match: "principal", value: "user:ann@example.com" }, person],
     ["one part of a two-factor principal (quarantine)", { match: "principal", value: "user:ann@example.com" }, both],
   ];

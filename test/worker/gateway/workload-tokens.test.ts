@@ -23,7 +23,7 @@ const OTHER_APP = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0
 function policy(): string {
   const doc = parse(demoPolicy);
   doc.identity.access.audiences.push(OTHER_APP);
-  doc.identityBindings = { payouts: [{ workload: CHECKOUT, access: "payouts.access" }] };
+  doc.identityBindings = { payouts: [{ workload: CHECKOUT, access: "4e21e9b2c4eca176e6665d37384985b6.access" }] };
   doc.services.orders.routes.push({
     id: "export",
     methods: ["GET"],
@@ -43,7 +43,7 @@ function policy(): string {
         effect: "allow",
         bothFactors: {
           workload: [{ set: "checkout-workloads" }],
-          access: [{ serviceToken: "payouts.access" }],
+          access: [{ serviceToken: "4e21e9b2c4eca176e6665d37384985b6.access" }],
           binding: "payouts",
         },
       },
@@ -361,7 +361,7 @@ describe("workload tokens at the gateway", () => {
 
   it("keeps bothFactors a certificate and an Access identity: a token is no stand-in for the certificate", async () => {
     const access = await accessToken(inject("accessPrivateJwk"), {
-      common_name: "payouts.access",
+      common_name: "4e21e9b2c4eca176e6665d37384985b6.access",
       sub: "",
       email: undefined,
     });
@@ -377,6 +377,39 @@ describe("workload tokens at the gateway", () => {
     const tokenOnly = await call("https://payments.localhost/v1/payouts", { method: "POST", token: spire, headers });
     expect(tokenOnly.res.status).toBe(404);
     expect(tokenOnly.seen).toEqual([]);
+  });
+
+  it("reads a common_name as a service token only when it is a client id: a certificate's CN in it is no stand-in", async () => {
+    // Access's identity record calls an mTLS certificate's CN `common_name` too. Beside the checkout
+    // certificate, a token naming the payouts client id in another spelling, or a CN, must not make the pair.
+    const payouts = "4e21e9b2c4eca176e6665d37384985b6.access";
+    for (const commonName of [
+      payouts.toUpperCase().replace(".ACCESS", ".access"),
+      `${payouts}.`,
+      "checkout.shop.svc",
+    ]) {
+      const access = await accessToken(inject("accessPrivateJwk"), {
+        common_name: commonName,
+        sub: "",
+        email: undefined,
+      });
+      const { result, events } = await logged(() =>
+        call("https://payments.localhost/v1/payouts", {
+          method: "POST",
+          cert: true,
+          headers: { "cf-access-jwt-assertion": access },
+        }),
+      );
+      expect(result.res.status, commonName).toBe(404);
+      expect(result.seen, commonName).toEqual([]);
+      expect(
+        events.find((e) => e.event === "access-token-rejected"),
+        commonName,
+      ).toMatchObject({
+        problem: "common-name-not-a-client-id",
+      });
+      expect(events.find((e) => e.event === "decision")?.principal, commonName).toBe(`workload:${CHECKOUT}`);
+    }
   });
 
   it("counts an Access token only at services that take its application", async () => {
@@ -446,7 +479,7 @@ describe("workload tokens at the gateway", () => {
 
   it("grants no scope from an Access token", async () => {
     const scoped = await accessToken(inject("accessPrivateJwk"), {
-      common_name: "checkout.access",
+      common_name: "177627f91af678a9b03e993f1a91917f.access",
       sub: "",
       email: undefined,
       scope: "payments:charge",

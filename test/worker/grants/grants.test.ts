@@ -135,6 +135,11 @@ describe("exceptions", () => {
         { ...base, principal: { group: "g".repeat(3000) }, notAfter: new Date(now + HOUR).toISOString() },
         "the principal is longer than 2200 bytes",
       ],
+      // A name no token is read as: the grant would be listed and honoured for nobody.
+      [
+        { ...base, principal: { serviceToken: "ci-bot.access" }, notAfter: new Date(now + HOUR).toISOString() },
+        "serviceToken ci-bot.access: expected an Access service token's client id",
+      ],
     ];
     for (const [body, message] of cases) {
       const res = await grantException(body);

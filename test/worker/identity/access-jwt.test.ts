@@ -12,6 +12,8 @@ import serviceTokenFixture from "../../fixtures/access-tokens/service-token.json
 const signing = inject("accessPrivateJwk");
 const published = inject("accessJwks");
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+/** A service token's client id as Cloudflare makes them (policy/service-token-id.ts). */
+const CI = "5c1d0b3a9e7f4c2d8b6a0e1f3d5c7b9a.access";
 
 function keyServer(keys: () => { keys: JWK[] }) {
   const calls: string[] = [];
@@ -61,9 +63,9 @@ describe("AccessVerifier", () => {
 
   it("turns a service token into a service-token identity by common_name", async () => {
     const { v } = verifier();
-    const token = await accessToken(signing, { common_name: "ci.access", sub: "" }, { now: NOW });
+    const token = await accessToken(signing, { common_name: CI, sub: "" }, { now: NOW });
     const result = await v.verify(token, NOW);
-    expect(result.ok && result.identity.serviceToken).toEqual({ clientId: "ci.access" });
+    expect(result.ok && result.identity.serviceToken).toEqual({ clientId: CI });
     expect(result.ok && result.identity.user).toBeUndefined();
   });
 
@@ -331,7 +333,7 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
 
   it("takes a token without nbf (Access's service-token tokens have none), and a whole number written with a fraction", async () => {
     const { v } = verifier();
-    const noNbf = await accessToken(signing, { common_name: "ci.access", sub: "", nbf: undefined }, { now: NOW });
+    const noNbf = await accessToken(signing, { common_name: CI, sub: "", nbf: undefined }, { now: NOW });
     expect((await v.verify(noNbf, NOW)).ok).toBe(true);
     expect((await v.verify(await rawAccessToken(signing, rawPayload({ exp: `${NOW / 1000 + 3600}.0` })), NOW)).ok).toBe(
       true,
@@ -348,9 +350,9 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
 
   it("holds service tokens to serviceTokenMaxLifetime and people to maxTokenLifetime", async () => {
     const { v } = verifier(undefined, accessConfig({ maxTokenLifetime: "8h", serviceTokenMaxLifetime: "48h" }));
-    const service30h = await accessToken(signing, { common_name: "ci.access", sub: "" }, { now: NOW, ttl: 30 * 3600 });
+    const service30h = await accessToken(signing, { common_name: CI, sub: "" }, { now: NOW, ttl: 30 * 3600 });
     const person30h = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 30 * 3600 });
-    const service49h = await accessToken(signing, { common_name: "ci.access", sub: "" }, { now: NOW, ttl: 49 * 3600 });
+    const service49h = await accessToken(signing, { common_name: CI, sub: "" }, { now: NOW, ttl: 49 * 3600 });
     expect((await v.verify(service30h, NOW)).ok).toBe(true);
     expect(await v.verify(person30h, NOW)).toEqual({ ok: false, problem: "lifetime-too-long" });
     expect(await v.verify(service49h, NOW)).toEqual({ ok: false, problem: "lifetime-too-long" });
@@ -401,15 +403,37 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
     ["an email with two @", { email: "mallory@evil.io@example.com" }, "malformed-email"],
     ["an email with a quoted local part", { email: '"mallory@evil.io"@example.com' }, "malformed-email"],
     ["an email with a LF", { email: "ann@example.com\nx" }, "malformed-email"],
-    ["an email that is not a string", { email: ["ann@example.com"], common_name: "ci.access" }, "malformed-email"],
+    ["an email that is not a string", { email: ["ann@example.com"], common_name: CI }, "malformed-email"],
     ["a sub with CR LF", { email: "ann@example.com", sub: "u-1\r\nx: y" }, "malformed-sub"],
     ["a sub with NUL", { email: "ann@example.com", sub: "u-1\u0000" }, "malformed-sub"],
     ["a sub with a bidi override", { email: "ann@example.com", sub: "u-\u202e1" }, "malformed-sub"],
     ["a sub that is a number", { email: "ann@example.com", sub: 7 }, "malformed-sub"],
     ["a sub of 256 characters", { email: "ann@example.com", sub: "u".repeat(256) }, "malformed-sub"],
-    ["a common_name with DEL", { common_name: "ci.access\u007f", sub: "" }, "malformed-common-name"],
-    ["a common_name with a paragraph separator", { common_name: "ci\u2029.access", sub: "" }, "malformed-common-name"],
-    ["a common_name that is an object", { common_name: { cn: "ci.access" }, sub: "" }, "malformed-common-name"],
+    ["a common_name with DEL", { common_name: `${CI}\u007f`, sub: "" }, "malformed-common-name"],
+    [
+      "a common_name with a paragraph separator",
+      { common_name: `${CI.slice(0, 8)}\u2029${CI.slice(8)}`, sub: "" },
+      "malformed-common-name",
+    ],
+    ["a common_name that is an object", { common_name: { cn: CI }, sub: "" }, "malformed-common-name"],
+    // Access's identity record calls an mTLS client certificate's CN `common_name` too: a token carrying one
+    // must not pass for a service token of that name (policy/service-token-id.ts).
+    [
+      "a common_name that is a certificate's CN",
+      { common_name: "checkout.payments.svc", sub: "" },
+      "common-name-not-a-client-id",
+    ],
+    [
+      "a common_name that is a name ending in .access",
+      { common_name: "ci.access", sub: "" },
+      "common-name-not-a-client-id",
+    ],
+    [
+      "a common_name in capitals",
+      { common_name: CI.toUpperCase().replace(".ACCESS", ".access"), sub: "" },
+      "common-name-not-a-client-id",
+    ],
+    ["a common_name with a client id inside", { common_name: `cn=${CI}`, sub: "" }, "common-name-not-a-client-id"],
   ])("refuses %s", async (_name, claims, problem) => {
     const { v } = verifier();
     const token = await accessToken(signing, { email: undefined, ...claims } as never, { now: NOW });

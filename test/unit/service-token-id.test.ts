@@ -1,0 +1,89 @@
+// A service token is known by its client id, as Cloudflare makes them: the shape is checked where a policy, a
+// grant or a revocation names one and where a token's common_name is read (test/worker/identity/access-jwt.test.ts).
+import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../policy/hash.ts";
+import { loadStoredDocument, validatePolicyText } from "../../policy/load.ts";
+import { isServiceTokenId } from "../../policy/service-token-id.ts";
+import { validatePolicy } from "../../policy/validate/index.ts";
+
+// From Cloudflare's documentation: the application token of a service token (`common_name`), and the API
+// schema's example client id (an older account's, with the team's domain after `.access`).
+const DOCUMENTED = ["e367826f93b8d71185e03fe518aff3b4.access", "88bf3b6d86161464f6509f7219099e57.access.example.com"];
+
+describe("isServiceTokenId", () => {
+  it.each(DOCUMENTED)("takes Cloudflare's example %s", (id) => expect(isServiceTokenId(id)).toBe(true));
+
+  it.each([
+    ["a name", "ci-bot"],
+    ["a name with .access", "ci.access"],
+    ["short hex", "3c1f0a.access"],
+    ["33 hex digits", `${"a".repeat(33)}.access`],
+    ["upper-case hex", "E367826F93B8D71185E03FE518AFF3B4.access"],
+    ["no .access", "e367826f93b8d71185e03fe518aff3b4"],
+    ["a certificate's CN", "checkout.payments.svc.cluster.local"],
+    ["a trailing dot", "e367826f93b8d71185e03fe518aff3b4.access."],
+    ["an empty label", "e367826f93b8d71185e03fe518aff3b4.access..example.com"],
+    ["an upper-case domain", "e367826f93b8d71185e03fe518aff3b4.access.Example.com"],
+    ["a label ending in -", "e367826f93b8d71185e03fe518aff3b4.access.example-.com"],
+    ["white space", " e367826f93b8d71185e03fe518aff3b4.access"],
+    ["a line feed", "e367826f93b8d71185e03fe518aff3b4.access\n"],
+    ["a NUL", "e367826f93b8d71185e03fe518aff3b4.access\u0000"],
+    ["a wildcard", "*.access"],
+  ])("refuses %s", (_, id) => expect(isServiceTokenId(id)).toBe(false));
+
+  it("is bounded: a domain part of many labels is refused before it grows", () => {
+    const labels = Array.from({ length: 9 }, (_, i) => `l${i}`).join(".");
+    expect(isServiceTokenId(`e367826f93b8d71185e03fe518aff3b4.access.${labels}`)).toBe(false);
+    expect(isServiceTokenId(`e367826f93b8d71185e03fe518aff3b4.access.${"a".repeat(250)}`)).toBe(false);
+  });
+});
+
+const policy = (serviceToken: string) => `
+version: 1
+metadata: { environment: staging, owners: [sec@example.com] }
+identity:
+  access:
+    teamDomain: https://example.cloudflareaccess.com
+    audiences: ["${"a".repeat(64)}"]
+admin:
+  principals: [{ serviceToken: ${JSON.stringify(serviceToken)} }]
+services:
+  api:
+    hosts: [api.example.com]
+    origin: { tunnel: API }
+    owner: api-team@example.com
+    routes:
+      - id: all
+        methods: [GET]
+        pathPrefix: /
+        rules: [{ id: bots, effect: allow, principals: [{ serviceToken: ${JSON.stringify(serviceToken)} }] }]
+`;
+
+describe("a policy's serviceToken matcher", () => {
+  it("takes a client id, in rules and in admin.principals", () => {
+    for (const id of DOCUMENTED) {
+      const result = validatePolicyText(policy(id));
+      expect(result.issues, id).toEqual([]);
+    }
+  });
+
+  it("refuses any other name as written, wherever it is, and says what a client id looks like", () => {
+    const result = validatePolicyText(policy("ci-bot.access"));
+    expect(result.ok).toBe(false);
+    expect(result.issues.map((i) => [i.code, i.path])).toEqual([
+      ["invalid-service-token-id", "admin.principals[0]"],
+      ["invalid-service-token-id", "services.api.routes[0].rules[0].principals[0]"],
+    ]);
+    expect(result.issues[0]!.hint).toMatch(/32 lower-case hex digits then \.access/);
+  });
+
+  it("a version stored before the check still loads: an upgrade never stops the gateway loading what it runs", () => {
+    const written = validatePolicyText(policy(DOCUMENTED[0]!));
+    expect(written.ok).toBe(true);
+    const doc = structuredClone(written.ok ? written.policy : undefined) as any;
+    doc.services.api.routes[0].rules[0].principals = [{ serviceToken: "ci-bot.access" }];
+    expect(validatePolicy(doc).ok).toBe(false);
+    const stored = loadStoredDocument(canonicalJson(doc), "v");
+    expect(stored.ok).toBe(true);
+  });
+});
