@@ -163,6 +163,16 @@ export async function adminCall(
   const text = await response.text();
   const refused = refusal(response.status);
   if (refused) throw new CliError(`${target.describe} ${refused}`, EXIT.failed);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  // An admitted call that failed says what is known of it (worker/admin/store-fault.ts); the generic answers do not.
+  const failed = parsed as { error?: unknown; changed?: unknown } | undefined;
+  if (response.status >= 500 && typeof failed?.error === "string" && typeof failed.changed === "string")
+    throw new CliError(`${target.describe} answered ${response.status}: ${failed.error}`, EXIT.failed);
   if (response.status === 503) {
     throw new CliError(
       `${target.describe} answered 503: a push, promotion or rollback in the last two minutes has not reached this location yet, ` +
@@ -171,12 +181,6 @@ export async function adminCall(
         `they write KV directly, past the history and the check that nobody else moved the policy`,
       EXIT.failed,
     );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
   }
   // The gateway's own 404 (its admin endpoints name what is missing): the admin API is not on this host.
   if (response.status === 404 && (parsed as { error?: unknown } | undefined)?.error === "not found") {

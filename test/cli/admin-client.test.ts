@@ -22,6 +22,16 @@ beforeAll(async () => {
       );
       return void res.end();
     }
+    // /failed/STATUS: an admitted call that failed (worker/admin/store-fault.ts), or the gateway's generic 503.
+    const failed = /\/failed\/(\d+)(\/generic)?$/.exec(req.url ?? "");
+    if (failed) {
+      res.writeHead(Number(failed[1]), { "content-type": "application/json" });
+      return void res.end(
+        failed[2]
+          ? '{"error":"service unavailable","requestId":"r-2"}\n'
+          : '{"error":"a store Ward keeps its state in (a Durable Object) did not answer; whether the change was made is not known: list or show it before trying again (request r-3 in the gateway\'s log)","changed":"unknown","requestId":"r-3"}',
+      );
+    }
     res.writeHead(404, { "content-type": "application/json" });
     // The gateway's generic answer (worker/respond.ts), or an admin endpoint's own.
     res.end(req.url?.includes("/grants/") ? '{"error":"no such grant"}' : '{"error":"not found","requestId":"r-1"}\n');
@@ -58,6 +68,18 @@ describe("adminCall on a refusal", () => {
     );
     await expect(adminCall(target, "GET", "/refused/403")).rejects.toThrow(
       /refused these credentials \(403\): the caller it identified is not in the policy's admin\.principals/,
+    );
+  });
+});
+
+describe("adminCall on a failure", () => {
+  it("passes on what the admin API says of a call that failed, and keeps its own words for the generic 503", async () => {
+    await expect(adminCall(target, "POST", "/failed/503")).rejects.toThrow(
+      "staging at https://wiki.example.com answered 503: a store Ward keeps its state in (a Durable Object) did not answer; whether the change was made is not known",
+    );
+    await expect(adminCall(target, "POST", "/failed/500")).rejects.toThrow(/answered 500: .*request r-3/);
+    await expect(adminCall(target, "GET", "/failed/503/generic")).rejects.toThrow(
+      /answered 503: a push, promotion or rollback in the last two minutes has not reached this location yet/,
     );
   });
 });

@@ -24,6 +24,7 @@ import type { AppEnv } from "../env.ts";
 import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
 import { ssfRoutes } from "./ssf.ts";
+import { answerAdminFailure } from "./store-fault.ts";
 import { startPollers } from "../ssf/poll.ts";
 import { catchUpExactly, exactVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
@@ -87,6 +88,7 @@ const RollbackBody = z.strictObject({
 });
 
 export const admin = new Hono<AdminEnv>();
+admin.onError(answerAdminFailure);
 
 /** What identify needs to fetch for an admin check: the policy's own needs, and groups where admins are named by group. */
 function adminNeeds(policy: CompiledPolicy): CompiledPolicy["needs"] {

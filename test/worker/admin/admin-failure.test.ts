@@ -1,0 +1,155 @@
+// An admin call that fails after the caller was admitted (a Durable Object down or overloaded, or a fault in
+// Ward's own code) tells the operator what is known: nothing changed on a read, not known on a write, and the
+// request id to find in the log. The error itself stays in the log. The stores are the real ones; only the
+// one call a test breaks throws, as the platform's errors do (`retryable`, `overloaded`).
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import type { DenyEntry } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate } from "../support/harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://ward.localhost/.ward/admin";
+
+async function admin(path: string, init: RequestInit = {}, email = "admin@example.com"): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-af-${email}` }));
+  if (init.body) headers.set("content-type", "application/json");
+  return exports.default.fetch(`${ADMIN}${path}`, { ...init, headers });
+}
+
+/** The Denylist object as it is, but `method` throws `error`. */
+function breakDenylist(method: string, error: Error): void {
+  const denylist = (env as Env).DENYLIST;
+  const real = denylist.getByName.bind(denylist);
+  vi.spyOn(denylist, "getByName").mockImplementation((name: string) => {
+    const stub = real(name);
+    return new Proxy(stub, {
+      get(target, property) {
+        if (property === method)
+          return async () => {
+            throw error;
+          };
+        // An RPC stub's members are its methods, called through it (each property is callable, `bind` too).
+        return Reflect.get(target, property);
+      },
+    });
+  });
+}
+
+const platformError = (message: string, flags: { retryable?: boolean; overloaded?: boolean }) =>
+  Object.assign(new Error(message), flags);
+
+/** The log lines written while `run` runs. */
+async function logged<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const lines: string[] = [];
+  const spies = ["log", "warn", "error"].map((level) =>
+    vi.spyOn(console, level as "log").mockImplementation((line: string) => void lines.push(line)),
+  );
+  try {
+    const result = await run();
+    return { result, lines: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+const entries = async () => ((await (await admin("/denylist?all=1")).json()) as { entries: DenyEntry[] }).entries;
+
+beforeAll(async () => {
+  await activate(demoPolicy);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("an admin call whose store fails", () => {
+  it("a write the platform could not deliver: 503, the change not known, Retry-After, and the error only in the log", async () => {
+    const before = (await entries()).length;
+    breakDenylist("add", platformError("Network connection lost.", { retryable: true }));
+    const { result: res, lines } = await logged(() =>
+      admin("/revocations", {
+        method: "POST",
+        body: JSON.stringify({ match: "email", value: "leaked@example.com", reason: "token leaked" }),
+      }),
+    );
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("30");
+    const body = (await res.json()) as { error: string; changed: string; requestId: string };
+    expect(body.changed).toBe("unknown");
+    expect(body.error).toMatch(/did not answer; whether the change was made is not known/);
+    expect(body.error).toContain(body.requestId);
+    expect(body.error).not.toContain("Network connection lost");
+    expect(res.headers.get("ward-request-id")).toBe(body.requestId);
+    const failed = lines.find((l) => l.event === "admin-call-failed");
+    expect(failed).toMatchObject({
+      requestId: body.requestId,
+      principal: "user:admin@example.com",
+      method: "POST",
+      path: "/.ward/admin/revocations",
+      storeFault: true,
+      error: "Error: Network connection lost.",
+    });
+    // The answer is logged once, as the admin API's, with the same request id.
+    expect(lines.filter((l) => l.requestId === body.requestId && l.status === 503)).toHaveLength(1);
+    vi.restoreAllMocks();
+    expect((await entries()).length).toBe(before);
+  });
+
+  it("a read from an overloaded object: 503, nothing changed", async () => {
+    breakDenylist(
+      "list",
+      platformError("Durable Object is overloaded. Too many requests queued.", { overloaded: true }),
+    );
+    const { result: res } = await logged(() => admin("/denylist"));
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: string; changed: string };
+    expect(body).toMatchObject({ changed: "no" });
+    expect(body.error).toMatch(/did not answer; nothing was changed/);
+  });
+
+  it("a fault of Ward's own (no platform flag): 500, told apart from the store, the change not known", async () => {
+    breakDenylist("add", new TypeError("cannot read properties of undefined"));
+    const { result: res, lines } = await logged(() =>
+      admin("/revocations", {
+        method: "POST",
+        body: JSON.stringify({ match: "email", value: "leaked@example.com", reason: "token leaked" }),
+      }),
+    );
+    expect(res.status).toBe(500);
+    expect(res.headers.get("retry-after")).toBeNull();
+    const body = (await res.json()) as { error: string; changed: string };
+    expect(body.changed).toBe("unknown");
+    expect(body.error).toMatch(/^Ward failed unexpectedly; whether the change was made is not known/);
+    expect(lines.find((l) => l.event === "admin-call-failed")).toMatchObject({ storeFault: false });
+  });
+
+  it("before the caller is admitted (the policy's authority unreadable), answers as to anyone: no word of what failed", async () => {
+    const control = (env as Env).POLICY_CONTROL;
+    const real = control.getByName.bind(control);
+    vi.spyOn(control, "getByName").mockImplementation((name: string) => {
+      const stub = real(name);
+      return new Proxy(stub, {
+        get: (target, property) =>
+          property === "authority"
+            ? async () => {
+                throw platformError("Network connection lost.", { retryable: true });
+              }
+            : Reflect.get(target, property),
+      });
+    });
+    const { result: res, lines } = await logged(() => admin("/denylist"));
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
+    expect(body.error).toBe("internal error");
+    expect(lines.some((l) => l.event === "admin-call-failed")).toBe(false);
+    expect(lines.find((l) => l.requestId === body.requestId)).toMatchObject({
+      reasons: ["internal-error"],
+      status: 500,
+    });
+  });
+});
