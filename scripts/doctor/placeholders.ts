@@ -46,7 +46,8 @@ export function policyPlaceholders(document: PolicyDocument): PolicyPlaceholder[
       });
   });
   document.admin?.principals.forEach((principal, i) => {
-    if ("serviceToken" in principal && isPlaceholderId(principal.serviceToken.replace(/\.access$/, "")))
+    // The client id's 32 hex digits (policy/service-token-id.ts): a team's domain after `.access` is not the id.
+    if ("serviceToken" in principal && isPlaceholderId(principal.serviceToken.slice(0, 32)))
       found.push({
         path: `admin.principals[${i}].serviceToken`,
         value: principal.serviceToken,

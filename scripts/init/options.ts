@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { readIssuerCertificate, SERVICE_TOKEN_ID } from "../../policy/index.ts";
+import { isServiceTokenId, readIssuerCertificate } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { KV_ID, UUID } from "./placeholders.ts";
 
@@ -63,8 +63,9 @@ const SKI = /^([0-9A-Fa-f]{2}:?)+$/;
 const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
 const ISSUER = /^[\x21-\x7e]{1,100}$/;
 
-function check(flag: string, value: string, pattern: RegExp, what: string): string {
-  if (!pattern.test(value)) throw new CliError(`${flag} ${JSON.stringify(value)}: ${what}\n${usage}`);
+function check(flag: string, value: string, pattern: RegExp | ((value: string) => boolean), what: string): string {
+  const ok = typeof pattern === "function" ? pattern(value) : pattern.test(value);
+  if (!ok) throw new CliError(`${flag} ${JSON.stringify(value)}: ${what}\n${usage}`);
   return value;
 }
 
@@ -219,7 +220,7 @@ export function parseInitArgs(args: string[]): InitOptions {
         : check(
             "--admin-token",
             values["admin-token"],
-            SERVICE_TOKEN_ID,
+            isServiceTokenId,
             "the operators' service token's client id (32 lower-case hex digits then .access)",
           ),
     owner: values.owner,

@@ -334,6 +334,11 @@ describe("ward init: flags", () => {
         [...QA, "--config", config, "--admin-token", "ops-bot.access"],
         /^--admin-token "ops-bot.access": the operators' service token's client id/,
       ],
+      // Of the shape label by label, but longer than any name (255 characters).
+      [
+        [...QA, "--config", config, "--admin-token", `${"a".repeat(32)}.access${`.${"b".repeat(63)}`.repeat(4)}`],
+        /^--admin-token "a{32}\.access(\.b{63}){4}": the operators' service token's client id/,
+      ],
     ];
     for (const [args, message] of cases) {
       const error = await initFails(args);

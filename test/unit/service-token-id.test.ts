@@ -5,6 +5,9 @@ import { canonicalJson } from "../../policy/hash.ts";
 import { loadStoredDocument, validatePolicyText } from "../../policy/load.ts";
 import { isServiceTokenId } from "../../policy/service-token-id.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
+import type { DenyEntry } from "../../policy/denylist.ts";
+import { policyPlaceholders } from "../../scripts/doctor/placeholders.ts";
+import { denyLine } from "../../scripts/grants/deny-format.ts";
 
 // From Cloudflare's documentation: the application token of a service token (`common_name`), and the API
 // schema's example client id (an older account's, with the team's domain after `.access`).
@@ -85,5 +88,80 @@ describe("a policy's serviceToken matcher", () => {
     expect(validatePolicy(doc).ok).toBe(false);
     const stored = loadStoredDocument(canonicalJson(doc), "v");
     expect(stored.ok).toBe(true);
+  });
+});
+
+describe("an identityBindings pair's access side", () => {
+  const withBinding = (access: string) =>
+    policy(DOCUMENTED[0]!).replace(
+      "services:\n",
+      `identityBindings:\n  pay:\n    - { workload: spiffe://td.example/ci, access: ${JSON.stringify(access)} }\nservices:\n`,
+    );
+
+  it("takes an e-mail or a client id", () => {
+    for (const access of ["ops@example.com", ...DOCUMENTED])
+      expect(validatePolicyText(withBinding(access)).issues, access).toEqual([]);
+  });
+
+  it("refuses anything else as written, and loads it stored", () => {
+    const result = validatePolicyText(withBinding("ops-bot.access"));
+    expect(result.issues.map((i) => [i.code, i.path])).toEqual([
+      ["invalid-service-token-id", "identityBindings.pay[0].access"],
+    ]);
+    const doc = validatePolicyText(withBinding("ops@example.com"));
+    const stored = structuredClone(doc.ok ? doc.policy : undefined) as any;
+    stored.identityBindings.pay[0].access = "ops-bot.access";
+    expect(loadStoredDocument(canonicalJson(stored), "v").ok).toBe(true);
+  });
+});
+
+describe("ward doctor's placeholder for the operators' token", () => {
+  const placeholders = (id: string) => {
+    const result = validatePolicyText(policy(id));
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    return policyPlaceholders(result.policy)
+      .map((p) => p.path)
+      .filter((path) => path.startsWith("admin."));
+  };
+
+  it("finds ward init's placeholder, with or without a team's domain after it, and not a real id", () => {
+    expect(placeholders(`${"0".repeat(32)}.access`)).toEqual(["admin.principals[0].serviceToken"]);
+    // The domain's letters are hex digits too (a, c, e): only the id's own 32 digits are read.
+    expect(placeholders(`${"0".repeat(32)}.access.example.com`)).toEqual(["admin.principals[0].serviceToken"]);
+    expect(placeholders(DOCUMENTED[1]!)).toEqual([]);
+  });
+});
+
+describe("ward revoke list and ward quarantine list: entries made for a name no token is read as any more", () => {
+  const entry = (over: Partial<DenyEntry>): DenyEntry => ({
+    id: "rev-1",
+    kind: "revocation",
+    match: "token",
+    value: DOCUMENTED[0]!,
+    reason: "leaked",
+    createdAt: 0,
+    createdBy: "user:ops@example.com",
+    expiresAt: null,
+    releasedAt: null,
+    releasedBy: null,
+    ...over,
+  });
+  const flagged = (e: DenyEntry) => denyLine(e, 0).includes("(matches no one");
+
+  it("says a token revocation of a certificate's CN matches no one, and what to revoke instead", () => {
+    expect(denyLine(entry({ value: "checkout.shop.svc" }), 0)).toMatch(
+      /token checkout\.shop\.svc .*\(matches no one: .*revoke the caller by --fingerprint, --serial or --spiffe\)$/,
+    );
+    expect(flagged(entry({}))).toBe(false);
+  });
+
+  it("reads a quarantine's key for its token part only", () => {
+    const q = (value: string) => entry({ kind: "quarantine", match: "principal", value });
+    expect(flagged(q("workload:spiffe://td.example/ci+token:checkout.shop.svc"))).toBe(true);
+    expect(flagged(q("token:checkout.shop.svc+subject:gh/repo:a"))).toBe(true);
+    expect(flagged(q(`workload:spiffe://td.example/ci+token:${DOCUMENTED[0]}`))).toBe(false);
+    expect(flagged(q(`token:${DOCUMENTED[0]}+subject:gh/repo:a`))).toBe(false);
+    expect(flagged(q("user:ann+tag@example.com"))).toBe(false);
+    expect(flagged(q("workload:spiffe://td.example/ci"))).toBe(false);
   });
 });
