@@ -229,3 +229,18 @@ export async function policyState(target: AdminTarget, env: string | undefined):
 }
 
 export const short = (version: string | null | undefined): string => (version ? version.slice(0, 12) : "(none)");
+
+/**
+ * A change the admin API did not confirm. A refusal (4xx) changed nothing; a failure (5xx) may have been stored
+ * before its answer was lost, so the operator is told to look before trying again.
+ */
+export function unconfirmedChange(target: AdminTarget, reply: AdminReply): CliError {
+  const said = (reply.body as { error?: unknown } | undefined)?.error;
+  const text = typeof said === "string" ? said : reply.text.slice(0, 300);
+  return reply.status >= 500
+    ? new CliError(
+        `${target.describe} answered ${reply.status}: ${text}; whether the change was made is not known: list it before trying again`,
+        EXIT.failed,
+      )
+    : new CliError(`${target.describe} refused (${reply.status}): ${text}; nothing changed`, EXIT.failed);
+}

@@ -79,7 +79,7 @@ export function respondToDenial(
 /** Controls, line separators and bidirectional controls, each: an error's text may quote what a client sent. */
 const UNSAFE_EVERYWHERE = new RegExp(UNSAFE.source, "gu");
 /** An error's detail, as much as an operator needs: its first 500 characters, each unsafe one a "?". */
-const errorText = (error: unknown): string => String(error).slice(0, 500).replace(UNSAFE_EVERYWHERE, "?");
+export const errorText = (error: unknown): string => String(error).slice(0, 500).replace(UNSAFE_EVERYWHERE, "?");
 
 /** Anything unexpected: logged once with its detail, answered with nothing but the status and the request id. */
 export function respondToUnexpected(error: unknown, requestId: string, request: Request, started: number): Response {

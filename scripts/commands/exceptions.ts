@@ -7,6 +7,7 @@ import {
   resolveTarget,
   TARGET_USAGE,
   targetOptions,
+  unconfirmedChange,
   type AdminTarget,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
@@ -50,10 +51,7 @@ function untilFrom(forText: string | undefined, until: string | undefined, now: 
 export function grantFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): GrantRecord {
   const body = reply.body as { grant?: GrantRecord; error?: string };
   if (reply.status === 200 || reply.status === 201) return body.grant!;
-  throw new CliError(
-    `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`,
-    EXIT.failed,
-  );
+  throw unconfirmedChange(target, reply);
 }
 
 export async function listGrants(target: AdminTarget, query: string, json: boolean, io: Io): Promise<number> {

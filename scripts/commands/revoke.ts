@@ -8,6 +8,7 @@ import {
   resolveTarget,
   TARGET_USAGE,
   targetOptions,
+  unconfirmedChange,
   type AdminTarget,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
@@ -32,10 +33,7 @@ export function entryFrom(target: AdminTarget, reply: { status: number; body: un
   const body = reply.body as { entry?: DenyEntry; error?: string };
   if (reply.status === 200 || reply.status === 201) return body.entry!;
   if (reply.status === 404) throw new CliError("no such entry: nothing changed", EXIT.failed);
-  throw new CliError(
-    `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}; nothing changed`,
-    EXIT.failed,
-  );
+  throw unconfirmedChange(target, reply);
 }
 
 export async function listEntries(target: AdminTarget, kind: DenyEntry["kind"], all: boolean, io: Io): Promise<number> {

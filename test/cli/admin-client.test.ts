@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminCall, type AdminTarget } from "../../scripts/admin-client.ts";
+import { adminCall, unconfirmedChange, type AdminTarget } from "../../scripts/admin-client.ts";
 
 let server: Server;
 let target: AdminTarget;
@@ -80,6 +80,19 @@ describe("adminCall on a failure", () => {
     await expect(adminCall(target, "POST", "/failed/500")).rejects.toThrow(/answered 500: .*request r-3/);
     await expect(adminCall(target, "GET", "/failed/503/generic")).rejects.toThrow(
       /answered 503: a push, promotion or rollback in the last two minutes has not reached this location yet/,
+    );
+  });
+});
+
+describe("a change the admin API did not confirm", () => {
+  it("says nothing changed on a refusal, and not known on a failure (a generic 500 may follow a stored change)", () => {
+    expect(unconfirmedChange(target, { status: 422, body: { error: "until is in the past" }, text: "" }).message).toBe(
+      "staging at https://wiki.example.com refused (422): until is in the past; nothing changed",
+    );
+    expect(
+      unconfirmedChange(target, { status: 500, body: { error: "internal error", requestId: "r-9" }, text: "" }).message,
+    ).toBe(
+      "staging at https://wiki.example.com answered 500: internal error; whether the change was made is not known: list it before trying again",
     );
   });
 });

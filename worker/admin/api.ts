@@ -51,7 +51,14 @@ const PolicyText = z
   });
 
 export type AdminEnv = AppEnv & {
-  Variables: { principal: string; identity: Identity; policy: CompiledPolicy; authorisedFrom: string | null };
+  Variables: {
+    principal: string;
+    identity: Identity;
+    policy: CompiledPolicy;
+    authorisedFrom: string | null;
+    /** When the call came in, ms since the epoch. */
+    started: number;
+  };
 };
 
 const PushBody = z.strictObject({
@@ -180,6 +187,7 @@ admin.use("*", async (c, next) => {
   const now = Date.now();
   const requestId = crypto.randomUUID();
   c.set("requestId", requestId);
+  c.set("started", now);
   const copy = await activePolicy(c.env, now, (p) => c.executionCtx.waitUntil(p));
   if (!copy) return answer("policy-unavailable", requestId);
   // First as the isolate's copy says, so that nobody but its admins reaches the one PolicyControl object.

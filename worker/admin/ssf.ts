@@ -6,7 +6,6 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { SsfTransmitter } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
-import { startPollers } from "../ssf/poll.ts";
 import type { AdminEnv } from "./api.ts";
 import { parseBody } from "./body.ts";
 
@@ -45,7 +44,9 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     const t = transmitterOf(c, name);
     if (t instanceof Response) return t;
     if (!t.poll) return c.json({ error: `transmitter ${name} is not polled (no poll in the policy)` }, 409);
-    await startPollers(c.env, { [name!]: t });
+    // Asked for by an operator: a failure is theirs to see (the admin API's failure answer), not only logged as
+    // startPollers does for the pollers a push starts in the background.
+    await c.env.SSF_REPLAY.getByName(t.issuer).startPolling(t.issuer);
     return c.json({ ok: true });
   });
 }

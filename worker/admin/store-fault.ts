@@ -2,14 +2,15 @@
 // or it is not known whether it did) and the request id to find in the log, never the error itself. Before
 // admission, the caller gets what anyone gets for an unexpected error (worker/respond.ts).
 import type { Context } from "hono";
-import { logEvent } from "../log/events.ts";
-import { respondToUnexpected } from "../respond.ts";
+import { logAnswer } from "../log/decisions.ts";
+import { asReceived } from "../request-target.ts";
+import { errorText, respondToUnexpected } from "../respond.ts";
 import type { AdminEnv } from "./api.ts";
 
 /**
- * Whether the error is the platform's own, not Ward's code: Durable Objects mark errors of their infrastructure
- * `retryable` (the call may be repeated) or `overloaded` (it should not be, yet), and errors thrown by an object's
- * own code `remote` (developers.cloudflare.com/durable-objects/best-practices/error-handling).
+ * Whether the platform says the error is its own, not Ward's code: Durable Objects mark errors of their
+ * infrastructure `retryable` (the call may be repeated) or `overloaded` (it should not be, yet)
+ * (developers.cloudflare.com/durable-objects/best-practices/error-handling). KV's errors carry no such mark.
  */
 export function isStoreFault(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
@@ -21,34 +22,36 @@ const READS = new Set(["GET", "HEAD"]);
 
 export function answerAdminFailure(error: unknown, c: Context<AdminEnv>): Response {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
+  c.set("logged", true);
   // Not admitted (the failure came while reading the policy or identifying the caller): no word of what failed.
-  if (c.get("policy") === undefined) {
-    c.set("logged", true);
-    return respondToUnexpected(error, requestId, c.req.raw, Date.now());
-  }
+  if (c.get("policy") === undefined) return respondToUnexpected(error, requestId, c.req.raw, Date.now());
   const fault = isStoreFault(error);
-  const method = c.req.method;
-  logEvent("error", "admin-call-failed", {
+  const status = fault ? 503 : 500;
+  const now = Date.now();
+  const started = c.get("started") ?? now;
+  // The one line of the request, as every unexpected failure's: `internal-error` with the error, which `ward
+  // why` shows and `ward metrics` counts as unavailable; its status says whether the platform marked it.
+  logAnswer({
     requestId,
+    time: started,
+    request: asReceived(c.req.raw),
+    reason: "internal-error",
+    status,
+    latencyMs: now - started,
     principal: c.get("principal"),
-    method,
-    path: new URL(c.req.url).pathname,
-    storeFault: fault,
-    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    error: errorText(error),
   });
-  const what = fault ? "a store Ward keeps its state in (a Durable Object) did not answer" : "Ward failed unexpectedly";
-  const read = READS.has(method);
+  const read = READS.has(c.req.method);
+  const what = fault
+    ? "a store Ward keeps its state in (a Durable Object) did not answer"
+    : "the call failed (a store, or Ward itself)";
   const outcome = read
     ? "nothing was changed"
     : "whether the change was made is not known: list or show it before trying again";
-  const status = fault ? 503 : 500;
   const body = {
     error: `${what}; ${outcome} (request ${requestId} in the gateway's log)`,
     changed: read ? "no" : "unknown",
     requestId,
   };
-  return c.json(body, status, {
-    "ward-request-id": requestId,
-    ...(fault ? { "retry-after": "30" } : {}),
-  });
+  return c.json(body, status, { "ward-request-id": requestId, ...(fault ? { "retry-after": "30" } : {}) });
 }

@@ -84,17 +84,17 @@ describe("an admin call whose store fails", () => {
     expect(body.error).toContain(body.requestId);
     expect(body.error).not.toContain("Network connection lost");
     expect(res.headers.get("ward-request-id")).toBe(body.requestId);
-    const failed = lines.find((l) => l.event === "admin-call-failed");
-    expect(failed).toMatchObject({
-      requestId: body.requestId,
+    // One line for the request, as for every unexpected failure: `internal-error` with the error, the admin.
+    const line = lines.filter((l) => l.requestId === body.requestId && l.event === "decision");
+    expect(line).toHaveLength(1);
+    expect(line[0]).toMatchObject({
+      level: "error",
+      event: "decision",
+      reasons: ["internal-error"],
+      status: 503,
       principal: "user:admin@example.com",
-      method: "POST",
-      path: "/.ward/admin/revocations",
-      storeFault: true,
       error: "Error: Network connection lost.",
     });
-    // The answer is logged once, as the admin API's, with the same request id.
-    expect(lines.filter((l) => l.requestId === body.requestId && l.status === 503)).toHaveLength(1);
     vi.restoreAllMocks();
     expect((await entries()).length).toBe(before);
   });
@@ -111,7 +111,7 @@ describe("an admin call whose store fails", () => {
     expect(body.error).toMatch(/did not answer; nothing was changed/);
   });
 
-  it("a fault of Ward's own (no platform flag): 500, told apart from the store, the change not known", async () => {
+  it("an error the platform did not mark (Ward's own, or KV's): 500, the change not known", async () => {
     breakDenylist("add", new TypeError("cannot read properties of undefined"));
     const { result: res, lines } = await logged(() =>
       admin("/revocations", {
@@ -121,10 +121,16 @@ describe("an admin call whose store fails", () => {
     );
     expect(res.status).toBe(500);
     expect(res.headers.get("retry-after")).toBeNull();
-    const body = (await res.json()) as { error: string; changed: string };
+    const body = (await res.json()) as { error: string; changed: string; requestId: string };
     expect(body.changed).toBe("unknown");
-    expect(body.error).toMatch(/^Ward failed unexpectedly; whether the change was made is not known/);
-    expect(lines.find((l) => l.event === "admin-call-failed")).toMatchObject({ storeFault: false });
+    expect(body.error).toMatch(
+      /^the call failed \(a store, or Ward itself\); whether the change was made is not known/,
+    );
+    expect(lines.find((l) => l.requestId === body.requestId && l.event === "decision")).toMatchObject({
+      reasons: ["internal-error"],
+      status: 500,
+      error: "TypeError: cannot read properties of undefined",
+    });
   });
 
   it("before the caller is admitted (the policy's authority unreadable), answers as to anyone: no word of what failed", async () => {
@@ -146,10 +152,24 @@ describe("an admin call whose store fails", () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
     expect(body.error).toBe("internal error");
-    expect(lines.some((l) => l.event === "admin-call-failed")).toBe(false);
+    expect(lines.filter((l) => l.requestId === body.requestId)).toHaveLength(1);
     expect(lines.find((l) => l.requestId === body.requestId)).toMatchObject({
       reasons: ["internal-error"],
       status: 500,
     });
+  });
+
+  it("says nothing of it to a caller the admin API does not admit, whatever fails behind it", async () => {
+    breakDenylist("add", platformError("Network connection lost.", { retryable: true }));
+    const { result: res } = await logged(() =>
+      admin(
+        "/revocations",
+        { method: "POST", body: JSON.stringify({ match: "email", value: "x@example.com", reason: "nope" }) },
+        "mallory@example.com",
+      ),
+    );
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
   });
 });

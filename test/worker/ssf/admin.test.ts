@@ -3,7 +3,7 @@
 // with it, and the status says when verification last succeeded; a polled transmitter is polled when asked, and
 // when a policy that polls it is pushed.
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
@@ -93,6 +93,33 @@ describe("polling", () => {
       poll: { lastOkAt: number | null };
     };
     expect(status.poll.lastOkAt).toEqual(expect.any(Number));
+  });
+
+  it("does not say it started when the transmitter's object failed: the admin API's failure answer", async () => {
+    const replay = env.SSF_REPLAY;
+    const real = replay.getByName.bind(replay);
+    const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
+    const spies = [
+      vi.spyOn(replay, "getByName").mockImplementation((name: string) => {
+        const stub = real(name);
+        return new Proxy(stub, {
+          get: (target, property) =>
+            property === "startPolling"
+              ? async () => {
+                  throw lost;
+                }
+              : Reflect.get(target, property),
+        });
+      }),
+      vi.spyOn(console, "log").mockImplementation(() => {}),
+    ];
+    try {
+      const res = await admin("POST", "/ssf/poll?transmitter=poller");
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ changed: "unknown" });
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it("starts when a policy that polls the transmitter is pushed", async () => {
