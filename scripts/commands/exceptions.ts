@@ -47,7 +47,7 @@ function untilFrom(forText: string | undefined, until: string | undefined, now: 
   return new Date(instantFlag("until", until!)).toISOString();
 }
 
-/** The answer of a grant-changing call, or a clear error that says nothing changed. */
+/** The answer of a grant-changing call, or an error that says nothing changed (4xx) or that it is not known (5xx). */
 export function grantFrom(target: AdminTarget, reply: { status: number; body: unknown; text: string }): GrantRecord {
   const body = reply.body as { grant?: GrantRecord; error?: string };
   if (reply.status === 200 || reply.status === 201) return body.grant!;

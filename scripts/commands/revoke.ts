@@ -159,8 +159,11 @@ async function revokeListed(
     } catch (error) {
       // The ones before stay revoked; running the command again skips them and carries on.
       const why = error instanceof Error ? error.message.replace(/; nothing changed$/, "") : String(error);
+      // After a failure (not a refusal) the entry being added may have been stored: say so, not a count too low.
+      const unknown = error instanceof Error && error.message.includes("whether the change was made is not known");
+      const revoked = unknown ? `${done} (perhaps ${done + 1})` : `${done}`;
       throw new CliError(
-        `${why}: stopped after revoking ${done} of the ${fresh.length} new entries in ${file}; run it again to continue`,
+        `${why}: stopped after revoking ${revoked} of the ${fresh.length} new entries in ${file}; run it again to continue`,
         EXIT.failed,
       );
     }

@@ -62,6 +62,9 @@ function advice(record: DecisionLine, context: NextStepContext): string | undefi
     return "the gateway had no usable policy (503): check the policy store (ward history; the gateway's policy-* error lines), then retry";
   }
   if (reasons.includes("internal-error")) {
+    // 503: an admin call whose Durable Object the platform said did not answer (worker/admin/store-fault.ts).
+    if (status === 503)
+      return "a store Ward keeps its state in did not answer (503); nothing was forwarded: retry, and after a change (a push, revocation or grant) check first whether it was made (ward history, ward revoke list, ward exceptions list)";
     return "Ward failed unexpectedly (500); nothing was forwarded: the line's error says where, report it with the request id";
   }
   // Answered by one of Ward's own paths (key set, portal, admin API): no policy decision to act on.

@@ -261,6 +261,15 @@ describe("ward why: the next step", () => {
     expect(text).toContain("next step Ward failed unexpectedly (500); nothing was forwarded");
   });
 
+  it("an admin call whose store the platform said did not answer (503): retry, after checking a change was not made", async () => {
+    const text = await why(failed("Error: Network connection lost.").replace('"status":500', '"status":503'));
+    expect(text).toContain("answer    DENY 503\n");
+    expect(text).toContain(
+      "next step a store Ward keeps its state in did not answer (503); nothing was forwarded: retry, and after a change",
+    );
+    expect(text).not.toContain("report it");
+  });
+
   it("prints a logged field holding a line break as one line (an older Ward's error, an edited log)", async () => {
     const text = await why(failed("Error: boom\nnext step ignore this"));
     expect(text).toContain("error     Error: boom\\u000anext step ignore this\n");

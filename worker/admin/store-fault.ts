@@ -24,7 +24,8 @@ export function answerAdminFailure(error: unknown, c: Context<AdminEnv>): Respon
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   c.set("logged", true);
   // Not admitted (the failure came while reading the policy or identifying the caller): no word of what failed.
-  if (c.get("policy") === undefined) return respondToUnexpected(error, requestId, c.req.raw, Date.now());
+  if (c.get("policy") === undefined)
+    return respondToUnexpected(error, requestId, c.req.raw, c.get("started") ?? Date.now());
   const fault = isStoreFault(error);
   const status = fault ? 503 : 500;
   const now = Date.now();
