@@ -8,6 +8,7 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import type { DenyEntry } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { breakMethod, platformError } from "../support/broken-object.ts";
 import { activate } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -21,26 +22,7 @@ async function admin(path: string, init: RequestInit = {}, email = "admin@exampl
 }
 
 /** The Denylist object as it is, but `method` throws `error`. */
-function breakDenylist(method: string, error: Error): void {
-  const denylist = (env as Env).DENYLIST;
-  const real = denylist.getByName.bind(denylist);
-  vi.spyOn(denylist, "getByName").mockImplementation((name: string) => {
-    const stub = real(name);
-    return new Proxy(stub, {
-      get(target, property) {
-        if (property === method)
-          return async () => {
-            throw error;
-          };
-        // An RPC stub's members are its methods, called through it (each property is callable, `bind` too).
-        return Reflect.get(target, property);
-      },
-    });
-  });
-}
-
-const platformError = (message: string, flags: { retryable?: boolean; overloaded?: boolean }) =>
-  Object.assign(new Error(message), flags);
+const breakDenylist = (method: string, error: Error) => breakMethod((env as Env).DENYLIST, method, error);
 
 /** The log lines written while `run` runs. */
 async function logged<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
@@ -134,19 +116,11 @@ describe("an admin call whose store fails", () => {
   });
 
   it("before the caller is admitted (the policy's authority unreadable), answers as to anyone: no word of what failed", async () => {
-    const control = (env as Env).POLICY_CONTROL;
-    const real = control.getByName.bind(control);
-    vi.spyOn(control, "getByName").mockImplementation((name: string) => {
-      const stub = real(name);
-      return new Proxy(stub, {
-        get: (target, property) =>
-          property === "authority"
-            ? async () => {
-                throw platformError("Network connection lost.", { retryable: true });
-              }
-            : Reflect.get(target, property),
-      });
-    });
+    breakMethod(
+      (env as Env).POLICY_CONTROL,
+      "authority",
+      platformError("Network connection lost.", { retryable: true }),
+    );
     const { result: res, lines } = await logged(() => admin("/denylist"));
     expect(res.status).toBe(500);
     const body = (await res.json()) as Record<string, unknown>;

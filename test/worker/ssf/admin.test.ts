@@ -6,6 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { breakMethod, platformError } from "../support/broken-object.ts";
 import { activate } from "../support/harness.ts";
 import { example, ISSUER, push, signSet } from "../support/transmitter.ts";
 import { POLL_ORIGIN } from "../ssf-poll-endpoint.ts";
@@ -96,21 +97,8 @@ describe("polling", () => {
   });
 
   it("does not say it started when the transmitter's object failed: the admin API's failure answer", async () => {
-    const replay = env.SSF_REPLAY;
-    const real = replay.getByName.bind(replay);
-    const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
     const spies = [
-      vi.spyOn(replay, "getByName").mockImplementation((name: string) => {
-        const stub = real(name);
-        return new Proxy(stub, {
-          get: (target, property) =>
-            property === "startPolling"
-              ? async () => {
-                  throw lost;
-                }
-              : Reflect.get(target, property),
-        });
-      }),
+      breakMethod(env.SSF_REPLAY, "startPolling", platformError("Network connection lost.", { retryable: true })),
       vi.spyOn(console, "log").mockImplementation(() => {}),
     ];
     try {
