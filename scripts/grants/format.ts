@@ -1,5 +1,5 @@
 // Grants as operators read them: one line each, with what, for whom, until when and why.
-import type { GrantRecord } from "../../policy/index.ts";
+import { isServiceTokenId, type GrantRecord } from "../../policy/index.ts";
 import { describePrincipal } from "./principal.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
@@ -19,5 +19,11 @@ export function grantLine(g: GrantRecord, now: number): string {
   const uses = g.maxUses !== undefined ? `  uses ${g.uses}/${g.maxUses}` : "";
   const status = g.status === "active" ? left(g.notAfter - now) : g.status;
   const ticket = g.kind === "break-glass" ? "" : `${g.ticket}  `;
-  return `${g.id}  ${g.kind}  ${describePrincipal(g.principal)} -> ${what}  until ${iso(g.notAfter)} (${status})${uses}  ${ticket}"${g.reason}" by ${g.createdBy}`;
+  const line = `${g.id}  ${g.kind}  ${describePrincipal(g.principal)} -> ${what}  until ${iso(g.notAfter)} (${status})${uses}  ${ticket}"${g.reason}" by ${g.createdBy}`;
+  // Granted before service tokens were known by their client id's shape (policy/service-token-id.ts), to a name
+  // no token is read as any more (a certificate's CN): it applies to no one.
+  const stale = "serviceToken" in g.principal && !isServiceTokenId(g.principal.serviceToken);
+  return stale
+    ? `${line}  (applies to no one: its service token is no client id; revoke it and grant the caller's spiffe:// ID)`
+    : line;
 }

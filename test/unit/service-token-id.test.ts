@@ -8,6 +8,8 @@ import { validatePolicy } from "../../policy/validate/index.ts";
 import type { DenyEntry } from "../../policy/denylist.ts";
 import { policyPlaceholders } from "../../scripts/doctor/placeholders.ts";
 import { denyLine } from "../../scripts/grants/deny-format.ts";
+import { grantLine } from "../../scripts/grants/format.ts";
+import type { GrantRecord } from "../../policy/grant-records.ts";
 
 // From Cloudflare's documentation: the application token of a service token (`common_name`), and the API
 // schema's example client id (an older account's, with the team's domain after `.access`).
@@ -163,5 +165,33 @@ describe("ward revoke list and ward quarantine list: entries made for a name no 
     expect(flagged(q(`token:${DOCUMENTED[0]}+subject:gh/repo:a`))).toBe(false);
     expect(flagged(q("user:ann+tag@example.com"))).toBe(false);
     expect(flagged(q("workload:spiffe://td.example/ci"))).toBe(false);
+  });
+});
+
+describe("ward exceptions list: a grant to a name no token is read as any more", () => {
+  const grant = (serviceToken: string): GrantRecord => ({
+    id: "exc-1",
+    kind: "exception",
+    principal: { serviceToken },
+    service: "wiki",
+    routes: "*",
+    methods: "*",
+    notBefore: 0,
+    notAfter: 3_600_000,
+    reason: "on call",
+    ticket: "OPS-1",
+    requestedBy: "ann@example.com",
+    approvedBy: "bob@example.com",
+    uses: 0,
+    status: "active",
+    createdAt: 0,
+    createdBy: "user:ann@example.com",
+  });
+
+  it("says it applies to no one, and what to grant instead; a client id's grant reads as before", () => {
+    expect(grantLine(grant("checkout.shop.svc"), 0)).toMatch(
+      /token:checkout\.shop\.svc -> .*\(applies to no one: .*grant the caller's spiffe:\/\/ ID\)$/,
+    );
+    expect(grantLine(grant(DOCUMENTED[0]!), 0)).not.toContain("applies to no one");
   });
 });
