@@ -152,7 +152,6 @@ export function caCertificateOf(parsed: Certificate): IssuerCertificateRead {
   }
 }
 
-/** A name as compared along a chain: its DER as this library writes it, hex (both sides are written the same way). */
 /**
  * The subjectKeyIdentifier values a certificate carries (lower-case hex; none, one, or a hostile certificate's
  * several), read whether or not it is a CA's Ward could use.
@@ -164,6 +163,7 @@ export function keyIdentifiersOf(parsed: Certificate): string[] {
     .filter((ski) => ski !== "");
 }
 
+/** A name as compared along a chain: its DER as this library writes it, hex (both sides are written the same way). */
 export function nameText(name: Name): string {
   return hex(new Uint8Array(AsnConvert.serialize(name)));
 }
