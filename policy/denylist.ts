@@ -137,6 +137,21 @@ export function indexDenylist<E extends ListedEntry & Pick<DenyEntry, "match" | 
   return index;
 }
 
+/**
+ * A certificate's "issuer/serial" name (undefined when it has none), worked out once per certificate object: the
+ * gateway keeps one per certificate and isolate (worker/identity/mtls.ts), and this runs on every request.
+ */
+const serialNames = new WeakMap<DeniableCertificate, { issuerSki: string; serial: string; name?: string }>();
+function serialNameOf(certificate: DeniableCertificate): string | undefined {
+  const { issuerSki, serial } = certificate;
+  const known = serialNames.get(certificate);
+  // Named from the fields it has now: an object changed since (not the gateway's: they are frozen) is named again.
+  if (known && known.issuerSki === issuerSki && known.serial === serial) return known.name;
+  const name = issuerSerial(issuerSki, serial);
+  serialNames.set(certificate, name === undefined ? { issuerSki, serial } : { issuerSki, serial, name });
+  return name;
+}
+
 /** The entry in force at `now` that names this fact, if any. */
 function inForce<E extends ListedEntry>(
   index: DenylistIndex<E>,
@@ -169,8 +184,7 @@ export function deniedBy<E extends ListedEntry>(
   if (!entry && tokenId !== undefined) entry = inForce(index, "spiffe", tokenId, now);
   if (!entry && certificate) {
     entry = inForce(index, "fingerprint", certificate.sha256, now);
-    const serial =
-      entry || !index.names("serial") ? undefined : issuerSerial(certificate.issuerSki, certificate.serial);
+    const serial = entry || !index.names("serial") ? undefined : serialNameOf(certificate);
     if (serial) entry = inForce(index, "serial", serial, now);
     // A CA cut off: every certificate whose identity relies on it, issued directly or below it on the path, or
     // sent with it. One sent with CAs that could not be read might hide one: refused while any CA is cut off.

@@ -106,6 +106,26 @@ function factsOf(identity: Identity, certificate: Certificate | undefined) {
 }
 
 describe("deniedBy", () => {
+  it("names a certificate by issuer and serial from the fields it has at each request", () => {
+    const workload: Identity = { workload: { id: "spiffe://td/a" } };
+    const principal = "workload:spiffe://td/a";
+    const index = indexDenylist([
+      entry("old", "serial", "0a0b0c0d/1f", null),
+      entry("new", "serial", "0a0b0c0d/20", null),
+    ]);
+    // One object asked again (the gateway's are kept per certificate), then the same object with another serial.
+    const certificate: Certificate = { sha256: "ab".repeat(32), issuerSki: "0A:0B:0C:0D", serial: "001F" };
+    expect(deniedBy(index, workload, certificate, principal, 50)?.id).toBe("old");
+    expect(deniedBy(index, workload, certificate, principal, 50)?.id).toBe("old");
+    certificate.serial = "20";
+    expect(deniedBy(index, workload, certificate, principal, 50)?.id).toBe("new");
+    certificate.serial = "not hex";
+    expect(deniedBy(index, workload, certificate, principal, 50)).toBeUndefined();
+    certificate.issuerSki = "0a0b0c0d";
+    certificate.serial = "1f";
+    expect(deniedBy(index, workload, certificate, principal, 50)?.id).toBe("old");
+  });
+
   it("refuses a certificate sent with CAs it could not read while any CA is cut off, and only then", () => {
     const workload: Identity = { workload: { id: "spiffe://td/a" } };
     const unread: Certificate = {

@@ -148,4 +148,26 @@ describe("logDecision", () => {
     for (const text of ["", "abc", "é€😀", `user:${"€".repeat(30)}😀`])
       expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
   });
+
+  it("cuts ASCII and mixed text alike: the longest whole-character prefix TextEncoder weighs within the bound", () => {
+    const seed = Date.now() % 100_000;
+    const units = ["a", "~", "\u007f", "\u0080", "é", "\u07ff", "\u0800", "€", "\uffff", "😀"];
+    let state = seed;
+    const next = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31);
+    const encoder = new TextEncoder();
+    for (let round = 0; round < 500; round++) {
+      const pool = round % 2 === 0 ? units.slice(0, 3) : units;
+      const text = Array.from({ length: next() % 60 }, () => pool[next() % pool.length]).join("");
+      const max = next() % 100;
+      const cut = utf8Prefix(text, max);
+      // The reference: the longest prefix ending between characters whose UTF-8 fits.
+      const chars = [...text];
+      let reference = "";
+      for (const char of chars) {
+        if (encoder.encode(reference + char).length > max) break;
+        reference += char;
+      }
+      expect(cut, `seed ${seed}, round ${round}: ${JSON.stringify(text)} within ${max}`).toBe(reference);
+    }
+  });
 });
