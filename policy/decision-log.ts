@@ -189,9 +189,13 @@ function printablePath(path: string): string {
   });
 }
 
-/** The line of a decided request. No tokens, no secrets, no header values. */
+/**
+ * The line of a decided request. No tokens, no secrets, no header values. One literal with every field in its
+ * place: a field left undefined is not written (JSON.stringify skips it), and every line is an object of one
+ * shape, so the hot path builds no object per combination of fields present.
+ */
 export function decisionLine(record: DecisionRecord): DecisionLine {
-  const { decision } = record;
+  const { decision, shadow } = record;
   const target = decision.target ?? record.request;
   return {
     // An answer of 500 or more is an outage to alert on (denylist-unavailable, origin-error, ...), decided or not.
@@ -211,31 +215,30 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
     mode: decision.mode,
     reasons: decision.reasons,
     // Why a bad request was refused (path-dot-segment, query-method-override, ...).
-    ...(decision.problem ? { problem: decision.problem } : {}),
+    problem: decision.problem || undefined,
     wouldDeny: decision.wouldDeny ?? null,
-    ...(decision.trace.length > 0 && (decision.effect === "deny" || decision.wouldDeny)
-      ? { trace: boundedTrace(decision.trace) }
-      : {}),
+    trace:
+      decision.trace.length > 0 && (decision.effect === "deny" || decision.wouldDeny)
+        ? boundedTrace(decision.trace)
+        : undefined,
     status: record.status,
     policyVersion: decision.policyVersion,
     latencyMs: record.latencyMs,
     credential: record.credential ?? null,
     exception: decision.exception ?? null,
-    ...(record.droppedHeaders ? { droppedHeaders: record.droppedHeaders } : {}),
-    ...(record.outcome ? { outcome: record.outcome } : {}),
-    ...(decision.listedBy ? { listedBy: decision.listedBy } : {}),
-    ...(record.shadow
+    droppedHeaders: record.droppedHeaders,
+    outcome: record.outcome || undefined,
+    listedBy: decision.listedBy,
+    shadow: shadow
       ? {
-          shadow: {
-            version: record.shadow.policyVersion,
-            effect: record.shadow.effect,
-            status: record.shadow.status,
-            route: record.shadow.route ?? null,
-            rule: record.shadow.rule ?? null,
-            reasons: record.shadow.reasons,
-          },
+          version: shadow.policyVersion,
+          effect: shadow.effect,
+          status: shadow.status,
+          route: shadow.route ?? null,
+          rule: shadow.rule ?? null,
+          reasons: shadow.reasons,
         }
-      : {}),
+      : undefined,
   };
 }
 

@@ -129,6 +129,29 @@ describe("what the Worker writes is read back whole", () => {
     expect(parseDecisionLine(text)).toEqual(JSON.parse(text));
   });
 
+  it("writes the fields a line has, in one order, and none it has not", () => {
+    const keys = (line: DecisionLine) => Object.keys(JSON.parse(written(line)));
+    const always = ["level", "event", "time", "requestId", "principal", "method", "host", "path", "service", "route"];
+    const plain = decisionLine({
+      requestId: "r-4",
+      time: TIME,
+      decision: { ...bad, effect: "allow", status: 200, reasons: ["allowed-by-rule"], problem: undefined, trace: [] },
+      request: { method: "GET", host: "wiki.example.com", path: "/page" },
+      status: 200,
+      latencyMs: 1,
+    });
+    expect(keys(plain)).toEqual([
+      ...always,
+      ...["rule", "effect", "mode", "reasons", "wouldDeny", "status", "policyVersion", "latencyMs"],
+      ...["credential", "exception"],
+    ]);
+    expect(keys(decisionLine(full))).toEqual([
+      ...always,
+      ...["rule", "effect", "mode", "reasons", "wouldDeny", "trace", "status", "policyVersion", "latencyMs"],
+      ...["credential", "exception", "droppedHeaders", "shadow"],
+    ]);
+  });
+
   it("a decided request answered 500 or more is logged at level error, to alert on; below, info", () => {
     const at = (status: number, reasons: Decision["reasons"]) =>
       decisionLine({
