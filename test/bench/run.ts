@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, in sequence; exits non-zero if any misses its targets.
 // Each benchmark prints its own table and writes bench-results/<name>.json.
+import { runDeoptBench } from "./deopts.ts";
 import { runGatewayBench } from "./gateway-bench.ts";
 import { runHostileValidationBench } from "./hostile-validation.ts";
 import { runPolicyBench, type BenchOutcome } from "./policy-bench.ts";
@@ -12,6 +13,7 @@ const benchmarks: (() => Promise<BenchOutcome>)[] = [
   runPushMemoryBench,
   runHostileValidationBench,
   runScalingBench,
+  runDeoptBench,
   runGatewayBench,
 ];
 
