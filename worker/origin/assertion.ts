@@ -64,11 +64,16 @@ export interface AssertionFacts {
   now: number;
 }
 
-/** Everything an assertion says except its time and id: two requests with the same claims share a token. */
+/**
+ * Everything an assertion says except its time and id: two requests with the same claims share a token. One
+ * literal, a claim the request has none of left undefined (JSON.stringify, jose's too, does not write it): the
+ * text is as if only the claims present were set, and every request's claims are an object of one shape.
+ */
 function claimsOf(facts: AssertionFacts): Record<string, unknown> {
   const { identity, decision } = facts;
   const target = decision.target!;
-  const claims: Record<string, unknown> = {
+  const workloadToken = identity.workloadToken;
+  return {
     iss: facts.issuer,
     aud: decision.service!,
     sub: decision.principal,
@@ -80,30 +85,30 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
     ward_rule: decision.rule,
     ward_policy: decision.policyVersion,
     ward_mode: decision.mode,
+    // A request no rule allowed but a time-bounded grant did: the origin can tell, and say no itself.
+    ward_exception: decision.exception ? `${decision.exception.kind}:${decision.exception.id}` : undefined,
+    // Audit mode forwards what enforcement would refuse: say so, with the rule (or reason) that would have.
+    ward_would_deny: decision.wouldDeny
+      ? (decision.wouldDeny.rule ?? decision.wouldDeny.reasons[0] ?? true)
+      : undefined,
+    workload: identity.workload?.id ?? workloadToken?.spiffeId,
+    email: identity.user?.email,
+    service_token: identity.serviceToken?.clientId,
+    // The origin no longer sees the workload token (Ward consumed it): what it granted comes from here.
+    scope: identity.scopes && identity.scopes.length > 0 ? identity.scopes.join(" ") : undefined,
+    // Which credentials vouched for the caller, and who issued each: a bearer token is weaker evidence than a
+    // certificate, and an origin may want to tell them apart.
+    ward_credentials:
+      facts.credentials && facts.credentials.length > 0
+        ? facts.credentials.map((c) => ({
+            kind: c.kind,
+            iss: c.issuer,
+            sub: c.kind === "workload-token" ? workloadToken?.subject : undefined,
+          }))
+        : undefined,
+    // RFC 8705 §3.1: binds the assertion to the client certificate the workload presented.
+    cnf: facts.certificateSha256 ? { "x5t#S256": thumbprintOf(facts.certificateSha256) } : undefined,
   };
-  // A request no rule allowed but a time-bounded grant did: the origin can tell, and say no itself.
-  if (decision.exception) claims.ward_exception = `${decision.exception.kind}:${decision.exception.id}`;
-  // Audit mode forwards what enforcement would refuse: say so, with the rule (or reason) that would have.
-  if (decision.wouldDeny) claims.ward_would_deny = decision.wouldDeny.rule ?? decision.wouldDeny.reasons[0] ?? true;
-  const workload = identity.workload?.id ?? identity.workloadToken?.spiffeId;
-  if (workload !== undefined) claims.workload = workload;
-  if (identity.user) claims.email = identity.user.email;
-  if (identity.serviceToken) claims.service_token = identity.serviceToken.clientId;
-  // The origin no longer sees the workload token (Ward consumed it): what it granted comes from here.
-  if (identity.scopes && identity.scopes.length > 0) claims.scope = identity.scopes.join(" ");
-  // Which credentials vouched for the caller, and who issued each: a bearer token is weaker evidence than a
-  // certificate, and an origin may want to tell them apart.
-  if (facts.credentials && facts.credentials.length > 0) {
-    claims.ward_credentials = facts.credentials.map((c) => {
-      const named: Record<string, string> = { kind: c.kind };
-      if (c.issuer !== undefined) named.iss = c.issuer;
-      if (c.kind === "workload-token" && identity.workloadToken) named.sub = identity.workloadToken.subject;
-      return named;
-    });
-  }
-  // RFC 8705 §3.1: binds the assertion to the client certificate the workload presented.
-  if (facts.certificateSha256) claims.cnf = { "x5t#S256": thumbprintOf(facts.certificateSha256) };
-  return claims;
 }
 
 /** A freshly signed assertion: `jti` names the assertion (the request id travels in Ward-Request-Id). */

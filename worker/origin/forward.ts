@@ -167,7 +167,7 @@ export async function forward(
     return { ok: false, reason: "origin-error" };
   }
   const headers = outgoing.headers;
-  const { dropped } = originHeaders(incoming, headers, {
+  const { dropped: notAllowed } = originHeaders(incoming, headers, {
     extra: extraForwardedHeaders(service, decision.route),
     strip: env.STRIP_HEADERS ?? "",
     scheme: received.protocol.slice(0, -1),
@@ -175,14 +175,15 @@ export async function forward(
     clientAddress: read.clientAddress,
   });
   // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
-  let removed = dropped;
+  let removed = notAllowed;
   for (const name of consumed ?? []) {
     if (!headers.has(name)) continue;
     headers.delete(name);
     removed = [...(removed ?? []), name];
   }
   const reported = websocket ? removed?.filter((name) => !WEBSOCKET_HANDSHAKE_HEADERS.has(name)) : removed;
-  const report = reported?.length ? { dropped: reported } : {};
+  // In every result, undefined when none: one shape of result object, whatever happened.
+  const dropped = reported?.length ? reported : undefined;
   if (websocket) {
     // Only this one protocol, only here: every other Upgrade a client sends was refused before forwarding.
     headers.set("upgrade", "websocket");
@@ -200,7 +201,7 @@ export async function forward(
       const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
       upgraded.headers.set("ward-request-id", requestId);
       dropAccessCookiesSet(upgraded.headers);
-      return { ok: true, response: upgraded, ...report };
+      return { ok: true, response: upgraded, dropped };
     }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
@@ -210,11 +211,11 @@ export async function forward(
     dropAccessCookiesSet(answeredHeaders);
     if (!keepGatewayHost(answeredHeaders, received)) {
       await answered.body?.cancel();
-      return { ok: false, reason: "origin-error", ...report };
+      return { ok: false, reason: "origin-error", dropped };
     }
-    return { ok: true, response: answered, ...report };
+    return { ok: true, response: answered, dropped };
   } catch {
-    return { ok: false, reason: controller.signal.aborted ? "origin-timeout" : "origin-error", ...report };
+    return { ok: false, reason: controller.signal.aborted ? "origin-timeout" : "origin-error", dropped };
   } finally {
     clearTimeout(timer);
   }

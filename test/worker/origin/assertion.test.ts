@@ -69,6 +69,12 @@ describe("identity assertion", () => {
       .replace(/\//g, "_")
       .replace(/=+$/, "");
     expect(payload.cnf).toEqual({ "x5t#S256": x5t });
+    // Only the claims this caller has, in one order: none written empty for what it lacks (a person, a grant, ...).
+    expect(Object.keys(payload)).toEqual([
+      ...["iss", "aud", "sub", "htm", "htu", "ward_route", "ward_rule", "ward_policy", "ward_mode", "workload"],
+      ...["ward_credentials", "cnf", "jti", "iat", "exp"],
+    ]);
+    expect(payload.ward_credentials).toEqual([{ kind: "client-certificate" }]);
 
     // Replayed to another service, the audience no longer matches.
     await expect(jwtVerify(token, createLocalJWKSet(jwks), { issuer: "ward", audience: "payments" })).rejects.toThrow();
