@@ -226,9 +226,9 @@ export function decisionLine(record: DecisionRecord): DecisionLine {
     latencyMs: record.latencyMs,
     credential: record.credential ?? null,
     exception: decision.exception ?? null,
-    droppedHeaders: record.droppedHeaders,
+    droppedHeaders: record.droppedHeaders || undefined,
     outcome: record.outcome || undefined,
-    listedBy: decision.listedBy,
+    listedBy: decision.listedBy || undefined,
     shadow: shadow
       ? {
           version: shadow.policyVersion,

@@ -1,18 +1,20 @@
 // `npm run bench:deopts` (and part of `npm run bench`): whether V8 keeps Ward's request path optimised under
 // steady load. A function that V8 deoptimises each time it optimises it runs unoptimised for good: that is how
-// verifyAccessToken ran for months (a remaining-seconds sum written inside an object literal, "reason: Smi"),
-// invisible to every timed figure's noise. So each Ward variant of the gateway benchmark runs with V8's
-// --trace-deopt (workerd's standard output kept through a wrapper, as Miniflare drops lines that are not its
-// structured logs), is warmed up, and then every deoptimisation in a further window is counted by function.
+// verifyAccessToken ran until 2026-12-05 (a remaining-seconds sum written inside an object literal, "reason:
+// Smi"), invisible to every timed figure's noise. So each Ward variant of the gateway benchmark runs with V8's
+// --trace-deopt and --trace-opt (workerd's standard output kept through a wrapper, as Miniflare drops lines that
+// are not its structured logs), is warmed up, and then every deoptimisation in a further window is counted by
+// function.
 //
 // Fails when one function is deoptimised more than MAX_DEOPTS times in the window: a loop, not the one or two
-// deoptimisations that settle a function's types. Also printed, not enforced: how often optimised code was
-// thrown away because objects it embedded were collected ("embedded weak objects cleared", at each full
-// garbage collection: docs/performance.md).
+// deoptimisations that settle a function's types; and when the trace never shows `gateway` optimised (the
+// wrapper or the flags did not take: a trace of nothing is no pass). Also printed, not enforced: how often
+// optimised code was thrown away because objects it embedded were collected ("embedded weak objects cleared", at
+// each full garbage collection: docs/performance.md).
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { countTrace, type TraceCounts } from "./deopt-trace.ts";
+import { countTrace, tracedOptimising, type TraceCounts } from "./deopt-trace.ts";
 import type { BenchOutcome } from "./policy-bench.ts";
 import { benchSetup, load, ROOT, startVariant, type VariantName } from "./gateway/setup.ts";
 
@@ -38,7 +40,8 @@ async function traceVariant(name: VariantName): Promise<Counted> {
   chmodSync(wrapper, 0o755);
   const saved = { path: process.env.MINIFLARE_WORKERD_PATH, flags: process.env.MINIFLARE_WORKERD_V8_FLAGS };
   process.env.MINIFLARE_WORKERD_PATH = wrapper;
-  process.env.MINIFLARE_WORKERD_V8_FLAGS = "--trace-deopt";
+  // --trace-opt too: its lines show the trace was taken at all (no wrapper run, no flags: nothing to count).
+  process.env.MINIFLARE_WORKERD_V8_FLAGS = "--trace-deopt --trace-opt";
   try {
     const setup = await benchSetup();
     const variant = await startVariant(setup, name);
@@ -47,7 +50,14 @@ async function traceVariant(name: VariantName): Promise<Counted> {
       const from = statSync(trace).size;
       const measured = await load(setup, variant, WINDOW_SECONDS);
       if (measured.non2xx > 0) throw new Error(`${name}: ${measured.non2xx} non-2xx answers`);
-      const text = readFileSync(trace).subarray(from).toString("utf8");
+      if (measured.rps === 0) throw new Error(`${name}: no request answered in the window`);
+      const whole = readFileSync(trace);
+      // The request path optimised at least once: else the trace is not of Ward's load, and counts nothing.
+      if (!tracedOptimising(whole.toString("utf8"), "gateway"))
+        throw new Error(
+          `${name}: no V8 trace of gateway's optimisation in ${trace}: the wrapper or the flags did not take`,
+        );
+      const text = whole.subarray(from).toString("utf8");
       return { ...countTrace(text), requests: Math.round(measured.rps * WINDOW_SECONDS) };
     } finally {
       await variant.mf.dispose();
@@ -76,7 +86,16 @@ export async function runDeoptBench(): Promise<BenchOutcome> {
   let ok = true;
   const figures: Record<string, unknown> = {};
   for (const name of VARIANTS) {
-    const { deopts, weakClears, requests } = await traceVariant(name);
+    let counted: Counted;
+    try {
+      counted = await traceVariant(name);
+    } catch (error) {
+      // Nothing measured is no pass.
+      console.log(`FAIL  ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      ok = false;
+      continue;
+    }
+    const { deopts, weakClears, requests } = counted;
     figures[name] = { requests, deopts: Object.fromEntries(deopts), weakClears: Object.fromEntries(weakClears) };
     const loops = [...deopts].filter(([, n]) => n > MAX_DEOPTS);
     ok &&= loops.length === 0;

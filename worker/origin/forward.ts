@@ -146,7 +146,7 @@ export async function forward(
   // Only tunnel bindings are reachable from the Worker; a public URL origin is refused by validation
   // unless acknowledged, and even then Ward does not fetch arbitrary URLs.
   const binding = typeof origin === "object" && "tunnel" in origin ? env[origin.tunnel] : undefined;
-  if (!isFetcher(binding) || !decision.target) return { ok: false, reason: "origin-unavailable" };
+  if (!isFetcher(binding) || !decision.target) return { ok: false, reason: "origin-unavailable", dropped: undefined };
 
   const url = `https://${decision.target.host}${decision.target.path}${received.search}`;
   // The timeout covers the wait for the origin's answer (status and headers), and the timer is cleared
@@ -164,7 +164,7 @@ export async function forward(
       signal: controller.signal,
     });
   } catch {
-    return { ok: false, reason: "origin-error" };
+    return { ok: false, reason: "origin-error", dropped: undefined };
   }
   const headers = outgoing.headers;
   const { dropped: notAllowed } = originHeaders(incoming, headers, {
@@ -182,7 +182,7 @@ export async function forward(
     removed = [...(removed ?? []), name];
   }
   const reported = websocket ? removed?.filter((name) => !WEBSOCKET_HANDSHAKE_HEADERS.has(name)) : removed;
-  // In every result, undefined when none: one shape of result object, whatever happened.
+  // In every result, undefined when none (the returns above too): one shape of result, whatever happened.
   const dropped = reported?.length ? reported : undefined;
   if (websocket) {
     // Only this one protocol, only here: every other Upgrade a client sends was refused before forwarding.

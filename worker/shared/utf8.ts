@@ -18,7 +18,7 @@ export function utf8Length(text: string): number {
 /** The longest prefix of `text` within `maxBytes` of UTF-8, cut between characters, never inside a pair. */
 export function utf8Prefix(text: string, maxBytes: number): string {
   // Most principals are ASCII (a SPIFFE ID, an e-mail address): one byte a unit, no walk needed.
-  if (!NOT_ASCII.test(text)) return text.length <= maxBytes ? text : text.slice(0, maxBytes);
+  if (maxBytes >= 0 && !NOT_ASCII.test(text)) return text.length <= maxBytes ? text : text.slice(0, maxBytes);
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);

@@ -169,5 +169,7 @@ describe("logDecision", () => {
       }
       expect(cut, `seed ${seed}, round ${round}: ${JSON.stringify(text)} within ${max}`).toBe(reference);
     }
+    // A bound that is no byte count: ASCII text is cut as any other (nothing within -1; NaN bounds nothing).
+    expect([utf8Prefix("abc", -1), utf8Prefix("é", -1), utf8Prefix("abc", Number.NaN)]).toEqual(["", "", "abc"]);
   });
 });
