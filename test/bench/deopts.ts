@@ -28,6 +28,9 @@ interface Counted extends TraceCounts {
   requests: number;
 }
 
+/** A path as one word of a POSIX shell script, whatever it holds. */
+const quoted = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;
+
 async function traceVariant(name: VariantName): Promise<Counted> {
   const dir = mkdtempSync(join(tmpdir(), "ward-deopts-"));
   const trace = join(dir, "trace.txt");
@@ -35,7 +38,7 @@ async function traceVariant(name: VariantName): Promise<Counted> {
   // Line-buffered (stdbuf), or a trace cut off at exit loses its end.
   writeFileSync(
     wrapper,
-    `#!/bin/sh\nexec stdbuf -oL ${join(ROOT, "node_modules/workerd/bin/workerd")} "$@" >> ${trace}\n`,
+    `#!/bin/sh\nexec stdbuf -oL ${quoted(join(ROOT, "node_modules/workerd/bin/workerd"))} "$@" >> ${quoted(trace)}\n`,
   );
   chmodSync(wrapper, 0o755);
   const saved = { path: process.env.MINIFLARE_WORKERD_PATH, flags: process.env.MINIFLARE_WORKERD_V8_FLAGS };
