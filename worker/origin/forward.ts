@@ -57,18 +57,19 @@ function onGatewayHost(url: string, received: URL): string | undefined {
 
 /**
  * The URL of `Refresh: 5; url=...` as browsers read it (HTML's declarative refresh: the delay, `;` or `,`, an
- * optional `url=`, the URL, quoted or not), with everything before it; undefined when it names none. No
+ * optional `url=`, the URL, quoted or not), with everything before and after it; undefined when it names none. No
  * regular expression that could backtrack: the origin's header may be long.
  */
-function refreshTarget(value: string): { before: string; url: string } | undefined {
+function refreshTarget(value: string): { before: string; url: string; after: string } | undefined {
   let at = /^\s*[\d.]*\s*[;,]?\s*/.exec(value)![0].length;
   at += /^url\s*=\s*/i.exec(value.slice(at))?.[0].length ?? 0;
   const quote = value[at];
-  const end = quote === '"' || quote === "'" ? value.indexOf(quote, at + 1) : -1;
-  const url = (
-    quote === '"' || quote === "'" ? value.slice(at + 1, end === -1 ? undefined : end) : value.slice(at)
-  ).trim();
-  return url ? { before: value.slice(0, at), url } : undefined;
+  const quoted = quote === '"' || quote === "'";
+  const end = quoted ? value.indexOf(quote, at + 1) : -1;
+  const url = (quoted ? value.slice(at + 1, end === -1 ? undefined : end) : value.slice(at)).trim();
+  // What follows a quoted URL's closing quote: a browser ignores it.
+  const after = end === -1 ? "" : value.slice(end + 1);
+  return url ? { before: value.slice(0, at), url, after } : undefined;
 }
 
 /**
@@ -94,9 +95,12 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
   const target = refresh ? refreshTarget(refresh) : undefined;
   if (refresh && target) {
     // Two Refresh fields arrive joined with ", " (the URL then holds the second field): dropped when any names
-    // another host, as is one no parser reads. A refresh is never what a response cannot do without.
+    // another host, as is one no parser reads, and one with anything after a quoted URL (`url='/ok', 0;
+    // url=http://10.0.0.5/`: browsers stop at the quote, other readers may not). A refresh is never what a
+    // response cannot do without.
     const pieces = target.url.includes(", ") ? refresh.split(", ").map(refreshTarget) : [];
-    const elsewhere = pieces.some((piece) => piece && onGatewayHost(piece.url, received) !== piece.url);
+    const elsewhere =
+      target.after.trim() !== "" || pieces.some((piece) => piece && onGatewayHost(piece.url, received) !== piece.url);
     const kept = elsewhere ? undefined : onGatewayHost(target.url, received);
     if (kept === undefined) headers.delete("refresh");
     else if (kept !== target.url) headers.set("refresh", `${target.before}${kept}`);
@@ -106,7 +110,8 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
   // it names another host or cannot be read, and so is each link-value holding such a URL (a CDN's preconnect
   // too: Ward cannot tell a public host from the origin's), the whole Link header when it does not read.
   const contentLocation = headers.get("content-location");
-  if (contentLocation !== null && onGatewayHost(contentLocation, received) !== contentLocation)
+  // Two fields arrive joined with ", ", as Location's do: each is read.
+  if (contentLocation?.split(", ").some((piece) => onGatewayHost(piece, received) !== piece))
     headers.delete("content-location");
   const link = headers.get("link");
   if (link !== null) {

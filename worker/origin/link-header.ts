@@ -74,13 +74,53 @@ export function linkValues(header: string): LinkValue[] | undefined {
         }
       }
       if (value !== undefined && name === "anchor") urls.push(value);
-      // A srcset: candidates separated by commas, each a URL then an optional descriptor.
-      if (value !== undefined && name === "imagesrcset")
+      // A srcset: every URL a browser reads in it (srcsetUrls), and every piece between commas too, so a URL
+      // holding a comma is checked whole and in parts.
+      if (value !== undefined && name === "imagesrcset") {
+        const read = new Set(srcsetUrls(value));
         for (const candidate of value.split(",")) {
           const url = candidate.trim().split(/\s+/)[0];
-          if (url) urls.push(url);
+          if (url) read.add(url);
         }
+        for (const url of read) urls.push(url);
+      }
     }
     values.push({ text: header.slice(start, at).trim(), urls });
+  }
+}
+
+/** HTML's ASCII whitespace: what separates a srcset candidate's URL from its descriptors. */
+const HTML_SPACE = new Set([" ", "\t", "\n", "\f", "\r"]);
+
+/**
+ * The URLs of a srcset as HTML's "parse a srcset attribute" reads them (what a browser fetches): each candidate's
+ * URL is the run up to whitespace, commas inside it included (`https://gw,@10.0.0.5/a.png` is one URL, whose host
+ * is 10.0.0.5), less any commas it ends with; its descriptors run to the next comma outside parentheses. Linear.
+ */
+export function srcsetUrls(value: string): string[] {
+  const urls: string[] = [];
+  let at = 0;
+  for (;;) {
+    while (at < value.length && (HTML_SPACE.has(value[at]!) || value[at] === ",")) at++;
+    if (at >= value.length) return urls;
+    const start = at;
+    while (at < value.length && !HTML_SPACE.has(value[at]!)) at++;
+    let end = at;
+    while (end > start && value[end - 1] === ",") end--;
+    if (end > start) urls.push(value.slice(start, end));
+    // Ending in a comma: a candidate with no descriptors.
+    if (end < at) continue;
+    // Its descriptors: up to a comma outside parentheses, or the end.
+    let inParens = false;
+    for (; at < value.length; at++) {
+      const c = value[at];
+      if (inParens) {
+        if (c === ")") inParens = false;
+      } else if (c === "(") inParens = true;
+      else if (c === ",") {
+        at++;
+        break;
+      }
+    }
   }
 }

@@ -2,7 +2,7 @@
 // and angle brackets, and `anchor` and `imagesrcset` hold URLs too (from a review: both carried an internal
 // address past a filter that looked for `<...>` only).
 import { describe, expect, it } from "vitest";
-import { linkValues } from "../../../worker/origin/link-header.ts";
+import { linkValues, srcsetUrls } from "../../../worker/origin/link-header.ts";
 
 describe("linkValues", () => {
   it("splits link-values on commas outside quotes, with every URL each holds", () => {
@@ -37,5 +37,47 @@ describe("linkValues", () => {
       "</x>; anchor=http://10.0.0.1/",
     ])
       expect(linkValues(bad), bad).toBeUndefined();
+  });
+
+  it("checks an imagesrcset URL holding a comma whole and in parts (from a review)", () => {
+    // A browser reads one URL, whose userinfo is `wiki.localhost,` and whose host is the origin's address.
+    const header = '</ok.png>; rel=preload; as=image; imagesrcset="https://wiki.localhost,@10.20.30.40:8080/a.png 1x"';
+    expect(linkValues(header)?.[0]?.urls).toEqual([
+      "/ok.png",
+      "https://wiki.localhost,@10.20.30.40:8080/a.png",
+      "https://wiki.localhost",
+      "@10.20.30.40:8080/a.png",
+    ]);
+  });
+});
+
+// HTML's "parse a srcset attribute": the URLs a browser fetches from a preload's imagesrcset.
+describe("srcsetUrls", () => {
+  it.each([
+    // The HTML standard's own examples (the img element's srcset).
+    [
+      "image-1x.png 1x, image-2x.png 2x, image-3x.png 3x, image-4x.png 4x",
+      ["image-1x.png", "image-2x.png", "image-3x.png", "image-4x.png"],
+    ],
+    [
+      "pear-mobile.jpeg 720w, pear-tablet.jpeg 1280w, pear-desktop.jpeg 1920w",
+      ["pear-mobile.jpeg", "pear-tablet.jpeg", "pear-desktop.jpeg"],
+    ],
+    // A URL keeps its inner commas; those it ends with separate candidates that have no descriptors.
+    ["a,b.png 1x", ["a,b.png"]],
+    ["a.png,b.png", ["a.png,b.png"]],
+    ["a.png, b.png,,, c.png", ["a.png", "b.png", "c.png"]],
+    // Descriptors run to a comma outside parentheses.
+    ["a.png 1x (x, http://10.0.0.1/y), b.png", ["a.png", "b.png"]],
+    ["  ,, \t\n a.png\f2x  ", ["a.png"]],
+    ["", []],
+    [", ,", []],
+  ])("%j reads as %j", (srcset, urls) => {
+    expect(srcsetUrls(srcset)).toEqual(urls);
+  });
+
+  it("stays linear on a long run of commas", () => {
+    const long = `a${",".repeat(200_000)}b${",".repeat(200_000)}`;
+    expect(srcsetUrls(long)).toEqual([`a${",".repeat(200_000)}b`]);
   });
 });
