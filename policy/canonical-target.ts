@@ -138,13 +138,15 @@ function encodeSegment(decoded: string): string {
 
 /**
  * Could a parameter of this name be read as `_method`? Every reading that some framework makes counts: cut at
- * a NUL (PHP's names are C strings), any case, as written, with leading spaces dropped (PHP), or with a
- * leading space, dot or bracket made `_` (PHP's rewriting), and `_method[...]` (PHP's array form) as `_method`.
+ * a NUL (PHP's names are C strings), any case, as written, with leading spaces dropped (PHP), with a leading
+ * space, dot or bracket made `_` (PHP's rewriting), with both in that order (PHP reads ` .method` as `_method`:
+ * from a review, checked against php-cli 8.2's parse_str), and `_method[...]` (PHP's array form) as `_method`.
  */
 function namesMethodOverride(decodedName: string): boolean {
   const nul = decodedName.indexOf("\0");
   const name = (nul === -1 ? decodedName : decodedName.slice(0, nul)).toLowerCase();
-  for (const reading of [name, name.replace(/^ +/, ""), name.replace(/^[ .[]/, "_")]) {
+  const unspaced = name.replace(/^ +/, "");
+  for (const reading of [name, unspaced, name.replace(/^[ .[]/, "_"), unspaced.replace(/^[ .[]/, "_")]) {
     // Cut at the first bracket, whatever follows (a line break too). Not /\[.*$/: "." stops at a line break, so
     // on "[[[...[\n" that regular expression backtracks from every bracket, quadratic in a client's query.
     const bracket = reading.indexOf("[");

@@ -1,6 +1,7 @@
 // canonicalTarget: one reading of method, host and path, or a named refusal. Tables of inputs per problem,
 // then accepted inputs with their exact canonical form.
 import { describe, expect, it } from "vitest";
+import phpReadsMethod from "../fixtures/php/parse-str-method.txt?raw";
 import {
   MAX_PATH_LENGTH,
   canonicalHost,
@@ -147,6 +148,10 @@ const PROBLEM_CASES = {
     ["POST", HOST, "/", "_method%00=DELETE"],
     ["POST", HOST, "/", "_method%00x=DELETE"],
     ["POST", HOST, "/", "+_method%00[]=DELETE"],
+    // Leading spaces dropped, then a leading dot made `_` (from a review, checked against PHP 8.2's parse_str).
+    ["POST", HOST, "/", "+.method=DELETE"],
+    ["POST", HOST, "/", "%20.method=DELETE"],
+    ["POST", HOST, "/", "++%2Emethod=DELETE"],
     // An invalid escape or a byte that is no UTF-8 after the NUL: PHP still reads `_method` (a strict decoder
     // refuses the whole name).
     ["POST", HOST, "/", "_method%00%ZZ=DELETE"],
@@ -352,5 +357,18 @@ describe("the method-override check on a hostile query", () => {
     const query = `${"[".repeat(50_000)}${br}=1`;
     expect(queryOverridesMethod(query)).toBe(false);
     expect(canonicalTarget("GET", HOST, "/", query).ok).toBe(true);
+  });
+});
+
+// What PHP itself reads as a `_method` parameter, not what this file's author thinks it does: every query of the
+// fixture (generated names that PHP 8.2's parse_str turned into `_method`) must be refused. Names PHP does not
+// read so may be refused as well: the check errs on the side of refusing.
+describe("every query PHP's parse_str reads as _method", () => {
+  const queries = phpReadsMethod.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+  it("is in the fixture (47 of 7,999 generated names)", () => {
+    expect(queries).toHaveLength(47);
+  });
+  it.each(queries)("?%s is a method override", (query) => {
+    expect(queryOverridesMethod(query)).toBe(true);
   });
 });
