@@ -2,14 +2,14 @@
 // Actions) with keys served by the test's outbound mock, real signed tokens, the recording origin. Every deny
 // also asserts the origin never saw the request; every allow that the origin never saw the token.
 import { exports } from "cloudflare:workers";
-import { decodeJwt } from "jose";
+import { decodeJwt, importJWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { AUD, accessToken } from "../support/access-tokens.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
-import { workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
+import { issuerKey, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
 import { EGRESS_COUNT } from "../issuer-endpoints.ts";
 
 const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
@@ -252,6 +252,13 @@ describe("workload tokens at the gateway", () => {
     ["the token beside an app session", (t) => `Bearer ${t}, Bearer app-session-1`],
     ["another scheme", (t) => `Token ${t}`],
     ["over the size bound", (t) => `Bearer ${t}`],
+    // From a review: padding after the signature (not signed, skipped by decoders: jose verifies it), and wrappers.
+    [
+      "base64 padding after the signature",
+      (t) => `Bearer ${t}${"=".repeat((4 - ((t.length - t.lastIndexOf(".") - 1) % 4)) % 4)}`,
+    ],
+    ["the token quoted", (t) => `Bearer "${t}"`],
+    ["a semicolon after the token", (t) => `Bearer ${t};`],
   ])("never forwards a trusted issuer's token in a header that is not one Bearer token: %s", async (name, form) => {
     const padded = name === "over the size bound" ? { pad: "x".repeat(7000) } : {};
     const t = await token({ issuer: "cluster", claims: padded });
@@ -264,6 +271,15 @@ describe("workload tokens at the gateway", () => {
       issuer: "demo-cluster",
       problem: "authorization-form",
     });
+  });
+
+  it("a token with padding after its signature still verifies (so it must never be forwarded)", async () => {
+    const t = await token({ issuer: "cluster" });
+    const signature = t.slice(t.lastIndexOf(".") + 1);
+    expect(signature.length % 4).toBe(2);
+    const { d: _, ...publicJwk } = issuerKey("cluster");
+    const key = await importJWK(publicJwk, "RS256");
+    expect((await jwtVerify(`${t}==`, key)).payload.iss).toBe(decodeJwt(t).iss);
   });
 
   it("forwards an app's own credentials in any form: two sessions, another scheme, another issuer's tokens", async () => {

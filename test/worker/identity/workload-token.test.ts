@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 import { compileTokenIssuer, TokenIssuer, type CompiledTokenIssuer } from "../../../policy/index.ts";
 import { WorkloadTokenVerifier } from "../../../worker/identity/workload-token.ts";
 import { ABANDONED_LOAD_MS, KEYS_MAX_AGE_MS, REFETCH_COOLDOWN_MS } from "../../../worker/identity/issuer-keys.ts";
-import { peekToken } from "../../../worker/identity/bearer.ts";
+import { claimedIssuers, peekToken } from "../../../worker/identity/bearer.ts";
 import { issuerKey, signParts, tokenParts, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -518,5 +518,20 @@ describe("the claims of a validly signed token", () => {
     const { header, payload } = tokenParts({ issuer: "spire" }, NOW);
     const forged = await signParts(attacker, JSON.stringify(header), JSON.stringify(payload));
     expect(problemOf(await verify(v, forged, PAYMENTS))).toBe("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+  });
+});
+
+// Whether an Authorization value that is not one Bearer token still carries a token meant for Ward.
+describe("claimedIssuers", () => {
+  it("finds each payload's iss however the tokens around it are wrapped", async () => {
+    const a = await workloadToken({ issuer: "cluster" }, NOW);
+    const b = await workloadToken({ issuer: "spire" }, NOW);
+    expect(claimedIssuers(`Bearer "${a}==", Token ${b};`)).toEqual([CLUSTER, SPIRE]);
+    expect(claimedIssuers(`Basic dXNlcjpwYXNz`)).toEqual([]);
+  });
+
+  it("reads a hostile value of many short segments once, finding nothing", () => {
+    for (const piece of ["ab.", "e30.", "eyJ9.", "{}."])
+      expect(claimedIssuers(`x.${piece.repeat(40_000)}`)).toEqual([]);
   });
 });
