@@ -10,6 +10,7 @@ import {
 import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
 import { publicJwk } from "./jwk-schema.ts";
+import { SCOPE_TOKEN } from "./scope-token.ts";
 import { MAX_BYTES_PER_SECOND_LIMIT, MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
 import { SharedSignals } from "./ssf/schema.ts";
@@ -155,7 +156,20 @@ export const TimeWindow = z.strictObject({
 });
 
 export const Conditions = z.strictObject({
-  scopes: z.array(z.string().min(1)).min(1).optional().describe("every one of these scopes must be granted"),
+  // A scope no token can hold (`"payments:refund admin"`, a token's scope string copied whole) would make a deny
+  // rule that never applies: refused, as tokens' scopes are (policy/token-claims.ts).
+  scopes: z
+    .array(
+      z
+        .string()
+        .regex(
+          SCOPE_TOKEN,
+          'must be one OAuth scope (RFC 6749: 1 to 255 printable ASCII characters, no space, " or \\): list each scope as its own entry',
+        ),
+    )
+    .min(1)
+    .optional()
+    .describe("every one of these scopes must be granted"),
   claims: claimRequirement.optional().describe("Access token claims that must hold (a list means any of)"),
   time: TimeWindow.optional(),
   country: z

@@ -3,6 +3,7 @@
 // input: times an issuer can honestly write, a lifetime within the issuer's limit, a subject of the form its
 // kind defines, scopes of the form OAuth defines. Pure: now comes in; no I/O.
 import { isCleanText } from "./clean-text.ts";
+import { SCOPE_TOKEN } from "./scope-token.ts";
 import { valuesWithin } from "./json-shape.ts";
 import type { WorkloadTokenIdentity } from "./identity.ts";
 import { claimsHold } from "./principals.ts";
@@ -14,8 +15,6 @@ const MAX_INSTANT = 2 ** 32 - 1;
 /** A subject that is no SPIFFE ID: GitHub's `repo:<owner>/<repo>:environment:<name>` and the like. */
 const MAX_SUBJECT_LENGTH = 1024;
 const MAX_SCOPES = 100;
-/** RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
 // Kubernetes names: a namespace is a DNS label (RFC 1123), a service account a DNS subdomain.
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;

@@ -700,6 +700,25 @@ describe("more fixtures per code", () => {
       `${RULE0}.when.time.hours.from`,
     ],
     ["lower-case country", (d) => (rule0(d).when = { country: ["de"] }), "invalid-format", `${RULE0}.when.country[0]`],
+    // A token's scope string copied whole: no token holds it, so a deny rule naming it never applies (from a review).
+    [
+      "a scope holding a space",
+      (d) => (rule0(d).when = { scopes: ["orders:read", "payments:refund admin"] }),
+      "invalid-format",
+      `${RULE0}.when.scopes[1]`,
+    ],
+    [
+      "a scope holding a quote",
+      (d) => (rule0(d).when = { scopes: ['a"b'] }),
+      "invalid-format",
+      `${RULE0}.when.scopes[0]`,
+    ],
+    [
+      "a scope of 256 characters",
+      (d) => (rule0(d).when = { scopes: ["s".repeat(256)] }),
+      "invalid-format",
+      `${RULE0}.when.scopes[0]`,
+    ],
     ["unknown method", (d) => (route0(d).methods = ["TRACE"]), "invalid-value", `${R0}.methods[0]`],
     // Access's own tokens would count as workload tokens, under a workload issuer's limits and subjects.
     [
