@@ -1,6 +1,6 @@
 // evaluate(compiled, request, now) -> Decision. Pure; never throws for request data. Default deny; a
 // deny rule that applies, on any route matching the request, overrides any allow.
-import { suffixlessSpellings } from "./format-suffix.ts";
+import { mayCarryPathInfo, mayRunAsScript, suffixlessSpellings } from "./format-suffix.ts";
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { addressKey } from "./client-address.ts";
 import { caseAmbiguous, foldCase } from "./case-fold.ts";
@@ -216,7 +216,9 @@ export function decidingRoute(
  * Core and older Spring serve `/reports/export/` as `/reports/export`, so the slash must not be a way around a
  * deny. Nor a format suffix: Rails routes every path with an optional `(.:format)` and Spring MVC before 5.3
  * matches `/admin.*` as `/admin`, so `/admin.json` is also matched as `/admin` (the last segment cut at its first
- * and at its last dot, before a trailing slash too). The deciding route may be among them.
+ * and at its last dot, before a trailing slash too). Nor PATH_INFO: PHP, CGI and ASP.NET run `/admin.php` for
+ * `/admin.php/x`, so an exact route ending in a segment with a dot reaches the paths below it (format-suffix.ts,
+ * mayRunAsScript). The deciding route may be among them.
  */
 export function forEachDenyingRoute(
   service: CompiledService,
@@ -227,8 +229,9 @@ export function forEachDenyingRoute(
   if (service.denyRoutes.empty) return;
   const matched = matchedSegments(service, segments);
   const cuts = suffixlessSpellings(matched);
+  const pathInfo = mayCarryPathInfo(matched);
   // With a suffix, a route may match more than one spelling (`pathPrefix: /` all of them): visited once.
-  const seen = cuts.length > 0 ? new Set<CompiledRoute>() : undefined;
+  const seen = cuts.length > 0 || pathInfo ? new Set<CompiledRoute>() : undefined;
   const reaching = (route: CompiledRoute) => {
     if (!denyReaches(route, method) || seen?.has(route)) return;
     seen?.add(route);
@@ -241,6 +244,8 @@ export function forEachDenyingRoute(
     service.denyRoutes.forEachMatch(cut, reaching);
     service.denyRoutes.forEachExactOtherSlash(cut, reaching);
   }
+  // A script and its PATH_INFO: `/admin.php/x` runs `/admin.php`.
+  if (pathInfo) service.denyRoutes.forEachExactCutPrefix(matched, mayRunAsScript, reaching);
 }
 
 /**

@@ -37,3 +37,41 @@ export function suffixlessPatterns(tokens: readonly PatternToken[]): PatternToke
     { kind: "literal" as const, value: named.value.slice(0, dot) },
   ]);
 }
+
+/**
+ * Whether a server may run this segment as a script with the rest of the path after it as PATH_INFO: PHP (nginx's
+ * `fastcgi_split_path_info`, Apache's AcceptPathInfo), CGI and ASP.NET run `/admin.php` for `/admin.php/x`. Any
+ * segment with a dot after its first character (the extension a handler is chosen by); deny rules reach such a
+ * request's prefix (policy/evaluate.ts), which can only refuse more.
+ */
+export const mayRunAsScript = (segment: string): boolean => segment.indexOf(".", 1) !== -1;
+
+/** Whether any segment before the last (or before a trailing slash) may be a script with the rest as PATH_INFO. */
+export function mayCarryPathInfo(segments: readonly string[]): boolean {
+  const last = segments.at(-1) === "" ? segments.length - 2 : segments.length - 1;
+  for (let i = 0; i < last; i++) if (mayRunAsScript(segments[i]!)) return true;
+  return false;
+}
+
+/**
+ * For the readers of a policy (ward reach, ward diff): the requests whose PATH_INFO runs a route's exact pattern as
+ * a script, as a pattern: the route's pattern (without its trailing slash) followed by `{**}`. Undefined when its
+ * last segment cannot be a script (no dot in a literal; `{**}` reaches below itself already).
+ */
+export function pathInfoPattern(tokens: readonly PatternToken[]): PatternToken[] | undefined {
+  let end = tokens.length;
+  const last = tokens[end - 1];
+  if (last === undefined || last.kind === "rest") return undefined;
+  if (last.kind === "literal" && last.value === "" && end > 1) end--;
+  const script = tokens[end - 1]!;
+  if (script.kind === "literal" ? !mayRunAsScript(script.value) : script.kind !== "segment") return undefined;
+  return [...tokens.slice(0, end), { kind: "rest" }];
+}
+
+/** For the readers too: the prefixes of a request's segments that a server may run as a script (mayCarryPathInfo). */
+export function pathInfoSpellings(segments: readonly string[]): string[][] {
+  const last = segments.at(-1) === "" ? segments.length - 2 : segments.length - 1;
+  const out: string[][] = [];
+  for (let i = 0; i < last; i++) if (mayRunAsScript(segments[i]!)) out.push(segments.slice(0, i + 1));
+  return out;
+}

@@ -99,6 +99,51 @@ export class PathTrie<T> {
     if (length > 0) this.visitExact(this.root, segments, 0, length, visit);
   }
 
+  /**
+   * Offers every value whose pattern ends exactly (not with `{**}`) at a prefix of `segments` that ends in a segment
+   * `cut` accepts and is followed by more than a trailing slash, or at that prefix with a trailing slash: the
+   * script a server runs for the whole path, the rest being its PATH_INFO. (The whole path, and it without or with
+   * its trailing slash, are forEachMatch's and forEachExactOtherSlash's.) The cost follows the matching nodes.
+   */
+  forEachExactCutPrefix(
+    segments: readonly string[],
+    cut: (segment: string) => boolean,
+    visit: (value: T) => void,
+  ): void {
+    const last =
+      segments.length > 0 && segments[segments.length - 1] === "" ? segments.length - 2 : segments.length - 1;
+    this.visitCutPrefixes(this.root, segments, 0, last, cut, visit);
+  }
+
+  private visitCutPrefixes(
+    at: TrieNode<T>,
+    segments: readonly string[],
+    i: number,
+    last: number,
+    cut: (segment: string) => boolean,
+    visit: (value: T) => void,
+  ): void {
+    if (i >= last) return;
+    const seg = segments[i]!;
+    const here = cut(seg);
+    const literal = at.literal.get(seg);
+    if (literal) {
+      if (here) this.visitCut(literal, visit);
+      this.visitCutPrefixes(literal, segments, i + 1, last, cut, visit);
+    }
+    if (at.segment && seg !== "") {
+      if (here) this.visitCut(at.segment, visit);
+      this.visitCutPrefixes(at.segment, segments, i + 1, last, cut, visit);
+    }
+  }
+
+  /** The values ending exactly at `at`, and at it with a trailing slash. */
+  private visitCut(at: TrieNode<T>, visit: (value: T) => void): void {
+    for (const value of at.exact) visit(value);
+    const slash = at.literal.get("");
+    if (slash) for (const value of slash.exact) visit(value);
+  }
+
   /** Like visitAll over the first `length` segments (a missing one is ""), offering only values ending there. */
   private visitExact(
     at: TrieNode<T>,

@@ -4,7 +4,7 @@
 // So for each service whose routes changed, every class of requests (representativePaths, times each method)
 // is routed in both policies, and where the route differs, NEW's grants there are compared with OLD's: a
 // principal NEW grants and OLD did not, or grants on looser terms, may get in.
-import { suffixlessSpellings } from "../format-suffix.ts";
+import { pathInfoSpellings, suffixlessSpellings } from "../format-suffix.ts";
 import { otherSlash } from "../path-pattern.ts";
 import { METHODS } from "../schema.ts";
 import type { ReachMethod } from "./methods.ts";
@@ -88,8 +88,8 @@ class Routing {
 function denyReaches(route: RoutePattern, segments: readonly string[], method: ReachMethod): boolean {
   if (!route.methods.has(method) && !(method === "HEAD" && route.methods.has("GET"))) return false;
   const slashed = otherSlash(route.tokens);
-  // The path as sent, and as a format suffix hides it (`/admin.json` as `/admin`).
-  return [segments, ...suffixlessSpellings(segments)].some(
+  // The path as sent, as a format suffix hides it (`/admin.json` as `/admin`), and the script PATH_INFO runs.
+  return [segments, ...suffixlessSpellings(segments), ...pathInfoSpellings(segments)].some(
     (spelt) => patternMatches(route.tokens, spelt) || (slashed !== undefined && patternMatches(slashed, spelt)),
   );
 }

@@ -4,7 +4,7 @@ import { ruleId, type CompiledPolicy } from "../compile.ts";
 import type { TimedGrant } from "../grants.ts";
 import type { PolicyDocument, Route, Rule } from "../schema.ts";
 import { requiresCertificate, withCertificate } from "./certificate.ts";
-import { suffixlessPatterns } from "../format-suffix.ts";
+import { pathInfoPattern, suffixlessPatterns } from "../format-suffix.ts";
 import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
 import { PathTrie } from "../path-trie.ts";
 import { normalizeMethods } from "./methods.ts";
@@ -66,6 +66,9 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
         t.forEachOverlap(denying.tokens, (i) => reached.push(i));
         if (slashed) t.forEachOverlap(slashed, (i) => reached.push(i));
       }
+      // The routes taking its path with PATH_INFO after it (`/admin.php/x` runs `/admin.php`).
+      const scripted = pathInfoPattern(denying.tokens);
+      if (scripted) trie.forEachOverlap(scripted, (i) => reached.push(i));
       for (const i of reached)
         if (i === d || denyMayReach(found[i]!.route, denying.route)) applyingTo[i]![d] = denying.enforced;
     });

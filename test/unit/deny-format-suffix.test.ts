@@ -76,3 +76,40 @@ describe("the suffix look-ups stay bounded", () => {
     expect((await decide({ path: "/admin.a" }, `/${dots}`)).effect).toBe("allow");
   });
 });
+
+// From a review: PHP (nginx's fastcgi_split_path_info, Apache's AcceptPathInfo), CGI and ASP.NET run
+// `/admin.php` for `/admin.php/x`, with `/x` as PATH_INFO, so a deny on the exact script path was escaped by
+// anything after it while a catch-all allow took the request.
+describe("a deny on a script's path and the same script with PATH_INFO after it", () => {
+  it.each([
+    [{ path: "/admin.php" }, "/admin.php/x"],
+    [{ path: "/admin.php" }, "/admin.php/x/y/"],
+    [{ path: "/admin.php/" }, "/admin.php/x"],
+    [{ path: "/tools/admin.php" }, "/tools/admin.php/x"],
+    [{ path: "/{name}" }, "/x.php/y"],
+    [{ path: "/cgi-bin/report.cgi" }, "/cgi-bin/report.cgi/2026"],
+    [{ path: "/App/Default.aspx" }, "/App/Default.aspx/page"],
+  ])("%j also denies %s", async (route, path) => {
+    const d = await decide(route, path);
+    expect(d.effect, `${path} decided by ${d.route} (${d.reasons})`).toBe("deny");
+  });
+
+  it.each([
+    // The last segment alone, a trailing slash alone: the path itself and its other spelling (control).
+    [{ path: "/admin.php" }, "/admin.php"],
+    [{ path: "/admin.php" }, "/admin.php/"],
+  ])("%j denies %s (control)", async (route, path) => {
+    expect((await decide(route, path)).effect).toBe("deny");
+  });
+
+  it.each([
+    // No dot in the segment: not a script a server picks by its extension.
+    [{ path: "/admin" }, "/admin/x"],
+    // A dot only at the start: a hidden file or directory, not an extension.
+    [{ path: "/.well-known" }, "/.well-known/x"],
+    // Another script: `/admin.php.bak/x` runs `admin.php.bak`, not `admin.php`.
+    [{ path: "/admin.php" }, "/admin.phpx/y"],
+  ])("%j does not deny %s", async (route, path) => {
+    expect((await decide(route, path)).effect).toBe("allow");
+  });
+});

@@ -129,6 +129,42 @@ describe("reach with deny rules of covering routes", () => {
     expect(widened).toContain("admin/as-json");
   });
 
+  it("lists a deny on a script's path on the route of that script with PATH_INFO (/report.php/{*}), as the gateway applies it", async () => {
+    const d = await doc();
+    d.services.admin!.routes.push(
+      {
+        id: "report-pages",
+        methods: ["GET"],
+        path: "/report.php/{page}",
+        rules: [{ id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+      },
+      {
+        id: "report",
+        methods: ["GET"],
+        path: "/report.php",
+        rules: [{ id: "no-mallory", effect: "deny", principals: [{ email: "mallory@example.com" }] }],
+      },
+    );
+    const decided = evaluate(
+      buildIndexes(d, "pathinfo"),
+      {
+        method: "GET",
+        host: "admin.example.com",
+        path: "/report.php/2026",
+        identity: { user: { email: "mallory@example.com" } },
+      },
+      0,
+    );
+    expect(decided).toMatchObject({ effect: "deny", rule: "admin/report/no-mallory" });
+    expect(overriddenBy(d, "admin/report-pages")).toEqual(["admin/report/no-mallory"]);
+    const without = structuredClone(d);
+    without.services.admin!.routes.pop();
+    const widened = diffReach(reach(d), reach(without))
+      .changed.filter((c) => c.widens)
+      .map((c) => c.route);
+    expect(widened).toContain("admin/report-pages");
+  });
+
   it("removing the covering deny widens the specific route's grant", async () => {
     const old = await doc();
     const d = structuredClone(old);

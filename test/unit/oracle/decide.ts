@@ -90,7 +90,8 @@ export const takes = (route: GenRoute, method: string) => route.methods.includes
  * The spellings a deny rule reaches besides the path itself ("Path patterns"): the other trailing-slash
  * spelling, and the last segment cut at its first and at its last dot (`/admin.v2.html` as `/admin` and
  * `/admin.v2`), with either trailing-slash spelling. A cut that leaves an empty segment (`/.env`) is not
- * taken: the docs do not say, and `.env` has no format suffix in Rails' sense.
+ * taken: the docs do not say, and `.env` has no format suffix in Rails' sense. And a script's path before its
+ * PATH_INFO (`/admin.php/x` as `/admin.php`).
  */
 export function spellings(segs: string[]): string[][] {
   if (segs.length === 1 && segs[0] === "") return [segs];
@@ -107,6 +108,13 @@ export function spellings(segs: string[]): string[][] {
     const base = [...core.slice(0, -1), l];
     out.push(base, [...base, ""]);
   }
+  // PATH_INFO: a segment before the last with a dot after its first character may be the script a server runs
+  // for the whole path (`/admin.php/x` runs `/admin.php`), with either trailing-slash spelling.
+  for (let i = 0; i < core.length - 1; i++)
+    if (core[i]!.indexOf(".", 1) !== -1) {
+      const prefix = core.slice(0, i + 1);
+      out.push(prefix, [...prefix, ""]);
+    }
   return out;
 }
 

@@ -142,8 +142,9 @@ export function genPath(r: Random, route: GenRoute): string {
   if (trailing) segs.pop();
   const last = segs.length - 1;
   // A format suffix on the last segment (deny rules reach it as the path without it).
-  if (segs[last] !== "" && chance(r, 0.15)) segs[last] += pick(r, [".json", ".v2.html", ".b"]);
-  if (chance(r, 0.04)) segs.push(pick(r, EXTRA_SEGMENTS));
+  if (segs[last] !== "" && chance(r, 0.15)) segs[last] += pick(r, [".json", ".v2.html", ".b", ".php"]);
+  // More after a segment with a dot: a script and its PATH_INFO (deny rules reach it as the path up to the script).
+  if (chance(r, segs[last]!.indexOf(".", 1) !== -1 ? 0.3 : 0.04)) segs.push(pick(r, EXTRA_SEGMENTS));
   if (chance(r, 0.12)) segs = segs.map((s) => s.toUpperCase());
   if (chance(r, 0.03)) segs.push(pick(r, AMBIGUOUS));
   // The other trailing-slash spelling sometimes.
