@@ -177,3 +177,4 @@ export {
 } from "./reserved-paths.ts";
 export * from "./ssf/index.ts";
 export * from "./websocket/index.ts";
+export { SCOPE_TOKEN } from "./scope-token.ts";

@@ -13,6 +13,7 @@ import {
   isTrustDomainId,
   rawPathOf,
   reportedRequestHeaders,
+  SCOPE_TOKEN,
   upgradeKind,
   type Decision,
   type Identity,
@@ -60,13 +61,27 @@ function claimsOf(pairs: string[] | undefined): Record<string, unknown> {
   return claims;
 }
 
+/**
+ * The --scope flags, each one OAuth scope as a token's scopes and a rule's are (policy/scope-token.ts): a token's
+ * whole scope string ("a b") would be one scope no rule can name, and disagree with the gateway, which splits it.
+ */
+function scopesOf(values: Record<string, string | string[] | boolean | undefined>): string[] | undefined {
+  const scopes = values.scope as string[] | undefined;
+  for (const scope of scopes ?? [])
+    if (!SCOPE_TOKEN.test(scope))
+      throw new CliError(
+        `--scope ${JSON.stringify(scope)}: one OAuth scope (1 to 255 printable ASCII characters, no space, " or \\): repeat --scope for each`,
+      );
+  return scopes;
+}
+
 /** With --token-issuer, what --as, --scope and --claim say of the token (else undefined). */
 export function tokenFlagsOf(values: Record<string, string | string[] | boolean | undefined>): TokenFlags | undefined {
   const issuer = values["token-issuer"] as string | undefined;
   if (issuer === undefined) return undefined;
   const subject = values.as as string | undefined;
   if (subject === undefined) throw new CliError("--token-issuer: name the token's subject with --as");
-  const scopes = values.scope as string[] | undefined;
+  const scopes = scopesOf(values);
   return { issuer, subject, claims: claimsOf(values.claim as string[] | undefined), ...(scopes ? { scopes } : {}) };
 }
 
@@ -120,7 +135,7 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   if (token) identity.serviceToken = { clientId: token };
   if (tokenCaller) return identity;
   const claims = claimsOf(values.claim as string[] | undefined);
-  const scopes = values.scope as string[] | undefined;
+  const scopes = scopesOf(values);
   // A rule reads scopes and claims from one credential its principals match (policy/grant-holders.ts). A
   // workload alone: they are its own token's (a certificate holds neither). With a person or service token:
   // the claims are its Access token's, and the scopes no credential's (Access grants none).

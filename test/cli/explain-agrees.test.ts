@@ -109,6 +109,16 @@ describe("ward explain agrees with the gateway", () => {
     expect(run.status).toBe(0);
   });
 
+  // From a review: a token's whole scope string as one --scope was one scope the gateway never reads (it splits).
+  it.each([
+    ["--workload", "spiffe://demo.ward.internal/ns/shop/sa/checkout"],
+    ["--as", "ann@example.com"],
+  ])("%s with --scope 'a b' is a usage error, not a scope no rule can name", async (flag, who) => {
+    const run = await explain(flag, who, "--scope", "payments:charge other", "GET", "https://notes.localhost/page");
+    expect(run.status).toBe(2);
+    expect(run.out).not.toMatch(/^(ALLOW|DENY)/);
+  });
+
   it("http:///notes.localhost/admin is GET notes.localhost/admin to a client, never /notes.localhost/admin", async () => {
     const run = await explain("--as", "ann@example.com", "GET", "http:///notes.localhost/admin");
     expect(run.out).not.toContain("notes.localhost/notes.localhost/admin");

@@ -58,7 +58,9 @@ export function claimedIssuers(value: string): string[] {
   for (let i = 1; i < segments.length - 1; i++) {
     const part = segments[i]!;
     if (part.length % 4 === 1 || !BASE64URL_TEXT.test(part)) continue;
-    const text = atob(part.replace(/-/g, "+").replace(/_/g, "/")).trim();
+    // As bytes: a UTF-8 byte order mark first is skipped by decoders (jose's TextDecoder too), so it is here.
+    const bytes = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    const text = (bytes.startsWith("\xef\xbb\xbf") ? bytes.slice(3) : bytes).trim();
     if (!text.startsWith("{") || !text.endsWith("}")) continue;
     const iss = jsonObjectOf(part)?.value.iss;
     if (typeof iss === "string") issuers.push(iss);

@@ -72,6 +72,30 @@ function refreshTarget(value: string): { before: string; url: string; after: str
   return url ? { before: value.slice(0, at), url, after } : undefined;
 }
 
+/** A Refresh that names no URL: a delay, perhaps with its separator (`30`, `5;`). Linear: no overlapping runs. */
+const BARE_DELAY = /^[\d.]*(?:\s*[;,])?$/;
+
+/**
+ * The Refresh header to pass on, its URL on the gateway's host (onGatewayHost); undefined to drop it: a URL that
+ * does not read, anything after a quoted URL (`url='/ok', 0; url=http://10.0.0.5/`: browsers stop at the quote,
+ * other readers may not), a URL quoted but empty, and two fields, which arrive joined with ", ", of which any names
+ * another host read apart (`5, 0; url=http://10.0.0.5/` is one relative URL to a browser, two fields to another
+ * reader). A refresh is never what a response cannot do without.
+ */
+function refreshToSend(refresh: string, received: URL): string | undefined {
+  const target = refreshTarget(refresh);
+  if (!target) return BARE_DELAY.test(refresh.trim()) ? refresh : undefined;
+  if (target.after.trim() !== "") return undefined;
+  const kept = onGatewayHost(target.url, received);
+  if (kept === undefined) return undefined;
+  const sent = kept === target.url ? refresh : `${target.before}${kept}`;
+  const elsewhere = (piece: string) => {
+    const t = refreshTarget(piece);
+    return t ? onGatewayHost(t.url, received) !== t.url : !BARE_DELAY.test(piece.trim());
+  };
+  return sent.includes(", ") && sent.split(", ").some(elsewhere) ? undefined : sent;
+}
+
 /**
  * An origin redirecting to its own (internal) address must not send the client there, nor show it: keep Ward's
  * host, in Location and in Refresh (which browsers follow too). Every form that names another host is caught:
@@ -92,18 +116,10 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
     if (kept !== location) headers.set("location", kept);
   }
   const refresh = headers.get("refresh");
-  const target = refresh ? refreshTarget(refresh) : undefined;
-  if (refresh && target) {
-    // Two Refresh fields arrive joined with ", " (the URL then holds the second field): dropped when any names
-    // another host, as is one no parser reads, and one with anything after a quoted URL (`url='/ok', 0;
-    // url=http://10.0.0.5/`: browsers stop at the quote, other readers may not). A refresh is never what a
-    // response cannot do without.
-    const pieces = target.url.includes(", ") ? refresh.split(", ").map(refreshTarget) : [];
-    const elsewhere =
-      target.after.trim() !== "" || pieces.some((piece) => piece && onGatewayHost(piece.url, received) !== piece.url);
-    const kept = elsewhere ? undefined : onGatewayHost(target.url, received);
-    if (kept === undefined) headers.delete("refresh");
-    else if (kept !== target.url) headers.set("refresh", `${target.before}${kept}`);
+  if (refresh !== null) {
+    const sent = refreshToSend(refresh, received);
+    if (sent === undefined) headers.delete("refresh");
+    else if (sent !== refresh) headers.set("refresh", sent);
   }
   // Content-Location names where the answer lives; Link's targets a browser may fetch at once (preload,
   // preconnect, a preload's imagesrcset). Neither is needed to use the answer: Content-Location is dropped when

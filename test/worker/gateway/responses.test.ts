@@ -233,6 +233,8 @@ describe("origin failures", () => {
     ["3, http://10.20.30.40/next", "3, https://wiki.localhost/next"],
     ["0; url=/team/next", "0; url=/team/next"],
     ["30", "30"],
+    ["5;", "5;"],
+    ["0; url=/search?q=a, b", "0; url=/search?q=a, b"],
   ])("an origin's Refresh %s reaches the client as %s", async (refresh, expected) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(refresh)}&${marker()}`,
@@ -249,6 +251,11 @@ describe("origin failures", () => {
     // The first URL quoted: it ends at its quote, and the second field is after it (from a review).
     "0; url='/ok', 0; url=http://10.20.30.40:8080/internal",
     '0; url="/ok" , 0; url=http://10.20.30.40:8080/internal',
+    // A first field of a delay alone (one relative URL to a browser, two fields to another reader), and a first
+    // URL quoted but empty (from a review of the fix).
+    "5, 0; url=http://10.20.30.40:8080/internal",
+    '0; url="", 0; url=http://10.20.30.40:8080/internal',
+    "0; url='', 0; url='http://10.20.30.40:8080/internal'",
   ])("an origin's Refresh %s (unreadable, or two fields and one elsewhere) is dropped", async (value) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(value)}&${marker()}`,

@@ -530,6 +530,12 @@ describe("claimedIssuers", () => {
     expect(claimedIssuers(`Basic dXNlcjpwYXNz`)).toEqual([]);
   });
 
+  it("skips a byte order mark before a payload, as decoders do (from a review)", async () => {
+    const { header, payload } = tokenParts({ issuer: "cluster" }, NOW);
+    const t = await signParts(issuerKey("cluster"), JSON.stringify(header), `\uFEFF${JSON.stringify(payload)}`);
+    expect(claimedIssuers(`Bearer ${t}, Bearer app-1`)).toEqual([CLUSTER]);
+  });
+
   it("reads a hostile value of many short segments once, finding nothing", () => {
     for (const piece of ["ab.", "e30.", "eyJ9.", "{}."])
       expect(claimedIssuers(`x.${piece.repeat(40_000)}`)).toEqual([]);
