@@ -3,7 +3,7 @@
 // say so: until this Ward, only the most specific route's rules applied, so such a policy changed meaning.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
-import { suffixlessPatterns } from "../format-suffix.ts";
+import { pathInfoPattern, suffixlessPatterns } from "../format-suffix.ts";
 import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { overlapWitness } from "../path-overlap.ts";
 import { PathTrie } from "../path-trie.ts";
@@ -96,6 +96,16 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
         undefined,
         nodes,
       );
+    }
+    // And the routes taking a request below an exact script path (`/admin.php/x` runs `/admin.php`: PATH_INFO),
+    // for a script named by a literal: a `{*}` there would name every route below it, dotted segment or not.
+    const below = pathInfoPattern(denying.tokens);
+    if (below && below.at(-2)?.kind === "literal") {
+      const deeper: PatternToken[] = [...below.slice(0, -1), { kind: "segment" }, { kind: "rest" }];
+      trie.forEachOverlap(deeper, (other) => {
+        overlapping.push({ other, request: () => overlapWitness(deeper, other.tokens) });
+        return !out.mayWork(2);
+      });
     }
     if (!out.mayWork(Math.min(before, before - nodes.left))) return covering;
     // Stable: a route's own overlap comes before its suffix's, and a pair is reported once.

@@ -5,6 +5,7 @@
 // both spellings (policy/evaluate.ts); allow rules do not, so `ward validate` points at the gap.
 import { ruleId } from "../compile.ts";
 import type { Method } from "../canonical-target.ts";
+import { pathInfoPattern } from "../format-suffix.ts";
 import { otherSlash, type PatternToken } from "../path-pattern.ts";
 import { ANY_SEGMENT, overlapWitness } from "../path-overlap.ts";
 import { METHODS, type Route, type Rule } from "../schema.ts";
@@ -86,12 +87,21 @@ export function checkRouteEscapes(routes: readonly Route[], at: string, out: Col
     // by each method it takes. `spelt` is the pattern such requests match; `from` turns one into the request the
     // route itself decides (the same path, or the path spelt its way), by `decides` where it is asked `method`.
     type Pair = { method: Method; decides: Method };
-    const escapes: { spelt: PatternToken[]; from: (w: string[]) => string[]; pairs: Pair[] }[] = [];
+    const escapes: { way: Way; spelt: PatternToken[]; from: (w: string[]) => string[]; pairs: Pair[] }[] = [];
     if (takes(narrow.route, "GET") && !takes(narrow.route, "HEAD"))
-      escapes.push({ spelt: narrow.tokens, from: (w) => w, pairs: [{ method: "HEAD", decides: "GET" }] });
+      escapes.push({ way: "head", spelt: narrow.tokens, from: (w) => w, pairs: [{ method: "HEAD", decides: "GET" }] });
+    const same = methods.map((m) => ({ method: m, decides: m }));
     const slash = narrow.route.path !== undefined ? otherSlash(narrow.tokens) : undefined;
-    if (slash)
-      escapes.push({ spelt: slash, from: toggleSlash, pairs: methods.map((m) => ({ method: m, decides: m })) });
+    if (slash) escapes.push({ way: "slash", spelt: slash, from: toggleSlash, pairs: same });
+    // A script's path with PATH_INFO after it (`/admin.php/x` runs `/admin.php`), for a script named by a literal.
+    const script = narrow.route.path !== undefined ? pathInfoPattern(narrow.tokens) : undefined;
+    if (script && script.at(-2)?.kind === "literal") {
+      const depth = script.length - 1;
+      const spelt: PatternToken[] = [...script.slice(0, -1), { kind: "segment" }, { kind: "rest" }];
+      // The route's own path: without its trailing slash, and with it where the route spells it so.
+      const own = (w: string[]) => [...w.slice(0, depth), ...(narrow.tokens.length > depth ? [""] : [])];
+      escapes.push({ way: "path-info", spelt, from: own, pairs: same });
+    }
     if (escapes.length === 0) continue;
     narrow.admits ??= admitsOf(narrow.route, coverages);
     const mine = narrow.admits;
@@ -109,7 +119,7 @@ export function checkRouteEscapes(routes: readonly Route[], at: string, out: Col
       return !addsNobody(mine, other.admits);
     };
     let complete = true;
-    escaping: for (const { spelt, from, pairs } of escapes) {
+    escaping: for (const { way, spelt, from, pairs } of escapes) {
       // Where such a request could land: the pattern's own path, and one path it shares with each route that
       // takes one of the methods and widens (the trie finds those without comparing every pair), up to a bound:
       // where routes overlap pairwise by the thousand (`/{*}/aN` beside `/bN/{*}`), a warning is a hint, not
@@ -143,7 +153,7 @@ export function checkRouteEscapes(routes: readonly Route[], at: string, out: Col
           if (trie.find(from(witness), takers(decides)) !== narrow) continue;
           const taker = trie.find(witness, takers(method));
           if (!taker || !widens(taker)) continue;
-          report(narrow, taker, method, witness, spelt !== narrow.tokens, at, out);
+          report(narrow, taker, method, witness, way, at, out);
           complete = true;
           break escaping;
         }
@@ -164,7 +174,7 @@ function reportUnchecked(unchecked: readonly Parsed[], at: string, out: Collecto
     "warning",
     "route-escapes-unchecked",
     `${at}.routes`,
-    `${one ? "route" : "routes"} ${ids.join(", ")}${more > 0 ? ` and ${more} more` : ""} ${one ? "overlaps" : "overlap"} so many other routes that route-escapable compared ${one ? "its" : "their"} HEAD and trailing-slash spellings with only the first ${MAX_WITNESSES} paths or ${MAX_NODES} path-tree nodes: a way around ${one ? "it" : "them"} may go unreported`,
+    `${one ? "route" : "routes"} ${ids.join(", ")}${more > 0 ? ` and ${more} more` : ""} ${one ? "overlaps" : "overlap"} so many other routes that route-escapable compared ${one ? "its" : "their"} HEAD, trailing-slash and PATH_INFO spellings with only the first ${MAX_WITNESSES} paths or ${MAX_NODES} path-tree nodes: a way around ${one ? "it" : "them"} may go unreported`,
     "give such routes HEAD in their methods and deny rules for whom they must not admit, or split the overlapping patterns (`/{*}/a` beside `/b/{*}`) so fewer routes share paths",
   );
 }
@@ -174,24 +184,36 @@ function toggleSlash(segments: string[]): string[] {
   return segments.at(-1) === "" ? segments.slice(0, -1) : [...segments, ""];
 }
 
+/** How a request reaches a route's handler by another route: HEAD for GET, the other slash, PATH_INFO. */
+type Way = "head" | "slash" | "path-info";
+
+const SPELT: Record<Way, string> = {
+  head: "",
+  slash: " (the other trailing-slash spelling)",
+  "path-info": " (its path with PATH_INFO after it)",
+};
+
 function report(
   narrow: Parsed,
   taker: Parsed,
   method: Method,
   witness: string[],
-  slash: boolean,
+  way: Way,
   at: string,
   out: Collector,
 ): void {
   const allows = allowsOf(taker.route).map((r) => ruleId(r, taker.route.rules.indexOf(r)));
   const path = `/${witness.join("/")}`;
+  const fix: Record<Way, string> = {
+    head: `add HEAD to the methods of "${narrow.route.id}", so its rules decide HEAD too`,
+    slash: `add a route for ${path} with the rules of "${narrow.route.id}", or refuse the callers it must not admit with a deny rule, which reaches both spellings`,
+    "path-info": `where a server runs ${narrow.route.path} as a script (PHP, CGI, ASP.NET), make "${narrow.route.id}" a pathPrefix so its rules decide the paths below it, or refuse the callers it must not admit with a deny rule, which reaches them`,
+  };
   out.add(
     "warning",
     "route-escapable",
     `${at}.routes[${narrow.index}]`,
-    `${method} ${path}${slash ? " (the other trailing-slash spelling)" : ""} is decided by route "${taker.route.id}" (allow rules ${allows.join(", ")}), not by route "${narrow.route.id}": its origin most likely serves it with the same handler`,
-    slash
-      ? `add a route for ${path} with the rules of "${narrow.route.id}", or refuse the callers it must not admit with a deny rule, which reaches both spellings`
-      : `add HEAD to the methods of "${narrow.route.id}", so its rules decide HEAD too`,
+    `${method} ${path}${SPELT[way]} is decided by route "${taker.route.id}" (allow rules ${allows.join(", ")}), not by route "${narrow.route.id}": its origin most likely serves it with the same handler`,
+    fix[way],
   );
 }

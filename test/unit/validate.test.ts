@@ -392,7 +392,7 @@ const FIXTURES = {
     severity: "warning",
     path: "services.payments.routes",
     message:
-      'route "charge" overlaps so many other routes that route-escapable compared its HEAD and trailing-slash spellings with only the first 64 paths or 500 path-tree nodes: a way around it may go unreported',
+      'route "charge" overlaps so many other routes that route-escapable compared its HEAD, trailing-slash and PATH_INFO spellings with only the first 64 paths or 500 path-tree nodes: a way around it may go unreported',
   },
   "too-many-routes": {
     // Reported alone: the other checks' memory grows with the routes, so they do not run.
@@ -1419,6 +1419,49 @@ describe("more fixtures per code", () => {
     );
     // (Control: a route no deny reaches, suffix or not, is not named.)
     expect(messages.filter((m) => m.includes('"admin-json"') && !m.includes('"admin"'))).toEqual([]);
+  });
+
+  it("a deny reaching another route through PATH_INFO: the warning names a request below the script", () => {
+    const deny = [{ id: "no-ops", effect: "deny" as const, principals: [{ email: "ops@example.com" }] }];
+    const result = run((d) =>
+      d.services.payments.routes.push(
+        anotherRoute({ id: "pages", methods: ["GET"], path: "/pages.php/{page}" }),
+        anotherRoute({ id: "pages-deny", methods: ["GET"], path: "/pages.php", rules: deny }),
+        anotherRoute({ id: "plain", methods: ["GET"], path: "/plain/{x}" }),
+        anotherRoute({ id: "plain-deny", methods: ["GET"], path: "/plain", rules: deny }),
+      ),
+    );
+    const messages = result.issues.filter((i) => i.code === "deny-covers-route").map((i) => i.message);
+    expect(messages).toContain(
+      'deny rules no-ops of route "pages-deny" also apply to requests route "pages" takes (such as GET /pages.php/{*})',
+    );
+    // (Control: no dot, no script: a deny on `/plain` does not reach `/plain/x`.)
+    expect(messages.filter((m) => m.includes('"plain-deny"'))).toEqual([]);
+  });
+
+  it("route-escapable: a script's path with PATH_INFO after it, taken by a catch-all", () => {
+    const staff = [{ id: "staff", effect: "allow" as const, principals: [{ emailDomain: "example.com" }] }];
+    const escapable = (script: string) =>
+      run((d) =>
+        d.services.payments.routes.push(
+          anotherRoute({ id: "everything", methods: ["GET"], path: undefined, pathPrefix: "/", rules: staff }),
+          anotherRoute({ id: "admin", methods: ["GET"], path: script }),
+          // The other trailing-slash spelling taken alike: one warning a route, and that way is closed.
+          anotherRoute({ id: "admin-slash", methods: ["GET"], path: `${script}/` }),
+        ),
+      ).issues.filter((i) => i.code === "route-escapable");
+    const warned = escapable("/admin.php");
+    expect(warned.map((i) => i.path)).toEqual(["services.payments.routes[2]", "services.payments.routes[3]"]);
+    expect(warned).toContainEqual({
+      severity: "warning",
+      code: "route-escapable",
+      path: "services.payments.routes[2]",
+      message:
+        'GET /admin.php/{*} (its path with PATH_INFO after it) is decided by route "everything" (allow rules staff), not by route "admin": its origin most likely serves it with the same handler',
+      hint: 'where a server runs /admin.php as a script (PHP, CGI, ASP.NET), make "admin" a pathPrefix so its rules decide the paths below it, or refuse the callers it must not admit with a deny rule, which reaches them',
+    });
+    // No dot, no script.
+    expect(escapable("/admin")).toEqual([]);
   });
 
   it("a conditional earlier rule shadows nothing", () => {

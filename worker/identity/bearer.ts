@@ -61,7 +61,9 @@ export function claimedIssuers(value: string): string[] {
     // As bytes: a UTF-8 byte order mark first is skipped by decoders (jose's TextDecoder too), so it is here.
     const bytes = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
     const text = (bytes.startsWith("\xef\xbb\xbf") ? bytes.slice(3) : bytes).trim();
-    if (!text.startsWith("{") || !text.endsWith("}")) continue;
+    // A member named iss is spelt `iss`, or with an escape: without either, no parse can find one (and a hostile
+    // header of many `{,}` would cost a thrown parse each).
+    if (!text.startsWith("{") || !text.endsWith("}") || !(text.includes("iss") || text.includes("\\"))) continue;
     const iss = jsonObjectOf(part)?.value.iss;
     if (typeof iss === "string") issuers.push(iss);
   }

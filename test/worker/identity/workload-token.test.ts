@@ -537,7 +537,15 @@ describe("claimedIssuers", () => {
   });
 
   it("reads a hostile value of many short segments once, finding nothing", () => {
-    for (const piece of ["ab.", "e30.", "eyJ9.", "{}."])
+    for (const piece of ["ab.", "e30.", "eyJ9.", "{}.", "eyx9."])
       expect(claimedIssuers(`x.${piece.repeat(40_000)}`)).toEqual([]);
+  });
+
+  it("finds an iss spelt with an escape", async () => {
+    const { header, payload } = tokenParts({ issuer: "cluster" }, NOW);
+    const text = JSON.stringify(payload).replace('"iss"', '"\\u0069ss"');
+    expect(text).toContain("u0069ss");
+    const t = await signParts(issuerKey("cluster"), JSON.stringify(header), text);
+    expect(claimedIssuers(`Bearer ${t}, Bearer app-1`)).toEqual([CLUSTER]);
   });
 });
