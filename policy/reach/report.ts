@@ -25,6 +25,12 @@ export interface IdentityReach {
 export interface RouteReach extends RouteInfo {
   /** Distinct principals granted this route. */
   identities: number;
+  /**
+   * The identities of the policy (principals with grants of their own) not granted this route under their own
+   * name that reach it through a wider principal's grant (IdentityReach.inheritedFrom), sorted: a route granted
+   * to `trust-domain:prod` is reached by every `spiffe://prod/...` the policy names. Not counted in `identities`.
+   */
+  inheritedBy: string[];
   /** The widest of them (principalWidth), "" when none. */
   widest: string;
   public: boolean;
@@ -66,8 +72,20 @@ const TOP = 5;
 
 export function reachReport(r: Reach): ReachReport {
   const byIdentity = identitiesOf(r.grants);
-  const byRoute = routesOf(r);
+  const byRoute = routesOf(r, inheritorsOf(byIdentity));
   return { byIdentity, byRoute, summary: summaryOf(byIdentity, byRoute, r.grants.length) };
+}
+
+/** Each principal with grants, and the identities that inherit what it is granted (inheritedFrom turned around). */
+function inheritorsOf(byIdentity: readonly IdentityReach[]): Map<string, string[]> {
+  const inheritors = new Map<string, string[]>();
+  for (const identity of byIdentity)
+    for (const holder of identity.inheritedFrom) {
+      const list = inheritors.get(holder);
+      if (list) list.push(identity.principal);
+      else inheritors.set(holder, [identity.principal]);
+    }
+  return inheritors;
 }
 
 function identitiesOf(grants: readonly Grant[]): IdentityReach[] {
@@ -124,11 +142,20 @@ function widestOf(principals: Iterable<string>): string {
   return widest;
 }
 
-function routeReach(info: RouteInfo, grants: Grant[], denies: DenyRule[]): RouteReach {
+function routeReach(
+  info: RouteInfo,
+  grants: Grant[],
+  denies: DenyRule[],
+  inheritors: ReadonlyMap<string, readonly string[]>,
+): RouteReach {
   const principals = new Set(grants.map((g) => g.principal));
+  const inheritedBy = new Set<string>();
+  for (const holder of principals)
+    for (const identity of inheritors.get(holder) ?? []) if (!principals.has(identity)) inheritedBy.add(identity);
   return {
     ...info,
     identities: principals.size,
+    inheritedBy: [...inheritedBy].sort(compare),
     widest: widestOf(principals),
     public: principals.has("public"),
     anyAuthenticated: principals.has("any-authenticated"),
@@ -137,7 +164,7 @@ function routeReach(info: RouteInfo, grants: Grant[], denies: DenyRule[]): Route
   };
 }
 
-function routesOf(r: Reach): RouteReach[] {
+function routesOf(r: Reach, inheritors: ReadonlyMap<string, readonly string[]>): RouteReach[] {
   // Every grant is on one of r.routes: reach gives time-bounded grants rows only on routes the policy has.
   return r.routes
     .map((info) =>
@@ -145,6 +172,7 @@ function routesOf(r: Reach): RouteReach[] {
         info,
         r.grants.filter((g) => g.route === info.route),
         r.denies.filter((d) => d.route === info.route),
+        inheritors,
       ),
     )
     .sort((a, b) => compare(a.route, b.route));

@@ -2,7 +2,7 @@
 // identity -> service and the tables of the text output. Every piece of policy text is escaped.
 import { principalWidth, type ReachReport } from "../../policy/index.ts";
 import { escapeHtml } from "../../policy/page-style.ts";
-import { grantTerms, inheritance, inheritedRows, inheritedTerms } from "./text.ts";
+import { grantTerms, inheritance, inheritedRows, inheritedTerms, namesOf } from "./text.ts";
 
 export { escapeHtml };
 
@@ -123,6 +123,8 @@ svg circle { fill: #1d2433; }
   for (const r of report.byRoute) {
     if (r.grants.length === 0) parts.push(row([r.route, r.path, r.methods.join(","), "nobody (default deny)", ""]));
     for (const g of r.grants) parts.push(row([r.route, r.path, g.methods.join(","), g.principal, grantTerms(g)]));
+    if (r.inheritedBy.length > 0)
+      parts.push(row([r.route, r.path, r.methods.join(","), namesOf(r.inheritedBy), "through wider grants"]));
   }
   parts.push("</table>\n</body>\n</html>");
   return parts.join("\n");

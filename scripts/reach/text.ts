@@ -102,6 +102,7 @@ export function reachText(report: ReachReport): string[] {
       const own = methods(g.methods) === methods(route.methods) ? "" : `  ${methods(g.methods)}`;
       lines.push(`    ${g.principal}${own}  ${grantTerms(g)}`);
     }
+    if (route.inheritedBy.length > 0) lines.push(`    through wider grants: ${namesOf(route.inheritedBy)}`);
     for (const d of route.denies) {
       lines.push(
         `    deny ${d.rule}: ${d.principals.join(", ")}${d.conditions.length ? `  when ${d.conditions.join("; ")}` : ""}`,
@@ -181,4 +182,14 @@ export function diffText(diff: PolicyDiff): string[] {
   }
   lines.push(diffVerdict(diff));
   return lines;
+}
+
+/** At most this many identities named on a route's line of inherited callers; the rest counted. */
+const NAMED_INHERITORS = 10;
+
+/** A list of identities, the first NAMED_INHERITORS named. */
+export function namesOf(identities: readonly string[]): string {
+  const named = identities.slice(0, NAMED_INHERITORS).join(", ");
+  const more = identities.length - NAMED_INHERITORS;
+  return more > 0 ? `${named} and ${more} more` : named;
 }

@@ -15,6 +15,7 @@ import {
   type PrincipalMatcher,
   type TimedGrant,
 } from "../../policy/index.ts";
+import { namesOf } from "../../scripts/reach/text.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/policies");
 
@@ -333,6 +334,29 @@ describe("reachReport", () => {
     expect(report.byRoute.find((r) => r.route === "wiki/read")?.denies.map((d) => d.rule)).toEqual([
       "wiki/read/no-contractors",
     ]);
+  });
+
+  it("names on each route the identities that reach it only through a wider principal's grant", async () => {
+    const report = reachReport(reach(await fixture("reach-small.yaml")));
+    const inheritedBy = (route: string) => report.byRoute.find((r) => r.route === route)?.inheritedBy;
+    // The pair falls under its person's e-mail domain; nobody under a group or claims (Access's to say).
+    expect(inheritedBy("wiki/read")).toEqual(["trust-domain:td.example + email:alice@example.com"]);
+    expect(inheritedBy("wiki/admin")).toEqual([]);
+    // Everyone the policy names reaches the public route: all but the public itself, not counted as identities.
+    expect(inheritedBy("api/health")).toHaveLength(report.byIdentity.length - 1);
+    expect(report.byRoute.find((r) => r.route === "api/health")?.identities).toBe(1);
+    // Turned around, the same facts as the identities' side: each identity's routes, own and inherited.
+    for (const identity of report.byIdentity) {
+      const own = new Set(identity.grants.map((g) => g.route));
+      const through = report.byRoute.filter((r) => r.inheritedBy.includes(identity.principal)).map((r) => r.route);
+      expect(new Set([...own, ...through]).size, identity.principal).toBe(identity.routes);
+    }
+  });
+
+  it("names at most ten inherited identities on a route's text line, the rest counted", () => {
+    const names = Array.from({ length: 12 }, (_, i) => `email:p${String(i).padStart(2, "0")}@example.com`);
+    expect(namesOf(names)).toBe(`${names.slice(0, 10).join(", ")} and 2 more`);
+    expect(namesOf(names.slice(0, 2))).toBe(names.slice(0, 2).join(", "));
   });
 
   it("ranks a principal by how many callers it may stand for", () => {
