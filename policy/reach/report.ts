@@ -29,6 +29,8 @@ export interface RouteReach extends RouteInfo {
    * The identities of the policy (principals with grants of their own) not granted this route under their own
    * name that reach it through a wider principal's grant (IdentityReach.inheritedFrom), sorted: a route granted
    * to `trust-domain:prod` is reached by every `spiffe://prod/...` the policy names. Not counted in `identities`.
+   * Not through `public` or `any-authenticated`, which every identity falls under (`public`, `anyAuthenticated`
+   * say so): listed, every such route would name the whole policy.
    */
   inheritedBy: string[];
   /** The widest of them (principalWidth), "" when none. */
@@ -76,11 +78,18 @@ export function reachReport(r: Reach): ReachReport {
   return { byIdentity, byRoute, summary: summaryOf(byIdentity, byRoute, r.grants.length) };
 }
 
-/** Each principal with grants, and the identities that inherit what it is granted (inheritedFrom turned around). */
+/** Who holds everyone: their inheritors are every identity, said by a route's `public` and `anyAuthenticated`. */
+const EVERYONE: ReadonlySet<string> = new Set(["public", "any-authenticated"]);
+
+/**
+ * Each principal with grants, and the identities that inherit what it is granted (inheritedFrom turned around),
+ * but for the principals that hold everyone.
+ */
 function inheritorsOf(byIdentity: readonly IdentityReach[]): Map<string, string[]> {
   const inheritors = new Map<string, string[]>();
   for (const identity of byIdentity)
     for (const holder of identity.inheritedFrom) {
+      if (EVERYONE.has(holder)) continue;
       const list = inheritors.get(holder);
       if (list) list.push(identity.principal);
       else inheritors.set(holder, [identity.principal]);

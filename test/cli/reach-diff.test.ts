@@ -76,7 +76,6 @@ routes (5):
     trust-domain:td.example + email:alice@example.com  via api/deploy/ci-for-alice  when binding deployers
   api/health  *  /healthz  (1 identity)  [public]
     public  via api/health/anyone  when client certificate required
-    through wider grants: claims:{"role":"admin"}, email-domain:example.com, group:sre, spiffe://td.example/ns/batch/*, spiffe://td.example/ns/shop/sa/web, token:6553314e6c94380aadb4d5ceabf215e5.access, trust-domain:td.example + email:alice@example.com
   api/orders  GET,POST  /v1/orders  (2 identities)
     spiffe://td.example/ns/batch/*  via api/orders/shop  when scopes orders:write  unless deny api/orders/no-batch
     spiffe://td.example/ns/shop/sa/web  via api/orders/shop  when scopes orders:write

@@ -342,14 +342,18 @@ describe("reachReport", () => {
     // The pair falls under its person's e-mail domain; nobody under a group or claims (Access's to say).
     expect(inheritedBy("wiki/read")).toEqual(["trust-domain:td.example + email:alice@example.com"]);
     expect(inheritedBy("wiki/admin")).toEqual([]);
-    // Everyone the policy names reaches the public route: all but the public itself, not counted as identities.
-    expect(inheritedBy("api/health")).toHaveLength(report.byIdentity.length - 1);
-    expect(report.byRoute.find((r) => r.route === "api/health")?.identities).toBe(1);
+    // Everyone reaches the public route: said by its `public`, not by naming the whole policy.
+    expect(inheritedBy("api/health")).toEqual([]);
+    expect(report.byRoute.find((r) => r.route === "api/health")).toMatchObject({ identities: 1, public: true });
     // Turned around, the same facts as the identities' side: each identity's routes, own and inherited.
     for (const identity of report.byIdentity) {
-      const own = new Set(identity.grants.map((g) => g.route));
+      // The public is no authenticated caller.
+      const everyone = report.byRoute
+        .filter((r) => r.public || (r.anyAuthenticated && identity.principal !== "public"))
+        .map((r) => r.route);
+      const own = identity.grants.map((g) => g.route);
       const through = report.byRoute.filter((r) => r.inheritedBy.includes(identity.principal)).map((r) => r.route);
-      expect(new Set([...own, ...through]).size, identity.principal).toBe(identity.routes);
+      expect(new Set([...own, ...through, ...everyone]).size, identity.principal).toBe(identity.routes);
     }
   });
 
