@@ -167,6 +167,8 @@ function parseEvent(name: KnownEventName, payload: unknown): EventResult {
 
 /** Objects and arrays within one another a subject may hold: a complex subject's aliases' identifiers are 3. */
 const MAX_SUBJECT_DEPTH = 8;
+/** And the whole SET: its events and their claims (a token-claims-change's `claims`) sit a few levels below that. */
+const MAX_PAYLOAD_DEPTH = 32;
 
 /**
  * The subject: SSF 1.0's top-level `sub_id`, or (older RISC and CAEP drafts, Google's transmitter) each event's
@@ -202,6 +204,10 @@ export function checkSetClaims(
   nowMs: number,
 ): { ok: true; set: ValidSet } | ({ ok: false } & SetRefusal) {
   if (!isObject(payload)) return refuse("invalid_request", "payload-not-object");
+  // Before anything walks it recursively (the receiver's digest of the claims, canonicalJson): a 64 KiB body holds
+  // some 30,000 levels, which would overflow the stack (from a review: a 500 to a push, a poll stalled for days).
+  if (valuesWithin(payload, MAX_PAYLOAD_DEPTH, Number.POSITIVE_INFINITY) === undefined)
+    return refuse("invalid_request", "payload-too-deep");
   if (payload.iss !== expected.issuer) return refuse("invalid_issuer", "iss");
   const aud = payload.aud;
   const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];

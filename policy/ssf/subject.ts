@@ -28,6 +28,8 @@ export type Subject =
 export type SubjectResult = { ok: true; subject: Subject } | { ok: false; problem: string };
 
 const MAX_MEMBER_LENGTH = 512;
+/** A complex subject's member names (`user`, `session`, `tenant`): as long as criticalSubjectMembers' entries. */
+const MAX_MEMBER_NAME_LENGTH = 64;
 const MAX_ALIASES = 16;
 const MAX_COMPLEX_MEMBERS = 16;
 
@@ -99,6 +101,9 @@ export function parseSubject(value: unknown): SubjectResult {
     const members: Record<string, SimpleSubject> = {};
     const names = Object.keys(value).filter((k) => k !== "format");
     if (names.length === 0 || names.length > MAX_COMPLEX_MEMBERS) return { ok: false, problem: "subject-members" };
+    // Member names reach the log line (subjectShape): text, and short, like every other name a SET gives Ward.
+    if (!names.every((name) => name.length <= MAX_MEMBER_NAME_LENGTH && isText(name)))
+      return { ok: false, problem: "subject-members" };
     for (const name of names) {
       const member = simpleSubject(value[name]);
       if (!member.ok) return member;

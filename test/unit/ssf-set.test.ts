@@ -271,6 +271,29 @@ describe("checkSetClaims refuses", () => {
       "invalid_request",
       "subject-members",
     ],
+    // From a review: member names reach the log line as they are.
+    [
+      "a complex subject with a member name holding a control character",
+      (p) =>
+        (p.sub_id = {
+          format: "complex",
+          user: { format: "email", email: "ann@example.com" },
+          "x\u2028y": { format: "opaque", id: "s" },
+        }),
+      "invalid_request",
+      "subject-members",
+    ],
+    [
+      "a complex subject with a member name of 65 characters",
+      (p) =>
+        (p.sub_id = {
+          format: "complex",
+          user: { format: "email", email: "ann@example.com" },
+          ["m".repeat(65)]: { format: "opaque", id: "s" },
+        }),
+      "invalid_request",
+      "subject-members",
+    ],
     [
       "a subject with a control character",
       (p) => (p.sub_id = { format: "opaque", id: "a\u202eb" }),
@@ -317,7 +340,8 @@ describe("checkSetClaims refuses", () => {
         p.sub_id = { format: "email", email: "ann@example.com", x: nested };
       },
       "invalid_request",
-      "subject-too-deep",
+      // The whole payload's bound is met first (the subject's own, 8 levels, below).
+      "payload-too-deep",
     ],
     [
       "a per-event subject nested past any format's depth",

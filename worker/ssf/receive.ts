@@ -208,8 +208,14 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
     return { kind: "refused", err: "invalid_request", problem: "poll-jti-mismatch", set };
 
   let claim: Claim;
-  // The SET by its claims, not its signature: the same SET signed again for a retry is the same SET.
-  const digest = await sha256Hex(canonicalJson(payload.value));
+  let digest: string;
+  try {
+    // The SET by its claims, not its signature: the same SET signed again for a retry is the same SET. (Its depth
+    // is bounded by checkSetClaims; whatever else fails here is a refusal too, never a 500 or a stalled poll.)
+    digest = await sha256Hex(canonicalJson(payload.value));
+  } catch (error) {
+    return { kind: "refused", err: "invalid_request", problem: `unreadable: ${String(error).slice(0, 200)}`, set };
+  }
   try {
     // A deployment without the binding (an environment not yet upgraded) answers 503 here too, never 500.
     claim = await replay.claim(set.jti, digest, set.issuedAt, now);

@@ -110,16 +110,35 @@ describe("poll delivery (RFC 8936)", () => {
     let nested: unknown = 1;
     for (let i = 0; i < 8_000; i++) nested = [nested];
     const unreadable = set(EVENT_URIS["session-revoked"], { format: "email", email: who, x: nested });
+    // Nested as deep outside the subject: in an event's payload, and in a claim of its own (from a review: the
+    // receiver's digest of the claims overflowed the stack, and the poll stopped at it).
+    const deepEvent = set(
+      EVENT_URIS["session-revoked"],
+      { format: "email", email: who },
+      {
+        events: { [EVENT_URIS["session-revoked"]]: { x: nested } },
+      },
+    );
+    const deepClaim = revoke(who, { extra: nested });
     const proprietary = set(EVENT_URIS["session-revoked"], { format: "constructor", id: "x" });
     const revoked = revoke(who);
     // One answer, in this order: what the receiver cannot read comes first.
     await queue(
       Object.fromEntries(
-        await Promise.all([unreadable, proprietary, revoked].map(async (s) => [s.jti, await signSet(s, transmitter)])),
+        await Promise.all(
+          [unreadable, deepEvent, deepClaim, proprietary, revoked].map(async (s) => [
+            s.jti,
+            await signSet(s, transmitter),
+          ]),
+        ),
       ),
     );
     const log = await pollUntilDrained();
-    expect(errs(log)).toEqual({ [unreadable.jti]: expect.objectContaining({ err: "invalid_request" }) });
+    expect(errs(log)).toEqual({
+      [unreadable.jti]: expect.objectContaining({ err: "invalid_request" }),
+      [deepEvent.jti]: expect.objectContaining({ err: "invalid_request" }),
+      [deepClaim.jti]: expect.objectContaining({ err: "invalid_request" }),
+    });
     expect(acked(log).sort()).toEqual([proprietary.jti, revoked.jti].sort());
     expect(await eventually(who, 403)).toEqual({ status: 403, seen: 0 });
     expect((await pollerStub().status()).poll).toMatchObject({ failures: 0, lastError: null });

@@ -289,6 +289,16 @@ describe("a SET refused changes nothing, is logged, and the transmitter learns o
       "iat-in-the-future",
     ],
     [
+      // From a review: nested outside the subject, it overflowed the stack of the claims' digest (a 500).
+      "a claim of its own nested 8,000 deep",
+      async (who) => {
+        const nested = `${"[".repeat(8_000)}1${"]".repeat(8_000)}`;
+        return { body: await signRaw(JSON.stringify(revoke(who)).replace(/}$/, `,"extra":${nested}}`), transmitter) };
+      },
+      "invalid_request",
+      "payload-too-deep",
+    ],
+    [
       "an exp claim",
       async (who) => ({ body: await signSet(revoke(who, { exp: Math.floor(Date.now() / 1000) + 3600 }), transmitter) }),
       "invalid_request",
