@@ -16,10 +16,13 @@ export function madeForAnotherOrigin(request: Request): boolean {
 
 /**
  * A request a browser made for a page without the person asking: what the page embeds (an image, a script, a
- * style sheet, a frame), fetches ahead (`<link rel=prefetch>`, prerender: `Sec-Purpose`) or loads without a
- * script's CORS (`no-cors`), or a navigation the page started by itself (a meta refresh, a script setting
- * `location`: same-origin or same-site, with no `Sec-Fetch-User`). Not the page's own fetch, nor a navigation
- * the person made. Fetch Metadata, set by browsers; absent from API clients.
+ * style sheet, a frame), fetches ahead (`<link rel=prefetch>`, prerender: `Sec-Purpose`), loads without a
+ * script's CORS (`no-cors`), a navigation the page started by itself (a meta refresh, a script setting
+ * `location`: no `Sec-Fetch-User`), and the page's own fetches too: `<link rel=preload as=fetch crossorigin>`
+ * sends what a script's fetch() sends (cors, empty), with no script at all (from a review), so the two cannot be
+ * told apart. Only what the person asked for is not: a navigation they made (`Sec-Fetch-User: ?1`) or one of
+ * their own (typed, a bookmark: `Sec-Fetch-Site: none`). Fetch Metadata, set by browsers; absent from API
+ * clients (Node's fetch sends `Sec-Fetch-Mode` alone), whose requests are never taken for a page's.
  */
 function madeByAPageUnasked(request: Request): boolean {
   const { headers } = request;
@@ -29,7 +32,8 @@ function madeByAPageUnasked(request: Request): boolean {
   const mode = headers.get("sec-fetch-mode");
   if (mode === "no-cors") return true;
   const site = headers.get("sec-fetch-site");
-  return mode === "navigate" && !headers.has("sec-fetch-user") && (site === "same-origin" || site === "same-site");
+  if (site === null) return false;
+  return !(site === "none" || (mode === "navigate" && headers.get("sec-fetch-user") === "?1"));
 }
 
 /**
@@ -54,14 +58,18 @@ function originOf(url: string): string {
 }
 
 /**
- * A request a page's own script made (fetch, XHR) or the page embeds: a browser's Fetch Metadata says so, and a
- * page cannot forge it. A navigation is not one; API clients send no Fetch Metadata and are not either.
+ * A request a page's own script made (fetch, XHR), the page embeds, or a service worker passes on: a browser's
+ * Fetch Metadata says so, and a page cannot forge it. Only a top-level document load (`navigate` to a `document`)
+ * is not one: a service worker of the host's pages that passes a navigation on with fetch(event.request) sends
+ * `navigate` with the destination `empty`, and reads the answer (from a review: it read /.ward/me). API clients
+ * send no Fetch Metadata and are not one either.
  */
 export function madeByAPage(request: Request): boolean {
   const { headers } = request;
   const mode = headers.get("sec-fetch-mode");
+  const dest = headers.get("sec-fetch-dest");
   // With its destination, as browsers send it: Node's fetch adds `Sec-Fetch-Mode: cors` alone, and is no page.
-  return mode !== null && mode !== "navigate" && headers.has("sec-fetch-dest");
+  return mode !== null && dest !== null && (mode !== "navigate" || dest !== "document");
 }
 
 /** A top-level page load (not fetch/XHR, not an API client). */

@@ -101,10 +101,26 @@ describe("/.ward/me read by a page's own script", () => {
       expect(res.status).toBe(404);
       expect(body).not.toContain("sre");
     }
-    // (Control: the person opening the page there still sees it.)
-    const opened = await me({ headers: { ...PAGE, cookie: `CF_Authorization=${token}` } });
-    expect(opened.res.status).toBe(200);
-    expect(opened.body).toContain('<li id="groups">Groups: sre</li>');
+    // A service worker of the host's pages passing a navigation on with fetch(event.request), which reads the
+    // answer: `navigate`, but to no document (from a review, Chromium's headers); and a frame's navigation.
+    for (const dest of ["empty", "iframe"]) {
+      const { res, body } = await me({
+        headers: {
+          ...SCRIPT,
+          "sec-fetch-mode": "navigate",
+          "sec-fetch-dest": dest,
+          cookie: `CF_Authorization=${token}`,
+        },
+      });
+      expect(res.status).toBe(404);
+      expect(body).not.toContain("sre");
+    }
+    // (Control: the person opening the page there still sees it, with or without the browser's destination.)
+    for (const page of [PAGE, { ...PAGE, "sec-fetch-site": "none", "sec-fetch-dest": "document" }]) {
+      const opened = await me({ headers: { ...page, cookie: `CF_Authorization=${token}` } });
+      expect(opened.res.status).toBe(200);
+      expect(opened.body).toContain('<li id="groups">Groups: sre</li>');
+    }
   });
 
   it("is answered to an API client in Node, whose fetch sends Sec-Fetch-Mode alone (from a review)", async () => {
