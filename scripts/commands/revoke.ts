@@ -99,7 +99,10 @@ function untilOf(duration: string | undefined, instant: string | undefined): str
   if (duration !== undefined) {
     if (!/^[0-9]+[smhd]$/.test(duration))
       throw new CliError(`--for ${duration}: expected a duration such as 30m, 12h or 3d`);
-    return new Date(Date.now() + durationSeconds(duration) * 1000).toISOString();
+    const end = new Date(Date.now() + durationSeconds(duration) * 1000);
+    // Past what a date can be (about 275,000 years): a usage error, not a RangeError from toISOString.
+    if (Number.isNaN(end.getTime())) throw new CliError(`--for ${duration}: longer than any revocation may be`);
+    return end.toISOString();
   }
   if (instant !== undefined) {
     return new Date(instantFlag("until", instant)).toISOString();

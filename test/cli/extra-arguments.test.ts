@@ -64,4 +64,19 @@ describe("arguments a command has no place for", () => {
     expect(run.status, run.output).toBe(2);
     expect(run.err[0]).toMatch(/^ward exceptions: --for 99999999999999999d: longer than any grant may be/);
   });
+
+  it("says so for ward revoke too (from a review: it threw a RangeError)", async () => {
+    const run = await wardLines(
+      "revoke",
+      ...NOWHERE,
+      "--email",
+      "ann@example.com",
+      "--reason",
+      "incident",
+      "--for",
+      "99999999999999999d",
+    );
+    expect(run.status, run.output).toBe(2);
+    expect(run.err[0]).toMatch(/^ward revoke: --for 99999999999999999d: longer than any revocation may be/);
+  });
 });
