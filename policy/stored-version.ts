@@ -9,7 +9,7 @@ import { canonicalJson } from "./hash.ts";
 export const ACTIVE_KEY = "policy:active";
 /** A candidate version evaluated beside the active one on every request, for the log only (ward shadow). */
 export const SHADOW_KEY = "policy:shadow";
-/** A version's source, as pushed (YAML or JSON, comments and all): what history and diff show. */
+/** A version's source, as first pushed (YAML or JSON, comments and all): what history and diff show. */
 export const versionKey = (version: string): string => `policy:v:${version}`;
 /**
  * The same version's validated document in canonical JSON, whose bytes hash to the version: an isolate
@@ -92,7 +92,8 @@ export const storedDocument = (policy: CompiledPolicy): string => canonicalJson(
 
 /**
  * The records that store a version, in the order they are written: the source, then the document (a reader
- * that finds no document falls back to the source). Content-addressed, so writing them overwrites nothing.
+ * that finds no document falls back to the source). The version names the document: the source is written only
+ * where none is stored yet (worker/policy-store/store.ts), so the text first pushed is the one kept.
  */
 export function versionRecords(policy: CompiledPolicy, source: string): [key: string, value: string][] {
   return [

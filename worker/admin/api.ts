@@ -331,7 +331,7 @@ async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<Compi
   const next = loaded.policy;
   const refused = await refusal(c, next);
   if (refused) return refused;
-  // Content-addressed, so storing first loses nothing and overwrites nothing, whoever wins the move.
+  // Content-addressed, so storing first loses nothing, whoever wins the move; a source already stored is kept.
   await storeVersion(c.env.POLICY, next, text);
   return next;
 }

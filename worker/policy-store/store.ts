@@ -18,9 +18,16 @@ import { logEvent } from "../log/events.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 import { settledWithin } from "../shared/settled-within.ts";
 
-/** Stores a version under its name (policy/stored-version.ts). Content-addressed, so nothing is overwritten. */
+/**
+ * Stores a version under its name (policy/stored-version.ts). The version names the document, not the text: a text
+ * of the same meaning (other comments, the JSON form of YAML) is the same version, so the source first stored is
+ * kept, never replaced by a later push (from a review: a refused push rewrote the active version's reviewed text,
+ * with no history entry). The document, the same bytes whoever writes them, is written every time.
+ */
 export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, source: string): Promise<void> {
-  for (const [key, value] of versionRecords(policy, source)) await kv.put(key, value);
+  const [[sourceKey, text], ...rest] = versionRecords(policy, source) as [[string, string], ...[string, string][]];
+  if ((await kv.get(sourceKey)) === null) await kv.put(sourceKey, text);
+  for (const [key, value] of rest) await kv.put(key, value);
 }
 
 /** The active version: the last good one is kept for good (no stale limit), whatever KV does meanwhile. */

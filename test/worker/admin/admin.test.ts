@@ -365,6 +365,20 @@ describe("push, conflicts and rollback", () => {
     expect(await res.text()).toBe(demoPolicy);
     expect((await as("admin@example.com", `/policy/versions/${"f".repeat(64)}`)).status).toBe(404);
   });
+
+  it("keeps the text first stored for a version: another of the same meaning, pushed and refused, replaces nothing", async () => {
+    // From a review: the version names the document, so a text with other comments is the same version, and a
+    // push (even one refused) rewrote the reviewed text that history and diffs show.
+    const active = (await env.POLICY.get(ACTIVE_KEY))!;
+    const reviewed = (await env.POLICY.get(versionKey(active)))!;
+    const rewritten = `# approved by nobody: this text was never reviewed\n${reviewed}`;
+    expect(await versionOf(rewritten)).toBe(active);
+    const refused = await push({ text: rewritten, expected: "0".repeat(64) });
+    expect(refused.status).toBe(409);
+    const unchanged = await push({ text: rewritten, expected: active });
+    expect(await unchanged.json()).toMatchObject({ unchanged: true, version: active });
+    expect(await (await as("admin@example.com", `/policy/versions/${active}`)).text()).toBe(reviewed);
+  });
 });
 
 describe("shadow candidate", () => {
