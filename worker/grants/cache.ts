@@ -1,8 +1,9 @@
 // The active grants of each service, kept per isolate so a denied request does not cost a Durable Object
 // call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
-// (plus one read) can still be honoured; expiry is exact whatever this cache holds, because
-// applyGrants compares notAfter with the request's instant. If the grants cannot be read again when due, none is
-// honoured until they can: not the copy from before, which may still hold a grant revoked since.
+// (plus one read, and READ_WAIT_MS while that read is slow) can still be honoured; expiry is exact whatever this
+// cache holds, because applyGrants compares notAfter with the request's instant. If the grants cannot be read
+// again when due, none is honoured until they can: not the copy from before, which may still hold a grant
+// revoked since.
 import type { TimedGrant } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { grantsShard, type ConsumeResult } from "./store.ts";
@@ -11,6 +12,12 @@ import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
 /** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
 const MAX_STALE_MS = 30_000;
+/**
+ * How long past its interval a copy is still used by the requests that did not start its re-read, while that read
+ * is in flight: a store that is slow to answer (not failing) must not keep a revoked grant honoured for the
+ * copy's whole stale limit (from a review: 30 s where GRANTS_REFRESH_SECONDS promises 2).
+ */
+export const READ_WAIT_MS = 1_000;
 
 const snapshots = new Map<string, RefreshingSnapshot<TimedGrant[]>>();
 
@@ -57,6 +64,8 @@ export async function readableGrants(env: Env, service: string, now: number): Pr
         ? load(env, service, snapshot, now)
         : snapshot.startRead(now, () => load(env, service, snapshot, now));
     if (read) await read;
+    // Another request's re-read still in flight: its copy only a moment past its interval.
+    else if (age >= grantsRefreshMs(env) + READ_WAIT_MS) return undefined;
   }
   return snapshot.current(now);
 }

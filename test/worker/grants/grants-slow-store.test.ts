@@ -1,0 +1,41 @@
+// A revoked grant stops within GRANTS_REFRESH_SECONDS, plus a read's wait, also while the grant store is slow to
+// answer rather than failing (from a review: the copy was used up to its 30 s stale limit while the re-read
+// hung). Drives the isolate's cache against a stand-in store whose answers can be held back.
+import { afterEach, expect, it } from "vitest";
+import type { TimedGrant } from "../../../policy/index.ts";
+import type { Env } from "../../../worker/env.ts";
+import { READ_WAIT_MS, readableGrants, resetGrantsCache } from "../../../worker/grants/cache.ts";
+
+const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
+const grant = { id: "g1", service: "wiki" } as unknown as TimedGrant;
+
+afterEach(() => resetGrantsCache());
+
+it("honours the copy for at most the refresh interval and a read's wait while the re-read hangs", async () => {
+  let hang = false;
+  let reads = 0;
+  const env = {
+    GRANTS_REFRESH_SECONDS: "2",
+    GRANTS: {
+      getByName: () => ({
+        active: async () => {
+          reads++;
+          if (hang) await new Promise(() => {});
+          return [grant];
+        },
+      }),
+    },
+  } as unknown as Env;
+  expect(await readableGrants(env, "wiki", T0)).toEqual([grant]);
+  // Revoked now, and the store stops answering: the request that re-reads waits for it (not awaited here), the
+  // others answer from the copy only just past its interval, then from none.
+  hang = true;
+  void readableGrants(env, "wiki", T0 + 2_000);
+  expect(reads).toBe(2);
+  expect(await readableGrants(env, "wiki", T0 + 2_000 + READ_WAIT_MS - 1)).toEqual([grant]);
+  for (const t of [T0 + 2_000 + READ_WAIT_MS, T0 + 5_000, T0 + 9_000, T0 + 11_900])
+    expect(await readableGrants(env, "wiki", t), `at ${t - T0} ms`).toBeUndefined();
+  // (The abandoned read is tried again after ABANDONED_READ_MS, and that one hangs too: still none.)
+  void readableGrants(env, "wiki", T0 + 12_500);
+  expect(await readableGrants(env, "wiki", T0 + 12_600)).toBeUndefined();
+});
