@@ -8,7 +8,7 @@ import { grantFrom, listFlag, listGrants } from "./exceptions.ts";
 
 export const usage = `ward breakglass ${TARGET_USAGE} --service S [--routes R,R] [--methods M,M]
          [--principal ${PRINCIPAL_SYNTAX}] --minutes N --justification TEXT
-ward breakglass list ${TARGET_USAGE} [--all] [--json]
+ward breakglass list ${TARGET_USAGE} [--all] [--service S] [--json]
     an emergency grant for minutes (capped by exceptions.breakGlassMaxDuration), logged and announced`;
 
 export async function breakglassCommand(args: string[], io: Io): Promise<number> {
@@ -32,7 +32,9 @@ export async function breakglassCommand(args: string[], io: Io): Promise<number>
   if (listing) {
     const target = await resolveTarget(values);
     await policyState(target, values.env);
-    return listGrants(target, `?kind=break-glass${values.all ? "&all=1" : ""}`, values.json, io);
+    // As `exceptions list`: --service narrows the list (from a review: it was taken and ignored).
+    const service = values.service ? `&service=${encodeURIComponent(values.service)}` : "";
+    return listGrants(target, `?kind=break-glass${values.all ? "&all=1" : ""}${service}`, values.json, io);
   }
   if (!values.service || !values.justification || !values.minutes)
     throw new CliError(`--service, --minutes and --justification are required\n${usage}`);

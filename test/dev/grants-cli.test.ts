@@ -191,5 +191,8 @@ describe("ward breakglass --local", () => {
     const open = await ward("breakglass", "list", "--local", "--port", port);
     expect(open.out.split("\n")).toHaveLength(1);
     expect(open.out).toContain("break-glass  admin@example.com -> orders/admin");
+    // --service narrows the list, as for exceptions (from a review: it was taken and ignored).
+    expect((await ward("breakglass", "list", "--local", "--port", port, "--service", "orders")).out).toBe(open.out);
+    expect((await ward("breakglass", "list", "--local", "--port", port, "--service", "wiki")).out).toBe("none");
   });
 });
