@@ -231,6 +231,22 @@ export async function policyState(target: AdminTarget, env: string | undefined):
 export const short = (version: string | null | undefined): string => (version ? version.slice(0, 12) : "(none)");
 
 /**
+ * A push, rollback or promotion the admin API did not make, as far as its answer says: refused (4xx), or not known
+ * (an answer of 5xx that Ward's own failures would not give, such as an error page of Cloudflare's edge: the
+ * change may have been made before the answer was lost), so the operator looks at the history before trying again.
+ */
+export function policyChangeFailed(target: AdminTarget, reply: AdminReply, action: string): CliError {
+  const said = (reply.body as { error?: unknown } | undefined)?.error;
+  const text = typeof said === "string" ? said : reply.text.slice(0, 300);
+  return reply.status >= 500
+    ? new CliError(
+        `${target.describe} answered ${reply.status} to the ${action}: ${text}; whether it was made is not known: look at ward history before trying again`,
+        EXIT.failed,
+      )
+    : new CliError(`${target.describe} refused the ${action} (${reply.status}): ${text}`, EXIT.failed);
+}
+
+/**
  * A change the admin API did not confirm. A refusal (4xx) changed nothing; a failure (5xx) may have been stored
  * before its answer was lost, so the operator is told to look before trying again.
  */

@@ -15,6 +15,7 @@ import {
   short,
   TARGET_USAGE,
   targetOptions,
+  policyChangeFailed,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { policyPlaceholders } from "../doctor/placeholders.ts";
@@ -131,11 +132,7 @@ async function activate(
       EXIT.failed,
     );
   }
-  if (reply.status !== 200)
-    throw new CliError(
-      `${target.describe} refused the push (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
-      EXIT.failed,
-    );
+  if (reply.status !== 200) throw policyChangeFailed(target, reply, "push");
   if (!body.entry) {
     io.out("already active: nothing to push");
     return EXIT.ok;

@@ -8,6 +8,7 @@ import {
   short,
   TARGET_USAGE,
   targetOptions,
+  policyChangeFailed,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
@@ -35,11 +36,7 @@ async function rollBack(
       EXIT.failed,
     );
   }
-  if (reply.status !== 200)
-    throw new CliError(
-      `${target.describe} refused the rollback (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
-      EXIT.failed,
-    );
+  if (reply.status !== 200) throw policyChangeFailed(target, reply, "rollback");
   io.out(
     `rolled ${direction}: ${short(body.entry!.version)} is active again (was ${short(active)}, history #${body.entry!.seq})`,
   );

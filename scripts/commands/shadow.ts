@@ -10,6 +10,7 @@ import {
   short,
   TARGET_USAGE,
   targetOptions,
+  policyChangeFailed,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
@@ -133,10 +134,7 @@ function throwIfRefused(action: ShadowAction, target: AdminTarget, reply: AdminR
     throw new CliError(`the active version moved to ${short(body.active)} meanwhile: nothing changed`, EXIT.failed);
   }
   if (reply.status !== 200)
-    throw new CliError(
-      `${target.describe} refused (${reply.status}): ${body?.error ?? reply.text.slice(0, 300)}`,
-      EXIT.failed,
-    );
+    throw policyChangeFailed(target, reply, action === "promote" ? "promotion" : `shadow ${action}`);
 }
 
 function doneLine(action: ShadowAction, state: PolicyState, body: ShadowReply): string {

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminCall, unconfirmedChange, type AdminTarget } from "../../scripts/admin-client.ts";
+import { adminCall, policyChangeFailed, unconfirmedChange, type AdminTarget } from "../../scripts/admin-client.ts";
 
 let server: Server;
 let target: AdminTarget;
@@ -80,6 +80,20 @@ describe("adminCall on a failure", () => {
     await expect(adminCall(target, "POST", "/failed/500")).rejects.toThrow(/answered 500: .*request r-3/);
     await expect(adminCall(target, "GET", "/failed/503/generic")).rejects.toThrow(
       /answered 503: a push, promotion or rollback in the last two minutes has not reached this location yet/,
+    );
+  });
+});
+
+describe("a push, rollback or promotion not made", () => {
+  it("is refused on a 4xx, and not known on a 5xx that is not Ward's own (an error page of the edge: from a review)", () => {
+    expect(
+      policyChangeFailed(target, { status: 422, body: { error: "invalid policy" }, text: "" }, "push").message,
+    ).toBe("staging at https://wiki.example.com refused the push (422): invalid policy");
+    expect(
+      policyChangeFailed(target, { status: 502, body: undefined, text: "<html>Bad gateway</html>" }, "rollback")
+        .message,
+    ).toBe(
+      "staging at https://wiki.example.com answered 502 to the rollback: <html>Bad gateway</html>; whether it was made is not known: look at ward history before trying again",
     );
   });
 });
