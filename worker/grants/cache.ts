@@ -1,6 +1,6 @@
 // The active grants of each service, kept per isolate so a denied request does not cost a Durable Object
 // call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
-// (plus one read, and READ_WAIT_MS while that read is slow) can still be honoured; expiry is exact whatever this
+// (plus one read, at most READ_WAIT_MS of it for the requests that do not make it) can still be honoured; expiry is exact whatever this
 // cache holds, because applyGrants compares notAfter with the request's instant. If the grants cannot be read
 // again when due, none is honoured until they can: not the copy from before, which may still hold a grant
 // revoked since.
@@ -13,9 +13,11 @@ import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 /** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
 const MAX_STALE_MS = 30_000;
 /**
- * How long past its interval a copy is still used by the requests that did not start its re-read, while that read
- * is in flight: a store that is slow to answer (not failing) must not keep a revoked grant honoured for the
- * copy's whole stale limit (from a review: 30 s where GRANTS_REFRESH_SECONDS promises 2).
+ * How long a re-read may run while the requests that did not start it still use the copy: past that, the store is
+ * slow to answer (not failing), and must not keep a revoked grant honoured for the copy's whole stale limit (from
+ * a review: 30 s where GRANTS_REFRESH_SECONDS promises 2). Measured from the read's start, not the copy's age: a
+ * copy grown old over a quiet spell is used by a burst's other requests while a quick read runs (a review of the
+ * first fix: they were refused valid grants).
  */
 export const READ_WAIT_MS = 1_000;
 
@@ -64,8 +66,12 @@ export async function readableGrants(env: Env, service: string, now: number): Pr
         ? load(env, service, snapshot, now)
         : snapshot.startRead(now, () => load(env, service, snapshot, now));
     if (read) await read;
-    // Another request's re-read still in flight: its copy only a moment past its interval.
-    else if (age >= grantsRefreshMs(env) + READ_WAIT_MS) return undefined;
+    else {
+      // Another request's re-read in flight: its copy only while that read is quick. A slow one sets the copy
+      // aside as a failed read does, until a read stores a new one (a retry after it is abandoned included).
+      const slow = snapshot.readingFor(now);
+      if (slow >= READ_WAIT_MS) snapshot.failed(now - slow);
+    }
   }
   return snapshot.current(now);
 }

@@ -66,6 +66,9 @@ function originOf(url: string): string {
  */
 export function madeByAPage(request: Request): boolean {
   const { headers } = request;
+  // A navigation preload: the browser sends it as a document load, for the service worker to read (from a review:
+  // a worker that enables it read /.ward/me). A worker may change the header's value, never drop it.
+  if (headers.has("service-worker-navigation-preload")) return true;
   const mode = headers.get("sec-fetch-mode");
   const dest = headers.get("sec-fetch-dest");
   // With its destination, as browsers send it: Node's fetch adds `Sec-Fetch-Mode: cors` alone, and is no page.

@@ -66,6 +66,11 @@ export class RefreshingSnapshot<T> {
     return this.inFlight !== undefined && now - this.inFlight.startedAt < ABANDONED_READ_MS;
   }
 
+  /** How long the read in flight has run at `now` (0 when none is). */
+  readingFor(now: number): number {
+    return this.reading(now) ? now - this.inFlight!.startedAt : 0;
+  }
+
   /**
    * Starts `read` unless another read is in flight (and not abandoned); returns its promise, which never
    * rejects if `read` does not, or undefined when one was already running.

@@ -115,6 +115,18 @@ describe("/.ward/me read by a page's own script", () => {
       expect(res.status).toBe(404);
       expect(body).not.toContain("sre");
     }
+    // A worker that enables navigation preload reads the browser's own document load (a review of the fix).
+    const preloaded = await me({
+      headers: {
+        ...SCRIPT,
+        "sec-fetch-mode": "navigate",
+        "sec-fetch-dest": "document",
+        "service-worker-navigation-preload": "true",
+        cookie: `CF_Authorization=${token}`,
+      },
+    });
+    expect(preloaded.res.status).toBe(404);
+    expect(preloaded.body).not.toContain("sre");
     // (Control: the person opening the page there still sees it, with or without the browser's destination.)
     for (const page of [PAGE, { ...PAGE, "sec-fetch-site": "none", "sec-fetch-dest": "document" }]) {
       const opened = await me({ headers: { ...page, cookie: `CF_Authorization=${token}` } });
