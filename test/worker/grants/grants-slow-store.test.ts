@@ -11,21 +11,20 @@ const grant = { id: "g1", service: "wiki" } as unknown as TimedGrant;
 
 afterEach(() => resetGrantsCache());
 
+/** A grant store (GRANTS_REFRESH_SECONDS 2) that answers the one grant once `before` settles. */
+const storeAnswering = (before: () => Promise<void>): Env =>
+  ({
+    GRANTS_REFRESH_SECONDS: "2",
+    GRANTS: { getByName: () => ({ active: async () => (await before(), [grant]) }) },
+  }) as unknown as Env;
+
 it("honours the copy for at most the refresh interval and a read's wait while the re-read hangs", async () => {
   let hang = false;
   let reads = 0;
-  const env = {
-    GRANTS_REFRESH_SECONDS: "2",
-    GRANTS: {
-      getByName: () => ({
-        active: async () => {
-          reads++;
-          if (hang) await new Promise(() => {});
-          return [grant];
-        },
-      }),
-    },
-  } as unknown as Env;
+  const env = storeAnswering(async () => {
+    reads++;
+    if (hang) await new Promise(() => {});
+  });
   expect(await readableGrants(env, "wiki", T0)).toEqual([grant]);
   // Revoked now, and the store stops answering: the request that re-reads waits for it (not awaited here), the
   // others answer from the copy only just past its interval, then from none.
@@ -47,18 +46,10 @@ it("honours the copy for at most the refresh interval and a read's wait while th
 
 it("lets a burst after a quiet spell use the copy while a quick re-read runs (a review of the first fix)", async () => {
   let reads = 0;
-  const env = {
-    GRANTS_REFRESH_SECONDS: "2",
-    GRANTS: {
-      getByName: () => ({
-        active: async () => {
-          reads++;
-          await new Promise((r) => setTimeout(r, 5));
-          return [grant];
-        },
-      }),
-    },
-  } as unknown as Env;
+  const env = storeAnswering(async () => {
+    reads++;
+    await new Promise((r) => setTimeout(r, 5));
+  });
   expect(await readableGrants(env, "wiki", T0)).toEqual([grant]);
   // Nothing denied for a while, then several at once: one re-reads, none is refused a grant in force.
   const burst = await Promise.all([0, 1, 2, 3].map((i) => readableGrants(env, "wiki", T0 + 5_000 + i)));
