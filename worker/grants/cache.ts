@@ -1,9 +1,9 @@
 // The active grants of each service, kept per isolate so a denied request does not cost a Durable Object
 // call: re-read at most every GRANTS_REFRESH_SECONDS (default 2). That interval is how long a revoked grant
-// (plus one read, at most READ_WAIT_MS of it for the requests that do not make it) can still be honoured; expiry is exact whatever this
-// cache holds, because applyGrants compares notAfter with the request's instant. If the grants cannot be read
-// again when due, none is honoured until they can: not the copy from before, which may still hold a grant
-// revoked since.
+// (plus one read, at most READ_WAIT_MS of it for the requests that do not make it) can still be honoured;
+// expiry is exact whatever this cache holds, because applyGrants compares notAfter with the request's instant.
+// If the grants cannot be read again when due, none is honoured until they can: not the copy from before,
+// which may still hold a grant revoked since.
 import type { TimedGrant } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { grantsShard, type ConsumeResult } from "./store.ts";
@@ -13,11 +13,10 @@ import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 /** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
 const MAX_STALE_MS = 30_000;
 /**
- * How long a re-read may run while the requests that did not start it still use the copy: past that, the store is
- * slow to answer (not failing), and must not keep a revoked grant honoured for the copy's whole stale limit (from
- * a review: 30 s where GRANTS_REFRESH_SECONDS promises 2). Measured from the read's start, not the copy's age: a
- * copy grown old over a quiet spell is used by a burst's other requests while a quick read runs (a review of the
- * first fix: they were refused valid grants).
+ * How long the requests that did not start a re-read wait on it: past that, the store is slow to answer (not
+ * failing), and must not keep a revoked grant honoured for the copy's whole stale limit (from a review: 30 s where
+ * GRANTS_REFRESH_SECONDS promises 2). Measured from the read's start; a copy just past its interval is used
+ * meanwhile, one grown older over a quiet spell is not (othersRead).
  */
 export const READ_WAIT_MS = 1_000;
 
@@ -60,20 +59,37 @@ export async function readableGrants(env: Env, service: string, now: number): Pr
   const age = snapshot.age(now);
   if (age >= grantsRefreshMs(env)) {
     // Only denied requests get here. With no copy, each reads for itself; with one, one of them re-reads
-    // (and waits for it) while the others use the copy they have (refreshing-snapshot.ts).
+    // (and waits for it) while the others use the copy or wait on that read (othersRead).
     const read =
       age === Infinity
         ? load(env, service, snapshot, now)
         : snapshot.startRead(now, () => load(env, service, snapshot, now));
     if (read) await read;
-    else {
-      // Another request's re-read in flight: its copy only while that read is quick. A slow one sets the copy
-      // aside as a failed read does, until a read stores a new one (a retry after it is abandoned included).
-      const slow = snapshot.readingFor(now);
-      if (slow >= READ_WAIT_MS) snapshot.failed(now - slow);
-    }
+    else await othersRead(snapshot, now, grantsRefreshMs(env) + READ_WAIT_MS);
   }
   return snapshot.current(now);
+}
+
+/**
+ * Another request's re-read is in flight. Its copy is used only while that read is quick and the copy no older
+ * than `youngMs` (the interval and a read's wait): a copy grown old over a quiet spell may hold a grant revoked
+ * since (from a review: a burst's other requests honoured one for 28 s). Then the read is waited for, by polling
+ * (never by awaiting another request's promise), for what is left of READ_WAIT_MS. A read still running after
+ * that sets the copy aside, as a failed read does, until a read stores a new one (a retry after it is abandoned
+ * included).
+ */
+async function othersRead(snapshot: RefreshingSnapshot<TimedGrant[]>, now: number, youngMs: number): Promise<void> {
+  const since = snapshot.readingSince(now);
+  if (since === undefined) return;
+  const left = READ_WAIT_MS - (now - since);
+  if (left > 0 && snapshot.age(now) < youngMs) return;
+  if (left > 0) {
+    const until = Date.now() + left;
+    while (snapshot.readingSince(now) === since && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    if (snapshot.readingSince(now) !== since) return;
+  }
+  snapshot.failed(since);
 }
 
 /**

@@ -66,9 +66,9 @@ export class RefreshingSnapshot<T> {
     return this.inFlight !== undefined && now - this.inFlight.startedAt < ABANDONED_READ_MS;
   }
 
-  /** How long the read in flight has run at `now` (0 when none is). */
-  readingFor(now: number): number {
-    return this.reading(now) ? now - this.inFlight!.startedAt : 0;
+  /** When the read in flight started (undefined when none is): which read it is, for a caller polling its end. */
+  readingSince(now: number): number | undefined {
+    return this.reading(now) ? this.inFlight!.startedAt : undefined;
   }
 
   /**

@@ -44,7 +44,7 @@ it("honours the copy for at most the refresh interval and a read's wait while th
   expect(await readableGrants(env, "wiki", T0 + 23_000)).toEqual([grant]);
 });
 
-it("lets a burst after a quiet spell use the copy while a quick re-read runs (a review of the first fix)", async () => {
+it("lets a burst after a quiet spell have the grants of a quick re-read (a review of the first fix)", async () => {
   let reads = 0;
   const env = storeAnswering(async () => {
     reads++;
@@ -55,4 +55,40 @@ it("lets a burst after a quiet spell use the copy while a quick re-read runs (a 
   const burst = await Promise.all([0, 1, 2, 3].map((i) => readableGrants(env, "wiki", T0 + 5_000 + i)));
   expect(burst).toEqual([[grant], [grant], [grant], [grant]]);
   expect(reads).toBe(2);
+});
+
+it("never answers a burst after a quiet spell from a copy that predates a revocation", async () => {
+  // From a review of the fix above: the burst's other requests used the 28 s old copy while the re-read ran,
+  // and six of eight honoured a grant revoked 1.5 s before.
+  let revoked = false;
+  const env = {
+    GRANTS_REFRESH_SECONDS: "2",
+    GRANTS: {
+      getByName: () => ({
+        active: async () => {
+          const answer = revoked ? [] : [grant];
+          await new Promise((r) => setTimeout(r, 30));
+          return answer;
+        },
+      }),
+    },
+  } as unknown as Env;
+  expect(await readableGrants(env, "wiki", T0)).toEqual([grant]);
+  revoked = true;
+  const burst = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => readableGrants(env, "wiki", T0 + 28_000 + i)));
+  expect(burst).toEqual([[], [], [], [], [], [], [], []]);
+});
+
+it("refuses a burst's other requests, after a read's wait, a copy older than the interval while the re-read hangs", async () => {
+  let hang = false;
+  const env = storeAnswering(async () => {
+    if (hang) await new Promise(() => {});
+  });
+  expect(await readableGrants(env, "wiki", T0)).toEqual([grant]);
+  hang = true;
+  void readableGrants(env, "wiki", T0 + 10_000);
+  const waited = Date.now();
+  expect(await readableGrants(env, "wiki", T0 + 10_001)).toBeUndefined();
+  // It waited on the read (what was left of READ_WAIT_MS) before giving up on it.
+  expect(Date.now() - waited).toBeGreaterThanOrEqual(READ_WAIT_MS - 50);
 });
