@@ -91,7 +91,9 @@ function registeredTrustDomainId(policy: CompiledPolicy, match: string, value: s
 const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "ca", "email", "sub", "token", "subject"]),
   // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
-  value: z.string().trim().min(1).max(2_200),
+  // Not trimmed: a workload token's sub may end in a space, and the entry must name the sub the log showed (each
+  // other kind's check refuses white space).
+  value: z.string().min(1).max(2_200),
   reason: plainText(z.string().trim().min(3, "give the reason").max(500)),
   until: z.iso.datetime({ offset: true }).optional(),
 });

@@ -189,6 +189,17 @@ describe("revocation", () => {
     const spacedEntry = ((await spaced.json()) as { entry: DenyEntry }).entry;
     expect(spacedEntry.value).toBe("github-actions/repo:ward-demo/orders:environment:prod eu");
     expect((await admin(`/denylist/${spacedEntry.id}`, { method: "DELETE" })).status).toBe(200);
+    // A sub ending in a space is another workload's, and the entry names it as written (from a review: the value
+    // was trimmed, so the entry refused the sub without the space while the one logged went on being admitted).
+    const trailing = "repo:ward-demo/orders:ref:refs/heads/main ";
+    expect(await deploy(trailing)).toEqual({ status: 200, seen: 1 });
+    const exact = await revoke({ match: "subject", value: `github-actions/${trailing}`, reason: "workflow compromised" });
+    expect(exact.status).toBe(201);
+    const exactEntry = ((await exact.json()) as { entry: DenyEntry }).entry;
+    expect(exactEntry.value).toBe(`github-actions/${trailing}`);
+    expect(await eventually(() => deploy(trailing), 403)).toEqual({ status: 403, seen: 0 });
+    expect(await deploy()).toEqual({ status: 200, seen: 1 });
+    expect((await admin(`/denylist/${exactEntry.id}`, { method: "DELETE" })).status).toBe(200);
   });
 
   it("names the issuers a subject entry may name, and says so when the policy has none", () => {
@@ -247,6 +258,9 @@ describe("revocation", () => {
       ],
       [{ match: "subject", value: "repo:ward-demo/orders", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [{ match: "subject", value: "github-actions/", reason: "leaked" }, 422, "expected ISSUER/SUB"],
+      // Any other kind's value is one spelling: white space around it is a slip, refused rather than trimmed.
+      [{ match: "email", value: " ann@example.com", reason: "leaked" }, 422, "expected an e-mail address"],
+      [{ match: "sub", value: "0a1b ", reason: "leaked" }, 422, "expected the Access token's sub"],
       [{ match: "subject", value: "github-actions/repo:a\u0000b", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [
         { match: "subject", value: "github-action/repo:ward-demo/orders:ref:refs/heads/main", reason: "leaked" },
