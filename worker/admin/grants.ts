@@ -183,10 +183,13 @@ async function grantException(c: Context<AdminEnv>): Promise<Response> {
   const body = await parseBody(c, ExceptionBody);
   if (body instanceof Response) return body;
   const { notBefore, notAfter, maxUses, ...rest } = body;
+  const now = Date.now();
   const grant: NewGrant = {
     ...rest,
     kind: "exception",
-    notBefore: notBefore ? Date.parse(notBefore) : Date.now(),
+    // A start in the past is now: the grant holds from its creation, and a backdated one would show a window
+    // longer than the cap (in the log, `ward reach --grants`, and the age `ward metrics` reports).
+    notBefore: notBefore ? Math.max(Date.parse(notBefore), now) : now,
     notAfter: Date.parse(notAfter),
     ...(maxUses !== undefined ? { maxUses } : {}),
   };

@@ -67,6 +67,24 @@ beforeAll(async () => {
 });
 
 describe("exceptions", () => {
+  it("starts a grant backdated past now at its creation, so its window is never longer than the cap", async () => {
+    // From a review: the cap is measured from now, and a notBefore in 2000 was stored as given: the log, `ward
+    // reach --grants` and `ward metrics` (age = now - notBefore) showed a window of 9,843 days.
+    const before = Date.now();
+    const res = await grantException({
+      ...base,
+      notBefore: "2000-01-01T00:00:00Z",
+      notAfter: new Date(before + 7 * 24 * HOUR - 60_000).toISOString(),
+    });
+    expect(res.status).toBe(201);
+    const { grant } = (await res.json()) as { grant: GrantRecord };
+    expect(grant.notBefore).toBeGreaterThanOrEqual(before);
+    expect(grant.notBefore).toBeLessThanOrEqual(Date.now());
+    expect((await as("admin@example.com", `/grants/wiki/${grant.id}?reason=done`, { method: "DELETE" })).status).toBe(
+      200,
+    );
+  });
+
   it("refuses bad input and stores nothing", async () => {
     const before = (await listed()).length;
     const now = Date.now();
