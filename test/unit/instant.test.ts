@@ -21,7 +21,22 @@ describe("instantFlag", () => {
     },
   );
 
-  it.each(["yesterday", "", "2026-13-45T00:00:00Z"])("refuses %j as no instant", (value) => {
-    expect(() => instantFlag("since", value)).toThrow(`--since ${value}: expected an ISO 8601 instant`);
+  // From a review: Date.parse rolled each into the next month, so a typo became a grant or revocation ending days later.
+  it.each(["2026-02-30", "2026-02-29T12:00:00Z", "2026-04-31T00:00:00Z", "2026-02-31T10:00:00+01:00"])(
+    "refuses %s, a day the calendar does not have",
+    (value) => {
+      expect(() => instantFlag("until", value)).toThrow(`--until ${value}: there is no such day`);
+    },
+  );
+
+  it("reads a leap day in a leap year", () => {
+    expect(new Date(instantFlag("until", "2028-02-29T12:00:00Z")).toISOString()).toBe("2028-02-29T12:00:00.000Z");
   });
+
+  it.each(["yesterday", "", "2026-13-45T00:00:00Z", "Sat, 07 Mar 2026 10:00:00 Z"])(
+    "refuses %j as no instant",
+    (value) => {
+      expect(() => instantFlag("since", value)).toThrow(`--since ${value}: expected an ISO 8601 instant`);
+    },
+  );
 });
