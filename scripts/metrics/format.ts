@@ -25,7 +25,8 @@ export function columns(
 ): string[] {
   if (rows.length === 0) return ["  (none)"];
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
+  // A fold, not Math.max(...cells): a day of a scanner's distinct paths is more arguments than the stack holds.
+  const widths = header.map((_, i) => all.reduce((widest, row) => Math.max(widest, (row[i] ?? "").length), 0));
   return all.map((row) =>
     `  ${row.map((cell, i) => (align[i] === "right" ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd(),
   );

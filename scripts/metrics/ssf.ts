@@ -90,7 +90,8 @@ export function ssfMetrics(
       refusing: applied.size,
       linked: slow.length,
       medianSeconds: seconds.length > 0 ? median(seconds) : null,
-      maxSeconds: seconds.length > 0 ? Math.max(...seconds) : null,
+      // The slowest first (sorted above): not Math.max(...seconds), which a long log overflows the stack with.
+      maxSeconds: slow.length > 0 ? slow[0]!.seconds : null,
       slowest: slow.slice(0, top),
     },
   };

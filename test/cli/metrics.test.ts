@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { CliError } from "../../scripts/cli-error.ts";
 import { metricsCommand } from "../../scripts/commands/metrics.ts";
 import { computeMetrics } from "../../scripts/metrics/aggregate.ts";
+import { columns } from "../../scripts/metrics/format.ts";
 import type { DecisionLine } from "../../policy/index.ts";
 import { decisionsInLine, parseDecisionLog } from "../../scripts/logs/parse.ts";
 
@@ -210,6 +211,14 @@ new call paths (allowed identity -> route; baseline: the 5 decisions before the 
       "new call paths (allowed identity -> route; baseline: the 9 decisions of the --baseline log):",
       "  (none)",
     ]);
+  });
+
+  it("text: a table of more rows than the stack holds arguments (a day of a scanner's distinct paths)", () => {
+    // From a review: `ward metrics --top 1000000` over 150,000 denied targets threw RangeError and printed nothing.
+    const rows = Array.from({ length: 250_000 }, (_, i) => [`scan.example.com/p${i} (no route)`, String(i)]);
+    const lines = columns(["target", "denied"], ["left", "right"], rows);
+    expect(lines).toHaveLength(250_001);
+    expect(lines[250_000]).toBe("  scan.example.com/p249999 (no route)  249999");
   });
 
   it("--top limits every ranked list", async () => {
