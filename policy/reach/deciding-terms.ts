@@ -94,14 +94,21 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
 
 /**
  * What `after` may do to a principal's request that `before` surely did not: nothing when the chains are equal;
- * else each header line some rule of `after` sets that not every rule of `before` set, and failing open where a
- * rule of `before` always counted (where none counted, a limit that may fail open is narrower).
+ * else each header line some rule of `after` sets that not every rule of `before` set, and failing open or not
+ * counting at all where a rule of `before` always counted (where none counted, a limit that may fail open is
+ * narrower). A limit removed is the wider of the two: every request admitted uncounted, not only while the
+ * limit's store cannot answer (from a review: the diff listed failOpen and not the removal).
  */
-export function widerTerms(before: DecidingTerms, after: DecidingTerms): { headers: string[]; failOpen: boolean } {
-  if (before.chain === after.chain) return { headers: [], failOpen: false };
+export function widerTerms(
+  before: DecidingTerms,
+  after: DecidingTerms,
+): { headers: string[]; failOpen: boolean; uncounted: boolean } {
+  if (before.chain === after.chain) return { headers: [], failOpen: false, uncounted: false };
+  const counted = before.limits.has("counted");
   return {
     headers: after.headers.filter((line) => !before.always.includes(line)),
-    failOpen: after.limits.has("fail-open") && before.limits.has("counted"),
+    failOpen: counted && after.limits.has("fail-open"),
+    uncounted: counted && after.limits.has("none"),
   };
 }
 

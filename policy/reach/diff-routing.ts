@@ -139,12 +139,15 @@ function forwardedMore(
   method: ReachMethod,
   granted: ReadonlyMap<string, Grant[]>,
   oldGrants: ReadonlyMap<string, Grant[]>,
-): { headers: string[]; upgrades: boolean; ruleHeaders: Set<string>; failOpen: boolean } | undefined {
+):
+  | { headers: string[]; upgrades: boolean; ruleHeaders: Set<string>; failOpen: boolean; uncounted: boolean }
+  | undefined {
   const left = oldSettings.forwardHeaders.get(from.route) ?? [];
   const headers = (newSettings.forwardHeaders.get(to.route) ?? []).filter((h) => !left.includes(h));
   const upgrades = method === "GET" && newSettings.websockets.has(to.route) && !oldSettings.websockets.has(from.route);
   const ruleHeaders = new Set<string>();
   let failOpen = false;
+  let uncounted = false;
   const [leftTerms, newTerms] = [oldSettings.deciding.get(from.route), newSettings.deciding.get(to.route)];
   for (const principal of granted.keys()) {
     const [o, n] = [leftTerms?.get(principal), newTerms?.get(principal)];
@@ -152,9 +155,10 @@ function forwardedMore(
     const wider = widerTerms(o, n);
     for (const line of wider.headers) ruleHeaders.add(line);
     failOpen ||= wider.failOpen;
+    uncounted ||= wider.uncounted;
   }
-  return headers.length > 0 || upgrades || ruleHeaders.size > 0 || failOpen
-    ? { headers, upgrades, ruleHeaders, failOpen }
+  return headers.length > 0 || upgrades || ruleHeaders.size > 0 || failOpen || uncounted
+    ? { headers, upgrades, ruleHeaders, failOpen, uncounted }
     : undefined;
 }
 
@@ -188,6 +192,7 @@ export function routingChanges(
         upgrades: boolean;
         ruleHeaders: Set<string>;
         failOpen: boolean;
+        uncounted: boolean;
       }
     >();
     for (const segments of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens))) {
@@ -216,12 +221,14 @@ export function routingChanges(
                 upgrades: false,
                 ruleHeaders: new Set(),
                 failOpen: false,
+                uncounted: false,
               }),
             );
           for (const h of more.headers) entry.headers.add(h);
           entry.upgrades ||= more.upgrades;
           for (const line of more.ruleHeaders) entry.ruleHeaders.add(line);
           entry.failOpen ||= more.failOpen;
+          entry.uncounted ||= more.uncounted;
         }
         const gaining = [...now.grantsOn(to, method)].filter(([principal, grants]) => {
           if (reported(principal, to.route, method)) return false;
@@ -265,6 +272,8 @@ export function routingChanges(
         });
       if (c.failOpen)
         changes.push({ kind: "rate limit", change: `${moving}, whose rate limit may fail open`, widens: true });
+      if (c.uncounted)
+        changes.push({ kind: "rate limit", change: `${moving}, where no rate limit may count them`, widens: true });
     }
     for (const m of [...moved.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from ?? "", b.from ?? ""))) {
       const was = m.from ? `was ${m.from}` : "reached no route";

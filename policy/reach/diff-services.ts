@@ -9,7 +9,8 @@
 // - a client certificate no longer required: callers without one reach the rules;
 // - forwarded headers added: the origin sees more of what clients send (an `authorization` its own login reads);
 // - headers the deciding allow rule may set, added or changed: the origin is told more about callers it admits;
-// - a limit that always counted may now fail open: requests admitted uncounted while its store cannot answer.
+// - a limit that always counted may now fail open: requests admitted uncounted while its store cannot answer;
+//   or be gone: every request admitted uncounted.
 import type { ServiceSettings } from "./model.ts";
 import type { SettingChange } from "./setting-change.ts";
 import { droppedHeaders, widerTerms } from "./deciding-terms.ts";
@@ -113,6 +114,7 @@ function decidingChanges(o: ServiceSettings, n: ServiceSettings): SettingChange[
       if (wider.headers.length > 0) note(route, `+ ${wider.headers.join(", ")}`, principal, true);
       if (wider.failOpen)
         note(route, "its rate limit may now fail open (admit uncounted when it cannot be checked)", principal, true);
+      if (wider.uncounted) note(route, "its rate limit may now be gone (admit uncounted)", principal, true);
       const dropped = droppedHeaders(old, terms);
       if (dropped.length > 0) note(route, `- ${dropped.join(", ")}`, principal, false);
     }

@@ -173,7 +173,9 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
         methods: normalizeMethods(differing),
         before: termsOf(pick(o), oldTerms),
         after: termsOf(pick(n), newTerms),
-        widens: mayWiden(pick(o), pick(n), oldTerms, newTerms),
+        // Method by method: a grant's terms hold for its own methods only (a GET-only exception's conditions
+        // must not pass for a POST the new rule admits under them; from a review).
+        widens: differing.some((m) => mayWiden(o.byMethod.get(m)!, n.byMethod.get(m)!, oldTerms, newTerms)),
       });
     }
   }

@@ -3,7 +3,14 @@
 // of the first, per-rule-id comparison: it missed reordered rules and requests moved to another route, and
 // listed a rule renamed or renumbered, or a failOpen limit added where there was none, as widenings.
 import { describe, expect, it } from "vitest";
-import { diffReach, diffWidens, loadPolicy, principalsMayOverlap, reach } from "../../../policy/index.ts";
+import {
+  diffReach,
+  diffWidens,
+  loadPolicy,
+  principalsMayOverlap,
+  reach,
+  type TimedGrant,
+} from "../../../policy/index.ts";
 import { OverlapIndex } from "../../../policy/reach/principals.ts";
 import { oneServicePolicy } from "../support/one-service.ts";
 
@@ -66,6 +73,24 @@ describe("ward diff: what the deciding rule sets and counts", () => {
     expect(lines(d)).toContain(
       "! rate limit: GET /a (and the like) now reaches app/b (was app/a), whose rate limit may fail open",
     );
+  });
+
+  it("widens: a rate limit that always counted removed, on its route or where requests move (from a review)", async () => {
+    // Removed, every request is admitted uncounted: wider than failOpen, which the diff listed while this was empty.
+    const counted = { ...plain, rateLimit: { limit: 10, period: "60s", failOpen: false } };
+    const d = await diffOf(doc([route("r", "/x", [counted])]), doc([route("r", "/x", [plain])]));
+    expect(diffWidens(d), lines(d).join("\n")).toBe(true);
+    expect(lines(d)).toEqual(["! rate limit: app/r for group:dev: its rate limit may now be gone (admit uncounted)"]);
+    const a = route("a", "/a", [{ ...counted, principals: [{ public: true }] }]);
+    const b = route("b", "/{*}", [{ ...plain, principals: [{ public: true }] }]);
+    const moved = await diffOf(doc([a, b]), doc([b]));
+    expect(diffWidens(moved), lines(moved).join("\n")).toBe(true);
+    expect(lines(moved)).toContain(
+      "! rate limit: GET /a (and the like) now reaches app/b (was app/a), where no rate limit may count them",
+    );
+    // Added where there was none: narrower, not listed.
+    const added = await diffOf(doc([route("r", "/x", [plain])]), doc([route("r", "/x", [counted])]));
+    expect(diffWidens(added), lines(added).join("\n")).toBe(false);
   });
 
   it("no change: a deny without an id inserted before an unnamed header rule (renumbered)", async () => {
@@ -132,6 +157,40 @@ describe("ward diff: a change behind an earlier rule that may decide for the sam
     });
     const d = await diffOf(doc([route("r", "/x", [sre, alice(false)])]), doc([route("r", "/x", [sre, alice(true)])]));
     expect(diffWidens(d), lines(d).join("\n")).toBe(true);
+  });
+});
+
+describe("ward diff with the grants in force (push --dry-run)", () => {
+  it("widens: a rule's new window equal to a GET-only exception's, for a route of GET and POST (from a review)", async () => {
+    // The exception's terms hold for GET only: pooled with the POST grant's, they hid that POST is now allowed from
+    // any country during the window, where the rule allowed it from DE only.
+    const [from, to] = ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"];
+    const exception: TimedGrant = {
+      id: "e1",
+      kind: "exception",
+      principal: { email: "alice@example.com" },
+      service: "app",
+      routes: ["r"],
+      methods: ["GET"],
+      notBefore: Date.parse(from),
+      notAfter: Date.parse(to),
+    };
+    const policy = (when: Rule) =>
+      doc([
+        {
+          id: "r",
+          methods: ["GET", "POST"],
+          path: "/a",
+          rules: [{ id: "alice", effect: "allow", principals: [{ email: "alice@example.com" }], when }],
+        },
+      ]);
+    const [x, y] = [
+      await loadPolicy(JSON.stringify(policy({ country: ["DE"] }))),
+      await loadPolicy(JSON.stringify(policy({ time: { notBefore: from, notAfter: to } }))),
+    ];
+    if (!x.ok || !y.ok) throw new Error(JSON.stringify([x, y]));
+    const d = diffReach(reach(x.policy, { grants: [exception] }), reach(y.policy, { grants: [exception] }));
+    expect(diffWidens(d), JSON.stringify(d.changed)).toBe(true);
   });
 });
 
