@@ -83,7 +83,12 @@ const failed = (issues: z.core.$ZodIssue[], stoppedEarly: boolean): SchemaPass =
  */
 export function schemaPass(input: unknown, allIssuesUpTo = ALL_ISSUES_UP_TO_VALUES): SchemaPass {
   if (!holdsMoreValues(input, allIssuesUpTo)) {
+    // A workstation checks every issue of a document the gateway checks up to its first: the bound on an
+    // object's keys applies there too, or `ward validate` would pass what a push is refused (from a review).
+    const wide =
+      isPlainObject(input) && holdsMoreValues(input, ALL_ISSUES_UP_TO_VALUES) ? wideObject(input) : undefined;
     const parsed = PolicyDocument.safeParse(input);
+    if (wide) return failed([wide, ...(parsed.success ? [] : parsed.error.issues)], false);
     return parsed.success ? { success: true, data: parsed.data } : failed(parsed.error.issues, false);
   }
   firstErrorOnly.claims = true;

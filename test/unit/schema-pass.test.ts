@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { validatePolicy } from "../../policy/index.ts";
 import {
+  ALL_ISSUES_ON_A_WORKSTATION,
   ALL_ISSUES_UP_TO_VALUES,
   holdsMoreValues,
   MAX_KEYS_IN_ONE_OBJECT,
@@ -158,6 +159,23 @@ describe("objects of a large document", () => {
         "an object of 1001 keys: no part of a policy has a use for more than 1000",
       ],
     ]);
+  });
+
+  it("on a workstation too, where every issue is reported: ward validate refuses what a push is refused", () => {
+    // From a review: the bound was checked only on the first-error path, which `ward validate` takes past 100,000
+    // values, so it passed a document of 4,001-100,000 values that the gateway refuses.
+    const doc = structuredClone(demo);
+    doc.metadata.owners = Array.from({ length: ALL_ISSUES_UP_TO_VALUES }, (_, i) => `team-${i}`);
+    doc.services.payments.routes[0].rules[0].headers = Object.fromEntries(
+      Array.from({ length: MAX_KEYS_IN_ONE_OBJECT + 1 }, (_, i) => [`X-H${i}`, "v"]),
+    );
+    doc.services.payments.routes[0].methods = ["GETT"];
+    const workstation = schemaPass(doc, ALL_ISSUES_ON_A_WORKSTATION);
+    expect(workstation.success ? [] : workstation.issues.map((i) => i.path.join("."))).toEqual([
+      "services.payments.routes.0.rules.0.headers",
+      "services.payments.routes.0.methods.0",
+    ]);
+    expect(schemaPass(doc).success).toBe(false);
   });
 
   it("only the document's own maps: an object named like one further down is held to the bound", () => {
