@@ -181,7 +181,8 @@ function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | 
     leased.delete(key);
     return undefined;
   }
-  if (lease.tokens === 0) {
+  // Not `=== 0`: whatever the tokens hold, a lease admits only while it has one (fail closed).
+  if (!(lease.tokens > 0)) {
     // The object had nothing left in this window when it last answered, and a window's count only grows: it
     // would refuse again. Refused here, so a caller hammering past its limit does not drive its object.
     if (lease.storeRemaining === 0) return { admitted: false, limit, remaining: 0, resetAt: lease.resetAt };
@@ -218,6 +219,13 @@ interface InFlight {
 }
 const inFlight = new Map<string, InFlight>();
 
+const count = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** A lease answer as RateLimiter.lease gives one: counts that are whole and not negative, a finite window end. */
+function wellFormed(answer: RateLimitLease): boolean {
+  return count(answer.granted) && count(answer.remaining) && count(answer.limit) && Number.isFinite(answer.resetAt);
+}
+
 /**
  * Leases from the object and pools the grant with what concurrent requests of this isolate leased for the same
  * window; the caller's own request is taken at once, before any waiting request can, unless the caller has
@@ -233,6 +241,9 @@ async function leaseFromObject(
 ): Promise<RateLimitAnswer> {
   const stub = namespace.getByName(rateLimitName(obligation));
   const answer = await stub.lease(want, obligation.limit, obligation.periodSeconds, now);
+  // Another version's object, mid-deploy, or a fault: an answer of another shape leases nothing (a NaN count
+  // would never reach 0, and admit every request to the window's end). Thrown: the limit's failure path.
+  if (!wellFormed(answer)) throw new Error("the rate limiter's answer is malformed");
   // A request the object refused may still be served by a lease another request just brought back.
   let lease = leased.get(key);
   if (!lease || lease.resetAt !== answer.resetAt) {

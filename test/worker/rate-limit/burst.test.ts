@@ -152,3 +152,33 @@ describe("a burst of one caller's requests on a cold key", () => {
     expect(closed.filter((r) => r.ok)).toHaveLength(0);
   });
 });
+
+describe("an object's answer of another shape", () => {
+  // From a review: without a numeric `granted`, the lease held NaN tokens, never 0, and admitted every request of
+  // the window without asking the object again. Such an answer leases nothing: the limit's failure path.
+  const shapes: [string, Record<string, unknown>][] = [
+    ["granted missing", { granted: undefined }],
+    ["granted NaN", { granted: Number.NaN }],
+    ["granted a string", { granted: "5" }],
+    ["granted negative", { granted: -1 }],
+    ["remaining missing", { remaining: undefined }],
+    ["resetAt missing", { resetAt: undefined }],
+  ];
+  it.each(shapes)("%s: nothing admitted, and with failOpen at most the limit", async (name, change) => {
+    let calls = 0;
+    const odd = {
+      getByName: () => ({
+        lease: async (want: number, limit: number, periodSeconds: number, now: number) => {
+          calls++;
+          const period = periodSeconds * 1000;
+          return { granted: want, limit, remaining: 0, resetAt: Math.floor(now / period) * period + period, ...change };
+        },
+      }),
+    } as unknown as Env["RATE_LIMITER"];
+    const closed = await burst(odd, obligation(`odd-closed-${name}`, false), 20);
+    expect(closed.filter((r) => r.ok)).toEqual([]);
+    expect(calls).toBeGreaterThan(0);
+    const open = await burst(odd, obligation(`odd-open-${name}`, true), 20);
+    expect(open.filter((r) => r.ok).length).toBeLessThanOrEqual(LIMIT);
+  });
+});
