@@ -29,4 +29,4 @@ export interface GrantEvent {
 
 export type ConsumeResult =
   | { ok: true; uses: number }
-  | { ok: false; status: GrantStatus | "unknown" | "outside-window" };
+  | { ok: false; status: GrantStatus | "unknown" | "outside-window" | "unavailable" };

@@ -28,7 +28,7 @@ import {
 import { denylistCopyReadAt, denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
-import { consumeGrant, grantsFor, grantsInHand } from "./grants/cache.ts";
+import { consumeGrant, grantsInHand, readableGrants } from "./grants/cache.ts";
 import { identify, type Identified } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
@@ -70,6 +70,16 @@ function receivedFacts(
 }
 
 /**
+ * Whether a refusal may owe to Ward's own reads failing (a key set, Access's directory, the grant store) rather
+ * than to the caller: such a refusal is not counted toward quarantine, or an outage would quarantine the callers
+ * it refused (a shared frontend's certificate among them, once its users' tokens could not be checked) for long
+ * after it ended (from a review). The failures themselves are logged where they happen.
+ */
+interface Unchecked {
+  any: boolean;
+}
+
+/**
  * The policy's decision, with the denylist laid over it first (a revoked or quarantined caller must not spend a
  * grant's limited uses), then any time-bounded grant that lifts a deny no rule caused (a grant with a use limit
  * is counted before it is honoured). `upgrade` refuses an upgrade the route does not carry, before a grant's use
@@ -83,6 +93,7 @@ async function decide(
   now: number,
   waitUntil: WaitUntil,
   upgrade: (decision: Decision) => Decision,
+  unchecked: Unchecked,
 ): Promise<Decision> {
   let decision = evaluate(policy, facts, now);
   if (decision.principal !== "anonymous") {
@@ -96,12 +107,14 @@ async function decide(
   }
   decision = upgrade(decision);
   if (!decision.service || !grantMayApply(decision)) return decision;
-  const granted = upgrade(
-    applyGrants(policy, decision, facts.identity, await grantsFor(env, decision.service, now), now),
-  );
+  const grants = await readableGrants(env, decision.service, now);
+  if (grants === undefined) unchecked.any = true;
+  const granted = upgrade(applyGrants(policy, decision, facts.identity, grants ?? [], now));
   if (granted.effect === "deny" || granted.exception?.maxUses === undefined) return granted;
   const use = await consumeGrant(env, decision.service, granted.exception.id, now);
-  return use.ok ? granted : decision;
+  if (use.ok === true) return granted;
+  if (use.status === "unavailable") unchecked.any = true;
+  return decision;
 }
 
 /**
@@ -229,18 +242,21 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   const upgrade: UpgradeKind = upgradeOf(request, headers);
   const withUpgrade = (d: Decision) =>
     upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request));
-  let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
+  const unchecked: Unchecked = { any: identified.unchecked === true };
+  let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade, unchecked);
   if (grantNeedsGroups(decision, identified.identity, started)) {
     asked = { ...policy.needs, groups: true };
     identified = await identify(request, policy, started, requestId, asked, true);
     facts = { ...asSent, identity: identified.identity };
-    decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade);
+    unchecked.any = identified.unchecked === true;
+    decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade, unchecked);
   }
   const { identity, certificate, credentials } = identified;
 
-  // A workload walking the internal graph: its denials are counted off the request path.
+  // A workload walking the internal graph: its denials are counted off the request path (not those Ward's own
+  // failing reads may have caused: Unchecked).
   const quarantine = policy.document.quarantine;
-  if (quarantine && countsTowardQuarantine(decision, () => madeUnaskedByABrowser(request, identity)))
+  if (quarantine && !unchecked.any && countsTowardQuarantine(decision, () => madeUnaskedByABrowser(request, identity)))
     for (const key of quarantineKeys(identity, decision.principal))
       waitUntil(countDenial(env, key, quarantine, started));
 

@@ -100,13 +100,13 @@ export function grantsInHand(service: string, now: number): TimedGrant[] {
   return snapshots.get(service)?.current(now) ?? [];
 }
 
-/** Counts one use of a grant with a use limit; any failure counts as "not allowed". */
+/** Counts one use of a grant with a use limit; any failure counts as "not allowed" (status `unavailable`). */
 export async function consumeGrant(env: Env, service: string, id: string, now: number): Promise<ConsumeResult> {
   try {
     return await env.GRANTS.getByName(grantsShard(service)).consume(id, now);
   } catch (error) {
     logEvent("error", "grants-unavailable", { service, grant: id, error: String(error) });
-    return { ok: false, status: "unknown" };
+    return { ok: false, status: "unavailable" };
   }
 }
 

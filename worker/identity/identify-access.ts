@@ -5,6 +5,7 @@ import type { EventLog } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { directoryFreshness } from "../denylist/cache.ts";
+import { keySetUnavailable } from "./issuer-keys.ts";
 import { accessDirectory, accessVerifier } from "./verifiers.ts";
 
 export interface VerifiedAccess {
@@ -12,7 +13,12 @@ export interface VerifiedAccess {
   credential: CredentialSeen;
   /** Until when the token is accepted (exp plus the clock skew), ms since the epoch. */
   acceptedUntil: number;
+  /** The directory facts asked for could not be had (Access did not answer): the person's groups are unknown. */
+  unchecked: boolean;
 }
+
+/** The token could not be checked: Access's key set could not be had (not the caller's doing). */
+export const ACCESS_UNCHECKED = "unchecked";
 
 /**
  * Each Access application has its own AUD tag. A service that names the applications whose tokens count
@@ -39,11 +45,11 @@ export async function verifyAccessToken(
   requestId: string,
   needs: CompiledPolicy["needs"],
   logEvent: EventLog,
-): Promise<VerifiedAccess | undefined> {
+): Promise<VerifiedAccess | typeof ACCESS_UNCHECKED | undefined> {
   const result = await accessVerifier(access).verify(token, now);
   if (!result.ok) {
     logEvent("warn", "access-token-rejected", { requestId, problem: result.problem });
-    return undefined;
+    return keySetUnavailable(result.problem) ? ACCESS_UNCHECKED : undefined;
   }
   // Most policies name none (no audience claimed): then the request's service need not even be looked up.
   const claimed = claimedAudiences(policy.document);
@@ -62,6 +68,7 @@ export async function verifyAccessToken(
     issuer: access.teamDomain,
   };
   let identity = result.identity;
+  let unchecked = false;
   if (identity.user && (needs.groups || needs.devicePosture)) {
     // Security events (worker/ssf/): a person whose claims or device changed is asked for again, and a device
     // reported not compliant has unknown posture (posture conditions fail) while the hold lasts.
@@ -82,7 +89,10 @@ export async function verifyAccessToken(
           devicePosture: fresh?.postureHeld ? undefined : facts.devicePosture,
         },
       };
-    else logEvent("warn", "access-directory-unavailable", { requestId });
+    else {
+      logEvent("warn", "access-directory-unavailable", { requestId });
+      unchecked = true;
+    }
   }
-  return { identity, credential, acceptedUntil: result.expiresAt };
+  return { identity, credential, acceptedUntil: result.expiresAt, unchecked };
 }

@@ -10,12 +10,15 @@ import {
 } from "../../policy/index.ts";
 import type { EventLog } from "../log/events.ts";
 import { bearerTokenOf, claimedIssuers, peekToken } from "./bearer.ts";
+import { keySetUnavailable } from "./issuer-keys.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { workloadTokenVerifier } from "./token-verifiers.ts";
 
 export interface WorkloadTokenOutcome {
   /** The Authorization header was a token of a trusted issuer. */
   consumed: boolean;
+  /** The token could not be checked: its issuer's key set could not be had (not the caller's doing). */
+  unchecked?: true;
   /** `acceptedUntil`: exp plus the issuer's clock skew, ms since the epoch. */
   verified?: Pick<VerifiedWorkloadToken, "identity" | "scopes"> & { credential: CredentialSeen; acceptedUntil: number };
 }
@@ -70,7 +73,7 @@ export async function verifyWorkloadToken(
   const result = await workloadTokenVerifier(issuer).verify(token, peeked.header, tokenAudienceOf(service), now);
   if (!result.ok) {
     logEvent("warn", "workload-token-rejected", { requestId, issuer: issuer.name, problem: result.problem });
-    return { consumed: true };
+    return keySetUnavailable(result.problem) ? { consumed: true, unchecked: true } : { consumed: true };
   }
   // Negative past exp, within the clock skew allowed: exp itself is what `ward metrics` tells tokens apart by.
   // Before the literal, as in identify-access.ts: inside it, V8 deoptimised the function on every optimisation.

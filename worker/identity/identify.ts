@@ -4,7 +4,7 @@
 import { tokenIssuersOf, type CompiledPolicy, type CredentialSeen, type Identity } from "../../policy/index.ts";
 import { logEvent as logEveryEvent, type EventLog } from "../log/events.ts";
 import { accessTokenOf } from "./access-token.ts";
-import { verifyAccessToken } from "./identify-access.ts";
+import { ACCESS_UNCHECKED, verifyAccessToken } from "./identify-access.ts";
 import { workloadIdentity, type CertificateFacts } from "./mtls.ts";
 import { requestService, type ServiceSource } from "./request-service.ts";
 import { verifyWorkloadToken } from "./identify-workload-token.ts";
@@ -22,6 +22,11 @@ export interface Identified {
   consumedAuthorization?: true;
   /** When each verified credential expires, ms since the epoch (an open WebSocket closes then; /.ward/me). */
   expiresAt: Partial<Record<CredentialSeen["kind"], number>>;
+  /**
+   * A credential or directory fact could not be checked for want of what Ward reads (an issuer's or Access's key
+   * set, Access's directory): a refusal then says nothing of the caller, and is not counted toward quarantine.
+   */
+  unchecked?: true;
 }
 
 /**
@@ -51,6 +56,7 @@ export async function identify(
   // Until when each credential is accepted (an open WebSocket is closed then; /.ward/me shows the time left).
   const expiresAt: Identified["expiresAt"] = {};
   let consumed = false;
+  let unchecked = false;
   // Read once, and only when a credential needs it: the service the request is for.
   let service: ServiceSource | undefined | null = null;
   const serviceOf = () => (service === null ? (service = requestService(request, policy)) : service);
@@ -78,10 +84,12 @@ export async function identify(
   const token = access ? accessTokenOf(request) : undefined;
   if (access && token) {
     const verified = await verifyAccessToken(policy, access, token, serviceOf, now, requestId, needs, logEvent);
-    if (verified) {
+    if (verified === ACCESS_UNCHECKED) unchecked = true;
+    else if (verified) {
       Object.assign(identity, verified.identity);
       credentials.push(verified.credential);
       expiresAt["access-jwt"] = verified.acceptedUntil;
+      unchecked = verified.unchecked;
     }
   }
 
@@ -95,6 +103,7 @@ export async function identify(
       logEvent,
     );
     consumed = workload.consumed;
+    if (workload.unchecked) unchecked = true;
     if (workload.verified) {
       identity.workloadToken = workload.verified.identity;
       if (workload.verified.scopes) identity.scopes = workload.verified.scopes;
@@ -128,5 +137,6 @@ export async function identify(
     ? { identity, certificate, credentials, expiresAt }
     : { identity, credentials, expiresAt };
   if (consumed) identified.consumedAuthorization = true;
+  if (unchecked) identified.unchecked = true;
   return identified;
 }

@@ -29,6 +29,13 @@ export const ABANDONED_LOAD_MS = 2 * FETCH_TIMEOUT_MS + 2_000;
 
 export type KeyFetch = (url: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * Whether a verifier's problem is that the issuer's key set could not be had (KeySetError's codes: its fetch,
+ * its discovery document): the token was not checked at all, which says nothing of the caller.
+ */
+export const keySetUnavailable = (problem: string): boolean =>
+  problem.startsWith("keys-") || problem.startsWith("discovery-");
+
 /** Thrown for a key set that could not be had; the verifier reports its `code` as the problem. */
 export class KeySetError extends Error {
   readonly code: string;

@@ -292,7 +292,7 @@ describe("exceptions", () => {
       },
     } as unknown as Env;
     expect(await grantsFor(broken, "no-such-service-yet", Date.now())).toEqual([]);
-    expect(await consumeGrant(broken, "wiki", "exc-x", Date.now())).toEqual({ ok: false, status: "unknown" });
+    expect(await consumeGrant(broken, "wiki", "exc-x", Date.now())).toEqual({ ok: false, status: "unavailable" });
   });
 });
 
