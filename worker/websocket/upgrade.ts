@@ -75,7 +75,7 @@ export function openWebSocket(u: Upgraded): Response {
     maxBytesPerSecond: positiveSetting(u.env.WEBSOCKET_MAX_BYTES_PER_SECOND),
     idleSeconds: positiveSetting(u.env.WEBSOCKET_IDLE_SECONDS),
   });
-  const relay = new Relay(u.origin.webSocket, limits, openedAt);
+  const relay = new Relay(u.origin.webSocket, limits, openedAt, u.requestId);
   const expiries = Object.values(u.expiresAt);
   watchAccess({
     env: u.env,

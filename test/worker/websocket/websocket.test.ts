@@ -142,6 +142,16 @@ describe("an allowed upgrade", () => {
     expect(await closeLine(res)).toMatchObject({ cause: "origin-closed", code: 4000 });
   });
 
+  it("passes on an origin's close whose reason is not UTF-8 (42 bytes 0xff), cut to what a close frame holds", async () => {
+    const { res, client } = await as("ann@example.com", `/live?${marker()}`);
+    client!.send(`!close-raw 4000 ${"ff".repeat(42)}`);
+    // Received, each invalid byte is U+FFFD, three bytes of UTF-8: 126 bytes, of which 41 characters (123) fit.
+    expect(await client!.close(2000)).toMatchObject({ code: 4000, reason: "\ufffd".repeat(41) });
+    const line = await closeLine(res);
+    expect(line).toMatchObject({ cause: "origin-closed", code: 4000 });
+    expect(log.lines.filter((l) => l.event === "websocket-close-failed")).toEqual([]);
+  });
+
   it("is not logged with the handshake headers the runtime makes anew as dropped", async () => {
     const { res, client } = await as("ann@example.com", `/live?${marker()}`);
     client!.socket.close(1000);
