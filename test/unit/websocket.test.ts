@@ -113,10 +113,11 @@ describe("routeWebSocket and websocketLimits", () => {
     });
   });
 
-  it("never budgets fewer bytes a second than the largest message the connection relays", () => {
-    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(4096);
-    expect(websocketLimits(true, { maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(1024 * 1024);
-    expect(websocketLimits({ maxMessageBytes: 32 * 1024 * 1024 }).maxBytesPerSecond).toBe(32 * 1024 * 1024);
+  it("never budgets fewer bytes a second than the largest message the connection relays costs (its bytes and 64)", () => {
+    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(4096 + 64);
+    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 4100 }).maxBytesPerSecond).toBe(4096 + 64);
+    expect(websocketLimits(true, { maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(1024 * 1024 + 64);
+    expect(websocketLimits({ maxMessageBytes: 32 * 1024 * 1024 }).maxBytesPerSecond).toBe(32 * 1024 * 1024 + 64);
   });
 
   it("reads WEBSOCKET_CHECK_SECONDS as a positive number from 50 ms to a minute (a timer past 2^31 ms fires at once)", () => {
@@ -414,9 +415,13 @@ describe("websocket-rate-below-message", () => {
 
   it("compares a byte budget with the route's largest message, or the default one when it sets none", () => {
     expect(warned({ maxBytesPerSecond: 65_536 }).map((i) => i.message)).toEqual([
-      "route live allows messages of 1048576 bytes (the default) but 65536 bytes a second: Ward applies 1048576 a second, so that one such message can pass",
+      "route live allows messages of 1048576 bytes (the default) but 65536 bytes a second: Ward applies 1048640 a second (a message counts 64 bytes besides its own), so that one such message can pass",
     ]);
     expect(warned({ maxBytesPerSecond: 65_536, maxMessageBytes: 4096 })).toEqual([]);
+    expect(warned({ maxBytesPerSecond: 4100, maxMessageBytes: 4096 }).map((i) => i.hint)).toEqual([
+      "set maxBytesPerSecond to at least 4160, or lower maxMessageBytes",
+    ]);
+    expect(warned({ maxBytesPerSecond: 4160, maxMessageBytes: 4096 })).toEqual([]);
     expect(warned({ maxBytesPerSecond: 2_097_152 })).toEqual([]);
     expect(warned(true)).toEqual([]);
   });

@@ -2,7 +2,13 @@
 // is the socket its binding returned, and every message passes through here. So Ward can close both the moment
 // access ends, bound what a message may weigh and how fast either side sends, and see a connection go idle. Each
 // end's close is passed on to the other; whatever ends the connection ends it once, and says why.
-import { closeFrame, RATE_WINDOW_MS, type CloseCause, type WebSocketLimits } from "../../policy/index.ts";
+import {
+  closeFrame,
+  MESSAGE_OVERHEAD_BYTES,
+  RATE_WINDOW_MS,
+  type CloseCause,
+  type WebSocketLimits,
+} from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import { utf8Length } from "../shared/utf8.ts";
 import { closeSocket, passedOnReason } from "./close-socket.ts";
@@ -121,13 +127,14 @@ export class Relay {
     const now = Date.now();
     // What waits behind a side that reads slowly cannot be seen (no bufferedAmount, no completion of send()):
     // a side sending faster than the budget ends the connection, which bounds how fast the isolate's memory
-    // can grow, not how much it holds. A fixed window from the first message after the last one ended.
+    // can grow, not how much it holds. A fixed window from the first message after the last one ended. Each
+    // message costs its overhead too: empty ones are not free to relay or to hold.
     const window = this.sent[from];
     if (now - window.start >= RATE_WINDOW_MS) {
       window.start = now;
       window.bytes = 0;
     }
-    window.bytes += bytes;
+    window.bytes += bytes + MESSAGE_OVERHEAD_BYTES;
     if (window.bytes > this.limits.maxBytesPerSecond) {
       this.end("rate-exceeded");
       return;

@@ -423,8 +423,9 @@ describe("limits", () => {
     const m = marker();
     const { res, client } = await as("ann@example.com", `/metered?${m}`);
     expect(res.status).toBe(101);
-    // 20 messages of 1000 bytes at once: the fifth takes the second's count past 4096, and is not passed on.
-    for (let i = 0; i < 20; i++) client!.send("x".repeat(1000));
+    // 20 messages of 960 bytes at once, each counted with its 64 bytes of overhead: 1024. The fifth takes the
+    // second's count past 4096, and is not passed on.
+    for (let i = 0; i < 20; i++) client!.send("x".repeat(960));
     expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
     expect(await originClosedWith(m)).toBe(1008);
     expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromClient: 4 });
@@ -433,7 +434,7 @@ describe("limits", () => {
   it("closes both sides with 1008 when the origin sends more than the route's bytes a second", async () => {
     const m = marker();
     const { res, client } = await as("ann@example.com", `/metered?${m}`);
-    client!.send("!flood 1000 20");
+    client!.send("!flood 960 20");
     expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
     expect(client!.messages.length).toBeLessThanOrEqual(4);
     expect(await originClosedWith(m)).toBe(1008);
@@ -442,9 +443,9 @@ describe("limits", () => {
 
   it("relays up to the route's bytes a second, either way, and stays open", async () => {
     const { res, client } = await as("ann@example.com", `/metered?${marker()}`);
-    // 4096 bytes each way: the four messages, and their echoes.
-    for (let i = 0; i < 4; i++) client!.send("é".repeat(512));
-    expect(await client!.message(3)).toBe("é".repeat(512));
+    // 4096 bytes each way: four messages of 960 bytes and 64 each counts besides, and their echoes.
+    for (let i = 0; i < 4; i++) client!.send("é".repeat(480));
+    expect(await client!.message(3)).toBe("é".repeat(480));
     expect(client!.closed).toBeUndefined();
     client!.socket.close(1000);
     expect(await closeLine(res)).toMatchObject({
@@ -452,6 +453,23 @@ describe("limits", () => {
       messagesFromClient: 4,
       messagesFromOrigin: 4,
     });
+  });
+
+  it("counts each message, empty ones too, with 64 bytes besides its own: 4096 a second is 64 empty ones", async () => {
+    const m = marker();
+    const { res, client } = await as("ann@example.com", `/metered?${m}`);
+    for (let i = 0; i < 200; i++) client!.send("");
+    expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(await originClosedWith(m)).toBe(1008);
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromClient: 64 });
+  });
+
+  it("counts the origin's empty messages alike", async () => {
+    const { res, client } = await as("ann@example.com", `/metered?${marker()}`);
+    client!.send("!flood 0 200");
+    expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(client!.messages.length).toBeLessThanOrEqual(64);
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromOrigin: 64 });
   });
 
   it("takes WEBSOCKET_MAX_BYTES_PER_SECOND where the route sets no budget", async () => {
@@ -463,9 +481,9 @@ describe("limits", () => {
     const res = await fetchRaw(request, bindings as typeof env);
     expect(res.status).toBe(101);
     const client = new Client(res.webSocket!);
-    // 3000 bytes pass; one more byte in the same second does not.
-    for (let i = 0; i < 3; i++) client.send("x".repeat(1000));
-    client.send("x");
+    // 3000 bytes pass (936 and 64 for each message); one more message, even empty, in the same second does not.
+    for (let i = 0; i < 3; i++) client.send("x".repeat(936));
+    client.send("");
     expect(await client.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
     expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", messagesFromClient: 3 });
   });
