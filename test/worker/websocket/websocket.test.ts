@@ -291,6 +291,53 @@ describe("an open connection whose access ends", () => {
     }
   });
 
+  // From a review: docs/origin-assertion.md tells an origin that must never serve would-deny requests to refuse
+  // every assertion carrying ward_would_deny, and that it need not re-check a WebSocket. The socket it accepted
+  // must not go on serving what it would now refuse.
+  it("is closed when the same upgrade would now carry ward_would_deny (a deny rule on trial names the caller)", async () => {
+    const email = "trial@example.com";
+    const onTrial = WS_POLICY.replace(
+      "          - id: employees-live\n",
+      `          - id: no-trial
+            effect: deny
+            mode: audit
+            principals: [{ email: ${email} }]
+          - id: employees-live
+`,
+    );
+    expect(onTrial).not.toBe(WS_POLICY);
+    try {
+      const first = await whenAllowed(email, "/live");
+      first.client!.send("before");
+      expect(await first.client!.message(0)).toBe("before");
+      const version = await activate(onTrial);
+      expect(await first.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+      expect(await closeLine(first.res)).toMatchObject({ cause: "policy", code: 4403 });
+
+      // A new upgrade is let through with the would-deny in its assertion, for the origin to judge, and stays
+      // open: its re-decisions carry the same one.
+      const m = marker();
+      const second = await upgrade(`https://wiki.localhost/live?${m}`, {
+        "cf-access-jwt-assertion": await token(email),
+      });
+      expect(second.res.status).toBe(101);
+      expect(decisionLine(second.res)).toMatchObject({
+        policyVersion: version,
+        reasons: ["allowed-by-rule", "audit-would-deny"],
+      });
+      const assertion = String((await originSaw(m))[0]?.headers["ward-assertion"]);
+      const claims = JSON.parse(atob(assertion.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+      expect(claims.ward_would_deny).toBe("wiki/live/no-trial");
+      await new Promise((r) => setTimeout(r, 300)); // several checks
+      second.client!.send("still here");
+      expect(await second.client!.message(0)).toBe("still here");
+      expect(second.client!.closed).toBeUndefined();
+      second.client!.socket.close(1000);
+    } finally {
+      await activate(WS_POLICY);
+    }
+  });
+
   it("stays open while a pushed policy still allows it", async () => {
     const { client } = await whenAllowed("ann@example.com", "/live");
     try {
@@ -327,6 +374,37 @@ describe("an open connection whose access ends", () => {
     expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
     expect(Date.now()).toBeGreaterThanOrEqual(notAfter);
     expect(await closeLine(opened.res)).toMatchObject({ cause: "grant-expired" });
+  });
+
+  it("stays open while its grant covers it, when an older grant starts covering the caller too", async () => {
+    const email = "greta@example.com";
+    const grant = (notBefore: number, ticket: string) =>
+      admin("/exceptions", {
+        principal: { email },
+        service: "wiki",
+        routes: ["sre-live"],
+        methods: ["GET"],
+        reason: "pairing with the SRE on call",
+        ticket,
+        requestedBy: email,
+        approvedBy: "sre-lead@example.com",
+        notBefore: new Date(notBefore).toISOString(),
+        notAfter: new Date(Date.now() + 3600_000).toISOString(),
+      });
+    // The older grant (first in the service's list) starts in a second; the newer one lets the upgrade through.
+    const startsAt = Date.now() + 1000;
+    expect((await grant(startsAt, "SEC-10")).status).toBe(201);
+    const newer = await grant(Date.now(), "SEC-11");
+    expect(newer.status).toBe(201);
+    const { id } = ((await newer.json()) as { grant: { id: string } }).grant;
+    const opened = await whenAllowed(email, "/sre-live");
+    expect(decisionLine(opened.res)?.exception).toMatchObject({ id });
+    // Once the older one covers the caller too, the checks still name the grant the origin was told of.
+    await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));
+    opened.client!.send("still here");
+    expect(await opened.client!.message(0)).toBe("still here");
+    expect(opened.client!.closed).toBeUndefined();
+    opened.client!.socket.close(1000);
   });
 
   it("is closed when the grant that allowed it is revoked before it expires", async () => {
