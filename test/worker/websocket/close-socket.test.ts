@@ -26,7 +26,9 @@ describe("closeSocket", () => {
     mine.accept();
     theirs.accept();
     let closed: { code: number; reason: string } | undefined;
-    theirs.addEventListener("close", (event) => (closed = { code: event.code, reason: event.reason }));
+    theirs.addEventListener("close", (event) => {
+      closed = { code: event.code, reason: event.reason };
+    });
     expect(closeSocket(mine, 4000, "\ufffd".repeat(42))).toBeUndefined();
     await until(() => closed !== undefined, 1000);
     expect(closed).toEqual({ code: 4000, reason: "" });
