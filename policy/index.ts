@@ -14,6 +14,7 @@ export {
   readIssuerCertificate,
 } from "./issuer-certificate.ts";
 export * from "./decision.ts";
+export { exceptionClaim, wouldDenyClaim } from "./assertion-claims.ts";
 export {
   answerLine,
   asDecisionLine,

@@ -274,7 +274,7 @@ export const WebSocketSetting = z.union([
       .max(MAX_BYTES_PER_SECOND_LIMIT)
       .optional()
       .describe(
-        "close a connection one side of which sends more bytes than this in a second (default 16 MiB, or WEBSOCKET_MAX_BYTES_PER_SECOND; never less than maxMessageBytes)",
+        "close a connection one side of which sends more bytes than this in a second (default 16 MiB, or WEBSOCKET_MAX_BYTES_PER_SECOND; each message counted with 64 bytes more; never less than maxMessageBytes + 64)",
       ),
     idleTimeout: duration
       .refine((d) => !DURATION.test(d) || durationSeconds(d) <= MAX_IDLE_SECONDS, "must be at most 24h")

@@ -1,6 +1,7 @@
 // Why a relayed WebSocket connection ended, and what each side is told. Access that ends (revocation,
 // quarantine, a pushed policy, a grant or credential that runs out) closes both sides with one code and one
 // reason, whichever it was: a client learns that its access ended, never which check ended it.
+import { exceptionClaim, wouldDenyClaim } from "../assertion-claims.ts";
 import type { Decision, GrantRef } from "../decision.ts";
 import type { TimedGrant } from "../grants.ts";
 
@@ -60,6 +61,11 @@ export interface OpenedAccess {
   grant?: GrantRef;
   route?: string;
   /**
+   * The upgrade assertion's `ward_would_deny` (wouldDenyClaim), when it carried one: the origin accepted the
+   * connection knowing that; a re-decision that carries another, or one where it carried none, ends it.
+   */
+  wouldDeny?: string | true;
+  /**
    * The service whose origin the connection was opened to. A decision now for another service (the host moved
    * to it in a newer policy) is no access to this one: a new upgrade would reach that service's origin.
    */
@@ -79,24 +85,61 @@ export function accessEnded(
   grants: readonly TimedGrant[] | "unreadable" = [],
 ): AccessEnded | undefined {
   if (opened.credentialExpiresAt !== undefined && now >= opened.credentialExpiresAt) return "credential-expired";
-  // An allow, audit mode's included: the same request would be forwarded now, to the same service.
-  if (redecided.effect === "allow")
-    return opened.service === undefined || redecided.service === opened.service ? undefined : "policy";
+  // An allow, audit mode's included: the same request would be forwarded now, to the same service, and told
+  // nothing the upgrade's assertion did not say.
+  if (redecided.effect === "allow") {
+    if (opened.service !== undefined && redecided.service !== opened.service) return "policy";
+    return toldOtherwise(redecided, opened, now, grants);
+  }
   const reason = redecided.reasons[0];
   if (reason === "revoked" || reason === "quarantined" || reason === "denylist-unavailable") return reason;
   // Only the absence of an allow rule is a grant's to lift: anything else is the policy's doing.
-  if (opened.grant && reason === "no-matching-rule") {
-    if (now >= Date.parse(opened.grant.notAfter)) return "grant-expired";
-    // A grant with a use limit: this connection spent a use, and a grant used up is honoured no more, but lasts
-    // for it until its notAfter (or a revocation of the caller, or a policy that refuses the request). One
-    // revoked is gone from the list.
-    // Unknown is not revoked: the grants could not be read, so the connection ends as unchecked.
-    if (grants === "unreadable") return "check-failed";
-    const id = opened.grant.id;
-    if (redecided.route === opened.route && grants.some((g) => g.id === id && g.usedUp)) return undefined;
-    return "grant-revoked";
-  }
+  if (opened.grant && reason === "no-matching-rule") return grantEnded(opened.grant, opened, redecided, now, grants);
   return "policy";
+}
+
+/**
+ * An allow whose assertion would tell the origin what the upgrade's did not: `ward_would_deny` (a deny rule on
+ * trial that now matches, a service switched to audit, or another would-deny than the upgrade's), or
+ * `ward_exception` (only a grant allows it now, or another grant than the upgrade's). The origin judged the
+ * upgrade's assertion once and is never asked again (docs/origin-assertion.md): one that refuses every such
+ * assertion would be serving, on this connection, a request it refuses. A new upgrade carries the new claims,
+ * for the origin to judge.
+ */
+function toldOtherwise(
+  redecided: Decision,
+  opened: OpenedAccess,
+  now: number,
+  grants: readonly TimedGrant[] | "unreadable",
+): AccessEnded | undefined {
+  const wouldDeny = wouldDenyClaim(redecided);
+  if (wouldDeny !== undefined && wouldDeny !== opened.wouldDeny) return "policy";
+  const exception = exceptionClaim(redecided.exception);
+  if (exception === undefined || exception === exceptionClaim(opened.grant)) return undefined;
+  // Allowed by a rule at the upgrade, by a grant alone now: the policy no longer allows it as it did.
+  if (!opened.grant) return "policy";
+  // The upgrade's grant no longer allows it (the checks offer it first: watch.ts), another grant does.
+  return grantEnded(opened.grant, opened, redecided, now, grants);
+}
+
+/**
+ * The grant that allowed the upgrade no longer allows the request now: why, or undefined while it still holds for
+ * this connection. A grant with a use limit: this connection spent a use, and a grant used up is honoured no
+ * more, but lasts for it until its notAfter (or a revocation of the caller, or a policy that refuses the
+ * request). One revoked is gone from the list.
+ */
+function grantEnded(
+  grant: GrantRef,
+  opened: OpenedAccess,
+  redecided: Decision,
+  now: number,
+  grants: readonly TimedGrant[] | "unreadable",
+): AccessEnded | undefined {
+  if (now >= Date.parse(grant.notAfter)) return "grant-expired";
+  // Unknown is not revoked: the grants could not be read, so the connection ends as unchecked.
+  if (grants === "unreadable") return "check-failed";
+  if (redecided.route === opened.route && grants.some((g) => g.id === grant.id && g.usedUp)) return undefined;
+  return "grant-revoked";
 }
 
 /** What each cause means, for an operator (`ward why`): the client was only ever told "access ended". */
@@ -104,7 +147,8 @@ const CAUSE_TEXT: Record<CloseCause, string> = {
   revoked: "the caller's credential was revoked (ward revoke list names the entry)",
   quarantined: "the caller was quarantined after repeated denials",
   "denylist-unavailable": "the denylist could not be read, so the caller could not be cleared",
-  policy: "a pushed policy no longer allows the upgrade",
+  policy:
+    "a pushed policy no longer allows the upgrade as it was let through: it refuses it, gives its host to another service, would refuse it were it enforced (ward_would_deny), or allows it by a grant alone (ward_exception)",
   "grant-expired": "the grant that allowed it expired",
   "grant-revoked": "the grant that allowed it was revoked",
   "credential-expired": "the credential that opened it expired",

@@ -19,6 +19,7 @@ export {
   MAX_IDLE_SECONDS,
   MAX_BYTES_PER_SECOND_LIMIT,
   MAX_MESSAGE_BYTES_LIMIT,
+  MESSAGE_OVERHEAD_BYTES,
   positiveSetting,
   RATE_WINDOW_MS,
   websocketLimits,

@@ -12,6 +12,8 @@ export interface SeenRequest {
   body: string;
   /** A WebSocket's: the code of the close frame the origin received (null: one without a code). */
   websocketClosed?: number | null;
+  /** ... and its reason's bytes, in hex. */
+  websocketCloseReason?: string;
 }
 
 export const LOG_PATH = "/__recording-origin/log";
@@ -96,8 +98,9 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     const record: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" };
     seen.push(record);
     if (String(req.headers.upgrade).toLowerCase() === "websocket")
-      return serveWebSocket(req, socket, head, (code) => {
+      return serveWebSocket(req, socket, head, (code, reason) => {
         record.websocketClosed = code ?? null;
+        record.websocketCloseReason = reason.toString("hex");
       });
     socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
   });

@@ -29,22 +29,18 @@ function bigLength(length: number): Buffer {
   return out;
 }
 
-function closePayload(code: number, reason: string): Buffer {
-  const out = Buffer.alloc(2);
-  out.writeUInt16BE(code);
-  return Buffer.concat([out, Buffer.from(reason)]);
-}
-
 /**
  * Answers an upgrade request on `socket` as a WebSocket echo server. Commands (text messages):
- * `!close CODE REASON` closes from the origin's side; `!send N` sends a text message of N bytes; `!flood N
- * COUNT` sends COUNT of them at once. `onClose`: called with the code of the close frame the origin receives.
+ * `!close CODE REASON` closes from the origin's side; `!close-raw CODE HEX` does with the reason's bytes as
+ * given, valid UTF-8 or not (what a hostile or broken origin may send); `!send N` sends a text message of N
+ * bytes; `!flood N COUNT` sends COUNT of them at once. `onClose`: called with the code and reason bytes of the
+ * close frame the origin receives.
  */
 export function serveWebSocket(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  onClose: (code: number | undefined) => void = () => {},
+  onClose: (code: number | undefined, reason: Buffer) => void = () => {},
 ): void {
   const key = req.headers["sec-websocket-key"];
   if (typeof key !== "string") return void socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
@@ -74,8 +70,11 @@ export function serveWebSocket(
   const onMessage = (opcode: number, payload: Buffer) => {
     const text = opcode === TEXT ? payload.toString("utf8") : "";
     const close = /^!close (\d+) ?(.*)$/.exec(text);
-    if (close) {
-      send(CLOSE, closePayload(Number(close[1]), close[2] ?? ""));
+    const raw = /^!close-raw (\d+) ([0-9a-f]*)$/.exec(text);
+    if (close || raw) {
+      const code = Buffer.alloc(2);
+      code.writeUInt16BE(Number((close ?? raw)![1]));
+      send(CLOSE, Buffer.concat([code, close ? Buffer.from(close[2] ?? "") : Buffer.from(raw![2]!, "hex")]));
       closed = true;
       return;
     }
@@ -114,7 +113,7 @@ export function serveWebSocket(
       const fin = (first & 0x80) !== 0;
       const opcode = first & 0x0f;
       if (opcode === CLOSE) {
-        onClose(payload.length >= 2 ? payload.readUInt16BE(0) : undefined);
+        onClose(payload.length >= 2 ? payload.readUInt16BE(0) : undefined, payload.subarray(2));
         // Answer the close with the same code, then end the connection.
         if (!closed) send(CLOSE, payload.subarray(0, 2));
         closed = true;

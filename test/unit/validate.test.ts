@@ -433,8 +433,8 @@ const FIXTURES = {
     severity: "warning",
     path: "services.payments.routes[0].websocket.maxBytesPerSecond",
     message:
-      "route charge allows messages of 65536 bytes but 4096 bytes a second: Ward applies 65536 a second, so that one such message can pass",
-    hint: "set maxBytesPerSecond to at least 65536, or lower maxMessageBytes",
+      "route charge allows messages of 65536 bytes but 4096 bytes a second: Ward applies 65600 a second (a message counts 64 bytes besides its own), so that one such message can pass",
+    hint: "set maxBytesPerSecond to at least 65600, or lower maxMessageBytes",
   },
   "duplicate-token-issuer": {
     change: (d) => (d.identity.tokenIssuers = [spire(), spire({ name: "spire-again" })]),

@@ -113,10 +113,11 @@ describe("routeWebSocket and websocketLimits", () => {
     });
   });
 
-  it("never budgets fewer bytes a second than the largest message the connection relays", () => {
-    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(4096);
-    expect(websocketLimits(true, { maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(1024 * 1024);
-    expect(websocketLimits({ maxMessageBytes: 32 * 1024 * 1024 }).maxBytesPerSecond).toBe(32 * 1024 * 1024);
+  it("never budgets fewer bytes a second than the largest message the connection relays costs (its bytes and 64)", () => {
+    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(4096 + 64);
+    expect(websocketLimits({ maxMessageBytes: 4096, maxBytesPerSecond: 4100 }).maxBytesPerSecond).toBe(4096 + 64);
+    expect(websocketLimits(true, { maxBytesPerSecond: 100 }).maxBytesPerSecond).toBe(1024 * 1024 + 64);
+    expect(websocketLimits({ maxMessageBytes: 32 * 1024 * 1024 }).maxBytesPerSecond).toBe(32 * 1024 * 1024 + 64);
   });
 
   it("reads WEBSOCKET_CHECK_SECONDS as a positive number from 50 ms to a minute (a timer past 2^31 ms fires at once)", () => {
@@ -207,10 +208,67 @@ describe("accessEnded", () => {
     notBefore: "2026-12-01T11:00:00Z",
     notAfter: "2026-12-01T12:00:10Z",
   } as const;
+  const wouldDeny = { status: 403, reasons: ["no-matching-rule"] };
 
   it("holds while the same request is allowed, audit mode's allow included", () => {
     expect(accessEnded(allow, {}, NOW)).toBeUndefined();
-    expect(accessEnded({ ...allow, reasons: ["audit-would-deny", "denied-by-rule"] }, {}, NOW)).toBeUndefined();
+    const audited = { ...allow, reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny } as Decision;
+    expect(accessEnded(audited, { wouldDeny: "no-matching-rule" }, NOW)).toBeUndefined();
+  });
+
+  // From a review: the origin judged the upgrade's assertion once, and is told (origin-assertion.md) that one
+  // that must never serve would-deny requests refuses them; the socket must not go on serving one.
+  it("ends when the same request would now carry a ward_would_deny the upgrade's assertion did not", () => {
+    const onTrial = {
+      ...allow,
+      reasons: ["allowed-by-rule", "audit-would-deny"],
+      wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "wiki/live/no-ann" },
+    } as Decision;
+    // A deny rule on trial (mode: audit) that now matches the caller.
+    expect(accessEnded(onTrial, {}, NOW)).toBe("policy");
+    // The service switched to audit mode, and no rule allows the caller any more.
+    const audited = { ...allow, reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny } as Decision;
+    expect(accessEnded(audited, {}, NOW)).toBe("policy");
+    // Another would-deny than the one the origin accepted.
+    expect(accessEnded(onTrial, { wouldDeny: "no-matching-rule" }, NOW)).toBe("policy");
+    // The same one holds, and one that is gone tells the origin less, not more.
+    expect(accessEnded(onTrial, { wouldDeny: "wiki/live/no-ann" }, NOW)).toBeUndefined();
+    expect(accessEnded(allow, { wouldDeny: "wiki/live/no-ann" }, NOW)).toBeUndefined();
+  });
+
+  it("ends when only a grant allows the same request now (ward_exception), where a rule allowed the upgrade", () => {
+    const byGrant = { ...allow, reasons: ["allowed-by-exception"], exception: grant } as Decision;
+    expect(accessEnded(byGrant, { route: "wiki/live" }, NOW)).toBe("policy");
+    const breakGlass = { ...byGrant, exception: { ...grant, kind: "break-glass" } } as Decision;
+    expect(accessEnded(breakGlass, { route: "wiki/live" }, NOW)).toBe("policy");
+  });
+
+  it("holds while the upgrade's grant allows it; another grant's name ends it as that grant's end would", () => {
+    const opened = { grant, route: "wiki/live" };
+    const byGrant = { ...allow, reasons: ["allowed-by-exception"], exception: grant } as Decision;
+    expect(accessEnded(byGrant, opened, NOW)).toBeUndefined();
+    // A rule allows it now: the origin is told less than at the upgrade.
+    expect(accessEnded(allow, opened, NOW)).toBeUndefined();
+    const byAnother = { ...byGrant, exception: { ...grant, id: "g-2" } } as Decision;
+    expect(accessEnded(byAnother, opened, NOW)).toBe("grant-revoked");
+    expect(accessEnded(byAnother, opened, Date.parse(grant.notAfter))).toBe("grant-expired");
+    expect(accessEnded(byAnother, opened, NOW, "unreadable")).toBe("check-failed");
+    // The upgrade's grant, used up by this connection, still holds for it.
+    const usedUp = [
+      {
+        id: grant.id,
+        kind: "exception" as const,
+        principal: { email: "ann@example.com" },
+        service: "wiki",
+        routes: "*" as const,
+        methods: "*" as const,
+        notBefore: NOW - 1000,
+        notAfter: Date.parse(grant.notAfter),
+        maxUses: 1,
+        usedUp: true as const,
+      },
+    ];
+    expect(accessEnded(byAnother, opened, NOW, usedUp)).toBeUndefined();
   });
 
   it("ends when the same request is allowed now by another service (its host moved): not this connection's origin", () => {
@@ -414,9 +472,13 @@ describe("websocket-rate-below-message", () => {
 
   it("compares a byte budget with the route's largest message, or the default one when it sets none", () => {
     expect(warned({ maxBytesPerSecond: 65_536 }).map((i) => i.message)).toEqual([
-      "route live allows messages of 1048576 bytes (the default) but 65536 bytes a second: Ward applies 1048576 a second, so that one such message can pass",
+      "route live allows messages of 1048576 bytes (the default) but 65536 bytes a second: Ward applies 1048640 a second (a message counts 64 bytes besides its own), so that one such message can pass",
     ]);
     expect(warned({ maxBytesPerSecond: 65_536, maxMessageBytes: 4096 })).toEqual([]);
+    expect(warned({ maxBytesPerSecond: 4100, maxMessageBytes: 4096 }).map((i) => i.hint)).toEqual([
+      "set maxBytesPerSecond to at least 4160, or lower maxMessageBytes",
+    ]);
+    expect(warned({ maxBytesPerSecond: 4160, maxMessageBytes: 4096 })).toEqual([]);
     expect(warned({ maxBytesPerSecond: 2_097_152 })).toEqual([]);
     expect(warned(true)).toEqual([]);
   });

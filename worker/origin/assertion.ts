@@ -4,7 +4,13 @@
 // key can be published before it signs and an old one kept until assertions signed with it have expired.
 import { importJWK, SignJWT, type JWK } from "jose";
 import { readAssertionKeySet } from "../../policy/assertion-key-set.ts";
-import type { CredentialSeen, Decision, Identity } from "../../policy/index.ts";
+import {
+  exceptionClaim,
+  wouldDenyClaim,
+  type CredentialSeen,
+  type Decision,
+  type Identity,
+} from "../../policy/index.ts";
 import { SizedCache, setBounded } from "../shared/bounded-cache.ts";
 
 export const ASSERTION_HEADER = "ward-assertion";
@@ -86,11 +92,9 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
     ward_policy: decision.policyVersion,
     ward_mode: decision.mode,
     // A request no rule allowed but a time-bounded grant did: the origin can tell, and say no itself.
-    ward_exception: decision.exception ? `${decision.exception.kind}:${decision.exception.id}` : undefined,
+    ward_exception: exceptionClaim(decision.exception),
     // Audit mode forwards what enforcement would refuse: say so, with the rule (or reason) that would have.
-    ward_would_deny: decision.wouldDeny
-      ? (decision.wouldDeny.rule ?? decision.wouldDeny.reasons[0] ?? true)
-      : undefined,
+    ward_would_deny: wouldDenyClaim(decision),
     workload: identity.workload?.id ?? workloadToken?.spiffeId,
     email: identity.user?.email,
     service_token: identity.serviceToken?.clientId,

@@ -2,8 +2,16 @@
 // is the socket its binding returned, and every message passes through here. So Ward can close both the moment
 // access ends, bound what a message may weigh and how fast either side sends, and see a connection go idle. Each
 // end's close is passed on to the other; whatever ends the connection ends it once, and says why.
-import { closeFrame, RATE_WINDOW_MS, type CloseCause, type WebSocketLimits } from "../../policy/index.ts";
+import {
+  closeFrame,
+  MESSAGE_OVERHEAD_BYTES,
+  RATE_WINDOW_MS,
+  type CloseCause,
+  type WebSocketLimits,
+} from "../../policy/index.ts";
+import { logEvent } from "../log/events.ts";
 import { utf8Length } from "../shared/utf8.ts";
+import { closeSocket, passedOnReason } from "./close-socket.ts";
 
 type Closer = Exclude<CloseCause, "client-closed" | "origin-closed">;
 
@@ -45,15 +53,6 @@ function passedOn(code: number): number | undefined {
   return sendable ? code : 1001;
 }
 
-function closeQuietly(socket: WebSocket, code?: number, reason?: string): void {
-  try {
-    if (code === undefined) socket.close();
-    else socket.close(code, reason);
-  } catch {
-    // Already closed or closing: nothing left to tell it.
-  }
-}
-
 export class Relay {
   /** The end handed to the client in the 101 response. */
   readonly client: WebSocket;
@@ -70,10 +69,13 @@ export class Relay {
   private readonly listeners: ((end: RelayEnd) => void)[] = [];
   private readonly origin: WebSocket;
   private readonly limits: WebSocketLimits;
+  /** The upgrade's request id, for a close that could not be sent. */
+  private readonly requestId: string;
 
-  constructor(origin: WebSocket, limits: WebSocketLimits, openedAt: number) {
+  constructor(origin: WebSocket, limits: WebSocketLimits, openedAt: number, requestId: string) {
     this.origin = origin;
     this.limits = limits;
+    this.requestId = requestId;
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.client = client;
     this.server = server;
@@ -111,9 +113,7 @@ export class Relay {
   end(cause: Closer): void {
     if (this.endedWith) return;
     const { code, reason } = closeFrame(cause);
-    this.finish(cause, code);
-    closeQuietly(this.server, code, reason);
-    closeQuietly(this.origin, code, reason);
+    this.finish(cause, code, code, reason);
   }
 
   private pass(data: Message, to: WebSocket, from: "client" | "origin"): void {
@@ -127,13 +127,14 @@ export class Relay {
     const now = Date.now();
     // What waits behind a side that reads slowly cannot be seen (no bufferedAmount, no completion of send()):
     // a side sending faster than the budget ends the connection, which bounds how fast the isolate's memory
-    // can grow, not how much it holds. A fixed window from the first message after the last one ended.
+    // can grow, not how much it holds. A fixed window from the first message after the last one ended. Each
+    // message costs its overhead too: empty ones are not free to relay or to hold.
     const window = this.sent[from];
     if (now - window.start >= RATE_WINDOW_MS) {
       window.start = now;
       window.bytes = 0;
     }
-    window.bytes += bytes;
+    window.bytes += bytes + MESSAGE_OVERHEAD_BYTES;
     if (window.bytes > this.limits.maxBytesPerSecond) {
       this.end("rate-exceeded");
       return;
@@ -149,25 +150,37 @@ export class Relay {
     }
   }
 
-  /** One side closed: the other is told with the same code and reason (the app's own words, not Ward's). */
+  /**
+   * One side closed: the other is told with the same code and reason (the app's own words, not Ward's), the
+   * reason cut to what a close frame holds.
+   */
   private closedBy(cause: "client-closed" | "origin-closed", code: number, reason: string): void {
     if (this.endedWith) return;
-    this.finish(cause, code);
-    const [closing, other] = cause === "client-closed" ? [this.server, this.origin] : [this.origin, this.server];
     const sent = passedOn(code);
-    closeQuietly(other, sent, sent === undefined ? undefined : reason);
-    // Completes the closing handshake with the side that began it.
-    closeQuietly(closing, sent, sent === undefined ? undefined : reason);
+    this.finish(cause, code, sent, sent === undefined ? undefined : passedOnReason(reason));
   }
 
-  private finish(cause: CloseCause, code: number): void {
-    this.endedWith = {
+  /**
+   * Ends the connection: nothing more passes, both sides are sent a close, and only then is it ended for the
+   * listeners (the checks stop, the close is logged).
+   * A close the runtime refuses in every form is logged, never passed over in silence.
+   */
+  private finish(cause: CloseCause, code: number, sent: number | undefined, reason: string | undefined): void {
+    const end: RelayEnd = {
       cause,
       code,
       at: Date.now(),
       messagesFromClient: this.fromClient,
       messagesFromOrigin: this.fromOrigin,
     };
-    for (const listener of this.listeners.splice(0)) listener(this.endedWith);
+    this.endedWith = end;
+    // The side that did not close first: it learns of the close; then the one that did, to complete the handshake.
+    const sides = cause === "client-closed" ? (["origin", "client"] as const) : (["client", "origin"] as const);
+    for (const side of sides) {
+      const failure = closeSocket(side === "client" ? this.server : this.origin, sent, reason);
+      if (failure !== undefined)
+        logEvent("error", "websocket-close-failed", { requestId: this.requestId, side, cause, error: String(failure) });
+    }
+    for (const listener of this.listeners.splice(0)) listener(end);
   }
 }

@@ -7,6 +7,7 @@ import {
   upgradeKind,
   websocketCloseLine,
   websocketLimits,
+  wouldDenyClaim,
   checkSeconds,
   type CompiledPolicy,
   type CredentialSeen,
@@ -75,8 +76,9 @@ export function openWebSocket(u: Upgraded): Response {
     maxBytesPerSecond: positiveSetting(u.env.WEBSOCKET_MAX_BYTES_PER_SECOND),
     idleSeconds: positiveSetting(u.env.WEBSOCKET_IDLE_SECONDS),
   });
-  const relay = new Relay(u.origin.webSocket, limits, openedAt);
+  const relay = new Relay(u.origin.webSocket, limits, openedAt, u.requestId);
   const expiries = Object.values(u.expiresAt);
+  const wouldDeny = wouldDenyClaim(u.decision);
   watchAccess({
     env: u.env,
     relay,
@@ -91,6 +93,8 @@ export function openWebSocket(u: Upgraded): Response {
       ...(u.decision.exception ? { grant: u.decision.exception } : {}),
       ...(u.decision.route ? { route: u.decision.route } : {}),
       ...(u.decision.service ? { service: u.decision.service } : {}),
+      // What the origin was told besides (ward_would_deny): a re-decision that tells it otherwise ends it.
+      ...(wouldDeny !== undefined ? { wouldDeny } : {}),
     },
     requestId: u.requestId,
     directoryAsOf: u.directoryAsOf,

@@ -131,7 +131,13 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
     // caller as they are now: not on its id alone.
     grants =
       read?.filter((g) => !g.usedUp || coversButForUses(g, policy, refused, usable.identity, now)) ?? "unreadable";
-    decision = applyGrants(policy, decision, usable.identity, read ?? [], now);
+    // The upgrade's grant first: while it still covers the caller, it is the one the re-decision names, not
+    // another that happens to come before it (the origin was told which grant let the connection through, and
+    // another one's name ends it: accessEnded).
+    const opened = w.opened.grant?.id;
+    const offered =
+      opened === undefined ? read : read?.toSorted((a, b) => Number(b.id === opened) - Number(a.id === opened));
+    decision = applyGrants(policy, decision, usable.identity, offered ?? [], now);
   }
   // The request was a same-origin WebSocket upgrade when it was let through; whether the route still carries
   // upgrades is the policy's to say now.

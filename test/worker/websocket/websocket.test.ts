@@ -142,6 +142,16 @@ describe("an allowed upgrade", () => {
     expect(await closeLine(res)).toMatchObject({ cause: "origin-closed", code: 4000 });
   });
 
+  it("passes on an origin's close whose reason is not UTF-8 (42 bytes 0xff), cut to what a close frame holds", async () => {
+    const { res, client } = await as("ann@example.com", `/live?${marker()}`);
+    client!.send(`!close-raw 4000 ${"ff".repeat(42)}`);
+    // Received, each invalid byte is U+FFFD, three bytes of UTF-8: 126 bytes, of which 41 characters (123) fit.
+    expect(await client!.close(2000)).toMatchObject({ code: 4000, reason: "\ufffd".repeat(41) });
+    const line = await closeLine(res);
+    expect(line).toMatchObject({ cause: "origin-closed", code: 4000 });
+    expect(log.lines.filter((l) => l.event === "websocket-close-failed")).toEqual([]);
+  });
+
   it("is not logged with the handshake headers the runtime makes anew as dropped", async () => {
     const { res, client } = await as("ann@example.com", `/live?${marker()}`);
     client!.socket.close(1000);
@@ -281,6 +291,53 @@ describe("an open connection whose access ends", () => {
     }
   });
 
+  // From a review: docs/origin-assertion.md tells an origin that must never serve would-deny requests to refuse
+  // every assertion carrying ward_would_deny, and that it need not re-check a WebSocket. The socket it accepted
+  // must not go on serving what it would now refuse.
+  it("is closed when the same upgrade would now carry ward_would_deny (a deny rule on trial names the caller)", async () => {
+    const email = "trial@example.com";
+    const onTrial = WS_POLICY.replace(
+      "          - id: employees-live\n",
+      `          - id: no-trial
+            effect: deny
+            mode: audit
+            principals: [{ email: ${email} }]
+          - id: employees-live
+`,
+    );
+    expect(onTrial).not.toBe(WS_POLICY);
+    try {
+      const first = await whenAllowed(email, "/live");
+      first.client!.send("before");
+      expect(await first.client!.message(0)).toBe("before");
+      const version = await activate(onTrial);
+      expect(await first.client!.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
+      expect(await closeLine(first.res)).toMatchObject({ cause: "policy", code: 4403 });
+
+      // A new upgrade is let through with the would-deny in its assertion, for the origin to judge, and stays
+      // open: its re-decisions carry the same one.
+      const m = marker();
+      const second = await upgrade(`https://wiki.localhost/live?${m}`, {
+        "cf-access-jwt-assertion": await token(email),
+      });
+      expect(second.res.status).toBe(101);
+      expect(decisionLine(second.res)).toMatchObject({
+        policyVersion: version,
+        reasons: ["allowed-by-rule", "audit-would-deny"],
+      });
+      const assertion = String((await originSaw(m))[0]?.headers["ward-assertion"]);
+      const claims = JSON.parse(atob(assertion.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+      expect(claims.ward_would_deny).toBe("wiki/live/no-trial");
+      await new Promise((r) => setTimeout(r, 300)); // several checks
+      second.client!.send("still here");
+      expect(await second.client!.message(0)).toBe("still here");
+      expect(second.client!.closed).toBeUndefined();
+      second.client!.socket.close(1000);
+    } finally {
+      await activate(WS_POLICY);
+    }
+  });
+
   it("stays open while a pushed policy still allows it", async () => {
     const { client } = await whenAllowed("ann@example.com", "/live");
     try {
@@ -317,6 +374,37 @@ describe("an open connection whose access ends", () => {
     expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
     expect(Date.now()).toBeGreaterThanOrEqual(notAfter);
     expect(await closeLine(opened.res)).toMatchObject({ cause: "grant-expired" });
+  });
+
+  it("stays open while its grant covers it, when an older grant starts covering the caller too", async () => {
+    const email = "greta@example.com";
+    const grant = (notBefore: number, ticket: string) =>
+      admin("/exceptions", {
+        principal: { email },
+        service: "wiki",
+        routes: ["sre-live"],
+        methods: ["GET"],
+        reason: "pairing with the SRE on call",
+        ticket,
+        requestedBy: email,
+        approvedBy: "sre-lead@example.com",
+        notBefore: new Date(notBefore).toISOString(),
+        notAfter: new Date(Date.now() + 3600_000).toISOString(),
+      });
+    // The older grant (first in the service's list) starts in a second; the newer one lets the upgrade through.
+    const startsAt = Date.now() + 1000;
+    expect((await grant(startsAt, "SEC-10")).status).toBe(201);
+    const newer = await grant(Date.now(), "SEC-11");
+    expect(newer.status).toBe(201);
+    const { id } = ((await newer.json()) as { grant: { id: string } }).grant;
+    const opened = await whenAllowed(email, "/sre-live");
+    expect(decisionLine(opened.res)?.exception).toMatchObject({ id });
+    // Once the older one covers the caller too, the checks still name the grant the origin was told of.
+    await new Promise((r) => setTimeout(r, startsAt - Date.now() + 300));
+    opened.client!.send("still here");
+    expect(await opened.client!.message(0)).toBe("still here");
+    expect(opened.client!.closed).toBeUndefined();
+    opened.client!.socket.close(1000);
   });
 
   it("is closed when the grant that allowed it is revoked before it expires", async () => {
@@ -413,8 +501,9 @@ describe("limits", () => {
     const m = marker();
     const { res, client } = await as("ann@example.com", `/metered?${m}`);
     expect(res.status).toBe(101);
-    // 20 messages of 1000 bytes at once: the fifth takes the second's count past 4096, and is not passed on.
-    for (let i = 0; i < 20; i++) client!.send("x".repeat(1000));
+    // 20 messages of 960 bytes at once, each counted with its 64 bytes of overhead: 1024. The fifth takes the
+    // second's count past 4096, and is not passed on.
+    for (let i = 0; i < 20; i++) client!.send("x".repeat(960));
     expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
     expect(await originClosedWith(m)).toBe(1008);
     expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromClient: 4 });
@@ -423,7 +512,7 @@ describe("limits", () => {
   it("closes both sides with 1008 when the origin sends more than the route's bytes a second", async () => {
     const m = marker();
     const { res, client } = await as("ann@example.com", `/metered?${m}`);
-    client!.send("!flood 1000 20");
+    client!.send("!flood 960 20");
     expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
     expect(client!.messages.length).toBeLessThanOrEqual(4);
     expect(await originClosedWith(m)).toBe(1008);
@@ -432,9 +521,9 @@ describe("limits", () => {
 
   it("relays up to the route's bytes a second, either way, and stays open", async () => {
     const { res, client } = await as("ann@example.com", `/metered?${marker()}`);
-    // 4096 bytes each way: the four messages, and their echoes.
-    for (let i = 0; i < 4; i++) client!.send("é".repeat(512));
-    expect(await client!.message(3)).toBe("é".repeat(512));
+    // 4096 bytes each way: four messages of 960 bytes and 64 each counts besides, and their echoes.
+    for (let i = 0; i < 4; i++) client!.send("é".repeat(480));
+    expect(await client!.message(3)).toBe("é".repeat(480));
     expect(client!.closed).toBeUndefined();
     client!.socket.close(1000);
     expect(await closeLine(res)).toMatchObject({
@@ -442,6 +531,23 @@ describe("limits", () => {
       messagesFromClient: 4,
       messagesFromOrigin: 4,
     });
+  });
+
+  it("counts each message, empty ones too, with 64 bytes besides its own: 4096 a second is 64 empty ones", async () => {
+    const m = marker();
+    const { res, client } = await as("ann@example.com", `/metered?${m}`);
+    for (let i = 0; i < 200; i++) client!.send("");
+    expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(await originClosedWith(m)).toBe(1008);
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromClient: 64 });
+  });
+
+  it("counts the origin's empty messages alike", async () => {
+    const { res, client } = await as("ann@example.com", `/metered?${marker()}`);
+    client!.send("!flood 0 200");
+    expect(await client!.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
+    expect(client!.messages.length).toBeLessThanOrEqual(64);
+    expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", code: 1008, messagesFromOrigin: 64 });
   });
 
   it("takes WEBSOCKET_MAX_BYTES_PER_SECOND where the route sets no budget", async () => {
@@ -453,9 +559,9 @@ describe("limits", () => {
     const res = await fetchRaw(request, bindings as typeof env);
     expect(res.status).toBe(101);
     const client = new Client(res.webSocket!);
-    // 3000 bytes pass; one more byte in the same second does not.
-    for (let i = 0; i < 3; i++) client.send("x".repeat(1000));
-    client.send("x");
+    // 3000 bytes pass (936 and 64 for each message); one more message, even empty, in the same second does not.
+    for (let i = 0; i < 3; i++) client.send("x".repeat(936));
+    client.send("");
     expect(await client.close(2000)).toMatchObject({ code: 1008, reason: "message rate too high" });
     expect(await closeLine(res)).toMatchObject({ cause: "rate-exceeded", messagesFromClient: 3 });
   });
