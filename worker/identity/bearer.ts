@@ -45,15 +45,25 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const BASE64URL_TEXT = /^[A-Za-z0-9_-]+$/;
 
 /**
+ * Payloads claimedIssuers parses at most. An Authorization value holds a token or two (a header sent twice);
+ * one of more is hostile, and each parse of a crafted segment costs a thrown JSON.parse: 128 KiB of `{"iss":,}`
+ * took 77 ms of CPU a request. Past the bound the value is Ward's unread: consumed, as a trusted issuer's token
+ * is, so no token can hide behind junk before it.
+ */
+export const MAX_CLAIMED_PAYLOADS = 16;
+
+/**
  * The `iss` each JWS payload in an Authorization value claims, read with no check at all: whether a value that
  * is not one Bearer token (the header sent twice and joined with ", ", a tab after the scheme, another scheme, a
  * token over the size bound) still carries a token meant for Ward. A payload is signed, so it is a whole
  * segment between two dots however the token around it is wrapped: base64 padding after the signature (which
  * is not signed, and which decoders skip: `<h>.<p>.<sig>==` verifies, from a review), quotes, a comma. Linear
- * in the header's size, and no exception is thrown for a segment that cannot be an object.
+ * in the header's size, and no exception is thrown for a segment that cannot be an object. Undefined when more
+ * than MAX_CLAIMED_PAYLOADS segments would need parsing: the value is then taken for Ward's.
  */
-export function claimedIssuers(value: string): string[] {
+export function claimedIssuers(value: string): string[] | undefined {
   const issuers: string[] = [];
+  let parsed = 0;
   const segments = value.split(".");
   for (let i = 1; i < segments.length - 1; i++) {
     const part = segments[i]!;
@@ -64,6 +74,7 @@ export function claimedIssuers(value: string): string[] {
     // A member named iss is spelt `iss`, or with an escape: without either, no parse can find one (and a hostile
     // header of many `{,}` would cost a thrown parse each).
     if (!text.startsWith("{") || !text.endsWith("}") || !(text.includes("iss") || text.includes("\\"))) continue;
+    if (++parsed > MAX_CLAIMED_PAYLOADS) return undefined;
     const iss = jsonObjectOf(part)?.value.iss;
     if (typeof iss === "string") issuers.push(iss);
   }

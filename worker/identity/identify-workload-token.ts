@@ -34,7 +34,14 @@ function notOneBearer(
   logEvent: EventLog,
 ): WorkloadTokenOutcome {
   const value = request.headers.get("authorization");
-  const issuer = value === null ? undefined : claimedIssuers(value).find((iss) => issuers.has(iss));
+  if (value === null) return { consumed: false };
+  const claimed = claimedIssuers(value);
+  if (claimed === undefined) {
+    // More payloads than a value carries: not read (each costs a parse), and not forwarded either.
+    logEvent("warn", "workload-token-rejected", { requestId, issuer: null, problem: "authorization-payloads" });
+    return { consumed: true };
+  }
+  const issuer = claimed.find((iss) => issuers.has(iss));
   if (issuer === undefined) return { consumed: false };
   logEvent("warn", "workload-token-rejected", {
     requestId,

@@ -193,7 +193,11 @@ describe("revocation", () => {
     // was trimmed, so the entry refused the sub without the space while the one logged went on being admitted).
     const trailing = "repo:ward-demo/orders:ref:refs/heads/main ";
     expect(await deploy(trailing)).toEqual({ status: 200, seen: 1 });
-    const exact = await revoke({ match: "subject", value: `github-actions/${trailing}`, reason: "workflow compromised" });
+    const exact = await revoke({
+      match: "subject",
+      value: `github-actions/${trailing}`,
+      reason: "workflow compromised",
+    });
     expect(exact.status).toBe(201);
     const exactEntry = ((await exact.json()) as { entry: DenyEntry }).entry;
     expect(exactEntry.value).toBe(`github-actions/${trailing}`);

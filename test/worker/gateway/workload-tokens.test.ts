@@ -11,6 +11,7 @@ import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { issuerKey, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
 import { EGRESS_COUNT } from "../issuer-endpoints.ts";
+import { MAX_CLAIMED_PAYLOADS } from "../../../worker/identity/bearer.ts";
 
 const CHECKOUT = "spiffe://demo.ward.internal/ns/shop/sa/checkout";
 const OTHER_APP = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d";
@@ -271,6 +272,24 @@ describe("workload tokens at the gateway", () => {
       issuer: "demo-cluster",
       problem: "authorization-form",
     });
+  });
+
+  it("never forwards a value of more payloads than it reads, a trusted issuer's token among them or not", async () => {
+    // Each payload that could name an issuer costs a parse (a thrown one when crafted: 77 ms a request for 128 KiB);
+    // past MAX_CLAIMED_PAYLOADS the value is Ward's unread, so no token can hide behind the junk before it.
+    const junk = Array.from({ length: MAX_CLAIMED_PAYLOADS }, () => btoa('{"iss":,}').replace(/=+$/, "")).join(".");
+    const t = await token({ issuer: "cluster" });
+    for (const authorization of [`Bearer x.${junk}.y, Bearer ${t}`, `Bearer x.${junk}.${junk}.y`]) {
+      const { result, events } = await logged(() =>
+        call("https://orders.localhost/v1/export", { cert: true, headers: { authorization } }),
+      );
+      expect(result.res.status).toBe(200);
+      expect(result.seen[0]!.headers.authorization).toBeUndefined();
+      expect(events.find((e) => e.event === "workload-token-rejected")).toMatchObject({
+        issuer: null,
+        problem: "authorization-payloads",
+      });
+    }
   });
 
   it("a token with padding after its signature still verifies (so it must never be forwarded)", async () => {

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 import { compileTokenIssuer, TokenIssuer, type CompiledTokenIssuer } from "../../../policy/index.ts";
 import { WorkloadTokenVerifier } from "../../../worker/identity/workload-token.ts";
 import { ABANDONED_LOAD_MS, KEYS_MAX_AGE_MS, REFETCH_COOLDOWN_MS } from "../../../worker/identity/issuer-keys.ts";
-import { claimedIssuers, peekToken } from "../../../worker/identity/bearer.ts";
+import { claimedIssuers, MAX_CLAIMED_PAYLOADS, peekToken } from "../../../worker/identity/bearer.ts";
 import { issuerKey, signParts, tokenParts, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -539,6 +539,16 @@ describe("claimedIssuers", () => {
   it("reads a hostile value of many short segments once, finding nothing", () => {
     for (const piece of ["ab.", "e30.", "eyJ9.", "{}.", "eyx9."])
       expect(claimedIssuers(`x.${piece.repeat(40_000)}`)).toEqual([]);
+  });
+
+  it("parses at most MAX_CLAIMED_PAYLOADS payloads: past them, undefined (the value is Ward's, unread)", async () => {
+    const t = await workloadToken({ issuer: "cluster" }, NOW);
+    const payload = t.split(".")[1]!;
+    const payloads = (n: number) => `Bearer x.${Array.from({ length: n }, () => payload).join(".")}.y`;
+    expect(claimedIssuers(payloads(MAX_CLAIMED_PAYLOADS))).toEqual(Array(MAX_CLAIMED_PAYLOADS).fill(CLUSTER));
+    expect(claimedIssuers(payloads(MAX_CLAIMED_PAYLOADS + 1))).toBeUndefined();
+    // Segments that cannot name an issuer are not parsed, and count for nothing.
+    expect(claimedIssuers(`x.${"e30.".repeat(40_000)}${payload}.y`)).toEqual([CLUSTER]);
   });
 
   it("finds an iss spelt with an escape", async () => {
