@@ -3,11 +3,12 @@
 import { BINDING_KINDS, varNames } from "./config.ts";
 import { policyOrigins } from "./origins.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
+import { workerNames } from "./worker-env.ts";
 
-/** Bindings worker/env.ts declares as required, whatever the top level says. */
+/** Bindings worker/env.ts declares as required, whatever the top level says (DECISIONS is optional). */
 const WORKER_NEEDS: Readonly<Record<string, readonly string[]>> = {
-  kv_namespaces: ["POLICY"],
-  durable_objects: ["POLICY_CONTROL", "GRANTS", "DENYLIST", "DENIAL_COUNTER", "RATE_LIMITER", "SSF_REPLAY"],
+  kv_namespaces: workerNames("kv_namespaces"),
+  durable_objects: workerNames("durable_objects"),
 };
 
 /** Origins are service bindings locally and Workers VPC services when deployed: either one counts. */

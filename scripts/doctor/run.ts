@@ -11,6 +11,7 @@ import { checkOrigins } from "./origins.ts";
 import { checkPlaceholders } from "./placeholders.ts";
 import { checkRoutes } from "./routes.ts";
 import { checkSecrets } from "./secrets.ts";
+import { checkSharedState } from "./shared-state.ts";
 import { checkTokenIssuers } from "./token-issuers.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkVpcServices } from "./vpc-services.ts";
@@ -22,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   checkRoutes,
   checkBindings,
   checkPlaceholders,
+  checkSharedState,
   checkOrigins,
   checkVpcServices,
   checkSecrets,

@@ -24,6 +24,8 @@ export type FindingCode =
   | "id-missing"
   | "id-placeholder"
   | "vpc-service-shared"
+  | "binding-shared"
+  | "worker-name-shared"
   | "vpc-service-scheme"
   | "vpc-service-tls-unverified"
   | "vpc-service-unlisted"
