@@ -9,6 +9,7 @@ import { checkForwarding } from "./forwarding.ts";
 import { checkIssuer } from "./issuer.ts";
 import { checkOrigins } from "./origins.ts";
 import { checkPlaceholders } from "./placeholders.ts";
+import { checkPolicyWarnings } from "./policy-warnings.ts";
 import { checkRoutes } from "./routes.ts";
 import { checkSecrets } from "./secrets.ts";
 import { checkSharedState } from "./shared-state.ts";
@@ -33,6 +34,7 @@ export const CHECKS: readonly Check[] = [
   checkTokenIssuers,
   checkAdmin,
   checkAudit,
+  checkPolicyWarnings,
   checkBreakGlass,
   checkForwarding,
   checkWebSocket,
