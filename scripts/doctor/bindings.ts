@@ -2,6 +2,7 @@
 // level (the local Worker) has, and whatever the Worker cannot run without, each environment must have too.
 import { BINDING_KINDS, varNames } from "./config.ts";
 import { policyOrigins } from "./origins.ts";
+import { secretNames } from "./secrets.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
 import { workerNames } from "./worker-env.ts";
 
@@ -59,7 +60,9 @@ export const checkBindings: Check = (ctx: DoctorContext) => {
     });
   }
 
-  const topVars = varNames(ctx.top).filter((name) => !OWN_CHECK_VARS.has(name));
+  // A secret's name is not asked for as a var: here it would be the secret-as-var error.
+  const secrets = new Set(secretNames(ctx.top, ctx.env));
+  const topVars = varNames(ctx.top).filter((name) => !OWN_CHECK_VARS.has(name) && !secrets.has(name));
   const envVars = new Set(varNames(ctx.env));
   const missingVars = topVars.filter((name) => !envVars.has(name));
   if (missingVars.length > 0) {

@@ -12,6 +12,7 @@ import { checkPlaceholders } from "./placeholders.ts";
 import { checkPolicyWarnings } from "./policy-warnings.ts";
 import { checkRoutes } from "./routes.ts";
 import { checkSecrets } from "./secrets.ts";
+import { checkSecretVars } from "./secret-vars.ts";
 import { checkSharedState } from "./shared-state.ts";
 import { checkTokenIssuers } from "./token-issuers.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
@@ -28,6 +29,7 @@ export const CHECKS: readonly Check[] = [
   checkOrigins,
   checkVpcServices,
   checkSecrets,
+  checkSecretVars,
   checkWardEnv,
   checkIssuer,
   checkAccess,

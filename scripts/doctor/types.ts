@@ -15,6 +15,7 @@ export type FindingCode =
   | "origin-service-binding"
   | "secret-not-declared"
   | "secret-missing"
+  | "secret-as-var"
   | "ward-env-unset"
   | "ward-env-mismatch"
   | "policy-environment-mismatch"
