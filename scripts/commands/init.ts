@@ -19,6 +19,7 @@ import { applyPlan, unmet } from "../init/apply-plan.ts";
 import { WEBHOOK } from "../doctor/breakglass.ts";
 import { secretNames, SIGNING_KEYS } from "../doctor/secrets.ts";
 import { planEnvironment, planOrigins } from "../init/environment-plan.ts";
+import { originNameTaken } from "../init/origin-names.ts";
 import { nextSteps } from "../init/next-steps.ts";
 import { type InitOptions, parseInitArgs, usage as initUsage } from "../init/options.ts";
 import { isPlaceholderId } from "../init/placeholders.ts";
@@ -101,6 +102,14 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   }
 
   const origins = planOrigins(config.top, env, options.origins);
+  // Flags were checked against the Worker's own names; these, the config's (bound already, or the top level's).
+  for (const { binding } of origins) {
+    const taken = originNameTaken(binding, config.top, env, options.env);
+    if (taken)
+      throw new CliError(
+        `origin ${binding}: ${binding} is ${taken} in ${options.config}; an origin needs a binding name of its own (give it another with --origin, and use that name in the policy's origin: { tunnel: NAME })`,
+      );
+  }
   for (const binding of Object.keys(options.vpcServiceIds))
     if (!origins.some((o) => o.binding === binding)) {
       const bindings = origins.map((o) => o.binding);

@@ -1,6 +1,6 @@
 // Bindings and vars are not inherited by [env.NAME]: each environment must repeat them. Whatever the top
 // level (the local Worker) has, and whatever the Worker cannot run without, each environment must have too.
-import { BINDING_KINDS, varNames } from "./config.ts";
+import { BINDING_KINDS, ORIGIN_KINDS, varNames } from "./config.ts";
 import { policyOrigins } from "./origins.ts";
 import { secretNames } from "./secrets.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
@@ -11,9 +11,6 @@ const WORKER_NEEDS: Readonly<Record<string, readonly string[]>> = {
   kv_namespaces: workerNames("kv_namespaces"),
   durable_objects: workerNames("durable_objects"),
 };
-
-/** Origins are service bindings locally and Workers VPC services when deployed: either one counts. */
-const ORIGIN_KINDS = ["services", "vpc_services"];
 
 const HOW: Readonly<Record<string, string>> = {
   kv_namespaces: "with this environment's own namespace id (wrangler kv namespace create ... --env ENV)",

@@ -4,6 +4,7 @@ import { checkAdmin } from "./admin.ts";
 import { checkAudit } from "./audit.ts";
 import { checkBindings } from "./bindings.ts";
 import { checkBreakGlass } from "./breakglass.ts";
+import { checkDuplicateNames } from "./duplicate-names.ts";
 import { checkExposure } from "./exposure.ts";
 import { checkForwarding } from "./forwarding.ts";
 import { checkIssuer } from "./issuer.ts";
@@ -24,6 +25,7 @@ export const CHECKS: readonly Check[] = [
   checkExposure,
   checkRoutes,
   checkBindings,
+  checkDuplicateNames,
   checkPlaceholders,
   checkSharedState,
   checkOrigins,

@@ -9,6 +9,7 @@ export type FindingCode =
   | "preview-urls-enabled"
   | "preview-urls-inherited"
   | "binding-missing"
+  | "binding-duplicate"
   | "var-missing"
   | "origin-unbound"
   | "origin-public"

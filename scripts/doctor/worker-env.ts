@@ -30,6 +30,25 @@ export const WORKER_ENV = {
   ASSERTION_ISSUER: "var",
 } as const satisfies Readonly<Record<string, WorkerNameKind>>;
 
+/** What the Worker reads `name` as, if it reads it at all. */
+export function workerNameKind(name: string): WorkerNameKind | undefined {
+  return Object.hasOwn(WORKER_ENV, name) ? WORKER_ENV[name as keyof typeof WORKER_ENV] : undefined;
+}
+
+const WHAT: Readonly<Record<WorkerNameKind, string>> = {
+  kv_namespaces: "KV namespace",
+  durable_objects: "Durable Object",
+  analytics_engine_datasets: "Analytics Engine dataset",
+  var: "var",
+  secret: "secret",
+};
+
+/** `the Worker's Durable Object DENYLIST`, or undefined for a name the Worker does not read. */
+export function workerNameUse(name: string): string | undefined {
+  const kind = workerNameKind(name);
+  return kind ? `the Worker's ${WHAT[kind]} ${name}` : undefined;
+}
+
 /** The Worker's names of one kind. */
 export function workerNames(kind: WorkerNameKind): string[] {
   return Object.entries(WORKER_ENV)
