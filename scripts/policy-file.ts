@@ -16,18 +16,31 @@ export function printIssues(file: string, issues: readonly Issue[], write: (line
   for (const issue of issues) write(`${file}: ${formatIssue(issue)}`);
 }
 
+/**
+ * Compiles policy text, with validation's warnings for the caller to report (they are not printed here: a valid
+ * policy's warnings are the caller's to show, as `ward validate` and `ward doctor` do), or fails with every
+ * issue printed under `label`.
+ */
+export async function compilePolicyWithWarnings(
+  label: string,
+  text: string,
+  warn: (line: string) => void,
+): Promise<{ policy: CompiledPolicy; warnings: Issue[] }> {
+  const result = await loadPolicy(text);
+  if (!result.ok) {
+    printIssues(label, result.issues, warn);
+    throw new CliError(`${label} is not a valid policy`, EXIT.failed);
+  }
+  return { policy: result.policy, warnings: result.issues.filter((issue) => issue.severity === "warning") };
+}
+
 /** Compiles policy text, or fails with every issue printed under `label`. */
 export async function compilePolicyText(
   label: string,
   text: string,
   warn: (line: string) => void,
 ): Promise<CompiledPolicy> {
-  const result = await loadPolicy(text);
-  if (!result.ok) {
-    printIssues(label, result.issues, warn);
-    throw new CliError(`${label} is not a valid policy`, EXIT.failed);
-  }
-  return result.policy;
+  return (await compilePolicyWithWarnings(label, text, warn)).policy;
 }
 
 /** Loads and compiles, or fails with every issue printed. */

@@ -12,7 +12,7 @@ import { plural, type DoctorContext } from "../doctor/types.ts";
 import { parseVpcServiceDescriptions, vpcServicesReminder } from "../doctor/vpc-services.ts";
 import type { Io } from "../io.ts";
 import { readProcessStdin, type ReadStdin } from "../logs/read.ts";
-import { compilePolicyText, readPolicyText } from "../policy-file.ts";
+import { compilePolicyWithWarnings, readPolicyText } from "../policy-file.ts";
 
 export const usage = `ward doctor --env ENV [--config wrangler.toml] [--policy FILE] [--secrets NAME,NAME | --secret-list FILE]
     [--vpc-services FILE] [--offline]
@@ -61,8 +61,8 @@ export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {
   const policyFile = values.policy ?? (existsSync(own) ? own : undefined);
   let policy: DoctorContext["policy"];
   if (policyFile !== undefined) {
-    const compiled = await compilePolicyText(policyFile, await readPolicyText(policyFile), io.err);
-    policy = { label: policyFile, document: compiled.document };
+    const compiled = await compilePolicyWithWarnings(policyFile, await readPolicyText(policyFile), io.err);
+    policy = { label: policyFile, document: compiled.policy.document, warnings: compiled.warnings };
   }
   if (values.secrets !== undefined && values["secret-list"] !== undefined)
     throw new CliError(`give the secrets' names with --secrets or --secret-list, not both\n${usage}`);

@@ -12,13 +12,14 @@ import {
 } from "../../policy/index.ts";
 import { closest } from "../../policy/suggest.ts";
 import { CliError, EXIT } from "../cli-error.ts";
-import { readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
+import { isTable, readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
 import { policyPlaceholders } from "../doctor/placeholders.ts";
 import { customDomainsOnly, hostsNotRouted } from "../doctor/routes.ts";
 import { applyPlan, unmet } from "../init/apply-plan.ts";
 import { WEBHOOK } from "../doctor/breakglass.ts";
-import { SIGNING_KEYS } from "../doctor/secrets.ts";
+import { secretNames, SIGNING_KEYS } from "../doctor/secrets.ts";
 import { planEnvironment, planOrigins } from "../init/environment-plan.ts";
+import { originNameTaken } from "../init/origin-names.ts";
 import { nextSteps } from "../init/next-steps.ts";
 import { type InitOptions, parseInitArgs, usage as initUsage } from "../init/options.ts";
 import { isPlaceholderId } from "../init/placeholders.ts";
@@ -101,6 +102,14 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   }
 
   const origins = planOrigins(config.top, env, options.origins);
+  // Flags were checked against the Worker's own names; these, the config's (bound already, or the top level's).
+  for (const { binding } of origins) {
+    const taken = originNameTaken(binding, config.top, env, options.env);
+    if (taken)
+      throw new CliError(
+        `origin ${binding}: ${binding} is ${taken} in ${options.config}; an origin needs a binding name of its own (give it another with --origin, and use that name in the policy's origin: { tunnel: NAME })`,
+      );
+  }
   for (const binding of Object.keys(options.vpcServiceIds))
     if (!origins.some((o) => o.binding === binding)) {
       const bindings = origins.map((o) => o.binding);
@@ -165,10 +174,13 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   const hosts = Object.values(document?.services ?? {}).flatMap((s) => s.hosts);
   const unroutedHosts = hostsNotRouted(config.top, env, hosts);
   const kv = tables(env?.kv_namespaces).find((t) => t.binding === "POLICY");
-  const secrets = [
-    SIGNING_KEYS,
-    ...(env && typeof (env.vars as Record<string, unknown> | undefined)?.[WEBHOOK] === "string" ? [] : [WEBHOOK]),
-  ];
+  const secrets = [SIGNING_KEYS, WEBHOOK];
+  // A var of a secret's name (written before, by hand): init deletes nothing, it says so.
+  const envVars = env && isTable(env.vars) ? Object.keys(env.vars) : [];
+  for (const name of envVars.filter((v) => secretNames(config.top, env).includes(v)))
+    io.out(
+      `${where}: ${name} is a var, and a secret's name: wrangler refuses the config while secrets.required names it too (else the Worker reads the var in its place); remove it from [env.${options.env}.vars] (ward doctor: secret-as-var)`,
+    );
   const steps = nextSteps({
     env: options.env,
     configFlag: options.config === "wrangler.toml" ? "" : ` --config ${options.config}`,

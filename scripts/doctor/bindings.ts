@@ -1,17 +1,16 @@
 // Bindings and vars are not inherited by [env.NAME]: each environment must repeat them. Whatever the top
 // level (the local Worker) has, and whatever the Worker cannot run without, each environment must have too.
-import { BINDING_KINDS, varNames } from "./config.ts";
+import { BINDING_KINDS, ORIGIN_KINDS, varNames } from "./config.ts";
 import { policyOrigins } from "./origins.ts";
+import { secretNames } from "./secrets.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
+import { workerNames } from "./worker-env.ts";
 
-/** Bindings worker/env.ts declares as required, whatever the top level says. */
+/** Bindings worker/env.ts declares as required, whatever the top level says (DECISIONS is optional). */
 const WORKER_NEEDS: Readonly<Record<string, readonly string[]>> = {
-  kv_namespaces: ["POLICY"],
-  durable_objects: ["POLICY_CONTROL", "GRANTS", "DENYLIST", "DENIAL_COUNTER", "RATE_LIMITER", "SSF_REPLAY"],
+  kv_namespaces: workerNames("kv_namespaces"),
+  durable_objects: workerNames("durable_objects"),
 };
-
-/** Origins are service bindings locally and Workers VPC services when deployed: either one counts. */
-const ORIGIN_KINDS = ["services", "vpc_services"];
 
 const HOW: Readonly<Record<string, string>> = {
   kv_namespaces: "with this environment's own namespace id (wrangler kv namespace create ... --env ENV)",
@@ -58,7 +57,9 @@ export const checkBindings: Check = (ctx: DoctorContext) => {
     });
   }
 
-  const topVars = varNames(ctx.top).filter((name) => !OWN_CHECK_VARS.has(name));
+  // A secret's name is not asked for as a var: here it would be the secret-as-var error.
+  const secrets = new Set(secretNames(ctx.top, ctx.env));
+  const topVars = varNames(ctx.top).filter((name) => !OWN_CHECK_VARS.has(name) && !secrets.has(name));
   const envVars = new Set(varNames(ctx.env));
   const missingVars = topVars.filter((name) => !envVars.has(name));
   if (missingVars.length > 0) {

@@ -52,29 +52,66 @@ function names(entries: RawTable[], field: string): string[] {
  * The binding kinds wrangler does not inherit into [env.NAME], and how each names its bindings.
  * `table` is how the operator writes it in an environment (`[[env.X.<table>]]`).
  */
-export const BINDING_KINDS: readonly { kind: string; table: string; names: (t: RawTable) => string[] }[] = [
-  { kind: "kv_namespaces", table: "kv_namespaces", names: (t) => names(tables(t.kv_namespaces), "binding") },
+export const BINDING_KINDS: readonly {
+  kind: string;
+  table: string;
+  /** What one binding of the kind is, for messages. */
+  what: string;
+  names: (t: RawTable) => string[];
+}[] = [
+  {
+    kind: "kv_namespaces",
+    table: "kv_namespaces",
+    what: "a KV namespace",
+    names: (t) => names(tables(t.kv_namespaces), "binding"),
+  },
   {
     kind: "durable_objects",
     table: "durable_objects.bindings",
+    what: "a Durable Object",
     names: (t) => names(tables(isTable(t.durable_objects) ? t.durable_objects.bindings : undefined), "name"),
   },
   {
     kind: "analytics_engine_datasets",
     table: "analytics_engine_datasets",
+    what: "an Analytics Engine dataset",
     names: (t) => names(tables(t.analytics_engine_datasets), "binding"),
   },
-  { kind: "services", table: "services", names: (t) => names(tables(t.services), "binding") },
-  { kind: "vpc_services", table: "vpc_services", names: (t) => names(tables(t.vpc_services), "binding") },
-  { kind: "r2_buckets", table: "r2_buckets", names: (t) => names(tables(t.r2_buckets), "binding") },
-  { kind: "d1_databases", table: "d1_databases", names: (t) => names(tables(t.d1_databases), "binding") },
-  { kind: "ratelimits", table: "ratelimits", names: (t) => names(tables(t.ratelimits), "name") },
+  {
+    kind: "services",
+    table: "services",
+    what: "a service binding",
+    names: (t) => names(tables(t.services), "binding"),
+  },
+  {
+    kind: "vpc_services",
+    table: "vpc_services",
+    what: "a VPC service",
+    names: (t) => names(tables(t.vpc_services), "binding"),
+  },
+  {
+    kind: "r2_buckets",
+    table: "r2_buckets",
+    what: "an R2 bucket",
+    names: (t) => names(tables(t.r2_buckets), "binding"),
+  },
+  {
+    kind: "d1_databases",
+    table: "d1_databases",
+    what: "a D1 database",
+    names: (t) => names(tables(t.d1_databases), "binding"),
+  },
+  { kind: "ratelimits", table: "ratelimits", what: "a rate limit", names: (t) => names(tables(t.ratelimits), "name") },
   {
     kind: "queues",
     table: "queues.producers",
+    what: "a queue producer",
     names: (t) => names(tables(isTable(t.queues) ? t.queues.producers : undefined), "binding"),
   },
 ];
+
+/** Origins are service bindings locally and Workers VPC services when deployed. */
+export const ORIGIN_KINDS: readonly string[] = ["services", "vpc_services"];
 
 export function bindingNames(table: RawTable, kind: string): string[] {
   return BINDING_KINDS.find((k) => k.kind === kind)?.names(table) ?? [];

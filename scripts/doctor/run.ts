@@ -4,13 +4,17 @@ import { checkAdmin } from "./admin.ts";
 import { checkAudit } from "./audit.ts";
 import { checkBindings } from "./bindings.ts";
 import { checkBreakGlass } from "./breakglass.ts";
+import { checkDuplicateNames } from "./duplicate-names.ts";
 import { checkExposure } from "./exposure.ts";
 import { checkForwarding } from "./forwarding.ts";
 import { checkIssuer } from "./issuer.ts";
 import { checkOrigins } from "./origins.ts";
 import { checkPlaceholders } from "./placeholders.ts";
+import { checkPolicyWarnings } from "./policy-warnings.ts";
 import { checkRoutes } from "./routes.ts";
 import { checkSecrets } from "./secrets.ts";
+import { checkSecretVars } from "./secret-vars.ts";
+import { checkSharedState } from "./shared-state.ts";
 import { checkTokenIssuers } from "./token-issuers.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkVpcServices } from "./vpc-services.ts";
@@ -21,16 +25,20 @@ export const CHECKS: readonly Check[] = [
   checkExposure,
   checkRoutes,
   checkBindings,
+  checkDuplicateNames,
   checkPlaceholders,
+  checkSharedState,
   checkOrigins,
   checkVpcServices,
   checkSecrets,
+  checkSecretVars,
   checkWardEnv,
   checkIssuer,
   checkAccess,
   checkTokenIssuers,
   checkAdmin,
   checkAudit,
+  checkPolicyWarnings,
   checkBreakGlass,
   checkForwarding,
   checkWebSocket,

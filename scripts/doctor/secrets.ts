@@ -2,7 +2,8 @@
 // ones the Worker needs (`secrets.required`, which wrangler uses to warn when they are missing) and, given
 // what `wrangler secret list` printed (--secrets NAME,NAME, or its output with --secret-list), that they are set.
 import { requiredSecrets } from "./config.ts";
-import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
+import { envWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
+import { workerNames } from "./worker-env.ts";
 
 /** Secrets worker/env.ts needs: without the signing keys the gateway answers 503 to every allowed request. */
 export const SIGNING_KEYS = "ASSERTION_SIGNING_KEYS";
@@ -16,6 +17,21 @@ export function neededSecrets(ctx: DoctorContext): string[] {
       ...(requiredSecrets(ctx.top) ?? []),
       ...(requiredSecrets(ctx.env) ?? []),
       ...policySecrets(ctx),
+    ]),
+  ];
+}
+
+/**
+ * Every name that is a secret in this environment, needed or not: the Worker's (worker/env.ts: the signing keys
+ * and NOTIFY_WEBHOOK), and those secrets.required lists at the top level or in the environment. None of them
+ * may be a var: wrangler counts a var of the name as the secret.
+ */
+export function secretNames(top: RawTable, env: RawTable | undefined): string[] {
+  return [
+    ...new Set([
+      ...workerNames("secret"),
+      ...(requiredSecrets(top) ?? []),
+      ...(env ? (requiredSecrets(env) ?? []) : []),
     ]),
   ];
 }

@@ -1,5 +1,5 @@
 // What every doctor check reads and what it reports.
-import type { PolicyDocument } from "../../policy/index.ts";
+import type { Issue, PolicyDocument } from "../../policy/index.ts";
 
 export type Severity = "error" | "warning";
 
@@ -9,21 +9,27 @@ export type FindingCode =
   | "preview-urls-enabled"
   | "preview-urls-inherited"
   | "binding-missing"
+  | "binding-duplicate"
   | "var-missing"
   | "origin-unbound"
   | "origin-public"
   | "origin-service-binding"
   | "secret-not-declared"
   | "secret-missing"
+  | "secret-as-var"
   | "ward-env-unset"
   | "ward-env-mismatch"
   | "policy-environment-mismatch"
   | "audit-in-production"
+  | "ward-production-invalid"
+  | "policy-warning"
   | "forwards-authorization"
   | "websocket-over-vpc"
   | "id-missing"
   | "id-placeholder"
   | "vpc-service-shared"
+  | "binding-shared"
+  | "worker-name-shared"
   | "vpc-service-scheme"
   | "vpc-service-tls-unverified"
   | "vpc-service-unlisted"
@@ -65,7 +71,12 @@ export interface DoctorContext {
   /** Every [env.*] table, this one included (what must differ between environments). */
   environments: Readonly<Record<string, RawTable>>;
   /** The policy the environment will serve, when --policy was given. */
-  policy?: { label: string; document: PolicyDocument };
+  policy?: {
+    label: string;
+    document: PolicyDocument;
+    /** Validation's warnings about it (`ward validate` prints the same): doctor reports each. */
+    warnings: readonly Issue[];
+  };
   /** Secret names `wrangler secret list` printed, when --secrets or --secret-list was given. */
   secrets?: readonly string[];
   /** The VPC services as `wrangler vpc service get` described them, by service id, when --vpc-services was given. */

@@ -6,7 +6,7 @@ import { CliError } from "../cli-error.ts";
 import { PRODUCTION_VAR } from "../doctor/audit.ts";
 import { WEBHOOK } from "../doctor/breakglass.ts";
 import { isTable, tables } from "../doctor/config.ts";
-import { SIGNING_KEYS } from "../doctor/secrets.ts";
+import { secretNames, SIGNING_KEYS } from "../doctor/secrets.ts";
 import type { RawTable } from "../doctor/types.ts";
 import type { InitOptions, OriginSpec } from "./options.ts";
 import { PLACEHOLDER_KV_ID, PLACEHOLDER_VPC_SERVICE_ID } from "./placeholders.ts";
@@ -82,7 +82,6 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
       `[env.${name}] sets \`route\`: remove it (wrangler takes exactly one of route and routes), then run ward init with --route/--custom-domain again`,
     );
   const topName = typeof top.name === "string" ? top.name : "ward";
-  const envVars = vars(env);
   const requirements: Requirement[] = [
     { kind: "key", table: [], key: "name", value: `${topName}-${name}`, force: false },
     {
@@ -102,7 +101,9 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
 
   // Declared, so that wrangler refuses a deploy without them and doctor knows they are needed.
   const secrets = isTable(env?.secrets) ? strings(env.secrets.required) : [];
-  const needed = [SIGNING_KEYS, ...(WEBHOOK in envVars ? [] : [WEBHOOK])];
+  // NOTIFY_WEBHOOK too, even where the environment has it as a var: a var of a secret's name is doctor's
+  // secret-as-var error, and init says to remove it (it deletes nothing the operator wrote).
+  const needed = [SIGNING_KEYS, WEBHOOK];
   requirements.push({
     kind: "key",
     table: ["secrets"],
@@ -124,10 +125,14 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
     value: options.issuer ?? `ward-${name}`,
     force: options.issuer !== undefined,
   });
+  // A secret's name is never copied: as a var it would be read in the secret's place, or (beside the secret in
+  // secrets.required) make wrangler refuse the config. doctor: secret-as-var.
+  const secretVars = new Set(secretNames(top, env));
   for (const [key, value] of Object.entries(vars(top))) {
     // Planned above (or below, with --production) for this environment: the local Worker's value is not its.
     if (key === "WARD_ENV" || key === "ASSERTION_ISSUER" || key === PRODUCTION_VAR || typeof value !== "string")
       continue;
+    if (secretVars.has(key)) continue;
     requirements.push({ kind: "key", table: ["vars"], key, value, force: false });
   }
   if (options.production) {

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { isServiceTokenId, readIssuerCertificate } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
+import { originNameTaken } from "./origin-names.ts";
 import { KV_ID, UUID } from "./placeholders.ts";
 
 /** An origin as the gateway binds it, and (when known) where cloudflared reaches it. */
@@ -72,6 +73,11 @@ function check(flag: string, value: string, pattern: RegExp | ((value: string) =
 function parseOrigin(value: string): OriginSpec {
   const [binding, address] = value.split("=", 2) as [string, string | undefined];
   check("--origin", binding, BINDING, "the binding is a Worker binding name such as PAYMENTS_API");
+  const taken = originNameTaken(binding);
+  if (taken)
+    throw new CliError(
+      `--origin ${binding}: ${binding} is ${taken}; an origin needs a binding name of its own, such as ${binding}_API\n${usage}`,
+    );
   if (address === undefined) return { binding };
   const at = address.lastIndexOf(":");
   const host = at > 0 ? address.slice(0, at) : address;

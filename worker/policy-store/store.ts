@@ -1,5 +1,6 @@
 // The compiled policy, kept per isolate. KV is read at most once per refresh interval (and then in the
-// background), never once per request. A corrupt or invalid version never replaces the last good one.
+// background), never once per request. A corrupt or invalid version never replaces the last good one, and
+// neither does one written for another environment than the Worker's WARD_ENV.
 import {
   ACTIVE_KEY,
   documentKey,
@@ -124,7 +125,10 @@ export async function readStoredVersion(
 }
 
 /**
- * The version named for a role, or undefined (logged) when it cannot be used.
+ * The version named for a role, or undefined (logged) when it cannot be used: unreadable, or for another
+ * environment than `environment` (the Worker's WARD_ENV; unset or blank, not checked). The admin API refuses to
+ * activate such a version, but a pointer written to KV directly (a bootstrap command run with the wrong --env,
+ * two environments bound to one namespace) is not asked: served, production would enforce staging's policy.
  *
  * A burst on a cold isolate: every waiting request reads KV for itself, but the first to get the text
  * compiles it; the rest find that version installed and do not compile it again (tens of ms of CPU each for
@@ -136,18 +140,36 @@ async function loadVersion(
   role: "active" | "shadow",
   keeping: string | null,
   background: Background,
+  environment: string | undefined,
 ): Promise<CompiledPolicy | undefined> {
   const installed = () => {
     const have = role === "active" ? active.latest() : shadow;
     return have?.version === version ? have : undefined;
   };
   const stored = await readStoredVersion(kv, version, { role, keeping }, { installed, background });
-  return stored.ok ? stored.policy : undefined;
+  if (!stored.ok) return undefined;
+  const written = stored.policy.document.metadata.environment;
+  if (environment && written !== environment) {
+    logEvent("error", "policy-environment-mismatch", {
+      role,
+      keeping,
+      version,
+      environment: written,
+      serves: environment,
+    });
+    return undefined;
+  }
+  return stored.policy;
 }
 
 type Background = (p: Promise<unknown>) => void;
 
-async function refreshActive(kv: KVNamespace, now: number, background: Background): Promise<void> {
+async function refreshActive(
+  kv: KVNamespace,
+  now: number,
+  background: Background,
+  environment: string | undefined,
+): Promise<void> {
   const pointer = (await kv.get(ACTIVE_KEY))?.trim();
   const current = active.latest();
   if (!pointer) {
@@ -163,7 +185,7 @@ async function refreshActive(kv: KVNamespace, now: number, background: Backgroun
     active.store(current, now);
     return void confirm(pointer);
   }
-  const loaded = await loadVersion(kv, pointer, "active", current?.version ?? null, background);
+  const loaded = await loadVersion(kv, pointer, "active", current?.version ?? null, background, environment);
   if (!loaded) return;
   if (loaded.version === active.latest()?.version) return void confirm(pointer);
   // A slower read of an older pointer that finishes last does not put its version back.
@@ -174,23 +196,28 @@ async function refreshActive(kv: KVNamespace, now: number, background: Backgroun
 }
 
 /** Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. */
-async function refreshShadow(kv: KVNamespace, background: Background): Promise<void> {
+async function refreshShadow(kv: KVNamespace, background: Background, environment: string | undefined): Promise<void> {
   const pointer = (await kv.get(SHADOW_KEY))?.trim();
   if (!pointer) {
     shadow = undefined;
     return;
   }
   if (pointer === shadow?.version) return;
-  const loaded = await loadVersion(kv, pointer, "shadow", null, background);
+  const loaded = await loadVersion(kv, pointer, "shadow", null, background, environment);
   if (loaded?.version === shadow?.version) return;
   shadow = loaded;
   if (loaded) logEvent("info", "shadow-policy-loaded", { version: pointer });
 }
 
-async function refresh(kv: KVNamespace, now: number, background: Background): Promise<void> {
+async function refresh(
+  kv: KVNamespace,
+  now: number,
+  background: Background,
+  environment: string | undefined,
+): Promise<void> {
   try {
-    await refreshActive(kv, now, background);
-    await refreshShadow(kv, background);
+    await refreshActive(kv, now, background, environment);
+    await refreshShadow(kv, background, environment);
   } catch (error) {
     logEvent("error", "policy-store-unavailable", { error: String(error), keeping: active.latest()?.version ?? null });
   } finally {
@@ -217,25 +244,27 @@ const INLINE_CHECK_MS = 1_000;
  * last check is two intervals old or older: an isolate that has been idle re-reads before it answers (waiting at
  * most INLINE_CHECK_MS), so a push or rollback that withdrew access is not honoured for one more request hours
  * later (as worker/denylist/cache.ts does for revocations). If KV cannot be read, the last good version is kept.
+ * `environment` (WARD_ENV): a version written for another is never served (loadVersion).
  */
 export async function currentPolicy(
   kv: KVNamespace,
   refreshSeconds: number,
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
+  environment?: string,
 ): Promise<CompiledPolicy | undefined> {
   const policy = active.latest();
   if (!policy) {
     // Nothing to decide with yet: this request reads KV itself and waits. It never awaits another
     // request's read (Workers tie I/O to the request that started it).
-    await refresh(kv, now, waitUntil);
+    await refresh(kv, now, waitUntil, environment);
     return active.latest();
   }
   const since = now - checkedAt;
   if (since >= 2 * refreshSeconds * 1000) {
     // One re-check at a time, and this request waits for it at most INLINE_CHECK_MS: a KV that hangs must not
     // hold every request. (A re-check another request started is not awaited: Workers tie I/O to its request.)
-    const read = active.startRead(now, () => refresh(kv, now, waitUntil));
+    const read = active.startRead(now, () => refresh(kv, now, waitUntil, environment));
     if (read) {
       waitUntil(read);
       await settledWithin(read, INLINE_CHECK_MS);
@@ -245,20 +274,22 @@ export async function currentPolicy(
   if (since >= refreshSeconds * 1000) {
     // In the background, one at a time; a re-check whose request was cancelled mid-read is abandoned after
     // a while, so the isolate cannot stop re-checking for good (refreshing-snapshot.ts).
-    const read = active.startRead(now, () => refresh(kv, now, waitUntil));
+    const read = active.startRead(now, () => refresh(kv, now, waitUntil, environment));
     if (read) waitUntil(read);
   }
   return policy;
 }
 
-/** currentPolicy with the environment's refresh interval (POLICY_REFRESH_SECONDS, default 5). */
+/** currentPolicy with the environment's refresh interval (POLICY_REFRESH_SECONDS, default 5) and WARD_ENV. */
 export function activePolicy(
-  env: { POLICY: KVNamespace; POLICY_REFRESH_SECONDS?: string },
+  env: { POLICY: KVNamespace; POLICY_REFRESH_SECONDS?: string; WARD_ENV?: string },
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<CompiledPolicy | undefined> {
   const refresh = Number(env.POLICY_REFRESH_SECONDS ?? "5");
-  return currentPolicy(env.POLICY, Number.isFinite(refresh) && refresh > 0 ? refresh : 5, now, waitUntil);
+  const seconds = Number.isFinite(refresh) && refresh > 0 ? refresh : 5;
+  // Blank is unset, as the admin API reads it (worker/admin/api.ts refusal).
+  return currentPolicy(env.POLICY, seconds, now, waitUntil, env.WARD_ENV || undefined);
 }
 
 /** Forgets the isolate's policy (tests use it to start from an empty isolate). */
