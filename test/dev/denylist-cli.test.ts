@@ -4,17 +4,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPolicy } from "../../policy/index.ts";
 import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
-import { startLocalGateway, type LocalGateway } from "../../scripts/dev/local-gateway.ts";
-import { send } from "../support/http-request.ts";
+import { type DemoGateway, marker, startDemoGateway } from "../support/demo-gateway.ts";
+import { type Ask, send } from "../support/http-request.ts";
 import { wardText } from "../support/ward-cli.ts";
 
 const policy = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8").replace(
   "\nservices:\n",
   "\nquarantine: { deniedRequests: 3, within: 60s, for: 1h }\n\nservices:\n",
 );
-let gateway: LocalGateway;
+let demo: DemoGateway;
 let port: string;
 let checkoutBlob: string;
 const CRL = resolve(import.meta.dirname, "../fixtures/certs/revoked.crl.pem");
@@ -22,23 +21,25 @@ const CRL = resolve(import.meta.dirname, "../fixtures/certs/revoked.crl.pem");
 /** `ward ARGS` in this process, with "PORT" standing for the local gateway's port. */
 const ward = (...args: string[]) => wardText(...args.map((a) => (a === "PORT" ? port : a)));
 
+/**
+ * One request's status, once the origin's log agrees with it: a request let through (200) reached the origin
+ * once, a refused one never did. Every refusal below is checked this way, wherever it is asked for.
+ */
+async function status(url: string, options: Ask): Promise<number> {
+  const m = marker();
+  const reply = await send(Number(port), `${url}?${m}`, options);
+  expect(await demo.originSaw(m)).toHaveLength(reply.status === 200 ? 1 : 0);
+  return reply.status;
+}
+
 async function wiki(email: string, method = "GET"): Promise<number> {
   const token = (await send(Number(port), `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=${email}`))
     .body;
-  return (
-    await send(Number(port), `http://wiki.localhost:${port}/page`, {
-      method,
-      headers: { "cf-access-jwt-assertion": token },
-    })
-  ).status;
+  return status(`http://wiki.localhost:${port}/page`, { method, headers: { "cf-access-jwt-assertion": token } });
 }
 
 async function asCheckout(): Promise<number> {
-  return (
-    await send(Number(port), `http://orders.localhost:${port}/v1/orders/42`, {
-      headers: { "mf-cf-blob": checkoutBlob },
-    })
-  ).status;
+  return status(`http://orders.localhost:${port}/v1/orders/42`, { headers: { "mf-cf-blob": checkoutBlob } });
 }
 
 /** The gateway re-reads the denylist every 2 s in the background: ask until it answers `status`. */
@@ -52,10 +53,8 @@ async function eventually(call: () => Promise<number>, status: number): Promise<
 }
 
 beforeAll(async () => {
-  const loaded = await loadPolicy(policy);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  gateway = await startLocalGateway({ policy: loaded.policy, policyText: policy, port: 0, origins: {} });
-  port = gateway.url.port;
+  demo = await startDemoGateway({ recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"], policyText: policy });
+  port = String(demo.port);
   // The checkout workload's client certificate, as `npm start` prints it for curl (-H @file).
   const dir = mkdtempSync(join(tmpdir(), "ward-denylist-cli-"));
   checkoutBlob = readFileSync((await writeDemoCertificateHeaders(dir)).checkout!, "utf8")
@@ -65,7 +64,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.stop();
+  await demo?.stop();
 });
 
 describe("ward revoke --local", () => {

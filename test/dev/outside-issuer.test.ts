@@ -101,7 +101,9 @@ it("turns the local sign-in off and leaves login redirects on the real team doma
   expect(gateway.loginUrl).toBeUndefined();
   const minted = await send(port, `http://access.localhost:${port}/cdn-cgi/access/dev-token?email=alice@example.com`);
   expect(minted.status).toBe(404);
+  const before = (await originLog()).length;
   const visit = await send(port, wiki(), { headers: { accept: "text/html", "sec-fetch-mode": "navigate" } });
   expect(visit.status).toBe(302);
   expect(visit.headers.location).toMatch(new RegExp(`^${TEAM}/cdn-cgi/access/login/wiki\\.localhost\\?kid=${AUD}&`));
+  expect((await originLog()).length).toBe(before);
 });

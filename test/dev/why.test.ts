@@ -15,14 +15,16 @@ const lines: string[] = [];
 let demo: DemoGateway;
 let version: string;
 
-/** Sends one request and returns the request id its response carries. */
-async function requestId(url: string): Promise<{ id: string; status: number }> {
+/** Sends one request: the request id its response carries, its status and how many requests the origin got. */
+async function requestId(url: string): Promise<{ id: string; status: number; reached: number }> {
+  const before = (await demo.originSaw()).length;
   const reply = await send(demo.port, url.replace("PORT", String(demo.port)));
+  const reached = (await demo.originSaw()).length - before;
   const id = reply.headers["ward-request-id"];
   if (typeof id !== "string") throw new Error(`no request id on ${url}`);
   // The console line reaches Node through workerd's output a moment after the response.
   for (let i = 0; i < 100 && !lines.some((line) => line.includes(id)); i++) await new Promise((r) => setTimeout(r, 20));
-  return { id, status: reply.status };
+  return { id, status: reply.status, reached };
 }
 
 /** The gateway's console lines so far, in a file, as `wrangler tail` or a log export would give them. */
@@ -47,8 +49,9 @@ afterAll(async () => {
 
 describe("ward why", () => {
   it("an anonymous API call to a person's app: who, what, the answer, and to authenticate", async () => {
-    const { id, status } = await requestId("http://wiki.localhost:PORT/page");
+    const { id, status, reached } = await requestId("http://wiki.localhost:PORT/page");
     expect(status).toBe(401);
+    expect(reached).toBe(0);
     const run = ward("why", id, savedLog(), "--policy", DEMO);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
@@ -63,8 +66,9 @@ describe("ward why", () => {
   }, 30_000);
 
   it("a bad request: the problem, and what to send instead", async () => {
-    const { id, status } = await requestId("http://payments.localhost:PORT/healthz?_method=DELETE");
+    const { id, status, reached } = await requestId("http://payments.localhost:PORT/healthz?_method=DELETE");
     expect(status).toBe(400);
+    expect(reached).toBe(0);
     const run = ward("why", id, savedLog());
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("reasons   bad-request\nproblem   query-method-override\n");
@@ -72,8 +76,9 @@ describe("ward why", () => {
   }, 30_000);
 
   it("an allowed request: the rule that allowed it and no next step", async () => {
-    const { id, status } = await requestId("http://payments.localhost:PORT/healthz");
+    const { id, status, reached } = await requestId("http://payments.localhost:PORT/healthz");
     expect(status).toBe(200);
+    expect(reached).toBe(1);
     const run = ward("why", id, savedLog());
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("answer    ALLOW 200");

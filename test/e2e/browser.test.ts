@@ -338,9 +338,12 @@ describe("a person in a browser, against the local demo", () => {
       await page.getByRole("link", { name: "Sign out" }).click();
       await page.waitForURL(wiki("/cdn-cgi/access/logout"));
       expect((await page.context().cookies()).filter((c) => c.name === "CF_Authorization")).toEqual([]);
+      const before = (await wikiSaw()).length;
       await page.getByRole("link", { name: "Sign in again" }).click();
       await page.waitForURL((url) => url.host === `access.localhost:${port}`);
       expect(new URL(page.url()).searchParams.get("redirect_url")).toBe("/");
+      // The visit to the wiki went to the sign-in, not to the app.
+      expect(await wikiSaw()).toHaveLength(before);
     },
     STEP,
   );

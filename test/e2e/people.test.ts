@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoInBrowser, type DemoInBrowser } from "../support/demo-browser.ts";
+import { marker } from "../support/demo-gateway.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ward-e2e-"));
 let demo: DemoInBrowser;
@@ -114,8 +115,10 @@ describe("people in a browser", () => {
     await page.getByRole("link", { name: "Sign out" }).click();
     await expect.poll(() => page.locator("h1").innerText()).toBe("You are signed out");
     expect((await page.context().cookies()).filter((c) => c.name === "CF_Authorization")).toEqual([]);
-    await page.goto(wiki("/page"));
+    const m = marker();
+    await page.goto(wiki(`/page?${m}`));
     expect(new URL(page.url()).host).toBe(`access.localhost:${port}`);
+    expect(await demo.wikiSaw(m)).toEqual([]);
     await page.context().close();
   }, 30_000);
 });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoInBrowser, type DemoInBrowser } from "../support/demo-browser.ts";
-import { DEMO_POLICY } from "../support/demo-gateway.ts";
+import { DEMO_POLICY, marker } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
 
 /** The page's WebSocket and window, as much of them as the test uses (the project has no DOM types). */
@@ -130,7 +130,8 @@ describe("a WebSocket app in a browser", () => {
       cause: "revoked",
       code: 4403,
     });
-    // A new socket is refused outright now: the upgrade is decided like any request.
+    // A new socket is refused outright now: the upgrade is decided like any request, and never reaches the app.
+    const m = marker();
     const refused = await page.evaluate(
       (url) =>
         new Promise<string>((resolve) => {
@@ -138,9 +139,10 @@ describe("a WebSocket app in a browser", () => {
           socket.onopen = () => resolve("opened");
           socket.onclose = () => resolve("refused");
         }),
-      wiki("/live").replace(/^http/, "ws"),
+      wiki(`/live?${m}`).replace(/^http/, "ws"),
     );
     expect(refused).toBe("refused");
+    expect(await demo.wikiSaw(m)).toEqual([]);
     await page.context().close();
   }, 60_000);
 });

@@ -25,8 +25,8 @@ export interface DemoInBrowser {
   policy: CompiledPolicy;
   /** The gateway's port: every demo app is http://<app>.localhost:<port>. */
   port: string;
-  /** Everything the wiki's origin has received so far, in order. */
-  wikiSaw(): Promise<SeenRequest[]>;
+  /** Everything the wiki's origin has received so far, in order; with `marker`, only what its URL holds. */
+  wikiSaw(marker?: string): Promise<SeenRequest[]>;
   stop(): Promise<void>;
 }
 

@@ -15,8 +15,8 @@ export interface DemoGateway {
   policy: CompiledPolicy;
   /** The gateway's port: every demo app is http://<app>.localhost:<port>. */
   port: number;
-  /** Everything the recording origin has received so far, in order. */
-  originSaw(): Promise<SeenRequest[]>;
+  /** Everything the recording origin has received so far, in order; with `marker`, only what its URL holds. */
+  originSaw(marker?: string): Promise<SeenRequest[]>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +29,11 @@ export interface DemoGatewayOptions {
   policyText?: string;
   /** Trust another Access issuer whose keys are at this URL (`ward dev --access-jwks-url`): no local sign-in. */
   accessJwksUrl?: string;
+}
+
+/** A unique query marker: a request's URL carries it, and `originSaw(marker)` finds what of it reached the origin. */
+export function marker(): string {
+  return `m-${crypto.randomUUID()}`;
 }
 
 export async function startDemoGateway({
@@ -56,7 +61,8 @@ export async function startDemoGateway({
       gateway,
       policy: loaded.policy,
       port: Number(gateway.url.port),
-      originSaw: async () => (await (await fetch(`${local}${LOG_PATH}`)).json()) as SeenRequest[],
+      originSaw: async (marker = "") =>
+        (await (await fetch(`${local}${LOG_PATH}?marker=${encodeURIComponent(marker)}`)).json()) as SeenRequest[],
       async stop() {
         await gateway.stop();
         origin.server.close();

@@ -80,14 +80,17 @@ describe("decided requests", () => {
   });
 
   it("a request.url that does not parse: a bad request, not an internal error", async () => {
-    const { res, decisions } = await logged(() => fetchRaw(rawRequest("http://pay ments.localhost/healthz")));
+    const m = marker();
+    const { res, decisions } = await logged(() => fetchRaw(rawRequest(`http://pay ments.localhost/healthz?${m}`)));
     expect(expectOneLine(res, decisions, 400, ["bad-request"])).toMatchObject({ problem: "host-invalid" });
+    expect(await originSaw(m)).toEqual([]);
   });
 
   it("a POST to a request.url that does not parse, with an Origin: a bad request too, not an internal error", async () => {
+    const m = marker();
     const { res, decisions } = await logged(() =>
       fetchRaw(
-        rawRequest("http://pay ments.localhost/v1/charge", {
+        rawRequest(`http://pay ments.localhost/v1/charge?${m}`, {
           method: "POST",
           body: "{}",
           headers: { origin: "https://payments.localhost", "cf-access-jwt-assertion": "x.y.z" },
@@ -95,6 +98,7 @@ describe("decided requests", () => {
       ),
     );
     expect(expectOneLine(res, decisions, 400, ["bad-request"])).toMatchObject({ problem: "host-invalid" });
+    expect(await originSaw(m)).toEqual([]);
   });
 
   it.each(["GET", "HEAD"])("a %s with a body: 400 body-not-allowed, the origin never called", async (method) => {
@@ -150,10 +154,12 @@ describe("Ward's own paths", () => {
   });
 
   it("a POST to the key set's path is the gateway's, logged once", async () => {
+    const m = marker();
     const { res, decisions } = await logged(() =>
-      exports.default.fetch("https://payments.localhost/.well-known/ward/jwks.json", { method: "POST" }),
+      exports.default.fetch(`https://payments.localhost/.well-known/ward/jwks.json?${m}`, { method: "POST" }),
     );
     expectOneLine(res, decisions, 401, ["unauthenticated"]);
+    expect(await originSaw(m)).toEqual([]);
   });
 
   it("the portal, anonymous and signed in (with who it was)", async () => {
@@ -190,7 +196,8 @@ describe("before or instead of a decision", () => {
   it("no policy on a cold isolate: 503 policy-unavailable", async () => {
     resetPolicyCache();
     vi.spyOn(bindings.POLICY, "get").mockRejectedValue(new Error("KV overloaded"));
-    const { res, decisions } = await logged(() => exports.default.fetch("https://payments.localhost/healthz"));
+    const m = marker();
+    const { res, decisions } = await logged(() => exports.default.fetch(`https://payments.localhost/healthz?${m}`));
     expect(expectOneLine(res, decisions, 503, ["policy-unavailable"])).toMatchObject({
       effect: "deny",
       level: "error",
@@ -198,6 +205,7 @@ describe("before or instead of a decision", () => {
     });
     vi.restoreAllMocks();
     resetPolicyCache();
+    expect(await originSaw(m)).toEqual([]);
   });
 
   it("anything unexpected on the proxy path: 500 internal-error, with the detail for operators only", async () => {
@@ -234,11 +242,13 @@ describe("before or instead of a decision", () => {
   });
 
   it("an error's detail is logged bounded, each control or line separator a ?: it may quote what a client sent", async () => {
+    const m = marker(); // before crypto.randomUUID throws
     vi.spyOn(crypto, "randomUUID").mockImplementationOnce(() => {
       throw new Error(`line one\nforged line\u2028${"x".repeat(2000)}`);
     });
-    const { res, decisions } = await logged(() => exports.default.fetch("https://payments.localhost/healthz"));
+    const { res, decisions } = await logged(() => exports.default.fetch(`https://payments.localhost/healthz?${m}`));
     const line = expectOneLine(res, decisions, 500, ["internal-error"]) as { error: string };
     expect(line.error).toBe(`Error: line one?forged line?${"x".repeat(500 - 28)}`);
+    expect(await originSaw(m)).toEqual([]);
   });
 });

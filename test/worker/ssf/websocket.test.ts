@@ -6,7 +6,7 @@ import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker } from "../support/harness.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { type Client, upgrade } from "../websocket/support.ts";
 import { ssfPolicy } from "./policy.ts";
@@ -109,9 +109,11 @@ describe("open WebSocket connections and security events", () => {
     expect(await editors.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
     await stillOpen(plain);
     const token = await accessToken(signing, { email: who, identity_nonce: `n-ssf-ws-${who}` });
-    const again = await exports.default.fetch(`https://wiki.localhost/live-editors?${marker()}`, {
+    const m = marker();
+    const again = await exports.default.fetch(`https://wiki.localhost/live-editors?${m}`, {
       headers: { upgrade: "websocket", "cf-access-jwt-assertion": token },
     });
     expect(again.status).toBe(403);
+    expect(await originSaw(m)).toEqual([]);
   });
 });

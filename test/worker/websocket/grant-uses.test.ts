@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker } from "../support/harness.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 import { captureLog, upgrade, type Upgrade, WS_POLICY } from "./support.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -47,18 +47,25 @@ async function grant(email: string, maxUses: number): Promise<string> {
   return ((await granted.json()) as { grant: { id: string } }).grant.id;
 }
 
-/** An upgrade as `email`, tried until the isolate's copy of the grants has the new grant. */
+/**
+ * An upgrade as `email`, tried until the isolate's copy of the grants has the new grant. A refused one (any
+ * status but 101) must not have reached the origin.
+ */
 async function open(email: string, status: number): Promise<Upgrade> {
-  let opened = await upgrade(`https://wiki.localhost/sre-live?${marker()}`, {
-    "cf-access-jwt-assertion": await token(email),
-  });
+  const attempt = async () => {
+    const m = marker();
+    return {
+      m,
+      opened: await upgrade(`https://wiki.localhost/sre-live?${m}`, { "cf-access-jwt-assertion": await token(email) }),
+    };
+  };
+  let { m, opened } = await attempt();
   for (let i = 0; i < 40 && opened.res.status !== status; i++) {
     await new Promise((r) => setTimeout(r, 25));
-    opened = await upgrade(`https://wiki.localhost/sre-live?${marker()}`, {
-      "cf-access-jwt-assertion": await token(email),
-    });
+    ({ m, opened } = await attempt());
   }
   expect(opened.res.status).toBe(status);
+  if (status !== 101) expect(await originSaw(m)).toEqual([]);
   return opened;
 }
 

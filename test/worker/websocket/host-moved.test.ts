@@ -5,7 +5,7 @@
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker } from "../support/harness.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 import { captureLog, upgrade, WS_POLICY } from "./support.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -60,8 +60,10 @@ describe("an open WebSocket whose host a pushed policy gives to another service"
       await activate(MOVED);
       // The wiki (where the socket goes) now refuses ann on its live channel...
       let old: Response | undefined;
+      let m = "";
       for (let i = 0; i < 40; i++) {
-        old = await exports.default.fetch(`https://wiki-old.localhost/live?${marker()}`, {
+        m = marker();
+        old = await exports.default.fetch(`https://wiki-old.localhost/live?${m}`, {
           headers: { upgrade: "websocket", "cf-access-jwt-assertion": jwt },
         });
         if (old.status === 403) break;
@@ -69,6 +71,7 @@ describe("an open WebSocket whose host a pushed policy gives to another service"
         await new Promise((r) => setTimeout(r, 25));
       }
       expect(old!.status).toBe(403);
+      expect(await originSaw(m)).toEqual([]);
       // ...so the socket ann opened to the wiki's origin must end within the bound (check + refresh, here 0.1 s).
       const closed = await opened.client!.close(1500).catch((e: Error) => e);
       expect(closed).toMatchObject({ code: 4403, reason: "access ended" });

@@ -4,7 +4,7 @@
 // can be months away). A policy change that still trusts it leaves the connection alone.
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { accessToken } from "../support/access-tokens.ts";
-import { activate, marker } from "../support/harness.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
 import { captureLog, Client, upgrade, MTLS_WS, WS_POLICY } from "./support.ts";
 import { exports } from "cloudflare:workers";
@@ -16,22 +16,28 @@ const CA_PIN = `      - ski: "3A:45:F8:48:C6:05:0C:D8:6D:58:FE:6D:A7:72:C4:F3:C3
 const MTLS_WS_UNPINNED = MTLS_WS.replace(CA_PIN, "");
 if (MTLS_WS_UNPINNED === MTLS_WS) throw new Error("CA pin changed");
 
-async function certUpgrade(): Promise<{ res: Response; client?: Client }> {
-  const res = await exports.default.fetch(`https://orders.localhost/v1/stream?${marker()}`, {
+/** An upgrade and the marker its URL carries (to ask the origin whether it saw it). */
+type Asked = { res: Response; client?: Client; m: string };
+
+async function certUpgrade(): Promise<Asked> {
+  const m = marker();
+  const res = await exports.default.fetch(`https://orders.localhost/v1/stream?${m}`, {
     headers: { upgrade: "websocket" },
     cf: { tlsClientAuth: await tlsClientAuth(CERTS.checkout) },
   } as RequestInit);
-  return res.webSocket ? { res, client: new Client(res.webSocket) } : { res };
+  return res.webSocket ? { res, client: new Client(res.webSocket), m } : { res, m };
+}
+
+async function liveUpgrade(path: string, jwt: string): Promise<Asked> {
+  const m = marker();
+  return { ...(await upgrade(`https://wiki.localhost${path}?${m}`, { "cf-access-jwt-assertion": jwt })), m };
 }
 
 /**
  * An upgrade asked again (a socket it opened closed each time) until `done`: the isolate takes a pushed policy up
  * within its refresh interval.
  */
-async function upgradeUntil(
-  ask: () => Promise<{ res: Response; client?: Client }>,
-  done: (status: number) => boolean,
-): Promise<{ res: Response; client?: Client }> {
+async function upgradeUntil(ask: () => Promise<Asked>, done: (status: number) => boolean): Promise<Asked> {
   let answer = await ask();
   for (let i = 0; i < 40 && !done(answer.res.status); i++) {
     answer.client?.socket.close(1000);
@@ -82,10 +88,11 @@ describe("an open WebSocket when the policy stops trusting its credential", () =
       await activate(WS_POLICY.replace(`audiences: ["${OLD_AUD}"]`, `audiences: ["${NEW_AUD}"]`));
       // A new request with the very same credential is no longer let through...
       const fresh = await upgradeUntil(
-        () => upgrade(`https://wiki.localhost/live?${marker()}`, { "cf-access-jwt-assertion": jwt }),
+        () => liveUpgrade("/live", jwt),
         (status) => status !== 101,
       );
-      expect(fresh.res.status).not.toBe(101);
+      expect(fresh.res.status).toBe(401);
+      expect(await originSaw(fresh.m)).toEqual([]);
       // ...so the open socket must be closed within the documented bound (check + policy refresh, here 0.1 s).
       const closed = await opened.client!.close(1500).catch((e: Error) => e);
       expect(closed).toMatchObject({ code: 4403, reason: "access ended" });
@@ -104,7 +111,7 @@ describe("an open WebSocket when the policy stops trusting its credential", () =
     await activate(open);
     const jwt = await accessToken(signing, { email: "mal@example.com", identity_nonce: "n-mal" });
     const opened = await upgradeUntil(
-      () => upgrade(`https://wiki.localhost/pub-live?${marker()}`, { "cf-access-jwt-assertion": jwt }),
+      () => liveUpgrade("/pub-live", jwt),
       (status) => status === 101,
     );
     expect(opened.res.status).toBe(101);
@@ -127,7 +134,8 @@ describe("an open WebSocket when the policy stops trusting its credential", () =
       await activate(MTLS_WS_UNPINNED);
       const fresh = await upgradeUntil(certUpgrade, (status) => status !== 101);
       // A new request with the same certificate is refused (the issuer is not pinned any more)...
-      expect(fresh.res.status).not.toBe(101);
+      expect(fresh.res.status).toBe(401);
+      expect(await originSaw(fresh.m)).toEqual([]);
       // ...but the socket it opened before stays up until the certificate's notAfter (months, for a CA leak).
       const closed = await opened.client!.close(1500).catch((e: Error) => e);
       expect(closed).toMatchObject({ code: 4403, reason: "access ended" });

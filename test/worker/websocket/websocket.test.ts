@@ -354,7 +354,9 @@ describe("an open connection whose access ends", () => {
 
   it("is closed when the grant that allowed it expires", async () => {
     const email = "gina@example.com";
-    expect((await as(email, `/sre-live?${marker()}`)).res.status).toBe(403);
+    const refused = marker();
+    expect((await as(email, `/sre-live?${refused}`)).res.status).toBe(403);
+    expect(await originSaw(refused)).toEqual([]);
     const notAfter = Date.now() + 1500;
     const granted = await admin("/exceptions", {
       principal: { email },
