@@ -28,7 +28,7 @@ import {
 import { denylistCopyReadAt, denylistVerdict, readDenylistCopy } from "./denylist/cache.ts";
 import { countDenial } from "./denylist/quarantine.ts";
 import type { Env } from "./env.ts";
-import { consumeGrant, grantsInHand, readableGrants } from "./grants/cache.ts";
+import { consumeGrant, grantsInHand, grantsToDecide } from "./grants/cache.ts";
 import { identify, type Identified } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
@@ -107,8 +107,8 @@ async function decide(
   }
   decision = upgrade(decision);
   if (!decision.service || !grantMayApply(decision)) return decision;
-  const grants = await readableGrants(env, decision.service, now);
-  if (grants === undefined) unchecked.any = true;
+  const { grants, storeFailed } = await grantsToDecide(env, decision.service, now);
+  if (storeFailed) unchecked.any = true;
   const granted = upgrade(applyGrants(policy, decision, facts.identity, grants ?? [], now));
   if (granted.effect === "deny" || granted.exception?.maxUses === undefined) return granted;
   const use = await consumeGrant(env, decision.service, granted.exception.id, now);

@@ -8,6 +8,7 @@ import type { TimedGrant } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { grantsShard, type ConsumeResult } from "./store.ts";
 import { logEvent } from "../log/events.ts";
+import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
 
 /** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
@@ -37,12 +38,20 @@ export function grantsRefreshMs(env: Pick<Env, "GRANTS_REFRESH_SECONDS">): numbe
   return Math.min((Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000, MAX_STALE_MS / 2);
 }
 
-async function load(env: Env, service: string, snapshot: RefreshingSnapshot<TimedGrant[]>, now: number): Promise<void> {
+/** Reads the service's grants into the copy; false when the store failed (the copy is then set aside). */
+async function load(
+  env: Env,
+  service: string,
+  snapshot: RefreshingSnapshot<TimedGrant[]>,
+  now: number,
+): Promise<boolean> {
   try {
     snapshot.store(await env.GRANTS.getByName(grantsShard(service)).active(now), now);
+    return true;
   } catch (error) {
     snapshot.failed(now);
     logEvent("error", "grants-unavailable", { service, error: String(error) });
+    return false;
   }
 }
 
@@ -55,19 +64,38 @@ export async function grantsFor(env: Env, service: string, now: number): Promise
  * that must tell "no grant" from "unknown" (an open WebSocket's check, worker/websocket/watch.ts).
  */
 export async function readableGrants(env: Env, service: string, now: number): Promise<TimedGrant[] | undefined> {
+  return (await grantsToDecide(env, service, now)).grants;
+}
+
+/**
+ * As readableGrants(), and whether the store failed this request's own read. Only that counts as the store's
+ * failure (a refusal the gateway does not count toward quarantine): a copy set aside because another request's
+ * read is slow could be one whose client went away (from a review: a caller abandoning one read every 10 s had
+ * all its refusals go uncounted meanwhile). A read others rely on is kept alive whatever its client does.
+ */
+export async function grantsToDecide(
+  env: Env,
+  service: string,
+  now: number,
+): Promise<{ grants: TimedGrant[] | undefined; storeFailed: boolean }> {
   const snapshot = snapshotOf(service);
   const age = snapshot.age(now);
+  let storeFailed = false;
   if (age >= grantsRefreshMs(env)) {
     // Only denied requests get here. With no copy, each reads for itself; with one, one of them re-reads
     // (and waits for it) while the others use the copy or wait on that read (othersRead).
-    const read =
-      age === Infinity
-        ? load(env, service, snapshot, now)
-        : snapshot.startRead(now, () => load(env, service, snapshot, now));
-    if (read) await read;
-    else await othersRead(snapshot, now, grantsRefreshMs(env) + READ_WAIT_MS);
+    if (age === Infinity) storeFailed = !(await load(env, service, snapshot, now));
+    else {
+      const read = snapshot.startRead(now, async () => {
+        storeFailed = !(await load(env, service, snapshot, now));
+      });
+      if (read) {
+        finishEvenIfAbandoned(read);
+        await read;
+      } else await othersRead(snapshot, now, grantsRefreshMs(env) + READ_WAIT_MS);
+    }
   }
-  return snapshot.current(now);
+  return { grants: snapshot.current(now), storeFailed };
 }
 
 /**

@@ -17,6 +17,16 @@ export const LOOKUP_TIMEOUT_MS = 5_000;
 /** Upper bound on how long a lookup is reused, whatever the token's lifetime. */
 const MAX_CACHE_MS = 5 * 60_000;
 
+/**
+ * A lookup's outcome. `answered` false: Access gave no answer (the fetch failed or timed out, a 5xx or 429, a
+ * body that is not JSON), an outage that says nothing of the person. True, with no facts: Access answered about
+ * this person, and the answer is not one Ward can use (a 4xx, a group name with control characters, no groups).
+ */
+export interface DirectoryLookup {
+  facts: DirectoryFacts | undefined;
+  answered: boolean;
+}
+
 export interface DirectoryFacts {
   groups: string[];
   /** Undefined when the answer has no posture results: posture is then unknown, not "nothing passes". */
@@ -76,11 +86,24 @@ export class AccessDirectory {
     now: number,
     notBefore?: number,
   ): Promise<DirectoryFacts | undefined> {
+    return (await this.ask(token, subject, expiresAt, now, notBefore)).facts;
+  }
+
+  /** As lookup(), and whether Access answered at all (see DirectoryLookup). */
+  async ask(
+    token: string,
+    subject: DirectorySubject | undefined,
+    expiresAt: number,
+    now: number,
+    notBefore?: number,
+  ): Promise<DirectoryLookup> {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
     const cached = key ? this.cache.get(key) : undefined;
-    if (cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore)) return cached.facts;
+    if (cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore))
+      return { facts: cached.facts, answered: true };
     let facts: DirectoryFacts | undefined;
+    let answered = false;
     try {
       // Never followed: a redirect would carry the person's token, as a cookie, to wherever it points.
       // A 3xx is no answer (groups unknown), as jose's key-set fetch treats one.
@@ -89,8 +112,15 @@ export class AccessDirectory {
         redirect: "manual",
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      facts = response.ok ? factsFrom(await response.json()) : undefined;
+      // An answer about this person (a redirect to sign in, a 4xx) or an outage (5xx, 429: Access's, not theirs).
+      answered = response.status < 500 && response.status !== 429;
+      if (response.ok) {
+        const body: unknown = await response.json();
+        facts = factsFrom(body);
+      } else await response.body?.cancel();
     } catch {
+      // The fetch failed or timed out, or the body was not JSON (an error page): no answer.
+      answered = false;
       facts = undefined;
     }
     if (facts && key) {
@@ -101,6 +131,6 @@ export class AccessDirectory {
         CACHE_LIMIT,
       );
     }
-    return facts;
+    return { facts, answered };
   }
 }

@@ -73,7 +73,7 @@ export async function verifyAccessToken(
     // Security events (worker/ssf/): a person whose claims or device changed is asked for again, and a device
     // reported not compliant has unknown posture (posture conditions fail) while the hold lasts.
     const fresh = policy.document.sharedSignals ? directoryFreshness(identity.user, now) : undefined;
-    const facts = await accessDirectory(access.teamDomain).lookup(
+    const { facts, answered } = await accessDirectory(access.teamDomain).ask(
       token,
       result.directorySubject,
       result.expiresAt,
@@ -91,7 +91,9 @@ export async function verifyAccessToken(
       };
     else {
       logEvent("warn", "access-directory-unavailable", { requestId });
-      unchecked = true;
+      // Only an outage: an answer about this person that Ward cannot use (a group name of theirs with control
+      // characters) is theirs, and their refusals count (from a review).
+      unchecked = !answered;
     }
   }
   return { identity, credential, acceptedUntil: result.expiresAt, unchecked };

@@ -68,6 +68,13 @@ async function countAfter(key: string, before: number): Promise<number> {
   return now - before;
 }
 
+/** Waits until the count has grown by at least `atLeast`, then a little longer, and says by how much. */
+async function settled(key: string, before: number, atLeast: number): Promise<number> {
+  for (let i = 0; i < 80 && (await counted(key)) - before < atLeast; i++) await new Promise((r) => setTimeout(r, 25));
+  await new Promise((r) => setTimeout(r, 300));
+  return (await counted(key)) - before;
+}
+
 /** `fetch` answering `status` for URLs ending in `suffix`, the rest as before (the outside edge only). */
 function failing(suffix: string, status: number): void {
   const realFetch = globalThis.fetch;
@@ -153,6 +160,56 @@ it("a person whose exception the grant store cannot give", async () => {
   expect(await countAfter(key, before)).toBe(1);
   // And the grant is honoured again.
   expect(await call("https://orders.localhost/v1/orders/42", { token })).toEqual({ status: 200, seen: 1 });
+});
+
+// From a review of the fix: what a caller can bring about itself must not make its refusals go uncounted.
+it("counts the refusals made while another request's grants read hangs (a caller abandoning one)", async () => {
+  const url = "https://payments.localhost/v1/charge";
+  const before = await counted(CHECKOUT);
+  expect(await call(url, { method: "POST", certificate: true })).toEqual({ status: 404, seen: 0 });
+  expect(await settled(CHECKOUT, before, 1)).toBe(1);
+  // One request's re-read never answers, as one whose client went away might not (its I/O cancelled).
+  let release!: (e: Error) => void;
+  const hung = new Promise<never>((_, reject) => (release = reject));
+  hung.catch(() => undefined);
+  const real = (env as Env).GRANTS.getByName.bind((env as Env).GRANTS);
+  let hungReads = 0;
+  vi.spyOn((env as Env).GRANTS, "getByName").mockImplementation((name: string) =>
+    hungReads++ === 0 ? ({ active: () => hung, consume: () => hung } as never) : real(name),
+  );
+  const abandoned = call(url, { method: "POST", certificate: true });
+  for (let i = 0; i < 100 && hungReads === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  expect(hungReads).toBe(1);
+  vi.restoreAllMocks();
+  await new Promise((r) => setTimeout(r, 1_100));
+  // The store is healthy: the caller's refusals meanwhile are its own, and counted.
+  for (let i = 0; i < 5; i++)
+    expect(await call(url, { method: "POST", certificate: true })).toEqual({ status: 404, seen: 0 });
+  release(new Error("cancelled"));
+  await abandoned;
+  expect(await settled(CHECKOUT, before, 6)).toBe(6);
+});
+
+it("counts the refusals of a person whose own directory answer cannot be used (a group name they chose)", async () => {
+  const who = "self-named-group@example.com";
+  const key = `user:${who}`;
+  const before = await counted(key);
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url.endsWith("/cdn-cgi/access/get-identity"))
+      return Response.json({ email: who, groups: ["engineering", "my\u0007group"] });
+    return realFetch(input, init);
+  });
+  for (let i = 0; i < 3; i++) {
+    const token = await accessToken(signing, { email: who, aud: [aud], identity_nonce: `n-chosen-${i}` });
+    expect(await call("https://payments.localhost/v1/charge", { method: "POST", token })).toEqual({
+      status: 404,
+      seen: 0,
+    });
+  }
+  vi.restoreAllMocks();
+  expect(await settled(key, before, 3)).toBe(3);
 });
 
 it("a shared frontend's certificate: its users' tokens unchecked while Access's key set cannot be had", async () => {

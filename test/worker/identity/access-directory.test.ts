@@ -48,6 +48,29 @@ describe("AccessDirectory", () => {
     ]);
   });
 
+  it("tells an outage (no answer) from an answer about the person it cannot use (quarantine counts the latter)", async () => {
+    const cases: [string, () => Response | Promise<Response>, boolean][] = [
+      ["a 500", () => new Response("oops", { status: 500 }), false],
+      ["a 503", () => new Response("later", { status: 503 }), false],
+      ["a 429", () => new Response("slow down", { status: 429 }), false],
+      ["a body that is not JSON", () => new Response("<html>error</html>", { status: 200 }), false],
+      ["a failed fetch", () => Promise.reject(new TypeError("network")), false],
+      ["a 403 (a session Access no longer honours)", () => new Response("no", { status: 403 }), true],
+      ["a redirect to sign in", () => new Response(null, { status: 302, headers: { location: `${TEAM}/x` } }), true],
+      ["a group name with a control character", () => Response.json({ groups: ["sre", "a\u0007b"] }), true],
+      ["no list of groups", () => Response.json({ email: "ann@example.com" }), true],
+    ];
+    for (const [name, respond, answered] of cases) {
+      const { dir } = directory(respond);
+      expect(await dir.ask("tok", who(`nonce-${name}`), NOW + 60_000, NOW), name).toEqual({
+        facts: undefined,
+        answered,
+      });
+    }
+    const { dir } = directory(() => Response.json(body));
+    expect((await dir.ask("tok", who("nonce-ok"), NOW + 60_000, NOW)).answered).toBe(true);
+  });
+
   it("never follows a redirect (it would carry the token elsewhere): a 3xx is no answer", async () => {
     const { dir } = directory(
       () => new Response(null, { status: 302, headers: { location: "https://evil.example/collect" } }),
