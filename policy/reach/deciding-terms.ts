@@ -21,6 +21,8 @@ export interface DecidingTerms {
   /** The lines every rule of the chain sets: what the principal's requests got whichever decided. */
   always: readonly string[];
   limits: ReadonlySet<LimitTerm>;
+  /** Each rule of the chain that counts nothing (who and when), with the limited rules ahead of it. */
+  uncountedRules: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 function headerLines(rule: Rule): string[] {
@@ -66,6 +68,7 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
         headers,
         limit,
         key: contentHash(JSON.stringify([[...principals].sort(compare), conditions, headers, limit])),
+        matchKey: contentHash(JSON.stringify([[...principals].sort(compare), conditions])),
       };
     });
   const terms = new Map<string, DecidingTerms>();
@@ -74,12 +77,16 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
     const headers = new Set<string>();
     let always: Set<string> | undefined;
     const limits = new Set<LimitTerm>();
+    const uncountedRules = new Map<string, Set<string>>();
+    const limitedAhead = new Set<string>();
     for (const allow of allows) {
       if (!allow.overlap.mayOverlap(principal)) continue;
       chain.push(allow.key);
       for (const line of allow.headers) headers.add(line);
       always = always ? new Set(allow.headers.filter((line) => always!.has(line))) : new Set(allow.headers);
       limits.add(allow.limit);
+      if (allow.limit === "none") uncountedRules.set(allow.matchKey, new Set(limitedAhead));
+      else limitedAhead.add(allow.matchKey);
       if (!allow.conditional && allow.named.has(principal)) break;
     }
     terms.set(principal, {
@@ -87,6 +94,7 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
       headers: [...headers].sort(compare),
       always: [...(always ?? [])].sort(compare),
       limits,
+      uncountedRules,
     });
   }
   return terms;
@@ -94,10 +102,12 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
 
 /**
  * What `after` may do to a principal's request that `before` surely did not: nothing when the chains are equal;
- * else each header line some rule of `after` sets that not every rule of `before` set, and failing open or not
- * counting at all where a rule of `before` always counted (where none counted, a limit that may fail open is
- * narrower). A limit removed is the wider of the two: every request admitted uncounted, not only while the
- * limit's store cannot answer (from a review: the diff listed failOpen and not the removal).
+ * else each header line some rule of `after` sets that not every rule of `before` set; failing open where a rule
+ * of `before` always counted (where none counted, a limit that may fail open is narrower); and not counting at
+ * all where a rule of `before` counted, always or but for failing open: a rule of `after` with no limit that
+ * `before` did not have (by whom and when it matches), or one that lost a limited rule ahead of it (from a
+ * review: a removed limit went unlisted; from a review of that: a chain that already held a rule with no limit
+ * was listed for any change, a narrowing included).
  */
 export function widerTerms(
   before: DecidingTerms,
@@ -108,7 +118,12 @@ export function widerTerms(
   return {
     headers: after.headers.filter((line) => !before.always.includes(line)),
     failOpen: counted && after.limits.has("fail-open"),
-    uncounted: counted && after.limits.has("none"),
+    uncounted:
+      (counted || before.limits.has("fail-open")) &&
+      [...after.uncountedRules].some(([rule, ahead]) => {
+        const was = before.uncountedRules.get(rule);
+        return !was || [...was].some((limited) => !ahead.has(limited));
+      }),
   };
 }
 

@@ -160,6 +160,45 @@ describe("ward diff: a change behind an earlier rule that may decide for the sam
   });
 });
 
+describe("ward diff: a rule that counts nothing behind one that counts", () => {
+  // From a review of the first check ("some rule counted before, some counts nothing now"): any change to such a
+  // chain, a narrowing included, was a widening. Every employee is limited; admins (employees too) are not.
+  const employees: Rule = {
+    id: "employees",
+    effect: "allow",
+    principals: [{ emailDomain: "example.com" }],
+    rateLimit: { limit: 100, period: "60s" },
+  };
+  const admins: Rule = { id: "admins", effect: "allow", principals: [{ group: "admins" }] };
+  const ops: Rule = { id: "ops", effect: "allow", principals: [{ group: "ops" }] };
+  const widens = async (a: Rule[], b: Rule[]) =>
+    diffWidens(await diffOf(doc([route("r", "/x", a)]), doc([route("r", "/x", b)])));
+
+  it("no widening: a header removed from the unlimited rule", async () => {
+    expect(await widens([employees, { ...admins, headers: { "x-role": "admin" } }], [employees, admins])).toBe(false);
+  });
+
+  it("no widening: a rate limit added to the unlimited rule", async () => {
+    expect(
+      await widens([employees, admins, ops], [employees, { ...admins, rateLimit: { limit: 5, period: "60s" } }, ops]),
+    ).toBe(false);
+  });
+
+  it("widens: the limit removed from the rule that counted", async () => {
+    const { rateLimit: _, ...unlimited } = employees;
+    expect(await widens([employees, admins], [unlimited, admins])).toBe(true);
+  });
+
+  it("widens: the unlimited rule moved ahead of a conditional limited one", async () => {
+    const limited: Rule = { ...admins, id: "l", when: { country: ["DE"] }, rateLimit: { limit: 1, period: "60s" } };
+    expect(await widens([limited, admins], [admins, limited])).toBe(true);
+  });
+
+  it("widens: a failOpen limit removed (every request uncounted, not only those its store could not count)", async () => {
+    expect(await widens([{ ...plain, rateLimit: { limit: 10, period: "60s", failOpen: true } }], [plain])).toBe(true);
+  });
+});
+
 describe("ward diff with the grants in force (push --dry-run)", () => {
   it("widens: a rule's new window equal to a GET-only exception's, for a route of GET and POST (from a review)", async () => {
     // The exception's terms hold for GET only: pooled with the POST grant's, they hid that POST is now allowed from
