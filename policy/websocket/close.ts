@@ -113,7 +113,14 @@ function toldOtherwise(
   grants: readonly TimedGrant[] | "unreadable",
 ): AccessEnded | undefined {
   const wouldDeny = wouldDenyClaim(redecided);
-  if (wouldDeny !== undefined && wouldDeny !== opened.wouldDeny) return "policy";
+  if (wouldDeny !== undefined && wouldDeny !== opened.wouldDeny) {
+    // Audit mode's form of a grant no longer lifting the refusal (used up, revoked, unread): the grant's own end
+    // decides, as it does for the deny enforcement gives (from a review: a socket that spent a grant's last use
+    // was ended at the first check in audit mode, where enforce mode keeps it to notAfter).
+    if (opened.grant && wouldDeny === "no-matching-rule" && redecided.exception === undefined)
+      return grantEnded(opened.grant, opened, redecided, now, grants);
+    return "policy";
+  }
   const exception = exceptionClaim(redecided.exception);
   if (exception === undefined || exception === exceptionClaim(opened.grant)) return undefined;
   // Allowed by a rule at the upgrade, by a grant alone now: the policy no longer allows it as it did.

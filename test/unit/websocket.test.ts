@@ -327,6 +327,30 @@ describe("accessEnded", () => {
     );
     expect(accessEnded(deny("denied-by-rule"), opened, NOW, "unreadable")).toBe("policy");
   });
+
+  it("in audit mode too: a used-up grant's connection lasts, an unread one is unchecked (from a review)", () => {
+    // Audit mode allows what no rule does, saying so (ward_would_deny: no-matching-rule), where enforce refuses.
+    const audit = { ...allow, reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny } as Decision;
+    const opened = { grant: { ...grant, maxUses: 1 }, route: "wiki/live" };
+    const held = {
+      id: grant.id,
+      kind: "exception" as const,
+      principal: { email: "ann@example.com" },
+      service: "wiki",
+      routes: "*" as const,
+      methods: "*" as const,
+      notBefore: NOW - 1000,
+      notAfter: Date.parse(grant.notAfter),
+      maxUses: 1,
+    };
+    expect(accessEnded(audit, opened, NOW, [{ ...held, usedUp: true as const }])).toBeUndefined();
+    expect(accessEnded(audit, opened, NOW, "unreadable")).toBe("check-failed");
+    expect(accessEnded(audit, opened, NOW, [])).toBe("grant-revoked");
+    expect(accessEnded(audit, opened, Date.parse(grant.notAfter), "unreadable")).toBe("grant-expired");
+    // A deny rule on trial naming the caller is the policy's, grant or not.
+    const trial = { ...allow, wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "wiki/live/no-ann" } };
+    expect(accessEnded(trial as Decision, opened, NOW, [{ ...held, usedUp: true as const }])).toBe("policy");
+  });
 });
 
 describe("closing", () => {
