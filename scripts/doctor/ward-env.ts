@@ -1,5 +1,6 @@
 // WARD_ENV is the environment the gateway says it serves: the admin API refuses a policy whose
-// metadata.environment differs. Unset, that guard is off and a policy for any environment is accepted.
+// metadata.environment differs, and the gateway never serves one. Unset, that guard is off and a policy for any
+// environment is accepted.
 import { stringVar } from "./config.ts";
 import { envWhere, type Check, type DoctorContext } from "./types.ts";
 
@@ -17,14 +18,16 @@ export const checkWardEnv: Check = (ctx: DoctorContext) => {
       },
     ];
   }
+  // An error, no longer a warning (from a review): the gateway serves only versions for its WARD_ENV, while the
+  // bootstrap takes only a policy for --env, so with the two apart no first version could ever be served.
   if (value !== ctx.envName) {
     return [
       {
-        severity: "warning",
+        severity: "error",
         code: "ward-env-mismatch",
         where: envWhere(ctx, "vars"),
-        message: `WARD_ENV is "${value}" in [env.${ctx.envName}]: the gateway accepts only policies whose metadata.environment is "${value}"`,
-        fix: `${set}, unless "${value}" is meant`,
+        message: `WARD_ENV is "${value}" in [env.${ctx.envName}]: the gateway serves only policies whose metadata.environment is "${value}", and ward push --bootstrap --env ${ctx.envName} only one for "${ctx.envName}": no first version could be served`,
+        fix: set,
       },
     ];
   }

@@ -772,8 +772,8 @@ describe("ward doctor: broken configs", () => {
       "--secrets",
       BOTH_SECRETS,
     );
-    expect(production.status).toBe(EXIT.ok);
-    expect(codes(production)).toEqual(["warning[ward-env-mismatch]"]);
+    expect(production.status).toBe(EXIT.failed);
+    expect(codes(production)).toEqual(["error[ward-env-mismatch]"]);
   });
 });
 
