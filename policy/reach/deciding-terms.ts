@@ -48,6 +48,15 @@ function contentHash(text: string): string {
   return (a >>> 0).toString(36) + (b >>> 0).toString(36);
 }
 
+/**
+ * A rule's binding as it matches: its name and its pairs. By name alone, a pair taken out of the binding changed
+ * nothing here, though that pair's requests then fall to the next rule (from a review: one with no limit).
+ */
+function bindingTerm(doc: PolicyDocument, name: string): string {
+  const pairs = (doc.identityBindings[name] ?? []).map((p) => `${p.workload} & ${p.access}`).sort(compare);
+  return `binding ${name} [${pairs.join(", ")}]`;
+}
+
 /** By principal, for one route's allow rules. Principals × rules, each step a look-up (OverlapIndex). */
 export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, DecidingTerms> {
   const allows = route.rules
@@ -55,7 +64,7 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
     .map((rule) => {
       const principals = rulePrincipals(rule, doc);
       const conditions = [
-        ...(rule.bothFactors ? [`binding ${rule.bothFactors.binding}`] : []),
+        ...(rule.bothFactors ? [bindingTerm(doc, rule.bothFactors.binding)] : []),
         ...describeConditions(rule.when),
       ];
       const headers = headerLines(rule);
@@ -85,8 +94,10 @@ export function decidingTerms(doc: PolicyDocument, route: Route): Map<string, De
       for (const line of allow.headers) headers.add(line);
       always = always ? new Set(allow.headers.filter((line) => always!.has(line))) : new Set(allow.headers);
       limits.add(allow.limit);
-      if (allow.limit === "none") uncountedRules.set(allow.matchKey, new Set(limitedAhead));
-      else limitedAhead.add(allow.matchKey);
+      // The first of two alike decides: a later copy (with more limited rules ahead) must not stand for it.
+      if (allow.limit === "none") {
+        if (!uncountedRules.has(allow.matchKey)) uncountedRules.set(allow.matchKey, new Set(limitedAhead));
+      } else limitedAhead.add(allow.matchKey);
       if (!allow.conditional && allow.named.has(principal)) break;
     }
     terms.set(principal, {

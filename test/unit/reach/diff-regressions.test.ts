@@ -345,3 +345,72 @@ describe("widenings ward diff once missed", () => {
     });
   });
 });
+
+// A rate limit a principal's requests were counted under, and a rule with no limit that now decides them instead
+// (from a third review, with evaluate() as the judge: each request allowed in both, counted only in OLD).
+describe("a limit bypassed, which ward diff once missed", () => {
+  const limits = (p: ReturnType<typeof policy>, request: RequestFacts) =>
+    evaluate(p, request, NOW).obligations.rateLimits.length;
+  const expectUncounted = (
+    before: ReturnType<typeof policy>,
+    after: ReturnType<typeof policy>,
+    request: RequestFacts,
+  ) => {
+    expect([evaluate(before, request, NOW).effect, limits(before, request)]).toEqual(["allow", 1]);
+    expect([evaluate(after, request, NOW).effect, limits(after, request)]).toEqual(["allow", 0]);
+    const diff = diffReach(reach(before), reach(after));
+    expect(diffWidens(diff), JSON.stringify(diff.settings)).toBe(true);
+  };
+  const limited = { limit: 10, period: "60s" };
+
+  it("a copy of a rule with no limit put before the limited rule it followed", () => {
+    const employees = {
+      id: "employees",
+      effect: "allow",
+      principals: [{ emailDomain: "example.com" }],
+      when: { country: ["DE"] },
+      rateLimit: limited,
+    };
+    const admins = { id: "admins", effect: "allow", principals: [{ group: "admins" }], when: { country: ["DE"] } };
+    const route = (rules: object[]) => ({ id: "r", methods: ["GET"], path: "/x", rules });
+    expectUncounted(
+      policy({ app: service(["app.example.com"], [route([employees, admins])]) }),
+      policy({ app: service(["app.example.com"], [route([{ ...admins, id: "admins-first" }, employees, admins])]) }),
+      {
+        method: "GET",
+        host: "app.example.com",
+        path: "/x",
+        country: "DE",
+        identity: { user: { email: "ann@example.com", groups: ["admins"] } },
+      },
+    );
+  });
+
+  it("a pair taken out of the binding of the limited rule: it falls to one with no limit", () => {
+    const pair = { workload: WEB, access: "alice@example.com" };
+    const other = { workload: "spiffe://td.example/ns/b/sa/job", access: "bob@example.com" };
+    const route = {
+      id: "r",
+      methods: ["GET"],
+      path: "/x",
+      rules: [
+        {
+          id: "ci",
+          effect: "allow",
+          bothFactors: {
+            workload: [{ trustDomain: "td.example" }],
+            access: [{ email: "alice@example.com" }],
+            binding: "deployers",
+          },
+          rateLimit: limited,
+        },
+        allow([{ email: "alice@example.com" }]),
+      ],
+    };
+    expectUncounted(
+      policy({ app: service(["app.example.com"], [route]) }, { deployers: [pair, other] }),
+      policy({ app: service(["app.example.com"], [route]) }, { deployers: [other] }),
+      { method: "GET", host: "app.example.com", path: "/x", identity: { workload: { id: WEB }, ...ALICE } },
+    );
+  });
+});
