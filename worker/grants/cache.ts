@@ -22,6 +22,12 @@ const MAX_STALE_MS = 30_000;
 export const READ_WAIT_MS = 1_000;
 
 const snapshots = new Map<string, RefreshingSnapshot<TimedGrant[]>>();
+/**
+ * Per service: whether the newest read to end was the store failing (it threw), not one that stored a copy. A
+ * refusal while the copy is set aside for that is the store's doing, whichever request read (from a review: only
+ * the reading request's refusal went uncounted, and a grant holder's others in the same outage counted).
+ */
+const storeErrors = new Map<string, boolean>();
 
 function snapshotOf(service: string): RefreshingSnapshot<TimedGrant[]> {
   let snapshot = snapshots.get(service);
@@ -46,10 +52,11 @@ async function load(
   now: number,
 ): Promise<boolean> {
   try {
-    snapshot.store(await env.GRANTS.getByName(grantsShard(service)).active(now), now);
+    if (snapshot.store(await env.GRANTS.getByName(grantsShard(service)).active(now), now))
+      storeErrors.set(service, false);
     return true;
   } catch (error) {
-    snapshot.failed(now);
+    if (snapshot.failed(now)) storeErrors.set(service, true);
     logEvent("error", "grants-unavailable", { service, error: String(error) });
     return false;
   }
@@ -68,10 +75,11 @@ export async function readableGrants(env: Env, service: string, now: number): Pr
 }
 
 /**
- * As readableGrants(), and whether the store failed this request's own read. Only that counts as the store's
- * failure (a refusal the gateway does not count toward quarantine): a copy set aside because another request's
- * read is slow could be one whose client went away (from a review: a caller abandoning one read every 10 s had
- * all its refusals go uncounted meanwhile). A read others rely on is kept alive whatever its client does.
+ * As readableGrants(), and whether the store failed: this request's own read threw, or the copy is set aside
+ * because the newest read threw. Not a copy set aside because another request's read is slow, which a caller
+ * could bring about by leaving one read hanging (from a review: one abandoned every 10 s had all its refusals go
+ * uncounted); the store's failure is a refusal the gateway does not count toward quarantine. A read is kept
+ * alive whatever its client does.
  */
 export async function grantsToDecide(
   env: Env,
@@ -84,8 +92,11 @@ export async function grantsToDecide(
   if (age >= grantsRefreshMs(env)) {
     // Only denied requests get here. With no copy, each reads for itself; with one, one of them re-reads
     // (and waits for it) while the others use the copy or wait on that read (othersRead).
-    if (age === Infinity) storeFailed = !(await load(env, service, snapshot, now));
-    else {
+    if (age === Infinity) {
+      const read = load(env, service, snapshot, now);
+      finishEvenIfAbandoned(read);
+      storeFailed = !(await read);
+    } else {
       const read = snapshot.startRead(now, async () => {
         storeFailed = !(await load(env, service, snapshot, now));
       });
@@ -95,7 +106,8 @@ export async function grantsToDecide(
       } else await othersRead(snapshot, now, grantsRefreshMs(env) + READ_WAIT_MS);
     }
   }
-  return { grants: snapshot.current(now), storeFailed };
+  const grants = snapshot.current(now);
+  return { grants, storeFailed: storeFailed || (grants === undefined && storeErrors.get(service) === true) };
 }
 
 /**
@@ -141,4 +153,5 @@ export async function consumeGrant(env: Env, service: string, id: string, now: n
 /** Forgets every snapshot (tests start from an empty isolate). */
 export function resetGrantsCache(): void {
   snapshots.clear();
+  storeErrors.clear();
 }

@@ -40,10 +40,12 @@ export class RefreshingSnapshot<T> {
    * A read started at `readAt` failed: the copy, read before it, is not used until a read started later
    * stores one. For state an isolate must not go on honouring once it could not check it again (a revoked grant),
    * where the stale limit alone would honour it for that long. The copy's age is unchanged, so the next caller
-   * reads again, one read at a time as before.
+   * reads again, one read at a time as before. False when a read started later has already stored a copy.
    */
-  failed(readAt: number): void {
-    if (readAt >= this.readAt) this.failedAt = Math.max(this.failedAt, readAt);
+  failed(readAt: number): boolean {
+    if (readAt < this.readAt) return false;
+    this.failedAt = Math.max(this.failedAt, readAt);
+    return true;
   }
 
   /** The copy, if there is one no older than the stale limit at `now`, and no read after it failed. */

@@ -162,6 +162,53 @@ it("a person whose exception the grant store cannot give", async () => {
   expect(await call("https://orders.localhost/v1/orders/42", { token })).toEqual({ status: 200, seen: 1 });
 });
 
+it("a grant holder's refusals while the grant store fails, whichever request made the read (from a review)", async () => {
+  const who = "outage-grantee@example.com";
+  const key = `user:${who}`;
+  const now = Date.now();
+  const created = await (env as Env).GRANTS.getByName(grantsShard("orders")).create(
+    {
+      kind: "exception",
+      principal: { email: who },
+      service: "orders",
+      routes: "*",
+      methods: ["GET"],
+      reason: "on call",
+      ticket: "OPS-2",
+      requestedBy: who,
+      approvedBy: "orders-team@example.com",
+      notBefore: now,
+      notAfter: now + 3600_000,
+    },
+    "test",
+    now,
+  );
+  expect(created.ok).toBe(true);
+  const token = await accessToken(signing, { email: who, aud: [aud] });
+  await new Promise((r) => setTimeout(r, 120)); // past GRANTS_REFRESH_SECONDS (0.05 in the tests): read again
+  expect(await call("https://orders.localhost/v1/orders/7", { token })).toEqual({ status: 200, seen: 1 });
+  const before = await counted(key);
+  // The copy grows old; then a burst meets a store that fails after a moment: one request reads, the rest wait.
+  await new Promise((r) => setTimeout(r, 1_200));
+  vi.spyOn((env as Env).GRANTS, "getByName").mockImplementation(
+    () =>
+      ({
+        active: () => new Promise((_, reject) => setTimeout(() => reject(new Error("Durable Object overloaded")), 50)),
+      }) as never,
+  );
+  const burst = await Promise.all(
+    Array.from({ length: 6 }, () => call("https://orders.localhost/v1/orders/7", { token })),
+  );
+  expect(burst).toEqual(Array(6).fill({ status: 403, seen: 0 }));
+  vi.restoreAllMocks();
+  // With the store answering, one refusal of the person's own: the count holds that one alone.
+  expect(await call("https://orders.localhost/v1/orders/7", { method: "DELETE", token })).toEqual({
+    status: 404,
+    seen: 0,
+  });
+  expect(await countAfter(key, before)).toBe(1);
+});
+
 // From a review of the fix: what a caller can bring about itself must not make its refusals go uncounted.
 it("counts the refusals made while another request's grants read hangs (a caller abandoning one)", async () => {
   const url = "https://payments.localhost/v1/charge";
