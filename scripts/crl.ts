@@ -2,9 +2,11 @@
 // SKI>/<serial>" per revoked certificate. The issuer is named by the CRL's authorityKeyIdentifier, the key
 // identifier Cloudflare reports as certIssuerSKI. The CRL's signature is not checked: like a fingerprint typed
 // on the command line, the operator vouches for the file, and a forged one could only refuse, never admit.
+// A list whose entries may not be that issuer's certificates revoked for good is refused (crl-extensions.ts).
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { AuthorityKeyIdentifier, CertificateList, id_ce_authorityKeyIdentifier } from "@peculiar/asn1-x509";
+import { CertificateList } from "@peculiar/asn1-x509";
 import { issuerSerial } from "../policy/index.ts";
+import { checkEntry, crlIssuerKey } from "./crl-extensions.ts";
 
 export interface RevocationList {
   issuerSki: string;
@@ -24,21 +26,16 @@ function derOf(file: Buffer): Buffer {
 
 /** Throws with a message an operator can act on when the file is not a CRL Ward can use. */
 export function readRevocationList(file: Buffer): RevocationList {
+  const der = derOf(file);
   let list: CertificateList;
   try {
-    list = AsnConvert.parse(derOf(file), CertificateList);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith("not a CRL")) throw error;
+    list = AsnConvert.parse(der, CertificateList);
+  } catch {
     throw new Error("not a CRL: the file does not decode as an X.509 CertificateList");
   }
-  const aki = list.tbsCertList.crlExtensions?.find((e) => e.extnID === id_ce_authorityKeyIdentifier);
-  const keyId = aki ? AsnConvert.parse(aki.extnValue, AuthorityKeyIdentifier).keyIdentifier : undefined;
-  if (!keyId)
-    throw new Error(
-      "the CRL names no issuer key identifier (authorityKeyIdentifier extension): revoke by --fingerprint instead",
-    );
-  const issuerSki = hex(keyId.buffer);
+  const issuerSki = hex(crlIssuerKey(list.tbsCertList.crlExtensions ?? []));
   const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
+    checkEntry(hex(entry.userCertificate), entry.crlEntryExtensions ?? []);
     const value = issuerSerial(issuerSki, hex(entry.userCertificate));
     if (!value) throw new Error(`the CRL lists a serial number Ward cannot read: ${hex(entry.userCertificate)}`);
     return value;

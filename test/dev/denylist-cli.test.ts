@@ -235,6 +235,14 @@ describe("ward revoke --crl --local", () => {
       1,
       "names no issuer key identifier",
     ],
+    [
+      // Its second entry is another CA's certificate that shares checkout.pem's serial: filing it under this CA's
+      // key would revoke checkout and leave the other admitted.
+      "an indirect CRL",
+      ["--crl", resolve(import.meta.dirname, "../fixtures/certs/crl/indirect.crl.pem")],
+      1,
+      "is an indirect CRL",
+    ],
     ["a CRL and a credential", ["--crl", CRL, "--email", "a@example.com"], 2, "name exactly one credential"],
     ["--dry-run without a CRL", ["--email", "a@example.com", "--dry-run"], 2, "--dry-run goes with --crl"],
   ])("refuses %s and revokes nothing", async (_name, flags, status, message) => {

@@ -1,5 +1,6 @@
 // Certificates as a CRL names them: the normal form of "issuer SKI/serial", and reading a real CRL (made by
-// openssl, test/fixtures/certs/README.md) into it, PEM or DER; what is not a usable CRL is refused with why.
+// openssl, test/fixtures/certs/README.md) into it, PEM or DER; what is not a usable CRL is refused with why: among
+// them a list whose entries may not be its issuer's certificates revoked for good (test/fixtures/certs/crl/).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,6 +8,15 @@ import { readRevocationList } from "../../scripts/crl.ts";
 import { issuerSerial, parseIssuerSerial } from "../../policy/issuer-serial.ts";
 
 const CERTS = join(import.meta.dirname, "../fixtures/certs");
+const crl = (name: string) => readFileSync(join(CERTS, "crl", `${name}.crl.pem`));
+const derOf = (pem: Buffer) =>
+  Buffer.from(
+    pem
+      .toString("latin1")
+      .replace(/-----[A-Z0-9 ]+-----/g, "")
+      .replace(/\s+/g, ""),
+    "base64",
+  );
 const SKI = "3a45f848c6050cd86d58fe6da772c4f3c3cef5c2";
 
 describe("issuer and serial, in one form", () => {
@@ -51,14 +61,13 @@ describe("reading a CRL", () => {
   });
 
   it("DER: the same", () => {
-    const der = Buffer.from(
-      pem
-        .toString("latin1")
-        .replace(/-----[A-Z0-9 ]+-----/g, "")
-        .replace(/\s+/g, ""),
-      "base64",
-    );
-    expect(readRevocationList(der)).toEqual(expected);
+    expect(readRevocationList(derOf(pem))).toEqual(expected);
+  });
+
+  it("reads past what only scopes the list or may be ignored", () => {
+    // A critical issuingDistributionPoint naming a distribution point and user certificates only, a critical CRL
+    // number, and non-critical extensions Ward does not know, on the list and on an entry with a reason.
+    expect(readRevocationList(crl("accepted"))).toEqual(expected);
   });
 
   it.each<[string, Buffer, RegExp]>([
@@ -71,5 +80,61 @@ describe("reading a CRL", () => {
     ],
   ])("refuses %s, saying why", (_name, file, message) => {
     expect(() => readRevocationList(file)).toThrow(message);
+  });
+});
+
+describe("a CRL whose entries may not be its issuer's certificates revoked for good", () => {
+  // Each would be filed as "<the CRL's key>/<serial>", revoked for good: another CA's certificate as this CA's
+  // (revoking an unrelated one that shares the serial), a certificate no longer revoked as revoked.
+  it.each<[string, string, RegExp]>([
+    [
+      "an indirect CRL: an entry names another CA (critical certificateIssuer, indirectCRL)",
+      "indirect",
+      /is an indirect CRL \(issuingDistributionPoint indirectCRL\).*each CA's own CRL/,
+    ],
+    [
+      "an entry naming another issuer (certificateIssuer, not critical)",
+      "certificate-issuer",
+      /entry for serial 49253288284ba287bf59ac7bc875c99d4b7f9492 names another issuer \(certificateIssuer/,
+    ],
+    ["a list that says it is indirect", "indirect-idp", /is an indirect CRL \(issuingDistributionPoint indirectCRL\)/],
+    [
+      "a list of only some reasons",
+      "some-reasons",
+      /only some revocation reasons \(issuingDistributionPoint onlySomeReasons\)/,
+    ],
+    ["a delta CRL", "delta", /is a delta CRL \(deltaCRLIndicator\).*complete CRL/],
+    [
+      "an entry taken off the list (removeFromCRL)",
+      "remove-from-crl",
+      /entry for serial 4925.* has the reason removeFromCRL/,
+    ],
+    [
+      "a critical CRL extension Ward does not process",
+      "unknown-critical",
+      /^the CRL has a critical extension Ward does not process \(1\.3\.6\.1\.4\.1\.32473\.1\); RFC 5280/,
+    ],
+    [
+      "a critical entry extension Ward does not process",
+      "unknown-critical-entry",
+      /entry for serial 4925.* has a critical extension Ward does not process \(1\.3\.6\.1\.4\.1\.32473\.2\)/,
+    ],
+    ["two authorityKeyIdentifiers", "two-akis", /has the extension 2\.5\.29\.35 twice/],
+  ])("refuses %s", (_name, fixture, message) => {
+    expect(() => readRevocationList(crl(fixture))).toThrow(message);
+    expect(() => readRevocationList(derOf(crl(fixture)))).toThrow(message);
+  });
+
+  // revoked.crl.pem's authorityKeyIdentifier, its value's bytes changed in place: read otherwise, it would name
+  // another key.
+  it.each<[string, string]>([
+    ["a SET where its SEQUENCE is", "0418311680143a45"],
+    ["bytes after its SEQUENCE (a shorter key identifier, then two bytes)", "0418301480123a45"],
+  ])("refuses an extension whose value does not decode: %s", (_name, patch) => {
+    const der = derOf(readFileSync(join(CERTS, "revoked.crl.pem")));
+    const at = der.indexOf(Buffer.from("0418301680143a45", "hex"));
+    expect(at).toBeGreaterThan(0);
+    Buffer.from(patch, "hex").copy(der, at);
+    expect(() => readRevocationList(der)).toThrow(/^the CRL's authorityKeyIdentifier extension does not decode$/);
   });
 });
