@@ -7,6 +7,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList } from "@peculiar/asn1-x509";
 import { issuerSerial } from "../policy/index.ts";
 import { checkEntry, crlIssuerKey } from "./crl-extensions.ts";
+import { oneDerElement } from "./der-element.ts";
 
 export interface RevocationList {
   issuerSki: string;
@@ -16,10 +17,16 @@ export interface RevocationList {
 
 const hex = (bytes: ArrayBuffer) => Buffer.from(bytes).toString("hex");
 
+const PEM = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/g;
+
+// One CRL a file, refused otherwise: each names its own issuer, and of a bundle only the first used to be read,
+// leaving the others' certificates admitted without a word. One command per CRL.
 function derOf(file: Buffer): Buffer {
   const text = file.toString("latin1");
-  const pem = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(text);
-  if (pem) return Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64");
+  const blocks = [...text.matchAll(PEM)];
+  if (blocks.length > 1)
+    throw new Error(`the file holds ${blocks.length} CRLs: give Ward one CRL a file, one command each`);
+  if (blocks.length === 1) return Buffer.from(blocks[0]![1]!.replace(/\s+/g, ""), "base64");
   if (text.includes("-----BEGIN")) throw new Error("not a CRL: expected -----BEGIN X509 CRL----- or DER");
   return file;
 }
@@ -33,6 +40,8 @@ export function readRevocationList(file: Buffer): RevocationList {
   } catch {
     throw new Error("not a CRL: the file does not decode as an X.509 CertificateList");
   }
+  if (!oneDerElement(der))
+    throw new Error("the file holds more than one CRL's DER, or bytes after it: give Ward one CRL a file");
   const issuerSki = hex(crlIssuerKey(list.tbsCertList.crlExtensions ?? []));
   const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
     checkEntry(hex(entry.userCertificate), entry.crlEntryExtensions ?? []);

@@ -22,7 +22,7 @@ export const usage = `ward revoke ${TARGET_USAGE} (--spiffe ID | --fingerprint S
          [--for 1d | --until ISO]
 ward revoke list|lift ${TARGET_USAGE} [ID] [--all]
     refuse a credential at once (within seconds everywhere), whatever its own expiry; --crl revokes every
-    certificate a CRL (PEM or DER) lists, skipping those already revoked (--dry-run: only say which);
+    certificate a CRL (PEM or DER, one a file) lists, skipping those already revoked (--dry-run: only say which);
     --subject: a workload token by its issuer's name and its sub (github-actions/repo:org/repo:ref:refs/heads/main);
     --ca: every client certificate whose identity relies on that CA (its issuer, or an intermediate or root on
     the path to a pin), by the CA's subject key identifier`;

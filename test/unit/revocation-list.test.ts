@@ -138,3 +138,22 @@ describe("a CRL whose entries may not be its issuer's certificates revoked for g
     expect(() => readRevocationList(der)).toThrow(/^the CRL's authorityKeyIdentifier extension does not decode$/);
   });
 });
+
+describe("one CRL a file", () => {
+  const pem = readFileSync(join(CERTS, "revoked.crl.pem"));
+  const other = readFileSync(join(CERTS, "no-aki.crl.pem"));
+
+  it("refuses a PEM file holding several CRLs, rather than reading the first alone", () => {
+    expect(() => readRevocationList(Buffer.concat([pem, other]))).toThrow(/holds 2 CRLs: give Ward one CRL a file/);
+    expect(() => readRevocationList(Buffer.concat([pem, crl("indirect")]))).toThrow(/holds 2 CRLs/);
+  });
+
+  it.each<[string, Buffer]>([
+    ["a second CRL", derOf(other)],
+    ["stray bytes", Buffer.from([0, 0])],
+  ])("refuses DER followed by %s", (_name, after) => {
+    expect(() => readRevocationList(Buffer.concat([derOf(pem), after]))).toThrow(
+      /more than one CRL's DER, or bytes after it/,
+    );
+  });
+});
