@@ -2,8 +2,8 @@
 // (diff-differential.test.ts). Everything is drawn from small pools so that two policies, and the requests
 // drawn from them, keep meeting: the same hosts, path literals, principals and instants recur.
 //
-// To extend: each kind of thing has one function (`matcher`, `conditions`, `allowRule`, `denyRule`,
-// `pattern`, `route`, `service`), and each mutation is one entry of MUTATIONS.
+// To extend: each kind of thing has one function (`matcher`, `conditions`, `rateLimit`, `allowRule`,
+// `denyRule`, `pattern`, `route`, `service`), and each mutation is one entry of MUTATIONS.
 import {
   METHODS,
   validatePolicy,
@@ -180,10 +180,41 @@ export function conditions(r: Rand): Conditions {
   return when;
 }
 
+// ---- how many ----------------------------------------------------------------------------------
+
+type RuleInput = RouteInput["rules"][number];
+type RateLimitInput = NonNullable<RuleInput["rateLimit"]>;
+
+/**
+ * A rate limit, `failOpen` as often left to its default (false) as written either way. Its terms (limit,
+ * period, key) decide how many requests pass, which the differential does not sample; they vary so that two
+ * rules' limits are seldom equal by chance. `key: principal` with other terms is only a warning.
+ */
+export function rateLimit(r: Rand): RateLimitInput {
+  const failOpen = r.int(3);
+  return {
+    limit: r.pick([10, 100, 5000]),
+    period: r.pick(["60s", "1h"]),
+    ...(r.chance(0.3) ? { key: "principal" as const } : {}),
+    ...(failOpen === 0 ? {} : { failOpen: failOpen === 1 }),
+  };
+}
+
 // ---- rules, routes, services -------------------------------------------------------------------
 
-export function allowRule(r: Rand, id: string): Rule {
-  return { id, effect: "allow", ...who(r), ...(r.chance(0.25) ? { when: conditions(r) } : {}) };
+/**
+ * An allow rule, with a rate limit two times in five: often enough that a request meets a limited rule in
+ * most pairs (what the rate-limit witnesses need), rarely enough that unlimited rules, which a limited rule's
+ * requests fall to when it changes, stay as common.
+ */
+export function allowRule(r: Rand, id: string): RuleInput {
+  return {
+    id,
+    effect: "allow",
+    ...who(r),
+    ...(r.chance(0.25) ? { when: conditions(r) } : {}),
+    ...(r.chance(0.4) ? { rateLimit: rateLimit(r) } : {}),
+  };
 }
 
 /** The one place deny rules are made: extend here (a rule `mode`, ...). */
@@ -198,7 +229,7 @@ export function denyRule(r: Rand, id: string): Rule {
   };
 }
 
-function rule(r: Rand, id: string): Rule {
+function rule(r: Rand, id: string): RuleInput {
   return r.chance(0.65) ? allowRule(r, id) : denyRule(r, id);
 }
 
@@ -307,6 +338,14 @@ const routeOf = (doc: Input, r: Rand) => r.pick(serviceOf(doc, r).routes);
 const ruleOf = (doc: Input, r: Rand) => r.pick(routeOf(doc, r).rules);
 const fresh = (taken: readonly string[], stem: string) => {
   for (let i = 0; ; i++) if (!taken.includes(`${stem}${i}`)) return `${stem}${i}`;
+};
+/**
+ * A rule of the whole policy that `fits`, undefined when none does: drawn among those that fit rather than
+ * among all (a mutation of limited rules would otherwise mostly find a rule without one, and not apply).
+ */
+const ruleWhere = (doc: Input, r: Rand, fits: (rule: RuleInput) => boolean) => {
+  const all = Object.values(doc.services).flatMap((s) => s.routes.flatMap((x) => x.rules.filter(fits)));
+  return all.length > 0 ? r.pick(all) : undefined;
 };
 
 /** Each a change an operator might make; false when it does not apply to this policy. */
@@ -427,6 +466,45 @@ export const MUTATIONS: Record<string, Mutation> = {
       route.rules.map((x) => x.id ?? ""),
       "m",
     );
+    return true;
+  },
+  "move rule": (doc, r) => {
+    // Which allow rule decides is the first that applies: moved, another may decide (or count) a request.
+    const route = routeOf(doc, r);
+    if (route.rules.length < 2) return false;
+    const [moved] = route.rules.splice(r.int(route.rules.length), 1);
+    route.rules.splice(r.int(route.rules.length + 1), 0, moved!);
+    return true;
+  },
+  "duplicate rule": (doc, r) => {
+    // Put ahead of the original (a copy behind it never decides): it may then decide before the rules between
+    // them, a limited one say, and a later mutation may take the copy's limit away.
+    const route = routeOf(doc, r);
+    const at = r.int(route.rules.length);
+    const copy = structuredClone(route.rules[at]!);
+    copy.id = fresh(
+      route.rules.map((x) => x.id ?? ""),
+      "d",
+    );
+    route.rules.splice(r.int(at + 1), 0, copy);
+    return true;
+  },
+  "rate limit removed": (doc, r) => {
+    const rule = ruleWhere(doc, r, (x) => x.rateLimit !== undefined);
+    if (!rule) return false;
+    delete rule.rateLimit;
+    return true;
+  },
+  "rate limit added": (doc, r) => {
+    const rule = ruleWhere(doc, r, (x) => x.effect === "allow" && x.rateLimit === undefined);
+    if (!rule) return false;
+    rule.rateLimit = rateLimit(r);
+    return true;
+  },
+  "failOpen toggled": (doc, r) => {
+    const limit = ruleWhere(doc, r, (x) => x.rateLimit !== undefined)?.rateLimit;
+    if (!limit) return false;
+    limit.failOpen = !limit.failOpen;
     return true;
   },
   "flip effect": (doc, r) => {
