@@ -4,7 +4,8 @@
 // Cloudflare verified the chain to some CA it trusts for the host, which may be another team's: this checks,
 // with each certificate's own key, that the path ends at the pinned one. Cloudflare gives the intermediates as
 // sent (certChainRFC9440, not reordered, not validated), so every one is read as hostile: one DER structure, a
-// CA's certificate with keyCertSign, no constraint Ward does not apply, within the path lengths above it.
+// CA's certificate with keyCertSign, for client authentication (an extendedKeyUsage, if any, with clientAuth), no
+// constraint Ward does not apply, within the path lengths above it.
 // Run once per certificate and isolate (worker/identity/mtls.ts keeps the judgement, with the path's dates).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
@@ -73,12 +74,14 @@ function intermediateOf(der: Uint8Array): Intermediate | undefined {
     const validity = parsed.tbsCertificate.validity;
     const usable =
       read.ok &&
+      read.certificate.clientAuth &&
       read.certificate.unapplied.length === 0 &&
       !(read.certificate.key.kind === "rsa" && read.certificate.spki.length > MAX_RSA_SPKI_BYTES);
     return {
       der,
       issuer: nameText(parsed.tbsCertificate.issuer),
-      // Not a CA Ward can check, or one with a constraint it would ignore: it signs nothing on a path.
+      // Not a CA Ward can check, one for other purposes than client authentication, or one with a constraint it
+      // would ignore: it signs nothing on a path.
       ca: usable ? read.certificate : undefined,
       notBefore: validity.notBefore.getTime().getTime(),
       notAfter: validity.notAfter.getTime().getTime(),

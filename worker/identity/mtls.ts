@@ -159,9 +159,9 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
         const trustDomains = new Set(bound);
         pins.push({ certificate: read.certificate, trustDomains });
         byKey.set(read.certificate.ski, pins);
-        // Validation refuses a chain pin whose certificate has constraints Ward would ignore; should one get here,
-        // it is reached directly only.
-        if (pin.intermediates && read.certificate.unapplied.length === 0)
+        // Validation refuses a chain pin whose certificate has constraints Ward would ignore, or is not for client
+        // authentication; should one get here, it is reached directly only.
+        if (pin.intermediates && read.certificate.unapplied.length === 0 && read.certificate.clientAuth)
           chained.push({ certificate: read.certificate, trustDomains, intermediates: pin.intermediates });
         continue;
       }

@@ -9,6 +9,12 @@ import { describe, expect, it } from "vitest";
 import belowPathlen0Pem from "../../fixtures/certs/chain/chain-below-pathlen0.pem?raw";
 import belowPathlen0LeafPem from "../../fixtures/certs/chain/chain-below-pathlen0-leaf.pem?raw";
 import deepLeafPem from "../../fixtures/certs/chain/chain-deep-leaf.pem?raw";
+import ekuAnyPem from "../../fixtures/certs/chain/chain-eku-any.pem?raw";
+import ekuAnyLeafPem from "../../fixtures/certs/chain/chain-eku-any-leaf.pem?raw";
+import ekuClientPem from "../../fixtures/certs/chain/chain-eku-client.pem?raw";
+import ekuClientLeafPem from "../../fixtures/certs/chain/chain-eku-client-leaf.pem?raw";
+import ekuServerPem from "../../fixtures/certs/chain/chain-eku-server.pem?raw";
+import ekuServerLeafPem from "../../fixtures/certs/chain/chain-eku-server-leaf.pem?raw";
 import forgedLeafPem from "../../fixtures/certs/chain/chain-forged-leaf.pem?raw";
 import intermediatePem from "../../fixtures/certs/chain/chain-intermediate.pem?raw";
 import leafPem from "../../fixtures/certs/chain/chain-leaf.pem?raw";
@@ -27,7 +33,11 @@ import notCaPem from "../../fixtures/certs/chain/chain-not-ca.pem?raw";
 import notCaLeafPem from "../../fixtures/certs/chain/chain-not-ca-leaf.pem?raw";
 import otherRootPem from "../../fixtures/certs/chain/chain-other-root.pem?raw";
 import rootPem from "../../fixtures/certs/chain/chain-root.pem?raw";
+import rootEkuServerPem from "../../fixtures/certs/chain/chain-root-eku-server.pem?raw";
 import rootPathlen0Pem from "../../fixtures/certs/chain/chain-root-pathlen0.pem?raw";
+import secondRootPem from "../../fixtures/certs/chain/chain-second-root.pem?raw";
+import underEkuServerRootPem from "../../fixtures/certs/chain/chain-under-eku-server-root.pem?raw";
+import underEkuServerRootLeafPem from "../../fixtures/certs/chain/chain-under-eku-server-root-leaf.pem?raw";
 import underPathlen0RootPem from "../../fixtures/certs/chain/chain-under-pathlen0-root.pem?raw";
 import underPathlen0RootLeafPem from "../../fixtures/certs/chain/chain-under-pathlen0-root-leaf.pem?raw";
 import upperPem from "../../fixtures/certs/chain/chain-upper.pem?raw";
@@ -156,6 +166,33 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
       [belowPathlen0LeafPem, belowPathlen0Pem, chainField(belowPathlen0Pem, intermediatePem)],
     ] as const)
       expect(await identity(viaRoot(3), leaf, issuer, chain)).toEqual({ ok: false, problem: "issuer-not-pinned" });
+  });
+
+  it("refuses a CA on the path whose extendedKeyUsage leaves out clientAuth, as openssl -purpose sslclient", async () => {
+    const pinning = (root: string): MtlsConfig => ({
+      required: false,
+      issuers: [{ certificate: root, intermediates: 1, trustDomains: [DOMAIN] }],
+      spiffe: true,
+    });
+    // For servers, or for servers and "any" (which openssl and BoringSSL do not take for clientAuth): refused.
+    for (const [leaf, intermediate] of [
+      [ekuServerLeafPem, ekuServerPem],
+      [ekuAnyLeafPem, ekuAnyPem],
+    ] as const)
+      expect(await identity(pinning(secondRootPem), leaf, intermediate, chainField(intermediate))).toEqual({
+        ok: false,
+        problem: "issuer-not-pinned",
+      });
+    // For client authentication (the extension marked critical, which Ward now applies): taken.
+    expect(
+      await identity(pinning(secondRootPem), ekuClientLeafPem, ekuClientPem, chainField(ekuClientPem)),
+    ).toMatchObject({ ok: true, workload: { id: `spiffe://${DOMAIN}/ns/shop/sa/eku-client` } });
+    // A pinned root for servers only (validation refuses such a pin): nothing is reached through it.
+    const chain = chainField(underEkuServerRootPem);
+    expect(await identity(pinning(rootEkuServerPem), underEkuServerRootLeafPem, underEkuServerRootPem, chain)).toEqual({
+      ok: false,
+      problem: "issuer-not-pinned",
+    });
   });
 
   it("honours the pinned root's own path length, whatever the pin allows", async () => {
