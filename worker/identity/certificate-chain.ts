@@ -5,12 +5,13 @@
 // with each certificate's own key, that the path ends at the pinned one. Cloudflare gives the intermediates as
 // sent (certChainRFC9440, not reordered, not validated), so every one is read as hostile: one DER structure, a
 // CA's certificate with keyCertSign, for client authentication (an extendedKeyUsage, if any, with clientAuth), no
-// constraint Ward does not apply, within the path lengths above it.
+// constraint Ward does not apply, within the path lengths above it, its dates in the forms X.509 allows.
 // Run once per certificate and isolate (worker/identity/mtls.ts keeps the judgement, with the path's dates).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { caCertificateOf, type IssuerCertificate, keyIdentifiersOf, nameText } from "../../policy/index.ts";
 import { signedBy } from "./certificate-signature.ts";
+import { validityOf } from "./certificate-validity.ts";
 import { byteSequence, singleDerSequence } from "./der.ts";
 
 /** A pin that may be reached through intermediates: its trust domains, and how many may stand between. */
@@ -68,10 +69,12 @@ export function chainCertificates(value: string): Uint8Array[] | ChainProblem {
 const MAX_RSA_SPKI_BYTES = 600;
 
 function intermediateOf(der: Uint8Array): Intermediate | undefined {
+  // Its dates as X.509 writes them, or it signs nothing (certificate-validity.ts: the schema's reading is lax).
+  const validity = validityOf(der);
+  if (!validity) return undefined;
   try {
     const parsed = AsnConvert.parse(der, Certificate);
     const read = caCertificateOf(parsed);
-    const validity = parsed.tbsCertificate.validity;
     const usable =
       read.ok &&
       read.certificate.clientAuth &&
@@ -83,8 +86,8 @@ function intermediateOf(der: Uint8Array): Intermediate | undefined {
       // Not a CA Ward can check, one for other purposes than client authentication, or one with a constraint it
       // would ignore: it signs nothing on a path.
       ca: usable ? read.certificate : undefined,
-      notBefore: validity.notBefore.getTime().getTime(),
-      notAfter: validity.notAfter.getTime().getTime(),
+      notBefore: validity.notBefore,
+      notAfter: validity.notAfter,
     };
   } catch {
     return undefined;

@@ -35,7 +35,12 @@ import otherRootPem from "../../fixtures/certs/chain/chain-other-root.pem?raw";
 import rootPem from "../../fixtures/certs/chain/chain-root.pem?raw";
 import rootEkuServerPem from "../../fixtures/certs/chain/chain-root-eku-server.pem?raw";
 import rootPathlen0Pem from "../../fixtures/certs/chain/chain-root-pathlen0.pem?raw";
+import secondIntermediatePem from "../../fixtures/certs/chain/chain-second-intermediate.pem?raw";
+import secondLeafPem from "../../fixtures/certs/chain/chain-second-leaf.pem?raw";
 import secondRootPem from "../../fixtures/certs/chain/chain-second-root.pem?raw";
+import timeGeneralizedPem from "../../fixtures/certs/chain/chain-time-generalized.pem?raw";
+import timeMonth13Pem from "../../fixtures/certs/chain/chain-time-month13.pem?raw";
+import timeOffsetPem from "../../fixtures/certs/chain/chain-time-offset.pem?raw";
 import underEkuServerRootPem from "../../fixtures/certs/chain/chain-under-eku-server-root.pem?raw";
 import underEkuServerRootLeafPem from "../../fixtures/certs/chain/chain-under-eku-server-root-leaf.pem?raw";
 import underPathlen0RootPem from "../../fixtures/certs/chain/chain-under-pathlen0-root.pem?raw";
@@ -220,6 +225,24 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
       ok: false,
       problem: "outside-validity",
     });
+  });
+
+  it("reads an intermediate's dates only in the forms X.509 allows, refusing it otherwise", async () => {
+    const config: MtlsConfig = {
+      required: false,
+      issuers: [{ certificate: secondRootPem, intermediates: 1, trustDomains: [DOMAIN] }],
+      spiffe: true,
+    };
+    const through = (intermediate: string) =>
+      identity(config, secondLeafPem, secondIntermediatePem, chainField(intermediate));
+    expect(await through(secondIntermediatePem)).toMatchObject({ ok: true });
+    // The same intermediate re-signed with notAfter GeneralizedTime 20270101140000Z: 14 hours left at NOW.
+    const generalized = await through(timeGeneralizedPem);
+    expect(generalized).toMatchObject({ ok: true, remainingSeconds: 14 * 3600 });
+    // 20270101000000+1400 is 2026-12-31T10:00Z, expired at NOW (the schema read 2027-01-01T14:00Z); 20271301...
+    // has no month 13 (the schema read 2028-01-01). openssl: "format error in certificate's notAfter field".
+    for (const intermediate of [timeOffsetPem, timeMonth13Pem])
+      expect(await through(intermediate)).toEqual({ ok: false, problem: "issuer-not-pinned" });
   });
 
   it("adds what a pin reached through the chain gives to what a direct pin of the intermediate gives", async () => {
