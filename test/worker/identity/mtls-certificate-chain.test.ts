@@ -46,7 +46,7 @@ import underEkuServerRootLeafPem from "../../fixtures/certs/chain/chain-under-ek
 import underPathlen0RootPem from "../../fixtures/certs/chain/chain-under-pathlen0-root.pem?raw";
 import underPathlen0RootLeafPem from "../../fixtures/certs/chain/chain-under-pathlen0-root-leaf.pem?raw";
 import upperPem from "../../fixtures/certs/chain/chain-upper.pem?raw";
-import { chainCertificates } from "../../../worker/identity/certificate-chain.ts";
+import { chainCertificates } from "../../../worker/identity/sent-certificates.ts";
 import { judgementsHeld, type MtlsConfig, workloadIdentity } from "../../../worker/identity/mtls.ts";
 import { tlsClientAuth } from "../support/client-certs.ts";
 

@@ -1,9 +1,12 @@
-// An intermediate's dates, read in the forms X.509 allows and no other (worker/identity/certificate-validity.ts):
-// the schema's reader took a GeneralizedTime's offset the wrong way round and rolled a 13th month into the next
-// year, so an intermediate expired at the request was read as in date.
+// An intermediate's names and dates, read from its DER before any parse (worker/identity/certificate-fields.ts);
+// the dates in the forms X.509 allows and no other: the schema's reader took a GeneralizedTime's offset the wrong
+// way round and rolled a 13th month into the next year, so an intermediate expired at the request was in date.
 import { describe, expect, it } from "vitest";
 import intermediatePem from "../../fixtures/certs/chain/chain-intermediate.pem?raw";
-import { validityOf } from "../../../worker/identity/certificate-validity.ts";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
+import { nameText } from "../../../policy/index.ts";
+import { certificateFieldsOf } from "../../../worker/identity/certificate-fields.ts";
 
 const UTC = 0x17;
 const GENERALIZED = 0x18;
@@ -31,6 +34,10 @@ function certificate(validity: number[], version = true): Uint8Array {
   );
   return Uint8Array.from(tlv(0x30, tbs, tlv(0x30), tlv(0x03, [0])));
 }
+const validityOf = (der: Uint8Array) => {
+  const fields = certificateFieldsOf(der);
+  return fields && { notBefore: fields.notBefore, notAfter: fields.notAfter };
+};
 const notAfterOf = (tag: number, s: string) =>
   validityOf(certificate(tlv(0x30, time(UTC, "261201000000Z"), time(tag, s))))?.notAfter;
 
@@ -109,10 +116,15 @@ describe("a certificate's validity, read as X.509 writes it", () => {
     expect(validityOf(new Uint8Array(0))).toBeUndefined();
   });
 
-  it("reads an openssl certificate's dates as openssl prints them", () => {
+  it("reads an openssl certificate's names as the schema writes them, and its dates as openssl prints them", () => {
     const der = Uint8Array.from(atob(intermediatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, "")), (c) =>
       c.charCodeAt(0),
     );
+    const parsed = AsnConvert.parse(der, Certificate).tbsCertificate;
+    expect(certificateFieldsOf(der)).toMatchObject({
+      issuer: nameText(parsed.issuer),
+      subject: nameText(parsed.subject),
+    });
     // openssl x509 -noout -dates: Dec  5 11:53:22 2026 GMT, Dec  2 11:53:22 2036 GMT
     expect(validityOf(der)).toEqual({
       notBefore: Date.parse("Dec  5 11:53:22 2026 GMT"),
