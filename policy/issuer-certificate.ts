@@ -8,8 +8,11 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import {
   BasicConstraints,
   Certificate,
+  type Extension,
+  ExtendedKeyUsage,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
+  id_ce_extKeyUsage,
   id_ce_keyUsage,
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
@@ -34,6 +37,13 @@ export interface IssuerCertificate {
   subject: string;
   /** Its basicConstraints' pathLenConstraint: how many intermediate CAs may follow it; undefined, no limit. */
   pathLength?: number;
+  /**
+   * It may stand on a client certificate's path: no extendedKeyUsage, or one that lists clientAuth. As openssl
+   * and BoringSSL check a chain for client authentication (`-purpose sslclient`), every CA's on it, the trust
+   * anchor's too: a CA restricted to other purposes (a server CA) issues no workload identity through it.
+   * anyExtendedKeyUsage alone does not do, nor an extendedKeyUsage twice or one that does not decode.
+   */
+  clientAuth: boolean;
   /**
    * The OIDs of its extensions that constrain a path and that Ward does not apply: every critical one it does not
    * know (RFC 5280, 4.2: a critical extension not understood refuses the certificate), and name and policy
@@ -64,6 +74,7 @@ const KEY_CERT_SIGN = 0x04;
 const APPLIED_CRITICAL: ReadonlySet<string> = new Set([
   id_ce_basicConstraints,
   id_ce_keyUsage,
+  id_ce_extKeyUsage,
   id_ce_subjectKeyIdentifier,
   id_ce_authorityKeyIdentifier,
   id_ce_subjectAltName,
@@ -72,9 +83,23 @@ const APPLIED_CRITICAL: ReadonlySet<string> = new Set([
 /** nameConstraints, policyConstraints and inhibitAnyPolicy: constraints on a path, critical or not. */
 const PATH_CONSTRAINTS: ReadonlySet<string> = new Set(["2.5.29.30", "2.5.29.36", "2.5.29.54"]);
 
+/** id-kp-clientAuth (RFC 5280, 4.2.1.12). */
+const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 const PEM = /^\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\s*$/;
+
+/** Whether the certificate's extendedKeyUsage, if it has one, lets it serve client authentication (`clientAuth`). */
+function allowsClientAuth(extensions: readonly Extension[]): boolean {
+  const usages = extensions.filter((e) => e.extnID === id_ce_extKeyUsage);
+  if (usages.length === 0) return true;
+  try {
+    return usages.length === 1 && AsnConvert.parse(usages[0]!.extnValue, ExtendedKeyUsage).includes(CLIENT_AUTH);
+  } catch {
+    return false;
+  }
+}
 
 function keyKind(der: Certificate): IssuerKeyKind | string {
   const info = der.tbsCertificate.subjectPublicKeyInfo;
@@ -144,6 +169,7 @@ export function caCertificateOf(parsed: Certificate): IssuerCertificateRead {
         key,
         subject: nameText(parsed.tbsCertificate.subject),
         ...(pathLength !== undefined ? { pathLength } : {}),
+        clientAuth: allowsClientAuth(extensions),
         unapplied,
       },
     };

@@ -98,8 +98,9 @@ export function checkIssuers(doc: PolicyDocument, out: Collector): void {
 
 /**
  * A CA that Ward reaches through intermediates the client sends (worker/identity/certificate-chain.ts) is a trust
- * anchor whose constraints Ward must apply itself: it may allow that many, and carry no constraint Ward would
- * ignore (name constraints, policies).
+ * anchor whose constraints Ward must apply itself: it may allow that many, be for client authentication (as
+ * openssl checks the anchor's extendedKeyUsage too), and carry no constraint Ward would ignore (name
+ * constraints, policies).
  */
 function checkChainPin(certificate: IssuerCertificate, intermediates: number, at: string, out: Collector): void {
   if (certificate.pathLength !== undefined && intermediates > certificate.pathLength)
@@ -109,6 +110,14 @@ function checkChainPin(certificate: IssuerCertificate, intermediates: number, at
       `${at}.intermediates`,
       `the pinned certificate lets at most ${certificate.pathLength} intermediate CA(s) follow it (its pathLenConstraint), not ${intermediates}`,
       `set intermediates: ${certificate.pathLength}, or pin the intermediate CA that signs the client certificates`,
+    );
+  if (!certificate.clientAuth)
+    out.add(
+      "error",
+      "invalid-issuer-certificate",
+      `${at}.certificate`,
+      "the pinned certificate's extendedKeyUsage leaves out clientAuth (it is for other purposes), so it cannot be reached through intermediates",
+      "pin the intermediate CA that signs the client certificates, without intermediates",
     );
   if (certificate.unapplied.length > 0)
     out.add(

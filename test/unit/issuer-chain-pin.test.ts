@@ -77,6 +77,22 @@ describe("a CA pinned to be reached through intermediates", () => {
     }
   });
 
+  it("is refused when its certificate's extendedKeyUsage leaves out clientAuth", () => {
+    const serversOnly = pemOf("chain-root-eku-server.pem");
+    // Pinned to sign client certificates itself, Cloudflare verified the chain.
+    expect(issuesOf({ certificate: serversOnly })).toEqual([]);
+    expect(issuesOf({ certificate: serversOnly, intermediates: 1 })).toEqual([
+      {
+        code: "invalid-issuer-certificate",
+        severity: "error",
+        path: "identity.mtls.issuers[0].certificate",
+        message:
+          "the pinned certificate's extendedKeyUsage leaves out clientAuth (it is for other purposes), so it cannot be reached through intermediates",
+      },
+    ]);
+    expect(issuesOf({ certificate: pemOf("chain-second-root.pem"), intermediates: 1 })).toEqual([]);
+  });
+
   it("allows at most three, as a whole number", () => {
     for (const intermediates of [4, -1, 1.5, "1"])
       expect(issuesOf({ certificate: pemOf("chain-root.pem"), intermediates })).toContainEqual(

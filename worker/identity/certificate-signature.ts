@@ -70,10 +70,13 @@ function rawEcdsa(signature: Uint8Array, size: number): Uint8Array | undefined {
   return at === signature.length ? out : undefined;
 }
 
-/** Whether `pin`'s key signed the certificate `der` (its bytes already checked against the verified fingerprint). */
-export async function signedBy(der: Uint8Array, pin: IssuerCertificate): Promise<boolean> {
+/**
+ * Whether `pin`'s key signed the certificate: its DER (its bytes already checked against the verified fingerprint),
+ * or its parse, for one checked against several keys (certificate-chain.ts parses each once).
+ */
+export async function signedBy(signed: Uint8Array | Certificate, pin: IssuerCertificate): Promise<boolean> {
   try {
-    const certificate = AsnConvert.parse(der, Certificate);
+    const certificate = signed instanceof Certificate ? signed : AsnConvert.parse(signed, Certificate);
     const outer = certificate.signatureAlgorithm.algorithm;
     // The algorithm signed inside the certificate must be the one it is verified with (RFC 5280, 4.1.1.2).
     if (certificate.tbsCertificate.signature.algorithm !== outer) return false;

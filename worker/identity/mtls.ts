@@ -26,15 +26,10 @@ import {
   caKey,
 } from "../../policy/index.ts";
 import { SizedCache } from "../shared/bounded-cache.ts";
-import {
-  type ChainedTrust,
-  type ChainPin,
-  chainCertificates,
-  chainedTrust,
-  sentKeyIdentifiers,
-} from "./certificate-chain.ts";
+import { type ChainedTrust, type ChainPin, chainedTrust } from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
 import { byteSequence, singleDerSequence } from "./der.ts";
+import { type ChainProblem, chainCertificates, type SentCertificate, sentKeyIdentifiers } from "./sent-certificates.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
 
@@ -49,7 +44,10 @@ export interface CertificateFacts {
    * pin went through intermediates, theirs and the pin's; and every certificate's the client sent beside its own.
    */
   caKeys: readonly string[];
-  /** The certificates sent beside it could not be read (too large, not DER): a `ca` revocation refuses it. */
+  /**
+   * The certificates sent beside it could not be read (too large, not DER, one past what is parsed of one): a `ca`
+   * revocation refuses it.
+   */
   chainUnread?: true;
 }
 
@@ -159,9 +157,9 @@ function issuerIndex(config: MtlsConfig, policyTrustDomains: readonly string[]):
         const trustDomains = new Set(bound);
         pins.push({ certificate: read.certificate, trustDomains });
         byKey.set(read.certificate.ski, pins);
-        // Validation refuses a chain pin whose certificate has constraints Ward would ignore; should one get here,
-        // it is reached directly only.
-        if (pin.intermediates && read.certificate.unapplied.length === 0)
+        // Validation refuses a chain pin whose certificate has constraints Ward would ignore, or is not for client
+        // authentication; should one get here, it is reached directly only.
+        if (pin.intermediates && read.certificate.unapplied.length === 0 && read.certificate.clientAuth)
           chained.push({ certificate: read.certificate, trustDomains, intermediates: pin.intermediates });
         continue;
       }
@@ -371,9 +369,15 @@ async function judge(
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) return refused("no-certificate");
   const issuerSki = field(auth, "certIssuerSKI") ?? "";
   let caKeys: readonly string[] = issuerKey(issuerSki);
+  /** The certificates sent beside it, read once for the path and for a `ca` revocation (each parsed once). */
+  let chainRead: SentCertificate[] | ChainProblem | undefined;
+  const sentChain = () =>
+    (chainRead ??= chainTooLarge(auth)
+      ? "certificate-too-large"
+      : chainCertificates(field(auth, "certChainRFC9440") ?? ""));
   /** Built once the path the identity relies on is known. */
   const certificate = (): CertificateFacts => {
-    const sent = sentKeyIdentifiers(field(auth, "certChainRFC9440") ?? "", chainTooLarge(auth));
+    const sent = sentKeyIdentifiers(sentChain());
     return Object.freeze({
       sha256: fingerprint,
       issuerSki,
@@ -390,7 +394,7 @@ async function judge(
   let chained: ChainedTrust | MtlsProblem | undefined;
   let chainTried = false;
   const pathThroughChain = async (bytes: Uint8Array) => {
-    if (!chainTried) chained = await trustThroughChain(auth, bytes, index.chained, now);
+    if (!chainTried) chained = await trustThroughChain(sentChain(), bytes, index.chained, now);
     chainTried = true;
     return chained;
   };
@@ -462,13 +466,11 @@ function issuerKey(issuerSki: string): string[] {
 
 /** The trust a path through the certificates the client sent gives, or why they cannot be read. */
 async function trustThroughChain(
-  auth: Record<string, unknown>,
+  chain: readonly SentCertificate[] | ChainProblem,
   der: Uint8Array,
   pins: readonly ChainPin[],
   now: number,
 ): Promise<ChainedTrust | MtlsProblem | undefined> {
-  if (chainTooLarge(auth)) return "certificate-too-large";
-  const chain = chainCertificates(field(auth, "certChainRFC9440") ?? "");
   if (typeof chain === "string") return chain;
   return chainedTrust(der, chain, pins, now);
 }

@@ -9,6 +9,12 @@ import { describe, expect, it } from "vitest";
 import belowPathlen0Pem from "../../fixtures/certs/chain/chain-below-pathlen0.pem?raw";
 import belowPathlen0LeafPem from "../../fixtures/certs/chain/chain-below-pathlen0-leaf.pem?raw";
 import deepLeafPem from "../../fixtures/certs/chain/chain-deep-leaf.pem?raw";
+import ekuAnyPem from "../../fixtures/certs/chain/chain-eku-any.pem?raw";
+import ekuAnyLeafPem from "../../fixtures/certs/chain/chain-eku-any-leaf.pem?raw";
+import ekuClientPem from "../../fixtures/certs/chain/chain-eku-client.pem?raw";
+import ekuClientLeafPem from "../../fixtures/certs/chain/chain-eku-client-leaf.pem?raw";
+import ekuServerPem from "../../fixtures/certs/chain/chain-eku-server.pem?raw";
+import ekuServerLeafPem from "../../fixtures/certs/chain/chain-eku-server-leaf.pem?raw";
 import forgedLeafPem from "../../fixtures/certs/chain/chain-forged-leaf.pem?raw";
 import intermediatePem from "../../fixtures/certs/chain/chain-intermediate.pem?raw";
 import leafPem from "../../fixtures/certs/chain/chain-leaf.pem?raw";
@@ -27,11 +33,20 @@ import notCaPem from "../../fixtures/certs/chain/chain-not-ca.pem?raw";
 import notCaLeafPem from "../../fixtures/certs/chain/chain-not-ca-leaf.pem?raw";
 import otherRootPem from "../../fixtures/certs/chain/chain-other-root.pem?raw";
 import rootPem from "../../fixtures/certs/chain/chain-root.pem?raw";
+import rootEkuServerPem from "../../fixtures/certs/chain/chain-root-eku-server.pem?raw";
 import rootPathlen0Pem from "../../fixtures/certs/chain/chain-root-pathlen0.pem?raw";
+import secondIntermediatePem from "../../fixtures/certs/chain/chain-second-intermediate.pem?raw";
+import secondLeafPem from "../../fixtures/certs/chain/chain-second-leaf.pem?raw";
+import secondRootPem from "../../fixtures/certs/chain/chain-second-root.pem?raw";
+import timeGeneralizedPem from "../../fixtures/certs/chain/chain-time-generalized.pem?raw";
+import timeMonth13Pem from "../../fixtures/certs/chain/chain-time-month13.pem?raw";
+import timeOffsetPem from "../../fixtures/certs/chain/chain-time-offset.pem?raw";
+import underEkuServerRootPem from "../../fixtures/certs/chain/chain-under-eku-server-root.pem?raw";
+import underEkuServerRootLeafPem from "../../fixtures/certs/chain/chain-under-eku-server-root-leaf.pem?raw";
 import underPathlen0RootPem from "../../fixtures/certs/chain/chain-under-pathlen0-root.pem?raw";
 import underPathlen0RootLeafPem from "../../fixtures/certs/chain/chain-under-pathlen0-root-leaf.pem?raw";
 import upperPem from "../../fixtures/certs/chain/chain-upper.pem?raw";
-import { chainCertificates } from "../../../worker/identity/certificate-chain.ts";
+import { chainCertificates } from "../../../worker/identity/sent-certificates.ts";
 import { judgementsHeld, type MtlsConfig, workloadIdentity } from "../../../worker/identity/mtls.ts";
 import { tlsClientAuth } from "../support/client-certs.ts";
 
@@ -158,6 +173,33 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
       expect(await identity(viaRoot(3), leaf, issuer, chain)).toEqual({ ok: false, problem: "issuer-not-pinned" });
   });
 
+  it("refuses a CA on the path whose extendedKeyUsage leaves out clientAuth, as openssl -purpose sslclient", async () => {
+    const pinning = (root: string): MtlsConfig => ({
+      required: false,
+      issuers: [{ certificate: root, intermediates: 1, trustDomains: [DOMAIN] }],
+      spiffe: true,
+    });
+    // For servers, or for servers and "any" (which openssl and BoringSSL do not take for clientAuth): refused.
+    for (const [leaf, intermediate] of [
+      [ekuServerLeafPem, ekuServerPem],
+      [ekuAnyLeafPem, ekuAnyPem],
+    ] as const)
+      expect(await identity(pinning(secondRootPem), leaf, intermediate, chainField(intermediate))).toEqual({
+        ok: false,
+        problem: "issuer-not-pinned",
+      });
+    // For client authentication (the extension marked critical, which Ward now applies): taken.
+    expect(
+      await identity(pinning(secondRootPem), ekuClientLeafPem, ekuClientPem, chainField(ekuClientPem)),
+    ).toMatchObject({ ok: true, workload: { id: `spiffe://${DOMAIN}/ns/shop/sa/eku-client` } });
+    // A pinned root for servers only (validation refuses such a pin): nothing is reached through it.
+    const chain = chainField(underEkuServerRootPem);
+    expect(await identity(pinning(rootEkuServerPem), underEkuServerRootLeafPem, underEkuServerRootPem, chain)).toEqual({
+      ok: false,
+      problem: "issuer-not-pinned",
+    });
+  });
+
   it("honours the pinned root's own path length, whatever the pin allows", async () => {
     // Validation refuses such a pin (intermediates past the pathLenConstraint); the Worker does not rely on it.
     const config: MtlsConfig = {
@@ -183,6 +225,24 @@ describe("a pinned CA reached through the intermediates the client sent", () => 
       ok: false,
       problem: "outside-validity",
     });
+  });
+
+  it("reads an intermediate's dates only in the forms X.509 allows, refusing it otherwise", async () => {
+    const config: MtlsConfig = {
+      required: false,
+      issuers: [{ certificate: secondRootPem, intermediates: 1, trustDomains: [DOMAIN] }],
+      spiffe: true,
+    };
+    const through = (intermediate: string) =>
+      identity(config, secondLeafPem, secondIntermediatePem, chainField(intermediate));
+    expect(await through(secondIntermediatePem)).toMatchObject({ ok: true });
+    // The same intermediate re-signed with notAfter GeneralizedTime 20270101140000Z: 14 hours left at NOW.
+    const generalized = await through(timeGeneralizedPem);
+    expect(generalized).toMatchObject({ ok: true, remainingSeconds: 14 * 3600 });
+    // 20270101000000+1400 is 2026-12-31T10:00Z, expired at NOW (the schema read 2027-01-01T14:00Z); 20271301...
+    // has no month 13 (the schema read 2028-01-01). openssl: "format error in certificate's notAfter field".
+    for (const intermediate of [timeOffsetPem, timeMonth13Pem])
+      expect(await through(intermediate)).toEqual({ ok: false, problem: "issuer-not-pinned" });
   });
 
   it("adds what a pin reached through the chain gives to what a direct pin of the intermediate gives", async () => {
