@@ -26,7 +26,15 @@ function derOf(file: Buffer): Buffer {
   const blocks = [...text.matchAll(PEM)];
   if (blocks.length > 1)
     throw new Error(`the file holds ${blocks.length} CRLs: give Ward one CRL a file, one command each`);
-  if (blocks.length === 1) return Buffer.from(blocks[0]![1]!.replace(/\s+/g, ""), "base64");
+  if (blocks.length === 1) {
+    // Read strictly: Node's decoder stops at the first padding without a word, so a second CRL's base64 pasted
+    // after the first's in one block would go unread (from a review).
+    const body = blocks[0]![1]!.replace(/\s+/g, "");
+    const der = Buffer.from(body, "base64");
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || der.toString("base64") !== body)
+      throw new Error("the CRL's PEM block is not one base64 text: give Ward one CRL a file, one command each");
+    return der;
+  }
   if (text.includes("-----BEGIN")) throw new Error("not a CRL: expected -----BEGIN X509 CRL----- or DER");
   return file;
 }

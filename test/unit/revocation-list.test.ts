@@ -148,6 +148,26 @@ describe("one CRL a file", () => {
     expect(() => readRevocationList(Buffer.concat([pem, crl("indirect")]))).toThrow(/holds 2 CRLs/);
   });
 
+  it("refuses a second CRL's base64 pasted after the first's in one PEM block (from a review)", () => {
+    // Node's decoder stops at the first's padding, so the second (an indirect CRL) went unread.
+    const body = (file: Buffer) =>
+      file
+        .toString("latin1")
+        .replace(/-----[A-Z0-9 ]+-----/g, "")
+        .trim();
+    expect(body(pem).endsWith("=")).toBe(true);
+    const both = Buffer.from(
+      `-----BEGIN X509 CRL-----\n${body(pem)}\n${body(crl("indirect"))}\n-----END X509 CRL-----\n`,
+      "latin1",
+    );
+    expect(() => readRevocationList(both)).toThrow(/not one base64 text: give Ward one CRL a file/);
+    // Line breaks anywhere in one CRL's base64 are still read.
+    const rewrapped = `-----BEGIN X509 CRL-----\n${body(pem)
+      .replace(/\s+/g, "")
+      .replace(/(.{10})/g, "$1\n")}\n-----END X509 CRL-----\n`;
+    expect(readRevocationList(Buffer.from(rewrapped, "latin1"))).toEqual(readRevocationList(pem));
+  });
+
   it.each<[string, Buffer]>([
     ["a second CRL", derOf(other)],
     ["stray bytes", Buffer.from([0, 0])],
