@@ -10,24 +10,14 @@ import { EXIT } from "../../scripts/cli-error.ts";
 import { doctorCommand } from "../../scripts/commands/doctor.ts";
 import { initCommand } from "../../scripts/commands/init.ts";
 import { readWranglerConfig } from "../../scripts/doctor/config.ts";
+import { goodTomlWith } from "../support/wrangler-fixture.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const GOOD = join(ROOT, "test/fixtures/wrangler/good.toml");
 const TIMEOUT = 30_000;
 const dir = mkdtempSync(join(tmpdir(), "ward-secret-vars-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** good.toml with edits (each must apply). */
-function goodWith(edits: [string, string][]): string {
-  let text = readFileSync(GOOD, "utf8");
-  for (const [from, to] of edits) {
-    expect(text, from).toContain(from);
-    text = text.replace(from, to);
-  }
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.toml`);
-  writeFileSync(file, text);
-  return file;
-}
+const goodWith = (edits: [string, string][]): string => goodTomlWith(dir, edits);
 
 const PRODUCTION_VARS = 'WARD_PRODUCTION = "true"\n';
 

@@ -3,15 +3,14 @@
 // gateways then read the same `policy:active`: a push to staging switched production's policy. Likewise
 // staging's VPC service in production, one Worker name for both, one dataset, and a Durable Object binding with
 // `script_name` (another Worker's objects).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../scripts/cli-error.ts";
 import { doctorCommand } from "../../scripts/commands/doctor.ts";
+import { goodTomlWith } from "../support/wrangler-fixture.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const GOOD = join(ROOT, "test/fixtures/wrangler/good.toml");
 const TIMEOUT = 30_000;
 const BOTH_SECRETS = "ASSERTION_SIGNING_KEYS,NOTIFY_WEBHOOK";
 const dir = mkdtempSync(join(tmpdir(), "ward-doctor-shared-"));
@@ -22,17 +21,7 @@ const PRODUCTION_KV = "4c1e9a7f3b2d6e80c5a7f1d3e9b2c4a6";
 const STAGING_PAYMENTS = "d3b1a7e2-6c4f-4a19-8e52-7f0c9b3d1a64";
 const PRODUCTION_PAYMENTS = "3c9e7a1f-5b2d-4f80-8a64-e1c3b9d7f205";
 
-/** good.toml with edits (each must apply). */
-function goodWith(edits: [string, string][]): string {
-  let text = readFileSync(GOOD, "utf8");
-  for (const [from, to] of edits) {
-    expect(text, from).toContain(from);
-    text = text.replace(from, to);
-  }
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.toml`);
-  writeFileSync(file, text);
-  return file;
-}
+const goodWith = (edits: [string, string][]): string => goodTomlWith(dir, edits);
 
 async function doctor(config: string, env: string): Promise<{ status: number; out: string[] }> {
   const out: string[] = [];

@@ -8,6 +8,7 @@ import { CliError, EXIT } from "../../scripts/cli-error.ts";
 import { doctorCommand, usage } from "../../scripts/commands/doctor.ts";
 import { readWranglerConfig, tables } from "../../scripts/doctor/config.ts";
 import { type DemoIssuers, startDemoIssuers } from "../support/demo-issuers.ts";
+import { goodTomlWith } from "../support/wrangler-fixture.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/wrangler");
@@ -54,16 +55,7 @@ function demoFor(environment: string, audit = false, edits: [string, string][] =
 }
 
 /** good.toml with edits (each must apply), written to the scratch directory. */
-function goodWith(name: string, edits: [string, string][]): string {
-  let text = readFileSync(fixture("good.toml"), "utf8");
-  for (const [from, to] of edits) {
-    expect(text, from).toContain(from);
-    text = text.replace(from, to);
-  }
-  const file = join(dir, `${name}.toml`);
-  writeFileSync(file, text);
-  return file;
-}
+const goodWith = (name: string, edits: [string, string][]): string => goodTomlWith(dir, edits, name);
 
 interface Run {
   status: number;

@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CliError, EXIT } from "../../scripts/cli-error.ts";
 import { doctorCommand } from "../../scripts/commands/doctor.ts";
 import { initCommand } from "../../scripts/commands/init.ts";
+import { goodTomlWith } from "../support/wrangler-fixture.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const GOOD = join(ROOT, "test/fixtures/wrangler/good.toml");
 const TIMEOUT = 30_000;
 const dir = mkdtempSync(join(tmpdir(), "ward-origin-names-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,13 +87,7 @@ describe("ward doctor: a name bound twice", () => {
     );
     return { status, out };
   }
-  function goodWith(from: string, to: string): string {
-    const text = readFileSync(GOOD, "utf8");
-    expect(text).toContain(from);
-    const file = join(dir, `${Math.random().toString(36).slice(2)}.toml`);
-    writeFileSync(file, text.replace(from, to));
-    return file;
-  }
+  const goodWith = (from: string, to: string): string => goodTomlWith(dir, [[from, to]]);
 
   it("DENYLIST as a Durable Object and a VPC service is an error", { timeout: TIMEOUT }, async () => {
     const config = goodWith(

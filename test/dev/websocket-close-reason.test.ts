@@ -4,23 +4,11 @@
 // side stayed open, unchecked, for good. Ward passes on the reason cut to 123 bytes, and closes the other side.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_POLICY, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
+import { DEMO_POLICY, demoPolicyWithLiveRoute, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
 import { CLOSE, openRawWebSocket, TEXT, type RawWebSocket } from "../support/raw-websocket.ts";
 
-const READ_ROUTE = "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n";
-const policyText = readFileSync(DEMO_POLICY, "utf8").replace(
-  READ_ROUTE,
-  `      - id: live
-        methods: [GET]
-        path: /live
-        websocket: true
-        rules:
-          - id: employees-live
-            effect: allow
-            principals: [{ emailDomain: example.com }]
-${READ_ROUTE}`,
-);
+const policyText = demoPolicyWithLiveRoute();
 /** 4000, then 42 bytes 0xff. */
 const HOSTILE_CLOSE = Buffer.concat([Buffer.from([0x0f, 0xa0]), Buffer.alloc(42, 0xff)]);
 

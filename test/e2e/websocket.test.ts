@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoInBrowser, type DemoInBrowser } from "../support/demo-browser.ts";
-import { DEMO_POLICY, marker } from "../support/demo-gateway.ts";
+import { DEMO_POLICY, demoPolicyWithLiveRoute, marker } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
 
 /** The page's WebSocket and window, as much of them as the test uses (the project has no DOM types). */
@@ -24,19 +24,7 @@ interface PageWindow {
   socketClosed?: { code: number; reason: string };
 }
 
-const READ_ROUTE = "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n";
-const policyText = readFileSync(DEMO_POLICY, "utf8").replace(
-  READ_ROUTE,
-  `      - id: live
-        methods: [GET]
-        path: /live
-        websocket: true
-        rules:
-          - id: employees-live
-            effect: allow
-            principals: [{ emailDomain: example.com }]
-${READ_ROUTE}`,
-);
+const policyText = demoPolicyWithLiveRoute();
 /** The local gateway's defaults: checks every 2 s, denylist copy refreshed every 2 s; with room for a read. */
 const BOUND_MS = 8_000;
 

@@ -10,6 +10,23 @@ import { LOG_PATH, startRecordingOrigin, type SeenRequest } from "./recording-or
 
 export const DEMO_POLICY = resolve(import.meta.dirname, "../../policy/examples/demo.yaml");
 
+const READ_ROUTE = "      - id: read\n        methods: [GET, HEAD]\n        pathPrefix: /\n";
+/** The demo policy with a WebSocket route on the wiki, `/live`, for every employee (before its catch-all read). */
+export function demoPolicyWithLiveRoute(): string {
+  return readFileSync(DEMO_POLICY, "utf8").replace(
+    READ_ROUTE,
+    `      - id: live
+        methods: [GET]
+        path: /live
+        websocket: true
+        rules:
+          - id: employees-live
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+${READ_ROUTE}`,
+  );
+}
+
 export interface DemoGateway {
   gateway: LocalGateway;
   policy: CompiledPolicy;

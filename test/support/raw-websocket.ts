@@ -3,6 +3,7 @@
 // whose reason is not UTF-8. The answer to the upgrade and every frame the gateway sends are kept.
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
+import { readFrame } from "./websocket-frames.ts";
 
 export const TEXT = 0x1;
 export const CLOSE = 0x8;
@@ -35,22 +36,9 @@ export function openRawWebSocket(port: number, url: string, headers: Record<stri
     let status: number | undefined;
     const answer: Record<string, string> = {};
     const parse = () => {
-      for (;;) {
-        if (buffered.length < 2) return;
-        let length = buffered[1]! & 0x7f;
-        let offset = 2;
-        if (length === 126) {
-          if (buffered.length < 4) return;
-          length = buffered.readUInt16BE(2);
-          offset = 4;
-        } else if (length === 127) {
-          if (buffered.length < 10) return;
-          length = Number(buffered.readBigUInt64BE(2));
-          offset = 10;
-        }
-        if (buffered.length < offset + length) return;
-        frames.push({ opcode: buffered[0]! & 0x0f, payload: Buffer.from(buffered.subarray(offset, offset + length)) });
-        buffered = buffered.subarray(offset + length);
+      for (let read = readFrame(buffered); read; read = readFrame(buffered)) {
+        frames.push({ opcode: read.opcode, payload: read.payload });
+        buffered = buffered.subarray(read.size);
       }
     };
     const client: RawWebSocket = {

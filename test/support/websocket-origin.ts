@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { readFrame } from "./websocket-frames.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const TEXT = 0x1;
@@ -89,29 +90,10 @@ export function serveWebSocket(
   };
   const parse = () => {
     for (;;) {
-      if (buffered.length < 2) return;
-      const first = buffered[0]!;
-      const second = buffered[1]!;
-      let length = second & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffered.length < 4) return;
-        length = buffered.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (buffered.length < 10) return;
-        length = Number(buffered.readBigUInt64BE(2));
-        offset = 10;
-      }
-      const masked = (second & 0x80) !== 0;
-      const total = offset + (masked ? 4 : 0) + length;
-      if (buffered.length < total) return;
-      const mask = masked ? buffered.subarray(offset, offset + 4) : undefined;
-      const payload = Buffer.from(buffered.subarray(offset + (masked ? 4 : 0), total));
-      if (mask) for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
-      buffered = buffered.subarray(total);
-      const fin = (first & 0x80) !== 0;
-      const opcode = first & 0x0f;
+      const read = readFrame(buffered);
+      if (!read) return;
+      buffered = buffered.subarray(read.size);
+      const { fin, opcode, payload } = read;
       if (opcode === CLOSE) {
         onClose(payload.length >= 2 ? payload.readUInt16BE(0) : undefined, payload.subarray(2));
         // Answer the close with the same code, then end the connection.

@@ -297,9 +297,10 @@ describe("accessEnded", () => {
     expect(accessEnded(deny("denied-by-rule"), opened, NOW)).toBe("policy");
   });
 
-  it("keeps a connection that spent the last use of a limited grant (used up, honoured no more) until notAfter", () => {
-    const opened = { grant: { ...grant, maxUses: 1 }, route: "wiki/live" };
-    const held = {
+  /** A connection a grant of one use let through, and that grant as the service's grants hold it once used up. */
+  const opened = { grant: { ...grant, maxUses: 1 }, route: "wiki/live" };
+  const usedUp = [
+    {
       id: grant.id,
       kind: "exception" as const,
       principal: { email: "ann@example.com" },
@@ -309,8 +310,11 @@ describe("accessEnded", () => {
       notBefore: NOW - 1000,
       notAfter: Date.parse(grant.notAfter),
       maxUses: 1,
-    };
-    const usedUp = [{ ...held, usedUp: true as const }];
+      usedUp: true as const,
+    },
+  ];
+
+  it("keeps a connection that spent the last use of a limited grant (used up, honoured no more) until notAfter", () => {
     expect(accessEnded(deny("no-matching-rule"), opened, NOW, usedUp)).toBeUndefined();
     expect(accessEnded(deny("no-matching-rule", "wiki/other"), opened, NOW, usedUp)).toBe("grant-revoked");
     expect(accessEnded(deny("no-matching-rule"), opened, Date.parse(grant.notAfter), usedUp)).toBe("grant-expired");
@@ -331,25 +335,13 @@ describe("accessEnded", () => {
   it("in audit mode too: a used-up grant's connection lasts, an unread one is unchecked (from a review)", () => {
     // Audit mode allows what no rule does, saying so (ward_would_deny: no-matching-rule), where enforce refuses.
     const audit = { ...allow, reasons: ["audit-would-deny", "no-matching-rule"], wouldDeny } as Decision;
-    const opened = { grant: { ...grant, maxUses: 1 }, route: "wiki/live" };
-    const held = {
-      id: grant.id,
-      kind: "exception" as const,
-      principal: { email: "ann@example.com" },
-      service: "wiki",
-      routes: "*" as const,
-      methods: "*" as const,
-      notBefore: NOW - 1000,
-      notAfter: Date.parse(grant.notAfter),
-      maxUses: 1,
-    };
-    expect(accessEnded(audit, opened, NOW, [{ ...held, usedUp: true as const }])).toBeUndefined();
+    expect(accessEnded(audit, opened, NOW, usedUp)).toBeUndefined();
     expect(accessEnded(audit, opened, NOW, "unreadable")).toBe("check-failed");
     expect(accessEnded(audit, opened, NOW, [])).toBe("grant-revoked");
     expect(accessEnded(audit, opened, Date.parse(grant.notAfter), "unreadable")).toBe("grant-expired");
     // A deny rule on trial naming the caller is the policy's, grant or not.
     const trial = { ...allow, wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "wiki/live/no-ann" } };
-    expect(accessEnded(trial as Decision, opened, NOW, [{ ...held, usedUp: true as const }])).toBe("policy");
+    expect(accessEnded(trial as Decision, opened, NOW, usedUp)).toBe("policy");
   });
 });
 

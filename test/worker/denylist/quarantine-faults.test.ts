@@ -75,6 +75,29 @@ async function settled(key: string, before: number, atLeast: number): Promise<nu
   return (await counted(key)) - before;
 }
 
+/** An hour's exception letting `who` read orders (GET), stored as the admin API stores one. */
+async function grantReads(who: string, ticket: string): Promise<void> {
+  const now = Date.now();
+  const created = await (env as Env).GRANTS.getByName(grantsShard("orders")).create(
+    {
+      kind: "exception",
+      principal: { email: who },
+      service: "orders",
+      routes: "*",
+      methods: ["GET"],
+      reason: "on call",
+      ticket,
+      requestedBy: who,
+      approvedBy: "orders-team@example.com",
+      notBefore: now,
+      notAfter: now + 3600_000,
+    },
+    "test",
+    now,
+  );
+  expect(created.ok).toBe(true);
+}
+
 /** `fetch` answering `status` for URLs ending in `suffix`, the rest as before (the outside edge only). */
 function failing(suffix: string, status: number): void {
   const realFetch = globalThis.fetch;
@@ -125,25 +148,7 @@ it("a person whose groups Access's directory cannot give", async () => {
 it("a person whose exception the grant store cannot give", async () => {
   const who = "faulted-grantee@example.com";
   const key = `user:${who}`;
-  const now = Date.now();
-  const created = await (env as Env).GRANTS.getByName(grantsShard("orders")).create(
-    {
-      kind: "exception",
-      principal: { email: who },
-      service: "orders",
-      routes: "*",
-      methods: ["GET"],
-      reason: "on call",
-      ticket: "OPS-1",
-      requestedBy: who,
-      approvedBy: "orders-team@example.com",
-      notBefore: now,
-      notAfter: now + 3600_000,
-    },
-    "test",
-    now,
-  );
-  expect(created.ok).toBe(true);
+  await grantReads(who, "OPS-1");
   const token = await accessToken(signing, { email: who, aud: [aud] });
   const before = await counted(key);
   vi.spyOn((env as Env).GRANTS, "getByName").mockImplementation(() => {
@@ -165,25 +170,7 @@ it("a person whose exception the grant store cannot give", async () => {
 it("a grant holder's refusals while the grant store fails, whichever request made the read (from a review)", async () => {
   const who = "outage-grantee@example.com";
   const key = `user:${who}`;
-  const now = Date.now();
-  const created = await (env as Env).GRANTS.getByName(grantsShard("orders")).create(
-    {
-      kind: "exception",
-      principal: { email: who },
-      service: "orders",
-      routes: "*",
-      methods: ["GET"],
-      reason: "on call",
-      ticket: "OPS-2",
-      requestedBy: who,
-      approvedBy: "orders-team@example.com",
-      notBefore: now,
-      notAfter: now + 3600_000,
-    },
-    "test",
-    now,
-  );
-  expect(created.ok).toBe(true);
+  await grantReads(who, "OPS-2");
   const token = await accessToken(signing, { email: who, aud: [aud] });
   await new Promise((r) => setTimeout(r, 120)); // past GRANTS_REFRESH_SECONDS (0.05 in the tests): read again
   expect(await call("https://orders.localhost/v1/orders/7", { token })).toEqual({ status: 200, seen: 1 });
