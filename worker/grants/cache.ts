@@ -62,13 +62,9 @@ async function load(
   }
 }
 
-export async function grantsFor(env: Env, service: string, now: number): Promise<TimedGrant[]> {
-  return (await readableGrants(env, service, now)) ?? [];
-}
-
 /**
- * As grantsFor(), but undefined when the grants could not be read (no copy young enough to use): for a caller
- * that must tell "no grant" from "unknown" (an open WebSocket's check, worker/websocket/watch.ts).
+ * The service's active grants, or undefined when they could not be read (no copy young enough to use): for a
+ * caller that must tell "no grant" from "unknown" (an open WebSocket's check, worker/websocket/watch.ts).
  */
 export async function readableGrants(env: Env, service: string, now: number): Promise<TimedGrant[] | undefined> {
   return (await grantsToDecide(env, service, now)).grants;
@@ -133,7 +129,7 @@ async function othersRead(snapshot: RefreshingSnapshot<TimedGrant[]>, now: numbe
 }
 
 /**
- * The service's grants as this isolate holds them now, without reading the store: what grantsFor() just
+ * The service's grants as this isolate holds them now, without reading the store: what grantsToDecide() just
  * returned on the same request (none when that read failed or the copy is set aside).
  */
 export function grantsInHand(service: string, now: number): TimedGrant[] {

@@ -85,17 +85,6 @@ export class AccessDirectory {
     expiresAt: number,
     now: number,
     notBefore?: number,
-  ): Promise<DirectoryFacts | undefined> {
-    return (await this.ask(token, subject, expiresAt, now, notBefore)).facts;
-  }
-
-  /** As lookup(), and whether Access answered at all (see DirectoryLookup). */
-  async ask(
-    token: string,
-    subject: DirectorySubject | undefined,
-    expiresAt: number,
-    now: number,
-    notBefore?: number,
   ): Promise<DirectoryLookup> {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;

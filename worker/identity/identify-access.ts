@@ -73,7 +73,7 @@ export async function verifyAccessToken(
     // Security events (worker/ssf/): a person whose claims or device changed is asked for again, and a device
     // reported not compliant has unknown posture (posture conditions fail) while the hold lasts.
     const fresh = policy.document.sharedSignals ? directoryFreshness(identity.user, now) : undefined;
-    const { facts, answered } = await accessDirectory(access.teamDomain).ask(
+    const { facts, answered } = await accessDirectory(access.teamDomain).lookup(
       token,
       result.directorySubject,
       result.expiresAt,

@@ -5,6 +5,10 @@ import { describe, expect, it } from "vitest";
 import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
 import type { DirectorySubject } from "../../../worker/identity/access-jwt.ts";
 
+/** The facts a lookup gave (whether Access answered at all is the outage test's). */
+const factsOf = async (dir: AccessDirectory, ...args: Parameters<AccessDirectory["lookup"]>) =>
+  (await dir.lookup(...args)).facts;
+
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const NOW = Date.UTC(2026, 10, 23, 12);
 
@@ -38,7 +42,7 @@ const body = {
 describe("AccessDirectory", () => {
   it("reads group names and posture results from get-identity, presenting the token as the Access cookie", async () => {
     const { calls, dir } = directory(() => Response.json(body));
-    const facts = await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
+    const facts = await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, NOW);
     expect(facts).toEqual({
       groups: ["sre", "legacy-string-group"],
       devicePosture: { "managed-device": true, "disk-encryption": false },
@@ -62,20 +66,20 @@ describe("AccessDirectory", () => {
     ];
     for (const [name, respond, answered] of cases) {
       const { dir } = directory(respond);
-      expect(await dir.ask("tok", who(`nonce-${name}`), NOW + 60_000, NOW), name).toEqual({
+      expect(await dir.lookup("tok", who(`nonce-${name}`), NOW + 60_000, NOW), name).toEqual({
         facts: undefined,
         answered,
       });
     }
     const { dir } = directory(() => Response.json(body));
-    expect((await dir.ask("tok", who("nonce-ok"), NOW + 60_000, NOW)).answered).toBe(true);
+    expect((await dir.lookup("tok", who("nonce-ok"), NOW + 60_000, NOW)).answered).toBe(true);
   });
 
   it("never follows a redirect (it would carry the token elsewhere): a 3xx is no answer", async () => {
     const { dir } = directory(
       () => new Response(null, { status: 302, headers: { location: "https://evil.example/collect" } }),
     );
-    expect(await dir.lookup("tok", who("nonce-redirect"), NOW + 60_000, NOW)).toBeUndefined();
+    expect(await factsOf(dir, "tok", who("nonce-redirect"), NOW + 60_000, NOW)).toBeUndefined();
   });
 
   it("gives up on an Access that does not answer: the facts are unknown, not awaited for good", async () => {
@@ -85,7 +89,7 @@ describe("AccessDirectory", () => {
       50,
     );
     const answer = await Promise.race([
-      dir.lookup("tok", who("nonce-hung"), NOW + 60_000, NOW),
+      factsOf(dir, "tok", who("nonce-hung"), NOW + 60_000, NOW),
       new Promise((r) => setTimeout(() => r("waiting"), 2_000)),
     ]);
     expect(answer).toBeUndefined();
@@ -93,17 +97,17 @@ describe("AccessDirectory", () => {
 
   it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {
     const { dir } = directory(() => Response.json({ groups: ["sre"] }));
-    expect(await dir.lookup("tok", who("nonce-np"), NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
+    expect(await factsOf(dir, "tok", who("nonce-np"), NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
   });
 
   it("asks once per identity_nonce while the token is valid, and again after it expires", async () => {
     const { calls, dir } = directory(() => Response.json(body));
-    await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
-    await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW + 30_000);
+    await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, NOW);
+    await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, NOW + 30_000);
     expect(calls).toHaveLength(1);
-    await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW + 60_000);
+    await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, NOW + 60_000);
     expect(calls).toHaveLength(2);
-    await dir.lookup("tok2", who("nonce-2"), NOW + 60_000, NOW);
+    await factsOf(dir, "tok2", who("nonce-2"), NOW + 60_000, NOW);
     expect(calls).toHaveLength(3);
   });
 
@@ -128,7 +132,7 @@ describe("AccessDirectory", () => {
     const { calls, dir } = directory(respond);
     for (let i = 0; i < 2; i++) {
       // Shown as JSON on failure: a lone surrogate in a failure message breaks the test runner's channel.
-      const facts = await dir.lookup("tok", who("nonce-1"), NOW + 60_000, NOW);
+      const facts = await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, NOW);
       expect(JSON.stringify(facts)).toBeUndefined();
     }
     expect(calls).toHaveLength(2);
@@ -145,10 +149,11 @@ describe("AccessDirectory", () => {
       Response.json({ groups: groupsOf[calls[calls.length - 1]!.cookie!.slice("CF_Authorization=".length)] }),
     );
     const admin = who("n-same", { subject: "u-admin", email: "admin@example.com" });
-    expect(await dir.lookup("tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
+    expect(await factsOf(dir, "tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
     // Another subject and e-mail under the same nonce: asked again, and answered for that person.
     expect(
-      await dir.lookup(
+      await factsOf(
+        dir,
         "tok-mallory",
         who("n-same", { subject: "u-mallory", email: "mallory@example.com" }),
         NOW + 60_000,
@@ -157,7 +162,8 @@ describe("AccessDirectory", () => {
     ).toEqual({ groups: [] });
     // Each part counts alone: same nonce and e-mail, another subject; same nonce and subject, another e-mail or issuer.
     expect(
-      await dir.lookup(
+      await factsOf(
+        dir,
         "tok-mallory",
         who("n-same", { subject: "u-mallory", email: "admin@example.com" }),
         NOW + 60_000,
@@ -165,7 +171,8 @@ describe("AccessDirectory", () => {
       ),
     ).toEqual({ groups: [] });
     expect(
-      await dir.lookup(
+      await factsOf(
+        dir,
         "tok-mallory",
         who("n-same", { subject: "u-admin", email: "mallory@example.com" }),
         NOW + 60_000,
@@ -173,7 +180,8 @@ describe("AccessDirectory", () => {
       ),
     ).toEqual({ groups: [] });
     expect(
-      await dir.lookup(
+      await factsOf(
+        dir,
         "tok-admin-other-team",
         { ...admin, issuer: "https://other.cloudflareaccess.com" },
         NOW + 60_000,
@@ -182,14 +190,14 @@ describe("AccessDirectory", () => {
     ).toEqual({ groups: ["contractors"] });
     expect(calls).toHaveLength(5);
     // The admin's own token still finds the admin's answer, without asking.
-    expect(await dir.lookup("tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
+    expect(await factsOf(dir, "tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
     expect(calls).toHaveLength(5);
   });
 
   it("asks every time for a token without an identity_nonce", async () => {
     const { calls, dir } = directory(() => Response.json(body));
-    await dir.lookup("tok", undefined, NOW + 60_000, NOW);
-    await dir.lookup("tok", undefined, NOW + 60_000, NOW);
+    await factsOf(dir, "tok", undefined, NOW + 60_000, NOW);
+    await factsOf(dir, "tok", undefined, NOW + 60_000, NOW);
     expect(calls).toHaveLength(2);
   });
 });
