@@ -179,3 +179,4 @@ export {
 export * from "./ssf/index.ts";
 export * from "./websocket/index.ts";
 export { SCOPE_TOKEN } from "./scope-token.ts";
+export { derLength, oneDerElement } from "./der-length.ts";

@@ -18,7 +18,7 @@ import {
   id_ce_issuingDistributionPoint,
   IssuingDistributionPoint,
 } from "@peculiar/asn1-x509";
-import { oneDerElement } from "./der-element.ts";
+import { oneDerElement } from "../policy/index.ts";
 
 const ONE_CA =
   "give Ward each CA's own CRL, or revoke those certificates by --serial (with their CA's key identifier) or --fingerprint";

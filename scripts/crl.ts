@@ -5,9 +5,8 @@
 // A list whose entries may not be that issuer's certificates revoked for good is refused (crl-extensions.ts).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList } from "@peculiar/asn1-x509";
-import { issuerSerial } from "../policy/index.ts";
+import { issuerSerial, oneDerElement } from "../policy/index.ts";
 import { checkEntry, crlIssuerKey } from "./crl-extensions.ts";
-import { oneDerElement } from "./der-element.ts";
 
 export interface RevocationList {
   issuerSki: string;

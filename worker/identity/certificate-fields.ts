@@ -8,7 +8,7 @@
 // or a 32nd day rolled into the next. A time in any other form is refused, never guessed at (openssl refuses it
 // too: "format error in certificate's notAfter field"). Ward reads the dates of the intermediates a client sends
 // (certificate-chain.ts) here; the client certificate's come from Cloudflare, and a pinned CA's are not read.
-import { derLength } from "./der.ts";
+import { derLength } from "../../policy/index.ts";
 
 export interface CertificateFields {
   /** The issuer's and the subject's Name, DER (tag and length included), hex: as nameText writes a parsed one. */

@@ -7,7 +7,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import type { IssuerCertificate } from "../../policy/index.ts";
-import { derLength } from "./der.ts";
+import { derLength } from "../../policy/index.ts";
 
 type Hash = "SHA-256" | "SHA-384" | "SHA-512";
 
