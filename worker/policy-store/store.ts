@@ -42,6 +42,15 @@ let checkedAt = 0;
  * named since some instant may simply be stale, its reads failing (the admin API, worker/admin/api.ts).
  */
 let confirmed: { version: string; at: number } | undefined;
+/**
+ * Versions refused for their environment, by version: what each was written for. A version names its content,
+ * whose hash was checked before the refusal, so it stays refused; without this every refresh (and, with no
+ * policy in hand, every request) read and compiled it again only to refuse it (tens of ms of CPU for a
+ * 1,000-route policy). Kept with the environment it was refused for; a handful at most (a pointer names one
+ * version at a time).
+ */
+const refusedForEnvironment = new Map<string, { written: string | undefined; serves: string }>();
+const MAX_REFUSED_REMEMBERED = 8;
 
 /** Who is reading a version, for the log: the active or shadow role (with the version kept), or a rollback. */
 type ReadContext = { role: "active" | "shadow" | "rollback" | "promote"; keeping?: string | null };
@@ -142,14 +151,8 @@ async function loadVersion(
   background: Background,
   environment: string | undefined,
 ): Promise<CompiledPolicy | undefined> {
-  const installed = () => {
-    const have = role === "active" ? active.latest() : shadow;
-    return have?.version === version ? have : undefined;
-  };
-  const stored = await readStoredVersion(kv, version, { role, keeping }, { installed, background });
-  if (!stored.ok) return undefined;
-  const written = stored.policy.document.metadata.environment;
-  if (environment && written !== environment) {
+  // Logged at every refresh it is named in, as when it was read: the alarm goes on while the pointer does.
+  const refuse = (written: string | undefined) => {
     logEvent("error", "policy-environment-mismatch", {
       role,
       keeping,
@@ -158,6 +161,20 @@ async function loadVersion(
       serves: environment,
     });
     return undefined;
+  };
+  const refused = refusedForEnvironment.get(version);
+  if (environment && refused?.serves === environment) return refuse(refused.written);
+  const installed = () => {
+    const have = role === "active" ? active.latest() : shadow;
+    return have?.version === version ? have : undefined;
+  };
+  const stored = await readStoredVersion(kv, version, { role, keeping }, { installed, background });
+  if (!stored.ok) return undefined;
+  const written = stored.policy.document.metadata.environment;
+  if (environment && written !== environment) {
+    if (refusedForEnvironment.size >= MAX_REFUSED_REMEMBERED) refusedForEnvironment.clear();
+    refusedForEnvironment.set(version, { written, serves: environment });
+    return refuse(written);
   }
   return stored.policy;
 }
@@ -298,4 +315,5 @@ export function resetPolicyCache(): void {
   shadow = undefined;
   checkedAt = 0;
   confirmed = undefined;
+  refusedForEnvironment.clear();
 }

@@ -17,15 +17,17 @@ async function compiled(environment: string) {
 function store(policies: Awaited<ReturnType<typeof compiled>>[], pointers: Record<string, string>) {
   const values = new Map<string, string>(Object.entries(pointers));
   for (const policy of policies) values.set(documentKey(policy.version), storedDocument(policy));
+  const reads: string[] = [];
   const kv = {
     async get(key: string) {
+      reads.push(key);
       return values.get(key) ?? null;
     },
     async put(key: string, value: string) {
       values.set(key, value);
     },
   } as unknown as KVNamespace;
-  return { kv, values };
+  return { kv, values, reads };
 }
 
 /** The events logged at error level while `run` runs. */
@@ -95,5 +97,31 @@ describe("a policy version for another environment than WARD_ENV", () => {
       activePolicy({ POLICY: kv, WARD_ENV: "production" }, 1_000_000, waitUntil),
     );
     expect(result).toBeUndefined();
+  });
+
+  it("is read and compiled once, then refused from memory at each refresh, still logged each time", async () => {
+    resetPolicyCache();
+    const production = await compiled("production");
+    const staging = await compiled("staging");
+    const { kv, values, reads } = store([production, staging], { [ACTIVE_KEY]: staging.version });
+    const t0 = 1_000_000;
+    const refusals = [];
+    // A cold isolate: each request reads for itself while no version is in hand.
+    for (const at of [t0, t0 + 1, t0 + 10_000]) {
+      const { result, events } = await errorEvents(() => currentPolicy(kv, 5, at, waitUntil, "production"));
+      expect(result).toBeUndefined();
+      refusals.push(...events.filter((e) => e.event === "policy-environment-mismatch"));
+    }
+    expect(refusals.map((e) => [e.version, e.environment, e.serves])).toEqual(
+      Array(3).fill([staging.version, "staging", "production"]),
+    );
+    expect(reads.filter((key) => key === documentKey(staging.version))).toHaveLength(1);
+
+    // The pointer moves to a good version: served at the next refresh.
+    values.set(ACTIVE_KEY, production.version);
+    expect((await currentPolicy(kv, 5, t0 + 20_000, waitUntil, "production"))?.version).toBe(production.version);
+    // Where it is the environment served, the same version is read and served (the memory is per environment).
+    values.set(ACTIVE_KEY, staging.version);
+    expect((await currentPolicy(kv, 5, t0 + 40_000, waitUntil, "staging"))?.version).toBe(staging.version);
   });
 });
