@@ -296,9 +296,12 @@ function whereIn(text: string, offset: number | undefined): string {
 
 function readYaml(text: string, stored: boolean): ParseResult {
   try {
+    // logLevel "error": the parser's warnings (a collection key stringified, in a stored version's text) would
+    // go to the process's own warning stream, an operator's terminal or the Worker's log, unlike every issue
+    // Ward reports; what the text holds is refused or read by the checks here, not by the warnings.
     const doc = stored
-      ? parseDocument(text, { uniqueKeys: true, prettyErrors: false })
-      : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false });
+      ? parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: "error" })
+      : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false, logLevel: "error" });
     const error = doc.errors[0];
     if (error) return syntaxIssue(`${error.message.split("\n")[0]!}${whereIn(text, error.pos[0])}`);
     const found = refused(doc, text, !stored);

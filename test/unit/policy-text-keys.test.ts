@@ -1,7 +1,7 @@
 // Keys a reviewer and Ward could read differently (review findings). YAML keys that differ as YAML values but
 // name one property once parsed (`true:` and `"true":`) were last-wins; a key named `__proto__`, which no
 // JavaScript object holds as an ordinary key, made a service or principal set vanish without a word.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPolicy, parsePolicyText, validatePolicyText } from "../../policy/index.ts";
@@ -174,8 +174,16 @@ describe("aliases that copy much", () => {
   it("count a collection key once, however much an alias in it names", () => {
     // The parser makes a key a string: `? [*L, *L]` is one value, not two copies of the list.
     const keyed = `big: &L\n${Array.from({ length: 3_000 }, (_, i) => `  - g${i}\n`).join("")}${Array.from({ length: 99 }, (_, i) => `? [*L, ${i}]\n: 1\n`).join("")}`;
-    const parsed = parsePolicyText(keyed, { stored: true });
-    expect(parsed.ok).toBe(true);
+    // Read without a word on the process's warning stream (the parser warns that it stringifies such a key): an
+    // operator's terminal and the Worker's log get Ward's issues only.
+    const warned = vi.spyOn(process, "emitWarning");
+    try {
+      const parsed = parsePolicyText(keyed, { stored: true });
+      expect(parsed.ok).toBe(true);
+      expect(warned).not.toHaveBeenCalled();
+    } finally {
+      warned.mockRestore();
+    }
   });
 });
 
