@@ -126,13 +126,14 @@ async function decide(
 }
 
 /**
- * Whether a grant in force at the refused request's service names an Access group while the caller's groups were
- * not fetched (no rule of the policy reads groups, policy/compile.ts, and grants come and go without a push):
- * unknown groups match no grant, so the request is identified again with them and decided again. Only a denial a
- * grant may lift gets here, and the service's grants are the copy decide() just read.
+ * Whether a grant in force at the request's service names an Access group while the caller's groups were not
+ * fetched (no rule of the policy reads groups, policy/compile.ts, and grants come and go without a push): unknown
+ * groups match no grant, so the request is identified again with them and decided again. Only what a grant may
+ * lift gets here: a refusal, or audit mode's would-deny of one (a group grant never applied in audit mode, where
+ * a grant to the person's e-mail did), and the service's grants are the copy decide() just read.
  */
 function grantNeedsGroups(decision: Decision, identity: Identity, now: number): boolean {
-  if (decision.effect !== "deny" || !decision.service || !grantMayApply(decision)) return false;
+  if (!decision.service || !grantMayApply(decision)) return false;
   if (!identity.user || identity.user.groups !== undefined) return false;
   return grantsInHand(decision.service, now).some((grant) => !grant.usedUp && "group" in grant.principal);
 }
