@@ -84,6 +84,21 @@ export function coversButForUses(
   return grantCovers(uses, policy, decision, identity, now);
 }
 
+/**
+ * The deny rule on trial (`mode: audit` on the rule) that applied to the caller, as enforced it would answer. A
+ * grant never overrides a deny rule, so once that rule is enforced the request is refused, grant or not: until
+ * then the allow records it as a rule's allow does (`audit-would-deny`, `wouldDeny`), for the origin's assertion
+ * (`ward_would_deny`), `ward shadow report` and `ward metrics`. Any deny rule that applied to a denial no rule
+ * caused is on trial: an enforced one would have been the denial. The first in the trace is the one evaluate()
+ * reports for an allow (the chosen route's first, then the other routes' in their order).
+ */
+function denyOnTrial(policy: CompiledPolicy, decision: Decision): Decision["wouldDeny"] {
+  const rule = decision.trace.find((t) => t.effect === "deny" && t.outcome === "applies")?.rule;
+  if (rule === undefined) return undefined;
+  const hidden = decision.service !== undefined && policy.document.services[decision.service]?.hide === true;
+  return { status: statusFor("denied-by-rule", hidden), reasons: ["denied-by-rule"], rule };
+}
+
 /** The decision with the first covering grant applied, or the decision unchanged. */
 export function applyGrants(
   policy: CompiledPolicy,
@@ -104,11 +119,13 @@ export function applyGrants(
   };
   const { wouldDeny: _wouldDeny, ...rest } = decision;
   const reason = grant.kind === "break-glass" ? "allowed-by-break-glass" : "allowed-by-exception";
+  const trial = denyOnTrial(policy, decision);
   return {
     ...rest,
     effect: "allow",
     status: statusFor(reason),
-    reasons: [reason],
+    reasons: trial ? [reason, "audit-would-deny"] : [reason],
     exception,
+    ...(trial ? { wouldDeny: trial } : {}),
   };
 }

@@ -61,7 +61,7 @@ export {
   traceLines,
   websocketRelayLine,
 } from "./explain.ts";
-export { nextStep, type DecisionOutcome, type NextStepContext, type TracedRule } from "./next-step.ts";
+export { nextStep, ruleOnTrial, type DecisionOutcome, type NextStepContext, type TracedRule } from "./next-step.ts";
 export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, type LoadResult } from "./load.ts";
 export { MAX_YAML_UNITS, yamlUnits } from "./yaml-text.ts";
 export { ALL_ISSUES_ON_A_WORKSTATION } from "./validate/schema-pass.ts";

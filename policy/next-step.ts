@@ -24,13 +24,17 @@ export interface NextStepContext {
   trace?: readonly TracedRule[];
 }
 
-/** An allow whose only shadow is a deny rule in audit mode (`mode: audit` on the rule, not the service). */
+/**
+ * An allow whose only shadow is a deny rule in audit mode (`mode: audit` on the rule, not the service): allowed by
+ * a rule, or by a time-bounded grant (which never overrides a deny rule, so enforced the rule refuses it too).
+ * A service in audit mode puts `audit-would-deny` first instead.
+ */
 export function ruleOnTrial(decision: {
   effect: string | null;
   reasons: readonly string[];
   wouldDeny?: unknown;
 }): boolean {
-  return decision.effect === "allow" && decision.reasons[0] === "allowed-by-rule" && !!decision.wouldDeny;
+  return decision.effect === "allow" && decision.reasons[1] === "audit-would-deny" && !!decision.wouldDeny;
 }
 
 const MISSING_SCOPE = /^missing scope (.+)$/;

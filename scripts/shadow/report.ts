@@ -2,7 +2,7 @@
 // A request counts as "would newly deny" when the active policy allowed it and the candidate denies it, and
 // "would newly allow" the other way round; requests both decide alike are only counted. Deny rules on trial
 // (`mode: audit` on one rule) are reported apart: the requests each would have refused.
-import { STATE_REASONS, type DecisionLine } from "../../policy/index.ts";
+import { ruleOnTrial, STATE_REASONS, type DecisionLine } from "../../policy/index.ts";
 
 const EXAMPLES = 3;
 
@@ -32,17 +32,19 @@ export interface ShadowReport {
   rulesOnTrial: { rule: string; requests: number; identities: ChangeGroup[] }[];
 }
 
-/** The deny rule on trial that an allowed request met, if any (policy/evaluate.ts: allowed-by-rule, audit-would-deny). */
-function ruleOnTrial(record: DecisionLine): string | undefined {
-  return record.effect === "allow" && record.reasons[0] === "allowed-by-rule"
-    ? (record.wouldDeny?.rule ?? undefined)
-    : undefined;
+/**
+ * The deny rule on trial that an allowed request met, if any: allowed by a rule or by a time-bounded grant, then
+ * `audit-would-deny` (policy/evaluate.ts, policy/grants.ts). A grant holder's request is one the rule would refuse
+ * once enforced, as a grant never overrides a deny rule.
+ */
+function deniedOnTrialBy(record: DecisionLine): string | undefined {
+  return ruleOnTrial(record) ? (record.wouldDeny?.rule ?? undefined) : undefined;
 }
 
 function rulesOnTrial(records: readonly DecisionLine[]): ShadowReport["rulesOnTrial"] {
   const byRule = new Map<string, { record: DecisionLine; route: string }[]>();
   for (const record of records) {
-    const rule = ruleOnTrial(record);
+    const rule = deniedOnTrialBy(record);
     if (!rule) continue;
     const list = byRule.get(rule) ?? [];
     list.push({ record, route: record.route ?? "?" });

@@ -118,7 +118,21 @@ would newly allow: 1 request from 1 identity
       const log = file("trial.jsonl", [
         trial("user:eve@example.com", "/refund"),
         trial("user:eve@example.com", "/refund/2"),
-        trial("user:mal@example.com", "/refund"),
+        // A grant holder: a grant never overrides a deny rule, so enforced the rule refuses this request too.
+        line({
+          principal: "user:mal@example.com",
+          path: "/refund",
+          reasons: ["allowed-by-exception", "audit-would-deny"],
+          exception: { id: "exc-1", kind: "exception" },
+          wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "pay/all/no-eve" },
+          shadow: undefined,
+        }),
+        // A service in audit mode: what enforce mode would answer, not a rule on trial.
+        line({
+          reasons: ["audit-would-deny", "denied-by-rule"],
+          wouldDeny: { status: 403, reasons: ["denied-by-rule"], rule: "pay/all/no-eve" },
+          shadow: undefined,
+        }),
         line({ shadow: undefined }),
       ]);
       const r = await run("report", log);

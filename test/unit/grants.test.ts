@@ -34,6 +34,22 @@ services:
         pathPrefix: /
         rules:
           - { id: staff, effect: allow, principals: [{ emailDomain: example.com }] }
+  trial:
+    hosts: [trial.example.com]
+    origin: { tunnel: TRIAL }
+    owner: x@example.com
+    hide: true
+    routes:
+      - id: all
+        methods: ["*"]
+        pathPrefix: /
+        rules:
+          - { id: staff, effect: allow, principals: [{ group: staff }] }
+      - id: page
+        methods: [POST]
+        path: /page
+        rules:
+          - { id: no-ann, effect: deny, mode: audit, principals: [{ email: ann@example.com }] }
   audited:
     hosts: [audited.example.com]
     origin: { tunnel: AUDITED }
@@ -121,6 +137,25 @@ describe("applyGrants", () => {
       { ...grant, principal: { email: "mallory@contractor.test" } },
     ]);
     expect(d).toMatchObject({ effect: "deny", reasons: ["denied-by-rule"], rule: "wiki/edit/no-contractors" });
+  });
+
+  it("records a deny rule on trial that names the caller: enforced, it refuses the grant holder too", () => {
+    // From a generated test (grants-oracle.property.test.ts): the grant's allow dropped the rule on trial, so the
+    // origin was not told (ward_would_deny) and `ward shadow report` did not list the holders it would refuse.
+    const onTrial = { ...grant, service: "trial", routes: "*" as const };
+    const d = decide(ann, "POST", "trial.example.com", [onTrial]);
+    expect(d).toMatchObject({
+      effect: "allow",
+      status: 200,
+      reasons: ["allowed-by-exception", "audit-would-deny"],
+      route: "trial/page",
+      exception: { id: "exc-1" },
+      wouldDeny: { status: 404, reasons: ["denied-by-rule"], rule: "trial/page/no-ann" },
+    });
+    const bob: Identity = { user: { email: "bob@example.com", groups: [] } };
+    const other = decide(bob, "POST", "trial.example.com", [{ ...onTrial, principal: { email: "bob@example.com" } }]);
+    expect(other).toMatchObject({ effect: "allow", reasons: ["allowed-by-exception"] });
+    expect(other.wouldDeny).toBeUndefined();
   });
 
   it("marks break-glass with its own reason", () => {

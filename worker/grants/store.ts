@@ -182,10 +182,12 @@ export class Grants extends DurableObject<Env> {
 
   /**
    * What the gateway may honour: active and not yet past notAfter (the request path compares again); and, marked
-   * `usedUp`, those whose last use is spent, honoured for nothing but the WebSockets that spent a use.
+   * `usedUp`, those whose last use is spent, honoured for nothing but the WebSockets that spent a use. In the order
+   * they were created (rowid), which is the order the gateway tries them in: of several that cover a request, the
+   * first created applies (docs/operations.md).
    */
   async active(now: number): Promise<TimedGrant[]> {
-    return this.rows("WHERE status IN ('active', 'used-up') AND not_after > ?", now).map((g) => {
+    return this.rows("WHERE status IN ('active', 'used-up') AND not_after > ? ORDER BY rowid", now).map((g) => {
       const grant: TimedGrant = {
         id: g.id,
         kind: g.kind,

@@ -175,6 +175,12 @@ export interface Expected {
   wouldDeny?: { status: number; reasons: string[]; rule?: string; ruleAmong?: string[] };
   /** The principal's parts ("The decision"), in any order. */
   principal: string[];
+  /**
+   * A default deny (`no-matching-rule`) to which a deny rule on trial applies: that rule (or one of these). Not
+   * part of evaluate's answer ("When nothing allows the request it is refused as usual"); what a grant that
+   * lifts the denial must still record (grants-oracle.property.test.ts).
+   */
+  trial?: { rule?: string; ruleAmong?: string[] };
 }
 
 /** Letters the docs list as read differently by Java and .NET (`path-case-ambiguous`). */
@@ -288,9 +294,16 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
         ...base,
       };
     }
-    return anon
-      ? { effect: "deny", status: 401, reasons: ["unauthenticated"], route, ...base }
-      : { effect: "deny", status: refused, reasons: ["no-matching-rule"], route, ...base };
+    if (anon) return { effect: "deny", status: 401, reasons: ["unauthenticated"], route, ...base };
+    const trial = applyingDenies(false);
+    return {
+      effect: "deny",
+      status: refused,
+      reasons: ["no-matching-rule"],
+      route,
+      ...(trial.length > 0 ? { trial: reported(false, trial) } : {}),
+      ...base,
+    };
   };
   const decided = enforce();
   if (decided.effect === "allow") return decided;

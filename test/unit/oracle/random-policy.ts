@@ -41,6 +41,8 @@ export interface GenRoute {
   path?: string;
   pathPrefix?: string;
   rules: GenRule[];
+  /** Carries WebSocket upgrades (only on a route that takes GET): set by the grants oracle's generator. */
+  websocket?: true;
 }
 
 export interface GenService {
