@@ -265,6 +265,25 @@ describe("origin failures", () => {
     expect(res.headers.get("refresh")).toBeNull();
   });
 
+  // A Refresh no browser follows (no delay first, HTML's declarative refresh) is worth nothing to the client, but
+  // it shows what it holds: the origin's address, read by Ward as one relative URL (from the generated test,
+  // test/worker/origin/headers-differential.test.ts).
+  it.each([
+    "abc; url=http://10.20.30.40:8080/internal",
+    "5x; url=http://10.20.30.40:8080/internal",
+    "; url=//10.20.30.40:8080/internal",
+    "http://10.20.30.40:8080/internal",
+    // A second field no browser reads, holding the address.
+    "0; url=/ok, abc http://10.20.30.40:8080/internal",
+  ])("an origin's Refresh %s, which no browser reads, is dropped", async (value) => {
+    const res = await exports.default.fetch(
+      `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(value)}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("refresh")).toBeNull();
+  });
+
   // An app must not sign its visitors in to the other apps (a cookie for the parent domain) as someone else.
   it("drops an origin's Set-Cookie for Access's cookies, whatever the spelling, and passes the others", async () => {
     const cookies = [
