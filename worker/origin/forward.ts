@@ -94,8 +94,8 @@ function namesAnotherHost(text: string, received: URL): boolean {
  * do not read (it sends nowhere, and shows what it holds), a URL that does not read, anything after a quoted URL
  * (`url='/ok', 0; url=http://10.0.0.5/`: browsers stop at the quote, other readers may not), a URL quoted but
  * empty, and two fields, which arrive joined with ", ", of which any names another host read apart
- * (`5, 0; url=http://10.0.0.5/` is one relative URL to a browser, two fields to another reader). A refresh is
- * never what a response cannot do without.
+ * (`5, 0; url=http://10.0.0.5/` is one relative URL to a browser, two fields to another reader), also when the
+ * first one's URL is rewritten. A refresh is never what a response cannot do without.
  */
 function refreshToSend(refresh: string, received: URL): string | undefined {
   if (!READS_AS_REFRESH.test(refresh)) return undefined;
@@ -104,6 +104,9 @@ function refreshToSend(refresh: string, received: URL): string | undefined {
   if (target.after.trim() !== "") return undefined;
   const kept = onGatewayHost(target.url, received);
   if (kept === undefined) return undefined;
+  // A URL to rewrite that holds ", " may be two fields' worth (`0; url=http://10.0.0.5/a, 0; url=http://10.0.0.6/`):
+  // rebuilt, its ", " would be encoded, and the second field carried into the gateway's URL without being read apart.
+  if (kept !== target.url && target.url.includes(", ")) return undefined;
   const sent = kept === target.url ? refresh : `${target.before}${kept}`;
   const elsewhere = (piece: string) => {
     if (!READS_AS_REFRESH.test(piece)) return namesAnotherHost(piece, received);

@@ -256,6 +256,10 @@ describe("origin failures", () => {
     "5, 0; url=http://10.20.30.40:8080/internal",
     '0; url="", 0; url=http://10.20.30.40:8080/internal',
     "0; url='', 0; url='http://10.20.30.40:8080/internal'",
+    // The first field's URL names another host: rewritten, it would carry the second field (its ", " encoded, so
+    // no longer read apart) into the gateway's URL, address and all (from the generated test).
+    "0; url=http://10.20.30.40/a, 0; url=http://10.20.30.40:8080/internal",
+    "5, //10.20.30.40/a, 0; url=http://internal.corp/b",
   ])("an origin's Refresh %s (unreadable, or two fields and one elsewhere) is dropped", async (value) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(value)}&${marker()}`,
