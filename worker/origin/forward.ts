@@ -214,6 +214,7 @@ export async function forward(
     scheme: received.protocol.slice(0, -1),
     connection: read.connection,
     clientAddress: read.clientAddress,
+    ruleHeaders: decision.obligations.headers,
   });
   // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
   let removed = notAllowed;
@@ -232,7 +233,6 @@ export async function forward(
   }
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
-  for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await binding.fetch(outgoing);
