@@ -8,6 +8,8 @@ export interface SeenRequest {
   method: string;
   url: string;
   headers: IncomingMessage["headers"];
+  /** The header fields as they came on the wire: name, value, name, value... (names as sent, values latin1). */
+  rawHeaders: string[];
   /** The first 16 KiB of the body, as text. */
   body: string;
   /** A WebSocket's: the code of the close frame the origin received (null: one without a code). */
@@ -28,7 +30,13 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       res.end(JSON.stringify(seen.filter((r) => r.url.includes(marker))));
       return;
     }
-    const record: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" };
+    const record: SeenRequest = {
+      method: req.method ?? "",
+      url: req.url ?? "",
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: "",
+    };
     seen.push(record);
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => {
@@ -89,13 +97,30 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       res.writeHead(302);
       return void res.end();
     }
+    if (req.url?.startsWith("/__answer")) {
+      // `?fields=`: base64url of a JSON list of [name, value] pairs, each sent as a field of its own, in order (the
+      // generated response headers of test/worker/origin/headers-differential.test.ts); `status=` its status.
+      const query = new URL(req.url, "http://origin").searchParams;
+      const fields = JSON.parse(Buffer.from(query.get("fields") ?? "", "base64url").toString() || "[]") as [
+        string,
+        string,
+      ][];
+      res.writeHead(Number(query.get("status") ?? 200), fields.flat());
+      return void res.end();
+    }
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ origin: "recording", path: req.url }));
   });
   // An upgrade is recorded like any request (a test asserts that a refused one never arrived); a WebSocket
   // upgrade is answered by the echo endpoint, any other protocol refused.
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
-    const record: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" };
+    const record: SeenRequest = {
+      method: req.method ?? "",
+      url: req.url ?? "",
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: "",
+    };
     seen.push(record);
     if (String(req.headers.upgrade).toLowerCase() === "websocket")
       return serveWebSocket(req, socket, head, (code, reason) => {

@@ -76,20 +76,40 @@ function refreshTarget(value: string): { before: string; url: string; after: str
 const BARE_DELAY = /^[\d.]*(?:\s*[;,])?$/;
 
 /**
- * The Refresh header to pass on, its URL on the gateway's host (onGatewayHost); undefined to drop it: a URL that
- * does not read, anything after a quoted URL (`url='/ok', 0; url=http://10.0.0.5/`: browsers stop at the quote,
- * other readers may not), a URL quoted but empty, and two fields, which arrive joined with ", ", of which any names
- * another host read apart (`5, 0; url=http://10.0.0.5/` is one relative URL to a browser, two fields to another
- * reader). A refresh is never what a response cannot do without.
+ * Whether browsers read a Refresh at all: HTML's declarative refresh starts with a delay (a digit or a dot) followed
+ * by the end, `;`, `,` or a space; anything else (`abc; url=...`, `5x`, `; url=...`, a bare URL) they ignore.
+ */
+const READS_AS_REFRESH = /^[\t\n\f\r ]*[\d.][\d.]*(?:[;,\t\n\f\r ]|$)/;
+
+/**
+ * Whether text that is no refresh of its own (a field no browser reads, or the rest of a URL after ", ") holds a
+ * URL naming another host in any of its words: read apart, it may be a field an origin sent, never to be shown.
+ */
+function namesAnotherHost(text: string, received: URL): boolean {
+  return text.split(/[\s;,='"]+/).some((word) => word !== "" && onGatewayHost(word, received) !== word);
+}
+
+/**
+ * The Refresh header to pass on, its URL on the gateway's host (onGatewayHost); undefined to drop it: one browsers
+ * do not read (it sends nowhere, and shows what it holds), a URL that does not read, anything after a quoted URL
+ * (`url='/ok', 0; url=http://10.0.0.5/`: browsers stop at the quote, other readers may not), a URL quoted but
+ * empty, and two fields, which arrive joined with ", ", of which any names another host read apart
+ * (`5, 0; url=http://10.0.0.5/` is one relative URL to a browser, two fields to another reader), also when the
+ * first one's URL is rewritten. A refresh is never what a response cannot do without.
  */
 function refreshToSend(refresh: string, received: URL): string | undefined {
+  if (!READS_AS_REFRESH.test(refresh)) return undefined;
   const target = refreshTarget(refresh);
   if (!target) return BARE_DELAY.test(refresh.trim()) ? refresh : undefined;
   if (target.after.trim() !== "") return undefined;
   const kept = onGatewayHost(target.url, received);
   if (kept === undefined) return undefined;
+  // A URL to rewrite that holds ", " may be two fields' worth (`0; url=http://10.0.0.5/a, 0; url=http://10.0.0.6/`):
+  // rebuilt, its ", " would be encoded, and the second field carried into the gateway's URL without being read apart.
+  if (kept !== target.url && target.url.includes(", ")) return undefined;
   const sent = kept === target.url ? refresh : `${target.before}${kept}`;
   const elsewhere = (piece: string) => {
+    if (!READS_AS_REFRESH.test(piece)) return namesAnotherHost(piece, received);
     const t = refreshTarget(piece);
     return t ? onGatewayHost(t.url, received) !== t.url : !BARE_DELAY.test(piece.trim());
   };
@@ -194,6 +214,7 @@ export async function forward(
     scheme: received.protocol.slice(0, -1),
     connection: read.connection,
     clientAddress: read.clientAddress,
+    ruleHeaders: decision.obligations.headers,
   });
   // Headers that carried Ward's own credential (a workload token in Authorization), whatever the allow-list says.
   let removed = notAllowed;
@@ -212,7 +233,6 @@ export async function forward(
   }
   headers.set("ward-request-id", requestId);
   headers.set(ASSERTION_HEADER, assertion);
-  for (const [name, value] of Object.entries(decision.obligations.headers)) headers.set(name, value);
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await binding.fetch(outgoing);

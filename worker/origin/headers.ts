@@ -94,6 +94,8 @@ export interface OriginHeaderFacts {
   /** The request's Connection and CF-Connecting-IP, as read once by the gateway (null when absent). */
   connection: string | null;
   clientAddress: string | null;
+  /** The deciding rule's `headers`, set over the client's: STRIP_HEADERS keeps them from origins too. */
+  ruleHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -122,6 +124,11 @@ export function originHeaders(incoming: Headers, out: Headers, facts: OriginHead
   // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name.
   if (client && !stripped.has("x-forwarded-for")) out.set("x-forwarded-for", client);
   if (scheme && !stripped.has("x-forwarded-proto")) out.set("x-forwarded-proto", scheme);
+  // STRIP_HEADERS is the deployment's "never forward", whatever asks to: a policy's rule as much as a client.
+  for (const name in facts.ruleHeaders) {
+    if (stripped.has(name.toLowerCase())) out.delete(name);
+    else out.set(name, facts.ruleHeaders[name]!);
+  }
   const cookie = cookieKept ? out.get("cookie") : null;
   if (cookie) {
     const kept = withoutAccessCookies(cookie);

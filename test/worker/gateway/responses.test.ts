@@ -256,7 +256,30 @@ describe("origin failures", () => {
     "5, 0; url=http://10.20.30.40:8080/internal",
     '0; url="", 0; url=http://10.20.30.40:8080/internal',
     "0; url='', 0; url='http://10.20.30.40:8080/internal'",
+    // The first field's URL names another host: rewritten, it would carry the second field (its ", " encoded, so
+    // no longer read apart) into the gateway's URL, address and all (from the generated test).
+    "0; url=http://10.20.30.40/a, 0; url=http://10.20.30.40:8080/internal",
+    "5, //10.20.30.40/a, 0; url=http://internal.corp/b",
   ])("an origin's Refresh %s (unreadable, or two fields and one elsewhere) is dropped", async (value) => {
+    const res = await exports.default.fetch(
+      `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(value)}&${marker()}`,
+      { headers: await as(), redirect: "manual" },
+    );
+    expect(res.status).toBe(302);
+    expect(res.headers.get("refresh")).toBeNull();
+  });
+
+  // A Refresh no browser follows (no delay first, HTML's declarative refresh) is worth nothing to the client, but
+  // it shows what it holds: the origin's address, read by Ward as one relative URL (from the generated test,
+  // test/worker/origin/headers-differential.test.ts).
+  it.each([
+    "abc; url=http://10.20.30.40:8080/internal",
+    "5x; url=http://10.20.30.40:8080/internal",
+    "; url=//10.20.30.40:8080/internal",
+    "http://10.20.30.40:8080/internal",
+    // A second field no browser reads, holding the address.
+    "0; url=/ok, abc http://10.20.30.40:8080/internal",
+  ])("an origin's Refresh %s, which no browser reads, is dropped", async (value) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(value)}&${marker()}`,
       { headers: await as(), redirect: "manual" },

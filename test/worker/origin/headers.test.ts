@@ -14,10 +14,16 @@ const policy = demoPolicy
     "    owner: payments-team@example.com\n",
     "    owner: payments-team@example.com\n    forwardHeaders: [X-Tenant-Id, x-tenant-override]\n",
   )
-  .replace("        path: /healthz\n", "        path: /healthz\n        forwardHeaders: [Authorization]\n");
+  .replace("        path: /healthz\n", "        path: /healthz\n        forwardHeaders: [Authorization]\n")
+  // Its health rule sets two headers: one STRIP_HEADERS names (never sent, whatever sets it), one it does not.
+  .replace(
+    "            principals: [{ public: true }]\n",
+    "            principals: [{ public: true }]\n            headers: { X-Internal-Debug: rule, X-Set-By-Rule: rule }\n",
+  );
 
 beforeAll(async () => {
   expect(policy).toContain("forwardHeaders: [Authorization]");
+  expect(policy).toContain("headers: { X-Internal-Debug: rule");
   await activate(policy);
 });
 afterEach(() => vi.restoreAllMocks());
@@ -50,6 +56,15 @@ describe("headers forwarded to the origin", () => {
     const { seen } = await send("https://payments.localhost/healthz", { "X-Tenant-Override": "acme" });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers["x-tenant-override"]).toBeUndefined();
+  });
+
+  it("STRIP_HEADERS keeps a name from origins when a rule's headers set it too (from the generated test)", async () => {
+    // deployment.md: "headers never forwarded, even ones on the allow-list or in a service's forwardHeaders".
+    const { res, seen } = await send("https://payments.localhost/healthz", { "X-Internal-Debug": "client" });
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers["x-internal-debug"]).toBeUndefined();
+    expect(seen[0]!.headers["x-set-by-rule"]).toBe("rule");
   });
 
   it("Authorization reaches the origin only on the route that forwards it", async () => {
