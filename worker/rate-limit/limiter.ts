@@ -329,16 +329,18 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
  */
 const uncounted = new Map<string, { window: number; admitted: number }>();
 
-/** Whether one more request of this obligation may go uncounted now (and counts it if so). */
-function mayFailOpen(obligation: RateLimitObligation, now: number): boolean {
-  if (!obligation.failOpen) return false;
+/**
+ * The isolate's uncounted requests of this obligation's window, if one more may go uncounted now. Counted by the
+ * caller only once the request is let through: a request refused all the same (another bucket spent, another
+ * store failing closed) went nowhere uncounted, and must not use up the window's allowance.
+ */
+function failOpenAllowance(obligation: RateLimitObligation, now: number): { admitted: number } | undefined {
+  if (!obligation.failOpen) return undefined;
   const key = leaseKey(obligation);
   const window = Math.floor(now / (obligation.periodSeconds * 1000));
   let held = uncounted.get(key);
   if (!held || held.window !== window) setBounded(uncounted, key, (held = { window, admitted: 0 }), LEASED_LIMIT);
-  if (held.admitted >= obligation.limit) return false;
-  held.admitted++;
-  return true;
+  return held.admitted < obligation.limit ? held : undefined;
 }
 
 /** One obligation's answer, or why its store could not give one. */
@@ -368,8 +370,8 @@ function ruleFields(name: string, obligation: RateLimitObligation, answer: RateL
  * draft-ietf-httpapi-ratelimit-headers-11 (May 2026): `RateLimit-Policy: "<rule>";q=<limit>;w=<seconds>` and
  * `RateLimit: "<rule>";r=<remaining>;t=<seconds to reset>`, plus `Retry-After` on 429. A store that throws or
  * does not answer refuses the request with 503, unless the rule says `failOpen` (admitted, logged; at most
- * `limit` such requests per isolate a window: mayFailOpen). A refused
- * request spends nothing: what its other buckets gave it goes back to their leases (giveBack).
+ * `limit` such requests per isolate a window: failOpenAllowance). A refused request spends nothing: what its
+ * other buckets gave it goes back to their leases (giveBack), and no failOpen allowance is used.
  */
 export async function checkRateLimits(
   env: Pick<Env, "RATE_LIMITER">,
@@ -396,14 +398,20 @@ export async function checkRateLimits(
         }),
       );
   // A store that did not answer: admitted uncounted where the rule says failOpen, up to its limit a window.
-  const failedOpen = new Set(answers.filter((r) => !("answer" in r) && mayFailOpen(r.obligation, now)));
-  // Refused (a bucket spent, or a store that must answer did not): what the other buckets gave goes back.
-  if (answers.some((r) => ("answer" in r ? !r.answer.admitted : !failedOpen.has(r))))
+  const failedOpen = new Map<Counted, { admitted: number }>();
+  for (const r of answers) {
+    const allowance = "answer" in r ? undefined : failOpenAllowance(r.obligation, now);
+    if (allowance) failedOpen.set(r, allowance);
+  }
+  // Refused (a bucket spent, or a store that must answer did not): what the other buckets gave goes back, and
+  // the failOpen allowance is untouched. Let through: each bucket that failed open has one request fewer left.
+  if (answers.some((r) => ("answer" in r ? !r.answer.admitted : !failedOpen.has(r)))) {
     for (const r of answers)
       if ("answer" in r && r.answer.admitted) {
         giveBack(leaseKey(r.obligation), r.answer.resetAt);
         r.answer = { ...r.answer, remaining: r.answer.remaining + 1 };
       }
+  } else for (const allowance of failedOpen.values()) allowance.admitted++;
   // One field per rule: a rule that counts two of the caller's credentials (policy/rate-limit-keys.ts) reports
   // the bucket with the fewest requests left.
   const byRule = new Map<string, RuleFields & { remaining: number }>();

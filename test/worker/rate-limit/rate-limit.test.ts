@@ -358,6 +358,39 @@ describe("checkRateLimits", () => {
     expect(leasedAlone.headers.RateLimit).toBe(`"${leasedToo.rule}";r=999;t=${resetIn}`);
   });
 
+  it("spends no failOpen allowance on a request another bucket refuses (from the generated schedules)", async () => {
+    // failOpen admits at most `limit` uncounted requests per isolate a window. A request one of whose buckets is
+    // spent is refused: what its failed failOpen bucket would have let through uncounted was not let through, so
+    // the allowance is still whole for the next request. It was spent before the refusal was known, and the next
+    // request alone on that bucket got 503.
+    const now = Date.now();
+    const down = obligation({ limit: 1, failOpen: true });
+    const spent = obligation({ limit: 1 });
+    const namespace = {
+      getByName: (name: string) =>
+        name === rateLimitName(down) ? throwingStub.getByName(name) : env.RATE_LIMITER.getByName(name),
+    } as unknown as DurableObjectNamespace<RateLimiter>;
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect((await checkRateLimits({ RATE_LIMITER: namespace }, [spent], now)).ok).toBe(true);
+      for (let i = 0; i < 3; i++)
+        expect(await checkRateLimits({ RATE_LIMITER: namespace }, [down, spent], now)).toMatchObject({
+          ok: false,
+          reason: "rate-limited",
+        });
+      // The one uncounted request of the window, then 503 as documented.
+      expect(await checkRateLimits({ RATE_LIMITER: namespace }, [down], now)).toEqual({ ok: true, headers: {} });
+      expect(await checkRateLimits({ RATE_LIMITER: namespace }, [down], now)).toMatchObject({
+        ok: false,
+        reason: "rate-limit-unavailable",
+      });
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+    }
+  });
+
   it("keeps separate objects per rule and key", async () => {
     const now = Date.now();
     const a = obligation({ limit: 1 });
