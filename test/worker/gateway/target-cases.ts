@@ -122,6 +122,8 @@ export function spellPath(r: Random, segments: readonly string[]): string {
 
 export interface TargetCase {
   service: GenService;
+  /** The service's host, spelt as a client may: upper case, a trailing dot, a port. */
+  host: string;
   method: string;
   /** The path as sent, raw; the query (a marker) is added when it is sent. */
   path: string;
@@ -158,5 +160,15 @@ export function genCase(r: Random, g: GenPolicy): TargetCase {
   }
   // A Request normalises `get` to `GET` (and refuses TRACE): a method no client library sends goes raw.
   const raw = chance(r, 0.5) || !/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(method);
-  return { service, method, path, raw };
+  const host = service.hosts[0]!;
+  const spelt = chance(r, 0.8)
+    ? host
+    : pick(r, [
+        host.toUpperCase(),
+        `${host}.`,
+        `${host}:8443`,
+        `${host}.:443`,
+        `${host[0]!.toUpperCase()}${host.slice(1)}`,
+      ]);
+  return { service, host: spelt, method, path, raw };
 }

@@ -20,6 +20,7 @@ import { prng } from "../../support/prng.ts";
 import { oracle } from "../../unit/oracle/decide.ts";
 import type { GenPolicy } from "../../unit/oracle/random-policy.ts";
 import { encodeDecoded, expectRawPath } from "../../unit/oracle/target.ts";
+import type { SeenRequest } from "../../support/recording-origin.ts";
 import { activate, originSaw } from "../support/harness.ts";
 import { fetchRaw, rawRequest } from "../support/raw-request.ts";
 import { READINGS } from "./origin-readings.ts";
@@ -78,10 +79,7 @@ describe("request targets through the gateway, against the docs and the origin's
       for (let i = 0; i < cases.length; i += AT_ONCE)
         sent.push(
           ...(await Promise.all(
-            cases.slice(i, i + AT_ONCE).map((c, k) => {
-              const host = c.service.hosts[0]!;
-              return send(c, `https://${host}${c.path}?${run}-${i + k}-`);
-            }),
+            cases.slice(i, i + AT_ONCE).map((c, k) => send(c, `https://${c.host}${c.path}?${run}-${i + k}-`)),
           )),
         );
     } finally {
@@ -93,7 +91,7 @@ describe("request targets through the gateway, against the docs and the origin's
       const line = parseDecisionLine(text);
       if (line) decisions.set(line.requestId, line);
     }
-    const reached = new Map<number, { method: string; url: string }[]>();
+    const reached = new Map<number, SeenRequest[]>();
     for (const seen of await originSaw(run)) {
       const index = Number(new RegExp(`${run}-(\\d+)-`).exec(seen.url)?.[1]);
       reached.set(index, [...(reached.get(index) ?? []), seen]);
@@ -121,7 +119,9 @@ describe("request targets through the gateway, against the docs and the origin's
       else if ((line.route ?? undefined) !== expected.route)
         problems.push(`route: ${line.route}, docs ${expected.route}`);
       if (/\.\.|%2e/i.test(s.c.path) && seen.length > 0) tally.walkedOut++;
-      for (const origin of seen)
+      for (const origin of seen) {
+        // Virtual hosts are chosen by it: the service's host, as the policy names it.
+        if (origin.headers.host !== s.c.service.hosts[0]) problems.push(`Host: ${origin.headers.host}`);
         for (const [reader, read] of Object.entries(READINGS)) {
           const segments = read(origin.url);
           if (!segments) {
@@ -136,6 +136,7 @@ describe("request targets through the gateway, against the docs and the origin's
                 ` (${theirs.rule ?? theirs.ruleAmong ?? ""}); Ward forwarded it by ${line?.route}`,
             );
         }
+      }
       if (problems.length > 0)
         found.push({ at: `${s.c.method} ${s.url} (${s.c.raw ? "raw" : "WHATWG"}), Ward: ${s.status}`, problems });
     });
