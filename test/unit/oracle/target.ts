@@ -178,7 +178,7 @@ export function expectTarget(method: string, rawHost: string, rawPath: string, r
     stage(!DOC_METHODS.includes(method) && "method-unknown"),
     stage(host === undefined && "host-invalid"),
   ];
-  // "more than 4,096 characters (raw; counted as JavaScript counts them ...)"
+  // "more than 4,096 characters (raw, counted in UTF-16 code units ...)"
   stages.push(stage(rawPath.length > DOC_MAX_PATH && "path-too-long"));
   // `path-backslash`: "`\`, also leading (`\admin`)"; `path-not-absolute`: "only origin-form paths starting with /".
   stages.push(stage(rawPath.startsWith("\\") ? "path-backslash" : !rawPath.startsWith("/") && "path-not-absolute"));
