@@ -64,7 +64,9 @@ function reject(problem: TargetProblem, detail: string): CanonicalResult {
 }
 
 export function canonicalHost(raw: string): string | undefined {
-  let host = raw.toLowerCase();
+  // A-Z only: String#toLowerCase also lower-cases the Kelvin sign (U+212A) to an ASCII "k", and a host name is
+  // ASCII (from a generated test: "\u212Aey.example" was accepted as "key.example").
+  let host = raw.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
   const colon = host.lastIndexOf(":");
   if (colon !== -1) {
     const port = host.slice(colon + 1);

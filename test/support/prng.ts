@@ -10,8 +10,12 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** The seed of a generated test: `envName` when set (to replay a failure), else a fresh one. */
-export function seedFrom(envName: string): number {
+/**
+ * The seed of a generated test: `envName` when set (to replay a failure, or to try another), else `fallback` (a
+ * run that is the same every time), else a fresh one.
+ */
+export function seedFrom(envName: string, fallback?: number): number {
   const given = process.env[envName];
-  return given !== undefined && /^\d+$/.test(given) ? Number(given) : Math.floor(Math.random() * 2 ** 32);
+  if (given !== undefined && /^\d+$/.test(given)) return Number(given);
+  return fallback ?? Math.floor(Math.random() * 2 ** 32);
 }

@@ -301,6 +301,7 @@ describe("canonicalHost", () => {
     ["exa_mple.com", "underscore"],
     ["ex ample.com", "space"],
     ["exämple.com", "raw non-ASCII"],
+    ["\u212Aey.example", "a Kelvin sign, which lower-cases to an ASCII k"],
     ["[::1]", "IPv6 literal"],
     ["[::1]:8080", "IPv6 literal with port"],
     ["::1", "bare IPv6"],

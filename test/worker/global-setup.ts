@@ -22,6 +22,11 @@ declare module "vitest" {
     /** A security-event transmitter's signing key (ES256) and the key set https://transmitter.ward-demo.test serves. */
     transmitterPrivateJwk: JWK;
     transmitterJwks: { keys: JWK[] };
+    /**
+     * The runner's WARD_* environment variables (a generated test's seed, say). Not import.meta.env: the module
+     * cache keeps a transformed file with the values it was first run with, so a changed seed would not take.
+     */
+    wardEnv: Record<string, string>;
   }
 }
 
@@ -61,6 +66,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const kid = "a".repeat(64);
   project.provide("originPort", port);
+  project.provide(
+    "wardEnv",
+    Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("WARD_") && e[1] !== undefined),
+    ),
+  );
   project.provide("accessPrivateJwk", { ...(await exportJWK(privateKey)), kid, alg: "RS256" });
   project.provide("accessJwks", { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" }] });
   const signingKeys: JWK[] = [];
