@@ -4,7 +4,7 @@
 // certificate). The gateway decides the request as bare workerd hands it over (rawRequest: no URL parser
 // first, which is how `ward explain` says it reads a URL); explain's decision is computed by the functions
 // scripts/commands/explain.ts calls, in the same order (parseArgs is not available in workerd).
-// The seed is in the test's name; VITE_EXPLAIN_SEED=<n> replays it.
+// The seed is in the test's name; WARD_EXPLAIN_SEED=<n> replays it.
 import { describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import {
@@ -219,14 +219,14 @@ async function gatewayAnswers(c: Case, url: string): Promise<{ status: number; f
   return { status: res.status, forwarded: false };
 }
 
-// Vite passes VITE_-prefixed variables into workerd: VITE_EXPLAIN_SEED=<n> replays a seed.
-const viteEnv = (import.meta as unknown as { env: Record<string, string | undefined> }).env;
-const SEED = Number(viteEnv.VITE_EXPLAIN_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// WARD_EXPLAIN_SEED=<n> replays a seed (the runner's WARD_* variables reach workerd through inject).
+const wardEnv = inject("wardEnv");
+const SEED = Number(wardEnv.WARD_EXPLAIN_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const POLICIES = 12;
 const REQUESTS = 40;
 
 describe("ward explain agrees with the gateway, on generated policies and requests", () => {
-  it(`seed ${SEED} (replay: VITE_EXPLAIN_SEED=${SEED}): explain's verdict is the gateway's`, {
+  it(`seed ${SEED} (replay: WARD_EXPLAIN_SEED=${SEED}): explain's verdict is the gateway's`, {
     timeout: 600_000,
   }, async () => {
     const r = prng(SEED);

@@ -4,13 +4,13 @@
 // layers and frameworks read, and origin answers with the URLs and cookies an origin may leak. Compared twice:
 // through forward() itself with a stand-in binding, for volume (what Ward hands the runtime, exactly), and through
 // the real gateway with the recording origin (what reaches the origin on the wire, the decision log, the refusals).
-// The seed is fixed, so a run is repeatable; VITE_WARD_HEADERS_SEED=<n> tries another, and is printed on failure.
-// VITE_WARD_HEADERS_UNICODE=1 adds non-ASCII values, which the runtime accepts (sent as UTF-8) with a warning on
+// The seed is fixed, so a run is repeatable; WARD_HEADERS_SEED=<n> tries another, and is printed on failure.
+// WARD_HEADERS_UNICODE=1 adds non-ASCII values, which the runtime accepts (sent as UTF-8) with a warning on
 // the console for each, so they are left out of the default run. A failure counts the disagreements by kind, with
-// where the docs were silent (the oracle's `open`), and shows the first VITE_WARD_HEADERS_SHOW (4) cases, those
-// with a problem holding VITE_WARD_HEADERS_ONLY if set.
+// where the docs were silent (the oracle's `open`), and shows the first WARD_HEADERS_SHOW (4) cases, those
+// with a problem holding WARD_HEADERS_ONLY if set.
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { evaluate, findService, loadPolicy, type CompiledPolicy } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { forward } from "../../../worker/origin/forward.ts";
@@ -28,9 +28,9 @@ import {
 } from "./header-cases.ts";
 import { checkAnswer, cookiePiecesOf, expectForward, holdsWardsToken, type ForwardCase } from "./header-oracle.ts";
 
-const viteEnv = (import.meta as unknown as { env: Record<string, string | undefined> }).env;
-const SEED = Number(viteEnv.VITE_WARD_HEADERS_SEED ?? 20261206);
-const UNICODE = viteEnv.VITE_WARD_HEADERS_UNICODE === "1";
+const wardEnv = inject("wardEnv");
+const SEED = Number(wardEnv.WARD_HEADERS_SEED ?? 20261206);
+const UNICODE = wardEnv.WARD_HEADERS_UNICODE === "1";
 const DIRECT_CASES = 4000;
 const GATEWAY_CASES = 480;
 const STRIP = env.STRIP_HEADERS ?? "";
@@ -58,10 +58,10 @@ function summary(disagreements: { at: string; problems: string[] }[], open: stri
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
   const counted = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}\t${k}`);
-  const only = viteEnv.VITE_WARD_HEADERS_ONLY;
+  const only = wardEnv.WARD_HEADERS_ONLY;
   const shown = disagreements
     .filter((d) => only === undefined || d.problems.some((p) => p.includes(only)))
-    .slice(0, Number(viteEnv.VITE_WARD_HEADERS_SHOW ?? 4))
+    .slice(0, Number(wardEnv.WARD_HEADERS_SHOW ?? 4))
     .map((d) => `${d.at}\n  ${d.problems.join("\n  ")}`);
   const silences = new Map<string, number>();
   for (const o of open) silences.set(o, (silences.get(o) ?? 0) + 1);
@@ -235,7 +235,7 @@ function onTheWire(raw: string[]): Map<string, string> {
 describe("what origins are sent and clients given back, against the docs", () => {
   // One stream each for the policy and for each test's cases: either test replays alone (`-t`) as it runs with the other.
   const { yaml, routes } = generatedPolicy(prng(SEED), 6);
-  const replay = `(replay: VITE_WARD_HEADERS_SEED=${SEED})`;
+  const replay = `(replay: WARD_HEADERS_SEED=${SEED})`;
 
   it(`forward() itself: ${DIRECT_CASES} generated requests and answers`, async () => {
     const loaded = await loadPolicy(yaml);

@@ -24,11 +24,11 @@
 // admitted). Timers and Date are faked, so a hung object costs no real time; the fake clock moves only while no
 // real object call is out, so none is ever timed out by it.
 // Deterministic by default (the same schedules; the isolates' calls may interleave differently, the properties
-// hold whatever the order); VITE_RATELIMIT_SEED=<n> VITE_RATELIMIT_SCHEDULES=1 replays a schedule a failure names,
-// VITE_RATELIMIT_SEED=<n> alone runs other schedules.
+// hold whatever the order); WARD_RATELIMIT_SEED=<n> WARD_RATELIMIT_SCHEDULES=1 replays a schedule a failure names,
+// WARD_RATELIMIT_SEED=<n> alone runs other schedules.
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RateLimitObligation } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { prng } from "../../support/prng.ts";
@@ -36,10 +36,12 @@ import { prng } from "../../support/prng.ts";
 type Limiter = typeof import("../../../worker/rate-limit/limiter.ts");
 type Rand = () => number;
 
-// process.env, not import.meta.env: Vite caches a transformed file with the import.meta.env of its first run.
-const SEED = Number(process.env.VITE_RATELIMIT_SEED ?? 20261207);
-const SCHEDULES = Number(process.env.VITE_RATELIMIT_SCHEDULES ?? 40);
-const DEFAULTS = process.env.VITE_RATELIMIT_SEED === undefined && process.env.VITE_RATELIMIT_SCHEDULES === undefined;
+// The runner's WARD_* variables, through inject (not import.meta.env: Vite caches a transformed file with the
+// values of its first run).
+const wardEnv = inject("wardEnv");
+const SEED = Number(wardEnv.WARD_RATELIMIT_SEED ?? 20261207);
+const SCHEDULES = Number(wardEnv.WARD_RATELIMIT_SCHEDULES ?? 40);
+const DEFAULTS = wardEnv.WARD_RATELIMIT_SEED === undefined && wardEnv.WARD_RATELIMIT_SCHEDULES === undefined;
 
 const PERIODS = [1, 2, 10, 60, 3600];
 const DAY = 86_400_000;
@@ -719,7 +721,7 @@ describe("rate limits on generated schedules (docs/policy.md#ratelimit)", () => 
         await schedule.runStep();
       if (schedule.violations.length > 0)
         failures.push(
-          `schedule seed ${seed} (replay: VITE_RATELIMIT_SEED=${seed} VITE_RATELIMIT_SCHEDULES=1)`,
+          `schedule seed ${seed} (replay: WARD_RATELIMIT_SEED=${seed} WARD_RATELIMIT_SCHEDULES=1)`,
           ...schedule.violations,
           "trace:",
           ...schedule.trace,
