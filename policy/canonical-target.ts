@@ -59,6 +59,18 @@ const PLAIN_SEGMENT = new RegExp(`^${SEGMENT_CHARS}*$`);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
+/**
+ * Letters an origin may turn into a separator, or a dot, before it maps the path: Unicode compatibility
+ * normalisation (NFKC: Python's, Java's and .NET's normalisers, some frameworks' routers) reads `／` as `/`, `．`
+ * as `.` and `‥` as `..`; Windows' best-fit conversion of a path to an ANSI code page (an app that is not Unicode
+ * on IIS, PHP on Windows) reads `∕` and `⁄` as `/`, `∖` as `\`, and the yen and won signs as `\` where they share
+ * its byte (Japanese and Korean code pages). `／．．／admin` would be `/../admin` there, past a deny on `/admin`.
+ * The NFKC list is every character whose NFKC form holds `/`, `\` or `.` (test/unit/canonical-target.test.ts
+ * checks it against the runtime's Unicode tables).
+ */
+const SEPARATOR_LOOKALIKE = /[\u00A5\u20A9\u2044\u2100\u2101\u2105\u2106\u2215\u2216\u29F5\uFE68\uFF0F\uFF3C]/;
+const DOT_LOOKALIKE = /[\u2024-\u2026\u2488-\u249B\u33C2\u33C7\u33D8\uFE19\uFE30\uFE52\uFF0E]|\u{1F100}/u;
+
 function reject(problem: TargetProblem, detail: string): CanonicalResult {
   return { ok: false, problem, detail };
 }
@@ -221,9 +233,17 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     const raw = rawSegments[i]!;
     const last = i === rawSegments.length - 1;
     if (raw === "" && !last) return reject("path-empty-segment", "empty segment ('//')");
-    const decoded = PLAIN_SEGMENT.test(raw) ? raw : decodeSegment(raw);
+    const plain = PLAIN_SEGMENT.test(raw);
+    const decoded = plain ? raw : decodeSegment(raw);
     if (typeof decoded !== "string") return decoded;
     if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
+    // Only a segment that needed decoding can hold one: a plain one is ASCII.
+    if (!plain) {
+      if (SEPARATOR_LOOKALIKE.test(decoded))
+        return reject("path-encoded-separator", "a letter an origin may read as '/' or '\\' (NFKC, best-fit)");
+      if (DOT_LOOKALIKE.test(decoded))
+        return reject("path-encoded-dot", "a letter an origin may read as '.' (NFKC, best-fit)");
+    }
     // Windows (IIS, and anything that maps paths to NTFS names) drops a segment's trailing dots and spaces:
     // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
     const end = decoded.charCodeAt(decoded.length - 1);

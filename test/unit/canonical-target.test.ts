@@ -81,12 +81,21 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/a%5Cb"],
     ["GET", HOST, "/a%5cb"],
     ["GET", HOST, "/..%2F"],
+    // Letters an origin may read as separators: NFKC (fullwidth), best-fit (division slash, yen sign).
+    ["GET", HOST, "/public/%EF%BC%8F..%EF%BC%8Fadmin"],
+    ["GET", HOST, "/public/\uFF3C"],
+    ["GET", HOST, "/a\u2215b"],
+    ["GET", HOST, "/a%C2%A5b"],
   ],
   "path-encoded-dot": [
     ["GET", HOST, "/%2E"],
     ["GET", HOST, "/%2e%2e"],
     ["GET", HOST, "/a/%2E%2E/b"],
     ["GET", HOST, "/a%2eb"],
+    // Letters an origin may read as dots: fullwidth, the two-dot leader (NFKC ".."), a small full stop.
+    ["GET", HOST, "/public/%EF%BC%8E%EF%BC%8E"],
+    ["GET", HOST, "/public/\u2025/admin"],
+    ["GET", HOST, "/admin\uFE52"],
   ],
   "path-encoded-percent": [
     ["GET", HOST, "/%252F"],
@@ -371,5 +380,31 @@ describe("every query PHP's parse_str reads as _method", () => {
   });
   it.each(queries)("?%s is a method override", (query) => {
     expect(queryOverridesMethod(query)).toBe(true);
+  });
+});
+
+describe("letters an origin may read as a separator or a dot", () => {
+  it("refuses every character whose NFKC form holds '/', '\\' or '.', raw and encoded", () => {
+    let checked = 0;
+    for (let cp = 0x80; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      const nfkc = ch.normalize("NFKC");
+      if (!/[./\\]/.test(nfkc)) continue;
+      checked++;
+      const want = /[/\\]/.test(nfkc) ? "path-encoded-separator" : "path-encoded-dot";
+      const encoded = [...new TextEncoder().encode(ch)].map((b) => `%${b.toString(16).toUpperCase()}`).join("");
+      for (const path of [`/a${ch}b`, `/x/${encoded}`]) {
+        const result = canonicalTarget("GET", HOST, path);
+        expect(result.ok ? "accepted" : result.problem, `U+${cp.toString(16).toUpperCase()} in ${path}`).toBe(want);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(38);
+  });
+
+  it("accepts other non-ASCII letters, CJK punctuation among them", () => {
+    for (const path of ["/caf%C3%A9", "/\u6587\u66F8\u3002", "/%E3%80%82", "/%E2%80%94"]) {
+      expect(canonicalTarget("GET", HOST, path).ok, path).toBe(true);
+    }
   });
 });

@@ -143,6 +143,14 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
   if (!decodable) return undefined;
   const decoded = utf8Decode(bytes);
   if (decoded === undefined) found.add("path-invalid-encoding"); // `%FF`, overlong `%C0%AF`
+  // "a letter whose NFKC form holds `/` or `\`, or that Windows' best-fit conversion reads as one (`∕` `⁄` `∖`
+  // `⧵`, the yen and won signs)": path-encoded-separator; "one whose NFKC form holds `.`": path-encoded-dot.
+  for (const ch of decoded ?? "") {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    const nfkc = ch.normalize("NFKC");
+    if (/[/\\]/.test(nfkc) || "∕⁄∖⧵¥₩".includes(ch)) found.add("path-encoded-separator");
+    else if (nfkc.includes(".")) found.add("path-encoded-dot");
+  }
   return decoded;
 }
 

@@ -69,4 +69,28 @@ export function iisReading(target: string): string[] | undefined {
   return removeDots(merged.slice(1).split("/")).map((segment) => segment.replace(/[. ]+$/, ""));
 }
 
-export const READINGS = { whatwg: whatwgReading, nginx: nginxReading, tomcat: tomcatReading, iis: iisReading } as const;
+/**
+ * A router that normalises Unicode (NFKC, as Python's, Java's and .NET's normalisers do) before it maps the path, or
+ * Windows' best-fit conversion to an ANSI code page, as far as the path's structure goes: decoded, then `／` is `/`,
+ * `．` is `.`, `‥` is `..`, `∕` and `⁄` are `/`, `∖`, `⧵` and the yen and won signs `\`; then read as IIS reads it.
+ * Letters such a reader folds too (fullwidth `ａ` to `a`) are left: docs/policy.md keeps those origins away.
+ */
+export function normalisingReading(target: string): string[] | undefined {
+  const query = target.indexOf("?");
+  const decoded = decode(query === -1 ? target : target.slice(0, query));
+  if (decoded === undefined) return undefined;
+  let folded = "";
+  for (const ch of decoded) {
+    const nfkc = ch.normalize("NFKC");
+    folded += "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : /[./\\]/.test(nfkc) ? nfkc : ch;
+  }
+  return iisReading(encodeURI(folded));
+}
+
+export const READINGS = {
+  whatwg: whatwgReading,
+  nginx: nginxReading,
+  tomcat: tomcatReading,
+  iis: iisReading,
+  normalising: normalisingReading,
+} as const;

@@ -152,7 +152,23 @@ export function genCase(r: Random, g: GenPolicy): TargetCase {
     // Out of an allowed route's path into a denied one's: the gateway must judge the path the origin will serve.
     const target = pick(r, denied);
     const into = spellPath(r, segmentsFor(r, target)).replace(/^\/+/, "");
-    const out = pick(r, ["..", "%2e%2e", ".%2E", "%2E.", "..%2f..", "..\\..", "..;", "%2e%2e%2f%2e%2e"]);
+    // Look-alikes too: fullwidth dots and solidus, the two-dot leader (NFKC ".."), best-fit's division slash and yen.
+    const out = pick(r, [
+      "..",
+      "%2e%2e",
+      ".%2E",
+      "%2E.",
+      "..%2f..",
+      "..\\..",
+      "..;",
+      "%2e%2e%2f%2e%2e",
+      "\uFF0E\uFF0E",
+      "%EF%BC%8E%EF%BC%8E",
+      "\u2025",
+      "..\uFF0F..",
+      "..\u2215..",
+      "..%C2%A5..",
+    ]);
     const from = spellPath(r, segmentsFor(r, route)).replace(/\/$/, "");
     path = `${from}/${Array.from({ length: 1 + int(r, 3) }, () => out).join("/")}/${into}`;
   } else {
