@@ -22,6 +22,12 @@ declare module "vitest" {
     /** A security-event transmitter's signing key (ES256) and the key set https://transmitter.ward-demo.test serves. */
     transmitterPrivateJwk: JWK;
     transmitterJwks: { keys: JWK[] };
+    /**
+     * The VITE_WARD_* variables of the run (a generated test's seed, its sizes). Read from here, not from
+     * import.meta.env: vitest's module cache keeps a module as first transformed, with the variables of that run
+     * written into it, so a seed given to a later run would not reach a file that did not change.
+     */
+    testVariables: Record<string, string>;
   }
 }
 
@@ -70,6 +76,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide("assertionSigningKeys", JSON.stringify({ keys: signingKeys }));
   project.provide("workloadIssuers", await workloadIssuers());
+  project.provide(
+    "testVariables",
+    Object.fromEntries(
+      Object.entries(process.env).filter(
+        (e): e is [string, string] => e[0].startsWith("VITE_WARD_") && e[1] !== undefined,
+      ),
+    ),
+  );
   const transmitter = await generateKeyPair("ES256", { extractable: true });
   project.provide("transmitterPrivateJwk", { ...(await exportJWK(transmitter.privateKey)), kid: "tx-1", alg: "ES256" });
   project.provide("transmitterJwks", {

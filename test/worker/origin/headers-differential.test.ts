@@ -10,7 +10,7 @@
 // where the docs were silent (the oracle's `open`), and shows the first VITE_WARD_HEADERS_SHOW (4) cases, those
 // with a problem holding VITE_WARD_HEADERS_ONLY if set.
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { evaluate, findService, loadPolicy, type CompiledPolicy } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
 import { forward } from "../../../worker/origin/forward.ts";
@@ -28,7 +28,7 @@ import {
 } from "./header-cases.ts";
 import { checkAnswer, cookiePiecesOf, expectForward, holdsWardsToken, type ForwardCase } from "./header-oracle.ts";
 
-const viteEnv = (import.meta as unknown as { env: Record<string, string | undefined> }).env;
+const viteEnv: Record<string, string | undefined> = inject("testVariables");
 const SEED = Number(viteEnv.VITE_WARD_HEADERS_SEED ?? 20261206);
 const UNICODE = viteEnv.VITE_WARD_HEADERS_UNICODE === "1";
 const DIRECT_CASES = 4000;
