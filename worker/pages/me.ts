@@ -22,7 +22,10 @@ const CREDENTIAL_NAMES: Record<CredentialSeen["kind"], string> = {
 
 /** The facts as data: what an API client (or a workload) gets as JSON. */
 export function standingRecord(s: Standing) {
-  const { user, serviceToken, workload } = s.identity;
+  const { user, serviceToken } = s.identity;
+  // The workload the caller is signed in as: its certificate's, else the one its workload token names (a JWT-SVID
+  // alone is a workload too, as its principal and the origin's assertion say; `credentials` tells which vouched).
+  const workload = s.identity.workload?.id ?? s.identity.workloadToken?.spiffeId;
   return {
     principal: principalKey(s.identity),
     ...(user
@@ -36,7 +39,7 @@ export function standingRecord(s: Standing) {
         }
       : {}),
     ...(serviceToken ? { serviceToken: { clientId: serviceToken.clientId } } : {}),
-    ...(workload ? { workload: { id: workload.id } } : {}),
+    ...(workload !== undefined ? { workload: { id: workload } } : {}),
     credentials: s.credentials.map((c) => {
       const until = s.expiresAt[c.kind];
       return {

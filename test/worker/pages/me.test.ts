@@ -73,6 +73,17 @@ describe("/.ward/me", () => {
     expect(body).toContain('<strong id="who">workload spiffe://demo.ward.internal/ns/shop/sa/checkout</strong>');
   });
 
+  it("tells a workload whose only credential is a JWT-SVID its SPIFFE ID, as JSON", async () => {
+    // From the identity differential test: the principal said workload:<id>, the JSON's workload nothing.
+    const token = await workloadToken({ issuer: "spire", claims: { aud: ["https://wiki.localhost"] } });
+    const { res, body } = await me({ headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const facts = JSON.parse(body) as { principal: string; workload?: { id: string }; credentials: { kind: string }[] };
+    expect(facts.principal).toBe("workload:spiffe://demo.ward.internal/ns/shop/sa/checkout");
+    expect(facts.workload).toEqual({ id: "spiffe://demo.ward.internal/ns/shop/sa/checkout" });
+    expect(facts.credentials.map((c) => c.kind)).toEqual(["workload-token"]);
+  });
+
   it("sends an anonymous browser to sign in, and answers an anonymous API client 401", async () => {
     const browser = await me({ headers: PAGE });
     expect(browser.res.status).toBe(302);
