@@ -88,7 +88,9 @@ function claimsOf(facts: AssertionFacts): Record<string, unknown> {
     htm: target.method,
     htu: `https://${target.host}${target.path}`,
     ward_route: decision.route,
-    ward_rule: decision.rule,
+    // The rule that allowed it: in audit mode a would-deny's decision names the deny rule, which ward_would_deny
+    // carries (from a generated test: an origin reading ward_rule as "allowed by" was told a deny rule).
+    ward_rule: decision.reasons[0] === "allowed-by-rule" ? decision.rule : undefined,
     ward_policy: decision.policyVersion,
     ward_mode: decision.mode,
     // A request no rule allowed but a time-bounded grant did: the origin can tell, and say no itself.

@@ -167,7 +167,7 @@ describe("one assertion for many requests", () => {
       route: "orders/read",
       rule: "orders/read/shop-reads",
       policyVersion: "v1",
-      reasons: [],
+      reasons: ["allowed-by-rule"],
       target: { method: "GET", host: "orders.localhost", path: "/v1/orders/7", segments: ["v1", "orders", "7"] },
       obligations: { rateLimits: [], headers: {} },
       ...over,
