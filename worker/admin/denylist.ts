@@ -50,7 +50,9 @@ const VALUE: Record<
   email: {
     valid: (v) => canonicalEmail(v) === v,
     hint: "an e-mail address as Access gives it (local@domain, no brackets, trailing dot or invisible characters)",
-    normalise: (v) => v.toLowerCase(),
+    // Lower-cased only once it is one (ASCII): JavaScript lower-cases the Kelvin sign to "k", so a spelling the
+    // gateway never verifies would otherwise be stored as another person's address (from a generated test).
+    normalise: (v) => canonicalEmail(v) ?? v,
   },
   sub: { valid: (v) => /^\S{1,200}$/.test(v), hint: "the Access token's sub" },
   token: { valid: isServiceTokenId, hint: SERVICE_TOKEN_ID_HINT },
