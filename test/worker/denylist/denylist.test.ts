@@ -266,6 +266,9 @@ describe("revocation", () => {
       // Any other kind's value is one spelling: white space around it is a slip, refused rather than trimmed.
       [{ match: "email", value: " ann@example.com", reason: "leaked" }, 422, "expected an e-mail address"],
       [{ match: "sub", value: "0a1b ", reason: "leaked" }, 422, "expected the Access token's sub"],
+      // Hex included: a key identifier or serial was trimmed (from a generated test).
+      [{ match: "ca", value: ` ${CA_SKI}`, reason: "leaked" }, 422, "expected a CA's subject key identifier"],
+      [{ match: "serial", value: `${CA_SKI}/1F\t`, reason: "leaked" }, 422, "expected ISSUER_SKI/SERIAL"],
       [{ match: "subject", value: "github-actions/repo:a\u0000b", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       [
         { match: "subject", value: "github-action/repo:ward-demo/orders:ref:refs/heads/main", reason: "leaked" },
