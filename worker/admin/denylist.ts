@@ -9,6 +9,7 @@ import {
   CA_KEY,
   caKey,
   canonicalEmail,
+  isCleanText,
   ISSUER_SERIAL,
   isServiceTokenId,
   isSpiffeId,
@@ -50,9 +51,13 @@ const VALUE: Record<
   email: {
     valid: (v) => canonicalEmail(v) === v,
     hint: "an e-mail address as Access gives it (local@domain, no brackets, trailing dot or invisible characters)",
-    normalise: (v) => v.toLowerCase(),
+    // Lower-cased only once it is one (ASCII): JavaScript lower-cases the Kelvin sign to "k", so a spelling the
+    // gateway never verifies would otherwise be stored as another person's address (from a generated test).
+    normalise: (v) => canonicalEmail(v) ?? v,
   },
-  sub: { valid: (v) => /^\S{1,200}$/.test(v), hint: "the Access token's sub" },
+  // Any `sub` the gateway verifies on an Access token (worker/identity/access-claims.ts: at most 255 characters of
+  // plain text, spaces included): a narrower shape left some people's `sub` impossible to revoke.
+  sub: { valid: (v) => v.length <= 255 && isCleanText(v), hint: "the Access token's sub" },
   token: { valid: isServiceTokenId, hint: SERVICE_TOKEN_ID_HINT },
   subject: {
     // The issuer's name as policy names are written (NAME_PATTERN), so a sub with a `/` cannot pass for one. A
@@ -114,7 +119,10 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     if (body instanceof Response) return body;
     const rule = VALUE[body.match];
     const value = rule.normalise ? rule.normalise(body.value) : body.value;
-    if (!rule.valid(value) && !registeredTrustDomainId(c.get("policy"), body.match, value))
+    // White space around a value is a slip for every kind but a workload token's subject (whose sub may end in a
+    // space): refused, never trimmed away, whatever the kind's own normalising does (`ca` and `serial` trim hex).
+    const padded = body.match !== "subject" && body.value !== body.value.trim();
+    if (padded || (!rule.valid(value) && !registeredTrustDomainId(c.get("policy"), body.match, value)))
       return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
     if (body.match === "subject") {
       const unknown = unknownIssuer(c.get("policy"), value);
