@@ -16,6 +16,8 @@ export interface SeenRequest {
   websocketClosed?: number | null;
   /** ... and its reason's bytes, in hex. */
   websocketCloseReason?: string;
+  /** A WebSocket's messages and pongs, as the origin received them (websocket-origin.ts, `received`). */
+  websocketReceived?: string[];
 }
 
 export const LOG_PATH = "/__recording-origin/log";
@@ -123,10 +125,19 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
     };
     seen.push(record);
     if (String(req.headers.upgrade).toLowerCase() === "websocket")
-      return serveWebSocket(req, socket, head, (code, reason) => {
-        record.websocketClosed = code ?? null;
-        record.websocketCloseReason = reason.toString("hex");
-      });
+      return serveWebSocket(
+        req,
+        socket,
+        head,
+        (code, reason) => {
+          record.websocketClosed = code ?? null;
+          record.websocketCloseReason = reason.toString("hex");
+        },
+        (what) => {
+          record.websocketReceived ??= [];
+          record.websocketReceived.push(what);
+        },
+      );
     socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

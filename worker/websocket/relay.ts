@@ -45,7 +45,8 @@ interface Window {
 
 /**
  * A code one side closed with, as it can be sent to the other (RFC 6455 §7.4.1): 1005 (no code) is passed on as
- * no code, codes no endpoint may send (1006 abnormal, 1015 TLS, reserved ones) as 1001 "going away".
+ * no code, codes no endpoint may send (1006 abnormal, 1015 TLS, reserved ones) as 1001 "going away" (and without
+ * the reason: closedBy).
  */
 function passedOn(code: number): number | undefined {
   if (code === 1005) return undefined;
@@ -152,12 +153,14 @@ export class Relay {
 
   /**
    * One side closed: the other is told with the same code and reason (the app's own words, not Ward's), the
-   * reason cut to what a close frame holds.
+   * reason cut to what a close frame holds. A code that cannot be passed on takes its reason with it: a 1006's is
+   * the runtime's own account of a connection dropped without a close ("WebSocket disconnected without sending
+   * Close frame."), not the other end's words, and a reason goes with the code it was sent with, not with 1001.
    */
   private closedBy(cause: "client-closed" | "origin-closed", code: number, reason: string): void {
     if (this.endedWith) return;
     const sent = passedOn(code);
-    this.finish(cause, code, sent, sent === undefined ? undefined : passedOnReason(reason));
+    this.finish(cause, code, sent, sent === code ? passedOnReason(reason) : undefined);
   }
 
   /**

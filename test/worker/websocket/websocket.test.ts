@@ -152,6 +152,21 @@ describe("an allowed upgrade", () => {
     expect(log.lines.filter((l) => l.event === "websocket-close-failed")).toEqual([]);
   });
 
+  // From the generated differential (relay-differential.test.ts): a close whose code cannot be sent on (one no
+  // endpoint may send, or the runtime's 1006 for a connection dropped without a close) reached the other side as
+  // 1001 with the closing side's reason, or the runtime's own words ("WebSocket disconnected without sending
+  // Close frame."), as if the origin had said them. docs/operations.md: such a close goes on as 1001, no reason.
+  it.each([
+    ["a reserved code (2000), with a reason", "!emit c2000:736563726574", 2000],
+    ["1006 on the wire, with a reason", "!emit c1006:736563726574", 1006],
+    ["a connection dropped without a close", "!drop", 1006],
+  ])("passes on %s as 1001 without a reason", async (_name, command, logged) => {
+    const { res, client } = await as("ann@example.com", `/live?${marker()}`);
+    client!.send(command);
+    expect(await client!.close(2000)).toEqual(expect.objectContaining({ code: 1001, reason: "" }));
+    expect(await closeLine(res)).toMatchObject({ cause: "origin-closed", code: logged });
+  });
+
   it("is not logged with the handshake headers the runtime makes anew as dropped", async () => {
     const { res, client } = await as("ann@example.com", `/live?${marker()}`);
     client!.socket.close(1000);
