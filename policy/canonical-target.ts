@@ -60,16 +60,45 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /**
- * Letters an origin may turn into a separator, or a dot, before it maps the path: Unicode compatibility
- * normalisation (NFKC: Python's, Java's and .NET's normalisers, some frameworks' routers) reads `／` as `/`, `．`
- * as `.` and `‥` as `..`; Windows' best-fit conversion of a path to an ANSI code page (an app that is not Unicode
- * on IIS, PHP on Windows) reads `∕` and `⁄` as `/`, `∖` as `\`, and the yen and won signs as `\` where they share
- * its byte (Japanese and Korean code pages). `／．．／admin` would be `/../admin` there, past a deny on `/admin`.
- * The NFKC list is every character whose NFKC form holds `/`, `\` or `.` (test/unit/canonical-target.test.ts
- * checks it against the runtime's Unicode tables).
+ * Letters an origin may turn into a path's structure before it maps the path: Unicode compatibility normalisation
+ * (NFKC: Python's, Java's and .NET's normalisers, some frameworks' routers) reads `／` as `/`, `．` as `.`, `‥` as
+ * `..`, `？` as `?`, `；` (and the Greek question mark, even under NFC) as `;`, `％` as `%`, an ideographic or
+ * no-break space as a space; Windows' best-fit conversion of a path to an ANSI code page (an app that is not
+ * Unicode on IIS, PHP on Windows) reads `∕` and `⁄` as `/`, `∖` and `⧵` as `\`, and the yen and won signs as the
+ * `\` of the Japanese and Korean code pages. `／．．／admin` would be `/../admin` there, past a deny on `/admin`.
+ * Each is refused as the character it becomes would be, encoded (lookAlike, below).
  */
-const SEPARATOR_LOOKALIKE = /[\u00A5\u20A9\u2044\u2100\u2101\u2105\u2106\u2215\u2216\u29F5\uFE68\uFF0F\uFF3C]/;
-const DOT_LOOKALIKE = /[\u2024-\u2026\u2488-\u249B\u33C2\u33C7\u33D8\uFE19\uFE30\uFE52\uFF0E]|\u{1F100}/u;
+const BEST_FIT: Readonly<Record<string, string>> = { "∕": "/", "⁄": "/", "∖": "\\", "⧵": "\\", "¥": "\\", "₩": "\\" };
+const STRUCTURE: Readonly<Record<string, TargetProblem>> = {
+  "/": "path-encoded-separator",
+  "\\": "path-encoded-separator",
+  ".": "path-encoded-dot",
+  ";": "path-parameter",
+  "?": "path-query",
+  "#": "path-fragment",
+  "%": "path-encoded-percent",
+};
+
+/** The problem of a decoded segment's first letter that such an origin reads as structure, or as a trailing space. */
+function lookAlike(decoded: string): CanonicalResult | undefined {
+  let lastRead = "";
+  for (const ch of decoded) {
+    if (ch.charCodeAt(0) < 0x80) {
+      lastRead = "";
+      continue;
+    }
+    const read = BEST_FIT[ch] ?? ch.normalize("NFKC");
+    for (const c of read) {
+      const problem = STRUCTURE[c];
+      if (problem) return reject(problem, `a letter an origin may read as '${c}' (NFKC, best-fit)`);
+    }
+    lastRead = read;
+  }
+  // Windows drops a segment's trailing spaces (as for `%20` at the end, below): `admin　` would be `admin` there.
+  if (lastRead.endsWith(" "))
+    return reject("path-trailing-dot-or-space", "a letter at the end an origin may read as a space");
+  return undefined;
+}
 
 function reject(problem: TargetProblem, detail: string): CanonicalResult {
   return { ok: false, problem, detail };
@@ -239,12 +268,9 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
     // Only a segment that needed decoding can hold one: a plain one is ASCII.
     if (!plain) {
-      if (SEPARATOR_LOOKALIKE.test(decoded))
-        return reject("path-encoded-separator", "a letter an origin may read as '/' or '\\' (NFKC, best-fit)");
-      if (DOT_LOOKALIKE.test(decoded))
-        return reject("path-encoded-dot", "a letter an origin may read as '.' (NFKC, best-fit)");
-    }
-    // Windows (IIS, and anything that maps paths to NTFS names) drops a segment's trailing dots and spaces:
+      const problem = lookAlike(decoded);
+      if (problem) return problem;
+    } // Windows (IIS, and anything that maps paths to NTFS names) drops a segment's trailing dots and spaces:
     // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
     const end = decoded.charCodeAt(decoded.length - 1);
     if (end === 0x2e || end === 0x20) return reject("path-trailing-dot-or-space", "a segment ending in '.' or a space");

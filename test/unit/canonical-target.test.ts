@@ -383,23 +383,50 @@ describe("every query PHP's parse_str reads as _method", () => {
   });
 });
 
-describe("letters an origin may read as a separator or a dot", () => {
-  it("refuses every character whose NFKC form holds '/', '\\' or '.', raw and encoded", () => {
+describe("letters an origin may read as a path's structure (from reviews)", () => {
+  // What each character such an origin makes of a letter is refused as, encoded.
+  const PROBLEM: Record<string, string> = {
+    "/": "path-encoded-separator",
+    "\\": "path-encoded-separator",
+    ".": "path-encoded-dot",
+    ";": "path-parameter",
+    "?": "path-query",
+    "#": "path-fragment",
+    "%": "path-encoded-percent",
+  };
+  const encoded = (ch: string) =>
+    [...new TextEncoder().encode(ch)].map((b) => `%${b.toString(16).toUpperCase()}`).join("");
+  const problemOf = (path: string) => {
+    const result = canonicalTarget("GET", HOST, path);
+    return result.ok ? "accepted" : result.problem;
+  };
+
+  it("refuses every character whose NFKC form holds / \\ . ; ? # or %, raw and encoded, as that character", () => {
     let checked = 0;
     for (let cp = 0x80; cp <= 0x10ffff; cp++) {
       if (cp >= 0xd800 && cp <= 0xdfff) continue;
       const ch = String.fromCodePoint(cp);
-      const nfkc = ch.normalize("NFKC");
-      if (!/[./\\]/.test(nfkc)) continue;
+      const first = [...ch.normalize("NFKC")].find((c) => PROBLEM[c] !== undefined);
+      if (first === undefined) continue;
       checked++;
-      const want = /[/\\]/.test(nfkc) ? "path-encoded-separator" : "path-encoded-dot";
-      const encoded = [...new TextEncoder().encode(ch)].map((b) => `%${b.toString(16).toUpperCase()}`).join("");
-      for (const path of [`/a${ch}b`, `/x/${encoded}`]) {
-        const result = canonicalTarget("GET", HOST, path);
-        expect(result.ok ? "accepted" : result.problem, `U+${cp.toString(16).toUpperCase()} in ${path}`).toBe(want);
+      for (const path of [`/a${ch}b`, `/x/${encoded(ch)}y`]) {
+        expect(problemOf(path), `U+${cp.toString(16).toUpperCase()} in ${path}`).toBe(PROBLEM[first]);
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(38);
+    // 38 hold / \ or . (U+2024-2026, the circled numbers with a dot, fullwidth ones, ...); the rest ; ? # %.
+    expect(checked).toBeGreaterThanOrEqual(50);
+  });
+
+  it("refuses Windows' best-fit separators: division and fraction slash, set minus, the yen and won signs", () => {
+    for (const ch of ["\u2215", "\u2044", "\u2216", "\u29F5", "\u00A5", "\u20A9"])
+      expect(problemOf(`/a/${encoded(ch)}/b`), ch).toBe("path-encoded-separator");
+  });
+
+  it("refuses a segment ending in a letter NFKC makes a space (an ideographic or no-break space), not one inside", () => {
+    expect(problemOf("/admin%E3%80%80")).toBe("path-trailing-dot-or-space");
+    expect(problemOf("/admin%C2%A0/users")).toBe("path-trailing-dot-or-space");
+    expect(problemOf("/admin\u2002")).toBe("path-trailing-dot-or-space");
+    expect(problemOf("/my%C2%A0page")).toBe("accepted");
   });
 
   it("accepts other non-ASCII letters, CJK punctuation among them", () => {

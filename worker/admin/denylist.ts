@@ -119,9 +119,10 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     if (body instanceof Response) return body;
     const rule = VALUE[body.match];
     const value = rule.normalise ? rule.normalise(body.value) : body.value;
-    // White space around a value is a slip for every kind but a workload token's subject (whose sub may end in a
-    // space): refused, never trimmed away, whatever the kind's own normalising does (`ca` and `serial` trim hex).
-    const padded = body.match !== "subject" && body.value !== body.value.trim();
+    // White space around a value is a slip for every kind but a token's subject, a workload token's or an Access
+    // `sub` (the gateway reads either with white space around it, whatever trim() takes): refused, never trimmed
+    // away, whatever the kind's own normalising does (`ca` and `serial` trim hex).
+    const padded = body.match !== "subject" && body.match !== "sub" && body.value !== body.value.trim();
     if (padded || (!rule.valid(value) && !registeredTrustDomainId(c.get("policy"), body.match, value)))
       return c.json({ error: `${body.match} ${body.value}: expected ${rule.hint}` }, 422);
     if (body.match === "subject") {

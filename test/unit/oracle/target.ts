@@ -143,14 +143,25 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
   if (!decodable) return undefined;
   const decoded = utf8Decode(bytes);
   if (decoded === undefined) found.add("path-invalid-encoding"); // `%FF`, overlong `%C0%AF`
-  // "a letter whose NFKC form holds `/` or `\`, or that Windows' best-fit conversion reads as one (`∕` `⁄` `∖`
-  // `⧵`, the yen and won signs)": path-encoded-separator; "one whose NFKC form holds `.`": path-encoded-dot.
-  for (const ch of decoded ?? "") {
-    if (ch.charCodeAt(0) < 0x80) continue;
-    const nfkc = ch.normalize("NFKC");
-    if (/[/\\]/.test(nfkc) || "∕⁄∖⧵¥₩".includes(ch)) found.add("path-encoded-separator");
-    else if (nfkc.includes(".")) found.add("path-encoded-dot");
-  }
+  // "a letter an origin may read as structure is refused as the character it becomes would be, encoded": its NFKC
+  // form (or best-fit's `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`) holding `/` `\` `.` `;` `?` `#` `%`; "a segment
+  // ending in a letter NFKC makes a space": path-trailing-dot-or-space.
+  const structure: Record<string, string> = {
+    "/": "path-encoded-separator",
+    "\\": "path-encoded-separator",
+    ".": "path-encoded-dot",
+    ";": "path-parameter",
+    "?": "path-query",
+    "#": "path-fragment",
+    "%": "path-encoded-percent",
+  };
+  const letters = [...(decoded ?? "")];
+  letters.forEach((ch, i) => {
+    if (ch.charCodeAt(0) < 0x80) return;
+    const read = "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : ch.normalize("NFKC");
+    for (const c of read) if (structure[c]) found.add(structure[c]);
+    if (i === letters.length - 1 && read.endsWith(" ")) found.add("path-trailing-dot-or-space");
+  });
   return decoded;
 }
 

@@ -209,13 +209,14 @@ describe("revocation", () => {
   it("refuses a person by any Access sub the gateway reads: spaces in it, and 255 characters", async () => {
     // From a generated test: only 200 characters without white space were taken, so some people's sub could not
     // be revoked though their tokens are read (policy.md: a sub of at most 255 characters free of control ones).
-    for (const sub of ["okta user 00u1", `u${"0".repeat(254)}`]) {
+    // From a review: one with white space at either end, a no-break space included, is read too, and was refused.
+    for (const [i, sub] of ["okta user 00u1", `u${"0".repeat(254)}`, "u-123 ", "\u00a0u-124"].entries()) {
       const asSubject = async () => {
         const m = marker();
         const token = await accessToken(signing, {
           email: "subbed@example.com",
           sub,
-          identity_nonce: `n-sub-${sub.length}`,
+          identity_nonce: `n-sub-${i}`,
         });
         const res = await exports.default.fetch(`https://wiki.localhost/page?${m}`, {
           headers: { "cf-access-jwt-assertion": token },
@@ -292,7 +293,6 @@ describe("revocation", () => {
       [{ match: "subject", value: "github-actions/", reason: "leaked" }, 422, "expected ISSUER/SUB"],
       // Any other kind's value is one spelling: white space around it is a slip, refused rather than trimmed.
       [{ match: "email", value: " ann@example.com", reason: "leaked" }, 422, "expected an e-mail address"],
-      [{ match: "sub", value: "0a1b ", reason: "leaked" }, 422, "expected the Access token's sub"],
       // Hex included: a key identifier or serial was trimmed (from a generated test).
       [{ match: "ca", value: ` ${CA_SKI}`, reason: "leaked" }, 422, "expected a CA's subject key identifier"],
       [{ match: "serial", value: `${CA_SKI}/1F\t`, reason: "leaked" }, 422, "expected ISSUER_SKI/SERIAL"],

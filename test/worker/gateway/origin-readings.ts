@@ -72,7 +72,8 @@ export function iisReading(target: string): string[] | undefined {
 /**
  * A router that normalises Unicode (NFKC, as Python's, Java's and .NET's normalisers do) before it maps the path, or
  * Windows' best-fit conversion to an ANSI code page, as far as the path's structure goes: decoded, then `／` is `/`,
- * `．` is `.`, `‥` is `..`, `∕` and `⁄` are `/`, `∖`, `⧵` and the yen and won signs `\`; then read as IIS reads it.
+ * `．` is `.`, `‥` is `..`, `？` is `?`, an ideographic space a space (and so on), `∕` and `⁄` are `/`, `∖`, `⧵` and
+ * the yen and won signs `\`; then read as IIS reads it (which ends the path at a `?`).
  * Letters such a reader folds too (fullwidth `ａ` to `a`) are left: docs/policy.md keeps those origins away.
  */
 export function normalisingReading(target: string): string[] | undefined {
@@ -82,7 +83,7 @@ export function normalisingReading(target: string): string[] | undefined {
   let folded = "";
   for (const ch of decoded) {
     const nfkc = ch.normalize("NFKC");
-    folded += "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : /[./\\]/.test(nfkc) ? nfkc : ch;
+    folded += "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : /[./\\;?#% ]/.test(nfkc) ? nfkc : ch;
   }
   return iisReading(encodeURI(folded));
 }
