@@ -270,7 +270,8 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     if (!plain) {
       const problem = lookAlike(decoded);
       if (problem) return problem;
-    } // Windows (IIS, and anything that maps paths to NTFS names) drops a segment's trailing dots and spaces:
+    }
+    // Windows (IIS, and anything that maps paths to NTFS names) drops a segment's trailing dots and spaces:
     // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
     const end = decoded.charCodeAt(decoded.length - 1);
     if (end === 0x2e || end === 0x20) return reject("path-trailing-dot-or-space", "a segment ending in '.' or a space");
