@@ -22,6 +22,15 @@ export interface SeenRequest {
 
 export const LOG_PATH = "/__recording-origin/log";
 
+/** What a request came with, as recorded (its body read later, where it has one). */
+const recordOf = (req: IncomingMessage): SeenRequest => ({
+  method: req.method ?? "",
+  url: req.url ?? "",
+  headers: req.headers,
+  rawHeaders: req.rawHeaders,
+  body: "",
+});
+
 export async function startRecordingOrigin(): Promise<{ port: number; server: Server }> {
   const seen: SeenRequest[] = [];
   const server = createServer((req, res) => {
@@ -32,13 +41,7 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       res.end(JSON.stringify(seen.filter((r) => r.url.includes(marker))));
       return;
     }
-    const record: SeenRequest = {
-      method: req.method ?? "",
-      url: req.url ?? "",
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      body: "",
-    };
+    const record = recordOf(req);
     seen.push(record);
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => {
@@ -116,13 +119,7 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
   // An upgrade is recorded like any request (a test asserts that a refused one never arrived); a WebSocket
   // upgrade is answered by the echo endpoint, any other protocol refused.
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
-    const record: SeenRequest = {
-      method: req.method ?? "",
-      url: req.url ?? "",
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      body: "",
-    };
+    const record = recordOf(req);
     seen.push(record);
     if (String(req.headers.upgrade).toLowerCase() === "websocket")
       return serveWebSocket(

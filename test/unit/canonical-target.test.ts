@@ -1,5 +1,6 @@
 // canonicalTarget: one reading of method, host and path, or a named refusal. Tables of inputs per problem,
 // then accepted inputs with their exact canonical form.
+import { LOOK_ALIKE_PROBLEM } from "./oracle/target.ts";
 import { describe, expect, it } from "vitest";
 import phpReadsMethod from "../fixtures/php/parse-str-method.txt?raw";
 import {
@@ -384,16 +385,8 @@ describe("every query PHP's parse_str reads as _method", () => {
 });
 
 describe("letters an origin may read as a path's structure (from reviews)", () => {
-  // What each character such an origin makes of a letter is refused as, encoded.
-  const PROBLEM: Record<string, string> = {
-    "/": "path-encoded-separator",
-    "\\": "path-encoded-separator",
-    ".": "path-encoded-dot",
-    ";": "path-parameter",
-    "?": "path-query",
-    "#": "path-fragment",
-    "%": "path-encoded-percent",
-  };
+  // What each character such an origin makes of a letter is refused as, encoded (the docs' oracle's table).
+  const PROBLEM = LOOK_ALIKE_PROBLEM;
   const encoded = (ch: string) =>
     [...new TextEncoder().encode(ch)].map((b) => `%${b.toString(16).toUpperCase()}`).join("");
   const problemOf = (path: string) => {

@@ -99,6 +99,17 @@ export function encodeDecoded(decoded: string): string {
   return out;
 }
 
+/** The problem each character a look-alike letter becomes is refused as, as that character would be, encoded. */
+export const LOOK_ALIKE_PROBLEM: Readonly<Record<string, string>> = {
+  "/": "path-encoded-separator",
+  "\\": "path-encoded-separator",
+  ".": "path-encoded-dot",
+  ";": "path-parameter",
+  "?": "path-query",
+  "#": "path-fragment",
+  "%": "path-encoded-percent",
+};
+
 /** The table's problems in one raw segment, added to `found`; its decoded text when it has one. */
 function readSegment(raw: string, found: Set<string>): string | undefined {
   const bytes: number[] = [];
@@ -146,20 +157,11 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
   // "a letter an origin may read as structure is refused as the character it becomes would be, encoded": its NFKC
   // form (or best-fit's `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`) holding `/` `\` `.` `;` `?` `#` `%`; "a segment
   // ending in a letter NFKC makes a space": path-trailing-dot-or-space.
-  const structure: Record<string, string> = {
-    "/": "path-encoded-separator",
-    "\\": "path-encoded-separator",
-    ".": "path-encoded-dot",
-    ";": "path-parameter",
-    "?": "path-query",
-    "#": "path-fragment",
-    "%": "path-encoded-percent",
-  };
   const letters = [...(decoded ?? "")];
   letters.forEach((ch, i) => {
     if (ch.charCodeAt(0) < 0x80) return;
     const read = "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : ch.normalize("NFKC");
-    for (const c of read) if (structure[c]) found.add(structure[c]);
+    for (const c of read) if (LOOK_ALIKE_PROBLEM[c]) found.add(LOOK_ALIKE_PROBLEM[c]);
     if (i === letters.length - 1 && read.endsWith(" ")) found.add("path-trailing-dot-or-space");
   });
   return decoded;

@@ -3,14 +3,12 @@
 // person's e-mail does. The person's groups were fetched only for a refused request (worker/gateway.ts
 // grantNeedsGroups), so the group grant never applied there: the origin was told `ward_would_deny` (which an
 // origin that refuses would-denies refuses) instead of the grant.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeAll, expect, inject, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
-import type { Env } from "../../../worker/env.ts";
-import { grantsShard } from "../../../worker/grants/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
-import { BOOKS } from "./books-policy.ts";
+import { BOOKS, grantSreBooksWrite } from "./books-policy.ts";
 
 const signing = inject("accessPrivateJwk");
 
@@ -50,30 +48,11 @@ beforeAll(async () => {
 });
 
 it("lifts the would-deny of the group's members, as a grant to one of them would", async () => {
-  const now = Date.now();
-  const created = await (env as Env).GRANTS.getByName(grantsShard("books")).create(
-    {
-      kind: "exception",
-      principal: { group: "sre" },
-      service: "books",
-      routes: ["write"],
-      methods: ["POST"],
-      reason: "incident: reshelving",
-      ticket: "OPS-8",
-      requestedBy: "sre@example.com",
-      approvedBy: "books-team@example.com",
-      notBefore: now - 1000,
-      notAfter: now + 3600_000,
-    },
-    "test",
-    now,
-  );
-  if (!created.ok) throw new Error("grant not created");
-  await new Promise((r) => setTimeout(r, 120)); // > GRANTS_REFRESH_SECONDS
+  const grantId = await grantSreBooksWrite("OPS-8");
   const member = await write("sre@example.com");
   expect(member).toMatchObject({ status: 200, seen: 1 });
   expect(member.line).toMatchObject({ effect: "allow", reasons: ["allowed-by-exception"] });
-  expect(member.claims).toMatchObject({ ward_exception: `exception:${created.record.id}` });
+  expect(member.claims).toMatchObject({ ward_exception: `exception:${grantId}` });
   expect(member.claims?.ward_would_deny).toBeUndefined();
   // Not in the group: audit mode lets it through as a would-deny, as before.
   const other = await write("ann@example.com");

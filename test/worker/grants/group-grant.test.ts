@@ -3,14 +3,12 @@
 // without a push: so a refused request that a group grant in force may lift is identified again with the
 // person's groups and decided again (worker/gateway.ts grantNeedsGroups). The stand-in directory
 // (vitest.config.ts) puts sre@example.com in the group `sre`, and ann@example.com in none.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { loadPolicy } from "../../../policy/index.ts";
-import type { Env } from "../../../worker/env.ts";
-import { grantsShard } from "../../../worker/grants/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { CERTS, tlsClientAuth } from "../support/client-certs.ts";
-import { BOOKS } from "./books-policy.ts";
+import { BOOKS, grantSreBooksWrite } from "./books-policy.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -49,26 +47,7 @@ beforeAll(async () => {
 describe("an exception granted to a group no rule names", () => {
   it("lets the group's members in, and nobody else", async () => {
     expect(await write("sre@example.com")).toMatchObject({ status: 403, seen: 0 });
-    const now = Date.now();
-    const created = await (env as Env).GRANTS.getByName(grantsShard("books")).create(
-      {
-        kind: "exception",
-        principal: { group: "sre" },
-        service: "books",
-        routes: ["write"],
-        methods: ["POST"],
-        reason: "incident: reshelving",
-        ticket: "OPS-7",
-        requestedBy: "sre@example.com",
-        approvedBy: "books-team@example.com",
-        notBefore: now - 1000,
-        notAfter: now + 3600_000,
-      },
-      "test",
-      now,
-    );
-    if (!created.ok) throw new Error("grant not created");
-    await new Promise((r) => setTimeout(r, 120)); // > GRANTS_REFRESH_SECONDS
+    await grantSreBooksWrite("OPS-7");
     const member = await write("sre@example.com");
     expect(member).toMatchObject({ status: 200, seen: 1 });
     expect(member.line).toMatchObject({ effect: "allow", reasons: ["allowed-by-exception"] });
