@@ -1,6 +1,7 @@
 // One canonical form of the request target, used for matching and (by the Worker) for forwarding, so
 // that policy and origin can never disagree about which resource was asked for. Anything an origin or
 // proxy could read two ways is rejected, not "fixed": fixing is how path-confusion bypasses are born.
+import { foldLetters } from "./letter-fold.ts";
 import { METHODS } from "./schema.ts";
 
 export type Method = (typeof METHODS)[number];
@@ -27,10 +28,11 @@ export const TARGET_PROBLEMS = [
 export type TargetProblem = (typeof TARGET_PROBLEMS)[number];
 
 /**
- * What makes a request bad (400): a target problem, or one only a service can tell, `path-case-ambiguous` at a
- * service with caseInsensitivePaths (a letter its origins may read two ways: policy/case-fold.ts).
+ * What makes a request bad (400): a target problem, or one only a service's routes can tell: `path-case-ambiguous`
+ * at a service with caseInsensitivePaths (a letter its origins may read two ways: policy/case-fold.ts), and
+ * `path-letters-ambiguous` (letters an origin may fold would have it decided by another route: letter-fold.ts).
  */
-export const REQUEST_PROBLEMS = [...TARGET_PROBLEMS, "path-case-ambiguous"] as const;
+export const REQUEST_PROBLEMS = [...TARGET_PROBLEMS, "path-case-ambiguous", "path-letters-ambiguous"] as const;
 export type RequestProblem = (typeof REQUEST_PROBLEMS)[number];
 
 export interface CanonicalTarget {
@@ -41,6 +43,11 @@ export interface CanonicalTarget {
   path: string;
   /** The decoded segments of `path` (a trailing slash gives a final empty segment). */
   segments: string[];
+  /**
+   * The segments as an origin that folds letters reads them (`ａdmin` as `admin`: policy/letter-fold.ts), only when
+   * that differs from `segments`. The gateway decides the request by both.
+   */
+  folded?: string[];
 }
 
 export type CanonicalResult =
@@ -258,6 +265,7 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
 
   const rawSegments = rawPath.slice(1).split("/");
   const segments: string[] = [];
+  let folded: string[] | undefined;
   for (let i = 0; i < rawSegments.length; i++) {
     const raw = rawSegments[i]!;
     const last = i === rawSegments.length - 1;
@@ -275,11 +283,36 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
     const end = decoded.charCodeAt(decoded.length - 1);
     if (end === 0x2e || end === 0x20) return reject("path-trailing-dot-or-space", "a segment ending in '.' or a space");
+    if (!plain) {
+      const letters = foldLetters(decoded);
+      if (letters !== decoded) {
+        const problem = foldedProblem(letters);
+        if (problem) return problem;
+        folded ??= segments.slice();
+      }
+      folded?.push(letters);
+    } else folded?.push(decoded);
     segments.push(decoded);
   }
   if (rawQuery !== "" && queryOverridesMethod(rawQuery)) {
     return reject("query-method-override", "a _method parameter in the query could change the method at the origin");
   }
   const path = `/${segments.map(encodeSegment).join("/")}`;
-  return { ok: true, target: { method: method as Method, host, path, segments } };
+  // `folded` always present (mostly undefined): one object shape on the request path.
+  return { ok: true, target: { method: method as Method, host, path, segments, folded } };
+}
+
+/**
+ * A segment whose letters, folded, make what the path's own checks refuse: `a.` and an accent (an origin that
+ * drops it reads `a.`), a lone `.` or `..`, or nothing (a segment of accents alone).
+ */
+function foldedProblem(letters: string): CanonicalResult | undefined {
+  if (letters === "." || letters === "..")
+    return reject("path-dot-segment", "a segment an origin may read as a dot segment");
+  // Last too: `/x/` and a lone accent would be `/x/`, which a route `/x/{*}` that took the accent does not match.
+  if (letters === "") return reject("path-empty-segment", "a segment an origin may read as empty");
+  const end = letters.charCodeAt(letters.length - 1);
+  if (end === 0x2e || end === 0x20)
+    return reject("path-trailing-dot-or-space", "a segment an origin may read as ending in '.' or a space");
+  return undefined;
 }

@@ -201,6 +201,21 @@ function denyReaches(route: CompiledRoute, method: Method): boolean {
   return routeTakes(route, method) || (method === "HEAD" && routeTakes(route, "GET"));
 }
 
+/**
+ * Whether an origin that folds letters would serve the request by a route its written path does not reach:
+ * `/ａdmin` read as `/admin` where the gateway decides it by `/`. A route both spellings match decides both the
+ * same (a route of its own for `/café` is taken to be served as written); so does any spelling nothing matches.
+ */
+function foldedElsewhere(service: CompiledService, target: CanonicalTarget, route: CompiledRoute): boolean {
+  const other = decidingRoute(service, target.folded!, target.method);
+  if (!other || other === route) return false;
+  let reached = false;
+  service.routes.forEachMatch(matchedSegments(service, target.segments), (r) => {
+    if (r === other) reached = true;
+  });
+  return !reached;
+}
+
 /** The route a request is decided by: the most specific of the service's routes that takes its method. */
 export function decidingRoute(
   service: CompiledService,
@@ -218,25 +233,40 @@ export function decidingRoute(
  * matches `/admin.*` as `/admin`, so `/admin.json` is also matched as `/admin` (the last segment cut at its first
  * and at its last dot, before a trailing slash too). Nor PATH_INFO: PHP, CGI and ASP.NET run `/admin.php` for
  * `/admin.php/x`, so an exact route ending in a segment with a dot reaches the paths below it (format-suffix.ts,
- * mayRunAsScript). The deciding route may be among them.
+ * mayRunAsScript). Nor letters an origin folds: each of those spellings of the path as it reads `/ａdmin`, `/admin`
+ * (target.folded: letter-fold.ts). The deciding route may be among them.
  */
 export function forEachDenyingRoute(
   service: CompiledService,
-  segments: readonly string[],
-  method: Method,
+  target: Pick<CanonicalTarget, "segments" | "folded" | "method">,
   visit: (route: CompiledRoute) => void,
 ): void {
   if (service.denyRoutes.empty) return;
-  const matched = matchedSegments(service, segments);
+  const matched = matchedSegments(service, target.segments);
   const cuts = suffixlessSpellings(matched);
   const pathInfo = mayCarryPathInfo(matched);
-  // With a suffix, a route may match more than one spelling (`pathPrefix: /` all of them): visited once.
-  const seen = cuts.length > 0 || pathInfo ? new Set<CompiledRoute>() : undefined;
+  // And as an origin that folds letters reads the path (`/ａdmin` as `/admin`: letter-fold.ts).
+  const folded = target.folded && matchedSegments(service, target.folded);
+  // With a suffix or a second spelling, a route may match more than one spelling (`pathPrefix: /` all of them):
+  // visited once.
+  const seen = cuts.length > 0 || pathInfo || folded ? new Set<CompiledRoute>() : undefined;
   const reaching = (route: CompiledRoute) => {
-    if (!denyReaches(route, method) || seen?.has(route)) return;
+    if (!denyReaches(route, target.method) || seen?.has(route)) return;
     seen?.add(route);
     visit(route);
   };
+  reachSpelling(service, matched, cuts, pathInfo, reaching);
+  if (folded) reachSpelling(service, folded, suffixlessSpellings(folded), mayCarryPathInfo(folded), reaching);
+}
+
+/** The deny routes matching one spelling of the path, with its trailing slash, format suffix or PATH_INFO. */
+function reachSpelling(
+  service: CompiledService,
+  matched: readonly string[],
+  cuts: readonly (readonly string[])[],
+  pathInfo: boolean,
+  reaching: (route: CompiledRoute) => void,
+): void {
   service.denyRoutes.forEachMatch(matched, reaching);
   service.denyRoutes.forEachExactOtherSlash(matched, reaching);
   // Without the trailing slash: forEachExactOtherSlash reaches the spelling with it.
@@ -266,7 +296,7 @@ function decideByRules(
   const target = base.target!;
   // Only routes with deny rules are in that trie: a policy without denies pays nothing here, not even a closure.
   if (!service.denyRoutes.empty)
-    forEachDenyingRoute(service, target.segments, target.method, (other) => {
+    forEachDenyingRoute(service, target, (other) => {
       if (other === route) return;
       for (const rule of other.denies) consider(rule, request, now, base.trace, found);
     });
@@ -325,6 +355,9 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
   const route = decidingRoute(service, target.segments, target.method);
+  // Like path-case-ambiguous: a bad request in every mode, the path itself being what is in doubt.
+  if (route && target.folded && foldedElsewhere(service, target, route))
+    return { ...refuse({ ...base, service: service.name, target }, "bad-request"), problem: "path-letters-ambiguous" };
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

@@ -122,12 +122,17 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/a/../b"],
     ["GET", HOST, "/a/.."],
     ["GET", HOST, "/a/./"],
+    // A dot whose accent an origin drops: `.` and `..` to it.
+    ["GET", HOST, "/a/.%CC%81/b"],
+    ["GET", HOST, "/a/.%CC%81.%CC%81"],
   ],
   "path-empty-segment": [
     ["GET", HOST, "//"],
     ["GET", HOST, "//a"],
     ["GET", HOST, "/a//b"],
     ["GET", HOST, "/a///"],
+    // A segment of accents alone, which an origin that drops them reads as nothing.
+    ["GET", HOST, "/a/%CC%81/b"],
   ],
   "path-trailing-dot-or-space": [
     ["GET", HOST, "/admin."],
@@ -135,6 +140,8 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/admin%20/x"],
     ["GET", HOST, "/a/file.json./"],
     ["GET", HOST, "/a..."],
+    ["GET", HOST, "/admin.%CC%81/x"],
+    ["GET", HOST, "/admin %CC%81"],
   ],
   // The fourth column is the raw query.
   "query-method-override": [
@@ -208,9 +215,12 @@ describe("canonicalTarget accepts", () => {
     { raw: "/%61", path: "/a", segments: ["a"] },
     { raw: "/%7e", path: "/~", segments: ["~"] },
     { raw: "/%7Ealice", path: "/~alice", segments: ["~alice"] },
-    { raw: "/é", path: "/%C3%A9", segments: ["é"] },
-    { raw: "/caf%c3%a9", path: "/caf%C3%A9", segments: ["café"] },
-    { raw: "/caf%C3%A9", path: "/caf%C3%A9", segments: ["café"] },
+    { raw: "/é", path: "/%C3%A9", segments: ["é"], folded: ["e"] },
+    { raw: "/caf%c3%a9", path: "/caf%C3%A9", segments: ["café"], folded: ["cafe"] },
+    { raw: "/caf%C3%A9", path: "/caf%C3%A9", segments: ["café"], folded: ["cafe"] },
+    // Decomposed (NFD) as written: the same fold.
+    { raw: "/cafe%CC%81/x", path: "/cafe%CC%81/x", segments: ["cafe\u0301", "x"], folded: ["cafe", "x"] },
+    { raw: "/x/%EF%BD%81dmin", path: "/x/%EF%BD%81dmin", segments: ["x", "\uFF41dmin"], folded: ["x", "admin"] },
     { raw: "/😀", path: "/%F0%9F%98%80", segments: ["😀"] },
     { raw: "/a b", path: "/a%20b", segments: ["a b"] },
     { raw: "/a%20b", path: "/a%20b", segments: ["a b"] },
@@ -224,9 +234,9 @@ describe("canonicalTarget accepts", () => {
       path: `/${"a".repeat(MAX_PATH_LENGTH - 1)}`,
       segments: ["a".repeat(MAX_PATH_LENGTH - 1)],
     },
-  ])("$raw -> $path", ({ raw, path, segments }) => {
+  ])("$raw -> $path", ({ raw, path, segments, folded }) => {
     const result = canonicalTarget("GET", HOST, raw);
-    expect(result).toEqual({ ok: true, target: { method: "GET", host: HOST, path, segments } });
+    expect(result).toStrictEqual({ ok: true, target: { method: "GET", host: HOST, path, segments, folded } });
   });
 
   it.each(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])("method %s", (method) => {
@@ -420,6 +430,11 @@ describe("letters an origin may read as a path's structure (from reviews)", () =
     expect(problemOf("/admin%C2%A0/users")).toBe("path-trailing-dot-or-space");
     expect(problemOf("/admin\u2002")).toBe("path-trailing-dot-or-space");
     expect(problemOf("/my%C2%A0page")).toBe("accepted");
+  });
+
+  it("folds a segment's opening accents away, as sitting on its slash", () => {
+    const result = canonicalTarget("GET", HOST, "/a/%CC%81b");
+    expect(result.ok && result.target.folded).toEqual(["a", "b"]);
   });
 
   it("accepts other non-ASCII letters, CJK punctuation among them", () => {

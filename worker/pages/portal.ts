@@ -91,7 +91,7 @@ function coveringDenies(service: CompiledService | undefined, host: string, path
   const target = canonicalTarget("GET", host, path);
   if (!service || !target.ok) return [];
   const denies: CompiledPrincipals[] = [];
-  forEachDenyingRoute(service, target.target.segments, "GET", (route) => {
+  forEachDenyingRoute(service, target.target, (route) => {
     for (const rule of route.denies)
       if (!rule.audit && !rule.conditions && rule.principals) denies.push(rule.principals);
   });

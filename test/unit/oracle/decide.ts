@@ -3,6 +3,7 @@
 import { canonicalTarget, type Identity } from "../../../policy/index.ts";
 import type { Matcher, GenRule, GenRoute, GenPolicy } from "./random-policy.ts";
 import type { GenRequest } from "./random-request.ts";
+import { foldedReading } from "./target.ts";
 
 // The oracle, from docs/policy.md
 
@@ -227,6 +228,9 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
   }
 
   const id = req.identity;
+  // "Letters an origin may fold": the path as NFKC and best-fit read it, when that differs.
+  const readings = segments.map(foldedReading);
+  const folded = readings.some((f, i) => f !== segments[i]) ? readings : undefined;
   const refused = service.hide ? 404 : 403;
   const anon = anonymous(id);
   const name = (route: GenRoute) => `${service.name}/${route.id}`;
@@ -247,9 +251,9 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
         : { effect: "deny", status: 404, reasons: ["route-not-found"], ...base };
     }
     const route = name(chosen);
-    // 5. Rules: the deny rules of every route whose pattern matches (any spelling deny rules reach) and which
-    // takes the method (or GET, for a HEAD).
-    const spelt = spellings(segments);
+    // 5. Rules: the deny rules of every route whose pattern matches (any spelling deny rules reach, of the path as
+    // written and as folded) and which takes the method (or GET, for a HEAD).
+    const spelt = [...spellings(segments), ...(folded ? spellings(folded) : [])];
     const reaching = service.routes.filter(
       (r) =>
         (takes(r, method) || (method === "HEAD" && takes(r, "GET"))) &&
@@ -305,6 +309,21 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
       ...base,
     };
   };
+  // `path-letters-ambiguous`: the folded spelling is decided by a route that the written one does not match (any
+  // route, whatever its methods): bad-request in every mode, once the certificate check is passed. The mode
+  // reported is either, as for path-case-ambiguous.
+  if (folded && !(service.requireCertificate && !id.workload)) {
+    const decidedBy = (segs: string[]) =>
+      service.routes
+        .map((route) => ({ route, key: matchKey(patternOf(route), segs, ci) }))
+        .filter((c): c is { route: GenRoute; key: number[] } => c.key !== undefined)
+        .sort((a, b) => compareKeys(a.key, b.key))
+        .find((c) => takes(c.route, method))?.route;
+    const written = decidedBy(segments);
+    const other = decidedBy(folded);
+    if (written && other && other !== written && matchKey(patternOf(other), segments, ci) === undefined)
+      return { effect: "deny", status: 400, reasons: ["bad-request"], ...base, modeEither: true };
+  }
   const decided = enforce();
   if (decided.effect === "allow") return decided;
   const denial = decided;

@@ -59,6 +59,13 @@ export const EXTRA_SEGMENTS = [
   "a%20b",
   "a%2Bb",
   "caf%C3%A9",
+  // Letters an origin may fold onto the literals: fullwidth, a macron precomposed and combining, a ligature.
+  "%EF%BD%81dmin",
+  "%EF%BC%A1DMIN",
+  "%C4%81",
+  "a%CC%84",
+  "%EF%BD%82",
+  "v%EF%BC%91",
 ];
 /** Letters Java and .NET case-fold differently: refused at a caseInsensitivePaths service (docs). */
 export const AMBIGUOUS = ["ı", "ſ", "K", "Å"];

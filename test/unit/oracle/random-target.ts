@@ -77,6 +77,12 @@ export const PIECES = [
   "%e2%84%aa",
   "%c4%b1",
   "%ef%bb%bf",
+  // letters an origin may fold: fullwidth a, a with a macron, a combining macron, the fi ligature, a dot's accent
+  "%EF%BD%81",
+  "%c4%81",
+  "%CC%84",
+  "%ef%ac%81",
+  ".%CC%81",
   // dots and spaces
   ".",
   "..",

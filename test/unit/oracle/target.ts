@@ -16,6 +16,8 @@ export interface OracleTarget {
   host: string;
   path: string;
   segments: string[];
+  /** "as an origin that folds letters reads them", when that differs from `segments`. */
+  folded?: string[];
 }
 
 export interface TargetVerdict {
@@ -190,6 +192,25 @@ function namesMethod(query: string): boolean {
   });
 }
 
+/**
+ * "Letters an origin may fold": the segment as NFKC reads it, and a letter that ends as ASCII without its accents
+ * (`ā` and `a` + a combining macron both as `a`), as best-fit reads it. Walked code point by code point over the
+ * compatibility decomposition: a combining mark is dropped while the letter it sits on is ASCII (or the `/` before
+ * the segment).
+ */
+export function foldedReading(decoded: string): string {
+  let out = "";
+  let base = "";
+  for (const c of decoded.normalize("NFKD")) {
+    const mark = /^\p{Mn}$/u.test(c);
+    if (!mark) base = c;
+    // At the segment's start the mark sits on its `/`.
+    if (mark && (base === "" || base.codePointAt(0)! < 0x80)) continue;
+    out += c;
+  }
+  return out.normalize("NFC");
+}
+
 /** What the docs say canonicalTarget answers for this target. */
 export function expectTarget(method: string, rawHost: string, rawPath: string, rawQuery = ""): TargetVerdict {
   const stage = (...problems: (string | false)[]) => new Set(problems.filter((p): p is string => p !== false));
@@ -216,14 +237,26 @@ export function expectTarget(method: string, rawHost: string, rawPath: string, r
       if (decoded === "." || decoded === "..") found.add("path-dot-segment");
       // "Windows servers (IIS) drop a segment's trailing dots and spaces"
       if (decoded.endsWith(".") || decoded.endsWith(" ")) found.add("path-trailing-dot-or-space");
+      // "a segment those letters, folded, make a dot segment or end in a dot or a space is refused as one"
+      const folded = foldedReading(decoded);
+      if (folded === "." || folded === "..") found.add("path-dot-segment");
+      if (folded === "" && decoded !== "") found.add("path-empty-segment");
+      if (folded.endsWith(".") || folded.endsWith(" ")) found.add("path-trailing-dot-or-space");
       segments.push(decoded);
     }
     stages.push(found);
   });
   stages.push(stage(namesMethod(rawQuery) && "query-method-override"));
+  const folded = segments.map(foldedReading);
   const target =
     decodable && host !== undefined
-      ? { method, host, path: `/${segments.map(encodeDecoded).join("/")}`, segments }
+      ? {
+          method,
+          host,
+          path: `/${segments.map(encodeDecoded).join("/")}`,
+          segments,
+          folded: folded.some((f, i) => f !== segments[i]) ? folded : undefined,
+        }
       : undefined;
   return { stages, target };
 }

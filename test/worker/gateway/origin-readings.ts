@@ -2,6 +2,8 @@
 // wire): for the request-target differential (target-differential.test.ts), each reading is the path's decoded
 // segments, or undefined when that reader would not serve the request at all.
 
+import { foldedReading } from "../../unit/oracle/target.ts";
+
 /** Percent-decoded as UTF-8, strictly (a reader that meets invalid UTF-8 answers 400). */
 function decode(text: string): string | undefined {
   try {
@@ -71,20 +73,18 @@ export function iisReading(target: string): string[] | undefined {
 
 /**
  * A router that normalises Unicode (NFKC, as Python's, Java's and .NET's normalisers do) before it maps the path, or
- * Windows' best-fit conversion to an ANSI code page, as far as the path's structure goes: decoded, then `／` is `/`,
- * `．` is `.`, `‥` is `..`, `？` is `?`, an ideographic space a space (and so on), `∕` and `⁄` are `/`, `∖`, `⧵` and
- * the yen and won signs `\`; then read as IIS reads it (which ends the path at a `?`).
- * Letters such a reader folds too (fullwidth `ａ` to `a`) are left: docs/policy.md keeps those origins away.
+ * Windows' best-fit conversion to an ANSI code page: decoded, then `／` is `/`, `．` is `.`, `‥` is `..`, `？` is `?`,
+ * an ideographic space a space (and so on), `∕` and `⁄` are `/`, `∖`, `⧵` and the yen and won signs `\`; letters as
+ * docs/policy.md's "Letters an origin may fold" has them (fullwidth `ａ` as `a`, `ā` as `a`: each segment read by
+ * the target oracle's foldedReading); then read as IIS reads it (which ends the path at a `?`).
  */
 export function normalisingReading(target: string): string[] | undefined {
   const query = target.indexOf("?");
   const decoded = decode(query === -1 ? target : target.slice(0, query));
   if (decoded === undefined) return undefined;
-  let folded = "";
-  for (const ch of decoded) {
-    const nfkc = ch.normalize("NFKC");
-    folded += "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : /[./\\;?#% ]/.test(nfkc) ? nfkc : ch;
-  }
+  let separated = "";
+  for (const ch of decoded) separated += "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : ch;
+  const folded = separated.split("/").map(foldedReading).join("/");
   return iisReading(encodeURI(folded));
 }
 

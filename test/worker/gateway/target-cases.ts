@@ -72,6 +72,11 @@ function percentEncoded(r: Random, ch: string): string {
 
 const FULLWIDTH: Record<string, string> = { ".": "．", "/": "／", a: "ａ" };
 
+/** An ASCII letter spelt as one an origin folds back to it: fullwidth, or with a combining accent. */
+function foldsBack(r: Random, c: string): string {
+  return chance(r, 0.5) ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : `${c}${pick(r, ["\u0301", "\u0304"])}`;
+}
+
 /** A decoded segment spelt raw: some characters escaped, raw non-ASCII, NFD, a look-alike, a changed case. */
 function spellSegment(r: Random, segment: string): string {
   let s = segment;
@@ -79,6 +84,8 @@ function spellSegment(r: Random, segment: string): string {
   if (chance(r, 0.04)) s = s.normalize("NFD");
   if (chance(r, 0.03)) s = s.replace(/[./a]/, (c) => FULLWIDTH[c]!);
   if (chance(r, 0.02)) s = s.replace(/k/i, "\u212a");
+  // A letter an origin may fold back: fullwidth, or with a combining accent (docs: "Letters an origin may fold").
+  if (chance(r, 0.06)) s = s.replace(/[a-z]/i, (c) => foldsBack(r, c));
   let out = "";
   for (const ch of s) {
     const k = r();
@@ -171,6 +178,12 @@ export function genCase(r: Random, g: GenPolicy): TargetCase {
     ]);
     const from = spellPath(r, segmentsFor(r, route)).replace(/\/$/, "");
     path = `${from}/${Array.from({ length: 1 + int(r, 3) }, () => out).join("/")}/${into}`;
+  } else if (denied.length > 0 && chance(r, 0.15)) {
+    // A denied route's path with one letter spelt so that an origin folds it back (`/ａdmin`, `/ādmin`).
+    const segments = segmentsFor(r, pick(r, denied));
+    const at = segments.findIndex((x) => /[a-z]/i.test(x));
+    if (at !== -1) segments[at] = segments[at]!.replace(/[a-z]/i, (c) => foldsBack(r, c));
+    path = spellPath(r, segments);
   } else {
     path = spellPath(r, segmentsFor(r, route));
   }
