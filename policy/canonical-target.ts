@@ -1,6 +1,7 @@
 // One canonical form of the request target, used for matching and (by the Worker) for forwarding, so
 // that policy and origin can never disagree about which resource was asked for. Anything an origin or
 // proxy could read two ways is rejected, not "fixed": fixing is how path-confusion bypasses are born.
+import { bestFit } from "./best-fit.ts";
 import { foldLetters } from "./letter-fold.ts";
 import { METHODS } from "./schema.ts";
 
@@ -71,11 +72,10 @@ const utf8Encoder = new TextEncoder();
  * (NFKC: Python's, Java's and .NET's normalisers, some frameworks' routers) reads `／` as `/`, `．` as `.`, `‥` as
  * `..`, `？` as `?`, `；` (and the Greek question mark, even under NFC) as `;`, `％` as `%`, an ideographic or
  * no-break space as a space; Windows' best-fit conversion of a path to an ANSI code page (an app that is not
- * Unicode on IIS, PHP on Windows) reads `∕` and `⁄` as `/`, `∖` and `⧵` as `\`, and the yen and won signs as the
- * `\` of the Japanese and Korean code pages. `／．．／admin` would be `/../admin` there, past a deny on `/admin`.
- * Each is refused as the character it becomes would be, encoded (lookAlike, below).
+ * Unicode on IIS, PHP on Windows: best-fit.ts) reads `∕` and `⁄` as `/`, `∖` and `⧵` as `\`, `٪` as `%`, and the
+ * yen and won signs as the `\` of the Japanese and Korean code pages. `／．．／admin` would be `/../admin` there,
+ * past a deny on `/admin`. Each is refused as the character it becomes would be, encoded (lookAlike, below).
  */
-const BEST_FIT: Readonly<Record<string, string>> = { "∕": "/", "⁄": "/", "∖": "\\", "⧵": "\\", "¥": "\\", "₩": "\\" };
 const STRUCTURE: Readonly<Record<string, TargetProblem>> = {
   "/": "path-encoded-separator",
   "\\": "path-encoded-separator",
@@ -94,7 +94,7 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
       lastRead = "";
       continue;
     }
-    const read = BEST_FIT[ch] ?? ch.normalize("NFKC");
+    const read = bestFit(ch) ?? ch.normalize("NFKC");
     for (const c of read) {
       const problem = STRUCTURE[c];
       if (problem) return reject(problem, `a letter an origin may read as '${c}' (NFKC, best-fit)`);

@@ -121,3 +121,17 @@ describe("Ward's own paths are logged too", () => {
     expect(logged).toMatchObject([{ status, reasons: [reason], path }]);
   });
 });
+
+describe("header values no client library sends", () => {
+  // Bytes beyond ASCII in a header reach the Worker as one character each (Latin-1). Sent from inside workerd, such a
+  // value makes the runtime print a warning, so this case lives here, on a real socket, and not in the adversarial
+  // corpus (test/worker/adversarial/jwt.yaml).
+  it("an Access token of UTF-8 letters is no identity: 401, logged, the origin never called", async () => {
+    const { reply, reached, logged } = await ask(
+      "GET /page HTTP/1.1\r\nHost: wiki.localhost\r\nCf-Access-Jwt-Assertion: \u00e9\u00e9.\u00e9.\u00e9",
+    );
+    expect(reply.status).toBe(401);
+    expect(reached).toEqual([]);
+    expect(logged).toMatchObject([{ status: 401, path: "/page", reasons: ["unauthenticated"] }]);
+  });
+});

@@ -8,7 +8,23 @@
 // path's length is counted, `;` between query parameters, an unclosed `_method[`, an empty path, which of several
 // problems is named), the code's reading was written into the docs, and the oracle follows them.
 
+import publishedBestFit from "../../fixtures/bestfit/bestfit1252-to-ascii.txt?raw";
+
 export const DOC_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/**
+ * "Windows' best-fit conversion ... (code page 1252's published table)": what it reads as ASCII, read from the
+ * table as Unicode publishes it (test/fixtures/bestfit/), not from policy/best-fit.ts.
+ */
+const BEST_FIT_1252 = new Map(
+  publishedBestFit
+    .split("\n")
+    .map((line) => /^0x([0-9a-f]{4})\t0x([0-9a-f]{2})\t/.exec(line))
+    .filter((m) => m !== null)
+    .map((m) => [String.fromCodePoint(parseInt(m[1]!, 16)), String.fromCharCode(parseInt(m[2]!, 16))] as const),
+);
+/** "and the yen and won signs as the `\` of the Japanese and Korean code pages", and `⧵`. */
+const OTHER_BEST_FIT: Readonly<Record<string, string>> = { "¥": "\\", "₩": "\\", "⧵": "\\" };
 export const DOC_MAX_PATH = 4096;
 
 export interface OracleTarget {
@@ -157,12 +173,12 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
   const decoded = utf8Decode(bytes);
   if (decoded === undefined) found.add("path-invalid-encoding"); // `%FF`, overlong `%C0%AF`
   // "a letter an origin may read as structure is refused as the character it becomes would be, encoded": its NFKC
-  // form (or best-fit's `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`) holding `/` `\` `.` `;` `?` `#` `%`; "a segment
-  // ending in a letter NFKC makes a space": path-trailing-dot-or-space.
+  // form (or best-fit's reading: `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`, `٪` as `%`) holding `/` `\` `.` `;` `?`
+  // `#` `%`; "a segment ending in a letter NFKC makes a space": path-trailing-dot-or-space.
   const letters = [...(decoded ?? "")];
   letters.forEach((ch, i) => {
     if (ch.charCodeAt(0) < 0x80) return;
-    const read = "∕⁄".includes(ch) ? "/" : "∖⧵¥₩".includes(ch) ? "\\" : ch.normalize("NFKC");
+    const read = BEST_FIT_1252.get(ch) ?? OTHER_BEST_FIT[ch] ?? ch.normalize("NFKC");
     for (const c of read) if (LOOK_ALIKE_PROBLEM[c]) found.add(LOOK_ALIKE_PROBLEM[c]);
     if (i === letters.length - 1 && read.endsWith(" ")) found.add("path-trailing-dot-or-space");
   });
@@ -193,18 +209,24 @@ function namesMethod(query: string): boolean {
 }
 
 /**
- * "Letters an origin may fold": the segment as NFKC reads it, and a letter that ends as ASCII without its accents
- * (`ā` and `a` + a combining macron both as `a`), as best-fit reads it. Walked code point by code point over the
- * compatibility decomposition: a combining mark is dropped while the letter it sits on is ASCII (or the `/` before
- * the segment).
+ * "Letters an origin may fold": each character as best-fit reads it where code page 1252's table reads it as ASCII
+ * (combining marks aside), else its compatibility decomposition (NFKD), each part of which best-fit may read so
+ * again; then the combining marks on an ASCII character, or opening the segment (they sit on its `/`), dropped; then
+ * composed (NFC). Walked code point by code point.
  */
 export function foldedReading(decoded: string): string {
+  const bestFitOf = (c: string) => (/^\p{Mn}$/u.test(c) ? undefined : BEST_FIT_1252.get(c));
+  const parts: string[] = [];
+  for (const c of decoded) {
+    const whole = bestFitOf(c);
+    if (whole !== undefined) parts.push(whole);
+    else for (const part of c.normalize("NFKD")) parts.push(bestFitOf(part) ?? part);
+  }
   let out = "";
   let base = "";
-  for (const c of decoded.normalize("NFKD")) {
+  for (const c of parts) {
     const mark = /^\p{Mn}$/u.test(c);
     if (!mark) base = c;
-    // At the segment's start the mark sits on its `/`.
     if (mark && (base === "" || base.codePointAt(0)! < 0x80)) continue;
     out += c;
   }
