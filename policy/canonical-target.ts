@@ -66,6 +66,7 @@ const SEGMENT_SAFE = new RegExp(`^${SEGMENT_CHARS}$`);
 const PLAIN_SEGMENT = new RegExp(`^${SEGMENT_CHARS}*$`);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 /**
  * Letters an origin may turn into a path's structure before it maps the path: Unicode compatibility normalisation
@@ -94,7 +95,7 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
       lastRead = "";
       continue;
     }
-    const read = bestFit(ch) ?? ch.normalize("NFKC");
+    const read = bestFit(ch) ?? readByBestFit(ch.normalize("NFKC"));
     for (const c of read) {
       const problem = STRUCTURE[c];
       if (problem) return reject(problem, `a letter an origin may read as '${c}' (NFKC, best-fit)`);
@@ -105,6 +106,13 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
   if (lastRead.endsWith(" "))
     return reject("path-trailing-dot-or-space", "a letter at the end an origin may read as a space");
   return undefined;
+}
+
+/** NFKC's reading read again by best-fit, as the fold reads it: `½` is `1⁄2` to NFKC, and `⁄` is `/` to best-fit. */
+function readByBestFit(text: string): string {
+  let read = "";
+  for (const c of text) read += bestFit(c) ?? c;
+  return read;
 }
 
 function reject(problem: TargetProblem, detail: string): CanonicalResult {
@@ -283,7 +291,8 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
     const end = decoded.charCodeAt(decoded.length - 1);
     if (end === 0x2e || end === 0x20) return reject("path-trailing-dot-or-space", "a segment ending in '.' or a space");
-    if (!plain) {
+    // A segment that needed decoding only for ASCII (`a%20b`) holds no letter to fold.
+    if (!plain && NOT_ASCII.test(decoded)) {
       const letters = foldLetters(decoded);
       if (letters !== decoded) {
         const problem = foldedProblem(letters);

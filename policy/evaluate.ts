@@ -4,6 +4,7 @@ import { mayCarryPathInfo, mayRunAsScript, suffixlessSpellings } from "./format-
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { addressKey } from "./client-address.ts";
 import { caseAmbiguous, foldCase } from "./case-fold.ts";
+import { foldedSpellings } from "./folded-spellings.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
 import { countedAs } from "./rate-limit-keys.ts";
@@ -202,18 +203,23 @@ function denyReaches(route: CompiledRoute, method: Method): boolean {
 }
 
 /**
- * Whether an origin that folds letters would serve the request by a route its written path does not reach:
- * `/ａdmin` read as `/admin` where the gateway decides it by `/`. A route both spellings match decides both the
- * same (a route of its own for `/café` is taken to be served as written); so does any spelling nothing matches.
+ * Whether an origin that folds letters would serve the request by a route its written path does not match:
+ * `/ａdmin` read as `/admin` where the gateway decides it by `/` (or by no route at all). A route both spellings
+ * match decides both the same (a route of its own for `/café` is taken to be served as written); so does any
+ * spelling nothing matches.
  */
-function foldedElsewhere(service: CompiledService, target: CanonicalTarget, route: CompiledRoute): boolean {
-  const other = decidingRoute(service, target.folded!, target.method);
-  if (!other || other === route) return false;
-  let reached = false;
-  service.routes.forEachMatch(matchedSegments(service, target.segments), (r) => {
-    if (r === other) reached = true;
+export function lettersAmbiguous(
+  service: CompiledService,
+  target: Pick<CanonicalTarget, "segments" | "folded" | "method">,
+): boolean {
+  const spellings = foldedSpellings(service.caseInsensitivePaths, target);
+  if (spellings.length === 0) return false;
+  const matched = new Set<CompiledRoute>();
+  service.routes.forEachMatch(matchedSegments(service, target.segments), (r) => matched.add(r));
+  return spellings.some((spelling) => {
+    const other = service.routes.find(spelling, (r) => routeTakes(r, target.method));
+    return other !== undefined && !matched.has(other);
   });
-  return !reached;
 }
 
 /** The route a request is decided by: the most specific of the service's routes that takes its method. */
@@ -234,7 +240,7 @@ export function decidingRoute(
  * and at its last dot, before a trailing slash too). Nor PATH_INFO: PHP, CGI and ASP.NET run `/admin.php` for
  * `/admin.php/x`, so an exact route ending in a segment with a dot reaches the paths below it (format-suffix.ts,
  * mayRunAsScript). Nor letters an origin folds: each of those spellings of the path as it reads `/ａdmin`, `/admin`
- * (target.folded: letter-fold.ts). The deciding route may be among them.
+ * (folded-spellings.ts). The deciding route may be among them.
  */
 export function forEachDenyingRoute(
   service: CompiledService,
@@ -245,18 +251,19 @@ export function forEachDenyingRoute(
   const matched = matchedSegments(service, target.segments);
   const cuts = suffixlessSpellings(matched);
   const pathInfo = mayCarryPathInfo(matched);
-  // And as an origin that folds letters reads the path (`/ａdmin` as `/admin`: letter-fold.ts).
-  const folded = target.folded && matchedSegments(service, target.folded);
+  // And as an origin that folds letters reads the path (`/ａdmin` as `/admin`: folded-spellings.ts).
+  const folded = foldedSpellings(service.caseInsensitivePaths, target);
   // With a suffix or a second spelling, a route may match more than one spelling (`pathPrefix: /` all of them):
   // visited once.
-  const seen = cuts.length > 0 || pathInfo || folded ? new Set<CompiledRoute>() : undefined;
+  const seen = cuts.length > 0 || pathInfo || folded.length > 0 ? new Set<CompiledRoute>() : undefined;
   const reaching = (route: CompiledRoute) => {
     if (!denyReaches(route, target.method) || seen?.has(route)) return;
     seen?.add(route);
     visit(route);
   };
   reachSpelling(service, matched, cuts, pathInfo, reaching);
-  if (folded) reachSpelling(service, folded, suffixlessSpellings(folded), mayCarryPathInfo(folded), reaching);
+  for (const spelling of folded)
+    reachSpelling(service, spelling, suffixlessSpellings(spelling), mayCarryPathInfo(spelling), reaching);
 }
 
 /** The deny routes matching one spelling of the path, with its trailing slash, format suffix or PATH_INFO. */
@@ -349,15 +356,15 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
 
   if (service.caseInsensitivePaths && target.segments.some(caseAmbiguous))
     return { ...refuse({ ...base, service: service.name, target }, "bad-request"), problem: "path-case-ambiguous" };
+  // Refused as it is, in every mode, the path itself being what is in doubt.
+  if (lettersAmbiguous(service, target))
+    return { ...refuse({ ...base, service: service.name, target }, "bad-request"), problem: "path-letters-ambiguous" };
 
   const serviceBase: DecisionBase = { ...base, mode: service.mode, service: service.name, target };
   if (service.requireCertificate && !request.identity.workload) {
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
   const route = decidingRoute(service, target.segments, target.method);
-  // Like path-case-ambiguous: a bad request in every mode, the path itself being what is in doubt.
-  if (route && target.folded && foldedElsewhere(service, target, route))
-    return { ...refuse({ ...base, service: service.name, target }, "bad-request"), problem: "path-letters-ambiguous" };
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

@@ -49,6 +49,7 @@ export {
   decidingRoute,
   evaluate,
   forEachDenyingRoute,
+  lettersAmbiguous,
   matchedSegments,
   type RequestFacts,
 } from "./evaluate.ts";

@@ -12,7 +12,8 @@ import { prng, seedFrom } from "../support/prng.ts";
 
 const SEED = seedFrom("WARD_PORTAL_SEED");
 const POLICIES = 400;
-const SEGMENTS = ["a", "b", "A"];
+// A fullwidth a, which an origin that folds letters reads as a (docs/policy.md, "Letters an origin may fold").
+const SEGMENTS = ["a", "b", "A", "\uFF41"];
 const PEOPLE = ["ann", "bob", "eve"];
 const NOW = Date.UTC(2026, 0, 1);
 

@@ -11,6 +11,7 @@ import {
   decidingRoute,
   findService,
   forEachDenyingRoute,
+  lettersAmbiguous,
   principalsMatch,
   type CompiledPrincipals,
   type CompiledPolicy,
@@ -83,7 +84,9 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
 /** The route the gateway decides `GET path` by on this service, as evaluate() finds it. */
 function chosenRoute(service: CompiledService | undefined, host: string, path: string): CompiledRoute | undefined {
   const target = canonicalTarget("GET", host, path);
-  return service && target.ok ? decidingRoute(service, target.target.segments, "GET") : undefined;
+  // A path the gateway refuses for its letters (`/café` beside a route `/cafe`) opens nothing.
+  if (!service || !target.ok || lettersAmbiguous(service, target.target)) return undefined;
+  return decidingRoute(service, target.target.segments, "GET");
 }
 
 /** Who the enforced, unconditional deny rules reaching `GET path` name (as evaluate() applies them). */

@@ -228,9 +228,26 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
   }
 
   const id = req.identity;
-  // "Letters an origin may fold": the path as NFKC and best-fit read it, when that differs.
+  // "Letters an origin may fold": the path as NFKC and best-fit read it, when that differs; at a
+  // caseInsensitivePaths service also with its letters' case changed first (best-fit reads `α`, not `Α`, as `a`),
+  // when it holds any letter beyond ASCII. matchKey compares them case-folded there.
   const readings = segments.map(foldedReading);
-  const folded = readings.some((f, i) => f !== segments[i]) ? readings : undefined;
+  const folded: string[][] = readings.some((f, i) => f !== segments[i]) ? [readings] : [];
+  if (ci && segments.some((s) => /[^\x00-\x7f]/.test(s))) folded.push(segments.map((s) => foldedReading(fold(s))));
+  // `path-letters-ambiguous`: a folded spelling is decided by a route that the written path does not match (any
+  // route, whatever its methods; whether a route decides the written one or not): bad-request in every mode,
+  // before the certificate is asked for. The mode reported is either, as for path-case-ambiguous.
+  const decidedBy = (segs: string[]) =>
+    service!.routes
+      .map((route) => ({ route, key: matchKey(patternOf(route), segs, ci) }))
+      .filter((c): c is { route: GenRoute; key: number[] } => c.key !== undefined)
+      .sort((a, b) => compareKeys(a.key, b.key))
+      .find((c) => takes(c.route, method))?.route;
+  for (const spelling of folded) {
+    const other = decidedBy(spelling);
+    if (other && matchKey(patternOf(other), segments, ci) === undefined)
+      return { effect: "deny", status: 400, reasons: ["bad-request"], ...base, modeEither: true };
+  }
   const refused = service.hide ? 404 : 403;
   const anon = anonymous(id);
   const name = (route: GenRoute) => `${service.name}/${route.id}`;
@@ -253,7 +270,7 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
     const route = name(chosen);
     // 5. Rules: the deny rules of every route whose pattern matches (any spelling deny rules reach, of the path as
     // written and as folded) and which takes the method (or GET, for a HEAD).
-    const spelt = [...spellings(segments), ...(folded ? spellings(folded) : [])];
+    const spelt = [...spellings(segments), ...folded.flatMap(spellings)];
     const reaching = service.routes.filter(
       (r) =>
         (takes(r, method) || (method === "HEAD" && takes(r, "GET"))) &&
@@ -309,21 +326,6 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
       ...base,
     };
   };
-  // `path-letters-ambiguous`: the folded spelling is decided by a route that the written one does not match (any
-  // route, whatever its methods): bad-request in every mode, once the certificate check is passed. The mode
-  // reported is either, as for path-case-ambiguous.
-  if (folded && !(service.requireCertificate && !id.workload)) {
-    const decidedBy = (segs: string[]) =>
-      service.routes
-        .map((route) => ({ route, key: matchKey(patternOf(route), segs, ci) }))
-        .filter((c): c is { route: GenRoute; key: number[] } => c.key !== undefined)
-        .sort((a, b) => compareKeys(a.key, b.key))
-        .find((c) => takes(c.route, method))?.route;
-    const written = decidedBy(segments);
-    const other = decidedBy(folded);
-    if (written && other && other !== written && matchKey(patternOf(other), segments, ci) === undefined)
-      return { effect: "deny", status: 400, reasons: ["bad-request"], ...base, modeEither: true };
-  }
   const decided = enforce();
   if (decided.effect === "allow") return decided;
   const denial = decided;

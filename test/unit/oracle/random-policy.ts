@@ -88,7 +88,7 @@ export const MATCHERS: Matcher[] = [
 ];
 
 /** Pattern literals: plain, dotted (format suffixes), non-ASCII, and (case-sensitive services only) upper case. */
-export const LITERALS = ["a", "b", "admin", "v1", "x.y", "é", "a b", "a+b"];
+export const LITERALS = ["a", "b", "admin", "v1", "x.y", "é", "e", "a b", "a+b"];
 export const UPPER_LITERALS = ["A", "Admin"];
 
 export function genPattern(r: Random, caseInsensitive: boolean): { path?: string; pathPrefix?: string } {

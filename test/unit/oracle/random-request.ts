@@ -66,6 +66,9 @@ export const EXTRA_SEGMENTS = [
   "a%CC%84",
   "%EF%BD%82",
   "v%EF%BC%91",
+  // Greek alpha, which best-fit reads as a, and its capital, which it does not (but a lower-casing origin may).
+  "%CE%B1dmin",
+  "%CE%91DMIN",
 ];
 /** Letters Java and .NET case-fold differently: refused at a caseInsensitivePaths service (docs). */
 export const AMBIGUOUS = ["ı", "ſ", "K", "Å"];

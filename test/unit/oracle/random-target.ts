@@ -83,6 +83,11 @@ export const PIECES = [
   "%CC%84",
   "%ef%ac%81",
   ".%CC%81",
+  // NFKC, then best-fit: a fraction (`⅟` is `1⁄`), a squared unit (`㎧` is `m∕s`), the fullwidth yen (`¥`, then `\`)
+  "%E2%85%9F",
+  "%e3%8e%a7",
+  "%EF%BF%A5",
+  "\u00bd",
   // dots and spaces
   ".",
   "..",

@@ -173,12 +173,14 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
   const decoded = utf8Decode(bytes);
   if (decoded === undefined) found.add("path-invalid-encoding"); // `%FF`, overlong `%C0%AF`
   // "a letter an origin may read as structure is refused as the character it becomes would be, encoded": its NFKC
-  // form (or best-fit's reading: `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`, `٪` as `%`) holding `/` `\` `.` `;` `?`
-  // `#` `%`; "a segment ending in a letter NFKC makes a space": path-trailing-dot-or-space.
+  // form (or best-fit's reading: `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`, `٪` as `%`; of the NFKC form too) holding `/`
+  // `\` `.` `;` `?` `#` `%`; "a segment ending in a letter NFKC makes a space": path-trailing-dot-or-space.
   const letters = [...(decoded ?? "")];
   letters.forEach((ch, i) => {
     if (ch.charCodeAt(0) < 0x80) return;
-    const read = BEST_FIT_1252.get(ch) ?? OTHER_BEST_FIT[ch] ?? ch.normalize("NFKC");
+    const bestFit = (c: string) => BEST_FIT_1252.get(c) ?? OTHER_BEST_FIT[c];
+    // NFKC's reading is read by best-fit again: `½` is `1⁄2`, and `⁄` is `/`.
+    const read = bestFit(ch) ?? [...ch.normalize("NFKC")].map((c) => bestFit(c) ?? c).join("");
     for (const c of read) if (LOOK_ALIKE_PROBLEM[c]) found.add(LOOK_ALIKE_PROBLEM[c]);
     if (i === letters.length - 1 && read.endsWith(" ")) found.add("path-trailing-dot-or-space");
   });
