@@ -65,3 +65,22 @@ const BEST_FIT: ReadonlyMap<string, string> = new Map(
 export function bestFit(c: string): string | undefined {
   return BEST_FIT.get(c);
 }
+
+/**
+ * Combining marks code page 1252 reads as ASCII characters of their own: `_` + U+0332 is `__` to best-fit. The fold
+ * drops marks on ASCII letters (NFKD's reading of `ā`), so these are read only in best-fit's own reading
+ * (folded-spellings.ts).
+ */
+const MARKS: ReadonlyMap<string, string> = new Map([
+  ["\u0300", "`"],
+  ["\u0302", "^"],
+  ["\u0303", "~"],
+  ["\u030e", '"'],
+  ["\u0331", "_"],
+  ["\u0332", "_"],
+]);
+
+/** The ASCII character best-fit reads a combining mark as, if any. */
+export function bestFitMark(c: string): string | undefined {
+  return MARKS.get(c);
+}

@@ -3,7 +3,7 @@
 import { canonicalTarget, type Identity } from "../../../policy/index.ts";
 import type { Matcher, GenRule, GenRoute, GenPolicy } from "./random-policy.ts";
 import type { GenRequest } from "./random-request.ts";
-import { foldedReading } from "./target.ts";
+import { bestFitAloneReading, foldedReading } from "./target.ts";
 
 // The oracle, from docs/policy.md
 
@@ -231,9 +231,30 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
   // "Letters an origin may fold": the path as NFKC and best-fit read it, when that differs; at a
   // caseInsensitivePaths service also with its letters' case changed first (best-fit reads `α`, not `Α`, as `a`),
   // when it holds any letter beyond ASCII. matchKey compares them case-folded there.
-  const readings = segments.map(foldedReading);
-  const folded: string[][] = readings.some((f, i) => f !== segments[i]) ? [readings] : [];
-  if (ci && segments.some((s) => /[^\x00-\x7f]/.test(s))) folded.push(segments.map((s) => foldedReading(fold(s))));
+  // The docs' list of readings, each segment: folded, NFC, NFKC, best-fit alone, NFKC then best-fit alone; at such a
+  // service also of the case-folded path, each repeated with case folding until nothing changes.
+  const READINGS: ((segment: string) => string)[] = [
+    foldedReading,
+    (x) => x.normalize("NFC"),
+    (x) => x.normalize("NFKC"),
+    bestFitAloneReading,
+    (x) => bestFitAloneReading(x.normalize("NFKC")),
+  ];
+  const folded: string[][] = [];
+  if (segments.some((x) => /[^\x00-\x7f]/.test(x)))
+    for (const read of READINGS) {
+      if (!ci) folded.push(segments.map(read));
+      else
+        for (const start of [segments, segments.map(fold)]) {
+          let spelling = start;
+          for (let round = 0; round < 4; round++) {
+            const next = spelling.map((x) => fold(read(x)));
+            folded.push(next);
+            if (next.join("/") === spelling.join("/")) break;
+            spelling = next;
+          }
+        }
+    }
   // `path-letters-ambiguous`: a folded spelling is decided by a route that the written path does not match (any
   // route, whatever its methods; whether a route decides the written one or not): bad-request in every mode,
   // before the certificate is asked for. The mode reported is either, as for path-case-ambiguous.

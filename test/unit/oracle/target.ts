@@ -235,6 +235,19 @@ export function foldedReading(decoded: string): string {
   return out.normalize("NFC");
 }
 
+/**
+ * "as best-fit alone reads it: Latin-1 letters as they are, the combining marks it reads as ASCII characters so, every
+ * other character as folded".
+ */
+export function bestFitAloneReading(segment: string): string {
+  let out = "";
+  for (const c of segment) {
+    const mark = /^\p{Mn}$/u.test(c) ? BEST_FIT_1252.get(c) : undefined;
+    out += mark ?? (c.codePointAt(0)! < 0x100 ? c : foldedReading(c));
+  }
+  return out;
+}
+
 /** What the docs say canonicalTarget answers for this target. */
 export function expectTarget(method: string, rawHost: string, rawPath: string, rawQuery = ""): TargetVerdict {
   const stage = (...problems: (string | false)[]) => new Set(problems.filter((p): p is string => p !== false));
