@@ -34,30 +34,56 @@ const READINGS: readonly ((segment: string) => string)[] = [
   (segment) => bestFitAlone(nfkc(segment)),
 ];
 
+type Target = Pick<CanonicalTarget, "segments" | "folded">;
+/** The step that only case-folds. */
+const CASE_FOLD = -1;
+
+/** Each request's spellings, worked out once: evaluate and the deny rules' reach both ask. */
+const worked = new WeakMap<Target, { caseInsensitive: boolean; spellings: readonly (readonly string[])[] }>();
+
 /** The spellings other than the written one; none (the common case, no allocation) when no letter may change. */
-export function foldedSpellings(
-  caseInsensitive: boolean,
-  target: Pick<CanonicalTarget, "segments" | "folded">,
-): readonly (readonly string[])[] {
+export function foldedSpellings(caseInsensitive: boolean, target: Target): readonly (readonly string[])[] {
   // Any letter an origin may change is one the fold changes (its last step is NFC; best-fit's letters it folds too).
   if (!caseInsensitive && !target.folded) return NONE;
   if (caseInsensitive && !target.segments.some((s) => NOT_ASCII.test(s))) return NONE;
+  const known = worked.get(target);
+  if (known?.caseInsensitive === caseInsensitive) return known.spellings;
+  const spellings = spellingsOf(caseInsensitive, target);
+  worked.set(target, { caseInsensitive, spellings });
+  return spellings;
+}
+
+function spellingsOf(caseInsensitive: boolean, target: Target): readonly (readonly string[])[] {
   const written = target.segments;
+  // Each distinct segment read once a step (a reading's index, or CASE_FOLD): a hostile path repeats its segments.
+  const memo = new Map<string, string>();
+  const step = (index: number, segment: string): string => {
+    const key = `${index}\u0000${segment}`;
+    let read = memo.get(key);
+    if (read === undefined) {
+      const reading = READINGS[index];
+      read =
+        reading === undefined ? foldCase(segment) : caseInsensitive ? foldCase(reading(segment)) : reading(segment);
+      memo.set(key, read);
+    }
+    return read;
+  };
   const spellings = new Map<string, readonly string[]>();
   const add = (segments: readonly string[]) => spellings.set(segments.join("/"), segments);
   if (!caseInsensitive) {
     add(target.folded!);
-    for (const read of READINGS) add(written.map(read));
+    for (let index = 1; index < READINGS.length; index++) add(written.map((s) => step(index, s)));
   } else {
     // Read, case-folded, read again...: every order of the origin's steps, until nothing changes (each round makes
     // the path more ASCII, so a few rounds end it).
-    for (const read of READINGS)
-      for (const start of [written, written.map(foldCase)]) {
+    const lower = written.map((s) => step(CASE_FOLD, s));
+    for (let index = 0; index < READINGS.length; index++)
+      for (const start of [written, lower]) {
         let spelling: readonly string[] = start;
         for (let round = 0; round < 4; round++) {
-          const next = spelling.map((s) => foldCase(read(s)));
+          const next = spelling.map((s) => step(index, s));
           add(next);
-          if (next.join("/") === spelling.join("/")) break;
+          if (next.every((s, i) => s === spelling[i])) break;
           spelling = next;
         }
       }
