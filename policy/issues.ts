@@ -40,6 +40,7 @@ export type IssueCode =
   | "route-never-allows"
   | "deny-covers-route"
   | "route-escapable"
+  | "route-letters-refused"
   | "too-many-routes"
   | "route-escapes-unchecked"
   | "audit-on-allow-rule"

@@ -8,6 +8,7 @@ import type { PolicyDocument, Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
 import { checkForwardHeaders } from "./headers.ts";
 import { checkCrossRouteDenies } from "./cross-route-deny.ts";
+import { checkLetterRoutes } from "./letter-routes.ts";
 import { checkRouteEscapes } from "./route-escapes.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing, Coverages } from "./shadowing.ts";
@@ -48,6 +49,7 @@ export function checkRoutes(
   // What rules' principals admit, indexed once for the service's routes.
   const coverages = new Coverages(doc.principalSets);
   if (out.warnings) checkRouteEscapes(routes, at, out, coverages);
+  if (out.warnings) checkLetterRoutes(routes, at, out, caseInsensitivePaths);
   for (const [r, route] of routes.entries())
     checkRules(doc, route, `${at}.routes[${r}]`, covering.has(r), out, coverages);
 }

@@ -340,6 +340,14 @@ const FIXTURES = {
     message: 'rule "again" can never decide: it is shadowed by "checkout"',
     hint: "remove it or narrow the earlier rule",
   },
+  "route-letters-refused": {
+    change: (d) => d.services.payments.routes.push(anotherRoute({ path: "/v1/charg\u00e9" })),
+    severity: "warning",
+    path: "services.payments.routes[1].path",
+    message:
+      "requests to /v1/charg\u00e9 are refused (path-letters-ambiguous): an origin that changes letters reads it as /v1/charge, the path of routes[0]",
+    hint: "rename one of the two paths, or merge their rules into one route",
+  },
   "route-never-allows": {
     change: (d) => (rule0(d).effect = "deny"),
     severity: "warning",
