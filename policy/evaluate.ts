@@ -203,10 +203,10 @@ function denyReaches(route: CompiledRoute, method: Method): boolean {
 }
 
 /**
- * Whether an origin that folds letters would serve the request by a route its written path does not match:
- * `/ａdmin` read as `/admin` where the gateway decides it by `/` (or by no route at all). A route both spellings
- * match decides both the same (a route of its own for `/café` is taken to be served as written); so does any
- * spelling nothing matches.
+ * Whether an origin that changes letters would serve the request by a route its written path does not match, in
+ * any of its readings (folded-spellings.ts): `/ａdmin` read as `/admin` where the gateway decides it by `/` (or by
+ * no route at all). A route both spellings match decides both the same (a route of its own for `/café` is taken to
+ * be served as written); so does any spelling nothing matches.
  */
 export function lettersAmbiguous(
   service: CompiledService,
@@ -239,8 +239,8 @@ export function decidingRoute(
  * matches `/admin.*` as `/admin`, so `/admin.json` is also matched as `/admin` (the last segment cut at its first
  * and at its last dot, before a trailing slash too). Nor PATH_INFO: PHP, CGI and ASP.NET run `/admin.php` for
  * `/admin.php/x`, so an exact route ending in a segment with a dot reaches the paths below it (format-suffix.ts,
- * mayRunAsScript). Nor letters an origin folds: each of those spellings of the path as it reads `/ａdmin`, `/admin`
- * (folded-spellings.ts). The deciding route may be among them.
+ * mayRunAsScript). Nor letters an origin changes: each of those spellings of every reading of the path, as one
+ * reads `/ａdmin` as `/admin` (folded-spellings.ts). The deciding route may be among them.
  */
 export function forEachDenyingRoute(
   service: CompiledService,
