@@ -46,7 +46,8 @@ export interface CanonicalTarget {
   segments: string[];
   /**
    * The segments as an origin that folds letters reads them (`ａdmin` as `admin`: policy/letter-fold.ts), only when
-   * that differs from `segments`. The gateway decides the request by both.
+   * that differs from `segments`. The gateway decides the request by both, and by the other readings
+   * (folded-spellings.ts).
    */
   folded?: string[];
 }
