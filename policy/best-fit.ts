@@ -66,6 +66,26 @@ export function bestFit(c: string): string | undefined {
   return BEST_FIT.get(c);
 }
 
+/** Each character of `text` as best-fit reads it, where the table above has it. */
+export function bestFitEach(text: string): string {
+  let read = "";
+  for (const c of text) read += bestFit(c) ?? c;
+  return read;
+}
+
+/**
+ * The characters code page 1252 holds beyond Latin-1 (its bytes 0x80-0x9F: `€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™
+ * š › œ ž Ÿ`), which best-fit keeps as they are.
+ */
+const CODE_PAGE_HIGH = new Set(
+  "\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178",
+);
+
+/** Whether code page 1252 holds `c` (one code point): best-fit keeps it. */
+export function inCodePage(c: string): boolean {
+  return c.charCodeAt(0) < 0x100 || CODE_PAGE_HIGH.has(c);
+}
+
 /**
  * Combining marks code page 1252 reads as ASCII characters of their own: `_` + U+0332 is `__` to best-fit. The fold
  * drops marks on ASCII letters (NFKD's reading of `ā`), so these are read only in best-fit's own reading

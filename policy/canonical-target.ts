@@ -1,8 +1,8 @@
 // One canonical form of the request target, used for matching and (by the Worker) for forwarding, so
 // that policy and origin can never disagree about which resource was asked for. Anything an origin or
 // proxy could read two ways is rejected, not "fixed": fixing is how path-confusion bypasses are born.
-import { bestFit } from "./best-fit.ts";
-import { foldLetters } from "./letter-fold.ts";
+import { bestFit, bestFitEach } from "./best-fit.ts";
+import { foldLetters, NOT_ASCII } from "./letter-fold.ts";
 import { METHODS } from "./schema.ts";
 
 export type Method = (typeof METHODS)[number];
@@ -67,7 +67,6 @@ const SEGMENT_SAFE = new RegExp(`^${SEGMENT_CHARS}$`);
 const PLAIN_SEGMENT = new RegExp(`^${SEGMENT_CHARS}*$`);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
-const NOT_ASCII = /[^\x00-\x7f]/;
 
 /**
  * Letters an origin may turn into a path's structure before it maps the path: Unicode compatibility normalisation
@@ -96,7 +95,8 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
       lastRead = "";
       continue;
     }
-    const read = bestFit(ch) ?? readByBestFit(ch.normalize("NFKC"));
+    // NFKC's reading read by best-fit again, as the fold reads it: `½` is `1⁄2` to NFKC, and `⁄` is `/` to best-fit.
+    const read = bestFit(ch) ?? bestFitEach(ch.normalize("NFKC"));
     for (const c of read) {
       const problem = STRUCTURE[c];
       if (problem) return reject(problem, `a letter an origin may read as '${c}' (NFKC, best-fit)`);
@@ -107,13 +107,6 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
   if (lastRead.endsWith(" "))
     return reject("path-trailing-dot-or-space", "a letter at the end an origin may read as a space");
   return undefined;
-}
-
-/** NFKC's reading read again by best-fit, as the fold reads it: `½` is `1⁄2` to NFKC, and `⁄` is `/` to best-fit. */
-function readByBestFit(text: string): string {
-  let read = "";
-  for (const c of text) read += bestFit(c) ?? c;
-  return read;
 }
 
 function reject(problem: TargetProblem, detail: string): CanonicalResult {

@@ -4,7 +4,7 @@ import { mayCarryPathInfo, mayRunAsScript, suffixlessSpellings } from "./format-
 import { canonicalTarget, type CanonicalTarget, type Method } from "./canonical-target.ts";
 import { addressKey } from "./client-address.ts";
 import { caseAmbiguous, foldCase } from "./case-fold.ts";
-import { foldedSpellings } from "./folded-spellings.ts";
+import { foldedSpellings, MAX_SPELLINGS } from "./folded-spellings.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
 import { countedAs } from "./rate-limit-keys.ts";
@@ -214,6 +214,8 @@ export function lettersAmbiguous(
 ): boolean {
   const spellings = foldedSpellings(service.caseInsensitivePaths, target);
   if (spellings.length === 0) return false;
+  // A path made to be read too many ways is refused rather than decided in each.
+  if (spellings.length > MAX_SPELLINGS) return true;
   const matched = new Set<CompiledRoute>();
   service.routes.forEachMatch(matchedSegments(service, target.segments), (r) => matched.add(r));
   return spellings.some((spelling) => {

@@ -3,12 +3,10 @@
 // (path-letters-ambiguous: docs/policy.md, "Letters an origin may fold"), so the route decides only what its
 // placeholders take, if anything.
 import { foldedSpellings } from "../folded-spellings.ts";
-import { foldLetters } from "../letter-fold.ts";
+import { foldLetters, NOT_ASCII } from "../letter-fold.ts";
 import { parsePathPattern } from "../path-pattern.ts";
 import type { Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
-
-const NOT_ASCII = /[^\x00-\x7f]/;
 
 export function checkLetterRoutes(
   routes: readonly Route[],

@@ -6,17 +6,13 @@ import { describe, expect, it } from "vitest";
 import { bestFit, bestFitMark } from "../../policy/best-fit.ts";
 import { canonicalTarget } from "../../policy/index.ts";
 import { foldLetters } from "../../policy/letter-fold.ts";
-import published from "../fixtures/bestfit/bestfit1252-to-ascii.txt?raw";
+import { PUBLISHED_BEST_FIT } from "./oracle/origin-letters.ts";
 
-const ENTRIES = published
-  .split("\n")
-  .map((line) => /^0x([0-9a-f]{4})\t0x([0-9a-f]{2})\t;(.*)$/.exec(line))
-  .filter((m) => m !== null)
-  .map((m) => ({
-    character: String.fromCodePoint(parseInt(m[1]!, 16)),
-    ascii: String.fromCharCode(parseInt(m[2]!, 16)),
-    name: `U+${m[1]!.toUpperCase()} ${m[3]}`,
-  }));
+const ENTRIES = [...PUBLISHED_BEST_FIT].map(([character, ascii]) => ({
+  character,
+  ascii,
+  name: `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`,
+}));
 
 /** docs/policy.md: a letter read as structure is refused as that character, encoded. */
 const STRUCTURE: Record<string, string> = {
@@ -61,7 +57,7 @@ describe("best-fit (code page 1252), as published", () => {
   });
 
   it("lists in policy/best-fit.ts only what a published table reads so", () => {
-    const table = new Map(ENTRIES.map((e) => [e.character, e.ascii]));
+    const table = PUBLISHED_BEST_FIT;
     // The Japanese and Korean code pages' backslash (yen, won), and the reverse solidus operator.
     const otherPages = new Map([
       ["\u00a5", "\\"],

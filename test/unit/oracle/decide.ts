@@ -228,33 +228,41 @@ export function oracle(g: GenPolicy, req: GenRequest): Expected {
   }
 
   const id = req.identity;
-  // "Letters an origin may fold": the path as NFKC and best-fit read it, when that differs; at a
-  // caseInsensitivePaths service also with its letters' case changed first (best-fit reads `α`, not `Α`, as `a`),
-  // when it holds any letter beyond ASCII. matchKey compares them case-folded there.
-  // The docs' list of readings, each segment: folded, NFC, NFKC, best-fit alone, NFKC then best-fit alone; at such a
-  // service also of the case-folded path, each repeated with case folding until nothing changes.
+  // "Letters an origin may fold": the docs' list of readings, each segment: folded, NFC, NFD, NFKC, NFKD, best-fit alone,
+  // NFKC then best-fit alone; at a caseInsensitivePaths service also of the case-folded path, each repeated with
+  // case folding until nothing changes (matchKey compares them case-folded there).
   const READINGS: ((segment: string) => string)[] = [
     foldedReading,
     (x) => x.normalize("NFC"),
+    (x) => x.normalize("NFD"),
     (x) => x.normalize("NFKC"),
+    (x) => x.normalize("NFKD"),
     bestFitAloneReading,
     (x) => bestFitAloneReading(x.normalize("NFKC")),
   ];
-  const folded: string[][] = [];
-  if (segments.some((x) => /[^\x00-\x7f]/.test(x)))
-    for (const read of READINGS) {
-      if (!ci) folded.push(segments.map(read));
-      else
-        for (const start of [segments, segments.map(fold)]) {
-          let spelling = start;
-          for (let round = 0; round < 4; round++) {
-            const next = spelling.map((x) => fold(read(x)));
-            folded.push(next);
-            if (next.join("/") === spelling.join("/")) break;
-            spelling = next;
-          }
+  // "one after another, up to four": every composition of the readings (at such a service each followed by case
+  // folding, and case folding a step of its own), from the path as written. Kept as a set of distinct spellings.
+  const steps = ci ? [...READINGS.map((read) => (x: string) => fold(read(x))), fold] : READINGS;
+  const spelt = new Map<string, string[]>([[segments.join("/"), segments]]);
+  if (segments.some((x) => /[^\x00-\x7f]/.test(x))) {
+    let frontier = [segments];
+    for (let depth = 0; depth < 4 && spelt.size <= 64; depth++) {
+      const next: string[][] = [];
+      for (const spelling of frontier)
+        for (const read of steps) {
+          const result = spelling.map(read);
+          if (spelt.has(result.join("/"))) continue;
+          spelt.set(result.join("/"), result);
+          next.push(result);
         }
+      frontier = next;
     }
+  }
+  spelt.delete(segments.join("/"));
+  if (ci) spelt.delete(segments.map(fold).join("/"));
+  const folded = [...spelt.values()];
+  // "A path that gives more than 64 spellings is refused" as path-letters-ambiguous.
+  if (folded.length > 64) return { effect: "deny", status: 400, reasons: ["bad-request"], ...base, modeEither: true };
   // `path-letters-ambiguous`: a folded spelling is decided by a route that the written path does not match (any
   // route, whatever its methods; whether a route decides the written one or not): bad-request in every mode,
   // before the certificate is asked for. The mode reported is either, as for path-case-ambiguous.

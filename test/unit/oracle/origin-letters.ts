@@ -3,8 +3,10 @@
 // code page 1252 as Unicode publishes it (test/fixtures/bestfit/; a character neither in it nor in Latin-1 becomes
 // `?`), lower-casing before or after, and Windows dropping a segment's trailing dots and spaces after conversion.
 import published from "../../fixtures/bestfit/bestfit1252-to-ascii.txt?raw";
+import highCharacters from "../../fixtures/bestfit/cp1252-high.txt?raw";
 
-const BEST_FIT = new Map(
+/** Best-fit's table as Unicode publishes it: the characters beyond Latin-1 it reads as ASCII, and that ASCII. */
+export const PUBLISHED_BEST_FIT: ReadonlyMap<string, string> = new Map(
   published
     .split("\n")
     .map((line) => /^0x([0-9a-f]{4})\t0x([0-9a-f]{2})\t/.exec(line))
@@ -12,10 +14,22 @@ const BEST_FIT = new Map(
     .map((m) => [String.fromCodePoint(parseInt(m[1]!, 16)), String.fromCharCode(parseInt(m[2]!, 16))] as const),
 );
 
-/** Code page 1252 with best fit: Latin-1 as it is, the table's characters as ASCII, anything else `?`. */
+/** The characters code page 1252 holds beyond Latin-1 (its bytes 0x80-0x9F), as its table publishes them. */
+const CODE_PAGE_HIGH = new Set(
+  highCharacters
+    .split("\n")
+    .map((line) => /^0x[0-9a-f]{2}\t0x([0-9a-f]{4})\t/.exec(line))
+    .filter((m) => m !== null)
+    .map((m) => String.fromCodePoint(parseInt(m[1]!, 16))),
+);
+
+/** Whether code page 1252 holds the character as it is. */
+export const inCodePage1252 = (c: string): boolean => c.codePointAt(0)! < 0x100 || CODE_PAGE_HIGH.has(c);
+
+/** Code page 1252 with best fit: its own characters as they are, the table's as ASCII, anything else `?`. */
 export function bestFit1252(text: string): string {
   let out = "";
-  for (const c of text) out += c.codePointAt(0)! < 0x100 ? c : (BEST_FIT.get(c) ?? "?");
+  for (const c of text) out += inCodePage1252(c) ? c : (PUBLISHED_BEST_FIT.get(c) ?? "?");
   return out;
 }
 

@@ -8,21 +8,10 @@
 // path's length is counted, `;` between query parameters, an unclosed `_method[`, an empty path, which of several
 // problems is named), the code's reading was written into the docs, and the oracle follows them.
 
-import publishedBestFit from "../../fixtures/bestfit/bestfit1252-to-ascii.txt?raw";
+import { inCodePage1252, PUBLISHED_BEST_FIT as BEST_FIT_1252 } from "./origin-letters.ts";
 
 export const DOC_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/**
- * "Windows' best-fit conversion ... (code page 1252's published table)": what it reads as ASCII, read from the
- * table as Unicode publishes it (test/fixtures/bestfit/), not from policy/best-fit.ts.
- */
-const BEST_FIT_1252 = new Map(
-  publishedBestFit
-    .split("\n")
-    .map((line) => /^0x([0-9a-f]{4})\t0x([0-9a-f]{2})\t/.exec(line))
-    .filter((m) => m !== null)
-    .map((m) => [String.fromCodePoint(parseInt(m[1]!, 16)), String.fromCharCode(parseInt(m[2]!, 16))] as const),
-);
 /** "and the yen and won signs as the `\` of the Japanese and Korean code pages", and `⧵`. */
 const OTHER_BEST_FIT: Readonly<Record<string, string>> = { "¥": "\\", "₩": "\\", "⧵": "\\" };
 export const DOC_MAX_PATH = 4096;
@@ -236,14 +225,14 @@ export function foldedReading(decoded: string): string {
 }
 
 /**
- * "as best-fit alone reads it: Latin-1 letters as they are, the combining marks it reads as ASCII characters so, every
- * other character as folded".
+ * "as best-fit alone reads it: the characters code page 1252 holds as they are, the combining marks it reads as
+ * ASCII characters so, every other character as folded".
  */
 export function bestFitAloneReading(segment: string): string {
   let out = "";
   for (const c of segment) {
     const mark = /^\p{Mn}$/u.test(c) ? BEST_FIT_1252.get(c) : undefined;
-    out += mark ?? (c.codePointAt(0)! < 0x100 ? c : foldedReading(c));
+    out += mark ?? (inCodePage1252(c) ? c : foldedReading(c));
   }
   return out;
 }
