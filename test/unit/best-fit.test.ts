@@ -7,23 +7,14 @@ import { bestFit, bestFitMark } from "../../policy/best-fit.ts";
 import { canonicalTarget } from "../../policy/index.ts";
 import { foldLetters } from "../../policy/letter-fold.ts";
 import { PUBLISHED_BEST_FIT } from "./oracle/origin-letters.ts";
+// docs/policy.md: a letter read as structure is refused as that character, encoded.
+import { LOOK_ALIKE_PROBLEM } from "./oracle/target.ts";
 
 const ENTRIES = [...PUBLISHED_BEST_FIT].map(([character, ascii]) => ({
   character,
   ascii,
   name: `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`,
 }));
-
-/** docs/policy.md: a letter read as structure is refused as that character, encoded. */
-const STRUCTURE: Record<string, string> = {
-  "/": "path-encoded-separator",
-  "\\": "path-encoded-separator",
-  ".": "path-encoded-dot",
-  ";": "path-parameter",
-  "?": "path-query",
-  "#": "path-fragment",
-  "%": "path-encoded-percent",
-};
 
 const problemOf = (path: string) => {
   const result = canonicalTarget("GET", "app.example.com", path);
@@ -45,8 +36,8 @@ describe("best-fit (code page 1252), as published", () => {
         ? // A combining mark: that character in best-fit's own reading (folded-spellings.ts); the fold drops it from the
           // ASCII letter it sits on, as NFKD then best-fit reads `ā`.
           bestFitMark(character) === ascii && foldLetters(`a${character}`) === "a"
-        : STRUCTURE[ascii]
-          ? problemOf(`/x/${encoded(`a${character}b`)}`) === STRUCTURE[ascii]
+        : LOOK_ALIKE_PROBLEM[ascii]
+          ? problemOf(`/x/${encoded(`a${character}b`)}`) === LOOK_ALIKE_PROBLEM[ascii]
           : ascii === " "
             ? problemOf(`/x/${encoded(`a${character}`)}`) === "path-trailing-dot-or-space" &&
               foldLetters(`a${character}b`) === "a b"
