@@ -3,7 +3,7 @@
 // generator writes them), and requests to them whose paths are spelt the ways origins and proxies read two ways:
 // encoded letters, dot segments in every spelling, doubled, encoded and back slashes, `;` parameters, trailing
 // dots and spaces, format suffixes, PATH_INFO, case and Unicode look-alikes, and an allowed route's path walked
-// out of with `..` into a denied one.
+// out of with `..` into a denied one (and, now and then, into one that allows).
 import {
   chance,
   genMethods,
@@ -149,7 +149,39 @@ function segmentsFor(r: Random, route: GenRoute): string[] {
   return segs;
 }
 
+/** The methods a Request keeps as they are. */
+const STANDARD_METHOD = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/;
+
+/** Whether every caller is let through the route: an allow rule, and no deny rule enforced. */
+function allowsEveryone(route: GenRoute): boolean {
+  return (
+    route.rules.some((rule) => rule.effect === "allow") &&
+    !route.rules.some((rule) => rule.effect === "deny" && rule.mode !== "audit")
+  );
+}
+
+/**
+ * A route's path walked out of by exactly its own segments into a route that lets everyone through, sent through
+ * the WHATWG parser (which resolves the walk, as a normalising edge does): the walks that reach the origin, so that
+ * a run has some whatever its seed. None when the policy lets no one through anywhere.
+ */
+function walkIntoAllowed(r: Random, g: GenPolicy): TargetCase | undefined {
+  const services = g.services.filter((s) => s.routes.some(allowsEveryone));
+  if (services.length === 0) return undefined;
+  const service = pick(r, services);
+  const target = pick(r, service.routes.filter(allowsEveryone));
+  const from = segmentsFor(r, pick(r, service.routes)).filter((x) => x !== "");
+  const climb = from.map(() => pick(r, ["..", "%2e%2e", ".%2E", "%2E."]));
+  const into = segmentsFor(r, target).map(encodeURIComponent);
+  const path = `/${[...from.map(encodeURIComponent), ...climb, ...into].join("/")}`;
+  // A method a Request would change or refuse goes raw below, where a walk is refused: not here.
+  const method = genMethod(r, target);
+  return { service, host: service.hosts[0]!, method: STANDARD_METHOD.test(method) ? method : "GET", path, raw: false };
+}
+
 export function genCase(r: Random, g: GenPolicy): TargetCase {
+  const walk = chance(r, 0.04) ? walkIntoAllowed(r, g) : undefined;
+  if (walk) return walk;
   const service = pick(r, g.services);
   const route = pick(r, service.routes);
   const method = genMethod(r, route);
@@ -188,7 +220,7 @@ export function genCase(r: Random, g: GenPolicy): TargetCase {
     path = spellPath(r, segmentsFor(r, route));
   }
   // A Request normalises `get` to `GET` (and refuses TRACE): a method no client library sends goes raw.
-  const raw = chance(r, 0.5) || !/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(method);
+  const raw = chance(r, 0.5) || !STANDARD_METHOD.test(method);
   const host = service.hosts[0]!;
   const spelt = chance(r, 0.8)
     ? host
