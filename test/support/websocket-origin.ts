@@ -110,7 +110,7 @@ export function received(opcode: number, payload: Buffer): string {
  * bytes; `!flood N COUNT` sends COUNT of them at once; `!emit SPEC` writes the frames `emitted` makes of SPEC;
  * `!pause MS` reads nothing for MS ms (a peer that does not read); `!pings MS COUNT` sends COUNT pings, one every
  * MS ms; `!drop` ends the TCP connection without a close. `?emit=SPEC` in the upgrade's URL: those frames right
- * after the handshake. `onClose`: called with the code and reason bytes of the close frame the origin receives;
+ * after the handshake; `?hop=1` or `?hop=many`: hop-by-hop headers in the 101 (below). `onClose`: called with the code and reason bytes of the close frame the origin receives;
  * `onReceived`: with each message and pong (`received`), commands included.
  */
 export function serveWebSocket(
@@ -127,19 +127,26 @@ export function serveWebSocket(
     .split(",")
     .map((p) => p.trim())
     .filter(Boolean);
+  const query = new URL(req.url ?? "/", "http://origin").searchParams;
+  // `?hop=1`: the 101 names a header of its own in Connection and sends Keep-Alive (hop-by-hop, for Ward's hop
+  // only); `?hop=many`: its Connection names 70 headers.
+  const hop = query.get("hop");
+  const connection =
+    hop === "many" ? Array.from({ length: 70 }, (_, i) => `x-n${i}`).join(", ") : hop ? "X-Backend-Debug" : "";
   socket.write(
     [
       "HTTP/1.1 101 Switching Protocols",
       "Upgrade: websocket",
-      "Connection: Upgrade",
+      `Connection: Upgrade${connection ? `, ${connection}` : ""}`,
       `Sec-WebSocket-Accept: ${accept}`,
       ...(offered.length > 0 ? [`Sec-WebSocket-Protocol: ${offered[0]}`] : []),
+      ...(hop ? ["X-Backend-Debug: db=10.20.30.40", "Keep-Alive: timeout=5", "X-Kept: yes"] : []),
       "",
       "",
     ].join("\r\n"),
   );
   // `?emit=SPEC` on the upgrade: those frames at once, unasked (a client that has not read yet gets them queued).
-  const atOnce = emitted(new URL(req.url ?? "/", "http://origin").searchParams.get("emit") ?? "");
+  const atOnce = emitted(query.get("emit") ?? "");
   let buffered = head;
   let fragments: Buffer[] = [];
   let fragmentOpcode = 0;

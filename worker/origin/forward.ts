@@ -7,6 +7,7 @@ import {
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { dropAccessCookiesSet, originHeaders } from "./headers.ts";
+import { dropHopByHop } from "./hop-by-hop.ts";
 import { linkValues } from "./link-header.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
 import type { ReceivedHeaders } from "../received-headers.ts";
@@ -84,9 +85,19 @@ const READS_AS_REFRESH = /^[\t\n\f\r ]*[\d.][\d.]*(?:[;,\t\n\f\r ]|$)/;
 /**
  * Whether text that is no refresh of its own (a field no browser reads, or the rest of a URL after ", ") holds a
  * URL naming another host in any of its words: read apart, it may be a field an origin sent, never to be shown.
+ * Each word is read against the request's URL, alone (`http:/10.0.0.5/` is a path to a base of the same scheme,
+ * and that host to a reader with no base), and from a `//` inside it on (`u//admin:pw@host/`, a scheme-relative
+ * URL behind letters a reader may skip).
  */
 function namesAnotherHost(text: string, received: URL): boolean {
-  return text.split(/[\s;,='"]+/).some((word) => word !== "" && onGatewayHost(word, received) !== word);
+  return text.split(/[\s;,='"]+/).some((word) => {
+    if (word === "") return false;
+    if (onGatewayHost(word, received) !== word) return true;
+    const alone = URL.parse(word);
+    if (alone && alone.host !== "" && alone.host !== received.host) return true;
+    const slashes = word.indexOf("//");
+    return slashes > 0 && onGatewayHost(word.slice(slashes), received) !== word.slice(slashes);
+  });
 }
 
 /**
@@ -240,6 +251,11 @@ export async function forward(
     // socket is not accepted here: the caller relays it, worker/websocket/).
     if (websocket && response.webSocket) {
       const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
+      if (!dropHopByHop(upgraded.headers)) {
+        response.webSocket.accept();
+        response.webSocket.close(1011, "origin-error");
+        return { ok: false, reason: "origin-error", dropped };
+      }
       upgraded.headers.set("ward-request-id", requestId);
       dropAccessCookiesSet(upgraded.headers);
       return { ok: true, response: upgraded, dropped };
@@ -248,9 +264,11 @@ export async function forward(
     const answered = new Response(response.body, response);
     // Read once: each read of answered.headers is a call into the runtime.
     const answeredHeaders = answered.headers;
+    // Before Ward's own header is set: an origin's Connection may name it.
+    const hopByHopDropped = dropHopByHop(answeredHeaders);
     answeredHeaders.set("ward-request-id", requestId);
     dropAccessCookiesSet(answeredHeaders);
-    if (!keepGatewayHost(answeredHeaders, received)) {
+    if (!hopByHopDropped || !keepGatewayHost(answeredHeaders, received)) {
       await answered.body?.cancel();
       return { ok: false, reason: "origin-error", dropped };
     }

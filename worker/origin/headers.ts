@@ -30,7 +30,8 @@ export const MAX_REPORTED_DROPS = 32;
 /** And each name cut to this many characters: a client chooses their length too (up to the request's header limit). */
 export const MAX_REPORTED_NAME_LENGTH = 100;
 
-function names(list: string): string[] {
+/** The names a comma-separated list holds (Connection, STRIP_HEADERS), trimmed and in lower case. */
+export function names(list: string): string[] {
   return list
     .split(",")
     .map((h) => h.trim().toLowerCase())

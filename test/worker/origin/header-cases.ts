@@ -559,6 +559,35 @@ const OTHER_ANSWER_FIELDS: (() => [string, string])[] = [
   () => ["x-multi", "1"],
 ];
 
+/** Names an origin's Connection header may list: its own fields (hop-by-hop for that answer), and connection options. */
+const CONNECTION_NAMES = [
+  "x-upstream",
+  "X-Powered-By",
+  "server",
+  "x-multi",
+  "keep-alive",
+  "close",
+  "upgrade",
+  "ward-request-id",
+  "x-not-sent",
+];
+
+/** A Connection value: a few names, spaced as origins do; now and then more than a proxy reads (a 502). */
+function answerConnection(r: Rand): string {
+  if (chance(r, 0.04)) return Array.from({ length: int(r, 60, 70) }, (_, i) => `x-n${i}`).join(",");
+  return Array.from({ length: int(r, 1, 3) }, () => pick(r, CONNECTION_NAMES)).join(pick(r, [", ", ",", " , "]));
+}
+
+/** Hop-by-hop fields an origin (or its HTTP stack) may answer with, for the connection, not the client. */
+const HOP_BY_HOP_FIELDS: (() => [string, string])[] = [
+  () => ["keep-alive", "timeout=5"],
+  () => ["proxy-connection", "keep-alive"],
+  () => ["te", "trailers"],
+  () => ["trailer", "x-checksum"],
+  () => ["upgrade", "h2c"],
+  () => ["proxy-authenticate", 'Basic realm="internal"'],
+];
+
 export interface Answer {
   status: number;
   fields: [string, string][];
@@ -576,6 +605,8 @@ export function answer(r: Rand, host: string): Answer {
   for (let i = times(0.5, 4); i > 0; i--)
     fields.push(["set-cookie", pick(r, SET_COOKIES) + (chance(r, 0.6) ? pick(r, COOKIE_ATTRIBUTES) : "")]);
   for (let i = times(0.6, 3); i > 0; i--) fields.push(pick(r, OTHER_ANSWER_FIELDS)());
+  for (let i = times(0.2, 2); i > 0; i--) fields.push(["connection", answerConnection(r)]);
+  for (let i = times(0.15, 2); i > 0; i--) fields.push(pick(r, HOP_BY_HOP_FIELDS)());
   // Shuffled: the order of fields of different names is no part of the answer.
   for (let i = fields.length - 1; i > 0; i--) {
     const j = int(r, 0, i);

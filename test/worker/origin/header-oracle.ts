@@ -451,6 +451,17 @@ function refreshProblems(r: string, sent: string | null, asked: URL, open: strin
     : [`Refresh: ${r} (${w.where}) became ${sent}, not one leading to ${href}`];
 }
 
+/** Hop-by-hop in an answer wherever they appear (RFC 9110 §7.6.1 and §7.8, as HTTP/1.1 proxies read them). */
+const ANSWER_HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authenticate",
+];
+
 /**
  * Checks what the client was given against the docs; each broken promise as a line. `open` collects where the docs
  * are silent; `internal`: the origin's addresses and credentials the case's URLs hold, never to be shown.
@@ -463,7 +474,24 @@ export function checkAnswer(
   internal: readonly string[],
 ): string[] {
   const problems: string[] = [];
-  const fieldsOf = (name: string) => c.fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => fetchValue(v));
+  // "The answer's hop-by-hop headers are dropped (RFC 9110 §7.6.1): `Connection` and every header it names, and
+  // `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Upgrade` and `Proxy-Authenticate` wherever they appear";
+  // "a `Connection` naming more than 64 headers is a 502". Ward's own Ward-Request-Id is set whatever it names.
+  const named = c.fields
+    .filter(([n]) => n.toLowerCase() === "connection")
+    .flatMap(([, v]) => fetchValue(v).split(","))
+    .map((n) => n.trim().toLowerCase())
+    .filter((n) => n !== "");
+  if (named.length > 64) {
+    if (got.status !== 502) problems.push(`Connection naming ${named.length} headers: answered ${got.status}, not 502`);
+    return problems;
+  }
+  const hopByHop = new Set([...ANSWER_HOP_BY_HOP, ...named]);
+  hopByHop.delete("ward-request-id");
+  for (const name of hopByHop)
+    if (got.headers.has(name)) problems.push(`hop-by-hop ${name} passed: ${got.headers.get(name)}`);
+  const fields = c.fields.filter(([n]) => !hopByHop.has(n.toLowerCase()));
+  const fieldsOf = (name: string) => fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => fetchValue(v));
   const asked = c.asked;
 
   // Location: "rewritten onto the gateway's host"; "a 502" when it cannot be read or names no host (but mailto:,
@@ -613,13 +641,14 @@ export function checkAnswer(
   if (!/^[0-9a-f-]{36}$/.test(got.headers.get("ward-request-id") ?? ""))
     problems.push(`Ward-Request-Id: ${got.headers.get("ward-request-id")}`);
   const handled = new Set(["location", "refresh", "content-location", "link", "set-cookie", "ward-request-id"]);
-  const names = new Set(c.fields.map(([n]) => n.toLowerCase()));
+  const names = new Set(fields.map(([n]) => n.toLowerCase()));
   for (const name of names) {
     if (handled.has(name) || ignore.has(name)) continue;
     const joined = fieldsOf(name).join(", ");
     if (got.headers.get(name) !== joined) problems.push(`${name}: ${joined} became ${got.headers.get(name)}`);
   }
   for (const [name] of got.headers)
-    if (!names.has(name) && !handled.has(name) && !ignore.has(name)) problems.push(`added: ${name}`);
+    if (!names.has(name) && !handled.has(name) && !ignore.has(name) && !hopByHop.has(name))
+      problems.push(`added: ${name}`);
   return problems;
 }

@@ -37,13 +37,7 @@ const STRIP = env.STRIP_HEADERS ?? "";
 
 /** What the origin's HTTP stack adds or manages itself, on either side of the wire: not Ward's to answer for. */
 const REQUEST_TRANSPORT: ReadonlySet<string> = new Set(["host"]);
-const ANSWER_TRANSPORT: ReadonlySet<string> = new Set([
-  "content-length",
-  "transfer-encoding",
-  "date",
-  "connection",
-  "keep-alive",
-]);
+const ANSWER_TRANSPORT: ReadonlySet<string> = new Set(["content-length", "transfer-encoding", "date"]);
 
 /** A case as a line of JSON, long strings cut: a failure's message stays readable. */
 const brief = (value: unknown): string =>

@@ -88,6 +88,27 @@ afterEach(() => {
 });
 
 describe("an allowed upgrade", () => {
+  it("is answered without the origin's hop-by-hop headers, and is a 502 when its Connection names too many", async () => {
+    const m = marker();
+    const { res, client } = await as("ann@example.com", `/live?hop=1&${m}`);
+    expect(res.status).toBe(101);
+    // The header the origin's Connection names, and Keep-Alive, were for Ward's hop; its other headers pass.
+    expect(res.headers.get("x-backend-debug")).toBeNull();
+    expect(res.headers.get("keep-alive")).toBeNull();
+    expect(res.headers.get("x-kept")).toBe("yes");
+    client!.send("hello");
+    expect(await client!.message(0)).toBe("hello");
+    client!.socket.close(1000);
+
+    const many = marker();
+    const refused = await as("ann@example.com", `/live?hop=many&${many}`);
+    expect(refused.res.status).toBe(502);
+    expect(refused.client).toBeUndefined();
+    expect(decisionLine(refused.res)).toMatchObject({ outcome: "origin-error" });
+    // The origin's socket is closed, not left open behind the refusal.
+    expect(await originClosedWith(many)).toBe(1011);
+  });
+
   it("is relayed both ways through the origin binding, with the assertion, and logged when it opens and closes", async () => {
     const m = marker();
     const { res, client } = await as("ann@example.com", `/live?${m}`, {
