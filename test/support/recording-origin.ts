@@ -110,7 +110,11 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
         string,
         string,
       ][];
-      res.writeHead(Number(query.get("status") ?? 200), fields.flat());
+      const status = Number(query.get("status") ?? 200);
+      // Node refuses to announce trailers on an answer without a body (a 204 or 304): those go without them.
+      const sendable =
+        status === 204 || status === 304 ? fields.filter(([n]) => n.toLowerCase() !== "trailer") : fields;
+      res.writeHead(status, sendable.flat());
       return void res.end();
     }
     res.setHeader("content-type", "application/json");

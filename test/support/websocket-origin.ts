@@ -129,10 +129,17 @@ export function serveWebSocket(
     .filter(Boolean);
   const query = new URL(req.url ?? "/", "http://origin").searchParams;
   // `?hop=1`: the 101 names a header of its own in Connection and sends Keep-Alive (hop-by-hop, for Ward's hop
-  // only); `?hop=many`: its Connection names 70 headers.
+  // only), and a Location with the origin's own address; `?hop=many`: its Connection names 70 headers;
+  // `?hop=bad`: its Connection holds an entry that is no header name.
   const hop = query.get("hop");
   const connection =
-    hop === "many" ? Array.from({ length: 70 }, (_, i) => `x-n${i}`).join(", ") : hop ? "X-Backend-Debug" : "";
+    hop === "many"
+      ? Array.from({ length: 70 }, (_, i) => `x-n${i}`).join(", ")
+      : hop === "bad"
+        ? '"x-quoted"'
+        : hop
+          ? "X-Backend-Debug"
+          : "";
   socket.write(
     [
       "HTTP/1.1 101 Switching Protocols",
@@ -140,7 +147,14 @@ export function serveWebSocket(
       `Connection: Upgrade${connection ? `, ${connection}` : ""}`,
       `Sec-WebSocket-Accept: ${accept}`,
       ...(offered.length > 0 ? [`Sec-WebSocket-Protocol: ${offered[0]}`] : []),
-      ...(hop ? ["X-Backend-Debug: db=10.20.30.40", "Keep-Alive: timeout=5", "X-Kept: yes"] : []),
+      ...(hop
+        ? [
+            "X-Backend-Debug: db=10.20.30.40",
+            "Keep-Alive: timeout=5",
+            "X-Kept: yes",
+            "Location: http://10.20.30.40:8080/internal",
+          ]
+        : []),
       "",
       "",
     ].join("\r\n"),

@@ -82,22 +82,38 @@ const BARE_DELAY = /^[\d.]*(?:\s*[;,])?$/;
  */
 const READS_AS_REFRESH = /^[\t\n\f\r ]*[\d.][\d.]*(?:[;,\t\n\f\r ]|$)/;
 
+/** What splits a field no browser reads into words: spaces and the punctuation around URLs in prose. */
+const WORD_BREAKS = /[\s;,='"()<>{}|^`]+/;
+/** Where a URL may start inside a word (backslashes read as slashes, as WHATWG reads them): a `//`, or a scheme. */
+const URL_STARTS = /\/\/|(?<![a-z\d+.-])[a-z][a-z\d+.-]*:/gi;
+/** More places than this to read a field from, and it counts as naming another host: a header is cheap to lengthen. */
+const MAX_URL_STARTS = 32;
+
 /**
  * Whether text that is no refresh of its own (a field no browser reads, or the rest of a URL after ", ") holds a
  * URL naming another host in any of its words: read apart, it may be a field an origin sent, never to be shown.
- * Each word is read against the request's URL, alone (`http:/10.0.0.5/` is a path to a base of the same scheme,
- * and that host to a reader with no base), and from a `//` inside it on (`u//admin:pw@host/`, a scheme-relative
- * URL behind letters a reader may skip).
+ * Each word is read against the request's URL, and from every `//` and scheme inside it on, backslashes as
+ * slashes (`u/\10.0.0.5/x`, `(http:/10.0.0.5/x)`, `u//admin:pw@gateway/`), with no base of its own: another host
+ * name there, userinfo, or a URL that does not read, is another host.
  */
 function namesAnotherHost(text: string, received: URL): boolean {
-  return text.split(/[\s;,='"]+/).some((word) => {
-    if (word === "") return false;
+  let starts = 0;
+  for (const word of text.split(WORD_BREAKS)) {
+    if (word === "") continue;
     if (onGatewayHost(word, received) !== word) return true;
-    const alone = URL.parse(word);
-    if (alone && alone.host !== "" && alone.host !== received.host) return true;
-    const slashes = word.indexOf("//");
-    return slashes > 0 && onGatewayHost(word.slice(slashes), received) !== word.slice(slashes);
-  });
+    const slashed = word.replaceAll("\\", "/");
+    for (const match of slashed.matchAll(URL_STARTS)) {
+      if (++starts > MAX_URL_STARTS) return true;
+      // One that does not read (`//internal:99999/`) may still show a host: it counts as one.
+      const url = URL.parse(slashed.slice(match.index), `https://${received.host}/`);
+      if (
+        !url ||
+        (url.host !== "" && (url.hostname !== received.hostname || url.username !== "" || url.password !== ""))
+      )
+        return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -251,13 +267,16 @@ export async function forward(
     // socket is not accepted here: the caller relays it, worker/websocket/).
     if (websocket && response.webSocket) {
       const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
-      if (!dropHopByHop(upgraded.headers)) {
+      const upgradedHeaders = upgraded.headers;
+      // As any answer's: a 101 may carry a Location, a Refresh or a Link naming the origin's own address.
+      if (!dropHopByHop(upgradedHeaders) || !keepGatewayHost(upgradedHeaders, received)) {
+        // Refused: the origin's end is closed, not left open behind the 502.
         response.webSocket.accept();
         response.webSocket.close(1011, "origin-error");
         return { ok: false, reason: "origin-error", dropped };
       }
-      upgraded.headers.set("ward-request-id", requestId);
-      dropAccessCookiesSet(upgraded.headers);
+      upgradedHeaders.set("ward-request-id", requestId);
+      dropAccessCookiesSet(upgradedHeaders);
       return { ok: true, response: upgraded, dropped };
     }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.

@@ -22,16 +22,20 @@ const ALWAYS_HOP_BY_HOP = [
 /** More names than this in an origin's Connection header and its answer is refused (a 502), not read name by name. */
 export const MAX_CONNECTION_NAMES = 64;
 
+/** A field name (RFC 9110 §5.1's token), in lower case: what a Connection option must be to name a header. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
 /**
  * Deletes the hop-by-hop fields of `headers` (a mutable copy of the origin's answer; at a WebSocket's 101 too,
  * whose Connection and Upgrade the runtime writes anew for the client's own handshake). False, with nothing
- * deleted, when the origin's Connection header names more than MAX_CONNECTION_NAMES fields.
+ * deleted, when the origin's Connection header names more than MAX_CONNECTION_NAMES fields or holds an entry that
+ * is no field name (`"x-secret"`, `x secret`, `x;q=1`): which header it meant cannot be told, so none is passed on.
  */
 export function dropHopByHop(headers: Headers): boolean {
   const connection = headers.get("connection");
   if (connection !== null) {
     const listed = names(connection);
-    if (listed.length > MAX_CONNECTION_NAMES) return false;
+    if (listed.length > MAX_CONNECTION_NAMES || !listed.every((name) => FIELD_NAME.test(name))) return false;
     for (const name of listed) headers.delete(name);
   }
   for (const name of ALWAYS_HOP_BY_HOP) headers.delete(name);

@@ -497,6 +497,10 @@ function refresh(r: Rand, host: string): string {
     () => `${d}; url="${u}", 0; url=${url(r, host)}`,
     () => `${d}; ur=${u}`,
     () => `${d}; u${u}`,
+    // A URL behind punctuation, and with backslashes, which WHATWG reads as slashes.
+    () => `${d}; (${u})`,
+    () => `${d}; u${u.replaceAll("/", "\\")}`,
+    () => `${d}; u/\\${u.replace(/^[a-z]*:?\/\//i, "")}`,
   ];
   return pick(r, forms)();
 }

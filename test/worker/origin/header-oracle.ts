@@ -424,6 +424,26 @@ export interface AnswerCase {
 }
 
 /**
+ * Whether text names a host other than the request's, or userinfo, read from any place in it with no base (each
+ * place tried, backslashes as slashes, a leading `//` in the request's scheme): the docs' "read apart".
+ */
+export function namesHostAlone(text: string, asked: URL): boolean {
+  const slashed = text.replaceAll("\\", "/");
+  for (let at = 0; at < slashed.length; at++) {
+    const rest = slashed.slice(at);
+    let url: URL | undefined;
+    try {
+      url = rest.startsWith("//") ? new URL(`${asked.protocol}${rest}`) : new URL(rest);
+    } catch {
+      continue;
+    }
+    const host = url.hostname.toLowerCase();
+    if (host !== "" && (host !== asked.hostname || url.username !== "" || url.password !== "")) return true;
+  }
+  return false;
+}
+
+/**
  * One Refresh field against what the client was sent: "rewritten the same way [as Location] (dropped when
  * unreadable, ..., when a quoted URL is empty, or when anything follows a quoted URL)".
  */
@@ -441,6 +461,12 @@ function refreshProblems(r: string, sent: string | null, asked: URL, open: strin
     return sent === null ? [] : want(r, "an empty URL");
   }
   const w = where(read.url, asked);
+  // Passed as written, "a single field holding `, ` is read as two too": a part after one that no browser reads,
+  // naming another host read apart, drops it (`1.5, http:/10.0.0.5/x` is a path here to a browser, that host to
+  // another reader). A rewritten URL names the gateway's host only.
+  const apart = r.split(", ").slice(1);
+  if (AS_WRITTEN.has(w.where) && apart.some((p) => browserRefresh(p) === undefined && namesHostAlone(p, asked)))
+    return want(null, "a part after ', ' names another host read apart");
   if (AS_WRITTEN.has(w.where)) return want(r, w.where);
   if (!REWRITTEN.has(w.where)) return want(null, w.where);
   const href = rebuiltHref(w.target!, asked);
