@@ -3,7 +3,7 @@
 import type { Env } from "./env.ts";
 import { gateway } from "./gateway.ts";
 import { app, mayBeReserved } from "./own-paths.ts";
-import { rawPath } from "./request-target.ts";
+import { parseReceived, rawPath } from "./request-target.ts";
 import { respondToUnexpected } from "./respond.ts";
 
 export default {
@@ -11,8 +11,10 @@ export default {
     const started = Date.now();
     const received = request.url;
     try {
-      // Hono answers errors itself (onError); what it cannot (a thrown non-Error) still gets a logged 500.
-      if (mayBeReserved(rawPath(received))) return await app.fetch(request, env, ctx);
+      // Hono answers errors itself (onError); what it cannot (a thrown non-Error) still gets a logged 500. A URL
+      // that does not parse (bare workerd builds it from the Host header as sent: `Host: a b`) goes to the
+      // gateway, which refuses it as it refuses any request so (400 host-invalid), not to handlers that parse it.
+      if (mayBeReserved(rawPath(received)) && parseReceived(received)) return await app.fetch(request, env, ctx);
       return await gateway(request, env, ctx, received);
     } catch (error) {
       return respondToUnexpected(error, crypto.randomUUID(), request, started);
