@@ -1,8 +1,9 @@
-// The admin API's request bodies: JSON checked against a zod schema, or a 400/413/422 that says what is wrong
+// The admin API's request bodies: JSON (no member named twice) checked against a zod schema, or a 400/413/422 that says what is wrong
 // (admins may see it; nothing is changed). Read with a bound, so no body is taken into memory whole first.
 import type { Context, Env } from "hono";
 import type { z } from "zod";
 import { isCleanText } from "../../policy/index.ts";
+import { firstRepeatedMember } from "../../policy/json-members.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
 
 /**
@@ -33,6 +34,10 @@ export async function parseBody<T, E extends Env>(
   } catch {
     return c.json({ error: "expected a JSON body" }, 400);
   }
+  // JSON.parse keeps a repeated member's last value, where the admin reading the command, a log or a proxy's copy
+  // may read the first (`{"match":"email","match":"evil"}`): refused, as a pushed policy in JSON is.
+  const repeated = firstRepeatedMember(read.text);
+  if (repeated !== undefined) return c.json({ error: `member ${JSON.stringify(repeated)} given twice` }, 400);
   const parsed = schema.safeParse(json);
   return parsed.success
     ? parsed.data

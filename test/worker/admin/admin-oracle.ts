@@ -151,6 +151,7 @@ function admittedAnswer(c: Case): Expected {
       case "proto":
         return ok([422], false, "admin: unknown member __proto__ (strict)");
       case "duplicate":
+        return ok([400], false, "admin: a member named twice");
       case "text-plain":
       case "valid":
         break;
