@@ -57,10 +57,12 @@ export function servesApp(env: IssuerEnv, host: string): boolean {
 export function safeReturnPath(value: string | null): string {
   if (!value?.startsWith("/")) return "/";
   // Judged as the browser will read it (it drops tabs and newlines anywhere, and reads "\\" as "/"): a path on
-  // this host, sent back in the form the parser gives it.
+  // this host, sent back in the form the parser gives it. That form is judged again: the parser removes dot
+  // segments, so `/.//evil.test/x` comes out as `//evil.test/x`, another host to the browser.
   const base = "http://return-path.invalid";
   const url = URL.parse(value, base);
-  return url && url.origin === base ? url.pathname + url.search + url.hash : "/";
+  const path = url && url.origin === base ? url.pathname + url.search + url.hash : "/";
+  return !path.startsWith("//") && URL.parse(path, base)?.origin === base ? path : "/";
 }
 
 /** Back to the app with a token of this session for it; the app's /cdn-cgi/access/authorized sets its cookie. */

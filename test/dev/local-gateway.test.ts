@@ -169,24 +169,39 @@ describe("signing in through the local Access stand-in", () => {
   });
 
   // A browser drops tabs and newlines anywhere in a Location and reads "\\" as "/": "/\t/evil.test/x" is
-  // "//evil.test/x" to it, another host.
-  it.each(["//evil.test/x", "/\t/evil.test/x", "/\t\\evil.test/x", "/\\evil.test/x"])(
-    "never sends a signed-in person off the app's own host (return path %j)",
-    async (returnPath) => {
-      const login = `http://access.localhost:${port}/cdn-cgi/access/login/wiki.localhost?redirect_url=${encodeURIComponent(returnPath)}`;
-      const posted = await send(port, login, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: "email=alice%40example.com",
-      });
-      const authorized = new URL(posted.headers.location!);
-      expect(authorized.origin).toBe(`http://wiki.localhost:${port}`);
-      const back = await send(port, authorized.href);
-      expect(back.status).toBe(302);
-      // Resolved as the browser resolves it, against the page it asked for.
-      expect(new URL(back.headers.location!, authorized).host).toBe(`wiki.localhost:${port}`);
-    },
-  );
+  // "//evil.test/x" to it, another host. A dot segment before the second slash is resolved away: "/.//evil.test/x"
+  // is "//evil.test/x" once parsed.
+  it.each([
+    "//evil.test/x",
+    "/\t/evil.test/x",
+    "/\t\\evil.test/x",
+    "/\\evil.test/x",
+    "/.//evil.test/x",
+    "/..//evil.test/x",
+    "/a/..//evil.test/x",
+    "/%2e//evil.test/x",
+    "/./\\evil.test/x",
+  ])("never sends a signed-in person off the app's own host (return path %j)", async (returnPath) => {
+    const login = `http://access.localhost:${port}/cdn-cgi/access/login/wiki.localhost?redirect_url=${encodeURIComponent(returnPath)}`;
+    const posted = await send(port, login, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "email=alice%40example.com",
+    });
+    const authorized = new URL(posted.headers.location!);
+    expect(authorized.origin).toBe(`http://wiki.localhost:${port}`);
+    const back = await send(port, authorized.href);
+    expect(back.status).toBe(302);
+    // Resolved as the browser resolves it, against the page it asked for.
+    expect(new URL(back.headers.location!, authorized).host).toBe(`wiki.localhost:${port}`);
+    // And asked for directly, as a link someone was sent: the app host's endpoint reads the path once.
+    const direct = new URL(
+      `${wiki()}/cdn-cgi/access/authorized?token=a.b.c&redirect_url=${encodeURIComponent(returnPath)}`,
+    );
+    const sent = await send(port, direct.href);
+    expect(sent.status).toBe(302);
+    expect(new URL(sent.headers.location!, direct).host).toBe(`wiki.localhost:${port}`);
+  });
 
   it("takes a return path on the app's host back as the browser reads it", async () => {
     const login = `http://access.localhost:${port}/cdn-cgi/access/login/wiki.localhost?redirect_url=${encodeURIComponent("/handbook/a b?q=1#top")}`;

@@ -52,6 +52,18 @@ describe("AccessDirectory", () => {
     ]);
   });
 
+  it("leaves out a device check whose name holds control or bidirectional characters: its result is unknown", async () => {
+    // Shown on the person's page, `\u202Edessap` reads as "passed" for a check that failed.
+    const posture = {
+      "disk-encryption \u202Edessap": { success: false },
+      "tab\there": { success: true },
+      "managed-device": { success: true },
+    };
+    const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
+    const facts = await factsOf(dir, "tok", who("nonce-bidi"), NOW + 60_000, NOW);
+    expect(facts).toEqual({ groups: [], devicePosture: { "managed-device": true } });
+  });
+
   it("tells an outage (no answer) from an answer about the person it cannot use (quarantine counts the latter)", async () => {
     const cases: [string, () => Response | Promise<Response>, boolean][] = [
       ["a 500", () => new Response("oops", { status: 500 }), false],
