@@ -7,7 +7,9 @@ export function canonicalJson(value: unknown): string {
   // on a 10,000-route policy (test/bench).
   return JSON.stringify(value, (_key, member: unknown) => {
     if (member === null || typeof member !== "object" || Array.isArray(member)) return member;
-    const sorted: Record<string, unknown> = {};
+    // No prototype: a member named `__proto__` (JSON.parse makes it an own one) is then kept as a member, where
+    // assigning it to a plain object would set the prototype and drop it from the text.
+    const sorted: Record<string, unknown> = Object.create(null);
     for (const key of Object.keys(member).sort()) sorted[key] = (member as Record<string, unknown>)[key];
     return sorted;
   });

@@ -61,6 +61,8 @@ export interface PlanContext {
 }
 
 const MAX_REASON = 300;
+/** The ops that refuse someone, applied after the SET's others. */
+const REFUSALS: ReadonlySet<SignalOp["op"]> = new Set(["refuse", "hold-posture"]);
 
 export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
   const facts = subjectFacts(set.subject, ctx.subIssuers);
@@ -76,7 +78,9 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
     if (event.name === "verification" || event.name === "stream-updated") continue;
     aboutSomeone = true;
     const why = `${event.name} from ${ctx.transmitter}${"reason" in event && event.reason ? `: ${event.reason}` : ""} (jti ${set.jti})`;
-    const reason = why.length > MAX_REASON ? `${why.slice(0, MAX_REASON - 1)}…` : why;
+    // Counted and cut by code points: a cut between a surrogate pair would leave half a letter.
+    const points = Array.from(why);
+    const reason = points.length > MAX_REASON ? `${points.slice(0, MAX_REASON - 1).join("")}…` : why;
     for (const fact of facts) {
       switch (event.name) {
         case "session-revoked":
@@ -110,6 +114,10 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
       }
     }
   }
+  // A SET's events are members of one JSON object, which has no order (RFC 8259 §4), and the replay store's digest
+  // reads it so: its refusals go last, after its clears, so that one disabling and enabling a person refuses them
+  // whichever it wrote first, failing closed (a refusal of the same second applied after a clear stands).
+  ops.sort((a, b) => Number(REFUSALS.has(a.op)) - Number(REFUSALS.has(b.op)));
   const outcome: SignalOutcome = !aboutSomeone
     ? "stream"
     : facts.length === 0

@@ -113,7 +113,8 @@ function reasonOf(payload: Record<string, unknown>): string | undefined {
   const admin = payload.reason_admin;
   const candidates = isObject(admin) ? [admin.en, ...Object.values(admin)] : [admin, payload.reason];
   const text = candidates.find((v) => isText(v, 4096)) as string | undefined;
-  return text === undefined ? undefined : text.slice(0, MAX_REASON);
+  // Cut by code points: a cut between a surrogate pair would leave half a letter.
+  return text === undefined ? undefined : Array.from(text).slice(0, MAX_REASON).join("");
 }
 
 type EventResult = { ok: true; event: ParsedEvent } | ({ ok: false } & SetRefusal);
@@ -121,7 +122,10 @@ type EventResult = { ok: true; event: ParsedEvent } | ({ ok: false } & SetRefusa
 /** One event's payload as its specification defines it (CAEP 1.0 §3, RISC 1.0 §2, SSF 1.0 §8.1.4 and §8.1.5). */
 function parseEvent(name: KnownEventName, payload: unknown): EventResult {
   if (!isObject(payload)) return refuse("invalid_request", `${name}: payload-not-object`);
-  if (payload.event_timestamp !== undefined && !isInstant(payload.event_timestamp))
+  // Never read; a NumericDate, which may have a fraction (RFC 7519 §2), and milliseconds in some CAEP drafts'
+  // examples: any finite number not below zero.
+  const stamp = payload.event_timestamp;
+  if (stamp !== undefined && !(typeof stamp === "number" && Number.isFinite(stamp) && stamp >= 0))
     return refuse("invalid_request", `${name}: event_timestamp`);
   const reason = reasonOf(payload);
   const withReason = <T extends object>(e: T) => (reason === undefined ? e : { ...e, reason });

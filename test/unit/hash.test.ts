@@ -109,3 +109,15 @@ describe("canonicalJson", () => {
     expect(canonicalJson(value)).toBe(text);
   });
 });
+
+describe("canonicalJson and a member named __proto__", () => {
+  it("keeps it as a member, at any depth, as JSON.parse read it", () => {
+    // Two SETs under one jti must not hash alike for differing only there (docs/ssf.md, the replay store).
+    const plain = JSON.parse('{"b":1,"a":{"y":2}}');
+    const withProto = JSON.parse('{"b":1,"__proto__":{"iss":"https://evil.example/"},"a":{"y":2,"__proto__":[1]}}');
+    expect(canonicalJson(withProto)).toBe(
+      '{"__proto__":{"iss":"https://evil.example/"},"a":{"__proto__":[1],"y":2},"b":1}',
+    );
+    expect(canonicalJson(withProto)).not.toBe(canonicalJson(plain));
+  });
+});

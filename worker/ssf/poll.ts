@@ -38,7 +38,8 @@ export type PollResult =
 type SetErr = { err: SetErrorCode; description: string };
 
 interface PollAnswer {
-  sets: [jti: string, token: string][];
+  /** Each entry as delivered: `token` undefined when the entry is no SET at all (not a string, or its key no jti). */
+  sets: [jti: string, token: string | undefined][];
   moreAvailable: boolean;
 }
 
@@ -46,7 +47,11 @@ function backoff(everyMs: number, failures: number): number {
   return Math.min(everyMs * 2 ** Math.min(failures + 1, 20), MAX_BACKOFF_MS);
 }
 
-/** The answer's SETs, or why it is not one (RFC 8936 §2.5: {sets: {jti: SET}, moreAvailable}). */
+/**
+ * The answer's SETs, or why it is not one (RFC 8936 §2.5: {sets: {jti: SET}, moreAvailable}). An entry that is no
+ * SET (a value that is not a string, a key that is no jti Ward takes) is judged alone, as a pushed one would be:
+ * refusing the whole answer would hold every SET after it back, since the transmitter delivers it again as it was.
+ */
 function parseAnswer(text: string): PollAnswer | string {
   let value: unknown;
   try {
@@ -58,10 +63,13 @@ function parseAnswer(text: string): PollAnswer | string {
   const { sets, moreAvailable } = value as { sets?: unknown; moreAvailable?: unknown };
   if (sets !== undefined && (sets === null || typeof sets !== "object" || Array.isArray(sets)))
     return "answer-sets-not-object";
-  const entries = Object.entries((sets ?? {}) as Record<string, unknown>);
-  if (!entries.every(([jti, token]) => jti.length > 0 && jti.length <= MAX_JTI && typeof token === "string"))
-    return "answer-set-malformed";
-  return { sets: entries as [string, string][], moreAvailable: moreAvailable === true };
+  const entries = Object.entries((sets ?? {}) as Record<string, unknown>).map(
+    ([jti, token]): [string, string | undefined] => [
+      jti,
+      jti.length > 0 && jti.length <= MAX_JTI && typeof token === "string" ? token : undefined,
+    ],
+  );
+  return { sets: entries, moreAvailable: moreAvailable === true };
 }
 
 async function request(
@@ -115,21 +123,18 @@ export async function pollTransmitter(
   if (typeof authorization !== "string" || authorization === "") return failed("authorization-secret-missing");
 
   let ack: string[] = [];
-  let setErrs: Record<string, SetErr> = {};
+  // A Map, not an object: a SET delivered as `__proto__` is reported like any other.
+  let setErrs = new Map<string, SetErr>();
+  const reported = () => (setErrs.size > 0 ? { setErrs: Object.fromEntries(setErrs) } : {});
   let more = false;
   let problem: string | undefined;
   for (let round = 0; round < MAX_ROUNDS && problem === undefined; round++) {
-    const body = {
-      ack,
-      ...(Object.keys(setErrs).length ? { setErrs } : {}),
-      returnImmediately: true,
-      maxEvents: poll.maxEvents,
-    };
+    const body = { ack, ...reported(), returnImmediately: true, maxEvents: poll.maxEvents };
     const reply = await request(poll.endpoint, authorization, body);
     if (!reply.ok) return failed(reply.problem);
     // Sent: acknowledged and reported, whatever comes of this round's SETs.
     ack = [];
-    setErrs = {};
+    setErrs = new Map();
     const answer = parseAnswer(reply.text);
     if (typeof answer === "string") return failed(answer);
     more = answer.moreAvailable || answer.sets.length > poll.maxEvents;
@@ -137,20 +142,22 @@ export async function pollTransmitter(
     for (const [jti, token] of answer.sets.slice(0, poll.maxEvents)) {
       const now = Date.now();
       const outcome =
-        // In bytes, as a pushed SET's body is bounded (a JWS is ASCII, but the answer is not ours to trust).
-        utf8.encode(token).byteLength > MAX_SET_BYTES
-          ? ({ kind: "refused", err: "invalid_request", problem: "set-too-large" } as const)
-          : await takeToken(token.trim(), {
-              env,
-              name,
-              transmitter,
-              signals,
-              policy,
-              now,
-              waitUntil,
-              replay,
-              deliveredAs: jti,
-            });
+        token === undefined
+          ? ({ kind: "refused", err: "invalid_request", problem: "answer-set-malformed" } as const)
+          : // In bytes, as a pushed SET's body is bounded (a JWS is ASCII, but the answer is not ours to trust).
+            utf8.encode(token).byteLength > MAX_SET_BYTES
+            ? ({ kind: "refused", err: "invalid_request", problem: "set-too-large" } as const)
+            : await takeToken(token.trim(), {
+                env,
+                name,
+                transmitter,
+                signals,
+                policy,
+                now,
+                waitUntil,
+                replay,
+                deliveredAs: jti,
+              });
       writeLine(
         outcomeLine(outcome, {
           time: new Date(now).toISOString(),
@@ -161,7 +168,7 @@ export async function pollTransmitter(
       );
       if (outcome.kind === "accepted") ack.push(jti);
       else if (outcome.kind === "refused")
-        setErrs[jti] = { err: outcome.err, description: SET_ERROR_DESCRIPTIONS[outcome.err] };
+        setErrs.set(jti, { err: outcome.err, description: SET_ERROR_DESCRIPTIONS[outcome.err] });
       else {
         // A SET Ward cannot take now: neither acknowledged nor refused. Stop here, so that it and the SETs after
         // it are delivered again in order, rather than a later one applied before it.
@@ -171,8 +178,8 @@ export async function pollTransmitter(
     }
     if (!more) break;
   }
-  if (ack.length > 0 || Object.keys(setErrs).length > 0) {
-    const body = { ack, ...(Object.keys(setErrs).length ? { setErrs } : {}), returnImmediately: true, maxEvents: 0 };
+  if (ack.length > 0 || setErrs.size > 0) {
+    const body = { ack, ...reported(), returnImmediately: true, maxEvents: 0 };
     const reply = await request(poll.endpoint, authorization, body);
     if (!reply.ok) return failed(reply.problem);
   }
