@@ -1,5 +1,6 @@
-// The admin API's request bodies: JSON (no member named twice) checked against a zod schema, or a 400/413/422 that says what is wrong
-// (admins may see it; nothing is changed). Read with a bound, so no body is taken into memory whole first.
+// The admin API's request bodies: JSON (no member named twice) checked against a zod schema, or a 400/413/422 that
+// says what is wrong (admins may see it; nothing is changed). Read with a bound, so no body is taken into memory
+// whole first.
 import type { Context, Env } from "hono";
 import type { z } from "zod";
 import { isCleanText } from "../../policy/index.ts";
