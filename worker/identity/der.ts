@@ -1,5 +1,6 @@
 // A client's certificate as DER, strictly (policy/der-length.ts), and the byte sequences Cloudflare carries a
 // certificate's DER in.
+import { AsnConvert } from "@peculiar/asn1-schema";
 import { oneDerElement } from "../../policy/index.ts";
 
 /** Whether `der` is one SEQUENCE that ends where the bytes end. */
@@ -19,4 +20,20 @@ export function byteSequence(text: string): Uint8Array | undefined {
   } catch {
     return undefined; // base64 of a length no encoder writes
   }
+}
+
+/**
+ * `bytes` read as `type`, only when they are exactly that value's DER: the value encoded again gives the same bytes.
+ * The schema's reader is lenient (BER lengths, an OID padded with 0x80, trailing bytes after the first element, a
+ * default written out): what it would take, a stricter reader that verified the chain may read otherwise
+ * (`GeneralNames || GeneralNames` is a second URI SAN to one and none to the other). Throws otherwise.
+ */
+export function parseDer<T>(bytes: BufferSource, type: new () => T): T {
+  const value = AsnConvert.parse(bytes, type);
+  const again = new Uint8Array(AsnConvert.serialize(value));
+  const given = ArrayBuffer.isView(bytes)
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : new Uint8Array(bytes);
+  if (again.length !== given.length || again.some((b, i) => b !== given[i])) throw new Error("not DER");
+  return value;
 }

@@ -4,7 +4,6 @@
 // certificate's SPIFFE ID (SAN URI) or a fingerprint registry, never from its CN. A SPIFFE ID counts only if
 // the certificate is an X509-SVID (exactly one URI SAN, a workload's ID rather than its trust domain's, on a
 // leaf rather than a CA's certificate) and its trust domain is one its issuer is bound to (identity.mtls.issuers[].trustDomains).
-import { AsnConvert } from "@peculiar/asn1-schema";
 import {
   BasicConstraints,
   Certificate,
@@ -28,7 +27,7 @@ import {
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { type ChainedTrust, type ChainPin, chainedTrust } from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
-import { byteSequence, singleDerSequence } from "./der.ts";
+import { byteSequence, parseDer, singleDerSequence } from "./der.ts";
 import { type ChainProblem, chainCertificates, type SentCertificate, sentKeyIdentifiers } from "./sent-certificates.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
@@ -248,14 +247,17 @@ async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uin
 
 function svidFieldsOf(der: Uint8Array): SvidFields | MtlsProblem {
   try {
-    const certificate = AsnConvert.parse(der, Certificate);
+    // Strictly DER, the certificate and each extension value read here (der.ts parseDer): bytes the schema's
+    // lenient reader would take past their end (a second SAN list, `cA TRUE` after an empty basicConstraints) are
+    // refused, not read one way here and another by the verifier.
+    const certificate = parseDer(der, Certificate);
     const extensions = certificate.tbsCertificate.extensions ?? [];
     const of = (id: string) => extensions.filter((e) => e.extnID === id);
-    const names = of(id_ce_subjectAltName).flatMap((e) => AsnConvert.parse(e.extnValue, SubjectAlternativeName));
+    const names = of(id_ce_subjectAltName).flatMap((e) => parseDer(e.extnValue.buffer, SubjectAlternativeName));
     const signsCertificates =
-      of(id_ce_basicConstraints).some((e) => AsnConvert.parse(e.extnValue, BasicConstraints).cA) ||
+      of(id_ce_basicConstraints).some((e) => parseDer(e.extnValue.buffer, BasicConstraints).cA) ||
       of(id_ce_keyUsage).some(
-        (e) => ((new Uint8Array(AsnConvert.parse(e.extnValue, KeyUsage).value)[0] ?? 0) & SIGNING_KEY_USAGE_BITS) !== 0,
+        (e) => ((new Uint8Array(parseDer(e.extnValue.buffer, KeyUsage).value)[0] ?? 0) & SIGNING_KEY_USAGE_BITS) !== 0,
       );
     return {
       uris: names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined),

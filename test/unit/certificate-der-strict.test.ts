@@ -1,0 +1,88 @@
+// A leaf's extensions are read only when they are DER (RFC 5280 asks for it; X.690's one encoding per value): the
+// schema's reader takes a BER length, an OID padded with 0x80 or bytes after the first element, where a strict
+// reader (the one that verified the chain, a library an origin uses) reads otherwise or refuses. `GeneralNames ||
+// GeneralNames` is a second URI SAN to one and none to the other. Certificates written byte by byte and signed by a
+// pinned CA (test/worker/identity/cert-der.ts); each non-DER form is refused as `unparseable-certificate`.
+import { describe, expect, it } from "vitest";
+import { type MtlsConfig, workloadIdentity } from "../../worker/identity/mtls.ts";
+import * as d from "../worker/identity/cert-der.ts";
+
+const NOW = Date.UTC(2027, 0, 1);
+const TD = "gen.ward.test";
+const ID = `spiffe://${TD}/a`;
+
+describe("a leaf certificate's extensions, strictly DER", async () => {
+  const ca = await d.makeCa("Gen CA");
+  const config: MtlsConfig = { required: false, issuers: [{ certificate: ca.pem, trustDomains: [TD] }], spiffe: true };
+  const leafKey = await d.newKey();
+  let serial = 0;
+  const identify = async (extensions: d.Bytes[]) => {
+    const der = await d.sign(
+      d.tbs({
+        serial: new Uint8Array([0x10, ++serial]),
+        issuer: ca.subject,
+        subject: d.name([d.OID.cn, "leaf"]),
+        notBefore: d.utcTime(new Date(Date.UTC(2026, 0, 1))),
+        notAfter: d.utcTime(new Date(Date.UTC(2028, 0, 1))),
+        spki: leafKey.spki,
+        extensions,
+      }),
+      ca.key.privateKey,
+    );
+    const auth = {
+      certPresented: "1",
+      certVerified: "SUCCESS",
+      certRevoked: "0",
+      certIssuerSKI: ca.skiHex,
+      certIssuerDNRFC2253: "CN=Gen CA,O=Ward Review",
+      certSerial: `10${serial.toString(16).padStart(2, "0")}`,
+      certNotBefore: "Jan  1 00:00:00 2026 GMT",
+      certNotAfter: "Jan  1 00:00:00 2028 GMT",
+      certFingerprintSHA256: await d.sha256Hex(der),
+      certRFC9440: `:${d.b64(der)}:`,
+      certRFC9440TooLarge: false,
+    };
+    return workloadIdentity(auth, config, NOW);
+  };
+  const ku = d.extension(d.OID.keyUsage, d.keyUsageValue([0]), true);
+  const san = (...names: d.Bytes[]) => d.extension(d.OID.san, d.sanValue(...names));
+
+  it("identifies the workload of a certificate written in DER", async () => {
+    expect(await identify([ku, san(d.gn.uri(ID))])).toMatchObject({ ok: true, workload: { id: ID } });
+  });
+
+  const notDer: [string, d.Bytes[]][] = [
+    [
+      "a second SAN list after the first",
+      [ku, d.extension(d.OID.san, d.cat(d.sanValue(d.gn.uri(ID)), d.sanValue(d.gn.uri(`spiffe://${TD}/b`))))],
+    ],
+    ["bytes after the SAN list", [ku, d.extension(d.OID.san, d.cat(d.sanValue(d.gn.uri(ID)), new Uint8Array([0, 0])))]],
+    [
+      "a SAN list of indefinite length",
+      [ku, d.extension(d.OID.san, d.cat(new Uint8Array([0x30, 0x80]), d.gn.uri(ID), new Uint8Array([0, 0])))],
+    ],
+    [
+      "a SAN list's length in the long form where the short one fits",
+      [ku, d.extension(d.OID.san, d.cat(new Uint8Array([0x30, 0x81, d.gn.uri(ID).length]), d.gn.uri(ID)))],
+    ],
+    [
+      "cA TRUE after an empty basicConstraints",
+      [
+        ku,
+        d.extension(d.OID.basicConstraints, d.cat(d.basicConstraintsValue(false), d.basicConstraintsValue(true)), true),
+        san(d.gn.uri(ID)),
+      ],
+    ],
+    [
+      "keyCertSign in a second key usage after the first",
+      [d.extension(d.OID.keyUsage, d.cat(d.keyUsageValue([0]), d.keyUsageValue([5])), true), san(d.gn.uri(ID))],
+    ],
+    [
+      "the SAN's OID padded with 0x80",
+      [ku, d.seq(d.tlv(0x06, new Uint8Array([0x55, 0x1d, 0x80, 0x11])), d.octets(d.sanValue(d.gn.uri(ID))))],
+    ],
+  ];
+  it.each(notDer)("refuses %s", async (_, extensions) => {
+    expect(await identify(extensions)).toEqual({ ok: false, problem: "unparseable-certificate" });
+  });
+});
