@@ -318,7 +318,16 @@ interface Judgement {
   chainNotAfter: number;
   /** After the time: a problem, or the workload. Shared by the requests that present the certificate (frozen). */
   verdict: { problem: MtlsProblem } | { workload: WorkloadIdentity; certificate: CertificateFacts };
+  /** When it was made: the path through the chain is the one in date then. */
+  judgedAt: number;
 }
+
+/**
+ * A kept judgement whose path through the chain is out of date is made again at most this often: another path (a
+ * renewed intermediate, sent beside the old one) may be in date now. Not on every request: such a certificate is
+ * refused as cheaply as before in between.
+ */
+const CHAIN_REJUDGE_MS = 60_000;
 
 /**
  * Judgements per configuration (a new policy judges afresh) and certificate, keyed by Cloudflare's fingerprint
@@ -363,6 +372,7 @@ async function judge(
     chainNotBefore,
     chainNotAfter,
     verdict: Object.freeze(verdict),
+    judgedAt: now,
   });
   const refused = (problem: MtlsProblem) => judged({ problem });
   if (!pins && !reachableByChain) return refused("issuer-not-pinned");
@@ -497,7 +507,16 @@ export async function workloadIdentity(
   if (!judged) judgements.set(config, (judged = new SizedCache(JUDGED_CACHE_LIMIT, JUDGED_CACHE_CHARACTERS)));
   const key = field(auth, "certFingerprintSHA256") ?? "";
   let judgement = judged.get(key);
-  if (!judgement || judgement.policyTrustDomains !== policyTrustDomains || !sameFields(judgement, auth)) {
+  const pathOutOfDate =
+    judgement !== undefined &&
+    !inDate(now, judgement.chainNotBefore, judgement.chainNotAfter) &&
+    Math.abs(now - judgement.judgedAt) >= CHAIN_REJUDGE_MS;
+  if (
+    !judgement ||
+    pathOutOfDate ||
+    judgement.policyTrustDomains !== policyTrustDomains ||
+    !sameFields(judgement, auth)
+  ) {
     judgement = await judge(auth, config, policyTrustDomains, now);
     // Not kept: an unpinned issuer's, or one out of date, judged no further than that (refused as cheaply).
     if (judgement.pinned && inDate(now, judgement.notBefore, judgement.notAfter))
