@@ -81,6 +81,17 @@ export function claimedIssuers(value: string): string[] | undefined {
   return issuers;
 }
 
+/** The decoded text of a `Basic` Authorization value (RFC 7617: base64 of user:password), or undefined. */
+export function basicCredentials(value: string): string | undefined {
+  const match = /^[\t ]*basic[\t ]+([A-Za-z0-9+/]+={0,2})[\t ]*$/i.exec(value);
+  if (!match) return undefined;
+  try {
+    return atob(match[1]!);
+  } catch {
+    return undefined; // base64 of a length no encoder writes
+  }
+}
+
 /** A base64url part as UTF-8 JSON text of an object, parsed, and whether it names a member twice; else undefined. */
 function jsonObjectOf(part: string): { value: Record<string, unknown>; unique: boolean } | undefined {
   try {

@@ -9,7 +9,7 @@ import {
   type VerifiedWorkloadToken,
 } from "../../policy/index.ts";
 import type { EventLog } from "../log/events.ts";
-import { bearerTokenOf, claimedIssuers, peekToken } from "./bearer.ts";
+import { basicCredentials, bearerTokenOf, claimedIssuers, peekToken } from "./bearer.ts";
 import { keySetUnavailable } from "./issuer-keys.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { workloadTokenVerifier } from "./token-verifiers.ts";
@@ -35,7 +35,10 @@ function notOneBearer(
 ): WorkloadTokenOutcome {
   const value = request.headers.get("authorization");
   if (value === null) return { consumed: false };
-  const claimed = claimedIssuers(value);
+  // A Basic credential is read decoded too: registry and git clients send an OIDC token as the password
+  // (`x-access-token:<token>`), whose dots base64 hides.
+  const basic = basicCredentials(value);
+  const claimed = claimedIssuers(basic === undefined ? value : `${value} ${basic}`);
   if (claimed === undefined) {
     // More payloads than a value carries: not read (each costs a parse), and not forwarded either.
     logEvent("warn", "workload-token-rejected", { requestId, issuer: null, problem: "authorization-payloads" });
@@ -65,7 +68,10 @@ export async function verifyWorkloadToken(
   // Over the size bound, no `iss` was read: the header is looked at as one that is not a Bearer token.
   if (!peeked.ok && peeked.problem === "token-size") return notOneBearer(request, issuers, requestId, logEvent);
   // An unknown `iss` is no credential: exactly the issuers the policy names, compared as strings.
-  const issuer = peeked.issuer === undefined ? undefined : issuers.get(peeked.issuer);
+  // No `iss` read at all (a header that is not a JSON object, a payload that is not one): looked at as a value that
+  // is not one Bearer token, so that a trusted issuer's signed payload is not forwarded under a spoilt header.
+  if (peeked.issuer === undefined) return notOneBearer(request, issuers, requestId, logEvent);
+  const issuer = issuers.get(peeked.issuer);
   if (issuer === undefined) return { consumed: false };
   if (!peeked.ok) {
     logEvent("warn", "workload-token-rejected", { requestId, issuer: issuer.name, problem: peeked.problem });
