@@ -158,6 +158,7 @@ export {
   type JwksUri,
   jwksUriOf,
   keyFitsAlgorithms,
+  repeatedKids,
   MAX_KEY_DOCUMENT_BYTES,
   MAX_KEYS,
   type PublicJwk,

@@ -41,12 +41,27 @@ export function usableKeys(document: unknown, use: "jwt-svid" | "sig"): PublicJw
 /** The curve each ECDSA algorithm signs on (RFC 7518 3.4). */
 const EC_CURVES: Readonly<Record<string, string>> = { ES256: "P-256", ES384: "P-384", ES512: "P-521" };
 
+/** The fewest bytes of RSA modulus the verifier takes (jose refuses keys under 2,048 bits). */
+const MIN_RSA_MODULUS_BYTES = 256;
+
+/** Why the gateway's verifier (jose) refuses to verify with a key of an asymmetric type; undefined when it does not. */
+export function keyTheVerifierRefuses(key: Readonly<Record<string, unknown>>): string | undefined {
+  if (Array.isArray(key.key_ops) && !key.key_ops.includes("verify")) return "its key_ops leave out verify";
+  // Base64url of the modulus, 4 characters to 3 bytes.
+  if (key.kty === "RSA" && !(typeof key.n === "string" && Math.floor((key.n.length * 3) / 4) >= MIN_RSA_MODULUS_BYTES))
+    return "an RSA key of fewer than 2,048 bits";
+  if (key.kty === "OKP" && key.crv !== "Ed25519") return `an OKP key on ${String(key.crv)}, where EdDSA is on Ed25519`;
+  return undefined;
+}
+
 /**
- * Whether a usable key can verify a token signed with one of `algorithms`: its type (and curve) fits one, and
- * its `alg`, when it names one, is among them. A set whose keys all fail this verifies no token of the issuer
- * (an RSA-only set for an issuer allowed ES256 alone).
+ * Whether a usable key can verify a token signed with one of `algorithms`, as the gateway's verifier (jose) takes
+ * keys: its type (and curve) fits one, and its `alg`, when it names one, is among them; an RSA modulus of at
+ * least 2,048 bits; EdDSA on Ed25519 only; `key_ops`, when given, holding `verify`. A set whose keys all fail
+ * this verifies no token of the issuer (an RSA-only set for an issuer allowed ES256 alone, a 1,024-bit key).
  */
 export function keyFitsAlgorithms(key: PublicJwk, algorithms: readonly TokenAlgorithm[]): boolean {
+  if (keyTheVerifierRefuses(key) !== undefined) return false;
   const fits = algorithms.filter((alg) => {
     if (key.kty === "RSA") return /^(RS|PS)\d+$/.test(alg);
     if (key.kty === "EC") return EC_CURVES[alg] !== undefined && (key.crv === undefined || key.crv === EC_CURVES[alg]);
@@ -68,4 +83,12 @@ export function jwksUriOf(document: unknown, issuer: string): JwksUri {
   if (typeof doc.jwks_uri !== "string" || !doc.jwks_uri.startsWith("https://"))
     return { ok: false, problem: "discovery-jwks-uri" };
   return { ok: true, url: doc.jwks_uri };
+}
+
+/** The kids more than one usable key of a set carries: the verifier refuses every token naming one of them. */
+export function repeatedKids(keys: readonly PublicJwk[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const key of keys) (seen.has(key.kid) ? repeated : seen).add(key.kid);
+  return [...repeated];
 }

@@ -50,6 +50,7 @@ export type IssueCode =
   | "duplicate-token-issuer"
   | "token-issuer-trust-domain"
   | "invalid-jwks"
+  | "jwks-key-unusable"
   | "token-issuer-unconstrained"
   | "kubernetes-trust-domain-shared"
   | "duplicate-token-audience"

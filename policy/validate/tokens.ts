@@ -6,6 +6,7 @@ import type { PolicyDocument } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import { keyUseFor, kindCarriesScopes, tokenAudienceOf, type TokenIssuerSource } from "../token-issuers.ts";
 import type { Collector } from "./collector.ts";
+import { keyTheVerifierRefuses } from "../issuer-key-set.ts";
 
 /** Key types that verify the asymmetric algorithms Ward accepts: an `oct` key is a shared secret. */
 const PUBLIC_KEY_TYPES = new Set(["RSA", "EC", "OKP"]);
@@ -138,7 +139,11 @@ function checkInlineKeys(issuer: TokenIssuerSource, at: string, out: Collector):
     const same = kids.get(key.kid);
     if (same !== undefined) out.add("error", "invalid-jwks", `${kat}.kid`, `the kid of keys[${same}] again`);
     else kids.set(key.kid, i);
-    if ((key.use === undefined && use === "sig") || key.use === use) usable++;
+    if (!((key.use === undefined && use === "sig") || key.use === use)) return;
+    // What the gateway's verifier (jose) takes: a key it refuses verifies nothing, whatever the set says.
+    const unusable = keyTheVerifierRefuses(key);
+    if (unusable === undefined) usable++;
+    else out.add("warning", "jwks-key-unusable", kat, `${unusable}: the gateway verifies no token with it`);
   });
   if (usable === 0 && out.issues.length === before) {
     out.add(

@@ -9,6 +9,7 @@ import {
   compileTokenIssuer,
   jwksUriOf,
   keyFitsAlgorithms,
+  repeatedKids,
   type TokenKind,
   usableKeys,
 } from "../../policy/index.ts";
@@ -67,8 +68,12 @@ function noKeyReason(issuer: CompiledTokenIssuer, document: unknown): string | u
       : "with `use: sig` or none";
   if (usable.length === 0)
     return `none of its keys is usable: the gateway takes public RSA, EC or OKP keys with a \`kid\`, ${marked}; HMAC (\`oct\`) keys, private keys and keys without a kid count for nothing`;
-  if (!usable.some((key) => keyFitsAlgorithms(key, issuer.algorithms)))
-    return `none of its ${usable.length} usable key${usable.length === 1 ? "" : "s"} can verify the algorithms allowed (${issuer.algorithms.join(", ")})`;
+  const repeated = new Set(repeatedKids(usable));
+  const fitting = usable.filter((key) => keyFitsAlgorithms(key, issuer.algorithms));
+  if (fitting.length === 0)
+    return `none of its ${usable.length} usable key${usable.length === 1 ? "" : "s"} can verify the algorithms allowed (${issuer.algorithms.join(", ")}): the gateway takes RSA keys of 2,048 bits or more, EdDSA keys on Ed25519, and keys whose key_ops, if any, include verify`;
+  if (fitting.every((key) => repeated.has(key.kid)))
+    return `every key it could verify with shares its kid with another key (${[...repeated].join(", ")}): the gateway refuses a token whose kid matches two keys`;
   return undefined;
 }
 

@@ -156,6 +156,41 @@ describe("ward doctor: token issuers' keys", () => {
     ]);
   });
 
+  it("keys the gateway's verifier refuses, or that share a kid, are no usable key: an error", {
+    timeout: TIMEOUT,
+  }, async () => {
+    // From a review: jose verifies with none of these, and refuses a token whose kid matches two keys.
+    const ec = {
+      kty: "EC",
+      crv: "P-256",
+      x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+      y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+    };
+    const sets: [string, unknown[], RegExp][] = [
+      ["RSA of 1,024 bits", [{ kty: "RSA", n: "A".repeat(171), e: "AQAB", kid: "small" }], /RSA keys of 2,048 bits/],
+      ["EdDSA on Ed448", [{ kty: "OKP", crv: "Ed448", x: "A".repeat(76), kid: "ed448" }], /EdDSA keys on Ed25519/],
+      ["key_ops sign only", [{ ...ec, kid: "ops", key_ops: ["sign"] }], /key_ops, if any, include verify/],
+      [
+        "one kid twice",
+        [
+          { ...ec, kid: "twice" },
+          { ...ec, kid: "twice" },
+        ],
+        /shares its kid with another key \(twice\)/,
+      ],
+    ];
+    for (const [what, keys, why] of sets) {
+      issuers.answers = goodAnswers();
+      issuers.answers.set(GITHUB_JWKS, json({ keys }));
+      const run = await doctor(demo());
+      expect(run.status, what).toBe(EXIT.failed);
+      expect(run.findings, what).toEqual([
+        expect.stringMatching(/^error\[token-issuer-no-keys\] .*\(github-actions\): /),
+      ]);
+      expect(run.findings[0], what).toMatch(why);
+    }
+  });
+
   it("a SPIFFE bundle whose keys are not marked use: jwt-svid has none: an error", { timeout: TIMEOUT }, async () => {
     const good = (await (await issuers.fetch(`https://${SPIRE_BUNDLE}`, {})).json()) as { keys: object[] };
     issuers.answers.set(SPIRE_BUNDLE, json({ keys: good.keys.map((k) => ({ ...k, use: "sig" })) }));

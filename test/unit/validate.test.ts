@@ -465,6 +465,24 @@ const FIXTURES = {
     path: "identity.tokenIssuers[0].keys.jwks.keys[0].d",
     message: "a private key member: push only the public key",
   },
+  "jwks-key-unusable": {
+    change: (d) =>
+      (d.identity.tokenIssuers = [
+        spire({
+          keys: {
+            jwks: {
+              keys: [
+                { kty: "OKP", crv: "Ed448", x: "x", kid: "k0", use: "jwt-svid" },
+                { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k1", use: "jwt-svid" },
+              ],
+            },
+          },
+        }),
+      ]),
+    severity: "warning",
+    path: "identity.tokenIssuers[0].keys.jwks.keys[0]",
+    message: "an OKP key on Ed448, where EdDSA is on Ed25519: the gateway verifies no token with it",
+  },
   "token-issuer-unconstrained": {
     change: (d) => (d.identity.tokenIssuers = [github({ requireClaims: undefined })]),
     severity: "warning",
