@@ -26,3 +26,56 @@ export function oneDerElement(der: Uint8Array): boolean {
   const length = derLength(der, 1);
   return length !== undefined && length.start + length.length === der.length;
 }
+
+/** Elements strictDerTree reads at most: a leaf certificate has a few hundred. */
+export const MAX_DER_ELEMENTS = 4096;
+
+/**
+ * Whether `der` is one element that is DER all the way down (X.690, 10): every element's length definite and in
+ * its shortest form, a constructed one's contents exactly its elements, nothing after the last; an OBJECT
+ * IDENTIFIER's subidentifiers without a leading 0x80 octet (8.19.2) and ending where it ends; a BOOLEAN one octet,
+ * 0x00 or 0xFF (11.1). Primitive contents are not read (an OCTET STRING's encapsulated value is checked on its
+ * own). False past MAX_DER_ELEMENTS elements. Read on the bytes themselves: the ASN.1 schema reader Ward uses
+ * takes BER and stops after the first element, where a strict one refuses or reads on.
+ */
+export function strictDerTree(der: Uint8Array): boolean {
+  let elements = 0;
+  // Each frame: the contents still to be read, as [from, to).
+  const frames: [number, number][] = [[0, der.length]];
+  let first = true;
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    if (frame[0] === frame[1]) {
+      frames.pop();
+      continue;
+    }
+    if (++elements > MAX_DER_ELEMENTS) return false;
+    const at = frame[0];
+    const tag = der[at]!;
+    if ((tag & 0x1f) === 0x1f) return false;
+    const length = derLength(der, at + 1);
+    if (length === undefined) return false;
+    const end = length.start + length.length;
+    if (end > frame[1]) return false;
+    // The outermost: one element that ends where the bytes end.
+    if (first && end !== der.length) return false;
+    first = false;
+    frame[0] = end;
+    if ((tag & 0x20) !== 0) frames.push([length.start, end]);
+    else if (tag === 0x06 && !oidContents(der, length.start, end)) return false;
+    else if (tag === 0x01 && !(length.length === 1 && (der[length.start] === 0x00 || der[length.start] === 0xff)))
+      return false;
+  }
+  return !first;
+}
+
+/** An OBJECT IDENTIFIER's contents: at least one subidentifier, none with a leading 0x80, the last one ended. */
+function oidContents(der: Uint8Array, start: number, end: number): boolean {
+  if (start === end) return false;
+  let subidentifierStart = true;
+  for (let i = start; i < end; i++) {
+    if (subidentifierStart && der[i] === 0x80) return false;
+    subidentifierStart = (der[i]! & 0x80) === 0;
+  }
+  return subidentifierStart;
+}

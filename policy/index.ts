@@ -181,4 +181,4 @@ export {
 export * from "./ssf/index.ts";
 export * from "./websocket/index.ts";
 export { SCOPE_TOKEN } from "./scope-token.ts";
-export { derLength, oneDerElement } from "./der-length.ts";
+export { derLength, oneDerElement, strictDerTree } from "./der-length.ts";

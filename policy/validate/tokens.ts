@@ -145,7 +145,8 @@ function checkInlineKeys(issuer: TokenIssuerSource, at: string, out: Collector):
     if (unusable === undefined) usable++;
     else out.add("warning", "jwks-key-unusable", kat, `${unusable}: the gateway verifies no token with it`);
   });
-  if (usable === 0 && out.issues.length === before) {
+  // Warnings of unusable keys (jwks-key-unusable) do not stand in for the error: a set with no usable key is one.
+  if (usable === 0 && !out.issues.slice(before).some((issue) => issue.severity === "error")) {
     out.add(
       "error",
       "invalid-jwks",

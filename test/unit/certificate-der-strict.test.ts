@@ -8,6 +8,22 @@ import { type MtlsConfig, workloadIdentity } from "../../worker/identity/mtls.ts
 import * as d from "../worker/identity/cert-der.ts";
 
 const NOW = Date.UTC(2027, 0, 1);
+
+/** An OBJECT IDENTIFIER's contents, arcs of any size (X.690 8.19). */
+function bigOid(text: string): Uint8Array {
+  const arcs = text.split(".").map(BigInt);
+  const out: number[] = [];
+  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
+    const groups: number[] = [];
+    let rest = arc;
+    do {
+      groups.unshift(Number(rest & 0x7fn));
+      rest >>= 7n;
+    } while (rest > 0n);
+    out.push(...groups.map((g, i) => (i < groups.length - 1 ? g | 0x80 : g)));
+  }
+  return Uint8Array.from(out);
+}
 const TD = "gen.ward.test";
 const ID = `spiffe://${TD}/a`;
 
@@ -49,6 +65,16 @@ describe("a leaf certificate's extensions, strictly DER", async () => {
 
   it("identifies the workload of a certificate written in DER", async () => {
     expect(await identify([ku, san(d.gn.uri(ID))])).toMatchObject({ ok: true, workload: { id: ID } });
+  });
+
+  it("identifies it beside an extension named by a UUID OID, whose last arc is past 2^53", async () => {
+    // X.667's 2.25.<128-bit UUID>: valid DER that the schema's reader does not encode back as it was.
+    const uuidOid = d.tlv(0x06, bigOid("2.25.329800735698586629295641978511506172918"));
+    const named = d.seq(uuidOid, d.octets(d.tlv(0x0c, d.utf8("team-a"))));
+    expect(await identify([ku, san(d.gn.uri(ID)), named])).toMatchObject({ ok: true, workload: { id: ID } });
+    // And as an otherName's type in the SAN, beside nothing else a URI.
+    const other = d.tlv(0xa0, uuidOid, d.tlv(0xa0, d.tlv(0x0c, d.utf8("x"))));
+    expect(await identify([ku, san(d.gn.uri(ID), other)])).toMatchObject({ ok: true, workload: { id: ID } });
   });
 
   const notDer: [string, d.Bytes[]][] = [

@@ -1737,3 +1737,15 @@ describe("a polled transmitter's secret", () => {
     }
   });
 });
+
+describe("a pushed key set whose only keys the verifier refuses", () => {
+  it.each([
+    { kty: "OKP", crv: "Ed448", x: "x", kid: "k0", use: "jwt-svid" },
+    { kty: "RSA", n: "AQAB".repeat(40), e: "AQAB", kid: "k0", use: "jwt-svid" },
+    { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k0", use: "jwt-svid", key_ops: ["encrypt"] },
+  ])("is an error, with the key's warning ($kty)", (key) => {
+    const result = run((d) => (d.identity.tokenIssuers = [spire({ keys: { jwks: { keys: [key] } } })]));
+    expect(result.issues.map((i) => i.code)).toEqual(["jwks-key-unusable", "invalid-jwks"]);
+    expect(result.ok).toBe(false);
+  });
+});

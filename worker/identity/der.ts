@@ -1,7 +1,7 @@
 // A client's certificate as DER, strictly (policy/der-length.ts), and the byte sequences Cloudflare carries a
 // certificate's DER in.
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { oneDerElement } from "../../policy/index.ts";
+import { oneDerElement, strictDerTree } from "../../policy/index.ts";
 
 /** Whether `der` is one SEQUENCE that ends where the bytes end. */
 export function singleDerSequence(der: Uint8Array): boolean {
@@ -23,17 +23,17 @@ export function byteSequence(text: string): Uint8Array | undefined {
 }
 
 /**
- * `bytes` read as `type`, only when they are exactly that value's DER: the value encoded again gives the same bytes.
- * The schema's reader is lenient (BER lengths, an OID padded with 0x80, trailing bytes after the first element, a
- * default written out): what it would take, a stricter reader that verified the chain may read otherwise
- * (`GeneralNames || GeneralNames` is a second URI SAN to one and none to the other). Throws otherwise.
+ * `bytes` read as `type`, only when they are DER all the way down (policy/der-length.ts strictDerTree: definite
+ * shortest lengths, nothing after the value, no padded OID). The schema's reader is lenient (BER lengths, an OID
+ * padded with 0x80, bytes after the first element): what it would take, a stricter reader that verified the chain
+ * may read otherwise (`GeneralNames || GeneralNames` is a second URI SAN to one and none to the other). Judged on
+ * the bytes, not by encoding the value again: the reader does not give back every valid value as it was (an OID
+ * arc past 2^53, as in a UUID OID `2.25.<128 bits>`). Throws otherwise.
  */
 export function parseDer<T>(bytes: BufferSource, type: new () => T): T {
-  const value = AsnConvert.parse(bytes, type);
-  const again = new Uint8Array(AsnConvert.serialize(value));
   const given = ArrayBuffer.isView(bytes)
     ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     : new Uint8Array(bytes);
-  if (again.length !== given.length || again.some((b, i) => b !== given[i])) throw new Error("not DER");
-  return value;
+  if (!strictDerTree(given)) throw new Error("not DER");
+  return AsnConvert.parse(given, type);
 }
