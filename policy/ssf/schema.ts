@@ -8,9 +8,11 @@ import { SSF_EVENT_NAMES } from "./events.ts";
 /** The longest hold: one month, the longest session Access issues (policy/access-limits.ts). */
 export const MAX_HOLD_SECONDS = 730 * 3600;
 
+/** A transmitter's name in the policy, and so in its push URL. */
+export const TRANSMITTER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const transmitterName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and '-', starting with a letter");
+  .regex(TRANSMITTER_NAME, "must be lower-case letters, digits and '-', starting with a letter");
 const httpsUrl = z.url({ protocol: /^https$/ });
 const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };

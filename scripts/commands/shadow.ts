@@ -13,7 +13,7 @@ import {
   policyChangeFailed,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
-import type { Io } from "../io.ts";
+import { type Io, oneLine } from "../io.ts";
 import { readDecisionLogs } from "../logs/read.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import { gatewayText } from "../pushed-text.ts";
@@ -50,7 +50,8 @@ async function report(args: string[], io: Io): Promise<number> {
     );
   }
   if (values.format === "json") io.out(JSON.stringify(result, null, 2));
-  else for (const line of shadowReportText(result)) io.out(line);
+  // Every logged value shown on one line, its controls escaped, as ward why and ward metrics show theirs.
+  else for (const line of shadowReportText(result)) io.out(oneLine(line));
   return EXIT.ok;
 }
 

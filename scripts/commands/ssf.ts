@@ -14,7 +14,7 @@ import {
   type AdminTarget,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
-import type { Io } from "../io.ts";
+import { type Io, oneLine } from "../io.ts";
 import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 import { eventNamesOf, policySnippet, POLL, PUSH, readConfiguration } from "../ssf/configuration.ts";
@@ -287,7 +287,7 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
     const found = ssfEventLines(await readLogTexts([values.log], deps.readStdin)).filter((l) => l.state === state);
     if (found.length > 0) {
       const last = found[found.length - 1]!;
-      io.out(deliveredLine(last));
+      io.out(oneLine(deliveredLine(last)));
       if (last.outcome === "stream") {
         io.out("verified: Ward received and accepted the transmitter's verification event");
         return EXIT.ok;
@@ -388,7 +388,8 @@ async function delivered(positionals: string[], values: Values, io: Io, deps: Ss
       (values.state === undefined || l.state === values.state) &&
       (since === undefined || Date.parse(l.time) >= since),
   );
-  for (const l of lines) io.out(deliveredLine(l));
-  for (const s of deliveredSummary(lines)) io.out(s);
+  // Logged values (a transmitter's name from the URL, a reason) shown on one line, controls escaped.
+  for (const l of lines) io.out(oneLine(deliveredLine(l)));
+  for (const s of deliveredSummary(lines)) io.out(oneLine(s));
   return lines.length > 0 ? EXIT.ok : EXIT.failed;
 }

@@ -22,10 +22,15 @@ function consoleLine(value: unknown, out: object[]): void {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) out.push(value);
 }
 
-/** `message` / `Message`: one text, or the list of a console call's arguments. */
+/**
+ * `message` / `Message`: one text, or the list of a console call's arguments. Ward writes each line as the one
+ * argument of its call: a call of several (`console.log("order received", body)` in another Worker whose logs
+ * share the export) holds none of Ward's lines, whatever a client put in them.
+ */
 function messages(value: unknown, out: object[]): void {
-  if (Array.isArray(value)) for (const item of value) consoleLine(item, out);
-  else consoleLine(value, out);
+  if (Array.isArray(value)) {
+    if (value.length === 1) consoleLine(value[0], out);
+  } else consoleLine(value, out);
 }
 
 function field(record: object, name: string): unknown {

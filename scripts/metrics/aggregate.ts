@@ -243,7 +243,14 @@ function credentialId(r: DecisionLine, credential: LoggedCredential): string | u
   const t = timeOf(r);
   if (t === undefined) return undefined;
   const expires = Math.floor(t / 1000) + left;
-  return [principalOf(r), credential.kind, credential.issuer ?? "", credential.lifetimeSeconds, expires].join("\n");
+  // JSON, not a join on some separator: a logged value may hold any character.
+  return JSON.stringify([
+    principalOf(r),
+    credential.kind,
+    credential.issuer ?? null,
+    credential.lifetimeSeconds,
+    expires,
+  ]);
 }
 
 function noteLifetime(
@@ -272,7 +279,7 @@ function noteCredentials(tally: Tally, r: DecisionLine): void {
     const id = credentialId(r, credential);
     if (credential === r.credential) behind = id;
     noteLifetime(tally.lifetimes, credential.kind, credential, id);
-    noteLifetime(tally.lifetimesByIssuer, `${credential.kind}\n${credential.issuer ?? ""}`, credential, id);
+    noteLifetime(tally.lifetimesByIssuer, JSON.stringify([credential.kind, credential.issuer ?? null]), credential, id);
   }
   // The logged `credential` is the one behind the principal: that identity's lifetime.
   if (r.credential?.kind && r.principal) noteLifetime(tally.lifetimesByIdentity, r.principal, r.credential, behind);
@@ -379,8 +386,8 @@ function figures(tally: LifetimeTally): Omit<Lifetimes, "kind"> {
 /** Per issuer (and kind): certificates, which log no issuer, together under their kind. */
 function lifetimesByIssuer(lifetimes: ReadonlyMap<string, LifetimeTally>): IssuerLifetimes[] {
   return lifetimesByKind(lifetimes).map(({ kind: key, ...rest }) => {
-    const [kind, issuer] = key.split("\n") as [string, string];
-    return { kind, issuer: issuer === "" ? null : issuer, ...rest };
+    const [kind, issuer] = JSON.parse(key) as [string, string | null];
+    return { kind, issuer, ...rest };
   });
 }
 

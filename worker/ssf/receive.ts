@@ -26,6 +26,7 @@ import {
   type SignalPlan,
   type SsfEventLine,
   type SsfTransmitter,
+  TRANSMITTER_NAME,
   type ValidSet,
 } from "../../policy/index.ts";
 import { DENYLIST_NAME, type SignalResult } from "../denylist/store.ts";
@@ -340,7 +341,10 @@ export async function receiveSet(c: Context<AppEnv>): Promise<Response> {
   const name = (c.req.param("transmitter") ?? "").slice(0, 64);
   if (c.req.method !== "POST") return methodNotAllowed(requestId);
   const outcome = await takeSet(c.req.raw, c.env, name, started, (p) => c.executionCtx.waitUntil(p));
-  writeLine(outcomeLine(outcome, { time: new Date(started).toISOString(), requestId, transmitter: name }));
+  // The name comes from the URL, decoded, as anyone sent it: logged as written only in a transmitter name's form,
+  // percent-encoded otherwise (a line break in it would read as a row of its own to a log reader).
+  const logged = TRANSMITTER_NAME.test(name) ? name : encodeURIComponent(name);
+  writeLine(outcomeLine(outcome, { time: new Date(started).toISOString(), requestId, transmitter: logged }));
   if (outcome.kind === "accepted") return setAccepted(requestId);
   if (outcome.kind === "refused") return setRefused(outcome.err, requestId);
   return setLater(requestId);
