@@ -111,8 +111,10 @@ describe("log lines a client puts in a request header", () => {
     const text = JSON.stringify(withSsf);
     expect(websocketClosesIn(text)).toEqual([]);
     expect(ssfEventLines([text])).toEqual([]);
-    // (Control: the same lines where an export puts a console line are read.)
-    const logged = JSON.stringify({ logs: [{ message: [JSON.stringify(forgedClose), JSON.stringify(forgedSsf)] }] });
+    // (Control: the same lines where an export puts a console line, each the one argument of its call, are read.)
+    const logged = JSON.stringify({
+      logs: [{ message: [JSON.stringify(forgedClose)] }, { message: [JSON.stringify(forgedSsf)] }],
+    });
     expect(websocketClosesIn(logged).map((l) => l.cause)).toEqual(["revoked"]);
     expect(ssfEventLines([logged]).map((l) => l.requestId)).toEqual(["ssf-forged"]);
   });

@@ -382,7 +382,7 @@ describe("ward metrics: reading logs", () => {
       ["c"], // Workers Logs: `source` and `$metadata.message` hold the same decision: counted once
       ["d"], // message: "<json>"
       ["e"], // Message: "<json>"
-      ["f"], // message: ["<json>", ...]
+      ["f"], // message: ["<json>"] (one argument: a call of several is no line of Ward's)
       ["g"], // logs[].message[0]
       [], // another event, wrapped
       [], // text
