@@ -32,7 +32,8 @@ export const MAX_DER_ELEMENTS = 4096;
 
 /**
  * Whether `der` is one element that is DER all the way down (X.690, 10): every element's length definite and in
- * its shortest form, a constructed one's contents exactly its elements, nothing after the last; an OBJECT
+ * its shortest form, a constructed one's contents exactly its elements, nothing after the last; of the universal
+ * types only SEQUENCE and SET constructed; an OBJECT
  * IDENTIFIER's subidentifiers without a leading 0x80 octet (8.19.2) and ending where it ends; a BOOLEAN one octet,
  * 0x00 or 0xFF (11.1). Primitive contents are not read (an OCTET STRING's encapsulated value is checked on its
  * own). False past MAX_DER_ELEMENTS elements. Read on the bytes themselves: the ASN.1 schema reader Ward uses
@@ -61,6 +62,8 @@ export function strictDerTree(der: Uint8Array): boolean {
     if (first && end !== der.length) return false;
     first = false;
     frame[0] = end;
+    // Of the universal types, only SEQUENCE and SET are constructed in DER (X.690 10.2: strings are primitive).
+    if ((tag & 0x20) !== 0 && (tag & 0xc0) === 0 && tag !== 0x30 && tag !== 0x31) return false;
     if ((tag & 0x20) !== 0) frames.push([length.start, end]);
     else if (tag === 0x06 && !oidContents(der, length.start, end)) return false;
     else if (tag === 0x01 && !(length.length === 1 && (der[length.start] === 0x00 || der[length.start] === 0xff)))

@@ -27,7 +27,7 @@ import {
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { type ChainedTrust, type ChainPin, chainedTrust } from "./certificate-chain.ts";
 import { signedBy } from "./certificate-signature.ts";
-import { byteSequence, parseDer, singleDerSequence } from "./der.ts";
+import { byteSequence, extensionsWellFormed, generalNamesWellFormed, parseDer, singleDerSequence } from "./der.ts";
 import { type ChainProblem, chainCertificates, type SentCertificate, sentKeyIdentifiers } from "./sent-certificates.ts";
 
 export type MtlsConfig = NonNullable<PolicyDocument["identity"]["mtls"]>;
@@ -251,13 +251,20 @@ function svidFieldsOf(der: Uint8Array): SvidFields | MtlsProblem {
     // lenient reader would take past their end (a second SAN list, `cA TRUE` after an empty basicConstraints) are
     // refused, not read one way here and another by the verifier.
     const certificate = parseDer(der, Certificate);
+    if (!extensionsWellFormed(der)) return "unparseable-certificate";
     const extensions = certificate.tbsCertificate.extensions ?? [];
     const of = (id: string) => extensions.filter((e) => e.extnID === id);
-    const names = of(id_ce_subjectAltName).flatMap((e) => parseDer(e.extnValue.buffer, SubjectAlternativeName));
+    const names = of(id_ce_subjectAltName).flatMap((e) => {
+      const value = new Uint8Array(e.extnValue.buffer);
+      if (!generalNamesWellFormed(value)) throw new Error("not a SubjectAlternativeName");
+      return parseDer(value, SubjectAlternativeName);
+    });
+    // These two hold no OID: encoded again, they give their bytes back, or something was skipped or defaulted.
     const signsCertificates =
-      of(id_ce_basicConstraints).some((e) => parseDer(e.extnValue.buffer, BasicConstraints).cA) ||
+      of(id_ce_basicConstraints).some((e) => parseDer(e.extnValue.buffer, BasicConstraints, true).cA) ||
       of(id_ce_keyUsage).some(
-        (e) => ((new Uint8Array(parseDer(e.extnValue.buffer, KeyUsage).value)[0] ?? 0) & SIGNING_KEY_USAGE_BITS) !== 0,
+        (e) =>
+          ((new Uint8Array(parseDer(e.extnValue.buffer, KeyUsage, true).value)[0] ?? 0) & SIGNING_KEY_USAGE_BITS) !== 0,
       );
     return {
       uris: names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined),
