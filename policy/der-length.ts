@@ -33,9 +33,8 @@ export const MAX_DER_ELEMENTS = 4096;
 /**
  * Whether `der` is one element that is DER all the way down (X.690, 10): every element's length definite and in
  * its shortest form, a constructed one's contents exactly its elements, nothing after the last; of the universal
- * types only SEQUENCE and SET constructed; an OBJECT
- * IDENTIFIER's subidentifiers without a leading 0x80 octet (8.19.2) and ending where it ends; a BOOLEAN one octet,
- * 0x00 or 0xFF (11.1). Primitive contents are not read (an OCTET STRING's encapsulated value is checked on its
+ * types only SEQUENCE and SET constructed; an OBJECT IDENTIFIER's subidentifiers without a leading 0x80 octet
+ * (8.19.2) and ending where it ends; a BOOLEAN one octet, 0x00 or 0xFF (11.1). Primitive contents are not read (an OCTET STRING's encapsulated value is checked on its
  * own). False past MAX_DER_ELEMENTS elements. Read on the bytes themselves: the ASN.1 schema reader Ward uses
  * takes BER and stops after the first element, where a strict one refuses or reads on.
  */

@@ -45,7 +45,7 @@ export function parseDer<T>(bytes: BufferSource, type: new () => T, exact = fals
   return value;
 }
 
-/** The elements inside the element at `at` (its tag, and its contents as [start, end)); `der` is DER already. */
+/** The elements inside the element whose tag is at `at`: each one's tag, where it starts (its tag) and ends. DER already. */
 function children(der: Uint8Array, at: number): { tag: number; start: number; end: number }[] {
   const outer = derLength(der, at + 1)!;
   const out: { tag: number; start: number; end: number }[] = [];
