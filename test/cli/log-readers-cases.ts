@@ -1,19 +1,12 @@
 // Generator and oracle for the log-reader differential test (log-readers-differential.test.ts). The oracle follows
 // docs/operations.md ("The decision log", "ward metrics", "ward shadow report"), not the readers' code.
 
+import { prng } from "../support/prng.ts";
+
 export type Rng = () => number;
 
-/** mulberry32 */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32). */
+export const rng: (seed: number) => Rng = prng;
 
 export const int = (r: Rng, n: number) => Math.floor(r() * n);
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)]!;

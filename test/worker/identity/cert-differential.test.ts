@@ -7,10 +7,11 @@
 // WARD_CERTS_SEED=<n> replays (printed on failure), WARD_CERTS_CASES sets the number.
 import { exports } from "cloudflare:workers";
 import { decodeJwt } from "jose";
-import { describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { prng } from "../../support/prng.ts";
 import { activate, originSaw } from "../support/harness.ts";
+import { captured } from "../support/captured-log.ts";
 import * as d from "./cert-der.ts";
 import {
   buildCert,
@@ -31,22 +32,6 @@ const SEED = Number(wardEnv.WARD_CERTS_SEED ?? 5280);
 const CASES = Number(wardEnv.WARD_CERTS_CASES ?? 240);
 const HOST = "certs.rev.test";
 const BATCH = 12;
-
-async function captured<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const spies = (["log", "error", "warn"] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(String(line))),
-  );
-  try {
-    const result = await run();
-    return {
-      result,
-      lines: lines.flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [])),
-    };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
 
 async function untilActive(version: string): Promise<void> {
   for (let i = 0; i < 40; i++) {

@@ -12,11 +12,12 @@
 // WARD_IDENTITY_SHOW (4) disagreeing cases.
 import { exports } from "cloudflare:workers";
 import { decodeJwt } from "jose";
-import { describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { evaluate, loadPolicy, quarantineKeys, type CompiledPolicy } from "../../../policy/index.ts";
 import { identify } from "../../../worker/identity/identify.ts";
 import { prng } from "../../support/prng.ts";
 import { activate, originSaw } from "../support/harness.ts";
+import { captured } from "../support/captured-log.ts";
 import { generateCase, generatePolicy, policyYaml, type Case, type GenPolicy } from "./identity-cases.ts";
 import { expectFor, expectStanding, type Expected, type ExpectedStanding } from "./identity-oracle.ts";
 import { buildRequest, fingerprints } from "./identity-requests.ts";
@@ -50,21 +51,6 @@ function summary(disagreements: Disagreement[]): string {
 }
 
 /** Gateway lines (decisions and events) written while `run` runs. */
-async function captured<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const spies = (["log", "error", "warn"] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(String(line))),
-  );
-  try {
-    const result = await run();
-    return {
-      result,
-      lines: lines.flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [])),
-    };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
 
 /** Until the gateway decides with `version` (its isolate re-reads the active pointer every 50 ms). */
 async function untilActive(version: string, host: string): Promise<void> {

@@ -3,9 +3,10 @@
 import { exports } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { stringify } from "yaml";
-import { describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { prng } from "../../support/prng.ts";
 import { activate, originSaw } from "../support/harness.ts";
+import { captured } from "../support/captured-log.ts";
 import {
   generateCase,
   materialiseAccess,
@@ -22,22 +23,6 @@ const SEED = Number(wardEnv.WARD_TOKENS_SEED ?? 4242);
 const CASES = Number(wardEnv.WARD_TOKENS_CASES ?? 400);
 const BATCH = 16;
 const VARIANT = Number(wardEnv.WARD_TOKENS_VARIANT ?? 0);
-
-async function captured<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const spies = (["log", "error", "warn"] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(String(line))),
-  );
-  try {
-    const result = await run();
-    return {
-      result,
-      lines: lines.flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [])),
-    };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
 
 async function untilActive(version: string): Promise<void> {
   for (let i = 0; i < 40; i++) {
