@@ -8,12 +8,15 @@ import { readDecisionLogs, readLogTexts, readProcessStdin, type ReadStdin } from
 import { ssfMetrics } from "../metrics/ssf.ts";
 import { ssfEventLines } from "../ssf/delivered.ts";
 import { instantFlag } from "../instant.ts";
+import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/script-flag.ts";
 
 export const usage = `ward metrics LOG... [--since ISO] [--until ISO] [--baseline LOG] [--top N] [--now ISO] [--format text|json]
+    ${SCRIPT_USAGE}
     lateral-movement figures from decision logs (- is stdin): denied attempts, exceptions and their age,
     credential lifetimes, call paths never seen before (baseline: --baseline, else the first half of the window);
     where the logs carry security events (ssf-event lines): events per type, and the time from each event's
-    iat to the first request it refused`;
+    iat to the first request it refused
+    ${SCRIPT_HELP}`;
 
 function instant(flag: string, value: string | undefined): number | undefined {
   return value === undefined ? undefined : instantFlag(flag, value);
@@ -31,6 +34,7 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
       baseline: { type: "string" },
       top: { type: "string", default: "10" },
       format: { type: "string", default: "text" },
+      ...scriptOption,
     },
   });
   if (positionals.length === 0)
@@ -39,6 +43,7 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
     throw new CliError(`--format ${values.format}: expected text or json`);
   if (!/^[1-9][0-9]*$/.test(values.top)) throw new CliError(`--top ${values.top}: expected a positive whole number`);
   const top = Number(values.top);
+  const script = scriptFlag(values.script);
   const since = instant("since", values.since);
   const until = instant("until", values.until);
   const now = instant("now", values.now);
@@ -49,8 +54,9 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
 
   // Read once (standard input can be), parsed for decisions and for security events.
   const texts = await readLogTexts(positionals, readStdin);
-  const { records, skipped, duplicates } = parseDecisionLogs(texts);
-  const baseline = values.baseline !== undefined ? await readDecisionLogs([values.baseline], readStdin) : undefined;
+  const { records, skipped, duplicates } = parseDecisionLogs(texts, script);
+  const baseline =
+    values.baseline !== undefined ? await readDecisionLogs([values.baseline], readStdin, script) : undefined;
   const metrics = computeMetrics(records, {
     top,
     linesSkipped: skipped,
@@ -65,7 +71,7 @@ export async function metricsCommand(args: string[], io: Io, readStdin: ReadStdi
     if (since === undefined && until === undefined) return true;
     return Number.isFinite(t) && (since === undefined || t >= since) && (until === undefined || t < until);
   };
-  const events = ssfEventLines(texts).filter((l) => inWindow(l.time));
+  const events = ssfEventLines(texts, script).filter((l) => inWindow(l.time));
   // Only where the logs carry security events: the figures of a Ward without them stay as they were.
   if (events.length > 0)
     metrics.ssf = ssfMetrics(

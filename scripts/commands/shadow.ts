@@ -15,6 +15,7 @@ import {
 import { CliError, EXIT } from "../cli-error.ts";
 import { type Io, oneLine } from "../io.ts";
 import { readDecisionLogs } from "../logs/read.ts";
+import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/script-flag.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import { gatewayText } from "../pushed-text.ts";
 import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
@@ -26,20 +27,22 @@ ward shadow promote ${TARGET_USAGE} [--candidate VERSION] [--dry-run]
     run FILE beside the active policy on live traffic (decision log only), stop it, or make it active;
     --candidate (the version, or its first 8+ hex digits) promotes only if that is still the candidate;
     promote shows who gains and loses access first, and --dry-run stops there (exit 4 when access may widen)
-ward shadow report LOG... [--version V] [--format text|json]
-    from decision logs: what the candidate would newly deny and newly allow, by identity, with examples`;
+ward shadow report LOG... [--version V] [--format text|json] ${SCRIPT_USAGE}
+    from decision logs: what the candidate would newly deny and newly allow, by identity, with examples
+    ${SCRIPT_HELP}`;
 
 async function report(args: string[], io: Io): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { version: { type: "string" }, format: { type: "string", default: "text" } },
+    options: { version: { type: "string" }, format: { type: "string", default: "text" }, ...scriptOption },
   });
   if (positionals.length === 0)
     throw new CliError(`name at least one decision log (JSON lines, - for stdin)\n${usage}`);
   if (values.format !== "text" && values.format !== "json")
     throw new CliError(`--format ${values.format}: expected text or json`);
-  const { records } = await readDecisionLogs(positionals);
+  const script = scriptFlag(values.script);
+  const { records } = await readDecisionLogs(positionals, undefined, script);
   if (values.version !== undefined && !/^[0-9a-fA-F]{8,64}$/.test(values.version))
     throw new CliError(`--version ${values.version}: expected a version, or its first 8 or more hex digits`);
   const result = shadowReport(records, values.version);

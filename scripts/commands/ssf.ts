@@ -21,19 +21,21 @@ import { eventNamesOf, policySnippet, POLL, PUSH, readConfiguration } from "../s
 import { deliveredLine, deliveredSummary, ssfEventLines } from "../ssf/delivered.ts";
 import { call, transmitterUrl, type Fetch } from "../ssf/http.ts";
 import { instantFlag } from "../instant.ts";
+import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/script-flag.ts";
 
 export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
 ward ssf create ISSUER|URL|FILE --receiver https://WARD_HOST --name NAME [--policy FILE | --events E,...] [--description TEXT]
          [--authorization-env VAR | --poll]
-ward ssf verify ISSUER|URL|FILE --stream ID --name NAME ${TARGET_USAGE} [--log FILE --wait 10s]
+ward ssf verify ISSUER|URL|FILE --stream ID --name NAME ${TARGET_USAGE} [--log FILE --wait 10s] ${SCRIPT_USAGE}
 ward ssf status ISSUER|URL|FILE --stream ID [--name NAME ${TARGET_USAGE}]
 ward ssf poll NAME ${TARGET_USAGE}
-ward ssf delivered LOG... [--transmitter NAME] [--state STATE] [--since ISO]
+ward ssf delivered LOG... [--transmitter NAME] [--state STATE] [--since ISO] ${SCRIPT_USAGE}
     connect an identity provider's security events (OpenID SSF, CAEP, RISC): read its configuration and the
     policy entry for it, create a push stream to this Ward (/.ward/ssf/events/NAME), request a verification
     event (Ward accepts it only with the state it was told), show the stream's status and when Ward last
     verified it, start polling a transmitter the policy polls, list what it delivered from the logs; the bearer
-    token for the transmitter's API is read from $WARD_SSF_TOKEN (--token-env VAR to name another)`;
+    token for the transmitter's API is read from $WARD_SSF_TOKEN (--token-env VAR to name another)
+    ${SCRIPT_HELP}`;
 
 export interface SsfDeps {
   fetch: Fetch;
@@ -98,10 +100,13 @@ export async function ssfCommand(args: string[], io: Io, deps: SsfDeps = default
       transmitter: { type: "string" },
       state: { type: "string" },
       since: { type: "string" },
+      ...scriptOption,
       ...targetOptions,
     },
   });
   const values: Values = { ...parsed, local: parsed.local ? "1" : undefined, poll: parsed.poll ? "1" : undefined };
+  // Judged before anything is asked of a transmitter or of Ward (verify reads the log last).
+  scriptFlag(values.script);
   switch (action) {
     case "configuration":
       return configuration(positionals, values.name ?? "idp", io, deps);
@@ -284,7 +289,9 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
   // The transmitter sends it when it will (§8.1.4.2): look in the log until it shows or the wait is over.
   const until = Date.now() + seconds(values.wait!, "wait") * 1000;
   for (;;) {
-    const found = ssfEventLines(await readLogTexts([values.log], deps.readStdin)).filter((l) => l.state === state);
+    const found = ssfEventLines(await readLogTexts([values.log], deps.readStdin), values.script).filter(
+      (l) => l.state === state,
+    );
     if (found.length > 0) {
       const last = found[found.length - 1]!;
       io.out(oneLine(deliveredLine(last)));
@@ -382,7 +389,7 @@ async function delivered(positionals: string[], values: Values, io: Io, deps: Ss
   if (values.since !== undefined) {
     since = instantFlag("since", values.since);
   }
-  const lines = ssfEventLines(await readLogTexts(positionals, deps.readStdin)).filter(
+  const lines = ssfEventLines(await readLogTexts(positionals, deps.readStdin), values.script).filter(
     (l) =>
       (values.transmitter === undefined || l.transmitter === values.transmitter) &&
       (values.state === undefined || l.state === values.state) &&

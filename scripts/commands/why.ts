@@ -23,12 +23,14 @@ import { type Io, oneLine } from "../io.ts";
 import { parseDecisionLog, websocketClosesIn } from "../logs/parse.ts";
 import { readLogTexts, readProcessStdin, type ReadStdin } from "../logs/read.ts";
 import { duration } from "../metrics/format.ts";
+import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/script-flag.ts";
 import { loadPolicyFile } from "../policy-file.ts";
 
-export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json]
+export const usage = `ward why REQUEST_ID LOG... [--policy FILE] [--json] ${SCRIPT_USAGE}
     the decision behind one request (the id on its response or denied page), from decision logs (- is
     stdin): who asked for what, the answer, the reasons and what to do next (--policy: whom to ask); for a
-    WebSocket upgrade, how and when its connection closed`;
+    WebSocket upgrade, how and when its connection closed
+    ${SCRIPT_HELP}`;
 
 /**
  * What to do about an allowed request Ward answered itself: the logged `outcome` says which of its steps failed
@@ -186,14 +188,15 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { policy: { type: "string" }, json: { type: "boolean", default: false } },
+    options: { policy: { type: "string" }, json: { type: "boolean", default: false }, ...scriptOption },
   });
   const [requestId, ...logs] = positionals;
   if (!requestId || logs.length === 0) throw new CliError(`expected REQUEST_ID LOG...\n${usage}`);
+  const script = scriptFlag(values.script);
   if (logs.filter((f) => f === "-").length > 1) throw new CliError("standard input (-) can be read once only");
   // Read once (standard input can be), searched twice: the decision, and an upgrade's close line.
   const texts = await readLogTexts(logs, readStdin);
-  const records = texts.flatMap((text) => parseDecisionLog(text).records);
+  const records = texts.flatMap((text) => parseDecisionLog(text, script).records);
   const id = requestId.trim().toLowerCase();
   const record = records.find((r) => r.requestId.toLowerCase() === id);
   if (!record)
@@ -201,7 +204,7 @@ export async function whyCommand(args: string[], io: Io, readStdin: ReadStdin = 
       `no decision with request id ${requestId} in ${logs.join(", ")} (${records.length} decisions read)`,
       EXIT.failed,
     );
-  const closed = texts.flatMap(websocketClosesIn).find((c) => c.requestId.toLowerCase() === id);
+  const closed = texts.flatMap((text) => websocketClosesIn(text, script)).find((c) => c.requestId.toLowerCase() === id);
   if (values.json) {
     io.out(JSON.stringify(closed ? { ...record, websocketClosed: closed } : record, null, 2));
     return EXIT.ok;

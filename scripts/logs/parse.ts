@@ -15,11 +15,16 @@ import { candidateLines } from "./unwrap.ts";
 type Reader<T> = (value: object) => T | undefined;
 
 /** The `event` lines one log line holds, in or out of a wrapper (unwrap.ts), each once per request id. */
-function eventsInLine<T extends { requestId: string }>(line: string, event: string, pick: Reader<T>): T[] {
+function eventsInLine<T extends { requestId: string }>(
+  line: string,
+  event: string,
+  pick: Reader<T>,
+  script: string | undefined,
+): T[] {
   const found: T[] = [];
   // A wrapper can carry the same line twice (Workers Logs: parsed `source` and the `$metadata.message` text).
   const seen = new Set<string>();
-  for (const candidate of candidateLines(line)) {
+  for (const candidate of candidateLines(line, script)) {
     if (!("event" in candidate) || candidate.event !== event) continue;
     const read = pick(candidate);
     if (read === undefined || seen.has(read.requestId)) continue;
@@ -29,17 +34,21 @@ function eventsInLine<T extends { requestId: string }>(line: string, event: stri
   return found;
 }
 
-/** The decisions one line holds: usually one, several for a Logpush line of a multi-log invocation. */
-export function decisionsInLine(line: string): DecisionLine[] {
-  return eventsInLine(line, "decision", asDecisionLine);
+/**
+ * The decisions one line holds: usually one, several for a Logpush line of a multi-log invocation. With
+ * `script`, only those an export's wrapper says that Worker wrote (unwrap.ts).
+ */
+export function decisionsInLine(line: string, script?: string): DecisionLine[] {
+  return eventsInLine(line, "decision", asDecisionLine, script);
 }
 
 /** The WebSocket close lines (`websocket-closed`, policy/websocket/close-line.ts) of a log's text. */
-export function websocketClosesIn(text: string): WebSocketCloseLine[] {
+export function websocketClosesIn(text: string, script?: string): WebSocketCloseLine[] {
   const closes: WebSocketCloseLine[] = [];
   for (const line of text.split("\n")) {
     // Cheap before JSON: a close line, wrapped or not, names its event.
-    if (line.includes("websocket-closed")) closes.push(...eventsInLine(line, "websocket-closed", asWebSocketCloseLine));
+    if (line.includes("websocket-closed"))
+      closes.push(...eventsInLine(line, "websocket-closed", asWebSocketCloseLine, script));
   }
   return closes;
 }
@@ -57,7 +66,7 @@ export interface ParsedLog {
  * request, so a request id read again is the same line read twice (two exports of one day, or a bare line
  * beside its Workers Logs or Logpush copy) and would count twice. The first is kept.
  */
-export function parseDecisionLogs(texts: readonly string[]): ParsedLog {
+export function parseDecisionLogs(texts: readonly string[], script?: string): ParsedLog {
   const records: DecisionLine[] = [];
   const seen = new Set<string>();
   let skipped = 0;
@@ -65,7 +74,7 @@ export function parseDecisionLogs(texts: readonly string[]): ParsedLog {
   for (const text of texts) {
     for (const line of text.split("\n")) {
       if (line.trim() === "") continue;
-      const found = decisionsInLine(line);
+      const found = decisionsInLine(line, script);
       if (found.length === 0) skipped++;
       for (const r of found) {
         if (seen.has(r.requestId)) duplicates++;
@@ -79,6 +88,6 @@ export function parseDecisionLogs(texts: readonly string[]): ParsedLog {
   return { records, skipped, duplicates };
 }
 
-export function parseDecisionLog(text: string): ParsedLog {
-  return parseDecisionLogs([text]);
+export function parseDecisionLog(text: string, script?: string): ParsedLog {
+  return parseDecisionLogs([text], script);
 }

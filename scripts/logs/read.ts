@@ -19,8 +19,9 @@ export async function readProcessStdin(): Promise<string> {
 export async function readDecisionLogs(
   files: readonly string[],
   readStdin: ReadStdin = readProcessStdin,
+  script?: string,
 ): Promise<ParsedLog> {
-  return parseDecisionLogs(await readLogTexts(files, readStdin));
+  return parseDecisionLogs(await readLogTexts(files, readStdin), script);
 }
 
 /** The text of each log file in order, decompressed; for the readers of other lines than decisions too. */

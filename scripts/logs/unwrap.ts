@@ -6,6 +6,11 @@
 // - Logpush `workers_trace_events`: `Logs[].Message[]` (texts);
 // - a Tail Worker's trace item and other shippers: `logs[].message[]`, `message` / `Message` (a text or a list);
 // - Workers Logs exports: the parsed line under `source`, its text in `$metadata.message`.
+//
+// With a script name (the readers' `--script NAME`), only lines a wrapper says that Worker wrote are read:
+// an export of the whole account holds other Workers' lines, and one that logs what a client sent as a
+// single argument could otherwise add a line the readers cannot tell from Ward's. A bare line names no
+// Worker, so none is read then.
 
 /** A console line's text, or a value that may be one (a shipper may have parsed it already). */
 function consoleLine(value: unknown, out: object[]): void {
@@ -37,10 +42,27 @@ function field(record: object, name: string): unknown {
   return Object.hasOwn(record, name) ? (record as Record<string, unknown>)[name] : undefined;
 }
 
+/**
+ * The Worker a wrapper says wrote its lines: Logpush's `ScriptName`, a Tail Worker's or `wrangler tail`'s
+ * `scriptName`, a Workers Logs record's `$workers.scriptName` (else its `$metadata.service`). Cloudflare
+ * writes these fields, not the Worker, so a line cannot name itself.
+ */
+function scriptNamed(record: object): unknown {
+  const workers = field(record, "$workers");
+  const metadata = field(record, "$metadata");
+  return (
+    field(record, "ScriptName") ??
+    field(record, "scriptName") ??
+    (workers !== null && typeof workers === "object" ? field(workers, "scriptName") : undefined) ??
+    (metadata !== null && typeof metadata === "object" ? field(metadata, "service") : undefined)
+  );
+}
+
 /** One record of an export (or Ward's own line): itself, then what it wraps. */
-function record(value: unknown, out: object[]): void {
+function record(value: unknown, out: object[], script: string | undefined): void {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return;
-  out.push(value);
+  if (script === undefined) out.push(value);
+  else if (scriptNamed(value) !== script) return;
   // A line that names its event is a line, not a wrapper (a Tail Worker's `event` is the request: an object).
   if (typeof field(value, "event") === "string") return;
   consoleLine(field(value, "source"), out);
@@ -62,8 +84,9 @@ function record(value: unknown, out: object[]): void {
 /**
  * The objects a line of log text may be one of Ward's lines as: the line's object (or each of a JSON array's)
  * and what it wraps where exports put console lines. The caller picks those that are the event it reads.
+ * With `script`, only what a wrapper naming that Worker holds.
  */
-export function candidateLines(line: string): object[] {
+export function candidateLines(line: string, script?: string): object[] {
   const out: object[] = [];
   const text = line.trim();
   if (!text.startsWith("{") && !text.startsWith("[")) return out;
@@ -73,7 +96,7 @@ export function candidateLines(line: string): object[] {
   } catch {
     return out;
   }
-  if (Array.isArray(parsed)) for (const item of parsed) record(item, out);
-  else record(parsed, out);
+  if (Array.isArray(parsed)) for (const item of parsed) record(item, out, script);
+  else record(parsed, out, script);
   return out;
 }

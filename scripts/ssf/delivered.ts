@@ -3,12 +3,15 @@
 import { asSsfEventLine, type SsfEventLine } from "../../policy/index.ts";
 import { candidateLines } from "../logs/unwrap.ts";
 
-/** Every ssf-event line in the texts, each once (a wrapper may carry a line twice), oldest first. */
-export function ssfEventLines(texts: readonly string[]): SsfEventLine[] {
+/**
+ * Every ssf-event line in the texts, each once (a wrapper may carry a line twice), oldest first; with
+ * `script`, only those an export's wrapper says that Worker wrote.
+ */
+export function ssfEventLines(texts: readonly string[], script?: string): SsfEventLine[] {
   const found: SsfEventLine[] = [];
   for (const text of texts)
     for (const line of text.split("\n"))
-      for (const candidate of candidateLines(line)) {
+      for (const candidate of candidateLines(line, script)) {
         const read = asSsfEventLine(candidate);
         if (read) found.push(read);
       }
