@@ -54,6 +54,15 @@ function unseenIn(text: string): string | undefined {
 }
 
 /**
+ * Whether a name a credential carries (a workload token's `sub`) shows all it holds: no character no reader
+ * sees, but a joiner within a word. `repo:org/app\u200B` reads as `repo:org/app` in a log and on a page, and
+ * still matches a prefix the policy names.
+ */
+export function isVisibleText(text: string): boolean {
+  return unseenIn(text) === undefined;
+}
+
+/**
  * The first such character in the text as written: its code point and line. The joiners and variation selectors
  * of emoji pass in a comment (after a `#` that starts the line or follows a space); elsewhere they are refused,
  * since the keys and strings walked later are not all the text says: a YAML anchor or alias (`*admins\u200D`)

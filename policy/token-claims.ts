@@ -3,6 +3,7 @@
 // input: times an issuer can honestly write, a lifetime within the issuer's limit, a subject of the form its
 // kind defines, scopes of the form OAuth defines. Pure: now comes in; no I/O.
 import { isCleanText } from "./clean-text.ts";
+import { isVisibleText } from "./invisible-text.ts";
 import { SCOPE_TOKEN } from "./scope-token.ts";
 import { valuesWithin } from "./json-shape.ts";
 import type { WorkloadTokenIdentity } from "./identity.ts";
@@ -138,8 +139,15 @@ export function workloadTokenOf(
   const times = checkTokenTimes(payload, issuer, nowSeconds);
   if (!times.ok) return times;
   const { sub } = payload;
-  // The subject names the caller in logs, the principal key and the origin's assertion: plain text only.
-  if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || !isCleanText(sub))
+  // The subject names the caller in logs, the principal key and the origin's assertion: plain text only, and
+  // text that shows all it holds (two subjects must not look alike where an operator reads them).
+  if (
+    typeof sub !== "string" ||
+    sub.length === 0 ||
+    sub.length > MAX_SUBJECT_LENGTH ||
+    !isCleanText(sub) ||
+    !isVisibleText(sub)
+  )
     return { ok: false, problem: "malformed-sub" };
   if (issuer.requireClaims && !claimsHold(issuer.requireClaims, payload))
     return { ok: false, problem: "required-claims" };

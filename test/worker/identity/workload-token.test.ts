@@ -432,6 +432,14 @@ describe("the claims of a validly signed token", () => {
       "malformed-spiffe-id",
     ],
     ["a sub with a newline", { issuer: "github", claims: { sub: "repo:ward-demo/orders\nadmin" } }, "malformed-sub"],
+    // Shown in logs and pages as `repo:ward-demo/orders`, and matched by a prefix naming it.
+    [
+      "a sub with a zero-width space",
+      { issuer: "github", claims: { sub: "repo:ward-demo/orders\u200B" } },
+      "malformed-sub",
+    ],
+    ["a sub with a BOM", { issuer: "github", claims: { sub: "\uFEFFrepo:ward-demo/orders" } }, "malformed-sub"],
+    ["a sub with a soft hyphen", { issuer: "github", claims: { sub: "repo:ward-demo/or\u00ADders" } }, "malformed-sub"],
     ["scope and scp both", { issuer: "spire", claims: { scp: ["payments:charge"] } }, "malformed-scope"],
     ["a scope with a quote", { issuer: "spire", claims: { scope: 'payments:charge "x"' } }, "malformed-scope"],
     ["scp that is no list", { issuer: "spire", claims: { scope: null, scp: "payments:charge" } }, "malformed-scope"],
