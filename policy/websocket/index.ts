@@ -9,7 +9,6 @@ export {
   type WebSocketOutcome,
 } from "./upgrade.ts";
 export {
-  checkSeconds,
   DEFAULT_CHECK_SECONDS,
   MAX_CHECK_SECONDS,
   MIN_CHECK_SECONDS,
@@ -20,7 +19,6 @@ export {
   MAX_BYTES_PER_SECOND_LIMIT,
   MAX_MESSAGE_BYTES_LIMIT,
   MESSAGE_OVERHEAD_BYTES,
-  positiveSetting,
   RATE_WINDOW_MS,
   websocketLimits,
   type RouteWebSocket,

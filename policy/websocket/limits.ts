@@ -51,11 +51,6 @@ export const MAX_CHECK_SECONDS = 60;
  */
 export const MIN_CHECK_SECONDS = 0.05;
 
-/** WEBSOCKET_CHECK_SECONDS as the gateway applies it: a positive number within the bounds above, else the default. */
-export function checkSeconds(text: string | undefined): number {
-  return Math.max(Math.min(positiveSetting(text) ?? DEFAULT_CHECK_SECONDS, MAX_CHECK_SECONDS), MIN_CHECK_SECONDS);
-}
-
 /** A route's `websocket` setting as the gateway applies it. */
 export interface WebSocketLimits {
   maxMessageBytes: number;
@@ -93,11 +88,4 @@ export function websocketLimits(route: RouteWebSocket, defaults: WebSocketDefaul
     maxBytesPerSecond: Math.max(maxBytesPerSecond, maxMessageBytes + MESSAGE_OVERHEAD_BYTES),
     idleSeconds: Math.min(own.idleSeconds ?? defaults.idleSeconds ?? DEFAULT_IDLE_SECONDS, MAX_IDLE_SECONDS),
   };
-}
-
-/** A setting read from an environment variable: a positive finite number, else undefined (the default applies). */
-export function positiveSetting(text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === "") return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
 }

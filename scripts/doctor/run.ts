@@ -20,6 +20,7 @@ import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkVpcServices } from "./vpc-services.ts";
 import { checkWardEnv } from "./ward-env.ts";
 import { checkWebSocket } from "./websocket.ts";
+import { checkSettings } from "./settings.ts";
 
 export const CHECKS: readonly Check[] = [
   checkExposure,
@@ -33,6 +34,7 @@ export const CHECKS: readonly Check[] = [
   checkSecrets,
   checkSecretVars,
   checkWardEnv,
+  checkSettings,
   checkIssuer,
   checkAccess,
   checkTokenIssuers,

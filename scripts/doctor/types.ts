@@ -25,6 +25,7 @@ export type FindingCode =
   | "policy-warning"
   | "forwards-authorization"
   | "websocket-over-vpc"
+  | "setting-read-otherwise"
   | "id-missing"
   | "id-placeholder"
   | "vpc-service-shared"

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { NUMERIC_SETTINGS } from "../../policy/index.ts";
 import { WORKER_ENV } from "../../scripts/doctor/worker-env.ts";
 import type { Env } from "../../worker/env.ts";
 
@@ -34,11 +35,16 @@ describe("scripts/doctor/worker-env.ts", () => {
       if (type === "KVNamespace") expect(kind, name).toBe("kv_namespaces");
       else if (type.startsWith("DurableObjectNamespace")) expect(kind, name).toBe("durable_objects");
       else if (type === "AnalyticsEngineDataset") expect(kind, name).toBe("analytics_engine_datasets");
-      else {
+      else if (type === "string | number") {
+        // A numeric setting: wrangler passes a number written unquoted on as one (policy/settings.ts reads both).
+        expect(kind, name).toBe("var");
+        expect(Object.keys(NUMERIC_SETTINGS), name).toContain(name);
+      } else {
         expect(type, name).toBe("string");
         expect(["var", "secret"], name).toContain(kind);
       }
     }
+    for (const name of Object.keys(NUMERIC_SETTINGS)) expect(members.get(name), name).toBe("string | number");
     // The secrets: the signing keys, and the webhook (a credential: ward init declares it a secret).
     expect(Object.keys(WORKER_ENV).filter((n) => kindOf(n) === "secret")).toEqual([
       "ASSERTION_SIGNING_KEYS",

@@ -6,13 +6,13 @@ import { describe, expect, it } from "vitest";
 import {
   accessEnded,
   applyUpgrade,
-  checkSeconds,
   closeFrame,
   countsTowardQuarantine,
   evaluate,
   loadPolicy,
   nextStep,
   parseWebSocketCloseLine,
+  readSetting,
   stillNamesAll,
   routeWebSocket,
   upgradeKind,
@@ -122,7 +122,9 @@ describe("routeWebSocket and websocketLimits", () => {
 
   it("reads WEBSOCKET_CHECK_SECONDS as a positive number from 50 ms to a minute (a timer past 2^31 ms fires at once)", () => {
     const read = [undefined, "", "0", "-3", "abc", "5", "0.5", "60", "61", "1e12", "Infinity", "0.05", "0.001", "1e-9"];
-    expect(read.map(checkSeconds)).toEqual([2, 2, 2, 2, 2, 5, 0.5, 60, 60, 60, 2, 0.05, 0.05, 0.05]);
+    expect(read.map((v) => readSetting("WEBSOCKET_CHECK_SECONDS", v))).toEqual([
+      2, 2, 2, 2, 2, 5, 0.5, 60, 60, 60, 2, 0.05, 0.05, 0.05,
+    ]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   DenylistIndex,
   type DenylistVerdict,
   type ListedEntry,
+  readSetting,
   type Identity,
   type UserIdentity,
 } from "../../policy/index.ts";
@@ -62,8 +63,7 @@ interface DenylistCopy {
 const snapshot = new RefreshingSnapshot<DenylistCopy>(MAX_STALE_MS);
 
 function refreshMs(env: Env): number {
-  const seconds = Number(env.DENYLIST_REFRESH_SECONDS ?? "2");
-  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000;
+  return readSetting("DENYLIST_REFRESH_SECONDS", env.DENYLIST_REFRESH_SECONDS)! * 1000;
 }
 
 /**

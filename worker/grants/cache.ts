@@ -4,7 +4,7 @@
 // expiry is exact whatever this cache holds, because applyGrants compares notAfter with the request's instant.
 // If the grants cannot be read again when due, none is honoured until they can: not the copy from before,
 // which may still hold a grant revoked since.
-import type { TimedGrant } from "../../policy/index.ts";
+import { readSetting, type TimedGrant } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { grantsShard, type ConsumeResult } from "./store.ts";
 import { logEvent } from "../log/events.ts";
@@ -40,8 +40,8 @@ function snapshotOf(service: string): RefreshingSnapshot<TimedGrant[]> {
  * (a longer interval would leave every grant unusable for most of each one).
  */
 export function grantsRefreshMs(env: Pick<Env, "GRANTS_REFRESH_SECONDS">): number {
-  const seconds = Number(env.GRANTS_REFRESH_SECONDS ?? "2");
-  return Math.min((Number.isFinite(seconds) && seconds >= 0 ? seconds : 2) * 1000, MAX_STALE_MS / 2);
+  // policy/settings.ts bounds it at 15 s, half of MAX_STALE_MS.
+  return Math.min(readSetting("GRANTS_REFRESH_SECONDS", env.GRANTS_REFRESH_SECONDS)! * 1000, MAX_STALE_MS / 2);
 }
 
 /** Reads the service's grants into the copy; false when the store failed (the copy is then set aside). */

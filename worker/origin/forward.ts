@@ -1,6 +1,8 @@
 // Forwards an allowed request to its origin binding, on exactly the canonical path the policy matched.
 import {
   extraForwardedHeaders,
+  NUMERIC_SETTINGS,
+  readSetting,
   WEBSOCKET_HANDSHAKE_HEADERS,
   type CompiledService,
   type Decision,
@@ -22,14 +24,14 @@ export type ForwardResult = (
 const HOSTLESS_SCHEMES: ReadonlySet<string> = new Set(["mailto:", "tel:", "sms:"]);
 
 /** How long an origin may take to start answering (ORIGIN_TIMEOUT_MS overrides). */
-export const ORIGIN_TIMEOUT_MS = 30_000;
-/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
+export const ORIGIN_TIMEOUT_MS = NUMERIC_SETTINGS.ORIGIN_TIMEOUT_MS.fallback;
 
-/** The ORIGIN_TIMEOUT_MS var as a timer's delay: the default unless a positive number, at most a timer's longest. */
-export function originTimeout(setting: string | undefined): number {
-  const ms = Number(setting);
-  return ms > 0 ? Math.min(ms, LONGEST_TIMER_MS) : ORIGIN_TIMEOUT_MS;
+/**
+ * The ORIGIN_TIMEOUT_MS var as a timer's delay: the default unless a positive number, at most a timer's longest
+ * (2^31 - 1 ms, about 24.8 days: a longer one would fire at once). policy/settings.ts reads it.
+ */
+export function originTimeout(setting: unknown): number {
+  return readSetting("ORIGIN_TIMEOUT_MS", setting)!;
 }
 
 /**

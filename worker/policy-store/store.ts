@@ -7,6 +7,7 @@ import {
   loadPolicy,
   loadStoredDocument,
   MAX_POLICY_BYTES,
+  readSetting,
   SHADOW_KEY,
   sha256Hex,
   storedDocument,
@@ -299,12 +300,11 @@ export async function currentPolicy(
 
 /** currentPolicy with the environment's refresh interval (POLICY_REFRESH_SECONDS, default 5) and WARD_ENV. */
 export function activePolicy(
-  env: { POLICY: KVNamespace; POLICY_REFRESH_SECONDS?: string; WARD_ENV?: string },
+  env: { POLICY: KVNamespace; POLICY_REFRESH_SECONDS?: string | number; WARD_ENV?: string },
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<CompiledPolicy | undefined> {
-  const refresh = Number(env.POLICY_REFRESH_SECONDS ?? "5");
-  const seconds = Number.isFinite(refresh) && refresh > 0 ? refresh : 5;
+  const seconds = readSetting("POLICY_REFRESH_SECONDS", env.POLICY_REFRESH_SECONDS)!;
   // Blank is unset, as the admin API reads it (worker/admin/api.ts refusal).
   return currentPolicy(env.POLICY, seconds, now, waitUntil, env.WARD_ENV || undefined);
 }

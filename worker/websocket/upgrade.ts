@@ -2,13 +2,12 @@
 // (relay.ts), hands the client its end in a 101, watches the access that opened it (watch.ts), and logs the
 // close with its cause and duration under the upgrade's request id.
 import {
-  positiveSetting,
+  readSetting,
   routeWebSocket,
   upgradeKind,
   websocketCloseLine,
   websocketLimits,
   wouldDenyClaim,
-  checkSeconds,
   type CompiledPolicy,
   type CredentialSeen,
   type Decision,
@@ -72,9 +71,9 @@ export function openWebSocket(u: Upgraded): Response {
   const openedAt = Date.now();
   const setting = routeWebSocket(u.policy, u.decision.route) ?? true;
   const limits = websocketLimits(setting, {
-    maxMessageBytes: positiveSetting(u.env.WEBSOCKET_MAX_MESSAGE_BYTES),
-    maxBytesPerSecond: positiveSetting(u.env.WEBSOCKET_MAX_BYTES_PER_SECOND),
-    idleSeconds: positiveSetting(u.env.WEBSOCKET_IDLE_SECONDS),
+    maxMessageBytes: readSetting("WEBSOCKET_MAX_MESSAGE_BYTES", u.env.WEBSOCKET_MAX_MESSAGE_BYTES),
+    maxBytesPerSecond: readSetting("WEBSOCKET_MAX_BYTES_PER_SECOND", u.env.WEBSOCKET_MAX_BYTES_PER_SECOND),
+    idleSeconds: readSetting("WEBSOCKET_IDLE_SECONDS", u.env.WEBSOCKET_IDLE_SECONDS),
   });
   const relay = new Relay(u.origin.webSocket, limits, openedAt, u.requestId);
   const expiries = Object.values(u.expiresAt);
@@ -98,7 +97,7 @@ export function openWebSocket(u: Upgraded): Response {
     },
     requestId: u.requestId,
     directoryAsOf: u.directoryAsOf,
-    checkMs: checkSeconds(u.env.WEBSOCKET_CHECK_SECONDS) * 1000,
+    checkMs: readSetting("WEBSOCKET_CHECK_SECONDS", u.env.WEBSOCKET_CHECK_SECONDS)! * 1000,
     idleMs: limits.idleSeconds * 1000,
     waitUntil: u.waitUntil,
   });

@@ -115,6 +115,23 @@ describe("an allowed upgrade", () => {
     }
   });
 
+  it("takes limits written unquoted in wrangler.toml, which reach the Worker as numbers", async () => {
+    // `WEBSOCKET_MAX_MESSAGE_BYTES = 16` (no quotes) is passed on as JSON: its reader called `.trim()` on it and
+    // threw, and every upgrade failed.
+    const numbers = { ...env, WEBSOCKET_MAX_MESSAGE_BYTES: 16, WEBSOCKET_IDLE_SECONDS: 30, WEBSOCKET_CHECK_SECONDS: 1 };
+    const request = new Request(`https://wiki.localhost/live?${marker()}`, {
+      headers: { upgrade: "websocket", "cf-access-jwt-assertion": await token("ann@example.com") },
+    });
+    const res = await fetchRaw(request, numbers as unknown as typeof env);
+    expect(res.status).toBe(101);
+    const client = new Client(res.webSocket!);
+    client.send("short");
+    expect(await client.message(0)).toBe("short");
+    // The 16-byte limit applies: a longer message closes the connection as too big.
+    client.send("a message longer than sixteen bytes");
+    expect((await client.close(2000)).code).toBe(1009);
+  });
+
   it("is relayed both ways through the origin binding, with the assertion, and logged when it opens and closes", async () => {
     const m = marker();
     const { res, client } = await as("ann@example.com", `/live?${m}`, {
