@@ -30,6 +30,16 @@ function ipv6Network(address: string): string | undefined {
   return [...before, ...zeros, ...after].slice(0, 4).join(":");
 }
 
+/**
+ * Whether CF-Connecting-IP holds one client address, as the rate limits read it: only then is it passed on as
+ * X-Forwarded-For, which origins read as exactly one address. Behind Cloudflare the edge sets it; a local run or
+ * a service binding's caller may send `198.18.0.1:8080`, a list, or a decimal number, which the rate limits
+ * count with every anonymous caller, and the origin must not be told otherwise.
+ */
+export function isClientAddress(address: string | null): boolean {
+  return addressKey(address) !== undefined;
+}
+
 /** The count an anonymous caller at `address` (CF-Connecting-IP) is kept in, or undefined when not an address. */
 export function addressKey(address: string | undefined | null): string | undefined {
   if (!address || address.length > 64) return undefined;

@@ -35,6 +35,19 @@ function minutes(hhmm: string): number {
   return h! * 60 + m!;
 }
 
+/**
+ * An instant of the policy (`notBefore`, `notAfter`: RFC 3339, any number of fraction digits) as a time value
+ * rounded up to the next whole millisecond. Date.parse drops the digits past the third, which moved an instant
+ * earlier: a deny's `notAfter` of `09:00:00.0005Z` ended at `.000`, letting a request at that millisecond
+ * through. A request's time is a whole millisecond, so `now >= ceil(notBefore)` and `now < ceil(notAfter)` are
+ * the exact comparisons the inclusive and exclusive ends ask for.
+ */
+export function instantMs(text: string): number {
+  const ms = Date.parse(text);
+  const fraction = /\.([0-9]+)/.exec(text)?.[1];
+  return fraction !== undefined && /[1-9]/.test(fraction.slice(3)) ? ms + 1 : ms;
+}
+
 export function compileConditions(when: Conditions): CompiledConditions {
   return {
     source: when,
@@ -43,8 +56,8 @@ export function compileConditions(when: Conditions): CompiledConditions {
     // getUTCDay: 0 = Sunday; DAYS starts on Monday.
     days: when.time?.days ? new Set(when.time.days.map((d) => (DAYS.indexOf(d) + 1) % 7)) : undefined,
     hours: when.time?.hours ? { from: minutes(when.time.hours.from), to: minutes(when.time.hours.to) } : undefined,
-    notBefore: when.time?.notBefore ? Date.parse(when.time.notBefore) : undefined,
-    notAfter: when.time?.notAfter ? Date.parse(when.time.notAfter) : undefined,
+    notBefore: when.time?.notBefore ? instantMs(when.time.notBefore) : undefined,
+    notAfter: when.time?.notAfter ? instantMs(when.time.notAfter) : undefined,
     countries: when.country ? new Set(when.country) : undefined,
     devicePosture: when.devicePosture,
   };

@@ -173,7 +173,8 @@ export const Conditions = z.strictObject({
   claims: claimRequirement.optional().describe("Access token claims that must hold (a list means any of)"),
   time: TimeWindow.optional(),
   country: z
-    .array(z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code such as DE"))
+    // Cloudflare's `T1` (Tor) is the one code it sets that is no alpha-2 code: a deny rule may name it.
+    .array(z.string().regex(/^(?:[A-Z]{2}|T1)$/, "must be an ISO 3166 alpha-2 code such as DE, or T1 (Tor)"))
     .min(1)
     .optional()
     .describe("the request must come from one of these countries (Cloudflare's view)"),

@@ -1,5 +1,6 @@
 // One rule: who it names (principals or bothFactors, each side with the kinds that can match there), what an
 // allow may carry that a deny may not, and a time window that is not empty.
+import { instantMs } from "../conditions.ts";
 import { describeMatcher } from "../principals.ts";
 import type { PolicyDocument, Rule } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
@@ -99,12 +100,12 @@ function checkTimeWindow(rule: Rule, path: string, out: Collector): void {
         : "24:00 to 00:00 is empty: 24:00 is the end of the day";
     out.add("error", "invalid-time-window", `${path}.when.time.hours`, why, "omit hours for all day");
   }
-  if (time?.notBefore && time.notAfter && Date.parse(time.notBefore) >= Date.parse(time.notAfter)) {
+  if (time?.notBefore && time.notAfter && instantMs(time.notBefore) >= instantMs(time.notAfter)) {
     out.add(
       "error",
       "invalid-time-window",
       `${path}.when.time`,
-      "notBefore is not before notAfter: the rule can never apply",
+      "notBefore is not before notAfter (read to the millisecond, as a request's time is): the rule can never apply",
     );
   }
 }

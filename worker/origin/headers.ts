@@ -2,7 +2,7 @@
 // the policy lists for the service or route), then Ward's own. Everything else is dropped, whatever its
 // spelling: identity claims of other proxies, path and method overrides, framework internals, the client's
 // Authorization (unless the policy forwards it), Access's headers and cookies.
-import { isForwardedHeader } from "../../policy/index.ts";
+import { isClientAddress, isForwardedHeader } from "../../policy/index.ts";
 import { cookiePieces, mayBeReadAs } from "../../policy/cookies.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
@@ -122,8 +122,9 @@ export function originHeaders(incoming: Headers, out: Headers, facts: OriginHead
     if (!droppedQuietly(name) && (dropped ??= []).length < MAX_REPORTED_DROPS)
       dropped.push(name.length > MAX_REPORTED_NAME_LENGTH ? `${name.slice(0, MAX_REPORTED_NAME_LENGTH)}…` : name);
   }
-  // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name.
-  if (client && !stripped.has("x-forwarded-for")) out.set("x-forwarded-for", client);
+  // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name;
+  // passed on only when it is one address (policy/client-address.ts), as the rate limits read it.
+  if (client && !stripped.has("x-forwarded-for") && isClientAddress(client)) out.set("x-forwarded-for", client);
   if (scheme && !stripped.has("x-forwarded-proto")) out.set("x-forwarded-proto", scheme);
   // STRIP_HEADERS is the deployment's "never forward", whatever asks to: a policy's rule as much as a client.
   for (const name in facts.ruleHeaders) {
