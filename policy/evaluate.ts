@@ -8,6 +8,7 @@ import { foldedSpellings, MAX_SPELLINGS } from "./folded-spellings.ts";
 import { failedConditions, type CompiledConditions } from "./conditions.ts";
 import { grantHolders, readsGrants } from "./grant-holders.ts";
 import { countedAs } from "./rate-limit-keys.ts";
+import { isReservedPath } from "./reserved-paths.ts";
 import {
   findService,
   type CompiledPolicy,
@@ -366,7 +367,8 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (service.requireCertificate && !request.identity.workload) {
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
-  const route = decidingRoute(service, target.segments, target.method);
+  const reserved = isReservedPath(service.caseInsensitivePaths ? foldCase(target.path) : target.path);
+  const route = reserved ? undefined : decidingRoute(service, target.segments, target.method);
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

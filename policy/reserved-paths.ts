@@ -15,3 +15,12 @@ export const SSF_EVENTS_PREFIX = "/.ward/ssf/events";
 
 /** No route may claim a path under these: Ward answers them itself. */
 export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.ward/"];
+
+/**
+ * Whether a canonical path is one of Ward's, or under them. Such a request that none of Ward's own paths answered
+ * (`/.ward/apps/`, `/.well-known/ward/jwks.json/`) matches no route either: a service's catch-all route would
+ * otherwise send it to the origin, in the namespace Ward keeps for itself.
+ */
+export function isReservedPath(path: string): boolean {
+  return RESERVED_PREFIXES.some((reserved) => path.startsWith(reserved) || path === reserved.slice(0, -1));
+}

@@ -1,7 +1,8 @@
 // scripts/own-paths.ts answeredByWard() (`ward explain` refuses to explain "Ward's own paths") says what
 // worker/own-paths.ts (Hono) answers itself, checked against the Worker: Hono decodes with decodeURI (keeping
 // %2F), routes the security-event receiver on one segment (:transmitter), and keeps undecodable escapes as
-// written. Under a pathPrefix "/" route, what Ward does not answer itself is decided (and forwarded) like any path.
+// written. Under a pathPrefix "/" route, what Ward does not answer itself is decided like any path, and a path in
+// Ward's own namespace (/.ward/, /.well-known/ward/) matches no route: it never reaches an origin.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { answeredByWard } from "../../../scripts/own-paths.ts";
@@ -69,5 +70,31 @@ describe("answeredByWard agrees with the Worker's own-path router", () => {
   ])("%s %s", async (method, path) => {
     const seen = await answeredItself(method, path);
     expect(answeredByWard(method, path), `worker: ${JSON.stringify(seen)}`).toBe(seen.itself);
+  });
+});
+
+describe("a path in Ward's namespace that Ward does not answer itself", () => {
+  // From a review: a service's catch-all route sent /.ward/apps/ and /.well-known/ward/jwks.json/ to its origin.
+  it.each([
+    ["GET", "/.ward/apps/"],
+    ["GET", "/.ward"],
+    ["GET", "/.ward/ssf/events/a/b"],
+    ["POST", "/.ward/admin%2Fpolicy"],
+    ["GET", "/.well-known/ward/jwks.json/"],
+    ["GET", "/.well-known/ward/"],
+    ["GET", "/.well-known/ward"],
+  ])("%s %s matches no route and reaches no origin", async (method, path) => {
+    const seen = await answeredItself(method, path);
+    expect(seen.itself).toBe(false);
+    expect(seen.forwarded).toBe(false);
+    // 401: the caller is asked to sign in rather than told what exists; 400 for an encoded slash.
+    expect([400, 401]).toContain(seen.status);
+  });
+
+  it("leaves the paths beside it to the route", async () => {
+    for (const path of ["/.wardrobe", "/.well-known/wardx", "/.well-known/security.txt", "/ward/"]) {
+      const seen = await answeredItself("GET", path);
+      expect(seen.forwarded, path).toBe(true);
+    }
   });
 });
