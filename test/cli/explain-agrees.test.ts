@@ -137,9 +137,10 @@ describe("ward explain agrees with the gateway", () => {
     expect(run.err).toContain("one of Ward's own paths, which Ward answers itself");
   });
 
-  it("decides what Ward's router hands to the gateway under its prefixes like any request (POST /.ward/me)", async () => {
+  it("decides what Ward's router hands to the gateway under its prefixes as the gateway does: no route (POST /.ward/me)", async () => {
     const run = await explain("--as", "ann@example.com", "POST", "https://wiki.localhost/.ward/me");
     expect(run.err).toBe("");
-    expect(run.out).toMatch(/^DENY 403 /);
+    expect(run.out).toMatch(/^DENY 404 /);
+    expect(run.out).toContain("route-not-found");
   });
 });
