@@ -6,6 +6,8 @@
 // nothing, the oracle accepts every answer that keeps their promises, and says so where it does
 // (headers-differential.test.ts counts those cases).
 
+import { isIP } from "node:net";
+
 // ---------------------------------------------------------------------------------------------------------------
 // Requests: what the origin is sent (docs/policy.md, "Forwarded headers").
 
@@ -208,9 +210,11 @@ export function expectForward(c: ForwardCase): ForwardExpectation {
   // forwarded ... Naming x-forwarded-for or x-forwarded-proto keeps that header from origins altogether".
   for (const name of ["x-forwarded-for", "x-forwarded-proto", "ward-assertion", "ward-request-id"]) exact.delete(name);
   const address = received.get("cf-connecting-ip");
-  // X-Forwarded-For: "exactly one address, CF-Connecting-IP ... (absent locally when there is none)".
-  // (Set as a value is set: its ends trimmed, so two empty fields, ", ", are sent as ",".)
-  if (address && !strip.has("x-forwarded-for")) exact.set("x-forwarded-for", fetchValue(address));
+  // X-Forwarded-For: "exactly one address, CF-Connecting-IP ... (absent when there is none, or when it is not one
+  // IPv4 or IPv6 address ...: a port, a list, a zone id or a decimal number)". node:net's isIP is the judge of
+  // "one address" (it takes a zone id, which the docs leave out).
+  const one = address ? fetchValue(address) : undefined;
+  if (one && isIP(one) !== 0 && !one.includes("%") && !strip.has("x-forwarded-for")) exact.set("x-forwarded-for", one);
   if (!strip.has("x-forwarded-proto")) exact.set("x-forwarded-proto", c.scheme);
   // The rule's headers: "a value replaces a client-sent header of the same name". STRIP_HEADERS: "never forwarded".
   for (const [name, value] of Object.entries(c.ruleHeaders)) {
