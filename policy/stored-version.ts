@@ -93,7 +93,8 @@ export const storedDocument = (policy: CompiledPolicy): string => canonicalJson(
 /**
  * The records that store a version, in the order they are written: the source, then the document (a reader
  * that finds no document falls back to the source). The version names the document: the source is written only
- * where none is stored yet (worker/policy-store/store.ts), so the text first pushed is the one kept.
+ * where none that is this version is stored yet (worker/policy-store/store.ts), so the text first pushed is the
+ * one kept.
  */
 export function versionRecords(policy: CompiledPolicy, source: string): [key: string, value: string][] {
   return [

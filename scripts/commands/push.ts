@@ -180,8 +180,14 @@ export async function pushCommand(args: string[], io: Io): Promise<number> {
   }
   io.out(`${target.describe}: active ${short(state.active)}, pushing ${short(next.version)} (${file})`);
   if (state.active === next.version) {
-    io.out("already active: nothing to push");
-    return EXIT.ok;
+    if (values["dry-run"]) {
+      io.out("already active: nothing to push");
+      return EXIT.ok;
+    }
+    // Sent all the same, and the gateway answers that nothing moved: it stores the text where what KV holds under
+    // the version's name is not that version (a bootstrap command re-run after its file changed), which history
+    // and diffs would otherwise show for it for good.
+    return activate(target, { text, expected: state.active, message: values.message }, next, io);
   }
   const diffStatus = await printLiveDiff(target, state.active, next, io);
   if (values["dry-run"]) {

@@ -1,19 +1,57 @@
 // Who gains and loses access if a gateway's active version is replaced: what `ward push` and `ward rollback`
 // print before they move the pointer, and what their --dry-run exits with.
-import { type CompiledPolicy, diffReach, diffWidens, loadPolicy, reach } from "../../policy/index.ts";
+import {
+  type CompiledPolicy,
+  diffReach,
+  diffWidens,
+  loadPolicy,
+  loadStoredDocument,
+  reach,
+  sha256Hex,
+} from "../../policy/index.ts";
 import { type AdminTarget, adminCall, short } from "../admin-client.ts";
-import { EXIT } from "../cli-error.ts";
+import { CliError, EXIT } from "../cli-error.ts";
 import { grantsInForce } from "../grants/read.ts";
 import type { Io } from "../io.ts";
 import { diffText } from "./text.ts";
 
-/** A stored version as the gateway holds it, compiled; undefined when it is not stored or does not load. */
+/** A gateway that holds no text of a version under its name, or shows another version's (exit 1). */
+export class NotThatVersion extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.failed);
+  }
+}
+
+/**
+ * A stored version as the gateway holds it, compiled; undefined when it is not stored or does not load. A text that
+ * is another version is refused (NotThatVersion, exit 1): KV does not tie a value to its key, and a gateway before the
+ * check (worker/policy-store/version-text.ts) showed whatever `policy:v:<v>` held, so `ward rollback --dry-run`
+ * diffed, and exited 0 for, a policy the rollback would not activate.
+ */
 export async function storedVersion(target: AdminTarget, version: string): Promise<CompiledPolicy | undefined> {
   const reply = await adminCall(target, "GET", `/policy/versions/${version}`);
+  if (reply.status === 422) {
+    const error = (reply.body as { error?: unknown } | undefined)?.error;
+    throw new NotThatVersion(
+      `${target.describe} holds no text that is version ${short(version)}${typeof error === "string" ? `: ${error}` : ""}`,
+    );
+  }
   if (reply.status !== 200) return undefined;
+  // The stored document itself (the gateway shows it when the source is not the version): its bytes hash to the
+  // name, and it is read as an isolate reads it, under that name, whatever default this Ward's schema fills in.
+  if ((await sha256Hex(reply.text)) === version) {
+    const document = loadStoredDocument(reply.text, version);
+    return document.ok ? document.policy : undefined;
+  }
   // Read as the Ward that stored it read it: the checks added since are for text as written (policy/load.ts).
   const loaded = await loadPolicy(reply.text, { stored: true });
-  return loaded.ok ? loaded.policy : undefined;
+  if (!loaded.ok) return undefined;
+  if (loaded.policy.version !== version)
+    throw new NotThatVersion(
+      `the text ${target.describe} shows as version ${short(version)} is version ${short(loaded.policy.version)}: ` +
+        `KV holds another version's text under its name (push that version's text again to put it back); nothing diffed`,
+    );
+  return loaded.policy;
 }
 
 /**
@@ -33,7 +71,15 @@ export async function printLiveDiff(
     io.out("no active version: this activates the first one through the admin API");
     return EXIT.widened;
   }
-  const current = await storedVersion(target, active);
+  let current: CompiledPolicy | undefined;
+  try {
+    current = await storedVersion(target, active);
+  } catch (error) {
+    // Said, and a gate reads 1; a push of another version goes on, as when the active one cannot be read at all.
+    if (!(error instanceof NotThatVersion)) throw error;
+    io.out(`(the active version ${short(active)} could not be read for a diff: ${error.message})`);
+    return EXIT.failed;
+  }
   if (!current) {
     io.out(`(the active version ${short(active)} could not be read for a diff)`);
     return EXIT.failed;

@@ -16,7 +16,6 @@ import {
   principalKey,
   principalsMatch,
   versionBefore,
-  versionKey,
   type CompiledPolicy,
   type Identity,
 } from "../../policy/index.ts";
@@ -31,6 +30,7 @@ import { identify } from "../identity/identify.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
 import { activePolicy, confirmedAt, readStoredVersion, storeVersion } from "../policy-store/store.ts";
+import { readVersionText } from "../policy-store/version-text.ts";
 import { answer } from "../respond.ts";
 
 /**
@@ -250,9 +250,25 @@ admin.get("/policy", async (c) => {
   return c.json({ environment: c.env.WARD_ENV ?? null, ...state });
 });
 
+/**
+ * A version's text: its source as first pushed when that is the version, else its stored document (canonical JSON,
+ * the same version: the bytes hash to its name), else 422. Never another version's text under its name: a rollback's
+ * diff, and its dry run's exit status, would be of a policy the rollback does not activate.
+ */
 admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
-  const text = await c.env.POLICY.get(versionKey(c.req.param("version")));
-  return text === null ? c.json({ error: "no such version" }, 404) : c.text(text);
+  const version = c.req.param("version");
+  const shown = await readVersionText(c.env.POLICY, version);
+  if (shown.ok)
+    return shown.form === "source"
+      ? c.text(shown.text)
+      : c.body(shown.text, 200, { "content-type": "application/json; charset=utf-8" });
+  if (shown.missing) return c.json({ error: "no such version" }, 404);
+  return c.json(
+    {
+      error: `the text stored for version ${version} is not that version (another version's text, or one this Ward does not load), and no stored document of it is either: push that version's text again to put it back`,
+    },
+    422,
+  );
 });
 
 /**

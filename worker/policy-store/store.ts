@@ -11,6 +11,7 @@ import {
   SHADOW_KEY,
   sha256Hex,
   storedDocument,
+  storedTextVersion,
   versionKey,
   versionRecords,
   type CompiledPolicy,
@@ -22,13 +23,24 @@ import { settledWithin } from "../shared/settled-within.ts";
 
 /**
  * Stores a version under its name (policy/stored-version.ts). The version names the document, not the text: a text
- * of the same meaning (other comments, the JSON form of YAML) is the same version, so the source first stored is
- * kept, never replaced by a later push (from a review: a refused push rewrote the active version's reviewed text,
- * with no history entry). The document, the same bytes whoever writes them, is written every time.
+ * of the same meaning (other comments, the JSON form of YAML) is the same version, so a source stored earlier that
+ * is this version is kept, never replaced by a later push (from a review: a refused push rewrote the active
+ * version's reviewed text, with no history entry). One that is not (another version's text, put there by a
+ * bootstrap command re-run after its file changed, or cut short) is replaced: kept, it would be what history and
+ * diffs show for this version for good. The document, the same bytes whoever writes them, is written every time.
  */
 export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, source: string): Promise<void> {
   const [[sourceKey, text], ...rest] = versionRecords(policy, source) as [[string, string], ...[string, string][]];
-  if ((await kv.get(sourceKey)) === null) await kv.put(sourceKey, text);
+  const stored = await kv.get(sourceKey);
+  if (stored === null) await kv.put(sourceKey, text);
+  else if (stored !== text) {
+    // Checked only when a push brings another text: the admin API's path, where a push is validated anyway.
+    const computed = await storedTextVersion(stored);
+    if (computed !== policy.version) {
+      logEvent("warn", "policy-source-replaced", { version: policy.version, was: computed ?? null });
+      await kv.put(sourceKey, text);
+    }
+  }
   for (const [key, value] of rest) await kv.put(key, value);
 }
 
