@@ -363,12 +363,18 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
   if (lettersAmbiguous(service, target))
     return { ...refuse({ ...base, service: service.name, target }, "bad-request"), problem: "path-letters-ambiguous" };
 
+  // Ward's own namespace: a path there that none of Ward's own paths answered matches no route, a catch-all's
+  // included, and is refused in every mode (an audit-mode service would forward it).
+  if (isReservedPath(service.caseInsensitivePaths ? foldCase(target.path) : target.path)) {
+    const reason = isAuthenticated(request.identity) ? "route-not-found" : "unauthenticated";
+    return refuse({ ...base, service: service.name, target }, reason, service.hide);
+  }
+
   const serviceBase: DecisionBase = { ...base, mode: service.mode, service: service.name, target };
   if (service.requireCertificate && !request.identity.workload) {
     return finish(service, refuse(serviceBase, "certificate-required"));
   }
-  const reserved = isReservedPath(service.caseInsensitivePaths ? foldCase(target.path) : target.path);
-  const route = reserved ? undefined : decidingRoute(service, target.segments, target.method);
+  const route = decidingRoute(service, target.segments, target.method);
   if (!route) {
     // An anonymous caller is asked to authenticate rather than told what exists.
     return finish(

@@ -26,6 +26,21 @@ const OPEN = stringify({
         },
       ],
     },
+    // In audit mode a refusal is forwarded and logged: not one under Ward's namespace.
+    audited: {
+      hosts: ["audited.localhost"],
+      origin: { tunnel: "WIKI" },
+      owner: "open@example.com",
+      mode: "audit",
+      routes: [
+        {
+          id: "all",
+          methods: ["*"],
+          pathPrefix: "/",
+          rules: [{ id: "never", effect: "allow", principals: [{ public: true }], when: { country: ["AQ"] } }],
+        },
+      ],
+    },
   },
 });
 
@@ -37,6 +52,7 @@ beforeAll(async () => {
 async function answeredItself(
   method: string,
   path: string,
+  host = "open.localhost",
 ): Promise<{ itself: boolean; status: number; forwarded: boolean }> {
   const m = marker();
   const lines: string[] = [];
@@ -44,7 +60,7 @@ async function answeredItself(
   vi.spyOn(console, "warn").mockImplementation((l: string) => void lines.push(String(l)));
   vi.spyOn(console, "error").mockImplementation((l: string) => void lines.push(String(l)));
   try {
-    const res = await fetchRaw(rawRequest(`https://open.localhost${path}?${m}`, { method }));
+    const res = await fetchRaw(rawRequest(`https://${host}${path}?${m}`, { method }));
     await res.body?.cancel();
     const parsed = lines.flatMap((l) => {
       try {
@@ -89,6 +105,13 @@ describe("a path in Ward's namespace that Ward does not answer itself", () => {
     expect(seen.forwarded).toBe(false);
     // 401: the caller is asked to sign in rather than told what exists; 400 for an encoded slash.
     expect([400, 401]).toContain(seen.status);
+  });
+
+  it("is refused at a service in audit mode too, which forwards what it would refuse", async () => {
+    for (const path of ["/.ward/apps/", "/.well-known/ward/jwks.json/", "/other"]) {
+      const seen = await answeredItself("GET", path, "audited.localhost");
+      expect(seen.forwarded, path).toBe(path === "/other");
+    }
   });
 
   it("leaves the paths beside it to the route", async () => {
