@@ -225,6 +225,16 @@ export function lettersAmbiguous(
   });
 }
 
+/**
+ * Whether the path is under Ward's own prefixes as written, case-folded at a caseInsensitivePaths service, or in
+ * any spelling an origin may fold it to (folded-spellings.ts: `/.ｗａｒｄ/apps` is `/.ward/apps` to an origin that
+ * normalises with NFKC). Cached per request, and none for an ASCII path.
+ */
+function inWardsNamespace(service: CompiledService, target: CanonicalTarget): boolean {
+  if (isReservedPath(service.caseInsensitivePaths ? foldCase(target.path) : target.path)) return true;
+  return foldedSpellings(service.caseInsensitivePaths, target).some((s) => isReservedPath(`/${s.join("/")}`));
+}
+
 /** The route a request is decided by: the most specific of the service's routes that takes its method. */
 export function decidingRoute(
   service: CompiledService,
@@ -365,7 +375,7 @@ export function evaluate(policy: CompiledPolicy, request: RequestFacts, now: num
 
   // Ward's own namespace: a path there that none of Ward's own paths answered matches no route, a catch-all's
   // included, and is refused in every mode (an audit-mode service would forward it).
-  if (isReservedPath(service.caseInsensitivePaths ? foldCase(target.path) : target.path)) {
+  if (inWardsNamespace(service, target)) {
     const reason = isAuthenticated(request.identity) ? "route-not-found" : "unauthenticated";
     return refuse({ ...base, service: service.name, target }, reason, service.hide);
   }

@@ -99,6 +99,9 @@ describe("a path in Ward's namespace that Ward does not answer itself", () => {
     ["GET", "/.well-known/ward/jwks.json/"],
     ["GET", "/.well-known/ward/"],
     ["GET", "/.well-known/ward"],
+    // Fullwidth letters, which an origin that normalises (NFKC) reads as /.ward/apps/.
+    ["GET", "/.%EF%BD%97%EF%BD%81%EF%BD%92%EF%BD%84/apps/"],
+    ["GET", "/.well-known/%EF%BD%97ard/jwks.json"],
   ])("%s %s matches no route and reaches no origin", async (method, path) => {
     const seen = await answeredItself(method, path);
     expect(seen.itself).toBe(false);
