@@ -179,6 +179,7 @@ export {
   ME_PATH,
   PORTAL_PATH,
   RESERVED_PREFIXES,
+  VERSION_CHECKED_HEADER,
   SSF_EVENTS_PREFIX,
 } from "./reserved-paths.ts";
 export * from "./ssf/index.ts";

@@ -115,6 +115,8 @@ export interface AdminReply {
   status: number;
   body: unknown;
   text: string;
+  /** The answer's headers (absent where a test stands in for the gateway without them). */
+  headers?: Headers;
 }
 
 /**
@@ -190,7 +192,7 @@ export async function adminCall(
       EXIT.failed,
     );
   }
-  return { status: response.status, body: parsed, text };
+  return { status: response.status, body: parsed, text, headers: response.headers };
 }
 
 export interface PolicyState {

@@ -24,7 +24,7 @@ let server: Server;
 let port = "";
 const versions: Record<string, string> = {};
 /** What the gateway answers for each version's text, by version; a test sets it. */
-let shown: Record<string, { status: number; body: string }> = {};
+let shown: Record<string, { status: number; body: string; checked?: string }> = {};
 const puts: unknown[] = [];
 
 async function compiled(text: string) {
@@ -69,7 +69,10 @@ beforeAll(async () => {
     if (url === `${ADMIN_PATH}/grants`) return json(200, { grants: [] });
     const version = url.startsWith(`${ADMIN_PATH}/policy/versions/`) ? url.slice(-64) : "";
     const answer = shown[version];
-    if (answer) return res.writeHead(answer.status).end(answer.body);
+    if (answer)
+      return res
+        .writeHead(answer.status, answer.checked ? { "ward-version-checked": answer.checked } : {})
+        .end(answer.body);
     return json(404, { error: "no such admin endpoint" });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -119,6 +122,19 @@ describe("a stored text that is another version", () => {
   it("takes the stored document the gateway shows instead (its bytes hash to the name)", async () => {
     shown[versions.before!] = { status: 200, body: storedDocument(await compiled(before)) };
     const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    expect(dry.status).toBe(4);
+  });
+
+  it("is diffed when a gateway that checked it says it is that version (a CLI of another release names it otherwise)", async () => {
+    // A release may derive versions otherwise (operations.md): the gateway checked the text under its own, and
+    // marks it so. Only a gateway from before the check, which marks nothing, is doubted.
+    shown[versions.before!] = {
+      status: 200,
+      body: before.replace("Ward local demo", "Ward local demo, renamed"),
+      checked: "source",
+    };
+    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    expect(dry.err.join("\n")).not.toContain("another version's text");
     expect(dry.status).toBe(4);
   });
 

@@ -16,6 +16,7 @@ import {
   principalKey,
   principalsMatch,
   versionBefore,
+  VERSION_CHECKED_HEADER,
   type CompiledPolicy,
   type Identity,
 } from "../../policy/index.ts";
@@ -258,10 +259,15 @@ admin.get("/policy", async (c) => {
 admin.get("/policy/versions/:version{[0-9a-f]{64}}", async (c) => {
   const version = c.req.param("version");
   const shown = await readVersionText(c.env.POLICY, version);
+  // Ward-Version-Checked: this gateway checked the text is that version, as its release derives versions; a CLI
+  // of another release may derive another name from the same text and must not take that for another version's.
   if (shown.ok)
     return shown.form === "source"
-      ? c.text(shown.text)
-      : c.body(shown.text, 200, { "content-type": "application/json; charset=utf-8" });
+      ? c.text(shown.text, 200, { [VERSION_CHECKED_HEADER]: "source" })
+      : c.body(shown.text, 200, {
+          "content-type": "application/json; charset=utf-8",
+          [VERSION_CHECKED_HEADER]: "document",
+        });
   if (shown.missing) return c.json({ error: "no such version" }, 404);
   return c.json(
     {

@@ -39,6 +39,8 @@ describe("GET /.ward/admin/policy/versions/<v> shows only version <v>", () => {
     const res = await show(policy.version);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    // Checked by this gateway, as its release names versions: a CLI of another release takes its word.
+    expect(res.headers.get("ward-version-checked")).toBe("document");
     const body = await res.text();
     expect(body).toBe(storedDocument(policy));
     expect(await sha256Hex(body)).toBe(policy.version);
@@ -52,6 +54,7 @@ describe("GET /.ward/admin/policy/versions/<v> shows only version <v>", () => {
     await env.POLICY.put(versionKey(policy.version), text);
     const res = await show(policy.version);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(res.headers.get("ward-version-checked")).toBe("source");
     expect(await res.text()).toBe(text);
   });
 
