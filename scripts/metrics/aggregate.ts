@@ -253,15 +253,23 @@ function credentialId(r: DecisionLine, credential: LoggedCredential): string | u
   ]);
 }
 
+/**
+ * `requests` counts each decision once per key (`counted`: the keys this decision was counted under already), so
+ * two credentials of one kind in one request are one request, as the figure says.
+ */
 function noteLifetime(
   map: Map<string, LifetimeTally>,
   key: string,
   credential: LoggedCredential,
   id: string | undefined,
+  counted: Set<string>,
 ): void {
   let tally = map.get(key);
   if (!tally) map.set(key, (tally = { requests: 0, lifetimes: [], seen: new Set() }));
-  tally.requests++;
+  if (!counted.has(key)) {
+    counted.add(key);
+    tally.requests++;
+  }
   if (id !== undefined) {
     if (tally.seen.has(id)) return;
     tally.seen.add(id);
@@ -273,16 +281,26 @@ function noteLifetime(
 function noteCredentials(tally: Tally, r: DecisionLine): void {
   // The contract logs one `credential`; a request can verify two (a certificate and an Access token),
   // so a `credentials` list is read too should the Worker log them all.
+  // Such a list holds the credential behind the principal too: one logged in both (or twice in the list) is one
+  // credential, whose lifetime counts once (from a generated review: requests and credentials were counted twice).
   let behind: string | undefined;
+  const logged = new Set<string>();
+  const byKind = new Set<string>();
+  const byIssuer = new Set<string>();
   for (const credential of [r.credential, ...(r.credentials ?? [])]) {
     if (!credential?.kind) continue;
+    const same = JSON.stringify(credential);
+    if (logged.has(same)) continue;
+    logged.add(same);
     const id = credentialId(r, credential);
     if (credential === r.credential) behind = id;
-    noteLifetime(tally.lifetimes, credential.kind, credential, id);
-    noteLifetime(tally.lifetimesByIssuer, JSON.stringify([credential.kind, credential.issuer ?? null]), credential, id);
+    noteLifetime(tally.lifetimes, credential.kind, credential, id, byKind);
+    const issuer = JSON.stringify([credential.kind, credential.issuer ?? null]);
+    noteLifetime(tally.lifetimesByIssuer, issuer, credential, id, byIssuer);
   }
   // The logged `credential` is the one behind the principal: that identity's lifetime.
-  if (r.credential?.kind && r.principal) noteLifetime(tally.lifetimesByIdentity, r.principal, r.credential, behind);
+  if (r.credential?.kind && r.principal)
+    noteLifetime(tally.lifetimesByIdentity, r.principal, r.credential, behind, new Set());
 }
 
 /** One pass over the window (a day of traffic is many lines): every count at once. */
