@@ -69,7 +69,7 @@ export { parsePolicyText, validatePolicyText, loadPolicy, loadStoredDocument, ty
 export { MAX_YAML_UNITS, yamlUnits } from "./yaml-text.ts";
 export { ALL_ISSUES_ON_A_WORKSTATION } from "./validate/schema-pass.ts";
 export { policyHash, canonicalJson, sha256Hex } from "./hash.ts";
-export { storedTextVersion } from "./stored-text.ts";
+export { storedTextVersion, VERSION_CHECKED_HEADER } from "./stored-text.ts";
 export {
   ACTIVE_KEY,
   SHADOW_KEY,
@@ -179,7 +179,6 @@ export {
   ME_PATH,
   PORTAL_PATH,
   RESERVED_PREFIXES,
-  VERSION_CHECKED_HEADER,
   SSF_EVENTS_PREFIX,
 } from "./reserved-paths.ts";
 export * from "./ssf/index.ts";

@@ -13,9 +13,6 @@ export const ME_PATH = "/.ward/me";
 /** Security Event Tokens pushed by a trusted transmitter (RFC 8935): POST <prefix>/<transmitter name>. */
 export const SSF_EVENTS_PREFIX = "/.ward/ssf/events";
 
-/** On the admin API's answer with a version's text: the gateway checked it is that version (see admin/api.ts). */
-export const VERSION_CHECKED_HEADER = "ward-version-checked";
-
 /** No route may claim a path under these: Ward answers them itself. */
 export const RESERVED_PREFIXES: readonly string[] = ["/.well-known/ward/", "/.ward/"];
 

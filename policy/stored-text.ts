@@ -7,6 +7,12 @@ import { validatePolicyText } from "./load.ts";
 import { MAX_POLICY_BYTES } from "./stored-version.ts";
 
 /**
+ * On the admin API's answer with a version's text: the gateway checked it is that version, as its release derives
+ * versions (worker/admin/api.ts). A CLI of another release may derive another name from the same text.
+ */
+export const VERSION_CHECKED_HEADER = "ward-version-checked";
+
+/**
  * The version a stored source is, read as the gateway reads one (worker/policy-store/store.ts readStoredVersion:
  * YAML within push's bound, as the Ward that took it read it); undefined when it does not validate. Validated,
  * not compiled: the hash is the validated document's, and building the indexes would only cost time.
