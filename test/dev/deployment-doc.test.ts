@@ -144,7 +144,7 @@ afterAll(async () => {
 describe("docs/deployment.md", () => {
   it("documents every var the Worker reads (worker/env.ts), with its default", () => {
     const env = readFileSync(join(ROOT, "worker/env.ts"), "utf8");
-    const vars = [...env.matchAll(/^\s+([A-Z][A-Z0-9_]+)\?: string;/gm)]
+    const vars = [...env.matchAll(/^\s+([A-Z][A-Z0-9_]+)\?: string(?: \| number)?;/gm)]
       .map((m) => m[1]!)
       .filter((name) => name !== "ASSERTION_SIGNING_KEYS");
     expect(vars.length).toBeGreaterThanOrEqual(8);
