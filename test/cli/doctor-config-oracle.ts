@@ -63,8 +63,11 @@ const doNames = (c: Effective): string[] =>
 /** The Worker reads WARD_ENV as unset when it is falsy (docs: "or a blank one"). */
 const blank = (v: unknown) => v === undefined || !v || (typeof v === "string" && v.trim() === "");
 
-/** The issuer the environment's assertions carry (the Worker's `ASSERTION_ISSUER ?? "ward"`). */
-const issuerOf = (c: Effective): unknown => c.vars.ASSERTION_ISSUER ?? "ward";
+/** The issuer the environment's assertions carry: the Worker's ASSERTION_ISSUER, "ward" when unset or blank. */
+const issuerOf = (c: Effective): unknown => {
+  const issuer = c.vars.ASSERTION_ISSUER;
+  return typeof issuer === "string" && issuer.trim() !== "" ? issuer : "ward";
+};
 
 export interface Expectation {
   /** Error codes doctor must report. */
