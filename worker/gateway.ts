@@ -34,7 +34,7 @@ import { identify, type Identified } from "./identity/identify.ts";
 import type { CertificateFacts } from "./identity/mtls.ts";
 import { logEvent } from "./log/events.ts";
 import { logAnswer, logDecision, type DecisionRecord } from "./log/decisions.ts";
-import { assertionFor, assertionKeys } from "./origin/assertion.ts";
+import { assertionFor, assertionIssuer, assertionKeys } from "./origin/assertion.ts";
 import { forward, originTimeout } from "./origin/forward.ts";
 import { madeForAnotherOrigin, madeUnaskedByABrowser } from "./pages/browser.ts";
 import { activePolicy, shadowPolicy } from "./policy-store/store.ts";
@@ -182,7 +182,7 @@ async function fulfil(
       decision,
       credentials,
       certificateSha256: certificate?.sha256,
-      issuer: env.ASSERTION_ISSUER ?? "ward",
+      issuer: assertionIssuer(env.ASSERTION_ISSUER),
       now,
     });
   } catch (error) {

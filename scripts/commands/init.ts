@@ -196,7 +196,7 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
     }),
     tunnelId: options.tunnelId,
     hosts,
-    unrouted: { hosts: unroutedHosts, customDomains: customDomainsOnly(env) },
+    unrouted: { hosts: unroutedHosts, customDomains: customDomainsOnly(config.top, env) },
     policyPlaceholders: document ? policyPlaceholders(document) : [],
     secrets,
   });

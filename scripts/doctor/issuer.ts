@@ -2,7 +2,16 @@
 // "ward"; shared, too: an origin pinned to its environment's issuer could then be handed an assertion minted
 // by another environment's gateway (staging's, say, which lets more people in) and take it.
 import { stringVar } from "./config.ts";
-import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
+import { envWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
+
+/**
+ * The issuer an environment's assertions carry: the Worker signs with ASSERTION_ISSUER, or "ward" when it is
+ * unset or blank (worker/origin/assertion.ts, assertionIssuer). Compared as signed, not as written: one
+ * environment that names "ward" and one that names none sign alike.
+ */
+function effectiveIssuer(table: RawTable): string {
+  return stringVar(table, "ASSERTION_ISSUER") ?? "ward";
+}
 
 export const checkIssuer: Check = (ctx: DoctorContext) => {
   const issuer = stringVar(ctx.env, "ASSERTION_ISSUER");
@@ -20,12 +29,12 @@ export const checkIssuer: Check = (ctx: DoctorContext) => {
   }
   const findings: Finding[] = [];
   for (const [name, other] of Object.entries(ctx.environments)) {
-    if (name === ctx.envName || stringVar(other, "ASSERTION_ISSUER") !== issuer) continue;
+    if (name === ctx.envName || effectiveIssuer(other) !== issuer) continue;
     findings.push({
       severity: "error",
       code: "assertion-issuer-shared",
       where: envWhere(ctx, "vars"),
-      message: `ASSERTION_ISSUER "${issuer}" is also [env.${name}]'s: an origin of either would accept the other's assertions`,
+      message: `ASSERTION_ISSUER "${issuer}" is also [env.${name}]'s${stringVar(other, "ASSERTION_ISSUER") === undefined ? ' (it sets none, or a blank one, and signs as "ward")' : ""}: an origin of either would accept the other's assertions`,
       fix: set,
     });
   }

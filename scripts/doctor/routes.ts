@@ -2,49 +2,61 @@
 // off, as they must be) the deployed gateway answers nothing; a service host no route covers is served by
 // whatever else answers for it in the zone, which is a way around Ward, not through it.
 import { isTable } from "./config.ts";
+import { deployedRouteValues, routeIgnored, setsRoute } from "./deployed-routes.ts";
 import { envWhere, topWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
 
 interface RoutePattern {
   host: string;
   path: string;
+  /** A Custom Domain: the whole host, no wildcard (Cloudflare takes none in one). */
+  customDomain: boolean;
 }
 
-/** routes (or route), as written in the environment, else inherited from the top level. */
-function routePatterns(table: RawTable): RoutePattern[] | undefined {
-  const routes = Array.isArray(table.routes)
-    ? table.routes
-    : typeof table.route === "string"
-      ? [table.route]
-      : undefined;
-  if (!routes) return undefined;
-  return routes.flatMap((route) => {
+/** The patterns of route values (a string, or a table with `pattern`); anything else routes nothing. */
+function routePatterns(routes: readonly unknown[]): RoutePattern[] {
+  return routes.flatMap((route): RoutePattern[] => {
     const pattern =
       typeof route === "string"
         ? route
         : isTable(route) && typeof route.pattern === "string"
           ? route.pattern
           : undefined;
-    if (pattern === undefined) return [];
-    if (isTable(route) && route.custom_domain === true) return [{ host: pattern, path: "/*" }];
+    if (!pattern) return [];
+    if (isTable(route) && route.custom_domain === true) return [{ host: pattern, path: "/*", customDomain: true }];
     const slash = pattern.indexOf("/");
-    return [slash === -1 ? { host: pattern, path: "" } : { host: pattern.slice(0, slash), path: pattern.slice(slash) }];
+    return [
+      slash === -1
+        ? { host: pattern, path: "", customDomain: false }
+        : { host: pattern.slice(0, slash), path: pattern.slice(slash), customDomain: false },
+    ];
   });
 }
 
-/** Route host patterns: `*` matches any run of characters, dots included (Cloudflare's rule). */
+/**
+ * Whether the route sends every request for the policy host to the Worker. Route host patterns: `*` matches any
+ * run of characters, dots included (Cloudflare's rule). A policy host `*.rest` stands for every `L.rest`: a route
+ * covers them all only if its pattern is `*S` (one `*`, leading) with `.rest` ending in S; any other pattern that
+ * matches one of them (`x.rest`) leaves the others to whatever else answers for them.
+ */
 function covers(pattern: RoutePattern, host: string): boolean {
+  if (pattern.customDomain) return !pattern.host.includes("*") && pattern.host === host;
+  if (pattern.path !== "/*") return false;
+  if (host.startsWith("*.")) {
+    const suffix = pattern.host.slice(1);
+    return pattern.host.startsWith("*") && !suffix.includes("*") && host.slice(1).endsWith(suffix);
+  }
   const glob = new RegExp(
     `^${pattern.host
       .split("*")
       .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
       .join(".*")}$`,
   );
-  return pattern.path === "/*" && glob.test(host.replace(/^\*\./, "x."));
+  return glob.test(host);
 }
 
-/** The routes an environment deploys with: its own, else the top level's (wrangler's inheritance). */
+/** The routes an environment deploys with, as wrangler computes them (deployed-routes.ts). */
 function deployedRoutes(top: RawTable, env: RawTable | undefined): RoutePattern[] {
-  return (env && routePatterns(env)) ?? routePatterns(top) ?? [];
+  return routePatterns(deployedRouteValues(top, env));
 }
 
 /** The hosts no route of the environment covers (pattern HOST/*): their requests never reach the gateway. */
@@ -53,10 +65,10 @@ export function hostsNotRouted(top: RawTable, env: RawTable | undefined, hosts: 
   return hosts.filter((host) => !routes.some((route) => covers(route, host)));
 }
 
-/** The custom domains the environment's own routes name, when every route is one (else undefined). */
-export function customDomainsOnly(env: RawTable | undefined): string[] | undefined {
-  const routes = env && Array.isArray(env.routes) ? env.routes : undefined;
-  if (!routes || routes.length === 0) return undefined;
+/** The custom domains the environment deploys with, when every route is one (else undefined). */
+export function customDomainsOnly(top: RawTable, env: RawTable | undefined): string[] | undefined {
+  const routes = deployedRouteValues(top, env);
+  if (routes.length === 0) return undefined;
   const domains = routes.map((route) =>
     isTable(route) && route.custom_domain === true && typeof route.pattern === "string" ? route.pattern : undefined,
   );
@@ -64,9 +76,10 @@ export function customDomainsOnly(env: RawTable | undefined): string[] | undefin
 }
 
 export const checkRoutes: Check = (ctx: DoctorContext) => {
-  // wrangler refuses an environment (or top level) with both: "Expected exactly one of ["routes","route"]".
+  // wrangler refuses an environment (or top level) with both: "Expected exactly one of ["routes","route"]"
+  // (a `route = ""` it drops first, so that one is no conflict).
   for (const table of [ctx.top, ctx.env]) {
-    if (table.route !== undefined && table.routes !== undefined)
+    if (setsRoute(table) && table.routes !== undefined)
       return [
         {
           severity: "error",
@@ -77,20 +90,27 @@ export const checkRoutes: Check = (ctx: DoctorContext) => {
         },
       ];
   }
+  const findings: Finding[] = [];
+  if (routeIgnored(ctx.top, ctx.env))
+    findings.push({
+      severity: "error",
+      code: "route-ignored",
+      where: envWhere(ctx),
+      message: `${ctx.envName} sets \`route\` but not \`routes\`, so wrangler inherits the top level's \`routes\` and deploys those in its place: ${ctx.envName}'s own route is never used`,
+      fix: `write it as \`routes = [...]\` under [env.${ctx.envName}] (and remove \`route\`)`,
+    });
   const routes = deployedRoutes(ctx.top, ctx.env);
   if (routes.length === 0) {
-    return [
-      {
-        severity: "error",
-        code: "routes-missing",
-        where: envWhere(ctx),
-        message: `${ctx.envName} has no routes: with workers_dev and preview_urls off, the deployed gateway would answer on no address`,
-        fix: `npm run ward -- init --env ${ctx.envName} --route "*.<domain>/*" --zone <zone> (or --custom-domain HOST)`,
-      },
-    ];
+    findings.push({
+      severity: "error",
+      code: "routes-missing",
+      where: envWhere(ctx),
+      message: `${ctx.envName} has no routes: with workers_dev and preview_urls off, the deployed gateway would answer on no address`,
+      fix: `npm run ward -- init --env ${ctx.envName} --route "*.<domain>/*" --zone <zone> (or --custom-domain HOST)`,
+    });
+    return findings;
   }
-  if (!ctx.policy) return [];
-  const findings: Finding[] = [];
+  if (!ctx.policy) return findings;
   for (const [name, service] of Object.entries(ctx.policy.document.services)) {
     for (const host of hostsNotRouted(ctx.top, ctx.env, service.hosts)) {
       // An error: the host's users never reach the gateway, and whatever else answers for it is not Ward (an old

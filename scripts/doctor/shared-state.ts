@@ -8,6 +8,7 @@ import { vpcServiceCreate } from "../init/next-steps.ts";
 import { datasetName } from "../init/environment-plan.ts";
 import { isPlaceholderId, KV_ID, UUID } from "../init/placeholders.ts";
 import { isTable, tables } from "./config.ts";
+import { deployedRouteValues } from "./deployed-routes.ts";
 import { envWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
 import { workerNames } from "./worker-env.ts";
 
@@ -21,7 +22,7 @@ interface Other {
 
 /** The top level is the local Worker; with routes of its own it is a deployed gateway too. */
 function deployed(top: RawTable): boolean {
-  return top.route !== undefined || (Array.isArray(top.routes) && top.routes.length > 0);
+  return deployedRouteValues(top, undefined).length > 0;
 }
 
 /** The Worker an environment deploys as: its own `name`, or wrangler's `<top name>-<env>`. */

@@ -42,6 +42,7 @@ export type FindingCode =
   | "breakglass-webhook-unset"
   | "routes-missing"
   | "routes-conflict"
+  | "route-ignored"
   | "host-not-routed"
   | "token-issuer-unreachable"
   | "token-issuer-no-keys"

@@ -6,6 +6,7 @@ import { CliError } from "../cli-error.ts";
 import { PRODUCTION_VAR } from "../doctor/audit.ts";
 import { WEBHOOK } from "../doctor/breakglass.ts";
 import { isTable, tables } from "../doctor/config.ts";
+import { routeIgnored, setsRoute } from "../doctor/deployed-routes.ts";
 import { secretNames, SIGNING_KEYS } from "../doctor/secrets.ts";
 import type { RawTable } from "../doctor/types.ts";
 import type { InitOptions, OriginSpec } from "./options.ts";
@@ -73,9 +74,15 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
   const name = options.env;
   const reinit = `ward init --env ${name}`;
   const routes = options.routes;
-  if (!routes && !(env && Array.isArray(env.routes) && env.routes.length > 0) && !env?.route)
+  // The environment's own routes: one inheriting the top level's (the local Worker's) would take them over.
+  if (!routes && !(env && Array.isArray(env.routes) && env.routes.length > 0) && !setsRoute(env))
     throw new CliError(
       `[env.${name}] has no routes: give --route PATTERN --zone ZONE (e.g. --route "*.${name}.example.com/*" --zone example.com) or --custom-domain HOST`,
+    );
+  // wrangler inherits `routes` key by key and deploys `routes ?? [route]`: this `route` would never be used.
+  if (!routes && routeIgnored(top, env))
+    throw new CliError(
+      `[env.${name}] sets \`route\` but not \`routes\`, so wrangler deploys the top level's \`routes\` in its place: remove \`route\`, then run ward init with --route/--custom-domain again`,
     );
   if (routes && env?.route !== undefined)
     throw new CliError(

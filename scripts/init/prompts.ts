@@ -1,6 +1,7 @@
 // With a terminal attached, ward init asks for what the flags left out and the config does not say yet;
 // each answer becomes the flag it stands for, so it is checked exactly as a flag would be. Without a terminal
 // (CI) nothing is asked: the flags are all there is.
+import { setsRoute } from "../doctor/deployed-routes.ts";
 import type { RawTable } from "../doctor/types.ts";
 import { planOrigins } from "./environment-plan.ts";
 import { type InitOptions, parseInitArgs } from "./options.ts";
@@ -17,7 +18,7 @@ export async function askForMissing(
   ask: Ask,
 ): Promise<InitOptions> {
   const extra: string[] = [];
-  const hasRoutes = Array.isArray(env?.routes) && env.routes.length > 0;
+  const hasRoutes = (Array.isArray(env?.routes) && env.routes.length > 0) || setsRoute(env);
   if (!options.routes && !hasRoutes) {
     const route = await ask(`Route for ${options.env} (a pattern such as *.${options.env}.example.com/*)`);
     if (route) extra.push("--route", route, "--zone", await ask("Zone of that route (such as example.com)"));

@@ -1,6 +1,7 @@
 // Which host each service answers on: `<service>.<domain>`, the domain being what the environment's route
 // covers (`*.staging.example.com/*` -> staging.example.com). A host no route covers never reaches the gateway.
 import { CliError } from "../cli-error.ts";
+import { setsRoute } from "../doctor/deployed-routes.ts";
 import type { RawTable } from "../doctor/types.ts";
 import type { Route } from "./options.ts";
 
@@ -25,7 +26,7 @@ export function serviceDomain(
   routes: readonly Route[] | undefined,
   env: RawTable | undefined,
 ): string {
-  const existing = Array.isArray(env?.routes) ? env.routes : typeof env?.route === "string" ? [env.route] : [];
+  const existing = Array.isArray(env?.routes) ? env.routes : setsRoute(env) ? [env?.route] : [];
   const domain = given ?? routeDomain(routes ?? []) ?? routeDomain(existing);
   if (!domain)
     throw new CliError(

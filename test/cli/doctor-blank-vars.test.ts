@@ -59,12 +59,24 @@ describe("ward doctor and vars set to a blank string", () => {
     expect(run.status, run.out).toBe(1);
   });
 
-  it('ASSERTION_ISSUER = " " (every such gateway signs as a blank issuer) fails as assertion-issuer-unset does', {
+  it('ASSERTION_ISSUER = " " (the Worker signs as "ward", as if unset) fails as assertion-issuer-unset does', {
     timeout: 30_000,
   }, async () => {
     const { config, policy } = files([['ASSERTION_ISSUER = "ward-staging"', 'ASSERTION_ISSUER = " "']]);
     const run = await doctor(config, policy, "ASSERTION_SIGNING_KEYS,NOTIFY_WEBHOOK");
     expect(run.out).toMatch(/error\[assertion-issuer-unset\]/);
+    expect(run.status, run.out).toBe(1);
+  });
+
+  it('ASSERTION_ISSUER = "ward" is shared with an environment whose ASSERTION_ISSUER is blank (both sign as "ward")', {
+    timeout: 30_000,
+  }, async () => {
+    const { config, policy } = files([
+      ['ASSERTION_ISSUER = "ward-staging"', 'ASSERTION_ISSUER = "ward"'],
+      ['ASSERTION_ISSUER = "ward-production"', 'ASSERTION_ISSUER = ""'],
+    ]);
+    const run = await doctor(config, policy, "ASSERTION_SIGNING_KEYS,NOTIFY_WEBHOOK");
+    expect(run.out).toMatch(/error\[assertion-issuer-shared\].*\[env\.production\]'s \(it sets none, or a blank one/);
     expect(run.status, run.out).toBe(1);
   });
 });

@@ -17,6 +17,14 @@ export const ASSERTION_HEADER = "ward-assertion";
 /** Seconds an assertion is valid: long enough for one hop, short enough that a leaked one soon dies. */
 export const ASSERTION_TTL_SECONDS = 60;
 
+/**
+ * The `iss` the environment signs with: ASSERTION_ISSUER, or "ward" when it is unset or blank (read as unset,
+ * as every blank var is; a blank `iss` would say nothing of whose gateway vouched). ward doctor reads it so too.
+ */
+export function assertionIssuer(configured: unknown): string {
+  return typeof configured === "string" && configured.trim() !== "" ? configured : "ward";
+}
+
 interface SigningKeys {
   signer: { key: CryptoKey; kid: string };
   published: { keys: JWK[] };
