@@ -3,11 +3,12 @@
 // identifier Cloudflare reports as certIssuerSKI. The CRL's signature is not checked: like a fingerprint typed
 // on the command line, the operator vouches for the file, and a forged one could only refuse, never admit.
 // A list whose entries may not be that issuer's certificates revoked for good is refused (crl-extensions.ts), and
-// so is one with a negative serial.
+// so is one with a negative serial, or not in DER as RFC 5280 lays a v2 CRL out (crl-shape.ts).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList } from "@peculiar/asn1-x509";
-import { issuerSerial, oneDerElement } from "../policy/index.ts";
+import { issuerSerial, oneDerElement, strictDerTree } from "../policy/index.ts";
 import { checkEntry, crlIssuerKey } from "./crl-extensions.ts";
+import { checkCrlShape } from "./crl-shape.ts";
 
 export interface RevocationList {
   issuerSki: string;
@@ -50,6 +51,13 @@ export function readRevocationList(file: Buffer): RevocationList {
   }
   if (!oneDerElement(der))
     throw new Error("the file holds more than one CRL's DER, or bytes after it: give Ward one CRL a file");
+  // DER all the way down, and every field where RFC 5280 puts it: what the schema's reader takes leniently,
+  // openssl refuses or reads otherwise. An element takes two bytes at least, so the file's size bounds the walk.
+  if (!strictDerTree(der, der.length))
+    throw new Error(
+      "the CRL is not DER (a length not in its shortest form or indefinite, a string in pieces, a padded OID): give Ward the CRL as the CA wrote it",
+    );
+  checkCrlShape(der);
   const issuerSki = hex(crlIssuerKey(list.tbsCertList.crlExtensions ?? []));
   const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
     refuseNegative(entry.userCertificate);
