@@ -27,7 +27,7 @@ export function oneDerElement(der: Uint8Array): boolean {
   return length !== undefined && length.start + length.length === der.length;
 }
 
-/** Elements strictDerTree reads at most: a leaf certificate has a few hundred. */
+/** Elements strictDerTree reads at most unless told: a leaf certificate has a few hundred. */
 export const MAX_DER_ELEMENTS = 4096;
 
 /**
@@ -35,10 +35,11 @@ export const MAX_DER_ELEMENTS = 4096;
  * its shortest form, a constructed one's contents exactly its elements, nothing after the last; of the universal
  * types only SEQUENCE and SET constructed; an OBJECT IDENTIFIER's subidentifiers without a leading 0x80 octet
  * (8.19.2) and ending where it ends; a BOOLEAN one octet, 0x00 or 0xFF (11.1). Primitive contents are not read (an OCTET STRING's encapsulated value is checked on its
- * own). False past MAX_DER_ELEMENTS elements. Read on the bytes themselves: the ASN.1 schema reader Ward uses
- * takes BER and stops after the first element, where a strict one refuses or reads on.
+ * own). False past `maxElements` elements (a CRL the operator gives the CLI has some per entry, and many
+ * entries). Read on the bytes themselves: the ASN.1 schema reader Ward uses takes BER and stops after the first
+ * element, where a strict one refuses or reads on.
  */
-export function strictDerTree(der: Uint8Array): boolean {
+export function strictDerTree(der: Uint8Array, maxElements = MAX_DER_ELEMENTS): boolean {
   let elements = 0;
   // Each frame: the contents still to be read, as [from, to).
   const frames: [number, number][] = [[0, der.length]];
@@ -49,7 +50,7 @@ export function strictDerTree(der: Uint8Array): boolean {
       frames.pop();
       continue;
     }
-    if (++elements > MAX_DER_ELEMENTS) return false;
+    if (++elements > maxElements) return false;
     const at = frame[0];
     const tag = der[at]!;
     if ((tag & 0x1f) === 0x1f) return false;

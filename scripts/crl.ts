@@ -2,11 +2,13 @@
 // SKI>/<serial>" per revoked certificate. The issuer is named by the CRL's authorityKeyIdentifier, the key
 // identifier Cloudflare reports as certIssuerSKI. The CRL's signature is not checked: like a fingerprint typed
 // on the command line, the operator vouches for the file, and a forged one could only refuse, never admit.
-// A list whose entries may not be that issuer's certificates revoked for good is refused (crl-extensions.ts).
+// A list whose entries may not be that issuer's certificates revoked for good is refused (crl-extensions.ts), and
+// so is one with a negative serial, or not in DER as RFC 5280 lays a v2 CRL out (crl-shape.ts).
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList } from "@peculiar/asn1-x509";
-import { issuerSerial, oneDerElement } from "../policy/index.ts";
+import { issuerSerial, oneDerElement, strictDerTree } from "../policy/index.ts";
 import { checkEntry, crlIssuerKey } from "./crl-extensions.ts";
+import { checkCrlShape } from "./crl-shape.ts";
 
 export interface RevocationList {
   issuerSki: string;
@@ -49,12 +51,36 @@ export function readRevocationList(file: Buffer): RevocationList {
   }
   if (!oneDerElement(der))
     throw new Error("the file holds more than one CRL's DER, or bytes after it: give Ward one CRL a file");
+  // DER all the way down, and every field where RFC 5280 puts it: what the schema's reader takes leniently,
+  // openssl refuses or reads otherwise. An element takes two bytes at least, so the file's size bounds the walk.
+  if (!strictDerTree(der, der.length))
+    throw new Error(
+      "the CRL is not DER (a length not in its shortest form or indefinite, a string in pieces, a padded OID): give Ward the CRL as the CA wrote it",
+    );
+  checkCrlShape(der);
   const issuerSki = hex(crlIssuerKey(list.tbsCertList.crlExtensions ?? []));
   const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
+    refuseNegative(entry.userCertificate);
     checkEntry(hex(entry.userCertificate), entry.crlEntryExtensions ?? []);
     const value = issuerSerial(issuerSki, hex(entry.userCertificate));
     if (!value) throw new Error(`the CRL lists a serial number Ward cannot read: ${hex(entry.userCertificate)}`);
     return value;
   });
   return { issuerSki, revoked };
+}
+
+/**
+ * RFC 5280 (4.1.2.2) forbids a negative serial number, and none is stored: the denylist names a serial by its
+ * digits, so one INTEGER's two's complement (-1 is 0xff) would be read as a positive number, revoking another
+ * certificate of this CA and leaving the listed one admitted. The whole list is refused, so nothing of it is
+ * half imported.
+ */
+function refuseNegative(serial: ArrayBuffer): void {
+  const bytes = new Uint8Array(serial);
+  if ((bytes[0] ?? 0) < 0x80) return;
+  const magnitude = (1n << BigInt(8 * bytes.length)) - BigInt(`0x${hex(serial)}`);
+  const digits = magnitude.toString(16);
+  throw new Error(
+    `the CRL's entry for serial -${digits.length % 2 ? `0${digits}` : digits} has a negative serial number, which RFC 5280 forbids and Ward cannot match to the certificate Cloudflare reports: revoke that certificate by --fingerprint instead`,
+  );
 }
