@@ -3,6 +3,14 @@
 // (`"5"`) or, written unquoted, a number (wrangler passes `5` on as JSON); anything else, a blank string, a
 // value that is no number, a negative one, or 0 where 0 means nothing, is read as the fallback, and a value past
 // a bound as the bound.
+import {
+  DEFAULT_CHECK_SECONDS,
+  MAX_BYTES_PER_SECOND_LIMIT,
+  MAX_CHECK_SECONDS,
+  MAX_IDLE_SECONDS,
+  MAX_MESSAGE_BYTES_LIMIT,
+  MIN_CHECK_SECONDS,
+} from "./websocket/limits.ts";
 
 export interface NumericSetting {
   /** What an unset or unusable value is read as; undefined: unset (the route's own, or the default it has). */
@@ -13,15 +21,6 @@ export interface NumericSetting {
   max?: number;
   unit: string;
 }
-
-import {
-  DEFAULT_CHECK_SECONDS,
-  MAX_BYTES_PER_SECOND_LIMIT,
-  MAX_CHECK_SECONDS,
-  MAX_IDLE_SECONDS,
-  MAX_MESSAGE_BYTES_LIMIT,
-  MIN_CHECK_SECONDS,
-} from "./websocket/limits.ts";
 
 /** The longest delay a timer takes: past 2^31 - 1 ms it fires at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -68,7 +67,7 @@ export function readSetting(name: NumericSettingName, value: unknown): number | 
   return Math.min(Math.max(n, setting.min ?? n), setting.max ?? n);
 }
 
-/** What a setting takes, for doctor's message: `a number above 0, from 0.05 to 60 s`. */
+/** What a setting takes, for doctor's message: `a number from 0.05 to 60 (s)`, `a number above 0 (s)`. */
 export function settingRule(name: NumericSettingName): string {
   const setting: NumericSetting = NUMERIC_SETTINGS[name];
   const from = setting.min !== undefined ? `from ${setting.min}` : setting.zero ? "from 0" : "above 0";
