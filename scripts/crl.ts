@@ -45,7 +45,9 @@ export function readRevocationList(file: Buffer): RevocationList {
   const der = derOf(file);
   let list: CertificateList;
   try {
-    list = AsnConvert.parse(der, CertificateList);
+    // asn1js stops at 10,000 nodes by default, which a CRL of a thousand entries with reason codes passes: the
+    // file's size bounds the nodes instead (each takes two bytes at least), as it bounds strictDerTree below.
+    list = AsnConvert.parse(der, CertificateList, { berOptions: { maxNodes: der.length } });
   } catch {
     throw new Error("not a CRL: the file does not decode as an X.509 CertificateList");
   }

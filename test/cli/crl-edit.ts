@@ -36,7 +36,14 @@ function read(bytes: Buffer): Node[] {
 function write(node: Node): Buffer {
   const content = node.kids ? Buffer.concat(node.kids.map(write)) : node.content;
   const n = content.length;
-  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  const length =
+    n < 0x80
+      ? [n]
+      : n < 0x100
+        ? [0x81, n]
+        : n < 0x10000
+          ? [0x82, n >> 8, n & 0xff]
+          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
   return Buffer.concat([Buffer.from([node.tag, ...length]), content]);
 }
 
