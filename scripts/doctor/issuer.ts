@@ -2,6 +2,7 @@
 // "ward"; shared, too: an origin pinned to its environment's issuer could then be handed an assertion minted
 // by another environment's gateway (staging's, say, which lets more people in) and take it.
 import { stringVar } from "./config.ts";
+import { others } from "./shared-state.ts";
 import { envWhere, type Check, type DoctorContext, type Finding, type RawTable } from "./types.ts";
 
 /**
@@ -28,13 +29,14 @@ export const checkIssuer: Check = (ctx: DoctorContext) => {
     ];
   }
   const findings: Finding[] = [];
-  for (const [name, other] of Object.entries(ctx.environments)) {
-    if (name === ctx.envName || effectiveIssuer(other) !== issuer) continue;
+  // Every other deployment, the top level too when it has routes of its own (shared-state.ts).
+  for (const other of others(ctx)) {
+    if (effectiveIssuer(other.table) !== issuer) continue;
     findings.push({
       severity: "error",
       code: "assertion-issuer-shared",
       where: envWhere(ctx, "vars"),
-      message: `ASSERTION_ISSUER "${issuer}" is also [env.${name}]'s${stringVar(other, "ASSERTION_ISSUER") === undefined ? ' (it sets none, or a blank one, and signs as "ward")' : ""}: an origin of either would accept the other's assertions`,
+      message: `ASSERTION_ISSUER "${issuer}" is also ${other.label}'s${stringVar(other.table, "ASSERTION_ISSUER") === undefined ? ' (it sets none, or a blank one, and signs as "ward")' : ""}: an origin of either would accept the other's assertions`,
       fix: set,
     });
   }

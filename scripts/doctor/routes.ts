@@ -22,12 +22,18 @@ function routePatterns(routes: readonly unknown[]): RoutePattern[] {
           ? route.pattern
           : undefined;
     if (!pattern) return [];
-    if (isTable(route) && route.custom_domain === true) return [{ host: pattern, path: "/*", customDomain: true }];
-    const slash = pattern.indexOf("/");
+    if (isTable(route) && route.custom_domain === true) {
+      // `enabled = false`: the domain is kept but serves no production request (wrangler's routeMatchesPath).
+      if (route.enabled === false) return [];
+      return [{ host: pattern, path: "/*", customDomain: true }];
+    }
+    // A route may be written with its scheme, which wrangler and Cloudflare drop.
+    const bare = pattern.replace(/^https?:\/\//, "");
+    const slash = bare.indexOf("/");
     return [
       slash === -1
-        ? { host: pattern, path: "", customDomain: false }
-        : { host: pattern.slice(0, slash), path: pattern.slice(slash), customDomain: false },
+        ? { host: bare, path: "", customDomain: false }
+        : { host: bare.slice(0, slash), path: bare.slice(slash), customDomain: false },
     ];
   });
 }

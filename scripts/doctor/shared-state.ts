@@ -13,7 +13,7 @@ import { envWhere, type Check, type DoctorContext, type Finding, type RawTable }
 import { workerNames } from "./worker-env.ts";
 
 /** Another deployment whose state must differ: an [env.*], or the top level when it is deployed. */
-interface Other {
+export interface Other {
   /** `[env.production]`, or `the top level` */
   label: string;
   table: RawTable;
@@ -31,7 +31,8 @@ export function workerName(top: RawTable, env: RawTable, envName: string): strin
   return typeof top.name === "string" ? `${top.name}-${envName}` : undefined;
 }
 
-function others(ctx: DoctorContext): Other[] {
+/** Every other deployment of this config: the other environments, and the top level when it is deployed. */
+export function others(ctx: DoctorContext): Other[] {
   const list: Other[] = Object.entries(ctx.environments)
     .filter(([name]) => name !== ctx.envName)
     .map(([name, table]) => ({ label: `[env.${name}]`, table, workerName: workerName(ctx.top, table, name) }));

@@ -84,7 +84,7 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
     throw new CliError(
       `[env.${name}] sets \`route\` but not \`routes\`, so wrangler deploys the top level's \`routes\` in its place: remove \`route\`, then run ward init with --route/--custom-domain again`,
     );
-  if (routes && env?.route !== undefined)
+  if (routes && setsRoute(env))
     throw new CliError(
       `[env.${name}] sets \`route\`: remove it (wrangler takes exactly one of route and routes), then run ward init with --route/--custom-domain again`,
     );

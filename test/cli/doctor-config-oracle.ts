@@ -132,7 +132,7 @@ export function expectedErrors(env: string, all: Record<string, Effective>, top:
 
   const issuer = e.vars.ASSERTION_ISSUER;
   if (typeof issuer !== "string" || issuer.trim() === "") must.add("assertion-issuer-unset");
-  else if (others.some((o) => issuerOf(all[o]!) === issuer)) must.add("assertion-issuer-shared");
+  else if (peers.some((p) => issuerOf(p) === issuer)) must.add("assertion-issuer-shared");
 
   if (!(e.secrets?.required ?? []).includes("ASSERTION_SIGNING_KEYS")) must.add("signing-key-not-declared");
 

@@ -70,6 +70,24 @@ describe("ward doctor: the routes wrangler deploys", () => {
   });
 });
 
+describe("ward doctor: ASSERTION_ISSUER against a deployed top level", () => {
+  // The top level with routes of its own is a gateway too (shared-state.ts): an issuer shared with it is shared.
+  const TOP_ROUTES: [string, string] = [
+    "preview_urls = false\n",
+    'preview_urls = false\nroutes = [{ pattern = "legacy.example.com/*", zone_name = "example.com" }]\n',
+  ];
+  it("one the top level signs with too (it sets none: ward) is shared", { timeout: 30_000 }, async () => {
+    const config = goodTomlWith(dir, [TOP_ROUTES, ['ASSERTION_ISSUER = "ward-staging"', 'ASSERTION_ISSUER = "ward"']]);
+    const run = await doctor(config);
+    expect(run.codes, run.out).toContain("assertion-issuer-shared");
+    expect(run.out).toContain("the top level (deployed: it has routes)'s");
+  });
+  it("a top level without routes is no gateway: nothing shared", { timeout: 30_000 }, async () => {
+    const config = goodTomlWith(dir, [['ASSERTION_ISSUER = "ward-staging"', 'ASSERTION_ISSUER = "ward"']]);
+    expect((await doctor(config)).codes).not.toContain("assertion-issuer-shared");
+  });
+});
+
 describe("hostsNotRouted: a wildcard service host", () => {
   const env = (routes: unknown[]) => ({ routes });
   const host = "*.wiki.example.com";
@@ -91,6 +109,16 @@ describe("hostsNotRouted: a wildcard service host", () => {
   it("is not routed by a custom domain (Custom Domains take no wildcard)", () => {
     expect(hostsNotRouted({}, env([{ pattern: host, custom_domain: true }]), [host])).toEqual([host]);
     expect(hostsNotRouted({}, env([{ pattern: "x.wiki.example.com", custom_domain: true }]), [host])).toEqual([host]);
+  });
+  it("a custom domain with `enabled = false` routes nothing (it serves no production request)", () => {
+    const domain = { pattern: "payments.example.com", custom_domain: true };
+    expect(hostsNotRouted({}, env([domain]), ["payments.example.com"])).toEqual([]);
+    expect(hostsNotRouted({}, env([{ ...domain, enabled: false }]), ["payments.example.com"])).toEqual([
+      "payments.example.com",
+    ]);
+  });
+  it("a route written with its scheme routes as without it", () => {
+    expect(hostsNotRouted({}, env(["https://*.wiki.example.com/*"]), [host])).toEqual([]);
   });
   it("a table `route` routes as a string one does", () => {
     const route = { pattern: "*.example.com/*", zone_name: "example.com" };
