@@ -22,6 +22,7 @@ import { policyPlaceholders } from "../doctor/placeholders.ts";
 import type { Io } from "../io.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import { gatewayText, writeJsonForm } from "../pushed-text.ts";
+import { shellWord } from "../shell-word.ts";
 import { printLiveDiff } from "../reach/live-diff.ts";
 
 export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run]
@@ -31,10 +32,6 @@ export const usage = `ward push ${TARGET_USAGE} FILE [--message TEXT] [--dry-run
 ward push --env ENV [--config wrangler.toml] FILE --bootstrap [--dry-run]
     print the wrangler commands that put the first version into a new environment's KV
     (a YAML file past 768 KiB: its JSON form written as FILE.json; --dry-run writes nothing)`;
-
-/** A path as one shell word: as it is when nothing in it is special to a shell, else single-quoted. */
-const shellWord = (path: string): string =>
-  /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 
 /** The first version cannot go through the admin API (no policy names an admin yet): straight into KV. */
 function bootstrapCommands(env: string, file: string, version: string, config?: string): string[] {
