@@ -9,8 +9,12 @@ export type Fetch = typeof globalThis.fetch;
 const TIMEOUT_MS = 10_000;
 const MAX_BODY = 1024 * 1024;
 
-/** A URL the CLI may call: https, or http to 127.0.0.1, ::1 or localhost (a local transmitter). */
-export function transmitterUrl(text: string, what: string): URL {
+/**
+ * A URL the CLI may call: https, or http to 127.0.0.1, ::1 or localhost (a local transmitter). `malformed`: the
+ * exit status when the text is no URL at all, 1 for a transmitter's (what it sent is refused), 2 for the
+ * operator's own argument (a usage error).
+ */
+export function transmitterUrl(text: string, what: string, malformed: number = EXIT.failed): URL {
   // The WHATWG parser drops tabs and line breaks where the text keeps them: such a text is no URL to print.
   if (/[\s\u0000-\u001f\u007f]/.test(text))
     throw new CliError(`${what} ${JSON.stringify(text)}: not a URL`, EXIT.failed);
@@ -18,7 +22,7 @@ export function transmitterUrl(text: string, what: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(`${what} ${text}: not a URL`);
+    throw new CliError(`${what} ${text}: not a URL`, malformed);
   }
   const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
@@ -56,8 +60,14 @@ export async function call(
   }
   if (response.status >= 300 && response.status < 400)
     throw new CliError(`${url.origin}${url.pathname} redirects (${response.status}): not followed`, EXIT.failed);
-  // Read with the bound, never whole first: a transmitter answering without end cannot fill this process.
-  const read = await readBounded(response, MAX_BODY);
+  // Read with the bound, never whole first: a transmitter answering without end cannot fill this process. A
+  // body cut off or stalled past the timeout is a failed call like a refused connection, not a crash.
+  let read: Awaited<ReturnType<typeof readBounded>>;
+  try {
+    read = await readBounded(response, MAX_BODY);
+  } catch (error) {
+    throw new CliError(`${url.origin}${url.pathname}: the answer broke off: ${(error as Error).message}`, EXIT.failed);
+  }
   if (!read.ok)
     throw new CliError(
       `${url.origin}${url.pathname}: ${read.problem === "too-large" ? `an answer over ${MAX_BODY} bytes` : "an answer that is not UTF-8"}`,
