@@ -8,6 +8,9 @@ import { SSF_EVENT_NAMES } from "./events.ts";
 /** The longest hold: one month, the longest session Access issues (policy/access-limits.ts). */
 export const MAX_HOLD_SECONDS = 730 * 3600;
 
+/** The most critical_subject_members an entry names (`ward ssf configuration` refuses a document with more). */
+export const MAX_CRITICAL_SUBJECT_MEMBERS = 16;
+
 /** A transmitter's name in the policy, and so in its push URL. */
 export const TRANSMITTER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const transmitterName = z
@@ -103,7 +106,7 @@ export const SsfTransmitter = z.strictObject({
     ),
   criticalSubjectMembers: z
     .array(z.string().min(1).max(64))
-    .max(16)
+    .max(MAX_CRITICAL_SUBJECT_MEMBERS)
     .optional()
     .describe(
       "the critical_subject_members of its SSF configuration: a SET whose complex subject has one Ward cannot interpret is refused",

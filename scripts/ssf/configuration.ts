@@ -3,8 +3,9 @@
 // issuer it names is exactly the one asked), and turned into the policy's `sharedSignals.transmitters` entry.
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { EVENT_URIS, SSF_EVENT_NAMES, type SsfEventName } from "../../policy/index.ts";
+import { EVENT_URIS, MAX_CRITICAL_SUBJECT_MEMBERS, SSF_EVENT_NAMES, type SsfEventName } from "../../policy/index.ts";
 import { CliError, EXIT } from "../cli-error.ts";
+import { oneLine } from "../io.ts";
 import { call, transmitterUrl, type Fetch } from "./http.ts";
 
 /** Push delivery (RFC 8935): the transmitter POSTs each SET to Ward. */
@@ -46,15 +47,35 @@ export function configurationUrl(issuer: URL): URL {
   return new URL(`${issuer.origin}/.well-known/ssf-configuration${path}`);
 }
 
+const WELL_KNOWN = "/.well-known/ssf-configuration";
+
+/**
+ * The issuer a configuration URL was made from (RFC 8414 §3.3, SSF 1.0 §7.2): the URL with the well-known
+ * prefix taken out of its path, which the document's issuer must then be exactly. A URL no issuer gives (the
+ * prefix elsewhere in the path, another well-known name, a query or fragment) is refused: its document could
+ * name any issuer.
+ */
+export function issuerOf(url: URL): string {
+  const rest = url.pathname.startsWith(WELL_KNOWN) ? url.pathname.slice(WELL_KNOWN.length) : undefined;
+  if (rest === undefined || (rest !== "" && !rest.startsWith("/")) || url.search || url.hash)
+    throw new CliError(
+      `${url.href}: not an issuer's configuration URL (https://HOST${WELL_KNOWN}/PATH, SSF 1.0 §7.2)`,
+      EXIT.usage,
+    );
+  return `${url.origin}${rest}`;
+}
+
 /** `source`: an issuer URL, the configuration's own URL, or a file holding the JSON. */
 export async function readConfiguration(source: string, fetchImpl: Fetch): Promise<Configuration> {
   let raw: unknown;
   let from: string;
   let askedIssuer: string | undefined;
   if (/^https?:\/\//i.test(source)) {
-    const given = transmitterUrl(source, "transmitter");
-    const target = given.pathname.includes("/.well-known/") ? given : configurationUrl(given);
-    if (target !== given) askedIssuer = source;
+    const given = transmitterUrl(source, "transmitter", EXIT.usage);
+    // Asked by its configuration URL, the issuer is still the one that URL was made from.
+    const byUrl = given.pathname.includes("/.well-known/");
+    const target = byUrl ? given : configurationUrl(given);
+    askedIssuer = byUrl ? issuerOf(given) : source;
     const reply = await call(fetchImpl, target);
     if (reply.status !== 200 || reply.body === undefined)
       throw new CliError(
@@ -74,14 +95,16 @@ export async function readConfiguration(source: string, fetchImpl: Fetch): Promi
   const parsed = TransmitterMetadata.safeParse(raw);
   if (!parsed.success)
     throw new CliError(
-      `${from}: not a transmitter configuration: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"} ${i.message}`).join("; ")}`,
+      oneLine(
+        `${from}: not a transmitter configuration: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"} ${i.message}`).join("; ")}`,
+      ),
       EXIT.failed,
     );
   const metadata = parsed.data;
   // §7.2.4: the issuer must be exactly the one the configuration was asked for, and the iss of its SETs.
   if (askedIssuer !== undefined && metadata.issuer !== askedIssuer)
     throw new CliError(
-      `${from}: names issuer ${metadata.issuer}, not ${askedIssuer}: not used (SSF 1.0 §7.2.4)`,
+      `${from}: names issuer ${JSON.stringify(metadata.issuer)}, not ${askedIssuer}: not used (SSF 1.0 §7.2.4)`,
       EXIT.failed,
     );
   transmitterUrl(metadata.issuer, "issuer");
@@ -103,6 +126,12 @@ export async function readConfiguration(source: string, fetchImpl: Fetch): Promi
         `${from}: critical subject member ${JSON.stringify(member)} is not a member name`,
         EXIT.failed,
       );
+  // policy.md: criticalSubjectMembers holds at most 16; an entry `ward validate` refuses is none to paste.
+  if ((metadata.critical_subject_members?.length ?? 0) > MAX_CRITICAL_SUBJECT_MEMBERS)
+    throw new CliError(
+      `${from}: ${metadata.critical_subject_members!.length} critical subject members, more than the ${MAX_CRITICAL_SUBJECT_MEMBERS} a policy entry holds`,
+      EXIT.failed,
+    );
   const warnings: string[] = [];
   if (!metadata.jwks_uri) warnings.push("no jwks_uri: give the transmitter's public keys inline (jwks) instead");
   if (metadata.delivery_methods_supported && !metadata.delivery_methods_supported.includes(PUSH))

@@ -225,7 +225,7 @@ describe("ward ssf configuration", () => {
   });
 
   it.each([
-    ["an issuer that is not the one asked for (§7.2.4)", "liar", /names issuer .*someone-else, not .*liar: not used/],
+    ["an issuer that is not the one asked for (§7.2.4)", "liar", /names issuer ".*someone-else", not .*liar: not used/],
     ["a redirect, never followed", "moved", /redirects \(302\): not followed/],
     // The WHATWG URL parser drops the line break, which the entry would print: more YAML for the policy.
     ["a critical subject member that is no name", "yaml-member", /critical subject member .* is not a member name/],
