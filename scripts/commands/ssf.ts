@@ -21,6 +21,7 @@ import { eventNamesOf, policySnippet, POLL, PUSH, readConfiguration } from "../s
 import { deliveredLine, deliveredSummary, ssfEventLines } from "../ssf/delivered.ts";
 import { call, transmitterUrl, type Fetch } from "../ssf/http.ts";
 import { instantFlag } from "../instant.ts";
+import { shellWord } from "../shell-word.ts";
 import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/script-flag.ts";
 
 export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
@@ -52,6 +53,23 @@ const defaults: SsfDeps = {
 };
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/**
+ * A stream id Ward prints in a command to run next and sends back: RFC 3986's unreserved characters (SSF 1.0
+ * §7.1.1 says a transmitter SHOULD use them), so no shell, no query, no terminal reads more into it.
+ */
+const STREAM_ID = /^[A-Za-z0-9._~-]{1,256}$/;
+
+/** --stream, the operator's own: a stream id as STREAM_ID says. */
+function streamFlag(values: Values): string {
+  const id = values.stream;
+  if (!id) throw new CliError(`--stream: the stream's id\n${usage}`);
+  if (!STREAM_ID.test(id))
+    throw new CliError(`--stream ${JSON.stringify(id)}: a stream id is letters, digits, '.', '_', '~' and '-'`);
+  return id;
+}
+
+/** What a transmitter sent, quoted for a message: one line, its own characters visible. */
+const quoted = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
 function token(env: SsfDeps["env"], variable: string): string {
   const value = env[variable];
@@ -134,15 +152,18 @@ function source(positionals: string[]): string {
 async function configuration(positionals: string[], name: string, io: Io, deps: SsfDeps): Promise<number> {
   if (!NAME.test(name)) throw new CliError(`--name ${name}: lower-case letters, digits and '-'`);
   const { metadata, from, warnings } = await readConfiguration(source(positionals), deps.fetch);
-  io.out(`transmitter ${metadata.issuer} (${from})`);
-  if (metadata.spec_version) io.out(`  spec version   ${metadata.spec_version}`);
-  io.out(`  key set        ${metadata.jwks_uri ?? "(none)"}`);
-  io.out(`  delivery       ${(metadata.delivery_methods_supported ?? ["(not said)"]).join(", ")}`);
-  io.out(`  streams        ${metadata.configuration_endpoint ?? "(no management API)"}`);
-  if (metadata.verification_endpoint) io.out(`  verification   ${metadata.verification_endpoint}`);
-  for (const w of warnings) io.err(`warning: ${w}`);
+  // The transmitter's words, each on the line it belongs to: a line break in them is printed, not obeyed.
+  io.out(oneLine(`transmitter ${metadata.issuer} (${from})`));
+  if (metadata.spec_version) io.out(oneLine(`  spec version   ${metadata.spec_version}`));
+  io.out(oneLine(`  key set        ${metadata.jwks_uri ?? "(none)"}`));
+  io.out(oneLine(`  delivery       ${(metadata.delivery_methods_supported ?? ["(not said)"]).join(", ")}`));
+  io.out(oneLine(`  streams        ${metadata.configuration_endpoint ?? "(no management API)"}`));
+  if (metadata.verification_endpoint) io.out(oneLine(`  verification   ${metadata.verification_endpoint}`));
+  for (const w of warnings) io.err(oneLine(`warning: ${w}`));
   io.out("");
-  io.out(`# policy entry (then: ward ssf create ${metadata.issuer} --receiver https://WARD_HOST --name ${name})`);
+  io.out(
+    `# policy entry (then: ward ssf create ${shellWord(metadata.issuer)} --receiver https://WARD_HOST --name ${name})`,
+  );
   io.out(policySnippet(name, metadata, SSF_EVENT_NAMES));
   return EXIT.ok;
 }
@@ -180,8 +201,8 @@ function transmitterName(values: Values): string {
 }
 
 function refusedBy(target: AdminTarget, reply: { status: number; body: unknown; text: string }): CliError {
-  const error = (reply.body as { error?: string } | undefined)?.error ?? reply.text.slice(0, 300);
-  return new CliError(`${target.describe} refused (${reply.status}): ${error}`, EXIT.failed);
+  const error = (reply.body as { error?: unknown } | undefined)?.error ?? reply.text.slice(0, 300);
+  return new CliError(oneLine(`${target.describe} refused (${reply.status}): ${String(error)}`), EXIT.failed);
 }
 
 async function create(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
@@ -189,7 +210,7 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
   if (!name || !NAME.test(name))
     throw new CliError(`--name: the transmitter's name in the policy (lower-case letters, digits, '-')\n${usage}`);
   if (!values.receiver) throw new CliError(`--receiver: this Ward's address, https://HOST\n${usage}`);
-  const receiver = transmitterUrl(values.receiver, "--receiver");
+  const receiver = transmitterUrl(values.receiver, "--receiver", EXIT.usage);
   if (values.policy && values.events) throw new CliError("--policy or --events, not both");
   let requested = events(values.events);
   let audience: string | undefined;
@@ -226,14 +247,20 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
     },
   });
   if (reply.status !== 201 && reply.status !== 200)
-    throw new CliError(`creating the stream: ${reply.status} ${reply.text.slice(0, 300)}`, EXIT.failed);
+    throw new CliError(oneLine(`creating the stream: ${reply.status} ${reply.text.slice(0, 300)}`), EXIT.failed);
   const stream = reply.body as Record<string, unknown> | undefined;
   if (!stream || typeof stream.stream_id !== "string")
     throw new CliError("creating the stream: no stream_id in the answer", EXIT.failed);
   // §8.1.1.1: the receiver checks the issuer, and the audience it will see in every SET.
   if (stream.iss !== metadata.issuer)
     throw new CliError(
-      `the stream names issuer ${String(stream.iss)}, not ${metadata.issuer}: do not use it`,
+      `the stream names issuer ${quoted(stream.iss)}, not ${metadata.issuer}: do not use it`,
+      EXIT.failed,
+    );
+  // Printed in the command to run next: an id a shell (or this CLI's --stream) would read as more is refused.
+  if (!STREAM_ID.test(stream.stream_id))
+    throw new CliError(
+      `the transmitter named the stream ${quoted(stream.stream_id.slice(0, 300))}: not an id of letters, digits, '.', '_', '~' and '-' (SSF 1.0 §7.1.1); delete that stream at the transmitter`,
       EXIT.failed,
     );
   const aud = typeof stream.aud === "string" ? [stream.aud] : Array.isArray(stream.aud) ? stream.aud.map(String) : [];
@@ -243,9 +270,9 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
     if (typeof given !== "string")
       throw new CliError("creating the stream: no delivery.endpoint_url to poll in the answer", EXIT.failed);
     transmitterUrl(given, "delivery.endpoint_url");
-    io.out(`  polled at      ${given}   (the policy entry's poll.endpoint)`);
+    io.out(oneLine(`  polled at      ${given}   (the policy entry's poll.endpoint)`));
   } else io.out(`  pushes to      ${endpointUrl}`);
-  io.out(`  audience       ${aud.join(", ") || "(none)"}`);
+  io.out(oneLine(`  audience       ${aud.join(", ") || "(none)"}`));
   const delivered = eventNamesOf(Array.isArray(stream.events_delivered) ? stream.events_delivered.map(String) : []);
   io.out(`  events         ${delivered.join(", ") || "(none)"}`);
   let ok = true;
@@ -253,16 +280,18 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
   if (missing.length > 0) io.err(`warning: the transmitter will not deliver ${missing.join(", ")}`);
   if (audience !== undefined && !aud.includes(audience)) {
     io.err(
-      `the stream's audience is not the policy's (sharedSignals.audience ${audience}): Ward would refuse its SETs`,
+      oneLine(
+        `the stream's audience is not the policy's (sharedSignals.audience ${audience}): Ward would refuse its SETs`,
+      ),
     );
     ok = false;
   }
-  io.out(`next: ward ssf verify ${metadata.issuer} --stream ${stream.stream_id}`);
+  io.out(`next: ward ssf verify ${shellWord(metadata.issuer)} --stream ${stream.stream_id}`);
   return ok ? EXIT.ok : EXIT.failed;
 }
 
 async function verify(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
-  if (!values.stream) throw new CliError(`--stream: the stream's id\n${usage}`);
+  const streamId = streamFlag(values);
   const name = transmitterName(values);
   const targeted = wardTarget(values);
   if (!targeted)
@@ -277,11 +306,11 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
   const reply = await call(deps.fetch, endpoint(metadata.verification_endpoint, "verification_endpoint"), {
     method: "POST",
     token: bearer,
-    body: { stream_id: values.stream, state },
+    body: { stream_id: streamId, state },
   });
   if (reply.status !== 204 && reply.status !== 200)
-    throw new CliError(`requesting verification: ${reply.status} ${reply.text.slice(0, 300)}`, EXIT.failed);
-  io.out(`verification requested on stream ${values.stream}, state ${state}`);
+    throw new CliError(oneLine(`requesting verification: ${reply.status} ${reply.text.slice(0, 300)}`), EXIT.failed);
+  io.out(`verification requested on stream ${streamId}, state ${state}`);
   if (!values.log) {
     io.out(`when Ward has logged it: ward ssf delivered LOG --state ${state}`);
     return EXIT.ok;
@@ -300,7 +329,9 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
         return EXIT.ok;
       }
       io.err(
-        `Ward received the verification event but did not accept it (${last.err ?? last.problem ?? last.outcome})`,
+        oneLine(
+          `Ward received the verification event but did not accept it (${last.err ?? last.problem ?? last.outcome})`,
+        ),
       );
       return EXIT.failed;
     }
@@ -312,21 +343,23 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
 }
 
 async function status(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
-  if (!values.stream) throw new CliError(`--stream: the stream's id\n${usage}`);
+  const streamId = streamFlag(values);
   const targeted = wardTarget(values);
   const name = targeted ? transmitterName(values) : undefined;
   const bearer = token(deps.env, values["token-env"]!);
   const { metadata } = await readConfiguration(source(positionals), deps.fetch);
   const query = (u: URL) => {
-    u.searchParams.set("stream_id", values.stream!);
+    u.searchParams.set("stream_id", streamId);
     return u;
   };
   const state = await call(deps.fetch, query(endpoint(metadata.status_endpoint, "status_endpoint")), { token: bearer });
   if (state.status !== 200)
-    throw new CliError(`stream status: ${state.status} ${state.text.slice(0, 300)}`, EXIT.failed);
+    throw new CliError(oneLine(`stream status: ${state.status} ${state.text.slice(0, 300)}`), EXIT.failed);
   const s = state.body as { status?: unknown; reason?: unknown } | undefined;
   io.out(
-    `stream ${values.stream} at ${metadata.issuer}: ${String(s?.status ?? "(unknown)")}${s?.reason ? ` (${String(s.reason)})` : ""}`,
+    oneLine(
+      `stream ${streamId} at ${metadata.issuer}: ${String(s?.status ?? "(unknown)")}${s?.reason ? ` (${String(s.reason)})` : ""}`,
+    ),
   );
   if (metadata.configuration_endpoint) {
     const config = await call(
@@ -341,8 +374,8 @@ async function status(positionals: string[], values: Values, io: Io, deps: SsfDe
             | undefined)
         : undefined;
     if (c) {
-      io.out(`  pushes to      ${String(c.delivery?.endpoint_url ?? "(not said)")}`);
-      io.out(`  audience       ${[c.aud].flat().join(", ")}`);
+      io.out(oneLine(`  pushes to      ${String(c.delivery?.endpoint_url ?? "(not said)")}`));
+      io.out(oneLine(`  audience       ${[c.aud].flat().join(", ")}`));
       io.out(
         `  events         ${eventNamesOf(Array.isArray(c.events_delivered) ? c.events_delivered.map(String) : []).join(", ") || "(none)"}`,
       );
@@ -358,7 +391,9 @@ async function status(positionals: string[], values: Values, io: Io, deps: SsfDe
     if (r.verificationRequestedAt !== null) io.out(`  verification requested ${at(r.verificationRequestedAt)}`);
     if (r.poll)
       io.out(
-        `  polled         last ok ${at(r.poll.lastOkAt)}, next ${at(r.poll.nextAt)}${r.poll.failures > 0 ? `, ${r.poll.failures} failures (${r.poll.lastError})` : ""}`,
+        oneLine(
+          `  polled         last ok ${at(r.poll.lastOkAt)}, next ${at(r.poll.nextAt)}${r.poll.failures > 0 ? `, ${r.poll.failures} failures (${r.poll.lastError})` : ""}`,
+        ),
       );
   }
   return s?.status === "enabled" ? EXIT.ok : EXIT.failed;

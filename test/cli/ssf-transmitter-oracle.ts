@@ -84,7 +84,10 @@ export interface EntryExpected {
 }
 
 export function expectedEntry(c: ConfigCase, base: string): EntryExpected {
-  const d = c.extra ? (JSON.parse(configAnswer(c).body!) as Record<string, unknown>) : c.document;
+  // A document that was read (a success): its leading byte order mark, if any, dropped as a UTF-8 decoder does.
+  const d = c.extra
+    ? (JSON.parse(configAnswer(c).body!.replace(/^\ufeff/, "")) as Record<string, unknown>)
+    : c.document;
   const methods = Array.isArray(d.delivery_methods_supported) ? d.delivery_methods_supported : [];
   return {
     issuer: `${base}${c.issuerPath}`,
@@ -132,6 +135,10 @@ export function expectedStream(c: StreamCase, base: string, audience: string): S
     ? REQUESTED.filter((_, i) => !(s.events_delivered as unknown[]).includes(requestedUri(i)))
     : undefined;
   if (Array.isArray(aud)) return { warnOf };
+  // ssf.md step 4: a stream id not of RFC 3986's unreserved characters (SSF 1.0 §7.1.1 SHOULD) is refused, not
+  // printed into the command to run next.
+  if (typeof s.stream_id === "string" && !/^[A-Za-z0-9._~-]{1,256}$/.test(s.stream_id))
+    return { must: 1, why: "stream_id not of unreserved characters" };
   if (!isObject(s.delivery) || typeof s.stream_id !== "string" || s.stream_id === "") return { warnOf };
   return { must: 0, why: "a stream created as asked", warnOf };
 }
