@@ -165,6 +165,23 @@ export interface ConfigCase {
 }
 
 /** A configuration case: SSF 1.0 §7.1's document for `issuer`, changed in 0-3 ways. */
+/** The odd answers a transmitter may give in place of its document. */
+const ANSWER_KINDS = [
+  "redirect",
+  "status",
+  "html",
+  "array",
+  "null",
+  "string",
+  "empty",
+  "huge",
+  "endless",
+  "bom",
+  "slow",
+  "text-type",
+  "reset",
+] as const;
+
 export function configCase(r: Rng, id: number, base: string): ConfigCase {
   const tags: string[] = [];
   const shape = pick(r, ["plain", "plain", "plain", "slash", "sub"]);
@@ -227,24 +244,12 @@ export function configCase(r: Rng, id: number, base: string): ConfigCase {
         break;
       }
       case "answer":
-        answer = pick(r, [
-          "redirect",
-          "status",
-          "html",
-          "array",
-          "null",
-          "string",
-          "empty",
-          "huge",
-          "endless",
-          "bom",
-          "slow",
-          "text-type",
-          "reset",
-        ]);
+        answer = pick(r, ANSWER_KINDS);
         break;
     }
   }
+  // The first cases take each kind of answer in turn, so every seed reaches each.
+  if (id < ANSWER_KINDS.length) answer = ANSWER_KINDS[id];
   // Last: an answer that carries the document carries it as changed.
   if (answer !== undefined) {
     const kind = answer;
