@@ -70,6 +70,11 @@ function streamFlag(values: Values): string {
 
 /** What a transmitter sent, quoted for a message: one line, its own characters visible. */
 const quoted = (value: unknown): string => JSON.stringify(value) ?? String(value);
+/**
+ * What a transmitter sent, as text: a string as it is (the caller prints it on one line), anything else quoted.
+ * `String()` of an object whose `toString` is no function throws, and a stack trace is no answer.
+ */
+const shown = (value: unknown): string => (typeof value === "string" ? value : quoted(value));
 
 function token(env: SsfDeps["env"], variable: string): string {
   const value = env[variable];
@@ -202,7 +207,7 @@ function transmitterName(values: Values): string {
 
 function refusedBy(target: AdminTarget, reply: { status: number; body: unknown; text: string }): CliError {
   const error = (reply.body as { error?: unknown } | undefined)?.error ?? reply.text.slice(0, 300);
-  return new CliError(oneLine(`${target.describe} refused (${reply.status}): ${String(error)}`), EXIT.failed);
+  return new CliError(oneLine(`${target.describe} refused (${reply.status}): ${shown(error)}`), EXIT.failed);
 }
 
 async function create(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
@@ -263,7 +268,7 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
       `the transmitter named the stream ${quoted(stream.stream_id.slice(0, 300))}: not an id of letters, digits, '.', '_', '~' and '-' (SSF 1.0 §7.1.1); delete that stream at the transmitter`,
       EXIT.failed,
     );
-  const aud = typeof stream.aud === "string" ? [stream.aud] : Array.isArray(stream.aud) ? stream.aud.map(String) : [];
+  const aud = typeof stream.aud === "string" ? [stream.aud] : Array.isArray(stream.aud) ? stream.aud.map(shown) : [];
   io.out(`stream ${stream.stream_id} created at ${metadata.issuer}`);
   if (polled) {
     const given = (stream.delivery as { endpoint_url?: unknown } | undefined)?.endpoint_url;
@@ -273,7 +278,7 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
     io.out(oneLine(`  polled at      ${given}   (the policy entry's poll.endpoint)`));
   } else io.out(`  pushes to      ${endpointUrl}`);
   io.out(oneLine(`  audience       ${aud.join(", ") || "(none)"}`));
-  const delivered = eventNamesOf(Array.isArray(stream.events_delivered) ? stream.events_delivered.map(String) : []);
+  const delivered = eventNamesOf(Array.isArray(stream.events_delivered) ? stream.events_delivered.map(shown) : []);
   io.out(`  events         ${delivered.join(", ") || "(none)"}`);
   let ok = true;
   const missing = requested.filter((e) => !delivered.includes(e));
@@ -286,13 +291,21 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
     );
     ok = false;
   }
-  io.out(`next: ward ssf verify ${shellWord(metadata.issuer)} --stream ${stream.stream_id}`);
+  // Pasted as printed: quoted, and `--stream=` so that an id such as `-h` or `~root` is read as the id.
+  const where = values.local ? "--local" : values.env ? `--env ${shellWord(values.env)}` : "--env ENV";
+  io.out(
+    oneLine(
+      `next: ward ssf verify ${shellWord(metadata.issuer)} --stream=${shellWord(stream.stream_id)} --name ${name} ${where}`,
+    ),
+  );
   return ok ? EXIT.ok : EXIT.failed;
 }
 
 async function verify(positionals: string[], values: Values, io: Io, deps: SsfDeps): Promise<number> {
   const streamId = streamFlag(values);
   const name = transmitterName(values);
+  // Read before anything is asked of Ward or the transmitter: a usage error must not leave a verification asked.
+  const waitMs = seconds(values.wait!, "wait") * 1000;
   const targeted = wardTarget(values);
   if (!targeted)
     throw new CliError(`name this Ward (--env ENV or --local): it accepts only the state it was told\n${usage}`);
@@ -316,7 +329,7 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
     return EXIT.ok;
   }
   // The transmitter sends it when it will (§8.1.4.2): look in the log until it shows or the wait is over.
-  const until = Date.now() + seconds(values.wait!, "wait") * 1000;
+  const until = Date.now() + waitMs;
   for (;;) {
     const found = ssfEventLines(await readLogTexts([values.log], deps.readStdin), values.script).filter(
       (l) => l.state === state,
@@ -358,7 +371,7 @@ async function status(positionals: string[], values: Values, io: Io, deps: SsfDe
   const s = state.body as { status?: unknown; reason?: unknown } | undefined;
   io.out(
     oneLine(
-      `stream ${streamId} at ${metadata.issuer}: ${String(s?.status ?? "(unknown)")}${s?.reason ? ` (${String(s.reason)})` : ""}`,
+      `stream ${streamId} at ${metadata.issuer}: ${shown(s?.status ?? "(unknown)")}${s?.reason ? ` (${shown(s.reason)})` : ""}`,
     ),
   );
   if (metadata.configuration_endpoint) {
@@ -374,10 +387,10 @@ async function status(positionals: string[], values: Values, io: Io, deps: SsfDe
             | undefined)
         : undefined;
     if (c) {
-      io.out(oneLine(`  pushes to      ${String(c.delivery?.endpoint_url ?? "(not said)")}`));
-      io.out(oneLine(`  audience       ${[c.aud].flat().join(", ")}`));
+      io.out(oneLine(`  pushes to      ${shown(c.delivery?.endpoint_url ?? "(not said)")}`));
+      io.out(oneLine(`  audience       ${[c.aud].flat().map(shown).join(", ")}`));
       io.out(
-        `  events         ${eventNamesOf(Array.isArray(c.events_delivered) ? c.events_delivered.map(String) : []).join(", ") || "(none)"}`,
+        `  events         ${eventNamesOf(Array.isArray(c.events_delivered) ? c.events_delivered.map(shown) : []).join(", ") || "(none)"}`,
       );
     }
   }

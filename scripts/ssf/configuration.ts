@@ -38,44 +38,54 @@ export interface Configuration {
   warnings: string[];
 }
 
+/** The well-known names a transmitter's configuration is served under: SSF's, and RISC's (SSF 1.0 §7.2.1). */
+const WELL_KNOWN = ["/.well-known/ssf-configuration", "/.well-known/risc-configuration"] as const;
+
 /**
- * The URL of an issuer's configuration (§7.2): "/.well-known/ssf-configuration" inserted between the host and
- * the path, any trailing "/" of the path removed first.
+ * The URL of an issuer's configuration (§7.2): the well-known name inserted between the host and the path, any
+ * trailing "/" of the path removed first (so `https://tr.example/` and `https://tr.example` share one).
  */
-export function configurationUrl(issuer: URL): URL {
+export function configurationUrl(issuer: URL, name: string = WELL_KNOWN[0]): URL {
   const path = issuer.pathname.replace(/\/+$/, "");
-  return new URL(`${issuer.origin}/.well-known/ssf-configuration${path}`);
+  return new URL(`${issuer.origin}${name}${path}`);
 }
 
-const WELL_KNOWN = "/.well-known/ssf-configuration";
-
 /**
- * The issuer a configuration URL was made from (RFC 8414 §3.3, SSF 1.0 §7.2): the URL with the well-known
- * prefix taken out of its path, which the document's issuer must then be exactly. A URL no issuer gives (the
- * prefix elsewhere in the path, another well-known name, a query or fragment) is refused: its document could
- * name any issuer.
+ * The issuers a configuration URL is made from (RFC 8414 §3.3, SSF 1.0 §7.2): the URL with its well-known name
+ * taken out of the path, written without a trailing "/" or with one (§7.2 drops it before inserting the name, so
+ * both serve here). The document's issuer must be one of them as written. A URL no issuer gives (the name
+ * elsewhere in the path, another well-known name, a query or fragment) is refused: its document could name any.
  */
-export function issuerOf(url: URL): string {
-  const rest = url.pathname.startsWith(WELL_KNOWN) ? url.pathname.slice(WELL_KNOWN.length) : undefined;
-  if (rest === undefined || (rest !== "" && !rest.startsWith("/")) || url.search || url.hash)
+export function issuersOf(url: URL): string[] {
+  const name = WELL_KNOWN.find((n) => url.pathname === n || url.pathname.startsWith(`${n}/`));
+  if (name === undefined || url.search || url.hash)
     throw new CliError(
-      `${url.href}: not an issuer's configuration URL (https://HOST${WELL_KNOWN}/PATH, SSF 1.0 §7.2)`,
+      `${url.href}: not an issuer's configuration URL (https://HOST${WELL_KNOWN[0]}/PATH, SSF 1.0 §7.2)`,
       EXIT.usage,
     );
-  return `${url.origin}${rest}`;
+  const issuer = `${url.origin}${url.pathname.slice(name.length)}`;
+  return [issuer, `${issuer}/`];
 }
 
 /** `source`: an issuer URL, the configuration's own URL, or a file holding the JSON. */
 export async function readConfiguration(source: string, fetchImpl: Fetch): Promise<Configuration> {
   let raw: unknown;
   let from: string;
-  let askedIssuer: string | undefined;
+  // §7.2.4: the document's issuer must be the one asked for: exactly, or one the configuration URL asked is made from.
+  let issuerAsked: ((issuer: string) => boolean) | undefined;
+  let askedFor = "";
   if (/^https?:\/\//i.test(source)) {
     const given = transmitterUrl(source, "transmitter", EXIT.usage);
-    // Asked by its configuration URL, the issuer is still the one that URL was made from.
     const byUrl = given.pathname.includes("/.well-known/");
     const target = byUrl ? given : configurationUrl(given);
-    askedIssuer = byUrl ? issuerOf(given) : source;
+    if (byUrl) {
+      const issuers = issuersOf(given);
+      issuerAsked = (issuer) => issuers.includes(issuer);
+      askedFor = `the issuer ${given.href} is made from`;
+    } else {
+      issuerAsked = (issuer) => issuer === source;
+      askedFor = source;
+    }
     const reply = await call(fetchImpl, target);
     if (reply.status !== 200 || reply.body === undefined)
       throw new CliError(
@@ -102,9 +112,9 @@ export async function readConfiguration(source: string, fetchImpl: Fetch): Promi
     );
   const metadata = parsed.data;
   // §7.2.4: the issuer must be exactly the one the configuration was asked for, and the iss of its SETs.
-  if (askedIssuer !== undefined && metadata.issuer !== askedIssuer)
+  if (issuerAsked !== undefined && !issuerAsked(metadata.issuer))
     throw new CliError(
-      `${from}: names issuer ${JSON.stringify(metadata.issuer)}, not ${askedIssuer}: not used (SSF 1.0 §7.2.4)`,
+      `${from}: names issuer ${oneLine(JSON.stringify(metadata.issuer))}, not ${askedFor}: not used (SSF 1.0 §7.2.4)`,
       EXIT.failed,
     );
   transmitterUrl(metadata.issuer, "issuer");

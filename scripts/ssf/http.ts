@@ -10,24 +10,23 @@ const TIMEOUT_MS = 10_000;
 const MAX_BODY = 1024 * 1024;
 
 /**
- * A URL the CLI may call: https, or http to 127.0.0.1, ::1 or localhost (a local transmitter). `malformed`: the
- * exit status when the text is no URL at all, 1 for a transmitter's (what it sent is refused), 2 for the
- * operator's own argument (a usage error).
+ * A URL the CLI may call: https, or http to 127.0.0.1, ::1 or localhost (a local transmitter). `refused`: the exit
+ * status when it is not one, 1 for a transmitter's (what it sent is refused), 2 for the operator's own argument
+ * (a usage error).
  */
-export function transmitterUrl(text: string, what: string, malformed: number = EXIT.failed): URL {
+export function transmitterUrl(text: string, what: string, refused: number = EXIT.failed): URL {
   // The WHATWG parser drops tabs and line breaks where the text keeps them: such a text is no URL to print.
-  if (/[\s\u0000-\u001f\u007f]/.test(text))
-    throw new CliError(`${what} ${JSON.stringify(text)}: not a URL`, EXIT.failed);
+  if (/[\s\u0000-\u001f\u007f]/.test(text)) throw new CliError(`${what} ${JSON.stringify(text)}: not a URL`, refused);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(`${what} ${text}: not a URL`, malformed);
+    throw new CliError(`${what} ${text}: not a URL`, refused);
   }
   const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
-    throw new CliError(`${what} ${text}: must be https (SSF 1.0 §7.1)`, EXIT.failed);
-  if (url.username || url.password) throw new CliError(`${what} ${text}: no credentials in the URL`, EXIT.failed);
+    throw new CliError(`${what} ${text}: must be https (SSF 1.0 §7.1)`, refused);
+  if (url.username || url.password) throw new CliError(`${what} ${text}: no credentials in the URL`, refused);
   return url;
 }
 

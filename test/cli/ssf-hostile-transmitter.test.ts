@@ -91,7 +91,10 @@ describe("asked by its configuration URL", () => {
     for (const issuer of [`${base}/tenant-else`, `${base}/tenant/`, `${base}/tenant#x`, "https://idp.example.com/"]) {
       transmitter("liar", { issuer });
       const r = await ssf("configuration", `${base}/.well-known/ssf-configuration/liar`);
-      expect([r.status, r.err], issuer).toEqual([1, expect.stringContaining(`, not ${base}/liar: not used`)]);
+      expect([r.status, r.err], issuer).toEqual([
+        1,
+        expect.stringContaining(`, not the issuer ${base}/.well-known/ssf-configuration/liar is made from: not used`),
+      ]);
       expect(r.out, issuer).not.toContain("issuer:");
     }
   });
@@ -203,7 +206,16 @@ describe("stream ids", () => {
       json(201, { stream_id: "Ab-9._~", iss: url, aud: "https://ward.example.com/dev" }),
     );
     const ok = await ssf("create", url, "--receiver", "https://ward.example.com", "--name", "idp");
-    expect(ok.out).toContain(`next: ward ssf verify ${url} --stream Ab-9._~`);
+    // Quoted, `--stream=` (an id may start with `-` or `~`), and with what verify needs besides.
+    expect(ok.out).toContain(`next: ward ssf verify ${url} --stream='Ab-9._~' --name idp --env ENV`);
+    for (const [id, written] of [
+      ["~root", "'~root'"],
+      ["-h", "-h"],
+    ]) {
+      routes.set("POST /odd-id/stream", json(201, { stream_id: id, iss: url, aud: "https://ward.example.com/dev" }));
+      const r = await ssf("create", url, "--receiver", "https://ward.example.com", "--name", "idp", "--env", "staging");
+      expect(r.out, id).toContain(`--stream=${written} --name idp --env staging`);
+    }
   });
 
   it("--stream outside those characters is a usage error, and nothing is asked", async () => {
@@ -271,5 +283,76 @@ services: {}
     );
     const v = await wardLines("validate", file);
     expect([v.status, v.err]).toEqual([0, []]);
+  });
+});
+
+describe("from a closing review", () => {
+  it("a configuration URL serves an issuer with or without its trailing slash, and RISC's well-known name", async () => {
+    routes.set(
+      "GET /.well-known/ssf-configuration/tenant",
+      json(200, {
+        spec_version: "1_0",
+        issuer: `${base}/tenant/`,
+        jwks_uri: `${base}/k.json`,
+        delivery_methods_supported: [PUSH],
+      }),
+    );
+    expect((await ssf("configuration", `${base}/.well-known/ssf-configuration/tenant`)).status).toBe(0);
+    routes.set(
+      "GET /.well-known/risc-configuration",
+      json(200, {
+        spec_version: "1_0",
+        issuer: `${base}/`,
+        jwks_uri: `${base}/k.json`,
+        delivery_methods_supported: [PUSH],
+      }),
+    );
+    expect((await ssf("configuration", `${base}/.well-known/risc-configuration`)).status).toBe(0);
+    // Another issuer is still refused.
+    routes.set(
+      "GET /.well-known/ssf-configuration/other",
+      json(200, {
+        spec_version: "1_0",
+        issuer: `${base}/else`,
+        jwks_uri: `${base}/k.json`,
+        delivery_methods_supported: [PUSH],
+      }),
+    );
+    expect((await ssf("configuration", `${base}/.well-known/ssf-configuration/other`)).status).toBe(1);
+  });
+
+  it("a value that is no string (an object whose toString is no function) is quoted, not a crash", async () => {
+    const url = transmitter("obj");
+    routes.set("GET /obj/status", json(200, { status: { toString: 1 }, reason: ["x"] }));
+    const r = await ssf("status", url, "--stream", "s-1");
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('{"toString":1}');
+  });
+
+  it("the operator's own URLs refused for any reason are usage errors (2)", async () => {
+    const url = transmitter("own");
+    for (const receiver of ["http://ward.example.com", "https://u:p@ward.example.com", "https://ward .example.com"]) {
+      const r = await ssf("create", url, "--receiver", receiver, "--name", "idp");
+      expect(r.status, receiver).toBe(2);
+    }
+  });
+
+  it("verify reads --wait before asking Ward or the transmitter anything", async () => {
+    const url = transmitter("wait");
+    const r = await ssf(
+      "verify",
+      url,
+      "--stream",
+      "s-1",
+      "--name",
+      "idp",
+      "--local",
+      "--log",
+      "/nonexistent",
+      "--wait",
+      "soon",
+    );
+    expect([r.status, r.err]).toEqual([2, expect.stringContaining("--wait soon")]);
+    expect(asked).toEqual([]);
   });
 });

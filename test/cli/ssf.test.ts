@@ -245,8 +245,9 @@ describe("ward ssf configuration", () => {
   });
 
   it("calls nothing but https (or this machine's loopback)", async () => {
+    // The operator's own argument: a usage error (2), as any of theirs refused is.
     const r = await run(["configuration", "http://transmitter.example.com/"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.err).toContain("must be https");
   });
 });
