@@ -12,7 +12,7 @@ import { checkLetterRoutes } from "./letter-routes.ts";
 import { checkRouteEscapes } from "./route-escapes.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing, Coverages } from "./shadowing.ts";
-import { RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
+import { isReservedPath, RESERVED_PREFIXES as RESERVED_PATHS } from "../reserved-paths.ts";
 import { checkWebSocket } from "../websocket/validate.ts";
 
 /** The routes seen so far with a pattern, by the pattern's key: two for one path and method clash. */
@@ -73,7 +73,7 @@ function checkPathPattern(
     out.add("error", "invalid-path-pattern", `${rat}.${field}`, parsed.message);
     return;
   }
-  if (RESERVED_PATHS.some((reserved) => pattern === reserved.slice(0, -1) || pattern.startsWith(reserved))) {
+  if (isReservedPath(pattern)) {
     out.add(
       "error",
       "invalid-path-pattern",

@@ -9,11 +9,8 @@ import {
   statedNumber,
   type NumericSettingName,
 } from "../../policy/index.ts";
+import { isTable } from "./config.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function readAs(name: NumericSettingName, read: number | undefined): string {
   const setting = NUMERIC_SETTINGS[name];

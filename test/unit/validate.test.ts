@@ -922,6 +922,8 @@ describe("more fixtures per code", () => {
     ],
     ["both path and pathPrefix", (d) => (route0(d).pathPrefix = "/v1"), "invalid-path-pattern", R0],
     ["neither path nor pathPrefix", (d) => delete route0(d).path, "invalid-path-pattern", R0],
+    ["a path Ward answers itself", (d) => (route0(d).path = "/.ward/apps"), "invalid-path-pattern", `${R0}.path`],
+    ["Ward's own prefix itself", (d) => (route0(d).path = "/.well-known/ward"), "invalid-path-pattern", `${R0}.path`],
     [
       "pathPrefix with a dot segment",
       (d) => {
