@@ -34,12 +34,17 @@ export const MAX_DER_ELEMENTS = 4096;
  * Whether `der` is one element that is DER all the way down (X.690, 10): every element's length definite and in
  * its shortest form, a constructed one's contents exactly its elements, nothing after the last; of the universal
  * types only SEQUENCE and SET constructed; an OBJECT IDENTIFIER's subidentifiers without a leading 0x80 octet
- * (8.19.2) and ending where it ends; a BOOLEAN one octet, 0x00 or 0xFF (11.1). Primitive contents are not read (an OCTET STRING's encapsulated value is checked on its
- * own). False past `maxElements` elements (a CRL the operator gives the CLI has some per entry, and many
- * entries). Read on the bytes themselves: the ASN.1 schema reader Ward uses takes BER and stops after the first
+ * (8.19.2) and ending where it ends; a BOOLEAN one octet, 0x00 or 0xFF (11.1); an INTEGER or ENUMERATED in its
+ * fewest octets (8.3.2). Other primitive contents are not read (an OCTET STRING's encapsulated value is checked on
+ * its own). False past `maxElements` elements (a CRL the operator gives the CLI has some per entry, and many
+ * entries). `integers: false` leaves INTEGERs to a caller that names the one at fault. Read on the bytes themselves: the ASN.1 schema reader Ward uses takes BER and stops after the first
  * element, where a strict one refuses or reads on.
  */
-export function strictDerTree(der: Uint8Array, maxElements = MAX_DER_ELEMENTS): boolean {
+export function strictDerTree(
+  der: Uint8Array,
+  maxElements = MAX_DER_ELEMENTS,
+  { integers = true }: { integers?: boolean } = {},
+): boolean {
   let elements = 0;
   // Each frame: the contents still to be read, as [from, to).
   const frames: [number, number][] = [[0, der.length]];
@@ -68,8 +73,22 @@ export function strictDerTree(der: Uint8Array, maxElements = MAX_DER_ELEMENTS): 
     else if (tag === 0x06 && !oidContents(der, length.start, end)) return false;
     else if (tag === 0x01 && !(length.length === 1 && (der[length.start] === 0x00 || der[length.start] === 0xff)))
       return false;
+    else if (integers && (tag === 0x02 || tag === 0x0a) && !minimalInteger(der, length.start, end)) return false;
   }
   return !first;
+}
+
+/**
+ * An INTEGER's or ENUMERATED's contents (X.690 8.3.2, 8.4): at least one octet, and no first octet that only
+ * repeats the sign of the next (0x00 before one below 0x80, 0xFF before one from 0x80). A serial number written
+ * `00 10` is `10` to a reader that strips the zero and not DER to one that refuses it (Go's, for one).
+ */
+export function minimalInteger(der: Uint8Array, start: number, end: number): boolean {
+  if (start === end) return false;
+  if (end - start === 1) return true;
+  const first = der[start]!;
+  const second = der[start + 1]!;
+  return !((first === 0x00 && second < 0x80) || (first === 0xff && second >= 0x80));
 }
 
 /** An OBJECT IDENTIFIER's contents: at least one subidentifier, none with a leading 0x80, the last one ended. */

@@ -184,4 +184,4 @@ export {
 export * from "./ssf/index.ts";
 export * from "./websocket/index.ts";
 export { SCOPE_TOKEN } from "./scope-token.ts";
-export { derLength, oneDerElement, strictDerTree } from "./der-length.ts";
+export { derLength, minimalInteger, oneDerElement, strictDerTree } from "./der-length.ts";

@@ -18,7 +18,7 @@ import {
   id_ce_issuingDistributionPoint,
   IssuingDistributionPoint,
 } from "@peculiar/asn1-x509";
-import { oneDerElement } from "../policy/index.ts";
+import { strictDerTree } from "../policy/index.ts";
 
 const ONE_CA =
   "give Ward each CA's own CRL, or revoke those certificates by --serial (with their CA's key identifier) or --fingerprint";
@@ -103,7 +103,9 @@ function once(extensions: readonly Extension[], where: string): void {
 function decoded<T>(extension: Extension, type: new () => T, what: string): T {
   const bytes = new Uint8Array(extension.extnValue.buffer);
   try {
-    if (oneDerElement(bytes)) return AsnConvert.parse(bytes, type);
+    // DER all the way down, as the list around it: the schema's reader takes a key identifier with a long-form
+    // length, or bytes after the value, that openssl refuses or reads otherwise.
+    if (strictDerTree(bytes)) return AsnConvert.parse(bytes, type);
   } catch {
     // reported below
   }

@@ -3,7 +3,7 @@
 // is encoded, so a file openssl refuses, or that another reader reads otherwise, was imported. Ward files every
 // entry revoked for good: it takes only a list whose every field is read one way. The bytes are DER already
 // (policy/der-length.ts strictDerTree): each length is there and ends inside its element.
-import { derLength } from "../policy/index.ts";
+import { derLength, minimalInteger } from "../policy/index.ts";
 
 interface Element {
   tag: number;
@@ -81,18 +81,10 @@ function checkEntryShape(der: Uint8Array, entry: Element, n: number): void {
     throw notRfc5280(`its entry ${n} is not a serial number, a date and extensions`);
   if (extensions && (extensions.tag !== 0x30 || !extensionsWellFormed(der, extensions)))
     throw notRfc5280(`its entry ${n}'s extensions are not a list of extensions`);
-  if (!shortestInteger(der.subarray(serial.start, serial.end)))
+  if (!minimalInteger(der, serial.start, serial.end))
     throw notRfc5280(
       `its entry ${n}'s serial number ${Buffer.from(der.subarray(serial.start, serial.end)).toString("hex") || "(empty)"} is not an INTEGER in its shortest form (X.690 8.3.2)`,
     );
-}
-
-/** X.690 8.3.2: at least one octet, and the first nine bits not all zero or all one. */
-function shortestInteger(contents: Uint8Array): boolean {
-  if (contents.length === 0) return false;
-  if (contents.length === 1) return true;
-  const [first, second] = [contents[0]!, contents[1]!];
-  return !((first === 0x00 && second < 0x80) || (first === 0xff && second >= 0x80));
 }
 
 /** Each exactly an Extension (RFC 5280 4.1): an OID, a `critical` written only when TRUE, one OCTET STRING. */

@@ -55,11 +55,11 @@ export function readRevocationList(file: Buffer): RevocationList {
     throw new Error("the file holds more than one CRL's DER, or bytes after it: give Ward one CRL a file");
   // DER all the way down, and every field where RFC 5280 puts it: what the schema's reader takes leniently,
   // openssl refuses or reads otherwise. An element takes two bytes at least, so the file's size bounds the walk.
-  if (!strictDerTree(der, der.length))
-    throw new Error(
-      "the CRL is not DER (a length not in its shortest form or indefinite, a string in pieces, a padded OID): give Ward the CRL as the CA wrote it",
-    );
+  // The framing first (checkCrlShape walks its lengths), then the fields (whose messages name a padded version or
+  // serial), then every other INTEGER (one in the signature algorithm's parameters, say).
+  if (!strictDerTree(der, der.length, { integers: false })) throw notDer();
   checkCrlShape(der);
+  if (!strictDerTree(der, der.length)) throw notDer();
   const issuerSki = hex(crlIssuerKey(list.tbsCertList.crlExtensions ?? []));
   const revoked = (list.tbsCertList.revokedCertificates ?? []).map((entry) => {
     refuseNegative(entry.userCertificate);
@@ -86,3 +86,8 @@ function refuseNegative(serial: ArrayBuffer): void {
     `the CRL's entry for serial -${digits.length % 2 ? `0${digits}` : digits} has a negative serial number, which RFC 5280 forbids and Ward cannot match to the certificate Cloudflare reports: revoke that certificate by --fingerprint instead`,
   );
 }
+
+const notDer = () =>
+  new Error(
+    "the CRL is not DER (a length not in its shortest form or indefinite, a string in pieces, a padded OID or INTEGER): give Ward the CRL as the CA wrote it",
+  );

@@ -79,6 +79,34 @@ describe("a list not laid out as RFC 5280 writes one, in DER", () => {
     expect(() => readRevocationList(der)).toThrow(/^the CRL is not DER \(a length not in its shortest form/);
   });
 
+  it.each([
+    [
+      "its key identifier's length in the long form",
+      (ski: Buffer) => Buffer.concat([Buffer.from("3017808114", "hex"), ski]),
+    ],
+    [
+      "a zero byte after the value",
+      (ski: Buffer) => Buffer.concat([Buffer.from("30168014", "hex"), ski, Buffer.from([0])]),
+    ],
+  ])("refuses an authorityKeyIdentifier with %s", (_name, value) => {
+    // Extension values are OCTET STRINGs, read on their own: the schema's reader took these as the same key.
+    const der = changed((tbs) => {
+      const extensions = tbs[6]!.kids![0]!.kids!;
+      const aki = extensions.find((e) => e.kids![0]!.content.equals(Buffer.from("551d23", "hex")))!;
+      aki.kids![1] = { tag: 0x04, content: value(Buffer.from(SKI, "hex")) };
+    });
+    expect(() => readRevocationList(der)).toThrow(/^the CRL's authorityKeyIdentifier extension does not decode/);
+  });
+
+  it("takes the authorityKeyIdentifier as written in DER", () => {
+    const der = changed((tbs) => {
+      const extensions = tbs[6]!.kids![0]!.kids!;
+      const aki = extensions.find((e) => e.kids![0]!.content.equals(Buffer.from("551d23", "hex")))!;
+      aki.kids![1] = { tag: 0x04, content: Buffer.concat([Buffer.from("30168014", "hex"), Buffer.from(SKI, "hex")]) };
+    });
+    expect(readRevocationList(der).revoked).toContain(`${SKI}/a1b2`);
+  });
+
   it("still takes a list of 6,000 entries, past the elements a client's certificate is read with", () => {
     // And past the 10,000 nodes asn1js reads by default: from a review, such a list was "not a CRL".
     const serials = Array.from({ length: 6000 }, (_, i) => (0x100000 + i).toString(16));

@@ -32,10 +32,11 @@ describe("a leaf certificate's extensions, strictly DER", async () => {
   const config: MtlsConfig = { required: false, issuers: [{ certificate: ca.pem, trustDomains: [TD] }], spiffe: true };
   const leafKey = await d.newKey();
   let serial = 0;
-  const identify = async (extensions: d.Bytes[]) => {
+  // `pad`: the serial written with octets only repeating its sign (non-DER; Cloudflare's certSerial is the same).
+  const identify = async (extensions: d.Bytes[], pad?: number[]) => {
     const der = await d.sign(
       d.tbs({
-        serial: new Uint8Array([0x10, ++serial]),
+        serial: new Uint8Array([...(pad ?? []), 0x10, ++serial]),
         issuer: ca.subject,
         subject: d.name([d.OID.cn, "leaf"]),
         notBefore: d.utcTime(new Date(Date.UTC(2026, 0, 1))),
@@ -153,8 +154,58 @@ describe("a leaf certificate's extensions, strictly DER", async () => {
       "critical FALSE written out",
       [ku, d.seq(d.oid(d.OID.san), new Uint8Array([1, 1, 0]), d.octets(d.sanValue(d.gn.uri(ID))))],
     ],
+    // X.690 8.3.2: an INTEGER in its fewest octets.
+    [
+      "basicConstraints' pathLenConstraint padded with a zero octet",
+      [
+        ku,
+        d.extension(d.OID.basicConstraints, d.seq(d.tlv(0x02, new Uint8Array([0x00, 0x01]))), true),
+        san(d.gn.uri(ID)),
+      ],
+    ],
+    [
+      "basicConstraints' pathLenConstraint of no octets",
+      [ku, d.extension(d.OID.basicConstraints, d.seq(d.tlv(0x02, new Uint8Array([]))), true), san(d.gn.uri(ID))],
+    ],
   );
   it.each(notDer)("refuses %s", async (_, extensions) => {
     expect(await identify(extensions)).toEqual({ ok: false, problem: "unparseable-certificate" });
+  });
+
+  it.each([
+    ["a zero octet", [0x00]],
+    ["two zero octets", [0x00, 0x00]],
+  ])("refuses a serial number padded with %s", async (_, pad) => {
+    expect(await identify([ku, san(d.gn.uri(ID))], pad)).toEqual({ ok: false, problem: "unparseable-certificate" });
+  });
+
+  it("identifies the workload of a serial whose zero octet keeps it positive", async () => {
+    // 0x00 before 0x80 or above is DER: without it the serial would be negative.
+    const der = await d.sign(
+      d.tbs({
+        serial: new Uint8Array([0x00, 0x80, 0x01]),
+        issuer: ca.subject,
+        subject: d.name([d.OID.cn, "leaf"]),
+        notBefore: d.utcTime(new Date(Date.UTC(2026, 0, 1))),
+        notAfter: d.utcTime(new Date(Date.UTC(2028, 0, 1))),
+        spki: leafKey.spki,
+        extensions: [ku, san(d.gn.uri(ID))],
+      }),
+      ca.key.privateKey,
+    );
+    const auth = {
+      certPresented: "1",
+      certVerified: "SUCCESS",
+      certRevoked: "0",
+      certIssuerSKI: ca.skiHex,
+      certIssuerDNRFC2253: "CN=Gen CA,O=Ward Review",
+      certSerial: "008001",
+      certNotBefore: "Jan  1 00:00:00 2026 GMT",
+      certNotAfter: "Jan  1 00:00:00 2028 GMT",
+      certFingerprintSHA256: await d.sha256Hex(der),
+      certRFC9440: `:${d.b64(der)}:`,
+      certRFC9440TooLarge: false,
+    };
+    expect(await workloadIdentity(auth, config, NOW)).toMatchObject({ ok: true, workload: { id: ID } });
   });
 });
