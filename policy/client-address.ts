@@ -40,9 +40,22 @@ export function isClientAddress(address: string | null): boolean {
   return addressKey(address) !== undefined;
 }
 
+// The last address read and its key: a request reads its address twice (the rate limit's count, then whether it
+// is passed on as X-Forwarded-For), and an IPv6 address takes a URL parse each time.
+let lastAddress: string | undefined;
+let lastKey: string | undefined;
+
 /** The count an anonymous caller at `address` (CF-Connecting-IP) is kept in, or undefined when not an address. */
 export function addressKey(address: string | undefined | null): string | undefined {
   if (!address || address.length > 64) return undefined;
+  if (address === lastAddress) return lastKey;
+  const key = keyOf(address);
+  lastAddress = address;
+  lastKey = key;
+  return key;
+}
+
+function keyOf(address: string): string | undefined {
   if (IPV4.test(address)) return `address:${address}`;
   const network = ipv6Network(address.toLowerCase());
   if (network === undefined) return undefined;

@@ -49,4 +49,30 @@ describe("addressKey", () => {
   ])("%j is no address", (address) => {
     expect(addressKey(address)).toBeUndefined();
   });
+
+  it("gives each address its own key, read in any order and again (the last one is remembered)", () => {
+    const addresses = [
+      "2001:db8:1:2::1",
+      "2001:DB8:1:2::1",
+      "192.0.2.1",
+      "unknown",
+      "2001:db8:9::1",
+      "::ffff:c000:201",
+    ];
+    const alone = addresses.map((a) => addressKey(a));
+    expect(alone).toEqual([
+      "address:2001:db8:1:2::/64",
+      "address:2001:db8:1:2::/64",
+      "address:192.0.2.1",
+      undefined,
+      "address:2001:db8:9:0::/64",
+      "address:192.0.2.1",
+    ]);
+    for (const order of [
+      [0, 0, 1, 1, 0],
+      [3, 3, 2, 3],
+      [4, 5, 4, 0, 3, 0],
+    ])
+      for (const i of order) expect(addressKey(addresses[i])).toBe(alone[i]);
+  });
 });

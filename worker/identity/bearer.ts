@@ -33,9 +33,8 @@ export function canonicalSignature(token: string): boolean {
   return last !== -1 && (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
-/** The JWS in a Bearer Authorization header, or undefined for any other value (another scheme, two tokens). */
-export function bearerTokenOf(request: Request): string | undefined {
-  const value = request.headers.get("authorization");
+/** The JWS in a Bearer Authorization value, or undefined for any other value (another scheme, two tokens). */
+export function bearerTokenOf(value: string | null): string | undefined {
   if (value === null || value.length > MAX_BEARER_LENGTH + 16) return undefined;
   return BEARER.exec(value)?.[1];
 }

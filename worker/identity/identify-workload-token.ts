@@ -28,12 +28,11 @@ export interface WorkloadTokenOutcome {
  * credential, but still Ward's, and never forwarded, when any token in it names an issuer Ward trusts.
  */
 function notOneBearer(
-  request: Request,
+  value: string | null,
   issuers: TokenIssuers,
   requestId: string,
   logEvent: EventLog,
 ): WorkloadTokenOutcome {
-  const value = request.headers.get("authorization");
   if (value === null) return { consumed: false };
   // A Basic credential is read decoded too: registry and git clients send an OIDC token as the password
   // (`x-access-token:<token>`), whose dots base64 hides.
@@ -62,15 +61,17 @@ export async function verifyWorkloadToken(
   requestId: string,
   logEvent: EventLog,
 ): Promise<WorkloadTokenOutcome> {
-  const token = bearerTokenOf(request);
-  if (token === undefined) return notOneBearer(request, issuers, requestId, logEvent);
+  // Read once: a request without the header (most) would otherwise read it again below (docs/performance.md).
+  const authorization = request.headers.get("authorization");
+  const token = bearerTokenOf(authorization);
+  if (token === undefined) return notOneBearer(authorization, issuers, requestId, logEvent);
   const peeked = peekToken(token);
   // Over the size bound, no `iss` was read: the header is looked at as one that is not a Bearer token.
-  if (!peeked.ok && peeked.problem === "token-size") return notOneBearer(request, issuers, requestId, logEvent);
+  if (!peeked.ok && peeked.problem === "token-size") return notOneBearer(authorization, issuers, requestId, logEvent);
   // An unknown `iss` is no credential: exactly the issuers the policy names, compared as strings.
   // No `iss` read at all (a header that is not a JSON object, a payload that is not one): looked at as a value that
   // is not one Bearer token, so that a trusted issuer's signed payload is not forwarded under a spoilt header.
-  if (peeked.issuer === undefined) return notOneBearer(request, issuers, requestId, logEvent);
+  if (peeked.issuer === undefined) return notOneBearer(authorization, issuers, requestId, logEvent);
   const issuer = issuers.get(peeked.issuer);
   if (issuer === undefined) return { consumed: false };
   if (!peeked.ok) {
