@@ -180,6 +180,13 @@ describe("a leaf certificate's extensions, strictly DER", async () => {
     expect(await identify([ku, san(d.gn.uri(ID))], serial)).toEqual({ ok: false, problem: "unparseable-certificate" });
   });
 
+  it.each([
+    ["-32767", [0x80, 0x01]],
+    ["-1", [0xff]],
+  ])("refuses the negative serial number %s, which RFC 5280 forbids", async (_, serial) => {
+    expect(await identify([ku, san(d.gn.uri(ID))], serial)).toEqual({ ok: false, problem: "unparseable-certificate" });
+  });
+
   it("identifies the workload of a serial whose zero octet keeps it positive", async () => {
     // 0x00 before 0x80 or above is DER: without it the serial would be negative.
     expect(await identify([ku, san(d.gn.uri(ID))], [0x00, 0x80, 0x01])).toMatchObject({

@@ -252,6 +252,9 @@ function svidFieldsOf(der: Uint8Array): SvidFields | MtlsProblem {
     // refused, not read one way here and another by the verifier.
     const certificate = parseDer(der, Certificate);
     if (!extensionsWellFormed(der)) return "unparseable-certificate";
+    // RFC 5280 4.1.2.2: a positive serial. A negative one cannot be revoked by serial (a CRL naming it is refused
+    // whole, scripts/crl.ts), and strict readers (Go's) refuse such a certificate.
+    if ((new Uint8Array(certificate.tbsCertificate.serialNumber)[0] ?? 0x80) >= 0x80) return "unparseable-certificate";
     const extensions = certificate.tbsCertificate.extensions ?? [];
     const of = (id: string) => extensions.filter((e) => e.extnID === id);
     const names = of(id_ce_subjectAltName).flatMap((e) => {
