@@ -91,9 +91,12 @@ export function failedConditions(c: CompiledConditions, ctx: ConditionContext): 
   }
   if (c.devicePosture) {
     const posture = identity.user?.devicePosture;
-    // Posture not fetched: unknown, which holds only for deny rules (see unknownHolds).
-    const failing =
-      posture === undefined && ctx.unknownHolds ? [] : c.devicePosture.filter((check) => posture?.[check] !== true);
+    // Posture not fetched, or a check Access did not report (or reported without a result): unknown, which holds
+    // only for deny rules (see unknownHolds). Read as failing, a check left out of an answer turned a deny off.
+    const failing = c.devicePosture.filter((check) => {
+      const result = posture !== undefined && Object.hasOwn(posture, check) ? posture[check] : undefined;
+      return result === undefined ? !ctx.unknownHolds : result !== true;
+    });
     if (failing.length > 0) failed.push(`device posture ${failing.join(", ")} not passing`);
   }
   return failed;

@@ -128,13 +128,21 @@ async function decide(
 /**
  * Whether a grant in force at the request's service names an Access group while the caller's groups were not
  * fetched (no rule of the policy reads groups, policy/compile.ts, and grants come and go without a push): unknown
- * groups match no grant, so the request is identified again with them and decided again. Only what a grant may
- * lift gets here: a refusal, or audit mode's would-deny of one (a group grant never applied in audit mode, where
- * a grant to the person's e-mail did), and the service's grants are the copy decide() just read.
+ * groups match no grant, so the request is identified again with them and decided again (never when they were
+ * asked for and not had). Only what a grant may lift gets here: a refusal, or audit mode's would-deny of one (a
+ * group grant never applied in audit mode, where a grant to the person's e-mail did), and the service's grants
+ * are the copy decide() just read.
  */
-function grantNeedsGroups(decision: Decision, identity: Identity, now: number): boolean {
+function grantNeedsGroups(
+  decision: Decision,
+  identity: Identity,
+  asked: CompiledPolicy["needs"],
+  now: number,
+): boolean {
   if (!decision.service || !grantMayApply(decision)) return false;
-  if (!identity.user || identity.user.groups !== undefined) return false;
+  // Asked already and not had (Access failed or its answer was unusable): asking again would double the lookups,
+  // and the wait, while Access is failing (from a generated review: 10 s for one request).
+  if (!identity.user || identity.user.groups !== undefined || asked.groups) return false;
   return grantsInHand(decision.service, now).some((grant) => !grant.usedUp && "group" in grant.principal);
 }
 
@@ -253,7 +261,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
     upgrade === "none" ? d : applyUpgrade(policy, d, upgrade, () => madeForAnotherOrigin(request));
   const unchecked: Unchecked = { any: identified.unchecked === true };
   let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade, unchecked);
-  if (grantNeedsGroups(decision, identified.identity, started)) {
+  if (grantNeedsGroups(decision, identified.identity, asked, started)) {
     asked = { ...policy.needs, groups: true };
     identified = await identify(request, policy, started, requestId, asked, true);
     facts = { ...asSent, identity: identified.identity };

@@ -43,11 +43,16 @@ const groupName = (g: unknown): string | undefined =>
 /**
  * An answer without a list of groups, or with an entry that names none, is no answer: read as "no groups"
  * it would keep a deny rule on a group from matching someone who may well be in it. So is one with a group
- * name holding control characters (policy/clean-text.ts): it would reach logs and the origin's assertion.
+ * name holding control characters (policy/clean-text.ts): it would reach logs and the origin's assertion. So is
+ * one whose `email` is not the token's (compared without case, as e-mails are matched): Access answers for the
+ * cookie it is sent, and an answer about another person must never lend them their groups.
  */
-function factsFrom(body: unknown): DirectoryFacts | undefined {
+function factsFrom(body: unknown, email: string): DirectoryFacts | undefined {
   if (body === null || typeof body !== "object") return undefined;
-  const record = body as { groups?: unknown; devicePosture?: unknown };
+  const record = body as { email?: unknown; groups?: unknown; devicePosture?: unknown };
+  // An answer naming someone else (or naming no one in a shape Access never writes) is not this person's.
+  if ("email" in record && (typeof record.email !== "string" || record.email.toLowerCase() !== email.toLowerCase()))
+    return undefined;
   if (!Array.isArray(record.groups)) return undefined;
   const groups = record.groups.map(groupName);
   if (!groups.every((g): g is string => g !== undefined && isCleanText(g))) return undefined;
@@ -55,8 +60,11 @@ function factsFrom(body: unknown): DirectoryFacts | undefined {
   const devicePosture: Record<string, boolean> = {};
   for (const [id, check] of Object.entries(record.devicePosture as Record<string, { success?: unknown }>)) {
     // A check's name holding control or bidirectional characters is left out (its result unknown): no policy can
-    // name it, and on the person's page (/.ward/me) `\u202Edessap` would show a failed check as passed.
-    if (isCleanText(id)) devicePosture[id] = check?.success === true;
+    // name it, and on the person's page (/.ward/me) `\u202Edessap` would show a failed check as passed. So is a
+    // check without a boolean result (`"success": "true"`, none): unknown, not failed, or a deny rule on it
+    // would not hold (policy/conditions.ts).
+    const success = (check as { success?: unknown } | null)?.success;
+    if (isCleanText(id) && typeof success === "boolean") devicePosture[id] = success;
   }
   return { groups, devicePosture };
 }
@@ -78,11 +86,13 @@ export class AccessDirectory {
   }
 
   /**
-   * `subject` undefined (no identity_nonce): asked every time, never cached. `notBefore`: an answer cached before
+   * `email`: the token's, which the answer must name if it names one. `subject` undefined (no identity_nonce): asked
+   * every time, never cached. `notBefore`: an answer cached before
    * then is not reused (a security event said the person's claims or device changed, worker/ssf/).
    */
   async lookup(
     token: string,
+    email: string,
     subject: DirectorySubject | undefined,
     expiresAt: number,
     now: number,
@@ -107,7 +117,7 @@ export class AccessDirectory {
       answered = response.status < 500 && response.status !== 429;
       if (response.ok) {
         const body: unknown = await response.json();
-        facts = factsFrom(body);
+        facts = factsFrom(body, email);
       } else await response.body?.cancel();
     } catch {
       // The fetch failed or timed out, or the body was not JSON (an error page): no answer.

@@ -75,6 +75,7 @@ export async function verifyAccessToken(
     const fresh = policy.document.sharedSignals ? directoryFreshness(identity.user, now) : undefined;
     const { facts, answered } = await accessDirectory(access.teamDomain).lookup(
       token,
+      identity.user.email,
       result.directorySubject,
       result.expiresAt,
       now,

@@ -6,8 +6,12 @@ import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
 import type { DirectorySubject } from "../../../worker/identity/access-jwt.ts";
 
 /** The facts a lookup gave (whether Access answered at all is the outage test's). */
-const factsOf = async (dir: AccessDirectory, ...args: Parameters<AccessDirectory["lookup"]>) =>
-  (await dir.lookup(...args)).facts;
+const factsOf = async (
+  dir: AccessDirectory,
+  token: string,
+  subject: DirectorySubject | undefined,
+  ...rest: [expiresAt: number, now: number, notBefore?: number]
+) => (await dir.lookup(token, subject?.email ?? "ann@example.com", subject, ...rest)).facts;
 
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -78,13 +82,13 @@ describe("AccessDirectory", () => {
     ];
     for (const [name, respond, answered] of cases) {
       const { dir } = directory(respond);
-      expect(await dir.lookup("tok", who(`nonce-${name}`), NOW + 60_000, NOW), name).toEqual({
+      expect(await dir.lookup("tok", "ann@example.com", who(`nonce-${name}`), NOW + 60_000, NOW), name).toEqual({
         facts: undefined,
         answered,
       });
     }
     const { dir } = directory(() => Response.json(body));
-    expect((await dir.lookup("tok", who("nonce-ok"), NOW + 60_000, NOW)).answered).toBe(true);
+    expect((await dir.lookup("tok", "ann@example.com", who("nonce-ok"), NOW + 60_000, NOW)).answered).toBe(true);
   });
 
   it("never follows a redirect (it would carry the token elsewhere): a 3xx is no answer", async () => {

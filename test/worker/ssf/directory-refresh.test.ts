@@ -4,9 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { directoryFreshness, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
+import type { DirectorySubject } from "../../../worker/identity/access-jwt.ts";
 
-const factsOf = async (dir: AccessDirectory, ...args: Parameters<AccessDirectory["lookup"]>) =>
-  (await dir.lookup(...args)).facts;
+const factsOf = async (
+  dir: AccessDirectory,
+  token: string,
+  subject: DirectorySubject | undefined,
+  ...rest: [expiresAt: number, now: number, notBefore?: number]
+) => (await dir.lookup(token, subject?.email ?? "ann@example.com", subject, ...rest)).facts;
 
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const NOW = Date.UTC(2026, 11, 3, 12);
