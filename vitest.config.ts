@@ -5,6 +5,16 @@ import { pollEndpoint } from "./test/worker/ssf-poll-endpoint.ts";
 
 /** get-identity answers a test set for one e-mail (https://directory.ward-demo.test/answer): groups and posture change. */
 const directoryAnswers = new Map<string, unknown>();
+/** get-identity calls per e-mail (https://directory.ward-demo.test/calls?email=...): how often the gateway asked. */
+const directoryCalls = new Map<string, number>();
+
+/** An answer set as `{ $raw: { status, body, delayMs } }`: served as it is (an error, a text that is no JSON, late). */
+async function rawDirectoryAnswer(answer: unknown): Promise<Response | undefined> {
+  const raw = (answer as { $raw?: { status?: number; body?: string; delayMs?: number } } | null)?.$raw;
+  if (!raw) return undefined;
+  if (raw.delayMs) await new Promise((r) => setTimeout(r, raw.delayMs));
+  return new Response(raw.body ?? "", { status: raw.status ?? 200, headers: { "content-type": "application/json" } });
+}
 
 // The pure core and the CLI run in Node (they are Node programs too); the Worker runs in workerd through
 // @cloudflare/vitest-plugin, with origins that are real HTTP servers on 127.0.0.1.
@@ -72,6 +82,9 @@ export default defineConfig({
                     directoryAnswers.set(email, answer);
                     return new Response(null, { status: 204 });
                   }
+                  if (url.origin === "https://directory.ward-demo.test" && url.pathname === "/calls") {
+                    return Response.json(directoryCalls.get(url.searchParams.get("email") ?? "") ?? 0);
+                  }
                   if (
                     /^https:\/\/ward-(demo|withdrawn)\.cloudflareaccess\.com\/cdn-cgi\/access\/get-identity$/.test(
                       url.href,
@@ -81,6 +94,9 @@ export default defineConfig({
                     const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
                     const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString() || "{}");
                     const email = String(claims.email ?? "");
+                    directoryCalls.set(email, (directoryCalls.get(email) ?? 0) + 1);
+                    const raw = await rawDirectoryAnswer(directoryAnswers.get(email));
+                    if (raw) return raw;
                     if (directoryAnswers.has(email)) {
                       return new Response(JSON.stringify(directoryAnswers.get(email)), {
                         headers: { "content-type": "application/json" },
