@@ -28,6 +28,26 @@ services:
           - { id: sre-only, effect: allow, principals: [{ group: sre }] }
 `;
 
+const loadedPosture = await loadPolicy(`
+version: 1
+metadata: { environment: dev, owners: [sec@example.com] }
+identity:
+  access: { teamDomain: "https://t.cloudflareaccess.com", audiences: ["${"a".repeat(64)}"] }
+services:
+  app:
+    hosts: [app.example.com]
+    origin: { tunnel: APP }
+    owner: app-team
+    routes:
+      - id: p
+        methods: [GET]
+        path: /p
+        rules:
+          - { id: managed-only, effect: allow, principals: [{ emailDomain: example.com }], when: { devicePosture: [managed] } }
+`);
+if (!loadedPosture.ok) throw new Error(JSON.stringify(loadedPosture.issues));
+const posturePolicy = loadedPosture.policy;
+
 async function decide(path: string, identity: Identity) {
   const loaded = await loadPolicy(policyText);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
@@ -42,8 +62,40 @@ describe("unknown facts fail closed", () => {
   });
 
   it("does not apply it when the groups are known and exclude it", async () => {
-    const d = await decide("/x", { user: { email: "ann@example.com", groups: ["staff"], devicePosture: {} } });
+    const d = await decide("/x", {
+      user: { email: "ann@example.com", groups: ["staff"], devicePosture: { managed: false } },
+    });
     expect(d.effect).toBe("allow");
+  });
+
+  it("applies a deny rule on a posture check the answer did not report, known as the others are", async () => {
+    // get-identity's posture results without this check (not evaluated for the device): its result is unknown, not
+    // failed. Read as failed, a deny on it did not hold (from a generated review).
+    for (const devicePosture of [{}, { "disk-encryption": true }] as Record<string, boolean>[])
+      expect(
+        await decide("/x", { user: { email: "ann@example.com", groups: ["staff"], devicePosture } }),
+      ).toMatchObject({
+        effect: "deny",
+        rule: "app/everything/no-unmanaged",
+      });
+  });
+
+  it("never lets a check the answer did not report satisfy an allow rule's posture", async () => {
+    const allow = (devicePosture: Record<string, boolean>) =>
+      evaluate(
+        posturePolicy,
+        {
+          method: "GET",
+          host: "app.example.com",
+          path: "/p",
+          identity: { user: { email: "ann@example.com", devicePosture } },
+        },
+        Date.UTC(2026, 0, 1),
+      ).effect;
+    expect(allow({ managed: true })).toBe("allow");
+    expect(allow({})).toBe("deny");
+    expect(allow({ managed: false })).toBe("deny");
+    expect(allow({ other: true })).toBe("deny");
   });
 
   it("applies a deny rule conditioned on posture when posture is unknown", async () => {

@@ -16,6 +16,14 @@ const CACHE_LIMIT = 1000;
 export const LOOKUP_TIMEOUT_MS = 5_000;
 /** Upper bound on how long a lookup is reused, whatever the token's lifetime. */
 const MAX_CACHE_MS = 5 * 60_000;
+/**
+ * How long a lookup that gave nothing is remembered for the same person: while Access fails (a 429, a 5xx, a
+ * timeout), each of their requests would ask again, the load on Access highest when it can least take it.
+ */
+const FAILURE_MEMORY_MS = 2_000;
+/** How often a request waiting on another request's lookup for the same person looks for its answer. */
+const WAIT_STEP_MS = 10;
+const WAIT = Symbol("wait");
 
 /**
  * A lookup's outcome. `answered` false: Access gave no answer (the fetch failed or timed out, a 5xx or 429, a
@@ -74,6 +82,10 @@ export class AccessDirectory {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   private readonly cache = new Map<string, { facts: DirectoryFacts; until: number; fetchedAt: number }>();
+  /** Lookups in flight, by key: when each began (Date.now()). */
+  private readonly running = new Map<string, number>();
+  /** Lookups that gave nothing, by key: the time of the request that made each, and whether Access answered. */
+  private readonly failed = new Map<string, { at: number; answered: boolean }>();
 
   constructor(
     teamDomain: string,
@@ -87,8 +99,9 @@ export class AccessDirectory {
 
   /**
    * `email`: the token's, which the answer must name if it names one. `subject` undefined (no identity_nonce): asked
-   * every time, never cached. `notBefore`: an answer cached before
-   * then is not reused (a security event said the person's claims or device changed, worker/ssf/).
+   * every time, never cached. `notBefore`: an answer cached before then is not reused (a security event said the
+   * person's claims or device changed, worker/ssf/). Requests for one person while a lookup of theirs runs wait
+   * for it, and one that gave nothing is remembered for FAILURE_MEMORY_MS.
    */
   async lookup(
     token: string,
@@ -100,9 +113,53 @@ export class AccessDirectory {
   ): Promise<DirectoryLookup> {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
-    const cached = key ? this.cache.get(key) : undefined;
-    if (cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore))
-      return { facts: cached.facts, answered: true };
+    if (key === undefined) return this.ask(token, email);
+    const usable = (): DirectoryLookup | undefined => {
+      const cached = this.cache.get(key);
+      return cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore)
+        ? { facts: cached.facts, answered: true }
+        : undefined;
+    };
+    // Checked and claimed in one turn: requests arriving together must not each find no lookup running.
+    for (let known = this.known(key, now, usable); known !== undefined; known = this.known(key, now, usable)) {
+      if (known !== WAIT) return known;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+    }
+    this.running.set(key, Date.now());
+    const result = await this.ask(token, email).finally(() => this.running.delete(key));
+    if (result.facts) {
+      this.failed.delete(key);
+      setBounded(
+        this.cache,
+        key,
+        { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
+        CACHE_LIMIT,
+      );
+    } else setBounded(this.failed, key, { at: now, answered: result.answered }, CACHE_LIMIT);
+    return result;
+  }
+
+  /**
+   * What this request may use without asking: an answer (cached, or another request's for the same person, waited
+   * for while it runs: by polling, since a request never awaits another's promise, which the runtime ties to that
+   * request), a failure remembered, WAIT while another request's lookup runs, or undefined when it must ask.
+   */
+  private known(
+    key: string,
+    now: number,
+    usable: () => DirectoryLookup | undefined,
+  ): DirectoryLookup | typeof WAIT | undefined {
+    const answer = usable();
+    if (answer) return answer;
+    const failure = this.failed.get(key);
+    if (failure && now - failure.at < FAILURE_MEMORY_MS) return { facts: undefined, answered: failure.answered };
+    const since = this.running.get(key);
+    // One left running past the timeout was abandoned with its request: not waited for.
+    return since !== undefined && Date.now() - since < this.timeoutMs ? WAIT : undefined;
+  }
+
+  /** One get-identity call for the token's person. */
+  private async ask(token: string, email: string): Promise<DirectoryLookup> {
     let facts: DirectoryFacts | undefined;
     let answered = false;
     try {
@@ -123,14 +180,6 @@ export class AccessDirectory {
       // The fetch failed or timed out, or the body was not JSON (an error page): no answer.
       answered = false;
       facts = undefined;
-    }
-    if (facts && key) {
-      setBounded(
-        this.cache,
-        key,
-        { facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
-        CACHE_LIMIT,
-      );
     }
     return { facts, answered };
   }
