@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError, EXIT } from "../cli-error.ts";
-import { readWranglerConfig } from "../doctor/config.ts";
+import { readWranglerConfig, wranglerRefusals } from "../doctor/config.ts";
 import { formatFinding, runChecks } from "../doctor/run.ts";
 import { parseSecretList } from "../doctor/secret-list.ts";
 import { secretsReminder } from "../doctor/secrets.ts";
@@ -93,6 +93,7 @@ export async function doctorCommand(args: string[], io: Io, deps: DoctorDeps = {
     top: config.top,
     env,
     environments: config.environments,
+    wranglerRefuses: await wranglerRefusals(values.config, envName),
     policy,
     secrets,
     vpcServices,

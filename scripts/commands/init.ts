@@ -12,7 +12,10 @@ import {
 } from "../../policy/index.ts";
 import { closest } from "../../policy/suggest.ts";
 import { CliError, EXIT } from "../cli-error.ts";
-import { isTable, readWranglerConfig, tables, type WranglerConfig } from "../doctor/config.ts";
+import { isTable, readWranglerConfig, tables, type WranglerConfig, wranglerRefusals } from "../doctor/config.ts";
+import { legacyEnvProblem } from "../doctor/legacy-env.ts";
+import { workerNameProblem } from "../doctor/worker-name.ts";
+import { unreported } from "../doctor/wrangler-refusals.ts";
 import { policyPlaceholders } from "../doctor/placeholders.ts";
 import { customDomainsOnly, hostsNotRouted } from "../doctor/routes.ts";
 import { applyPlan, unmet } from "../init/apply-plan.ts";
@@ -64,11 +67,13 @@ async function writeChecked(
 ): Promise<void> {
   const probe = join(tmpdir(), `ward-init-${process.pid}-${Date.now()}.toml`);
   let after: WranglerConfig;
+  let refused: string[];
   try {
     await writeFile(probe, text);
     after = await readWranglerConfig(probe).catch((error: CliError) => {
       throw new CliError(`the edited ${file} would not parse (${error.message})`, EXIT.failed);
     });
+    refused = await wranglerRefusals(probe, options.env);
   } finally {
     await rm(probe, { force: true });
   }
@@ -81,9 +86,47 @@ async function writeChecked(
       EXIT.failed,
     );
   }
+  refuseWhatWranglerRefuses(file, refused, after, options.env);
   const next = `${file}.ward-init.tmp`;
   await writeFile(next, text);
   await rename(next, file);
+}
+
+/** A var of a secret's name in [env.NAME]: init says to remove it (it deletes nothing the operator wrote). */
+function secretVars(config: WranglerConfig, name: string): string[] {
+  const env = config.environments[name];
+  const vars = env && isTable(env.vars) ? Object.keys(env.vars) : [];
+  return vars.filter((v) => secretNames(config.top, env).includes(v));
+}
+
+/**
+ * init never leaves a config wrangler refuses for [env.NAME] while saying it is done: what wrangler's reader
+ * refuses in it (`refused`) stops init, with nothing written, unless it is a var of a secret's name, which init
+ * reports itself (below, as doctor's secret-as-var) and leaves for the operator to remove.
+ */
+function refuseWhatWranglerRefuses(file: string, refused: string[], config: WranglerConfig, name: string): void {
+  const said = new Set(secretVars(config, name).length > 0 ? ["secret-as-var"] : []);
+  const lines = unreported(refused, said);
+  if (lines.length > 0)
+    throw new CliError(
+      `wrangler would refuse ${file} for ${name} (${lines.join("; ")}); nothing was written: correct it, then run ward init again`,
+      EXIT.failed,
+    );
+}
+
+/** What ward init does not rewrite and wrangler refuses: `legacy_env`, and a Worker name outside wrangler's rule. */
+function refuseConfig(file: string, config: WranglerConfig, name: string): void {
+  const legacy = legacyEnvProblem(config.top);
+  if (legacy)
+    throw new CliError(`${file} (top level): ${legacy.message}; nothing was written. Fix: ${legacy.fix}`, EXIT.failed);
+  const env = config.environments[name];
+  const problem = workerNameProblem(config.top, env, name);
+  // A name init would write itself (the environment has none) is one wrangler takes; one written is kept.
+  if (problem && (problem.table === "top" || env?.name !== undefined))
+    throw new CliError(
+      `${file} ${problem.table === "top" ? "(top level)" : `[env.${name}]`}: ${problem.message}; nothing was written. Fix: ${problem.fix}`,
+      EXIT.failed,
+    );
 }
 
 export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<number> {
@@ -91,6 +134,7 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   if (!existsSync(options.config))
     throw new CliError(`${options.config} does not exist: run ward init in the project's directory (or give --config)`);
   const config = await readWranglerConfig(options.config);
+  refuseConfig(options.config, config, options.env);
   let env = config.environments[options.env];
 
   const terminal = !ask && process.stdin.isTTY ? terminalAsk() : undefined;
@@ -126,6 +170,7 @@ export async function initCommand(args: string[], io: Io, ask?: Ask): Promise<nu
   const { text: edited, changes } = applyPlan(text, options.env, env, requirements);
   const where = `${options.config} [env.${options.env}]`;
   if (changes.length === 0) {
+    refuseWhatWranglerRefuses(options.config, await wranglerRefusals(options.config, options.env), config, options.env);
     io.out(`${where}: already as ward init would write it, nothing changed`);
   } else {
     await writeChecked(options.config, edited, config, options, requirements);

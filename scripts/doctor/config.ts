@@ -11,6 +11,7 @@ export interface WranglerConfig {
 
 interface WranglerModule {
   experimental_readRawConfig(args: { config?: string }): { rawConfig: unknown };
+  unstable_readConfig(args: { config?: string; env?: string }, options: { hideWarnings?: boolean }): unknown;
 }
 
 export function isTable(value: unknown): value is RawTable {
@@ -37,6 +38,33 @@ export async function readWranglerConfig(file: string): Promise<WranglerConfig> 
   const environments: Record<string, RawTable> = {};
   if (isTable(env)) for (const [name, table] of Object.entries(env)) if (isTable(table)) environments[name] = table;
   return { top: raw, environments };
+}
+
+/**
+ * What wrangler's own reader refuses in the config as `wrangler deploy --env ENV` reads it (the top level and
+ * [env.ENV], inherited and validated): each of its diagnostics as one line, or none when it reads the config.
+ * Offline, like the raw read; anything it throws is a refusal, so that a failure here never reads as a pass.
+ */
+export async function wranglerRefusals(file: string, env: string | undefined): Promise<string[]> {
+  try {
+    (await wrangler()).unstable_readConfig({ config: file, env }, { hideWarnings: true });
+    return [];
+  } catch (error) {
+    return diagnostics(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** wrangler's "Processing ... configuration:" text as its items ("  - ..." lines, continuations joined). */
+function diagnostics(text: string): string[] {
+  const items: string[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const item = /^\s*- (.*)$/.exec(line);
+    if (item) items.push(item[1]!.trim());
+    else if (line.trim() !== "" && items.length > 0) items[items.length - 1] += ` ${line.trim()}`;
+  }
+  // A section's heading ("env.staging" environment configuration) says only where its items are.
+  const said = items.filter((i) => !/^"env\.[^"]*" environment configuration$/.test(i));
+  return said.length > 0 ? said : [text.trim() || "wrangler refuses the config"];
 }
 
 /** The tables of an array-of-tables key (`[[kv_namespaces]]`); anything else reads as none. */

@@ -8,6 +8,7 @@ import { checkDuplicateNames } from "./duplicate-names.ts";
 import { checkExposure } from "./exposure.ts";
 import { checkForwarding } from "./forwarding.ts";
 import { checkIssuer } from "./issuer.ts";
+import { checkLegacyEnv } from "./legacy-env.ts";
 import { checkOrigins } from "./origins.ts";
 import { checkPlaceholders } from "./placeholders.ts";
 import { checkPolicyWarnings } from "./policy-warnings.ts";
@@ -20,9 +21,13 @@ import type { Check, DoctorContext, Finding } from "./types.ts";
 import { checkVpcServices } from "./vpc-services.ts";
 import { checkWardEnv } from "./ward-env.ts";
 import { checkWebSocket } from "./websocket.ts";
+import { checkWorkerName } from "./worker-name.ts";
+import { refusalFindings } from "./wrangler-refusals.ts";
 import { checkSettings } from "./settings.ts";
 
 export const CHECKS: readonly Check[] = [
+  checkLegacyEnv,
+  checkWorkerName,
   checkExposure,
   checkRoutes,
   checkBindings,
@@ -46,9 +51,13 @@ export const CHECKS: readonly Check[] = [
   checkWebSocket,
 ];
 
-/** Every check's findings, in CHECKS order (the checks that fetch run side by side). */
+/**
+ * Every check's findings, in CHECKS order (the checks that fetch run side by side), after what wrangler refuses
+ * that none of them reports: doctor passes nothing wrangler would not deploy.
+ */
 export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
-  return (await Promise.all(CHECKS.map((check) => check(ctx)))).flat();
+  const findings = (await Promise.all(CHECKS.map((check) => check(ctx)))).flat();
+  return [...refusalFindings(ctx, findings), ...findings];
 }
 
 /** `error[code] where: message` and, indented under it, `fix: ...`. */

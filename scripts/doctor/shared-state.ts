@@ -25,10 +25,10 @@ function deployed(top: RawTable): boolean {
   return deployedRouteValues(top, undefined).length > 0;
 }
 
-/** The Worker an environment deploys as: its own `name`, or wrangler's `<top name>-<env>`. */
+/** The Worker an environment deploys as: its own `name`, or wrangler's `<top name>-<env>` (none from a blank one). */
 export function workerName(top: RawTable, env: RawTable, envName: string): string | undefined {
-  if (typeof env.name === "string") return env.name;
-  return typeof top.name === "string" ? `${top.name}-${envName}` : undefined;
+  if (env.name !== undefined) return typeof env.name === "string" ? env.name : undefined;
+  return typeof top.name === "string" && top.name !== "" ? `${top.name}-${envName}` : undefined;
 }
 
 /** Every other deployment of this config: the other environments, and the top level when it is deployed. */

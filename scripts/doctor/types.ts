@@ -4,6 +4,9 @@ import type { Issue, PolicyDocument } from "../../policy/index.ts";
 export type Severity = "error" | "warning";
 
 export type FindingCode =
+  | "legacy-env"
+  | "worker-name-invalid"
+  | "config-refused"
   | "workers-dev-enabled"
   | "workers-dev-inherited"
   | "preview-urls-enabled"
@@ -83,6 +86,11 @@ export interface DoctorContext {
   secrets?: readonly string[];
   /** The VPC services as `wrangler vpc service get` described them, by service id, when --vpc-services was given. */
   vpcServices?: ReadonlyMap<string, VpcServiceDescription>;
+  /**
+   * What wrangler's own reader refuses in the config for this environment, a line per diagnostic (none: it reads
+   * it). Errors that no other finding reports (config-refused).
+   */
+  wranglerRefuses?: readonly string[];
   /** --offline: fetch no token issuer's keys (those pushed with the policy are still checked). */
   offline?: boolean;
   /** How token issuers' keys are fetched (tests point it at a local server); the global fetch by default. */

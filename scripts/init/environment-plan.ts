@@ -9,6 +9,7 @@ import { isTable, tables } from "../doctor/config.ts";
 import { routeIgnored, setsRoute } from "../doctor/deployed-routes.ts";
 import { secretNames, SIGNING_KEYS } from "../doctor/secrets.ts";
 import type { RawTable } from "../doctor/types.ts";
+import { isWorkerName } from "../doctor/worker-name.ts";
 import type { InitOptions, OriginSpec } from "./options.ts";
 import { PLACEHOLDER_KV_ID, PLACEHOLDER_VPC_SERVICE_ID } from "./placeholders.ts";
 import type { TomlValue } from "./toml-values.ts";
@@ -88,7 +89,8 @@ export function planEnvironment(top: RawTable, env: RawTable | undefined, option
     throw new CliError(
       `[env.${name}] sets \`route\`: remove it (wrangler takes exactly one of route and routes), then run ward init with --route/--custom-domain again`,
     );
-  const topName = typeof top.name === "string" ? top.name : "ward";
+  // A blank (or, refused before this, malformed) top-level name makes no Worker name: "-staging" is none wrangler takes.
+  const topName = isWorkerName(top.name) ? top.name : "ward";
   const requirements: Requirement[] = [
     { kind: "key", table: [], key: "name", value: `${topName}-${name}`, force: false },
     {

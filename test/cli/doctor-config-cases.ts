@@ -1,5 +1,6 @@
 // Generated wrangler.toml files for test/cli/doctor-config-differential.test.ts: a top level and one to three
-// environments, each with or without every key ward doctor reads (name, workers_dev, preview_urls, route /
+// environments (now and then one named in upper case), each with or without every key ward doctor reads (name,
+// legacy_env, names wrangler refuses or cannot make, workers_dev, preview_urls, route /
 // routes, vars of every TOML type, secrets.required, each binding kind), names that clash, ids shared between
 // environments and the top level. Written as TOML by a small writer here, so the case says what it holds.
 
@@ -51,11 +52,14 @@ function flag(r: Rand, pFalse: number): boolean | undefined {
 }
 
 function topSection(r: Rand): Section {
+  // "Ward" wrangler refuses; "" (like none) is no name to make `<name>-ENV` of.
+  const naming = r();
   const scalars: Table = {
-    name: chance(r, 0.92) ? "ward" : undefined,
+    name: naming < 0.9 ? "ward" : naming < 0.92 ? "Ward" : naming < 0.94 ? "" : undefined,
     main: "worker/index.ts",
     compatibility_date: "2026-11-01",
-    legacy_env: chance(r, 0.01) ? false : undefined,
+    // Refused by wrangler 4, true or false.
+    legacy_env: chance(r, 0.02) ? chance(r, 0.5) : undefined,
     workers_dev: flag(r, 0.75),
     preview_urls: flag(r, 0.75),
   };
@@ -90,6 +94,8 @@ function envSection(r: Rand, env: string, others: readonly string[], shared: Sha
   else if (naming < 0.5 && others.length > 0) scalars.name = `ward-${pick(r, others)}`;
   else if (naming < 0.55) scalars.name = "ward";
   else if (naming < 0.57) scalars.name = `Ward-${env}`;
+  else if (naming < 0.58) scalars.name = "";
+  else if (naming < 0.59) scalars.name = `ward_${env}`;
   const routing = r();
   if (routing < 0.5) scalars.routes = [{ pattern: `*.${env}.example.com/*`, zone_name: "example.com" }];
   else if (routing < 0.62) scalars.route = `*.${env}.example.com/*`;
@@ -159,7 +165,11 @@ interface Shared {
 
 export function genCase(r: Rand): Case {
   const count = 1 + Math.floor(r() * 3);
-  const names = [...ENV_NAMES].sort(() => r() - 0.5).slice(0, count);
+  // Now and then an environment named in upper case: wrangler reads it, and makes a Worker name Cloudflare refuses.
+  const names = [...ENV_NAMES]
+    .sort(() => r() - 0.5)
+    .slice(0, count)
+    .map((n) => (chance(r, 0.03) ? `${n[0]!.toUpperCase()}${n.slice(1)}` : n));
   const shared: Shared = { kv: [], vpc: [], datasets: [] };
   const top = topSection(r);
   const envs: Record<string, Section> = {};

@@ -4,7 +4,8 @@
 // TOML type, names, ids and datasets shared between environments. The oracle (doctor-config-oracle.ts) is
 // wrangler's own reader, `unstable_readConfig`, for each environment's effective config, and the docs for which
 // effective configs are errors. Asserted: doctor's error codes (of those modelled) are the oracle's; the Worker
-// name doctor reads per environment is wrangler's; a config wrangler refuses is not ok for doctor either.
+// name doctor reads per environment is wrangler's; a config wrangler refuses (to read, or to deploy: no Worker
+// name, or one Cloudflare refuses) is not ok for doctor either.
 // WARD_DOCTOR_SEED=<n> tries another seed (WARD_DOCTOR_CASES=<n> more cases; WARD_DOCTOR_DUMP=FILE writes every
 // disagreement there as JSON); the seed is printed on failure.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +20,14 @@ import { workerName } from "../../scripts/doctor/shared-state.ts";
 import { prng, seedFrom } from "../support/prng.ts";
 import { goodTomlWith } from "../support/wrangler-fixture.ts";
 import { type Case, genCase, toToml } from "./doctor-config-cases.ts";
-import { deployedRoutes, expectedErrors, MODELLED, routeCovers, wranglerReads } from "./doctor-config-oracle.ts";
+import {
+  deployedRoutes,
+  deployRefusal,
+  expectedErrors,
+  MODELLED,
+  routeCovers,
+  wranglerReads,
+} from "./doctor-config-oracle.ts";
 
 const SEED = seedFrom("WARD_DOCTOR_SEED", 20261206);
 const CASES = Number(process.env.WARD_DOCTOR_CASES ?? 150);
@@ -63,6 +71,12 @@ async function check(index: number, c: Case): Promise<Disagreement[]> {
     const mine = all[env]!;
     if ("refused" in mine) {
       if (run.status === 0) add(`wrangler refuses the config, doctor passes it: ${mine.refused}`);
+      continue;
+    }
+    const undeployable = deployRefusal(mine);
+    if (undeployable !== undefined) {
+      if (run.status === 0)
+        add(`wrangler reads the config and refuses to deploy it, doctor passes it: ${undeployable}`);
       continue;
     }
     // Another environment's config (or the top level's alone) refused: this one is not compared.
