@@ -17,7 +17,14 @@ export const EGRESS_COUNT = "https://egress.ward-test.internal/count";
  */
 export const EGRESS_WITHDRAWN = "https://egress.ward-test.internal/withdrawn";
 
+/**
+ * `GET https://egress.ward-test.internal/serve?url=<url>&status=<n>&type=<content-type>&body=<base64url>`: from
+ * then on `url` answers that (a key server the key-set differential programs: test/worker/identity/keysets-*).
+ */
+export const EGRESS_SERVE = "https://egress.ward-test.internal/serve";
+
 const fetched = new Map<string, number>();
+const programmed = new Map<string, { status: number; type: string; body: string }>();
 const withdrawn = new Set<string>();
 
 /** True while every key of the set at `href` is withdrawn (the Access team's set is served by the caller). */
@@ -51,8 +58,24 @@ export function issuerEndpoint(url: URL, issuers: Issuers): Response | undefined
     else withdrawn.delete(of);
     return new Response(null, { status: 204 });
   }
+  if (url.origin + url.pathname === EGRESS_SERVE) {
+    const p = url.searchParams;
+    programmed.set(p.get("url") ?? "", {
+      status: Number(p.get("status") ?? 200),
+      type: p.get("type") ?? "",
+      body: Buffer.from(p.get("body") ?? "", "base64url").toString(),
+    });
+    return new Response(null, { status: 204 });
+  }
   const href = url.href;
   const answer = (): Response | undefined => {
+    const set = programmed.get(href);
+    if (set) {
+      const nullBody = [204, 205, 304].includes(set.status) || (set.status >= 300 && set.status < 400);
+      const headers: Record<string, string> = set.type ? { "content-type": set.type } : {};
+      if (set.status >= 300 && set.status < 400) headers.location = `${href}?moved`;
+      return new Response(nullBody ? null : set.body, { status: set.status, headers });
+    }
     switch (href) {
       case `${SPIRE}/bundle`:
         return json(issuers.spire!.published);
