@@ -31,12 +31,22 @@ export function usableKeys(document: unknown, use: "jwt-svid" | "sig"): PublicJw
     if (typeof jwk.kid !== "string" || jwk.kid.length === 0) continue;
     if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m))) continue;
     if (use === "jwt-svid" ? jwk.use !== "jwt-svid" : jwk.use !== undefined && jwk.use !== "sig") continue;
+    // RFC 7517 4.3: distinct operations; a key published for `sign` and `verify` is a verifying key too. Checked
+    // here and left out for jose: WebCrypto refuses to import a public key whose key_ops name `sign`.
+    if (jwk.key_ops !== undefined && !verifies(jwk.key_ops)) continue;
     // x5c/x5u in a key set are certificates jose does not read; dropped so no later reader trusts them instead.
-    const { use: _use, x5c: _x5c, x5u: _x5u, ...rest } = jwk;
+    const { use: _use, x5c: _x5c, x5u: _x5u, key_ops: _ops, ...rest } = jwk;
     usable.push({ ...rest, kty: jwk.kty, kid: jwk.kid, use: "sig" });
   }
   return usable;
 }
+
+/** `key_ops` as RFC 7517 4.3 writes it (strings, none twice) holding `verify`. */
+const verifies = (ops: unknown): boolean =>
+  Array.isArray(ops) &&
+  ops.every((op) => typeof op === "string") &&
+  new Set(ops).size === ops.length &&
+  ops.includes("verify");
 
 /** The curve each ECDSA algorithm signs on (RFC 7518 3.4). */
 const EC_CURVES: Readonly<Record<string, string>> = { ES256: "P-256", ES384: "P-384", ES512: "P-521" };

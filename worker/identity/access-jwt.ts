@@ -10,6 +10,7 @@ import { canonicalSignature, COMPACT_JWS } from "./bearer.ts";
 import { CLOCK_SKEW_SECONDS, checkLifetime, checkTimes, identityFromPayload } from "./access-claims.ts";
 import { hasUniqueMembers } from "../../policy/json-members.ts";
 import { IssuerKeys, type KeyFetch } from "./issuer-keys.ts";
+import { joseCode } from "../shared/jose-code.ts";
 
 /**
  * Verified tokens remembered per isolate, so a token costs one RSA verification while it is valid. FIFO: with
@@ -124,7 +125,7 @@ export class AccessVerifier {
         requiredClaims: ["exp", "iat"],
       }));
     } catch (error) {
-      return { ok: false, problem: (error as { code?: string }).code ?? "invalid-token" };
+      return { ok: false, problem: joseCode(error) ?? "invalid-token" };
     }
     // Once per token and isolate (verified tokens are cached), and only for one the team's key signed.
     const [header, body] = token.split(".") as [string, string];

@@ -15,6 +15,7 @@ import {
 import { SizedCache } from "../shared/bounded-cache.ts";
 import { canonicalSignature } from "./bearer.ts";
 import { IssuerKeys, type KeyFetch } from "./issuer-keys.ts";
+import { joseCode } from "../shared/jose-code.ts";
 
 /**
  * Verified tokens remembered per issuer and isolate, so a token costs one signature check while it lives.
@@ -117,7 +118,7 @@ export class WorkloadTokenVerifier {
         requiredClaims: ["exp", "iat", "sub"],
       }));
     } catch (error) {
-      return { ok: false, problem: (error as { code?: string }).code ?? "invalid-token" };
+      return { ok: false, problem: joseCode(error) ?? "invalid-token" };
     }
     const checked = workloadTokenOf(this.issuer, payload as Record<string, unknown>, now / 1000);
     if (!checked.ok) return checked;

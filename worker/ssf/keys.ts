@@ -15,6 +15,7 @@ import {
 } from "jose";
 import type { SsfTransmitter } from "../../policy/index.ts";
 import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
+import { joseCode } from "../shared/jose-code.ts";
 
 const keySets = new Map<string, JWTVerifyGetKey>();
 /** Between fetches that failed: jose's own cooldown starts only after a fetch that succeeds. */
@@ -100,7 +101,7 @@ function withFailureCooldown(remote: RemoteKeys): JWTVerifyGetKey {
       return await verifying;
     } catch (error) {
       // A fetch that failed, with jose's code or none (fetch rejected: the network).
-      if (keySetUnavailable((error as { code?: string }).code)) failedAt = Date.now();
+      if (keySetUnavailable(joseCode(error))) failedAt = Date.now();
       throw error;
     }
   };

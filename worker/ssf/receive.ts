@@ -40,6 +40,7 @@ import { onPeopleRefused } from "./hooks.ts";
 import type { Claim, SsfReplay } from "./replay.ts";
 import { keySetUnavailable, transmitterKeys, verifySet } from "./keys.ts";
 import { methodNotAllowed, setAccepted, setLater, setRefused } from "./respond.ts";
+import { joseCode } from "../shared/jose-code.ts";
 
 /** A SET is a kilobyte or two; anything near this is not one. */
 export const MAX_SET_BYTES = 64 * 1024;
@@ -170,7 +171,7 @@ export async function takeToken(token: string, ctx: TokenContext): Promise<SetOu
   try {
     await verifySet(token, keys, transmitter.algorithms);
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    const code = joseCode(error);
     // The key set could not be had: the SET may be good, so it is sent again rather than lost.
     if (keySetUnavailable(code)) return { kind: "later", problem: `keys-unavailable: ${code ?? String(error)}` };
     if (code === "ERR_JWKS_NO_MATCHING_KEY" && coolingDown) return { kind: "later", problem: "keys-cooling-down" };
