@@ -37,14 +37,13 @@ beforeAll(async () => {
   const pair = await generateKeyPair("RS256", { extractable: true });
   privateKey = pair.privateKey;
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: KID, alg: "RS256" }] });
-  // The outside issuer: keys at /keys, get-identity beside them (every caller is a wiki editor there).
+  // The outside issuer: keys at /keys, get-identity beside them (every caller is a wiki editor there, answered
+  // for the e-mail of the token in the cookie, as Access answers).
   jwksServer = createServer((req, res) => {
-    identityAsked += req.url === "/get-identity" && /CF_Authorization=[\w-]+\./.test(req.headers.cookie ?? "") ? 1 : 0;
-    res.end(
-      req.url === "/get-identity"
-        ? JSON.stringify({ email: "alice@example.com", groups: [{ name: "wiki-editors" }] })
-        : jwks,
-    );
+    const payload = /CF_Authorization=[\w-]+\.([\w-]+)\./.exec(req.headers.cookie ?? "")?.[1];
+    identityAsked += req.url === "/get-identity" && payload ? 1 : 0;
+    const email = payload ? JSON.parse(Buffer.from(payload, "base64url").toString()).email : undefined;
+    res.end(req.url === "/get-identity" ? JSON.stringify({ email, groups: [{ name: "wiki-editors" }] }) : jwks);
   });
   await new Promise<void>((done) => jwksServer.listen(0, "127.0.0.1", done));
   demo = await startDemoGateway({
