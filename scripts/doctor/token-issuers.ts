@@ -67,7 +67,7 @@ function noKeyReason(issuer: CompiledTokenIssuer, document: unknown): string | u
       ? "marked `use: jwt-svid` (a SPIFFE bundle's JWT authorities)"
       : "with `use: sig` or none";
   if (usable.length === 0)
-    return `none of its keys is usable: the gateway takes public RSA, EC or OKP keys with a \`kid\`, ${marked}; HMAC (\`oct\`) keys, private keys and keys without a kid count for nothing`;
+    return `none of its keys is usable: the gateway takes public RSA, EC or OKP keys with a \`kid\`, ${marked}, and key_ops, if any, distinct and including verify; HMAC (\`oct\`) keys, private keys and keys without a kid count for nothing`;
   const repeated = new Set(repeatedKids(usable));
   const fitting = usable.filter((key) => keyFitsAlgorithms(key, issuer.algorithms));
   if (fitting.length === 0)
