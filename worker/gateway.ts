@@ -140,9 +140,9 @@ function grantNeedsGroups(
   now: number,
 ): boolean {
   if (!decision.service || !grantMayApply(decision)) return false;
-  // Asked already and not had (Access failed or its answer was unusable): asking again would double the lookups,
-  // and the wait, while Access is failing (from a generated review: 10 s for one request).
-  if (!identity.user || identity.user.groups !== undefined || asked.groups) return false;
+  // Asked already and not had (a lookup for posture answers groups too; Access failed or its answer was unusable):
+  // asking again would double the lookups, and the wait, while Access is failing (from a generated review: 10 s).
+  if (!identity.user || identity.user.groups !== undefined || asked.groups || asked.devicePosture) return false;
   return grantsInHand(decision.service, now).some((grant) => !grant.usedUp && "group" in grant.principal);
 }
 

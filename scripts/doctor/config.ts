@@ -55,7 +55,9 @@ export async function wranglerRefusals(file: string, env: string | undefined): P
 }
 
 /** wrangler's "Processing ... configuration:" text as its items ("  - ..." lines, continuations joined). */
-function diagnostics(text: string): string[] {
+function diagnostics(message: string): string[] {
+  // Wrangler colours its words for a terminal (SGR sequences): the finding quotes them as text.
+  const text = message.replace(/\x1b\[[0-9;]*m/g, "");
   const items: string[] = [];
   for (const line of text.split("\n").slice(1)) {
     const item = /^\s*- (.*)$/.exec(line);

@@ -163,6 +163,12 @@ describe("ward doctor: what wrangler refuses is an error", () => {
     const bothRun = await doctor(both);
     expect(bothRun.codes).toEqual(["config-refused", "legacy-env"]);
     expect(bothRun.finding("config-refused")[0]).not.toContain("legacy_env");
+    // Wrangler colours some words for a terminal: quoted as text, without its escape sequences (from a review).
+    const removed = goodWith([["[env.staging]\n", "[env.staging]\nnode_compat = true\n"]]);
+    const removedRun = await doctor(removed);
+    expect(removedRun.codes).toContain("config-refused");
+    expect(removedRun.finding("config-refused")[0]).toContain('Removed: "node_compat"');
+    expect(removedRun.out.join("\n")).not.toMatch(/\x1b|\\u001b/);
   });
 });
 

@@ -4,7 +4,7 @@
 // nonce alone is just a claim, and two tokens carrying the same one (a signing bug, a replayed claim, a
 // test key) must not hand one person the other's groups. A failed or malformed lookup yields nothing: the
 // groups are then unknown, so allow rules on groups do not match and deny rules on groups hold (fail closed).
-import { isCleanText } from "../../policy/index.ts";
+import { canonicalEmail, isCleanText } from "../../policy/index.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
 import type { DirectorySubject } from "./access-jwt.ts";
 
@@ -52,15 +52,19 @@ const groupName = (g: unknown): string | undefined =>
  * An answer without a list of groups, or with an entry that names none, is no answer: read as "no groups"
  * it would keep a deny rule on a group from matching someone who may well be in it. So is one with a group
  * name holding control characters (policy/clean-text.ts): it would reach logs and the origin's assertion. So is
- * one whose `email` is not the token's (compared without case, as e-mails are matched): Access answers for the
- * cookie it is sent, and an answer about another person must never lend them their groups.
+ * one whose `email` is not the token's (compared as e-mails are matched: ASCII letters without case): Access
+ * answers for the cookie it is sent, and an answer about another person must never lend them their groups. An
+ * answer naming no e-mail is taken as the token's person's.
  */
 function factsFrom(body: unknown, email: string): DirectoryFacts | undefined {
   if (body === null || typeof body !== "object") return undefined;
   const record = body as { email?: unknown; groups?: unknown; devicePosture?: unknown };
   // An answer naming someone else (or naming no one in a shape Access never writes) is not this person's.
-  if ("email" in record && (typeof record.email !== "string" || record.email.toLowerCase() !== email.toLowerCase()))
-    return undefined;
+  if ("email" in record) {
+    // As e-mails are matched (policy/email-address.ts): `\u212Aate@` is no spelling of `kate@`.
+    const named = typeof record.email === "string" ? canonicalEmail(record.email) : undefined;
+    if (named === undefined || named !== canonicalEmail(email)) return undefined;
+  }
   if (!Array.isArray(record.groups)) return undefined;
   const groups = record.groups.map(groupName);
   if (!groups.every((g): g is string => g !== undefined && isCleanText(g))) return undefined;

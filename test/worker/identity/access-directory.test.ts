@@ -72,6 +72,7 @@ describe("AccessDirectory", () => {
     ["another person's e-mail", "mallory@example.com", false],
     ["an empty e-mail", "", false],
     ["an e-mail that is no string", 7, false],
+    ["a Kelvin sign, which lower-cases to k", "\u212Ann@example.com", false],
     ["the token's e-mail in other case", "Ann@Example.COM", true],
   ])("with %s in the answer, uses it: %s", async (_name, email, used) => {
     const { dir } = directory(() => Response.json({ email, groups: ["sre"] }));
