@@ -169,7 +169,11 @@ describe("ward doctor: token issuers' keys", () => {
     const sets: [string, unknown[], RegExp][] = [
       ["RSA of 1,024 bits", [{ kty: "RSA", n: "A".repeat(171), e: "AQAB", kid: "small" }], /RSA keys of 2,048 bits/],
       ["EdDSA on Ed448", [{ kty: "OKP", crv: "Ed448", x: "A".repeat(76), kid: "ed448" }], /EdDSA keys on Ed25519/],
-      ["key_ops sign only", [{ ...ec, kid: "ops", key_ops: ["sign"] }], /key_ops, if any, distinct and including verify/],
+      [
+        "key_ops sign only",
+        [{ ...ec, kid: "ops", key_ops: ["sign"] }],
+        /key_ops, if any, distinct and including verify/,
+      ],
       [
         "one kid twice",
         [
