@@ -1,0 +1,28 @@
+// What validation newly refuses in text as written (from a generated review of policy validation) is not held
+// against a version already stored: the gateway loads the policy it runs after an upgrade, as it did before,
+// or it would answer 503 until a new version is bootstrapped.
+import { describe, expect, it } from "vitest";
+import { loadStoredDocument, validatePolicyText } from "../../policy/index.ts";
+import { oneServicePolicy } from "./support/one-service.ts";
+
+const withRule = (rule: Record<string, unknown>) =>
+  oneServicePolicy([{ id: "r", methods: ["GET"], path: "/x", rules: [rule] }]);
+
+/** Refused as written with `code` at `path`; loaded as a stored version. */
+function newlyRefused(doc: unknown, code: string, path: string): void {
+  const text = JSON.stringify(doc);
+  expect(validatePolicyText(text).issues).toContainEqual(expect.objectContaining({ code, path }));
+  expect(validatePolicyText(text, { stored: true }).ok).toBe(true);
+  expect(loadStoredDocument(text, "0".repeat(64)).ok).toBe(true);
+}
+
+describe("a version stored before", () => {
+  it("loads with a window its instants' ten fraction digits now leave empty", () => {
+    const when = { time: { notBefore: "2026-03-02T09:00:00.100Z", notAfter: "2026-03-02T09:00:00.0500000000Z" } };
+    newlyRefused(
+      withRule({ id: "freeze", effect: "deny", principals: [{ group: "dev" }], when }),
+      "invalid-time-window",
+      "services.app.routes[0].rules[0].when.time",
+    );
+  });
+});
