@@ -25,4 +25,12 @@ describe("a version stored before", () => {
       "services.app.routes[0].rules[0].when.time",
     );
   });
+
+  it("loads with a rule header named twice in different case", () => {
+    newlyRefused(
+      withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }], headers: { "x-a": "1", "X-A": "2" } }),
+      "invalid-value",
+      "services.app.routes[0].rules[0].headers.X-A",
+    );
+  });
 });
