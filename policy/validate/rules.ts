@@ -78,6 +78,18 @@ function checkBothFactors(
       }
     });
   }
+  // The workload side is the verified client certificate alone (a workload token is a bearer credential, not a
+  // second factor): without identity.mtls it never holds, and a deny rule written with it never applies, token
+  // issuers that name SPIFFE IDs or not. A version stored before this check loads as it did.
+  if (!doc.identity.mtls && !out.stored) {
+    out.add(
+      "error",
+      "mtls-not-configured",
+      `${path}.workload`,
+      "the workload side of bothFactors is the request's verified client certificate: without identity.mtls it never matches",
+      "pin the client certificate issuers under identity.mtls (a workload token does not count as the workload factor)",
+    );
+  }
   if (!Object.hasOwn(doc.identityBindings, both.binding)) {
     out.add(
       "error",

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { loadStoredDocument, validatePolicyText } from "../../policy/index.ts";
 import { oneServicePolicy } from "./support/one-service.ts";
+import { spire } from "./support/token-issuers.ts";
 
 const withRule = (rule: Record<string, unknown>) =>
   oneServicePolicy([{ id: "r", methods: ["GET"], path: "/x", rules: [rule] }]);
@@ -24,6 +25,20 @@ describe("a version stored before", () => {
       "invalid-time-window",
       "services.app.routes[0].rules[0].when.time",
     );
+  });
+
+  it("loads with bothFactors and no identity.mtls, a token issuer naming SPIFFE IDs", () => {
+    const spiffe = "spiffe://prod.example.com/ci";
+    const doc = {
+      ...withRule({
+        id: "both",
+        effect: "deny",
+        bothFactors: { workload: [{ spiffe }], access: [{ group: "dev" }], binding: "ci" },
+      }),
+      identityBindings: { ci: [{ workload: spiffe, access: "ann@example.com" }] },
+    };
+    doc.identity = { ...doc.identity, tokenIssuers: [spire()] } as typeof doc.identity;
+    newlyRefused(doc, "mtls-not-configured", "services.app.routes[0].rules[0].bothFactors.workload");
   });
 
   it("loads with a rule header named twice in different case", () => {
