@@ -41,6 +41,14 @@ describe("a version stored before", () => {
     newlyRefused(doc, "mtls-not-configured", "services.app.routes[0].rules[0].bothFactors.workload");
   });
 
+  it("loads with an emailDomain whose labels are not a host name's", () => {
+    newlyRefused(
+      withRule({ id: "all", effect: "allow", principals: [{ emailDomain: "-x.com" }] }),
+      "invalid-format",
+      "services.app.routes[0].rules[0].principals[0].emailDomain",
+    );
+  });
+
   it("loads with a rule header named twice in different case", () => {
     newlyRefused(
       withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }], headers: { "x-a": "1", "X-A": "2" } }),
