@@ -58,13 +58,18 @@ const spiffePrefix = z
   .string()
   .max(MAX_SPIFFE_ID_LENGTH)
   .regex(SPIFFE_PREFIX_PATTERN, `must be the start of a SPIFFE ID (${SPIFFE_FORM}), best ending in '/'`);
-// The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry.
-const email = z
-  .string()
-  .refine(
-    isEmailAddress,
-    "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)",
-  );
+// The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry. A
+// string of the wrong form, so invalid-format, as every other form's (a refine's issue would be invalid-value).
+const email = z.string().superRefine((value, ctx) => {
+  if (!isEmailAddress(value))
+    ctx.addIssue({
+      code: "invalid_format",
+      format: "email",
+      input: value,
+      message:
+        "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)",
+    });
+});
 const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
 const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
 const duration = z.string().regex(DURATION, "must be a duration such as 90s, 30m, 12h or 7d");

@@ -1,5 +1,6 @@
 // E-mail forms in a policy, as a generated review of policy validation found them: an `emailDomain` held to the
-// labels an address's domain has (as the gateway's e-mail check holds a token's).
+// labels an address's domain has (as the gateway's e-mail check holds a token's), and an `email` of the wrong
+// form `invalid-format`, as the reference says of every string of the wrong form (it was `invalid-value`).
 import { describe, expect, it } from "vitest";
 import { validatePolicyText } from "../../policy/index.ts";
 import { oneServicePolicy } from "./support/one-service.ts";
@@ -30,4 +31,20 @@ describe("emailDomain", () => {
       expect(errors(withMatcher({ emailDomain: domain }))).toEqual([]);
     },
   );
+});
+
+describe("email", () => {
+  it.each(["a..b@example.com", '"a"@example.com', "Ann <ann@example.com>", "a@[192.0.2.1]", "a+b@bücher.example"])(
+    "refuses %s as invalid-format, in a rule and in a principal set",
+    (address) => {
+      expect(errors(withMatcher({ email: address }))).toEqual([["invalid-format", `${AT}.email`]]);
+      const set = JSON.parse(withMatcher({ set: "ops" }));
+      set.principalSets = { ops: [{ group: "ops" }, { email: address }] };
+      expect(errors(JSON.stringify(set))).toEqual([["invalid-format", "principalSets.ops[1].email"]]);
+    },
+  );
+
+  it("accepts a plain address, any case", () => {
+    expect(errors(withMatcher({ email: "Ann.Lee+ops@Example.com" }))).toEqual([]);
+  });
 });

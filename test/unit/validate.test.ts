@@ -795,13 +795,13 @@ describe("more fixtures per code", () => {
     [
       "an e-mail with a quoted local part",
       (d) => (d.principalSets.ops = [{ email: '"ops"@example.com' }]),
-      "invalid-value",
+      "invalid-format",
       "principalSets.ops[0].email",
     ],
     [
       "an e-mail with a Kelvin sign",
       (d) => (d.principalSets.ops = [{ email: "\u212Aate@example.com" }]),
-      "invalid-value",
+      "invalid-format",
       "principalSets.ops[0].email",
     ],
     [
