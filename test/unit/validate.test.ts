@@ -667,6 +667,11 @@ describe("more fixtures per code", () => {
     ["version 2", (d) => (d.version = 2), "invalid-value", "version"],
     ["unknown metadata field", (d) => (d.metadata.owner = "x"), "unknown-field", "metadata.owner"],
     ["missing metadata", (d) => delete d.metadata, "missing-field", "metadata"],
+    // From a generated review: a missing enum, literal or union field was invalid-value, as if it had a value.
+    ["missing effect", (d) => delete rule0(d).effect, "missing-field", `${RULE0}.effect`],
+    ["missing version", (d) => delete d.version, "missing-field", "version"],
+    ["missing origin", (d) => delete d.services.payments.origin, "missing-field", "services.payments.origin"],
+    ["effect null", (d) => (rule0(d).effect = null), "invalid-value", `${RULE0}.effect`],
     ["hide is not a boolean", (d) => (d.services.payments.hide = "yes"), "invalid-type", "services.payments.hide"],
     [
       "service name not lower case",
