@@ -282,8 +282,7 @@ export const WebSocketSetting = z.union([
       .describe(
         "close a connection one side of which sends more bytes than this in a second (default 16 MiB, or WEBSOCKET_MAX_BYTES_PER_SECOND; each message counted with 64 bytes more; never less than maxMessageBytes + 64)",
       ),
-    idleTimeout: duration
-      .refine((d) => !DURATION.test(d) || durationSeconds(d) <= MAX_IDLE_SECONDS, "must be at most 24h")
+    idleTimeout: durationAtMost(MAX_IDLE_SECONDS, "24h", "a day, the longest a route may hold an idle connection")
       .optional()
       .describe("close a connection that carried no message for this long (default 10m, or WEBSOCKET_IDLE_SECONDS)"),
   }),

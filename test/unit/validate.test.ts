@@ -1239,6 +1239,20 @@ describe("more fixtures per code", () => {
     ],
     ["no event at all", (d) => signals(d, { events: [] }), "out-of-range", `${IDP}.events`],
     ["a hold longer than a month", (d) => (signals(d).holdFor = "31d"), "out-of-range", "sharedSignals.holdFor"],
+    // From a generated review: the poll's bounds were invalid-value, every other duration's out-of-range.
+    ...(["4s", "61m", "2d"] as const).map((every): [string, (d: any) => void, IssueCode, string] => [
+      `a poll every ${every}`,
+      (d) => signals(d, { poll: { endpoint: "https://idp.example.com/ssf/poll", authorization: "SSF_IDP", every } }),
+      "out-of-range",
+      `${IDP}.poll.every`,
+    ]),
+    [
+      "a poll every 30 (no unit)",
+      (d) =>
+        signals(d, { poll: { endpoint: "https://idp.example.com/ssf/poll", authorization: "SSF_IDP", every: "30" } }),
+      "invalid-format",
+      `${IDP}.poll.every`,
+    ],
     ["no transmitter", (d) => (signals(d).transmitters = {}), "invalid-value", "sharedSignals.transmitters"],
     ["no audience", (d) => delete signals(d).audience, "missing-field", "sharedSignals.audience"],
     [
