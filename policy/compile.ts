@@ -121,8 +121,20 @@ function compileRule(
     const { limit, period, key, failOpen } = rule.rateLimit;
     compiled.rateLimit = { limit, periodSeconds: durationSeconds(period), key, failOpen };
   }
-  if (rule.headers) compiled.headers = rule.headers;
+  if (rule.headers) compiled.headers = inOneOrder(rule.headers);
   return compiled;
+}
+
+/**
+ * A rule's headers in the stored document's order (its keys sorted, policy/hash.ts). A version stored while
+ * validation took two names differing only in case (`x-tenant`, `X-Tenant`) sets one header twice, and the value
+ * set last is the one sent: in one order, an isolate that read the source and one that read the stored document
+ * send the same.
+ */
+function inOneOrder(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const ordered: Record<string, string> = {};
+  for (const name of Object.keys(headers).sort()) ordered[name] = headers[name]!;
+  return ordered;
 }
 
 /** Most routes have no deny rule, and most name one of a few method lists: those are shared, not one per route. */

@@ -3,6 +3,7 @@
 import { DAYS, type Conditions } from "./schema.ts";
 import { claimsHeld } from "./principals.ts";
 import type { Identity } from "./identity.ts";
+import { instantMs } from "./instant.ts";
 
 export interface CompiledConditions {
   source: Conditions;
@@ -33,19 +34,6 @@ export interface ConditionContext {
 function minutes(hhmm: string): number {
   const [h, m] = hhmm.split(":").map(Number);
   return h! * 60 + m!;
-}
-
-/**
- * An instant of the policy (`notBefore`, `notAfter`: RFC 3339, any number of fraction digits) as a time value
- * rounded up to the next whole millisecond. Date.parse drops the digits past the third, which moved an instant
- * earlier: a deny's `notAfter` of `09:00:00.0005Z` ended at `.000`, letting a request at that millisecond
- * through. A request's time is a whole millisecond, so `now >= ceil(notBefore)` and `now < ceil(notAfter)` are
- * the exact comparisons the inclusive and exclusive ends ask for.
- */
-export function instantMs(text: string): number {
-  const ms = Date.parse(text);
-  const fraction = /\.([0-9]+)/.exec(text)?.[1];
-  return fraction !== undefined && /[1-9]/.test(fraction.slice(3)) ? ms + 1 : ms;
 }
 
 export function compileConditions(when: Conditions): CompiledConditions {

@@ -43,6 +43,14 @@ export function isEmailAddress(text: string): boolean {
   return mailboxParts(text) !== undefined;
 }
 
+/**
+ * Whether the text could be the domain of a well-formed address (host-name labels, at most 253 characters): an
+ * `emailDomain` matcher that is not one (`-x.com`, a label of 64) matches no address the gateway takes.
+ */
+export function isMailDomain(text: string): boolean {
+  return text.length <= MAX_DOMAIN_LENGTH && DOMAIN.test(text);
+}
+
 /** The address in the one form Ward compares, logs and keys on (lower case); undefined when not well-formed. */
 export function canonicalEmail(text: string): string | undefined {
   return mailboxParts(text) === undefined ? undefined : text.toLowerCase();

@@ -1,6 +1,7 @@
 // The pure policy core: schema -> validate -> compile -> evaluate, and explain. No I/O, no clock.
 export * from "./schema.ts";
 export { isClientAddress } from "./client-address.ts";
+export { instantMs } from "./instant.ts";
 export { NUMERIC_SETTINGS, readSetting, settingRule, statedNumber, type NumericSettingName } from "./settings.ts";
 export * from "./issues.ts";
 export * from "./canonical-target.ts";

@@ -58,13 +58,18 @@ const spiffePrefix = z
   .string()
   .max(MAX_SPIFFE_ID_LENGTH)
   .regex(SPIFFE_PREFIX_PATTERN, `must be the start of a SPIFFE ID (${SPIFFE_FORM}), best ending in '/'`);
-// The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry.
-const email = z
-  .string()
-  .refine(
-    isEmailAddress,
-    "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)",
-  );
+// The same check the gateway holds a token's `email` to: a policy cannot name an address no token can carry. A
+// string of the wrong form, so invalid-format, as every other form's (a refine's issue would be invalid-value).
+const email = z.string().superRefine((value, ctx) => {
+  if (!isEmailAddress(value))
+    ctx.addIssue({
+      code: "invalid_format",
+      format: "email",
+      input: value,
+      message:
+        "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)",
+    });
+});
 const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
 const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
 const duration = z.string().regex(DURATION, "must be a duration such as 90s, 30m, 12h or 7d");
@@ -277,8 +282,7 @@ export const WebSocketSetting = z.union([
       .describe(
         "close a connection one side of which sends more bytes than this in a second (default 16 MiB, or WEBSOCKET_MAX_BYTES_PER_SECOND; each message counted with 64 bytes more; never less than maxMessageBytes + 64)",
       ),
-    idleTimeout: duration
-      .refine((d) => !DURATION.test(d) || durationSeconds(d) <= MAX_IDLE_SECONDS, "must be at most 24h")
+    idleTimeout: durationAtMost(MAX_IDLE_SECONDS, "24h", "a day, the longest a route may hold an idle connection")
       .optional()
       .describe("close a connection that carried no message for this long (default 10m, or WEBSOCKET_IDLE_SECONDS)"),
   }),

@@ -2,6 +2,7 @@
 // machine: a date-time with its offset (`Z`, `+01:00`, `+0100`; seconds optional), or a date alone (midnight
 // UTC, as ECMAScript reads `2026-03-02`). A date-time without an offset would be read in the machine's time zone,
 // and Ward's times are UTC: refused, saying so.
+import { instantMs } from "../policy/index.ts";
 import { CliError } from "./cli-error.ts";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -22,7 +23,8 @@ function realDay(value: string): boolean {
 
 /** Milliseconds since the epoch; a usage error (exit 2) for anything else. */
 export function instantFlag(flag: string, value: string): number {
-  const at = Date.parse(value);
+  // The fraction read digit for digit, as the gateway reads it: Date.parse reads `.0500000000` as 500 ms.
+  const at = instantMs(value);
   if (!Number.isFinite(at)) throw new CliError(`--${flag} ${value}: expected an ISO 8601 instant`);
   const iso = CALENDAR_DATE.test(value);
   if (iso && !realDay(value)) throw new CliError(`--${flag} ${value}: there is no such day`);

@@ -64,10 +64,30 @@ export const SsfPoll = z.strictObject({
   every: z
     .string()
     .regex(DURATION, "must be a duration such as 30s or 5m")
-    .refine((v) => {
-      const seconds = Number(v.slice(0, -1)) * UNIT_SECONDS[v.slice(-1)]!;
-      return seconds >= MIN_POLL_SECONDS && seconds <= MAX_POLL_SECONDS;
-    }, "must be between 5s and 1h")
+    // A bound, as every other duration's: out-of-range (a refine's issue would be invalid-value).
+    .superRefine((value, ctx) => {
+      if (!DURATION.test(value)) return;
+      const seconds = Number(value.slice(0, -1)) * UNIT_SECONDS[value.slice(-1)]!;
+      const message = "must be between 5s and 1h";
+      if (seconds < MIN_POLL_SECONDS)
+        ctx.addIssue({
+          code: "too_small",
+          origin: "number",
+          minimum: MIN_POLL_SECONDS,
+          inclusive: true,
+          input: value,
+          message,
+        });
+      else if (seconds > MAX_POLL_SECONDS)
+        ctx.addIssue({
+          code: "too_big",
+          origin: "number",
+          maximum: MAX_POLL_SECONDS,
+          inclusive: true,
+          input: value,
+          message,
+        });
+    })
     .default("30s")
     .describe("the wait between polls that found nothing (default 30s)"),
 });

@@ -95,6 +95,10 @@ export function checkRuleHeaders(rule: Rule, path: string, out: Collector): void
     out.add("error", "headers-on-deny", `${path}.headers`, "a deny rule forwards nothing, so it cannot set headers");
   }
   const reserved = out.stored ? wasReservedHeader : isReservedHeader;
+  // Header names ignore case: `x-tenant` and `X-Tenant` are one header, and which value the origin got depended
+  // on the keys' order, which differs between the text as pushed and the stored document (keys sorted). Not for
+  // a version already stored: compile.ts sets such a version's headers in one order, however it was read.
+  const named = new Map<string, string>();
   for (const header of Object.keys(rule.headers ?? {})) {
     if (reserved(header)) {
       out.add(
@@ -104,5 +108,15 @@ export function checkRuleHeaders(rule: Rule, path: string, out: Collector): void
         `header "${header}" is set by Ward or Cloudflare, or overrides what the policy decided: no rule sets it`,
       );
     }
+    const first = named.get(header.toLowerCase());
+    if (first === undefined) named.set(header.toLowerCase(), header);
+    else if (!out.stored)
+      out.add(
+        "error",
+        "invalid-value",
+        `${path}.headers.${header}`,
+        `header "${header}" is "${first}" again: header names ignore case, so the origin would get one of the two values`,
+        `set the header once`,
+      );
   }
 }

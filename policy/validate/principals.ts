@@ -3,6 +3,7 @@
 import { describeMatcher } from "../principals.ts";
 import type { PolicyDocument, PrincipalMatcher } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
+import { isMailDomain } from "../email-address.ts";
 import { trustDomainOf } from "../identity.ts";
 import { isServiceTokenId, SERVICE_TOKEN_ID_HINT } from "../service-token-id.ts";
 import type { Collector } from "./collector.ts";
@@ -64,6 +65,17 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
       at,
       `"${m.serviceToken}" is not a service token's client id: no Access token would match it`,
       `use ${SERVICE_TOKEN_ID_HINT}`,
+    );
+  }
+  // The schema's form took labels that start or end with '-' (`-x.com`), which no address's domain has, so the
+  // matcher matched nobody. A version stored before this check loads as it did.
+  if ("emailDomain" in m && !out.stored && !isMailDomain(m.emailDomain)) {
+    out.add(
+      "error",
+      "invalid-format",
+      `${at}.emailDomain`,
+      `"${m.emailDomain}" is not a domain an e-mail address can have: labels of letters, digits and inner '-', 1 to 63 each, at most 253 in all`,
+      "write the domain as it follows the '@', in lower case, e.g. example.com",
     );
   }
   if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {

@@ -9,6 +9,7 @@ import type { Collector } from "./collector.ts";
 import { checkForwardHeaders } from "./headers.ts";
 import { checkCrossRouteDenies } from "./cross-route-deny.ts";
 import { checkLetterRoutes } from "./letter-routes.ts";
+import { literalNoPathHolds } from "./path-literals.ts";
 import { checkRouteEscapes } from "./route-escapes.ts";
 import { checkRule } from "./rules.ts";
 import { checkShadowing, Coverages } from "./shadowing.ts";
@@ -80,6 +81,18 @@ function checkPathPattern(
       `${rat}.${field}`,
       `${pattern} is reserved for Ward itself (${RESERVED_PATHS.join(", ")})`,
       "choose another path",
+    );
+    return;
+  }
+  // Not for a version already stored: validation took such literals before (the route matched nothing then too).
+  const unheld = out.stored ? undefined : literalNoPathHolds(parsed.tokens);
+  if (unheld) {
+    out.add(
+      "error",
+      "invalid-path-pattern",
+      `${rat}.${field}`,
+      `segment "${unheld.literal}" is refused in every request that holds it (${unheld.problem}): the route could never match`,
+      "write the path as its requests spell it, without letters an origin may read as '/', '.', a space or another separator",
     );
     return;
   }

@@ -1,6 +1,6 @@
 // One rule: who it names (principals or bothFactors, each side with the kinds that can match there), what an
 // allow may carry that a deny may not, and a time window that is not empty.
-import { instantMs } from "../conditions.ts";
+import { instantMs } from "../instant.ts";
 import { describeMatcher } from "../principals.ts";
 import type { PolicyDocument, Rule } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
@@ -78,6 +78,18 @@ function checkBothFactors(
       }
     });
   }
+  // The workload side is the verified client certificate alone (a workload token is a bearer credential, not a
+  // second factor): without identity.mtls it never holds, and a deny rule written with it never applies, token
+  // issuers that name SPIFFE IDs or not. A version stored before this check loads as it did.
+  if (!doc.identity.mtls && !out.stored) {
+    out.add(
+      "error",
+      "mtls-not-configured",
+      `${path}.workload`,
+      "the workload side of bothFactors is the request's verified client certificate: without identity.mtls it never matches",
+      "pin the client certificate issuers under identity.mtls (a workload token does not count as the workload factor)",
+    );
+  }
   if (!Object.hasOwn(doc.identityBindings, both.binding)) {
     out.add(
       "error",
@@ -100,7 +112,9 @@ function checkTimeWindow(rule: Rule, path: string, out: Collector): void {
         : "24:00 to 00:00 is empty: 24:00 is the end of the day";
     out.add("error", "invalid-time-window", `${path}.when.time.hours`, why, "omit hours for all day");
   }
-  if (time?.notBefore && time.notAfter && instantMs(time.notBefore) >= instantMs(time.notAfter)) {
+  // Not for a version already stored: it passed as the Ward that took it read its instants, which misread ten or
+  // more fraction digits (instant.ts). Loaded, a window that holds no millisecond only never applies.
+  if (!out.stored && time?.notBefore && time.notAfter && instantMs(time.notBefore) >= instantMs(time.notAfter)) {
     out.add(
       "error",
       "invalid-time-window",

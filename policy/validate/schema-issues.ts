@@ -42,11 +42,20 @@ export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
       ];
     }
     case "invalid_value":
+      if (absent(input, issue.path))
+        return [missing(path, `required field is missing (expected one of ${listed(issue.values)})`)];
       return [oneOf(path, issue.values, valueAt(input, issue.path))];
     case "invalid_union": {
       // A union of fixed values (`methods: [GET, ..., "*"]`) is one list of allowed values.
       const values = unionValues(issue.errors);
+      if (values && absent(input, issue.path))
+        return [missing(path, `required field is missing (expected one of ${listed(values)})`)];
       if (values) return [oneOf(path, values, valueAt(input, issue.path))];
+      if (absent(input, issue.path)) {
+        const hint = unionHint(path);
+        const found = missing(path, `required field is missing: ${unionMessage(path)}`);
+        return [hint === undefined ? found : { ...found, hint }];
+      }
       const chosen = branchChosen(issue, input);
       if (chosen) return chosen.flatMap((inner) => fromZod({ ...inner, path: [...issue.path, ...inner.path] }, input));
       const hint = unknownKeyHint(valueAt(input, issue.path), path) ?? unionHint(path);
@@ -64,13 +73,32 @@ export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
   }
 }
 
+/**
+ * Whether the issue's path names a key its object does not have: a required field left out. zod reports a missing
+ * enum, literal or union as a value not allowed (invalid_value, invalid_union), where a missing string or list is
+ * a type that is not right (invalid_type, which the message tells apart): the reference's code for both is
+ * missing-field.
+ */
+function absent(input: unknown, path: readonly PropertyKey[]): boolean {
+  const key = path.at(-1);
+  if (typeof key !== "string") return false;
+  const parent = valueAt(input, path.slice(0, -1));
+  return parent !== null && typeof parent === "object" && !Array.isArray(parent) && !Object.hasOwn(parent, key);
+}
+
+function missing(path: string, message: string): Issue {
+  return { severity: "error", code: "missing-field", path, message };
+}
+
+const listed = (values: readonly unknown[]): string => values.map((v) => JSON.stringify(v)).join(", ");
+
 /** A value not among the allowed ones, with the one it nearly is: `get` -> "methods are upper case: GET". */
 function oneOf(path: string, values: readonly unknown[], received: unknown): Issue {
   const found: Issue = {
     severity: "error",
     code: "invalid-value",
     path,
-    message: `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`,
+    message: `must be one of ${listed(values)}`,
   };
   if (typeof received !== "string") return found;
   const words = values.filter((v): v is string => typeof v === "string");

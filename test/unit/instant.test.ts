@@ -10,6 +10,8 @@ describe("instantFlag", () => {
     ["2026-03-02T11:00:00+01:00", "2026-03-02T10:00:00.000Z"],
     ["2026-03-02T11:00:00+0100", "2026-03-02T10:00:00.000Z"],
     ["2026-03-02", "2026-03-02T00:00:00.000Z"],
+    // From a generated review: Date.parse read ten fraction digits as another fraction (here 500 ms).
+    ["2026-03-02T10:00:00.0500000000Z", "2026-03-02T10:00:00.050Z"],
   ])("reads %s as %s", (value, expected) => {
     expect(new Date(instantFlag("time", value)).toISOString()).toBe(expected);
   });

@@ -157,6 +157,31 @@ describe("identity.tokenIssuers: validation", () => {
     ]);
   });
 
+  it("refuses bothFactors without identity.mtls, though a token issuer names SPIFFE IDs: its workload side is the certificate", () => {
+    // From a generated review: the exemption for SPIFFE matchers held for bothFactors too, so a deny rule that
+    // can never apply (no certificate is ever read) was taken.
+    const both = (effect: string) =>
+      doc([spire()], (d) => {
+        d.identityBindings = { deployers: [{ workload: CHECKOUT, access: "ann@example.com" }] };
+        d.services.payments.routes[0].rules = [
+          { id: "all", effect: "allow", principals: [{ spiffe: CHECKOUT }] },
+          {
+            id: "both",
+            effect,
+            bothFactors: {
+              workload: [{ spiffe: CHECKOUT }],
+              access: [{ claims: { repository: "example/deploy" } }],
+              binding: "deployers",
+            },
+          },
+        ];
+      });
+    for (const effect of ["deny", "allow"])
+      expect(issuesOf(both(effect)).filter(([code]) => code === "mtls-not-configured")).toEqual([
+        ["mtls-not-configured", "services.payments.routes[0].rules[1].bothFactors.workload"],
+      ]);
+  });
+
   it("lets claims matchers stand on token issuers, while email still needs identity.access", () => {
     expect(
       issuesOf(doc([github()], (d) => (rule0(d).principals = [{ claims: { repository: "example/deploy" } }]))),

@@ -667,6 +667,11 @@ describe("more fixtures per code", () => {
     ["version 2", (d) => (d.version = 2), "invalid-value", "version"],
     ["unknown metadata field", (d) => (d.metadata.owner = "x"), "unknown-field", "metadata.owner"],
     ["missing metadata", (d) => delete d.metadata, "missing-field", "metadata"],
+    // From a generated review: a missing enum, literal or union field was invalid-value, as if it had a value.
+    ["missing effect", (d) => delete rule0(d).effect, "missing-field", `${RULE0}.effect`],
+    ["missing version", (d) => delete d.version, "missing-field", "version"],
+    ["missing origin", (d) => delete d.services.payments.origin, "missing-field", "services.payments.origin"],
+    ["effect null", (d) => (rule0(d).effect = null), "invalid-value", `${RULE0}.effect`],
     ["hide is not a boolean", (d) => (d.services.payments.hide = "yes"), "invalid-type", "services.payments.hide"],
     [
       "service name not lower case",
@@ -795,13 +800,13 @@ describe("more fixtures per code", () => {
     [
       "an e-mail with a quoted local part",
       (d) => (d.principalSets.ops = [{ email: '"ops"@example.com' }]),
-      "invalid-value",
+      "invalid-format",
       "principalSets.ops[0].email",
     ],
     [
       "an e-mail with a Kelvin sign",
       (d) => (d.principalSets.ops = [{ email: "\u212Aate@example.com" }]),
-      "invalid-value",
+      "invalid-format",
       "principalSets.ops[0].email",
     ],
     [
@@ -1234,6 +1239,20 @@ describe("more fixtures per code", () => {
     ],
     ["no event at all", (d) => signals(d, { events: [] }), "out-of-range", `${IDP}.events`],
     ["a hold longer than a month", (d) => (signals(d).holdFor = "31d"), "out-of-range", "sharedSignals.holdFor"],
+    // From a generated review: the poll's bounds were invalid-value, every other duration's out-of-range.
+    ...(["4s", "61m", "2d"] as const).map((every): [string, (d: any) => void, IssueCode, string] => [
+      `a poll every ${every}`,
+      (d) => signals(d, { poll: { endpoint: "https://idp.example.com/ssf/poll", authorization: "SSF_IDP", every } }),
+      "out-of-range",
+      `${IDP}.poll.every`,
+    ]),
+    [
+      "a poll every 30 (no unit)",
+      (d) =>
+        signals(d, { poll: { endpoint: "https://idp.example.com/ssf/poll", authorization: "SSF_IDP", every: "30" } }),
+      "invalid-format",
+      `${IDP}.poll.every`,
+    ],
     ["no transmitter", (d) => (signals(d).transmitters = {}), "invalid-value", "sharedSignals.transmitters"],
     ["no audience", (d) => delete signals(d).audience, "missing-field", "sharedSignals.audience"],
     [

@@ -408,7 +408,9 @@ describe("the route's websocket field", () => {
     ["{ maxBytesPerSecond: 0 }", "out-of-range"],
     ["{ maxBytesPerSecond: 134217729 }", "out-of-range"],
     ["{ maxBytesPerSecond: 1.5 }", "invalid-value"],
-    ["{ idleTimeout: 2d }", "invalid-value"],
+    // From a generated review: past its bound it was invalid-value, where every other duration's is out-of-range.
+    ["{ idleTimeout: 2d }", "out-of-range"],
+    ["{ idleTimeout: 86401s }", "out-of-range"],
     ["{ idleTimeout: 30 }", "invalid-value"],
     ["{ maxMesageBytes: 10 }", "unknown-field"],
     ["yes", "invalid-value"],

@@ -9,6 +9,7 @@ import {
   CA_KEY,
   caKey,
   canonicalEmail,
+  instantMs,
   isCleanText,
   ISSUER_SERIAL,
   isServiceTokenId,
@@ -130,7 +131,7 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
       if (unknown) return c.json({ error: unknown }, 422);
     }
     const now = Date.now();
-    const expiresAt = body.until ? Date.parse(body.until) : null;
+    const expiresAt = body.until ? instantMs(body.until) : null;
     if (expiresAt !== null && expiresAt <= now) return c.json({ error: "until is in the past" }, 422);
     const entry = await denylist(c).add(
       { kind: "revocation", match: body.match, value, reason: body.reason, expiresAt },

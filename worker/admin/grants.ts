@@ -7,6 +7,7 @@ import { z } from "zod";
 import { parseBody, plainText } from "./body.ts";
 import {
   durationSeconds,
+  instantMs,
   isCleanText,
   isServiceTokenId,
   METHODS,
@@ -189,8 +190,8 @@ async function grantException(c: Context<AdminEnv>): Promise<Response> {
     kind: "exception",
     // A start in the past is now: the grant holds from its creation, and a backdated one would show a window
     // longer than the cap (in the log, `ward reach --grants`, and the age `ward metrics` reports).
-    notBefore: notBefore ? Math.max(Date.parse(notBefore), now) : now,
-    notAfter: Date.parse(notAfter),
+    notBefore: notBefore ? Math.max(instantMs(notBefore), now) : now,
+    notAfter: instantMs(notAfter),
     ...(maxUses !== undefined ? { maxUses } : {}),
   };
   const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.maxDuration));

@@ -56,6 +56,17 @@ beforeAll(async () => {
 });
 
 describe("revocation", () => {
+  it("reads an until of ten fraction digits as written", async () => {
+    // From a generated review: Date.parse reads `.0500000000` as 500 ms, not 50.
+    const second = Math.floor((Date.now() + 3_600_000) / 1000) * 1000;
+    const until = new Date(second).toISOString().replace(".000Z", ".0500000000Z");
+    const res = await revoke({ match: "email", value: "fraction@example.com", reason: "laptop stolen", until });
+    expect(res.status).toBe(201);
+    const { entry } = (await res.json()) as { entry: DenyEntry };
+    expect(entry.expiresAt).toBe(second + 50);
+    expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
+  });
+
   it("refuses a revoked person at once, whatever their token's expiry, until the revocation is lifted", async () => {
     expect(await asPerson("ann@example.com")).toEqual({ status: 200, seen: 1 });
     const res = await revoke({ match: "email", value: "Ann@Example.com", reason: "laptop stolen" });

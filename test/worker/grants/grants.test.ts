@@ -85,6 +85,19 @@ describe("exceptions", () => {
     );
   });
 
+  it("reads a notAfter of ten fraction digits as written", async () => {
+    // From a generated review: Date.parse reads `.0500000000` as 500 ms, not 50, so the grant lasted 450 ms more.
+    const second = Math.floor((Date.now() + HOUR) / 1000) * 1000;
+    const notAfter = new Date(second).toISOString().replace(".000Z", ".0500000000Z");
+    const res = await grantException({ ...base, notAfter });
+    expect(res.status).toBe(201);
+    const { grant } = (await res.json()) as { grant: GrantRecord };
+    expect(grant.notAfter).toBe(second + 50);
+    expect((await as("admin@example.com", `/grants/wiki/${grant.id}?reason=done`, { method: "DELETE" })).status).toBe(
+      200,
+    );
+  });
+
   it("refuses bad input and stores nothing", async () => {
     const before = (await listed()).length;
     const now = Date.now();

@@ -1,0 +1,59 @@
+// What validation newly refuses in text as written (from a generated review of policy validation) is not held
+// against a version already stored: the gateway loads the policy it runs after an upgrade, as it did before,
+// or it would answer 503 until a new version is bootstrapped.
+import { describe, expect, it } from "vitest";
+import { loadStoredDocument, validatePolicyText } from "../../policy/index.ts";
+import { oneServicePolicy } from "./support/one-service.ts";
+import { spire } from "./support/token-issuers.ts";
+
+const withRule = (rule: Record<string, unknown>) =>
+  oneServicePolicy([{ id: "r", methods: ["GET"], path: "/x", rules: [rule] }]);
+
+/** Refused as written with `code` at `path`; loaded as a stored version. */
+function newlyRefused(doc: unknown, code: string, path: string): void {
+  const text = JSON.stringify(doc);
+  expect(validatePolicyText(text).issues).toContainEqual(expect.objectContaining({ code, path }));
+  expect(validatePolicyText(text, { stored: true }).ok).toBe(true);
+  expect(loadStoredDocument(text, "0".repeat(64)).ok).toBe(true);
+}
+
+describe("a version stored before", () => {
+  it("loads with a window its instants' ten fraction digits now leave empty", () => {
+    const when = { time: { notBefore: "2026-03-02T09:00:00.100Z", notAfter: "2026-03-02T09:00:00.0500000000Z" } };
+    newlyRefused(
+      withRule({ id: "freeze", effect: "deny", principals: [{ group: "dev" }], when }),
+      "invalid-time-window",
+      "services.app.routes[0].rules[0].when.time",
+    );
+  });
+
+  it("loads with bothFactors and no identity.mtls, a token issuer naming SPIFFE IDs", () => {
+    const spiffe = "spiffe://prod.example.com/ci";
+    const doc = {
+      ...withRule({
+        id: "both",
+        effect: "deny",
+        bothFactors: { workload: [{ spiffe }], access: [{ group: "dev" }], binding: "ci" },
+      }),
+      identityBindings: { ci: [{ workload: spiffe, access: "ann@example.com" }] },
+    };
+    doc.identity = { ...doc.identity, tokenIssuers: [spire()] } as typeof doc.identity;
+    newlyRefused(doc, "mtls-not-configured", "services.app.routes[0].rules[0].bothFactors.workload");
+  });
+
+  it("loads with an emailDomain whose labels are not a host name's", () => {
+    newlyRefused(
+      withRule({ id: "all", effect: "allow", principals: [{ emailDomain: "-x.com" }] }),
+      "invalid-format",
+      "services.app.routes[0].rules[0].principals[0].emailDomain",
+    );
+  });
+
+  it("loads with a rule header named twice in different case", () => {
+    newlyRefused(
+      withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }], headers: { "x-a": "1", "X-A": "2" } }),
+      "invalid-value",
+      "services.app.routes[0].rules[0].headers.X-A",
+    );
+  });
+});
