@@ -13,8 +13,9 @@
  * is no instant.
  */
 export function instantMs(text: string): number {
-  const fraction = /\.([0-9]+)/.exec(text);
-  if (fraction === null) return Date.parse(text);
+  // Only a seconds fraction: a `.` elsewhere (`17.30:00`, a CLI flag's typo) is no instant, as Date.parse says.
+  const fraction = /(?<=:\d{2}:\d{2})\.([0-9]+)(?=$|[zZ]|[+-]\d{2}:?\d{2}$)/.exec(text);
+  if (fraction === null) return /\.\d/.test(text) ? Number.NaN : Date.parse(text);
   const digits = fraction[1]!;
   const whole = Date.parse(text.slice(0, fraction.index) + text.slice(fraction.index + fraction[0].length));
   const ms = Number(digits.slice(0, 3).padEnd(3, "0"));

@@ -37,6 +37,12 @@ describe("instantMs", () => {
   it("gives NaN for text that is no instant", () => {
     expect(instantMs("soon")).toBeNaN();
     expect(instantMs(".5")).toBeNaN();
+    // A `.` anywhere but after the seconds: a typo Date.parse refused, not a fraction to cut out (a closing review:
+    // the CLI's --until read `17.30:00` as 17:00:00.300).
+    for (const typo of ["2026-03-02T17.30:00Z", "2026-03-02T09:00.5Z", "2026-03-02.5T09:00:00Z"])
+      expect(instantMs(typo), typo).toBeNaN();
+    expect(instantMs("2026-03-02T09:00:00.5+01:00")).toBe(Date.UTC(2026, 2, 2, 8, 0, 0, 500));
+    expect(instantMs("2026-03-02T09:00:00.25z")).toBe(Date.UTC(2026, 2, 2, 9, 0, 0, 250));
   });
 });
 
