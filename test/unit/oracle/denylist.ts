@@ -127,10 +127,10 @@ export interface AdmitContext {
  * compared with); undefined: refused (422), nothing stored.
  */
 export function admitRevocation(match: MatchKind, value: string, ctx: AdmitContext): string | undefined {
-  // "Values are at most 2,200 characters"; and "stores the value as sent, not trimmed ... For every other kind
-  // [than a workload token's subject], white space around the value is refused (422)".
+  // "Values are at most 2,200 characters"; and "white space around it is refused (422), not trimmed, for every
+  // kind but `--subject` and `--sub`" (operations.md: the gateway reads either with white space around it).
   if (value.length === 0 || value.length > 2200) return undefined;
-  if (match !== "subject" && padded(value)) return undefined;
+  if (match !== "subject" && match !== "sub" && padded(value)) return undefined;
   switch (match) {
     case "spiffe": {
       // "a SPIFFE ID ... the gateway would never verify in that spelling ... is refused 422"; a trust domain's own

@@ -522,6 +522,8 @@ export function expectFor(b: Built, cas: Cas, now: number, registryIds: Readonly
   const registered = registryIds.get(fingerprint);
   if (registered) return { id: registered, why: "registry" };
   if (!derOk) return { why: "no DER to read the SPIFFE ID from" };
+  // RFC 5280 4.1.2.2: a positive serial (docs/policy.md: a negative one is unparseable-certificate).
+  if ((d.hexBytes(c.serialHex)[0]! & 0x80) !== 0) return { why: "negative serial" };
   if (b.encodingApplied) return { why: `extension not DER (${c.encoding})` };
   const uris = c.sans.flat().filter((g) => g.kind === "uri");
   if (uris.length !== 1) return { why: `${uris.length} URI SANs` };

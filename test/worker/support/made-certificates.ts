@@ -53,6 +53,19 @@ interface Made {
   ski?: string;
 }
 
+/**
+ * The serial's bytes as a CA writes them (RFC 5280 4.1.2.2, X.690 8.3.2): positive, in its fewest octets. Random
+ * bytes may start at 0x80 (a negative INTEGER) or with a zero octet before one below 0x80 (padded), either of
+ * which Ward refuses as a certificate no CA issues.
+ */
+function positiveInteger(value: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0 && value[start + 1]! < 0x80) start++;
+  const minimal = value.subarray(start);
+  if (minimal.length === 0) return Uint8Array.of(1);
+  return minimal[0]! >= 0x80 ? Uint8Array.of(0, ...minimal) : Uint8Array.from(minimal);
+}
+
 function make(spec: Made): Uint8Array {
   const extensions: Extension[] = [];
   if (spec.uri)
@@ -68,7 +81,7 @@ function make(spec: Made): Uint8Array {
   }
   const tbs = new TBSCertificate({
     version: Version.v3,
-    serialNumber: bytes(spec.serialHex).buffer,
+    serialNumber: positiveInteger(bytes(spec.serialHex)).buffer,
     signature: new AlgorithmIdentifier({ algorithm: ECDSA_SHA256 }),
     issuer: name("Ward Generated CA"),
     validity: new Validity({ notBefore: new Date(Date.UTC(2020, 0, 1)), notAfter: new Date(Date.UTC(2120, 0, 1)) }),
