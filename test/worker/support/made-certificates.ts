@@ -58,7 +58,7 @@ interface Made {
  * bytes may start at 0x80 (a negative INTEGER) or with a zero octet before one below 0x80 (padded), either of
  * which Ward refuses as a certificate no CA issues.
  */
-function positiveInteger(value: Uint8Array): Uint8Array {
+function positiveInteger(value: Uint8Array): Uint8Array<ArrayBuffer> {
   let start = 0;
   while (start < value.length - 1 && value[start] === 0 && value[start + 1]! < 0x80) start++;
   const minimal = value.subarray(start);
