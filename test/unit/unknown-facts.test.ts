@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, loadPolicy, type Identity } from "../../policy/index.ts";
 
-const policyText = `
+/** The app's policy with these routes (YAML list items, indented for `routes:`). */
+const withRoutes = (routes: string) => `
 version: 1
 metadata: { environment: dev, owners: [sec@example.com] }
 identity:
@@ -14,7 +15,9 @@ services:
     origin: { tunnel: APP }
     owner: app-team
     routes:
-      - id: everything
+${routes}`;
+
+const policyText = withRoutes(`      - id: everything
         methods: [GET]
         pathPrefix: /
         rules:
@@ -26,25 +29,16 @@ services:
         path: /sre
         rules:
           - { id: sre-only, effect: allow, principals: [{ group: sre }] }
-`;
+`);
 
-const loadedPosture = await loadPolicy(`
-version: 1
-metadata: { environment: dev, owners: [sec@example.com] }
-identity:
-  access: { teamDomain: "https://t.cloudflareaccess.com", audiences: ["${"a".repeat(64)}"] }
-services:
-  app:
-    hosts: [app.example.com]
-    origin: { tunnel: APP }
-    owner: app-team
-    routes:
-      - id: p
+const loadedPosture = await loadPolicy(
+  withRoutes(`      - id: p
         methods: [GET]
         path: /p
         rules:
           - { id: managed-only, effect: allow, principals: [{ emailDomain: example.com }], when: { devicePosture: [managed] } }
-`);
+`),
+);
 if (!loadedPosture.ok) throw new Error(JSON.stringify(loadedPosture.issues));
 const posturePolicy = loadedPosture.policy;
 

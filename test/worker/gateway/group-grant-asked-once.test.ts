@@ -8,7 +8,7 @@ import type { Env } from "../../../worker/env.ts";
 import { grantsShard } from "../../../worker/grants/store.ts";
 import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
-import { activate } from "../support/harness.ts";
+import { activate, originSaw } from "../support/harness.ts";
 
 const HOST = "posture-only.localhost";
 const signing = inject("accessPrivateJwk");
@@ -75,7 +75,8 @@ beforeAll(async () => {
 });
 
 it("asks Access once for a refused request whose lookup failed, though a group grant is in force", async () => {
-  const email = `pat-${Date.now().toString(36)}@example.com`;
+  const marker = `asked-once-${Date.now().toString(36)}`;
+  const email = `${marker}@example.com`;
   const answer = { $raw: { status: 503, body: "unavailable" } };
   const put = await fetch("https://directory.ward-demo.test/answer", {
     method: "PUT",
@@ -85,7 +86,7 @@ it("asks Access once for a refused request whose lookup failed, though a group g
   // No identity_nonce: never cached, so each identification would ask again.
   const token = await accessToken(signing, { email, sub: "u-pat" });
   const { lines } = await captured(async () => {
-    const res = await exports.default.fetch(`https://${HOST}/docs/a`, {
+    const res = await exports.default.fetch(`https://${HOST}/docs/${marker}`, {
       headers: { "Cf-Access-Jwt-Assertion": token },
     });
     expect(res.status).toBe(403);
@@ -93,4 +94,6 @@ it("asks Access once for a refused request whose lookup failed, though a group g
   });
   expect(lines.filter((l) => l.event === "decision")).toHaveLength(1);
   expect(await callsFor(email)).toBe(1);
+  // Refused: the origin never saw it.
+  expect(await originSaw(marker)).toEqual([]);
 });
