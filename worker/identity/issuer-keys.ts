@@ -11,7 +11,7 @@
 // a key the issuer has withdrawn must stop counting.
 import { createLocalJWKSet, type JWK, type JWSHeaderParameters } from "jose";
 import { type CompiledTokenIssuer, jwksUriOf, MAX_KEY_DOCUMENT_BYTES, usableKeys } from "../../policy/index.ts";
-import { readBounded } from "../../policy/read-bounded.ts";
+import { type BoundedText, readBounded } from "../../policy/read-bounded.ts";
 import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
 import { settledWithin } from "../shared/settled-within.ts";
 
@@ -62,8 +62,15 @@ async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
     await response.body?.cancel();
     throw new KeySetError(response.status >= 300 && response.status < 400 ? "keys-redirected" : "keys-status");
   }
-  // Refused past MAX_KEY_DOCUMENT_BYTES whatever Content-Length said (or before reading, when it says so).
-  const read = await readBounded(response, MAX_KEY_DOCUMENT_BYTES);
+  // Refused past MAX_KEY_DOCUMENT_BYTES whatever Content-Length said (or before reading, when it says so). A body
+  // cut off or stalled past the timeout is the server unreachable, not a malformed document: what the log says
+  // sends the operator to the network or to the issuer's document.
+  let read: BoundedText;
+  try {
+    read = await readBounded(response, MAX_KEY_DOCUMENT_BYTES);
+  } catch {
+    throw new KeySetError("keys-unreachable");
+  }
   if (!read.ok) throw new KeySetError(read.problem === "too-large" ? "keys-too-large" : "keys-malformed");
   try {
     return JSON.parse(read.text);

@@ -236,6 +236,32 @@ describe("what the token says about its key", () => {
     const { v } = verifierFor("spire", {}, server);
     expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe("keys-too-large");
   });
+
+  it("calls a key document cut off mid-body unreachable, not malformed", async () => {
+    // The connection lost after the first bytes (or the body stalled until the fetch's timeout aborted it): the
+    // read fails, which says where to look (the network, the issuer's server), not that the document is bad.
+    const text = JSON.stringify(issuers.spire.published);
+    const cut = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(text.slice(0, 20)));
+            c.error(new TypeError("Network connection lost."));
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      );
+    const { v } = verifierFor("spire", {}, issuerServer({ [`${SPIRE}/bundle`]: cut }));
+    expect(problemOf(await verify(v, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe(
+      "keys-unreachable",
+    );
+    // A whole body that is not a key document is still malformed.
+    const junk = () => new Response(text.slice(0, 20), { headers: { "content-type": "application/json" } });
+    const { v: other } = verifierFor("spire", {}, issuerServer({ [`${SPIRE}/bundle`]: junk }));
+    expect(problemOf(await verify(other, await workloadToken({ issuer: "spire" }, NOW), PAYMENTS))).toBe(
+      "keys-malformed",
+    );
+  });
 });
 
 describe("key rotation and the unknown-kid storm", () => {
