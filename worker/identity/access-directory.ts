@@ -23,6 +23,12 @@ const MAX_CACHE_MS = 5 * 60_000;
 const FAILURE_MEMORY_MS = 2_000;
 /** How often a request waiting on another request's lookup for the same person looks for its answer. */
 const WAIT_STEP_MS = 10;
+/**
+ * A lookup still marked running this long past its timeout was abandoned with its request (one that ends ends by
+ * itself at the timeout, when its fetch is aborted): only then does another request take over. At the timeout
+ * exactly, a waiter would start a second call while the first was still being answered or aborted.
+ */
+const ABANDONED_AFTER_TIMEOUT_MS = 1_000;
 const WAIT = Symbol("wait");
 
 /**
@@ -86,9 +92,16 @@ export class AccessDirectory {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   private readonly cache = new Map<string, { facts: DirectoryFacts; until: number; fetchedAt: number }>();
-  /** Lookups in flight, by key: when each began (Date.now()). */
-  private readonly running = new Map<string, number>();
-  /** Lookups that gave nothing, by key: the time of the request that made each, and whether Access answered. */
+  /**
+   * Lookups in flight, by key: when each began (Date.now()). An object per claim, so a lookup that ends removes its
+   * own mark and never the one of a lookup that took over from it.
+   */
+  private readonly running = new Map<string, { since: number }>();
+  /**
+   * Lookups that gave nothing, by key: when each ended, on the clock of the request that made it (its `now` plus
+   * the time the lookup took: a timeout ends 5 s after its request began, and stamped with the request's start
+   * it would be forgotten before it was remembered), and whether Access answered.
+   */
   private readonly failed = new Map<string, { at: number; answered: boolean }>();
 
   constructor(
@@ -129,8 +142,11 @@ export class AccessDirectory {
       if (known !== WAIT) return known;
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
-    this.running.set(key, Date.now());
-    const result = await this.ask(token, email).finally(() => this.running.delete(key));
+    const mine = { since: Date.now() };
+    this.running.set(key, mine);
+    const result = await this.ask(token, email).finally(() => {
+      if (this.running.get(key) === mine) this.running.delete(key);
+    });
     if (result.facts) {
       this.failed.delete(key);
       setBounded(
@@ -139,7 +155,8 @@ export class AccessDirectory {
         { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
         CACHE_LIMIT,
       );
-    } else setBounded(this.failed, key, { at: now, answered: result.answered }, CACHE_LIMIT);
+    } else
+      setBounded(this.failed, key, { at: now + (Date.now() - mine.since), answered: result.answered }, CACHE_LIMIT);
     return result;
   }
 
@@ -157,9 +174,11 @@ export class AccessDirectory {
     if (answer) return answer;
     const failure = this.failed.get(key);
     if (failure && now - failure.at < FAILURE_MEMORY_MS) return { facts: undefined, answered: failure.answered };
-    const since = this.running.get(key);
-    // One left running past the timeout was abandoned with its request: not waited for.
-    return since !== undefined && Date.now() - since < this.timeoutMs ? WAIT : undefined;
+    const running = this.running.get(key);
+    // One left running well past the timeout was abandoned with its request: not waited for.
+    return running !== undefined && Date.now() - running.since < this.timeoutMs + ABANDONED_AFTER_TIMEOUT_MS
+      ? WAIT
+      : undefined;
   }
 
   /** One get-identity call for the token's person. */

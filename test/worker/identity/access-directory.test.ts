@@ -152,6 +152,50 @@ describe("AccessDirectory", () => {
     expect(answer).toBeUndefined();
   });
 
+  it("remembers a lookup that timed out from when it ended, so the next request does not ask again at once", async () => {
+    // A timeout longer than the 2 s memory: stamped with its request's start, it was forgotten before recorded.
+    let calls = 0;
+    const { dir } = directory((signal) => {
+      calls++;
+      return new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason)));
+    }, 2_300);
+    expect(await factsOf(dir, "tok-a", who("nonce-slow"), Date.now() + 600_000, Date.now())).toBeUndefined();
+    // Right after the failure, on the request's own clock.
+    expect(await factsOf(dir, "tok-c", who("nonce-slow"), Date.now() + 600_000, Date.now())).toBeUndefined();
+    expect(calls).toBe(1);
+  });
+
+  it("runs one lookup at a time for a person while Access times out, and waiters wait no longer than it", async () => {
+    // Requests every 20 ms, each on its own clock: a waiter used to take over at the very moment the lookup it
+    // waited for was aborted, so two calls ran at once, and the first one's end unmarked the second.
+    const timeoutMs = 300;
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const { dir } = directory((signal) => {
+      calls++;
+      most = Math.max(most, ++inFlight);
+      return new Promise((_resolve, reject) =>
+        signal?.addEventListener("abort", () => {
+          inFlight--;
+          reject(signal.reason);
+        }),
+      );
+    }, timeoutMs);
+    const waits: Promise<number>[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 2_600) {
+      const at = Date.now();
+      waits.push(factsOf(dir, "tok", who("nonce-timeouts"), at + 600_000, at).then(() => Date.now() - at));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const waited = await Promise.all(waits);
+    expect(most).toBe(1);
+    // One call, then another once the first failure's 2 s have passed: never one per waiter.
+    expect(calls).toBeLessThanOrEqual(2);
+    expect(Math.max(...waited)).toBeLessThan(timeoutMs + 250);
+  });
+
   it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {
     const { dir } = directory(() => Response.json({ groups: ["sre"] }));
     expect(await factsOf(dir, "tok", who("nonce-np"), NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
@@ -187,12 +231,12 @@ describe("AccessDirectory", () => {
     ],
   ])("gives nothing on %s, and remembers that for 2 s only", async (_name, respond) => {
     const { calls, dir } = directory(respond);
-    // Asked once, the failure given again within 2 s (the person's other requests do not ask a failing Access
-    // again), then asked again.
+    // Asked once, the failure given again within 2 s of its end (the person's other requests do not ask a failing
+    // Access again), then asked again (the lookup's own few milliseconds count from its request's `now`).
     for (const [at, asked] of [
       [NOW, 1],
       [NOW + 1_999, 1],
-      [NOW + 2_000, 2],
+      [NOW + 2_100, 2],
     ] as const) {
       // Shown as JSON on failure: a lone surrogate in a failure message breaks the test runner's channel.
       const facts = await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, at);
