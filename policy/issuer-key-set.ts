@@ -54,9 +54,17 @@ const EC_CURVES: Readonly<Record<string, string>> = { ES256: "P-256", ES384: "P-
 /** The fewest bytes of RSA modulus the verifier takes (jose refuses keys under 2,048 bits). */
 const MIN_RSA_MODULUS_BYTES = 256;
 
-/** Why the gateway's verifier (jose) refuses to verify with a key of an asymmetric type; undefined when it does not. */
-export function keyTheVerifierRefuses(key: Readonly<Record<string, unknown>>): string | undefined {
-  if (Array.isArray(key.key_ops) && !key.key_ops.includes("verify")) return "its key_ops leave out verify";
+/**
+ * Why the gateway's verifier (jose) refuses to verify with a key of an asymmetric type; undefined when it does not.
+ * `stored`: a version stored before `key_ops` were read as usableKeys reads them is judged as it was then (only a
+ * list without `verify` refused), so it still loads; its issuer verifies nothing with such a key all the same.
+ */
+export function keyTheVerifierRefuses(key: Readonly<Record<string, unknown>>, stored = false): string | undefined {
+  if (stored) {
+    if (Array.isArray(key.key_ops) && !key.key_ops.includes("verify")) return "its key_ops leave out verify";
+  } else if (key.key_ops !== undefined && !verifies(key.key_ops))
+    // As usableKeys reads them: a key it leaves out must not pass validation as one that verifies.
+    return "its key_ops are not distinct strings including verify";
   // Base64url of the modulus, 4 characters to 3 bytes.
   if (key.kty === "RSA" && !(typeof key.n === "string" && Math.floor((key.n.length * 3) / 4) >= MIN_RSA_MODULUS_BYTES))
     return "an RSA key of fewer than 2,048 bits";

@@ -141,7 +141,7 @@ function checkInlineKeys(issuer: TokenIssuerSource, at: string, out: Collector):
     else kids.set(key.kid, i);
     if (!((key.use === undefined && use === "sig") || key.use === use)) return;
     // What the gateway's verifier (jose) takes: a key it refuses verifies nothing, whatever the set says.
-    const unusable = keyTheVerifierRefuses(key);
+    const unusable = keyTheVerifierRefuses(key, out.stored);
     if (unusable === undefined) usable++;
     else out.add("warning", "jwks-key-unusable", kat, `${unusable}: the gateway verifies no token with it`);
   });

@@ -49,6 +49,16 @@ describe("a version stored before", () => {
     );
   });
 
+  it("loads with a pushed key whose key_ops name verify twice", () => {
+    const key = { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k0", use: "jwt-svid", key_ops: ["verify", "verify"] };
+    const doc = withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }] });
+    doc.identity = {
+      ...doc.identity,
+      tokenIssuers: [spire({ keys: { jwks: { keys: [key] } } })],
+    } as typeof doc.identity;
+    newlyRefused(doc, "jwks-key-unusable", "identity.tokenIssuers[0].keys.jwks.keys[0]");
+  });
+
   it("loads with a rule header named twice in different case", () => {
     newlyRefused(
       withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }], headers: { "x-a": "1", "X-A": "2" } }),

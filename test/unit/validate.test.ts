@@ -1764,7 +1764,11 @@ describe("a pushed key set whose only keys the verifier refuses", () => {
     { kty: "OKP", crv: "Ed448", x: "x", kid: "k0", use: "jwt-svid" },
     { kty: "RSA", n: "AQAB".repeat(40), e: "AQAB", kid: "k0", use: "jwt-svid" },
     { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k0", use: "jwt-svid", key_ops: ["encrypt"] },
-  ])("is an error, with the key's warning ($kty)", (key) => {
+    // key_ops the gateway's usableKeys leaves out (from a review: these passed validation, and verified nothing).
+    { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k0", use: "jwt-svid", key_ops: ["verify", "verify"] },
+    { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k0", use: "jwt-svid", key_ops: "verify" },
+    { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k0", use: "jwt-svid", key_ops: ["verify", 1] },
+  ])("is an error, with the key's warning ($kty, $key_ops)", (key) => {
     const result = run((d) => (d.identity.tokenIssuers = [spire({ keys: { jwks: { keys: [key] } } })]));
     expect(result.issues.map((i) => i.code)).toEqual(["jwks-key-unusable", "invalid-jwks"]);
     expect(result.ok).toBe(false);
