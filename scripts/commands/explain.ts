@@ -15,6 +15,7 @@ import {
   reportedRequestHeaders,
   SCOPE_TOKEN,
   upgradeKind,
+  type CompiledPolicy,
   type Decision,
   type Identity,
 } from "../../policy/index.ts";
@@ -24,6 +25,7 @@ import type { Io } from "../io.ts";
 import { readGrants } from "../grants/read.ts";
 import { instantFlag } from "../instant.ts";
 import { loadPolicyFile } from "../policy-file.ts";
+import { postureFromFlags } from "./posture-flags.ts";
 import { withWorkloadToken, type TokenFlags } from "./explain-token.ts";
 
 export const usage = `ward explain FILE --as PRINCIPAL METHOD URL [options]
@@ -202,6 +204,23 @@ function headersOf(flags: readonly string[]): Headers {
   return headers;
 }
 
+/**
+ * The caller the flags describe, read against the policy: a workload token of one of its issuers, and a person's
+ * device posture (postureFromFlags). The explain differential decides with it too.
+ */
+export function explainedIdentity(
+  values: Record<string, string | string[] | boolean | undefined>,
+  tokenFlags: TokenFlags | undefined,
+  policy: CompiledPolicy,
+  at: number,
+): Identity {
+  let identity = identityFromFlags(values);
+  if (tokenFlags) identity = withWorkloadToken(identity, tokenFlags, policy, at);
+  if (!identity.user) return identity;
+  const devicePosture = postureFromFlags(policy, (values.posture as string[] | undefined) ?? []);
+  return { ...identity, user: { ...identity.user, devicePosture } };
+}
+
 export async function explainCommand(args: string[], io: Io, now: () => number = Date.now): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
@@ -228,9 +247,8 @@ export async function explainCommand(args: string[], io: Io, now: () => number =
   if (!file || !method || !url || rest.length > 0) throw new CliError(`expected FILE METHOD URL\n${usage}`);
   const at = values.time === undefined ? now() : instantFlag("time", values.time);
   const tokenFlags = tokenFlagsOf(values);
-  let identity = identityFromFlags(values);
   const policy = await loadPolicyFile(file, io.err);
-  if (tokenFlags) identity = withWorkloadToken(identity, tokenFlags, policy, at);
+  const identity = explainedIdentity(values, tokenFlags, policy, at);
   const { host, path, query, origin } = readUrl(url);
   const grants = values.grants ? await readGrants(values.grants) : [];
   const headers = headersOf(values.header ?? []);

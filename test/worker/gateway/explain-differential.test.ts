@@ -18,8 +18,7 @@ import {
   type CompiledPolicy,
   type Decision,
 } from "../../../policy/index.ts";
-import { identityFromFlags, readUrl, tokenFlagsOf } from "../../../scripts/commands/explain.ts";
-import { withWorkloadToken } from "../../../scripts/commands/explain-token.ts";
+import { explainedIdentity, readUrl, tokenFlagsOf } from "../../../scripts/commands/explain.ts";
 import { accessToken, AUD } from "../support/access-tokens.ts";
 import { CERTS, CA_SKI, tlsClientAuth } from "../support/client-certs.ts";
 import { prng } from "../../support/prng.ts";
@@ -183,9 +182,7 @@ function explainDecides(policy: CompiledPolicy, c: Case, url: string, at: number
   const values: Record<string, string | string[] | boolean | undefined> = {};
   if (c.who === "cert") values.as = CHECKOUT;
   else values.as = c.who;
-  const tokenFlags = tokenFlagsOf(values);
-  let identity = identityFromFlags(values);
-  if (tokenFlags) identity = withWorkloadToken(identity, tokenFlags, policy, at);
+  const identity = explainedIdentity(values, tokenFlagsOf(values), policy, at);
   const { host, path, query, origin } = readUrl(url);
   const headers = new Headers();
   if (c.websocket) headers.set("upgrade", "websocket");
