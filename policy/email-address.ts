@@ -21,10 +21,12 @@
 
 export const MAX_EMAIL_LENGTH = 254;
 const MAX_LOCAL_LENGTH = 64;
-const MAX_DOMAIN_LENGTH = 253;
+export const MAX_DOMAIN_LENGTH = 253;
 
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** A domain of host-name labels (the length aside); `ward schema` writes it as emailDomain's pattern. */
+export const MAIL_DOMAIN =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** The two parts of a well-formed address, as written; undefined for anything else. */
 export function mailboxParts(text: string): { local: string; domain: string } | undefined {
@@ -35,7 +37,7 @@ export function mailboxParts(text: string): { local: string; domain: string } | 
   const local = text.slice(0, at);
   const domain = text.slice(at + 1);
   if (local.length > MAX_LOCAL_LENGTH || domain.length > MAX_DOMAIN_LENGTH) return undefined;
-  if (!LOCAL_PART.test(local) || !DOMAIN.test(domain)) return undefined;
+  if (!LOCAL_PART.test(local) || !MAIL_DOMAIN.test(domain)) return undefined;
   return { local, domain };
 }
 
@@ -48,7 +50,7 @@ export function isEmailAddress(text: string): boolean {
  * `emailDomain` matcher that is not one (`-x.com`, a label of 64) matches no address the gateway takes.
  */
 export function isMailDomain(text: string): boolean {
-  return text.length <= MAX_DOMAIN_LENGTH && DOMAIN.test(text);
+  return text.length <= MAX_DOMAIN_LENGTH && MAIL_DOMAIN.test(text);
 }
 
 /** The address in the one form Ward compares, logs and keys on (lower case); undefined when not well-formed. */

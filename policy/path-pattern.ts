@@ -4,9 +4,10 @@ export type PatternToken = { kind: "literal"; value: string } | { kind: "segment
 
 export type PatternResult = { ok: true; tokens: PatternToken[]; key: string } | { ok: false; message: string };
 
-const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/** A named placeholder, `{name}`. */
+export const PLACEHOLDER = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 // Characters a literal may not hold: they could never survive canonicalisation of a request path.
-const FORBIDDEN_LITERAL = /[\\;%?#{}\u0000-\u001f\u007f]/;
+export const FORBIDDEN_LITERAL = /[\\;%?#{}\u0000-\u001f\u007f]/;
 
 export function parsePathPattern(pattern: string, prefix = false): PatternResult {
   if (!pattern.startsWith("/")) return { ok: false, message: "must start with '/'" };
@@ -26,8 +27,8 @@ export function parsePathPattern(pattern: string, prefix = false): PatternResult
       tokens.push({ kind: "rest" });
     } else if (seg === "{*}") {
       tokens.push({ kind: "segment" });
-    } else if (PARAM.test(seg)) {
-      tokens.push({ kind: "segment", name: PARAM.exec(seg)![1]! });
+    } else if (PLACEHOLDER.test(seg)) {
+      tokens.push({ kind: "segment", name: PLACEHOLDER.exec(seg)![1]! });
     } else if (seg === "" && !last) {
       return { ok: false, message: "empty segment ('//') can never match a canonical path" };
     } else if (seg === "." || seg === "..") {

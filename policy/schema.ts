@@ -70,7 +70,12 @@ const email = z.string().superRefine((value, ctx) => {
         "must be an e-mail address: dot-separated runs of letters, digits and !#$%&'*+-/=?^_`{|}~, one '@', a host name (ASCII, at most 254 characters)",
     });
 });
-const emailDomain = z.string().regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "must be a lower-case domain such as example.com");
+/**
+ * An emailDomain's zod form, looser than validation's (isMailDomain, validate/principals.ts) so a version stored
+ * before that check loads as it did; `ward schema` writes both as one pattern (schema-patterns.ts).
+ */
+export const EMAIL_DOMAIN_FORM = /^([a-z0-9-]+\.)+[a-z0-9-]+$/;
+export const emailDomain = z.string().regex(EMAIL_DOMAIN_FORM, "must be a lower-case domain such as example.com");
 const DURATION = /^[1-9][0-9]*(s|m|h|d)$/;
 const duration = z.string().regex(DURATION, "must be a duration such as 90s, 30m, 12h or 7d");
 /** A token limit: above one month no token Access issues could need it (see access-limits.ts). */
@@ -288,11 +293,18 @@ export const WebSocketSetting = z.union([
   }),
 ]);
 
+// Any string here: parsePathPattern and the validator judge it (validate/routes.ts), as they judge a stored version
+// more leniently; `ward schema` writes their rules as a pattern (schema-patterns.ts).
+export const RoutePath = z
+  .string()
+  .describe("exact path or pattern: {*} one segment, {name} named segment, {**} the rest");
+export const RoutePathPrefix = z.string().describe("this path and everything below it");
+
 export const Route = z.strictObject({
   id: name,
   methods: z.array(z.union([z.enum(METHODS), z.literal("*")])).min(1),
-  path: z.string().optional().describe("exact path or pattern: {*} one segment, {name} named segment, {**} the rest"),
-  pathPrefix: z.string().optional().describe("this path and everything below it"),
+  path: RoutePath.optional(),
+  pathPrefix: RoutePathPrefix.optional(),
   rules: z.array(Rule).min(1),
   forwardHeaders: forwardHeaders
     .optional()

@@ -56,7 +56,7 @@ export function fromZod(issue: z.core.$ZodIssue, input: unknown): Issue[] {
         const found = missing(path, `required field is missing: ${unionMessage(path)}`);
         return [hint === undefined ? found : { ...found, hint }];
       }
-      const chosen = branchChosen(issue, input);
+      const chosen = branchChosen(issue, input) ?? branchOfItsType(issue);
       if (chosen) return chosen.flatMap((inner) => fromZod({ ...inner, path: [...issue.path, ...inner.path] }, input));
       const hint = unknownKeyHint(valueAt(input, issue.path), path) ?? unionHint(path);
       const found: Issue = { severity: "error", code: "invalid-value", path, message: unionMessage(path) };
@@ -141,6 +141,18 @@ function branchChosen(
       ),
   );
   return fits.length === 1 ? fits[0] : undefined;
+}
+
+/**
+ * The issues of the one branch of a union whose type the value has, when every other branch is of another type
+ * (`websocket: { idleTimeout: 30 }` is the object form with a number for a duration: invalid-type at idleTimeout,
+ * as `rateLimit.period: 60` is, not "matches no form" at websocket). Undefined when no branch or several have it.
+ */
+function branchOfItsType(issue: z.core.$ZodIssue & { code: "invalid_union" }): readonly z.core.$ZodIssue[] | undefined {
+  const ofItsType = issue.errors.filter(
+    (branch) => !branch.some((inner) => inner.code === "invalid_type" && inner.path.length === 0),
+  );
+  return ofItsType.length === 1 ? ofItsType[0] : undefined;
 }
 
 function unionMessage(path: string): string {

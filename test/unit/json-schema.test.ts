@@ -1,6 +1,8 @@
 // `ward schema`: the JSON Schema of the policy document, for editors.
 import { describe, expect, it } from "vitest";
 import { policyJsonSchema } from "../../policy/json-schema.ts";
+import { baseDocument, ROUTE, RULE, withValue } from "./validate-cases.ts";
+import { schemaErrors } from "./validate-schema.ts";
 
 type Schema = {
   $schema?: string;
@@ -51,5 +53,21 @@ describe("policyJsonSchema", () => {
     const text = JSON.stringify(schema);
     expect(JSON.parse(text)).toEqual(schema);
     expect(JSON.stringify(policyJsonSchema())).toBe(text);
+  });
+
+  // From a review: the schema took forms push refuses, so an editor showed nothing wrong with them.
+  it.each([
+    ["emailDomain -x.com", [...RULE, "principals"], [{ emailDomain: "-x.com" }]],
+    ["path /a and a no-break space", [...ROUTE, "path"], "/a\u00a0"],
+    ["path /a／b", [...ROUTE, "path"], "/a\uff0fb"],
+    ["path /½", [...ROUTE, "path"], "/\u00bd"],
+  ])("flags %s, which validation refuses", (_, at, value) => {
+    const all = policyJsonSchema();
+    expect(schemaErrors(all, baseDocument())).toEqual([]);
+    expect(schemaErrors(all, withValue(baseDocument(), at, value))).not.toEqual([]);
+  });
+
+  it("says where ward validate decides more than it can", () => {
+    expect((schema as { description?: string }).description).toMatch(/`ward validate` is the authority/);
   });
 });

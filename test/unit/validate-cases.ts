@@ -274,6 +274,20 @@ export function fixedCases(): Case[] {
     field([...ROUTE, "websocket", "maxMessageBytes"], [1, 33554432, 0, 33554433, 1.5], (v) => integer(v, 1, 33554432)),
   );
   add(field([...ROUTE, "websocket", "maxBytesPerSecond"], [134217728, 134217729, 0], (v) => integer(v, 1, 134217728)));
+  // A *duration* given as a bare number is a value of the wrong type ("Issue codes": invalid-type), at the field,
+  // wherever the duration sits: the websocket object (one form of a union) said invalid-value at `websocket`.
+  for (const at of [
+    [...ROUTE, "websocket", "idleTimeout"],
+    [...RULE, "rateLimit", "period"],
+    ["identity", "access", "maxTokenLifetime"],
+  ])
+    add(field(at, [30], () => bad("invalid-type")));
+  const POLL = ["sharedSignals", "transmitters", "okta", "poll"];
+  add(
+    field(POLL, [{ endpoint: "https://example.okta.com/poll", authorization: "SSF_OKTA", every: 30 }], () =>
+      bad("invalid-type"),
+    ).map((c) => ({ ...c, at: pathText([...POLL, "every"]) })),
+  );
   add(
     field(["identity", "mtls", "issuers", 0, "intermediates"], [1], () =>
       bad("invalid-value", "unknown-field", "invalid-format", "out-of-range"),

@@ -6,7 +6,11 @@
 //
 // - accepted or refused as the reference says, and a refusal with (one of) the code(s) the reference names;
 // - an accepted document compiles, and `ward schema`'s JSON Schema accepts it too (an editor must not flag
-//   what validate takes; the reverse is fine where the reference says so);
+//   what validate takes);
+// - a document refused at a field whose form the schema writes as a pattern (an `emailDomain`, a route's `path`
+//   or `pathPrefix`) is refused by the schema too, at that field: checking only the first direction let the
+//   schema take `-x.com` and `/a／b`. The rest of the reverse is fine where the reference says so (what a
+//   pattern cannot say: a service's caseInsensitivePaths, routes that clash, invisible characters);
 // - push's load (loadPolicy with the Worker's YAML bound) agrees with `ward validate`.
 //
 // Also: characters a reviewer cannot see, as written (invalid-syntax) and escaped (invalid-format), from the
@@ -19,7 +23,7 @@
 //
 // The seed is fixed, so a run is repeatable; WARD_VALIDATE_SEED=<n> tries another and is printed on failure.
 import { describe, expect, it } from "vitest";
-import { ALL_ISSUES_ON_A_WORKSTATION, loadPolicy, validatePolicyText } from "../../policy/index.ts";
+import { ALL_ISSUES_ON_A_WORKSTATION, type Issue, loadPolicy, validatePolicyText } from "../../policy/index.ts";
 import { policyJsonSchema } from "../../policy/json-schema.ts";
 import { prng, seedFrom } from "../support/prng.ts";
 import { type Case, fixedCases, protoCases, withValue } from "./validate-cases.ts";
@@ -33,6 +37,8 @@ const PER_FIELD = 16;
 const UNSEEN = 120;
 const LARGE_EVERY = 8;
 const PUSH_YAML_BYTES = 768 * 1024;
+/** `ward schema`, made once: its route patterns ask the validator of every letter that may be refused. */
+const SCHEMA = policyJsonSchema();
 
 /** Characters `invalid-syntax` refuses in the text itself (JSON.stringify writes them as they are). */
 const INVISIBLE_IN_TEXT =
@@ -49,11 +55,13 @@ async function disagreement(
     if (!got.ok) return `${c.what}: refused (${shown}), the reference accepts it`;
     const loaded = await loadPolicy(text, { yamlUpTo: PUSH_YAML_BYTES });
     if (!loaded.ok) return `${c.what}: validates but push refuses it`;
-    const schema = schemaErrors(policyJsonSchema(), JSON.parse(text));
+    const schema = schemaErrors(SCHEMA, JSON.parse(text));
     if (schema.length > 0) return `${c.what}: accepted, but ward schema refuses it (${schema.slice(0, 2).join("; ")})`;
     return undefined;
   }
   if (got.ok) return `${c.what}: accepted, the reference refuses it (${c.verdict.codes.join("|")})`;
+  const unflagged = unflaggedBySchema(errors, text);
+  if (unflagged !== undefined) return `${c.what}: refused (${unflagged}), but ward schema accepts it there`;
   const codes = INVISIBLE_IN_TEXT.test(text) ? ["invalid-syntax"] : c.verdict.codes;
   if (!errors.some((i) => codes.includes(i.code)))
     return `${c.what}: refused as ${shown}, the reference says ${codes.join("|")}`;
@@ -67,6 +75,36 @@ async function disagreement(
     return `${c.what}: ${codes.join("|")} at ${shown}, not at ${c.at}`;
   const pushed = await loadPolicy(text, { yamlUpTo: PUSH_YAML_BYTES });
   if (pushed.ok) return `${c.what}: validate refuses it, push takes it`;
+  return undefined;
+}
+
+/**
+ * Refusals at fields `ward schema` writes a pattern for (schema-patterns.ts), and what shows each is a pattern's:
+ * an emailDomain's form, and a route pattern's (but a caseInsensitivePaths service's lower case, which the
+ * route's schema cannot see, and Ward's letters that fold together beside others: validate is the authority).
+ */
+const PATTERNED: readonly { field: RegExp; code: string; not?: RegExp }[] = [
+  { field: /\.emailDomain$/, code: "invalid-format" },
+  { field: /\.routes\[\d+\]\.(path|pathPrefix)$/, code: "invalid-path-pattern", not: /caseInsensitivePaths/ },
+];
+
+/**
+ * The first refusal at a patterned field that the JSON Schema does not flag there, if any. Flagged at the field or
+ * around it: a matcher's emailDomain is flagged where the matcher's forms (anyOf) all fail.
+ */
+function unflaggedBySchema(errors: readonly Issue[], text: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined; // text JSON refuses (a raw control character): invalid-syntax, no field an editor shows
+  }
+  const flagged = schemaErrors(SCHEMA, doc).map((e) => e.slice(2, e.indexOf(": ")));
+  for (const e of errors) {
+    if (!PATTERNED.some((p) => p.field.test(e.path) && p.code === e.code && !p.not?.test(e.message))) continue;
+    if (!flagged.some((at) => e.path === at || e.path.startsWith(`${at}.`) || e.path.startsWith(`${at}[`)))
+      return `${e.code}@${e.path}`;
+  }
   return undefined;
 }
 

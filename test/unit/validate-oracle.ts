@@ -148,6 +148,15 @@ const RESERVED_FORWARD_NAMES = [
 const RESERVED_RULE_NAMES = [...RESERVED_FORWARD_NAMES, "content-length", "authorization", "cookie"];
 
 /**
+ * `{ emailDomain }` ("Principal matchers"): lower case, at least two labels, each 1-63 letters, digits and `-`, not
+ * starting or ending with `-`; at most 253 characters.
+ */
+export function isMailDomainForm(s: string): boolean {
+  const labels = s.split(".");
+  return s.length <= 253 && labels.length >= 2 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
+}
+
+/**
  * A route's `path` ("Path patterns"): `invalid-path-pattern` for what no canonical path matches. `prefix` for a
  * `pathPrefix` (no `{**}`, one trailing `/` ignored).
  */
@@ -175,7 +184,9 @@ export function isPathPattern(p: string, prefix: boolean): boolean {
     // "Canonical request targets": a segment ending in a dot or a space (NFKC's too), or holding a letter whose
     // NFKC form is a separator, is refused in every request, so no canonical path matches such a literal. (Not in
     // the reference's list for patterns: a doc gap; the rule above says why they are refused.)
-    const nfkc = g.normalize("NFKC");
+    // Windows' best-fit reads `∕` `⁄` as `/`, `∖` `⧵` and the yen and won signs as `\`, `٪` as `%` (NFKC first:
+    // `½` is `1⁄2`): "path-encoded-separator", "path-encoded-percent".
+    const nfkc = g.normalize("NFKC").replace(/[\u2215\u2044\u2216\u29f5\u00a5\u20a9\u066a]/g, "/");
     if (/[. ]$/.test(nfkc) || /[/\\;?#%]/.test(nfkc)) return false;
   }
   // Ward's own paths.

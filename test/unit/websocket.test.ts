@@ -407,11 +407,13 @@ describe("the route's websocket field", () => {
     ["{ maxMessageBytes: 33554433 }", "out-of-range"],
     ["{ maxBytesPerSecond: 0 }", "out-of-range"],
     ["{ maxBytesPerSecond: 134217729 }", "out-of-range"],
-    ["{ maxBytesPerSecond: 1.5 }", "invalid-value"],
+    // A wrong type at a field of the object form, as anywhere else: invalid-type (it was invalid-value, the union's).
+    ["{ maxBytesPerSecond: 1.5 }", "invalid-type"],
+    ["{ maxMessageBytes: '30' }", "invalid-type"],
     // From a generated review: past its bound it was invalid-value, where every other duration's is out-of-range.
     ["{ idleTimeout: 2d }", "out-of-range"],
     ["{ idleTimeout: 86401s }", "out-of-range"],
-    ["{ idleTimeout: 30 }", "invalid-value"],
+    ["{ idleTimeout: 30 }", "invalid-type"],
     ["{ maxMesageBytes: 10 }", "unknown-field"],
     ["yes", "invalid-value"],
   ])("refuses websocket: %s (%s)", (setting, code) => {
