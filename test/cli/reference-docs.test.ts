@@ -85,6 +85,38 @@ describe("docs/policy.md: the ward explain examples", () => {
   );
 });
 
+describe("docs/policy.md: the Decision ward explain --json prints", () => {
+  const section = policyPage.slice(policyPage.indexOf("## The decision"), policyPage.indexOf("## Validation issues"));
+
+  it("shows exactly what its example command prints", async () => {
+    const command = /`npm run ward -- (explain [^`]+ --json)`/.exec(section)![1]!.replace(/\s+/g, " ");
+    const block = section.slice(section.indexOf("```json\n") + 8);
+    const shown: unknown = JSON.parse(block.slice(0, block.indexOf("```")));
+    const run = await wardLines(...words(command));
+    expect(run.status).toBe(0);
+    expect(shown).toEqual(JSON.parse(run.out.join("\n")));
+  });
+
+  it("has a row for every field of a Decision (policy/decision.ts), and explain's headers", () => {
+    const source = read("policy/decision.ts");
+    const body = source.slice(source.indexOf("export interface Decision {"));
+    const fields = [...body.slice(0, body.indexOf("\n}")).matchAll(/^ {2}([a-zA-Z]+)\??:/gm)].map((m) => m[1]!);
+    expect(fields.length).toBeGreaterThanOrEqual(15);
+    const rows = new Set([...section.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((m) => m[1]!));
+    expect([...fields, "headers"].filter((field) => !rows.has(field))).toEqual([]);
+  });
+
+  it("names every member of a rate-limit obligation (policy/decision.ts)", () => {
+    const source = read("policy/decision.ts");
+    const body = source.slice(source.indexOf("export interface RateLimitObligation {"));
+    const members = [...body.slice(0, body.indexOf("\n}")).matchAll(/^ {2}([a-zA-Z]+)\??:/gm)].map((m) => m[1]!);
+    expect(members.length).toBeGreaterThanOrEqual(5);
+    const row = section.split("\n").find((l) => l.startsWith("| `obligations` |"))!;
+    const documented = /rateLimits: \[\{ ([a-zA-Z, ]+) \}\]/.exec(row)![1]!.split(", ");
+    expect(documented.sort()).toEqual([...members].sort());
+  });
+});
+
 describe("docs/policy.md: limits of this version", () => {
   const limits = policyPage.slice(policyPage.indexOf("## Limits of this version"));
 
