@@ -199,6 +199,36 @@ describe("docs/operations.md: the ward why and ward metrics examples", () => {
   });
 });
 
+describe("docs/operations.md: the ward reach, ward diff and ward doctor examples", () => {
+  const shownExamples = [
+    ...examples(operationsPage, "reach"),
+    ...examples(operationsPage, "diff"),
+    ...examples(operationsPage, "doctor"),
+  ].filter((e) => e.shown.length > 0);
+
+  it("has the examples this test runs", () => {
+    expect(shownExamples.map((e) => e.args[0])).toEqual(["reach", "diff", "diff", "doctor", "doctor", "doctor"]);
+  });
+
+  it.each(shownExamples.map((e) => [`docs/operations.md:${e.line}`, e] as const))(
+    "%s prints the lines shown (all of them, where the page elides none), with the exit status shown",
+    async (_where, example) => {
+      const run = await wardLines(...example.args);
+      const printed = run.output.split("\n").map((l) => l.trimEnd());
+      if (example.shown.includes("...")) {
+        const missing = example.shown.filter((line) => line !== "..." && !printed.includes(line));
+        expect(missing, `printed:\n${run.output}`).toEqual([]);
+      } else {
+        expect(
+          printed.filter((l) => l !== ""),
+          `printed:\n${run.output}`,
+        ).toEqual(example.shown);
+      }
+      expect(run.status).toBe(example.exit ?? 0);
+    },
+  );
+});
+
 describe("docs/operations.md: the admin API", () => {
   it("names every `match` a revocation takes (worker/admin/denylist.ts RevokeBody)", () => {
     const source = read("worker/admin/denylist.ts");
