@@ -52,3 +52,20 @@ describe("the docs' command lines", () => {
     expect(npmForm).toBeGreaterThan(50);
   });
 });
+
+describe("the docs' flags", () => {
+  it("name every flag a command's usage lists, somewhere in README.md or docs/*.md", async () => {
+    const docs = PAGES.map((page) => readFileSync(join(ROOT, page), "utf8")).join("\n");
+    const missing: string[] = [];
+    let checked = 0;
+    for (const command of COMMAND_NAMES) {
+      const usage = (await wardLines(command, "--help")).output;
+      for (const flag of new Set([...usage.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)].map((m) => m[1]!))) {
+        checked++;
+        if (!new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(docs)) missing.push(`ward ${command} ${flag}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toBeGreaterThan(100);
+  });
+});

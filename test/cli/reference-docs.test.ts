@@ -85,6 +85,38 @@ describe("docs/policy.md: the ward explain examples", () => {
   );
 });
 
+describe("docs/policy.md: the Decision ward explain --json prints", () => {
+  const section = policyPage.slice(policyPage.indexOf("## The decision"), policyPage.indexOf("## Validation issues"));
+
+  it("shows exactly what its example command prints", async () => {
+    const command = /`npm run ward -- (explain [^`]+ --json)`/.exec(section)![1]!.replace(/\s+/g, " ");
+    const block = section.slice(section.indexOf("```json\n") + 8);
+    const shown: unknown = JSON.parse(block.slice(0, block.indexOf("```")));
+    const run = await wardLines(...words(command));
+    expect(run.status).toBe(0);
+    expect(shown).toEqual(JSON.parse(run.out.join("\n")));
+  });
+
+  it("has a row for every field of a Decision (policy/decision.ts), and explain's headers", () => {
+    const source = read("policy/decision.ts");
+    const body = source.slice(source.indexOf("export interface Decision {"));
+    const fields = [...body.slice(0, body.indexOf("\n}")).matchAll(/^ {2}([a-zA-Z]+)\??:/gm)].map((m) => m[1]!);
+    expect(fields.length).toBeGreaterThanOrEqual(15);
+    const rows = new Set([...section.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((m) => m[1]!));
+    expect([...fields, "headers"].filter((field) => !rows.has(field))).toEqual([]);
+  });
+
+  it("names every member of a rate-limit obligation (policy/decision.ts)", () => {
+    const source = read("policy/decision.ts");
+    const body = source.slice(source.indexOf("export interface RateLimitObligation {"));
+    const members = [...body.slice(0, body.indexOf("\n}")).matchAll(/^ {2}([a-zA-Z]+)\??:/gm)].map((m) => m[1]!);
+    expect(members.length).toBeGreaterThanOrEqual(5);
+    const row = section.split("\n").find((l) => l.startsWith("| `obligations` |"))!;
+    const documented = /rateLimits: \[\{ ([a-zA-Z, ]+) \}\]/.exec(row)![1]!.split(", ");
+    expect(documented.sort()).toEqual([...members].sort());
+  });
+});
+
 describe("docs/policy.md: limits of this version", () => {
   const limits = policyPage.slice(policyPage.indexOf("## Limits of this version"));
 
@@ -165,6 +197,36 @@ describe("docs/operations.md: the ward why and ward metrics examples", () => {
     ] as const)
       expect(logged[field], field).toEqual(decided[field]);
   });
+});
+
+describe("docs/operations.md: the ward reach, ward diff and ward doctor examples", () => {
+  const shownExamples = [
+    ...examples(operationsPage, "reach"),
+    ...examples(operationsPage, "diff"),
+    ...examples(operationsPage, "doctor"),
+  ].filter((e) => e.shown.length > 0);
+
+  it("has the examples this test runs", () => {
+    expect(shownExamples.map((e) => e.args[0])).toEqual(["reach", "diff", "diff", "doctor", "doctor", "doctor"]);
+  });
+
+  it.each(shownExamples.map((e) => [`docs/operations.md:${e.line}`, e] as const))(
+    "%s prints the lines shown (all of them, where the page elides none), with the exit status shown",
+    async (_where, example) => {
+      const run = await wardLines(...example.args);
+      const printed = run.output.split("\n").map((l) => l.trimEnd());
+      if (example.shown.includes("...")) {
+        const missing = example.shown.filter((line) => line !== "..." && !printed.includes(line));
+        expect(missing, `printed:\n${run.output}`).toEqual([]);
+      } else {
+        expect(
+          printed.filter((l) => l !== ""),
+          `printed:\n${run.output}`,
+        ).toEqual(example.shown);
+      }
+      expect(run.status).toBe(example.exit ?? 0);
+    },
+  );
 });
 
 describe("docs/operations.md: the admin API", () => {
