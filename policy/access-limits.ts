@@ -27,6 +27,8 @@ export interface CompiledAccess {
   serviceTokenMaxLifetimeSeconds: number;
   /** Oldest `iat` accepted, as an age; undefined: a token is good until its `exp`. */
   maxAgeSeconds?: number;
+  /** Oldest device-posture result that counts, as an age at the request's time (posture-age.ts). */
+  maxPostureAgeMs: number;
 }
 
 type AccessSource = NonNullable<PolicyDocument["identity"]["access"]>;
@@ -37,6 +39,7 @@ export function compileAccess(access: AccessSource): CompiledAccess {
     audiences: access.audiences,
     maxLifetimeSeconds: durationSeconds(access.maxTokenLifetime),
     serviceTokenMaxLifetimeSeconds: durationSeconds(access.serviceTokenMaxLifetime),
+    maxPostureAgeMs: durationSeconds(access.maxPostureAge) * 1000,
   };
   if (access.maxTokenAge !== undefined) compiled.maxAgeSeconds = durationSeconds(access.maxTokenAge);
   return compiled;

@@ -13,8 +13,13 @@ export interface UserIdentity {
   sub?: string;
   /** Group names from Access get-identity; undefined when they were not fetched. */
   groups?: readonly string[];
-  /** Device posture check id -> passed; undefined when not fetched. */
+  /** Device posture check id -> passed, the results current at the request's time; undefined when not fetched. */
   devicePosture?: Readonly<Record<string, boolean>>;
+  /**
+   * When Access last evaluated each check in devicePosture (ms since the epoch): an open WebSocket's results go
+   * stale as it lasts (posture-age.ts), and are judged again at each of its checks.
+   */
+  devicePostureAt?: Readonly<Record<string, number>>;
 }
 
 export interface ServiceTokenIdentity {

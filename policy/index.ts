@@ -2,6 +2,13 @@
 export * from "./schema.ts";
 export { isClientAddress } from "./client-address.ts";
 export { instantMs } from "./instant.ts";
+export {
+  currentPosture,
+  DEFAULT_MAX_POSTURE_AGE,
+  isCurrentPosture,
+  postureInstant,
+  type PostureResult,
+} from "./posture-age.ts";
 export { NUMERIC_SETTINGS, readSetting, settingRule, statedNumber, type NumericSettingName } from "./settings.ts";
 export * from "./issues.ts";
 export * from "./canonical-target.ts";

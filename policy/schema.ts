@@ -9,7 +9,15 @@ import {
 } from "./access-limits.ts";
 import { durationSeconds } from "./duration.ts";
 import { isEmailAddress } from "./email-address.ts";
+import { isoInstant } from "./instant.ts";
 import { publicJwk } from "./jwk-schema.ts";
+import {
+  DEFAULT_MAX_POSTURE_AGE,
+  MAX_MAX_POSTURE_AGE,
+  MAX_MAX_POSTURE_AGE_SECONDS,
+  MIN_MAX_POSTURE_AGE,
+  MIN_MAX_POSTURE_AGE_SECONDS,
+} from "./posture-age.ts";
 import { SCOPE_TOKEN } from "./scope-token.ts";
 import { MAX_BYTES_PER_SECOND_LIMIT, MAX_IDLE_SECONDS, MAX_MESSAGE_BYTES_LIMIT } from "./websocket/limits.ts";
 import { MAX_SPIFFE_ID_LENGTH, SPIFFE_ID_PATTERN, SPIFFE_PREFIX_PATTERN, TRUST_DOMAIN_PATTERN } from "./spiffe-id.ts";
@@ -91,7 +99,32 @@ const tokenDuration = duration.superRefine((value, ctx) => {
     });
   }
 });
-const isoInstant = z.iso.datetime({ offset: true });
+/**
+ * How old a device-posture result may be (posture-age.ts): at least the shortest schedule Access takes, at most a
+ * month, as the token limits.
+ */
+const postureAge = duration.superRefine((value, ctx) => {
+  if (!DURATION.test(value)) return;
+  const seconds = durationSeconds(value);
+  if (seconds < MIN_MAX_POSTURE_AGE_SECONDS)
+    ctx.addIssue({
+      code: "too_small",
+      origin: "number",
+      minimum: MIN_MAX_POSTURE_AGE_SECONDS,
+      inclusive: true,
+      input: value,
+      message: `must be at least ${MIN_MAX_POSTURE_AGE} (the shortest schedule of a posture check)`,
+    });
+  else if (seconds > MAX_MAX_POSTURE_AGE_SECONDS)
+    ctx.addIssue({
+      code: "too_big",
+      origin: "number",
+      maximum: MAX_MAX_POSTURE_AGE_SECONDS,
+      inclusive: true,
+      input: value,
+      message: `must be at most ${MAX_MAX_POSTURE_AGE} (one month)`,
+    });
+});
 const hex64 = z
   .string()
   .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)");
@@ -497,6 +530,11 @@ export const IdentitySources = z.strictObject({
         .optional()
         .describe(
           `refuse a token issued (iat) longer ago than this, whatever its exp; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`,
+        ),
+      maxPostureAge: postureAge
+        .default(DEFAULT_MAX_POSTURE_AGE)
+        .describe(
+          `a device-posture result evaluated longer ago than this is unknown; above the longest check schedule; ${MIN_MAX_POSTURE_AGE} to ${MAX_MAX_POSTURE_AGE}`,
         ),
     })
     .optional(),

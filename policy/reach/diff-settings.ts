@@ -30,7 +30,8 @@ function duration(seconds: number): string {
 
 /**
  * A longer token lifetime or age admits tokens that were refused before: a widening. No age limit is the
- * longest (a token counts until its `exp`). Without identity.access no token counts at all, so adding it is
+ * longest (a token counts until its `exp`). So does a longer device-posture age: a result that was unknown counts,
+ * passing an allow rule's check, or failing a deny rule's that held while it was unknown. Without identity.access no token counts at all, so adding it is
  * listed with the identity sources (its team and audiences), and its limits are not compared.
  */
 function tokenLimitChanges(before?: TokenLimits, after?: TokenLimits): SettingChange[] {
@@ -39,6 +40,7 @@ function tokenLimitChanges(before?: TokenLimits, after?: TokenLimits): SettingCh
     ["people's token lifetime", before.lifetime, after.lifetime],
     ["service tokens' token lifetime", before.serviceTokenLifetime, after.serviceTokenLifetime],
     ["token age", before.age ?? Number.POSITIVE_INFINITY, after.age ?? Number.POSITIVE_INFINITY],
+    ["device posture age", before.postureAge, after.postureAge],
   ] as const;
   return limits.flatMap(([what, o, n]) => {
     if (o === n) return [];

@@ -89,6 +89,8 @@ export interface TokenLimits {
   serviceTokenLifetime: number;
   /** Oldest `iat` accepted, as an age; absent: a token is good until its `exp`. */
   age?: number;
+  /** Oldest device-posture result that counts, as an age (identity.access.maxPostureAge). */
+  postureAge: number;
 }
 
 /** What decides, beside the routes, which requests a service takes and what it does with them. */

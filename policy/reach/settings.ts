@@ -119,6 +119,7 @@ function tokenLimits(doc: PolicyDocument): TokenLimits | undefined {
     lifetime: durationSeconds(access.maxTokenLifetime),
     serviceTokenLifetime: durationSeconds(access.serviceTokenMaxLifetime),
     ...(access.maxTokenAge !== undefined ? { age: durationSeconds(access.maxTokenAge) } : {}),
+    postureAge: durationSeconds(access.maxPostureAge),
   };
 }
 

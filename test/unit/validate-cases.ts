@@ -244,6 +244,14 @@ export function fixedCases(): Case[] {
       str((s) => duration(s, "730h")),
     ),
   );
+  // "at least `1m` (the shortest schedule of a posture check), at most `730h`".
+  add(
+    field(
+      ["identity", "access", "maxPostureAge"],
+      ["1m", "60s", "59s", "0m", "25h", "730h", "731h", "43800m", "43801m", "1 day", 25],
+      str((s) => duration(s, "730h", "1m")),
+    ),
+  );
   add(
     field(
       ["exceptions", "maxDuration"],

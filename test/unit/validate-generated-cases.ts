@@ -299,6 +299,13 @@ export function generatedCases(r: () => number, perField: number): Case[] {
   );
   add(
     field(
+      ["identity", "access", "maxPostureAge"],
+      n(() => genDuration(r, pick(r, ["730h", "1m"]))),
+      str((s) => duration(s, "730h", "1m")),
+    ),
+  );
+  add(
+    field(
       ["exceptions", "breakGlassMaxDuration"],
       n(() => genDuration(r, "366d")),
       str((s) => duration(s, "366d")),

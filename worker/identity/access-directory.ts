@@ -4,7 +4,7 @@
 // nonce alone is just a claim, and two tokens carrying the same one (a signing bug, a replayed claim, a
 // test key) must not hand one person the other's groups. A failed or malformed lookup yields nothing: the
 // groups are then unknown, so allow rules on groups do not match and deny rules on groups hold (fail closed).
-import { canonicalEmail, isCleanText } from "../../policy/index.ts";
+import { canonicalEmail, isCleanText, postureInstant, type PostureResult } from "../../policy/index.ts";
 import { setBounded } from "../shared/bounded-cache.ts";
 import type { DirectorySubject } from "./access-jwt.ts";
 
@@ -43,8 +43,12 @@ export interface DirectoryLookup {
 
 export interface DirectoryFacts {
   groups: string[];
-  /** Undefined when the answer has no posture results: posture is then unknown, not "nothing passes". */
-  devicePosture?: Record<string, boolean>;
+  /**
+   * Undefined when the answer has no posture results: posture is then unknown, not "nothing passes". Each result
+   * with when it was evaluated: whether it still counts is judged at each request's time (policy/posture-age.ts),
+   * as the answer is reused.
+   */
+  devicePosture?: Record<string, PostureResult>;
 }
 
 const groupName = (g: unknown): string | undefined =>
@@ -75,14 +79,18 @@ function factsFrom(body: unknown, email: string): DirectoryFacts | undefined {
   const groups = record.groups.map(groupName);
   if (!groups.every((g): g is string => g !== undefined && isCleanText(g))) return undefined;
   if (!record.devicePosture || typeof record.devicePosture !== "object") return { groups };
-  const devicePosture: Record<string, boolean> = {};
-  for (const [id, check] of Object.entries(record.devicePosture as Record<string, { success?: unknown }>)) {
+  // No prototype: a check named `__proto__` is a name like any other, not a way to set one.
+  const devicePosture: Record<string, PostureResult> = Object.create(null);
+  for (const [id, check] of Object.entries(record.devicePosture as Record<string, unknown>)) {
     // A check's name holding control or bidirectional characters is left out (its result unknown): no policy can
     // name it, and on the person's page (/.ward/me) `\u202Edessap` would show a failed check as passed. So is a
     // check without a boolean result (`"success": "true"`, none): unknown, not failed, or a deny rule on it
-    // would not hold (policy/conditions.ts).
-    const success = (check as { success?: unknown } | null)?.success;
-    if (isCleanText(id) && typeof success === "boolean") devicePosture[id] = success;
+    // would not hold (policy/conditions.ts). So is one whose `timestamp` is no instant (missing, a number, a date
+    // without a time): how old it is cannot be told, and an old result must not count as current.
+    const result = check as { success?: unknown; timestamp?: unknown } | null;
+    const success = result?.success;
+    const at = postureInstant(result?.timestamp);
+    if (isCleanText(id) && typeof success === "boolean" && !Number.isNaN(at)) devicePosture[id] = { success, at };
   }
   return { groups, devicePosture };
 }

@@ -1,6 +1,12 @@
 // The Access half of identify(): a verified Access token, counted only at a service that takes its
 // application (services.<name>.accessAudiences), with directory facts fetched when a rule needs them.
-import { claimedAudiences, type CompiledAccess, type CompiledPolicy, type CredentialSeen } from "../../policy/index.ts";
+import {
+  claimedAudiences,
+  currentPosture,
+  type CompiledAccess,
+  type CompiledPolicy,
+  type CredentialSeen,
+} from "../../policy/index.ts";
 import type { EventLog } from "../log/events.ts";
 import type { AccessIdentity } from "./access-jwt.ts";
 import type { ServiceSource } from "./request-service.ts";
@@ -81,16 +87,18 @@ export async function verifyAccessToken(
       now,
       fresh?.notBefore,
     );
-    if (facts)
+    if (facts) {
+      // Only results evaluated recently enough, as of this request (the answer may be minutes old): an older one is
+      // unknown, as a check the answer leaves out (policy/posture-age.ts).
+      const posture =
+        facts.devicePosture && !fresh?.postureHeld
+          ? currentPosture(facts.devicePosture, now, access.maxPostureAgeMs)
+          : undefined;
       identity = {
         ...identity,
-        user: {
-          ...identity.user,
-          groups: facts.groups,
-          devicePosture: fresh?.postureHeld ? undefined : facts.devicePosture,
-        },
+        user: { ...identity.user, groups: facts.groups, ...posture },
       };
-    else {
+    } else {
       logEvent("warn", "access-directory-unavailable", { requestId });
       // Only an outage: an answer about this person that Ward cannot use (a group name of theirs with control
       // characters) is theirs, and their refusals count (from a review).

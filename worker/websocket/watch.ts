@@ -9,8 +9,10 @@ import {
   applyGrants,
   applyUpgrade,
   coversButForUses,
+  currentPosture,
   evaluate,
   grantMayApply,
+  isCurrentPosture,
   stillNamesAll,
   type AccessEnded,
   type CompiledPolicy,
@@ -62,11 +64,30 @@ function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: numb
   // Asked for after the upgrade: what the upgrade was decided with is stale.
   const stale = fresh.notBefore !== undefined && fresh.notBefore > since;
   if (!stale && !fresh.postureHeld) return facts;
-  const { groups, devicePosture: _posture, ...rest } = user;
+  const { groups, devicePosture: _posture, devicePostureAt: _at, ...rest } = user;
   return {
     ...facts,
     identity: { ...facts.identity, user: stale || groups === undefined ? rest : { ...rest, groups } },
   };
+}
+
+/**
+ * The upgrade's posture results that still count now. Each was evaluated at some time before the upgrade and is
+ * not asked for again, so it ages as the connection lasts: one older than the policy's identity.access
+ * maxPostureAge is unknown, as a new request would find it (policy/posture-age.ts). A connection whose allow rule
+ * needs it ends, as does one a deny rule on it now holds for; the client's next upgrade asks Access again.
+ */
+function currentPostureFacts(facts: RequestFacts, maxAgeMs: number | undefined, now: number): RequestFacts {
+  const user = facts.identity.user;
+  const posture = user?.devicePosture;
+  if (!user || posture === undefined) return facts;
+  const at = user.devicePostureAt ?? {};
+  // A policy without identity.access takes no result as current.
+  const age = maxAgeMs ?? Number.NEGATIVE_INFINITY;
+  const when = (id: string) => (Object.hasOwn(at, id) ? at[id]! : Number.NaN);
+  if (Object.keys(posture).every((id) => isCurrentPosture(when(id), now, age))) return facts;
+  const results = Object.fromEntries(Object.entries(posture).map(([id, success]) => [id, { success, at: when(id) }]));
+  return { ...facts, identity: { ...facts.identity, user: { ...user, ...currentPosture(results, now, age) } } };
 }
 
 /** Groups and posture are not asked for again: the upgrade's stay with the person (usableFacts judges them). */
@@ -117,7 +138,7 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.
   if (signals) await readDenylistCopy(w.env, now, w.waitUntil);
   // Grants are matched against these facts too: groups a security event made stale name no grant's group.
-  const usable = usableFacts(w.facts, signals, since, now);
+  const usable = usableFacts(currentPostureFacts(w.facts, policy.access?.maxPostureAgeMs, now), signals, since, now);
   let decision = evaluate(policy, usable, now);
   if (decision.principal !== "anonymous") {
     const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);

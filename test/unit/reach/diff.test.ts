@@ -341,6 +341,13 @@ describe("diffReach", () => {
           (d) => (d.identity.access!.maxTokenAge = "90m"),
         ),
       ).toEqual(["! token limit: Access token age: 90m -> no limit"]);
+      // Older posture results count: a check that was unknown passes an allow rule, or fails a deny rule's.
+      expect(await settings((d) => (d.identity.access!.maxPostureAge = "48h"))).toEqual([
+        "! token limit: Access device posture age: 25h -> 2d",
+      ]);
+      expect(await settings((d) => (d.identity.access!.maxPostureAge = "15m"))).toEqual([
+        "- token limit: Access device posture age: 25h -> 15m",
+      ]);
     });
 
     it("a trust domain bound to a pinned issuer: that CA may now mint its identities", async () => {

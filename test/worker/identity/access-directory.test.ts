@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
 import type { DirectorySubject } from "../../../worker/identity/access-jwt.ts";
+import { identityAnswer } from "../support/posture.ts";
 
 /** The facts a lookup gave (whether Access answered at all is the outage test's). */
 const factsOf = async (
@@ -38,9 +39,15 @@ function directory(respond: (signal?: AbortSignal) => Response | Promise<Respons
   return { calls, dir: new AccessDirectory(TEAM, fetchImpl, timeoutMs) };
 }
 
+/** When Access evaluated the checks: a minute before the lookup. */
+const AT = NOW - 60_000;
+const TIMESTAMP = new Date(AT).toISOString();
 const body = {
   groups: [{ id: "g-1", name: "sre" }, "legacy-string-group"],
-  devicePosture: { "managed-device": { success: true }, "disk-encryption": { success: false } },
+  devicePosture: {
+    "managed-device": { success: true, timestamp: TIMESTAMP },
+    "disk-encryption": { success: false, timestamp: TIMESTAMP },
+  },
 };
 
 describe("AccessDirectory", () => {
@@ -49,7 +56,7 @@ describe("AccessDirectory", () => {
     const facts = await factsOf(dir, "tok", who("nonce-1"), NOW + 60_000, NOW);
     expect(facts).toEqual({
       groups: ["sre", "legacy-string-group"],
-      devicePosture: { "managed-device": true, "disk-encryption": false },
+      devicePosture: { "managed-device": { success: true, at: AT }, "disk-encryption": { success: false, at: AT } },
     });
     expect(calls).toEqual([
       { url: `${TEAM}/cdn-cgi/access/get-identity`, cookie: "CF_Authorization=tok", redirect: "manual" },
@@ -58,14 +65,14 @@ describe("AccessDirectory", () => {
 
   it("leaves out a device check without a boolean result: unknown, not failed", async () => {
     const posture = {
-      "managed-device": { success: "true" },
-      firewall: {},
+      "managed-device": { success: "true", timestamp: TIMESTAMP },
+      firewall: { timestamp: TIMESTAMP },
       "os-version": null,
-      "disk-encryption": { success: false },
+      "disk-encryption": { success: false, timestamp: TIMESTAMP },
     };
     const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
     const facts = await factsOf(dir, "tok", who("nonce-shapes"), NOW + 60_000, NOW);
-    expect(facts).toEqual({ groups: [], devicePosture: { "disk-encryption": false } });
+    expect(facts).toEqual({ groups: [], devicePosture: { "disk-encryption": { success: false, at: AT } } });
   });
 
   it.each([
@@ -100,13 +107,41 @@ describe("AccessDirectory", () => {
   it("leaves out a device check whose name holds control or bidirectional characters: its result is unknown", async () => {
     // Shown on the person's page, `\u202Edessap` reads as "passed" for a check that failed.
     const posture = {
-      "disk-encryption \u202Edessap": { success: false },
-      "tab\there": { success: true },
-      "managed-device": { success: true },
+      "disk-encryption \u202Edessap": { success: false, timestamp: TIMESTAMP },
+      "tab\there": { success: true, timestamp: TIMESTAMP },
+      "managed-device": { success: true, timestamp: TIMESTAMP },
     };
     const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
     const facts = await factsOf(dir, "tok", who("nonce-bidi"), NOW + 60_000, NOW);
-    expect(facts).toEqual({ groups: [], devicePosture: { "managed-device": true } });
+    expect(facts).toEqual({ groups: [], devicePosture: { "managed-device": { success: true, at: AT } } });
+  });
+
+  it("leaves out a device check whose timestamp is no instant: how old it is cannot be told", async () => {
+    const posture = {
+      none: { success: true },
+      number: { success: true, timestamp: AT / 1000 },
+      "date-only": { success: true, timestamp: "2026-11-23" },
+      "no-such-day": { success: true, timestamp: "2026-02-30T12:00:00Z" },
+      "http-date": { success: true, timestamp: new Date(AT).toUTCString() },
+      offset: { success: true, timestamp: "2026-11-23T12:59:00+01:00" },
+    };
+    const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
+    const facts = await factsOf(dir, "tok", who("nonce-timestamps"), NOW + 60_000, NOW);
+    // Stale or ahead of the clock is the request's to judge (identify-access.ts): kept here with its instant.
+    expect(facts).toEqual({ groups: [], devicePosture: { offset: { success: true, at: AT } } });
+  });
+
+  it("reads Access's own answer: each check's result and when it was evaluated", async () => {
+    const answer = identityAnswer("ann@example.com", NOW);
+    const { dir } = directory(() => Response.json(answer));
+    const facts = await factsOf(dir, "tok", who("nonce-fixture"), NOW + 60_000, NOW);
+    expect(facts).toEqual({
+      groups: ["sre"],
+      devicePosture: {
+        "f6f9391e-6776-4878-9c60-0cc807dc7dc8": { success: true, at: NOW - 109_576 },
+        "a0a8e83d-be75-4aa6-bfa0-5791da6e9186": { success: false, at: NOW - 55 * 60_000 },
+      },
+    });
   });
 
   it("tells an outage (no answer) from an answer about the person it cannot use (quarantine counts the latter)", async () => {

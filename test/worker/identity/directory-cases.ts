@@ -132,26 +132,53 @@ const LOOKALIKE = (g: string, pick: Pick): string =>
     g.normalize("NFD").replace("e", "e\u0301"),
   ]);
 
-/** A device-posture result as Cloudflare writes it, with an old or fresh timestamp. */
-const check = (id: string, success: unknown, stale: boolean) => ({
+const HOUR = 3_600_000;
+/**
+ * When a result was evaluated: recently, a day ago, long ago, ahead of the clock (a little, or by an hour), or
+ * at no instant (none, a number, a date, a day that does not exist). Clear of the bounds by minutes, as the run
+ * takes seconds.
+ */
+function timestamp(r: () => number, pick: Pick, now: number): unknown {
+  const roll = r();
+  const at = (ms: number) => new Date(now + ms).toISOString();
+  if (roll < 0.5) return at(-Math.floor(r() * 10 * 60_000));
+  if (roll < 0.6) return at(-24 * HOUR);
+  if (roll < 0.7) return pick([at(-26 * HOUR), at(-7 * 24 * HOUR), "2019-01-01T00:00:00Z"]);
+  if (roll < 0.8) return pick([at(5_000), at(HOUR)]);
+  return pick([
+    undefined,
+    Math.floor(now / 1000),
+    at(-60_000).slice(0, 10),
+    "2026-02-30T12:00:00Z",
+    new Date(now).toUTCString(),
+    "yesterday",
+  ]);
+}
+
+/** A device-posture result as Cloudflare writes it (test/fixtures/access-identity/get-identity.json). */
+const check = (id: string, success: unknown, timestamp: unknown) => ({
   id: `rule-${id}`,
+  schedule: "5m",
+  ...(timestamp === undefined ? {} : { timestamp }),
+  description: "",
   type: "file",
-  rule_name: id,
+  check: { exists: success === true, path: "/etc/managed" },
   success,
-  timestamp: stale ? "2019-01-01T00:00:00Z" : new Date().toISOString(),
+  rule_name: id,
   input: {},
 });
 
 function posture(r: () => number, pick: Pick, hostile: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const now = Date.now();
   for (const c of CHECKS) {
     const roll = r();
     if (roll < 0.2) continue;
     const success = roll < 0.6 ? true : roll < 0.85 || !hostile ? false : pick(["true", 1, null, undefined, {}]);
-    out[c] = hostile && r() < 0.15 ? pick([null, true, "passed", []]) : check(c, success, r() < 0.2);
+    out[c] = hostile && r() < 0.15 ? pick([null, true, "passed", []]) : check(c, success, timestamp(r, pick, now));
   }
   // A check of the same name spelt with a control character: never read as the real one.
-  if (hostile && r() < 0.3) out[`${pick(CHECKS)}${pick(CONTROL)}`] = check("spoof", true, false);
+  if (hostile && r() < 0.3) out[`${pick(CHECKS)}${pick(CONTROL)}`] = check("spoof", true, new Date(now).toISOString());
   return out;
 }
 

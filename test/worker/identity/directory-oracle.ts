@@ -1,7 +1,8 @@
 // The oracle of the directory differential, written from docs/policy.md ("identity.access", the `group` matcher,
-// the `devicePosture` condition, "Missing facts fail closed"), docs/architecture.md (step 4, groups and posture)
-// and docs/operations.md (a lookup gives up after 5 s), not from Ward's code. What get-identity answered gives
-// the person's facts, or none (unknown); the route's rules then decide.
+// the `devicePosture` condition, `maxPostureAge`, "Missing facts fail closed"), docs/architecture.md (step 4,
+// groups and posture) and docs/operations.md (a lookup gives up after 5 s), not from Ward's code. What
+// get-identity answered gives the person's facts, or none (unknown); the route's rules then decide.
+import { instantMillis, isInstant } from "../../unit/validate-oracle.ts";
 import type { DirCase, GenPolicy, GenRule } from "./directory-cases.ts";
 
 /** A person's facts: undefined is unknown (no answer Ward may use). Posture: a check passed, failed, or absent. */
@@ -21,12 +22,22 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /** The get-identity lookup gives up after 5 s (operations.md); an answer that takes longer is none. */
 const TIMEOUT_MS = 5_000;
+/** `maxPostureAge` (default `25h`): an older result is unknown; one more than 30 s ahead of the request too. */
+const MAX_POSTURE_AGE_MS = 25 * 3_600_000;
+const POSTURE_SKEW_MS = 30_000;
+
+/** "a result counts while its `timestamp` is an instant no older than `maxPostureAge` at the request's time". */
+function current(timestamp: unknown, now: number): boolean {
+  if (typeof timestamp !== "string" || !isInstant(timestamp)) return false;
+  const at = instantMillis(timestamp);
+  return now - at <= MAX_POSTURE_AGE_MS && at - now <= POSTURE_SKEW_MS;
+}
 
 /**
  * The facts Ward may take from an answer: one reading, or two where the docs leave it open (an answer without an
  * e-mail; a list of thousands of groups, which a bound may refuse as a whole). Each is a fail-closed reading.
  */
-export function readings(c: DirCase): Facts[] {
+export function readings(c: DirCase, now = Date.now()): Facts[] {
   let value: unknown = c.answer;
   const raw = isObject(value)
     ? (value.$raw as { status?: number; body?: string; delayMs?: number } | undefined)
@@ -58,8 +69,10 @@ export function readings(c: DirCase): Facts[] {
   if (isObject(value.devicePosture)) {
     posture = new Map();
     for (const [id, result] of Object.entries(value.devicePosture)) {
-      // A check whose name holds control characters is left out; a result other than success true/false is none.
+      // A check whose name holds control characters is left out; a result other than success true/false is none;
+      // so is one evaluated too long before the request, or not at an instant Ward can read.
       if (hasControl(id) || !isObject(result) || typeof result.success !== "boolean") continue;
+      if (!current(result.timestamp, now)) continue;
       posture.set(id, result.success);
     }
   }

@@ -16,6 +16,7 @@ import { accessToken, AUD, TEAM } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
 import { fetchRaw, rawRequest } from "../support/raw-request.ts";
 import { parsePage } from "./page-html.ts";
+import { postureOf } from "../support/posture.ts";
 
 const wardEnv = inject("wardEnv");
 const SEED = Number(wardEnv.WARD_PAGES_SEED ?? 20261206);
@@ -125,8 +126,8 @@ const GROUPS: Record<string, unknown[]> = {
   "banned@example.com": [{ id: "1", name: "banned-group" }],
 };
 const POSTURE: Record<string, unknown> = {
-  "o'neil&co@contractor.test": { "<svg onload=alert(1)>": { success: true }, "x\"y'z": { success: false } },
-  "&lt@contractor.test": { "&amp;": { success: true } },
+  "o'neil&co@contractor.test": postureOf({ "<svg onload=alert(1)>": true, "x\"y'z": false }),
+  "&lt@contractor.test": postureOf({ "&amp;": true }),
 };
 
 const HOSTS = [
@@ -491,7 +492,7 @@ describe("device check names from get-identity on /.ward/me", () => {
     const flipped = "disk-encryption \u202Edessap";
     await fetch("https://directory.ward-demo.test/answer", {
       method: "PUT",
-      body: JSON.stringify({ email, answer: { email, groups: [], devicePosture: { [flipped]: { success: false } } } }),
+      body: JSON.stringify({ email, answer: { email, groups: [], devicePosture: postureOf({ [flipped]: false }) } }),
     });
     const token = await accessToken(signing, { email, identity_nonce: "pages-posture" });
     const res = await fetchRaw(

@@ -11,6 +11,7 @@ import { activate } from "../support/harness.ts";
 import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
 import { eventSet, example, push, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
+import { postureOf } from "../support/posture.ts";
 
 const transmitter = inject("transmitterPrivateJwk");
 
@@ -175,7 +176,7 @@ describe("directory events", () => {
 
   it("device-compliance-change: not compliant fails posture conditions though Access still says compliant, until compliant", async () => {
     const who = "laptop@example.com";
-    await setAnswer(who, { groups: [], devicePosture: { "disk-encryption": { success: true } } });
+    await setAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
     expect(await asPerson(who, undefined, "/secure/doc")).toEqual({ status: 200, seen: 1 });
     // CAEP's example names a device only: no one Ward knows, nothing changes.
     expect((await send(example("caep-device-compliance-change"))).status).toBe(202);
@@ -203,7 +204,7 @@ describe("an idle isolate", () => {
       method: "PUT",
       body: JSON.stringify({
         email: who,
-        answer: { groups: [], devicePosture: { "disk-encryption": { success: true } } },
+        answer: { groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
       }),
     });
     resetDenylistCache(); // as an isolate with no copy, or one idle for longer than the copy is trusted

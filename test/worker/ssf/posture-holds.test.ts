@@ -7,6 +7,7 @@ import { activate } from "../support/harness.ts";
 import { afterRefresh, asPerson, eventually } from "../support/person-requests.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
+import { postureOf } from "../support/posture.ts";
 
 const transmitter = inject("transmitterPrivateJwk");
 const DCC = EVENT_URIS["device-compliance-change"];
@@ -37,7 +38,7 @@ async function compliantPerson(who: string): Promise<() => ReturnType<typeof asP
     method: "PUT",
     body: JSON.stringify({
       email: who,
-      answer: { groups: [], devicePosture: { "disk-encryption": { success: true } } },
+      answer: { groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
     }),
   });
   const secure = () => asPerson(who, undefined, "/secure/doc");

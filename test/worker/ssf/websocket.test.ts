@@ -10,6 +10,7 @@ import { activate, marker, originSaw } from "../support/harness.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { type Client, upgrade } from "../websocket/support.ts";
 import { ssfPolicy } from "./policy.ts";
+import { postureOf } from "../support/posture.ts";
 
 const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
@@ -90,7 +91,7 @@ describe("open WebSocket connections and security events", () => {
 
   it("device-compliance-change not-compliant closes a connection whose route needs posture, not one that does not", async () => {
     const who = "ws-laptop@example.com";
-    await setAnswer(who, { groups: [], devicePosture: { "disk-encryption": { success: true } } });
+    await setAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
     const secure = await open(who, "/live-secure");
     const plain = await open(who, "/live");
     // Access still says compliant; the transmitter says not.
