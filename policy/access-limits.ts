@@ -10,6 +10,7 @@
 // limit may be configured above one month (730h, the longest session Access offers), since a longer one
 // could only admit tokens Access never issues.
 import { durationSeconds } from "./duration.ts";
+import { DEFAULT_MAX_POSTURE_AGE } from "./posture-age.ts";
 import type { PolicyDocument } from "./schema.ts";
 
 export const DEFAULT_TOKEN_LIFETIME = "24h";
@@ -39,7 +40,7 @@ export function compileAccess(access: AccessSource): CompiledAccess {
     audiences: access.audiences,
     maxLifetimeSeconds: durationSeconds(access.maxTokenLifetime),
     serviceTokenMaxLifetimeSeconds: durationSeconds(access.serviceTokenMaxLifetime),
-    maxPostureAgeMs: durationSeconds(access.maxPostureAge) * 1000,
+    maxPostureAgeMs: durationSeconds(access.maxPostureAge ?? DEFAULT_MAX_POSTURE_AGE) * 1000,
   };
   if (access.maxTokenAge !== undefined) compiled.maxAgeSeconds = durationSeconds(access.maxTokenAge);
   return compiled;

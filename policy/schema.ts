@@ -531,10 +531,12 @@ export const IdentitySources = z.strictObject({
         .describe(
           `refuse a token issued (iat) longer ago than this, whatever its exp; at most ${MAX_CONFIGURABLE_TOKEN_DURATION}`,
         ),
+      // Not filled in when absent: a default written into the document would change the version of every policy
+      // with identity.access (and leave versions stored without their document unloadable from their source).
       maxPostureAge: postureAge
-        .default(DEFAULT_MAX_POSTURE_AGE)
+        .optional()
         .describe(
-          `a device-posture result evaluated longer ago than this is unknown; above the longest check schedule; ${MIN_MAX_POSTURE_AGE} to ${MAX_MAX_POSTURE_AGE}`,
+          `a device-posture result evaluated longer ago than this is unknown; above the longest check schedule; ${MIN_MAX_POSTURE_AGE} to ${MAX_MAX_POSTURE_AGE}; default ${DEFAULT_MAX_POSTURE_AGE}`,
         ),
     })
     .optional(),

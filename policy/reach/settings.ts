@@ -7,6 +7,7 @@ import { normaliseHex } from "../identity.ts";
 import { issuerKeyText, readIssuerCertificate } from "../issuer-certificate.ts";
 import { expandMatchers } from "../principals.ts";
 import type { PolicyDocument } from "../schema.ts";
+import { DEFAULT_MAX_POSTURE_AGE } from "../posture-age.ts";
 import { requiresCertificate } from "./certificate.ts";
 import { decidingTerms } from "./deciding-terms.ts";
 import type { ReachSettings, ServiceSettings, TokenLimits } from "./model.ts";
@@ -119,7 +120,7 @@ function tokenLimits(doc: PolicyDocument): TokenLimits | undefined {
     lifetime: durationSeconds(access.maxTokenLifetime),
     serviceTokenLifetime: durationSeconds(access.serviceTokenMaxLifetime),
     ...(access.maxTokenAge !== undefined ? { age: durationSeconds(access.maxTokenAge) } : {}),
-    postureAge: durationSeconds(access.maxPostureAge),
+    postureAge: durationSeconds(access.maxPostureAge ?? DEFAULT_MAX_POSTURE_AGE),
   };
 }
 
