@@ -107,8 +107,9 @@ export class AccessDirectory {
   private readonly running = new Map<string, { since: number }>();
   /**
    * Lookups that gave nothing, by key: when each ended, on the clock of the request that made it (its `now` plus
-   * the time the lookup took: a timeout ends 5 s after its request began, and stamped with the request's start
-   * it would be forgotten before it was remembered), and whether Access answered.
+   * the time it waited and looked: a timeout ends 5 s after its request began, 11 s after for one that took over
+   * an abandoned lookup, and stamped with the request's start it would be forgotten before it was remembered),
+   * and whether Access answered.
    */
   private readonly failed = new Map<string, { at: number; answered: boolean }>();
 
@@ -139,6 +140,8 @@ export class AccessDirectory {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
     if (key === undefined) return this.ask(token, email);
+    // When this request began to look: its wait for another's lookup counts toward when its own failure ended.
+    const entered = Date.now();
     const usable = (): DirectoryLookup | undefined => {
       const cached = this.cache.get(key);
       return cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore)
@@ -163,8 +166,7 @@ export class AccessDirectory {
         { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
         CACHE_LIMIT,
       );
-    } else
-      setBounded(this.failed, key, { at: now + (Date.now() - mine.since), answered: result.answered }, CACHE_LIMIT);
+    } else setBounded(this.failed, key, { at: now + (Date.now() - entered), answered: result.answered }, CACHE_LIMIT);
     return result;
   }
 

@@ -200,6 +200,26 @@ describe("AccessDirectory", () => {
     expect(calls).toBe(1);
   });
 
+  it("remembers the failure of a lookup that took over an abandoned one, from when it ended", async () => {
+    // The first lookup's request went away (its fetch never ends); the next request waits the timeout and a second,
+    // takes over, and times out too. Its failure was stamped without the wait: with a 5 s timeout, 6 s before it
+    // ended, so already forgotten (from a closing review). A 1.5 s timeout here, so the wait alone is over 2 s.
+    let calls = 0;
+    const { dir } = directory((signal) => {
+      calls++;
+      if (calls === 1) return new Promise<Response>(() => {});
+      return new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason)));
+    }, 1_500);
+    const lookup = () => factsOf(dir, "tok", who("nonce-abandoned"), Date.now() + 600_000, Date.now());
+    void lookup();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await lookup()).toBeUndefined();
+    expect(calls).toBe(2);
+    // Right after that failure: remembered, not asked again.
+    expect(await lookup()).toBeUndefined();
+    expect(calls).toBe(2);
+  }, 15_000);
+
   it("runs one lookup at a time for a person while Access times out, and waiters wait no longer than it", async () => {
     // Requests every 20 ms, each on its own clock: a waiter used to take over at the very moment the lookup it
     // waited for was aborted, so two calls ran at once, and the first one's end unmarked the second.
