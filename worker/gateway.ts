@@ -42,6 +42,7 @@ import { checkRateLimits } from "./rate-limit/limiter.ts";
 import { receivedHeaders, type ReceivedHeaders } from "./received-headers.ts";
 import { asReceived, parseReceived, rawPath } from "./request-target.ts";
 import { answer, respondToDenial } from "./respond.ts";
+import { logWithShadow } from "./shadow/shadow-line.ts";
 import { offeredProtocols, openWebSocket, upgradeOf } from "./websocket/upgrade.ts";
 
 type WaitUntil = (p: Promise<unknown>) => void;
@@ -321,49 +322,20 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   const candidate = shadowPolicy();
   const shadow = candidate && candidate.version !== policy.version ? candidate : undefined;
   if (!shadow) logDecision(record, env.DECISIONS);
-  else {
-    // Its own routes decide an upgrade too (policy/websocket/upgrade.ts), as they would once promoted.
-    const decideShadow = (f: RequestFacts) => {
-      const d = evaluate(shadow, f, started);
-      return upgrade === "none" ? d : applyUpgrade(shadow, d, upgrade, () => madeForAnotherOrigin(request));
-    };
-    // The line is written exactly once, whatever the candidate's evaluation or the lookup does: the record is
-    // the active decision's, and the candidate's part is best-effort.
-    const logWith = (f: RequestFacts) => {
-      let shadowDecision: Decision | undefined;
-      try {
-        shadowDecision = decideShadow(f);
-      } catch (error) {
-        logEvent("error", "shadow-evaluation-failed", { requestId, error: String(error) });
-      }
-      logDecision(shadowDecision ? { ...record, shadow: shadowDecision } : record, env.DECISIONS);
-    };
-    // Only when no lookup was asked for this request: one that was asked and failed is not asked again for the
-    // candidate alone (it would be decided on facts the active decision did not have, and a failing Access asked twice).
-    const unfetched = asked.groups || asked.devicePosture ? undefined : unfetchedFor(shadow, identity);
-    if (!unfetched) logWith(facts);
-    // A person's groups or posture it reads and the active policy does not: fetched off the request path (a
-    // policy that never answers must not make live traffic wait on Access), the line written once they are.
-    else
-      waitUntil(
-        identify(request, policy, started, requestId, { ...policy.needs, ...unfetched }, true)
-          .then(
-            (again): RequestFacts => ({ ...asSent, identity: again.identity }),
-            () => facts,
-          )
-          .catch(() => facts)
-          .then(logWith),
-      );
-  }
+  else
+    logWithShadow({
+      request,
+      active: policy,
+      shadow,
+      record,
+      facts,
+      asSent,
+      asked,
+      upgrade,
+      started,
+      requestId,
+      dataset: env.DECISIONS,
+      waitUntil,
+    });
   return response;
-}
-
-/** What directory facts of the caller a shadow candidate reads that this request did not fetch, if any. */
-function unfetchedFor(shadow: CompiledPolicy, identity: Identity): { groups?: true; devicePosture?: true } | undefined {
-  const user = identity.user;
-  if (!user) return undefined;
-  const groups = shadow.needs.groups && user.groups === undefined;
-  const devicePosture = shadow.needs.devicePosture && user.devicePosture === undefined;
-  if (!groups && !devicePosture) return undefined;
-  return { ...(groups ? { groups: true } : {}), ...(devicePosture ? { devicePosture: true } : {}) };
 }

@@ -377,6 +377,10 @@ admin.put("/policy/shadow", async (c) => {
   if (body instanceof Response) return body;
   const next = await storeCandidate(c, body.text);
   if (next instanceof Response) return next;
+  // The gateway never tries the active version beside itself: accepted, it would be a candidate no line reports.
+  const { active } = await control(c).state(1);
+  if (active === next.version)
+    return c.json({ error: `version ${next.version} is already active: nothing to try in shadow` }, 409);
   const entry = await control(c).setShadow(next.version, c.get("principal"), body.message);
   logEvent("info", "shadow-set", { requestId: c.get("requestId"), ...entry });
   return c.json({ entry });

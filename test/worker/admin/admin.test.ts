@@ -5,6 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { POLICY_CONTROL_NAME } from "../../../worker/policy-store/control.ts";
 import { storeVersion } from "../../../worker/policy-store/store.ts";
 import {
   ACTIVE_KEY,
@@ -431,16 +432,29 @@ describe("shadow candidate", () => {
     expect(state.shadow).toBe(shadowVersion);
   });
 
-  it("refuses to promote a candidate that is the active version (409), and records nothing", async () => {
+  it("refuses the active version as a candidate, and to promote a candidate that is the active version (409)", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
     const activeText = (await env.POLICY.get(versionKey(active)))!;
-    const before = (await (await as("admin@example.com", "/policy")).json()) as { shadow: string | null };
+    const before = (await (await as("admin@example.com", "/policy")).json()) as {
+      shadow: string | null;
+      history: unknown[];
+    };
+    // The gateway never tries the active version beside itself: accepted, no line would ever report it (from a
+    // generated review of shadow policies).
     const set = await as("admin@example.com", "/policy/shadow", {
       method: "PUT",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text: activeText, message: "the same again" }),
     });
-    expect(set.status).toBe(200);
+    expect(set.status).toBe(409);
+    expect(((await set.json()) as { error: string }).error).toBe(
+      `version ${active} is already active: nothing to try in shadow`,
+    );
+    const unchanged = (await (await as("admin@example.com", "/policy")).json()) as typeof before;
+    expect(unchanged.shadow).toBe(before.shadow);
+    expect(unchanged.history).toEqual(before.history);
+    // A candidate that became the active version since (its text pushed): what the pointer then names.
+    await env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).setShadow(active, "admin@example.com", "the same again");
     const res = await as("admin@example.com", "/policy/shadow/promote", {
       method: "POST",
       headers: { "content-type": "application/json" },

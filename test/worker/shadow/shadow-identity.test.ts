@@ -1,0 +1,91 @@
+// When a shadow candidate may take the active decision's identity (worker/shadow/shadow-identity.ts): only when it
+// reads the request's credentials alike. Anything else is identified again as the candidate says, or the report
+// shows a new service's workloads as anonymous and a tokenAudience that locks workloads out as no change.
+import { describe, expect, it } from "vitest";
+import { loadPolicy, type CompiledPolicy } from "../../../policy/index.ts";
+import { identifiesAlike } from "../../../worker/shadow/shadow-identity.ts";
+
+const TEAM = "https://ward-demo.cloudflareaccess.com";
+const AUD = "a".repeat(64);
+
+function doc(over: { access?: object; services?: Record<string, object>; tokenAudience?: string } = {}) {
+  const service = (host: string, extra: object = {}) => ({
+    hosts: [host],
+    origin: { tunnel: "APP" },
+    owner: "ops@example.com",
+    routes: [
+      {
+        id: "all",
+        methods: ["GET"],
+        pathPrefix: "/",
+        rules: [{ id: "r", effect: "allow", principals: [{ authenticated: true }] }],
+      },
+    ],
+    ...extra,
+  });
+  return {
+    version: 1,
+    metadata: { environment: "dev", owners: ["ops@example.com"] },
+    identity: { access: { teamDomain: TEAM, audiences: [AUD], ...over.access } },
+    services: {
+      a: service("a.example.com", over.tokenAudience ? { tokenAudience: over.tokenAudience } : {}),
+      b: service("b.example.com"),
+      ...over.services,
+    },
+  };
+}
+
+async function compiled(d: unknown): Promise<CompiledPolicy> {
+  const loaded = await loadPolicy(JSON.stringify(d));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  return loaded.policy;
+}
+
+const at = (host: string) => new Request(`https://${host}/x`);
+
+describe("identifiesAlike", () => {
+  it("is true for a candidate whose identity sources and audiences are the active's, whatever its rules", async () => {
+    const active = await compiled(doc());
+    const candidate = doc();
+    (candidate.services.a.routes[0]!.rules[0] as { effect: string }).effect = "deny";
+    expect(identifiesAlike(at("a.example.com"), active, await compiled(candidate))).toBe(true);
+  });
+
+  it("is false once the identity section differs: maxPostureAge, Access's limits", async () => {
+    const active = await compiled(doc());
+    expect(identifiesAlike(at("a.example.com"), active, await compiled(doc({ access: { maxPostureAge: "5m" } })))).toBe(
+      false,
+    );
+    expect(
+      identifiesAlike(at("b.example.com"), active, await compiled(doc({ access: { maxTokenLifetime: "1h" } }))),
+    ).toBe(false);
+  });
+
+  it("is false at a service whose tokenAudience changed, and true at another", async () => {
+    const active = await compiled(doc());
+    const candidate = await compiled(doc({ tokenAudience: "https://elsewhere.example.com" }));
+    expect(identifiesAlike(at("a.example.com"), active, candidate)).toBe(false);
+    expect(identifiesAlike(at("b.example.com"), active, candidate)).toBe(true);
+  });
+
+  it("is false at a host only the candidate serves, and for Access applications a service newly claims", async () => {
+    const active = await compiled(doc());
+    const extra = {
+      hosts: ["c.example.com"],
+      origin: { tunnel: "APP" },
+      owner: "ops@example.com",
+      routes: [
+        {
+          id: "all",
+          methods: ["GET"],
+          pathPrefix: "/",
+          rules: [{ id: "r", effect: "allow", principals: [{ public: true }] }],
+        },
+      ],
+    };
+    const added = await compiled(doc({ services: { c: extra } }));
+    expect(identifiesAlike(at("c.example.com"), active, added)).toBe(false);
+    const claiming = await compiled(doc({ services: { c: { ...extra, accessAudiences: [AUD] } } }));
+    expect(identifiesAlike(at("a.example.com"), active, claiming)).toBe(false);
+  });
+});
