@@ -106,21 +106,24 @@ export class AccessDirectory {
    */
   private readonly running = new Map<string, { since: number }>();
   /**
-   * Lookups that gave nothing, by key: when each ended, on the clock of the request that made it (its `now` plus
-   * the time it waited and looked: a timeout ends 5 s after its request began, 11 s after for one that took over
-   * an abandoned lookup, and stamped with the request's start it would be forgotten before it was remembered),
-   * and whether Access answered.
+   * Lookups that gave nothing, by key: when each ended (Date.now()), and whether Access answered. The memory is of
+   * Access's state, so it is kept on the clock, not on a request's: stamped with its request's start (or that
+   * start plus the lookup), a timeout ending 5 s later, one that waited 6 s for an abandoned lookup first, or a
+   * shadow candidate's lookup made after the origin answered was forgotten before it was remembered.
    */
   private readonly failed = new Map<string, { at: number; answered: boolean }>();
+  private readonly failureMemoryMs: number;
 
   constructor(
     teamDomain: string,
     fetchImpl: typeof fetch = (input, init) => fetch(input, init),
     timeoutMs = LOOKUP_TIMEOUT_MS,
+    failureMemoryMs = FAILURE_MEMORY_MS,
   ) {
     this.url = `${teamDomain}/cdn-cgi/access/get-identity`;
     this.fetchImpl = fetchImpl;
     this.timeoutMs = timeoutMs;
+    this.failureMemoryMs = failureMemoryMs;
   }
 
   /**
@@ -140,8 +143,6 @@ export class AccessDirectory {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
     if (key === undefined) return this.ask(token, email);
-    // When this request began to look: its wait for another's lookup counts toward when its own failure ended.
-    const entered = Date.now();
     const usable = (): DirectoryLookup | undefined => {
       const cached = this.cache.get(key);
       return cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore)
@@ -149,7 +150,7 @@ export class AccessDirectory {
         : undefined;
     };
     // Checked and claimed in one turn: requests arriving together must not each find no lookup running.
-    for (let known = this.known(key, now, usable); known !== undefined; known = this.known(key, now, usable)) {
+    for (let known = this.known(key, usable); known !== undefined; known = this.known(key, usable)) {
       if (known !== WAIT) return known;
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
@@ -166,7 +167,7 @@ export class AccessDirectory {
         { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
         CACHE_LIMIT,
       );
-    } else setBounded(this.failed, key, { at: now + (Date.now() - entered), answered: result.answered }, CACHE_LIMIT);
+    } else setBounded(this.failed, key, { at: Date.now(), answered: result.answered }, CACHE_LIMIT);
     return result;
   }
 
@@ -175,15 +176,12 @@ export class AccessDirectory {
    * for while it runs: by polling, since a request never awaits another's promise, which the runtime ties to that
    * request), a failure remembered, WAIT while another request's lookup runs, or undefined when it must ask.
    */
-  private known(
-    key: string,
-    now: number,
-    usable: () => DirectoryLookup | undefined,
-  ): DirectoryLookup | typeof WAIT | undefined {
+  private known(key: string, usable: () => DirectoryLookup | undefined): DirectoryLookup | typeof WAIT | undefined {
     const answer = usable();
     if (answer) return answer;
     const failure = this.failed.get(key);
-    if (failure && now - failure.at < FAILURE_MEMORY_MS) return { facts: undefined, answered: failure.answered };
+    if (failure && Date.now() - failure.at < this.failureMemoryMs)
+      return { facts: undefined, answered: failure.answered };
     const running = this.running.get(key);
     // One left running well past the timeout was abandoned with its request: not waited for.
     return running !== undefined && Date.now() - running.since < this.timeoutMs + ABANDONED_AFTER_TIMEOUT_MS

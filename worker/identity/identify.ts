@@ -37,9 +37,13 @@ const logOnlyTheDirectory: EventLog = (level, event, fields) => {
   if (event === "access-directory-unavailable") logEveryEvent(level, event, fields);
 };
 
+/** For a request identified as a shadow candidate would: nothing it finds happened to the live request. */
+const logNothing: EventLog = () => {};
+
 /**
  * `needs` overrides what to fetch beyond the token (the admin API may need groups when no rule does).
- * `again`: the request was identified before, with less of the directory (its events are not logged twice).
+ * `again`: the request was identified before, with less of the directory (its events are not logged twice);
+ * "silent": identified for a shadow candidate (worker/shadow/), whose events are none of the live request's.
  */
 export async function identify(
   request: Request,
@@ -47,9 +51,9 @@ export async function identify(
   now: number,
   requestId: string,
   needs: CompiledPolicy["needs"] = policy.needs,
-  again = false,
+  again: boolean | "silent" = false,
 ): Promise<Identified> {
-  const logEvent = again ? logOnlyTheDirectory : logEveryEvent;
+  const logEvent = again === "silent" ? logNothing : again ? logOnlyTheDirectory : logEveryEvent;
   const identity: Identity = {};
   let certificate: CertificateFacts | undefined;
   const credentials: CredentialSeen[] = [];

@@ -1,6 +1,6 @@
 // Whether a shadow candidate would identify a request's caller as the active policy did. Identity is read from
 // the policy as much as from the request: its identity sources (token issuers, Access and its limits, the
-// client CAs, the trust domains), the Access applications services claim, and the request's own service (the
+// client CAs, the trust domains), security events (sharedSignals), the Access applications services claim, and the request's own service (the
 // audience a workload token must name, the Access applications that count there). A candidate that changes any
 // of these for a request is decided on an identity of its own (worker/shadow/shadow-line.ts), or its decision
 // would be the active identity's: a new service's workloads shown as anonymous, a changed tokenAudience locking
@@ -11,7 +11,13 @@ import { requestService } from "../identity/request-service.ts";
 /** What of a policy, beyond the request's service, identify() reads: compared once per pair of versions. */
 function sourcesOf(policy: CompiledPolicy): string {
   const doc = policy.document;
-  return JSON.stringify([doc.identity, doc.metadata.trustDomains ?? null, [...claimedAudiences(doc)].sort()]);
+  // sharedSignals: whether security events hold a person's cached directory facts and posture (identify-access.ts).
+  return JSON.stringify([
+    doc.identity,
+    doc.metadata.trustDomains ?? null,
+    [...claimedAudiences(doc)].sort(),
+    doc.sharedSignals ?? null,
+  ]);
 }
 
 const alikeSources = new WeakMap<CompiledPolicy, { active: CompiledPolicy; alike: boolean }>();

@@ -62,10 +62,12 @@ export function logWithShadow(r: ShadowRequest): void {
         .then(logWith),
     );
   // A candidate that reads this request's credentials otherwise (its identity sources, the audiences at its
-  // service): the caller identified as the candidate would, off the request path (issuers and Access may be asked;
-  // a lookup that just failed is remembered, not asked again). Undecided if that fails: never on the active facts.
+  // service): the caller identified as the candidate would, off the request path, logging nothing (its events are
+  // not the live request's). Issuers and Access may be asked: a directory answer or failure of this request's own
+  // lookup is reused, not asked again, for a token with an identity_nonce. Undecided if that fails: never on the
+  // active facts.
   if (!identifiesAlike(request, r.active, shadow)) {
-    withIdentity(identify(request, shadow, started, requestId, shadow.needs, true), undefined);
+    withIdentity(identify(request, shadow, started, requestId, shadow.needs, "silent"), undefined);
     return;
   }
   // Only when no lookup was asked for this request: one that was asked and failed is not asked again for the

@@ -2,8 +2,10 @@
 // reads the request's credentials alike. Anything else is identified again as the candidate says, or the report
 // shows a new service's workloads as anonymous and a tokenAudience that locks workloads out as no change.
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { loadPolicy, type CompiledPolicy } from "../../../policy/index.ts";
 import { identifiesAlike } from "../../../worker/shadow/shadow-identity.ts";
+import { ssfPolicy } from "../ssf/policy.ts";
 
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const AUD = "a".repeat(64);
@@ -59,6 +61,23 @@ describe("identifiesAlike", () => {
     expect(
       identifiesAlike(at("b.example.com"), active, await compiled(doc({ access: { maxTokenLifetime: "1h" } }))),
     ).toBe(false);
+  });
+
+  it("is false for a candidate without the security events that hold a person's posture", async () => {
+    // From a closing review: a person held after a device-compliance event, decided by the candidate as held,
+    // though once promoted (no sharedSignals) they are let in.
+    const key = {
+      kty: "EC",
+      crv: "P-256",
+      x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+      y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+    };
+    const text = ssfPolicy(key);
+    const active = await compiled(parseYaml(text));
+    const without = await compiled(parseYaml(text.replace(/^sharedSignals:[\s\S]*?(?=^services:)/m, "")));
+    expect(without.document.sharedSignals).toBeUndefined();
+    expect(identifiesAlike(new Request("https://wiki.localhost/secure/doc"), active, without)).toBe(false);
+    expect(identifiesAlike(new Request("https://wiki.localhost/secure/doc"), active, active)).toBe(true);
   });
 
   it("is false at a service whose tokenAudience changed, and true at another", async () => {

@@ -1,0 +1,96 @@
+// A shadow candidate that reads credentials otherwise identifies the caller again, off the request path
+// (worker/shadow/shadow-line.ts). What that finds is the candidate's, not the live request's: from a closing
+// review, during an Access outage every request logged `access-directory-unavailable` twice, once for the live
+// lookup and once for the candidate's, and the candidate asked a failing Access again.
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import { stringify } from "yaml";
+import { loadPolicy, SHADOW_KEY } from "../../../policy/index.ts";
+import { storeVersion } from "../../../worker/policy-store/store.ts";
+import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
+import { captured } from "../support/captured-log.ts";
+import { activate } from "../support/harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const HOST = "shadow-events.localhost";
+
+const policy = (access: object = {}) =>
+  stringify({
+    version: 1,
+    metadata: { environment: "dev", owners: ["platform@example.com"] },
+    identity: { access: { teamDomain: TEAM, audiences: [AUD], ...access } },
+    services: {
+      app: {
+        hosts: [HOST],
+        origin: { tunnel: "WIKI" },
+        owner: "platform@example.com",
+        routes: [
+          {
+            id: "enc",
+            methods: ["GET"],
+            pathPrefix: "/",
+            rules: [
+              {
+                id: "disk",
+                effect: "allow",
+                principals: [{ emailDomain: "example.com" }],
+                when: { devicePosture: ["disk-encryption"] },
+              },
+            ],
+          },
+        ],
+      },
+    },
+  });
+
+const callsFor = async (email: string): Promise<number> =>
+  (await (await fetch(`https://directory.ward-demo.test/calls?email=${encodeURIComponent(email)}`)).json()) as number;
+
+describe("a shadow candidate identified anew", () => {
+  it("logs none of its own events, and does not ask a failing Access again", async () => {
+    const active = await activate(policy());
+    // maxPostureAge differs: the candidate reads the person's posture otherwise, so identifies them itself.
+    const text = policy({ maxPostureAge: "5m" });
+    const loaded = await loadPolicy(text);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    await storeVersion(env.POLICY, loaded.policy, text);
+    await env.POLICY.put(SHADOW_KEY, loaded.policy.version);
+
+    // Until an isolate has both versions: then the line carries the candidate's decision.
+    for (let i = 0; i < 80; i++) {
+      // A person of their own each time: Access is asked for them by this request alone.
+      const email = `outage-${crypto.randomUUID()}@example.com`;
+      const put = await fetch("https://directory.ward-demo.test/answer", {
+        method: "PUT",
+        body: JSON.stringify({ email, answer: { $raw: { status: 503, body: "down" } } }),
+      });
+      expect(put.status).toBe(204);
+      const token = await accessToken(signing, { email, identity_nonce: `n-${email}` });
+      const { lines } = await captured(async () => {
+        const res = await exports.default.fetch(`https://${HOST}/doc`, {
+          headers: { "cf-access-jwt-assertion": token },
+        });
+        await res.text();
+        // The candidate's identification runs after the answer (waitUntil): give it its turn.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return res.status;
+      });
+      const line = lines.find((l) => l.event === "decision" && l.policyVersion === active);
+      const shadow = line?.shadow as { version?: string; effect?: string } | undefined;
+      if (shadow?.version !== loaded.policy.version) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        continue;
+      }
+      const requestId = line!.requestId;
+      // Posture unknown to both: refused by both.
+      expect(line!.effect).toBe("deny");
+      expect(shadow.effect).toBe("deny");
+      const outages = lines.filter((l) => l.event === "access-directory-unavailable" && l.requestId === requestId);
+      expect(outages.length).toBeLessThanOrEqual(1);
+      // The live lookup asked once; the candidate's found that failure remembered.
+      expect(await callsFor(email)).toBe(1);
+      return;
+    }
+    throw new Error("no decision line with the candidate");
+  });
+});
