@@ -1,10 +1,10 @@
 // Whether a shadow candidate would identify a request's caller as the active policy did. Identity is read from
 // the policy as much as from the request: its identity sources (token issuers, Access and its limits, the
 // client CAs, the trust domains), security events (sharedSignals), the Access applications services claim, and
-// the request's own service (the audience a workload token must name, the Access applications that count there). A candidate that changes any
-// of these for a request is decided on an identity of its own (worker/shadow/shadow-line.ts), or its decision
-// would be the active identity's: a new service's workloads shown as anonymous, a changed tokenAudience locking
-// every workload out shown as no change (from a generated review of shadow policies).
+// the request's own service (the audience a workload token must name, the Access applications that count there).
+// A candidate that changes any of these for a request is decided on an identity of its own (shadow-line.ts), or
+// its decision would be the active identity's: a new service's workloads shown as anonymous, a changed
+// tokenAudience locking every workload out shown as no change (from a generated review of shadow policies).
 import { claimedAudiences, tokenAudienceOf, type CompiledPolicy } from "../../policy/index.ts";
 import { requestService } from "../identity/request-service.ts";
 
