@@ -16,6 +16,8 @@ import { logEvent } from "../log/events.ts";
 import { madeForAnotherOrigin } from "../pages/browser.ts";
 import { identifiesAlike } from "./shadow-identity.ts";
 
+const NO_DIRECTORY: CompiledPolicy["needs"] = { groups: false, devicePosture: false };
+
 export interface ShadowRequest {
   request: Request;
   active: CompiledPolicy;
@@ -63,11 +65,17 @@ export function logWithShadow(r: ShadowRequest): void {
     );
   // A candidate that reads this request's credentials otherwise (its identity sources, the audiences at its
   // service): the caller identified as the candidate would, off the request path, logging nothing (its events are
-  // not the live request's). Issuers and Access may be asked: a directory answer or failure of this request's own
-  // lookup is reused, not asked again, for a token with an identity_nonce. Undecided if that fails: never on the
-  // active facts.
+  // not the live request's). Issuers and Access may be asked: this request's own directory answer is reused from the
+  // cache (a token with an identity_nonce). Undecided if that fails: never on the active facts.
   if (!identifiesAlike(request, r.active, shadow)) {
-    withIdentity(identify(request, shadow, started, requestId, shadow.needs, "silent"), undefined);
+    // The live request's lookup gave nothing: the candidate is decided on the same unknown groups and posture, not
+    // on an answer asked again (the failure's 2 s memory may be over once a slow origin has answered: a failing
+    // Access asked twice, or facts the live decision never had; from a closing review).
+    const user = r.facts.identity.user;
+    const liveLookupFailed =
+      (r.asked.groups || r.asked.devicePosture) && user !== undefined && user.groups === undefined;
+    const needs = liveLookupFailed ? NO_DIRECTORY : shadow.needs;
+    withIdentity(identify(request, shadow, started, requestId, needs, "silent"), undefined);
     return;
   }
   // Only when no lookup was asked for this request: one that was asked and failed is not asked again for the

@@ -2,10 +2,13 @@
 // (worker/shadow/shadow-line.ts). What that finds is the candidate's, not the live request's: from a closing
 // review, during an Access outage every request logged `access-directory-unavailable` twice, once for the live
 // lookup and once for the candidate's, and the candidate asked a failing Access again.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { loadPolicy, SHADOW_KEY } from "../../../policy/index.ts";
+import type { Env } from "../../../worker/env.ts";
+import worker from "../../../worker/index.ts";
 import { storeVersion } from "../../../worker/policy-store/store.ts";
 import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
@@ -25,6 +28,13 @@ const policy = (access: object = {}) =>
         origin: { tunnel: "WIKI" },
         owner: "platform@example.com",
         routes: [
+          // The recording origin answers /__slow after 2 s: past the 2 s a failed lookup is remembered.
+          {
+            id: "slow",
+            methods: ["GET"],
+            path: "/__slow",
+            rules: [{ id: "people", effect: "allow", principals: [{ emailDomain: "example.com" }] }],
+          },
           {
             id: "enc",
             methods: ["GET"],
@@ -93,4 +103,43 @@ describe("a shadow candidate identified anew", () => {
     }
     throw new Error("no decision line with the candidate");
   });
+  it("decides the candidate on the live request's failed lookup, not on Access asked again after a slow origin", async () => {
+    const active = await activate(policy());
+    const text = policy({ maxPostureAge: "5m" });
+    const loaded = await loadPolicy(text);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    await storeVersion(env.POLICY, loaded.policy, text);
+    await env.POLICY.put(SHADOW_KEY, loaded.policy.version);
+    // An origin may take up to its timeout to answer (30 s deployed; 500 ms in the test config).
+    const patient = { ...env, ORIGIN_TIMEOUT_MS: "5000" } as unknown as Env;
+    for (let i = 0; i < 20; i++) {
+      const email = `slow-${crypto.randomUUID()}@example.com`;
+      const put = await fetch("https://directory.ward-demo.test/answer", {
+        method: "PUT",
+        body: JSON.stringify({ email, answer: { $raw: { status: 503, body: "down" } } }),
+      });
+      expect(put.status).toBe(204);
+      const token = await accessToken(signing, { email, identity_nonce: `n-${email}` });
+      const { lines } = await captured(async () => {
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(
+          new Request(`https://${HOST}/__slow`, { headers: { "cf-access-jwt-assertion": token } }),
+          patient,
+          ctx,
+        );
+        await res.text();
+        await waitOnExecutionContext(ctx);
+        return res.status;
+      });
+      const line = lines.find((l) => l.event === "decision" && l.policyVersion === active);
+      const shadow = line?.shadow as { version?: string; effect?: string } | undefined;
+      if (shadow?.version !== loaded.policy.version) continue;
+      expect(line!.status).toBe(200);
+      expect(shadow.effect).toBe("allow");
+      // One lookup, the live request's: its failure stands for the candidate too.
+      expect(await callsFor(email)).toBe(1);
+      return;
+    }
+    throw new Error("no decision line with the candidate");
+  }, 60_000);
 });
