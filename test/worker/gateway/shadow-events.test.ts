@@ -56,26 +56,39 @@ const policy = (access: object = {}) =>
 const callsFor = async (email: string): Promise<number> =>
   (await (await fetch(`https://directory.ward-demo.test/calls?email=${encodeURIComponent(email)}`)).json()) as number;
 
+/**
+ * The policy active and, in shadow, the same with a maxPostureAge: the candidate reads a person's posture otherwise,
+ * so identifies them itself.
+ */
+async function withCandidate(): Promise<{ active: string; candidate: string }> {
+  const active = await activate(policy());
+  const text = policy({ maxPostureAge: "5m" });
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  await storeVersion(env.POLICY, loaded.policy, text);
+  await env.POLICY.put(SHADOW_KEY, loaded.policy.version);
+  return { active, candidate: loaded.policy.version };
+}
+
+/** A new person, whom Access's get-identity answers 503 for, and their token. */
+async function personAccessFailsFor(): Promise<{ email: string; token: string }> {
+  const email = `outage-${crypto.randomUUID()}@example.com`;
+  const put = await fetch("https://directory.ward-demo.test/answer", {
+    method: "PUT",
+    body: JSON.stringify({ email, answer: { $raw: { status: 503, body: "down" } } }),
+  });
+  expect(put.status).toBe(204);
+  return { email, token: await accessToken(signing, { email, identity_nonce: `n-${email}` }) };
+}
+
 describe("a shadow candidate identified anew", () => {
   it("logs none of its own events, and does not ask a failing Access again", async () => {
-    const active = await activate(policy());
-    // maxPostureAge differs: the candidate reads the person's posture otherwise, so identifies them itself.
-    const text = policy({ maxPostureAge: "5m" });
-    const loaded = await loadPolicy(text);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-    await storeVersion(env.POLICY, loaded.policy, text);
-    await env.POLICY.put(SHADOW_KEY, loaded.policy.version);
+    const { active, candidate } = await withCandidate();
 
     // Until an isolate has both versions: then the line carries the candidate's decision.
     for (let i = 0; i < 80; i++) {
       // A person of their own each time: Access is asked for them by this request alone.
-      const email = `outage-${crypto.randomUUID()}@example.com`;
-      const put = await fetch("https://directory.ward-demo.test/answer", {
-        method: "PUT",
-        body: JSON.stringify({ email, answer: { $raw: { status: 503, body: "down" } } }),
-      });
-      expect(put.status).toBe(204);
-      const token = await accessToken(signing, { email, identity_nonce: `n-${email}` });
+      const { email, token } = await personAccessFailsFor();
       const { lines } = await captured(async () => {
         const res = await exports.default.fetch(`https://${HOST}/doc`, {
           headers: { "cf-access-jwt-assertion": token },
@@ -87,7 +100,7 @@ describe("a shadow candidate identified anew", () => {
       });
       const line = lines.find((l) => l.event === "decision" && l.policyVersion === active);
       const shadow = line?.shadow as { version?: string; effect?: string } | undefined;
-      if (shadow?.version !== loaded.policy.version) {
+      if (shadow?.version !== candidate) {
         await new Promise((resolve) => setTimeout(resolve, 25));
         continue;
       }
@@ -104,22 +117,11 @@ describe("a shadow candidate identified anew", () => {
     throw new Error("no decision line with the candidate");
   });
   it("decides the candidate on the live request's failed lookup, not on Access asked again after a slow origin", async () => {
-    const active = await activate(policy());
-    const text = policy({ maxPostureAge: "5m" });
-    const loaded = await loadPolicy(text);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-    await storeVersion(env.POLICY, loaded.policy, text);
-    await env.POLICY.put(SHADOW_KEY, loaded.policy.version);
+    const { active, candidate } = await withCandidate();
     // An origin may take up to its timeout to answer (30 s deployed; 500 ms in the test config).
     const patient = { ...env, ORIGIN_TIMEOUT_MS: "5000" } as unknown as Env;
     for (let i = 0; i < 20; i++) {
-      const email = `slow-${crypto.randomUUID()}@example.com`;
-      const put = await fetch("https://directory.ward-demo.test/answer", {
-        method: "PUT",
-        body: JSON.stringify({ email, answer: { $raw: { status: 503, body: "down" } } }),
-      });
-      expect(put.status).toBe(204);
-      const token = await accessToken(signing, { email, identity_nonce: `n-${email}` });
+      const { email, token } = await personAccessFailsFor();
       const { lines } = await captured(async () => {
         const ctx = createExecutionContext();
         const res = await worker.fetch(
@@ -133,7 +135,7 @@ describe("a shadow candidate identified anew", () => {
       });
       const line = lines.find((l) => l.event === "decision" && l.policyVersion === active);
       const shadow = line?.shadow as { version?: string; effect?: string } | undefined;
-      if (shadow?.version !== loaded.policy.version) continue;
+      if (shadow?.version !== candidate) continue;
       expect(line!.status).toBe(200);
       expect(shadow.effect).toBe("allow");
       // One lookup, the live request's: its failure stands for the candidate too.

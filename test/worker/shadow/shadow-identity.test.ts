@@ -10,21 +10,23 @@ import { ssfPolicy } from "../ssf/policy.ts";
 const TEAM = "https://ward-demo.cloudflareaccess.com";
 const AUD = "a".repeat(64);
 
+/** A service at `host` whose one route lets every caller with a credential in. */
+const service = (host: string, extra: object = {}) => ({
+  hosts: [host],
+  origin: { tunnel: "APP" },
+  owner: "ops@example.com",
+  routes: [
+    {
+      id: "all",
+      methods: ["GET"],
+      pathPrefix: "/",
+      rules: [{ id: "r", effect: "allow", principals: [{ authenticated: true }] }],
+    },
+  ],
+  ...extra,
+});
+
 function doc(over: { access?: object; services?: Record<string, object>; tokenAudience?: string } = {}) {
-  const service = (host: string, extra: object = {}) => ({
-    hosts: [host],
-    origin: { tunnel: "APP" },
-    owner: "ops@example.com",
-    routes: [
-      {
-        id: "all",
-        methods: ["GET"],
-        pathPrefix: "/",
-        rules: [{ id: "r", effect: "allow", principals: [{ authenticated: true }] }],
-      },
-    ],
-    ...extra,
-  });
   return {
     version: 1,
     metadata: { environment: "dev", owners: ["ops@example.com"] },
@@ -89,22 +91,9 @@ describe("identifiesAlike", () => {
 
   it("is false at a host only the candidate serves, and for Access applications a service newly claims", async () => {
     const active = await compiled(doc());
-    const extra = {
-      hosts: ["c.example.com"],
-      origin: { tunnel: "APP" },
-      owner: "ops@example.com",
-      routes: [
-        {
-          id: "all",
-          methods: ["GET"],
-          pathPrefix: "/",
-          rules: [{ id: "r", effect: "allow", principals: [{ public: true }] }],
-        },
-      ],
-    };
-    const added = await compiled(doc({ services: { c: extra } }));
+    const added = await compiled(doc({ services: { c: service("c.example.com") } }));
     expect(identifiesAlike(at("c.example.com"), active, added)).toBe(false);
-    const claiming = await compiled(doc({ services: { c: { ...extra, accessAudiences: [AUD] } } }));
+    const claiming = await compiled(doc({ services: { c: service("c.example.com", { accessAudiences: [AUD] }) } }));
     expect(identifiesAlike(at("a.example.com"), active, claiming)).toBe(false);
   });
 });
