@@ -87,7 +87,7 @@ export function tokenFlagsOf(values: Record<string, string | string[] | boolean 
   return { issuer, subject, claims: claimsOf(values.claim as string[] | undefined), ...(scopes ? { scopes } : {}) };
 }
 
-export function identityFromFlags(values: Record<string, string | string[] | boolean | undefined>): Identity {
+function identityFromFlags(values: Record<string, string | string[] | boolean | undefined>): Identity {
   const identity: Identity = {};
   // With --token-issuer, --as, --scope and --claim describe the token (explain-token.ts).
   const tokenCaller = values["token-issuer"] !== undefined;
@@ -126,11 +126,8 @@ export function identityFromFlags(values: Record<string, string | string[] | boo
   const groups = values.group as string[] | undefined;
   const posture = values.posture as string[] | undefined;
   if (email) {
-    identity.user = {
-      email,
-      groups: groups ?? [],
-      devicePosture: Object.fromEntries((posture ?? []).map((p) => [p, true])),
-    };
+    // Device posture is read against the policy's checks (explainedIdentity).
+    identity.user = { email, groups: groups ?? [] };
   } else if (groups || posture) {
     throw new CliError("--group and --posture describe a person: add --email or --as EMAIL");
   }
