@@ -41,8 +41,6 @@ export function bearerTokenOf(value: string | null): string | undefined {
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-const BASE64URL_TEXT = /^[A-Za-z0-9_-]+$/;
-
 /**
  * Payloads claimedIssuers parses at most. An Authorization value holds a token or two (a header sent twice);
  * one of more is hostile, and each parse of a crafted segment costs a thrown JSON.parse: 128 KiB of `{"iss":,}`
@@ -51,31 +49,88 @@ const BASE64URL_TEXT = /^[A-Za-z0-9_-]+$/;
  */
 export const MAX_CLAIMED_PAYLOADS = 16;
 
+/** What is no base64url letter: a payload is a run of them, whatever wraps it (dots, quotes, padding, commas). */
+const NOT_BASE64URL = /[^A-Za-z0-9_-]+/;
+/** A percent-encoded octet: `h%2Ep%2Es` is a token to whoever decodes the value first. */
+const PERCENT_OCTET = /%[0-9A-Fa-f]{2}/;
+const PERCENT_OCTETS = /%([0-9A-Fa-f]{2})/g;
+/** Percent-decodings undone at most: each one a pass over the value (`%252E` is `%2E` decoded once). */
+const MAX_PERCENT_DECODINGS = 3;
+
+/**
+ * The texts of an Authorization value a token may be read from, each scanned for payloads: the value as sent; in
+ * base64url letters where it has standard base64's (`+`, `/`: decoders take either); percent-decoded, as often as it
+ * still holds an encoded octet (up to MAX_PERCENT_DECODINGS); and the string values of a JSON object in it (a JWS
+ * in JSON serialization, RFC 7515 7.2, whose members may be written with escapes). Each is linear in the value.
+ */
+function readings(value: string): string[] {
+  const texts = [value];
+  if (value.includes("+") || value.includes("/")) texts.push(value.replaceAll("+", "-").replaceAll("/", "_"));
+  let decoded = value;
+  for (let i = 0; i < MAX_PERCENT_DECODINGS && PERCENT_OCTET.test(decoded); i++) {
+    decoded = decoded.replace(PERCENT_OCTETS, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    texts.push(decoded);
+  }
+  for (const text of [value, decoded]) {
+    const strings = jsonStrings(text);
+    if (strings !== undefined) texts.push(strings);
+    if (decoded === value) break;
+  }
+  return texts;
+}
+
+/** The string values (and member names) of the JSON object from the text's first `{` to its last `}`, if it is one. */
+function jsonStrings(text: string): string | undefined {
+  const start = text.indexOf("{");
+  const end = text.lastIndexOf("}");
+  if (start === -1 || end < start) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.slice(start, end + 1));
+  } catch {
+    return undefined;
+  }
+  const strings: string[] = [];
+  // Its own stack: V8's JSON.parse takes any depth, and so must this walk.
+  const pending: unknown[] = [parsed];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next === "string") strings.push(next);
+    else if (next !== null && typeof next === "object")
+      for (const [name, member] of Object.entries(next)) {
+        strings.push(name);
+        pending.push(member);
+      }
+  }
+  return strings.join(" ");
+}
+
 /**
  * The `iss` each JWS payload in an Authorization value claims, read with no check at all: whether a value that
  * is not one Bearer token (the header sent twice and joined with ", ", a tab after the scheme, another scheme, a
- * token over the size bound) still carries a token meant for Ward. A payload is signed, so it is a whole
- * segment between two dots however the token around it is wrapped: base64 padding after the signature (which
- * is not signed, and which decoders skip: `<h>.<p>.<sig>==` verifies, from a review), quotes, a comma. Linear
- * in the header's size, and no exception is thrown for a segment that cannot be an object. Undefined when more
- * than MAX_CLAIMED_PAYLOADS segments would need parsing: the value is then taken for Ward's.
+ * token over the size bound) still carries a token meant for Ward. A payload is signed, so it is a whole run of
+ * base64url letters however the token around it is wrapped: base64 padding after the signature (which is not
+ * signed, and which decoders skip: `<h>.<p>.<sig>==` verifies, from a review), quotes, a comma; in any of the
+ * value's readings (percent-encoded, in JSON serialization: from a review that had an origin sent a token so
+ * wrapped). Linear in the header's size, and no exception is thrown for a run that cannot be an object. Undefined
+ * when more than MAX_CLAIMED_PAYLOADS runs would need parsing: the value is then taken for Ward's.
  */
 export function claimedIssuers(value: string): string[] | undefined {
   const issuers: string[] = [];
   let parsed = 0;
-  const segments = value.split(".");
-  for (let i = 1; i < segments.length - 1; i++) {
-    const part = segments[i]!;
-    if (part.length % 4 === 1 || !BASE64URL_TEXT.test(part)) continue;
-    // As bytes: a UTF-8 byte order mark first is skipped by decoders (jose's TextDecoder too), so it is here.
-    const bytes = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    const text = (bytes.startsWith("\xef\xbb\xbf") ? bytes.slice(3) : bytes).trim();
-    // A member named iss is spelt `iss`, or with an escape: without either, no parse can find one (and a hostile
-    // header of many `{,}` would cost a thrown parse each).
-    if (!text.startsWith("{") || !text.endsWith("}") || !(text.includes("iss") || text.includes("\\"))) continue;
-    if (++parsed > MAX_CLAIMED_PAYLOADS) return undefined;
-    const iss = jsonObjectOf(part)?.value.iss;
-    if (typeof iss === "string") issuers.push(iss);
+  for (const text of readings(value)) {
+    for (const part of text.split(NOT_BASE64URL)) {
+      if (part.length === 0 || part.length % 4 === 1) continue;
+      // As bytes: a UTF-8 byte order mark first is skipped by decoders (jose's TextDecoder too), so it is here.
+      const bytes = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+      const decoded = (bytes.startsWith("\xef\xbb\xbf") ? bytes.slice(3) : bytes).trim();
+      // A member named iss is spelt `iss`, or with an escape: without either, no parse can find one (and a hostile
+      // header of many `{,}` would cost a thrown parse each).
+      if (!decoded.startsWith("{") || !decoded.endsWith("}") || !(decoded.includes("iss") || decoded.includes("\\")))
+        continue;
+      if (++parsed > MAX_CLAIMED_PAYLOADS) return undefined;
+      const iss = jsonObjectOf(part)?.value.iss;
+      if (typeof iss === "string") issuers.push(iss);
+    }
   }
   return issuers;
 }

@@ -260,6 +260,21 @@ describe("workload tokens at the gateway", () => {
     ],
     ["the token quoted", (t) => `Bearer "${t}"`],
     ["a semicolon after the token", (t) => `Bearer ${t};`],
+    // From a black-box review: readings a lenient origin undoes, replayable at Ward once undone.
+    [
+      "in JWS JSON serialization",
+      (t) => {
+        const [protectedHeader, payload, signature] = t.split(".");
+        return `Bearer ${JSON.stringify({ protected: protectedHeader, payload, signature })}`;
+      },
+    ],
+    ["its dots percent-encoded", (t) => `Bearer ${t.replaceAll(".", "%2E")}`],
+    [
+      "its payload padded",
+      (t) =>
+        `Bearer ${t.replace(/\.([^.]+)\./, (_, p: string) => `.${p}${"=".repeat((4 - (p.length % 4)) % 4 || 4)}.`)}`,
+    ],
+    ["its parts joined with commas", (t) => `Bearer ${t.replaceAll(".", ",")}`],
   ])("never forwards a trusted issuer's token in a header that is not one Bearer token: %s", async (name, form) => {
     const padded = name === "over the size bound" ? { pad: "x".repeat(7000) } : {};
     const t = await token({ issuer: "cluster", claims: padded });

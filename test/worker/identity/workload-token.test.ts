@@ -564,6 +564,33 @@ describe("claimedIssuers", () => {
     expect(claimedIssuers(`Basic dXNlcjpwYXNz`)).toEqual([]);
   });
 
+  it("finds a payload in the value's other readings: JSON serialization, percent-encoded, padded, standard base64 (from a review)", async () => {
+    // A claim whose base64url holds `-` and `_` (`>>>` and `???` in any alignment), for the standard-base64 reading.
+    const t = await workloadToken({ issuer: "cluster", claims: { note: ">>>>>>??????" } }, NOW);
+    const [h, p, sig] = t.split(".") as [string, string, string];
+    const forms = [
+      JSON.stringify({ protected: h, payload: p, signature: sig }),
+      JSON.stringify({ payload: p, signatures: [{ protected: h, signature: sig }] }),
+      // JSON's escapes, which a JSON reader undoes: no run of letters holds the payload as sent.
+      `{"payload":"${p.slice(0, 8)}\\u00${p.charCodeAt(8).toString(16)}${p.slice(9)}","protected":"${h}","signature":"${sig}"}`,
+      `${h}%2E${p}%2E${sig}`,
+      `${h}%252E${p}%252e${sig}`,
+      `${h}.${p}=.${sig}`,
+      `${h},${p},${sig}`,
+      `${h}.${p.replaceAll("-", "+").replaceAll("_", "/")}.${sig}`,
+    ];
+    expect(p).toMatch(/[-_]/);
+    for (const form of forms) expect(claimedIssuers(`Bearer ${form}`), form).toEqual(expect.arrayContaining([CLUSTER]));
+    // An app's own credentials hold no payload of any issuer.
+    for (const own of ["Bearer app-session-1", "Basic dXNlcjpwYXNz", "Bearer %7B%22a%22%3A1%7D", 'Bearer {"a":"b"}'])
+      expect(claimedIssuers(own), own).toEqual([]);
+  });
+
+  it("reads a hostile value's readings in linear time: deep JSON, long percent chains", () => {
+    expect(claimedIssuers(`Bearer {"a":${"[".repeat(50_000)}${"]".repeat(50_000)}}`)).toEqual([]);
+    expect(claimedIssuers(`Bearer ${"%25".repeat(40_000)}2E`)).toEqual([]);
+  });
+
   it("skips a byte order mark before a payload, as decoders do (from a review)", async () => {
     const { header, payload } = tokenParts({ issuer: "cluster" }, NOW);
     const t = await signParts(issuerKey("cluster"), JSON.stringify(header), `\uFEFF${JSON.stringify(payload)}`);
