@@ -20,6 +20,11 @@ export interface UserIdentity {
    * stale as it lasts (posture-age.ts), and are judged again at each of its checks.
    */
   devicePostureAt?: Readonly<Record<string, number>>;
+  /**
+   * Checks Access reported whose result is too old to count at the request's time (posture-age.ts): unknown to every
+   * rule, as a check not reported; only /.ward/me reads this, to tell the person.
+   */
+  devicePostureStale?: readonly string[];
 }
 
 export interface ServiceTokenIdentity {

@@ -42,18 +42,26 @@ export function postureInstant(timestamp: unknown): number {
 export const isCurrentPosture = (at: number, now: number, maxAgeMs: number): boolean =>
   now - at <= maxAgeMs && at - now <= POSTURE_CLOCK_SKEW_MS;
 
-/** The results that count at `now`, as conditions read them (check -> passed), and when each was evaluated. */
+/**
+ * The results that count at `now`, as conditions read them (check -> passed), and when each was evaluated; and the
+ * checks reported with a result too old (or too far ahead) to count, which no rule reads: the person's page says
+ * they are stale rather than leave them out, so they know to let their device report again.
+ */
 export function currentPosture(
   results: Readonly<Record<string, PostureResult>>,
   now: number,
   maxAgeMs: number,
-): { devicePosture: Record<string, boolean>; devicePostureAt: Record<string, number> } {
+): { devicePosture: Record<string, boolean>; devicePostureAt: Record<string, number>; devicePostureStale: string[] } {
   const devicePosture: Record<string, boolean> = {};
   const devicePostureAt: Record<string, number> = {};
+  const devicePostureStale: string[] = [];
   for (const [id, result] of Object.entries(results)) {
-    if (!isCurrentPosture(result.at, now, maxAgeMs)) continue;
+    if (!isCurrentPosture(result.at, now, maxAgeMs)) {
+      devicePostureStale.push(id);
+      continue;
+    }
     devicePosture[id] = result.success;
     devicePostureAt[id] = result.at;
   }
-  return { devicePosture, devicePostureAt };
+  return { devicePosture, devicePostureAt, devicePostureStale };
 }

@@ -55,11 +55,18 @@ describe("currentPosture", () => {
     expect(currentPosture(results, NOW, 25 * HOUR)).toEqual({
       devicePosture: { fresh: true, failing: false },
       devicePostureAt: { fresh: NOW - HOUR, failing: NOW - 2 * HOUR },
+      // Reported, but counting for nothing: named so the person's page can say so.
+      devicePostureStale: ["stale", "ahead"],
     });
     // The same answer later (reused, or a WebSocket still open): what was current goes stale, what was ahead counts.
     const later = (ms: number) => currentPosture(results, NOW + ms, 25 * HOUR).devicePosture;
     expect(later(23 * HOUR)).toEqual({ fresh: true, failing: false, ahead: true });
     expect(later(24 * HOUR + 1)).toEqual({ ahead: true });
     expect(later(26 * HOUR + 1)).toEqual({});
+    expect(currentPosture(results, NOW + 24 * HOUR + 1, 25 * HOUR).devicePostureStale).toEqual([
+      "fresh",
+      "failing",
+      "stale",
+    ]);
   });
 });

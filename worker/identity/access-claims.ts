@@ -4,7 +4,14 @@
 // `iat: -1e309`, `exp: 1.5` and a ten-year lifetime. Pure functions: no clock (now comes in), no I/O.
 import type { JWTPayload } from "jose";
 import type { AccessIdentity } from "./access-jwt.ts";
-import { canonicalEmail, isCleanText, isServiceTokenId, type CompiledAccess } from "../../policy/index.ts";
+import {
+  canonicalEmail,
+  isCleanText,
+  isServiceTokenId,
+  MAX_CLAIMS_DEPTH,
+  valuesWithin,
+  type CompiledAccess,
+} from "../../policy/index.ts";
 
 /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (Access and Workers clocks are both NTP-synced). */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -45,6 +52,14 @@ export function checkLifetime(times: TokenTimes, identity: AccessIdentity, limit
   return times.exp - times.iat > max ? "lifetime-too-long" : undefined;
 }
 
+/**
+ * How many values an Access token's claims may hold in all (their depth is a workload token's, MAX_CLAIMS_DEPTH).
+ * Access's own claims are a few dozen values; an IdP's attributes passed on as `custom` claims (a person's groups)
+ * may be a few hundred. The claims of each verified token are kept with it (access-jwt.ts), and the cache bounds
+ * tokens by their characters: 8 KiB of `[[[...]]]` or of `[[],[],...]` is some 100-160 KiB of heap in claims.
+ */
+export const MAX_ACCESS_CLAIMS_VALUES = 1024;
+
 const isName = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_NAME_LENGTH && isCleanText(v);
 
 /**
@@ -58,6 +73,9 @@ const isName = (v: unknown): v is string => typeof v === "string" && v.length <=
  */
 export function identityFromPayload(payload: JWTPayload): ClaimsCheck<AccessIdentity> {
   const claims = payload as Record<string, unknown>;
+  // Before anything walks or keeps them: a token the team's key signed carries what the IdP passed on, too.
+  if (valuesWithin(claims, MAX_CLAIMS_DEPTH, MAX_ACCESS_CLAIMS_VALUES) === undefined)
+    return { ok: false, problem: "claims-too-complex" };
   // No scopes: Access issues none (a `scope` or `scp` claim would have come from somewhere else), and rules
   // that ask for scopes are for workload tokens (identity.tokenIssuers), which carry them.
   const base: AccessIdentity = { claims };

@@ -63,18 +63,17 @@ const groupName = (g: unknown): string | undefined =>
  * it would keep a deny rule on a group from matching someone who may well be in it. So is one with a group
  * name holding control characters (policy/clean-text.ts): it would reach logs and the origin's assertion. So is
  * one whose `email` is not the token's (compared as e-mails are matched: ASCII letters without case): Access
- * answers for the cookie it is sent, and an answer about another person must never lend them their groups. An
- * answer naming no e-mail is taken as the token's person's.
+ * answers for the cookie it is sent, and an answer about another person must never lend them their groups. So is
+ * one naming no e-mail: Access's answer about a person always names them (test/fixtures/access-identity/), and
+ * one that does not cannot be told to be about this person.
  */
 function factsFrom(body: unknown, email: string): DirectoryFacts | undefined {
   if (body === null || typeof body !== "object") return undefined;
   const record = body as { email?: unknown; groups?: unknown; devicePosture?: unknown };
-  // An answer naming someone else (or naming no one in a shape Access never writes) is not this person's.
-  if ("email" in record) {
-    // As e-mails are matched (policy/email-address.ts): `\u212Aate@` is no spelling of `kate@`.
-    const named = typeof record.email === "string" ? canonicalEmail(record.email) : undefined;
-    if (named === undefined || named !== canonicalEmail(email)) return undefined;
-  }
+  // An answer naming someone else, or no one, is not this person's. As e-mails are matched
+  // (policy/email-address.ts): `\u212Aate@` is no spelling of `kate@`.
+  const named = typeof record.email === "string" ? canonicalEmail(record.email) : undefined;
+  if (named === undefined || named !== canonicalEmail(email)) return undefined;
   if (!Array.isArray(record.groups)) return undefined;
   const groups = record.groups.map(groupName);
   if (!groups.every((g): g is string => g !== undefined && isCleanText(g))) return undefined;
@@ -93,6 +92,21 @@ function factsFrom(body: unknown, email: string): DirectoryFacts | undefined {
     if (isCleanText(id) && typeof success === "boolean" && !Number.isNaN(at)) devicePosture[id] = { success, at };
   }
   return { groups, devicePosture };
+}
+
+/**
+ * Whether a posture result of a cached answer was current when the answer was fetched and is stale at `now`: Access
+ * may have a newer one by now (the device reports on its schedule). One fetched after the result was already stale
+ * is not: Access had nothing newer then, and asking on every request would not make the device report.
+ */
+function wentStale(cached: { facts: DirectoryFacts; fetchedAt: number }, now: number, maxAgeMs: number): boolean {
+  const posture = cached.facts.devicePosture;
+  if (!posture) return false;
+  for (const id in posture) {
+    const staleFrom = posture[id]!.at + maxAgeMs;
+    if (staleFrom < now && staleFrom >= cached.fetchedAt) return true;
+  }
+  return false;
 }
 
 export class AccessDirectory {
@@ -127,10 +141,12 @@ export class AccessDirectory {
   }
 
   /**
-   * `email`: the token's, which the answer must name if it names one. `subject` undefined (no identity_nonce): asked
-   * every time, never cached. `notBefore`: an answer cached before then is not reused (a security event said the
-   * person's claims or device changed, worker/ssf/). Requests for one person while a lookup of theirs runs wait
-   * for it, and one that gave nothing is remembered for FAILURE_MEMORY_MS.
+   * `email`: the token's, which the answer must name. `subject` undefined (no identity_nonce): asked every time,
+   * never cached. `notBefore`: an answer cached before then is not reused (a security event said the person's claims
+   * or device changed, worker/ssf/). `maxPostureAgeMs`, when the request reads posture: a cached answer with a
+   * result that has gone stale since it was fetched is asked for again once, since Access may hold a newer one
+   * (when that fails, the cached answer stands: its stale result counts for nothing either way). Requests for one
+   * person while a lookup of theirs runs wait for it, and one that gave nothing is remembered for FAILURE_MEMORY_MS.
    */
   async lookup(
     token: string,
@@ -139,19 +155,27 @@ export class AccessDirectory {
     expiresAt: number,
     now: number,
     notBefore?: number,
+    maxPostureAgeMs?: number,
   ): Promise<DirectoryLookup> {
     // Unambiguous whatever the parts hold (a JSON array, not a join on some separator a part may contain).
     const key = subject ? JSON.stringify([subject.issuer, subject.subject, subject.email, subject.nonce]) : undefined;
     if (key === undefined) return this.ask(token, email);
-    const usable = (): DirectoryLookup | undefined => {
+    // The cached answer this request may use at all, and whether it may use it without asking again.
+    const cachedAnswer = (): DirectoryLookup | undefined => {
       const cached = this.cache.get(key);
       return cached && now < cached.until && (notBefore === undefined || cached.fetchedAt > notBefore)
         ? { facts: cached.facts, answered: true }
         : undefined;
     };
+    const usable = (): DirectoryLookup | undefined => {
+      const cached = this.cache.get(key);
+      return cached && maxPostureAgeMs !== undefined && wentStale(cached, now, maxPostureAgeMs)
+        ? undefined
+        : cachedAnswer();
+    };
     // Checked and claimed in one turn: requests arriving together must not each find no lookup running.
     for (let known = this.known(key, usable); known !== undefined; known = this.known(key, usable)) {
-      if (known !== WAIT) return known;
+      if (known !== WAIT) return known.facts ? known : (cachedAnswer() ?? known);
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
     const mine = { since: Date.now() };
@@ -167,7 +191,10 @@ export class AccessDirectory {
         { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
         CACHE_LIMIT,
       );
-    } else setBounded(this.failed, key, { at: Date.now(), answered: result.answered }, CACHE_LIMIT);
+    } else {
+      setBounded(this.failed, key, { at: Date.now(), answered: result.answered }, CACHE_LIMIT);
+      return cachedAnswer() ?? result;
+    }
     return result;
   }
 

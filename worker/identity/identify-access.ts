@@ -86,6 +86,7 @@ export async function verifyAccessToken(
       result.expiresAt,
       now,
       fresh?.notBefore,
+      needs.devicePosture ? access.maxPostureAgeMs : undefined,
     );
     if (facts) {
       // Only results evaluated recently enough, as of this request (the answer may be minutes old): an older one is

@@ -35,6 +35,8 @@ export function standingRecord(s: Standing) {
             // null: Ward could not learn them (Access get-identity did not answer); rules that need them fail closed.
             groups: user.groups ?? null,
             devicePosture: user.devicePosture ?? null,
+            // Reported with a result too old to count (identity.access.maxPostureAge): unknown to every rule.
+            devicePostureStale: user.devicePostureStale ?? [],
           },
         }
       : {}),
@@ -72,6 +74,8 @@ function factLines(s: Standing): string[] {
     lines.push(`<li id="groups">Groups: ${escapeHtml(groups)}</li>`);
     if (user.devicePosture !== null) {
       const checks = Object.entries(user.devicePosture).map(([id, ok]) => `${id} ${ok ? "passed" : "failed"}`);
+      // A stale result counts as neither: said, so the person knows to let their device report again.
+      for (const id of user.devicePostureStale) checks.push(`${id} stale (no recent result)`);
       lines.push(`<li id="posture">Device checks: ${escapeHtml(checks.length > 0 ? checks.join(", ") : "none")}</li>`);
     }
   }

@@ -64,7 +64,7 @@ function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: numb
   // Asked for after the upgrade: what the upgrade was decided with is stale.
   const stale = fresh.notBefore !== undefined && fresh.notBefore > since;
   if (!stale && !fresh.postureHeld) return facts;
-  const { groups, devicePosture: _posture, devicePostureAt: _at, ...rest } = user;
+  const { groups, devicePosture: _posture, devicePostureAt: _at, devicePostureStale: _stale, ...rest } = user;
   return {
     ...facts,
     identity: { ...facts.identity, user: stale || groups === undefined ? rest : { ...rest, groups } },

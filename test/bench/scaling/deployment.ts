@@ -122,11 +122,18 @@ export const person = (i: number): string => `person${i}@example.com`;
 
 const ORIGIN = `export default { fetch() { return new Response("ok"); } }`;
 
-/** The Access team domain: the key set, and get-identity (no groups) for the generated policy's group rules. */
+/**
+ * The Access team domain: the key set, and get-identity (no groups) for the generated policy's group rules, naming
+ * the person of the token it is sent, as Access's answer does.
+ */
 const accessEdge = (jwks: string) => `export default {
   fetch(request) {
-    const body = new URL(request.url).pathname.endsWith("/get-identity") ? '{"groups":[]}' : ${JSON.stringify(jwks)};
-    return new Response(body, { headers: { "content-type": "application/json" } });
+    if (new URL(request.url).pathname.endsWith("/get-identity")) {
+      const token = /CF_Authorization=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? "";
+      const payload = JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/")));
+      return Response.json({ email: payload.email, groups: [] });
+    }
+    return new Response(${JSON.stringify(jwks)}, { headers: { "content-type": "application/json" } });
   },
 }`;
 

@@ -158,8 +158,49 @@ describe("device posture and its age", () => {
     expect(await get(token, "/encrypted/doc")).toEqual(ALLOWED);
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await get(token, "/encrypted/doc")).toEqual(REFUSED);
-    expect(await callsFor(email)).toBe(1);
+    // Gone stale since it was fetched: Access was asked once more, and had nothing newer; not asked again after.
+    expect(await callsFor(email)).toBe(2);
+    expect(await get(token, "/encrypted/doc")).toEqual(REFUSED);
+    expect(await callsFor(email)).toBe(2);
   }, 10_000);
+
+  it("asks Access again when a reused answer's result goes stale, and takes the device's newer report", async () => {
+    const { email, token } = await person("reported", {
+      "disk-encryption": postureCheck("disk-encryption", true, MAX_AGE_MS - 2_000),
+    });
+    expect(await get(token, "/encrypted/doc")).toEqual(ALLOWED);
+    // The device reports again on its schedule; the answer Ward holds is still within its 5 minutes of reuse.
+    await setAnswer(email, {
+      email,
+      groups: [],
+      devicePosture: { "disk-encryption": postureCheck("disk-encryption", true) },
+    });
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await get(token, "/encrypted/doc")).toEqual(ALLOWED);
+    expect(await callsFor(email)).toBe(2);
+  }, 10_000);
+
+  it("shows the person a stale check on /.ward/me as stale, not leaves it out", async () => {
+    const { token } = await person("me-stale", {
+      "disk-encryption": postureCheck("disk-encryption", true),
+      "os-version": postureCheck("os-version", true, MAX_AGE_MS + 60_000),
+    });
+    const json = await exports.default.fetch(`https://${HOST}/.ward/me`, {
+      headers: { "cf-access-jwt-assertion": token, accept: "application/json" },
+    });
+    const record = (await json.json()) as { user: { devicePosture: unknown; devicePostureStale: unknown } };
+    expect(record.user.devicePosture).toEqual({ "disk-encryption": true });
+    expect(record.user.devicePostureStale).toEqual(["os-version"]);
+    const page = await exports.default.fetch(`https://${HOST}/.ward/me`, {
+      headers: {
+        "cf-access-jwt-assertion": token,
+        accept: "text/html",
+        "sec-fetch-mode": "navigate",
+        "sec-fetch-dest": "document",
+      },
+    });
+    expect(await page.text()).toContain("Device checks: disk-encryption passed, os-version stale (no recent result)");
+  });
 
   it("ends an open WebSocket whose posture goes stale while it lasts", async () => {
     const { token } = await person("live", {

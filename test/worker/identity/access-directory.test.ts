@@ -11,7 +11,7 @@ const factsOf = async (
   dir: AccessDirectory,
   token: string,
   subject: DirectorySubject | undefined,
-  ...rest: [expiresAt: number, now: number, notBefore?: number]
+  ...rest: [expiresAt: number, now: number, notBefore?: number, maxPostureAgeMs?: number]
 ) => (await dir.lookup(token, subject?.email ?? "ann@example.com", subject, ...rest)).facts;
 
 const TEAM = "https://ward-demo.cloudflareaccess.com";
@@ -47,6 +47,7 @@ function directory(
 const AT = NOW - 60_000;
 const TIMESTAMP = new Date(AT).toISOString();
 const body = {
+  email: "ann@example.com",
   groups: [{ id: "g-1", name: "sre" }, "legacy-string-group"],
   devicePosture: {
     "managed-device": { success: true, timestamp: TIMESTAMP },
@@ -74,7 +75,7 @@ describe("AccessDirectory", () => {
       "os-version": null,
       "disk-encryption": { success: false, timestamp: TIMESTAMP },
     };
-    const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
+    const { dir } = directory(() => Response.json({ email: "ann@example.com", groups: [], devicePosture: posture }));
     const facts = await factsOf(dir, "tok", who("nonce-shapes"), NOW + 60_000, NOW);
     expect(facts).toEqual({ groups: [], devicePosture: { "disk-encryption": { success: false, at: AT } } });
   });
@@ -84,6 +85,8 @@ describe("AccessDirectory", () => {
     ["an empty e-mail", "", false],
     ["an e-mail that is no string", 7, false],
     ["a Kelvin sign, which lower-cases to k", "\u212Ann@example.com", false],
+    ["no e-mail at all (JSON leaves out undefined)", undefined, false],
+    ["a null e-mail", null, false],
     ["the token's e-mail in other case", "Ann@Example.COM", true],
   ])("with %s in the answer, uses it: %s", async (_name, email, used) => {
     const { dir } = directory(() => Response.json({ email, groups: ["sre"] }));
@@ -108,6 +111,78 @@ describe("AccessDirectory", () => {
     for (const f of facts) expect(f?.groups).toEqual(["sre", "legacy-string-group"]);
   });
 
+  describe("a cached answer whose posture result goes stale while it is reused", () => {
+    const HOUR = 3_600_000;
+    const AGE = 2 * HOUR;
+    /** Access's answer: one check, evaluated at `at`. */
+    const answerAt = (at: number) => ({
+      email: "ann@example.com",
+      groups: ["sre"],
+      devicePosture: { "disk-encryption": { success: true, timestamp: new Date(at).toISOString() } },
+    });
+    const checkAt = (at: number) => ({ groups: ["sre"], devicePosture: { "disk-encryption": { success: true, at } } });
+    // Fetched 2 min before the result turns 2 h old; reused 2 min after (within the 5 min bound).
+    const fetched = NOW - 2 * 60_000;
+    const evaluated = NOW - AGE;
+    const later = NOW + 2 * 60_000;
+
+    it("asks Access again once, and takes its newer result", async () => {
+      let at = evaluated;
+      const { calls, dir } = directory(() => Response.json(answerAt(at)));
+      expect(await factsOf(dir, "tok", who("n-stale-newer"), NOW + HOUR, fetched, undefined, AGE)).toEqual(
+        checkAt(evaluated),
+      );
+      // The device reported since: Access has a result of a minute ago.
+      at = later - 60_000;
+      expect(await factsOf(dir, "tok", who("n-stale-newer"), NOW + HOUR, later, undefined, AGE)).toEqual(checkAt(at));
+      expect(await factsOf(dir, "tok", who("n-stale-newer"), NOW + HOUR, later + 1, undefined, AGE)).toEqual(
+        checkAt(at),
+      );
+      expect(calls).toHaveLength(2);
+    });
+
+    it("does not ask again while Access has nothing newer: the device has not reported", async () => {
+      const { calls, dir } = directory(() => Response.json(answerAt(evaluated)));
+      for (const now of [fetched, later, later + 60_000, later + 90_000])
+        expect(await factsOf(dir, "tok", who("n-stale-same"), NOW + HOUR, now, undefined, AGE)).toEqual(
+          checkAt(evaluated),
+        );
+      // Once at first, once when the result went stale: the second answer was fetched with it stale already.
+      expect(calls).toHaveLength(2);
+    });
+
+    it("keeps the cached answer when asking again fails: its groups still count", async () => {
+      let fail = false;
+      const { calls, dir } = directory(() =>
+        fail ? new Response("oops", { status: 503 }) : Response.json(answerAt(evaluated)),
+      );
+      await factsOf(dir, "tok", who("n-stale-fails"), NOW + HOUR, fetched, undefined, AGE);
+      fail = true;
+      const lookup = await dir.lookup(
+        "tok",
+        "ann@example.com",
+        who("n-stale-fails"),
+        NOW + HOUR,
+        later,
+        undefined,
+        AGE,
+      );
+      expect(lookup).toEqual({ facts: checkAt(evaluated), answered: true });
+      // Remembered as failed: the next request has the cached answer without asking.
+      expect(await factsOf(dir, "tok", who("n-stale-fails"), NOW + HOUR, later, undefined, AGE)).toEqual(
+        checkAt(evaluated),
+      );
+      expect(calls).toHaveLength(2);
+    });
+
+    it("never asks again for a request that does not read posture", async () => {
+      const { calls, dir } = directory(() => Response.json(answerAt(evaluated)));
+      await factsOf(dir, "tok", who("n-stale-groups"), NOW + HOUR, fetched);
+      expect(await factsOf(dir, "tok", who("n-stale-groups"), NOW + HOUR, later)).toEqual(checkAt(evaluated));
+      expect(calls).toHaveLength(1);
+    });
+  });
+
   it("leaves out a device check whose name holds control or bidirectional characters: its result is unknown", async () => {
     // Shown on the person's page, `\u202Edessap` reads as "passed" for a check that failed.
     const posture = {
@@ -115,7 +190,7 @@ describe("AccessDirectory", () => {
       "tab\there": { success: true, timestamp: TIMESTAMP },
       "managed-device": { success: true, timestamp: TIMESTAMP },
     };
-    const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
+    const { dir } = directory(() => Response.json({ email: "ann@example.com", groups: [], devicePosture: posture }));
     const facts = await factsOf(dir, "tok", who("nonce-bidi"), NOW + 60_000, NOW);
     expect(facts).toEqual({ groups: [], devicePosture: { "managed-device": { success: true, at: AT } } });
   });
@@ -129,7 +204,7 @@ describe("AccessDirectory", () => {
       "http-date": { success: true, timestamp: new Date(AT).toUTCString() },
       offset: { success: true, timestamp: "2026-11-23T12:59:00+01:00" },
     };
-    const { dir } = directory(() => Response.json({ groups: [], devicePosture: posture }));
+    const { dir } = directory(() => Response.json({ email: "ann@example.com", groups: [], devicePosture: posture }));
     const facts = await factsOf(dir, "tok", who("nonce-timestamps"), NOW + 60_000, NOW);
     // Stale or ahead of the clock is the request's to judge (identify-access.ts): kept here with its instant.
     expect(facts).toEqual({ groups: [], devicePosture: { offset: { success: true, at: AT } } });
@@ -157,7 +232,11 @@ describe("AccessDirectory", () => {
       ["a failed fetch", () => Promise.reject(new TypeError("network")), false],
       ["a 403 (a session Access no longer honours)", () => new Response("no", { status: 403 }), true],
       ["a redirect to sign in", () => new Response(null, { status: 302, headers: { location: `${TEAM}/x` } }), true],
-      ["a group name with a control character", () => Response.json({ groups: ["sre", "a\u0007b"] }), true],
+      [
+        "a group name with a control character",
+        () => Response.json({ email: "ann@example.com", groups: ["sre", "a\u0007b"] }),
+        true,
+      ],
       ["no list of groups", () => Response.json({ email: "ann@example.com" }), true],
     ];
     for (const [name, respond, answered] of cases) {
@@ -256,7 +335,7 @@ describe("AccessDirectory", () => {
   });
 
   it("leaves posture unknown when the answer has no posture results, rather than 'nothing passes'", async () => {
-    const { dir } = directory(() => Response.json({ groups: ["sre"] }));
+    const { dir } = directory(() => Response.json({ email: "ann@example.com", groups: ["sre"] }));
     expect(await factsOf(dir, "tok", who("nonce-np"), NOW + 60_000, NOW)).toEqual({ groups: ["sre"] });
   });
 
@@ -277,13 +356,25 @@ describe("AccessDirectory", () => {
     ["a network failure", () => Promise.reject(new Error("down"))],
     ["an answer without a list of groups", () => Response.json({ err: "session expired" })],
     ["an empty object", () => Response.json({})],
-    ["a group entry that names no group", () => Response.json({ groups: ["sre", { id: "g-2" }] })],
-    ["a group name with a line feed", () => Response.json({ groups: ["sre", { id: "g-2", name: "staff\nadmins" }] })],
-    ["a group name with a CR", () => Response.json({ groups: ["sre\r"] })],
-    ["a group name with a NUL", () => Response.json({ groups: [{ id: "g-1", name: "sre\u0000-readonly" }] })],
-    ["a group name with a C1 control", () => Response.json({ groups: ["sre\u0085"] })],
-    ["a group name with a line separator", () => Response.json({ groups: ["sre\u2028"] })],
-    ["a group name with a right-to-left override", () => Response.json({ groups: ["\u202eadmins"] })],
+    [
+      "a group entry that names no group",
+      () => Response.json({ email: "ann@example.com", groups: ["sre", { id: "g-2" }] }),
+    ],
+    [
+      "a group name with a line feed",
+      () => Response.json({ email: "ann@example.com", groups: ["sre", { id: "g-2", name: "staff\nadmins" }] }),
+    ],
+    ["a group name with a CR", () => Response.json({ email: "ann@example.com", groups: ["sre\r"] })],
+    [
+      "a group name with a NUL",
+      () => Response.json({ email: "ann@example.com", groups: [{ id: "g-1", name: "sre\u0000-readonly" }] }),
+    ],
+    ["a group name with a C1 control", () => Response.json({ email: "ann@example.com", groups: ["sre\u0085"] })],
+    ["a group name with a line separator", () => Response.json({ email: "ann@example.com", groups: ["sre\u2028"] })],
+    [
+      "a group name with a right-to-left override",
+      () => Response.json({ email: "ann@example.com", groups: ["\u202eadmins"] }),
+    ],
     [
       "a group name with a lone surrogate",
       () => new Response('{"groups":["sre\\ud800"]}', { headers: { "content-type": "application/json" } }),
@@ -322,13 +413,13 @@ describe("AccessDirectory", () => {
 
   it("never hands one person another's groups when their tokens carry the same identity_nonce", async () => {
     // The stand-in directory answers for whoever the presented token is.
-    const groupsOf: Record<string, string[]> = {
-      "tok-admin": ["ward-admins"],
-      "tok-mallory": [],
-      "tok-admin-other-team": ["contractors"],
+    const answers: Record<string, { email: string; groups: string[] }> = {
+      "tok-admin": { email: "admin@example.com", groups: ["ward-admins"] },
+      "tok-mallory": { email: "mallory@example.com", groups: [] },
+      "tok-admin-other-team": { email: "admin@example.com", groups: ["contractors"] },
     };
     const { calls, dir } = directory(() =>
-      Response.json({ groups: groupsOf[calls[calls.length - 1]!.cookie!.slice("CF_Authorization=".length)] }),
+      Response.json(answers[calls[calls.length - 1]!.cookie!.slice("CF_Authorization=".length)]),
     );
     const admin = who("n-same", { subject: "u-admin", email: "admin@example.com" });
     expect(await factsOf(dir, "tok-admin", admin, NOW + 60_000, NOW)).toEqual({ groups: ["ward-admins"] });
@@ -343,6 +434,7 @@ describe("AccessDirectory", () => {
       ),
     ).toEqual({ groups: [] });
     // Each part counts alone: same nonce and e-mail, another subject; same nonce and subject, another e-mail or issuer.
+    // (Access answers about mallory, not the admin the claims name: no groups at all.)
     expect(
       await factsOf(
         dir,
@@ -351,7 +443,7 @@ describe("AccessDirectory", () => {
         NOW + 60_000,
         NOW,
       ),
-    ).toEqual({ groups: [] });
+    ).toBeUndefined();
     expect(
       await factsOf(
         dir,

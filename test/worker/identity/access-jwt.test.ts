@@ -399,6 +399,23 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
     expect((await v.verify(token, NOW)).ok).toBe(true);
   });
 
+  it("refuses claims nested past 8 levels or holding over 1,024 values, and takes them within", async () => {
+    const { v } = verifier();
+    const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+    // The payload is level 0: `custom` at 1, and 7 arrays in it reach level 7, the deepest an object may be.
+    const within = await rawAccessToken(signing, rawPayload({}, `,"custom":${nested(7)}`));
+    expect((await v.verify(within, NOW)).ok).toBe(true);
+    const many = (value: string) => `[${Array(1_100).fill(value).join(",")}]`;
+    for (const custom of [nested(8), nested(2_500), many("0"), many("[]")]) {
+      const token = await rawAccessToken(signing, rawPayload({}, `,"custom":${custom}`));
+      expect(token.length).toBeLessThanOrEqual(8192);
+      expect(await v.verify(token, NOW)).toEqual({ ok: false, problem: "claims-too-complex" });
+    }
+    // An IdP's few hundred groups passed on as a custom claim are well within.
+    const groups = JSON.stringify({ groups: Array.from({ length: 300 }, (_, i) => `g${i}`) });
+    expect((await v.verify(await rawAccessToken(signing, rawPayload({}, `,"custom":${groups}`)), NOW)).ok).toBe(true);
+  });
+
   it.each([
     ["an email with two @", { email: "mallory@evil.io@example.com" }, "malformed-email"],
     ["an email with a quoted local part", { email: '"mallory@evil.io"@example.com' }, "malformed-email"],

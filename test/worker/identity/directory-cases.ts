@@ -233,6 +233,7 @@ export function genCase(r: () => number, p: GenPolicy, i: number, run: string): 
       () => ({ ...base(), email: pick([`admin-${run}@example.com`, `p${i}-${run}@example.org`, "", 7]) }),
     ],
     ["email-other-case", () => ({ ...base(), email: email.toUpperCase() })],
+    ["no-email", () => ({ groups: ordinaryGroups(), devicePosture: posture(r, pick, false) })],
     ["hostile-posture", () => ({ ...base(), devicePosture: posture(r, pick, true) })],
     ["posture-not-a-map", () => ({ ...base(), devicePosture: pick([[], "managed-device", null, 1]) })],
     ["status", () => ({ $raw: { status: pick([401, 403, 404, 429, 500, 502, 503]), body: JSON.stringify(base()) } })],

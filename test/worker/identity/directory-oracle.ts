@@ -34,8 +34,8 @@ function current(timestamp: unknown, now: number): boolean {
 }
 
 /**
- * The facts Ward may take from an answer: one reading, or two where the docs leave it open (an answer without an
- * e-mail; a list of thousands of groups, which a bound may refuse as a whole). Each is a fail-closed reading.
+ * The facts Ward may take from an answer: one reading, or two where the docs leave it open (a list of thousands of
+ * groups, which a bound may refuse as a whole). Each is a fail-closed reading.
  */
 export function readings(c: DirCase, now = Date.now()): Facts[] {
   let value: unknown = c.answer;
@@ -52,11 +52,8 @@ export function readings(c: DirCase, now = Date.now()): Facts[] {
     }
   }
   if (!isObject(value)) return [UNKNOWN];
-  // An answer about someone else is no answer about this person (addresses compare ignoring case).
-  let open = false;
-  if ("email" in value) {
-    if (typeof value.email !== "string" || value.email.toLowerCase() !== c.email.toLowerCase()) return [UNKNOWN];
-  } else open = true;
+  // An answer about someone else, or naming no one, is no answer about this person (addresses compare ignoring case).
+  if (typeof value.email !== "string" || value.email.toLowerCase() !== c.email.toLowerCase()) return [UNKNOWN];
   // "An answer without a list of group names or with a name holding control characters leaves groups and posture unknown."
   if (!Array.isArray(value.groups)) return [UNKNOWN];
   const names: string[] = [];
@@ -77,7 +74,7 @@ export function readings(c: DirCase, now = Date.now()): Facts[] {
     }
   }
   const facts: Facts = { groups: new Set(names), ...(posture ? { posture } : {}) };
-  return open || names.length > 1_000 ? [facts, UNKNOWN] : [facts];
+  return names.length > 1_000 ? [facts, UNKNOWN] : [facts];
 }
 
 function inGroup(rule: GenRule, p: GenPolicy, f: Facts, email: string): boolean | "unknown" {

@@ -20,7 +20,7 @@ admin:
 const setGroups = (groups: string[]) =>
   fetch("https://directory.ward-demo.test/answer", {
     method: "PUT",
-    body: JSON.stringify({ email: WHO, answer: { groups: groups.map((name) => ({ id: name, name })) } }),
+    body: JSON.stringify({ email: WHO, answer: { email: WHO, groups: groups.map((name) => ({ id: name, name })) } }),
   });
 
 async function asAdmin(): Promise<number> {

@@ -21,7 +21,7 @@ function directory() {
   let calls = 0;
   const groups = [["wiki-editors"], []];
   const dir = new AccessDirectory(TEAM, (async () =>
-    Response.json({ groups: groups[Math.min(calls++, 1)] })) as typeof fetch);
+    Response.json({ email: "ann@example.com", groups: groups[Math.min(calls++, 1)] })) as typeof fetch);
   return { dir, calls: () => calls };
 }
 

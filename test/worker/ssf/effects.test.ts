@@ -157,8 +157,12 @@ describe("account-disabled and account-enabled", () => {
 });
 
 describe("directory events", () => {
-  const setAnswer = (who: string, answer: unknown) =>
-    fetch("https://directory.ward-demo.test/answer", { method: "PUT", body: JSON.stringify({ email: who, answer }) });
+  // Access's answer names the person it is about.
+  const setAnswer = (who: string, answer: object) =>
+    fetch("https://directory.ward-demo.test/answer", {
+      method: "PUT",
+      body: JSON.stringify({ email: who, answer: { email: who, ...answer } }),
+    });
 
   it("token-claims-change (SSF's example, foo@example2.com): the cached groups are dropped, Access is asked again", async () => {
     const who = "foo@example2.com";
@@ -204,7 +208,7 @@ describe("an idle isolate", () => {
       method: "PUT",
       body: JSON.stringify({
         email: who,
-        answer: { groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
+        answer: { email: who, groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
       }),
     });
     resetDenylistCache(); // as an isolate with no copy, or one idle for longer than the copy is trusted

@@ -38,7 +38,7 @@ async function compliantPerson(who: string): Promise<() => ReturnType<typeof asP
     method: "PUT",
     body: JSON.stringify({
       email: who,
-      answer: { groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
+      answer: { email: who, groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
     }),
   });
   const secure = () => asPerson(who, undefined, "/secure/doc");
