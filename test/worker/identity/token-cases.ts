@@ -159,6 +159,12 @@ export type Transport =
   | "DPoP "
   | "comma-two"
   | "trailing-word"
+  // Readings a lenient reader undoes (from a black-box review): the token is still Ward's, never forwarded.
+  | "json-serialization"
+  | "percent-dots"
+  | "double-percent-dots"
+  | "payload-padded"
+  | "comma-parts"
   | "none";
 
 export interface WorkloadGen {
@@ -1152,6 +1158,11 @@ export function generateWorkload(r: Random, service: number): WorkloadGen {
           "DPoP ",
           "comma-two",
           "trailing-word",
+          "json-serialization",
+          "percent-dots",
+          "double-percent-dots",
+          "payload-padded",
+          "comma-parts",
           "none",
         ] as const);
         labels.push(`transport:${JSON.stringify(transport)}`);
@@ -1545,26 +1556,36 @@ export async function materialiseWorkload(g: WorkloadGen, nowSeconds: number): P
   }
   const token = `${input}.${sigText}`;
   const t = g.transport;
+  const [h, p] = input.split(".") as [string, string];
+  const wrapped: Partial<Record<Transport, string>> = {
+    "json-serialization": `Bearer ${JSON.stringify({ protected: h, payload: p, signature: sigText })}`,
+    "percent-dots": `Bearer ${token.replaceAll(".", "%2E")}`,
+    "double-percent-dots": `Bearer ${token.replaceAll(".", "%252E")}`,
+    "payload-padded": `Bearer ${h}.${p}${"=".repeat((4 - (p.length % 4)) % 4 || 4)}.${sigText}`,
+    "comma-parts": `Bearer ${token.replaceAll(".", ",")}`,
+  };
   const authorization =
     t === "none"
       ? []
-      : t === "twice"
-        ? [`Bearer ${token}`, `Bearer ${token}`]
-        : [
-            t === "lead-space"
-              ? `  Bearer ${token}`
-              : t === "trail-space"
-                ? `Bearer ${token}  `
-                : t === "Bearer-nospace"
-                  ? `Bearer${token}`
-                  : t === "padding"
-                    ? `Bearer ${token}==`
-                    : t === "comma-two"
-                      ? `Bearer ${token}, Bearer ${token}`
-                      : t === "trailing-word"
-                        ? `Bearer ${token} x`
-                        : `${t}${token}`,
-          ];
+      : wrapped[t] !== undefined
+        ? [wrapped[t]]
+        : t === "twice"
+          ? [`Bearer ${token}`, `Bearer ${token}`]
+          : [
+              t === "lead-space"
+                ? `  Bearer ${token}`
+                : t === "trail-space"
+                  ? `Bearer ${token}  `
+                  : t === "Bearer-nospace"
+                    ? `Bearer${token}`
+                    : t === "padding"
+                      ? `Bearer ${token}==`
+                      : t === "comma-two"
+                        ? `Bearer ${token}, Bearer ${token}`
+                        : t === "trailing-word"
+                          ? `Bearer ${token} x`
+                          : `${t}${token}`,
+            ];
   return { headerText, payloadText, token, authorization };
 }
 
