@@ -94,17 +94,26 @@ function factsFrom(body: unknown, email: string): DirectoryFacts | undefined {
   return { groups, devicePosture };
 }
 
+/** A cached answer: reused until `until`; `askedAt`, when Access was last asked for it (or asked again). */
+interface CachedAnswer {
+  facts: DirectoryFacts;
+  until: number;
+  fetchedAt: number;
+  askedAt: number;
+}
+
 /**
- * Whether a posture result of a cached answer was current when the answer was fetched and is stale at `now`: Access
- * may have a newer one by now (the device reports on its schedule). One fetched after the result was already stale
- * is not: Access had nothing newer then, and asking on every request would not make the device report.
+ * Whether a posture result of a cached answer has gone stale at `now` since Access was last asked for it: Access may
+ * have a newer one by now (the device reports on its schedule). Once asked after the result went stale, whatever
+ * came of it, the answer is not: Access had nothing newer then (or did not answer), and asking on every request
+ * would not make the device report.
  */
-function wentStale(cached: { facts: DirectoryFacts; fetchedAt: number }, now: number, maxAgeMs: number): boolean {
+function wentStale(cached: CachedAnswer, now: number, maxAgeMs: number): boolean {
   const posture = cached.facts.devicePosture;
   if (!posture) return false;
   for (const id in posture) {
     const staleFrom = posture[id]!.at + maxAgeMs;
-    if (staleFrom < now && staleFrom >= cached.fetchedAt) return true;
+    if (staleFrom < now && staleFrom >= cached.askedAt) return true;
   }
   return false;
 }
@@ -113,7 +122,7 @@ export class AccessDirectory {
   private readonly url: string;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
-  private readonly cache = new Map<string, { facts: DirectoryFacts; until: number; fetchedAt: number }>();
+  private readonly cache = new Map<string, CachedAnswer>();
   /**
    * Lookups in flight, by key: when each began (Date.now()). An object per claim, so a lookup that ends removes its
    * own mark and never the one of a lookup that took over from it.
@@ -144,9 +153,12 @@ export class AccessDirectory {
    * `email`: the token's, which the answer must name. `subject` undefined (no identity_nonce): asked every time,
    * never cached. `notBefore`: an answer cached before then is not reused (a security event said the person's claims
    * or device changed, worker/ssf/). `maxPostureAgeMs`, when the request reads posture: a cached answer with a
-   * result that has gone stale since it was fetched is asked for again once, since Access may hold a newer one
-   * (when that fails, the cached answer stands: its stale result counts for nothing either way). Requests for one
-   * person while a lookup of theirs runs wait for it, and one that gave nothing is remembered for FAILURE_MEMORY_MS.
+   * result that has gone stale since it was fetched is asked for again once, since Access may hold a newer one. The
+   * person's other requests meanwhile are given the cached answer, not made to wait: it decides them as a failed ask
+   * would leave it (its stale result counts for nothing either way). When Access gives no answer, the cached one
+   * stands; when it answers that it has nothing for the person (a 403, an answer Ward cannot use), the cached one
+   * is dropped, as a lookup with no cache would have nothing. Requests for one person while a lookup of theirs runs
+   * wait for it, and one that gave nothing is remembered for FAILURE_MEMORY_MS.
    */
   async lookup(
     token: string,
@@ -175,9 +187,13 @@ export class AccessDirectory {
     };
     // Checked and claimed in one turn: requests arriving together must not each find no lookup running.
     for (let known = this.known(key, usable); known !== undefined; known = this.known(key, usable)) {
-      if (known !== WAIT) return known.facts ? known : (cachedAnswer() ?? known);
+      if (known !== WAIT) return known.facts || known.answered ? known : (cachedAnswer() ?? known);
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
+    // Asking again for a result gone stale: marked in the same turn, so the person's other requests take the
+    // cached answer meanwhile, and it is asked for once, whatever comes of it.
+    const held = this.cache.get(key);
+    if (held && maxPostureAgeMs !== undefined && wentStale(held, now, maxPostureAgeMs)) held.askedAt = now;
     const mine = { since: Date.now() };
     this.running.set(key, mine);
     const result = await this.ask(token, email).finally(() => {
@@ -188,13 +204,14 @@ export class AccessDirectory {
       setBounded(
         this.cache,
         key,
-        { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now },
+        { facts: result.facts, until: Math.min(expiresAt, now + MAX_CACHE_MS), fetchedAt: now, askedAt: now },
         CACHE_LIMIT,
       );
-    } else {
-      setBounded(this.failed, key, { at: Date.now(), answered: result.answered }, CACHE_LIMIT);
-      return cachedAnswer() ?? result;
+      return result;
     }
+    setBounded(this.failed, key, { at: Date.now(), answered: result.answered }, CACHE_LIMIT);
+    if (!result.answered) return cachedAnswer() ?? result;
+    this.cache.delete(key);
     return result;
   }
 

@@ -9,7 +9,7 @@ import {
   type VerifiedWorkloadToken,
 } from "../../policy/index.ts";
 import type { EventLog } from "../log/events.ts";
-import { basicCredentials, bearerTokenOf, claimedIssuers, peekToken } from "./bearer.ts";
+import { bearerTokenOf, claimedIssuers, peekToken } from "./bearer.ts";
 import { keySetUnavailable } from "./issuer-keys.ts";
 import type { ServiceSource } from "./request-service.ts";
 import { workloadTokenVerifier } from "./token-verifiers.ts";
@@ -34,10 +34,9 @@ function notOneBearer(
   logEvent: EventLog,
 ): WorkloadTokenOutcome {
   if (value === null) return { consumed: false };
-  // A Basic credential is read decoded too: registry and git clients send an OIDC token as the password
-  // (`x-access-token:<token>`), whose dots base64 hides.
-  const basic = basicCredentials(value);
-  const claimed = claimedIssuers(basic === undefined ? value : `${value} ${basic}`);
+  // Base64-wrapped text is read decoded too (claimedIssuers): registry and git clients send an OIDC token as a Basic
+  // credential's password (`x-access-token:<token>`), whose dots base64 hides.
+  const claimed = claimedIssuers(value);
   if (claimed === undefined) {
     // More payloads than a value carries: not read (each costs a parse), and not forwarded either.
     logEvent("warn", "workload-token-rejected", { requestId, issuer: null, problem: "authorization-payloads" });

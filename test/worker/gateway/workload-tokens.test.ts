@@ -292,9 +292,12 @@ describe("workload tokens at the gateway", () => {
   it("never forwards a value of more payloads than it reads, a trusted issuer's token among them or not", async () => {
     // Each payload that could name an issuer costs a parse (a thrown one when crafted: 77 ms a request for 128 KiB);
     // past MAX_CLAIMED_PAYLOADS the value is Ward's unread, so no token can hide behind the junk before it.
-    const junk = Array.from({ length: MAX_CLAIMED_PAYLOADS }, () => btoa('{"iss":,}').replace(/=+$/, "")).join(".");
+    // Distinct (a repeated payload is read once).
+    const junkOf = (from: number) =>
+      Array.from({ length: MAX_CLAIMED_PAYLOADS }, (_, i) => btoa(`{"iss":,${from + i}}`).replace(/=+$/, "")).join(".");
+    const junk = junkOf(0);
     const t = await token({ issuer: "cluster" });
-    for (const authorization of [`Bearer x.${junk}.y, Bearer ${t}`, `Bearer x.${junk}.${junk}.y`]) {
+    for (const authorization of [`Bearer x.${junk}.y, Bearer ${t}`, `Bearer x.${junk}.${junkOf(100)}.y`]) {
       const { result, events } = await logged(() =>
         call("https://orders.localhost/v1/export", { cert: true, headers: { authorization } }),
       );

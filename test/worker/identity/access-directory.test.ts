@@ -175,6 +175,58 @@ describe("AccessDirectory", () => {
       expect(calls).toHaveLength(2);
     });
 
+    it("gives the person's other requests the cached answer while one asks again of a slow Access (from a review)", async () => {
+      let slow = false;
+      const { calls, dir } = directory(async (signal) => {
+        if (!slow) return Response.json(answerAt(evaluated));
+        // Hangs until the lookup's timeout aborts it.
+        return new Promise<Response>((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason)));
+      }, 1_500);
+      await factsOf(dir, "tok", who("n-stale-slow"), NOW + HOUR, fetched, undefined, AGE);
+      slow = true;
+      const asking = factsOf(dir, "tok", who("n-stale-slow"), NOW + HOUR, later, undefined, AGE);
+      await new Promise((r) => setTimeout(r, 20));
+      const started = Date.now();
+      expect(await factsOf(dir, "tok", who("n-stale-slow"), NOW + HOUR, later, undefined, AGE)).toEqual(
+        checkAt(evaluated),
+      );
+      expect(Date.now() - started).toBeLessThan(500);
+      // The one that asked has the held answer once Access failed to give one.
+      expect(await asking).toEqual(checkAt(evaluated));
+      expect(calls).toHaveLength(2);
+    });
+
+    it("asks again once while Access is down, not each time the failure memory lapses (from a review)", async () => {
+      let down = false;
+      const { calls, dir } = directory(
+        () => (down ? new Response("oops", { status: 503 }) : Response.json(answerAt(evaluated))),
+        undefined,
+        20,
+      );
+      await factsOf(dir, "tok", who("n-stale-down"), NOW + HOUR, fetched, undefined, AGE);
+      down = true;
+      for (let i = 0; i < 5; i++) {
+        expect(await factsOf(dir, "tok", who("n-stale-down"), NOW + HOUR, later, undefined, AGE)).toEqual(
+          checkAt(evaluated),
+        );
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      expect(calls).toHaveLength(2);
+    });
+
+    it("drops the cached answer when Access answers that it has nothing for the person (from a review)", async () => {
+      let revoked = false;
+      const { dir } = directory(() =>
+        revoked ? new Response("no", { status: 403 }) : Response.json(answerAt(evaluated)),
+      );
+      await factsOf(dir, "tok", who("n-stale-403"), NOW + HOUR, fetched, undefined, AGE);
+      revoked = true;
+      // As on a lookup with nothing cached: groups and posture unknown, Access having answered.
+      expect(await dir.lookup("tok", "ann@example.com", who("n-stale-403"), NOW + HOUR, later, undefined, AGE)).toEqual(
+        { facts: undefined, answered: true },
+      );
+    });
+
     it("never asks again for a request that does not read posture", async () => {
       const { calls, dir } = directory(() => Response.json(answerAt(evaluated)));
       await factsOf(dir, "tok", who("n-stale-groups"), NOW + HOUR, fetched);

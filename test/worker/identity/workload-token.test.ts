@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 import { compileTokenIssuer, TokenIssuer, type CompiledTokenIssuer } from "../../../policy/index.ts";
 import { WorkloadTokenVerifier } from "../../../worker/identity/workload-token.ts";
 import { ABANDONED_LOAD_MS, KEYS_MAX_AGE_MS, REFETCH_COOLDOWN_MS } from "../../../worker/identity/issuer-keys.ts";
-import { claimedIssuers, MAX_CLAIMED_PAYLOADS, peekToken } from "../../../worker/identity/bearer.ts";
+import { claimedIssuers, MAX_CLAIMED_PAYLOADS, MAX_CLAIMED_RUNS, peekToken } from "../../../worker/identity/bearer.ts";
 import { issuerKey, signParts, tokenParts, workloadToken, type WorkloadTokenSpec } from "../support/workload-tokens.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -564,31 +564,68 @@ describe("claimedIssuers", () => {
     expect(claimedIssuers(`Basic dXNlcjpwYXNz`)).toEqual([]);
   });
 
-  it("finds a payload in the value's other readings: JSON serialization, percent-encoded, padded, standard base64 (from a review)", async () => {
-    // A claim whose base64url holds `-` and `_` (`>>>` and `???` in any alignment), for the standard-base64 reading.
+  it("finds a payload in the value's other readings, alone and combined (from two reviews)", async () => {
+    // A claim whose base64url holds `-` and `_` (`>>>` and `???` in any alignment), for the standard-base64 forms.
     const t = await workloadToken({ issuer: "cluster", claims: { note: ">>>>>>??????" } }, NOW);
     const [h, p, sig] = t.split(".") as [string, string, string];
-    const forms = [
-      JSON.stringify({ protected: h, payload: p, signature: sig }),
-      JSON.stringify({ payload: p, signatures: [{ protected: h, signature: sig }] }),
-      // JSON's escapes, which a JSON reader undoes: no run of letters holds the payload as sent.
-      `{"payload":"${p.slice(0, 8)}\\u00${p.charCodeAt(8).toString(16)}${p.slice(9)}","protected":"${h}","signature":"${sig}"}`,
-      `${h}%2E${p}%2E${sig}`,
-      `${h}%252E${p}%252e${sig}`,
-      `${h}.${p}=.${sig}`,
-      `${h},${p},${sig}`,
-      `${h}.${p.replaceAll("-", "+").replaceAll("_", "/")}.${sig}`,
-    ];
     expect(p).toMatch(/[-_]/);
-    for (const form of forms) expect(claimedIssuers(`Bearer ${form}`), form).toEqual(expect.arrayContaining([CLUSTER]));
+    const std = p.replaceAll("-", "+").replaceAll("_", "/");
+    // JSON's escape of the ninth letter: no run of letters holds the payload as sent.
+    const jsonEscaped = (payload: string) =>
+      `${payload.slice(0, 8)}\\u00${payload.charCodeAt(8).toString(16)}${payload.slice(9)}`;
+    const base64url = (text: string) => btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    const forms = {
+      "JSON serialization": `Bearer ${JSON.stringify({ protected: h, payload: p, signature: sig })}`,
+      "general JSON serialization": `Bearer ${JSON.stringify({ payload: p, signatures: [{ protected: h, signature: sig }] })}`,
+      "JSON serialization, escaped": `Bearer {"payload":"${jsonEscaped(p)}","protected":"${h}","signature":"${sig}"}`,
+      "JSON, escaped, standard base64": `Bearer {"payload":"${jsonEscaped(std)}","protected":"${h}","signature":"${sig}"}`,
+      "JSON after a stray brace": `Bearer { {"payload":"${jsonEscaped(p)}"}`,
+      "JSON with its slashes escaped": `Bearer {"payload":"${std.replaceAll("/", "\\/")}"}`,
+      "dots percent-encoded": `Bearer ${h}%2E${p}%2E${sig}`,
+      "dots percent-encoded twice": `Bearer ${h}%252E${p}%252e${sig}`,
+      "dots percent-encoded, standard base64": `Bearer ${h}%2E${std}%2E${sig}`,
+      "+ and / percent-encoded": `Bearer ${h}.${std.replaceAll("+", "%2B").replaceAll("/", "%2F")}.${sig}`,
+      "payload padded": `Bearer ${h}.${p}=.${sig}`,
+      "parts joined with commas": `Bearer ${h},${p},${sig}`,
+      "parts joined with slashes": `Bearer ${h}/${p}/${sig}`,
+      "standard base64": `Bearer ${h}.${std}.${sig}`,
+      "Basic, the token as password": `Basic ${btoa(`x-access-token:${t}`)}`,
+      // Node's Buffer decodes either alphabet (express's basic-auth takes `-` and `_`).
+      "Basic in base64url letters": `Basic ${base64url(`~~~:${t}`)}`,
+      "Basic beside a second Basic": `Basic ${btoa(`x-access-token:${t}`)}, Basic Zm9vOmJhcg==`,
+      "base64 of the token under another scheme": `Token ${btoa(t)}`,
+    };
+    const missed = Object.entries(forms).filter(([, v]) => !(claimedIssuers(v) ?? []).includes(CLUSTER));
+    expect(missed.map(([name]) => name)).toEqual([]);
     // An app's own credentials hold no payload of any issuer.
     for (const own of ["Bearer app-session-1", "Basic dXNlcjpwYXNz", "Bearer %7B%22a%22%3A1%7D", 'Bearer {"a":"b"}'])
       expect(claimedIssuers(own), own).toEqual([]);
   });
 
-  it("reads a hostile value's readings in linear time: deep JSON, long percent chains", () => {
+  it("counts a payload once however many readings hold it: an app's own six tokens are six (from a review)", () => {
+    const part = (o: object) => btoa(JSON.stringify(o)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    const own = Array.from(
+      { length: 6 },
+      (_, i) => `${part({ alg: "HS256" })}.${part({ iss: `https://app.example/${i}` })}.c2ln`,
+    );
+    // A path percent-encoded beside them: the value has two readings, each holding the six payloads.
+    expect(claimedIssuers(`Custom path=/a%20b, ${own.join(", ")}`)).toHaveLength(6);
+  });
+
+  it("looks at no more than MAX_CLAIMED_RUNS runs, repeats included: past them the value is Ward's, unread", () => {
+    const runs = (n: number) => `x ${Array.from({ length: n }, (_, i) => `r${String(i).padStart(13, "0")}`).join(",")}`;
+    expect(claimedIssuers(runs(MAX_CLAIMED_RUNS))).toEqual([]);
+    expect(claimedIssuers(runs(MAX_CLAIMED_RUNS + 1))).toBeUndefined();
+    expect(claimedIssuers(`x ${"abcdefghijklmn,".repeat(MAX_CLAIMED_RUNS + 1)}`)).toBeUndefined();
+    // Shorter runs cannot be a payload naming an issuer: never looked at, however many.
+    expect(claimedIssuers(`x ${"abcdefghijklm,".repeat(40_000)}`)).toEqual([]);
+  });
+
+  it("reads hostile values of Cloudflare's largest headers without throwing: deep JSON, percent and escape chains", () => {
     expect(claimedIssuers(`Bearer {"a":${"[".repeat(50_000)}${"]".repeat(50_000)}}`)).toEqual([]);
     expect(claimedIssuers(`Bearer ${"%25".repeat(40_000)}2E`)).toEqual([]);
+    expect(claimedIssuers(`Bearer ${"\\u0041".repeat(20_000)}`)).toEqual([]);
+    expect(claimedIssuers(`Bearer ${"%u".repeat(60_000)}`)).toEqual([]);
   });
 
   it("skips a byte order mark before a payload, as decoders do (from a review)", async () => {
@@ -603,9 +640,18 @@ describe("claimedIssuers", () => {
   });
 
   it("parses at most MAX_CLAIMED_PAYLOADS payloads: past them, undefined (the value is Ward's, unread)", async () => {
-    const t = await workloadToken({ issuer: "cluster" }, NOW);
-    const payload = t.split(".")[1]!;
-    const payloads = (n: number) => `Bearer x.${Array.from({ length: n }, () => payload).join(".")}.y`;
+    // Distinct payloads (a repeated one is read once).
+    const distinct = await Promise.all(
+      Array.from({ length: MAX_CLAIMED_PAYLOADS + 1 }, (_, i) =>
+        workloadToken({ issuer: "cluster", claims: { n: i } }, NOW),
+      ),
+    );
+    const payload = distinct[0]!.split(".")[1]!;
+    const payloads = (n: number) =>
+      `Bearer x.${distinct
+        .slice(0, n)
+        .map((t) => t.split(".")[1])
+        .join(".")}.y`;
     expect(claimedIssuers(payloads(MAX_CLAIMED_PAYLOADS))).toEqual(Array(MAX_CLAIMED_PAYLOADS).fill(CLUSTER));
     expect(claimedIssuers(payloads(MAX_CLAIMED_PAYLOADS + 1))).toBeUndefined();
     // Segments that cannot name an issuer are not parsed, and count for nothing.
