@@ -621,6 +621,46 @@ describe("claimedIssuers", () => {
     expect(claimedIssuers(`x ${"abcdefghijklm,".repeat(40_000)}`)).toEqual([]);
   });
 
+  it("takes an honest Negotiate (Kerberos) ticket of a person in many groups for the app's: 12-48 KB (from a review)", () => {
+    // Deterministic bytes standing in for a ticket's encrypted part (xorshift32): standard base64, whose `+` and `/`
+    // split it into hundreds of base64url runs of 14 letters or more.
+    const ticket = (n: number) => {
+      const bytes = new Uint8Array(n);
+      let x = 0x9e3779b9;
+      for (let i = 0; i < n; i++) {
+        x ^= x << 13;
+        x >>>= 0;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        x >>>= 0;
+        bytes[i] = x & 0xff;
+      }
+      let binary = "";
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      return btoa(binary);
+    };
+    for (const size of [12_000, 48_000]) expect(claimedIssuers(`Negotiate ${ticket(size)}`), String(size)).toEqual([]);
+  });
+
+  it("reads a Basic credential as base64 of text though a run before it held it (from a review)", async () => {
+    const t = await workloadToken({ issuer: "cluster" }, NOW);
+    const basic = btoa(`x-access-token:${t}`);
+    expect(claimedIssuers(`Basic ${basic}`)).toEqual([CLUSTER]);
+    // Met first inside another run's decoding, where it is not decoded further.
+    expect(claimedIssuers(`Foo ${btoa(`a:${basic}`)}, Basic ${basic}`)).toEqual([CLUSTER]);
+  });
+
+  it("parses at most four tokens' worth of payload letters: one huge payload-shaped run is Ward's, unread", () => {
+    const base64url = (text: string) => btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    // A 96 KiB object naming an issuer (parsing such took 20-50 ms, from a review), as Basic or as a payload.
+    const huge = `{"iss":"x","a":${"[".repeat(48_000)}${"]".repeat(48_000)}}`;
+    expect(claimedIssuers(`Basic ${base64url(huge)}`)).toBeUndefined();
+    expect(claimedIssuers(`Bearer h.${base64url(huge)}.s`)).toBeUndefined();
+    // A token over the size bound is still read, and named.
+    const padded = `{"iss":"x","pad":"${"p".repeat(9_000)}"}`;
+    expect(claimedIssuers(`Bearer h.${base64url(padded)}.s`)).toEqual(["x"]);
+  });
+
   it("reads hostile values of Cloudflare's largest headers without throwing: deep JSON, percent and escape chains", () => {
     expect(claimedIssuers(`Bearer {"a":${"[".repeat(50_000)}${"]".repeat(50_000)}}`)).toEqual([]);
     expect(claimedIssuers(`Bearer ${"%25".repeat(40_000)}2E`)).toEqual([]);
