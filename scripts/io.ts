@@ -13,10 +13,24 @@ export interface Io {
  * percent-encoded it), an admin's grant reason, a message in the history.
  */
 const UNSAFE_OUTPUT = new RegExp(`(?![\\t\\n])(?:${UNSAFE.source})`, "gu");
+/**
+ * And what shows as nothing (policy/invisible-text.ts): a grant stored for `group:s\u200Bre` must not list as
+ * `group:sre`. But the joiners and variation selectors that spell emoji and the words of some scripts: hiding with
+ * them is refused where names are taken, and escaped they would garble every such name.
+ */
+const UNSEEN_OUTPUT =
+  /(?!\u200C|\u200D|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}])[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
+
+/** Each UTF-16 unit of `c` written `\uXXXX` (a pair for a code point past U+FFFF): JSON reads it back as `c`. */
+const escaped = (c: string): string => {
+  let out = "";
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return out;
+};
 
 /** `line` with each such character written `\uXXXX`: visible, and in JSON output the same string when parsed. */
 export function terminalText(line: string): string {
-  return line.replace(UNSAFE_OUTPUT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return line.replace(UNSAFE_OUTPUT, escaped).replace(UNSEEN_OUTPUT, escaped);
 }
 
 /**

@@ -54,6 +54,19 @@ describe("terminalText", () => {
     const json = JSON.stringify({ path: RAW_PATH });
     expect(JSON.parse(terminalText(json))).toEqual({ path: RAW_PATH });
   });
+
+  it("writes what shows as nothing as \\uXXXX: a grant to group:s<U+200B>re does not list as group:sre", () => {
+    expect(terminalText("group:s\u200bre \u00adx \ufeffy z\u2060 t\u{e0001}")).toBe(
+      "group:s\\u200bre \\u00adx \\ufeffy z\\u2060 t\\udb40\\udc01",
+    );
+    const json = JSON.stringify({ principal: { group: "s\u200bre\u{e0041}" } });
+    expect(JSON.parse(terminalText(json))).toEqual({ principal: { group: "s\u200bre\u{e0041}" } });
+  });
+
+  it("keeps the joiners and variation selectors that spell emoji and words", () => {
+    const text = "👩\u200d💻 ❤\ufe0f \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645";
+    expect(terminalText(text)).toBe(text);
+  });
 });
 
 describe("what ward prints from a log line", () => {

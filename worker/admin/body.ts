@@ -44,3 +44,8 @@ export async function parseBody<T, E extends Env>(
     ? parsed.data
     : c.json({ error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 422);
 }
+
+/** A list's `all` parameter: `1` for ended entries too, left out for those in force; undefined for anything else. */
+export function listAll(value: string | undefined): boolean | undefined {
+  return value === undefined ? false : value === "1" ? true : undefined;
+}

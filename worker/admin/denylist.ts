@@ -2,7 +2,7 @@
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { parseBody, plainText } from "./body.ts";
+import { listAll, parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
 import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
 import {
@@ -108,10 +108,13 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
   const denylist = (c: Context<AdminEnv>) => c.env.DENYLIST.getByName(DENYLIST_NAME);
 
   admin.get("/denylist", async (c) => {
+    // A filter misspelt must not read as "nobody is revoked" (from a black-box review): refused, as on DELETE.
     const kind = c.req.query("kind");
-    const entries = (await denylist(c).list(c.req.query("all") === "1", Date.now())).filter(
-      (e) => !kind || e.kind === kind,
-    );
+    if (kind !== undefined && kind !== "revocation" && kind !== "quarantine")
+      return c.json({ error: "kind is revocation or quarantine" }, 422);
+    const all = listAll(c.req.query("all"));
+    if (all === undefined) return c.json({ error: "all is 1 (or left out)" }, 422);
+    const entries = (await denylist(c).list(all, Date.now())).filter((e) => !kind || e.kind === kind);
     return c.json({ now: new Date().toISOString(), entries });
   });
 

@@ -96,3 +96,60 @@ it("refuses control and bidirectional characters in what admins write, and store
     log.mockRestore();
   }
 });
+
+it("refuses a grant's principal holding a character no reader sees, or white space around a group (black-box review)", async () => {
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  try {
+    const grants = (env as Env).GRANTS.getByName(grantsShard("wiki"));
+    const before = (await grants.list(true)).length;
+    const exception = (group: string) => ({
+      principal: { group },
+      service: "wiki",
+      routes: ["edit"],
+      methods: ["POST"],
+      reason: "migrating the handbook",
+      ticket: "SEC-43",
+      requestedBy: "ann@example.com",
+      approvedBy: "wiki-team@example.com",
+      notAfter: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    // `ward exceptions list` would show each as `group:sre`, for another group.
+    for (const group of ["s\u200bre", "sre\u00ad", "\ufeffsre", "s\u2060re", "sre\u{e0001}", " sre", "sre "]) {
+      const res = await call("POST", "/exceptions", exception(group));
+      expect(res.status, JSON.stringify(group)).toBe(422);
+    }
+    const breakGlass = await call("POST", "/breakglass", {
+      service: "wiki",
+      principal: { group: "s\u200bre" },
+      justification: "incident 7",
+      minutes: 5,
+    });
+    expect(breakGlass.status).toBe(422);
+    expect((await grants.list(true)).length).toBe(before);
+    // (Control: the plain name is taken, and so is a joiner inside a word of a script that spells with one.)
+    expect((await call("POST", "/exceptions", exception("sre"))).status).toBe(201);
+    expect(
+      (await call("POST", "/exceptions", exception("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"))).status,
+    ).toBe(201);
+  } finally {
+    log.mockRestore();
+  }
+});
+
+it("refuses a list filter it does not know rather than answer an empty list (black-box review)", async () => {
+  for (const path of [
+    "/denylist?kind=revocations",
+    "/denylist?kind=Revocation",
+    "/denylist?all=yes",
+    "/grants?kind=exceptions&service=wiki",
+    "/grants?kind=breakglass",
+    "/grants?all=true",
+  ]) {
+    const res = await call("GET", path, undefined);
+    expect(res.status, path).toBe(422);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^(kind|all) is /);
+  }
+  // (Control: the documented values.)
+  for (const path of ["/denylist?kind=revocation&all=1", "/denylist?kind=quarantine", "/grants?kind=exception&all=1"])
+    expect((await call("GET", path, undefined)).status, path).toBe(200);
+});
