@@ -36,7 +36,7 @@ function before(text: string, at: number): string {
 }
 
 /** Whether the character at `at` is a joiner between two letters of a script that spells with joiners. */
-function joinsWord(text: string, at: number, char: string): boolean {
+export function joinsWord(text: string, at: number, char: string): boolean {
   if (char !== "\u200C" && char !== "\u200D") return false;
   const next = at + 1 < text.length ? String.fromCodePoint(text.codePointAt(at + 1)!) : "";
   return JOINER_IN_WORD.test(`${before(text, at)}${char}${next}`);

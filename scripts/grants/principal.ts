@@ -16,6 +16,7 @@ export function describePrincipal(p: PrincipalMatcher): string {
   if ("spiffe" in p) return p.spiffe;
   if ("email" in p) return p.email;
   if ("serviceToken" in p) return `token:${p.serviceToken}`;
-  if ("group" in p) return `group:${p.group}`;
+  // Quoted when white space surrounds it (refused in a new grant; one stored before must not look like another).
+  if ("group" in p) return `group:${p.group.trim() === p.group ? p.group : JSON.stringify(p.group)}`;
   return JSON.stringify(p);
 }

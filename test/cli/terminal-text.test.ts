@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isCleanText } from "../../policy/index.ts";
+import { isVisibleText } from "../../policy/invisible-text.ts";
+import { describePrincipal } from "../../scripts/grants/principal.ts";
 import { terminalText } from "../../scripts/io.ts";
 import { wardLines } from "../support/ward-cli.ts";
 
@@ -63,9 +65,33 @@ describe("terminalText", () => {
     expect(JSON.parse(terminalText(json))).toEqual({ principal: { group: "s\u200bre\u{e0041}" } });
   });
 
-  it("keeps the joiners and variation selectors that spell emoji and words", () => {
-    const text = "👩\u200d💻 ❤\ufe0f \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645";
+  it("keeps the joiners and selectors that spell emoji, keycaps, words, ideographs and flags", () => {
+    const text =
+      "👩\u200d💻 ❤\ufe0f 1\ufe0f\u20e3 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u845b\u{e0100} " +
+      "\u1820\u180b \u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}";
     expect(terminalText(text)).toBe(text);
+  });
+
+  it("writes them where they only hide: a grant stored before for a look-alike group lists as what it is (review)", () => {
+    // Each is refused in a new grant's principal (isVisibleText): printed, it must show.
+    for (const group of [
+      "contr\u200dactors",
+      "s\u200cre",
+      "sre\ufe0f",
+      "sre\ufe0e",
+      "sre1\ufe0f",
+      "s\u{e0100}re",
+      "sre\u180b",
+      "sre\u{e0067}\u{e007f}",
+      "\u{1f3f4}\u{e0067}sre",
+    ]) {
+      expect(isVisibleText(group), JSON.stringify(group)).toBe(false);
+      const listed = terminalText(describePrincipal({ group }));
+      expect(isVisibleText(listed), JSON.stringify(listed)).toBe(true);
+      expect(JSON.parse(`"${listed.slice("group:".length)}"`)).toBe(group);
+    }
+    // White space around a stored group name shows too.
+    expect(describePrincipal({ group: "sre " })).toBe('group:"sre "');
   });
 });
 
