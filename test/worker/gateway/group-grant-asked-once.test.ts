@@ -9,6 +9,7 @@ import { grantsShard } from "../../../worker/grants/store.ts";
 import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
 import { activate, originSaw } from "../support/harness.ts";
+import { directoryCalls, setDirectoryAnswer } from "../support/directory.ts";
 
 const HOST = "posture-only.localhost";
 const signing = inject("accessPrivateJwk");
@@ -40,9 +41,6 @@ const policy = stringify({
     },
   },
 });
-
-const callsFor = async (email: string): Promise<number> =>
-  (await (await fetch(`https://directory.ward-demo.test/calls?email=${encodeURIComponent(email)}`)).json()) as number;
 
 beforeAll(async () => {
   const version = await activate(policy);
@@ -78,11 +76,7 @@ it("asks Access once for a refused request whose lookup failed, though a group g
   const marker = `asked-once-${Date.now().toString(36)}`;
   const email = `${marker}@example.com`;
   const answer = { $raw: { status: 503, body: "unavailable" } };
-  const put = await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer }),
-  });
-  expect(put.status).toBe(204);
+  await setDirectoryAnswer(email, answer);
   // No identity_nonce: never cached, so each identification would ask again.
   const token = await accessToken(signing, { email, sub: "u-pat" });
   const { lines } = await captured(async () => {
@@ -93,7 +87,7 @@ it("asks Access once for a refused request whose lookup failed, though a group g
     await res.text();
   });
   expect(lines.filter((l) => l.event === "decision")).toHaveLength(1);
-  expect(await callsFor(email)).toBe(1);
+  expect(await directoryCalls(email)).toBe(1);
   // Refused: the origin never saw it.
   expect(await originSaw(marker)).toEqual([]);
 });

@@ -13,6 +13,7 @@ import { storeVersion } from "../../../worker/policy-store/store.ts";
 import { AUD, TEAM, accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
 import { activate } from "../support/harness.ts";
+import { directoryCalls, setDirectoryAnswer } from "../support/directory.ts";
 
 const signing = inject("accessPrivateJwk");
 const HOST = "shadow-events.localhost";
@@ -53,9 +54,6 @@ const policy = (access: object = {}) =>
     },
   });
 
-const callsFor = async (email: string): Promise<number> =>
-  (await (await fetch(`https://directory.ward-demo.test/calls?email=${encodeURIComponent(email)}`)).json()) as number;
-
 /**
  * The policy active and, in shadow, the same with a maxPostureAge: the candidate reads a person's posture otherwise,
  * so identifies them itself.
@@ -73,11 +71,7 @@ async function withCandidate(): Promise<{ active: string; candidate: string }> {
 /** A new person, whom Access's get-identity answers 503 for, and their token. */
 async function personAccessFailsFor(): Promise<{ email: string; token: string }> {
   const email = `outage-${crypto.randomUUID()}@example.com`;
-  const put = await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer: { $raw: { status: 503, body: "down" } } }),
-  });
-  expect(put.status).toBe(204);
+  await setDirectoryAnswer(email, { $raw: { status: 503, body: "down" } });
   return { email, token: await accessToken(signing, { email, identity_nonce: `n-${email}` }) };
 }
 
@@ -111,7 +105,7 @@ describe("a shadow candidate identified anew", () => {
       const outages = lines.filter((l) => l.event === "access-directory-unavailable" && l.requestId === requestId);
       expect(outages.length).toBeLessThanOrEqual(1);
       // The live lookup asked once; the candidate's found that failure remembered.
-      expect(await callsFor(email)).toBe(1);
+      expect(await directoryCalls(email)).toBe(1);
       return;
     }
     throw new Error("no decision line with the candidate");
@@ -139,7 +133,7 @@ describe("a shadow candidate identified anew", () => {
       expect(line!.status).toBe(200);
       expect(shadow.effect).toBe("allow");
       // One lookup, the live request's: its failure stands for the candidate too.
-      expect(await callsFor(email)).toBe(1);
+      expect(await directoryCalls(email)).toBe(1);
       return;
     }
     throw new Error("no decision line with the candidate");

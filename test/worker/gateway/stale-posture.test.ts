@@ -11,6 +11,7 @@ import { captured } from "../support/captured-log.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 import { identityAnswer, postureCheck } from "../support/posture.ts";
 import { upgrade } from "../websocket/support.ts";
+import { directoryCalls, setDirectoryAnswer, setPersonAnswer } from "../support/directory.ts";
 
 const HOST = "stale-posture.localhost";
 const signing = inject("accessPrivateJwk");
@@ -56,22 +57,11 @@ const policy = stringify({
   },
 });
 
-const callsFor = async (email: string): Promise<number> =>
-  (await (await fetch(`https://directory.ward-demo.test/calls?email=${encodeURIComponent(email)}`)).json()) as number;
-
-async function setAnswer(email: string, answer: unknown): Promise<void> {
-  const res = await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer }),
-  });
-  expect(res.status).toBe(204);
-}
-
 let run = "";
 /** A person whose get-identity answer holds these checks (each as Access writes one). */
 async function person(name: string, checks: Record<string, unknown>): Promise<{ email: string; token: string }> {
   const email = `${name}-${run}@example.com`;
-  await setAnswer(email, { email, groups: [], devicePosture: checks });
+  await setPersonAnswer(email, { groups: [], devicePosture: checks });
   return { email, token: await accessToken(signing, { email, identity_nonce: `n-${email}` }) };
 }
 
@@ -134,7 +124,7 @@ describe("device posture and its age", () => {
 
   it("reads Access's own answer: a check evaluated on its schedule counts, one older than the bound does not", async () => {
     const email = `fixture-${run}@example.com`;
-    await setAnswer(email, identityAnswer(email));
+    await setDirectoryAnswer(email, identityAnswer(email));
     const token = await accessToken(signing, { email, identity_nonce: `n-${email}` });
     // Passed 110 s ago: current. The firewall's failure is 55 minutes old: unknown, so the deny rule on it holds.
     expect(await get(token, "/fixture/doc")).toEqual(ALLOWED);
@@ -159,9 +149,9 @@ describe("device posture and its age", () => {
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await get(token, "/encrypted/doc")).toEqual(REFUSED);
     // Gone stale since it was fetched: Access was asked once more, and had nothing newer; not asked again after.
-    expect(await callsFor(email)).toBe(2);
+    expect(await directoryCalls(email)).toBe(2);
     expect(await get(token, "/encrypted/doc")).toEqual(REFUSED);
-    expect(await callsFor(email)).toBe(2);
+    expect(await directoryCalls(email)).toBe(2);
   }, 10_000);
 
   it("asks Access again when a reused answer's result goes stale, and takes the device's newer report", async () => {
@@ -170,14 +160,13 @@ describe("device posture and its age", () => {
     });
     expect(await get(token, "/encrypted/doc")).toEqual(ALLOWED);
     // The device reports again on its schedule; the answer Ward holds is still within its 5 minutes of reuse.
-    await setAnswer(email, {
-      email,
+    await setPersonAnswer(email, {
       groups: [],
       devicePosture: { "disk-encryption": postureCheck("disk-encryption", true) },
     });
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await get(token, "/encrypted/doc")).toEqual(ALLOWED);
-    expect(await callsFor(email)).toBe(2);
+    expect(await directoryCalls(email)).toBe(2);
   }, 10_000);
 
   it("shows the person a stale check on /.ward/me as stale, not leaves it out", async () => {

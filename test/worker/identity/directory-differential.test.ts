@@ -19,6 +19,7 @@ import { grantsShard } from "../../../worker/grants/store.ts";
 import { type GenPolicy, genCase, genPolicy, HOST, policyText } from "./directory-cases.ts";
 import { decide, postureHeld, readings, usable } from "./directory-oracle.ts";
 import { eventSet, example, push, signSet } from "../support/transmitter.ts";
+import { directoryCalls, setDirectoryAnswer } from "../support/directory.ts";
 
 const wardEnv: Record<string, string | undefined> = inject("wardEnv");
 const SEED = Number(wardEnv.WARD_DIRECTORY_SEED ?? 20261206);
@@ -30,17 +31,6 @@ const transmitter = inject("transmitterPrivateJwk");
 let policy: GenPolicy;
 /** The group each stored grant is to, by its id. */
 const grantGroups = new Map<string, string>();
-
-async function setAnswer(email: string, answer: unknown): Promise<void> {
-  const res = await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer }),
-  });
-  expect(res.status).toBe(204);
-}
-
-const callsFor = async (email: string): Promise<number> =>
-  (await (await fetch(`https://directory.ward-demo.test/calls?email=${encodeURIComponent(email)}`)).json()) as number;
 
 /** Stores a grant as the admin API stores it, for an hour. */
 async function grant(group: string, routes: string[]): Promise<void> {
@@ -106,7 +96,7 @@ describe("Access directory lookups through the gateway, against the docs", () =>
     const r = prng(SEED ^ 0x5eed);
     const cases = Array.from({ length: CASES }, (_, i) => genCase(r, policy, i, run));
     for (let i = 0; i < cases.length; i += AT_ONCE)
-      await Promise.all(cases.slice(i, i + AT_ONCE).map((c) => setAnswer(c.email, c.answer)));
+      await Promise.all(cases.slice(i, i + AT_ONCE).map((c) => setDirectoryAnswer(c.email, c.answer)));
     const tokens = await Promise.all(
       cases.map((c) =>
         accessToken(signing, { email: c.email, sub: c.sub, ...(c.nonce ? { identity_nonce: c.nonce } : {}) }),
@@ -131,7 +121,7 @@ describe("Access directory lookups through the gateway, against the docs", () =>
       const at = new RegExp(`${run}-(\\d+-\\d+)-`).exec(seen.url)?.[1] ?? "?";
       reached.set(at, (reached.get(at) ?? 0) + 1);
     }
-    const calls = await Promise.all(cases.map((c) => callsFor(c.email)));
+    const calls = await Promise.all(cases.map((c) => directoryCalls(c.email)));
 
     const found: string[] = [];
     const refusals = new Map<string, string>();
@@ -197,12 +187,12 @@ describe("a flood of one person's requests while Access is slow", () => {
     const r = prng(SEED ^ 0xf100d);
     const c = genCase(r, policy, 0, run);
     const body = JSON.stringify({ email: c.email, groups: [{ id: "g", name: "sre" }], devicePosture: {} });
-    await setAnswer(c.email, { $raw: { status: 200, body, delayMs: 300 } });
+    await setDirectoryAnswer(c.email, { $raw: { status: 200, body, delayMs: 300 } });
     const token = await accessToken(signing, { email: c.email, sub: c.sub, identity_nonce: `n-${run}` });
     const route = policy.routes[Math.floor(r() * policy.routes.length)]!.id;
     const n = 24;
     await captured(() => Promise.all(Array.from({ length: n }, (_, j) => ask(route, `${run}-${j}-`, token))));
-    const calls = await callsFor(c.email);
+    const calls = await directoryCalls(c.email);
     // One lookup answers everyone waiting on it; a couple more at most (another isolate), never one per request.
     expect(calls, `${calls} lookups for ${n} concurrent requests (seed ${SEED})`).toBeLessThanOrEqual(2);
   }, 20_000);
@@ -226,7 +216,7 @@ describe("security events about people whose answers are cached", () => {
     await captured(async () => {
       await Promise.all(
         people.map(async ({ before: c }, i) => {
-          await setAnswer(c.email, c.answer);
+          await setDirectoryAnswer(c.email, c.answer);
           const route = c.routes[0]!;
           const got = await ask(route, `${run}-${i}-a-`, tokens[i]!);
           const expected = decide(policy, route, readings(c)[0]!, c.email);
@@ -234,7 +224,7 @@ describe("security events about people whose answers are cached", () => {
         }),
       );
       for (const [i, { before: c, after, event }] of people.entries()) {
-        await setAnswer(c.email, after.answer);
+        await setDirectoryAnswer(c.email, after.answer);
         const set =
           event === "token-claims-change"
             ? example("ssf-token-claims-change-email", { sub_id: { format: "email", email: c.email } })
@@ -265,7 +255,7 @@ describe("security events about people whose answers are cached", () => {
             found.push(
               `person ${i} (${event}, then ${after.kind}) ${route}: ${got!.status}, docs ${expected.map((e) => e.status).join(" or ")}; ${JSON.stringify(after.answer).slice(0, 200)}`,
             );
-          const calls = await callsFor(c.email);
+          const calls = await directoryCalls(c.email);
           if (usable(after) && calls !== 2) found.push(`person ${i} (${event}): ${calls} lookups, docs 2`);
         }),
       );

@@ -9,6 +9,7 @@ import { asPerson } from "../support/person-requests.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { ssfPolicy } from "./policy.ts";
+import { setPersonAnswer } from "../support/directory.ts";
 
 const transmitter = inject("transmitterPrivateJwk");
 const WHO = "group-admin@example.com";
@@ -17,11 +18,7 @@ admin:
   principals: [{ group: ward-admins }]
 `;
 
-const setGroups = (groups: string[]) =>
-  fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email: WHO, answer: { email: WHO, groups: groups.map((name) => ({ id: name, name })) } }),
-  });
+const setGroups = (groups: string[]) => setPersonAnswer(WHO, { groups: groups.map((name) => ({ id: name, name })) });
 
 async function asAdmin(): Promise<number> {
   const token = await accessToken(inject("accessPrivateJwk"), { email: WHO, identity_nonce: `n-${WHO}` });

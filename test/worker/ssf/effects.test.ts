@@ -12,6 +12,7 @@ import { afterRefresh, asPerson, eventually } from "../support/person-requests.t
 import { eventSet, example, push, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
 import { postureOf } from "../support/posture.ts";
+import { setPersonAnswer } from "../support/directory.ts";
 
 const transmitter = inject("transmitterPrivateJwk");
 
@@ -157,18 +158,11 @@ describe("account-disabled and account-enabled", () => {
 });
 
 describe("directory events", () => {
-  // Access's answer names the person it is about.
-  const setAnswer = (who: string, answer: object) =>
-    fetch("https://directory.ward-demo.test/answer", {
-      method: "PUT",
-      body: JSON.stringify({ email: who, answer: { email: who, ...answer } }),
-    });
-
   it("token-claims-change (SSF's example, foo@example2.com): the cached groups are dropped, Access is asked again", async () => {
     const who = "foo@example2.com";
-    await setAnswer(who, { groups: [{ id: "g", name: "wiki-editors" }] });
+    await setPersonAnswer(who, { groups: [{ id: "g", name: "wiki-editors" }] });
     expect(await asPerson(who, undefined, "/editors/page")).toEqual({ status: 200, seen: 1 });
-    await setAnswer(who, { groups: [] });
+    await setPersonAnswer(who, { groups: [] });
     // Cached (for up to five minutes): the group still counts...
     expect(await asPerson(who, undefined, "/editors/page")).toEqual({ status: 200, seen: 1 });
     expect((await send(example("ssf-token-claims-change-email"))).status).toBe(202);
@@ -180,7 +174,7 @@ describe("directory events", () => {
 
   it("device-compliance-change: not compliant fails posture conditions though Access still says compliant, until compliant", async () => {
     const who = "laptop@example.com";
-    await setAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
+    await setPersonAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
     expect(await asPerson(who, undefined, "/secure/doc")).toEqual({ status: 200, seen: 1 });
     // CAEP's example names a device only: no one Ward knows, nothing changes.
     expect((await send(example("caep-device-compliance-change"))).status).toBe(202);
@@ -204,13 +198,7 @@ describe("directory events", () => {
 describe("an idle isolate", () => {
   it("reads the denylist copy before identifying: a person with a compliant device is not refused for want of it", async () => {
     const who = "idle@example.com";
-    await fetch("https://directory.ward-demo.test/answer", {
-      method: "PUT",
-      body: JSON.stringify({
-        email: who,
-        answer: { email: who, groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
-      }),
-    });
+    await setPersonAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
     resetDenylistCache(); // as an isolate with no copy, or one idle for longer than the copy is trusted
     expect(await asPerson(who, undefined, "/secure/doc")).toEqual({ status: 200, seen: 1 });
   });

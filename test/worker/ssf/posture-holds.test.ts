@@ -8,6 +8,7 @@ import { afterRefresh, asPerson, eventually } from "../support/person-requests.t
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { ssfPolicy } from "./policy.ts";
 import { postureOf } from "../support/posture.ts";
+import { setPersonAnswer } from "../support/directory.ts";
 
 const transmitter = inject("transmitterPrivateJwk");
 const DCC = EVENT_URIS["device-compliance-change"];
@@ -34,13 +35,7 @@ async function send(set: Record<string, unknown>, name: string): Promise<number>
 
 /** A person whose device Access says is encrypted: /secure/doc needs that posture. */
 async function compliantPerson(who: string): Promise<() => ReturnType<typeof asPerson>> {
-  await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({
-      email: who,
-      answer: { email: who, groups: [], devicePosture: postureOf({ "disk-encryption": true }) },
-    }),
-  });
+  await setPersonAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
   const secure = () => asPerson(who, undefined, "/secure/doc");
   expect(await secure()).toEqual({ status: 200, seen: 1 });
   return secure;

@@ -10,6 +10,7 @@ import { activate, marker } from "../support/harness.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { upgrade } from "../websocket/support.ts";
 import { ssfPolicy } from "./policy.ts";
+import { setPersonAnswer } from "../support/directory.ts";
 
 const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
@@ -24,14 +25,6 @@ const EDITORS_ROUTE = `      - id: live-editors
       - id: secure
 `;
 
-/** Access's answer for the person, naming them as Access's does. */
-async function setAnswer(email: string, answer: object): Promise<void> {
-  await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer: { email, ...answer } }),
-  });
-}
-
 beforeAll(async () => {
   const { d: _private, ...publicKey } = transmitter;
   const policy = ssfPolicy({ ...publicKey, use: "sig" });
@@ -44,14 +37,14 @@ describe("a refresh the isolate's copy has not seen yet at the upgrade", () => {
   it("still ends a connection opened on the groups it made stale", async () => {
     const who = "ws-late-copy@example.com";
     const token = await accessToken(signing, { email: who, identity_nonce: `n-ssf-late-${who}` });
-    await setAnswer(who, { groups: [{ id: "g-1", name: "wiki-editors" }], devicePosture: {} });
+    await setPersonAnswer(who, { groups: [{ id: "g-1", name: "wiki-editors" }], devicePosture: {} });
     // The copy is read, and the person's groups fetched and cached, by a first request.
     const first = await exports.default.fetch(`https://wiki.localhost/live-editors?${marker()}`, {
       headers: { "cf-access-jwt-assertion": token },
     });
     await first.arrayBuffer();
     // Access changes its answer and the transmitter says so; the object records the refresh at once.
-    await setAnswer(who, { groups: [], devicePosture: {} });
+    await setPersonAnswer(who, { groups: [], devicePosture: {} });
     const set = await signSet(
       eventSet(EVENT_URIS["token-claims-change"], { claims: { groups: [] } }, { format: "email", email: who }),
       transmitter,

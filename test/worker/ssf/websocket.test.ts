@@ -11,6 +11,7 @@ import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { type Client, upgrade } from "../websocket/support.ts";
 import { ssfPolicy } from "./policy.ts";
 import { postureOf } from "../support/posture.ts";
+import { setPersonAnswer } from "../support/directory.ts";
 
 const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
@@ -37,14 +38,6 @@ const LIVE_ROUTES = `      - id: live-secure
           - { id: people-live, effect: allow, principals: [{ authenticated: true }] }
       - id: secure
 `;
-
-/** Access's answer for the person, naming them as Access's does. */
-async function setAnswer(email: string, answer: object): Promise<void> {
-  await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer: { email, ...answer } }),
-  });
-}
 
 async function open(email: string, path: string): Promise<Client> {
   const token = await accessToken(signing, { email, identity_nonce: `n-ssf-ws-${email}` });
@@ -95,7 +88,7 @@ describe("open WebSocket connections and security events", () => {
 
   it("device-compliance-change not-compliant closes a connection whose route needs posture, not one that does not", async () => {
     const who = "ws-laptop@example.com";
-    await setAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
+    await setPersonAnswer(who, { groups: [], devicePosture: postureOf({ "disk-encryption": true }) });
     const secure = await open(who, "/live-secure");
     const plain = await open(who, "/live");
     // Access still says compliant; the transmitter says not.
@@ -106,10 +99,10 @@ describe("open WebSocket connections and security events", () => {
 
   it("token-claims-change closes a connection opened for a group (reopened, it is decided on what Access says now)", async () => {
     const who = "ws-editor@example.com";
-    await setAnswer(who, { groups: [{ id: "g-1", name: "wiki-editors" }], devicePosture: {} });
+    await setPersonAnswer(who, { groups: [{ id: "g-1", name: "wiki-editors" }], devicePosture: {} });
     const editors = await open(who, "/live-editors");
     const plain = await open(who, "/live");
-    await setAnswer(who, { groups: [], devicePosture: {} });
+    await setPersonAnswer(who, { groups: [], devicePosture: {} });
     await send(eventSet(EVENT_URIS["token-claims-change"], { claims: { groups: [] } }, email(who)));
     expect(await editors.close(BOUND_MS)).toMatchObject({ code: 4403, reason: "access ended" });
     await stillOpen(plain);

@@ -12,6 +12,7 @@ import { activate, marker } from "../support/harness.ts";
 import { eventSet, push, signSet } from "../support/transmitter.ts";
 import { type Client, upgrade } from "./support.ts";
 import { ssfPolicy } from "../ssf/policy.ts";
+import { setPersonAnswer } from "../support/directory.ts";
 
 const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
@@ -25,14 +26,6 @@ const ROUTES = `      - id: live-granted
           - { id: nobody, effect: allow, principals: [{ email: nobody@example.com }] }
       - id: secure
 `;
-
-/** Access's answer for the person, naming them as Access's does. */
-async function setAnswer(email: string, answer: object): Promise<void> {
-  await fetch("https://directory.ward-demo.test/answer", {
-    method: "PUT",
-    body: JSON.stringify({ email, answer: { email, ...answer } }),
-  });
-}
 
 async function grant(group: string, maxUses: number): Promise<void> {
   const now = Date.now();
@@ -87,10 +80,10 @@ describe("a WebSocket a group grant let through, the group taken away", () => {
     ["that spent the grant's last use too", "group-usedup", 8, 1],
   ])("ends the connection %s", async (_name, name, id, maxUses) => {
     const who = `${name}@example.com`;
-    await setAnswer(who, { groups: [{ id: `g-${id}`, name: `${name}-group` }], devicePosture: {} });
+    await setPersonAnswer(who, { groups: [{ id: `g-${id}`, name: `${name}-group` }], devicePosture: {} });
     await grant(`${name}-group`, maxUses);
     const client = await open(who);
-    await setAnswer(who, { groups: [], devicePosture: {} });
+    await setPersonAnswer(who, { groups: [], devicePosture: {} });
     const event = eventSet(EVENT_URIS["token-claims-change"], { claims: { groups: [] } }, email(who));
     expect((await push(await signSet(event, transmitter))).status).toBe(202);
     expect(await client.close(BOUND_MS)).toMatchObject({ code: 4403 });
