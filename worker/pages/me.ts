@@ -43,15 +43,26 @@ export function standingRecord(s: Standing) {
     ...(serviceToken ? { serviceToken: { clientId: serviceToken.clientId } } : {}),
     ...(workload !== undefined ? { workload: { id: workload } } : {}),
     credentials: s.credentials.map((c) => {
-      const until = s.expiresAt[c.kind];
+      const left = secondsLeft(c, s.expiresAt[c.kind], s.now);
       return {
         kind: c.kind,
         lifetimeSeconds: c.lifetimeSeconds,
-        ...(until !== undefined ? { expiresInSeconds: Math.max(0, Math.floor((until - s.now) / 1000)) } : {}),
+        ...(left !== undefined ? { expiresInSeconds: left } : {}),
       };
     }),
     apps: s.apps.map((a) => ({ service: a.service, owner: a.owner, url: a.url })),
   };
+}
+
+/**
+ * The credential's own time left (to its `exp` or `notAfter`), never more than Ward accepts it for. `acceptedUntil`
+ * alone would add the clock skew Ward allows past `exp`: a fresh token would show ~30 s more than its lifetime.
+ */
+function secondsLeft(c: CredentialSeen, acceptedUntil: number | undefined, now: number): number | undefined {
+  if (acceptedUntil === undefined) return undefined;
+  const accepted = Math.floor((acceptedUntil - now) / 1000);
+  const own = c.remainingSeconds ?? accepted;
+  return Math.max(0, Math.min(own, accepted));
 }
 
 function timeLeft(seconds: number): string {

@@ -55,7 +55,9 @@ describe("/.ward/me", () => {
     });
     expect(facts.credentials).toHaveLength(1);
     expect(facts.credentials[0]).toMatchObject({ kind: "access-jwt", lifetimeSeconds: 600 });
+    // The token's own time left: not the 30 s of clock skew Ward allows past `exp` on top (from a session's note).
     expect(facts.credentials[0]!.expiresInSeconds).toBeGreaterThan(590);
+    expect(facts.credentials[0]!.expiresInSeconds).toBeLessThanOrEqual(600);
   });
 
   it("tells a workload its SPIFFE ID and certificate", async () => {
