@@ -58,6 +58,7 @@ export type IssueCode =
   | "admin-audience-claimed"
   | "scopes-not-carried"
   | "invalid-service-token-id"
+  | "group-white-space"
   // shared signals (policy/validate/ssf.ts)
   | "ssf-key-source"
   | "ssf-key-unusable"

@@ -78,6 +78,17 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
       "write the domain as it follows the '@', in lower case, e.g. example.com",
     );
   }
+  // Groups are compared exactly: `" sre"` is not `sre`, and reads as it on a page. A grant refuses such a name
+  // (worker/admin/grants.ts); a warning here, since an IdP might really spell a group so.
+  if ("group" in m && m.group !== m.group.trim()) {
+    out.add(
+      "warning",
+      "group-white-space",
+      at,
+      `the group ${JSON.stringify(m.group)} has white space around it: it matches only a group spelt with it`,
+      `write the group as the IdP spells it: "${m.group.trim()}"`,
+    );
+  }
   if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {
     // Without the '/', the prefix can end inside a segment, or inside the trust domain itself.
     const open = m.spiffePrefix;

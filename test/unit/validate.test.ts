@@ -542,6 +542,13 @@ const FIXTURES = {
     path: `${RULE0}.principals[0]`,
     message: '"ci-bot" is not a service token\'s client id: no Access token would match it',
   },
+  "group-white-space": {
+    // Quoted YAML keeps the space; Access's groups never match it, and a grant may not name it (a session's note).
+    change: (d) => (rule0(d).principals = [{ group: " sre" }]),
+    severity: "warning",
+    path: `${RULE0}.principals[0]`,
+    message: 'the group " sre" has white space around it: it matches only a group spelt with it',
+  },
   "ssf-key-source": {
     change: (d) => signals(d, { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] } }),
     severity: "error",
