@@ -4,8 +4,8 @@
 // another) has an allow rule naming the person (public routes, such as health checks, are not apps of theirs),
 // no unconditional deny rule reaching that request names them (deny rules apply on every matching route, and
 // on an exact path's other trailing-slash spelling), and the service takes callers without a client certificate
-// or the person has one. Conditions (time, device posture, country...) are checked when the app is opened, as
-// for any request.
+// or the person has one. A route without `websocket` is linked before one with it (a socket's endpoint is no
+// page). Conditions (time, device posture, country...) are checked when the app is opened, as for any request.
 import {
   canonicalTarget,
   decidingRoute,
@@ -19,12 +19,15 @@ import {
   type CompiledService,
   type Identity,
 } from "../../policy/index.ts";
+import { routeWebSocket } from "../../policy/websocket/upgrade.ts";
 
 interface PortalRoute {
   allow: CompiledPrincipals[];
   unconditionalDeny: CompiledPrincipals[];
   /** Where to open the app at this route: a literal path, or the prefix. */
   path: string;
+  /** The route deciding it takes WebSocket upgrades: perhaps a socket's endpoint, linked only when no other is. */
+  websocket: boolean;
 }
 
 interface PortalApp {
@@ -66,6 +69,7 @@ function portalIndex(policy: CompiledPolicy): PortalApp[] {
         allow: decidedBy.rules.flatMap((r) => (r.effect === "allow" && r.principals ? [r.principals] : [])),
         unconditionalDeny: coveringDenies(compiled, host, path),
         path,
+        websocket: routeWebSocket(policy, decidedBy.id) !== undefined,
       });
     }
     if (routes.length > 0)
@@ -106,11 +110,11 @@ export function appsFor(policy: CompiledPolicy, identity: Identity, scheme: stri
   const listed: ListedApp[] = [];
   for (const app of portalIndex(policy)) {
     if (app.requireCertificate && !identity.workload) continue;
-    const route = app.routes.find(
-      (r) =>
-        r.allow.some((p) => !p.public && principalsMatch(p, identity)) &&
-        !r.unconditionalDeny.some((p) => principalsMatch(p, identity, true)),
-    );
+    const opens = (r: PortalRoute) =>
+      r.allow.some((p) => !p.public && principalsMatch(p, identity)) &&
+      !r.unconditionalDeny.some((p) => principalsMatch(p, identity, true));
+    // A page before a socket's endpoint, whatever the policy's order: a browser opening `/ws` gets no page.
+    const route = app.routes.find((r) => !r.websocket && opens(r)) ?? app.routes.find(opens);
     if (route)
       listed.push({
         service: app.service,

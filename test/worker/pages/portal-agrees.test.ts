@@ -1,6 +1,7 @@
 // The portal lists only links the gateway lets the person open, in the policy shapes where it once did not
 // (worker/pages/portal.ts): a prefix route's path that a more specific exact route decides, a service that takes
-// only callers with a client certificate, and a deny rule on an exact path's other trailing-slash spelling.
+// only callers with a client certificate, a deny rule on an exact path's other trailing-slash spelling, and a
+// WebSocket endpoint listed before the app's pages.
 // Each link is then opened as the person, and a refusal is checked never to reach the origin. A generated
 // comparison with the gateway's decisions is in test/unit/portal-links.property.test.ts.
 import { exports } from "cloudflare:workers";
@@ -18,7 +19,28 @@ const signing = inject("accessPrivateJwk");
 const policy = demoPolicy
   .replace(
     / {2}wiki:\n {4}hosts: \[wiki\.localhost\]\n {4}origin: \{ tunnel: WIKI \}\n {4}owner: [^\n]*\n {4}routes:\n/,
-    (m) => `  intranet:
+    (m) => `  chat:
+    hosts: [chat.localhost]
+    origin: { tunnel: WIKI }
+    owner: chat-team@example.com
+    routes:
+      - id: socket
+        methods: [GET]
+        path: /ws
+        websocket: true
+        rules:
+          - id: staff-socket
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+      - id: pages
+        methods: [GET, HEAD]
+        pathPrefix: /
+        rules:
+          - id: staff-pages
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+
+  intranet:
     hosts: [intranet.localhost]
     origin: { tunnel: WIKI }
     owner: intranet-team@example.com
@@ -67,7 +89,7 @@ ${m}      - id: reports-index
   );
 
 beforeAll(async () => {
-  for (const added of ["id: reports-index", "intranet.localhost", "id: admin-home"]) expect(policy).toContain(added);
+  for (const added of ["id: reports-index", "intranet.localhost", "id: admin-home", "chat.localhost"]) expect(policy).toContain(added);
   await activate(policy);
 });
 
@@ -118,5 +140,12 @@ describe("the portal lists only links the gateway lets the person open", () => {
     // ...and rightly: the deny on /admin/ refuses her /admin too, and neither reaches the origin.
     expect(await open("sre@example.com", "https://orders.localhost/admin")).toEqual({ status: 403, seen: 0 });
     expect(await open("sre@example.com", "https://orders.localhost/admin/")).toEqual({ status: 403, seen: 0 });
+  });
+
+  it("links an app's page before its WebSocket endpoint, whatever the policy's order", async () => {
+    // From a black-box review: the portal linked chat's first GET route, /ws, where a browser gets no page.
+    const links = (await linksFor("ann@example.com")).filter((u) => u.startsWith("https://chat.localhost"));
+    expect(links).toEqual(["https://chat.localhost/"]);
+    expect(await open("ann@example.com", links[0]!)).toEqual({ status: 200, seen: 1 });
   });
 });
