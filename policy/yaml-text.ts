@@ -304,6 +304,13 @@ function readYaml(text: string, stored: boolean): ParseResult {
       : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false, logLevel: "error" });
     const error = doc.errors[0];
     if (error) return syntaxIssue(`${error.message.split("\n")[0]!}${whereIn(text, error.pos[0])}`);
+    // A tag the parser does not know (`!admin x`, `!!float 1`) is dropped and its value read as a plain string: a
+    // reviewer of the text might read it as something else. As written only; a stored version reads as it did.
+    const unknownTag = stored ? undefined : doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+    if (unknownTag)
+      return syntaxIssue(
+        `${unknownTag.message.split("\n")[0]!}${whereIn(text, unknownTag.pos[0])}: write the value without it (Ward reads only YAML's own tags)`,
+      );
     const found = refused(doc, text, !stored);
     if (found) return found;
     return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };

@@ -231,3 +231,25 @@ describe("a YAML syntax error", () => {
     expect(issueOf(misindented)?.message).toMatch(/ \(line 3, column \d+\)$/);
   });
 });
+
+describe("a tag the parser does not know", () => {
+  it.each([
+    ["a local tag", "owners: [!admin ann@example.com]\n", "!admin", 1],
+    ["a YAML 1.1 tag the core schema lacks", "version: 1\nlimit: !!float 1\n", "tag:yaml.org,2002:float", 2],
+    ["a language tag", "a: 1\nb: !!js/function 'x'\n", "tag:yaml.org,2002:js/function", 2],
+  ])("is refused as written, with its line: %s (from a session's note)", (_, text, tag, line) => {
+    // The parser dropped it and read a plain string: a reviewer of the stored text might read something else.
+    expect(issueOf(text)).toMatchObject({
+      code: "invalid-syntax",
+      message: expect.stringContaining(`Unresolved tag: ${tag} (line ${line}, column`),
+    });
+  });
+
+  it("YAML's own tags are read, and a stored version reads as the Ward that took it did", () => {
+    expect(parsePolicyText('a: !!str 1\nb: !<tag:yaml.org,2002:int> "2"\n')).toEqual({
+      ok: true,
+      value: { a: "1", b: 2 },
+    });
+    expect(parsePolicyText("a: !admin x\n", { stored: true })).toEqual({ ok: true, value: { a: "x" } });
+  });
+});
