@@ -29,6 +29,12 @@ const WAIT_STEP_MS = 10;
  * exactly, a waiter would start a second call while the first was still being answered or aborted.
  */
 const ABANDONED_AFTER_TIMEOUT_MS = 1_000;
+/**
+ * While a cached answer holds a stale posture result, Access is asked for a newer one at most this often: a device
+ * that reports just after an ask counts within this, not when the answer's 5 minutes end; and asking on every
+ * request would not make the device report sooner.
+ */
+const STALE_REASK_MS = 30_000;
 const WAIT = Symbol("wait");
 
 /**
@@ -103,17 +109,16 @@ interface CachedAnswer {
 }
 
 /**
- * Whether a posture result of a cached answer has gone stale at `now` since Access was last asked for it: Access may
- * have a newer one by now (the device reports on its schedule). Once asked after the result went stale, whatever
- * came of it, the answer is not: Access had nothing newer then (or did not answer), and asking on every request
- * would not make the device report.
+ * Whether a cached answer should be asked for again at `now` for a posture result gone stale: Access may have a
+ * newer one by now (the device reports on its schedule). Asked once as soon as the result goes stale, then at most
+ * every STALE_REASK_MS while it stays so, whatever came of each ask (Access had nothing newer, or did not answer).
  */
 function wentStale(cached: CachedAnswer, now: number, maxAgeMs: number): boolean {
   const posture = cached.facts.devicePosture;
   if (!posture) return false;
   for (const id in posture) {
     const staleFrom = posture[id]!.at + maxAgeMs;
-    if (staleFrom < now && staleFrom >= cached.askedAt) return true;
+    if (staleFrom < now && (staleFrom >= cached.askedAt || now - cached.askedAt >= STALE_REASK_MS)) return true;
   }
   return false;
 }
@@ -153,7 +158,7 @@ export class AccessDirectory {
    * `email`: the token's, which the answer must name. `subject` undefined (no identity_nonce): asked every time,
    * never cached. `notBefore`: an answer cached before then is not reused (a security event said the person's claims
    * or device changed, worker/ssf/). `maxPostureAgeMs`, when the request reads posture: a cached answer with a
-   * result that has gone stale since it was fetched is asked for again once, since Access may hold a newer one. The
+   * result that has gone stale is asked for again (once, then every STALE_REASK_MS), since Access may hold a newer one. The
    * person's other requests meanwhile are given the cached answer, not made to wait: it decides them as a failed ask
    * would leave it (its stale result counts for nothing either way). When Access gives no answer, the cached one
    * stands; when it answers that it has nothing for the person (a 403, an answer Ward cannot use), the cached one

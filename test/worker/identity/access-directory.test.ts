@@ -141,14 +141,37 @@ describe("AccessDirectory", () => {
       expect(calls).toHaveLength(2);
     });
 
-    it("does not ask again while Access has nothing newer: the device has not reported", async () => {
+    it("asks at most every 30 s while Access has nothing newer: the device has not reported", async () => {
       const { calls, dir } = directory(() => Response.json(answerAt(evaluated)));
-      for (const now of [fetched, later, later + 60_000, later + 90_000])
+      for (const now of [fetched, later, later + 1_000, later + 10_000, later + 29_999])
         expect(await factsOf(dir, "tok", who("n-stale-same"), NOW + HOUR, now, undefined, AGE)).toEqual(
           checkAt(evaluated),
         );
       // Once at first, once when the result went stale: the second answer was fetched with it stale already.
       expect(calls).toHaveLength(2);
+      expect(await factsOf(dir, "tok", who("n-stale-same"), NOW + HOUR, later + 30_000, undefined, AGE)).toEqual(
+        checkAt(evaluated),
+      );
+      expect(calls).toHaveLength(3);
+    });
+
+    it("takes a result the device reported just after the ask within 30 s, not the answer's 5 min (a session's note)", async () => {
+      let at = evaluated;
+      const { calls, dir } = directory(() => Response.json(answerAt(at)));
+      await factsOf(dir, "tok", who("n-stale-after"), NOW + HOUR, fetched, undefined, AGE);
+      expect(await factsOf(dir, "tok", who("n-stale-after"), NOW + HOUR, later, undefined, AGE)).toEqual(
+        checkAt(evaluated),
+      );
+      // The device reports a second after that ask.
+      at = later + 1_000;
+      expect(await factsOf(dir, "tok", who("n-stale-after"), NOW + HOUR, later + 30_000, undefined, AGE)).toEqual(
+        checkAt(at),
+      );
+      // Fresh now: reused without asking.
+      expect(await factsOf(dir, "tok", who("n-stale-after"), NOW + HOUR, later + 90_000, undefined, AGE)).toEqual(
+        checkAt(at),
+      );
+      expect(calls).toHaveLength(3);
     });
 
     it("keeps the cached answer when asking again fails: its groups still count", async () => {
