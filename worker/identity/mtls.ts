@@ -77,6 +77,7 @@ export type MtlsProblem =
   | "several-spiffe-ids"
   | "several-uri-sans"
   | "not-a-leaf"
+  | "no-digital-signature"
   | "malformed-spiffe-id"
   | "trust-domain-id"
   | "issuer-trust-domain-mismatch"
@@ -222,6 +223,12 @@ interface SvidFields {
    * keyCertSign, cRLSign), in any instance of either extension: no leaf, so no workload's SVID (section 5.2).
    */
   signsCertificates: boolean;
+  /**
+   * A key usage without digitalSignature, in any instance: the key was not issued to sign, which is how a TLS
+   * client proves itself (section 4.3: leaf SVIDs set it; go-spiffe refuses a leaf without it). A certificate
+   * without the extension is taken, as many workload CAs' and older certificates have none.
+   */
+  cannotSign: boolean;
 }
 
 /**
@@ -230,6 +237,8 @@ interface SvidFields {
  * is a double, which loses both bits from a string padded past two octets.
  */
 const SIGNING_KEY_USAGE_BITS = 0x04 | 0x02;
+/** digitalSignature: bit 0, the first octet's highest bit. */
+const DIGITAL_SIGNATURE_BIT = 0x80;
 
 /** The certificate's DER from Cloudflare's certRFC9440, once its bytes are shown to hash to the verified fingerprint. */
 async function certificateDer(rfc9440: string, fingerprint: string): Promise<Uint8Array | MtlsProblem> {
@@ -263,15 +272,16 @@ function svidFieldsOf(der: Uint8Array): SvidFields | MtlsProblem {
       return parseDer(value, SubjectAlternativeName);
     });
     // These two hold no OID: encoded again, they give their bytes back, or something was skipped or defaulted.
+    const usages = of(id_ce_keyUsage).map(
+      (e) => new Uint8Array(parseDer(e.extnValue.buffer, KeyUsage, true).value)[0] ?? 0,
+    );
     const signsCertificates =
       of(id_ce_basicConstraints).some((e) => parseDer(e.extnValue.buffer, BasicConstraints, true).cA) ||
-      of(id_ce_keyUsage).some(
-        (e) =>
-          ((new Uint8Array(parseDer(e.extnValue.buffer, KeyUsage, true).value)[0] ?? 0) & SIGNING_KEY_USAGE_BITS) !== 0,
-      );
+      usages.some((bits) => (bits & SIGNING_KEY_USAGE_BITS) !== 0);
     return {
       uris: names.map((n) => n.uniformResourceIdentifier).filter((uri): uri is string => uri !== undefined),
       signsCertificates,
+      cannotSign: usages.some((bits) => (bits & DIGITAL_SIGNATURE_BIT) === 0),
     };
   } catch {
     return "unparseable-certificate";
@@ -460,6 +470,7 @@ async function judge(
   // A certificate of an intermediate CA the pinned one signed names no workload, whatever its URI SAN says
   // (the X509-SVID standard's leaf validation, section 5.2).
   if (fieldsRead.signsCertificates) return refused("not-a-leaf");
+  if (fieldsRead.cannotSign) return refused("no-digital-signature");
   const id = svid.id;
   // A CA mints only its own trust domains' identities (as Envoy keeps one bundle per trust domain): another
   // team's or a partner's CA cannot issue `spiffe://prod.example.com/...`. Only a certificate pin shows that

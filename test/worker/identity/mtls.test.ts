@@ -153,6 +153,23 @@ describe("workloadIdentity", () => {
     expect(await workloadIdentity(await tlsClientAuth(pem), config, NOW)).toEqual({ ok: false, problem: "not-a-leaf" });
   });
 
+  // Section 4.3: leaf SVIDs set digitalSignature, and go-spiffe's x509svid refuses a leaf without it (from a
+  // black-box review). A certificate without the extension at all is still taken (older workload CAs').
+  it.each([
+    ["keyEncipherment only", [keyUsage(KeyUsageFlags.keyEncipherment)]],
+    ["keyAgreement only", [keyUsage(KeyUsageFlags.keyAgreement)]],
+    [
+      "digitalSignature in one key usage but not in a second",
+      [keyUsage(KeyUsageFlags.digitalSignature), keyUsage(KeyUsageFlags.keyEncipherment)],
+    ],
+  ])("gives no identity for a certificate whose key usage has %s: its key was not issued to sign", async (_n, exts) => {
+    const pem = withExtensions(CERTS.checkout, exts);
+    expect(await workloadIdentity(await tlsClientAuth(pem), config, NOW)).toEqual({
+      ok: false,
+      problem: "no-digital-signature",
+    });
+  });
+
   it("takes a leaf's usual key usages (SPIRE's: digitalSignature, keyEncipherment, keyAgreement)", async () => {
     const usages = KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement;
     const pem = withExtensions(CERTS.checkout, [keyUsage(usages)]);
