@@ -123,8 +123,12 @@ export function originHeaders(incoming: Headers, out: Headers, facts: OriginHead
       dropped.push(name.length > MAX_REPORTED_NAME_LENGTH ? `${name.slice(0, MAX_REPORTED_NAME_LENGTH)}…` : name);
   }
   // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name;
-  // passed on only when it is one address (policy/client-address.ts), as the rate limits read it.
-  if (client && !stripped.has("x-forwarded-for") && isClientAddress(client)) out.set("x-forwarded-for", client);
+  // passed on, itself and as X-Forwarded-For, only when it is one address (policy/client-address.ts), as the rate
+  // limits read it. Anything else came from no edge (a service binding, a local run): the origin gets neither.
+  if (client) {
+    if (!isClientAddress(client)) out.delete("cf-connecting-ip");
+    else if (!stripped.has("x-forwarded-for")) out.set("x-forwarded-for", client);
+  }
   if (scheme && !stripped.has("x-forwarded-proto")) out.set("x-forwarded-proto", scheme);
   // STRIP_HEADERS is the deployment's "never forward", whatever asks to: a policy's rule as much as a client.
   for (const name in facts.ruleHeaders) {

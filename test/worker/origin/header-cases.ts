@@ -319,7 +319,7 @@ export function requestFields(r: Rand, unicode: boolean): [string, string][] {
           : name === "connection"
             ? connectionValue(r)
             : name === "cf-connecting-ip"
-              ? pick(r, ["203.0.113.7", "2001:db8::1", "", "203.0.113.7, 10.0.0.1"])
+              ? pick(r, ["203.0.113.7", "2001:db8::1", "", "203.0.113.7, 10.0.0.1", "203.0.113.7:443", "fe80::1%eth0"])
               : value(r, unicode);
     fields.push([spelt(r, name), v]);
     // The same name again, in another spelling (several Cookie fields; a second Authorization).

@@ -214,7 +214,11 @@ export function expectForward(c: ForwardCase): ForwardExpectation {
   // IPv4 or IPv6 address ...: a port, a list, a zone id or a decimal number)". node:net's isIP is the judge of
   // "one address" (it takes a zone id, which the docs leave out).
   const one = address ? fetchValue(address) : undefined;
-  if (one && isIP(one) !== 0 && !one.includes("%") && !strip.has("x-forwarded-for")) exact.set("x-forwarded-for", one);
+  const single = one !== undefined && isIP(one) !== 0 && !one.includes("%");
+  if (one && single && !strip.has("x-forwarded-for")) exact.set("x-forwarded-for", one);
+  // "`cf-connecting-ip` goes only when it is one address ..., never a list or a port" (policy.md; origin-assertion.md:
+  // "`CF-Connecting-IP` itself is then not sent either").
+  if (one && !single) exact.delete("cf-connecting-ip");
   if (!strip.has("x-forwarded-proto")) exact.set("x-forwarded-proto", c.scheme);
   // The rule's headers: "a value replaces a client-sent header of the same name". STRIP_HEADERS: "never forwarded".
   for (const [name, value] of Object.entries(c.ruleHeaders)) {
