@@ -232,6 +232,9 @@ function keyProblem(
   if (isScalar(key) && typeof key.value === "symbol")
     return `a merge key (<<) brings in keys not written there${at()}: write the keys out`;
   if (name === PROTO) return PROTO;
+  // `? [a, b]` or `{ [iss, x]: y }`: the parser makes it the text "[ a, b ]", a name nobody wrote; a claim or a
+  // field of that name matches nothing, so a deny rule with it would never apply (from a black-box review).
+  if (isMap(key) || isSeq(key)) return `a key written as a collection names nothing${at()}: write the key as a string`;
   if (name === undefined)
     return entries > 1
       ? `Map keys must be unique: a key written as an alias or a collection may name any other key's property${at()}`
