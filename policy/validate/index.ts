@@ -13,6 +13,7 @@ import { ALL_ISSUES_UP_TO_VALUES, schemaPass } from "./schema-pass.ts";
 import { checkServices } from "./services.ts";
 import { checkScopesCarried, checkServiceAudiences, checkTokenIssuers } from "./tokens.ts";
 import { checkSharedSignals } from "./ssf.ts";
+import { checkClaimNumbers } from "./claim-numbers.ts";
 
 export type ValidationResult =
   | { ok: true; policy: PolicyDocument; issues: Issue[] }
@@ -116,6 +117,7 @@ function checkDocument(doc: PolicyDocument, warnings: boolean, stored: boolean):
   checkPrincipalSets(doc, out);
   checkBindings(doc, out);
   checkAdmin(doc, out);
+  checkClaimNumbers(doc, out);
   checkServices(doc, out);
   checkServiceAudiences(doc, out);
   checkScopesCarried(doc, out);

@@ -672,6 +672,20 @@ describe("the longest periods a policy may set", () => {
 describe("more fixtures per code", () => {
   it.each<[string, (d: any) => void, IssueCode, string]>([
     ["version 2", (d) => (d.version = 2), "invalid-value", "version"],
+    // From a black-box review: 12345678901234567890 is read as 12345678901234567000, which tokens of other ids
+    // round to as well. In a matcher, a condition, a list of values and an issuer's requireClaims.
+    [
+      "a claim's whole number past 2^53",
+      (d) => (rule0(d).principals = [{ claims: { org_id: 12345678901234567890 } }]),
+      "invalid-value",
+      `${RULE0}.principals[0].claims.org_id`,
+    ],
+    [
+      "one past 2^53 in a condition's list",
+      (d) => (rule0(d).when = { claims: { org: [1, 2 ** 53] } }),
+      "invalid-value",
+      `${RULE0}.when.claims.org[1]`,
+    ],
     ["unknown metadata field", (d) => (d.metadata.owner = "x"), "unknown-field", "metadata.owner"],
     ["missing metadata", (d) => delete d.metadata, "missing-field", "metadata"],
     // From a generated review: a missing enum, literal or union field was invalid-value, as if it had a value.
@@ -1779,5 +1793,30 @@ describe("a pushed key set whose only keys the verifier refuses", () => {
     const result = run((d) => (d.identity.tokenIssuers = [spire({ keys: { jwks: { keys: [key] } } })]));
     expect(result.issues.map((i) => i.code)).toEqual(["jwks-key-unusable", "invalid-jwks"]);
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("a claim's number", () => {
+  const withClaims = (value: unknown, stored = false) => {
+    const d = base();
+    rule0(d).principals = [{ claims: { org_id: value } }];
+    return validatePolicy(d, { stored });
+  };
+
+  it("is taken up to 2^53 - 1, and as a fraction or a negative", () => {
+    for (const value of [2 ** 53 - 1, -(2 ** 53 - 1), 1.5, 0, [1, 2]]) expect(withClaims(value).ok).toBe(true);
+  });
+
+  it("past it is refused as written, in an issuer's requireClaims too, and loads in a stored version", () => {
+    expect(withClaims(2 ** 64).issues[0]?.message).toBe(
+      "a whole number past 2^53 (read as 18446744073709552000): no token's number can be compared with it exactly, as readers round such numbers",
+    );
+    expect(withClaims(-(2 ** 53)).ok).toBe(false);
+    expect(withClaims(2 ** 64, true).ok).toBe(true);
+    const d = base();
+    d.identity.tokenIssuers = [spire({ requireClaims: { repository_id: 1e20 } })];
+    expect(validatePolicy(d).issues).toContainEqual(
+      expect.objectContaining({ code: "invalid-value", path: "identity.tokenIssuers[0].requireClaims.repository_id" }),
+    );
   });
 });
