@@ -15,19 +15,19 @@ export function checkClaimNumbers(doc: PolicyDocument, out: Collector): void {
     });
   for (const [name, list] of Object.entries(doc.principalSets)) matchers(list, `principalSets.${name}`);
   matchers(doc.admin?.principals, "admin.principals");
-  doc.identity.tokenIssuers?.forEach((issuer, i) =>
-    claims(issuer.requireClaims, `identity.tokenIssuers[${i}].requireClaims`, out),
-  );
+  doc.identity.tokenIssuers?.forEach((issuer, i) => {
+    claims(issuer.requireClaims, `identity.tokenIssuers[${i}].requireClaims`, out);
+  });
   for (const [service, spec] of Object.entries(doc.services))
-    spec.routes.forEach((route, r) =>
+    spec.routes.forEach((route, r) => {
       route.rules.forEach((rule, i) => {
         const at = `services.${service}.routes[${r}].rules[${i}]`;
         matchers(rule.principals, `${at}.principals`);
         matchers(rule.bothFactors?.workload, `${at}.bothFactors.workload`);
         matchers(rule.bothFactors?.access, `${at}.bothFactors.access`);
         claims(rule.when?.claims, `${at}.when.claims`, out);
-      }),
-    );
+      });
+    });
 }
 
 function claims(required: Claims | undefined, at: string, out: Collector): void {
