@@ -89,7 +89,8 @@ ${m}      - id: reports-index
   );
 
 beforeAll(async () => {
-  for (const added of ["id: reports-index", "intranet.localhost", "id: admin-home", "chat.localhost"]) expect(policy).toContain(added);
+  for (const added of ["id: reports-index", "intranet.localhost", "id: admin-home", "chat.localhost"])
+    expect(policy).toContain(added);
   await activate(policy);
 });
 
