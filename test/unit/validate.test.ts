@@ -676,7 +676,7 @@ describe("more fixtures per code", () => {
     // round to as well. In a matcher, a condition, a list of values and an issuer's requireClaims.
     [
       "a claim's whole number past 2^53",
-      (d) => (rule0(d).principals = [{ claims: { org_id: 12345678901234567890 } }]),
+      (d) => (rule0(d).principals = [{ claims: { org_id: Number("12345678901234567890") } }]),
       "invalid-value",
       `${RULE0}.principals[0].claims.org_id`,
     ],
