@@ -4,7 +4,9 @@
 // So for each service whose routes changed, every class of requests (representativePaths, times each method)
 // is routed in both policies, and where the route differs, NEW's grants there are compared with OLD's: a
 // principal NEW grants and OLD did not, or grants on looser terms, may get in.
+import { foldedSpellings } from "../folded-spellings.ts";
 import { pathInfoSpellings, suffixlessSpellings } from "../format-suffix.ts";
+import { folding } from "../folded-patterns.ts";
 import { otherSlash } from "../path-pattern.ts";
 import { METHODS } from "../schema.ts";
 import type { ReachMethod } from "./methods.ts";
@@ -69,14 +71,21 @@ class Routing {
    * or, for an exact pattern, the path's other trailing-slash spelling, each also without a format suffix. By who and when, not by name or route:
    * at one request, that is all that decides.
    */
-  deniesAt(grants: readonly Grant[], segments: readonly string[], method: ReachMethod): Set<string> {
+  deniesAt(
+    grants: readonly Grant[],
+    segments: readonly string[],
+    method: ReachMethod,
+    caseInsensitive: boolean,
+  ): Set<string> {
     const keys = new Set<string>();
+    // The path as origins that change letters read it too (`/café` as `/cafe`), as the gateway reaches denies.
+    const spellings = [segments, ...foldedSpellings(caseInsensitive, folding(segments))];
     for (const g of grants) {
       for (const rule of g.overriddenBy) {
         const deny = this.denies.get(rule);
         const route = deny && this.routes.get(deny.route);
         // A deny of unknown route is kept: an unknown can never switch a deny off.
-        if (route && !denyReaches(route, segments, method)) continue;
+        if (route && !spellings.some((spelt) => denyReaches(route, spelt, method))) continue;
         keys.add(deny ? denyWho(deny) : rule);
       }
     }
@@ -171,6 +180,8 @@ export function routingChanges(
   before: Reach,
   after: Reach,
   reported: (principal: string, route: string, method: ReachMethod) => boolean,
+  /** Filled with `route\0principal` for each principal listed as it may get in on a route requests moved to. */
+  listed?: Set<string>,
 ): SettingChange[] {
   const services = servicesRoutedAnew(before, after);
   if (services.size === 0) return [];
@@ -235,7 +246,12 @@ export function routingChanges(
           const old = oldGrants.get(principal) ?? [];
           return (
             old.length === 0 ||
-            looser(old, grants, was.deniesAt(old, segments, method), now.deniesAt(grants, segments, method))
+            looser(
+              old,
+              grants,
+              was.deniesAt(old, segments, method, oldSettings.caseInsensitivePaths),
+              now.deniesAt(grants, segments, method, newSettings.caseInsensitivePaths),
+            )
           );
         });
         if (gaining.length === 0) continue;
@@ -251,7 +267,10 @@ export function routingChanges(
               principals: new Set(),
             }),
           );
-        for (const [principal] of gaining) entry.principals.add(principal);
+        for (const [principal] of gaining) {
+          entry.principals.add(principal);
+          listed?.add(`${to.route}\u0000${principal}`);
+        }
       }
     }
     for (const c of [...carried.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from, b.from))) {

@@ -4,6 +4,7 @@
 // exit 4 on; test/unit/reach/diff-differential.test.ts holds it to the gateway's own decisions.
 import { normalizeMethods, expandMethods, type ReachMethod } from "./methods.ts";
 import type { Grant, Reach } from "./model.ts";
+import { lettersLifted } from "./diff-letters.ts";
 import { patternChanges, routingChanges } from "./diff-routing.ts";
 import { settingChanges } from "./diff-settings.ts";
 import { denyWho, looser } from "./looser.ts";
@@ -191,12 +192,16 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
       expandMethods(d.methods).map((m) => `${d.principal}\u0000${d.route}\u0000${m}`),
     ),
   );
+  // Principals the moved requests already list on a route: requests refused for their letters that now reach it
+  // too are listed for the others only.
+  const listed = new Set<string>();
   const settings =
     "routes" in before && "routes" in after
       ? [
           ...settingChanges(before.settings, after.settings),
           ...patternChanges(before, after),
-          ...routingChanges(before, after, (p, route, m) => widened.has(`${p}\u0000${route}\u0000${m}`)),
+          ...routingChanges(before, after, (p, route, m) => widened.has(`${p}\u0000${route}\u0000${m}`), listed),
+          ...lettersLifted(before, after, (route, p) => listed.has(`${route}\u0000${p}`)),
         ]
       : [];
   return { gained: gained.sort(order), lost: lost.sort(order), changed: changed.sort(order), settings };

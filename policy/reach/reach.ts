@@ -4,6 +4,7 @@ import { ruleId, type CompiledPolicy } from "../compile.ts";
 import type { TimedGrant } from "../grants.ts";
 import type { PolicyDocument, Route, Rule } from "../schema.ts";
 import { requiresCertificate, withCertificate } from "./certificate.ts";
+import { foldedPatterns } from "../folded-patterns.ts";
 import { pathInfoPattern, suffixlessPatterns } from "../format-suffix.ts";
 import { otherSlash, parsePathPattern, type PatternToken } from "../path-pattern.ts";
 import { PathTrie } from "../path-trie.ts";
@@ -57,6 +58,12 @@ export function reach(policy: CompiledPolicy | PolicyDocument, options: ReachOpt
     // Each route's requests spelt without a format suffix (`/admin.json` as `/admin`), which deny rules reach too.
     const suffixless = new PathTrie<number>();
     for (const [i, f] of found.entries()) for (const cut of suffixlessPatterns(f.tokens)) suffixless.insert(cut, i);
+    // And as an origin that changes letters reads them (`/x/café` as `/x/cafe`), which deny rules reach too.
+    for (const [i, f] of found.entries())
+      for (const folded of foldedPatterns(f.tokens, service.caseInsensitivePaths ?? false)) {
+        trie.insert(folded, i);
+        for (const cut of suffixlessPatterns(folded)) suffixless.insert(cut, i);
+      }
     const applyingTo = found.map((): DenyRule[][] => []);
     found.forEach((denying, d) => {
       if (denying.enforced.length === 0) return;

@@ -9,6 +9,7 @@ import { overlapWitness } from "../path-overlap.ts";
 import { PathTrie } from "../path-trie.ts";
 import type { Route } from "../schema.ts";
 import type { Collector } from "./collector.ts";
+import { foldedPatterns } from "../folded-patterns.ts";
 import { routeTrie, type ParsedRoute as Parsed } from "./route-trie.ts";
 
 /**
@@ -56,13 +57,37 @@ function suffixedRequest({ other, cut }: Suffixed, witness: readonly string[]): 
   ];
 }
 
-export function checkCrossRouteDenies(routes: readonly Route[], at: string, out: Collector): Set<number> {
+/** A route's requests as an origin that changes letters reads them (`/x/café` as `/x/cafe`): deny rules reach those. */
+interface Folded {
+  other: Parsed;
+  folded: PatternToken[];
+}
+
+/** A request of `other` whose folded spelling is `witness` (which matches `folded`): its literals as it spells them. */
+function foldedRequest({ other }: Folded, witness: readonly string[]): string[] {
+  return witness.map((segment, i) => {
+    const token = other.tokens[i];
+    return token?.kind === "literal" ? token.value : segment;
+  });
+}
+
+export function checkCrossRouteDenies(
+  routes: readonly Route[],
+  at: string,
+  out: Collector,
+  caseInsensitivePaths = false,
+): Set<number> {
   const covering = new Set<number>();
   const { parsed, trie } = routeTrie(routes);
   // Each route's requests with a format suffix, spelt without it: deny rules reach those too (format-suffix.ts).
   const suffixless = new PathTrie<Suffixed>();
   for (const other of parsed)
     for (const cut of suffixlessPatterns(other.tokens)) suffixless.insert(cut, { other, cut });
+  // And each route's literals as origins that change letters read them: only routes with letters beyond ASCII.
+  const foldedTrie = new PathTrie<Folded>();
+  for (const other of parsed)
+    for (const folded of foldedPatterns(other.tokens, caseInsensitivePaths))
+      foldedTrie.insert(folded, { other, folded });
   for (const denying of parsed) {
     const denies = enforcedDenies(denying.route);
     if (denies.length === 0) continue;
@@ -91,6 +116,19 @@ export function checkCrossRouteDenies(routes: readonly Route[], at: string, out:
             return witness && suffixedRequest(suffixed, witness);
           };
           overlapping.push({ other: suffixed.other, request });
+          return !out.mayWork(2);
+        },
+        undefined,
+        nodes,
+      );
+      foldedTrie.forEachOverlap(
+        tokens,
+        (entry) => {
+          const request = () => {
+            const witness = overlapWitness(tokens, entry.folded);
+            return witness && foldedRequest(entry, witness);
+          };
+          overlapping.push({ other: entry.other, request });
           return !out.mayWork(2);
         },
         undefined,

@@ -46,7 +46,7 @@ export function checkRoutes(
     checkPathPattern(route, r, rat, patterns, out, caseInsensitivePaths);
   });
   // Both can only warn: skipped where warnings are not wanted (a stored version loaded on a cold isolate).
-  const covering = out.warnings ? checkCrossRouteDenies(routes, at, out) : new Set<number>();
+  const covering = out.warnings ? checkCrossRouteDenies(routes, at, out, caseInsensitivePaths) : new Set<number>();
   // What rules' principals admit, indexed once for the service's routes.
   const coverages = new Coverages(doc.principalSets);
   if (out.warnings) checkRouteEscapes(routes, at, out, coverages);

@@ -1461,6 +1461,23 @@ describe("more fixtures per code", () => {
     );
   });
 
+  it("a deny reaching another route only through its letters as an origin reads them: the warning names it", () => {
+    // From a black-box review: `/x/café` is `/x/cafe` to an origin that changes letters, and the gateway applies the
+    // deny of `/{*}/cafe` to it; the warning named only the route the deny's pattern overlaps as written.
+    const deny = [{ id: "no-ops", effect: "deny" as const, principals: [{ email: "ops@example.com" }] }];
+    const result = run((d) =>
+      d.services.payments.routes.push(
+        anotherRoute({ id: "cafe-page", methods: ["GET"], path: "/x/café" }),
+        anotherRoute({ id: "x-any", methods: ["GET"], path: "/x/{*}" }),
+        anotherRoute({ id: "cafes", methods: ["GET"], path: "/{*}/cafe", rules: deny }),
+      ),
+    );
+    const messages = result.issues.filter((i) => i.code === "deny-covers-route").map((i) => i.message);
+    expect(messages).toContain(
+      'deny rules no-ops of route "cafes" also apply to requests route "cafe-page" takes (such as GET /x/café)',
+    );
+  });
+
   it("a deny reaching another route only through a format suffix: the warning names the suffixed request", () => {
     const deny = [{ id: "no-ops", effect: "deny" as const, principals: [{ email: "ops@example.com" }] }];
     const result = run((d) =>

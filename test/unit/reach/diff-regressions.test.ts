@@ -64,6 +64,50 @@ function expectWidening(
 }
 
 describe("widenings ward diff once missed", () => {
+  // From a black-box review: both exited 0. An origin that changes letters reads `/x/café` as `/x/cafe`; the
+  // gateway reaches deny rules by that spelling too, and refuses the request where another route decides it.
+  const staff = { id: "staff", effect: "allow", principals: [{ emailDomain: "example.com" }] } as const;
+  const MALLORY: Identity = { user: { email: "mallory@example.com", groups: [] } };
+
+  it("a deny removed that reached a route only through the path's folded spelling", () => {
+    // f decides `/x/cafe`, and matches `/x/café` too: the request is decided by e, not refused for its letters.
+    const routes = (denies: object[]) => [
+      { id: "e", methods: ["GET"], path: "/x/café", rules: [staff] },
+      { id: "f", methods: ["GET"], path: "/x/{*}", rules: [allow([{ email: "bob@example.com" }])] },
+      {
+        id: "d",
+        methods: ["GET"],
+        path: "/{*}/cafe",
+        rules: [...denies, { id: "bob", effect: "allow", principals: [{ email: "bob@example.com" }] }],
+      },
+    ];
+    const noMallory = { id: "no-mallory", effect: "deny", principals: [{ email: "mallory@example.com" }] };
+    const [before, after] = [
+      policy({ app: service(["app.example.com"], routes([noMallory])) }),
+      policy({ app: service(["app.example.com"], routes([])) }),
+    ];
+    // ward reach lists the deny on the grant it may override, as the gateway applies it.
+    const grant = reach(before).grants.find((g) => g.route === "app/e" && g.principal === "email-domain:example.com");
+    expect(grant?.overriddenBy).toEqual(["app/d/no-mallory"]);
+    expectWidening(
+      before,
+      after,
+      { method: "GET", host: "app.example.com", path: "/x/caf%C3%A9", identity: MALLORY },
+      "! grant: email-domain:example.com app/e GET",
+    );
+  });
+
+  it("a route removed whose path was another's as an origin that changes letters reads it", () => {
+    const cafe = { id: "f", methods: ["GET"], path: "/x/cafe", rules: [allow([{ group: "sre" }])] };
+    const routes = [{ id: "e", methods: ["GET"], path: "/x/café", rules: [staff] }];
+    expectWidening(
+      policy({ app: service(["app.example.com"], [...routes, cafe]) }),
+      policy({ app: service(["app.example.com"], routes) }),
+      { method: "GET", host: "app.example.com", path: "/x/caf%C3%A9", identity: MALLORY },
+      "! route: GET /x/café (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now reaches app/e: may let in email-domain:example.com",
+    );
+  });
+
   it("a wildcard host added: every host under it reaches the service", () => {
     expectWidening(
       policy({ app: service(["app.example.com"], [everything]) }),

@@ -56,8 +56,8 @@ function pathFrom(r: Rand, pattern: string, prefix: boolean): string {
     else segments.push("");
   }
   const path = `/${segments.join("/")}`.replace(/^\/\/+/, "/");
-  // Another case: the same route at a caseInsensitivePaths service, none elsewhere.
-  return r.chance(0.1) ? path.toUpperCase() : path;
+  // Another case: the same route at a caseInsensitivePaths service, none elsewhere. Percent-encoded, as a URL is.
+  return encodeURI(r.chance(0.1) ? path.toUpperCase() : path);
 }
 
 /** A workload under the prefix (a '/' added where the prefix has none). */
