@@ -125,7 +125,7 @@ export function originHeaders(incoming: Headers, out: Headers, facts: OriginHead
   // CF-Connecting-IP is set by Cloudflare's edge, which overwrites whatever the client sent under that name;
   // passed on, itself and as X-Forwarded-For, only when it is one address (policy/client-address.ts), as the rate
   // limits read it. Anything else came from no edge (a service binding, a local run): the origin gets neither.
-  if (client) {
+  if (client !== null) {
     if (!isClientAddress(client)) out.delete("cf-connecting-ip");
     else if (!stripped.has("x-forwarded-for")) out.set("x-forwarded-for", client);
   }

@@ -213,12 +213,12 @@ export function expectForward(c: ForwardCase): ForwardExpectation {
   // X-Forwarded-For: "exactly one address, CF-Connecting-IP ... (absent when there is none, or when it is not one
   // IPv4 or IPv6 address ...: a port, a list, a zone id or a decimal number)". node:net's isIP is the judge of
   // "one address" (it takes a zone id, which the docs leave out).
-  const one = address ? fetchValue(address) : undefined;
+  const one = address !== undefined ? fetchValue(address) : undefined;
   const single = one !== undefined && isIP(one) !== 0 && !one.includes("%");
   if (one && single && !strip.has("x-forwarded-for")) exact.set("x-forwarded-for", one);
   // "`cf-connecting-ip` goes only when it is one address ..., never a list or a port" (policy.md; origin-assertion.md:
-  // "`CF-Connecting-IP` itself is then not sent either").
-  if (one && !single) exact.delete("cf-connecting-ip");
+  // "`CF-Connecting-IP` itself is then not sent either"): an empty value is no address either.
+  if (one !== undefined && !single) exact.delete("cf-connecting-ip");
   if (!strip.has("x-forwarded-proto")) exact.set("x-forwarded-proto", c.scheme);
   // The rule's headers: "a value replaces a client-sent header of the same name". STRIP_HEADERS: "never forwarded".
   for (const [name, value] of Object.entries(c.ruleHeaders)) {
