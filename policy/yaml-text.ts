@@ -154,6 +154,10 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
       return undefined;
     }
     if (node.anchor) anchors.set(node.anchor, node);
+    // A tag of YAML 1.1's other types (`!!omap`, `!!set`, `!!pairs`, `!!binary`, `!!timestamp`) makes a Map, a Set,
+    // a Date or bytes: zod took a Map as a rule's `when` and read no condition in it (from a closing review).
+    if (asWritten && node.tag !== undefined && !JSON_TAGS.has(node.tag))
+      return syntaxIssue(`the tag ${node.tag}${lineAt(text, node.range?.[0])} makes a value JSON does not have: write it without`);
     if (isScalar(node)) {
       add(1);
       return undefined;
@@ -219,6 +223,11 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
 
 const PROTO = "__proto__";
 
+/** The tags of JSON's own types: what a policy is (`!!str 1` is read, as written, as the string "1"). */
+const JSON_TAGS: ReadonlySet<string> = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
 /** What is wrong with a mapping's key as written, or undefined; PROTO for a `__proto__` key. */
 function keyProblem(
   key: unknown,
@@ -246,6 +255,23 @@ function keyProblem(
 
 /** A name no key can have (keys are strings from text): a key that may name any property. */
 const ANY_NAME = "\u0000any";
+
+/** Where the first value that is not JSON's is (a Date, a Map, a Set, bytes), as a path; undefined when none. */
+function notJson(value: unknown): string | undefined {
+  const stack: [unknown, readonly (string | number)[]][] = [[value, []]];
+  const done = new Set<object>();
+  while (stack.length > 0) {
+    const [next, path] = stack.pop()!;
+    if (next === null || typeof next !== "object" || done.has(next)) continue;
+    done.add(next);
+    const proto = Object.getPrototypeOf(next);
+    if (Array.isArray(next)) next.forEach((v, i) => stack.push([v, [...path, i]]));
+    else if (proto === Object.prototype || proto === null)
+      for (const [k, v] of Object.entries(next)) stack.push([v, [...path, k]]);
+    else return pathText(path) || "(document)";
+  }
+  return undefined;
+}
 
 /** Whether a parsed value holds itself. Each object is walked once, however many aliases share it. */
 export function holdsItself(value: unknown): boolean {
@@ -316,7 +342,11 @@ function readYaml(text: string, stored: boolean): ParseResult {
       );
     const found = refused(doc, text, !stored);
     if (found) return found;
-    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    // Untagged too, `%YAML 1.1` reads a date as a Date: as written, only what JSON has.
+    const odd = stored ? undefined : notJson(value);
+    if (odd !== undefined) return syntaxIssue(`${odd} is a value JSON does not have (a date under %YAML 1.1?): quote it`);
+    return { ok: true, value };
   } catch (error) {
     return syntaxIssue((error instanceof Error ? error.message : String(error)).split("\n")[0]!);
   }

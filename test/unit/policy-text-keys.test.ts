@@ -229,7 +229,8 @@ describe("cycles the parser makes", () => {
   it("a YAML 1.1 !!pairs sequence holding itself is refused as an issue, not thrown", async () => {
     for (const stored of [false, true]) {
       const loaded = await loadPolicy(`%YAML 1.1\n---\n${withJwkExtra("!!pairs &a [ b: *a ]")}`, { stored });
-      expect(loaded).toMatchObject({ ok: false, issues: [{ code: "invalid-value" }] });
+      // As written, its tag is refused first (a value JSON does not have); stored, the cycle.
+      expect(loaded).toMatchObject({ ok: false, issues: [{ code: stored ? "invalid-value" : "invalid-syntax" }] });
     }
   });
 
@@ -273,6 +274,28 @@ describe("a tag the parser does not know", () => {
       code: "invalid-syntax",
       message: expect.stringContaining(`Unresolved tag: ${tag} (line ${line}, column`),
     });
+  });
+
+  it.each([
+    ["an ordered map as a rule's conditions", "when: !!omap [ { country: [DE] } ]\n", "tag:yaml.org,2002:omap", 1],
+    ["a set", "when: !!set { country }\n", "tag:yaml.org,2002:set", 1],
+    ["pairs", "a: 1\nb: !!pairs [ { c: 1 } ]\n", "tag:yaml.org,2002:pairs", 2],
+    ["bytes as a key", "claims:\n  ? !!binary aGk=\n  : x\n", "tag:yaml.org,2002:binary", 2],
+    ["a timestamp", "a: !!timestamp 2001-12-14\n", "tag:yaml.org,2002:timestamp", 1],
+  ])("makes a value JSON does not have, and is refused as written: %s (from a closing review)", (_, text, tag, line) => {
+    // zod took a Map as `when` and read no condition in it: an allow rule's conditions silently dropped.
+    expect(issueOf(text)).toEqual({
+      code: "invalid-syntax",
+      path: "(document)",
+      message: `the tag ${tag} (line ${line}) makes a value JSON does not have: write it without`,
+    });
+  });
+
+  it("a date YAML 1.1 reads without a tag is refused as written, with where it is", () => {
+    expect(issueOf("%YAML 1.1\n---\nclaims:\n  issued: 2001-12-14\n")?.message).toBe(
+      "claims.issued is a value JSON does not have (a date under %YAML 1.1?): quote it",
+    );
+    expect(parsePolicyText('%YAML 1.1\n---\nclaims:\n  issued: "2001-12-14"\n').ok).toBe(true);
   });
 
   it("YAML's own tags are read, and a stored version reads as the Ward that took it did", () => {
