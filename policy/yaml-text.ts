@@ -157,7 +157,9 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
     // A tag of YAML 1.1's other types (`!!omap`, `!!set`, `!!pairs`, `!!binary`, `!!timestamp`) makes a Map, a Set,
     // a Date or bytes: zod took a Map as a rule's `when` and read no condition in it (from a closing review).
     if (asWritten && node.tag !== undefined && !JSON_TAGS.has(node.tag))
-      return syntaxIssue(`the tag ${node.tag}${lineAt(text, node.range?.[0])} makes a value JSON does not have: write it without`);
+      return syntaxIssue(
+        `the tag ${node.tag}${lineAt(text, node.range?.[0])} makes a value JSON does not have: write it without`,
+      );
     if (isScalar(node)) {
       add(1);
       return undefined;
@@ -265,8 +267,9 @@ function notJson(value: unknown): string | undefined {
     if (next === null || typeof next !== "object" || done.has(next)) continue;
     done.add(next);
     const proto = Object.getPrototypeOf(next);
-    if (Array.isArray(next)) next.forEach((v, i) => stack.push([v, [...path, i]]));
-    else if (proto === Object.prototype || proto === null)
+    if (Array.isArray(next)) {
+      for (let i = 0; i < next.length; i++) stack.push([next[i], [...path, i]]);
+    } else if (proto === Object.prototype || proto === null)
       for (const [k, v] of Object.entries(next)) stack.push([v, [...path, k]]);
     else return pathText(path) || "(document)";
   }
@@ -345,7 +348,8 @@ function readYaml(text: string, stored: boolean): ParseResult {
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     // Untagged too, `%YAML 1.1` reads a date as a Date: as written, only what JSON has.
     const odd = stored ? undefined : notJson(value);
-    if (odd !== undefined) return syntaxIssue(`${odd} is a value JSON does not have (a date under %YAML 1.1?): quote it`);
+    if (odd !== undefined)
+      return syntaxIssue(`${odd} is a value JSON does not have (a date under %YAML 1.1?): quote it`);
     return { ok: true, value };
   } catch (error) {
     return syntaxIssue((error instanceof Error ? error.message : String(error)).split("\n")[0]!);

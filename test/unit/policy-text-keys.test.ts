@@ -282,14 +282,17 @@ describe("a tag the parser does not know", () => {
     ["pairs", "a: 1\nb: !!pairs [ { c: 1 } ]\n", "tag:yaml.org,2002:pairs", 2],
     ["bytes as a key", "claims:\n  ? !!binary aGk=\n  : x\n", "tag:yaml.org,2002:binary", 2],
     ["a timestamp", "a: !!timestamp 2001-12-14\n", "tag:yaml.org,2002:timestamp", 1],
-  ])("makes a value JSON does not have, and is refused as written: %s (from a closing review)", (_, text, tag, line) => {
-    // zod took a Map as `when` and read no condition in it: an allow rule's conditions silently dropped.
-    expect(issueOf(text)).toEqual({
-      code: "invalid-syntax",
-      path: "(document)",
-      message: `the tag ${tag} (line ${line}) makes a value JSON does not have: write it without`,
-    });
-  });
+  ])(
+    "makes a value JSON does not have, and is refused as written: %s (from a closing review)",
+    (_, text, tag, line) => {
+      // zod took a Map as `when` and read no condition in it: an allow rule's conditions silently dropped.
+      expect(issueOf(text)).toEqual({
+        code: "invalid-syntax",
+        path: "(document)",
+        message: `the tag ${tag} (line ${line}) makes a value JSON does not have: write it without`,
+      });
+    },
+  );
 
   it("a date YAML 1.1 reads without a tag is refused as written, with where it is", () => {
     expect(issueOf("%YAML 1.1\n---\nclaims:\n  issued: 2001-12-14\n")?.message).toBe(
