@@ -2,114 +2,192 @@
 // letters reads as another route's path (`/x/café` as `/x/cafe`) is refused in every mode (path-letters-ambiguous:
 // policy/evaluate.ts, lettersAmbiguous). Removing or renaming the other route lifts the refusal without changing a
 // grant, so the per-route comparison sees nothing (a black-box review found such a diff exiting 0).
+//
+// Such a request is what its spellings are to an origin that changes letters: a principal gains by it only where
+// OLD did not let them make the request as spelt so (no route, no grant, or a grant on tighter terms), as the moved
+// requests are compared (diff-routing.ts). Otherwise every route removed under a catch-all would "widen".
 import { foldedSpellings, MAX_SPELLINGS } from "../folded-spellings.ts";
+import { folding } from "../folded-patterns.ts";
 import { NOT_ASCII } from "../letter-fold.ts";
 import { METHODS } from "../schema.ts";
-import { folding } from "../folded-patterns.ts";
-import { expandMethods, type ReachMethod } from "./methods.ts";
+import { Routing } from "./diff-routing.ts";
+import { looser } from "./looser.ts";
+import type { ReachMethod } from "./methods.ts";
 import type { Reach } from "./model.ts";
-import { chooseRoute, matching, representativePaths, routePattern, type RoutePattern } from "./route-match.ts";
+import { chooseRoute, matching, representativePaths, type RoutePattern } from "./route-match.ts";
 import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
 
-/** Whether the gateway refuses the request for its letters: a spelling of it decided by a route it does not match. */
-function lettersRefused(
-  routes: readonly RoutePattern[],
-  segments: readonly string[],
-  method: ReachMethod,
-  caseInsensitive: boolean,
-): boolean {
+/** One request path in one policy: the routes matching it as written and as each spelling. */
+interface View {
+  written: RoutePattern[];
+  matched: ReadonlySet<RoutePattern>;
+  spellings: readonly (readonly string[])[];
+  bySpelling: RoutePattern[][];
+  /** More spellings than the gateway decides: refused whatever the routes. */
+  tooMany: boolean;
+}
+
+function view(routes: readonly RoutePattern[], segments: readonly string[], caseInsensitive: boolean): View {
   const spellings = foldedSpellings(caseInsensitive, folding(segments));
-  if (spellings.length === 0) return false;
-  if (spellings.length > MAX_SPELLINGS) return true;
-  const matched = new Set(matching(routes, segments));
-  return spellings.some((spelling) => {
-    const other = chooseRoute(matching(routes, spelling), method);
-    return other !== undefined && !matched.has(other);
+  const written = matching(routes, segments);
+  const tooMany = spellings.length > MAX_SPELLINGS;
+  return {
+    written,
+    matched: new Set(written),
+    spellings,
+    bySpelling: tooMany ? [] : spellings.map((s) => matching(routes, s)),
+    tooMany,
+  };
+}
+
+/** Whether the gateway refuses the request for its letters: a spelling of it decided by a route it does not match. */
+function refused(v: View, method: ReachMethod): boolean {
+  if (v.tooMany) return true;
+  return v.bySpelling.some((routes) => {
+    const other = chooseRoute(routes, method);
+    return other !== undefined && !v.matched.has(other);
   });
 }
 
 /**
- * A segment an origin that changes letters reads as this ASCII one: its first character in fullwidth form (`ａ` for
- * `a`), which NFKC and best-fit both read back. Undefined for a segment it cannot stand for.
+ * Segments an origin that changes letters reads as this one, or as another that some origin reads differently: for
+ * an ASCII one, its first character in fullwidth form (`ａ` for `a`: NFKC and best-fit read it back) and with a dot
+ * above (`ȧ`: NFD reads it as `a` and U+0307, a reading of its own, which the gateway refuses as it refuses `ȧ`); for
+ * one beyond ASCII, decomposed (`cafe` and U+0301 for `café`, which NFC composes).
  */
-function twin(segment: string): string | undefined {
+function twins(segment: string): string[] {
+  if (NOT_ASCII.test(segment)) {
+    const decomposed = segment.normalize("NFD");
+    return decomposed !== segment ? [decomposed] : [];
+  }
   const first = segment.charCodeAt(0);
-  if (!(first > 0x20 && first < 0x7f) || NOT_ASCII.test(segment)) return undefined;
-  return String.fromCharCode(first + 0xfee0) + segment.slice(1);
+  if (!(first > 0x20 && first < 0x7f)) return [];
+  const rest = segment.slice(1);
+  const dotted = `${segment[0]}\u0307`.normalize("NFC");
+  return [String.fromCharCode(first + 0xfee0) + rest, ...(dotted.length === 1 ? [dotted + rest] : [])];
 }
 
 /**
- * The path as written, then with each ASCII segment (one at a time, then all) written as its twin: the requests
- * whose letters an origin folds onto the patterns' literals (`/c/ａ` onto `/{*}/a`), which the patterns' own
- * literals do not stand for.
+ * The path as written, then with each segment (one at a time, then all) written as each of its twins: the requests
+ * whose letters an origin folds onto the patterns' literals (`/c/ａ` onto `/{*}/a`), which the literals themselves
+ * do not stand for.
  */
 function withTwins(segments: readonly string[]): (readonly string[])[] {
-  const twins = segments.map(twin);
+  const all = segments.map(twins);
   const paths: (readonly string[])[] = [segments];
-  twins.forEach((t, i) => {
-    if (t !== undefined) paths.push(segments.map((s, j) => (j === i ? t : s)));
+  all.forEach((ts, i) => {
+    for (const t of ts) paths.push(segments.map((s, j) => (j === i ? t : s)));
   });
-  if (twins.filter((t) => t !== undefined).length > 1) paths.push(segments.map((s, i) => twins[i] ?? s));
+  if (all.filter((ts) => ts.length > 0).length > 1) paths.push(segments.map((s, i) => all[i]![0] ?? s));
   return paths;
 }
 
-function sameRouting(a: readonly RoutePattern[], b: readonly RoutePattern[]): boolean {
-  const key = (routes: readonly RoutePattern[]) =>
-    routes
-      .map((r) => JSON.stringify([r.info.pattern, r.info.methods]))
-      .sort(compare)
-      .join("\n");
-  return key(a) === key(b);
-}
+const routeKey = (r: RoutePattern) => JSON.stringify([r.info.pattern, r.info.methods]);
 
-function routesOf(reach: Reach, service: string): RoutePattern[] {
-  return reach.routes.filter((r) => r.service === service).map(routePattern);
+/** The routes of one list whose pattern and methods the other lacks: what one policy routes otherwise. */
+function changedRoutes(a: readonly RoutePattern[], b: readonly RoutePattern[]): RoutePattern[] {
+  const [inA, inB] = [new Set(a.map(routeKey)), new Set(b.map(routeKey))];
+  return [...a.filter((r) => !inB.has(routeKey(r))), ...b.filter((r) => !inA.has(routeKey(r)))];
 }
 
 /**
- * The requests of each service that OLD refused for their letters and NEW routes, with who may get in now; `listed`:
- * a principal already named on the route by the requests that moved to it (diff-routing.ts), not named again.
+ * Whether the pattern may match the path or a spelling of it: the readings change only the segments beyond ASCII
+ * (`wild`), which may then be any segment.
+ */
+function mayMatch(tokens: RoutePattern["tokens"], segments: readonly string[], wild: readonly boolean[]): boolean {
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.kind === "rest") return true;
+    const segment = segments[i];
+    if (segment === undefined) return false;
+    if (wild[i]) continue;
+    if (token.kind === "literal" ? token.value !== segment : segment === "") return false;
+  }
+  return tokens.length === segments.length;
+}
+
+/**
+ * The requests of each service that OLD refused for their letters and NEW takes, with who may get in now and could
+ * not make the request as an origin that changes letters reads it before: where OLD enforced, a reading in ASCII no
+ * grant of theirs took on these terms; where a path has no such reading, one OLD refused for its own letters. In
+ * audit mode NEW forwards it to every caller; a service turned to audit is the service changes' part. `listed`: a
+ * principal already named on the route by the requests that moved to it (diff-routing.ts), not named again.
  */
 export function lettersLifted(
   before: Reach,
   after: Reach,
   listed: (route: string, principal: string) => boolean = () => false,
 ): SettingChange[] {
-  const changes: SettingChange[] = [];
-  for (const [service, newSettings] of [...after.settings.services].sort(([a], [b]) => compare(a, b))) {
+  const candidates = new Set<string>();
+  for (const [service, newSettings] of after.settings.services) {
     const oldSettings = before.settings.services.get(service);
-    if (!oldSettings) continue; // a service added: the service changes' part
-    const [oldRoutes, newRoutes] = [routesOf(before, service), routesOf(after, service)];
+    if (oldSettings && !(oldSettings.mode === "enforce" && newSettings.mode === "audit")) candidates.add(service);
+  }
+  const [was, now] = [new Routing(before, candidates), new Routing(after, candidates)];
+  const changes: SettingChange[] = [];
+  for (const service of [...candidates].sort(compare)) {
+    const [oldRoutes, newRoutes] = [was.byService.get(service) ?? [], now.byService.get(service) ?? []];
+    const [oldSettings, newSettings] = [before, after].map((r) => r.settings.services.get(service)!);
+    const [oldCase, newCase] = [oldSettings!.caseInsensitivePaths, newSettings!.caseInsensitivePaths];
     // Which requests are refused for their letters depends on the routes' patterns and methods and on the case
     // setting alone: a service that kept them refuses the same ones.
-    if (oldSettings.caseInsensitivePaths === newSettings.caseInsensitivePaths && sameRouting(oldRoutes, newRoutes))
-      continue;
+    const changed = changedRoutes(oldRoutes, newRoutes);
+    if (oldCase === newCase && changed.length === 0) continue;
+    const patterns = [...oldRoutes, ...newRoutes].map((r) => r.tokens);
     const found = new Map<string, { example: string; principals: Set<string> }>();
-    for (const written of representativePaths([...oldRoutes, ...newRoutes].map((r) => r.tokens)))
-      for (const segments of withTwins(written))
+    for (const written of representativePaths(patterns))
+      for (const segments of withTwins(written)) {
+        const wild = segments.map((segment) => NOT_ASCII.test(segment));
+        if (!wild.includes(true)) continue; // nothing an origin reads otherwise: never refused so
+        // Decided alike in both unless a route one of them lacks may match it as written or as spelt: only those
+        // are read further (a service of thousands of routes has thousands of paths, few near the change).
+        if (oldCase === newCase && !changed.some((r) => mayMatch(r.tokens, segments, wild))) continue;
+        const old = view(oldRoutes, segments, oldCase);
+        if (old.spellings.length === 0) continue; // nothing an origin reads otherwise: never refused so
+        const fresh = view(newRoutes, segments, newCase);
+        // The readings compared: those all in ASCII, which routes are written in (a decomposed `ḣ` is no path a
+        // route names); where there are none, every reading, and one OLD refused for its own letters nobody made.
+        const ascii = old.spellings.flatMap((spelling, k) => (NOT_ASCII.test(spelling.join("/")) ? [] : [k]));
+        const compared = ascii.length > 0 ? ascii : old.spellings.map((_, k) => k);
+        const readings = compared.map((k) =>
+          ascii.length > 0 ? undefined : view(oldRoutes, old.spellings[k]!, oldCase),
+        );
         for (const method of METHODS) {
-          if (!lettersRefused(oldRoutes, segments, method, oldSettings.caseInsensitivePaths)) continue;
-          if (lettersRefused(newRoutes, segments, method, newSettings.caseInsensitivePaths)) continue;
-          const to = chooseRoute(matching(newRoutes, segments), method)?.info;
-          // A service in audit mode forwards whatever its rules say, routed or not; otherwise the grants of the
-          // route it now reaches may let in (none: refused still).
-          const principals =
-            newSettings.mode === "audit"
-              ? ["every caller (audit mode)"]
-              : to
-                ? after.grants
-                    .filter((g) => g.route === to.route && expandMethods(g.methods).includes(method))
-                    .map((g) => g.principal)
-                    .filter((p) => !listed(to.route, p))
-                : [];
-          if (principals.length === 0) continue;
+          if (!refused(old, method) || refused(fresh, method)) continue;
+          const unread = readings.some((r) => r !== undefined && refused(r, method));
+          const to = chooseRoute(fresh.written, method)?.info;
+          let gaining: string[];
+          if (newSettings!.mode === "audit") gaining = unread ? ["every caller (audit mode)"] : [];
+          else if (!to)
+            continue; // no route takes it: refused still
+          else
+            gaining = [...now.grantsOn(to, method)]
+              .filter(([principal, grants]) => {
+                if (listed(to.route, principal)) return false;
+                if (unread || oldSettings!.mode === "audit") return unread; // audit forwarded every other reading
+                const newDenies = now.deniesAt(grants, segments, method, newCase);
+                // Gains if some reading of it was not theirs before: no route, no grant, or one on tighter terms.
+                return compared.some((k) => {
+                  const spelling = old.spellings[k]!;
+                  const from = chooseRoute(old.bySpelling[k]!, method)?.info;
+                  const had = (from && was.grantsOn(from, method).get(principal)) ?? [];
+                  if (had.length === 0) return true;
+                  return looser(had, grants, was.deniesAt(had, spelling, method, oldCase), newDenies);
+                });
+              })
+              .map(([principal]) => principal);
+          if (gaining.length === 0) continue;
           const reached = to ? `reaches ${to.route}` : `reaches no route of ${service}`;
           let entry = found.get(reached);
           if (!entry)
-            found.set(reached, (entry = { example: `${method} /${segments.join("/")}`, principals: new Set() }));
-          for (const p of principals) entry.principals.add(p);
+            found.set(
+              reached,
+              (entry = { example: `${method} /${encodeURI(segments.join("/"))}`, principals: new Set() }),
+            );
+          for (const principal of gaining) entry.principals.add(principal);
         }
+      }
     for (const [reached, { example, principals }] of [...found].sort(([a], [b]) => compare(a, b)))
       changes.push({
         kind: "route",

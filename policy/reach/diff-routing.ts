@@ -26,7 +26,7 @@ import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
 
 /** One policy's routes, grants and deny rules in some services, indexed for routing many requests. */
-class Routing {
+export class Routing {
   readonly byService = new Map<string, RoutePattern[]>();
   private readonly grants = new Map<string, Map<ReachMethod, Grant[]>>();
   private readonly denies = new Map<string, DenyRule>();

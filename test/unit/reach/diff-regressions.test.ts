@@ -97,6 +97,19 @@ describe("widenings ward diff once missed", () => {
     );
   });
 
+  it("no alarm where the requests refused for their letters were the callers' already (from a closing review)", () => {
+    // `/api/ｈealth` was refused beside a route `/api/health`; once that route is gone the catch-all takes it, whose
+    // grants staff had for `/api/health` itself, which is what an origin that changes letters reads it as.
+    const health = { id: "health", methods: ["GET"], path: "/api/health", rules: [staff] };
+    const api = { id: "api", methods: ["GET", "POST"], pathPrefix: "/api", rules: [staff] };
+    const diff = diffReach(
+      reach(policy({ app: service(["app.example.com"], [api, health]) })),
+      reach(policy({ app: service(["app.example.com"], [api]) })),
+    );
+    expect(diff.settings.filter((s) => s.widens)).toEqual([]);
+    expect(diffWidens(diff)).toBe(false);
+  });
+
   it("a route removed whose path was another's as an origin that changes letters reads it", () => {
     const cafe = { id: "f", methods: ["GET"], path: "/x/cafe", rules: [allow([{ group: "sre" }])] };
     const routes = [{ id: "e", methods: ["GET"], path: "/x/café", rules: [staff] }];
@@ -104,7 +117,7 @@ describe("widenings ward diff once missed", () => {
       policy({ app: service(["app.example.com"], [...routes, cafe]) }),
       policy({ app: service(["app.example.com"], routes) }),
       { method: "GET", host: "app.example.com", path: "/x/caf%C3%A9", identity: MALLORY },
-      "! route: GET /x/café (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now reaches app/e: may let in email-domain:example.com",
+      "! route: GET /x/caf%C3%A9 (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now reaches app/e: may let in email-domain:example.com",
     );
   });
 

@@ -55,6 +55,15 @@ function pathFrom(r: Rand, pattern: string, prefix: boolean): string {
     if (segments.at(-1) === "") segments.pop();
     else segments.push("");
   }
+  // A segment as an origin that changes letters may read it and Ward must decide it: `ａ` for `a` (fullwidth),
+  // `a` and U+0301 for `á` (decomposed).
+  if (r.chance(0.15) && segments.length > 0) {
+    const i = r.int(segments.length);
+    const s = segments[i]!;
+    segments[i] = /[^\x00-\x7f]/.test(s)
+      ? s.normalize("NFD")
+      : s.replace(/^[!-~]/, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+  }
   const path = `/${segments.join("/")}`.replace(/^\/\/+/, "/");
   // Another case: the same route at a caseInsensitivePaths service, none elsewhere. Percent-encoded, as a URL is.
   return encodeURI(r.chance(0.1) ? path.toUpperCase() : path);
