@@ -258,20 +258,45 @@ function keyProblem(
 /** A name no key can have (keys are strings from text): a key that may name any property. */
 const ANY_NAME = "\u0000any";
 
-/** Where the first value that is not JSON's is (a Date, a Map, a Set, bytes), as a path; undefined when none. */
+/** Whether an object is one JSON has: an array or a plain object. */
+const isJsonObject = (o: object): boolean => {
+  const proto = Object.getPrototypeOf(o);
+  return Array.isArray(o) || proto === Object.prototype || proto === null;
+};
+
+/**
+ * Where the first value that is not JSON's is (a Date, a Map, a Set, bytes), as a path; undefined when none. Only
+ * objects are kept while walking (a path per value would double the heap a document at push's bound takes); the
+ * path of the one found is looked for after.
+ */
 function notJson(value: unknown): string | undefined {
-  const stack: [unknown, readonly (string | number)[]][] = [[value, []]];
+  const stack: unknown[] = [value];
   const done = new Set<object>();
-  while (stack.length > 0) {
-    const [next, path] = stack.pop()!;
+  let odd: object | undefined;
+  while (stack.length > 0 && odd === undefined) {
+    const next = stack.pop();
     if (next === null || typeof next !== "object" || done.has(next)) continue;
     done.add(next);
-    const proto = Object.getPrototypeOf(next);
-    if (Array.isArray(next)) {
-      for (let i = 0; i < next.length; i++) stack.push([next[i], [...path, i]]);
-    } else if (proto === Object.prototype || proto === null)
-      for (const [k, v] of Object.entries(next)) stack.push([v, [...path, k]]);
-    else return pathText(path) || "(document)";
+    if (!isJsonObject(next)) odd = next;
+    else for (const child of Array.isArray(next) ? next : Object.values(next)) stack.push(child);
+  }
+  return odd === undefined ? undefined : pathText(pathTo(value, odd) ?? []) || "(document)";
+}
+
+/** The keys from `root` down to `target`, depth first; undefined when it is not there. */
+function pathTo(
+  root: unknown,
+  target: object,
+  path: (string | number)[] = [],
+  seen = new Set<object>(),
+): (string | number)[] | undefined {
+  if (root === target) return path;
+  if (root === null || typeof root !== "object" || seen.has(root) || !isJsonObject(root)) return undefined;
+  seen.add(root);
+  for (const [k, v] of Array.isArray(root) ? root.entries() : Object.entries(root)) {
+    path.push(k);
+    if (pathTo(v, target, path, seen)) return path;
+    path.pop();
   }
   return undefined;
 }
