@@ -161,6 +161,15 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
         `the tag ${node.tag}${lineAt(text, node.range?.[0])} makes a value JSON does not have: write it without`,
       );
     if (isScalar(node)) {
+      // `010` is 10, `0x1F` 31, `+1` 1 to YAML 1.2: a number is taken as JSON writes it, which reads one way only
+      // (a deny rule's `claims: { zip: 02134 }` was 2134).
+      if (asWritten && typeof node.value === "number" && node.type === "PLAIN") {
+        const source = node.range ? text.slice(node.range[0], node.range[1]) : "";
+        if (!JSON_NUMBER.test(source))
+          return syntaxIssue(
+            `${source.slice(0, 40)}${lineAt(text, node.range?.[0])} is read as the number ${node.value}: write it as JSON writes numbers, or quote it`,
+          );
+      }
       add(1);
       return undefined;
     }
@@ -225,6 +234,9 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
 
 const PROTO = "__proto__";
 
+/** A number as JSON writes it (RFC 8259 §6). */
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
 /** The tags of JSON's own types: what a policy is (`!!str 1` is read, as written, as the string "1"). */
 const JSON_TAGS: ReadonlySet<string> = new Set(
   ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
@@ -243,6 +255,12 @@ function keyProblem(
   if (isScalar(key) && typeof key.value === "symbol")
     return `a merge key (<<) brings in keys not written there${at()}: write the keys out`;
   if (name === PROTO) return PROTO;
+  // `007:` is the name "7", `1.0:` "1", `null:` "", `0x1F:` "31": a claim a deny rule names that way matched no token
+  // carrying the name as written (from a closing review). A key that is not a string is taken where it reads as it is.
+  if (isScalar(key) && typeof key.value !== "string" && key.range && name !== undefined) {
+    const source = text.slice(key.range[0], key.range[1]);
+    if (source !== name) return `the key ${source.slice(0, 40)}${at()} is read as the name "${name}": quote it`;
+  }
   // `? [a, b]` or `{ [iss, x]: y }`: the parser makes it the text "[ a, b ]", a name nobody wrote; a claim or a
   // field of that name matches nothing, so a deny rule with it would never apply (from a black-box review).
   if (isMap(key) || isSeq(key)) return `a key written as a collection names nothing${at()}: write the key as a string`;
@@ -361,6 +379,9 @@ function readYaml(text: string, stored: boolean): ParseResult {
       : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false, logLevel: "error" });
     const error = doc.errors[0];
     if (error) return syntaxIssue(`${error.message.split("\n")[0]!}${whereIn(text, error.pos[0])}`);
+    // YAML 1.1 reads `NO` as false, `1:20` as 80, `on:` as the key "true": as written, a policy is YAML 1.2.
+    if (!stored && doc.directives?.yaml.version !== "1.2")
+      return syntaxIssue(`%YAML ${doc.directives?.yaml.version}: a policy is YAML 1.2 (drop the directive)`);
     // A tag the parser does not know (`!admin x`, `!!float 1`) is dropped and its value read as a plain string: a
     // reviewer of the text might read it as something else. As written only; a stored version reads as it did.
     const unknownTag = stored ? undefined : doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
