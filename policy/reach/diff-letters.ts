@@ -10,10 +10,10 @@ import { foldedSpellings, MAX_SPELLINGS } from "../folded-spellings.ts";
 import { folding } from "../folded-patterns.ts";
 import { NOT_ASCII } from "../letter-fold.ts";
 import { METHODS } from "../schema.ts";
-import { Routing } from "./diff-routing.ts";
+import { forwardedMore, Routing } from "./diff-routing.ts";
 import { looser } from "./looser.ts";
 import type { ReachMethod } from "./methods.ts";
-import type { Reach } from "./model.ts";
+import type { Reach, ServiceSettings } from "./model.ts";
 import { chooseRoute, matching, representativePaths, type RoutePattern } from "./route-match.ts";
 import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
@@ -107,35 +107,76 @@ function mayMatch(tokens: RoutePattern["tokens"], segments: readonly string[], w
   return tokens.length === segments.length;
 }
 
+/** What a lifted request is now forwarded with beyond what a reading of it was, by the pair of routes. */
+interface Carried {
+  example: string;
+  from: string;
+  to: string;
+  more: NonNullable<ReturnType<typeof forwardedMore>>;
+}
+
+/** The lines of `carried`, as routingChanges words them for a request that moved. */
+function carriedLines(carried: Iterable<Carried>): SettingChange[] {
+  const lines: SettingChange[] = [];
+  for (const c of carried) {
+    const moving = `${c.example} (and the like), refused for its letters before, now reaches ${c.to} (read as an origin that changes letters reads it, it reached ${c.from})`;
+    if (c.more.headers.length > 0)
+      lines.push({
+        kind: "forwarded headers",
+        change: `${moving}, which forwards + ${c.more.headers.join(", ")}`,
+        widens: true,
+      });
+    if (c.more.upgrades)
+      lines.push({ kind: "websocket", change: `${moving}, which allows WebSocket upgrades`, widens: true });
+    if (c.more.ruleHeaders.size > 0)
+      lines.push({
+        kind: "rule headers",
+        change: `${moving}, whose rule sets + ${[...c.more.ruleHeaders].sort(compare).join(", ")}`,
+        widens: true,
+      });
+    if (c.more.failOpen)
+      lines.push({ kind: "rate limit", change: `${moving}, whose rate limit may fail open`, widens: true });
+    if (c.more.uncounted)
+      lines.push({ kind: "rate limit", change: `${moving}, where no rate limit may count them`, widens: true });
+  }
+  return lines;
+}
+
 /**
- * The requests of each service that OLD refused for their letters and NEW takes, with who may get in now and could
- * not make the request as an origin that changes letters reads it before: where OLD enforced, a reading in ASCII no
- * grant of theirs took on these terms; where a path has no such reading, one OLD refused for its own letters. In
- * audit mode NEW forwards it to every caller; a service turned to audit is the service changes' part. `listed`: a
- * principal already named on the route by the requests that moved to it (diff-routing.ts), not named again.
+ * The requests of each service, enforcing in both, that OLD refused for their letters and NEW takes, with who may get
+ * in now and could not make the request as an origin that changes letters reads it before: a reading (`/x/cafe`
+ * or `/x/café` for `/x/cafe` and U+0301) that no grant of theirs took in OLD, or took on tighter terms; and what it
+ * is forwarded with now beyond what such a reading was (headers, upgrades, rate limits). Audit mode in OLD forwarded
+ * every reading to everyone; a service turned to audit is the service changes' part. `listed`: a principal already
+ * named on the route by the requests that moved to it (diff-routing.ts), not named again.
  */
 export function lettersLifted(
   before: Reach,
   after: Reach,
-  listed: (route: string, principal: string) => boolean = () => false,
+  /** Whether diff-routing.ts listed a principal on a route (route, principal), or a pair of routes (from, to). */
+  listed: (a: string, b: string) => boolean = () => false,
 ): SettingChange[] {
   const candidates = new Set<string>();
   for (const [service, newSettings] of after.settings.services) {
     const oldSettings = before.settings.services.get(service);
-    if (oldSettings && !(oldSettings.mode === "enforce" && newSettings.mode === "audit")) candidates.add(service);
+    if (oldSettings?.mode === "enforce" && newSettings.mode === "enforce") candidates.add(service);
   }
   const [was, now] = [new Routing(before, candidates), new Routing(after, candidates)];
   const changes: SettingChange[] = [];
   for (const service of [...candidates].sort(compare)) {
     const [oldRoutes, newRoutes] = [was.byService.get(service) ?? [], now.byService.get(service) ?? []];
-    const [oldSettings, newSettings] = [before, after].map((r) => r.settings.services.get(service)!);
-    const [oldCase, newCase] = [oldSettings!.caseInsensitivePaths, newSettings!.caseInsensitivePaths];
+    const [oldSettings, newSettings] = [before, after].map((r) => r.settings.services.get(service)!) as [
+      ServiceSettings,
+      ServiceSettings,
+    ];
+    const [oldCase, newCase] = [oldSettings.caseInsensitivePaths, newSettings.caseInsensitivePaths];
     // Which requests are refused for their letters depends on the routes' patterns and methods and on the case
     // setting alone: a service that kept them refuses the same ones.
     const changed = changedRoutes(oldRoutes, newRoutes);
     if (oldCase === newCase && changed.length === 0) continue;
     const patterns = [...oldRoutes, ...newRoutes].map((r) => r.tokens);
     const found = new Map<string, { example: string; principals: Set<string> }>();
+    const carried = new Map<string, Carried>();
     for (const written of representativePaths(patterns))
       for (const segments of withTwins(written)) {
         const wild = segments.map((segment) => NOT_ASCII.test(segment));
@@ -144,56 +185,46 @@ export function lettersLifted(
         // are read further (a service of thousands of routes has thousands of paths, few near the change).
         if (oldCase === newCase && !changed.some((r) => mayMatch(r.tokens, segments, wild))) continue;
         const old = view(oldRoutes, segments, oldCase);
-        if (old.spellings.length === 0) continue; // nothing an origin reads otherwise: never refused so
+        if (old.spellings.length === 0) continue;
         const fresh = view(newRoutes, segments, newCase);
-        // The readings compared: those all in ASCII, which routes are written in (a decomposed `ḣ` is no path a
-        // route names); where there are none, every reading, and one OLD refused for its own letters nobody made.
-        const ascii = old.spellings.flatMap((spelling, k) => (NOT_ASCII.test(spelling.join("/")) ? [] : [k]));
-        const compared = ascii.length > 0 ? ascii : old.spellings.map((_, k) => k);
-        const readings = compared.map((k) =>
-          ascii.length > 0 ? undefined : view(oldRoutes, old.spellings[k]!, oldCase),
-        );
         for (const method of METHODS) {
           if (!refused(old, method) || refused(fresh, method)) continue;
-          const unread = readings.some((r) => r !== undefined && refused(r, method));
           const to = chooseRoute(fresh.written, method)?.info;
-          let gaining: string[];
-          if (newSettings!.mode === "audit") gaining = unread ? ["every caller (audit mode)"] : [];
-          else if (!to)
-            continue; // no route takes it: refused still
-          else
-            gaining = [...now.grantsOn(to, method)]
-              .filter(([principal, grants]) => {
-                if (listed(to.route, principal)) return false;
-                if (unread || oldSettings!.mode === "audit") return unread; // audit forwarded every other reading
-                const newDenies = now.deniesAt(grants, segments, method, newCase);
-                // Gains if some reading of it was not theirs before: no route, no grant, or one on tighter terms.
-                return compared.some((k) => {
-                  const spelling = old.spellings[k]!;
-                  const from = chooseRoute(old.bySpelling[k]!, method)?.info;
-                  const had = (from && was.grantsOn(from, method).get(principal)) ?? [];
-                  if (had.length === 0) return true;
-                  return looser(had, grants, was.deniesAt(had, spelling, method, oldCase), newDenies);
-                });
-              })
-              .map(([principal]) => principal);
-          if (gaining.length === 0) continue;
-          const reached = to ? `reaches ${to.route}` : `reaches no route of ${service}`;
-          let entry = found.get(reached);
-          if (!entry)
-            found.set(
-              reached,
-              (entry = { example: `${method} /${encodeURI(segments.join("/"))}`, principals: new Set() }),
-            );
-          for (const principal of gaining) entry.principals.add(principal);
+          if (!to) continue; // no route takes it: refused still
+          const example = `${method} /${encodeURI(segments.join("/"))}`;
+          const granted = now.grantsOn(to, method);
+          // Each reading's route in OLD (none: nobody made that request), compared as a moved request is.
+          const froms = old.bySpelling.map((routes) => chooseRoute(routes, method)?.info);
+          const gaining = [...granted].filter(([principal, grants]) => {
+            if (listed(to.route, principal)) return false;
+            const newDenies = now.deniesAt(grants, segments, method, newCase);
+            return froms.some((from, k) => {
+              const had = (from && was.grantsOn(from, method).get(principal)) ?? [];
+              if (had.length === 0) return true;
+              return looser(had, grants, was.deniesAt(had, old.spellings[k]!, method, oldCase), newDenies);
+            });
+          });
+          if (gaining.length > 0) {
+            let entry = found.get(to.route);
+            if (!entry) found.set(to.route, (entry = { example, principals: new Set() }));
+            for (const [principal] of gaining) entry.principals.add(principal);
+          }
+          for (const from of froms) {
+            // The same route's own settings are the per-route comparison's part.
+            if (!from || from.route === to.route || carried.has(`${from.route} ${to.route}`)) continue;
+            if (listed(from.route, to.route)) continue; // the requests that moved between them said it
+            const more = forwardedMore(oldSettings, newSettings, from, to, method, granted, was.grantsOn(from, method));
+            if (more) carried.set(`${from.route} ${to.route}`, { example, from: from.route, to: to.route, more });
+          }
         }
       }
-    for (const [reached, { example, principals }] of [...found].sort(([a], [b]) => compare(a, b)))
+    for (const [route, { example, principals }] of [...found].sort(([a], [b]) => compare(a, b)))
       changes.push({
         kind: "route",
-        change: `${example} (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now ${reached}: may let in ${[...principals].sort(compare).join(", ")}`,
+        change: `${example} (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now reaches ${route}: may let in ${[...principals].sort(compare).join(", ")}`,
         widens: true,
       });
+    changes.push(...carriedLines([...carried.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from, b.from))));
   }
   return changes;
 }

@@ -140,7 +140,7 @@ function pathOf(segments: readonly string[]): string {
  * may decide there set or leave uncounted (deciding-terms.ts). Undefined when nothing. A request that reached no
  * route was refused: who gets in through the new one is the gaining principals' part.
  */
-function forwardedMore(
+export function forwardedMore(
   oldSettings: ServiceSettings,
   newSettings: ServiceSettings,
   from: RouteInfo,
@@ -180,7 +180,10 @@ export function routingChanges(
   before: Reach,
   after: Reach,
   reported: (principal: string, route: string, method: ReachMethod) => boolean,
-  /** Filled with `route\0principal` for each principal listed as it may get in on a route requests moved to. */
+  /**
+   * Filled with `route\0principal` for each principal listed as it may get in on a route requests moved to, and
+   * `from\0to` (from `""` for none) for each pair of routes listed as the new one forwarding more.
+   */
   listed?: Set<string>,
 ): SettingChange[] {
   const services = servicesRoutedAnew(before, after);
@@ -219,6 +222,7 @@ export function routingChanges(
             ? forwardedMore(oldSettings, newSettings, from, to, method, granted, oldGrants)
             : undefined;
         if (from && more) {
+          listed?.add(`${from.route}\u0000${to.route}`);
           const key = `${from.route} ${to.route}`;
           let entry = carried.get(key);
           if (!entry)

@@ -201,7 +201,7 @@ export function diffReach(before: Reach | readonly Grant[], after: Reach | reado
           ...settingChanges(before.settings, after.settings),
           ...patternChanges(before, after),
           ...routingChanges(before, after, (p, route, m) => widened.has(`${p}\u0000${route}\u0000${m}`), listed),
-          ...lettersLifted(before, after, (route, p) => listed.has(`${route}\u0000${p}`)),
+          ...lettersLifted(before, after, (a, b) => listed.has(`${a}\u0000${b}`)),
         ]
       : [];
   return { gained: gained.sort(order), lost: lost.sort(order), changed: changed.sort(order), settings };

@@ -96,24 +96,19 @@ function kinder(was: Decision, now: Decision): Kind | undefined {
 }
 
 /**
- * Whether OLD allowed the request as every origin that changes letters reads it into ASCII (docs/policy.md, "Letters
- * an origin may fold"): OLD refused it as written only for its letters, so NEW taking it lets nobody make a request
- * they could not make before, as ward diff reads it (policy/reach/diff-letters.ts).
+ * OLD's decisions of the request as each origin that changes letters reads it (docs/policy.md, "Letters an origin
+ * may fold"), when OLD refused it as written only for its letters; undefined when it did not. A reading OLD refused
+ * for its own letters stands for the others (readings compose: its readings are among them).
  */
-function spellingsAllowed(before: CompiledPolicy, sample: Sample): boolean {
+function readingsDecided(before: CompiledPolicy, sample: Sample, was: Decision): Decision[] | undefined {
+  if (was.problem !== "path-letters-ambiguous") return undefined;
   const { method, host, path, query } = sample.request;
   const target = canonicalTarget(method, host, path, query);
   const service = target.ok ? findService(before, target.target.host) : undefined;
-  if (!target.ok || !service) return false;
-  // Its readings in ASCII, which routes are written in (a decomposed `ḣ` is no path a route names), else every one.
-  const spellings = foldedSpellings(service.caseInsensitivePaths, target.target);
-  const ascii = spellings.filter((s) => !/[^\x00-\x7f]/.test(s.join("/")));
-  return (
-    spellings.length > 0 &&
-    (ascii.length > 0 ? ascii : spellings).every(
-      (s) => evaluate(before, { ...sample.request, path: encodeURI(`/${s.join("/")}`) }, sample.now).effect === "allow",
-    )
-  );
+  if (!target.ok || !service) return undefined;
+  return foldedSpellings(service.caseInsensitivePaths, target.target)
+    .map((s) => evaluate(before, { ...sample.request, path: encodeURI(`/${s.join("/")}`) }, sample.now))
+    .filter((d) => d.problem !== "path-letters-ambiguous");
 }
 
 /** The first sampled request of each kind. */
@@ -125,9 +120,11 @@ function kinderRequests(before: CompiledPolicy, after: CompiledPolicy, samples: 
     if (now.effect !== "allow") continue;
     counts.allowed++;
     const was = evaluate(before, sample.request, sample.now);
-    const kind = kinder(was, now);
-    if (kind === "access" && was.problem === "path-letters-ambiguous" && spellingsAllowed(before, sample)) continue;
-    if (kind && !found.has(kind)) found.set(kind, sample);
+    // Refused before only for its letters: NEW taking it widens where OLD did not take it as an origin reads it, or
+    // counted it there where NEW does not (ward diff compares the readings: policy/reach/diff-letters.ts).
+    const readings = readingsDecided(before, sample, was);
+    const kinds = readings ? readings.map((r) => kinder(r, now)) : [kinder(was, now)];
+    for (const kind of kinds) if (kind && !found.has(kind)) found.set(kind, sample);
   }
   return found;
 }

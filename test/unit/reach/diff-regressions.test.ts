@@ -110,6 +110,39 @@ describe("widenings ward diff once missed", () => {
     expect(diffWidens(diff)).toBe(false);
   });
 
+  it("a reading beyond ASCII that only others had (from a second closing review)", () => {
+    // `/x/cafe` + U+0301 is `/x/café` to an origin that composes (NFC), which OLD gave admin only; NEW's one route
+    // is written decomposed and lets staff in. Its ASCII reading `/x/cafe` was staff's: that alone said no gain.
+    const admin = { id: "a", methods: ["GET"], path: "/x/café", rules: [allow([{ email: "admin@example.com" }])] };
+    const any = { id: "f", methods: ["GET"], path: "/x/{*}", rules: [staff] };
+    expectWidening(
+      policy({
+        app: service(["app.example.com"], [admin, any, { id: "d", methods: ["GET"], path: "/y", rules: [staff] }]),
+      }),
+      policy({
+        app: service(["app.example.com"], [{ id: "d", methods: ["GET"], path: "/x/cafe\u0301", rules: [staff] }]),
+      }),
+      { method: "GET", host: "app.example.com", path: "/x/cafe%CC%81", identity: MALLORY },
+      "! route: GET /x/cafe%CC%81 (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now reaches app/d: may let in email-domain:example.com",
+    );
+  });
+
+  it("a request refused for its letters now taken uncounted where a reading of it was counted", () => {
+    // From a second closing review: `/x/café` is `/x/cafe` to an origin that folds, which OLD counted.
+    const limited = { ...staff, rateLimit: { limit: 10, period: "1m" } };
+    const cafe = { id: "c", methods: ["GET"], path: "/x/cafe", rules: [limited] };
+    const routes = [{ id: "e", methods: ["GET"], path: "/x/café", rules: [staff] }];
+    const [before, after] = [
+      policy({ app: service(["app.example.com"], [...routes, cafe]) }),
+      policy({ app: service(["app.example.com"], routes) }),
+    ];
+    const diff = diffReach(reach(before), reach(after));
+    expect(diff.settings.map((c) => `${c.widens ? "!" : "-"} ${c.kind}: ${c.change}`)).toContain(
+      "! rate limit: GET /x/caf%C3%A9 (and the like), refused for its letters before, now reaches app/e (read as an origin that changes letters reads it, it reached app/c), where no rate limit may count them",
+    );
+    expect(diffWidens(diff)).toBe(true);
+  });
+
   it("a route removed whose path was another's as an origin that changes letters reads it", () => {
     const cafe = { id: "f", methods: ["GET"], path: "/x/cafe", rules: [allow([{ group: "sre" }])] };
     const routes = [{ id: "e", methods: ["GET"], path: "/x/café", rules: [staff] }];
