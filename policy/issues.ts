@@ -41,6 +41,7 @@ export type IssueCode =
   | "deny-covers-route"
   | "route-escapable"
   | "route-letters-refused"
+  | "route-letters-decomposed"
   | "too-many-routes"
   | "route-escapes-unchecked"
   | "audit-on-allow-rule"

@@ -24,6 +24,17 @@ export function checkLetterRoutes(
   routes.forEach((route, r) => {
     const pattern = patternOf(route);
     if (pattern === undefined || !NOT_ASCII.test(pattern)) return;
+    // `cafe` + U+0301 shows as `café`, but a request for `/café` as browsers send it (composed) is not it: it is
+    // refused, or decided by another route (from a closing review, where it looked like an admin route's path).
+    const composed = pattern.normalize("NFC");
+    if (composed !== pattern)
+      out.add(
+        "warning",
+        "route-letters-decomposed",
+        `${at}.routes[${r}].${route.path !== undefined ? "path" : "pathPrefix"}`,
+        `${JSON.stringify(pattern).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)} is not in NFC: it shows as ${composed}, which a request written so (as browsers send it) does not reach`,
+        `write it composed: ${composed}`,
+      );
     // Placeholders are ASCII: every reading leaves them as they are.
     const segments = pattern.slice(1).split("/");
     const folded = segments.map(foldLetters);

@@ -348,6 +348,15 @@ const FIXTURES = {
       "requests to /v1/charg\u00e9 are refused (path-letters-ambiguous): an origin that changes letters reads it as /v1/charge, the path of routes[0]",
     hint: "rename one of the two paths, or merge their rules into one route",
   },
+  "route-letters-decomposed": {
+    // From a closing review: `cafe` + U+0301 shows as `café`, an admin route's path beside it, and is not it.
+    change: (d) => d.services.payments.routes.push(anotherRoute({ path: "/v1/cafe\u0301" })),
+    severity: "warning",
+    path: "services.payments.routes[1].path",
+    message:
+      '"/v1/cafe\\u0301" is not in NFC: it shows as /v1/caf\u00e9, which a request written so (as browsers send it) does not reach',
+    hint: "write it composed: /v1/caf\u00e9",
+  },
   "route-never-allows": {
     change: (d) => (rule0(d).effect = "deny"),
     severity: "warning",
