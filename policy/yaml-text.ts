@@ -163,9 +163,10 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
     if (isScalar(node)) {
       // `010` is 10, `0x1F` 31, `+1` 1 to YAML 1.2: a number is taken as JSON writes it, which reads one way only
       // (a deny rule's `claims: { zip: 02134 }` was 2134).
-      if (asWritten && typeof node.value === "number" && node.type === "PLAIN") {
+      // Quoted or as a block and tagged (`!!int "02134"`) too; and a number past what a double holds (`1e400`).
+      if (asWritten && typeof node.value === "number") {
         const source = node.range ? text.slice(node.range[0], node.range[1]) : "";
-        if (!JSON_NUMBER.test(source))
+        if (!JSON_NUMBER.test(source) || !Number.isFinite(node.value))
           return syntaxIssue(
             `${source.slice(0, 40)}${lineAt(text, node.range?.[0])} is read as the number ${node.value}: write it as JSON writes numbers, or quote it`,
           );
@@ -234,6 +235,15 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
 
 const PROTO = "__proto__";
 
+/** Whether the text holds at most one `%YAML` directive (the lexer's directive tokens), and the parser knew it. */
+function oneYamlDirective(text: string, doc: Document): boolean {
+  if (doc.warnings.some((w) => w.code === "BAD_DIRECTIVE")) return false;
+  if (!text.includes("%YAML")) return true;
+  let seen = 0;
+  for (const token of new Lexer().lex(text)) if (token.startsWith("%YAML") && ++seen > 1) return false;
+  return true;
+}
+
 /** A number as JSON writes it (RFC 8259 §6). */
 const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
@@ -258,6 +268,7 @@ function keyProblem(
   // `007:` is the name "7", `1.0:` "1", `null:` "", `0x1F:` "31": a claim a deny rule names that way matched no token
   // carrying the name as written (from a closing review). A key that is not a string is taken where it reads as it is.
   if (isScalar(key) && typeof key.value !== "string" && key.range && name !== undefined) {
+    if (key.type !== "PLAIN") return `a key tagged as another type than a string${at()}: write it as a string`;
     const source = text.slice(key.range[0], key.range[1]);
     if (source !== name) return `the key ${source.slice(0, 40)}${at()} is read as the name "${name}": quote it`;
   }
@@ -379,8 +390,9 @@ function readYaml(text: string, stored: boolean): ParseResult {
       : parseDocument(text, { uniqueKeys: false, merge: false, prettyErrors: false, logLevel: "error" });
     const error = doc.errors[0];
     if (error) return syntaxIssue(`${error.message.split("\n")[0]!}${whereIn(text, error.pos[0])}`);
-    // YAML 1.1 reads `NO` as false, `1:20` as 80, `on:` as the key "true": as written, a policy is YAML 1.2.
-    if (!stored && doc.directives?.yaml.version !== "1.2")
+    // YAML 1.1 reads `NO` as false, `1:20` as 80, `on:` as the key "true": as written, a policy is YAML 1.2. The
+    // parser reads a version it does not know (1.3) as 1.2 with a warning, and a repeated directive as the last.
+    if (!stored && (doc.directives?.yaml.version !== "1.2" || !oneYamlDirective(text, doc)))
       return syntaxIssue(`%YAML ${doc.directives?.yaml.version}: a policy is YAML 1.2 (drop the directive)`);
     // A tag the parser does not know (`!admin x`, `!!float 1`) is dropped and its value read as a plain string: a
     // reviewer of the text might read it as something else. As written only; a stored version reads as it did.

@@ -63,6 +63,10 @@ describe("keys that name one property in two spellings", () => {
     ["0x1F", "claims:\n  id: 0x1F\n", 31],
     ["0o17", "claims:\n  id: 0o17\n", 15],
     ["+1", "claims:\n  id: +1\n", 1],
+    // From a third closing review: tagged, quoted or as a block, the same misreading.
+    ['"02134"', 'claims:\n  zip: !!int "02134"\n', 2134],
+    ["'0x1F'", "claims:\n  id: !!int '0x1F'\n", 31],
+    ["1e400", "claims:\n  n: 1e400\n", Number.POSITIVE_INFINITY],
   ])("refuses, as written, a number %s JSON does not write so", (source, text, value) => {
     expect(issueOf(text)?.message).toBe(
       `${source} (line 2) is read as the number ${value}: write it as JSON writes numbers, or quote it`,
@@ -147,6 +151,11 @@ describe("YAML 1.1 merge keys", () => {
   it("YAML 1.1 is refused as written: it reads `NO` as false and `1:20` as 80 (from a closing review)", () => {
     for (const text of ["%YAML 1.1\n---\nclaims:\n  country: NO\n", "%YAML 1.1\n---\nclaims:\n  team: 1:20\n"])
       expect(issueOf(text)?.message).toBe("%YAML 1.1: a policy is YAML 1.2 (drop the directive)");
+    // A version the parser does not know, read as 1.2 with a warning; two directives, read as the last.
+    expect(issueOf("%YAML 1.3\n---\na: 1\n")?.code).toBe("invalid-syntax");
+    expect(issueOf("%YAML 1.1\n%YAML 1.2\n---\na: 1\n")?.code).toBe("invalid-syntax");
+    expect(parsePolicyText("%YAML 1.2\n---\na: 1\n")).toEqual({ ok: true, value: { a: 1 } });
+    expect(parsePolicyText("a: |\n  %YAML 1.1\n")).toEqual({ ok: true, value: { a: "%YAML 1.1\n" } });
   });
 
   it("are ordinary keys in YAML 1.2, as the parser reads them", () => {
@@ -338,10 +347,14 @@ describe("a tag the parser does not know", () => {
   });
 
   it("YAML's own tags are read, and a stored version reads as the Ward that took it did", () => {
-    expect(parsePolicyText('a: !!str 1\nb: !<tag:yaml.org,2002:int> "2"\n')).toEqual({
+    expect(parsePolicyText("a: !!str 1\nb: !<tag:yaml.org,2002:int> 2\n")).toEqual({
       ok: true,
       value: { a: "1", b: 2 },
     });
+    // A tagged key that reads as another type (third closing review): said so, not "quote it" of a quoted key.
+    expect(issueOf('!!int "7": x\n')?.message).toBe(
+      "a key tagged as another type than a string (line 1): write it as a string",
+    );
     expect(parsePolicyText("a: !admin x\n", { stored: true })).toEqual({ ok: true, value: { a: "x" } });
   });
 });
