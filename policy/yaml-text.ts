@@ -161,9 +161,8 @@ function refused(doc: Document, text: string, asWritten: boolean): { ok: false; 
         `the tag ${node.tag}${lineAt(text, node.range?.[0])} makes a value JSON does not have: write it without`,
       );
     if (isScalar(node)) {
-      // `010` is 10, `0x1F` 31, `+1` 1 to YAML 1.2: a number is taken as JSON writes it, which reads one way only
-      // (a deny rule's `claims: { zip: 02134 }` was 2134).
-      // Quoted or as a block and tagged (`!!int "02134"`) too; and a number past what a double holds (`1e400`).
+      // `010` is 10, `0x1F` 31, `+1` 1 to YAML 1.2 (a deny rule's `claims: { zip: 02134 }` was 2134): a number is
+      // taken as JSON writes it, which reads one way only, tagged and quoted too (`!!int "02134"`), and finite.
       if (asWritten && typeof node.value === "number") {
         const source = node.range ? text.slice(node.range[0], node.range[1]) : "";
         if (!JSON_NUMBER.test(source) || !Number.isFinite(node.value))
@@ -393,7 +392,11 @@ function readYaml(text: string, stored: boolean): ParseResult {
     // YAML 1.1 reads `NO` as false, `1:20` as 80, `on:` as the key "true": as written, a policy is YAML 1.2. The
     // parser reads a version it does not know (1.3) as 1.2 with a warning, and a repeated directive as the last.
     if (!stored && (doc.directives?.yaml.version !== "1.2" || !oneYamlDirective(text, doc)))
-      return syntaxIssue(`%YAML ${doc.directives?.yaml.version}: a policy is YAML 1.2 (drop the directive)`);
+      return syntaxIssue(
+        doc.directives?.yaml.version === "1.2"
+          ? "a %YAML directive the parser does not read, or two of them: a policy is YAML 1.2 (drop the directives)"
+          : `%YAML ${doc.directives?.yaml.version}: a policy is YAML 1.2 (drop the directive)`,
+      );
     // A tag the parser does not know (`!admin x`, `!!float 1`) is dropped and its value read as a plain string: a
     // reviewer of the text might read it as something else. As written only; a stored version reads as it did.
     const unknownTag = stored ? undefined : doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
@@ -404,10 +407,9 @@ function readYaml(text: string, stored: boolean): ParseResult {
     const found = refused(doc, text, !stored);
     if (found) return found;
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    // Untagged too, `%YAML 1.1` reads a date as a Date: as written, only what JSON has.
+    // A backstop for any way the checks above miss to a Date, a Map, a Set or bytes: as written, only what JSON has.
     const odd = stored ? undefined : notJson(value);
-    if (odd !== undefined)
-      return syntaxIssue(`${odd} is a value JSON does not have (a date under %YAML 1.1?): quote it`);
+    if (odd !== undefined) return syntaxIssue(`${odd} is a value JSON does not have (a date, a set, bytes): quote it`);
     return { ok: true, value };
   } catch (error) {
     return syntaxIssue((error instanceof Error ? error.message : String(error)).split("\n")[0]!);
