@@ -10,11 +10,11 @@ import { foldedSpellings, MAX_SPELLINGS } from "../folded-spellings.ts";
 import { folding } from "../folded-patterns.ts";
 import { NOT_ASCII } from "../letter-fold.ts";
 import { METHODS } from "../schema.ts";
-import { forwardedMore, Routing } from "./diff-routing.ts";
+import { forwardedLines, forwardedMore, Routing } from "./diff-routing.ts";
 import { looser } from "./looser.ts";
 import type { ReachMethod } from "./methods.ts";
 import type { Reach, ServiceSettings } from "./model.ts";
-import { chooseRoute, matching, representativePaths, type RoutePattern } from "./route-match.ts";
+import { chooseRoute, matching, patternMatches, representativePaths, type RoutePattern } from "./route-match.ts";
 import type { SettingChange } from "./setting-change.ts";
 import { compare } from "./sort.ts";
 
@@ -91,22 +91,6 @@ function changedRoutes(a: readonly RoutePattern[], b: readonly RoutePattern[]): 
   return [...a.filter((r) => !inB.has(routeKey(r))), ...b.filter((r) => !inA.has(routeKey(r)))];
 }
 
-/**
- * Whether the pattern may match the path or a spelling of it: the readings change only the segments beyond ASCII
- * (`wild`), which may then be any segment.
- */
-function mayMatch(tokens: RoutePattern["tokens"], segments: readonly string[], wild: readonly boolean[]): boolean {
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token.kind === "rest") return true;
-    const segment = segments[i];
-    if (segment === undefined) return false;
-    if (wild[i]) continue;
-    if (token.kind === "literal" ? token.value !== segment : segment === "") return false;
-  }
-  return tokens.length === segments.length;
-}
-
 /** What a lifted request is now forwarded with beyond what a reading of it was, by the pair of routes. */
 interface Carried {
   example: string;
@@ -117,29 +101,12 @@ interface Carried {
 
 /** The lines of `carried`, as routingChanges words them for a request that moved. */
 function carriedLines(carried: Iterable<Carried>): SettingChange[] {
-  const lines: SettingChange[] = [];
-  for (const c of carried) {
-    const moving = `${c.example} (and the like), refused for its letters before, now reaches ${c.to} (read as an origin that changes letters reads it, it reached ${c.from})`;
-    if (c.more.headers.length > 0)
-      lines.push({
-        kind: "forwarded headers",
-        change: `${moving}, which forwards + ${c.more.headers.join(", ")}`,
-        widens: true,
-      });
-    if (c.more.upgrades)
-      lines.push({ kind: "websocket", change: `${moving}, which allows WebSocket upgrades`, widens: true });
-    if (c.more.ruleHeaders.size > 0)
-      lines.push({
-        kind: "rule headers",
-        change: `${moving}, whose rule sets + ${[...c.more.ruleHeaders].sort(compare).join(", ")}`,
-        widens: true,
-      });
-    if (c.more.failOpen)
-      lines.push({ kind: "rate limit", change: `${moving}, whose rate limit may fail open`, widens: true });
-    if (c.more.uncounted)
-      lines.push({ kind: "rate limit", change: `${moving}, where no rate limit may count them`, widens: true });
-  }
-  return lines;
+  return [...carried].flatMap((c) =>
+    forwardedLines(
+      `${c.example} (and the like), refused for its letters before, now reaches ${c.to} (read as an origin that changes letters reads it, it reached ${c.from})`,
+      c.more,
+    ),
+  );
 }
 
 /**
@@ -181,9 +148,10 @@ export function lettersLifted(
       for (const segments of withTwins(written)) {
         const wild = segments.map((segment) => NOT_ASCII.test(segment));
         if (!wild.includes(true)) continue; // nothing an origin reads otherwise: never refused so
-        // Decided alike in both unless a route one of them lacks may match it as written or as spelt: only those
-        // are read further (a service of thousands of routes has thousands of paths, few near the change).
-        if (oldCase === newCase && !changed.some((r) => mayMatch(r.tokens, segments, wild))) continue;
+        // Decided alike in both unless a route one of them lacks may match it as written or as spelt (the readings
+        // change only the segments beyond ASCII, `wild`): only those are read further (a service of thousands of
+        // routes has thousands of paths, few near the change).
+        if (oldCase === newCase && !changed.some((r) => patternMatches(r.tokens, segments, wild))) continue;
         const old = view(oldRoutes, segments, oldCase);
         if (old.spellings.length === 0) continue;
         const fresh = view(newRoutes, segments, newCase);

@@ -171,6 +171,41 @@ export function forwardedMore(
     : undefined;
 }
 
+/** What a request that reaches another route is forwarded with beyond before (forwardedMore), as `ward diff` lines. */
+export function forwardedLines(
+  moving: string,
+  more: {
+    headers: Iterable<string>;
+    upgrades: boolean;
+    ruleHeaders: Iterable<string>;
+    failOpen: boolean;
+    uncounted: boolean;
+  },
+): SettingChange[] {
+  const lines: SettingChange[] = [];
+  const headers = [...more.headers].sort(compare);
+  const ruleHeaders = [...more.ruleHeaders].sort(compare);
+  if (headers.length > 0)
+    lines.push({
+      kind: "forwarded headers",
+      change: `${moving}, which forwards + ${headers.join(", ")}`,
+      widens: true,
+    });
+  if (more.upgrades)
+    lines.push({ kind: "websocket", change: `${moving}, which allows WebSocket upgrades`, widens: true });
+  if (ruleHeaders.length > 0)
+    lines.push({
+      kind: "rule headers",
+      change: `${moving}, whose rule sets + ${ruleHeaders.join(", ")}`,
+      widens: true,
+    });
+  if (more.failOpen)
+    lines.push({ kind: "rate limit", change: `${moving}, whose rate limit may fail open`, widens: true });
+  if (more.uncounted)
+    lines.push({ kind: "rate limit", change: `${moving}, where no rate limit may count them`, widens: true });
+  return lines;
+}
+
 /**
  * Requests that NEW sends to another route than OLD did, where that route may let in someone OLD did not.
  * `reported`: whether the per-route comparison already lists (principal, route, method) as gained or loosened;
@@ -278,25 +313,7 @@ export function routingChanges(
       }
     }
     for (const c of [...carried.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from, b.from))) {
-      const moving = `${c.example} (and the like) now reaches ${c.to} (was ${c.from})`;
-      if (c.headers.size > 0)
-        changes.push({
-          kind: "forwarded headers",
-          change: `${moving}, which forwards + ${[...c.headers].sort(compare).join(", ")}`,
-          widens: true,
-        });
-      if (c.upgrades)
-        changes.push({ kind: "websocket", change: `${moving}, which allows WebSocket upgrades`, widens: true });
-      if (c.ruleHeaders.size > 0)
-        changes.push({
-          kind: "rule headers",
-          change: `${moving}, whose rule sets + ${[...c.ruleHeaders].sort(compare).join(", ")}`,
-          widens: true,
-        });
-      if (c.failOpen)
-        changes.push({ kind: "rate limit", change: `${moving}, whose rate limit may fail open`, widens: true });
-      if (c.uncounted)
-        changes.push({ kind: "rate limit", change: `${moving}, where no rate limit may count them`, widens: true });
+      changes.push(...forwardedLines(`${c.example} (and the like) now reaches ${c.to} (was ${c.from})`, c));
     }
     for (const m of [...moved.values()].sort((a, b) => compare(a.to, b.to) || compare(a.from ?? "", b.from ?? ""))) {
       const was = m.from ? `was ${m.from}` : "reached no route";

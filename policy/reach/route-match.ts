@@ -20,13 +20,21 @@ export function routePattern(info: RouteInfo): RoutePattern {
   return { info, tokens, methods: new Set(expandMethods(info.methods)) };
 }
 
-/** `{*}` is one non-empty segment, a final `{**}` any rest (none included), a literal itself. */
-export function patternMatches(tokens: readonly PatternToken[], segments: readonly string[]): boolean {
+/**
+ * `{*}` is one non-empty segment, a final `{**}` any rest (none included), a literal itself. `wild`: the positions
+ * that may be any segment (those an origin that changes letters may read otherwise: diff-letters.ts).
+ */
+export function patternMatches(
+  tokens: readonly PatternToken[],
+  segments: readonly string[],
+  wild?: readonly boolean[],
+): boolean {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token.kind === "rest") return true;
     const segment = segments[i];
     if (segment === undefined) return false;
+    if (wild?.[i]) continue;
     if (token.kind === "literal" ? token.value !== segment : segment === "") return false;
   }
   return tokens.length === segments.length;

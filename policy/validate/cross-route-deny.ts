@@ -36,17 +36,22 @@ function enforcedDenies(route: Route): string[] {
 /** What comparing one pair of routes costs, in the units of the checks' budget (collector.ts). */
 const PAIR_WORK = 50;
 
-/** A route's requests that end in a format suffix (`/admin.json`), by the spelling deny rules read them as (`/admin`). */
-interface Suffixed {
+/**
+ * A route's requests as deny rules also read them: without a format suffix (`/admin.json` as `/admin`), or as an
+ * origin that changes letters reads them (`/x/café` as `/x/cafe`). `request` turns a path matching `pattern` back into
+ * the request the route takes.
+ */
+interface Respelt {
   other: Parsed;
-  cut: PatternToken[];
+  pattern: PatternToken[];
+  request: (witness: readonly string[]) => string[];
 }
 
 /**
  * A request of `other` whose suffixless spelling is `witness` (which matches `cut`): the cut segment spelt as the
  * route spells it, and the route's trailing slash back (its `{**}` matches nothing).
  */
-function suffixedRequest({ other, cut }: Suffixed, witness: readonly string[]): string[] {
+function suffixedRequest(other: Parsed, cut: readonly PatternToken[], witness: readonly string[]): string[] {
   const at = cut.length - 1;
   const named = other.tokens[at];
   const trailing = other.tokens[at + 1];
@@ -57,14 +62,8 @@ function suffixedRequest({ other, cut }: Suffixed, witness: readonly string[]): 
   ];
 }
 
-/** A route's requests as an origin that changes letters reads them (`/x/café` as `/x/cafe`): deny rules reach those. */
-interface Folded {
-  other: Parsed;
-  folded: PatternToken[];
-}
-
-/** A request of `other` whose folded spelling is `witness` (which matches `folded`): its literals as it spells them. */
-function foldedRequest({ other }: Folded, witness: readonly string[]): string[] {
+/** A request of `other` whose folded spelling is `witness`: its literals as it spells them. */
+function foldedRequest(other: Parsed, witness: readonly string[]): string[] {
   return witness.map((segment, i) => {
     const token = other.tokens[i];
     return token?.kind === "literal" ? token.value : segment;
@@ -79,15 +78,15 @@ export function checkCrossRouteDenies(
 ): Set<number> {
   const covering = new Set<number>();
   const { parsed, trie } = routeTrie(routes);
-  // Each route's requests with a format suffix, spelt without it: deny rules reach those too (format-suffix.ts).
-  const suffixless = new PathTrie<Suffixed>();
-  for (const other of parsed)
-    for (const cut of suffixlessPatterns(other.tokens)) suffixless.insert(cut, { other, cut });
-  // And each route's literals as origins that change letters read them: only routes with letters beyond ASCII.
-  const foldedTrie = new PathTrie<Folded>();
-  for (const other of parsed)
+  // Each route's requests with a format suffix, spelt without it (format-suffix.ts), and its literals as origins that
+  // change letters read them (only routes with letters beyond ASCII): deny rules reach those too.
+  const respelt = new PathTrie<Respelt>();
+  for (const other of parsed) {
+    for (const cut of suffixlessPatterns(other.tokens))
+      respelt.insert(cut, { other, pattern: cut, request: (w) => suffixedRequest(other, cut, w) });
     for (const folded of foldedPatterns(other.tokens, caseInsensitivePaths))
-      foldedTrie.insert(folded, { other, folded });
+      respelt.insert(folded, { other, pattern: folded, request: (w) => foldedRequest(other, w) });
+  }
   for (const denying of parsed) {
     const denies = enforcedDenies(denying.route);
     if (denies.length === 0) continue;
@@ -97,10 +96,10 @@ export function checkCrossRouteDenies(
     const spellings = [denying.tokens, ...[otherSlash(denying.tokens) ?? []].filter((t) => t.length > 0)];
     // And the routes whose requests it reaches only through a format suffix; each pair yields a request of both.
     const overlapping: { other: Parsed; request: () => string[] | undefined }[] = [];
-    // Each node the suffixes' walk looks at is a unit of the checks' budget: a walk that finds nothing still
+    // Each node the respelt walk looks at is a unit of the checks' budget: a walk that finds nothing still
     // costs (deny routes `/{*}/aN` beside takers `/bN/c.json` doubled the check's time: from a review). The routes'
     // own walk is not charged, as before: charged, a large service's walks used up the budget of every check
-    // after it (another review), and only routes with a dotted last literal are in the suffixes' trie.
+    // after it (another review), and only routes with a dotted last literal or letters beyond ASCII are in that trie.
     const nodes = { left: out.workLeft };
     const before = nodes.left;
     for (const tokens of spellings) {
@@ -108,25 +107,12 @@ export function checkCrossRouteDenies(
         overlapping.push({ other, request: () => overlapWitness(tokens, other.tokens) });
         return !out.mayWork(2);
       });
-      suffixless.forEachOverlap(
-        tokens,
-        (suffixed) => {
-          const request = () => {
-            const witness = overlapWitness(tokens, suffixed.cut);
-            return witness && suffixedRequest(suffixed, witness);
-          };
-          overlapping.push({ other: suffixed.other, request });
-          return !out.mayWork(2);
-        },
-        undefined,
-        nodes,
-      );
-      foldedTrie.forEachOverlap(
+      respelt.forEachOverlap(
         tokens,
         (entry) => {
           const request = () => {
-            const witness = overlapWitness(tokens, entry.folded);
-            return witness && foldedRequest(entry, witness);
+            const witness = overlapWitness(tokens, entry.pattern);
+            return witness && entry.request(witness);
           };
           overlapping.push({ other: entry.other, request });
           return !out.mayWork(2);
