@@ -12,7 +12,7 @@ import {
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import type { Io } from "../io.ts";
-import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
+import { printLiveDiff, sayRefusedToday, storedVersion } from "../reach/live-diff.ts";
 
 export const usage = `ward rollback ${TARGET_USAGE} [--to VERSION] [--message TEXT] [--dry-run]
     activate the version before the active one (or VERSION, as ward history shows it, or its first 8 or more
@@ -95,7 +95,8 @@ export async function rollbackCommand(args: string[], io: Io): Promise<number> {
   // Rolling back re-opens whatever the versions since closed: shown before, as a push shows its diff.
   const next = await storedVersion(target, to);
   if (!next) throw new CliError(`version ${short(to)} is not stored or does not load: nothing changed`, EXIT.failed);
-  const diffStatus = await printLiveDiff(target, active, next, io);
+  sayRefusedToday(next, io);
+  const diffStatus = await printLiveDiff(target, active, next.policy, io);
   if (values["dry-run"]) {
     io.out("dry run: nothing rolled back");
     return diffStatus;

@@ -18,7 +18,7 @@ import { readDecisionLogs } from "../logs/read.ts";
 import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/script-flag.ts";
 import { printIssues, readPolicyText } from "../policy-file.ts";
 import { gatewayText } from "../pushed-text.ts";
-import { printLiveDiff, storedVersion } from "../reach/live-diff.ts";
+import { printLiveDiff, sayRefusedToday, storedVersion } from "../reach/live-diff.ts";
 import { shadowReport, shadowReportText } from "../shadow/report.ts";
 
 export const usage = `ward shadow set ${TARGET_USAGE} FILE [--message TEXT]
@@ -164,7 +164,8 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
     const candidate = await storedVersion(target, state.shadow!);
     if (!candidate)
       throw new CliError(`the shadow candidate ${short(state.shadow)} does not load: nothing changed`, EXIT.failed);
-    const diffStatus = await printLiveDiff(target, state.active, candidate, io);
+    sayRefusedToday(candidate, io);
+    const diffStatus = await printLiveDiff(target, state.active, candidate.policy, io);
     if (values["dry-run"]) {
       io.out("dry run: nothing promoted");
       return diffStatus;

@@ -24,12 +24,31 @@ export class NotThatVersion extends CliError {
 }
 
 /**
- * A stored version as the gateway holds it, compiled; undefined when it is not stored or does not load. A text that
+ * A stored version, compiled, and what a push of its text today would be told when today's checks refuse it (the
+ * first issue): a version an older Ward took can read otherwise now (`when: !!omap [...]` was a rule with no
+ * condition; policy/yaml-text.ts), and it loads as that Ward read it. Said before a rollback or promotion activates
+ * it, so the operator reads the diff knowing why it may show what the text does not seem to say.
+ */
+export interface StoredRead {
+  policy: CompiledPolicy;
+  refusedToday: string | undefined;
+}
+
+/** What today's checks say of a stored source that they refuse: the first issue, with where it is. */
+async function refusedToday(text: string): Promise<string | undefined> {
+  const asWritten = await loadPolicy(text);
+  if (asWritten.ok) return undefined;
+  const first = asWritten.issues.find((issue) => issue.severity === "error") ?? asWritten.issues[0];
+  return first ? `${first.code} at ${first.path}: ${first.message}` : "refused";
+}
+
+/**
+ * A stored version as the gateway holds it (StoredRead); undefined when it is not stored or does not load. A text that
  * is another version is refused (NotThatVersion, exit 1): KV does not tie a value to its key, and a gateway before the
  * check (worker/policy-store/version-text.ts) showed whatever `policy:v:<v>` held, so `ward rollback --dry-run`
  * diffed, and exited 0 for, a policy the rollback would not activate.
  */
-export async function storedVersion(target: AdminTarget, version: string): Promise<CompiledPolicy | undefined> {
+export async function storedVersion(target: AdminTarget, version: string): Promise<StoredRead | undefined> {
   const reply = await adminCall(target, "GET", `/policy/versions/${version}`);
   if (reply.status === 422) {
     const error = (reply.body as { error?: unknown } | undefined)?.error;
@@ -42,7 +61,7 @@ export async function storedVersion(target: AdminTarget, version: string): Promi
   // name, and it is read as an isolate reads it, under that name, whatever default this Ward's schema fills in.
   if ((await sha256Hex(reply.text)) === version) {
     const document = loadStoredDocument(reply.text, version);
-    return document.ok ? document.policy : undefined;
+    return document.ok ? { policy: document.policy, refusedToday: undefined } : undefined;
   }
   // Read as the Ward that stored it read it: the checks added since are for text as written (policy/load.ts).
   const loaded = await loadPolicy(reply.text, { stored: true });
@@ -56,7 +75,16 @@ export async function storedVersion(target: AdminTarget, version: string): Promi
       `the text ${target.describe} shows as version ${short(version)} is version ${short(loaded.policy.version)}: ` +
         `KV holds another version's text under its name (push that version's text again to put it back); nothing diffed`,
     );
-  return loaded.policy;
+  return { policy: loaded.policy, refusedToday: await refusedToday(reply.text) };
+}
+
+/** The warning a rollback or promotion prints before its diff when today's checks refuse the version's text. */
+export function sayRefusedToday(read: StoredRead, io: Io): void {
+  if (read.refusedToday === undefined) return;
+  io.out(
+    `warning: version ${short(read.policy.version)}'s text would be refused if pushed today: ${read.refusedToday}. ` +
+      "It loads as the Ward that took it read it: the diff below is what it allows, whatever the text seems to say.",
+  );
 }
 
 /**
@@ -78,7 +106,7 @@ export async function printLiveDiff(
   }
   let current: CompiledPolicy | undefined;
   try {
-    current = await storedVersion(target, active);
+    current = (await storedVersion(target, active))?.policy;
   } catch (error) {
     // Said, and a gate reads 1; a push of another version goes on, as when the active one cannot be read at all.
     if (!(error instanceof NotThatVersion)) throw error;
