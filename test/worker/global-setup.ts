@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { ProvidedContext } from "vitest";
 import type { TestProject } from "vitest/node";
 import { startRecordingOrigin } from "../support/recording-origin.ts";
+import { dropBrokenOriginLines } from "./quiet-runtime.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -62,6 +63,7 @@ async function workloadIssuers(): Promise<ProvidedContext["workloadIssuers"]> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  dropBrokenOriginLines();
   const { port, server } = await startRecordingOrigin();
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const kid = "a".repeat(64);
