@@ -60,6 +60,7 @@ export type IssueCode =
   | "scopes-not-carried"
   | "invalid-service-token-id"
   | "group-white-space"
+  | "group-mixed-scripts"
   // shared signals (policy/validate/ssf.ts)
   | "ssf-key-source"
   | "ssf-key-unusable"

@@ -2,6 +2,7 @@
 // pattern is that path as such an origin reads it (`/café` beside `/cafe`). Such requests are refused
 // (path-letters-ambiguous: docs/policy.md, "Letters an origin may fold"), so the route decides only what its
 // placeholders take, if anything.
+import { escapedBeyondAscii } from "../escaped.ts";
 import { foldedSpellings } from "../folded-spellings.ts";
 import { foldLetters, NOT_ASCII } from "../letter-fold.ts";
 import { parsePathPattern } from "../path-pattern.ts";
@@ -32,7 +33,7 @@ export function checkLetterRoutes(
         "warning",
         "route-letters-decomposed",
         `${at}.routes[${r}].${route.path !== undefined ? "path" : "pathPrefix"}`,
-        `${JSON.stringify(pattern).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)} is not in NFC: it shows as ${composed}, which a request written so (as browsers send it) does not reach`,
+        `${escapedBeyondAscii(JSON.stringify(pattern))} is not in NFC: it shows as ${composed}, which a request written so (as browsers send it) does not reach`,
         `write it composed: ${composed}`,
       );
     // Placeholders are ASCII: every reading leaves them as they are.

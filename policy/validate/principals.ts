@@ -6,6 +6,8 @@ import { didYouMean } from "../suggest.ts";
 import { isMailDomain } from "../email-address.ts";
 import { trustDomainOf } from "../identity.ts";
 import { isServiceTokenId, SERVICE_TOKEN_ID_HINT } from "../service-token-id.ts";
+import { escapedBeyondAscii } from "../escaped.ts";
+import { mixedScriptWord } from "../mixed-script.ts";
 import type { Collector } from "./collector.ts";
 
 export function checkMatchers(
@@ -87,6 +89,18 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
       at,
       `the group ${JSON.stringify(m.group)} has white space around it: it matches only a group spelt with it`,
       `write the group as the IdP spells it: "${m.group.trim()}"`,
+    );
+  }
+  // A look-alike letter of another script (`sre` with a Cyrillic `е`) reads as the name and matches no group so
+  // spelt: a deny rule naming it refuses nobody (from a black-box review).
+  const mixed = "group" in m ? mixedScriptWord(m.group) : undefined;
+  if (mixed && "group" in m) {
+    out.add(
+      "warning",
+      "group-mixed-scripts",
+      at,
+      `the group ${JSON.stringify(m.group)} has a word mixing ${mixed.scripts.join(" and ")} letters (${escapedBeyondAscii(JSON.stringify(mixed.word))}): it reads as another name, and matches only a group spelt with those very letters`,
+      "write the group as the IdP spells it, in one script per word",
     );
   }
   if ("spiffePrefix" in m && !m.spiffePrefix.endsWith("/")) {

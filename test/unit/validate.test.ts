@@ -558,6 +558,14 @@ const FIXTURES = {
     path: `${RULE0}.principals[0]`,
     message: 'the group " sre" has white space around it: it matches only a group spelt with it',
   },
+  "group-mixed-scripts": {
+    // `сre` with a Cyrillic `с` (U+0441): reads as `cre`, matches no group so spelt in Latin (a black-box review).
+    change: (d) => (rule0(d).principals = [{ group: "\u0441re-team" }]),
+    severity: "warning",
+    path: `${RULE0}.principals[0]`,
+    message:
+      'the group "\u0441re-team" has a word mixing Latin and Cyrillic letters ("\\u0441re"): it reads as another name, and matches only a group spelt with those very letters',
+  },
   "ssf-key-source": {
     change: (d) => signals(d, { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] } }),
     severity: "error",
