@@ -3,7 +3,7 @@
 import { findService, type CompiledPolicy } from "./compile.ts";
 import type { Decision } from "./decision.ts";
 import { droppedHeaders, extraForwardedHeaders } from "./forward-headers.ts";
-import { nextStep, ruleOnTrial, type TracedRule } from "./next-step.ts";
+import { nextStep, problemInWords, ruleOnTrial, type TracedRule } from "./next-step.ts";
 import { websocketLimits } from "./websocket/limits.ts";
 import { routeWebSocket, WEBSOCKET_HANDSHAKE_HEADERS, type UpgradeKind } from "./websocket/upgrade.ts";
 
@@ -120,7 +120,7 @@ export function explainDecision(
     lines.push(`read as   ${asked.method} ${asked.host} ${asked.path}`);
   }
   lines.push(`caller    ${decision.principal}`);
-  if (decision.problem) lines.push(`problem   ${decision.problem}: the target is ambiguous, so it is refused`);
+  if (decision.problem) lines.push(`problem   ${decision.problem}: ${problemInWords(decision.problem)}`);
   if (decision.service) {
     const owner = policy.document.services[decision.service]?.owner;
     lines.push(`service   ${decision.service} (owner ${owner})`);

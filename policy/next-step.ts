@@ -1,6 +1,7 @@
 // What to do about a refusal, in a developer's terms: the next step follows the reason and, where the rules'
 // trace says which fact failed, names it (the scope to get, the group to join, whom to contact).
 import type { Decision } from "./decision.ts";
+import { METHODS } from "./schema.ts";
 
 /** The facts of a decision the next step depends on: the ones the decision log also records. */
 export type DecisionOutcome = Pick<Decision, "effect" | "reasons" | "route" | "problem"> & {
@@ -59,6 +60,13 @@ function failingFact(trace: readonly TracedRule[], ask: string): string | undefi
   return undefined;
 }
 
+/** What a bad request's problem is, in words: most are a path that two readers could read apart. */
+export function problemInWords(problem: string): string {
+  if (problem === "method-unknown") return "not a method Ward forwards, so it is refused";
+  if (problem === "host-invalid") return "the Host is not a host name, so it is refused";
+  return "the target is ambiguous, so it is refused";
+}
+
 /** What a developer should do about a denial (undefined for an allow). */
 export function nextStep(decision: DecisionOutcome, context: NextStepContext = {}): string | undefined {
   if (decision.effect === "allow" && !decision.wouldDeny) return undefined;
@@ -68,6 +76,9 @@ export function nextStep(decision: DecisionOutcome, context: NextStepContext = {
     return `deny rule ${decision.wouldDeny!.rule} is on trial: enforced, it refuses this request; tell ${ask} if it should not`;
   const reasons: readonly string[] = decision.wouldDeny?.reasons ?? decision.reasons;
   if (decision.problem === "query-method-override") return "send the real method, without a _method query parameter";
+  if (decision.problem === "method-unknown")
+    return `send one of the methods Ward forwards, as written: ${METHODS.join(", ")} (methods are case-sensitive)`;
+  if (decision.problem === "host-invalid") return "send a Host header that is a host name (and a port, if any)";
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
   if (reasons.includes("body-not-allowed"))
     return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";

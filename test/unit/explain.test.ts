@@ -186,6 +186,29 @@ describe("explainDecision: other outcomes", () => {
       [/^request /m, /^service /m],
     ],
     [
+      // Not a path problem: the hint said "a canonical path" (a black-box review's `get`).
+      "a method in lower case",
+      sre,
+      { method: "get" },
+      [
+        /^DENY 400 /,
+        /^problem {3}method-unknown: not a method Ward forwards, so it is refused$/m,
+        /^next step send one of the methods Ward forwards, as written: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS \(methods are case-sensitive\)$/m,
+      ],
+      [/canonical path/, /ambiguous/],
+    ],
+    [
+      "a host that is no host name",
+      sre,
+      { host: "a b" },
+      [
+        /^DENY 400 /,
+        /^problem {3}host-invalid: the Host is not a host name, so it is refused$/m,
+        /^next step send a Host header that is a host name/m,
+      ],
+      [/canonical path/, /ambiguous/],
+    ],
+    [
       "method override in the query",
       sre,
       { query: "_method=DELETE" },
