@@ -157,6 +157,16 @@ function checkRules(
       );
     else ruleIds.set(id, k);
     checkRule(doc, rule, `${rat}.rules[${k}]`, out);
+    // A deny rule on trial forwards what it would refuse: a step of a rollout, to be ended (a review found only a
+    // service's audit mode warned of).
+    if (rule.mode === "audit" && doc.metadata.environment === "production")
+      out.add(
+        "warning",
+        "audit-in-production",
+        `${rat}.rules[${k}].mode`,
+        `deny rule "${id}" is on trial (mode: audit) in production: what it would refuse is forwarded and logged`,
+        "switch it to enforce (or remove mode) once ward shadow report shows no refusal you did not expect",
+      );
   });
   checkShadowing(route.rules, `${rat}.rules`, out, coverages);
   if (!covers && route.rules.every((rule) => rule.effect === "deny")) {

@@ -2,12 +2,14 @@
 // then dropped, so doctor said "ok, 0 warnings" about a production policy with a service in audit mode
 // (`audit-in-production`, which validation gives any policy whose metadata.environment is production).
 import { isProduction } from "./audit.ts";
+import type { Issue } from "../../policy/index.ts";
 import type { Check, DoctorContext, Finding } from "./types.ts";
 
 /** Validation's warnings doctor reports itself, as errors: when its own check covers them, they are not repeated. */
-const OWN_CHECKS: Readonly<Record<string, (ctx: DoctorContext) => boolean>> = {
-  // audit-in-production, where the environment is marked production (by its flag, not the policy's word).
-  "audit-in-production": isProduction,
+const OWN_CHECKS: Readonly<Record<string, (ctx: DoctorContext, issue: Issue) => boolean>> = {
+  // audit-in-production of a service, where the environment is marked production (by its flag, not the policy's
+  // word). A deny rule on trial stays a warning: trying a deny on live traffic is a step of a rollout.
+  "audit-in-production": (ctx, issue) => isProduction(ctx) && !issue.path.includes(".rules["),
   // origin-public, for every origin with a URL.
   "public-origin": () => true,
 };
@@ -16,7 +18,7 @@ export const checkPolicyWarnings: Check = (ctx: DoctorContext) => {
   if (!ctx.policy) return [];
   const { label, warnings } = ctx.policy;
   return warnings
-    .filter((issue) => !OWN_CHECKS[issue.code]?.(ctx))
+    .filter((issue) => !OWN_CHECKS[issue.code]?.(ctx, issue))
     .map(
       (issue): Finding => ({
         severity: "warning",

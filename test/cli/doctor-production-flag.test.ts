@@ -37,7 +37,19 @@ const auditPolicy = write(
     .replace("    owner: payments-team@example.com\n", "    owner: payments-team@example.com\n    mode: audit\n"),
 );
 
-async function doctor(config: string): Promise<{ status: number; out: string[] }> {
+/** The demo policy as production's, with a deny rule on trial (mode: audit) on the charge route. */
+const trialPolicy = write(
+  "trial.yaml",
+  readFileSync(join(ROOT, "policy/examples/demo.yaml"), "utf8")
+    .replace(/^ {2}environment: dev$/m, "  environment: production")
+    .replaceAll(".localhost]", ".internal.example.com]")
+    .replace(
+      "        rules:\n          - id: checkout-charges\n",
+      "        rules:\n          - { id: trial, effect: deny, mode: audit, principals: [{ authenticated: true }] }\n          - id: checkout-charges\n",
+    ),
+);
+
+async function doctor(config: string, policy = auditPolicy): Promise<{ status: number; out: string[] }> {
   const out: string[] = [];
   const status = await doctorCommand(
     [
@@ -46,7 +58,7 @@ async function doctor(config: string): Promise<{ status: number; out: string[] }
       "--config",
       config,
       "--policy",
-      auditPolicy,
+      policy,
       "--secrets",
       "ASSERTION_SIGNING_KEYS,NOTIFY_WEBHOOK",
       "--offline",
@@ -89,6 +101,17 @@ describe("ward doctor: what WARD_PRODUCTION says", () => {
     expect(yes.out[1]).toBe(
       '  fix: write `WARD_PRODUCTION = "true"` under [env.production.vars] for production, or remove it',
     );
+  });
+
+  it("a deny rule on trial in production: a warning, not doctor's error (trying a deny is a rollout's step)", {
+    timeout: TIMEOUT,
+  }, async () => {
+    expect(readFileSync(trialPolicy, "utf8")).toContain("id: trial, effect: deny, mode: audit");
+    const run = await doctor(productionFlag('WARD_PRODUCTION = "true"'), trialPolicy);
+    expect(run.out).toContainEqual(
+      `warning[policy-warning] ${trialPolicy} services.payments.routes[0].rules[0].mode: audit-in-production: deny rule "trial" is on trial (mode: audit) in production: what it would refuse is forwarded and logged`,
+    );
+    expect(codes(run.out)).not.toContain("error[audit-in-production]");
   });
 
   it('unmarked (false, "false" or no var), the policy\'s own audit-in-production warning is shown', {

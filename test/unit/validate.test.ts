@@ -703,6 +703,16 @@ describe("more fixtures per code", () => {
       "invalid-value",
       `${RULE0}.when.claims.org[1]`,
     ],
+    // From a docs review: only a service's audit mode warned; a deny rule on trial forwards what it would refuse.
+    [
+      "a deny rule on trial in production",
+      (d) => {
+        d.metadata.environment = "production";
+        route0(d).rules.unshift({ id: "trial", effect: "deny", mode: "audit", principals: [{ authenticated: true }] });
+      },
+      "audit-in-production",
+      `${RULE0}.mode`,
+    ],
     ["unknown metadata field", (d) => (d.metadata.owner = "x"), "unknown-field", "metadata.owner"],
     ["missing metadata", (d) => delete d.metadata, "missing-field", "metadata"],
     // From a generated review: a missing enum, literal or union field was invalid-value, as if it had a value.
