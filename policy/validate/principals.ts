@@ -5,6 +5,7 @@ import type { PolicyDocument, PrincipalMatcher } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
 import { isMailDomain } from "../email-address.ts";
 import { trustDomainOf } from "../identity.ts";
+import { isTrustDomainId } from "../spiffe-id.ts";
 import { isServiceTokenId, SERVICE_TOKEN_ID_HINT } from "../service-token-id.ts";
 import { escapedBeyondAscii } from "../escaped.ts";
 import { mixedScriptWord } from "../mixed-script.ts";
@@ -69,6 +70,10 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
       `use ${SERVICE_TOKEN_ID_HINT}`,
     );
   }
+  // `spiffe://td` is the trust domain's own ID: no certificate or token gives it to a workload (mtls.ts,
+  // token-claims.ts), so the matcher matched nobody and a deny rule naming it refused nobody (a docs review).
+  if ("spiffe" in m && !out.stored && isTrustDomainId(m.spiffe))
+    out.add(...trustDomainIdIssue(`${at}.spiffe`, m.spiffe));
   // The schema's form took labels that start or end with '-' (`-x.com`), which no address's domain has, so the
   // matcher matched nobody. A version stored before this check loads as it did.
   if ("emailDomain" in m && !out.stored && !isMailDomain(m.emailDomain)) {
@@ -149,11 +154,27 @@ export function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   }
 }
 
-/** A binding's Access side without `@` is a service token's client id: held to its shape as a matcher is. */
+/** The issue of a SPIFFE ID that names a trust domain where a workload's is needed. */
+export function trustDomainIdIssue(path: string, id: string): Parameters<Collector["add"]> {
+  return [
+    "error",
+    "invalid-value",
+    path,
+    `"${id}" is the trust domain's own ID, which no workload carries (X509-SVID section 2): it names no caller`,
+    `name a workload (${id}/ns/...), or the whole trust domain with { trustDomain: ${id.slice("spiffe://".length)} }`,
+  ];
+}
+
+/**
+ * A binding's Access side without `@` is a service token's client id: held to its shape as a matcher is. Its
+ * workload side names a workload, not a trust domain.
+ */
 export function checkBindings(doc: PolicyDocument, out: Collector): void {
   if (out.stored) return;
   for (const [name, pairs] of Object.entries(doc.identityBindings))
     pairs.forEach((pair, i) => {
+      if (isTrustDomainId(pair.workload))
+        out.add(...trustDomainIdIssue(`identityBindings.${name}[${i}].workload`, pair.workload));
       if (pair.access.includes("@") || isServiceTokenId(pair.access)) return;
       out.add(
         "error",

@@ -168,6 +168,14 @@ export function spiffeVerdict(s: string, prefix: boolean): Verdict {
   if (isSpiffe(s.slice(0, 2048), prefix) && s.length > 2048) return TOO_LONG;
   return isSpiffe(s, prefix) ? ACCEPT : FORMAT;
 }
+/**
+ * A SPIFFE ID where a workload's is meant (a `spiffe` matcher, a binding's workload, a registry id): a trust
+ * domain's own ID, with no path, names no workload and is refused as a value.
+ */
+export function workloadIdVerdict(s: string): Verdict {
+  const verdict = spiffeVerdict(s, false);
+  return verdict.ok && !s.slice("spiffe://".length).includes("/") ? refuse("invalid-value") : verdict;
+}
 export const str = (f: (s: string) => Verdict) => (v: unknown) =>
   typeof v === "string" ? f(v) : refuse("invalid-type");
 export const form = (ok: (s: string) => boolean) => str((s) => (ok(s) ? ACCEPT : FORMAT));
@@ -983,7 +991,8 @@ export function fixedCases(): Case[] {
         const reg = v as { fingerprintSha256: string; id: string }[];
         if (reg.length === 2) return bad("duplicate-fingerprint");
         const f = (reg[0] as { fingerprintSha256: string }).fingerprintSha256.replaceAll(":", "");
-        return /^[0-9a-fA-F]{64}$/.test(f) && isSpiffe((reg[0] as { id: string }).id) ? ACCEPT : FORMAT;
+        if (!/^[0-9a-fA-F]{64}$/.test(f)) return FORMAT;
+        return workloadIdVerdict((reg[0] as { id: string }).id);
       },
     ),
   );

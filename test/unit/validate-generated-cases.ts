@@ -10,6 +10,7 @@ import {
   RULE,
   SERVICE,
   spiffeVerdict,
+  workloadIdVerdict,
   str,
   withValue,
 } from "./validate-cases.ts";
@@ -357,7 +358,7 @@ export function generatedCases(r: () => number, perField: number): Case[] {
     field(
       [...RULE, "principals", 0, "spiffe"],
       n(() => genSpiffe(r, false)),
-      str((s) => spiffeVerdict(s, false)),
+      str(workloadIdVerdict),
     ),
   );
   add(

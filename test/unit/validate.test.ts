@@ -703,6 +703,25 @@ describe("more fixtures per code", () => {
       "invalid-value",
       `${RULE0}.when.claims.org[1]`,
     ],
+    // From a docs review: `spiffe://td` names the trust domain, never a workload, so these named nobody (a deny too).
+    [
+      "a spiffe matcher naming a trust domain's own ID",
+      (d) => (rule0(d).principals = [{ spiffe: "spiffe://prod.example.com" }]),
+      "invalid-value",
+      `${RULE0}.principals[0].spiffe`,
+    ],
+    [
+      "a binding's workload that is a trust domain's own ID",
+      (d) => (d.identityBindings["checkout-ops"][0].workload = "spiffe://prod.example.com"),
+      "invalid-value",
+      "identityBindings.checkout-ops[0].workload",
+    ],
+    [
+      "a registry id that is a trust domain's own ID",
+      (d) => (d.identity.mtls.registry = [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://prod.example.com" }]),
+      "invalid-value",
+      "identity.mtls.registry[0].id",
+    ],
     // From a docs review: only a service's audit mode warned; a deny rule on trial forwards what it would refuse.
     [
       "a deny rule on trial in production",
