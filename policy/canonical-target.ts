@@ -113,6 +113,9 @@ function reject(problem: TargetProblem, detail: string): CanonicalResult {
   return { ok: false, problem, detail };
 }
 
+/** The longest host name DNS has (RFC 1035: 255 octets on the wire, 253 characters written). */
+export const MAX_HOST_LENGTH = 253;
+
 export function canonicalHost(raw: string): string | undefined {
   // A-Z only: String#toLowerCase also lower-cases the Kelvin sign (U+212A) to an ASCII "k", and a host name is
   // ASCII (from a generated test: "\u212Aey.example" was accepted as "key.example").
@@ -124,7 +127,7 @@ export function canonicalHost(raw: string): string | undefined {
     host = host.slice(0, colon);
   }
   if (host.endsWith(".")) host = host.slice(0, -1);
-  if (host.length === 0 || host.length > 253) return undefined;
+  if (host.length === 0 || host.length > MAX_HOST_LENGTH) return undefined;
   return host.split(".").every((label) => HOST_LABEL.test(label)) ? host : undefined;
 }
 

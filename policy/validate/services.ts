@@ -1,5 +1,6 @@
 // Services: hosts owned by one service only, an origin reached through a tunnel, a certificate requirement
 // that can be met, audit mode in production, forwarded headers, then each route.
+import { MAX_HOST_LENGTH } from "../canonical-target.ts";
 import { durationSeconds } from "../duration.ts";
 import type { PolicyDocument, Service } from "../schema.ts";
 import type { Collector } from "./collector.ts";
@@ -45,6 +46,14 @@ function checkHosts(
   out: Collector,
 ): void {
   hosts.forEach((host, i) => {
+    // No request's Host is longer (canonical-target.ts refuses it, host-invalid): such a service is never reached.
+    if (!out.stored && host.length > MAX_HOST_LENGTH)
+      out.add(
+        "error",
+        "out-of-range",
+        `${at}.hosts[${i}]`,
+        `host of ${host.length} characters: a host name has at most ${MAX_HOST_LENGTH}, so no request would reach it`,
+      );
     const previous = hostOwner.get(host);
     if (previous !== undefined) {
       out.add(

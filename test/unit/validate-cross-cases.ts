@@ -146,7 +146,13 @@ export function crossCases(): Case[] {
       changed([["services", "orders"], service(["*.example.com"])], [["services", "pay2"], service(["*.example.com"])]),
       refuse("overlapping-hosts"),
     ),
-    one("a host of 300 characters", changed([["services", "payments", "hosts"], [`${"a.".repeat(149)}com`]]), ACCEPT),
+    // At most 253 characters (the reference's *host name*): no request names a longer one.
+    one(
+      "a host of 300 characters",
+      changed([["services", "payments", "hosts"], [`${"a.".repeat(149)}com`]]),
+      refuse("out-of-range"),
+    ),
+    one("a host of 253 characters", changed([["services", "payments", "hosts"], [`${"a.".repeat(125)}com`]]), ACCEPT),
 
     // Token audiences: unique across services, compared as strings.
     one(

@@ -703,6 +703,13 @@ describe("more fixtures per code", () => {
       "invalid-value",
       `${RULE0}.when.claims.org[1]`,
     ],
+    // From a docs review: a host no request can name (over 253 characters) served nothing, silently.
+    [
+      "a host over 253 characters",
+      (d) => (d.services.payments.hosts = [`${"a.".repeat(126)}com`]),
+      "out-of-range",
+      "services.payments.hosts[0]",
+    ],
     // From a docs review: `spiffe://td` names the trust domain, never a workload, so these named nobody (a deny too).
     [
       "a spiffe matcher naming a trust domain's own ID",
