@@ -8,7 +8,7 @@ import { checkAppendable } from "../output-file.ts";
 import type { Io } from "../io.ts";
 import { compilePolicyText, printIssues, readPolicyText } from "../policy-file.ts";
 import { withAccessOverrides } from "../dev/access-overrides.ts";
-import { demoCommands, DEMO_PERSONAS } from "../dev/demo-commands.ts";
+import { demoWalkthrough, DEMO_PERSONAS } from "../dev/demo-commands.ts";
 import { type LocalGateway, startLocalGateway } from "../dev/local-gateway.ts";
 import { writeDemoCertificateHeaders } from "../dev/demo-certificates.ts";
 import { type CompiledPolicy, validatePolicyText, ALL_ISSUES_ON_A_WORKSTATION } from "../../policy/index.ts";
@@ -134,13 +134,10 @@ function printGateway(
 }
 
 /** The demo policy's walkthrough: commands to paste, each with what it should answer. */
-async function printDemo(url: URL, io: Io): Promise<void> {
+async function printDemo(url: URL, localSignIn: boolean, io: Io): Promise<void> {
   io.out("\nTry (each line says what to expect):");
   const certs = await writeDemoCertificateHeaders(join(tmpdir(), "ward-dev"));
-  for (const line of demoCommands(url, certs)) io.out(`  ${line.command}   # ${line.expect}: ${line.note}`);
-  io.out(
-    `  In a browser: http://wiki.localhost:${url.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`,
-  );
+  for (const line of demoWalkthrough(url, certs, localSignIn)) io.out(line);
 }
 
 export async function devCommand(args: string[], io: Io): Promise<number> {
@@ -160,7 +157,8 @@ export async function devCommand(args: string[], io: Io): Promise<number> {
     throw busyPort(error, options.port) ?? error;
   });
   printGateway(gateway, policy, label, options.accessJwksUrl, io);
-  if (isDemo) await printDemo(gateway.url, io);
+  // With another issuer's keys the local sign-in is off: its people's commands could not answer as printed.
+  if (isDemo) await printDemo(gateway.url, !options.accessJwksUrl, io);
   io.out("\nCtrl-C stops it.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -115,8 +115,25 @@ function personCommands(at: At): DemoCommand[] {
   ];
 }
 
-/** `certs` maps a demo workload name to its MF-CF-Blob header file (see demo-certificates.ts). */
-export function demoCommands(gateway: URL, certs: Record<string, string>): DemoCommand[] {
+/**
+ * `certs` maps a demo workload name to its MF-CF-Blob header file (see demo-certificates.ts). People's commands
+ * take their tokens from the local sign-in: without it (`--access-jwks-url`), they are left out.
+ */
+export function demoCommands(gateway: URL, certs: Record<string, string>, localSignIn = true): DemoCommand[] {
   const at: At = (host) => `http://${host}:${gateway.port}`;
-  return [...workloadAndAnonymousCommands(at, certs), ...workloadTokenCommands(at), ...personCommands(at)];
+  const people = localSignIn ? personCommands(at) : [];
+  return [...workloadAndAnonymousCommands(at, certs), ...workloadTokenCommands(at), ...people];
+}
+
+/** The demo's walkthrough as `ward dev` prints it: each command with what it should answer, then the browser's way. */
+export function demoWalkthrough(gateway: URL, certs: Record<string, string>, localSignIn: boolean): string[] {
+  const lines = demoCommands(gateway, certs, localSignIn).map(
+    (line) => `  ${line.command}   # ${line.expect}: ${line.note}`,
+  );
+  lines.push(
+    localSignIn
+      ? `  In a browser: http://wiki.localhost:${gateway.port}/ (sign in as alice@example.com: the wiki; as mallory@contractor.test: the denied page)`
+      : "  People: the local sign-in is off (--access-jwks-url): send a token of that issuer as cf-access-jwt-assertion",
+  );
+  return lines;
 }

@@ -1,11 +1,18 @@
 // `ward dev --access-team-domain --access-aud --access-jwks-url`: the local gateway trusts another issuer
 // (here a test issuer with its own RS256 key and a JWKS served on 127.0.0.1), and the local sign-in is off.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withAccessOverrides } from "../../scripts/dev/access-overrides.ts";
+import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
+import { demoWalkthrough } from "../../scripts/dev/demo-commands.ts";
 import type { LocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { DEMO_POLICY, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
@@ -55,10 +62,29 @@ beforeAll(async () => {
   port = demo.port;
 }, 60_000);
 
+const dir = mkdtempSync(join(tmpdir(), "ward-outside-issuer-"));
+
 afterAll(async () => {
   await demo?.stop();
   jwksServer?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
+
+// From a docs review: `ward dev --access-jwks-url` printed the local sign-in's commands too, which answered 404.
+it("prints no command that needs the local sign-in, and each one it prints answers as it says", async () => {
+  const lines = demoWalkthrough(gateway.url, await writeDemoCertificateHeaders(dir), false);
+  expect(lines.join("\n")).not.toMatch(/dev-token|In a browser/);
+  expect(lines.at(-1)).toContain("the local sign-in is off (--access-jwks-url)");
+  const commands = lines.flatMap((line) => /^ {2}(curl .*) {3}# (\d{3}): /.exec(line)?.slice(1, 3) ?? []);
+  expect(commands.length).toBeGreaterThanOrEqual(10);
+  for (let i = 0; i < commands.length; i += 2) {
+    const { stdout: code } = await promisify(execFile)("bash", [
+      "-c",
+      `${commands[i]} -s -o /dev/null -w '%{http_code}'`,
+    ]);
+    expect(`${code} ${commands[i]}`).toBe(`${commands[i + 1]} ${commands[i]}`);
+  }
+}, 60_000);
 
 const wiki = () => `http://wiki.localhost:${port}/handbook`;
 
