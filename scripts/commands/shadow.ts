@@ -23,7 +23,7 @@ import { shadowReport, shadowReportText } from "../shadow/report.ts";
 
 export const usage = `ward shadow set ${TARGET_USAGE} FILE [--message TEXT]
 ward shadow clear ${TARGET_USAGE}
-ward shadow promote ${TARGET_USAGE} [--candidate VERSION] [--dry-run]
+ward shadow promote ${TARGET_USAGE} [--candidate VERSION] [--message TEXT] [--dry-run]
     run FILE beside the active policy on live traffic (decision log only), stop it, or make it active;
     --candidate (the version, or its first 8+ hex digits) promotes only if that is still the candidate;
     promote shows who gains and loses access first, and --dry-run stops there (exit 4 when access may widen)

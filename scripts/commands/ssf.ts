@@ -26,7 +26,7 @@ import { SCRIPT_HELP, SCRIPT_USAGE, scriptFlag, scriptOption } from "../logs/scr
 
 export const usage = `ward ssf configuration ISSUER|URL|FILE [--name NAME]
 ward ssf create ISSUER|URL|FILE --receiver https://WARD_HOST --name NAME [--policy FILE | --events E,...] [--description TEXT]
-         [--authorization-env VAR | --poll]
+         [--authorization-env VAR | --poll] [--env ENV | --local] (carried into the printed verify command)
 ward ssf verify ISSUER|URL|FILE --stream ID --name NAME ${TARGET_USAGE} [--log FILE --wait 10s] ${SCRIPT_USAGE}
 ward ssf status ISSUER|URL|FILE --stream ID [--name NAME ${TARGET_USAGE}]
 ward ssf poll NAME ${TARGET_USAGE}
@@ -167,7 +167,7 @@ async function configuration(positionals: string[], name: string, io: Io, deps: 
   for (const w of warnings) io.err(oneLine(`warning: ${w}`));
   io.out("");
   io.out(
-    `# policy entry (then: ward ssf create ${shellWord(metadata.issuer)} --receiver https://WARD_HOST --name ${name})`,
+    `# policy entry (then: npm run ward -- ssf create ${shellWord(metadata.issuer)} --receiver https://WARD_HOST --name ${name})`,
   );
   io.out(policySnippet(name, metadata, SSF_EVENT_NAMES));
   return EXIT.ok;
@@ -295,7 +295,7 @@ async function create(positionals: string[], values: Values, io: Io, deps: SsfDe
   const where = values.local ? "--local" : values.env ? `--env ${shellWord(values.env)}` : "--env ENV";
   io.out(
     oneLine(
-      `next: ward ssf verify ${shellWord(metadata.issuer)} --stream=${shellWord(stream.stream_id)} --name ${name} ${where}`,
+      `next: npm run ward -- ssf verify ${shellWord(metadata.issuer)} --stream=${shellWord(stream.stream_id)} --name ${name} ${where}`,
     ),
   );
   return ok ? EXIT.ok : EXIT.failed;
@@ -325,7 +325,7 @@ async function verify(positionals: string[], values: Values, io: Io, deps: SsfDe
     throw new CliError(oneLine(`requesting verification: ${reply.status} ${reply.text.slice(0, 300)}`), EXIT.failed);
   io.out(`verification requested on stream ${streamId}, state ${state}`);
   if (!values.log) {
-    io.out(`when Ward has logged it: ward ssf delivered LOG --state ${state}`);
+    io.out(`when Ward has logged it: npm run ward -- ssf delivered LOG --state ${state}`);
     return EXIT.ok;
   }
   // The transmitter sends it when it will (§8.1.4.2): look in the log until it shows or the wait is over.

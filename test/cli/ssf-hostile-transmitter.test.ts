@@ -207,7 +207,7 @@ describe("stream ids", () => {
     );
     const ok = await ssf("create", url, "--receiver", "https://ward.example.com", "--name", "idp");
     // Quoted, `--stream=` (an id may start with `-` or `~`), and with what verify needs besides.
-    expect(ok.out).toContain(`next: ward ssf verify ${url} --stream='Ab-9._~' --name idp --env ENV`);
+    expect(ok.out).toContain(`next: npm run ward -- ssf verify ${url} --stream='Ab-9._~' --name idp --env ENV`);
     for (const [id, written] of [
       ["~root", "'~root'"],
       ["-h", "-h"],

@@ -408,7 +408,7 @@ describe("ward ssf verify and status", () => {
   it("without a log, says how to look for it", async () => {
     const r = await run(["verify", `${base}/tenant`, "--stream", "s-1", ...ward, port]);
     expect(r.status).toBe(0);
-    expect(r.out).toMatch(/ward ssf delivered LOG --state [A-Za-z0-9_-]{24}/);
+    expect(r.out).toMatch(/when Ward has logged it: npm run ward -- ssf delivered LOG --state [A-Za-z0-9_-]{24}/);
   });
 
   it("without this Ward named, requests nothing: Ward would refuse a state it was not told", async () => {
