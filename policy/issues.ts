@@ -61,6 +61,7 @@ export type IssueCode =
   | "invalid-service-token-id"
   | "group-white-space"
   | "group-mixed-scripts"
+  | "condition-source-missing"
   // shared signals (policy/validate/ssf.ts)
   | "ssf-key-source"
   | "ssf-key-unusable"

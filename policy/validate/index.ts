@@ -12,6 +12,7 @@ import { fromZod } from "./schema-issues.ts";
 import { ALL_ISSUES_UP_TO_VALUES, schemaPass } from "./schema-pass.ts";
 import { checkServices } from "./services.ts";
 import { checkScopesCarried, checkServiceAudiences, checkTokenIssuers } from "./tokens.ts";
+import { checkConditionSources } from "./condition-sources.ts";
 import { checkSharedSignals } from "./ssf.ts";
 import { checkClaimNumbers } from "./claim-numbers.ts";
 
@@ -121,6 +122,7 @@ function checkDocument(doc: PolicyDocument, warnings: boolean, stored: boolean):
   checkServices(doc, out);
   checkServiceAudiences(doc, out);
   checkScopesCarried(doc, out);
+  checkConditionSources(doc, out);
   checkSharedSignals(doc, out);
   return out.finish();
 }

@@ -566,6 +566,19 @@ const FIXTURES = {
     message:
       'the group "\u0441re-team" has a word mixing Latin and Cyrillic letters ("\\u0441re"): it reads as another name, and matches only a group spelt with those very letters',
   },
+  "condition-source-missing": {
+    // From a docs review: a condition on a fact no credential supplies validated clean; a deny rule so written
+    // refuses everyone it names, an allow rule admits nobody.
+    change: (d) => {
+      delete d.identity.access;
+      delete d.identityBindings;
+      rule0(d).when = { claims: { team: "payments" } };
+    },
+    severity: "warning",
+    path: `${RULE0}.when.claims`,
+    message:
+      "claims come from Access tokens or identity.tokenIssuers, and neither is configured: no caller has a claim, so it admits nobody",
+  },
   "ssf-key-source": {
     change: (d) => signals(d, { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] } }),
     severity: "error",
@@ -702,6 +715,21 @@ describe("more fixtures per code", () => {
       (d) => (rule0(d).when = { claims: { org: [1, 2 ** 53] } }),
       "invalid-value",
       `${RULE0}.when.claims.org[1]`,
+    ],
+    [
+      "device posture in a deny rule without identity.access",
+      (d) => {
+        delete d.identity.access;
+        delete d.identityBindings;
+        route0(d).rules.push({
+          id: "unmanaged",
+          effect: "deny",
+          principals: [{ set: "checkout" }],
+          when: { devicePosture: ["disk-encrypted"] },
+        });
+      },
+      "condition-source-missing",
+      `${R0}.rules[1].when.devicePosture`,
     ],
     // From a docs review: a host no request can name (over 253 characters) served nothing, silently.
     [
