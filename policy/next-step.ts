@@ -1,6 +1,7 @@
 // What to do about a refusal, in a developer's terms: the next step follows the reason and, where the rules'
 // trace says which fact failed, names it (the scope to get, the group to join, whom to contact).
 import type { Decision } from "./decision.ts";
+import { MAX_PATH_LENGTH } from "./canonical-target.ts";
 import { METHODS } from "./schema.ts";
 
 /** The facts of a decision the next step depends on: the ones the decision log also records. */
@@ -64,6 +65,7 @@ function failingFact(trace: readonly TracedRule[], ask: string): string | undefi
 export function problemInWords(problem: string): string {
   if (problem === "method-unknown") return "not a method Ward forwards, so it is refused";
   if (problem === "host-invalid") return "the Host is not a host name, so it is refused";
+  if (problem === "path-too-long") return "the path is longer than Ward reads, so it is refused";
   return "the target is ambiguous, so it is refused";
 }
 
@@ -79,6 +81,7 @@ export function nextStep(decision: DecisionOutcome, context: NextStepContext = {
   if (decision.problem === "method-unknown")
     return `send one of the methods Ward forwards, as written: ${METHODS.join(", ")} (methods are case-sensitive)`;
   if (decision.problem === "host-invalid") return "send a Host header that is a host name (and a port, if any)";
+  if (decision.problem === "path-too-long") return `send a path of at most ${MAX_PATH_LENGTH} characters`;
   if (reasons.includes("bad-request")) return "send the request with a canonical path (see problem above)";
   if (reasons.includes("body-not-allowed"))
     return "send GET and HEAD without a body (no Content-Length or Transfer-Encoding), or use POST";

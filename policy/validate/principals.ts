@@ -70,7 +70,7 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
       `use ${SERVICE_TOKEN_ID_HINT}`,
     );
   }
-  // `spiffe://td` is the trust domain's own ID: no certificate or token gives it to a workload (mtls.ts,
+  // `spiffe://td` is the trust domain's own ID: no SVID, certificate or token, carries it (mtls.ts,
   // token-claims.ts), so the matcher matched nobody and a deny rule naming it refused nobody (a docs review).
   if ("spiffe" in m && !out.stored && isTrustDomainId(m.spiffe))
     out.add(...trustDomainIdIssue(`${at}.spiffe`, m.spiffe));
@@ -154,14 +154,20 @@ export function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   }
 }
 
-/** The issue of a SPIFFE ID that names a trust domain where a workload's is needed. */
-export function trustDomainIdIssue(path: string, id: string): Parameters<Collector["add"]> {
+/**
+ * The issue of a SPIFFE ID that names a trust domain where a workload's is needed. `registered`: a registry entry,
+ * which would give its certificate that ID, making its holder a caller no SVID can be.
+ */
+export function trustDomainIdIssue(path: string, id: string, registered = false): Parameters<Collector["add"]> {
+  const domain = id.slice("spiffe://".length);
   return [
     "error",
     "invalid-value",
     path,
-    `"${id}" is the trust domain's own ID, which no workload carries (X509-SVID section 2): it names no caller`,
-    `name a workload (${id}/ns/...), or the whole trust domain with { trustDomain: ${id.slice("spiffe://".length)} }`,
+    registered
+      ? `"${id}" is the trust domain's own ID, which no workload's SVID carries (X509-SVID section 2): a certificate registered under it would be a caller every { trustDomain: ${domain} } matcher takes`
+      : `"${id}" is the trust domain's own ID, which no workload carries (X509-SVID section 2): it names no caller`,
+    `name a workload (${id}/ns/...)${registered ? "" : `, or the whole trust domain with { trustDomain: ${domain} }`}`,
   ];
 }
 

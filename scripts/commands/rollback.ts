@@ -93,7 +93,7 @@ export async function rollbackCommand(args: string[], io: Io): Promise<number> {
   const direction = activatedSince(state.history, to, active) ? "forward" : "back";
   io.out(`${target.describe}: active ${short(active)}, rolling ${direction} to ${short(to)}`);
   // Rolling back re-opens whatever the versions since closed: shown before, as a push shows its diff.
-  const next = await storedVersion(target, to);
+  const next = await storedVersion(target, to, true);
   if (!next) throw new CliError(`version ${short(to)} is not stored or does not load: nothing changed`, EXIT.failed);
   sayRefusedToday(next, io);
   const diffStatus = await printLiveDiff(target, active, next.policy, io);

@@ -161,7 +161,7 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   if (action === "promote") {
     checkPromotable(target, state, reviewed);
     // The traffic report says what changes for the requests seen; this says what changes for every request.
-    const candidate = await storedVersion(target, state.shadow!);
+    const candidate = await storedVersion(target, state.shadow!, true);
     if (!candidate)
       throw new CliError(`the shadow candidate ${short(state.shadow)} does not load: nothing changed`, EXIT.failed);
     sayRefusedToday(candidate, io);

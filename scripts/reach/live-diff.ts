@@ -30,11 +30,14 @@ export class NotThatVersion extends CliError {
  * it, so the operator reads the diff knowing why it may show what the text does not seem to say.
  */
 export interface StoredRead {
+  /** The version asked for, by the name the gateway holds it under (this CLI may derive another: see below). */
+  version: string;
   policy: CompiledPolicy;
+  /** Only when asked for (`checkToday`): the active version's read for a diff does not need it. */
   refusedToday: string | undefined;
 }
 
-/** What today's checks say of a stored source that they refuse: the first issue, with where it is. */
+/** What today's checks say of a stored text (a source, or the document) that they refuse: the first issue. */
 async function refusedToday(text: string): Promise<string | undefined> {
   const asWritten = await loadPolicy(text);
   if (asWritten.ok) return undefined;
@@ -48,7 +51,11 @@ async function refusedToday(text: string): Promise<string | undefined> {
  * check (worker/policy-store/version-text.ts) showed whatever `policy:v:<v>` held, so `ward rollback --dry-run`
  * diffed, and exited 0 for, a policy the rollback would not activate.
  */
-export async function storedVersion(target: AdminTarget, version: string): Promise<StoredRead | undefined> {
+export async function storedVersion(
+  target: AdminTarget,
+  version: string,
+  checkToday = false,
+): Promise<StoredRead | undefined> {
   const reply = await adminCall(target, "GET", `/policy/versions/${version}`);
   if (reply.status === 422) {
     const error = (reply.body as { error?: unknown } | undefined)?.error;
@@ -61,7 +68,8 @@ export async function storedVersion(target: AdminTarget, version: string): Promi
   // name, and it is read as an isolate reads it, under that name, whatever default this Ward's schema fills in.
   if ((await sha256Hex(reply.text)) === version) {
     const document = loadStoredDocument(reply.text, version);
-    return document.ok ? { policy: document.policy, refusedToday: undefined } : undefined;
+    if (!document.ok) return undefined;
+    return { version, policy: document.policy, refusedToday: checkToday ? await refusedToday(reply.text) : undefined };
   }
   // Read as the Ward that stored it read it: the checks added since are for text as written (policy/load.ts).
   const loaded = await loadPolicy(reply.text, { stored: true });
@@ -75,14 +83,14 @@ export async function storedVersion(target: AdminTarget, version: string): Promi
       `the text ${target.describe} shows as version ${short(version)} is version ${short(loaded.policy.version)}: ` +
         `KV holds another version's text under its name (push that version's text again to put it back); nothing diffed`,
     );
-  return { policy: loaded.policy, refusedToday: await refusedToday(reply.text) };
+  return { version, policy: loaded.policy, refusedToday: checkToday ? await refusedToday(reply.text) : undefined };
 }
 
 /** The warning a rollback or promotion prints before its diff when today's checks refuse the version's text. */
 export function sayRefusedToday(read: StoredRead, io: Io): void {
   if (read.refusedToday === undefined) return;
   io.out(
-    `warning: version ${short(read.policy.version)}'s text would be refused if pushed today: ${read.refusedToday}. ` +
+    `warning: version ${short(read.version)}'s text would be refused if pushed today: ${read.refusedToday}. ` +
       "It loads as the Ward that took it read it: the diff below is what it allows, whatever the text seems to say.",
   );
 }

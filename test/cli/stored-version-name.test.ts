@@ -184,4 +184,22 @@ describe("a stored text today's checks refuse", () => {
     expect(warning).toBeLessThan(out.indexOf("dry run: nothing rolled back"));
     expect(dry.status).toBe(4);
   });
+
+  it("says so of a stored document too, under the version asked for (a closing review)", async () => {
+    // An older Ward took a matcher naming the trust domain's own ID; the gateway shows its document.
+    const text = active.replace(
+      "- spiffe: spiffe://demo.ward.internal/ns/shop/sa/checkout",
+      "- spiffe: spiffe://demo.ward.internal",
+    );
+    expect((await loadPolicy(text)).ok).toBe(false);
+    const stored = await loadPolicy(text, { stored: true });
+    if (!stored.ok) throw new Error(JSON.stringify(stored.issues));
+    const document = storedDocument(stored.policy);
+    const version = stored.policy.version;
+    shown[version] = { status: 200, body: document };
+    const dry = await ward("rollback", "--local", "--port", port, "--to", version, "--dry-run");
+    expect(dry.out.join("\n")).toContain(
+      `warning: version ${version.slice(0, 12)}'s text would be refused if pushed today: invalid-value at principalSets.checkout-workloads[0].spiffe: "spiffe://demo.ward.internal" is the trust domain's own ID`,
+    );
+  });
 });

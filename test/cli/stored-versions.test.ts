@@ -48,7 +48,7 @@ afterAll(() => server?.close());
 
 describe("the CLI reads a stored version as the gateway does", () => {
   it("storedVersion (ward rollback / shadow promote / live diff) loads a stored version past MAX_ROUTES", async () => {
-    const loaded = await storedVersion({ base, headers: {}, describe: "test gateway" }, version);
+    const loaded = await storedVersion({ base, headers: {}, describe: "test gateway" }, version, true);
     expect(loaded?.policy.version).toBe(version);
     // Past the route bound a push has today: said, as a rollback prints it (loaded all the same).
     expect(loaded?.refusedToday).toMatch(/^too-many-routes at /);

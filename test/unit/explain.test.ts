@@ -209,6 +209,17 @@ describe("explainDecision: other outcomes", () => {
       [/canonical path/, /ambiguous/],
     ],
     [
+      "a path too long to read",
+      sre,
+      { path: `/${"a".repeat(5000)}` },
+      [
+        /^DENY 400 /,
+        /^problem {3}path-too-long: the path is longer than Ward reads, so it is refused$/m,
+        /^next step send a path of at most 4096 characters$/m,
+      ],
+      [/canonical path/, /ambiguous/],
+    ],
+    [
       "method override in the query",
       sre,
       { query: "_method=DELETE" },

@@ -564,7 +564,7 @@ const FIXTURES = {
     severity: "warning",
     path: `${RULE0}.principals[0]`,
     message:
-      'the group "\u0441re-team" has a word mixing Latin and Cyrillic letters ("\\u0441re"): it reads as another name, and matches only a group spelt with those very letters',
+      'the group "\u0441re-team" has a word mixing Latin and Cyrillic letters ("\\u0441re-team"): it reads as another name, and matches only a group spelt with those very letters',
   },
   "condition-source-missing": {
     // From a docs review: a condition on a fact no credential supplies validated clean; a deny rule so written
