@@ -3,18 +3,12 @@ import { normaliseHex } from "../identity.ts";
 import { type IssuerCertificate, readIssuerCertificate } from "../issuer-certificate.ts";
 import type { PolicyDocument } from "../schema.ts";
 import { didYouMean } from "../suggest.ts";
-import { isTrustDomainId } from "../spiffe-id.ts";
 import type { Collector } from "./collector.ts";
-import { trustDomainIdIssue } from "./principals.ts";
 
 /** One certificate, one workload: a fingerprint listed twice would name two (colons and case do not count). */
 export function checkRegistry(doc: PolicyDocument, out: Collector): void {
   const seen = new Map<string, number>();
   doc.identity.mtls?.registry?.forEach((entry, i) => {
-    // The id a certificate stands for is a workload's: a trust domain's own ID would make the certificate's
-    // holder a caller no SVID can be (mtls.ts refuses it in a certificate, and gives a registered one as it is).
-    if (!out.stored && isTrustDomainId(entry.id))
-      out.add(...trustDomainIdIssue(`identity.mtls.registry[${i}].id`, entry.id, true));
     const fingerprint = normaliseHex(entry.fingerprintSha256);
     const first = seen.get(fingerprint);
     if (first === undefined) seen.set(fingerprint, i);

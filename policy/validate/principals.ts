@@ -71,8 +71,9 @@ function checkMatcherSource(doc: PolicyDocument, m: PrincipalMatcher, at: string
     );
   }
   // `spiffe://td` is the trust domain's own ID: no SVID, certificate or token, carries it (mtls.ts,
-  // token-claims.ts), so the matcher matched nobody and a deny rule naming it refused nobody (a docs review).
-  if ("spiffe" in m && !out.stored && isTrustDomainId(m.spiffe))
+  // token-claims.ts), so the matcher matched nobody and a deny rule naming it refused nobody (a docs review). Only the
+  // registry can give it, to a certificate it lists (a legacy workload: revoke-registered-id.test.ts).
+  if ("spiffe" in m && !out.stored && unregisteredTrustDomainId(doc, m.spiffe))
     out.add(...trustDomainIdIssue(`${at}.spiffe`, m.spiffe));
   // The schema's form took labels that start or end with '-' (`-x.com`), which no address's domain has, so the
   // matcher matched nobody. A version stored before this check loads as it did.
@@ -154,20 +155,19 @@ export function checkPrincipalSets(doc: PolicyDocument, out: Collector): void {
   }
 }
 
-/**
- * The issue of a SPIFFE ID that names a trust domain where a workload's is needed. `registered`: a registry entry,
- * which would give its certificate that ID, making its holder a caller no SVID can be.
- */
-export function trustDomainIdIssue(path: string, id: string, registered = false): Parameters<Collector["add"]> {
-  const domain = id.slice("spiffe://".length);
+/** A trust domain's own ID that no registry entry gives a certificate: no caller can have it. */
+function unregisteredTrustDomainId(doc: PolicyDocument, id: string): boolean {
+  return isTrustDomainId(id) && !(doc.identity.mtls?.registry ?? []).some((entry) => entry.id === id);
+}
+
+/** The issue of a SPIFFE ID that names a trust domain where a workload's is needed, and no certificate has it. */
+function trustDomainIdIssue(path: string, id: string): Parameters<Collector["add"]> {
   return [
     "error",
     "invalid-value",
     path,
-    registered
-      ? `"${id}" is the trust domain's own ID, which no workload's SVID carries (X509-SVID section 2): a certificate registered under it would be a caller every { trustDomain: ${domain} } matcher takes`
-      : `"${id}" is the trust domain's own ID, which no workload carries (X509-SVID section 2): it names no caller`,
-    `name a workload (${id}/ns/...)${registered ? "" : `, or the whole trust domain with { trustDomain: ${domain} }`}`,
+    `"${id}" is the trust domain's own ID, which no workload's SVID or token carries (X509-SVID section 2) and no registry entry here gives: it names no caller`,
+    `name a workload (${id}/ns/...), or the whole trust domain with { trustDomain: ${id.slice("spiffe://".length)} }`,
   ];
 }
 
@@ -179,7 +179,7 @@ export function checkBindings(doc: PolicyDocument, out: Collector): void {
   if (out.stored) return;
   for (const [name, pairs] of Object.entries(doc.identityBindings))
     pairs.forEach((pair, i) => {
-      if (isTrustDomainId(pair.workload))
+      if (unregisteredTrustDomainId(doc, pair.workload))
         out.add(...trustDomainIdIssue(`identityBindings.${name}[${i}].workload`, pair.workload));
       if (pair.access.includes("@") || isServiceTokenId(pair.access)) return;
       out.add(

@@ -60,14 +60,12 @@ describe("a version stored before", () => {
   });
 
   // A closing review: the four errors of a later session, each skipped for a stored version.
-  it("loads with a workload named by its trust domain's own ID, in a matcher, a binding and the registry", () => {
+  it("loads with a workload named by its trust domain's own ID, in a matcher and a binding", () => {
     const td = "spiffe://prod.example.com";
     const doc: Record<string, any> = withRule({ id: "all", effect: "deny", principals: [{ spiffe: td }] });
     const issuers = [{ dn: "CN=Example Workload CA", trustDomains: ["prod.example.com"] }];
     doc.identity = { ...doc.identity, mtls: { issuers } };
     newlyRefused(doc, "invalid-value", "services.app.routes[0].rules[0].principals[0].spiffe");
-    doc.identity.mtls.registry = [{ fingerprintSha256: "ab".repeat(32), id: td }];
-    newlyRefused(doc, "invalid-value", "identity.mtls.registry[0].id");
     doc.identityBindings = { ci: [{ workload: td, access: "ann@example.com" }] };
     newlyRefused(doc, "invalid-value", "identityBindings.ci[0].workload");
   });

@@ -169,8 +169,8 @@ export function spiffeVerdict(s: string, prefix: boolean): Verdict {
   return isSpiffe(s, prefix) ? ACCEPT : FORMAT;
 }
 /**
- * A SPIFFE ID where a workload's is meant (a `spiffe` matcher, a binding's workload, a registry id): a trust
- * domain's own ID, with no path, names no workload and is refused as a value.
+ * A SPIFFE ID where a workload's is meant (a `spiffe` matcher, a binding's workload): a trust domain's own ID,
+ * with no path, names no workload and is refused as a value (the base document's registry gives none).
  */
 export function workloadIdVerdict(s: string): Verdict {
   const verdict = spiffeVerdict(s, false);
@@ -991,8 +991,7 @@ export function fixedCases(): Case[] {
         const reg = v as { fingerprintSha256: string; id: string }[];
         if (reg.length === 2) return bad("duplicate-fingerprint");
         const f = (reg[0] as { fingerprintSha256: string }).fingerprintSha256.replaceAll(":", "");
-        if (!/^[0-9a-fA-F]{64}$/.test(f)) return FORMAT;
-        return workloadIdVerdict((reg[0] as { id: string }).id);
+        return /^[0-9a-fA-F]{64}$/.test(f) && isSpiffe((reg[0] as { id: string }).id) ? ACCEPT : FORMAT;
       },
     ),
   );

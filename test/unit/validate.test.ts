@@ -751,12 +751,6 @@ describe("more fixtures per code", () => {
       "invalid-value",
       "identityBindings.checkout-ops[0].workload",
     ],
-    [
-      "a registry id that is a trust domain's own ID",
-      (d) => (d.identity.mtls.registry = [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://prod.example.com" }]),
-      "invalid-value",
-      "identity.mtls.registry[0].id",
-    ],
     // From a docs review: only a service's audit mode warned; a deny rule on trial forwards what it would refuse.
     [
       "a deny rule on trial in production",
@@ -1461,6 +1455,16 @@ describe("more fixtures per code", () => {
 
   it("an allowed header is no issue", () => {
     expect(run((d) => (rule0(d).headers = { "x-team": "checkout" })).issues).toEqual([]);
+  });
+
+  it("a spiffe matcher or binding naming a trust domain's own ID that the registry gives is no issue", () => {
+    // A legacy workload registered under it (revoke-registered-id.test.ts): the matcher does name a caller.
+    const result = run((d) => {
+      d.identity.mtls.registry = [{ fingerprintSha256: "ab".repeat(32), id: "spiffe://prod.example.com" }];
+      rule0(d).principals = [{ spiffe: "spiffe://prod.example.com" }];
+      d.identityBindings["checkout-ops"][0].workload = "spiffe://prod.example.com";
+    });
+    expect(result.issues.filter((i) => i.severity === "error")).toEqual([]);
   });
 
   it("a deny rule on trial (mode: audit) shadows nothing: it refuses nobody", () => {
