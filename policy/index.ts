@@ -116,6 +116,7 @@ export {
 export { principalsMatch, compilePrincipals, claimsHold, type CompiledPrincipals } from "./principals.ts";
 export {
   applyGrants,
+  BREAK_GLASS_MAX_MINUTES,
   coversButForUses,
   grantCovers,
   grantMayApply,

@@ -62,6 +62,7 @@ export type IssueCode =
   | "group-white-space"
   | "group-mixed-scripts"
   | "condition-source-missing"
+  | "break-glass-capped"
   // shared signals (policy/validate/ssf.ts)
   | "ssf-key-source"
   | "ssf-key-unusable"

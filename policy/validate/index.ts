@@ -13,6 +13,7 @@ import { ALL_ISSUES_UP_TO_VALUES, schemaPass } from "./schema-pass.ts";
 import { checkServices } from "./services.ts";
 import { checkScopesCarried, checkServiceAudiences, checkTokenIssuers } from "./tokens.ts";
 import { checkConditionSources } from "./condition-sources.ts";
+import { checkBreakGlassBound } from "./exceptions.ts";
 import { checkSharedSignals } from "./ssf.ts";
 import { checkClaimNumbers } from "./claim-numbers.ts";
 
@@ -123,6 +124,7 @@ function checkDocument(doc: PolicyDocument, warnings: boolean, stored: boolean):
   checkServiceAudiences(doc, out);
   checkScopesCarried(doc, out);
   checkConditionSources(doc, out);
+  checkBreakGlassBound(doc, out);
   checkSharedSignals(doc, out);
   return out.finish();
 }

@@ -579,6 +579,14 @@ const FIXTURES = {
     message:
       "claims come from Access tokens or identity.tokenIssuers, and neither is configured: no caller has a claim, so it admits nobody",
   },
+  "break-glass-capped": {
+    // From a docs review: the admin API takes --minutes up to 1,440 whatever the policy allows.
+    change: (d) => (d.exceptions = { breakGlassMaxDuration: "2d" }),
+    severity: "warning",
+    path: "exceptions.breakGlassMaxDuration",
+    message:
+      "2d is longer than a break-glass grant may last (24 h: the caller approves their own): ward breakglass --minutes takes at most 1440",
+  },
   "ssf-key-source": {
     change: (d) => signals(d, { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] } }),
     severity: "error",

@@ -6,6 +6,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { listAll, parseBody, plainText } from "./body.ts";
 import {
+  BREAK_GLASS_MAX_MINUTES,
   durationSeconds,
   instantMs,
   isCleanText,
@@ -46,10 +47,7 @@ const BreakGlassBody = z.strictObject({
   routes: Routes,
   methods: Methods,
   justification: plainText(z.string().trim().min(10, "say why, in a sentence").max(1000)),
-  minutes: z
-    .int()
-    .min(1)
-    .max(24 * 60),
+  minutes: z.int().min(1).max(BREAK_GLASS_MAX_MINUTES),
 });
 
 type Checked = { ok: true } | { ok: false; error: string };
