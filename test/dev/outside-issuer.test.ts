@@ -12,7 +12,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withAccessOverrides } from "../../scripts/dev/access-overrides.ts";
 import { writeDemoCertificateHeaders } from "../../scripts/dev/demo-certificates.ts";
-import { demoWalkthrough } from "../../scripts/dev/demo-commands.ts";
+import { demoCommands, demoWalkthrough } from "../../scripts/dev/demo-commands.ts";
 import type { LocalGateway } from "../../scripts/dev/local-gateway.ts";
 import { DEMO_POLICY, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
 import { send } from "../support/http-request.ts";
@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => jwksServer.listen(0, "127.0.0.1", done));
   demo = await startDemoGateway({
-    recorded: ["WIKI"],
+    recorded: ["PAYMENTS_API", "ORDERS_API", "WIKI"],
     policyText: withAccessOverrides(await readFile(DEMO_POLICY, "utf8"), { teamDomain: TEAM, audiences: [AUD] }),
     accessJwksUrl: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`,
   });
@@ -72,17 +72,23 @@ afterAll(async () => {
 
 // From a docs review: `ward dev --access-jwks-url` printed the local sign-in's commands too, which answered 404.
 it("prints no command that needs the local sign-in, and each one it prints answers as it says", async () => {
-  const lines = demoWalkthrough(gateway.url, await writeDemoCertificateHeaders(dir), false);
+  const certs = await writeDemoCertificateHeaders(dir);
+  const lines = demoWalkthrough(gateway.url, certs, false);
   expect(lines.join("\n")).not.toMatch(/dev-token|In a browser/);
   expect(lines.at(-1)).toContain("the local sign-in is off (--access-jwks-url)");
-  const commands = lines.flatMap((line) => /^ {2}(curl .*) {3}# (\d{3}): /.exec(line)?.slice(1, 3) ?? []);
-  expect(commands.length).toBeGreaterThanOrEqual(10);
-  for (let i = 0; i < commands.length; i += 2) {
-    const { stdout: code } = await promisify(execFile)("bash", [
-      "-c",
-      `${commands[i]} -s -o /dev/null -w '%{http_code}'`,
-    ]);
-    expect(`${code} ${commands[i]}`).toBe(`${commands[i + 1]} ${commands[i]}`);
+  const commands = lines.flatMap((line) => {
+    const printed = /^ {2}(curl .*) {3}# (\d{3}): /.exec(line);
+    return printed ? [{ command: printed[1]!, status: Number(printed[2]) }] : [];
+  });
+  // Every command read back (the workloads' and anonymous callers'), none of the people's.
+  expect(commands.length).toBe(demoCommands(gateway.url, certs, false).length);
+  expect(commands.length).toBeLessThan(demoCommands(gateway.url, certs).length);
+  for (const { command, status } of commands) {
+    const before = (await originLog()).length;
+    const { stdout: code } = await promisify(execFile)("bash", ["-c", `${command} -s -o /dev/null -w '%{http_code}'`]);
+    expect(`${code} ${command}`).toBe(`${status} ${command}`);
+    // Only what is allowed reaches an origin; every refusal leaves them uncalled.
+    expect(`${(await originLog()).length - before} ${command}`).toBe(`${status < 300 ? 1 : 0} ${command}`);
   }
 }, 60_000);
 
