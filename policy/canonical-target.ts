@@ -24,6 +24,7 @@ export const TARGET_PROBLEMS = [
   "path-dot-segment",
   "path-empty-segment",
   "path-trailing-dot-or-space",
+  "path-windows-stream",
   "query-method-override",
 ] as const;
 export type TargetProblem = (typeof TARGET_PROBLEMS)[number];
@@ -90,9 +91,11 @@ const STRUCTURE: Readonly<Record<string, TargetProblem>> = {
 /** The problem of a decoded segment's first letter that such an origin reads as structure, or as a trailing space. */
 function lookAlike(decoded: string): CanonicalResult | undefined {
   let lastRead = "";
+  let reading = "";
   for (const ch of decoded) {
     if (ch.charCodeAt(0) < 0x80) {
       lastRead = "";
+      reading += ch;
       continue;
     }
     // NFKC's reading read by best-fit again, as the fold reads it: `½` is `1⁄2` to NFKC, and `⁄` is `/` to best-fit.
@@ -102,12 +105,24 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
       if (problem) return reject(problem, `a letter an origin may read as '${c}' (NFKC, best-fit)`);
     }
     lastRead = read;
+    reading += read;
   }
   // Windows drops a segment's trailing spaces (as for `%20` at the end, below): `admin　` would be `admin` there.
   if (lastRead.endsWith(" "))
     return reject("path-trailing-dot-or-space", "a letter at the end an origin may read as a space");
+  // `：＄` is `:$` to NFKC: a stream's name (namesStream, below).
+  if (namesStream(reading)) return reject("path-windows-stream", "letters an origin may read as an NTFS stream's ':$'");
   return undefined;
 }
+
+/**
+ * Does a segment name an NTFS stream's type? Windows reads `file::$DATA` as the file itself (its unnamed data
+ * stream) and `dir::$INDEX_ALLOCATION` (or `dir:$I30:$INDEX_ALLOCATION`) as the directory, so `/admin::$DATA` or
+ * `/admin::$INDEX_ALLOCATION/users` would reach `/admin` or `/admin/users` at an origin that maps paths to NTFS
+ * names (nginx on Windows, CVE-2010-2263; Tomcat on Windows, CVE-2017-12615's `::$DATA` form), past a rule that
+ * names them. Every such name has a `:` just before the `$` of its type, which no ordinary path segment needs.
+ */
+const namesStream = (segment: string) => segment.includes(":$");
 
 function reject(problem: TargetProblem, detail: string): CanonicalResult {
   return { ok: false, problem, detail };
@@ -279,7 +294,8 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     const decoded = plain ? raw : decodeSegment(raw);
     if (typeof decoded !== "string") return decoded;
     if (decoded === "." || decoded === "..") return reject("path-dot-segment", "dot segment");
-    // Only a segment that needed decoding can hold one: a plain one is ASCII.
+    if (plain && namesStream(raw)) return reject("path-windows-stream", "a segment naming an NTFS stream (':$')");
+    // Only a segment that needed decoding can hold one: a plain one is ASCII. Its reading holds its ASCII too.
     if (!plain) {
       const problem = lookAlike(decoded);
       if (problem) return problem;
@@ -320,5 +336,8 @@ function foldedProblem(letters: string): CanonicalResult | undefined {
   const end = letters.charCodeAt(letters.length - 1);
   if (end === 0x2e || end === 0x20)
     return reject("path-trailing-dot-or-space", "a segment an origin may read as ending in '.' or a space");
+  // `:` and an accent, then `$`: `:$` to an origin that drops the accent.
+  if (namesStream(letters))
+    return reject("path-windows-stream", "a segment an origin may read as naming an NTFS stream");
   return undefined;
 }

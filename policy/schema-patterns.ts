@@ -28,6 +28,9 @@ interface LetterClasses {
   last: number[];
   /** A literal of these alone reads as nothing (combining marks: an empty segment). */
   alone: number[];
+  /** Read as `:` before a `$`, and as `$` after a `:`: an NTFS stream's `:$` (`path-windows-stream`). */
+  colon: number[];
+  dollar: number[];
 }
 
 let classes: LetterClasses | undefined;
@@ -41,7 +44,9 @@ let classes: LetterClasses | undefined;
 function letterClasses(): LetterClasses {
   if (classes) return classes;
   const holds = (literal: string) => literalNoPathHolds([{ kind: "literal", value: literal }]) === undefined;
-  const found: LetterClasses = { anywhere: [], last: [], alone: [] };
+  const stream = (literal: string) =>
+    literalNoPathHolds([{ kind: "literal", value: literal }])?.problem === "path-windows-stream";
+  const found: LetterClasses = { anywhere: [], last: [], alone: [], colon: [], dollar: [] };
   for (let cp = 0x80; cp <= 0x10ffff; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue; // a lone surrogate: no UTF-8 form, refused anywhere (\p{Cs} below)
     const c = String.fromCodePoint(cp);
@@ -50,6 +55,8 @@ function letterClasses(): LetterClasses {
     if (!holds(`a${c}a`)) found.anywhere.push(cp);
     else if (!holds(`a${c}`)) found.last.push(cp);
     else if (!holds(c)) found.alone.push(cp);
+    else if (stream(`a${c}$a`)) found.colon.push(cp);
+    else if (stream(`a:${c}a`)) found.dollar.push(cp);
   }
   classes = found;
   return found;
@@ -85,9 +92,11 @@ let paths: { path: string; pathPrefix: string } | undefined;
  */
 export function routePathPatterns(): { path: string; pathPrefix: string } {
   if (paths) return paths;
-  const { anywhere, last, alone } = letterClasses();
-  // A letter a literal may hold: not '/', none parsePathPattern forbids, none refused anywhere, no lone surrogate.
-  const letter = `[^/${inside(FORBIDDEN_LITERAL)}${classOf(anywhere)}\\p{Cs}]`;
+  const { anywhere, last, alone, colon, dollar } = letterClasses();
+  // A letter a literal may hold: not '/', none parsePathPattern forbids, none refused anywhere, no lone surrogate,
+  // and not the start of an NTFS stream's `:$` (in any letters read so, with marks the fold drops between).
+  const stream = `[:${classOf(colon)}]\\p{Mn}*[$${classOf(dollar)}]`;
+  const letter = `(?!${stream})[^/${inside(FORBIDDEN_LITERAL)}${classOf(anywhere)}\\p{Cs}]`;
   // What a literal may not end in: '.', a space, a letter refused last, any of them followed by marks only.
   const badEnd = `[. ${classOf(last)}]\\p{Mn}*`;
   const literal = `(?!\\.\\.?(?:/|$))(?![${classOf(alone)}]+(?:/|$))(?:(?!${badEnd}(?:/|$))${letter})+`;

@@ -143,6 +143,23 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/admin.%CC%81/x"],
     ["GET", HOST, "/admin %CC%81"],
   ],
+  // An NTFS stream's type: Windows reads `admin::$DATA` as `admin` (nginx on Windows, CVE-2010-2263), and
+  // `admin::$INDEX_ALLOCATION` as the directory `admin`.
+  "path-windows-stream": [
+    ["GET", HOST, "/admin::$DATA"],
+    ["GET", HOST, "/index.php::$data"],
+    ["GET", HOST, "/admin::$INDEX_ALLOCATION/users"],
+    ["GET", HOST, "/admin:$I30:$INDEX_ALLOCATION/users"],
+    ["GET", HOST, "/x/secret.txt:stream:$DATA"],
+    ["PUT", HOST, "/upload/shell.jsp::$DATA"],
+    // Encoded, in either case, and in part.
+    ["GET", HOST, "/admin%3A%3A%24DATA"],
+    ["GET", HOST, "/admin:%3a$DATA"],
+    ["GET", HOST, "/admin%3A$DATA"],
+    // A fullwidth colon and dollar sign, which NFKC reads as `:$`; an accent the fold drops between them.
+    ["GET", HOST, "/admin%EF%BC%9A%EF%BC%9A%EF%BC%84DATA"],
+    ["GET", HOST, "/admin:%CC%81$DATA"],
+  ],
   // The fourth column is the raw query.
   "query-method-override": [
     ["POST", HOST, "/v1/charge", "_method=DELETE"],
@@ -228,6 +245,9 @@ describe("canonicalTarget accepts", () => {
     { raw: "/a%2Bb/c+d", path: "/a+b/c+d", segments: ["a+b", "c+d"] },
     { raw: "/%40user:x=1,y!$&'()*", path: "/@user:x=1,y!$&'()*", segments: ["@user:x=1,y!$&'()*"] },
     { raw: "/a/...b/c", path: "/a/...b/c", segments: ["a", "...b", "c"] },
+    // A colon and a dollar sign, apart or across segments, name no NTFS stream's type.
+    { raw: "/a:b$c/d:/$e", path: "/a:b$c/d:/$e", segments: ["a:b$c", "d:", "$e"] },
+    { raw: "/urn:isbn:0451450523", path: "/urn:isbn:0451450523", segments: ["urn:isbn:0451450523"] },
     { raw: "/.well-known/x", path: "/.well-known/x", segments: [".well-known", "x"] },
     {
       raw: `/${"a".repeat(MAX_PATH_LENGTH - 1)}`,

@@ -76,6 +76,18 @@ describe("a version stored before", () => {
     newlyRefused(doc, "out-of-range", "services.app.hosts[0]");
   });
 
+  it("loads with a route whose literal names an NTFS stream (`:$`), which every request is now refused for", () => {
+    const doc = oneServicePolicy([
+      {
+        id: "r",
+        methods: ["GET"],
+        path: "/x::$DATA",
+        rules: [{ id: "all", effect: "allow", principals: [{ group: "dev" }] }],
+      },
+    ]);
+    newlyRefused(doc, "invalid-path-pattern", "services.app.routes[0].path");
+  });
+
   it("loads with a rule header named twice in different case", () => {
     newlyRefused(
       withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }], headers: { "x-a": "1", "X-A": "2" } }),

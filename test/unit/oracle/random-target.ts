@@ -130,6 +130,13 @@ export const PIECES = [
   "\ufeff",
   "\u0085",
   "\u00a0",
+  // NTFS stream names (`::$DATA`), encoded, in look-alikes (fullwidth), and with an accent the fold drops
+  "::$DATA",
+  ":$",
+  "%3A%24",
+  "%3a$",
+  "\uff1a\uff04",
+  ":\u0301$",
 ];
 
 /** Any byte percent-encoded, its hex in either case; or any ASCII character raw. */

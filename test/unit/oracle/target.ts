@@ -165,14 +165,18 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
   // form (or best-fit's reading: `∕` `⁄` as `/`, `∖` `⧵` `¥` `₩` as `\`, `٪` as `%`; of the NFKC form too) holding `/`
   // `\` `.` `;` `?` `#` `%`; "a segment ending in a letter NFKC makes a space": path-trailing-dot-or-space.
   const letters = [...(decoded ?? "")];
-  letters.forEach((ch, i) => {
-    if (ch.charCodeAt(0) < 0x80) return;
+  const readings = letters.map((ch, i) => {
+    if (ch.charCodeAt(0) < 0x80) return ch;
     const bestFit = (c: string) => BEST_FIT_1252.get(c) ?? OTHER_BEST_FIT[c];
     // NFKC's reading is read by best-fit again: `½` is `1⁄2`, and `⁄` is `/`.
     const read = bestFit(ch) ?? [...ch.normalize("NFKC")].map((c) => bestFit(c) ?? c).join("");
     for (const c of read) if (LOOK_ALIKE_PROBLEM[c]) found.add(LOOK_ALIKE_PROBLEM[c]);
     if (i === letters.length - 1 && read.endsWith(" ")) found.add("path-trailing-dot-or-space");
+    return read;
   });
+  // "a segment that holds `:$` (an NTFS stream's type: `::$DATA`), as written or decoded, or as NFKC, best-fit or
+  // the fold read it": the decoded and look-alike readings here, the fold's in expectTarget.
+  if (readings.join("").includes(":$")) found.add("path-windows-stream");
   return decoded;
 }
 
@@ -268,6 +272,7 @@ export function expectTarget(method: string, rawHost: string, rawPath: string, r
       if (folded === "." || folded === "..") found.add("path-dot-segment");
       if (folded === "" && decoded !== "") found.add("path-empty-segment");
       if (folded.endsWith(".") || folded.endsWith(" ")) found.add("path-trailing-dot-or-space");
+      if (folded.includes(":$")) found.add("path-windows-stream");
       segments.push(decoded);
     }
     stages.push(found);

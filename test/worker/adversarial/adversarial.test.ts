@@ -181,6 +181,7 @@ describe("adversarial corpus", () => {
     const required = [
       "admin-host",
       "encoded-query-fragment",
+      "ntfs-stream",
       "alg-none",
       "alg-confusion",
       "stripped-signature",
