@@ -1,9 +1,11 @@
 // evaluate: deny overrides allow in any order, obligations (rate limits, headers), audit mode, and no
 // request data can make it throw.
 import { describe, expect, it } from "vitest";
+import { canonicalTarget } from "../../policy/canonical-target.ts";
 import { compilePolicy, type CompiledPolicy } from "../../policy/compile.ts";
 import { REASONS, type Decision } from "../../policy/decision.ts";
 import { evaluate, type RequestFacts } from "../../policy/evaluate.ts";
+import { foldedSpellings, MAX_SPELLINGS } from "../../policy/folded-spellings.ts";
 import type { Identity } from "../../policy/identity.ts";
 import type { Rule } from "../../policy/schema.ts";
 import { validatePolicy } from "../../policy/validate/index.ts";
@@ -669,5 +671,102 @@ describe("caseInsensitivePaths", () => {
         hint: `write it as ${written}`,
       }),
     ]);
+  });
+});
+
+/** One service of these routes (and settings) on HOST, with evaluate.test's identity configuration. */
+async function serviceOf(routes: object[], service: Record<string, unknown> = {}): Promise<CompiledPolicy> {
+  const result = validatePolicy({
+    version: 1,
+    metadata: { environment: "dev", owners: ["security@example.com"] },
+    identity: { access: { teamDomain: "https://example.cloudflareaccess.com", audiences: ["a".repeat(64)] } },
+    services: { api: { hosts: [HOST], origin: { tunnel: "API" }, owner: "api-team@example.com", ...service, routes } },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return compilePolicy(result.policy);
+}
+
+const openToAll = {
+  id: "all",
+  methods: ["GET"],
+  pathPrefix: "/",
+  rules: [{ id: "anyone", effect: "allow", principals: [{ public: true }] }],
+};
+
+describe("Ward's own namespace at a caseInsensitivePaths service", () => {
+  // Such an origin serves /.WARD/apps/ as /.ward/apps/: the namespace is matched case-folded there, as routes are,
+  // or a catch-all would forward it (from mutation testing: matching the path as written passed every test).
+  it.each(["/.WARD/apps/", "/.Ward/me/x", "/.WELL-KNOWN/WARD/jwks.json/"])(
+    "refuses %s as in lower case",
+    async (path) => {
+      const policy = await serviceOf([openToAll], { caseInsensitivePaths: true });
+      expect(evaluate(policy, { method: "GET", host: HOST, path, identity: alice }, NOW)).toMatchObject({
+        effect: "deny",
+        reasons: ["route-not-found"],
+      });
+    },
+  );
+
+  it("leaves another case to the catch-all at a service whose origin tells case apart", async () => {
+    const policy = await serviceOf([openToAll]);
+    const decision = evaluate(policy, { method: "GET", host: HOST, path: "/.WARD/apps/", identity: alice }, NOW);
+    expect(decision).toMatchObject({ effect: "allow", route: "api/all" });
+  });
+});
+
+describe("a path an origin may read too many ways", () => {
+  // Paths a search found to give exactly MAX_SPELLINGS folded spellings at a caseInsensitivePaths service, and one
+  // more, cut down to a few letters each (Greek with iota subscripts and accents, a nukta, a combining grave).
+  const AT_MOST = ["\u00ba", "\u0958", "\u00e2", "\u1fcc\u1fb8", "\u1f81\u0ddc\u0340", "\u1f50\u1ffb"];
+  const ONE_MORE = ["\u1fb4", "\u1f9d\u03f2", "\u00f3", "\u01c6\u1fbb", "\u1f89\u0647\u1772\u1b12\u1ec7"];
+  const pathOf = (segments: string[]) => `/${segments.map(encodeURIComponent).join("/")}`;
+
+  it.each([
+    ["as many spellings as the bound: decided in each", AT_MOST, 0, { effect: "allow", route: "api/all" }],
+    [
+      "one spelling more: refused",
+      ONE_MORE,
+      1,
+      { effect: "deny", reasons: ["bad-request"], problem: "path-letters-ambiguous" },
+    ],
+  ])("%s", async (_name, segments, over, expected) => {
+    const target = canonicalTarget("GET", HOST, pathOf(segments));
+    if (!target.ok) throw new Error(target.problem);
+    // The fixture's premise, so a change to the readings fails here rather than in the decision below.
+    expect(foldedSpellings(true, target.target)).toHaveLength(MAX_SPELLINGS + over);
+    const policy = await serviceOf([openToAll], { caseInsensitivePaths: true });
+    const decision = evaluate(policy, { method: "GET", host: HOST, path: pathOf(segments), identity: {} }, NOW);
+    expect(decision).toMatchObject(expected);
+  });
+});
+
+describe("a covering route's deny rule reached by several spellings of the path", () => {
+  // A route matching both the path and a folded or suffix-cut spelling of it is visited once: traced twice, `ward
+  // explain` would list the rule twice (from mutation testing: no test held the folded case to it).
+  const routes = [
+    {
+      id: "item",
+      methods: ["GET"],
+      path: "/x/{*}",
+      rules: [{ id: "staff", effect: "allow", principals: [{ authenticated: true }] }],
+    },
+    {
+      id: "x",
+      methods: ["GET"],
+      pathPrefix: "/x",
+      rules: [{ id: "no-bob", effect: "deny", principals: [{ email: "bob@other.com" }] }],
+    },
+  ];
+
+  it.each(["/x/caf%C3%A9", "/x/%EF%BD%81", "/x/a.json", "/x/caf%C3%A9.json"])("%s traces it once", async (path) => {
+    const policy = await serviceOf(routes);
+    for (const [identity, effect] of [
+      [bob, "deny"],
+      [alice, "allow"],
+    ] as const) {
+      const decision = evaluate(policy, { method: "GET", host: HOST, path, identity }, NOW);
+      expect(decision).toMatchObject({ effect, route: "api/item" });
+      expect(decision.trace.filter((t) => t.rule === "api/x/no-bob")).toHaveLength(1);
+    }
   });
 });

@@ -92,6 +92,26 @@ describe("unknown facts fail closed", () => {
     expect(allow({ other: true })).toBe("deny");
   });
 
+  it("reads only the answer's own results: a check named like an Object member is unreported", async () => {
+    // The gateway builds the results as a plain object (policy/posture-age.ts), which inherits `constructor` and
+    // `toString`. Read through the prototype, the check had a result that is not true, and the deny was off.
+    for (const check of ["constructor", "toString", "__proto__"]) {
+      const loaded = await loadPolicy(
+        withRoutes(`      - id: everything
+        methods: [GET]
+        pathPrefix: /
+        rules:
+          - { id: no-unchecked, effect: deny, principals: [{ emailDomain: example.com }], when: { devicePosture: [${check}] } }
+          - { id: staff, effect: allow, principals: [{ emailDomain: example.com }] }
+`),
+      );
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+      const identity = { user: { email: "ann@example.com", groups: [], devicePosture: {} } };
+      const d = evaluate(loaded.policy, { method: "GET", host: "app.example.com", path: "/x", identity }, 0);
+      expect(d, check).toMatchObject({ effect: "deny", rule: "app/everything/no-unchecked" });
+    }
+  });
+
   it("applies a deny rule conditioned on posture when posture is unknown", async () => {
     const d = await decide("/x", { user: { email: "ann@example.com", groups: [] } });
     expect(d.effect).toBe("deny");
