@@ -770,3 +770,30 @@ describe("a covering route's deny rule reached by several spellings of the path"
     }
   });
 });
+
+describe("deny rules reaching the other slash spelling, exactly", () => {
+  // Fixed cases for two mutants only the unseeded property tests killed (evaluate-oracle, cross-route-deny): a
+  // format suffix cut and then spelt with the slash reaches `/admin/`'s deny rules; `{*}` takes no empty segment,
+  // so `/a` spelt `/a/` does not reach `/a/{*}`'s.
+  const denyBob = [{ id: "no-bob", effect: "deny", principals: [{ email: "bob@other.com" }] }];
+
+  it("GET /admin.json reaches the deny rules of a route /admin/", async () => {
+    const policy = await serviceOf([openToAll, { id: "admin", methods: ["GET"], path: "/admin/", rules: denyBob }]);
+    const decide = (identity: Identity) =>
+      evaluate(policy, { method: "GET", host: HOST, path: "/admin.json", identity }, NOW);
+    expect(decide(bob)).toMatchObject({ effect: "deny", route: "api/all" });
+    expect(decide(bob).trace.filter((t) => t.rule === "api/admin/no-bob")).toHaveLength(1);
+    expect(decide(alice)).toMatchObject({ effect: "allow", route: "api/all" });
+  });
+
+  it("GET /a does not reach the deny rules of a route /a/{*}", async () => {
+    const policy = await serviceOf([openToAll, { id: "under-a", methods: ["GET"], path: "/a/{*}", rules: denyBob }]);
+    for (const path of ["/a", "/a/"]) {
+      const decision = evaluate(policy, { method: "GET", host: HOST, path, identity: bob }, NOW);
+      expect(decision, path).toMatchObject({ effect: "allow", route: "api/all" });
+    }
+    // And its own paths are refused, so the rule is in force.
+    const under = evaluate(policy, { method: "GET", host: HOST, path: "/a/x", identity: bob }, NOW);
+    expect(under).toMatchObject({ effect: "deny" });
+  });
+});
