@@ -110,7 +110,8 @@ export function received(opcode: number, payload: Buffer): string {
  * bytes; `!flood N COUNT` sends COUNT of them at once; `!emit SPEC` writes the frames `emitted` makes of SPEC;
  * `!pause MS` reads nothing for MS ms (a peer that does not read); `!pings MS COUNT` sends COUNT pings, one every
  * MS ms; `!drop` ends the TCP connection without a close. `?emit=SPEC` in the upgrade's URL: those frames right
- * after the handshake; `?hop=1` or `?hop=many`: hop-by-hop headers in the 101 (below). `onClose`: called with the code and reason bytes of the close frame the origin receives;
+ * after the handshake; `?hop=1` or `?hop=many`: hop-by-hop headers in the 101 (below); `?cookie=`: a Set-Cookie
+ * field in the 101 each. `onClose`: called with the code and reason bytes of the close frame the origin receives;
  * `onReceived`: with each message and pong (`received`), commands included.
  */
 export function serveWebSocket(
@@ -147,6 +148,7 @@ export function serveWebSocket(
       `Connection: Upgrade${connection ? `, ${connection}` : ""}`,
       `Sec-WebSocket-Accept: ${accept}`,
       ...(offered.length > 0 ? [`Sec-WebSocket-Protocol: ${offered[0]}`] : []),
+      ...query.getAll("cookie").map((cookie) => `Set-Cookie: ${cookie}`),
       ...(hop
         ? [
             "X-Backend-Debug: db=10.20.30.40",

@@ -46,6 +46,13 @@ describe("addressKey", () => {
     "1:2:3:4:5:6:7:8:9",
     "2001:db8::1/64",
     `1.2.3.4${" ".repeat(64)}`,
+    // What a local run or a service binding's caller may send (isClientAddress's doc): a port, a list, a number.
+    "198.18.0.1:8080",
+    "192.0.2.1, 198.51.100.7",
+    "3221225985",
+    // The URL parser, which reads IPv6 here, drops tabs and newlines anywhere: they must not get that far.
+    "2001:db8::\t1",
+    "2001:db8::\n1",
   ])("%j is no address", (address) => {
     expect(addressKey(address)).toBeUndefined();
   });

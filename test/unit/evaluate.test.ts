@@ -21,8 +21,13 @@ type RuleInput = Omit<Rule, "rateLimit"> & {
   rateLimit?: { limit: number; period: string; key?: "principal" | "principal+route"; failOpen?: boolean };
 };
 
-async function policyWith(rules: RuleInput[], service: Record<string, unknown> = {}): Promise<CompiledPolicy> {
+async function policyWith(
+  rules: RuleInput[],
+  service: Record<string, unknown> = {},
+  top: Record<string, unknown> = {},
+): Promise<CompiledPolicy> {
   const result = validatePolicy({
+    ...top,
     version: 1,
     metadata: { environment: "dev", owners: ["security@example.com"] },
     identity: {
@@ -321,6 +326,43 @@ describe("rate-limit obligations", () => {
     const policy = await policyWith([{ id: "limited", effect: "allow", principals, rateLimit }]);
     const decision = evaluate(policy, request(identity), NOW);
     expect(decision.obligations.rateLimits.map((r) => r.key)).toEqual(keys);
+  });
+
+  // Found by mutation testing: a rule matching workloads and a group was read as matching workloads only, and counted
+  // the certificate alone; the person, whom the group matches, must have a bucket of their own too.
+  it("a workload or a group's person, with both: each counted", async () => {
+    const rateLimit = { limit: 10, period: "10s", key: "principal" as const };
+    const principals = [{ spiffe: CHECKOUT }, { group: "ops" }];
+    const policy = await policyWith([{ id: "limited", effect: "allow", principals, rateLimit }]);
+    const identity: Identity = { workload: { id: CHECKOUT }, user: { email: "alice@example.com", groups: ["ops"] } };
+    const decision = evaluate(policy, request(identity), NOW);
+    expect(decision.effect).toBe("allow");
+    expect(decision.obligations.rateLimits.map((r) => r.key)).toEqual([
+      `workload:${CHECKOUT}`,
+      "user:alice@example.com",
+    ]);
+  });
+
+  // Found by mutation testing: counted by its whole principal, a bothFactors caller adding a workload token whose
+  // `sub` it can vary (a CI job's branch) would start a fresh bucket per sub.
+  it("bothFactors: the certificate and the person together, whatever workload token comes with them", async () => {
+    const rateLimit = { limit: 10, period: "10s", key: "principal" as const };
+    const bothFactors = { workload: [{ spiffe: CHECKOUT }], access: [{ email: "alice@example.com" }], binding: "ops" };
+    const policy = await policyWith(
+      [{ id: "limited", effect: "allow", bothFactors, rateLimit }],
+      {},
+      {
+        identityBindings: { ops: [{ workload: CHECKOUT, access: "alice@example.com" }] },
+      },
+    );
+    const keys = (sub: string) => {
+      const token = { issuer: "ci", kind: "oidc" as const, subject: sub, claims: { sub } };
+      const decision = evaluate(policy, request({ ...workloadAndUser, workloadToken: token }), NOW);
+      expect(decision.effect).toBe("allow");
+      return decision.obligations.rateLimits.map((r) => r.key);
+    };
+    expect(keys("repo:o/r:ref:refs/heads/a")).toEqual([`workload:${CHECKOUT}+user:alice@example.com`]);
+    expect(keys("repo:o/r:ref:refs/heads/b")).toEqual([`workload:${CHECKOUT}+user:alice@example.com`]);
   });
 
   it("an anonymous caller is counted by its address (CF-Connecting-IP), or with all others when it has none", async () => {

@@ -165,6 +165,9 @@ describe("origin failures", () => {
     }
     // A header no Link parser agrees on goes whole.
     expect((await answer("/doc/1", '</x>; title="open, </app.css>'))[1]).toBeNull();
+    // So does one whose every link-value names another host: nothing of it is left to pass on.
+    const allElsewhere = "<http://10.20.30.40:8080/x.js>; rel=preload, <https://fonts.gstatic.com>; rel=preconnect";
+    expect((await answer("/doc/1", allElsewhere))[1]).toBeNull();
     // Two Content-Location fields arrive joined with ", ": one naming another host drops the header (from a review).
     expect((await answer("/doc/1, http://10.20.30.40:8080/doc/1", sameHost))[0]).toBeNull();
     expect((await answer("/doc/1, /doc/2", sameHost))[0]).toBe("/doc/1, /doc/2");
@@ -187,6 +190,8 @@ describe("origin failures", () => {
     // The gateway's host, with the origin's address or credentials as its userinfo.
     ["https://10.20.30.40:8080@wiki.localhost/next", "https://wiki.localhost/next"],
     ["//admin:s3cret@wiki.localhost/next", "https://wiki.localhost/next"],
+    // A user name and no password is userinfo all the same (found by mutation testing: only a password was seen).
+    ["https://10.20.30.40@wiki.localhost/next", "https://wiki.localhost/next"],
   ])("an origin redirect to %s reaches the client as %s", async (location, expected) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=${encodeURIComponent(location)}&${marker()}`,
@@ -279,6 +284,9 @@ describe("origin failures", () => {
     "http://10.20.30.40:8080/internal",
     // A second field no browser reads, holding the address.
     "0; url=/ok, abc http://10.20.30.40:8080/internal",
+    // ... or holding it as the user name of a URL on the gateway's host, inside a word (found by mutation testing:
+    // only a password was seen there).
+    "0; url=/ok, abc u//10.20.30.40@wiki.localhost/x",
   ])("an origin's Refresh %s, which no browser reads, is dropped", async (value) => {
     const res = await exports.default.fetch(
       `https://wiki.localhost/__redirect?to=%2Fok&refresh=${encodeURIComponent(value)}&${marker()}`,

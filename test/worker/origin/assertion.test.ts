@@ -236,6 +236,32 @@ describe("one assertion for many requests", () => {
     expect(await assertionFor(keys, facts(t0))).toBe(base);
   });
 
+  // Found by mutation testing: only clocks going forward were tried. A token signed at a later instant (a clock
+  // stepped back) would reach the origin with an `iat` in its future, and live past the 60 s from now.
+  it("never reuses a token signed later than now: it signs anew", async () => {
+    const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+    const t0 = Date.UTC(2026, 11, 1, 14, 0, 0);
+    const later = await assertionFor(keys, facts(t0 + 10_000, { route: "orders/clock" }));
+    const now = await assertionFor(keys, facts(t0, { route: "orders/clock" }));
+    expect(now).not.toBe(later);
+    expect(decodeJwt(now).iat).toBe(t0 / 1000);
+  });
+
+  // Found by mutation testing: `scope` is written "when it carried any" (docs/origin-assertion.md), and
+  // `ward_credentials` lists those present: with none, neither claim is there at all (not "" nor []).
+  it("writes scope and ward_credentials only when there are some", async () => {
+    const keys = await assertionKeys(env.ASSERTION_SIGNING_KEYS);
+    const base = facts(Date.UTC(2026, 11, 1, 15, 0, 0));
+    const claims = async (scopes: string[], credentials: AssertionFacts["credentials"]) =>
+      decodeJwt(await assertionFor(keys, { ...base, identity: { ...base.identity, scopes }, credentials }));
+    const none = await claims([], []);
+    expect(none).not.toHaveProperty("scope");
+    expect(none).not.toHaveProperty("ward_credentials");
+    const some = await claims(["orders.read"], [{ kind: "client-certificate", lifetimeSeconds: 3600 }]);
+    expect(some.scope).toBe("orders.read");
+    expect(some.ward_credentials).toEqual([{ kind: "client-certificate" }]);
+  });
+
   it("keeps at most ~8 million characters of reusable tokens: long URLs cannot fill the isolate", async () => {
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     const keys = await assertionKeys(JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: "bound" }] }));

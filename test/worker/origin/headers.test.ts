@@ -175,6 +175,15 @@ describe("headers forwarded to the origin", () => {
     expect(JSON.stringify(decision).length).toBeLessThan(16_384);
   });
 
+  // Found by mutation testing: only names far over the bound were tried, so one cut a character early went unseen.
+  it("reports a dropped name of exactly 100 characters whole, and cuts one of 101", async () => {
+    const exact = `x-${"a".repeat(98)}`;
+    const over = `x-${"b".repeat(99)}`;
+    const { seen, decision } = await send("https://payments.localhost/healthz", { [exact]: "1", [over]: "1" });
+    expect(seen).toHaveLength(1);
+    expect(decision.droppedHeaders).toEqual([exact, `${over.slice(0, 100)}…`]);
+  });
+
   it("a denied request logs no droppedHeaders and never reaches the origin", async () => {
     const { res, seen, decision } = await send("https://payments.localhost/v1/refund", {
       "X-User-Email": "ceo@example.com",

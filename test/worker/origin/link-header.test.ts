@@ -39,6 +39,16 @@ describe("linkValues", () => {
       expect(linkValues(bad), bad).toBeUndefined();
   });
 
+  // Found by mutation testing: a parameter's name is case-insensitive (RFC 8288 §3), and a browser reads `ANCHOR` and
+  // `ImageSrcSet` as it reads `anchor` and `imagesrcset`; their URLs must not slip past as unknown parameters.
+  it("reads anchor and imagesrcset in any case", () => {
+    expect(linkValues('</ok>; ANCHOR="http://10.0.0.1/"; ImageSrcSet="http://10.0.0.2/a.png 1x"')?.[0]?.urls).toEqual([
+      "/ok",
+      "http://10.0.0.1/",
+      "http://10.0.0.2/a.png",
+    ]);
+  });
+
   it("checks an imagesrcset URL holding a comma whole and in parts (from a review)", () => {
     // A browser reads one URL, whose userinfo is `wiki.localhost,` and whose host is the origin's address.
     const header = '</ok.png>; rel=preload; as=image; imagesrcset="https://wiki.localhost,@10.20.30.40:8080/a.png 1x"';

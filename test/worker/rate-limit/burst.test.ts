@@ -181,4 +181,21 @@ describe("an object's answer of another shape", () => {
     const open = await burst(odd, obligation(`odd-open-${name}`, true), 20);
     expect(open.filter((r) => r.ok).length).toBeLessThanOrEqual(LIMIT);
   });
+
+  // Found by mutation testing: Retry-After is at least 1 s, so a refusal whose window the object says has already
+  // ended (a clock or a version apart) is still a 429, never taken for an admission for want of a wait.
+  it("a refusal for a window already ended is still a refusal", async () => {
+    const ended = {
+      getByName: () => ({
+        lease: async (_want: number, limit: number) => ({
+          granted: 0,
+          limit,
+          remaining: 0,
+          resetAt: Date.now() - 5_000,
+        }),
+      }),
+    } as unknown as Env["RATE_LIMITER"];
+    const [refused] = await burst(ended, obligation(`ended-${crypto.randomUUID()}`, false), 1);
+    expect(refused).toMatchObject({ ok: false, reason: "rate-limited", headers: { "Retry-After": "1" } });
+  });
 });

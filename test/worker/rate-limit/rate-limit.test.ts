@@ -550,6 +550,22 @@ describe("leases (large limits)", () => {
     expect(granted).toBe(10);
   });
 
+  // Found by mutation testing: no test lowered a limit below what its window had already counted. The object must
+  // grant nothing then (a 429), and keep its count: a negative grant took requests off the count, and was refused
+  // as a malformed answer (a 503 where the limit is what refuses).
+  it("refuses, and keeps the count, when a push lowers a limit below what the window has admitted", async () => {
+    const before = obligation({ limit: 10 });
+    // Early in a window, so every request below falls in the same one.
+    const now = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
+    for (let i = 0; i < 8; i++) expect((await checkRateLimits(env, [before], now)).ok).toBe(true);
+    // The same object (its counter does not name the limit), now with a limit of 3.
+    const lowered = { ...before, limit: 3 };
+    expect(await checkRateLimits(env, [lowered], now)).toMatchObject({ ok: false, reason: "rate-limited" });
+    // Raised back: the 8 still count, so 2 more are admitted, then 429.
+    for (let i = 0; i < 2; i++) expect((await checkRateLimits(env, [before], now)).ok).toBe(true);
+    expect(await checkRateLimits(env, [before], now)).toMatchObject({ ok: false, reason: "rate-limited" });
+  });
+
   it("keeps the longer window's count when an old-period request comes after it (60 s, then 1 h, then 60 s)", async () => {
     const stub = env.RATE_LIMITER.getByName(rateLimitName(obligation({ limit: 3 })));
     // An hour well ahead of the clock, so no alarm of this test's object comes in between.
@@ -563,6 +579,69 @@ describe("leases (large limits)", () => {
     expect(granted).toBe(3);
     // The hour over, a new one starts.
     expect((await stub.lease(1, 3, 3600, hour + 3_600_000)).granted).toBe(1);
+  });
+
+  // Found by mutation testing: a lease answer for a later window than the lease this isolate holds (the object
+  // already counts in the next window: another isolate's clock is ahead) starts a lease of that window. Added to
+  // the old one, the requests it leased would be thrown away unused when the old window ends.
+  it("keeps requests leased for a window later than the caller's clock for that window", async () => {
+    const windowStart = (Math.floor(Date.now() / 60_000) + 40_320) * 60_000;
+    const limit = obligation({ limit: 1000 });
+    // This isolate leases 10 in the first window and uses them all.
+    for (let i = 0; i < 10; i++) expect((await checkRateLimits(env, [limit], windowStart + 50_000)).ok).toBe(true);
+    // Another isolate, its clock ahead, moves the object on to the next window.
+    const stub = env.RATE_LIMITER.getByName(rateLimitName(limit));
+    expect((await stub.lease(1, 1000, 60, windowStart + 60_000)).granted).toBe(1);
+    // This isolate, still in the first window by its clock, is leased 10 of the next window, and uses one.
+    expect((await checkRateLimits(env, [limit], windowStart + 50_000)).ok).toBe(true);
+    // In the next window, the other 9 serve requests without asking the object again.
+    const spy = vi.spyOn(env.RATE_LIMITER, "getByName");
+    try {
+      for (let i = 0; i < 9; i++) expect((await checkRateLimits(env, [limit], windowStart + 60_001)).ok).toBe(true);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  // Found by mutation testing: a request refused after it took one off its lease gives it back, but only to the lease
+  // of the window it was taken from; given to the next window's lease, that window would admit one request more than
+  // its object granted.
+  it("gives a refused request back only to the window it was taken from", async () => {
+    const windowStart = (Math.floor(Date.now() / 60_000) + 30_240) * 60_000;
+    const leasedOne = obligation({ limit: 1000 });
+    const down = obligation();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The other bucket's store answers only once the gate opens, and then fails: the request is refused (503).
+    const namespace = {
+      getByName: (name: string) =>
+        name === rateLimitName(down)
+          ? { lease: () => gate.then(() => Promise.reject(new Error("Durable Object reset"))) }
+          : env.RATE_LIMITER.getByName(name),
+    } as unknown as DurableObjectNamespace<RateLimiter>;
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      // The first window: 10 leased to this isolate, one used.
+      expect((await checkRateLimits({ RATE_LIMITER: namespace }, [leasedOne], windowStart + 1_000)).ok).toBe(true);
+      // A request at its end takes one more off that lease, then waits on its other bucket's store...
+      const late = checkRateLimits({ RATE_LIMITER: namespace }, [leasedOne, down], windowStart + 59_999);
+      // ...while the next window's first request leases afresh: 10, one used, 9 left here.
+      expect((await checkRateLimits({ RATE_LIMITER: namespace }, [leasedOne], windowStart + 60_000)).ok).toBe(true);
+      release();
+      expect(await late).toMatchObject({ ok: false, reason: "rate-limit-unavailable" });
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+    }
+    // Another isolate takes all that the next window has left at the object.
+    const stub = env.RATE_LIMITER.getByName(rateLimitName(leasedOne));
+    expect((await stub.lease(1000, 1000, 60, windowStart + 60_001)).granted).toBe(990);
+    // So this isolate admits its 9 and no more: the request given back was the first window's.
+    let admitted = 0;
+    for (let i = 0; i < 12; i++) if ((await checkRateLimits(env, [leasedOne], windowStart + 60_002)).ok) admitted++;
+    expect(admitted).toBe(9);
   });
 
   it("never carries a leased request into the next window", async () => {

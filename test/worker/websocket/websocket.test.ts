@@ -115,6 +115,17 @@ describe("an allowed upgrade", () => {
     }
   });
 
+  // Found by mutation testing: the 101's Set-Cookie went unchecked, and an app could sign its visitors in to
+  // every other app (a cookie for the parent domain) as whoever its planted token names, as on any other answer.
+  it("drops a 101's Set-Cookie for Access's cookies, and passes the others", async () => {
+    const cookies = ["session=abc; Path=/", "CF_Authorization=eyJ.planted.token; Domain=localhost; Path=/"];
+    const query = cookies.map((c) => `cookie=${encodeURIComponent(c)}`).join("&");
+    const { res, client } = await as("ann@example.com", `/live?${query}&${marker()}`);
+    expect(res.status).toBe(101);
+    expect(res.headers.getSetCookie()).toEqual(["session=abc; Path=/"]);
+    client!.socket.close(1000);
+  });
+
   it("takes limits written unquoted in wrangler.toml, which reach the Worker as numbers", async () => {
     // `WEBSOCKET_MAX_MESSAGE_BYTES = 16` (no quotes) is passed on as JSON: its reader called `.trim()` on it and
     // threw, and every upgrade failed.
