@@ -12,6 +12,8 @@ describe("isSpiffeId", () => {
     "spiffe://_dmarc.example.org/x",
     "spiffe://trust_domain_1.example.org/ns/x",
     `spiffe://td/${"a".repeat(2030)}`,
+    // 2,048 characters exactly: the standard's bound is inclusive (SPIFFE-ID 2.3).
+    `spiffe://td/${"a".repeat(2048 - "spiffe://td/".length)}`,
   ])("accepts %s", (id) => {
     expect(isSpiffeId(id)).toBe(true);
   });
@@ -33,6 +35,7 @@ describe("isSpiffeId", () => {
     ["no trust domain", "spiffe:///x"],
     ["a trust domain over 255 characters", `spiffe://${"a".repeat(256)}/x`],
     ["an ID over 2,048 characters", `spiffe://td/${"a".repeat(2040)}`],
+    ["an ID of 2,049 characters", `spiffe://td/${"a".repeat(2049 - "spiffe://td/".length)}`],
   ])("refuses %s", (_name, id) => {
     expect(isSpiffeId(id)).toBe(false);
   });
@@ -82,6 +85,29 @@ describe("isTrustDomain: the one definition", () => {
       expect(trustDomainOf(`spiffe://${domain}/ns/x`)).toBe(valid ? domain : undefined);
     },
   );
+});
+
+// A `spiffePrefix` is compared as the start of an ID: one holding anything an ID cannot (a glob's star, a query)
+// would match no caller at all, and a deny rule written with it would silently deny no one.
+describe("spiffePrefix in the schema", () => {
+  it.each([
+    "spiffe://prod.example.com",
+    "spiffe://prod.example.com/",
+    "spiffe://prod.example.com/ns/shop",
+    "spiffe://prod.example.com/ns/shop/",
+  ])("accepts %s", (prefix) => {
+    expect(PrincipalMatcher.safeParse({ spiffePrefix: prefix }).success).toBe(true);
+  });
+
+  it.each([
+    ["a star", "spiffe://prod.example.com/ns/shop*"],
+    ["a query", "spiffe://prod.example.com/ns?x"],
+    ["a dot segment", "spiffe://prod.example.com/ns/./"],
+    ["an empty segment", "spiffe://prod.example.com/ns//"],
+    ["an upper-case trust domain", "spiffe://Prod.example.com/"],
+  ])("refuses one with %s", (_name, prefix) => {
+    expect(PrincipalMatcher.safeParse({ spiffePrefix: prefix }).success).toBe(false);
+  });
 });
 
 describe("trustDomainOf", () => {

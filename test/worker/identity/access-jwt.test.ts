@@ -1,6 +1,6 @@
 // AccessVerifier in workerd with real RS256 tokens. The key set is served by an injected fetch standing in
 // for the Access team domain (the true outside edge), which also counts how often keys are fetched.
-import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
+import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { describe, expect, inject, it, vi } from "vitest";
 import { AccessVerifier } from "../../../worker/identity/access-jwt.ts";
 import { accessVerifier, KEPT_CONFIGURATIONS, resetAccessVerifiers } from "../../../worker/identity/verifiers.ts";
@@ -127,6 +127,19 @@ describe("AccessVerifier", () => {
     ]) {
       expect((await v.verify(token, NOW)).ok, token.slice(0, 40)).toBe(false);
     }
+  });
+
+  // Access signs with RS256 and its certs name the algorithm, but a key set that leaves `alg` out lets jose's
+  // key selection pair the team's RSA key with any RSA algorithm: the verifier itself must hold it to RS256.
+  it("refuses a PS256 token of the team's own key when the published key names no algorithm", async () => {
+    const { v } = verifier(() => ({ keys: published.keys.map(({ alg: _alg, ...key }) => key) }));
+    expect((await v.verify(await accessToken(signing, { email: "ann@example.com" }, { now: NOW }), NOW)).ok).toBe(true);
+    const pss = await new SignJWT({ type: "app", email: "ann@example.com", iss: TEAM, aud: [AUD] })
+      .setIssuedAt(NOW / 1000)
+      .setExpirationTime(NOW / 1000 + 3600)
+      .setProtectedHeader({ alg: "PS256", kid: signing.kid! })
+      .sign(await importJWK(signing, "PS256"));
+    expect(await v.verify(pss, NOW)).toEqual({ ok: false, problem: "ERR_JOSE_ALG_NOT_ALLOWED" });
   });
 
   it("follows key rotation: the new key verifies once published, the old one while still listed", async () => {
@@ -291,6 +304,29 @@ function rawPayload(times: { iat?: string; nbf?: string; exp?: string }, extra =
   return `{"type":"app","iss":"${TEAM}","aud":["${AUD}"],"email":"ann@example.com","sub":"u-1","identity_nonce":"n-1","iat":${t.iat},"nbf":${t.nbf},"exp":${t.exp}${extra}}`;
 }
 
+/** Characters of base64url (unpadded) for `bytes` bytes. */
+const base64urlLength = (bytes: number) => Math.ceil((bytes * 4) / 3);
+
+/**
+ * A validly signed user token of exactly `length` characters: a `pad` claim grows the payload. Unpadded base64 is
+ * never 4k+1 characters long, so when the payload cannot make up the length, a space in the header's JSON does.
+ */
+async function tokenOfLength(length: number): Promise<string> {
+  const signatureLength = (await rawAccessToken(signing, rawPayload({}))).split(".")[2]!.length;
+  const encoder = new TextEncoder();
+  for (const space of ["", " ", "  "]) {
+    const header = `{"alg":"RS256",${space}"kid":"${signing.kid}","typ":"JWT"}`;
+    for (let pad = 0; pad < length; pad++) {
+      const payload = rawPayload({}, `,"pad":"${"p".repeat(pad)}"`);
+      const total =
+        base64urlLength(encoder.encode(header).length) + base64urlLength(encoder.encode(payload).length) + 2;
+      if (total + signatureLength === length) return rawAccessToken(signing, payload, header);
+      if (total + signatureLength > length) break;
+    }
+  }
+  throw new Error(`no token of ${length} characters`);
+}
+
 describe("AccessVerifier: what an issuer can honestly produce", () => {
   it("takes the token shapes Access documents, for a person and for a service token", async () => {
     const { v } = verifier();
@@ -338,6 +374,40 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
     expect((await v.verify(await rawAccessToken(signing, rawPayload({ exp: `${NOW / 1000 + 3600}.0` })), NOW)).ok).toBe(
       true,
     );
+  });
+
+  // The bounds of checkTimes, each at its edge: jose checks none of them (iat against now, exp against iat).
+  it("takes an iat up to the 30 s skew ahead of now, and refuses one a second further", async () => {
+    const { v } = verifier();
+    // nbf now: jose refuses an nbf past the skew before Ward reads iat.
+    const at = (ahead: number) =>
+      rawAccessToken(
+        signing,
+        rawPayload({ iat: String(NOW / 1000 + ahead), nbf: String(NOW / 1000), exp: String(NOW / 1000 + 3600) }),
+      );
+    expect((await v.verify(await at(30), NOW)).ok).toBe(true);
+    expect(await v.verify(await at(31), NOW)).toEqual({ ok: false, problem: "issued-in-the-future" });
+  });
+
+  it("takes an exp equal to its iat (a lifetime of nothing), and refuses one a second before", async () => {
+    const { v } = verifier();
+    const iat = String(NOW / 1000 - 10);
+    const same = await v.verify(await rawAccessToken(signing, rawPayload({ iat, nbf: iat, exp: iat })), NOW);
+    expect(same).toMatchObject({ ok: true, lifetimeSeconds: 0 });
+    const before = rawPayload({ iat, nbf: iat, exp: String(NOW / 1000 - 11) });
+    expect(await v.verify(await rawAccessToken(signing, before), NOW)).toEqual({
+      ok: false,
+      problem: "expires-before-issued",
+    });
+  });
+
+  it("takes a token first seen maxTokenAge and the skew after its iat, and not a millisecond later", async () => {
+    const config = accessConfig({ maxTokenAge: "1h" });
+    const token = await accessToken(signing, { email: "ann@example.com" }, { now: NOW, ttl: 86_400 });
+    const edge = NOW + (3600 + 30) * 1000;
+    // Separate verifiers: a verified token is remembered, and these are first sightings.
+    expect((await verifier(undefined, config).v.verify(token, edge)).ok).toBe(true);
+    expect(await verifier(undefined, config).v.verify(token, edge + 1)).toEqual({ ok: false, problem: "too-old" });
   });
 
   it("refuses a person's token issued for longer than maxTokenLifetime (24h by default), and takes exactly 24h", async () => {
@@ -397,6 +467,19 @@ describe("AccessVerifier: what an issuer can honestly produce", () => {
       rawPayload({}, ',"custom":[{"role":"a"},{"role":"b"}],"team":{"role":{"role":"c"}}'),
     );
     expect((await v.verify(token, NOW)).ok).toBe(true);
+  });
+
+  // The bound is on the token as sent, and inclusive: one character more is refused before anything is decoded
+  // (no key is fetched for it).
+  it("takes a token of exactly 8,192 characters and refuses one of 8,193 unparsed", async () => {
+    const { server, v } = verifier();
+    const exact = await tokenOfLength(8192);
+    expect(exact.length).toBe(8192);
+    expect(await v.verify(exact, NOW)).toMatchObject({ ok: true, identity: { user: { email: "ann@example.com" } } });
+    const over = await tokenOfLength(8193);
+    expect(over.length).toBe(8193);
+    expect(await v.verify(over, NOW)).toEqual({ ok: false, problem: "token-size" });
+    expect(server.calls).toHaveLength(1);
   });
 
   it("refuses claims nested past 8 levels or holding over 1,024 values, and takes them within", async () => {

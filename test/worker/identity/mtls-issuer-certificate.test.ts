@@ -168,4 +168,28 @@ describe("a client certificate's encoding", () => {
     const named: MtlsConfig = { ...pinned, issuers: [{ ski: CA_SKI, trustDomains: ["demo.ward.internal"] }] };
     expect(await identity(pemOf(ber), named)).toEqual({ ok: false, problem: "unparseable-certificate" });
   });
+
+  // A registered certificate names its workload by fingerprint, its SPIFFE ID unread: the pinned key's signature
+  // is still checked over its bytes, and those must be the one DER structure, whatever follows it.
+  it("is refused with bytes after it when the registry names it, its SPIFFE ID unread", async () => {
+    const trailing = await tlsClientAuth(pemOf(new Uint8Array([...checkout, 0x05, 0x00])));
+    const registered: MtlsConfig = {
+      ...pinned,
+      spiffe: false,
+      registry: [{ fingerprintSha256: trailing.certFingerprintSHA256 as string, id: "spiffe://demo.ward.internal/x" }],
+    };
+    expect(await workloadIdentity(trailing, registered, NOW)).toEqual({
+      ok: false,
+      problem: "unparseable-certificate",
+    });
+    const plain = await tlsClientAuth(CERTS.checkout);
+    const plainRegistered: MtlsConfig = {
+      ...registered,
+      registry: [{ fingerprintSha256: plain.certFingerprintSHA256 as string, id: "spiffe://demo.ward.internal/x" }],
+    };
+    expect(await workloadIdentity(plain, plainRegistered, NOW)).toMatchObject({
+      ok: true,
+      workload: { id: "spiffe://demo.ward.internal/x" },
+    });
+  });
 });

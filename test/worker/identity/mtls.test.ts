@@ -80,6 +80,7 @@ describe("workloadIdentity", () => {
     ["too large to be forwarded", { certRFC9440: "", certRFC9440TooLarge: true }, "certificate-too-large"],
     ["DER that does not match the fingerprint", { certFingerprintSHA256: "ab".repeat(32) }, "fingerprint-mismatch"],
     ["no DER", { certRFC9440: "" }, "unparseable-certificate"],
+    ["no fingerprint", { certFingerprintSHA256: "" }, "no-certificate"],
   ])("refuses %s", async (_name, overrides, problem) => {
     const auth = overrides === undefined ? undefined : await tlsClientAuth(CERTS.checkout, overrides);
     expect(await workloadIdentity(auth, config, NOW)).toEqual({ ok: false, problem });
@@ -137,6 +138,11 @@ describe("workloadIdentity", () => {
       withSecondSanExtension(CERTS.checkout, "spiffe://demo.ward.internal/ns/shop/sa/admin"),
     );
     expect(await workloadIdentity(otherId, config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });
+    // The scheme in capitals is still a SPIFFE ID (a malformed one), not some other URI beside the first.
+    const upperScheme = await tlsClientAuth(
+      withSecondSanExtension(CERTS.checkout, "SPIFFE://demo.ward.internal/ns/shop/sa/admin"),
+    );
+    expect(await workloadIdentity(upperScheme, config, NOW)).toEqual({ ok: false, problem: "several-spiffe-ids" });
   });
 
   // The X509-SVID standard's leaf validation (section 5.2): basic constraints' cA false, and neither
@@ -356,6 +362,19 @@ describe("workloadIdentity", () => {
       ok: false,
       problem: "issuer-trust-domain-mismatch",
     });
+  });
+
+  // RFC 5280 4.1.2.5: the validity period includes both dates. Each edge is checked on its own millisecond.
+  it("takes a certificate at its notBefore and at its notAfter, and not a millisecond outside either", async () => {
+    const auth = await tlsClientAuth(CERTS.checkout, {
+      certNotBefore: "Dec 31 23:50:00 2026 GMT",
+      certNotAfter: "Jan 01 00:10:00 2027 GMT",
+    });
+    const [notBefore, notAfter] = [NOW - 600_000, NOW + 600_000];
+    expect(await workloadIdentity(auth, config, notBefore)).toMatchObject({ ok: true, workload: { id: CHECKOUT } });
+    expect(await workloadIdentity(auth, config, notAfter)).toMatchObject({ ok: true, remainingSeconds: 0 });
+    for (const now of [notBefore - 1, notAfter + 1])
+      expect(await workloadIdentity(auth, config, now)).toEqual({ ok: false, problem: "outside-validity" });
   });
 
   it("reads the time on every request, not from the judgement", async () => {

@@ -157,10 +157,24 @@ describe("what the token says about its key", () => {
     ["no kid", { kid: null }, "kid"],
     ["a kid with spaces", { kid: "../../ etc/passwd" }, "kid"],
     ["typ JOSE+JSON", { typ: "JOSE+JSON" }, "token-type"],
+    // RFC 9068's access-token type is an OIDC issuer's (GitHub's); a SPIRE or cluster token is never one.
+    ["typ at+jwt", { typ: "at+jwt" }, "token-type"],
   ])("refuses %s before fetching any key", async (_name, header, problem) => {
     const { server, v } = verifierFor("spire");
     expect(problemOf(await verify(v, await spire(header), PAYMENTS))).toBe(problem);
     expect(server.calls).toEqual([]);
+  });
+
+  // A header or payload has members only as a JSON object: an array header read as one would reach the verifier
+  // as the token of the issuer its payload names, rather than as a value that is no token.
+  it("reads a header or payload that is a JSON array as no token at all", async () => {
+    const [h, p, sig] = (await spire({})).split(".") as [string, string, string];
+    expect(peekToken(`${b64('[{"alg":"ES256"}]')}.${p}.${sig}`)).toEqual({ ok: false, problem: "malformed-token" });
+    expect(peekToken(`${h}.${b64(`[${JSON.stringify({ iss: SPIRE })}]`)}.${sig}`)).toEqual({
+      ok: false,
+      problem: "malformed-token",
+    });
+    expect(peekToken(`${h}.${p}.${sig}`)).toMatchObject({ ok: true, issuer: SPIRE });
   });
 
   it("refuses crit and b64 in any issuer's tokens, and takes GitHub's x5t", async () => {
@@ -672,6 +686,10 @@ describe("claimedIssuers", () => {
     const { header, payload } = tokenParts({ issuer: "cluster" }, NOW);
     const t = await signParts(issuerKey("cluster"), JSON.stringify(header), `\uFEFF${JSON.stringify(payload)}`);
     expect(claimedIssuers(`Bearer ${t}, Bearer app-1`)).toEqual([CLUSTER]);
+    // Split at slashes, the payload is a run of base64url letters inside a longer one: its base64 starts `77u`.
+    const [h, p, sig] = t.split(".") as [string, string, string];
+    expect(p.startsWith("77u")).toBe(true);
+    expect(claimedIssuers(`Bearer ${h}/${p}/${sig}`)).toEqual([CLUSTER]);
   });
 
   it("reads a hostile value of many short segments once, finding nothing", () => {
