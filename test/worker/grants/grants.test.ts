@@ -483,3 +483,60 @@ describe("break-glass", () => {
     expect(open.map((g) => g.id)).toEqual([grant.id]);
   });
 });
+
+describe("the Grants object's own checks (an isolate's copy trails it by seconds)", () => {
+  // A shard of its own: nothing else here reads it.
+  const store = () => (env as Env).GRANTS.getByName(grantsShard("store-checks"));
+  const grant = (notBefore: number, notAfter: number, maxUses?: number) => ({
+    kind: "exception" as const,
+    principal: { email: "store-checks@example.com" },
+    service: "store-checks",
+    routes: "*" as const,
+    methods: "*" as const,
+    reason: "store checks",
+    ticket: "SEC-7",
+    requestedBy: "admin@example.com",
+    approvedBy: "admin@example.com",
+    notBefore,
+    notAfter,
+    ...(maxUses !== undefined ? { maxUses } : {}),
+  });
+  const created = async (g: ReturnType<typeof grant>, now: number): Promise<GrantRecord> => {
+    const result = await store().create(g, "test", now);
+    if (!result.ok) throw new Error("refused");
+    return result.record;
+  };
+
+  it("counts no use outside the grant's window, whatever the caller's clock said of it", async () => {
+    const now = Date.now();
+    const { id } = await created(grant(now + HOUR, now + 2 * HOUR, 2), now);
+    expect(await store().consume(id, now)).toEqual({ ok: false, status: "outside-window" });
+    expect(await store().consume(id, now + 2 * HOUR)).toEqual({ ok: false, status: "outside-window" });
+    expect((await store().list()).find((g) => g.id === id)).toMatchObject({ uses: 0, status: "active" });
+    expect(await store().consume(id, now + HOUR)).toEqual({ ok: true, uses: 1 });
+    await store().revoke(id, "test", "store checks over", now);
+  });
+
+  it("hands the gateway a grant whose last use is spent marked used up, so it lets no request through", async () => {
+    const now = Date.now();
+    const { id } = await created(grant(now, now + HOUR, 1), now);
+    expect((await store().active(now)).find((g) => g.id === id)?.usedUp).toBeUndefined();
+    expect(await store().consume(id, now)).toEqual({ ok: true, uses: 1 });
+    expect((await store().active(now)).find((g) => g.id === id)).toMatchObject({ id, maxUses: 1, usedUp: true });
+    await store().revoke(id, "test", "store checks over", now);
+  });
+
+  it("retires only active grants at their notAfter: a revoked one stays revoked in the audit trail", async () => {
+    const now = Date.now();
+    const revoked = await created(grant(now - HOUR, now + 150), now);
+    const lapsing = await created(grant(now - HOUR, now + 150), now);
+    expect((await store().revoke(revoked.id, "test", "no longer needed", now))?.status).toBe("revoked");
+    await new Promise((r) => setTimeout(r, 200));
+    // workerd fires the alarm on its own at notAfter; runDurableObjectAlarm runs it now if it has not yet.
+    await runDurableObjectAlarm(store());
+    const all = await store().list(true);
+    expect(all.find((g) => g.id === lapsing.id)?.status).toBe("expired");
+    expect(all.find((g) => g.id === revoked.id)?.status).toBe("revoked");
+    expect((await store().events(revoked.id)).map((e) => e.action)).toEqual(["created", "revoked"]);
+  });
+});

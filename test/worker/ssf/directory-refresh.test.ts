@@ -1,8 +1,11 @@
 // How a security event reaches the cached directory facts of every isolate: AccessDirectory reuses an answer
 // only if fetched after the person's refresh, and without a usable denylist copy nothing cached is reused and
 // posture counts as unknown (fail closed; the denylist then refuses identified callers anyway).
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { directoryFreshness, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { catchUpExactly, directoryFreshness, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
 import { AccessDirectory } from "../../../worker/identity/access-directory.ts";
 import type { DirectorySubject } from "../../../worker/identity/access-jwt.ts";
 
@@ -46,5 +49,22 @@ describe("directoryFreshness", () => {
       notBefore: NOW,
       postureHeld: true,
     });
+  });
+
+  it("finds a refresh whatever the case of the token's e-mail, and trusts no answer from within 1 s", async () => {
+    const now = Date.now();
+    // The store keeps an e-mail fact lower-cased; an Access token may carry the person's address in any case.
+    const store = (env as Env).DENYLIST.getByName(DENYLIST_NAME);
+    const refresh = { op: "refresh" as const, fact: { match: "email" as const, value: "refreshed@example.com" } };
+    expect((await store.applySignals({ transmitter: "idp", jti: "j-refresh-case" }, [refresh], now)).ok).toBe(true);
+    resetDenylistCache();
+    expect(await catchUpExactly(env as Env, now)).toBe(true);
+    // The isolate's clock and the receiver's may differ by a little: an answer fetched just before the event must
+    // not pass as fetched after it.
+    expect(directoryFreshness({ email: "Refreshed@Example.COM" }, now)).toEqual({
+      notBefore: now + 1000,
+      postureHeld: false,
+    });
+    resetDenylistCache();
   });
 });

@@ -1,0 +1,55 @@
+// The DenialCounter object at its edges, with the real Denylist object behind it: a denial exactly `within` old
+// has left the window, the count starts again once a quarantine is recorded, and a quarantine is announced once,
+// however many denials cross the threshold while the isolates' copies do not list it yet.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../../worker/env.ts";
+import { countDenial } from "../../../worker/denylist/quarantine.ts";
+import { originSaw } from "../support/harness.ts";
+
+const MINUTE = 60_000;
+
+// Each case counts against a principal of its own: nothing else here, nor in another file, denies it.
+const counter = (principal: string) => (env as Env).DENIAL_COUNTER.getByName(principal);
+
+describe("the denial count", () => {
+  it("leaves out a denial exactly `within` old, and counts one a millisecond younger", async () => {
+    const config = { deniedRequests: 2, within: "60s", for: "1h" };
+    const edge = "user:window-edge@example.com";
+    const t0 = Date.now();
+    expect(await counter(edge).record(edge, config, t0)).toBeUndefined();
+    // The first denial is now 60 s old: out of the window, so this one is the only one counted.
+    expect(await counter(edge).record(edge, config, t0 + MINUTE)).toBeUndefined();
+    const inside = "user:window-inside@example.com";
+    expect(await counter(inside).record(inside, config, t0)).toBeUndefined();
+    expect(await counter(inside).record(inside, config, t0 + MINUTE - 1)).toMatchObject({
+      kind: "quarantine",
+      value: inside,
+      reason: "2 denied requests within 60s",
+    });
+  });
+
+  it("starts from zero once a quarantine is recorded: one more denial does not quarantine again", async () => {
+    const config = { deniedRequests: 3, within: "10m", for: "1h" };
+    const who = "user:count-cleared@example.com";
+    const now = Date.now();
+    for (let i = 0; i < 2; i++) expect(await counter(who).record(who, config, now + i)).toBeUndefined();
+    expect(await counter(who).record(who, config, now + 2)).toMatchObject({ kind: "quarantine", value: who });
+    // Had the count been kept, the denial after a release would put the caller straight back in quarantine.
+    expect(await counter(who).record(who, config, now + 3)).toBeUndefined();
+  });
+});
+
+describe("the announcement", () => {
+  it("is sent for the denial that recorded the quarantine, not again for one that found it recorded", async () => {
+    const config = { deniedRequests: 1, within: "10m", for: "1h" };
+    const who = "user:announced-once@example.com";
+    const now = Date.now();
+    await countDenial(env as Env, who, config, now);
+    // A denial made before the isolate's copy listed the quarantine crosses the threshold again.
+    await countDenial(env as Env, who, config, now + 1);
+    const announced = (await originSaw("__notify-webhook")).filter((r) => r.body.includes(who));
+    expect(announced).toHaveLength(1);
+    expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined ${who}`);
+  });
+});
