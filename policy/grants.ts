@@ -29,16 +29,16 @@ export interface TimedGrant {
 }
 
 /**
- * What a grant may name: one identity or one Access group, never a pattern or a set, which would admit
- * whoever they come to cover (a set even after a later push widens it).
- */
-/**
  * The longest break-glass grant, in minutes, whatever `exceptions.breakGlassMaxDuration` allows: the caller approves
  * their own grant, so the admin API takes a day at most (worker/admin/grants.ts), and validation says so of a
  * policy that allows longer.
  */
 export const BREAK_GLASS_MAX_MINUTES = 24 * 60;
 
+/**
+ * What a grant may name: one identity or one Access group, never a pattern or a set, which would admit
+ * whoever they come to cover (a set even after a later push widens it).
+ */
 export const GRANT_PRINCIPAL_KINDS = ["spiffe", "email", "serviceToken", "group"] as const;
 
 export function namesOnePrincipal(principal: PrincipalMatcher): boolean {
