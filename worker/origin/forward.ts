@@ -9,6 +9,7 @@ import {
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { dropAccessCookiesSet, originHeaders } from "./headers.ts";
+import { answerNames } from "./answer-names.ts";
 import { dropHopByHop } from "./hop-by-hop.ts";
 import { linkValues } from "./link-header.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
@@ -150,10 +151,10 @@ function refreshToSend(refresh: string, received: URL): string | undefined {
  * host, in Location and in Refresh (which browsers follow too). Every form that names another host is caught:
  * `//host/`, `http:\\host`, `http:/host`, `/\host`, `ws://host`. False when it cannot be read at all, or when
  * the origin sent two Locations and one names another host: the caller answers 502 rather than pass it on.
- * `headers`: those of the copy of the origin's answer, changed in place.
+ * `headers`: those of the copy of the origin's answer, changed in place; `present`: the names they hold.
  */
-function keepGatewayHost(headers: Headers, received: URL): boolean {
-  const location = headers.get("location");
+function keepGatewayHost(headers: Headers, present: Set<string>, received: URL): boolean {
+  const location = present.has("location") ? headers.get("location") : null;
   if (location) {
     // Two Location fields reach here joined with ", " and would reach the client both: when any piece names
     // another host, nothing is passed on. (A URL holds no space, but a careless origin's may: on this host,
@@ -164,7 +165,7 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
     if (kept === undefined) return false;
     if (kept !== location) headers.set("location", kept);
   }
-  const refresh = headers.get("refresh");
+  const refresh = present.has("refresh") ? headers.get("refresh") : null;
   if (refresh !== null) {
     const sent = refreshToSend(refresh, received);
     if (sent === undefined) headers.delete("refresh");
@@ -174,11 +175,11 @@ function keepGatewayHost(headers: Headers, received: URL): boolean {
   // preconnect, a preload's imagesrcset). Neither is needed to use the answer: Content-Location is dropped when
   // it names another host or cannot be read, and so is each link-value holding such a URL (a CDN's preconnect
   // too: Ward cannot tell a public host from the origin's), the whole Link header when it does not read.
-  const contentLocation = headers.get("content-location");
+  const contentLocation = present.has("content-location") ? headers.get("content-location") : null;
   // Two fields arrive joined with ", ", as Location's do: each is read.
   if (contentLocation?.split(", ").some((piece) => onGatewayHost(piece, received) !== piece))
     headers.delete("content-location");
-  const link = headers.get("link");
+  const link = present.has("link") ? headers.get("link") : null;
   if (link !== null) {
     const values = linkValues(link);
     const kept = values?.filter((value) => value.urls.every((url) => onGatewayHost(url, received) === url));
@@ -270,26 +271,28 @@ export async function forward(
     if (websocket && response.webSocket) {
       const upgraded = new Response(null, { status: 101, webSocket: response.webSocket, headers: response.headers });
       const upgradedHeaders = upgraded.headers;
+      const present = answerNames(upgradedHeaders);
       // As any answer's: a 101 may carry a Location, a Refresh or a Link naming the origin's own address.
-      if (!dropHopByHop(upgradedHeaders) || !keepGatewayHost(upgradedHeaders, received)) {
+      if (!dropHopByHop(upgradedHeaders, present) || !keepGatewayHost(upgradedHeaders, present, received)) {
         // Refused: the origin's end is closed, not left open behind the 502.
         response.webSocket.accept();
         response.webSocket.close(1011, "origin-error");
         return { ok: false, reason: "origin-error", dropped };
       }
       upgradedHeaders.set("ward-request-id", requestId);
-      dropAccessCookiesSet(upgradedHeaders);
+      dropAccessCookiesSet(upgradedHeaders, present);
       return { ok: true, response: upgraded, dropped };
     }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     // Read once: each read of answered.headers is a call into the runtime.
     const answeredHeaders = answered.headers;
+    const present = answerNames(answeredHeaders);
     // Before Ward's own header is set: an origin's Connection may name it.
-    const hopByHopDropped = dropHopByHop(answeredHeaders);
+    const hopByHopDropped = dropHopByHop(answeredHeaders, present);
     answeredHeaders.set("ward-request-id", requestId);
-    dropAccessCookiesSet(answeredHeaders);
-    if (!hopByHopDropped || !keepGatewayHost(answeredHeaders, received)) {
+    dropAccessCookiesSet(answeredHeaders, present);
+    if (!hopByHopDropped || !keepGatewayHost(answeredHeaders, present, received)) {
       await answered.body?.cancel();
       return { ok: false, reason: "origin-error", dropped };
     }

@@ -67,14 +67,15 @@ function setsAccessCookie(cookie: string): boolean {
  * Drops the origin's `Set-Cookie` fields that set one of Access's cookies (an app on `a.example.com` answering
  * `CF_Authorization=<its own token>; Domain=example.com` would sign the visitor in to every other app as whoever
  * that token names), under its own name or behind a comma. Other cookies pass as sent. Headers must be
- * mutable (a copy of the origin's response).
+ * mutable (a copy of the origin's response); `present` holds their names (worker/origin/answer-names.ts).
  */
-export function dropAccessCookiesSet(headers: Headers): void {
-  if (!headers.has("set-cookie")) return;
+export function dropAccessCookiesSet(headers: Headers, present: Set<string>): void {
+  if (!present.has("set-cookie")) return;
   const all = headers.getSetCookie();
   const kept = all.filter((cookie) => !setsAccessCookie(cookie));
   if (kept.length === all.length) return;
   headers.delete("set-cookie");
+  if (kept.length === 0) present.delete("set-cookie");
   for (const cookie of kept) headers.append("set-cookie", cookie);
 }
 

@@ -2,6 +2,7 @@
 // Ward, never for the client. A proxy removes them (RFC 9110 §7.6.1): the fields the origin names in its own
 // Connection header (`Connection: X-Backend-Debug` marks X-Backend-Debug as not to be passed on), and those that
 // are hop-by-hop wherever they appear. The runtime passes all of them on as the origin sent them.
+import { dropPresent } from "./answer-names.ts";
 import { names } from "./headers.ts";
 
 /**
@@ -27,17 +28,18 @@ const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**
  * Deletes the hop-by-hop fields of `headers` (a mutable copy of the origin's answer; at a WebSocket's 101 too,
- * whose Connection and Upgrade the runtime writes anew for the client's own handshake). False, with nothing
- * deleted, when the origin's Connection header names more than MAX_CONNECTION_NAMES fields or holds an entry that
- * is no field name (`"x-secret"`, `x secret`, `x;q=1`): which header it meant cannot be told, so none is passed on.
+ * whose Connection and Upgrade the runtime writes anew for the client's own handshake). `present`: the names it
+ * holds (worker/origin/answer-names.ts), kept up to date: a name that is not there costs no call into the runtime.
+ * False, with nothing deleted, when the origin's Connection header names more than MAX_CONNECTION_NAMES fields or
+ * holds an entry that is no field name (`"x-secret"`, `x secret`, `x;q=1`): which header it meant cannot be told,
+ * so none is passed on.
  */
-export function dropHopByHop(headers: Headers): boolean {
-  const connection = headers.get("connection");
-  if (connection !== null) {
-    const listed = names(connection);
+export function dropHopByHop(headers: Headers, present: Set<string>): boolean {
+  if (present.has("connection")) {
+    const listed = names(headers.get("connection") ?? "");
     if (listed.length > MAX_CONNECTION_NAMES || !listed.every((name) => FIELD_NAME.test(name))) return false;
-    for (const name of listed) headers.delete(name);
+    for (const name of listed) dropPresent(headers, present, name);
   }
-  for (const name of ALWAYS_HOP_BY_HOP) headers.delete(name);
+  for (const name of ALWAYS_HOP_BY_HOP) dropPresent(headers, present, name);
   return true;
 }
