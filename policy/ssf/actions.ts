@@ -7,10 +7,13 @@
 //   account-purged   -> refused for one month (no session begun before it can outlive that)
 //   account-enabled  -> lifts what account-disabled from the same transmitter put there (SETs issued no later
 //       than it, by iat: a disable issued after it and delivered before it stands), nothing else; remembered, so
-//       that a disable issued before it and delivered after it is not applied (worker/denylist/store.ts)
+//       that a disable issued before it and delivered after it is not applied (worker/denylist/store.ts). One
+//       about one tenant (a complex subject's other members) lifts only a disable about that tenant
+//       and answers only those.
 //   token-claims-change -> the subject's cached groups and posture are dropped: the next request asks Access
 //   device-compliance-change -> dropped too; not-compliant: device posture counts as unknown (posture conditions
-//       fail) for `holdFor` or until the same transmitter says compliant (in a SET issued no earlier)
+//       fail) for `holdFor` or until the same transmitter says compliant (in a SET issued no earlier) about the
+//       same device, or about the whole person
 //   verification, stream-updated -> logged, nothing else
 import { MAX_HOLD_SECONDS } from "./schema.ts";
 import type { ValidSet } from "./set.ts";
@@ -23,24 +26,37 @@ export type RefusingEvent =
   | "account-disabled"
   | "account-purged";
 
+/**
+ * `scope`, on the ops a later clear may undo: the SET's scope (ValidSet.scope), absent when it is about the whole
+ * person. A clear about one device or tenant ends only what a SET about that one put there; one about the whole
+ * person ends it all (worker/denylist/store.ts).
+ */
 export type SignalOp =
   /**
    * Refuse the person until `until` (ms), with `reason` as the denylist entry's reason. `issuedAt`: the SET's
    * `iat` (ms), kept with the entry, so that an older account-enabled delivered after it lifts nothing.
    */
-  | { op: "refuse"; fact: SubjectFact; event: RefusingEvent; until: number; reason: string; issuedAt: number }
+  | {
+      op: "refuse";
+      fact: SubjectFact;
+      event: RefusingEvent;
+      until: number;
+      reason: string;
+      issuedAt: number;
+      scope?: string;
+    }
   /**
    * Lift the refusals `event` from this transmitter put on the person (account-enabled): those of SETs issued
    * no later than this one (`issuedAt`, its `iat` in ms). Delivery may be out of order (a push retried after a
    * 503): a disable issued after the enable stands.
    */
-  | { op: "lift"; fact: SubjectFact; event: "account-disabled"; issuedAt: number }
+  | { op: "lift"; fact: SubjectFact; event: "account-disabled"; issuedAt: number; scope?: string }
   /** Drop the person's cached directory facts (groups, posture). */
   | { op: "refresh"; fact: SubjectFact }
   /** Device posture counts as unknown for the person until `until` (ms); `issuedAt` as for refuse. */
-  | { op: "hold-posture"; fact: SubjectFact; until: number; issuedAt: number }
+  | { op: "hold-posture"; fact: SubjectFact; until: number; issuedAt: number; scope?: string }
   /** End the posture hold this transmitter put on the person, if put by a SET issued no later than this one. */
-  | { op: "release-posture"; fact: SubjectFact; issuedAt: number };
+  | { op: "release-posture"; fact: SubjectFact; issuedAt: number; scope?: string };
 
 /** What a SET came to: changed something, could not (nobody Ward knows), had nothing to do, or managed the stream. */
 export type SignalOutcome = "applied" | "unmapped" | "no-effect" | "stream";
@@ -73,6 +89,7 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
   // sent after it from a correct one (nor lift it).
   const issuedAt = Math.min(set.issuedAt, Math.floor(ctx.nowMs / 1000) * 1000);
   const ops: SignalOp[] = [];
+  const scope = set.scope === undefined ? {} : { scope: set.scope };
   let aboutSomeone = false;
   for (const event of set.events) {
     if (event.name === "verification" || event.name === "stream-updated") continue;
@@ -95,10 +112,10 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
           break;
         case "account-disabled":
         case "account-purged":
-          ops.push({ op: "refuse", fact, event: event.name, until: month, reason, issuedAt });
+          ops.push({ op: "refuse", fact, event: event.name, until: month, reason, issuedAt, ...scope });
           break;
         case "account-enabled":
-          ops.push({ op: "lift", fact, event: "account-disabled", issuedAt });
+          ops.push({ op: "lift", fact, event: "account-disabled", issuedAt, ...scope });
           break;
         case "token-claims-change":
           ops.push({ op: "refresh", fact });
@@ -107,8 +124,8 @@ export function planSignals(set: ValidSet, ctx: PlanContext): SignalPlan {
           ops.push({ op: "refresh", fact });
           ops.push(
             event.current === "not-compliant"
-              ? { op: "hold-posture", fact, until: hold, issuedAt }
-              : { op: "release-posture", fact, issuedAt },
+              ? { op: "hold-posture", fact, until: hold, issuedAt, ...scope }
+              : { op: "release-posture", fact, issuedAt, ...scope },
           );
           break;
       }

@@ -68,6 +68,12 @@ export interface ValidSet {
   txn?: string;
   events: ParsedEvent[];
   subject: Subject;
+  /**
+   * What part of the person a complex subject names beside its `user` (a session, a device, a tenant): its other
+   * members in canonical JSON; absent when the SET is about the whole person. Ward refuses or holds the whole
+   * person either way, but a clear lifts only what a SET of the same scope put there (policy/ssf/actions.ts).
+   */
+  scope?: string;
 }
 
 export interface SetExpectations {
@@ -182,7 +188,7 @@ const MAX_PAYLOAD_DEPTH = 32;
 function subjectOf(
   payload: Record<string, unknown>,
   events: Record<string, unknown>,
-): SetRefusal | { subject: Subject } {
+): SetRefusal | { subject: Subject; scope?: string } {
   const inEvents = Object.values(events)
     .map((e) => (isObject(e) ? e.subject : undefined))
     .filter((s) => s !== undefined);
@@ -195,7 +201,19 @@ function subjectOf(
   const first = canonicalJson(all[0]);
   if (all.some((s) => canonicalJson(s) !== first)) return { err: "invalid_request", problem: "subject-ambiguous" };
   const parsed = parseSubject(all[0]);
-  return parsed.ok ? { subject: parsed.subject } : { err: "invalid_request", problem: parsed.problem };
+  if (!parsed.ok) return { err: "invalid_request", problem: parsed.problem };
+  return parsed.subject.format === "complex"
+    ? { subject: parsed.subject, ...scopeOf(all[0] as Record<string, unknown>) }
+    : { subject: parsed.subject };
+}
+
+/**
+ * A complex subject's members other than `user`, as sent (a device's id is kept even in a format Ward does not
+ * map): two SETs about the same device of a person have the same scope, about two devices two scopes.
+ */
+function scopeOf(complex: Record<string, unknown>): { scope?: string } {
+  const { user: _user, format: _format, ...rest } = complex;
+  return Object.keys(rest).length === 0 ? {} : { scope: canonicalJson(rest) };
 }
 
 /**
@@ -255,5 +273,6 @@ export function checkSetClaims(
   }
   const set: ValidSet = { jti: payload.jti, issuedAt: payload.iat * 1000, events, subject: subject.subject };
   if (payload.txn !== undefined) set.txn = payload.txn as string;
+  if (subject.scope !== undefined) set.scope = subject.scope;
   return { ok: true, set };
 }

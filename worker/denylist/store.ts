@@ -16,6 +16,7 @@ import {
   type MatchKind,
   type NewDenyEntry,
   type SignalOp,
+  sha256Hex,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { freshRecordId } from "../shared/record-id.ts";
@@ -171,7 +172,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 6;
+export const DENYLIST_SCHEMA = 7;
 
 /**
  * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
@@ -184,6 +185,17 @@ export const FORGET_AFTER_MS = 3_600_000;
 const FORGET_EVERY_MS = 600_000;
 /** At most this many facts are forgotten at once: one look bounded in time, whatever the history. */
 const FORGET_BATCH = 100_000;
+
+/**
+ * A scope as kept: '' for a SET about the whole person, else the SHA-256 of its scope (a complex subject's other
+ * members, bounded only by the SET's size).
+ */
+async function storedScope(scope: string | undefined): Promise<string> {
+  return scope === undefined ? "" : sha256Hex(scope);
+}
+
+/** What signal_clears names a clear by: the refusal it clears, and the scope it was about ('' the whole person). */
+const clearKey = (cleared: string, scope: string) => (scope === "" ? cleared : `${cleared} ${scope}`);
 
 /** The security-event entries in force at `?`, counted by the index entries_open_signals (a refusing SET asks). */
 export const COUNT_OPEN_SIGNAL_ENTRIES =
@@ -202,6 +214,9 @@ function upgradeTables(sql: SqlStorage): void {
   // writes none for its new entries, and leaves the first SET's on an entry it extends: an enable issued between
   // the two refusals then lifts it, as every enable did in that release.)
   if (!columns.has("signal_issued_at")) sql.exec("ALTER TABLE entries ADD COLUMN signal_issued_at INTEGER");
+  // The refusing SET's scope (version 7, SignalOp's scope): '' the whole person, else the digest of the one device
+  // or tenant it was about. Entries written before have none: any enable lifts them, as before.
+  if (!columns.has("signal_scope")) sql.exec("ALTER TABLE entries ADD COLUMN signal_scope TEXT");
   sql.exec(`CREATE TABLE IF NOT EXISTS directory_refresh (
     match TEXT NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL, posture_until INTEGER, posture_by TEXT,
     PRIMARY KEY (match, value))`);
@@ -236,9 +251,13 @@ function upgradeTables(sql: SqlStorage): void {
   // (and an earlier release, after a rollback, leaves the first SET's on a hold it extends, as for entries).
   if (!sql.exec("SELECT * FROM posture_holds LIMIT 0").columnNames.includes("issued_at"))
     sql.exec("ALTER TABLE posture_holds ADD COLUMN issued_at INTEGER");
+  // The holding SET's scope (version 7), as entries' signal_scope; none for older holds: any compliant ends them.
+  if (!sql.exec("SELECT * FROM posture_holds LIMIT 0").columnNames.includes("scope"))
+    sql.exec("ALTER TABLE posture_holds ADD COLUMN scope TEXT");
   adoptPostureHolds(sql);
   // The latest clear of each person by each transmitter (version 6): `cleared` is the refusal it clears
-  // ("account-disabled", or "posture" for a hold), `issued_at` the clearing SET's iat.
+  // ("account-disabled", or "posture" for a hold), followed by its scope's digest when it was about one device
+  // or tenant (clearKey), `issued_at` the clearing SET's iat.
   sql.exec(`CREATE TABLE IF NOT EXISTS signal_clears (
     transmitter TEXT NOT NULL, match TEXT NOT NULL, value TEXT NOT NULL, cleared TEXT NOT NULL,
     issued_at INTEGER NOT NULL, PRIMARY KEY (transmitter, match, value, cleared))`);
@@ -512,6 +531,12 @@ export class Denylist extends DurableObject<Env> {
     ops: SignalOp[],
     now: number,
   ): Promise<SignalResult> {
+    // First, before anything is read: what follows runs with no await, so nothing interleaves with it.
+    const scopes = new Map<string, string>();
+    for (const op of ops)
+      if ("scope" in op && op.scope !== undefined && !scopes.has(op.scope))
+        scopes.set(op.scope, await storedScope(op.scope));
+    const scopeOf = (op: SignalOp) => ("scope" in op && op.scope !== undefined ? scopes.get(op.scope)! : "");
     const sql = this.ctx.storage.sql;
     const by = `ssf:${source.transmitter}`;
     const count = (query: string, ...params: SqlStorageValue[]) => sql.exec<{ n: number }>(query, ...params).one().n;
@@ -527,19 +552,22 @@ export class Denylist extends DurableObject<Env> {
     let superseded = 0;
     let clearsFull = false;
     // A clear the transmitter issued after this refusal, delivered before it: its last word stands. Within one
-    // second (iat is whole seconds) the order of arrival decides, as for the lifts below.
-    const clearedAfter = (match: string, value: string, cleared: string, issuedAt: number) =>
+    // second (iat is whole seconds) the order of arrival decides, as for the lifts below. A clear about the whole
+    // person answers every refusal; one about a device or tenant only a refusal about the same one.
+    const clearedAfter = (match: string, value: string, cleared: string, issuedAt: number, scope: string) =>
       sql
         .exec<{ n: number }>(
-          "SELECT COUNT(*) AS n FROM signal_clears WHERE transmitter = ? AND match = ? AND value = ? AND cleared = ? AND issued_at > ?",
+          "SELECT COUNT(*) AS n FROM signal_clears WHERE transmitter = ? AND match = ? AND value = ? AND cleared IN (?, ?) AND issued_at > ?",
           source.transmitter,
           match,
           value,
           cleared,
+          clearKey(cleared, scope),
           issuedAt,
         )
         .one().n > 0;
-    const keepClear = (match: string, value: string, cleared: string, issuedAt: number) => {
+    const keepClear = (match: string, value: string, clearing: string, issuedAt: number, scope: string) => {
+      const cleared = clearKey(clearing, scope);
       sql.exec("DELETE FROM signal_clears WHERE issued_at <= ?", now - CLEAR_KEPT_MS);
       const kept = count(
         "SELECT COUNT(*) AS n FROM signal_clears WHERE transmitter = ? AND match = ? AND value = ? AND cleared = ?",
@@ -568,34 +596,39 @@ export class Denylist extends DurableObject<Env> {
         const value = storedValue(match, op.fact.value);
         switch (op.op) {
           case "refuse": {
-            if (op.event === "account-disabled" && clearedAfter(match, value, op.event, op.issuedAt)) {
+            if (op.event === "account-disabled" && clearedAfter(match, value, op.event, op.issuedAt, scopeOf(op))) {
               superseded++;
               break;
             }
-            // One open entry per transmitter, person and event: a repeated event extends it, never adds another.
+            // One open entry per transmitter, person, event and scope: a repeated event extends it, never adds
+            // another. Two tenants disabled are two entries, each lifted by its own tenant's enable (an entry from
+            // before scopes counts as the whole person's).
             const [open] = this.rows(
-              "WHERE created_by = ? AND match = ? AND value = ? AND signal_event = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+              "WHERE created_by = ? AND match = ? AND value = ? AND signal_event = ? AND COALESCE(signal_scope, '') = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
               by,
               match,
               value,
               op.event,
+              scopeOf(op),
               now,
             );
             if (open) {
               // The latest SET that refused counts: an enable issued between the two lifts nothing.
               sql.exec(
-                "UPDATE entries SET expires_at = ?, reason = ?, signal_jti = ?, signal_issued_at = MAX(COALESCE(signal_issued_at, ?), ?) WHERE id = ?",
+                `UPDATE entries SET expires_at = ?, reason = ?, signal_jti = ?,
+                   signal_issued_at = MAX(COALESCE(signal_issued_at, ?), ?), signal_scope = ? WHERE id = ?`,
                 open.expiresAt === null ? null : Math.max(open.expiresAt, op.until),
                 op.reason,
                 source.jti,
                 op.issuedAt,
                 op.issuedAt,
+                scopeOf(op),
                 open.id,
               );
             } else {
               sql.exec(
-                `INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at, signal_transmitter, signal_event, signal_jti, signal_issued_at)
-                 VALUES (?, 'revocation', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                `INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at, signal_transmitter, signal_event, signal_jti, signal_issued_at, signal_scope)
+                 VALUES (?, 'revocation', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
                 freshRecordId(sql, "entries", "ssf"),
                 match,
                 value,
@@ -607,6 +640,7 @@ export class Denylist extends DurableObject<Env> {
                 op.event,
                 source.jti,
                 op.issuedAt,
+                scopeOf(op),
               );
             }
             this.stamp(match, value);
@@ -618,10 +652,12 @@ export class Denylist extends DurableObject<Env> {
             // Only what SETs issued no later than this one refused: a disable issued after the enable, and
             // delivered before it, is the transmitter's last word and stands. `iat` is in whole seconds: within
             // one, the order of arrival decides (a disable and an enable of one second, sent in that order, are
-            // the usual case; failing closed there would keep the person out for a month).
+            // the usual case; failing closed there would keep the person out for a month). An enable about one
+            // tenant lifts only a disable about that tenant; one about the whole person lifts any.
             const lifted = sql.exec(
               `UPDATE entries SET released_at = ?, released_by = ? WHERE created_by = ? AND match = ? AND value = ?
-                 AND signal_event = ? AND released_at IS NULL AND (signal_issued_at IS NULL OR signal_issued_at <= ?)`,
+                 AND signal_event = ? AND released_at IS NULL AND (signal_issued_at IS NULL OR signal_issued_at <= ?)
+                 AND (signal_scope IS NULL OR ? = '' OR signal_scope = ?)`,
               now,
               `${by} (account-enabled, jti ${source.jti})`,
               by,
@@ -629,10 +665,12 @@ export class Denylist extends DurableObject<Env> {
               value,
               op.event,
               op.issuedAt,
+              scopeOf(op),
+              scopeOf(op),
             ).rowsWritten;
             if (lifted > 0) this.stamp(match, value);
             changes += lifted;
-            keepClear(match, value, op.event, op.issuedAt);
+            keepClear(match, value, op.event, op.issuedAt, scopeOf(op));
             break;
           }
           case "refresh":
@@ -645,19 +683,23 @@ export class Denylist extends DurableObject<Env> {
             changes++;
             break;
           case "hold-posture":
-            if (clearedAfter(match, value, "posture", op.issuedAt)) {
+            if (clearedAfter(match, value, "posture", op.issuedAt, scopeOf(op))) {
               superseded++;
               break;
             }
+            // Held for two devices (or for one and the whole person): only a compliant of the whole person ends it.
             sql.exec(
-              `INSERT INTO posture_holds (match, value, transmitter, until, issued_at) VALUES (?, ?, ?, ?, ?)
+              `INSERT INTO posture_holds (match, value, transmitter, until, issued_at, scope) VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT (match, value, transmitter) DO UPDATE SET until = MAX(until, excluded.until),
-                 issued_at = MAX(COALESCE(issued_at, excluded.issued_at), excluded.issued_at)`,
+                 issued_at = MAX(COALESCE(issued_at, excluded.issued_at), excluded.issued_at),
+                 scope = CASE WHEN until <= ? THEN excluded.scope WHEN scope = excluded.scope THEN scope ELSE '' END`,
               match,
               value,
               source.transmitter,
               op.until,
               op.issuedAt,
+              scopeOf(op),
+              now,
             );
             this.holdPosture(match, value, now, true);
             changes++;
@@ -665,17 +707,21 @@ export class Denylist extends DurableObject<Env> {
           case "release-posture": {
             // Each transmitter ends only its own hold: another's stands until it says compliant or runs out. And
             // only a hold a SET issued no later than this one put: a later "not compliant" stands (within one
-            // second, the order of arrival decides, as for account-enabled).
+            // second, the order of arrival decides, as for account-enabled). A compliant about one device ends only
+            // a hold about that device; one about the whole person ends any.
             const released = sql.exec(
-              "DELETE FROM posture_holds WHERE match = ? AND value = ? AND transmitter = ? AND (issued_at IS NULL OR issued_at <= ?)",
+              `DELETE FROM posture_holds WHERE match = ? AND value = ? AND transmitter = ?
+                 AND (issued_at IS NULL OR issued_at <= ?) AND (scope IS NULL OR ? = '' OR scope = ?)`,
               match,
               value,
               source.transmitter,
               op.issuedAt,
+              scopeOf(op),
+              scopeOf(op),
             ).rowsWritten;
             if (released > 0) this.holdPosture(match, value, now, false);
             changes += released;
-            keepClear(match, value, "posture", op.issuedAt);
+            keepClear(match, value, "posture", op.issuedAt, scopeOf(op));
             break;
           }
         }
