@@ -85,7 +85,7 @@ describe("ward doctor and what the deployed Worker needs", () => {
       ].join("\n"),
     );
     // What `wrangler secret list` printed: the signing keys and the webhook, not the transmitter's secret.
-    // The Worker then refuses every pushed SET (worker/ssf/receive.ts: authorization-secret-missing).
+    // The Worker then answers every pushed SET 503 (worker/ssf/receive.ts: authorization-secret-missing).
     const run = await doctor(
       "--env",
       "staging",

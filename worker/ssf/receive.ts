@@ -96,11 +96,13 @@ export async function takeSet(
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== SET_MEDIA_TYPE) return { kind: "refused", err: "invalid_request", problem: "content-type" };
   if (transmitter.authorization) {
-    // The stream's authorization_header, a secret both sides hold: without it configured, nothing is taken.
+    // The stream's authorization_header, a secret both sides hold: without it configured, nothing is taken. Asked
+    // for again (503), not refused: a 4xx is never sent again, and the SETs pushed while the operator puts the
+    // secret in place (the policy pushed first, a new environment) would be lost, revocations with them.
     const secret = env[transmitter.authorization];
     if (typeof secret !== "string" || secret === "") {
       logEvent("error", "ssf-authorization-secret-missing", { transmitter: name, secret: transmitter.authorization });
-      return { kind: "refused", err: "authentication_failed", problem: "authorization-secret-missing" };
+      return { kind: "later", problem: "authorization-secret-missing" };
     }
     if (!(await sameSecret(request.headers.get("authorization") ?? "", secret)))
       return { kind: "refused", err: "authentication_failed", problem: "authorization" };
