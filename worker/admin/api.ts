@@ -28,6 +28,7 @@ import { answerAdminFailure } from "./store-fault.ts";
 import { startPollers } from "../ssf/poll.ts";
 import { catchUpExactly, exactVerdict } from "../denylist/cache.ts";
 import { identify } from "../identity/identify.ts";
+import { madeForAnotherOrigin } from "../pages/browser.ts";
 import { logEvent } from "../log/events.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
 import { activePolicy, confirmedAt, readStoredVersion, storeVersion } from "../policy-store/store.ts";
@@ -132,6 +133,9 @@ async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Pr
   return stored.ok ? stored.policy : undefined;
 }
 
+/** What a page of another origin may ask for with the credentials the browser adds: reads, whose answer it cannot read. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 type Admitted = { policy: CompiledPolicy; identity: Identity; principal: string } | { refused: Response };
 
 /** Whether this request comes from an admin of `policy` (on a host it answers on, not on the denylist). */
@@ -140,6 +144,22 @@ async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: numbe
   // Not on an application's host: not found there, whoever asks, and never handed on to its origin (a route
   // with pathPrefix / would take the path, and a push's body is the whole policy).
   if (!adminAnswersOn(policy, new URL(c.req.url).host)) return { refused: answer("route-not-found", requestId) };
+  // A change another origin's page asked for is nobody's: not only the Access cookie (worker/identity/access-token.ts)
+  // but a client certificate is sent by the browser by itself, and a `no-cors` fetch or a form is a simple request
+  // (no preflight) with any body (from a review: a page elsewhere made a break-glass grant with an operator's
+  // certificate). The CLI sends no Fetch Metadata nor Origin; a page's reads it cannot read the answer to.
+  if (!SAFE_METHODS.has(c.req.method) && madeForAnotherOrigin(c.req.raw)) {
+    c.set("principal", "anonymous");
+    logEvent("warn", "admin-request", {
+      requestId,
+      principal: "anonymous",
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      allowed: false,
+      crossOrigin: true,
+    });
+    return { refused: answer("unauthenticated", requestId) };
+  }
   const needs = adminNeeds(policy);
   let { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
   let principal = principalKey(identity);

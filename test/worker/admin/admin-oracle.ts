@@ -79,10 +79,12 @@ function whoOf(c: Case): Who {
     case "admin-wrong-aud":
     case "admin-forged":
       return "anonymous";
+    // A browser presents a client certificate by itself too: a change another origin's page asks for is
+    // nobody's (docs/operations.md, "The admin API").
     case "cert-admin":
-      return "admin";
+      return tokenCounts ? "admin" : "anonymous";
     case "cert-other":
-      return "non-admin";
+      return tokenCounts ? "non-admin" : "anonymous";
     case "cert-none":
       return "anonymous";
     case "workload-token":
