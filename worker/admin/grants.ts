@@ -248,13 +248,17 @@ async function revokeGrant(c: Context<AdminEnv, "/grants/:service/:id">): Promis
   if (service instanceof Response) return service;
   const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
   if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
-  const record = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(
+  const revoked = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(
     c.req.param("id"),
     c.get("principal"),
     reason.data,
     Date.now(),
   );
-  if (!record) return c.json({ error: "no such grant" }, 404);
+  if (!revoked) return c.json({ error: "no such grant" }, 404);
+  const record = revoked.record;
+  // Already ended (revoked, by this admin or another, or expired): not logged as a revocation this caller made.
+  if (!revoked.changed)
+    return c.json({ error: `${record.id} is already ${record.status}: nothing changed`, grant: record }, 409);
   logEvent("info", "grant-revoked", {
     requestId: c.get("requestId"),
     id: record.id,

@@ -204,16 +204,26 @@ export class Grants extends DurableObject<Env> {
     });
   }
 
-  async revoke(id: string, who: string, reason: string, now: number): Promise<GrantRecord | undefined> {
+  /**
+   * The grant, and whether this call ended it: one already revoked or expired is left as it is, and the caller
+   * says so rather than logging a revocation nobody made.
+   */
+  async revoke(
+    id: string,
+    who: string,
+    reason: string,
+    now: number,
+  ): Promise<{ record: GrantRecord; changed: boolean } | undefined> {
     const [grant] = this.rows("WHERE id = ?", id);
     if (!grant) return undefined;
     // A used-up grant too: a WebSocket that spent its last use lasts to notAfter unless it is revoked.
-    if (grant.status === "active" || grant.status === "used-up") {
+    const changed = grant.status === "active" || grant.status === "used-up";
+    if (changed) {
       this.ctx.storage.sql.exec("UPDATE grants SET status = 'revoked' WHERE id = ?", id);
       this.event(now, id, "revoked", who, reason);
       await this.scheduleAlarm();
     }
-    return this.rows("WHERE id = ?", id)[0];
+    return { record: this.rows("WHERE id = ?", id)[0]!, changed };
   }
 
   /** One use of a grant with a use limit, counted before the request is forwarded. */

@@ -59,7 +59,7 @@ it("stops honouring a revoked grant once the refresh interval has passed, even w
     expect(await edit(), "with the grant").toEqual({ status: 200, seen: 1 }); // honoured, and now in this isolate's copy
 
     // Revoked; then this isolate's re-reads fail (an overloaded or unreachable object).
-    expect((await store.revoke(created.record.id, "test", "incident over", Date.now()))?.status).toBe("revoked");
+    expect((await store.revoke(created.record.id, "test", "incident over", Date.now()))?.record.status).toBe("revoked");
     const spy = vi.spyOn(env.GRANTS, "getByName").mockImplementation(() => {
       throw new Error("Durable Object overloaded");
     });

@@ -361,7 +361,7 @@ describe("how many grants a service may have active", () => {
     });
     expect(emergency.status).toBe(201);
 
-    expect((await store.revoke(first!.id, "test", "cap test", Date.now()))?.status).toBe("revoked");
+    expect((await store.revoke(first!.id, "test", "cap test", Date.now()))?.record.status).toBe("revoked");
     expect((await grantException(body)).status).toBe(201);
     // Other tests list every break-glass grant, and these open all of payments: they all end here.
     for (const grant of await store.list()) await store.revoke(grant.id, "test", "cap test over", Date.now());
@@ -398,7 +398,7 @@ describe("how many grants a service may have active", () => {
     // Listed as in force, so an operator told the service is full sees what fills it.
     expect((await store.list()).filter((g) => g.status === "used-up")).toHaveLength(limit);
     // Revoked, a spent one frees its place; past its notAfter, none counts.
-    expect((await store.revoke(spent!.id, "test", "spent cap", now))?.status).toBe("revoked");
+    expect((await store.revoke(spent!.id, "test", "spent cap", now))?.record.status).toBe("revoked");
     expect((await store.create(one(limit), "test", now)).ok).toBe(true);
     expect((await store.create(one(limit + 1), "test", now + HOUR)).ok).toBe(true);
   }, 60_000);
@@ -530,7 +530,7 @@ describe("the Grants object's own checks (an isolate's copy trails it by seconds
     const now = Date.now();
     const revoked = await created(grant(now - HOUR, now + 150), now);
     const lapsing = await created(grant(now - HOUR, now + 150), now);
-    expect((await store().revoke(revoked.id, "test", "no longer needed", now))?.status).toBe("revoked");
+    expect((await store().revoke(revoked.id, "test", "no longer needed", now))?.record.status).toBe("revoked");
     await new Promise((r) => setTimeout(r, 200));
     // workerd fires the alarm on its own at notAfter; runDurableObjectAlarm runs it now if it has not yet.
     await runDurableObjectAlarm(store());
