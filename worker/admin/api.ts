@@ -27,6 +27,7 @@ import { ssfRoutes } from "./ssf.ts";
 import { answerAdminFailure } from "./store-fault.ts";
 import { startPollers } from "../ssf/poll.ts";
 import { catchUpExactly, exactVerdict } from "../denylist/cache.ts";
+import { SAFE_METHODS } from "../identity/access-token.ts";
 import { identify } from "../identity/identify.ts";
 import { madeForAnotherOrigin } from "../pages/browser.ts";
 import { logEvent } from "../log/events.ts";
@@ -132,9 +133,6 @@ async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Pr
   const stored = await readStoredVersion(c.env.POLICY, active, { role: "active", keeping: copy.version });
   return stored.ok ? stored.policy : undefined;
 }
-
-/** What a page of another origin may ask for with the credentials the browser adds: reads, whose answer it cannot read. */
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 type Admitted = { policy: CompiledPolicy; identity: Identity; principal: string } | { refused: Response };
 

@@ -6,7 +6,8 @@
 import { madeForAnotherOrigin } from "../pages/browser.ts";
 import { cookiePieces } from "../../policy/cookies.ts";
 
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** What another origin's page may ask for with what a browser adds by itself: reads, whose answer it cannot see. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Two different tokens under the cookie's name. */
 const AMBIGUOUS = Symbol("ambiguous");
