@@ -151,14 +151,13 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const kind = c.req.query("kind");
     if (kind !== undefined && kind !== "revocation" && kind !== "quarantine")
       return c.json({ error: "kind is revocation or quarantine" }, 422);
-    const now = Date.now();
-    const entry = await denylist(c).release(c.req.param("id"), c.get("principal"), now, kind);
-    if (!entry) return c.json({ error: "no such entry" }, 404);
+    const released = await denylist(c).release(c.req.param("id"), c.get("principal"), Date.now(), kind);
+    if (!released) return c.json({ error: "no such entry" }, 404);
+    const { entry, changed } = released;
     if (kind !== undefined && entry.kind !== kind)
       return c.json({ error: `${entry.id} is a ${entry.kind}, not a ${kind}: nothing changed` }, 409);
-    // The store stamps the entry it ends with this call's instant and caller; one ended before (by another admin,
-    // or this one's earlier call) keeps its own, and is not logged as ended again.
-    if (entry.releasedAt !== now || entry.releasedBy !== c.get("principal"))
+    // One ended before (by another admin, or this one's earlier call) is not logged as ended again.
+    if (!changed)
       return c.json({ error: `${entry.id} was already ended by ${entry.releasedBy}: nothing changed`, entry }, 409);
     logEvent("info", entry.kind === "quarantine" ? "quarantine-released" : "revocation-lifted", {
       requestId: c.get("requestId"),

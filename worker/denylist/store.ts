@@ -763,7 +763,16 @@ export class Denylist extends DurableObject<Env> {
   }
 
   /** `kind`: release only an entry of this kind (the CLI's `revoke lift` must not release a quarantine). */
-  async release(id: string, who: string, now: number, kind?: DenyEntry["kind"]): Promise<DenyEntry | undefined> {
+  /**
+   * The entry, and whether this call ended it: one ended before (by another admin, an earlier call, its expiry's
+   * sweep) keeps who ended it and when, and the caller says so rather than logging an end nobody made now.
+   */
+  async release(
+    id: string,
+    who: string,
+    now: number,
+    kind?: DenyEntry["kind"],
+  ): Promise<{ entry: DenyEntry; changed: boolean } | undefined> {
     const released = this.ctx.storage.sql.exec(
       "UPDATE entries SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL AND kind = COALESCE(?, kind)",
       now,
@@ -772,7 +781,8 @@ export class Denylist extends DurableObject<Env> {
       kind ?? null,
     ).rowsWritten;
     const entry = this.rows("WHERE id = ?", id)[0];
-    if (released > 0 && entry) this.stamp(entry.match, entry.value);
-    return entry;
+    if (!entry) return undefined;
+    if (released > 0) this.stamp(entry.match, entry.value);
+    return { entry, changed: released > 0 };
   }
 }
