@@ -156,8 +156,10 @@ async function catchUp(env: Env, now: number, exact: boolean): Promise<boolean> 
       if (page.complete) {
         if (copy === building) building = undefined;
         pruneExpired(copy, now);
-        snapshot.store(copy, now);
-        return true;
+        // A copy another request stored meanwhile is kept if that request began later (newest wins), though it
+        // may have read its last page before this one (two builds from 0 at once): `exact` brings it up too.
+        if (snapshot.store(copy, now) || !exact || copy === snapshot.latest()) return true;
+        copy = snapshot.latest()!;
       }
     }
     throw new Error(`the denylist did not come up to date in ${MAX_PAGES} pages`);
