@@ -136,6 +136,22 @@ async function authorisingPolicy(c: Context<AdminEnv>, copy: CompiledPolicy): Pr
 
 type Admitted = { policy: CompiledPolicy; identity: Identity; principal: string } | { refused: Response };
 
+/** A refused admin call's line: who asked for what, and why when it is more than "not an admin". */
+function logRefused(
+  c: Context<AdminEnv>,
+  principal: string,
+  why: { denylist?: string; crossOrigin?: true } = {},
+): void {
+  logEvent("warn", "admin-request", {
+    requestId: c.get("requestId"),
+    principal,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    allowed: false,
+    ...why,
+  });
+}
+
 /** Whether this request comes from an admin of `policy` (on a host it answers on, not on the denylist). */
 async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: number): Promise<Admitted> {
   const requestId = c.get("requestId");
@@ -148,14 +164,7 @@ async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: numbe
   // certificate). The CLI sends no Fetch Metadata nor Origin; a page's reads it cannot read the answer to.
   if (!SAFE_METHODS.has(c.req.method) && madeForAnotherOrigin(c.req.raw)) {
     c.set("principal", "anonymous");
-    logEvent("warn", "admin-request", {
-      requestId,
-      principal: "anonymous",
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
-      allowed: false,
-      crossOrigin: true,
-    });
+    logRefused(c, "anonymous", { crossOrigin: true });
     return { refused: answer("unauthenticated", requestId) };
   }
   const needs = adminNeeds(policy);
@@ -179,25 +188,12 @@ async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: numbe
       : exactVerdict(caughtUp, identity, certificate, principal, now);
   const refused = denylistReason(listed);
   if (refused) {
-    logEvent("warn", "admin-request", {
-      requestId,
-      principal,
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
-      allowed: false,
-      denylist: listed.state,
-    });
+    logRefused(c, principal, { denylist: listed.state });
     return { refused: answer(refused, requestId) };
   }
   if (policy.admin !== undefined && principalsMatch(policy.admin.principals, identity))
     return { policy, identity, principal };
-  logEvent("warn", "admin-request", {
-    requestId,
-    principal,
-    method: c.req.method,
-    path: new URL(c.req.url).pathname,
-    allowed: false,
-  });
+  logRefused(c, principal);
   // Not an admin: the same answers as a route with no matching rule (a 401 asks an anonymous caller to sign in).
   return { refused: answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", requestId) };
 }
