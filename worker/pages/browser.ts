@@ -88,7 +88,8 @@ export function isBrowserNavigation(request: Request): boolean {
  * click "Sign out" or read it through a frame), never read by the page that opened it (a script of an
  * application's pages opening /.ward/me in a window: COOP puts it in a browsing context group of its own unless
  * the opener sends the same policy, and the CSP sandbox gives it an origin of its own even then), never sniffed
- * as anything but HTML, never cached.
+ * as anything but HTML, never cached, and never named to where its links lead: a denial page is served at the URL
+ * the person asked for, whose query may hold what only that app should see.
  */
 export function pageHeaders(requestId: string): Record<string, string> {
   return {
@@ -101,6 +102,7 @@ export function pageHeaders(requestId: string): Record<string, string> {
     "cross-origin-opener-policy": "same-origin",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
     "ward-request-id": requestId,
   };
 }

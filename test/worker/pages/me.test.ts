@@ -36,6 +36,8 @@ describe("/.ward/me", () => {
     // Nor read by a page of the same host that opened it in a window (from a review).
     expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    // Its links (an app, sign out) are not told which page of Ward's the person came from.
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     expect(body).toContain('<strong id="who">sre@example.com</strong>');
     expect(body).toContain('<li id="groups">Groups: sre</li>');
     expect(body).toMatch(/Cloudflare Access sign-in, (29|30) min left/);

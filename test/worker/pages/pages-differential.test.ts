@@ -226,6 +226,7 @@ const PAGE_HEADERS = {
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "cross-origin-opener-policy": "same-origin",
+  "referrer-policy": "no-referrer",
 };
 const SECRETS = [
   "secret-route-id",
