@@ -50,25 +50,34 @@ export interface Watched {
   waitUntil: (p: Promise<unknown>) => void;
 }
 
+/** The facts without the person's groups and posture, or (`keepGroups`) without their posture only. */
+function withoutDirectory(facts: RequestFacts, keepGroups: boolean): RequestFacts {
+  const user = facts.identity.user!;
+  const { groups, devicePosture: _posture, devicePostureAt: _at, devicePostureStale: _stale, ...rest } = user;
+  return {
+    ...facts,
+    identity: { ...facts.identity, user: keepGroups && groups !== undefined ? { ...rest, groups } : rest },
+  };
+}
+
 /**
  * The upgrade's facts as far as they may still be used. Security events (worker/ssf/) may since have said that
  * the person's groups or device changed, or that their device is not compliant: the groups and posture fetched
  * for the upgrade are then dropped (unknown, so conditions on them fail) rather than refetched, which would need
  * the credential a connection no longer carries. A connection whose access needs them ends; the client's next
- * upgrade is decided with what Access says now. One that does not need them goes on.
+ * upgrade is decided with what Access says now. One that does not need them goes on, and without them for good:
+ * the Denylist object forgets a refresh once no cached answer can be older (REFRESH_KEPT_MS, minutes), but the
+ * upgrade's facts are as old as the connection, and a push that later makes its route need a group must not find
+ * them counting again (from a review). A posture hold sets the posture aside only while it lasts.
  */
-function usableFacts(facts: RequestFacts, policyHasSignals: boolean, since: number, now: number): RequestFacts {
-  const user = facts.identity.user;
-  if (!policyHasSignals || !user || (user.groups === undefined && user.devicePosture === undefined)) return facts;
+function usableFacts(w: Watched, policyHasSignals: boolean, since: number, now: number): RequestFacts {
+  const user = w.facts.identity.user;
+  if (!policyHasSignals || !user || (user.groups === undefined && user.devicePosture === undefined)) return w.facts;
   const fresh = directoryFreshness(user, now);
   // Asked for after the upgrade: what the upgrade was decided with is stale.
-  const stale = fresh.notBefore !== undefined && fresh.notBefore > since;
-  if (!stale && !fresh.postureHeld) return facts;
-  const { groups, devicePosture: _posture, devicePostureAt: _at, devicePostureStale: _stale, ...rest } = user;
-  return {
-    ...facts,
-    identity: { ...facts.identity, user: stale || groups === undefined ? rest : { ...rest, groups } },
-  };
+  if (fresh.notBefore !== undefined && fresh.notBefore > since) w.facts = withoutDirectory(w.facts, false);
+  else if (fresh.postureHeld) return withoutDirectory(w.facts, true);
+  return w.facts;
 }
 
 /**
@@ -138,7 +147,7 @@ async function accessEndedNow(w: Watched, now: number, since: number): Promise<A
   // The copy that says whose directory facts are stale is the denylist's: up to date before they are read.
   if (signals) await readDenylistCopy(w.env, now, w.waitUntil);
   // Grants are matched against these facts too: groups a security event made stale name no grant's group.
-  const usable = usableFacts(currentPostureFacts(w.facts, policy.access?.maxPostureAgeMs, now), signals, since, now);
+  const usable = currentPostureFacts(usableFacts(w, signals, since, now), policy.access?.maxPostureAgeMs, now);
   let decision = evaluate(policy, usable, now);
   if (decision.principal !== "anonymous") {
     const verdict = await denylistVerdict(w.env, w.facts.identity, w.certificate, decision.principal, now, w.waitUntil);
