@@ -126,6 +126,9 @@ async function reidentify(w: Watched, policy: CompiledPolicy, now: number): Prom
       ...w.opened,
       credentialExpiresAt: Math.min(w.opened.credentialExpiresAt ?? Number.POSITIVE_INFINITY, ...expiries),
     };
+  // The certificate as its identity relies on it now: a push may trust it through another path (its root pinned
+  // with `intermediates`, no longer its issuer), whose CAs a `ca` revocation names as it does for a new request.
+  w.certificate = fresh.certificate;
   w.identifiedUnder = policy.version;
   w.identifiedAt = now;
   return true;
