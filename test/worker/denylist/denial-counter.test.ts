@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../../worker/env.ts";
 import { countDenial } from "../../../worker/denylist/quarantine.ts";
+import { compileTokenIssuer, principalKey, TokenIssuer, workloadTokenOf } from "../../../policy/index.ts";
 import { originSaw } from "../support/harness.ts";
 
 const MINUTE = 60_000;
@@ -51,5 +52,33 @@ describe("the announcement", () => {
     const announced = (await originSaw("__notify-webhook")).filter((r) => r.body.includes(who));
     expect(announced).toHaveLength(1);
     expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined ${who}`);
+  });
+
+  it("carries no chat markup a caller chose: its subject's `<!channel>` or `<url|text>` is text, not a ping or a link", async () => {
+    // An oidc issuer's `sub` is any plain, visible text: GitHub's names the branch, and git takes `<`, `>`, `|`,
+    // `!` in a branch name. Whoever may push one is quarantined under that name, and the name is announced.
+    const issuer = compileTokenIssuer(
+      TokenIssuer.parse({
+        name: "github-actions",
+        kind: "oidc",
+        issuer: "https://token.actions.githubusercontent.com",
+        keys: { discovery: "https://token.actions.githubusercontent.com/.well-known/openid-configuration" },
+        maxLifetime: "10m",
+      }),
+    );
+    const sub = "repo:org/app:ref:refs/heads/<!channel>-<https://evil.example/approve|Approve-the-release>&amp";
+    const now = Math.floor(Date.now() / 1000);
+    const verified = workloadTokenOf(issuer, { iss: issuer.issuer, sub, iat: now, exp: now + 60 }, now);
+    if (!verified.ok) throw new Error(verified.problem);
+    const who = principalKey({ workloadToken: verified.value.identity });
+    await countDenial(env as Env, who, { deniedRequests: 1, within: "10m", for: "1h" }, Date.now());
+    const announced = (await originSaw("__notify-webhook")).filter((r) => r.body.includes("Approve-the-release"));
+    expect(announced).toHaveLength(1);
+    const body = JSON.parse(announced[0]!.body) as { text: string; quarantine: { value: string } };
+    // Slack reads `<...>` in `text` as a mention or a link, and asks for `&`, `<` and `>` escaped in it.
+    expect(body.text).not.toMatch(/[<>]/);
+    expect(body.text).toContain("&lt;!channel&gt;-&lt;https://evil.example/approve|Approve-the-release&gt;&amp;amp");
+    // The record itself is data, not a message: as it is.
+    expect(body.quarantine.value).toBe(who);
   });
 });
