@@ -337,11 +337,21 @@ export function writeLine(line: SsfEventLine): void {
   logEvent(level, event, fields);
 }
 
+/**
+ * The transmitter's name as the URL gives it (decoded), cut to 64 UTF-16 units, never inside a character: half of
+ * a surrogate pair is no text, and encodeURIComponent throws on it (from a review: `a` 63 times and an emoji was
+ * a 500 and an internal-error line, for anyone to send).
+ */
+function transmitterParam(raw: string): string {
+  const cut = raw.slice(0, 64);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /** POST /.ward/ssf/events/:transmitter */
 export async function receiveSet(c: Context<AppEnv>): Promise<Response> {
   const started = Date.now();
   const requestId = crypto.randomUUID();
-  const name = (c.req.param("transmitter") ?? "").slice(0, 64);
+  const name = transmitterParam(c.req.param("transmitter") ?? "");
   if (c.req.method !== "POST") return methodNotAllowed(requestId);
   const outcome = await takeSet(c.req.raw, c.env, name, started, (p) => c.executionCtx.waitUntil(p));
   // The name comes from the URL, decoded, as anyone sent it: logged as written only in a transmitter name's form,

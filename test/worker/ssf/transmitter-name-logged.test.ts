@@ -33,3 +33,16 @@ it("logs a client-chosen transmitter name percent-encoded, and a name of the pol
   const plain = lines.map((l) => JSON.parse(l)).filter((l) => l.event === "ssf-event");
   expect(plain[0].transmitter).toBe("no-such-transmitter");
 });
+
+it("logs a name cut inside a character (a pair split at 64 units) as a refusal, not an internal error", async () => {
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((l: string) => void lines.push(l));
+  vi.spyOn(console, "error").mockImplementation((l: string) => void lines.push(l));
+  // Cut to 64 UTF-16 units, the name ends in half of the emoji: a lone surrogate encodeURIComponent refuses.
+  const res = await push("x.y.z", { transmitter: encodeURIComponent(`${"a".repeat(63)}\u{1F600}`) });
+  vi.restoreAllMocks();
+  const logged = lines.map((l) => JSON.parse(l));
+  expect(res.status).toBe(400);
+  expect(logged.filter((l) => l.event === "ssf-event")).toMatchObject([{ outcome: "refused" }]);
+  expect(logged.filter((l) => l.level === "error")).toEqual([]);
+});
