@@ -24,6 +24,7 @@ export const TARGET_PROBLEMS = [
   "path-dot-segment",
   "path-empty-segment",
   "path-trailing-dot-or-space",
+  "path-leading-space",
   "path-windows-stream",
   "query-method-override",
 ] as const;
@@ -304,6 +305,9 @@ export function canonicalTarget(method: string, rawHost: string, rawPath: string
     // /admin. and /admin%20 would reach /admin there, past a rule that names /admin.
     const end = decoded.charCodeAt(decoded.length - 1);
     if (end === 0x2e || end === 0x20) return reject("path-trailing-dot-or-space", "a segment ending in '.' or a space");
+    // Spring MVC before 4.3 trims a segment's spaces at both ends before routing (AntPathMatcher's trimTokens,
+    // CVE-2016-5007), as some routers still do: `/%20admin` would reach `/admin` there, past a rule that names it.
+    if (decoded.charCodeAt(0) === 0x20) return reject("path-leading-space", "a segment starting with a space");
     // A segment that needed decoding only for ASCII (`a%20b`) holds no letter to fold.
     if (!plain && NOT_ASCII.test(decoded)) {
       const letters = foldLetters(decoded);

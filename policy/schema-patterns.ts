@@ -86,9 +86,10 @@ let paths: { path: string; pathPrefix: string } | undefined;
 /**
  * A route's `path` (`prefix` false) or `pathPrefix` as parsePathPattern, Ward's reserved paths and
  * literalNoPathHolds take it: segments of `{*}`, `{name}` or a literal, `{**}` only last and only in a `path`, no
- * `//`, no `.` or `..`, a literal of none of the forbidden characters nor of a letter refused anywhere, not ending
- * in `.`, a space or a letter refused last (nor in one of those and marks, which the fold drops), and not of marks
- * alone. For the `u` flag (JSON Schema's, Ajv's and editors' ECMA-262 patterns with code points).
+ * `//`, no `.` or `..`, a literal of none of the forbidden characters nor of a letter refused anywhere, not starting
+ * with a space, not ending in `.`, a space or a letter refused last (nor in one of those and marks, which the fold
+ * drops), and not of marks alone. For the `u` flag (JSON Schema's, Ajv's and editors' ECMA-262 patterns with code
+ * points).
  */
 export function routePathPatterns(): { path: string; pathPrefix: string } {
   if (paths) return paths;
@@ -99,7 +100,8 @@ export function routePathPatterns(): { path: string; pathPrefix: string } {
   const letter = `(?!${stream})[^/${inside(FORBIDDEN_LITERAL)}${classOf(anywhere)}\\p{Cs}]`;
   // What a literal may not end in: '.', a space, a letter refused last, any of them followed by marks only.
   const badEnd = `[. ${classOf(last)}]\\p{Mn}*`;
-  const literal = `(?!\\.\\.?(?:/|$))(?![${classOf(alone)}]+(?:/|$))(?:(?!${badEnd}(?:/|$))${letter})+`;
+  // Nor start with a space (`path-leading-space`).
+  const literal = `(?! )(?!\\.\\.?(?:/|$))(?![${classOf(alone)}]+(?:/|$))(?:(?!${badEnd}(?:/|$))${letter})+`;
   const segment = `(?:\\{\\*\\}|${PLACEHOLDER.source.replace(/^\^|\$$/g, "")}|${literal})`;
   const reserved = `(?!(?:${RESERVED_PREFIXES.map((p) => escapeRegExp(p.replace(/\/$/, ""))).join("|")})(?:/|$))`;
   paths = {

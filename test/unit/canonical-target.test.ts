@@ -145,6 +145,13 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/admin.%CC%81/x"],
     ["GET", HOST, "/admin %CC%81"],
   ],
+  // Spring MVC before 4.3 trims a segment's spaces (AntPathMatcher's trimTokens, CVE-2016-5007): ` admin` is `admin`.
+  "path-leading-space": [
+    ["GET", HOST, "/%20admin"],
+    ["GET", HOST, "/ admin"],
+    ["GET", HOST, "/a/%20b/c"],
+    ["GET", HOST, "/x/%20%20admin/"],
+  ],
   // An NTFS stream's type: Windows reads `admin::$DATA` as `admin` (nginx on Windows, CVE-2010-2263), and
   // `admin::$INDEX_ALLOCATION` as the directory `admin`.
   "path-windows-stream": [

@@ -88,6 +88,18 @@ describe("a version stored before", () => {
     newlyRefused(doc, "invalid-path-pattern", "services.app.routes[0].path");
   });
 
+  it("loads with a route literal starting with a space, which requests are now refused for", () => {
+    const doc = oneServicePolicy([
+      {
+        id: "r",
+        methods: ["GET"],
+        path: "/ admin",
+        rules: [{ id: "all", effect: "allow", principals: [{ group: "dev" }] }],
+      },
+    ]);
+    newlyRefused(doc, "invalid-path-pattern", "services.app.routes[0].path");
+  });
+
   it("loads with a rule header named twice in different case", () => {
     newlyRefused(
       withRule({ id: "all", effect: "allow", principals: [{ group: "dev" }], headers: { "x-a": "1", "X-A": "2" } }),

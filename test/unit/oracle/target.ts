@@ -267,6 +267,8 @@ export function expectTarget(method: string, rawHost: string, rawPath: string, r
       if (decoded === "." || decoded === "..") found.add("path-dot-segment");
       // "Windows servers (IIS) drop a segment's trailing dots and spaces"
       if (decoded.endsWith(".") || decoded.endsWith(" ")) found.add("path-trailing-dot-or-space");
+      // "Spring MVC before 4.3 trims a segment's spaces at both ends": `path-leading-space`.
+      if (decoded.startsWith(" ")) found.add("path-leading-space");
       // "a segment those letters, folded, make a dot segment or end in a dot or a space is refused as one"
       const folded = foldedReading(decoded);
       if (folded === "." || folded === "..") found.add("path-dot-segment");

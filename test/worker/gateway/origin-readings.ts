@@ -60,6 +60,14 @@ export function tomcatReading(target: string): string[] | undefined {
 }
 
 /**
+ * Spring MVC before 4.3, as Tomcat hands it the path: AntPathMatcher's `trimTokens` (CVE-2016-5007) drops what Java's
+ * String.trim drops (every character up to U+0020) at both ends of each segment, so `/%20admin` is `/admin`.
+ */
+export function springReading(target: string): string[] | undefined {
+  return tomcatReading(target)?.map((segment) => segment.replace(/^[\0- ]+|[\0- ]+$/g, ""));
+}
+
+/**
  * IIS and anything mapping paths to Windows file names: decoded, `\` as `/`, successive slashes merged, dot segments
  * resolved, and each segment's trailing dots and spaces dropped (`/admin.` is `/admin`).
  */
@@ -92,6 +100,7 @@ export const READINGS = {
   whatwg: whatwgReading,
   nginx: nginxReading,
   tomcat: tomcatReading,
+  spring: springReading,
   iis: iisReading,
   normalising: normalisingReading,
 } as const;

@@ -95,6 +95,8 @@ function spellSegment(r: Random, segment: string): string {
   }
   // A suffix a segment must not end with, or one a server cuts off.
   if (chance(r, 0.05)) out += pick(r, [".", "%20", "%2e", ";x=1", "%3B", "..", " ", "::$DATA"]);
+  // A space a segment must not start with (Spring MVC before 4.3 trims it: CVE-2016-5007).
+  if (chance(r, 0.04)) out = `${pick(r, ["%20", " "])}${out}`;
   return out;
 }
 

@@ -6,9 +6,9 @@
 // 1. Ward decides each request as the evaluate oracle (test/unit/oracle/decide.ts, from docs/policy.md) decides
 //    the path Ward received: the status, whether the origin saw it, and the route.
 // 2. Whatever reached the origin, read the way common origins read it (origin-readings.ts: Node/Express's WHATWG
-//    parse and decode, nginx's decode-then-normalise, Tomcat's `;` parameters, IIS's trailing dots), is decided by the same route, and allowed: a path a deny
-//    rule covers (with the spellings deny rules reach: trailing slash, format suffix, PATH_INFO, HEAD) never
-//    reaches the origin under another spelling.
+//    parse and decode, nginx's decode-then-normalise, Tomcat's `;` parameters, Spring's trimmed spaces, IIS's
+//    trailing dots), is decided by the same route, and allowed: a path a deny rule covers (with the spellings deny
+//    rules reach: trailing slash, format suffix, PATH_INFO, HEAD) never reaches the origin under another spelling.
 //
 // The seed is fixed, so a run is repeatable; WARD_TARGETS_SEED=<n> tries another (WARD_TARGETS_CASES=<n> more
 // cases) and is printed on failure, with the disagreements counted by kind and the first few in full;

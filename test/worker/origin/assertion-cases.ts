@@ -248,10 +248,10 @@ const hex = (c: string, lower: boolean) =>
 function segment(r: Random, length: number): string {
   let s = "";
   while ([...s].length < length) s += chance(r, 0.7) ? pick(r, [...SAFE_LITERALS]) : pick(r, OTHERS);
-  // Never a segment a canonical target refuses: one naming an NTFS stream (`:$`), a dot segment, or one ending in a
-  // dot or a space.
+  // Never a segment a canonical target refuses: one naming an NTFS stream (`:$`), a dot segment, one ending in a
+  // dot or a space, or one starting with a space.
   while (s.includes(":$")) s = s.replace(":$", "$");
-  s = s.replace(/[. ]+$/, "");
+  s = s.replace(/[. ]+$/, "").replace(/^ +/, "");
   return s === "" || /^\.+$/.test(s) ? "s" : s;
 }
 
