@@ -533,6 +533,8 @@ export function expectFor(b: Built, cas: Cas, now: number, registryIds: Readonly
   if (!read.hasPath) return { why: "trust domain ID" };
   if (c.basicConstraints.includes("true")) return { why: "CA:TRUE" };
   if (c.keyUsage.some((ku) => ku.includes(5) || ku.includes(6))) return { why: "keyCertSign/cRLSign" };
+  // docs/policy.md: a key usage without digitalSignature (its key was not issued to sign: X509-SVID 4.3).
+  if (c.keyUsage.some((ku) => !ku.includes(0))) return { why: "no digitalSignature" };
   // The issuer's trust domains: the pin that matched (a look-alike F never gets here).
   const bound = BOUND[c.ca === "F" ? "A" : pinned]!;
   if (!bound.includes(read.td)) return { why: `trust domain ${read.td} not bound to ${pinned}` };
