@@ -55,7 +55,9 @@ export default defineConfig({
                   DENYLIST_REFRESH_SECONDS: "0.05",
                   WEBSOCKET_CHECK_SECONDS: "0.05",
                   NOTIFY_WEBHOOK: `http://127.0.0.1:${inject("originPort")}/__notify-webhook`,
-                  ORIGIN_TIMEOUT_MS: "500",
+                  // Short enough for the timeout's own tests (the recording origin's /__too-slow), long enough that
+                  // an origin answering on a loaded machine is not taken for one that hangs.
+                  ORIGIN_TIMEOUT_MS: "1500",
                   STRIP_HEADERS: "x-internal-debug, x-tenant-override",
                   ASSERTION_SIGNING_KEYS: inject("assertionSigningKeys"),
                   SSF_POLL_AUTHORIZATION: "Bearer poll-secret",

@@ -48,10 +48,12 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
       if (record.body.length < 16384) record.body += chunk.slice(0, 16384 - record.body.length);
     });
     // Misbehaving origins, by path, for the gateway's error handling.
+    // Past the tests' ORIGIN_TIMEOUT_MS (1,500) by seconds, so a loaded machine's late timer still fires first.
+    if (req.url?.startsWith("/__too-slow")) return void setTimeout(() => res.end("late"), 6000);
     if (req.url?.startsWith("/__slow")) return void setTimeout(() => res.end("late"), 2000);
     if (req.url?.startsWith("/__broken")) return void req.socket.destroy();
     if (req.url?.startsWith("/__trickle")) {
-      // Answers at once, then sends its body over 1.2 s: longer than the tests' ORIGIN_TIMEOUT_MS (500).
+      // Answers at once, then sends its body over 3 s: longer than the tests' ORIGIN_TIMEOUT_MS (1,500).
       res.writeHead(200, { "content-type": "text/plain" });
       let sent = 0;
       const tick = setInterval(() => {
@@ -60,7 +62,7 @@ export async function startRecordingOrigin(): Promise<{ port: number; server: Se
           clearInterval(tick);
           res.end();
         }
-      }, 200);
+      }, 500);
       return;
     }
     if (req.url?.startsWith("/__huge")) {

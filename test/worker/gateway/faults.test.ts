@@ -320,7 +320,7 @@ describe("the origin", () => {
 
   it.each<[string, string, number, string]>([
     ["closing the connection", "/__broken", 502, "origin-error"],
-    ["too slow", "/__slow", 504, "origin-timeout"],
+    ["too slow", "/__too-slow", 504, "origin-timeout"],
   ])(
     "%s: answers %s with the generic body, logs the outcome; the next request works",
     async (_name, path, status, outcome) => {

@@ -108,7 +108,7 @@ describe("origin failures", () => {
   const as = async () => ({ "Cf-Access-Jwt-Assertion": await accessToken(signing, { email: "ann@example.com" }) });
 
   it("gives 504 when the origin is too slow", async () => {
-    const res = await exports.default.fetch(`https://wiki.localhost/__slow?${marker()}`, { headers: await as() });
+    const res = await exports.default.fetch(`https://wiki.localhost/__too-slow?${marker()}`, { headers: await as() });
     expect(res.status).toBe(504);
     expect(await res.text()).not.toContain("late");
   });

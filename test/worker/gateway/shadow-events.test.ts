@@ -112,7 +112,7 @@ describe("a shadow candidate identified anew", () => {
   });
   it("decides the candidate on the live request's failed lookup, not on Access asked again after a slow origin", async () => {
     const { active, candidate } = await withCandidate();
-    // An origin may take up to its timeout to answer (30 s deployed; 500 ms in the test config).
+    // An origin may take up to its timeout to answer (30 s deployed; 1,500 ms in the test config).
     const patient = { ...env, ORIGIN_TIMEOUT_MS: "5000" } as unknown as Env;
     for (let i = 0; i < 20; i++) {
       const { email, token } = await personAccessFailsFor();
