@@ -111,8 +111,8 @@ export async function grantsToDecide(
  * than `youngMs` (the interval and a read's wait): a copy grown old over a quiet spell may hold a grant revoked
  * since (from a review: a burst's other requests honoured one for 28 s). Then the read is waited for, by polling
  * (never by awaiting another request's promise), for what is left of READ_WAIT_MS. A read still running after
- * that sets the copy aside, as a failed read does, until a read stores a new one (a retry after it is abandoned
- * included).
+ * that sets the copy aside, as a failed read does, until a read stores a new one (that read itself, should it
+ * answer after all, or a retry after it is abandoned).
  */
 async function othersRead(snapshot: RefreshingSnapshot<TimedGrant[]>, now: number, youngMs: number): Promise<void> {
   const since = snapshot.readingSince(now);
@@ -125,7 +125,7 @@ async function othersRead(snapshot: RefreshingSnapshot<TimedGrant[]>, now: numbe
       await new Promise((resolve) => setTimeout(resolve, 10));
     if (snapshot.readingSince(now) !== since) return;
   }
-  snapshot.failed(since);
+  snapshot.overdue(since);
 }
 
 /**

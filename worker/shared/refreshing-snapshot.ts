@@ -18,6 +18,8 @@ export class RefreshingSnapshot<T> {
   private inFlight: { read: Promise<void>; startedAt: number } | undefined;
   /** When the newest failed read started (see failed()). */
   private failedAt = -Infinity;
+  /** When the newest read taken for overdue started (see overdue()). */
+  private overdueAt = -Infinity;
   private readonly maxStaleMs: number;
 
   /** `maxStaleMs`: how old a copy may be and still be used (Infinity: the last good copy is kept for good). */
@@ -48,9 +50,20 @@ export class RefreshingSnapshot<T> {
     return true;
   }
 
-  /** The copy, if there is one no older than the stale limit at `now`, and no read after it failed. */
+  /**
+   * The read started at `readAt` is still running past what its waiters allow: the copy, read before it, is not
+   * used until that read, or a later one, stores one. Unlike failed(), the overdue read's own copy counts when it
+   * comes: it is the store's as of that read (from a review: it stayed set aside, and the request that waited on
+   * it was refused the grant it had just read).
+   */
+  overdue(readAt: number): void {
+    if (readAt > this.readAt) this.overdueAt = Math.max(this.overdueAt, readAt);
+  }
+
+  /** The copy, if there is one no older than the stale limit at `now`, no read after it failed or is overdue. */
   current(now: number): T | undefined {
-    return now - this.readAt <= this.maxStaleMs && this.failedAt < this.readAt ? this.value : undefined;
+    const setAside = this.failedAt >= this.readAt || this.overdueAt > this.readAt;
+    return now - this.readAt <= this.maxStaleMs && !setAside ? this.value : undefined;
   }
 
   /** The copy, however old (for state whose last good copy is kept for good, such as the active policy). */
@@ -91,6 +104,7 @@ export class RefreshingSnapshot<T> {
     this.value = undefined;
     this.readAt = -Infinity;
     this.failedAt = -Infinity;
+    this.overdueAt = -Infinity;
     this.inFlight = undefined;
   }
 }

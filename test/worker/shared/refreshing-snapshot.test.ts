@@ -44,6 +44,20 @@ describe("RefreshingSnapshot", () => {
     expect(snapshot.current(4100)).toBe("fresh");
   });
 
+  it("a read taken for overdue sets the copy aside until it, or a later read, stores one", () => {
+    const snapshot = new RefreshingSnapshot<string>(30_000);
+    snapshot.store("copy", 1000);
+    snapshot.overdue(500);
+    expect(snapshot.current(1500)).toBe("copy");
+    snapshot.overdue(3000);
+    expect(snapshot.current(3100)).toBeUndefined();
+    expect(snapshot.store("older", 2000)).toBe(true);
+    expect(snapshot.current(3200)).toBeUndefined();
+    // The overdue read answers after all: its copy is the store's as of that read.
+    expect(snapshot.store("late", 3000)).toBe(true);
+    expect(snapshot.current(4100)).toBe("late");
+  });
+
   it("one read at a time; a read that never settles is abandoned after ABANDONED_READ_MS", async () => {
     const snapshot = new RefreshingSnapshot<string>();
     let started = 0;
