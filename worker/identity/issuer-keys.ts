@@ -124,6 +124,10 @@ export class IssuerKeys {
       // Stale: it no longer counts, fetched again or not.
       this.drop();
       await this.refresh(now);
+    } else if (!this.set && this.pending) {
+      // Dropped by a request of a later instant, which is loading it again: a request that began just before
+      // the set went stale, and reaches it only now, waits for that load too rather than be refused at once.
+      await this.refresh(now);
     }
     if (!this.set) throw new KeySetError(this.problem);
     try {
