@@ -4,7 +4,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { listAll, parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
-import { DENYLIST_NAME, type MatchKind } from "../denylist/store.ts";
+import { DENYLIST_NAME, type DenyEntry, type MatchKind } from "../denylist/store.ts";
 import {
   CA_KEY,
   caKey,
@@ -94,6 +94,21 @@ function registeredTrustDomainId(policy: CompiledPolicy, match: string, value: s
   );
 }
 
+/**
+ * What Denylist.release answered, in this release's form. An object still running the release before (a gradual
+ * deployment, or the seconds after any deploy: one version per object at a time) answers the entry itself; the
+ * lift it made is then known by its stamp, this call's instant and caller, as that release's route knew it. Read
+ * as this form, its lift was answered 500 and never logged, though the object had made it.
+ */
+function releaseOf(
+  answer: { entry: DenyEntry; changed: boolean } | DenyEntry | undefined,
+  who: string,
+  now: number,
+): { entry: DenyEntry; changed: boolean } | undefined {
+  if (!answer || "entry" in answer) return answer;
+  return { entry: answer, changed: answer.releasedAt === now && answer.releasedBy === who };
+}
+
 const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "ca", "email", "sub", "token", "subject"]),
   // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
@@ -151,7 +166,9 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const kind = c.req.query("kind");
     if (kind !== undefined && kind !== "revocation" && kind !== "quarantine")
       return c.json({ error: "kind is revocation or quarantine" }, 422);
-    const released = await denylist(c).release(c.req.param("id"), c.get("principal"), Date.now(), kind);
+    const who = c.get("principal");
+    const now = Date.now();
+    const released = releaseOf(await denylist(c).release(c.req.param("id"), who, now, kind), who, now);
     if (!released) return c.json({ error: "no such entry" }, 404);
     const { entry, changed } = released;
     if (kind !== undefined && entry.kind !== kind)

@@ -242,18 +242,33 @@ async function grantBreakGlass(c: Context<AdminEnv>): Promise<Response> {
   return c.json({ grant: record }, 201);
 }
 
+/**
+ * What Grants.revoke answered, in this release's form. An object still running the release before (a gradual
+ * deployment, or the seconds after any deploy: one version per object at a time) answers the record itself;
+ * whether this call ended it is then in the grant's history, an event of this caller at this instant. Read as
+ * this form, its revocation was answered 500 and neither logged nor announced, though the object had made it.
+ */
+async function revokedOf(
+  store: { events(grantId?: string): Promise<{ action: string; who: string; at: number }[]> },
+  answer: { record: GrantRecord; changed: boolean } | GrantRecord | undefined,
+  who: string,
+  now: number,
+): Promise<{ record: GrantRecord; changed: boolean } | undefined> {
+  if (!answer || "changed" in answer) return answer;
+  const events = await store.events(answer.id);
+  return { record: answer, changed: events.some((e) => e.action === "revoked" && e.who === who && e.at === now) };
+}
+
 /** Ends a grant now, with who revoked it and why in its history and the log. */
 async function revokeGrant(c: Context<AdminEnv, "/grants/:service/:id">): Promise<Response> {
   const service = serviceParam(c, c.req.param("service"));
   if (service instanceof Response) return service;
   const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
   if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
-  const revoked = await c.env.GRANTS.getByName(grantsShard(service!)).revoke(
-    c.req.param("id"),
-    c.get("principal"),
-    reason.data,
-    Date.now(),
-  );
+  const store = c.env.GRANTS.getByName(grantsShard(service!));
+  const who = c.get("principal");
+  const now = Date.now();
+  const revoked = await revokedOf(store, await store.revoke(c.req.param("id"), who, reason.data, now), who, now);
   if (!revoked) return c.json({ error: "no such grant" }, 404);
   const record = revoked.record;
   // Already ended (revoked, by this admin or another, or expired): not logged as a revocation this caller made.

@@ -1,0 +1,101 @@
+// During a gradual deployment (or for the seconds after any deploy), a Worker of this release may call a Durable
+// Object still running the release before it (Cloudflare: one version per object at a time). That release's
+// Denylist.release and Grants.revoke answered the record itself, not { entry | record, changed }: an admin's lift
+// or revocation the object made was answered 500 here, and neither logged nor announced.
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import { app } from "../../../worker/own-paths.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { captured } from "../support/captured-log.ts";
+import { activate } from "../support/harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://ward.localhost/.ward/admin";
+
+/** The real objects, but for one method answered as the release before answered it. */
+function olderObjects(): Env {
+  const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
+  const olderDenylist = {
+    changes: (...a: Parameters<typeof denylist.changes>) => denylist.changes(...a),
+    add: (...a: Parameters<typeof denylist.add>) => denylist.add(...a),
+    list: (...a: Parameters<typeof denylist.list>) => denylist.list(...a),
+    release: async (...a: Parameters<typeof denylist.release>) => (await denylist.release(...a))?.entry,
+  };
+  const olderGrants = (name: string) => {
+    const grants = env.GRANTS.getByName(name);
+    return {
+      active: (...a: Parameters<typeof grants.active>) => grants.active(...a),
+      revoke: async (...a: Parameters<typeof grants.revoke>) => (await grants.revoke(...a))?.record,
+      events: (...a: Parameters<typeof grants.events>) => grants.events(...a),
+    };
+  };
+  return {
+    ...env,
+    DENYLIST: { getByName: () => olderDenylist },
+    GRANTS: { getByName: olderGrants },
+  } as unknown as Env;
+}
+
+async function call(path: string, init: RequestInit = {}, bindings: Env = env as unknown as Env): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set(
+    "cf-access-jwt-assertion",
+    await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-old" }),
+  );
+  if (init.body) headers.set("content-type", "application/json");
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`${ADMIN}${path}`, { ...init, headers }), bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+beforeAll(async () => {
+  await activate(demoPolicy);
+});
+
+describe("an admin call answered by an object of the release before", () => {
+  it("a lift the object made is answered and logged as one", async () => {
+    const made = await call("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "email", value: "older@example.com", reason: "older object" }),
+    });
+    expect(made.status).toBe(201);
+    const { id } = ((await made.json()) as { entry: { id: string } }).entry;
+    const lift = await captured(() => call(`/denylist/${id}?kind=revocation`, { method: "DELETE" }, olderObjects()));
+    // The object lifted it either way.
+    const open = await env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now());
+    expect(open.some((e) => e.id === id)).toBe(false);
+    expect(lift.result.status).toBe(200);
+    expect(lift.lines.filter((l) => l.event === "revocation-lifted")).toHaveLength(1);
+    // And a second lift through it is still "nothing changed".
+    const again = await captured(() => call(`/denylist/${id}?kind=revocation`, { method: "DELETE" }, olderObjects()));
+    expect(again.result.status).toBe(409);
+    expect(again.lines.filter((l) => l.event === "revocation-lifted")).toHaveLength(0);
+  });
+
+  it("a grant the object revoked is answered and logged as revoked", async () => {
+    const made = await call("/breakglass", {
+      method: "POST",
+      body: JSON.stringify({
+        principal: { email: "older@example.com" },
+        service: "wiki",
+        minutes: 5,
+        justification: "revoked through an older object",
+      }),
+    });
+    expect(made.status).toBe(201);
+    const { id } = ((await made.json()) as { grant: { id: string } }).grant;
+    const revoke = await captured(() => call(`/grants/wiki/${id}`, { method: "DELETE" }, olderObjects()));
+    const [record] = (await env.GRANTS.getByName("service:wiki").list(true)).filter((g) => g.id === id);
+    expect(record?.status).toBe("revoked");
+    expect(revoke.result.status).toBe(200);
+    expect(revoke.lines.filter((l) => l.event === "grant-revoked")).toHaveLength(1);
+    const again = await captured(() => call(`/grants/wiki/${id}`, { method: "DELETE" }, olderObjects()));
+    expect(again.result.status).toBe(409);
+    expect(again.lines.filter((l) => l.event === "grant-revoked")).toHaveLength(0);
+  });
+});
