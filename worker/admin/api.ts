@@ -430,7 +430,11 @@ admin.post("/policy/rollback", async (c) => {
   if (body instanceof Response) return body;
   let to = body.to;
   if (!to) {
-    const { history } = await control(c).state(1000);
+    const { active, history } = await control(c).state(1000);
+    // "The version before" is the one before the active version: asked from another (the caller's view is stale),
+    // it is a conflict, as activate would find, not a target to judge (from a generated test: the stale view's
+    // version before was the active one, and the answer was that it did not load).
+    if (active !== body.expected) return c.json({ error: "conflict", active }, 409);
     to = versionBefore(history, body.expected);
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }

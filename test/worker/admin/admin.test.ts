@@ -294,6 +294,37 @@ describe("push, conflicts and rollback", () => {
     expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
   });
 
+  it("answers a plain rollback from a version no longer active 409 with the active one, whatever the one before", async () => {
+    // Three pushes: the view of the second is stale, and the version before it is then taken out of the store
+    // (which was judged, and answered 404, before the view was).
+    const versions: string[] = [];
+    for (const label of ["stale view 1", "stale view 2", "stale view 3"]) {
+      const text = labelled(label);
+      const from = (await env.POLICY.get(ACTIVE_KEY))!;
+      expect((await push({ text, expected: from, message: label })).status).toBe(200);
+      versions.push(await versionOf(text));
+    }
+    const [gone, stale, active] = versions as [string, string, string];
+    const { history } = (await (await as("admin@example.com", "/policy")).json()) as { history: unknown[] };
+    const kept = [versionKey(gone), documentKey(gone)].map(async (key) => [key, await env.POLICY.get(key)] as const);
+    const saved = await Promise.all(kept);
+    for (const [key] of saved) await env.POLICY.delete(key);
+    try {
+      const res = await as("admin@example.com", "/policy/rollback", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ expected: stale, message: "back" }),
+      });
+      expect(res.status).toBe(409);
+      expect(await res.json()).toEqual({ error: "conflict", active });
+      const after = (await (await as("admin@example.com", "/policy")).json()) as { history: unknown[] };
+      expect(after.history).toEqual(history);
+      expect(await env.POLICY.get(ACTIVE_KEY)).toBe(active);
+    } finally {
+      for (const [key, value] of saved) if (value !== null) await env.POLICY.put(key, value);
+    }
+  });
+
   it("refuses to roll back to a version it does not hold (404) or that does not load as stored (422), and moves nothing", async () => {
     const active = (await env.POLICY.get(ACTIVE_KEY))!;
     const rollback = (to: string) =>
