@@ -248,6 +248,9 @@ export function policyChangeFailed(target: AdminTarget, reply: AdminReply, actio
     : new CliError(`${target.describe} refused the ${action} (${reply.status}): ${text}`, EXIT.failed);
 }
 
+/** A refusal's text ending in "nothing changed", said once: the gateway's 409 for what is already ended says it. */
+const saysNothingChanged = (text: string) => (/nothing changed$/.test(text) ? text : `${text}; nothing changed`);
+
 /**
  * A change the admin API did not confirm. A refusal (4xx) changed nothing; a failure (5xx) may have been stored
  * before its answer was lost, so the operator is told to look before trying again.
@@ -260,5 +263,5 @@ export function unconfirmedChange(target: AdminTarget, reply: AdminReply): CliEr
         `${target.describe} answered ${reply.status}: ${text}; whether the change was made is not known: list it before trying again`,
         EXIT.failed,
       )
-    : new CliError(`${target.describe} refused (${reply.status}): ${text}; nothing changed`, EXIT.failed);
+    : new CliError(`${target.describe} refused (${reply.status}): ${saysNothingChanged(text)}`, EXIT.failed);
 }

@@ -109,4 +109,11 @@ describe("a change the admin API did not confirm", () => {
       "staging at https://wiki.example.com answered 500: internal error; whether the change was made is not known: list it before trying again",
     );
   });
+
+  it("says nothing changed once when the gateway's refusal says it (409: already ended)", () => {
+    const error = "exc-54417dca is already revoked: nothing changed";
+    expect(unconfirmedChange(target, { status: 409, body: { error }, text: "" }).message).toBe(
+      "staging at https://wiki.example.com refused (409): exc-54417dca is already revoked: nothing changed",
+    );
+  });
 });
