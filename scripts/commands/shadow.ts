@@ -61,7 +61,8 @@ async function report(args: string[], io: Io): Promise<number> {
 type ShadowAction = "set" | "clear" | "promote";
 
 interface ShadowReply {
-  entry?: { version: string; seq: number };
+  /** Null for a clear with no candidate set: nothing was recorded. */
+  entry?: { version: string; seq: number } | null;
   error?: string;
   active?: string | null;
   shadow?: string | null;
@@ -145,7 +146,8 @@ function doneLine(action: ShadowAction, state: PolicyState, body: ShadowReply): 
   const v = short(body.entry?.version);
   if (action === "set")
     return `shadow ${v} runs beside active ${short(state.active)}: every decision now logs what it would decide (ward shadow report)`;
-  if (action === "clear") return `shadow cleared (was ${short(state.shadow)})`;
+  if (action === "clear")
+    return body.entry ? `shadow cleared (was ${short(body.entry.version)})` : "no shadow candidate: nothing to clear";
   return `promoted: ${v} is active (was ${short(state.active)}, history #${body.entry!.seq})`;
 }
 

@@ -316,6 +316,21 @@ describe("ward push --local", () => {
     expect(again.err.join("\n")).toContain("has no shadow candidate: nothing to promote");
   });
 
+  it("clears a candidate once: a clear with none set says so and adds nothing to the history", async () => {
+    const candidate = policyFile("cleared.yaml", variant("cleared"));
+    expect((await ward("shadow", "set", "--local", "--port", port, candidate)).status).toBe(0);
+    const cleared = await ward("shadow", "clear", "--local", "--port", port);
+    expect(cleared.out).toEqual([`shadow cleared (was ${(await versionOf(variant("cleared"))).slice(0, 12)})`]);
+    const history = async () =>
+      (JSON.parse((await ward("history", "--local", "--port", port, "--json")).out.join("\n")) as { history: [] })
+        .history;
+    const before = await history();
+    const again = await ward("shadow", "clear", "--local", "--port", port);
+    expect(again.out).toEqual(["no shadow candidate: nothing to clear"]);
+    expect(again.status).toBe(0);
+    expect(await history()).toEqual(before);
+  });
+
   it("pushes a YAML file past 768 KiB in its JSON form: the same version, active, its JSON in history", async () => {
     const before = await activeVersion();
     const large = `${variant("large")}\n# ${"x".repeat(800 * 1024)}\n`;

@@ -402,7 +402,8 @@ admin.put("/policy/shadow", async (c) => {
 
 admin.delete("/policy/shadow", async (c) => {
   const entry = await control(c).setShadow(null, c.get("principal"), "");
-  logEvent("info", "shadow-cleared", { requestId: c.get("requestId"), ...entry });
+  // No candidate was set: nothing recorded, nothing to log (the answer says so with a null entry).
+  if (entry) logEvent("info", "shadow-cleared", { requestId: c.get("requestId"), ...entry });
   return c.json({ entry });
 });
 

@@ -88,18 +88,18 @@ export class PolicyControl extends DurableObject<Env> {
     return { active: await this.active(), shadow: this.shadow(), history };
   }
 
-  /** Sets (version) or clears (null) the shadow candidate; it never affects what is enforced. */
-  async setShadow(version: string | null, who: string, message: string): Promise<HistoryEntry> {
+  /**
+   * Sets (version) or clears (null) the shadow candidate; it never affects what is enforced. Clearing with no
+   * candidate records nothing (null): each such entry would push real moves out of the recent history that
+   * `ward rollback` reads. KV's pointer is removed all the same, should a promote have left it behind.
+   */
+  async setShadow(version: string | null, who: string, message: string): Promise<HistoryEntry | null> {
     return this.ctx.blockConcurrencyWhile(async () => {
       if (version) await this.env.POLICY.put(SHADOW_KEY, version);
       else await this.env.POLICY.delete(SHADOW_KEY);
-      return this.record(
-        version ? "shadow" : "shadow-clear",
-        version ?? this.shadow() ?? "",
-        await this.active(),
-        who,
-        message,
-      );
+      const cleared = version ? null : this.shadow();
+      if (!version && !cleared) return null;
+      return this.record(version ? "shadow" : "shadow-clear", version ?? cleared!, await this.active(), who, message);
     });
   }
 

@@ -6,7 +6,8 @@ import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
 import { activate } from "../support/harness.ts";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { SHADOW_KEY } from "../../../policy/index.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
@@ -73,5 +74,21 @@ describe("ending what is already ended", () => {
     expect(history.events.filter((e) => e.action === "revoked")).toEqual([
       expect.objectContaining({ who: "user:admin@example.com" }),
     ]);
+  });
+  it("a shadow cleared with none set: nothing recorded in the history or logged, a stale pointer still removed", async () => {
+    // Each such clear was recorded (`shadow-clear` of nothing): a routine clean-up step filled the history, and
+    // `ward rollback` reads only its latest 50 entries for the version to return to.
+    const policy = async () =>
+      (await (await as("admin@example.com", "/policy")).json()) as { shadow: string | null; history: unknown[] };
+    const before = await policy();
+    expect(before.shadow).toBeNull();
+    // A pointer left behind (a promote whose removal of it failed): a clear is how an operator removes it.
+    await env.POLICY.put(SHADOW_KEY, "ab".repeat(32));
+    const cleared = await captured(() => as("admin@example.com", "/policy/shadow", { method: "DELETE" }));
+    expect(cleared.result.status).toBe(200);
+    expect(await cleared.result.json()).toEqual({ entry: null });
+    expect(events(cleared.lines, "shadow-cleared")).toHaveLength(0);
+    expect(await env.POLICY.get(SHADOW_KEY)).toBeNull();
+    expect((await policy()).history).toEqual(before.history);
   });
 });
