@@ -170,8 +170,13 @@ async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: numbe
   const needs = adminNeeds(policy);
   let { identity, certificate } = await identify(c.req.raw, policy, now, requestId, needs);
   let principal = principalKey(identity);
-  // The denylist as the store has it now (nobody's to ask for the anonymous: no Durable Object call for them).
-  const caughtUp = principal !== "anonymous" && (await catchUpExactly(c.env, now));
+  // Nobody but an admin costs the Denylist's one object a call: any signed-in person or workload may call here as
+  // often as it likes, and a read per call (from a review: made before this check) loaded the object every isolate
+  // refreshes its copy from. Whoever is no admin by the isolate's copy (groups it holds cached included) is refused
+  // here; one who is, is checked again below against the store and any directory facts it says are stale.
+  if (!isAdmin(policy, identity)) return notAnAdmin(c, principal);
+  // The denylist as the store has it now.
+  const caughtUp = await catchUpExactly(c.env, now);
   if (caughtUp && (needs.groups || needs.devicePosture)) {
     // Groups a security event made stale show only in the caught-up copy: an admin by group whose group was
     // taken away is asked for again (from a review: the groups cached before the event counted for one more call).
@@ -182,20 +187,23 @@ async function admitted(c: Context<AdminEnv>, policy: CompiledPolicy, now: numbe
   // A revoked or quarantined admin credential is refused here too, by the store as it is now (not the isolate's
   // copy, which may trail it by seconds: a revoked admin would lift his own revocation); an unknown denylist
   // fails closed.
-  const listed =
-    principal === "anonymous"
-      ? { state: "clear" as const }
-      : exactVerdict(caughtUp, identity, certificate, principal, now);
+  const listed = exactVerdict(caughtUp, identity, certificate, principal, now);
   const refused = denylistReason(listed);
   if (refused) {
     logRefused(c, principal, { denylist: listed.state });
     return { refused: answer(refused, requestId) };
   }
-  if (policy.admin !== undefined && principalsMatch(policy.admin.principals, identity))
-    return { policy, identity, principal };
+  return isAdmin(policy, identity) ? { policy, identity, principal } : notAnAdmin(c, principal);
+}
+
+const isAdmin = (policy: CompiledPolicy, identity: Identity): boolean =>
+  policy.admin !== undefined && principalsMatch(policy.admin.principals, identity);
+
+/** Not an admin: the same answers as a route with no matching rule (a 401 asks an anonymous caller to sign in). */
+function notAnAdmin(c: Context<AdminEnv>, principal: string): Admitted {
+  c.set("principal", principal);
   logRefused(c, principal);
-  // Not an admin: the same answers as a route with no matching rule (a 401 asks an anonymous caller to sign in).
-  return { refused: answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", requestId) };
+  return { refused: answer(principal === "anonymous" ? "unauthenticated" : "no-matching-rule", c.get("requestId")) };
 }
 
 admin.use("*", async (c, next) => {
