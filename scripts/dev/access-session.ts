@@ -56,7 +56,7 @@ export const CLEAR_SESSION_COOKIE = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameS
 
 function cookieNamed(request: Request, name: string): string | undefined {
   const header = request.headers.get("cookie");
-  return header ? cookiePieces(header).find((piece) => piece.name === name)?.value : undefined;
+  return header ? cookiePieces(header)?.find((piece) => piece.name === name)?.value : undefined;
 }
 
 /**

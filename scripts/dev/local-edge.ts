@@ -36,7 +36,7 @@ const CLEAR_COOKIE = `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
 /** Signing out on an app: the session it came from ends for every app (as Access's logout does), not only here. */
 async function logout(request: Request, env: EdgeEnv): Promise<Response> {
   const cookie = request.headers.get("cookie");
-  const token = cookie ? cookiePieces(cookie).find((piece) => piece.name === COOKIE)?.value : undefined;
+  const token = cookie ? cookiePieces(cookie)?.find((piece) => piece.name === COOKIE)?.value : undefined;
   if (token) await endSessionOfToken(env, token);
   return signedOutPage("/", CLEAR_COOKIE);
 }
@@ -49,7 +49,8 @@ async function logout(request: Request, env: EdgeEnv): Promise<Response> {
 function withoutEndedSession(request: Request): { request: Request; cleared: boolean } {
   if (!anySessionEnded()) return { request, cleared: false };
   const cookie = request.headers.get("cookie");
-  const pieces = cookie ? cookiePieces(cookie) : [];
+  // A header past the pieces the gateway reads carries no token to it (policy/cookies.ts): nothing to take off.
+  const pieces = (cookie ? cookiePieces(cookie) : undefined) ?? [];
   const stale = pieces.filter((piece) => piece.name === COOKIE && fromEndedSession(piece.value));
   const header = request.headers.get("cf-access-jwt-assertion");
   const staleHeader = header !== null && fromEndedSession(header.trim());

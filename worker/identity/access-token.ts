@@ -9,7 +9,7 @@ import { cookiePieces } from "../../policy/cookies.ts";
 /** What another origin's page may ask for with what a browser adds by itself: reads, whose answer it cannot see. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Two different tokens under the cookie's name. */
+/** Two different tokens under the cookie's name, or a header of too many pieces to tell. */
 const AMBIGUOUS = Symbol("ambiguous");
 
 /**
@@ -19,8 +19,12 @@ const AMBIGUOUS = Symbol("ambiguous");
  */
 function cookieToken(cookie: string): string | typeof AMBIGUOUS | undefined {
   if (!cookie.includes("CF_Authorization")) return undefined;
+  const pieces = cookiePieces(cookie);
+  // More pieces than a browser sends (policy/cookies.ts): which of the tokens it may hold is the visitor's is
+  // not looked into.
+  if (pieces === undefined) return AMBIGUOUS;
   let token: string | undefined;
-  for (const piece of cookiePieces(cookie)) {
+  for (const piece of pieces) {
     if (piece.name !== "CF_Authorization") continue;
     if (token !== undefined && token !== piece.value) return AMBIGUOUS;
     token = piece.value;

@@ -45,9 +45,13 @@ function stripNames(list: string): Set<string> {
   return stripParsed.names;
 }
 
-/** The Cookie header without Access's cookies, or undefined when it holds none. */
-function withoutAccessCookies(cookie: string): string | undefined {
+/**
+ * The Cookie header without Access's cookies, or undefined when it holds none; null past the pieces it is read in
+ * (policy/cookies.ts), more than any browser sends: then none of it is forwarded.
+ */
+function withoutAccessCookies(cookie: string): string | undefined | null {
   const pieces = cookiePieces(cookie);
+  if (pieces === undefined) return null;
   const kept = pieces.filter((piece) => !mayBeReadAs(piece.text, ACCESS_COOKIES));
   return kept.length === pieces.length ? undefined : kept.map((piece) => piece.text).join("; ");
 }
@@ -141,6 +145,11 @@ export function originHeaders(incoming: Headers, out: Headers, facts: OriginHead
     const kept = withoutAccessCookies(cookie);
     if (kept) out.set("cookie", kept);
     else if (kept === "") out.delete("cookie");
+    else if (kept === null) {
+      // Access's cookies go unreported (every signed-in request sends one); a header not read at all is not.
+      out.delete("cookie");
+      if ((dropped ??= []).length < MAX_REPORTED_DROPS) dropped.push("cookie");
+    }
     // None dropped: as sent, but for several Cookie fields, which the runtime joins with ", " (read as one
     // cookie's value by PHP and Node) and which are one header joined with "; " (RFC 9113, 8.2.3). A cookie's
     // own value holds no comma followed by a space (RFC 6265's cookie-octet has neither).
