@@ -230,6 +230,7 @@ const CONTROL_CHARS = [
   "\ud800",
   "\udc00",
 ];
+// Odd but not control characters; of them, U+200B and U+FEFF show as nothing and are refused (docs/policy.md).
 const BENIGN_ODD = ["\u200b", "\u00e9", "\ufeff", "\u{1f600}", " ", "+user:ceo@example.com", "/../", "%2F"];
 
 function mutateTimes(r: Random, p: Record<string, Val>, issuer: IssuerName, labels: string[]): void {

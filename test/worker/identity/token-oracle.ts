@@ -40,6 +40,12 @@ function parse(text: string): unknown {
 const instant = (v: unknown): v is number =>
   typeof v === "number" && Number.isFinite(v) && Math.floor(v) === v && v >= 0 && v < 2 ** 32;
 
+/**
+ * A workload `sub` shows all it holds (docs/policy.md): none of the characters no reader sees, default-ignorables
+ * and format characters (a joiner inside a word of a joining script passes; the generator writes none).
+ */
+const unseen = (s: string): boolean => /[\p{Default_Ignorable_Code_Point}\p{Cf}]/u.test(s);
+
 /** Control characters as the docs list them: C0, DEL, C1, U+2028/9, bidi controls, lone surrogates. */
 function clean(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -175,7 +181,8 @@ export function workloadWorlds(
   if (iat > now + SKEW) return refused("iat ahead");
   if (exp - iat > CONF.maxLife[issuer]) return refused("lifetime");
   const sub = payload.sub;
-  if (typeof sub !== "string" || sub.length < 1 || sub.length > 1024 || !clean(sub)) return refused("sub");
+  if (typeof sub !== "string" || sub.length < 1 || sub.length > 1024 || !clean(sub) || unseen(sub))
+    return refused("sub");
   const sh = { values: 0, depth: 0 };
   shape(payload, 1, sh);
   if (sh.depth >= 11 || sh.values >= 600) return refused("too complex");
