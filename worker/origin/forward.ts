@@ -10,6 +10,7 @@ import {
 import type { Env } from "../env.ts";
 import { dropAccessCookiesSet, originHeaders } from "./headers.ts";
 import { answerNames } from "./answer-names.ts";
+import { keepFromSharedCaches } from "./cache-control.ts";
 import { dropHopByHop } from "./hop-by-hop.ts";
 import { linkValues } from "./link-header.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
@@ -292,6 +293,7 @@ export async function forward(
     const hopByHopDropped = dropHopByHop(answeredHeaders, present);
     answeredHeaders.set("ward-request-id", requestId);
     dropAccessCookiesSet(answeredHeaders, present);
+    keepFromSharedCaches(answeredHeaders, present, decision);
     if (!hopByHopDropped || !keepGatewayHost(answeredHeaders, present, received)) {
       await answered.body?.cancel();
       return { ok: false, reason: "origin-error", dropped };
