@@ -36,13 +36,16 @@ export const app = new Hono<AppEnv>();
 /**
  * Ward's own paths answer without a policy decision; each answer is logged once, with the request id the client
  * got (added to the response when the handler gave none). Requests that fall through to the gateway, or fail,
- * are logged there (`logged`).
+ * are logged there (`logged`). Each answer is for the caller who asked (an admin's policy, grants and denylist, a
+ * refusal): `no-store` unless its handler said otherwise (the public key set), or a cache keyed on the URL (a
+ * TLS-inspecting forward proxy, one in front of the gateway) could serve it to another caller.
  */
 function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = Date.now();
     await next();
     if (c.get("logged")) return;
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
     let requestId = c.res.headers.get("ward-request-id");
     if (requestId === null) {
       requestId = c.get("requestId") ?? crypto.randomUUID();
