@@ -14,16 +14,42 @@ function chatText(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
 }
 
-export async function notify(env: Env, text: string, details: Record<string, unknown>): Promise<void> {
-  if (!env.NOTIFY_WEBHOOK) return;
+/**
+ * The webhook as a URL fetch takes, or why not: a secret, so never quoted (fetch's own errors quote the URL
+ * whole, and an operator who pasted it without its scheme, or with a space, would find it in every log reader's
+ * view). Named by the setting instead.
+ */
+function webhookUrl(webhook: string): URL | string {
+  let url: URL;
   try {
-    const response = await fetch(env.NOTIFY_WEBHOOK, {
+    url = new URL(webhook);
+  } catch {
+    return "NOTIFY_WEBHOOK is not a URL";
+  }
+  return url.protocol === "https:" || url.protocol === "http:" ? url : "NOTIFY_WEBHOOK is not an http(s) URL";
+}
+
+/** An error's text with the webhook, as written or as parsed, replaced by the setting's name. */
+function withoutWebhook(error: unknown, webhook: string, url: URL): string {
+  return String(error).replaceAll(webhook, "<NOTIFY_WEBHOOK>").replaceAll(url.href, "<NOTIFY_WEBHOOK>");
+}
+
+export async function notify(env: Env, text: string, details: Record<string, unknown>): Promise<void> {
+  const webhook = env.NOTIFY_WEBHOOK;
+  if (!webhook) return;
+  const url = webhookUrl(webhook);
+  if (typeof url === "string") {
+    logEvent("error", "notify-failed", { error: url, text });
+    return;
+  }
+  try {
+    const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text: chatText(text), ...details }),
     });
     if (!response.ok) logEvent("error", "notify-failed", { status: response.status, text });
   } catch (error) {
-    logEvent("error", "notify-failed", { error: String(error), text });
+    logEvent("error", "notify-failed", { error: withoutWebhook(error, webhook, url), text });
   }
 }
