@@ -38,10 +38,30 @@ export function names(list: string): string[] {
     .filter(Boolean);
 }
 
+/** A run of characters no header name holds (RFC 9110 token): each separates two of STRIP_HEADERS' names. */
+const NOT_IN_A_NAME = /[^!#$%&'*+\-.^_`|~0-9a-z]+/;
+
+/**
+ * The names STRIP_HEADERS lists. Written with spaces or semicolons between them (`referer; x-debug`) it used to
+ * be one name no header has, so nothing was stripped and nothing said so: any character a header name cannot
+ * hold now separates names, so a list means what it says however it is punctuated (a stray character strips
+ * more, never less). A JSON array of names (a wrangler var may be JSON) is the same list. Anything else is not
+ * a list: refused, naming the var, rather than forwarding what the deployment meant to keep from origins.
+ */
+export function stripNamesOf(list: unknown): Set<string> {
+  const items = Array.isArray(list) && list.every((item) => typeof item === "string") ? list : [list];
+  const found = new Set<string>();
+  for (const item of items) {
+    if (typeof item !== "string") throw new Error("STRIP_HEADERS must be header names separated by commas");
+    for (const name of item.toLowerCase().split(NOT_IN_A_NAME)) if (name) found.add(name);
+  }
+  return found;
+}
+
 /** STRIP_HEADERS parsed once per isolate (it changes only with a deploy). */
-let stripParsed: { list: string; names: Set<string> } | undefined;
-function stripNames(list: string): Set<string> {
-  if (stripParsed?.list !== list) stripParsed = { list, names: new Set(names(list)) };
+let stripParsed: { list: unknown; names: Set<string> } | undefined;
+function stripNames(list: unknown): Set<string> {
+  if (stripParsed === undefined || stripParsed.list !== list) stripParsed = { list, names: stripNamesOf(list) };
   return stripParsed.names;
 }
 
@@ -93,8 +113,8 @@ export interface OriginHeaders {
 export interface OriginHeaderFacts {
   /** The names the policy forwards for this service and route (lower case). */
   extra: ReadonlySet<string>;
-  /** The STRIP_HEADERS var: names never sent even if allowed (X-Forwarded-For/-Proto included). */
-  strip: string;
+  /** The STRIP_HEADERS var as bound: names never sent even if allowed (X-Forwarded-For/-Proto included). */
+  strip: unknown;
   /** The scheme the request reached the gateway with ("https"), sent as X-Forwarded-Proto. */
   scheme?: string;
   /** The request's Connection and CF-Connecting-IP, as read once by the gateway (null when absent). */

@@ -173,10 +173,11 @@ export function expectForward(c: ForwardCase): ForwardExpectation {
   if (received.get("upgrade")) return { forwarded: false, why: "an Upgrade on a route without websocket" };
   if (connection.has("upgrade")) return { forwarded: false, why: "Connection: upgrade without an Upgrade header" };
 
+  // "header names, separated by commas (or by anything else a header name cannot hold: spaces, semicolons)"
   const strip = new Set(
     c.strip
-      .split(",")
-      .map((s) => s.trim().toLowerCase())
+      .toLowerCase()
+      .split(/[^!#$%&'*+\-.^_`|~0-9a-z]+/)
       .filter(Boolean),
   );
   // "compared case-insensitively, spelt exactly"
