@@ -26,7 +26,9 @@ export interface NumericSetting {
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export const NUMERIC_SETTINGS = {
-  POLICY_REFRESH_SECONDS: { fallback: 5, zero: false, unit: "s" },
+  // Unbounded, an interval of 1e9 meant a warm isolate never checked again: a push or rollback that withdrew
+  // access never applied there. At most as long as the denylist's copy may serve (worker/denylist/cache.ts).
+  POLICY_REFRESH_SECONDS: { fallback: 5, zero: false, max: 60, unit: "s" },
   ORIGIN_TIMEOUT_MS: { fallback: 30_000, zero: false, max: LONGEST_TIMER_MS, unit: "ms" },
   // A grants copy older than 30 s is not honoured: a longer interval would leave every grant unusable for most of it.
   GRANTS_REFRESH_SECONDS: { fallback: 2, zero: true, max: 15, unit: "s" },

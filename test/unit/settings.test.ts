@@ -34,11 +34,13 @@ describe("numeric settings", () => {
     expect(readSetting("ORIGIN_TIMEOUT_MS", "4000000000")).toBe(2 ** 31 - 1);
     expect(readSetting("WEBSOCKET_MAX_MESSAGE_BYTES", String(64 * 1024 * 1024))).toBe(32 * 1024 * 1024);
     expect(readSetting("POLICY_REFRESH_SECONDS", " 10 ")).toBe(10);
+    expect(readSetting("POLICY_REFRESH_SECONDS", "1e9")).toBe(60);
   });
 
   it("say what each takes", () => {
     expect(settingRule("WEBSOCKET_CHECK_SECONDS")).toBe("a number from 0.05 to 60 (s)");
     expect(settingRule("GRANTS_REFRESH_SECONDS")).toBe("a number from 0 to 15 (s)");
-    expect(settingRule("POLICY_REFRESH_SECONDS")).toBe("a number above 0 (s)");
+    expect(settingRule("POLICY_REFRESH_SECONDS")).toBe("a number above 0 to 60 (s)");
+    expect(settingRule("DENYLIST_REFRESH_SECONDS")).toBe("a number from 0 (s)");
   });
 });
