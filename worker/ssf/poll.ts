@@ -14,7 +14,7 @@ import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
-import { MAX_SET_BYTES, outcomeLine, takeToken, writeLine, type ReplayStore } from "./receive.ts";
+import { authorizationSecret, MAX_SET_BYTES, outcomeLine, takeToken, writeLine, type ReplayStore } from "./receive.ts";
 import { SET_ERROR_DESCRIPTIONS } from "./respond.ts";
 
 const utf8 = new TextEncoder();
@@ -119,8 +119,8 @@ export async function pollTransmitter(
     logEvent("error", "ssf-poll-failed", { transmitter: name, problem, failures: failures + 1 });
     return { kind: "failed", problem, nextInMs: backoff(everyMs, failures) };
   };
-  const authorization = env[poll.authorization];
-  if (typeof authorization !== "string" || authorization === "") return failed("authorization-secret-missing");
+  const authorization = authorizationSecret(env, poll.authorization);
+  if (authorization === undefined) return failed("authorization-secret-missing");
 
   let ack: string[] = [];
   // A Map, not an object: a SET delivered as `__proto__` is reported like any other.

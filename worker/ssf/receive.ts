@@ -67,6 +67,18 @@ function jsonSegment(text: string | undefined): { value: unknown } | undefined {
 }
 
 /** Compared in constant time (by digest, so lengths do not show either). */
+/**
+ * The value of the Worker secret `name` holding an Authorization field value, or undefined when it is unset or
+ * blank. Whitespace around it is not part of it: an HTTP field value never begins or ends with any (RFC 9110
+ * 5.5), so a secret put from the dashboard with a newline or a space around it matched no push (each refused for
+ * good, revocations with them, the log blaming the transmitter) and was a header fetch refused to send.
+ */
+export function authorizationSecret(env: Env, name: string): string | undefined {
+  const value = env[name];
+  const trimmed = typeof value === "string" ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "") : "";
+  return trimmed === "" ? undefined : trimmed;
+}
+
 async function sameSecret(given: string, expected: string): Promise<boolean> {
   const digest = (s: string) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
   const [a, b] = await Promise.all([digest(given), digest(expected)]);
@@ -99,8 +111,8 @@ export async function takeSet(
     // The stream's authorization_header, a secret both sides hold: without it configured, nothing is taken. Asked
     // for again (503), not refused: a 4xx is never sent again, and the SETs pushed while the operator puts the
     // secret in place (the policy pushed first, a new environment) would be lost, revocations with them.
-    const secret = env[transmitter.authorization];
-    if (typeof secret !== "string" || secret === "") {
+    const secret = authorizationSecret(env, transmitter.authorization);
+    if (secret === undefined) {
       logEvent("error", "ssf-authorization-secret-missing", { transmitter: name, secret: transmitter.authorization });
       return { kind: "later", problem: "authorization-secret-missing" };
     }
