@@ -35,5 +35,25 @@ export const checkSettings: Check = (ctx: DoctorContext) => {
       fix: `write ${name} as ${settingRule(name)}, or remove it for the default`,
     });
   }
+  findings.push(...stripHeadersFindings(ctx, vars));
   return findings;
 };
+
+/**
+ * STRIP_HEADERS is a list of names: a string, or (a JSON var) an array of strings. Anything else, the Worker
+ * cannot tell what it keeps from origins, so it refuses every request it would forward (worker/origin/headers.ts).
+ */
+function stripHeadersFindings(ctx: DoctorContext, vars: Record<string, unknown>): Finding[] {
+  if (!Object.hasOwn(vars, "STRIP_HEADERS")) return [];
+  const value = vars.STRIP_HEADERS;
+  if (typeof value === "string" || (Array.isArray(value) && value.every((v) => typeof v === "string"))) return [];
+  return [
+    {
+      severity: "error",
+      code: "setting-unusable",
+      where: envWhere(ctx, "vars"),
+      message: `STRIP_HEADERS = ${JSON.stringify(value) ?? String(value)} is no list of header names: the Worker answers every request it would forward 500`,
+      fix: 'write STRIP_HEADERS as header names separated by commas ("referer, x-debug"), or remove it',
+    },
+  ];
+}

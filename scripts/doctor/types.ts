@@ -29,6 +29,7 @@ export type FindingCode =
   | "forwards-authorization"
   | "websocket-over-vpc"
   | "setting-read-otherwise"
+  | "setting-unusable"
   | "id-missing"
   | "id-placeholder"
   | "vpc-service-shared"

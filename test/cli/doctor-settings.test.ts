@@ -1,6 +1,6 @@
 // ward doctor says where a numeric var is not read as written (scripts/doctor/settings.ts): the Worker reads a
 // value it cannot use as the default, and one past a bound as the bound, silently. `WEBSOCKET_CHECK_SECONDS = "0"`
-// meant something; the Worker checks every 2 s.
+// meant something; the Worker checks every 2 s. STRIP_HEADERS that is no list of names refuses every forward.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -48,6 +48,14 @@ describe("ward doctor and numeric vars", () => {
     // 0 is a refresh interval's value (re-read on every request), and 4096 a limit as written.
     expect(run.out).not.toContain("DENYLIST_REFRESH_SECONDS =");
     expect(run.out).not.toContain("WEBSOCKET_MAX_MESSAGE_BYTES =");
+  });
+
+  it("errs on a STRIP_HEADERS that is no list of names, and takes an array of them", { timeout: 30_000 }, async () => {
+    const run = await doctorWith("STRIP_HEADERS = 5");
+    expect(run.out).toContain("error[setting-unusable]");
+    expect(run.out).toContain("STRIP_HEADERS = 5 is no list of header names");
+    const array = await doctorWith('STRIP_HEADERS = ["referer", "x-debug"]');
+    expect(array.out).not.toContain("setting-unusable");
   });
 
   it("says nothing of the shipped configuration's values", { timeout: 30_000 }, async () => {
