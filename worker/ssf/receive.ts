@@ -66,7 +66,6 @@ function jsonSegment(text: string | undefined): { value: unknown } | undefined {
   }
 }
 
-/** Compared in constant time (by digest, so lengths do not show either). */
 /**
  * The value of the Worker secret `name` holding an Authorization field value, or undefined when it is unset or
  * blank. Whitespace around it is not part of it: an HTTP field value never begins or ends with any (RFC 9110
@@ -79,6 +78,7 @@ export function authorizationSecret(env: Env, name: string): string | undefined 
   return trimmed === "" ? undefined : trimmed;
 }
 
+/** Compared in constant time (by digest, so lengths do not show either). */
 async function sameSecret(given: string, expected: string): Promise<boolean> {
   const digest = (s: string) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
   const [a, b] = await Promise.all([digest(given), digest(expected)]);
