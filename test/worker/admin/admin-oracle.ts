@@ -221,8 +221,9 @@ export function expected(c: Case, f: Fixtures): Expected {
       return { ...refusal(404, `gateway: ${why}, no service`), statuses: [400, 404, ...revoked] };
     return { statuses: [], refused: false, mayForward: true, mayChange: false, why: `gateway: ${why}, by the policy` };
   };
-  // A request.url that does not parse: "400 host-invalid instead of a 500" (operations.md), on every path.
-  if (hostKind === "hostile") return refusal(400, "a Host that is no host");
+  // A request.url that does not parse: "400 host-invalid instead of a 500" (operations.md), on every path. The
+  // gateway decides it, so a revoked caller is refused as revoked there too (403).
+  if (hostKind === "hostile") return { ...refusal(400, "a Host that is no host"), statuses: [400, ...revoked] };
   if (own === undefined) {
     if (target.kind === "bad" || target.kind === "elsewhere") return gateway("not the admin API");
     // Under /.ward/admin/: the admin API, on every method.

@@ -258,6 +258,10 @@ async function round(
         }),
       });
       const admitted = admitRevocation(asked.match, asked.value, CONTEXT);
+      // A short entry's `until` passed before a loaded machine's call was answered: refused as in the past, as the
+      // docs say (a seed sweep beside other tests saw it), which is no disagreement about the value.
+      const late = res.status === 422 && until !== null && until <= Date.now();
+      if (late && ((await res.json()) as { error: string }).error === "until is in the past") continue;
       if ((res.status === 201) !== (admitted !== undefined) || (res.status !== 201 && res.status !== 422)) {
         disagreements.push({ round: index, what: "admit", asked, status: res.status, oracle: admitted ?? "422" });
         if (res.status === 201)

@@ -22,7 +22,8 @@ import { eventSet, example, push, signSet } from "../support/transmitter.ts";
 import { directoryCalls, setDirectoryAnswer } from "../support/directory.ts";
 
 const wardEnv: Record<string, string | undefined> = inject("wardEnv");
-const SEED = Number(wardEnv.WARD_DIRECTORY_SEED ?? 20261206);
+const FIXED_SEED = 20261206;
+const SEED = Number(wardEnv.WARD_DIRECTORY_SEED ?? FIXED_SEED);
 const CASES = Number(wardEnv.WARD_DIRECTORY_CASES ?? 240);
 const AT_ONCE = 16;
 const signing = inject("accessPrivateJwk");
@@ -173,11 +174,13 @@ describe("Access directory lookups through the gateway, against the docs", () =>
         `${found.length} disagreements (replay: WARD_DIRECTORY_SEED=${SEED})\n${found.slice(0, Number(wardEnv.WARD_DIRECTORY_SHOWN ?? 12)).join("\n")}\n\npolicy ${policyText(policy)}`,
       );
     }
-    // The run reaches both answers and the unknown facts, whatever the seed.
+    // The run reaches both answers and the unknown facts, whatever the seed; a grant at the fixed seed (the run
+    // the suite makes). Whether another seed's people meet a grant where no rule decided is chance: one in a
+    // sweep of a hundred did not (189832694), and each of its cases still agreed with the docs.
     expect(tally.allowed, `seed ${SEED}`).toBeGreaterThan(CASES / 20);
     expect(tally.refused, `seed ${SEED}`).toBeGreaterThan(CASES / 10);
     expect(tally.unknown, `seed ${SEED}`).toBeGreaterThan(CASES / 10);
-    expect(tally.granted, `seed ${SEED}`).toBeGreaterThan(0);
+    if (SEED === FIXED_SEED) expect(tally.granted, `seed ${SEED}`).toBeGreaterThan(0);
   }, 60_000);
 });
 
