@@ -111,6 +111,10 @@ function lookAlike(decoded: string): CanonicalResult | undefined {
   // Windows drops a segment's trailing spaces (as for `%20` at the end, below): `admin　` would be `admin` there.
   if (lastRead.endsWith(" "))
     return reject("path-trailing-dot-or-space", "a letter at the end an origin may read as a space");
+  // And a leading one (`path-leading-space`, below): a trim of Unicode spaces (.NET's String.Trim, Python's
+  // str.strip, Java's strip) drops ` admin`'s as Spring's drops `%20`'s.
+  if (reading.charCodeAt(0) === 0x20)
+    return reject("path-leading-space", "a letter at the start an origin may read as a space");
   // `：＄` is `:$` to NFKC: a stream's name (namesStream, below).
   if (namesStream(reading)) return reject("path-windows-stream", "letters an origin may read as an NTFS stream's ':$'");
   return undefined;
@@ -340,6 +344,8 @@ function foldedProblem(letters: string): CanonicalResult | undefined {
   const end = letters.charCodeAt(letters.length - 1);
   if (end === 0x2e || end === 0x20)
     return reject("path-trailing-dot-or-space", "a segment an origin may read as ending in '.' or a space");
+  if (letters.charCodeAt(0) === 0x20)
+    return reject("path-leading-space", "a segment an origin may read as starting with a space");
   // `:` and an accent, then `$`: `:$` to an origin that drops the accent.
   if (namesStream(letters))
     return reject("path-windows-stream", "a segment an origin may read as naming an NTFS stream");

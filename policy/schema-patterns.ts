@@ -26,6 +26,8 @@ interface LetterClasses {
   anywhere: number[];
   /** At the end, as a trailing space or dot (a no-break space, `¨`). */
   last: number[];
+  /** First, as a leading space (a no-break space, an ideographic space): `path-leading-space`. */
+  first: number[];
   /** A literal of these alone reads as nothing (combining marks: an empty segment). */
   alone: number[];
   /** Read as `:` before a `$`, and as `$` after a `:`: an NTFS stream's `:$` (`path-windows-stream`). */
@@ -46,14 +48,19 @@ function letterClasses(): LetterClasses {
   const holds = (literal: string) => literalNoPathHolds([{ kind: "literal", value: literal }]) === undefined;
   const stream = (literal: string) =>
     literalNoPathHolds([{ kind: "literal", value: literal }])?.problem === "path-windows-stream";
-  const found: LetterClasses = { anywhere: [], last: [], alone: [], colon: [], dollar: [] };
+  const found: LetterClasses = { anywhere: [], last: [], first: [], alone: [], colon: [], dollar: [] };
   for (let cp = 0x80; cp <= 0x10ffff; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue; // a lone surrogate: no UTF-8 form, refused anywhere (\p{Cs} below)
     const c = String.fromCodePoint(cp);
     if (bestFit(c) === undefined && c.normalize("NFKD") === c && c.normalize("NFKC") === c && !/\p{M}/u.test(c))
       continue;
-    if (!holds(`a${c}a`)) found.anywhere.push(cp);
-    else if (!holds(`a${c}`)) found.last.push(cp);
+    if (!holds(`a${c}a`)) {
+      found.anywhere.push(cp);
+      continue;
+    }
+    // Refused last too, mostly (a space is): a class of its own, not a branch of the chain.
+    if (!holds(`${c}a`)) found.first.push(cp);
+    if (!holds(`a${c}`)) found.last.push(cp);
     else if (!holds(c)) found.alone.push(cp);
     else if (stream(`a${c}$a`)) found.colon.push(cp);
     else if (stream(`a:${c}a`)) found.dollar.push(cp);
@@ -87,21 +94,22 @@ let paths: { path: string; pathPrefix: string } | undefined;
  * A route's `path` (`prefix` false) or `pathPrefix` as parsePathPattern, Ward's reserved paths and
  * literalNoPathHolds take it: segments of `{*}`, `{name}` or a literal, `{**}` only last and only in a `path`, no
  * `//`, no `.` or `..`, a literal of none of the forbidden characters nor of a letter refused anywhere, not starting
- * with a space, not ending in `.`, a space or a letter refused last (nor in one of those and marks, which the fold
+ * with a space or a letter refused first, not ending in `.`, a space or a letter refused last (nor in one of those and marks, which the fold
  * drops), and not of marks alone. For the `u` flag (JSON Schema's, Ajv's and editors' ECMA-262 patterns with code
  * points).
  */
 export function routePathPatterns(): { path: string; pathPrefix: string } {
   if (paths) return paths;
-  const { anywhere, last, alone, colon, dollar } = letterClasses();
+  const { anywhere, last, first, alone, colon, dollar } = letterClasses();
   // A letter a literal may hold: not '/', none parsePathPattern forbids, none refused anywhere, no lone surrogate,
   // and not the start of an NTFS stream's `:$` (in any letters read so, with marks the fold drops between).
   const stream = `[:${classOf(colon)}]\\p{Mn}*[$${classOf(dollar)}]`;
   const letter = `(?!${stream})[^/${inside(FORBIDDEN_LITERAL)}${classOf(anywhere)}\\p{Cs}]`;
   // What a literal may not end in: '.', a space, a letter refused last, any of them followed by marks only.
   const badEnd = `[. ${classOf(last)}]\\p{Mn}*`;
-  // Nor start with a space (`path-leading-space`).
-  const literal = `(?! )(?!\\.\\.?(?:/|$))(?![${classOf(alone)}]+(?:/|$))(?:(?!${badEnd}(?:/|$))${letter})+`;
+  // Nor start with a space or a letter refused first, marks (which the fold drops) before it or not
+  // (`path-leading-space`).
+  const literal = `(?!\\p{Mn}*[ ${classOf(first)}])(?!\\.\\.?(?:/|$))(?![${classOf(alone)}]+(?:/|$))(?:(?!${badEnd}(?:/|$))${letter})+`;
   const segment = `(?:\\{\\*\\}|${PLACEHOLDER.source.replace(/^\^|\$$/g, "")}|${literal})`;
   const reserved = `(?!(?:${RESERVED_PREFIXES.map((p) => escapeRegExp(p.replace(/\/$/, ""))).join("|")})(?:/|$))`;
   paths = {

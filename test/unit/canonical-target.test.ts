@@ -151,6 +151,11 @@ const PROBLEM_CASES = {
     ["GET", HOST, "/ admin"],
     ["GET", HOST, "/a/%20b/c"],
     ["GET", HOST, "/x/%20%20admin/"],
+    // A letter NFKC or best-fit makes a space, first: what a trim of Unicode spaces (.NET's String.Trim, Python's
+    // str.strip, Java's strip) drops as it does `%20`, and as the end's are refused.
+    ["GET", HOST, "/%C2%A0admin"],
+    ["GET", HOST, "/%E3%80%80admin/users"],
+    ["GET", HOST, "/a/%E2%80%80b"],
   ],
   // An NTFS stream's type: Windows reads `admin::$DATA` as `admin` (nginx on Windows, CVE-2010-2263), and
   // `admin::$INDEX_ALLOCATION` as the directory `admin`.

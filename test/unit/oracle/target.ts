@@ -172,6 +172,8 @@ function readSegment(raw: string, found: Set<string>): string | undefined {
     const read = bestFit(ch) ?? [...ch.normalize("NFKC")].map((c) => bestFit(c) ?? c).join("");
     for (const c of read) if (LOOK_ALIKE_PROBLEM[c]) found.add(LOOK_ALIKE_PROBLEM[c]);
     if (i === letters.length - 1 && read.endsWith(" ")) found.add("path-trailing-dot-or-space");
+    // "a segment starting with a letter NFKC or best-fit makes a space": path-leading-space.
+    if (i === 0 && read.startsWith(" ")) found.add("path-leading-space");
     return read;
   });
   // "a segment that holds `:$` (an NTFS stream's type: `::$DATA`), as written or decoded, or as NFKC, best-fit or
