@@ -54,6 +54,13 @@ export function privateCacheControl(sent: string | null): string {
 }
 
 /**
+ * Fields a CDN reads in place of Cache-Control (RFC 9213's CDN-Cache-Control, Cloudflare's own, the older
+ * Surrogate-Control): present, the CDN ignores Cache-Control, the `private` above included, and stores the answer
+ * for every caller. Dropped from an answer to a caller with an identity.
+ */
+const TARGETED: readonly string[] = ["cdn-cache-control", "cloudflare-cdn-cache-control", "surrogate-control"];
+
+/**
  * Keeps a forwarded answer from shared caches when it was decided for a caller with an identity. An anonymous
  * caller's is left as the origin sent it: anyone may have it by sending no credential.
  * `headers`: those of the copy of the origin's answer, changed in place; `present`: the names they hold.
@@ -63,4 +70,5 @@ export function keepFromSharedCaches(headers: Headers, present: Set<string>, dec
   const sent = present.has("cache-control") ? headers.get("cache-control") : null;
   const kept = privateCacheControl(sent);
   if (kept !== sent) headers.set("cache-control", kept);
+  for (const name of TARGETED) if (present.has(name)) headers.delete(name);
 }

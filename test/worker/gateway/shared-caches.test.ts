@@ -90,6 +90,21 @@ describe("answers to a caller with an identity are kept from shared caches", () 
     expect(res.headers.get("cache-control")).toBe("private, max-age=60");
   });
 
+  // RFC 9213: a CDN that reads its own targeted field ignores Cache-Control when it is present, `private` too.
+  it.each(["cdn-cache-control", "cloudflare-cdn-cache-control", "surrogate-control"])(
+    "drops %s, which a CDN in front reads instead of Cache-Control",
+    async (name) => {
+      const url = answerUrl("/__answer/page", [
+        ["cache-control", "public, max-age=60"],
+        [name, "max-age=3600"],
+      ]);
+      const res = await viaWard(url, { headers: await signedIn() });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("private, max-age=60");
+      expect(res.headers.has(name)).toBe(false);
+    },
+  );
+
   it("passes an anonymous caller's answer as sent: anyone may have it without a credential", async () => {
     const res = await viaWard(answerUrl("/__answer/open/x", [["cache-control", "public, max-age=3600"]]));
     expect(res.status).toBe(200);
