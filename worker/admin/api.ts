@@ -443,7 +443,15 @@ admin.post("/policy/rollback", async (c) => {
     // "The version before" is the one before the active version: asked from another (the caller's view is stale),
     // it is a conflict, as activate would find, not a target to judge (from a generated test: the stale view's
     // version before was the active one, and the answer was that it did not load).
-    if (active !== body.expected) return c.json({ error: "conflict", active }, 409);
+    if (active !== body.expected) {
+      // A refused move all the same: logged as the object's refusal is (docs/operations.md), which it was before.
+      logEvent("warn", "policy-activation-conflict", {
+        requestId: c.get("requestId"),
+        expected: body.expected,
+        active,
+      });
+      return c.json({ error: "conflict", active }, 409);
+    }
     to = versionBefore(history, body.expected);
     if (!to) return c.json({ error: "no earlier version recorded for the active one; name one with --to" }, 409);
   }
