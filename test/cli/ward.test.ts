@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { wardProcess as ward } from "../support/ward-cli.ts";
 
 const DEMO = "policy/examples/demo.yaml";
-const TIMEOUT = 30_000;
+// Each case spawns the CLI several times (a Node process each): seconds apart on a loaded machine, not a bound.
+const TIMEOUT = 90_000;
 
 const dir = mkdtempSync(join(tmpdir(), "ward-cli-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
