@@ -5,7 +5,12 @@
 //
 // Such a request is what its spellings are to an origin that changes letters: a principal gains by it only where
 // OLD did not let them make the request as spelt so (no route, no grant, or a grant on tighter terms), as the moved
-// requests are compared (diff-routing.ts). Otherwise every route removed under a catch-all would "widen".
+// requests are compared (diff-routing.ts). Otherwise every route removed under a catch-all would "widen". A spelling
+// no route takes that OLD refused for its own letters stands for its spellings, which are among the others.
+//
+// The paths tried are the routes' classes (representativePaths), walked on past a segment along the routes whose
+// literal is a spelling of it: `/x/á/c` beside `/{*}/a/c` is refused as `/x/a/c`; walked by literals alone, the
+// paths left `/{*}/a/c` behind at `á` and none was `/x/á/c`.
 import { foldedSpellings, MAX_SPELLINGS } from "../folded-spellings.ts";
 import { folding } from "../folded-patterns.ts";
 import { NOT_ASCII } from "../letter-fold.ts";
@@ -51,6 +56,25 @@ function refused(v: View, method: ReachMethod): boolean {
 }
 
 /**
+ * Whether OLD refused a reading (by its index in `v.spellings`) itself for its letters. Such a reading that no route
+ * takes was no request anyone made, yet it stands for its own readings, which are among the others (readings
+ * compose): `/x/a` + U+0301 for `/x/á` is `/x/á` again to an origin that composes. Judged by them alone, as the
+ * differential test does, lest every lifted path with a decomposed reading widen for everyone.
+ */
+function refusedReadings(
+  routes: readonly RoutePattern[],
+  v: View,
+  caseInsensitive: boolean,
+): (reading: number, method: ReachMethod) => boolean {
+  const views = new Map<number, View>();
+  return (reading, method) => {
+    let read = views.get(reading);
+    if (!read) views.set(reading, (read = view(routes, v.spellings[reading]!, caseInsensitive)));
+    return refused(read, method);
+  };
+}
+
+/**
  * Segments an origin that changes letters reads as this one, or as another that some origin reads differently: for
  * an ASCII one, its first character in fullwidth form (`ａ` for `a`: NFKC and best-fit read it back) and with a dot
  * above (`ȧ`: NFD reads it as `a` and U+0307, a reading of its own, which the gateway refuses as it refuses `ȧ`); for
@@ -81,6 +105,22 @@ function withTwins(segments: readonly string[]): (readonly string[])[] {
   });
   if (all.filter((ts) => ts.length > 0).length > 1) paths.push(segments.map((s, i) => all[i]![0] ?? s));
   return paths;
+}
+
+/**
+ * What an origin that changes letters may read a segment as, in either case setting, for representativePaths: a
+ * path with a route's `á` goes on along a route's `a` (a spelling of it the other route decides) as well as its own.
+ */
+function segmentReadings(): (segment: string) => readonly string[] {
+  const memo = new Map<string, readonly string[]>();
+  return (segment) => {
+    let read = memo.get(segment);
+    if (read === undefined) {
+      const spellings = [false, true].flatMap((ci) => foldedSpellings(ci, folding([segment])).map((s) => s[0]!));
+      memo.set(segment, (read = [...new Set(spellings)]));
+    }
+    return read;
+  };
 }
 
 const routeKey = (r: RoutePattern) => JSON.stringify([r.info.pattern, r.info.methods]);
@@ -130,6 +170,7 @@ export function lettersLifted(
   }
   const [was, now] = [new Routing(before, candidates), new Routing(after, candidates)];
   const changes: SettingChange[] = [];
+  const readings = segmentReadings();
   for (const service of [...candidates].sort(compare)) {
     const [oldRoutes, newRoutes] = [was.byService.get(service) ?? [], now.byService.get(service) ?? []];
     const [oldSettings, newSettings] = [before, after].map((r) => r.settings.services.get(service)!) as [
@@ -144,7 +185,7 @@ export function lettersLifted(
     const patterns = [...oldRoutes, ...newRoutes].map((r) => r.tokens);
     const found = new Map<string, { example: string; principals: Set<string> }>();
     const carried = new Map<string, Carried>();
-    for (const written of representativePaths(patterns))
+    for (const written of representativePaths(patterns, readings))
       for (const segments of withTwins(written)) {
         const wild = segments.map((segment) => NOT_ASCII.test(segment));
         if (!wild.includes(true)) continue; // nothing an origin reads otherwise: never refused so
@@ -155,6 +196,7 @@ export function lettersLifted(
         const old = view(oldRoutes, segments, oldCase);
         if (old.spellings.length === 0) continue;
         const fresh = view(newRoutes, segments, newCase);
+        const readingRefused = refusedReadings(oldRoutes, old, oldCase);
         for (const method of METHODS) {
           if (!refused(old, method) || refused(fresh, method)) continue;
           const to = chooseRoute(fresh.written, method)?.info;
@@ -167,6 +209,7 @@ export function lettersLifted(
             if (listed(to.route, principal)) return false;
             const newDenies = now.deniesAt(grants, segments, method, newCase);
             return froms.some((from, k) => {
+              if (!from && readingRefused(k, method)) return false;
               const had = (from && was.grantsOn(from, method).get(principal)) ?? [];
               if (had.length === 0) return true;
               return looser(had, grants, was.deniesAt(had, old.spellings[k]!, method, oldCase), newDenies);

@@ -81,8 +81,15 @@ export function chooseRoute(matched: readonly RoutePattern[], method: ReachMetho
  * by position from the literals of the patterns still matching, one segment no pattern names, and the empty
  * one (only last, as canonical paths have it); past the last position any pattern tells apart, one more
  * segment stands for any longer path.
+ *
+ * `readings`: what else a segment may be read as (diff-letters.ts: an origin that changes letters reads `á` as `a`);
+ * a pattern whose literal is one of them stays in the walk past that segment, so the paths go on to what it tells
+ * apart further (`/{*}/á/c` beside `/{*}/a/c`, whose spelling the other decides). None: a literal is itself alone.
  */
-export function representativePaths(patterns: readonly (readonly PatternToken[])[]): string[][] {
+export function representativePaths(
+  patterns: readonly (readonly PatternToken[])[],
+  readings: (segment: string) => readonly string[] = () => [],
+): string[][] {
   const literals = new Set(patterns.flatMap((p) => p.flatMap((t) => (t.kind === "literal" ? [t.value] : []))));
   let other = "x";
   for (let i = 1; literals.has(other); i++) other = `x${i}`;
@@ -105,7 +112,8 @@ export function representativePaths(patterns: readonly (readonly PatternToken[])
         path,
         alive.filter((p) => {
           const t = p[i];
-          return t !== undefined && (t.kind === "rest" || (t.kind === "literal" ? t.value === segment : true));
+          if (t === undefined || t.kind !== "literal") return t !== undefined;
+          return t.value === segment || readings(segment).includes(t.value);
         }),
       );
     }

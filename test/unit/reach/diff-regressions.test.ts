@@ -154,6 +154,38 @@ describe("widenings ward diff once missed", () => {
     );
   });
 
+  describe("a route that no longer serves a method, whose path was another's spelling (diff-differential)", () => {
+    // `/a/á/c` matches r1 as written; an origin that changes letters reads it as `/a/a/c`, which r0 decides, so OLD
+    // refuses it. NEW's r0 no longer takes POST (nor GET): r1 does. The paths tried stopped following r0 past `á`,
+    // so none was `/x/á/c`.
+    const r1 = { id: "r1", methods: ["*"], path: "/{*}/á/{id}/{**}", rules: [staff] };
+    const r0 = (methods: string[], principals: object[]) => ({
+      id: "r0",
+      methods,
+      pathPrefix: "/{id}/a/c",
+      rules: [allow(principals)],
+    });
+    const request = { method: "POST", host: "app.example.com", path: "/a/%C3%A1/c", identity: MALLORY } as const;
+
+    it("lists who r1 lets in", () => {
+      expectWidening(
+        policy({ app: service(["app.example.com"], [r0(["*"], [{ emailDomain: "other.org" }]), r1]) }),
+        policy({ app: service(["app.example.com"], [r0(["PATCH", "DELETE"], [{ emailDomain: "other.org" }]), r1]) }),
+        request,
+        "! route: GET /x/%C3%A1/c (and the like) was refused for its letters (path-letters-ambiguous: an origin that changes letters reads it as another route's path) and now reaches app/r1: may let in email-domain:example.com",
+      );
+    });
+
+    it("no alarm where r0 let the same callers make `/a/a/c` before", () => {
+      const diff = diffReach(
+        reach(policy({ app: service(["app.example.com"], [r0(["*"], [{ emailDomain: "example.com" }]), r1]) })),
+        reach(policy({ app: service(["app.example.com"], [r0(["PATCH"], [{ emailDomain: "example.com" }]), r1]) })),
+      );
+      expect(diff.settings.filter((s) => s.widens)).toEqual([]);
+      expect(diffWidens(diff)).toBe(false);
+    });
+  });
+
   it("a wildcard host added: every host under it reaches the service", () => {
     expectWidening(
       policy({ app: service(["app.example.com"], [everything]) }),
