@@ -10,6 +10,7 @@ import {
   type NumericSettingName,
 } from "../../policy/index.ts";
 import { isTable } from "./config.ts";
+import { stripNamesOf } from "../../policy/strip-headers.ts";
 import { envWhere, type Check, type DoctorContext, type Finding } from "./types.ts";
 
 function readAs(name: NumericSettingName, read: number | undefined): string {
@@ -46,7 +47,12 @@ export const checkSettings: Check = (ctx: DoctorContext) => {
 function stripHeadersFindings(ctx: DoctorContext, vars: Record<string, unknown>): Finding[] {
   if (!Object.hasOwn(vars, "STRIP_HEADERS")) return [];
   const value = vars.STRIP_HEADERS;
-  if (typeof value === "string" || (Array.isArray(value) && value.every((v) => typeof v === "string"))) return [];
+  try {
+    stripNamesOf(value);
+    return [];
+  } catch {
+    // As the Worker reads it: no list of names.
+  }
   return [
     {
       severity: "error",

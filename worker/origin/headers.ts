@@ -4,6 +4,7 @@
 // Authorization (unless the policy forwards it), Access's headers and cookies.
 import { isClientAddress, isForwardedHeader } from "../../policy/index.ts";
 import { cookiePieces, mayBeReadAs } from "../../policy/cookies.ts";
+import { stripNamesOf } from "../../policy/strip-headers.ts";
 
 /** Access's own cookies: credentials for Ward (and Access), never for the origin. Other cookies pass. */
 const ACCESS_COOKIES: ReadonlySet<string> = new Set(["cf_authorization", "cf_appsession", "cf_binding"]);
@@ -36,26 +37,6 @@ export function names(list: string): string[] {
     .split(",")
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
-}
-
-/** A run of characters no header name holds (RFC 9110 token): each separates two of STRIP_HEADERS' names. */
-const NOT_IN_A_NAME = /[^!#$%&'*+\-.^_`|~0-9a-z]+/;
-
-/**
- * The names STRIP_HEADERS lists. Written with spaces or semicolons between them (`referer; x-debug`) it used to
- * be one name no header has, so nothing was stripped and nothing said so: any character a header name cannot
- * hold now separates names, so a list means what it says however it is punctuated (a stray character strips
- * more, never less). A JSON array of names (a wrangler var may be JSON) is the same list. Anything else is not
- * a list: refused, naming the var, rather than forwarding what the deployment meant to keep from origins.
- */
-export function stripNamesOf(list: unknown): Set<string> {
-  const items = Array.isArray(list) && list.every((item) => typeof item === "string") ? list : [list];
-  const found = new Set<string>();
-  for (const item of items) {
-    if (typeof item !== "string") throw new Error("STRIP_HEADERS must be header names separated by commas");
-    for (const name of item.toLowerCase().split(NOT_IN_A_NAME)) if (name) found.add(name);
-  }
-  return found;
 }
 
 /** STRIP_HEADERS parsed once per isolate (it changes only with a deploy). */
