@@ -12,7 +12,7 @@
 // - what a newer Ward may add is read, not refused: unknown fields are dropped, and reasons, problems and kinds
 //   are read as text, not checked against this Ward's lists. A log outlives the CLI that reads it, and a line
 //   refused for a new reason would hide a request from `ward why` and a denial from `ward metrics`.
-import { z } from "zod";
+import * as z from "zod";
 import { REQUEST_PROBLEMS, type RequestProblem } from "./canonical-target.ts";
 import type { CredentialSeen } from "./credential.ts";
 import { REASONS, type AnswerReason, type Decision, type Reason, type RuleTrace } from "./decision.ts";

@@ -1,6 +1,6 @@
 // An instant written in a policy or an admin body (RFC 3339 as the schema takes it: seconds, any number of
 // fraction digits, `Z` or `±hh:mm`), as the whole millisecond Ward compares a request's time with.
-import { z } from "zod";
+import * as z from "zod";
 
 /** The text of an instant as Ward takes one (RFC 3339: a real date and time, seconds, `Z` or `±hh:mm`). */
 export const isoInstant = z.iso.datetime({ offset: true });

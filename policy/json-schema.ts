@@ -1,5 +1,5 @@
 // The JSON Schema of the policy document, for editor autocompletion (`ward schema`).
-import { z } from "zod";
+import * as z from "zod";
 import { emailDomain, PolicyDocument, RoutePath, RoutePathPrefix } from "./schema.ts";
 import { emailDomainPattern, routePathPatterns } from "./schema-patterns.ts";
 

@@ -2,7 +2,7 @@
 // they are used (validate/tokens.ts, validate/ssf.ts); here only its shape is bounded. A JWK is a flat object of
 // strings and lists of strings (key_ops, x5c): a member nested thousands deep passed validation and then
 // overflowed the stack when the policy was hashed (canonicalJson), so `ward push` and the admin API died on it.
-import { z } from "zod";
+import * as z from "zod";
 import { valuesWithin } from "./json-shape.ts";
 
 /** Deep enough for any member a JWK has (object, list, string), and values for a certificate chain in x5c. */

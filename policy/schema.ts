@@ -1,6 +1,6 @@
 // The policy document, schema first: every type Ward uses for a policy is inferred from here.
 // Objects are strict so that a misspelt key is an error, not a silently ignored (and so widened) rule.
-import { z } from "zod";
+import * as z from "zod";
 import {
   DEFAULT_SERVICE_TOKEN_LIFETIME,
   DEFAULT_TOKEN_LIFETIME,

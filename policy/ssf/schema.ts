@@ -1,7 +1,7 @@
 // The policy's `sharedSignals` section: the transmitters (identity providers) whose Security Event Tokens Ward
 // acts on, and the audience they address this Ward environment with. Schema only; validate/ssf.ts checks what a
 // schema cannot (key material, algorithms, one transmitter per issuer). Kept apart from schema.ts, which imports it.
-import { z } from "zod";
+import * as z from "zod";
 import { publicJwk } from "../jwk-schema.ts";
 import { SSF_EVENT_NAMES } from "./events.ts";
 

@@ -1,7 +1,7 @@
 // The line the gateway writes when a relayed WebSocket connection ends: one per connection, with the request id
 // of its upgrade (whose decision line says `"outcome":"websocket-opened"`), so `ward why <request-id>` and a log
 // search find both. One schema for the writer (worker/websocket/) and any reader.
-import { z } from "zod";
+import * as z from "zod";
 import type { CloseCause } from "./close.ts";
 
 export const websocketCloseLineSchema = z.object({

@@ -4,7 +4,7 @@
 // token in the header, or a client certificate), and every call is logged. Deny by default: a policy without
 // `admin` lets nobody in.
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { parseBody, plainText } from "./body.ts";
 import {
   adminAnswersOn,

@@ -1,7 +1,7 @@
 // Admin API for the denylist: revoke a credential (refused at once, whatever its expiry), list revocations
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { listAll, parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
 import { DENYLIST_NAME, type DenyEntry, type MatchKind } from "../denylist/store.ts";

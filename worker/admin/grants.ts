@@ -3,7 +3,7 @@
 // checked against the active policy before anything is stored: an unknown service or route, an expiry in
 // the past, a duration over the policy's cap or a missing reason changes nothing.
 import type { Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { listAll, parseBody, plainText } from "./body.ts";
 import {
   BREAK_GLASS_MAX_MINUTES,

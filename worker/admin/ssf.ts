@@ -3,7 +3,7 @@
 // last succeeded and how polling goes, and start a polling transmitter's poller now. Only transmitters of the
 // active policy are named; nothing else is reachable from here.
 import type { Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { SsfTransmitter } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import type { AdminEnv } from "./api.ts";
