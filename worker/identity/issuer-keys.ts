@@ -81,6 +81,20 @@ async function fetchJson(url: string, fetchImpl: KeyFetch): Promise<unknown> {
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
+/** A set fetched: its keys, and the same in one spelling (member and key order aside) to tell it from the last. */
+interface LoadedKeySet {
+  set: LocalKeySet;
+  canonical: string;
+}
+
+/** The usable keys in one spelling: each key's members sorted by name, then the keys sorted. */
+function canonicalKeys(keys: readonly object[]): string {
+  const spelt = keys.map((key) =>
+    JSON.stringify(Object.fromEntries(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : 1)))),
+  );
+  return JSON.stringify(spelt.sort());
+}
+
 /** What IssuerKeys needs of an issuer: where its keys are, and which of them sign (Access's team is one too). */
 export type KeyedIssuer = Pick<CompiledTokenIssuer, "issuer" | "keys" | "keyUse">;
 
@@ -94,6 +108,11 @@ export class IssuerKeys {
    * already seen as soon as it does for new ones.
    */
   private generation = 0;
+  /**
+   * The set in use, as canonicalKeys spells it (none once dropped): a refetch that brings the same keys keeps the
+   * generation, so a flood of made-up kids (a refetch per cooldown) has no cached token verified again.
+   */
+  private canonical?: string;
   /** When a fetch was last started, whatever became of it (ms). */
   private attemptedAt = Number.NEGATIVE_INFINITY;
   /** The load in flight, shared by the requests that need it, and when it started (a request's `now`). */
@@ -156,6 +175,7 @@ export class IssuerKeys {
 
   private drop(): void {
     this.set = undefined;
+    this.canonical = undefined;
     this.generation++;
   }
 
@@ -185,11 +205,14 @@ export class IssuerKeys {
     this.attemptedAt = startAt;
     this.fetches++;
     const done: Promise<void> = this.load()
-      .then((set) => {
+      .then((loaded) => {
         // A load taken for abandoned may still finish, after the one that replaced it: the newer set stays.
         if (startAt < this.fetchedAt) return;
-        this.set = set;
-        this.generation++;
+        if (!this.set || loaded.canonical !== this.canonical) {
+          this.set = loaded.set;
+          this.canonical = loaded.canonical;
+          this.generation++;
+        }
         this.fetchedAt = startAt;
       })
       .catch((error: unknown) => {
@@ -205,7 +228,7 @@ export class IssuerKeys {
     return true;
   }
 
-  private async load(): Promise<LocalKeySet> {
+  private async load(): Promise<LoadedKeySet> {
     const source = this.issuer.keys;
     if (source.kind === "inline") throw new KeySetError("keys-inline");
     let url = source.url;
@@ -216,6 +239,6 @@ export class IssuerKeys {
     }
     const keys = usableKeys(await fetchJson(url, this.fetchImpl), this.issuer.keyUse);
     if (!keys) throw new KeySetError("keys-malformed");
-    return createLocalJWKSet({ keys: keys as JWK[] });
+    return { set: createLocalJWKSet({ keys: keys as JWK[] }), canonical: canonicalKeys(keys) };
   }
 }

@@ -362,6 +362,34 @@ describe("key rotation and the unknown-kid storm", () => {
     expect(problemOf(await verify(v, leaked, ORDERS, later))).not.toBe("ok");
   });
 
+  // Review finding: each refetch counted as a new set, so made-up kids (one refetch per cooldown) had every cached
+  // token of the issuer verified again. The same keys, in another order and spelling, are the set in use.
+  it("keeps cached tokens when a refetch for an unknown kid brings the keys already in use", async () => {
+    const published = issuers.cluster.published.keys as JWK[];
+    let keys: JWK[] = published;
+    const server = issuerServer({ [`${CLUSTER}/openid/v1/jwks`]: () => Response.json({ keys }) });
+    const { v } = verifierFor("cluster", {}, server);
+    const token = await workloadToken({ issuer: "cluster", claims: { exp: 3600, iat: 0, nbf: 0 } }, NOW);
+    const first = await verify(v, token, ORDERS);
+    expect(problemOf(first)).toBe("ok");
+    const reordered = (key: JWK) => Object.fromEntries(Object.entries(key).reverse()) as JWK;
+    keys = [...published].reverse().map(reordered);
+    const madeUp = await workloadToken({ issuer: "cluster", header: { kid: "made-up" } }, NOW);
+    const later = NOW + REFETCH_COOLDOWN_MS + 1_000;
+    expect(problemOf(await verify(v, madeUp, ORDERS, later))).toBe("ERR_JWKS_NO_MATCHING_KEY");
+    expect(server.calls).toHaveLength(4);
+    // Not verified again: the very result remembered, and the set counts as fetched at the refetch.
+    expect(await verify(v, token, ORDERS, later)).toBe(first);
+    expect(await verify(v, token, ORDERS, later + KEYS_MAX_AGE_MS - 60_000)).toBe(first);
+    // Any change to the usable keys is a new set: the token is verified again.
+    keys = [...published, { ...published[0]!, kid: "added" }];
+    const again = later + REFETCH_COOLDOWN_MS + 1_000;
+    expect(problemOf(await verify(v, madeUp, ORDERS, again))).toBe("ERR_JWKS_NO_MATCHING_KEY");
+    const reverified = await verify(v, token, ORDERS, again);
+    expect(problemOf(reverified)).toBe("ok");
+    expect(reverified).not.toBe(first);
+  });
+
   it("a key-set load whose request went away holds up no later token for good", async () => {
     // Workers tie a fetch to its request: a cancelled request's fetch (and its timeout) never settles.
     let fetches = 0;
