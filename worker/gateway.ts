@@ -192,7 +192,9 @@ async function fulfil(
       credentials,
       certificateSha256: certificate?.sha256,
       issuer: assertionIssuer(env.ASSERTION_ISSUER),
-      now,
+      // Read now, not at arrival (workerd's clock advances across I/O): a request that waited on look-ups (a key
+      // set, grants) still hands the origin an assertion with the time to live docs/origin-assertion.md promises.
+      now: Date.now(),
     });
   } catch (error) {
     logEvent("error", "assertion-keys-unusable", { requestId, error: String(error) });

@@ -75,6 +75,7 @@ export interface AssertionFacts {
   certificateSha256?: string;
   /** The credentials verified on the request: the origin is told their kinds and issuers. */
   credentials?: readonly CredentialSeen[];
+  /** When it is made (ms), not when the request arrived: its `iat`, and what reuse is measured against. */
   now: number;
 }
 
