@@ -54,5 +54,7 @@ export function answerAdminFailure(error: unknown, c: Context<AdminEnv>): Respon
     changed: read ? "no" : "unknown",
     requestId,
   };
-  return c.json(body, status, { "ward-request-id": requestId, ...(fault ? { "retry-after": "30" } : {}) });
+  // Logged here, so own-paths.ts's middleware leaves this answer alone: it says no-store itself, as all of theirs do.
+  const headers = { "cache-control": "no-store", "ward-request-id": requestId };
+  return c.json(body, status, fault ? { ...headers, "retry-after": "30" } : headers);
 }

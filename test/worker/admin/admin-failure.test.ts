@@ -60,6 +60,9 @@ describe("an admin call whose store fails", () => {
     );
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("30");
+    // For this admin only: no cache keyed on the URL keeps it (from a review: the failure answer had no
+    // Cache-Control, though every other answer of Ward's own paths is no-store).
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as { error: string; changed: string; requestId: string };
     expect(body.changed).toBe("unknown");
     expect(body.error).toMatch(/did not answer; whether the change was made is not known/);
@@ -88,6 +91,7 @@ describe("an admin call whose store fails", () => {
     );
     const { result: res } = await logged(() => admin("/denylist"));
     expect(res.status).toBe(503);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as { error: string; changed: string };
     expect(body).toMatchObject({ changed: "no" });
     expect(body.error).toMatch(/did not answer; nothing was changed/);
@@ -103,6 +107,7 @@ describe("an admin call whose store fails", () => {
     );
     expect(res.status).toBe(500);
     expect(res.headers.get("retry-after")).toBeNull();
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as { error: string; changed: string; requestId: string };
     expect(body.changed).toBe("unknown");
     expect(body.error).toMatch(
@@ -123,6 +128,7 @@ describe("an admin call whose store fails", () => {
     );
     const { result: res, lines } = await logged(() => admin("/denylist"));
     expect(res.status).toBe(500);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
     expect(body.error).toBe("internal error");
