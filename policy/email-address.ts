@@ -53,6 +53,26 @@ export function isMailDomain(text: string): boolean {
   return text.length <= MAX_DOMAIN_LENGTH && MAIL_DOMAIN.test(text);
 }
 
+/** What a domain in Unicode may hold for IDNA to read: letters, marks, digits, hyphens, dots (also `。`, `．`, `｡`). */
+const UNICODE_DOMAIN = /^[\p{L}\p{M}\p{N}.\u3002\uff0e\uff61-]+$/u;
+
+/**
+ * The address with its domain in ASCII when written in Unicode (IDNA, UTS #46 as the WHATWG URL parser applies
+ * it: `ann@bücher.example` is `ann@xn--bcher-kva.example`), the form Ward's addresses are in; otherwise the text
+ * as it is. For a sender that writes domains as people do (security events); what comes out is checked as
+ * any address is. Nothing but a domain reaches the parser: no `%`, `/`, `:` or `@` it would read otherwise.
+ */
+export function withAsciiDomain(text: string): string {
+  const at = text.lastIndexOf("@");
+  const domain = text.slice(at + 1);
+  if (at === -1 || /^[\x00-\x7f]*$/.test(domain) || !UNICODE_DOMAIN.test(domain)) return text;
+  try {
+    return `${text.slice(0, at)}@${new URL(`http://${domain}/`).hostname}`;
+  } catch {
+    return text; // UTS #46 has no ASCII form of it: no address
+  }
+}
+
 /** The address in the one form Ward compares, logs and keys on (lower case); undefined when not well-formed. */
 export function canonicalEmail(text: string): string | undefined {
   return mailboxParts(text) === undefined ? undefined : text.toLowerCase();

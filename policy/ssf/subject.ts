@@ -5,7 +5,7 @@
 // issuer whose `sub` is not the Access token's) maps to nothing: the event is accepted and logged, and changes
 // nothing, rather than being guessed onto someone. A malformed subject refuses the whole SET.
 import { isCleanText } from "../clean-text.ts";
-import { canonicalEmail } from "../email-address.ts";
+import { canonicalEmail, withAsciiDomain } from "../email-address.ts";
 
 /** What Ward can act on: a person by e-mail (lower case) or by the Access token's `sub`. */
 export interface SubjectFact {
@@ -80,7 +80,8 @@ function simpleSubject(value: unknown): SubjectResult {
   if (!required.every((m) => isText(value[m]))) return { ok: false, problem: "subject-members" };
   switch (format) {
     case "email": {
-      const email = canonicalEmail(value.email as string);
+      // A domain in Unicode (`ann@bücher.example`) in its ASCII form, the one Ward's addresses are in.
+      const email = canonicalEmail(withAsciiDomain(value.email as string));
       return email ? { ok: true, subject: { format, email } } : { ok: false, problem: "subject-email" };
     }
     case "iss_sub":

@@ -44,9 +44,24 @@ function plain(v: unknown, max = 512): v is string {
 const obj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const has = (o: Record<string, unknown>, k: string) => Object.hasOwn(o, k);
 
-/** RFC 5321 Mailbox, ASCII dot-atom and host name (Ward's e-mail rules, policy.md). */
-function mailbox(v: unknown): string | undefined {
-  if (typeof v !== "string" || v.length > 254) return undefined;
+/** A domain written in Unicode, in its IDNA (UTS #46) ASCII form; anything else as it is (docs/ssf.md). */
+function asciiDomain(v: string): string {
+  const at = v.lastIndexOf("@");
+  const domain = v.slice(at + 1);
+  // Letters, marks, digits, hyphens and dots (the full-width and ideographic ones too), one of them not ASCII.
+  if (!/[^\x00-\x7f]/.test(domain) || !/^[\p{L}\p{M}\p{N}\-.。．｡]+$/u.test(domain)) return v;
+  try {
+    return `${v.slice(0, at)}@${new URL(`http://${domain}/`).hostname}`;
+  } catch {
+    return v;
+  }
+}
+
+/** RFC 5321 Mailbox, ASCII dot-atom and host name (Ward's e-mail rules, policy.md), its domain in IDNA's ASCII. */
+function mailbox(text: unknown): string | undefined {
+  if (typeof text !== "string") return undefined;
+  const v = asciiDomain(text);
+  if (v.length > 254) return undefined;
   const m =
     /^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/.exec(
       v,
