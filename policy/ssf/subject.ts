@@ -3,7 +3,9 @@
 //
 // A subject a Ward identity cannot be derived from (a session id, a device, a phone number, an iss_sub of an
 // issuer whose `sub` is not the Access token's) maps to nothing: the event is accepted and logged, and changes
-// nothing, rather than being guessed onto someone. A malformed subject refuses the whole SET.
+// nothing, rather than being guessed onto someone. A malformed subject refuses the whole SET; but one identifier of
+// an `aliases` subject, or a complex subject's member other than `user`, that cannot be read beside a person who
+// can is passed over (a 400 is never sent again: the revocation would be lost for a name Ward does not need).
 import { isCleanText } from "../clean-text.ts";
 import { canonicalEmail, withAsciiDomain } from "../email-address.ts";
 
@@ -18,7 +20,9 @@ export type SimpleSubject =
   | { format: "iss_sub"; iss: string; sub: string }
   | { format: "opaque"; id: string }
   /** Well-formed, but Ward has no identity it names (account, phone_number, did, uri, jwt_id, a proprietary one...). */
-  | { format: "unmapped"; name: string };
+  | { format: "unmapped"; name: string }
+  /** Not well-formed, passed over beside a person named otherwise (an alias, a complex subject's other member). */
+  | { format: "malformed"; problem: string };
 
 export type Subject =
   | SimpleSubject
@@ -105,10 +109,13 @@ export function parseSubject(value: unknown): SubjectResult {
     // Member names reach the log line (subjectShape): text, and short, like every other name a SET gives Ward.
     if (!names.every((name) => name.length <= MAX_MEMBER_NAME_LENGTH && isText(name)))
       return { ok: false, problem: "subject-members" };
+    // The user is whom the event is about; another member (a device, a session) only narrows it, and one that
+    // cannot be read is passed over when there is a user to act on, never in place of one.
+    const user = Object.hasOwn(value, "user") ? simpleSubject(value.user) : undefined;
     for (const name of names) {
       const member = simpleSubject(value[name]);
-      if (!member.ok) return member;
-      members[name] = member.subject as SimpleSubject;
+      if (!member.ok && !user?.ok) return member;
+      members[name] = member.ok ? (member.subject as SimpleSubject) : { format: "malformed", problem: member.problem };
     }
     return { ok: true, subject: { format: "complex", members } };
   }
@@ -117,11 +124,14 @@ export function parseSubject(value: unknown): SubjectResult {
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_ALIASES)
       return { ok: false, problem: "subject-members" };
     const identifiers: SimpleSubject[] = [];
+    let firstProblem: SubjectResult | undefined;
     for (const item of list) {
       const id = simpleSubject(item);
-      if (!id.ok) return id;
-      identifiers.push(id.subject as SimpleSubject);
+      firstProblem ??= id.ok ? undefined : id;
+      identifiers.push(id.ok ? (id.subject as SimpleSubject) : { format: "malformed", problem: id.problem });
     }
+    // Names of one subject: one that can be read is enough; none, and the SET names no one.
+    if (firstProblem && identifiers.every((id) => id.format === "malformed")) return firstProblem;
     return { ok: true, subject: { format: "aliases", identifiers } };
   }
   return simpleSubject(value);

@@ -11,6 +11,7 @@ import {
   planSignals,
   SSF_EVENT_NAMES,
   subjectFacts,
+  subjectShape,
   type SetExpectations,
   type SsfEventName,
 } from "../../policy/ssf/index.ts";
@@ -422,6 +423,23 @@ describe("subjects", () => {
       { match: "email", value: "ann@example.com" },
       { match: "sub", value: "u-1" },
     ]);
+  });
+
+  it("an alias that cannot be read is passed over beside one that can, and shown as malformed", () => {
+    const subject = {
+      format: "aliases",
+      identifiers: [
+        { format: "iss_sub", iss: "x" },
+        { format: "email", email: "ann@example.com" },
+      ],
+    };
+    const parsed = parseSubject(subject);
+    expect(parsed.ok && subjectShape(parsed.subject)).toBe("aliases(malformed,email)");
+    expect(facts(subject)).toEqual([{ match: "email", value: "ann@example.com" }]);
+    expect(parseSubject({ format: "aliases", identifiers: [{ format: "iss_sub", iss: "x" }] })).toEqual({
+      ok: false,
+      problem: "subject-members",
+    });
   });
 
   it("opaque, account, DID, URI and proprietary subjects are well-formed and name nobody", () => {

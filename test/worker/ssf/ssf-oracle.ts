@@ -136,9 +136,11 @@ function readSubject(s: unknown, subIssuers: string[]): SubjectRead {
     if (names.length === 0 || names.length > 16) return bad;
     if (!names.every((n) => plain(n, 64))) return bad;
     let facts: Fact[] = [];
+    // A member that cannot be read is passed over when the user can be read (docs/ssf.md).
+    const userReadable = names.includes("user") && simpleSubject(s.user, subIssuers).ok;
     for (const n of names) {
       const m = simpleSubject(s[n], subIssuers);
-      if (!m.ok) return bad;
+      if (!m.ok && !userReadable) return bad;
       if (n === "user") facts = m.facts;
     }
     return { ok: true, facts, members: names };
@@ -147,12 +149,14 @@ function readSubject(s: unknown, subIssuers: string[]): SubjectRead {
     const ids = s.identifiers;
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 16) return bad;
     const facts: Fact[] = [];
+    let readable = false;
     for (const id of ids) {
       const m = simpleSubject(id, subIssuers);
-      if (!m.ok) return bad;
+      readable ||= m.ok;
       for (const x of m.facts) if (!facts.includes(x)) facts.push(x);
     }
-    return { ok: true, facts, members: [] };
+    // One identifier that can be read is enough; the others are passed over (docs/ssf.md).
+    return readable ? { ok: true, facts, members: [] } : bad;
   }
   return simpleSubject(s, subIssuers);
 }

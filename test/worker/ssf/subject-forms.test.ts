@@ -1,5 +1,7 @@
 // Subjects a transmitter may well send that refused the whole SET, and with it a revocation (a 400 is never sent
-// again, RFC 8935): an e-mail at an internationalised domain written in Unicode (`ann@bücher.example`).
+// again, RFC 8935): an e-mail at an internationalised domain written in Unicode (`ann@bücher.example`), and an
+// `aliases` subject with one identifier Ward cannot read beside good ones, a complex subject whose device member
+// it cannot read beside a good user. Each names a person Ward can act on.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
@@ -43,5 +45,41 @@ describe("e-mail subjects at internationalised domains", () => {
   it("a domain no IDNA form exists for, or a local part beyond ASCII, is still no address (400)", async () => {
     expect(await revoke({ format: "email", email: "dee@b\u00fccher..example" })).toBe(400);
     expect(await revoke({ format: "email", email: "d\u00e9e@example.com" })).toBe(400);
+  });
+});
+
+describe("aliases with an identifier Ward cannot read", () => {
+  it("acts on the good identifiers: the revocation is not lost for one bad alias", async () => {
+    const subject = {
+      format: "aliases",
+      identifiers: [
+        { format: "email", email: "not an address" },
+        { format: "email", email: "eve@example.com" },
+      ],
+    };
+    expect(await revoke(subject)).toBe(202);
+    expect(await open("eve@example.com")).toEqual(["session-revoked"]);
+  });
+
+  it("refuses the SET when no identifier can be read", async () => {
+    const subject = { format: "aliases", identifiers: [{ format: "email", email: "x" }, { format: "iss_sub" }] };
+    expect(await revoke(subject)).toBe(400);
+  });
+});
+
+describe("complex subjects with a member Ward cannot read", () => {
+  it("acts on the user when another member (a device) cannot be read", async () => {
+    const subject = {
+      format: "complex",
+      user: { format: "email", email: "fay@example.com" },
+      device: { format: "opaque" },
+    };
+    expect(await revoke(subject)).toBe(202);
+    expect(await open("fay@example.com")).toEqual(["session-revoked"]);
+  });
+
+  it("refuses the SET when the user cannot be read", async () => {
+    const subject = { format: "complex", user: { format: "email", email: "x" }, device: { format: "opaque", id: "d" } };
+    expect(await revoke(subject)).toBe(400);
   });
 });
