@@ -56,3 +56,36 @@ export function firstRepeatedMember(text: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The members of the object `text` is, in the order written, a name given twice each time (JSON.parse keeps only
+ * the last), each value as its JSON text; undefined when `text` is no object. `text` must be JSON.
+ */
+export function objectMembers(text: string): [name: string, value: string][] | undefined {
+  const start = text.search(/\S/);
+  if (text[start] !== "{") return undefined;
+  const members: [string, string][] = [];
+  let depth = 0;
+  let name = "";
+  let valueFrom = -1;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1;
+      if (depth === 1 && valueFrom === -1) name = JSON.parse(text.slice(i, end + 1)) as string;
+      i = end;
+    } else if (c === 0x3a /* : */ && depth === 1) {
+      valueFrom = i + 1;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */ || (c === 0x2c /* , */ && depth === 1)) {
+      if (depth === 1 && valueFrom !== -1) {
+        members.push([name, text.slice(valueFrom, i).trim()]);
+        valueFrom = -1;
+      }
+      if (c !== 0x2c) depth--;
+    }
+  }
+  return members;
+}

@@ -1,7 +1,7 @@
 // Duplicate member names in a JWT's JSON segments (policy/json-members.ts): at every nesting
 // level, with escapes decoded, and nothing else mistaken for a member name.
 import { describe, expect, it } from "vitest";
-import { hasUniqueMembers } from "../../policy/json-members.ts";
+import { hasUniqueMembers, objectMembers } from "../../policy/json-members.ts";
 
 describe("hasUniqueMembers", () => {
   it.each([
@@ -34,5 +34,20 @@ describe("hasUniqueMembers", () => {
     ["", "nothing"],
   ])("refuses %j (%s)", (text) => {
     expect(hasUniqueMembers(text)).toBe(false);
+  });
+});
+
+describe("objectMembers", () => {
+  it("lists an object's members in order, a name given twice each time, values as their JSON text", () => {
+    const text = ' { "a" : "x,}" , "b":{"a":[1,{"c":":"}]},"a":"y\\"" ,"__proto__":null}';
+    expect(objectMembers(text)).toEqual([
+      ["a", '"x,}"'],
+      ["b", '{"a":[1,{"c":":"}]}'],
+      ["a", '"y\\""'],
+      ["__proto__", "null"],
+    ]);
+    expect(objectMembers("{}")).toEqual([]);
+    expect(objectMembers("[1]")).toBeUndefined();
+    expect(objectMembers('"{"')).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
 // and the tests read every poll request it received (GET /requests). Unacknowledged SETs are delivered again, as
 // RFC 8936 §2.4 says; an acknowledged one, or one reported in setErrs, is gone. PUT /queue {redirect: true} makes
 // /poll answer 302 to /elsewhere (which Ward must never call); PUT /queue {oversized: true} makes it answer
-// with more than Ward reads.
+// with more than Ward reads; PUT /queue {raw: TEXT} makes the next /poll answer TEXT as it is (a jti twice).
 export const POLL_ORIGIN = "https://poll.ward-demo.test";
 
 interface PollRequest {
@@ -15,6 +15,7 @@ let queue = new Map<string, string>();
 let requests: PollRequest[] = [];
 let redirect = false;
 let oversized = false;
+let raw: string | undefined;
 let elsewhere = 0;
 
 function json(body: unknown, status = 200): Response {
@@ -27,11 +28,17 @@ export async function pollEndpoint(request: Request): Promise<Response | undefin
   if (url.origin !== POLL_ORIGIN) return undefined;
   switch (`${request.method} ${url.pathname}`) {
     case "PUT /queue": {
-      const body = (await request.json()) as { sets?: Record<string, string>; redirect?: boolean; oversized?: boolean };
+      const body = (await request.json()) as {
+        sets?: Record<string, string>;
+        redirect?: boolean;
+        oversized?: boolean;
+        raw?: string;
+      };
       queue = new Map(Object.entries(body.sets ?? {}));
       requests = [];
       redirect = body.redirect === true;
       oversized = body.oversized === true;
+      raw = body.raw;
       elsewhere = 0;
       return new Response(null, { status: 204 });
     }
@@ -58,6 +65,11 @@ export async function pollEndpoint(request: Request): Promise<Response | undefin
           }),
           { headers: { "content-type": "application/json" } },
         );
+      if (raw !== undefined) {
+        const text = raw;
+        raw = undefined;
+        return new Response(text, { headers: { "content-type": "application/json" } });
+      }
       for (const jti of [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})]) queue.delete(jti);
       const max = body.maxEvents ?? 10;
       const sets = Object.fromEntries([...queue.entries()].slice(0, max));

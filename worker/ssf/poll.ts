@@ -13,6 +13,7 @@ import { durationSeconds, type SetErrorCode, type SsfTransmitter } from "../../p
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
 import { activePolicy } from "../policy-store/store.ts";
+import { objectMembers } from "../../policy/json-members.ts";
 import { readBounded } from "../../policy/read-bounded.ts";
 import { authorizationSecret, MAX_SET_BYTES, outcomeLine, takeToken, writeLine, type ReplayStore } from "./receive.ts";
 import { SET_ERROR_DESCRIPTIONS } from "./respond.ts";
@@ -63,12 +64,13 @@ function parseAnswer(text: string): PollAnswer | string {
   const { sets, moreAvailable } = value as { sets?: unknown; moreAvailable?: unknown };
   if (sets !== undefined && (sets === null || typeof sets !== "object" || Array.isArray(sets)))
     return "answer-sets-not-object";
-  const entries = Object.entries((sets ?? {}) as Record<string, unknown>).map(
-    ([jti, token]): [string, string | undefined] => [
-      jti,
-      jti.length > 0 && jti.length <= MAX_JTI && typeof token === "string" ? token : undefined,
-    ],
-  );
+  // Each entry as written, a jti given twice twice: JSON.parse keeps only the last, and the first SET under it
+  // would be neither taken nor reported, lost if it was a revocation. Each is taken as a push would be.
+  const setsText = sets === undefined ? "{}" : objectMembers(text)!.findLast(([name]) => name === "sets")![1];
+  const entries = objectMembers(setsText)!.map(([jti, value]): [string, string | undefined] => {
+    const token: unknown = JSON.parse(value);
+    return [jti, jti.length > 0 && jti.length <= MAX_JTI && typeof token === "string" ? token : undefined];
+  });
   return { sets: entries, moreAvailable: moreAvailable === true };
 }
 
@@ -166,8 +168,12 @@ export async function pollTransmitter(
           delivery: "poll",
         }),
       );
-      if (outcome.kind === "accepted") ack.push(jti);
-      else if (outcome.kind === "refused")
+      // One answer for a jti delivered twice: acknowledged when either was taken (another SET under a taken jti
+      // is refused, as a push is, and logged so), else the refusal.
+      if (outcome.kind === "accepted") {
+        if (!ack.includes(jti)) ack.push(jti);
+        setErrs.delete(jti);
+      } else if (outcome.kind === "refused" && !ack.includes(jti))
         setErrs.set(jti, { err: outcome.err, description: SET_ERROR_DESCRIPTIONS[outcome.err] });
       else {
         // A SET Ward cannot take now: neither acknowledged nor refused. Stop here, so that it and the SETs after

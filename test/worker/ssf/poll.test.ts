@@ -47,7 +47,7 @@ const revoke = (email: string, over: Record<string, unknown> = {}) =>
 
 async function queue(
   sets: Record<string, string>,
-  options: { redirect?: boolean; oversized?: boolean } = {},
+  options: { redirect?: boolean; oversized?: boolean; raw?: string } = {},
 ): Promise<void> {
   const res = await fetch(`${POLL_ORIGIN}/queue`, { method: "PUT", body: JSON.stringify({ sets, ...options }) });
   expect(res.status).toBe(204);
@@ -142,6 +142,22 @@ describe("poll delivery (RFC 8936)", () => {
     expect(acked(log).sort()).toEqual([proprietary.jti, revoked.jti].sort());
     expect(await eventually(who, 403)).toEqual({ status: 403, seen: 0 });
     expect((await pollerStub().status()).poll).toMatchObject({ failures: 0, lastError: null });
+  });
+
+  it("takes each SET an answer delivers under one jti, in order: the first is not lost to the last", async () => {
+    // JSON.parse keeps a repeated member's last value: the first SET was neither taken nor reported.
+    const first = "jti-twice-first@example.com";
+    const last = "jti-twice-last@example.com";
+    const a = revoke(first);
+    const b = revoke(last, { jti: a.jti });
+    const [ta, tb] = [await signSet(a, transmitter), await signSet(b, transmitter)];
+    await queue({}, { raw: `{"sets":{${JSON.stringify(a.jti)}:"${ta}",${JSON.stringify(a.jti)}:"${tb}"}}` });
+    const log = await pollUntilDrained();
+    // The first is applied and acknowledged; the second, another SET under a seen jti, is refused as a push is.
+    expect(acked(log)).toEqual([a.jti]);
+    expect(errs(log)).toEqual({});
+    expect(await eventually(first, 403)).toEqual({ status: 403, seen: 0 });
+    expect(await asPerson(last)).toEqual({ status: 200, seen: 1 });
   });
 
   it("asks for at most maxEvents at once, and takes the rest in further rounds of the same alarm", async () => {
