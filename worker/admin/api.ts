@@ -25,6 +25,7 @@ import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
 import { ssfRoutes } from "./ssf.ts";
 import { answerAdminFailure } from "./store-fault.ts";
+import { authorityChanged } from "./still-authorised.ts";
 import { startPollers } from "../ssf/poll.ts";
 import { catchUpExactly, exactVerdict } from "../denylist/cache.ts";
 import { SAFE_METHODS } from "../identity/access-token.ts";
@@ -403,12 +404,16 @@ admin.put("/policy/shadow", async (c) => {
   const { active } = await control(c).state(1);
   if (active === next.version)
     return c.json({ error: `version ${next.version} is already active: nothing to try in shadow` }, 409);
+  const moved = await authorityChanged(c);
+  if (moved) return moved;
   const entry = await control(c).setShadow(next.version, c.get("principal"), body.message);
   logEvent("info", "shadow-set", { requestId: c.get("requestId"), ...entry });
   return c.json({ entry });
 });
 
 admin.delete("/policy/shadow", async (c) => {
+  const moved = await authorityChanged(c);
+  if (moved) return moved;
   const entry = await control(c).setShadow(null, c.get("principal"), "");
   // No candidate was set: nothing recorded, nothing to log (the answer says so with a null entry).
   if (entry) logEvent("info", "shadow-cleared", { requestId: c.get("requestId"), ...entry });

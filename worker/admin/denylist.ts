@@ -20,6 +20,7 @@ import {
   type CompiledPolicy,
 } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
+import { authorityChanged } from "./still-authorised.ts";
 
 /**
  * How each kind of credential is written, so a typo is refused rather than stored as a no-op: each value must be
@@ -151,6 +152,8 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const now = Date.now();
     const expiresAt = body.until ? instantMs(body.until) : null;
     if (expiresAt !== null && expiresAt <= now) return c.json({ error: "until is in the past" }, 422);
+    const moved = await authorityChanged(c);
+    if (moved) return moved;
     const entry = await denylist(c).add(
       { kind: "revocation", match: body.match, value, reason: body.reason, expiresAt },
       c.get("principal"),
@@ -166,6 +169,8 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const kind = c.req.query("kind");
     if (kind !== undefined && kind !== "revocation" && kind !== "quarantine")
       return c.json({ error: "kind is revocation or quarantine" }, 422);
+    const moved = await authorityChanged(c);
+    if (moved) return moved;
     const who = c.get("principal");
     const now = Date.now();
     const released = releaseOf(await denylist(c).release(c.req.param("id"), who, now, kind), who, now);

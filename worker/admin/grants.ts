@@ -22,6 +22,7 @@ import type { AdminEnv } from "./api.ts";
 import { grantsShard, type GrantRecord, type NewGrant } from "../grants/store.ts";
 import { isVisibleText } from "../../policy/invisible-text.ts";
 import { logEvent } from "../log/events.ts";
+import { authorityChanged } from "./still-authorised.ts";
 import { notify } from "../shared/notify.ts";
 
 const Methods = z.union([z.literal("*"), z.array(z.enum(METHODS)).min(1)]).default("*");
@@ -137,6 +138,8 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   const now = Date.now();
   const checked = checkGrant(c.get("policy"), grant, now, capSeconds);
   if (!checked.ok) return c.json({ error: checked.error }, 422);
+  const moved = await authorityChanged(c);
+  if (moved) return moved;
   const created = await c.env.GRANTS.getByName(grantsShard(grant.service)).create(grant, c.get("principal"), now);
   if (!created.ok) {
     const kind = grant.kind === "break-glass" ? "break-glass grants" : "exceptions";
@@ -265,6 +268,8 @@ async function revokeGrant(c: Context<AdminEnv, "/grants/:service/:id">): Promis
   if (service instanceof Response) return service;
   const reason = RevokeReason.safeParse(c.req.query("reason") ?? "");
   if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
+  const moved = await authorityChanged(c);
+  if (moved) return moved;
   const store = c.env.GRANTS.getByName(grantsShard(service!));
   const who = c.get("principal");
   const now = Date.now();

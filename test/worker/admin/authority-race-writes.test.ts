@@ -1,0 +1,176 @@
+// From a review: the grant, revocation and shadow writes were not checked again against the version their caller
+// was authorised by, as a move of the pointer is (authority-race.test.ts). An admin a push removes while his call
+// is on its way (its body sent slowly, at will) could still make a break-glass grant, or lift a revocation,
+// after the push that removed him.
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { beforeEach, describe, expect, inject, it } from "vitest";
+import { loadPolicy } from "../../../policy/index.ts";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
+import type { Env } from "../../../worker/env.ts";
+import { app } from "../../../worker/own-paths.ts";
+import { POLICY_CONTROL_NAME } from "../../../worker/policy-store/control.ts";
+import { resetPolicyCache, storeVersion } from "../../../worker/policy-store/store.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { captured } from "../support/captured-log.ts";
+import { labelled, withAdmin } from "./policies.ts";
+
+const signing = inject("accessPrivateJwk");
+const ADMIN = "https://ward.localhost/.ward/admin";
+const control = () => env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
+
+/** The real PolicyControl, except that right after its first authority() answer, another admin removes bob. */
+function racingEnv(competing: () => Promise<void>): Env {
+  let raced = false;
+  const stub = {
+    authority: async () => {
+      const answer = await control().authority();
+      if (!raced) {
+        raced = true;
+        await competing();
+      }
+      return answer;
+    },
+    state: (limit?: number) => control().state(limit),
+    activate: (...a: Parameters<ReturnType<typeof control>["activate"]>) => control().activate(...a),
+    setShadow: (...a: Parameters<ReturnType<typeof control>["setShadow"]>) => control().setShadow(...a),
+  };
+  return { ...env, POLICY_CONTROL: { getByName: () => stub } } as unknown as Env;
+}
+
+/** Another admin's push of `text` over the active version, straight through the one writer. */
+async function pushDirectly(text: string, message: string): Promise<string> {
+  const loaded = await loadPolicy(text);
+  if (!loaded.ok) throw new Error("invalid");
+  await storeVersion(env.POLICY, loaded.policy, text);
+  const { active } = await control().state(1);
+  const moved = await control().activate({
+    expected: active,
+    authorisedFrom: active,
+    version: loaded.policy.version,
+    action: "push",
+    who: "user:admin@example.com",
+    message,
+  });
+  expect(moved.ok).toBe(true);
+  return loaded.policy.version;
+}
+
+async function call(email: string, path: string, init: RequestInit, e = env as unknown as Env): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-w-${email}` }));
+  if (init.body) headers.set("content-type", "application/json");
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`${ADMIN}${path}`, { ...init, headers }), e, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** bob's call, made while a push removing him lands between his admission and his write. */
+async function bobRemovedMeanwhile(path: string, init: RequestInit) {
+  const e = racingEnv(async () => void (await pushDirectly(labelled(`bob removed ${crypto.randomUUID()}`), "")));
+  return captured(() => call("bob@example.com", path, init, e));
+}
+
+beforeEach(async () => {
+  await pushDirectly(withAdmin(`bob is an admin ${crypto.randomUUID()}`, "bob@example.com"), "bob is an admin");
+  resetPolicyCache();
+});
+
+describe("an admin removed while his write is on its way", () => {
+  it("makes no break-glass grant", async () => {
+    const { result, lines } = await bobRemovedMeanwhile("/breakglass", {
+      method: "POST",
+      body: JSON.stringify({ service: "wiki", minutes: 5, justification: "sent slowly, landing after the push" }),
+    });
+    const grants = await env.GRANTS.getByName("service:wiki").list(true);
+    expect({ status: result.status, bobs: grants.filter((g) => g.createdBy === "user:bob@example.com") }).toEqual({
+      status: 409,
+      bobs: [],
+    });
+    expect(lines.filter((l) => l.event === "admin-authority-changed")).toHaveLength(1);
+    expect(lines.filter((l) => l.event === "break-glass-granted")).toHaveLength(0);
+  });
+
+  it("makes no exception", async () => {
+    const { result } = await bobRemovedMeanwhile("/exceptions", {
+      method: "POST",
+      body: JSON.stringify({
+        principal: { email: "bob@example.com" },
+        service: "wiki",
+        reason: "sent slowly",
+        ticket: "T-1",
+        requestedBy: "bob",
+        approvedBy: "bob",
+        notAfter: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    });
+    const grants = await env.GRANTS.getByName("service:wiki").list(true);
+    expect(result.status).toBe(409);
+    expect(grants.filter((g) => g.createdBy === "user:bob@example.com")).toEqual([]);
+  });
+
+  it("revokes no grant", async () => {
+    const made = await call("admin@example.com", "/breakglass", {
+      method: "POST",
+      body: JSON.stringify({
+        principal: { email: "x@example.com" },
+        service: "wiki",
+        minutes: 5,
+        justification: "to be kept open",
+      }),
+    });
+    const { id } = ((await made.json()) as { grant: { id: string } }).grant;
+    const { result } = await bobRemovedMeanwhile(`/grants/wiki/${id}`, { method: "DELETE" });
+    const [grant] = (await env.GRANTS.getByName("service:wiki").list(true)).filter((g) => g.id === id);
+    expect({ status: result.status, grant: grant?.status }).toEqual({ status: 409, grant: "active" });
+  });
+
+  it("revokes no credential", async () => {
+    const { result } = await bobRemovedMeanwhile("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "email", value: "carol@example.com", reason: "sent slowly" }),
+    });
+    const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
+    expect(result.status).toBe(409);
+    expect((await denylist.list(false, Date.now())).filter((e) => e.value === "carol@example.com")).toEqual([]);
+  });
+
+  it("lifts no revocation", async () => {
+    const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
+    const made = await call("admin@example.com", "/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "email", value: "dave@example.com", reason: "kept" }),
+    });
+    const { id } = ((await made.json()) as { entry: { id: string } }).entry;
+    const lift = await bobRemovedMeanwhile(`/denylist/${id}`, { method: "DELETE" });
+    expect(lift.result.status).toBe(409);
+    expect((await denylist.list(false, Date.now())).some((e) => e.id === id)).toBe(true);
+  });
+
+  it("neither sets nor clears the shadow candidate", async () => {
+    const candidate = withAdmin(`bob's candidate ${crypto.randomUUID()}`, "bob@example.com");
+    const set = await bobRemovedMeanwhile("/policy/shadow", {
+      method: "PUT",
+      body: JSON.stringify({ text: candidate, message: "sent slowly" }),
+    });
+    expect({ status: set.result.status, shadow: (await control().state(1)).shadow }).toEqual({
+      status: 409,
+      shadow: null,
+    });
+    resetPolicyCache();
+    const kept = await call("admin@example.com", "/policy/shadow", {
+      method: "PUT",
+      body: JSON.stringify({ text: labelled(`kept candidate ${crypto.randomUUID()}`) }),
+    });
+    expect(kept.status).toBe(200);
+    const shadow = (await control().state(1)).shadow;
+    await pushDirectly(withAdmin(`bob again ${crypto.randomUUID()}`, "bob@example.com"), "bob is an admin");
+    resetPolicyCache();
+    const clear = await bobRemovedMeanwhile("/policy/shadow", { method: "DELETE" });
+    expect({ status: clear.result.status, shadow: (await control().state(1)).shadow }).toEqual({
+      status: 409,
+      shadow,
+    });
+  });
+});
