@@ -154,11 +154,19 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     if (expiresAt !== null && expiresAt <= now) return c.json({ error: "until is in the past" }, 422);
     const moved = await authorityChanged(c);
     if (moved) return moved;
-    const entry = await denylist(c).add(
+    const made = await denylist(c).revoke(
       { kind: "revocation", match: body.match, value, reason: body.reason, expiresAt },
       c.get("principal"),
       now,
     );
+    if (!made.ok)
+      return c.json(
+        {
+          error: `${made.limit.toLocaleString("en-US")} revocations are in force already, the most Ward keeps (every isolate holds them all): lift those no longer needed (ward revoke list, ward revoke lift), or wait for some to expire; nothing revoked`,
+        },
+        409,
+      );
+    const entry = made.entry;
     logEvent("warn", "credential-revoked", { requestId: c.get("requestId"), ...entry });
     return c.json({ entry }, 201);
   });

@@ -28,6 +28,16 @@ export const DENYLIST_NAME = "denylist";
 
 /** Refusals open at once from security events: beyond this a SET is answered 503 (retried), never dropped. */
 export const MAX_SIGNAL_ENTRIES = 10_000;
+/**
+ * Revocations an admin may have in force at once (not lifted, not expired; security events' have their own cap,
+ * above): every isolate copies the whole list (denylist/cache.ts), and 100,000 is what docs/performance.md
+ * measured under the 128 MB an isolate has. Past it a revocation is refused (the admin API answers 409), never
+ * dropped; a quarantine is never refused.
+ */
+export const MAX_REVOCATIONS = 100_000;
+/** An admin's revocation, stored; or refused because MAX_REVOCATIONS (or the limit asked for) are in force. */
+export type RevokeResult = { ok: true; entry: DenyEntry } | { ok: false; problem: "revocations-full"; limit: number };
+
 /** People with a pending directory refresh or posture hold: beyond this, likewise. */
 export const MAX_REFRESHES = 10_000;
 /**
@@ -172,7 +182,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 7;
+export const DENYLIST_SCHEMA = 8;
 
 /**
  * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
@@ -200,6 +210,10 @@ const clearKey = (cleared: string, scope: string) => (scope === "" ? cleared : `
 /** The security-event entries in force at `?`, counted by the index entries_open_signals (a refusing SET asks). */
 export const COUNT_OPEN_SIGNAL_ENTRIES =
   "SELECT COUNT(*) AS n FROM entries WHERE signal_event IS NOT NULL AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
+
+/** The admins' revocations in force at `?`, counted by the index entries_open_revocations. */
+export const COUNT_OPEN_REVOCATIONS =
+  "SELECT COUNT(*) AS n FROM entries WHERE kind = 'revocation' AND signal_event IS NULL AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
 
 /** Brings an object's tables to DENYLIST_SCHEMA from any earlier layout, the first release's included. */
 function upgradeTables(sql: SqlStorage): void {
@@ -241,6 +255,10 @@ function upgradeTables(sql: SqlStorage): void {
     "CREATE INDEX IF NOT EXISTS entries_open_signals ON entries (expires_at) WHERE signal_event IS NOT NULL AND released_at IS NULL",
   );
   sql.exec("CREATE INDEX IF NOT EXISTS entries_fact ON entries (match, value)");
+  // The admins' revocations in force, which each new one counts against MAX_REVOCATIONS (version 8).
+  sql.exec(
+    "CREATE INDEX IF NOT EXISTS entries_open_revocations ON entries (expires_at) WHERE kind = 'revocation' AND signal_event IS NULL AND released_at IS NULL",
+  );
   // Each transmitter's posture hold on a person (version 2): directory_refresh.posture_until is the latest of
   // those in force, so one transmitter's "compliant" ends its own hold, never another's. A hold kept the
   // earlier way (one holder per person) becomes that holder's.
@@ -395,6 +413,22 @@ export class Denylist extends DurableObject<Env> {
       .exec<Row & Record<string, SqlStorageValue>>(`SELECT * FROM entries ${where}`, ...params)
       .toArray()
       .map(entryOf);
+  }
+
+  /**
+   * An admin's revocation, unless `limit` revocations are in force already (the admin API's; a quarantine goes
+   * through add, never refused). Counted and inserted with no await between (add's body awaits nothing before its
+   * insert): no other call can come in between.
+   */
+  async revoke(
+    entry: NewDenyEntry & { kind: "revocation" },
+    who: string,
+    now: number,
+    limit = MAX_REVOCATIONS,
+  ): Promise<RevokeResult> {
+    const open = this.ctx.storage.sql.exec<{ n: number }>(COUNT_OPEN_REVOCATIONS, now).one().n;
+    if (open >= limit) return { ok: false, problem: "revocations-full", limit };
+    return { ok: true, entry: await this.add(entry, who, now) };
   }
 
   async add(entry: NewDenyEntry, who: string, now: number): Promise<DenyEntry> {
