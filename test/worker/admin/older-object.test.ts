@@ -16,8 +16,8 @@ import { activate } from "../support/harness.ts";
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
 
-/** The real objects, but for one method answered as the release before answered it. */
-function olderObjects(): Env {
+/** The real objects, but for one method answered as the release before answered it (`eventsFail`: events throws). */
+function olderObjects(eventsFail = false): Env {
   const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
   const olderDenylist = {
     changes: (...a: Parameters<typeof denylist.changes>) => denylist.changes(...a),
@@ -30,7 +30,10 @@ function olderObjects(): Env {
     return {
       active: (...a: Parameters<typeof grants.active>) => grants.active(...a),
       revoke: async (...a: Parameters<typeof grants.revoke>) => (await grants.revoke(...a))?.record,
-      events: (...a: Parameters<typeof grants.events>) => grants.events(...a),
+      events: async (...a: Parameters<typeof grants.events>) => {
+        if (eventsFail) throw new Error("events unreadable");
+        return grants.events(...a);
+      },
     };
   };
   return {
@@ -97,5 +100,26 @@ describe("an admin call answered by an object of the release before", () => {
     const again = await captured(() => call(`/grants/wiki/${id}`, { method: "DELETE" }, olderObjects()));
     expect(again.result.status).toBe(409);
     expect(again.lines.filter((l) => l.event === "grant-revoked")).toHaveLength(0);
+  });
+
+  it("a revocation whose history cannot be read is answered as not known, not as made or refused", async () => {
+    // Whether this call ended it is only in the grant's history: unread, the answer says so (500, changed
+    // "unknown", list it), and logs no revocation it cannot attribute; the grant is revoked either way.
+    const made = await call("/breakglass", {
+      method: "POST",
+      body: JSON.stringify({
+        principal: { email: "older-events@example.com" },
+        service: "wiki",
+        minutes: 5,
+        justification: "revoked through an older object",
+      }),
+    });
+    const { id } = ((await made.json()) as { grant: { id: string } }).grant;
+    const revoke = await captured(() => call(`/grants/wiki/${id}`, { method: "DELETE" }, olderObjects(true)));
+    expect(revoke.result.status).toBe(500);
+    expect(((await revoke.result.json()) as { changed: string }).changed).toBe("unknown");
+    expect(revoke.lines.filter((l) => l.event === "grant-revoked")).toHaveLength(0);
+    const [record] = (await env.GRANTS.getByName("service:wiki").list(true)).filter((g) => g.id === id);
+    expect(record?.status).toBe("revoked");
   });
 });
