@@ -162,6 +162,8 @@ export async function shadowCommand(args: string[], io: Io): Promise<number> {
   const state = await policyState(target, values.env);
   if (action === "promote") {
     checkPromotable(target, state, reviewed);
+    // Named first, as ward push and ward rollback name theirs: where it acts, what is active, what becomes so.
+    io.out(`${target.describe}: active ${short(state.active)}, promoting shadow ${short(state.shadow)}`);
     // The traffic report says what changes for the requests seen; this says what changes for every request.
     const candidate = await storedVersion(target, state.shadow!, true);
     if (!candidate)

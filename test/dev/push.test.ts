@@ -302,7 +302,11 @@ describe("ward push --local", () => {
     expect(await activeVersion()).toBe(active);
     // A dry run shows what the promotion changes for every request (here: nothing but the description).
     const dry = await ward("shadow", "promote", "--local", "--port", port, "--dry-run");
-    expect(dry.out).toEqual(["no access gained: 0 grants lost", "dry run: nothing promoted"]);
+    expect(dry.out).toEqual([
+      `the local gateway on 127.0.0.1:${port} as admin@example.com: active ${active.slice(0, 12)}, promoting shadow ${version.slice(0, 12)}`,
+      "no access gained: 0 grants lost",
+      "dry run: nothing promoted",
+    ]);
     expect(dry.status).toBe(0);
     expect(await activeVersion()).toBe(active);
     const promoted = await ward("shadow", "promote", "--local", "--port", port, "--candidate", version.slice(0, 12));
