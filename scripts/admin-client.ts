@@ -97,10 +97,10 @@ export async function resolveTarget(
   if (base.protocol !== "https:") throw new CliError(`${url}: a deployed gateway is reached over https only`);
   const id = processEnv.CF_ACCESS_CLIENT_ID;
   const secret = processEnv.CF_ACCESS_CLIENT_SECRET;
+  // A setting missing, as WARD_URL above: a usage error (2), nothing sent. Exit 1 says the gateway refused or failed.
   if (!id || !secret) {
     throw new CliError(
       "set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET: an Access service token that the policy's admin.principals name",
-      EXIT.failed,
     );
   }
   // Access checks the service token at the edge and hands the gateway its JWT.

@@ -5,7 +5,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminCall, policyChangeFailed, unconfirmedChange, type AdminTarget } from "../../scripts/admin-client.ts";
+import {
+  adminCall,
+  policyChangeFailed,
+  resolveTarget,
+  unconfirmedChange,
+  type AdminTarget,
+} from "../../scripts/admin-client.ts";
+import { CliError, EXIT } from "../../scripts/cli-error.ts";
 
 let server: Server;
 let target: AdminTarget;
@@ -115,5 +122,33 @@ describe("a change the admin API did not confirm", () => {
     expect(unconfirmedChange(target, { status: 409, body: { error }, text: "" }).message).toBe(
       "staging at https://wiki.example.com refused (409): exc-54417dca is already revoked: nothing changed",
     );
+  });
+});
+
+describe("a deployed environment's settings missing", () => {
+  /** The exit status and message resolveTarget stops with for `--env staging` in this environment. */
+  async function refusal(env: NodeJS.ProcessEnv): Promise<{ exitCode: number; message: string }> {
+    const error = await resolveTarget({ env: "staging", local: false }, env).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(error instanceof CliError)) throw new Error(`expected a CliError, got ${String(error)}`);
+    return { exitCode: error.exitCode, message: error.message };
+  }
+  const url = { WARD_URL: "https://ward.staging.example.com" };
+
+  it("stops with the same exit status (2) for each one, naming it, before anything is sent (from a review)", async () => {
+    expect(await refusal({})).toEqual({ exitCode: EXIT.usage, message: expect.stringContaining("set WARD_URL") });
+    for (const env of [
+      url,
+      { ...url, CF_ACCESS_CLIENT_ID: "3f9a.access" },
+      { ...url, CF_ACCESS_CLIENT_SECRET: "s3cret" },
+      { ...url, CF_ACCESS_CLIENT_ID: "", CF_ACCESS_CLIENT_SECRET: "s3cret" },
+    ]) {
+      expect(await refusal(env)).toEqual({
+        exitCode: EXIT.usage,
+        message: expect.stringContaining("set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET"),
+      });
+    }
   });
 });
