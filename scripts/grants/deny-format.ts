@@ -1,16 +1,24 @@
 // Denylist entries as operators read them.
 import { isServiceTokenId, type DenyEntry } from "../../policy/index.ts";
 
+/**
+ * A value as one column of the line: quoted as JSON when it holds white space, a quote or a backslash, which an
+ * oidc subject may (`sub`, `subject`, a quarantine's principal key), so that it cannot read as two columns or as
+ * the next one (`repo:x  until lifted`); as it is otherwise. Who made the entry ends the line, and reads whole
+ * (Ward's own quarantines are by `ward (quarantine)`).
+ */
+const column = (value: string): string => (value === "" || /[\s"\\]/.test(value) ? JSON.stringify(value) : value);
+
 export function denyLine(e: DenyEntry, now: number): string {
   const until =
     e.releasedAt !== null
-      ? `released by ${e.releasedBy}`
+      ? `released by ${column(String(e.releasedBy))}`
       : e.expiresAt === null
         ? "until lifted"
         : e.expiresAt <= now
           ? "expired"
           : `until ${new Date(e.expiresAt).toISOString()}`;
-  const line = `${e.id}  ${e.kind}  ${e.match} ${e.value}  ${until}  "${e.reason}" by ${e.createdBy}`;
+  const line = `${e.id}  ${e.kind}  ${e.match} ${column(e.value)}  ${until}  "${e.reason}" by ${e.createdBy}`;
   return namesOldServiceToken(e) ? `${line}  ${MATCHES_NO_ONE}` : line;
 }
 
