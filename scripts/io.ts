@@ -11,7 +11,10 @@ export interface Io {
  * What a terminal must not be sent as is: the characters no name may hold (policy/clean-text.ts: ESC moves the
  * cursor and rewrites lines, CR overwrites one, bidirectional controls reorder what is shown), but tab and
  * newline. Output carries text others wrote: a path a client sent (in a log line written before the gateway
- * percent-encoded it), an admin's grant reason, a message in the history.
+ * percent-encoded it), an admin's grant reason, a message in the history. Newline is kept because main applies
+ * this to whole messages, the CLI's own among them (a usage, a diff); a line made of such values goes through
+ * oneLine first (grants/format.ts, grants/deny-format.ts, commands/history.ts), so a stored line break cannot
+ * write a line of output of its own.
  */
 const UNSAFE_OUTPUT = new RegExp(`(?![\\t\\n])(?:${UNSAFE.source})`, "gu");
 /**

@@ -1,5 +1,6 @@
 // Denylist entries as operators read them.
 import { isServiceTokenId, type DenyEntry } from "../../policy/index.ts";
+import { oneLine } from "../io.ts";
 
 /**
  * A value as one column of the line: quoted as JSON when it holds white space, a quote or a backslash, which an
@@ -9,6 +10,7 @@ import { isServiceTokenId, type DenyEntry } from "../../policy/index.ts";
  */
 const column = (value: string): string => (value === "" || /[\s"\\]/.test(value) ? JSON.stringify(value) : value);
 
+/** One line whatever the entry holds: a reason stored before the admin API refused line breaks prints as one. */
 export function denyLine(e: DenyEntry, now: number): string {
   const until =
     e.releasedAt !== null
@@ -19,7 +21,7 @@ export function denyLine(e: DenyEntry, now: number): string {
           ? "expired"
           : `until ${new Date(e.expiresAt).toISOString()}`;
   const line = `${e.id}  ${e.kind}  ${e.match} ${column(e.value)}  ${until}  "${e.reason}" by ${e.createdBy}`;
-  return namesOldServiceToken(e) ? `${line}  ${MATCHES_NO_ONE}` : line;
+  return oneLine(namesOldServiceToken(e) ? `${line}  ${MATCHES_NO_ONE}` : line);
 }
 
 const MATCHES_NO_ONE =

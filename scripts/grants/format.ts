@@ -1,5 +1,6 @@
 // Grants as operators read them: one line each, with what, for whom, until when and why.
 import { isServiceTokenId, type GrantRecord } from "../../policy/index.ts";
+import { oneLine } from "../io.ts";
 import { describePrincipal } from "./principal.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
@@ -14,6 +15,7 @@ function left(ms: number): string {
       : `${Math.round(minutes / 1440)}d left`;
 }
 
+/** One line whatever the grant holds: a reason or ticket stored before the admin API refused line breaks. */
 export function grantLine(g: GrantRecord, now: number): string {
   const what = `${g.service}/${g.routes === "*" ? "*" : g.routes.join(",")} ${g.methods === "*" ? "*" : g.methods.join(",")}`;
   const uses = g.maxUses !== undefined ? `  uses ${g.uses}/${g.maxUses}` : "";
@@ -23,7 +25,9 @@ export function grantLine(g: GrantRecord, now: number): string {
   // Granted before service tokens were known by their client id's shape (policy/service-token-id.ts), to a name
   // no token is read as any more (a certificate's CN): it applies to no one.
   const stale = "serviceToken" in g.principal && !isServiceTokenId(g.principal.serviceToken);
-  return stale
-    ? `${line}  (applies to no one: its service token is no client id; revoke it and grant the caller's spiffe:// ID)`
-    : line;
+  return oneLine(
+    stale
+      ? `${line}  (applies to no one: its service token is no client id; revoke it and grant the caller's spiffe:// ID)`
+      : line,
+  );
 }
