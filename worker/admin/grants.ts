@@ -23,7 +23,7 @@ import { grantsShard, type GrantRecord, type NewGrant } from "../grants/store.ts
 import { isVisibleText } from "../../policy/invisible-text.ts";
 import { logEvent } from "../log/events.ts";
 import { authorityChanged } from "./still-authorised.ts";
-import { notify } from "../shared/notify.ts";
+import { announcement, notify } from "../shared/notify.ts";
 
 const Methods = z.union([z.literal("*"), z.array(z.enum(METHODS)).min(1)]).default("*");
 const Routes = z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]).default("*");
@@ -239,7 +239,7 @@ async function grantBreakGlass(c: Context<AdminEnv>): Promise<Response> {
   };
   const record = await create(c, grant, durationSeconds(c.get("policy").document.exceptions.breakGlassMaxDuration));
   if (record instanceof Response) return record;
-  const text = `Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
+  const text = announcement`Break-glass on ${record.service} for ${JSON.stringify(record.principal)} by ${record.createdBy} until ${new Date(record.notAfter).toISOString()}: ${record.reason}`;
   // Announced without delaying the answer; a failed announcement is logged, the grant stands.
   c.executionCtx.waitUntil(notify(c.env, text, { grant: record }));
   return c.json({ grant: record }, 201);

@@ -7,7 +7,7 @@ import { durationSeconds, type PolicyDocument } from "../../policy/index.ts";
 import { DENYLIST_NAME, type DenyEntry } from "./store.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
-import { notify } from "../shared/notify.ts";
+import { announcement, notify } from "../shared/notify.ts";
 
 export type QuarantineConfig = NonNullable<PolicyDocument["quarantine"]>;
 
@@ -59,11 +59,10 @@ export async function countDenial(env: Env, principal: string, config: Quarantin
         until: entry.expiresAt === null ? null : new Date(entry.expiresAt).toISOString(),
         reason: entry.reason,
       });
-      await notify(
-        env,
-        `Ward quarantined ${principal} until ${entry.expiresAt === null ? "released" : new Date(entry.expiresAt).toISOString()}: ${entry.reason}`,
-        { quarantine: entry },
-      );
+      const until = entry.expiresAt === null ? "released" : new Date(entry.expiresAt).toISOString();
+      await notify(env, announcement`Ward quarantined ${principal} until ${until}: ${entry.reason}`, {
+        quarantine: entry,
+      });
     }
   } catch (error) {
     logEvent("error", "denial-count-failed", { principal, error: String(error) });

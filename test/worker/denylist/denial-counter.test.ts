@@ -10,6 +10,18 @@ import { originSaw } from "../support/harness.ts";
 
 const MINUTE = 60_000;
 
+/** GitHub Actions' issuer: a workload token's subject is any plain, visible text it signs. */
+const github = () =>
+  compileTokenIssuer(
+    TokenIssuer.parse({
+      name: "github-actions",
+      kind: "oidc",
+      issuer: "https://token.actions.githubusercontent.com",
+      keys: { discovery: "https://token.actions.githubusercontent.com/.well-known/openid-configuration" },
+      maxLifetime: "10m",
+    }),
+  );
+
 // Each case counts against a principal of its own: nothing else here, nor in another file, denies it.
 const counter = (principal: string) => (env as Env).DENIAL_COUNTER.getByName(principal);
 
@@ -51,21 +63,13 @@ describe("the announcement", () => {
     await countDenial(env as Env, who, config, now + 1);
     const announced = (await originSaw("__notify-webhook")).filter((r) => r.body.includes(who));
     expect(announced).toHaveLength(1);
-    expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined ${who}`);
+    expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined \`${who}\``);
   });
 
   it("carries no chat markup a caller chose: its subject's `<!channel>` or `<url|text>` is text, not a ping or a link", async () => {
     // An oidc issuer's `sub` is any plain, visible text: GitHub's names the branch, and git takes `<`, `>`, `|`,
     // `!` in a branch name. Whoever may push one is quarantined under that name, and the name is announced.
-    const issuer = compileTokenIssuer(
-      TokenIssuer.parse({
-        name: "github-actions",
-        kind: "oidc",
-        issuer: "https://token.actions.githubusercontent.com",
-        keys: { discovery: "https://token.actions.githubusercontent.com/.well-known/openid-configuration" },
-        maxLifetime: "10m",
-      }),
-    );
+    const issuer = github();
     const sub = "repo:org/app:ref:refs/heads/<!channel>-<https://evil.example/approve|Approve-the-release>&amp";
     const now = Math.floor(Date.now() / 1000);
     const verified = workloadTokenOf(issuer, { iss: issuer.issuer, sub, iat: now, exp: now + 60 }, now);
@@ -79,6 +83,30 @@ describe("the announcement", () => {
     expect(body.text).not.toMatch(/[<>]/);
     expect(body.text).toContain("&lt;!channel&gt;-&lt;https://evil.example/approve|Approve-the-release&gt;&amp;amp");
     // The record itself is data, not a message: as it is.
+    expect(body.quarantine.value).toBe(who);
+  });
+
+  it("carries no Markdown a caller chose: `@channel`, `@all`, links, emphasis are shown in a code span (from a review)", async () => {
+    // Mattermost and Microsoft Teams read an incoming webhook's `text` as Markdown, and Mattermost pings the channel
+    // for `@channel` or `@all` outside code. GitHub's `sub` names the branch, and git takes all of these in one.
+    const now = Math.floor(Date.now() / 1000);
+    const sub =
+      "repo:org/app:ref:refs/heads/@channel-@all-@here-[Approve](https://evil.example/a)-**now**-_x_-~y~-#1-" +
+      "`tick`-``two``-![i](https://evil.example/i.png)-https://evil.example/bare";
+    const verified = workloadTokenOf(github(), { iss: github().issuer, sub, iat: now, exp: now + 60 }, now);
+    if (!verified.ok) throw new Error(verified.problem);
+    const who = principalKey({ workloadToken: verified.value.identity });
+    await countDenial(env as Env, who, { deniedRequests: 1, within: "10m", for: "1h" }, Date.now());
+    const announced = (await originSaw("__notify-webhook")).filter((r) => r.body.includes("evil.example/bare"));
+    expect(announced).toHaveLength(1);
+    const body = JSON.parse(announced[0]!.body) as { text: string; quarantine: { value: string } };
+    // The caller's name is one code span, whose backticks cannot end it early (Mattermost strips code before it
+    // looks for mentions, and shows what is in it as it is), and nothing of it stands outside.
+    const spans = body.text.match(/`[^`]*`/g) ?? [];
+    const outside = body.text.replace(/`[^`]*`/g, "");
+    expect(outside).not.toMatch(/[@[\]()*_~#!`<>]|https?:/);
+    expect(spans).toContain(`\`${who.replaceAll("`", "'")}\``);
+    expect(body.text.startsWith(`Ward quarantined \`${who.replaceAll("`", "'")}\` until \``)).toBe(true);
     expect(body.quarantine.value).toBe(who);
   });
 });

@@ -360,7 +360,7 @@ describe("quarantine", () => {
       if (announced.length === 0) await new Promise((r) => setTimeout(r, 25));
     }
     expect(announced).toHaveLength(1);
-    expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined user:${who}`);
+    expect(JSON.parse(announced[0]!.body).text).toContain(`Ward quarantined \`user:${who}\``);
     expect((await admin(`/denylist/${entry.id}`, { method: "DELETE" })).status).toBe(200);
     expect(await eventually(() => asPerson(who), 200)).toEqual({ status: 200, seen: 1 });
   });

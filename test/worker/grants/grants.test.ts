@@ -474,7 +474,7 @@ describe("break-glass", () => {
     }
     expect(announced).toHaveLength(1);
     expect(JSON.parse(announced[0]!.body)).toMatchObject({
-      text: expect.stringContaining("Break-glass on orders"),
+      text: expect.stringContaining('Break-glass on `orders` for `{"email":"admin@example.com"}`'),
       grant: { id: grant.id },
     });
     const open = (
