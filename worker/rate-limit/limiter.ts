@@ -327,19 +327,44 @@ async function ask(namespace: Namespace, obligation: RateLimitObligation, now: n
  * Per isolate: requests admitted uncounted under `failOpen` while a key's object did not answer, per window. At
  * most `limit` a window: an object the caller itself overloads must not lift the caller's limit altogether.
  */
-const uncounted = new Map<string, { window: number; admitted: number }>();
+const uncounted = new Map<string, { endsAt: number; admitted: number }>();
+/**
+ * Bounded, but never by dropping a window that is not over: a dropped allowance would start afresh, so a caller
+ * who made enough other keys fail open could renew its own (from a review). Full, it admits no new key uncounted.
+ */
+const UNCOUNTED_LIMIT = 10_000;
+/** No window in `uncounted` ends before this: until then, sweeping it would free nothing. */
+let uncountedSweepAt = 0;
+
+/** Whether `uncounted` has room for one more key, once the windows over at `now` are forgotten. */
+function roomForUncounted(now: number): boolean {
+  if (uncounted.size < UNCOUNTED_LIMIT) return true;
+  if (now < uncountedSweepAt) return false;
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const [key, held] of uncounted)
+    if (held.endsAt <= now) uncounted.delete(key);
+    else earliest = Math.min(earliest, held.endsAt);
+  uncountedSweepAt = earliest;
+  return uncounted.size < UNCOUNTED_LIMIT;
+}
 
 /**
  * The isolate's uncounted requests of this obligation's window, if one more may go uncounted now. Counted by the
  * caller only once the request is let through: a request refused all the same (another bucket spent, another
- * store failing closed) went nowhere uncounted, and must not use up the window's allowance.
+ * store failing closed) went nowhere uncounted, and must not use up the window's allowance. None when the map
+ * is full of windows not over (fail closed).
  */
 function failOpenAllowance(obligation: RateLimitObligation, now: number): { admitted: number } | undefined {
   if (!obligation.failOpen) return undefined;
   const key = leaseKey(obligation);
-  const window = Math.floor(now / (obligation.periodSeconds * 1000));
+  const period = obligation.periodSeconds * 1000;
+  const endsAt = (Math.floor(now / period) + 1) * period;
   let held = uncounted.get(key);
-  if (!held || held.window !== window) setBounded(uncounted, key, (held = { window, admitted: 0 }), LEASED_LIMIT);
+  if (!held || held.endsAt !== endsAt) {
+    if (!held && !roomForUncounted(now)) return undefined;
+    uncounted.set(key, (held = { endsAt, admitted: 0 }));
+    uncountedSweepAt = Math.min(uncountedSweepAt, endsAt);
+  }
   return held.admitted < obligation.limit ? held : undefined;
 }
 
