@@ -20,6 +20,28 @@ const MAX_STALE_MS = 30_000;
  * meanwhile, one grown older over a quiet spell is not (othersRead).
  */
 export const READ_WAIT_MS = 1_000;
+/**
+ * A call to the grant store that has not answered within this has failed: a denied request reads the grants (one
+ * may allow it), and a store that hangs must not hold it for good (from a review). It stays denied, and is logged.
+ * Longer than READ_WAIT_MS: a read slow past the others' wait still serves the request that made it.
+ */
+export const STORE_TIMEOUT_MS = 3_000;
+
+/** The store's answer, or a failure once it has not come within STORE_TIMEOUT_MS. */
+async function answerWithin<T>(answer: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the grants store did not answer within ${STORE_TIMEOUT_MS} ms`)),
+      STORE_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([answer, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const snapshots = new Map<string, RefreshingSnapshot<TimedGrant[]>>();
 /**
@@ -44,7 +66,10 @@ export function grantsRefreshMs(env: Pick<Env, "GRANTS_REFRESH_SECONDS">): numbe
   return Math.min(readSetting("GRANTS_REFRESH_SECONDS", env.GRANTS_REFRESH_SECONDS)! * 1000, MAX_STALE_MS / 2);
 }
 
-/** Reads the service's grants into the copy; false when the store failed (the copy is then set aside). */
+/**
+ * Reads the service's grants into the copy; false when the store failed, threw or did not answer in time (the
+ * copy is then set aside until a later read stores one).
+ */
 async function load(
   env: Env,
   service: string,
@@ -52,7 +77,7 @@ async function load(
   now: number,
 ): Promise<boolean> {
   try {
-    if (snapshot.store(await env.GRANTS.getByName(grantsShard(service)).active(now), now))
+    if (snapshot.store(await answerWithin(env.GRANTS.getByName(grantsShard(service)).active(now)), now))
       storeErrors.set(service, false);
     return true;
   } catch (error) {
@@ -139,7 +164,7 @@ export function grantsInHand(service: string, now: number): TimedGrant[] {
 /** Counts one use of a grant with a use limit; any failure counts as "not allowed" (status `unavailable`). */
 export async function consumeGrant(env: Env, service: string, id: string, now: number): Promise<ConsumeResult> {
   try {
-    return await env.GRANTS.getByName(grantsShard(service)).consume(id, now);
+    return await answerWithin<ConsumeResult>(env.GRANTS.getByName(grantsShard(service)).consume(id, now));
   } catch (error) {
     logEvent("error", "grants-unavailable", { service, grant: id, error: String(error) });
     return { ok: false, status: "unavailable" };
