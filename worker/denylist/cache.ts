@@ -180,9 +180,9 @@ let sharedIdleRead: { read: Promise<void>; startedAt: number } | undefined;
 
 /**
  * The read an idle isolate's request waits for: the one another request started within READ_WAIT_MS, else its
- * own. So a burst on an idle isolate is one read of the object, not one per request; and since the others wait
- * for it at most READ_WAIT_MS in all, one that never ends (a hung object) holds nobody longer than their own
- * would have. Apart from the background reads (snapshot.startRead): a background read that hangs must not keep
+ * own. So a burst on an idle isolate (or one whose copy no longer counts) is one read of the object, not one per
+ * request; and since a request joins a read at most READ_WAIT_MS after it started, one that never ends (a hung
+ * object) holds nobody longer than their own would have. Apart from the background reads (snapshot.startRead): a background read that hangs must not keep
  * an idle request from reading.
  */
 function idleRead(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
@@ -198,7 +198,8 @@ function idleRead(env: Env, now: number, waitUntil: (p: Promise<unknown>) => voi
 
 /**
  * Brings the isolate's copy up to date as the request needs: a cold isolate reads it now (a copy that no
- * longer counts: the request waits for the read, which fails closed); an idle one reads it before answering,
+ * longer counts: the request waits for the read, shared with a burst's other requests, which fails closed); an
+ * idle one reads it before answering,
  * the requests of a burst sharing one read and each waiting at most READ_WAIT_MS (if the read fails or is slow,
  * the copy serves up to MAX_STALE_MS); a busy one re-reads in the background.
  */
@@ -207,7 +208,9 @@ export async function readDenylistCopy(env: Env, now: number, waitUntil: (p: Pro
   const age = snapshot.age(now);
   if (age >= Math.min(Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh), MAX_STALE_MS)) {
     if (age > MAX_STALE_MS) {
-      await load(env, now); // no copy that counts: nothing to answer from but this read (it fails closed)
+      // No copy that counts: nothing to answer from but a read (it fails closed if that read fails). A burst's
+      // requests share it, as on an idle isolate, rather than each asking the object for the same pages.
+      await idleRead(env, now, waitUntil);
     } else {
       // A copy that still counts: a slow object holds this request at most READ_WAIT_MS, then it answers from
       // that copy, as the policy's re-check does, and the read goes on.
