@@ -32,7 +32,9 @@ export const NUMERIC_SETTINGS = {
   ORIGIN_TIMEOUT_MS: { fallback: 30_000, zero: false, max: LONGEST_TIMER_MS, unit: "ms" },
   // A grants copy older than 30 s is not honoured: a longer interval would leave every grant unusable for most of it.
   GRANTS_REFRESH_SECONDS: { fallback: 2, zero: true, max: 15, unit: "s" },
-  DENYLIST_REFRESH_SECONDS: { fallback: 2, zero: true, unit: "s" },
+  // A denylist copy older than a minute does not count (worker/denylist/cache.ts): at most half of that, so a busy
+  // isolate refreshes in the background, with time for a retry, before its copy stops counting and requests wait.
+  DENYLIST_REFRESH_SECONDS: { fallback: 2, zero: true, max: 30, unit: "s" },
   // websocket/limits.ts says why these bounds.
   WEBSOCKET_CHECK_SECONDS: {
     fallback: DEFAULT_CHECK_SECONDS,

@@ -39,6 +39,11 @@ describe("ward doctor and numeric vars", () => {
     );
     const warnings = run.out.split("\n").filter((l) => l.startsWith("warning[setting-read-otherwise]"));
     expect(warnings, run.out).toHaveLength(4);
+    // Past the bound: a denylist copy counts for a minute, so its refresh is at most 30 s.
+    const denylist = await doctorWith('DENYLIST_REFRESH_SECONDS = "300"');
+    expect(denylist.out).toContain(
+      'DENYLIST_REFRESH_SECONDS = "300" is read as 30 s: the Worker takes a number from 0 to 30 (s)',
+    );
     expect(run.out).toContain(
       'WEBSOCKET_CHECK_SECONDS = "0" is read as 2 s (the default): the Worker takes a number from 0.05 to 60 (s)',
     );

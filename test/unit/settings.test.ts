@@ -29,6 +29,8 @@ describe("numeric settings", () => {
       "DENYLIST_REFRESH_SECONDS",
     ]);
     expect(readSetting("GRANTS_REFRESH_SECONDS", "60")).toBe(15);
+    expect(readSetting("DENYLIST_REFRESH_SECONDS", "300")).toBe(30);
+    expect(readSetting("DENYLIST_REFRESH_SECONDS", "30")).toBe(30);
     expect(readSetting("WEBSOCKET_CHECK_SECONDS", "0.001")).toBe(0.05);
     expect(readSetting("WEBSOCKET_CHECK_SECONDS", "61")).toBe(60);
     expect(readSetting("ORIGIN_TIMEOUT_MS", "4000000000")).toBe(2 ** 31 - 1);
@@ -41,6 +43,6 @@ describe("numeric settings", () => {
     expect(settingRule("WEBSOCKET_CHECK_SECONDS")).toBe("a number from 0.05 to 60 (s)");
     expect(settingRule("GRANTS_REFRESH_SECONDS")).toBe("a number from 0 to 15 (s)");
     expect(settingRule("POLICY_REFRESH_SECONDS")).toBe("a number above 0 to 60 (s)");
-    expect(settingRule("DENYLIST_REFRESH_SECONDS")).toBe("a number from 0 (s)");
+    expect(settingRule("DENYLIST_REFRESH_SECONDS")).toBe("a number from 0 to 30 (s)");
   });
 });

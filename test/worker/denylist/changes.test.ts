@@ -219,6 +219,24 @@ describe("a long DENYLIST_REFRESH_SECONDS", () => {
     expect(await verdict(t0 + 65_000)).toEqual({ state: "clear" });
     await Promise.allSettled(waits);
   });
+
+  it("of 300 s is read as 30: a busy isolate refreshes its copy in the background well before it stops counting", async () => {
+    // From a review: no bound, so a busy isolate never refreshed in the background; each minute its copy stopped
+    // counting, and its requests waited for a read (refused, were it to fail) rather than answer from a fresh copy.
+    const slow = { ...env, DENYLIST_REFRESH_SECONDS: "300" } as Env;
+    const identity: Identity = { user: { email: "busy-300@example.com", groups: [] } };
+    const t0 = Date.now();
+    const waits: Promise<unknown>[] = [];
+    const verdict = (now: number) =>
+      denylistVerdict(slow, identity, undefined, "user:busy-300@example.com", now, (p) => waits.push(p));
+    expect(await verdict(t0)).toEqual({ state: "clear" });
+    await Promise.allSettled(waits.splice(0)); // the cold isolate's first read
+    expect(await verdict(t0 + 29_000)).toEqual({ state: "clear" });
+    expect(waits).toHaveLength(0);
+    expect(await verdict(t0 + 30_000)).toEqual({ state: "clear" });
+    expect(waits).toHaveLength(1);
+    await Promise.allSettled(waits);
+  });
 });
 
 describe("a copy only part brought up to date", () => {
