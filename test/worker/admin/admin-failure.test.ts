@@ -51,7 +51,7 @@ afterEach(() => {
 describe("an admin call whose store fails", () => {
   it("a write the platform could not deliver: 503, the change not known, Retry-After, and the error only in the log", async () => {
     const before = (await entries()).length;
-    breakDenylist("add", platformError("Network connection lost.", { retryable: true }));
+    breakDenylist("revoke", platformError("Network connection lost.", { retryable: true }));
     const { result: res, lines } = await logged(() =>
       admin("/revocations", {
         method: "POST",
@@ -98,7 +98,7 @@ describe("an admin call whose store fails", () => {
   });
 
   it("an error the platform did not mark (Ward's own, or KV's): 500, the change not known", async () => {
-    breakDenylist("add", new TypeError("cannot read properties of undefined"));
+    breakDenylist("revoke", new TypeError("cannot read properties of undefined"));
     const { result: res, lines } = await logged(() =>
       admin("/revocations", {
         method: "POST",
