@@ -55,6 +55,9 @@ export interface Env {
 
 export type AppEnv = {
   Bindings: Env;
-  /** principal: who called, when a handler identified them; logged: the request's log line is written elsewhere. */
-  Variables: { requestId: string; principal: string; logged: boolean };
+  /**
+   * principal: who called, when a handler identified them; logged: the request's log line is written elsewhere;
+   * handedOn: the answer is the gateway's (perhaps an origin's), not one of Ward's own paths' (worker/own-paths.ts).
+   */
+  Variables: { requestId: string; principal: string; logged: boolean; handedOn: boolean };
 };

@@ -36,16 +36,19 @@ export const app = new Hono<AppEnv>();
 /**
  * Ward's own paths answer without a policy decision; each answer is logged once, with the request id the client
  * got (added to the response when the handler gave none). Requests that fall through to the gateway, or fail,
- * are logged there (`logged`). Each answer is for the caller who asked (an admin's policy, grants and denylist, a
- * refusal): `no-store` unless its handler said otherwise (the public key set), or a cache keyed on the URL (a
- * TLS-inspecting forward proxy, one in front of the gateway) could serve it to another caller.
+ * are logged there (`logged`). Each answer Ward makes here is for the caller who asked (an admin's policy, grants
+ * and denylist, a refusal, an error handler's failure): `no-store` unless its handler said otherwise (the public
+ * key set), or a cache keyed on the URL (a TLS-inspecting forward proxy, one in front of the gateway) could serve
+ * it to another caller. Only an answer handed on to the gateway (`handedOn`: perhaps an origin's, which keeps its
+ * own Cache-Control and the gateway's `private` rule) is left as it is.
  */
 function ownPath(reason: AnswerReason): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = Date.now();
     await next();
+    // Before the `logged` test: an error handler logs its own answer, and no-store must not depend on its saying so.
+    if (!c.get("handedOn") && !c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
     if (c.get("logged")) return;
-    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
     let requestId = c.res.headers.get("ward-request-id");
     if (requestId === null) {
       requestId = c.get("requestId") ?? crypto.randomUUID();
@@ -149,6 +152,7 @@ app.onError((error, c) => {
 // Behind Ward's own paths, Hono hands everything else to the gateway too (e.g. POST to the key set's path).
 app.all("*", (c) => {
   c.set("logged", true);
+  c.set("handedOn", true);
   return gateway(c.req.raw, c.env, c.executionCtx as ExecutionContext, c.req.url);
 });
 

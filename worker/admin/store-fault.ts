@@ -54,7 +54,7 @@ export function answerAdminFailure(error: unknown, c: Context<AdminEnv>): Respon
     changed: read ? "no" : "unknown",
     requestId,
   };
-  // Logged here, so own-paths.ts's middleware leaves this answer alone: it says no-store itself, as all of theirs do.
-  const headers = { "cache-control": "no-store", "ward-request-id": requestId };
+  // Logged here, so own-paths.ts's middleware writes no line of it; it adds Cache-Control: no-store all the same.
+  const headers = { "ward-request-id": requestId };
   return c.json(body, status, fault ? { ...headers, "retry-after": "30" } : headers);
 }

@@ -105,6 +105,20 @@ describe("answers to a caller with an identity are kept from shared caches", () 
     },
   );
 
+  // A path with "%" goes through the router of Ward's own paths first (worker/own-paths.ts), which hands it on: the
+  // origin's answer is not one of Ward's own, and gets the gateway's rule, not their no-store.
+  it("keeps the origin's Cache-Control on an answer the own paths' router handed on", async () => {
+    const open = await viaWard(answerUrl("/__answer/open/a%20b", [["cache-control", "public, max-age=3600"]]));
+    expect(open.status).toBe(200);
+    expect(open.headers.get("cache-control")).toBe("public, max-age=3600");
+    const none = await viaWard(answerUrl("/__answer/open/a%20b", [["x-none", "1"]]));
+    expect(none.headers.get("cache-control")).toBeNull();
+    const signed = await viaWard(answerUrl("/__answer/a%20b", [["cache-control", "max-age=600"]]), {
+      headers: await signedIn(),
+    });
+    expect(signed.headers.get("cache-control")).toBe("private, max-age=600");
+  });
+
   it("passes an anonymous caller's answer as sent: anyone may have it without a credential", async () => {
     const res = await viaWard(answerUrl("/__answer/open/x", [["cache-control", "public, max-age=3600"]]));
     expect(res.status).toBe(200);
