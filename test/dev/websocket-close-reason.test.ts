@@ -2,6 +2,7 @@
 // reads each invalid byte as U+FFFD, three bytes, so 42 of them (a legal 44-byte close payload) arrive as 126
 // bytes, more than a close frame holds: passed on unchanged, the close to the other side was refused and that
 // side stayed open, unchecked, for good. Ward passes on the reason cut to 123 bytes, and closes the other side.
+// Below: the fields of the 101 the client reads on the wire.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_POLICY, demoPolicyWithLiveRoute, startDemoGateway, type DemoGateway } from "../support/demo-gateway.ts";
@@ -87,5 +88,27 @@ describe("a close whose reason is 42 bytes 0xff", () => {
     expect(close.payload.readUInt16BE(0)).toBe(4000);
     expect(close.payload.subarray(2).toString("hex")).toBe("efbfbd".repeat(41));
     expect(await closeLine(socket)).toMatchObject({ cause: "origin-closed", code: 4000 });
+  });
+});
+
+// What the client reads on the wire of the 101, not the Response the Worker returns: the runtime writes the
+// handshake anew, and a Transfer-Encoding or Content-Length the origin's 101 carried (the Response still holds
+// the first) is not written, so Ward need not remove it. Its hop-by-hop fields Ward drops (worker/origin/).
+describe("the 101 a client reads", () => {
+  it("holds none of the origin's framing or hop-by-hop fields, and the other fields it sent", async () => {
+    const fields = [
+      "Transfer-Encoding: chunked",
+      "Content-Length: 5",
+      "Keep-Alive: timeout=5",
+      "TE: trailers",
+      "Trailer: X-Sum",
+      "Proxy-Connection: keep-alive",
+      "Proxy-Authenticate: Basic",
+      "X-Origin: yes",
+    ];
+    const socket = await open(`${fields.map((f) => `field=${encodeURIComponent(f)}`).join("&")}&handshake`);
+    const names = Object.keys(socket.headers).sort();
+    expect(names).toEqual(["connection", "sec-websocket-accept", "upgrade", "ward-request-id", "x-origin"]);
+    expect(socket.headers.connection).toBe("Upgrade");
   });
 });

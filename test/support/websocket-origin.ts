@@ -149,6 +149,8 @@ export function serveWebSocket(
       `Sec-WebSocket-Accept: ${accept}`,
       ...(offered.length > 0 ? [`Sec-WebSocket-Protocol: ${offered[0]}`] : []),
       ...query.getAll("cookie").map((cookie) => `Set-Cookie: ${cookie}`),
+      // `?field=NAME:VALUE`: that field in the 101, each (framing or hop-by-hop fields a broken origin sends).
+      ...query.getAll("field"),
       ...(hop
         ? [
             "X-Backend-Debug: db=10.20.30.40",
