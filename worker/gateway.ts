@@ -250,7 +250,7 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   if (policy.document.sharedSignals && (policy.needs.groups || policy.needs.devicePosture))
     await readDenylistCopy(env, started, waitUntil);
   // What a WebSocket's directory facts are as of (worker/websocket/watch.ts): the copy identify checks them against.
-  const directoryAsOf = denylistCopyReadAt(started);
+  let directoryAsOf = denylistCopyReadAt(started);
   // Verified facts only: request.cf.tlsClientAuth and a verified Access token.
   // What was asked of Access's directory for this request: a lookup answers groups and posture at once.
   let asked: CompiledPolicy["needs"] = policy.needs;
@@ -266,6 +266,9 @@ export async function gateway(request: Request, env: Env, ctx: ExecutionContext,
   let decision = await decide(env, policy, facts, identified.certificate, started, waitUntil, withUpgrade, unchecked);
   if (grantNeedsGroups(decision, identified.identity, asked, started)) {
     asked = { ...policy.needs, groups: true };
+    // The groups are checked against the copy as it is now (decide() read it; on a fresh isolate there was none
+    // above): a refresh recorded before it must not make them stale (from a review: it closed the WebSocket).
+    directoryAsOf = denylistCopyReadAt(started);
     identified = await identify(request, policy, started, requestId, asked, true);
     facts = { ...asSent, identity: identified.identity };
     unchecked.any = identified.unchecked === true;
