@@ -1,7 +1,7 @@
 // The isolate caches' bounds: at most `limit` entries (and, for SizedCache, characters), the one set longest ago
-// dropped first.
+// dropped first, or the one used longest ago where reads go through usedBounded.
 import { describe, expect, it } from "vitest";
-import { SizedCache, setBounded } from "../../worker/shared/bounded-cache.ts";
+import { SizedCache, setBounded, usedBounded } from "../../worker/shared/bounded-cache.ts";
 
 describe("setBounded", () => {
   it("drops the oldest entry once the limit is reached", () => {
@@ -28,6 +28,30 @@ describe("setBounded", () => {
     ]);
     setBounded(map, "d", 3, 3);
     expect([...map.keys()]).toEqual(["c", "a", "d"]);
+  });
+});
+
+describe("usedBounded", () => {
+  it("makes the entry read the newest, so setBounded drops the one used longest ago", () => {
+    const map = new Map<string, number>();
+    for (const [i, key] of ["a", "b", "c"].entries()) setBounded(map, key, i, 3);
+    expect(usedBounded(map, "a")).toBe(0);
+    expect([...map.keys()]).toEqual(["b", "c", "a"]);
+    setBounded(map, "d", 3, 3);
+    expect([...map]).toEqual([
+      ["c", 2],
+      ["a", 0],
+      ["d", 3],
+    ]);
+  });
+
+  it("leaves the map as it was for a key it does not hold", () => {
+    const map = new Map([
+      ["a", 0],
+      ["b", 1],
+    ]);
+    expect(usedBounded(map, "z")).toBeUndefined();
+    expect([...map.keys()]).toEqual(["a", "b"]);
   });
 });
 

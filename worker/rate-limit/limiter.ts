@@ -21,7 +21,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { RateLimitObligation } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
-import { setBounded } from "../shared/bounded-cache.ts";
+import { setBounded, usedBounded } from "../shared/bounded-cache.ts";
 import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
 import { settledWithin } from "../shared/settled-within.ts";
 
@@ -165,7 +165,10 @@ interface Leased {
   resetAt: number;
 }
 
-/** Per isolate: what was leased, per object and terms. Bounded; dropping an entry only forfeits its tokens. */
+/**
+ * Per isolate: what was leased, per object and terms. Bounded, the lease used longest ago dropped first (a busy
+ * key's, dropped, would cost its object a call); dropping an entry only forfeits its tokens.
+ */
 const leased = new Map<string, Leased>();
 const LEASED_LIMIT = 10_000;
 
@@ -174,7 +177,7 @@ const LEASED_LIMIT = 10_000;
  * lease is spent and the object said the window had nothing left.
  */
 function takeLeased(key: string, limit: number, now: number): RateLimitAnswer | undefined {
-  const lease = leased.get(key);
+  const lease = usedBounded(leased, key);
   if (!lease) return undefined;
   if (now >= lease.resetAt) {
     // The window is over: what is left of it was never used and never will be.

@@ -1,11 +1,25 @@
 // The isolate's caches (verified tokens, parsed certificates, assertions, rate-limit leases, ...) are Maps
-// bounded by count. A Map iterates in insertion order, so the first key is the one set longest ago.
+// bounded by count. A Map iterates in insertion order, so the first key is the one set longest ago, or, where
+// reads go through usedBounded, the one used longest ago.
 
 /** Sets `key` as the newest entry, first dropping the oldest when the map already holds `limit` others. */
 export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
   map.delete(key);
   if (map.size >= limit) map.delete(map.keys().next().value!);
   map.set(key, value);
+}
+
+/**
+ * `key`'s value, made the newest entry (one delete and one set): setBounded then drops the entry used longest
+ * ago, not a busy one set long ago, when many other keys come (a caller touching a key per address).
+ */
+export function usedBounded<K, V>(map: Map<K, V>, key: K): V | undefined {
+  const value = map.get(key);
+  if (value !== undefined) {
+    map.delete(key);
+    map.set(key, value);
+  }
+  return value;
 }
 
 /**
