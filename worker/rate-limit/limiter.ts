@@ -363,7 +363,10 @@ function failOpenAllowance(obligation: RateLimitObligation, now: number): { admi
   const period = obligation.periodSeconds * 1000;
   const endsAt = (Math.floor(now / period) + 1) * period;
   let held = uncounted.get(key);
-  if (!held || held.endsAt !== endsAt) {
+  // A request of a window already left behind (it arrived before the end, its store failed after one that arrived
+  // since) counts against the newer window: replacing that allowance with its own would renew it, again and again
+  // while arrivals either side of the end are answered out of order (from a review).
+  if (!held || held.endsAt < endsAt) {
     if (!held && !roomForUncounted(now)) return undefined;
     uncounted.set(key, (held = { endsAt, admitted: 0 }));
     uncountedSweepAt = Math.min(uncountedSweepAt, endsAt);
