@@ -66,11 +66,53 @@ export function withAsciiDomain(text: string): string {
   const at = text.lastIndexOf("@");
   const domain = text.slice(at + 1);
   if (at === -1 || /^[\x00-\x7f]*$/.test(domain) || !UNICODE_DOMAIN.test(domain)) return text;
+  let ascii: string;
   try {
-    return `${text.slice(0, at)}@${new URL(`http://${domain}/`).hostname}`;
+    ascii = new URL(`http://${domain}/`).hostname;
   } catch {
     return text; // UTS #46 has no ASCII form of it: no address
   }
+  // Only a domain written as IDNA writes it, case aside: UTS #46 also maps compatibility forms (`ｅｘａｍｐｌｅ`,
+  // `Ⅸ`, `ẞ` to `ss`) and drops ignorable code points (U+FE0F, U+034F), so another string to the sender's
+  // directory would name another's address (from a review: `fay@ｅｘａｍｐｌｅ.com` refused fay@example.com).
+  const written = domain.split(/[.\u3002\uff0e\uff61]/).map((label) => label.normalize("NFC").toLowerCase());
+  const read = ascii.split(".").map((label) => (label.startsWith("xn--") ? punycodeDecoded(label.slice(4)) : label));
+  return read.length === written.length && read.every((label, i) => label === written[i])
+    ? `${text.slice(0, at)}@${ascii}`
+    : text;
+}
+
+/** RFC 3492's decoding of a label's Punycode (after `xn--`); undefined when it is none. */
+function punycodeDecoded(input: string): string | undefined {
+  const [base, tMin, tMax] = [36, 1, 26];
+  const adapt = (delta: number, points: number, first: boolean): number => {
+    let d = first ? Math.floor(delta / 700) : delta >> 1;
+    d += Math.floor(d / points);
+    let k = 0;
+    for (; d > ((base - tMin) * tMax) >> 1; k += base) d = Math.floor(d / (base - tMin));
+    return k + Math.floor(((base - tMin + 1) * d) / (d + 38));
+  };
+  const delimiter = input.lastIndexOf("-");
+  const output = [...input.slice(0, Math.max(delimiter, 0))].map((c) => c.codePointAt(0)!);
+  let [n, i, bias] = [128, 0, 72];
+  for (let at = delimiter + 1; at < input.length; ) {
+    const before = i;
+    for (let w = 1, k = base; ; k += base) {
+      const c = input.charCodeAt(at++);
+      const digit = c >= 0x30 && c <= 0x39 ? c - 22 : c >= 0x61 && c <= 0x7a ? c - 0x61 : base;
+      if (digit >= base) return undefined; // also past the end (NaN)
+      i += digit * w;
+      const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+      if (digit < t) break;
+      w *= base - t;
+    }
+    bias = adapt(i - before, output.length + 1, before === 0);
+    n += Math.floor(i / (output.length + 1));
+    i %= output.length + 1;
+    if (n > 0x10ffff) return undefined;
+    output.splice(i++, 0, n);
+  }
+  return String.fromCodePoint(...output);
 }
 
 /** The address in the one form Ward compares, logs and keys on (lower case); undefined when not well-formed. */

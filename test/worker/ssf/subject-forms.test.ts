@@ -42,6 +42,21 @@ describe("e-mail subjects at internationalised domains", () => {
     expect(await open("cy@xn--bcher-kva.example")).toEqual(["session-revoked"]);
   });
 
+  it("a spelling IDNA maps onto another's address (fullwidth, ignored marks) is no address: nobody else is refused", async () => {
+    // From a review: UTS #46 maps compatibility forms and drops default-ignorable code points, so a transmitter's
+    // user whose e-mail is `fay@ｅｘａｍｐｌｅ.com` (another string to its directory) would have refused fay@example.com.
+    for (const email of [
+      "fay@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com",
+      "fay@exa\u034fmple.com",
+      "fay@exam\ufe0fple.com",
+      "fay@\u2168.example",
+      "fay@b\u00fc\ufe0fcher.example",
+    ])
+      expect([email, await revoke({ format: "email", email })]).toEqual([email, 400]);
+    for (const who of ["fay@example.com", "fay@ix.example", "fay@xn--bcher-kva.example"])
+      expect(await open(who)).toEqual([]);
+  });
+
   it("a domain no IDNA form exists for, or a local part beyond ASCII, is still no address (400)", async () => {
     expect(await revoke({ format: "email", email: "dee@b\u00fccher..example" })).toBe(400);
     expect(await revoke({ format: "email", email: "d\u00e9e@example.com" })).toBe(400);
