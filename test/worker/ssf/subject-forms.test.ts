@@ -42,7 +42,7 @@ describe("e-mail subjects at internationalised domains", () => {
     expect(await open("cy@xn--bcher-kva.example")).toEqual(["session-revoked"]);
   });
 
-  it("a spelling IDNA maps onto another's address (fullwidth, ignored marks) is no address: nobody else is refused", async () => {
+  it("a spelling IDNA maps onto another address (full-width, ignored marks) is no address", async () => {
     // From a review: UTS #46 maps compatibility forms and drops default-ignorable code points, so a transmitter's
     // user whose e-mail is `fay@ｅｘａｍｐｌｅ.com` (another string to its directory) would have refused fay@example.com.
     for (const email of [
