@@ -60,6 +60,11 @@ export type AdminEnv = AppEnv & {
     identity: Identity;
     policy: CompiledPolicy;
     authorisedFrom: string | null;
+    /**
+     * Admits the caller again, as now (the denylist as its store has it, the admins of the version admitted by):
+     * asked right before a write, whose body the caller may take as long as it likes to send (still-authorised.ts).
+     */
+    readmit: () => Promise<Response | undefined>;
     /** When the call came in, ms since the epoch. */
     started: number;
   };
@@ -232,6 +237,11 @@ admin.use("*", async (c, next) => {
   });
   c.set("identity", checked.identity);
   c.set("policy", checked.policy);
+  const admittedBy = checked.policy;
+  c.set("readmit", async () => {
+    const again = await admitted(c, admittedBy, Date.now());
+    return "refused" in again ? again.refused : undefined;
+  });
   await next();
 });
 
@@ -240,6 +250,9 @@ async function activate(
   request: Omit<ActivateRequest, "who" | "authorisedFrom">,
   next: CompiledPolicy,
 ): Promise<Response> {
+  // The version moved meanwhile is PolicyControl's to refuse (authorisedFrom); a credential revoked meanwhile, ours.
+  const revoked = await c.get("readmit")();
+  if (revoked) return revoked;
   const result = await control(c).activate({
     ...request,
     who: c.get("principal"),

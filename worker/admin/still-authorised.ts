@@ -10,13 +10,16 @@ import { POLICY_CONTROL_NAME } from "../policy-store/control.ts";
 
 /**
  * A 409 when the active version is no longer the one this call was authorised by (nothing is changed; asked
- * again, the caller is judged by the version now active); undefined when the write may go ahead. Asked right
+ * again, the caller is judged by the version now active); the refusal admission gives when the caller is no
+ * longer admitted (revoked or quarantined meanwhile); undefined when the write may go ahead. Asked right
  * before the write: what is left between the two is one call to the store, which no caller can stretch.
  */
 export async function authorityChanged(c: Context<AdminEnv>): Promise<Response | undefined> {
   const { active } = await c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).authority();
   const authorisedFrom = c.get("authorisedFrom");
-  if (active === authorisedFrom) return undefined;
+  // Still the version admitted by: the caller must still be admitted by it, by the denylist as it is now (from a
+  // review: an admin whose credential was revoked while his body was on its way could still break glass).
+  if (active === authorisedFrom) return await c.get("readmit")();
   logEvent("warn", "admin-authority-changed", { requestId: c.get("requestId"), authorisedFrom, active });
   return c.json(
     {

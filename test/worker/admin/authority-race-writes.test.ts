@@ -4,7 +4,7 @@
 // after the push that removed him.
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { beforeEach, describe, expect, inject, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { loadPolicy } from "../../../policy/index.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
@@ -172,5 +172,60 @@ describe("an admin removed while his write is on its way", () => {
       status: 409,
       shadow,
     });
+  });
+});
+
+/** bob's call, made while another admin revokes his credential between his admission and his write. */
+async function bobRevokedMeanwhile(path: string, init: RequestInit) {
+  const e = racingEnv(async () => {
+    const revocation = { kind: "revocation" as const, match: "email" as const, value: "bob@example.com" };
+    await env.DENYLIST.getByName(DENYLIST_NAME).add(
+      { ...revocation, reason: "credential leaked", expiresAt: null },
+      "user:admin@example.com",
+      Date.now(),
+    );
+  });
+  return captured(() => call("bob@example.com", path, init, e));
+}
+
+describe("an admin revoked while his write is on its way", () => {
+  afterEach(async () => {
+    const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
+    for (const entry of await denylist.list(false, Date.now()))
+      if (entry.value === "bob@example.com") await denylist.release(entry.id, "test", Date.now());
+  });
+
+  it("makes no break-glass grant, refused as at admission", async () => {
+    const { result, lines } = await bobRevokedMeanwhile("/breakglass", {
+      method: "POST",
+      body: JSON.stringify({ service: "wiki", minutes: 5, justification: "sent slowly, after his revocation" }),
+    });
+    const grants = await env.GRANTS.getByName("service:wiki").list(true);
+    expect({ status: result.status, bobs: grants.filter((g) => g.createdBy === "user:bob@example.com") }).toEqual({
+      status: 403,
+      bobs: [],
+    });
+    expect(lines.filter((l) => l.event === "admin-request" && l.denylist !== undefined)).toHaveLength(1);
+    expect(lines.filter((l) => l.event === "break-glass-granted")).toHaveLength(0);
+  });
+
+  it("revokes no credential", async () => {
+    const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
+    const { result } = await bobRevokedMeanwhile("/revocations", {
+      method: "POST",
+      body: JSON.stringify({ match: "email", value: "erin@example.com", reason: "sent slowly" }),
+    });
+    expect(result.status).toBe(403);
+    expect((await denylist.list(false, Date.now())).filter((e) => e.value === "erin@example.com")).toEqual([]);
+  });
+
+  it("pushes no version", async () => {
+    const { active } = await control().state(1);
+    const text = withAdmin(`bob's push ${crypto.randomUUID()}`, "bob@example.com");
+    const { result } = await bobRevokedMeanwhile("/policy", {
+      method: "PUT",
+      body: JSON.stringify({ text, expected: active, message: "sent slowly" }),
+    });
+    expect({ status: result.status, active: (await control().state(1)).active }).toEqual({ status: 403, active });
   });
 });
