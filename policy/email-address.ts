@@ -53,7 +53,10 @@ export function isMailDomain(text: string): boolean {
   return text.length <= MAX_DOMAIN_LENGTH && MAIL_DOMAIN.test(text);
 }
 
-/** What a domain in Unicode may hold for IDNA to read: letters, marks, digits, hyphens, dots (also `。`, `．`, `｡`). */
+/**
+ * What a domain in Unicode may hold for IDNA to read: letters, marks, digits, hyphens, dots (`。`, `．`, `｡` too,
+ * which withAsciiDomain then finds not written as IDNA writes it).
+ */
 const UNICODE_DOMAIN = /^[\p{L}\p{M}\p{N}.\u3002\uff0e\uff61-]+$/u;
 
 /**
@@ -75,7 +78,10 @@ export function withAsciiDomain(text: string): string {
   // Only a domain written as IDNA writes it, case aside: UTS #46 also maps compatibility forms (`ｅｘａｍｐｌｅ`,
   // `Ⅸ`, `ẞ` to `ss`) and drops ignorable code points (U+FE0F, U+034F), so another string to the sender's
   // directory would name another's address (from a review: `fay@ｅｘａｍｐｌｅ.com` refused fay@example.com).
-  const written = domain.split(/[.\u3002\uff0e\uff61]/).map((label) => label.normalize("NFC").toLowerCase());
+  // So too its dots, "." only (`example。com` is example.com), and NFC as written: the Kelvin sign's `\u212Aexample`
+  // is kexample, a decomposed `bu\u0308cher` bücher (from a review: both were read as those).
+  if (domain.normalize("NFC") !== domain) return text;
+  const written = domain.split(".").map((label) => label.toLowerCase());
   const read = ascii.split(".").map((label) => (label.startsWith("xn--") ? punycodeDecoded(label.slice(4)) : label));
   return read.length === written.length && read.every((label, i) => label === written[i])
     ? `${text.slice(0, at)}@${ascii}`

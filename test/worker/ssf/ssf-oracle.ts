@@ -50,9 +50,9 @@ function asciiDomain(v: string): string {
   const domain = v.slice(at + 1);
   // Letters, marks, digits, hyphens and dots (the full-width and ideographic ones too), one of them not ASCII.
   if (!/[^\x00-\x7f]/.test(domain) || !/^[\p{L}\p{M}\p{N}\-.。．｡]+$/u.test(domain)) return v;
-  // Written as IDNA writes it, case aside: no compatibility form (full-width, Ⅸ) nor ignorable code point
-  // (U+FE0F), which UTS #46 would map onto another's address. No address then.
-  const labels = domain.toLowerCase().split(/[.。．｡]/);
+  // Written as IDNA writes it, case aside: no compatibility form (full-width, Ⅸ, the Kelvin sign), dot but "."
+  // nor ignorable code point (U+FE0F), which UTS #46 would map onto another's address. No address then.
+  const labels = domain.split(".");
   if (labels.some((l) => l.normalize("NFKC") !== l || /\p{Default_Ignorable_Code_Point}/u.test(l))) return v;
   try {
     return `${v.slice(0, at)}@${new URL(`http://${domain}/`).hostname}`;

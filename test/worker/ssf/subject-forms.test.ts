@@ -57,6 +57,23 @@ describe("e-mail subjects at internationalised domains", () => {
       expect(await open(who)).toEqual([]);
   });
 
+  it("a domain that is ASCII but for its dots, or not NFC as written, is no address either", async () => {
+    // From a review: the round trip compared labels only, each NFC-normalised first. `gus@example。com` (an
+    // ideographic full stop) became gus@example.com, the Kelvin sign's `gus@\u212Aexample.com` gus@kexample.com,
+    // and a decomposed `bu\u0308cher` bücher: to the sender's directory each is another string than the victim's.
+    for (const email of [
+      "gus@example\u3002com",
+      "gus@example\uff0ecom",
+      "gus@example\uff61com",
+      "gus@\u212Aexample.com",
+      "gus@bu\u0308cher.example",
+      "gus@\u2126.example",
+    ])
+      expect([email, await revoke({ format: "email", email })]).toEqual([email, 400]);
+    for (const who of ["gus@example.com", "gus@kexample.com", "gus@xn--bcher-kva.example", "gus@xn--bya.example"])
+      expect(await open(who)).toEqual([]);
+  });
+
   it("a domain no IDNA form exists for, or a local part beyond ASCII, is still no address (400)", async () => {
     expect(await revoke({ format: "email", email: "dee@b\u00fccher..example" })).toBe(400);
     expect(await revoke({ format: "email", email: "d\u00e9e@example.com" })).toBe(400);
