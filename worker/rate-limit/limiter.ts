@@ -338,6 +338,8 @@ const uncounted = new Map<string, { endsAt: number; admitted: number }>();
 const UNCOUNTED_LIMIT = 10_000;
 /** No window in `uncounted` ends before this: until then, sweeping it would free nothing. */
 let uncountedSweepAt = 0;
+/** The latest time a sweep forgot the windows over by: a window ending by then has no allowance left to count. */
+let uncountedSweptThrough = 0;
 
 /** Whether `uncounted` has room for one more key, once the windows over at `now` are forgotten. */
 function roomForUncounted(now: number): boolean {
@@ -348,6 +350,7 @@ function roomForUncounted(now: number): boolean {
     if (held.endsAt <= now) uncounted.delete(key);
     else earliest = Math.min(earliest, held.endsAt);
   uncountedSweepAt = earliest;
+  uncountedSweptThrough = Math.max(uncountedSweptThrough, now);
   return uncounted.size < UNCOUNTED_LIMIT;
 }
 
@@ -361,13 +364,15 @@ function failOpenAllowance(obligation: RateLimitObligation, now: number): { admi
   if (!obligation.failOpen) return undefined;
   const key = leaseKey(obligation);
   const period = obligation.periodSeconds * 1000;
-  const endsAt = (Math.floor(now / period) + 1) * period;
   let held = uncounted.get(key);
+  if (!held && !roomForUncounted(now)) return undefined;
+  // A window a sweep forgot is over, its allowance perhaps spent: a request of it answered since counts against
+  // the window of the sweep, not a fresh allowance of its own (from a review: one more `limit` in that window).
+  const endsAt = (Math.floor(Math.max(now, uncountedSweptThrough) / period) + 1) * period;
   // A request of a window already left behind (it arrived before the end, its store failed after one that arrived
   // since) counts against the newer window: replacing that allowance with its own would renew it, again and again
   // while arrivals either side of the end are answered out of order (from a review).
   if (!held || held.endsAt < endsAt) {
-    if (!held && !roomForUncounted(now)) return undefined;
     uncounted.set(key, (held = { endsAt, admitted: 0 }));
     uncountedSweepAt = Math.min(uncountedSweepAt, endsAt);
   }
