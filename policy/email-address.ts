@@ -89,7 +89,7 @@ export function withAsciiDomain(text: string): string {
 }
 
 /** RFC 3492's decoding of a label's Punycode (after `xn--`); undefined when it is none. */
-function punycodeDecoded(input: string): string | undefined {
+export function punycodeDecoded(input: string): string | undefined {
   const [base, tMin, tMax] = [36, 1, 26];
   const adapt = (delta: number, points: number, first: boolean): number => {
     let d = first ? Math.floor(delta / 700) : delta >> 1;
