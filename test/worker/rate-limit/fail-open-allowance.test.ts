@@ -4,27 +4,12 @@
 // and got a fresh one, as often as it liked. A full map now first forgets windows that are over and otherwise
 // admits nothing more uncounted (fail closed). Its own file: the test fills this isolate's map for the window.
 import { describe, expect, it } from "vitest";
-import type { RateLimitObligation } from "../../../policy/index.ts";
-import type { Env } from "../../../worker/env.ts";
-import { checkRateLimits } from "../../../worker/rate-limit/limiter.ts";
+import { checkWithStoreDown as check, failOpenObligation } from "./store-down.ts";
 
 /** The map's bound (limiter.ts). */
 const KEYS = 10_000;
 
-const down = {
-  getByName: () => ({ lease: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) }),
-} as unknown as Env["RATE_LIMITER"];
-
-const obligation = (counter: string, periodSeconds = 3_600): RateLimitObligation => ({
-  rule: "svc/route/rule",
-  key: `user:${counter}@example.com svc/route`,
-  counter,
-  limit: 1,
-  periodSeconds,
-  failOpen: true,
-});
-
-const check = (o: RateLimitObligation, now: number) => checkRateLimits({ RATE_LIMITER: down }, [o], now);
+const obligation = (counter: string, periodSeconds = 3_600) => failOpenObligation(counter, periodSeconds);
 
 /** One request on each of `n` keys of their own, in batches. */
 async function failOpenOn(prefix: string, n: number, now: number, periodSeconds?: number): Promise<number> {

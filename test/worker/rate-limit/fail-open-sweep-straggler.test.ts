@@ -2,24 +2,9 @@
 // a request that arrived before its window's end, answered after the sweep, found none and started its window's
 // allowance afresh (from a review): more than `limit` uncounted in that window.
 import { describe, expect, it } from "vitest";
-import type { RateLimitObligation } from "../../../policy/index.ts";
-import type { Env } from "../../../worker/env.ts";
-import { checkRateLimits } from "../../../worker/rate-limit/limiter.ts";
+import { checkWithStoreDown as check, failOpenObligation } from "./store-down.ts";
 
-const down = {
-  getByName: () => ({ lease: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) }),
-} as unknown as Env["RATE_LIMITER"];
-
-const obligation = (counter: string): RateLimitObligation => ({
-  rule: "svc/route/rule",
-  key: `user:${counter}@example.com svc/route`,
-  counter,
-  limit: 1,
-  periodSeconds: 60,
-  failOpen: true,
-});
-
-const check = (o: RateLimitObligation, now: number) => checkRateLimits({ RATE_LIMITER: down }, [o], now);
+const obligation = (counter: string) => failOpenObligation(counter);
 
 describe("failOpen's allowance and the sweep of a full map", () => {
   it("a request of a window swept away counts against the next: `limit` uncounted a window, no more", async () => {

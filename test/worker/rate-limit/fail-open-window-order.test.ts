@@ -3,24 +3,9 @@
 // request replaced the key's allowance with a fresh one for its own window, so requests arriving on either side
 // of the end, answered out of order, were each admitted uncounted: more than `limit` in the newer window.
 import { describe, expect, it } from "vitest";
-import type { RateLimitObligation } from "../../../policy/index.ts";
-import type { Env } from "../../../worker/env.ts";
-import { checkRateLimits } from "../../../worker/rate-limit/limiter.ts";
+import { checkWithStoreDown as check, failOpenObligation } from "./store-down.ts";
 
-const down = {
-  getByName: () => ({ lease: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) }),
-} as unknown as Env["RATE_LIMITER"];
-
-const obligation = (counter: string): RateLimitObligation => ({
-  rule: "svc/route/rule",
-  key: `user:${counter}@example.com svc/route`,
-  counter,
-  limit: 1,
-  periodSeconds: 60,
-  failOpen: true,
-});
-
-const check = (o: RateLimitObligation, now: number) => checkRateLimits({ RATE_LIMITER: down }, [o], now);
+const obligation = (counter: string) => failOpenObligation(counter);
 
 describe("failOpen's allowance across a window's end", () => {
   it("admits at most `limit` uncounted in the newer window, whatever order the requests are answered in", async () => {
