@@ -1,15 +1,42 @@
 // Quarantine: an identity whose requests keep being denied (a workload walking the internal graph) is
 // refused for a while. Denials are counted per identity in its own Durable Object (sharded by principal),
 // off the request path (waitUntil); crossing the policy's threshold adds a quarantine entry to the denylist
-// and announces it.
+// and announces it, unless MAX_QUARANTINES are in force: then the count is kept and the miss logged.
 import { DurableObject } from "cloudflare:workers";
-import { durationSeconds, type PolicyDocument } from "../../policy/index.ts";
-import { DENYLIST_NAME, type DenyEntry } from "./store.ts";
+import { durationSeconds, type NewDenyEntry, type PolicyDocument } from "../../policy/index.ts";
+import { DENYLIST_NAME, type DenyEntry, type Denylist, MAX_QUARANTINES, type QuarantineResult } from "./store.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
 import { announcement, notify } from "../shared/notify.ts";
 
 export type QuarantineConfig = NonNullable<PolicyDocument["quarantine"]>;
+
+/** A threshold crossed when MAX_QUARANTINES (or the limit asked for) are in force: no quarantine was stored. */
+export interface QuarantinesFull {
+  problem: "quarantines-full";
+  limit: number;
+}
+
+/** The runtime's refusal of a method the object does not have (as worker/admin/denylist.ts reads it for revoke). */
+const NO_QUARANTINE_METHOD = /^The RPC receiver does not implement (the method )?"quarantine"\.$/;
+
+/**
+ * Denylist.quarantine, counted against MAX_QUARANTINES. A Denylist still on the release before (a gradual
+ * deployment, or the seconds after any deploy) has no `quarantine`: stored through `add`, uncapped, as it was.
+ */
+async function quarantineWithin(
+  denylist: DurableObjectStub<Denylist>,
+  entry: NewDenyEntry & { kind: "quarantine" },
+  now: number,
+  limit: number,
+): Promise<QuarantineResult> {
+  try {
+    return await denylist.quarantine(entry, "ward (quarantine)", now, limit);
+  } catch (error) {
+    if (!(error instanceof TypeError && NO_QUARANTINE_METHOD.test(error.message))) throw error;
+    return { ok: true, entry: await denylist.add(entry, "ward (quarantine)", now) };
+  }
+}
 
 export class DenialCounter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -17,8 +44,16 @@ export class DenialCounter extends DurableObject<Env> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS denials (at INTEGER NOT NULL)");
   }
 
-  /** Counts one denial; returns the quarantine entry when this one crosses the threshold. */
-  async record(principal: string, config: QuarantineConfig, now: number): Promise<DenyEntry | undefined> {
+  /**
+   * Counts one denial; returns the quarantine entry when this one crosses the threshold, or that it could not be
+   * stored (MAX_QUARANTINES in force; `limit` lowers it for tests).
+   */
+  async record(
+    principal: string,
+    config: QuarantineConfig,
+    now: number,
+    limit = MAX_QUARANTINES,
+  ): Promise<DenyEntry | QuarantinesFull | undefined> {
     const windowMs = durationSeconds(config.within) * 1000;
     this.ctx.storage.sql.exec("DELETE FROM denials WHERE at <= ?", now - windowMs);
     this.ctx.storage.sql.exec("INSERT INTO denials (at) VALUES (?)", now);
@@ -26,9 +61,10 @@ export class DenialCounter extends DurableObject<Env> {
     // Idle counters clean themselves up after the window.
     await this.ctx.storage.setAlarm(now + windowMs);
     if (count < config.deniedRequests) return undefined;
-    // The count is cleared only once the quarantine is recorded: if the denylist cannot be reached, the next
-    // denial tries again instead of starting from zero.
-    const entry = await this.env.DENYLIST.getByName(DENYLIST_NAME).add(
+    // The count is cleared only once the quarantine is recorded: if the denylist cannot be reached, or holds
+    // MAX_QUARANTINES, the next denial tries again instead of starting from zero.
+    const result = await quarantineWithin(
+      this.env.DENYLIST.getByName(DENYLIST_NAME),
       {
         kind: "quarantine",
         match: "principal",
@@ -36,11 +72,12 @@ export class DenialCounter extends DurableObject<Env> {
         reason: `${count} denied requests within ${config.within}`,
         expiresAt: now + durationSeconds(config.for) * 1000,
       },
-      "ward (quarantine)",
       now,
+      limit,
     );
+    if (!result.ok) return { problem: result.problem, limit: result.limit };
     this.ctx.storage.sql.exec("DELETE FROM denials");
-    return entry;
+    return result.entry;
   }
 
   override async alarm(): Promise<void> {
@@ -52,7 +89,11 @@ export class DenialCounter extends DurableObject<Env> {
 export async function countDenial(env: Env, principal: string, config: QuarantineConfig, now: number): Promise<void> {
   try {
     const entry = await env.DENIAL_COUNTER.getByName(principal).record(principal, config, now);
-    if (entry && entry.createdAt === now) {
+    // Not stored: its denials stand, and stay counted until there is room. Not announced: a flood of minted
+    // principals would flood the webhook; the log says it each time.
+    if (entry && "problem" in entry)
+      logEvent("error", "quarantine-not-stored", { principal, problem: entry.problem, limit: entry.limit });
+    else if (entry && entry.createdAt === now) {
       logEvent("warn", "quarantined", {
         principal,
         id: entry.id,

@@ -32,11 +32,24 @@ export const MAX_SIGNAL_ENTRIES = 10_000;
  * Revocations an admin may have in force at once (not lifted, not expired; security events' have their own cap,
  * above): every isolate copies the whole list (denylist/cache.ts), and 100,000 is what docs/performance.md
  * measured under the 128 MB an isolate has. Past it a revocation is refused (the admin API answers 409), never
- * dropped; a quarantine is never refused.
+ * dropped; quarantines have their own cap, below.
  */
 export const MAX_REVOCATIONS = 100_000;
 /** An admin's revocation, stored; or refused because MAX_REVOCATIONS (or the limit asked for) are in force. */
 export type RevokeResult = { ok: true; entry: DenyEntry } | { ok: false; problem: "revocations-full"; limit: number };
+
+/**
+ * Quarantines in force at once. Denials make them, one per principal, so whoever can mint principals (one issuer's
+ * workload tokens, each `sub` of its choosing) could otherwise grow every isolate's copy without end. Past it a new
+ * one is not stored (DenialCounter keeps the count and logs it); none in force ends early to make room, or flooding
+ * with new principals would free a quarantined one. A handful is the usual; this is far above, and well within what
+ * the copy holds beside MAX_REVOCATIONS and MAX_SIGNAL_ENTRIES.
+ */
+export const MAX_QUARANTINES = 10_000;
+/** A quarantine, stored or in force already; or left out because MAX_QUARANTINES (or the limit asked for) are. */
+export type QuarantineResult =
+  | { ok: true; entry: DenyEntry }
+  | { ok: false; problem: "quarantines-full"; limit: number };
 
 /** People with a pending directory refresh or posture hold: beyond this, likewise. */
 export const MAX_REFRESHES = 10_000;
@@ -182,7 +195,7 @@ const listedOf = (r: ListedRow): ListedEntry & Pick<DenyEntry, "match" | "value"
  * `upkeep`), so it runs the upgrade (which scans the whole list: ~230 ms at 100,000 entries) once, not each time
  * it wakes.
  */
-export const DENYLIST_SCHEMA = 8;
+export const DENYLIST_SCHEMA = 9;
 
 /**
  * A fact with no entry in force whose last change is older than this is forgotten (its row in fact_changes
@@ -214,6 +227,10 @@ export const COUNT_OPEN_SIGNAL_ENTRIES =
 /** The admins' revocations in force at `?`, counted by the index entries_open_revocations. */
 export const COUNT_OPEN_REVOCATIONS =
   "SELECT COUNT(*) AS n FROM entries WHERE kind = 'revocation' AND signal_event IS NULL AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
+
+/** The quarantines in force at `?`, counted by the index entries_open_quarantines. */
+export const COUNT_OPEN_QUARANTINES =
+  "SELECT COUNT(*) AS n FROM entries WHERE kind = 'quarantine' AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
 
 /** Brings an object's tables to DENYLIST_SCHEMA from any earlier layout, the first release's included. */
 function upgradeTables(sql: SqlStorage): void {
@@ -258,6 +275,10 @@ function upgradeTables(sql: SqlStorage): void {
   // The admins' revocations in force, which each new one counts against MAX_REVOCATIONS (version 8).
   sql.exec(
     "CREATE INDEX IF NOT EXISTS entries_open_revocations ON entries (expires_at) WHERE kind = 'revocation' AND signal_event IS NULL AND released_at IS NULL",
+  );
+  // The quarantines in force, which each new one counts against MAX_QUARANTINES (version 9).
+  sql.exec(
+    "CREATE INDEX IF NOT EXISTS entries_open_quarantines ON entries (expires_at) WHERE kind = 'quarantine' AND released_at IS NULL",
   );
   // Each transmitter's posture hold on a person (version 2): directory_refresh.posture_until is the latest of
   // those in force, so one transmitter's "compliant" ends its own hold, never another's. A hold kept the
@@ -431,18 +452,38 @@ export class Denylist extends DurableObject<Env> {
     return { ok: true, entry: await this.add(entry, who, now) };
   }
 
+  /**
+   * A quarantine (DenialCounter's), unless `limit` are in force already and this identity is not among them: then
+   * nothing is stored. Counted and inserted with no await between, as revoke.
+   */
+  async quarantine(
+    entry: NewDenyEntry & { kind: "quarantine" },
+    who: string,
+    now: number,
+    limit = MAX_QUARANTINES,
+  ): Promise<QuarantineResult> {
+    const open = this.openQuarantine(entry, now);
+    if (open) return { ok: true, entry: open };
+    const inForce = this.ctx.storage.sql.exec<{ n: number }>(COUNT_OPEN_QUARANTINES, now).one().n;
+    if (inForce >= limit) return { ok: false, problem: "quarantines-full", limit };
+    return { ok: true, entry: await this.add(entry, who, now) };
+  }
+
+  /** The quarantine in force for the entry's identity, if any. */
+  private openQuarantine(entry: NewDenyEntry, now: number): DenyEntry | undefined {
+    return this.rows(
+      "WHERE kind = 'quarantine' AND match = ? AND value = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+      entry.match,
+      storedValue(entry.match, entry.value),
+      now,
+    )[0];
+  }
+
   async add(entry: NewDenyEntry, who: string, now: number): Promise<DenyEntry> {
     const value = storedValue(entry.match, entry.value);
     // Quarantining an identity already quarantined extends nothing: the first entry stands until it ends.
-    if (entry.kind === "quarantine") {
-      const [open] = this.rows(
-        "WHERE kind = 'quarantine' AND match = ? AND value = ? AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
-        entry.match,
-        value,
-        now,
-      );
-      if (open) return open;
-    }
+    const open = entry.kind === "quarantine" ? this.openQuarantine(entry, now) : undefined;
+    if (open) return open;
     const id = freshRecordId(this.ctx.storage.sql, "entries", entry.kind === "quarantine" ? "q" : "rev");
     this.ctx.storage.sql.exec(
       "INSERT INTO entries (id, kind, match, value, reason, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

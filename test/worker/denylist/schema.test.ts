@@ -4,7 +4,12 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { COUNT_OPEN_SIGNAL_ENTRIES, Denylist, DENYLIST_SCHEMA } from "../../../worker/denylist/store.ts";
+import {
+  COUNT_OPEN_QUARANTINES,
+  COUNT_OPEN_SIGNAL_ENTRIES,
+  Denylist,
+  DENYLIST_SCHEMA,
+} from "../../../worker/denylist/store.ts";
 
 const NOW = Date.UTC(2026, 11, 3);
 
@@ -112,6 +117,18 @@ describe("the Denylist object's tables", () => {
         .map((r) => r.detail)
         .join("; ");
       expect(plan).toContain("entries_open_signals");
+    });
+  });
+
+  it("counts the quarantines in force by an index, not by a scan of every entry ever closed", async () => {
+    const stub = env.DENYLIST.getByName("schema-quarantine-index");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const plan = state.storage.sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${COUNT_OPEN_QUARANTINES}`, NOW)
+        .toArray()
+        .map((r) => r.detail)
+        .join("; ");
+      expect(plan).toContain("entries_open_quarantines");
     });
   });
 
