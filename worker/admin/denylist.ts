@@ -27,6 +27,7 @@ import {
   type CompiledPolicy,
 } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
+import { lacksMethod } from "../shared/missing-method.ts";
 import { authorityChanged } from "./still-authorised.ts";
 
 /**
@@ -118,12 +119,6 @@ function releaseOf(
 }
 
 /**
- * The runtime's refusal of a method the object does not have (workerd: `The RPC receiver does not implement the
- * method "revoke".`; the test pool's wrapper words it without "the method").
- */
-const NO_REVOKE_METHOD = /^The RPC receiver does not implement (the method )?"revoke"\.$/;
-
-/**
  * Denylist.revoke, counted against MAX_REVOCATIONS. An object still running the release before (a gradual
  * deployment, or the seconds after any deploy) has no `revoke`: the revocation is then stored as that release
  * stored it, through `add`, uncapped, rather than refused with a 500 an operator must notice and repeat. Nothing
@@ -138,7 +133,7 @@ async function revokeWithin(
   try {
     return await denylist.revoke(entry, who, now);
   } catch (error) {
-    if (!(error instanceof TypeError && NO_REVOKE_METHOD.test(error.message))) throw error;
+    if (!lacksMethod(error, "revoke")) throw error;
     return { ok: true, entry: await denylist.add(entry, who, now) };
   }
 }

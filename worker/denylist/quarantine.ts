@@ -8,6 +8,7 @@ import { DENYLIST_NAME, type DenyEntry, type Denylist, MAX_QUARANTINES, type Qua
 import type { Env } from "../env.ts";
 import { logEvent } from "../log/events.ts";
 import { announcement, notify } from "../shared/notify.ts";
+import { lacksMethod } from "../shared/missing-method.ts";
 
 export type QuarantineConfig = NonNullable<PolicyDocument["quarantine"]>;
 
@@ -17,14 +18,11 @@ export interface QuarantinesFull {
   limit: number;
 }
 
-/** The runtime's refusal of a method the object does not have (as worker/admin/denylist.ts reads it for revoke). */
-const NO_QUARANTINE_METHOD = /^The RPC receiver does not implement (the method )?"quarantine"\.$/;
-
 /**
  * Denylist.quarantine, counted against MAX_QUARANTINES. A Denylist still on the release before (a gradual
  * deployment, or the seconds after any deploy) has no `quarantine`: stored through `add`, uncapped, as it was.
  */
-async function quarantineWithin(
+export async function quarantineWithin(
   denylist: DurableObjectStub<Denylist>,
   entry: NewDenyEntry & { kind: "quarantine" },
   now: number,
@@ -33,7 +31,7 @@ async function quarantineWithin(
   try {
     return await denylist.quarantine(entry, "ward (quarantine)", now, limit);
   } catch (error) {
-    if (!(error instanceof TypeError && NO_QUARANTINE_METHOD.test(error.message))) throw error;
+    if (!lacksMethod(error, "quarantine")) throw error;
     return { ok: true, entry: await denylist.add(entry, "ward (quarantine)", now) };
   }
 }
