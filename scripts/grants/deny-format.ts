@@ -1,16 +1,12 @@
 // Denylist entries as operators read them.
 import { isServiceTokenId, type DenyEntry } from "../../policy/index.ts";
 import { oneLine } from "../io.ts";
+import { column } from "./column.ts";
 
 /**
- * A value as one column of the line: quoted as JSON when it holds white space, a quote or a backslash, which an
- * oidc subject may (`sub`, `subject`, a quarantine's principal key), so that it cannot read as two columns or as
- * the next one (`repo:x  until lifted`); as it is otherwise. Who made the entry ends the line, and reads whole
- * (Ward's own quarantines are by `ward (quarantine)`).
+ * One line whatever the entry holds: a reason stored before the admin API refused line breaks prints as one. Who
+ * made the entry ends the line, and reads whole (Ward's own quarantines are by `ward (quarantine)`).
  */
-const column = (value: string): string => (value === "" || /[\s"\\]/.test(value) ? JSON.stringify(value) : value);
-
-/** One line whatever the entry holds: a reason stored before the admin API refused line breaks prints as one. */
 export function denyLine(e: DenyEntry, now: number): string {
   const until =
     e.releasedAt !== null

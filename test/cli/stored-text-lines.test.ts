@@ -95,8 +95,9 @@ describe("a stored reason or message with a line break", () => {
     const run = await ward("exceptions", "list", "--local", "--port", port);
     expect(run.status, run.output).toBe(0);
     expect(run.out).toHaveLength(1);
+    // Quoted as JSON strings (the ticket holds white space, the reason always is one): JSON's \t, \r and \n.
     expect(run.out[0]).toContain(
-      'T-1\\u0009T-2  "audit\\u000d\\u000aexc-2  exception  mallory@example.com -> wiki/* *"',
+      '"T-1\\tT-2"  "audit\\r\\nexc-2  exception  mallory@example.com -> wiki/* *" by user:admin@example.com',
     );
   });
 
