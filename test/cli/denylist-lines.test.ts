@@ -1,10 +1,9 @@
 // `ward revoke list` and `ward quarantine list` against a stand-in gateway (a plain HTTP server): each entry is one
 // line whose columns stay apart whatever a stored value holds. An oidc subject is any visible text its issuer signs,
 // spaces included, and two spaces are what separates the columns.
-import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DenyEntry } from "../../policy/index.ts";
-import { ADMIN_PATH } from "../../scripts/admin-client.ts";
+import { standInGateway } from "../support/stand-in-gateway.ts";
 import { wardLines as ward } from "../support/ward-cli.ts";
 
 const entry = (over: Partial<DenyEntry>): DenyEntry => ({
@@ -22,26 +21,9 @@ const entry = (over: Partial<DenyEntry>): DenyEntry => ({
 });
 
 let entries: DenyEntry[] = [];
-let server: Server;
-let port = "";
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const url = req.url ?? "";
-    const json = (status: number, body: unknown) =>
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-    if (url.startsWith("/cdn-cgi/access/dev-token")) return res.writeHead(200).end("token");
-    if (url === `${ADMIN_PATH}/policy`)
-      return json(200, { environment: "dev", active: "a".repeat(64), shadow: null, history: [] });
-    if (url.startsWith(`${ADMIN_PATH}/denylist?`)) return json(200, { now: new Date().toISOString(), entries });
-    return json(404, { error: "no such admin endpoint" });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  port = String((server.address() as { port: number }).port);
-});
-
-afterAll(() => {
-  server?.close();
+const gateway = standInGateway({
+  "/policy": { environment: "dev", active: "a".repeat(64), shadow: null, history: [] },
+  "/denylist?*": () => ({ json: { now: new Date().toISOString(), entries } }),
 });
 
 describe("a denylist entry's value as one column", () => {
@@ -51,7 +33,7 @@ describe("a denylist entry's value as one column", () => {
       entry({ id: "rev-2", match: "subject", value: 'github-actions/a b"c\\d' }),
       entry({ id: "rev-3", match: "email", value: "ann@example.com" }),
     ];
-    const run = await ward("revoke", "list", "--local", "--port", port);
+    const run = await ward("revoke", "list", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
     expect(run.out).toEqual([
       'rev-1  revocation  sub "repo:org/app:ref:refs/heads/main  until lifted"  until lifted  "stolen laptop" by user:admin@example.com',
@@ -74,7 +56,7 @@ describe("a denylist entry's value as one column", () => {
         releasedBy: "subject:gitlab/ops bot",
       }),
     ];
-    const run = await ward("quarantine", "list", "--local", "--port", port, "--all");
+    const run = await ward("quarantine", "list", "--local", "--port", gateway.port, "--all");
     expect(run.status, run.output).toBe(0);
     expect(run.out).toEqual([
       `q-1  quarantine  principal ${JSON.stringify(key)}  released by "subject:gitlab/ops bot"  "10 denials in 60s" by ward (quarantine)`,

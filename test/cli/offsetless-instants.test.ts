@@ -1,33 +1,22 @@
 // The grant and revocation commands read instants as every other command does (scripts/instant.ts): a date-time
 // without an offset would be read in the laptop's time zone (at UTC+9 a revocation "--until 2030-01-01T12:00"
 // would end at 03:00Z, nine hours early), so it is refused, and nothing is sent.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { standInGateway } from "../support/stand-in-gateway.ts";
 import { wardLines } from "../support/ward-cli.ts";
 
-let server: Server;
-let port = "";
 const sent: { path: string; body: any }[] = [];
 const previousTz = process.env.TZ;
 
-beforeAll(async () => {
-  // A stand-in for the `ward dev` gateway: its local sign-in and the admin endpoints these commands call.
-  server = createServer(async (req, res) => {
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
-    if (url.pathname === "/cdn-cgi/access/dev-token") return res.writeHead(200).end("local-token");
-    if (req.method === "GET" && url.pathname === "/.ward/admin/policy")
-      return json(200, { environment: "dev", active: "a".repeat(64), shadow: null, history: [] });
-    if (req.method === "POST" && url.pathname === "/.ward/admin/revocations") {
-      const body = JSON.parse(text);
-      sent.push({ path: url.pathname, body });
-      return json(201, {
+// A stand-in for the `ward dev` gateway: its local sign-in and the admin endpoints these commands call.
+const gateway = standInGateway({
+  "GET /policy": { environment: "dev", active: "a".repeat(64), shadow: null, history: [] },
+  "POST /revocations": ({ url, body: text }) => {
+    const body = JSON.parse(text);
+    sent.push({ path: url, body });
+    return {
+      status: 201,
+      json: {
         entry: {
           id: "rev-1",
           kind: "revocation",
@@ -40,12 +29,15 @@ beforeAll(async () => {
           releasedAt: null,
           releasedBy: null,
         },
-      });
-    }
-    if (req.method === "POST" && url.pathname === "/.ward/admin/exceptions") {
-      const body = JSON.parse(text);
-      sent.push({ path: url.pathname, body });
-      return json(201, {
+      },
+    };
+  },
+  "POST /exceptions": ({ url, body: text }) => {
+    const body = JSON.parse(text);
+    sent.push({ path: url, body });
+    return {
+      status: 201,
+      json: {
         grant: {
           ...body,
           id: "exc-1",
@@ -56,18 +48,14 @@ beforeAll(async () => {
           notBefore: Date.parse(body.notBefore ?? new Date().toISOString()),
           notAfter: Date.parse(body.notAfter),
         },
-      });
-    }
-    return json(404, { error: "no such admin endpoint" });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = String((server.address() as AddressInfo).port);
+      },
+    };
+  },
 });
 
 afterAll(() => {
   if (previousTz === undefined) delete process.env.TZ;
   else process.env.TZ = previousTz;
-  server.close();
 });
 
 beforeEach(() => {
@@ -80,7 +68,7 @@ describe("instants without an offset on the grant and revocation commands", () =
       "revoke",
       "--local",
       "--port",
-      port,
+      gateway.port,
       "--email",
       "ann@example.com",
       "--reason",
@@ -94,7 +82,7 @@ describe("instants without an offset on the grant and revocation commands", () =
       "grant",
       "--local",
       "--port",
-      port,
+      gateway.port,
       "--service",
       "orders",
       "--principal",

@@ -3,10 +3,10 @@
 // message now, but one stored before it did is still served: printed as it is, it ends the entry's line and
 // writes a line of its own, which may look like an entry the store does not hold (from a review). Each entry is
 // one line, a line break in it written \u000a as the other controls are.
-import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DenyEntry, GrantRecord } from "../../policy/index.ts";
-import { ADMIN_PATH } from "../../scripts/admin-client.ts";
+import { describe, expect, it } from "vitest";
+import type { DenyEntry } from "../../policy/index.ts";
+import { grantRecord } from "../support/grant-record.ts";
+import { standInGateway } from "../support/stand-in-gateway.ts";
 import { wardLines as ward } from "../support/ward-cli.ts";
 
 /** What a stored text tries to pass for: a line of the same command's output, for an entry that does not exist. */
@@ -25,66 +25,35 @@ const revocation: DenyEntry = {
   releasedBy: null,
 };
 
-const grant: GrantRecord = {
-  id: "exc-1",
-  kind: "exception",
-  principal: { email: "ann@example.com" },
-  service: "wiki",
-  routes: "*",
-  methods: "*",
-  notBefore: 0,
-  notAfter: Date.parse("2099-01-01T00:00:00Z"),
+const grant = grantRecord({
   reason: "audit\r\nexc-2  exception  mallory@example.com -> wiki/* *",
   ticket: "T-1\tT-2",
-  requestedBy: "user:ann@example.com",
-  approvedBy: "user:admin@example.com",
-  uses: 0,
-  status: "active",
-  createdAt: 0,
-  createdBy: "user:admin@example.com",
-};
-
-let server: Server;
-let port = "";
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const url = req.url ?? "";
-    const json = (status: number, body: unknown) =>
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-    if (url.startsWith("/cdn-cgi/access/dev-token")) return res.writeHead(200).end("token");
-    if (url === `${ADMIN_PATH}/policy`)
-      return json(200, {
-        environment: "dev",
-        active: "a".repeat(64),
-        shadow: null,
-        history: [
-          {
-            seq: 1,
-            at: "2026-01-01T00:00:00.000Z",
-            action: "push",
-            version: "a".repeat(64),
-            previous: null,
-            who: "user:admin@example.com",
-            message: 'fix\n#2  2026-01-02T00:00:00.000Z  rollback bbbbbbbbbbbb <- aaaaaaaaaaaa  user:x  "y"',
-          },
-        ],
-      });
-    if (url.startsWith(`${ADMIN_PATH}/denylist?`)) return json(200, { entries: [revocation] });
-    if (url.startsWith(`${ADMIN_PATH}/grants`)) return json(200, { grants: [grant] });
-    return json(404, { error: "no such admin endpoint" });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  port = String((server.address() as { port: number }).port);
 });
 
-afterAll(() => {
-  server?.close();
+const gateway = standInGateway({
+  "/policy": {
+    environment: "dev",
+    active: "a".repeat(64),
+    shadow: null,
+    history: [
+      {
+        seq: 1,
+        at: "2026-01-01T00:00:00.000Z",
+        action: "push",
+        version: "a".repeat(64),
+        previous: null,
+        who: "user:admin@example.com",
+        message: 'fix\n#2  2026-01-02T00:00:00.000Z  rollback bbbbbbbbbbbb <- aaaaaaaaaaaa  user:x  "y"',
+      },
+    ],
+  },
+  "/denylist?*": { entries: [revocation] },
+  "/grants*": { grants: [grant] },
 });
 
 describe("a stored reason or message with a line break", () => {
   it("ward revoke list prints the entry on one line", async () => {
-    const run = await ward("revoke", "list", "--local", "--port", port);
+    const run = await ward("revoke", "list", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
     expect(run.out).toEqual([
       'rev-1  revocation  email ann@example.com  until lifted  "ok\\u000arev-9  revocation  email mallory@example.com  until lifted  "left" by user:admin@example.com" by user:admin@example.com',
@@ -92,7 +61,7 @@ describe("a stored reason or message with a line break", () => {
   });
 
   it("ward exceptions list prints the grant on one line, its CR and tab written out too", async () => {
-    const run = await ward("exceptions", "list", "--local", "--port", port);
+    const run = await ward("exceptions", "list", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
     expect(run.out).toHaveLength(1);
     // Quoted as JSON strings (the ticket holds white space, the reason always is one): JSON's \t, \r and \n.
@@ -102,7 +71,7 @@ describe("a stored reason or message with a line break", () => {
   });
 
   it("ward history prints the entry on one line", async () => {
-    const run = await ward("history", "--local", "--port", port);
+    const run = await ward("history", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
     expect(run.out).toHaveLength(2);
     expect(run.out[1]).toMatch(/^#1 .*"fix\\u000a#2 {2}2026-01-02T00:00:00\.000Z {2}rollback .*"$/);

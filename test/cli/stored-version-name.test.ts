@@ -5,11 +5,10 @@
 // access. Here a gateway of that kind (a plain HTTP server) shows such a text, and the CLI refuses to diff it.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadPolicy, storedDocument } from "../../policy/index.ts";
-import { ADMIN_PATH } from "../../scripts/admin-client.ts";
+import { standInGateway } from "../support/stand-in-gateway.ts";
 import { wardLines as ward } from "../support/ward-cli.ts";
 
 const demo = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
@@ -20,8 +19,6 @@ const before = demo.replace("principals: [{ emailDomain: example.com }]", "princ
 /** A third version, of the active one's meaning, whose text the gateway shows under the name of `before`. */
 const other = demo.replace("description: Ward local demo", "description: Ward local demo (edited)");
 
-let server: Server;
-let port = "";
 const versions: Record<string, string> = {};
 /** What the gateway answers for each version's text, by version; a test sets it. */
 let shown: Record<string, { status: number; body: string; checked?: string }> = {};
@@ -33,54 +30,46 @@ async function compiled(text: string) {
   return loaded.policy;
 }
 
+const gateway = standInGateway({
+  "GET /policy": () => ({
+    json: {
+      environment: "dev",
+      active: versions.active,
+      shadow: null,
+      history: [
+        {
+          seq: 1,
+          at: "2026-01-01T00:00:00.000Z",
+          action: "push",
+          version: versions.active,
+          previous: versions.before,
+          who: "user:admin@example.com",
+          message: "",
+        },
+      ],
+    },
+  }),
+  "PUT /policy": ({ body }) => {
+    puts.push(JSON.parse(body));
+    return { json: { entry: null, unchanged: true, version: versions.active } };
+  },
+  "/grants": { grants: [] },
+  "/policy/versions/*": ({ url }) => {
+    const answer = shown[url.slice(-64)];
+    if (!answer) return undefined;
+    return {
+      status: answer.status,
+      headers: answer.checked ? { "ward-version-checked": answer.checked } : {},
+      text: answer.body,
+    };
+  },
+});
+
 beforeAll(async () => {
   for (const [name, text] of Object.entries({ active, before, other })) versions[name] = (await compiled(text)).version;
-  server = createServer((req, res) => {
-    const url = req.url ?? "";
-    const json = (status: number, body: unknown) =>
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-    if (url.startsWith("/cdn-cgi/access/dev-token")) return res.writeHead(200).end("token");
-    if (url === `${ADMIN_PATH}/policy` && req.method === "GET")
-      return json(200, {
-        environment: "dev",
-        active: versions.active,
-        shadow: null,
-        history: [
-          {
-            seq: 1,
-            at: "2026-01-01T00:00:00.000Z",
-            action: "push",
-            version: versions.active,
-            previous: versions.before,
-            who: "user:admin@example.com",
-            message: "",
-          },
-        ],
-      });
-    if (url === `${ADMIN_PATH}/policy` && req.method === "PUT") {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        puts.push(JSON.parse(body));
-        json(200, { entry: null, unchanged: true, version: versions.active });
-      });
-      return;
-    }
-    if (url === `${ADMIN_PATH}/grants`) return json(200, { grants: [] });
-    const version = url.startsWith(`${ADMIN_PATH}/policy/versions/`) ? url.slice(-64) : "";
-    const answer = shown[version];
-    if (answer)
-      return res
-        .writeHead(answer.status, answer.checked ? { "ward-version-checked": answer.checked } : {})
-        .end(answer.body);
-    return json(404, { error: "no such admin endpoint" });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  port = String((server.address() as { port: number }).port);
 });
 
 afterAll(() => {
-  server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -98,14 +87,14 @@ beforeEach(() => {
 
 describe("a stored text that is another version", () => {
   it("is diffed when it is the version: rolling back widens (exit 4)", async () => {
-    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--dry-run");
     expect(dry.status).toBe(4);
     expect(dry.out.join("\n")).not.toContain("warning:");
   });
 
   it("stops a rollback's dry run (exit 1), where it reported no widening (exit 0)", async () => {
     shown[versions.before!] = { status: 200, body: other };
-    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--dry-run");
     expect(dry.status).toBe(1);
     expect(dry.err.join("\n")).toContain(
       `shows as version ${versions.before!.slice(0, 12)} is version ${versions.other!.slice(0, 12)}`,
@@ -115,14 +104,14 @@ describe("a stored text that is another version", () => {
 
   it("stops a rollback on the gateway's 422, with what it said", async () => {
     shown[versions.before!] = { status: 422, body: JSON.stringify({ error: "not that version, and no document" }) };
-    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--dry-run");
     expect(dry.err.join("\n")).toContain("not that version, and no document");
     expect(dry.status).toBe(1);
   });
 
   it("takes the stored document the gateway shows instead (its bytes hash to the name)", async () => {
     shown[versions.before!] = { status: 200, body: storedDocument(await compiled(before)) };
-    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--dry-run");
     expect(dry.status).toBe(4);
   });
 
@@ -134,14 +123,14 @@ describe("a stored text that is another version", () => {
       body: before.replace("Ward local demo", "Ward local demo, renamed"),
       checked: "source",
     };
-    const dry = await ward("rollback", "--local", "--port", port, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--dry-run");
     expect(dry.err.join("\n")).not.toContain("another version's text");
     expect(dry.status).toBe(4);
   });
 
   it("as the active version's text: a push's dry run says the diff could not be made, and exits 1", async () => {
     shown[versions.active!] = { status: 200, body: other };
-    const dry = await ward("push", "--local", "--port", port, file("before.yaml", before), "--dry-run");
+    const dry = await ward("push", "--local", "--port", gateway.port, file("before.yaml", before), "--dry-run");
     expect(dry.out.join("\n")).toContain(
       `(the active version ${versions.active!.slice(0, 12)} could not be read for a diff: `,
     );
@@ -150,11 +139,11 @@ describe("a stored text that is another version", () => {
 
   it("a push of the active version is sent all the same, so the gateway can put its text back", async () => {
     shown[versions.active!] = { status: 200, body: other };
-    const pushed = await ward("push", "--local", "--port", port, file("active.yaml", active));
+    const pushed = await ward("push", "--local", "--port", gateway.port, file("active.yaml", active));
     expect(pushed.out.at(-1)).toBe("already active: nothing to push");
     expect(pushed.status).toBe(0);
     expect(puts).toEqual([{ text: active, expected: versions.active, message: "" }]);
-    const dry = await ward("push", "--local", "--port", port, file("active.yaml", active), "--dry-run");
+    const dry = await ward("push", "--local", "--port", gateway.port, file("active.yaml", active), "--dry-run");
     expect(dry.status).toBe(0);
     expect(puts).toHaveLength(1);
   });
@@ -176,7 +165,7 @@ describe("a stored text today's checks refuse", () => {
     if (!stored.ok) throw new Error(JSON.stringify(stored.issues));
     const version = stored.policy.version;
     shown[version] = { status: 200, body: older };
-    const dry = await ward("rollback", "--local", "--port", port, "--to", version, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--to", version, "--dry-run");
     const out = dry.out.join("\n");
     const warning = out.indexOf(`warning: version ${version.slice(0, 12)}'s text would be refused if pushed today: `);
     expect(warning).toBeGreaterThan(-1);
@@ -197,7 +186,7 @@ describe("a stored text today's checks refuse", () => {
     const document = storedDocument(stored.policy);
     const version = stored.policy.version;
     shown[version] = { status: 200, body: document };
-    const dry = await ward("rollback", "--local", "--port", port, "--to", version, "--dry-run");
+    const dry = await ward("rollback", "--local", "--port", gateway.port, "--to", version, "--dry-run");
     expect(dry.out.join("\n")).toContain(
       `warning: version ${version.slice(0, 12)}'s text would be refused if pushed today: invalid-value at principalSets.checkout-workloads[0].spiffe: "spiffe://demo.ward.internal" is the trust domain's own ID`,
     );
