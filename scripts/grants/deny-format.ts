@@ -16,7 +16,8 @@ export function denyLine(e: DenyEntry, now: number): string {
         : e.expiresAt <= now
           ? "expired"
           : `until ${new Date(e.expiresAt).toISOString()}`;
-  const line = `${e.id}  ${e.kind}  ${e.match} ${column(e.value)}  ${until}  "${e.reason}" by ${e.createdBy}`;
+  // The reason as a JSON string: a `"` in it cannot end it and pass for who made the entry (`" by X`).
+  const line = `${e.id}  ${e.kind}  ${e.match} ${column(e.value)}  ${until}  ${JSON.stringify(e.reason)} by ${e.createdBy}`;
   return oneLine(namesOldServiceToken(e) ? `${line}  ${MATCHES_NO_ONE}` : line);
 }
 

@@ -56,7 +56,7 @@ describe("a stored reason or message with a line break", () => {
     const run = await ward("revoke", "list", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
     expect(run.out).toEqual([
-      'rev-1  revocation  email ann@example.com  until lifted  "ok\\u000arev-9  revocation  email mallory@example.com  until lifted  "left" by user:admin@example.com" by user:admin@example.com',
+      'rev-1  revocation  email ann@example.com  until lifted  "ok\\nrev-9  revocation  email mallory@example.com  until lifted  \\"left\\" by user:admin@example.com" by user:admin@example.com',
     ]);
   });
 
