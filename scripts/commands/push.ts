@@ -122,9 +122,12 @@ async function activate(
     error?: string;
     issues?: unknown[];
   };
-  if (reply.status === 409) {
+  // A move refused by PolicyControl names the version stored; one refused before the store (the version the pusher
+  // was admitted by was no longer active) stored nothing, and names none.
+  if (reply.status === 409 && body.active !== undefined) {
+    const stored = body.stored ? `Your version is stored as ${short(body.stored)}` : "Your version was not stored";
     throw new CliError(
-      `the active version moved to ${short(body.active)} while you pushed: nothing changed. Your version is stored as ${short(body.stored)}; ` +
+      `the active version moved to ${short(body.active)} while you pushed: nothing changed. ${stored}; ` +
         `review what changed (ward history) and push again`,
       EXIT.failed,
     );

@@ -253,6 +253,15 @@ async function activate(
   // The version moved meanwhile is PolicyControl's to refuse (authorisedFrom); a credential revoked meanwhile, ours.
   const revoked = await c.get("readmit")();
   if (revoked) return revoked;
+  return move(c, request, next);
+}
+
+/** Moves the pointer through PolicyControl, for a caller admitted again just before (activate, or a push). */
+async function move(
+  c: Context<AdminEnv>,
+  request: Omit<ActivateRequest, "who" | "authorisedFrom">,
+  next: CompiledPolicy,
+): Promise<Response> {
   const result = await control(c).activate({
     ...request,
     who: c.get("principal"),
@@ -382,43 +391,55 @@ async function storedCandidate(
   return (await refusal(c, stored.policy)) ?? stored.policy;
 }
 
-/** A pushed text that may become active: valid, for this environment, keeping the pusher an admin; stored. */
-async function storeCandidate(c: Context<AdminEnv>, text: string): Promise<CompiledPolicy | Response> {
+/** A pushed text that may become active: valid, for this environment, keeping the pusher an admin. Not stored. */
+async function pushedCandidate(c: Context<AdminEnv>, text: string): Promise<CompiledPolicy | Response> {
   const loaded = await loadPolicy(text, { yamlUpTo: MAX_POLICY_BYTES });
   if (!loaded.ok) return c.json({ error: "invalid policy", issues: loaded.issues }, 422);
-  const next = loaded.policy;
-  const refused = await refusal(c, next);
+  return (await refusal(c, loaded.policy)) ?? loaded.policy;
+}
+
+/**
+ * Stores a pushed candidate's text, only once its caller is admitted again by the version admitted by, still the
+ * active one (authorityChanged): a caller refused there leaves nothing behind (from a review: a revoked admin's
+ * push was refused, but its text stayed in KV under its hash). Content-addressed, so storing before the move
+ * loses nothing, whoever wins it; a source already stored is kept.
+ */
+async function storeCandidate(c: Context<AdminEnv>, next: CompiledPolicy, text: string): Promise<Response | undefined> {
+  const refused = await authorityChanged(c);
   if (refused) return refused;
-  // Content-addressed, so storing first loses nothing, whoever wins the move; a source already stored is kept.
   await storeVersion(c.env.POLICY, next, text);
-  return next;
+  return undefined;
 }
 
 admin.put("/policy", async (c) => {
   const body = await parseBody(c, PushBody, MAX_PUSH_BODY_BYTES);
   if (body instanceof Response) return body;
-  const next = await storeCandidate(c, body.text);
+  const next = await pushedCandidate(c, body.text);
   if (next instanceof Response) return next;
+  // Stored even when already active: a push of its text puts back a source KV lost or had replaced.
+  const refused = await storeCandidate(c, next, body.text);
+  if (refused) return refused;
   if (body.expected === next.version) {
     // Already active, as the caller believes: say so only if it still is.
     const { active } = await control(c).state(1);
     if (active === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
     return c.json({ error: "conflict", active, stored: next.version }, 409);
   }
-  return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message }, next);
+  // Admitted again just now (storeCandidate); the move checks the authority once more, atomically.
+  return move(c, { expected: body.expected, version: next.version, action: "push", message: body.message }, next);
 });
 
 admin.put("/policy/shadow", async (c) => {
   const body = await parseBody(c, ShadowBody, MAX_PUSH_BODY_BYTES);
   if (body instanceof Response) return body;
-  const next = await storeCandidate(c, body.text);
+  const next = await pushedCandidate(c, body.text);
   if (next instanceof Response) return next;
   // The gateway never tries the active version beside itself: accepted, it would be a candidate no line reports.
   const { active } = await control(c).state(1);
   if (active === next.version)
     return c.json({ error: `version ${next.version} is already active: nothing to try in shadow` }, 409);
-  const moved = await authorityChanged(c);
-  if (moved) return moved;
+  const refused = await storeCandidate(c, next, body.text);
+  if (refused) return refused;
   const entry = await control(c).setShadow(next.version, c.get("principal"), body.message);
   logEvent("info", "shadow-set", { requestId: c.get("requestId"), ...entry });
   return c.json({ entry });

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { loadPolicy } from "../../../policy/index.ts";
+import { documentKey, loadPolicy, versionKey } from "../../../policy/index.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { app } from "../../../worker/own-paths.ts";
@@ -13,7 +13,7 @@ import { POLICY_CONTROL_NAME } from "../../../worker/policy-store/control.ts";
 import { resetPolicyCache, storeVersion } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
-import { labelled, withAdmin } from "./policies.ts";
+import { labelled, versionOf, withAdmin } from "./policies.ts";
 
 const signing = inject("accessPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
@@ -70,6 +70,12 @@ async function call(email: string, path: string, init: RequestInit, e = env as u
 async function bobRemovedMeanwhile(path: string, init: RequestInit) {
   const e = racingEnv(async () => void (await pushDirectly(labelled(`bob removed ${crypto.randomUUID()}`), "")));
   return captured(() => call("bob@example.com", path, init, e));
+}
+
+/** What KV holds under a version's keys: a refused caller's text must leave nothing there. */
+async function storedUnder(text: string): Promise<(string | null)[]> {
+  const version = await versionOf(text);
+  return [await env.POLICY.get(versionKey(version)), await env.POLICY.get(documentKey(version))];
 }
 
 beforeEach(async () => {
@@ -146,6 +152,26 @@ describe("an admin removed while his write is on its way", () => {
     const lift = await bobRemovedMeanwhile(`/denylist/${id}`, { method: "DELETE" });
     expect(lift.result.status).toBe(409);
     expect((await denylist.list(false, Date.now())).some((e) => e.id === id)).toBe(true);
+  });
+
+  it("pushes no version and stores no text", async () => {
+    const { active } = await control().state(1);
+    const text = withAdmin(`bob's push, removed ${crypto.randomUUID()}`, "bob@example.com");
+    const { result, lines } = await bobRemovedMeanwhile("/policy", {
+      method: "PUT",
+      body: JSON.stringify({ text, expected: active, message: "sent slowly" }),
+    });
+    expect({ status: result.status, stored: await storedUnder(text) }).toEqual({ status: 409, stored: [null, null] });
+    expect(lines.filter((l) => l.event === "admin-authority-changed")).toHaveLength(1);
+  });
+
+  it("sets no shadow candidate and stores no text", async () => {
+    const text = withAdmin(`bob's candidate, removed ${crypto.randomUUID()}`, "bob@example.com");
+    const { result } = await bobRemovedMeanwhile("/policy/shadow", {
+      method: "PUT",
+      body: JSON.stringify({ text, message: "sent slowly" }),
+    });
+    expect({ status: result.status, stored: await storedUnder(text) }).toEqual({ status: 409, stored: [null, null] });
   });
 
   it("neither sets nor clears the shadow candidate", async () => {
@@ -227,5 +253,17 @@ describe("an admin revoked while his write is on its way", () => {
       body: JSON.stringify({ text, expected: active, message: "sent slowly" }),
     });
     expect({ status: result.status, active: (await control().state(1)).active }).toEqual({ status: 403, active });
+    expect(await storedUnder(text)).toEqual([null, null]);
+  });
+
+  it("sets no shadow candidate and stores no text", async () => {
+    const { shadow } = await control().state(1);
+    const text = withAdmin(`bob's candidate, revoked ${crypto.randomUUID()}`, "bob@example.com");
+    const { result } = await bobRevokedMeanwhile("/policy/shadow", {
+      method: "PUT",
+      body: JSON.stringify({ text, message: "sent slowly" }),
+    });
+    expect({ status: result.status, shadow: (await control().state(1)).shadow }).toEqual({ status: 403, shadow });
+    expect(await storedUnder(text)).toEqual([null, null]);
   });
 });
