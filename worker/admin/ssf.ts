@@ -8,6 +8,7 @@ import type { SsfTransmitter } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
 import type { AdminEnv } from "./api.ts";
 import { parseBody } from "./body.ts";
+import { authorityChanged } from "./still-authorised.ts";
 
 const VerificationBody = z.strictObject({
   transmitter: z.string().min(1).max(64),
@@ -27,6 +28,10 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     if (body instanceof Response) return body;
     const t = transmitterOf(c, body.transmitter);
     if (t instanceof Response) return t;
+    // A write as any other: its caller admitted again just before, by the version admitted by, still active (from a
+    // review: an admin revoked while his call was on its way could still set the state a verification must carry).
+    const moved = await authorityChanged(c);
+    if (moved) return moved;
     await c.env.SSF_REPLAY.getByName(t.issuer).expectVerification(body.state, Date.now());
     logEvent("info", "ssf-verification-requested", { requestId: c.get("requestId"), transmitter: body.transmitter });
     return c.json({ ok: true });
@@ -44,6 +49,8 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     const t = transmitterOf(c, name);
     if (t instanceof Response) return t;
     if (!t.poll) return c.json({ error: `transmitter ${name} is not polled (no poll in the policy)` }, 409);
+    const moved = await authorityChanged(c);
+    if (moved) return moved;
     // Asked for by an operator: a failure is theirs to see (the admin API's failure answer), not only logged as
     // startPollers does for the pollers a push starts in the background.
     await c.env.SSF_REPLAY.getByName(t.issuer).startPolling(t.issuer);
