@@ -284,6 +284,14 @@ export async function forward(
       dropAccessCookiesSet(upgradedHeaders, present);
       return { ok: true, response: upgraded, dropped };
     }
+    // An upgrade answered 502 without a socket: the runtime refusing the origin's 101 (an extension the client
+    // did not offer, a wrong Sec-WebSocket-Accept: its own 502, with its message, no Cache-Control), or the
+    // origin's own 502, which a WebSocket client cannot read either. Ward's own 502 (no-store) in both cases
+    // (from a review: the runtime's went out as an origin's answer, `private`, its message in the body).
+    if (websocket && response.status === 502) {
+      await response.body?.cancel();
+      return { ok: false, reason: "origin-error", dropped };
+    }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.
     const answered = new Response(response.body, response);
     // Read once: each read of answered.headers is a call into the runtime.

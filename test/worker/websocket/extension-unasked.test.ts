@@ -1,0 +1,42 @@
+// From a review: an origin whose 101 names a WebSocket extension the client did not offer (Ward offers the origin
+// none) fails the runtime's handshake, and the runtime's own 502 went to the client as if the origin had answered
+// it: `Cache-Control: private` where every answer Ward makes on its own is `no-store`, the runtime's message in it.
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+import { captureLog, upgrade, WS_POLICY } from "./support.ts";
+
+const signing = inject("accessPrivateJwk");
+let log: ReturnType<typeof captureLog>;
+
+beforeAll(async () => {
+  await activate(WS_POLICY);
+});
+
+beforeEach(() => {
+  log = captureLog();
+});
+
+afterEach(() => log.stop());
+
+describe("an origin's 101 with a WebSocket extension the client did not offer", () => {
+  it("is refused with Ward's own 502, no-store, and logged as an origin error", async () => {
+    const m = marker();
+    const field = encodeURIComponent("Sec-WebSocket-Extensions: permessage-deflate");
+    const { res, client } = await upgrade(`https://wiki.localhost/live?field=${field}&${m}`, {
+      "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ext" }),
+    });
+    const body = await res.text();
+    expect({ status: res.status, cacheControl: res.headers.get("cache-control"), client }).toEqual({
+      status: 502,
+      cacheControl: "no-store",
+      client: undefined,
+    });
+    expect(body).not.toContain("Sec-WebSocket-Extensions");
+    const id = res.headers.get("ward-request-id");
+    expect(log.lines.find((l) => l.event === "decision" && l.requestId === id)).toMatchObject({
+      outcome: "origin-error",
+    });
+    expect(await originSaw(m)).toHaveLength(1);
+  });
+});
