@@ -38,6 +38,13 @@ const READ_BEFORE_ANSWER_MS = 5_000;
 /** How long such a read may hold a request whose isolate has a copy that still counts (MAX_STALE_MS). */
 const READ_WAIT_MS = 1_000;
 /**
+ * How long a read may hold a request whose isolate has no copy that counts (a cold one, or past MAX_STALE_MS):
+ * then it is refused as when the read fails, and the read goes on (from a review: an object that never answered
+ * held those requests until the runtime gave up). Longer than READ_WAIT_MS: a cold isolate's first read may take
+ * several pages; the grant store's calls have the same bound (STORE_TIMEOUT_MS).
+ */
+export const COLD_READ_WAIT_MS = 3_000;
+/**
  * A cached directory answer is reused only if fetched this long after a refresh asked for: the isolate's clock
  * and the receiver's may differ by a little, and an answer fetched just before the event must not pass as after.
  */
@@ -179,15 +186,17 @@ async function load(env: Env, now: number): Promise<void> {
 let sharedIdleRead: { read: Promise<void>; startedAt: number } | undefined;
 
 /**
- * The read an idle isolate's request waits for: the one another request started within READ_WAIT_MS, else its
- * own. So a burst on an idle isolate (or one whose copy no longer counts) is one read of the object, not one per
- * request; and since a request joins a read at most READ_WAIT_MS after it started, one that never ends (a hung
- * object) holds nobody longer than their own would have. Apart from the background reads (snapshot.startRead): a background read that hangs must not keep
- * an idle request from reading.
+ * The read an idle isolate's request waits for: the one another request started within READ_WAIT_MS of this
+ * request (before or after it: a burst's requests reach here out of order, as their identities take longer or
+ * shorter to check), else its own. So a burst on an idle isolate (or one whose copy no longer counts) is one read
+ * of the object, not one per request; and since each request waits with a bound of its own (READ_WAIT_MS or
+ * COLD_READ_WAIT_MS), one that never ends (a hung object) holds nobody longer than their own would have. Apart
+ * from the background reads (snapshot.startRead): a background read that hangs must not keep an idle request
+ * from reading.
  */
 function idleRead(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   const shared = sharedIdleRead;
-  if (shared && now - shared.startedAt >= 0 && now - shared.startedAt < READ_WAIT_MS) return shared.read;
+  if (shared && Math.abs(now - shared.startedAt) < READ_WAIT_MS) return shared.read;
   const read: Promise<void> = load(env, now).finally(() => {
     if (sharedIdleRead?.read === read) sharedIdleRead = undefined;
   });
@@ -197,9 +206,37 @@ function idleRead(env: Env, now: number, waitUntil: (p: Promise<unknown>) => voi
 }
 
 /**
+ * Shared reads that have outlived a request's COLD_READ_WAIT_MS: logged once each, not once per request, and
+ * not waited for again (a request that reads the copy twice, or one joining late, is not held another 3 s).
+ */
+const overdueReads = new WeakSet<Promise<void>>();
+
+/**
+ * Waits for the shared read at most COLD_READ_WAIT_MS. Past it the request is answered without a copy (refused,
+ * as when the read fails, and logged so), while the read goes on: if it ever ends, it fills the copy for the
+ * requests after.
+ */
+async function readWithin(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  const read = idleRead(env, now, waitUntil);
+  if (overdueReads.has(read)) return;
+  let settled = false;
+  await settledWithin(
+    read.then(() => (settled = true)),
+    COLD_READ_WAIT_MS,
+  );
+  if (settled || overdueReads.has(read)) return;
+  overdueReads.add(read);
+  const age = snapshot.age(now);
+  logEvent("error", "denylist-unavailable", {
+    error: `the denylist store did not answer within ${COLD_READ_WAIT_MS} ms`,
+    ageMs: age === Infinity ? null : age,
+  });
+}
+
+/**
  * Brings the isolate's copy up to date as the request needs: a cold isolate reads it now (a copy that no
- * longer counts: the request waits for the read, shared with a burst's other requests, which fails closed); an
- * idle one reads it before answering,
+ * longer counts: the request waits for the read, shared with a burst's other requests, at most
+ * COLD_READ_WAIT_MS, and fails closed if it fails or is slower); an idle one reads it before answering,
  * the requests of a burst sharing one read and each waiting at most READ_WAIT_MS (if the read fails or is slow,
  * the copy serves up to MAX_STALE_MS); a busy one re-reads in the background.
  */
@@ -208,9 +245,9 @@ export async function readDenylistCopy(env: Env, now: number, waitUntil: (p: Pro
   const age = snapshot.age(now);
   if (age >= Math.min(Math.max(READ_BEFORE_ANSWER_MS, 2 * refresh), MAX_STALE_MS)) {
     if (age > MAX_STALE_MS) {
-      // No copy that counts: nothing to answer from but a read (it fails closed if that read fails). A burst's
-      // requests share it, as on an idle isolate, rather than each asking the object for the same pages.
-      await idleRead(env, now, waitUntil);
+      // No copy that counts: nothing to answer from but a read (it fails closed if that read fails or is slow).
+      // A burst's requests share it, as on an idle isolate, rather than each asking the object for the same pages.
+      await readWithin(env, now, waitUntil);
     } else {
       // A copy that still counts: a slow object holds this request at most READ_WAIT_MS, then it answers from
       // that copy, as the policy's re-check does, and the read goes on.

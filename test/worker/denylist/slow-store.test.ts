@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Identity } from "../../../policy/index.ts";
-import { denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { COLD_READ_WAIT_MS, denylistVerdict, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import type { Env } from "../../../worker/env.ts";
 
 const gatewayEnv = env as unknown as Env;
@@ -115,6 +115,24 @@ describe("an isolate whose copy no longer counts (past the minute)", () => {
     );
     expect(verdicts.map((v) => v.state)).toEqual(Array(8).fill("clear"));
     expect(asked.n).toBe(1);
+  });
+
+  it("fails closed within COLD_READ_WAIT_MS when the object never answers, one read for the burst", async () => {
+    // From a review: with no copy that counts, a request waited on the read with no bound of its own.
+    const t0 = Date.now();
+    expect((await denylistVerdict(gatewayEnv, who, undefined, PRINCIPAL, t0, () => {})).state).toBe("clear");
+    const asked = { n: 0 };
+    const started = Date.now();
+    const verdicts = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        denylistVerdict(hanging(asked), who, undefined, PRINCIPAL, t0 + 61_000 + i, () => {}),
+      ),
+    );
+    const waited = Date.now() - started;
+    expect(verdicts.map((v) => v.state)).toEqual(Array(8).fill("unknown"));
+    expect(asked.n).toBe(1);
+    expect(waited).toBeGreaterThanOrEqual(COLD_READ_WAIT_MS - 100);
+    expect(waited).toBeLessThan(COLD_READ_WAIT_MS + 2_000);
   });
 
   it("fails closed for the whole burst when that one read fails", async () => {

@@ -1,0 +1,128 @@
+// An isolate with no denylist copy that counts (a cold one, or one whose copy is past the minute) waits for a read
+// of the Denylist object before answering an identified caller. From a review: that wait had no bound, so an
+// object that never answered held those requests until the runtime gave up. Now it is held at most
+// COLD_READ_WAIT_MS: then refused as when the read fails (503, the origin never called), while the read goes on and
+// fills the copy for later requests if it ever answers.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import demoPolicy from "../../../policy/examples/demo.yaml?raw";
+import { COLD_READ_WAIT_MS, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import type { Env } from "../../../worker/env.ts";
+import { accessToken } from "../support/access-tokens.ts";
+import { activate, marker, originSaw } from "../support/harness.ts";
+
+const signing = inject("accessPrivateJwk");
+const bindings = env as unknown as Env;
+/** Past the bound, with room for a loaded machine; far short of the runtime giving up. */
+const HELD_AT_MOST = COLD_READ_WAIT_MS + 2_000;
+
+interface Answered {
+  status: number | undefined;
+  body: string;
+  seen: number;
+  ms: number;
+}
+
+/** An identified caller's GET of the wiki (allowed by the policy); `undefined` status: still waiting. */
+async function read(): Promise<Answered> {
+  const m = marker();
+  const started = Date.now();
+  const answer = exports.default.fetch(`https://wiki.localhost/page?${m}`, {
+    headers: {
+      "cf-access-jwt-assertion": await accessToken(signing, { email: "hung-denylist@example.com" }),
+    },
+  });
+  const res = await Promise.race([answer, new Promise<undefined>((r) => setTimeout(r, HELD_AT_MOST + 2_000))]);
+  const body = res ? await res.text() : "";
+  return { status: res?.status, body, seen: (await originSaw(m)).length, ms: Date.now() - started };
+}
+
+/**
+ * Set when a test ends: a read of a hung object then fails. Until then it waits on timers, as a call to an object
+ * that never answers is I/O still under way (a promise that never settles is taken by workerd for a Worker hung).
+ */
+let testOver = false;
+
+async function hang(): Promise<never> {
+  while (!testOver) await new Promise((r) => setTimeout(r, 50));
+  throw new Error("the test is over");
+}
+
+/** The Denylist object's reads, counted; each answers after `delayMs` (never, if Infinity), then as the store does. */
+function slowDenylist(asked: { n: number }, delayMs: number): void {
+  const real = bindings.DENYLIST.getByName.bind(bindings.DENYLIST);
+  vi.spyOn(bindings.DENYLIST, "getByName").mockImplementation((name: string) => {
+    const stub = real(name);
+    return {
+      changes: async (...args: Parameters<typeof stub.changes>) => {
+        asked.n++;
+        if (delayMs === Infinity) return hang();
+        await new Promise((r) => setTimeout(r, delayMs));
+        return stub.changes(...args);
+      },
+    } as unknown as ReturnType<Env["DENYLIST"]["getByName"]>;
+  });
+}
+
+/** A refusal that says nothing of which check failed, the origin never called, within the bound. */
+function expectRefusedInTime(answered: Answered): void {
+  expect(answered).toMatchObject({ status: 503, seen: 0 });
+  expect(answered.ms).toBeGreaterThanOrEqual(COLD_READ_WAIT_MS - 100);
+  expect(answered.ms).toBeLessThan(HELD_AT_MOST);
+  const parsed = JSON.parse(answered.body) as Record<string, unknown>;
+  expect(Object.keys(parsed).sort()).toEqual(["error", "requestId"]);
+  expect(answered.body).not.toMatch(/denylist|within|timeout|answer/i);
+}
+
+beforeAll(async () => {
+  await activate(demoPolicy);
+});
+
+beforeEach(() => {
+  testOver = false;
+  resetDenylistCache();
+});
+
+afterEach(async () => {
+  testOver = true;
+  await new Promise((r) => setTimeout(r, 200)); // the hung reads end (and log) before the spies go
+  vi.restoreAllMocks();
+  resetDenylistCache();
+});
+
+describe("a cold isolate whose Denylist object never answers", () => {
+  it("refuses an identified caller once the bound has passed, and never calls the origin", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    slowDenylist({ n: 0 }, Infinity);
+    expectRefusedInTime(await read());
+    const lines = error.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+    expect(lines.find((l) => l.event === "denylist-unavailable")).toMatchObject({ level: "error", ageMs: null });
+  }, 30_000);
+
+  it("a burst of requests shares one read of the object, each refused within the bound", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const asked = { n: 0 };
+    slowDenylist(asked, Infinity);
+    const answered = await Promise.all(Array.from({ length: 6 }, () => read()));
+    for (const one of answered) expectRefusedInTime(one);
+    expect(asked.n).toBe(1);
+  }, 30_000);
+});
+
+describe("a cold isolate whose Denylist object answers after the bound", () => {
+  it("refuses the request that waited, and the late answer serves the requests after it", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    slowDenylist({ n: 0 }, COLD_READ_WAIT_MS + 500);
+    expectRefusedInTime(await read());
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Now the object never answers: a request is served only from the copy the late read made.
+    vi.restoreAllMocks();
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    slowDenylist({ n: 0 }, Infinity);
+    expect(await read()).toMatchObject({ status: 200, seen: 1 });
+  }, 30_000);
+});
