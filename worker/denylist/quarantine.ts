@@ -75,7 +75,10 @@ export class DenialCounter extends DurableObject<Env> {
     );
     if (!result.ok) return { problem: result.problem, limit: result.limit };
     this.ctx.storage.sql.exec("DELETE FROM denials");
-    return result.entry;
+    // A copy of the entry, not the call's result as it is: the runtime gives that a disposer, and a result returned
+    // with one becomes, for the caller, a result the runtime expects disposed ("An RPC result was not disposed
+    // properly" once it is garbage-collected). The copy leaves the disposer out (it is not enumerable).
+    return { ...result.entry };
   }
 
   override async alarm(): Promise<void> {

@@ -1,10 +1,11 @@
 // The DenialCounter object at its edges, with the real Denylist object behind it: a denial exactly `within` old
 // has left the window, the count starts again once a quarantine is recorded, and a quarantine is announced once,
 // however many denials cross the threshold while the isolates' copies do not list it yet.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../../worker/env.ts";
-import { countDenial } from "../../../worker/denylist/quarantine.ts";
+import { countDenial, type DenialCounter } from "../../../worker/denylist/quarantine.ts";
 import { compileTokenIssuer, principalKey, TokenIssuer, workloadTokenOf } from "../../../policy/index.ts";
 import { originSaw } from "../support/harness.ts";
 
@@ -108,5 +109,20 @@ describe("the announcement", () => {
     expect(spans).toContain(`\`${who.replaceAll("`", "'")}\``);
     expect(body.text.startsWith(`Ward quarantined \`${who.replaceAll("`", "'")}\` until \``)).toBe(true);
     expect(body.quarantine.value).toBe(who);
+  });
+});
+
+describe("the quarantine entry a crossing denial returns", () => {
+  it("is a plain entry, not the Denylist object's RPC result with the runtime's disposer", async () => {
+    // From a review: the entry was the result of the call to the Denylist object, returned as it was. That result
+    // carries a disposer the runtime adds, so the runtime made the counter's own result one that must be disposed,
+    // and countDenial never did: "An RPC result was not disposed properly" when it was garbage-collected.
+    const principal = "user:plain-entry@example.com";
+    const config = { deniedRequests: 1, within: "60s", for: "1h" };
+    const entry = await runInDurableObject(counter(principal), (instance: DenialCounter) =>
+      instance.record(principal, config, Date.now()),
+    );
+    expect(entry).toMatchObject({ kind: "quarantine", value: principal });
+    expect(Object.getOwnPropertySymbols(entry!)).toEqual([]);
   });
 });
