@@ -2,18 +2,15 @@
 // isolate keeps its copy (which names him), and past the two minutes a move takes to spread that copy counts
 // only if KV named it since. Here KV never did: the writer's version decides (worker/admin/api.ts).
 import { env } from "cloudflare:workers";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ACTIVE_KEY } from "../../../policy/index.ts";
 import type { Env } from "../../../worker/env.ts";
-import { app } from "../../../worker/own-paths.ts";
 import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
-import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
+import { adminCaller } from "./admin-calls.ts";
 import { labelled, versionOf, withAdmin } from "./policies.ts";
 
-const signing = inject("accessPrivateJwk");
-const ADMIN = "https://ward.localhost/.ward/admin";
+const call = adminCaller("n-kv");
 
 const withBob = (label: string) => withAdmin(label, "bob@example.com");
 
@@ -32,16 +29,6 @@ const pointerUnreadable = {
     },
   }),
 } as unknown as Env;
-
-async function call(email: string, path: string, init: RequestInit, e: Env): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-kv-${email}` }));
-  if (init.body) headers.set("content-type", "application/json");
-  const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${ADMIN}${path}`, { ...init, headers }), e, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
 
 describe("the admin API's authority while KV cannot be read", () => {
   afterEach(() => vi.useRealTimers());

@@ -3,68 +3,16 @@
 // is on its way (its body sent slowly, at will) could still make a break-glass grant, or lift a revocation,
 // after the push that removed him.
 import { env } from "cloudflare:workers";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { documentKey, loadPolicy, versionKey } from "../../../policy/index.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { documentKey, versionKey } from "../../../policy/index.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
-import type { Env } from "../../../worker/env.ts";
-import { app } from "../../../worker/own-paths.ts";
-import { POLICY_CONTROL_NAME } from "../../../worker/policy-store/control.ts";
-import { resetPolicyCache, storeVersion } from "../../../worker/policy-store/store.ts";
-import { accessToken } from "../support/access-tokens.ts";
+import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { captured } from "../support/captured-log.ts";
+import { adminCaller } from "./admin-calls.ts";
 import { labelled, versionOf, withAdmin } from "./policies.ts";
+import { control, pushDirectly, racingEnv } from "./racing-push.ts";
 
-const signing = inject("accessPrivateJwk");
-const ADMIN = "https://ward.localhost/.ward/admin";
-const control = () => env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
-
-/** The real PolicyControl, except that right after its first authority() answer, another admin removes bob. */
-function racingEnv(competing: () => Promise<void>): Env {
-  let raced = false;
-  const stub = {
-    authority: async () => {
-      const answer = await control().authority();
-      if (!raced) {
-        raced = true;
-        await competing();
-      }
-      return answer;
-    },
-    state: (limit?: number) => control().state(limit),
-    activate: (...a: Parameters<ReturnType<typeof control>["activate"]>) => control().activate(...a),
-    setShadow: (...a: Parameters<ReturnType<typeof control>["setShadow"]>) => control().setShadow(...a),
-  };
-  return { ...env, POLICY_CONTROL: { getByName: () => stub } } as unknown as Env;
-}
-
-/** Another admin's push of `text` over the active version, straight through the one writer. */
-async function pushDirectly(text: string, message: string): Promise<string> {
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error("invalid");
-  await storeVersion(env.POLICY, loaded.policy, text);
-  const { active } = await control().state(1);
-  const moved = await control().activate({
-    expected: active,
-    authorisedFrom: active,
-    version: loaded.policy.version,
-    action: "push",
-    who: "user:admin@example.com",
-    message,
-  });
-  expect(moved.ok).toBe(true);
-  return loaded.policy.version;
-}
-
-async function call(email: string, path: string, init: RequestInit, e = env as unknown as Env): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-w-${email}` }));
-  if (init.body) headers.set("content-type", "application/json");
-  const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${ADMIN}${path}`, { ...init, headers }), e, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = adminCaller("n-w");
 
 /** bob's call, made while a push removing him lands between his admission and his write. */
 async function bobRemovedMeanwhile(path: string, init: RequestInit) {

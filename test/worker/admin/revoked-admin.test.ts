@@ -11,6 +11,7 @@ import type { Env } from "../../../worker/env.ts";
 import { app } from "../../../worker/own-paths.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate } from "../support/harness.ts";
+import { adminCaller } from "./admin-calls.ts";
 import { withAdmin } from "./policies.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -19,16 +20,10 @@ const ADMIN = "https://ward.localhost/.ward/admin";
 const deployed = { ...env, DENYLIST_REFRESH_SECONDS: "2" } as unknown as Env;
 
 const policy = withAdmin("revoked admin", "carol@example.com");
+const revokedCall = adminCaller("n-rev");
 
-async function call(email: string, path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("cf-access-jwt-assertion", await accessToken(signing, { email, identity_nonce: `n-rev-${email}` }));
-  if (init.body) headers.set("content-type", "application/json");
-  const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${ADMIN}${path}`, { ...init, headers }), deployed, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+/** An admin call to a Worker with the deployed refresh interval. */
+const call = (email: string, path: string, init: RequestInit = {}) => revokedCall(email, path, init, deployed);
 
 describe("a revoked admin and his own revocation", () => {
   beforeAll(async () => {
