@@ -253,15 +253,6 @@ async function activate(
   // The version moved meanwhile is PolicyControl's to refuse (authorisedFrom); a credential revoked meanwhile, ours.
   const revoked = await c.get("readmit")();
   if (revoked) return revoked;
-  return move(c, request, next);
-}
-
-/** Moves the pointer through PolicyControl, for a caller admitted again just before (activate, or a push). */
-async function move(
-  c: Context<AdminEnv>,
-  request: Omit<ActivateRequest, "who" | "authorisedFrom">,
-  next: CompiledPolicy,
-): Promise<Response> {
   const result = await control(c).activate({
     ...request,
     who: c.get("principal"),
@@ -402,7 +393,8 @@ async function pushedCandidate(c: Context<AdminEnv>, text: string): Promise<Comp
  * Stores a pushed candidate's text, only once its caller is admitted again by the version admitted by, still the
  * active one (authorityChanged): a caller refused there leaves nothing behind (from a review: a revoked admin's
  * push was refused, but its text stayed in KV under its hash). Content-addressed, so storing before the move
- * loses nothing, whoever wins it; a source already stored is kept.
+ * loses nothing, whoever wins it; a source already stored is kept. The store is several KV calls: the write that
+ * follows asks again (from a review: an admin revoked while they ran still made his push active).
  */
 async function storeCandidate(c: Context<AdminEnv>, next: CompiledPolicy, text: string): Promise<Response | undefined> {
   const refused = await authorityChanged(c);
@@ -425,8 +417,8 @@ admin.put("/policy", async (c) => {
     if (active === next.version) return c.json({ entry: null, unchanged: true, version: next.version });
     return c.json({ error: "conflict", active, stored: next.version }, 409);
   }
-  // Admitted again just now (storeCandidate); the move checks the authority once more, atomically.
-  return move(c, { expected: body.expected, version: next.version, action: "push", message: body.message }, next);
+  // Admitted again after the store, as any move (activate); PolicyControl checks the authority, atomically with it.
+  return activate(c, { expected: body.expected, version: next.version, action: "push", message: body.message }, next);
 });
 
 admin.put("/policy/shadow", async (c) => {
@@ -440,6 +432,9 @@ admin.put("/policy/shadow", async (c) => {
     return c.json({ error: `version ${next.version} is already active: nothing to try in shadow` }, 409);
   const refused = await storeCandidate(c, next, body.text);
   if (refused) return refused;
+  // Asked again after the store's KV calls, right before the write, as every other write is.
+  const moved = await authorityChanged(c);
+  if (moved) return moved;
   const entry = await control(c).setShadow(next.version, c.get("principal"), body.message);
   logEvent("info", "shadow-set", { requestId: c.get("requestId"), ...entry });
   return c.json({ entry });
