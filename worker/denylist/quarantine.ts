@@ -36,7 +36,19 @@ export async function quarantineWithin(
   }
 }
 
+/**
+ * How long a counter takes the denylist's "full" as still true before asking again. A principal left out keeps
+ * its count, so each of its further denials crosses the threshold anew: without this, each would be a call to the
+ * one Denylist object every isolate reads from (from a review: minted principals denied over and over would load
+ * it). Its quarantine may then come this much later than the room for it.
+ */
+export const FULL_RECHECK_MS = 10_000;
+
 export class DenialCounter extends DurableObject<Env> {
+  /** Until when (the caller's clock) the denylist is taken as full, and the cap it answered: in memory only. */
+  private fullUntil = Number.NEGATIVE_INFINITY;
+  private fullLimit = 0;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS denials (at INTEGER NOT NULL)");
@@ -59,6 +71,7 @@ export class DenialCounter extends DurableObject<Env> {
     // Idle counters clean themselves up after the window.
     await this.ctx.storage.setAlarm(now + windowMs);
     if (count < config.deniedRequests) return undefined;
+    if (now < this.fullUntil) return { problem: "quarantines-full", limit: this.fullLimit };
     // The count is cleared only once the quarantine is recorded: if the denylist cannot be reached, or holds
     // MAX_QUARANTINES, the next denial tries again instead of starting from zero.
     const result = await quarantineWithin(
@@ -73,7 +86,11 @@ export class DenialCounter extends DurableObject<Env> {
       now,
       limit,
     );
-    if (!result.ok) return { problem: result.problem, limit: result.limit };
+    if (!result.ok) {
+      this.fullUntil = now + FULL_RECHECK_MS;
+      this.fullLimit = result.limit;
+      return { problem: result.problem, limit: result.limit };
+    }
     this.ctx.storage.sql.exec("DELETE FROM denials");
     // A copy of the entry, not the call's result as it is: the runtime gives that a disposer, and a result returned
     // with one becomes, for the caller, a result the runtime expects disposed ("An RPC result was not disposed
