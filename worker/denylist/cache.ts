@@ -293,9 +293,25 @@ function verdictOf(
  * identifies again by it where directory facts count (a security event may have made them stale). Then
  * `exactVerdict`; unknown, so refused, when the store cannot answer. Admin calls are few: the read costs
  * nothing that matters, and the request path keeps its copy (denylistVerdict).
+ *
+ * Held at most COLD_READ_WAIT_MS, as a cold request is (from a review: an object that never answered held every
+ * admin call, and every write's readmission, until the runtime gave up): past it, false (refused as when the
+ * store cannot be read), logged; the read goes on and moves the copy on if it ever ends, but never counts for
+ * this call.
  */
 export async function catchUpExactly(env: Env, now: number): Promise<boolean> {
-  return catchUp(env, now, true);
+  let caughtUp: boolean | undefined;
+  await settledWithin(
+    catchUp(env, now, true).then((done) => (caughtUp = done)),
+    COLD_READ_WAIT_MS,
+  );
+  if (caughtUp !== undefined) return caughtUp;
+  const age = snapshot.age(now);
+  logEvent("error", "denylist-unavailable", {
+    error: `the denylist store did not answer within ${COLD_READ_WAIT_MS} ms`,
+    ageMs: age === Infinity ? null : age,
+  });
+  return false;
 }
 
 /** The verdict of the copy catchUpExactly() brought up to date (`caughtUp`: what it returned). */
