@@ -14,6 +14,7 @@ import { keepFromSharedCaches } from "./cache-control.ts";
 import { dropHopByHop } from "./hop-by-hop.ts";
 import { linkValues } from "./link-header.ts";
 import { ASSERTION_HEADER } from "./assertion.ts";
+import { logFailedHandshake } from "./failed-handshake.ts";
 import type { ReceivedHeaders } from "../received-headers.ts";
 
 /** `dropped`: the request headers the origin was not sent (names only), for the decision log. */
@@ -287,9 +288,10 @@ export async function forward(
     // An upgrade answered 502 without a socket: the runtime refusing the origin's 101 (an extension the client
     // did not offer, a wrong Sec-WebSocket-Accept: its own 502, with its message, no Cache-Control), or the
     // origin's own 502, which a WebSocket client cannot read either. Ward's own 502 (no-store) in both cases
-    // (from a review: the runtime's went out as an origin's answer, `private`, its message in the body).
+    // (from a review: the runtime's went out as an origin's answer, `private`, its message in the body). What it
+    // said is logged, for the operator's diagnosis.
     if (websocket && response.status === 502) {
-      await response.body?.cancel();
+      await logFailedHandshake(response, requestId);
       return { ok: false, reason: "origin-error", dropped };
     }
     // Origin responses are immutable; copy so the caller can correlate with the decision log.

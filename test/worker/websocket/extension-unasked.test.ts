@@ -39,4 +39,18 @@ describe("an origin's 101 with a WebSocket extension the client did not offer", 
     });
     expect(await originSaw(m)).toHaveLength(1);
   });
+
+  it("logs what the runtime said of the handshake, which the client is not sent", async () => {
+    const m = marker();
+    const field = encodeURIComponent("Sec-WebSocket-Extensions: permessage-deflate");
+    const { res } = await upgrade(`https://wiki.localhost/live?field=${field}&${m}`, {
+      "cf-access-jwt-assertion": await accessToken(signing, { email: "ann@example.com", identity_nonce: "n-ext" }),
+    });
+    expect(await res.text()).not.toMatch(/handshake/i);
+    const id = res.headers.get("ward-request-id");
+    const line = log.lines.find((l) => l.event === "websocket-handshake-failed" && l.requestId === id);
+    expect(line).toMatchObject({ level: "warn", status: 502 });
+    // The runtime's own words (an operator's diagnosis): the extension the origin added unasked.
+    expect(line?.body).toMatch(/Sec-WebSocket-Extensions/);
+  });
 });

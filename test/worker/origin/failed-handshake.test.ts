@@ -1,0 +1,54 @@
+// What came with an upgrade answered 502 without a socket is logged (websocket-handshake-failed), not sent to the
+// client: text from the runtime or an origin, so logged on one line, to a bound, and read no longer than a second
+// (the client's 502 waits for it). extension-unasked.test.ts shows the runtime's own message logged.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { logFailedHandshake } from "../../../worker/origin/failed-handshake.ts";
+import { captureLog } from "../websocket/support.ts";
+
+let log: ReturnType<typeof captureLog>;
+
+beforeEach(() => {
+  log = captureLog();
+});
+
+afterEach(() => log.stop());
+
+const logged = () => log.lines.find((l) => l.event === "websocket-handshake-failed");
+
+describe("an origin's own 502 to an upgrade", () => {
+  it("is logged on one line, its first 500 characters", async () => {
+    const forged = `bad gateway\r\n{"level":"info","event":"decision"}\u2028\u202e${"x".repeat(10_000)}`;
+    await logFailedHandshake(new Response(forged, { status: 502 }), "r-long");
+    const body = String(logged()?.body);
+    expect(logged()).toMatchObject({ level: "warn", requestId: "r-long", status: 502 });
+    expect(body).toHaveLength(500);
+    expect(body.startsWith('bad gateway??{"level"')).toBe(true);
+    expect(body).not.toMatch(/[\r\n\u2028\u202e]/);
+  });
+
+  it("is logged as far as it came within a second, when the rest never comes", async () => {
+    let ended!: () => void;
+    const endedThere = new Promise<void>((resolve) => (ended = resolve));
+    let sent = false;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(new TextEncoder().encode("upstream connect error"));
+          return;
+        }
+        await endedThere; // the rest never comes, until the read is given up
+      },
+      cancel: () => ended(),
+    });
+    const started = Date.now();
+    await logFailedHandshake(new Response(stream, { status: 502 }), "r-slow");
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(logged()).toMatchObject({ requestId: "r-slow", body: "upstream connect error" });
+  });
+
+  it("without a body, logs an empty one", async () => {
+    await logFailedHandshake(new Response(null, { status: 502 }), "r-none");
+    expect(logged()).toMatchObject({ requestId: "r-none", body: "" });
+  });
+});
