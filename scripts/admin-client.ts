@@ -248,8 +248,11 @@ export function policyChangeFailed(target: AdminTarget, reply: AdminReply, actio
     : new CliError(`${target.describe} refused the ${action} (${reply.status}): ${text}`, EXIT.failed);
 }
 
-/** A refusal's text ending in "nothing changed", said once: the gateway's 409 for what is already ended says it. */
-const saysNothingChanged = (text: string) => (/nothing changed$/.test(text) ? text : `${text}; nothing changed`);
+/**
+ * A refusal's text saying "nothing changed", said once: the gateway's 409s for what is already ended, and for a write
+ * whose admitting version was replaced on its way (`...: nothing changed; try again`), say it already.
+ */
+const saysNothingChanged = (text: string) => (/\bnothing changed\b/.test(text) ? text : `${text}; nothing changed`);
 
 /**
  * A change the admin API did not confirm. A refusal (4xx) changed nothing; a failure (5xx) may have been stored
