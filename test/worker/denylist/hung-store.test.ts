@@ -7,14 +7,18 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { COLD_READ_WAIT_MS, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
 const bindings = env as unknown as Env;
-/** Past the bound, with room for a loaded machine; far short of the runtime giving up. */
-const HELD_AT_MOST = COLD_READ_WAIT_MS + 2_000;
+/**
+ * What the upper bound proves is that the request is not held until the runtime gives up: three times the bound
+ * says so, and leaves a loaded machine room (with 2 s, a request took 5.2-6.1 s next to busy loops on 2 cores).
+ */
+const HELD_AT_MOST = 3 * COLD_READ_WAIT_MS;
 
 interface Answered {
   status: number | undefined;
@@ -48,8 +52,11 @@ async function hang(): Promise<never> {
   throw new Error("the test is over");
 }
 
-/** The Denylist object's reads, counted; each answers after `delayMs` (never, if Infinity), then as the store does. */
-function slowDenylist(asked: { n: number }, delayMs: number): void {
+/**
+ * The Denylist object's reads, counted (`answered`: those the store has answered); each answers after `delayMs`
+ * (never, if Infinity), then as the store does.
+ */
+function slowDenylist(asked: { n: number; answered?: number }, delayMs: number): void {
   const real = bindings.DENYLIST.getByName.bind(bindings.DENYLIST);
   vi.spyOn(bindings.DENYLIST, "getByName").mockImplementation((name: string) => {
     const stub = real(name);
@@ -58,7 +65,9 @@ function slowDenylist(asked: { n: number }, delayMs: number): void {
         asked.n++;
         if (delayMs === Infinity) return hang();
         await new Promise((r) => setTimeout(r, delayMs));
-        return stub.changes(...args);
+        const changes = await stub.changes(...args);
+        asked.answered = (asked.answered ?? 0) + 1;
+        return changes;
       },
     } as unknown as ReturnType<Env["DENYLIST"]["getByName"]>;
   });
@@ -76,7 +85,12 @@ function expectRefusedInTime(answered: Answered): void {
 
 beforeAll(async () => {
   await activate(demoPolicy);
-});
+  // An isolate's first request also fetches the key set and reads the policy, and the object's first read starts
+  // its isolate: seconds each on a loaded machine (past the 3 s bound for the object's), which the bound is not
+  // about. Each test starts with no denylist copy all the same.
+  await bindings.DENYLIST.getByName(DENYLIST_NAME).changes(0, Date.now());
+  expect(await read()).toMatchObject({ status: 200, seen: 1 });
+}, 60_000);
 
 beforeEach(() => {
   testOver = false;
@@ -115,9 +129,12 @@ describe("a cold isolate whose Denylist object answers after the bound", () => {
   it("refuses the request that waited, and the late answer serves the requests after it", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     vi.spyOn(console, "error").mockImplementation(() => {});
-    slowDenylist({ n: 0 }, COLD_READ_WAIT_MS + 500);
+    const late = { n: 0, answered: 0 };
+    slowDenylist(late, COLD_READ_WAIT_MS + 500);
     expectRefusedInTime(await read());
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Until the late read is answered (its page applied at once); a fixed second assumed a quick store.
+    for (const deadline = Date.now() + 15_000; late.answered === 0 && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 50));
     // Now the object never answers: a request is served only from the copy the late read made.
     vi.restoreAllMocks();
     vi.spyOn(console, "log").mockImplementation(() => {});
