@@ -209,11 +209,12 @@ describe("AccessDirectory", () => {
       slow = true;
       const asking = factsOf(dir, "tok", who("n-stale-slow"), NOW + HOUR, later, undefined, AGE);
       await new Promise((r) => setTimeout(r, 20));
-      const started = Date.now();
-      expect(await factsOf(dir, "tok", who("n-stale-slow"), NOW + HOUR, later, undefined, AGE)).toEqual(
-        checkAt(evaluated),
-      );
-      expect(Date.now() - started).toBeLessThan(500);
+      const other = factsOf(dir, "tok", who("n-stale-slow"), NOW + HOUR, later, undefined, AGE);
+      // Answered before the one that asks, which waits for the lookup's timeout: not held behind it. (Which settles
+      // first, not a wall-clock bound: a loaded machine may take any time over either.)
+      const first = await Promise.race([other.then(() => "other"), asking.then(() => "asking")]);
+      expect(first).toBe("other");
+      expect(await other).toEqual(checkAt(evaluated));
       // The one that asked has the held answer once Access failed to give one.
       expect(await asking).toEqual(checkAt(evaluated));
       expect(calls).toHaveLength(2);
