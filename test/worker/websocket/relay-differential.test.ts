@@ -57,15 +57,24 @@ function push(index: number, change: RouteChange): Promise<void> {
   return next;
 }
 
+/**
+ * An admin write, made again when another schedule's push landed while it was on its way: the admin API answers
+ * that 409 (`authorisedFrom`, "try again") and changes nothing, as docs/operations.md says; a client tries again.
+ */
 async function admin(path: string, body: Record<string, unknown>): Promise<Response> {
-  return exports.default.fetch(`${ADMIN}${path}`, {
-    method: "POST",
-    headers: {
-      "cf-access-jwt-assertion": await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-adm" }),
-      "content-type": "application/json",
-    },
-    body: JSON.stringify(body),
-  });
+  for (let attempt = 1; ; attempt++) {
+    const res = await exports.default.fetch(`${ADMIN}${path}`, {
+      method: "POST",
+      headers: {
+        "cf-access-jwt-assertion": await accessToken(signing, { email: "admin@example.com", identity_nonce: "n-adm" }),
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 409 || attempt === 10) return res;
+    const refused = (await res.clone().json()) as { authorisedFrom?: string };
+    if (refused.authorisedFrom === undefined) return res;
+  }
 }
 
 /** One side as the test holds it: what arrived, when, and how it closed. */
