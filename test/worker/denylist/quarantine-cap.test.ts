@@ -98,7 +98,9 @@ describe("denials past the cap", () => {
     // true (the one Denylist object is not asked on every denial of a principal left out)...
     await env.DENYLIST.getByName(DENYLIST_NAME).release(mine[0]!.id, "test", now + 2);
     const { lines: again } = await captured(() => denied(minted[2]!, now + 3));
-    expect(again.filter((l) => l.event === "quarantine-not-stored").map((l) => l.principal)).toEqual([minted[2]]);
+    // Logged as the denylist's answer was, with the cap it named.
+    const notStored = again.filter((l) => l.event === "quarantine-not-stored");
+    expect(notStored.map((l) => [l.principal, l.limit])).toEqual([[minted[2], limit]]);
     const meanwhile = (await openQuarantines(now + 3)).filter((e) => e.value.includes(run)).map((e) => e.value);
     expect(meanwhile).toEqual([minted[1]]);
     // ...and its next denial after that quarantines it (its denials were kept, not cleared).
