@@ -6,7 +6,7 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { COLD_READ_WAIT_MS, resetDenylistCache } from "../../../worker/denylist/cache.ts";
+import { COLD_READ_WAIT_MS, readDenylistCopy, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
@@ -73,6 +73,12 @@ function slowDenylist(asked: { n: number; answered?: number }, delayMs: number):
   });
 }
 
+/** The lines saying the store did not answer in time. */
+function unavailableLines(error: { mock: { calls: unknown[][] } }): Record<string, unknown>[] {
+  const lines = error.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+  return lines.filter((l) => l.event === "denylist-unavailable");
+}
+
 /** A refusal that says nothing of which check failed, the origin never called, within the bound. */
 function expectRefusedInTime(answered: Answered): void {
   expect(answered).toMatchObject({ status: 503, seen: 0 });
@@ -116,12 +122,31 @@ describe("a cold isolate whose Denylist object never answers", () => {
 
   it("a burst of requests shares one read of the object, each refused within the bound", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
-    vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
     const asked = { n: 0 };
     slowDenylist(asked, Infinity);
     const answered = await Promise.all(Array.from({ length: 6 }, () => read()));
     for (const one of answered) expectRefusedInTime(one);
     expect(asked.n).toBe(1);
+    // The one read overdue is logged once, not once per request it held.
+    expect(unavailableLines(error)).toHaveLength(1);
+  }, 30_000);
+
+  it("holds a request that reads the copy again, or joins the overdue read late, no second time", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const asked = { n: 0 };
+    slowDenylist(asked, Infinity);
+    const now = Date.now();
+    const started = Date.now();
+    await readDenylistCopy(bindings, now, () => {});
+    expect(Date.now() - started).toBeGreaterThanOrEqual(COLD_READ_WAIT_MS - 100);
+    // Started at the same instant (the policy's re-check of one request, or another that reached here late).
+    const again = Date.now();
+    await readDenylistCopy(bindings, now, () => {});
+    expect(Date.now() - again).toBeLessThan(1_000);
+    expect(asked.n).toBe(1);
+    expect(unavailableLines(error)).toHaveLength(1);
   }, 30_000);
 });
 
