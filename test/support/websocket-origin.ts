@@ -129,6 +129,13 @@ export function serveWebSocket(
     .map((p) => p.trim())
     .filter(Boolean);
   const query = new URL(req.url ?? "/", "http://origin").searchParams;
+  // `?refuse=STATUS`: the upgrade answered with that status and a short body, no socket (an origin refusing it).
+  const refuse = query.get("refuse");
+  if (refuse) {
+    const said = "origin refused it";
+    const head = `HTTP/1.1 ${refuse} Refused\r\ncontent-type: text/plain\r\ncontent-length: ${said.length}`;
+    return void socket.end(`${head}\r\nconnection: close\r\n\r\n${said}`);
+  }
   // `?hop=1`: the 101 names a header of its own in Connection and sends Keep-Alive (hop-by-hop, for Ward's hop
   // only), and a Location with the origin's own address; `?hop=many`: its Connection names 70 headers;
   // `?hop=bad`: its Connection holds an entry that is no header name.

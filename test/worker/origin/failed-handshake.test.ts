@@ -30,6 +30,7 @@ describe("an origin's own 502 to an upgrade", () => {
     let ended!: () => void;
     const endedThere = new Promise<void>((resolve) => (ended = resolve));
     let sent = false;
+    let cancelled = false;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         if (!sent) {
@@ -39,12 +40,31 @@ describe("an origin's own 502 to an upgrade", () => {
         }
         await endedThere; // the rest never comes, until the read is given up
       },
-      cancel: () => ended(),
+      cancel: () => {
+        cancelled = true;
+        ended();
+      },
     });
     const started = Date.now();
     await logFailedHandshake(new Response(stream, { status: 502 }), "r-slow");
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(logged()).toMatchObject({ requestId: "r-slow", body: "upstream connect error" });
+    // The rest is given up: the origin's answer is not left open.
+    expect(cancelled).toBe(true);
+  });
+
+  it("reads no further than its bound of a body that keeps coming", async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode("y".repeat(1_024)));
+      },
+    });
+    await logFailedHandshake(new Response(endless, { status: 502 }), "r-endless");
+    expect(logged()).toMatchObject({ requestId: "r-endless", body: "y".repeat(500) });
+    // 2 KiB, in 1 KiB chunks, and the one the stream may have queued ahead.
+    expect(pulled).toBeLessThanOrEqual(4);
   });
 
   it("without a body, logs an empty one", async () => {
