@@ -79,3 +79,38 @@ describe("a write refused because the active policy changed on its way", () => {
     expect(asked).toEqual([]);
   });
 });
+
+describe("ward push refused with 409", () => {
+  const DEMO = join(import.meta.dirname, "../../policy/examples/demo.yaml");
+  let answer: { status: number; json: unknown } = { status: 409, json: {} };
+  const pushTo = standInGateway({
+    "GET /policy": { environment: "dev", active: null, shadow: null, history: [] },
+    "PUT /policy": () => answer,
+  });
+  const push = () => ward("push", DEMO, "--local", "--port", pushTo.port);
+
+  it("before the store (its admitting version replaced): says it was not stored, nothing changed once", async () => {
+    answer = moved();
+    const run = await push();
+    expect(run.status, run.output).toBe(1);
+    const said = run.err.join("\n");
+    expect(said).toContain("the active version moved to bbbbbbbbbbbb while you pushed: nothing changed.");
+    expect(said).toContain("Your version was not stored; review what changed");
+    expect(said.match(/nothing changed/g)).toHaveLength(1);
+  });
+
+  it("by the one writer: names the version stored", async () => {
+    answer = { status: 409, json: { error: "conflict", active: B, stored: "c".repeat(64) } };
+    const run = await push();
+    expect(run.status, run.output).toBe(1);
+    expect(run.err.join("\n")).toContain("nothing changed. Your version is stored as cccccccccccc; review");
+  });
+
+  it("naming no active version: the gateway's own words, not a move it did not report", async () => {
+    answer = { status: 409, json: { error: "environment busy" } };
+    const run = await push();
+    expect(run.status, run.output).toBe(1);
+    expect(run.err.join("\n")).toContain("refused the push (409): environment busy");
+    expect(run.err.join("\n")).not.toContain("moved");
+  });
+});

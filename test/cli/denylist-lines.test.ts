@@ -34,6 +34,8 @@ describe("a denylist entry's value as one column", () => {
       entry({ id: "rev-3", match: "email", value: "ann@example.com" }),
       // Blank letters that are not white space (a Braille blank), which a terminal prints as the separator.
       entry({ id: "rev-4", match: "sub", value: "repo:x\u2800\u2800until lifted" }),
+      // An empty value is a column too, not one missing.
+      entry({ id: "rev-5", match: "sub", value: "" }),
     ];
     const run = await ward("revoke", "list", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
@@ -42,6 +44,7 @@ describe("a denylist entry's value as one column", () => {
       'rev-2  revocation  subject "github-actions/a b\\"c\\\\d"  until lifted  "stolen laptop" by user:admin@example.com',
       'rev-3  revocation  email ann@example.com  until lifted  "stolen laptop" by user:admin@example.com',
       'rev-4  revocation  sub "repo:x\u2800\u2800until lifted"  until lifted  "stolen laptop" by user:admin@example.com',
+      'rev-5  revocation  sub ""  until lifted  "stolen laptop" by user:admin@example.com',
     ]);
   });
 

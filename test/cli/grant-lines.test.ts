@@ -24,6 +24,10 @@ describe("a grant's values as columns", () => {
       grant({ principal: { group: "platform team  -> orders/* *" } }),
       grant({ id: "exc-2", principal: { group: 'a"b\\c' }, ticket: "SEC 101" }),
       grant({ id: "exc-3", principal: { group: "sre" } }),
+      // Every kind of principal alike: one stored before its shape was checked must not look like another.
+      grant({ id: "exc-4", principal: { spiffe: "spiffe://corp/ns/a b" } }),
+      grant({ id: "exc-5", principal: { email: "ann  -> x@example.com" } }),
+      grant({ id: "exc-6", principal: { serviceToken: "cn=ci bot" } }),
     ];
     const run = await ward("exceptions", "list", "--local", "--port", gateway.port);
     expect(run.status, run.output).toBe(0);
@@ -31,6 +35,10 @@ describe("a grant's values as columns", () => {
       `exc-1  exception  group:"platform team  -> orders/* *" -> wiki/* *  ${UNTIL}  T-1  "quarterly audit" by user:admin@example.com`,
       `exc-2  exception  group:"a\\"b\\\\c" -> wiki/* *  ${UNTIL}  "SEC 101"  "quarterly audit" by user:admin@example.com`,
       `exc-3  exception  group:sre -> wiki/* *  ${UNTIL}  T-1  "quarterly audit" by user:admin@example.com`,
+      `exc-4  exception  "spiffe://corp/ns/a b" -> wiki/* *  ${UNTIL}  T-1  "quarterly audit" by user:admin@example.com`,
+      `exc-5  exception  "ann  -> x@example.com" -> wiki/* *  ${UNTIL}  T-1  "quarterly audit" by user:admin@example.com`,
+      `exc-6  exception  token:"cn=ci bot" -> wiki/* *  ${UNTIL}  T-1  "quarterly audit" by user:admin@example.com  ` +
+        "(applies to no one: its service token is no client id; revoke it and grant the caller's spiffe:// ID)",
     ]);
   });
 
