@@ -144,7 +144,8 @@ describe("a cold isolate whose Denylist object never answers", () => {
     // Started at the same instant (the policy's re-check of one request, or another that reached here late).
     const again = Date.now();
     await readDenylistCopy(bindings, now, () => {});
-    expect(Date.now() - again).toBeLessThan(1_000);
+    // Held again would take the whole bound again: anything shorter, however loaded the machine, is not held.
+    expect(Date.now() - again).toBeLessThan(COLD_READ_WAIT_MS);
     expect(asked.n).toBe(1);
     expect(unavailableLines(error)).toHaveLength(1);
   }, 30_000);
