@@ -10,6 +10,7 @@ import { COLD_READ_WAIT_MS, readDenylistCopy, resetDenylistCache } from "../../.
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
+import { endHanging, hang, startHanging } from "../support/hanging-call.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -39,17 +40,6 @@ async function read(): Promise<Answered> {
   const res = await Promise.race([answer, new Promise<undefined>((r) => setTimeout(r, HELD_AT_MOST + 2_000))]);
   const body = res ? await res.text() : "";
   return { status: res?.status, body, seen: (await originSaw(m)).length, ms: Date.now() - started };
-}
-
-/**
- * Set when a test ends: a read of a hung object then fails. Until then it waits on timers, as a call to an object
- * that never answers is I/O still under way (a promise that never settles is taken by workerd for a Worker hung).
- */
-let testOver = false;
-
-async function hang(): Promise<never> {
-  while (!testOver) await new Promise((r) => setTimeout(r, 50));
-  throw new Error("the test is over");
 }
 
 /**
@@ -99,13 +89,12 @@ beforeAll(async () => {
 }, 60_000);
 
 beforeEach(() => {
-  testOver = false;
+  startHanging();
   resetDenylistCache();
 });
 
 afterEach(async () => {
-  testOver = true;
-  await new Promise((r) => setTimeout(r, 200)); // the hung reads end (and log) before the spies go
+  await endHanging();
   vi.restoreAllMocks();
   resetDenylistCache();
 });

@@ -8,36 +8,25 @@ import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { app } from "../../../worker/own-paths.ts";
-import { POLICY_CONTROL_NAME } from "../../../worker/policy-store/control.ts";
 import { resetPolicyCache } from "../../../worker/policy-store/store.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { captured } from "../support/captured-log.ts";
 import { activate } from "../support/harness.ts";
 import { ISSUER } from "../support/transmitter.ts";
+import { racingEnv } from "../admin/racing-push.ts";
 import { POLL_ISSUER, ssfPolicy } from "./policy.ts";
 
 const signing = inject("accessPrivateJwk");
 const transmitter = inject("transmitterPrivateJwk");
 const ADMIN = "https://ward.localhost/.ward/admin";
-const control = () => env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
 const denylist = () => env.DENYLIST.getByName(DENYLIST_NAME);
 
 /** The real PolicyControl, except that right after its first authority() answer, bob's credential is revoked. */
 function bobRevokedAfterAdmission(): Env {
-  let raced = false;
-  const stub = {
-    authority: async () => {
-      const answer = await control().authority();
-      if (!raced) {
-        raced = true;
-        const revocation = { kind: "revocation" as const, match: "email" as const, value: "bob@example.com" };
-        await denylist().add({ ...revocation, reason: "credential leaked", expiresAt: null }, "user:x", Date.now());
-      }
-      return answer;
-    },
-    state: (limit?: number) => control().state(limit),
-  };
-  return { ...env, POLICY_CONTROL: { getByName: () => stub } } as unknown as Env;
+  return racingEnv(async () => {
+    const revocation = { kind: "revocation" as const, match: "email" as const, value: "bob@example.com" };
+    await denylist().add({ ...revocation, reason: "credential leaked", expiresAt: null }, "user:x", Date.now());
+  });
 }
 
 async function bobCalls(path: string, body?: unknown) {

@@ -1,0 +1,21 @@
+// A call to a Durable Object that never answers, made without a promise that never settles: workerd takes such a
+// promise for a Worker hung, and says so in the test output. The call waits on timers, as I/O still under way
+// would, until the test is over; then it fails.
+let over = false;
+
+/** Never answers while the test runs; fails once endHanging() has been called. */
+export async function hang(): Promise<never> {
+  while (!over) await new Promise((r) => setTimeout(r, 50));
+  throw new Error("the test is over");
+}
+
+/** A test begins: calls hang again. */
+export function startHanging(): void {
+  over = false;
+}
+
+/** The test is over: the hanging calls fail, and are given the time to end (and log) before the spies go. */
+export async function endHanging(): Promise<void> {
+  over = true;
+  await new Promise((r) => setTimeout(r, 200));
+}
