@@ -226,6 +226,11 @@ async function readWithin(env: Env, now: number, waitUntil: (p: Promise<unknown>
   );
   if (settled || overdueReads.has(read)) return;
   overdueReads.add(read);
+  logNotAnswered(now);
+}
+
+/** A read that held a request (or an admin call) COLD_READ_WAIT_MS and had not ended: logged as a failed one is. */
+function logNotAnswered(now: number): void {
   const age = snapshot.age(now);
   logEvent("error", "denylist-unavailable", {
     error: `the denylist store did not answer within ${COLD_READ_WAIT_MS} ms`,
@@ -306,11 +311,7 @@ export async function catchUpExactly(env: Env, now: number): Promise<boolean> {
     COLD_READ_WAIT_MS,
   );
   if (caughtUp !== undefined) return caughtUp;
-  const age = snapshot.age(now);
-  logEvent("error", "denylist-unavailable", {
-    error: `the denylist store did not answer within ${COLD_READ_WAIT_MS} ms`,
-    ageMs: age === Infinity ? null : age,
-  });
+  logNotAnswered(now);
   return false;
 }
 
