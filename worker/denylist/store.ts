@@ -437,9 +437,9 @@ export class Denylist extends DurableObject<Env> {
   }
 
   /**
-   * An admin's revocation, unless `limit` revocations are in force already (the admin API's; a quarantine goes
-   * through add, never refused). Counted and inserted with no await between (add's body awaits nothing before its
-   * insert): no other call can come in between.
+   * An admin's revocation, unless `limit` revocations are in force already (the admin API's; quarantines have
+   * their own cap, quarantine() below). Counted and inserted with no await between (add's body awaits nothing
+   * before its insert): no other call can come in between.
    */
   async revoke(
     entry: NewDenyEntry & { kind: "revocation" },
