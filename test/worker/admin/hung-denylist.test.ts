@@ -3,11 +3,11 @@
 // admin call until the runtime gave up. Now it is held at most COLD_READ_WAIT_MS: then refused as when the store
 // cannot be read (503, nothing changed), with a line saying the store did not answer in time.
 import { env } from "cloudflare:workers";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { COLD_READ_WAIT_MS, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
-import { endHanging, hang, startHanging } from "../support/hanging-call.ts";
+import { hang, hangEachTest } from "../support/hanging-call.ts";
 import { activate } from "../support/harness.ts";
 import { adminCaller } from "./admin-calls.ts";
 import { withAdmin } from "./policies.ts";
@@ -31,6 +31,16 @@ function hungAfter(answered: number): Env {
   return { ...env, DENYLIST: { getByName: () => stub } } as unknown as Env;
 }
 
+/** The real Denylist object, whose `changes` fails at once: a store that answers, with an error. */
+function failing(): Env {
+  const store = env.DENYLIST.getByName(DENYLIST_NAME);
+  const changes = async () => {
+    throw new Error("the store refused the read");
+  };
+  const stub = new Proxy(store, { get: (target, key) => (key === "changes" ? changes : Reflect.get(target, key)) });
+  return { ...env, DENYLIST: { getByName: () => stub } } as unknown as Env;
+}
+
 /** An admin call's answer, or undefined status if it is still waiting well past the bound. */
 async function timed(answer: Promise<Response>): Promise<{ status: number | undefined; ms: number }> {
   const started = Date.now();
@@ -49,16 +59,7 @@ beforeAll(async () => {
   expect((await call("carol@example.com", "/policy")).status).toBe(200);
 }, 60_000);
 
-beforeEach(() => {
-  startHanging();
-  resetDenylistCache();
-});
-
-afterEach(async () => {
-  await endHanging();
-  vi.restoreAllMocks();
-  resetDenylistCache();
-});
+hangEachTest(resetDenylistCache);
 
 describe("an admin call while the Denylist object never answers", () => {
   it("is refused with 503 once the bound has passed, and logged as not answering in time", async () => {
@@ -73,6 +74,20 @@ describe("an admin call while the Denylist object never answers", () => {
       level: "error",
       error: `the denylist store did not answer within ${COLD_READ_WAIT_MS} ms`,
     });
+  }, 30_000);
+
+  it("logs a read that failed at once as that failure, once, not as one that did not answer", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const answered = await timed(call("carol@example.com", "/policy", {}, failing()));
+    expect(answered.status).toBe(503);
+    // Refused well before the bound: nothing was waited for.
+    expect(answered.ms).toBeLessThan(COLD_READ_WAIT_MS);
+    const unavailable = lines(error).filter((l) => l.event === "denylist-unavailable");
+    expect(unavailable).toEqual([
+      expect.objectContaining({ level: "error", error: expect.stringContaining("the store refused the read") }),
+    ]);
   }, 30_000);
 
   it("refuses a write whose readmission finds it hung, within the bound, and nothing is written", async () => {

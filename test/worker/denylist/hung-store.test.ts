@@ -4,13 +4,13 @@
 // COLD_READ_WAIT_MS: then refused as when the read fails (503, the origin never called), while the read goes on and
 // fills the copy for later requests if it ever answers.
 import { env, exports } from "cloudflare:workers";
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import demoPolicy from "../../../policy/examples/demo.yaml?raw";
 import { COLD_READ_WAIT_MS, readDenylistCopy, resetDenylistCache } from "../../../worker/denylist/cache.ts";
 import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
 import type { Env } from "../../../worker/env.ts";
 import { accessToken } from "../support/access-tokens.ts";
-import { endHanging, hang, startHanging } from "../support/hanging-call.ts";
+import { hang, hangEachTest } from "../support/hanging-call.ts";
 import { activate, marker, originSaw } from "../support/harness.ts";
 
 const signing = inject("accessPrivateJwk");
@@ -88,16 +88,7 @@ beforeAll(async () => {
   expect(await read()).toMatchObject({ status: 200, seen: 1 });
 }, 60_000);
 
-beforeEach(() => {
-  startHanging();
-  resetDenylistCache();
-});
-
-afterEach(async () => {
-  await endHanging();
-  vi.restoreAllMocks();
-  resetDenylistCache();
-});
+hangEachTest(resetDenylistCache);
 
 describe("a cold isolate whose Denylist object never answers", () => {
   it("refuses an identified caller once the bound has passed, and never calls the origin", async () => {
