@@ -10,6 +10,11 @@ import { errorText } from "../respond.ts";
 const MAX_READ_BYTES = 2_048;
 /** The client's 502 waits for this read: a body that does not come at once is waited for no longer. */
 const READ_WAIT_MS = 1_000;
+/**
+ * Read no more chunks than this either. A network body gives the timer its turn between chunks; one whose chunks
+ * come through promises alone (empty ones, forever) would not, and the loop would never see the time pass.
+ */
+const MAX_READS = 64;
 
 /** Logs the start of the failed upgrade's answer (`websocket-handshake-failed`), and ends that answer's body. */
 export async function logFailedHandshake(response: Response, requestId: string): Promise<void> {
@@ -17,7 +22,10 @@ export async function logFailedHandshake(response: Response, requestId: string):
   logEvent("warn", "websocket-handshake-failed", { requestId, status: response.status, body: errorText(body) });
 }
 
-/** The body's first MAX_READ_BYTES or so, as far as it came within READ_WAIT_MS; the rest is cancelled. */
+/**
+ * The body's first MAX_READ_BYTES or so, as far as it came within READ_WAIT_MS and MAX_READS; the rest is
+ * cancelled, and the cancel is waited for within the same READ_WAIT_MS (a body's cancel may itself never end).
+ */
 async function bodyStart(body: ReadableStream<Uint8Array> | null): Promise<string> {
   if (!body) return "";
   const reader = body.getReader();
@@ -29,7 +37,7 @@ async function bodyStart(body: ReadableStream<Uint8Array> | null): Promise<strin
   });
   let text = "";
   try {
-    for (let size = 0; size < MAX_READ_BYTES; ) {
+    for (let size = 0, reads = 0; size < MAX_READ_BYTES && reads < MAX_READS; reads++) {
       const chunk = await Promise.race([reader.read(), late]);
       if (!chunk || chunk.done) break;
       size += chunk.value.byteLength;
@@ -38,8 +46,8 @@ async function bodyStart(body: ReadableStream<Uint8Array> | null): Promise<strin
   } catch {
     // A body that failed midway: what came before it.
   } finally {
+    await Promise.race([reader.cancel().catch(() => undefined), late]);
     clearTimeout(timer);
-    await reader.cancel().catch(() => undefined);
   }
   return text;
 }

@@ -3,6 +3,7 @@
 // (the client's 502 waits for it). extension-unasked.test.ts shows the runtime's own message logged.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { logFailedHandshake } from "../../../worker/origin/failed-handshake.ts";
+import { hang, hangEachTest } from "../support/hanging-call.ts";
 import { captureLog } from "../websocket/support.ts";
 
 let log: ReturnType<typeof captureLog>;
@@ -12,6 +13,8 @@ beforeEach(() => {
 });
 
 afterEach(() => log.stop());
+
+hangEachTest(() => {});
 
 const logged = () => log.lines.find((l) => l.event === "websocket-handshake-failed");
 
@@ -65,6 +68,54 @@ describe("an origin's own 502 to an upgrade", () => {
     expect(logged()).toMatchObject({ requestId: "r-endless", body: "y".repeat(500) });
     // 2 KiB, in 1 KiB chunks, and the one the stream may have queued ahead.
     expect(pulled).toBeLessThanOrEqual(4);
+  });
+
+  it("is not held by a body whose cancel never ends", async () => {
+    let cancelAsked = false;
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("reset by peer"));
+        controller.close();
+      },
+      cancel: () => {
+        cancelAsked = true;
+        return hang();
+      },
+    });
+    // Closed after one chunk, so nothing is cancelled: the stream is read to its end.
+    await logFailedHandshake(new Response(stream, { status: 502 }), "r-closed");
+    expect(logged()).toMatchObject({ requestId: "r-closed", body: "reset by peer" });
+    expect(cancelAsked).toBe(false);
+    let pulls = 0;
+    const stuck = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(new TextEncoder().encode("z".repeat(4_096)));
+      },
+      cancel: () => {
+        cancelAsked = true;
+        return hang();
+      },
+    });
+    const started = Date.now();
+    await logFailedHandshake(new Response(stuck, { status: 502 }), "r-stuck-cancel");
+    expect(cancelAsked).toBe(true);
+    // The read's second (and its cancel's), with a loaded machine's room; the cancel itself never ends.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(log.lines.find((l) => l.requestId === "r-stuck-cancel")).toMatchObject({ body: "z".repeat(500) });
+  });
+
+  it("stops reading a body whose chunks come through promises alone, empty, forever", async () => {
+    let pulled = 0;
+    const empty = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(0));
+      },
+    });
+    await logFailedHandshake(new Response(empty, { status: 502 }), "r-empty");
+    expect(logged()).toMatchObject({ requestId: "r-empty", body: "" });
+    // 64 reads, and the pull the stream may have made ahead.
+    expect(pulled).toBeLessThanOrEqual(66);
   });
 
   it("without a body, logs an empty one", async () => {
