@@ -48,6 +48,8 @@ export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, sour
 const active = new RefreshingSnapshot<CompiledPolicy>();
 /** The shadow candidate, as of the last refresh. */
 let shadow: CompiledPolicy | undefined;
+/** When the read that last set (or cleared) the candidate began: an older read's answer never replaces it. */
+let shadowReadAt = Number.NEGATIVE_INFINITY;
 /** When KV was last checked, successfully or not: a failing KV is not asked on every request. */
 let checkedAt = 0;
 /**
@@ -225,15 +227,27 @@ async function refreshActive(
   }
 }
 
-/** Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. */
-async function refreshShadow(kv: KVNamespace, background: Background, environment: string | undefined): Promise<void> {
+/**
+ * Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. A read
+ * that began (`now`) before the one that last set the candidate changes nothing: in a cold isolate's burst each
+ * request reads for itself, and a slower, older one would put back a candidate a later one saw cleared.
+ */
+async function refreshShadow(
+  kv: KVNamespace,
+  now: number,
+  background: Background,
+  environment: string | undefined,
+): Promise<void> {
   const pointer = (await kv.get(SHADOW_KEY))?.trim();
-  if (!pointer) {
-    shadow = undefined;
+  if (now < shadowReadAt) return;
+  if (!pointer || pointer === shadow?.version) {
+    shadowReadAt = now;
+    if (!pointer) shadow = undefined;
     return;
   }
-  if (pointer === shadow?.version) return;
   const loaded = await loadVersion(kv, pointer, "shadow", null, background, environment);
+  if (now < shadowReadAt) return;
+  shadowReadAt = now;
   if (loaded?.version === shadow?.version) return;
   shadow = loaded;
   if (loaded) logEvent("info", "shadow-policy-loaded", { version: pointer });
@@ -247,7 +261,7 @@ async function refresh(
 ): Promise<void> {
   try {
     await refreshActive(kv, now, background, environment);
-    await refreshShadow(kv, background, environment);
+    await refreshShadow(kv, now, background, environment);
   } catch (error) {
     logEvent("error", "policy-store-unavailable", { error: String(error), keeping: active.latest()?.version ?? null });
   } finally {
@@ -325,6 +339,7 @@ export function activePolicy(
 export function resetPolicyCache(): void {
   active.reset();
   shadow = undefined;
+  shadowReadAt = Number.NEGATIVE_INFINITY;
   checkedAt = 0;
   confirmed = undefined;
   refusedForEnvironment.clear();
