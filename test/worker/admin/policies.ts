@@ -13,6 +13,13 @@ export const withAdmin = (label: string, email: string): string =>
     `principals: [{ group: ward-admins }, { email: ${email} }]`,
   );
 
+/** The demo policy with a different description, compiled: a new version with the same meaning. */
+export async function compiledLabelled(label: string) {
+  const loaded = await loadPolicy(labelled(label));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  return loaded.policy;
+}
+
 /** The version a policy text is stored under. */
 export async function versionOf(text: string): Promise<string> {
   const loaded = await loadPolicy(text);

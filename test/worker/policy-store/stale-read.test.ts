@@ -3,18 +3,9 @@
 // without storing anything, so the copy's read time stays old, and the slow read (abandoned after 10 s, then
 // finishing) installs the version a rollback withdrew, after the isolate had already read the rollback.
 import { describe, expect, it } from "vitest";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, loadPolicy, storedDocument } from "../../../policy/index.ts";
+import { ACTIVE_KEY, documentKey, storedDocument } from "../../../policy/index.ts";
 import { currentPolicy, resetPolicyCache } from "../../../worker/policy-store/store.ts";
-
-const text = (label: string) =>
-  demoPolicy.replace("description: Ward local demo", `description: Ward local demo (${label})`);
-
-async function compiled(label: string) {
-  const loaded = await loadPolicy(text(label));
-  if (!loaded.ok) throw new Error("invalid");
-  return loaded.policy;
-}
+import { compiledLabelled as compiled } from "../admin/policies.ts";
 
 describe("the isolate's active copy", () => {
   it("is not replaced by a slow read of a pointer a later read saw moved back", async () => {

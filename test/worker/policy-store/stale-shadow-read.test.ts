@@ -3,18 +3,9 @@
 // cleared, put the cleared candidate back when it finished, and shadow lines were logged for it until the next
 // refresh. The newest read wins, as for the active copy (stale-read.test.ts).
 import { describe, expect, it } from "vitest";
-import demoPolicy from "../../../policy/examples/demo.yaml?raw";
-import { ACTIVE_KEY, documentKey, loadPolicy, SHADOW_KEY, storedDocument } from "../../../policy/index.ts";
+import { ACTIVE_KEY, documentKey, SHADOW_KEY, storedDocument } from "../../../policy/index.ts";
 import { currentPolicy, resetPolicyCache, shadowPolicy } from "../../../worker/policy-store/store.ts";
-
-const text = (label: string) =>
-  demoPolicy.replace("description: Ward local demo", `description: Ward local demo (${label})`);
-
-async function compiled(label: string) {
-  const loaded = await loadPolicy(text(label));
-  if (!loaded.ok) throw new Error("invalid");
-  return loaded.policy;
-}
+import { compiledLabelled as compiled } from "../admin/policies.ts";
 
 /** A KV of the active version and a candidate, whose read of the candidate's document waits for `release`. */
 async function store() {
