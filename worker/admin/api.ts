@@ -24,6 +24,7 @@ import type { AppEnv } from "../env.ts";
 import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
 import { ssfRoutes } from "./ssf.ts";
+import { policyControl } from "./policy-control.ts";
 import { answerAdminFailure } from "./store-fault.ts";
 import { authorityChanged } from "./still-authorised.ts";
 import { startPollers } from "../ssf/poll.ts";
@@ -32,7 +33,7 @@ import { SAFE_METHODS } from "../identity/access-token.ts";
 import { identify } from "../identity/identify.ts";
 import { madeForAnotherOrigin } from "../pages/browser.ts";
 import { logEvent } from "../log/events.ts";
-import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
+import type { ActivateRequest } from "../policy-store/control.ts";
 import { activePolicy, confirmedAt, readStoredVersion, storeVersion } from "../policy-store/store.ts";
 import { readVersionText } from "../policy-store/version-text.ts";
 import { answer } from "../respond.ts";
@@ -111,9 +112,8 @@ function adminNeeds(policy: CompiledPolicy): CompiledPolicy["needs"] {
   return { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
 }
 
-function control(c: Context<AdminEnv>) {
-  return c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME);
-}
+/** PolicyControl, each call bounded (policy-control.ts): past its bound, answered as a store that did not answer. */
+const control = (c: Context<AdminEnv>) => policyControl(c.env);
 
 /**
  * How long after a move through PolicyControl an isolate's copy may still name the version before it: KV takes

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { AdminEnv } from "./api.ts";
 import { logEvent } from "../log/events.ts";
-import { POLICY_CONTROL_NAME } from "../policy-store/control.ts";
+import { policyControl } from "./policy-control.ts";
 
 /**
  * A 409 when the active version is no longer the one this call was authorised by (nothing is changed; asked
@@ -15,7 +15,7 @@ import { POLICY_CONTROL_NAME } from "../policy-store/control.ts";
  * before the write: what is left between the two is one call to the store, which no caller can stretch.
  */
 export async function authorityChanged(c: Context<AdminEnv>): Promise<Response | undefined> {
-  const { active } = await c.env.POLICY_CONTROL.getByName(POLICY_CONTROL_NAME).authority();
+  const { active } = await policyControl(c.env).authority();
   const authorisedFrom = c.get("authorisedFrom");
   // Still the version admitted by: the caller must still be admitted by it, by the denylist as it is now (from a
   // review: an admin whose credential was revoked while his body was on its way could still break glass).

@@ -10,6 +10,7 @@ import { grantsShard, type ConsumeResult } from "./store.ts";
 import { logEvent } from "../log/events.ts";
 import { finishEvenIfAbandoned } from "../shared/finish-abandoned.ts";
 import { RefreshingSnapshot } from "../shared/refreshing-snapshot.ts";
+import { answeredWithin } from "../shared/settled-within.ts";
 
 /** Past this age a snapshot is not used at all: a revoked grant must not live on while the store is down. */
 const MAX_STALE_MS = 30_000;
@@ -28,20 +29,7 @@ export const READ_WAIT_MS = 1_000;
 export const STORE_TIMEOUT_MS = 3_000;
 
 /** The store's answer, or a failure once it has not come within STORE_TIMEOUT_MS. */
-async function answerWithin<T>(answer: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the grants store did not answer within ${STORE_TIMEOUT_MS} ms`)),
-      STORE_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([answer, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const answerWithin = <P extends PromiseLike<unknown>>(answer: P) => answeredWithin(answer, STORE_TIMEOUT_MS, "grants");
 
 const snapshots = new Map<string, RefreshingSnapshot<TimedGrant[]>>();
 /**
@@ -164,7 +152,7 @@ export function grantsInHand(service: string, now: number): TimedGrant[] {
 /** Counts one use of a grant with a use limit; any failure counts as "not allowed" (status `unavailable`). */
 export async function consumeGrant(env: Env, service: string, id: string, now: number): Promise<ConsumeResult> {
   try {
-    return await answerWithin<ConsumeResult>(env.GRANTS.getByName(grantsShard(service)).consume(id, now));
+    return await answerWithin(env.GRANTS.getByName(grantsShard(service)).consume(id, now));
   } catch (error) {
     logEvent("error", "grants-unavailable", { service, grant: id, error: String(error) });
     return { ok: false, status: "unavailable" };

@@ -7,8 +7,19 @@ let over = false;
 
 /** Never answers while the test runs; fails once endHanging() has been called. */
 export async function hang(): Promise<never> {
-  while (!over) await new Promise((r) => setTimeout(r, 50));
+  await heldUntil(() => false);
   throw new Error("the test is over");
+}
+
+/**
+ * Waits as hang() does until `released()` says it may go on (a call answered late: the test goes on with the real
+ * one); fails once endHanging() has been called before that.
+ */
+export async function heldUntil(released: () => boolean): Promise<void> {
+  while (!released()) {
+    if (over) throw new Error("the test is over");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** A test begins: calls hang again. */
