@@ -48,8 +48,13 @@ export async function storeVersion(kv: KVNamespace, policy: CompiledPolicy, sour
 const active = new RefreshingSnapshot<CompiledPolicy>();
 /** The shadow candidate, as of the last refresh. */
 let shadow: CompiledPolicy | undefined;
-/** When the read that last set (or cleared) the candidate began: an older read's answer never replaces it. */
-let shadowReadAt = Number.NEGATIVE_INFINITY;
+/**
+ * The shadow pointer's reads, numbered as they are made (`shadowReadsMade`), and the number of the one that last set
+ * (or cleared) the candidate: a read made before it changes nothing. Numbered, not timed: workerd's clock stands
+ * still between I/O, so a burst's requests share one `now`, and a request's `now` is not when it read the pointer.
+ */
+let shadowReadsMade = 0;
+let shadowSetBy = 0;
 /** When KV was last checked, successfully or not: a failing KV is not asked on every request. */
 let checkedAt = 0;
 /**
@@ -229,25 +234,22 @@ async function refreshActive(
 
 /**
  * Unlike the active pointer, a missing shadow pointer means "no shadow": a cleared candidate stops at once. A read
- * that began (`now`) before the one that last set the candidate changes nothing: in a cold isolate's burst each
+ * made before the one that last set the candidate changes nothing (shadowSetBy): in a cold isolate's burst each
  * request reads for itself, and a slower, older one would put back a candidate a later one saw cleared.
  */
-async function refreshShadow(
-  kv: KVNamespace,
-  now: number,
-  background: Background,
-  environment: string | undefined,
-): Promise<void> {
+async function refreshShadow(kv: KVNamespace, background: Background, environment: string | undefined): Promise<void> {
+  const read = ++shadowReadsMade;
   const pointer = (await kv.get(SHADOW_KEY))?.trim();
-  if (now < shadowReadAt) return;
+  if (read < shadowSetBy) return;
   if (!pointer || pointer === shadow?.version) {
-    shadowReadAt = now;
+    // Confirmed as it is, too: an older read's load of another version must not replace it.
+    shadowSetBy = read;
     if (!pointer) shadow = undefined;
     return;
   }
   const loaded = await loadVersion(kv, pointer, "shadow", null, background, environment);
-  if (now < shadowReadAt) return;
-  shadowReadAt = now;
+  if (read < shadowSetBy) return;
+  shadowSetBy = read;
   if (loaded?.version === shadow?.version) return;
   shadow = loaded;
   if (loaded) logEvent("info", "shadow-policy-loaded", { version: pointer });
@@ -261,7 +263,7 @@ async function refresh(
 ): Promise<void> {
   try {
     await refreshActive(kv, now, background, environment);
-    await refreshShadow(kv, now, background, environment);
+    await refreshShadow(kv, background, environment);
   } catch (error) {
     logEvent("error", "policy-store-unavailable", { error: String(error), keeping: active.latest()?.version ?? null });
   } finally {
@@ -339,7 +341,8 @@ export function activePolicy(
 export function resetPolicyCache(): void {
   active.reset();
   shadow = undefined;
-  shadowReadAt = Number.NEGATIVE_INFINITY;
+  // A read still under way from before counts as older than any made from now on.
+  shadowSetBy = shadowReadsMade + 1;
   checkedAt = 0;
   confirmed = undefined;
   refusedForEnvironment.clear();
