@@ -7,19 +7,19 @@ import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/contr
 import { answeredWithin } from "../shared/settled-within.ts";
 
 /**
- * authority() and state(): a read of the object's SQLite history, and of KV's pointer before the first move
- * through it (a bootstrap's). As long as the admin API waits for the Denylist object (COLD_READ_WAIT_MS) and the
- * gateway for the grant store (STORE_TIMEOUT_MS): a read slower than that is a store in trouble, and the caller
- * loses nothing by asking again.
- */
-export const POLICY_CONTROL_READ_MS = 3_000;
-/**
  * activate() and setShadow(): a KV write (a promote's, two) inside blockConcurrencyWhile, queued behind any other
- * admin's write there. Longer than a read: a write answered "not known" sends the operator to list before trying
- * again, so a slow KV write that would have succeeded should not get that answer. Well short of the 30 s the
- * runtime gives blockConcurrencyWhile (past which it resets the object and the call fails anyway).
+ * admin's write there. A write answered "not known" sends the operator to list before trying again, so a slow KV
+ * write that would have succeeded should not get that answer. Well short of the 30 s the runtime gives
+ * blockConcurrencyWhile (past which it resets the object and the call fails anyway).
  */
 export const POLICY_CONTROL_WRITE_MS = 10_000;
+/**
+ * authority() and state(): a read of the object's SQLite history (and of KV's pointer before the first move through
+ * it, a bootstrap's). Itself quick, but blockConcurrencyWhile holds it back while another admin's write runs, which
+ * may take POLICY_CONTROL_WRITE_MS (from a review: at 3 s, every admin call failed while a write took 3-10 s, as
+ * its own bound allows). So a read is given that and 2 s of its own.
+ */
+export const POLICY_CONTROL_READ_MS = POLICY_CONTROL_WRITE_MS + 2_000;
 
 const STORE = "policy control";
 
