@@ -4,14 +4,7 @@ import type { Context, Hono } from "hono";
 import * as z from "zod";
 import { listAll, parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
-import {
-  DENYLIST_NAME,
-  type DenyEntry,
-  type Denylist,
-  type MatchKind,
-  type NewDenyEntry,
-  type RevokeResult,
-} from "../denylist/store.ts";
+import type { DenyEntry, MatchKind, NewDenyEntry, RevokeResult } from "../denylist/store.ts";
 import {
   CA_KEY,
   caKey,
@@ -29,6 +22,7 @@ import {
 import { logEvent } from "../log/events.ts";
 import { lacksMethod } from "../shared/missing-method.ts";
 import { authorityChanged } from "./still-authorised.ts";
+import { denylistStore } from "./stores.ts";
 
 /**
  * How each kind of credential is written, so a typo is refused rather than stored as a no-op: each value must be
@@ -125,7 +119,7 @@ function releaseOf(
  * else falls back: `revoke` refused for another reason never reached `add`, so nothing is stored twice.
  */
 async function revokeWithin(
-  denylist: DurableObjectStub<Denylist>,
+  denylist: ReturnType<typeof denylistStore>,
   entry: NewDenyEntry & { kind: "revocation" },
   who: string,
   now: number,
@@ -149,7 +143,7 @@ const RevokeBody = z.strictObject({
 });
 
 export function denylistRoutes(admin: Hono<AdminEnv>): void {
-  const denylist = (c: Context<AdminEnv>) => c.env.DENYLIST.getByName(DENYLIST_NAME);
+  const denylist = (c: Context<AdminEnv>) => denylistStore(c.env);
 
   admin.get("/denylist", async (c) => {
     // A filter misspelt must not read as "nobody is revoked" (from a black-box review): refused, as on DELETE.

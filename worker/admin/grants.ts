@@ -19,11 +19,12 @@ import {
   type CompiledPolicy,
 } from "../../policy/index.ts";
 import type { AdminEnv } from "./api.ts";
-import { grantsShard, type GrantRecord, type NewGrant } from "../grants/store.ts";
+import type { GrantRecord, NewGrant } from "../grants/store.ts";
 import { isVisibleText } from "../../policy/invisible-text.ts";
 import { logEvent } from "../log/events.ts";
 import { authorityChanged } from "./still-authorised.ts";
 import { announcement, notify } from "../shared/notify.ts";
+import { grantStore } from "./stores.ts";
 
 const Methods = z.union([z.literal("*"), z.array(z.enum(METHODS)).min(1)]).default("*");
 const Routes = z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]).default("*");
@@ -140,7 +141,7 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   if (!checked.ok) return c.json({ error: checked.error }, 422);
   const moved = await authorityChanged(c);
   if (moved) return moved;
-  const created = await c.env.GRANTS.getByName(grantsShard(grant.service)).create(grant, c.get("principal"), now);
+  const created = await grantStore(c.env, grant.service).create(grant, c.get("principal"), now);
   if (!created.ok) {
     const kind = grant.kind === "break-glass" ? "break-glass grants" : "exceptions";
     return c.json(
@@ -182,7 +183,7 @@ async function listGrants(c: Context<AdminEnv>): Promise<Response> {
   const named = serviceParam(c, c.req.query("service") || undefined);
   if (named instanceof Response) return named;
   const services = named ? [named] : Object.keys(policy.document.services);
-  const lists = await Promise.all(services.map((s) => c.env.GRANTS.getByName(grantsShard(s)).list(all)));
+  const lists = await Promise.all(services.map((s) => grantStore(c.env, s).list(all)));
   const grants = lists.flat().filter((g) => !kind || g.kind === kind);
   return c.json({ now: new Date().toISOString(), grants });
 }
@@ -191,7 +192,7 @@ async function listGrants(c: Context<AdminEnv>): Promise<Response> {
 async function grantEvents(c: Context<AdminEnv, "/grants/:service/:id/events">): Promise<Response> {
   const service = serviceParam(c, c.req.param("service"));
   if (service instanceof Response) return service;
-  return c.json({ events: await c.env.GRANTS.getByName(grantsShard(service!)).events(c.req.param("id")) });
+  return c.json({ events: await grantStore(c.env, service!).events(c.req.param("id")) });
 }
 
 /** A reviewed exception: capped by the policy's exceptions.maxDuration. */
@@ -270,7 +271,7 @@ async function revokeGrant(c: Context<AdminEnv, "/grants/:service/:id">): Promis
   if (!reason.success) return c.json({ error: reason.error.issues[0]!.message }, 400);
   const moved = await authorityChanged(c);
   if (moved) return moved;
-  const store = c.env.GRANTS.getByName(grantsShard(service!));
+  const store = grantStore(c.env, service!);
   const who = c.get("principal");
   const now = Date.now();
   const revoked = await revokedOf(store, await store.revoke(c.req.param("id"), who, reason.data, now), who, now);

@@ -9,6 +9,7 @@ import { logEvent } from "../log/events.ts";
 import type { AdminEnv } from "./api.ts";
 import { parseBody } from "./body.ts";
 import { authorityChanged } from "./still-authorised.ts";
+import { ssfReceiver } from "./stores.ts";
 
 const VerificationBody = z.strictObject({
   transmitter: z.string().min(1).max(64),
@@ -32,7 +33,7 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     // review: an admin revoked while his call was on its way could still set the state a verification must carry).
     const moved = await authorityChanged(c);
     if (moved) return moved;
-    await c.env.SSF_REPLAY.getByName(t.issuer).expectVerification(body.state, Date.now());
+    await ssfReceiver(c.env, t.issuer).expectVerification(body.state, Date.now());
     logEvent("info", "ssf-verification-requested", { requestId: c.get("requestId"), transmitter: body.transmitter });
     return c.json({ ok: true });
   });
@@ -41,7 +42,7 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     const name = c.req.query("transmitter");
     const t = transmitterOf(c, name);
     if (t instanceof Response) return t;
-    return c.json({ transmitter: name, ...(await c.env.SSF_REPLAY.getByName(t.issuer).status()) });
+    return c.json({ transmitter: name, ...(await ssfReceiver(c.env, t.issuer).status()) });
   });
 
   admin.post("/ssf/poll", async (c) => {
@@ -53,7 +54,7 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     if (moved) return moved;
     // Asked for by an operator: a failure is theirs to see (the admin API's failure answer), not only logged as
     // startPollers does for the pollers a push starts in the background.
-    await c.env.SSF_REPLAY.getByName(t.issuer).startPolling(t.issuer);
+    await ssfReceiver(c.env, t.issuer).startPolling(t.issuer);
     return c.json({ ok: true });
   });
 }

@@ -3,85 +3,32 @@
 // that never answered held the admin call (and `ward` behind it) until the runtime gave up. Now a read is given
 // POLICY_CONTROL_READ_MS and a write POLICY_CONTROL_WRITE_MS: past them the call is answered as when the object
 // fails (a store fault: 503, Retry-After, nothing changed on a read, not known on a write), and logged so.
-import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
 import { POLICY_CONTROL_READ_MS, POLICY_CONTROL_WRITE_MS } from "../../../worker/admin/policy-control.ts";
-import type { Env } from "../../../worker/env.ts";
 import { hang, hangEachTest, heldUntil } from "../support/hanging-call.ts";
 import { activate } from "../support/harness.ts";
 import { adminCaller } from "./admin-calls.ts";
+import {
+  captureLogEachTest,
+  expectAnsweredAtBound,
+  expectStoreFault as expectFault,
+  heldObject,
+  linesOf,
+  timed,
+} from "./hung-store.ts";
 import { versionOf, withAdmin } from "./policies.ts";
 import { control } from "./racing-push.ts";
 
 const call = adminCaller("n-hung-control");
-type Stub = ReturnType<typeof control>;
-type Method = "authority" | "state" | "activate" | "setShadow";
+const STORE = "policy control";
 
-/**
- * The real PolicyControl, except that each call of `method` after its first `answered` waits for `hold` before it
- * is made (hang: never, while the test runs).
- */
-function heldControl(method: Method, hold: () => Promise<void> = hang, answered = 0): Env {
-  let calls = 0;
-  const through = async <T>(name: Method, made: () => T): Promise<Awaited<T>> => {
-    if (name === method && calls++ >= answered) await hold();
-    return await made();
-  };
-  const stub = {
-    authority: () => through("authority", () => control().authority()),
-    state: (limit?: number) => through("state", () => control().state(limit)),
-    activate: (...a: Parameters<Stub["activate"]>) => through("activate", () => control().activate(...a)),
-    setShadow: (...a: Parameters<Stub["setShadow"]>) => through("setShadow", () => control().setShadow(...a)),
-  };
-  return { ...env, POLICY_CONTROL: { getByName: () => stub } } as unknown as Env;
-}
+/** The real PolicyControl, except that each call of `method` after its first `answered` waits for `hold`. */
+const heldControl = (method: string, hold: () => Promise<void> = hang, answered = 0) =>
+  heldObject("POLICY_CONTROL", method, hold, answered);
 
-/** An admin call's answer, or undefined if it is still waiting well past `heldAtMost`. */
-async function timed(answer: Promise<Response>, heldAtMost: number): Promise<{ res?: Response; ms: number }> {
-  const started = Date.now();
-  const res = await Promise.race([answer, new Promise<undefined>((r) => setTimeout(r, heldAtMost + 2_000))]);
-  return { res, ms: Date.now() - started };
-}
-
-/** Every log line written since the test began. */
-let lines: () => Record<string, unknown>[];
-
-/** The request's lines, and the internal-error lines of any request. */
-function linesOf(requestId: string) {
-  return {
-    own: lines().filter((l) => l.requestId === requestId),
-    internalErrors: lines().filter((l) => Array.isArray(l.reasons) && l.reasons.includes("internal-error")),
-  };
-}
-
-/** Past the bound, with room for a loaded machine (3x); far short of the runtime giving up. */
-function expectAnsweredAtBound(answered: { res?: Response; ms: number }, bound: number): Response {
-  expect(answered.res?.status).toBeDefined();
-  expect(answered.ms).toBeGreaterThanOrEqual(bound - 100);
-  expect(answered.ms).toBeLessThan(3 * bound);
-  return answered.res!;
-}
-
-/** A store fault's answer (worker/admin/store-fault.ts) and its one line, with what the log says of it. */
-async function expectStoreFault(res: Response, changed: "no" | "unknown", bound: number): Promise<void> {
-  expect(res.status).toBe(503);
-  expect(res.headers.get("retry-after")).toBe("30");
-  const body = (await res.json()) as { error: string; changed: string; requestId: string };
-  expect(body.changed).toBe(changed);
-  expect(body.error).toMatch(/^a store Ward keeps its state in \(a Durable Object\) did not answer; /);
-  const { own, internalErrors } = linesOf(body.requestId);
-  expect(internalErrors).toHaveLength(1);
-  expect(own.filter((l) => l.event === "decision")).toEqual([
-    expect.objectContaining({
-      level: "error",
-      reasons: ["internal-error"],
-      status: 503,
-      principal: "user:carol@example.com",
-      error: `Error: the policy control store did not answer within ${bound} ms`,
-    }),
-  ]);
-}
+const expectStoreFault = (res: Response, changed: "no" | "unknown", bound: number) =>
+  expectFault(res, changed, bound, STORE);
 
 const active = async () => (await control().state(1)).active;
 
@@ -93,13 +40,7 @@ beforeAll(async () => {
 }, 60_000);
 
 hangEachTest(() => {});
-
-beforeEach(() => {
-  const written: string[] = [];
-  for (const level of ["log", "warn", "error"] as const)
-    vi.spyOn(console, level).mockImplementation((line: string) => void written.push(line));
-  lines = () => written.map((l) => JSON.parse(l) as Record<string, unknown>);
-});
+captureLogEachTest();
 
 describe("an admin read queued behind another admin's write", () => {
   it("waits for a write that takes as long as its own bound allows, and is answered", async () => {

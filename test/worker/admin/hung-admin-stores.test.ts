@@ -1,0 +1,100 @@
+// The admin API's calls to the Grants and Denylist objects (a grant's creation, listing, history and revocation; a
+// credential's revocation, the denylist's listing, a lift or release). From a review: they had no bound, so an
+// object that never answered held the admin call (and `ward` behind it) until the runtime gave up. Now a read is
+// given ADMIN_STORE_READ_MS and a write ADMIN_STORE_WRITE_MS (worker/admin/stores.ts): past them the call is
+// answered as when the object fails (503, Retry-After, nothing changed on a read, not known on a write), and
+// logged so. The gateway's calls to them have their own bounds (denylist/hung-store, grants/grants-hung-store).
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_STORE_READ_MS, ADMIN_STORE_WRITE_MS } from "../../../worker/admin/stores.ts";
+import { DENYLIST_NAME } from "../../../worker/denylist/store.ts";
+import { hangEachTest, heldUntil } from "../support/hanging-call.ts";
+import { activate } from "../support/harness.ts";
+import { adminCaller } from "./admin-calls.ts";
+import { captureLogEachTest, expectAnsweredAtBound, expectStoreFault, heldObject, timed } from "./hung-store.ts";
+import { withAdmin } from "./policies.ts";
+
+const call = adminCaller("n-hung-stores");
+const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
+
+beforeAll(async () => {
+  await activate(withAdmin("hung admin stores", "carol@example.com"));
+  // Warm: the policy and Access's keys are in the isolate, and the objects' isolates started (seconds on a loaded
+  // machine), so a call reaches its object at once.
+  expect((await call("carol@example.com", "/grants?service=wiki")).status).toBe(200);
+  expect((await call("carol@example.com", "/denylist")).status).toBe(200);
+}, 60_000);
+
+hangEachTest(() => {});
+captureLogEachTest();
+
+describe("an admin call while a Grants object does not answer", () => {
+  it("a listing (its list never answering): 503 once the read bound has passed, nothing changed", async () => {
+    const answered = await timed(
+      call("carol@example.com", "/grants?service=wiki", {}, heldObject("GRANTS", "list")),
+      3 * ADMIN_STORE_READ_MS,
+    );
+    await expectStoreFault(expectAnsweredAtBound(answered, ADMIN_STORE_READ_MS), "no", ADMIN_STORE_READ_MS, "grants");
+  }, 30_000);
+
+  it("an exception granted (its create never answering): 503 once the write bound has passed, not known", async () => {
+    const exception = {
+      principal: { email: "hung-grant@example.com" },
+      service: "wiki",
+      reason: "a grant the store never answers",
+      ticket: "SEC-1",
+      requestedBy: "ann@example.com",
+      approvedBy: "carol@example.com",
+      notAfter: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    const answered = await timed(
+      call("carol@example.com", "/exceptions", post(exception), heldObject("GRANTS", "create")),
+      3 * ADMIN_STORE_WRITE_MS,
+    );
+    await expectStoreFault(
+      expectAnsweredAtBound(answered, ADMIN_STORE_WRITE_MS),
+      "unknown",
+      ADMIN_STORE_WRITE_MS,
+      "grants",
+    );
+  }, 60_000);
+});
+
+describe("an admin call while the Denylist object does not answer (its reads for admission do)", () => {
+  const denylist = () => env.DENYLIST.getByName(DENYLIST_NAME);
+
+  it("a listing (its list never answering): 503 once the read bound has passed, nothing changed", async () => {
+    const answered = await timed(
+      call("carol@example.com", "/denylist", {}, heldObject("DENYLIST", "list")),
+      3 * ADMIN_STORE_READ_MS,
+    );
+    await expectStoreFault(expectAnsweredAtBound(answered, ADMIN_STORE_READ_MS), "no", ADMIN_STORE_READ_MS, "denylist");
+  }, 30_000);
+
+  it("a revocation answered only after the write bound: 503, not known whether made, and it was", async () => {
+    const value = `late-${crypto.randomUUID()}@example.com`;
+    const made = async () => (await denylist().list(false, Date.now())).some((e) => e.value === value);
+    let released = false;
+    const answered = await timed(
+      call(
+        "carol@example.com",
+        "/revocations",
+        post({ match: "email", value, reason: "answered late" }),
+        heldObject("DENYLIST", "revoke", () => heldUntil(() => released)),
+      ),
+      3 * ADMIN_STORE_WRITE_MS,
+    );
+    await expectStoreFault(
+      expectAnsweredAtBound(answered, ADMIN_STORE_WRITE_MS),
+      "unknown",
+      ADMIN_STORE_WRITE_MS,
+      "denylist",
+    );
+    // Answered before the object made it; it makes it after: "unknown" is what the caller could be told.
+    expect(await made()).toBe(false);
+    released = true;
+    const deadline = Date.now() + 10_000;
+    while (!(await made()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await made()).toBe(true);
+  }, 60_000);
+});
