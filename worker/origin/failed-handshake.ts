@@ -11,10 +11,12 @@ const MAX_READ_BYTES = 2_048;
 /** The client's 502 waits for this read: a body that does not come at once is waited for no longer. */
 const READ_WAIT_MS = 1_000;
 /**
- * Read no more chunks than this either. A network body gives the timer its turn between chunks; one whose chunks
- * come through promises alone (empty ones, forever) would not, and the loop would never see the time pass.
+ * Read no more empty chunks than this either. A network body gives the timer its turn between chunks; one whose
+ * chunks come through promises alone would not, and the loop would never see the time pass: chunks with bytes in
+ * them end at MAX_READ_BYTES, empty ones here (from the review: counting every chunk cut a body of one-byte chunks
+ * short).
  */
-const MAX_READS = 64;
+const MAX_EMPTY_READS = 64;
 
 /** Logs the start of the failed upgrade's answer (`websocket-handshake-failed`), and ends that answer's body. */
 export async function logFailedHandshake(response: Response, requestId: string): Promise<void> {
@@ -23,7 +25,7 @@ export async function logFailedHandshake(response: Response, requestId: string):
 }
 
 /**
- * The body's first MAX_READ_BYTES or so, as far as it came within READ_WAIT_MS and MAX_READS; the rest is
+ * The body's first MAX_READ_BYTES or so, as far as it came within READ_WAIT_MS and MAX_EMPTY_READS; the rest is
  * cancelled, and the cancel is waited for within the same READ_WAIT_MS (a body's cancel may itself never end).
  */
 async function bodyStart(body: ReadableStream<Uint8Array> | null): Promise<string> {
@@ -37,9 +39,10 @@ async function bodyStart(body: ReadableStream<Uint8Array> | null): Promise<strin
   });
   let text = "";
   try {
-    for (let size = 0, reads = 0; size < MAX_READ_BYTES && reads < MAX_READS; reads++) {
+    for (let size = 0, empty = 0; size < MAX_READ_BYTES && empty < MAX_EMPTY_READS; ) {
       const chunk = await Promise.race([reader.read(), late]);
       if (!chunk || chunk.done) break;
+      if (chunk.value.byteLength === 0) empty++;
       size += chunk.value.byteLength;
       text += decoder.decode(chunk.value, { stream: true });
     }

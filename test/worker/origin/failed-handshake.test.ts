@@ -118,6 +118,16 @@ describe("an origin's own 502 to an upgrade", () => {
     expect(pulled).toBeLessThanOrEqual(66);
   });
 
+  it("reads a body of one-byte chunks as far as its bound of bytes", async () => {
+    const bytes = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode("b"));
+      },
+    });
+    await logFailedHandshake(new Response(bytes, { status: 502 }), "r-bytes");
+    expect(logged()).toMatchObject({ requestId: "r-bytes", body: "b".repeat(500) });
+  });
+
   it("without a body, logs an empty one", async () => {
     await logFailedHandshake(new Response(null, { status: 502 }), "r-none");
     expect(logged()).toMatchObject({ requestId: "r-none", body: "" });
