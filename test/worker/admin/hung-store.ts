@@ -33,6 +33,9 @@ export function heldObject(binding: Binding, method: string, hold: () => Promise
   return { ...env, [binding]: { getByName: stub } } as unknown as Env;
 }
 
+/** A hold of `ms`: the call is made that late (a write answered past a read's bound). */
+export const heldFor = (ms: number) => () => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** An admin call's answer, or undefined if it is still waiting well past `heldAtMost`. */
 export async function timed(answer: Promise<Response>, heldAtMost: number): Promise<{ res?: Response; ms: number }> {
   const started = Date.now();

@@ -15,7 +15,7 @@ export async function hang(): Promise<never> {
  * Waits as hang() does until `released()` says it may go on (a call answered late: the test goes on with the real
  * one); fails once endHanging() has been called before that.
  */
-export async function heldUntil(released: () => boolean): Promise<void> {
+async function heldUntil(released: () => boolean): Promise<void> {
   while (!released()) {
     if (over) throw new Error("the test is over");
     await new Promise((r) => setTimeout(r, 50));
