@@ -71,6 +71,13 @@ export function expectAnsweredAtBound(answered: { res?: Response; ms: number }, 
   return answered.res!;
 }
 
+/** A write held `late` ms and waited for: answered as made, after the hold, with its `event` logged. */
+export function expectWaitedFor(answered: { res?: Response; ms: number }, late: number, event: string): void {
+  expect(answered.ms).toBeGreaterThanOrEqual(late - 100);
+  expect(answered.res?.ok).toBe(true);
+  expect(linesOf(answered.res!.headers.get("ward-request-id")!).own.map((l) => l.event)).toContain(event);
+}
+
 /**
  * A store fault's answer to carol@example.com's call and its one line, saying `store` did not answer within
  * `bound`.
