@@ -112,7 +112,7 @@ function adminNeeds(policy: CompiledPolicy): CompiledPolicy["needs"] {
   return { ...policy.needs, groups: policy.needs.groups || (policy.admin?.needsGroups ?? false) };
 }
 
-/** PolicyControl, each call bounded (policy-control.ts): past its bound, answered as a store that did not answer. */
+/** PolicyControl, its reads bounded (policy-control.ts): past the bound, answered as a store that did not answer. */
 const control = (c: Context<AdminEnv>) => policyControl(c.env);
 
 /**

@@ -12,8 +12,8 @@ import type { AdminEnv } from "./api.ts";
  * Whether the platform says the error is its own, not Ward's code: Durable Objects mark errors of their
  * infrastructure `retryable` (the call may be repeated) or `overloaded` (it should not be, yet)
  * (developers.cloudflare.com/durable-objects/best-practices/error-handling). KV's errors carry no such mark.
- * Or a Durable Object that had not answered when Ward stopped waiting (NotAnsweredInTime, policy-control.ts):
- * the object's doing too, and asked again once it answers, the call may go through.
+ * Or a Durable Object that had not answered a read when Ward stopped waiting (NotAnsweredInTime: policy-control.ts,
+ * stores.ts): the object's doing too, and asked again once it answers, the call may go through.
  */
 export function isStoreFault(error: unknown): boolean {
   if (error instanceof NotAnsweredInTime) return true;
