@@ -19,7 +19,7 @@ import {
   heldFor,
   heldObject,
   timed,
-} from "./hung-store.ts";
+} from "./held-object.ts";
 import { withAdmin } from "./policies.ts";
 
 const call = adminCaller("n-hung-stores");

@@ -18,7 +18,7 @@ import {
   heldObject,
   linesOf,
   timed,
-} from "./hung-store.ts";
+} from "./held-object.ts";
 import { versionOf, withAdmin } from "./policies.ts";
 import { control } from "./racing-push.ts";
 

@@ -17,7 +17,7 @@ import {
   heldFor,
   heldObject,
   timed,
-} from "./hung-store.ts";
+} from "./held-object.ts";
 
 const call = adminCaller("n-hung-ssf");
 const STORE = "SSF receiver";
