@@ -3,7 +3,8 @@
 // object that never answered held the admin call (and `ward` behind it) until the runtime gave up. Now a read is
 // given ADMIN_STORE_READ_MS (worker/admin/stores.ts): past it the call is answered as when the object fails (503,
 // Retry-After, nothing changed), and logged so. A write is waited for, and what follows it done: cut off, it could
-// still be made, with none of that (from a review). The gateway's calls to them have their own bounds (denylist/hung-store, grants/grants-hung-store).
+// still be made, with none of that (from a review). The gateway's calls to them have their own bounds
+// (denylist/hung-store, grants/grants-hung-store).
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_STORE_READ_MS } from "../../../worker/admin/stores.ts";
