@@ -178,7 +178,7 @@ export async function adminCall(
   if (response.status === 503) {
     throw new CliError(
       `${target.describe} answered 503: a push, promotion or rollback in the last two minutes has not reached this location yet, ` +
-        `or it cannot read its denylist right now (try again in a minute or two; the gateway's log says which). ` +
+        `or it cannot read its denylist or its policy's history right now (try again in a minute or two; the gateway's log says which). ` +
         `Only an environment that has never had a policy needs the bootstrap steps in docs/operations.md: ` +
         `they write KV directly, past the history and the check that nobody else moved the policy`,
       EXIT.failed,

@@ -127,12 +127,26 @@ describe("an admin call whose store fails", () => {
       platformError("Network connection lost.", { retryable: true }),
     );
     const { result: res, lines } = await logged(() => admin("/denylist"));
-    expect(res.status).toBe(500);
+    // An outage of the store the authority is read from: as when the version cannot be had (503, to retry).
+    expect(res.status).toBe(503);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["error", "requestId"]);
-    expect(body.error).toBe("internal error");
+    expect(body.error).toBe("service unavailable");
     expect(lines.filter((l) => l.requestId === body.requestId)).toHaveLength(1);
+    expect(lines.find((l) => l.requestId === body.requestId)).toMatchObject({
+      reasons: ["policy-unavailable"],
+      status: 503,
+      error: expect.stringContaining("Network connection lost."),
+    });
+  });
+
+  it("before the caller is admitted, an error no platform marked is the generic 500", async () => {
+    breakMethod((env as Env).POLICY_CONTROL, "authority", new Error("a defect"));
+    const { result: res, lines } = await logged(() => admin("/denylist"));
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toEqual({ error: "internal error", requestId: body.requestId });
     expect(lines.find((l) => l.requestId === body.requestId)).toMatchObject({
       reasons: ["internal-error"],
       status: 500,
