@@ -15,7 +15,6 @@ import {
   policyTooLarge,
   principalKey,
   principalsMatch,
-  statusFor,
   versionBefore,
   VERSION_CHECKED_HEADER,
   type CompiledPolicy,
@@ -26,7 +25,7 @@ import { denylistRoutes } from "./denylist.ts";
 import { grantRoutes } from "./grants.ts";
 import { ssfRoutes } from "./ssf.ts";
 import { policyControl } from "./policy-control.ts";
-import { answerAdminFailure, isStoreFault } from "./store-fault.ts";
+import { answerAdminFailure } from "./store-fault.ts";
 import { authorityChanged } from "./still-authorised.ts";
 import { startPollers } from "../ssf/poll.ts";
 import { catchUpExactly, exactVerdict } from "../denylist/cache.ts";
@@ -37,9 +36,7 @@ import { logEvent } from "../log/events.ts";
 import type { ActivateRequest } from "../policy-store/control.ts";
 import { activePolicy, confirmedAt, readStoredVersion, storeVersion } from "../policy-store/store.ts";
 import { readVersionText } from "../policy-store/version-text.ts";
-import { answer, errorText } from "../respond.ts";
-import { logAnswer } from "../log/decisions.ts";
-import { asReceived } from "../request-target.ts";
+import { answer } from "../respond.ts";
 
 /**
  * A push's body: the policy text as a JSON string and a message. A policy holds no control characters but tab,
@@ -225,28 +222,7 @@ admin.use("*", async (c, next) => {
   // First as the isolate's copy says, so that nobody but its admins reaches the one PolicyControl object.
   let checked = await admitted(c, copy, now);
   if ("refused" in checked) return checked.refused;
-  let authority: CompiledPolicy | undefined;
-  try {
-    authority = await authorisingPolicy(c, copy);
-  } catch (error) {
-    // PolicyControl did not answer, in time or at all (a platform error marked for retry): an outage, answered as
-    // when the authorising version cannot be had (503, retried; the caller is an admin by the copy, and the answer
-    // names no store), its error in the request's one line. From a review: it was the generic 500, which `ward`
-    // could only print. Any other failure is unexpected: the generic 500.
-    if (!isStoreFault(error)) throw error;
-    c.set("logged", true);
-    logAnswer({
-      requestId,
-      time: now,
-      request: asReceived(c.req.raw),
-      reason: "policy-unavailable",
-      status: statusFor("policy-unavailable"),
-      latencyMs: Date.now() - now,
-      principal: checked.principal,
-      error: errorText(error),
-    });
-    return answer("policy-unavailable", requestId);
-  }
+  const authority = await authorisingPolicy(c, copy);
   if (!authority) return answer("policy-unavailable", requestId);
   if (authority !== copy) {
     checked = await admitted(c, authority, now);

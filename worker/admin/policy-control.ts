@@ -1,7 +1,7 @@
 // The admin API's calls to PolicyControl (the one writer of the active pointer), its reads with a bound of their
 // own. From a review: they had none, so an object that never answered held the admin call, and `ward` behind it,
 // until the runtime gave up. Past the bound a read fails with NotAnsweredInTime, which store-fault.ts answers as a
-// Durable Object that did not answer (503, Retry-After, or the generic 500 before the caller is admitted).
+// Durable Object that did not answer (503: Retry-After once the caller is admitted, `policy-unavailable` before).
 import type { Env } from "../env.ts";
 import { POLICY_CONTROL_NAME, type ActivateRequest } from "../policy-store/control.ts";
 import { answeredWithin } from "../shared/settled-within.ts";

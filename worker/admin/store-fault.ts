@@ -4,7 +4,8 @@
 import type { Context } from "hono";
 import { logAnswer } from "../log/decisions.ts";
 import { asReceived } from "../request-target.ts";
-import { errorText, respondToUnexpected } from "../respond.ts";
+import { statusFor } from "../../policy/index.ts";
+import { answer, errorText, respondToUnexpected } from "../respond.ts";
 import { NotAnsweredInTime } from "../shared/settled-within.ts";
 import type { AdminEnv } from "./api.ts";
 
@@ -27,13 +28,28 @@ const READS = new Set(["GET", "HEAD"]);
 export function answerAdminFailure(error: unknown, c: Context<AdminEnv>): Response {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   c.set("logged", true);
-  // Not admitted (the failure came while reading the policy or identifying the caller): no word of what failed.
-  if (c.get("policy") === undefined)
-    return respondToUnexpected(error, requestId, c.req.raw, c.get("started") ?? Date.now());
   const fault = isStoreFault(error);
-  const status = fault ? 503 : 500;
   const now = Date.now();
   const started = c.get("started") ?? now;
+  // Not admitted (the failure came while reading the policy, identifying the caller or reading the authority): no
+  // word of what failed. A store that did not answer there is PolicyControl's, for the version the caller is admitted
+  // by (only an admin by the isolate's copy asks it): an outage, answered as when that version cannot be had (503,
+  // retried), its error in the one line. From a review: it was the generic 500, which `ward` could only print.
+  if (c.get("policy") === undefined) {
+    if (!fault) return respondToUnexpected(error, requestId, c.req.raw, started);
+    logAnswer({
+      requestId,
+      time: started,
+      request: asReceived(c.req.raw),
+      reason: "policy-unavailable",
+      status: statusFor("policy-unavailable"),
+      latencyMs: now - started,
+      principal: c.get("principal"),
+      error: errorText(error),
+    });
+    return answer("policy-unavailable", requestId);
+  }
+  const status = fault ? 503 : 500;
   // The one line of the request, as every unexpected failure's: `internal-error` with the error, which `ward
   // why` shows and `ward metrics` counts as unavailable; its status says whether the platform marked it.
   logAnswer({
