@@ -49,3 +49,23 @@ export async function parseBody<T, E extends Env>(
 export function listAll(value: string | undefined): boolean | undefined {
   return value === undefined ? false : value === "1" ? true : undefined;
 }
+
+/** Where a paged listing starts, and how much it may carry (null: the rest, in one answer). */
+export interface PageAsked {
+  limit: number | null;
+  after: number | undefined;
+}
+
+/**
+ * A listing's `limit` (a whole number, 1 to `max`) and `after` (the page before's `next`), or what is wrong with
+ * them: a misspelt page must not read as the end of the list, nor either given twice read as one of them.
+ */
+export function pageAsked(c: Context, max: number): PageAsked | string {
+  const [limits, afters] = [c.req.queries("limit") ?? [], c.req.queries("after") ?? []];
+  if (limits.length > 1 || afters.length > 1) return "limit and after are given once each";
+  const [limit, after] = [limits[0], afters[0]];
+  if (limit !== undefined && !(/^[1-9][0-9]{0,5}$/.test(limit) && Number(limit) <= max))
+    return `limit is a whole number from 1 to ${max}`;
+  if (after !== undefined && !/^[1-9][0-9]{0,14}$/.test(after)) return "after is the next of the page before";
+  return { limit: limit === undefined ? null : Number(limit), after: after === undefined ? undefined : Number(after) };
+}

@@ -2,9 +2,17 @@
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
 import * as z from "zod";
-import { listAll, parseBody, plainText } from "./body.ts";
+import { listAll, pageAsked, parseBody, plainText } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
-import type { DenyEntry, MatchKind, NewDenyEntry, RevokeResult } from "../denylist/store.ts";
+import {
+  LIST_PAGE_MAX,
+  type DenyEntry,
+  type ListedPage,
+  type ListQuery,
+  type MatchKind,
+  type NewDenyEntry,
+  type RevokeResult,
+} from "../denylist/store.ts";
 import {
   CA_KEY,
   caKey,
@@ -132,6 +140,21 @@ async function revokeWithin(
   }
 }
 
+/**
+ * Denylist.page. An object still running the release before (a gradual deployment, or the seconds after any
+ * deploy) has no `page`: its whole listing is then the one page, as that release answered it. A later page
+ * (`after`) cannot be had from it, and is answered as any failure of the store: asked again, a newer object pages.
+ */
+async function pageWithin(denylist: ReturnType<typeof denylistStore>, query: ListQuery): Promise<ListedPage> {
+  try {
+    return await denylist.page(query);
+  } catch (error) {
+    if (!lacksMethod(error, "page") || query.after !== undefined) throw error;
+    const entries = await denylist.list(query.includeClosed, query.now);
+    return { entries: entries.filter((e) => query.kind === undefined || e.kind === query.kind), next: null };
+  }
+}
+
 const RevokeBody = z.strictObject({
   match: z.enum(["spiffe", "fingerprint", "serial", "ca", "email", "sub", "token", "subject"]),
   // Every isolate copies each entry: no credential Ward verifies is longer (a SPIFFE ID is at most 2,048 bytes).
@@ -152,8 +175,11 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
       return c.json({ error: "kind is revocation or quarantine" }, 422);
     const all = listAll(c.req.query("all"));
     if (all === undefined) return c.json({ error: "all is 1 (or left out)" }, 422);
-    const entries = (await denylist(c).list(all, Date.now())).filter((e) => !kind || e.kind === kind);
-    return c.json({ now: new Date().toISOString(), entries });
+    const page = pageAsked(c, LIST_PAGE_MAX);
+    if (typeof page === "string") return c.json({ error: page }, 422);
+    const now = Date.now();
+    const { entries, next } = await pageWithin(denylist(c), { includeClosed: all, kind, ...page, now });
+    return c.json({ now: new Date(now).toISOString(), entries, next: next === null ? null : String(next) });
   });
 
   admin.post("/revocations", async (c) => {

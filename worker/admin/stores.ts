@@ -42,6 +42,7 @@ export function denylistStore(env: Env) {
   const stub = env.DENYLIST.getByName(DENYLIST_NAME);
   return {
     list: (...a: Parameters<Denylist["list"]>) => read(stub.list(...a), "denylist"),
+    page: (...a: Parameters<Denylist["page"]>) => read(stub.page(...a), "denylist"),
     revoke: (...a: Parameters<Denylist["revoke"]>) => stub.revoke(...a),
     add: (...a: Parameters<Denylist["add"]>) => stub.add(...a),
     release: (...a: Parameters<Denylist["release"]>) => stub.release(...a),

@@ -86,7 +86,7 @@ describe("an admin call whose store fails", () => {
 
   it("a read from an overloaded object: 503, nothing changed", async () => {
     breakDenylist(
-      "list",
+      "page",
       platformError("Durable Object is overloaded. Too many requests queued.", { overloaded: true }),
     );
     const { result: res } = await logged(() => admin("/denylist"));

@@ -70,7 +70,7 @@ describe("an admin call while the Denylist object does not answer (its reads for
 
   it("a listing (its list never answering): 503 once the read bound has passed, nothing changed", async () => {
     const answered = await timed(
-      call("carol@example.com", "/denylist", {}, heldObject("DENYLIST", "list")),
+      call("carol@example.com", "/denylist", {}, heldObject("DENYLIST", "page")),
       3 * ADMIN_STORE_READ_MS,
     );
     await expectStoreFault(expectAnsweredAtBound(answered, ADMIN_STORE_READ_MS), "no", ADMIN_STORE_READ_MS, "denylist");

@@ -27,6 +27,8 @@ function olderObjects(eventsFail = false): Env {
     // That release had no revoke: workerd refuses the call with these words (the test pool's wrapper drops "the
     // method"; both are read).
     revoke: () => Promise.reject(new TypeError('The RPC receiver does not implement the method "revoke".')),
+    // Nor a listing in pages.
+    page: () => Promise.reject(new TypeError('The RPC receiver does not implement "page".')),
   };
   const olderGrants = (name: string) => {
     const grants = env.GRANTS.getByName(name);
@@ -141,5 +143,23 @@ describe("an admin call answered by an object of the release before", () => {
     expect(revoke.lines.filter((l) => l.event === "grant-revoked")).toHaveLength(0);
     const [record] = (await env.GRANTS.getByName("service:wiki").list(true)).filter((g) => g.id === id);
     expect(record?.status).toBe("revoked");
+  });
+
+  it("the denylist listed in pages is its whole listing in one page; a later page is refused, not made up", async () => {
+    for (const value of ["paged-older-1@example.com", "paged-older-2@example.com"]) {
+      const body = JSON.stringify({ match: "email", value, reason: "listed by an older object" });
+      expect((await call("/revocations", { method: "POST", body })).status).toBe(201);
+    }
+    const whole = await env.DENYLIST.getByName(DENYLIST_NAME).list(false, Date.now());
+    for (const path of ["/denylist?kind=revocation", "/denylist?kind=revocation&limit=1"]) {
+      const listed = await call(path, {}, olderObjects());
+      expect(listed.status, path).toBe(200);
+      const { entries, next } = (await listed.json()) as { entries: { id: string }[]; next: string | null };
+      expect(entries.map((e) => e.id).sort(), path).toEqual(whole.map((e) => e.id).sort());
+      expect(next, path).toBeNull();
+    }
+    const later = await call("/denylist?kind=revocation&limit=1&after=1", {}, olderObjects());
+    expect(later.status).toBe(500);
+    expect(JSON.stringify(await later.json())).not.toContain("paged-older");
   });
 });

@@ -80,7 +80,7 @@ const ERROR_ANSWERS: ErrorCase[] = [
     "an admin read whose store did not answer",
     503,
     async () => {
-      breakMethod((env as Env).DENYLIST, "list", platformError("Network connection lost.", { retryable: true }));
+      breakMethod((env as Env).DENYLIST, "page", platformError("Network connection lost.", { retryable: true }));
       return ward("/.ward/admin/denylist", { headers: await admin() });
     },
   ],
@@ -88,7 +88,7 @@ const ERROR_ANSWERS: ErrorCase[] = [
     "an admin read that failed in Ward",
     500,
     async () => {
-      breakMethod((env as Env).DENYLIST, "list", new Error("a fault"));
+      breakMethod((env as Env).DENYLIST, "page", new Error("a fault"));
       return ward("/.ward/admin/denylist", { headers: await admin() });
     },
   ],
