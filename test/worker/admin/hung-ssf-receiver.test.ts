@@ -3,11 +3,12 @@
 // gave up. Now a read is given ADMIN_STORE_READ_MS (worker/admin/stores.ts), and past it the call is answered as
 // when the object fails (503, Retry-After, nothing changed), and logged so. A write is waited for, and what follows
 // it done: cut off, it could still be made, with none of that (from a review).
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { ADMIN_STORE_READ_MS } from "../../../worker/admin/stores.ts";
 import { hangEachTest } from "../support/hanging-call.ts";
 import { activate } from "../support/harness.ts";
-import { ssfPolicy } from "../ssf/policy.ts";
+import { POLL_ISSUER, ssfPolicy } from "../ssf/policy.ts";
 import { adminCaller } from "./admin-calls.ts";
 import {
   captureLogEachTest,
@@ -25,10 +26,11 @@ const STORE = "SSF receiver";
 beforeAll(async () => {
   const { d: _private, ...publicKey } = inject("transmitterPrivateJwk");
   await activate(
-    ssfPolicy({ ...publicKey, use: "sig" }).replace(
-      "services:\n",
-      "admin:\n  principals: [{ email: carol@example.com }]\nservices:\n",
-    ),
+    ssfPolicy({ ...publicKey, use: "sig" })
+      .replace("services:\n", "admin:\n  principals: [{ email: carol@example.com }]\nservices:\n")
+      // Polled at a path the test transmitter does not serve (404): a poll this file starts takes no SET another
+      // file's test queued there, and changes nothing of it.
+      .replace("https://poll.ward-demo.test/poll", "https://poll.ward-demo.test/not-served"),
   );
   // Warm: the policy and Access's keys are in the isolate, and the objects' isolates started (seconds on a loaded
   // machine), so a call reaches the receiver's object at once.
@@ -59,5 +61,27 @@ describe("an admin call while the receiver's object does not answer", () => {
       3 * late,
     );
     expectWaitedFor(answered, late, "ssf-verification-requested");
+  }, 30_000);
+
+  it("polling started late, past a read's bound: waited for, and made (the poller polls)", async () => {
+    const receiver = env.SSF_REPLAY.getByName(POLL_ISSUER);
+    expect((await receiver.status()).poll).toBeNull();
+    const late = ADMIN_STORE_READ_MS + 1_000;
+    const answered = await timed(
+      call(
+        "carol@example.com",
+        "/ssf/poll?transmitter=poller",
+        { method: "POST" },
+        heldObject("SSF_REPLAY", "startPolling", heldFor(late)),
+      ),
+      3 * late,
+    );
+    // `ssf poll` writes no line of its own: its admin-request line is the record.
+    expectWaitedFor(answered, late);
+    // Its first poll is at once; the path is not served, so it fails, and the receiver says so.
+    await vi.waitFor(
+      async () => expect((await receiver.status()).poll).toMatchObject({ failures: 1, lastError: "poll-status-404" }),
+      { timeout: 10_000, interval: 50 },
+    );
   }, 30_000);
 });
