@@ -55,6 +55,8 @@ export function ssfRoutes(admin: Hono<AdminEnv>): void {
     // Asked for by an operator: a failure is theirs to see (the admin API's failure answer), not only logged as
     // startPollers does for the pollers a push starts in the background.
     await ssfReceiver(c.env, t.issuer).startPolling(t.issuer);
+    // A record of its own, as a verification's (from a review: only the admin-request line said it happened).
+    logEvent("info", "ssf-polling-started", { requestId: c.get("requestId"), transmitter: name });
     return c.json({ ok: true });
   });
 }

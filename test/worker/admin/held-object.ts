@@ -71,14 +71,10 @@ export function expectAnsweredAtBound(answered: { res?: Response; ms: number }, 
   return answered.res!;
 }
 
-/**
- * A write held `late` ms and waited for: answered as made, after the hold, with its `event` logged (none: the route
- * writes no line of its own).
- */
-export function expectWaitedFor(answered: { res?: Response; ms: number }, late: number, event?: string): void {
+/** A write held `late` ms and waited for: answered as made, after the hold, with its `event` logged. */
+export function expectWaitedFor(answered: { res?: Response; ms: number }, late: number, event: string): void {
   expect(answered.ms).toBeGreaterThanOrEqual(late - 100);
   expect(answered.res?.ok).toBe(true);
-  if (event === undefined) return;
   expect(linesOf(answered.res!.headers.get("ward-request-id")!).own.map((l) => l.event)).toContain(event);
 }
 

@@ -76,8 +76,7 @@ describe("an admin call while the receiver's object does not answer", () => {
       ),
       3 * late,
     );
-    // `ssf poll` writes no line of its own: its admin-request line is the record.
-    expectWaitedFor(answered, late);
+    expectWaitedFor(answered, late, "ssf-polling-started");
     // Its first poll is at once; the path is not served, so it fails, and the receiver says so.
     await vi.waitFor(
       async () => expect((await receiver.status()).poll).toMatchObject({ failures: 1, lastError: "poll-status-404" }),

@@ -76,8 +76,9 @@ describe("an admin revoked while his security-event call is on its way", () => {
 
   it("starts no poller", async () => {
     const before = await env.SSF_REPLAY.getByName(POLL_ISSUER).status();
-    const { result } = await bobCalls("/ssf/poll?transmitter=poller");
+    const { result, lines } = await bobCalls("/ssf/poll?transmitter=poller");
     const after = await env.SSF_REPLAY.getByName(POLL_ISSUER).status();
     expect({ status: result.status, poll: after.poll }).toEqual({ status: 403, poll: before.poll });
+    expect(lines.filter((l) => l.event === "ssf-polling-started")).toHaveLength(0);
   });
 });

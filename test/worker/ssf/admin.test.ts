@@ -105,6 +105,7 @@ describe("polling", () => {
       const res = await admin("POST", "/ssf/poll?transmitter=poller");
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ changed: "unknown" });
+      expect(spies[1]!.mock.calls.flat().join("\n")).not.toContain("ssf-polling-started");
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
