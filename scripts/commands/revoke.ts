@@ -13,7 +13,7 @@ import {
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readRevocationList, type RevocationList } from "../crl.ts";
-import { denylistPages } from "../denylist-pages.ts";
+import { denylistEntries } from "../denylist-pages.ts";
 import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
 import { instantFlag } from "../instant.ts";
@@ -38,12 +38,9 @@ export function entryFrom(target: AdminTarget, reply: { status: number; body: un
 }
 
 export async function listEntries(target: AdminTarget, kind: DenyEntry["kind"], all: boolean, io: Io): Promise<number> {
-  let listed = 0;
-  for await (const entries of denylistPages(target, kind, all)) {
-    for (const e of entries) io.out(denyLine(e, Date.now()));
-    listed += entries.length;
-  }
-  if (listed === 0) io.out("none");
+  const entries = await denylistEntries(target, kind, all);
+  if (entries.length === 0) io.out("none");
+  for (const e of entries) io.out(denyLine(e, Date.now()));
   return EXIT.ok;
 }
 
@@ -137,10 +134,11 @@ async function revokeListed(
   // Already revoked: for good, or for at least as long as this import revokes. A certificate cut off for an hour
   // that the CA has now revoked must be revoked again, or the gateway admits it once the hour is over.
   const end = how.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(how.until);
-  const active = new Set<string>();
-  for await (const entries of denylistPages(target, "revocation", false, "; nothing revoked"))
-    for (const e of entries)
-      if (e.match === "serial" && (e.expiresAt ?? Number.POSITIVE_INFINITY) >= end) active.add(e.value);
+  const active = new Set(
+    (await denylistEntries(target, "revocation", false, "; nothing revoked"))
+      .filter((e) => e.match === "serial" && (e.expiresAt ?? Number.POSITIVE_INFINITY) >= end)
+      .map((e) => e.value),
+  );
   const fresh = list.revoked.filter((value) => !active.has(value));
   const already = list.revoked.length - fresh.length;
   if (how.dryRun) {

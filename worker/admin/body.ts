@@ -69,3 +69,12 @@ export function pageAsked(c: Context, max: number): PageAsked | string {
   if (after !== undefined && !/^[1-9][0-9]{0,14}$/.test(after)) return "after is the next of the page before";
   return { limit: limit === undefined ? null : Number(limit), after: after === undefined ? undefined : Number(after) };
 }
+
+/**
+ * The first query member a listing does not read, in words, or undefined. A misspelt one (`limt=5`, `Kind=`) must
+ * not be read as left out: the whole list, or every kind, is not what was asked for.
+ */
+export function unknownQuery(c: Context, known: readonly string[]): string | undefined {
+  const name = Object.keys(c.req.queries()).find((n) => !known.includes(n));
+  return name === undefined ? undefined : `${JSON.stringify(name.slice(0, 64))} is not one of ${known.join(", ")}`;
+}

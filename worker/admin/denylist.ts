@@ -2,17 +2,9 @@
 // and quarantines, and release either. Bad input changes nothing.
 import type { Context, Hono } from "hono";
 import * as z from "zod";
-import { listAll, pageAsked, parseBody, plainText } from "./body.ts";
+import { listAll, pageAsked, parseBody, plainText, unknownQuery } from "./body.ts";
 import type { AdminEnv } from "./api.ts";
-import {
-  LIST_PAGE_MAX,
-  type DenyEntry,
-  type ListedPage,
-  type ListQuery,
-  type MatchKind,
-  type NewDenyEntry,
-  type RevokeResult,
-} from "../denylist/store.ts";
+import type { DenyEntry, MatchKind, NewDenyEntry, RevokeResult } from "../denylist/store.ts";
 import {
   CA_KEY,
   caKey,
@@ -28,6 +20,7 @@ import {
   type CompiledPolicy,
 } from "../../policy/index.ts";
 import { logEvent } from "../log/events.ts";
+import { LIST_PAGE_MAX, type PageQuery, type RowPage } from "../shared/listing-page.ts";
 import { lacksMethod } from "../shared/missing-method.ts";
 import { authorityChanged } from "./still-authorised.ts";
 import { denylistStore } from "./stores.ts";
@@ -145,13 +138,16 @@ async function revokeWithin(
  * deploy) has no `page`: its whole listing is then the one page, as that release answered it. A later page
  * (`after`) cannot be had from it, and is answered as any failure of the store: asked again, a newer object pages.
  */
-async function pageWithin(denylist: ReturnType<typeof denylistStore>, query: ListQuery): Promise<ListedPage> {
+async function pageWithin(
+  denylist: ReturnType<typeof denylistStore>,
+  query: PageQuery<DenyEntry["kind"]>,
+): Promise<RowPage<DenyEntry>> {
   try {
     return await denylist.page(query);
   } catch (error) {
     if (!lacksMethod(error, "page") || query.after !== undefined) throw error;
     const entries = await denylist.list(query.includeClosed, query.now);
-    return { entries: entries.filter((e) => query.kind === undefined || e.kind === query.kind), next: null };
+    return { rows: entries.filter((e) => query.kind === undefined || e.kind === query.kind), next: null };
   }
 }
 
@@ -169,6 +165,8 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
   const denylist = (c: Context<AdminEnv>) => denylistStore(c.env);
 
   admin.get("/denylist", async (c) => {
+    const unknown = unknownQuery(c, ["kind", "all", "limit", "after"]);
+    if (unknown) return c.json({ error: unknown }, 422);
     // A filter misspelt must not read as "nobody is revoked" (from a black-box review): refused, as on DELETE.
     const kind = c.req.query("kind");
     if (kind !== undefined && kind !== "revocation" && kind !== "quarantine")
@@ -178,8 +176,8 @@ export function denylistRoutes(admin: Hono<AdminEnv>): void {
     const page = pageAsked(c, LIST_PAGE_MAX);
     if (typeof page === "string") return c.json({ error: page }, 422);
     const now = Date.now();
-    const { entries, next } = await pageWithin(denylist(c), { includeClosed: all, kind, ...page, now });
-    return c.json({ now: new Date(now).toISOString(), entries, next: next === null ? null : String(next) });
+    const { rows, next } = await pageWithin(denylist(c), { includeClosed: all, kind, ...page, now });
+    return c.json({ now: new Date(now).toISOString(), entries: rows, next: next === null ? null : String(next) });
   });
 
   admin.post("/revocations", async (c) => {

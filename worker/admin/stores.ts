@@ -28,6 +28,7 @@ export function grantStore(env: Env, service: string) {
   const stub = env.GRANTS.getByName(grantsShard(service));
   return {
     list: (includeClosed: boolean) => read(stub.list(includeClosed), "grants"),
+    page: (...a: Parameters<Grants["page"]>) => read(stub.page(...a), "grants"),
     events: (grantId?: string) => read(stub.events(grantId), "grants"),
     create: (...a: Parameters<Grants["create"]>) => stub.create(...a),
     revoke: (...a: Parameters<Grants["revoke"]>) => stub.revoke(...a),

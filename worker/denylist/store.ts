@@ -19,6 +19,7 @@ import {
   sha256Hex,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
+import { pageOf, readLimit, type PageQuery, type RowPage } from "../shared/listing-page.ts";
 import { freshRecordId } from "../shared/record-id.ts";
 
 // The records are the core's (policy/denylist.ts): the CLI prints them too.
@@ -117,30 +118,6 @@ export interface DenylistChanges {
  * list. A cold isolate reads the whole list in pages before its first answer, so fewer pages mean a faster start.
  */
 export const CHANGES_PAGE = 5_000;
-
-/** A page of the admin API's listing (Denylist.page). */
-export interface ListQuery {
-  /** Released and expired entries too. */
-  includeClosed: boolean;
-  kind?: DenyEntry["kind"];
-  /** The `next` of the page before; none for the first. */
-  after?: number;
-  /** At most LIST_PAGE_MAX; null: every entry after `after`, in one answer (the listing before pages). */
-  limit: number | null;
-  now: number;
-}
-
-export interface ListedPage {
-  entries: DenyEntry[];
-  /** What the next page is asked `after`, or null: this page is the last. */
-  next: number | null;
-}
-
-/**
- * The most entries one listing page carries (~400 bytes each as JSON: ~0.4 MB), far under the RPC message limit
- * and read in milliseconds, however long the history.
- */
-export const LIST_PAGE_MAX = 1_000;
 
 /**
  * `changes`: rows written; `refused`: refusals written (entries made or extended); `superseded`: refusals and
@@ -862,13 +839,8 @@ export class Denylist extends DurableObject<Env> {
     return includeClosed ? this.rows("ORDER BY created_at") : this.active(now);
   }
 
-  /**
-   * A page of the listing, in the order the entries were recorded (rowid: never reused, as nothing is deleted),
-   * after `query.after`'s entry; `next` names this page's last when more follow. Closed entries are kept for good,
-   * so the whole listing grows without bound: one answer of it would in time pass the admin API's read bound or
-   * the RPC message limit.
-   */
-  async page(query: ListQuery): Promise<ListedPage> {
+  /** A page of the admin API's listing (worker/shared/listing-page.ts), in the order the entries were recorded. */
+  async page(query: PageQuery<DenyEntry["kind"]>): Promise<RowPage<DenyEntry>> {
     const { includeClosed, kind, after, limit, now } = query;
     const rows = this.ctx.storage.sql
       .exec<Row & { listed_row: number } & Record<string, SqlStorageValue>>(
@@ -878,13 +850,10 @@ export class Denylist extends DurableObject<Env> {
         after ?? 0,
         kind ?? null,
         ...(includeClosed ? [] : [now]),
-        // One more than asked: whether another page follows, without a count over the whole table (-1: no limit).
-        limit === null ? -1 : limit + 1,
+        readLimit(limit),
       )
       .toArray();
-    const more = limit !== null && rows.length > limit;
-    const shown = more ? rows.slice(0, limit) : rows;
-    return { entries: shown.map(entryOf), next: more ? shown[shown.length - 1]!.listed_row : null };
+    return pageOf(rows, limit, entryOf);
   }
 
   /** `kind`: release only an entry of this kind (the CLI's `revoke lift` must not release a quarantine). */

@@ -13,6 +13,7 @@ import type {
   TimedGrant,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
+import { pageOf, readLimit, type PageQuery, type RowPage } from "../shared/listing-page.ts";
 import { freshRecordId } from "../shared/record-id.ts";
 
 // The records are the core's (policy/grant-records.ts): the CLI prints them too.
@@ -166,6 +167,23 @@ export class Grants extends DurableObject<Env> {
       "WHERE status = 'active' OR (status = 'used-up' AND not_after > ?) ORDER BY created_at",
       Date.now(),
     );
+  }
+
+  /** A page of the admin API's listing (worker/shared/listing-page.ts), in the order the grants were recorded. */
+  async page(query: PageQuery<GrantRecord["kind"]>): Promise<RowPage<GrantRecord>> {
+    const { includeClosed, kind, after, limit, now } = query;
+    const rows = this.ctx.storage.sql
+      .exec<Row & { listed_row: number } & Record<string, SqlStorageValue>>(
+        `SELECT rowid AS listed_row, * FROM grants WHERE rowid > ? AND kind = COALESCE(?, kind)
+         ${includeClosed ? "" : "AND (status = 'active' OR (status = 'used-up' AND not_after > ?))"}
+         ORDER BY rowid LIMIT ?`,
+        after ?? 0,
+        kind ?? null,
+        ...(includeClosed ? [] : [now]),
+        readLimit(limit),
+      )
+      .toArray();
+    return pageOf(rows, limit, recordOf);
   }
 
   async events(grantId?: string): Promise<GrantEvent[]> {

@@ -5,7 +5,8 @@
 // 1 to past its end, must be exactly the listing in one answer, for every filter.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DENYLIST_NAME, type DenyEntry, LIST_PAGE_MAX } from "../../../worker/denylist/store.ts";
+import { DENYLIST_NAME, type DenyEntry } from "../../../worker/denylist/store.ts";
+import { LIST_PAGE_MAX } from "../../../worker/shared/listing-page.ts";
 import { prng, seedFrom } from "../../support/prng.ts";
 import { activate } from "../support/harness.ts";
 import { adminCaller } from "./admin-calls.ts";
@@ -26,10 +27,10 @@ async function page(query: string): Promise<Page> {
   return (await res.json()) as Page;
 }
 
-/** Every page of `filter` of `size`, in order, checked to end. */
-async function paged(filter: string, size: number): Promise<DenyEntry[]> {
+/** Every page of `filter` of `size` (after `from`'s entry), in order, checked to end. */
+async function paged(filter: string, size: number, from: string | null = null): Promise<DenyEntry[]> {
   const listed: DenyEntry[] = [];
-  let after: string | null = null;
+  let after = from;
   for (let pages = 0; pages < 100; pages++) {
     const { entries, next } = await page(`${filter}&limit=${size}${after ? `&after=${after}` : ""}`);
     expect(entries.length, `a page of ${size} (seed ${seed})`).toBeLessThanOrEqual(size);
@@ -80,9 +81,29 @@ describe(`the denylist listed in pages (seed ${seed})`, () => {
     const ids = (entries: DenyEntry[]) => entries.map((e) => e.id).sort();
     expect(ids((await page("all=1")).entries)).toEqual(ids(stored));
     expect(ids((await page("")).entries)).toEqual(ids(open));
-    expect(ids((await page("kind=quarantine&all=1")).entries)).toEqual(
-      ids(stored.filter((e) => e.kind === "quarantine")),
+    for (const kind of ["revocation", "quarantine"] as const) {
+      expect(ids((await page(`kind=${kind}&all=1`)).entries), kind).toEqual(ids(stored.filter((e) => e.kind === kind)));
+      expect(ids((await page(`kind=${kind}`)).entries), kind).toEqual(ids(open.filter((e) => e.kind === kind)));
+    }
+  });
+
+  it("entries added and ended between pages: none listed twice, none in force missed, the new one last", async () => {
+    const denylist = env.DENYLIST.getByName(DENYLIST_NAME);
+    const whole = (await page("")).entries;
+    expect(whole.length, `seed ${seed}`).toBeGreaterThan(3);
+    const firstPage = await page("limit=2");
+    // One due on a later page ended, and one added, before that page is asked for.
+    const ended = whole[whole.length - 1]!;
+    await denylist.release(ended.id, ADMIN, Date.now());
+    const added = await denylist.add(
+      { kind: "revocation", match: "email", value: "between-pages@example.com", reason: "paged", expiresAt: null },
+      ADMIN,
+      Date.now(),
     );
+    const rest = await paged("", 2, firstPage.next);
+    const listed = [...firstPage.entries, ...rest].map((e) => e.id);
+    expect(new Set(listed).size, `seed ${seed}`).toBe(listed.length);
+    expect(listed, `seed ${seed}`).toEqual([...whole.filter((e) => e.id !== ended.id).map((e) => e.id), added.id]);
   });
 
   it("a page after the last entry is empty, and the last", async () => {
@@ -93,6 +114,14 @@ describe(`the denylist listed in pages (seed ${seed})`, () => {
       entries: [],
       next: null,
     });
+  });
+
+  it("a query member the listing does not read is refused, never read as left out", async () => {
+    for (const query of ["limt=5", "Limit=5", "kinds=quarantine", "afer=3", "all=1&page=2"]) {
+      const res = await call(ADMIN, `/denylist?${query}`);
+      expect(res.status, query).toBe(422);
+      expect(((await res.json()) as { error: string }).error, query).toContain("is not one of kind, all, limit, after");
+    }
   });
 
   it("a limit or after that is not one is refused, never read as the end of the list", async () => {

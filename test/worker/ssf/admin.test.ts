@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { EVENT_URIS } from "../../../policy/index.ts";
 import { accessToken } from "../support/access-tokens.ts";
 import { breakMethod, platformError } from "../support/broken-object.ts";
+import { captured } from "../support/captured-log.ts";
 import { activate } from "../support/harness.ts";
 import { example, ISSUER, push, signSet } from "../support/transmitter.ts";
 import { POLL_ORIGIN } from "../ssf-poll-endpoint.ts";
@@ -88,7 +89,11 @@ describe("polling", () => {
   it("starts when an admin asks, for a polled transmitter only", async () => {
     await fetch(`${POLL_ORIGIN}/queue`, { method: "PUT", body: JSON.stringify({ sets: {} }) });
     expect((await admin("POST", "/ssf/poll?transmitter=idp")).status).toBe(409);
-    expect((await admin("POST", "/ssf/poll?transmitter=poller")).status).toBe(200);
+    const started = await captured(() => admin("POST", "/ssf/poll?transmitter=poller"));
+    expect(started.result.status).toBe(200);
+    expect(started.lines.filter((l) => l.event === "ssf-polling-started")).toEqual([
+      expect.objectContaining({ level: "info", transmitter: "poller" }),
+    ]);
     expect(await polledSoon()).toBeGreaterThan(0);
     const status = (await (await admin("GET", "/ssf/status?transmitter=poller")).json()) as {
       poll: { lastOkAt: number | null };
