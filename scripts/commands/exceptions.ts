@@ -11,6 +11,7 @@ import {
   type AdminTarget,
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
+import { wholeListing } from "../listing-pages.ts";
 import { grantLine } from "../grants/format.ts";
 import { PRINCIPAL_SYNTAX, principalFromFlag } from "../grants/principal.ts";
 import type { Io } from "../io.ts";
@@ -55,9 +56,11 @@ export function grantFrom(target: AdminTarget, reply: { status: number; body: un
 }
 
 export async function listGrants(target: AdminTarget, query: string, json: boolean, io: Io): Promise<number> {
-  const reply = await adminCall(target, "GET", `/grants${query}`);
-  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}`, EXIT.failed);
-  const { grants } = reply.body as { grants: GrantRecord[] };
+  const grants = await wholeListing<GrantRecord>(target, {
+    path: `/grants${query}`,
+    member: "grants",
+    what: "the grants",
+  });
   if (json) io.out(JSON.stringify(grants, null, 2));
   else if (grants.length === 0) io.out("none");
   else for (const g of grants) io.out(grantLine(g, Date.now()));
@@ -108,11 +111,15 @@ async function listExceptions(values: ExceptionFlags, io: Io): Promise<number> {
  * service after the arrow): an operator copying the id from it need not also name the service.
  */
 async function serviceOfGrant(target: AdminTarget, id: string): Promise<string> {
-  const reply = await adminCall(target, "GET", "/grants?all=1");
-  if (reply.status !== 200) throw new CliError(`${target.describe}: unexpected answer ${reply.status}`, EXIT.failed);
+  const grants = await wholeListing<GrantRecord>(target, {
+    path: "/grants?all=1",
+    member: "grants",
+    what: "the grants",
+    failed: "; nothing changed",
+  });
   // Ids are unique within a service only: one in force is the one meant; several, or none in force and several
   // ended, are the operator's to choose (from a review: the first found could be an ended grant elsewhere).
-  const found = (reply.body as { grants: GrantRecord[] }).grants.filter((g) => g.id === id);
+  const found = grants.filter((g) => g.id === id);
   const active = found.filter((g) => g.status === "active" || g.status === "used-up");
   const candidates = active.length > 0 ? active : found;
   if (candidates.length === 1) return candidates[0]!.service;

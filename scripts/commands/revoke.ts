@@ -13,7 +13,7 @@ import {
 } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { readRevocationList, type RevocationList } from "../crl.ts";
-import { denylistEntries } from "../denylist-pages.ts";
+import { wholeListing } from "../listing-pages.ts";
 import { denyLine } from "../grants/deny-format.ts";
 import type { Io } from "../io.ts";
 import { instantFlag } from "../instant.ts";
@@ -38,7 +38,8 @@ export function entryFrom(target: AdminTarget, reply: { status: number; body: un
 }
 
 export async function listEntries(target: AdminTarget, kind: DenyEntry["kind"], all: boolean, io: Io): Promise<number> {
-  const entries = await denylistEntries(target, kind, all);
+  const path = `/denylist?kind=${kind}${all ? "&all=1" : ""}`;
+  const entries = await wholeListing<DenyEntry>(target, { path, member: "entries", what: "the denylist" });
   if (entries.length === 0) io.out("none");
   for (const e of entries) io.out(denyLine(e, Date.now()));
   return EXIT.ok;
@@ -135,7 +136,14 @@ async function revokeListed(
   // that the CA has now revoked must be revoked again, or the gateway admits it once the hour is over.
   const end = how.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(how.until);
   const active = new Set(
-    (await denylistEntries(target, "revocation", false, "; nothing revoked"))
+    (
+      await wholeListing<DenyEntry>(target, {
+        path: "/denylist?kind=revocation",
+        member: "entries",
+        what: "the denylist",
+        failed: "; nothing revoked",
+      })
+    )
       .filter((e) => e.match === "serial" && (e.expiresAt ?? Number.POSITIVE_INFINITY) >= end)
       .map((e) => e.value),
   );

@@ -1,4 +1,4 @@
-// The CLI reads the denylist page by page (scripts/denylist-pages.ts), against a stand-in gateway that answers
+// The CLI reads the denylist page by page (scripts/listing-pages.ts), against a stand-in gateway that answers
 // pages as a gateway of this release does, or, in the middle of a deployment, as one of the release before (its
 // whole list, no `next`, whatever was asked). Whole or nothing: no entry listed twice, no part taken for the whole.
 import { resolve } from "node:path";
@@ -77,7 +77,7 @@ describe("ward revoke list, page by page", () => {
     const listed = await run("revoke", "list");
     expect(listed.status).toBe(1);
     expect(listed.out).toEqual([]);
-    expect(listed.err.join("\n")).toContain("a later denylist page came back as the whole list");
+    expect(listed.err.join("\n")).toContain("the denylist: a later page came back as the whole list");
   });
 
   it("the whole list from such a gateway at once is listed as it is", async () => {

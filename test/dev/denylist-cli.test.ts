@@ -10,7 +10,7 @@ import { type Ask, send } from "../support/http-request.ts";
 import { wardText } from "../support/ward-cli.ts";
 import type { DenyEntry } from "../../policy/index.ts";
 import { adminCall, resolveTarget } from "../../scripts/admin-client.ts";
-import { denylistEntries } from "../../scripts/denylist-pages.ts";
+import { wholeListing } from "../../scripts/listing-pages.ts";
 
 const policy = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8").replace(
   "\nservices:\n",
@@ -175,7 +175,9 @@ describe("ward revoke --local", () => {
       const whole = await adminCall(target, "GET", `/denylist?kind=revocation${all ? "&all=1" : ""}`);
       const ids = (whole.body as { entries: DenyEntry[] }).entries.map((e) => e.id);
       expect(ids.includes(lifted!)).toBe(all);
-      expect((await denylistEntries(target, "revocation", all, "", 2)).map((e) => e.id)).toEqual(ids);
+      const path = `/denylist?kind=revocation${all ? "&all=1" : ""}`;
+      const paged = await wholeListing<DenyEntry>(target, { path, member: "entries", what: "the denylist" }, 2);
+      expect(paged.map((e) => e.id)).toEqual(ids);
       // And the command prints each, once.
       const out = (await ward("revoke", "list", "--local", "--port", "PORT", ...(all ? ["--all"] : []))).out;
       expect(out.split("\n").map((line) => line.split(" ")[0])).toEqual(ids);

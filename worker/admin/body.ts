@@ -50,31 +50,27 @@ export function listAll(value: string | undefined): boolean | undefined {
   return value === undefined ? false : value === "1" ? true : undefined;
 }
 
-/** Where a paged listing starts, and how much it may carry (null: the rest, in one answer). */
-export interface PageAsked {
+/** Where a paged listing starts (its `after`, as the listing reads it), and how much it may carry (null: the rest). */
+export interface PageAsked<After> {
   limit: number | null;
-  after: number | undefined;
+  after: After | undefined;
 }
 
 /**
- * A listing's `limit` (a whole number, 1 to `max`) and `after` (the page before's `next`), or what is wrong with
- * them: a misspelt page must not read as the end of the list, nor either given twice read as one of them.
+ * A listing's `limit` (a whole number, 1 to `max`) and `after` (the page before's `next`, read by `readAfter`), or
+ * what is wrong with them: a misspelt page must not read as the end of the list, nor either given twice as one.
  */
-export function pageAsked(c: Context, max: number): PageAsked | string {
+export function pageAsked<After>(
+  c: Context,
+  max: number,
+  readAfter: (text: string) => After | undefined,
+): PageAsked<After> | string {
   const [limits, afters] = [c.req.queries("limit") ?? [], c.req.queries("after") ?? []];
   if (limits.length > 1 || afters.length > 1) return "limit and after are given once each";
   const [limit, after] = [limits[0], afters[0]];
   if (limit !== undefined && !(/^[1-9][0-9]{0,5}$/.test(limit) && Number(limit) <= max))
     return `limit is a whole number from 1 to ${max}`;
-  if (after !== undefined && !/^[1-9][0-9]{0,14}$/.test(after)) return "after is the next of the page before";
-  return { limit: limit === undefined ? null : Number(limit), after: after === undefined ? undefined : Number(after) };
-}
-
-/**
- * The first query member a listing does not read, in words, or undefined. A misspelt one (`limt=5`, `Kind=`) must
- * not be read as left out: the whole list, or every kind, is not what was asked for.
- */
-export function unknownQuery(c: Context, known: readonly string[]): string | undefined {
-  const name = Object.keys(c.req.queries()).find((n) => !known.includes(n));
-  return name === undefined ? undefined : `${JSON.stringify(name.slice(0, 64))} is not one of ${known.join(", ")}`;
+  const read = after === undefined ? undefined : readAfter(after);
+  if (after !== undefined && read === undefined) return "after is the next of the page before";
+  return { limit: limit === undefined ? null : Number(limit), after: read };
 }

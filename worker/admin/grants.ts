@@ -4,7 +4,8 @@
 // the past, a duration over the policy's cap or a missing reason changes nothing.
 import type { Context, Hono } from "hono";
 import * as z from "zod";
-import { listAll, parseBody, plainText } from "./body.ts";
+import { parseBody, plainText } from "./body.ts";
+import { listGrants, serviceParam } from "./grant-listing.ts";
 import {
   BREAK_GLASS_MAX_MINUTES,
   durationSeconds,
@@ -12,7 +13,6 @@ import {
   isCleanText,
   isServiceTokenId,
   METHODS,
-  NAME_PATTERN,
   namesOnePrincipal,
   PrincipalMatcher,
   SERVICE_TOKEN_ID_HINT,
@@ -159,34 +159,7 @@ async function create(c: Context<AdminEnv>, grant: NewGrant, capSeconds: number)
   return record;
 }
 
-/**
- * A service named in a path or query: any service name, also one the active policy no longer has (its
- * grants can still be listed and revoked), but never an arbitrary string, each of which would be a new
- * Durable Object.
- */
-function serviceParam(c: Context<AdminEnv>, value: string | undefined): string | Response | undefined {
-  if (value === undefined) return undefined;
-  return NAME_PATTERN.test(value) ? value : c.json({ error: `"${value.slice(0, 64)}" is not a service name` }, 400);
-}
-
 const RevokeReason = plainText(z.string().trim().max(500, "the reason is longer than 500 characters"));
-
-/** Lists the grants of one service, or of every service the active policy has; `all=1` adds ended ones. */
-async function listGrants(c: Context<AdminEnv>): Promise<Response> {
-  const policy = c.get("policy");
-  // A filter misspelt must not read as "no grants" (from a black-box review).
-  const all = listAll(c.req.query("all"));
-  if (all === undefined) return c.json({ error: "all is 1 (or left out)" }, 422);
-  const kind = c.req.query("kind");
-  if (kind !== undefined && kind !== "exception" && kind !== "break-glass")
-    return c.json({ error: "kind is exception or break-glass" }, 422);
-  const named = serviceParam(c, c.req.query("service") || undefined);
-  if (named instanceof Response) return named;
-  const services = named ? [named] : Object.keys(policy.document.services);
-  const lists = await Promise.all(services.map((s) => grantStore(c.env, s).list(all)));
-  const grants = lists.flat().filter((g) => !kind || g.kind === kind);
-  return c.json({ now: new Date().toISOString(), grants });
-}
 
 /** A grant's history: created, used, revoked. */
 async function grantEvents(c: Context<AdminEnv, "/grants/:service/:id/events">): Promise<Response> {

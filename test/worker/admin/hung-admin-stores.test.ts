@@ -57,9 +57,9 @@ hangEachTest(() => {});
 captureLogEachTest();
 
 describe("an admin call while a Grants object does not answer", () => {
-  it("a listing (its list never answering): 503 once the read bound has passed, nothing changed", async () => {
+  it("a listing (its page never answering): 503 once the read bound has passed, nothing changed", async () => {
     const answered = await timed(
-      call("carol@example.com", "/grants?service=wiki", {}, heldObject("GRANTS", "list")),
+      call("carol@example.com", "/grants?service=wiki", {}, heldObject("GRANTS", "page")),
       3 * ADMIN_STORE_READ_MS,
     );
     await expectStoreFault(expectAnsweredAtBound(answered, ADMIN_STORE_READ_MS), "no", ADMIN_STORE_READ_MS, "grants");
@@ -109,7 +109,7 @@ describe("an admin call while a Grants object does not answer", () => {
 describe("an admin call while the Denylist object does not answer (its reads for admission do)", () => {
   const denylist = () => env.DENYLIST.getByName(DENYLIST_NAME);
 
-  it("a listing (its list never answering): 503 once the read bound has passed, nothing changed", async () => {
+  it("a listing (its page never answering): 503 once the read bound has passed, nothing changed", async () => {
     const answered = await timed(
       call("carol@example.com", "/denylist", {}, heldObject("DENYLIST", "page")),
       3 * ADMIN_STORE_READ_MS,

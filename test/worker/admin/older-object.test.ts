@@ -34,6 +34,8 @@ function olderObjects(eventsFail = false): Env {
     const grants = env.GRANTS.getByName(name);
     return {
       active: (...a: Parameters<typeof grants.active>) => grants.active(...a),
+      list: (...a: Parameters<typeof grants.list>) => grants.list(...a),
+      page: () => Promise.reject(new TypeError('The RPC receiver does not implement "page".')),
       revoke: async (...a: Parameters<typeof grants.revoke>) => (await grants.revoke(...a))?.record,
       events: async (...a: Parameters<typeof grants.events>) => {
         if (eventsFail) throw new Error("events unreadable");
@@ -47,6 +49,9 @@ function olderObjects(eventsFail = false): Env {
     GRANTS: { getByName: olderGrants },
   } as unknown as Env;
 }
+
+/** A grant listing's answer. */
+type Listed = { grants: { id: string; service: string }[]; next: string | null };
 
 async function call(path: string, init: RequestInit = {}, bindings: Env = env as unknown as Env): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -161,5 +166,38 @@ describe("an admin call answered by an object of the release before", () => {
     const later = await call("/denylist?kind=revocation&limit=1&after=1", {}, olderObjects());
     expect(later.status).toBe(500);
     expect(JSON.stringify(await later.json())).not.toContain("paged-older");
+  });
+
+  it("the grants listed in pages are each service's whole listing; a later part is refused, not made up", async () => {
+    const made = await call("/breakglass", {
+      method: "POST",
+      body: JSON.stringify({
+        principal: { email: "paged-older@example.com" },
+        service: "wiki",
+        minutes: 5,
+        justification: "listed through an older object",
+      }),
+    });
+    expect(made.status).toBe(201);
+    const stored = async (service: string) =>
+      (await env.GRANTS.getByName(`service:${service}`).list(true)).map((g) => `${service}/${g.id}`);
+    const whole = [...(await stored("orders")), ...(await stored("payments")), ...(await stored("wiki"))];
+    expect(whole.length).toBeGreaterThan(0);
+    for (const path of ["/grants?all=1", "/grants?all=1&limit=1"]) {
+      const res = await call(path, {}, olderObjects());
+      expect(res.status, path).toBe(200);
+      let { grants, next } = (await res.json()) as Listed;
+      const listed = grants.map((g) => `${g.service}/${g.id}`);
+      // Page by page, each service whole, from its first row.
+      for (let pages = 0; next !== null && pages < 10; pages++) {
+        const more = await call(`/grants?all=1&limit=1&after=${next}`, {}, olderObjects());
+        expect(more.status, next).toBe(200);
+        ({ grants, next } = (await more.json()) as Listed);
+        listed.push(...grants.map((g) => `${g.service}/${g.id}`));
+      }
+      expect(listed, path).toEqual(whole);
+    }
+    const later = await call("/grants?all=1&limit=1&after=wiki/1", {}, olderObjects());
+    expect(later.status).toBe(500);
   });
 });

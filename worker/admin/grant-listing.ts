@@ -1,0 +1,88 @@
+// GET /grants: the grants of one service, or of every service the active policy has, in pages. Ended grants are
+// kept for good (their history is the audit trail), so one answer of them all grows without end. Services are
+// listed by name, each one's grants in the order recorded; a page's `next` names the service and the row it
+// ended at (`wiki/17`), so a service added to or taken from the policy between pages moves nothing already listed.
+import type { Context } from "hono";
+import { NAME_PATTERN } from "../../policy/index.ts";
+import type { GrantRecord } from "../grants/store.ts";
+import { LIST_PAGE_MAX, type PageQuery, type RowPage } from "../shared/listing-page.ts";
+import { lacksMethod } from "../shared/missing-method.ts";
+import type { AdminEnv } from "./api.ts";
+import { listAll, pageAsked } from "./body.ts";
+import { grantStore } from "./stores.ts";
+
+/**
+ * A service named in a path or query: any service name, also one the active policy no longer has (its
+ * grants can still be listed and revoked), but never an arbitrary string, each of which would be a new
+ * Durable Object.
+ */
+export function serviceParam(c: Context<AdminEnv>, value: string | undefined): string | Response | undefined {
+  if (value === undefined) return undefined;
+  return NAME_PATTERN.test(value) ? value : c.json({ error: `"${value.slice(0, 64)}" is not a service name` }, 400);
+}
+
+/** Where a page starts: after row `row` of `service` (0: its first), the services after it by name following. */
+interface GrantsAfter {
+  service: string;
+  row: number;
+}
+
+const readAfter = (text: string): GrantsAfter | undefined => {
+  const found = /^([a-z][a-z0-9-]{0,62})\/(0|[1-9][0-9]{0,14})$/.exec(text);
+  return found ? { service: found[1]!, row: Number(found[2]) } : undefined;
+};
+
+/**
+ * Grants.page of one service. An object still running the release before (a gradual deployment, or the seconds
+ * after any deploy) has no `page`: asked from the service's start, its whole list is the service's part of the
+ * page, as that release answered it; a later part cannot be had from it and fails as the store failing would.
+ */
+async function servicePage(
+  c: Context<AdminEnv>,
+  service: string,
+  query: PageQuery<GrantRecord["kind"]>,
+): Promise<RowPage<GrantRecord>> {
+  const store = grantStore(c.env, service);
+  try {
+    return await store.page(query);
+  } catch (error) {
+    if (!lacksMethod(error, "page") || (query.after ?? 0) !== 0) throw error;
+    const grants = await store.list(query.includeClosed);
+    return { rows: grants.filter((g) => query.kind === undefined || g.kind === query.kind), next: null };
+  }
+}
+
+/** Lists the grants of one service, or of every service the active policy has; `all=1` adds ended ones. */
+export async function listGrants(c: Context<AdminEnv>): Promise<Response> {
+  // A filter misspelt must not read as "no grants" (from a black-box review).
+  const all = listAll(c.req.query("all"));
+  if (all === undefined) return c.json({ error: "all is 1 (or left out)" }, 422);
+  const kind = c.req.query("kind");
+  if (kind !== undefined && kind !== "exception" && kind !== "break-glass")
+    return c.json({ error: "kind is exception or break-glass" }, 422);
+  const named = serviceParam(c, c.req.query("service") || undefined);
+  if (named instanceof Response) return named;
+  const page = pageAsked(c, LIST_PAGE_MAX, readAfter);
+  if (typeof page === "string") return c.json({ error: page }, 422);
+  const services = (named ? [named] : Object.keys(c.get("policy").document.services)).sort();
+  const now = Date.now();
+  const { limit, after } = page;
+  const grants: GrantRecord[] = [];
+  // The first service at or after the one the page before ended in (which may have left the policy since).
+  const first = after === undefined ? 0 : services.findIndex((s) => s >= after.service);
+  for (let i = Math.max(first, 0); first >= 0 && i < services.length; i++) {
+    const service = services[i]!;
+    const row = after?.service === service ? after.row : 0;
+    const left = limit === null ? null : limit - grants.length;
+    const part = await servicePage(c, service, { includeClosed: all, kind, after: row, limit: left, now });
+    grants.push(...part.rows);
+    const next =
+      part.next !== null ? `${service}/${part.next}` : i + 1 < services.length ? `${services[i + 1]}/0` : null;
+    // Full (or past full: an older object's whole list): the rest is the next page's.
+    if (part.next !== null || (limit !== null && grants.length >= limit)) return answer(c, now, grants, next);
+  }
+  return answer(c, now, grants, null);
+}
+
+const answer = (c: Context<AdminEnv>, now: number, grants: GrantRecord[], next: string | null) =>
+  c.json({ now: new Date(now).toISOString(), grants, next });
