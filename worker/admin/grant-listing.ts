@@ -8,7 +8,7 @@ import type { GrantRecord } from "../grants/store.ts";
 import { LIST_PAGE_MAX, type PageQuery, type RowPage } from "../shared/listing-page.ts";
 import { lacksMethod } from "../shared/missing-method.ts";
 import type { AdminEnv } from "./api.ts";
-import { listAll, pageAsked } from "./body.ts";
+import { listAll, type PageAsked, pageAsked } from "./body.ts";
 import { grantStore } from "./stores.ts";
 
 /**
@@ -31,6 +31,12 @@ const readAfter = (text: string): GrantsAfter | undefined => {
   const found = /^([a-z][a-z0-9-]{0,62})\/(0|[1-9][0-9]{0,14})$/.exec(text);
   return found ? { service: found[1]!, row: Number(found[2]) } : undefined;
 };
+
+/**
+ * Services read at once for a page: each is a Durable Object of its own, a round trip apart, and most have few grants;
+ * each is asked for as many as the page still lacks, so a page reads at most this many times its limit.
+ */
+const SERVICES_AT_ONCE = 8;
 
 /**
  * Grants.page of one service. An object still running the release before (a gradual deployment, or the seconds
@@ -66,23 +72,40 @@ export async function listGrants(c: Context<AdminEnv>): Promise<Response> {
   if (typeof page === "string") return c.json({ error: page }, 422);
   const services = (named ? [named] : Object.keys(c.get("policy").document.services)).sort();
   const now = Date.now();
-  const { limit, after } = page;
-  const grants: GrantRecord[] = [];
-  // The first service at or after the one the page before ended in (which may have left the policy since).
-  const first = after === undefined ? 0 : services.findIndex((s) => s >= after.service);
-  for (let i = Math.max(first, 0); first >= 0 && i < services.length; i++) {
-    const service = services[i]!;
-    const row = after?.service === service ? after.row : 0;
-    const left = limit === null ? null : limit - grants.length;
-    const part = await servicePage(c, service, { includeClosed: all, kind, after: row, limit: left, now });
-    grants.push(...part.rows);
-    const next =
-      part.next !== null ? `${service}/${part.next}` : i + 1 < services.length ? `${services[i + 1]}/0` : null;
-    // Full (or past full: an older object's whole list): the rest is the next page's.
-    if (part.next !== null || (limit !== null && grants.length >= limit)) return answer(c, now, grants, next);
-  }
-  return answer(c, now, grants, null);
+  const { grants, next } = await grantsPage(c, services, page, { includeClosed: all, kind, limit: page.limit, now });
+  return c.json({ now: new Date(now).toISOString(), grants, next });
 }
 
-const answer = (c: Context<AdminEnv>, now: number, grants: GrantRecord[], next: string | null) =>
-  c.json({ now: new Date(now).toISOString(), grants, next });
+/** The page of `services`' grants (by name) that `asked` says, and where the next starts. */
+async function grantsPage(
+  c: Context<AdminEnv>,
+  services: string[],
+  asked: PageAsked<GrantsAfter>,
+  query: Omit<PageQuery<GrantRecord["kind"]>, "after">,
+): Promise<{ grants: GrantRecord[]; next: string | null }> {
+  const { limit, after } = asked;
+  const grants: GrantRecord[] = [];
+  /** Where `service` is read from: the row the page before ended at in its service, else its first. */
+  const rowOf = (service: string) => (after?.service === service ? after.row : 0);
+  // The first service at or after the one the page before ended in (which may have left the policy since).
+  const first = after === undefined ? 0 : services.findIndex((s) => s >= after.service);
+  for (let i = first < 0 ? services.length : first; i < services.length; i += SERVICES_AT_ONCE) {
+    const batch = services.slice(i, i + SERVICES_AT_ONCE);
+    const left = limit === null ? null : limit - grants.length;
+    const parts = await Promise.all(batch.map((s) => servicePage(c, s, { ...query, limit: left, after: rowOf(s) })));
+    for (const [k, part] of parts.entries()) {
+      const service = batch[k]!;
+      // Past the page with what came before it: the next page starts at this service's first row. (Only the page's
+      // first service starts past its first row, and a page's first part is taken whole, an older object's whole
+      // list too, so every page moves on.)
+      if (limit !== null && grants.length > 0 && grants.length + part.rows.length > limit)
+        return { grants, next: `${service}/0` };
+      grants.push(...part.rows);
+      if (part.next !== null) return { grants, next: `${service}/${part.next}` };
+      const following = services[i + k + 1];
+      if (limit !== null && grants.length >= limit)
+        return { grants, next: following === undefined ? null : `${following}/0` };
+    }
+  }
+  return { grants, next: null };
+}

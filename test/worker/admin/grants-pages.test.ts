@@ -1,7 +1,7 @@
 // The admin API's grant listing, page by page (`limit`, `after`): ended grants are kept for good (their history is
 // the audit trail), so one answer of every service's would grow without end. Services are listed by name, each
 // one's grants as recorded; `next` names the service and row a page ended at. Generated: grants of each kind on
-// the policy's three services, some revoked (seed printed on failure; WARD_GRANT_PAGES_SEED replays one), read in
+// the policy's thirteen services, some revoked (seed printed on failure; WARD_GRANT_PAGES_SEED replays one), read in
 // pages of every size, must be exactly the listing in one answer, which must be the stores' own.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -15,8 +15,28 @@ import { withAdmin } from "./policies.ts";
 const call = adminCaller("n-grant-pages");
 const seed = seedFrom("WARD_GRANT_PAGES_SEED");
 const ADMIN = "carol@example.com";
-/** The demo policy's services, by name. */
-const SERVICES = ["orders", "payments", "wiki"];
+/**
+ * Ten more services than the demo's three, so a page spans more than the services read at once (8); their grants
+ * are the listing's, whatever they would open.
+ */
+const MORE = Array.from({ length: 10 }, (_, i) => `svc-${String.fromCharCode(97 + i)}`);
+const moreServices = MORE.map(
+  (name) => `  ${name}:
+    hosts: [${name}.localhost]
+    origin: { tunnel: WIKI }
+    owner: "#${name}"
+    routes:
+      - id: read
+        methods: [GET]
+        pathPrefix: /
+        rules:
+          - id: employees
+            effect: allow
+            principals: [{ emailDomain: example.com }]
+`,
+).join("");
+/** The policy's services, by name. */
+const SERVICES = ["orders", "payments", ...MORE, "wiki"];
 
 interface Page {
   grants: GrantRecord[];
@@ -45,10 +65,10 @@ async function paged(filter: string, size: number): Promise<string[]> {
 const FILTERS = ["", "all=1", "kind=exception", "kind=break-glass&all=1", "service=wiki&all=1", "service=orders"];
 
 beforeAll(async () => {
-  await activate(withAdmin("grant pages", ADMIN));
+  await activate(`${withAdmin("grant pages", ADMIN).trimEnd()}\n${moreServices}`);
   const random = prng(seed);
   const now = Date.now();
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 24; i++) {
     const service = SERVICES[Math.floor(random() * SERVICES.length)]!;
     const store = env.GRANTS.getByName(grantsShard(service));
     const grant: NewGrant = {
