@@ -19,7 +19,7 @@ import {
   sha256Hex,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
-import { pageOf, readLimit, type PageQuery, type RowPage } from "../shared/listing-page.ts";
+import { type PageQuery, readPage, type RowPage } from "../shared/listing-page.ts";
 import { freshRecordId } from "../shared/record-id.ts";
 
 // The records are the core's (policy/denylist.ts): the CLI prints them too.
@@ -146,6 +146,9 @@ interface Row {
 
 /** Columns added after the table's first release: added in place to an existing object's table. */
 const SIGNAL_COLUMNS = ["signal_transmitter", "signal_event", "signal_jti"] as const;
+
+/** An entry in force at `?`: not released, not expired. */
+const IN_FORCE = "released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
 
 /** A value as stored and as the index keys it (policy/denylist.ts): e-mail addresses in lower case. */
 const storedValue = (match: string, value: string) => (match === "email" ? value.toLowerCase() : value);
@@ -503,7 +506,7 @@ export class Denylist extends DurableObject<Env> {
 
   /** In force at `now`: not released, not expired. */
   async active(now: number): Promise<DenyEntry[]> {
-    return this.rows("WHERE released_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at", now);
+    return this.rows(`WHERE ${IN_FORCE} ORDER BY created_at`, now);
   }
 
   /**
@@ -841,19 +844,7 @@ export class Denylist extends DurableObject<Env> {
 
   /** A page of the admin API's listing (worker/shared/listing-page.ts), in the order the entries were recorded. */
   async page(query: PageQuery<DenyEntry["kind"]>): Promise<RowPage<DenyEntry>> {
-    const { includeClosed, kind, after, limit, now } = query;
-    const rows = this.ctx.storage.sql
-      .exec<Row & { listed_row: number } & Record<string, SqlStorageValue>>(
-        `SELECT rowid AS listed_row, * FROM entries WHERE rowid > ? AND kind = COALESCE(?, kind)
-         ${includeClosed ? "" : "AND released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"}
-         ORDER BY rowid LIMIT ?`,
-        after ?? 0,
-        kind ?? null,
-        ...(includeClosed ? [] : [now]),
-        readLimit(limit),
-      )
-      .toArray();
-    return pageOf(rows, limit, entryOf);
+    return readPage(this.ctx.storage.sql, "entries", IN_FORCE, query, entryOf);
   }
 
   /** `kind`: release only an entry of this kind (the CLI's `revoke lift` must not release a quarantine). */

@@ -13,7 +13,7 @@ import type {
   TimedGrant,
 } from "../../policy/index.ts";
 import type { Env } from "../env.ts";
-import { pageOf, readLimit, type PageQuery, type RowPage } from "../shared/listing-page.ts";
+import { type PageQuery, readPage, type RowPage } from "../shared/listing-page.ts";
 import { freshRecordId } from "../shared/record-id.ts";
 
 // The records are the core's (policy/grant-records.ts): the CLI prints them too.
@@ -36,6 +36,9 @@ export const MAX_ACTIVE_GRANTS: Readonly<Record<GrantRecord["kind"], number>> = 
 
 /** A new grant, stored; or refused because the service already has as many of its kind active as allowed. */
 export type CreateResult = { ok: true; record: GrantRecord } | { ok: false; problem: "grants-full"; limit: number };
+
+/** A grant in force at `?`: active, or used up and not past its notAfter (list(), below). */
+const IN_FORCE = "status = 'active' OR (status = 'used-up' AND not_after > ?)";
 
 interface Row {
   id: string;
@@ -163,27 +166,12 @@ export class Grants extends DurableObject<Env> {
    */
   async list(includeClosed = false): Promise<GrantRecord[]> {
     if (includeClosed) return this.rows("ORDER BY created_at");
-    return this.rows(
-      "WHERE status = 'active' OR (status = 'used-up' AND not_after > ?) ORDER BY created_at",
-      Date.now(),
-    );
+    return this.rows(`WHERE ${IN_FORCE} ORDER BY created_at`, Date.now());
   }
 
   /** A page of the admin API's listing (worker/shared/listing-page.ts), in the order the grants were recorded. */
   async page(query: PageQuery<GrantRecord["kind"]>): Promise<RowPage<GrantRecord>> {
-    const { includeClosed, kind, after, limit, now } = query;
-    const rows = this.ctx.storage.sql
-      .exec<Row & { listed_row: number } & Record<string, SqlStorageValue>>(
-        `SELECT rowid AS listed_row, * FROM grants WHERE rowid > ? AND kind = COALESCE(?, kind)
-         ${includeClosed ? "" : "AND (status = 'active' OR (status = 'used-up' AND not_after > ?))"}
-         ORDER BY rowid LIMIT ?`,
-        after ?? 0,
-        kind ?? null,
-        ...(includeClosed ? [] : [now]),
-        readLimit(limit),
-      )
-      .toArray();
-    return pageOf(rows, limit, recordOf);
+    return readPage(this.ctx.storage.sql, "grants", IN_FORCE, query, recordOf);
   }
 
   async events(grantId?: string): Promise<GrantEvent[]> {

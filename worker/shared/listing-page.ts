@@ -24,15 +24,29 @@ export interface RowPage<T> {
   next: number | null;
 }
 
-/** The SQL LIMIT to read a page with: one more than asked, to know whether another follows without a count. */
-export const readLimit = (limit: number | null): number => (limit === null ? -1 : limit + 1);
-
-/** The page of `rows` (read with readLimit, each with its `listed_row`) as the caller sees it. */
-export function pageOf<R extends { listed_row: number }, T>(
-  rows: R[],
-  limit: number | null,
-  recordOf: (row: R) => T,
+/**
+ * A page of `table`'s rows as `query` asks: after its `after` row, of its kind, and, unless it includes the closed
+ * ones, in force (`inForce`: an SQL condition whose one `?` is the time). One more row is read than asked, to know
+ * whether another page follows without a count over the whole table.
+ */
+export function readPage<Row, Kind extends string, T>(
+  sql: SqlStorage,
+  table: "entries" | "grants",
+  inForce: string,
+  query: PageQuery<Kind>,
+  recordOf: (row: Row) => T,
 ): RowPage<T> {
+  const { includeClosed, kind, after, limit, now } = query;
+  const rows = sql
+    .exec<Record<string, SqlStorageValue>>(
+      `SELECT rowid AS listed_row, * FROM ${table} WHERE rowid > ? AND kind = COALESCE(?, kind)
+       ${includeClosed ? "" : `AND (${inForce})`} ORDER BY rowid LIMIT ?`,
+      after ?? 0,
+      kind ?? null,
+      ...(includeClosed ? [] : [now]),
+      limit === null ? -1 : limit + 1,
+    )
+    .toArray() as unknown as (Row & { listed_row: number })[];
   const more = limit !== null && rows.length > limit;
   const shown = more ? rows.slice(0, limit) : rows;
   return { rows: shown.map(recordOf), next: more ? shown[shown.length - 1]!.listed_row : null };
