@@ -42,7 +42,9 @@ export async function wholeListing<T>(target: AdminTarget, listing: Listing, siz
     if (after !== undefined && !("next" in body)) throw broken("a later page came back as the whole list");
     listed.push(...(records as T[]));
     const next = body.next;
-    if (typeof next !== "string") return listed;
+    // null: the last page; none at all: a gateway of the release before, which answers the whole list at once.
+    if (next === null || (after === undefined && !("next" in body))) return listed;
+    if (typeof next !== "string") throw broken("a page whose next is not one");
     // A page that names a place asked for already, or names one but holds nothing, could be followed for ever.
     if (asked.has(next) || records.length === 0) throw broken(`a page named no later page (${next.slice(0, 80)})`);
     asked.add(next);

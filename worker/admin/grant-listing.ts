@@ -27,14 +27,18 @@ interface GrantsAfter {
   row: number;
 }
 
+/** A `next` as this listing writes it: a service's name (as the policy's schema allows one), `/`, a row. */
+const AFTER = new RegExp(`^(${NAME_PATTERN.source.replace(/^\^|\$$/g, "")})/(0|[1-9][0-9]{0,14})$`);
+
 const readAfter = (text: string): GrantsAfter | undefined => {
-  const found = /^([a-z][a-z0-9-]{0,62})\/(0|[1-9][0-9]{0,14})$/.exec(text);
+  const found = AFTER.exec(text);
   return found ? { service: found[1]!, row: Number(found[2]) } : undefined;
 };
 
 /**
  * Services read at once for a page: each is a Durable Object of its own, a round trip apart, and most have few grants;
- * each is asked for as many as the page still lacks, so a page reads at most this many times its limit.
+ * each is asked for as many as the page still lacks, so a page reads at most this many times its limit. (A listing
+ * without a limit reads them all at once, as before pages.)
  */
 const SERVICES_AT_ONCE = 8;
 
@@ -70,6 +74,10 @@ export async function listGrants(c: Context<AdminEnv>): Promise<Response> {
   if (named instanceof Response) return named;
   const page = pageAsked(c, LIST_PAGE_MAX, readAfter);
   if (typeof page === "string") return c.json({ error: page }, 422);
+  // A page of another listing (from a client that changed its filter between pages) would read as its end, or
+  // start this one again.
+  if (named && page.after && page.after.service !== named)
+    return c.json({ error: `after names ${page.after.service}, not the service listed` }, 422);
   const services = (named ? [named] : Object.keys(c.get("policy").document.services)).sort();
   const now = Date.now();
   const { grants, next } = await grantsPage(c, services, page, { includeClosed: all, kind, limit: page.limit, now });
@@ -89,8 +97,9 @@ async function grantsPage(
   const rowOf = (service: string) => (after?.service === service ? after.row : 0);
   // The first service at or after the one the page before ended in (which may have left the policy since).
   const first = after === undefined ? 0 : services.findIndex((s) => s >= after.service);
-  for (let i = first < 0 ? services.length : first; i < services.length; i += SERVICES_AT_ONCE) {
-    const batch = services.slice(i, i + SERVICES_AT_ONCE);
+  const atOnce = limit === null ? services.length : SERVICES_AT_ONCE;
+  for (let i = first < 0 ? services.length : first; i < services.length; i += atOnce) {
+    const batch = services.slice(i, i + atOnce);
     const left = limit === null ? null : limit - grants.length;
     const parts = await Promise.all(batch.map((s) => servicePage(c, s, { ...query, limit: left, after: rowOf(s) })));
     for (const [k, part] of parts.entries()) {
