@@ -13,6 +13,7 @@ import {
 import { type AdminTarget, adminCall, short } from "../admin-client.ts";
 import { CliError, EXIT } from "../cli-error.ts";
 import { grantsInForce } from "../grants/read.ts";
+import { wholeListing } from "../listing-pages.ts";
 import type { Io } from "../io.ts";
 import { diffText } from "./text.ts";
 
@@ -125,12 +126,16 @@ export async function printLiveDiff(
     io.out(`(the active version ${short(active)} could not be read for a diff)`);
     return EXIT.failed;
   }
-  const listed = await adminCall(target, "GET", "/grants");
-  if (listed.status !== 200) {
-    io.out(`(the grants in force could not be read for a diff: ${listed.status})`);
+  let listed: unknown[];
+  try {
+    // In pages, as every listing: a policy of many services has up to their caps' sum of grants in force.
+    listed = await wholeListing(target, { path: "/grants", member: "grants", what: "the grants in force" });
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    io.out(`(the grants in force could not be read for a diff: ${error.message})`);
     return EXIT.failed;
   }
-  const grants = grantsInForce((listed.body as { grants?: unknown }).grants, `${target.describe} GET /grants`);
+  const grants = grantsInForce(listed, `${target.describe} GET /grants`);
   const diff = diffReach(reach(current, { grants }), reach(next, { grants }));
   for (const line of diffText(diff)) io.out(line);
   return diffWidens(diff) ? EXIT.widened : EXIT.ok;

@@ -25,7 +25,7 @@ const gateway = standInGateway({
     json: { environment: "dev", active: activeVersion, shadow: candidateVersion, history: [] },
   }),
   "POST /policy/shadow/promote": () => ({ json: { entry: { seq: 7, version: candidateVersion } } }),
-  "/grants": { grants: [] },
+  "/grants?*": { grants: [] },
   "/policy/versions/*": ({ url }) => {
     const text = texts[url.slice(-64)];
     return text === undefined ? undefined : { text };
