@@ -4,6 +4,9 @@
 // RFC 8936 §2.4 says; an acknowledged one, or one reported in setErrs, is gone. PUT /queue {redirect: true} makes
 // /poll answer 302 to /elsewhere (which Ward must never call); PUT /queue {oversized: true} makes it answer
 // with more than Ward reads; PUT /queue {raw: TEXT} makes the next /poll answer TEXT as it is (a jti twice).
+//
+// Each test file that polls has a channel of its own (`/<channel>/poll`, `/<channel>/queue`, ...; none: the paths
+// above), so files run at once never take or clear each other's SETs: this runs once in the Node process for all.
 export const POLL_ORIGIN = "https://poll.ward-demo.test";
 
 interface PollRequest {
@@ -11,12 +14,27 @@ interface PollRequest {
   body: { ack?: string[]; setErrs?: Record<string, { err: string }>; maxEvents?: number; returnImmediately?: boolean };
 }
 
-let queue = new Map<string, string>();
-let requests: PollRequest[] = [];
-let redirect = false;
-let oversized = false;
-let raw: string | undefined;
-let elsewhere = 0;
+interface Channel {
+  queue: Map<string, string>;
+  requests: PollRequest[];
+  redirect: boolean;
+  oversized: boolean;
+  raw: string | undefined;
+  elsewhere: number;
+}
+
+const channels = new Map<string, Channel>();
+const fresh = (): Channel => ({
+  queue: new Map(),
+  requests: [],
+  redirect: false,
+  oversized: false,
+  raw: undefined,
+  elsewhere: 0,
+});
+
+/** A channel's base URL: its poll endpoint is `${pollChannel(name)}/poll`, and so on. */
+export const pollChannel = (name: string): string => `${POLL_ORIGIN}/${name}`;
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -26,7 +44,12 @@ function json(body: unknown, status = 200): Response {
 export async function pollEndpoint(request: Request): Promise<Response | undefined> {
   const url = new URL(request.url);
   if (url.origin !== POLL_ORIGIN) return undefined;
-  switch (`${request.method} ${url.pathname}`) {
+  const path = /^(?:\/([a-z-]+))?(\/(?:queue|requests|elsewhere|poll))$/.exec(url.pathname);
+  if (!path) return new Response("no such poll endpoint", { status: 404 });
+  const name = path[1] ?? "";
+  const channel = channels.get(name) ?? fresh();
+  channels.set(name, channel);
+  switch (`${request.method} ${path[2]}`) {
     case "PUT /queue": {
       const body = (await request.json()) as {
         sets?: Record<string, string>;
@@ -34,25 +57,28 @@ export async function pollEndpoint(request: Request): Promise<Response | undefin
         oversized?: boolean;
         raw?: string;
       };
-      queue = new Map(Object.entries(body.sets ?? {}));
-      requests = [];
-      redirect = body.redirect === true;
-      oversized = body.oversized === true;
-      raw = body.raw;
-      elsewhere = 0;
+      channels.set(name, {
+        ...fresh(),
+        queue: new Map(Object.entries(body.sets ?? {})),
+        redirect: body.redirect === true,
+        oversized: body.oversized === true,
+        raw: body.raw,
+      });
       return new Response(null, { status: 204 });
     }
     case "GET /requests":
-      return json({ requests, queued: [...queue.keys()], elsewhere });
+      return json({ requests: channel.requests, queued: [...channel.queue.keys()], elsewhere: channel.elsewhere });
     case "POST /elsewhere":
-      elsewhere++;
+      channel.elsewhere++;
       return json({ sets: {} });
     case "POST /poll": {
       const body = (await request.json()) as PollRequest["body"];
-      requests.push({ authorization: request.headers.get("authorization"), body });
-      if (redirect) return new Response(null, { status: 302, headers: { location: `${POLL_ORIGIN}/elsewhere` } });
+      const { queue } = channel;
+      channel.requests.push({ authorization: request.headers.get("authorization"), body });
+      const elsewhere = `${url.origin}${name ? `/${name}` : ""}/elsewhere`;
+      if (channel.redirect) return new Response(null, { status: 302, headers: { location: elsewhere } });
       // A well-formed answer past Ward's 1 MiB bound, streamed with no Content-Length: Ward must stop reading.
-      if (oversized)
+      if (channel.oversized)
         return new Response(
           new ReadableStream({
             start(controller) {
@@ -65,9 +91,9 @@ export async function pollEndpoint(request: Request): Promise<Response | undefin
           }),
           { headers: { "content-type": "application/json" } },
         );
-      if (raw !== undefined) {
-        const text = raw;
-        raw = undefined;
+      if (channel.raw !== undefined) {
+        const text = channel.raw;
+        channel.raw = undefined;
         return new Response(text, { headers: { "content-type": "application/json" } });
       }
       for (const jti of [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})]) queue.delete(jti);

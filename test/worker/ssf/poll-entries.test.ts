@@ -7,10 +7,11 @@ import { env } from "cloudflare:workers";
 import { activate } from "../support/harness.ts";
 import { asPerson } from "../support/person-requests.ts";
 import { AUDIENCE, signSet } from "../support/transmitter.ts";
-import { POLL_ORIGIN } from "../ssf-poll-endpoint.ts";
+import { POLL_ORIGIN, pollChannel } from "../ssf-poll-endpoint.ts";
 import { POLL_ISSUER, ssfPolicy } from "./policy.ts";
 
 const transmitter = inject("transmitterPrivateJwk");
+const POLL = pollChannel("entries");
 const stub = () => env.SSF_REPLAY.getByName(POLL_ISSUER);
 const revoke = (email: string, jti: string = crypto.randomUUID(), over: Record<string, unknown> = {}) => ({
   iss: POLL_ISSUER,
@@ -23,11 +24,11 @@ const revoke = (email: string, jti: string = crypto.randomUUID(), over: Record<s
 });
 
 async function queueRaw(body: string) {
-  const res = await fetch(`${POLL_ORIGIN}/queue`, { method: "PUT", body });
+  const res = await fetch(`${POLL}/queue`, { method: "PUT", body });
   expect(res.status).toBe(204);
 }
 async function log() {
-  return (await (await fetch(`${POLL_ORIGIN}/requests`)).json()) as {
+  return (await (await fetch(`${POLL}/requests`)).json()) as {
     requests: { body: { ack?: string[]; setErrs?: Record<string, unknown> } }[];
     queued: string[];
   };
@@ -50,7 +51,8 @@ async function pollOnce() {
 
 beforeAll(async () => {
   const { d: _p, ...pub } = transmitter;
-  await activate(ssfPolicy({ ...pub, use: "sig" }));
+  // A poll channel of this file's own (ssf-poll-endpoint.ts): another file's SETs are never taken here.
+  await activate(ssfPolicy({ ...pub, use: "sig" }).replace(`${POLL_ORIGIN}/poll`, `${POLL}/poll`));
 });
 
 describe("a poll answer with entries that are no SET Ward takes", () => {
