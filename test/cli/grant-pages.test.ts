@@ -44,7 +44,7 @@ const run = async (...args: string[]) => {
 };
 
 describe("the grants, page by page", () => {
-  it("ward exceptions list --all lists every page's grants once, in order, asking each page after the last", async () => {
+  it("exceptions list --all lists every page's grants once, in order, each page asked after the last", async () => {
     const listed = await run("exceptions", "list", "--all");
     expect(listed.status, listed.output).toBe(0);
     expect(listed.out.map((l) => l.split(" ")[0])).toEqual(["exc-1", "exc-2", "exc-3", "exc-4", "exc-5"]);

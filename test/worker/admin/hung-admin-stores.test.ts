@@ -79,7 +79,7 @@ describe("an admin call while a Grants object does not answer", () => {
     expectWaitedFor(answered, late, "exception-granted");
   }, 30_000);
 
-  it("a grant's history (its events never answering): 503 once the read bound has passed, nothing changed", async () => {
+  it("a grant's history (its events never answering): 503 once the read bound has passed, no change", async () => {
     const id = await granted();
     const answered = await timed(
       call("carol@example.com", `/grants/wiki/${id}/events`, {}, heldObject("GRANTS", "events")),

@@ -150,7 +150,7 @@ describe("an admin call answered by an object of the release before", () => {
     expect(record?.status).toBe("revoked");
   });
 
-  it("the denylist listed in pages is its whole listing in one page; a later page is refused, not made up", async () => {
+  it("the denylist in pages is its whole listing in one page; a later page is refused, not made up", async () => {
     for (const value of ["paged-older-1@example.com", "paged-older-2@example.com"]) {
       const body = JSON.stringify({ match: "email", value, reason: "listed by an older object" });
       expect((await call("/revocations", { method: "POST", body })).status).toBe(201);
