@@ -2,48 +2,26 @@
 // a later page counts as one on the first does, and a later page that fails says the diff could not be made.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { loadPolicy } from "../../policy/index.ts";
+import { describe, expect, it } from "vitest";
 import { grantRecord } from "../support/grant-record.ts";
+import { activeAndShadow } from "../support/shadow-stand-in.ts";
 import { standInGateway } from "../support/stand-in-gateway.ts";
 import { wardLines as ward } from "../support/ward-cli.ts";
 
 const active = readFileSync(resolve(import.meta.dirname, "../../policy/examples/demo.yaml"), "utf8");
 /** The candidate: the wiki without its edit route, which an exception on the wiki's every route reaches. */
 const candidate = active.replace(/\n {6}- id: edit\n[\s\S]*$/, "\n");
-const texts: Record<string, string> = {};
-let activeVersion = "";
-let candidateVersion = "";
 let secondPage: { status?: number; json: unknown } = { json: { grants: [grantRecord()], next: null } };
 const asked: string[] = [];
 
-async function versionOf(text: string): Promise<string> {
-  const loaded = await loadPolicy(text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  return loaded.policy.version;
-}
-
 const gateway = standInGateway({
-  "GET /policy": () => ({
-    json: { environment: "dev", active: activeVersion, shadow: candidateVersion, history: [] },
-  }),
+  ...activeAndShadow(active, candidate).routes,
   "GET /grants?*": ({ url }) => {
     asked.push(new URL(url, "http://x").search);
     // The first page: a grant on orders, which the candidate leaves as it was.
     const orders = grantRecord({ id: "exc-0", service: "orders" });
     return url.includes("after=") ? secondPage : { json: { grants: [orders], next: "orders/1" } };
   },
-  "/policy/versions/*": ({ url }) => {
-    const text = texts[url.slice(-64)];
-    return text === undefined ? undefined : { text };
-  },
-});
-
-beforeAll(async () => {
-  activeVersion = await versionOf(active);
-  candidateVersion = await versionOf(candidate);
-  texts[activeVersion] = active;
-  texts[candidateVersion] = candidate;
 });
 
 const dryRun = () =>
